@@ -1,0 +1,88 @@
+"""The NumPy backend: ``cpu`` tensors are NumPy arrays; BLAS does the matrix products."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from ember import dtypes
+from ember.backend import Backend, Generator
+
+from .kernels import NumpyKernels
+from .namespace import namespace
+
+__all__ = ["NumpyBackend", "NumpyGenerator"]
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+class NumpyGenerator(Generator):
+    """A PCG64 stream from NumPy."""
+
+    def __init__(self, seed):
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed):
+        self._rng = np.random.Generator(np.random.PCG64(seed))
+
+    def uniform(self, shape, dtype):
+        if dtype in (np.float32, np.float64):
+            return self._rng.random(shape, dtype=dtype)
+        return self._rng.random(shape).astype(dtype)
+
+    def normal(self, shape, dtype):
+        if dtype in (np.float32, np.float64):
+            return self._rng.standard_normal(shape, dtype=dtype)
+        return self._rng.standard_normal(shape).astype(dtype)
+
+    def integers(self, low, high, shape, dtype):
+        return self._rng.integers(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
+
+    def get_state(self):
+        return self._rng.bit_generator.state
+
+    def set_state(self, state):
+        self._rng.bit_generator.state = state
+
+
+class NumpyBackend(Backend):
+    """Device type ``cpu``: one device, arrays are ``numpy.ndarray``."""
+
+    device_type = "cpu"
+    xp = namespace
+
+    def __init__(self):
+        super().__init__()
+        for d in dtypes.all_dtypes:
+            self.register_dtype(d, np.dtype(d.name))
+        self.kernels = NumpyKernels(self)
+        # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we.
+        np.seterr(all="ignore")
+
+    def device_name(self, index):
+        import platform
+
+        return platform.processor() or platform.machine() or "cpu"
+
+    def from_host(self, host_array, index, copy=True):
+        return np.array(host_array, copy=True) if copy else np.asarray(host_array)
+
+    def to_host(self, array):
+        return array
+
+    def scatter_add(self, target, axis, index, values):
+        if target.ndim == 1:
+            np.add.at(target, index, values)
+            return
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[axis] = index
+        np.add.at(target, tuple(grid), values)
+
+    def erf(self, array):
+        return _erf(array).astype(array.dtype)
+
+    def create_generator(self, index, seed):
+        return NumpyGenerator(seed)
+
+    def from_dlpack(self, obj):
+        return np.from_dlpack(obj), 0

@@ -1,0 +1,66 @@
+"""The restricted backend: NumPy behind the declared primitives and nothing else."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from ember.backend import PRIMITIVES
+from ember.backends.numpy.backend import NumpyBackend
+from ember.backends.numpy.namespace import namespace as numpy_namespace
+from ember.kernels import Kernels
+
+from .array import RestrictedArray, unwrap, wrap
+
+__all__ = ["RestrictedBackend"]
+
+
+def _primitive(fn):
+    def call(*args, **kwargs):
+        return wrap(fn(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()}))
+
+    call.__name__ = fn.__name__
+    return call
+
+
+class RestrictedGenerator:
+    """Wraps the NumPy generator's output in restricted arrays."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, name):
+        attr = getattr(self._inner, name)
+        return _primitive(attr) if name in ("uniform", "normal", "integers") else attr
+
+
+class RestrictedBackend(NumpyBackend):
+    """Device type ``restricted``: exactly the primitives, the portable kernels, no overrides."""
+
+    device_type = "restricted"
+    xp = SimpleNamespace(**{name: _primitive(getattr(numpy_namespace, name)) for name in PRIMITIVES})
+
+    def __init__(self):
+        super().__init__()
+        self.kernels = Kernels(self)
+
+    def device_name(self, index):
+        return "NumPy behind the declared primitives only"
+
+    def from_host(self, host_array, index, copy=True):
+        return RestrictedArray(np.array(host_array, copy=True))
+
+    def to_host(self, array):
+        return np.array(array._array, copy=True)
+
+    def scatter_add(self, target, axis, index, values):
+        super().scatter_add(target._array, axis, unwrap(index), unwrap(values))
+
+    def erf(self, array):
+        return RestrictedArray(super().erf(array._array))
+
+    def create_generator(self, index, seed):
+        return RestrictedGenerator(super().create_generator(index, seed))
+
+    def from_dlpack(self, obj):
+        raise NotImplementedError("the restricted backend does not exchange DLPack")

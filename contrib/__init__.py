@@ -1,0 +1,1 @@
+"""Models, datasets, data loading, the training loop and the command line."""

@@ -1,0 +1,128 @@
+"""ember: the torch.nn programming model on swappable backends.
+
+Tensors live on devices (``cpu``, ``cuda:0``, ``opencl:0``, or any device type a plugin
+registers); the backend serving a device type does the arithmetic. Importing ember loads
+no backend: each is imported when its device type is first used.
+
+Example::
+
+    >>> import ember
+    >>> x = ember.ones(2, 3, requires_grad=True)
+    >>> (x * 2).sum().backward()
+    >>> x.grad
+    tensor([[2., 2., 2.],
+            [2., 2., 2.]])
+"""
+
+from __future__ import annotations
+
+from . import autograd, dtypes
+from . import ops as _ops  # noqa: E402 - attaches the tensor methods
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .device import device
+from .dtypes import (
+    bool,
+    double,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .dtypes import dtype as dtype
+from .ops.conversion import clone
+from .ops.creation import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    arange,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    get_default_device,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    set_default_device,
+    zeros,
+    zeros_like,
+)
+from .ops.creation import range as range  # noqa: A004
+from .ops.elementwise import *  # noqa: F403
+from .ops.elementwise import bitwise_and, bitwise_or, bitwise_xor
+from .ops.indexing import *  # noqa: F403
+from .ops.linalg import *  # noqa: F403
+from .ops.movement import *  # noqa: F403
+from .ops.movement import broadcast_shapes
+from .ops.reduction import *  # noqa: F403
+from .printing import set_printoptions
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    """True if ``obj`` is an ember tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    """Number of elements of ``input``."""
+    return input.numel()
+
+
+def is_floating_point(input):
+    """True if ``input`` has a floating dtype."""
+    return input.dtype.is_floating_point
+
+
+def __getattr__(name):
+    # Subpackages that pull in more code are imported on first access.
+    import importlib
+
+    if name in (
+        "nn",
+        "optim",
+        "backends",
+        "plugin",
+        "kernels",
+        "backend",
+        "utils",
+        "cuda",
+        "distributed",
+        "testing",
+        "contrib",
+    ):
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

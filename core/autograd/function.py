@@ -1,0 +1,272 @@
+"""``autograd.Function``: an operation with a forward and a backward, recorded in the graph.
+
+Every differentiable op in ember is a ``Function``. ``forward`` runs with recording
+off and may use tensor ops freely; ``backward`` is written with differentiable
+tensor ops too, so that ``create_graph=True`` gives higher derivatives for free.
+
+Example::
+
+    >>> class Square(ember.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 2 * x * grad
+    >>> x = ember.tensor([3.0], requires_grad=True)
+    >>> Square.apply(x).backward()
+    >>> x.grad
+    tensor([6.])
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from .grad_mode import grad_state
+
+__all__ = ["Function", "Node", "AccumulateGrad", "FunctionCtx", "once_differentiable"]
+
+_sequence = itertools.count()
+
+
+class Node:
+    """A vertex of the backward graph.
+
+    Attributes:
+        next_functions: one ``(node, output_nr)`` pair (or ``(None, 0)``) per forward input.
+    """
+
+    __slots__ = ("next_functions", "_sequence_nr", "_pre_hooks", "_post_hooks", "__weakref__")
+
+    def name(self):
+        return type(self).__name__
+
+    def register_prehook(self, hook):
+        """Run ``hook(grad_outputs)`` before this node's backward; it may return new grads."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(hook)
+        return _NodeHookHandle(self._pre_hooks, hook)
+
+    def register_hook(self, hook):
+        """Run ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        return _NodeHookHandle(self._post_hooks, hook)
+
+    def __repr__(self):
+        return f"<{self.name()} object>"
+
+
+class _NodeHookHandle:
+    __slots__ = ("hooks", "hook")
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.hook = hooks, hook
+
+    def remove(self):
+        if self.hook in self.hooks:
+            self.hooks.remove(self.hook)
+
+
+class AccumulateGrad(Node):
+    """The sink of the graph for a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+        self._sequence_nr = next(_sequence)
+        self._pre_hooks = None
+        self._post_hooks = None
+
+
+class FunctionCtx(Node):
+    """The ``ctx`` passed to ``forward``/``backward``; it is also the output's ``grad_fn``.
+
+    Store anything on it as attributes; save tensors with :meth:`save_for_backward`.
+    """
+
+    __slots__ = (
+        "_saved",
+        "needs_input_grad",
+        "_dirty",
+        "_non_differentiable",
+        "materialize_grads",
+        "_output_meta",
+        "__dict__",
+    )
+    _function = None
+
+    def __init__(self):
+        self._saved = ()
+        self._dirty = ()
+        self._non_differentiable = ()
+        self.materialize_grads = True
+        self._pre_hooks = None
+        self._post_hooks = None
+
+    def name(self):
+        return self._function.__name__.lstrip("_") + "Backward0"
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors for backward; they are checked against in-place changes when read."""
+        self._saved = tensors
+
+    def mark_dirty(self, *tensors):
+        """Declare inputs that ``forward`` modified in place (and returns)."""
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """Declare outputs that carry no gradient (indices, masks)."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        """If False, ``backward`` receives ``None`` for outputs that got no gradient."""
+        self.materialize_grads = value
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time."
+            )
+        return tuple(entry.unpack(self) if isinstance(entry, SavedTensor) else entry for entry in saved)
+
+    def apply(self, *grads):
+        """Run this node's backward on ``grads`` (one per forward output)."""
+        result = self._function.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        return result
+
+
+class SavedTensor:
+    """A tensor held for backward, with the version it had when saved."""
+
+    __slots__ = ("tensor", "version", "output_nr", "data", "requires_grad")
+
+    def __init__(self, tensor, output_nr=None):
+        self.version = tensor._version.value
+        self.output_nr = output_nr
+        if output_nr is None:
+            self.tensor = tensor
+        else:
+            # An output of the node itself: keep its storage, not the tensor, so that the
+            # node and its output do not hold each other alive.
+            self.tensor = None
+            self.data = tensor
+            self.requires_grad = tensor.requires_grad
+
+    def unpack(self, node):
+        tensor = self.tensor if self.output_nr is None else self.data
+        if tensor._version.value != self.version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{tensor.type()} {list(tensor.shape)}], which is output "
+                f"{self.output_nr or 0} of {node.name()}, is at version {tensor._version.value}; "
+                f"expected version {self.version} instead."
+            )
+        if self.output_nr is None:
+            return tensor
+        return tensor._alias_with_grad_fn(node, self.output_nr, self.requires_grad)
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"_function": cls, "__slots__": ()})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class for operations with a custom backward.
+
+    Subclasses define ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` as
+    static methods and are called through :meth:`apply`. ``backward`` returns one
+    gradient (or ``None``) per ``forward`` argument.
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("Function subclasses must implement forward")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("Function subclasses must implement backward to be differentiated")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = cls._backward_cls()
+        state = grad_state
+        enabled = state.enabled
+        record = False
+        if enabled:
+            needs = tuple(isinstance(a, _Tensor) and a.requires_grad for a in args)
+            record = True in needs
+        if record:
+            ctx.needs_input_grad = needs
+            ctx.next_functions = tuple(a._gradient_edge() if flag else (None, 0) for a, flag in zip(args, needs))
+            ctx._sequence_nr = next(_sequence)
+        else:
+            ctx.needs_input_grad = (False,) * len(args)
+        state.enabled = False
+        try:
+            outputs = cls.forward(ctx, *args, **kwargs)
+        finally:
+            state.enabled = enabled
+        for tensor in ctx._dirty:
+            tensor._version.value += 1
+        if not record:
+            ctx._saved = ()
+            return outputs
+        return _attach(ctx, outputs)
+
+
+def _attach(ctx, outputs):
+    """Make ``ctx`` the grad_fn of each differentiable output and rewrite saved outputs."""
+    single = not isinstance(outputs, tuple)
+    outs = (outputs,) if single else outputs
+    non_diff = ctx._non_differentiable
+    ctx._output_meta = tuple(out._meta() if isinstance(out, _Tensor) else None for out in outs)
+    for i, out in enumerate(outs):
+        if not isinstance(out, _Tensor):
+            continue
+        if any(out is t for t in non_diff) or not out.dtype.is_floating_point:
+            continue
+        out._set_grad_fn(ctx, i)
+    saved = ctx._saved
+    if saved:
+        entries = []
+        for t in saved:
+            if t is None:
+                entries.append(None)
+                continue
+            nr = next((i for i, out in enumerate(outs) if out is t), None)
+            if nr is not None and t.grad_fn is ctx:
+                entries.append(SavedTensor(t._storage_alias(), nr))
+            else:
+                entries.append(SavedTensor(t))
+        ctx._saved = tuple(entries)
+    return outputs
+
+
+def once_differentiable(fn):
+    """Decorator for a ``backward`` that cannot itself be differentiated (kept for API parity)."""
+    return fn
+
+
+_Tensor = None  # set by ember.tensor to break the import cycle
+
+
+def _bind_tensor_class(cls):
+    global _Tensor
+    _Tensor = cls

@@ -1,0 +1,97 @@
+"""Switching gradient recording on and off: ``no_grad``, ``enable_grad``, ``set_grad_enabled``."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+
+
+class _GradState(threading.local):
+    enabled = True
+
+
+grad_state = _GradState()
+
+
+def is_grad_enabled():
+    """True when operations on tensors that require grad record a graph."""
+    return grad_state.enabled
+
+
+class _GradModeContext:
+    """Base of the grad-mode context managers; each also works as a decorator."""
+
+    mode = True
+
+    def __enter__(self):
+        self._prev = grad_state.enabled
+        grad_state.enabled = self.mode
+
+    def __exit__(self, *exc):
+        grad_state.enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):  # noqa: N801
+    """Context manager (and decorator) in which no autograd graph is recorded.
+
+    Example::
+
+        >>> x = ember.ones(2, requires_grad=True)
+        >>> with ember.no_grad():
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):  # noqa: N801
+    """Context manager (and decorator) that turns recording back on inside ``no_grad``."""
+
+    mode = True
+
+
+class inference_mode(no_grad):  # noqa: N801
+    """Same as :class:`no_grad` (ember has no separate inference tensors)."""
+
+    def __init__(self, mode=True):
+        self.mode = not mode
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801
+    """Set recording on or off; works as a function call or as a context manager.
+
+    Args:
+        mode (bool): whether to record.
+    """
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self._prev = grad_state.enabled
+        grad_state.enabled = self.mode
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn):
+        grad_state.enabled = self._prev
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper

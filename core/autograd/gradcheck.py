@@ -1,0 +1,153 @@
+"""Finite-difference checks of gradients: ``gradcheck`` and ``gradgradcheck``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
+
+
+class GradcheckError(RuntimeError):
+    """Raised by :func:`gradcheck` when analytical and numerical gradients disagree."""
+
+
+def _as_tuple(x):
+    return x if isinstance(x, tuple) else (x,)
+
+
+def _differentiable_outputs(outputs):
+    return [o for o in outputs if o is not None and o.requires_grad]
+
+
+def _numerical_jacobians(fn, inputs, index, eps):
+    """d(outputs)/d(inputs[index]) by central differences, one column per input element."""
+    from ..tensor import _new
+
+    x = inputs[index]
+    backend = x._backend
+    host = np.array(backend.to_host(x._data), dtype=np.float64, copy=True)
+    flat = host.reshape(-1)
+    columns = []
+    for i in range(flat.size):
+        values = []
+        for delta in (eps, -eps):
+            original = flat[i]
+            flat[i] = original + delta
+            perturbed = _new(backend.from_host(host.astype(x.dtype.name), x._device.index), backend, x._device)
+            perturbed.requires_grad_(x.requires_grad)
+            flat[i] = original
+            args = list(inputs)
+            args[index] = perturbed
+            outs = _as_tuple(fn(*args))
+            values.append(
+                [np.asarray(o.detach().to("cpu").numpy(), dtype=np.float64).reshape(-1) for o in outs if o is not None]
+            )
+        columns.append([(p - m) / (2 * eps) for p, m in zip(*values)])
+    # columns[i][k] is d output_k / d x_i; stack into one (out_k.size, x.size) matrix per output
+    return [
+        np.stack([col[k] for col in columns], axis=1) if columns else None
+        for k in range(len(columns[0]) if columns else 0)
+    ]
+
+
+def _analytical_jacobians(outputs, inputs, index):
+    from . import grad as autograd_grad
+
+    x = inputs[index]
+    jacobians = []
+    for out in outputs:
+        rows = []
+        for j in range(out.numel()):
+            seed = np.zeros(out.numel())
+            seed[j] = 1.0
+            from ..tensor import tensor
+
+            g = tensor(seed.reshape(tuple(out.shape)), dtype=out.dtype, device=out.device)
+            if not out.requires_grad:
+                rows.append(np.zeros(x.numel()))
+                continue
+            (gx,) = autograd_grad([out], [x], [g], retain_graph=True, allow_unused=True)
+            rows.append(
+                np.zeros(x.numel())
+                if gx is None
+                else np.asarray(gx.detach().to("cpu").numpy(), dtype=np.float64).reshape(-1)
+            )
+        jacobians.append(np.stack(rows) if rows else np.zeros((0, x.numel())))
+    return jacobians
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **_ignored):
+    """Compare the gradients autograd computes for ``func`` with central finite differences.
+
+    Args:
+        func: a function of tensors returning a tensor or a tuple of tensors.
+        inputs: a tensor or tuple of tensors; those with ``requires_grad`` are checked
+            (use float64 for meaningful results).
+        eps: perturbation size. Default: 1e-6.
+        atol, rtol: tolerances. Defaults: 1e-5, 1e-3.
+        raise_exception: raise :class:`GradcheckError` on mismatch instead of returning False.
+
+    Returns:
+        True if every gradient matches.
+
+    Example::
+
+        >>> x = ember.randn(3, dtype=ember.float64, requires_grad=True)
+        >>> ember.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
+        True
+    """
+    from ..tensor import Tensor
+
+    inputs = _as_tuple(inputs)
+    outputs = _as_tuple(func(*inputs))
+    checked = [o for o in outputs if isinstance(o, Tensor) and o.dtype.is_floating_point]
+    for index, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            continue
+        numerical = _numerical_jacobians(
+            lambda *a: tuple(o for o in _as_tuple(func(*a)) if isinstance(o, Tensor) and o.dtype.is_floating_point),
+            inputs,
+            index,
+            eps,
+        )
+        analytical = _analytical_jacobians(checked, inputs, index)
+        for k, (a, n) in enumerate(zip(analytical, numerical)):
+            if not np.allclose(a, n, atol=atol, rtol=rtol, equal_nan=True):
+                message = (
+                    f"Jacobian mismatch for output {k} with respect to input {index},\nnumerical:{n}\nanalytical:{a}\n"
+                )
+                if raise_exception:
+                    raise GradcheckError(message)
+                return False
+    return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **_ignored):
+    """Check second derivatives: :func:`gradcheck` applied to the gradient of ``func``.
+
+    Args:
+        func, inputs: as for :func:`gradcheck`.
+        grad_outputs: the vectors the first backward is taken against; random when None.
+    """
+    from ..ops.creation import randn
+    from ..tensor import Tensor
+    from . import grad as autograd_grad
+
+    inputs = _as_tuple(inputs)
+    outputs = _as_tuple(func(*inputs))
+    if grad_outputs is None:
+        grad_outputs = tuple(
+            randn(o.shape, dtype=o.dtype, device=o.device).requires_grad_() for o in outputs if o.requires_grad
+        )
+    n_in = len(inputs)
+
+    def first_grads(*args):
+        xs, gs = args[:n_in], args[n_in:]
+        outs = _differentiable_outputs(_as_tuple(func(*xs)))
+        wrt = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+        grads = autograd_grad(outs, wrt, list(gs), create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(
+        first_grads, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
+    )

@@ -1,0 +1,218 @@
+"""The op interface: what a backend must provide for ember to run on it.
+
+A backend has three parts:
+
+1. **Array primitives** (required). ``backend.xp`` is an array namespace with the names in
+   :data:`PRIMITIVES`, taken from the Python array API standard with its semantics; its
+   arrays support the standard's array object (``shape``, ``ndim``, ``dtype``, arithmetic
+   and comparison operators that accept Python scalars, ``__getitem__`` and ``__setitem__``
+   with basic, integer-array and boolean indexing). The few things the standard lacks are
+   methods of :class:`Backend` itself (:data:`BACKEND_METHODS`): host transfer, scatter-add,
+   random generators, device management.
+2. **NN kernels** (optional). ``backend.kernels`` is an instance of
+   :class:`ember.kernels.Kernels`, whose every method has a portable default written only
+   against the primitives. A backend overrides a kernel by subclassing ``Kernels``.
+3. **Devices**: the device type it claims, how many devices there are, their names.
+
+Dispatch is an attribute lookup on the backend object a tensor holds; nothing here runs
+per op except the backend's own code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from . import dtypes
+
+__all__ = ["Backend", "Generator", "PRIMITIVES", "BACKEND_METHODS"]
+
+#: The array-namespace functions every backend provides (array API names and semantics).
+PRIMITIVES = (
+    # creation
+    "asarray", "zeros", "ones", "full", "empty", "arange", "eye",
+    # element-wise arithmetic
+    "add", "subtract", "multiply", "divide", "floor_divide", "remainder", "pow", "negative",
+    "abs", "sign", "maximum", "minimum",
+    # element-wise transcendental
+    "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
+    "atan2", "sinh", "cosh", "tanh", "floor", "ceil", "round", "trunc",
+    # comparison and logic
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
+    "logical_or", "logical_not", "logical_xor", "isnan", "isinf", "isfinite", "where",
+    # reductions and scans
+    "sum", "prod", "max", "min", "mean", "argmax", "argmin", "any", "all", "cumulative_sum",
+    "sort", "argsort",
+    # linear algebra
+    "matmul",
+    # manipulation
+    "astype", "reshape", "permute_dims", "broadcast_to", "expand_dims", "squeeze", "concat",
+    "stack", "flip", "take", "take_along_axis", "nonzero",
+)  # fmt: skip
+
+#: Methods of :class:`Backend` that a backend implements beside the namespace.
+BACKEND_METHODS = (
+    "device_count",
+    "device_name",
+    "from_host",
+    "to_host",
+    "scatter_add",
+    "erf",
+    "create_generator",
+    "synchronize",
+)
+
+
+class Generator:
+    """A per-device random stream, as a backend hands it out.
+
+    Backends return subclasses whose methods produce arrays on the generator's device.
+    """
+
+    def manual_seed(self, seed):
+        raise NotImplementedError
+
+    def uniform(self, shape, dtype):
+        """Samples from U[0, 1) of the given native dtype."""
+        raise NotImplementedError
+
+    def normal(self, shape, dtype):
+        """Samples from N(0, 1) of the given native dtype."""
+        raise NotImplementedError
+
+    def integers(self, low, high, shape, dtype):
+        """Integers uniform in [low, high) of the given native dtype."""
+        raise NotImplementedError
+
+    def get_state(self):
+        raise NotImplementedError
+
+    def set_state(self, state):
+        raise NotImplementedError
+
+
+class Backend:
+    """Base class of every backend.
+
+    Subclasses set :attr:`name`, :attr:`device_type`, :attr:`xp` and :attr:`kernels`, and
+    implement the :data:`BACKEND_METHODS` that have no default here.
+
+    Attributes:
+        name: the plugin's name (``"numpy"``).
+        device_type: the device type it serves (``"cpu"``).
+        xp: the array namespace (see :data:`PRIMITIVES`).
+        kernels: the kernel table, an :class:`ember.kernels.Kernels` instance.
+        supports_float64: whether the devices compute in double precision.
+    """
+
+    name = None
+    device_type = None
+    xp = None
+    kernels = None
+    supports_float64 = True
+
+    def __init__(self):
+        self._native = {}
+        self._ember = {}
+        self._generators = {}
+
+    # -- dtypes -------------------------------------------------------------------------
+    def register_dtype(self, ember_dtype, native):
+        """Declare the native type that stands for ``ember_dtype`` on this backend."""
+        self._native[ember_dtype] = native
+        self._ember[native] = ember_dtype
+
+    def native_dtype(self, ember_dtype):
+        """The native type for an ember dtype; raises TypeError if the backend lacks it."""
+        try:
+            return self._native[ember_dtype]
+        except KeyError:
+            raise TypeError(f"{self.name} backend does not support dtype {ember_dtype}") from None
+
+    def ember_dtype(self, native):
+        """The ember dtype of a native array type."""
+        return self._ember[native]
+
+    # -- devices ------------------------------------------------------------------------
+    def device_count(self):
+        """How many devices of :attr:`device_type` this backend drives."""
+        return 1
+
+    def device_name(self, index):
+        """A human-readable name of device ``index``, for ``ember info``."""
+        return self.device_type
+
+    def device_context(self, index):
+        """A context manager making ``index`` the current device (a no-op by default)."""
+        return contextlib.nullcontext()
+
+    def device_of(self, array):
+        """The device index an array lives on (0 for single-device backends)."""
+        return 0
+
+    def synchronize(self, index=None):
+        """Wait for the device's queued work to finish (a no-op for synchronous backends)."""
+
+    def memory_allocated(self, index=None):
+        """Bytes currently held by arrays on the device, where the backend tracks it."""
+        return 0
+
+    def memory_reserved(self, index=None):
+        """Bytes held by the backend's allocator on the device, where it tracks it."""
+        return self.memory_allocated(index)
+
+    # -- host transfer ------------------------------------------------------------------
+    def from_host(self, host_array, index):
+        """Copy a NumPy array to device ``index``; returns a native array."""
+        raise NotImplementedError
+
+    def to_host(self, array):
+        """Copy a native array to a NumPy array on the host."""
+        raise NotImplementedError
+
+    # -- primitives beyond the standard ---------------------------------------------------
+    def scatter_add(self, target, axis, index, values):
+        """``target[..., index[i], ...] += values[i]`` along ``axis``, in place.
+
+        ``index`` and ``values`` have the same shape, which matches ``target`` except
+        along ``axis`` (PyTorch's ``scatter_add_``). Repeated indices accumulate.
+        """
+        raise NotImplementedError
+
+    def erf(self, array):
+        """The error function, element-wise."""
+        raise NotImplementedError
+
+    def create_generator(self, index, seed):
+        """A new :class:`Generator` for device ``index`` seeded with ``seed``."""
+        raise NotImplementedError
+
+    def generator(self, index):
+        """The default generator of device ``index`` (created on first use)."""
+        gen = self._generators.get(index)
+        if gen is None:
+            from . import random
+
+            gen = self._generators[index] = self.create_generator(index, random.initial_seed_for(self, index))
+        return gen
+
+    def manual_seed(self, seed):
+        """Reseed the default generators of every device of this backend."""
+        for gen in self._generators.values():
+            gen.manual_seed(seed)
+
+    # -- exchange -----------------------------------------------------------------------
+    def to_dlpack(self, array, stream=None):
+        """Export an array through DLPack (``array.__dlpack__``)."""
+        return array.__dlpack__(stream=stream) if stream is not None else array.__dlpack__()
+
+    def from_dlpack(self, obj):
+        """Import an object exposing ``__dlpack__``; returns ``(array, device_index)``."""
+        raise NotImplementedError(f"{self.name} backend does not support DLPack")
+
+    def __repr__(self):
+        return f"<ember backend {self.name!r} on {self.device_type!r}>"
+
+
+def default_dtype_table():
+    """The ember dtypes every backend is expected to carry, by NumPy-style name."""
+    return {d: d.name for d in dtypes.all_dtypes}

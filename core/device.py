@@ -1,0 +1,71 @@
+"""Devices: ``cpu``, ``cuda:1``, ``opencl:0`` or any type a backend plugin registers."""
+
+from __future__ import annotations
+
+__all__ = ["device"]
+
+
+class device:  # noqa: N801 - mirrors torch.device
+    """Where a tensor lives: a device type (resolved through the backend registry) and an index.
+
+    Args:
+        type: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... or another ``device``.
+        index: device index; ``None`` means the backend's default device.
+
+    Example::
+
+        >>> ember.device("cpu")
+        device(type='cpu', index=0)
+    """
+
+    __slots__ = ("type", "index")
+    _cache: dict = {}
+
+    def __new__(cls, type, index=None):  # noqa: A002
+        if isinstance(type, device):
+            if index is None:
+                return type
+            type = type.type
+        key = (type, index)
+        cached = cls._cache.get(key)
+        if cached is not None:
+            return cached
+        if not isinstance(type, str):
+            raise TypeError(f"device: expected a string or device, got {type!r}")
+        name = type
+        if ":" in name:
+            if index is not None:
+                raise ValueError(f"device: index given twice in {name!r} and index={index}")
+            name, _, text = name.partition(":")
+            if not text.isdigit():
+                raise ValueError(f"device: invalid device string {type!r}")
+            index = int(text)
+        if not name or not name.replace("_", "").isalnum():
+            raise ValueError(f"device: invalid device string {type!r}")
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise ValueError(f"device: index must be a non-negative int, got {index!r}")
+        self = object.__new__(cls)
+        object.__setattr__(self, "type", name)
+        object.__setattr__(self, "index", 0 if index is None else index)
+        cls._cache[key] = self
+        return self
+
+    def __setattr__(self, name, value):
+        raise AttributeError("device is immutable")
+
+    def __repr__(self):
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return f"{self.type}:{self.index}" if self.type != "cpu" or self.index else "cpu"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))

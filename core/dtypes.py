@@ -1,0 +1,174 @@
+"""Tensor element types and PyTorch's type-promotion rules.
+
+An ember ``dtype`` is a small immutable object; backends map it to their native
+element type (``numpy.float32``, an OpenCL type name, ...). Promotion follows
+PyTorch: categories ``bool < integer < floating``; inside a category the wider
+type wins; Python scalars and zero-dimensional tensors only raise the category,
+never the width, of dimensioned tensors.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "dtype",
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "bool",
+    "half",
+    "float",
+    "double",
+    "short",
+    "int",
+    "long",
+    "get_default_dtype",
+    "set_default_dtype",
+    "promote_types",
+    "all_dtypes",
+]
+
+_builtin_bool = bool
+_builtin_float = float
+_builtin_int = int
+
+
+class dtype:  # noqa: N801 - the public name mirrors torch.dtype
+    """An element type: ``ember.float32``, ``ember.int64``, ...
+
+    Attributes:
+        name: the NumPy-style name (``"float32"``).
+        itemsize: bytes per element.
+        is_floating_point: True for float16/32/64.
+        is_signed: True for signed integer and floating types.
+    """
+
+    __slots__ = ("name", "itemsize", "is_floating_point", "is_signed", "_category", "_rank")
+
+    def __init__(self, name, itemsize, category, rank, is_signed):
+        self.name = name
+        self.itemsize = itemsize
+        self.is_floating_point = category == 2
+        self.is_signed = is_signed
+        self._category = category
+        self._rank = rank
+
+    def __repr__(self):
+        return f"ember.{self.name}"
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+    @property
+    def is_complex(self):
+        return False
+
+
+bool = dtype("bool", 1, 0, 0, False)  # noqa: A001
+uint8 = dtype("uint8", 1, 1, 1, False)
+int8 = dtype("int8", 1, 1, 2, True)
+int16 = dtype("int16", 2, 1, 3, True)
+int32 = dtype("int32", 4, 1, 4, True)
+int64 = dtype("int64", 8, 1, 5, True)
+float16 = dtype("float16", 2, 2, 6, True)
+float32 = dtype("float32", 4, 2, 7, True)
+float64 = dtype("float64", 8, 2, 8, True)
+
+half = float16
+float = float32  # noqa: A001
+double = float64
+short = int16
+int = int32  # noqa: A001
+long = int64
+
+all_dtypes = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
+_BY_NAME = {d.name: d for d in all_dtypes}
+_BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
+
+
+def _by_name(name):
+    return _BY_NAME[name]
+
+
+def as_dtype(value):
+    """Return the ember dtype for ``value`` (an ember dtype, a name, a Python type or a NumPy dtype)."""
+    if isinstance(value, dtype):
+        return value
+    if value is _builtin_float:
+        return get_default_dtype()
+    if value is _builtin_int:
+        return int64
+    if value is _builtin_bool:
+        return bool
+    name = getattr(value, "name", None) if not isinstance(value, str) else value
+    if name is None:
+        name = str(value)
+    name = name.replace("torch.", "").replace("ember.", "")
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise TypeError(f"unsupported dtype: {value!r}") from None
+
+
+_default_dtype = float32
+
+
+def get_default_dtype():
+    """The floating type of new tensors built from Python floats (``float32`` at start)."""
+    return _default_dtype
+
+
+def set_default_dtype(d):
+    """Set the default floating dtype (``ember.float32`` or ``ember.float64``)."""
+    global _default_dtype
+    d = as_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"set_default_dtype: only floating types are allowed, got {d}")
+    _default_dtype = d
+
+
+def promote_types(a, b):
+    """The smallest dtype both ``a`` and ``b`` convert to without losing their category."""
+    if a is b:
+        return a
+    if a._category != b._category:
+        return a if a._category > b._category else b
+    if a is uint8 or b is uint8:
+        other = b if a is uint8 else a
+        if other is int8:
+            return int16
+    return a if a._rank >= b._rank else b
+
+
+def scalar_dtype(value):
+    """The dtype a Python scalar takes on its own (bool, int64 or the default float)."""
+    if isinstance(value, _builtin_bool):
+        return bool
+    if isinstance(value, _builtin_int):
+        return int64
+    return get_default_dtype()
+
+
+def result_type(dims, zero_dims, scalars):
+    """PyTorch's promotion across dimensioned tensors, zero-dim tensors and Python scalars.
+
+    Each argument is a list of dtypes of one priority class; the result takes the
+    widest type of the highest-priority class, unless a lower class has a higher
+    category, in which case that class's type (a scalar's default type) wins.
+    """
+    result = None
+    for group in (dims, zero_dims, scalars):
+        if not group:
+            continue
+        best = group[0]
+        for d in group[1:]:
+            best = promote_types(best, d)
+        if result is None:
+            result = best
+        elif best._category > result._category:
+            result = best
+    return result

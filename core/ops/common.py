@@ -1,0 +1,128 @@
+"""Helpers shared by the op modules: attaching methods, device checks, promotion, reduction shapes."""
+
+from __future__ import annotations
+
+import numbers
+
+from .. import dtypes
+from ..tensor import Tensor
+
+__all__ = [
+    "tensor_method",
+    "check_same_device",
+    "promote",
+    "sum_to",
+    "normalize_dims",
+    "is_scalar",
+    "wrap_dim",
+]
+
+
+def tensor_method(*names):
+    """Decorator: also install the function as ``Tensor.<name>`` for each name given."""
+
+    def install(fn):
+        for name in names or (fn.__name__,):
+            setattr(Tensor, name, fn)
+        return fn
+
+    return install
+
+
+def is_scalar(value):
+    """A Python (or NumPy) number, not a tensor."""
+    return isinstance(value, numbers.Number) and not isinstance(value, Tensor)
+
+
+def check_same_device(op, *tensors):
+    """Raise the PyTorch-style error if tensors of one op live on different devices."""
+    first = tensors[0]._device
+    for t in tensors[1:]:
+        if t._device is not first and t._device != first:
+            raise RuntimeError(
+                "Expected all tensors to be on the same device, but found at least two devices, "
+                f"{first} and {t._device}! (when checking argument for {op})"
+            )
+
+
+def as_tensor_arg(op, value, like):
+    """``value`` as a tensor on ``like``'s device (scalars become 0-d tensors)."""
+    if isinstance(value, Tensor):
+        check_same_device(op, like, value)
+        return value
+    if is_scalar(value):
+        from ..tensor import tensor
+
+        return tensor(value, dtype=dtypes.scalar_dtype(value), device=like._device)
+    raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
+
+
+def promote(op, a, b):
+    """Bring ``a`` (a tensor) and ``b`` (a tensor or Python scalar) to a common dtype.
+
+    Returns ``(a, b, dtype)``; Python scalars stay Python scalars (they are 'weak'),
+    tensors are cast (differentiably) only when their dtype differs from the result.
+    """
+    if isinstance(b, Tensor):
+        if a._device is not b._device:
+            check_same_device(op, a, b)
+        da, db = a.dtype, b.dtype
+        if da is db:
+            return a, b, da
+        groups = ([], [], [])
+        for t, d in ((a, da), (b, db)):
+            groups[0 if t.ndim else 1].append(d)
+        result = dtypes.result_type(groups[0], groups[1], [])
+        return (a if da is result else a.to(result)), (b if db is result else b.to(result)), result
+    if not is_scalar(b):
+        raise TypeError(f"{op}(): expected a Tensor or a number as the other operand, got {type(b).__name__}")
+    da = a.dtype
+    sd = dtypes.scalar_dtype(b)
+    if sd._category > da._category:
+        result = sd
+        a = a.to(result)
+    else:
+        result = da
+    if result.is_floating_point:
+        b = float(b)
+    elif result is not dtypes.bool:
+        b = int(b)
+    return a, b, result
+
+
+def sum_to(grad, shape):
+    """Sum ``grad`` over the dimensions that broadcasting expanded to get from ``shape``."""
+    gshape = grad.shape
+    if gshape == shape:
+        return grad
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if dims:
+        grad = grad.sum(dims, keepdim=True)
+    if lead:
+        grad = grad.reshape(shape)
+    elif grad.shape != shape:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def wrap_dim(dim, ndim):
+    """Turn a possibly negative ``dim`` into an index in ``[0, ndim)`` (0-d counts as 1-d)."""
+    bound = max(ndim, 1)
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    if not -bound <= dim < bound:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], but got {dim})")
+    return dim % bound
+
+
+def normalize_dims(dim, ndim):
+    """``dim`` (None, an int or a sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        dim = (dim,)
+    axes = tuple(sorted({wrap_dim(d, ndim) for d in dim}))
+    if len(axes) != len(tuple(dim)):
+        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    return axes if ndim else ()

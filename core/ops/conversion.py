@@ -1,0 +1,242 @@
+"""Moving and casting: ``to``, ``type``, ``float()``/``double()``/..., ``cpu``/``cuda``, ``clone``, ``copy_``."""
+
+from __future__ import annotations
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..device import device as _device
+from ..tensor import Tensor, _new, backend_for_device
+from .creation import CUDA_LEGACY_TYPES, LEGACY_TYPES
+
+__all__ = ["clone", "to"]
+
+
+class _Cast(Function):
+    @staticmethod
+    def forward(ctx, x, dt):
+        ctx.source = x.dtype
+        backend = x._backend
+        return x._make(backend.xp.astype(x._data, backend.native_dtype(dt)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(ctx.source), None
+
+
+class _Move(Function):
+    @staticmethod
+    def forward(ctx, x, dev, backend):
+        ctx.source = x._device
+        if backend is x._backend:
+            data = (
+                backend.transfer(x._data, dev.index)
+                if hasattr(backend, "transfer")
+                else backend.from_host(backend.to_host(x._data), dev.index)
+            )
+        else:
+            data = backend.from_host(x._backend.to_host(x._data), dev.index)
+        return _new(data, backend, dev)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(ctx.source), None, None
+
+
+class _Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x._make(x._backend.xp.astype(x._data, x._data.dtype, copy=True))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def clone(input, *, memory_format=None):
+    """A copy with its own storage (recorded by autograd)."""
+    return _Clone.apply(input)
+
+
+def _parse_to(args, kwargs):
+    dev = kwargs.pop("device", None)
+    dt = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dev, dt = arg.device, arg.dtype
+        elif isinstance(arg, dtypes.dtype):
+            dt = arg
+        elif isinstance(arg, (str, _device, int)) and not isinstance(arg, bool):
+            dev = arg
+        elif isinstance(arg, bool):
+            pass
+        elif arg is None:
+            continue
+        else:
+            dt = dtypes.as_dtype(arg)
+    if isinstance(dev, int):
+        dev = _device("cuda", dev)
+    return (_device(dev) if dev is not None else None), (dtypes.as_dtype(dt) if dt is not None else None), copy
+
+
+def to(self, *args, **kwargs):
+    """This tensor on another device and/or of another dtype (``self`` if nothing changes).
+
+    Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``,
+    and the keywords ``device``, ``dtype``, ``copy``, ``non_blocking``.
+    """
+    dev, dt, copy = _parse_to(args, dict(kwargs))
+    out = self
+    if dev is not None and dev != self._device:
+        out = _Move.apply(out, dev, backend_for_device(dev))
+    if dt is not None and dt is not out.dtype:
+        out = _Cast.apply(out, dt)
+    if copy and out is self:
+        out = clone(self)
+    return out
+
+
+def _cast_method(dt):
+    def method(self, memory_format=None):
+        return to(self, dt)
+
+    method.__name__ = dt.name
+    method.__doc__ = f"``self.to(ember.{dt.name})``."
+    return method
+
+
+Tensor.to = to
+Tensor.clone = clone
+Tensor.float = _cast_method(dtypes.float32)
+Tensor.double = _cast_method(dtypes.float64)
+Tensor.half = _cast_method(dtypes.float16)
+Tensor.long = _cast_method(dtypes.int64)
+Tensor.int = _cast_method(dtypes.int32)
+Tensor.short = _cast_method(dtypes.int16)
+Tensor.char = _cast_method(dtypes.int8)
+Tensor.byte = _cast_method(dtypes.uint8)
+Tensor.bool = _cast_method(dtypes.bool)
+
+
+def cpu(self):
+    """This tensor on the CPU."""
+    return to(self, "cpu")
+
+
+def cuda(self, device=None, non_blocking=False):
+    """This tensor on CUDA device ``device`` (default: the current CUDA device, 0)."""
+    if device is None:
+        dev = _device("cuda", 0)
+    elif isinstance(device, int):
+        dev = _device("cuda", device)
+    else:
+        dev = _device(device)
+    if dev.type != "cuda":
+        raise RuntimeError(f"Invalid device, must be cuda device, got {dev}")
+    return to(self, dev)
+
+
+Tensor.cpu = cpu
+Tensor.cuda = cuda
+
+_NAMES = {t._legacy_dtype: name for name, t in LEGACY_TYPES.items()}
+
+
+def type_(self, dtype=None, non_blocking=False, **kwargs):
+    """With no argument, the type name (``'ember.FloatTensor'``); otherwise cast to that type.
+
+    Accepts a dtype, a legacy type class (``ember.DoubleTensor``) or its name, with the
+    ``torch.``/``ember.`` prefix and ``cuda.`` for CUDA types.
+    """
+    if dtype is None:
+        prefix = "ember.cuda." if self._device.type == "cuda" else "ember."
+        return prefix + _NAMES[self.dtype]
+    if isinstance(dtype, dtypes.dtype):
+        return to(self, dtype)
+    if isinstance(dtype, type):
+        legacy = dtype.__dict__.get("_legacy_dtype")
+        if legacy is None:
+            raise TypeError(f"invalid type: {dtype!r}")
+        dev = "cuda" if dtype.__dict__.get("_legacy_cuda") else None
+        return to(self, dev, legacy) if dev else to(self, legacy)
+    name = str(dtype)
+    cuda_type = ".cuda." in name
+    short = name.split(".")[-1]
+    table = CUDA_LEGACY_TYPES if cuda_type else LEGACY_TYPES
+    if short not in table:
+        raise ValueError(f"invalid type: '{name}'")
+    legacy = table[short]._legacy_dtype
+    if cuda_type:
+        return to(self, "cuda" if self._device.type != "cuda" else self._device, legacy)
+    return to(self, "cpu", legacy) if self._device.type == "cuda" else to(self, legacy)
+
+
+def type_as(self, other):
+    """This tensor cast to ``other``'s type."""
+    return to(self, other.dtype)
+
+
+Tensor.type = type_
+Tensor.type_as = type_as
+
+
+# -- in-place ------------------------------------------------------------------------------
+class _Assign(Function):
+    """Overwrite ``target`` in place with ``value`` (broadcast and cast to ``target``'s dtype)."""
+
+    @staticmethod
+    def forward(ctx, target, value):
+        backend = target._backend
+        data = value._data
+        if data.dtype != target._data.dtype:
+            data = backend.xp.astype(data, target._data.dtype)
+        target._data[...] = data
+        ctx.value_shape = value.shape
+        ctx.value_dtype = value.dtype
+        ctx.mark_dirty(target)
+        return target
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .common import sum_to
+
+        gv = sum_to(grad, ctx.value_shape).to(ctx.value_dtype) if ctx.needs_input_grad[1] else None
+        return None, gv
+
+
+def assign_(target, value):
+    """Write ``value`` into ``target``'s storage, recording the write for autograd."""
+    from ..autograd.grad_mode import grad_state
+    from .indexing import check_inplace
+
+    if value._device != target._device:
+        value = value.to(target._device)
+    if grad_state.enabled and (target._requires_grad or value._requires_grad):
+        check_inplace(target)
+        return _Assign.apply(target, value)
+    data = value._data
+    if data.dtype != target._data.dtype:
+        data = target._backend.xp.astype(data, target._data.dtype)
+    target._data[...] = data
+    target._version.value += 1
+    return target
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast, any device or dtype) into this tensor in place."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    from .movement import broadcast_shapes
+
+    if broadcast_shapes(src.shape, self.shape) != tuple(self.shape):
+        raise RuntimeError(
+            f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(broadcast_shapes(src.shape, self.shape))}"
+        )
+    return assign_(self, src)
+
+
+Tensor.copy_ = copy_

@@ -1,0 +1,411 @@
+"""Making tensors: zeros, ones, full, arange, linspace, eye, random sampling, ``*_like``, legacy types."""
+
+from __future__ import annotations
+
+import math
+
+from .. import dtypes
+from ..device import device as _device
+from ..random import native_generator
+from ..tensor import Tensor, _new, backend_for_device, tensor
+
+__all__ = [
+    "zeros", "ones", "full", "empty", "arange", "range", "linspace", "logspace", "eye",
+    "zeros_like", "ones_like", "full_like", "empty_like", "rand", "randn", "randint", "randperm",
+    "rand_like", "randn_like", "randint_like", "normal", "bernoulli", "multinomial",
+    "default_device", "set_default_device", "get_default_device",
+    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
+    "CharTensor", "ByteTensor", "BoolTensor",
+]  # fmt: skip
+
+_default_device = None
+
+
+def default_device():
+    """The device new tensors go to when none is given (``cpu`` unless changed)."""
+    global _default_device
+    if _default_device is None:
+        _default_device = _device("cpu")
+    return _default_device
+
+
+get_default_device = default_device
+
+
+def set_default_device(dev):
+    """Make ``dev`` the device of tensors created without ``device=``."""
+    global _default_device
+    _default_device = _device(dev) if dev is not None else _device("cpu")
+
+
+def _size(size):
+    if len(size) == 1 and not isinstance(size[0], int):
+        size = size[0]
+    shape = tuple(int(s) for s in size)
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
+    return shape
+
+
+def _place(dtype, device, default=None):
+    dev = (
+        default_device()
+        if device is None
+        else (_device("cuda", device) if isinstance(device, int) else _device(device))
+    )
+    dt = dtypes.as_dtype(dtype) if dtype is not None else (default or dtypes.get_default_dtype())
+    return backend_for_device(dev), dev, dt
+
+
+def _finish(data, backend, dev, requires_grad):
+    t = _new(data, backend, dev)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
+    """A tensor of shape ``size`` filled with ``fill_value``.
+
+    The dtype defaults to that of the scalar (bool, int64 or the default float).
+    """
+    shape = _size((size,) if isinstance(size, int) else tuple(size))
+    if dtype is None:
+        dtype = dtypes.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    backend, dev, dt = _place(dtype, device)
+    with backend.device_context(dev.index):
+        data = backend.xp.full(shape, fill_value, dtype=backend.native_dtype(dt))
+    return _finish(data, backend, dev, requires_grad)
+
+
+def _filled(name, value):
+    def make(*size, dtype=None, device=None, requires_grad=False, out=None):
+        shape = _size(size)
+        backend, dev, dt = _place(dtype, device)
+        with backend.device_context(dev.index):
+            data = getattr(backend.xp, name)(shape, dtype=backend.native_dtype(dt))
+        return _finish(data, backend, dev, requires_grad)
+
+    make.__name__ = name
+    make.__doc__ = (
+        f"A tensor of the given size filled with {value} (default dtype float32).\n\n"
+        f"Example::\n\n    >>> ember.{name}(2, 3).shape\n    ember.Size([2, 3])\n"
+    )
+    return make
+
+
+zeros = _filled("zeros", "zeros")
+ones = _filled("ones", "ones")
+empty = _filled("empty", "uninitialised values")
+
+
+def _like(fn):
+    def make(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+        return fn(
+            input.shape,
+            dtype=dtype or input.dtype,
+            device=device if device is not None else input.device,
+            requires_grad=requires_grad,
+        )
+
+    make.__name__ = fn.__name__ + "_like"
+    make.__doc__ = f"``{fn.__name__}`` with the shape, dtype and device of ``input``."
+    return make
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """``full`` with the shape, dtype and device of ``input``."""
+    return full(
+        input.shape,
+        fill_value,
+        dtype=dtype or input.dtype,
+        device=device if device is not None else input.device,
+        requires_grad=requires_grad,
+    )
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+    """Values from ``start`` to ``end`` (exclusive) spaced by ``step``.
+
+    The dtype is int64 when all arguments are integers, else the default float.
+    """
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = values
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        dtype = dtypes.int64 if all(isinstance(v, int) for v in values) else dtypes.get_default_dtype()
+    backend, dev, dt = _place(dtype, device)
+    count = max(math.ceil((end - start) / step), 0)
+    with backend.device_context(dev.index):
+        xp = backend.xp
+        if dt.is_floating_point:
+            index = xp.arange(count, dtype=backend.native_dtype(dtypes.float64))
+            data = (
+                xp.astype(index * step + start, backend.native_dtype(dt))
+                if backend.supports_float64
+                else xp.arange(start, end, step, dtype=backend.native_dtype(dt))
+            )
+        else:
+            data = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dt))
+    return _finish(data, backend, dev, requires_grad)
+
+
+def range(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001
+    """Deprecated ``torch.range``: like :func:`arange` but includes ``end``; float by default."""
+    if end is None:
+        start, end = 0, start
+    return arange(
+        start,
+        end + step / 2,
+        step,
+        dtype=dtype or dtypes.get_default_dtype(),
+        device=device,
+        requires_grad=requires_grad,
+    )
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` values evenly spaced from ``start`` to ``end`` inclusive."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    backend, dev, dt = _place(dtype, device)
+    import numpy as np
+
+    if steps == 1:
+        host = np.array([start], dtype=np.float64)
+    else:
+        step = (end - start) / (steps - 1)
+        i = np.arange(steps, dtype=np.float64)
+        half = steps // 2
+        host = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    return _finish(backend.from_host(host.astype(dt.name), dev.index), backend, dev, requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    """``base ** linspace(start, end, steps)``."""
+    out = base ** linspace(start, end, steps, dtype=dtypes.float64 if dtype is None else dtype, device=device)
+    return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """An ``n x m`` matrix with ones on the diagonal."""
+    m = n if m is None else m
+    backend, dev, dt = _place(dtype, device)
+    with backend.device_context(dev.index):
+        data = backend.xp.eye(n, m, dtype=backend.native_dtype(dt))
+    return _finish(data, backend, dev, requires_grad)
+
+
+# -- random --------------------------------------------------------------------------------
+def _random(sample, size, generator, dtype, device, requires_grad, default=None):
+    shape = _size(size)
+    backend, dev, dt = _place(dtype, device if device is not None or generator is None else generator.device, default)
+    gen = native_generator(generator, backend, dev.index)
+    data = sample(gen, shape, backend.native_dtype(dt))
+    return _finish(data, backend, dev, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Samples from the uniform distribution on [0, 1)."""
+    return _random(lambda g, s, d: g.uniform(s, d), size, generator, dtype, device, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Samples from the standard normal distribution."""
+    return _random(lambda g, s, d: g.normal(s, d), size, generator, dtype, device, requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers uniform in ``[low, high)`` (int64 by default)."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint() missing required arguments 'high' and 'size'")
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    return _random(
+        lambda g, s, d: g.integers(low, high, s, d),
+        (tuple(size),),
+        generator,
+        dtype,
+        device,
+        requires_grad,
+        default=dtypes.int64,
+    )
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of ``0 .. n-1`` (int64 by default)."""
+    keys = rand(
+        n,
+        generator=generator,
+        dtype=dtypes.float64 if _place(None, device)[0].supports_float64 else None,
+        device=device,
+    )
+    return keys.argsort().to(dtype or dtypes.int64)
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+    """:func:`rand` with the shape, dtype and device of ``input``."""
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+    """:func:`randn` with the shape, dtype and device of ``input``."""
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+    """:func:`randint` with the shape, dtype and device of ``input``."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None):
+    """Normal samples with the given (scalar or tensor) ``mean`` and ``std``."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        like = mean if isinstance(mean, Tensor) else std
+        shape = like.shape if size is None else _size((size,) if isinstance(size, int) else tuple(size))
+        if isinstance(mean, Tensor) and isinstance(std, Tensor):
+            from .movement import broadcast_shapes
+
+            shape = broadcast_shapes(mean.shape, std.shape)
+        noise = randn(shape, generator=generator, dtype=like.dtype, device=like.device)
+        return (noise * std + mean).detach()
+    return randn(size, generator=generator, dtype=dtype, device=device) * std + mean
+
+
+def bernoulli(input, p=None, *, generator=None):
+    """0/1 samples with probability ``input`` (or ``p``) of being 1, same shape and dtype."""
+    probs = input if p is None else input.new_full(input.shape, p)
+    u = rand(input.shape, generator=generator, dtype=probs.dtype, device=input.device)
+    return (u < probs.detach()).to(input.dtype)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Sample category indices from each row of non-negative weights ``input``."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
+    probs = input.detach().to(dtypes.float64 if input._backend.supports_float64 else input.dtype)
+    rows = probs if probs.ndim == 2 else probs.unsqueeze(0)
+    n = rows.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if bool((rows < 0).any()) or bool((rows.sum(-1) <= 0).any()):
+        raise RuntimeError("multinomial: invalid probability distribution (negative or all-zero weights)")
+    if replacement:
+        cdf = (rows / rows.sum(-1, keepdim=True)).cumsum(-1)
+        u = rand(rows.shape[0], num_samples, generator=generator, dtype=rows.dtype, device=input.device)
+        out = (u.unsqueeze(-1) >= cdf.unsqueeze(1)).sum(-1).clamp(max=n - 1)
+    else:
+        # Gumbel top-k: keys log(p) - log(-log(u)) give sampling without replacement.
+        u = rand(rows.shape, generator=generator, dtype=rows.dtype, device=input.device).clamp(min=1e-300)
+        keys = rows.log() - (-u.log()).log()
+        out = keys.topk(num_samples, -1).indices
+    out = out.to(dtypes.int64)
+    return out if input.ndim == 2 else out.squeeze(0)
+
+
+# -- classic type constructors -------------------------------------------------------------
+def legacy_new(cls, args, device=None, dtype=None):
+    """``ember.Tensor(...)``/``ember.FloatTensor(...)``: sizes give an empty tensor, data copies."""
+    dt = cls.__dict__.get("_legacy_dtype", dtype)
+    if cls.__dict__.get("_legacy_cuda"):
+        device = device or "cuda"
+    if not args:
+        return empty(0, dtype=dt, device=device)
+    if len(args) == 1 and not isinstance(args[0], int) and not isinstance(args[0], tuple):
+        data = args[0]
+        if isinstance(data, Tensor):
+            return data.to(dtype=dt, device=device)
+        return tensor(data, dtype=dt, device=device)
+    return zeros(*args, dtype=dt, device=device)
+
+
+def _legacy_type(name, dt, cuda=False):
+    return type(name, (Tensor,), {"_legacy_dtype": dt, "_legacy_cuda": cuda, "__slots__": (), "__module__": "ember"})
+
+
+FloatTensor = _legacy_type("FloatTensor", dtypes.float32)
+DoubleTensor = _legacy_type("DoubleTensor", dtypes.float64)
+HalfTensor = _legacy_type("HalfTensor", dtypes.float16)
+LongTensor = _legacy_type("LongTensor", dtypes.int64)
+IntTensor = _legacy_type("IntTensor", dtypes.int32)
+ShortTensor = _legacy_type("ShortTensor", dtypes.int16)
+CharTensor = _legacy_type("CharTensor", dtypes.int8)
+ByteTensor = _legacy_type("ByteTensor", dtypes.uint8)
+BoolTensor = _legacy_type("BoolTensor", dtypes.bool)
+
+LEGACY_TYPES = {
+    t.__name__: t
+    for t in (
+        FloatTensor,
+        DoubleTensor,
+        HalfTensor,
+        LongTensor,
+        IntTensor,
+        ShortTensor,
+        CharTensor,
+        ByteTensor,
+        BoolTensor,
+    )
+}
+CUDA_LEGACY_TYPES = {name: _legacy_type(name, t._legacy_dtype, cuda=True) for name, t in LEGACY_TYPES.items()}
+
+
+# -- new_* methods -------------------------------------------------------------------------
+def _new_method(fn):
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
+        return fn(
+            *size,
+            dtype=dtype or self.dtype,
+            device=device if device is not None else self._device,
+            requires_grad=requires_grad,
+        )
+
+    method.__name__ = "new_" + fn.__name__
+    method.__doc__ = f"``{fn.__name__}`` with this tensor's dtype and device by default."
+    return method
+
+
+Tensor.new_zeros = _new_method(zeros)
+Tensor.new_ones = _new_method(ones)
+Tensor.new_empty = _new_method(empty)
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return full(
+        size,
+        fill_value,
+        dtype=dtype or self.dtype,
+        device=device if device is not None else self._device,
+        requires_grad=requires_grad,
+    )
+
+
+def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    return tensor(
+        data,
+        dtype=dtype or self.dtype,
+        device=device if device is not None else self._device,
+        requires_grad=requires_grad,
+    )
+
+
+Tensor.new_full = _new_full
+Tensor.new_tensor = _new_tensor
+Tensor.new = lambda self, *args: legacy_new(Tensor, args, device=self._device, dtype=self.dtype)

@@ -1,0 +1,662 @@
+"""Element-wise operations: unary math, binary arithmetic with broadcasting, comparisons."""
+
+from __future__ import annotations
+
+import math
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .common import as_tensor_arg, check_same_device, is_scalar, promote, sum_to
+
+__all__ = [
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "fmod", "pow", "neg", "negative", "abs", "sign", "exp", "expm1", "log", "log1p",
+    "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "asin", "acos",
+    "atan", "atan2", "sinh", "cosh", "tanh", "sigmoid", "erf", "floor", "ceil", "round", "trunc",
+    "frac", "clamp", "clip", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge",
+    "logical_and", "logical_or", "logical_not", "logical_xor", "isnan", "isinf", "isfinite",
+    "lerp", "addcmul", "addcdiv",
+]  # fmt: skip
+
+
+# -- unary ---------------------------------------------------------------------------------
+class _Unary(Function):
+    """An element-wise function ``y = f(x)`` whose derivative is ``derivative(x, y)``."""
+
+    compute = None  # (backend, x) -> native array
+    derivative = None  # (x, y) -> Tensor; None means the function is piecewise constant
+    floating = True  # integer inputs are computed in the default float type
+
+    @classmethod
+    def forward(cls, ctx, x):
+        y = x._make(cls.compute(x._backend, x._data))
+        if cls.derivative is not None:
+            ctx.save_for_backward(x, y)
+        return y
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        if cls.derivative is None:
+            return grad * 0
+        x, y = ctx.saved_tensors
+        return grad * cls.derivative(x, y)
+
+
+def _unary(name, compute, derivative, floating=True):
+    cls = type(name.capitalize(), (_Unary,), {})
+    cls.compute = staticmethod(compute)
+    cls.derivative = staticmethod(derivative) if derivative is not None else None
+
+    def op(input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        if floating and not input.dtype.is_floating_point:
+            input = input.to(dtypes.get_default_dtype())
+        return cls.apply(input)
+
+    op.__name__ = name
+    op.__qualname__ = name
+    op.__doc__ = f"Element-wise ``{name}`` of ``input``; returns a new tensor."
+    return op
+
+
+def _sigmoid(b, x):
+    xp = b.xp
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+exp = _unary("exp", lambda b, x: b.xp.exp(x), lambda x, y: y)
+expm1 = _unary("expm1", lambda b, x: b.xp.expm1(x), lambda x, y: y + 1)
+log = _unary("log", lambda b, x: b.xp.log(x), lambda x, y: x.reciprocal())
+log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: (x + 1).reciprocal())
+log2 = _unary("log2", lambda b, x: b.xp.log(x) / _LN2, lambda x, y: (x * _LN2).reciprocal())
+log10 = _unary("log10", lambda b, x: b.xp.log(x) / _LN10, lambda x, y: (x * _LN10).reciprocal())
+sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: (y * 2).reciprocal())
+rsqrt = _unary("rsqrt", lambda b, x: 1 / b.xp.sqrt(x), lambda x, y: y.pow(3) * -0.5)
+sin = _unary("sin", lambda b, x: b.xp.sin(x), lambda x, y: x.cos())
+cos = _unary("cos", lambda b, x: b.xp.cos(x), lambda x, y: -x.sin())
+tan = _unary("tan", lambda b, x: b.xp.tan(x), lambda x, y: y * y + 1)
+asin = _unary("asin", lambda b, x: b.xp.asin(x), lambda x, y: (1 - x * x).rsqrt())
+acos = _unary("acos", lambda b, x: b.xp.acos(x), lambda x, y: -(1 - x * x).rsqrt())
+atan = _unary("atan", lambda b, x: b.xp.atan(x), lambda x, y: (x * x + 1).reciprocal())
+sinh = _unary("sinh", lambda b, x: b.xp.sinh(x), lambda x, y: x.cosh())
+cosh = _unary("cosh", lambda b, x: b.xp.cosh(x), lambda x, y: x.sinh())
+tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y)
+sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y))
+erf = _unary("erf", lambda b, x: b.erf(x), lambda x, y: (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
+reciprocal = _unary("reciprocal", lambda b, x: 1 / x, lambda x, y: -(y * y))
+floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)
+ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False)
+trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False)
+sign = _unary("sign", lambda b, x: b.xp.sign(x), None, floating=False)
+frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x * 0 + 1)
+_round_half_even = _unary("round", lambda b, x: b.xp.round(x), None, floating=False)
+
+
+class _Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x._make(-x._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class _Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x._make(x._backend.xp.abs(x._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x.sign()
+
+
+def neg(input):
+    """``-input``."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return _Neg.apply(input)
+
+
+def abs(input):  # noqa: A001
+    """Element-wise absolute value."""
+    return _Abs.apply(input)
+
+
+def square(input):
+    """``input * input``."""
+    return mul(input, input)
+
+
+def round(input, decimals=0):  # noqa: A001
+    """Round to the nearest integer (ties to even), or to ``decimals`` decimal places."""
+    if decimals == 0:
+        return _round_half_even(input)
+    scale = 10.0**decimals
+    return _round_half_even(input * scale) / scale
+
+
+# -- binary --------------------------------------------------------------------------------
+class _Binary(Function):
+    """``z = f(a, b)`` with broadcasting; ``b`` may be a Python scalar."""
+
+    name = None
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        scalar = not isinstance(b, Tensor)
+        z = a._make(cls.compute(a._backend.xp, a._data, b if scalar else b._data))
+        ctx.a_shape = a.shape
+        ctx.b_shape = None if scalar else b.shape
+        if cls.saves:
+            ctx.save_for_backward(a, None if scalar else b, z if cls.saves == 3 else None)
+            ctx.b_scalar = b if scalar else None
+        return z
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        ga, gb = cls.gradients(ctx, grad)
+        if ga is not None and ctx.needs_input_grad[0]:
+            ga = sum_to(ga, ctx.a_shape)
+        else:
+            ga = None
+        if gb is not None and ctx.b_shape is not None and ctx.needs_input_grad[1]:
+            gb = sum_to(gb, ctx.b_shape)
+        else:
+            gb = None
+        return ga, gb
+
+
+class _Add(_Binary):
+    saves = 0
+    compute = staticmethod(lambda xp, a, b: a + b)
+    gradients = staticmethod(lambda ctx, g: (g, g))
+
+
+class _Sub(_Binary):
+    saves = 0
+    compute = staticmethod(lambda xp, a, b: a - b)
+    gradients = staticmethod(lambda ctx, g: (g, -g))
+
+
+class _Mul(_Binary):
+    saves = 2
+
+    compute = staticmethod(lambda xp, a, b: a * b)
+
+    @staticmethod
+    def gradients(ctx, g):
+        a, b, _ = ctx.saved_tensors
+        other = ctx.b_scalar if b is None else b
+        return (g * other if ctx.needs_input_grad[0] else None), (
+            g * a if b is not None and ctx.needs_input_grad[1] else None
+        )
+
+
+class _Div(_Binary):
+    saves = 2
+    compute = staticmethod(lambda xp, a, b: a / b)
+
+    @staticmethod
+    def gradients(ctx, g):
+        a, b, _ = ctx.saved_tensors
+        if b is None:
+            return g / ctx.b_scalar, None
+        ga = g / b if ctx.needs_input_grad[0] else None
+        gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class _Pow(_Binary):
+    saves = 3
+    compute = staticmethod(lambda xp, a, b: xp.pow(a, b))
+
+    @staticmethod
+    def gradients(ctx, g):
+        a, b, z = ctx.saved_tensors
+        if b is None:
+            e = ctx.b_scalar
+            if e == 0:
+                return g * 0, None
+            return g * e * a.pow(e - 1), None
+        ga = g * b * a.pow(b - 1) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            # d(a**b)/db = a**b * log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's rule)
+            safe = where((a == 0) & (b >= 0), a * 0 + 1, a)
+            gb = g * z * safe.log()
+        return ga, gb
+
+
+class _RPow(Function):
+    """``base ** x`` for a Python scalar ``base``."""
+
+    @staticmethod
+    def forward(ctx, x, base):
+        z = x._make(x._backend.xp.pow(base, x._data))
+        ctx.save_for_backward(z)
+        ctx.base = base
+        return z
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        return grad * z * (math.log(ctx.base) if ctx.base > 0 else math.nan), None
+
+
+class _Extremum(_Binary):
+    """maximum/minimum; ties share the gradient equally, as in PyTorch."""
+
+    saves = 2
+
+    @classmethod
+    def gradients(cls, ctx, g):
+        a, b, _ = ctx.saved_tensors
+        half = g * 0.5
+        wins_a = cls.wins(a, b)
+        ga = where(a == b, half, where(wins_a, g, g * 0))
+        gb = where(a == b, half, where(wins_a, g * 0, g))
+        return ga, gb
+
+
+class _Maximum(_Extremum):
+    compute = staticmethod(lambda xp, a, b: xp.maximum(a, b))
+    wins = staticmethod(lambda a, b: a > b)
+
+
+class _Minimum(_Extremum):
+    compute = staticmethod(lambda xp, a, b: xp.minimum(a, b))
+    wins = staticmethod(lambda a, b: a < b)
+
+
+class _Atan2(_Binary):
+    saves = 2
+    compute = staticmethod(lambda xp, a, b: xp.atan2(a, b))
+
+    @staticmethod
+    def gradients(ctx, g):
+        a, b, _ = ctx.saved_tensors
+        denom = a * a + b * b
+        return g * b / denom, -g * a / denom
+
+
+class _Remainder(_Binary):
+    saves = 2
+    compute = staticmethod(lambda xp, a, b: xp.remainder(a, b))
+
+    @staticmethod
+    def gradients(ctx, g):
+        a, b, _ = ctx.saved_tensors
+        gb = None if b is None else -g * (a / b).floor()
+        return g, gb
+
+
+class _Fmod(_Binary):
+    saves = 2
+    compute = staticmethod(lambda xp, a, b: a - xp.trunc(a / b) * b)
+
+    @staticmethod
+    def gradients(ctx, g):
+        a, b, _ = ctx.saved_tensors
+        gb = None if b is None else -g * (a / b).trunc()
+        return g, gb
+
+
+def _binary(fn_cls, op, input, other, floating=False):
+    a, b, result = promote(op, input, other)
+    if floating and not result.is_floating_point:
+        result = dtypes.get_default_dtype()
+        a = a.to(result)
+        b = b.to(result) if isinstance(b, Tensor) else float(b)
+    return fn_cls.apply(a, b)
+
+
+def full_like_scalar(like, value):
+    """A 0-d tensor on ``like``'s device holding the Python scalar ``value``."""
+    from ..tensor import tensor
+
+    return tensor(value, dtype=dtypes.scalar_dtype(value), device=like._device)
+
+
+def add(input, other, *, alpha=1, out=None):
+    """``input + alpha * other`` with broadcasting and type promotion."""
+    if not isinstance(input, Tensor):
+        input = full_like_scalar(other, input)
+    if alpha != 1:
+        other = other * alpha
+    return _binary(_Add, "add", input, other)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """``input - alpha * other``."""
+    if not isinstance(input, Tensor):
+        input = full_like_scalar(other, input)
+    if input.dtype is dtypes.bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
+    if alpha != 1:
+        other = other * alpha
+    return _binary(_Sub, "sub", input, other)
+
+
+def mul(input, other, out=None):
+    """``input * other``."""
+    if not isinstance(input, Tensor):
+        return _binary(_Mul, "mul", other, input)
+    return _binary(_Mul, "mul", input, other)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """``input / other`` (true division; ``rounding_mode`` 'trunc' or 'floor')."""
+    if not isinstance(input, Tensor):
+        input = full_like_scalar(other, input)
+    if rounding_mode is None:
+        return _binary(_Div, "div", input, other, floating=True)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+        )
+    a, b, result = promote("div", input, other)
+    q = _binary(_Div, "div", a, b, floating=True)
+    q = q.trunc() if rounding_mode == "trunc" else q.floor()
+    return q if result.is_floating_point else q.to(result)
+
+
+def floor_divide(input, other):
+    """``floor(input / other)``."""
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other):
+    """Python-style modulus: the result has the sign of ``other``."""
+    if not isinstance(input, Tensor):
+        input = full_like_scalar(other, input)
+    return _binary(_Remainder, "remainder", input, other)
+
+
+def fmod(input, other):
+    """C-style modulus: the result has the sign of ``input``."""
+    return _binary(_Fmod, "fmod", input, other)
+
+
+def pow(input, exponent):  # noqa: A001
+    """``input ** exponent``; either may be a Python scalar."""
+    if not isinstance(input, Tensor):
+        if not is_scalar(input):
+            raise TypeError(f"pow(): unsupported base type {type(input).__name__}")
+        x = exponent if exponent.dtype.is_floating_point else exponent.to(dtypes.get_default_dtype())
+        return _RPow.apply(x, input)
+    if is_scalar(exponent) and not input.dtype.is_floating_point and not isinstance(exponent, int):
+        input = input.to(dtypes.get_default_dtype())
+    if isinstance(exponent, int) and not isinstance(exponent, bool) and exponent < 0:
+        if not input.dtype.is_floating_point:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return _binary(_Pow, "pow", input, exponent)
+
+
+def maximum(input, other):
+    """Element-wise maximum of two tensors."""
+    return _binary(_Maximum, "maximum", input, other)
+
+
+def minimum(input, other):
+    """Element-wise minimum of two tensors."""
+    return _binary(_Minimum, "minimum", input, other)
+
+
+def atan2(input, other):
+    """Element-wise ``atan(input / other)`` taking quadrants into account."""
+    return _binary(_Atan2, "atan2", input, other, floating=True)
+
+
+# -- clamp, where, lerp --------------------------------------------------------------------
+class _Clamp(Function):
+    @staticmethod
+    def forward(ctx, x, low, high):
+        xp = x._backend.xp
+        data = x._data
+        if low is not None:
+            data = xp.maximum(data, low if is_scalar(low) else low._data)
+        if high is not None:
+            data = xp.minimum(data, high if is_scalar(high) else high._data)
+        ctx.save_for_backward(x, low if isinstance(low, Tensor) else None, high if isinstance(high, Tensor) else None)
+        ctx.low, ctx.high = low, high
+        return x._make(data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, low_t, high_t = ctx.saved_tensors
+        low = low_t if low_t is not None else ctx.low
+        high = high_t if high_t is not None else ctx.high
+        mask = None
+        if low is not None:
+            mask = x >= low
+        if high is not None:
+            upper = x <= high
+            mask = upper if mask is None else mask & upper
+        g = where(mask, grad, grad * 0) if mask is not None else grad
+        glow = ghigh = None
+        if low_t is not None and ctx.needs_input_grad[1]:
+            glow = sum_to(where(x < low_t, grad, grad * 0), low_t.shape)
+        if high_t is not None and ctx.needs_input_grad[2]:
+            ghigh = sum_to(where(x > high_t, grad, grad * 0), high_t.shape)
+        return g, glow, ghigh
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Clamp every element into ``[min, max]`` (either bound may be omitted or a tensor)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    for bound in (min, max):
+        if bound is not None and not is_scalar(bound) and not isinstance(bound, Tensor):
+            raise TypeError(f"clamp(): bounds must be numbers or tensors, got {type(bound).__name__}")
+    if input.dtype.is_floating_point:
+        min = float(min) if is_scalar(min) else min  # noqa: A001
+        max = float(max) if is_scalar(max) else max  # noqa: A001
+    elif (is_scalar(min) and isinstance(min, float)) or (is_scalar(max) and isinstance(max, float)):
+        input = input.to(dtypes.get_default_dtype())
+    return _Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+class _Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        xp = condition._backend.xp
+        ctx.save_for_backward(condition)
+        ctx.shapes = (a.shape, b.shape)
+        return condition._make(xp.where(condition._data, a._data, b._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (condition,) = ctx.saved_tensors
+        zero = grad * 0
+        ga = sum_to(where(condition, grad, zero), ctx.shapes[0]) if ctx.needs_input_grad[1] else None
+        gb = sum_to(where(condition, zero, grad), ctx.shapes[1]) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+def where(condition, input=None, other=None):
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcast together).
+
+    With only ``condition``, the same as ``condition.nonzero(as_tuple=True)``.
+    """
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    if not isinstance(condition, Tensor):
+        raise TypeError("where(): argument 'condition' must be Tensor")
+    if condition.dtype is not dtypes.bool:
+        if condition.dtype is dtypes.uint8:
+            condition = condition.to(dtypes.bool)
+        else:
+            raise RuntimeError(
+                f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype}"
+            )
+    like = input if isinstance(input, Tensor) else other
+    if not isinstance(like, Tensor):
+        like = condition
+    a = as_tensor_arg("where", input, like)
+    b = as_tensor_arg("where", other, like)
+    check_same_device("where", condition, a, b)
+    groups = ([], [], [])
+    for value, t in ((input, a), (other, b)):
+        groups[2 if is_scalar(value) else (0 if t.ndim else 1)].append(t.dtype)
+    result = dtypes.result_type(*groups)
+    a = a if a.dtype is result else a.to(result)
+    b = b if b.dtype is result else b.to(result)
+    return _Where.apply(condition, a, b)
+
+
+def lerp(input, end, weight):
+    """``input + weight * (end - input)``."""
+    return input + weight * (end - input)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2``."""
+    return input + tensor1 * tensor2 * value
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2``."""
+    return input + tensor1 / tensor2 * value
+
+
+# -- comparisons and logic (no gradient) ---------------------------------------------------
+def _compare(name, compute):
+    def op(input, other):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        if other is None and name in ("eq", "ne"):
+            return name == "ne"
+        a, b, _ = promote(name, input, other)
+        data = compute(a._backend.xp, a._data, b._data if isinstance(b, Tensor) else b)
+        return input._make(data)
+
+    op.__name__ = name
+    op.__doc__ = f"Element-wise ``{name}`` comparison; returns a bool tensor."
+    return op
+
+
+eq = _compare("eq", lambda xp, a, b: xp.equal(a, b))
+ne = _compare("ne", lambda xp, a, b: xp.not_equal(a, b))
+lt = _compare("lt", lambda xp, a, b: xp.less(a, b))
+le = _compare("le", lambda xp, a, b: xp.less_equal(a, b))
+gt = _compare("gt", lambda xp, a, b: xp.greater(a, b))
+ge = _compare("ge", lambda xp, a, b: xp.greater_equal(a, b))
+
+
+def _logical(name, compute):
+    def op(input, other):
+        b = other.to(dtypes.bool)._data if isinstance(other, Tensor) else bool(other)
+        if isinstance(other, Tensor):
+            check_same_device(name, input, other)
+        return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
+
+    op.__name__ = name
+    op.__doc__ = f"Element-wise ``{name}``; returns a bool tensor."
+    return op
+
+
+logical_and = _logical("logical_and", lambda xp, a, b: xp.logical_and(a, b))
+logical_or = _logical("logical_or", lambda xp, a, b: xp.logical_or(a, b))
+logical_xor = _logical("logical_xor", lambda xp, a, b: xp.logical_xor(a, b))
+
+
+def logical_not(input):
+    """Element-wise logical negation; returns a bool tensor."""
+    return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
+
+
+def isnan(input):
+    """True where the element is NaN."""
+    return input._make(input._backend.xp.isnan(input._data))
+
+
+def isinf(input):
+    """True where the element is +/-infinity."""
+    return input._make(input._backend.xp.isinf(input._data))
+
+
+def isfinite(input):
+    """True where the element is neither infinite nor NaN."""
+    return input._make(input._backend.xp.isfinite(input._data))
+
+
+def _bitwise(name, logical, integer):
+    def op(input, other):
+        if input.dtype is dtypes.bool and (not isinstance(other, Tensor) or other.dtype is dtypes.bool):
+            return logical(input, other)
+        if input.dtype.is_floating_point or (isinstance(other, Tensor) and other.dtype.is_floating_point):
+            raise RuntimeError(f'"{name}" not implemented for floating-point tensors')
+        a, b, _ = promote(name, input, other)
+        return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
+
+    op.__name__ = name
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", logical_and, lambda a, b: a & b)
+bitwise_or = _bitwise("bitwise_or", logical_or, lambda a, b: a | b)
+bitwise_xor = _bitwise("bitwise_xor", logical_xor, lambda a, b: a ^ b)
+
+subtract = sub
+multiply = mul
+divide = true_divide = div
+negative = neg
+
+# -- methods and operators -----------------------------------------------------------------
+for _name in __all__ + ["bitwise_and", "bitwise_or", "bitwise_xor"]:
+    setattr(Tensor, _name, globals()[_name])
+Tensor.absolute = abs
+Tensor.arcsin, Tensor.arccos, Tensor.arctan = asin, acos, atan
+Tensor.greater, Tensor.less, Tensor.greater_equal, Tensor.less_equal = gt, lt, ge, le
+Tensor.not_equal = ne
+
+Tensor.__add__ = add
+Tensor.__radd__ = lambda self, other: add(self, other)
+Tensor.__sub__ = sub
+Tensor.__rsub__ = lambda self, other: sub(other, self)
+Tensor.__mul__ = mul
+Tensor.__rmul__ = lambda self, other: mul(self, other)
+Tensor.__truediv__ = div
+Tensor.__rtruediv__ = lambda self, other: div(other, self)
+Tensor.__floordiv__ = floor_divide
+Tensor.__rfloordiv__ = lambda self, other: floor_divide(full_like_scalar(self, other), self)
+Tensor.__mod__ = remainder
+Tensor.__rmod__ = lambda self, other: remainder(other, self)
+Tensor.__pow__ = pow
+Tensor.__rpow__ = lambda self, other: pow(other, self)
+Tensor.__neg__ = neg
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = abs
+Tensor.__eq__ = eq
+Tensor.__ne__ = ne
+Tensor.__lt__ = lt
+Tensor.__le__ = le
+Tensor.__gt__ = gt
+Tensor.__ge__ = ge
+Tensor.__and__ = bitwise_and
+Tensor.__or__ = bitwise_or
+Tensor.__xor__ = bitwise_xor
+Tensor.__rand__ = lambda self, other: bitwise_and(self, other)
+Tensor.__ror__ = lambda self, other: bitwise_or(self, other)
+Tensor.__rxor__ = lambda self, other: bitwise_xor(self, other)
+Tensor.__invert__ = lambda self: logical_not(self) if self.dtype is dtypes.bool else self._make(~self._data)

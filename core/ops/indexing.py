@@ -1,0 +1,515 @@
+"""Indexing: ``t[key]``, ``t[key] = v``, gather/scatter, index_select/index_add, masks, sort, topk."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..autograd.grad_mode import grad_state
+from ..tensor import Tensor
+from .common import check_same_device, is_scalar, sum_to, wrap_dim
+
+__all__ = [
+    "gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill", "masked_fill",
+    "masked_select", "masked_scatter", "nonzero", "argwhere", "sort", "argsort", "topk", "kthvalue",
+    "take", "take_along_dim",
+]  # fmt: skip
+
+values_indices = namedtuple("return_types", ["values", "indices"])
+
+
+# -- keys ----------------------------------------------------------------------------------
+def _native_key(x, key):
+    """Translate a Python/tensor index into the backend's; report whether it is advanced."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out, advanced, consumed = [], False, 0
+    for k in key:
+        if isinstance(k, bool):
+            raise IndexError("indexing with a Python bool is not supported")
+        if isinstance(k, int):
+            size = x.shape[consumed] if consumed < x.ndim else None
+            if size is None:
+                raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
+            if not -size <= k < size:
+                raise IndexError(f"index {k} is out of bounds for dimension {consumed} with size {size}")
+            out.append(k)
+            consumed += 1
+        elif isinstance(k, slice):
+            if k.step is not None and k.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(k)
+            consumed += 1
+        elif k is None or k is Ellipsis:
+            out.append(k)
+            if k is Ellipsis:
+                consumed = x.ndim - sum(1 for j in key if j is not None and j is not Ellipsis) + consumed
+        else:
+            if not isinstance(k, Tensor):
+                from ..tensor import tensor
+
+                try:
+                    k = tensor(k, device=x._device)
+                except TypeError:
+                    raise TypeError(f"invalid index type {type(k).__name__}") from None
+            check_same_device("index", x, k)
+            if k.dtype is dtypes.uint8:
+                k = k.to(dtypes.bool)
+            if k.dtype.is_floating_point:
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if k.dtype is dtypes.bool:
+                dims = k.ndim
+                shape = tuple(x.shape[consumed : consumed + dims])
+                if tuple(k.shape) != shape:
+                    raise IndexError(
+                        f"The shape of the mask {list(k.shape)} at index {consumed} does not match the "
+                        f"shape of the indexed tensor {list(x.shape)} at index {consumed}"
+                    )
+                consumed += dims
+            else:
+                consumed += 1
+            out.append(k._data)
+            advanced = True
+    if consumed > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
+    if not any(k is Ellipsis for k in out):
+        out.append(Ellipsis)
+    return tuple(out), advanced
+
+
+class _Index(Function):
+    @staticmethod
+    def forward(ctx, x, key, advanced):
+        ctx.shape, ctx.key, ctx.advanced = x.shape, key, advanced
+        data = x._data[key]
+        return x._make(data) if advanced else x._view_of(data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _IndexAccumulate.apply(grad, ctx.shape, ctx.key, ctx.advanced), None, None
+
+
+def _flat_positions(backend, shape, key):
+    """The flat offsets of the elements ``zeros(shape)[key]`` selects, in selection order."""
+    xp = backend.xp
+    n = 1
+    for s in shape:
+        n *= s
+    positions = xp.reshape(xp.arange(n, dtype=backend.native_dtype(dtypes.int64)), shape)[key]
+    return xp.reshape(positions, (-1,))
+
+
+class _IndexAccumulate(Function):
+    """``zeros(shape)[key] += values``, accumulating over repeated indices."""
+
+    @staticmethod
+    def forward(ctx, values, shape, key, advanced):
+        ctx.key, ctx.advanced = key, advanced
+        backend = values._backend
+        xp = backend.xp
+        out = xp.zeros(shape, dtype=values._data.dtype)
+        if not advanced:
+            out[key] = values._data
+            return values._make(out)
+        flat = xp.reshape(out, (-1,))
+        positions = _flat_positions(backend, shape, key)
+        backend.scatter_add(flat, 0, positions, xp.reshape(values._data, (-1,)))
+        return values._make(xp.reshape(flat, shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Index.apply(grad, ctx.key, ctx.advanced), None, None, None
+
+
+def getitem(self, key):
+    """``self[key]``: basic indexing gives a view; tensors and lists index advanced (copies)."""
+    native, advanced = _native_key(self, key)
+    return _Index.apply(self, native, advanced)
+
+
+class _SetItem(Function):
+    @staticmethod
+    def forward(ctx, x, value, key):
+        x._data[key] = value._data
+        ctx.key, ctx.value_shape = key, value.shape
+        ctx.mark_dirty(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            xp = grad._backend.xp
+            mask = xp.zeros(grad.shape, dtype=grad._backend.native_dtype(dtypes.bool))
+            mask[ctx.key] = True
+            gx = grad.masked_fill(grad._make(mask), 0)
+        if ctx.needs_input_grad[1]:
+            gv = sum_to(_Index.apply(grad, ctx.key, True), ctx.value_shape)
+        return gx, gv, None
+
+
+def check_inplace(tensor):
+    """Refuse in-place changes to a leaf that requires grad while recording (as PyTorch does)."""
+    if grad_state.enabled and tensor._requires_grad and tensor.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def setitem(self, key, value):
+    """``self[key] = value`` in place; ``value`` broadcasts and is cast to ``self.dtype``."""
+    native, _ = _native_key(self, key)
+    if isinstance(value, Tensor):
+        check_same_device("index_put_", self, value)
+        if value.dtype is not self.dtype:
+            value = value.to(self.dtype)
+    elif not is_scalar(value):
+        from ..tensor import tensor
+
+        value = tensor(value, dtype=self.dtype, device=self._device)
+    recording = grad_state.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    if recording:
+        check_inplace(self)
+        if not isinstance(value, Tensor):
+            from .creation import full
+
+            value = full((), value, dtype=self.dtype, device=self._device)
+        _SetItem.apply(self, value, native)
+        return
+    self._data[native] = value._data if isinstance(value, Tensor) else value
+    self._version.value += 1
+
+
+Tensor.__getitem__ = getitem
+Tensor.__setitem__ = setitem
+
+
+# -- gather / scatter ----------------------------------------------------------------------
+def _check_index(op, input, dim, index, src_shape=None):
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    check_same_device(op, input, index)
+    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+    axis = wrap_dim(dim, input.ndim)
+    if index.ndim != input.ndim and index.numel() and input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for d in range(index.ndim):
+        if d != axis and index.shape[d] > input.shape[d]:
+            raise RuntimeError(
+                f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
+                f"larger than self {list(input.shape)} apart from dimension {axis}"
+            )
+    if index.numel():
+        top, bottom = int(index.max()), int(index.min())
+        if top >= input.shape[axis] or bottom < -input.shape[axis] or bottom < 0:
+            raise RuntimeError(
+                f"{op}(): index {top if top >= input.shape[axis] else bottom} is out of bounds for "
+                f"dimension {axis} with size {input.shape[axis]}"
+            )
+    return axis
+
+
+def _leading_slices(index_shape):
+    return tuple(slice(0, s) for s in index_shape)
+
+
+class _Gather(Function):
+    @staticmethod
+    def forward(ctx, x, axis, index):
+        ctx.shape, ctx.axis = x.shape, axis
+        ctx.save_for_backward(index)
+        xp = x._backend.xp
+        key = list(_leading_slices(index.shape))
+        key[axis] = slice(None)
+        data = xp.take_along_axis(x._data[tuple(key)], index._data, axis=axis)
+        return x._make(data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        zeros = grad.new_zeros(ctx.shape)
+        return zeros.scatter_add(ctx.axis, index, grad), None, None
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim == 1`` (and likewise for others)."""
+    axis = _check_index("gather", input, dim, index)
+    if input.ndim == 0:
+        return input.clone()
+    return _Gather.apply(input, axis, index)
+
+
+def take_along_dim(input, indices, dim):
+    """Gather along ``dim`` with ``indices`` broadcast against ``input``."""
+    shape = list(input.shape)
+    shape[dim] = indices.shape[dim]
+    return gather(input, dim, indices.expand(shape))
+
+
+class _ScatterAdd(Function):
+    @staticmethod
+    def forward(ctx, x, axis, index, src):
+        ctx.axis = axis
+        ctx.save_for_backward(index)
+        backend = x._backend
+        xp = backend.xp
+        flat = xp.reshape(xp.astype(x._data, x._data.dtype, copy=True), (-1,))
+        positions = _scatter_positions(backend, x.shape, axis, index._data)
+        values = xp.reshape(src._data[tuple(_leading_slices(index.shape))], (-1,))
+        backend.scatter_add(flat, 0, positions, values)
+        return x._make(xp.reshape(flat, x.shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        gsrc = grad.gather(ctx.axis, index) if ctx.needs_input_grad[3] else None
+        return grad, None, None, gsrc
+
+
+def scatter_add(input, dim, index, src):
+    """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
+    axis = _check_index("scatter_add", input, dim, index)
+    for d in range(index.ndim):
+        if index.shape[d] > src.shape[d]:
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be no larger than src {list(src.shape)} at dimension {d}"
+            )
+    if src.dtype is not input.dtype:
+        raise RuntimeError(
+            f"scatter_add(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})"
+        )
+    return _ScatterAdd.apply(input, axis, index, src)
+
+
+class _Scatter(Function):
+    @staticmethod
+    def forward(ctx, x, axis, index, src):
+        ctx.axis = axis
+        ctx.save_for_backward(index)
+        backend = x._backend
+        xp = backend.xp
+        out = xp.astype(x._data, x._data.dtype, copy=True)
+        flat = xp.reshape(out, (-1,))
+        positions = _scatter_positions(backend, x.shape, axis, index._data)
+        values = xp.reshape(src._data[tuple(_leading_slices(index.shape))], (-1,))
+        flat[positions] = values
+        return x._make(xp.reshape(flat, x.shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        gx = grad.scatter(ctx.axis, index, 0) if ctx.needs_input_grad[0] else None
+        gsrc = grad.gather(ctx.axis, index) if ctx.needs_input_grad[3] else None
+        return gx, None, None, gsrc
+
+
+def _scatter_positions(backend, shape, axis, index):
+    """Flat offsets in a tensor of ``shape`` addressed by ``index`` along ``axis``."""
+    xp = backend.xp
+    long = backend.native_dtype(dtypes.int64)
+    strides = [1] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * shape[d + 1]
+    offsets = xp.astype(index, long) * strides[axis]
+    for d, size in enumerate(index.shape):
+        if d == axis:
+            continue
+        view = [1] * len(index.shape)
+        view[d] = size
+        offsets = offsets + xp.reshape(xp.arange(size, dtype=long) * strides[d], view)
+    return xp.reshape(offsets, (-1,))
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """``input`` with ``src`` (or the scalar ``value``) written at ``index`` along ``dim``.
+
+    ``reduce='add'`` accumulates (like :func:`scatter_add`); ``'multiply'`` multiplies.
+    """
+    if src is None and value is None:
+        raise TypeError("scatter(): expected src or value")
+    if src is not None and not isinstance(src, Tensor):
+        value, src = src, None
+    axis = _check_index("scatter", input, dim, index)
+    if src is None:
+        src = input.new_full(index.shape, value)
+    elif src.dtype is not input.dtype:
+        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
+    if reduce == "add":
+        return _ScatterAdd.apply(input, axis, index, src)
+    if reduce == "multiply":
+        factors = input.new_ones(input.shape).scatter(axis, index, src)
+        return input * factors
+    if reduce is not None:
+        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+    return _Scatter.apply(input, axis, index, src)
+
+
+def index_select(input, dim, index):
+    """Rows (along ``dim``) of ``input`` picked by the 1-D ``index``."""
+    axis = wrap_dim(dim, input.ndim)
+    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
+        raise IndexError("index_select(): Index is supposed to be a vector of integers")
+    check_same_device("index_select", input, index)
+    key = (slice(None),) * axis + (index.reshape(-1),)
+    if index.numel():
+        top, bottom = int(index.max()), int(index.min())
+        if top >= input.shape[axis] or bottom < 0:
+            raise IndexError(
+                f"index out of range in self (index {top if top >= input.shape[axis] else bottom} "
+                f"for dimension {axis} with size {input.shape[axis]})"
+            )
+    return input[key]
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``."""
+    axis = wrap_dim(dim, input.ndim)
+    if index.ndim > 1 or index.dtype.is_floating_point:
+        raise IndexError("index_add_(): Index is supposed to be a vector")
+    if source.ndim and source.shape[axis] != index.numel():
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
+            f"({source.shape[axis]})"
+        )
+    if alpha != 1:
+        source = source * alpha
+    view = [1] * max(source.ndim, 1)
+    view[axis] = index.numel()
+    expanded = index.reshape(view).expand(source.shape if source.ndim else (1,))
+    return scatter_add(input, axis, expanded, source if source.ndim else source.reshape(1))
+
+
+def index_fill(input, dim, index, value):
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
+    axis = wrap_dim(dim, input.ndim)
+    mask = input.new_zeros(input.shape[axis], dtype=dtypes.bool)
+    mask[index] = True
+    view = [1] * input.ndim
+    view[axis] = input.shape[axis]
+    return masked_fill(input, mask.reshape(view), value)
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where the (broadcast) bool ``mask`` is true."""
+    if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool:
+        if isinstance(mask, Tensor) and mask.dtype is dtypes.uint8:
+            mask = mask.to(dtypes.bool)
+        else:
+            raise RuntimeError(
+                f"masked_fill_ only supports boolean masks, but got mask with dtype {getattr(mask, 'dtype', type(mask).__name__)}"
+            )
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(
+                f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
+            )
+        value = value.to(input.dtype)
+    else:
+        value = input.new_full((), value)
+    from .elementwise import where
+
+    out = where(mask, value, input)
+    if out.shape != input.shape:
+        raise RuntimeError(
+            f"masked_fill: the mask of shape {list(mask.shape)} does not broadcast to the input shape {list(input.shape)}"
+        )
+    return out
+
+
+def masked_select(input, mask):
+    """A 1-D tensor of the elements of ``input`` where ``mask`` is true (both broadcast)."""
+    if mask.dtype is not dtypes.bool:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
+    a, m = input.broadcast_tensors(mask)
+    return a[m]
+
+
+def masked_scatter(input, mask, source):
+    """``input`` with consecutive elements of ``source`` written where ``mask`` is true."""
+    a, m = input.broadcast_tensors(mask)
+    count = int(m.sum())
+    out = a.clone()
+    out[m] = source.reshape(-1)[:count]
+    return out
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D ones."""
+    backend = input._backend
+    xp = backend.xp
+    long = backend.native_dtype(dtypes.int64)
+    data = input._data if input.ndim else xp.reshape(input._data, (1,))
+    parts = [xp.astype(p, long) for p in xp.nonzero(data)]
+    if as_tuple:
+        return tuple(input._make(p) for p in parts)
+    if not parts:
+        return input._make(xp.zeros((0, 0), dtype=long))
+    return (
+        input._make(xp.stack(parts, axis=1))
+        if input.ndim
+        else input._make(xp.zeros((int(parts[0].shape[0]), 0), dtype=long))
+    )
+
+
+def argwhere(input):
+    """Same as ``nonzero(input)``."""
+    return nonzero(input)
+
+
+def _sort_indices(input, axis, descending, stable=True):
+    xp = input._backend.xp
+    data = input._data
+    if descending:
+        indices = xp.argsort(data, axis=axis, descending=True, stable=stable)
+    else:
+        indices = xp.argsort(data, axis=axis, stable=stable)
+    return input._make(xp.astype(indices, input._backend.native_dtype(dtypes.int64)))
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """``(values, indices)`` sorted along ``dim``."""
+    if input.ndim == 0:
+        return values_indices(input.clone(), input.new_zeros((), dtype=dtypes.int64))
+    axis = wrap_dim(dim, input.ndim)
+    indices = _sort_indices(input, axis, descending)
+    return values_indices(_Gather.apply(input, axis, indices), indices)
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """Indices that sort ``input`` along ``dim``."""
+    if input.ndim == 0:
+        return input.new_zeros((), dtype=dtypes.int64)
+    return _sort_indices(input, wrap_dim(dim, input.ndim), descending)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    """The ``k`` largest (or smallest) elements along ``dim`` as ``(values, indices)``."""
+    axis = wrap_dim(dim, input.ndim)
+    size = input.shape[axis] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"selected index k out of range (k={k}, size {size} in dimension {axis})")
+    if input.ndim == 0:
+        return values_indices(input.clone(), input.new_zeros((), dtype=dtypes.int64))
+    indices = _sort_indices(input, axis, largest).narrow(axis, 0, k)
+    return values_indices(_Gather.apply(input, axis, indices), indices)
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest element along ``dim`` as ``(values, indices)``."""
+    axis = wrap_dim(dim, input.ndim)
+    if not 1 <= k <= input.shape[axis]:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
+    indices = _sort_indices(input, axis, False).narrow(axis, k - 1, 1)
+    values = _Gather.apply(input, axis, indices)
+    if not keepdim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return values_indices(values, indices)
+
+
+def take(input, index):
+    """Elements of the flattened ``input`` at ``index`` (output has ``index``'s shape)."""
+    return input.reshape(-1)[index.reshape(-1)].reshape(index.shape)
+
+
+for _name in __all__:
+    setattr(Tensor, _name, globals()[_name])

@@ -1,0 +1,157 @@
+"""Matrix products: matmul (``@``), mm, bmm, mv, dot, addmm, outer."""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .common import check_same_device, sum_to
+
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "addmm", "addmv", "baddbmm", "outer", "ger"]
+
+
+class _Matmul(Function):
+    """Batched product of operands with at least two dimensions (batch dims broadcast)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a._make(a._backend.xp.matmul(a._data, b._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = sum_to(grad @ b.mT, a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(a.mT @ grad, b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def _check_operands(op, a, b):
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"{op}(): expected Tensor arguments, got {type(a).__name__} and {type(b).__name__}")
+    check_same_device(op, a, b)
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"{op}: expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"{op}: both arguments need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+
+
+def _shapes(a, b):
+    return f"{'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))}"
+
+
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch semantics for 1-D operands and broadcast batches.
+
+    Example::
+
+        >>> (ember.ones(2, 3) @ ember.ones(3)).tolist()
+        [3.0, 3.0]
+    """
+    _check_operands("matmul", input, other)
+    a, b = input, other
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_shapes(a, b)})"
+            if a.ndim <= 2 and b.ndim <= 2
+            else f"Expected size for first two dimensions of batch2 tensor to be compatible: matmul got shapes ({_shapes(a, b)})"
+        )
+    if a.ndim == 1 and b.ndim == 1:
+        return _Matmul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
+    if a.ndim == 1:
+        return _Matmul.apply(a.unsqueeze(0), b).squeeze(-2)
+    if b.ndim == 1:
+        return _Matmul.apply(a, b.unsqueeze(1)).squeeze(-1)
+    return _Matmul.apply(a, b)
+
+
+def mm(input, mat2):
+    """Product of two matrices ``(n, m) @ (m, p)``."""
+    _check_operands("mm", input, mat2)
+    if input.ndim != 2:
+        raise RuntimeError(f"self must be a matrix, got {input.ndim}-D tensor")
+    if mat2.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched product ``(b, n, m) @ (b, m, p)`` without broadcasting."""
+    _check_operands("bmm", input, mat2)
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor (got {input.ndim}D and {mat2.ndim}D)")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(
+            f"batch1 and batch2 must have same number of batches, got {input.shape[0]} and {mat2.shape[0]}"
+        )
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    """Matrix-vector product ``(n, m) @ (m,)``."""
+    _check_operands("mv", input, vec)
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim}")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    """Inner product of two 1-D tensors."""
+    _check_operands("dot", input, other)
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] "
+            "to have the same number of elements, but got "
+            f"{input.shape[0]} and {other.shape[0]} elements respectively"
+        )
+    return matmul(input, other)
+
+
+vdot = dot
+
+
+def inner(input, other):
+    """Sum of products over the last dimension of both tensors."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    return matmul(input, other.mT if other.ndim > 1 else other)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``."""
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (input if beta == 1 else input * beta) if beta != 0 else product
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat @ vec)``."""
+    product = mv(mat, vec)
+    if alpha != 1:
+        product = product * alpha
+    return product + (input if beta == 1 else input * beta) if beta != 0 else product
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (batch1 @ batch2)``."""
+    product = bmm(batch1, batch2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (input if beta == 1 else input * beta) if beta != 0 else product
+
+
+def outer(input, vec2):
+    """Outer product of two 1-D tensors."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: expected 1D tensors, got {input.ndim}D and {vec2.ndim}D")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+ger = outer
+
+for _name in __all__:
+    setattr(Tensor, _name, globals()[_name])
+Tensor.__matmul__ = matmul
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)

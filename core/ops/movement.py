@@ -1,0 +1,453 @@
+"""Shape and layout: view/reshape, permute, transpose, squeeze, expand, repeat, flip, cat, split, ..."""
+
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .common import check_same_device, sum_to, wrap_dim
+
+__all__ = [
+    "reshape", "view", "permute", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze",
+    "expand", "expand_as", "broadcast_to", "repeat", "flatten", "unflatten", "flip", "cat", "concat",
+    "concatenate", "stack", "split", "chunk", "narrow", "unbind", "movedim", "contiguous", "view_as",
+    "reshape_as", "broadcast_tensors", "tile", "roll", "hstack", "vstack",
+]  # fmt: skip
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _infer_shape(op, shape, numel, current):
+    shape = list(shape)
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    if len(unknown) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if unknown:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape[unknown[0]] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+class _Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x._view_of(x._backend.xp.reshape(x._data, shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.shape), None
+
+
+def reshape(input, *shape):
+    """The same elements in a new shape (a view when the layout allows); one size may be -1."""
+    shape = _infer_shape("reshape", _shape_arg(shape), input.numel(), input.shape)
+    if shape == input._data.shape:
+        return _Reshape.apply(input, shape) if input._requires_grad else input._view_of(input._data)
+    return _Reshape.apply(input, shape)
+
+
+view = reshape
+
+
+class _Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x._view_of(x._backend.xp.permute_dims(x._data, dims))
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return grad.permute(inverse), None
+
+
+def permute(input, *dims):
+    """Reorder dimensions: output dimension ``i`` is input dimension ``dims[i]`` (a view)."""
+    dims = _shape_arg(dims)
+    if len(dims) != input.ndim:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is not "
+            f"equal to len(dims) = {len(dims)}"
+        )
+    dims = tuple(wrap_dim(d, input.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _Permute.apply(input, dims)
+
+
+def transpose(input, dim0, dim1):
+    """Swap two dimensions (a view)."""
+    n = input.ndim
+    if n == 0:
+        return input._view_of(input._data) if not input._requires_grad else input.reshape(())
+    dims = list(range(n))
+    a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
+    dims[a], dims[b] = dims[b], dims[a]
+    return _Permute.apply(input, tuple(dims))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    """Transpose a tensor of at most 2 dimensions."""
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return transpose(input, 0, 1) if input.ndim == 2 else input.reshape(input.shape)
+
+
+def squeeze(input, dim=None):
+    """Remove dimensions of size 1 (only ``dim`` when given)."""
+    shape = input.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        axes = {wrap_dim(d, input.ndim) for d in dims} if input.ndim else set()
+        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+    return input.reshape(new)
+
+
+def unsqueeze(input, dim):
+    """Insert a dimension of size 1 at ``dim``."""
+    axis = wrap_dim(dim, input.ndim + 1)
+    shape = list(input.shape)
+    shape.insert(axis, 1)
+    return input.reshape(shape)
+
+
+class _Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x._view_of(x._backend.xp.broadcast_to(x._data, shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return sum_to(grad, ctx.shape), None
+
+
+def expand(input, *sizes):
+    """Broadcast to a larger shape without copying; -1 keeps a dimension."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+            f"number of dimensions in the tensor ({input.ndim})"
+        )
+    lead = len(sizes) - input.ndim
+    shape = []
+    for i, s in enumerate(sizes):
+        current = input.shape[i - lead] if i >= lead else None
+        if s == -1:
+            if current is None:
+                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+            s = current
+        elif current is not None and current != 1 and current != s:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({s}) must match the existing size ({current}) at "
+                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(input.shape)}"
+            )
+        shape.append(s)
+    shape = tuple(shape)
+    if shape == input.shape:
+        return input.reshape(shape)
+    return _Expand.apply(input, shape)
+
+
+def expand_as(input, other):
+    """``input.expand(other.shape)``."""
+    return expand(input, other.shape)
+
+
+def broadcast_to(input, shape):
+    """``input.expand(shape)``."""
+    return expand(input, tuple(shape))
+
+
+def broadcast_shapes(*shapes):
+    """The shape that all ``shapes`` broadcast to."""
+    ndim = max((len(s) for s in shapes), default=0)
+    result = [1] * ndim
+    for s in shapes:
+        for i, size in enumerate(s):
+            j = ndim - len(s) + i
+            if result[j] == 1:
+                result[j] = size
+            elif size != 1 and size != result[j]:
+                raise RuntimeError(
+                    f"shape mismatch: objects cannot be broadcast to a single shape ({[list(x) for x in shapes]})"
+                )
+    return tuple(result)
+
+
+def broadcast_tensors(*tensors):
+    """Expand all tensors to their common broadcast shape."""
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def repeat(input, *repeats):
+    """Tile the tensor ``repeats[i]`` times along dimension ``i`` (copies)."""
+    repeats = _shape_arg(repeats)
+    if len(repeats) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    shape = (1,) * (len(repeats) - input.ndim) + tuple(input.shape)
+    x = input.reshape(shape)
+    interleaved, target, final = [], [], []
+    for r, s in zip(repeats, shape):
+        interleaved += [1, s]
+        target += [r, s]
+        final.append(r * s)
+    return x.reshape(interleaved).expand(target).reshape(final)
+
+
+def tile(input, dims):
+    """Like :func:`repeat`, padding ``dims`` with leading ones."""
+    dims = tuple(dims)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim..end_dim`` into one."""
+    if input.ndim == 0:
+        return input.reshape(1)
+    start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input.shape
+    merged = 1
+    for s in shape[start : end + 1]:
+        merged *= s
+    return input.reshape(tuple(shape[:start]) + (merged,) + tuple(shape[end + 1 :]))
+
+
+def unflatten(input, dim, sizes):
+    """Split dimension ``dim`` into ``sizes``."""
+    axis = wrap_dim(dim, input.ndim)
+    sizes = _infer_shape("unflatten", tuple(sizes), input.shape[axis], None)
+    return input.reshape(tuple(input.shape[:axis]) + sizes + tuple(input.shape[axis + 1 :]))
+
+
+class _Flip(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return x._make(x._backend.xp.flip(x._data, axis=axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.flip(ctx.axes), None
+
+
+def flip(input, *dims):
+    """Reverse the order of elements along ``dims``."""
+    dims = _shape_arg(dims)
+    axes = tuple(sorted({wrap_dim(d, input.ndim) for d in dims}))
+    if not axes or input.ndim == 0:
+        return input.clone()
+    return _Flip.apply(input, axes)
+
+
+def roll(input, shifts, dims=None):
+    """Rotate elements along ``dims`` by ``shifts`` (flattened when ``dims`` is None)."""
+    if dims is None:
+        return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    out = input
+    for s, d in zip(shifts, dims):
+        d = wrap_dim(d, input.ndim)
+        n = input.shape[d]
+        if n == 0:
+            continue
+        s %= n
+        if s:
+            out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
+    return out
+
+
+class _Cat(Function):
+    @staticmethod
+    def forward(ctx, *tensors, axis):
+        ctx.axis = axis
+        ctx.sizes = [t.shape[axis] for t in tensors]
+        first = tensors[0]
+        return first._make(first._backend.xp.concat([t._data for t in tensors], axis=axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return tuple(grad.split(ctx.sizes, ctx.axis))
+
+
+def cat(tensors, dim=0, *, out=None):
+    """Concatenate tensors along an existing dimension ``dim``.
+
+    All tensors must share a device and, outside ``dim``, a shape; dtypes are promoted.
+    """
+    tensors = [t for t in tensors]
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__}")
+    check_same_device("cat", *tensors)
+    nonempty = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    ref = nonempty[0]
+    axis = wrap_dim(dim, ref.ndim)
+    for i, t in enumerate(nonempty):
+        if t.ndim != ref.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}")
+        for d in range(ref.ndim):
+            if d != axis and t.shape[d] != ref.shape[d]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                    f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list."
+                )
+    from .. import dtypes
+
+    result = nonempty[0].dtype
+    for t in nonempty[1:]:
+        result = dtypes.promote_types(result, t.dtype)
+    nonempty = [t if t.dtype is result else t.to(result) for t in nonempty]
+    if len(nonempty) == 1:
+        return nonempty[0].clone()
+    return _Cat.apply(*nonempty, axis=axis)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Join tensors of equal shape along a new dimension ``dim``."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.shape != shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
+                f"{list(t.shape)} at entry {i}"
+            )
+    axis = wrap_dim(dim, len(shape) + 1)
+    return cat([t.unsqueeze(axis) for t in tensors], axis)
+
+
+def hstack(tensors):
+    """Concatenate along dimension 1 (0 for 1-D tensors)."""
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Concatenate along dimension 0, treating 1-D tensors as rows."""
+    return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
+
+
+def narrow(input, dim, start, length):
+    """The slice ``start:start+length`` of dimension ``dim`` (a view)."""
+    axis = wrap_dim(dim, input.ndim)
+    size = input.shape[axis]
+    if start < 0:
+        start += size
+    if start < 0 or start + length > size or length < 0:
+        raise IndexError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    key = (slice(None),) * axis + (slice(start, start + length),)
+    return input[key]
+
+
+def split(input, split_size_or_sections, dim=0):
+    """Split into chunks of ``split_size`` (the last may be smaller) or of the given sizes."""
+    axis = wrap_dim(dim, input.ndim)
+    size = input.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        sizes = [min(step, size - i) for i in range(0, size, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != size:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
+                f"dimension {axis}), but got split_sizes={sizes}"
+            )
+    out, start = [], 0
+    for s in sizes:
+        out.append(narrow(input, axis, start, s))
+        start += s
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into ``chunks`` pieces of (nearly) equal size."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0")
+    size = input.shape[wrap_dim(dim, input.ndim)]
+    step = max(-(-size // chunks), 1)
+    return split(input, step, dim)
+
+
+def unbind(input, dim=0):
+    """All slices along ``dim``, with that dimension removed."""
+    axis = wrap_dim(dim, input.ndim)
+    key = (slice(None),) * axis
+    return tuple(input[key + (i,)] for i in range(input.shape[axis]))
+
+
+def movedim(input, source, destination):
+    """Move dimension(s) ``source`` to position(s) ``destination``."""
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    n = input.ndim
+    src = [wrap_dim(s, n) for s in src]
+    dst = [wrap_dim(d, n) for d in dst]
+    order = [d for d in range(n) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(input, order)
+
+
+def contiguous(input, memory_format=None):
+    """A tensor with the same values laid out contiguously (``self`` when it already is)."""
+    return input
+
+
+def is_contiguous(input, memory_format=None):
+    return True
+
+
+def view_as(input, other):
+    """``input.view(other.shape)``."""
+    return reshape(input, other.shape)
+
+
+def reshape_as(input, other):
+    """``input.reshape(other.shape)``."""
+    return reshape(input, other.shape)
+
+
+for _name in __all__:
+    setattr(Tensor, _name, globals()[_name])
+Tensor.is_contiguous = is_contiguous
+Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self.ndim)))))
+Tensor.mT = property(lambda self: transpose(self, -2, -1))

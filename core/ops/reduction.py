@@ -1,0 +1,401 @@
+"""Reductions and scans: sum, mean, prod, max/min, arg-max/min, var/std, norm, logsumexp, cumsum."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .common import normalize_dims, wrap_dim
+
+__all__ = [
+    "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
+    "var_mean", "std_mean", "norm", "logsumexp", "cumsum", "all", "any", "count_nonzero", "aminmax",
+]  # fmt: skip
+
+values_indices = namedtuple("return_types", ["values", "indices"])
+
+
+def _restore_dims(grad, axes, ndim, keepdim):
+    """Re-insert reduced axes (size 1) so that ``grad`` broadcasts against the input."""
+    if keepdim or not axes:
+        return grad
+    shape = list(grad.shape)
+    for axis in axes:
+        shape.insert(axis, 1)
+    return grad.reshape(shape)
+
+
+class _Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, native):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        return x._make(x._backend.xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=native))
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = _restore_dims(grad, ctx.axes, len(ctx.shape), ctx.keepdim)
+        return grad.expand(ctx.shape), None, None, None
+
+
+def _accumulate_dtype(x, dtype):
+    if dtype is not None:
+        return dtypes.as_dtype(dtype)
+    d = x.dtype
+    return dtypes.int64 if not d.is_floating_point else d
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    """Sum of elements over ``dim`` (all when None); integer inputs sum in int64.
+
+    Args:
+        input: the tensor.
+        dim (int or tuple of ints, optional): dimensions to reduce.
+        keepdim (bool): keep reduced dimensions with size 1. Default: False.
+        dtype: accumulate and return in this type.
+    """
+    axes = normalize_dims(dim, input.ndim)
+    out = _accumulate_dtype(input, dtype)
+    if out is not input.dtype:
+        input = input.to(out)
+    return _Sum.apply(input, axes, keepdim, None)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Arithmetic mean over ``dim``; the input must be floating point (or give ``dtype``)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {input.dtype}"
+        )
+    axes = normalize_dims(dim, input.ndim)
+    count = 1
+    for a in axes:
+        count *= input.shape[a]
+    return (
+        _Sum.apply(input, axes, keepdim, None) / count if count else _Sum.apply(input, axes, keepdim, None) * math.nan
+    )
+
+
+class _Prod(Function):
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        y = x._make(x._backend.xp.prod(x._data, axis=axis, keepdims=keepdim))
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        axes = tuple(range(x.ndim)) if ctx.axis is None else (ctx.axis,)
+        if ctx.axis is None:
+            flat = x.reshape(-1)
+            return _prod_grad(flat, grad.reshape(1), 0).reshape(x.shape), None, None
+        grad = _restore_dims(grad, axes, x.ndim, ctx.keepdim)
+        return _prod_grad(x, grad, ctx.axis), None, None
+
+
+def _prod_grad(x, grad, axis):
+    """d prod / d x_i = product of the other elements, exact in the presence of zeros."""
+    zero = x == 0
+    zeros = zero.sum(axis, keepdim=True)
+    ones = x.masked_fill(zero, 1)
+    prod_nonzero = ones.prod(axis, keepdim=True)
+    no_zero = prod_nonzero / ones
+    others = where_(zeros == 0, no_zero, where_(zero & (zeros == 1), prod_nonzero.expand(x.shape), x * 0))
+    return grad * others
+
+
+def where_(condition, a, b):
+    from .elementwise import where
+
+    return where(condition, a, b)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of elements over one ``dim`` (all when None)."""
+    out = _accumulate_dtype(input, dtype)
+    if out is not input.dtype:
+        input = input.to(out)
+    axis = None if dim is None else wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        axis = None
+    return _Prod.apply(input, axis, keepdim if axis is not None else False)
+
+
+class _Extremum(Function):
+    """amax/amin over axes; the gradient is shared equally between tied maxima."""
+
+    @classmethod
+    def forward(cls, ctx, x, axes, keepdim):
+        y = x._make(cls.compute(x._backend.xp, x._data, axes, keepdim))
+        ctx.save_for_backward(x, y)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        y = _restore_dims(y, ctx.axes, x.ndim, ctx.keepdim)
+        grad = _restore_dims(grad, ctx.axes, x.ndim, ctx.keepdim)
+        mask = (x == y).to(grad.dtype)
+        count = mask.sum(ctx.axes, keepdim=True) if ctx.axes else mask
+        return grad * mask / count, None, None
+
+
+class _Amax(_Extremum):
+    compute = staticmethod(lambda xp, x, axes, keepdim: xp.max(x, axis=axes, keepdims=keepdim))
+
+
+class _Amin(_Extremum):
+    compute = staticmethod(lambda xp, x, axes, keepdim: xp.min(x, axis=axes, keepdims=keepdim))
+
+
+def _check_nonempty(name, input, axes):
+    for a in axes:
+        if input.shape[a] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {a} to have non-zero size.")
+    if input.numel() == 0 and not axes:
+        raise RuntimeError(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+        )
+
+
+def amax(input, dim=(), keepdim=False):
+    """Maximum over ``dim`` (all dims when empty)."""
+    axes = normalize_dims(dim if dim != () else None, input.ndim)
+    _check_nonempty("amax", input, axes)
+    return _Amax.apply(input, axes, keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    """Minimum over ``dim`` (all dims when empty)."""
+    axes = normalize_dims(dim if dim != () else None, input.ndim)
+    _check_nonempty("amin", input, axes)
+    return _Amin.apply(input, axes, keepdim)
+
+
+def _arg(name, input, dim, keepdim):
+    xp = input._backend.xp
+    if dim is None:
+        _check_nonempty(name, input, ())
+        flat = xp.reshape(input._data, (-1,))
+        data = (xp.argmax if name == "argmax" else xp.argmin)(flat)
+        data = xp.reshape(data, (1,) * input.ndim) if keepdim else data
+        return input._make(xp.astype(data, input._backend.native_dtype(dtypes.int64)))
+    axis = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return input._make(xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64)))
+    _check_nonempty(name, input, (axis,))
+    data = (xp.argmax if name == "argmax" else xp.argmin)(input._data, axis=axis, keepdims=keepdim)
+    return input._make(xp.astype(data, input._backend.native_dtype(dtypes.int64)))
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the maximum (over the flattened tensor when ``dim`` is None)."""
+    return _arg("argmax", input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index of the minimum (over the flattened tensor when ``dim`` is None)."""
+    return _arg("argmin", input, dim, keepdim)
+
+
+def _extremum_with_indices(name, input, dim, keepdim, other):
+    if isinstance(dim, Tensor):  # max(input, other): element-wise
+        from . import elementwise
+
+        return (elementwise.maximum if name == "max" else elementwise.minimum)(input, dim)
+    if dim is None:
+        return (amax if name == "max" else amin)(input)
+    axis = wrap_dim(dim, input.ndim)
+    indices = _arg("argmax" if name == "max" else "argmin", input, axis, True)
+    values = input.gather(axis, indices) if input.ndim else input.clone()
+    if not keepdim and input.ndim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return values_indices(values, indices)
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001
+    """Maximum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor."""
+    return _extremum_with_indices("max", input, dim, keepdim, None)
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001
+    """Minimum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor."""
+    return _extremum_with_indices("min", input, dim, keepdim, None)
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """``(amin, amax)`` in one call."""
+    d = () if dim is None else dim
+    return namedtuple("aminmax", ["min", "max"])(amin(input, d, keepdim), amax(input, d, keepdim))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with Bessel's correction (``correction=1``) by default."""
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
+    axes = normalize_dims(dim, input.ndim)
+    count = 1
+    for a in axes:
+        count *= input.shape[a]
+    centered = input - input.mean(axes, keepdim=True)
+    dof = builtins.max(count - _correction(unbiased, correction), 0)
+    return (
+        (centered * centered).sum(axes, keepdim=keepdim) / dof
+        if dof
+        else (centered * centered).sum(axes, keepdim=keepdim) * math.inf
+    )
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation over ``dim`` (square root of :func:`var`)."""
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim``."""
+    return var(input, dim, unbiased, keepdim, correction=correction), input.mean(
+        normalize_dims(dim, input.ndim), keepdim
+    )
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` over ``dim``."""
+    return std(input, dim, unbiased, keepdim, correction=correction), input.mean(
+        normalize_dims(dim, input.ndim), keepdim
+    )
+
+
+class _PNorm(Function):
+    """``(sum |x|^p)^(1/p)`` for finite ``p > 0``; the gradient at a zero norm is zero."""
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        xp = x._backend.xp
+        a = xp.abs(x._data)
+        if p == 2:
+            n = xp.sqrt(xp.sum(a * a, axis=axes, keepdims=keepdim))
+        elif p == 1:
+            n = xp.sum(a, axis=axes, keepdims=keepdim)
+        else:
+            n = xp.pow(xp.sum(xp.pow(a, p), axis=axes, keepdims=keepdim), 1.0 / p)
+        y = x._make(n)
+        ctx.save_for_backward(x, y)
+        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        y = _restore_dims(y, ctx.axes, x.ndim, ctx.keepdim)
+        grad = _restore_dims(grad, ctx.axes, x.ndim, ctx.keepdim)
+        if p == 1:
+            return grad * x.sign(), None, None, None
+        safe = y.masked_fill(y == 0, 1)
+        if p == 2:
+            g = x * (grad / safe)
+        else:
+            g = x * x.abs().pow(p - 2) * (grad / safe.pow(p - 1))
+        return g.masked_fill(y == 0, 0), None, None, None
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The ``p``-norm over ``dim`` (all elements when None).
+
+    Args:
+        p: ``"fro"`` (= 2), a positive number, ``inf``, ``-inf`` or 0 (count of non-zeros).
+        dim: dimensions to reduce.
+        keepdim: keep reduced dimensions. Default: False.
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"norm(): input dtype should be floating point, but got {input.dtype}")
+    if p == "fro" or p is None:
+        p = 2
+    if p == "nuc" or isinstance(p, str):
+        raise RuntimeError(f"norm(): unsupported norm type {p!r}")
+    axes = normalize_dims(dim, input.ndim)
+    if p == math.inf:
+        return input.abs().amax(axes, keepdim)
+    if p == -math.inf:
+        return input.abs().amin(axes, keepdim)
+    if p == 0:
+        return (input != 0).to(input.dtype).sum(axes, keepdim=keepdim)
+    return _PNorm.apply(input, float(p), axes, keepdim)
+
+
+def logsumexp(input, dim, keepdim=False):
+    """``log(sum(exp(input)))`` over ``dim``, computed stably."""
+    axes = normalize_dims(dim, input.ndim)
+    if not input.dtype.is_floating_point:
+        input = input.to(dtypes.get_default_dtype())
+    if input.numel() == 0:
+        return (input.exp().sum(axes, keepdim=keepdim)).log()
+    m = input.detach().amax(axes, keepdim=True)
+    m = m.masked_fill(m.isinf(), 0)
+    out = (input - m).exp().sum(axes, keepdim=True).log() + m
+    return out if keepdim else out.squeeze(axes) if axes else out
+
+
+class _Cumsum(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return x._make(x._backend.xp.cumulative_sum(x._data, axis=axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis), None
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Cumulative sum along ``dim``."""
+    out = _accumulate_dtype(input, dtype)
+    if out is not input.dtype:
+        input = input.to(out)
+    if input.ndim == 0:
+        return input.clone()
+    return _Cumsum.apply(input, wrap_dim(dim, input.ndim))
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    """True where every element over ``dim`` is non-zero."""
+    axes = normalize_dims(dim, input.ndim)
+    data = input._data if input.dtype is dtypes.bool else input._data != 0
+    return input._make(input._backend.xp.all(data, axis=axes, keepdims=keepdim))
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    """True where some element over ``dim`` is non-zero."""
+    axes = normalize_dims(dim, input.ndim)
+    data = input._data if input.dtype is dtypes.bool else input._data != 0
+    return input._make(input._backend.xp.any(data, axis=axes, keepdims=keepdim))
+
+
+def count_nonzero(input, dim=None):
+    """Number of non-zero elements over ``dim``."""
+    return (input != 0).sum(dim)
+
+
+for _name in __all__:
+    setattr(Tensor, _name, globals()[_name])

@@ -1,0 +1,78 @@
+"""The hooks a plugin can implement. Every hook is prefixed ``ember_``.
+
+A plugin is a module (or object) with functions marked ``@ember.plugin.hookimpl``,
+announced through an entry point of group ``ember`` in the plugin's ``pyproject.toml``::
+
+    [project.entry-points.ember]
+    mybackend = "ember_mybackend.plugin"
+
+and, in ``ember_mybackend/plugin.py``::
+
+    import ember.plugin
+
+    @ember.plugin.hookimpl
+    def ember_register_backends(registry):
+        registry.register_backend(
+            name="mybackend",
+            device_type="mydev",
+            loader="ember_mybackend.backend:MyBackend",
+        )
+
+ember's own backends register through these very hooks and entry points. Set
+``EMBER_DISABLE_PLUGIN_AUTOLOAD=1`` to skip entry points (plugins can then be
+registered by hand with ``ember.plugin.get_plugin_manager().register(module)``).
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+__all__ = [
+    "hookspec",
+    "ember_register_backends",
+    "ember_register_checkpoint_formats",
+    "ember_register_communicators",
+]
+
+hookspec = pluggy.HookspecMarker("ember")
+
+
+@hookspec
+def ember_register_backends(registry):
+    """Register the backends this plugin provides.
+
+    Call ``registry.register_backend(name, device_type, loader, priority=0)`` once per
+    backend. ``loader`` is a ``"module:attribute"`` string (or a callable) that returns a
+    :class:`ember.backend.Backend` *instance or class*; it is imported only when the device
+    type is first used or listed, and any exception it raises (a missing library, no
+    driver) is recorded as the reason the backend is unavailable. When several backends
+    claim one device type, the highest ``priority`` wins unless the user picks one with
+    ``EMBER_BACKEND_<TYPE>=name`` or :func:`ember.backends.use`.
+
+    Args:
+        registry: the :class:`ember.plugin.BackendRegistry` to add to.
+    """
+
+
+@hookspec
+def ember_register_checkpoint_formats(registry):
+    """Register file formats for :func:`ember.save` / :func:`ember.load`.
+
+    Call ``registry.register_format(name, saver, loader, suffixes=())``.
+
+    Args:
+        registry: the checkpoint-format registry to add to.
+    """
+
+
+@hookspec
+def ember_register_communicators(registry):
+    """Register collective communicators for :mod:`ember.distributed`.
+
+    Call ``registry.register_communicator(name, loader)``; ``loader`` returns a
+    communicator class, imported only when ``init_process_group(backend=name)`` asks
+    for it.
+
+    Args:
+        registry: the communicator registry to add to.
+    """

@@ -1,0 +1,101 @@
+"""The backend registry: which backend serves which device type, loaded lazily."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+
+__all__ = ["BackendRegistry", "BackendSpec"]
+
+
+@dataclass
+class BackendSpec:
+    """A registered backend: how to load it, and what happened when it was loaded."""
+
+    name: str
+    device_type: str
+    loader: object
+    priority: int = 0
+    instance: object = None
+    error: str | None = None
+    loaded: bool = field(default=False, repr=False)
+
+    def load(self):
+        """Import and instantiate the backend once; record the failure reason if any."""
+        if not self.loaded:
+            self.loaded = True
+            try:
+                target = self.loader
+                if isinstance(target, str):
+                    module, _, attr = target.partition(":")
+                    target = getattr(importlib.import_module(module), attr)
+                backend = target() if callable(target) else target
+                if backend.device_count() < 1:
+                    raise RuntimeError(f"no {self.device_type} device found")
+                self.instance = backend
+            except Exception as exc:
+                self.error = f"{type(exc).__name__}: {exc}"
+        return self.instance
+
+
+class BackendRegistry:
+    """Backends by device type, with priority and per-process override."""
+
+    def __init__(self):
+        self._specs = {}
+        self._chosen = {}
+        self._overrides = {}
+
+    def register_backend(self, name, device_type, loader, priority=0):
+        """Add a backend (see :func:`ember.plugin.hookspec.ember_register_backends`)."""
+        if name in self._specs:
+            raise ValueError(f"backend {name!r} is registered twice")
+        self._specs[name] = BackendSpec(name, device_type, loader, priority)
+        self._chosen.pop(device_type, None)
+
+    def specs(self):
+        """Every registered backend spec, in registration order."""
+        return list(self._specs.values())
+
+    def device_types(self):
+        """The device types some backend claims."""
+        return sorted({spec.device_type for spec in self._specs.values()})
+
+    def use(self, device_type, name):
+        """Serve ``device_type`` with backend ``name`` from now on in this process."""
+        spec = self._specs.get(name)
+        if spec is None or spec.device_type != device_type:
+            raise ValueError(f"no backend named {name!r} claims device type {device_type!r}")
+        self._overrides[device_type] = name
+        self._chosen.pop(device_type, None)
+
+    def candidates(self, device_type):
+        """Specs claiming ``device_type``, the preferred first."""
+        specs = [s for s in self._specs.values() if s.device_type == device_type]
+        specs.sort(key=lambda s: -s.priority)
+        preferred = self._overrides.get(device_type) or os.environ.get(f"EMBER_BACKEND_{device_type.upper()}")
+        if preferred:
+            specs.sort(key=lambda s: s.name != preferred)
+        return specs
+
+    def backend_for(self, device_type):
+        """The loaded backend serving ``device_type``; RuntimeError naming every reason if none."""
+        backend = self._chosen.get(device_type)
+        if backend is not None:
+            return backend
+        specs = self.candidates(device_type)
+        if not specs:
+            known = ", ".join(self.device_types()) or "none"
+            raise RuntimeError(f"unknown device type {device_type!r} (known device types: {known})")
+        preferred = self._overrides.get(device_type) or os.environ.get(f"EMBER_BACKEND_{device_type.upper()}")
+        for spec in specs:
+            if preferred and spec.name != preferred:
+                continue
+            backend = spec.load()
+            if backend is not None:
+                backend.name = spec.name
+                self._chosen[device_type] = backend
+                return backend
+        reasons = "; ".join(f"{s.name}: {s.error}" for s in specs if s.error)
+        raise RuntimeError(f"no backend available for device type {device_type!r} ({reasons})")

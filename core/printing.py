@@ -1,0 +1,75 @@
+"""``repr`` of tensors in PyTorch's style: ``tensor([1., 2.], requires_grad=True)``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+
+__all__ = ["tensor_repr", "set_printoptions"]
+
+_options = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """Set how tensors print (same meaning as in PyTorch)."""
+    for key, value in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):
+        if value is not None:
+            _options[key] = value
+    _options["sci_mode"] = sci_mode
+
+
+def _format_floats(array):
+    finite = array[np.isfinite(array)]
+    precision = _options["precision"]
+    if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+        formatter = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
+        return formatter
+    big = np.abs(finite).max() if finite.size else 0
+    small = np.abs(finite[finite != 0]).min() if np.any(finite != 0) else 1
+    sci = _options["sci_mode"]
+    if sci is None:
+        sci = big >= 1e8 or small < 1e-4 or (big / small > 1000.0 if small else False)
+    if sci:
+        return {"float_kind": lambda v: f"{v:.{precision}e}"}
+    return {"float_kind": lambda v: f"{v:.{precision}f}"}
+
+
+def tensor_repr(t):
+    array = t._backend.to_host(t._data)
+    prefix = "tensor("
+    if array.dtype.kind == "f":
+        formatter = _format_floats(array.astype(np.float64))
+    else:
+        formatter = None
+    if array.size == 0 and array.ndim == 1:
+        body = "[]"
+    else:
+        body = np.array2string(
+            array,
+            separator=", ",
+            prefix=prefix,
+            formatter=formatter,
+            threshold=_options["threshold"],
+            edgeitems=_options["edgeitems"],
+            max_line_width=_options["linewidth"],
+        )
+    extras = []
+    if t._device.type != "cpu":
+        extras.append(f"device='{t._device}'")
+    dt = t.dtype
+    default_shown = dt is dtypes.get_default_dtype() or dt is dtypes.int64 or dt is dtypes.bool
+    if array.size == 0 and array.ndim != 1:
+        extras.append(f"size={tuple(array.shape)}")
+    if not default_shown:
+        extras.append(f"dtype={dt!r}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t._requires_grad:
+        extras.append("requires_grad=True")
+    return prefix + ", ".join([body] + extras) + ")"

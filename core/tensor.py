@@ -1,0 +1,605 @@
+"""``ember.Tensor``: an n-dimensional array on a device, with autograd.
+
+A tensor holds a native array of its backend (``_data``), the backend object itself
+(resolved once, when the tensor is made) and its device. Operations are methods
+attached by the modules in :mod:`ember.ops`; this file holds what every tensor is:
+identity, autograd state, conversion and printing.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from . import dtypes
+from .autograd import function as _function
+from .autograd.engine import run_backward
+from .autograd.grad_mode import grad_state
+from .device import device as _device
+
+__all__ = ["Tensor", "Size", "backend_for_device", "tensor", "as_tensor", "from_numpy"]
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple of ints with ``numel()``."""
+
+    __slots__ = ()
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self):
+        return f"ember.Size({list(self)})"
+
+    def __getitem__(self, key):
+        result = tuple.__getitem__(self, key)
+        return Size(result) if isinstance(key, slice) else result
+
+
+class _Version:
+    """The in-place modification counter, shared by a tensor and all its views."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+_backend_cache = {}
+
+
+def backend_for_device(dev):
+    """The backend serving ``dev`` (a :class:`ember.device`), checking the index exists."""
+    backend = _backend_cache.get(dev.type)
+    if backend is None:
+        from .plugin import backend_registry
+
+        backend = backend_registry().backend_for(dev.type)
+        _backend_cache[dev.type] = backend
+    if dev.index >= backend.device_count():
+        raise RuntimeError(
+            f"device {dev} does not exist: the {backend.name} backend has {backend.device_count()} {dev.type} device(s)"
+        )
+    return backend
+
+
+def _forget_backend_cache():
+    _backend_cache.clear()
+
+
+def _new(data, backend, dev, requires_grad=False):
+    t = object.__new__(Tensor)
+    t._data = data
+    t._backend = backend
+    t._device = dev
+    t._requires_grad = requires_grad
+    t.grad = None
+    t.grad_fn = None
+    t._output_nr = 0
+    t._version = _Version()
+    t._base = None
+    t._hooks = None
+    t._post_accumulate_hooks = None
+    t._accumulator = None
+    return t
+
+
+class _TensorTypeMeta(type):
+    """Lets the legacy type classes (``ember.FloatTensor``) answer ``isinstance``."""
+
+    def __instancecheck__(cls, instance):
+        legacy = cls.__dict__.get("_legacy_dtype")
+        if legacy is None:
+            return type.__instancecheck__(cls, instance)
+        return (
+            isinstance(instance, Tensor)
+            and instance.dtype is legacy
+            and (instance._device.type == "cuda") == cls._legacy_cuda
+        )
+
+
+class Tensor(metaclass=_TensorTypeMeta):
+    """A multi-dimensional array with autograd.
+
+    Build tensors with :func:`ember.tensor`, :func:`ember.zeros`, :func:`ember.randn` and
+    friends. The classic constructor ``ember.Tensor(2, 3)`` (uninitialised float32 of
+    that size) and ``ember.Tensor([1, 2])`` (float32 from data) also work.
+    """
+
+    __slots__ = (
+        "_data",
+        "_backend",
+        "_device",
+        "_requires_grad",
+        "grad",
+        "grad_fn",
+        "_output_nr",
+        "_version",
+        "_base",
+        "_hooks",
+        "_post_accumulate_hooks",
+        "_accumulator",
+        "__weakref__",
+    )
+    __array_priority__ = 1000
+
+    def __new__(cls, *args, device=None, dtype=None):
+        from .ops.creation import legacy_new
+
+        return legacy_new(cls, args, device=device, dtype=dtype or dtypes.get_default_dtype())
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """The shape, or the length of dimension ``dim``."""
+        shape = self._data.shape
+        if dim is None:
+            return Size(shape)
+        return shape[self._wrap_dim(dim)]
+
+    def dim(self):
+        """Number of dimensions."""
+        return len(self._data.shape)
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return len(self._data.shape)
+
+    def numel(self):
+        """Number of elements."""
+        n = 1
+        for s in self._data.shape:
+            n *= s
+        return n
+
+    nelement = numel
+
+    def __len__(self):
+        if not self._data.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def dtype(self):
+        return self._backend._ember[self._data.dtype]
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def is_cuda(self):
+        return self._device.type == "cuda"
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def is_sparse(self):
+        return False
+
+    def is_floating_point(self):
+        return self.dtype.is_floating_point
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    def get_device(self):
+        return -1 if self._device.type == "cpu" else self._device.index
+
+    def _wrap_dim(self, dim, ndim=None):
+        n = self.ndim if ndim is None else ndim
+        if not isinstance(dim, int):
+            raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+        bound = max(n, 1)
+        if not -bound <= dim < bound:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], but got {dim})"
+            )
+        return dim + bound if dim < 0 else dim
+
+    # -- construction helpers for ops -------------------------------------------------------
+    def _make(self, data):
+        """A new tensor on this tensor's backend and device holding ``data``."""
+        return _new(data, self._backend, self._device)
+
+    def _view_of(self, data):
+        """A view: ``data`` aliases this tensor's storage, so it shares the version counter."""
+        t = _new(data, self._backend, self._device)
+        t._version = self._version
+        t._base = self if self._base is None else self._base
+        return t
+
+    def _meta(self):
+        return (self._backend, self._device, self._data.shape, self._data.dtype)
+
+    @staticmethod
+    def _zeros_from_meta(meta):
+        backend, dev, shape, native = meta
+        with backend.device_context(dev.index):
+            return _new(backend.xp.zeros(shape, dtype=native), backend, dev)
+
+    @property
+    def xp(self):
+        """The array namespace of this tensor's backend."""
+        return self._backend.xp
+
+    # -- autograd state -------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place; returns ``self``."""
+        self.requires_grad = requires_grad
+        return self
+
+    def _set_grad_fn(self, node, output_nr):
+        self.grad_fn = node
+        self._output_nr = output_nr
+        self._requires_grad = True
+
+    def _gradient_edge(self):
+        if self.grad_fn is not None:
+            return (self.grad_fn, self._output_nr)
+        node = self._accumulator() if self._accumulator is not None else None
+        if node is None:
+            node = _function.AccumulateGrad(self)
+            self._accumulator = weakref.ref(node)
+        return (node, 0)
+
+    def _storage_alias(self):
+        t = _new(self._data, self._backend, self._device, self._requires_grad)
+        t._version = self._version
+        return t
+
+    def _alias_with_grad_fn(self, node, output_nr, requires_grad):
+        t = _new(self._data, self._backend, self._device, requires_grad)
+        t._version = self._version
+        if requires_grad:
+            t.grad_fn = node
+            t._output_nr = output_nr
+        return t
+
+    def detach(self):
+        """A tensor sharing this one's storage, cut from the graph."""
+        t = _new(self._data, self._backend, self._device)
+        t._version = self._version
+        return t
+
+    def detach_(self):
+        """Cut this tensor from the graph in place."""
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        """The tensor's values without autograd history (shares storage)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data = value._data
+        self._backend = value._backend
+        self._device = value._device
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into the ``.grad`` of the graph's leaves.
+
+        Args:
+            gradient: the gradient with respect to this tensor; may be omitted for a scalar.
+            retain_graph: keep the graph for another backward. Default: ``create_graph``.
+            create_graph: record the backward itself, for higher derivatives. Default: False.
+            inputs: accumulate only into these leaves.
+        """
+        if gradient is None:
+            if self.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            gradient = self._make(self.xp.ones(self._data.shape, dtype=self._data.dtype))
+        elif not isinstance(gradient, Tensor):
+            gradient = tensor(gradient, dtype=self.dtype, device=self._device)
+        if gradient.shape != self.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[0] has a shape of {list(gradient.shape)} and "
+                f"output[0] has a shape of {list(self.shape)}."
+            )
+        if retain_graph is None:
+            retain_graph = create_graph
+        if inputs is not None:
+            from .autograd import grad as _grad
+
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            grads = _grad([self], inputs, [gradient], retain_graph, create_graph, allow_unused=True)
+            for leaf, g in zip(inputs, grads):
+                if g is not None:
+                    g = g if create_graph else g.detach()
+                    leaf.grad = g if leaf.grad is None else leaf.grad + g
+            return
+        run_backward([self], [gradient], retain_graph, create_graph)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever the gradient of this tensor is computed.
+
+        The hook may return a replacement gradient. Returns a handle with ``remove()``.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+            return _ListHandle(self._hooks, hook)
+        nr = self._output_nr
+
+        def prehook(grads):
+            if grads[nr] is None:
+                return None
+            new = hook(grads[nr])
+            if new is None:
+                return None
+            grads = list(grads)
+            grads[nr] = new
+            return grads
+
+        return self.grad_fn.register_prehook(prehook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a gradient was accumulated into this leaf's ``.grad``."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _ListHandle(self._post_accumulate_hooks, hook)
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            return
+        ref = weakref.ref(self)
+
+        def keep(grad):
+            owner = ref()
+            if owner is not None:
+                owner.grad = grad.detach() if owner.grad is None else owner.grad + grad.detach()
+
+        self.register_hook(keep)
+
+    @property
+    def retains_grad(self):
+        return False
+
+    # -- conversion -----------------------------------------------------------------------
+    def numpy(self, *, force=False):
+        """The values as a NumPy array (sharing memory for CPU tensors)."""
+        if self._requires_grad and grad_state.enabled and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if self._device.type != "cpu" and not force:
+            raise TypeError(
+                f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
+        return self._backend.to_host(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self._backend.to_host(self._data)
+        return array if dtype is None else array.astype(dtype)
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return self._backend.to_host(self._data).reshape(()).item()
+
+    def tolist(self):
+        """The values as (nested) Python lists."""
+        return self._backend.to_host(self._data).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(
+                "Boolean value of Tensor with more than one value is ambiguous"
+                if self.numel() > 1
+                else "Boolean value of Tensor with no values is ambiguous"
+            )
+        return bool(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self.numpy(force=True), str(self._device), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol"
+            )
+        result = type(self).__new__(type(self)) if type(self) is not Tensor else None
+        copy = self.detach().clone()
+        if result is None:
+            result = copy
+        else:
+            _copy_slots(copy, result)
+            result.__dict__.update({k: v for k, v in self.__dict__.items()})
+        result._requires_grad = self._requires_grad
+        if self.grad is not None:
+            result.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = result
+        return result
+
+    def __repr__(self):
+        from .printing import tensor_repr
+
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
+
+def _copy_slots(src, dst):
+    for name in Tensor.__slots__:
+        if name != "__weakref__":
+            object.__setattr__(dst, name, getattr(src, name))
+
+
+class _ListHandle:
+    """A removable handle for a hook kept in a list."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _rebuild(array, dev, requires_grad):
+    return tensor(array, device=dev, requires_grad=requires_grad)
+
+
+def _infer_host(data, dtype):
+    """Turn Python data into a NumPy array and the ember dtype it gets."""
+    import numpy as np
+
+    if isinstance(data, Tensor):
+        array = data._backend.to_host(data._data)
+        inferred = data.dtype
+    else:
+        if isinstance(data, (list, tuple)) and _contains_tensor(data):
+            data = _tensors_to_lists(data)
+        array = np.asarray(data)
+        if array.dtype == object:
+            raise TypeError(f"tensor: could not infer dtype of {type(data).__name__}")
+        if isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
+            inferred = dtypes.as_dtype(array.dtype.name)
+        elif array.dtype.kind == "f":
+            inferred = dtypes.get_default_dtype()
+        elif array.dtype.kind in "iu":
+            inferred = dtypes.int64
+        elif array.dtype.kind == "b":
+            inferred = dtypes.bool
+        else:
+            raise TypeError(f"tensor: unsupported element type {array.dtype}")
+    return array, (dtypes.as_dtype(dtype) if dtype is not None else inferred)
+
+
+def _contains_tensor(seq):
+    return any(isinstance(x, Tensor) or isinstance(x, (list, tuple)) and _contains_tensor(x) for x in seq)
+
+
+def _tensors_to_lists(seq):
+    return [
+        x.tolist() if isinstance(x, Tensor) else _tensors_to_lists(x) if isinstance(x, (list, tuple)) else x
+        for x in seq
+    ]
+
+
+def _resolve_device(dev):
+    if dev is None:
+        from .ops.creation import default_device
+
+        return default_device()
+    if isinstance(dev, int):
+        return _device("cuda", dev)
+    return _device(dev)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """Build a tensor by copying ``data`` (a number, nested lists, a NumPy array or a tensor).
+
+    Args:
+        data: the values.
+        dtype: element type; inferred from ``data`` when omitted (Python floats give the
+            default dtype, ints ``int64``, bools ``bool``).
+        device: where to put it. Default: the default device (``cpu``).
+        requires_grad: record operations on it for autograd. Default: False.
+
+    Example::
+
+        >>> ember.tensor([[1, 2], [3, 4]], dtype=ember.float32)
+        tensor([[1., 2.],
+                [3., 4.]])
+    """
+    dev = _resolve_device(device if device is not None or not isinstance(data, Tensor) else data.device)
+    array, dt = _infer_host(data, dtype)
+    backend = backend_for_device(dev)
+    import numpy as np
+
+    array = np.asarray(array, dtype=dt.name)
+    t = _new(backend.from_host(array, dev.index), backend, dev)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like :func:`tensor`, but returns ``data`` itself when it already is a matching tensor."""
+    if isinstance(data, Tensor):
+        if (dtype is None or dtypes.as_dtype(dtype) is data.dtype) and (
+            device is None or _device(device) == data.device
+        ):
+            return data
+        return data.to(device=device or data.device, dtype=dtype or data.dtype)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array):
+    """A CPU tensor sharing memory with the NumPy array ``array``."""
+    import numpy as np
+
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    dev = _device("cpu")
+    backend = backend_for_device(dev)
+    dtypes.as_dtype(array.dtype.name)  # raises for unsupported element types
+    return _new(backend.from_host(array, 0, copy=False), backend, dev)
+
+
+_function._bind_tensor_class(Tensor)

@@ -1,0 +1,1 @@
+"""First-party plugins that are not backends: checkpoint formats, communicators."""

@@ -1,0 +1,48 @@
+"""Test configuration: every device-parametrized test runs on each device in EMBER_TEST_DEVICES.
+
+``EMBER_TEST_DEVICES`` is a comma-separated list (default ``cpu``); each tox env sets its
+backend's devices (``cpu,restricted`` for numpy, ``opencl:0``, ``cuda:0``). A device whose
+backend is unavailable is skipped with the reason, never failed.
+"""
+
+from __future__ import annotations
+
+import os
+
+import ember
+import pytest
+
+
+def _devices():
+    return [d.strip() for d in os.environ.get("EMBER_TEST_DEVICES", "cpu").split(",") if d.strip()]
+
+
+def _available(name):
+    try:
+        ember.backends.get_backend(name)
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "skip this device"
+        return str(exc)
+
+
+@pytest.fixture(params=_devices())
+def device(request):
+    """A device string from EMBER_TEST_DEVICES whose backend loads."""
+    reason = _available(request.param)
+    if reason:
+        pytest.skip(f"device {request.param} unavailable: {reason}")
+    return request.param
+
+
+@pytest.fixture(params=["float64", "float32"])
+def dtype(request, device):
+    """float64 and float32 (float64 skipped on devices without double precision)."""
+    if request.param == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    return getattr(ember, request.param)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    ember.manual_seed(0)
+    yield
