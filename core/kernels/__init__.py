@@ -12,12 +12,28 @@ Kernels take and return native arrays, never tensors: the autograd Functions in
 
 from __future__ import annotations
 
+from .conv import ConvKernels
+from .pooling import PoolingKernels
+from .normalization import NormalizationKernels
+from .vision import VisionKernels
+from .rnn import RnnKernels
+from .embedding import EmbeddingKernels
+from .loss import LossKernels
 from .softmax import SoftmaxKernels
 
 __all__ = ["Kernels"]
 
 
-class Kernels(SoftmaxKernels):
+class Kernels(
+    ConvKernels,
+    PoolingKernels,
+    NormalizationKernels,
+    VisionKernels,
+    RnnKernels,
+    EmbeddingKernels,
+    LossKernels,
+    SoftmaxKernels,
+):
     """The portable kernel table (see the module docstring)."""
 
     def __init__(self, backend):

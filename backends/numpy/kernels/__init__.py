@@ -1,0 +1,19 @@
+"""NumPy overrides of the portable NN kernels, one module per kernel family, where they measurably pay."""
+
+from __future__ import annotations
+
+from ember.kernels import Kernels
+
+from .conv import NumpyConvKernels
+from .normalization import NumpyNormalizationKernels
+from .pooling import NumpyPoolingKernels
+from .rnn import NumpyRnnKernels
+from .vision import NumpyVisionKernels
+
+__all__ = ["NumpyKernels"]
+
+
+class NumpyKernels(
+    NumpyConvKernels, NumpyPoolingKernels, NumpyNormalizationKernels, NumpyVisionKernels, NumpyRnnKernels, Kernels
+):
+    """The kernel table of the NumPy backend: the portable defaults plus these overrides."""

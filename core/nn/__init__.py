@@ -1,0 +1,5 @@
+"""``ember.nn``: modules, parameters, the functional forms, initialisation and utilities."""
+
+from . import functional, init, utils
+from .modules import *
+from .parameter import *

@@ -1,0 +1,3 @@
+"""Functional conv (to be filled)."""
+
+__all__ = []

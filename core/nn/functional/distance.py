@@ -1,0 +1,3 @@
+"""Functional distance (to be filled)."""
+
+__all__ = []

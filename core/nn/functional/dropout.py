@@ -1,0 +1,3 @@
+"""Functional dropout (to be filled)."""
+
+__all__ = []

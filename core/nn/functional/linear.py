@@ -1,0 +1,3 @@
+"""Functional linear (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Functional normalization (to be filled)."""
+
+__all__ = []

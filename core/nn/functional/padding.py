@@ -1,0 +1,3 @@
+"""Functional padding (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Functional pooling (to be filled)."""
+
+__all__ = []

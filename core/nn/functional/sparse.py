@@ -1,0 +1,3 @@
+"""Functional sparse (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Functional vision (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Weight initialisation (to be filled)."""
+
+__all__ = []

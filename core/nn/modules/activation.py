@@ -1,0 +1,3 @@
+"""activation modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""batchnorm modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""container modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""conv modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""distance modules (to be filled)."""
+
+__all__ = []

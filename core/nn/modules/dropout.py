@@ -1,0 +1,3 @@
+"""dropout modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""instancenorm modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""linear modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""loss modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""module modules (to be filled)."""
+
+__all__ = []

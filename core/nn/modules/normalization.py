@@ -1,0 +1,3 @@
+"""normalization modules (to be filled)."""
+
+__all__ = []

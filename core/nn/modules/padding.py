@@ -1,0 +1,3 @@
+"""padding modules (to be filled)."""
+
+__all__ = []

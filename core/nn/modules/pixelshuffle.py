@@ -1,0 +1,3 @@
+"""pixelshuffle modules (to be filled)."""
+
+__all__ = []

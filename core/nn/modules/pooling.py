@@ -1,0 +1,3 @@
+"""pooling modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""rnn modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""sparse modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""upsampling modules (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Parameters: tensors that a Module registers and optimizers update (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.utils: clip_grad (to be filled)."""
+
+__all__ = []

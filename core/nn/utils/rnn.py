@@ -1,0 +1,3 @@
+"""nn.utils: rnn (to be filled)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.utils: weight_norm (to be filled)."""
+
+__all__ = []
