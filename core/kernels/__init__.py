@@ -13,13 +13,13 @@ Kernels take and return native arrays, never tensors: the autograd Functions in
 from __future__ import annotations
 
 from .conv import ConvKernels
-from .pooling import PoolingKernels
-from .normalization import NormalizationKernels
-from .vision import VisionKernels
-from .rnn import RnnKernels
 from .embedding import EmbeddingKernels
 from .loss import LossKernels
+from .normalization import NormalizationKernels
+from .pooling import PoolingKernels
+from .rnn import RnnKernels
 from .softmax import SoftmaxKernels
+from .vision import VisionKernels
 
 __all__ = ["Kernels"]
 
