@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 
-import ember
 import pytest
+
+import ember
 
 
 def _devices():

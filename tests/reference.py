@@ -14,9 +14,10 @@ the same random upstream gradient through both and compares the input gradients.
 
 from __future__ import annotations
 
-import ember
 import numpy as np
 import pytest
+
+import ember
 
 torch = pytest.importorskip("torch")
 

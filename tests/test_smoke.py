@@ -1,8 +1,9 @@
 """A few end-to-end checks of the core on every test device."""
 
-import ember
 import numpy as np
 from reference import check, randn
+
+import ember
 
 
 def test_mlp_like_chain(device, dtype):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from ember import dtypes
 from ember.backend import Backend, Generator
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+
 from ember.backend import PRIMITIVES
 from ember.backends.numpy.backend import NumpyBackend
 from ember.backends.numpy.namespace import namespace as numpy_namespace
