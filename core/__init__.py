@@ -20,6 +20,7 @@ from . import autograd, dtypes
 from . import ops as _ops  # noqa: E402 - attaches the tensor methods
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .device import device
+from .dlpack import from_dlpack
 from .dtypes import (
     bool,
     double,

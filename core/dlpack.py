@@ -1,0 +1,51 @@
+"""DLPack exchange: ``ember.from_dlpack(obj)`` and ``Tensor.__dlpack__`` (zero-copy where the backend allows)."""
+
+from __future__ import annotations
+
+from .device import device as _device
+from .tensor import Tensor, _new, backend_for_device
+
+__all__ = ["from_dlpack", "to_dlpack"]
+
+# DLPack device-type codes and the ember device types they correspond to
+_DEVICE_TYPES = {1: "cpu", 2: "cuda", 3: "cpu", 4: "opencl", 13: "cuda"}
+_CODES = {"cpu": 1, "cuda": 2, "opencl": 4}
+
+
+def from_dlpack(obj):
+    """A tensor sharing memory with ``obj`` (any object with ``__dlpack__``, e.g. a torch or CuPy array).
+
+    Example::
+
+        >>> import numpy as np
+        >>> ember.from_dlpack(np.arange(3.0))
+        tensor([0., 1., 2.], dtype=ember.float64)
+    """
+    if not hasattr(obj, "__dlpack__"):
+        raise TypeError(f"from_dlpack: {type(obj).__name__} does not support the DLPack protocol")
+    code, index = obj.__dlpack_device__()
+    code = int(code)
+    if code not in _DEVICE_TYPES:
+        raise RuntimeError(f"from_dlpack: unsupported DLPack device type {code}")
+    backend = backend_for_device(_device(_DEVICE_TYPES[code], 0))
+    data, index = backend.from_dlpack(obj)
+    return _new(data, backend, _device(backend.device_type, index))
+
+
+def to_dlpack(tensor):
+    """The DLPack capsule of ``tensor`` (legacy API; prefer passing the tensor to the consumer)."""
+    return tensor.__dlpack__()
+
+
+def _dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+    if self._requires_grad:
+        raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+    return self._backend.to_dlpack(self._data, stream)
+
+
+def _dlpack_device(self):
+    return (_CODES.get(self._device.type, 1), self._device.index)
+
+
+Tensor.__dlpack__ = _dlpack
+Tensor.__dlpack_device__ = _dlpack_device
