@@ -1,0 +1,32 @@
+"""ember on CUDA against PyTorch on CUDA: MLP, CNN and LSTM language-model training steps.
+
+Both sides run with TF32 enabled for matrix products and convolutions (PyTorch's
+``allow_tf32`` flags, CuPy's ``CUPY_TF32=1``, cuDNN's default), so the comparison is at the
+same precision. Usage: ``python benchmarks/bench_cuda.py [--device cuda:0]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+os.environ.setdefault("CUPY_TF32", "1")
+
+import torch  # noqa: E402
+from workloads import cnn, lstm_lm, mlp, run_side_by_side  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--device", default="cuda:0")
+    parser.add_argument("--iterations", type=int, default=20)
+    args = parser.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+    for name, make in (("mlp", mlp), ("cnn", cnn), ("lstm-lm", lstm_lm)):
+        run_side_by_side(name, make, args.device, args.device, iterations=args.iterations)
+
+
+if __name__ == "__main__":
+    main()
