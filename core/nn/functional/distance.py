@@ -1,3 +1,86 @@
-"""Functional distance (to be filled)."""
+"""Distance functions, functional forms: ``F.cosine_similarity``, ``F.pairwise_distance``, ``F.pdist``."""
 
-__all__ = []
+from __future__ import annotations
+
+from ...ops.creation import arange
+from ...tensor import Tensor
+
+__all__ = ["cosine_similarity", "pairwise_distance", "pdist"]
+
+
+def _check_tensors(name, **tensors):
+    for arg, value in tensors.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
+
+
+def _clamp_value_min(t, eps):
+    """``t`` with values clamped below at ``eps`` while its gradient stays that of ``t``."""
+    d = t.detach()
+    return t + (d.clamp(min=eps) - d)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    r"""Cosine similarity along ``dim``: :math:`\sum \frac{x_1}{\max(\Vert x_1 \Vert, \epsilon)}
+    \frac{x_2}{\max(\Vert x_2 \Vert, \epsilon)}`.
+
+    Args:
+        x1 (Tensor): first input.
+        x2 (Tensor): second input, broadcastable with ``x1``.
+        dim (int): the dimension to reduce. Default: 1
+        eps (float): lower bound of each norm. Default: 1e-8
+
+    Example::
+
+        >>> F.cosine_similarity(ember.randn(100, 128), ember.randn(100, 128)).shape
+        ember.Size([100])
+    """
+    _check_tensors("cosine_similarity", x1=x1, x2=x2)
+    if x1.dtype is not x2.dtype:
+        raise RuntimeError(
+            f"cosine_similarity: expected x1 and x2 to have the same dtype, got {x1.dtype} and {x2.dtype}"
+        )
+    x1, x2 = x1.broadcast_tensors(x2) if x1.shape != x2.shape else (x1, x2)
+    n1 = _clamp_value_min(x1.norm(2, dim, keepdim=True), eps)
+    n2 = _clamp_value_min(x2.norm(2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    r"""The ``p``-norm of :math:`x_1 - x_2 + \epsilon` over the last dimension.
+
+    Args:
+        x1 (Tensor): :math:`(N, D)` or :math:`(D)`.
+        x2 (Tensor): same shape as ``x1`` (or broadcastable).
+        p (float): the norm degree. Default: 2
+        eps (float): added to the difference to avoid division by zero. Default: 1e-6
+        keepdim (bool): keep the reduced dimension. Default: ``False``
+    """
+    _check_tensors("pairwise_distance", x1=x1, x2=x2)
+    dim = max(x1.ndim, x2.ndim, 1) - 1
+    diff = x1 - x2 + eps
+    if diff.ndim == 0:
+        diff = diff.reshape((1,))
+    return diff.norm(p, dim, keepdim=keepdim)
+
+
+def pdist(input, p=2.0):
+    r"""The ``p``-norm distances between every pair of rows of ``input`` :math:`(N, M)`:
+    the upper triangle of the distance matrix, row by row, :math:`N (N-1) / 2` values.
+
+    Args:
+        input (Tensor): :math:`(N, M)`.
+        p (float): the norm degree (>= 0). Default: 2
+    """
+    _check_tensors("pdist", input=input)
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = input.shape[0]
+    rows = arange(n, device=input.device)
+    i = rows.unsqueeze(1).expand(n, n)
+    j = rows.unsqueeze(0).expand(n, n)
+    upper = j > i
+    diff = input[i[upper]] - input[j[upper]]
+    return diff.norm(p, 1) if diff.shape[0] else diff.sum(1)

@@ -1,3 +1,163 @@
-"""Functional dropout (to be filled)."""
+"""Dropout, functional forms: ``F.dropout``, ``F.alpha_dropout``, ``F.dropout1d/2d/3d``, ``F.feature_alpha_dropout``."""
 
-__all__ = []
+from __future__ import annotations
+
+import warnings
+
+from ...autograd.grad_mode import grad_state
+from ...tensor import Tensor
+
+__all__ = ["dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout"]
+
+# SELU's negative saturation value, -scale * alpha
+_ALPHA = 1.7580993408473766
+
+
+def _check(name, input, p):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep_mask(input, shape, p):
+    """0/1 samples (1 with probability ``1 - p``) of ``shape`` in ``input``'s dtype, no grad."""
+    return input.detach().new_empty(shape).bernoulli_(1 - p)
+
+
+def _finish(input, out, inplace):
+    if not inplace:
+        return out
+    if grad_state.enabled and input.requires_grad and input.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    return input.copy_(out)
+
+
+def _dropout_impl(name, input, p, training, inplace, mask_shape, alpha):
+    _check(name, input, p)
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return _finish(input, input * 0.0, inplace)
+    noise = _keep_mask(input, mask_shape, p)
+    if alpha:
+        a = 1.0 / ((_ALPHA * _ALPHA * p + 1) * (1 - p)) ** 0.5
+        b = (noise - 1) * (_ALPHA * a) + _ALPHA * a * p
+        out = input * (noise * a) + b
+    else:
+        out = input * (noise * (1.0 / (1 - p)))
+    return _finish(input, out, inplace)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    r"""Zeroes each element with probability ``p`` and scales the rest by :math:`1/(1-p)` (training only).
+
+    Args:
+        input (Tensor): the input.
+        p (float): probability of an element to be zeroed. Default: 0.5
+        training (bool): apply dropout; identity when ``False``. Default: ``True``
+        inplace (bool): do the operation in-place. Default: ``False``
+    """
+    return _dropout_impl(
+        "dropout", input, p, training, inplace, input.shape if isinstance(input, Tensor) else None, False
+    )
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    r"""Alpha dropout: drops to SELU's saturation value and rescales so that mean and variance are kept.
+
+    Args:
+        input (Tensor): the input.
+        p (float): probability of an element to be dropped. Default: 0.5
+        training (bool): apply dropout; identity when ``False``. Default: ``False``
+        inplace (bool): do the operation in-place. Default: ``False``
+    """
+    return _dropout_impl(
+        "alpha_dropout", input, p, training, inplace, input.shape if isinstance(input, Tensor) else None, True
+    )
+
+
+def _feature_dropout(name, input, p, training, inplace, alpha, spatial):
+    """Drop whole channels: the mask is (N, C, 1, ...) (or (C, 1, ...) for an unbatched input)."""
+    _check(name, input, p)
+    batched_ndim = spatial + 2
+    if spatial and input.ndim not in (batched_ndim - 1, batched_ndim):
+        if spatial == 1:
+            raise RuntimeError(
+                f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that dropout1d "
+                "exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel "
+                "dimension, and an optional batch dimension (i.e. 2D or 3D inputs)."
+            )
+        warnings.warn(
+            f"{name}: Received a {input.ndim}-D input to {name}, which is deprecated and will result in an "
+            f"error in a future release. To retain the behavior and silence this warning, please use dropout "
+            f"instead. Note that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial "
+            f"dimensions, a channel dimension, and an optional batch dimension (i.e. {batched_ndim - 1}D or "
+            f"{batched_ndim}D inputs).",
+            stacklevel=3,
+        )
+    if spatial == 2 and input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
+            "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d "
+            "instead.",
+            stacklevel=3,
+        )
+        unbatched = False
+    else:
+        unbatched = spatial and input.ndim == batched_ndim - 1
+    if input.ndim < 2 and not unbatched:
+        raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got {input.ndim}-D input")
+    keep = 1 if unbatched else 2
+    shape = tuple(input.shape[:keep]) + (1,) * (input.ndim - keep)
+    return _dropout_impl(name, input, p, training, inplace, shape, alpha)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    r"""Zeroes whole channels of a :math:`(N, C, L)` or :math:`(C, L)` input with probability ``p``.
+
+    Args:
+        input (Tensor): the input.
+        p (float): probability of a channel to be zeroed. Default: 0.5
+        training (bool): apply dropout. Default: ``True``
+        inplace (bool): do the operation in-place. Default: ``False``
+    """
+    return _feature_dropout("dropout1d", input, p, training, inplace, False, 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    r"""Zeroes whole channels of a :math:`(N, C, H, W)` input with probability ``p``.
+
+    Args:
+        input (Tensor): the input.
+        p (float): probability of a channel to be zeroed. Default: 0.5
+        training (bool): apply dropout. Default: ``True``
+        inplace (bool): do the operation in-place. Default: ``False``
+    """
+    return _feature_dropout("dropout2d", input, p, training, inplace, False, 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    r"""Zeroes whole channels of a :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)` input with probability ``p``.
+
+    Args:
+        input (Tensor): the input.
+        p (float): probability of a channel to be zeroed. Default: 0.5
+        training (bool): apply dropout. Default: ``True``
+        inplace (bool): do the operation in-place. Default: ``False``
+    """
+    return _feature_dropout("dropout3d", input, p, training, inplace, False, 3)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    r"""Alpha dropout of whole channels (dimension 1) of the input.
+
+    Args:
+        input (Tensor): the input, at least 2-D.
+        p (float): probability of a channel to be dropped. Default: 0.5
+        training (bool): apply dropout. Default: ``False``
+        inplace (bool): do the operation in-place. Default: ``False``
+    """
+    return _feature_dropout("feature_alpha_dropout", input, p, training, inplace, True, 0)

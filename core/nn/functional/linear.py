@@ -1,3 +1,99 @@
-"""Functional linear (to be filled)."""
+"""Linear layers, functional forms: ``F.linear`` and ``F.bilinear``."""
 
-__all__ = []
+from __future__ import annotations
+
+from ...tensor import Tensor
+
+__all__ = ["linear", "bilinear"]
+
+
+def _check_tensor(name, arg, value):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
+
+
+def linear(input, weight, bias=None):
+    r"""Applies :math:`y = x A^T + b`.
+
+    Args:
+        input (Tensor): :math:`(*, \text{in\_features})`.
+        weight (Tensor): :math:`(\text{out\_features}, \text{in\_features})` or :math:`(\text{in\_features})`.
+        bias (Tensor, optional): :math:`(\text{out\_features})` or :math:`()`. Default: ``None``
+
+    Shape:
+        - Output: :math:`(*, \text{out\_features})` (``*`` as in the input).
+
+    Example::
+
+        >>> F.linear(ember.randn(128, 20), ember.randn(30, 20)).size()
+        ember.Size([128, 30])
+    """
+    _check_tensor("linear", "input", input)
+    _check_tensor("linear", "weight", weight)
+    if weight.ndim not in (1, 2):
+        raise RuntimeError(f"linear: weight must be 1-D or 2-D, got {weight.ndim}-D")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
+        rows = input.numel() // input.shape[-1] if input.ndim and input.shape[-1] else 1
+        cols = input.shape[-1] if input.ndim else 1
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{cols} and "
+            f"{weight.shape[-1]}x{weight.shape[0] if weight.ndim == 2 else 1})"
+        )
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {input.dtype.name.capitalize()} and "
+            f"{weight.dtype.name.capitalize()}"
+        )
+    if input.device != weight.device:
+        raise RuntimeError(
+            f"Expected all tensors to be on the same device, but found at least two devices, "
+            f"{input.device} and {weight.device}!"
+        )
+    out = input.matmul(weight.t() if weight.ndim == 2 else weight)
+    if bias is not None:
+        _check_tensor("linear", "bias", bias)
+        out = out + bias
+    return out
+
+
+def bilinear(input1, input2, weight, bias=None):
+    r"""Applies :math:`y = x_1^T A x_2 + b`.
+
+    Args:
+        input1 (Tensor): :math:`(*, \text{in1\_features})`.
+        input2 (Tensor): :math:`(*, \text{in2\_features})`, same leading dimensions.
+        weight (Tensor): :math:`(\text{out\_features}, \text{in1\_features}, \text{in2\_features})`.
+        bias (Tensor, optional): :math:`(\text{out\_features})`. Default: ``None``
+
+    Shape:
+        - Output: :math:`(*, \text{out\_features})`.
+    """
+    for arg, value in (("input1", input1), ("input2", input2), ("weight", weight)):
+        _check_tensor("bilinear", arg, value)
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear(): weight must be three-dimensional, got {weight.ndim}-D")
+    out_features, in1, in2 = weight.shape
+    if input1.ndim == 0 or input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(
+            f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
+            f"{list(input2.shape[:-1])}"
+        )
+    if input1.shape[-1] != in1:
+        raise RuntimeError(
+            f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but expected {in1}"
+        )
+    if input2.shape[-1] != in2:
+        raise RuntimeError(
+            f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but expected {in2}"
+        )
+    lead = tuple(input1.shape[:-1])
+    x1 = input1.reshape((-1, in1))
+    x2 = input2.reshape((-1, in2))
+    # (N, in1) @ (in1, out*in2) -> (N, out, in2), contracted with x2 over in2
+    folded = weight.permute(1, 0, 2).reshape((in1, out_features * in2))
+    tmp = x1.matmul(folded).reshape((-1, out_features, in2))
+    out = tmp.matmul(x2.unsqueeze(-1)).squeeze(-1)
+    if bias is not None:
+        _check_tensor("bilinear", "bias", bias)
+        out = out + bias
+    return out.reshape(lead + (out_features,))
