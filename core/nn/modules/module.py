@@ -1,3 +1,1178 @@
-"""module modules (to be filled)."""
+"""``nn.Module``: the base class of every layer, with registration, state dicts, moves and hooks."""
 
-__all__ = []
+from __future__ import annotations
+
+import functools
+import itertools
+import warnings
+import weakref
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
+
+from ...autograd.function import Function
+from ...autograd.grad_mode import grad_state, no_grad
+from ...tensor import Tensor
+from ..parameter import Parameter
+
+__all__ = [
+    "Module",
+    "RemovableHandle",
+    "register_module_forward_pre_hook",
+    "register_module_forward_hook",
+    "register_module_full_backward_hook",
+    "register_module_full_backward_pre_hook",
+]
+
+
+class RemovableHandle:
+    """A handle that removes a hook from the dictionary (or dictionaries) it was added to.
+
+    Usable as a context manager: the hook is removed on exit.
+    """
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = next(RemovableHandle._next_id)
+        if extra_dict is None:
+            extra_dict = ()
+        elif isinstance(extra_dict, dict):
+            extra_dict = (extra_dict,)
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
+
+    def remove(self):
+        """Remove the hook; removing twice is harmless."""
+        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
+            d = ref()
+            if d is not None and self.id in d:
+                del d[self.id]
+
+    def __getstate__(self):
+        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
+
+    def __setstate__(self, state):
+        hooks, self.id, extra = state
+        self.hooks_dict_ref = weakref.ref(OrderedDict() if hooks is None else hooks)
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra if d is not None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+_global_forward_pre_hooks = OrderedDict()
+_global_forward_hooks = OrderedDict()
+_global_forward_hooks_always_called = OrderedDict()
+_global_backward_pre_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
+_global_is_full_backward_hook = None
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_IncompatibleKeys.__repr__ = lambda self: (
+    "<All keys matched successfully>"
+    if not self.missing_keys and not self.unexpected_keys
+    else f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+)
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+
+
+def register_module_forward_pre_hook(hook):
+    """Register a forward pre-hook common to all modules: ``hook(module, args) -> None or new args``."""
+    handle = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(hook, *, always_call=False):
+    """Register a forward hook common to all modules: ``hook(module, args, output) -> None or new output``."""
+    handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
+    _global_forward_hooks[handle.id] = hook
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook):
+    """Register a backward pre-hook common to all modules: ``hook(module, grad_output)``."""
+    handle = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_hook(hook):
+    """Register a full backward hook common to all modules: ``hook(module, grad_input, grad_output)``."""
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is False:
+        raise RuntimeError(
+            "Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
+            "Please use only one of them."
+        )
+    _global_is_full_backward_hook = True
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
+    return handle
+
+
+def _addindent(s, num_spaces):
+    lines = s.split("\n")
+    if len(lines) == 1:
+        return s
+    first = lines.pop(0)
+    return first + "\n" + "\n".join(num_spaces * " " + line for line in lines)
+
+
+def _typename(obj):
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = type(obj).__module__
+    name = type(obj).__qualname__
+    return name if module in (None, "builtins") else f"{module}.{name}"
+
+
+# -- full backward hooks -------------------------------------------------------------------------
+class _BackwardHookFunction(Function):
+    """Identity on tensors; its backward hands the incoming gradients to ``hook`` and returns its result."""
+
+    @staticmethod
+    def forward(ctx, hook, *tensors):
+        ctx.hook = hook
+        ctx.set_materialize_grads(False)
+        return tuple(t._storage_alias() for t in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, *ctx.hook(grads))
+
+
+def _pack_with_none(indices, values, size):
+    result = [None] * size
+    for i, v in zip(indices, values):
+        result[i] = v
+    return tuple(result)
+
+
+class _BackwardHook:
+    """Wires a module's full backward (pre-)hooks around one call: identity Functions on the
+    inputs and outputs that require grad catch the gradients w.r.t. them (PyTorch's semantics).
+    """
+
+    def __init__(self, module, user_hooks, user_pre_hooks):
+        self.module = module
+        self.user_hooks = user_hooks
+        self.user_pre_hooks = user_pre_hooks
+        self.grad_outputs = None
+        self.n_inputs = 0
+        self.input_indices = None
+        self.n_outputs = 0
+        self.output_indices = None
+
+    def _wrap(self, args, hook):
+        indices = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        if not indices or not grad_state.enabled:
+            return args, None
+        wrapped = _BackwardHookFunction.apply(hook, *(args[i] for i in indices))
+        args = list(args)
+        for i, t in zip(indices, wrapped):
+            args[i] = t
+        return tuple(args), indices
+
+    def _input_hook(self, grads):
+        if self.grad_outputs is None:
+            # The gradient reached the inputs without passing through the outputs.
+            return grads
+        grad_input = _pack_with_none(self.input_indices, grads, self.n_inputs)
+        for hook in self.user_hooks:
+            out = hook(self.module, grad_input, self.grad_outputs)
+            if out is None:
+                continue
+            out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+            if len(out) != len(grad_input):
+                raise RuntimeError(
+                    f"Backward hook returned an invalid number of grad_input, got {len(out)}, but expected "
+                    f"{len(grad_input)}"
+                )
+            grad_input = out
+        self.grad_outputs = None
+        return tuple(grad_input[i] for i in self.input_indices)
+
+    def _output_hook(self, grads):
+        self.grad_outputs = _pack_with_none(self.output_indices, grads, self.n_outputs)
+        for hook in self.user_pre_hooks:
+            out = hook(self.module, self.grad_outputs)
+            if out is None:
+                continue
+            out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+            if len(out) != len(self.grad_outputs):
+                raise RuntimeError(
+                    f"Backward pre hook returned an invalid number of grad_output, got {len(out)}, but "
+                    f"expected {len(self.grad_outputs)}"
+                )
+            self.grad_outputs = out
+        local = self.grad_outputs
+        if self.input_indices is None:
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.user_hooks:
+                res = hook(self.module, grad_inputs, self.grad_outputs)
+                if res is not None and not (isinstance(res, tuple) and all(r is None for r in res)):
+                    raise RuntimeError(
+                        "Backward hook for Modules where no input requires gradient should always return "
+                        "None or None for all gradients."
+                    )
+            self.grad_outputs = None
+        return tuple(local[i] for i in self.output_indices)
+
+    def setup_input_hook(self, args):
+        self.n_inputs = len(args)
+        args, self.input_indices = self._wrap(args, self._input_hook)
+        return args
+
+    def setup_output_hook(self, result):
+        single = isinstance(result, Tensor)
+        outs = (result,) if single else result
+        if not isinstance(outs, tuple):
+            return result
+        self.n_outputs = len(outs)
+        outs, self.output_indices = self._wrap(outs, self._output_hook)
+        return outs[0] if single else outs
+
+
+class _WrappedHook:
+    """A legacy backward hook bound (weakly) to its module, registered on an output's grad_fn."""
+
+    def __init__(self, hook, module):
+        self.hook = hook
+        functools.update_wrapper(self, hook)
+        self.module = weakref.ref(module)
+
+    def __call__(self, grad_inputs, grad_outputs):
+        module = self.module()
+        if module is None:
+            raise RuntimeError("You are trying to call the hook of a dead Module!")
+        out = self.hook(module, tuple(grad_inputs), tuple(grad_outputs))
+        if out is None:
+            return None
+        return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def _forward_unimplemented(self, *input):
+    raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+
+# -- Module -------------------------------------------------------------------------------------
+class Module:
+    r"""Base class for all neural network modules.
+
+    Your models should subclass this class. Modules can contain other modules, parameters
+    and buffers, registered by assigning them as attributes::
+
+        class Model(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1 = nn.Conv2d(1, 20, 5)
+                self.conv2 = nn.Conv2d(20, 20, 5)
+
+            def forward(self, x):
+                x = F.relu(self.conv1(x))
+                return F.relu(self.conv2(x))
+
+    Calling a module (``model(x)``) runs its forward pre-hooks, :meth:`forward` and its
+    forward hooks. Submodules are moved, cast and saved with their parent.
+
+    Attributes:
+        training (bool): whether the module is in training or evaluation mode.
+    """
+
+    dump_patches = False
+    _version = 1
+    training: bool
+    call_super_init = False
+    forward = _forward_unimplemented
+
+    def __init__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
+            )
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given"
+            )
+        setattr_ = object.__setattr__
+        setattr_(self, "training", True)
+        setattr_(self, "_parameters", {})
+        setattr_(self, "_buffers", {})
+        setattr_(self, "_non_persistent_buffers_set", set())
+        setattr_(self, "_backward_pre_hooks", OrderedDict())
+        setattr_(self, "_backward_hooks", OrderedDict())
+        setattr_(self, "_is_full_backward_hook", None)
+        setattr_(self, "_forward_hooks", OrderedDict())
+        setattr_(self, "_forward_hooks_with_kwargs", OrderedDict())
+        setattr_(self, "_forward_hooks_always_called", OrderedDict())
+        setattr_(self, "_forward_pre_hooks", OrderedDict())
+        setattr_(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
+        setattr_(self, "_state_dict_hooks", OrderedDict())
+        setattr_(self, "_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
+        setattr_(self, "_modules", {})
+
+    # -- registration -------------------------------------------------------------------------
+    def register_buffer(self, name, tensor, persistent=True):
+        r"""Add a buffer: state that is not a parameter (e.g. BatchNorm's ``running_mean``).
+
+        Args:
+            name (str): name of the buffer; accessible as an attribute.
+            tensor (Tensor or None): the buffer. ``None`` buffers are skipped by moves and
+                state dicts.
+            persistent (bool): whether the buffer is part of :meth:`state_dict`. Default: ``True``.
+        """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"buffer name should be a string. Got {_typename(name)}")
+        if "." in name:
+            raise KeyError('buffer name can\'t contain "."')
+        if name == "":
+            raise KeyError('buffer name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def register_parameter(self, name, param):
+        r"""Add a parameter to the module, accessible as an attribute.
+
+        Args:
+            name (str): name of the parameter.
+            param (Parameter or None): the parameter. ``None`` parameters are skipped by
+                moves and state dicts.
+        """
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"parameter name should be a string. Got {_typename(name)}")
+        if "." in name:
+            raise KeyError('parameter name can\'t contain "."')
+        if name == "":
+            raise KeyError('parameter name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is None:
+            self._parameters[name] = None
+        elif not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{_typename(param)}' object to parameter '{name}' (torch.nn.Parameter or None required)"
+            )
+        elif param.grad_fn is not None:
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be created "
+                f"explicitly. To express '{name}' as a function of another Tensor, compute the value in the "
+                "forward() method."
+            )
+        else:
+            self._parameters[name] = param
+
+    def add_module(self, name, module):
+        r"""Add a child module, accessible as an attribute.
+
+        Args:
+            name (str): name of the child module.
+            module (Module or None): the child module.
+        """
+        if not isinstance(module, Module) and module is not None:
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
+        self._modules[name] = module
+
+    def register_module(self, name, module):
+        r"""Alias for :meth:`add_module`."""
+        self.add_module(name, module)
+
+    def get_submodule(self, target):
+        """The submodule at the dotted path ``target`` (``""`` is this module)."""
+        if target == "":
+            return self
+        mod = self
+        for item in target.split("."):
+            if not hasattr(mod, item):
+                raise AttributeError(mod._get_name() + " has no attribute `" + item + "`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
+        return mod
+
+    def set_submodule(self, target, module, strict=False):
+        """Replace (or with ``strict=False`` add) the submodule at the dotted path ``target``."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        *path, last = target.split(".")
+        parent = self.get_submodule(".".join(path))
+        if strict and not hasattr(parent, last):
+            raise AttributeError(parent._get_name() + " has no attribute `" + last + "`")
+        if hasattr(parent, last) and not isinstance(getattr(parent, last), Module):
+            raise AttributeError("`" + last + "` is not an nn.Module")
+        setattr(parent, last, module)
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target``."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError("`" + name + "` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target``."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        if name not in mod._buffers:
+            raise AttributeError("`" + name + "` is not a buffer")
+        return getattr(mod, name)
+
+    def get_extra_state(self):
+        """Extra state for :meth:`state_dict`; override together with :meth:`set_extra_state`."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. Please file an issue."
+        )
+
+    def set_extra_state(self, state):
+        """Restore the state returned by :meth:`get_extra_state`."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. Please file an issue."
+        )
+
+    # -- attribute protocol -------------------------------------------------------------------
+    def __getattr__(self, name):
+        d = self.__dict__
+        if "_parameters" in d:
+            params = d["_parameters"]
+            if name in params:
+                return params[name]
+        if "_buffers" in d:
+            buffers = d["_buffers"]
+            if name in buffers:
+                return buffers[name]
+        if "_modules" in d:
+            modules = d["_modules"]
+            if name in modules:
+                return modules[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setattr__(self, name, value):
+        def remove_from(*dicts_or_sets):
+            for d in dicts_or_sets:
+                if name in d:
+                    if isinstance(d, dict):
+                        del d[name]
+                    else:
+                        d.discard(name)
+
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            remove_from(self.__dict__, self._buffers, self._modules, self._non_persistent_buffers_set)
+            self.register_parameter(name, value)
+            return
+        if params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{_typename(value)}' as parameter '{name}' (torch.nn.Parameter or None expected)"
+                )
+            self.register_parameter(name, value)
+            return
+        modules = self.__dict__.get("_modules")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            remove_from(self.__dict__, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            modules[name] = value
+            return
+        if modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{_typename(value)}' as child module '{name}' (torch.nn.Module or None expected)"
+                )
+            modules[name] = value
+            return
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                    "(torch.nn.Buffer, torch.Tensor or None expected)"
+                )
+            self.register_buffer(name, value, name not in self._non_persistent_buffers_set)
+            return
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
+
+    def __dir__(self):
+        keys = (
+            dir(self.__class__)
+            + list(self.__dict__)
+            + list(self._parameters)
+            + list(self._modules)
+            + list(self._buffers)
+        )
+        return sorted(key for key in keys if not key[0].isdigit())
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        defaults = {
+            "_forward_pre_hooks": OrderedDict,
+            "_forward_pre_hooks_with_kwargs": OrderedDict,
+            "_forward_hooks": OrderedDict,
+            "_forward_hooks_with_kwargs": OrderedDict,
+            "_forward_hooks_always_called": OrderedDict,
+            "_backward_hooks": OrderedDict,
+            "_backward_pre_hooks": OrderedDict,
+            "_state_dict_hooks": OrderedDict,
+            "_state_dict_pre_hooks": OrderedDict,
+            "_load_state_dict_pre_hooks": OrderedDict,
+            "_load_state_dict_post_hooks": OrderedDict,
+            "_non_persistent_buffers_set": set,
+        }
+        for key, factory in defaults.items():
+            if key not in self.__dict__:
+                self.__dict__[key] = factory()
+        self.__dict__.setdefault("_is_full_backward_hook", None)
+
+    # -- traversal -------------------------------------------------------------------------------
+    def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
+        memo = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for k, v in get_members_fn(module):
+                if v is None or id(v) in memo:
+                    continue
+                if remove_duplicate:
+                    memo.add(id(v))
+                yield module_prefix + ("." if module_prefix else "") + k, v
+
+    def parameters(self, recurse=True):
+        r"""An iterator over module parameters (each shared parameter once).
+
+        Args:
+            recurse (bool): include the parameters of all submodules. Default: ``True``.
+        """
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        r"""An iterator over ``(name, parameter)`` pairs, names dotted like ``"0.weight"``.
+
+        Args:
+            prefix (str): prepended to all names. Default: ``""``.
+            recurse (bool): include submodules' parameters. Default: ``True``.
+            remove_duplicate (bool): yield shared parameters once. Default: ``True``.
+        """
+        yield from self._named_members(
+            lambda module: module._parameters.items(), prefix=prefix, recurse=recurse, remove_duplicate=remove_duplicate
+        )
+
+    def buffers(self, recurse=True):
+        r"""An iterator over module buffers."""
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        r"""An iterator over ``(name, buffer)`` pairs."""
+        yield from self._named_members(
+            lambda module: module._buffers.items(), prefix=prefix, recurse=recurse, remove_duplicate=remove_duplicate
+        )
+
+    def children(self):
+        r"""An iterator over immediate children modules."""
+        for _, module in self.named_children():
+            yield module
+
+    def named_children(self):
+        r"""An iterator over ``(name, module)`` pairs of immediate children (each module once)."""
+        memo = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in memo:
+                memo.add(module)
+                yield name, module
+
+    def modules(self):
+        r"""An iterator over all modules in the network, this one first (each module once)."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        r"""An iterator over ``(name, module)`` pairs of all modules, this one first with name ``prefix``.
+
+        Args:
+            memo: a set of modules already yielded (they are skipped).
+            prefix (str): prepended to all names. Default: ``""``.
+            remove_duplicate (bool): yield shared modules once. Default: ``True``.
+        """
+        if memo is None:
+            memo = set()
+        if self in memo:
+            return
+        if remove_duplicate:
+            memo.add(self)
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            sub_prefix = prefix + ("." if prefix else "") + name
+            yield from module.named_modules(memo, sub_prefix, remove_duplicate)
+
+    def apply(self, fn):
+        r"""Apply ``fn`` to every submodule (children first) and then to ``self``; returns ``self``.
+
+        Example::
+
+            >>> @ember.no_grad()
+            ... def init_weights(m):
+            ...     if type(m) is nn.Linear:
+            ...         m.weight.fill_(1.0)
+            >>> net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)).apply(init_weights)
+        """
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes and gradients ---------------------------------------------------------------------
+    def train(self, mode=True):
+        r"""Set training mode (``mode=True``) or evaluation mode on this module and its children.
+
+        Returns ``self``.
+        """
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self):
+        r"""Set evaluation mode: ``self.train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        r"""Set ``requires_grad`` of all parameters in place; returns ``self``."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        r"""Reset the gradients of all parameters.
+
+        Args:
+            set_to_none (bool): set grads to ``None`` instead of filling them with zeros.
+                Default: ``True``.
+        """
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                if p.grad.grad_fn is not None:
+                    p.grad.detach_()
+                else:
+                    p.grad.requires_grad_(False)
+                p.grad.zero_()
+
+    # -- moving and casting ------------------------------------------------------------------------
+    def _apply(self, fn, recurse=True):
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
+        for param in self._parameters.values():
+            if param is None:
+                continue
+            with no_grad():
+                param.data = fn(param)
+            if param.grad is not None:
+                with no_grad():
+                    param.grad.data = fn(param.grad)
+        for key, buf in self._buffers.items():
+            if buf is not None:
+                self._buffers[key] = fn(buf)
+        return self
+
+    def cpu(self):
+        r"""Move all parameters and buffers to the CPU; returns ``self``."""
+        return self._apply(lambda t: t.cpu())
+
+    def cuda(self, device=None):
+        r"""Move all parameters and buffers to a CUDA device; returns ``self``.
+
+        Args:
+            device (int or device, optional): the target device. Default: the current one.
+        """
+        return self._apply(lambda t: t.cuda(device))
+
+    def to(self, *args, **kwargs):
+        r"""Move and/or cast parameters and buffers; returns ``self``.
+
+        Called as ``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype)`` or
+        ``to(tensor)``. Only floating point parameters and buffers are cast to ``dtype``.
+        """
+        from ...ops.conversion import _parse_to
+
+        dev, dt, _ = _parse_to(args, dict(kwargs))
+        if dt is not None and not dt.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
+
+        def convert(t):
+            return t.to(dev, dt if t.is_floating_point() else None)
+
+        return self._apply(convert)
+
+    def float(self):
+        r"""Cast all floating point parameters and buffers to ``float32``; returns ``self``."""
+        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
+
+    def double(self):
+        r"""Cast all floating point parameters and buffers to ``float64``; returns ``self``."""
+        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
+
+    def half(self):
+        r"""Cast all floating point parameters and buffers to ``float16``; returns ``self``."""
+        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
+
+    def type(self, dst_type):
+        r"""Cast all parameters and buffers to ``dst_type`` (a dtype or tensor type); returns ``self``."""
+        return self._apply(lambda t: t.type(dst_type))
+
+    # -- hooks -------------------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        r"""Register ``hook(module, args) -> None or modified args`` run before :meth:`forward`.
+
+        With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs) -> None or (args, kwargs)``.
+        With ``prepend=True`` it runs before the hooks already registered. Returns a handle
+        whose ``remove()`` removes the hook.
+        """
+        handle = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
+        self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        r"""Register ``hook(module, args, output) -> None or modified output`` run after :meth:`forward`.
+
+        With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs, output)``. With
+        ``always_call=True`` it also runs when forward raised. Returns a removable handle.
+        """
+        handle = RemovableHandle(
+            self._forward_hooks, extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called]
+        )
+        self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        r"""Register ``hook(module, grad_output) -> None or new grad_output``, run when the
+        gradients with respect to the module's outputs have been computed.
+        """
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        r"""Register ``hook(module, grad_input, grad_output) -> None or new grad_input``.
+
+        It runs when the gradients with respect to the module's (positional tensor) inputs
+        have been computed; ``grad_input`` and ``grad_output`` are tuples with ``None`` for
+        non-tensor arguments and tensors that do not require grad. The hook must not modify
+        its arguments in place; it may return a replacement ``grad_input``.
+        """
+        if self._is_full_backward_hook is False:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                "Please use only one of them."
+            )
+        self._is_full_backward_hook = True
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook):
+        r"""Register a (legacy) backward hook ``hook(module, grad_input, grad_output)``.
+
+        It is attached to the ``grad_fn`` of the module's first output, so ``grad_input``
+        holds the gradients with respect to that last operation's inputs. Prefer
+        :meth:`register_full_backward_hook`.
+        """
+        if self._is_full_backward_hook is True:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                "Please use only one of them."
+            )
+        self._is_full_backward_hook = False
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_pre_hook(self, hook):
+        r"""Register ``hook(module, prefix, keep_vars)`` run before :meth:`state_dict`."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook):
+        r"""Register ``hook(module, state_dict, prefix, local_metadata)`` run after :meth:`state_dict`."""
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook):
+        r"""Register ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` run before this module's part of :meth:`load_state_dict`.
+        """
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self)
+        return handle
+
+    def register_load_state_dict_post_hook(self, hook):
+        r"""Register ``hook(module, incompatible_keys)`` run after :meth:`load_state_dict`;
+        it may edit ``incompatible_keys.missing_keys``/``unexpected_keys`` in place.
+        """
+        handle = RemovableHandle(self._load_state_dict_post_hooks)
+        self._load_state_dict_post_hooks[handle.id] = hook
+        return handle
+
+    def _get_backward_hooks(self):
+        full, non_full = [], []
+        if _global_is_full_backward_hook is True:
+            full += _global_backward_hooks.values()
+        if self._is_full_backward_hook is True:
+            full += self._backward_hooks.values()
+        if _global_is_full_backward_hook is False:
+            non_full += _global_backward_hooks.values()
+        if self._is_full_backward_hook is False:
+            non_full += self._backward_hooks.values()
+        return full, non_full
+
+    def __call__(self, *args, **kwargs):
+        if not (
+            self._backward_hooks
+            or self._backward_pre_hooks
+            or self._forward_hooks
+            or self._forward_pre_hooks
+            or _global_backward_pre_hooks
+            or _global_backward_hooks
+            or _global_forward_hooks
+            or _global_forward_pre_hooks
+        ):
+            return self.forward(*args, **kwargs)
+        called_always = set()
+        try:
+            return self._call_with_hooks(args, kwargs, called_always)
+        except Exception:
+            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+                always = hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called
+                if always and hook_id not in called_always:
+                    try:
+                        if hook_id in self._forward_hooks_with_kwargs:
+                            hook(self, args, kwargs, None)
+                        else:
+                            hook(self, args, None)
+                    except Exception as e:
+                        warnings.warn(
+                            f"module forward hook with ``always_call=True`` raised an exception that was silenced "
+                            f"as another error was raised in forward: {e}",
+                            stacklevel=2,
+                        )
+            raise
+
+    def _call_with_hooks(self, args, kwargs, called_always):
+        backward_pre_hooks = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+        full_backward_hooks, non_full_backward_hooks = self._get_backward_hooks()
+
+        for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if isinstance(res, tuple) and len(res) == 2:
+                        args, kwargs = res
+                    else:
+                        raise RuntimeError(
+                            f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got {res}."
+                        )
+            else:
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+
+        bw_hook = None
+        if full_backward_hooks or backward_pre_hooks:
+            bw_hook = _BackwardHook(self, full_backward_hooks, backward_pre_hooks)
+            args = bw_hook.setup_input_hook(args)
+
+        result = self.forward(*args, **kwargs)
+        for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+            if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
+                called_always.add(hook_id)
+            if hook_id in self._forward_hooks_with_kwargs:
+                res = hook(self, args, kwargs, result)
+            else:
+                res = hook(self, args, result)
+            if res is not None:
+                result = res
+
+        if bw_hook is not None:
+            if not isinstance(result, (Tensor, tuple)):
+                warnings.warn(
+                    "For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
+                    f"but received {type(result)}",
+                    stacklevel=3,
+                )
+            result = bw_hook.setup_output_hook(result)
+
+        if non_full_backward_hooks:
+            var = result
+            while not isinstance(var, Tensor):
+                var = next(v for v in var.values() if isinstance(v, Tensor)) if isinstance(var, dict) else var[0]
+            if var.grad_fn is not None:
+                for hook in non_full_backward_hooks:
+                    var.grad_fn.register_hook(_WrappedHook(hook, self))
+        return result
+
+    # -- state dicts ---------------------------------------------------------------------------------
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buf if keep_vars else buf.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        r"""A dictionary with the whole state of the module: parameters and persistent buffers.
+
+        Keys are dotted names (``"0.weight"``); ``None`` parameters and buffers are left out.
+
+        Args:
+            destination (dict, optional): a dict to fill and return. Default: a new ``OrderedDict``.
+            prefix (str): prepended to every key. Default: ``""``.
+            keep_vars (bool): return the parameters and buffers themselves instead of detached
+                tensors sharing their storage. Default: ``False``.
+        """
+        if args:
+            # The positional form (destination, prefix, keep_vars) of older releases.
+            warnings.warn(
+                "Positional args are being deprecated, use kwargs instead. Refer to "
+                "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict for details.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            names = ("destination", "prefix", "keep_vars")
+            if len(args) > len(names):
+                raise TypeError(f"state_dict() takes at most {len(names)} positional arguments")
+            given = dict(zip(names, args))
+            destination = given.get("destination", destination)
+            prefix = given.get("prefix", prefix)
+            keep_vars = given.get("keep_vars", keep_vars)
+        if destination is None:
+            destination = OrderedDict()
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, {"version": self._version})
+            if result is not None:
+                destination = result
+        return destination
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
+        r"""Copy this module's own parameters and buffers from ``state_dict`` (not its children's).
+
+        Subclasses override it to convert old formats; the arguments are PyTorch's.
+        """
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
+        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items()) if v is not None}
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, param in local_state.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like object from '
+                    f"checkpoint but received {type(value)}"
+                )
+                continue
+            if param.ndim == 0 and value.ndim == 1:
+                value = value[0]
+            if value.shape != param.shape:
+                error_msgs.append(
+                    f"size mismatch for {key}: copying a param with shape {value.shape} from checkpoint, "
+                    f"the shape in current model is {param.shape}."
+                )
+                continue
+            try:
+                with no_grad():
+                    if assign:
+                        if isinstance(param, Parameter):
+                            if not isinstance(value, Parameter):
+                                value = Parameter(value, requires_grad=param.requires_grad)
+                            else:
+                                value.requires_grad_(param.requires_grad)
+                        setattr(self, name, value)
+                    else:
+                        param.copy_(value)
+            except Exception as ex:
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", whose dimensions in the model are {param.size()} '
+                    f"and whose dimensions in the checkpoint are {value.size()}, an exception occurred : {ex.args}."
+                )
+        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    parts = key[len(prefix) :].split(".", 1)
+                    if len(parts) > 1:
+                        if parts[0] not in self._modules:
+                            unexpected_keys.append(key)
+                    elif parts[0] not in local_state:
+                        unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        r"""Copy parameters and buffers from ``state_dict`` into this module and its descendants.
+
+        Args:
+            state_dict (dict): parameters and persistent buffers, as from :meth:`state_dict`.
+            strict (bool): require the keys to match this module's :meth:`state_dict` keys
+                exactly. Default: ``True``.
+            assign (bool): assign the state dict's tensors instead of copying into the
+                existing ones. Default: ``False``.
+
+        Returns:
+            ``NamedTuple`` with ``missing_keys`` and ``unexpected_keys``.
+
+        Raises:
+            RuntimeError: listing every missing, unexpected and wrongly shaped key together.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing_keys, unexpected_keys, error_msgs = [], [], []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)
+
+        def load(module, local_state_dict, prefix=""):
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(
+                local_state_dict, prefix, local_metadata, True, missing_keys, unexpected_keys, error_msgs
+            )
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    child_state = {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)}
+                    load(child, child_state, child_prefix)
+            incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, incompatible) is not None:
+                    raise RuntimeError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return "
+                        "new values, if incompatible_keys need to be modified, it should be done inplace."
+                    )
+
+        load(self, state_dict)
+        if strict:
+            if unexpected_keys:
+                error_msgs.insert(
+                    0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected_keys))
+                )
+            if missing_keys:
+                error_msgs.insert(
+                    0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing_keys))
+                )
+        if error_msgs:
+            raise RuntimeError(
+                "Error(s) in loading state_dict for {}:\n\t{}".format(type(self).__name__, "\n\t".join(error_msgs))
+            )
+        return _IncompatibleKeys(missing_keys, unexpected_keys)
+
+    # -- printing -------------------------------------------------------------------------------------
+    def _get_name(self):
+        return type(self).__name__
+
+    def extra_repr(self):
+        r"""The module's own line of :meth:`__repr__` (its hyperparameters); override it."""
+        return ""
+
+    def __repr__(self):
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({key}): " + _addindent(repr(module), 2) for key, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        main = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
