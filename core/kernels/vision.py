@@ -1,4 +1,10 @@
-"""Portable vision kernels (to be filled)."""
+"""Portable vision kernels: gathering and scatter-adding along one axis.
+
+Padding (reflect, replicate, circular), nearest and (bi/tri)linear/bicubic interpolation
+are separable: each spatial axis is resampled by picking slices along it with an integer
+index vector. ``take_axis`` is that gather and ``take_axis_backward`` its adjoint, which
+accumulates the slices back where they came from (repeated indices add up).
+"""
 
 from __future__ import annotations
 
@@ -7,3 +13,19 @@ __all__ = ["VisionKernels"]
 
 class VisionKernels:
     """Portable default vision kernels, written against ``self.xp`` only."""
+
+    def take_axis(self, x, index, axis):
+        """``x`` with its slices along ``axis`` picked by the 1-D integer ``index``."""
+        return self.xp.take(x, index, axis=axis)
+
+    def take_axis_backward(self, grad, index, axis, size):
+        """The adjoint of :meth:`take_axis`: slices of ``grad`` summed into ``size`` rows of ``axis``."""
+        xp = self.xp
+        shape = list(grad.shape)
+        shape[axis] = size
+        out = xp.zeros(tuple(shape), dtype=grad.dtype)
+        view = [1] * len(shape)
+        view[axis] = index.shape[0]
+        full_index = xp.broadcast_to(xp.reshape(index, tuple(view)), grad.shape)
+        self.backend.scatter_add(out, axis, full_index, grad)
+        return out

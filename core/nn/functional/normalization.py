@@ -1,3 +1,285 @@
-"""Functional normalization (to be filled)."""
+"""Functional normalization: batch, instance, layer, group and local response norm, ``normalize``.
 
-__all__ = []
+Every standardising form goes through one autograd Function, :class:`_Normalize`, which
+calls the fused ``normalize_forward``/``normalize_backward`` kernels; the per-channel or
+element-wise affine transform is applied after it with tensor ops.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from ...autograd import Function, no_grad
+from ...autograd.grad_mode import grad_state
+from ...tensor import Tensor
+from .padding import pad
+
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm", "normalize"]
+
+
+class _Normalize(Function):
+    """``(xhat, mean, var)``: ``x`` standardised over ``axes``; ``mean``/``var`` carry no gradient."""
+
+    @staticmethod
+    def forward(ctx, x, axes, eps):
+        kernels = x._backend.kernels
+        xhat, mean, var, invstd = kernels.normalize_forward(x._data, axes, eps)
+        xhat, mean, var = x._make(xhat), x._make(mean), x._make(var)
+        ctx.axes, ctx.eps, ctx.invstd = axes, eps, invstd
+        ctx.save_for_backward(x, xhat)
+        ctx.mark_non_differentiable(mean, var)
+        return xhat, mean, var
+
+    @staticmethod
+    def backward(ctx, grad, _grad_mean, _grad_var):
+        x, xhat = ctx.saved_tensors
+        axes = ctx.axes
+        if grad_state.enabled:
+            # create_graph: the same formula from tensor ops on x, so that it differentiates again.
+            mean = x.mean(axes, keepdim=True)
+            centered = x - mean
+            invstd = ((centered * centered).mean(axes, keepdim=True) + ctx.eps).rsqrt()
+            xhat = centered * invstd
+            return (
+                invstd * (grad - grad.mean(axes, keepdim=True) - xhat * (grad * xhat).mean(axes, keepdim=True)),
+                None,
+                None,
+            )
+        return (
+            grad._make(grad._backend.kernels.normalize_backward(grad._data, xhat._data, ctx.invstd, axes)),
+            None,
+            None,
+        )
+
+
+def _check_tensor(op, name, value):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    if not value.dtype.is_floating_point:
+        raise RuntimeError(f"{op}(): expected a floating point {name}, got {value.dtype}")
+
+
+def _check_param(op, name, value, count):
+    if value is not None and value.numel() != count:
+        raise RuntimeError(f"{op}(): {name} should contain {count} elements not {value.numel()}")
+
+
+def _channel_view(t, ndim):
+    """A per-channel vector shaped to broadcast against an ``ndim``-D ``(N, C, ...)`` input."""
+    return t.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _affine(y, weight, bias, view):
+    if weight is not None:
+        y = y * view(weight)
+    if bias is not None:
+        y = y + view(bias)
+    return y
+
+
+def _update_running(running, batch_stat, momentum):
+    with no_grad():
+        running.mul_(1 - momentum).add_(batch_stat.to(running.dtype) * momentum)
+
+
+def _count(shape, axes):
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
+    r"""Applies Batch Normalization for each channel across a batch of data.
+
+    .. math:: y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} * \gamma + \beta
+
+    In training mode the statistics are those of the batch (biased variance) and, when
+    given, ``running_mean``/``running_var`` are updated in place with ``momentum``
+    (the running variance with the unbiased batch variance). Otherwise the running
+    statistics normalise.
+
+    Args:
+        input: ``(N, C, *)``.
+        running_mean, running_var: ``(C,)`` running statistics, or None.
+        weight, bias: ``(C,)`` affine parameters, or None. Default: None
+        training: use batch statistics. Default: False
+        momentum: running statistics update factor. Default: 0.1
+        eps: added to the variance. Default: 1e-5
+
+    Shape:
+        - Input: :math:`(N, C)` or :math:`(N, C, *)`
+        - Output: same shape as input.
+    """
+    op = "batch_norm"
+    _check_tensor(op, "input", input)
+    if input.ndim < 2:
+        raise ValueError(f"{op}(): expected input with at least 2 dimensions (N, C, ...), got {input.ndim}D input")
+    channels = input.shape[1]
+    for name, value in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        _check_param(op, name, value, channels)
+    axes = (0,) + tuple(range(2, input.ndim))
+    view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
+    if training:
+        count = _count(input.shape, axes)
+        if count == 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        y, mean, var = _Normalize.apply(input, axes, eps)
+        if running_mean is not None:
+            _update_running(running_mean, mean.reshape(-1), momentum)
+        if running_var is not None:
+            _update_running(running_var, var.reshape(-1) * (count / max(count - 1, 1)), momentum)
+        return _affine(y, weight, bias, view)
+    if running_mean is None or running_var is None:
+        raise RuntimeError(f"{op}(): running_mean and running_var must be defined in evaluation mode")
+    y = (input - view(running_mean)) * view((running_var + eps).rsqrt())
+    return _affine(y, weight, bias, view)
+
+
+def instance_norm(
+    input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-05
+):
+    r"""Applies Instance Normalization: each channel of each sample is standardised on its own.
+
+    Args:
+        input: ``(N, C, *)``.
+        running_mean, running_var: ``(C,)`` running statistics, updated in place when
+            ``use_input_stats`` (averaged over the batch). Default: None
+        weight, bias: ``(C,)`` affine parameters. Default: None
+        use_input_stats: normalise with the sample statistics; otherwise with the
+            running ones. Default: True
+        momentum: running statistics update factor. Default: 0.1
+        eps: added to the variance. Default: 1e-5
+    """
+    op = "instance_norm"
+    _check_tensor(op, "input", input)
+    if input.ndim < 3:
+        raise ValueError(f"{op}(): expected input with at least 3 dimensions (N, C, *), got {input.ndim}D input")
+    channels = input.shape[1]
+    for name, value in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        _check_param(op, name, value, channels)
+    view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    axes = tuple(range(2, input.ndim))
+    count = _count(input.shape, axes)
+    if count == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    y, mean, var = _Normalize.apply(input, axes, eps)
+    if running_mean is not None:
+        _update_running(running_mean, mean.reshape(input.shape[:2]).mean(0), momentum)
+    if running_var is not None:
+        _update_running(running_var, var.reshape(input.shape[:2]).mean(0) * (count / (count - 1)), momentum)
+    return _affine(y, weight, bias, view)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+    r"""Applies Layer Normalization over the last ``len(normalized_shape)`` dimensions.
+
+    Args:
+        input: ``(*, normalized_shape)``.
+        normalized_shape (int or tuple): the trailing shape to normalise over.
+        weight, bias: element-wise affine parameters of shape ``normalized_shape``. Default: None
+        eps: added to the variance. Default: 1e-5
+    """
+    op = "layer_norm"
+    _check_tensor(op, "input", input)
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != normalized_shape:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size{list(input.shape)}"
+        )
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != normalized_shape:
+            raise RuntimeError(
+                f"{op}(): expected {name} of shape {list(normalized_shape)}, but got {list(value.shape)}"
+            )
+    axes = tuple(range(input.ndim - k, input.ndim))
+    y, _, _ = _Normalize.apply(input, axes, eps)
+    return _affine(y, weight, bias, lambda t: t)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+    r"""Applies Group Normalization: channels are split into ``num_groups`` groups, each standardised per sample.
+
+    Args:
+        input: ``(N, C, *)``.
+        num_groups (int): number of groups; must divide ``C``.
+        weight, bias: ``(C,)`` affine parameters. Default: None
+        eps: added to the variance. Default: 1e-5
+    """
+    op = "group_norm"
+    _check_tensor(op, "input", input)
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    channels = input.shape[1]
+    if num_groups <= 0 or channels % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{list(input.shape)} and num_groups={num_groups}"
+        )
+    for name, value in (("weight", weight), ("bias", bias)):
+        _check_param(op, name, value, channels)
+    grouped = input.reshape(input.shape[0], num_groups, -1)
+    y, _, _ = _Normalize.apply(grouped, (2,), eps)
+    return _affine(y.reshape(input.shape), weight, bias, lambda t: _channel_view(t, input.ndim))
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    r"""Applies local response normalization over channels (dimension 1).
+
+    .. math:: b_c = a_c \left(k + \frac{\alpha}{n} \sum_{c'} a_{c'}^2\right)^{-\beta}
+
+    the sum running over the ``size`` neighbouring channels.
+
+    Args:
+        input: ``(N, C, *)``, at least 3-D.
+        size (int): number of neighbouring channels.
+        alpha: multiplicative factor. Default: 0.0001
+        beta: exponent. Default: 0.75
+        k: additive factor. Default: 1
+    """
+    _check_tensor("local_response_norm", "input", input)
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    channels = input.shape[1]
+    squares = pad(input * input, (0, 0) * (input.ndim - 2) + (size // 2, (size - 1) // 2))
+    div = squares.narrow(1, 0, channels)
+    for offset in range(1, size):
+        div = div + squares.narrow(1, offset, channels)
+    return input / (div * (alpha / size) + k).pow(beta)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    r"""Divides ``input`` by its :math:`L_p` norm over dimension ``dim``.
+
+    .. math:: v = \frac{v}{\max(\lVert v \rVert_p, \epsilon)}
+
+    Args:
+        input: tensor of any shape.
+        p (float): the exponent of the norm. Default: 2
+        dim (int or tuple of ints): the dimension(s) to reduce. Default: 1
+        eps (float): small value to avoid division by zero. Default: 1e-12
+    """
+    _check_tensor("normalize", "input", input)
+    denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    result = input / denom
+    if out is not None:
+        return out.copy_(result)
+    return result

@@ -1,3 +1,180 @@
-"""Functional padding (to be filled)."""
+"""Functional padding: :func:`pad` with the constant, reflect, replicate and circular modes."""
 
-__all__ = []
+from __future__ import annotations
+
+from ...autograd import Function
+from ...tensor import Tensor
+
+__all__ = ["pad"]
+
+
+class _TakeAxis(Function):
+    """Slices of ``x`` along ``axis`` picked by a native integer index vector (differentiable)."""
+
+    @staticmethod
+    def forward(ctx, x, index, axis):
+        ctx.index, ctx.axis, ctx.size = index, axis, x.shape[axis]
+        return x._make(x._backend.kernels.take_axis(x._data, index, axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _TakeAxisBackward.apply(grad, ctx.index, ctx.axis, ctx.size), None, None
+
+
+class _TakeAxisBackward(Function):
+    """The adjoint of :class:`_TakeAxis`: rows summed back into a length-``size`` axis."""
+
+    @staticmethod
+    def forward(ctx, grad, index, axis, size):
+        ctx.index, ctx.axis = index, axis
+        return grad._make(grad._backend.kernels.take_axis_backward(grad._data, index, axis, size))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _TakeAxis.apply(grad, ctx.index, ctx.axis), None, None, None
+
+
+def take_axis(x, index, axis):
+    """Differentiable ``x.take(index, axis)`` for a native integer index vector ``index``."""
+    return _TakeAxis.apply(x, index, axis)
+
+
+class _ConstantPad(Function):
+    @staticmethod
+    def forward(ctx, x, pads, value):
+        ctx.pads = pads
+        xp = x._backend.xp
+        shape = x.shape
+        out_shape, src, dst = [], [], []
+        for size, (before, after) in zip(shape, pads):
+            out_shape.append(size + before + after)
+            src.append(slice(max(-before, 0), size - max(-after, 0)))
+            dst.append(slice(max(before, 0), max(before, 0) + max(size - max(-before, 0) - max(-after, 0), 0)))
+        out = xp.full(tuple(out_shape), value, dtype=x._data.dtype)
+        if all(s.stop > s.start for s in dst):
+            out[tuple(dst)] = x._data[tuple(src)]
+        return x._make(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _ConstantPad.apply(grad, tuple((-b, -a) for b, a in ctx.pads), 0), None, None
+
+
+_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pairs(pad, ndim):
+    """Per-dimension ``(before, after)`` pairs from PyTorch's last-dim-first flat pad list."""
+    pairs = [(0, 0)] * ndim
+    for i in range(len(pad) // 2):
+        pairs[ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    return tuple(pairs)
+
+
+def _source_index(xp, size, before, after, mode):
+    """Indices into a length-``size`` axis that realise the padding ``mode``."""
+    index = xp.arange(-before, size + after)
+    if mode == "reflect":
+        index = (size - 1) - xp.abs((size - 1) - xp.abs(index))
+    elif mode == "replicate":
+        index = xp.minimum(xp.maximum(index, 0), size - 1)
+    else:
+        # PyTorch crops the negative sides first, then wraps around what is left.
+        low, kept = max(-before, 0), size - max(-before, 0) - max(-after, 0)
+        index = low + xp.remainder(xp.arange(-max(before, 0), kept + max(after, 0)), kept)
+    return index
+
+
+def _check_non_constant(input, pad, mode):
+    k = len(pad) // 2
+    if k not in (1, 2, 3) or input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
+    shape = input.shape
+    batched = input.ndim == k + 2
+    if any(s == 0 for s in shape[1 if batched else 0 :]):
+        raise RuntimeError(
+            f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
+            f"non-zero dimensions for input, but got: {list(shape)}"
+        )
+    for i in range(k):
+        dim = input.ndim - 1 - i
+        before, after = int(pad[2 * i]), int(pad[2 * i + 1])
+        size = shape[dim]
+        if mode == "reflect" and (before >= size or after >= size):
+            raise RuntimeError(
+                "Argument #4: Padding size should be less than the corresponding input dimension, but got: "
+                f"padding ({before}, {after}) at dimension {dim} of input {list(shape)}"
+            )
+        if mode == "circular" and (before > size or after > size):
+            raise RuntimeError("Padding value causes wrapping around more than once.")
+        if size + before + after < 1:
+            raise RuntimeError(
+                f"input tensor size {list(shape)} at dimension {dim} is too small for padding ({before}, {after})"
+            )
+
+
+def pad(input, pad, mode="constant", value=None):
+    r"""Pads a tensor.
+
+    ``pad`` lists the padding sizes starting from the last dimension and moving forward:
+    ``(left, right)`` pads the last dimension, ``(left, right, top, bottom)`` the last two,
+    and so on. Negative sizes crop.
+
+    Args:
+        input (Tensor): N-dimensional tensor.
+        pad (tuple): m-element tuple, where :math:`\frac{m}{2} \leq` input dimensions and
+            :math:`m` is even.
+        mode: ``'constant'``, ``'reflect'``, ``'replicate'`` or ``'circular'``.
+            Default: ``'constant'``
+        value: fill value for ``'constant'`` padding. Default: ``0``
+
+    Non-constant modes pad the last 1, 2 or 3 dimensions of a (batched or unbatched)
+    input of 2 to 5 dimensions. Reflect padding must be smaller than the padded dimension.
+
+    Example::
+
+        >>> t4d = ember.empty(3, 3, 4, 2)
+        >>> F.pad(t4d, (1, 1, 2, 2), "constant", 0).size()
+        ember.Size([3, 3, 8, 4])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+    pad = tuple(pad)
+    if any(not isinstance(p, int) and not (isinstance(p, Tensor) and p.ndim == 0) for p in pad):
+        raise TypeError(f"pad(): argument 'pad' must be tuple of ints, but found {pad}")
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(
+            "Padding length should be less than or equal to two times the input dimension but got "
+            f"padding length {len(pad)} and input of dimension {input.ndim}"
+        )
+    if mode not in _MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if mode == "constant":
+        pairs = _pairs(pad, input.ndim)
+        for dim, (size, (before, after)) in enumerate(zip(input.shape, pairs)):
+            if size + before + after < 0:
+                raise RuntimeError(
+                    f"The input size {size}, plus negative padding {before} and {after} resulted in a "
+                    f"negative output size, which is invalid. Check dimension {dim} of your input."
+                )
+        return _ConstantPad.apply(input, pairs, 0 if value is None else value)
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    _check_non_constant(input, pad, mode)
+    xp = input._backend.xp
+    out = input
+    with input._backend.device_context(input._device.index):
+        for i in range(len(pad) // 2):
+            dim = input.ndim - 1 - i
+            before, after = int(pad[2 * i]), int(pad[2 * i + 1])
+            if before or after:
+                out = take_axis(out, _source_index(xp, input.shape[dim], before, after, mode), dim)
+    return out
