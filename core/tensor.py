@@ -80,6 +80,7 @@ def _new(data, backend, dev, requires_grad=False):
     t._output_nr = 0
     t._version = _Version()
     t._base = None
+    t._view_replay = None
     t._hooks = None
     t._post_accumulate_hooks = None
     t._accumulator = None
@@ -118,6 +119,7 @@ class Tensor(metaclass=_TensorTypeMeta):
         "_output_nr",
         "_version",
         "_base",
+        "_view_replay",
         "_hooks",
         "_post_accumulate_hooks",
         "_accumulator",
@@ -211,11 +213,22 @@ class Tensor(metaclass=_TensorTypeMeta):
         """A new tensor on this tensor's backend and device holding ``data``."""
         return _new(data, self._backend, self._device)
 
-    def _view_of(self, data):
-        """A view: ``data`` aliases this tensor's storage, so it shares the version counter."""
+    def _view_of(self, data, replay=None):
+        """A view: ``data`` aliases this tensor's storage, so it shares the version counter.
+
+        ``replay(t)`` makes the same view of another tensor ``t`` shaped like ``self``, with
+        differentiable ops; in-place ops on the view use it to rewrite the base's history.
+        """
         t = _new(data, self._backend, self._device)
         t._version = self._version
-        t._base = self if self._base is None else self._base
+        if self._base is None:
+            t._base = self
+            t._view_replay = replay
+        else:
+            t._base = self._base
+            parent = self._view_replay
+            if parent is not None and replay is not None:
+                t._view_replay = lambda base: replay(parent(base))
         return t
 
     def _meta(self):

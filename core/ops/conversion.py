@@ -208,8 +208,41 @@ class _Assign(Function):
         return None, gv
 
 
+class _CopySlices(Function):
+    """Write ``value`` into the region of ``base`` that a view covers (an in-place op on a view)."""
+
+    @staticmethod
+    def forward(ctx, base, value, replay):
+        region = replay(base)
+        data = value._data
+        if data.dtype != base._data.dtype:
+            data = base._backend.xp.astype(data, base._data.dtype)
+        region._data[...] = data
+        ctx.replay, ctx.value_shape, ctx.value_dtype = replay, value.shape, value.dtype
+        ctx.mark_dirty(base)
+        return base
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .common import sum_to
+
+        gb = gv = None
+        if ctx.needs_input_grad[0]:
+            backend = grad._backend
+            mask = grad._make(backend.xp.zeros(grad._data.shape, dtype=backend.native_dtype(dtypes.bool)))
+            ctx.replay(mask)._data[...] = True
+            gb = grad.masked_fill(mask, 0)
+        if ctx.needs_input_grad[1]:
+            gv = sum_to(ctx.replay(grad), ctx.value_shape).to(ctx.value_dtype)
+        return gb, gv, None
+
+
 def assign_(target, value):
-    """Write ``value`` into ``target``'s storage, recording the write for autograd."""
+    """Write ``value`` into ``target``'s storage, recording the write for autograd.
+
+    When ``target`` is a view, the write is recorded on its base (PyTorch's ``CopySlices``)
+    and the view's history is rebuilt from the base's, so gradients reach both.
+    """
     from ..autograd.grad_mode import grad_state
     from .indexing import check_inplace
 
@@ -217,7 +250,15 @@ def assign_(target, value):
         value = value.to(target._device)
     if grad_state.enabled and (target._requires_grad or value._requires_grad):
         check_inplace(target)
-        return _Assign.apply(target, value)
+        base, replay = target._base, target._view_replay
+        if base is None or replay is None:
+            return _Assign.apply(target, value)
+        if base._requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        _CopySlices.apply(base, value, replay)
+        fresh = replay(base)
+        target.grad_fn, target._output_nr, target._requires_grad = fresh.grad_fn, fresh._output_nr, True
+        return target
     data = value._data
     if data.dtype != target._data.dtype:
         data = target._backend.xp.astype(data, target._data.dtype)

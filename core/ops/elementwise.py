@@ -154,6 +154,7 @@ class _Binary(Function):
     """``z = f(a, b)`` with broadcasting; ``b`` may be a Python scalar."""
 
     name = None
+    keeps = None  # needs_input_grad -> (keep a, keep b); None keeps both
 
     @classmethod
     def forward(cls, ctx, a, b):
@@ -162,7 +163,13 @@ class _Binary(Function):
         ctx.a_shape = a.shape
         ctx.b_shape = None if scalar else b.shape
         if cls.saves:
-            ctx.save_for_backward(a, None if scalar else b, z if cls.saves == 3 else None)
+            # keep only what the needed gradients read, so that unrelated in-place changes
+            # of an operand do not invalidate the graph (PyTorch saves the same way)
+            needs = ctx.needs_input_grad
+            keep_a, keep_b = cls.keeps(needs) if cls.keeps is not None else (True, True)
+            ctx.save_for_backward(
+                a if keep_a else None, None if scalar or not keep_b else b, z if cls.saves == 3 else None
+            )
             ctx.b_scalar = b if scalar else None
         return z
 
@@ -196,24 +203,26 @@ class _Mul(_Binary):
     saves = 2
 
     compute = staticmethod(lambda xp, a, b: a * b)
+    keeps = staticmethod(lambda needs: (needs[1], needs[0]))
 
     @staticmethod
     def gradients(ctx, g):
         a, b, _ = ctx.saved_tensors
-        other = ctx.b_scalar if b is None else b
+        other = ctx.b_scalar if ctx.b_shape is None else b
         return (g * other if ctx.needs_input_grad[0] else None), (
-            g * a if b is not None and ctx.needs_input_grad[1] else None
+            g * a if ctx.b_shape is not None and ctx.needs_input_grad[1] else None
         )
 
 
 class _Div(_Binary):
     saves = 2
     compute = staticmethod(lambda xp, a, b: a / b)
+    keeps = staticmethod(lambda needs: (needs[1], True))
 
     @staticmethod
     def gradients(ctx, g):
         a, b, _ = ctx.saved_tensors
-        if b is None:
+        if ctx.b_shape is None:
             return g / ctx.b_scalar, None
         ga = g / b if ctx.needs_input_grad[0] else None
         gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
@@ -306,7 +315,12 @@ class _Remainder(_Binary):
 
 class _Fmod(_Binary):
     saves = 2
-    compute = staticmethod(lambda xp, a, b: a - xp.trunc(a / b) * b)
+    # the remainder takes the sign of b, fmod that of a: they differ by b where the signs differ
+    compute = staticmethod(
+        lambda xp, a, b: xp.where(
+            (xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)), xp.remainder(a, b) - b, xp.remainder(a, b)
+        )
+    )
 
     @staticmethod
     def gradients(ctx, g):
@@ -399,7 +413,8 @@ def pow(input, exponent):  # noqa: A001
     if not isinstance(input, Tensor):
         if not is_scalar(input):
             raise TypeError(f"pow(): unsupported base type {type(input).__name__}")
-        x = exponent if exponent.dtype.is_floating_point else exponent.to(dtypes.get_default_dtype())
+        integral = isinstance(input, int) and not isinstance(input, bool) and exponent.dtype._category == 1
+        x = exponent if exponent.dtype.is_floating_point or integral else exponent.to(dtypes.get_default_dtype())
         return _RPow.apply(x, input)
     if is_scalar(exponent) and not input.dtype.is_floating_point and not isinstance(exponent, int):
         input = input.to(dtypes.get_default_dtype())

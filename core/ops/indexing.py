@@ -83,7 +83,7 @@ class _Index(Function):
     def forward(ctx, x, key, advanced):
         ctx.shape, ctx.key, ctx.advanced = x.shape, key, advanced
         data = x._data[key]
-        return x._make(data) if advanced else x._view_of(data)
+        return x._make(data) if advanced else x._view_of(data, lambda base: _Index.apply(base, key, False))
 
     @staticmethod
     def backward(ctx, grad):
@@ -173,6 +173,14 @@ def setitem(self, key, value):
             from .creation import full
 
             value = full((), value, dtype=self.dtype, device=self._device)
+        if self._base is not None and self._view_replay is not None:
+            # a write into a view: compute the view's new values, then write them through the base
+            from .conversion import assign_
+
+            updated = self.clone()
+            _SetItem.apply(updated, value, native)
+            assign_(self, updated)
+            return
         _SetItem.apply(self, value, native)
         return
     self._data[native] = value._data if isinstance(value, Tensor) else value

@@ -44,7 +44,7 @@ class _Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
-        return x._view_of(x._backend.xp.reshape(x._data, shape))
+        return x._view_of(x._backend.xp.reshape(x._data, shape), lambda base: base.reshape(shape))
 
     @staticmethod
     def backward(ctx, grad):
@@ -55,7 +55,11 @@ def reshape(input, *shape):
     """The same elements in a new shape (a view when the layout allows); one size may be -1."""
     shape = _infer_shape("reshape", _shape_arg(shape), input.numel(), input.shape)
     if shape == input._data.shape:
-        return _Reshape.apply(input, shape) if input._requires_grad else input._view_of(input._data)
+        return (
+            _Reshape.apply(input, shape)
+            if input._requires_grad
+            else input._view_of(input._data, lambda base: base.reshape(shape))
+        )
     return _Reshape.apply(input, shape)
 
 
@@ -66,7 +70,7 @@ class _Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return x._view_of(x._backend.xp.permute_dims(x._data, dims))
+        return x._view_of(x._backend.xp.permute_dims(x._data, dims), lambda base: base.permute(dims))
 
     @staticmethod
     def backward(ctx, grad):
@@ -95,7 +99,7 @@ def transpose(input, dim0, dim1):
     """Swap two dimensions (a view)."""
     n = input.ndim
     if n == 0:
-        return input._view_of(input._data) if not input._requires_grad else input.reshape(())
+        return input.reshape(())
     dims = list(range(n))
     a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
     dims[a], dims[b] = dims[b], dims[a]
@@ -136,7 +140,7 @@ class _Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
-        return x._view_of(x._backend.xp.broadcast_to(x._data, shape))
+        return x._view_of(x._backend.xp.broadcast_to(x._data, shape), lambda base: base.expand(shape))
 
     @staticmethod
     def backward(ctx, grad):
