@@ -1,3 +1,722 @@
-"""rnn modules (to be filled)."""
+"""Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` and their single-step cells.
 
-__all__ = []
+How it runs. For each layer and direction, one autograd Function (:class:`_RecurrentLayer`)
+computes the input-to-hidden products of all time steps in one matrix product and then
+loops over time calling the backend's fused cell kernel (``lstm_cell``, ``gru_cell``,
+``rnn_cell`` in :mod:`ember.kernels.rnn`); its backward loops back through time calling the
+matching ``*_cell_backward`` kernels and finishes with one matrix product per weight.
+Padded and packed inputs share one code path: a padded ``(T, B, *)`` batch is a packed batch
+whose batch sizes are all ``B``.
+
+Higher derivatives. The fused backward works on raw arrays, so when a graph of the backward
+is requested (``create_graph=True``) it instead re-runs the layer as a composite of per-step
+tensor ops (:func:`_composite_layer`) and differentiates that, which records a graph and
+gives double backward at the cost of speed.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+from ... import autograd
+from ...autograd import Function
+from ...autograd.grad_mode import grad_state, no_grad
+from ...ops.creation import empty, zeros
+from ...ops.movement import cat, stack
+from ...tensor import Tensor
+from ..functional.activation import relu
+from ..functional.dropout import dropout as _dropout
+from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
+from .module import Module
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _data(t):
+    return None if t is None else t._data
+
+
+def _kernel_mode(mode):
+    return ("RNN", mode[4:].lower()) if mode.startswith("RNN_") else (mode, "tanh")
+
+
+class _RecurrentLayer(Function):
+    """One direction of one recurrent layer over packed rows (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, batch_sizes, reverse):
+        kind, nonlinearity = _kernel_mode(mode)
+        out, h_n, c_n, state = x._backend.kernels.rnn_layer(
+            kind,
+            x._data,
+            h0._data,
+            _data(c0),
+            w_ih._data,
+            w_hh._data,
+            _data(b_ih),
+            _data(b_hh),
+            batch_sizes,
+            reverse,
+            nonlinearity,
+        )
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        ctx.state = state
+        ctx.config = (mode, batch_sizes, reverse)
+        if c_n is None:
+            return x._make(out), x._make(h_n)
+        return x._make(out), x._make(h_n), x._make(c_n)
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_h_n, grad_c_n=None):
+        inputs = ctx.saved_tensors
+        if grad_state.enabled:  # create_graph=True: differentiate the composite form instead
+            return _composite_backward(ctx, inputs, (grad_out, grad_h_n, grad_c_n))
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh = inputs
+        mode, batch_sizes, reverse = ctx.config
+        kind, nonlinearity = _kernel_mode(mode)
+        grads = x._backend.kernels.rnn_layer_backward(
+            kind,
+            grad_out._data,
+            grad_h_n._data,
+            _data(grad_c_n),
+            x._data,
+            w_ih._data,
+            w_hh._data,
+            batch_sizes,
+            reverse,
+            ctx.state,
+            nonlinearity,
+            ctx.needs_input_grad[0],
+        )
+        gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh = (None if g is None else x._make(g) for g in grads)
+        if b_ih is None:
+            gb_ih = gb_hh = None
+        return gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh, None, None, None
+
+
+def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, batch_sizes, reverse):
+    """:class:`_RecurrentLayer`'s forward written with differentiable per-step tensor ops."""
+    gx = x.matmul(w_ih.t())
+    if b_ih is not None:
+        gx = gx + b_ih
+    w_hh_t = w_hh.t()
+    steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
+    offsets = [sum(batch_sizes[:t]) for t in range(len(batch_sizes))]
+    h = h0[: batch_sizes[steps[0]]]
+    c = c0[: batch_sizes[steps[0]]] if c0 is not None else None
+    ended_h, ended_c, outputs = [], [], [None] * len(batch_sizes)
+    for t in steps:
+        size = batch_sizes[t]
+        active = h.shape[0]
+        if size < active:
+            ended_h.insert(0, h[size:active])
+            h = h[:size]
+            if c is not None:
+                ended_c.insert(0, c[size:active])
+                c = c[:size]
+        elif size > active:
+            h = cat([h, h0[active:size]], 0)
+            if c is not None:
+                c = cat([c, c0[active:size]], 0)
+        gh = h.matmul(w_hh_t)
+        if b_hh is not None:
+            gh = gh + b_hh
+        g_in = gx[offsets[t] : offsets[t] + size]
+        if mode == "LSTM":
+            i, f, g, o = (g_in + gh).chunk(4, 1)
+            c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+            h = o.sigmoid() * c.tanh()
+        elif mode == "GRU":
+            xr, xz, xn = g_in.chunk(3, 1)
+            hr, hz, hn = gh.chunk(3, 1)
+            r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
+            n = (xn + r * hn).tanh()
+            h = n + z * (h - n)
+        else:
+            pre = g_in + gh
+            h = pre.tanh() if mode == "RNN_TANH" else relu(pre)
+        outputs[t] = h
+    result = (cat(outputs, 0), cat([h, *ended_h], 0))
+    return result + (cat([c, *ended_c], 0),) if c is not None else result
+
+
+def _composite_backward(ctx, inputs, grad_outputs):
+    outputs = _composite_layer(*inputs, *ctx.config)
+    wanted = [i for i, need in enumerate(ctx.needs_input_grad[: len(inputs)]) if need]
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if g is not None and o.requires_grad]
+    grads = autograd.grad(
+        [o for o, _ in pairs],
+        [inputs[i] for i in wanted],
+        [g for _, g in pairs],
+        create_graph=True,
+        allow_unused=True,
+    )
+    result = [None] * len(ctx.needs_input_grad)
+    for i, g in zip(wanted, grads):
+        result[i] = g
+    return tuple(result)
+
+
+def _param(shape, device, dtype):
+    return Parameter(empty(*shape, device=device, dtype=dtype))
+
+
+class RNNBase(Module):
+    r"""Base class of :class:`RNN`, :class:`LSTM` and :class:`GRU`.
+
+    Holds the parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
+    ``bias_hh_l{k}`` (``_reverse`` suffixed for the backward direction, plus
+    ``weight_hr_l{k}`` for an LSTM with projections) with PyTorch's names and shapes, so a
+    PyTorch ``state_dict`` loads unchanged.
+    """
+
+    def __init__(
+        self,
+        mode,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bias=True,
+        batch_first=False,
+        dropout=0.0,
+        bidirectional=False,
+        proj_size=0,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an element being zeroed"
+            )
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
+                f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                stacklevel=2,
+            )
+        if not isinstance(hidden_size, int) or isinstance(hidden_size, bool):
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        gate_size = _GATES[mode] * hidden_size
+        real_hidden = proj_size if proj_size > 0 else hidden_size
+        directions = 2 if bidirectional else 1
+        self._all_weights = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else real_hidden * directions
+            for direction in range(directions):
+                suffix = "_reverse" if direction == 1 else ""
+                shapes = {
+                    f"weight_ih_l{layer}{suffix}": (gate_size, layer_input),
+                    f"weight_hh_l{layer}{suffix}": (gate_size, real_hidden),
+                }
+                if bias:
+                    shapes[f"bias_ih_l{layer}{suffix}"] = (gate_size,)
+                    shapes[f"bias_hh_l{layer}{suffix}"] = (gate_size,)
+                if proj_size > 0:
+                    shapes[f"weight_hr_l{layer}{suffix}"] = (proj_size, hidden_size)
+                for name, shape in shapes.items():
+                    setattr(self, name, _param(shape, device, dtype))
+                self._all_weights.append(list(shapes))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw every parameter from :math:`\\mathcal{U}(-k, k)`, :math:`k = 1/\\sqrt{hidden\\_size}`."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        with no_grad():
+            for weight in self.parameters():
+                weight.uniform_(-stdv, stdv)
+
+    def flatten_parameters(self):
+        """Kept for API parity: ember keeps no flat weight buffer, so this does nothing."""
+
+    @property
+    def all_weights(self):
+        """The parameters as one list per layer and direction, in PyTorch's order."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def extra_repr(self):
+        s = "{input_size}, {hidden_size}"
+        if self.proj_size != 0:
+            s += ", proj_size={proj_size}"
+        if self.num_layers != 1:
+            s += ", num_layers={num_layers}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if self.batch_first is not False:
+            s += ", batch_first={batch_first}"
+        if self.dropout != 0:
+            s += ", dropout={dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional={bidirectional}"
+        return s.format(**self.__dict__)
+
+    # -- checks ---------------------------------------------------------------------------
+    def _name(self):
+        return "RNN" if self.mode.startswith("RNN") else self.mode
+
+    def _check_input(self, input, batch_sizes):
+        weight = self.weight_ih_l0
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{self._name()}: input must be a Tensor or PackedSequence, got {type(input).__name__}")
+        if input.dtype is not weight.dtype:
+            raise ValueError(f"input must have the type {weight.dtype}, got type {input.dtype}")
+        if input.device != weight.device:
+            raise RuntimeError(f"{self._name()}: input is on {input.device} but the parameters are on {weight.device}")
+        expected = 2 if batch_sizes is not None else 3
+        if input.ndim != expected:
+            raise RuntimeError(f"input must have {expected} dimensions, got {input.ndim}")
+        if self.input_size != input.shape[-1]:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {input.shape[-1]}"
+            )
+
+    def _expected_hidden_size(self, batch, cell=False):
+        directions = 2 if self.bidirectional else 1
+        size = self.proj_size if self.proj_size > 0 and not cell else self.hidden_size
+        return (self.num_layers * directions, batch, size)
+
+    @staticmethod
+    def _check_hidden(hx, expected, msg="Expected hidden size {}, got {}"):
+        if tuple(hx.shape) != expected:
+            raise RuntimeError(msg.format(expected, list(hx.shape)))
+
+    # -- running ----------------------------------------------------------------------------
+    def _initial(self, input, batch, cell=False):
+        shape = self._expected_hidden_size(batch, cell)
+        return zeros(*shape, dtype=input.dtype, device=input.device)
+
+    def _run(self, data, batch_sizes, h0, c0):
+        """All layers over packed rows ``data``; returns ``(output, h_n, c_n)``."""
+        directions = 2 if self.bidirectional else 1
+        lstm = self.mode == "LSTM"
+        h_n, c_n = [], []
+        layer_input = data
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(directions):
+                k = layer * directions + direction
+                names = self._all_weights[k]
+                w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
+                b_ih, b_hh = (getattr(self, names[2]), getattr(self, names[3])) if self.bias else (None, None)
+                result = _RecurrentLayer.apply(
+                    layer_input,
+                    h0[k],
+                    c0[k] if lstm else None,
+                    w_ih,
+                    w_hh,
+                    b_ih,
+                    b_hh,
+                    self.mode,
+                    batch_sizes,
+                    direction == 1,
+                )
+                outputs.append(result[0])
+                h_n.append(result[1])
+                if lstm:
+                    c_n.append(result[2])
+            layer_input = outputs[0] if directions == 1 else cat(outputs, 1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_input = _dropout(layer_input, self.dropout, training=True)
+        return layer_input, stack(h_n), stack(c_n) if lstm else None
+
+    def forward(self, input, hx=None):
+        lstm = self.mode == "LSTM"
+        name = self._name()
+        packed = isinstance(input, PackedSequence)
+        if packed:
+            data, batch_sizes_t, sorted_indices, unsorted_indices = input
+            batch_sizes = tuple(int(b) for b in batch_sizes_t.tolist())
+            batch = batch_sizes[0]
+            self._check_input(data, batch_sizes)
+            batched = True
+        else:
+            if not isinstance(input, Tensor):
+                raise TypeError(f"{name}: input must be a Tensor or PackedSequence, got {type(input).__name__}")
+            if input.ndim not in (2, 3):
+                raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
+            batched = input.ndim == 3
+            sorted_indices = unsorted_indices = None
+            if not batched:
+                input = input.unsqueeze(0 if self.batch_first else 1)
+            if hx is not None:
+                hs = hx if lstm else (hx,)
+                want = 3 if batched else 2
+                if any(h.ndim != want for h in hs):
+                    dims = ", ".join(f"{h.ndim}-D" for h in hs)
+                    what = "hx and cx" if lstm else "hx"
+                    kind = "batched 3-D" if batched else "unbatched 2-D"
+                    got = f"({dims}) tensors" if lstm else f"{dims} tensor"
+                    raise RuntimeError(f"For {kind} input, {what} should also be {want}-D but got {got}")
+                if not batched:
+                    hx = tuple(h.unsqueeze(1) for h in hx) if lstm else hx.unsqueeze(1)
+            self._check_input(input, None)
+            if self.batch_first:
+                input = input.transpose(0, 1)
+            steps, batch = input.shape[0], input.shape[1]
+            batch_sizes = (batch,) * steps
+            data = input.reshape(steps * batch, input.shape[2])
+        if hx is None:
+            h0 = self._initial(data, batch)
+            c0 = self._initial(data, batch, cell=True) if lstm else None
+        else:
+            h0, c0 = hx if lstm else (hx, None)
+            if sorted_indices is not None:
+                h0 = h0.index_select(1, sorted_indices)
+                c0 = c0.index_select(1, sorted_indices) if lstm else None
+            if lstm:
+                self._check_hidden(h0, self._expected_hidden_size(batch), "Expected hidden[0] size {}, got {}")
+                self._check_hidden(c0, self._expected_hidden_size(batch, True), "Expected hidden[1] size {}, got {}")
+            else:
+                self._check_hidden(h0, self._expected_hidden_size(batch))
+        if self.proj_size:
+            raise NotImplementedError("LSTM: proj_size > 0 is not supported yet")
+        output, h_n, c_n = self._run(data, batch_sizes, h0, c0)
+        if unsorted_indices is not None:
+            h_n = h_n.index_select(1, unsorted_indices)
+            c_n = c_n.index_select(1, unsorted_indices) if lstm else None
+        if packed:
+            output = PackedSequence(output, batch_sizes_t, sorted_indices, unsorted_indices)
+        else:
+            output = output.reshape(len(batch_sizes), batch, output.shape[1])
+            if self.batch_first:
+                output = output.transpose(0, 1)
+            if not batched:
+                output = output.squeeze(0 if self.batch_first else 1)
+                h_n = h_n.squeeze(1)
+                c_n = c_n.squeeze(1) if lstm else None
+        return (output, (h_n, c_n)) if lstm else (output, h_n)
+
+
+class RNN(RNNBase):
+    r"""Applies a multi-layer Elman RNN with :math:`\tanh` or :math:`\text{ReLU}` non-linearity.
+
+    For each element in the input sequence, each layer computes
+
+    .. math::
+        h_t = \tanh(x_t W_{ih}^T + b_{ih} + h_{t-1} W_{hh}^T + b_{hh})
+
+    Args:
+        input_size: The number of expected features in the input `x`
+        hidden_size: The number of features in the hidden state `h`
+        num_layers: Number of recurrent layers. Default: 1
+        nonlinearity: The non-linearity to use. Can be either ``'tanh'`` or ``'relu'``.
+            Default: ``'tanh'``
+        bias: If ``False``, then the layer does not use bias weights `b_ih` and `b_hh`.
+            Default: ``True``
+        batch_first: If ``True``, then the input and output tensors are provided as
+            `(batch, seq, feature)` instead of `(seq, batch, feature)`. Default: ``False``
+        dropout: If non-zero, introduces a `Dropout` layer on the outputs of each RNN
+            layer except the last layer (training only). Default: 0
+        bidirectional: If ``True``, becomes a bidirectional RNN. Default: ``False``
+
+    Inputs: input, h_0
+        * **input**: `(L, H_in)`, `(L, N, H_in)` (`(N, L, H_in)` with ``batch_first``) or a
+          :class:`~ember.nn.utils.rnn.PackedSequence`.
+        * **h_0**: `(D * num_layers, H_out)` or `(D * num_layers, N, H_out)`; zeros if omitted.
+
+    Outputs: output, h_n
+        * **output**: `(L, D * H_out)`, `(L, N, D * H_out)` (batch first: `(N, L, D * H_out)`),
+          or a PackedSequence when the input was one.
+        * **h_n**: `(D * num_layers, N, H_out)`: the final hidden state of each sequence.
+
+    Example::
+
+        >>> rnn = nn.RNN(10, 20, 2)
+        >>> input = ember.randn(5, 3, 10)
+        >>> h0 = ember.randn(2, 3, 20)
+        >>> output, hn = rnn(input, h0)
+    """
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            self.nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if self.nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif self.nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
+        super().__init__(mode, *args, **kwargs)
+
+
+class LSTM(RNNBase):
+    r"""Applies a multi-layer long short-term memory (LSTM) RNN to an input sequence.
+
+    .. math::
+        \begin{array}{ll}
+        i_t = \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
+        f_t = \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
+        g_t = \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
+        o_t = \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
+        c_t = f_t \odot c_{t-1} + i_t \odot g_t \\
+        h_t = o_t \odot \tanh(c_t)
+        \end{array}
+
+    Args:
+        input_size: The number of expected features in the input `x`
+        hidden_size: The number of features in the hidden state `h`
+        num_layers: Number of recurrent layers. Default: 1
+        bias: If ``False``, the layer does not use bias weights. Default: ``True``
+        batch_first: If ``True``, input and output are `(batch, seq, feature)`. Default: ``False``
+        dropout: dropout probability on the outputs of every layer but the last. Default: 0
+        bidirectional: If ``True``, becomes a bidirectional LSTM. Default: ``False``
+        proj_size: accepted for API parity; values > 0 raise NotImplementedError. Default: 0
+
+    Inputs: input, (h_0, c_0)
+        * **input**: `(L, H_in)`, `(L, N, H_in)` (`(N, L, H_in)` with ``batch_first``) or a
+          PackedSequence.
+        * **h_0**, **c_0**: `(D * num_layers, N, H)` (or without `N` for unbatched input);
+          zeros if omitted.
+
+    Outputs: output, (h_n, c_n)
+        * **output**: `(L, N, D * H)` (or a PackedSequence), **h_n**, **c_n**:
+          `(D * num_layers, N, H)`, the final states of each sequence.
+
+    Example::
+
+        >>> rnn = nn.LSTM(10, 20, 2)
+        >>> input = ember.randn(5, 3, 10)
+        >>> h0 = ember.randn(2, 3, 20)
+        >>> c0 = ember.randn(2, 3, 20)
+        >>> output, (hn, cn) = rnn(input, (h0, c0))
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("LSTM", *args, **kwargs)
+
+
+class GRU(RNNBase):
+    r"""Applies a multi-layer gated recurrent unit (GRU) RNN to an input sequence.
+
+    .. math::
+        \begin{array}{ll}
+        r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \\
+        z_t = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) \\
+        n_t = \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
+        h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+        \end{array}
+
+    Args:
+        input_size: The number of expected features in the input `x`
+        hidden_size: The number of features in the hidden state `h`
+        num_layers: Number of recurrent layers. Default: 1
+        bias: If ``False``, the layer does not use bias weights. Default: ``True``
+        batch_first: If ``True``, input and output are `(batch, seq, feature)`. Default: ``False``
+        dropout: dropout probability on the outputs of every layer but the last. Default: 0
+        bidirectional: If ``True``, becomes a bidirectional GRU. Default: ``False``
+
+    Inputs: input, h_0 — as for :class:`RNN`. Outputs: output, h_n — as for :class:`RNN`.
+
+    Example::
+
+        >>> rnn = nn.GRU(10, 20, 2)
+        >>> input = ember.randn(5, 3, 10)
+        >>> h0 = ember.randn(2, 3, 20)
+        >>> output, hn = rnn(input, h0)
+    """
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
+
+
+class RNNCellBase(Module):
+    """Base class of the single-step cells: parameters ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.weight_ih = _param((num_chunks * hidden_size, input_size), device, dtype)
+        self.weight_hh = _param((num_chunks * hidden_size, hidden_size), device, dtype)
+        if bias:
+            self.bias_ih = _param((num_chunks * hidden_size,), device, dtype)
+            self.bias_hh = _param((num_chunks * hidden_size,), device, dtype)
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    reset_parameters = RNNBase.reset_parameters
+
+    def extra_repr(self):
+        s = "{input_size}, {hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += ", bias={bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def _step(self, mode, input, states, names):
+        """Validate, run one time step through :class:`_RecurrentLayer`; returns the new state(s)."""
+        cell = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{cell}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{cell}: Expected input to be 1D or 2D, got {input.ndim}D instead")
+        batched = input.ndim == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        if input.dtype is not self.weight_ih.dtype:
+            raise ValueError(f"{cell}: input must have the type {self.weight_ih.dtype}, got type {input.dtype}")
+        if input.shape[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} expected {self.input_size}")
+        batch = input.shape[0]
+        full = []
+        for k, (state, name) in enumerate(zip(states, names)):
+            if state is None:
+                state = zeros(batch, self.hidden_size, dtype=input.dtype, device=input.device)
+            else:
+                if state.ndim not in (1, 2):
+                    raise ValueError(f"{cell}: Expected {name} to be 1D or 2D, got {state.ndim}D instead")
+                if not batched:
+                    state = state.unsqueeze(0)
+                if state.shape[0] != batch:
+                    raise RuntimeError(f"Input batch size {batch} doesn't match hidden{k} batch size {state.shape[0]}")
+                if state.shape[1] != self.hidden_size:
+                    raise RuntimeError(
+                        f"hidden{k} has inconsistent hidden_size: got {state.shape[1]}, expected {self.hidden_size}"
+                    )
+            full.append(state)
+        result = _RecurrentLayer.apply(
+            input,
+            full[0],
+            full[1] if len(full) > 1 else None,
+            self.weight_ih,
+            self.weight_hh,
+            self.bias_ih,
+            self.bias_hh,
+            mode,
+            (batch,),
+            False,
+        )[1:]
+        return tuple(r if batched else r.squeeze(0) for r in result)
+
+
+class RNNCell(RNNCellBase):
+    r"""An Elman RNN cell with tanh or ReLU non-linearity: :math:`h' = \tanh(W_{ih} x + b_{ih} + W_{hh} h + b_{hh})`.
+
+    Args:
+        input_size: The number of expected features in the input `x`
+        hidden_size: The number of features in the hidden state `h`
+        bias: If ``False``, the cell does not use bias weights. Default: ``True``
+        nonlinearity: ``'tanh'`` or ``'relu'``. Default: ``'tanh'``
+
+    Shape:
+        - input: `(N, H_in)` or `(H_in)`; hidden: `(N, H_out)` or `(H_out)`, zeros if omitted.
+        - output: `(N, H_out)` or `(H_out)`, the next hidden state.
+
+    Example::
+
+        >>> rnn = nn.RNNCell(10, 20)
+        >>> input = ember.randn(6, 3, 10)
+        >>> hx = ember.randn(3, 20)
+        >>> output = []
+        >>> for i in range(6):
+        ...     hx = rnn(input[i], hx)
+        ...     output.append(hx)
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
+        return self._step(mode, input, (hx,), ("hidden",))[0]
+
+
+class LSTMCell(RNNCellBase):
+    r"""A long short-term memory (LSTM) cell (gate order ``i, f, g, o`` as in :class:`LSTM`).
+
+    Args:
+        input_size: The number of expected features in the input `x`
+        hidden_size: The number of features in the hidden state `h`
+        bias: If ``False``, the cell does not use bias weights. Default: ``True``
+
+    Shape:
+        - input: `(N, H_in)` or `(H_in)`; (h_0, c_0): each `(N, H_out)` or `(H_out)`, zeros
+          if omitted.
+        - output: (h_1, c_1), each `(N, H_out)` or `(H_out)`.
+
+    Example::
+
+        >>> rnn = nn.LSTMCell(10, 20)
+        >>> input = ember.randn(6, 3, 10)
+        >>> hx, cx = ember.randn(3, 20), ember.randn(3, 20)
+        >>> output = []
+        >>> for i in range(6):
+        ...     hx, cx = rnn(input[i], (hx, cx))
+        ...     output.append(hx)
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        return self._step("LSTM", input, (None, None) if hx is None else tuple(hx), ("hx[0]", "hx[1]"))
+
+
+class GRUCell(RNNCellBase):
+    r"""A gated recurrent unit (GRU) cell (gate order ``r, z, n`` as in :class:`GRU`).
+
+    Args:
+        input_size: The number of expected features in the input `x`
+        hidden_size: The number of features in the hidden state `h`
+        bias: If ``False``, the cell does not use bias weights. Default: ``True``
+
+    Shape:
+        - input: `(N, H_in)` or `(H_in)`; hidden: `(N, H_out)` or `(H_out)`, zeros if omitted.
+        - output: `(N, H_out)` or `(H_out)`.
+
+    Example::
+
+        >>> rnn = nn.GRUCell(10, 20)
+        >>> input = ember.randn(6, 3, 10)
+        >>> hx = ember.randn(3, 20)
+        >>> output = []
+        >>> for i in range(6):
+        ...     hx = rnn(input[i], hx)
+        ...     output.append(hx)
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        return self._step("GRU", input, (hx,), ("hidden",))[0]
