@@ -29,3 +29,19 @@ class VisionKernels:
         full_index = xp.broadcast_to(xp.reshape(index, tuple(view)), grad.shape)
         self.backend.scatter_add(out, axis, full_index, grad)
         return out
+
+    def gather_points(self, x, index):
+        """``out[n, c, p] = x[n, c, index[n, p]]`` for ``x`` of shape ``(N, C, L)``, ``index`` ``(N, P)``."""
+        xp = self.xp
+        n, c = x.shape[0], x.shape[1]
+        full_index = xp.broadcast_to(xp.expand_dims(index, axis=1), (n, c, index.shape[1]))
+        return xp.take_along_axis(x, full_index, axis=2)
+
+    def gather_points_backward(self, grad, index, length):
+        """The adjoint of :meth:`gather_points`: ``grad`` ``(N, C, P)`` summed into ``(N, C, length)``."""
+        xp = self.xp
+        n, c = grad.shape[0], grad.shape[1]
+        out = xp.zeros((n, c, length), dtype=grad.dtype)
+        full_index = xp.broadcast_to(xp.expand_dims(index, axis=1), grad.shape)
+        self.backend.scatter_add(out, 2, full_index, grad)
+        return out

@@ -1,3 +1,501 @@
-"""Functional vision (to be filled)."""
+"""Functional vision: pixel (un)shuffle, interpolate/upsample, grid_sample and affine_grid.
 
-__all__ = []
+Interpolation is separable: each spatial axis is resampled by gathering slices along it
+(``take_axis``, whose adjoint accumulates) and mixing them with fixed weights, so one code
+path serves nearest, linear, bilinear, bicubic and trilinear. ``grid_sample`` gathers the
+corner points of every sample location with ``gather_points`` and weights them with
+tensor ops on the grid, which gives the gradient with respect to the grid.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+import warnings
+
+from ... import dtypes
+from ...autograd import Function
+from ...ops.creation import linspace
+from ...ops.elementwise import where
+from ...ops.movement import stack
+from ...tensor import Tensor
+from .padding import take_axis
+
+__all__ = [
+    "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+    "grid_sample", "affine_grid",
+]  # fmt: skip
+
+
+# -- pixel shuffle -----------------------------------------------------------------------
+def _check_shuffle(op, input, factor):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if not isinstance(factor, numbers.Integral) or factor <= 0:
+        raise RuntimeError(f"{op} expects a positive factor, but got {factor}")
+    if input.ndim < 3:
+        raise RuntimeError(
+            f"{op} expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)"
+        )
+
+
+def pixel_shuffle(input, upscale_factor):
+    r"""Rearranges ``(*, C r^2, H, W)`` into ``(*, C, H r, W r)``, with ``r`` the ``upscale_factor``.
+
+    Example::
+
+        >>> F.pixel_shuffle(ember.randn(1, 9, 4, 4), 3).size()
+        ember.Size([1, 1, 12, 12])
+    """
+    _check_shuffle("pixel_shuffle", input, upscale_factor)
+    r = int(upscale_factor)
+    *batch, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(
+            "pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+            f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}"
+        )
+    b = len(batch)
+    x = input.reshape(tuple(batch) + (c // (r * r), r, r, h, w))
+    x = x.permute(tuple(range(b)) + (b, b + 3, b + 1, b + 4, b + 2))
+    return x.reshape(tuple(batch) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor):
+    r"""Reverses :func:`pixel_shuffle`: ``(*, C, H r, W r)`` into ``(*, C r^2, H, W)``.
+
+    Example::
+
+        >>> F.pixel_unshuffle(ember.randn(1, 1, 12, 12), 3).size()
+        ember.Size([1, 9, 4, 4])
+    """
+    _check_shuffle("pixel_unshuffle", input, downscale_factor)
+    r = int(downscale_factor)
+    *batch, c, h, w = input.shape
+    for name, dim, size in (("height", -2, h), ("width", -1, w)):
+        if size % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but input.size({dim})={size} "
+                f"is not divisible by {r}"
+            )
+    b = len(batch)
+    x = input.reshape(tuple(batch) + (c, h // r, r, w // r, r))
+    x = x.permute(tuple(range(b)) + (b, b + 2, b + 4, b + 1, b + 3))
+    return x.reshape(tuple(batch) + (c * r * r, h // r, w // r))
+
+
+# -- interpolate -------------------------------------------------------------------------
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
+_CUBIC_A = -0.75
+
+
+def _scale(in_size, out_size, align_corners, scale_factor):
+    """PyTorch's ``area_pixel_compute_scale``: source step per destination step."""
+    if align_corners:
+        return (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    if scale_factor is not None and scale_factor > 0:
+        return 1.0 / scale_factor
+    return in_size / out_size
+
+
+def _nearest_taps(xp, float32, int64, in_size, out_size, scale_factor, exact):
+    scale = xp.asarray(_scale(in_size, out_size, False, scale_factor), dtype=float32)
+    dst = xp.arange(out_size, dtype=float32)
+    if exact:
+        dst = dst + 0.5
+    index = xp.minimum(xp.astype(xp.floor(dst * scale), int64), in_size - 1)
+    return [(index, None)]
+
+
+def _linear_taps(xp, dtype, int64, in_size, out_size, scale_factor, align_corners):
+    scale = xp.asarray(_scale(in_size, out_size, align_corners, scale_factor), dtype=dtype)
+    dst = xp.arange(out_size, dtype=dtype)
+    src = dst * scale if align_corners else xp.maximum((dst + 0.5) * scale - 0.5, xp.asarray(0, dtype=dtype))
+    index0 = xp.minimum(xp.astype(xp.floor(src), int64), in_size - 1)
+    lam = xp.minimum(xp.maximum(src - xp.astype(index0, dtype), xp.asarray(0, dtype=dtype)), xp.asarray(1, dtype=dtype))
+    index1 = xp.minimum(index0 + 1, in_size - 1)
+    return [(index0, 1 - lam), (index1, lam)]
+
+
+def _cubic_taps(xp, dtype, int64, in_size, out_size, scale_factor, align_corners):
+    scale = xp.asarray(_scale(in_size, out_size, align_corners, scale_factor), dtype=dtype)
+    dst = xp.arange(out_size, dtype=dtype)
+    src = dst * scale if align_corners else (dst + 0.5) * scale - 0.5
+    floor = xp.floor(src)
+    t = src - floor
+    base = xp.astype(floor, int64)
+    a = _CUBIC_A
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    return [(xp.minimum(xp.maximum(base + k - 1, 0), in_size - 1), w) for k, w in enumerate(weights)]
+
+
+def _resample_axis(x, axis, taps):
+    """``sum_k take(x, index_k, axis) * weight_k`` (weights broadcast along ``axis``)."""
+    view = [1] * x.ndim
+    out = None
+    for index, weight in taps:
+        picked = take_axis(x, index, axis)
+        if weight is not None:
+            view[axis] = weight.shape[0]
+            picked = picked * x._make(x._backend.xp.reshape(weight, tuple(view)))
+        out = picked if out is None else out + picked
+    return out
+
+
+def _per_dim(value, dim, what):
+    if isinstance(value, (list, tuple)):
+        if len(value) != dim:
+            raise ValueError(what(value))
+        return list(value)
+    return [value] * dim
+
+
+def interpolate(
+    input,
+    size=None,
+    scale_factor=None,
+    mode="nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias=False,
+):
+    r"""Down/up samples the input to the given ``size`` or by the given ``scale_factor``.
+
+    The spatial dimensions of ``(N, C, d1, ..., dK)`` inputs (K = 1, 2, 3) are resampled.
+    ``'nearest'`` takes source index ``floor(dst * scale)`` (``'nearest-exact'``
+    ``floor((dst + 0.5) * scale)``); the interpolating modes follow PyTorch's source-index
+    rule with ``align_corners``.
+
+    Args:
+        input (Tensor): the input tensor.
+        size (int or Tuple[int]): output spatial size.
+        scale_factor (float or Tuple[float]): multiplier for spatial size.
+        mode (str): ``'nearest'`` | ``'nearest-exact'`` | ``'linear'`` | ``'bilinear'`` |
+            ``'bicubic'`` | ``'trilinear'``. Default: ``'nearest'``
+        align_corners (bool, optional): align the centres of the corner pixels of input
+            and output (interpolating modes only). Default: ``False``
+        recompute_scale_factor (bool, optional): compute the output size from
+            ``scale_factor`` and interpolate with the scale implied by the sizes instead of
+            the given ``scale_factor``. Default: None
+        antialias (bool): not supported; must be False.
+
+    Example::
+
+        >>> F.interpolate(ember.randn(1, 1, 2, 2), scale_factor=2, mode="bilinear").size()
+        ember.Size([1, 1, 4, 4])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if mode not in _MODES or input.ndim not in (3, 4, 5):
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
+            f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
+        )
+    if mode in ("nearest", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError(
+                "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | "
+                "trilinear"
+            )
+    else:
+        align_corners = bool(align_corners)
+        if input.ndim - 2 != _MODE_DIMS[mode]:
+            raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
+    if antialias:
+        raise NotImplementedError("interpolate(): antialias=True is not supported")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"interpolate(): expected a floating point input, got {input.dtype}")
+    dim = input.ndim - 2
+    in_sizes = list(input.shape[2:])
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = _per_dim(
+            size,
+            dim,
+            lambda v: (
+                "Input and output must have the same number of spatial dimensions, but got input with spatial "
+                f"dimensions of {in_sizes} and output size of {v}. Please provide input tensor in (N, C, d1, d2, "
+                "...,dK) format and output size in (o1, o2, ...,oK) format."
+            ),
+        )
+        out_sizes, scales = [int(s) for s in sizes], [None] * dim
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
+    elif scale_factor is not None:
+        scales = [
+            float(s)
+            for s in _per_dim(
+                scale_factor,
+                dim,
+                lambda v: (
+                    "Input and scale_factor must have the same number of spatial dimensions, but got input with "
+                    f"spatial dimensions of {in_sizes} and scale_factor of shape {v}. Please provide input tensor "
+                    "in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format."
+                ),
+            )
+        ]
+        out_sizes = [math.floor(float(n) * s) for n, s in zip(in_sizes, scales)]
+        if recompute_scale_factor:
+            scales = [None] * dim
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if any(n <= 0 for n in in_sizes + out_sizes):
+        raise RuntimeError(
+            f"Input and output sizes should be greater than 0, but got input {tuple(in_sizes)} "
+            f"output {tuple(out_sizes)}"
+        )
+    backend = input._backend
+    xp, int64 = backend.xp, backend.native_dtype(dtypes.int64)
+    out = input
+    with backend.device_context(input._device.index):
+        for i in range(dim):
+            n_in, n_out, s = in_sizes[i], out_sizes[i], scales[i]
+            if mode.startswith("nearest"):
+                float32 = backend.native_dtype(dtypes.float32)
+                taps = _nearest_taps(xp, float32, int64, n_in, n_out, s, mode == "nearest-exact")
+            elif mode == "bicubic":
+                taps = _cubic_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
+            else:
+                taps = _linear_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
+            out = _resample_axis(out, i + 2, taps)
+    return out
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    r"""Upsamples the input (deprecated: use :func:`interpolate`, which this calls)."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    r"""Upsamples with nearest neighbours (deprecated: ``interpolate(..., mode='nearest')``)."""
+    warnings.warn(
+        "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    r"""Upsamples 4-D input bilinearly with ``align_corners=True`` (deprecated: use :func:`interpolate`)."""
+    warnings.warn(
+        "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# -- grid_sample / affine_grid -----------------------------------------------------------
+_ALIGN_WARNING = (
+    "Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. Please specify "
+    "align_corners=True if the old behavior is desired. See the documentation of grid_sample for details."
+)
+
+
+class _GatherPoints(Function):
+    """``out[n, c, p] = x[n, c, index[n, p]]`` for ``x`` ``(N, C, L)`` and a native index ``(N, P)``."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.index, ctx.length = index, x.shape[2]
+        return x._make(x._backend.kernels.gather_points(x._data, index))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _GatherPointsBackward.apply(grad, ctx.index, ctx.length), None
+
+
+class _GatherPointsBackward(Function):
+    @staticmethod
+    def forward(ctx, grad, index, length):
+        ctx.index = index
+        return grad._make(grad._backend.kernels.gather_points_backward(grad._data, index, length))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _GatherPoints.apply(grad, ctx.index), None, None
+
+
+def _reflect(coord, twice_low, twice_high):
+    """PyTorch's ``reflect_coordinates``: fold ``coord`` into ``[twice_low / 2, twice_high / 2]``."""
+    if twice_low == twice_high:
+        return coord * 0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    coord = (coord - low).abs()
+    extra = coord.fmod(span)
+    flips = (coord.detach() / span).floor()
+    return where(flips.fmod(2) == 0, extra + low, span - extra + low)
+
+
+def _source_coord(coord, size, padding_mode, align_corners):
+    if align_corners:
+        coord = (coord + 1) / 2 * (size - 1)
+    else:
+        coord = ((coord + 1) * size - 1) / 2
+    if padding_mode == "border":
+        coord = coord.clamp(0, size - 1)
+    elif padding_mode == "reflection":
+        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
+        coord = coord.clamp(0, size - 1)
+    return coord
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    r"""Samples ``input`` at the locations in ``grid`` (normalised to ``[-1, 1]``).
+
+    For 4-D ``input`` :math:`(N, C, H_{in}, W_{in})` and ``grid`` :math:`(N, H_{out}, W_{out}, 2)`
+    the output is :math:`(N, C, H_{out}, W_{out})`; ``grid[..., 0]`` is the x (width)
+    coordinate and ``grid[..., 1]`` the y coordinate. 5-D inputs take a ``(..., 3)`` grid.
+
+    Args:
+        input (Tensor): input of shape :math:`(N, C, H_{in}, W_{in})` (or 5-D).
+        grid (Tensor): flow field of shape :math:`(N, H_{out}, W_{out}, 2)` (or 5-D with 3).
+        mode (str): ``'bilinear'`` | ``'nearest'``. Default: ``'bilinear'``
+        padding_mode (str): ``'zeros'`` | ``'border'`` | ``'reflection'``. Default: ``'zeros'``
+        align_corners (bool, optional): -1 and 1 are the centres (True) or the outer edges
+            (False) of the corner pixels. Default: ``False``
+
+    Gradients flow to both ``input`` and ``grid`` (bilinear).
+    """
+    op = "grid_sampler()"
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(
+            f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '{mode}'"
+        )
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(
+            "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', "
+            f"but got: '{padding_mode}'"
+        )
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample(): mode='bicubic' is not supported")
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        align_corners = False
+    for name, t in (("input", input), ("grid", grid)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grid_sample(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim:
+        raise RuntimeError(
+            f"{op}: expected 4D or 5D input and grid with same number of dimensions, but got input with sizes "
+            f"{list(input.shape)} and grid with sizes {list(grid.shape)}"
+        )
+    if input.device != grid.device:
+        raise RuntimeError(
+            f"{op}: expected input and grid to be on same device, but input is on {input.device} "
+            f"and grid is on {grid.device}"
+        )
+    if input.dtype is not grid.dtype:
+        raise RuntimeError(
+            f"{op}: expected input and grid to have same dtype, but input has {input.dtype} and grid has {grid.dtype}"
+        )
+    dim = input.ndim - 2
+    if grid.shape[0] != input.shape[0]:
+        raise RuntimeError(
+            f"{op}: expected grid and input to have same batch size, but got input with sizes {list(input.shape)} "
+            f"and grid with sizes {list(grid.shape)}"
+        )
+    if grid.shape[-1] != dim:
+        raise RuntimeError(
+            f"{op}: expected grid to have size {dim} in last dimension, but got grid with sizes {list(grid.shape)}"
+        )
+    if any(s == 0 for s in input.shape[2:]):
+        raise RuntimeError(
+            f"{op}: expected input to have non-empty spatial dimensions, but input has sizes "
+            f"{list(input.shape)} with dimension 2 being empty"
+        )
+    n, c = input.shape[:2]
+    sizes = input.shape[2:]
+    out_shape = grid.shape[1:-1]
+    points = grid.reshape(n, -1, dim)
+    # grid[..., 0] indexes the last spatial dimension (x = width), grid[..., 1] the one before.
+    coords = [_source_coord(points[:, :, dim - 1 - j], sizes[j], padding_mode, align_corners) for j in range(dim)]
+    flat = input.reshape(n, c, -1)
+    strides = [math.prod(sizes[j + 1 :]) for j in range(dim)]
+    int64 = dtypes.int64
+    if mode == "nearest":
+        corners = [[(coord.detach().round(), None)] for coord in coords]
+    else:
+        corners = []
+        for coord in coords:
+            low = coord.detach().floor()
+            frac = coord - low
+            corners.append([(low, 1 - frac), (low + 1, frac)])
+    out = None
+    for combo in itertools.product(*corners):
+        index, weight, valid = None, None, None
+        for j, (position, w) in enumerate(combo):
+            inside = (position >= 0) & (position <= sizes[j] - 1)
+            valid = inside if valid is None else valid & inside
+            term = position.clamp(0, sizes[j] - 1).to(int64) * strides[j]
+            index = term if index is None else index + term
+            if w is not None:
+                weight = w if weight is None else weight * w
+        mask = valid.to(input.dtype)
+        weight = mask if weight is None else weight * mask
+        value = _GatherPoints.apply(flat, index._data) * weight.unsqueeze(1)
+        out = value if out is None else out + value
+    return out.reshape((n, c) + tuple(out_shape))
+
+
+def _base_coords(steps, align_corners, like):
+    if steps <= 1:
+        return linspace(0, 0, steps, dtype=like.dtype, device=like.device)
+    coords = linspace(-1, 1, steps, dtype=like.dtype, device=like.device)
+    return coords if align_corners else coords * ((steps - 1) / steps)
+
+
+def affine_grid(theta, size, align_corners=None):
+    r"""Generates a 2-D or 3-D flow field (sampling grid) from a batch of affine matrices ``theta``.
+
+    Args:
+        theta (Tensor): input batch of affine matrices with shape (:math:`N \times 2 \times 3`)
+            for 2D or (:math:`N \times 3 \times 4`) for 3D.
+        size (ember.Size): the target output image size, :math:`(N, C, H, W)` for 2D or
+            :math:`(N, C, D, H, W)` for 3D.
+        align_corners (bool, optional): see :func:`grid_sample`. Default: ``False``
+
+    Returns:
+        output Tensor of size (:math:`N \times H \times W \times 2`) (or
+        :math:`N \times D \times H \times W \times 3`).
+    """
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        align_corners = False
+    if not isinstance(theta, Tensor):
+        raise TypeError(f"affine_grid(): argument 'theta' must be Tensor, not {type(theta).__name__}")
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = tuple(int(s) for s in size)
+    if len(size) not in (4, 5):
+        raise NotImplementedError(
+            "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. "
+            f"Got size {size}."
+        )
+    dim = len(size) - 2
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (dim, dim + 1) or theta.shape[0] != size[0]:
+        raise ValueError(
+            f"Expected a batch of {dim}D affine matrices of shape Nx{dim}x{dim + 1} for size {size}. Got {theta.shape}."
+        )
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    spatial = size[2:]
+    # base[..., k] is the coordinate of the k-th innermost spatial dimension (x first), then 1.
+    axes = []
+    for k in range(dim):
+        j = dim - 1 - k
+        view = [1] * dim
+        view[j] = spatial[j]
+        axes.append(_base_coords(spatial[j], align_corners, theta).reshape(view).expand(spatial))
+    ones = theta.new_ones(spatial)
+    base = stack(axes + [ones], dim=-1).reshape(1, -1, dim + 1)
+    grid = base.matmul(theta.transpose(1, 2))
+    return grid.reshape((size[0],) + spatial + (dim,))
