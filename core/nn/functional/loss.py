@@ -1,3 +1,822 @@
-"""Functional loss (to be filled)."""
+"""Loss functions, functional forms (``F.cross_entropy``, ``F.mse_loss``, ...).
 
-__all__ = []
+Every loss takes the classic ``size_average``/``reduce`` pair (mapped onto ``reduction``
+with a warning, as PyTorch's ``_Reduction.legacy_get_string`` does) and the modern
+``reduction='mean'|'sum'|'none'``. Negative log-likelihood runs on the backend's
+``nll_loss`` kernels inside an autograd Function; the rest are differentiable tensor ops.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from ... import dtypes
+from ...autograd.function import Function
+from ...ops.elementwise import where
+from ...tensor import Tensor
+from .activation import log_softmax, logsigmoid
+from .distance import pairwise_distance
+
+__all__ = [
+    "l1_loss",
+    "mse_loss",
+    "cross_entropy",
+    "nll_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
+    "kl_div",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "margin_ranking_loss",
+    "hinge_embedding_loss",
+    "multilabel_margin_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "cosine_embedding_loss",
+    "multi_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+    "legacy_get_string",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class LegacyReductionWarning(UserWarning, DeprecationWarning):
+    """Warned when the classic ``size_average``/``reduce`` arguments are used."""
+
+
+def legacy_get_string(size_average, reduce, emit_warning=True):
+    """Map the classic ``size_average``/``reduce`` pair onto a ``reduction`` string (``None`` means True)."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    if emit_warning:
+        warnings.warn(
+            f"size_average and reduce args will be deprecated, please use reduction='{ret}' instead.",
+            LegacyReductionWarning,
+            stacklevel=3,
+        )
+    return ret
+
+
+def _get_reduction(size_average, reduce, reduction, allowed=_REDUCTIONS):
+    if size_average is not None or reduce is not None:
+        return legacy_get_string(size_average, reduce)
+    if reduction not in allowed:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_tensors(name, **tensors):
+    for arg, value in tensors.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
+
+
+def _pointwise_target(name, input, target):
+    """Warn (like PyTorch) when ``target`` only broadcasts to ``input``; return both broadcast."""
+    _check_tensors(name, input=input, target=target)
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            stacklevel=3,
+        )
+        input, target = input.broadcast_tensors(target)
+    return input, target
+
+
+# -- regression ------------------------------------------------------------------------------
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    r"""Mean absolute error :math:`|x - y|`, reduced by ``reduction``.
+
+    Args:
+        input (Tensor): :math:`(*)`.
+        target (Tensor): same shape as ``input``.
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    input, target = _pointwise_target("l1_loss", input, target)
+    return _reduce((input - target).abs(), reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    r"""Mean squared error :math:`(x - y)^2`, reduced by ``reduction``.
+
+    Args:
+        input (Tensor): :math:`(*)`.
+        target (Tensor): same shape as ``input``.
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+        weight (Tensor, optional): element weights broadcast against the loss. Default: ``None``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    input, target = _pointwise_target("mse_loss", input, target)
+    diff = input - target
+    loss = diff * diff
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    r"""Smooth L1: :math:`0.5 (x-y)^2 / \beta` where :math:`|x-y| < \beta`, else :math:`|x-y| - 0.5 \beta`.
+
+    Args:
+        input (Tensor): :math:`(*)`.
+        target (Tensor): same shape as ``input``.
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+        beta (float): the threshold between the quadratic and linear parts (>= 0). Default: 1.0
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    input, target = _pointwise_target("smooth_l1_loss", input, target)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    z = (input - target).abs()
+    if beta == 0:
+        return _reduce(z, reduction)
+    return _reduce(where(z < beta, (0.5 / beta) * z * z, z - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    r"""Huber loss: :math:`0.5 (x-y)^2` where :math:`|x-y| < \delta`, else :math:`\delta (|x-y| - 0.5 \delta)`.
+
+    Args:
+        input (Tensor): :math:`(*)`.
+        target (Tensor): same shape as ``input``.
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+        delta (float): the threshold (> 0). Default: 1.0
+        weight (Tensor, optional): element weights. Default: ``None``
+    """
+    reduction = _get_reduction(None, None, reduction)
+    input, target = _pointwise_target("huber_loss", input, target)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    z = (input - target).abs()
+    loss = where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    r"""Two-class logistic loss :math:`\log(1 + e^{-y x})` for targets :math:`y \in \{1, -1\}`.
+
+    Args:
+        input (Tensor): :math:`(*)`.
+        target (Tensor): same shape as ``input``.
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("soft_margin_loss", input=input, target=target)
+    return _reduce((-target * input).exp().log1p(), reduction)
+
+
+# -- probabilistic ---------------------------------------------------------------------------
+def poisson_nll_loss(
+    input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"
+):
+    r"""Negative log-likelihood of a Poisson-distributed ``target``.
+
+    Args:
+        input (Tensor): the expectation (its log when ``log_input``).
+        target (Tensor): samples, same shape.
+        log_input (bool): the loss is :math:`e^x - y x` if ``True``, else :math:`x - y \log(x + \epsilon)`. Default: ``True``
+        full (bool): add the Stirling term :math:`y \log y - y + 0.5 \log(2 \pi y)` for :math:`y > 1`. Default: ``False``
+        size_average (bool, optional): deprecated (see ``reduction``).
+        eps (float): avoids :math:`\log(0)` when ``log_input=False``. Default: 1e-8
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("poisson_nll_loss", input=input, target=target)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        safe = where(target > 1, target, 1.0).to(target.dtype)
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + where(target > 1, stirling, 0.0).to(loss.dtype)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    r"""Gaussian negative log-likelihood :math:`0.5 (\log \sigma^2 + (x - y)^2 / \sigma^2)`.
+
+    Args:
+        input (Tensor): the expectations :math:`(N, *)`.
+        target (Tensor): samples, same shape.
+        var (Tensor): the variances, same shape, or one fewer trailing dimension, or a trailing 1.
+        full (bool): add the constant :math:`0.5 \log(2\pi)`. Default: ``False``
+        eps (float): lower clamp of ``var`` (the gradient is not clamped). Default: 1e-6
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    _check_tensors("gaussian_nll_loss", input=input, target=target)
+    if not isinstance(var, Tensor):
+        var = input.detach().new_full(input.shape, float(var))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    if bool((var.detach() < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    d = var.detach()
+    var = var + (d.clamp(min=eps) - d)
+    diff = input - target
+    loss = 0.5 * (var.log() + diff * diff / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    r"""Kullback-Leibler divergence :math:`y (\log y - x)` for log-probabilities ``input``.
+
+    Args:
+        input (Tensor): log-probabilities :math:`(*)`.
+        target (Tensor): probabilities (log-probabilities if ``log_target``), same shape.
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'batchmean'`` | ``'sum'`` | ``'mean'``. Default: ``'mean'``
+        log_target (bool): ``target`` holds log-probabilities. Default: ``False``
+    """
+    _check_tensors("kl_div", input=input, target=target)
+    if size_average is not None or reduce is not None:
+        reduction = legacy_get_string(size_average, reduce)
+    else:
+        if reduction == "mean":
+            warnings.warn(
+                "reduction: 'mean' divides the total loss by both the batch size and the support size."
+                "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                stacklevel=2,
+            )
+        if reduction not in _REDUCTIONS + ("batchmean",):
+            raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target > 0
+        safe = where(positive, target, 1.0).to(target.dtype)
+        loss = where(positive, target * safe.log(), 0.0).to(input.dtype) - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim else total
+    return _reduce(loss, reduction)
+
+
+def _check_same_size(name, input, target):
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) is "
+            "deprecated. Please ensure they have the same size."
+        )
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    r"""Binary cross entropy :math:`-w [y \log x + (1 - y) \log(1 - x)]` with each log clamped at -100.
+
+    Args:
+        input (Tensor): probabilities in [0, 1], :math:`(*)`.
+        target (Tensor): same shape, values in [0, 1].
+        weight (Tensor, optional): rescaling weight broadcast against the loss. Default: ``None``
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("binary_cross_entropy", input=input, target=target)
+    _check_same_size("binary_cross_entropy", input, target)
+    d = input.detach()
+    if bool(((d < 0).logical_or(d > 1)).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
+):
+    r"""Sigmoid followed by binary cross entropy, computed stably:
+    :math:`(1 - y) x - (1 + (p_w - 1) y) \log \sigma(x)`, times ``weight``.
+
+    Args:
+        input (Tensor): logits :math:`(*)`.
+        target (Tensor): same shape, values in [0, 1].
+        weight (Tensor, optional): rescaling weight broadcast against the loss. Default: ``None``
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+        pos_weight (Tensor, optional): weight of positive examples, broadcast along the classes. Default: ``None``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    log_sig = logsigmoid(input)
+    if pos_weight is not None:
+        loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * log_sig
+    else:
+        loss = (1 - target) * input - log_sig
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# -- margin ----------------------------------------------------------------------------------
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    r""":math:`\max(0, -y (x_1 - x_2) + \text{margin})` for labels :math:`y \in \{1, -1\}`.
+
+    Args:
+        input1 (Tensor): :math:`(N)` or :math:`()`.
+        input2 (Tensor): same shape.
+        target (Tensor): same shape.
+        margin (float): Default: 0
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError(
+            "margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} "
+        )
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    r""":math:`x` where :math:`y = 1`, :math:`\max(0, \Delta - x)` where :math:`y = -1`.
+
+    Args:
+        input (Tensor): :math:`(*)`.
+        target (Tensor): labels 1 or -1, same shape.
+        margin (float): the :math:`\Delta`. Default: 1.0
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("hinge_embedding_loss", input=input, target=target)
+    zero = input.detach().new_zeros(())
+    margin_part = where(target != 1, (margin - input).clamp(min=0), zero)
+    self_part = where(target != -1, input, zero)
+    return _reduce(margin_part + self_part, reduction)
+
+
+def _multiclass_shapes(name, input, target):
+    """(N, C) input and (N,) target views; a 1-D input is one sample."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError(
+            f"{name}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: {list(input.shape)}"
+        )
+    if input.ndim == 1:
+        if target.ndim > 1 or target.numel() != 1:
+            raise RuntimeError(f"{name}: inconsistent target size, expected () or (1,) but got {list(target.shape)}")
+        return input.unsqueeze(0), target.reshape((1,))
+    if target.ndim != 1 or target.shape[0] != input.shape[0]:
+        raise RuntimeError(
+            f"{name}: inconsistent target size, expected {[input.shape[0]]} but got {list(target.shape)}"
+        )
+    return input, target
+
+
+def _check_long(name, target):
+    if target.dtype is not dtypes.int64:
+        raise RuntimeError(f"{name}: expected scalar type Long but found {_scalar_type_name(target.dtype)}")
+
+
+def _scalar_type_name(dt):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int32": "Int", "int16": "Short",
+            "int8": "Char", "uint8": "Byte", "bool": "Bool", "int64": "Long"}.get(dt.name, dt.name)  # fmt: skip
+
+
+def _check_class_range(name, target, num_classes, ignore_index=None):
+    t = target.detach()
+    bad = (t < 0).logical_or(t >= num_classes)
+    if ignore_index is not None:
+        bad = bad.logical_and(t != ignore_index)
+    if bool(bad.any()):
+        value = int(t[bad].reshape(-1)[0].item())
+        raise IndexError(f"Target {value} is out of bounds.")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    r"""Multi-class hinge loss :math:`\sum_{i \ne y} w_y \max(0, \text{margin} - x_y + x_i)^p / C`.
+
+    Args:
+        input (Tensor): :math:`(N, C)` or :math:`(C)`.
+        target (Tensor): class indices :math:`(N)` or :math:`()`, int64.
+        p (int): 1 or 2. Default: 1
+        margin (float): Default: 1
+        weight (Tensor, optional): per-class weights :math:`(C)`. Default: ``None``
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("multi_margin_loss", input=input, target=target)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    _check_long("multi_margin_loss", target)
+    unbatched = input.ndim == 1
+    x, t = _multiclass_shapes("multi_margin_loss", input, target)
+    n_classes = x.shape[1]
+    _check_class_range("multi_margin_loss", t, n_classes)
+    picked = x.gather(1, t.unsqueeze(1))
+    z = (margin - picked + x).clamp(min=0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        if weight.ndim != 1 or weight.shape[0] != n_classes:
+            raise RuntimeError(
+                f"multi_margin_loss: inconsistent weight size, expected {[n_classes]} but got {list(weight.shape)}"
+            )
+        z = z * weight[t].unsqueeze(1)
+    not_target = t.unsqueeze(1) != _arange_like(x, n_classes).unsqueeze(0)
+    loss = (z * not_target.to(z.dtype)).sum(1) / n_classes
+    if unbatched and reduction == "none":
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def _arange_like(x, n):
+    from ...ops.creation import arange
+
+    return arange(n, device=x.device)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    r"""Multi-label hinge loss :math:`\sum_{j, i \notin y} \max(0, 1 - (x_{y_j} - x_i)) / C`; each
+    target row lists class indices up to the first -1.
+
+    Args:
+        input (Tensor): :math:`(N, C)` or :math:`(C)`.
+        target (Tensor): int64 of the same shape, padded with -1.
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("multilabel_margin_loss", input=input, target=target)
+    _check_long("multilabel_margin_loss", target)
+    if input.ndim not in (1, 2) or target.shape != input.shape:
+        raise RuntimeError(
+            f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} for input of size: "
+            f"{list(input.shape)}"
+        )
+    unbatched = input.ndim == 1
+    x = input.unsqueeze(0) if unbatched else input
+    t = target.unsqueeze(0) if unbatched else target
+    n_classes = x.shape[1]
+    if bool(((t < -1).logical_or(t >= n_classes)).any()):
+        raise IndexError(f"multilabel_margin_loss: target values must be in [-1, {n_classes - 1}]")
+    active = (t < 0).to(dtypes.int64).cumsum(1) == 0  # (N, J): before the first -1
+    safe = where(active, t, 0)
+    classes = _arange_like(x, n_classes)
+    hits = (safe.unsqueeze(-1) == classes).logical_and(active.unsqueeze(-1))  # (N, J, C)
+    is_target = hits.any(1)  # (N, C)
+    picked = x.gather(1, safe)  # (N, J)
+    hinge = (1 - picked.unsqueeze(-1) + x.unsqueeze(1)).clamp(min=0)  # (N, J, C)
+    mask = active.unsqueeze(-1).logical_and(is_target.logical_not().unsqueeze(1))
+    loss = (hinge * mask.to(hinge.dtype)).sum((1, 2)) / n_classes
+    if unbatched and reduction == "none":
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    r"""Multi-label one-versus-all logistic loss, averaged over the classes:
+    :math:`-\frac{1}{C} \sum_i w_i [y_i \log \sigma(x_i) + (1 - y_i) \log \sigma(-x_i)]`.
+
+    Args:
+        input (Tensor): :math:`(N, C)`.
+        target (Tensor): 0/1 labels, same shape.
+        weight (Tensor, optional): per-class weights :math:`(C)`. Default: ``None``
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("multilabel_soft_margin_loss", input=input, target=target)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(-1) / input.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    r""":math:`1 - \cos(x_1, x_2)` where :math:`y = 1`, :math:`\max(0, \cos(x_1, x_2) - \text{margin})` where :math:`y = -1`.
+
+    Args:
+        input1 (Tensor): :math:`(N, D)` or :math:`(D)`.
+        input2 (Tensor): same shape.
+        target (Tensor): labels 1 or -1, :math:`(N)` or :math:`()`.
+        margin (float): Default: 0
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
+    if target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.shape != input2.shape:
+        raise RuntimeError(
+            f"cosine_embedding_loss: expected input1 and input2 to have the same shape, got {list(input1.shape)} "
+            f"and {list(input2.shape)}"
+        )
+    if input1.ndim != target.ndim + 1:
+        raise RuntimeError(
+            f"{target.ndim}D target tensor expects {target.ndim + 1}D input tensors, but found inputs with sizes "
+            f"{list(input1.shape)} and {list(input2.shape)}."
+        )
+    dim = input1.ndim - 1
+    eps = 1e-12
+    prod = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + eps
+    mag2 = (input2 * input2).sum(dim) + eps
+    cos = prod / (mag1 * mag2).sqrt()
+    zero = cos.detach().new_zeros(())
+    loss = where(target == 1, 1 - cos, zero) + where(target == -1, (cos - margin).clamp(min=0), zero)
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(
+    anchor,
+    positive,
+    negative,
+    margin=1.0,
+    p=2,
+    eps=1e-6,
+    swap=False,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+):
+    r"""Triplet loss :math:`\max(d(a, p) - d(a, n) + \text{margin}, 0)` with the ``p``-norm distance.
+
+    Args:
+        anchor (Tensor): :math:`(N, D)` or :math:`(D)`.
+        positive (Tensor): same shape.
+        negative (Tensor): same shape.
+        margin (float): Default: 1.0
+        p (float): the norm degree. Default: 2
+        eps (float): added to differences, as in :func:`pairwise_distance`. Default: 1e-6
+        swap (bool): use :math:`\min(d(a, n), d(p, n))` as the negative distance. Default: ``False``
+        size_average (bool, optional): deprecated (see ``reduction``).
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    Example::
+
+        >>> loss = F.triplet_margin_loss(ember.randn(100, 128), ember.randn(100, 128), ember.randn(100, 128))
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
+    return _triplet(anchor, positive, negative, lambda x, y: pairwise_distance(x, y, p, eps), margin, swap, reduction)
+
+
+def _triplet(anchor, positive, negative, distance, margin, swap, reduction):
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise RuntimeError(
+            "The anchor, positive, and negative tensors are expected to have the same number of dimensions, "
+            f"but got: anchor {dims[0]}D, positive {dims[1]}D, and negative {dims[2]}D inputs"
+        )
+    d_pos = distance(anchor, positive)
+    d_neg = distance(anchor, negative)
+    if swap:
+        d_neg = d_neg.minimum(distance(positive, negative))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False, reduction="mean"
+):
+    r"""Triplet loss with a custom ``distance_function(x, y)`` (default :func:`pairwise_distance`).
+
+    Args:
+        anchor (Tensor): :math:`(N, D)` or :math:`(D)`.
+        positive (Tensor): same shape.
+        negative (Tensor): same shape.
+        distance_function (callable, optional): Default: ``None`` (pairwise distance)
+        margin (float): must be > 0. Default: 1.0
+        swap (bool): use :math:`\min(d(a, n), d(p, n))`. Default: ``False``
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+    """
+    reduction = _get_reduction(None, None, reduction)
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead")
+    _check_tensors("triplet_margin_with_distance_loss", anchor=anchor, positive=positive, negative=negative)
+    return _triplet(anchor, positive, negative, distance_function or pairwise_distance, margin, swap, reduction)
+
+
+# -- classification --------------------------------------------------------------------------
+class _NLLLossGrad(Function):
+    """The (N, C) gradient of the NLL loss; linear in ``grad``, so its backward is the NLL loss again."""
+
+    @staticmethod
+    def forward(ctx, grad, target, weight, ignore_index, reduction, total, num_classes):
+        ctx.args = (target, weight, ignore_index, reduction)
+        coeff = grad._data if reduction == "none" else grad._data / total if reduction == "mean" else grad._data
+        wdata = None if weight is None else weight._data
+        return grad._make(
+            grad._backend.kernels.nll_loss_backward(coeff, target._data, wdata, ignore_index, num_classes)
+        )
+
+    @staticmethod
+    def backward(ctx, u):
+        target, weight, ignore_index, reduction = ctx.args
+        return _NLLLoss.apply(u, target, weight, ignore_index, reduction), None, None, None, None, None, None
+
+
+class _NLLLoss(Function):
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        xp = x._backend.xp
+        losses, w = x._backend.kernels.nll_loss(
+            x._data, target._data, None if weight is None else weight._data, ignore_index
+        )
+        total = None
+        if reduction == "none":
+            out = losses
+        elif reduction == "sum":
+            out = xp.sum(losses)
+        else:
+            total = xp.sum(w)
+            out = xp.sum(losses) / total
+        ctx.args = (target, weight, ignore_index, reduction, total, x.shape[1])
+        return x._make(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        target, weight, ignore_index, reduction, total, num_classes = ctx.args
+        g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes)
+        return g, None, None, None, None
+
+
+def _flatten_classes(name, input, target, target_is_index=True):
+    """View an (N, C, d1, ...) input as (N*d1*..., C) and its target as (N*d1*...,); returns the target shape too."""
+    if input.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    if input.ndim == 1:
+        if target.ndim != 0:
+            raise RuntimeError(f"{name}: 0D or 1D target tensor expected, multi-target not supported")
+        return input.unsqueeze(0), target.reshape((1,)), ()
+    if target.ndim == 0 or input.shape[0] != target.shape[0]:
+        raise ValueError(
+            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+            f"({target.shape[0] if target.ndim else 0})."
+        )
+    if input.ndim == 2:
+        if target.ndim != 1:
+            raise RuntimeError(f"{name}: 0D or 1D target tensor expected, multi-target not supported")
+        return input, target, tuple(target.shape)
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != expected:
+        raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)})")
+    c = input.shape[1]
+    return input.movedim(1, -1).reshape((-1, c)), target.reshape((-1,)), expected
+
+
+def _check_weight(weight, n_classes):
+    if weight is not None:
+        if not isinstance(weight, Tensor):
+            raise TypeError(f"weight must be a Tensor, not {type(weight).__name__}")
+        if weight.ndim != 1 or weight.shape[0] != n_classes:
+            raise RuntimeError(
+                f"weight tensor should be defined either for all {n_classes} classes or no classes but got "
+                f"weight tensor of shape: {list(weight.shape)}"
+            )
+        return weight.detach()
+    return None
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    r"""Negative log-likelihood :math:`-w_{y_n} x_{n, y_n}` of class indices ``target`` under
+    log-probabilities ``input``; ``'mean'`` divides by the summed weights of the non-ignored targets.
+
+    Args:
+        input (Tensor): :math:`(N, C)`, :math:`(C)` or :math:`(N, C, d_1, ..., d_K)` log-probabilities.
+        target (Tensor): int64 class indices :math:`(N)`, :math:`()` or :math:`(N, d_1, ..., d_K)`.
+        weight (Tensor, optional): per-class weights :math:`(C)`. Default: ``None``
+        size_average (bool, optional): deprecated (see ``reduction``).
+        ignore_index (int): target value that contributes neither loss nor gradient. Default: -100
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    Example::
+
+        >>> input = F.log_softmax(ember.randn(3, 5, requires_grad=True), dim=1)
+        >>> F.nll_loss(input, ember.tensor([1, 0, 4])).backward()
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("nll_loss", input=input, target=target)
+    _check_long("nll_loss", target)
+    x, t, out_shape = _flatten_classes("nll_loss", input, target)
+    n_classes = x.shape[1]
+    weight = _check_weight(weight, n_classes)
+    _check_class_range("nll_loss", t, n_classes, ignore_index)
+    loss = _NLLLoss.apply(x, t, weight, ignore_index, reduction)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+):
+    r"""Cross entropy between the logits ``input`` and ``target``: :func:`log_softmax` over the
+    classes, then :func:`nll_loss` (class indices) or :math:`-\sum_c w_c y_c \log p_c`
+    (class probabilities).
+
+    Args:
+        input (Tensor): logits :math:`(N, C)`, :math:`(C)` or :math:`(N, C, d_1, ..., d_K)`.
+        target (Tensor): int64 class indices of the input's shape without C, or class
+            probabilities of the input's shape.
+        weight (Tensor, optional): per-class weights :math:`(C)`. Default: ``None``
+        size_average (bool, optional): deprecated (see ``reduction``).
+        ignore_index (int): class-index target value to ignore. Default: -100
+        reduce (bool, optional): deprecated (see ``reduction``).
+        reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+        label_smoothing (float): in [0, 1]; mixes the target with the uniform distribution. Default: 0.0
+
+    Example::
+
+        >>> input = ember.randn(3, 5, requires_grad=True)
+        >>> F.cross_entropy(input, ember.randint(5, (3,))).backward()
+    """
+    reduction = _get_reduction(size_average, reduce, reduction)
+    _check_tensors("cross_entropy", input=input, target=target)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 1 if input.ndim >= 2 else 0
+    logp = log_softmax(input, class_dim)
+    n_classes = input.shape[class_dim] if input.ndim else 0
+    if target.dtype.is_floating_point:
+        if target.shape != input.shape:
+            raise RuntimeError(
+                f"Expected target size {list(input.shape)}, got {list(target.shape)}"
+                if input.ndim >= 2
+                else f"cross_entropy: expected target of shape {list(input.shape)}, got {list(target.shape)}"
+            )
+        weight = _check_weight(weight, n_classes)
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        terms = logp * target
+        if weight is not None:
+            terms = terms * weight.reshape((n_classes,) + (1,) * (input.ndim - class_dim - 1))
+        if reduction == "none":
+            return -terms.sum(class_dim)
+        total = -terms.sum()
+        return total / (input.numel() / n_classes) if reduction == "mean" else total
+    loss = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing <= 0:
+        return loss
+    # the uniform part: -sum_c w_c log p_c, zero where the target is ignored
+    weight = _check_weight(weight, n_classes)
+    terms = logp if weight is None else logp * weight.reshape((n_classes,) + (1,) * (input.ndim - class_dim - 1))
+    smooth = -terms.sum(class_dim)
+    ignored = target == ignore_index
+    smooth = where(ignored, 0.0, smooth).to(smooth.dtype)
+    if reduction == "mean":
+        kept = ignored.logical_not()
+        denominator = kept.sum() if weight is None else weight[target[kept]].sum()
+        smooth = smooth.sum() / denominator
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - label_smoothing) * loss + smooth * (label_smoothing / n_classes)
