@@ -1,3 +1,94 @@
-"""nn.utils: clip_grad (to be filled)."""
+"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_``."""
 
-__all__ = []
+from __future__ import annotations
+
+import math
+import warnings
+
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_"]
+
+
+def _grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    r"""Clip the gradient norm of an iterable of parameters, in place.
+
+    The norm is computed over all gradients together, as if they were concatenated into
+    a single vector; every gradient is then scaled by
+    :math:`\min(1, \text{max\_norm} / (\text{total\_norm} + 10^{-6}))`.
+
+    Args:
+        parameters (Iterable[Tensor] or Tensor): tensors whose gradients are clipped.
+        max_norm (float): max norm of the gradients.
+        norm_type (float or str): type of the p-norm; ``'inf'`` for the infinity norm. Default: 2.0.
+        error_if_nonfinite (bool): raise if the total norm is ``nan``, ``inf`` or ``-inf``. Default: False.
+        foreach: accepted for compatibility; ignored.
+
+    Returns:
+        Total norm of the gradients (viewed as a single vector), a tensor.
+
+    Example::
+
+        >>> loss.backward()
+        >>> nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    """
+    grads = _grads(parameters)
+    max_norm = float(max_norm)
+    norm_type = float(norm_type)
+    if not grads:
+        from ...tensor import tensor
+
+        return tensor(0.0)
+    with no_grad():
+        if norm_type == math.inf:
+            norms = [g.detach().abs().max() for g in grads]
+        else:
+            norms = [g.detach().norm(norm_type) for g in grads]
+        if len({n.device for n in norms}) > 1:
+            first = norms[0].device
+            norms = [n.to(first) for n in norms]
+        from ...ops.movement import stack
+
+        stacked = stack(norms)
+        total_norm = stacked.max() if norm_type == math.inf else stacked.norm(norm_type)
+        if error_if_nonfinite and not bool(total_norm.isfinite()):
+            raise RuntimeError(
+                f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot "
+                "be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+                "`error_if_nonfinite=False`"
+            )
+        clip_coef = (max_norm / (total_norm + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(clip_coef.to(g.device))
+    return total_norm
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    r"""Deprecated alias of :func:`clip_grad_norm_`."""
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    r"""Clamp the gradients of an iterable of parameters to ``[-clip_value, clip_value]``, in place.
+
+    Args:
+        parameters (Iterable[Tensor] or Tensor): tensors whose gradients are clipped.
+        clip_value (float): maximum allowed absolute value of the gradients.
+        foreach: accepted for compatibility; ignored.
+    """
+    clip_value = float(clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            g.clamp_(min=-clip_value, max=clip_value)
