@@ -1,3 +1,408 @@
-"""Functional conv (to be filled)."""
+"""Functional convolutions: ``conv1d/2d/3d`` and ``conv_transpose1d/2d/3d``.
 
-__all__ = []
+The three autograd Functions below are the three faces of one bilinear map (the
+convolution, its adjoint in the input, its adjoint in the weight); each one's backward is
+made of the other two, so derivatives of any order come for free.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import itertools
+
+from ...autograd import Function
+from ...ops.common import check_same_device
+from ...tensor import Tensor
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+
+
+def _ntuple(n, name="_ntuple"):
+    def parse(x):
+        if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
+            return tuple(x)
+        return tuple(itertools.repeat(x, n))
+
+    parse.__name__ = name
+    return parse
+
+
+_single = _ntuple(1, "_single")
+_pair = _ntuple(2, "_pair")
+_triple = _ntuple(3, "_triple")
+
+
+def _expand(op, name, value, n):
+    """``value`` (an int or a sequence of n ints) as an n-tuple of ints, checked."""
+    out = _ntuple(n)(value)
+    if len(out) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of {n} values, got {value!r}")
+    return out
+
+
+class _Conv(Function):
+    @staticmethod
+    def forward(ctx, x, weight, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, weight)
+        ctx.args = (stride, padding, dilation, groups)
+        return x._make(x._backend.kernels.conv(x._data, weight._data, stride, padding, dilation, groups))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        gx = gw = None
+        if ctx.needs_input_grad[0]:
+            gx = _ConvBackwardInput.apply(grad, weight, tuple(x.shape), *ctx.args)
+        if ctx.needs_input_grad[1]:
+            gw = _ConvBackwardWeight.apply(x, grad, tuple(weight.shape), *ctx.args)
+        return gx, gw, None, None, None, None
+
+
+class _ConvBackwardInput(Function):
+    """``conv_backward_input(grad, weight)``: the transposed convolution."""
+
+    @staticmethod
+    def forward(ctx, grad, weight, input_shape, stride, padding, dilation, groups):
+        ctx.save_for_backward(grad, weight)
+        ctx.args = (stride, padding, dilation, groups)
+        kernels = grad._backend.kernels
+        return grad._make(
+            kernels.conv_backward_input(grad._data, weight._data, input_shape, stride, padding, dilation, groups)
+        )
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, weight = ctx.saved_tensors
+        d_grad = d_weight = None
+        if ctx.needs_input_grad[0]:
+            d_grad = _Conv.apply(gg, weight, *ctx.args)
+        if ctx.needs_input_grad[1]:
+            d_weight = _ConvBackwardWeight.apply(gg, grad, tuple(weight.shape), *ctx.args)
+        return d_grad, d_weight, None, None, None, None, None
+
+
+class _ConvBackwardWeight(Function):
+    """``conv_backward_weight(x, grad)``: the weight gradient of a convolution."""
+
+    @staticmethod
+    def forward(ctx, x, grad, weight_shape, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, grad)
+        ctx.args = (stride, padding, dilation, groups)
+        kernels = x._backend.kernels
+        return x._make(
+            kernels.conv_backward_weight(x._data, grad._data, weight_shape, stride, padding, dilation, groups)
+        )
+
+    @staticmethod
+    def backward(ctx, gw):
+        x, grad = ctx.saved_tensors
+        d_x = d_grad = None
+        if ctx.needs_input_grad[0]:
+            d_x = _ConvBackwardInput.apply(grad, gw, tuple(x.shape), *ctx.args)
+        if ctx.needs_input_grad[1]:
+            d_grad = _Conv.apply(x, gw, *ctx.args)
+        return d_x, d_grad, None, None, None, None, None
+
+
+def _fmt(values, sep=" x "):
+    return sep.join(str(v) for v in values)
+
+
+def _check_operands(op, nd, input, weight, bias):
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if weight.ndim != nd + 2:
+        raise RuntimeError(
+            f"{op}: expected weight to be {nd + 2}-dimensional, but got weight of size {list(weight.shape)} instead"
+        )
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, "
+            f"but got input of size: {list(input.shape)}"
+        )
+    tensors = (input, weight) if bias is None else (input, weight, bias)
+    check_same_device(op, *tensors)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype is not input.dtype:
+            raise RuntimeError(f"{op}: Input type ({input.dtype}) and {name} type ({t.dtype}) should be the same")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+
+
+def _check_groups(op, groups, input, weight, bias, transposed):
+    if not isinstance(groups, int) or groups <= 0:
+        raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
+    c = input.shape[1]
+    if transposed:
+        if weight.shape[0] != c:
+            raise RuntimeError(
+                f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
+                f"to have {weight.shape[0]} channels, but got {c} channels instead"
+            )
+        if c % groups:
+            raise RuntimeError(f"{op}: input channels ({c}) must be divisible by groups ({groups})")
+        out_channels = weight.shape[1] * groups
+    else:
+        if weight.shape[0] % groups:
+            raise RuntimeError(
+                f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                f"but got weight of size {list(weight.shape)} instead"
+            )
+        if weight.shape[1] * groups != c:
+            raise RuntimeError(
+                f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
+                f"to have {weight.shape[1] * groups} channels, but got {c} channels instead"
+            )
+        out_channels = weight.shape[0]
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise RuntimeError(
+            f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+            f"{out_channels} elements, but got bias of size {list(bias.shape)} instead"
+        )
+
+
+def _add_bias(out, bias, nd):
+    if bias is None:
+        return out
+    return out + bias.reshape((1, -1) + (1,) * nd)
+
+
+def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
+    _check_operands(op, nd, input, weight, bias)
+    batched = input.ndim == nd + 2
+    if not batched:
+        input = input.unsqueeze(0)
+    _check_groups(op, groups, input, weight, bias, False)
+    stride = _expand(op, "stride", stride, nd)
+    dilation = _expand(op, "dilation", dilation, nd)
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            pads = tuple((t // 2, t - t // 2) for t in total)
+        else:
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+    else:
+        pads = tuple((p, p) for p in _expand(op, "padding", padding, nd))
+    if any(s <= 0 for s in stride):
+        raise RuntimeError(f"{op}: non-positive stride is not supported")
+    if any(p < 0 for pair in pads for p in pair):
+        raise RuntimeError(f"{op}: negative padding is not supported")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"{op}: dilation should be greater than zero")
+    padded = [s + lo + hi for s, (lo, hi) in zip(input.shape[2:], pads)]
+    extent = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+    if any(p < e for p, e in zip(padded, extent)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({_fmt(padded)}). Kernel size: ({_fmt(extent)}). "
+            "Kernel size can't be greater than actual input size"
+        )
+    out = _add_bias(_Conv.apply(input, weight, stride, pads, dilation, groups), bias, nd)
+    return out if batched else out.squeeze(0)
+
+
+def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation, output_size=None):
+    _check_operands(op, nd, input, weight, bias)
+    batched = input.ndim == nd + 2
+    if not batched:
+        input = input.unsqueeze(0)
+    _check_groups(op, groups, input, weight, bias, True)
+    if isinstance(padding, str):
+        raise RuntimeError(f"{op}: padding='{padding}' is not supported for transposed convolutions")
+    stride = _expand(op, "stride", stride, nd)
+    padding = _expand(op, "padding", padding, nd)
+    dilation = _expand(op, "dilation", dilation, nd)
+    output_padding = _expand(op, "output_padding", output_padding, nd)
+    kernel = tuple(weight.shape[2:])
+    if any(s <= 0 for s in stride) or any(d <= 0 for d in dilation) or any(p < 0 for p in padding):
+        raise RuntimeError(f"{op}: stride and dilation must be positive and padding non-negative")
+    if output_size is not None:
+        output_padding = _output_padding_for(op, input, output_size, stride, padding, kernel, dilation, nd)
+    for op_, s, d in zip(output_padding, stride, dilation):
+        if op_ < 0 or (op_ >= s and op_ >= d):
+            raise RuntimeError(
+                f"{op}: output padding must be smaller than either stride or dilation, but got "
+                f"output_padding={tuple(output_padding)}, stride={tuple(stride)}, dilation={tuple(dilation)}"
+            )
+    out_spatial = [
+        (i - 1) * s - 2 * p + d * (k - 1) + o + 1
+        for i, s, p, d, k, o in zip(input.shape[2:], stride, padding, dilation, kernel, output_padding)
+    ]
+    if any(o <= 0 for o in out_spatial):
+        raise RuntimeError(
+            f"Given input size per channel: ({_fmt(input.shape[2:])}). Calculated output size per channel: "
+            f"({_fmt(out_spatial)}). Output size is too small"
+        )
+    input_shape = (input.shape[0], weight.shape[1] * groups) + tuple(out_spatial)
+    pads = tuple((p, p) for p in padding)
+    out = _ConvBackwardInput.apply(input, weight, input_shape, stride, pads, dilation, groups)
+    out = _add_bias(out, bias, nd)
+    return out if batched else out.squeeze(0)
+
+
+def _output_padding_for(op, input, output_size, stride, padding, kernel, dilation, nd):
+    """The ``output_padding`` that makes a transposed convolution produce ``output_size``."""
+    size = list(output_size)
+    if len(size) == nd + 2 or (len(size) == nd + 1 and input.ndim == nd + 1):
+        size = size[-nd:]
+    if len(size) != nd:
+        raise ValueError(f"{op}: output_size must have {nd} or {nd + 2} elements (got {len(list(output_size))})")
+    result = []
+    for i in range(nd):
+        smallest = (input.shape[i + 2] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + 1
+        largest = smallest + stride[i] - 1
+        if not smallest <= size[i] <= largest:
+            raise ValueError(
+                f"requested an output size of {size}, but valid sizes range from "
+                f"{smallest} to {largest} (for an input of {list(input.shape[2:])})"
+            )
+        result.append(size[i] - smallest)
+    return tuple(result)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    r"""Applies a 1D convolution over an input signal composed of several input planes.
+
+    Args:
+        input: input tensor of shape :math:`(N, C_{in}, L)` or :math:`(C_{in}, L)`.
+        weight: filters of shape :math:`(C_{out}, C_{in} / groups, kW)`.
+        bias: optional bias of shape :math:`(C_{out})`. Default: ``None``.
+        stride: the stride of the convolving kernel, an int or a one-element tuple. Default: 1
+        padding: implicit padding on both sides: an int, a one-element tuple, ``'valid'``
+            or ``'same'``. Default: 0
+        dilation: the spacing between kernel elements. Default: 1
+        groups: split input into groups; :math:`C_{in}` must be divisible by it. Default: 1
+
+    Example::
+
+        >>> filters = ember.randn(33, 16, 3)
+        >>> inputs = ember.randn(20, 16, 50)
+        >>> F.conv1d(inputs, filters).shape
+        ember.Size([20, 33, 48])
+    """
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    r"""Applies a 2D convolution over an input image composed of several input planes.
+
+    Args:
+        input: input tensor of shape :math:`(N, C_{in}, H, W)` or :math:`(C_{in}, H, W)`.
+        weight: filters of shape :math:`(C_{out}, C_{in} / groups, kH, kW)`.
+        bias: optional bias of shape :math:`(C_{out})`. Default: ``None``.
+        stride: an int or a tuple ``(sH, sW)``. Default: 1
+        padding: an int, a tuple ``(padH, padW)``, ``'valid'`` or ``'same'``. Default: 0
+        dilation: an int or a tuple ``(dH, dW)``. Default: 1
+        groups: split input into groups; :math:`C_{in}` must be divisible by it. Default: 1
+
+    Example::
+
+        >>> filters = ember.randn(8, 4, 3, 3)
+        >>> inputs = ember.randn(1, 4, 5, 5)
+        >>> F.conv2d(inputs, filters, padding=1).shape
+        ember.Size([1, 8, 5, 5])
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    r"""Applies a 3D convolution over an input image composed of several input planes.
+
+    Args:
+        input: input tensor of shape :math:`(N, C_{in}, D, H, W)` or :math:`(C_{in}, D, H, W)`.
+        weight: filters of shape :math:`(C_{out}, C_{in} / groups, kD, kH, kW)`.
+        bias: optional bias of shape :math:`(C_{out})`. Default: ``None``.
+        stride: an int or a tuple ``(sD, sH, sW)``. Default: 1
+        padding: an int, a tuple ``(padD, padH, padW)``, ``'valid'`` or ``'same'``. Default: 0
+        dilation: an int or a tuple ``(dD, dH, dW)``. Default: 1
+        groups: split input into groups; :math:`C_{in}` must be divisible by it. Default: 1
+
+    Example::
+
+        >>> filters = ember.randn(33, 16, 3, 3, 3)
+        >>> inputs = ember.randn(20, 16, 50, 10, 20)
+        >>> F.conv3d(inputs, filters).shape
+        ember.Size([20, 33, 48, 8, 18])
+    """
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    r"""Applies a 1D transposed convolution operator over an input signal composed of several input planes.
+
+    Args:
+        input: input tensor of shape :math:`(N, C_{in}, L)` or :math:`(C_{in}, L)`.
+        weight: filters of shape :math:`(C_{in}, C_{out} / groups, kW)`.
+        bias: optional bias of shape :math:`(C_{out})`. Default: ``None``.
+        stride: an int or a one-element tuple. Default: 1
+        padding: ``dilation * (kernel_size - 1) - padding`` zero-padding is added to both
+            sides of the input. Default: 0
+        output_padding: additional size added to one side of the output. Default: 0
+        groups: split input into groups. Default: 1
+        dilation: the spacing between kernel elements. Default: 1
+
+    Example::
+
+        >>> inputs = ember.randn(20, 16, 50)
+        >>> weights = ember.randn(16, 33, 5)
+        >>> F.conv_transpose1d(inputs, weights).shape
+        ember.Size([20, 33, 54])
+    """
+    return _conv_transpose(
+        "conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    r"""Applies a 2D transposed convolution operator over an input image composed of several input planes.
+
+    Args:
+        input: input tensor of shape :math:`(N, C_{in}, H, W)` or :math:`(C_{in}, H, W)`.
+        weight: filters of shape :math:`(C_{in}, C_{out} / groups, kH, kW)`.
+        bias: optional bias of shape :math:`(C_{out})`. Default: ``None``.
+        stride: an int or a tuple ``(sH, sW)``. Default: 1
+        padding: an int or a tuple ``(padH, padW)``. Default: 0
+        output_padding: an int or a tuple ``(out_padH, out_padW)``. Default: 0
+        groups: split input into groups. Default: 1
+        dilation: an int or a tuple ``(dH, dW)``. Default: 1
+
+    Example::
+
+        >>> inputs = ember.randn(1, 4, 5, 5)
+        >>> weights = ember.randn(4, 8, 3, 3)
+        >>> F.conv_transpose2d(inputs, weights, padding=1).shape
+        ember.Size([1, 8, 5, 5])
+    """
+    return _conv_transpose(
+        "conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    r"""Applies a 3D transposed convolution operator over an input image composed of several input planes.
+
+    Args:
+        input: input tensor of shape :math:`(N, C_{in}, D, H, W)` or :math:`(C_{in}, D, H, W)`.
+        weight: filters of shape :math:`(C_{in}, C_{out} / groups, kD, kH, kW)`.
+        bias: optional bias of shape :math:`(C_{out})`. Default: ``None``.
+        stride: an int or a tuple ``(sD, sH, sW)``. Default: 1
+        padding: an int or a tuple ``(padD, padH, padW)``. Default: 0
+        output_padding: an int or a tuple ``(out_padD, out_padH, out_padW)``. Default: 0
+        groups: split input into groups. Default: 1
+        dilation: an int or a tuple ``(dD, dH, dW)``. Default: 1
+
+    Example::
+
+        >>> inputs = ember.randn(20, 16, 50, 10, 20)
+        >>> weights = ember.randn(16, 33, 3, 3, 3)
+        >>> F.conv_transpose3d(inputs, weights).shape
+        ember.Size([20, 33, 52, 12, 22])
+    """
+    return _conv_transpose(
+        "conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )

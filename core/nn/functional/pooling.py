@@ -1,3 +1,664 @@
-"""Functional pooling (to be filled)."""
+"""Functional pooling: max, average, power-average, adaptive, fractional pooling and max-unpooling.
 
-__all__ = []
+Every max-type pool is a kernel that picks flat plane indices (PyTorch's) plus a gather;
+its gradient is a scatter-add at the same indices, and the scatter-add's gradient is the
+gather again, so derivatives of any order work. Average pooling is linear: its backward
+is its adjoint, whose backward is the pooling again.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ...autograd import Function
+from ...tensor import Tensor
+from ...tensor import tensor as _tensor
+from .activation import relu
+from .conv import _ntuple
+
+__all__ = [
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d_with_indices",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "lp_pool3d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
+    "fractional_max_pool2d",
+    "fractional_max_pool3d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d_with_indices",
+]
+
+
+# -- autograd Functions ---------------------------------------------------------------------
+class _MaxByIndex(Function):
+    """Runs a max-type pooling kernel ``compute(kernels, x) -> (values, indices)``."""
+
+    @staticmethod
+    def forward(ctx, x, compute):
+        values, indices = compute(x._backend.kernels, x._data)
+        idx = x._make(indices)
+        ctx.mark_non_differentiable(idx)
+        ctx.indices = idx
+        ctx.plane = tuple(x.shape[2:])
+        return x._make(values), idx
+
+    @staticmethod
+    def backward(ctx, grad, _grad_indices=None):
+        return _ScatterAdd.apply(grad, ctx.indices, ctx.plane), None
+
+
+class _Gather(Function):
+    @staticmethod
+    def forward(ctx, x, indices):
+        ctx.indices = indices
+        ctx.plane = tuple(x.shape[2:])
+        return x._make(x._backend.kernels.pool_gather(x._data, indices._data))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _ScatterAdd.apply(grad, ctx.indices, ctx.plane), None
+
+
+class _ScatterAdd(Function):
+    @staticmethod
+    def forward(ctx, values, indices, plane):
+        ctx.indices = indices
+        return values._make(values._backend.kernels.pool_scatter_add(values._data, indices._data, plane))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Gather.apply(grad, ctx.indices), None, None
+
+
+class _Unpool(Function):
+    @staticmethod
+    def forward(ctx, values, indices, plane):
+        ctx.indices = indices
+        return values._make(values._backend.kernels.max_unpool(values._data, indices._data, plane))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Gather.apply(grad, ctx.indices), None, None
+
+
+class _AvgPool(Function):
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, out_shape, count_include_pad, divisor_override):
+        ctx.input_shape = tuple(x.shape)
+        ctx.args = (kernel, stride, padding, count_include_pad, divisor_override)
+        return x._make(
+            x._backend.kernels.avg_pool(
+                x._data, kernel, stride, padding, out_shape, count_include_pad, divisor_override
+            )
+        )
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (_AvgPoolBackward.apply(grad, ctx.input_shape, *ctx.args),) + (None,) * 6
+
+
+class _AvgPoolBackward(Function):
+    @staticmethod
+    def forward(ctx, grad, input_shape, kernel, stride, padding, count_include_pad, divisor_override):
+        ctx.args = (kernel, stride, padding, tuple(grad.shape[2:]), count_include_pad, divisor_override)
+        kernels = grad._backend.kernels
+        return grad._make(
+            kernels.avg_pool_backward(
+                grad._data, input_shape, kernel, stride, padding, count_include_pad, divisor_override
+            )
+        )
+
+    @staticmethod
+    def backward(ctx, gg):
+        return (_AvgPool.apply(gg, *ctx.args),) + (None,) * 6
+
+
+# -- argument handling ------------------------------------------------------------------------
+def _batched(op, nd, input, message=None):
+    """``input`` with a batch dim (added for unbatched input) and whether it had one."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim not in (nd + 1, nd + 2) or input.numel() == 0:
+        raise RuntimeError(
+            message
+            or f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, but got: {list(input.shape)}"
+        )
+    if input.ndim == nd + 1:
+        return input.unsqueeze(0), False
+    return input, True
+
+
+def _unbatch(out, batched):
+    return out if batched else out.squeeze(0)
+
+
+def _ints(op, name, value, nd):
+    out = _ntuple(nd)(value)
+    if len(out) == 1 and nd > 1:
+        out = out * nd
+    if len(out) != nd or not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+        raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {nd} ints, got {value!r}")
+    return out
+
+
+def _pool_output_size(size, k, s, p, d, ceil_mode):
+    """PyTorch's pooling_output_shape: the last window must start inside the input or left padding."""
+    out = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """Checked ``(kernel, stride, padding, dilation, out_shape)`` of a sliding-window pool."""
+    kernel = _ints(op, "kernel_size", kernel_size, nd)
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else stride
+    stride = _ints(op, "stride", stride, nd)
+    padding = _ints(op, "padding", padding, nd)
+    dilation = _ints(op, "dilation", dilation, nd)
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got {kernel}")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("stride should not be zero")
+    if any(d <= 0 for d in dilation):
+        raise RuntimeError(f"{op}: dilation must be greater than zero, but got {dilation}")
+    for k, p, d in zip(kernel, padding, dilation):
+        if p < 0 or p > ((k - 1) * d + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} and dilation={d}"
+            )
+    spatial = tuple(input.shape[2:])
+    out_shape = tuple(
+        _pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)
+    )
+    if any(o <= 0 for o in out_shape):
+        raise RuntimeError(
+            f"Given input size: ({'x'.join(str(v) for v in input.shape[1:])}). Calculated output size: "
+            f"({'x'.join(str(v) for v in (input.shape[1],) + out_shape)}). Output size is too small"
+        )
+    return kernel, stride, padding, dilation, out_shape
+
+
+# -- max pooling ------------------------------------------------------------------------------
+def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
+    x, batched = _batched(op, nd, input)
+    kernel, stride, padding, dilation, out_shape = _pool_geometry(
+        op, nd, x, kernel_size, stride, padding, dilation, ceil_mode
+    )
+
+    def compute(kernels, data):
+        return kernels.max_pool(data, kernel, stride, padding, dilation, out_shape)
+
+    values, indices = _MaxByIndex.apply(x, compute)
+    return _unbatch(values, batched), _unbatch(indices, batched)
+
+
+def max_pool1d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """:func:`max_pool1d` returning ``(output, indices)``."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool2d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """:func:`max_pool2d` returning ``(output, indices)``."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool3d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """:func:`max_pool3d` returning ``(output, indices)``."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def _max_pool_doc(nd):
+    dims = {1: "L", 2: "H, W", 3: "D, H, W"}[nd]
+    return f"""Applies a {nd}D max pooling over an input signal composed of several input planes.
+
+    Args:
+        input: input tensor of shape :math:`(N, C, {dims})` or :math:`(C, {dims})`.
+        kernel_size: the size of the window, an int or a tuple of {nd} ints.
+        stride: the stride of the window. Default: ``kernel_size``
+        padding: implicit negative-infinity padding on both sides, at most half the
+            effective kernel size. Default: 0
+        dilation: spacing between the elements of a window. Default: 1
+        ceil_mode: use ceil instead of floor for the output size; the last window must
+            start inside the input or the left padding. Default: ``False``
+        return_indices: also return the flat positions of the maxima in each input plane
+            (for :func:`max_unpool{nd}d`). Default: ``False``
+
+    Example::
+
+        >>> F.max_pool{nd}d(ember.randn(1, 2{", 4" * nd}), 2).shape
+        ember.Size([1, 2{", 2" * nd}])
+    """
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    out = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return out if return_indices else out[0]
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    out = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return out if return_indices else out[0]
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    out = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
+    return out if return_indices else out[0]
+
+
+max_pool1d.__doc__, max_pool2d.__doc__, max_pool3d.__doc__ = (_max_pool_doc(n) for n in (1, 2, 3))
+
+
+# -- max unpooling ----------------------------------------------------------------------------
+def _unpool_output_size(op, input, kernel, stride, padding, output_size):
+    nd = len(kernel)
+    default = [(input.shape[2 + d] - 1) * stride[d] - 2 * padding[d] + kernel[d] for d in range(nd)]
+    if output_size is None:
+        return tuple(default)
+    size = list(output_size)
+    if len(size) == nd + 2:
+        size = size[2:]
+    if len(size) != nd:
+        raise ValueError(
+            f"output_size should be a sequence containing {nd} or {nd + 2} elements, "
+            f"but it has a length of '{len(size)}'"
+        )
+    for d in range(nd):
+        low, high = default[d] - stride[d], default[d] + stride[d]
+        if not low < size[d] < high:
+            raise ValueError(f'invalid output_size "{size}" (dim {d} must be between {low} and {high})')
+    return tuple(int(s) for s in size)
+
+
+def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_size):
+    x, batched = _batched(op, nd, input)
+    if not isinstance(indices, Tensor) or indices.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected 'indices' to be an integer Tensor")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"{op}: Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) "
+            f"but got indices tensor with shape: {list(indices.shape)}"
+        )
+    idx = indices if batched else indices.unsqueeze(0)
+    kernel = _ints(op, "kernel_size", kernel_size, nd)
+    stride = _ints(op, "stride", kernel if stride is None else stride, nd)
+    padding = _ints(op, "padding", padding, nd)
+    plane = _unpool_output_size(op, x, kernel, stride, padding, output_size)
+    if idx.numel():
+        low, high = int(idx.min().item()), int(idx.max().item())
+        if low < 0 or high >= math.prod(plane):
+            bad = low if low < 0 else high
+            raise RuntimeError(
+                f"Found an invalid max index: {bad} (output volumes are of size {'x'.join(str(p) for p in plane)}"
+            )
+    return _unbatch(_Unpool.apply(x, idx.long(), plane), batched)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Computes a partial inverse of :func:`max_pool1d` (see :class:`~ember.nn.MaxUnpool1d`)."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Computes a partial inverse of :func:`max_pool2d` (see :class:`~ember.nn.MaxUnpool2d`).
+
+    Example::
+
+        >>> out, idx = F.max_pool2d(ember.randn(1, 1, 4, 4), 2, return_indices=True)
+        >>> F.max_unpool2d(out, idx, 2).shape
+        ember.Size([1, 1, 4, 4])
+    """
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Computes a partial inverse of :func:`max_pool3d` (see :class:`~ember.nn.MaxUnpool3d`)."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
+
+
+# -- average pooling --------------------------------------------------------------------------
+def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    x, batched = _batched(op, nd, input)
+    kernel, stride, padding, _, out_shape = _pool_geometry(op, nd, x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    out = _AvgPool.apply(x, kernel, stride, padding, out_shape, bool(count_include_pad), divisor_override)
+    return _unbatch(out, batched)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Applies a 1D average pooling over an input signal composed of several input planes.
+
+    Args:
+        input: input tensor of shape :math:`(N, C, L)` or :math:`(C, L)`.
+        kernel_size: the size of the window.
+        stride: the stride of the window. Default: ``kernel_size``
+        padding: implicit zero padding on both sides, at most half the kernel. Default: 0
+        ceil_mode: use ceil instead of floor for the output size. Default: ``False``
+        count_include_pad: include the zero-padding in the averaging. Default: ``True``
+
+    Example::
+
+        >>> F.avg_pool1d(ember.tensor([[[1.0, 2, 3, 4, 5, 6, 7]]]), 3, stride=2)
+        tensor([[[2., 4., 6.]]])
+    """
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+):
+    """Applies 2D average pooling over an input composed of several input planes.
+
+    Args:
+        input: input tensor of shape :math:`(N, C, H, W)` or :math:`(C, H, W)`.
+        kernel_size: the size of the window, an int or ``(kH, kW)``.
+        stride: the stride of the window. Default: ``kernel_size``
+        padding: implicit zero padding on both sides, at most half the kernel. Default: 0
+        ceil_mode: use ceil instead of floor for the output size. Default: ``False``
+        count_include_pad: include the zero-padding in the averaging. Default: ``True``
+        divisor_override: if given, the divisor instead of the window size. Default: ``None``
+
+    Example::
+
+        >>> F.avg_pool2d(ember.ones(1, 1, 4, 4), 2).shape
+        ember.Size([1, 1, 2, 2])
+    """
+    return _avg_pool(
+        "avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def avg_pool3d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+):
+    """Applies 3D average pooling over an input composed of several input planes (see :func:`avg_pool2d`)."""
+    return _avg_pool(
+        "avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+# -- power-average pooling --------------------------------------------------------------------
+def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
+    kernel = _ints(f"lp_pool{nd}d", "kernel_size", kernel_size, nd)
+    pool = (avg_pool1d, avg_pool2d, avg_pool3d)[nd - 1]
+    out = pool(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    return (out.sign() * relu(out.abs())).mul(math.prod(kernel)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    r"""Applies a 1D power-average pooling: :math:`f(X) = \sqrt[p]{\sum_{x \in X} x^{p}}`.
+
+    Args:
+        input: input tensor of shape :math:`(N, C, L)` or :math:`(C, L)`.
+        norm_type: the exponent :math:`p`.
+        kernel_size: the size of the window.
+        stride: the stride of the window. Default: ``kernel_size``
+        ceil_mode: use ceil instead of floor for the output size. Default: ``False``
+    """
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    r"""Applies a 2D power-average pooling: :math:`f(X) = \sqrt[p]{\sum_{x \in X} x^{p}}`.
+
+    Args:
+        input: input tensor of shape :math:`(N, C, H, W)` or :math:`(C, H, W)`.
+        norm_type: the exponent :math:`p`.
+        kernel_size: the size of the window, an int or ``(kH, kW)``.
+        stride: the stride of the window. Default: ``kernel_size``
+        ceil_mode: use ceil instead of floor for the output size. Default: ``False``
+
+    Example::
+
+        >>> F.lp_pool2d(ember.ones(1, 1, 4, 4), 2, 2)
+        tensor([[[[2., 2.],
+                  [2., 2.]]]])
+    """
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    r"""Applies a 3D power-average pooling: :math:`f(X) = \sqrt[p]{\sum_{x \in X} x^{p}}` (see :func:`lp_pool2d`)."""
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+# -- adaptive pooling -------------------------------------------------------------------------
+def _adaptive_output_size(op, nd, x, output_size):
+    size = _ntuple(nd)(output_size)
+    if len(size) == 1 and nd > 1:
+        size = size * nd
+    if len(size) != nd:
+        raise ValueError(f"{op}: output_size must be an int or a tuple of {nd} values, got {output_size!r}")
+    size = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(size))
+    if any(not isinstance(s, int) or s < 0 for s in size):
+        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 but received {size}")
+    return size
+
+
+def _adaptive_batched(op, nd, input):
+    return _batched(op, nd, input, f"{op}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(input.shape)}")
+
+
+def _adaptive_max(nd, input, output_size):
+    op = f"adaptive_max_pool{nd}d"
+    x, batched = _adaptive_batched(op, nd, input)
+    out_shape = _adaptive_output_size(op, nd, x, output_size)
+
+    def compute(kernels, data):
+        return kernels.adaptive_max_pool(data, out_shape)
+
+    values, indices = _MaxByIndex.apply(x, compute)
+    return _unbatch(values, batched), _unbatch(indices, batched)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """:func:`adaptive_max_pool1d` returning ``(output, indices)``."""
+    return _adaptive_max(1, input, output_size)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """:func:`adaptive_max_pool2d` returning ``(output, indices)``."""
+    return _adaptive_max(2, input, output_size)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """:func:`adaptive_max_pool3d` returning ``(output, indices)``."""
+    return _adaptive_max(3, input, output_size)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Applies a 1D adaptive max pooling; bin ``i`` covers ``[floor(i*L/O), ceil((i+1)*L/O))``.
+
+    Args:
+        input: input tensor of shape :math:`(N, C, L)` or :math:`(C, L)`.
+        output_size: the target output size.
+        return_indices: also return the indices of the maxima. Default: ``False``
+    """
+    out = _adaptive_max(1, input, output_size)
+    return out if return_indices else out[0]
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Applies a 2D adaptive max pooling (bins as in :func:`adaptive_max_pool1d`, per dim).
+
+    Args:
+        input: input tensor of shape :math:`(N, C, H, W)` or :math:`(C, H, W)`.
+        output_size: the target output size, an int or ``(H, W)``; ``None`` keeps that dim.
+        return_indices: also return the indices of the maxima. Default: ``False``
+
+    Example::
+
+        >>> F.adaptive_max_pool2d(ember.randn(1, 64, 8, 9), (5, 7)).shape
+        ember.Size([1, 64, 5, 7])
+    """
+    out = _adaptive_max(2, input, output_size)
+    return out if return_indices else out[0]
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Applies a 3D adaptive max pooling (see :func:`adaptive_max_pool2d`)."""
+    out = _adaptive_max(3, input, output_size)
+    return out if return_indices else out[0]
+
+
+def _averaging_matrix(size, out, like):
+    """``(size, out)`` matrix whose column ``i`` averages bin ``[floor(i*size/out), ceil((i+1)*size/out))``."""
+    rows = [[0.0] * out for _ in range(size)]
+    for i in range(out):
+        begin, end = (i * size) // out, -((-(i + 1) * size) // out)
+        for j in range(begin, end):
+            rows[j][i] = 1.0 / (end - begin)
+    return _tensor(rows, dtype=like.dtype, device=like.device)
+
+
+def _adaptive_avg(nd, input, output_size):
+    op = f"adaptive_avg_pool{nd}d"
+    x, batched = _adaptive_batched(op, nd, input)
+    out_shape = _adaptive_output_size(op, nd, x, output_size)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+    for i, o in enumerate(out_shape):
+        axis = 2 + i
+        size = x.shape[axis]
+        if size == o:
+            continue
+        moved = x.transpose(axis, -1)
+        x = (moved @ _averaging_matrix(size, o, x)).transpose(axis, -1)
+    return _unbatch(x, batched)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Applies a 1D adaptive average pooling; bin ``i`` covers ``[floor(i*L/O), ceil((i+1)*L/O))``.
+
+    Args:
+        input: input tensor of shape :math:`(N, C, L)` or :math:`(C, L)`.
+        output_size: the target output size.
+    """
+    return _adaptive_avg(1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Applies a 2D adaptive average pooling (bins as in :func:`adaptive_avg_pool1d`, per dim).
+
+    Args:
+        input: input tensor of shape :math:`(N, C, H, W)` or :math:`(C, H, W)`.
+        output_size: the target output size, an int or ``(H, W)``; ``None`` keeps that dim.
+
+    Example::
+
+        >>> F.adaptive_avg_pool2d(ember.randn(1, 64, 8, 9), (5, 7)).shape
+        ember.Size([1, 64, 5, 7])
+    """
+    return _adaptive_avg(2, input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Applies a 3D adaptive average pooling (see :func:`adaptive_avg_pool2d`)."""
+    return _adaptive_avg(3, input, output_size)
+
+
+# -- fractional max pooling -------------------------------------------------------------------
+def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_samples):
+    op = f"fractional_max_pool{nd}d"
+    x, batched = _batched(op, nd, input)
+    kernel = _ints(op, "kernel_size", kernel_size, nd)
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        ratio = _ntuple(nd)(output_ratio)
+        ratio = ratio * nd if len(ratio) == 1 else ratio
+        output_size = [int(x.shape[2 + i] * ratio[i]) for i in range(nd)]
+    out_shape = _ints(op, "output_size", output_size, nd)
+    names = ("height", "width") if nd == 2 else ("time", "height", "width")
+    for name, n, k, o in zip(names, x.shape[2:], kernel, out_shape):
+        if o + k - 1 > n:
+            raise RuntimeError(f"{op}(): pool {name} {k} too large relative to input {name} {n}")
+    n, c = x.shape[0], x.shape[1]
+    if _random_samples is None:
+        from ...ops.creation import rand
+
+        samples = rand(n, c, nd, dtype=x.dtype, device=x.device)
+    else:
+        samples = _random_samples
+        if tuple(samples.shape) != (n, c, nd):
+            raise RuntimeError(f"{op}: expected _random_samples of shape {[n, c, nd]}, but got {list(samples.shape)}")
+        samples = samples.to(x.dtype)
+
+    def compute(kernels, data):
+        return kernels.fractional_max_pool(data, kernel, out_shape, samples._data)
+
+    values, indices = _MaxByIndex.apply(x, compute)
+    return _unbatch(values, batched), _unbatch(indices, batched)
+
+
+def fractional_max_pool2d_with_indices(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
+    """:func:`fractional_max_pool2d` returning ``(output, indices)``."""
+    return _fractional_max(2, input, kernel_size, output_size, output_ratio, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
+    """:func:`fractional_max_pool3d` returning ``(output, indices)``."""
+    return _fractional_max(3, input, kernel_size, output_size, output_ratio, _random_samples)
+
+
+def fractional_max_pool2d(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
+    """Applies 2D fractional max pooling (Graham, *Fractional Max-Pooling*).
+
+    Windows of ``kernel_size`` start at pseudo-random, increasing positions chosen so that
+    the output has ``output_size`` (or ``floor(input_size * output_ratio)``) elements.
+
+    Args:
+        input: input tensor of shape :math:`(N, C, H, W)` or :math:`(C, H, W)`.
+        kernel_size: the size of the window, an int or ``(kH, kW)``.
+        output_size: the target output size ``(oH, oW)`` or an int. Default: ``None``
+        output_ratio: the output size as a ratio of the input size, in (0, 1). Default: ``None``
+        return_indices: also return the indices of the maxima. Default: ``False``
+        _random_samples: ``(N, C, 2)`` samples in [0, 1) fixing the windows. Default: drawn
+
+    Example::
+
+        >>> F.fractional_max_pool2d(ember.randn(1, 2, 10, 10), 3, output_size=(5, 4)).shape
+        ember.Size([1, 2, 5, 4])
+    """
+    out = _fractional_max(2, input, kernel_size, output_size, output_ratio, _random_samples)
+    return out if return_indices else out[0]
+
+
+def fractional_max_pool3d(
+    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+):
+    """Applies 3D fractional max pooling (see :func:`fractional_max_pool2d`; samples ``(N, C, 3)``)."""
+    out = _fractional_max(3, input, kernel_size, output_size, output_ratio, _random_samples)
+    return out if return_indices else out[0]
