@@ -170,6 +170,10 @@ class Backend:
         raise NotImplementedError
 
     # -- primitives beyond the standard ---------------------------------------------------
+    def is_contiguous(self, array):
+        """Whether ``array`` is laid out in row-major order without gaps (True by default)."""
+        return True
+
     def scatter_add(self, target, axis, index, values):
         """``target[..., index[i], ...] += values[i]`` along ``axis``, in place.
 

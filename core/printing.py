@@ -24,20 +24,26 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     _options["sci_mode"] = sci_mode
 
 
-def _format_floats(array):
-    finite = array[np.isfinite(array)]
+def _float_format(finite):
+    """The format of one element: integral values as ``1.``, else fixed or scientific."""
     precision = _options["precision"]
     if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-        formatter = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
-        return formatter
+        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
     big = np.abs(finite).max() if finite.size else 0
     small = np.abs(finite[finite != 0]).min() if np.any(finite != 0) else 1
     sci = _options["sci_mode"]
     if sci is None:
         sci = big >= 1e8 or small < 1e-4 or (big / small > 1000.0 if small else False)
     if sci:
-        return {"float_kind": lambda v: f"{v:.{precision}e}"}
-    return {"float_kind": lambda v: f"{v:.{precision}f}"}
+        return lambda v: f"{v:.{precision}e}" if np.isfinite(v) else str(v)
+    return lambda v: f"{v:.{precision}f}" if np.isfinite(v) else str(v)
+
+
+def _format_floats(array):
+    fmt = _float_format(array[np.isfinite(array)])
+    # every element is right-aligned to the widest one, as PyTorch prints
+    width = max((len(fmt(v)) for v in array.flat), default=0)
+    return {"float_kind": lambda v: fmt(v).rjust(width)}
 
 
 def tensor_repr(t):

@@ -123,6 +123,7 @@ class Tensor(metaclass=_TensorTypeMeta):
         "_hooks",
         "_post_accumulate_hooks",
         "_accumulator",
+        "_retains_grad",  # set only by retain_grad(), so that making a tensor stays cheap
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -392,7 +393,12 @@ class Tensor(metaclass=_TensorTypeMeta):
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
             return
+        if self.retains_grad:
+            return
+        self._retains_grad = True
         ref = weakref.ref(self)
 
         def keep(grad):
@@ -404,7 +410,8 @@ class Tensor(metaclass=_TensorTypeMeta):
 
     @property
     def retains_grad(self):
-        return False
+        """True for a non-leaf tensor on which :meth:`retain_grad` was called."""
+        return getattr(self, "_retains_grad", False)
 
     # -- conversion -----------------------------------------------------------------------
     def numpy(self, *, force=False):
@@ -494,10 +501,15 @@ class Tensor(metaclass=_TensorTypeMeta):
         return object.__format__(self, spec)
 
 
+_MISSING = object()
+
+
 def _copy_slots(src, dst):
     for name in Tensor.__slots__:
         if name != "__weakref__":
-            object.__setattr__(dst, name, getattr(src, name))
+            value = getattr(src, name, _MISSING)  # optional slots (``_retains_grad``) may be unset
+            if value is not _MISSING:
+                object.__setattr__(dst, name, value)
 
 
 class _ListHandle:

@@ -71,6 +71,9 @@ class NumpyBackend(Backend):
     def to_host(self, array):
         return array
 
+    def is_contiguous(self, array):
+        return array.flags.c_contiguous
+
     def scatter_add(self, target, axis, index, values):
         if target.ndim == 1:
             np.add.at(target, index, values)

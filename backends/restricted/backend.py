@@ -54,6 +54,9 @@ class RestrictedBackend(NumpyBackend):
     def to_host(self, array):
         return np.array(array._array, copy=True)
 
+    def is_contiguous(self, array):
+        return super().is_contiguous(array._array)
+
     def scatter_add(self, target, axis, index, values):
         super().scatter_add(target._array, axis, unwrap(index), unwrap(values))
 

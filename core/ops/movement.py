@@ -431,13 +431,26 @@ def movedim(input, source, destination):
     return permute(input, order)
 
 
+class _Contiguous(Function):
+    @staticmethod
+    def forward(ctx, x):
+        xp = x._backend.xp
+        # flattening a strided array copies it in row-major order; the reshape back is a view
+        return x._make(xp.reshape(xp.reshape(x._data, (-1,)), x._data.shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
 def contiguous(input, memory_format=None):
     """A tensor with the same values laid out contiguously (``self`` when it already is)."""
-    return input
+    return input if is_contiguous(input) else _Contiguous.apply(input)
 
 
 def is_contiguous(input, memory_format=None):
-    return True
+    """True if the elements are laid out in row-major order without gaps."""
+    return input._backend.is_contiguous(input._data)
 
 
 def view_as(input, other):
