@@ -88,6 +88,7 @@ from .ops.movement import broadcast_shapes
 from .ops.reduction import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .serialization import load, save
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
 
 __version__ = "0.1.0"

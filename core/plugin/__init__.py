@@ -18,6 +18,7 @@ __all__ = [
     "hookimpl",
     "get_plugin_manager",
     "backend_registry",
+    "checkpoint_format_registry",
     "BackendRegistry",
     "BackendSpec",
     "failed_plugins",
@@ -78,3 +79,20 @@ def backend_registry():
                 get_plugin_manager().hook.ember_register_backends(registry=registry)
                 _backends = registry
     return _backends
+
+
+_checkpoint_formats = None
+
+
+def checkpoint_format_registry():
+    """The checkpoint-format registry, filled by every plugin's ``ember_register_checkpoint_formats`` on first use."""
+    global _checkpoint_formats
+    if _checkpoint_formats is None:
+        with _lock:
+            if _checkpoint_formats is None:
+                from ..serialization import CheckpointFormatRegistry
+
+                registry = CheckpointFormatRegistry()
+                get_plugin_manager().hook.ember_register_checkpoint_formats(registry=registry)
+                _checkpoint_formats = registry
+    return _checkpoint_formats

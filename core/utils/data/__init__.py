@@ -1,0 +1,40 @@
+"""Datasets, samplers and the :class:`DataLoader`, with ``torch.utils.data``'s API and semantics.
+
+Example::
+
+    >>> from ember.utils.data import DataLoader, TensorDataset
+    >>> ds = TensorDataset(ember.arange(10.0).reshape(5, 2), ember.arange(5))
+    >>> for x, y in DataLoader(ds, batch_size=2, shuffle=True, generator=ember.Generator().manual_seed(0)):
+    ...     pass
+"""
+
+from ._collate import default_collate, default_convert
+from .dataloader import DataLoader, get_worker_info
+from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+
+__all__ = [
+    "BatchSampler",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "IterableDataset",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "WeightedRandomSampler",
+    "default_collate",
+    "default_convert",
+    "get_worker_info",
+    "random_split",
+]

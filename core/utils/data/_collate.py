@@ -1,0 +1,134 @@
+"""How a list of samples becomes a batch: :func:`default_collate` and :func:`default_convert`."""
+
+from __future__ import annotations
+
+import collections.abc
+import numbers
+
+__all__ = ["default_collate", "default_convert"]
+
+_UNSUPPORTED = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+
+
+def _is_namedtuple(obj):
+    return isinstance(obj, tuple) and hasattr(obj, "_fields")
+
+
+def _numpy_kind(obj):
+    """'array', 'scalar' or None for NumPy objects, without importing NumPy for other data."""
+    module = type(obj).__module__
+    if module != "numpy":
+        return None
+    import numpy as np
+
+    if isinstance(obj, np.ndarray):
+        return "array"
+    if isinstance(obj, np.generic):
+        return "scalar"
+    return None
+
+
+def _check_numeric(array):
+    if array.dtype.kind in "OSUaV":
+        raise TypeError(_UNSUPPORTED.format(array.dtype))
+
+
+def default_collate(batch):
+    """Stack a list of samples into a batch, keeping the samples' structure.
+
+    * tensors are stacked along a new first dimension;
+    * NumPy arrays and scalars become tensors and are stacked;
+    * Python floats become a ``float64`` tensor, ints an ``int64`` tensor, bools a ``bool`` tensor;
+    * strings and bytes stay a list;
+    * dicts are collated key by key, named tuples field by field, and tuples and lists
+      position by position (every sample must have the same length).
+
+    Args:
+        batch: a list of samples.
+
+    Example::
+
+        >>> default_collate([(ember.zeros(2), 0), (ember.ones(2), 1)])
+        [tensor([[0., 0.],
+                [1., 1.]]), tensor([0, 1])]
+    """
+    from ... import Tensor, as_tensor, float64, stack, tensor
+
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return stack(list(batch), 0)
+    kind = _numpy_kind(elem)
+    if kind == "array":
+        _check_numeric(elem)
+        return stack([as_tensor(b) for b in batch], 0)
+    if kind == "scalar":
+        import numpy as np
+
+        _check_numeric(elem)
+        return as_tensor(np.asarray(batch))
+    if isinstance(elem, float):
+        return tensor(batch, dtype=float64)
+    if isinstance(elem, numbers.Integral):
+        return tensor(batch)
+    if isinstance(elem, (str, bytes)):
+        return batch
+    if isinstance(elem, collections.abc.Mapping):
+        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
+        if type(elem) is dict:
+            return collated
+        try:
+            return type(elem)(collated)
+        except TypeError:
+            return collated
+    if _is_namedtuple(elem):
+        return type(elem)(*(default_collate(list(samples)) for samples in zip(*batch)))
+    if isinstance(elem, collections.abc.Sequence):
+        size = len(elem)
+        if any(len(e) != size for e in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        collated = [default_collate(list(samples)) for samples in zip(*batch)]
+        if isinstance(elem, tuple) or type(elem) is list:
+            return collated
+        try:
+            return type(elem)(collated)
+        except TypeError:
+            return collated
+    raise TypeError(_UNSUPPORTED.format(type(elem)))
+
+
+def default_convert(data):
+    """Turn NumPy arrays and scalars in ``data`` into tensors, keeping everything else.
+
+    What a :class:`DataLoader` applies to each sample when automatic batching is off
+    (``batch_size=None``).
+    """
+    from ... import Tensor, as_tensor
+
+    if isinstance(data, Tensor):
+        return data
+    kind = _numpy_kind(data)
+    if kind is not None:
+        return data if data.dtype.kind in "OSUaV" else as_tensor(data)
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, collections.abc.Mapping):
+        converted = {key: default_convert(data[key]) for key in data}
+        if type(data) is dict:
+            return converted
+        try:
+            return type(data)(converted)
+        except TypeError:
+            return converted
+    if _is_namedtuple(data):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence):
+        converted = [default_convert(d) for d in data]
+        if type(data) is list:
+            return converted
+        try:
+            return type(data)(converted)
+        except TypeError:
+            return converted
+    return data

@@ -1,0 +1,198 @@
+"""Datasets: the map-style :class:`Dataset`, :class:`IterableDataset` and their combinators."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import warnings
+
+__all__ = [
+    "Dataset",
+    "IterableDataset",
+    "TensorDataset",
+    "Subset",
+    "ConcatDataset",
+    "ChainDataset",
+    "random_split",
+]
+
+
+class Dataset:
+    """A map-style dataset: subclasses implement ``__getitem__`` (and usually ``__len__``).
+
+    ``a + b`` concatenates two datasets into a :class:`ConcatDataset`.
+    """
+
+    def __getitem__(self, index):
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A dataset that is a stream: subclasses implement ``__iter__``.
+
+    Use it for data that arrives in sequence (files read line by line, generators). A
+    :class:`ember.utils.data.DataLoader` over it takes no ``shuffle``, ``sampler`` or
+    ``batch_sampler``. ``a + b`` chains two streams into a :class:`ChainDataset`.
+    """
+
+    def __iter__(self):
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """A dataset of tensors that share their first dimension; item ``i`` is ``tuple(t[i] for t in tensors)``.
+
+    Args:
+        *tensors: tensors with the same size of the first dimension.
+
+    Example::
+
+        >>> ds = TensorDataset(ember.randn(4, 3), ember.arange(4))
+        >>> x, y = ds[0]
+    """
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset: expected at least one tensor")
+        if any(t.size(0) != tensors[0].size(0) for t in tensors):
+            raise ValueError(
+                f"TensorDataset: size mismatch between tensors: first dimensions are {[t.size(0) for t in tensors]}"
+            )
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].size(0)
+
+
+class Subset(Dataset):
+    """The items of ``dataset`` at ``indices``, in that order.
+
+    Args:
+        dataset: the whole dataset.
+        indices: the positions to keep.
+    """
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, idx):
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __getitems__(self, indices):
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Map-style datasets one after the other.
+
+    Args:
+        datasets: the datasets to join (not :class:`IterableDataset`).
+    """
+
+    @staticmethod
+    def cumsum(sequence):
+        return list(itertools.accumulate(len(d) for d in sequence))
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        if idx < 0:
+            if -idx > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx = len(self) + idx
+        if idx >= len(self):
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for a dataset of length {len(self)}")
+        dataset_idx = bisect.bisect_right(self.cumulative_sizes, idx)
+        sample_idx = idx if dataset_idx == 0 else idx - self.cumulative_sizes[dataset_idx - 1]
+        return self.datasets[dataset_idx][sample_idx]
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after the other.
+
+    Args:
+        datasets: the :class:`IterableDataset` streams to chain.
+    """
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` at random into non-overlapping :class:`Subset` s.
+
+    Args:
+        dataset: the dataset to split.
+        lengths: the sizes of the splits, or fractions summing to 1 (the remainder after
+            flooring goes one item at a time to the first splits, round robin).
+        generator: the :class:`ember.Generator` for the permutation. Default: the
+            default generator.
+
+    Example::
+
+        >>> train, val = random_split(range(10), [0.8, 0.2], generator=ember.Generator().manual_seed(42))
+        >>> len(train), len(val)
+        (8, 2)
+    """
+    from ... import randperm
+
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        subset_lengths = []
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            subset_lengths.append(int(math.floor(len(dataset) * frac)))
+        remainder = len(dataset) - sum(subset_lengths)
+        for i in range(remainder):
+            subset_lengths[i % len(subset_lengths)] += 1
+        lengths = subset_lengths
+        for i, length in enumerate(lengths):
+            if length == 0:
+                warnings.warn(
+                    f"Length of split at index {i} is 0. This might result in an empty dataset.", stacklevel=2
+                )
+    if sum(lengths) != len(dataset):
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    indices = randperm(sum(lengths), generator=generator).tolist()
+    return [
+        Subset(dataset, indices[offset - length : offset])
+        for offset, length in zip(itertools.accumulate(lengths), lengths)
+    ]

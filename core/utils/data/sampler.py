@@ -1,0 +1,199 @@
+"""Samplers: which dataset indices a :class:`DataLoader` visits, in which order."""
+
+from __future__ import annotations
+
+__all__ = [
+    "Sampler",
+    "SequentialSampler",
+    "RandomSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "BatchSampler",
+]
+
+
+def _seeded_generator():
+    """A fresh CPU generator seeded from the default generator (how PyTorch's samplers draw without one)."""
+    from ... import Generator, randint
+
+    seed = int(randint(0, 2**63 - 1, (1,), device="cpu").item())
+    return Generator().manual_seed(seed)
+
+
+def _check_positive_int(name, value, exc=ValueError):
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise exc(f"{name} should be a positive integer value, but got {name}={value}")
+
+
+def _check_bool(name, value, exc=ValueError):
+    if not isinstance(value, bool):
+        raise exc(f"{name} should be a boolean value, but got {name}={value}")
+
+
+class Sampler:
+    """Base class: an iterable of dataset indices (or of lists of indices, for batch samplers)."""
+
+    def __init__(self, data_source=None):
+        pass
+
+    def __iter__(self):
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    """``0, 1, ..., len(data_source) - 1``, always in order.
+
+    Args:
+        data_source: the dataset to sample from.
+    """
+
+    def __init__(self, data_source):
+        self.data_source = data_source
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """Indices in random order: a fresh permutation each pass, or draws with replacement.
+
+    Args:
+        data_source: the dataset to sample from.
+        replacement: draw with replacement. Default: ``False``.
+        num_samples: how many indices per pass. Default: ``len(data_source)``.
+        generator: the :class:`ember.Generator` to draw from. Default: ``None`` (each pass
+            seeds a fresh generator from the default generator).
+    """
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        self.data_source = data_source
+        self.replacement = replacement
+        self._num_samples = num_samples
+        self.generator = generator
+        _check_bool("replacement", replacement, TypeError)
+        _check_positive_int("num_samples", self.num_samples)
+
+    @property
+    def num_samples(self):
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self):
+        from ... import randint, randperm
+
+        n = len(self.data_source)
+        generator = self.generator if self.generator is not None else _seeded_generator()
+        if self.replacement:
+            for _ in range(self.num_samples // 32):
+                yield from randint(0, n, (32,), generator=generator, device=generator.device).tolist()
+            rest = self.num_samples % 32
+            if rest:
+                yield from randint(0, n, (rest,), generator=generator, device=generator.device).tolist()
+        else:
+            for _ in range(self.num_samples // n):
+                yield from randperm(n, generator=generator, device=generator.device).tolist()
+            rest = self.num_samples % n
+            if rest:
+                yield from randperm(n, generator=generator, device=generator.device).tolist()[:rest]
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given ``indices`` in a random order (a fresh permutation each pass), without replacement.
+
+    Args:
+        indices: the indices to visit.
+        generator: the :class:`ember.Generator` to draw from. Default: the default generator.
+    """
+
+    def __init__(self, indices, generator=None):
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self):
+        from ... import randperm
+
+        device = self.generator.device if self.generator is not None else "cpu"
+        for i in randperm(len(self.indices), generator=self.generator, device=device).tolist():
+            yield self.indices[i]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """Indices ``0 .. len(weights) - 1`` drawn with probabilities proportional to ``weights``.
+
+    Args:
+        weights: a 1-d sequence of non-negative weights (need not sum to one).
+        num_samples: how many indices per pass.
+        replacement: draw with replacement. Default: ``True``.
+        generator: the :class:`ember.Generator` to draw from. Default: the default generator.
+
+    Example::
+
+        >>> list(WeightedRandomSampler([0.1, 0.9, 0.4, 0.7, 3.0, 0.6], 5, replacement=True))
+        [4, 4, 1, 4, 5]
+    """
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        from ... import as_tensor, float64
+
+        _check_positive_int("num_samples", num_samples)
+        _check_bool("replacement", replacement)
+        weights = as_tensor(weights, dtype=float64, device="cpu")
+        if weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(weights.shape)}")
+        self.weights = weights
+        self.num_samples = num_samples
+        self.replacement = replacement
+        self.generator = generator
+
+    def __iter__(self):
+        from ... import multinomial
+
+        yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
+
+    def __len__(self):
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Groups the indices of ``sampler`` into lists of ``batch_size``.
+
+    Args:
+        sampler: the sampler (or any iterable of indices) to group.
+        batch_size: the size of each batch.
+        drop_last: drop the last batch if it is smaller than ``batch_size``.
+
+    Example::
+
+        >>> list(BatchSampler(SequentialSampler(range(10)), batch_size=3, drop_last=False))
+        [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    """
+
+    def __init__(self, sampler, batch_size, drop_last):
+        _check_positive_int("batch_size", batch_size)
+        _check_bool("drop_last", drop_last)
+        self.sampler = sampler
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+
+    def __iter__(self):
+        batch = []
+        for idx in self.sampler:
+            batch.append(idx)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        if self.drop_last:
+            return len(self.sampler) // self.batch_size
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
