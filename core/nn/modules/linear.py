@@ -1,3 +1,176 @@
-"""linear modules (to be filled)."""
+"""Linear layers: ``nn.Identity``, ``nn.Linear``, ``nn.Bilinear``, ``nn.Flatten``, ``nn.Unflatten``."""
 
-__all__ = []
+from __future__ import annotations
+
+import math
+
+from ...ops.creation import empty
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
+
+
+class Identity(Module):
+    r"""A placeholder that returns its input unchanged; accepts and ignores any arguments.
+
+    Example::
+
+        >>> m = nn.Identity(54, unused_argument1=0.1)
+        >>> m(ember.randn(128, 20)).size()
+        ember.Size([128, 20])
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Linear(Module):
+    r"""Applies :math:`y = x A^T + b`.
+
+    Args:
+        in_features (int): size of each input sample.
+        out_features (int): size of each output sample.
+        bias (bool): learn an additive bias. Default: ``True``
+
+    Shape:
+        - Input: :math:`(*, H_{in})` with :math:`H_{in} = \text{in\_features}`.
+        - Output: :math:`(*, H_{out})` with :math:`H_{out} = \text{out\_features}`.
+
+    Attributes:
+        weight: :math:`(\text{out\_features}, \text{in\_features})`, initialised from
+            :math:`U(-\sqrt{k}, \sqrt{k})`, :math:`k = 1/\text{in\_features}`.
+        bias: :math:`(\text{out\_features})`, same initialisation.
+
+    Example::
+
+        >>> m = nn.Linear(20, 30)
+        >>> m(ember.randn(128, 20)).size()
+        ember.Size([128, 30])
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty((out_features,), device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        if input.ndim == 0 or input.shape[-1] != self.in_features:
+            got = input.shape[-1] if input.ndim else "a 0-d tensor"
+            raise RuntimeError(
+                f"Linear: expected input with {self.in_features} features (in_features), got {got} "
+                f"(input shape {list(input.shape)})"
+            )
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Bilinear(Module):
+    r"""Applies :math:`y = x_1^T A x_2 + b`.
+
+    Args:
+        in1_features (int): size of each first input sample.
+        in2_features (int): size of each second input sample.
+        out_features (int): size of each output sample.
+        bias (bool): learn an additive bias. Default: ``True``
+
+    Shape:
+        - Input1: :math:`(*, H_{in1})`; Input2: :math:`(*, H_{in2})`; Output: :math:`(*, H_{out})`.
+
+    Example::
+
+        >>> m = nn.Bilinear(20, 30, 40)
+        >>> m(ember.randn(128, 20), ember.randn(128, 30)).size()
+        ember.Size([128, 40])
+    """
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = Parameter(empty((out_features, in1_features, in2_features), device=device, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty((out_features,), device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
+
+
+class Flatten(Module):
+    r"""Flattens dimensions ``start_dim`` to ``end_dim`` into one.
+
+    Args:
+        start_dim (int): Default: 1
+        end_dim (int): Default: -1
+    """
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, input):
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    r"""Expands dimension ``dim`` into ``unflattened_size``.
+
+    Args:
+        dim (int): the dimension to unflatten.
+        unflattened_size (tuple of int): the new sizes (one may be -1).
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)) or not all(isinstance(s, int) for s in unflattened_size):
+            raise TypeError(
+                f"unflattened_size must be a tuple of ints, but found type {type(unflattened_size).__name__}"
+            )
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
