@@ -675,3 +675,19 @@ Tensor.__rand__ = lambda self, other: bitwise_and(self, other)
 Tensor.__ror__ = lambda self, other: bitwise_or(self, other)
 Tensor.__rxor__ = lambda self, other: bitwise_xor(self, other)
 Tensor.__invert__ = lambda self: logical_not(self) if self.dtype is dtypes.bool else self._make(~self._data)
+
+
+def result_type(tensor1, tensor2):
+    """The dtype that an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or numbers) returns."""
+    groups = ([], [], [])
+    for value in (tensor1, tensor2):
+        if isinstance(value, Tensor):
+            groups[0 if value.ndim else 1].append(value.dtype)
+        elif is_scalar(value):
+            groups[2].append(dtypes.scalar_dtype(value))
+        else:
+            raise TypeError(f"result_type(): expected a Tensor or a number, got {type(value).__name__}")
+    return dtypes.result_type(*groups)
+
+
+__all__.append("result_type")  # a function only, not a Tensor method (as in PyTorch)

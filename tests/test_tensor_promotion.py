@@ -1,0 +1,81 @@
+"""PyTorch's type promotion, table-driven: result dtypes of ember match torch's."""
+
+import itertools
+
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+DTYPES = ["bool", "uint8", "int32", "int64", "float16", "float32", "float64"]
+SCALARS = [True, 2, 2.5]
+
+
+def _make(T, name, zero_dim, device="cpu"):
+    value = 1 if zero_dim else [1, 0]
+    return T.tensor(value, dtype=getattr(T, name), device=device)
+
+
+def _name(dt):
+    return str(dt).split(".")[-1]
+
+
+@pytest.mark.parametrize("a,b", list(itertools.product(DTYPES, DTYPES)))
+@pytest.mark.parametrize("shape", ["dim-dim", "dim-zero", "zero-dim", "zero-zero"])
+def test_tensor_tensor(a, b, shape, device):
+    za, zb = shape.split("-")
+    e = _make(ember, a, za == "zero", device) + _make(ember, b, zb == "zero", device)
+    t = _make(torch, a, za == "zero") + _make(torch, b, zb == "zero")
+    assert _name(e.dtype) == _name(t.dtype)
+    assert ember.result_type(_make(ember, a, za == "zero"), _make(ember, b, zb == "zero")) is e.dtype
+
+
+@pytest.mark.parametrize("a", DTYPES)
+@pytest.mark.parametrize("scalar", SCALARS, ids=repr)
+@pytest.mark.parametrize("zero_dim", [False, True])
+def test_tensor_scalar(a, scalar, zero_dim, device):
+    e = _make(ember, a, zero_dim, device)
+    t = _make(torch, a, zero_dim)
+    ops = [lambda x: x + scalar, lambda x: scalar * x]
+    if a != "bool" and scalar is not True:
+        ops.append(lambda x: x - scalar)
+    for op in ops:
+        assert _name(op(e).dtype) == _name(op(t).dtype)
+    assert ember.result_type(e, scalar) is op(e).dtype
+
+
+@pytest.mark.parametrize("a", DTYPES)
+@pytest.mark.parametrize("b", DTYPES)
+def test_division_and_comparison(a, b):
+    e1, e2 = _make(ember, a, False), _make(ember, b, False)
+    t1, t2 = _make(torch, a, False), _make(torch, b, False)
+    assert _name((e1 / (e2 + 1 if b != "bool" else e2)).dtype) == _name((t1 / (t2 + 1 if b != "bool" else t2)).dtype)
+    assert (e1 < e2).dtype is ember.bool
+    assert _name(ember.where(e1 > 0, e1, e2).dtype) == _name(torch.where(t1 > 0, t1, t2).dtype)
+
+
+@pytest.mark.parametrize("a,b", list(itertools.product(DTYPES, DTYPES)))
+def test_promote_types(a, b):
+    assert _name(ember.promote_types(getattr(ember, a), getattr(ember, b))) == _name(
+        torch.promote_types(getattr(torch, a), getattr(torch, b))
+    )
+
+
+def test_default_dtype_changes_scalar_promotion():
+    ember.set_default_dtype(ember.float64)
+    try:
+        assert (ember.tensor([1, 2]) * 1.5).dtype is ember.float64
+        assert ember.tensor([1.0]).dtype is ember.float64
+    finally:
+        ember.set_default_dtype(ember.float32)
+    assert (ember.tensor([1, 2]) * 1.5).dtype is ember.float32
+
+
+def test_inplace_cannot_downcast():
+    x = ember.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        x.add_(1.5)
+    y = ember.tensor([1.0, 2.0])
+    y.add_(ember.tensor([1, 1]))
+    assert y.dtype is ember.float32
