@@ -1,3 +1,116 @@
-"""instancenorm modules (to be filled)."""
+"""Instance normalization layers."""
 
-__all__ = []
+from __future__ import annotations
+
+import warnings
+
+from .. import functional as F
+from .batchnorm import _NormBase
+
+__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+
+
+class _InstanceNorm(_NormBase):
+    no_batch_dim = 2
+
+    def __init__(
+        self,
+        num_features,
+        eps=1e-5,
+        momentum=0.1,
+        affine=False,
+        track_running_stats=False,
+        device=None,
+        dtype=None,
+        *,
+        bias=True,
+    ):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
+    def _check_input_dim(self, input):
+        n = self.no_batch_dim
+        if input.dim() not in (n, n + 1):
+            raise ValueError(f"expected {n}D or {n + 1}D input (got {input.dim()}D input)")
+
+    def _apply_instance_norm(self, input):
+        return F.instance_norm(
+            input,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            self.momentum if self.momentum is not None else 0.0,
+            self.eps,
+        )
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        feature_dim = input.dim() - self.no_batch_dim
+        if input.size(feature_dim) != self.num_features:
+            if self.affine:
+                raise ValueError(
+                    f"expected input's size at dim={feature_dim} to match num_features ({self.num_features}), "
+                    f"but got: {input.size(feature_dim)}."
+                )
+            warnings.warn(
+                f"input's size at dim={feature_dim} does not match num_features. You can silence this warning by "
+                "not passing in num_features, which is not used because affine=False",
+                stacklevel=2,
+            )
+        if input.dim() == self.no_batch_dim:
+            return self._apply_instance_norm(input.unsqueeze(0)).squeeze(0)
+        return self._apply_instance_norm(input)
+
+
+_DOC = r"""Applies Instance Normalization over a {dims}D (unbatched) or {batched}D (batched) input.
+
+    .. math:: y = \frac{{x - \mathrm{{E}}[x]}}{{\sqrt{{\mathrm{{Var}}[x] + \epsilon}}}} * \gamma + \beta
+
+    Mean and (biased) variance are computed per channel of each sample separately. With
+    ``track_running_stats=True`` running estimates are kept in training and used in
+    evaluation; by default (``False``) sample statistics are used in both.
+
+    Args:
+        num_features: :math:`C` from an expected input of size :math:`{shape}`.
+        eps: a value added to the denominator for numerical stability. Default: 1e-5
+        momentum: the value used for the running_mean and running_var computation. Default: 0.1
+        affine: learnable per-channel affine parameters, initialized to ones and zeros.
+            Default: ``False``
+        track_running_stats: keep running estimates of the mean and variance. Default: ``False``
+        bias: learn the additive bias too (with ``affine``). Default: ``True``
+
+    Shape:
+        - Input: :math:`{shape}` or :math:`{unbatched}`
+        - Output: same shape as input
+
+    Example::
+
+        >>> m = nn.{name}(3, affine=True)
+        >>> m(ember.randn{example}).shape
+        ember.Size({result})
+"""
+
+
+class InstanceNorm1d(_InstanceNorm):
+    __doc__ = _DOC.format(
+        dims=2, batched=3, shape="(N, C, L)", unbatched="(C, L)", name="InstanceNorm1d", example="(2, 3, 5)",
+        result="[2, 3, 5]",
+    )  # fmt: skip
+    no_batch_dim = 2
+
+
+class InstanceNorm2d(_InstanceNorm):
+    __doc__ = _DOC.format(
+        dims=3, batched=4, shape="(N, C, H, W)", unbatched="(C, H, W)", name="InstanceNorm2d",
+        example="(2, 3, 4, 5)", result="[2, 3, 4, 5]",
+    )  # fmt: skip
+    no_batch_dim = 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    __doc__ = _DOC.format(
+        dims=4, batched=5, shape="(N, C, D, H, W)", unbatched="(C, D, H, W)", name="InstanceNorm3d",
+        example="(2, 3, 2, 3, 4)", result="[2, 3, 2, 3, 4]",
+    )  # fmt: skip
+    no_batch_dim = 4

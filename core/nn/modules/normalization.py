@@ -1,3 +1,165 @@
-"""normalization modules (to be filled)."""
+"""Normalization layers: LayerNorm, GroupNorm, LocalResponseNorm."""
 
-__all__ = []
+from __future__ import annotations
+
+import numbers
+
+from ...ops.creation import empty
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ["LayerNorm", "GroupNorm", "LocalResponseNorm"]
+
+
+class LayerNorm(Module):
+    r"""Applies Layer Normalization over the trailing dimensions given by ``normalized_shape``.
+
+    .. math:: y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} * \gamma + \beta
+
+    Args:
+        normalized_shape (int or list or ember.Size): the trailing shape to normalise over.
+        eps: a value added to the denominator for numerical stability. Default: 1e-5
+        elementwise_affine: learnable per-element weight (ones) and bias (zeros).
+            Default: ``True``
+        bias: also learn the additive bias (with ``elementwise_affine``). Default: ``True``
+
+    Shape:
+        - Input: :math:`(N, *)`
+        - Output: :math:`(N, *)` (same shape as input)
+
+    Example::
+
+        >>> m = nn.LayerNorm([5, 10])
+        >>> m(ember.randn(20, 5, 10)).shape
+        ember.Size([20, 5, 10])
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        factory = {"device": device, "dtype": dtype}
+        if elementwise_affine:
+            self.weight = Parameter(empty(self.normalized_shape, **factory))
+            if bias:
+                self.bias = Parameter(empty(self.normalized_shape, **factory))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Weight to 1 and bias to 0."""
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class GroupNorm(Module):
+    r"""Applies Group Normalization: channels split into ``num_groups`` groups, each standardised per sample.
+
+    .. math:: y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} * \gamma + \beta
+
+    Args:
+        num_groups (int): number of groups to separate the channels into.
+        num_channels (int): number of channels expected in input; divisible by ``num_groups``.
+        eps: a value added to the denominator for numerical stability. Default: 1e-5
+        affine: learnable per-channel weight (ones) and bias (zeros). Default: ``True``
+        bias: learn the additive bias too (with ``affine``). Default: ``True``
+
+    Shape:
+        - Input: :math:`(N, C, *)` where :math:`C = \text{num\_channels}`
+        - Output: :math:`(N, C, *)` (same shape as input)
+
+    Example::
+
+        >>> m = nn.GroupNorm(3, 6)
+        >>> m(ember.randn(20, 6, 10, 10)).shape
+        ember.Size([20, 6, 10, 10])
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        factory = {"device": device, "dtype": dtype}
+        if affine:
+            self.weight = Parameter(empty(num_channels, **factory))
+            if bias:
+                self.bias = Parameter(empty(num_channels, **factory))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Weight to 1 and bias to 0."""
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
+
+
+class LocalResponseNorm(Module):
+    r"""Applies local response normalization over channels (dimension 1).
+
+    .. math:: b_{c} = a_{c}\left(k + \frac{\alpha}{n} \sum_{c'=\max(0, c-n/2)}^{\min(N-1,c+n/2)}a_{c'}^2\right)^{-\beta}
+
+    Args:
+        size: amount of neighbouring channels used for normalization.
+        alpha: multiplicative factor. Default: 0.0001
+        beta: exponent. Default: 0.75
+        k: additive factor. Default: 1
+
+    Shape:
+        - Input: :math:`(N, C, *)`
+        - Output: :math:`(N, C, *)` (same shape as input)
+
+    Example::
+
+        >>> lrn = nn.LocalResponseNorm(2)
+        >>> lrn(ember.randn(32, 5, 24, 24)).shape
+        ember.Size([32, 5, 24, 24])
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
