@@ -1,0 +1,306 @@
+"""The OpenCL array: a strided view (shape, strides, offset in elements) of an OpenCL buffer,
+and the kernel engines every primitive is built from (element-wise maps, reductions,
+gathers and scatters through element offsets)."""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from .runtime import Storage, cl_type
+
+__all__ = ["CLArray", "empty", "contiguous_strides", "map_into", "reduce_rows", "gather", "scatter"]
+
+
+def contiguous_strides(shape):
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+class CLArray:
+    """An array in OpenCL device memory (array API array object).
+
+    Attributes:
+        shape, strides (in elements), offset (in elements), dtype (a NumPy dtype),
+        storage (the :class:`~ember.backends.opencl.runtime.Storage` shared by views).
+    """
+
+    __slots__ = ("shape", "strides", "offset", "dtype", "storage", "__weakref__")
+
+    def __init__(self, storage, shape, dtype, strides=None, offset=0):
+        self.storage = storage
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.dtype(dtype)
+        self.strides = contiguous_strides(self.shape) if strides is None else tuple(strides)
+        self.offset = int(offset)
+
+    @property
+    def device(self):
+        return self.storage.device
+
+    @property
+    def buffer(self):
+        return self.storage.buffer
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def is_contiguous(self):
+        return all(st == c for st, c, n in zip(self.strides, contiguous_strides(self.shape), self.shape) if n != 1)
+
+    def view(self, shape, strides, offset):
+        return CLArray(self.storage, shape, self.dtype, strides, offset)
+
+    def __repr__(self):
+        from .namespace import to_host
+
+        return f"CLArray({to_host(self)!r}, device={self.device.name!r})"
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        from .indexing import getitem
+
+        return getitem(self, key)
+
+    def __setitem__(self, key, value):
+        from .indexing import setitem
+
+        setitem(self, key, value)
+
+    def __bool__(self):
+        return bool(self._scalar())
+
+    def __float__(self):
+        return float(self._scalar())
+
+    def __int__(self):
+        return int(self._scalar())
+
+    def __index__(self):
+        return operator.index(self._scalar())
+
+    def _scalar(self):
+        from .namespace import to_host
+
+        if self.size != 1:
+            raise TypeError(f"only one-element arrays convert to Python scalars (shape {self.shape})")
+        return to_host(self).reshape(()).item()
+
+
+def empty(shape, dtype, device):
+    """A new contiguous array on ``device`` (uninitialised)."""
+    dtype = np.dtype(dtype)
+    return CLArray(Storage(device, math.prod(shape) * dtype.itemsize), shape, dtype)
+
+
+# -- shapes -------------------------------------------------------------------------------
+def broadcast_shapes(*shapes):
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for d in range(ndim):
+        sizes = {s[d - ndim + len(s)] for s in shapes if d - ndim + len(s) >= 0} - {1}
+        if len(sizes) > 1:
+            raise ValueError(f"shapes {', '.join(str(tuple(s)) for s in shapes)} cannot be broadcast together")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def broadcast_strides(a, shape):
+    """``a``'s strides when broadcast to ``shape`` (0 along broadcast dimensions)."""
+    lead = len(shape) - a.ndim
+    if lead < 0:
+        raise ValueError(f"cannot broadcast an array of shape {a.shape} to {tuple(shape)}")
+    strides = [0] * lead
+    for size, n, st in zip(shape[lead:], a.shape, a.strides):
+        if n == size:
+            strides.append(st if n != 1 else 0)
+        elif n == 1:
+            strides.append(0)
+        else:
+            raise ValueError(f"cannot broadcast an array of shape {a.shape} to {tuple(shape)}")
+    return tuple(strides)
+
+
+def collapse(shape, stride_lists):
+    """Merge dimensions that every operand walks contiguously; drop size-1 dimensions."""
+    dims = [d for d, n in enumerate(shape) if n != 1]
+    out_shape, out_strides = [], [[] for _ in stride_lists]
+    for d in dims:
+        if out_shape and all(st[-1] == s[d] * shape[d] for st, s in zip(out_strides, stride_lists)):
+            out_shape[-1] *= shape[d]
+            for st, s in zip(out_strides, stride_lists):
+                st[-1] = s[d]
+            continue
+        out_shape.append(shape[d])
+        for st, s in zip(out_strides, stride_lists):
+            st.append(s[d])
+    return out_shape, out_strides
+
+
+def _index_code(var_meta, nd, counter="i", shape_at=0):
+    """C statements adding each operand's offset for linear index ``counter`` over ``nd`` dims.
+
+    ``var_meta`` maps a C variable to the meta index of its first stride.
+    """
+    if nd == 0:
+        return ""
+    lines = [f"    long r_ = {counter};"]
+    for d in range(nd - 1, -1, -1):
+        if d == 0:
+            lines.append("    { const long c_ = r_;")
+        else:
+            lines.append(f"    {{ const long c_ = r_ % meta[{shape_at + d}]; r_ /= meta[{shape_at + d}];")
+        lines.extend(f"      {var} += c_ * meta[{start + d}];" for var, start in var_meta.items())
+        lines.append("    }")
+    return "\n".join(lines)
+
+
+# -- element-wise maps ----------------------------------------------------------------------
+def map_into(out, operands, expr, compute, helpers=""):
+    """``out[...] = expr(x0, x1, ...)`` element-wise; operands broadcast to ``out.shape``.
+
+    Args:
+        out: the destination (any strided view).
+        operands: CLArrays, or NumPy scalars passed by value.
+        expr: an OpenCL C expression of ``x0, x1, ...``.
+        compute: the OpenCL C type each operand is converted to before ``expr``.
+        helpers: OpenCL C helper functions that ``expr`` uses.
+    """
+    n = out.size
+    if n == 0:
+        return out
+    device = out.device
+    arrays = [(i, a) for i, a in enumerate(operands) if isinstance(a, CLArray)]
+    for _, a in arrays:
+        if a.device is not device:
+            raise RuntimeError(
+                f"expected all arrays on the same OpenCL device, got opencl:{a.device.index} and opencl:{device.index}"
+            )
+    shape, strides = collapse(out.shape, [out.strides] + [broadcast_strides(a, out.shape) for _, a in arrays])
+    nd = len(shape)
+    meta = list(shape)
+    var_meta = {}
+    offsets = [out.offset] + [a.offset for _, a in arrays]
+    names = ["io"] + [f"i{i}" for i, _ in arrays]
+    for name, off, st in zip(names, offsets, strides):
+        var_meta[name] = len(meta) + 1
+        meta.append(off)
+        meta.extend(st)
+    params, loads, args, sig = [], [], [], []
+    starts = {name: var_meta[name] - 1 for name in names}
+    index = [f"    long {name} = meta[{starts[name]}];" for name in names]
+    for i, a in enumerate(operands):
+        if isinstance(a, CLArray):
+            params.append(f", __global const {cl_type(a.dtype)} *a{i}")
+            loads.append(f"    const {compute[i]} x{i} = ({compute[i]})a{i}[i{i}];")
+            args.append(a.buffer)
+            sig.append(("a", cl_type(a.dtype), compute[i]))
+        else:
+            params.append(f", const {compute[i]} x{i}")
+            args.append(a)
+            sig.append(("s", compute[i]))
+    out_t = cl_type(out.dtype)
+    if out.dtype == np.bool_:
+        store = f"    out[io] = (uchar)(({expr}) != 0);"
+    else:
+        store = f"    out[io] = ({out_t})({expr});"
+    key = ("map", expr, helpers, out_t, tuple(sig), nd)
+    kern = device.kernel(
+        key,
+        "elementwise.cl",
+        "elementwise",
+        substitutions={
+            "HELPERS": helpers,
+            "OUT_T": out_t,
+            "PARAMS": "".join(params),
+            "INDEX": "\n".join(index) + "\n" + _index_code(var_meta, nd),
+            "LOADS": "\n".join(loads),
+            "STORE": store,
+        },
+    )
+    device.launch(kern, n, np.int64(n), out.buffer, *args, device.meta(meta))
+    return out
+
+
+# -- reductions -----------------------------------------------------------------------------
+def reduce_rows(x, axes, out_dtype, acc_t, init, step, final, load=None):
+    """Reduce ``x`` over ``axes`` with one work-item per output; returns the kept-dims array."""
+    device = x.device
+    kept = [d for d in range(x.ndim) if d not in axes]
+    out_shape = tuple(x.shape[d] for d in kept)
+    out = empty(out_shape, out_dtype, device)
+    m, k = out.size, math.prod(x.shape[d] for d in axes)
+    if m == 0:
+        return out
+    oshape, (ostr,) = collapse(out_shape, [tuple(x.strides[d] for d in kept)])
+    rshape, (rstr,) = collapse(tuple(x.shape[d] for d in axes), [tuple(x.strides[d] for d in axes)])
+    no, nr = len(oshape), len(rshape)
+    meta = [*oshape, *rshape, x.offset, *ostr, *rstr]
+    base = no + nr + 1
+    is_float = x.dtype.kind == "f"
+    in_t = cl_type(x.dtype)
+    subs = {
+        "ISNAN": "isnan(v)" if acc_t in ("float", "double") else "0",
+        "OUT_T": cl_type(out_dtype),
+        "IN_T": in_t,
+        "ND_O": no,
+        "ND_R": nr,
+        "OUTER": _index_code({"base": base}, no, "i", 0),
+        "INNER": _index_code({"ia": base + no}, nr, "j", no),
+        "ACC_T": acc_t,
+        "INIT": init,
+        "STEP": step,
+        "FINAL": final,
+        "LOAD": load or f"({acc_t})a[ia]",
+    }
+    del is_float
+    key = ("reduce", tuple(sorted(subs.items())))
+    kern = device.kernel(key, "reduce.cl", "reduce", substitutions=subs)
+    device.launch(kern, m, np.int64(m), np.int64(k), out.buffer, x.buffer, device.meta(meta))
+    return out
+
+
+# -- gathers and scatters -----------------------------------------------------------------
+def _typed(device, file, name, dtype):
+    t = cl_type(dtype)
+    return device.kernel((file, name, t), file, name, defines={"T": t})
+
+
+def gather(src, offsets):
+    """``out[i] = src.flat_storage[offsets[i]]`` (``offsets`` contiguous int64 element offsets)."""
+    out = empty(offsets.shape, src.dtype, src.device)
+    n = out.size
+    src.device.launch(
+        _typed(src.device, "gather.cl", "gather", src.dtype), n, np.int64(n), out.buffer, src.buffer, offsets.buffer
+    )
+    return out
+
+
+def scatter(dst, offsets, values):
+    """``dst.flat_storage[offsets[i]] = values[i]`` (both contiguous)."""
+    n = values.size
+    dst.device.launch(
+        _typed(dst.device, "gather.cl", "scatter", dst.dtype), n, np.int64(n), dst.buffer, values.buffer, offsets.buffer
+    )
+
+
+def segment_add(dst, values, keys, order):
+    """``dst.flat_storage[keys[i]] += values[order[i]]``, ``keys`` sorted, duplicates summed serially."""
+    n = keys.size
+    kern = _typed(dst.device, "gather.cl", "segment_add", dst.dtype)
+    dst.device.launch(kern, n, np.int64(n), dst.buffer, values.buffer, keys.buffer, order.buffer)

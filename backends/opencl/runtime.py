@@ -1,0 +1,126 @@
+"""OpenCL devices, buffers and the lazily compiled, cached kernel programs."""
+
+from __future__ import annotations
+
+import string
+import threading
+from importlib import resources
+
+import numpy as np
+import pyopencl as cl
+
+__all__ = ["Device", "devices", "cl_type", "Storage"]
+
+#: NumPy dtype -> OpenCL C type (bool is stored as one byte holding 0 or 1).
+_CL_TYPES = {
+    np.dtype("bool"): "uchar",
+    np.dtype("int8"): "char",
+    np.dtype("uint8"): "uchar",
+    np.dtype("int16"): "short",
+    np.dtype("int32"): "int",
+    np.dtype("int64"): "long",
+    np.dtype("float32"): "float",
+    np.dtype("float64"): "double",
+}
+
+
+def cl_type(dtype):
+    """The OpenCL C type name of a NumPy dtype."""
+    return _CL_TYPES[np.dtype(dtype)]
+
+
+def _source(name):
+    return resources.files(__package__).joinpath("cl", name).read_text()
+
+
+class Storage:
+    """An OpenCL buffer of ``nbytes`` (at least one byte) owned by arrays and their views."""
+
+    __slots__ = ("buffer", "nbytes", "device", "__weakref__")
+
+    def __init__(self, device, nbytes):
+        self.device = device
+        self.nbytes = nbytes
+        self.buffer = cl.Buffer(device.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
+        device.allocated += nbytes
+        device.peak = max(device.peak, device.allocated)
+
+    def __del__(self):
+        try:
+            self.device.allocated -= self.nbytes
+        except AttributeError:  # interpreter shutdown
+            pass
+
+
+class Device:
+    """One OpenCL device with its context, queue and program cache."""
+
+    def __init__(self, index, cl_device):
+        self.index = index
+        self.cl_device = cl_device
+        self.context = cl.Context([cl_device])
+        self.queue = cl.CommandQueue(self.context)
+        self.name = f"{cl_device.platform.name.strip()}: {cl_device.name.strip()}"
+        self.supports_float64 = "cl_khr_fp64" in cl_device.extensions or cl_device.double_fp_config != 0
+        self.max_work_group = cl_device.max_work_group_size
+        self.allocated = 0
+        self.peak = 0
+        self._kernels = {}
+        self._meta = {}
+        self._lock = threading.Lock()
+
+    # -- programs -------------------------------------------------------------------------
+    def kernel(self, key, file, name, defines=None, substitutions=None):
+        """The kernel ``name`` of ``cl/<file>`` built with ``defines``/``substitutions``, cached by ``key``."""
+        kern = self._kernels.get(key)
+        if kern is None:
+            text = _source(file)
+            if substitutions:
+                text = string.Template(text).substitute(substitutions)
+            header = "".join(f"#define {k} {v}\n" for k, v in (defines or {}).items())
+            if "double" in text + header:
+                header = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" + header
+            with self._lock:
+                program = cl.Program(self.context, header + text).build()
+            kern = self._kernels[key] = getattr(program, name)
+        return kern
+
+    def meta(self, values):
+        """A small constant buffer holding the int64 ``values`` (cached; shapes and strides)."""
+        values = tuple(int(v) for v in values) or (0,)
+        buf = self._meta.get(values)
+        if buf is None:
+            if len(self._meta) > 4096:
+                self._meta.clear()
+            host = np.asarray(values, dtype=np.int64)
+            buf = self._meta[values] = cl.Buffer(
+                self.context, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR, hostbuf=host
+            )
+        return buf
+
+    def launch(self, kern, n, *args, local=None):
+        """Run ``kern`` over ``n`` work-items (nothing for ``n == 0``)."""
+        if n > 0:
+            if local is None:
+                kern(self.queue, (int(n),), None, *args)
+            else:
+                kern(self.queue, (int(-(-n // local) * local),), (int(local),), *args)
+
+
+_devices = None
+
+
+def devices():
+    """Every OpenCL device of every platform, GPUs first (raises if there is none)."""
+    global _devices
+    if _devices is None:
+        try:
+            platforms = cl.get_platforms()
+        except cl.Error as exc:
+            raise RuntimeError(f"no OpenCL platform found ({exc}); install an OpenCL runtime such as PoCL") from None
+        found = [d for p in platforms for d in p.get_devices()]
+        if not found:
+            raise RuntimeError("no OpenCL device found on any platform")
+        found.sort(key=lambda d: 0 if d.type & cl.device_type.GPU else 1)
+        _devices = [Device(i, d) for i, d in enumerate(found)]
+    return _devices
