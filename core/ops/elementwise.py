@@ -27,12 +27,14 @@ class _Unary(Function):
     compute = None  # (backend, x) -> native array
     derivative = None  # (x, y) -> Tensor; None means the function is piecewise constant
     floating = True  # integer inputs are computed in the default float type
+    saves = "x"  # which of x and y the derivative reads (only those are saved, as in PyTorch)
 
     @classmethod
     def forward(cls, ctx, x):
         y = x._make(cls.compute(x._backend, x._data))
         if cls.derivative is not None:
-            ctx.save_for_backward(x, y)
+            saves = cls.saves
+            ctx.save_for_backward(x if "x" in saves else None, y if "y" in saves else None)
         return y
 
     @classmethod
@@ -43,8 +45,8 @@ class _Unary(Function):
         return grad * cls.derivative(x, y)
 
 
-def _unary(name, compute, derivative, floating=True):
-    cls = type(name.capitalize(), (_Unary,), {})
+def _unary(name, compute, derivative, floating=True, saves="x"):
+    cls = type(name.capitalize(), (_Unary,), {"saves": saves})
     cls.compute = staticmethod(compute)
     cls.derivative = staticmethod(derivative) if derivative is not None else None
 
@@ -71,26 +73,26 @@ _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-exp = _unary("exp", lambda b, x: b.xp.exp(x), lambda x, y: y)
-expm1 = _unary("expm1", lambda b, x: b.xp.expm1(x), lambda x, y: y + 1)
+exp = _unary("exp", lambda b, x: b.xp.exp(x), lambda x, y: y, saves="y")
+expm1 = _unary("expm1", lambda b, x: b.xp.expm1(x), lambda x, y: y + 1, saves="y")
 log = _unary("log", lambda b, x: b.xp.log(x), lambda x, y: x.reciprocal())
 log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: (x + 1).reciprocal())
 log2 = _unary("log2", lambda b, x: b.xp.log(x) / _LN2, lambda x, y: (x * _LN2).reciprocal())
 log10 = _unary("log10", lambda b, x: b.xp.log(x) / _LN10, lambda x, y: (x * _LN10).reciprocal())
-sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: (y * 2).reciprocal())
-rsqrt = _unary("rsqrt", lambda b, x: 1 / b.xp.sqrt(x), lambda x, y: y.pow(3) * -0.5)
+sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: (y * 2).reciprocal(), saves="y")
+rsqrt = _unary("rsqrt", lambda b, x: 1 / b.xp.sqrt(x), lambda x, y: y.pow(3) * -0.5, saves="y")
 sin = _unary("sin", lambda b, x: b.xp.sin(x), lambda x, y: x.cos())
 cos = _unary("cos", lambda b, x: b.xp.cos(x), lambda x, y: -x.sin())
-tan = _unary("tan", lambda b, x: b.xp.tan(x), lambda x, y: y * y + 1)
+tan = _unary("tan", lambda b, x: b.xp.tan(x), lambda x, y: y * y + 1, saves="y")
 asin = _unary("asin", lambda b, x: b.xp.asin(x), lambda x, y: (1 - x * x).rsqrt())
 acos = _unary("acos", lambda b, x: b.xp.acos(x), lambda x, y: -(1 - x * x).rsqrt())
 atan = _unary("atan", lambda b, x: b.xp.atan(x), lambda x, y: (x * x + 1).reciprocal())
 sinh = _unary("sinh", lambda b, x: b.xp.sinh(x), lambda x, y: x.cosh())
 cosh = _unary("cosh", lambda b, x: b.xp.cosh(x), lambda x, y: x.sinh())
-tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y)
-sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y))
+tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y, saves="y")
+sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves="y")
 erf = _unary("erf", lambda b, x: b.erf(x), lambda x, y: (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
-reciprocal = _unary("reciprocal", lambda b, x: 1 / x, lambda x, y: -(y * y))
+reciprocal = _unary("reciprocal", lambda b, x: 1 / x, lambda x, y: -(y * y), saves="y")
 floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)
 ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False)
 trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False)

@@ -1,0 +1,406 @@
+"""Autograd semantics against PyTorch: engine, hooks, retain/create graph, custom Functions, errors."""
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import Function
+
+torch = pytest.importorskip("torch")
+
+
+def both(values, device="cpu", dtype="float64"):
+    e = ember.tensor(values, dtype=getattr(ember, dtype), device=device, requires_grad=True)
+    t = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+    return e, t
+
+
+def close(e, t):
+    np.testing.assert_allclose(e.detach().cpu().numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_accumulation_into_leaves(device):
+    e, t = both([1.0, -2.0, 3.0], device)
+    for x in (e, t):
+        (x * x).sum().backward()
+        (x * 3).sum().backward()
+    close(e.grad, t.grad)
+    e.grad = None
+    (e.exp()).sum().backward()
+    close(e.grad, t.detach().exp())
+
+
+def test_shared_subgraph_and_topological_order(device):
+    e, t = both([0.5, -1.0], device)
+    outs = []
+    for x in (e, t):
+        y = x * 2
+        z = y.sin() + y.cos() * y
+        w = (z * y).sum() + z.sum()
+        w.backward()
+        outs.append(x.grad)
+    close(*outs)
+
+
+def test_retain_graph_error_and_success(device):
+    x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), 2 * (np.exp([1.0, 2.0]) * np.array([2.0, 3.0])))
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        y.backward()
+
+
+def test_create_graph_double_backward(device):
+    e, t = both([0.3, -0.7, 1.2], device)
+    grads = []
+    for T, x in ((ember, e), (torch, t)):
+        y = (x.tanh() * x.pow(3)).sum()
+        (g,) = T.autograd.grad(y, x, create_graph=True)
+        (g * g).sum().backward()
+        grads.append((g, x.grad))
+    close(grads[0][0], grads[1][0])
+    close(grads[0][1], grads[1][1])
+
+
+def test_third_derivative():
+    x = ember.tensor(0.5, dtype=ember.float64, requires_grad=True)
+    (g1,) = ember.autograd.grad(x.sin(), x, create_graph=True)
+    (g2,) = ember.autograd.grad(g1, x, create_graph=True)
+    (g3,) = ember.autograd.grad(g2, x)
+    assert abs(g3.item() + np.cos(0.5)) < 1e-12
+
+
+def test_backward_create_graph_grad_has_history():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    (x**3).sum().backward(create_graph=True)
+    assert x.grad.requires_grad and x.grad.grad_fn is not None
+    g = x.grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 12.0])
+
+
+def test_autograd_grad_options():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = ember.tensor([3.0], requires_grad=True)
+    out = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        ember.autograd.grad(out, [x, y], retain_graph=True)
+    gx, gy = ember.autograd.grad(out, [x, y], allow_unused=True, retain_graph=True)
+    assert gy is None and gx.tolist() == [2.0, 2.0]
+    gx, gy = ember.autograd.grad(out, [x, y], materialize_grads=True)
+    assert gy.tolist() == [0.0]
+    assert x.grad is None
+    v = x * 3
+    (gv,) = ember.autograd.grad(v, x, grad_outputs=ember.tensor([1.0, -1.0]))
+    assert gv.tolist() == [3.0, -3.0]
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar"):
+        ember.autograd.grad(x * 3, x)
+
+
+def test_backward_inputs_restricts_accumulation():
+    a = ember.tensor([1.0], requires_grad=True)
+    b = ember.tensor([2.0], requires_grad=True)
+    (a * b).sum().backward(inputs=[a])
+    assert a.grad.tolist() == [2.0] and b.grad is None
+
+
+@pytest.mark.filterwarnings("ignore:The .grad attribute")
+def test_non_leaf_grad_and_retain_grad():
+    for T in (ember, torch):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        z = x * 3
+        z.retain_grad()
+        assert z.retains_grad and not y.retains_grad and not x.retains_grad
+        (y * z).sum().backward()
+        assert y.grad is None
+        assert z.grad.tolist() == [2.0, 4.0]
+        assert not y.is_leaf and x.is_leaf
+
+
+def test_tensor_hooks(device):
+    e, t = both([1.0, 2.0], device)
+    seen = {}
+    for name, x in (("e", e), ("t", t)):
+        y = x * x
+        y.register_hook(lambda g, name=name: seen.setdefault(name + "y", g.clone()) * 0 + g * 10)
+        handle = x.register_hook(lambda g: g + 1)
+        y.sum().backward(retain_graph=True)
+        handle.remove()
+        y.sum().backward()
+    close(seen["ey"], seen["ty"])
+    close(e.grad, t.grad)
+
+
+def test_post_accumulate_grad_hook():
+    x = ember.tensor([1.0], requires_grad=True)
+    calls = []
+    x.register_post_accumulate_grad_hook(lambda p: calls.append(p.grad.item()))
+    (x * 4).sum().backward()
+    assert calls == [4.0]
+
+
+def test_hook_on_tensor_without_grad():
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        ember.ones(2).register_hook(lambda g: g)
+
+
+def test_grad_modes():
+    x = ember.ones(2, requires_grad=True)
+    with ember.no_grad():
+        y = x * 2
+        assert not ember.is_grad_enabled()
+        with ember.enable_grad():
+            assert (x * 2).requires_grad
+    assert not y.requires_grad and y.grad_fn is None
+    with ember.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert ember.is_grad_enabled()
+
+    @ember.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    ember.set_grad_enabled(False)
+    try:
+        assert not (x + 1).requires_grad
+    finally:
+        ember.set_grad_enabled(True)
+    with ember.inference_mode():
+        assert not (x + 1).requires_grad
+
+
+def test_detach_and_requires_grad_():
+    x = ember.ones(2, requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None
+    d[0] = 5
+    assert x[0].item() == 5  # shares storage
+    y = ember.ones(2).requires_grad_()
+    assert y.requires_grad
+    z = x * 2
+    with pytest.raises(RuntimeError, match="only change requires_grad flags of leaf"):
+        z.requires_grad_(False)
+    z.detach_()
+    assert not z.requires_grad and z.grad_fn is None
+
+
+def test_variable_spelling():
+    from ember.autograd import Variable
+
+    v = Variable(ember.ones(2), requires_grad=True)
+    (v * 3).sum().backward()
+    assert v.grad.tolist() == [3.0, 3.0]
+    assert not Variable(ember.ones(1)).requires_grad
+
+
+def test_saved_tensor_modified_inplace_error():
+    for T in (ember, torch):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1
+        z = y.exp()
+        y.add_(1)  # exp saved its output, not y: still fine
+        w = y.sin()
+        y.mul_(2)
+        z.sum().backward(retain_graph=True)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            w.sum().backward()
+
+
+def test_output_modified_inplace_error():
+    for T in (ember, torch):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = x.exp()
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+def test_leaf_inplace_error():
+    x = ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        x.add_(1)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        x[0] = 2.0
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        x[0].mul_(2)
+    with ember.no_grad():
+        x.add_(1)  # allowed without recording
+    assert x.tolist() == [2.0, 2.0]
+
+
+def test_version_counter_bumps():
+    x = ember.zeros(3)
+    v0 = x._version.value
+    x.add_(1)
+    x[0] = 3
+    x.zero_()
+    x.copy_(ember.ones(3))
+    assert x._version.value == v0 + 4
+
+
+# -- custom Functions ------------------------------------------------------------------------
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x * x * grad
+
+
+def test_custom_function_and_gradcheck():
+    x = ember.tensor([0.5, -1.5], dtype=ember.float64, requires_grad=True)
+    y = Cube.apply(x)
+    assert y.grad_fn.name() == "CubeBackward0" or "Cube" in y.grad_fn.name()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.75, 6.75])
+    assert ember.autograd.gradcheck(Cube.apply, (x,))
+    assert ember.autograd.gradgradcheck(Cube.apply, (x,))
+
+
+def test_gradcheck_detects_wrong_backward():
+    class Wrong(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 3
+
+    x = ember.tensor([1.0], dtype=ember.float64, requires_grad=True)
+    with pytest.raises(Exception, match="Jacobian|jacobian|mismatch"):
+        ember.autograd.gradcheck(Wrong.apply, (x,))
+    assert not ember.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False)
+
+
+def test_needs_input_grad_and_non_tensor_args():
+    seen = []
+
+    class Scale(Function):
+        @staticmethod
+        def forward(ctx, a, b, factor):
+            seen.append(ctx.needs_input_grad)
+            ctx.factor = factor
+            return a * b * factor
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.factor, (grad * ctx.factor if ctx.needs_input_grad[1] else None), None
+
+    a = ember.ones(2, requires_grad=True)
+    b = ember.ones(2)
+    Scale.apply(a, b, 3.0).sum().backward()
+    assert seen == [(True, False, False)]
+    assert a.grad.tolist() == [3.0, 3.0] and b.grad is None
+
+
+def test_mark_dirty():
+    class AddOneInplace(Function):
+        @staticmethod
+        def forward(ctx, x):
+            x._data[...] = x._data + 1
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    x = ember.ones(2, requires_grad=True)
+    y = x * 2
+    v = y._version.value
+    out = AddOneInplace.apply(y)
+    assert out is y and y._version.value == v + 1 and y.tolist() == [3.0, 3.0]
+    assert y.grad_fn is not None and "AddOneInplace" in y.grad_fn.name()
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [12.0, 12.0]
+
+
+def test_mark_non_differentiable():
+    class SortWithIndex(Function):
+        @staticmethod
+        def forward(ctx, x):
+            values, idx = x.sort()
+            ctx.mark_non_differentiable(idx)
+            ctx.save_for_backward(idx)
+            return values, idx
+
+        @staticmethod
+        def backward(ctx, grad_values, grad_idx):
+            (idx,) = ctx.saved_tensors
+            assert grad_idx is None or not grad_idx.any()
+            out = ember.zeros_like(grad_values)
+            out[idx] = grad_values
+            return out
+
+    x = ember.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    values, idx = SortWithIndex.apply(x)
+    assert values.requires_grad and not idx.requires_grad
+    (values * ember.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [3.0, 1.0, 2.0]
+
+
+def test_set_materialize_grads():
+    got = []
+
+    class Two(Function):
+        @staticmethod
+        def forward(ctx, x, materialize):
+            ctx.set_materialize_grads(materialize)
+            return x * 1, x * 2
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            got.append(g2)
+            return g1 if g2 is None else g1 + 2 * g2, None
+
+    for materialize in (True, False):
+        x = ember.ones(2, requires_grad=True)
+        a, _ = Two.apply(x, materialize)
+        a.sum().backward()
+        assert x.grad.tolist() == [1.0, 1.0]
+    assert got[0] is not None and got[0].tolist() == [0.0, 0.0]
+    assert got[1] is None
+
+
+def test_function_returning_wrong_number_of_grads():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return (grad,)
+
+    a = ember.ones(1, requires_grad=True)
+    with pytest.raises(RuntimeError, match="incorrect number of gradients"):
+        Bad.apply(a, ember.ones(1, requires_grad=True)).sum().backward()
+
+
+def test_backward_of_non_scalar_and_shape_mismatch():
+    x = ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar"):
+        (x * 2).backward()
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
+        (x * 2).backward(ember.ones(3))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ember.ones(2).sum().backward()
+
+
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+        ember.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require gradients"):
+        ember.tensor([1, 2]).requires_grad_()
+    x = ember.tensor([1.5, 2.5], requires_grad=True)
+    assert not x.long().requires_grad and not x.argmax().requires_grad and not (x > 1).requires_grad
