@@ -234,7 +234,7 @@ class Conv2d(_Conv):
 
         >>> m = nn.Conv2d(16, 33, (3, 5), stride=(2, 1), padding=(4, 2), dilation=(3, 1))
         >>> m(ember.randn(2, 16, 20, 30)).shape
-        ember.Size([2, 33, 10, 30])
+        ember.Size([2, 33, 11, 30])
     """
 
     _nd = 2

@@ -1,0 +1,222 @@
+"""Convolutions and transposed convolutions, differential against PyTorch."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from reference import assert_close, check, randn
+
+import ember
+import ember.nn.functional as F
+from ember import nn
+
+CONV_CASES = [
+    # (nd, input shape, weight shape, kwargs)
+    (1, (2, 4, 9), (6, 4, 3), {}),
+    (1, (4, 7), (3, 4, 2), {"stride": 2, "padding": 1}),  # unbatched
+    (1, (2, 3, 9), (4, 3, 3), {"padding": "same", "dilation": 2}),
+    (1, (2, 4, 8), (4, 1, 4), {"padding": "same", "groups": 4}),  # depthwise, even kernel
+    (2, (2, 4, 7, 6), (6, 2, 3, 2), {"stride": (2, 1), "padding": 1, "dilation": (1, 2), "groups": 2}),
+    (2, (1, 3, 5, 5), (2, 3, 2, 2), {"stride": 3}),  # stride > kernel
+    (2, (3, 6, 6), (4, 3, 3, 3), {"padding": "valid"}),  # unbatched
+    (2, (2, 3, 6, 5), (6, 1, 3, 3), {"groups": 3, "padding": (1, 0)}),  # depthwise multiplier 2
+    (3, (1, 2, 4, 5, 3), (3, 2, 2, 3, 1), {"stride": (1, 2, 1), "padding": (1, 0, 1)}),
+    (3, (2, 3, 3, 4), (2, 2, 2, 2, 2), {"padding": "same"}),  # unbatched
+]
+
+
+def _conv(nd, lib):
+    return getattr(F if lib == "ember" else TF, f"conv{nd}d")
+
+
+@pytest.mark.parametrize("nd, xs, ws, kwargs", CONV_CASES)
+@pytest.mark.filterwarnings("ignore:Using padding=.same.")
+def test_conv_matches_torch(device, dtype, nd, xs, ws, kwargs):
+    for bias in (None, randn(ws[0])):
+        arrays = [randn(*xs), randn(*ws)] + ([] if bias is None else [bias])
+        check(
+            lambda *a: _conv(nd, "ember")(*a[:2], a[2] if len(a) > 2 else None, **kwargs),
+            lambda *a: _conv(nd, "torch")(*a[:2], a[2] if len(a) > 2 else None, **kwargs),
+            arrays,
+            device=device,
+            dtype=dtype,
+        )
+
+
+TRANSPOSE_CASES = [
+    (1, (2, 4, 5), (4, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    (1, (4, 5), (4, 2, 2), {"dilation": 2, "groups": 2}),  # unbatched
+    (2, (2, 4, 3, 4), (4, 3, 3, 2), {"stride": (2, 3), "padding": (1, 0), "output_padding": (1, 2)}),
+    (2, (1, 4, 3, 3), (4, 1, 2, 2), {"groups": 4, "stride": 2, "dilation": 2, "output_padding": 1}),
+    (3, (1, 2, 2, 3, 2), (2, 3, 2, 1, 2), {"stride": 2, "padding": (0, 0, 1)}),
+]
+
+
+@pytest.mark.parametrize("nd, xs, ws, kwargs", TRANSPOSE_CASES)
+def test_conv_transpose_matches_torch(device, dtype, nd, xs, ws, kwargs):
+    groups = kwargs.get("groups", 1)
+    check(
+        lambda x, w, b: getattr(F, f"conv_transpose{nd}d")(x, w, b, **kwargs),
+        lambda x, w, b: getattr(TF, f"conv_transpose{nd}d")(x, w, b, **kwargs),
+        [randn(*xs), randn(*ws), randn(ws[1] * groups)],
+        device=device,
+        dtype=dtype,
+    )
+
+
+def _copy_params(em, tm, device):
+    for name, p in tm.named_parameters():
+        getattr(em, name).data = ember.tensor(p.detach().numpy(), device=device)
+
+
+@pytest.mark.parametrize(
+    "cls, args, kwargs, xs",
+    [
+        ("Conv1d", (4, 6, 3), {"stride": 2, "padding_mode": "reflect", "padding": 1}, (2, 4, 9)),
+        ("Conv2d", (4, 6, (3, 2)), {"padding": (1, 2), "padding_mode": "circular", "groups": 2}, (2, 4, 5, 5)),
+        ("Conv2d", (3, 4, 3), {"padding": "same", "padding_mode": "replicate", "bias": False}, (3, 5, 4)),
+        ("Conv3d", (2, 4, 2), {"padding": 1, "dilation": 2}, (1, 2, 4, 4, 3)),
+        ("ConvTranspose1d", (4, 2, 3), {"stride": 2, "groups": 2}, (2, 4, 3)),
+        ("ConvTranspose2d", (3, 4, 3), {"stride": 2, "padding": 1, "output_padding": 1}, (1, 3, 3, 3)),
+        ("ConvTranspose3d", (2, 2, 2), {"stride": (1, 2, 2)}, (2, 2, 2, 3)),
+    ],
+)
+def test_modules_match_torch_with_parameter_grads(device, dtype, cls, args, kwargs, xs):
+    tm = getattr(torch.nn, cls)(*args, **kwargs).to(getattr(torch, dtype.name))
+    em = getattr(nn, cls)(*args, **kwargs)
+    _copy_params(em, tm, device)
+    em = em.to(dtype)
+    check(em, tm, [randn(*xs)], device=device, dtype=dtype)
+    for name, p in tm.named_parameters():
+        assert_close(getattr(em, name).grad, p.grad, dtype, what=f"grad of {name}")
+    assert repr(em) == repr(tm)
+
+
+def test_conv_transpose_output_size(device):
+    tm = torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1).double()
+    em = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    _copy_params(em, tm, device)
+    x = randn(1, 2, 4, 4)
+    for size in ([7, 7], [8, 8], [1, 3, 8, 7]):
+        out = em(ember.tensor(x, device=device), output_size=size)
+        assert_close(out, tm(torch.tensor(x), output_size=size))
+    with pytest.raises(ValueError, match="valid sizes range from 7 to 8"):
+        em(ember.tensor(x, device=device), output_size=[9, 9])
+
+
+def test_reset_parameters_bounds():
+    m = nn.Conv2d(3, 8, (3, 2), groups=1)
+    bound = 1 / math.sqrt(3 * 3 * 2)
+    assert m.weight.shape == (8, 3, 3, 2) and m.bias.shape == (8,)
+    assert float(m.weight.abs().max()) <= bound and float(m.weight.abs().max()) > bound / 2
+    assert float(m.bias.abs().max()) <= bound
+    t = nn.ConvTranspose2d(4, 6, 3, groups=2)
+    assert t.weight.shape == (4, 3, 3, 3)
+    assert float(t.bias.abs().max()) <= 1 / math.sqrt(3 * 9)
+
+
+def test_gradcheck_and_double_backward(device):
+    if not ember.backends.get_backend(device).supports_float64:
+        pytest.skip("no float64")
+    x = ember.tensor(randn(1, 2, 4, 3), device=device, requires_grad=True)
+    w = ember.tensor(randn(4, 1, 2, 2), device=device, requires_grad=True)
+    b = ember.tensor(randn(4), device=device, requires_grad=True)
+    fn = lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)  # noqa: E731
+    assert ember.autograd.gradcheck(fn, (x, w, b))
+    assert ember.autograd.gradgradcheck(fn, (x, w, b))
+    ft = lambda x, w: F.conv_transpose1d(x, w, stride=2, output_padding=1)  # noqa: E731
+    xt = ember.tensor(randn(1, 2, 3), device=device, requires_grad=True)
+    wt = ember.tensor(randn(2, 3, 2), device=device, requires_grad=True)
+    assert ember.autograd.gradcheck(ft, (xt, wt))
+    assert ember.autograd.gradgradcheck(ft, (xt, wt))
+
+
+def test_double_backward_matches_torch(device):
+    x, w = randn(2, 3, 5, 4), randn(4, 3, 3, 2)
+    ex = ember.tensor(x, device=device, requires_grad=True)
+    ew = ember.tensor(w, device=device, requires_grad=True)
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    (egx,) = ember.autograd.grad((F.conv2d(ex, ew, stride=2, padding=1) ** 2).sum(), [ex], create_graph=True)
+    (tgx,) = torch.autograd.grad((TF.conv2d(tx, tw, stride=2, padding=1) ** 2).sum(), [tx], create_graph=True)
+    (egx**2).sum().backward()
+    (tgx**2).sum().backward()
+    assert_close(ew.grad, tw.grad)
+    assert_close(ex.grad, tx.grad)
+
+
+def test_seed_examples():
+    assert nn.Conv1d(16, 33, 3, stride=2)(ember.randn(2, 16, 50)).shape == (2, 33, 24)
+    assert nn.Conv2d(16, 33, 3, stride=2)(ember.randn(1, 16, 10, 12)).shape == (1, 33, 4, 5)
+    m = nn.Conv2d(16, 33, (3, 5), stride=(2, 1), padding=(4, 2), dilation=(3, 1))
+    assert m(ember.randn(1, 16, 20, 10)).shape == (1, 33, 11, 10)
+    m = nn.Conv3d(16, 33, (3, 5, 2), stride=(2, 1, 1), padding=(4, 2, 0))
+    assert m(ember.randn(1, 16, 5, 6, 4)).shape == (1, 33, 6, 6, 3)
+    assert nn.ConvTranspose1d(16, 33, 3, stride=2)(ember.randn(2, 16, 5)).shape == (2, 33, 11)
+    down = nn.Conv2d(16, 16, 3, stride=2, padding=1)
+    up = nn.ConvTranspose2d(16, 16, 3, stride=2, padding=1)
+    h = down(ember.randn(1, 16, 12, 12))
+    assert h.shape == (1, 16, 6, 6)
+    assert up(h, output_size=[1, 16, 12, 12]).shape == (1, 16, 12, 12)
+
+
+def test_float32_stays_float32():
+    out = F.conv2d(ember.randn(1, 2, 4, 4), ember.randn(3, 2, 3, 3), padding=1)
+    assert out.dtype == ember.float32
+
+
+def test_errors(device):
+    x = ember.randn(1, 4, 5, 5, device=device)
+    w = ember.randn(2, 4, 3, 3, device=device)
+    with pytest.raises(RuntimeError, match=r"Expected 3D \(unbatched\) or 4D \(batched\) input to conv2d"):
+        F.conv2d(ember.randn(4, 5, device=device), w)
+    with pytest.raises(RuntimeError, match="Kernel size can't be greater than actual input size"):
+        F.conv2d(ember.randn(1, 4, 2, 2, device=device), w)
+    with pytest.raises(RuntimeError, match="to have 4 channels, but got 3 channels"):
+        F.conv2d(ember.randn(1, 3, 5, 5, device=device), w)
+    with pytest.raises(RuntimeError, match="expected weight to be divisible by 3"):
+        F.conv2d(x, w, groups=3)
+    with pytest.raises(RuntimeError, match="not supported for strided convolutions"):
+        F.conv2d(x, w, padding="same", stride=2)
+    with pytest.raises(ValueError, match="Invalid padding string"):
+        F.conv2d(x, w, padding="full")
+    with pytest.raises(RuntimeError, match="should be the same"):
+        F.conv2d(x, w.double())
+    with pytest.raises(RuntimeError, match="bias"):
+        F.conv2d(x, w, ember.randn(3, device=device))
+    with pytest.raises(RuntimeError, match="output padding must be smaller"):
+        F.conv_transpose2d(x, ember.randn(4, 2, 3, 3, device=device), output_padding=1)
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
+        nn.Conv2d(4, 3, 3, groups=2)
+    with pytest.raises(ValueError, match="groups must be a positive integer"):
+        nn.Conv2d(4, 4, 3, groups=0)
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.Conv2d(4, 4, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="not supported for strided convolutions"):
+        nn.Conv1d(4, 4, 3, padding="same", stride=2)
+    with pytest.raises(ValueError, match='Only "zeros" padding mode'):
+        nn.ConvTranspose2d(4, 4, 3, padding_mode="reflect")
+
+
+def test_numpy_kernels_agree_with_portable_ones():
+    """The NumPy overrides and the portable defaults give the same numbers (float32 kept)."""
+    from ember.kernels import Kernels
+
+    backend = ember.backends.get_backend("cpu")
+    portable = Kernels(backend)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((6, 2, 3, 2)).astype(np.float32)
+    args = ((2, 1), ((1, 1), (0, 2)), (1, 2), 2)
+    out = backend.kernels.conv(x, w, *args)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, portable.conv(x, w, *args), rtol=1e-5, atol=1e-5)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    for name, a, b in (("conv_backward_input", g, w), ("conv_backward_weight", x, g)):
+        shape = x.shape if name == "conv_backward_input" else w.shape
+        mine = getattr(backend.kernels, name)(a, b, shape, *args)
+        assert mine.dtype == np.float32
+        np.testing.assert_allclose(mine, getattr(portable, name)(a, b, shape, *args), rtol=1e-4, atol=1e-4)
