@@ -157,6 +157,9 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
         )
     if leaf.grad is None:
         leaf.grad = grad
+    elif grad.is_sparse or leaf.grad.is_sparse:
+        # sparse + sparse concatenates coordinates; sparse + dense gives a dense sum
+        leaf.grad = grad + leaf.grad if grad.is_sparse else leaf.grad + grad
     elif create_graph:
         leaf.grad = leaf.grad + grad
     else:
