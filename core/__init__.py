@@ -89,6 +89,7 @@ from .ops.reduction import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .serialization import load, save
+from .sparse import sparse_coo_tensor
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
 
 __version__ = "0.1.0"

@@ -1,3 +1,229 @@
-"""Functional sparse (to be filled)."""
+"""Sparse layers, functional forms: ``F.embedding``, ``F.embedding_bag``, ``F.one_hot``."""
 
-__all__ = []
+from __future__ import annotations
+
+from ... import dtypes
+from ...autograd.function import Function
+from ...autograd.grad_mode import no_grad
+from ...ops.creation import arange
+from ...ops.elementwise import where
+from ...sparse import SparseCOOTensor
+from ...tensor import Tensor
+
+__all__ = ["embedding", "embedding_bag", "one_hot"]
+
+
+class _Embedding(Function):
+    """Row lookup; the weight gradient skips ``padding_idx``, may scale by frequency, may be sparse."""
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq, sparse):
+        xp = weight._backend.xp
+        flat = xp.reshape(indices._data, (-1,))
+        rows = xp.take(weight._data, flat, axis=0)
+        ctx.save_for_backward(indices)
+        ctx.options = (weight.shape[0], padding_idx, scale_grad_by_freq, sparse)
+        return weight._make(xp.reshape(rows, tuple(indices.shape) + (weight.shape[1],)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        num, padding_idx, scale_grad_by_freq, sparse = ctx.options
+        flat = indices.reshape(-1)
+        g = grad.reshape((-1, grad.shape[-1]))
+        if padding_idx is not None:
+            g = g * (flat != padding_idx).to(g.dtype).unsqueeze(1)
+        if scale_grad_by_freq:
+            counts = g.detach().new_zeros((num,)).index_add(0, flat, g.detach().new_ones(flat.shape))
+            g = g / counts[flat].unsqueeze(1)
+        if sparse:
+            return SparseCOOTensor(flat.unsqueeze(0), g, (num, grad.shape[-1])), None, None, None, None
+        return g.new_zeros((num, grad.shape[-1])).index_add(0, flat, g), None, None, None, None
+
+
+def _check_indices(name, input, weight):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{name}(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    if input.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
+            f"but got {input.dtype} instead (while checking arguments for {name})"
+        )
+    if weight.ndim != 2:
+        raise RuntimeError(f"'weight' must be 2-D, got {weight.ndim}-D")
+    if input.numel():
+        lo, hi = int(input.min().item()), int(input.max().item())
+        if lo < 0 or hi >= weight.shape[0]:
+            raise IndexError("index out of range in self")
+    return input.long()
+
+
+def _normalize_padding_idx(padding_idx, num_embeddings):
+    if padding_idx is None:
+        return None
+    if padding_idx > 0:
+        assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
+    elif padding_idx < 0:
+        assert padding_idx >= -num_embeddings, "Padding_idx must be within num_embeddings"
+        padding_idx += num_embeddings
+    return padding_idx
+
+
+def _renorm_(weight, indices, max_norm, norm_type):
+    """Rescale (in place, without grad) the rows of ``weight`` named by ``indices`` to norm <= ``max_norm``."""
+    with no_grad():
+        flat = indices.reshape(-1)
+        rows = weight[flat]
+        norms = rows.norm(norm_type, 1, keepdim=True)
+        scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).to(weight.dtype)
+        weight[flat] = rows * scale
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    r"""Looks up the rows of ``weight`` named by the indices in ``input``.
+
+    Args:
+        input (LongTensor): indices, any shape.
+        weight (Tensor): the table :math:`(V, D)`.
+        padding_idx (int, optional): this row gets no gradient (negative counts from the end). Default: ``None``
+        max_norm (float, optional): rows looked up are first renormalised in place to this norm. Default: ``None``
+        norm_type (float): the p of the p-norm for ``max_norm``. Default: 2
+        scale_grad_by_freq (bool): divide gradients by the index frequency in the batch. Default: ``False``
+        sparse (bool): the gradient of ``weight`` is a sparse COO tensor. Default: ``False``
+
+    Shape:
+        - Output: :math:`(*, D)`.
+
+    Example::
+
+        >>> F.embedding(ember.tensor([[1, 2], [3, 0]]), ember.randn(10, 3)).shape
+        ember.Size([2, 2, 3])
+    """
+    input = _check_indices("embedding", input, weight)
+    padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0])
+    if max_norm is not None:
+        _renorm_(weight, input, max_norm, norm_type)
+    return _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, sparse)
+
+
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
+    r"""Sums, means or maxes of bags of embeddings, without materialising each bag.
+
+    Args:
+        input (LongTensor): :math:`(B, N)` fixed-size bags, or :math:`(N)` with ``offsets``.
+        weight (Tensor): the table :math:`(V, D)`.
+        offsets (LongTensor, optional): :math:`(B)` start of each bag in a 1-D ``input``.
+        max_norm (float, optional): renormalise looked-up rows to this norm. Default: ``None``
+        norm_type (float): the p of the p-norm for ``max_norm``. Default: 2
+        scale_grad_by_freq (bool): scale gradients by index frequency (not with ``'max'``). Default: ``False``
+        mode (str): ``'sum'`` | ``'mean'`` | ``'max'``. Default: ``'mean'``
+        sparse (bool): sparse gradient of ``weight`` (not with ``'max'``). Default: ``False``
+        per_sample_weights (Tensor, optional): weights of each index (``'sum'`` only), shape of ``input``.
+        include_last_offset (bool): ``offsets`` has B+1 entries, the last being the end. Default: ``False``
+        padding_idx (int, optional): entries equal to it are left out of their bag. Default: ``None``
+
+    Shape:
+        - Output: :math:`(B, D)`; empty bags give zeros.
+    """
+    input = _check_indices("embedding_bag", input, weight)
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                f"embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for "
+                f"mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
+            )
+        if per_sample_weights.shape != input.shape:
+            raise ValueError(
+                f"embedding_bag: If per_sample_weights ({list(per_sample_weights.shape)}) is not None, then it "
+                f"must have the same shape as the input ({list(input.shape)})"
+            )
+    if mode == "max" and (scale_grad_by_freq or sparse):
+        raise ValueError(
+            f"max mode does not support {'scaling the gradient by the frequency' if scale_grad_by_freq else 'sparse weights'}"
+        )
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences."
+            )
+        bags, length = input.shape
+        offsets = arange(0, bags * length, length, device=input.device) if length else input.new_zeros((bags,))
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+        include_last_offset = False
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        offsets = offsets.long()
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+    if include_last_offset:
+        offsets = offsets[:-1]
+    n = input.shape[0]
+    num_bags = offsets.shape[0]
+    if num_bags and n and int(offsets[0].item()) != 0:
+        raise ValueError(
+            f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got {int(offsets[0].item())}"
+        )
+    padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0])
+    if max_norm is not None:
+        _renorm_(weight, input, max_norm, norm_type)
+    rows = _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, sparse)  # (n, D)
+    # bag of each entry: how many offsets (after the first) are at or before it
+    starts = offsets[1:]
+    starts = starts[starts < n]
+    marks = input.new_zeros((n,)).index_add(0, starts, input.new_ones(starts.shape))
+    bag = marks.cumsum(0)
+    keep = input.new_ones((n,), dtype=dtypes.bool) if padding_idx is None else input != padding_idx
+    dim = weight.shape[1]
+    if mode == "max":
+        member = (bag.unsqueeze(0) == arange(num_bags, device=input.device).unsqueeze(1)).logical_and(keep.unsqueeze(0))
+        filled = where(member.unsqueeze(-1), rows.unsqueeze(0), float("-inf")).to(rows.dtype)
+        return where(member.any(1, keepdim=True), filled.amax(1), 0.0).to(rows.dtype)
+    keepf = keep.to(rows.dtype)
+    if per_sample_weights is not None:
+        keepf = keepf * per_sample_weights
+    out = rows.new_zeros((num_bags, dim)).index_add(0, bag, rows * keepf.unsqueeze(1))
+    if mode == "mean":
+        counts = rows.detach().new_zeros((num_bags,)).index_add(0, bag, keep.to(rows.dtype))
+        out = out / counts.clamp(min=1).unsqueeze(1)
+    return out
+
+
+def one_hot(tensor, num_classes=-1):
+    r"""One-hot encoding of int64 class indices: shape ``tensor.shape + (num_classes,)``, int64.
+
+    Args:
+        tensor (LongTensor): class indices.
+        num_classes (int): number of classes; -1 infers ``max + 1``. Default: -1
+    """
+    if tensor.dtype is not dtypes.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
+    if tensor.numel() and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes):
+        raise RuntimeError(
+            "Class values must be smaller than num_classes."
+            if int(tensor.min().item()) >= 0
+            else "Class values must be non-negative."
+        )
+    return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).long()

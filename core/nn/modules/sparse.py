@@ -1,3 +1,218 @@
-"""sparse modules (to be filled)."""
+"""Sparse layers: ``nn.Embedding`` and ``nn.EmbeddingBag``."""
 
-__all__ = []
+from __future__ import annotations
+
+from ...autograd.grad_mode import no_grad
+from ...ops.creation import empty
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ["Embedding", "EmbeddingBag"]
+
+
+def _padding_index(padding_idx, num_embeddings):
+    if padding_idx is None:
+        return None
+    if padding_idx > 0:
+        assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
+    elif padding_idx < 0:
+        assert padding_idx >= -num_embeddings, "Padding_idx must be within num_embeddings"
+        padding_idx += num_embeddings
+    return padding_idx
+
+
+def _table(num_embeddings, embedding_dim, _weight, device, dtype):
+    if _weight is None:
+        return Parameter(empty((num_embeddings, embedding_dim), device=device, dtype=dtype)), True
+    if list(_weight.shape) != [num_embeddings, embedding_dim]:
+        raise AssertionError("Shape of weight does not match num_embeddings and embedding_dim")
+    return Parameter(_weight), False
+
+
+class Embedding(Module):
+    r"""A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``.
+
+    Args:
+        num_embeddings (int): size of the dictionary.
+        embedding_dim (int): size of each vector.
+        padding_idx (int, optional): this row is zero-initialised and gets no gradient. Default: ``None``
+        max_norm (float, optional): looked-up rows are renormalised in place to at most this norm. Default: ``None``
+        norm_type (float): the p of the p-norm for ``max_norm``. Default: 2
+        scale_grad_by_freq (bool): scale gradients by the index frequency in the batch. Default: ``False``
+        sparse (bool): ``weight.grad`` is a sparse COO tensor. Default: ``False``
+
+    Attributes:
+        weight (Tensor): :math:`(\text{num\_embeddings}, \text{embedding\_dim})`, initialised from :math:`N(0, 1)`.
+
+    Shape:
+        - Input: LongTensor :math:`(*)`; Output: :math:`(*, \text{embedding\_dim})`.
+
+    Example::
+
+        >>> embedding = nn.Embedding(10, 3)
+        >>> embedding(ember.LongTensor([[1, 2, 4, 5], [4, 3, 2, 9]])).shape
+        ember.Size([2, 4, 3])
+    """
+
+    def __init__(
+        self,
+        num_embeddings,
+        embedding_dim,
+        padding_idx=None,
+        max_norm=None,
+        norm_type=2.0,
+        scale_grad_by_freq=False,
+        sparse=False,
+        _weight=None,
+        _freeze=False,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = _padding_index(padding_idx, num_embeddings)
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        self.weight, fresh = _table(num_embeddings, embedding_dim, _weight, device, dtype)
+        self.weight.requires_grad = not _freeze
+        if fresh:
+            self.reset_parameters()
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+        self._fill_padding_idx_with_zero()
+
+    def _fill_padding_idx_with_zero(self):
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx].fill_(0)
+
+    def forward(self, input):
+        return F.embedding(
+            input, self.weight, self.padding_idx, self.max_norm, self.norm_type, self.scale_grad_by_freq, self.sparse
+        )
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        if self.sparse:
+            s += ", sparse=True"
+        return s
+
+    @classmethod
+    def from_pretrained(
+        cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+        sparse=False,
+    ):  # fmt: skip
+        """An Embedding whose weight is ``embeddings`` (2-D); ``freeze`` stops its training. Default: ``True``"""
+        if embeddings.ndim != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        return cls(
+            rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
+            _freeze=freeze,
+        )  # fmt: skip
+
+
+class EmbeddingBag(Module):
+    r"""Sums, means or maxes of bags of embeddings, without materialising each bag.
+
+    Args:
+        num_embeddings (int): size of the dictionary.
+        embedding_dim (int): size of each vector.
+        max_norm (float, optional): renormalise looked-up rows to this norm. Default: ``None``
+        norm_type (float): the p of the p-norm for ``max_norm``. Default: 2
+        scale_grad_by_freq (bool): scale gradients by the index frequency. Default: ``False``
+        mode (str): ``'sum'`` | ``'mean'`` | ``'max'``. Default: ``'mean'``
+        sparse (bool): sparse gradient of ``weight``. Default: ``False``
+        include_last_offset (bool): ``offsets`` ends with the end of the last bag. Default: ``False``
+        padding_idx (int, optional): entries equal to it are left out of the bags. Default: ``None``
+
+    Shape:
+        - Input: :math:`(B, N)`, or :math:`(N)` with ``offsets`` :math:`(B)`; Output: :math:`(B, \text{embedding\_dim})`.
+
+    Example::
+
+        >>> embedding_sum = nn.EmbeddingBag(10, 3, mode='sum')
+        >>> embedding_sum(ember.LongTensor([1, 2, 4, 5, 4, 3, 2, 9]), ember.LongTensor([0, 4])).shape
+        ember.Size([2, 3])
+    """
+
+    def __init__(
+        self,
+        num_embeddings,
+        embedding_dim,
+        max_norm=None,
+        norm_type=2.0,
+        scale_grad_by_freq=False,
+        mode="mean",
+        sparse=False,
+        _weight=None,
+        include_last_offset=False,
+        padding_idx=None,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.padding_idx = _padding_index(padding_idx, num_embeddings)
+        self.weight, fresh = _table(num_embeddings, embedding_dim, _weight, device, dtype)
+        self.mode = mode
+        self.sparse = sparse
+        self.include_last_offset = include_last_offset
+        if fresh:
+            self.reset_parameters()
+
+    reset_parameters = Embedding.reset_parameters
+    _fill_padding_idx_with_zero = Embedding._fill_padding_idx_with_zero
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(
+            input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq, self.mode,
+            self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx,
+        )  # fmt: skip
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        s += f", mode='{self.mode}'"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
+
+    @classmethod
+    def from_pretrained(
+        cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, mode="mean",
+        sparse=False, include_last_offset=False, padding_idx=None,
+    ):  # fmt: skip
+        """An EmbeddingBag whose weight is ``embeddings`` (2-D); ``freeze`` stops its training. Default: ``True``"""
+        if embeddings.ndim != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        bag = cls(
+            rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings, include_last_offset,
+            padding_idx,
+        )  # fmt: skip
+        bag.weight.requires_grad = not freeze
+        return bag

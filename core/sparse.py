@@ -1,0 +1,248 @@
+"""A minimal sparse COO tensor: what sparse embedding gradients and the optimizers need.
+
+``SparseCOOTensor`` holds int64 ``indices`` of shape ``(sparse_dim, nnz)`` and ``values`` of
+shape ``(nnz, *dense_dims)`` (both ordinary tensors on the same device) and a size. It is
+not a dense :class:`~ember.Tensor`; it is what ``Embedding(sparse=True)`` stores in
+``weight.grad``, and what ``optim.SGD``/``SparseAdam``/``Adagrad`` consume.
+"""
+
+from __future__ import annotations
+
+from . import dtypes
+from .tensor import Size, Tensor, tensor
+
+__all__ = ["SparseCOOTensor", "sparse_coo_tensor"]
+
+
+class SparseCOOTensor:
+    """A sparse tensor in coordinate format (duplicate coordinates sum, as in PyTorch).
+
+    Build with :func:`ember.sparse_coo_tensor`.
+    """
+
+    is_sparse = True
+    layout = "sparse_coo"
+    requires_grad = False
+    grad = None
+    grad_fn = None
+    is_leaf = True
+
+    def __init__(self, indices, values, size, coalesced=False):
+        self._idx = indices
+        self._vals = values
+        self._size = Size(size)
+        self._coalesced = coalesced
+
+    # -- identity -----------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self._size
+
+    def size(self, dim=None):
+        return self._size if dim is None else self._size[dim]
+
+    def dim(self):
+        return len(self._size)
+
+    @property
+    def ndim(self):
+        return len(self._size)
+
+    @property
+    def dtype(self):
+        return self._vals.dtype
+
+    @property
+    def device(self):
+        return self._vals.device
+
+    def sparse_dim(self):
+        return self._idx.shape[0]
+
+    def dense_dim(self):
+        return self._vals.ndim - 1
+
+    def _nnz(self):
+        return self._idx.shape[1]
+
+    def _indices(self):
+        """The int64 ``(sparse_dim, nnz)`` coordinates (possibly with duplicates)."""
+        return self._idx
+
+    def _values(self):
+        """The ``(nnz, *dense_dims)`` values."""
+        return self._vals
+
+    def indices(self):
+        return self._idx
+
+    def values(self):
+        return self._vals
+
+    def is_coalesced(self):
+        return self._coalesced
+
+    def detach(self):
+        return SparseCOOTensor(self._idx, self._vals.detach(), self._size, self._coalesced)
+
+    def clone(self):
+        return SparseCOOTensor(self._idx.clone(), self._vals.clone(), self._size, self._coalesced)
+
+    def to(self, *args, **kwargs):
+        return SparseCOOTensor(self._idx.to(*args, **kwargs).long(), self._vals.to(*args, **kwargs), self._size)
+
+    # -- conversion ---------------------------------------------------------------------
+    def _linear_index(self):
+        sparse_shape = self._size[: self.sparse_dim()]
+        flat = None
+        for d, extent in enumerate(sparse_shape):
+            row = self._idx[d]
+            flat = row if flat is None else flat * extent + row
+        return flat, sparse_shape
+
+    def to_dense(self):
+        """The dense tensor (duplicates summed)."""
+        flat, sparse_shape = self._linear_index()
+        rest = tuple(self._size[self.sparse_dim() :])
+        dense = self._vals.new_zeros((Size(sparse_shape).numel(),) + rest)
+        return dense.index_add(0, flat, self._vals).reshape(tuple(self._size))
+
+    def coalesce(self):
+        """Sorted unique coordinates with the values of duplicates summed."""
+        if self._coalesced:
+            return self
+        nnz = self._nnz()
+        if nnz == 0:
+            return SparseCOOTensor(self._idx, self._vals, self._size, True)
+        flat, sparse_shape = self._linear_index()
+        order = flat.argsort()
+        ordered = flat[order]
+        starts = ordered.new_ones((nnz,))
+        if nnz > 1:
+            starts[1:] = (ordered[1:] != ordered[:-1]).long()
+        segment = starts.cumsum(0) - 1
+        count = int(segment[-1].item()) + 1
+        values = self._vals.new_zeros((count,) + tuple(self._vals.shape[1:])).index_add(0, segment, self._vals[order])
+        unique = ordered.new_zeros((count,))
+        unique[segment] = ordered
+        rows = []
+        for extent in reversed(sparse_shape):
+            rows.append(unique % extent)
+            unique = unique.div(extent, rounding_mode="floor")
+        indices = _stack(rows[::-1])
+        return SparseCOOTensor(indices, values, self._size, True)
+
+    # -- arithmetic ---------------------------------------------------------------------
+    def _check_size(self, other):
+        if tuple(other.shape) != tuple(self._size):
+            raise RuntimeError(f"add: expected sizes to match, got {list(self._size)} and {list(other.shape)}")
+
+    def add(self, other, alpha=1):
+        """``self + alpha * other``: sparse with a sparse ``other`` (coordinates concatenated), else dense."""
+        if isinstance(other, SparseCOOTensor):
+            self._check_size(other)
+            values = other._vals if alpha == 1 else other._vals * alpha
+            return SparseCOOTensor(
+                _cat((self._idx, other._idx), 1),
+                _cat((self._vals, values), 0),
+                self._size,
+            )
+        if isinstance(other, Tensor):
+            self._check_size(other)
+            dense = self.to_dense()
+            return dense + (other if alpha == 1 else other * alpha)
+        raise TypeError(f"add: unsupported operand type {type(other).__name__} for a sparse tensor")
+
+    __add__ = add
+
+    def __radd__(self, other):
+        return self.add(other)
+
+    def mul(self, other):
+        """Multiply the values by a number (or a 0-d tensor)."""
+        if isinstance(other, SparseCOOTensor) or (isinstance(other, Tensor) and other.ndim):
+            raise TypeError("mul: a sparse tensor can only be multiplied by a scalar here")
+        return SparseCOOTensor(self._idx, self._vals * other, self._size, self._coalesced)
+
+    __mul__ = mul
+    __rmul__ = mul
+
+    def div(self, other):
+        return self.mul(1.0 / other)
+
+    __truediv__ = div
+
+    def __neg__(self):
+        return self.mul(-1)
+
+    def __repr__(self):
+        return (
+            f"tensor(indices={self._idx!r},\n       values={self._vals!r},\n       size={tuple(self._size)}, "
+            f"nnz={self._nnz()}, layout=ember.sparse_coo)"
+        )
+
+
+def _cat(tensors, dim):
+    from .ops.movement import cat
+
+    return cat(tensors, dim)
+
+
+def _stack(tensors):
+    from .ops.movement import stack
+
+    return stack(tensors, 0)
+
+
+def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requires_grad=False):
+    """A sparse COO tensor with ``values`` at ``indices``.
+
+    Args:
+        indices: int coordinates of shape ``(sparse_dim, nnz)`` (tensor or nested lists).
+        values: the values, shape ``(nnz, *dense_dims)``.
+        size (tuple, optional): the full size; inferred from the largest coordinates if omitted.
+        dtype, device: of the values. Default: inferred.
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0, 2, 0]], [1.0, 2.0, 3.0], (4,))
+        >>> s.coalesce().to_dense()
+        tensor([4., 0., 2., 0.])
+    """
+    if requires_grad:
+        raise NotImplementedError("sparse_coo_tensor: sparse tensors requiring grad are not supported")
+    if not isinstance(values, Tensor):
+        values = tensor(values, dtype=dtype, device=device)
+    elif dtype is not None or device is not None:
+        values = values.to(device=device or values.device, dtype=dtype or values.dtype)
+    if not isinstance(indices, Tensor):
+        indices = tensor(indices, dtype=dtypes.int64, device=values.device)
+    if indices.dtype.is_floating_point:
+        raise RuntimeError(f"indices must be an int64 tensor, got {indices.dtype}")
+    indices = indices.long()
+    if indices.ndim != 2:
+        raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(indices.shape)}")
+    if values.ndim < 1 or values.shape[0] != indices.shape[1]:
+        raise RuntimeError(
+            f"indices and values must have same nnz, but got nnz from indices: {indices.shape[1]}, "
+            f"nnz from values: {values.shape[0] if values.ndim else 0}"
+        )
+    sparse_dim = indices.shape[0]
+    if size is None:
+        top = indices.amax(1).tolist() if indices.shape[1] else [-1] * sparse_dim
+        size = tuple(int(m) + 1 for m in top) + tuple(values.shape[1:])
+    size = tuple(size)
+    if len(size) != sparse_dim + values.ndim - 1:
+        raise RuntimeError(
+            f"number of dimensions must be sparse_dim ({sparse_dim}) + dense_dim ({values.ndim - 1}), "
+            f"but got {len(size)}"
+        )
+    if indices.shape[1]:
+        top = indices.amax(1).tolist()
+        low = indices.amin(1).tolist()
+        for d in range(sparse_dim):
+            if low[d] < 0 or top[d] >= size[d]:
+                raise RuntimeError(
+                    f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found index {top[d]}"
+                )
+    return SparseCOOTensor(indices, values, size)
