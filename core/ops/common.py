@@ -15,6 +15,7 @@ __all__ = [
     "normalize_dims",
     "is_scalar",
     "wrap_dim",
+    "broadcast_error",
 ]
 
 
@@ -126,3 +127,17 @@ def normalize_dims(dim, ndim):
     if len(axes) != len(tuple(dim)):
         raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
     return axes if ndim else ()
+
+
+def broadcast_error(a_shape, b_shape):
+    """PyTorch's error for shapes that do not broadcast, or None if they do."""
+    a_shape, b_shape = tuple(a_shape), tuple(b_shape)
+    n = max(len(a_shape), len(b_shape))
+    for i in range(1, n + 1):
+        sa = a_shape[-i] if i <= len(a_shape) else 1
+        sb = b_shape[-i] if i <= len(b_shape) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return RuntimeError(
+                f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at non-singleton dimension {n - i}"
+            )
+    return None

@@ -7,7 +7,7 @@ import math
 from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import as_tensor_arg, check_same_device, is_scalar, promote, sum_to
+from .common import as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -161,7 +161,13 @@ class _Binary(Function):
     @classmethod
     def forward(cls, ctx, a, b):
         scalar = not isinstance(b, Tensor)
-        z = a._make(cls.compute(a._backend.xp, a._data, b if scalar else b._data))
+        try:
+            z = a._make(cls.compute(a._backend.xp, a._data, b if scalar else b._data))
+        except Exception as exc:  # the backend's own error for shapes that do not broadcast
+            error = None if scalar else broadcast_error(a.shape, b.shape)
+            if error is None:
+                raise
+            raise error from exc
         ctx.a_shape = a.shape
         ctx.b_shape = None if scalar else b.shape
         if cls.saves:

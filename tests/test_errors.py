@@ -1,0 +1,111 @@
+"""Bad input raises the error PyTorch raises (type and message), naming the op, shapes, dtypes, devices."""
+
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+# fmt: off
+CASES = [
+    ("broadcast", lambda T, d: T.ones(2, 3, device=d) + T.ones(4, device=d), RuntimeError, None),
+    ("broadcast_mul", lambda T, d: T.ones(2, 3, device=d) * T.ones(2, device=d), RuntimeError, None),
+    ("matmul_shapes", lambda T, d: T.ones(2, 3, device=d) @ T.ones(2, 3, device=d), RuntimeError, None),
+    ("mm_1d", lambda T, d: T.mm(T.ones(3, device=d), T.ones(3, 2, device=d)), RuntimeError, None),
+    ("bmm_2d", lambda T, d: T.bmm(T.ones(2, 3, device=d), T.ones(3, 2, device=d)), RuntimeError, None),
+    ("dot_len", lambda T, d: T.dot(T.ones(3, device=d), T.ones(2, device=d)), RuntimeError, None),
+    ("view_numel", lambda T, d: T.ones(2, 3, device=d).view(4), RuntimeError, "shape '\\[4\\]' is invalid for input of size 6"),
+    ("reshape_two_infer", lambda T, d: T.ones(6, device=d).reshape(-1, -1), RuntimeError, "only one dimension can be inferred"),
+    ("cat_shapes", lambda T, d: T.cat([T.ones(2, 3, device=d), T.ones(2, 2, device=d)]), RuntimeError, None),
+    ("cat_empty", lambda T, d: T.cat([]), (RuntimeError, ValueError), None),
+    ("stack_shapes", lambda T, d: T.stack([T.ones(2, device=d), T.ones(3, device=d)]), RuntimeError, None),
+    ("permute_len", lambda T, d: T.ones(2, 3, device=d).permute(0), RuntimeError, None),
+    ("expand_bad", lambda T, d: T.ones(2, 3, device=d).expand(3, 3), RuntimeError, None),
+    ("dim_range", lambda T, d: T.ones(2, 3, device=d).sum(2), IndexError, "Dimension out of range"),
+    ("dim_range_neg", lambda T, d: T.ones(2, 3, device=d).softmax(-3) if hasattr(T.ones(1), "softmax") else T.ones(2, 3, device=d).sum(-3), IndexError, "Dimension out of range"),
+    ("index_range", lambda T, d: T.ones(2, 3, device=d)[2], IndexError, "out of range|out of bounds"),
+    ("index_too_many", lambda T, d: T.ones(2, device=d)[0, 0], IndexError, "too many indices"),
+    ("gather_range", lambda T, d: T.ones(2, 3, device=d).gather(1, T.tensor([[5]], device=d)), (RuntimeError, IndexError), "out of bounds|out of range"),
+    ("index_select_range", lambda T, d: T.ones(2, 3, device=d).index_select(0, T.tensor([3], device=d)), (RuntimeError, IndexError), "out of range|out of bounds"),
+    ("gather_float_index", lambda T, d: T.ones(2, 3, device=d).gather(1, T.ones(2, 1, device=d)), RuntimeError, "int64|Long"),
+    ("neg_bool", lambda T, d: -T.tensor([True], device=d), RuntimeError, "Negation, the `-` operator, on a bool tensor"),
+    ("sub_bool", lambda T, d: T.tensor([True], device=d) - T.tensor([False], device=d), RuntimeError, "Subtraction, the `-` operator, with two bool"),
+    ("int_neg_pow", lambda T, d: T.tensor([2], device=d) ** -1, RuntimeError, "Integers to negative integer powers are not allowed"),
+    ("int_requires_grad", lambda T, d: T.tensor([1, 2], device=d, requires_grad=True), RuntimeError, "only Tensors of floating point dtype can require gradients"),
+    ("bitwise_float", lambda T, d: T.ones(2, device=d) & T.ones(2, device=d), RuntimeError, None),
+    ("item_many", lambda T, d: T.ones(2, device=d).item(), RuntimeError, "cannot be converted to Scalar"),
+    ("bool_ambiguous", lambda T, d: bool(T.ones(2, device=d)), RuntimeError, "ambiguous"),
+    ("inplace_broadcast", lambda T, d: T.ones(3, device=d).add_(T.ones(2, 3, device=d)), RuntimeError, None),
+    ("inplace_downcast", lambda T, d: T.ones(3, dtype=T.int64, device=d).mul_(1.5), RuntimeError, "can't be cast"),
+    ("where_cond", lambda T, d: T.where(T.ones(2, device=d), T.ones(2, device=d), T.ones(2, device=d)), RuntimeError, "condition"),
+    ("clamp_none", lambda T, d: T.clamp(T.ones(2, device=d)), RuntimeError, "At least one of 'min' or 'max'"),
+    ("squeeze_dim", lambda T, d: T.ones(2, device=d).unsqueeze(3), IndexError, "Dimension out of range"),
+    ("arange_step", lambda T, d: T.arange(0, 5, 0, device=d), RuntimeError, None),
+    ("zeros_neg", lambda T, d: T.zeros(-1, device=d), RuntimeError, "negative"),
+    ("randint_range", lambda T, d: T.randint(5, 2, (3,), device=d), RuntimeError, None),
+    ("split_zero", lambda T, d: T.ones(4, device=d).chunk(0), RuntimeError, None),
+    ("t_3d", lambda T, d: T.ones(2, 2, 2, device=d).t(), RuntimeError, "t\\(\\) expects a tensor with <= 2 dimensions"),
+    ("numpy_requires_grad", lambda T, d: T.ones(2, requires_grad=True).numpy(), RuntimeError, "requires grad"),
+    ("tensor_bad_data", lambda T, d: T.tensor([[1, 2], [3]]), (ValueError, TypeError), None),
+    ("len_0d", lambda T, d: len(T.tensor(1.0)), TypeError, "len\\(\\) of a 0-d tensor"),
+    ("backward_int", lambda T, d: T.tensor([1.0]).long().sum().backward(), RuntimeError, "does not require grad"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("fn,exc,match", [pytest.param(fn, e, m, id=n) for n, fn, e, m in CASES])
+def test_error(fn, exc, match, device):
+    with pytest.raises(exc) as torch_error:
+        fn(torch, "cpu")
+    with pytest.raises(exc, match=match) as ember_error:
+        fn(ember, device)
+    assert type(ember_error.value) is type(torch_error.value) or isinstance(ember_error.value, exc)
+
+
+def test_mixed_devices_never_copy():
+    a = ember.ones(2, device="cpu")
+    b = ember.ones(2, device="restricted")
+    for op in (
+        lambda: a + b,
+        lambda: b * a,
+        lambda: a @ b,
+        lambda: ember.cat([a, b]),
+        lambda: ember.where(a > 0, a, b),
+        lambda: a.gather(0, ember.zeros(1, dtype=ember.int64, device="restricted")),
+        lambda: ember.maximum(a, b),
+        lambda: a.add_(b),
+        lambda: a.masked_fill(b > 0, 1.0),
+        lambda: ember.stack([a, b]),
+    ):
+        with pytest.raises(RuntimeError) as info:
+            op()
+        message = str(info.value)
+        assert "cpu" in message and "restricted" in message, message
+    assert a.tolist() == [1.0, 1.0]
+
+
+def test_unknown_device_type():
+    with pytest.raises(RuntimeError, match="unknown device type"):
+        ember.ones(2, device="nosuchdevice")
+    with pytest.raises(RuntimeError, match="does not exist"):
+        ember.ones(2, device="cpu:3")
+
+
+def test_grad_of_integer_tensor():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    n = x.long()
+    assert not n.requires_grad
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ember.autograd.grad(n.sum(), x)
+
+
+def test_bad_argument_types():
+    x = ember.ones(2)
+    with pytest.raises(TypeError):
+        x + "a"
+    with pytest.raises(TypeError):
+        ember.exp([1.0])
+    with pytest.raises(TypeError):
+        x.sum(dim="a")
+    with pytest.raises(TypeError):
+        ember.zeros(2, dtype="notadtype")
