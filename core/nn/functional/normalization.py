@@ -123,6 +123,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         ("bias", bias),
     ):
         _check_param(op, name, value, channels)
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     axes = (0,) + tuple(range(2, input.ndim))
     view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
     if training:
