@@ -314,7 +314,7 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
         if low < 0 or high >= math.prod(plane):
             bad = low if low < 0 else high
             raise RuntimeError(
-                f"Found an invalid max index: {bad} (output volumes are of size {'x'.join(str(p) for p in plane)}"
+                f"Found an invalid max index: {bad} (output volumes are of size {'x'.join(str(p) for p in plane)})"
             )
     return _unbatch(_Unpool.apply(x, idx.long(), plane), batched)
 
