@@ -1,0 +1,113 @@
+"""Linear layers and distances against PyTorch: outputs, input and parameter grads, init, errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from reference import assert_close, check, randn
+
+import ember
+import ember.nn.functional as F
+from ember import nn
+from ember.autograd import Variable, gradcheck
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+
+def _copy_params(m, tm, device, dtype):
+    with ember.no_grad():
+        for (name, p), (tname, tp) in zip(m.named_parameters(), tm.named_parameters()):
+            assert name == tname
+            p.copy_(ember.tensor(tp.detach().numpy(), dtype=dtype, device=device))
+    tm.to(getattr(torch, dtype.name))
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (2, 3, 5), (5,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_module(shape, bias, device, dtype):
+    m = nn.Linear(5, 3, bias=bias).to(device=device, dtype=dtype)
+    tm = torch.nn.Linear(5, 3, bias=bias)
+    _copy_params(m, tm, device, dtype)
+    check(m, tm, [randn(*shape)], device=device, dtype=dtype)
+    for p, tp in zip(m.parameters(), tm.parameters()):
+        assert_close(p.grad, tp.grad, dtype, what="parameter grad")
+    assert repr(m) == repr(tm)
+
+
+def test_linear_init_bounds():
+    m = nn.Linear(20, 30)
+    bound = 1 / math.sqrt(20)
+    assert m.weight.shape == (30, 20) and m.bias.shape == (30,)
+    assert m.weight.abs().max().item() <= bound and m.bias.abs().max().item() <= bound
+    assert m.weight.std().item() > bound / 3
+
+
+def test_linear_errors(device):
+    m = nn.Linear(20, 30).to(device)
+    with pytest.raises(RuntimeError, match="expected input with 20 features .in_features., got 19"):
+        m(ember.randn(4, 19, device=device))
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        F.linear(ember.randn(4, 19, device=device), ember.randn(3, 20, device=device))
+    with pytest.raises(TypeError):
+        F.linear([1.0], ember.randn(3, 1))
+
+
+def test_functional_linear_gradcheck(device):
+    x = ember.tensor(randn(3, 4), device=device, requires_grad=True)
+    w = ember.tensor(randn(2, 4), device=device, requires_grad=True)
+    b = ember.tensor(randn(2), device=device, requires_grad=True)
+    assert gradcheck(F.linear, (x, w, b))
+
+
+def test_bilinear(device, dtype):
+    m = nn.Bilinear(3, 4, 2).to(device=device, dtype=dtype)
+    tm = torch.nn.Bilinear(3, 4, 2)
+    _copy_params(m, tm, device, dtype)
+    check(m, tm, [randn(5, 3), randn(5, 4)], device=device, dtype=dtype)
+    for p, tp in zip(m.parameters(), tm.parameters()):
+        assert_close(p.grad, tp.grad, dtype, what="parameter grad")
+    assert repr(m) == repr(tm)
+    check(F.bilinear, TF.bilinear, [randn(2, 2, 3), randn(2, 2, 4), randn(2, 3, 4)], device=device, dtype=dtype)
+    with pytest.raises(RuntimeError, match="input1 size does not match"):
+        m(ember.randn(5, 2, device=device, dtype=dtype), ember.randn(5, 4, device=device, dtype=dtype))
+
+
+def test_identity_flatten_unflatten(device, dtype):
+    x = randn(2, 3, 4)
+    check(nn.Identity(54, unused=1), torch.nn.Identity(54, unused=1), [x], device=device, dtype=dtype)
+    check(nn.Flatten(), torch.nn.Flatten(), [x], device=device, dtype=dtype)
+    check(nn.Flatten(0, 1), torch.nn.Flatten(0, 1), [x], device=device, dtype=dtype)
+    check(nn.Unflatten(2, (2, 2)), torch.nn.Unflatten(2, (2, 2)), [x], device=device, dtype=dtype)
+    assert repr(nn.Flatten()) == repr(torch.nn.Flatten())
+
+
+def test_distance_modules(device, dtype):
+    a, b = randn(4, 5), randn(4, 5)
+    check(nn.CosineSimilarity(), torch.nn.CosineSimilarity(), [a, b], device=device, dtype=dtype)
+    check(nn.CosineSimilarity(0, 1e-6), torch.nn.CosineSimilarity(0, 1e-6), [a, b], device=device, dtype=dtype)
+    check(nn.PairwiseDistance(), torch.nn.PairwiseDistance(), [a, b], device=device, dtype=dtype)
+    check(nn.PairwiseDistance(1.0, keepdim=True), torch.nn.PairwiseDistance(1.0, keepdim=True), [a, b],
+          device=device, dtype=dtype)  # fmt: skip
+    check(lambda x: F.pdist(x), lambda x: TF.pdist(x), [a], device=device, dtype=dtype)
+    check(lambda x: F.pdist(x, 3), lambda x: TF.pdist(x, 3), [a], device=device, dtype=dtype)
+
+
+def test_cosine_similarity_eps_and_broadcast(device):
+    zeros = np.zeros((2, 3))
+    check(F.cosine_similarity, TF.cosine_similarity, [zeros + 1e-10, randn(2, 3)], device=device)
+    check(F.cosine_similarity, TF.cosine_similarity, [randn(1, 3), randn(4, 3)], device=device)
+
+
+def test_seed_examples():
+    m = nn.Linear(20, 30)
+    input = Variable(ember.randn(128, 20))
+    assert m(input).size() == (128, 30)
+    m = nn.Bilinear(20, 30, 40)
+    assert m(Variable(ember.randn(128, 20)), Variable(ember.randn(128, 30))).size() == (128, 40)
+    cos = nn.CosineSimilarity(dim=1, eps=1e-6)
+    assert cos(Variable(ember.randn(100, 128)), Variable(ember.randn(100, 128))).shape == (100,)
+    pdist = nn.PairwiseDistance(p=2)
+    assert pdist(Variable(ember.randn(100, 128)), Variable(ember.randn(100, 128))).shape == (100,)
