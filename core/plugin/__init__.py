@@ -76,7 +76,8 @@ def backend_registry():
         with _lock:
             if _backends is None:
                 registry = BackendRegistry()
-                get_plugin_manager().hook.ember_register_backends(registry=registry)
+                # historic: plugins registered later (by hand) add their backends too
+                get_plugin_manager().hook.ember_register_backends.call_historic(kwargs={"registry": registry})
                 _backends = registry
     return _backends
 

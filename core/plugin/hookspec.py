@@ -37,7 +37,7 @@ __all__ = [
 hookspec = pluggy.HookspecMarker("ember")
 
 
-@hookspec
+@hookspec(historic=True)
 def ember_register_backends(registry):
     """Register the backends this plugin provides.
 
@@ -47,7 +47,8 @@ def ember_register_backends(registry):
     type is first used or listed, and any exception it raises (a missing library, no
     driver) is recorded as the reason the backend is unavailable. When several backends
     claim one device type, the highest ``priority`` wins unless the user picks one with
-    ``EMBER_BACKEND_<TYPE>=name`` or :func:`ember.backends.use`.
+    ``EMBER_BACKEND_<TYPE>=name`` or :func:`ember.backends.use`. The hook is historic: a
+    plugin registered by hand after the first backend lookup still gets called.
 
     Args:
         registry: the :class:`ember.plugin.BackendRegistry` to add to.

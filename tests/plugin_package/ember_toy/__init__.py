@@ -1,0 +1,1 @@
+"""ember-toy: a third-party backend plugin serving device type ``toy`` with NumPy behind the primitives."""
