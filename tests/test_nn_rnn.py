@@ -55,10 +55,10 @@ def _pair(array, dtype, device):
 
 
 def _flat(out):
-    if isinstance(out, (tuple, list)):
-        return [o for item in out for o in _flat(item)]
     if isinstance(out, (ember_rnn.PackedSequence, torch_rnn.PackedSequence)):
         return [out.data]
+    if isinstance(out, (tuple, list)):
+        return [o for item in out for o in _flat(item)]
     return [out]
 
 
@@ -151,6 +151,32 @@ def test_packed_input(mode, bidirectional, enforce_sorted, device, dtype):
     )
 
 
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("packed", [False, True])
+def test_lstm_projections(bidirectional, packed, device, dtype):
+    e, t = _make("LSTM", I, H, 2, proj_size=2, bidirectional=bidirectional, dtype=dtype, device=device)
+    d = 2 if bidirectional else 1
+    ex, tx = _pair(randn(T, 3, I), dtype, device)
+    eh, th = _pair(randn(2 * d, 3, 2), dtype, device)
+    ec, tc = _pair(randn(2 * d, 3, H), dtype, device)
+    e_in, t_in = ex, tx
+    if packed:
+        e_in = ember_rnn.pack_padded_sequence(ex, [2, 4, 1], enforce_sorted=False)
+        t_in = torch_rnn.pack_padded_sequence(tx, [2, 4, 1], enforce_sorted=False)
+    e_out, t_out = e(e_in, (eh, ec)), t(t_in, (th, tc))
+    assert _flat(e_out)[0].shape == _flat(t_out)[0].shape
+    _compare(e_out, t_out, [ex, eh, ec, *e.parameters()], [tx, th, tc, *t.parameters()], dtype)
+
+
+def test_gradcheck_lstm_projection(device):
+    m = nn.LSTM(2, 3, proj_size=2, dtype=ember.float64, device=device)
+    x = ember.tensor(randn(3, 2, 2), device=device, requires_grad=True)
+    h = ember.tensor(randn(1, 2, 2), device=device, requires_grad=True)
+    c = ember.tensor(randn(1, 2, 3), device=device, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda *a: m(a[0], (a[1], a[2]))[0], (x, h, c))
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_unbatched_input(mode, device, dtype):
     e, t = _make(mode, I, H, 2, bidirectional=True, dtype=dtype, device=device)
@@ -215,7 +241,7 @@ def _layer_fn(mode, batch_sizes, reverse):
     def fn(x, h0, *rest):
         c0 = rest[0] if mode == "LSTM" else None
         weights = rest[1:] if mode == "LSTM" else rest
-        return _RecurrentLayer.apply(x, h0, c0, *weights, mode, batch_sizes, reverse)
+        return _RecurrentLayer.apply(x, h0, c0, *weights, None, mode, batch_sizes, reverse)
 
     return fn
 

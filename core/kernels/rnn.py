@@ -111,7 +111,7 @@ class RnnKernels:
         return grad_gx, grad_gh, grad_h * z + xp.matmul(grad_gh, w_hh)
 
     # -- one layer, one direction ----------------------------------------------------------
-    def rnn_layer(self, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity="tanh"):
+    def rnn_layer(self, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity="tanh", w_hr=None):
         """Run one direction of one layer over packed rows.
 
         Args:
@@ -119,6 +119,8 @@ class RnnKernels:
             x: ``(N, input_size)`` packed rows; h0 (and c0 for LSTM): ``(B, H)``.
             batch_sizes: a non-increasing sequence of Python ints summing to ``N``.
             reverse: run from the last time step to the first.
+            w_hr: LSTM projection ``(P, H)``: the hidden state is ``(o * tanh(c)) @ w_hr.T``
+                (so ``h0`` is ``(B, P)`` and ``c0`` is ``(B, H)``).
 
         Returns:
             ``(output, h_n, c_n, state)``: ``output`` is ``(N, H)``, ``c_n`` is ``None``
@@ -135,6 +137,8 @@ class RnnKernels:
         rows, hidden = x.shape[0], h0.shape[1]
         out = xp.empty((rows, hidden), dtype=x.dtype)
         h_prev = xp.empty((rows, hidden), dtype=x.dtype)
+        w_hr_t = None if w_hr is None else xp.permute_dims(w_hr, (1, 0))
+        h_full = None if w_hr is None else xp.empty((rows, w_hr.shape[1]), dtype=x.dtype)
         h_n = xp.empty(h0.shape, dtype=x.dtype)
         c_n = xp.empty(c0.shape, dtype=x.dtype) if lstm else None
         first = batch_sizes[steps[0]] if len(batch_sizes) else 0
@@ -158,6 +162,9 @@ class RnnKernels:
             h_prev[start:end] = h
             if lstm:
                 h, c, s = self.lstm_cell(gx[start:end], h, c, w_hh_t, b_hh)
+                if w_hr_t is not None:
+                    h_full[start:end] = h
+                    h = xp.matmul(h, w_hr_t)
             elif mode == "GRU":
                 h, s = self.gru_cell(gx[start:end], h, w_hh_t, b_hh)
             else:
@@ -168,7 +175,7 @@ class RnnKernels:
         h_n[:active] = h
         if lstm:
             c_n[:active] = c
-        return out, h_n, c_n, (h_prev, saved)
+        return out, h_n, c_n, (h_prev, saved, h_full)
 
     def rnn_layer_backward(
         self,
@@ -184,14 +191,17 @@ class RnnKernels:
         state,
         nonlinearity="tanh",
         needs_input_grad=True,
+        w_hr=None,
     ):
         """Back-propagate through time for :meth:`rnn_layer`.
 
-        Returns ``(grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)``
-        (``grad_x`` is ``None`` when ``needs_input_grad`` is false, ``grad_c0`` unless LSTM).
+        Returns ``(grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh,
+        grad_w_hr)`` (``grad_x`` is ``None`` when ``needs_input_grad`` is false, ``grad_c0``
+        unless LSTM, ``grad_w_hr`` without projection).
         """
         xp = self.xp
-        h_prev, saved = state
+        h_prev, saved, h_full = state
+        grad_proj = None if w_hr is None else xp.empty(grad_out.shape, dtype=grad_out.dtype)
         lstm, gru = mode == "LSTM", mode == "GRU"
         offsets = _offsets(batch_sizes)
         steps = range(len(batch_sizes)) if reverse else range(len(batch_sizes) - 1, -1, -1)
@@ -219,6 +229,9 @@ class RnnKernels:
                     gc = gc[:size]
             end = start + size
             gh = gh + grad_out[start:end]
+            if grad_proj is not None:
+                grad_proj[start:end] = gh
+                gh = xp.matmul(gh, w_hr)
             if lstm:
                 ggx, ggh, gh, gc = self.lstm_cell_backward(gh, gc, saved[t], w_hh)
             elif gru:
@@ -237,4 +250,5 @@ class RnnKernels:
         grad_w_hh = xp.matmul(xp.permute_dims(grad_gh_all, (1, 0)), h_prev)
         grad_b_ih = xp.sum(grad_gx_all, axis=0)
         grad_b_hh = xp.sum(grad_gh_all, axis=0)
-        return grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
+        grad_w_hr = None if w_hr is None else xp.matmul(xp.permute_dims(grad_proj, (1, 0)), h_full)
+        return grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh, grad_w_hr

@@ -22,10 +22,11 @@ import warnings
 
 from ... import autograd
 from ...autograd import Function
-from ...autograd.grad_mode import grad_state, no_grad
+from ...autograd.grad_mode import grad_state
 from ...ops.creation import empty, zeros
 from ...ops.movement import cat, stack
 from ...tensor import Tensor
+from .. import init
 from ..functional.activation import relu
 from ..functional.dropout import dropout as _dropout
 from ..parameter import Parameter
@@ -49,7 +50,7 @@ class _RecurrentLayer(Function):
     """One direction of one recurrent layer over packed rows (see the module docstring)."""
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, batch_sizes, reverse):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse):
         kind, nonlinearity = _kernel_mode(mode)
         out, h_n, c_n, state = x._backend.kernels.rnn_layer(
             kind,
@@ -63,8 +64,9 @@ class _RecurrentLayer(Function):
             batch_sizes,
             reverse,
             nonlinearity,
+            _data(w_hr),
         )
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         ctx.state = state
         ctx.config = (mode, batch_sizes, reverse)
         if c_n is None:
@@ -76,7 +78,7 @@ class _RecurrentLayer(Function):
         inputs = ctx.saved_tensors
         if grad_state.enabled:  # create_graph=True: differentiate the composite form instead
             return _composite_backward(ctx, inputs, (grad_out, grad_h_n, grad_c_n))
-        x, h0, c0, w_ih, w_hh, b_ih, b_hh = inputs
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = inputs
         mode, batch_sizes, reverse = ctx.config
         kind, nonlinearity = _kernel_mode(mode)
         grads = x._backend.kernels.rnn_layer_backward(
@@ -92,14 +94,15 @@ class _RecurrentLayer(Function):
             ctx.state,
             nonlinearity,
             ctx.needs_input_grad[0],
+            _data(w_hr),
         )
-        gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh = (None if g is None else x._make(g) for g in grads)
+        gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh, gw_hr = (None if g is None else x._make(g) for g in grads)
         if b_ih is None:
             gb_ih = gb_hh = None
-        return gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh, None, None, None
+        return gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh, gw_hr, None, None, None
 
 
-def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, batch_sizes, reverse):
+def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse):
     """:class:`_RecurrentLayer`'s forward written with differentiable per-step tensor ops."""
     gx = x.matmul(w_ih.t())
     if b_ih is not None:
@@ -131,6 +134,8 @@ def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, batch_sizes, rever
             i, f, g, o = (g_in + gh).chunk(4, 1)
             c = f.sigmoid() * c + i.sigmoid() * g.tanh()
             h = o.sigmoid() * c.tanh()
+            if w_hr is not None:
+                h = h.matmul(w_hr.t())
         elif mode == "GRU":
             xr, xz, xn = g_in.chunk(3, 1)
             hr, hz, hn = gh.chunk(3, 1)
@@ -248,9 +253,8 @@ class RNNBase(Module):
     def reset_parameters(self):
         """Draw every parameter from :math:`\\mathcal{U}(-k, k)`, :math:`k = 1/\\sqrt{hidden\\_size}`."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        with no_grad():
-            for weight in self.parameters():
-                weight.uniform_(-stdv, stdv)
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
 
     def flatten_parameters(self):
         """Kept for API parity: ember keeps no flat weight buffer, so this does nothing."""
@@ -324,6 +328,7 @@ class RNNBase(Module):
                 names = self._all_weights[k]
                 w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
                 b_ih, b_hh = (getattr(self, names[2]), getattr(self, names[3])) if self.bias else (None, None)
+                w_hr = getattr(self, names[-1]) if self.proj_size else None
                 result = _RecurrentLayer.apply(
                     layer_input,
                     h0[k],
@@ -332,6 +337,7 @@ class RNNBase(Module):
                     w_hh,
                     b_ih,
                     b_hh,
+                    w_hr,
                     self.mode,
                     batch_sizes,
                     direction == 1,
@@ -394,8 +400,6 @@ class RNNBase(Module):
                 self._check_hidden(c0, self._expected_hidden_size(batch, True), "Expected hidden[1] size {}, got {}")
             else:
                 self._check_hidden(h0, self._expected_hidden_size(batch))
-        if self.proj_size:
-            raise NotImplementedError("LSTM: proj_size > 0 is not supported yet")
         output, h_n, c_n = self._run(data, batch_sizes, h0, c0)
         if unsorted_indices is not None:
             h_n = h_n.index_select(1, unsorted_indices)
@@ -491,7 +495,8 @@ class LSTM(RNNBase):
         batch_first: If ``True``, input and output are `(batch, seq, feature)`. Default: ``False``
         dropout: dropout probability on the outputs of every layer but the last. Default: 0
         bidirectional: If ``True``, becomes a bidirectional LSTM. Default: ``False``
-        proj_size: accepted for API parity; values > 0 raise NotImplementedError. Default: 0
+        proj_size: If ``> 0``, uses LSTM with projections of that size: the hidden state
+            is ``h_t = W_{hr} (o_t \odot \tanh(c_t))``. Default: 0
 
     Inputs: input, (h_0, c_0)
         * **input**: `(L, H_in)`, `(L, N, H_in)` (`(N, L, H_in)` with ``batch_first``) or a
@@ -619,6 +624,7 @@ class RNNCellBase(Module):
             self.weight_hh,
             self.bias_ih,
             self.bias_hh,
+            None,
             mode,
             (batch,),
             False,
