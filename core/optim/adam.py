@@ -1,0 +1,141 @@
+"""Adam and AdamW (``optim.Adam``, ``optim.AdamW``)."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, _check_betas, _check_lr, _check_range, _scalar_state, _to_scalar
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2014), with the AMSGrad variant and optional decoupled weight decay.
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2, \quad
+        \theta_t = \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t}
+            \frac{m_t}{\sqrt{v_t^{(\max)}} / \sqrt{1 - \beta_2^t} + \epsilon}
+
+    Args:
+        params (iterable): parameters to optimize or dicts defining parameter groups.
+        lr (float): learning rate. Default: 1e-3.
+        betas (Tuple[float, float]): coefficients of the running averages of the gradient
+            and its square. Default: (0.9, 0.999).
+        eps (float): term added to the denominator for numerical stability. Default: 1e-8.
+        weight_decay (float): weight decay (L2 penalty). Default: 0.
+        amsgrad (bool): use the AMSGrad variant. Default: False.
+        maximize (bool): maximize the objective instead of minimizing it. Default: False.
+        decoupled_weight_decay (bool): decay the weights directly (AdamW). Default: False.
+        foreach, capturable, differentiable, fused: accepted for compatibility.
+
+    Example::
+
+        >>> optimizer = optim.Adam(model.parameters(), lr=1e-3)
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        amsgrad=False,
+        *,
+        foreach=None,
+        maximize=False,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+        decoupled_weight_decay=False,
+    ):
+        _check_lr(lr)
+        _check_range(eps, "epsilon value")
+        _check_betas(betas)
+        _check_range(weight_decay, "weight_decay value")
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, param, grad, state, group):
+        self._reject_sparse(grad, "Adam")
+        if not state:
+            state["step"] = _scalar_state(0)
+            state["exp_avg"] = param.new_zeros(param.shape)
+            state["exp_avg_sq"] = param.new_zeros(param.shape)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = param.new_zeros(param.shape)
+        lr = _to_scalar(group["lr"])
+        beta1, beta2 = group["betas"]
+        weight_decay = group["weight_decay"]
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        state["step"] += 1
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param.mul_(1 - lr * weight_decay)
+            else:
+                grad = grad.add(param, alpha=weight_decay)
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step = state["step"].item()
+        bias_correction1 = 1 - beta1**step
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        if group["amsgrad"]:
+            max_sq = state["max_exp_avg_sq"]
+            max_sq.copy_(max_sq.maximum(exp_avg_sq))
+            exp_avg_sq = max_sq
+        denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2017): the weights are
+    multiplied by :math:`1 - \gamma\lambda` before the Adam update.
+
+    Args: as :class:`Adam`, with ``weight_decay`` defaulting to 1e-2.
+
+    Example::
+
+        >>> optimizer = optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+        foreach=None,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )

@@ -1,0 +1,74 @@
+"""Adamax (``optim.Adamax``)."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, _check_betas, _check_lr, _check_range, _scalar_state, _to_scalar
+
+__all__ = ["Adamax"]
+
+
+class Adamax(Optimizer):
+    r"""Adamax, the infinity-norm variant of Adam (Kingma & Ba, 2014).
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad
+        u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon), \quad
+        \theta_t = \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t} \frac{m_t}{u_t}
+
+    Args:
+        params (iterable): parameters to optimize or dicts defining parameter groups.
+        lr (float): learning rate. Default: 2e-3.
+        betas (Tuple[float, float]): coefficients of the running averages. Default: (0.9, 0.999).
+        eps (float): term added to the denominator for numerical stability. Default: 1e-8.
+        weight_decay (float): weight decay (L2 penalty). Default: 0.
+        maximize (bool): maximize the objective instead of minimizing it. Default: False.
+        foreach, differentiable, capturable: accepted for compatibility.
+
+    Example::
+
+        >>> optimizer = optim.Adamax(model.parameters())
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        foreach=None,
+        *,
+        maximize=False,
+        differentiable=False,
+        capturable=False,
+    ):
+        _check_lr(lr)
+        _check_range(eps, "epsilon value")
+        _check_betas(betas)
+        _check_range(weight_decay, "weight_decay value")
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "capturable": capturable,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, param, grad, state, group):
+        self._reject_sparse(grad, "Adamax", alternative=None)
+        if not state:
+            state["step"] = _scalar_state(0)
+            state["exp_avg"] = param.new_zeros(param.shape)
+            state["exp_inf"] = param.new_zeros(param.shape)
+        state["step"] += 1
+        beta1, beta2 = group["betas"]
+        grad = self._weight_decay(grad, param, group["weight_decay"])
+        exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_inf.copy_(exp_inf.mul_(beta2).maximum(grad.abs().add_(group["eps"])))
+        clr = _to_scalar(group["lr"]) / (1 - beta1 ** state["step"].item())
+        param.addcdiv_(exp_avg, exp_inf, value=-clr)

@@ -1,0 +1,85 @@
+"""Averaged stochastic gradient descent (``optim.ASGD``)."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _to_scalar
+
+__all__ = ["ASGD"]
+
+
+class ASGD(Optimizer):
+    r"""Averaged stochastic gradient descent (Polyak & Juditsky, 1992).
+
+    .. math::
+        \theta_t = (1 - \lambda \eta_t)\theta_{t-1} - \eta_t g_t, \quad
+        \bar\theta_t = \bar\theta_{t-1} + \mu_t(\theta_t - \bar\theta_{t-1}), \quad
+        \eta_{t+1} = \frac{\gamma}{(1 + \lambda\gamma t)^\alpha}, \quad
+        \mu_{t+1} = \frac{1}{\max(1, t - t_0)}
+
+    The average :math:`\bar\theta` is kept in ``state["ax"]``.
+
+    Args:
+        params (iterable): parameters to optimize or dicts defining parameter groups.
+        lr (float): learning rate. Default: 1e-2.
+        lambd (float): decay term. Default: 1e-4.
+        alpha (float): power for the eta update. Default: 0.75.
+        t0 (float): point at which to start averaging. Default: 1e6.
+        weight_decay (float): weight decay (L2 penalty). Default: 0.
+        maximize (bool): maximize the objective instead of minimizing it. Default: False.
+        foreach, differentiable, capturable: accepted for compatibility.
+
+    Example::
+
+        >>> optimizer = optim.ASGD(model.parameters(), lr=0.01)
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        lambd=1e-4,
+        alpha=0.75,
+        t0=1e6,
+        weight_decay=0,
+        foreach=None,
+        maximize=False,
+        differentiable=False,
+        capturable=False,
+    ):
+        _check_lr(lr)
+        _check_range(weight_decay, "weight_decay value")
+        defaults = {
+            "lr": lr,
+            "lambd": lambd,
+            "alpha": alpha,
+            "t0": t0,
+            "weight_decay": weight_decay,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "capturable": capturable,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, param, grad, state, group):
+        self._reject_sparse(grad, "ASGD", alternative=None)
+        lr = _to_scalar(group["lr"])
+        if not state:
+            state["step"] = _scalar_state(0, param.device)
+            state["eta"] = _scalar_state(lr, param.device)
+            state["mu"] = _scalar_state(1, param.device)
+            state["ax"] = param.new_zeros(param.shape)
+        lambd = group["lambd"]
+        state["step"] += 1
+        grad = self._weight_decay(grad, param, group["weight_decay"])
+        eta = state["eta"].item()
+        param.mul_(1 - lambd * eta)
+        param.add_(grad, alpha=-eta)
+        ax, mu = state["ax"], state["mu"]
+        if mu.item() != 1:
+            ax.add_(param.sub(ax).mul_(mu))
+        else:
+            ax.copy_(param)
+        step = state["step"].item()
+        state["eta"].fill_(lr / ((1 + lambd * lr * step) ** group["alpha"]))
+        state["mu"].fill_(1 / max(1, step - group["t0"]))

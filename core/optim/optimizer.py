@@ -1,0 +1,308 @@
+"""``Optimizer``: the base class holding parameter groups and per-parameter state."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable
+from itertools import chain
+
+from .. import dtypes
+from ..autograd.grad_mode import enable_grad, no_grad
+from ..tensor import Tensor
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    """Singleton marking a hyperparameter without a default (``optim.optimizer.required``)."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _to_scalar(x):
+    """A Python number for a hyperparameter given as a number or a one-element tensor."""
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def _scalar_dtype():
+    """The dtype PyTorch keeps scalar state (``step``, ASGD's ``eta``/``mu``) in."""
+    return dtypes.float64 if dtypes.get_default_dtype() is dtypes.float64 else dtypes.float32
+
+
+def _scalar_state(value, device=None):
+    """A 0-dimensional state tensor such as ``step``."""
+    from ..tensor import tensor
+
+    return tensor(float(value), dtype=_scalar_dtype(), device=device)
+
+
+def _sparse_rows(grad, group):
+    """``(row_indices, row_values)`` of a sparse COO gradient, coalesced so that rows are unique
+    (the values negated for ``maximize``).
+    """
+    grad = grad.coalesce()
+    values = grad._values()
+    return grad._indices()[0], -values if group.get("maximize", False) else values
+
+
+def _densify(grad, group):
+    """A sparse gradient as a dense tensor (negated for ``maximize``)."""
+    dense = grad.to_dense()
+    return -dense if group.get("maximize", False) else dense
+
+
+def _typename(obj):
+    return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+
+
+class Optimizer:
+    r"""Base class for all optimizers.
+
+    Args:
+        params (iterable): an iterable of tensors, or of dicts. Dicts define parameter
+            groups: ``{"params": [...], "lr": ...}``; options not in a group take the
+            optimizer's defaults.
+        defaults (dict): default values of the optimization options.
+
+    Subclasses implement :meth:`_update` (one parameter's update, run under ``no_grad``)
+    and may override :meth:`step` (LBFGS does).
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or dicts, but got "
+                + _typename(params)
+            )
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        param_groups = list(params)
+        if not param_groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def __repr__(self):
+        text = type(self).__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            text += f"\nParameter Group {i}\n"
+            for key in sorted(group):
+                if key != "params":
+                    text += f"    {key}: {group[key]}\n"
+        return text + ")"
+
+    def add_param_group(self, param_group):
+        r"""Add a parameter group to :attr:`param_groups`.
+
+        Useful when fine tuning a pre-trained network: frozen layers can be made trainable
+        and added to the optimizer as training progresses.
+
+        Args:
+            param_group (dict): the tensors to optimize (``"params"``) and group-specific
+                optimization options.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the ordering of tensors in "
+                "sets will change between runs. Please use a list instead."
+            )
+        else:
+            param_group["params"] = list(params)
+        for param in param_group["params"]:
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is " + _typename(param))
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            param_group.setdefault(name, default)
+        ids = [id(p) for p in param_group["params"]]
+        if len(ids) != len(set(ids)):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, this will cause an error; "
+                "see github.com/pytorch/pytorch/issues/40967 for more information",
+                stacklevel=3,
+            )
+        existing = {id(p) for group in self.param_groups for p in group["params"]}
+        if not existing.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        r"""Reset the gradients of all optimized tensors.
+
+        Args:
+            set_to_none (bool): set the grads to ``None`` instead of zeroing them. Default: ``True``.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if p.grad.grad_fn is not None:
+                        p.grad.detach_()
+                    else:
+                        p.grad.requires_grad_(False)
+                    p.grad.zero_()
+
+    def state_dict(self):
+        r"""The optimizer's state as a dict, in PyTorch's format.
+
+        ``"state"`` maps integer parameter ids (the parameters' positions across all
+        groups, in order) to their state; ``"param_groups"`` holds each group's options
+        with ``"params"`` replaced by those ids.
+        """
+        mapping = {}
+        start = 0
+
+        def pack_group(group):
+            nonlocal start
+            packed = {k: v for k, v in group.items() if k != "params"}
+            mapping.update({id(p): i for i, p in enumerate(group["params"], start) if id(p) not in mapping})
+            packed["params"] = [mapping[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            return packed
+
+        groups = [pack_group(g) for g in self.param_groups]
+        state = {(mapping[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    @staticmethod
+    def _cast_state(param, value, key=None):
+        if isinstance(value, Tensor):
+            if key == "step":
+                return value
+            if param.is_floating_point():
+                return value.to(dtype=param.dtype, device=param.device)
+            return value.to(device=param.device)
+        if isinstance(value, dict):
+            return {k: Optimizer._cast_state(param, v, k) for k, v in value.items()}
+        if isinstance(value, Iterable) and not isinstance(value, str):
+            return type(value)(Optimizer._cast_state(param, v) for v in value)
+        return value
+
+    def load_state_dict(self, state_dict):
+        r"""Load the optimizer state (as returned by :meth:`state_dict`).
+
+        State tensors are cast to their parameter's dtype and device (``step`` stays as is).
+        """
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError(
+                "loaded state dict contains a parameter group that doesn't match the size of optimizer's group"
+            )
+        id_map = dict(
+            zip(
+                chain.from_iterable(g["params"] for g in saved_groups),
+                chain.from_iterable(g["params"] for g in groups),
+            )
+        )
+        state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = self._cast_state(param, v)
+            else:
+                state[k] = v
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+        self.__setstate__({"state": state, "param_groups": saved_groups})
+
+    def step(self, closure=None):
+        r"""Perform a single optimization step.
+
+        Args:
+            closure (Callable, optional): a closure that re-evaluates the model and returns
+                the loss (run with gradients enabled).
+
+        Returns:
+            The closure's loss, or ``None``.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._step_group(group)
+        return loss
+
+    def _step_group(self, group):
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            if group.get("maximize", False) and not grad.is_sparse:
+                grad = -grad
+            state = self.state.get(p)
+            if state is None:
+                state = {}
+            self._update(p, grad, state, group)
+            if state:  # like PyTorch, parameters that keep no state get no entry
+                self.state[p] = state
+
+    def _update(self, param, grad, state, group):
+        """Update one parameter in place from its gradient (negated for ``maximize``, unless sparse:
+        sparse gradients go through :func:`_sparse_rows` or :func:`_densify`, which negate).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement an update")
+
+    @staticmethod
+    def _reject_sparse(grad, name, alternative="SparseAdam"):
+        if grad.is_sparse:
+            raise RuntimeError(
+                f"{name} does not support sparse gradients"
+                + (f", please consider {alternative} instead" if alternative else "")
+            )
+
+    @staticmethod
+    def _weight_decay(grad, param, weight_decay):
+        """The L2-penalised gradient ``grad + weight_decay * param``."""
+        return grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad
+
+
+def _check_range(value, name, low=0.0, high=None, open_low=False):
+    """Raise PyTorch's ``ValueError(f"Invalid {name}: {value}")`` when ``value`` is out of range."""
+    bad = value <= low if open_low else value < low
+    if high is not None:
+        bad = bad or value >= high
+    if bad:
+        raise ValueError(f"Invalid {name}: {value}")
+
+
+def _check_betas(betas):
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def _check_lr(lr):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    _check_range(_to_scalar(lr), "learning rate")

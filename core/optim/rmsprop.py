@@ -1,0 +1,95 @@
+"""RMSprop (``optim.RMSprop``)."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _to_scalar
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton), optionally centered and with momentum.
+
+    .. math::
+        v_t = \alpha v_{t-1} + (1 - \alpha) g_t^2, \quad
+        \tilde v_t = v_t - \bar g_t^2 \text{ if centered}, \quad
+        b_t = \mu b_{t-1} + \frac{g_t}{\sqrt{\tilde v_t} + \epsilon}, \quad
+        \theta_t = \theta_{t-1} - \gamma b_t
+
+    Args:
+        params (iterable): parameters to optimize or dicts defining parameter groups.
+        lr (float): learning rate. Default: 1e-2.
+        alpha (float): smoothing constant. Default: 0.99.
+        eps (float): term added to the denominator for numerical stability. Default: 1e-8.
+        weight_decay (float): weight decay (L2 penalty). Default: 0.
+        momentum (float): momentum factor. Default: 0.
+        centered (bool): normalize by an estimate of the gradient's variance. Default: False.
+        maximize (bool): maximize the objective instead of minimizing it. Default: False.
+        capturable, foreach, differentiable: accepted for compatibility.
+
+    Example::
+
+        >>> optimizer = optim.RMSprop(model.parameters(), lr=0.01, momentum=0.9)
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-2,
+        alpha=0.99,
+        eps=1e-8,
+        weight_decay=0,
+        momentum=0,
+        centered=False,
+        capturable=False,
+        foreach=None,
+        maximize=False,
+        differentiable=False,
+    ):
+        _check_lr(lr)
+        _check_range(eps, "epsilon value")
+        _check_range(momentum, "momentum value")
+        _check_range(weight_decay, "weight_decay value")
+        _check_range(alpha, "alpha value")
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "alpha": alpha,
+            "eps": eps,
+            "centered": centered,
+            "weight_decay": weight_decay,
+            "capturable": capturable,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, param, grad, state, group):
+        self._reject_sparse(grad, "RMSprop", alternative=None)
+        if not state:
+            state["step"] = _scalar_state(0)
+            state["square_avg"] = param.new_zeros(param.shape)
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = param.new_zeros(param.shape)
+            if group["centered"]:
+                state["grad_avg"] = param.new_zeros(param.shape)
+        state["step"] += 1
+        alpha = group["alpha"]
+        grad = self._weight_decay(grad, param, group["weight_decay"])
+        square_avg = state["square_avg"]
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg.lerp_(grad, 1 - alpha)
+            avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+        else:
+            avg = square_avg.sqrt()
+        avg = avg.add_(group["eps"])
+        lr = _to_scalar(group["lr"])
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf.mul_(group["momentum"]).addcdiv_(grad, avg)
+            param.add_(buf, alpha=-lr)
+        else:
+            param.addcdiv_(grad, avg, value=-lr)

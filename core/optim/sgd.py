@@ -1,0 +1,90 @@
+"""Stochastic gradient descent, optionally with momentum (``optim.SGD``)."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, _check_lr, _check_range, _densify, _sparse_rows, _to_scalar
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (optionally with momentum).
+
+    .. math::
+        g_t = \nabla f(\theta_{t-1}) + \lambda \theta_{t-1}, \quad
+        b_t = \mu b_{t-1} + (1 - \tau) g_t \ (b_1 = g_1), \quad
+        \theta_t = \theta_{t-1} - \gamma\,(g_t + \mu b_t \text{ if nesterov else } b_t)
+
+    Args:
+        params (iterable): parameters to optimize or dicts defining parameter groups.
+        lr (float): learning rate :math:`\gamma`. Default: 1e-3.
+        momentum (float): momentum factor :math:`\mu`. Default: 0.
+        dampening (float): dampening for momentum :math:`\tau`. Default: 0.
+        weight_decay (float): weight decay (L2 penalty) :math:`\lambda`. Default: 0.
+        nesterov (bool): enables Nesterov momentum. Default: False.
+        maximize (bool): maximize the objective instead of minimizing it. Default: False.
+        foreach, differentiable, fused: accepted for compatibility; ember always runs the
+            per-parameter update.
+
+    Sparse gradients (``Embedding(sparse=True)``) update only the rows they touch when
+    there is no momentum and no weight decay; otherwise they are densified first, which
+    gives the same result.
+
+    Example::
+
+        >>> optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> optimizer.zero_grad()
+        >>> loss_fn(model(input), target).backward()
+        >>> optimizer.step()
+    """
+
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0,
+        dampening=0,
+        weight_decay=0,
+        nesterov=False,
+        *,
+        maximize=False,
+        foreach=None,
+        differentiable=False,
+        fused=None,
+    ):
+        _check_lr(lr)
+        _check_range(momentum, "momentum value")
+        _check_range(weight_decay, "weight_decay value")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, param, grad, state, group):
+        lr = _to_scalar(group["lr"])
+        momentum, weight_decay = group["momentum"], group["weight_decay"]
+        if grad.is_sparse:
+            if momentum == 0 and weight_decay == 0:
+                rows, values = _sparse_rows(grad, group)
+                param.index_add_(0, rows, values, alpha=-lr)
+                return
+            grad = _densify(grad, group)
+        grad = self._weight_decay(grad, param, weight_decay)
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.detach().clone()
+            else:
+                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+        param.add_(grad, alpha=-lr)

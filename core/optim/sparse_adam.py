@@ -1,0 +1,70 @@
+"""Adam for sparse gradients (``optim.SparseAdam``)."""
+
+from __future__ import annotations
+
+import math
+
+from .optimizer import Optimizer, _check_betas, _check_range, _sparse_rows, _to_scalar
+
+__all__ = ["SparseAdam"]
+
+
+class SparseAdam(Optimizer):
+    r"""A masked Adam for sparse gradients (``Embedding(sparse=True)``): only the moments and
+    parameter rows present in the gradient are updated.
+
+    Args:
+        params (iterable): parameters to optimize or dicts defining parameter groups.
+        lr (float): learning rate. Default: 1e-3.
+        betas (Tuple[float, float]): coefficients of the running averages. Default: (0.9, 0.999).
+        eps (float): term added to the denominator for numerical stability. Default: 1e-8.
+        maximize (bool): maximize the objective instead of minimizing it. Default: False.
+
+    Example::
+
+        >>> emb = nn.Embedding(10, 3, sparse=True)
+        >>> optimizer = optim.SparseAdam(emb.parameters(), lr=1e-3)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
+        from ..tensor import Tensor
+
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        _check_range(_to_scalar(lr), "learning rate", open_low=True)
+        _check_range(eps, "epsilon value", open_low=True)
+        _check_betas(betas)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
+        super().__init__(params, defaults)
+        sparse_params = []
+        for index, group in enumerate(self.param_groups):
+            for d_index, p in enumerate(group["params"]):
+                if p.is_sparse:
+                    sparse_params.append([index, d_index])
+        if sparse_params:
+            raise ValueError(f"Sparse params at indices {sparse_params}: SparseAdam requires dense parameter tensors")
+
+    def _update(self, param, grad, state, group):
+        if not grad.is_sparse:
+            raise RuntimeError("SparseAdam does not support dense gradients, please consider Adam instead")
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = param.new_zeros(param.shape)
+            state["exp_avg_sq"] = param.new_zeros(param.shape)
+        state["step"] += 1
+        rows, values = _sparse_rows(grad, group)
+        if values.numel() == 0:
+            return
+        beta1, beta2 = group["betas"]
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        old_avg = exp_avg.index_select(0, rows)
+        avg_update = (values - old_avg) * (1 - beta1)
+        exp_avg.index_add_(0, rows, avg_update)
+        old_sq = exp_avg_sq.index_select(0, rows)
+        sq_update = (values * values - old_sq) * (1 - beta2)
+        exp_avg_sq.index_add_(0, rows, sq_update)
+        numer = avg_update + old_avg
+        denom = (sq_update + old_sq).sqrt().add_(group["eps"])
+        step = state["step"]
+        step_size = _to_scalar(group["lr"]) * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+        param.index_add_(0, rows, numer / denom, alpha=-step_size)

@@ -1,0 +1,225 @@
+"""Optimizers against torch.optim: same initial parameters, same loss, 20 steps, same parameters."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from reference import to_torch
+
+import ember
+from ember import nn, optim
+
+torch = pytest.importorskip("torch")
+
+_rng = np.random.default_rng(7)
+_X = _rng.standard_normal((6, 4))
+_Y = _rng.standard_normal((6, 3))
+_W = _rng.standard_normal((4, 3)) * 0.5
+_B = _rng.standard_normal(3) * 0.1
+
+VARIANTS = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True, "maximize": True}),
+    ("Adam", {"lr": 0.01}),
+    ("Adam", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.01, "betas": (0.8, 0.9), "eps": 1e-6, "maximize": True}),
+    ("Adam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("AdamW", {"lr": 0.01}),
+    ("AdamW", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.05}),
+    ("Adagrad", {"lr": 0.1}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.5, "eps": 1e-6}),
+    ("RMSprop", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01, "alpha": 0.9, "centered": True, "momentum": 0.5, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "maximize": True}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.8, "weight_decay": 0.1, "eps": 1e-5}),
+    ("Adamax", {}),
+    ("Adamax", {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1}),
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.05, "lambd": 1e-3, "alpha": 0.5, "t0": 5, "weight_decay": 0.1}),
+]
+
+
+def _loss(lib, w, b):
+    x, y = lib.tensor(_X), lib.tensor(_Y)
+    return (((x @ w + b).tanh() - y) ** 2).sum()
+
+
+def _params(device=None):
+    if device is None:
+        return [torch.nn.Parameter(torch.tensor(_W)), torch.nn.Parameter(torch.tensor(_B))]
+    return [nn.Parameter(ember.tensor(_W, device=device)), nn.Parameter(ember.tensor(_B, device=device))]
+
+
+def _run(opt_e, opt_t, pe, pt, steps=20, device="cpu"):
+    x, y = ember.tensor(_X, device=device), ember.tensor(_Y, device=device)
+    for _ in range(steps):
+        opt_e.zero_grad()
+        (((x @ pe[0] + pe[1]).tanh() - y) ** 2).sum().backward()
+        opt_e.step()
+        opt_t.zero_grad()
+        _loss(torch, *pt).backward()
+        opt_t.step()
+
+
+def _assert_params(pe, pt, tol=1e-6):
+    for a, b in zip(pe, pt):
+        np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name,kwargs", VARIANTS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(VARIANTS)])
+def test_matches_torch(name, kwargs, device):
+    pe, pt = _params(device), _params()
+    opt_e = getattr(optim, name)(pe, **kwargs)
+    opt_t = getattr(torch.optim, name)(pt, **kwargs)
+    _run(opt_e, opt_t, pe, pt, device=device)
+    _assert_params(pe, pt)
+    # The state has PyTorch's keys, and its tensors PyTorch's values.
+    se, st = opt_e.state_dict(), opt_t.state_dict()
+    assert se["param_groups"] == st["param_groups"]
+    assert set(se["state"]) == set(st["state"])
+    for i in st["state"]:
+        assert set(se["state"][i]) == set(st["state"][i])
+        for key, value in st["state"][i].items():
+            np.testing.assert_allclose(np.asarray(se["state"][i][key]), value.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_float32_close(device):
+    pe = [nn.Parameter(ember.tensor(_W, dtype=ember.float32, device=device)) for _ in range(1)]
+    pt = [torch.nn.Parameter(torch.tensor(_W, dtype=torch.float32))]
+    opt_e, opt_t = optim.Adam(pe, lr=0.01), torch.optim.Adam(pt, lr=0.01)
+    for _ in range(5):
+        for opt, p in ((opt_e, pe), (opt_t, pt)):
+            opt.zero_grad()
+            (p[0] ** 2).sum().backward()
+            opt.step()
+    _assert_params(pe, pt, tol=1e-5)
+
+
+def test_param_groups_and_state_dict_round_trip(device):
+    pe, pt = _params(device), _params()
+    groups_e = [{"params": [pe[0]]}, {"params": [pe[1]], "lr": 0.001}]
+    groups_t = [{"params": [pt[0]]}, {"params": [pt[1]], "lr": 0.001}]
+    opt_e = optim.SGD(groups_e, lr=0.1, momentum=0.9)
+    opt_t = torch.optim.SGD(groups_t, lr=0.1, momentum=0.9)
+    _run(opt_e, opt_t, pe, pt, steps=5, device=device)
+    state = opt_e.state_dict()
+    assert [g["params"] for g in state["param_groups"]] == [[0], [1]]
+    assert state["param_groups"] == opt_t.state_dict()["param_groups"]
+    # A fresh optimizer loaded from the state dict continues exactly like the original.
+    pe2 = [nn.Parameter(p.detach().clone()) for p in pe]
+    opt_e2 = optim.SGD([{"params": [pe2[0]]}, {"params": [pe2[1]], "lr": 0.001}], lr=0.1, momentum=0.9)
+    opt_e2.load_state_dict(copy.deepcopy(state))
+    _run(opt_e, opt_t, pe, pt, steps=5, device=device)
+    _run(opt_e2, torch.optim.SGD(_params(), lr=0.1), pe2, _params(), steps=5, device=device)
+    _assert_params(pe, pt)
+    _assert_params(pe2, [to_torch(p) for p in pe], tol=1e-12)
+
+
+def test_adam_state_dict_round_trip_continues(device):
+    pe, pt = _params(device), _params()
+    opt_e, opt_t = optim.Adam(pe, lr=0.01, amsgrad=True), torch.optim.Adam(pt, lr=0.01, amsgrad=True)
+    _run(opt_e, opt_t, pe, pt, steps=3, device=device)
+    pe2 = [nn.Parameter(p.detach().clone()) for p in pe]
+    opt_e2 = optim.Adam(pe2, lr=0.5, amsgrad=True)
+    opt_e2.load_state_dict(opt_e.state_dict())
+    assert opt_e2.param_groups[0]["lr"] == 0.01
+    _run(opt_e2, opt_t, pe2, pt, steps=4, device=device)
+    _assert_params(pe2, pt)
+
+
+def test_add_param_group_and_errors():
+    p = _params()
+    w, b = nn.Parameter(ember.tensor(_W)), nn.Parameter(ember.tensor(_B))
+    opt = optim.SGD([w], lr=0.1)
+    opt.add_param_group({"params": b, "momentum": 0.5})
+    assert opt.param_groups[1]["lr"] == 0.1 and opt.param_groups[1]["momentum"] == 0.5
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [w]})
+    with pytest.raises(TypeError, match="iterable of Tensors"):
+        optim.SGD(w)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([])
+    with pytest.raises(TypeError, match="ordered collections"):
+        optim.SGD([{"params": {w}}])
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([w * 2])
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
+        optim.Adam([w], lr=-1)
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 1"):
+        optim.Adam([w], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="Nesterov momentum requires"):
+        optim.SGD([w], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="Invalid rho value"):
+        optim.Adadelta([w], rho=1.5)
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        opt.load_state_dict(optim.SGD([w]).state_dict())
+    assert repr(optim.SGD([w], lr=0.1)) == repr(torch.optim.SGD(p, lr=0.1))
+
+
+def test_zero_grad():
+    w = nn.Parameter(ember.tensor(_W))
+    opt = optim.SGD([w], lr=0.1)
+    (w**2).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert w.grad is not None and float(w.grad.abs().sum()) == 0
+    opt.zero_grad()
+    assert w.grad is None
+
+
+def test_step_closure_returns_loss():
+    w = nn.Parameter(ember.tensor(_W))
+    opt = optim.SGD([w], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w**2).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert float(loss) == pytest.approx(float((_W**2).sum()))
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_matches_torch(line_search_fn, device):
+    pe, pt = _params(device), _params()
+    kwargs = {"lr": 0.5, "max_iter": 10, "history_size": 5, "line_search_fn": line_search_fn}
+    opt_e, opt_t = optim.LBFGS(pe, **kwargs), torch.optim.LBFGS(pt, **kwargs)
+    x, y = ember.tensor(_X, device=device), ember.tensor(_Y, device=device)
+
+    def closure_e():
+        opt_e.zero_grad()
+        loss = (((x @ pe[0] + pe[1]).tanh() - y) ** 2).sum()
+        loss.backward()
+        return loss
+
+    def closure_t():
+        opt_t.zero_grad()
+        loss = _loss(torch, *pt)
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        le, lt = opt_e.step(closure_e), opt_t.step(closure_t)
+        assert float(le) == pytest.approx(lt.item(), rel=1e-6)
+    _assert_params(pe, pt)
+    assert opt_e.state[pe[0]]["func_evals"] == opt_t.state[pt[0]]["func_evals"]
+    assert opt_e.state[pe[0]]["n_iter"] == opt_t.state[pt[0]]["n_iter"]
+
+
+def test_lbfgs_rejects_groups():
+    w, b = nn.Parameter(ember.tensor(_W)), nn.Parameter(ember.tensor(_B))
+    with pytest.raises(ValueError, match="per-parameter options"):
+        optim.LBFGS([{"params": [w]}, {"params": [b]}])
+
+
+def test_dense_only_optimizers_reject_sparse_and_sparse_adam_rejects_dense():
+    w = nn.Parameter(ember.tensor(_W))
+    (w**2).sum().backward()
+    with pytest.raises(RuntimeError, match="SparseAdam does not support dense gradients"):
+        optim.SparseAdam([w]).step()
