@@ -37,6 +37,9 @@ class _Embedding(Function):
             counts = g.detach().new_zeros((num,)).index_add(0, flat, g.detach().new_ones(flat.shape))
             g = g / counts[flat].unsqueeze(1)
         if sparse:
+            if padding_idx is not None:  # like PyTorch, padding entries are left out of the sparse gradient
+                kept = flat != padding_idx
+                flat, g = flat[kept], g[kept]
             return SparseCOOTensor(flat.unsqueeze(0), g, (num, grad.shape[-1])), None, None, None, None
         return g.new_zeros((num, grad.shape[-1])).index_add(0, flat, g), None, None, None, None
 
@@ -176,9 +179,12 @@ def embedding_bag(
         offsets = offsets.long()
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
-    if include_last_offset:
-        offsets = offsets[:-1]
     n = input.shape[0]
+    end = n
+    if include_last_offset:
+        if offsets.shape[0]:
+            end = min(n, int(offsets[-1].item()))
+        offsets = offsets[:-1]
     num_bags = offsets.shape[0]
     if num_bags and n and int(offsets[0].item()) != 0:
         raise ValueError(
@@ -193,7 +199,9 @@ def embedding_bag(
     starts = starts[starts < n]
     marks = input.new_zeros((n,)).index_add(0, starts, input.new_ones(starts.shape))
     bag = marks.cumsum(0)
-    keep = input.new_ones((n,), dtype=dtypes.bool) if padding_idx is None else input != padding_idx
+    keep = arange(n, device=input.device) < end  # entries past the last offset belong to no bag
+    if padding_idx is not None:
+        keep = keep.logical_and(input != padding_idx)
     dim = weight.shape[1]
     if mode == "max":
         member = (bag.unsqueeze(0) == arange(num_bags, device=input.device).unsqueeze(1)).logical_and(keep.unsqueeze(0))
