@@ -1,0 +1,204 @@
+"""Vision: pixel (un)shuffle, interpolate/upsample, grid_sample, affine_grid, differential against PyTorch."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from reference import assert_close, check, randn, torch
+
+import ember
+import ember.nn.functional as F
+from ember import nn
+
+TF = torch.nn.functional
+
+
+@pytest.mark.parametrize("shape,r", [((2, 8, 3, 2), 2), ((9, 2, 1), 3), ((1, 2, 4, 3, 2), 2)])
+def test_pixel_shuffle(device, dtype, shape, r):
+    check(nn.PixelShuffle(r), torch.nn.PixelShuffle(r), [randn(*shape)], device, dtype)
+    assert repr(nn.PixelShuffle(r)) == repr(torch.nn.PixelShuffle(r))
+
+
+@pytest.mark.parametrize("shape,r", [((2, 1, 4, 6), 2), ((3, 3, 3), 3)])
+def test_pixel_unshuffle(device, dtype, shape, r):
+    check(nn.PixelUnshuffle(r), torch.nn.PixelUnshuffle(r), [randn(*shape)], device, dtype)
+
+
+INTERP = [
+    ((2, 2, 5), {"scale_factor": 2}),
+    ((2, 2, 5), {"size": 3}),
+    ((1, 2, 5, 7), {"scale_factor": 1.7}),
+    ((1, 2, 5, 7), {"size": (3, 11)}),
+    ((1, 2, 5, 7), {"scale_factor": (0.6, 2.3), "recompute_scale_factor": True}),
+    ((1, 1, 3, 4, 5), {"scale_factor": (1.5, 0.5, 2)}),
+]
+LINEAR = {3: "linear", 4: "bilinear", 5: "trilinear"}
+
+
+MODES = [("nearest", None), ("nearest-exact", None), ("linear", None), ("linear", True), ("linear", False)]
+MODES_2D = [("bicubic", None), ("bicubic", True), ("bicubic", False)]
+
+
+@pytest.mark.parametrize(
+    "shape,kwargs,mode,align_corners",
+    [
+        (shape, kwargs, LINEAR[len(shape)] if mode == "linear" else mode, align)
+        for shape, kwargs in INTERP
+        for mode, align in MODES + (MODES_2D if len(shape) == 4 else [])
+    ],
+)
+def test_interpolate(device, dtype, shape, kwargs, mode, align_corners):
+    kw = dict(kwargs, mode=mode, align_corners=align_corners)
+    check(lambda x: F.interpolate(x, **kw), lambda x: TF.interpolate(x, **kw), [randn(*shape)], device, dtype)
+
+
+@pytest.mark.parametrize(
+    "args", [{"scale_factor": 2}, {"size": (3, 5), "mode": "bilinear"}, {"scale_factor": 1.5, "mode": "bicubic"}]
+)
+def test_upsample_modules(device, dtype, args):
+    e, t = nn.Upsample(**args), torch.nn.Upsample(**args)
+    check(e, t, [randn(1, 2, 3, 4)], device, dtype)
+    assert repr(e) == repr(t)
+    for name, kw in (("UpsamplingNearest2d", {"scale_factor": 2}), ("UpsamplingBilinear2d", {"size": (5, 3)})):
+        e, t = getattr(nn, name)(**kw), getattr(torch.nn, name)(**kw)
+        check(e, t, [randn(1, 2, 3, 4)], device, dtype)
+        assert repr(e) == repr(t)
+
+
+def test_deprecated_upsample_functions(device):
+    x = randn(1, 2, 3, 3)
+    for e_fn, t_fn in (
+        (F.upsample, TF.upsample),
+        (F.upsample_nearest, TF.upsample_nearest),
+        (F.upsample_bilinear, TF.upsample_bilinear),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            check(lambda x, f=e_fn: f(x, scale_factor=2), lambda x, f=t_fn: f(x, scale_factor=2), [x], device)
+    with pytest.warns(UserWarning, match="deprecated"):
+        F.upsample(ember.randn(1, 1, 2), scale_factor=2)
+
+
+GRIDS = [((2, 3, 4, 5), (2, 3, 2, 2)), ((1, 2, 2, 3, 4), (1, 2, 3, 2, 3))]
+
+
+@pytest.mark.parametrize("in_shape,grid_shape", GRIDS)
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_grid_sample_bilinear(device, dtype, in_shape, grid_shape, padding_mode, align_corners):
+    check(
+        lambda x, g: F.grid_sample(x, g, "bilinear", padding_mode, align_corners),
+        lambda x, g: TF.grid_sample(x, g, "bilinear", padding_mode, align_corners),
+        [randn(*in_shape), randn(*grid_shape, low=-1.3, high=1.3)],
+        device,
+        dtype,
+    )
+
+
+@pytest.mark.parametrize("in_shape,grid_shape", GRIDS)
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_grid_sample_nearest(device, dtype, in_shape, grid_shape, padding_mode, align_corners):
+    grid = randn(*grid_shape, low=-1.3, high=1.3)
+    e_grid = ember.tensor(grid, dtype=dtype, device=device)
+    t_grid = torch.tensor(grid, dtype=getattr(torch, dtype.name))
+    check(
+        lambda x: F.grid_sample(x, e_grid, "nearest", padding_mode, align_corners),
+        lambda x: TF.grid_sample(x, t_grid, "nearest", padding_mode, align_corners),
+        [randn(*in_shape)],
+        device,
+        dtype,
+    )
+
+
+@pytest.mark.filterwarnings("ignore:Since version 1.3.0")
+@pytest.mark.parametrize("size", [(2, 3, 4, 5), (2, 1, 1, 3), (2, 3, 2, 4, 3)])
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_affine_grid(device, dtype, size, align_corners):
+    d = len(size) - 2
+    check(
+        lambda t: F.affine_grid(t, size, align_corners),
+        lambda t: TF.affine_grid(t, size, align_corners),
+        [randn(size[0], d, d + 1)],
+        device,
+        dtype,
+    )
+
+
+def test_affine_grid_then_grid_sample(device, dtype):
+    def run(fn, lib):
+        def f(theta, x):
+            return fn.grid_sample(x, fn.affine_grid(theta, (2, 2, 3, 3), align_corners=False), align_corners=False)
+
+        return f
+
+    check(run(F, ember), run(TF, torch), [randn(2, 2, 3) * 0.6, randn(2, 2, 4, 4)], device, dtype)
+
+
+def test_gradchecks():
+    x = ember.tensor(randn(1, 1, 3, 3), requires_grad=True)
+    grid = ember.tensor(randn(1, 2, 2, 2, low=-0.9, high=0.9), requires_grad=True)
+    theta = ember.tensor(randn(1, 2, 3), requires_grad=True)
+    for mode in ("bilinear", "bicubic", "nearest"):
+        kw = {"align_corners": False} if mode != "nearest" else {}
+        assert ember.autograd.gradcheck(lambda t, m=mode, kw=kw: F.interpolate(t, size=(4, 5), mode=m, **kw), (x,))
+    assert ember.autograd.gradgradcheck(lambda t: F.interpolate(t, scale_factor=1.5, mode="bilinear"), (x,))
+    for padding_mode in ("zeros", "border", "reflection"):
+        fn = lambda a, g, p=padding_mode: F.grid_sample(a, g, padding_mode=p, align_corners=True)  # noqa: E731
+        assert ember.autograd.gradcheck(fn, (x, grid))
+    assert ember.autograd.gradgradcheck(lambda a, g: F.grid_sample(a, g, align_corners=False), (x, grid))
+    assert ember.autograd.gradcheck(lambda t: F.affine_grid(t, (1, 1, 2, 3), align_corners=False), (theta,))
+    assert ember.autograd.gradcheck(
+        lambda t: F.pixel_shuffle(t, 2), (ember.tensor(randn(1, 4, 2, 1), requires_grad=True),)
+    )
+
+
+def test_seed_examples():
+    assert nn.PixelShuffle(3)(ember.randn(1, 9, 4, 4)).shape == (1, 1, 12, 12)
+    x = ember.arange(1, 5, dtype=ember.float32).reshape(1, 1, 2, 2)
+    assert nn.Upsample(scale_factor=2, mode="nearest")(x).tolist() == [
+        [[[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 4.0, 4.0], [3.0, 3.0, 4.0, 4.0]]]
+    ]
+    out = nn.UpsamplingBilinear2d(scale_factor=2)(x)
+    expected = torch.nn.UpsamplingBilinear2d(scale_factor=2)(torch.arange(1, 5.0).reshape(1, 1, 2, 2))
+    assert_close(out, expected)
+    assert F.grid_sample(ember.randn(1, 1, 3, 3), ember.zeros(1, 2, 2, 2), align_corners=True).shape == (1, 1, 2, 2)
+    with pytest.warns(UserWarning, match="align_corners=False"):
+        F.affine_grid(ember.randn(1, 2, 3), (1, 1, 2, 2))
+
+
+def test_errors():
+    x = ember.randn(1, 2, 3, 4)
+    with pytest.raises(ValueError, match="only one of size or scale_factor"):
+        F.interpolate(x, size=3, scale_factor=2)
+    with pytest.raises(ValueError, match="either size or scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(NotImplementedError, match="linear mode needs 3D input"):
+        F.interpolate(x, scale_factor=2, mode="linear")
+    with pytest.raises(ValueError, match="align_corners option can only be set"):
+        F.interpolate(x, scale_factor=2, align_corners=True)
+    with pytest.raises(ValueError, match="same number of spatial dimensions"):
+        F.interpolate(x, size=(1, 2, 3))
+    with pytest.raises(NotImplementedError, match="Only 3D, 4D and 5D"):
+        F.interpolate(ember.randn(3), scale_factor=2)
+    with pytest.raises(ValueError, match="recompute_scale_factor is not meaningful"):
+        F.interpolate(x, size=3, recompute_scale_factor=True)
+    with pytest.raises(RuntimeError, match="at least 3 dimensions"):
+        F.pixel_shuffle(ember.randn(3, 3), 2)
+    with pytest.raises(RuntimeError, match="divisible by the square of upscale_factor"):
+        F.pixel_shuffle(x, 2)
+    with pytest.raises(RuntimeError, match="height to be divisible by downscale_factor"):
+        F.pixel_unshuffle(x, 2)
+    with pytest.raises(NotImplementedError, match="only supports 4D and 5D sizes"):
+        F.affine_grid(ember.randn(1, 2, 3), (1, 1, 2), align_corners=False)
+    with pytest.raises(ValueError, match="Nx2x3"):
+        F.affine_grid(ember.randn(1, 3, 3), (1, 1, 2, 2), align_corners=False)
+    with pytest.raises(RuntimeError, match="size 2 in last dimension"):
+        F.grid_sample(x, ember.randn(1, 2, 2, 3), align_corners=False)
+    with pytest.raises(RuntimeError, match="same batch size"):
+        F.grid_sample(x, ember.randn(2, 2, 2, 2), align_corners=False)
+    with pytest.raises(ValueError, match="expected mode"):
+        F.grid_sample(x, ember.randn(1, 2, 2, 2), mode="foo", align_corners=False)
+    with pytest.raises(ValueError, match="expected padding_mode"):
+        F.grid_sample(x, ember.randn(1, 2, 2, 2), padding_mode="foo", align_corners=False)
