@@ -261,3 +261,24 @@ def test_errors(device):
         nn.FractionalMaxPool2d(2, output_ratio=1.5)
     with pytest.raises(ValueError, match="requires specifying either an output size"):
         nn.FractionalMaxPool2d(2)
+
+
+def test_max_pool_nan_like_torch(device):
+    x = randn(1, 2, 4, 4)
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[0, 1, 2, 3] = np.nan
+    out, idx = F.max_pool2d(ember.tensor(x, device=device), 2, 1, return_indices=True)
+    t_out, t_idx = TF.max_pool2d(torch.tensor(x), 2, 1, return_indices=True)
+    np.testing.assert_array_equal(out.cpu().numpy(), t_out.numpy())
+    assert_close(idx, t_idx)
+
+
+def test_numpy_scatter_add_agrees_with_portable():
+    from ember.kernels import Kernels
+
+    backend = ember.backends.get_backend("cpu")
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    indices = rng.integers(0, 5, (2, 3, 4))
+    mine = backend.kernels.pool_scatter_add(values, indices, (5,))
+    assert mine.dtype == np.float32
+    np.testing.assert_allclose(mine, Kernels(backend).pool_scatter_add(values, indices, (5,)), rtol=1e-6)

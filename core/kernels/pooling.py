@@ -51,20 +51,29 @@ class PoolingKernels:
         return self.xp.reshape(values, (1, 1) + tuple(shape))
 
     def max_pool(self, x, kernel, stride, padding, dilation, out_shape):
-        """Max pooling; returns ``(values, indices)`` (indices int64, flat in the input plane)."""
+        """Max pooling; returns ``(values, indices)`` (indices int64, flat in the input plane).
+
+        A running max over the kernel offsets, element-wise on strided views (no window
+        copies); like PyTorch's scan, a later element wins when greater or NaN.
+        """
         xp = self.xp
         nd = len(kernel)
         spatial = tuple(x.shape[2:])
         xpad = self.pad_constant(x, pool_padding(spatial, kernel, stride, padding, dilation, out_shape), -math.inf)
-        windows = xp.stack([xpad[key] for key in window_keys(kernel, stride, dilation, out_shape)], axis=2)
-        values = xp.max(windows, axis=2)
-        arg = xp.argmax(windows, axis=2)
+        keys = window_keys(kernel, stride, dilation, out_shape)
+        values = xpad[keys[0]]
+        arg = xp.zeros(tuple(values.shape), dtype=self._int64)
+        for k, key in enumerate(keys[1:], start=1):
+            candidate = xpad[key]
+            wins = xp.logical_or(candidate > values, xp.isnan(candidate))
+            values = xp.where(wins, candidate, values)
+            arg = xp.where(wins, k, arg)
         coords = []
         for i in range(nd):
             k_i = (arg // math.prod(kernel[i + 1 :])) % kernel[i]
-            start = xp.arange(out_shape[i], dtype=arg.dtype) * stride[i] - padding[i]
+            start = xp.arange(out_shape[i], dtype=self._int64) * stride[i] - padding[i]
             coords.append(self._grid(start, i, nd) + k_i * dilation[i])
-        return values, xp.astype(self._flat_index(coords, spatial), self._int64)
+        return values, self._flat_index(coords, spatial)
 
     def pool_gather(self, x, indices):
         """``x`` read at flat plane ``indices``: ``out[n, c, *o] = x[n, c].flat[indices[n, c, *o]]``."""
