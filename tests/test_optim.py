@@ -223,3 +223,46 @@ def test_dense_only_optimizers_reject_sparse_and_sparse_adam_rejects_dense():
     (w**2).sum().backward()
     with pytest.raises(RuntimeError, match="SparseAdam does not support dense gradients"):
         optim.SparseAdam([w]).step()
+
+
+SPARSE_VARIANTS = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "maximize": True}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.1}),
+    ("Adagrad", {"lr": 0.1, "maximize": True}),
+    ("SparseAdam", {"lr": 0.1}),
+    ("SparseAdam", {"lr": 0.1, "maximize": True}),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", SPARSE_VARIANTS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SPARSE_VARIANTS)])
+def test_sparse_gradients_match_torch(name, kwargs, device):
+    weight = _rng.standard_normal((6, 3))
+    idx = [[0, 2, 2], [5, 0, 1]]
+    emb_e = nn.Embedding(6, 3, sparse=True).to(device)
+    emb_t = torch.nn.Embedding(6, 3, sparse=True).double()
+    with ember.no_grad():
+        emb_e.weight.copy_(ember.tensor(weight, device=device))
+    emb_t.weight.data = torch.tensor(weight)
+    emb_e.double()
+    opt_e = getattr(optim, name)(emb_e.parameters(), **kwargs)
+    opt_t = getattr(torch.optim, name)(emb_t.parameters(), **kwargs)
+    for _ in range(5):
+        opt_e.zero_grad()
+        (emb_e(ember.tensor(idx, device=device)) ** 3).sum().backward()
+        assert emb_e.weight.grad.is_sparse
+        opt_e.step()
+        opt_t.zero_grad()
+        (emb_t(torch.tensor(idx)) ** 3).sum().backward()
+        opt_t.step()
+    _assert_params([emb_e.weight], [emb_t.weight])
+
+
+def test_sparse_gradient_errors():
+    emb = nn.Embedding(4, 2, sparse=True)
+    emb(ember.tensor([1, 2])).sum().backward()
+    for opt in (optim.Adam(emb.parameters()), optim.RMSprop(emb.parameters()), optim.Adamax(emb.parameters())):
+        with pytest.raises(RuntimeError, match="does not support sparse gradients"):
+            opt.step()
+    with pytest.raises(RuntimeError, match="weight_decay"):
+        optim.Adagrad(emb.parameters(), weight_decay=0.1).step()

@@ -37,6 +37,7 @@ class Parameter(Tensor):
         param = object.__new__(cls)
         _copy_slots(data.detach(), param)
         param.grad = None
+        param._accumulator = None
         param._requires_grad = False
         if requires_grad:
             param.requires_grad = True

@@ -27,8 +27,8 @@ class SGD(Optimizer):
             per-parameter update.
 
     Sparse gradients (``Embedding(sparse=True)``) update only the rows they touch when
-    there is no momentum and no weight decay; otherwise they are densified first, which
-    gives the same result.
+    there is no momentum; with momentum they are densified first (same values as
+    PyTorch's sparse momentum buffer). Weight decay with sparse gradients is an error.
 
     Example::
 
@@ -74,7 +74,9 @@ class SGD(Optimizer):
         lr = _to_scalar(group["lr"])
         momentum, weight_decay = group["momentum"], group["weight_decay"]
         if grad.is_sparse:
-            if momentum == 0 and weight_decay == 0:
+            if weight_decay != 0:
+                raise RuntimeError("SGD: weight_decay is not supported with sparse gradients (as in PyTorch)")
+            if momentum == 0:
                 rows, values = _sparse_rows(grad, group)
                 param.index_add_(0, rows, values, alpha=-lr)
                 return
