@@ -15,14 +15,31 @@ class _Matmul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a._make(a._backend.xp.matmul(a._data, b._data))
+        xp, x, w = a._backend.xp, a._data, b._data
+        if x.ndim > 2 and w.ndim == 2:  # one matrix product, not a loop over the leading dims
+            rows = _rows(x.shape)
+            return a._make(xp.reshape(xp.matmul(xp.reshape(x, (rows, x.shape[-1])), w), (*x.shape[:-1], w.shape[1])))
+        return a._make(xp.matmul(x, w))
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         ga = sum_to(grad @ b.mT, a.shape) if ctx.needs_input_grad[0] else None
-        gb = sum_to(a.mT @ grad, b.shape) if ctx.needs_input_grad[1] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            if a.ndim > 2 and b.ndim == 2:  # (rows, k).T @ (rows, n) instead of a batch of products summed
+                rows = _rows(a.shape)
+                gb = a.reshape(rows, a.shape[-1]).mT @ grad.reshape(rows, grad.shape[-1])
+            else:
+                gb = sum_to(a.mT @ grad, b.shape)
         return ga, gb
+
+
+def _rows(shape):
+    rows = 1
+    for s in shape[:-1]:
+        rows *= s
+    return rows
 
 
 def _check_operands(op, a, b):
