@@ -277,10 +277,10 @@ class Tensor(metaclass=_TensorTypeMeta):
     def _gradient_edge(self):
         if self.grad_fn is not None:
             return (self.grad_fn, self._output_nr)
-        node = self._accumulator() if self._accumulator is not None else None
+        node = self._accumulator
         if node is None:
-            node = _function.AccumulateGrad(self)
-            self._accumulator = weakref.ref(node)
+            # the leaf owns its sink (made once, not per op); the sink refers back weakly
+            node = self._accumulator = _function.AccumulateGrad(self)
         return (node, 0)
 
     def _storage_alias(self):
@@ -507,7 +507,10 @@ _MISSING = object()
 def _copy_slots(src, dst):
     for name in Tensor.__slots__:
         if name != "__weakref__":
-            value = getattr(src, name, _MISSING)  # optional slots (``_retains_grad``) may be unset
+            # a gradient sink belongs to one leaf only: the copy gets its own when first used
+            value = (
+                None if name == "_accumulator" else getattr(src, name, _MISSING)
+            )  # optional slots (``_retains_grad``) may be unset
             if value is not _MISSING:
                 object.__setattr__(dst, name, value)
 

@@ -142,7 +142,7 @@ def _call_backward(node, grads):
 
 
 def _accumulate_into_leaf(leaf, grad, create_graph):
-    if grad is None:
+    if grad is None or leaf is None:  # a leaf nobody holds any more needs no gradient
         return
     for hook in leaf._hooks or ():
         new = hook(grad)

@@ -24,6 +24,7 @@ Example::
 from __future__ import annotations
 
 import itertools
+import weakref
 
 from .grad_mode import grad_state
 
@@ -76,14 +77,17 @@ class _NodeHookHandle:
 class AccumulateGrad(Node):
     """The sink of the graph for a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("_variable",)
 
     def __init__(self, variable):
-        self.variable = variable
+        self._variable = weakref.ref(variable)  # the leaf holds this node; no reference cycle
         self.next_functions = ()
         self._sequence_nr = next(_sequence)
         self._pre_hooks = None
         self._post_hooks = None
+
+
+AccumulateGrad.variable = property(lambda self: self._variable(), doc="The leaf tensor (None once it is freed).")
 
 
 class FunctionCtx(Node):
@@ -205,16 +209,18 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        # the per-op path: plain loops and slot reads only (see benchmarks/bench_overhead.py)
         ctx = cls._backward_cls()
         state = grad_state
         enabled = state.enabled
         record = False
         if enabled:
-            needs = tuple(isinstance(a, _Tensor) and a.requires_grad for a in args)
+            tensor_cls = _Tensor
+            needs = [isinstance(a, tensor_cls) and a._requires_grad for a in args]
             record = True in needs
         if record:
-            ctx.needs_input_grad = needs
-            ctx.next_functions = tuple(a._gradient_edge() if flag else (None, 0) for a, flag in zip(args, needs))
+            ctx.needs_input_grad = tuple(needs)
+            ctx.next_functions = tuple([a._gradient_edge() if flag else _NO_EDGE for a, flag in zip(args, needs)])
             ctx._sequence_nr = next(_sequence)
         else:
             ctx.needs_input_grad = (False,) * len(args)
@@ -223,12 +229,24 @@ class Function(metaclass=_FunctionMeta):
             outputs = cls.forward(ctx, *args, **kwargs)
         finally:
             state.enabled = enabled
-        for tensor in ctx._dirty:
-            tensor._version.value += 1
+        if ctx._dirty:
+            for tensor in ctx._dirty:
+                tensor._version.value += 1
         if not record:
             ctx._saved = ()
             return outputs
+        if type(outputs) is tensor_cls and not ctx._non_differentiable and not ctx._saved:
+            # the common case: one differentiable output and nothing saved
+            ctx._output_meta = ((outputs._backend, outputs._device, outputs._data.shape, outputs._data.dtype),)
+            if outputs._backend._ember[outputs._data.dtype].is_floating_point:
+                outputs.grad_fn = ctx
+                outputs._output_nr = 0
+                outputs._requires_grad = True
+            return outputs
         return _attach(ctx, outputs)
+
+
+_NO_EDGE = (None, 0)
 
 
 def _attach(ctx, outputs):

@@ -67,9 +67,10 @@ def promote(op, a, b):
     if isinstance(b, Tensor):
         if a._device is not b._device:
             check_same_device(op, a, b)
+        na, nb = a._data.dtype, b._data.dtype
+        if na is nb or na == nb:  # the common case: one native type, no ember dtype lookups
+            return a, b, a._backend._ember[na]
         da, db = a.dtype, b.dtype
-        if da is db:
-            return a, b, da
         groups = ([], [], [])
         for t, d in ((a, da), (b, db)):
             groups[0 if t.ndim else 1].append(d)
