@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..functional.loss import legacy_get_string
+from .distance import PairwiseDistance
 from .module import Module
 
 __all__ = [
@@ -461,7 +462,7 @@ class TripletMarginWithDistanceLoss(_Loss):
             raise ValueError(
                 f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead"
             )
-        self.distance_function = distance_function
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
         self.margin = margin
         self.swap = swap
 

@@ -1,0 +1,300 @@
+"""Losses against PyTorch: every reduction, legacy size_average/reduce, weights, ignore_index,
+N-d inputs, gradchecks (incl. double backward of NLL), bad-input errors, seed examples."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from reference import assert_close, check, randn
+
+import ember
+import ember.nn.functional as F
+from ember import nn
+from ember.autograd import Variable, gradcheck, gradgradcheck
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+X = randn(4, 5)
+Y = randn(4, 5)
+SIGNS = np.sign(randn(4, 5))
+BINARY = (randn(4, 5) > 0).astype(np.float64)
+CLASSES = np.array([1, 0, 4, 2])
+PROBS = np.abs(Y) / np.abs(Y).sum(1, keepdims=True)
+MULTILABEL = np.array([[1, 2, -1, 0, 0], [0, -1, 1, 1, 1], [4, 3, 2, 1, 0], [-1, 0, 0, 0, 0]])
+
+# (functional name, inputs, indices of inputs that are targets without grad, keyword args)
+CASES = [
+    ("l1_loss", [X, Y], (), {}),
+    ("mse_loss", [X, Y], (), {}),
+    ("smooth_l1_loss", [X, Y], (), {"beta": 0.5}),
+    ("huber_loss", [X, Y], (), {"delta": 0.7}),
+    ("soft_margin_loss", [X, SIGNS], (1,), {}),
+    ("poisson_nll_loss", [X, np.abs(Y) * 3], (1,), {"full": True}),
+    ("poisson_nll_loss", [np.abs(X), np.abs(Y) * 3], (1,), {"log_input": False}),
+    ("gaussian_nll_loss", [X, Y, np.abs(Y) + 0.1], (), {"full": True}),
+    ("kl_div", [np.log(PROBS), np.abs(X) / 3], (1,), {}),
+    ("kl_div", [X, Y], (1,), {"log_target": True}),
+    ("binary_cross_entropy", [1 / (1 + np.exp(-X)), BINARY], (1,), {}),
+    ("binary_cross_entropy_with_logits", [X, BINARY], (1,), {}),
+    ("cross_entropy", [X, CLASSES], (), {}),
+    ("cross_entropy", [X, np.array([1, -100, 4, 2])], (), {}),
+    ("cross_entropy", [X, np.array([1, 3, 4, 2])], (), {"ignore_index": 3, "label_smoothing": 0.2}),
+    ("cross_entropy", [X, PROBS], (1,), {"label_smoothing": 0.1}),
+    ("cross_entropy", [randn(2, 3, 4, 2), np.array([[[0, 1]] * 4, [[2, 2]] * 4])], (), {}),
+    ("nll_loss", [randn(2, 3, 4, 2), np.array([[[0, 1]] * 4, [[2, -100]] * 4])], (), {}),
+    ("nll_loss", [randn(5), np.array(3)], (), {}),
+    ("multi_margin_loss", [X, CLASSES], (), {}),
+    ("multi_margin_loss", [X, CLASSES], (), {"p": 2, "margin": 0.5}),
+    ("multilabel_margin_loss", [X, MULTILABEL], (), {}),
+    ("multilabel_soft_margin_loss", [X, BINARY], (1,), {}),
+    ("margin_ranking_loss", [X[0], Y[0], SIGNS[1]], (2,), {"margin": 0.1}),
+    ("hinge_embedding_loss", [X, SIGNS], (1,), {"margin": 0.5}),
+    ("cosine_embedding_loss", [X, Y, np.array([1.0, -1, 1, -1])], (2,), {"margin": 0.1}),
+    ("triplet_margin_loss", [X, Y, X * 0.5 + Y], (), {"swap": True}),
+    ("triplet_margin_loss", [X, Y, X * 0.5 + Y], (), {"p": 1, "margin": 2.0}),
+]
+IDS = [f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+
+
+def _run(name, arrays, targets, kwargs, device, dtype, **extra):
+    """Compare ember and torch; targets are passed as constants (no grad)."""
+    td = getattr(torch, dtype.name)
+
+    def wrap(lib):
+        def fn(*inputs):
+            full = list(inputs)
+            for i in targets:
+                a = arrays[i]
+                t = ember.tensor(a, dtype=dtype, device=device) if lib is F else torch.tensor(a, dtype=td)
+                full.insert(i, t)
+            return getattr(lib, name)(*full, **kwargs, **extra)
+
+        return fn
+
+    grads = [a for i, a in enumerate(arrays) if i not in targets]
+    check(wrap(F), wrap(TF), grads, device=device, dtype=dtype)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name,arrays,targets,kwargs", CASES, ids=IDS)
+def test_functional_matches_torch(name, arrays, targets, kwargs, reduction, device, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _run(name, arrays, targets, kwargs, device, dtype, reduction=reduction)
+
+
+@pytest.mark.parametrize("size_average,reduce", [(False, None), (True, None), (None, False), (False, True)])
+def test_legacy_size_average_reduce(size_average, reduce, device, dtype):
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        _run("mse_loss", [X, Y], (), {}, device, dtype, size_average=size_average, reduce=reduce)
+    with pytest.warns(DeprecationWarning):
+        m = nn.CrossEntropyLoss(size_average=size_average, reduce=reduce)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tm = torch.nn.CrossEntropyLoss(size_average=size_average, reduce=reduce)
+    assert m.reduction == tm.reduction
+    check(lambda x: m(x, ember.tensor(CLASSES, device=device)), lambda x: tm(x, torch.tensor(CLASSES)), [X],
+          device=device, dtype=dtype)  # fmt: skip
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_weighted_nll_and_cross_entropy(reduction, device, dtype):
+    weight = np.abs(randn(5)) + 0.1
+    target = np.array([1, -100, 4, 4])
+    for ember_fn, torch_fn in ((F.nll_loss, TF.nll_loss), (F.cross_entropy, TF.cross_entropy)):
+        check(
+            lambda x, ember_fn=ember_fn: ember_fn(
+                x,
+                ember.tensor(target, device=device),
+                ember.tensor(weight, dtype=dtype, device=device),
+                reduction=reduction,
+            ),  # fmt: skip
+            lambda x, torch_fn=torch_fn: torch_fn(
+                x, torch.tensor(target), torch.tensor(weight, dtype=getattr(torch, dtype.name)), reduction=reduction
+            ),  # fmt: skip
+            [X],
+            device=device,
+            dtype=dtype,
+        )
+    check(
+        lambda x: F.cross_entropy(
+            x,
+            ember.tensor(target, device=device),
+            ember.tensor(weight, dtype=dtype, device=device),
+            reduction=reduction,
+            label_smoothing=0.3,
+        ),  # fmt: skip
+        lambda x: TF.cross_entropy(
+            x,
+            torch.tensor(target),
+            torch.tensor(weight, dtype=getattr(torch, dtype.name)),
+            reduction=reduction,
+            label_smoothing=0.3,
+        ),  # fmt: skip
+        [X],
+        device=device,
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_weighted_elementwise_losses(reduction, device, dtype):
+    td = getattr(torch, dtype.name)
+    w = np.abs(randn(5)) + 0.1
+    ew, tw = ember.tensor(w, dtype=dtype, device=device), torch.tensor(w, dtype=td)
+    et, tt = ember.tensor(BINARY, dtype=dtype, device=device), torch.tensor(BINARY, dtype=td)
+    check(lambda x: F.binary_cross_entropy(x, et, ew, reduction=reduction),
+          lambda x: TF.binary_cross_entropy(x, tt, tw, reduction=reduction), [1 / (1 + np.exp(-X))],
+          device=device, dtype=dtype)  # fmt: skip
+    check(lambda x: F.binary_cross_entropy_with_logits(x, et, ew, reduction=reduction, pos_weight=ew * 2),
+          lambda x: TF.binary_cross_entropy_with_logits(x, tt, tw, reduction=reduction, pos_weight=tw * 2), [X],
+          device=device, dtype=dtype)  # fmt: skip
+    check(lambda x: F.multilabel_soft_margin_loss(x, et, ew, reduction=reduction),
+          lambda x: TF.multilabel_soft_margin_loss(x, tt, tw, reduction=reduction), [X], device=device,
+          dtype=dtype)  # fmt: skip
+    ec, tc = ember.tensor(CLASSES, device=device), torch.tensor(CLASSES)
+    check(lambda x: F.multi_margin_loss(x, ec, weight=ew, reduction=reduction),
+          lambda x: TF.multi_margin_loss(x, tc, weight=tw, reduction=reduction), [X], device=device,
+          dtype=dtype)  # fmt: skip
+
+
+def test_kl_div_batchmean(device, dtype):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _run("kl_div", [np.log(PROBS), PROBS], (1,), {}, device, dtype, reduction="batchmean")
+
+
+def test_bce_clamps_log(device):
+    x = ember.tensor([0.0, 1.0, 0.5], device=device, requires_grad=True)
+    t = ember.tensor([1.0, 0.0, 1.0], device=device)
+    loss = F.binary_cross_entropy(x, t, reduction="none")
+    assert_close(loss, TF.binary_cross_entropy(torch.tensor([0.0, 1.0, 0.5]), torch.tensor([1.0, 0.0, 1.0]),
+                                               reduction="none"))  # fmt: skip
+
+
+@pytest.mark.parametrize("cls,args,inputs", [
+    ("L1Loss", (), 2), ("MSELoss", (), 2), ("SmoothL1Loss", (), 2), ("HuberLoss", (), 2), ("SoftMarginLoss", (), 2),
+    ("PoissonNLLLoss", (), 2), ("KLDivLoss", (), 2), ("BCEWithLogitsLoss", (), 2), ("CrossEntropyLoss", (), 2),
+    ("NLLLoss", (), 2), ("NLLLoss2d", (), 2), ("MultiMarginLoss", (), 2), ("MultiLabelSoftMarginLoss", (), 2),
+    ("MultiLabelMarginLoss", (), 2), ("HingeEmbeddingLoss", (), 2), ("MarginRankingLoss", (), 3),
+    ("CosineEmbeddingLoss", (), 3), ("TripletMarginLoss", (), 3), ("GaussianNLLLoss", (), 3), ("BCELoss", (), 2),
+    ("TripletMarginWithDistanceLoss", (), 3),
+])  # fmt: skip
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_modules(cls, args, inputs, reduction, device):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = getattr(nn, cls)(*args, reduction=reduction)
+        tm = getattr(torch.nn, cls)(*args, reduction=reduction)
+    assert repr(m) == repr(tm)
+    case = next((c for c in CASES if _MODULE_OF.get(c[0]) == cls), None)
+    if case is None:
+        return
+    _, arrays, targets, _ = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e_inputs = [ember.tensor(a, device=device) for a in arrays]
+        t_inputs = [torch.tensor(a) for a in arrays]
+        assert_close(m(*e_inputs), tm(*t_inputs))
+
+
+_MODULE_OF = {
+    "soft_margin_loss": "SoftMarginLoss", "poisson_nll_loss": "PoissonNLLLoss", "gaussian_nll_loss": "GaussianNLLLoss",
+    "kl_div": "KLDivLoss", "binary_cross_entropy": "BCELoss", "binary_cross_entropy_with_logits": "BCEWithLogitsLoss",
+    "cross_entropy": "CrossEntropyLoss", "nll_loss": "NLLLoss", "multi_margin_loss": "MultiMarginLoss",
+    "multilabel_margin_loss": "MultiLabelMarginLoss", "multilabel_soft_margin_loss": "MultiLabelSoftMarginLoss",
+    "margin_ranking_loss": "MarginRankingLoss", "hinge_embedding_loss": "HingeEmbeddingLoss",
+    "cosine_embedding_loss": "CosineEmbeddingLoss", "triplet_margin_loss": "TripletMarginLoss",
+    "l1_loss": "L1Loss", "mse_loss": "MSELoss", "smooth_l1_loss": "SmoothL1Loss", "huber_loss": "HuberLoss",
+}  # fmt: skip
+
+
+def test_nll_double_backward_and_gradcheck(device):
+    x = ember.tensor(randn(4, 5), device=device, requires_grad=True)
+    target = ember.tensor(np.array([1, -100, 4, 2]), device=device)
+    w = ember.tensor(np.abs(randn(5)) + 0.1, device=device)
+    for reduction in ("mean", "sum", "none"):
+        assert gradcheck(lambda t, r=reduction: F.cross_entropy(t, target, w, reduction=r), (x,))
+        assert gradgradcheck(lambda t, r=reduction: F.cross_entropy(t, target, w, reduction=r), (x,))
+
+
+@pytest.mark.filterwarnings("ignore:reduction")
+@pytest.mark.parametrize("name", ["binary_cross_entropy_with_logits", "soft_margin_loss", "smooth_l1_loss", "kl_div"])
+def test_gradcheck_pointwise(name, device):
+    x = ember.tensor(randn(3, 4) * 0.5, device=device, requires_grad=True)
+    t = ember.tensor(np.abs(randn(3, 4)) / 4, device=device)
+    assert gradcheck(lambda a: getattr(F, name)(a, t), (x,))
+
+
+def test_errors(device):
+    x = ember.randn(3, 5, device=device)
+    with pytest.raises(ValueError, match=r"Expected input batch_size \(3\) to match target batch_size \(4\)\."):
+        F.nll_loss(x, ember.tensor([0, 1, 2, 3], device=device))
+    with pytest.raises(ValueError, match=r"Expected input batch_size \(3\) to match target batch_size \(4\)\."):
+        nn.CrossEntropyLoss()(x, ember.tensor([0, 1, 2, 3], device=device))
+    with pytest.raises(RuntimeError, match="expected scalar type Long but found Float"):
+        nn.NLLLoss()(x, ember.tensor([0.0, 1.0, 2.0], device=device))
+    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+        F.nll_loss(x, ember.tensor([0, 7, 1], device=device))
+    with pytest.raises(ValueError, match="meanx is not a valid value for reduction"):
+        F.mse_loss(x, x, reduction="meanx")
+    with pytest.raises(ValueError, match="is not a valid value for reduction"):
+        nn.L1Loss(reduction="avg")(x, x)
+    with pytest.raises(RuntimeError, match="weight tensor should be defined"):
+        F.nll_loss(x, ember.tensor([0, 1, 2], device=device), ember.ones(4, device=device))
+    with pytest.raises(ValueError, match="different to the input size"):
+        F.binary_cross_entropy(x.sigmoid(), ember.rand(3, 4, device=device))
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(x, ember.rand(3, 5, device=device))
+    with pytest.raises(ValueError, match="must be the same as input size"):
+        F.binary_cross_entropy_with_logits(x, ember.rand(3, 4, device=device))
+    with pytest.raises(ValueError, match="only p == 1 and p == 2"):
+        nn.MultiMarginLoss(p=3)
+    with pytest.raises(ValueError, match="var has negative"):
+        F.gaussian_nll_loss(x, x, -ember.ones(3, 5, device=device))
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        F.nll_loss(ember.randn(2, 3, 4, device=device), ember.zeros(2, 5, dtype=ember.int64, device=device))
+    with pytest.warns(UserWarning, match="target size"):
+        F.mse_loss(x, ember.randn(5, device=device))
+
+
+def test_seed_examples():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for loss in (nn.L1Loss(), nn.MSELoss(), nn.L1Loss(size_average=False), nn.MSELoss(size_average=False)):
+            input = Variable(ember.randn(3, 5), requires_grad=True)
+            target = Variable(ember.randn(3, 5))
+            output = loss(input, target)
+            output.backward()
+            assert input.grad.shape == (3, 5)
+        loss = nn.CrossEntropyLoss()
+        input = Variable(ember.randn(3, 5), requires_grad=True)
+        target = Variable(ember.LongTensor(3).random_(5))
+        loss(input, target).backward()
+        m = nn.LogSoftmax()
+        loss = nn.NLLLoss()
+        input = Variable(ember.randn(3, 5), requires_grad=True)
+        target = Variable(ember.LongTensor([1, 0, 4]))
+        loss(m(input), target).backward()
+        loss = nn.PoissonNLLLoss()
+        log_input = Variable(ember.randn(5, 2), requires_grad=True)
+        target = Variable(ember.randn(5, 2))
+        loss(log_input, target).backward()
+        loss = nn.NLLLoss2d()
+        input = Variable(ember.randn(3, 16, 10, 10), requires_grad=True)
+        target = Variable(ember.LongTensor(3, 10, 10).random_(0, 4))
+        loss(input, target).backward()
+        m = nn.Sigmoid()
+        loss = nn.BCELoss()
+        input = Variable(ember.randn(3), requires_grad=True)
+        target = Variable(ember.FloatTensor(3).random_(2))
+        loss(m(input), target).backward()
+        triplet_loss = nn.TripletMarginLoss(margin=1.0, p=2)
+        input1 = Variable(ember.randn(100, 128), requires_grad=True)
+        input2 = Variable(ember.randn(100, 128))
+        input3 = Variable(ember.randn(100, 128))
+        triplet_loss(input1, input2, input3).backward()
+        assert input1.grad.shape == (100, 128)
