@@ -1,11 +1,134 @@
-"""CuPy overrides of the portable NN kernels: fused element-wise kernels, cuDNN convolution."""
+"""CuPy overrides of the portable NN kernels: cuDNN convolution (im2col + cuBLAS as the fallback)
+and fused element-wise kernels for the LSTM gate math."""
 
 from __future__ import annotations
 
+import cupy
+
 from ember.kernels import Kernels
+from ember.kernels.conv import conv_output_shape
+
+from . import cudnn_conv
 
 __all__ = ["CupyKernels"]
 
 
+_LSTM_GATES = cupy.ElementwiseKernel(
+    "raw T gates, T c, int32 H",
+    "T h_new, T c_new, T ig, T fg, T gg, T og, T tanh_c",
+    """
+    const int row = i / H, col = i % H;
+    const T* g = &gates[row * 4 * H + col];
+    ig = 1 / (1 + exp(-g[0]));
+    fg = 1 / (1 + exp(-g[H]));
+    gg = tanh(g[2 * H]);
+    og = 1 / (1 + exp(-g[3 * H]));
+    c_new = fg * c + ig * gg;
+    tanh_c = tanh(c_new);
+    h_new = og * tanh_c;
+    """,
+    "ember_lstm_gates",
+)
+
+_LSTM_GATES_BACKWARD = cupy.ElementwiseKernel(
+    "T grad_h, T grad_c, T ig, T fg, T gg, T og, T c, T tanh_c, int32 H",
+    "raw T grad_gates, T grad_c_prev",
+    """
+    const int row = i / H, col = i % H;
+    T* out = &grad_gates[row * 4 * H + col];
+    const T gc = grad_c + grad_h * og * (1 - tanh_c * tanh_c);
+    out[0] = gc * gg * ig * (1 - ig);
+    out[H] = gc * c * fg * (1 - fg);
+    out[2 * H] = gc * ig * (1 - gg * gg);
+    out[3 * H] = grad_h * tanh_c * og * (1 - og);
+    grad_c_prev = gc * fg;
+    """,
+    "ember_lstm_gates_backward",
+)
+
+_FUSED_TYPES = ("float32", "float64")
+
+
+def _symmetric(padding):
+    """Per-dim padding when every ``(before, after)`` pair is equal, else None."""
+    if all(lo == hi for lo, hi in padding):
+        return tuple(lo for lo, _ in padding)
+    return None
+
+
+def _as_2d(shape):
+    """Shapes of a 1-D convolution seen as a 2-D one with a unit height."""
+    return tuple(shape[:2]) + (1,) + tuple(shape[2:])
+
+
 class CupyKernels(Kernels):
-    """The kernel table of the CuPy backend."""
+    """The kernel table of the CuPy backend.
+
+    Attributes:
+        allow_tf32: let cuDNN use TF32 tensor cores for float32 convolutions (PyTorch's
+            ``torch.backends.cudnn.allow_tf32``). Default: False, so that float32 results
+            match a strict float32 reference.
+    """
+
+    allow_tf32 = False
+
+    def _cudnn(self, kind, arrays, x_shape, w_shape, y_shape, stride, padding, dilation):
+        pad = _symmetric(padding)
+        if pad is None or len(x_shape) not in (3, 4, 5):
+            return None
+        if len(x_shape) == 3:
+            arrays = {k: cupy.expand_dims(v, 2) for k, v in arrays.items()}
+            x_shape, w_shape, y_shape = _as_2d(x_shape), _as_2d(w_shape), _as_2d(y_shape)
+            stride, pad, dilation = (1,) + tuple(stride), (0,) + pad, (1,) + tuple(dilation)
+            out = cudnn_conv.run(kind, arrays, x_shape, w_shape, y_shape, stride, pad, dilation, self.allow_tf32)
+            return None if out is None else cupy.squeeze(out, 2)
+        arrays = {k: cupy.ascontiguousarray(v) for k, v in arrays.items()}
+        return cudnn_conv.run(
+            kind,
+            arrays,
+            tuple(x_shape),
+            tuple(w_shape),
+            tuple(y_shape),
+            tuple(stride),
+            pad,
+            tuple(dilation),
+            self.allow_tf32,
+        )
+
+    def conv(self, x, weight, stride, padding, dilation, groups):
+        padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding))
+        y_shape = (x.shape[0], weight.shape[0]) + conv_output_shape(padded, weight.shape[2:], stride, dilation)
+        out = self._cudnn("fprop", {"x": x, "w": weight}, x.shape, weight.shape, y_shape, stride, padding, dilation)
+        return out if out is not None else super().conv(x, weight, stride, padding, dilation, groups)
+
+    def conv_backward_input(self, grad, weight, input_shape, stride, padding, dilation, groups):
+        out = self._cudnn(
+            "dgrad", {"y": grad, "w": weight}, tuple(input_shape), weight.shape, grad.shape, stride, padding, dilation
+        )
+        if out is not None:
+            return out
+        return super().conv_backward_input(grad, weight, input_shape, stride, padding, dilation, groups)
+
+    def conv_backward_weight(self, x, grad, weight_shape, stride, padding, dilation, groups):
+        out = self._cudnn(
+            "wgrad", {"x": x, "y": grad}, x.shape, tuple(weight_shape), grad.shape, stride, padding, dilation
+        )
+        if out is not None:
+            return out
+        return super().conv_backward_weight(x, grad, weight_shape, stride, padding, dilation, groups)
+
+    def lstm_cell(self, gx, h, c, w_hh_t, b_hh):
+        if gx.dtype.name not in _FUSED_TYPES:
+            return super().lstm_cell(gx, h, c, w_hh_t, b_hh)
+        gates = cupy.ascontiguousarray(gx + self._hidden_product(h, w_hh_t, b_hh))
+        h_new, c_new, i, f, g, o, tanh_c = _LSTM_GATES(gates, cupy.ascontiguousarray(c), gates.shape[1] // 4)
+        return h_new, c_new, (i, f, g, o, c, tanh_c)
+
+    def lstm_cell_backward(self, grad_h, grad_c, saved, w_hh):
+        if grad_h.dtype.name not in _FUSED_TYPES:
+            return super().lstm_cell_backward(grad_h, grad_c, saved, w_hh)
+        i, f, g, o, c, tanh_c = saved
+        hidden = i.shape[1]
+        grad_gates = cupy.empty((i.shape[0], 4 * hidden), dtype=grad_h.dtype)
+        grad_c_prev = _LSTM_GATES_BACKWARD(grad_h, grad_c, i, f, g, o, c, tanh_c, hidden, grad_gates)[1]
+        return grad_gates, grad_gates, grad_gates @ w_hh, grad_c_prev
