@@ -36,6 +36,9 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter: data must be a Tensor, got {type(data).__name__}")
         param = object.__new__(cls)
         _copy_slots(data.detach(), param)
+        if not data._data.shape:
+            # NumPy reductions give 0-d results as immutable scalars; a parameter is updated in place.
+            param._data = data._backend.xp.asarray(data._data)
         param.grad = None
         param._accumulator = None
         param._requires_grad = False
