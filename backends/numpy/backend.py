@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -47,7 +48,12 @@ class NumpyGenerator(Generator):
 
 
 class NumpyBackend(Backend):
-    """Device type ``cpu``: one device, arrays are ``numpy.ndarray``."""
+    """Device type ``cpu``: arrays are ``numpy.ndarray``.
+
+    One device unless ``EMBER_CPU_DEVICES=N`` asks for N (``cpu:0`` ... ``cpu:N-1``, all in host
+    memory but distinct devices, so that multi-device code such as ``nn.DataParallel`` can be
+    tested on a CPU).
+    """
 
     device_type = "cpu"
     xp = namespace
@@ -59,6 +65,10 @@ class NumpyBackend(Backend):
         self.kernels = NumpyKernels(self)
         # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we.
         np.seterr(all="ignore")
+        self._count = int(os.environ.get("EMBER_CPU_DEVICES", "1"))
+
+    def device_count(self):
+        return self._count
 
     def device_name(self, index):
         import platform

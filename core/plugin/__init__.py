@@ -19,6 +19,7 @@ __all__ = [
     "get_plugin_manager",
     "backend_registry",
     "checkpoint_format_registry",
+    "communicator_registry",
     "BackendRegistry",
     "BackendSpec",
     "failed_plugins",
@@ -97,3 +98,20 @@ def checkpoint_format_registry():
                 get_plugin_manager().hook.ember_register_checkpoint_formats(registry=registry)
                 _checkpoint_formats = registry
     return _checkpoint_formats
+
+
+_communicators = None
+
+
+def communicator_registry():
+    """The communicator registry, filled by every plugin's ``ember_register_communicators`` on first use."""
+    global _communicators
+    if _communicators is None:
+        with _lock:
+            if _communicators is None:
+                from ..distributed.communicator import CommunicatorRegistry
+
+                registry = CommunicatorRegistry()
+                get_plugin_manager().hook.ember_register_communicators(registry=registry)
+                _communicators = registry
+    return _communicators

@@ -1,0 +1,162 @@
+"""What a communicator plugin implements, and the registry that finds them.
+
+A communicator carries the collectives of :mod:`ember.distributed` between the processes
+of one job. It is a plugin: a package announces it through the entry-point group ``ember``
+and implements the hook ``ember_register_communicators``::
+
+    import ember.plugin
+
+    @ember.plugin.hookimpl
+    def ember_register_communicators(registry):
+        registry.register_communicator("mycomm", "mypackage.comm:MyCommunicator")
+
+``MyCommunicator`` subclasses :class:`Communicator`. ember ships two: ``mpi`` (mpi4py, any
+device, through host memory) and ``nccl`` (``cupy.cuda.nccl``, CUDA tensors on the GPU).
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+
+__all__ = ["Communicator", "CommunicatorRegistry", "ReduceOp", "Work"]
+
+
+class ReduceOp(enum.Enum):
+    """How :func:`ember.distributed.all_reduce` and :func:`~ember.distributed.reduce` combine values.
+
+    ``SUM``, ``AVG`` (floating-point tensors only), ``PRODUCT``, ``MIN``, ``MAX``.
+    """
+
+    SUM = "sum"
+    AVG = "avg"
+    PRODUCT = "product"
+    MIN = "min"
+    MAX = "max"
+
+    def __repr__(self):
+        return f"<ReduceOp.{self.name}>"
+
+
+class Work:
+    """A handle on a collective that may still be running; :meth:`wait` finishes it.
+
+    Args:
+        finish: called once by the first :meth:`wait` (``None`` for a collective that has
+            already completed).
+    """
+
+    def __init__(self, finish=None):
+        self._finish = finish
+
+    def wait(self, timeout=None):
+        """Block until the collective completed and its result is in the tensor(s); returns True."""
+        finish, self._finish = self._finish, None
+        if finish is not None:
+            finish()
+        return True
+
+    def is_completed(self):
+        """Whether :meth:`wait` has nothing left to do."""
+        return self._finish is None
+
+
+class Communicator:
+    """Base class of communicator plugins.
+
+    The constructor joins the job (``init_method``, ``world_size`` and ``rank`` as given to
+    :func:`ember.distributed.init_process_group`; a launcher such as ``mpiexec`` may supply
+    them instead) and sets :attr:`rank` and :attr:`world_size`. The collectives receive
+    validated arguments, work in place on ``tensor`` and return a :class:`Work`.
+
+    Attributes:
+        name: the name the communicator is registered under.
+        rank: this process's rank, ``0 <= rank < world_size``.
+        world_size: the number of processes.
+    """
+
+    name = None
+
+    def __init__(self, init_method=None, world_size=-1, rank=-1):
+        self.rank = 0
+        self.world_size = 1
+
+    def object_device(self):
+        """The device that the object collectives stage their bytes on (``cpu`` by default)."""
+        return "cpu"
+
+    def all_reduce(self, tensor, op):
+        """Combine ``tensor`` over all ranks with ``op``; every rank gets the result."""
+        raise NotImplementedError
+
+    def broadcast(self, tensor, src):
+        """Copy rank ``src``'s ``tensor`` into every other rank's ``tensor``."""
+        raise NotImplementedError
+
+    def all_gather(self, tensor_list, tensor):
+        """Copy rank ``i``'s ``tensor`` into ``tensor_list[i]`` on every rank."""
+        raise NotImplementedError
+
+    def reduce(self, tensor, dst, op):
+        """Like :meth:`all_reduce`, but only rank ``dst`` receives the result."""
+        raise NotImplementedError
+
+    def barrier(self):
+        """Return once every rank called it."""
+        raise NotImplementedError
+
+    def destroy(self):
+        """Leave the job and release the communicator's resources."""
+
+
+class CommunicatorRegistry:
+    """Communicators by name; each loads on first use."""
+
+    def __init__(self):
+        self._loaders = {}
+        self._loaded = {}
+
+    def register_communicator(self, name, loader):
+        """Add a communicator (see :func:`ember.plugin.hookspec.ember_register_communicators`).
+
+        Args:
+            name: what ``init_process_group(backend=name)`` asks for.
+            loader: a :class:`Communicator` subclass, a ``"module:attribute"`` string naming
+                one, or a callable returning one.
+        """
+        if name in self._loaders:
+            raise ValueError(f"communicator {name!r} is registered twice")
+        self._loaders[name] = loader
+
+    def names(self):
+        """The registered names, sorted."""
+        return sorted(self._loaders)
+
+    def load(self, name):
+        """The communicator class registered as ``name``.
+
+        Raises:
+            ValueError: nothing is registered under ``name``.
+            RuntimeError: the loader failed (a missing library); the message names why.
+        """
+        if name in self._loaded:
+            return self._loaded[name]
+        if name not in self._loaders:
+            known = ", ".join(self.names()) or "none"
+            raise ValueError(f"Invalid backend: {name!r} (registered communicators: {known})")
+        target = self._loaders[name]
+        try:
+            if isinstance(target, str):
+                module, _, attr = target.partition(":")
+                target = getattr(importlib.import_module(module), attr)
+            elif not isinstance(target, type):
+                target = target()
+        except Exception as exc:
+            raise RuntimeError(
+                f"the {name!r} communicator is unavailable ({type(exc).__name__}: {exc}); "
+                "install it with `pip install ember[distributed]`"
+            ) from exc
+        if not (isinstance(target, type) and issubclass(target, Communicator)):
+            raise TypeError(f"communicator {name!r}: the loader gave {target!r}, not a Communicator subclass")
+        self._loaded[name] = target
+        return target

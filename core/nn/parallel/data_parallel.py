@@ -1,0 +1,135 @@
+"""``nn.DataParallel``: one process, several devices, the batch split between them."""
+
+from __future__ import annotations
+
+from itertools import chain
+
+from ...device import device as _device
+from ...tensor import backend_for_device
+from ..modules.module import Module
+from .parallel_apply import parallel_apply
+from .replicate import replicate
+from .scatter_gather import gather, scatter_kwargs
+
+__all__ = ["DataParallel", "data_parallel"]
+
+
+def _default_device_type(module):
+    for t in chain(module.parameters(), module.buffers()):
+        return t.device.type
+    from ... import cuda
+
+    return "cuda" if cuda.is_available() else "cpu"
+
+
+def _resolve_devices(module, device_ids, output_device):
+    """``device_ids`` (ints mean devices of the module's device type) and ``output_device`` as devices."""
+    device_type = _default_device_type(module)
+    if device_ids is None:
+        device_ids = range(backend_for_device(_device(device_type, 0)).device_count())
+
+    def as_device(d):
+        if isinstance(d, int) and not isinstance(d, bool):
+            return _device(device_type, d)
+        if isinstance(d, (str, _device)):
+            return _device(d)
+        raise TypeError(f"DataParallel: a device id must be an int, a string or an ember.device, got {d!r}")
+
+    devices = [as_device(d) for d in device_ids]
+    if not devices:
+        raise ValueError("DataParallel: device_ids is empty")
+    for dev in devices:
+        backend_for_device(dev)  # raises if the device does not exist
+    output = devices[0] if output_device is None else as_device(output_device)
+    return devices, output
+
+
+def _check_on_source(module, source):
+    for t in chain(module.parameters(), module.buffers()):
+        if t.device != source:
+            raise RuntimeError(
+                f"module must have its parameters and buffers on device {source} (device_ids[0]) but found one of "
+                f"them on device: {t.device}"
+            )
+
+
+class DataParallel(Module):
+    r"""Implements data parallelism at the module level.
+
+    Every forward splits the tensors among the inputs into chunks along ``dim``, one per
+    device (other arguments are passed to every device as they are), copies the module
+    onto each device, runs the copies in parallel threads, and concatenates their outputs
+    along ``dim`` on ``output_device``. The copies' parameters are the module's own moved
+    with differentiable copies, so ``backward`` sums every device's gradient into the
+    module's parameters. Buffers updated in forward (BatchNorm's running statistics) are
+    kept from the copy on ``device_ids[0]`` only, as in PyTorch.
+
+    Works with any backend's devices; for tests on a CPU, ``EMBER_CPU_DEVICES=2`` gives the
+    NumPy backend the devices ``cpu:0`` and ``cpu:1``.
+
+    Args:
+        module (Module): module to be parallelized; its parameters and buffers must be on
+            ``device_ids[0]``.
+        device_ids (list of int or device): the devices. Ints are indices of the module's
+            device type. Default: all devices of that type.
+        output_device (int or device): where the output is gathered. Default:
+            ``device_ids[0]``.
+        dim (int): the dimension along which inputs are split and outputs joined.
+            Default: 0.
+
+    Attributes:
+        module (Module): the module to be parallelized.
+
+    Example::
+
+        >>> net = ember.nn.DataParallel(model, device_ids=[0, 1, 2])
+        >>> output = net(input_var)  # input_var can be on any device, including CPU
+    """
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"DataParallel: module must be an nn.Module, got {type(module).__name__}")
+        devices, output = _resolve_devices(module, device_ids, output_device)
+        self.module = module
+        self.device_ids = devices
+        self.output_device = output
+        self.dim = dim
+        self.src_device_obj = devices[0]
+        _check_on_source(module, self.src_device_obj)
+
+    def forward(self, *inputs, **kwargs):
+        _check_on_source(self.module, self.src_device_obj)
+        inputs, module_kwargs = self.scatter(inputs, kwargs, self.device_ids)
+        if not inputs and not module_kwargs:
+            inputs, module_kwargs = ((),), ({},)
+        if len(self.device_ids) == 1:
+            return self.module(*inputs[0], **module_kwargs[0])
+        from ...autograd.grad_mode import grad_state
+
+        replicas = self.replicate(self.module, self.device_ids[: len(inputs)], not grad_state.enabled)
+        outputs = self.parallel_apply(replicas, inputs, module_kwargs)
+        return self.gather(outputs, self.output_device)
+
+    def replicate(self, module, device_ids, detach=False):
+        return replicate(module, device_ids, detach)
+
+    def scatter(self, inputs, kwargs, device_ids):
+        return scatter_kwargs(inputs, kwargs, device_ids, dim=self.dim)
+
+    def parallel_apply(self, replicas, inputs, kwargs):
+        return parallel_apply(replicas, inputs, kwargs, self.device_ids[: len(replicas)])
+
+    def gather(self, outputs, output_device):
+        return gather(outputs, output_device, dim=self.dim)
+
+
+def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, module_kwargs=None):
+    """Evaluate ``module(*inputs, **module_kwargs)`` in parallel over ``device_ids``.
+
+    The functional form of :class:`DataParallel` (same arguments); ``inputs`` is a tensor
+    or a tuple of positional arguments.
+    """
+    if not isinstance(inputs, tuple):
+        inputs = (inputs,) if inputs is not None else ()
+    return DataParallel(module, device_ids, output_device, dim)(*inputs, **(module_kwargs or {}))
