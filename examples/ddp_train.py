@@ -38,6 +38,8 @@ def main():
 
     dist.init_process_group(args.backend)
     rank, world = dist.get_rank(), dist.get_world_size()
+    if args.device == "cuda":  # one GPU per rank on each machine
+        args.device = f"cuda:{rank % ember.cuda.device_count()}"
 
     dataset = synthetic_dataset()
     sampler = DistributedSampler(dataset, shuffle=True, seed=0)
