@@ -54,24 +54,31 @@ def wrap(value):
     return ExampleArray(np.asarray(value))
 
 
-def _inplace(array, iop, other):
-    # `x += y` must update x's buffer in place: views of x see the change
-    array.data = iop(array.data, unwrap(other))
-    return array
+def _binary(op):
+    return lambda self, other: wrap(op(self.data, unwrap(other)))
+
+
+def _reflected(op):
+    return lambda self, other: wrap(op(unwrap(other), self.data))
+
+
+def _inplace(iop):
+    def method(self, other):
+        # `x += y` must update x's buffer in place: views of x see the change
+        self.data = iop(self.data, unwrap(other))
+        return self
+
+    return method
 
 
 # The operators: each unwraps its operands, applies NumPy's operator and wraps the result.
-_OPERATORS = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
-    "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow, "matmul": operator.matmul,
-    "and": operator.and_, "or": operator.or_, "xor": operator.xor,
-}  # fmt: skip
-for _name, _op in _OPERATORS.items():
-    setattr(ExampleArray, f"__{_name}__", lambda self, other, op=_op: wrap(op(self.data, unwrap(other))))
-    setattr(ExampleArray, f"__r{_name}__", lambda self, other, op=_op: wrap(op(unwrap(other), self.data)))
-    setattr(ExampleArray, f"__i{_name}__", lambda self, other, iop=getattr(operator, f"i{_name}"): _inplace(self, iop, other))
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor"):
+    _op = getattr(operator, _name + "_" if _name in ("and", "or") else _name)
+    setattr(ExampleArray, f"__{_name}__", _binary(_op))
+    setattr(ExampleArray, f"__r{_name}__", _reflected(_op))
+    setattr(ExampleArray, f"__i{_name}__", _inplace(getattr(operator, f"i{_name}")))
 for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
-    setattr(ExampleArray, f"__{_name}__", lambda self, other, op=getattr(operator, _name): wrap(op(self.data, unwrap(other))))
+    setattr(ExampleArray, f"__{_name}__", _binary(getattr(operator, _name)))
 ExampleArray.__neg__ = lambda self: wrap(-self.data)
 ExampleArray.__pos__ = lambda self: self
 ExampleArray.__abs__ = lambda self: wrap(abs(self.data))
