@@ -1,0 +1,213 @@
+"""The ``ember`` command: ``ember info``, ``ember train``, ``ember bench``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+__all__ = ["main"]
+
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
+MODELS = ("lenet", "mlp", "resnet20")
+
+
+class _UsageError(Exception):
+    """A bad command line: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {kind.__name__} value: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
+def _parser():
+    parser = _Parser(prog="ember", description="ember: the torch.nn programming model on swappable backends.")
+    commands = parser.add_subparsers(dest="command", metavar="{info,train,bench}", parser_class=_Parser)
+    commands.add_parser("info", help="list the backends, their devices, and why any is unavailable")
+    train = commands.add_parser(
+        "train",
+        help="train a model on a dataset, with progress, checkpoints and a plot",
+        description="Train a model; by default LeNet-5 on scikit-learn's 8x8 digits on the default device.",
+    )
+    train.add_argument("--dataset", choices=DATASETS, default="digits", help="default: digits (needs no download)")
+    train.add_argument("--data-dir", default="data", help="folder of the dataset files (default: ./data)")
+    train.add_argument("--download", action="store_true", help="fetch mnist/fashion-mnist/cifar10 into --data-dir")
+    train.add_argument("--model", choices=MODELS, default="lenet", help="default: lenet")
+    train.add_argument(
+        "--device", default=None, help="cpu, restricted, cuda:0, opencl:0, ... (default: the default device)"
+    )
+    train.add_argument("--epochs", type=_positive(int), default=15, help="total epochs (default: 15)")
+    train.add_argument("--batch-size", type=_positive(int), default=32, help="default: 32")
+    train.add_argument(
+        "--lr", type=_positive(float), default=0.05, help="SGD learning rate, cosine-annealed (default: 0.05)"
+    )
+    train.add_argument(
+        "--out", default=None, help="output folder for the checkpoint and plot (default: runs/DATASET-MODEL)"
+    )
+    train.add_argument("--resume", action="store_true", help="continue exactly from the checkpoint in --out")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bench = commands.add_parser("bench", help="run the scripts in benchmarks/ (ember and PyTorch side by side)")
+    bench.add_argument(
+        "--dir", default=None, help="the benchmarks folder (default: ./benchmarks, else the source tree's)"
+    )
+    return parser
+
+
+def _device(name):
+    import ember
+    from ember.tensor import backend_for_device
+
+    if name is None:
+        return ember.device(ember.get_default_device())
+    try:
+        dev = ember.device(name)
+        backend_for_device(dev)
+    except Exception as exc:
+        raise _UsageError(f"ember train: error: argument --device: {name!r} is not usable: {exc}") from None
+    return dev
+
+
+def _datasets(args):
+    from ember.contrib import datasets
+
+    if args.dataset == "digits":
+        return datasets.Digits(train=True), datasets.Digits(train=False)
+    cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[args.dataset]
+    return cls(args.data_dir, train=True, download=args.download), cls(args.data_dir, train=False)
+
+
+def _model(name, sample_shape, num_classes):
+    from ember.contrib import models
+
+    channels = sample_shape[0]
+    if name == "lenet":
+        return models.LeNet5(num_classes, in_channels=channels)
+    if name == "mlp":
+        features = 1
+        for s in sample_shape:
+            features *= s
+        return models.MLP(features, num_classes)
+    return models.resnet20(num_classes, in_channels=channels)
+
+
+def train(args):
+    import ember
+    from ember.contrib.train import CHECKPOINT_NAME, evaluate, fit
+    from ember.utils.data import DataLoader
+
+    device = _device(args.device)
+    out = args.out or os.path.join("runs", f"{args.dataset}-{args.model}")
+    checkpoint = os.path.join(out, CHECKPOINT_NAME)
+    if args.resume and not os.path.isfile(checkpoint):
+        raise _UsageError(f"ember train: error: --resume: no checkpoint at {checkpoint}")
+    ember.manual_seed(args.seed)
+    train_set, test_set = _datasets(args)
+    sample_shape = tuple(train_set[0][0].shape)
+    model = _model(args.model, sample_shape, len(train_set.classes)).to(device)
+    optimizer = ember.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    scheduler = ember.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    generator = ember.Generator().manual_seed(args.seed)
+    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator)
+    test_loader = DataLoader(test_set, batch_size=256)
+    params = sum(p.numel() for p in model.parameters())
+    print(
+        f"training {args.model} ({params:,} parameters) on {args.dataset} ({len(train_set)} train / "
+        f"{len(test_set)} test images of {'x'.join(map(str, sample_shape))}) on {device} "
+        f"[{ember.tensor(0, device=device)._backend.name} backend], {args.epochs} epochs"
+        + (f", resuming from {checkpoint}" if args.resume else ""),
+        flush=True,
+    )
+    start = time.perf_counter()
+    plot = os.path.join(out, "curves.png")
+    fit(
+        model,
+        train_loader,
+        optimizer,
+        ember.nn.CrossEntropyLoss(),
+        args.epochs,
+        val_loader=test_loader,
+        device=device,
+        checkpoint_dir=out,
+        resume=args.resume,
+        progress=not args.no_progress,
+        plot_path=plot,
+        scheduler=scheduler,
+    )
+    result = evaluate(model, test_loader, device=device)
+    correct = round(result["accuracy"] * result["samples"])
+    print(f"test accuracy: {100 * result['accuracy']:.2f}% ({correct}/{result['samples']})")
+    print(f"checkpoint: {checkpoint}")
+    if os.path.isfile(plot):
+        print(f"plot: {plot}")
+    print(f"time: {time.perf_counter() - start:.1f}s")
+    return 0
+
+
+def bench(args):
+    folder = args.dir
+    if folder is None:
+        import ember
+
+        candidates = [
+            "benchmarks",
+            os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(ember.__file__))), "benchmarks"),
+        ]
+        folder = next((c for c in candidates if os.path.isdir(c)), None)
+    if folder is None or not os.path.isdir(folder):
+        raise _UsageError("ember bench: error: no benchmarks/ folder found (pass --dir)")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise _UsageError("ember bench: error: the benchmarks compare with PyTorch: pip install torch") from None
+    scripts = sorted(f for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_"))
+    if not scripts:
+        print(f"no benchmark scripts in {folder}")
+        return 0
+    failed = 0
+    for script in scripts:
+        print(f"== {script}", flush=True)
+        failed += subprocess.call([sys.executable, os.path.join(folder, script)]) != 0
+    return 1 if failed else 0
+
+
+def main(argv=None):
+    """Entry point of the ``ember`` console script; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = _parser().parse_args(argv)
+        if args.command in (None, "info"):
+            from ember.__main__ import info
+
+            info()
+            return 0
+        return train(args) if args.command == "train" else bench(args)
+    except _UsageError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ember: interrupted", file=sys.stderr)
+        return 130
+    except (OSError, RuntimeError, ValueError, ImportError) as exc:
+        print(f"ember {argv[0] if argv else ''}: error: {exc}".replace("  ", " "), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
