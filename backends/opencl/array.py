@@ -152,22 +152,20 @@ def collapse(shape, stride_lists):
     return out_shape, out_strides
 
 
-def _index_code(var_meta, nd, counter="i", shape_at=0):
-    """C statements adding each operand's offset for linear index ``counter`` over ``nd`` dims.
+def _index_code(starts, nd, counter, shape_at):
+    """C code adding to each variable its offset for the linear index ``counter``.
 
-    ``var_meta`` maps a C variable to the meta index of its first stride.
+    The ``nd`` dimensions' sizes are read from ``meta[shape_at + d]``; ``starts`` maps each
+    variable to the meta index of its first stride. All are C expressions, so one compiled
+    kernel serves every number of dimensions.
     """
-    if nd == 0:
-        return ""
-    lines = [f"    long r_ = {counter};"]
-    for d in range(nd - 1, -1, -1):
-        if d == 0:
-            lines.append("    { const long c_ = r_;")
-        else:
-            lines.append(f"    {{ const long c_ = r_ % meta[{shape_at + d}]; r_ /= meta[{shape_at + d}];")
-        lines.extend(f"      {var} += c_ * meta[{start + d}];" for var, start in var_meta.items())
-        lines.append("    }")
-    return "\n".join(lines)
+    adds = " ".join(f"{var} += c_ * meta[{start} + d_];" for var, start in starts.items())
+    return (
+        f"    {{ long r_ = {counter};\n"
+        f"      for (int d_ = (int)({nd}) - 1; d_ >= 0; --d_) {{\n"
+        f"        const long n_ = meta[{shape_at} + d_]; const long c_ = d_ ? r_ % n_ : r_; r_ = d_ ? r_ / n_ : 0;\n"
+        f"        {adds}\n      }} }}"
+    )
 
 
 # -- element-wise maps ----------------------------------------------------------------------
@@ -192,18 +190,15 @@ def map_into(out, operands, expr, compute, helpers=""):
                 f"expected all arrays on the same OpenCL device, got opencl:{a.device.index} and opencl:{device.index}"
             )
     shape, strides = collapse(out.shape, [out.strides] + [broadcast_strides(a, out.shape) for _, a in arrays])
-    nd = len(shape)
-    meta = list(shape)
-    var_meta = {}
-    offsets = [out.offset] + [a.offset for _, a in arrays]
+    meta = [len(shape), *shape]
     names = ["io"] + [f"i{i}" for i, _ in arrays]
-    for name, off, st in zip(names, offsets, strides):
-        var_meta[name] = len(meta) + 1
+    for off, st in zip([out.offset] + [a.offset for _, a in arrays], strides):
         meta.append(off)
         meta.extend(st)
+    index = ["    const int nd = (int)meta[0];"]
+    index += [f"    long {name} = meta[1 + nd + {j} * (nd + 1)];" for j, name in enumerate(names)]
+    starts = {name: f"2 + nd + {j} * (nd + 1)" for j, name in enumerate(names)}
     params, loads, args, sig = [], [], [], []
-    starts = {name: var_meta[name] - 1 for name in names}
-    index = [f"    long {name} = meta[{starts[name]}];" for name in names]
     for i, a in enumerate(operands):
         if isinstance(a, CLArray):
             params.append(f", __global const {cl_type(a.dtype)} *a{i}")
@@ -219,7 +214,7 @@ def map_into(out, operands, expr, compute, helpers=""):
         store = f"    out[io] = (uchar)(({expr}) != 0);"
     else:
         store = f"    out[io] = ({out_t})({expr});"
-    key = ("map", expr, helpers, out_t, tuple(sig), nd)
+    key = ("map", expr, helpers, out_t, tuple(sig))
     kern = device.kernel(
         key,
         "elementwise.cl",
@@ -228,7 +223,7 @@ def map_into(out, operands, expr, compute, helpers=""):
             "HELPERS": helpers,
             "OUT_T": out_t,
             "PARAMS": "".join(params),
-            "INDEX": "\n".join(index) + "\n" + _index_code(var_meta, nd),
+            "INDEX": "\n".join(index) + "\n" + _index_code(starts, "nd", "i", "1"),
             "LOADS": "\n".join(loads),
             "STORE": store,
         },
@@ -249,26 +244,19 @@ def reduce_rows(x, axes, out_dtype, acc_t, init, step, final, load=None):
         return out
     oshape, (ostr,) = collapse(out_shape, [tuple(x.strides[d] for d in kept)])
     rshape, (rstr,) = collapse(tuple(x.shape[d] for d in axes), [tuple(x.strides[d] for d in axes)])
-    no, nr = len(oshape), len(rshape)
-    meta = [*oshape, *rshape, x.offset, *ostr, *rstr]
-    base = no + nr + 1
-    is_float = x.dtype.kind == "f"
-    in_t = cl_type(x.dtype)
+    meta = [len(oshape), len(rshape), *oshape, *rshape, x.offset, *ostr, *rstr]
     subs = {
         "ISNAN": "isnan(v)" if acc_t in ("float", "double") else "0",
         "OUT_T": cl_type(out_dtype),
-        "IN_T": in_t,
-        "ND_O": no,
-        "ND_R": nr,
-        "OUTER": _index_code({"base": base}, no, "i", 0),
-        "INNER": _index_code({"ia": base + no}, nr, "j", no),
+        "IN_T": cl_type(x.dtype),
+        "OUTER": _index_code({"base": "3 + no + nr"}, "no", "i", "2"),
+        "INNER": _index_code({"ia": "3 + 2 * no + nr"}, "nr", "j", "2 + no"),
         "ACC_T": acc_t,
         "INIT": init,
         "STEP": step,
         "FINAL": final,
         "LOAD": load or f"({acc_t})a[ia]",
     }
-    del is_float
     key = ("reduce", tuple(sorted(subs.items())))
     kern = device.kernel(key, "reduce.cl", "reduce", substitutions=subs)
     device.launch(kern, m, np.int64(m), np.int64(k), out.buffer, x.buffer, device.meta(meta))

@@ -29,13 +29,10 @@ class OpenCLKernels(Kernels):
         k = x.shape[axis]
         inner = math.prod(x.shape[axis + 1 :])
         oshape, (ostr,) = collapse(tuple(x.shape[d] for d in outer_dims), [tuple(x.strides[d] for d in outer_dims)])
-        nd = len(oshape)
         t = cl_type(x.dtype)
-        subs = {"OUTER": _index_code({"base": nd + 1}, nd, "i", 0)}
-        kern = device.kernel(
-            ("softmax", t, nd, log), "softmax.cl", "softmax", {"T": t, "ND": nd, "LOG": int(log)}, subs
-        )
-        meta = device.meta([*oshape, x.offset, *ostr])
+        subs = {"OUTER": _index_code({"base": "2 + nd"}, "nd", "i", "1")}
+        kern = device.kernel(("softmax", t, log), "softmax.cl", "softmax", {"T": t, "LOG": int(log)}, subs)
+        meta = device.meta([len(oshape), *oshape, x.offset, *ostr])
         if k:
             device.launch(kern, rows, np.int64(rows), np.int64(k), out.buffer, x.buffer, meta,
                           np.int64(x.strides[axis]), np.int64(max(inner, 1)))  # fmt: skip

@@ -81,7 +81,7 @@ def _operand(v, dtype):
 
 # -- host transfer ---------------------------------------------------------------------------
 def from_host(host, device):
-    host = np.ascontiguousarray(host)
+    host = np.asarray(host, order="C")
     if host.dtype == np.float64 and not device.supports_float64:
         raise TypeError(f"OpenCL device opencl:{device.index} ({device.name}) does not support float64")
     if host.dtype not in runtime._CL_TYPES:
@@ -589,14 +589,12 @@ def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
     out = empty(rows_shape + (k + initial,), out_dt, x.device)
     m = math.prod(rows_shape)
     oshape, (ostr,) = collapse(rows_shape, [xm.strides[:-1]])
-    no = len(oshape)
-    meta = [*oshape, xm.offset, *ostr, xm.strides[-1]]
+    meta = [len(oshape), *oshape, xm.offset, *ostr, xm.strides[-1]]
     subs = {
         "OUT_T": cl_type(out_dt),
         "IN_T": cl_type(x.dtype),
-        "ND_O": no,
         "INITIAL": initial,
-        "OUTER": _index_code({"base": no + 1}, no, "i", 0),
+        "OUTER": _index_code({"base": "2 + no"}, "no", "i", "1"),
     }
     device = x.device
     kern = device.kernel(("cumsum", tuple(sorted(subs.items()))), "scan.cl", "cumsum", substitutions=subs)

@@ -1,5 +1,5 @@
 // Reduction of the trailing (reduced) dimensions of a strided view, one work-item per output.
-// meta = [kept shape (ND_O), reduced shape (ND_R), offset, kept strides, reduced strides].
+// meta = [no, nr, kept shape (no), reduced shape (nr), offset, kept strides, reduced strides].
 #define ISNAN(v) $ISNAN
 
 __kernel void reduce(const long m, const long k, __global $OUT_T *out,
@@ -7,7 +7,8 @@ __kernel void reduce(const long m, const long k, __global $OUT_T *out,
 {
     const long i = get_global_id(0);
     if (i >= m) return;
-    long base = meta[$ND_O + $ND_R];
+    const int no = (int)meta[0], nr = (int)meta[1];
+    long base = meta[2 + no + nr];
 $OUTER
     $ACC_T acc = $INIT;
     long best = 0;

@@ -1,14 +1,15 @@
 // Cumulative sum along the trailing dimension of a strided view, one work-item per row.
-// meta = [outer shape (ND_O), offset, outer strides, row stride]; out is contiguous with
+// meta = [no, outer shape (no), offset, outer strides, row stride]; out is contiguous with
 // rows of length k + $INITIAL.
 __kernel void cumsum(const long m, const long k, __global $OUT_T *out,
                      __global const $IN_T *a, __constant long *meta)
 {
     const long i = get_global_id(0);
     if (i >= m) return;
-    long base = meta[$ND_O];
+    const int no = (int)meta[0];
+    long base = meta[1 + no];
 $OUTER
-    const long step = meta[2 * $ND_O + 1];
+    const long step = meta[2 + 2 * no];
     __global $OUT_T *row = out + i * (k + $INITIAL);
     $OUT_T acc = 0;
     if ($INITIAL) row[0] = 0;

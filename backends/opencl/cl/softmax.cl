@@ -1,4 +1,5 @@
-// Softmax / log-softmax along one axis, one work-item per row (rows are strided views:
+// Softmax / log-softmax along one axis, one work-item per row (meta = [nd, outer shape,
+// offset, outer strides]; rows are strided views:
 // row i starts at base(i), its elements are `step` apart; the output is contiguous, so its
 // row i starts at (i / inner) * k * inner + i % inner, elements `inner` apart). LOG: log-softmax.
 __kernel void softmax(const long rows, const long k, __global T *out, __global const T *x,
@@ -6,7 +7,8 @@ __kernel void softmax(const long rows, const long k, __global T *out, __global c
 {
     const long i = get_global_id(0);
     if (i >= rows) return;
-    long base = meta[ND];
+    const int nd = (int)meta[0];
+    long base = meta[1 + nd];
 $OUTER
     __global const T *row = x + base;
     __global T *dst = out + (i / inner) * k * inner + i % inner;

@@ -1,0 +1,348 @@
+"""OpenCL backend specifics: every primitive against NumPy (0-d, empty, broadcasting,
+non-contiguous views), host round trips, device errors, Philox and GEMM."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+import ember
+
+pytest.importorskip("pyopencl")
+try:
+    BACKEND = ember.backends.get_backend("opencl")
+except Exception as exc:  # noqa: BLE001 - any failure means no OpenCL here
+    pytest.skip(f"opencl backend unavailable: {exc}", allow_module_level=True)
+
+from ember.backends.opencl import namespace as ns  # noqa: E402
+
+xp = BACKEND.xp
+RNG = np.random.default_rng(0)
+FLOATS = ["float32"] + (["float64"] if BACKEND.supports_float64 else [])
+
+
+def dev(a):
+    return BACKEND.from_host(np.asarray(a), 0)
+
+
+def host(a):
+    return BACKEND.to_host(a)
+
+
+def views(shape, dtype="float32"):
+    """(numpy array, device array) pairs: contiguous, transposed, sliced with a step, flipped."""
+    base = RNG.standard_normal(tuple(s * 2 for s in shape)).astype(dtype)
+    d = dev(base)
+    sl = tuple(slice(None, None, 2) for _ in shape)
+    out = [(base[sl], d[sl])]
+    if len(shape) >= 2:
+        out.append((base[sl].swapaxes(0, 1), xp.permute_dims(d[sl], (1, 0) + tuple(range(2, len(shape))))))
+    out.append((np.flip(base[sl], 0), xp.flip(d[sl], axis=0)))
+    c = RNG.standard_normal(shape).astype(dtype)
+    out.append((c, dev(c)))
+    return out
+
+
+def close(got, want, dtype="float32"):
+    tol = 1e-5 if str(dtype) == "float32" else 1e-12
+    got = host(got) if not isinstance(got, np.ndarray) else got
+    assert got.shape == np.shape(want), (got.shape, np.shape(want))
+    assert got.dtype == np.asarray(want).dtype, (got.dtype, np.asarray(want).dtype)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True)
+
+
+def test_device_listing():
+    assert BACKEND.device_count() >= 1
+    name = BACKEND.device_name(0)
+    assert ": " in name
+    out = io.StringIO()
+    from ember.__main__ import info
+
+    info(out)
+    assert f"opencl:0: {name}" in out.getvalue()
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize(
+    "name", ["exp", "expm1", "log1p", "sqrt", "sin", "cos", "tan", "atan", "sinh", "cosh", "tanh", "floor",
+             "ceil", "round", "trunc", "negative", "abs", "sign", "isnan", "isinf", "isfinite", "logical_not"],
+)  # fmt: skip
+def test_unary(name, dtype):
+    for a, d in views((3, 4), dtype):
+        a = np.abs(a) if name in ("sqrt", "log1p") else a
+        d = xp.abs(d) if name in ("sqrt", "log1p") else d
+        close(getattr(xp, name)(d), getattr(np, name)(a), dtype)
+    special = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 2.5, -2.5], dtype=dtype)
+    if name not in ("sqrt", "log1p"):
+        with np.errstate(all="ignore"):
+            close(getattr(xp, name)(dev(special)), getattr(np, name)(special), dtype)
+
+
+def test_erf():
+    import math
+
+    a = np.linspace(-3, 3, 13)
+    close(BACKEND.erf(dev(a.astype(FLOATS[-1]))), np.array([math.erf(v) for v in a], dtype=FLOATS[-1]), FLOATS[-1])
+
+
+@pytest.mark.parametrize(
+    "name", ["add", "subtract", "multiply", "divide", "floor_divide", "remainder", "pow", "maximum", "minimum",
+             "atan2", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal"],
+)  # fmt: skip
+@pytest.mark.parametrize("shapes", [((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (3,)), ((0, 3), (3,)), ((), ())])
+def test_binary_broadcasting(name, shapes):
+    a = RNG.standard_normal(shapes[0]).astype("float32")
+    b = RNG.standard_normal(shapes[1]).astype("float32") + 2.0
+    a = np.abs(a) if name == "pow" else a
+    close(getattr(xp, name)(dev(a), dev(b)), getattr(np, name)(a, b))
+
+
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "floor_divide", "remainder", "maximum", "less"])
+def test_binary_integers_and_scalars(name):
+    a = np.array([[-7, -3, 0, 5], [9, -1, 4, 2]], dtype=np.int64)
+    b = np.array([2, -3, 5, 4], dtype=np.int64)
+    close(getattr(xp, name)(dev(a), dev(b)), getattr(np, name)(a, b))
+    close(getattr(xp, name)(dev(a.astype(np.int32)), 3), getattr(np, name)(a.astype(np.int32), 3))
+    assert getattr(xp, name)(dev(a.astype(np.int32)), 2.5).dtype == getattr(np, name)(a.astype(np.int32), 2.5).dtype
+
+
+def test_operators_with_python_scalars():
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    d = dev(a)
+    close(2 - d * 3 + 1.5, 2 - a * 3 + 1.5)
+    close(d / 2, a / 2)
+    close(2**d, 2**a)
+    close(-d, -a)
+    close(d @ xp.permute_dims(d, (1, 0)), a @ a.T)
+    close(d > 2, a > 2)
+    m = dev(np.array([True, False]))
+    close(~m, np.array([False, True]))
+    d += 1
+    close(d, a + 1)
+    close(dev(np.array([5, 6])) // 4, np.array([1, 1]))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2), -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions(dtype, axis, keepdims):
+    for a, d in views((3, 4, 5), dtype):
+        for name in ("sum", "prod", "max", "min", "mean"):
+            close(
+                getattr(xp, name)(d, axis=axis, keepdims=keepdims),
+                getattr(np, name)(a, axis=axis, keepdims=keepdims),
+                dtype,
+            )
+        for name in ("any", "all"):
+            m = a > 0
+            close(
+                getattr(xp, name)(d > 0, axis=axis, keepdims=keepdims),
+                getattr(np, name)(m, axis=axis, keepdims=keepdims),
+            )
+        if not isinstance(axis, tuple):
+            for name in ("argmax", "argmin"):
+                close(
+                    getattr(xp, name)(d, axis=axis, keepdims=keepdims),
+                    getattr(np, name)(a, axis=axis, keepdims=keepdims),
+                )
+
+
+def test_reduction_edge_cases():
+    close(xp.sum(dev(np.zeros((0, 3), np.float32)), axis=0), np.zeros(3, np.float32))
+    close(xp.prod(dev(np.zeros((0,), np.float32))), np.float32(1.0).reshape(()))
+    close(xp.sum(dev(np.array([1, 2, 3], np.int32))), np.int64(6).reshape(()))
+    close(xp.max(dev(np.array([1.0, np.nan, 3.0], np.float32))), np.array(np.nan, np.float32))
+    close(xp.argmax(dev(np.array([1.0, np.nan, 3.0], np.float32))), np.array(1))
+    close(xp.sum(dev(np.float32(2.5))), np.float32(2.5).reshape(()))
+    with pytest.raises(ValueError):
+        xp.max(dev(np.zeros((0,), np.float32)))
+
+
+@pytest.mark.parametrize("include_initial", [False, True])
+def test_cumulative_sum(include_initial):
+    for a, d in views((3, 4)):
+        for axis in (0, 1):
+            want = np.cumsum(a, axis=axis)
+            if include_initial:
+                pad = [(0, 0), (0, 0)]
+                pad[axis] = (1, 0)
+                want = np.pad(want, pad)
+            close(xp.cumulative_sum(d, axis=axis, include_initial=include_initial), want)
+    close(xp.cumulative_sum(dev(np.array([True, False, True]))), np.array([1, 1, 2]))
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_argsort_stable_with_nan(descending):
+    a = np.array([[3.0, 1.0, np.nan, 1.0, 2.0, 3.0, -1.0], [0.0, 0.0, 5.0, np.nan, -2.0, 0.0, 7.0]], np.float32)
+    want = np.argsort(-a if descending else a, axis=1, kind="stable")
+    if descending:  # NaN first, like torch
+        want = np.array([np.concatenate([np.flatnonzero(np.isnan(r)), w[~np.isnan(r[w])]]) for r, w in zip(a, want)])
+    close(xp.argsort(dev(a), axis=1, descending=descending), want)
+    close(xp.sort(dev(a), axis=1, descending=descending), np.take_along_axis(a, want, axis=1))
+    for b, d in views((5, 6)):
+        close(xp.argsort(d, axis=0), np.argsort(b, axis=0, kind="stable"))
+        close(xp.sort(d, axis=-1), np.sort(b, axis=-1))
+    ints = RNG.integers(0, 4, 37)
+    close(xp.argsort(dev(ints)), np.argsort(ints, kind="stable"))
+
+
+def test_manipulation_and_views():
+    a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    d = dev(a)
+    close(xp.reshape(d, (4, -1)), a.reshape(4, -1))
+    close(xp.reshape(xp.permute_dims(d, (2, 0, 1)), (-1,)), a.transpose(2, 0, 1).reshape(-1))
+    close(xp.broadcast_to(dev(a[:1]), (5, 3, 4)), np.broadcast_to(a[:1], (5, 3, 4)))
+    close(xp.expand_dims(d, 1), a[:, None])
+    close(xp.squeeze(xp.expand_dims(d, 1), 1), a)
+    close(xp.flip(d, axis=(0, 2)), np.flip(a, (0, 2)))
+    close(xp.flip(d), np.flip(a))
+    close(xp.concat([d, d[:, :1]], axis=1), np.concatenate([a, a[:, :1]], axis=1))
+    close(xp.concat([d, d], axis=None), np.concatenate([a.ravel(), a.ravel()]))
+    close(xp.stack([d, d], axis=-1), np.stack([a, a], axis=-1))
+    close(xp.take(d, dev(np.array([2, 0, -1])), axis=2), np.take(a, [2, 0, -1], axis=2))
+    close(xp.take(d, dev(np.array([5, 0]))), np.take(a, [5, 0]))
+    idx = RNG.integers(0, 4, (2, 3, 6))
+    close(xp.take_along_axis(d, dev(idx), axis=2), np.take_along_axis(a, idx, axis=2))
+    close(xp.astype(d, np.int32), a.astype(np.int32))
+    close(xp.astype(d - 5, np.bool_), (a - 5).astype(bool))
+    for got, want in zip(xp.nonzero(d > 20), np.nonzero(a > 20)):
+        close(got, want)
+    assert all(v.shape == (0,) for v in xp.nonzero(dev(np.zeros((2, 2)))))
+    # a view shares storage: writing through it changes the base
+    v = xp.permute_dims(d, (1, 0, 2))[1]
+    v[...] = -1.0
+    a.transpose(1, 0, 2)[1] = -1.0
+    close(d, a)
+
+
+def test_creation():
+    close(xp.zeros((2, 3), dtype=np.float32), np.zeros((2, 3), np.float32))
+    close(xp.ones((), dtype=np.int64), np.ones((), np.int64))
+    close(xp.full((2,), 7, dtype=np.int32), np.full((2,), 7, np.int32))
+    close(xp.arange(5), np.arange(5))
+    close(xp.arange(1.0, 2.0, 0.25, dtype=np.float32), np.arange(1.0, 2.0, 0.25, dtype=np.float32))
+    close(xp.eye(3, 4, k=-1, dtype=np.float32), np.eye(3, 4, k=-1, dtype=np.float32))
+    close(xp.asarray([[1, 2]], dtype=np.float32), np.array([[1, 2]], np.float32))
+    assert xp.empty((0, 4), dtype=np.float32).shape == (0, 4)
+
+
+def test_indexing():
+    a = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
+    d = dev(a)
+    i = np.array([2, 0, -1])
+    for key in [
+        (1,), (slice(None), 2), (Ellipsis, 1), (slice(1, None, 2), None, slice(None, None, 3)),
+        (dev(i),), (slice(None), dev(i)), (1, slice(None), dev(i)), (dev(i), slice(None), dev(i)),
+        (dev(np.array([[0], [2]])), dev(np.array([1, 3]))), (d > 30,), (slice(None), dev(a[0] > 7)), (None, dev(i)),
+    ]:  # fmt: skip
+        npkey = tuple(host(k) if isinstance(k, ns.CLArray) else k for k in key)
+        close(d[key], a[npkey])
+    with pytest.raises(IndexError):
+        d[dev(np.array([3]))]
+    b, e = a.copy(), dev(a)
+    e[dev(i), 1] = 0.5
+    b[i, 1] = 0.5
+    e[e > 50] = -1.0
+    b[b > 50] = -1.0
+    e[0, :, 1:3] = dev(np.array([7.0, 8.0], np.float32))
+    b[0, :, 1:3] = [7.0, 8.0]
+    e[1, dev(np.array([0, 1]))] = dev(np.ones((2, 5), np.float32))
+    b[1, [0, 1]] = 1.0
+    close(e, b)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_scatter_add_accumulates_duplicates(dtype):
+    target = np.zeros((4, 3), dtype)
+    index = np.array([[0, 1, 0], [3, 1, 0], [0, 1, 0], [0, 0, 2]])
+    values = RNG.standard_normal(index.shape).astype(dtype)
+    d = dev(target)
+    BACKEND.scatter_add(d, 0, dev(index), dev(values))
+    np.add.at(target, (index, np.arange(3)[None, :]), values)
+    close(d, target, dtype)
+    flat = dev(np.zeros(5, dtype))
+    big = RNG.integers(0, 5, 1000)
+    vals = np.ones(1000, dtype)
+    BACKEND.scatter_add(flat, 0, dev(big), dev(vals))
+    close(flat, np.bincount(big, minlength=5).astype(dtype), dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_matmul_batched_broadcast_and_views(dtype):
+    a = RNG.standard_normal((2, 1, 17, 33)).astype(dtype)
+    b = RNG.standard_normal((3, 33, 19)).astype(dtype)
+    close(xp.matmul(dev(a), dev(b)), a @ b, dtype)
+    m = RNG.standard_normal((40, 20)).astype(dtype)
+    close(xp.matmul(xp.permute_dims(dev(m), (1, 0)), dev(m)), m.T @ m, dtype)
+    v = RNG.standard_normal(20).astype(dtype)
+    close(xp.matmul(dev(m), dev(v)), m @ v, dtype)
+    close(xp.matmul(dev(v), xp.permute_dims(dev(m), (1, 0))), v @ m.T, dtype)
+    close(xp.matmul(dev(np.zeros((2, 0), dtype)), dev(np.zeros((0, 3), dtype))), np.zeros((2, 3), dtype), dtype)
+    ints = RNG.integers(-5, 5, (3, 4))
+    close(xp.matmul(dev(ints), dev(ints.T.copy())), ints @ ints.T)
+
+
+def test_gemm_own_kernel_is_used():
+    # CLBlast is not wired in (pyclblast does not build here); the tiled kernel serves every matmul.
+    a = RNG.standard_normal((64, 48)).astype(np.float32)
+    close(xp.matmul(dev(a), dev(a.T.copy())), a @ a.T)
+
+
+def test_philox_independent_of_work_group_size():
+    draws = []
+    for local in (1, 7, 64):
+        gen = BACKEND.create_generator(0, 1234)
+        draws.append([host(gen._draw((1000,), np.float32, kind, local=local)) for kind in (0, 1)])
+    for other in draws[1:]:
+        for x, y in zip(draws[0], other):
+            np.testing.assert_array_equal(x, y)
+    u, n = draws[0]
+    assert 0.0 <= u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.05
+    assert abs(n.mean()) < 0.1 and abs(n.std() - 1) < 0.1
+    gen = BACKEND.create_generator(0, 5)
+    state = gen.get_state()
+    first = host(gen.integers(-3, 4, (100,), np.int64))
+    assert first.min() >= -3 and first.max() < 4
+    gen.set_state(state)
+    np.testing.assert_array_equal(host(gen.integers(-3, 4, (100,), np.int64)), first)
+
+
+def test_round_trip_and_mixed_device_errors():
+    a = RNG.standard_normal((3, 4)).astype(np.float32)
+    for dtype in ["float32", "int64", "int32", "uint8", "bool"] + FLOATS[1:]:
+        t = ember.tensor(a.astype(dtype))
+        back = t.to("opencl:0").to("cpu")
+        assert back.dtype == t.dtype
+        np.testing.assert_array_equal(back.numpy(), t.numpy())
+    x = ember.tensor(a).to("opencl:0")
+    assert str(x.device) == "opencl:0"
+    with pytest.raises(RuntimeError) as info:
+        x + ember.tensor(a)
+    assert "cpu" in str(info.value) and "opencl:0" in str(info.value)
+
+
+def test_float64_policy():
+    if BACKEND.supports_float64:
+        close(dev(np.ones(2)) * 2, np.full(2, 2.0))
+    else:
+        with pytest.raises(TypeError):
+            dev(np.ones(2))
+
+
+def test_memory_stats():
+    before = BACKEND.memory_allocated(0)
+    keep = dev(np.zeros(1024, np.float32))
+    assert BACKEND.memory_allocated(0) >= before + 4096
+    del keep
+    assert BACKEND.memory_allocated(0) <= before + 4096 - 4096 + 4096  # freed storage is uncounted
+    BACKEND.synchronize(0)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_softmax_kernels(axis):
+    for a, d in views((3, 4, 5)):
+        e = np.exp(a - a.max(axis=axis, keepdims=True))
+        close(BACKEND.kernels.softmax(d, axis), e / e.sum(axis=axis, keepdims=True))
+        close(BACKEND.kernels.log_softmax(d, axis), np.log(e / e.sum(axis=axis, keepdims=True)))
