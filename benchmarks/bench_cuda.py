@@ -25,7 +25,10 @@ def main():
     torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = True
     for name, make in (("mlp", mlp), ("cnn", cnn), ("lstm-lm", lstm_lm)):
-        run_side_by_side(name, make, args.device, args.device, iterations=args.iterations)
+        try:
+            run_side_by_side(name, make, args.device, args.device, iterations=args.iterations)
+        except Exception as exc:  # noqa: BLE001 - report and go on to the next workload
+            print(f"{name:10s} failed: {type(exc).__name__}: {exc}")
 
 
 if __name__ == "__main__":

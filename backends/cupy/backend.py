@@ -116,7 +116,10 @@ class CupyBackend(Backend):
         if target.ndim == 1:
             cupyx.scatter_add(target, index, values)
             return
-        grid = list(cupy.indices(index.shape, sparse=True))
+        grid = [
+            cupy.arange(size).reshape(tuple(size if d == i else 1 for d in range(index.ndim)))
+            for i, size in enumerate(index.shape)
+        ]
         grid[axis] = index
         cupyx.scatter_add(target, tuple(grid), values)
 
