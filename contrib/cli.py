@@ -61,8 +61,15 @@ def _parser():
         "--out", default=None, help="output folder for the checkpoint and plot (default: runs/DATASET-MODEL)"
     )
     train.add_argument("--resume", action="store_true", help="continue exactly from the checkpoint in --out")
+    train.add_argument(
+        "--stop-after",
+        type=_positive(int),
+        default=None,
+        metavar="N",
+        help="stop after epoch N of --epochs (continue later with --resume)",
+    )
     train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch only)")
     bench = commands.add_parser("bench", help="run the scripts in benchmarks/ (ember and PyTorch side by side)")
     bench.add_argument(
         "--dir", default=None, help="the benchmarks folder (default: ./benchmarks, else the source tree's)"
@@ -141,12 +148,12 @@ def train(args):
         train_loader,
         optimizer,
         ember.nn.CrossEntropyLoss(),
-        args.epochs,
+        min(args.stop_after or args.epochs, args.epochs),
         val_loader=test_loader,
         device=device,
         checkpoint_dir=out,
         resume=args.resume,
-        progress=not args.no_progress,
+        progress="epoch" if args.no_progress else True,
         plot_path=plot,
         scheduler=scheduler,
     )

@@ -223,8 +223,9 @@ def fit(
         checkpoint_dir: folder for the per-epoch checkpoint. Default: ``None`` (none).
         resume: ``True`` to continue from ``checkpoint_dir``'s checkpoint, or a
             checkpoint path. Default: ``False``.
-        progress: show a tqdm progress bar per epoch (loss, accuracy, samples/s) and a
-            summary line per epoch. Default: ``True``.
+        progress: ``True`` shows a tqdm progress bar per epoch (loss, accuracy, samples/s)
+            and a summary line after each epoch; ``"epoch"`` only the summary lines;
+            ``False`` nothing. Default: ``True``.
         plot_path: write a PNG of the loss/accuracy curves here after each epoch.
             Default: ``None``.
         scheduler: a learning-rate scheduler stepped once after each epoch (its state is
@@ -263,7 +264,7 @@ def fit(
 
     for epoch in range(start_epoch + 1, epochs + 1):
         model.train()
-        meter, bar = _Meter(), _bar(train_loader, progress, f"epoch {epoch}/{epochs}")
+        meter, bar = _Meter(), _bar(train_loader, progress is True, f"epoch {epoch}/{epochs}")
         try:
             for batch in train_loader:
                 inputs, target = _to(_split(batch), device)
