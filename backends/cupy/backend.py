@@ -16,44 +16,46 @@ __all__ = ["CupyBackend", "CupyGenerator"]
 
 
 class CupyGenerator(Generator):
-    """A per-device stream from CuPy's random state (cuRAND XORWOW)."""
+    """A per-device stream: draw ``k`` after seeding with ``s`` comes from cuRAND seeded with ``mix(s, k)``.
+
+    Keying every draw by ``(seed, counter)`` makes the state two integers, so it can be saved
+    and restored exactly (checkpoints resume bit for bit), at the cost of one cuRAND
+    generator set-up per draw.
+    """
 
     def __init__(self, index, seed):
         self._index = index
         self.manual_seed(seed)
 
     def manual_seed(self, seed):
-        with cupy.cuda.Device(self._index):
-            self._state = cupy.random.RandomState(seed % (1 << 63))
-        self._seed, self._draws = seed, 0
+        self._seed, self._counter = int(seed), 0
 
-    def _draw(self, sample, shape, dtype):
-        self._draws += 1
+    def _state(self):
+        key = (self._seed * 0x9E3779B97F4A7C15 + self._counter) % (1 << 63)
+        self._counter += 1
+        return cupy.random.RandomState(key)
+
+    def _sample(self, draw, dtype):
         with cupy.cuda.Device(self._index):
-            return sample(shape)
+            native = dtype if dtype in (np.float32, np.float64) else np.float32
+            out = draw(self._state(), native)
+        return out if out.dtype == dtype else out.astype(dtype)
 
     def uniform(self, shape, dtype):
-        native = dtype if dtype in (np.float32, np.float64) else np.float32
-        out = self._draw(lambda s: self._state.random_sample(s, dtype=native), shape, dtype)
-        return out if out.dtype == dtype else out.astype(dtype)
+        return self._sample(lambda state, native: state.random_sample(shape, dtype=native), dtype)
 
     def normal(self, shape, dtype):
-        native = dtype if dtype in (np.float32, np.float64) else np.float32
-        out = self._draw(lambda s: self._state.standard_normal(s, dtype=native), shape, dtype)
-        return out if out.dtype == dtype else out.astype(dtype)
+        return self._sample(lambda state, native: state.standard_normal(shape, dtype=native), dtype)
 
     def integers(self, low, high, shape, dtype):
-        out = self._draw(lambda s: self._state.randint(low, high, size=s, dtype=np.int64), shape, dtype)
-        return out.astype(dtype, copy=False)
+        with cupy.cuda.Device(self._index):
+            return self._state().randint(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
 
     def get_state(self):
-        """The seed and the number of draws since; replaying them restores the stream."""
-        return {"seed": self._seed, "draws": self._draws}
+        return {"seed": self._seed, "counter": self._counter}
 
     def set_state(self, state):
-        raise NotImplementedError(
-            "the cupy backend cannot restore a random stream mid-way; reseed with manual_seed instead"
-        )
+        self._seed, self._counter = int(state["seed"]), int(state["counter"])
 
 
 class CupyBackend(Backend):

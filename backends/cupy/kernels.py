@@ -130,5 +130,6 @@ class CupyKernels(Kernels):
         i, f, g, o, c, tanh_c = saved
         hidden = i.shape[1]
         grad_gates = cupy.empty((i.shape[0], 4 * hidden), dtype=grad_h.dtype)
-        grad_c_prev = _LSTM_GATES_BACKWARD(grad_h, grad_c, i, f, g, o, c, tanh_c, hidden, grad_gates)[1]
+        grad_c_prev = cupy.empty_like(grad_c)
+        _LSTM_GATES_BACKWARD(grad_h, grad_c, i, f, g, o, c, tanh_c, hidden, grad_gates, grad_c_prev)
         return grad_gates, grad_gates, grad_gates @ w_hh, grad_c_prev
