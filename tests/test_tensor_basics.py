@@ -124,7 +124,8 @@ def test_conversion(device):
     assert x.to(ember.float64).dtype is ember.float64
     assert x.to("cpu", ember.int64).tolist() == [[1, -2]]
     assert x.double().dtype is ember.float64 and x.long().dtype is ember.int64 and x.bool().dtype is ember.bool
-    assert x.type() == "ember.FloatTensor" and x.double().type() == "ember.DoubleTensor"
+    prefix = "ember.cuda." if x.is_cuda else "ember."
+    assert x.type() == prefix + "FloatTensor" and x.double().type() == prefix + "DoubleTensor"
     assert x.type(ember.DoubleTensor).dtype is ember.float64
     assert x.type("torch.LongTensor").dtype is ember.int64
     assert x.type_as(ember.tensor([1])).dtype is ember.int64
