@@ -24,6 +24,9 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     torch.backends.cudnn.benchmark = True
+    import ember
+
+    ember.backends.get_backend(args.device).kernels.allow_tf32 = True
     for name, make in (("mlp", mlp), ("cnn", cnn), ("lstm-lm", lstm_lm)):
         try:
             run_side_by_side(name, make, args.device, args.device, iterations=args.iterations)
