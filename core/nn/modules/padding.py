@@ -73,319 +73,121 @@ class _CircularPadNd(_PadNd):
         return super().forward(input)
 
 
-class ReflectionPad1d(_ReflectionPadNd):
-    r"""Pads the input tensor using the reflection of the input boundary.
+_PAD_FAMILIES = {
+    # family: (summary, whether it takes a fill value)
+    "ReflectionPad": ("Pads the input tensor using the reflection of the input boundary.", False),
+    "ReplicationPad": ("Pads the input tensor using replication of the input boundary.", False),
+    "ZeroPad": ("Pads the input tensor boundaries with zero.", False),
+    "ConstantPad": ("Pads the input tensor boundaries with a constant value.", True),
+    "CircularPad": ("Pads the input tensor using circular padding of the input boundary.", False),
+}
+
+_PAD_LAYOUTS = {
+    # dims: (tuple form of ``padding``, input layouts, padded dims, example input size, example output size)
+    1: ("a 2-tuple, (padding_left, padding_right)", "(C, W_in)` or :math:`(N, C, W_in)", "W", "(1, 2, 4)",
+        "[1, 2, 6]"),
+    2: ("a 4-tuple, (padding_left, padding_right, padding_top, padding_bottom)",
+        "(C, H_in, W_in)` or :math:`(N, C, H_in, W_in)", "H, W", "(1, 1, 3, 3)", "[1, 1, 5, 5]"),
+    3: ("a 6-tuple, (padding_left, padding_right, padding_top, padding_bottom, padding_front, padding_back)",
+        "(C, D_in, H_in, W_in)` or :math:`(N, C, D_in, H_in, W_in)", "D, H, W", "(1, 1, 2, 2, 2)",
+        "[1, 1, 4, 4, 4]"),
+}  # fmt: skip
+
+
+def _pad_doc(family, dims):
+    """The docstring of ``{family}{dims}d``."""
+    summary, takes_value = _PAD_FAMILIES[family]
+    tuple_form, layouts, padded, example_in, example_out = _PAD_LAYOUTS[dims]
+    value_arg = "\n        value (float): the fill value." if takes_value else ""
+    example_args = "1, 3.5" if takes_value else "1"
+    return f"""{summary}
 
     Args:
         padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 2-tuple, (padding_left, padding_right).
+            boundary; if {tuple_form}.{value_arg}
 
     Shape:
-        - Input: :math:`(C, W_in)` or :math:`(N, C, W_in)`.
-        - Output: the same layout, with W each grown by its two paddings.
+        - Input: :math:`{layouts}`.
+        - Output: the same layout, with {padded} each grown by its two paddings.
 
     Example::
 
-        >>> m = nn.ReflectionPad1d(1)
-        >>> m(ember.randn(1, 2, 4)).shape
-        ember.Size([1, 2, 6])
+        >>> m = nn.{family}{dims}d({example_args})
+        >>> m(ember.randn{example_in}).shape
+        ember.Size({example_out})
     """
 
+
+class ReflectionPad1d(_ReflectionPadNd):
+    __doc__ = _pad_doc("ReflectionPad", 1)
     dims = 1
 
 
 class ReflectionPad2d(_ReflectionPadNd):
-    r"""Pads the input tensor using the reflection of the input boundary.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 4-tuple, (padding_left, padding_right, padding_top, padding_bottom).
-
-    Shape:
-        - Input: :math:`(C, H_in, W_in)` or :math:`(N, C, H_in, W_in)`.
-        - Output: the same layout, with H, W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ReflectionPad2d(1)
-        >>> m(ember.randn(1, 1, 3, 3)).shape
-        ember.Size([1, 1, 5, 5])
-    """
-
+    __doc__ = _pad_doc("ReflectionPad", 2)
     dims = 2
 
 
 class ReflectionPad3d(_ReflectionPadNd):
-    r"""Pads the input tensor using the reflection of the input boundary.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 6-tuple, (padding_left, padding_right, padding_top, padding_bottom, padding_front, padding_back).
-
-    Shape:
-        - Input: :math:`(C, D_in, H_in, W_in)` or :math:`(N, C, D_in, H_in, W_in)`.
-        - Output: the same layout, with D, H, W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ReflectionPad3d(1)
-        >>> m(ember.randn(1, 1, 2, 2, 2)).shape
-        ember.Size([1, 1, 4, 4, 4])
-    """
-
+    __doc__ = _pad_doc("ReflectionPad", 3)
     dims = 3
 
 
 class ReplicationPad1d(_ReplicationPadNd):
-    r"""Pads the input tensor using replication of the input boundary.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 2-tuple, (padding_left, padding_right).
-
-    Shape:
-        - Input: :math:`(C, W_in)` or :math:`(N, C, W_in)`.
-        - Output: the same layout, with W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ReplicationPad1d(1)
-        >>> m(ember.randn(1, 2, 4)).shape
-        ember.Size([1, 2, 6])
-    """
-
+    __doc__ = _pad_doc("ReplicationPad", 1)
     dims = 1
 
 
 class ReplicationPad2d(_ReplicationPadNd):
-    r"""Pads the input tensor using replication of the input boundary.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 4-tuple, (padding_left, padding_right, padding_top, padding_bottom).
-
-    Shape:
-        - Input: :math:`(C, H_in, W_in)` or :math:`(N, C, H_in, W_in)`.
-        - Output: the same layout, with H, W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ReplicationPad2d(1)
-        >>> m(ember.randn(1, 1, 3, 3)).shape
-        ember.Size([1, 1, 5, 5])
-    """
-
+    __doc__ = _pad_doc("ReplicationPad", 2)
     dims = 2
 
 
 class ReplicationPad3d(_ReplicationPadNd):
-    r"""Pads the input tensor using replication of the input boundary.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 6-tuple, (padding_left, padding_right, padding_top, padding_bottom, padding_front, padding_back).
-
-    Shape:
-        - Input: :math:`(C, D_in, H_in, W_in)` or :math:`(N, C, D_in, H_in, W_in)`.
-        - Output: the same layout, with D, H, W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ReplicationPad3d(1)
-        >>> m(ember.randn(1, 1, 2, 2, 2)).shape
-        ember.Size([1, 1, 4, 4, 4])
-    """
-
+    __doc__ = _pad_doc("ReplicationPad", 3)
     dims = 3
 
 
 class ZeroPad1d(_ZeroPadNd):
-    r"""Pads the input tensor boundaries with zero.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 2-tuple, (padding_left, padding_right).
-
-    Shape:
-        - Input: :math:`(C, W_in)` or :math:`(N, C, W_in)`.
-        - Output: the same layout, with W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ZeroPad1d(1)
-        >>> m(ember.randn(1, 2, 4)).shape
-        ember.Size([1, 2, 6])
-    """
-
+    __doc__ = _pad_doc("ZeroPad", 1)
     dims = 1
 
 
 class ZeroPad2d(_ZeroPadNd):
-    r"""Pads the input tensor boundaries with zero.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 4-tuple, (padding_left, padding_right, padding_top, padding_bottom).
-
-    Shape:
-        - Input: :math:`(C, H_in, W_in)` or :math:`(N, C, H_in, W_in)`.
-        - Output: the same layout, with H, W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ZeroPad2d(1)
-        >>> m(ember.randn(1, 1, 3, 3)).shape
-        ember.Size([1, 1, 5, 5])
-    """
-
+    __doc__ = _pad_doc("ZeroPad", 2)
     dims = 2
 
 
 class ZeroPad3d(_ZeroPadNd):
-    r"""Pads the input tensor boundaries with zero.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 6-tuple, (padding_left, padding_right, padding_top, padding_bottom, padding_front, padding_back).
-
-    Shape:
-        - Input: :math:`(C, D_in, H_in, W_in)` or :math:`(N, C, D_in, H_in, W_in)`.
-        - Output: the same layout, with D, H, W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ZeroPad3d(1)
-        >>> m(ember.randn(1, 1, 2, 2, 2)).shape
-        ember.Size([1, 1, 4, 4, 4])
-    """
-
+    __doc__ = _pad_doc("ZeroPad", 3)
     dims = 3
 
 
 class ConstantPad1d(_ConstantPadNd):
-    r"""Pads the input tensor boundaries with a constant value.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 2-tuple, (padding_left, padding_right).
-        value (float): the fill value.
-
-    Shape:
-        - Input: :math:`(C, W_in)` or :math:`(N, C, W_in)`.
-        - Output: the same layout, with W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ConstantPad1d(1, 3.5)
-        >>> m(ember.randn(1, 2, 4)).shape
-        ember.Size([1, 2, 6])
-    """
-
+    __doc__ = _pad_doc("ConstantPad", 1)
     dims = 1
 
 
 class ConstantPad2d(_ConstantPadNd):
-    r"""Pads the input tensor boundaries with a constant value.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 4-tuple, (padding_left, padding_right, padding_top, padding_bottom).
-        value (float): the fill value.
-
-    Shape:
-        - Input: :math:`(C, H_in, W_in)` or :math:`(N, C, H_in, W_in)`.
-        - Output: the same layout, with H, W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ConstantPad2d(1, 3.5)
-        >>> m(ember.randn(1, 1, 3, 3)).shape
-        ember.Size([1, 1, 5, 5])
-    """
-
+    __doc__ = _pad_doc("ConstantPad", 2)
     dims = 2
 
 
 class ConstantPad3d(_ConstantPadNd):
-    r"""Pads the input tensor boundaries with a constant value.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 6-tuple, (padding_left, padding_right, padding_top, padding_bottom, padding_front, padding_back).
-        value (float): the fill value.
-
-    Shape:
-        - Input: :math:`(C, D_in, H_in, W_in)` or :math:`(N, C, D_in, H_in, W_in)`.
-        - Output: the same layout, with D, H, W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.ConstantPad3d(1, 3.5)
-        >>> m(ember.randn(1, 1, 2, 2, 2)).shape
-        ember.Size([1, 1, 4, 4, 4])
-    """
-
+    __doc__ = _pad_doc("ConstantPad", 3)
     dims = 3
 
 
 class CircularPad1d(_CircularPadNd):
-    r"""Pads the input tensor using circular padding of the input boundary.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 2-tuple, (padding_left, padding_right).
-
-    Shape:
-        - Input: :math:`(C, W_in)` or :math:`(N, C, W_in)`.
-        - Output: the same layout, with W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.CircularPad1d(1)
-        >>> m(ember.randn(1, 2, 4)).shape
-        ember.Size([1, 2, 6])
-    """
-
+    __doc__ = _pad_doc("CircularPad", 1)
     dims = 1
 
 
 class CircularPad2d(_CircularPadNd):
-    r"""Pads the input tensor using circular padding of the input boundary.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 4-tuple, (padding_left, padding_right, padding_top, padding_bottom).
-
-    Shape:
-        - Input: :math:`(C, H_in, W_in)` or :math:`(N, C, H_in, W_in)`.
-        - Output: the same layout, with H, W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.CircularPad2d(1)
-        >>> m(ember.randn(1, 1, 3, 3)).shape
-        ember.Size([1, 1, 5, 5])
-    """
-
+    __doc__ = _pad_doc("CircularPad", 2)
     dims = 2
 
 
 class CircularPad3d(_CircularPadNd):
-    r"""Pads the input tensor using circular padding of the input boundary.
-
-    Args:
-        padding (int, tuple): the size of the padding. If an int, the same padding on every
-            boundary; if a 6-tuple, (padding_left, padding_right, padding_top, padding_bottom, padding_front, padding_back).
-
-    Shape:
-        - Input: :math:`(C, D_in, H_in, W_in)` or :math:`(N, C, D_in, H_in, W_in)`.
-        - Output: the same layout, with D, H, W each grown by its two paddings.
-
-    Example::
-
-        >>> m = nn.CircularPad3d(1)
-        >>> m(ember.randn(1, 1, 2, 2, 2)).shape
-        ember.Size([1, 1, 4, 4, 4])
-    """
-
+    __doc__ = _pad_doc("CircularPad", 3)
     dims = 3
