@@ -69,6 +69,12 @@ def _parser():
         help="stop after epoch N of --epochs (continue later with --resume)",
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument(
+        "--blas-threads",
+        type=_positive(int),
+        default=1,
+        help="BLAS threads (default: 1; these small models run fastest single-threaded)",
+    )
     train.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch only)")
     bench = commands.add_parser("bench", help="run the scripts in benchmarks/ (ember and PyTorch side by side)")
     bench.add_argument(
@@ -114,6 +120,15 @@ def _model(name, sample_shape, num_classes):
     return models.resnet20(num_classes, in_channels=channels)
 
 
+def _limit_blas_threads(count):
+    """Cap the BLAS thread pools (NumPy's OpenBLAS/MKL) when threadpoolctl (a scikit-learn dependency) is there."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=count, user_api="blas")
+
+
 def train(args):
     import ember
     from ember.contrib.train import CHECKPOINT_NAME, evaluate, fit
@@ -124,6 +139,7 @@ def train(args):
     checkpoint = os.path.join(out, CHECKPOINT_NAME)
     if args.resume and not os.path.isfile(checkpoint):
         raise _UsageError(f"ember train: error: --resume: no checkpoint at {checkpoint}")
+    _limit_blas_threads(args.blas_threads)
     ember.manual_seed(args.seed)
     train_set, test_set = _datasets(args)
     sample_shape = tuple(train_set[0][0].shape)
