@@ -40,12 +40,19 @@ def _expand(op, name, value, n):
     return out
 
 
+def _run_kernel(ctx, kernel, a, b, *args):
+    """Shared forward of the three Functions: save ``a``, ``b`` and the hyperparameters (the last four
+    of ``args``: stride, padding, dilation, groups) for backward; return the backend kernel's
+    ``kernel(a, b, *args)`` as a tensor."""
+    ctx.save_for_backward(a, b)
+    ctx.args = args[-4:]
+    return a._make(getattr(a._backend.kernels, kernel)(a._data, b._data, *args))
+
+
 class _Conv(Function):
     @staticmethod
     def forward(ctx, x, weight, stride, padding, dilation, groups):
-        ctx.save_for_backward(x, weight)
-        ctx.args = (stride, padding, dilation, groups)
-        return x._make(x._backend.kernels.conv(x._data, weight._data, stride, padding, dilation, groups))
+        return _run_kernel(ctx, "conv", x, weight, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, grad):
@@ -63,12 +70,7 @@ class _ConvBackwardInput(Function):
 
     @staticmethod
     def forward(ctx, grad, weight, input_shape, stride, padding, dilation, groups):
-        ctx.save_for_backward(grad, weight)
-        ctx.args = (stride, padding, dilation, groups)
-        kernels = grad._backend.kernels
-        return grad._make(
-            kernels.conv_backward_input(grad._data, weight._data, input_shape, stride, padding, dilation, groups)
-        )
+        return _run_kernel(ctx, "conv_backward_input", grad, weight, input_shape, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, gg):
@@ -86,12 +88,7 @@ class _ConvBackwardWeight(Function):
 
     @staticmethod
     def forward(ctx, x, grad, weight_shape, stride, padding, dilation, groups):
-        ctx.save_for_backward(x, grad)
-        ctx.args = (stride, padding, dilation, groups)
-        kernels = x._backend.kernels
-        return x._make(
-            kernels.conv_backward_weight(x._data, grad._data, weight_shape, stride, padding, dilation, groups)
-        )
+        return _run_kernel(ctx, "conv_backward_weight", x, grad, weight_shape, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, gw):

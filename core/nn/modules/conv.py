@@ -7,7 +7,7 @@ import math
 from ...ops.creation import empty
 from .. import functional as F
 from .. import init
-from ..functional.conv import _conv_transpose, _pair, _single, _triple
+from ..functional.conv import _conv_transpose, _ntuple
 from ..parameter import Parameter
 from .module import Module
 
@@ -144,7 +144,7 @@ class _Conv(_ConvNd):
         device=None,
         dtype=None,
     ):
-        tup = _pair if self._nd == 2 else _triple if self._nd == 3 else _single
+        tup = _ntuple(self._nd)
         super().__init__(
             in_channels,
             out_channels,
@@ -284,7 +284,7 @@ class _ConvTransposeNd(_ConvNd):
     ):
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        tup = _pair if self._nd == 2 else _triple if self._nd == 3 else _single
+        tup = _ntuple(self._nd)
         super().__init__(
             in_channels,
             out_channels,
