@@ -442,14 +442,27 @@ def _get_softmax_dim(name, ndim, stacklevel):
     return 0 if ndim in (0, 1, 3) else 1
 
 
+def _run_softmax_kernel(ctx, kernel, x, dim):
+    """Forward of softmax and log-softmax: the backend's ``kernel`` along ``dim``; the output is kept for backward."""
+    y = x._make(getattr(x._backend.kernels, kernel)(x._data, dim))
+    ctx.save_for_backward(y)
+    ctx.dim = dim
+    return y
+
+
+def _run_softmax_backward_kernel(ctx, kernel, grad, y, dim):
+    """Forward of the two backward Functions: the backend's ``kernel`` on ``(grad, y)``; both are kept."""
+    ctx.save_for_backward(grad, y)
+    ctx.dim = dim
+    return grad._make(getattr(grad._backend.kernels, kernel)(grad._data, y._data, dim))
+
+
 class _SoftmaxGrad(Function):
     """``y * (g - sum(g * y))``: softmax's backward as a Function, itself differentiable."""
 
     @staticmethod
     def forward(ctx, grad, y, dim):
-        ctx.save_for_backward(grad, y)
-        ctx.dim = dim
-        return grad._make(grad._backend.kernels.softmax_backward(grad._data, y._data, dim))
+        return _run_softmax_backward_kernel(ctx, "softmax_backward", grad, y, dim)
 
     @staticmethod
     def backward(ctx, u):
@@ -467,10 +480,7 @@ class _SoftmaxGrad(Function):
 class _Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        y = x._make(x._backend.kernels.softmax(x._data, dim))
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
+        return _run_softmax_kernel(ctx, "softmax", x, dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -483,9 +493,7 @@ class _LogSoftmaxGrad(Function):
 
     @staticmethod
     def forward(ctx, grad, y, dim):
-        ctx.save_for_backward(grad, y)
-        ctx.dim = dim
-        return grad._make(grad._backend.kernels.log_softmax_backward(grad._data, y._data, dim))
+        return _run_softmax_backward_kernel(ctx, "log_softmax_backward", grad, y, dim)
 
     @staticmethod
     def backward(ctx, u):
@@ -500,10 +508,7 @@ class _LogSoftmaxGrad(Function):
 class _LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        y = x._make(x._backend.kernels.log_softmax(x._data, dim))
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
+        return _run_softmax_kernel(ctx, "log_softmax", x, dim)
 
     @staticmethod
     def backward(ctx, grad):
