@@ -248,7 +248,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """A random permutation of ``0 .. n-1`` (int64 by default)."""
+    """A random permutation of the integers from 0 to ``n - 1`` (int64 by default)."""
     keys = rand(
         n,
         generator=generator,

@@ -126,7 +126,7 @@ class SubsetRandomSampler(Sampler):
 
 
 class WeightedRandomSampler(Sampler):
-    """Indices ``0 .. len(weights) - 1`` drawn with probabilities proportional to ``weights``.
+    """Indices from 0 to ``len(weights) - 1`` drawn with probabilities proportional to ``weights``.
 
     Args:
         weights: a 1-d sequence of non-negative weights (need not sum to one).
