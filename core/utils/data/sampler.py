@@ -136,8 +136,9 @@ class WeightedRandomSampler(Sampler):
 
     Example::
 
-        >>> list(WeightedRandomSampler([0.1, 0.9, 0.4, 0.7, 3.0, 0.6], 5, replacement=True))
-        [4, 4, 1, 4, 5]
+        >>> sampler = WeightedRandomSampler([0.1, 0.9, 0.4, 0.7, 3.0, 0.6], 5, replacement=True)
+        >>> len(list(sampler))  # index 4 is drawn most often
+        5
     """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
