@@ -346,3 +346,15 @@ def test_softmax_kernels(axis):
         e = np.exp(a - a.max(axis=axis, keepdims=True))
         close(BACKEND.kernels.softmax(d, axis), e / e.sum(axis=axis, keepdims=True))
         close(BACKEND.kernels.log_softmax(d, axis), np.log(e / e.sum(axis=axis, keepdims=True)))
+
+
+@pytest.mark.parametrize("shape,axis", [((20000,), None), ((3, 9000), 1), ((9000, 3), 0)])
+def test_chunked_long_reductions(shape, axis):
+    a = RNG.random(shape).astype(FLOATS[-1])
+    d = dev(a)
+    for name in ("sum", "mean", "max", "min"):
+        close(
+            getattr(xp, name)(d, axis=axis), getattr(np, name)(a, axis=axis), FLOATS[-1] if name != "sum" else "float32"
+        )
+    close(xp.all(d > 0.0001, axis=axis), np.all(a > 0.0001, axis=axis))
+    close(xp.argmin(d, axis=axis), np.argmin(a, axis=axis))

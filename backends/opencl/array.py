@@ -233,13 +233,19 @@ def map_into(out, operands, expr, compute, helpers=""):
 
 
 # -- reductions -----------------------------------------------------------------------------
-def reduce_rows(x, axes, out_dtype, acc_t, init, step, final, load=None):
-    """Reduce ``x`` over ``axes`` with one work-item per output; returns the kept-dims array."""
+def reduce_rows(x, axes, out_dtype, acc_t, init, step, final="out[g] = acc;", load=None, chunked=True):
+    """Reduce ``x`` over ``axes``; returns the kept-dims array.
+
+    Few long reductions are split into chunks whose partial results are reduced again
+    (``chunked``: the op is associative and ``final`` stores ``acc``), so that a full
+    reduction still runs on many work-items.
+    """
     device = x.device
     kept = [d for d in range(x.ndim) if d not in axes]
     out_shape = tuple(x.shape[d] for d in kept)
-    out = empty(out_shape, out_dtype, device)
-    m, k = out.size, math.prod(x.shape[d] for d in axes)
+    m, k = math.prod(out_shape), math.prod(x.shape[d] for d in axes)
+    chunks = min(1024, k // 256) if chunked and m < 1024 and k >= 4096 else 1
+    out = empty(out_shape + ((chunks,) if chunks > 1 else ()), out_dtype, device)
     if m == 0:
         return out
     oshape, (ostr,) = collapse(out_shape, [tuple(x.strides[d] for d in kept)])
@@ -259,7 +265,9 @@ def reduce_rows(x, axes, out_dtype, acc_t, init, step, final, load=None):
     }
     key = ("reduce", tuple(sorted(subs.items())))
     kern = device.kernel(key, "reduce.cl", "reduce", substitutions=subs)
-    device.launch(kern, m, np.int64(m), np.int64(k), out.buffer, x.buffer, device.meta(meta))
+    device.launch(kern, m * chunks, np.int64(m), np.int64(k), out.buffer, x.buffer, device.meta(meta), np.int64(chunks))
+    if chunks > 1:
+        out = reduce_rows(out, (out.ndim - 1,), out_dtype, acc_t, init, step, final, load, chunked=False)
     return out
 
 

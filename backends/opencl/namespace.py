@@ -531,24 +531,24 @@ def _reducer(name):
             acc = cl_type(out_dt)
             init = "0" if name == "sum" else "1"
             step = "acc += x;" if name == "sum" else "acc *= x;"
-            out = reduce_rows(x, axes, out_dt, acc, init, step, "out[i] = acc;")
+            out = reduce_rows(x, axes, out_dt, acc, init, step)
         elif name == "mean":
             out_dt = x.dtype if x.dtype.kind == "f" else float_dtype(x.device)
             acc = cl_type(out_dt)
-            out = reduce_rows(x, axes, out_dt, acc, "0", "acc += x;", "out[i] = k ? acc / k : NAN;")
+            out = _functions["divide"](reduce_rows(x, axes, out_dt, acc, "0", "acc += x;"), out_dt.type(k))
         elif name in ("max", "min"):
             if k == 0:
                 raise ValueError(f"zero-size array to reduction operation {name}imum which has no identity")
             cmp = ">" if name == "max" else "<"
             acc = cl_type(x.dtype)
             step = f"if (x {cmp} acc || ISNAN(x)) acc = x;"
-            out = reduce_rows(x, axes, x.dtype, acc, "a[base]", step, "out[i] = acc;")
+            out = reduce_rows(x, axes, x.dtype, acc, "a[base]", step)
         else:  # any / all
             acc = "int"
             if name == "any":
-                out = reduce_rows(x, axes, _BOOL, acc, "0", "acc |= x;", "out[i] = acc;", load="(a[ia] != 0)")
+                out = reduce_rows(x, axes, _BOOL, acc, "0", "acc |= x;", load="(a[ia] != 0)")
             else:
-                out = reduce_rows(x, axes, _BOOL, acc, "1", "acc &= x;", "out[i] = acc;", load="(a[ia] != 0)")
+                out = reduce_rows(x, axes, _BOOL, acc, "1", "acc &= x;", load="(a[ia] != 0)")
         return _keep(out, x, axes, keepdims)
 
     op.__name__ = name
@@ -568,7 +568,7 @@ def _arg_reducer(name):
             raise ValueError(f"attempt to get {name} of an empty sequence")
         acc = cl_type(x.dtype)
         step = f"if (x {cmp} acc || (ISNAN(x) && !ISNAN(acc))) {{ acc = x; best = j; }}"
-        out = reduce_rows(x, axes, _INT64, acc, "a[base]", step, "out[i] = best;")
+        out = reduce_rows(x, axes, _INT64, acc, "a[base]", step, "out[g] = best;", chunked=False)
         return _keep(out, x, axes, keepdims)
 
     op.__name__ = name
