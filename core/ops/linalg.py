@@ -27,9 +27,12 @@ class _Matmul(Function):
         ga = sum_to(grad @ b.mT, a.shape) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            if a.ndim > 2 and b.ndim == 2:  # (rows, k).T @ (rows, n) instead of a batch of products summed
+            if b.ndim == 2:  # (rows, k).T @ (rows, n) instead of a batch of products summed
                 rows = _rows(a.shape)
-                gb = a.reshape(rows, a.shape[-1]).mT @ grad.reshape(rows, grad.shape[-1])
+                x, g = a.reshape(rows, a.shape[-1]), grad.reshape(rows, grad.shape[-1])
+                # in b's layout: the gradient of a transposed matrix (Linear's weight.t()) is
+                # made transposed, so that the weight's own gradient comes out row-major
+                gb = (g.mT @ x).mT if not b.is_contiguous() and b.mT.is_contiguous() else x.mT @ g
             else:
                 gb = sum_to(a.mT @ grad, b.shape)
         return ga, gb
