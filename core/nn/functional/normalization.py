@@ -64,6 +64,18 @@ def _check_param(op, name, value, count):
         raise RuntimeError(f"{op}(): {name} should contain {count} elements not {value.numel()}")
 
 
+def _check_channel_input(op, input, min_ndim, layout, **params):
+    """Check ``input`` (a floating point tensor with at least ``min_ndim`` dimensions, laid out as
+    ``layout``) and the per-channel tensors ``params`` (each ``None`` or with ``C`` elements)."""
+    _check_tensor(op, "input", input)
+    if input.ndim < min_ndim:
+        raise ValueError(
+            f"{op}(): expected input with at least {min_ndim} dimensions {layout}, got {input.ndim}D input"
+        )
+    for name, value in params.items():
+        _check_param(op, name, value, input.shape[1])
+
+
 def _channel_view(t, ndim):
     """A per-channel vector shaped to broadcast against an ``ndim``-D ``(N, C, ...)`` input."""
     return t.reshape((1, -1) + (1,) * (ndim - 2))
@@ -112,17 +124,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         - Output: same shape as input.
     """
     op = "batch_norm"
-    _check_tensor(op, "input", input)
-    if input.ndim < 2:
-        raise ValueError(f"{op}(): expected input with at least 2 dimensions (N, C, ...), got {input.ndim}D input")
-    channels = input.shape[1]
-    for name, value in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        _check_param(op, name, value, channels)
+    _check_channel_input(
+        op, input, 2, "(N, C, ...)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
     if training and eps <= 0.0:
         raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     if eps < 0.0:
@@ -161,17 +165,9 @@ def instance_norm(
         eps: added to the variance. Default: 1e-5
     """
     op = "instance_norm"
-    _check_tensor(op, "input", input)
-    if input.ndim < 3:
-        raise ValueError(f"{op}(): expected input with at least 3 dimensions (N, C, *), got {input.ndim}D input")
-    channels = input.shape[1]
-    for name, value in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
-        _check_param(op, name, value, channels)
+    _check_channel_input(
+        op, input, 3, "(N, C, *)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
+    )
     view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
