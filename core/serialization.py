@@ -335,8 +335,10 @@ def load(f, map_location=None, *, weights_only=True, format=None):
 
     Example::
 
+        >>> ember.save({"model": model.state_dict()}, "checkpoint.safetensors")
         >>> state = ember.load("checkpoint.safetensors", map_location="cpu")
         >>> model.load_state_dict(state["model"])
+        <All keys matched successfully>
     """
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
     _, loader = _registry().get(format or _registry().for_path(f if _is_path(f) else None))

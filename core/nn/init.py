@@ -126,7 +126,8 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     Example::
 
         >>> w = ember.empty(3, 5)
-        >>> nn.init.uniform_(w)
+        >>> nn.init.uniform_(w).shape
+        ember.Size([3, 5])
     """
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)

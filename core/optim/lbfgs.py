@@ -120,7 +120,7 @@ class LBFGS(Optimizer):
         ...     loss = loss_fn(model(input), target)
         ...     loss.backward()
         ...     return loss
-        >>> optimizer.step(closure)
+        >>> loss = optimizer.step(closure)
     """
 
     def __init__(

@@ -163,7 +163,7 @@ class LambdaLR(_LambdaScheduler):
 
     Example::
 
-        >>> scheduler = LambdaLR(optimizer, lr_lambda=lambda epoch: 0.95**epoch)
+        >>> scheduler = optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=lambda epoch: 0.95**epoch)
     """
 
     def get_lr(self):
@@ -203,10 +203,12 @@ class StepLR(LRScheduler):
 
     Example::
 
-        >>> scheduler = StepLR(optimizer, step_size=30, gamma=0.1)
+        >>> scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=30, gamma=0.1)
         >>> for epoch in range(100):
-        ...     train(...)
+        ...     optimizer.step()  # one epoch of training
         ...     scheduler.step()
+        >>> scheduler.get_last_lr()  # lr * gamma ** (100 // 30)
+        [0.0001...]
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
@@ -438,9 +440,9 @@ class ReduceLROnPlateau(LRScheduler):
 
     Example::
 
-        >>> scheduler = ReduceLROnPlateau(optimizer, "min")
+        >>> scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, "min")
         >>> for epoch in range(10):
-        ...     val_loss = validate(...)
+        ...     val_loss = loss_fn(model(input), target).item()  # the validation loss
         ...     scheduler.step(val_loss)
     """
 

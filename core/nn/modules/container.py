@@ -178,6 +178,10 @@ class ModuleList(Module):
 
         >>> layers = nn.ModuleList([nn.Linear(10, 10) for _ in range(3)])
         >>> layers.append(nn.ReLU())
+        ModuleList(
+          (0-2): 3 x Linear(in_features=10, out_features=10, bias=True)
+          (3): ReLU()
+        )
     """
 
     def __init__(self, modules=None):

@@ -36,8 +36,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     Example::
 
+        >>> loss = loss_fn(model(input), target)
         >>> loss.backward()
-        >>> nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+        >>> total_norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     """
     grads = _grads(parameters)
     max_norm = float(max_norm)

@@ -49,6 +49,7 @@ class DataLoader:
 
     Example::
 
+        >>> from ember.utils.data import DataLoader, TensorDataset
         >>> ds = TensorDataset(ember.randn(10, 3), ember.arange(10))
         >>> loader = DataLoader(ds, batch_size=4, shuffle=True, generator=ember.Generator().manual_seed(0))
         >>> [x.shape[0] for x, y in loader]

@@ -1,0 +1,71 @@
+"""Runs every docstring example of ember (each ``>>>`` line under ``core/``) as a doctest.
+
+Part of ``tox -e docs``. Each docstring runs with ``ember.manual_seed(0)`` and these names
+defined, the ones ember's examples take for granted (as PyTorch's do):
+``ember``, ``nn``, ``F``, ``optim``, ``OrderedDict``, and a small ``model``
+(``nn.Linear(4, 2)``) with ``input``/``target`` batches, a ``loss_fn`` and an ``optimizer``.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+from collections import OrderedDict
+
+import pytest
+
+import ember
+
+_SKIP = ("ember.backends", "ember.contrib", "ember.plugins")
+# process groups and multi-device replication cannot run inside one test process
+_SEVERAL_PROCESSES = ("ember.distributed", "ember.nn.parallel", "ember.utils.data.distributed")
+
+
+def _modules():
+    names = ["ember"]
+    for info in pkgutil.walk_packages(ember.__path__, "ember."):
+        if not info.name.startswith(_SKIP) and ".test_" not in info.name:
+            names.append(info.name)
+    return names
+
+
+def _globals():
+    import ember.nn as nn
+    import ember.nn.functional as F
+    import ember.optim as optim
+
+    ember.manual_seed(0)
+    model = nn.Linear(4, 2)
+    return {
+        "ember": ember,
+        "nn": nn,
+        "F": F,
+        "optim": optim,
+        "OrderedDict": OrderedDict,
+        "model": model,
+        "input": ember.randn(3, 4),
+        "target": ember.randn(3, 2),
+        "loss_fn": nn.MSELoss(),
+        "optimizer": optim.SGD(model.parameters(), lr=0.1),
+    }
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_docstring_examples(name, tmp_path, monkeypatch):
+    if name.startswith(_SEVERAL_PROCESSES):
+        pytest.skip(f"{name}: its examples need several processes or devices")
+    monkeypatch.chdir(tmp_path)  # examples that save checkpoints write here
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:  # an optional dependency (a GPU library) is missing
+        pytest.skip(f"{name}: {exc}")
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    report = []
+    runner = doctest.DocTestRunner(verbose=False, optionflags=flags)
+    tests = [t for t in doctest.DocTestFinder().find(module, name) if t.examples and t.name.startswith(name)]
+    for test in tests:
+        test.globs.update(_globals())
+        runner.run(test, out=report.append)
+    results = runner.summarize(verbose=False)
+    assert results.failed == 0, "".join(report)
