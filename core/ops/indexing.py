@@ -259,13 +259,9 @@ class _ScatterAdd(Function):
     def forward(ctx, x, axis, index, src):
         ctx.axis = axis
         ctx.save_for_backward(index)
-        backend = x._backend
-        xp = backend.xp
-        flat = xp.reshape(xp.astype(x._data, x._data.dtype, copy=True), (-1,))
-        positions = _scatter_positions(backend, x.shape, axis, index._data)
-        values = xp.reshape(src._data[tuple(_leading_slices(index.shape))], (-1,))
-        backend.scatter_add(flat, 0, positions, values)
-        return x._make(xp.reshape(flat, x.shape))
+        flat, positions, values = _flat_scatter_operands(x, axis, index, src)
+        x._backend.scatter_add(flat, 0, positions, values)
+        return x._make(x._backend.xp.reshape(flat, x.shape))
 
     @staticmethod
     def backward(ctx, grad):
@@ -294,14 +290,9 @@ class _Scatter(Function):
     def forward(ctx, x, axis, index, src):
         ctx.axis = axis
         ctx.save_for_backward(index)
-        backend = x._backend
-        xp = backend.xp
-        out = xp.astype(x._data, x._data.dtype, copy=True)
-        flat = xp.reshape(out, (-1,))
-        positions = _scatter_positions(backend, x.shape, axis, index._data)
-        values = xp.reshape(src._data[tuple(_leading_slices(index.shape))], (-1,))
+        flat, positions, values = _flat_scatter_operands(x, axis, index, src)
         flat[positions] = values
-        return x._make(xp.reshape(flat, x.shape))
+        return x._make(x._backend.xp.reshape(flat, x.shape))
 
     @staticmethod
     def backward(ctx, grad):
@@ -309,6 +300,16 @@ class _Scatter(Function):
         gx = grad.scatter(ctx.axis, index, 0) if ctx.needs_input_grad[0] else None
         gsrc = grad.gather(ctx.axis, index) if ctx.needs_input_grad[3] else None
         return gx, None, None, gsrc
+
+
+def _flat_scatter_operands(x, axis, index, src):
+    """For scatter and scatter_add: a flat copy of ``x``, the flat positions that ``index`` addresses
+    along ``axis``, and the ``src`` values (its part under ``index``'s shape) in the same order."""
+    xp = x._backend.xp
+    flat = xp.reshape(xp.astype(x._data, x._data.dtype, copy=True), (-1,))
+    positions = _scatter_positions(x._backend, x.shape, axis, index._data)
+    values = xp.reshape(src._data[tuple(_leading_slices(index.shape))], (-1,))
+    return flat, positions, values
 
 
 def _scatter_positions(backend, shape, axis, index):
