@@ -243,6 +243,11 @@ def dirac_(tensor, groups=1):
     return tensor
 
 
+def _xavier_std(tensor, gain):
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return gain * math.sqrt(2.0 / float(fan_in + fan_out))
+
+
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     r"""Fill ``tensor`` from :math:`\mathcal{U}(-a, a)` with
     :math:`a = \text{gain} \times \sqrt{\frac{6}{\text{fan\_in} + \text{fan\_out}}}` (Glorot & Bengio, 2010).
@@ -252,8 +257,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
         gain: an optional scaling factor. Default: 1.
         generator: the generator to sample from. Default: the global one.
     """
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    std = _xavier_std(tensor, gain)
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound, generator)
 
@@ -267,8 +271,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
         gain: an optional scaling factor. Default: 1.
         generator: the generator to sample from. Default: the global one.
     """
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    std = _xavier_std(tensor, gain)
     return normal_(tensor, 0.0, std, generator)
 
 
