@@ -262,6 +262,21 @@ def _forward_unimplemented(self, *input):
 
 
 # -- Module -------------------------------------------------------------------------------------
+def _check_new_member_name(module, kind, store, name):
+    """The checks register_buffer and register_parameter make: ``module.__init__`` has run (``store``,
+    its dict of that ``kind`` of member, exists) and ``name`` is a new, non-empty string without dots."""
+    if store not in module.__dict__:
+        raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain "."')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in module.__dict__[store]:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
 class Module:
     r"""Base class for all neural network modules.
 
@@ -329,16 +344,7 @@ class Module:
                 state dicts.
             persistent (bool): whether the buffer is part of :meth:`state_dict`. Default: ``True``.
         """
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"buffer name should be a string. Got {_typename(name)}")
-        if "." in name:
-            raise KeyError('buffer name can\'t contain "."')
-        if name == "":
-            raise KeyError('buffer name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_new_member_name(self, "buffer", "_buffers", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
@@ -357,16 +363,7 @@ class Module:
             param (Parameter or None): the parameter. ``None`` parameters are skipped by
                 moves and state dicts.
         """
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign parameter before Module.__init__() call")
-        if not isinstance(name, str):
-            raise TypeError(f"parameter name should be a string. Got {_typename(name)}")
-        if "." in name:
-            raise KeyError('parameter name can\'t contain "."')
-        if name == "":
-            raise KeyError('parameter name can\'t be empty string ""')
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_new_member_name(self, "parameter", "_parameters", name)
         if param is None:
             self._parameters[name] = None
         elif not isinstance(param, Parameter):
