@@ -16,6 +16,7 @@ from .conv import ConvKernels
 from .embedding import EmbeddingKernels
 from .loss import LossKernels
 from .normalization import NormalizationKernels
+from .optim import OptimKernels
 from .pooling import PoolingKernels
 from .rnn import RnnKernels
 from .softmax import SoftmaxKernels
@@ -33,6 +34,7 @@ class Kernels(
     EmbeddingKernels,
     LossKernels,
     SoftmaxKernels,
+    OptimKernels,
 ):
     """The portable kernel table (see the module docstring)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, _check_betas, _check_lr, _check_range, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _bump, _check_betas, _check_lr, _check_range, _scalar_state, _to_scalar
 
 __all__ = ["Adam", "AdamW"]
 
@@ -68,6 +68,8 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
+    _update_maximizes = True
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adam")
         if not state:
@@ -76,27 +78,26 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = param.new_zeros(param.shape)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = param.new_zeros(param.shape)
-        lr = _to_scalar(group["lr"])
         beta1, beta2 = group["betas"]
-        weight_decay = group["weight_decay"]
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None
         state["step"] += 1
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                param.mul_(1 - lr * weight_decay)
-            else:
-                grad = grad.add(param, alpha=weight_decay)
-        exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        step = state["step"].item()
-        bias_correction1 = 1 - beta1**step
-        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-        if group["amsgrad"]:
-            max_sq = state["max_exp_avg_sq"]
-            max_sq.copy_(max_sq.maximum(exp_avg_sq))
-            exp_avg_sq = max_sq
-        denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
-        param.addcdiv_(exp_avg, denom, value=-lr / bias_correction1)
+        param._backend.kernels.adam_step(
+            param._data,
+            grad._data,
+            exp_avg._data,
+            exp_avg_sq._data,
+            None if max_exp_avg_sq is None else max_exp_avg_sq._data,
+            state["step"].item(),
+            _to_scalar(group["lr"]),
+            beta1,
+            beta2,
+            group["eps"],
+            group["weight_decay"],
+            group["maximize"],
+            group["decoupled_weight_decay"],
+        )
+        _bump(param, exp_avg, exp_avg_sq, max_exp_avg_sq)
 
 
 class AdamW(Adam):

@@ -51,6 +51,13 @@ def _sparse_rows(grad, group):
     return grad._indices()[0], -values if group.get("maximize", False) else values
 
 
+def _bump(*tensors):
+    """Record that an optimizer kernel wrote ``tensors`` in place (``None`` entries skipped)."""
+    for t in tensors:
+        if t is not None:
+            t._version.value += 1
+
+
 def _densify(grad, group):
     """A sparse gradient as a dense tensor (negated for ``maximize``)."""
     dense = grad.to_dense()
@@ -73,6 +80,10 @@ class Optimizer:
     Subclasses implement :meth:`_update` (one parameter's update, run under ``no_grad``)
     and may override :meth:`step` (LBFGS does).
     """
+
+    #: whether :meth:`_update` applies ``maximize`` to dense gradients itself (fused into
+    #: an optimizer kernel) instead of receiving them negated
+    _update_maximizes = False
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -258,7 +269,7 @@ class Optimizer:
             grad = p.grad
             if grad is None:
                 continue
-            if group.get("maximize", False) and not grad.is_sparse:
+            if group.get("maximize", False) and not grad.is_sparse and not self._update_maximizes:
                 grad = -grad
             state = self.state.get(p)
             if state is None:
@@ -268,8 +279,9 @@ class Optimizer:
                 self.state[p] = state
 
     def _update(self, param, grad, state, group):
-        """Update one parameter in place from its gradient (negated for ``maximize``, unless sparse:
-        sparse gradients go through :func:`_sparse_rows` or :func:`_densify`, which negate).
+        """Update one parameter in place from its gradient (negated for ``maximize``, unless sparse
+        or :attr:`_update_maximizes`: sparse gradients go through :func:`_sparse_rows` or
+        :func:`_densify`, which negate).
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement an update")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, _check_lr, _check_range, _densify, _sparse_rows, _to_scalar
+from .optimizer import Optimizer, _bump, _check_lr, _check_range, _densify, _sparse_rows, _to_scalar
 
 __all__ = ["SGD"]
 
@@ -70,9 +70,11 @@ class SGD(Optimizer):
         }
         super().__init__(params, defaults)
 
+    _update_maximizes = True
+
     def _update(self, param, grad, state, group):
         lr = _to_scalar(group["lr"])
-        momentum, weight_decay = group["momentum"], group["weight_decay"]
+        momentum, weight_decay, maximize = group["momentum"], group["weight_decay"], group["maximize"]
         if grad.is_sparse:
             if weight_decay != 0:
                 raise RuntimeError("SGD: weight_decay is not supported with sparse gradients (as in PyTorch)")
@@ -80,13 +82,19 @@ class SGD(Optimizer):
                 rows, values = _sparse_rows(grad, group)
                 param.index_add_(0, rows, values, alpha=-lr)
                 return
-            grad = _densify(grad, group)
-        grad = self._weight_decay(grad, param, weight_decay)
-        if momentum != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = grad.detach().clone()
-            else:
-                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
-            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
-        param.add_(grad, alpha=-lr)
+            grad, maximize = _densify(grad, group), False
+        buf = state.get("momentum_buffer") if momentum != 0 else None
+        new_buf = param._backend.kernels.sgd_step(
+            param._data,
+            grad._data,
+            None if buf is None else buf._data,
+            lr,
+            momentum,
+            group["dampening"],
+            group["nesterov"],
+            weight_decay,
+            maximize,
+        )
+        _bump(param, buf)
+        if momentum != 0 and buf is None:
+            state["momentum_buffer"] = param._make(new_buf)

@@ -6,6 +6,7 @@ from ember.kernels import Kernels
 
 from .conv import NumpyConvKernels
 from .normalization import NumpyNormalizationKernels
+from .optim import NumpyOptimKernels
 from .pooling import NumpyPoolingKernels
 from .rnn import NumpyRnnKernels
 from .vision import NumpyVisionKernels
@@ -14,6 +15,12 @@ __all__ = ["NumpyKernels"]
 
 
 class NumpyKernels(
-    NumpyConvKernels, NumpyPoolingKernels, NumpyNormalizationKernels, NumpyVisionKernels, NumpyRnnKernels, Kernels
+    NumpyConvKernels,
+    NumpyPoolingKernels,
+    NumpyNormalizationKernels,
+    NumpyVisionKernels,
+    NumpyRnnKernels,
+    NumpyOptimKernels,
+    Kernels,
 ):
     """The kernel table of the NumPy backend: the portable defaults plus these overrides."""
