@@ -277,6 +277,32 @@ def _check_new_member_name(module, kind, store, name):
         raise KeyError(f"attribute '{name}' already exists")
 
 
+def _owner_of(module, target):
+    """For get_parameter/get_buffer: the submodule of ``module`` holding the dotted path ``target``, and
+    the last name, which that submodule must have."""
+    module_path, _, name = target.rpartition(".")
+    mod = module.get_submodule(module_path)
+    if not hasattr(mod, name):
+        raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+    return mod, name
+
+
+def _add_backward_hook(module, hook, full, prepend=False):
+    """Shared by register_full_backward_hook (``full``) and register_backward_hook: a module takes
+    backward hooks of one kind only."""
+    if module._is_full_backward_hook is (not full):
+        raise RuntimeError(
+            "Cannot use both regular backward hooks and full backward hooks on a single Module. "
+            "Please use only one of them."
+        )
+    module._is_full_backward_hook = full
+    handle = RemovableHandle(module._backward_hooks)
+    module._backward_hooks[handle.id] = hook
+    if prepend:
+        module._backward_hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 class Module:
     r"""Base class for all neural network modules.
 
@@ -429,10 +455,7 @@ class Module:
 
     def get_parameter(self, target):
         """The parameter at the dotted path ``target``."""
-        module_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        mod, name = _owner_of(self, target)
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
             raise AttributeError("`" + name + "` is not an nn.Parameter")
@@ -440,10 +463,7 @@ class Module:
 
     def get_buffer(self, target):
         """The buffer at the dotted path ``target``."""
-        module_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(module_path)
-        if not hasattr(mod, name):
-            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        mod, name = _owner_of(self, target)
         if name not in mod._buffers:
             raise AttributeError("`" + name + "` is not a buffer")
         return getattr(mod, name)
@@ -823,17 +843,7 @@ class Module:
         non-tensor arguments and tensors that do not require grad. The hook must not modify
         its arguments in place; it may return a replacement ``grad_input``.
         """
-        if self._is_full_backward_hook is False:
-            raise RuntimeError(
-                "Cannot use both regular backward hooks and full backward hooks on a single Module. "
-                "Please use only one of them."
-            )
-        self._is_full_backward_hook = True
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return _add_backward_hook(self, hook, full=True, prepend=prepend)
 
     def register_backward_hook(self, hook):
         r"""Register a (legacy) backward hook ``hook(module, grad_input, grad_output)``.
@@ -842,15 +852,7 @@ class Module:
         holds the gradients with respect to that last operation's inputs. Prefer
         :meth:`register_full_backward_hook`.
         """
-        if self._is_full_backward_hook is True:
-            raise RuntimeError(
-                "Cannot use both regular backward hooks and full backward hooks on a single Module. "
-                "Please use only one of them."
-            )
-        self._is_full_backward_hook = False
-        handle = RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        return handle
+        return _add_backward_hook(self, hook, full=False)
 
     def register_state_dict_pre_hook(self, hook):
         r"""Register ``hook(module, prefix, keep_vars)`` run before :meth:`state_dict`."""
