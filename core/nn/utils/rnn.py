@@ -136,6 +136,14 @@ def _index(values, device):
     return tensor(values, dtype=dtypes.int64, device=device)
 
 
+def _padded_layout(row, batch, steps, batch_first):
+    """``row(t, b)`` for every position of a padded ``(batch, steps)`` (``batch_first``) or
+    ``(steps, batch)`` layout, in that order, and the layout's shape."""
+    if batch_first:
+        return [row(t, b) for b in range(batch) for t in range(steps)], (batch, steps)
+    return [row(t, b) for t in range(steps) for b in range(batch)], (steps, batch)
+
+
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
     r"""Packs a tensor containing padded sequences of variable length.
 
@@ -263,13 +271,9 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         s = position[b]
         return offsets[t] + s if t < sorted_lengths[s] else pad
 
-    if batch_first:
-        rows = [row(t, b) for b in range(batch) for t in range(steps)]
-    else:
-        rows = [row(t, b) for t in range(steps) for b in range(batch)]
+    rows, shape = _padded_layout(row, batch, steps, batch_first)
     filler = full((1, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
     padded = cat([data, filler], 0).index_select(0, _index(rows, data.device))
-    shape = (batch, steps) if batch_first else (steps, batch)
     lengths = tensor([sorted_lengths[position[b]] for b in range(batch)], dtype=dtypes.int64)
     return padded.reshape(*shape, *data.shape[1:]), lengths
 
@@ -328,12 +332,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
         k = t - shift
         return starts[b] + k if 0 <= k < lengths[b] else total
 
-    if batch_first:
-        rows = [row(t, b) for b in range(batch) for t in range(steps)]
-    else:
-        rows = [row(t, b) for t in range(steps) for b in range(batch)]
+    rows, shape = _padded_layout(row, batch, steps, batch_first)
     padded = cat([*sequences, filler], 0).index_select(0, _index(rows, first.device))
-    shape = (batch, steps) if batch_first else (steps, batch)
     return padded.reshape(*shape, *first.shape[1:])
 
 
