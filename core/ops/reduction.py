@@ -74,9 +74,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
             f"or complex dtype. Got: {input.dtype}"
         )
     axes = normalize_dims(dim, input.ndim)
-    count = 1
-    for a in axes:
-        count *= input.shape[a]
+    count = math.prod(input.shape[a] for a in axes)
     return (
         _Sum.apply(input, axes, keepdim, None) / count if count else _Sum.apply(input, axes, keepdim, None) * math.nan
     )
@@ -253,9 +251,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
     axes = normalize_dims(dim, input.ndim)
-    count = 1
-    for a in axes:
-        count *= input.shape[a]
+    count = math.prod(input.shape[a] for a in axes)
     centered = input - input.mean(axes, keepdim=True)
     dof = builtins.max(count - _correction(unbiased, correction), 0)
     return (
