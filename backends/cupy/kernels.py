@@ -1,5 +1,5 @@
-"""CuPy overrides of the portable NN kernels: cuDNN convolution (im2col + cuBLAS as the fallback)
-and fused element-wise kernels for the LSTM gate math."""
+"""CuPy overrides of the portable NN kernels: cuDNN convolution (im2col + cuBLAS as the fallback),
+fused element-wise kernels for the LSTM gate math and for the optimizer steps (SGD, Adam)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import cupy
 
 from ember.kernels import Kernels
 from ember.kernels.conv import conv_output_shape
+from ember.kernels.optim import _bias_corrections
 
 from . import cudnn_conv
 
@@ -47,6 +48,73 @@ _LSTM_GATES_BACKWARD = cupy.ElementwiseKernel(
 )
 
 _FUSED_TYPES = ("float32", "float64")
+
+# Optimizer steps: one kernel per parameter, the portable kernels' arithmetic (ember.kernels.optim)
+# operation by operation; the parameter and its buffers are outputs read and written in place.
+_SGD = cupy.ElementwiseKernel(
+    "T grad, T neg_lr, T weight_decay, int32 maximize",
+    "T param",
+    """
+    T g = maximize ? -grad : grad;
+    if (weight_decay != 0) g = g + param * weight_decay;
+    param = param + g * neg_lr;
+    """,
+    "ember_sgd_step",
+)
+
+_SGD_MOMENTUM = cupy.ElementwiseKernel(
+    "T grad, T neg_lr, T momentum, T alpha, T weight_decay, int32 maximize, int32 nesterov, int32 first",
+    "T param, T buf",
+    """
+    T g = maximize ? -grad : grad;
+    if (weight_decay != 0) g = g + param * weight_decay;
+    if (first) buf = g;
+    else buf = buf * momentum + g * alpha;
+    param = param + (nesterov ? g + buf * momentum : buf) * neg_lr;
+    """,
+    "ember_sgd_momentum_step",
+)
+
+_ADAM_IN = (
+    "T grad, T decay, T weight_decay, T w1, T beta2, T w2, T bc2_sqrt, T eps, T neg_step_size, "
+    "int32 maximize, int32 decoupled"
+)
+_ADAM_MOMENTS = """
+    T g = maximize ? -grad : grad;
+    if (weight_decay != 0) {
+        if (decoupled) param = param * decay;
+        else g = g + param * weight_decay;
+    }
+    exp_avg = exp_avg + (g - exp_avg) * w1;
+    exp_avg_sq = exp_avg_sq * beta2 + g * g * w2;
+"""
+_ADAM_UPDATE = "param = param + exp_avg / (sqrt(second) / bc2_sqrt + eps) * neg_step_size;"
+
+_ADAM = cupy.ElementwiseKernel(
+    _ADAM_IN,
+    "T param, T exp_avg, T exp_avg_sq",
+    _ADAM_MOMENTS + "const T second = exp_avg_sq;\n" + _ADAM_UPDATE,
+    "ember_adam_step",
+)
+
+_ADAM_AMSGRAD = cupy.ElementwiseKernel(
+    _ADAM_IN,
+    "T param, T exp_avg, T exp_avg_sq, T max_exp_avg_sq",
+    _ADAM_MOMENTS
+    + """
+    const T m = max_exp_avg_sq;
+    max_exp_avg_sq = (m > exp_avg_sq || m != m) ? m : exp_avg_sq;  // NaN-propagating maximum
+    const T second = max_exp_avg_sq;
+    """
+    + _ADAM_UPDATE,
+    "ember_adam_amsgrad_step",
+)
+
+
+def _fusable(*arrays):
+    """Whether the fused kernels take these arrays: float32/float64, one dtype (``None`` skipped)."""
+    dtype = arrays[0].dtype
+    return dtype.name in _FUSED_TYPES and all(a is None or a.dtype == dtype for a in arrays)
 
 
 def _symmetric(padding):
@@ -133,3 +201,68 @@ class CupyKernels(Kernels):
         grad_c_prev = cupy.empty_like(grad_c)
         _LSTM_GATES_BACKWARD(grad_h, grad_c, i, f, g, o, c, tanh_c, hidden, grad_gates, grad_c_prev)
         return grad_gates, grad_gates, grad_gates @ w_hh, grad_c_prev
+
+    def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize):
+        if not _fusable(param, grad, momentum_buffer):
+            return super().sgd_step(
+                param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize
+            )
+        if momentum == 0:
+            _SGD(grad, -lr, weight_decay, int(maximize), param)
+            return None
+        first = momentum_buffer is None
+        buf = cupy.empty_like(param) if first else momentum_buffer
+        _SGD_MOMENTUM(
+            grad, -lr, momentum, 1 - dampening, weight_decay, int(maximize), int(nesterov), int(first), param, buf
+        )
+        return buf
+
+    def adam_step(
+        self,
+        param,
+        grad,
+        exp_avg,
+        exp_avg_sq,
+        max_exp_avg_sq,
+        step,
+        lr,
+        beta1,
+        beta2,
+        eps,
+        weight_decay,
+        maximize,
+        decoupled_weight_decay,
+    ):
+        if not _fusable(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq):
+            return super().adam_step(
+                param,
+                grad,
+                exp_avg,
+                exp_avg_sq,
+                max_exp_avg_sq,
+                step,
+                lr,
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                maximize,
+                decoupled_weight_decay,
+            )
+        step_size, bias_correction2_sqrt = _bias_corrections(step, lr, beta1, beta2)
+        scalars = (
+            1 - lr * weight_decay,
+            weight_decay,
+            1 - beta1,
+            beta2,
+            1 - beta2,
+            bias_correction2_sqrt,
+            eps,
+            -step_size,
+            int(maximize),
+            int(decoupled_weight_decay),
+        )
+        if max_exp_avg_sq is None:
+            _ADAM(grad, *scalars, param, exp_avg, exp_avg_sq)
+        else:
+            _ADAM_AMSGRAD(grad, *scalars, param, exp_avg, exp_avg_sq, max_exp_avg_sq)
