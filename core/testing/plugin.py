@@ -84,8 +84,11 @@ class _Report:
         self.path = path
         self.results = {}
 
+    def pytest_collection_modifyitems(self, items):
+        self.kit = {item.nodeid for item in items if pathlib.Path(item.path).resolve().parent == _HERE}
+
     def pytest_runtest_logreport(self, report):
-        if not report.nodeid or "testing/test_" not in report.nodeid.replace("\\", "/").split("::")[0]:
+        if report.nodeid not in getattr(self, "kit", ()):
             return
         name = report.nodeid.split("::", 1)[-1]
         if report.when == "call" or report.outcome != "passed":
