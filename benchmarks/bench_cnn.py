@@ -6,7 +6,7 @@ count (``--threads``, applied to PyTorch and to NumPy's BLAS through threadpoolc
 installed, else through the ``*_NUM_THREADS`` variables set before NumPy loads). Ends with a
 cProfile of ember's step, top entries by cumulative and by own time.
 
-    python benchmarks/bench_cnn.py [--batch 32] [--steps 10] [--threads 1]
+    python benchmarks/bench_cnn.py [--batch 64] [--steps 10] [--threads 1]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 
 def _parse():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
