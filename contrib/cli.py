@@ -57,6 +57,7 @@ def _parser():
     train.add_argument(
         "--lr", type=_positive(float), default=0.05, help="SGD learning rate, cosine-annealed (default: 0.05)"
     )
+    train.add_argument("--weight-decay", type=float, default=5e-4, help="SGD weight decay (default: 5e-4)")
     train.add_argument(
         "--out", default=None, help="output folder for the checkpoint and plot (default: runs/DATASET-MODEL)"
     )
@@ -144,7 +145,7 @@ def train(args):
     train_set, test_set = _datasets(args)
     sample_shape = tuple(train_set[0][0].shape)
     model = _model(args.model, sample_shape, len(train_set.classes)).to(device)
-    optimizer = ember.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    optimizer = ember.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.weight_decay)
     scheduler = ember.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     generator = ember.Generator().manual_seed(args.seed)
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator)
