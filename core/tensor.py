@@ -88,11 +88,22 @@ def _new(data, backend, dev, requires_grad=False):
 
 
 class _TensorTypeMeta(type):
-    """Lets the legacy type classes (``ember.FloatTensor``) answer ``isinstance``."""
+    """Gives the legacy type classes (``ember.FloatTensor``) the metaclass that answers ``isinstance``.
 
+    ``Tensor`` itself keeps the built-in ``isinstance``: a Python ``__instancecheck__`` on
+    its metaclass would run for every check of a non-tensor (scalars, shapes) on the per-op path.
+    """
+
+    def __new__(mcs, name, bases, namespace, **kwargs):
+        if mcs is _TensorTypeMeta and "_legacy_dtype" in namespace:
+            mcs = _LegacyTypeMeta
+        return super().__new__(mcs, name, bases, namespace, **kwargs)
+
+
+class _LegacyTypeMeta(_TensorTypeMeta):
     def __instancecheck__(cls, instance):
         legacy = cls.__dict__.get("_legacy_dtype")
-        if legacy is None:
+        if legacy is None:  # a user subclass of a legacy class
             return type.__instancecheck__(cls, instance)
         return (
             isinstance(instance, Tensor)
