@@ -213,20 +213,31 @@ class Function(metaclass=_FunctionMeta):
         ctx = cls._backward_cls()
         state = grad_state
         enabled = state.enabled
+        tensor_cls = _Tensor
         record = False
         if enabled:
-            tensor_cls = _Tensor
-            needs = [isinstance(a, tensor_cls) and a._requires_grad for a in args]
-            record = True in needs
+            for a in args:
+                if isinstance(a, tensor_cls) and a._requires_grad:
+                    record = True
+                    break
         if record:
+            needs = []
+            edges = []
+            for a in args:
+                if isinstance(a, tensor_cls) and a._requires_grad:
+                    needs.append(True)
+                    edges.append(a._gradient_edge())
+                else:
+                    needs.append(False)
+                    edges.append(_NO_EDGE)
             ctx.needs_input_grad = tuple(needs)
-            ctx.next_functions = tuple([a._gradient_edge() if flag else _NO_EDGE for a, flag in zip(args, needs)])
+            ctx.next_functions = tuple(edges)
             ctx._sequence_nr = next(_sequence)
         else:
             ctx.needs_input_grad = (False,) * len(args)
         state.enabled = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs)
+            outputs = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
         finally:
             state.enabled = enabled
         if ctx._dirty:
