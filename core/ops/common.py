@@ -76,7 +76,12 @@ def promote(op, a, b):
             groups[0 if t.ndim else 1].append(d)
         result = dtypes.result_type(groups[0], groups[1], [])
         return (a if da is result else a.to(result)), (b if db is result else b.to(result)), result
-    if not is_scalar(b):
+    tb = type(b)
+    if tb is float or tb is int:  # the common case: a Python number with a floating tensor
+        da = a._backend._ember[a._data.dtype]
+        if da.is_floating_point:  # no scalar outranks a floating tensor's category
+            return a, float(b), da
+    elif not is_scalar(b):
         raise TypeError(f"{op}(): expected a Tensor or a number as the other operand, got {type(b).__name__}")
     da = a.dtype
     sd = dtypes.scalar_dtype(b)
@@ -94,7 +99,7 @@ def promote(op, a, b):
 
 def sum_to(grad, shape):
     """Sum ``grad`` over the dimensions that broadcasting expanded to get from ``shape``."""
-    gshape = grad.shape
+    gshape = grad._data.shape
     if gshape == shape:
         return grad
     lead = len(gshape) - len(shape)

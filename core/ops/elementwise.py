@@ -168,8 +168,8 @@ class _Binary(Function):
             if error is None:
                 raise
             raise error from exc
-        ctx.a_shape = a.shape
-        ctx.b_shape = None if scalar else b.shape
+        ctx.a_shape = a._data.shape
+        ctx.b_shape = None if scalar else b._data.shape
         if cls.saves:
             # keep only what the needed gradients read, so that unrelated in-place changes
             # of an operand do not invalidate the graph (PyTorch saves the same way)
