@@ -66,16 +66,19 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             buffer = buffers[node] = [None] * _num_outputs(node)
         _accumulate(buffer, nr, grad)
 
+    # (-sequence number, node): the newest node runs first; sequence numbers are unique,
+    # so the heap never compares nodes
     ready = []
     for node in set(root_nodes):
         if dependencies.get(node, 0) == 0:
-            heapq.heappush(ready, (-node._sequence_nr, id(node), node))
+            heapq.heappush(ready, (-node._sequence_nr, node))
 
     previous = grad_state.enabled
     grad_state.enabled = bool(create_graph)
+    pop, push = heapq.heappop, heapq.heappush
     try:
         while ready:
-            _, _, node = heapq.heappop(ready)
+            node = pop(ready)[1]
             grads = buffers.pop(node, None) or [None] * _num_outputs(node)
             if node._pre_hooks:
                 for hook in node._pre_hooks:
@@ -88,16 +91,19 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         results[i] = grads[nr]
             if isinstance(node, AccumulateGrad):
                 if capture is None:
-                    _accumulate_into_leaf(node.variable, grads[0], create_graph)
+                    _accumulate_into_leaf(node._variable(), grads[0], create_graph)
                 continue
             grad_inputs = _call_backward(node, grads)
             if node._post_hooks:
+                # hooks see None for the inputs that need no gradient
+                grad_inputs = [grad if needed else None for grad, needed in zip(grad_inputs, node.needs_input_grad)]
                 for hook in node._post_hooks:
                     new = hook(grad_inputs, grads)
                     if new is not None:
                         grad_inputs = tuple(new)
             if not retain_graph:
                 node._saved = None
+            # an input that needs no gradient has no edge (child None): its gradient is dropped
             for (child, nr), grad in zip(node.next_functions, grad_inputs):
                 if child is None:
                     continue
@@ -106,9 +112,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     if buffer is None:
                         buffer = buffers[child] = [None] * _num_outputs(child)
                     _accumulate(buffer, nr, grad)
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    heapq.heappush(ready, (-child._sequence_nr, id(child), child))
+                remaining = dependencies[child] - 1
+                dependencies[child] = remaining
+                if remaining == 0:
+                    push(ready, (-child._sequence_nr, child))
     finally:
         grad_state.enabled = previous
 
@@ -129,43 +136,51 @@ def _num_outputs(node):
 
 
 def _call_backward(node, grads):
-    if node.materialize_grads and any(g is None for g in grads):
-        meta = node._output_meta
-        grads = [g if g is not None else function._Tensor._zeros_from_meta(meta[i]) for i, g in enumerate(grads)]
+    if node.materialize_grads:
+        for g in grads:
+            if g is None:
+                meta = node._output_meta
+                grads = [
+                    g if g is not None else function._Tensor._zeros_from_meta(meta[i]) for i, g in enumerate(grads)
+                ]
+                break
     result = node.apply(*grads)
     expected = len(node.next_functions)
     if len(result) < expected:
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients (expected {expected}, got {len(result)})"
         )
-    return [grad if needed else None for grad, needed in zip(result, node.needs_input_grad)]
+    return result
 
 
 def _accumulate_into_leaf(leaf, grad, create_graph):
     if grad is None or leaf is None:  # a leaf nobody holds any more needs no gradient
         return
-    for hook in leaf._hooks or ():
-        new = hook(grad)
-        if new is not None:
-            grad = new
+    if leaf._hooks:
+        for hook in leaf._hooks:
+            new = hook(grad)
+            if new is not None:
+                grad = new
     if not create_graph:
         grad = grad.detach()
-    if grad.shape != leaf.shape:
+    if grad.shape != leaf._data.shape:  # grad may be sparse (no native array)
         raise RuntimeError(
             f"Function AccumulateGrad returned an invalid gradient - got {list(grad.shape)} "
             f"but expected shape compatible with {list(leaf.shape)}"
         )
-    if leaf.grad is None:
+    current = leaf.grad
+    if current is None:
         leaf.grad = grad
-    elif grad.is_sparse or leaf.grad.is_sparse:
+    elif grad.is_sparse or current.is_sparse:
         # sparse + sparse concatenates coordinates; sparse + dense gives a dense sum
-        leaf.grad = grad + leaf.grad if grad.is_sparse else leaf.grad + grad
+        leaf.grad = grad + current if grad.is_sparse else current + grad
     elif create_graph:
-        leaf.grad = leaf.grad + grad
+        leaf.grad = current + grad
     else:
         # Rebind rather than add in place: the first gradient may share storage with a
         # tensor the caller still holds.
-        leaf.grad._data = leaf.grad._data + grad._data
-        leaf.grad._version.value += 1
-    for hook in leaf._post_accumulate_hooks or ():
-        hook(leaf)
+        current._data = current._data + grad._data
+        current._version.value += 1
+    if leaf._post_accumulate_hooks:
+        for hook in leaf._post_accumulate_hooks:
+            hook(leaf)
