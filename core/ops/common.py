@@ -115,6 +115,8 @@ def sum_to(grad, shape):
 
 def wrap_dim(dim, ndim):
     """Turn a possibly negative ``dim`` into an index in ``[0, ndim)`` (0-d counts as 1-d)."""
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, checked without max()
+        return dim + ndim if dim < 0 else dim
     bound = max(ndim, 1)
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise TypeError(f"dim must be an int, got {type(dim).__name__}")

@@ -17,33 +17,37 @@ __all__ = [
 def _shape_arg(shape):
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    return tuple(map(int, shape))
 
 
-def _infer_shape(op, shape, numel, current):
-    shape = list(shape)
-    unknown = [i for i, s in enumerate(shape) if s == -1]
-    if len(unknown) > 1:
-        raise RuntimeError("only one dimension can be inferred")
+def _infer_shape(op, shape, numel):
+    unknown = None
     known = 1
+    for i, s in enumerate(shape):
+        if s == -1:
+            if unknown is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            unknown = i
     for s in shape:
         if s != -1:
             if s < 0:
                 raise RuntimeError(f"invalid shape dimension {s}")
             known *= s
-    if unknown:
+    if unknown is not None:
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-        shape[unknown[0]] = numel // known
-    elif known != numel:
+        shape = list(shape)
+        shape[unknown] = numel // known
+        return tuple(shape)
+    if known != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-    return tuple(shape)
+    return shape
 
 
 class _Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.shape = x.shape
+        ctx.shape = x._data.shape
         return x._view_of(x._backend.xp.reshape(x._data, shape), lambda base: base.reshape(shape))
 
     @staticmethod
@@ -53,7 +57,7 @@ class _Reshape(Function):
 
 def reshape(input, *shape):
     """The same elements in a new shape (a view when the layout allows); one size may be -1."""
-    shape = _infer_shape("reshape", _shape_arg(shape), input.numel(), input.shape)
+    shape = _infer_shape("reshape", _shape_arg(shape), input.numel())
     if shape == input._data.shape:
         return (
             _Reshape.apply(input, shape)
@@ -97,7 +101,7 @@ def permute(input, *dims):
 
 def transpose(input, dim0, dim1):
     """Swap two dimensions (a view)."""
-    n = input.ndim
+    n = len(input._data.shape)
     if n == 0:
         return input.reshape(())
     dims = list(range(n))
@@ -111,9 +115,10 @@ swapaxes = swapdims = transpose
 
 def t(input):
     """Transpose a tensor of at most 2 dimensions."""
-    if input.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, 1) if input.ndim == 2 else input.reshape(input.shape)
+    n = len(input._data.shape)
+    if n > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
+    return transpose(input, 0, 1) if n == 2 else input.reshape(input.shape)
 
 
 def squeeze(input, dim=None):
@@ -247,7 +252,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 def unflatten(input, dim, sizes):
     """Split dimension ``dim`` into ``sizes``."""
     axis = wrap_dim(dim, input.ndim)
-    sizes = _infer_shape("unflatten", tuple(sizes), input.shape[axis], None)
+    sizes = _infer_shape("unflatten", tuple(sizes), input.shape[axis])
     return input.reshape(tuple(input.shape[:axis]) + sizes + tuple(input.shape[axis + 1 :]))
 
 
