@@ -28,14 +28,22 @@ class _Matmul(Function):
         gb = None
         if ctx.needs_input_grad[1]:
             if b.ndim == 2:  # (rows, k).T @ (rows, n) instead of a batch of products summed
-                rows = _rows(a.shape)
-                x, g = a.reshape(rows, a.shape[-1]), grad.reshape(rows, grad.shape[-1])
+                x, g = a, grad
+                if a.ndim != 2:
+                    rows = _rows(a.shape)
+                    x, g = a.reshape(rows, a.shape[-1]), grad.reshape(rows, grad.shape[-1])
                 # in b's layout: the gradient of a transposed matrix (Linear's weight.t()) is
                 # made transposed, so that the weight's own gradient comes out row-major
-                gb = (g.mT @ x).mT if not b.is_contiguous() and b.mT.is_contiguous() else x.mT @ g
+                gb = (g.mT @ x).mT if _transposed_layout(b) else x.mT @ g
             else:
                 gb = sum_to(a.mT @ grad, b.shape)
         return ga, gb
+
+
+def _transposed_layout(matrix):
+    """True for a non-contiguous matrix whose transpose is contiguous."""
+    backend, data = matrix._backend, matrix._data
+    return not backend.is_contiguous(data) and backend.is_contiguous(backend.xp.permute_dims(data, (1, 0)))
 
 
 def _rows(shape):
@@ -48,10 +56,11 @@ def _rows(shape):
 def _check_operands(op, a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"{op}(): expected Tensor arguments, got {type(a).__name__} and {type(b).__name__}")
-    check_same_device(op, a, b)
-    if a.dtype is not b.dtype:
+    if a._device is not b._device:
+        check_same_device(op, a, b)
+    if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"{op}: expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
-    if a.ndim == 0 or b.ndim == 0:
+    if not a._data.shape or not b._data.shape:
         raise RuntimeError(f"{op}: both arguments need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
 
 
@@ -69,17 +78,19 @@ def matmul(input, other):
     """
     _check_operands("matmul", input, other)
     a, b = input, other
-    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+    sa, sb = a._data.shape, b._data.shape
+    na, nb = len(sa), len(sb)
+    if sa[-1] != sb[-2 if nb > 1 else 0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({_shapes(a, b)})"
-            if a.ndim <= 2 and b.ndim <= 2
+            if na <= 2 and nb <= 2
             else f"Expected size for first two dimensions of batch2 tensor to be compatible: matmul got shapes ({_shapes(a, b)})"
         )
-    if a.ndim == 1 and b.ndim == 1:
+    if na == 1 and nb == 1:
         return _Matmul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
-    if a.ndim == 1:
+    if na == 1:
         return _Matmul.apply(a.unsqueeze(0), b).squeeze(-2)
-    if b.ndim == 1:
+    if nb == 1:
         return _Matmul.apply(a, b.unsqueeze(1)).squeeze(-1)
     return _Matmul.apply(a, b)
 
