@@ -130,6 +130,8 @@ def normalize_dims(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, int):
+        if type(dim) is int and ndim:
+            return (wrap_dim(dim, ndim),)
         dim = (dim,)
     axes = tuple(sorted({wrap_dim(d, ndim) for d in dim}))
     if len(axes) != len(tuple(dim)):

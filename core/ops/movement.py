@@ -144,7 +144,7 @@ def unsqueeze(input, dim):
 class _Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.shape = x.shape
+        ctx.shape = x._data.shape
         return x._view_of(x._backend.xp.broadcast_to(x._data, shape), lambda base: base.expand(shape))
 
     @staticmethod
@@ -155,15 +155,16 @@ class _Expand(Function):
 def expand(input, *sizes):
     """Broadcast to a larger shape without copying; -1 keeps a dimension."""
     sizes = _shape_arg(sizes)
-    if len(sizes) < input.ndim:
+    current_shape = input._data.shape
+    if len(sizes) < len(current_shape):
         raise RuntimeError(
             f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
             f"number of dimensions in the tensor ({input.ndim})"
         )
-    lead = len(sizes) - input.ndim
+    lead = len(sizes) - len(current_shape)
     shape = []
     for i, s in enumerate(sizes):
-        current = input.shape[i - lead] if i >= lead else None
+        current = current_shape[i - lead] if i >= lead else None
         if s == -1:
             if current is None:
                 raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
@@ -175,7 +176,7 @@ def expand(input, *sizes):
             )
         shape.append(s)
     shape = tuple(shape)
-    if shape == input.shape:
+    if shape == current_shape:
         return input.reshape(shape)
     return _Expand.apply(input, shape)
 

@@ -32,7 +32,7 @@ def _restore_dims(grad, axes, ndim, keepdim):
 class _Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, native):
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        ctx.shape, ctx.axes, ctx.keepdim = x._data.shape, axes, keepdim
         return x._make(x._backend.xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=native))
 
     @staticmethod
@@ -41,10 +41,10 @@ class _Sum(Function):
         return grad.expand(ctx.shape), None, None, None
 
 
-def _accumulate_dtype(x, dtype):
+def _accumulate_dtype(d, dtype):
+    """The type a sum or product of elements of type ``d`` is computed in."""
     if dtype is not None:
         return dtypes.as_dtype(dtype)
-    d = x.dtype
     return dtypes.int64 if not d.is_floating_point else d
 
 
@@ -57,9 +57,10 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
         keepdim (bool): keep reduced dimensions with size 1. Default: False.
         dtype: accumulate and return in this type.
     """
-    axes = normalize_dims(dim, input.ndim)
-    out = _accumulate_dtype(input, dtype)
-    if out is not input.dtype:
+    axes = normalize_dims(dim, len(input._data.shape))
+    d = input.dtype
+    out = _accumulate_dtype(d, dtype)
+    if out is not d:
         input = input.to(out)
     return _Sum.apply(input, axes, keepdim, None)
 
@@ -73,8 +74,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
         )
-    axes = normalize_dims(dim, input.ndim)
-    count = math.prod(input.shape[a] for a in axes)
+    shape = input._data.shape
+    axes = normalize_dims(dim, len(shape))
+    count = math.prod([shape[a] for a in axes])
     return (
         _Sum.apply(input, axes, keepdim, None) / count if count else _Sum.apply(input, axes, keepdim, None) * math.nan
     )
@@ -118,8 +120,9 @@ def where_(condition, a, b):
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of elements over one ``dim`` (all when None)."""
-    out = _accumulate_dtype(input, dtype)
-    if out is not input.dtype:
+    d = input.dtype
+    out = _accumulate_dtype(d, dtype)
+    if out is not d:
         input = input.to(out)
     axis = None if dim is None else wrap_dim(dim, input.ndim)
     if input.ndim == 0:
@@ -366,7 +369,7 @@ class _Cumsum(Function):
 
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``."""
-    out = _accumulate_dtype(input, dtype)
+    out = _accumulate_dtype(input.dtype, dtype)
     if out is not input.dtype:
         input = input.to(out)
     if input.ndim == 0:
