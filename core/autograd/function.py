@@ -144,7 +144,10 @@ class FunctionCtx(Node):
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time."
             )
-        return tuple(entry.unpack(self) if isinstance(entry, SavedTensor) else entry for entry in saved)
+        tensors = []
+        for entry in saved:
+            tensors.append(entry.unpack(self) if isinstance(entry, SavedTensor) else entry)
+        return tuple(tensors)
 
     def apply(self, *grads):
         """Run this node's backward on ``grads`` (one per forward output)."""
@@ -246,13 +249,15 @@ class Function(metaclass=_FunctionMeta):
         if not record:
             ctx._saved = ()
             return outputs
-        if type(outputs) is tensor_cls and not ctx._non_differentiable and not ctx._saved:
-            # the common case: one differentiable output and nothing saved
+        if type(outputs) is tensor_cls and not ctx._non_differentiable:
+            # the common case: one differentiable output
             ctx._output_meta = ((outputs._backend, outputs._device, outputs._data.shape, outputs._data.dtype),)
             if outputs._backend._ember[outputs._data.dtype].is_floating_point:
                 outputs.grad_fn = ctx
                 outputs._output_nr = 0
                 outputs._requires_grad = True
+            if ctx._saved:
+                _wrap_saved(ctx, (outputs,))
             return outputs
         return _attach(ctx, outputs)
 
@@ -272,20 +277,25 @@ def _attach(ctx, outputs):
         if any(out is t for t in non_diff) or not out.dtype.is_floating_point:
             continue
         out._set_grad_fn(ctx, i)
-    saved = ctx._saved
-    if saved:
-        entries = []
-        for t in saved:
-            if t is None:
-                entries.append(None)
-                continue
-            nr = next((i for i, out in enumerate(outs) if out is t), None)
-            if nr is not None and t.grad_fn is ctx:
-                entries.append(SavedTensor(t._storage_alias(), nr))
-            else:
-                entries.append(SavedTensor(t))
-        ctx._saved = tuple(entries)
+    if ctx._saved:
+        _wrap_saved(ctx, outs)
     return outputs
+
+
+def _wrap_saved(ctx, outs):
+    """Turn the tensors ``ctx`` saved into :class:`SavedTensor` entries (outputs by storage)."""
+    entries = []
+    for t in ctx._saved:
+        if t is None:
+            entries.append(None)
+            continue
+        for nr, out in enumerate(outs):
+            if out is t and t.grad_fn is ctx:
+                entries.append(SavedTensor(t._storage_alias(), nr))
+                break
+        else:
+            entries.append(SavedTensor(t))
+    ctx._saved = tuple(entries)
 
 
 def once_differentiable(fn):
