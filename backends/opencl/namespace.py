@@ -625,7 +625,15 @@ def _bitonic(x, descending):
         j = k // 2
         while j >= 1:
             device.launch(
-                kern, total, keys.buffer, index.buffer, np.int64(width), np.int64(n), np.int64(k), np.int64(j)
+                kern,
+                total,
+                np.int64(total),
+                keys.buffer,
+                index.buffer,
+                np.int64(width),
+                np.int64(n),
+                np.int64(k),
+                np.int64(j),
             )
             j //= 2
         k *= 2

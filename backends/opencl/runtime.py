@@ -24,6 +24,10 @@ _CL_TYPES = {
 }
 
 
+#: The work-group size of every 1-D launch (see :meth:`Device.launch`).
+_LOCAL_SIZE = 128
+
+
 def cl_type(dtype):
     """The OpenCL C type name of a NumPy dtype."""
     return _CL_TYPES[np.dtype(dtype)]
@@ -63,6 +67,7 @@ class Device:
         self.name = f"{cl_device.platform.name.strip()}: {cl_device.name.strip()}"
         self.supports_float64 = "cl_khr_fp64" in cl_device.extensions or cl_device.double_fp_config != 0
         self.max_work_group = cl_device.max_work_group_size
+        self.local_size = min(_LOCAL_SIZE, self.max_work_group)
         self.allocated = 0
         self.peak = 0
         self._kernels = {}
@@ -99,12 +104,16 @@ class Device:
         return buf
 
     def launch(self, kern, n, *args, local=None):
-        """Run ``kern`` over ``n`` work-items (nothing for ``n == 0``)."""
+        """Run ``kern`` over ``n`` work-items (nothing for ``n == 0``).
+
+        The global size is rounded up to a multiple of one fixed work-group size (every
+        kernel returns early past ``n``): runtimes such as PoCL compile a kernel anew for
+        each work-group size, and letting them pick one per global size would recompile
+        every kernel for nearly every array size.
+        """
         if n > 0:
-            if local is None:
-                kern(self.queue, (int(n),), None, *args)
-            else:
-                kern(self.queue, (int(-(-n // local) * local),), (int(local),), *args)
+            local = int(local or self.local_size)
+            kern(self.queue, (int(-(-n // local) * local),), (local,), *args)
 
 
 _devices = None

@@ -13,10 +13,11 @@ inline int after(T ka, long ia, T kb, long ib, long valid)
     return cmp > 0 || (cmp == 0 && ia > ib);
 }
 
-__kernel void bitonic_step(__global T *keys, __global long *index, const long width, const long valid,
-                           const long k, const long j)
+__kernel void bitonic_step(const long n, __global T *keys, __global long *index, const long width,
+                           const long valid, const long k, const long j)
 {
     const long g = get_global_id(0);
+    if (g >= n) return;
     const long row = g / width, i = g % width, l = i ^ j;
     if (l <= i) return;
     const long a = row * width + i, b = row * width + l;
