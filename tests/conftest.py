@@ -3,15 +3,41 @@
 ``EMBER_TEST_DEVICES`` is a comma-separated list (default ``cpu``); each tox env sets its
 backend's devices (``cpu,restricted`` for numpy, ``opencl:0``, ``cuda:0``). A device whose
 backend is unavailable is skipped with the reason, never failed.
+
+:data:`DEVICE_SKIPS` lists the known gaps of a device type: test-id patterns (``fnmatch``
+against the node id) whose runs on that device type are skipped with the stated reason.
+Every entry says why; the list is kept short (fix the backend instead where possible).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 
 import pytest
 
 import ember
+
+#: device type -> {node-id pattern: reason}: tests skipped on that device type.
+DEVICE_SKIPS = {
+    "opencl": {
+        "tests/test_tensor_promotion.py::*float16*": "the opencl backend has no float16",
+        "tests/test_module.py::test_moves_and_casts_keep_parameter_identity*": (
+            "calls Module.half(); the opencl backend has no float16"
+        ),
+    },
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        device = getattr(getattr(item, "callspec", None), "params", {}).get("device")
+        if not isinstance(device, str):
+            continue
+        for pattern, reason in DEVICE_SKIPS.get(device.split(":")[0], {}).items():
+            if fnmatch.fnmatchcase(item.nodeid, pattern):
+                item.add_marker(pytest.mark.skip(reason=f"known gap on {device}: {reason}"))
+                break
 
 
 def _devices():
