@@ -69,7 +69,8 @@ def _forget_backend_cache():
     _backend_cache.clear()
 
 
-def _new(data, backend, dev, requires_grad=False):
+def _new(data, backend, dev, requires_grad=False, version=None):
+    """A tensor over ``data``; ``version`` is the counter of the storage it aliases (views)."""
     t = object.__new__(Tensor)
     t._data = data
     t._backend = backend
@@ -78,7 +79,7 @@ def _new(data, backend, dev, requires_grad=False):
     t.grad = None
     t.grad_fn = None
     t._output_nr = 0
-    t._version = _Version()
+    t._version = _Version() if version is None else version
     t._base = None
     t._view_replay = None
     t._hooks = None
@@ -231,8 +232,7 @@ class Tensor(metaclass=_TensorTypeMeta):
         ``replay(t)`` makes the same view of another tensor ``t`` shaped like ``self``, with
         differentiable ops; in-place ops on the view use it to rewrite the base's history.
         """
-        t = _new(data, self._backend, self._device)
-        t._version = self._version
+        t = _new(data, self._backend, self._device, False, self._version)
         if self._base is None:
             t._base = self
             t._view_replay = replay
@@ -295,13 +295,10 @@ class Tensor(metaclass=_TensorTypeMeta):
         return (node, 0)
 
     def _storage_alias(self):
-        t = _new(self._data, self._backend, self._device, self._requires_grad)
-        t._version = self._version
-        return t
+        return _new(self._data, self._backend, self._device, self._requires_grad, self._version)
 
     def _alias_with_grad_fn(self, node, output_nr, requires_grad):
-        t = _new(self._data, self._backend, self._device, requires_grad)
-        t._version = self._version
+        t = _new(self._data, self._backend, self._device, requires_grad, self._version)
         if requires_grad:
             t.grad_fn = node
             t._output_nr = output_nr
@@ -309,9 +306,7 @@ class Tensor(metaclass=_TensorTypeMeta):
 
     def detach(self):
         """A tensor sharing this one's storage, cut from the graph."""
-        t = _new(self._data, self._backend, self._device)
-        t._version = self._version
-        return t
+        return _new(self._data, self._backend, self._device, False, self._version)
 
     def detach_(self):
         """Cut this tensor from the graph in place."""
