@@ -336,13 +336,14 @@ class Tensor(metaclass=_TensorTypeMeta):
             create_graph: record the backward itself, for higher derivatives. Default: False.
             inputs: accumulate only into these leaves.
         """
+        shape = self._data.shape
         if gradient is None:
             if self.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            gradient = self._make(self.xp.ones(self._data.shape, dtype=self._data.dtype))
+            gradient = self._make(self._backend.xp.ones(shape, dtype=self._data.dtype))
         elif not isinstance(gradient, Tensor):
             gradient = tensor(gradient, dtype=self.dtype, device=self._device)
-        if gradient.shape != self.shape:
+        if gradient.shape != shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[0] has a shape of {list(gradient.shape)} and "
                 f"output[0] has a shape of {list(self.shape)}."

@@ -14,19 +14,15 @@ __all__ = ["run_backward"]
 def _collect_dependencies(roots):
     """Count, for every node reachable from ``roots``, how many edges point at it."""
     dependencies = {}
-    seen = set()
     stack = [node for node in roots if node is not None]
-    for node in stack:
-        seen.add(node)
+    roots = set(stack)
     while stack:
-        node = stack.pop()
-        for child, _ in node.next_functions:
-            if child is None:
-                continue
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+        for child, _ in stack.pop().next_functions:
+            if child is not None:
+                count = dependencies.get(child, 0)
+                dependencies[child] = count + 1
+                if count == 0 and child not in roots:  # first edge to it: visit it once
+                    stack.append(child)
     return dependencies
 
 
@@ -44,7 +40,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     """
     roots = []
     for tensor, grad in zip(tensors, grad_tensors):
-        if not tensor.requires_grad:
+        if not tensor._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         roots.append((tensor._gradient_edge(), grad))
 
@@ -52,7 +48,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     if inputs is not None:
         capture = {}
         for i, tensor in enumerate(inputs):
-            if not tensor.requires_grad:
+            if not tensor._requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             capture.setdefault(tensor._gradient_edge(), []).append(i)
         results = [None] * len(inputs)
