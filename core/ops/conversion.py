@@ -89,6 +89,9 @@ def to(self, *args, **kwargs):
     Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``,
     and the keywords ``device``, ``dtype``, ``copy``, ``non_blocking``.
     """
+    if not kwargs and len(args) == 1 and type(args[0]) is dtypes.dtype:  # the common to(dtype)
+        dt = args[0]
+        return self if dt is self.dtype else _Cast.apply(self, dt)
     dev, dt, copy = _parse_to(args, dict(kwargs))
     out = self
     if dev is not None and dev != self._device:
