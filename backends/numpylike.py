@@ -48,6 +48,25 @@ def build_namespace(module, name):
     def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
         return module.cumsum(x, axis=axis, dtype=dtype)
 
+    # The array methods do what the module functions do, without the functions' Python
+    # wrappers (about twice as fast per call, which matters for small tensors); reductions
+    # always return arrays, never NumPy scalars (which cannot be written in place).
+    ndarray = module.ndarray
+
+    def reduction(method):
+        def reduce(x, /, *, axis=None, keepdims=False, **kwargs):
+            result = getattr(x, method)(axis=axis, keepdims=keepdims, **kwargs)
+            return result if type(result) is ndarray else module.asarray(result)
+
+        reduce.__name__ = method
+        return reduce
+
+    def reshape(x, /, shape, *, copy=None):
+        return x.reshape(shape)
+
+    def permute_dims(x, /, axes):
+        return x.transpose(axes)
+
     adapted = {
         "floor": integer_preserving(module.floor),
         "ceil": integer_preserving(module.ceil),
@@ -57,6 +76,9 @@ def build_namespace(module, name):
         "sort": sort,
         "astype": astype,
         "cumulative_sum": getattr(module, "cumulative_sum", cumulative_sum),
+        "reshape": reshape,
+        "permute_dims": permute_dims,
+        **{name: reduction(name) for name in ("sum", "prod", "max", "min", "mean", "any", "all")},
     }
     functions = {}
     for primitive in PRIMITIVES:
