@@ -67,51 +67,40 @@ def failed_plugins():
     return dict(_failed)
 
 
-_backends = None
+_registries = {}
+
+
+def _registry(hook_name, make, historic=False):
+    """The registry that ``hook_name``'s implementations fill, made and filled once on first use."""
+    registry = _registries.get(hook_name)
+    if registry is None:
+        with _lock:
+            registry = _registries.get(hook_name)
+            if registry is None:
+                registry = make()
+                hook = getattr(get_plugin_manager().hook, hook_name)
+                if historic:  # plugins registered later (by hand) add to it too
+                    hook.call_historic(kwargs={"registry": registry})
+                else:
+                    hook(registry=registry)
+                _registries[hook_name] = registry
+    return registry
 
 
 def backend_registry():
     """The backend registry, filled by every plugin's ``ember_register_backends`` on first use."""
-    global _backends
-    if _backends is None:
-        with _lock:
-            if _backends is None:
-                registry = BackendRegistry()
-                # historic: plugins registered later (by hand) add their backends too
-                get_plugin_manager().hook.ember_register_backends.call_historic(kwargs={"registry": registry})
-                _backends = registry
-    return _backends
-
-
-_checkpoint_formats = None
+    return _registry("ember_register_backends", BackendRegistry, historic=True)
 
 
 def checkpoint_format_registry():
     """The checkpoint-format registry, filled by every plugin's ``ember_register_checkpoint_formats`` on first use."""
-    global _checkpoint_formats
-    if _checkpoint_formats is None:
-        with _lock:
-            if _checkpoint_formats is None:
-                from ..serialization import CheckpointFormatRegistry
+    from ..serialization import CheckpointFormatRegistry
 
-                registry = CheckpointFormatRegistry()
-                get_plugin_manager().hook.ember_register_checkpoint_formats(registry=registry)
-                _checkpoint_formats = registry
-    return _checkpoint_formats
-
-
-_communicators = None
+    return _registry("ember_register_checkpoint_formats", CheckpointFormatRegistry)
 
 
 def communicator_registry():
     """The communicator registry, filled by every plugin's ``ember_register_communicators`` on first use."""
-    global _communicators
-    if _communicators is None:
-        with _lock:
-            if _communicators is None:
-                from ..distributed.communicator import CommunicatorRegistry
+    from ..distributed.communicator import CommunicatorRegistry
 
-                registry = CommunicatorRegistry()
-                get_plugin_manager().hook.ember_register_communicators(registry=registry)
-                _communicators = registry
-    return _communicators
+    return _registry("ember_register_communicators", CommunicatorRegistry)
