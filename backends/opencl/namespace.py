@@ -240,6 +240,24 @@ _PREDICATE = {
     "logical_not": ("x0 == 0", "x0 == 0"),
 }
 
+# Expression families: each op's kernel is built in one program with the rest of its family
+# (per operand signature), see ``map_into``; C_T stands for the compute type.
+_FAMILIES = {
+    "binary_f": tuple(f for f, _, _ in _BINARY.values() if f),
+    "binary_i": tuple(i for _, i, _ in _BINARY.values() if i),
+    "binary_b": tuple(b for _, _, b in _BINARY.values() if b),
+    "compare": tuple(_COMPARE.values()),
+    "unary_f": tuple(f for f, _ in _UNARY.values() if f),
+    "unary_i": tuple(i for _, i in _UNARY.values() if i) + ("!x0",),
+    "predicate_f": tuple(f for f, _ in _PREDICATE.values()),
+    "predicate_i": tuple(i for _, i in _PREDICATE.values()),
+}
+
+
+def _family(name, c):
+    """The family ``name`` with C_T replaced by the compute type ``c``."""
+    return tuple(dict.fromkeys(e.replace("C_T", c) for e in _FAMILIES[name]))
+
 
 def _binary(name):
     fexpr, iexpr, bexpr = _BINARY[name]
@@ -248,22 +266,21 @@ def _binary(name):
         dt = result_type(x1, x2)
         device = _device_of(x1, x2)
         if dt.kind == "b" and bexpr is not None:
-            expr = bexpr
-        elif dt.kind in "biu":
-            if iexpr is None:
-                dt = float_dtype(device)
-                expr = fexpr
-            else:
-                expr = iexpr
+            expr, family = bexpr, "binary_b"
+        elif dt.kind in "biu" and iexpr is not None:
+            expr, family = iexpr, "binary_i"
         else:
-            expr = fexpr
+            if dt.kind in "biu":
+                dt = float_dtype(device)
+            expr, family = fexpr, "binary_f"
         if expr is None:
             raise TypeError(f"{name} is not defined for {dt}")
         shape = broadcast_shapes(*(a.shape for a in (x1, x2) if isinstance(a, CLArray)))
         out = empty(shape, dt, device)
         c = cl_type(dt)
-        helpers = "" if "_(" not in expr else _INT_DIV if dt.kind in "biu" else _FLOAT_DIV.replace("C_T", c)
-        return map_into(out, [_operand(x1, dt), _operand(x2, dt)], expr, [c, c], helpers)
+        helpers = {"binary_i": _INT_DIV, "binary_f": _FLOAT_DIV.replace("C_T", c)}.get(family, "")
+        ops = [_operand(x1, dt), _operand(x2, dt)]
+        return map_into(out, ops, expr, [c, c], helpers, _family(family, c))
 
     op.__name__ = name
     return op
@@ -277,7 +294,7 @@ def _compare(name):
         shape = broadcast_shapes(*(a.shape for a in (x1, x2) if isinstance(a, CLArray)))
         out = empty(shape, _BOOL, _device_of(x1, x2))
         c = cl_type(dt)
-        return map_into(out, [_operand(x1, dt), _operand(x2, dt)], expr, [c, c])
+        return map_into(out, [_operand(x1, dt), _operand(x2, dt)], expr, [c, c], family=_family("compare", c))
 
     op.__name__ = name
     return op
@@ -287,19 +304,18 @@ def _unary(name):
     fexpr, iexpr = _UNARY[name]
 
     def op(x, /):
-        dt = x.dtype
-        expr = fexpr
+        dt, expr, family = x.dtype, fexpr, "unary_f"
         if dt.kind in "biu":
             if iexpr is None:
                 dt = float_dtype(x.device)
             else:
-                expr = iexpr
+                expr, family = iexpr, "unary_i"
         if expr is None:
             raise TypeError(f"{name} is not defined for {dt}")
         if dt.kind == "b" and name == "bitwise_invert":
             expr = "!x0"
         c = cl_type(dt)
-        return map_into(empty(x.shape, dt, x.device), [x], expr.replace("C_T", c), [c])
+        return map_into(empty(x.shape, dt, x.device), [x], expr.replace("C_T", c), [c], family=_family(family, c))
 
     op.__name__ = name
     return op
@@ -309,8 +325,11 @@ def _predicate(name):
     fexpr, iexpr = _PREDICATE[name]
 
     def op(x, /):
-        expr = fexpr if x.dtype.kind == "f" else iexpr
-        return map_into(empty(x.shape, _BOOL, x.device), [x], expr, [cl_type(x.dtype)])
+        floating = x.dtype.kind == "f"
+        family = _family("predicate_f" if floating else "predicate_i", "")
+        return map_into(
+            empty(x.shape, _BOOL, x.device), [x], fexpr if floating else iexpr, [cl_type(x.dtype)], family=family
+        )
 
     op.__name__ = name
     return op

@@ -70,24 +70,34 @@ class Device:
         self.local_size = min(_LOCAL_SIZE, self.max_work_group)
         self.allocated = 0
         self.peak = 0
+        self._programs = {}
         self._kernels = {}
         self._meta = {}
         self._lock = threading.Lock()
 
     # -- programs -------------------------------------------------------------------------
-    def kernel(self, key, file, name, defines=None, substitutions=None):
-        """The kernel ``name`` of ``cl/<file>`` built with ``defines``/``substitutions``, cached by ``key``."""
-        kern = self._kernels.get(key)
+    def kernel(self, key, file, name, defines=None, substitutions=None, prelude=""):
+        """The kernel ``name`` of the program built from ``cl/<file>``, cached by ``key``.
+
+        The program is ``#define`` lines from ``defines``, then ``prelude`` (helper code),
+        then the file with ``substitutions`` filled in: one dict, or a list of dicts to
+        instantiate the file once per dict, so that one program (one build) holds several
+        kernels. A key names one program; each of its kernels is fetched by ``name``.
+        """
+        kern = self._kernels.get((key, name))
         if kern is None:
-            text = _source(file)
-            if substitutions:
-                text = string.Template(text).substitute(substitutions)
-            header = "".join(f"#define {k} {v}\n" for k, v in (defines or {}).items())
-            if "double" in text + header:
-                header = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" + header
-            with self._lock:
-                program = cl.Program(self.context, header + text).build()
-            kern = self._kernels[key] = getattr(program, name)
+            program = self._programs.get(key)
+            if program is None:
+                text = _source(file)
+                if substitutions:
+                    parts = [substitutions] if isinstance(substitutions, dict) else substitutions
+                    text = "".join(string.Template(text).substitute(p) for p in parts)
+                header = "".join(f"#define {k} {v}\n" for k, v in (defines or {}).items()) + prelude
+                if "double" in text + header:
+                    header = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" + header
+                with self._lock:
+                    program = self._programs[key] = cl.Program(self.context, header + text).build()
+            kern = self._kernels[(key, name)] = getattr(program, name)
         return kern
 
     def meta(self, values):
