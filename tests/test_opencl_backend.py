@@ -358,3 +358,28 @@ def test_chunked_long_reductions(shape, axis):
         )
     close(xp.all(d > 0.0001, axis=axis), np.all(a > 0.0001, axis=axis))
     close(xp.argmin(d, axis=axis), np.argmin(a, axis=axis))
+
+
+def test_float16_is_rejected_cleanly():
+    for make in (
+        lambda: ember.zeros(2, dtype=ember.float16, device="opencl:0"),
+        lambda: ember.tensor(np.zeros(2, np.float16)).to("opencl:0"),
+        lambda: ember.ones(2, device="opencl:0").half(),
+    ):
+        with pytest.raises(TypeError, match="float16"):
+            make()
+
+
+def test_one_program_per_family_and_fixed_work_group():
+    device = ns.current()
+    a = dev(RNG.standard_normal(300).astype(np.float32))
+    xp.exp(a)
+    programs = len(device._programs)
+    for name in ("sin", "tanh", "sqrt", "negative", "floor"):
+        getattr(xp, name)(a)
+    assert len(device._programs) == programs  # the unary family of float32 was built with exp
+    # sizes that are not multiples of the work-group size: padded work-items must not write
+    for n in (1, 129, 300):
+        x = RNG.standard_normal((3, n)).astype(np.float32)
+        close(xp.sort(dev(x), axis=-1), np.sort(x, axis=-1))
+        close(xp.argsort(dev(x), axis=-1), np.argsort(x, axis=-1, kind="stable"))
