@@ -9,12 +9,14 @@ import numpy as np
 from ember.kernels import Kernels
 
 from .array import _index_code, collapse, empty
+from .conv import OpenCLConvKernels
 
 __all__ = ["OpenCLKernels"]
 
 
-class OpenCLKernels(Kernels):
-    """Overrides: softmax and log-softmax in one pass per row (instead of five array ops)."""
+class OpenCLKernels(OpenCLConvKernels, Kernels):
+    """Overrides: softmax and log-softmax in one pass per row (instead of five array ops);
+    the mixins' convolution, pooling and LSTM-cell kernels."""
 
     def _softmax(self, x, axis, log):
         from .runtime import cl_type
