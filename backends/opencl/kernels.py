@@ -10,11 +10,12 @@ from ember.kernels import Kernels
 
 from .array import _index_code, collapse, empty
 from .conv import OpenCLConvKernels
+from .pooling import OpenCLPoolingKernels
 
 __all__ = ["OpenCLKernels"]
 
 
-class OpenCLKernels(OpenCLConvKernels, Kernels):
+class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, Kernels):
     """Overrides: softmax and log-softmax in one pass per row (instead of five array ops);
     the mixins' convolution, pooling and LSTM-cell kernels."""
 
