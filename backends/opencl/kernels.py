@@ -11,11 +11,12 @@ from ember.kernels import Kernels
 from .array import _index_code, collapse, empty
 from .conv import OpenCLConvKernels
 from .pooling import OpenCLPoolingKernels
+from .rnn import OpenCLRnnKernels
 
 __all__ = ["OpenCLKernels"]
 
 
-class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, Kernels):
+class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, OpenCLRnnKernels, Kernels):
     """Overrides: softmax and log-softmax in one pass per row (instead of five array ops);
     the mixins' convolution, pooling and LSTM-cell kernels."""
 
