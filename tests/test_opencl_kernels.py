@@ -1,4 +1,4 @@
-"""OpenCL kernel-table overrides (conv im2col/col2im, max pooling, the LSTM cell) against the
+"""OpenCL kernel-table overrides (conv im2col/col2im, max and average pooling, the LSTM cell) against the
 portable default kernels on the same device: same shapes, dtypes and values, on strided inputs."""
 
 from __future__ import annotations
@@ -84,6 +84,30 @@ def test_max_pool_matches_portable(shape, args, dtype):
         same(indices, want_indices, exact=True)
         g = xp.flip(rand(values.shape, dtype), axis=1)
         same(FAST.pool_scatter_add(g, indices, shape[2:]), PORTABLE.pool_scatter_add(g, indices, shape[2:]))
+
+
+AVG_CASES = [
+    # input shape, (kernel, stride, padding, out_shape)
+    ((2, 3, 9, 8), ((3, 2), (2, 2), (1, 1), (5, 4))),
+    ((2, 3, 10), ((3,), (2,), (1,), (5,))),
+    ((1, 2, 5, 6, 7), ((2, 3, 2), (2, 1, 2), (1, 1, 0), (3, 4, 3))),
+    ((2, 2, 5, 5), ((2, 2), (2, 2), (0, 0), (3, 3))),  # ceil_mode
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape,args", AVG_CASES)
+def test_avg_pool_matches_portable(shape, args, dtype):
+    for x in variants(rand(shape, dtype)):
+        for count_include_pad, divisor_override in ((True, None), (False, None), (False, 3)):
+            extra = (count_include_pad, divisor_override)
+            out = FAST.avg_pool(x, *args, *extra)
+            same(out, PORTABLE.avg_pool(x, *args, *extra))
+            kernel, stride, padding, _ = args
+            g = rand((2 * out.shape[0],) + out.shape[1:], dtype)[out.shape[0] :]  # an offset view
+            for grad in (g, xp.flip(g, axis=1)):
+                want = PORTABLE.avg_pool_backward(grad, x.shape, kernel, stride, padding, *extra)
+                same(FAST.avg_pool_backward(grad, x.shape, kernel, stride, padding, *extra), want)
 
 
 @pytest.mark.parametrize("dtype", FLOATS)

@@ -73,3 +73,95 @@ __kernel void pool_scatter_add(const long planes, const long p, const long q, __
     __global const long *idx = indices + i_off + i * q;
     for (long j = 0; j < q; ++j) dst[idx[j]] += v[j];
 }
+
+// The window of output o along one dim: [start, end) clipped to the input, and its divisor
+// factor (PyTorch's rule: with count_include_pad the window clipped to the padded input).
+inline long window_(long o, __constant long *m, int include_pad, long *lo, long *hi)
+{
+    const long start = o * m[2] - m[3], end = min(start + m[1], m[5] + m[3]);
+    *lo = max(start, 0L);
+    *hi = min(end, m[5]);
+    return include_pad ? end - start : *hi - *lo;
+}
+
+// Average pooling (dilation 1): the in-bounds sum in row-major window order over the divisor
+// (``divisor`` when nonzero: divisor_override).
+__kernel void avg_pool(const long total, __global T *out, __global const T *x, __constant long *meta,
+                       const int include_pad, const long divisor)
+{
+    const long i = get_global_id(0);
+    if (i >= total) return;
+    const int nd = (int)meta[0];
+    __constant long *last = REC(nd - 1);
+    long lo[3], hi[3], kc[3], r = i, outer = 1, factor = 1;
+    for (int d = nd - 2; d >= 0; --d) {
+        __constant long *m = REC(d);
+        factor *= window_(r % m[0], m, include_pad, lo + d, hi + d);
+        r /= m[0];
+        kc[d] = lo[d];
+        outer *= hi[d] - lo[d];
+    }
+    const long base = meta[2] + (r / meta[1]) * meta[3] + (r % meta[1]) * meta[4];
+    const long outw = last[0], xs = last[6];
+    for (long o = 0; o < outw; ++o) {
+        long l, h;
+        const long size = factor * window_(o, last, include_pad, &l, &h), div = divisor ? divisor : size;
+        T acc = 0;
+        for (int d = 0; d < nd - 1; ++d) kc[d] = lo[d];
+        for (long t = 0; t < outer; ++t) {
+            long src = base;
+            for (int d = 0; d < nd - 1; ++d) src += kc[d] * REC(d)[6];
+            for (long p = l; p < h; ++p) acc += x[src + p * xs];
+            for (int d = nd - 2; d >= 0; --d) {
+                if (++kc[d] < hi[d]) break;
+                kc[d] = lo[d];
+            }
+        }
+        out[i * outw + o] = acc / (T)div;
+    }
+}
+
+// The adjoint of avg_pool as a gather: work-item i owns one run of the contiguous dx
+// (N, C, *size) along the last dim and adds grad / divisor of every window over it.
+// grad is contiguous (N, C, *out) from offset meta[2]; the other strides are unused.
+__kernel void avg_pool_backward(const long total, __global T *dx, __global const T *grad, __constant long *meta,
+                                const int include_pad, const long divisor)
+{
+    const long i = get_global_id(0);
+    if (i >= total) return;
+    const int nd = (int)meta[0];
+    __constant long *last = REC(nd - 1);
+    long first[3], count[3], oc[3], pos[3], r = i, combos = 1, plane = 1;
+    for (int d = nd - 2; d >= 0; --d) {
+        __constant long *m = REC(d);
+        pos[d] = r % m[5];
+        r /= m[5];
+        // outputs whose window [o * s - p, o * s - p + k) holds pos
+        const long q = pos[d] + m[3];
+        first[d] = q >= m[1] ? (q - m[1]) / m[2] + 1 : 0;
+        count[d] = max(min(q / m[2], m[0] - 1) - first[d] + 1, 0L);
+        combos *= count[d];
+    }
+    for (int d = 0; d < nd; ++d) plane *= REC(d)[0];
+    __global const T *g = grad + meta[2] + r * plane;  // r = n * C + c
+    const long width = last[5], outw = last[0];
+    __global T *dst = dx + i * width;
+    for (long x = 0; x < width; ++x) dst[x] = 0;
+    for (int d = 0; d < nd - 1; ++d) oc[d] = first[d];
+    for (long t = 0; t < combos; ++t) {
+        long row = 0, factor = 1, l, h;
+        for (int d = 0; d < nd - 1; ++d) {
+            row = row * REC(d)[0] + oc[d];
+            factor *= window_(oc[d], REC(d), include_pad, &l, &h);
+        }
+        for (long o = 0; o < outw; ++o) {
+            const long size = factor * window_(o, last, include_pad, &l, &h), div = divisor ? divisor : size;
+            const T v = g[row * outw + o] / (T)div;
+            for (long x = l; x < h; ++x) dst[x] += v;
+        }
+        for (int d = nd - 2; d >= 0; --d) {
+            if (++oc[d] < first[d] + count[d]) break;
+            oc[d] = first[d];
+        }
+    }
+}
