@@ -32,16 +32,14 @@ def _conv_kernel(device, dtype, name):
 class OpenCLConvKernels:
     """Convolution kernels over one-launch im2col / col2im (N-d up to 3; else the portable ones)."""
 
-    def _cols(self, x, kernel, stride, padding, dilation, out_shape, channel_major=False):
-        """Columns of ``x``: ``(N, C*K, P)``, or ``(C*K, N*P)`` when ``channel_major``."""
+    def _cols(self, x, kernel, stride, padding, dilation, out_shape):
+        """Columns ``(N, C*K, P)`` of the unpadded ``x``."""
         device = x.device
         n, c = x.shape[0], x.shape[1]
         k, p = math.prod(kernel), math.prod(out_shape)
-        shape = (c * k, n * p) if channel_major else (n, c * k, p)
-        cols = empty(shape, x.dtype, device)
-        layout = (p, n * p) if channel_major else (c * k * p, p)
+        cols = empty((n, c * k, p), x.dtype, device)
         before = tuple(lo for lo, _ in padding)
-        meta = [len(kernel), c, k, p, x.offset, x.strides[0], x.strides[1], *layout]
+        meta = [len(kernel), c, k, p, x.offset, x.strides[0], x.strides[1], c * k * p, p]
         meta += window_meta(kernel, stride, before, dilation, out_shape, x.shape[2:], x.strides[2:])
         total = cols.size // out_shape[-1] if cols.size else 0
         device.launch(_conv_kernel(device, x.dtype, "im2col"), total, np.int64(total), cols.buffer, x.buffer,

@@ -6,7 +6,7 @@
 // Columns of x (N, C, *size) without padding copies: work-item i is one run of column
 // elements (n, c * K + k, p .. p + out[nd-1]) along the last spatial dim (the divisions are
 // paid once per run); element p goes to cols[n * meta[7] + (c * K + k) * meta[8] + p]
-// (meta[7], meta[8]: the layout, batch-major (N, C*K, P) or channel-major (C*K, N*P)).
+// (meta[7], meta[8]: the layout; the backend writes batch-major (N, C*K, P)).
 // meta = [nd, C, K, P, x offset, x n-stride, x c-stride, out n-stride, out ck-stride, REC...]
 __kernel void im2col(const long total, __global T *cols, __global const T *x, __constant long *meta)
 {
