@@ -42,6 +42,7 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import dtype as dtype
+from .ops.comparison import *  # noqa: F403
 from .ops.conversion import clone
 from .ops.creation import (
     BoolTensor,
@@ -81,16 +82,21 @@ from .ops.creation import (
 from .ops.creation import range as range  # noqa: A004
 from .ops.elementwise import *  # noqa: F403
 from .ops.elementwise import bitwise_and, bitwise_or, bitwise_xor
+from .ops.functional_aliases import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
+from .ops.manipulation import *  # noqa: F403
+from .ops.matrix import *  # noqa: F403
 from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
+from .ops.pointwise import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .serialization import load, save
 from .sparse import sparse_coo_tensor
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
+from .typeinfo import can_cast, finfo, iinfo
 
 __version__ = "0.1.0"
 

@@ -14,6 +14,7 @@ from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..random import native_generator
 from ..tensor import Tensor
+from . import manipulation, matrix, pointwise, reduction  # noqa: F401 - install the out-of-place twins wrapped below
 from .conversion import assign_
 from .indexing import check_inplace
 
@@ -26,6 +27,8 @@ _OUT_OF_PLACE = (
     "ceil", "round", "trunc", "frac", "clamp", "clip", "maximum", "minimum", "masked_fill",
     "index_add", "index_fill", "scatter", "scatter_add", "lerp", "addcmul", "addcdiv", "logical_not",
     "logical_and", "logical_or", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge",
+    "nan_to_num", "clamp_min", "clamp_max", "float_power", "bitwise_not", "tril", "triu", "cumsum",
+    "cumprod", "index_put",
 )  # fmt: skip
 
 

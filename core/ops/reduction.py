@@ -10,6 +10,7 @@ from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import normalize_dims, wrap_dim
+from .comparison import _TORCH_NAMES
 
 __all__ = [
     "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
@@ -397,4 +398,196 @@ def count_nonzero(input, dim=None):
 
 
 for _name in __all__:
+    setattr(Tensor, _name, globals()[_name])
+
+
+# -- more scans and NaN-aware reductions -----------------------------------------------------
+def _slices(data, axis, ndim):
+    """The native slices of ``data`` along ``axis`` (basic indexing, no copies)."""
+    lead = (slice(None),) * axis
+    return [data[lead + (i,)] for i in range(data.shape[axis])]
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim`` (integers accumulate in int64).
+
+    The gradient is exact in the presence of zeros: the scan is a chain of products.
+
+    Args:
+        input (Tensor): the input.
+        dim (int): the dimension to scan.
+        dtype (ember.dtype, optional): accumulate and return in this type. Default: None
+
+    Example::
+
+        >>> ember.cumprod(ember.tensor([1.0, 2.0, 3.0]), 0)
+        tensor([1., 2., 6.])
+    """
+    out = _accumulate_dtype(input.dtype, dtype)
+    if out is not input.dtype:
+        input = input.to(out)
+    if input.ndim == 0:
+        return input.clone()
+    axis = wrap_dim(dim, input.ndim)
+    if input.shape[axis] == 0:
+        return input.clone()
+    from .movement import stack
+
+    parts = input.unbind(axis)
+    acc, run = parts[0], [parts[0]]
+    for part in parts[1:]:
+        acc = acc * part
+        run.append(acc)
+    return stack(run, axis)
+
+
+def _cumulative_extremum(name, input, dim, better):
+    axis = wrap_dim(dim, input.ndim)
+    xp, backend = input._backend.xp, input._backend
+    long = backend.native_dtype(dtypes.int64)
+    if input.ndim == 0:
+        return values_indices(input.clone(), input._make(xp.zeros((), dtype=long)))
+    if input.shape[axis] == 0:
+        empty = input._make(xp.zeros(input._data.shape, dtype=long))
+        return values_indices(input.clone(), empty)
+    parts = _slices(input._data, axis, input.ndim)
+    best = parts[0]
+    index = xp.zeros(best.shape, dtype=long)
+    indices = [index]
+    for i, part in enumerate(parts[1:], 1):
+        take = better(xp, part, best)
+        if input.dtype.is_floating_point:
+            take = xp.logical_or(take, xp.isnan(part))
+        best = xp.where(take, part, best)
+        index = xp.where(take, xp.full(index.shape, i, dtype=long), index)
+        indices.append(index)
+    indices = input._make(xp.stack(indices, axis=axis))
+    return values_indices(input.gather(axis, indices), indices)
+
+
+def cummax(input, dim):
+    """Running maximum along ``dim`` and the index where it was found, as ``(values, indices)``.
+
+    Ties take the later index; a NaN propagates (as in PyTorch).
+
+    Example::
+
+        >>> ember.cummax(ember.tensor([1.0, 3.0, 2.0]), 0).values
+        tensor([1., 3., 3.])
+    """
+    return _cumulative_extremum("cummax", input, dim, lambda xp, a, b: xp.greater_equal(a, b))
+
+
+def cummin(input, dim):
+    """Running minimum along ``dim`` and the index where it was found, as ``(values, indices)``."""
+    return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))
+
+
+def logcumsumexp(input, dim):
+    """``log(cumsum(exp(input)))`` along ``dim``, computed stably (a running log-add-exp).
+
+    Example::
+
+        >>> ember.logcumsumexp(ember.tensor([0.0, 0.0]), 0)
+        tensor([0.0000, 0.6931])
+    """
+    if not input.dtype.is_floating_point:
+        input = input.to(dtypes.get_default_dtype())
+    if input.ndim == 0:
+        return input.clone()
+    axis = wrap_dim(dim, input.ndim)
+    if input.shape[axis] == 0:
+        return input.clone()
+    from .movement import stack
+
+    parts = input.unbind(axis)
+    acc, run = parts[0], [parts[0]]
+    for part in parts[1:]:
+        high = acc.maximum(part)
+        finite = high.detach().isfinite()
+        # log(e^a + e^b) = max + log1p(e^-|a - b|); when the max is +-inf the sum is the max
+        gap = (acc - part).masked_fill(finite.logical_not(), 0).abs()
+        acc = high + (-gap).exp().log1p().masked_fill(finite.logical_not(), 0)
+        run.append(acc)
+    return stack(run, axis)
+
+
+def median(input, dim=None, keepdim=False):
+    """The median (the lower of the two middle values for an even count); NaN if any element is NaN.
+
+    With ``dim``, returns ``(values, indices)`` along that dimension.
+
+    Args:
+        input (Tensor): the input.
+        dim (int, optional): the dimension to reduce. Default: all elements, values only.
+        keepdim (bool, optional): keep the reduced dimension. Default: ``False``
+
+    Example::
+
+        >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
+        tensor(2.)
+    """
+    if dim is None:
+        flat = input.reshape(-1)
+        if flat.shape[0] == 0:
+            return input.new_full((), math.nan) if input.dtype.is_floating_point else flat.sum()
+        return median(flat, 0).values
+    axis = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return values_indices(
+            input.clone(), input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64)))
+        )
+    n = input.shape[axis]
+    if n == 0:
+        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
+    order = input.detach().argsort(axis, stable=True)
+    index = order.narrow(axis, (n - 1) // 2, 1)
+    if input.dtype.is_floating_point:
+        nan = input.detach().isnan()
+        first_nan = nan.to(dtypes.uint8).argmax(axis, keepdim=True)
+        from .elementwise import where
+
+        index = where(nan.any(axis, keepdim=True), first_nan, index)
+    values = input.gather(axis, index)
+    if not keepdim:
+        values, index = values.squeeze(axis), index.squeeze(axis)
+    return values_indices(values, index)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over ``dim`` treating NaN as zero.
+
+    Args:
+        input (Tensor): the input.
+        dim (int or tuple of ints, optional): dimensions to reduce. Default: all.
+        keepdim (bool, optional): keep reduced dimensions. Default: ``False``
+        dtype (ember.dtype, optional): accumulate and return in this type. Default: None
+    """
+    if input.dtype.is_floating_point:
+        input = input.masked_fill(input.detach().isnan(), 0)
+    return sum(input, dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over ``dim`` of the elements that are not NaN.
+
+    Args:
+        input (Tensor): a floating tensor (or give ``dtype``).
+        dim (int or tuple of ints, optional): dimensions to reduce. Default: all.
+        keepdim (bool, optional): keep reduced dimensions. Default: ``False``
+        dtype (ember.dtype, optional): compute and return in this type. Default: None
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{_TORCH_NAMES[input.dtype.name]}"
+        )
+    count = input.detach().isnan().logical_not().sum(dim, keepdim=keepdim)
+    return nansum(input, dim, keepdim) / count
+
+
+for _name in ("cumprod", "cummax", "cummin", "logcumsumexp", "median", "nansum", "nanmean"):
+    __all__.append(_name)
     setattr(Tensor, _name, globals()[_name])

@@ -1,0 +1,107 @@
+"""Closeness and equality tests: ``isclose``, ``allclose``, ``equal``."""
+
+from __future__ import annotations
+
+from .. import dtypes
+from ..tensor import Tensor
+from .common import broadcast_error, check_same_device
+
+__all__ = ["isclose", "allclose", "equal"]
+
+_TORCH_NAMES = {
+    "float16": "Half", "float32": "Float", "float64": "Double", "bfloat16": "BFloat16", "int8": "Char",
+    "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+}  # fmt: skip
+
+
+def _check_pair(op, input, other):
+    for name, t in (("input", input), ("other", other)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    check_same_device(op, input, other)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    r"""Element-wise test :math:`|input - other| \leq atol + rtol \times |other|`.
+
+    Equal elements (infinities included) are close; NaNs are close to each other only
+    when ``equal_nan`` is True.
+
+    Args:
+        input (Tensor): first tensor to compare.
+        other (Tensor): second tensor to compare (broadcast against ``input``).
+        rtol (float, optional): relative tolerance. Default: 1e-05
+        atol (float, optional): absolute tolerance. Default: 1e-08
+        equal_nan (bool, optional): treat two NaNs as equal. Default: ``False``
+
+    Returns:
+        a bool tensor of the broadcast shape.
+
+    Example::
+
+        >>> ember.isclose(ember.tensor([10000.0, 1e-07]), ember.tensor([10000.1, 1e-08]))
+        tensor([ True, False])
+    """
+    _check_pair("isclose", input, other)
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{_TORCH_NAMES[input.dtype.name]} did not match {_TORCH_NAMES[other.dtype.name]}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    err = broadcast_error(input.shape, other.shape)
+    if err is not None:
+        raise err
+    xp = input._backend.xp
+    a, b = input.detach(), other.detach()
+    close = xp.equal(a._data, b._data)
+    if equal_nan and a.dtype.is_floating_point:
+        close = xp.logical_or(close, xp.logical_and(xp.isnan(a._data), xp.isnan(b._data)))
+    if rtol == 0 and atol == 0:
+        return input._make(close)
+    if not a.dtype.is_floating_point:
+        a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
+    x, y = a._data, b._data
+    within = xp.less_equal(xp.abs(x - y), atol + rtol * xp.abs(y))
+    within = xp.logical_and(within, xp.isfinite(y))
+    return input._make(xp.logical_or(close, within))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True if every pair of elements is close in the sense of :func:`isclose`.
+
+    Args:
+        input (Tensor), other (Tensor): tensors to compare (they broadcast).
+        rtol (float, optional): relative tolerance. Default: 1e-05
+        atol (float, optional): absolute tolerance. Default: 1e-08
+        equal_nan (bool, optional): treat two NaNs as equal. Default: ``False``
+
+    Returns:
+        a Python bool.
+
+    Example::
+
+        >>> ember.allclose(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 2.0 + 1e-9]))
+        True
+    """
+    close = isclose(input, other, rtol, atol, equal_nan)
+    return bool(close.all().item())
+
+
+def equal(input, other):
+    """True if both tensors have the same shape and the same values (dtypes are promoted).
+
+    Example::
+
+        >>> ember.equal(ember.tensor([1, 2]), ember.tensor([1, 2]))
+        True
+    """
+    _check_pair("equal", input, other)
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    same = input.detach().eq(other.detach())
+    return bool(same.all().item())
+
+
+for _name in __all__:
+    setattr(Tensor, _name, globals()[_name])

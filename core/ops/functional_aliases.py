@@ -1,0 +1,62 @@
+"""Top-level and method forms of activations that live in ``ember.nn.functional``.
+
+``ember.softmax(x, dim)``, ``x.relu()``, ... delegate to the functional forms, imported
+when first called (``ember.nn`` imports the ops, so the ops cannot import it first).
+"""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+
+__all__ = ["softmax", "log_softmax", "relu", "relu_", "hardshrink"]
+
+
+def _functional():
+    from ..nn import functional
+
+    return functional
+
+
+def softmax(input, dim, dtype=None):
+    """Softmax along ``dim``; see :func:`ember.nn.functional.softmax`.
+
+    Args:
+        input (Tensor): the input.
+        dim (int): the dimension softmax is computed along.
+        dtype (ember.dtype, optional): cast the input to this type first. Default: None
+    """
+    return _functional().softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    """Log of softmax along ``dim``; see :func:`ember.nn.functional.log_softmax`.
+
+    Args:
+        input (Tensor): the input.
+        dim (int): the dimension log-softmax is computed along.
+        dtype (ember.dtype, optional): cast the input to this type first. Default: None
+    """
+    return _functional().log_softmax(input, dim, dtype=dtype)
+
+
+def relu(input):
+    """:math:`\\max(0, x)` element-wise; see :func:`ember.nn.functional.relu`."""
+    return _functional().relu(input)
+
+
+def relu_(input):
+    """In-place :func:`relu`; returns ``input``."""
+    return _functional().relu_(input)
+
+
+def hardshrink(input, lambd=0.5):
+    """Hard shrinkage; see :func:`ember.nn.functional.hardshrink`.
+
+    Args:
+        lambd (float): the threshold. Default: 0.5
+    """
+    return _functional().hardshrink(input, lambd)
+
+
+for _name in __all__:
+    setattr(Tensor, _name, globals()[_name])

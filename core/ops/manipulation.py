@@ -1,0 +1,410 @@
+"""Shape and indexing helpers: select, unique, bincount, searchsorted, tensor_split, h/v/dsplit,
+dstack, column_stack, atleast_nd, fliplr/flipud, rot90, meshgrid, unfold, sum_to_size,
+index_put, in-place shape changes, and the ``nbytes``/``itemsize`` properties.
+
+Differentiable ones are composites of views, indexing and concatenation.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from .. import dtypes
+from ..autograd.grad_mode import grad_state
+from ..tensor import Tensor
+from .common import sum_to, wrap_dim
+from .creation import arange
+from .indexing import check_inplace
+from .movement import cat, flip, movedim, narrow, transpose
+
+__all__ = [
+    "select", "unique", "bincount", "searchsorted", "tensor_split", "hsplit", "vsplit", "dsplit",
+    "dstack", "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "fliplr", "flipud", "rot90",
+    "meshgrid", "index_put", "is_complex",
+]  # fmt: skip
+
+
+def select(input, dim, index):
+    """The slice at ``index`` of dimension ``dim``, which is removed (a view).
+
+    Example::
+
+        >>> ember.arange(6).reshape(2, 3).select(1, 0)
+        tensor([0, 3])
+    """
+    axis = wrap_dim(dim, input.ndim)
+    size = input.shape[axis]
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {axis}"
+        )
+    return narrow(input, axis, index % size, 1).squeeze(axis)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """The distinct elements (sorted), optionally with each element's position among them and counts.
+
+    Args:
+        input (Tensor): the input (flattened).
+        sorted (bool): ignored; the result is always sorted, as PyTorch's CPU result is. Default: ``True``
+        return_inverse (bool): also return, per input element, the index of its value. Default: ``False``
+        return_counts (bool): also return how often each value occurs. Default: ``False``
+        dim (int, optional): only ``None`` is supported.
+
+    Example::
+
+        >>> ember.unique(ember.tensor([3, 1, 3]))
+        tensor([1, 3])
+    """
+    if dim is not None:
+        raise NotImplementedError("unique(): dim is not supported by ember yet; flatten the input instead")
+    backend = input._backend
+    xp, long = backend.xp, backend.native_dtype(dtypes.int64)
+    flat = xp.reshape(input.detach()._data, (-1,))
+    n = flat.shape[0]
+    order = xp.argsort(flat, stable=True)
+    values = xp.take(flat, order)
+    if n:
+        first = xp.concat(
+            [xp.ones((1,), dtype=backend.native_dtype(dtypes.bool)), xp.not_equal(values[1:], values[:-1])]
+        )
+    else:
+        first = xp.zeros((0,), dtype=backend.native_dtype(dtypes.bool))
+    out = [input._make(values[first])]
+    if return_inverse:
+        group = xp.cumulative_sum(xp.astype(first, long)) - 1
+        inverse = xp.zeros((n,), dtype=long)
+        inverse[order] = group
+        out.append(input._make(xp.reshape(inverse, tuple(input.shape))))
+    if return_counts:
+        starts = xp.astype(xp.nonzero(first)[0], long)
+        ends = xp.concat([starts[1:], xp.full((1,), n, dtype=long)]) if n else starts
+        out.append(input._make(ends - starts))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input, weights=None, minlength=0):
+    """Count occurrences of each non-negative integer in a 1-D tensor (summing ``weights`` if given).
+
+    Args:
+        input (Tensor): 1-D, non-negative integers.
+        weights (Tensor, optional): same length; float weights keep their dtype, others give float64.
+        minlength (int): the minimum number of bins. Default: 0
+    """
+    backend = input._backend
+    xp = backend.xp
+    if input.ndim != 1 or input.dtype.is_floating_point or input.dtype is dtypes.bool:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    data = input._data
+    n = data.shape[0]
+    if n and bool((input < 0).any().item()):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is not None and (weights.ndim != 1 or weights.shape[0] != n):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    bins = max(int(input.max().item()) + 1 if n else 0, minlength)
+    if weights is None:
+        dt, values = dtypes.int64, None
+    else:
+        dt = weights.dtype if weights.dtype.is_floating_point else dtypes.float64
+        values = weights.detach().to(dt)._data
+    native = backend.native_dtype(dt)
+    out = xp.zeros((bins,), dtype=native)
+    if n:
+        backend.scatter_add(
+            out,
+            0,
+            xp.astype(data, backend.native_dtype(dtypes.int64)),
+            xp.ones((n,), dtype=native) if values is None else values,
+        )
+    return input._make(out)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """Indices at which ``input``'s values would be inserted into the innermost dimension of ``sorted_sequence``.
+
+    Args:
+        sorted_sequence (Tensor): sorted along its last dimension (1-D, or leading dims matching ``input``'s).
+        input (Tensor or number): the values to look up.
+        out_int32 (bool): return int32 instead of int64. Default: ``False``
+        right (bool): the last suitable index instead of the first. Default: ``False``
+        side (str, optional): ``"left"`` or ``"right"``; overrides ``right``.
+        sorter (Tensor, optional): indices that sort ``sorted_sequence`` along its last dimension.
+    """
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError(
+                "torch.searchsorted(): side and right can't be set to opposites, got side of left while right was True"
+            )
+        right = side == "right"
+    seq = sorted_sequence.detach()
+    if sorter is not None:
+        seq = seq.gather(-1, sorter)
+    scalar = not isinstance(input, Tensor)
+    values = seq.new_full((), input) if scalar else input.detach()
+    if seq.ndim > 1 and tuple(seq.shape[:-1]) != tuple(values.shape[:-1]):
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
+            f"tensor and input value tensor must match, but we got boundaries tensor {list(seq.shape)} and input value "
+            f"tensor {list(values.shape)}"
+        )
+    below = seq.unsqueeze(-2) <= values.unsqueeze(-1) if right else seq.unsqueeze(-2) < values.unsqueeze(-1)
+    if values.ndim == 0:
+        below = seq < values if not right else seq <= values
+    out = below.sum(-1)
+    return out.to(dtypes.int32) if out_int32 else out
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Split into ``sections`` nearly equal parts (the first ``n % sections`` one longer) or at ``indices``.
+
+    Returns a tuple of views.
+    """
+    axis = wrap_dim(dim, input.ndim)
+    n = input.shape[axis]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, int):
+        sections = indices_or_sections
+        if sections <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+        size, extra = divmod(n, sections)
+        bounds, start = [], 0
+        for i in range(sections):
+            length = size + (1 if i < extra else 0)
+            bounds.append((start, start + length))
+            start += length
+    else:
+        cuts = [0] + [max(0, min(n, i + n if i < 0 else i)) for i in indices_or_sections] + [n]
+        bounds = [(a, max(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
+    return tuple(narrow(input, axis, a, b - a) for a, b in bounds)
+
+
+def _directional_split(name, input, indices_or_sections, axis, min_dims):
+    if input.ndim < min_dims:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor with {input.ndim} dimensions!"
+        )
+    if isinstance(indices_or_sections, int) and (indices_or_sections == 0 or input.shape[axis] % indices_or_sections):
+        raise RuntimeError(
+            f"torch.{name} attempted to split along dimension {axis}, but the size of the dimension "
+            f"{input.shape[axis]} is not divisible by the split_size {indices_or_sections}!"
+        )
+    return tensor_split(input, indices_or_sections, axis)
+
+
+def hsplit(input, indices_or_sections):
+    """:func:`tensor_split` along dimension 1 (0 for 1-D); an int must divide the size."""
+    return _directional_split("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
+
+
+def vsplit(input, indices_or_sections):
+    """:func:`tensor_split` along dimension 0 of an at least 2-D tensor; an int must divide the size."""
+    return _directional_split("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input, indices_or_sections):
+    """:func:`tensor_split` along dimension 2 of an at least 3-D tensor; an int must divide the size."""
+    return _directional_split("dsplit", input, indices_or_sections, 2, 3)
+
+
+def _atleast(tensors, ndim):
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    items = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    out = []
+    for t in items:
+        if t.ndim == 0:
+            t = t.reshape((1,) * ndim)
+        elif t.ndim == 1 and ndim >= 2:
+            t = t.unsqueeze(0)
+            if ndim == 3:
+                t = t.unsqueeze(-1)
+        elif t.ndim == 2 and ndim == 3:
+            t = t.unsqueeze(-1)
+        out.append(t)
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors):
+    """Each input with at least one dimension (0-d becomes shape ``(1,)``)."""
+    return _atleast(tensors, 1)
+
+
+def atleast_2d(*tensors):
+    """Each input with at least two dimensions (1-D ``(n,)`` becomes ``(1, n)``)."""
+    return _atleast(tensors, 2)
+
+
+def atleast_3d(*tensors):
+    """Each input with at least three dimensions (``(n,)`` -> ``(1, n, 1)``, ``(m, n)`` -> ``(m, n, 1)``)."""
+    return _atleast(tensors, 3)
+
+
+def dstack(tensors):
+    """Concatenate along dimension 2 after :func:`atleast_3d`."""
+    return cat(list(atleast_3d(*tensors)) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
+
+
+def column_stack(tensors):
+    """Stack 0-/1-D tensors as columns (and concatenate 2-D ones) along dimension 1."""
+    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+
+
+def fliplr(input):
+    """Reverse the order of columns (dimension 1); the input must be at least 2-D."""
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, 1)
+
+
+def flipud(input):
+    """Reverse the order of rows (dimension 0); the input must be at least 1-D."""
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, 0)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the second axis).
+
+    Args:
+        input (Tensor): at least 2-D.
+        k (int): number of quarter turns. Default: 1
+        dims (list or tuple of two ints): the plane. Default: [0, 1]
+    """
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    a, b = wrap_dim(dims[0], input.ndim), wrap_dim(dims[1], input.ndim)
+    if a == b:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, b), a, b)
+    if k == 2:
+        return flip(input, a, b)
+    if k == 3:
+        return flip(transpose(input, a, b), b)
+    return input.clone()
+
+
+def meshgrid(*tensors, indexing=None):
+    """Coordinate grids from 1-D tensors: ``"ij"`` (matrix) or ``"xy"`` (Cartesian) indexing.
+
+    Without ``indexing``, uses ``"ij"`` and warns (as PyTorch does).
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")
+    flat = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(flat) >= 2
+    if swap:
+        flat[0], flat[1] = flat[1], flat[0]
+    shape = [t.shape[0] for t in flat]
+    grids = []
+    for i, t in enumerate(flat):
+        view = [1] * len(flat)
+        view[i] = shape[i]
+        grids.append(t.reshape(view).expand(shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def unfold(self, dimension, size, step):
+    """All windows of length ``size`` with stride ``step`` along ``dimension``, as a new last dimension."""
+    axis = wrap_dim(dimension, self.ndim)
+    n = self.shape[axis] if self.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {axis} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if self.ndim == 0:
+        return self.reshape(1)
+    count = (n - size) // step + 1
+    index = (arange(count, device=self._device) * step).unsqueeze(-1) + arange(size, device=self._device)
+    picked = self.index_select(axis, index.reshape(-1))
+    shape = list(self.shape)
+    shape[axis : axis + 1] = [count, size]
+    return movedim(picked.reshape(shape), axis + 1, -1)
+
+
+def sum_to_size(self, *size):
+    """Sum this tensor down to ``size`` (which must expand to this tensor's shape)."""
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (list, tuple)) else tuple(size)
+    shape = tuple(self.shape)
+    ok = len(size) <= len(shape) and all(s == t or s == 1 for s, t in zip(size[::-1], shape[::-1]))
+    if not ok:
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    return sum_to(self, size)
+
+
+def index_put(input, indices, values, accumulate=False):
+    """A copy of ``input`` with ``input[indices] = values`` (``+=`` with ``accumulate``, summing repeats).
+
+    Args:
+        input (Tensor): the input.
+        indices (tuple of Tensor): one index tensor per leading dimension.
+        values (Tensor): broadcast to the indexed shape.
+        accumulate (bool): add instead of overwrite. Default: ``False``
+    """
+    key = tuple(indices)
+    if not accumulate:
+        out = input.clone()
+        out[key] = values
+        return out
+    from .indexing import _IndexAccumulate, _native_key
+
+    native, advanced = _native_key(input, key)
+    target = tuple(input.detach()[key].shape)
+    values = values.to(input.dtype).expand(target)
+    return input + _IndexAccumulate.apply(values, input.shape, native, advanced)
+
+
+def is_complex(input):
+    """False: ember has no complex dtypes."""
+    return False
+
+
+def _shape_inplace(name):
+    out_of_place = getattr(Tensor, name)
+
+    def method(self, *args, **kwargs):
+        if grad_state.enabled and self._requires_grad:
+            check_inplace(self)
+        result = out_of_place(self, *args, **kwargs)
+        self._data = result._data
+        if result.grad_fn is not None:
+            self._set_grad_fn(result.grad_fn, result._output_nr)
+        return self
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place version of :meth:`Tensor.{name}` (changes this tensor's shape)."
+    return method
+
+
+for _name in __all__:
+    if _name not in ("meshgrid", "atleast_1d", "atleast_2d", "atleast_3d", "dstack", "column_stack", "searchsorted"):
+        setattr(Tensor, _name, globals()[_name])
+Tensor.unfold = unfold
+Tensor.sum_to_size = sum_to_size
+for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
+    setattr(Tensor, _name + "_", _shape_inplace(_name))
+Tensor.nbytes = property(lambda self: self.numel() * self.dtype.itemsize)
+Tensor.itemsize = property(lambda self: self.dtype.itemsize)

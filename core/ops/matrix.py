@@ -1,0 +1,409 @@
+"""Matrix helpers: diag, diagonal, diag_embed, trace, tril, triu, einsum, tensordot, kron, cross.
+
+All are composites of differentiable ops (indexing, masking, permutes, products and
+sums), so gradients and double backward come from those ops.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from .. import dtypes
+from ..tensor import Tensor
+from .common import broadcast_error, check_same_device, wrap_dim
+from .creation import arange, zeros
+from .elementwise import where
+
+__all__ = ["diag", "diagonal", "diag_embed", "trace", "tril", "triu", "einsum", "tensordot", "kron", "cross"]
+
+
+def _check_tensor(op, value, name="input"):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' (position 1) must be Tensor, not {type(value).__name__}")
+
+
+def _index(n, start, like):
+    return arange(start, start + n, dtype=dtypes.int64, device=like._device)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of ``input`` in the plane of ``dim1`` and ``dim2``, as a new last dimension.
+
+    Args:
+        input (Tensor): at least 2-D.
+        offset (int, optional): which diagonal: 0 the main one, > 0 above it, < 0 below. Default: 0
+        dim1 (int, optional): first dimension of the plane. Default: 0
+        dim2 (int, optional): second dimension of the plane. Default: 1
+
+    Example::
+
+        >>> ember.diagonal(ember.arange(9.0).reshape(3, 3), 1)
+        tensor([1., 5.])
+    """
+    _check_tensor("diagonal", input)
+    a, b = wrap_dim(dim1, input.ndim), wrap_dim(dim2, input.ndim)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    moved = input.movedim((a, b), (-2, -1))
+    n1, n2 = moved.shape[-2], moved.shape[-1]
+    r0, c0 = max(0, -offset), max(0, offset)
+    length = max(0, min(n1 - r0, n2 - c0))
+    return moved[..., _index(length, r0, input), _index(length, c0, input)]
+
+
+def _embed_last(input, offset):
+    """(..., n) -> (..., m, m) with the values on diagonal ``offset`` (m = n + |offset|)."""
+    n, k = input.shape[-1], abs(offset)
+    eye = _index(n, 0, input).unsqueeze(-1) == _index(n, 0, input)
+    out = where(eye, input.unsqueeze(-1), 0)
+    if not k:
+        return out
+    lead = tuple(input.shape[:-1])
+    side = zeros(*lead, n, k, dtype=input.dtype, device=input._device)
+    band = zeros(*lead, k, n + k, dtype=input.dtype, device=input._device)
+    if offset > 0:
+        return _cat2(_cat2(side, out, -1), band, -2)
+    return _cat2(band, _cat2(out, side, -1), -2)
+
+
+def _cat2(a, b, dim):
+    from .movement import cat
+
+    return cat([a, b], dim)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """A tensor whose diagonals (in the plane of ``dim1``, ``dim2``) are the last dimension of ``input``.
+
+    Args:
+        input (Tensor): at least 1-D.
+        offset (int, optional): which diagonal to fill. Default: 0
+        dim1 (int, optional): first dimension of the plane, in the output. Default: -2
+        dim2 (int, optional): second dimension of the plane, in the output. Default: -1
+
+    Example::
+
+        >>> ember.diag_embed(ember.tensor([1.0, 2.0])).shape
+        ember.Size([2, 2])
+    """
+    _check_tensor("diag_embed", input)
+    ndim = input.ndim + 1
+    a, b = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _embed_last(input, offset).movedim((-2, -1), (a, b))
+
+
+def diag(input, diagonal=0):
+    """A 1-D input becomes a 2-D matrix with it on diagonal ``diagonal``; a 2-D input gives that diagonal.
+
+    Args:
+        input (Tensor): 1-D or 2-D.
+        diagonal (int, optional): 0 the main diagonal, > 0 above, < 0 below. Default: 0
+
+    Example::
+
+        >>> ember.diag(ember.tensor([1.0, 2.0]))
+        tensor([[1., 0.],
+                [0., 2.]])
+    """
+    _check_tensor("diag", input)
+    if input.ndim == 1:
+        return _embed_last(input, diagonal)
+    if input.ndim == 2:
+        return globals()["diagonal"](input, diagonal)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+def trace(input):
+    """Sum of the main diagonal of a 2-D matrix (integers sum in int64)."""
+    _check_tensor("trace", input)
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return diagonal(input).sum()
+
+
+def _triangle(op, input, diagonal, lower):
+    _check_tensor(op, input)
+    if input.ndim < 2:
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions")
+    rows, cols = input.shape[-2], input.shape[-1]
+    offset = _index(cols, 0, input) - _index(rows, 0, input).unsqueeze(-1)
+    keep = offset <= diagonal if lower else offset >= diagonal
+    return input.masked_fill(keep.logical_not(), 0)
+
+
+def tril(input, diagonal=0):
+    """The lower triangle of the last two dimensions (elements with ``col - row <= diagonal``); others are 0.
+
+    Args:
+        input (Tensor): at least 2-D.
+        diagonal (int, optional): which diagonal bounds the triangle. Default: 0
+    """
+    return _triangle("tril", input, diagonal, True)
+
+
+def triu(input, diagonal=0):
+    """The upper triangle of the last two dimensions (elements with ``col - row >= diagonal``); others are 0.
+
+    Args:
+        input (Tensor): at least 2-D.
+        diagonal (int, optional): which diagonal bounds the triangle. Default: 0
+    """
+    return _triangle("triu", input, diagonal, False)
+
+
+# -- einsum ----------------------------------------------------------------------------------
+def _parse_term(term, ndim, n_ellipsis, op_index):
+    """Labels of one operand: letters, with '...' expanded into right-aligned ellipsis labels."""
+    if term.count("...") > 1:
+        raise RuntimeError("einsum(): found more than one ellipsis ('...') in one operand")
+    labels = []
+    head, dots, tail = term.partition("...")
+    for part in (head, tail):
+        for ch in part:
+            if not ch.isalpha():
+                raise RuntimeError(f"einsum(): invalid subscript given at index {op_index}: {ch!r}")
+    letters = len(head) + len(tail)
+    if dots:
+        e = ndim - letters
+        if e < 0:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({letters}) is more than the number of dimensions ({ndim}) for operand {op_index}"
+            )
+        labels = list(head) + [("...", i) for i in range(n_ellipsis - e, n_ellipsis)] + list(tail)
+    else:
+        if letters != ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({letters}) does not match the number "
+                f"of dimensions ({ndim}) for operand {op_index} and no ellipsis was given"
+            )
+        labels = list(head)
+    return labels
+
+
+def _merge_repeated(operand, labels):
+    """Take diagonals for labels repeated inside one operand."""
+    while True:
+        seen = {}
+        for i, label in enumerate(labels):
+            if label in seen:
+                j = seen[label]
+                operand = diagonal(operand, 0, j, i)
+                labels = [lab for k, lab in enumerate(labels) if k not in (i, j)] + [label]
+                break
+            seen[label] = i
+        else:
+            return operand, labels
+
+
+def einsum(equation, *operands):
+    """Sum of products of ``operands`` over the indices of ``equation`` (Einstein notation).
+
+    ``"ij,jk->ik"`` is a matrix product, ``"ii"`` a trace, ``"bij->bji"`` a transpose. With no
+    ``->`` the output has the labels that appear once, in alphabetical order. ``...`` stands for
+    broadcast dimensions.
+
+    Args:
+        equation (str): the subscripts.
+        operands (Tensor): the tensors (or one list of them).
+
+    Example::
+
+        >>> ember.einsum("i,i->", ember.tensor([1.0, 2.0]), ember.tensor([3.0, 4.0]))
+        tensor(11.)
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for i, t in enumerate(operands):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"einsum(): operand {i} must be Tensor, not {type(t).__name__}")
+    if operands:
+        check_same_device("einsum", *operands)
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) > len(operands):
+        raise ValueError("einsum(): fewer operands were provided than specified in the equation")
+    if len(terms) < len(operands):
+        raise ValueError("einsum(): more operands were provided than specified in the equation")
+    n_ellipsis = 0
+    for term, t in zip(terms, operands):
+        if "..." in term:
+            n_ellipsis = max(n_ellipsis, t.ndim - len(term.replace("...", "")))
+    parsed = [_parse_term(term, t.ndim, n_ellipsis, i) for i, (term, t) in enumerate(zip(terms, operands))]
+    ellipsis = [("...", i) for i in range(n_ellipsis)]
+    if arrow:
+        if rhs.count("...") > 1:
+            raise RuntimeError("einsum(): found more than one ellipsis ('...') in the output")
+        head, dots, tail = rhs.partition("...")
+        output = list(head) + (ellipsis if dots else []) + list(tail)
+        present = {lab for labels in parsed for lab in labels}
+        for lab in output:
+            if not isinstance(lab, tuple) and not lab.isalpha():
+                raise RuntimeError(f"einsum(): invalid subscript given in the output: {lab!r}")
+            if lab not in present and not isinstance(lab, tuple):
+                raise RuntimeError(
+                    f"einsum(): output subscript {lab} does not appear in the equation for any input operand"
+                )
+        if len(set(output)) != len(output):
+            raise RuntimeError("einsum(): output subscript appears more than once in the output")
+    else:
+        counts = {}
+        for labels in parsed:
+            for lab in labels:
+                if not isinstance(lab, tuple):
+                    counts[lab] = counts.get(lab, 0) + 1
+        output = ellipsis + sorted(lab for lab, c in counts.items() if c == 1)
+    ops, labs = [], []
+    for t, labels in zip(operands, parsed):
+        t, labels = _merge_repeated(t, labels)
+        ops.append(t)
+        labs.append(labels)
+    contracted = []
+    for labels in labs:
+        for lab in labels:
+            if lab not in output and lab not in contracted:
+                contracted.append(lab)
+    order = output + contracted
+    aligned = []
+    for t, labels in zip(ops, labs):
+        perm = sorted(range(len(labels)), key=lambda i: order.index(labels[i]))
+        t = t.permute(perm) if perm != list(range(len(labels))) else t
+        shape, present = [], [labels[i] for i in perm]
+        it = iter(t.shape)
+        for lab in order:
+            shape.append(next(it) if lab in present else 1)
+        aligned.append(t.reshape(shape))
+    result = aligned[0]
+    for k in range(1, len(aligned)):
+        err = broadcast_error(result.shape, aligned[k].shape)
+        if err is not None:
+            raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes: {err}")
+        result = result * aligned[k]
+        later = {lab for labels in labs[k + 1 :] for lab in labels}
+        done = [order.index(lab) for lab in contracted if lab not in later and result.shape[order.index(lab)] != 1]
+        if done:
+            result = result.sum(done, keepdim=True)
+    rest = [i for i in range(len(output), len(order)) if result.shape[i] != 1]
+    if rest:
+        result = result.sum(rest, keepdim=True)
+    return result.reshape(tuple(result.shape[: len(output)]))
+
+
+def tensordot(a, b, dims=2):
+    """Contract the last ``dims`` dimensions of ``a`` with the first ``dims`` of ``b`` (or given pairs).
+
+    Args:
+        a (Tensor), b (Tensor): the operands.
+        dims (int or tuple of two lists of ints): how many dimensions to contract, or
+            which dimensions of ``a`` and ``b``. Default: 2
+
+    Example::
+
+        >>> ember.tensordot(ember.ones(3, 4), ember.ones(4, 5), dims=1).shape
+        ember.Size([3, 5])
+    """
+    _check_tensor("tensordot", a, "a")
+    _check_tensor("tensordot", b, "b")
+    check_same_device("tensordot", a, b)
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+        if len(da) != len(db):
+            raise RuntimeError(f"both dimension lists should have same length, but got {len(da)} and {len(db)}")
+        da = [wrap_dim(d, a.ndim) for d in da]
+        db = [wrap_dim(d, b.ndim) for d in db]
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "
+                f"and second has size {b.shape[j]} in dim {j}"
+            )
+    fa = [i for i in range(a.ndim) if i not in da]
+    fb = [j for j in range(b.ndim) if j not in db]
+    k = 1
+    for i in da:
+        k *= a.shape[i]
+    left = a.permute(fa + da).reshape(-1, k)
+    right = b.permute(db + fb).reshape(k, -1)
+    return (left @ right).reshape([a.shape[i] for i in fa] + [b.shape[j] for j in fb])
+
+
+def kron(input, other):
+    """Kronecker product: blocks ``input[i] * other`` tiled in ``input``'s layout.
+
+    Example::
+
+        >>> ember.kron(ember.eye(2), ember.ones(2, 2)).shape
+        ember.Size([4, 4])
+    """
+    _check_tensor("kron", input)
+    _check_tensor("kron", other, "other")
+    check_same_device("kron", input, other)
+    n = max(input.ndim, other.ndim)
+    sa = (1,) * (n - input.ndim) + tuple(input.shape)
+    sb = (1,) * (n - other.ndim) + tuple(other.shape)
+    a = input.reshape([s for d in sa for s in (d, 1)])
+    b = other.reshape([s for d in sb for s in (1, d)])
+    return (a * b).reshape([x * y for x, y in zip(sa, sb)])
+
+
+def cross(input, other, dim=None):
+    """Cross product of 3-vectors along ``dim`` (inputs broadcast).
+
+    Args:
+        input (Tensor), other (Tensor): the operands.
+        dim (int, optional): the dimension of size 3. Default: the first dimension of size 3
+            (deprecated in PyTorch, which warns).
+
+    Example::
+
+        >>> ember.cross(ember.tensor([1.0, 0.0, 0.0]), ember.tensor([0.0, 1.0, 0.0]), dim=0)
+        tensor([0., 0., 1.])
+    """
+    _check_tensor("cross", input)
+    _check_tensor("cross", other, "other")
+    check_same_device("cross", input, other)
+    if input.ndim != other.ndim:
+        raise RuntimeError(
+            f"linalg.cross: inputs must have the same number of dimensions. Got {input.ndim} and {other.ndim}"
+        )
+    err = broadcast_error(input.shape, other.shape)
+    if err is not None:
+        raise err
+    from .movement import broadcast_tensors, stack
+
+    a, b = broadcast_tensors(input, other)
+    if dim is None:
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\n"
+            "Please either pass the dim explicitly or simply use torch.linalg.cross.\n"
+            "The default value of dim will change to agree with that of linalg.cross in a future release.",
+            UserWarning,
+            stacklevel=2,
+        )
+        sizes = [i for i, s in enumerate(a.shape) if s == 3]
+        if not sizes:
+            raise RuntimeError(f"no dimension of size 3 in input of shape {list(a.shape)}")
+        axis = sizes[0]
+    else:
+        axis = wrap_dim(dim, a.ndim)
+    if a.shape[axis] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {axis} must have length 3. Got {input.shape[axis]} and {other.shape[axis]}"
+        )
+    x = [a.select(axis, i) for i in range(3)]
+    y = [b.select(axis, i) for i in range(3)]
+    return stack([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]], axis)
+
+
+for _name in ("diag", "diagonal", "diag_embed", "trace", "tril", "triu", "kron", "cross"):
+    setattr(Tensor, _name, globals()[_name])

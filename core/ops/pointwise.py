@@ -1,0 +1,79 @@
+"""More element-wise ops: nan_to_num, clamp_min, clamp_max, float_power, bitwise_not."""
+
+from __future__ import annotations
+
+from .. import dtypes
+from ..tensor import Tensor
+from .comparison import _TORCH_NAMES
+from .elementwise import clamp, pow, where  # noqa: A004
+
+__all__ = ["nan_to_num", "clamp_min", "clamp_max", "float_power", "bitwise_not"]
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN with ``nan`` and infinities with ``posinf``/``neginf`` (default: the dtype's extremes).
+
+    Args:
+        input (Tensor): the input.
+        nan (float, optional): the value for NaNs. Default: 0.0
+        posinf (float, optional): the value for +inf. Default: the largest finite value.
+        neginf (float, optional): the value for -inf. Default: the most negative finite value.
+
+    Example::
+
+        >>> ember.nan_to_num(ember.tensor([float("nan"), 1.0]))
+        tensor([0., 1.])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"nan_to_num(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not input.dtype.is_floating_point:
+        return input.clone()
+    from ..typeinfo import finfo
+
+    info = finfo(input.dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    x = input.detach()
+    out = where(x.isnan(), x.new_full((), float(nan)), input)
+    out = where(x == float("inf"), x.new_full((), float(posinf)), out)
+    return where(x == float("-inf"), x.new_full((), float(neginf)), out)
+
+
+def clamp_min(input, min):  # noqa: A002
+    """``max(input, min)`` element-wise (:func:`clamp` with only a lower bound)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    """``min(input, max)`` element-wise (:func:`clamp` with only an upper bound)."""
+    return clamp(input, max=max)
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` computed in float64 (both operands are cast to double).
+
+    Example::
+
+        >>> ember.float_power(ember.tensor([2]), 2)
+        tensor([4.], dtype=ember.float64)
+    """
+    if isinstance(input, Tensor):
+        base = input.to(dtypes.float64)
+        exponent = exponent.to(dtypes.float64) if isinstance(exponent, Tensor) else float(exponent)
+        return pow(base, exponent)
+    if not isinstance(exponent, Tensor):
+        raise TypeError("float_power(): expected a Tensor as input or exponent")
+    return pow(float(input), exponent.to(dtypes.float64))
+
+
+def bitwise_not(input):
+    """Bitwise NOT of an integer tensor; logical NOT of a bool tensor."""
+    if input.dtype is dtypes.bool:
+        return input.logical_not()
+    if input.dtype.is_floating_point:
+        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    return input._make(~input._data)
+
+
+for _name in __all__:
+    setattr(Tensor, _name, globals()[_name])

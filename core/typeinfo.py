@@ -1,0 +1,89 @@
+"""Numeric limits of dtypes: ``finfo``, ``iinfo``, and the casting rule ``can_cast``.
+
+The limits are host constants (read from NumPy's tables once per call); no tensor compute.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+
+__all__ = ["finfo", "iinfo", "can_cast"]
+
+
+class finfo:  # noqa: N801 - the public name mirrors torch.finfo
+    """Limits of a floating dtype (default: the default dtype).
+
+    Attributes:
+        bits (int): bits per element.
+        eps (float): the gap between 1.0 and the next representable number.
+        max (float), min (float): the largest and smallest (most negative) finite values.
+        tiny (float), smallest_normal (float): the smallest positive normal number.
+        resolution (float): ``10 ** -precision`` (decimal digits of precision).
+        dtype (str): the dtype's name.
+
+    Example::
+
+        >>> ember.finfo(ember.float32).eps
+        1.1920928955078125e-07
+    """
+
+    def __init__(self, type=None):  # noqa: A002 - PyTorch's argument name
+        type = dtypes.get_default_dtype() if type is None else dtypes.as_dtype(type)  # noqa: A001
+        if not type.is_floating_point:
+            raise TypeError(
+                "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"
+            )
+        info = np.finfo(type.name)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)
+        self.dtype = type.name
+
+    def __repr__(self):
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+            f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})"
+        )
+
+
+class iinfo:  # noqa: N801 - the public name mirrors torch.iinfo
+    """Limits of an integer dtype.
+
+    Attributes:
+        bits (int): bits per element.
+        max (int), min (int): the largest and smallest values.
+        dtype (str): the dtype's name.
+
+    Example::
+
+        >>> ember.iinfo(ember.int8).max
+        127
+    """
+
+    def __init__(self, type):  # noqa: A002 - PyTorch's argument name
+        type = dtypes.as_dtype(type)  # noqa: A001
+        if type is dtypes.bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if type.is_floating_point:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle 'torch.iinfo'")
+        info = np.iinfo(type.name)
+        self.bits, self.max, self.min, self.dtype = int(info.bits), int(info.max), int(info.min), type.name
+
+    def __repr__(self):
+        return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
+
+
+def can_cast(from_, to):
+    """True if PyTorch's casting rule allows ``from_`` -> ``to``: never to a lower kind (float -> int -> bool).
+
+    Example::
+
+        >>> ember.can_cast(ember.float64, ember.int32)
+        False
+    """
+    return dtypes.as_dtype(from_)._category <= dtypes.as_dtype(to)._category
