@@ -25,6 +25,12 @@ TOLERANCES = {"float64": (1e-7, 1e-9), "float32": (2e-4, 2e-5), "float16": (1e-2
 _rng = np.random.default_rng(1234)
 
 
+def reseed(seed=1234):
+    """Restart the input stream, so that a test's data does not depend on which tests ran before it."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
 def randn(*shape, low=None, high=None):
     """A float64 NumPy array of standard-normal values (or uniform in [low, high))."""
     if low is not None:
