@@ -408,6 +408,23 @@ def _slices(data, axis, ndim):
     return [data[lead + (i,)] for i in range(data.shape[axis])]
 
 
+def _scan(input, dim, combine):
+    """Inclusive scan along ``dim`` with the differentiable binary op ``combine(running, next)``."""
+    if input.ndim == 0:
+        return input.clone()
+    axis = wrap_dim(dim, input.ndim)
+    if input.shape[axis] == 0:
+        return input.clone()
+    from .movement import stack
+
+    parts = input.unbind(axis)
+    acc, run = parts[0], [parts[0]]
+    for part in parts[1:]:
+        acc = combine(acc, part)
+        run.append(acc)
+    return stack(run, axis)
+
+
 def cumprod(input, dim, *, dtype=None):
     """Cumulative product along ``dim`` (integers accumulate in int64).
 
@@ -426,19 +443,7 @@ def cumprod(input, dim, *, dtype=None):
     out = _accumulate_dtype(input.dtype, dtype)
     if out is not input.dtype:
         input = input.to(out)
-    if input.ndim == 0:
-        return input.clone()
-    axis = wrap_dim(dim, input.ndim)
-    if input.shape[axis] == 0:
-        return input.clone()
-    from .movement import stack
-
-    parts = input.unbind(axis)
-    acc, run = parts[0], [parts[0]]
-    for part in parts[1:]:
-        acc = acc * part
-        run.append(acc)
-    return stack(run, axis)
+    return _scan(input, dim, lambda acc, part: acc * part)
 
 
 def _cumulative_extremum(name, input, dim, better):
@@ -493,23 +498,15 @@ def logcumsumexp(input, dim):
     """
     if not input.dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())
-    if input.ndim == 0:
-        return input.clone()
-    axis = wrap_dim(dim, input.ndim)
-    if input.shape[axis] == 0:
-        return input.clone()
-    from .movement import stack
+    return _scan(input, dim, _log_add_exp)
 
-    parts = input.unbind(axis)
-    acc, run = parts[0], [parts[0]]
-    for part in parts[1:]:
-        high = acc.maximum(part)
-        finite = high.detach().isfinite()
-        # log(e^a + e^b) = max + log1p(e^-|a - b|); when the max is +-inf the sum is the max
-        gap = (acc - part).masked_fill(finite.logical_not(), 0).abs()
-        acc = high + (-gap).exp().log1p().masked_fill(finite.logical_not(), 0)
-        run.append(acc)
-    return stack(run, axis)
+
+def _log_add_exp(acc, part):
+    """``log(exp(acc) + exp(part))`` stably: max + log1p(e^-|a - b|); the max itself when it is +-inf."""
+    high = acc.maximum(part)
+    finite = high.detach().isfinite()
+    gap = (acc - part).masked_fill(finite.logical_not(), 0).abs()
+    return high + (-gap).exp().log1p().masked_fill(finite.logical_not(), 0)
 
 
 def median(input, dim=None, keepdim=False):
