@@ -21,6 +21,7 @@ per op except the backend's own code.
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from . import dtypes
 
@@ -60,6 +61,9 @@ BACKEND_METHODS = (
     "create_generator",
     "synchronize",
 )
+
+
+_generator_lock = threading.Lock()  # guards the first creation of each default generator
 
 
 class Generator:
@@ -194,14 +198,18 @@ class Backend:
         """The default generator of device ``index`` (created on first use)."""
         gen = self._generators.get(index)
         if gen is None:
-            from . import random
+            with _generator_lock:
+                gen = self._generators.get(index)
+                if gen is None:
+                    from . import random
 
-            gen = self._generators[index] = self.create_generator(index, random.initial_seed_for(self, index))
+                    gen = self.create_generator(index, random.initial_seed_for(self, index))
+                    self._generators[index] = gen
         return gen
 
     def manual_seed(self, seed):
         """Reseed the default generators of every device of this backend."""
-        for gen in self._generators.values():
+        for gen in list(self._generators.values()):
             gen.manual_seed(seed)
 
     # -- exchange -----------------------------------------------------------------------

@@ -47,8 +47,7 @@ class device:  # noqa: N801 - mirrors torch.device
         self = object.__new__(cls)
         object.__setattr__(self, "type", name)
         object.__setattr__(self, "index", 0 if index is None else index)
-        cls._cache[key] = self
-        return self
+        return cls._cache.setdefault(key, self)  # one object per key even when threads race here
 
     def __setattr__(self, name, value):
         raise AttributeError("device is immutable")

@@ -15,6 +15,7 @@ import collections
 import math
 import os
 import tempfile
+import threading
 
 __all__ = ["save", "load", "CheckpointFormatRegistry", "DEFAULT_FORMAT"]
 
@@ -75,11 +76,16 @@ def _registry():
 
     registry = checkpoint_format_registry()
     if DEFAULT_FORMAT not in registry._formats:
-        # ember's own format works without plugin autoload (EMBER_DISABLE_PLUGIN_AUTOLOAD=1) too
-        from ember.plugins import checkpoint_safetensors
+        with _builtin_lock:
+            if DEFAULT_FORMAT not in registry._formats:
+                # ember's own format works without plugin autoload (EMBER_DISABLE_PLUGIN_AUTOLOAD=1) too
+                from ember.plugins import checkpoint_safetensors
 
-        checkpoint_safetensors.ember_register_checkpoint_formats(registry)
+                checkpoint_safetensors.ember_register_checkpoint_formats(registry)
     return registry
+
+
+_builtin_lock = threading.Lock()
 
 
 # -- tree <-> object ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ device, through host memory) and ``nccl`` (``cupy.cuda.nccl``, CUDA tensors on t
 from __future__ import annotations
 
 import enum
+import threading
 import importlib
 
 __all__ = ["Communicator", "CommunicatorRegistry", "ReduceOp", "Work"]
@@ -115,6 +116,7 @@ class CommunicatorRegistry:
     def __init__(self):
         self._loaders = {}
         self._loaded = {}
+        self._lock = threading.Lock()
 
     def register_communicator(self, name, loader):
         """Add a communicator (see :func:`ember.plugin.hookspec.ember_register_communicators`).
@@ -139,8 +141,15 @@ class CommunicatorRegistry:
             ValueError: nothing is registered under ``name``.
             RuntimeError: the loader failed (a missing library); the message names why.
         """
-        if name in self._loaded:
+        loaded = self._loaded.get(name)
+        if loaded is not None:
+            return loaded
+        with self._lock:
+            if name not in self._loaded:
+                self._loaded[name] = self._import(name)
             return self._loaded[name]
+
+    def _import(self, name):
         if name not in self._loaders:
             known = ", ".join(self.names()) or "none"
             raise ValueError(f"Invalid backend: {name!r} (registered communicators: {known})")
@@ -158,5 +167,4 @@ class CommunicatorRegistry:
             ) from exc
         if not (isinstance(target, type) and issubclass(target, Communicator)):
             raise TypeError(f"communicator {name!r}: the loader gave {target!r}, not a Communicator subclass")
-        self._loaded[name] = target
         return target

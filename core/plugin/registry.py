@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 from dataclasses import dataclass, field
 
 __all__ = ["BackendRegistry", "BackendSpec"]
@@ -20,59 +21,75 @@ class BackendSpec:
     instance: object = None
     error: str | None = None
     loaded: bool = field(default=False, repr=False)
+    _lock: object = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def load(self):
-        """Import and instantiate the backend once; record the failure reason if any."""
-        if not self.loaded:
-            self.loaded = True
-            try:
-                target = self.loader
-                if isinstance(target, str):
-                    module, _, attr = target.partition(":")
-                    target = getattr(importlib.import_module(module), attr)
-                backend = target() if callable(target) else target
-                if backend.device_count() < 1:
-                    raise RuntimeError(f"no {self.device_type} device found")
-                self.instance = backend
-            except Exception as exc:
-                self.error = f"{type(exc).__name__}: {exc}"
+        """Import and instantiate the backend once; record the failure reason if any.
+
+        Thread-safe: concurrent first calls import once, and every caller sees the outcome
+        (``loaded`` turns true only after ``instance`` or ``error`` is set).
+        """
+        if self.loaded:
+            return self.instance
+        with self._lock:
+            if not self.loaded:
+                try:
+                    target = self.loader
+                    if isinstance(target, str):
+                        module, _, attr = target.partition(":")
+                        target = getattr(importlib.import_module(module), attr)
+                    backend = target() if callable(target) else target
+                    if backend.device_count() < 1:
+                        raise RuntimeError(f"no {self.device_type} device found")
+                    self.instance = backend
+                except Exception as exc:
+                    self.error = f"{type(exc).__name__}: {exc}"
+                self.loaded = True
         return self.instance
 
 
 class BackendRegistry:
-    """Backends by device type, with priority and per-process override."""
+    """Backends by device type, with priority and per-process override.
+
+    Thread-safe: changes and the first lookup of a device type hold a lock; a lookup that
+    finds its device type already chosen takes no lock.
+    """
 
     def __init__(self):
         self._specs = {}
         self._chosen = {}
         self._overrides = {}
+        self._lock = threading.RLock()
 
     def register_backend(self, name, device_type, loader, priority=0):
         """Add a backend (see :func:`ember.plugin.hookspec.ember_register_backends`)."""
-        if name in self._specs:
-            raise ValueError(f"backend {name!r} is registered twice")
-        self._specs[name] = BackendSpec(name, device_type, loader, priority)
-        self._chosen.pop(device_type, None)
+        with self._lock:
+            if name in self._specs:
+                raise ValueError(f"backend {name!r} is registered twice")
+            self._specs[name] = BackendSpec(name, device_type, loader, priority)
+            self._chosen.pop(device_type, None)
 
     def specs(self):
         """Every registered backend spec, in registration order."""
-        return list(self._specs.values())
+        with self._lock:
+            return list(self._specs.values())
 
     def device_types(self):
         """The device types some backend claims."""
-        return sorted({spec.device_type for spec in self._specs.values()})
+        return sorted({spec.device_type for spec in self.specs()})
 
     def use(self, device_type, name):
         """Serve ``device_type`` with backend ``name`` from now on in this process."""
         spec = self._specs.get(name)
         if spec is None or spec.device_type != device_type:
             raise ValueError(f"no backend named {name!r} claims device type {device_type!r}")
-        self._overrides[device_type] = name
-        self._chosen.pop(device_type, None)
+        with self._lock:
+            self._overrides[device_type] = name
+            self._chosen.pop(device_type, None)
 
     def candidates(self, device_type):
         """Specs claiming ``device_type``, the preferred first."""
-        specs = [s for s in self._specs.values() if s.device_type == device_type]
+        specs = [s for s in self.specs() if s.device_type == device_type]
         specs.sort(key=lambda s: -s.priority)
         preferred = self._overrides.get(device_type) or os.environ.get(f"EMBER_BACKEND_{device_type.upper()}")
         if preferred:
@@ -84,6 +101,11 @@ class BackendRegistry:
         backend = self._chosen.get(device_type)
         if backend is not None:
             return backend
+        with self._lock:
+            backend = self._chosen.get(device_type)
+            return backend if backend is not None else self._choose(device_type)
+
+    def _choose(self, device_type):
         specs = self.candidates(device_type)
         if not specs:
             known = ", ".join(self.device_types()) or "none"
