@@ -56,9 +56,7 @@ _SCRIPT = textwrap.dedent(
 def run_first_use(device):
     """Run the many-threads first-use script on ``device`` in a fresh interpreter; returns the process."""
     env = {k: v for k, v in os.environ.items() if k != "EMBER_DISABLE_PLUGIN_AUTOLOAD"}
-    return subprocess.run(
-        [sys.executable, "-c", _SCRIPT, device], capture_output=True, text=True, timeout=120, env=env
-    )
+    return subprocess.run([sys.executable, "-c", _SCRIPT, device], capture_output=True, text=True, timeout=120, env=env)
 
 
 @pytest.mark.parametrize("repeat", range(3))

@@ -17,8 +17,8 @@ device, through host memory) and ``nccl`` (``cupy.cuda.nccl``, CUDA tensors on t
 from __future__ import annotations
 
 import enum
-import threading
 import importlib
+import threading
 
 __all__ = ["Communicator", "CommunicatorRegistry", "ReduceOp", "Work"]
 
