@@ -316,13 +316,23 @@ class Tensor(metaclass=_TensorTypeMeta):
 
     @property
     def data(self):
-        """The tensor's values without autograd history (shares storage)."""
-        return self.detach()
+        """The tensor's values without autograd history.
+
+        Shares storage but, as in PyTorch, not the version counter: in-place writes through
+        ``.data`` (manual parameter updates) are invisible to autograd.
+        """
+        return _new(self._data, self._backend, self._device)
 
     @data.setter
     def data(self, value):
+        # PyTorch's set_data: swap the payload (shape, dtype and device may change), keeping
+        # identity, autograd state and the version counter.
         if not isinstance(value, Tensor):
-            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and not (value.dtype.is_floating_point or value.dtype.is_complex):
+            raise RuntimeError(
+                f"data set to a tensor that requires gradients must be floating point or complex dtype (got {value.dtype})"
+            )
         self._data = value._data
         self._backend = value._backend
         self._device = value._device
