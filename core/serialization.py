@@ -1,26 +1,43 @@
-"""``ember.save`` / ``ember.load``: checkpoints of tensors and plain Python data, without pickle.
+"""``ember.save`` / ``ember.load``: checkpoints of tensors and Python data.
 
-A checkpoint is split in two: the *tree* (the object's structure — dicts, lists, tuples,
-numbers, strings — as JSON-able data, with a placeholder per tensor) and the *arrays* (the
-tensors' contents as host arrays, keyed by name). A checkpoint format turns that pair into
-bytes and back; formats are plugins (hook ``ember_register_checkpoint_formats``), the
-default is ``safetensors`` (:mod:`ember.plugins.checkpoint_safetensors`). Loading never
-executes code from the file: it rebuilds only the types listed in :func:`save`.
+Formats are plugins (hook ``ember_register_checkpoint_formats``), chosen by the file's suffix
+or ``format=``:
+
+- ``torch`` (``.pt``, ``.pth``, ``.bin``, and the default): PyTorch's zip format, read and
+  written without PyTorch (:mod:`ember.plugins.checkpoint_torch`). Loading is restricted to
+  data (tensors, containers, numbers, strings, dtypes, devices, and the globals allowed by
+  :func:`add_safe_globals`) unless the caller passes ``weights_only=False``.
+- ``safetensors`` (``.safetensors``): tensors under the state_dict's own key names, the
+  structure of the saved object as JSON in the metadata (:mod:`ember.plugins.checkpoint_safetensors`).
+
+Every loader validates the whole header before reading tensor data, reads tensor data in
+bounded pieces straight into the arrays it returns (peak memory near the returned size), and
+rejects files whose entries overlap, so the total returned is bounded by the file's size.
 """
 
 from __future__ import annotations
 
-import base64
 import collections
+import contextlib
 import math
 import os
+import socket
 import tempfile
 import threading
 
-__all__ = ["save", "load", "CheckpointFormatRegistry", "DEFAULT_FORMAT"]
+__all__ = [
+    "save",
+    "load",
+    "CheckpointFormatRegistry",
+    "DEFAULT_FORMAT",
+    "add_safe_globals",
+    "clear_safe_globals",
+    "get_safe_globals",
+    "safe_globals",
+]
 
-#: The format :func:`save` writes when neither ``format=`` nor the file's suffix picks one.
-DEFAULT_FORMAT = "safetensors"
+#: The format :func:`save` writes when neither ``format=`` nor the file's suffix picks one (PyTorch's default).
+DEFAULT_FORMAT = "torch"
 
 _SAVABLE = (
     "tensors, NumPy arrays, None, bools, ints, floats, strings, bytes, ember.dtype, ember.device, "
@@ -31,10 +48,10 @@ _SAVABLE = (
 class CheckpointFormatRegistry:
     """The checkpoint formats that :func:`ember.save` and :func:`ember.load` can use.
 
-    A format is a pair of functions over ``(tree, arrays)``: ``saver(tree, arrays) -> bytes``
-    and ``loader(data: bytes) -> (tree, arrays)``, where ``tree`` is JSON-able data and
-    ``arrays`` maps names to NumPy arrays. A loader raises any exception for bytes it
-    cannot read; :func:`ember.load` reports it as a corrupt checkpoint.
+    A format is a pair of functions over binary streams: ``saver(obj, stream)`` writes ``obj``
+    and ``loader(stream, map_location, weights_only) -> obj`` reads it back. A loader raises
+    :class:`CorruptCheckpoint` (or any exception but ``ImportError``) for bytes it cannot read;
+    :func:`ember.load` reports it as a corrupt checkpoint naming the file.
     """
 
     def __init__(self):
@@ -71,38 +88,100 @@ class CheckpointFormatRegistry:
         return DEFAULT_FORMAT
 
 
-def _registry():
-    from .plugin import checkpoint_format_registry
-
-    registry = checkpoint_format_registry()
-    if DEFAULT_FORMAT not in registry._formats:
-        with _builtin_lock:
-            if DEFAULT_FORMAT not in registry._formats:
-                # ember's own format works without plugin autoload (EMBER_DISABLE_PLUGIN_AUTOLOAD=1) too
-                from ember.plugins import checkpoint_safetensors
-
-                checkpoint_safetensors.ember_register_checkpoint_formats(registry)
-    return registry
+class CorruptCheckpoint(ValueError):
+    """Raised by format loaders for bytes that are not a valid checkpoint."""
 
 
 _builtin_lock = threading.Lock()
 
 
-# -- tree <-> object ------------------------------------------------------------------------
+def _registry():
+    from .plugin import checkpoint_format_registry
+
+    registry = checkpoint_format_registry()
+    if "torch" not in registry._formats or "safetensors" not in registry._formats:
+        with _builtin_lock:
+            # ember's own formats work without plugin autoload (EMBER_DISABLE_PLUGIN_AUTOLOAD=1) too
+            from ember.plugins import checkpoint_safetensors, checkpoint_torch
+
+            for plugin, name in ((checkpoint_torch, "torch"), (checkpoint_safetensors, "safetensors")):
+                if name not in registry._formats:
+                    plugin.ember_register_checkpoint_formats(registry)
+    return registry
+
+
+# -- the globals a weights_only load may rebuild --------------------------------------------
+_safe_globals = []
+
+
+def add_safe_globals(safe_globals):
+    """Allow ``weights_only=True`` loads to rebuild these classes or functions.
+
+    As ``torch.serialization.add_safe_globals``: each item is the object itself, or a pair
+    ``(object, "module.qualname")`` naming it as it is spelt in the file.
+
+    Args:
+        safe_globals (list): classes and functions to trust.
+
+    Example::
+
+        >>> class Config:
+        ...     pass
+        >>> ember.serialization.add_safe_globals([Config])
+        >>> Config in ember.serialization.get_safe_globals()
+        True
+        >>> ember.serialization.clear_safe_globals()
+    """
+    _safe_globals.extend(safe_globals)
+
+
+def get_safe_globals():
+    """The globals added by :func:`add_safe_globals` (a new list)."""
+    return list(_safe_globals)
+
+
+def clear_safe_globals():
+    """Forget every global added by :func:`add_safe_globals`."""
+    _safe_globals.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals):
+    """A context manager that allows ``safe_globals`` for the loads inside it only.
+
+    Example::
+
+        >>> import collections
+        >>> with ember.serialization.safe_globals([collections.Counter]):
+        ...     collections.Counter in ember.serialization.get_safe_globals()
+        True
+    """
+    before = list(_safe_globals)
+    _safe_globals.extend(safe_globals)
+    try:
+        yield
+    finally:
+        _safe_globals[:] = before
+
+
+# -- tree <-> object (formats that store the structure as JSON) ----------------------------
 class _Flattener:
     def __init__(self):
         self.arrays = {}
         self._names = {}
 
-    def _store(self, obj, host):
+    def _store(self, obj, host, path):
         name = self._names.get(id(obj))
         if name is None:
-            name = str(len(self.arrays))
+            # the state_dict's own key names ("model.weight"), numbered only where they clash
+            name = ".".join(path)
+            if not name or name in self.arrays or name.startswith("#"):
+                name = f"#{len(self.arrays)}"
             self._names[id(obj)] = name
             self.arrays[name] = host
         return name
 
-    def encode(self, obj):
+    def encode(self, obj, path=()):
         from . import Tensor
         from .device import device
         from .dtypes import dtype
@@ -115,39 +194,42 @@ class _Flattener:
             import numpy as np
 
             host = np.asarray(obj._backend.to_host(obj.detach()._data), order="C")
-            node = {"tensor": self._store(obj, host), "device": str(obj.device)}
+            node = {"tensor": self._store(obj, host, path), "device": str(obj.device)}
             if obj.requires_grad:
                 node["requires_grad"] = True
             return node
         if isinstance(obj, (list, tuple)):
-            items = [self.encode(x) for x in obj]
+            items = [self.encode(x, (*path, str(i))) for i, x in enumerate(obj)]
             return items if type(obj) is list else {"tuple": items}
         if isinstance(obj, dict):
             tag = "odict" if isinstance(obj, collections.OrderedDict) else "dict"
-            return {tag: [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
+            return {tag: [[self.encode(k), self.encode(v, (*path, str(k)))] for k, v in obj.items()]}
         if isinstance(obj, dtype):
             return {"dtype": obj.name}
         if isinstance(obj, device):
             return {"device": str(obj)}
         if isinstance(obj, bytes):
+            import base64
+
             return {"bytes": base64.b64encode(obj).decode("ascii")}
         if type(obj).__module__ == "numpy":
             import numpy as np
 
             if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind in "biufc":
                 kind = "ndarray" if isinstance(obj, np.ndarray) else "npscalar"
-                return {kind: self._store(obj, np.asarray(obj, order="C"))}
+                return {kind: self._store(obj, np.asarray(obj, order="C"), path)}
         raise TypeError(f"ember.save: cannot save an object of type {type(obj).__name__}; checkpoints hold {_SAVABLE}")
 
 
-def _flatten(obj):
+def flatten(obj):
+    """``(tree, arrays)``: ``obj``'s structure as JSON-able data and its arrays by name.
+
+    Arrays are named by their path of keys (a state_dict's own names); an object met twice
+    is stored once.
+    """
     flattener = _Flattener()
     tree = flattener.encode(obj)
     return tree, flattener.arrays
-
-
-class _CorruptTree(ValueError):
-    """The tree of a checkpoint does not decode: reported as a corrupt checkpoint."""
 
 
 class _PlacementFailed(Exception):
@@ -164,10 +246,26 @@ class _Unflattener:
         self.map_location = map_location
         self._made = {}
 
-    def array(self, name):
-        if not isinstance(name, str) or name not in self.arrays:
-            raise _CorruptTree(f"the structure names array {name!r}, which the file does not hold")
-        return self.arrays[name]
+    def array(self, name, kind):
+        """The object made of array ``name``; one object per name, so no bytes are handed out twice."""
+        if not isinstance(name, str) or (name not in self.arrays and name not in self._made):
+            raise CorruptCheckpoint(f"the structure names array {name!r}, which the file does not hold")
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = (kind, self.make(kind, self.arrays.pop(name)))
+        if made[0] != kind:
+            raise CorruptCheckpoint(f"array {name!r} is used both as {made[0]} and as {kind}")
+        return made[1]
+
+    def make(self, kind, host):
+        if kind == "npscalar":
+            return host[()]
+        if kind == "ndarray":
+            return host
+        try:
+            return place(host, kind, self.map_location)
+        except Exception as exc:
+            raise _PlacementFailed(exc) from exc
 
     def decode(self, node):
         if node is None or isinstance(node, (bool, int, float, str)):
@@ -175,11 +273,17 @@ class _Unflattener:
         if isinstance(node, list):
             return [self.decode(x) for x in node]
         if not isinstance(node, dict) or not node:
-            raise _CorruptTree(f"unexpected node {node!r}")
+            raise CorruptCheckpoint(f"unexpected node {node!r}")
         if "tensor" in node:
-            return self.tensor(node)
+            location = node.get("device", "cpu")
+            if not isinstance(location, str):
+                raise CorruptCheckpoint(f"bad device {location!r}")
+            t = self.array(node["tensor"], location)
+            if node.get("requires_grad", False) and not t.requires_grad:
+                t.requires_grad_(True)
+            return t
         if len(node) != 1:
-            raise _CorruptTree(f"unexpected node {node!r}")
+            raise CorruptCheckpoint(f"unexpected node {node!r}")
         tag, value = next(iter(node.items()))
         if tag in ("dict", "odict"):
             pairs = [(self.key(k), self.decode(v)) for k, v in value]
@@ -188,7 +292,7 @@ class _Unflattener:
             return tuple(self.decode(x) for x in value)
         if tag == "float":
             if value not in ("nan", "inf", "-inf"):
-                raise _CorruptTree(f"bad float {value!r}")
+                raise CorruptCheckpoint(f"bad float {value!r}")
             return float(value)
         if tag == "dtype":
             from .dtypes import as_dtype
@@ -199,45 +303,36 @@ class _Unflattener:
 
             return device(value)
         if tag == "bytes":
+            import base64
+
             return base64.b64decode(value.encode("ascii"), validate=True)
-        if tag == "ndarray":
-            return self.array(value).copy()
-        if tag == "npscalar":
-            return self.array(value)[()]
-        raise _CorruptTree(f"unknown tag {tag!r}")
+        if tag in ("ndarray", "npscalar"):
+            return self.array(value, tag)
+        raise CorruptCheckpoint(f"unknown tag {tag!r}")
 
     def key(self, node):
         key = self.decode(node)
         if isinstance(key, (list, dict)):
-            raise _CorruptTree(f"unhashable dict key {key!r}")
+            raise CorruptCheckpoint(f"unhashable dict key {key!r}")
         return key
 
-    def tensor(self, node):
-        name = node["tensor"]
-        if name not in self._made:
-            host = self.array(name)
-            location = node.get("device", "cpu")
-            if not isinstance(location, str):
-                raise _CorruptTree(f"bad device {location!r}")
-            try:
-                placed = _place(host, location, self.map_location)
-            except Exception as exc:
-                raise _PlacementFailed(exc) from exc
-            self._made[name] = (placed, bool(node.get("requires_grad", False)))
-        t, requires_grad = self._made[name]
-        if requires_grad and not t.requires_grad:
-            t.requires_grad_(True)
-        return t
+
+def unflatten(tree, arrays, map_location=None):
+    """The object that :func:`flatten` made ``(tree, arrays)`` of; consumes ``arrays``."""
+    return _Unflattener(arrays, map_location).decode(tree)
 
 
-def _place(host, location, map_location):
-    """Make a tensor of ``host`` on the device ``map_location`` picks for saved ``location``."""
-    from . import tensor
+def place(host, location, map_location):
+    """A tensor of host array ``host`` on the device ``map_location`` picks for saved ``location``.
+
+    A CPU target takes ``host`` over without a copy (loaders hand over arrays they own).
+    """
+    from . import from_numpy, tensor
     from .device import device
 
     target = location
     if callable(map_location) and not isinstance(map_location, (str, device)):
-        result = map_location(tensor(host, device="cpu"), location)
+        result = map_location(from_numpy(host), location)
         if result is not None:
             return result
     elif isinstance(map_location, dict):
@@ -245,6 +340,8 @@ def _place(host, location, map_location):
     elif map_location is not None:
         target = map_location
     try:
+        if device(target) == device("cpu"):
+            return from_numpy(host)
         return tensor(host, device=target)
     except RuntimeError as exc:
         raise RuntimeError(
@@ -253,21 +350,84 @@ def _place(host, location, map_location):
         ) from exc
 
 
+def read_exactly(stream, array):
+    """Fill ``array`` (C-contiguous, owned) from ``stream`` in bounded pieces; CorruptCheckpoint if it ends first."""
+    view = memoryview(array.reshape(-1).view("uint8"))
+    done = 0
+    while done < len(view):
+        got = stream.readinto(view[done : done + _CHUNK])
+        if not got:
+            raise CorruptCheckpoint(f"the file ends {len(view) - done} bytes into a tensor's data")
+        done += got
+
+
+_CHUNK = 16 << 20
+
+
+def stream_size(stream):
+    """The number of bytes left in a seekable ``stream``, else ``None``."""
+    try:
+        if not stream.seekable():
+            return None
+        here = stream.tell()
+        end = stream.seek(0, os.SEEK_END)
+        stream.seek(here)
+        return end - here
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 # -- files ---------------------------------------------------------------------------------
 def _is_path(f):
     return isinstance(f, (str, os.PathLike))
 
 
-def _write_atomic(path, data):
+def _temp_prefix(path):
+    host = socket.gethostname().replace(".", "-") or "host"
+    return f".{os.path.basename(path)}.{host}."
+
+
+def _remove_stale_temporaries(path):
+    """Delete temporary files that interrupted saves to ``path`` by this host's dead processes left."""
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = _temp_prefix(path)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid = name[len(prefix) :].split(".", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(directory, name))
+
+
+def _alive(pid):
+    if pid == os.getpid():
+        return True  # another thread of this process may be saving to the same path
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to someone else
+        return True
+    return True
+
+
+def _write_atomic(path, write):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    _remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp")
     try:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a checkpoint gets the usual permissions
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -290,39 +450,40 @@ def _write_atomic(path, data):
 def save(obj, f, *, format=None):
     """Save ``obj`` — typically a ``state_dict`` — to a file.
 
-    ``obj`` may hold tensors, NumPy arrays, ``None``, bools, ints, floats, strings, bytes,
-    :class:`ember.dtype`, :class:`ember.device`, and dicts (any of those as keys), lists
-    and tuples of them, nested to any depth — for example a model's and an optimizer's
-    ``state_dict`` together with the epoch and random-generator states. Tensors are stored
-    bit for bit with their device; a tensor that appears several times is stored once.
+    By default (and for ``.pt``, ``.pth``, ``.bin`` files) in PyTorch's format, which
+    ``torch.load`` reads: tensors keep their storage sharing, and any picklable object can
+    be saved (a whole model too; loading that needs ``weights_only=False``). ``.safetensors``
+    files hold tensors under the state_dict's own key names and plain data (``None``, bools,
+    ints, floats, strings, bytes, dtypes, devices, NumPy arrays, dicts, lists, tuples).
 
-    A path is written atomically: to a temporary file in the same folder, flushed to
-    disk, then renamed over ``f``, so a crash never leaves a half-written checkpoint.
+    A path is written atomically: to a temporary file in the same folder, flushed to disk,
+    then renamed over ``f``, so a crash never leaves a half-written checkpoint; temporary
+    files that killed saves to the same path left behind are removed by the next save.
 
     Args:
         obj: the object to save.
         f: a path (``str`` or ``os.PathLike``) or a binary file object with ``write``.
-        format: the checkpoint format. Default: chosen by the file's suffix, else
-            ``"safetensors"`` (tensors in the safetensors payload, the structure as JSON
-            in its metadata).
+        format: ``"torch"`` or ``"safetensors"`` (or a plugin's). Default: chosen by the
+            file's suffix, else ``"torch"``.
 
     Example::
 
-        >>> ember.save({"model": model.state_dict(), "epoch": 3}, "checkpoint.safetensors")
+        >>> ember.save({"model": model.state_dict(), "epoch": 3}, "checkpoint.pt")
     """
     saver, _ = _registry().get(format or _registry().for_path(f if _is_path(f) else None))
-    tree, arrays = _flatten(obj)
-    data = saver(tree, arrays)
     if _is_path(f):
-        _write_atomic(f, data)
+        _write_atomic(f, lambda out: saver(obj, out))
     else:
-        f.write(data)
+        saver(obj, f)
 
 
 def load(f, map_location=None, *, weights_only=True, format=None):
-    """Load an object saved with :func:`save` (or a plain safetensors file, as a dict of tensors).
+    """Load an object saved with :func:`save` or ``torch.save`` (or a plain safetensors file).
 
-    Nothing in the file is executed: only the types :func:`save` accepts are rebuilt.
+    With ``weights_only=True`` (the default) nothing in the file is executed: only tensors,
+    containers, numbers, strings, dtypes, devices and the globals allowed by
+    :func:`add_safe_globals` are rebuilt. ``weights_only=False`` unpickles any object (a whole
+    model); use it only for files you trust.
 
     Args:
         f: a path or a binary file object with ``read``.
@@ -331,32 +492,51 @@ def load(f, map_location=None, *, weights_only=True, format=None):
             to new ones (e.g. ``{"cuda:0": "cpu"}``); others stay. A callable
             ``fn(tensor, location)``: gets each tensor on the CPU and the saved device
             string, and returns the tensor to use (``None`` keeps the default).
-        weights_only: accepted for compatibility with ``torch.load``; loading is always
-            restricted to data.
-        format: the checkpoint format. Default: chosen by the file's suffix, else
-            ``"safetensors"``.
+        weights_only: restrict unpickling to data. Default: ``True``.
+        format: the checkpoint format. Default: chosen by the file's suffix, else by the
+            file's first bytes.
 
     Raises:
         RuntimeError: the file is truncated, corrupt or not a checkpoint.
+        UnpicklingError: a ``weights_only`` load met a global it does not allow (the
+            message names it and says how to allow it).
 
     Example::
 
-        >>> ember.save({"model": model.state_dict()}, "checkpoint.safetensors")
-        >>> state = ember.load("checkpoint.safetensors", map_location="cpu")
+        >>> ember.save({"model": model.state_dict()}, "checkpoint.pt")
+        >>> state = ember.load("checkpoint.pt", map_location="cpu")
         >>> model.load_state_dict(state["model"])
         <All keys matched successfully>
     """
+    import pickle
+
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
-    _, loader = _registry().get(format or _registry().for_path(f if _is_path(f) else None))
-    if _is_path(f):
-        with open(f, "rb") as stream:
-            data = stream.read()
-    else:
-        data = f.read()
+    with open(f, "rb") if _is_path(f) else contextlib.nullcontext(f) as stream:
+        if format is None:
+            format = _sniff(stream) or _registry().for_path(f if _is_path(f) else None)
+        _, loader = _registry().get(format)
+        try:
+            return loader(stream, map_location=map_location, weights_only=weights_only)
+        except (ImportError, pickle.UnpicklingError):
+            raise
+        except _PlacementFailed as exc:
+            raise exc.original from None
+        except Exception as exc:  # anything a decoder raises means the bytes are bad
+            raise RuntimeError(f"ember.load: {name} is not a valid checkpoint (truncated or corrupt): {exc}") from exc
+
+
+def _sniff(stream):
+    """``"torch"`` for a zip file, ``"safetensors"`` for a safetensors header, by the first bytes (seekable streams)."""
     try:
-        tree, arrays = loader(data)
-        return _Unflattener(arrays, map_location).decode(tree)
-    except (ImportError, _PlacementFailed) as exc:
-        raise (exc.original if isinstance(exc, _PlacementFailed) else exc) from None
-    except Exception as exc:  # anything a decoder raises means the bytes are bad
-        raise RuntimeError(f"ember.load: {name} is not a valid checkpoint (truncated or corrupt): {exc}") from exc
+        if not stream.seekable():
+            return None
+        here = stream.tell()
+        head = stream.read(9)
+        stream.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return None
+    if head[:4] == b"PK\x03\x04":
+        return "torch"
+    if len(head) == 9 and head[8:9] == b"{":
+        return "safetensors"
+    return None

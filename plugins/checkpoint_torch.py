@@ -1,0 +1,374 @@
+"""PyTorch's checkpoint format (``.pt``, ``.pth``, ``.bin``; ember's default), without PyTorch.
+
+The file is a zip archive of stored (uncompressed) entries, as ``torch.save`` writes it:
+``archive/data.pkl`` (the object, pickled with protocol 2; each tensor is a call of
+``torch._utils._rebuild_tensor_v2`` over a *storage* given as a persistent id
+``("storage", torch.<Type>Storage, key, location, numel)``), ``archive/data/<key>`` (each
+storage's bytes, little-endian, aligned to 64 bytes), ``archive/byteorder`` and
+``archive/version``. Tensors that share memory share one storage, so views stay views.
+
+Loading with ``weights_only=True`` (the default) runs a restricted unpickler: it rebuilds only
+PyTorch's weights-only allow-list mapped to ember (tensors, parameters, ``OrderedDict``,
+``Counter``, ``set``, ``bytearray``, ``complex``, bytes, ``torch.Size``, dtypes, devices) and
+the globals the user allowed with :func:`ember.serialization.add_safe_globals`; anything else
+is an ``UnpicklingError`` naming the global, so no code from the file runs. ``weights_only=False``
+unpickles any object (whole models), mapping PyTorch's tensor globals to ember's.
+
+The zip directory is validated (stored entries, inside the file, not overlapping) before any
+tensor data is read; each storage is read once, in bounded pieces, into the array returned.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import pickle
+import struct
+import zipfile
+
+import numpy as np
+
+import ember
+from ember.plugin import hookimpl
+from ember.serialization import CorruptCheckpoint, get_safe_globals, place, read_exactly, stream_size
+
+__all__ = ["ember_register_checkpoint_formats", "save", "load"]
+
+_ALIGNMENT = 64
+#: torch storage class name -> ember dtype name
+_STORAGES = {
+    "DoubleStorage": "float64",
+    "FloatStorage": "float32",
+    "HalfStorage": "float16",
+    "BFloat16Storage": "bfloat16",
+    "LongStorage": "int64",
+    "IntStorage": "int32",
+    "ShortStorage": "int16",
+    "CharStorage": "int8",
+    "ByteStorage": "uint8",
+    "BoolStorage": "bool",
+}
+_STORAGE_OF = {dtype: name for name, dtype in _STORAGES.items()}
+
+
+class _Global:
+    """A reference to a global by name (``torch._utils._rebuild_tensor_v2``), pickled as such."""
+
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+    def __call__(self, *args):  # pickle's reduce protocol asks for a callable; it is never called
+        raise TypeError(f"{self.module}.{self.name} is a reference for pickling only")
+
+
+class _Storage:
+    """One storage to write: a C-contiguous host array and its key."""
+
+    def __init__(self, key, host, location):
+        self.key, self.host, self.location = key, host, location
+
+
+class _Pickler(pickle._Pickler):
+    """Writes ember tensors, dtypes and devices as PyTorch spells them; storages as persistent ids."""
+
+    def __init__(self, file):
+        super().__init__(file, protocol=2)
+        self.storages = {}  # id(root host array) -> _Storage
+        self._keep = []  # keeps the roots alive, so their ids stay unique while pickling
+
+    def save_global_ref(self, obj):
+        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
+        self.memoize(obj)
+
+    dispatch = dict(pickle._Pickler.dispatch)
+    dispatch[_Global] = save_global_ref
+
+    def persistent_id(self, obj):
+        if isinstance(obj, _Storage):
+            numel = obj.host.size
+            return ("storage", _Global("torch", _STORAGE_OF[obj.host.dtype.name]), obj.key, obj.location, numel)
+        return None
+
+    def reducer_override(self, obj):
+        if isinstance(obj, ember.Tensor):
+            return self._reduce_tensor(obj)
+        if isinstance(obj, ember.device):
+            return _Global("torch", "device"), (str(obj),)
+        if isinstance(obj, ember.Size):
+            return _Global("torch", "Size"), (tuple(obj),)
+        return NotImplemented
+
+    def save(self, obj, save_persistent_id=True):
+        if isinstance(obj, ember.dtype):  # a dtype is a global itself, not a call
+            return self.save_global_ref(_Global("torch", obj.name))
+        return super().save(obj, save_persistent_id)
+
+    def _reduce_tensor(self, t):
+        if isinstance(t, ember.nn.Parameter):
+            plain = ember.Tensor._make(t, t._data)
+            return _Global("torch._utils", "_rebuild_parameter"), (plain, t.requires_grad, collections.OrderedDict())
+        if t.dtype.name not in _STORAGE_OF:
+            raise TypeError(f"ember.save: PyTorch's format has no storage for dtype {t.dtype}")
+        host = np.asarray(t._backend.to_host(t._data))
+        root = host
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if not (root.dtype == host.dtype and root.flags.c_contiguous and _inside(host, root)):
+            root = host = np.asarray(host, order="C")
+        storage = self.storages.get(id(root))
+        if storage is None:
+            storage = self.storages[id(root)] = _Storage(str(len(self.storages)), root, _location(t.device))
+            self._keep.append(root)
+        itemsize = host.dtype.itemsize
+        offset = (host.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // itemsize
+        stride = tuple(s // itemsize for s in host.strides)
+        return _Global("torch._utils", "_rebuild_tensor_v2"), (
+            storage,
+            offset,
+            tuple(host.shape),
+            stride,
+            t.requires_grad,
+            collections.OrderedDict(),
+        )
+
+
+def _inside(view, root):
+    """Whether every element of ``view`` lies in ``root``'s buffer, with strides that are multiples of the item size."""
+    itemsize = view.dtype.itemsize
+    start = view.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    if start < 0 or start % itemsize or any(s % itemsize or s < 0 for s in view.strides):
+        return False
+    last = start + sum((n - 1) * s for n, s in zip(view.shape, view.strides)) if view.size else start
+    return last + itemsize <= root.nbytes
+
+
+def _location(dev):
+    return "cpu" if dev.type == "cpu" and dev.index == 0 else str(dev)
+
+
+def save(obj, stream):
+    """Write ``obj`` to ``stream`` as ``torch.save`` does."""
+    pickled = io.BytesIO()
+    pickler = _Pickler(pickled)
+    pickler.dump(obj)
+    with zipfile.ZipFile(_Tell(stream), "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        _write(archive, "archive/data.pkl", memoryview(pickled.getbuffer()))
+        _write(archive, "archive/.format_version", b"1")
+        _write(archive, "archive/.storage_alignment", str(_ALIGNMENT).encode())
+        _write(archive, "archive/byteorder", b"little")
+        for storage in pickler.storages.values():
+            host = storage.host.astype(storage.host.dtype.newbyteorder("<"), copy=False)
+            _write(archive, f"archive/data/{storage.key}", memoryview(host.reshape(-1).view(np.uint8)))
+        _write(archive, "archive/version", b"3\n")
+
+
+class _Tell(io.RawIOBase):
+    """A write-only stream that counts, so the zip writer works on non-seekable streams too."""
+
+    def __init__(self, stream):
+        self._stream, self._position = stream, 0
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self._stream.write(data)
+        self._position += len(data)
+        return len(data)
+
+    def tell(self):
+        return self._position
+
+    def flush(self):
+        flush = getattr(self._stream, "flush", None)
+        if flush is not None:
+            flush()
+
+
+def _write(archive, name, data):
+    """Add a stored entry whose bytes start at a multiple of the alignment (as PyTorch's writer does)."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    start = archive.fp.tell() + 30 + len(name.encode()) + 4
+    info.extra = b"FB" + struct.pack("<H", -start % _ALIGNMENT) + b"Z" * (-start % _ALIGNMENT)
+    with archive.open(info, "w", force_zip64=len(data) >= 1 << 31) as entry:
+        for begin in range(0, len(data), 16 << 20):
+            entry.write(data[begin : begin + (16 << 20)])
+
+
+# -- reading ------------------------------------------------------------------------------
+def _validated(archive, size):
+    """The archive's record prefix and entries by name, after checking the directory."""
+    infos = archive.infolist()
+    pickles = [i.filename for i in infos if i.filename.endswith("/data.pkl") and i.filename.count("/") == 1]
+    if len(pickles) != 1:
+        raise CorruptCheckpoint("not a PyTorch checkpoint: no single <archive>/data.pkl")
+    prefix = pickles[0][: -len("data.pkl")]
+    spans = []
+    for info in infos:
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise CorruptCheckpoint(f"entry {info.filename!r} is compressed; PyTorch stores entries uncompressed")
+        if info.file_size != info.compress_size:
+            raise CorruptCheckpoint(f"entry {info.filename!r} has inconsistent sizes")
+        spans.append((info.header_offset, info.header_offset + 30 + len(info.filename) + info.file_size, info))
+    spans.sort(key=lambda s: s[0])
+    for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
+        if begin < end:
+            raise CorruptCheckpoint(f"entries {first.filename!r} and {second.filename!r} overlap")
+    if size is not None and spans and spans[-1][1] > size:
+        raise CorruptCheckpoint(f"entry {spans[-1][2].filename!r} runs past the end of the file")
+    byteorder = prefix + "byteorder"
+    if byteorder in archive.NameToInfo and archive.read(byteorder) not in (b"little", b"big"):
+        raise CorruptCheckpoint("bad byteorder record")
+    return prefix, archive.NameToInfo
+
+
+class _StorageType:
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+
+def _dtype_globals():
+    found = {}
+    for name in ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool"):
+        if isinstance(getattr(ember, name, None), ember.dtype):
+            found[f"torch.{name}"] = getattr(ember, name)
+    for storage, name in _STORAGES.items():
+        if f"torch.{name}" in found:
+            found[f"torch.{storage}"] = _StorageType(found[f"torch.{name}"])
+    return found
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, archive, prefix, entries, map_location, weights_only, size):
+        super().__init__(file, encoding="utf-8")
+        self._archive, self._prefix, self._entries = archive, prefix, entries
+        self._map_location, self._weights_only = map_location, weights_only
+        self._storages = {}
+        self._placed_bytes, self._limit = 0, size
+        self._allowed = _dtype_globals()
+        self._allowed.update(
+            {
+                "collections.OrderedDict": collections.OrderedDict,
+                "collections.Counter": collections.Counter,
+                "builtins.set": set,
+                "builtins.bytearray": bytearray,
+                "builtins.complex": complex,
+                "_codecs.encode": _encode,
+                "torch.Size": ember.Size,
+                "torch.device": ember.device,
+                "torch.Tensor": ember.Tensor,
+                "torch.nn.parameter.Parameter": ember.nn.Parameter,
+                "torch._utils._rebuild_tensor_v2": self._rebuild_tensor,
+                "torch._utils._rebuild_parameter": _rebuild_parameter,
+                "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
+                "torch._tensor._rebuild_from_type_v2": _rebuild_from_type,
+            }
+        )
+        for item in get_safe_globals():
+            obj, name = item if isinstance(item, tuple) else (item, f"{item.__module__}.{item.__qualname__}")
+            self._allowed.setdefault(name, obj)
+
+    def find_class(self, module, name):
+        found = self._allowed.get(f"{module}.{name}")
+        if found is not None:
+            return found
+        if self._weights_only:
+            raise pickle.UnpicklingError(
+                f"Weights only load failed: unsupported global {module}.{name}. Loading this file with "
+                "weights_only=False runs code from it: do that only for a file you trust; or allow the global "
+                f"with ember.serialization.add_safe_globals([{name}]) or the safe_globals context manager."
+            )
+        return super().find_class(module, name)
+
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
+            raise CorruptCheckpoint(f"unknown persistent id {pid!r}")
+        _, kind, key, location, numel = pid
+        if not isinstance(kind, _StorageType) or not isinstance(key, str) or not isinstance(location, str):
+            raise CorruptCheckpoint(f"bad storage reference {pid!r}")
+        storage = self._storages.get(key)
+        if storage is None:
+            info = self._entries.get(f"{self._prefix}data/{key}")
+            native = np.dtype(kind.dtype.name if kind.dtype.name != "bfloat16" else _bfloat16())
+            if info is None or type(numel) is not int or info.file_size != numel * native.itemsize:
+                raise CorruptCheckpoint(f"storage {key!r} is missing or does not hold {numel} x {kind.dtype}")
+            host = np.empty(numel, dtype=native.newbyteorder("<"))
+            with self._archive.open(info) as entry:
+                read_exactly(entry, host)
+            storage = self._storages[key] = (host.astype(native, copy=False), location)
+        elif storage[0].dtype.name != kind.dtype.name:
+            raise CorruptCheckpoint(f"storage {key!r} is read as two dtypes")
+        return storage
+
+    def _rebuild_tensor(self, storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None):
+        host, location = storage
+        if not (
+            all(type(v) is int and v >= 0 for v in (offset, *size, *stride)) and len(size) == len(stride)
+        ):
+            raise CorruptCheckpoint(f"bad tensor geometry offset={offset} size={size} stride={stride}")
+        if all(size):
+            last = offset + sum((n - 1) * s for n, s in zip(size, stride))
+            if last >= host.size:
+                raise CorruptCheckpoint(f"tensor of size {tuple(size)} runs past its storage of {host.size}")
+        view = np.lib.stride_tricks.as_strided(
+            host[offset:] if offset < host.size else host[:0],
+            shape=tuple(size),
+            strides=tuple(s * host.itemsize for s in stride),
+        )
+        t = place(view, location, self._map_location)
+        if t._data is not view and t.device.type != "cpu":  # a copy: bound what overlapping views can inflate to
+            self._placed_bytes += view.nbytes
+            if self._limit is not None and self._placed_bytes > self._limit:
+                raise CorruptCheckpoint(
+                    "the tensors' views add up to more bytes than the file holds; load with map_location='cpu'"
+                )
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+
+
+def _bfloat16():
+    import ml_dtypes
+
+    return ml_dtypes.bfloat16
+
+
+def _encode(text, encoding="latin1"):
+    if not isinstance(text, str) or encoding != "latin1":
+        raise CorruptCheckpoint("bad bytes record")
+    return text.encode("latin1")
+
+
+def _rebuild_parameter(data, requires_grad, hooks=None, state=None):
+    return ember.nn.Parameter(data, requires_grad)
+
+
+def _rebuild_from_type(func, new_type, args, state):
+    result = func(*args)
+    if new_type is not ember.Tensor and not (isinstance(new_type, type) and isinstance(result, new_type)):
+        raise CorruptCheckpoint(f"cannot rebuild a tensor of type {new_type!r}")
+    if state:
+        raise CorruptCheckpoint("tensors with Python attributes are not supported")
+    return result
+
+
+def load(stream, map_location=None, weights_only=True):
+    """Read a PyTorch zip checkpoint (the directory validated before any tensor data)."""
+    size = stream_size(stream)
+    try:
+        archive = zipfile.ZipFile(stream)
+    except zipfile.BadZipFile as exc:
+        raise CorruptCheckpoint(f"not a zip archive ({exc})") from None
+    with archive:
+        prefix, entries = _validated(archive, size)
+        with archive.open(entries[prefix + "data.pkl"]) as pickled:
+            unpickler = _Unpickler(
+                io.BufferedReader(pickled), archive, prefix, entries, map_location, weights_only, size
+            )
+            return unpickler.load()
+
+
+@hookimpl
+def ember_register_checkpoint_formats(registry):
+    registry.register_format("torch", save, load, suffixes=(".pt", ".pth", ".bin", ".tar"))
