@@ -20,6 +20,7 @@ tensor data is read; each storage is read once, in bounded pieces, into the arra
 
 from __future__ import annotations
 
+import _compat_pickle
 import collections
 import io
 import pickle
@@ -61,6 +62,11 @@ class _Global:
         raise TypeError(f"{self.module}.{self.name} is a reference for pickling only")
 
 
+_REBUILD_TENSOR = _Global("torch._utils", "_rebuild_tensor_v2")
+_REBUILD_PARAMETER = _Global("torch._utils", "_rebuild_parameter")
+_TORCH = {name: _Global("torch", name) for name in ("device", "Size", *_STORAGES, *_STORAGES.values())}
+
+
 class _Storage:
     """One storage to write: a C-contiguous host array and its key."""
 
@@ -77,7 +83,7 @@ class _Pickler(pickle._Pickler):
         self._keep = []  # keeps the roots alive, so their ids stay unique while pickling
 
     def save_global_ref(self, obj):
-        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
+        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
         self.memoize(obj)
 
     dispatch = dict(pickle._Pickler.dispatch)
@@ -86,27 +92,27 @@ class _Pickler(pickle._Pickler):
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):
             numel = obj.host.size
-            return ("storage", _Global("torch", _STORAGE_OF[obj.host.dtype.name]), obj.key, obj.location, numel)
+            return ("storage", _TORCH[_STORAGE_OF[obj.host.dtype.name]], obj.key, obj.location, numel)
         return None
 
     def reducer_override(self, obj):
         if isinstance(obj, ember.Tensor):
             return self._reduce_tensor(obj)
         if isinstance(obj, ember.device):
-            return _Global("torch", "device"), (str(obj),)
+            return _TORCH["device"], (str(obj),)
         if isinstance(obj, ember.Size):
-            return _Global("torch", "Size"), (tuple(obj),)
+            return _TORCH["Size"], (tuple(obj),)
         return NotImplemented
 
     def save(self, obj, save_persistent_id=True):
         if isinstance(obj, ember.dtype):  # a dtype is a global itself, not a call
-            return self.save_global_ref(_Global("torch", obj.name))
+            return self.save_global_ref(_TORCH[obj.name])
         return super().save(obj, save_persistent_id)
 
     def _reduce_tensor(self, t):
         if isinstance(t, ember.nn.Parameter):
             plain = ember.Tensor._make(t, t._data)
-            return _Global("torch._utils", "_rebuild_parameter"), (plain, t.requires_grad, collections.OrderedDict())
+            return _REBUILD_PARAMETER, (plain, t.requires_grad, collections.OrderedDict())
         if t.dtype.name not in _STORAGE_OF:
             raise TypeError(f"ember.save: PyTorch's format has no storage for dtype {t.dtype}")
         host = np.asarray(t._backend.to_host(t._data))
@@ -122,7 +128,7 @@ class _Pickler(pickle._Pickler):
         itemsize = host.dtype.itemsize
         offset = (host.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // itemsize
         stride = tuple(s // itemsize for s in host.strides)
-        return _Global("torch._utils", "_rebuild_tensor_v2"), (
+        return _REBUILD_TENSOR, (
             storage,
             offset,
             tuple(host.shape),
@@ -270,6 +276,9 @@ class _Unpickler(pickle.Unpickler):
             self._allowed.setdefault(name, obj)
 
     def find_class(self, module, name):
+        if (module, name) in _compat_pickle.NAME_MAPPING:  # protocol 2 spells Python 3's names as Python 2's
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         found = self._allowed.get(f"{module}.{name}")
         if found is not None:
             return found
@@ -303,9 +312,7 @@ class _Unpickler(pickle.Unpickler):
 
     def _rebuild_tensor(self, storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None):
         host, location = storage
-        if not (
-            all(type(v) is int and v >= 0 for v in (offset, *size, *stride)) and len(size) == len(stride)
-        ):
+        if not (all(type(v) is int and v >= 0 for v in (offset, *size, *stride)) and len(size) == len(stride)):
             raise CorruptCheckpoint(f"bad tensor geometry offset={offset} size={size} stride={stride}")
         if all(size):
             last = offset + sum((n - 1) * s for n, s in zip(size, stride))

@@ -1,0 +1,200 @@
+"""PyTorch's ``.pt`` format both ways, checked with the real torch: state_dicts, views, optimizer
+state, nested containers, whole models, ``weights_only`` and the safe-globals allow-list."""
+
+from __future__ import annotations
+
+import collections
+import io
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+import ember.nn as nn
+
+
+def _ember_to_torch(obj, **kwargs):
+    buffer = io.BytesIO()
+    ember.save(obj, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True, **kwargs)
+
+
+def _torch_to_ember(obj, **kwargs):
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return ember.load(buffer, **kwargs)
+
+
+def _same(e, t):
+    if isinstance(t, torch.Tensor):
+        assert isinstance(e, ember.Tensor), (e, t)
+        assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1] and tuple(e.shape) == tuple(t.shape)
+        assert e.numpy(force=True).tobytes() == t.detach().numpy().tobytes()
+        assert e.requires_grad == t.requires_grad
+    elif isinstance(t, dict):
+        assert type(e).__name__ == type(t).__name__ and list(e) == list(t)
+        for k in t:
+            _same(e[k], t[k])
+    elif isinstance(t, torch.Size):
+        assert type(e) is ember.Size and tuple(e) == tuple(t)
+    elif isinstance(t, (list, tuple)):
+        assert type(e) is type(t) and len(e) == len(t)
+        for a, b in zip(e, t):
+            _same(a, b)
+    elif isinstance(t, torch.dtype):
+        assert e == getattr(ember, str(t).split(".")[-1])
+    elif isinstance(t, torch.device):
+        assert e == ember.device(str(t))
+    else:
+        assert e == t
+
+
+@pytest.mark.parametrize("direction", ["ember_to_torch", "torch_to_ember"])
+def test_state_dict_and_optimizer_state_round_trip(direction):
+    ember.manual_seed(0)
+    torch.manual_seed(0)
+    em, tm = nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        for p in tm.parameters():
+            p.copy_(torch.randn(p.shape))
+    eo, to = ember.optim.Adam(em.parameters(), lr=0.1), torch.optim.Adam(tm.parameters(), lr=0.1)
+    for model, opt, lib in ((em, eo, ember), (tm, to, torch)):
+        model(lib.ones(4, 3)).sum().backward()
+        opt.step()
+    if direction == "ember_to_torch":
+        obj = {"model": em.state_dict(), "optim": eo.state_dict(), "epoch": 3}
+        back = _ember_to_torch(obj)
+        _same(_torch_to_ember(back), back)
+        tm.load_state_dict(back["model"])
+        to.load_state_dict(back["optim"])
+        np.testing.assert_array_equal(tm.weight.detach().numpy(), em.weight.detach().numpy())
+    else:
+        obj = {"model": tm.state_dict(), "optim": to.state_dict(), "epoch": 3}
+        back = _torch_to_ember(obj)
+        _same(back, obj)
+        em.load_state_dict(back["model"])
+        eo.load_state_dict(back["optim"])
+        np.testing.assert_array_equal(em.weight.detach().numpy(), tm.weight.detach().numpy())
+
+
+def test_nested_containers_dtypes_and_devices_both_ways():
+    t = collections.OrderedDict(
+        a=[torch.arange(4, dtype=torch.int64), (torch.ones(2, dtype=torch.float16), {"b": torch.tensor(True)})],
+        c={1: torch.zeros(0, 3), "s": {1, 2}, "bytes": b"\x00\xff", "x": 1.5, "n": None, "z": 2 + 1j},
+        dt=torch.float64,
+        dev=torch.device("cpu"),
+        size=torch.Size([2, 3]),
+        counter=collections.Counter("aab"),
+        p=torch.nn.Parameter(torch.full((2,), 0.5)),
+        scalar=torch.tensor(7, dtype=torch.int8),
+    )
+    back = _torch_to_ember(t)
+    _same(back, t)
+    assert isinstance(back["p"], nn.Parameter) and back["size"] == (2, 3)
+    again = _ember_to_torch(back)
+    _same(back, again)
+    assert isinstance(again["p"], torch.nn.Parameter) and again["size"] == torch.Size([2, 3])
+
+
+def test_views_share_storage_both_ways():
+    base = torch.arange(12.0).reshape(3, 4)
+    back = _torch_to_ember({"base": base, "row": base[1], "col": base[:, 2]})
+    back["base"].add_(100.0)  # one storage: the views see the write
+    assert back["row"].tolist() == [104.0, 105.0, 106.0, 107.0] and back["col"].tolist() == [102.0, 106.0, 110.0]
+
+    e = ember.arange(12.0).reshape(3, 4)
+    t = _ember_to_torch({"base": e, "row": e[1], "col": e[:, 2]})
+    assert t["row"].untyped_storage().data_ptr() == t["base"].untyped_storage().data_ptr()
+    assert t["col"].stride() == (4,) and t["col"].tolist() == [2.0, 6.0, 10.0]
+
+
+def test_ember_file_loads_in_torch_by_suffix(tmp_path):
+    for suffix in (".pt", ".pth", ".bin"):
+        path = tmp_path / f"model{suffix}"
+        ember.save({"w": ember.ones(2, 2)}, path)
+        assert torch.load(path, weights_only=True)["w"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+        assert torch.load(path, weights_only=True, mmap=True)["w"].sum().item() == 4.0  # 64-byte aligned records
+
+
+def test_whole_model_needs_weights_only_false(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    path = tmp_path / "model.pt"
+    ember.save(model, path)
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        ember.load(path)
+    back = ember.load(path, weights_only=False)
+    assert isinstance(back, nn.Sequential) and back is not model
+    x = ember.randn(5, 3)
+    np.testing.assert_array_equal(back(x).detach().numpy(), model(x).detach().numpy())
+    assert all(isinstance(p, nn.Parameter) for p in back.parameters())
+
+
+class _Config:
+    def __init__(self, depth):
+        self.depth = depth
+
+    def __eq__(self, other):
+        return isinstance(other, _Config) and other.depth == self.depth
+
+
+def test_safe_globals_allow_named_classes(tmp_path):
+    path = tmp_path / "cfg.pt"
+    ember.save({"cfg": _Config(3), "w": ember.ones(1)}, path)
+    with pytest.raises(pickle.UnpicklingError, match="_Config"):
+        ember.load(path)
+    with ember.serialization.safe_globals([_Config]):
+        assert ember.load(path)["cfg"] == _Config(3)
+    assert _Config not in ember.serialization.get_safe_globals()
+    ember.serialization.add_safe_globals([_Config])
+    try:
+        assert ember.load(path)["cfg"] == _Config(3)
+    finally:
+        ember.serialization.clear_safe_globals()
+
+
+class _Exploit:
+    def __reduce__(self):
+        import os
+
+        return os.system, ("touch PWNED_MARKER",)
+
+
+def test_malicious_pickle_does_not_run_under_the_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    buffer = io.BytesIO()
+    torch.save({"w": torch.ones(1), "x": _Exploit()}, buffer)  # a real torch file with a payload
+    for data in (buffer.getvalue(),):
+        path = tmp_path / "evil.pt"
+        path.write_bytes(data)
+        with pytest.raises(pickle.UnpicklingError, match="os.system|posix.system"):
+            ember.load(path)
+        assert not (tmp_path / "PWNED_MARKER").exists()
+        with pytest.raises(pickle.UnpicklingError):
+            torch.load(path, weights_only=True)  # torch refuses it too
+
+
+def test_corrupt_torch_files_are_reported(tmp_path):
+    path = tmp_path / "ck.pt"
+    ember.save({"w": ember.randn(8, 8)}, path)
+    data = path.read_bytes()
+    bad = tmp_path / "bad.pt"
+    for broken in (data[: len(data) // 2], data[:4] + bytes(64), b"PK\x03\x04" + b"\x00" * 100):
+        bad.write_bytes(broken)
+        with pytest.raises(RuntimeError, match="not a valid checkpoint"):
+            ember.load(bad)
+
+
+def test_safetensors_keeps_the_state_dict_key_names(tmp_path):
+    import safetensors.numpy
+
+    model = nn.Linear(2, 3)
+    path = tmp_path / "model.safetensors"
+    ember.save(model.state_dict(), path)
+    plain = safetensors.numpy.load_file(str(path))
+    assert sorted(plain) == ["bias", "weight"]
+    np.testing.assert_array_equal(plain["weight"], model.weight.detach().numpy())
+    assert list(ember.load(path)) == ["weight", "bias"]
