@@ -510,7 +510,11 @@ def load(f, map_location=None, *, weights_only=True, format=None):
     """
     import pickle
 
+    import stat
+
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
+    if _is_path(f) and not stat.S_ISREG(os.stat(f).st_mode):
+        raise RuntimeError(f"ember.load: {name} is not a valid checkpoint (not a regular file)")
     with open(f, "rb") if _is_path(f) else contextlib.nullcontext(f) as stream:
         if format is None:
             format = _sniff(stream) or _registry().for_path(f if _is_path(f) else None)

@@ -363,6 +363,13 @@ def _rebuild_from_type(func, new_type, args, state):
 def load(stream, map_location=None, weights_only=True):
     """Read a PyTorch zip checkpoint (the directory validated before any tensor data)."""
     size = stream_size(stream)
+    if size is None:  # the zip directory is at the end: a pipe is read whole first (bounded by what it holds)
+        stream = io.BytesIO(stream.read())
+        size = len(stream.getbuffer())
+    here = stream.tell()
+    if stream.read(4) != b"PK\x03\x04":
+        raise CorruptCheckpoint("not a zip archive (PyTorch's format starts with a zip entry)")
+    stream.seek(here)
     try:
         archive = zipfile.ZipFile(stream)
     except zipfile.BadZipFile as exc:

@@ -167,3 +167,132 @@ def test_format_registered_through_plugin_hook():
     from ember.plugin import checkpoint_format_registry
 
     assert "safetensors" in checkpoint_format_registry().names()
+
+
+# -- faults: crafted files, memory, interrupted saves ----------------------------------------
+def _safetensors_bytes(header, data):
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + data
+
+
+def test_overlapping_or_repeated_entries_cannot_amplify(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    entry = {"dtype": "F32", "shape": [1024], "data_offsets": [0, 4096]}
+    # many names over the same bytes: rejected from the header, before any data is read
+    bad.write_bytes(_safetensors_bytes({f"t{i}": entry for i in range(64)}, bytes(4096)))
+    with pytest.raises(RuntimeError, match="gap or overlap"):
+        ember.load(bad)
+    # one array named many times by the structure: one object, never copies
+    tree = {"list": [{"ndarray": "a"}] * 50 + [{"tensor": "a", "device": "cpu"}]}
+    header = {"a": entry, "__metadata__": {"ember": json.dumps({"tuple": [{"ndarray": "a"}] * 50})}}
+    bad.write_bytes(_safetensors_bytes(header, bytes(4096)))
+    back = ember.load(bad)
+    assert len({id(x) for x in back}) == 1
+    header["__metadata__"]["ember"] = json.dumps(tree["list"])
+    bad.write_bytes(_safetensors_bytes(header, bytes(4096)))
+    with pytest.raises(RuntimeError, match="used both as"):
+        ember.load(bad)
+
+
+def test_header_checked_before_data_is_read(tmp_path):
+    sparse = tmp_path / "huge.safetensors"
+    with open(sparse, "wb") as f:  # 64 GiB of holes behind a header that does not describe them
+        f.write(_safetensors_bytes({"a": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}, b""))
+        f.truncate(64 << 30)
+    with pytest.raises(RuntimeError, match="need 16 bytes of data"):
+        ember.load(sparse)
+    with open(sparse, "r+b") as f:
+        f.write((1 << 40).to_bytes(8, "little"))  # a header length past the limit
+    with pytest.raises(RuntimeError, match="header length"):
+        ember.load(sparse)
+    if os.path.exists("/dev/zero"):
+        for fmt in ("safetensors", "torch"):
+            with pytest.raises(RuntimeError, match="not a valid checkpoint"):
+                ember.load("/dev/zero", format=fmt)
+
+
+_PEAK = r"""
+import resource, sys, tracemalloc
+import numpy as np
+import ember
+path = sys.argv[1]
+small = path + ".small" + path[path.rindex("."):]
+ember.save({"w": ember.ones(4)}, small)
+ember.load(small)  # warm up imports and backend (on a tiny file), so only the checkpoint's memory is measured
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+tracemalloc.start()
+state = ember.load(path)
+peak = tracemalloc.get_traced_memory()[1]
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(peak, rss * 1024, sum(t.numel() * t.element_size() for t in state.values()))
+"""
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".safetensors"])
+def test_load_peak_memory_is_near_the_returned_size(tmp_path, suffix):
+    import subprocess
+    import sys
+
+    path = tmp_path / f"big{suffix}"
+    ember.save({f"w{i}": ember.ones(1 << 20) for i in range(16)}, path)  # 64 MiB
+    size = path.stat().st_size
+    done = subprocess.run([sys.executable, "-c", _PEAK, str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    traced, rss, returned = (int(v) for v in done.stdout.split())
+    assert returned == 64 << 20
+    assert traced < 1.2 * size, (traced, size)  # no second copy of the data in Python's heap
+    assert rss < 1.5 * size, (rss, size)
+
+
+def test_stale_temporaries_of_dead_savers_are_removed(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    path = tmp_path / "ck.pt"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname().replace(".", "-")
+    stale = tmp_path / f".ck.pt.{host}.{int(dead.stdout)}.abc123.tmp"
+    stale.write_bytes(b"x" * 1000)
+    live = tmp_path / f".ck.pt.{host}.1.abc123.tmp"  # pid 1 is alive: another saver's file stays
+    live.write_bytes(b"y")
+    other = tmp_path / f".other.pt.{host}.{int(dead.stdout)}.abc123.tmp"  # another path's file stays
+    other.write_bytes(b"z")
+    ember.save({"v": 1}, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ck.pt", live.name, other.name])
+
+
+_SAVER = r"""
+import sys
+import ember
+path, n = sys.argv[1], 0
+state = {"w": ember.randn(256, 1024)}
+while True:
+    n += 1
+    state["step"] = n
+    ember.save(state, path)
+"""
+
+
+def test_kill_9_during_save_never_corrupts_and_leaves_nothing_behind(tmp_path):
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "ck.pt"
+    ember.save({"w": ember.zeros(256, 1024), "step": 0}, path)
+    rng = random.Random(0)
+    last = 0
+    for _ in range(20):
+        proc = subprocess.Popen([sys.executable, "-c", _SAVER, str(path)])
+        time.sleep(0.6 + rng.random() * 0.4)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        state = ember.load(path)  # always the previous or the new checkpoint, whole
+        assert state["w"].shape == (256, 1024) and state["step"] >= 0
+        last = state["step"]
+    ember.save({"step": last + 1}, path)  # the next save cleans up what the killed ones left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.pt"]
