@@ -21,7 +21,9 @@ import collections
 import contextlib
 import math
 import os
+import pickle
 import socket
+import stat
 import tempfile
 import threading
 
@@ -508,10 +510,6 @@ def load(f, map_location=None, *, weights_only=True, format=None):
         >>> model.load_state_dict(state["model"])
         <All keys matched successfully>
     """
-    import pickle
-
-    import stat
-
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
     if _is_path(f) and not stat.S_ISREG(os.stat(f).st_mode):
         raise RuntimeError(f"ember.load: {name} is not a valid checkpoint (not a regular file)")
