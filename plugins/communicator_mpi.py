@@ -13,9 +13,12 @@ the library as the ``mpich`` wheel, whose ``mpiexec`` is put next to ``python``)
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 
-from ember.distributed.communicator import Communicator, ReduceOp, Work
+from ember.distributed.communicator import Communicator, DistributedError, ReduceOp, Work
 from ember.plugin import hookimpl
 
 __all__ = ["MPICommunicator", "ember_register_communicators"]
@@ -24,6 +27,8 @@ __all__ = ["MPICommunicator", "ember_register_communicators"]
 @hookimpl
 def ember_register_communicators(registry):
     registry.register_communicator("mpi", "ember.plugins.communicator_mpi:MPICommunicator")
+    # PyTorch's CPU backend name: CPU training scripts say init_process_group("gloo")
+    registry.register_communicator("gloo", "ember.plugins.communicator_mpi:MPICommunicator")
 
 
 def _host(tensor):
@@ -31,7 +36,7 @@ def _host(tensor):
     host = tensor._backend.to_host(tensor._data)
     aliased = host is tensor._data
     if not host.flags.c_contiguous or not host.flags.writeable:
-        host, aliased = np.ascontiguousarray(host).copy(), False
+        host, aliased = np.array(host, order="C", copy=True), False
     if host.dtype == np.float16:  # MPI has no half type: reduce in float32
         host, aliased = host.astype(np.float32), False
     return host, aliased
@@ -45,8 +50,22 @@ def _store(tensor, host):
     tensor._version.value += 1
 
 
+#: collective -> code in the argument signature that ranks compare before each collective
+_COLLECTIVES = ("all_reduce", "reduce", "broadcast", "all_gather", "barrier")
+_DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "bfloat16")
+_OPS = tuple(ReduceOp)
+_DIMS = 8  # shapes up to this rank are compared (and reported) dimension by dimension
+_SPINS = 200  # Test() calls before polling starts to sleep
+
+
 class MPICommunicator(Communicator):
-    """Collectives over ``MPI.COMM_WORLD`` (see the module docstring)."""
+    """Collectives over ``MPI.COMM_WORLD`` (see the module docstring).
+
+    Every collective is non-blocking underneath and polled against :attr:`timeout`; before
+    each one the ranks compare a small signature (the collective, dtype, shape, op, root)
+    in one extra 208-byte all-reduce, so ranks that disagree get an error naming each rank's
+    arguments instead of a hang or garbage. ``EMBER_DISTRIBUTED_DEBUG=OFF`` skips that check.
+    """
 
     def __init__(self, init_method=None, world_size=-1, rank=-1):
         from mpi4py import MPI
@@ -62,6 +81,9 @@ class MPICommunicator(Communicator):
             ReduceOp.MIN: MPI.MIN,
             ReduceOp.MAX: MPI.MAX,
         }
+        self._check = os.environ.get("EMBER_DISTRIBUTED_DEBUG", "").upper() != "OFF"
+        self._calls = 0
+        self._broken = None
         for arg, given, actual in (("world_size", world_size, self.world_size), ("rank", rank, self.rank)):
             if given != -1 and given != actual:
                 self._world.Free()
@@ -70,6 +92,58 @@ class MPICommunicator(Communicator):
                     "(start the job with `mpiexec -n WORLD_SIZE python ...`)"
                 )
 
+    # -- waiting with a deadline ---------------------------------------------------------
+    def _wait(self, request, what):
+        """Complete ``request``, polling; DistributedError once :attr:`timeout` has passed."""
+        for _ in range(_SPINS):
+            if request.Test():
+                return
+        deadline = time.monotonic() + self.timeout
+        delay = 1e-5
+        while not request.Test():
+            if time.monotonic() > deadline:
+                self._broken = (
+                    f"rank {self.rank}: {what} timed out after {self.timeout:g} s waiting for the other ranks "
+                    f"(collective #{self._calls} of this process group): a rank failed, exited, ran out of inputs "
+                    "or skipped this collective"
+                )
+                raise DistributedError(f"ember.distributed: {self._broken}")
+            time.sleep(delay)
+            delay = min(2 * delay, 1e-3)
+
+    def _start(self, what, tensor=None, host=None, op=None, root=-1):
+        """Count the call, refuse a broken group, and compare the arguments across ranks."""
+        if self._broken is not None:
+            raise DistributedError(f"ember.distributed: {what} on a broken process group ({self._broken})")
+        self._calls += 1
+        if self._check and self.world_size > 1:
+            self._agree(what, tensor, host, op, root)
+
+    def _signature(self, what, tensor, host, op, root):
+        sig = np.full(5 + _DIMS, -1, dtype=np.int64)
+        sig[0] = _COLLECTIVES.index(what)
+        sig[1] = -1 if op is None else _OPS.index(op)
+        sig[2] = root
+        if host is not None:
+            sig[3] = _DTYPES.index(tensor.dtype.name) if tensor.dtype.name in _DTYPES else 99
+            sig[4] = host.ndim
+            dims = host.shape[:_DIMS] if host.ndim <= _DIMS else (*host.shape[: _DIMS - 1], hash(host.shape))
+            sig[5 : 5 + len(dims)] = dims
+        return sig
+
+    def _agree(self, what, tensor, host, op, root):
+        sig = self._signature(what, tensor, host, op, root)
+        both = np.concatenate([sig, -sig])
+        self._wait(self._world.Iallreduce(self._mpi.IN_PLACE, both, op=self._mpi.MAX), f"{what} (argument check)")
+        if np.array_equal(both[: sig.size], sig) and np.array_equal(both[sig.size :], -sig):
+            return
+        everyone = np.empty((self.world_size, sig.size), dtype=np.int64)
+        self._wait(self._world.Iallgather(sig, everyone), f"{what} (argument check)")
+        described = "; ".join(f"rank {r}: {_describe(row)}" for r, row in enumerate(everyone))
+        self._broken = f"rank {self.rank}: the ranks called collectives that do not match ({described})"
+        raise DistributedError(f"ember.distributed: {self._broken}")
+
+    # -- collectives -----------------------------------------------------------------------
     def _finish(self, tensor, host, aliased, op):
         if op is ReduceOp.AVG:
             np.divide(host, self.world_size, out=host)
@@ -78,40 +152,64 @@ class MPICommunicator(Communicator):
 
     def all_reduce(self, tensor, op):
         host, aliased = _host(tensor)
+        self._start("all_reduce", tensor, host, op)
         request = self._world.Iallreduce(self._mpi.IN_PLACE, host, op=self._ops[op])
 
         def finish():
-            request.Wait()
+            self._wait(request, "all_reduce")
             self._finish(tensor, host, aliased, op)
 
         return Work(finish)
 
     def reduce(self, tensor, dst, op):
         host, aliased = _host(tensor)
+        self._start("reduce", tensor, host, op, dst)
         if self.rank == dst:
-            self._world.Reduce(self._mpi.IN_PLACE, host, op=self._ops[op], root=dst)
+            self._wait(self._world.Ireduce(self._mpi.IN_PLACE, host, op=self._ops[op], root=dst), "reduce")
             self._finish(tensor, host, aliased, op)
         else:
-            self._world.Reduce(host, None, op=self._ops[op], root=dst)
+            self._wait(self._world.Ireduce(host, None, op=self._ops[op], root=dst), "reduce")
         return Work()
 
     def broadcast(self, tensor, src):
         host, aliased = _host(tensor)
-        self._world.Bcast(host, root=src)
+        self._start("broadcast", tensor, host, None, src)
+        self._wait(self._world.Ibcast(host, root=src), "broadcast")
         if self.rank != src and not aliased:
             _store(tensor, host)
         return Work()
 
     def all_gather(self, tensor_list, tensor):
         host, _ = _host(tensor)
+        self._start("all_gather", tensor, host)
         gathered = np.empty((self.world_size, *host.shape), dtype=host.dtype)
-        self._world.Allgather(host, gathered)
+        self._wait(self._world.Iallgather(host, gathered), "all_gather")
         for out, values in zip(tensor_list, gathered):
             _store(out, values)
         return Work()
 
     def barrier(self):
-        self._world.Barrier()
+        self._start("barrier")
+        self._wait(self._world.Ibarrier(), "barrier")
+
+    def abort(self, code=1):
+        """``MPI_Abort``: the launcher ends every rank, and the job's exit status is non-zero."""
+        self._world.Abort(code)
 
     def destroy(self):
         self._world.Free()
+
+
+def _describe(sig):
+    """A rank's collective call in words, from its signature."""
+    what = _COLLECTIVES[sig[0]] if 0 <= sig[0] < len(_COLLECTIVES) else "?"
+    parts = [what]
+    if sig[4] >= 0:
+        dtype = _DTYPES[sig[3]] if 0 <= sig[3] < len(_DTYPES) else "?"
+        dims = [int(d) for d in sig[5 : 5 + min(int(sig[4]), _DIMS)]]
+        parts.append(f"{dtype} {dims}")
+    if sig[1] >= 0:
+        parts.append(f"op={_OPS[sig[1]].name}")
+    if sig[2] >= 0:
+        parts.append(f"root={int(sig[2])}")
+    return " ".join(parts)

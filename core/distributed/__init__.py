@@ -21,15 +21,19 @@ Example::
 
 from __future__ import annotations
 
+import datetime
 import pickle
+import sys
+import traceback
 
 from .. import dtypes
 from ..tensor import Tensor
-from .communicator import Communicator, CommunicatorRegistry, ReduceOp, Work
+from .communicator import Communicator, CommunicatorRegistry, DistributedError, ReduceOp, Work
 
 __all__ = [
     "Communicator",
     "CommunicatorRegistry",
+    "DistributedError",
     "ReduceOp",
     "Work",
     "all_gather",
@@ -50,7 +54,10 @@ __all__ = [
 
 _NOT_INITIALIZED = "Default process group has not been initialized, please make sure to call init_process_group."
 
-_state = {"comm": None}
+_state = {"comm": None, "excepthook": None}
+
+#: PyTorch's default collective timeout (``torch.distributed.constants.default_pg_timeout``).
+default_pg_timeout = datetime.timedelta(minutes=30)
 
 
 def is_available():
@@ -68,19 +75,27 @@ def _comm():
 def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1):
     """Join the job: create the default process group over communicator ``backend``.
 
+    Every collective then waits at most ``timeout`` for the other ranks, and raises
+    :class:`DistributedError` naming this rank and the collective when they do not come.
+    An exception that no one catches on any rank ends the whole job at once (the
+    communicator is aborted, so no rank waits for a dead one) with a non-zero exit status,
+    after printing the traceback under the rank's name.
+
     Args:
-        backend (str): the communicator: ``"mpi"`` (any device, through host memory) or
+        backend (str): the communicator: ``"mpi"`` (any device, through host memory),
+            ``"gloo"`` (PyTorch's name for the CPU backend: the same MPI communicator),
             ``"nccl"`` (CUDA tensors), or a plugin's. Default: ``"mpi"``.
         init_method (str, optional): rendezvous address for communicators that need one;
             ``mpi`` and ``nccl`` take the job from the MPI launcher. Default: ``None``.
-        timeout: accepted for compatibility; ignored.
+        timeout (datetime.timedelta or float): how long a collective waits for the other
+            ranks (a number is seconds). Default: 30 minutes, as in PyTorch.
         world_size (int): number of processes; ``-1`` takes it from the launcher. A value
             that contradicts the launcher raises ValueError. Default: ``-1``.
         rank (int): this process's rank; ``-1`` takes it from the launcher. Default: ``-1``.
 
     Example::
 
-        >>> dist.init_process_group("mpi")   # under `mpiexec -n 2 python train.py`
+        >>> dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))   # under mpiexec
         >>> dist.get_world_size()
         2
     """
@@ -94,12 +109,42 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         raise ValueError(f"init_process_group: world_size must be positive or -1, got {world_size}")
     if rank != -1 and not 0 <= rank < (world_size if world_size > 0 else rank + 1):
         raise ValueError(f"init_process_group: rank {rank} is not in [0, world_size={world_size})")
+    seconds = _seconds(default_pg_timeout if timeout is None else timeout)
     from ..plugin import communicator_registry
 
     cls = communicator_registry().load(name)
     comm = cls(init_method=init_method, world_size=world_size, rank=rank)
     comm.name = name
+    comm.timeout = seconds
     _state["comm"] = comm
+    _state["excepthook"] = sys.excepthook
+    sys.excepthook = _abort_on_uncaught
+
+
+def _seconds(timeout):
+    if isinstance(timeout, datetime.timedelta):
+        seconds = timeout.total_seconds()
+    elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+        seconds = float(timeout)
+    else:
+        raise TypeError(f"init_process_group: timeout must be a datetime.timedelta, got {type(timeout).__name__}")
+    if not seconds > 0:
+        raise ValueError(f"init_process_group: timeout must be positive, got {timeout}")
+    return seconds
+
+
+def _abort_on_uncaught(kind, value, tb):
+    """``sys.excepthook`` while a group exists: report under the rank's name, then abort every rank."""
+    comm = _state["comm"]
+    if comm is None or issubclass(kind, KeyboardInterrupt):
+        return (_state["excepthook"] or sys.__excepthook__)(kind, value, tb)
+    text = "".join(traceback.format_exception(kind, value, tb))
+    sys.stderr.write(
+        f"{text}ember.distributed: rank {comm.rank} of {comm.world_size} failed with the exception above; "
+        "aborting the job on every rank\n"
+    )
+    sys.stderr.flush()
+    comm.abort(1)
 
 
 def is_initialized():
@@ -126,6 +171,8 @@ def destroy_process_group(group=None):
     """Leave the default group; :func:`init_process_group` may be called again afterwards."""
     comm = _comm()
     _state["comm"] = None
+    if sys.excepthook is _abort_on_uncaught:
+        sys.excepthook = _state["excepthook"] or sys.__excepthook__
     comm.destroy()
 
 

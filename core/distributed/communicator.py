@@ -20,7 +20,14 @@ import enum
 import importlib
 import threading
 
-__all__ = ["Communicator", "CommunicatorRegistry", "ReduceOp", "Work"]
+__all__ = ["Communicator", "CommunicatorRegistry", "DistributedError", "ReduceOp", "Work"]
+
+
+class DistributedError(RuntimeError):
+    """A collective failed: it timed out, or the ranks called it with arguments that disagree.
+
+    The message names this rank and the collective. (``torch.distributed.DistBackendError``'s role.)
+    """
 
 
 class ReduceOp(enum.Enum):
@@ -74,9 +81,18 @@ class Communicator:
         name: the name the communicator is registered under.
         rank: this process's rank, ``0 <= rank < world_size``.
         world_size: the number of processes.
+        timeout: seconds a collective may wait for the other ranks before it raises
+            :class:`DistributedError` (set by ``init_process_group(timeout=...)``).
     """
 
     name = None
+    timeout = 1800.0
+
+    def abort(self, code=1):
+        """End every rank of the job at once with exit status ``code`` (``os._exit`` of this one by default)."""
+        import os
+
+        os._exit(code)
 
     def __init__(self, init_method=None, world_size=-1, rank=-1):
         self.rank = 0
