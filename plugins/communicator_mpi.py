@@ -104,8 +104,8 @@ class MPICommunicator(Communicator):
             if time.monotonic() > deadline:
                 self._broken = (
                     f"rank {self.rank}: {what} timed out after {self.timeout:g} s waiting for the other ranks "
-                    f"(collective #{self._calls} of this process group): a rank failed, exited, ran out of inputs "
-                    "or skipped this collective"
+                    f"(collective #{self._calls} of this process group): a rank failed, exited, skipped this collective "
+                    "or ran out of inputs (uneven inputs: see DistributedDataParallel.join)"
                 )
                 raise DistributedError(f"ember.distributed: {self._broken}")
             time.sleep(delay)

@@ -187,8 +187,10 @@ def test_registry_lists_first_party_communicators():
 
 
 def test_init_errors():
-    with pytest.raises(ValueError, match="Invalid backend: 'gloo'"):
-        dist.init_process_group("gloo")
+    with pytest.raises(ValueError, match="Invalid backend: 'nosuch'"):
+        dist.init_process_group("nosuch")
+    with pytest.raises(TypeError, match="timeout must be a datetime.timedelta"):
+        dist.init_process_group("mpi", timeout="5s")
     with pytest.raises(TypeError, match="world_size must be an int"):
         dist.init_process_group("mpi", world_size=2.0)
     with pytest.raises(ValueError, match="rank 3 is not in"):
@@ -240,6 +242,7 @@ def test_public_api_over_a_plugin(monkeypatch):
     dist.init_process_group("loop")
     try:
         assert (dist.get_rank(), dist.get_world_size(), dist.get_backend()) == (0, 1, "loop")
+        assert dist._comm().timeout == 1800.0  # PyTorch's default, 30 minutes
         work = dist.all_reduce(ember.ones(2), async_op=True)
         assert not work.is_completed() and work.wait() and work.is_completed()
         with pytest.raises(ValueError, match="src=1 is not a rank"):

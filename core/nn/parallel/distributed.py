@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 
+from ... import dtypes
 from ...autograd.function import AccumulateGrad
 from ...autograd.grad_mode import grad_state, no_grad
 from ...device import device as _device
@@ -253,6 +254,9 @@ class DistributedDataParallel(Module):
         self.find_unused_parameters = find_unused_parameters
         self.bucket_cap_mb = bucket_cap_mb
         self.require_backward_grad_sync = True
+        self._join = None  # the active join() context, if any
+        self._grad_scale = 1.0
+        self._iterations = 0
         self._names = [n for n, _ in named]
         self._params = [p for _, p in named]
         self._param_ids = [id(p) for p in self._params]
@@ -404,6 +408,8 @@ class DistributedDataParallel(Module):
                     if globally_used is not None and not globally_used[i]:
                         continue  # nobody used it: its .grad stays as it was
                     reduced = bucket.take(slot, p)
+                    if self._grad_scale != 1.0:
+                        reduced = reduced * self._grad_scale
                     if p.grad is None:
                         p.grad = p._make(reduced)
                     else:
@@ -443,21 +449,78 @@ class DistributedDataParallel(Module):
         )
 
     def forward(self, *inputs, **kwargs):
-        from ... import distributed as dist
 
         self._check_parameters_unchanged()
         if self._armed:
             raise self._unfinished_error()
-        if self.broadcast_buffers and dist.get_world_size() > 1:
-            buffers = list(self.module.buffers())
-            if buffers:
-                _broadcast_coalesced(buffers, 0)
+        if self._join is not None:
+            self._join.notify_active()
+        self._iterations += 1
+        self._sync_buffers()
         if self.device is not None:
             inputs, kwargs = _move_to(inputs, self.device), _move_to(kwargs, self.device)
         output = self.module(*inputs, **kwargs)
         if grad_state.enabled and self.require_backward_grad_sync:
             self._prepare_for_backward(output)
         return output
+
+    def _sync_buffers(self):
+        from ... import distributed as dist
+
+        if self.broadcast_buffers and dist.get_world_size() > 1:
+            buffers = list(self.module.buffers())
+            if buffers:
+                _broadcast_coalesced(buffers, 0)
+
+    def join(self, divide_by_initial_world_size=True, enable=True, throw_on_early_termination=False):
+        """A context manager for training with uneven inputs across ranks.
+
+        Inside it, a rank whose inputs run out first keeps *shadowing* the collectives of
+        the ranks still training (contributing zero gradients) until every rank is done;
+        then the parameters and buffers of the rank that ran longest are broadcast, so all
+        ranks end with the same model. Without it, the other ranks would wait on that
+        rank until the group's timeout.
+
+        Args:
+            divide_by_initial_world_size (bool): average gradients over the world size
+                (``True``) or over the ranks still training (``False``). Default: ``True``.
+            enable (bool): ``False`` makes it a no-op. Default: ``True``.
+            throw_on_early_termination (bool): instead of shadowing, raise on every rank as
+                soon as one rank runs out of inputs. Default: ``False``.
+
+        Example::
+
+            >>> with model.join():                      # under mpiexec, uneven loaders
+            ...     for x in loader:
+            ...         model(x).sum().backward()
+        """
+        return (
+            _Join(self, divide_by_initial_world_size, throw_on_early_termination)
+            if enable
+            else contextlib.nullcontext()
+        )
+
+    def _shadow_iteration(self):
+        """What a joined rank does for one iteration of the ranks still training."""
+        from ... import distributed as dist
+        from ...ops.creation import zeros
+
+        self._sync_buffers()
+        for bucket in self._buckets:
+            bucket.flat._data[...] = 0
+            dist.all_reduce(bucket.flat, op=dist.ReduceOp.AVG)
+        if self.find_unused_parameters:
+            dist.all_reduce(zeros(len(self._params), dtype=dtypes.int64))
+
+    def _sync_final_model(self):
+        """Broadcast the model of the rank that trained longest (it saw every update)."""
+        from ... import distributed as dist
+        from ...ops.creation import tensor
+
+        world = dist.get_world_size()
+        key = tensor([self._iterations * world + dist.get_rank()])
+        dist.all_reduce(key, op=dist.ReduceOp.MAX)
+        _broadcast_coalesced(self._params + list(self.module.buffers()), int(key.item()) % world)
 
     @contextlib.contextmanager
     def no_sync(self):
@@ -477,6 +540,51 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = previous
+
+
+class _Join:
+    """The context manager of :meth:`DistributedDataParallel.join`."""
+
+    _EARLY = "Detected at least one rank that exhausted inputs. Throwing across all ranks."
+
+    def __init__(self, ddp, divide_by_initial_world_size, throw):
+        self.ddp, self.divide, self.throw = ddp, divide_by_initial_world_size, throw
+
+    def _count_active(self, active):
+        from ... import distributed as dist
+        from ...ops.creation import tensor
+
+        flag = tensor([int(active)])
+        dist.all_reduce(flag)
+        return int(flag.item())
+
+    def notify_active(self):
+        """Called by each forward of a rank still training: learn how many ranks still are."""
+        from ... import distributed as dist
+
+        active = self._count_active(True)
+        if active < dist.get_world_size() and self.throw:
+            raise RuntimeError(self._EARLY)
+        self.ddp._grad_scale = 1.0 if self.divide else dist.get_world_size() / active
+
+    def __enter__(self):
+        if self.ddp._join is not None:
+            raise RuntimeError("DistributedDataParallel.join() contexts cannot be nested")
+        self.ddp._join = self
+        self.ddp._iterations = 0
+        return self
+
+    def __exit__(self, kind, value, tb):
+        self.ddp._join = None
+        self.ddp._grad_scale = 1.0
+        if kind is not None:
+            return False
+        while self._count_active(False):
+            if self.throw:
+                raise RuntimeError(self._EARLY)
+            self.ddp._shadow_iteration()
+        self.ddp._sync_final_model()
+        return False
 
 
 class _GradReadyHook:
