@@ -31,6 +31,7 @@ __all__ = [
     "save",
     "load",
     "CheckpointFormatRegistry",
+    "CorruptCheckpoint",
     "DEFAULT_FORMAT",
     "add_safe_globals",
     "clear_safe_globals",

@@ -59,7 +59,14 @@ def ember_register_backends(registry):
 def ember_register_checkpoint_formats(registry):
     """Register file formats for :func:`ember.save` / :func:`ember.load`.
 
-    Call ``registry.register_format(name, saver, loader, suffixes=())``.
+    Call ``registry.register_format(name, saver, loader, suffixes=())``, where
+    ``saver(obj, stream)`` writes ``obj`` to a binary stream and
+    ``loader(stream, map_location, weights_only)`` returns the object read from one. A
+    loader validates the file's header before it reads tensor data, reads that data in
+    bounded pieces into the arrays it returns, and raises
+    :class:`ember.serialization.CorruptCheckpoint` for bytes it cannot read (helpers:
+    :func:`ember.serialization.flatten`, :func:`~ember.serialization.unflatten`,
+    :func:`~ember.serialization.read_exactly`, :func:`~ember.serialization.place`).
 
     Args:
         registry: the checkpoint-format registry to add to.
