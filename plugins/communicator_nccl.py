@@ -12,8 +12,9 @@ needs neither.
 from __future__ import annotations
 
 import os
+import time
 
-from ember.distributed.communicator import Communicator, ReduceOp, Work
+from ember.distributed.communicator import Communicator, DistributedError, ReduceOp, Watchdog, Work
 from ember.plugin import hookimpl
 
 __all__ = ["NCCLCommunicator", "ember_register_communicators"]
@@ -70,6 +71,7 @@ class NCCLCommunicator(Communicator):
             "float32": nccl.NCCL_FLOAT32,
             "float64": nccl.NCCL_FLOAT64,
         }
+        self._watchdog = Watchdog(self)
         self._avg = getattr(nccl, "NCCL_AVG", None)  # NCCL >= 2.10
         self._ops = {
             ReduceOp.SUM: nccl.NCCL_SUM,
@@ -104,12 +106,20 @@ class NCCLCommunicator(Communicator):
     def _stream(self):
         return self._cupy.cuda.get_current_stream().ptr
 
+    def _watch(self, what):
+        """An event after the collective just queued, handed to the watchdog; returns it."""
+        event = self._cupy.cuda.Event(disable_timing=True)
+        event.record()
+        self._watchdog.watch(what, lambda: event.done)
+        return event
+
     def all_reduce(self, tensor, op):
         if tensor.dtype.name == "bool":
             raise TypeError("all_reduce: the nccl communicator does not reduce bool tensors")
         data, aliased, dtype = self._buffer("all_reduce", tensor)
         with self._cupy.cuda.Device(self.device_index):
             self._comm.allReduce(data.data.ptr, data.data.ptr, data.size, dtype, self._ops[op], self._stream())
+            self._watch("all_reduce")
 
         def finish():
             if op is ReduceOp.AVG and self._avg is None:
@@ -124,6 +134,7 @@ class NCCLCommunicator(Communicator):
         data, aliased, dtype = self._buffer("reduce", tensor)
         with self._cupy.cuda.Device(self.device_index):
             self._comm.reduce(data.data.ptr, data.data.ptr, data.size, dtype, self._ops[op], dst, self._stream())
+            self._watch("reduce")
         if self.rank == dst:
             if op is ReduceOp.AVG and self._avg is None:
                 data[...] = data / self.world_size
@@ -134,6 +145,7 @@ class NCCLCommunicator(Communicator):
         data, aliased, dtype = self._buffer("broadcast", tensor)
         with self._cupy.cuda.Device(self.device_index):
             self._comm.bcast(data.data.ptr, data.size, dtype, src, self._stream())
+            self._watch("broadcast")
         if self.rank != src:
             self._store(tensor, data, aliased)
         return Work()
@@ -143,6 +155,7 @@ class NCCLCommunicator(Communicator):
         with self._cupy.cuda.Device(self.device_index):
             gathered = self._cupy.empty((self.world_size, *data.shape), dtype=data.dtype)
             self._comm.allGather(data.data.ptr, gathered.data.ptr, data.size, dtype, self._stream())
+            self._watch("all_gather")
         for out, values in zip(tensor_list, gathered):
             self._buffer("all_gather", out)
             out._data[...] = values
@@ -150,11 +163,28 @@ class NCCLCommunicator(Communicator):
         return Work()
 
     def barrier(self):
-        # an all-reduce of one element, waited for, lines every rank up
+        # an all-reduce of one element, waited for (polled against the timeout), lines every rank up
         with self._cupy.cuda.Device(self.device_index):
             flag = self._cupy.zeros(1, dtype=self._cupy.float32)
-            self._comm.allReduce(flag.data.ptr, flag.data.ptr, 1, self._types["float32"], self._ops[ReduceOp.SUM], 0)
-            self._cupy.cuda.runtime.deviceSynchronize()
+            self._comm.allReduce(
+                flag.data.ptr, flag.data.ptr, 1, self._types["float32"], self._ops[ReduceOp.SUM], self._stream()
+            )
+            event = self._watch("barrier")
+        deadline = time.monotonic() + self.timeout
+        while not event.done:
+            if time.monotonic() > deadline:
+                raise DistributedError(
+                    f"ember.distributed: rank {self.rank}: barrier timed out after {self.timeout:g} s waiting for the "
+                    "other ranks"
+                )
+            time.sleep(1e-4)
+
+    def abort(self, code=1):
+        """``ncclCommAbort``, then end this process; the MPI launcher ends the other ranks."""
+        try:
+            self._comm.abort()
+        finally:
+            os._exit(code)
 
     def destroy(self):
         self._comm.destroy()

@@ -252,3 +252,29 @@ def test_public_api_over_a_plugin(monkeypatch):
     finally:
         dist.destroy_process_group()
     assert not dist.is_initialized()
+
+
+def test_watchdog_aborts_a_late_collective_only(capsys):
+    import threading
+    import time
+
+    from ember.distributed import Watchdog
+
+    class Fake(Communicator):
+        timeout = 0.2
+
+        def __init__(self):
+            super().__init__()
+            self.aborted = threading.Event()
+
+        def abort(self, code=1):
+            self.aborted.set()
+
+    comm = Fake()
+    dog = Watchdog(comm, poll=0.01)
+    dog.watch("all_reduce", lambda: True)
+    time.sleep(0.4)
+    assert not comm.aborted.is_set()  # done collectives never trigger it
+    dog.watch("broadcast", lambda: False)
+    assert comm.aborted.wait(5.0)
+    assert "rank 0: broadcast (collective #2) did not complete within 0.2 s" in capsys.readouterr().err

@@ -28,13 +28,14 @@ import traceback
 
 from .. import dtypes
 from ..tensor import Tensor
-from .communicator import Communicator, CommunicatorRegistry, DistributedError, ReduceOp, Work
+from .communicator import Communicator, CommunicatorRegistry, DistributedError, ReduceOp, Watchdog, Work
 
 __all__ = [
     "Communicator",
     "CommunicatorRegistry",
     "DistributedError",
     "ReduceOp",
+    "Watchdog",
     "Work",
     "all_gather",
     "all_gather_object",

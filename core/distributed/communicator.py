@@ -16,11 +16,14 @@ device, through host memory) and ``nccl`` (``cupy.cuda.nccl``, CUDA tensors on t
 
 from __future__ import annotations
 
+import collections
 import enum
 import importlib
+import sys
 import threading
+import time
 
-__all__ = ["Communicator", "CommunicatorRegistry", "DistributedError", "ReduceOp", "Work"]
+__all__ = ["Communicator", "CommunicatorRegistry", "DistributedError", "ReduceOp", "Watchdog", "Work"]
 
 
 class DistributedError(RuntimeError):
@@ -124,6 +127,50 @@ class Communicator:
 
     def destroy(self):
         """Leave the job and release the communicator's resources."""
+
+
+class Watchdog:
+    """Ends the job when a collective queued on a device is not done by its deadline.
+
+    For communicators whose collectives run asynchronously on a device (``nccl``), where no
+    host call waits on them: each one is :meth:`watch` ed with a ``done()`` test (a CUDA
+    event's query); a daemon thread checks the oldest every ``poll`` seconds and, once it is
+    :attr:`Communicator.timeout` late, prints which rank and collective and calls
+    :meth:`Communicator.abort` (PyTorch's NCCL watchdog does the same).
+
+    Args:
+        comm (Communicator): the communicator to abort.
+        poll (float): seconds between checks. Default: 0.1.
+    """
+
+    def __init__(self, comm, poll=0.1):
+        self._comm, self._poll = comm, poll
+        self._pending = collections.deque()
+        self._thread = None
+        self._calls = 0
+
+    def watch(self, what, done):
+        """Watch collective ``what`` until ``done()`` is true."""
+        self._calls += 1
+        self._pending.append((time.monotonic() + self._comm.timeout, f"{what} (collective #{self._calls})", done))
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="ember-distributed-watchdog", daemon=True)
+            self._thread.start()
+
+    def _run(self):
+        pending = self._pending
+        while True:
+            while pending and pending[0][2]():
+                pending.popleft()
+            if pending and time.monotonic() > pending[0][0]:
+                sys.stderr.write(
+                    f"ember.distributed: rank {self._comm.rank}: {pending[0][1]} did not complete within "
+                    f"{self._comm.timeout:g} s (the other ranks did not join it); aborting the job on every rank\n"
+                )
+                sys.stderr.flush()
+                self._comm.abort(1)
+                return
+            time.sleep(self._poll)
 
 
 class CommunicatorRegistry:

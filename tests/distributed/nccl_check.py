@@ -7,7 +7,9 @@ needed for a world of one).
 from __future__ import annotations
 
 import copy
+import datetime
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -19,7 +21,8 @@ from ember.nn.parallel import DistributedDataParallel
 
 
 def main():
-    dist.init_process_group("nccl")
+    dist.init_process_group("nccl", timeout=datetime.timedelta(seconds=60))
+    assert dist._comm().timeout == 60.0
     assert (dist.get_rank(), dist.get_world_size(), dist.get_backend()) == (0, 1, "nccl")
     for dtype in (ember.float32, ember.float64, ember.int64):
         t = ember.arange(6, dtype=dtype, device="cuda:0")
@@ -38,6 +41,8 @@ def main():
     dist.all_gather_object(objs, {"rank": 0})
     assert objs == [{"rank": 0}]
     dist.barrier()
+    time.sleep(0.5)  # the watchdog (polling every 0.1 s) has let go of every finished collective
+    assert not dist._comm()._watchdog._pending, "the NCCL watchdog still holds finished collectives"
 
     ember.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 2)).to("cuda:0")
