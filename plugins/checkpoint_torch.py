@@ -258,13 +258,13 @@ class _Unpickler(pickle.Unpickler):
                 "collections.OrderedDict": collections.OrderedDict,
                 "collections.Counter": collections.Counter,
                 "builtins.set": set,
-                "builtins.bytearray": bytearray,
+                "builtins.bytearray": _bytearray,
                 "builtins.complex": complex,
                 "_codecs.encode": _encode,
                 "torch.Size": ember.Size,
                 "torch.device": ember.device,
-                "torch.Tensor": ember.Tensor,
-                "torch.nn.parameter.Parameter": ember.nn.Parameter,
+                "torch.Tensor": _TENSOR_TYPE,  # only as _rebuild_from_type_v2's type, never called
+                "torch.nn.parameter.Parameter": _PARAMETER_TYPE,
                 "torch._utils._rebuild_tensor_v2": self._rebuild_tensor,
                 "torch._utils._rebuild_parameter": _rebuild_parameter,
                 "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
@@ -351,9 +351,31 @@ def _rebuild_parameter(data, requires_grad, hooks=None, state=None):
     return ember.nn.Parameter(data, requires_grad)
 
 
+class _TypeName:
+    """A tensor type named in a file; a global that rebuilding may compare with but never call."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __call__(self, *args, **kwargs):
+        raise CorruptCheckpoint(f"the file calls {self.name}, which PyTorch's format never does")
+
+
+_TENSOR_TYPE = _TypeName("torch.Tensor")
+_PARAMETER_TYPE = _TypeName("torch.nn.parameter.Parameter")
+
+
+def _bytearray(data=b""):
+    if not isinstance(data, (bytes, bytearray)):  # bytearray(10**12) would allocate a terabyte
+        raise CorruptCheckpoint("bad bytearray record")
+    return bytearray(data)
+
+
 def _rebuild_from_type(func, new_type, args, state):
     result = func(*args)
-    if new_type is not ember.Tensor and not (isinstance(new_type, type) and isinstance(result, new_type)):
+    if new_type is _PARAMETER_TYPE and not isinstance(result, ember.nn.Parameter):
+        result = ember.nn.Parameter(result, result.requires_grad)
+    elif new_type is not _TENSOR_TYPE and new_type is not _PARAMETER_TYPE:
         raise CorruptCheckpoint(f"cannot rebuild a tensor of type {new_type!r}")
     if state:
         raise CorruptCheckpoint("tensors with Python attributes are not supported")

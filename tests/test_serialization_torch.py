@@ -198,3 +198,51 @@ def test_safetensors_keeps_the_state_dict_key_names(tmp_path):
     assert sorted(plain) == ["bias", "weight"]
     np.testing.assert_array_equal(plain["weight"], model.weight.detach().numpy())
     assert list(ember.load(path)) == ["weight", "bias"]
+
+
+def _crafted(payload, storages=None):
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("archive/data.pkl", payload)
+        archive.writestr("archive/byteorder", b"little")
+        for key, data in (storages or {}).items():
+            archive.writestr(f"archive/data/{key}", data)
+        archive.writestr("archive/version", b"3\n")
+    buffer.seek(0)
+    return buffer
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (b"\x80\x02c__builtin__\nbytearray\nJ\x00\x00\x00\x40\x85R.", "bytearray"),  # a 1 GiB allocation
+        (b"\x80\x02ctorch\nTensor\nJ\x00\x00\x00\x40\x85R.", "torch.Tensor"),  # torch.Tensor(2**30)
+        (b"\x80\x02cbuiltins\neval\nX\x04\x00\x00\x001+1\x85R.", "builtins.eval"),
+        (b"\x80\x02cposix\nsystem\nX\x04\x00\x00\x00true\x85R.", "posix.system"),
+    ],
+)
+def test_crafted_pickles_neither_run_nor_allocate(payload, message):
+    with pytest.raises((RuntimeError, pickle.UnpicklingError), match=message):
+        ember.load(_crafted(payload))
+
+
+def test_crafted_storages_cannot_overrun_or_amplify():
+    # a tensor whose geometry runs past its 4-element storage
+    rebuild = (
+        b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n(("
+        b"X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x04tQ"
+    )
+    past = rebuild + b"K\x00K\x05\x85K\x01\x85\x89}tR."
+    with pytest.raises(RuntimeError, match="runs past its storage"):
+        ember.load(_crafted(past, {"0": bytes(16)}))
+    # the storage record claims more elements than its entry holds
+    with pytest.raises(RuntimeError, match="does not hold"):
+        ember.load(_crafted(past.replace(b"K\x04tQ", b"K\x40tQ"), {"0": bytes(16)}))
+    # many tensors over one storage come back as views of one array (CPU): no copies
+    many = b"\x80\x02(" + (rebuild + b"K\x00K\x04\x85K\x01\x85\x89}tR") * 50 + b"l."
+    back = ember.load(_crafted(many, {"0": bytes(16)}))
+    assert len(back) == 50
+    back[0].fill_(1.0)
+    assert all(t.tolist() == [1.0] * 4 for t in back)
