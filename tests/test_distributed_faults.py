@@ -56,8 +56,10 @@ def test_fault_ends_the_job_in_bounded_time(scenario):
     assert re.search(pattern, output, re.S), output[-3000:]
 
 
-@pytest.mark.parametrize("backend", ["gloo", "mpi"])
-def test_uneven_inputs_inside_join(backend):
-    proc, _ = run_scenario("joined", backend)
+@pytest.mark.parametrize(
+    "scenario, backend", [("joined", "gloo"), ("joined", "mpi"), ("joined_by_active_ranks", "gloo")]
+)
+def test_uneven_inputs_inside_join(scenario, backend):
+    proc, _ = run_scenario(scenario, backend)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     assert "[0] ok joined" in proc.stdout and "[1] ok joined" in proc.stdout, proc.stdout

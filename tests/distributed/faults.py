@@ -95,27 +95,36 @@ def unused(rank):
         model(ember.ones(2, 4)).sum().backward()
 
 
-def joined(rank):
+def _joined(rank, divide_by_initial_world_size):
     """Uneven inputs inside ``join()`` train as one process would; prints ``ok joined``."""
     assert dist.get_backend() == sys.argv[2]
     model = DDP(_model())
     opt = ember.optim.SGD(model.parameters(), lr=0.1)
-    with model.join():
+    with model.join(divide_by_initial_world_size=divide_by_initial_world_size):
         for _ in range(5 if rank == 0 else 2):
             opt.zero_grad()
             model(ember.ones(2, 4) * (rank + 1)).sum().backward()
             opt.step()
-    # the same training in one process: the rank that ran out contributes zero gradients
+    # the same training in one process: the rank that ran out contributes zero gradients, and the
+    # sum is divided by the world size or by the number of ranks still training
     reference = _model()
     ref_opt = ember.optim.SGD(reference.parameters(), lr=0.1)
     for step in range(5):
         ref_opt.zero_grad()
         loss = reference(ember.ones(2, 4)).sum() + (reference(ember.ones(2, 4) * 2).sum() if step < 2 else 0)
-        (loss / 2).backward()
+        (loss / (2 if step < 2 or divide_by_initial_world_size else 1)).backward()
         ref_opt.step()
     for (name, p), q in zip(model.module.named_parameters(), reference.parameters()):
         assert ember.allclose(p, q, atol=1e-6), f"{name}: {p} != {q}"
     print(f"[{rank}] ok joined", flush=True)
+
+
+def joined(rank):
+    _joined(rank, True)
+
+
+def joined_by_active_ranks(rank):
+    _joined(rank, False)
 
 
 def joined_throw(rank):
