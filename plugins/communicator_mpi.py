@@ -1,4 +1,4 @@
-"""The ``mpi`` communicator: :mod:`ember.distributed` collectives through mpi4py.
+"""The ``mpi`` communicator (also registered as ``gloo``): :mod:`ember.distributed` collectives through mpi4py.
 
 Tensors of any device take part: their values go through host memory (CPU tensors of the
 NumPy backend are reduced in place, without a copy). Ranks and the world size are

@@ -5,6 +5,16 @@ The API is ``torch.distributed``'s default-group subset. The collectives run thr
 device's tensors through host memory with mpi4py, ``nccl`` reduces CUDA tensors on the
 GPUs with ``cupy.cuda.nccl``.
 
+``"gloo"``, PyTorch's name for its CPU backend, is the ``mpi`` communicator here.
+
+Faults end the job instead of hanging it: every collective waits at most the group's
+``timeout`` (30 minutes unless ``init_process_group(timeout=...)`` says otherwise) and then
+raises :class:`DistributedError` naming the rank and the collective; the ``mpi`` communicator
+also compares each collective's arguments across ranks first (collective, dtype, shape, op,
+root: one small all-reduce; ``EMBER_DISTRIBUTED_DEBUG=OFF`` skips it), so mismatched calls
+raise on every rank with each rank's arguments; an exception no one catches on any rank
+aborts the communicator, so the whole job exits at once with a non-zero status.
+
 Start one process per rank with an MPI launcher; ranks and the world size come from it::
 
     mpiexec -n 2 python train.py                       # two processes on this machine
