@@ -246,3 +246,33 @@ def test_crafted_storages_cannot_overrun_or_amplify():
     assert len(back) == 50
     back[0].fill_(1.0)
     assert all(t.tolist() == [1.0] * 4 for t in back)
+
+
+class _Pipe(io.RawIOBase):
+    """A stream that cannot seek, as a pipe or socket."""
+
+    def __init__(self, data=b""):
+        self.written, self._source = bytearray(), io.BytesIO(data)
+
+    def writable(self):
+        return True
+
+    def readable(self):
+        return True
+
+    def write(self, data):
+        self.written += data
+        return len(data)
+
+    def readinto(self, buffer):
+        return self._source.readinto(buffer)
+
+
+@pytest.mark.parametrize("fmt", ["torch", "safetensors"])
+def test_unseekable_streams_both_ways(fmt):
+    pipe = _Pipe()
+    ember.save({"w": ember.arange(5.0), "v": ember.ones(2, dtype=ember.int64)}, pipe, format=fmt)
+    if fmt == "torch":
+        assert torch.load(io.BytesIO(bytes(pipe.written)), weights_only=True)["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    back = ember.load(io.BufferedReader(_Pipe(bytes(pipe.written))), format=fmt)
+    assert back["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0] and back["v"].dtype == ember.int64
