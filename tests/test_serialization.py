@@ -296,3 +296,19 @@ def test_kill_9_during_save_never_corrupts_and_leaves_nothing_behind(tmp_path):
         last = state["step"]
     ember.save({"step": last + 1}, path)  # the next save cleans up what the killed ones left
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.pt"]
+
+
+def test_torch_format_round_trip_on_device(device, tmp_path):
+    obj = _state(device)
+    numpy_values = {k: obj.pop(k) for k in ("host", "scalar")}  # numpy needs weights_only=False, as in torch
+    path = tmp_path / "ck.pt"
+    ember.save(obj, path)
+    back = ember.load(path)
+    _assert_same(obj, back)
+    assert back["model"]["weight"].device == ember.device(device)
+    assert back["optimizer"]["state"][0]["exp_avg"] is back["model"]["weight"]
+    ember.save(numpy_values, path)
+    with pytest.raises(Exception, match="weights_only"):
+        ember.load(path)
+    _assert_same(numpy_values, ember.load(path, weights_only=False))
+    assert sorted(os.listdir(tmp_path)) == ["ck.pt"]
