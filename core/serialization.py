@@ -493,8 +493,9 @@ def load(f, map_location=None, *, weights_only=True, format=None):
         map_location: where to put the tensors. ``None`` (default): where they were
             saved. A device or device string: all there. A dict: maps saved device strings
             to new ones (e.g. ``{"cuda:0": "cpu"}``); others stay. A callable
-            ``fn(tensor, location)``: gets each tensor on the CPU and the saved device
-            string, and returns the tensor to use (``None`` keeps the default).
+            ``fn(tensor, location)``: gets each storage (PyTorch's format: a 1-d tensor
+            that the file's tensors view) or tensor (safetensors) on the CPU and the saved
+            device string, and returns the tensor to use (``None`` keeps the default).
         weights_only: restrict unpickling to data. Default: ``True``.
         format: the checkpoint format. Default: chosen by the file's suffix, else by the
             file's first bytes.

@@ -23,6 +23,7 @@ from __future__ import annotations
 import _compat_pickle
 import collections
 import io
+import math
 import pickle
 import struct
 import zipfile
@@ -251,7 +252,7 @@ class _Unpickler(pickle.Unpickler):
         self._archive, self._prefix, self._entries = archive, prefix, entries
         self._map_location, self._weights_only = map_location, weights_only
         self._storages = {}
-        self._placed_bytes, self._limit = 0, size
+        self._copied, self._limit = 0, size
         self._allowed = _dtype_globals()
         self._allowed.update(
             {
@@ -305,34 +306,51 @@ class _Unpickler(pickle.Unpickler):
             host = np.empty(numel, dtype=native.newbyteorder("<"))
             with self._archive.open(info) as entry:
                 read_exactly(entry, host)
-            storage = self._storages[key] = (host.astype(native, copy=False), location)
-        elif storage[0].dtype.name != kind.dtype.name:
+            # placed once per storage (map_location sees storages, as in torch); tensors are views of it
+            storage = self._storages[key] = place(host.astype(native, copy=False), location, self._map_location)
+        elif storage.dtype is not kind.dtype:
             raise CorruptCheckpoint(f"storage {key!r} is read as two dtypes")
         return storage
 
     def _rebuild_tensor(self, storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None):
-        host, location = storage
+        if not isinstance(storage, ember.Tensor):
+            raise CorruptCheckpoint(f"a tensor is rebuilt from {type(storage).__name__}, not a storage")
+        size, stride, numel = tuple(size), tuple(stride), storage.numel()
         if not (all(type(v) is int and v >= 0 for v in (offset, *size, *stride)) and len(size) == len(stride)):
             raise CorruptCheckpoint(f"bad tensor geometry offset={offset} size={size} stride={stride}")
-        if all(size):
-            last = offset + sum((n - 1) * s for n, s in zip(size, stride))
-            if last >= host.size:
-                raise CorruptCheckpoint(f"tensor of size {tuple(size)} runs past its storage of {host.size}")
-        view = np.lib.stride_tricks.as_strided(
-            host[offset:] if offset < host.size else host[:0],
-            shape=tuple(size),
-            strides=tuple(s * host.itemsize for s in stride),
-        )
-        t = place(view, location, self._map_location)
-        if t._data is not view and t.device.type != "cpu":  # a copy: bound what overlapping views can inflate to
-            self._placed_bytes += view.nbytes
-            if self._limit is not None and self._placed_bytes > self._limit:
+        count = math.prod(size)
+        if count and offset + sum((n - 1) * s for n, s in zip(size, stride)) >= numel:
+            raise CorruptCheckpoint(f"tensor of size {size} runs past its storage of {numel}")
+        data = storage._data
+        xp = storage._backend.xp
+        if count == 0 or all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
+            t = storage._make(xp.reshape(data[offset : offset + count], size))  # shares the storage's memory
+        elif isinstance(data, np.ndarray):  # strided on the CPU: a NumPy view, no copy
+            itemsize = data.itemsize
+            t = ember.from_numpy(
+                np.lib.stride_tricks.as_strided(data[offset:], size, tuple(s * itemsize for s in stride))
+            )
+        else:  # strided on another device: a copy, so bound what overlapping views may add up to
+            self._copied += count * storage.element_size()
+            if self._limit is not None and self._copied > self._limit:
                 raise CorruptCheckpoint(
-                    "the tensors' views add up to more bytes than the file holds; load with map_location='cpu'"
+                    "the strided views in this file add up to more bytes than the file holds; load with "
+                    "map_location='cpu'"
                 )
+            host = np.asarray(storage._backend.to_host(data))
+            view = np.lib.stride_tricks.as_strided(host[offset:], size, tuple(s * host.itemsize for s in stride))
+            t = ember.tensor(np.ascontiguousarray(view), device=storage.device)
         if requires_grad:
             t.requires_grad_(True)
         return t
+
+
+def _contiguous(size):
+    strides, step = [], 1
+    for n in reversed(size):
+        strides.append(step)
+        step *= max(n, 1)
+    return strides[::-1]
 
 
 def _bfloat16():

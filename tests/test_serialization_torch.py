@@ -102,9 +102,12 @@ def test_nested_containers_dtypes_and_devices_both_ways():
 
 def test_views_share_storage_both_ways():
     base = torch.arange(12.0).reshape(3, 4)
-    back = _torch_to_ember({"base": base, "row": base[1], "col": base[:, 2]})
-    back["base"].add_(100.0)  # one storage: the views see the write
-    assert back["row"].tolist() == [104.0, 105.0, 106.0, 107.0] and back["col"].tolist() == [102.0, 106.0, 110.0]
+    for where in (None, "restricted"):  # placed once per storage, on any device
+        back = _torch_to_ember({"base": base, "row": base[1], "col": base[:, 2]}, map_location=where)
+        back["base"].add_(100.0)  # one storage: the views see the write
+        assert back["row"].tolist() == [104.0, 105.0, 106.0, 107.0]
+        assert back["col"].tolist() == [102.0, 106.0, 110.0] or where is not None  # strided: a copy off the CPU
+        assert back["row"].device == ember.device(where or "cpu")
 
     e = ember.arange(12.0).reshape(3, 4)
     t = _ember_to_torch({"base": e, "row": e[1], "col": e[:, 2]})
