@@ -42,6 +42,7 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import dtype as dtype
+from .layout import layout, sparse_coo, strided
 from .ops.comparison import *  # noqa: F403
 from .ops.conversion import clone
 from .ops.creation import (
@@ -132,6 +133,8 @@ def __getattr__(name):
         "distributed",
         "testing",
         "contrib",
+        "accelerator",
+        "onnx",
     ):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

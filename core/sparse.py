@@ -9,6 +9,7 @@ not a dense :class:`~ember.Tensor`; it is what ``Embedding(sparse=True)`` stores
 from __future__ import annotations
 
 from . import dtypes
+from .layout import sparse_coo
 from .tensor import Size, Tensor, tensor
 
 __all__ = ["SparseCOOTensor", "sparse_coo_tensor"]
@@ -21,7 +22,7 @@ class SparseCOOTensor:
     """
 
     is_sparse = True
-    layout = "sparse_coo"
+    layout = sparse_coo
     requires_grad = False
     grad = None
     grad_fn = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import check_same_device, sum_to
+from .common import array_operands, check_same_device, sum_to
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "addmm", "addmv", "baddbmm", "outer", "ger"]
 
@@ -184,5 +184,17 @@ ger = outer
 
 for _name in __all__:
     setattr(Tensor, _name, globals()[_name])
-Tensor.__matmul__ = matmul
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+
+
+def _matmul_operator(self, other):
+    operands = array_operands(self, other)
+    return matmul(self, other) if operands is None else matmul(operands[0], operands[1])
+
+
+def _rmatmul_operator(self, other):
+    operands = array_operands(self, other)
+    return matmul(other, self) if operands is None else matmul(operands[1], operands[0])
+
+
+Tensor.__matmul__ = _matmul_operator
+Tensor.__rmatmul__ = _rmatmul_operator
