@@ -219,6 +219,16 @@ def test_writes_a_file_with_state_dict_names(tmp_path):
     assert loaded.opset_import[0].version == ember.onnx.DEFAULT_OPSET
 
 
+def test_a_value_returned_twice_and_an_input_returned():
+    class Net(nn.Module):
+        def forward(self, x):
+            y = x * 2
+            return y, y, x
+
+    proto = _roundtrip(Net(), (ember.randn(3),), output_names=["a", "b", "c"])
+    assert [o.name for o in proto.graph.output] == ["a", "b", "c"]
+
+
 def test_export_params_false_makes_parameters_inputs():
     model = nn.Linear(3, 2)
     proto = ember.onnx.export(model, ember.randn(1, 3), io.BytesIO(), export_params=False)

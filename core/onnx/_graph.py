@@ -25,6 +25,7 @@ class GraphBuilder:
         self._param_names, self._export_params = param_names, export_params
         self._names, self._versions, self._keep = {}, {}, []
         self._constants = {}
+        self._renamed = {}  # value name -> the output name it was given
         self._counter = itertools.count()
 
     # -- names ------------------------------------------------------------------------------
@@ -95,6 +96,20 @@ class GraphBuilder:
         names = [self.fresh(op.lower()) for _ in range(outputs)]
         self.nodes.append(self.onnx.helper.make_node(op, list(inputs), names, **attributes))
         return names[0] if outputs == 1 else names
+
+    def name_output(self, value, name):
+        """Make the value ``value`` a graph output called ``name`` (renaming it where a node of ours made it)."""
+        value = self._renamed.get(value, value)
+        producers = [node for node in self.nodes if value in node.output]
+        if not producers or value in self._renamed.values():
+            self.nodes.append(self.onnx.helper.make_node("Identity", [value], [name]))
+            return
+        for node in self.nodes:
+            for field in (node.input, node.output):
+                for i, item in enumerate(field):
+                    if item == value:
+                        field[i] = name
+        self._renamed[value] = name
 
     def _value_info(self, name, dtype, shape):
         element = self.onnx.helper.np_dtype_to_tensor_dtype(dtype)
