@@ -95,7 +95,7 @@ from .ops.reduction import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .serialization import load, save
-from .sparse import sparse_coo_tensor
+from .sparse import sparse_coo_tensor, spmm
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
 from .typeinfo import can_cast, finfo, iinfo
 

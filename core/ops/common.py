@@ -101,6 +101,8 @@ def promote(op, a, b):
         if da.is_floating_point:  # no scalar outranks a floating tensor's category
             return a, float(b), da
     elif not is_scalar(b):
+        if op in ("add", "sub") and getattr(b, "is_sparse", False):  # dense +/- sparse is dense, as in PyTorch
+            return promote(op, a, b.to_dense())
         operands = array_operands(a, b)
         if operands is not None:
             return operands

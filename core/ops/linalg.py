@@ -187,6 +187,8 @@ for _name in __all__:
 
 
 def _matmul_operator(self, other):
+    if getattr(other, "is_sparse", False):
+        return NotImplemented  # the sparse operand's __rmatmul__ computes dense @ sparse
     operands = array_operands(self, other)
     return matmul(self, other) if operands is None else matmul(operands[0], operands[1])
 
