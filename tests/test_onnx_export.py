@@ -154,6 +154,29 @@ def test_recurrent_layers_with_initial_state(cls):
     _roundtrip(Wrapper(), args)
 
 
+def test_nested_tuple_inputs_become_graph_inputs():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(3, 4)
+
+        def forward(self, x, hidden):
+            out, (h, c) = self.lstm(x, hidden)
+            return out, h, c
+
+    model = Net()
+    args = (ember.randn(5, 2, 3), (ember.zeros(1, 2, 4), ember.zeros(1, 2, 4)))
+    proto = ember.onnx.export(model, args, io.BytesIO())
+    assert [i.name for i in proto.graph.input] == ["x", "hidden.0", "hidden.1"]
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    state = (ember.randn(1, 2, 4), ember.randn(1, 2, 4))
+    got = session.run(None, {"x": args[0].numpy(), "hidden.0": state[0].numpy(), "hidden.1": state[1].numpy()})
+    with ember.no_grad():
+        expected = model(args[0], state)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e.numpy(), rtol=1e-4, atol=1e-5)
+
+
 def test_rnn_relu_and_unbatched_input():
     _roundtrip(nn.RNN(3, 4, nonlinearity="relu"), (ember.randn(5, 3),))
     _roundtrip(nn.LSTM(3, 4, num_layers=2), (ember.randn(5, 3),))

@@ -53,6 +53,17 @@ def _flatten(value, path="output"):
     raise OnnxExporterError(f"onnx export: the model returned {type(value).__name__}; expected tensors")
 
 
+def _map_tensors(value, fn, path=""):
+    """``value`` with each tensor ``t`` in its (nested) tuples and lists replaced by ``fn(t, path)``."""
+    from ..tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return fn(value, path)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_map_tensors(v, fn, f"{path}.{i}") for i, v in enumerate(value))
+    return value
+
+
 def _split_args(args, kwargs):
     from ..tensor import Tensor
 
@@ -116,7 +127,8 @@ def export(
             graph inputs named after the ``state_dict`` keys. Default: ``True``.
         verbose (bool): print the graph. Default: ``False``.
         input_names (list of str, optional): names of the graph inputs (the tensors of
-            ``args``, in order). Default: the names of ``forward``'s parameters.
+            ``args``, nested tuples and lists flattened, in order). Default: the names of
+            ``forward``'s parameters (``hidden.0``, ``hidden.1`` for a tuple argument).
         output_names (list of str, optional): names of the graph outputs (the tensors of
             the result, flattened in order). Default: ``output`` / ``output_0``, ...
         opset_version (int, optional): the ONNX opset, from 13. Default: 18.
@@ -168,17 +180,22 @@ def export(
         {id(m): name for name, m in model.named_modules() if name},
         export_params,
     )
-    inputs = [(i, a) for i, a in enumerate(args) if hasattr(a, "_data")]
-    input_names = list(input_names or []) + _default_input_names(model, len(args))[len(input_names or []) :]
-    traced_args = list(args)
     graph_inputs = []
-    for (position, tensor), name in zip(inputs, input_names):
+    given = iter(input_names or [])
+
+    def trace_input(tensor, default):
+        name = next(given, default)
         traced = tensor.detach()
         if traced.dtype.is_floating_point:
             traced.requires_grad_()  # anything computed from it gets a grad_fn: unrecorded ops are caught
         builder.bind(traced, name)
-        traced_args[position] = traced
         graph_inputs.append(builder.value_info(name, traced, _dynamic(dynamic_axes, name)))
+        return traced
+
+    traced_args = [
+        _map_tensors(arg, lambda t, path, base=base: trace_input(t, base + path))
+        for arg, base in zip(args, _default_input_names(model, len(args)))
+    ]
 
     from .. import autograd
 
