@@ -95,32 +95,26 @@ def _pool_dims(module):
     return int(type(module).__name__[-2])
 
 
-def _max_pool(b, m, args, kwargs, out):
-    if m.return_indices:
-        raise UnsupportedOperatorError("onnx export: MaxPool with return_indices=True is not supported")
-    n = _pool_dims(m)
-    name, squeezed = _batched(b, args[0], n)
-    pads = list(_tuple(m.padding, n))
-    y = b.node(
-        "MaxPool", [name], kernel_shape=list(_tuple(m.kernel_size, n)),
-        strides=list(_tuple(m.stride or m.kernel_size, n)), pads=pads + pads,
-        dilations=list(_tuple(m.dilation, n)), ceil_mode=int(m.ceil_mode),
-    )  # fmt: skip
-    b.bind(out, _unbatched(b, y, squeezed))
+def _pool(op):
+    def convert(b, m, args, kwargs, out):
+        if getattr(m, "return_indices", False) or getattr(m, "divisor_override", None):
+            raise UnsupportedOperatorError(
+                f"onnx export: {type(m).__name__} with return_indices or divisor_override is not supported"
+            )
+        n = _pool_dims(m)
+        name, squeezed = _batched(b, args[0], n)
+        pads = list(_tuple(m.padding, n))
+        attrs = dict(
+            kernel_shape=list(_tuple(m.kernel_size, n)), strides=list(_tuple(m.stride or m.kernel_size, n)),
+            pads=pads + pads, ceil_mode=int(m.ceil_mode),
+        )  # fmt: skip
+        if op == "MaxPool":
+            attrs["dilations"] = list(_tuple(m.dilation, n))
+        else:
+            attrs["count_include_pad"] = int(m.count_include_pad)
+        b.bind(out, _unbatched(b, b.node(op, [name], **attrs), squeezed))
 
-
-def _avg_pool(b, m, args, kwargs, out):
-    if getattr(m, "divisor_override", None):
-        raise UnsupportedOperatorError("onnx export: AvgPool with divisor_override is not supported")
-    n = _pool_dims(m)
-    name, squeezed = _batched(b, args[0], n)
-    pads = list(_tuple(m.padding, n))
-    y = b.node(
-        "AveragePool", [name], kernel_shape=list(_tuple(m.kernel_size, n)),
-        strides=list(_tuple(m.stride or m.kernel_size, n)), pads=pads + pads, ceil_mode=int(m.ceil_mode),
-        count_include_pad=int(m.count_include_pad),
-    )  # fmt: skip
-    b.bind(out, _unbatched(b, y, squeezed))
+    return convert
 
 
 def _adaptive(op, global_op):
@@ -229,8 +223,8 @@ def module_converters():
     for n in (1, 2, 3):
         table[getattr(nn, f"Conv{n}d")] = _conv
         table[getattr(nn, f"ConvTranspose{n}d")] = _conv_transpose
-        table[getattr(nn, f"MaxPool{n}d")] = _max_pool
-        table[getattr(nn, f"AvgPool{n}d")] = _avg_pool
+        table[getattr(nn, f"MaxPool{n}d")] = _pool("MaxPool")
+        table[getattr(nn, f"AvgPool{n}d")] = _pool("AveragePool")
         table[getattr(nn, f"AdaptiveAvgPool{n}d")] = _adaptive("AveragePool", "GlobalAveragePool")
         table[getattr(nn, f"AdaptiveMaxPool{n}d")] = _adaptive("MaxPool", "GlobalMaxPool")
         table[getattr(nn, f"BatchNorm{n}d")] = _batch_norm
