@@ -309,3 +309,11 @@ def test_pin_memory_without_accelerator_warns_like_torch(monkeypatch):
         batches = [b.tolist() for b in eud.DataLoader([1.0], pin_memory=True)]
     assert str(ours[0].message) == str(theirs[0].message)
     assert batches == [[1.0]]
+
+
+def test_pin_memory_with_cuda_loads_without_warning(recwarn):
+    if not ember.cuda.is_available():
+        pytest.skip("no CUDA device (this test runs on the GPU check)")
+    batches = [b.tolist() for b in eud.DataLoader([1.0, 2.0], batch_size=2, pin_memory=True, num_workers=1)]
+    assert batches == [[1.0, 2.0]]
+    assert not [w for w in recwarn if "pin_memory" in str(w.message)]

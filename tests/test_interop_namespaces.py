@@ -126,6 +126,22 @@ def test_accelerator_selected_by_environment(monkeypatch):
         acc.set_device_index(backend.device_count())
 
 
+def test_accelerator_is_cuda_where_a_gpu_is(monkeypatch):
+    monkeypatch.delenv("EMBER_ACCELERATOR", raising=False)
+    if not ember.cuda.is_available():
+        pytest.skip("no CUDA device (this test runs on the GPU check)")
+    acc = ember.accelerator
+    assert acc.is_available() and acc.current_accelerator() == ember.device("cuda")
+    assert acc.device_count() == ember.cuda.device_count() >= 1
+    acc.set_device_index(0)
+    assert acc.current_device_index() == ember.cuda.current_device() == 0
+    x = ember.ones(1000, device=acc.current_accelerator())
+    acc.synchronize()
+    assert acc.memory_allocated() >= x.numel() * 4
+    with acc.device_index(0):
+        assert (x * 2).sum().item() == 2000
+
+
 # -- NumPy arrays as operands ---------------------------------------------------------------
 OPERAND_CASES = [
     ("t + a", "float32", "float64"),
