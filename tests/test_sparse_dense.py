@@ -73,7 +73,7 @@ def test_to_sparse_gradient_reaches_stored_entries(device, dtype):
     _close(x.grad, tx.grad, dtype)
 
 
-@pytest.mark.parametrize("fn", ["sparse.mm", "spmm", "matmul_operator"])
+@pytest.mark.parametrize("fn", ["sparse.mm", "spmm", "matmul_operator", "mm", "matmul"])
 def test_sparse_dense_product_and_gradients_match_torch(fn, device, dtype):
     s, ts = _pair(device, dtype, requires_grad=True)
     d, td = _dense_pair(device, dtype, 3, 2, requires_grad=True)
@@ -81,8 +81,10 @@ def test_sparse_dense_product_and_gradients_match_torch(fn, device, dtype):
         ours, theirs = ember.sparse.mm(s, d), torch.sparse.mm(ts, td)
     elif fn == "spmm":
         ours, theirs = ember.spmm(s, d), torch.spmm(ts, td)
-    else:
+    elif fn == "matmul_operator":
         ours, theirs = s @ d, ts @ td
+    else:
+        ours, theirs = getattr(ember, fn)(s, d), getattr(torch, fn)(ts, td)
     _close(ours, theirs, dtype)
     weights = np.arange(8.0).reshape(4, 2)
     (ours * ember.tensor(weights, dtype=dtype, device=device)).sum().backward()

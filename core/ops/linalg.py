@@ -76,6 +76,8 @@ def matmul(input, other):
         >>> (ember.ones(2, 3) @ ember.ones(3)).tolist()
         [3.0, 3.0]
     """
+    if type(input) is not Tensor and getattr(input, "is_sparse", False):
+        return input @ other
     _check_operands("matmul", input, other)
     a, b = input, other
     sa, sb = a._data.shape, b._data.shape
@@ -96,7 +98,9 @@ def matmul(input, other):
 
 
 def mm(input, mat2):
-    """Product of two matrices ``(n, m) @ (m, p)``."""
+    """Product of two matrices ``(n, m) @ (m, p)`` (``input`` may be sparse COO: :func:`ember.sparse.mm`)."""
+    if type(input) is not Tensor and getattr(input, "is_sparse", False):
+        return input @ mat2
     _check_operands("mm", input, mat2)
     if input.ndim != 2:
         raise RuntimeError(f"self must be a matrix, got {input.ndim}-D tensor")
