@@ -42,6 +42,7 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import dtype as dtype
+from .layout import layout, sparse_coo, strided
 from .ops.comparison import *  # noqa: F403
 from .ops.conversion import clone
 from .ops.creation import (
@@ -94,7 +95,7 @@ from .ops.reduction import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .serialization import load, save
-from .sparse import sparse_coo_tensor
+from .sparse import sparse_coo_tensor, spmm
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
 from .typeinfo import can_cast, finfo, iinfo
 
@@ -132,6 +133,8 @@ def __getattr__(name):
         "distributed",
         "testing",
         "contrib",
+        "accelerator",
+        "onnx",
     ):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -9,6 +9,8 @@ never the width, of dimensioned tensors.
 
 from __future__ import annotations
 
+import numbers as _numbers
+
 __all__ = [
     "dtype",
     "float16",
@@ -148,7 +150,7 @@ def scalar_dtype(value):
     """The dtype a Python scalar takes on its own (bool, int64 or the default float)."""
     if isinstance(value, _builtin_bool):
         return bool
-    if isinstance(value, _builtin_int):
+    if isinstance(value, _numbers.Integral):  # Python and NumPy integers
         return int64
     return get_default_dtype()
 

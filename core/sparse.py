@@ -1,17 +1,25 @@
-"""A minimal sparse COO tensor: what sparse embedding gradients and the optimizers need.
+"""Sparse COO tensors (``ember.sparse``): storage, conversion to and from dense, and products.
 
 ``SparseCOOTensor`` holds int64 ``indices`` of shape ``(sparse_dim, nnz)`` and ``values`` of
 shape ``(nnz, *dense_dims)`` (both ordinary tensors on the same device) and a size. It is
 not a dense :class:`~ember.Tensor`; it is what ``Embedding(sparse=True)`` stores in
-``weight.grad``, and what ``optim.SGD``/``SparseAdam``/``Adagrad`` consume.
+``weight.grad``, what ``optim.SGD``/``SparseAdam``/``Adagrad`` consume, and what
+:meth:`ember.Tensor.to_sparse` makes.
+
+Autograd flows through the values: the products (:func:`mm`, ``sparse @ dense``),
+:meth:`~SparseCOOTensor.to_dense` and ``dense + sparse`` are built from differentiable
+dense operations on ``values``, so a sparse tensor made with ``requires_grad=True`` gets a
+sparse ``.grad`` with its own indices (the gradient with respect to its stored values,
+as ``torch.sparse.mm`` gives it).
 """
 
 from __future__ import annotations
 
 from . import dtypes
+from .layout import sparse_coo
 from .tensor import Size, Tensor, tensor
 
-__all__ = ["SparseCOOTensor", "sparse_coo_tensor"]
+__all__ = ["SparseCOOTensor", "sparse_coo_tensor", "mm", "spmm"]
 
 
 class SparseCOOTensor:
@@ -21,11 +29,7 @@ class SparseCOOTensor:
     """
 
     is_sparse = True
-    layout = "sparse_coo"
-    requires_grad = False
-    grad = None
-    grad_fn = None
-    is_leaf = True
+    layout = sparse_coo
 
     def __init__(self, indices, values, size, coalesced=False):
         self._idx = indices
@@ -55,6 +59,30 @@ class SparseCOOTensor:
     @property
     def device(self):
         return self._vals.device
+
+    # -- autograd (through the values) ----------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._vals.requires_grad
+
+    def requires_grad_(self, requires_grad=True):
+        """Record operations on the values for autograd; returns ``self``."""
+        self._vals.requires_grad_(requires_grad)
+        return self
+
+    @property
+    def grad(self):
+        """The gradient with respect to the values, as a sparse tensor with these indices (or None)."""
+        g = self._vals.grad
+        return None if g is None else SparseCOOTensor(self._idx, g, self._size, self._coalesced)
+
+    @property
+    def grad_fn(self):
+        return self._vals.grad_fn
+
+    @property
+    def is_leaf(self):
+        return self._vals.grad_fn is None
 
     def sparse_dim(self):
         return self._idx.shape[0]
@@ -87,6 +115,16 @@ class SparseCOOTensor:
 
     def clone(self):
         return SparseCOOTensor(self._idx.clone(), self._vals.clone(), self._size, self._coalesced)
+
+    def to_sparse(self):
+        """This tensor (already sparse)."""
+        return self
+
+    def t(self):
+        """The transpose of a 2-D sparse matrix (indices swapped)."""
+        if self.sparse_dim() != 2 or self.dense_dim():
+            raise RuntimeError(f"t() expects a 2-D sparse matrix, got size {list(self._size)}")
+        return SparseCOOTensor(self._idx.flip(0), self._vals, (self._size[1], self._size[0]))
 
     def to(self, *args, **kwargs):
         return SparseCOOTensor(self._idx.to(*args, **kwargs).long(), self._vals.to(*args, **kwargs), self._size)
@@ -175,11 +213,100 @@ class SparseCOOTensor:
     def __neg__(self):
         return self.mul(-1)
 
+    def __matmul__(self, other):
+        return mm(self, other)
+
+    def __rmatmul__(self, other):
+        """``dense @ sparse`` as ``(sparse.t() @ dense.t()).t()``."""
+        if not isinstance(other, Tensor) or other.ndim != 2:
+            raise TypeError(f"matmul: expected a 2-D dense left operand, got {type(other).__name__}")
+        return mm(self.t(), other.t()).t()
+
     def __repr__(self):
         return (
             f"tensor(indices={self._idx!r},\n       values={self._vals!r},\n       size={tuple(self._size)}, "
             f"nnz={self._nnz()}, layout=ember.sparse_coo)"
         )
+
+
+def mm(mat1, mat2):
+    """Matrix product of the sparse COO matrix ``mat1`` and the dense (or sparse) ``mat2``.
+
+    Differentiable with respect to ``mat2`` and to the values of ``mat1`` (whose ``.grad``
+    is sparse with ``mat1``'s indices, as in PyTorch). A sparse ``mat2`` gives a sparse result.
+
+    Args:
+        mat1 (SparseCOOTensor): an ``(n, m)`` sparse matrix.
+        mat2 (Tensor or SparseCOOTensor): an ``(m, p)`` matrix or an ``(m,)`` vector.
+
+    Shape:
+        ``(n, m) @ (m, p) -> (n, p)``; ``(n, m) @ (m,) -> (n,)``.
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0, 1, 1], [2, 0, 2]], [3.0, 4.0, 5.0], (2, 3))
+        >>> ember.sparse.mm(s, ember.ones(3, 2))
+        tensor([[3., 3.],
+                [9., 9.]])
+    """
+    if not isinstance(mat1, SparseCOOTensor):
+        raise TypeError(f"sparse.mm: expected a sparse COO first argument, got {type(mat1).__name__}")
+    if isinstance(mat2, SparseCOOTensor):
+        return mm(mat1, mat2.to_dense()).to_sparse()
+    if not isinstance(mat2, Tensor):
+        raise TypeError(f"sparse.mm: expected a tensor second argument, got {type(mat2).__name__}")
+    if mat1.sparse_dim() != 2 or mat1.dense_dim():
+        raise RuntimeError(f"sparse.mm: expected a 2-D sparse matrix, got size {list(mat1.shape)}")
+    if mat2.ndim not in (1, 2) or mat2.shape[0] != mat1.shape[1]:
+        raise RuntimeError(
+            f"addmm: Argument #3 (dense): Expected dim 0 size {mat1.shape[1]}, got {mat2.shape[0] if mat2.ndim else 0}"
+        )
+    if mat1.dtype is not mat2.dtype:
+        raise RuntimeError(
+            f"sparse.mm: expected mat1 and mat2 to have the same dtype, but got: {mat1.dtype} != {mat2.dtype}"
+        )
+    if mat1.device != mat2.device:
+        raise RuntimeError(f"sparse.mm: expected both matrices on one device, got {mat1.device} and {mat2.device}")
+    rows, cols = mat1._idx[0], mat1._idx[1]
+    gathered = mat2.index_select(0, cols)
+    values = mat1._vals if mat2.ndim == 1 else mat1._vals.unsqueeze(1)
+    out = mat2.new_zeros((mat1.shape[0],) + tuple(mat2.shape[1:]))
+    return out.index_add(0, rows, gathered * values)
+
+
+spmm = mm
+
+
+def _to_sparse(self, sparse_dim=None):
+    """This dense tensor as a coalesced sparse COO tensor holding its non-zero entries.
+
+    Differentiable: the gradient reaches the entries that were stored.
+
+    Args:
+        sparse_dim (int, optional): how many leading dimensions are sparse; the rest are
+            stored densely per entry (an entry is kept where any of its values is non-zero).
+            Default: all dimensions.
+
+    Example::
+
+        >>> ember.tensor([[0.0, 1.0], [2.0, 0.0]]).to_sparse().indices()
+        tensor([[0, 1],
+                [1, 0]])
+    """
+    sparse_dim = self.ndim if sparse_dim is None else int(sparse_dim)
+    if not 0 < sparse_dim <= self.ndim:
+        raise RuntimeError(f"to_sparse: sparse_dim {sparse_dim} out of range for a {self.ndim}-D tensor")
+    sparse_shape = tuple(self.shape[:sparse_dim])
+    present = self.detach() != 0
+    if sparse_dim < self.ndim:
+        present = present.reshape(sparse_shape + (-1,)).any(-1)
+    indices = present.nonzero().t().contiguous() if present.ndim else present.nonzero().t()
+    values = self[tuple(indices.unbind(0))]
+    return SparseCOOTensor(indices, values, tuple(self.shape), coalesced=True)
+
+
+Tensor.to_sparse = _to_sparse
+Tensor.to_dense = lambda self: self
 
 
 def _cat(tensors, dim):
@@ -202,6 +329,7 @@ def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requi
         values: the values, shape ``(nnz, *dense_dims)``.
         size (tuple, optional): the full size; inferred from the largest coordinates if omitted.
         dtype, device: of the values. Default: inferred.
+        requires_grad (bool): record operations on the values for autograd. Default: False.
 
     Example::
 
@@ -209,8 +337,6 @@ def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requi
         >>> s.coalesce().to_dense()
         tensor([4., 0., 2., 0.])
     """
-    if requires_grad:
-        raise NotImplementedError("sparse_coo_tensor: sparse tensors requiring grad are not supported")
     if not isinstance(values, Tensor):
         values = tensor(values, dtype=dtype, device=device)
     elif dtype is not None or device is not None:
@@ -245,4 +371,6 @@ def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requi
                 raise RuntimeError(
                     f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found index {top[d]}"
                 )
+    if requires_grad:
+        values = values.detach().requires_grad_()
     return SparseCOOTensor(indices, values, size)

@@ -15,6 +15,7 @@ from .autograd import function as _function
 from .autograd.engine import run_backward
 from .autograd.grad_mode import grad_state
 from .device import device as _device
+from .layout import strided as _strided
 
 __all__ = ["Tensor", "Size", "backend_for_device", "tensor", "as_tensor", "from_numpy"]
 
@@ -192,6 +193,31 @@ class Tensor(metaclass=_TensorTypeMeta):
     @property
     def is_cuda(self):
         return self._device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        """True if the tensor is on the CPU."""
+        return self._device.type == "cpu"
+
+    @property
+    def is_xpu(self):
+        """True if the tensor is on an XPU device (never, in ember; as PyTorch without one)."""
+        return self._device.type == "xpu"
+
+    @property
+    def is_mps(self):
+        """True if the tensor is on an MPS device (never, in ember; as PyTorch without one)."""
+        return self._device.type == "mps"
+
+    @property
+    def is_meta(self):
+        """True if the tensor is on the ``meta`` device (never, in ember)."""
+        return self._device.type == "meta"
+
+    @property
+    def layout(self):
+        """The memory layout: :data:`ember.strided` for every dense tensor."""
+        return _strided
 
     @property
     def is_leaf(self):

@@ -58,6 +58,25 @@ def as_tensor_arg(op, value, like):
     raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
 
 
+def array_operands(like, value):
+    """``(like, value, dtype)`` with the NumPy array ``value`` made a tensor on ``like``'s device, both
+    cast to the dtype NumPy's promotion gives them; None when ``value`` is no NumPy array.
+
+    PyTorch's operators compute a tensor and a NumPy array with NumPy's promotion rules
+    (``float32 tensor * int64 array`` is float64); NumPy defers its own operators to ours
+    through ``__array_priority__``, so both operand orders arrive here.
+    """
+    import numpy as np
+
+    if not isinstance(value, np.ndarray):
+        return None
+    from ..tensor import tensor
+
+    result = dtypes.as_dtype(np.result_type(np.dtype(like.dtype.name), value).name)
+    converted = tensor(value, dtype=result, device=like._device)
+    return (like if like.dtype is result else like.to(result)), converted, result
+
+
 def promote(op, a, b):
     """Bring ``a`` (a tensor) and ``b`` (a tensor or Python scalar) to a common dtype.
 
@@ -82,6 +101,11 @@ def promote(op, a, b):
         if da.is_floating_point:  # no scalar outranks a floating tensor's category
             return a, float(b), da
     elif not is_scalar(b):
+        if op in ("add", "sub") and getattr(b, "is_sparse", False):  # dense +/- sparse is dense, as in PyTorch
+            return promote(op, a, b.to_dense())
+        operands = array_operands(a, b)
+        if operands is not None:
+            return operands
         raise TypeError(f"{op}(): expected a Tensor or a number as the other operand, got {type(b).__name__}")
     da = a.dtype
     sd = dtypes.scalar_dtype(b)

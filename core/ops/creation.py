@@ -48,6 +48,20 @@ def _size(size):
     return shape
 
 
+_NO_SIZE = object()
+
+
+def _sizes(name, args, size):
+    """The shape given either as positional ints/one sequence (``args``) or as ``size=`` (PyTorch's two forms)."""
+    if size is _NO_SIZE:
+        return _size(args)
+    if args:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    if isinstance(size, int) or not hasattr(size, "__iter__"):
+        raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
+    return _size(tuple(size))
+
+
 def _place(dtype, device, default=None):
     dev = (
         default_device()
@@ -82,8 +96,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 
 
 def _filled(name, value):
-    def make(*size, dtype=None, device=None, requires_grad=False, out=None):
-        shape = _size(size)
+    def make(*args, size=_NO_SIZE, dtype=None, device=None, requires_grad=False, out=None):
+        shape = _sizes(name, args, size)
         backend, dev, dt = _place(dtype, device)
         with backend.device_context(dev.index):
             data = getattr(backend.xp, name)(shape, dtype=backend.native_dtype(dt))
@@ -92,7 +106,9 @@ def _filled(name, value):
     make.__name__ = name
     make.__doc__ = (
         f"A tensor of the given size filled with {value} (default dtype float32).\n\n"
+        f"The size is given as ints, one sequence, or the keyword ``size=``.\n\n"
         f"Example::\n\n    >>> ember.{name}(2, 3).shape\n    ember.Size([2, 3])\n"
+        f"    >>> ember.{name}(size=(2, 3)).shape\n    ember.Size([2, 3])\n"
     )
     return make
 
@@ -218,20 +234,48 @@ def _random(sample, size, generator, dtype, device, requires_grad, default=None)
     return _finish(data, backend, dev, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Samples from the uniform distribution on [0, 1)."""
-    return _random(lambda g, s, d: g.uniform(s, d), size, generator, dtype, device, requires_grad)
+def rand(*args, size=_NO_SIZE, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Samples from the uniform distribution on [0, 1).
+
+    The size is given as ints, one sequence, or the keyword ``size=``.
+
+    Example::
+
+        >>> ember.rand(size=(2, 3)).shape
+        ember.Size([2, 3])
+    """
+    return _random(lambda g, s, d: g.uniform(s, d), _sizes("rand", args, size), generator, dtype, device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    """Samples from the standard normal distribution."""
-    return _random(lambda g, s, d: g.normal(s, d), size, generator, dtype, device, requires_grad)
+def randn(*args, size=_NO_SIZE, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    """Samples from the standard normal distribution.
+
+    The size is given as ints, one sequence, or the keyword ``size=``.
+
+    Example::
+
+        >>> ember.randn(size=[4]).shape
+        ember.Size([4])
+    """
+    return _random(lambda g, s, d: g.normal(s, d), _sizes("randn", args, size), generator, dtype, device, requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """Integers uniform in ``[low, high)`` (int64 by default)."""
+    """Integers uniform in ``[low, high)`` (int64 by default).
+
+    Called as ``randint(high, size)``, ``randint(low, high, size)`` or with keywords, as in PyTorch.
+
+    Example::
+
+        >>> ember.randint(10, size=(2, 3)).shape
+        ember.Size([2, 3])
+        >>> bool(((ember.randint(low=3, high=5, size=(100,)) >= 3)).all())
+        True
+    """
     if size is None:
         low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
     if high is None or size is None:
         raise TypeError("randint() missing required arguments 'high' and 'size'")
     if high <= low:
@@ -369,9 +413,9 @@ CUDA_LEGACY_TYPES = {name: _legacy_type(name, t._legacy_dtype, cuda=True) for na
 
 # -- new_* methods -------------------------------------------------------------------------
 def _new_method(fn):
-    def method(self, *size, dtype=None, device=None, requires_grad=False):
+    def method(self, *args, size=_NO_SIZE, dtype=None, device=None, requires_grad=False):
         return fn(
-            *size,
+            _sizes(method.__name__, args, size),
             dtype=dtype or self.dtype,
             device=device if device is not None else self._device,
             requires_grad=requires_grad,

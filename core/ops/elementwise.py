@@ -7,7 +7,7 @@ import math
 from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
+from .common import array_operands, as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -347,9 +347,12 @@ def _binary(fn_cls, op, input, other, floating=False):
 
 
 def full_like_scalar(like, value):
-    """A 0-d tensor on ``like``'s device holding the Python scalar ``value``."""
+    """A 0-d tensor on ``like``'s device holding the Python scalar ``value`` (a NumPy array keeps its shape and dtype)."""
     from ..tensor import tensor
 
+    operands = array_operands(like, value)
+    if operands is not None:
+        return operands[1]
     return tensor(value, dtype=dtypes.scalar_dtype(value), device=like._device)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import check_same_device, sum_to
+from .common import array_operands, check_same_device, sum_to
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "addmm", "addmv", "baddbmm", "outer", "ger"]
 
@@ -76,6 +76,8 @@ def matmul(input, other):
         >>> (ember.ones(2, 3) @ ember.ones(3)).tolist()
         [3.0, 3.0]
     """
+    if type(input) is not Tensor and getattr(input, "is_sparse", False):
+        return input @ other
     _check_operands("matmul", input, other)
     a, b = input, other
     sa, sb = a._data.shape, b._data.shape
@@ -96,7 +98,9 @@ def matmul(input, other):
 
 
 def mm(input, mat2):
-    """Product of two matrices ``(n, m) @ (m, p)``."""
+    """Product of two matrices ``(n, m) @ (m, p)`` (``input`` may be sparse COO: :func:`ember.sparse.mm`)."""
+    if type(input) is not Tensor and getattr(input, "is_sparse", False):
+        return input @ mat2
     _check_operands("mm", input, mat2)
     if input.ndim != 2:
         raise RuntimeError(f"self must be a matrix, got {input.ndim}-D tensor")
@@ -184,5 +188,19 @@ ger = outer
 
 for _name in __all__:
     setattr(Tensor, _name, globals()[_name])
-Tensor.__matmul__ = matmul
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+
+
+def _matmul_operator(self, other):
+    if getattr(other, "is_sparse", False):
+        return NotImplemented  # the sparse operand's __rmatmul__ computes dense @ sparse
+    operands = array_operands(self, other)
+    return matmul(self, other) if operands is None else matmul(operands[0], operands[1])
+
+
+def _rmatmul_operator(self, other):
+    operands = array_operands(self, other)
+    return matmul(other, self) if operands is None else matmul(operands[1], operands[0])
+
+
+Tensor.__matmul__ = _matmul_operator
+Tensor.__rmatmul__ = _rmatmul_operator

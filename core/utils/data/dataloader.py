@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from ._collate import default_collate, default_convert
+from ._worker import MapFetcher, StreamFetcher, WorkerInfo, get_worker_info
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
-__all__ = ["DataLoader", "get_worker_info"]
+__all__ = ["DataLoader", "get_worker_info", "WorkerInfo"]
 
 
-def get_worker_info():
-    """Information about the current loader worker; always ``None`` (ember loads in the main process)."""
-    return None
+def _accelerator_available():
+    from ... import accelerator
+
+    return accelerator.is_available()
 
 
 class _InfiniteConstantSampler(Sampler):
@@ -36,16 +39,37 @@ class DataLoader:
         sampler: the order of indices (an iterable with ``__len__``); excludes ``shuffle``.
         batch_sampler: yields lists of indices; excludes ``batch_size``, ``shuffle``,
             ``sampler`` and ``drop_last``.
-        num_workers: must be ``0``: ember loads in the main process.
+        num_workers: how many worker processes make batches; ``0`` loads in the main
+            process. Default: ``0``.
         collate_fn: turns a list of samples into a batch. Default: :func:`default_collate`
             (:func:`default_convert` when ``batch_size=None``).
-        pin_memory: accepted for compatibility; does nothing.
+        pin_memory: page-lock batches for faster copies to an accelerator. Without an
+            accelerator it warns and does nothing, as PyTorch does; the CuPy backend has no
+            page-locked host tensors yet, so on CUDA it does nothing either. Default: ``False``.
         drop_last: drop the last batch if the dataset size is not divisible by
             ``batch_size``. Default: ``False``.
-        timeout: accepted for compatibility; must be non-negative.
-        worker_init_fn: accepted for compatibility (there are no workers).
-        generator: the :class:`ember.Generator` that ``shuffle=True`` draws from; seed it
-            for a reproducible order. Default: ``None`` (the default generator).
+        timeout: seconds to wait for a batch from the workers before raising
+            ``RuntimeError``; ``0`` waits forever. Default: ``0``.
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker after
+            seeding, before loading. Default: ``None``.
+        multiprocessing_context: start method name (``"fork"``, ``"spawn"``,
+            ``"forkserver"``) or context; ``None`` uses :mod:`multiprocessing`'s default
+            (``fork`` on Linux). With ``spawn`` the dataset and functions must pickle.
+        generator: the :class:`ember.Generator` that ``shuffle=True`` and the workers'
+            base seed draw from; seed it for a reproducible order. Default: ``None`` (the
+            default generator).
+        prefetch_factor: batches each worker loads ahead. Default: ``2`` with workers
+            (must be ``None`` without).
+        persistent_workers: keep the workers alive between epochs. Default: ``False``.
+        in_order: hand out batches in sampler order; ``False`` hands them out as workers
+            finish them. Default: ``True``.
+
+    Each worker ``i`` seeds ``random``, NumPy's global generator and ember with
+    ``base_seed + i`` (the base seed drawn from ``generator`` once per epoch, or once for
+    persistent workers), sees itself through :func:`get_worker_info`, and re-raises its
+    exceptions in the main process with its traceback. An :class:`IterableDataset` is
+    copied into every worker: split the stream with :func:`get_worker_info`, or every
+    worker yields all of it (as in PyTorch).
 
     Example::
 
@@ -81,19 +105,18 @@ class DataLoader:
     ):
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
-        if num_workers > 0:
-            raise NotImplementedError(
-                f"DataLoader: num_workers={num_workers} is not supported: ember loads in the main process "
-                "(use num_workers=0)"
-            )
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
-        if prefetch_factor is not None:
+        if num_workers == 0 and prefetch_factor is not None:
             raise ValueError(
                 "prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 to enable "
                 "multiprocessing, otherwise set prefetch_factor to None."
             )
-        if persistent_workers:
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        if prefetch_factor is not None and prefetch_factor < 1:
+            raise ValueError(f"prefetch_factor option should be a positive integer, got {prefetch_factor}")
+        if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
 
         if isinstance(dataset, IterableDataset):
@@ -146,6 +169,8 @@ class DataLoader:
         self.prefetch_factor = prefetch_factor
         self.persistent_workers = persistent_workers
         self.generator = generator
+        self.in_order = in_order
+        self._pool = None
         if collate_fn is None:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
@@ -165,38 +190,37 @@ class DataLoader:
         return self.batch_sampler if self._auto_collation else self.sampler
 
     def __iter__(self):
-        if isinstance(self.dataset, IterableDataset):
-            return self._iter_stream()
-        return self._iter_map()
+        if self.persistent_workers and self._pool is not None:
+            self._pool.reset(self)
+            return self._pool
+        if self.pin_memory and not _accelerator_available():
+            warnings.warn(
+                "'pin_memory' argument is set as true but no accelerator is found, then device pinned memory "
+                "won't be used.",
+                stacklevel=2,
+            )
+        base_seed = self._base_seed()  # drawn with or without workers, as PyTorch does: same order either way
+        if self.num_workers == 0:
+            return self._iter_single()
+        from ._worker_pool import WorkerPoolIterator
 
-    def _iter_map(self):
-        dataset, collate = self.dataset, self.collate_fn
-        getitems = getattr(dataset, "__getitems__", None)
-        for index in self._index_sampler:
-            if not self._auto_collation:
-                yield collate(dataset[index])
-            elif callable(getitems):
-                yield collate(getitems(index))
-            else:
-                yield collate([dataset[i] for i in index])
+        pool = WorkerPoolIterator(self, base_seed)
+        if self.persistent_workers:
+            self._pool = pool
+        return pool
 
-    def _iter_stream(self):
-        stream = iter(self.dataset)
-        if not self._auto_collation:
-            for item in stream:
-                yield self.collate_fn(item)
-            return
+    def _base_seed(self):
+        from ...ops.creation import randint
+
+        return int(randint(0, 2**62, (), generator=self.generator, device="cpu").item())
+
+    def _iter_single(self):
+        fetcher_class = StreamFetcher if isinstance(self.dataset, IterableDataset) else MapFetcher
+        fetcher = fetcher_class(self.dataset, self._auto_collation, self.collate_fn, self.drop_last)
         for index in self._index_sampler:
-            data = []
-            for _ in index:
-                try:
-                    data.append(next(stream))
-                except StopIteration:
-                    break
-            if not data or (self.drop_last and len(data) < len(index)):
-                return
-            yield self.collate_fn(data)
-            if len(data) < len(index):
+            try:
+                yield fetcher.fetch(index)
+            except StopIteration:
                 return
 
     def __len__(self):

@@ -1,0 +1,207 @@
+"""``ember.accelerator``: the device-agnostic accelerator API of ``torch.accelerator``.
+
+The accelerator is the ``cuda`` device type when a backend serves it (CuPy installed);
+set the environment variable ``EMBER_ACCELERATOR`` to another device type (``opencl``)
+to make that one the accelerator instead. Without an accelerator the functions answer
+as PyTorch does on a machine without one: :func:`is_available` is False,
+:func:`current_accelerator` is None, :func:`device_count` is 0, and the functions that
+need a device raise ``RuntimeError``.
+
+Example::
+
+    >>> import ember
+    >>> dev = ember.accelerator.current_accelerator() if ember.accelerator.is_available() else ember.device("cpu")
+    >>> ember.ones(2, device=dev).device.type in ("cpu", "cuda", "opencl")
+    True
+"""
+
+from __future__ import annotations
+
+import os
+
+from .device import device as _device
+
+__all__ = [
+    "current_accelerator",
+    "current_device_index",
+    "current_device_idx",
+    "device_count",
+    "device_index",
+    "empty_cache",
+    "is_available",
+    "memory_allocated",
+    "memory_reserved",
+    "set_device_index",
+    "set_device_idx",
+    "synchronize",
+]
+
+_current = {}  # device type -> current index, for accelerators other than cuda (ember.cuda keeps its own)
+
+
+def _accelerator_backend():
+    """``(device_type, backend)`` of the accelerator, or ``(None, None)`` when no backend serves it."""
+    from .plugin import backend_registry
+
+    kind = os.environ.get("EMBER_ACCELERATOR") or "cuda"
+    try:
+        return kind, backend_registry().backend_for(kind)
+    except RuntimeError:
+        return None, None
+
+
+def _require():
+    kind, backend = _accelerator_backend()
+    if kind is None or backend.device_count() == 0:
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    return kind, backend
+
+
+def _index(kind, dev):
+    if dev is None:
+        return current_device_index()
+    if isinstance(dev, int):
+        return dev
+    dev = _device(dev)
+    if dev.type != kind:
+        raise ValueError(f"{dev.type} doesn't match the current accelerator {kind}.")
+    return dev.index
+
+
+def is_available():
+    """Whether an accelerator is present: a backend serves its device type and sees at least one device.
+
+    Returns:
+        bool: True when :func:`current_accelerator` names a usable device type.
+
+    Example::
+
+        >>> isinstance(ember.accelerator.is_available(), bool)
+        True
+    """
+    kind, backend = _accelerator_backend()
+    return kind is not None and backend.device_count() > 0
+
+
+def current_accelerator(check_available=False):
+    """The accelerator's device (index 0; see :func:`current_device_index`), or None without one.
+
+    Args:
+        check_available (bool, optional): also require :func:`is_available`. Default: ``False``.
+
+    Example::
+
+        >>> acc = ember.accelerator.current_accelerator()
+        >>> acc is None or acc.type in ("cuda", "opencl")
+        True
+    """
+    kind, _ = _accelerator_backend()
+    if kind is None or (check_available and not is_available()):
+        return None
+    return _device(kind)
+
+
+def device_count():
+    """Number of accelerator devices (0 without an accelerator).
+
+    Example::
+
+        >>> ember.accelerator.device_count() >= 0
+        True
+    """
+    kind, backend = _accelerator_backend()
+    return 0 if kind is None else backend.device_count()
+
+
+def current_device_index():
+    """Index of the current accelerator device.
+
+    Raises:
+        RuntimeError: when no accelerator is available.
+    """
+    kind, _ = _require()
+    if kind == "cuda":
+        from . import cuda
+
+        return cuda.current_device()
+    return _current.get(kind, 0)
+
+
+def set_device_index(device):
+    """Make ``device`` (an index or a device of the accelerator's type) the current accelerator device.
+
+    Raises:
+        RuntimeError: when no accelerator is available.
+    """
+    kind, backend = _require()
+    index = _index(kind, device)
+    if not 0 <= index < backend.device_count():
+        raise RuntimeError(
+            f"set_device_index: device index {index} out of range for {backend.device_count()} device(s)"
+        )
+    if kind == "cuda":
+        from . import cuda
+
+        cuda.set_device(index)
+    else:
+        _current[kind] = index
+
+
+current_device_idx = current_device_index
+set_device_idx = set_device_index
+
+
+class device_index:  # noqa: N801 - mirrors torch.accelerator.device_index
+    """Context manager making ``device`` the current accelerator device inside the block (None: no change).
+
+    Args:
+        device (int or None): the index to switch to.
+    """
+
+    def __init__(self, device, /):
+        self.index = device
+        self._previous = None
+
+    def __enter__(self):
+        if self.index is not None:
+            self._previous = current_device_index()
+            set_device_index(self.index)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            set_device_index(self._previous)
+        return False
+
+
+def synchronize(device=None):
+    """Wait until all queued work on ``device`` (default: the current accelerator device) has finished.
+
+    Raises:
+        RuntimeError: when no accelerator is available.
+    """
+    kind, backend = _require()
+    backend.synchronize(_index(kind, device))
+
+
+def empty_cache():
+    """Return the allocator's unused cached memory to the driver, where the backend caches any."""
+    _, backend = _require()
+    if hasattr(backend, "empty_cache"):
+        backend.empty_cache()
+
+
+def memory_allocated(device_index=None):
+    """Bytes held by tensors on the accelerator device (where its backend tracks it)."""
+    kind, backend = _require()
+    if kind == "cuda":
+        from . import cuda
+
+        return cuda.memory_allocated(device_index)
+    return backend.memory_allocated(_index(kind, device_index))
+
+
+def memory_reserved(device_index=None):
+    """Bytes reserved by the accelerator's allocator."""
+    kind, backend = _require()
+    return backend.memory_reserved(_index(kind, device_index))

@@ -1,0 +1,240 @@
+"""``ember.onnx``: export a model to the ONNX format, as ``torch.onnx.export`` does.
+
+The exporter runs the model's forward pass once on example inputs and records it: each
+call of a layer it knows (:class:`~ember.nn.Linear`, the convolutions, pooling, batch norm,
+activations, dropout, :class:`~ember.nn.Embedding`, :class:`~ember.nn.RNN`/``LSTM``/``GRU``,
+:class:`~ember.nn.Flatten`) becomes ONNX nodes, as do the tensor operations forward code
+applies to the values flowing through (``reshape``/``view``/``flatten``, arithmetic,
+``matmul``, ``cat``, ``transpose``/``permute``, ``squeeze``/``unsqueeze``, ``mean``/``sum``,
+basic indexing, the activation functions). Control flow is resolved by the example input,
+as in PyTorch's tracing exporter. A value computed from a floating-point input by an
+operation the exporter does not record is an error, never a silently frozen constant
+(integer inputs, such as token indices, cannot carry that check: keep their arithmetic to
+the recorded operations).
+
+Importing this module needs nothing beyond ember; :func:`export` imports the ``onnx``
+package (install the ``onnx`` extra: ``pip install ember[onnx]``).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from ._tracer import is_in_onnx_export
+from .errors import OnnxExporterError, UnsupportedOperatorError
+
+__all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "UnsupportedOperatorError"]
+
+#: The opset :func:`export` writes when ``opset_version`` is not given (PyTorch 2.13's default).
+DEFAULT_OPSET = 18
+#: The oldest opset the exporter writes.
+MIN_OPSET = 13
+
+
+def _import_onnx():
+    try:
+        import onnx
+        import onnx.numpy_helper  # noqa: F401 - the submodule the graph builder uses
+    except ImportError as exc:
+        raise ImportError(
+            "ember.onnx.export needs the 'onnx' package: pip install 'ember[onnx]' (or pip install onnx)"
+        ) from exc
+    return onnx
+
+
+def _flatten(value, path="output"):
+    """The tensors of a (nested) tuple/list/dict result, in order."""
+    from ..tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for item in value for t in _flatten(item)]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in _flatten(item)]
+    raise OnnxExporterError(f"onnx export: the model returned {type(value).__name__}; expected tensors")
+
+
+def _map_tensors(value, fn, path=""):
+    """``value`` with each tensor ``t`` in its (nested) tuples and lists replaced by ``fn(t, path)``."""
+    from ..tensor import Tensor
+
+    if isinstance(value, Tensor):
+        return fn(value, path)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_map_tensors(v, fn, f"{path}.{i}") for i, v in enumerate(value))
+    return value
+
+
+def _split_args(args, kwargs):
+    from ..tensor import Tensor
+
+    if isinstance(args, Tensor):
+        args = (args,)
+    args = tuple(args)
+    if args and isinstance(args[-1], dict):  # PyTorch's convention: a trailing dict holds keyword arguments
+        kwargs = {**args[-1], **(kwargs or {})}
+        args = args[:-1]
+    return args, dict(kwargs or {})
+
+
+def _default_input_names(model, count):
+    try:
+        names = [
+            p.name
+            for p in inspect.signature(model.forward).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        names = []
+    return [names[i] if i < len(names) else f"input_{i}" for i in range(count)]
+
+
+def _dynamic(dynamic_axes, name):
+    axes = (dynamic_axes or {}).get(name, {})
+    if isinstance(axes, dict):
+        return {int(axis): str(label) for axis, label in axes.items()}
+    return {int(axis): f"{name}_dynamic_axes_{i + 1}" for i, axis in enumerate(axes)}
+
+
+def export(
+    model,
+    args=(),
+    f=None,
+    *,
+    kwargs=None,
+    export_params=True,
+    verbose=False,
+    input_names=None,
+    output_names=None,
+    opset_version=None,
+    dynamic_axes=None,
+    do_constant_folding=True,
+    training=None,
+    keep_initializers_as_inputs=False,
+    dynamo=False,
+):
+    """Export ``model`` to an ONNX file by tracing its forward pass on ``args``.
+
+    The model runs in eval mode during the export (its mode is restored afterwards), so
+    dropout is the identity and batch norm uses its running statistics.
+
+    Args:
+        model (Module): the model to export.
+        args (Tensor or tuple): the example inputs of ``forward``; a trailing ``dict`` holds
+            keyword arguments, as in PyTorch.
+        f (str, path or binary file): where to write the model; ``None`` writes nothing.
+        kwargs (dict, optional): more keyword arguments of ``forward``.
+        export_params (bool): store the parameters in the file; ``False`` makes them
+            graph inputs named after the ``state_dict`` keys. Default: ``True``.
+        verbose (bool): print the graph. Default: ``False``.
+        input_names (list of str, optional): names of the graph inputs (the tensors of
+            ``args``, nested tuples and lists flattened, in order). Default: the names of
+            ``forward``'s parameters (``hidden.0``, ``hidden.1`` for a tuple argument).
+        output_names (list of str, optional): names of the graph outputs (the tensors of
+            the result, flattened in order). Default: ``output`` / ``output_0``, ...
+        opset_version (int, optional): the ONNX opset, from 13. Default: 18.
+        dynamic_axes (dict, optional): ``{name: {axis: label}}`` or ``{name: [axes]}``:
+            input and output axes whose size may differ from the example's (a batch
+            axis). Reshapes keep a leading size equal to their input's as a copied axis.
+        do_constant_folding (bool): accepted for compatibility; operations on constants
+            are always computed at export (the graph holds only the traced path).
+        training: must be ``None`` or eval; the export is always of the eval-mode model.
+        keep_initializers_as_inputs (bool): also list the initializers as graph inputs.
+            Default: ``False``.
+        dynamo (bool): must be ``False``: ember exports by tracing.
+
+    Returns:
+        onnx.ModelProto: the exported model (also written to ``f``).
+
+    Raises:
+        UnsupportedOperatorError: the forward pass used an operation or option the
+            exporter cannot express.
+        ImportError: the ``onnx`` package is not installed.
+
+    Example::
+
+        >>> import io
+        >>> model = ember.nn.Sequential(ember.nn.Linear(4, 3), ember.nn.ReLU())
+        >>> proto = ember.onnx.export(model, ember.randn(2, 4), io.BytesIO(), input_names=["x"],
+        ...                           dynamic_axes={"x": {0: "batch"}})
+        >>> [node.op_type for node in proto.graph.node]
+        ['Gemm', 'Relu']
+    """
+    onnx = _import_onnx()
+    if dynamo:
+        raise OnnxExporterError("onnx export: ember exports by tracing; dynamo=True is not available")
+    opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
+    if opset < MIN_OPSET:
+        raise OnnxExporterError(f"onnx export: opset_version {opset} is not supported (the oldest is {MIN_OPSET})")
+    if training not in (None, False) and getattr(training, "name", "EVAL") != "EVAL":
+        raise OnnxExporterError("onnx export: only the eval-mode model can be exported")
+    from ._graph import GraphBuilder
+    from ._tracer import tracing
+
+    args, kwargs = _split_args(args, kwargs)
+    params = dict(model.named_parameters())
+    params.update(dict(model.named_buffers()))
+    builder = GraphBuilder(
+        onnx,
+        opset,
+        {id(t): name for name, t in params.items()},
+        {id(m): name for name, m in model.named_modules() if name},
+        export_params,
+    )
+    graph_inputs = []
+    given = iter(input_names or [])
+
+    def trace_input(tensor, default):
+        name = next(given, default)
+        traced = tensor.detach()
+        if traced.dtype.is_floating_point:
+            traced.requires_grad_()  # anything computed from it gets a grad_fn: unrecorded ops are caught
+        builder.bind(traced, name)
+        graph_inputs.append(builder.value_info(name, traced, _dynamic(dynamic_axes, name)))
+        return traced
+
+    traced_args = [
+        _map_tensors(arg, lambda t, path, base=base: trace_input(t, base + path))
+        for arg, base in zip(args, _default_input_names(model, len(args)))
+    ]
+
+    from .. import autograd
+
+    was_training = model.training
+    frozen = [p for p in model.parameters() if p.requires_grad]
+    model.eval()
+    for p in frozen:
+        p.requires_grad_(False)
+    try:
+        with autograd.enable_grad(), tracing(builder):
+            result = model(*traced_args, **kwargs)
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
+        model.train(was_training)
+
+    outputs = _flatten(result)
+    names = list(output_names or [])
+    names += ["output" if len(outputs) == 1 else f"output_{i}" for i in range(len(names), len(outputs))]
+    graph_outputs = []
+    for tensor, name in zip(outputs, names):
+        builder.name_output(builder.value(tensor), name)
+        graph_outputs.append(builder.value_info(name, tensor, _dynamic(dynamic_axes, name)))
+    graph_inputs += builder.param_inputs
+    if keep_initializers_as_inputs:
+        graph_inputs += [
+            onnx.helper.make_tensor_value_info(i.name, i.data_type, list(i.dims)) for i in builder.initializers
+        ]
+    graph = onnx.helper.make_graph(
+        builder.nodes, type(model).__name__, graph_inputs, graph_outputs, builder.initializers
+    )
+    opsets = [onnx.helper.make_opsetid("", opset)]
+    proto = onnx.helper.make_model(graph, opset_imports=opsets, producer_name="ember")
+    proto.ir_version = min(proto.ir_version, onnx.helper.find_min_ir_version_for(opsets))
+    onnx.checker.check_model(proto)
+    if verbose:
+        print(onnx.helper.printable_graph(proto.graph))
+    if f is not None:
+        onnx.save_model(proto, f)
+    return proto

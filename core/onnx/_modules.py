@@ -1,0 +1,231 @@
+"""Converters of the catalogue's layers: a traced call of one of these modules becomes ONNX nodes.
+
+Each converter takes the graph builder, the module, the call's arguments and its result.
+The module's own forward runs as usual (its result is what the exported graph must
+reproduce); the operations inside it are not recorded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._ops import flatten_value, gelu_value
+from ._rnn import convert_rnn
+from .errors import UnsupportedOperatorError
+
+__all__ = ["module_converters"]
+
+
+def _tuple(value, n):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+def _batched(b, x, spatial):
+    """``x`` as a batched value (an unbatched ``(C, *spatial)`` input gets a leading axis)."""
+    if x.ndim == spatial + 1:
+        return b.node("Unsqueeze", [b.value(x), b.ints([0])]), True
+    return b.value(x), False
+
+
+def _unbatched(b, name, squeezed):
+    return b.node("Squeeze", [name, b.ints([0])]) if squeezed else name
+
+
+def _linear(b, m, args, kwargs, out):
+    x = args[0]
+    inputs = [b.value(x), b.value(m.weight)]
+    if m.bias is not None:
+        inputs.append(b.value(m.bias))
+    if x.ndim == 2:
+        b.bind(out, b.node("Gemm", inputs, transB=1))
+        return
+    y = b.node("MatMul", [inputs[0], b.node("Transpose", [inputs[1]], perm=[1, 0])])
+    b.bind(out, b.node("Add", [y, inputs[2]]) if m.bias is not None else y)
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _conv_pads(m, n):
+    if isinstance(m.padding, str):
+        if m.padding == "valid":
+            return [0] * n, [0] * n
+        total = [d * (k - 1) for d, k in zip(_tuple(m.dilation, n), _tuple(m.kernel_size, n))]
+        return [t // 2 for t in total], [t - t // 2 for t in total]
+    pads = list(_tuple(m.padding, n))
+    return pads, pads
+
+
+def _conv(b, m, args, kwargs, out):
+    x = args[0]
+    n = len(m.kernel_size)
+    name, squeezed = _batched(b, x, n)
+    begin, end = _conv_pads(m, n)
+    if m.padding_mode != "zeros" and any(begin + end):
+        if m.padding_mode == "circular" and b.opset < 19:
+            raise UnsupportedOperatorError("onnx export: circular padding needs opset_version >= 19")
+        pads = b.ints([0, 0, *begin, 0, 0, *end])
+        name = b.node("Pad", [name, pads], mode=_PAD_MODES[m.padding_mode])
+        begin, end = [0] * n, [0] * n
+    inputs = [name, b.value(m.weight)] + ([b.value(m.bias)] if m.bias is not None else [])
+    y = b.node(
+        "Conv", inputs, kernel_shape=list(m.kernel_size), strides=list(_tuple(m.stride, n)), pads=begin + end,
+        dilations=list(_tuple(m.dilation, n)), group=m.groups,
+    )  # fmt: skip
+    b.bind(out, _unbatched(b, y, squeezed))
+
+
+def _conv_transpose(b, m, args, kwargs, out):
+    if len(args) > 1 or kwargs.get("output_size") is not None:
+        raise UnsupportedOperatorError("onnx export: ConvTranspose with output_size is not supported")
+    x = args[0]
+    n = len(m.kernel_size)
+    name, squeezed = _batched(b, x, n)
+    pads = list(_tuple(m.padding, n))
+    inputs = [name, b.value(m.weight)] + ([b.value(m.bias)] if m.bias is not None else [])
+    y = b.node(
+        "ConvTranspose", inputs, kernel_shape=list(m.kernel_size), strides=list(_tuple(m.stride, n)),
+        pads=pads + pads, dilations=list(_tuple(m.dilation, n)), group=m.groups,
+        output_padding=list(_tuple(m.output_padding, n)),
+    )  # fmt: skip
+    b.bind(out, _unbatched(b, y, squeezed))
+
+
+def _pool_dims(module):
+    return int(type(module).__name__[-2])
+
+
+def _pool(op):
+    def convert(b, m, args, kwargs, out):
+        if getattr(m, "return_indices", False) or getattr(m, "divisor_override", None):
+            raise UnsupportedOperatorError(
+                f"onnx export: {type(m).__name__} with return_indices or divisor_override is not supported"
+            )
+        n = _pool_dims(m)
+        name, squeezed = _batched(b, args[0], n)
+        pads = list(_tuple(m.padding, n))
+        attrs = dict(
+            kernel_shape=list(_tuple(m.kernel_size, n)), strides=list(_tuple(m.stride or m.kernel_size, n)),
+            pads=pads + pads, ceil_mode=int(m.ceil_mode),
+        )  # fmt: skip
+        if op == "MaxPool":
+            attrs["dilations"] = list(_tuple(m.dilation, n))
+        else:
+            attrs["count_include_pad"] = int(m.count_include_pad)
+        b.bind(out, _unbatched(b, b.node(op, [name], **attrs), squeezed))
+
+    return convert
+
+
+def _adaptive(op, global_op):
+    def convert(b, m, args, kwargs, out):
+        x = args[0]
+        n = _pool_dims(m)
+        if getattr(m, "return_indices", False):
+            raise UnsupportedOperatorError(f"onnx export: {type(m).__name__} with return_indices=True")
+        name, squeezed = _batched(b, x, n)
+        sizes = tuple(x.shape[-n:])
+        targets = [s if t is None else t for s, t in zip(sizes, _tuple(m.output_size, n))]
+        if all(t == 1 for t in targets):
+            y = b.node(global_op, [name])
+        elif all(s % t == 0 for s, t in zip(sizes, targets)):
+            kernel = [s // t for s, t in zip(sizes, targets)]
+            y = b.node(op, [name], kernel_shape=kernel, strides=kernel)
+        else:
+            raise UnsupportedOperatorError(
+                f"onnx export: {type(m).__name__} from size {list(sizes)} to {targets}: only output sizes that "
+                "divide the input size are supported"
+            )
+        b.bind(out, _unbatched(b, y, squeezed))
+
+    return convert
+
+
+def _batch_norm(b, m, args, kwargs, out):
+    x = args[0]
+    if m.running_mean is None:
+        raise UnsupportedOperatorError(f"onnx export: {type(m).__name__} without running statistics")
+    channels = m.num_features
+    dtype = m.running_mean.dtype.name
+    scale = b.value(m.weight) if m.weight is not None else b.constant(np.ones(channels, dtype=dtype))
+    bias = b.value(m.bias) if m.bias is not None else b.constant(np.zeros(channels, dtype=dtype))
+    inputs = [b.value(x), scale, bias, b.value(m.running_mean), b.value(m.running_var)]
+    b.bind(out, b.node("BatchNormalization", inputs, epsilon=float(m.eps)))
+
+
+def _activation(op, **attributes):
+    def convert(b, m, args, kwargs, out):
+        attrs = {key: float(getattr(m, source)) for key, source in attributes.items()}
+        b.bind(out, b.node(op, [b.value(args[0])], **attrs))
+
+    return convert
+
+
+def _softmax(op):
+    def convert(b, m, args, kwargs, out):
+        if m.dim is None:
+            raise UnsupportedOperatorError(f"onnx export: {type(m).__name__} needs an explicit dim")
+        b.bind(out, b.node(op, [b.value(args[0])], axis=m.dim % max(out.ndim, 1)))
+
+    return convert
+
+
+def _gelu(b, m, args, kwargs, out):
+    b.bind(out, gelu_value(b, args[0], m.approximate, out))
+
+
+def _silu(b, m, args, kwargs, out):
+    x = b.value(args[0])
+    b.bind(out, b.node("Mul", [x, b.node("Sigmoid", [x])]))
+
+
+def _identity(b, m, args, kwargs, out):
+    b.bind(out, b.value(args[0]))
+
+
+def _embedding(b, m, args, kwargs, out):
+    if m.max_norm is not None:
+        raise UnsupportedOperatorError("onnx export: Embedding with max_norm is not supported")
+    b.bind(out, b.node("Gather", [b.value(m.weight), b.value(args[0])], axis=0))
+
+
+def _flatten(b, m, args, kwargs, out):
+    b.bind(out, flatten_value(b, args[0], m.start_dim, m.end_dim, out))
+
+
+def module_converters():
+    """``{module class: converter}`` for the catalogue's layers the exporter maps."""
+    from .. import nn
+
+    table = {
+        nn.Linear: _linear,
+        nn.ReLU: _activation("Relu"),
+        nn.Sigmoid: _activation("Sigmoid"),
+        nn.Tanh: _activation("Tanh"),
+        nn.LeakyReLU: _activation("LeakyRelu", alpha="negative_slope"),
+        nn.ELU: _activation("Elu", alpha="alpha"),
+        nn.GELU: _gelu,
+        nn.SiLU: _silu,
+        nn.Softmax: _softmax("Softmax"),
+        nn.LogSoftmax: _softmax("LogSoftmax"),
+        nn.Identity: _identity,
+        nn.Dropout: _identity,
+        nn.Dropout1d: _identity,
+        nn.Dropout2d: _identity,
+        nn.Dropout3d: _identity,
+        nn.AlphaDropout: _identity,
+        nn.Embedding: _embedding,
+        nn.Flatten: _flatten,
+        nn.RNN: convert_rnn,
+        nn.LSTM: convert_rnn,
+        nn.GRU: convert_rnn,
+    }
+    for n in (1, 2, 3):
+        table[getattr(nn, f"Conv{n}d")] = _conv
+        table[getattr(nn, f"ConvTranspose{n}d")] = _conv_transpose
+        table[getattr(nn, f"MaxPool{n}d")] = _pool("MaxPool")
+        table[getattr(nn, f"AvgPool{n}d")] = _pool("AveragePool")
+        table[getattr(nn, f"AdaptiveAvgPool{n}d")] = _adaptive("AveragePool", "GlobalAveragePool")
+        table[getattr(nn, f"AdaptiveMaxPool{n}d")] = _adaptive("MaxPool", "GlobalMaxPool")
+        table[getattr(nn, f"BatchNorm{n}d")] = _batch_norm
+    return table

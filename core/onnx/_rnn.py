@@ -1,0 +1,109 @@
+"""RNN, LSTM and GRU as ONNX's recurrent operators, one node per layer.
+
+ONNX keeps the weights of both directions stacked, its gates in another order
+(LSTM ``i, o, f, c`` for PyTorch's ``i, f, g, o``; GRU ``z, r, h`` for ``r, z, n``) and the
+sequence first; GRU's ``linear_before_reset=1`` is PyTorch's formulation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import UnsupportedOperatorError
+
+__all__ = ["convert_rnn"]
+
+_GATE_ORDER = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2]}
+
+
+def _gates(array, mode, hidden):
+    order = _GATE_ORDER.get(mode)
+    if order is None:
+        return array
+    return np.concatenate([array[g * hidden : (g + 1) * hidden] for g in order])
+
+
+def _layer_weights(b, m, layer, directions):
+    """The ``W``, ``R`` and ``B`` initializers of one layer, both directions stacked."""
+    hidden, mode = m.hidden_size, m.mode if m.mode in ("LSTM", "GRU") else "RNN"
+    ws, rs, bs = [], [], []
+    for suffix in ("", "_reverse")[:directions]:
+
+        def param(kind, suffix=suffix):
+            value = getattr(m, f"{kind}_l{layer}{suffix}", None)
+            return None if value is None else value.detach().cpu().numpy()
+
+        w_ih, w_hh = param("weight_ih"), param("weight_hh")
+        ws.append(_gates(w_ih, mode, hidden))
+        rs.append(_gates(w_hh, mode, hidden))
+        b_ih, b_hh = param("bias_ih"), param("bias_hh")
+        if b_ih is None:
+            b_ih = b_hh = np.zeros(w_ih.shape[0], dtype=w_ih.dtype)
+        bs.append(np.concatenate([_gates(b_ih, mode, hidden), _gates(b_hh, mode, hidden)]))
+    prefix = f"{b.module_name(m)}.l{layer}"
+    return (
+        b.constant(np.stack(ws), f"{prefix}.W"),
+        b.constant(np.stack(rs), f"{prefix}.R"),
+        b.constant(np.stack(bs), f"{prefix}.B"),
+    )
+
+
+def _initial(b, state, layer, directions, batched):
+    """The slice of an initial state ``(layers * directions, N, H)`` that feeds ``layer``."""
+    if state is None:
+        return ""
+    name = b.value(state)
+    if not batched:
+        name = b.node("Unsqueeze", [name, b.ints([1])])
+    return b.node("Slice", [name, b.ints([layer * directions]), b.ints([(layer + 1) * directions]), b.ints([0])])
+
+
+def convert_rnn(b, m, args, kwargs, out):
+    if getattr(m, "proj_size", 0):
+        raise UnsupportedOperatorError("onnx export: LSTM with proj_size > 0 is not supported")
+    x = args[0]
+    state = args[1] if len(args) > 1 else kwargs.get("hx")
+    h0, c0 = state if isinstance(state, (tuple, list)) else (state, None)
+    lstm = m.mode == "LSTM"
+    op = "LSTM" if lstm else "GRU" if m.mode == "GRU" else "RNN"
+    directions = 2 if m.bidirectional else 1
+    batched = x.ndim == 3
+    name = b.value(x)
+    if not batched:
+        name = b.node("Unsqueeze", [name, b.ints([1])])
+    elif m.batch_first:
+        name = b.node("Transpose", [name], perm=[1, 0, 2])
+    attrs = {"hidden_size": m.hidden_size, "direction": "bidirectional" if m.bidirectional else "forward"}
+    if op == "GRU":
+        attrs["linear_before_reset"] = 1
+    if op == "RNN":
+        attrs["activations"] = ["Relu" if m.mode == "RNN_RELU" else "Tanh"] * directions
+    finals_h, finals_c = [], []
+    for layer in range(m.num_layers):
+        w, r, bias = _layer_weights(b, m, layer, directions)
+        inputs = [name, w, r, bias, "", _initial(b, h0, layer, directions, batched)]
+        if lstm:
+            inputs.append(_initial(b, c0, layer, directions, batched))
+        outputs = b.node(op, inputs, outputs=3 if lstm else 2, **attrs)
+        # Y is (S, D, N, H): the next layer reads (S, N, D * H)
+        sequence = b.node("Transpose", [outputs[0]], perm=[0, 2, 1, 3])
+        name = b.node("Reshape", [sequence, b.ints([0, 0, -1])])
+        finals_h.append(outputs[1])
+        if lstm:
+            finals_c.append(outputs[2])
+
+    def stacked(names):
+        value = names[0] if len(names) == 1 else b.node("Concat", names, axis=0)
+        return value if batched else b.node("Squeeze", [value, b.ints([1])])
+
+    if not batched:
+        name = b.node("Squeeze", [name, b.ints([1])])
+    elif m.batch_first:
+        name = b.node("Transpose", [name], perm=[1, 0, 2])
+    output, final = out
+    b.bind(output, name)
+    if lstm:
+        b.bind(final[0], stacked(finals_h))
+        b.bind(final[1], stacked(finals_c))
+    else:
+        b.bind(final, stacked(finals_h))

@@ -1,0 +1,181 @@
+"""The main-process side of a :class:`~ember.utils.data.DataLoader` with ``num_workers > 0``.
+
+Tasks (a batch's indices) go round-robin to the workers' index queues, at most
+``prefetch_factor`` per worker ahead of the consumer; results come back on one queue and
+are put back in task order (unless ``in_order=False``). An iterable dataset's worker that
+reports the end of its stream gets no more tasks; the epoch ends when every task was
+answered or belongs to an ended worker.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import pickle
+import queue
+import time
+
+from . import _worker
+
+__all__ = ["WorkerPoolIterator"]
+
+_DELIVERED = object()  # a task whose result was handed out early (in_order=False)
+
+
+def _context(spec):
+    if spec is None:
+        return multiprocessing.get_context()
+    if isinstance(spec, str):
+        return multiprocessing.get_context(spec)
+    return spec
+
+
+class WorkerPoolIterator:
+    """Iterates over a loader's batches, made by worker processes."""
+
+    def __init__(self, loader, base_seed):
+        from .dataset import IterableDataset
+
+        ctx = _context(loader.multiprocessing_context)
+        self._num_workers = loader.num_workers
+        self._prefetch = loader.prefetch_factor * loader.num_workers
+        self._timeout = loader.timeout
+        self._in_order = loader.in_order
+        self._persistent = loader.persistent_workers
+        self._result_queue = ctx.Queue()
+        self._index_queues, self._workers = [], []
+        self._closed = False
+        self._owner = os.getpid()  # a forked copy of this object must not stop the workers
+        fetcher = _worker.StreamFetcher if isinstance(loader.dataset, IterableDataset) else _worker.MapFetcher
+        for worker_id in range(self._num_workers):
+            index_queue = ctx.Queue()
+            index_queue.cancel_join_thread()
+            process = ctx.Process(
+                target=_worker.worker_loop,
+                args=(
+                    fetcher, loader.dataset, index_queue, self._result_queue, loader._auto_collation,
+                    loader.collate_fn, loader.drop_last, base_seed, loader.worker_init_fn, worker_id,
+                    self._num_workers, os.getpid(),
+                ),
+                daemon=True,
+            )  # fmt: skip
+            process.start()
+            self._index_queues.append(index_queue)
+            self._workers.append(process)
+        self._start(loader._index_sampler)
+
+    def _start(self, index_sampler):
+        self._sampler_iter = iter(index_sampler)
+        self._send_id = self._receive_id = 0
+        self._tasks = {}  # task id -> [worker id] until answered, then [worker id, payload]
+        self._active = [True] * self._num_workers
+        self._cycle = itertools.cycle(range(self._num_workers))
+        for _ in range(self._prefetch):
+            self._send_next()
+
+    def reset(self, loader):
+        """Start a new epoch on the same (persistent) workers."""
+        for index_queue in self._index_queues:
+            index_queue.put(_worker.Resume())
+        waiting = self._num_workers
+        while waiting:  # drop what the previous epoch left in flight
+            task_id, _ = self._get()
+            waiting -= isinstance(task_id, _worker.Resume)
+        self._start(loader._index_sampler)
+
+    def __iter__(self):
+        return self
+
+    def _send_next(self):
+        try:
+            index = next(self._sampler_iter)
+        except StopIteration:
+            return
+        for _ in range(self._num_workers):
+            worker_id = next(self._cycle)
+            if self._active[worker_id]:
+                break
+        else:
+            return
+        self._index_queues[worker_id].put((self._send_id, index))
+        self._tasks[self._send_id] = [worker_id]
+        self._send_id += 1
+
+    def __next__(self):
+        while True:
+            while self._receive_id < self._send_id:  # skip tasks no answer will come for
+                task = self._tasks[self._receive_id]
+                if task is not _DELIVERED and (len(task) == 2 or self._active[task[0]]):
+                    break
+                del self._tasks[self._receive_id]
+                self._receive_id += 1
+            else:
+                if not self._persistent:
+                    self.close()
+                raise StopIteration
+            task = self._tasks[self._receive_id]
+            if len(task) == 2:
+                del self._tasks[self._receive_id]
+                self._receive_id += 1
+                self._send_next()
+                return self._unpack(task[1])
+            task_id, payload = self._get()
+            if isinstance(task_id, _worker.Resume):
+                continue
+            data = pickle.loads(payload)
+            if isinstance(data, _worker.IterationEnd):
+                self._active[data.worker_id] = False
+                continue
+            if task_id == self._receive_id or not self._in_order:
+                self._tasks[task_id] = _DELIVERED
+                self._send_next()
+                return self._unpack(data)
+            self._tasks[task_id].append(data)
+
+    def _unpack(self, data):
+        if isinstance(data, _worker.ExceptionWrapper):
+            data.reraise()
+        return data
+
+    def _get(self):
+        """The next ``(task id, payload)`` from any worker, watching for timeouts and dead workers."""
+        deadline = time.monotonic() + self._timeout if self._timeout > 0 else None
+        while True:
+            wait = (
+                _worker.STATUS_INTERVAL
+                if deadline is None
+                else min(_worker.STATUS_INTERVAL, deadline - time.monotonic())
+            )
+            try:
+                return self._result_queue.get(timeout=max(wait, 0.0))
+            except queue.Empty:
+                dead = [str(w.pid) for w in self._workers if not w.is_alive()]
+                if dead:
+                    self.close()
+                    raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(dead)}) exited unexpectedly") from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
+
+    def close(self):
+        """Stop the workers and release the queues (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        for index_queue in self._index_queues:
+            try:
+                index_queue.put(None)
+            except (OSError, ValueError):  # already closed
+                pass
+        for process in self._workers:
+            process.join(timeout=_worker.STATUS_INTERVAL * 5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        for q in (*self._index_queues, self._result_queue):
+            q.cancel_join_thread()
+            q.close()
+
+    def __del__(self):
+        if getattr(self, "_owner", None) == os.getpid():
+            self.close()

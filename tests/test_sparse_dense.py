@@ -1,0 +1,157 @@
+"""Sparse COO tensors meeting dense ones, against torch: to_sparse/to_dense, products, dense + sparse, autograd."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+INDICES = [[0, 1, 1, 3, 0], [2, 0, 2, 1, 2]]  # (0, 2) appears twice: duplicates sum
+VALUES = [3.0, -4.0, 5.0, 1.5, 2.0]
+SIZE = (4, 3)
+
+
+def _pair(device, dtype, requires_grad=False):
+    ours = ember.sparse_coo_tensor(INDICES, VALUES, SIZE, dtype=dtype, device=device, requires_grad=requires_grad)
+    theirs = torch.sparse_coo_tensor(
+        INDICES, VALUES, SIZE, dtype=getattr(torch, dtype.name), requires_grad=requires_grad
+    )
+    return ours, theirs
+
+
+def _dense_pair(device, dtype, *shape, requires_grad=False):
+    values = np.random.default_rng(sum(shape)).standard_normal(shape)
+    ours = ember.tensor(values, dtype=dtype, device=device, requires_grad=requires_grad)
+    theirs = torch.tensor(values, dtype=getattr(torch, dtype.name), requires_grad=requires_grad)
+    return ours, theirs
+
+
+def _close(ours, theirs, dtype):
+    tol = 1e-12 if dtype is ember.float64 else 1e-5
+    np.testing.assert_allclose(np.asarray(ours.cpu().detach().numpy()), theirs.detach().numpy(), rtol=tol, atol=tol)
+
+
+def test_to_sparse_matches_torch(device, dtype):
+    x, tx = _dense_pair(device, dtype, 3, 4)
+    x = x * (x > 0.3)
+    tx = tx * (tx > 0.3)
+    ours, theirs = x.to_sparse(), tx.to_sparse()
+    assert ours.layout is ember.sparse_coo and ours.is_coalesced() is theirs.is_coalesced() is True
+    assert ours.indices().tolist() == theirs.indices().tolist()
+    _close(ours.values(), theirs.values(), dtype)
+    _close(ours.to_dense(), theirs.to_dense(), dtype)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+
+
+def test_to_sparse_with_dense_dims_matches_torch(device, dtype):
+    x = ember.tensor([[0.0, 0.0, 3.0], [0.0, 0.0, 0.0], [4.0, 0.0, 5.0]], dtype=dtype, device=device)
+    tx = torch.tensor(x.cpu().numpy())
+    ours, theirs = x.to_sparse(1), tx.to_sparse(1)
+    assert ours.indices().tolist() == theirs.indices().tolist()
+    _close(ours.values(), theirs.values(), dtype)
+    assert ours.sparse_dim() == theirs.sparse_dim() == 1 and ours.dense_dim() == theirs.dense_dim() == 1
+
+
+def test_to_sparse_of_zeros_and_identity_conversions(device):
+    empty = ember.zeros(2, 2, device=device).to_sparse()
+    assert empty._nnz() == torch.zeros(2, 2).to_sparse()._nnz() == 0
+    s, _ = _pair(device, ember.float32)
+    assert s.to_sparse() is s
+    d = ember.ones(2, device=device)
+    assert d.to_dense() is d
+
+
+def test_to_sparse_gradient_reaches_stored_entries(device, dtype):
+    x, tx = _dense_pair(device, dtype, 3, 3, requires_grad=True)
+    mask = np.eye(3) > 0
+    masked = x * ember.tensor(mask, device=device).to(dtype)
+    tmasked = tx * torch.tensor(mask).to(tx.dtype)
+    (masked.to_sparse().to_dense() * 2).sum().backward()
+    (tmasked.to_sparse().to_dense() * 2).sum().backward()
+    _close(x.grad, tx.grad, dtype)
+
+
+@pytest.mark.parametrize("fn", ["sparse.mm", "spmm", "matmul_operator", "mm", "matmul"])
+def test_sparse_dense_product_and_gradients_match_torch(fn, device, dtype):
+    s, ts = _pair(device, dtype, requires_grad=True)
+    d, td = _dense_pair(device, dtype, 3, 2, requires_grad=True)
+    if fn == "sparse.mm":
+        ours, theirs = ember.sparse.mm(s, d), torch.sparse.mm(ts, td)
+    elif fn == "spmm":
+        ours, theirs = ember.spmm(s, d), torch.spmm(ts, td)
+    elif fn == "matmul_operator":
+        ours, theirs = s @ d, ts @ td
+    else:
+        ours, theirs = getattr(ember, fn)(s, d), getattr(torch, fn)(ts, td)
+    _close(ours, theirs, dtype)
+    weights = np.arange(8.0).reshape(4, 2)
+    (ours * ember.tensor(weights, dtype=dtype, device=device)).sum().backward()
+    (theirs * torch.tensor(weights, dtype=theirs.dtype)).sum().backward()
+    _close(d.grad, td.grad, dtype)
+    # ember's sparse gradient is with respect to the stored values (torch.sparse.mm's form); for
+    # coordinates stored once, densified, it is torch's gradient wherever an entry is stored
+    assert s.grad.layout is ember.sparse_coo
+    grad = (ts.grad.to_dense() if ts.grad.is_sparse else ts.grad).numpy()
+    unique = [tuple(c) for c in np.transpose(INDICES)]
+    once = [c for c in unique if unique.count(c) == 1]
+    for k, coordinate in enumerate(unique):
+        if coordinate in once:
+            np.testing.assert_allclose(s.grad.values()[k].item(), grad[coordinate], rtol=1e-5)
+
+
+def test_sparse_matrix_vector_and_dense_sparse_products(device, dtype):
+    s, ts = _pair(device, dtype)
+    v, tv = _dense_pair(device, dtype, 3)
+    _close(s @ v, ts @ tv, dtype)
+    m, tm = _dense_pair(device, dtype, 2, 4)
+    _close(m @ s, tm @ ts, dtype)
+    _close(ember.sparse.mm(s, s.t()).to_dense(), torch.sparse.mm(ts, ts.t()).to_dense(), dtype)
+
+
+def test_product_shape_error_matches_torch(device):
+    s, ts = _pair(device, ember.float32)
+    with pytest.raises(RuntimeError) as theirs:
+        torch.sparse.mm(ts, torch.ones(4, 2))
+    with pytest.raises(RuntimeError) as ours:
+        ember.sparse.mm(s, ember.ones(4, 2, device=device))
+    assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "add_alpha"])
+def test_dense_plus_sparse_matches_torch(op, device, dtype):
+    s, ts = _pair(device, dtype, requires_grad=True)
+    d, td = _dense_pair(device, dtype, *SIZE, requires_grad=True)
+    if op == "add":
+        ours, theirs = d + s, td + ts
+    elif op == "sub":
+        ours, theirs = d - s, td - ts
+    else:
+        ours, theirs = ember.add(d, s, alpha=2), torch.add(td, ts, alpha=2)
+    assert ours.layout is ember.strided and theirs.layout is torch.strided
+    _close(ours, theirs, dtype)
+    ours.sum().backward()
+    theirs.sum().backward()
+    _close(d.grad, td.grad, dtype)
+
+
+def test_dense_plus_sparse_size_mismatch_is_an_error(device):
+    s = ember.sparse_coo_tensor([[0], [0]], [1.0], (2, 4), device=device)
+    with pytest.raises(RuntimeError):
+        torch.ones(2, 3) + torch.sparse_coo_tensor([[0], [0]], [1.0], (2, 4))
+    with pytest.raises(RuntimeError):
+        ember.ones(2, 3, device=device) + s
+
+
+def test_sparse_requires_grad_and_grad_properties(device):
+    # coordinates stored once: the gradient per stored value is torch's gradient of the tensor
+    indices, values = [[0, 1, 3], [2, 0, 1]], [3.0, -4.0, 1.5]
+    s = ember.sparse_coo_tensor(indices, values, SIZE, device=device, requires_grad=True)
+    ts = torch.sparse_coo_tensor(indices, values, SIZE, requires_grad=True)
+    assert s.requires_grad is ts.requires_grad is True and s.is_leaf and s.grad is None
+    (s.to_dense() * 3).sum().backward()
+    (ts.to_dense() * 3).sum().backward()
+    assert s.grad.layout is ember.sparse_coo
+    assert s.grad._indices().tolist() == ts.grad._indices().tolist()
+    _close(s.grad._values(), ts.grad._values(), ember.float32)
