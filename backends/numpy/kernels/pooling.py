@@ -1,8 +1,8 @@
 """NumPy overrides of the pooling kernels, where they measurably pay.
 
 ``max_pool`` takes the running maximum with ``np.maximum`` into one output buffer, then finds
-each window's first maximal offset once (a reverse pass of masked writes into a small int
-array) and turns it into flat plane indices through one lookup table, instead of the
+each window's first maximal offset once (counting the leading offsets that miss the maximum,
+branch-free, into a small int array) and turns it into flat plane indices through one lookup table, instead of the
 portable kernel's two ``where`` per offset and per-dim index arithmetic; the batch is split
 over the intra-op threads. Windows holding a NaN go to the portable kernel (PyTorch's scan
 lets a later NaN win, which a maximum cannot tell). ``pool_scatter_add`` (the gradient of
@@ -45,9 +45,13 @@ class NumpyPoolingKernels:
             np.copyto(val, src[keys[0]])
             for key in keys[1:]:
                 np.maximum(val, src[key], out=val)
-            a.fill(len(keys) - 1)
-            for k in range(len(keys) - 2, -1, -1):
-                np.copyto(a, k, where=src[keys[k]] == val)
+            # the first maximal offset = the number of leading offsets that miss the max, counted
+            # branch-free (a masked write per offset runs at branch-mispredict speed on random data)
+            a.fill(0)
+            missed = np.ones(val.shape, dtype=bool)
+            for key in keys[:-1]:
+                np.logical_and(missed, np.not_equal(src[key], val), out=missed)
+                np.add(a, missed, out=a, casting="unsafe")
 
         parallel_range(n, run, values.size * len(keys))
         if np.isnan(values).any():
