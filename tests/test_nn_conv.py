@@ -227,6 +227,11 @@ NUMPY_GEMM_CASES = [
     ((3, 16, 7, 6), (8, 8, 3, 2), ((2, 1), ((1, 1), (0, 2)), (1, 2), 2)),
     ((2, 12, 9), (6, 12, 7), ((3,), ((2, 3),), (2,), 1)),
     ((2, 4, 5, 4, 6), (4, 4, 2, 3, 3), ((1, 2, 1), ((1, 0), (1, 1), (0, 1)), (2, 1, 1), 1)),
+    # unit strides, with and without padding
+    ((3, 16, 7, 6), (8, 8, 3, 2), ((1, 1), ((1, 2), (0, 1)), (2, 1), 2)),
+    ((3, 8, 6, 5), (4, 8, 3, 3), ((1, 1), ((0, 0), (0, 0)), (1, 1), 1)),
+    ((2, 12, 9), (6, 12, 7), ((1,), ((3, 3),), (1,), 1)),
+    ((2, 4, 5, 4, 6), (4, 4, 2, 3, 3), ((1, 1, 1), ((1, 0), (1, 1), (0, 1)), (2, 1, 1), 1)),
 ]
 
 
@@ -262,3 +267,32 @@ def test_numpy_gemm_conv_kernels_agree_with_portable_ones(xs, ws, args, dtype, t
         np.testing.assert_allclose(gw, portable.conv_backward_weight(x, g, w.shape, *args), rtol=tol, atol=tol)
     finally:
         ember.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("where", ["input", "weight"])
+def test_numpy_gemm_conv_kernels_non_finite(where):
+    """An inf in the input or the weight: the NumPy kernels give the portable kernels' infs and NaNs."""
+    from ember.kernels import Kernels
+
+    backend = ember.backends.get_backend("cpu")
+    portable = Kernels(backend)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 8, 6, 5))
+    w = rng.standard_normal((4, 8, 3, 3))
+    (x if where == "input" else w)[1, 2, 2, 1] = np.inf
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    out = backend.kernels.conv(x, w, *args)
+    np.testing.assert_allclose(out, portable.conv(x, w, *args), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(
+        backend.kernels.conv_backward_input(g, w, x.shape, *args),
+        portable.conv_backward_input(g, w, x.shape, *args),
+        rtol=1e-10,
+        atol=1e-10,
+    )
+    np.testing.assert_allclose(
+        backend.kernels.conv_backward_weight(x, g, w.shape, *args),
+        portable.conv_backward_weight(x, g, w.shape, *args),
+        rtol=1e-10,
+        atol=1e-10,
+    )
