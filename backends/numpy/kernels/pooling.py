@@ -6,8 +6,9 @@ branch-free, into a small int array) and turns it into flat plane indices throug
 portable kernel's two ``where`` per offset and per-dim index arithmetic; the batch is split
 over the intra-op threads. Windows holding a NaN go to the portable kernel (PyTorch's scan
 lets a later NaN win, which a maximum cannot tell). ``pool_scatter_add`` (the gradient of
-every max-type pool) uses ``np.bincount`` over global positions instead of ``np.add.at``
-(3-5x faster on the CNN benchmark's shapes).
+every max-type pool) is one ``np.add.at`` over flat global positions (NumPy 2's fast path
+for one integer index array: 2-7x faster than ``np.bincount``, which works in float64, on
+the CNN benchmark's shapes; the portable kernel's per-axis index grid is slower still).
 """
 
 from __future__ import annotations
@@ -78,5 +79,6 @@ class NumpyPoolingKernels:
         p = math.prod(plane_shape)
         q = math.prod(values.shape[2:])
         target = indices.reshape(n * c, q) + (np.arange(n * c) * p)[:, None]
-        out = np.bincount(target.ravel(), weights=values.reshape(-1), minlength=n * c * p)
-        return out.astype(values.dtype, copy=False).reshape((n, c) + tuple(plane_shape))
+        out = np.zeros(n * c * p, dtype=values.dtype)
+        np.add.at(out, target.reshape(-1), values.reshape(-1))
+        return out.reshape((n, c) + tuple(plane_shape))
