@@ -2,8 +2,9 @@
 
 Blocks conv3x3-BatchNorm2d-ReLU-MaxPool2d, 3 -> 32 -> 64 -> 128 channels on 3x32x32 images, then
 Linear to 10 classes, cross entropy, SGD with momentum. Both frameworks use the same thread
-count (``--threads``, applied to PyTorch and to NumPy's BLAS through threadpoolctl when it is
-installed, else through the ``*_NUM_THREADS`` variables set before NumPy loads). Ends with a
+count (``--threads``, applied to PyTorch and to ember, whose ``set_num_threads`` sizes its own
+pool and NumPy's BLAS through threadpoolctl when it is installed; the ``*_NUM_THREADS``
+variables are also set before NumPy loads). Ends with a
 cProfile of ember's step, top entries by cumulative and by own time.
 
     python benchmarks/bench_cnn.py [--batch 64] [--steps 10] [--threads 1]
@@ -81,12 +82,7 @@ def _time(step, steps, warmup):
 def main():
     args = ARGS
     torch.set_num_threads(args.threads)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(args.threads)
-    except ImportError:
-        pass
+    ember.set_num_threads(args.threads)  # ember's pool and, through threadpoolctl, NumPy's BLAS
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.batch, 3, 32, 32)).astype(np.float32)
     y = rng.integers(0, 10, args.batch)

@@ -37,6 +37,7 @@ def main():
     import ember
 
     torch.set_num_threads(args.threads)
+    ember.set_num_threads(args.threads)
     sizes = {"vocab": 5000, "embed": 128, "hidden": 256, "layers": 2, "steps": 35, "batch": 16}
     print(f"threads={args.threads}  " + "  ".join(f"{k}={v}" for k, v in sizes.items()))
     run_side_by_side("lstm-lm", lstm_lm, iterations=args.iterations, **sizes)

@@ -44,6 +44,7 @@ from workloads import _trainer, mlp, run_side_by_side  # noqa: E402
 
 def _limit_threads(threads):
     torch.set_num_threads(threads)
+    ember.set_num_threads(threads)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

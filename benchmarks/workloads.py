@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-__all__ = ["mlp", "cnn", "lstm_lm", "run_side_by_side", "time_step"]
+__all__ = ["mlp", "cnn", "lstm_lm", "small_ops", "run_side_by_side", "time_step"]
 
 
 def mlp(lib, batch=256):
@@ -55,6 +55,18 @@ def lstm_lm(lib, vocab=10000, embed=512, hidden=512, layers=2, steps=35, batch=3
     rng = np.random.default_rng(0)
     data = (rng.integers(0, vocab, (steps, batch)), rng.integers(0, vocab, steps * batch))
     return LanguageModel(), nn.CrossEntropyLoss(), lambda p: lib.optim.SGD(p, lr=1.0), data
+
+
+def small_ops(lib, depth=20, width=64, batch=8):
+    """``depth`` x (Linear ``width`` + Tanh) on a tiny batch: the per-op path, not the arithmetic."""
+    nn = lib.nn
+    layers = []
+    for _ in range(depth):
+        layers += [nn.Linear(width, width), nn.Tanh()]
+    model = nn.Sequential(*layers, nn.Linear(width, 10))
+    rng = np.random.default_rng(0)
+    data = (rng.standard_normal((batch, width)).astype(np.float32), rng.integers(0, 10, batch))
+    return model, nn.CrossEntropyLoss(), lambda p: lib.optim.SGD(p, lr=0.01, momentum=0.9), data
 
 
 def time_step(step, synchronize, warmup=3, iterations=10):

@@ -97,6 +97,7 @@ from .random import Generator, default_generator, initial_seed, manual_seed, see
 from .serialization import load, save
 from .sparse import sparse_coo_tensor, spmm
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
+from .threads import get_num_threads, set_num_threads
 from .typeinfo import can_cast, finfo, iinfo
 
 __version__ = "0.1.0"

@@ -220,3 +220,79 @@ def test_numpy_kernels_agree_with_portable_ones():
         mine = getattr(backend.kernels, name)(a, b, shape, *args)
         assert mine.dtype == np.float32
         np.testing.assert_allclose(mine, getattr(portable, name)(a, b, shape, *args), rtol=1e-4, atol=1e-4)
+
+
+NUMPY_GEMM_CASES = [
+    # input shape, weight shape (contraction C/groups * K >= 64: the one-GEMM NumPy path), kernel args
+    ((3, 16, 7, 6), (8, 8, 3, 2), ((2, 1), ((1, 1), (0, 2)), (1, 2), 2)),
+    ((2, 12, 9), (6, 12, 7), ((3,), ((2, 3),), (2,), 1)),
+    ((2, 4, 5, 4, 6), (4, 4, 2, 3, 3), ((1, 2, 1), ((1, 0), (1, 1), (0, 1)), (2, 1, 1), 1)),
+    # unit strides, with and without padding
+    ((3, 16, 7, 6), (8, 8, 3, 2), ((1, 1), ((1, 2), (0, 1)), (2, 1), 2)),
+    ((3, 8, 6, 5), (4, 8, 3, 3), ((1, 1), ((0, 0), (0, 0)), (1, 1), 1)),
+    ((2, 12, 9), (6, 12, 7), ((1,), ((3, 3),), (1,), 1)),
+    ((2, 4, 5, 4, 6), (4, 4, 2, 3, 3), ((1, 1, 1), ((1, 0), (1, 1), (0, 1)), (2, 1, 1), 1)),
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("xs,ws,args", NUMPY_GEMM_CASES)
+def test_numpy_gemm_conv_kernels_agree_with_portable_ones(xs, ws, args, dtype, threads, monkeypatch):
+    """The NumPy one-GEMM conv kernels (long contractions) against the portable ones, on 1 and 2 threads
+    (split however small the work), with a negative-stride input."""
+    from ember.backends.numpy import parallel
+    from ember.kernels import Kernels
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 0)
+
+    backend = ember.backends.get_backend("cpu")
+    portable = Kernels(backend)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(xs).astype(dtype)[:, :, ::-1]
+    w = rng.standard_normal(ws).astype(dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    previous = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        out = backend.kernels.conv(x, w, *args)
+        assert out.dtype == dtype and out.flags.c_contiguous
+        np.testing.assert_allclose(out, portable.conv(x, w, *args), rtol=tol, atol=tol)
+        g = rng.standard_normal(out.shape).astype(dtype)
+        gx = backend.kernels.conv_backward_input(g, w, x.shape, *args)
+        assert gx.dtype == dtype and gx.shape == x.shape
+        np.testing.assert_allclose(gx, portable.conv_backward_input(g, w, x.shape, *args), rtol=tol, atol=tol)
+        gw = backend.kernels.conv_backward_weight(x, g, w.shape, *args)
+        assert gw.dtype == dtype and gw.shape == w.shape
+        np.testing.assert_allclose(gw, portable.conv_backward_weight(x, g, w.shape, *args), rtol=tol, atol=tol)
+    finally:
+        ember.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("where", ["input", "weight"])
+def test_numpy_gemm_conv_kernels_non_finite(where):
+    """An inf in the input or the weight: the NumPy kernels give the portable kernels' infs and NaNs."""
+    from ember.kernels import Kernels
+
+    backend = ember.backends.get_backend("cpu")
+    portable = Kernels(backend)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 8, 6, 5))
+    w = rng.standard_normal((4, 8, 3, 3))
+    (x if where == "input" else w)[1, 2, 2, 1] = np.inf
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    out = backend.kernels.conv(x, w, *args)
+    np.testing.assert_allclose(out, portable.conv(x, w, *args), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(out.shape)
+    np.testing.assert_allclose(
+        backend.kernels.conv_backward_input(g, w, x.shape, *args),
+        portable.conv_backward_input(g, w, x.shape, *args),
+        rtol=1e-10,
+        atol=1e-10,
+    )
+    np.testing.assert_allclose(
+        backend.kernels.conv_backward_weight(x, g, w.shape, *args),
+        portable.conv_backward_weight(x, g, w.shape, *args),
+        rtol=1e-10,
+        atol=1e-10,
+    )

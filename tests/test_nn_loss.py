@@ -298,3 +298,33 @@ def test_seed_examples():
         input3 = Variable(ember.randn(100, 128))
         triplet_loss(input1, input2, input3).backward()
         assert input1.grad.shape == (100, 128)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_softmax_and_nll_kernels_agree_with_portable(dtype):
+    """The NumPy softmax/log-softmax (forward, backward) and nll_loss_backward overrides against the
+    portable kernels: -inf logits, a strided input, ignored targets, class weights, 'none' and scalar coefficients."""
+    from ember.kernels import Kernels
+
+    backend = ember.backends.get_backend("cpu")
+    portable = Kernels(backend)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 9)).astype(dtype)
+    x[1, 2] = -np.inf
+    x = x[:, ::-1]
+    grad = rng.standard_normal(x.shape).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for axis in (0, 1):
+        for name in ("softmax", "log_softmax"):
+            y = getattr(backend.kernels, name)(x, axis)
+            np.testing.assert_allclose(y, getattr(portable, name)(x, axis), rtol=tol, atol=tol)
+            assert y.dtype == dtype
+            got = getattr(backend.kernels, name + "_backward")(grad, y, axis)
+            np.testing.assert_allclose(got, getattr(portable, name + "_backward")(grad, y, axis), rtol=tol, atol=tol)
+    target = np.array([0, 8, 3, -100, 3, 5])
+    weight = rng.random(9).astype(dtype)
+    for coeff in (np.asarray(0.25, dtype=dtype), rng.standard_normal(6).astype(dtype)):
+        for w in (None, weight):
+            got = backend.kernels.nll_loss_backward(coeff, target, w, -100, 9)
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got, portable.nll_loss_backward(coeff, target, w, -100, 9))

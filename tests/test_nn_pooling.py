@@ -282,3 +282,40 @@ def test_numpy_scatter_add_agrees_with_portable():
     mine = backend.kernels.pool_scatter_add(values, indices, (5,))
     assert mine.dtype == np.float32
     np.testing.assert_allclose(mine, Kernels(backend).pool_scatter_add(values, indices, (5,)), rtol=1e-6)
+
+
+NUMPY_MAX_POOL_CASES = [
+    # input shape, (kernel, stride, padding, dilation, out_shape)
+    ((3, 3, 9, 8), ((3, 2), (2, 2), (1, 1), (1, 2), (5, 4))),
+    ((3, 3, 10), ((3,), (2,), (1,), (2,), (5,))),
+    ((2, 2, 5, 6, 7), ((2, 3, 2), (2, 1, 2), (1, 1, 0), (1, 2, 1), (3, 2, 3))),
+    ((3, 2, 5, 5), ((2, 2), (2, 2), (0, 0), (1, 1), (3, 3))),  # ceil_mode: the last window overhangs
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("nan", [False, True])
+@pytest.mark.parametrize("shape,args", NUMPY_MAX_POOL_CASES)
+def test_numpy_max_pool_agrees_with_portable(shape, args, nan, threads, monkeypatch):
+    """The NumPy max_pool override: same values and indices as the portable kernel (ties: first
+    occurrence; -inf inputs; a NaN wins), on 1 and 2 threads, on a negative-stride view."""
+    from ember.backends.numpy import parallel
+    from ember.kernels import Kernels
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 0)
+    backend = ember.backends.get_backend("cpu")
+    x = np.random.default_rng(0).integers(-2, 3, shape).astype(np.float32)
+    x[x == -2] = -np.inf
+    if nan:
+        x[1, 0].flat[4] = np.nan
+    x = x[:, :, ::-1]
+    previous = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        values, indices = backend.kernels.max_pool(x, *args)
+    finally:
+        ember.set_num_threads(previous)
+    want_values, want_indices = Kernels(backend).max_pool(x, *args)
+    assert values.dtype == np.float32 and indices.dtype == np.int64
+    np.testing.assert_array_equal(values, want_values)
+    np.testing.assert_array_equal(indices, want_indices)

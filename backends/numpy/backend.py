@@ -10,6 +10,7 @@ import numpy as np
 from ember import dtypes
 from ember.backend import Backend, Generator
 
+from .allocator import tune_malloc
 from .kernels import NumpyKernels
 from .namespace import namespace
 
@@ -65,6 +66,7 @@ class NumpyBackend(Backend):
         self.kernels = NumpyKernels(self)
         # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we.
         np.seterr(all="ignore")
+        tune_malloc()
         self._count = int(os.environ.get("EMBER_CPU_DEVICES", "1"))
 
     def device_count(self):

@@ -5,10 +5,12 @@ from __future__ import annotations
 from ember.kernels import Kernels
 
 from .conv import NumpyConvKernels
+from .loss import NumpyLossKernels
 from .normalization import NumpyNormalizationKernels
 from .optim import NumpyOptimKernels
 from .pooling import NumpyPoolingKernels
 from .rnn import NumpyRnnKernels
+from .softmax import NumpySoftmaxKernels
 from .vision import NumpyVisionKernels
 
 __all__ = ["NumpyKernels"]
@@ -20,6 +22,8 @@ class NumpyKernels(
     NumpyNormalizationKernels,
     NumpyVisionKernels,
     NumpyRnnKernels,
+    NumpySoftmaxKernels,
+    NumpyLossKernels,
     NumpyOptimKernels,
     Kernels,
 ):

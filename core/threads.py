@@ -1,0 +1,53 @@
+"""Intra-op thread count: ``set_num_threads`` / ``get_num_threads``, as in PyTorch.
+
+The count sizes the thread pool that CPU kernels split their batch over and, through
+``threadpoolctl`` when it is installed (scikit-learn depends on it), the BLAS library's
+thread pool, so that both frameworks of a side-by-side run use the same number of cores.
+Without ``threadpoolctl`` BLAS keeps the count it read from ``OMP_NUM_THREADS`` /
+``OPENBLAS_NUM_THREADS`` at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["get_num_threads", "set_num_threads"]
+
+_state = {"threads": max(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 1)}
+
+
+def get_num_threads():
+    """The number of threads CPU kernels use for intra-op parallelism.
+
+    Example::
+
+        >>> import ember
+        >>> ember.get_num_threads() >= 1
+        True
+    """
+    return _state["threads"]
+
+
+def set_num_threads(num):
+    """Sets the number of threads CPU kernels use for intra-op parallelism (and BLAS's).
+
+    Args:
+        num (int): a positive thread count.
+
+    Example::
+
+        >>> import ember
+        >>> previous = ember.get_num_threads()
+        >>> ember.set_num_threads(1)
+        >>> ember.get_num_threads()
+        1
+        >>> ember.set_num_threads(previous)
+    """
+    if isinstance(num, bool) or not isinstance(num, int) or num <= 0:
+        raise RuntimeError(f"set_num_threads: Number of threads must be a positive integer, got {num!r}")
+    _state["threads"] = num
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(limits=num, user_api="blas")
