@@ -2,6 +2,7 @@
 
 - ``_generated/api_<module>.rst``: one API page per public module, listing every public
   name (``__all__``, else every public non-module attribute) with autodoc.
+- ``_generated/info.inc``: the output of ``ember info`` on the machine that builds the docs.
 - ``_generated/conformance.inc``: the catalogue conformance table, generated from test
   results: the ember.testing catalogue suite runs per first-party device present on this
   machine (``pytest --pyargs ember.testing.test_catalogue --ember-report=...``); devices
@@ -170,10 +171,23 @@ def write_conformance_page(out, reports):
     (out / "conformance.inc").write_text("\n".join(summary + [""] + lines) + "\n")
 
 
+def write_info(out):
+    import io
+
+    from ember.__main__ import info
+
+    text = io.StringIO()
+    info(text)
+    lines = [".. code-block:: text", "", "   $ ember info"]
+    lines += [f"   {line}" for line in text.getvalue().splitlines()]
+    (out / "info.inc").write_text("\n".join(lines) + "\n")
+
+
 def generate(app):
     out = pathlib.Path(app.srcdir) / "_generated"
     out.mkdir(exist_ok=True)
     write_api_pages(out)
+    write_info(out)
     run_conformance(out)
 
 
