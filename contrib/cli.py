@@ -7,6 +7,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    import ember
 
 __all__ = ["main"]
 
@@ -19,12 +24,12 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise _UsageError(f"{self.prog}: error: {message}")
 
 
-def _positive(kind):
-    def parse(text):
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
@@ -68,7 +73,7 @@ BENCH_EXAMPLES = """\
 """
 
 
-def _version():
+def _version() -> str:
     from ember import __version__
 
     return f"ember {__version__}"
@@ -77,15 +82,27 @@ def _version():
 class _Version(argparse.Action):
     """``--version``: imports ember only when asked."""
 
-    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+    def __init__(
+        self,
+        option_strings: Sequence[str],
+        dest: str = argparse.SUPPRESS,
+        default: Any = argparse.SUPPRESS,
+        help: str | None = None,
+    ) -> None:
         super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         print(_version())
         parser.exit()
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ember",
         description="ember: the torch.nn programming model on swappable backends. "
@@ -96,7 +113,7 @@ def _parser():
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="{info,train,bench}", parser_class=_Parser)
 
-    def command(name, summary, description, examples):
+    def command(name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
         return commands.add_parser(
             name,
             help=summary,
@@ -150,7 +167,7 @@ def _parser():
     return parser
 
 
-def _device(name):
+def _device(name: str | None) -> ember.device:
     import ember
     from ember.tensor import backend_for_device
 
@@ -164,7 +181,7 @@ def _device(name):
     return dev
 
 
-def _datasets(args):
+def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
     from ember.contrib import datasets
 
     if args.dataset == "digits":
@@ -180,7 +197,7 @@ def _datasets(args):
         raise RuntimeError(f"{reason}; pass --download to fetch it into --data-dir {args.data_dir}") from None
 
 
-def _model(name, sample_shape, num_classes):
+def _model(name: str, sample_shape: tuple[int, ...], num_classes: int) -> ember.nn.Module:
     from ember.contrib import models
 
     channels = sample_shape[0]
@@ -194,7 +211,7 @@ def _model(name, sample_shape, num_classes):
     return models.resnet20(num_classes, in_channels=channels)
 
 
-def _limit_blas_threads(count):
+def _limit_blas_threads(count: int) -> Any:
     """Cap the BLAS thread pools (NumPy's OpenBLAS/MKL) when threadpoolctl (a scikit-learn dependency) is there."""
     try:
         from threadpoolctl import threadpool_limits
@@ -203,7 +220,7 @@ def _limit_blas_threads(count):
     return threadpool_limits(limits=count, user_api="blas")
 
 
-def train(args):
+def train(args: argparse.Namespace) -> int:
     import ember
     from ember.contrib.train import CHECKPOINT_NAME, evaluate, fit
     from ember.utils.data import DataLoader
@@ -257,7 +274,7 @@ def train(args):
     return 0
 
 
-def bench(args):
+def bench(args: argparse.Namespace) -> int:
     folder = args.dir
     if folder is None:
         import ember
@@ -284,7 +301,7 @@ def bench(args):
     return 1 if failed else 0
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ember`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     try:
