@@ -8,7 +8,10 @@
   machine (``pytest --pyargs ember.testing.test_catalogue --ember-report=...``); devices
   whose backend is missing appear as "not run here".
 
-Set ``EMBER_DOCS_DEVICES`` (comma-separated) to choose the devices tried.
+Set ``EMBER_DOCS_DEVICES`` (comma-separated) to choose the devices tried, and
+``EMBER_DOCS_REPORTS`` to a folder of reports written earlier by the kit
+(``--ember-report=FOLDER/conformance-<device with _ for :>.json``) to use those instead of
+running the suite again: ``.ci/suite opencl`` writes the OpenCL one there for the docs suite.
 """
 
 from __future__ import annotations
@@ -97,12 +100,17 @@ def _available(device):
 def run_conformance(out):
     devices = [d for d in os.environ.get("EMBER_DOCS_DEVICES", ",".join(FIRST_PARTY_DEVICES)).split(",") if d]
     runs, reports = {}, {}
+    earlier = os.environ.get("EMBER_DOCS_REPORTS")
     for device in devices:
+        name = f"conformance-{device.replace(':', '_')}.json"
+        if earlier and (pathlib.Path(earlier) / name).is_file():
+            reports[device] = json.loads((pathlib.Path(earlier) / name).read_text())
+            continue
         reason = _available(device)
         if reason:
             reports[device] = {"not_run": reason}
             continue
-        path = out / f"conformance-{device.replace(':', '_')}.json"
+        path = out / name
         command = [
             sys.executable,
             "-m",
