@@ -1,4 +1,4 @@
-"""The ``ember`` command: ``ember info``, ``ember train``, ``ember bench``."""
+"""The ``ember`` command (also ``python -m ember``): ``ember info``, ``ember train``, ``ember bench``, ``--version``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    import ember
 
 __all__ = ["main"]
 
@@ -19,12 +24,12 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise _UsageError(f"{self.prog}: error: {message}")
 
 
-def _positive(kind):
-    def parse(text):
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
@@ -36,14 +41,90 @@ def _positive(kind):
     return parse
 
 
-def _parser():
-    parser = _Parser(prog="ember", description="ember: the torch.nn programming model on swappable backends.")
+INFO_HELP = """\
+List every registered backend (first-party and plugins) with its devices; for a backend that
+is unavailable, the reason and how to install what it needs.
+"""
+INFO_EXAMPLES = """\
+  ember info
+  python -m ember info
+"""
+
+TRAIN_HELP = """\
+Train a model on a dataset with a progress bar, a line per epoch, a checkpoint (model,
+optimizer, scheduler, epoch, metrics and random-generator states) and a PNG of the curves
+in --out. SGD with momentum 0.9, --weight-decay and a cosine-annealed --lr; BLAS limited
+to --blas-threads. By default LeNet-5 on scikit-learn's 8x8 digits (no download).
+"""
+TRAIN_EXAMPLES = """\
+  ember train                                      # LeNet-5 on digits, 15 epochs, on the CPU
+  ember train --device opencl:0 --epochs 5
+  ember train --dataset mnist --data-dir data --download
+  ember train --epochs 15 --stop-after 5 && ember train --epochs 15 --resume
+"""
+
+BENCH_HELP = """\
+Run every script in the benchmarks folder, each timing ember and PyTorch side by side in
+one process (needs PyTorch: pip install torch). Exit status 1 if any script fails.
+"""
+BENCH_EXAMPLES = """\
+  ember bench                      # ./benchmarks, else the source tree's
+  ember bench --dir benchmarks
+"""
+
+
+def _version() -> str:
+    from ember import __version__
+
+    return f"ember {__version__}"
+
+
+class _Version(argparse.Action):
+    """``--version``: imports ember only when asked."""
+
+    def __init__(
+        self,
+        option_strings: Sequence[str],
+        dest: str = argparse.SUPPRESS,
+        default: Any = argparse.SUPPRESS,
+        help: str | None = None,
+    ) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(_version())
+        parser.exit()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ember",
+        description="ember: the torch.nn programming model on swappable backends. "
+        "`python -m ember COMMAND` is the same as `ember COMMAND`.",
+        epilog="examples:\n  ember info\n  ember train --epochs 5\n  ember train --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="{info,train,bench}", parser_class=_Parser)
-    commands.add_parser("info", help="list the backends, their devices, and why any is unavailable")
-    train = commands.add_parser(
-        "train",
-        help="train a model on a dataset, with progress, checkpoints and a plot",
-        description="Train a model; by default LeNet-5 on scikit-learn's 8x8 digits on the default device.",
+
+    def command(name: str, summary: str, description: str, examples: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=description,
+            epilog="examples:\n" + examples,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    command("info", "list the backends, their devices, and why any is unavailable", INFO_HELP, INFO_EXAMPLES)
+    train = command(
+        "train", "train a model on a dataset, with progress, checkpoints and a plot", TRAIN_HELP, TRAIN_EXAMPLES
     )
     train.add_argument("--dataset", choices=DATASETS, default="digits", help="default: digits (needs no download)")
     train.add_argument("--data-dir", default="data", help="folder of the dataset files (default: ./data)")
@@ -77,14 +158,16 @@ def _parser():
         help="BLAS threads (default: 1; these small models run fastest single-threaded)",
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch only)")
-    bench = commands.add_parser("bench", help="run the scripts in benchmarks/ (ember and PyTorch side by side)")
+    bench = command(
+        "bench", "run the scripts in benchmarks/ (ember and PyTorch side by side)", BENCH_HELP, BENCH_EXAMPLES
+    )
     bench.add_argument(
         "--dir", default=None, help="the benchmarks folder (default: ./benchmarks, else the source tree's)"
     )
     return parser
 
 
-def _device(name):
+def _device(name: str | None) -> ember.device:
     import ember
     from ember.tensor import backend_for_device
 
@@ -98,16 +181,23 @@ def _device(name):
     return dev
 
 
-def _datasets(args):
+def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
     from ember.contrib import datasets
 
     if args.dataset == "digits":
         return datasets.Digits(train=True), datasets.Digits(train=False)
     cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[args.dataset]
-    return cls(args.data_dir, train=True, download=args.download), cls(args.data_dir, train=False)
+    try:
+        return cls(args.data_dir, train=True, download=args.download), cls(args.data_dir, train=False)
+    except RuntimeError as exc:
+        # the datasets' message names their Python argument (download=True); name the CLI's flag
+        reason, python_hint, _ = str(exc).partition("; pass download=True")
+        if not python_hint:
+            raise
+        raise RuntimeError(f"{reason}; pass --download to fetch it into --data-dir {args.data_dir}") from None
 
 
-def _model(name, sample_shape, num_classes):
+def _model(name: str, sample_shape: tuple[int, ...], num_classes: int) -> ember.nn.Module:
     from ember.contrib import models
 
     channels = sample_shape[0]
@@ -121,7 +211,7 @@ def _model(name, sample_shape, num_classes):
     return models.resnet20(num_classes, in_channels=channels)
 
 
-def _limit_blas_threads(count):
+def _limit_blas_threads(count: int) -> Any:
     """Cap the BLAS thread pools (NumPy's OpenBLAS/MKL) when threadpoolctl (a scikit-learn dependency) is there."""
     try:
         from threadpoolctl import threadpool_limits
@@ -130,7 +220,7 @@ def _limit_blas_threads(count):
     return threadpool_limits(limits=count, user_api="blas")
 
 
-def train(args):
+def train(args: argparse.Namespace) -> int:
     import ember
     from ember.contrib.train import CHECKPOINT_NAME, evaluate, fit
     from ember.utils.data import DataLoader
@@ -184,7 +274,7 @@ def train(args):
     return 0
 
 
-def bench(args):
+def bench(args: argparse.Namespace) -> int:
     folder = args.dir
     if folder is None:
         import ember
@@ -211,7 +301,7 @@ def bench(args):
     return 1 if failed else 0
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ember`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     try:

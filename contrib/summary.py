@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import ember
 
 __all__ = ["summary"]
 
 
-def _shape_of(output):
+def _shape_of(output: Any) -> list[int] | None:
     import ember
 
     if isinstance(output, ember.Tensor):
@@ -17,7 +22,14 @@ def _shape_of(output):
     return None
 
 
-def summary(model, input_size, batch_size=2, device=None, dtype=None, file=None):
+def summary(
+    model: ember.nn.Module,
+    input_size: Sequence[Any],
+    batch_size: int = 2,
+    device: str | ember.device | None = None,
+    dtype: ember.dtype | None = None,
+    file: TextIO | None = None,
+) -> dict[str, Any]:
     """Print each layer of ``model`` with its output shape and parameter count, as one forward pass sees them.
 
     Forward hooks on every leaf module (and every module holding its own parameters)
@@ -46,10 +58,11 @@ def summary(model, input_size, batch_size=2, device=None, dtype=None, file=None)
     device = device or (params[0].device if params else ember.get_default_device())
     dtype = dtype or (params[0].dtype if params else ember.float32)
     sizes = [tuple(input_size)] if not input_size or isinstance(input_size[0], int) else [tuple(s) for s in input_size]
-    rows, handles = [], []
+    rows: list[tuple[str, str, list[int] | None, int]] = []
+    handles = []
 
-    def hook_for(name):
-        def hook(module, inputs, output):
+    def hook_for(name: str) -> Any:
+        def hook(module: ember.nn.Module, inputs: Any, output: Any) -> None:
             count = sum(p.numel() for p in module.parameters(recurse=False))
             rows.append((name, type(module).__name__, _shape_of(output), count))
 

@@ -1,14 +1,22 @@
-"""``python -m ember info``: the backends, their devices, and why any is unavailable."""
+"""``python -m ember <command>``: the same command line as the ``ember`` console script."""
 
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
-__all__ = ["main", "info"]
+__all__ = ["main", "info", "INSTALL_HINTS"]
+
+#: backend name -> how to install what it needs, printed under an unavailable backend
+#: whose own error message does not already say it.
+INSTALL_HINTS = {
+    "cupy": 'pip install "ember[cupy]" (CUDA 13; "ember[cupy-cuda12]" for CUDA 12) and an NVIDIA driver',
+    "opencl": 'pip install "ember[opencl]" and an OpenCL runtime (a GPU driver, or pip install pocl-binary-distribution)',
+}
 
 
-def info(stream=None):
-    """Print every registered backend with its devices, or the reason it is unavailable."""
+def info(stream: TextIO | None = None) -> None:
+    """Print every registered backend with its devices, or the reason it is unavailable and how to install it."""
     from ember.backends import list_backends
     from ember.plugin import failed_plugins
 
@@ -20,6 +28,9 @@ def info(stream=None):
     for spec, devices in list_backends():
         if spec.instance is None:
             print(f"  {spec.name} ({spec.device_type}): unavailable - {spec.error}", file=stream)
+            hint = INSTALL_HINTS.get(spec.name)
+            if hint and "pip install" not in str(spec.error):
+                print(f"    to install: {hint}", file=stream)
             continue
         print(f"  {spec.name} ({spec.device_type}): {len(devices)} device(s)", file=stream)
         for name, description in devices:
@@ -28,13 +39,11 @@ def info(stream=None):
         print(f"  plugin {name}: failed to load - {reason}", file=stream)
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["info"] or not argv:
-        info()
-        return 0
-    print(f"usage: python -m ember info (unknown command {argv[0]!r})", file=sys.stderr)
-    return 2
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``ember`` command line (:func:`ember.contrib.cli.main`); returns the exit status."""
+    from ember.contrib.cli import main as cli_main
+
+    return cli_main(argv)
 
 
 if __name__ == "__main__":

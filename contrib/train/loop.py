@@ -5,8 +5,19 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, TextIO
 
 import ember
+from ember import Tensor
+from ember.nn import Module
+from ember.optim import Optimizer
+from ember.optim.lr_scheduler import LRScheduler
+
+#: ``loss_fn(output, target)``: a scalar, with mean reduction.
+LossFn = Callable[[Tensor, Tensor], Tensor]
+#: A device: ``"cpu"``, ``"cuda:0"``, ... or an :class:`ember.device`.
+DeviceLike = str | ember.device
 
 __all__ = ["fit", "evaluate", "CHECKPOINT_NAME"]
 
@@ -16,9 +27,9 @@ CHECKPOINT_NAME = "checkpoint.safetensors"
 _HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "samples_per_s", "seconds")
 
 
-def _to(batch, device):
+def _to(batch: Any, device: ember.device) -> Any:
     if isinstance(batch, ember.Tensor):
-        return batch if batch.device == device else batch.to(device)
+        return batch if batch.device == device else batch.to(device)  # type: ignore[attr-defined]  # Tensor methods are attached at import, not declared
     if isinstance(batch, (list, tuple)):
         return type(batch)(_to(b, device) for b in batch) if type(batch) in (list, tuple) else batch
     if isinstance(batch, dict):
@@ -26,7 +37,7 @@ def _to(batch, device):
     return batch
 
 
-def _split(batch):
+def _split(batch: Any) -> Any:
     if not isinstance(batch, (list, tuple)) or len(batch) != 2:
         raise ValueError(
             f"fit/evaluate: expected each batch to be (inputs, targets), got {type(batch).__name__}"
@@ -35,22 +46,22 @@ def _split(batch):
     return batch
 
 
-def _correct(output, target):
+def _correct(output: Tensor, target: Tensor) -> int | None:
     """Number of correct argmax predictions for (N, C) outputs and (N,) class targets, else None."""
     if output.ndim == 2 and target.ndim == 1 and not target.dtype.is_floating_point:
-        return int((output.argmax(1) == target).sum().item())
+        return int((output.argmax(1) == target).sum().item())  # type: ignore[attr-defined]  # Tensor methods are attached at import, not declared
     return None
 
 
 class _Meter:
-    def __init__(self):
+    def __init__(self) -> None:
         self.loss_sum = 0.0
         self.correct = 0
         self.has_accuracy = True
         self.samples = 0
         self.start = time.perf_counter()
 
-    def update(self, loss, output, target):
+    def update(self, loss: Tensor, output: Tensor, target: Tensor) -> None:
         n = target.shape[0] if target.ndim else 1
         self.samples += n
         self.loss_sum += float(loss.item()) * n
@@ -61,18 +72,18 @@ class _Meter:
             self.correct += correct
 
     @property
-    def loss(self):
+    def loss(self) -> float:
         return self.loss_sum / max(self.samples, 1)
 
     @property
-    def accuracy(self):
+    def accuracy(self) -> float | None:
         return self.correct / max(self.samples, 1) if self.has_accuracy and self.samples else None
 
     @property
-    def rate(self):
+    def rate(self) -> float:
         return self.samples / max(time.perf_counter() - self.start, 1e-9)
 
-    def postfix(self):
+    def postfix(self) -> dict[str, str]:
         out = {"loss": f"{self.loss:.4f}"}
         if self.accuracy is not None:
             out["acc"] = f"{100 * self.accuracy:.2f}%"
@@ -80,7 +91,7 @@ class _Meter:
         return out
 
 
-def _bar(loader, progress, desc):
+def _bar(loader: Iterable[Any], progress: bool, desc: str) -> Any:
     if not progress:
         return None
     try:
@@ -88,13 +99,13 @@ def _bar(loader, progress, desc):
     except ImportError:
         return None
     try:
-        total = len(loader)
+        total = len(loader)  # type: ignore[arg-type]
     except TypeError:
         total = None
     return tqdm(total=total, desc=desc, unit="batch", file=sys.stderr, dynamic_ncols=True, leave=True)
 
 
-def _resolve_device(model, device):
+def _resolve_device(model: Module, device: DeviceLike | None) -> ember.device:
     if device is not None:
         return ember.device(device)
     for p in model.parameters():
@@ -102,7 +113,13 @@ def _resolve_device(model, device):
     return ember.device(ember.get_default_device())
 
 
-def evaluate(model, loader, loss_fn=None, device=None, progress=False):
+def evaluate(
+    model: Module,
+    loader: Iterable[Any],
+    loss_fn: LossFn | None = None,
+    device: DeviceLike | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
     """Run ``model`` over ``loader`` in eval mode without gradients.
 
     Args:
@@ -137,24 +154,26 @@ def evaluate(model, loader, loss_fn=None, device=None, progress=False):
     return {"loss": meter.loss, "accuracy": meter.accuracy, "samples": meter.samples}
 
 
-def _rng_states(device, loader):
+def _rng_states(device: ember.device, loader: Iterable[Any]) -> dict[str, Any]:
     from ember.tensor import backend_for_device
 
     states = {"cpu": ember.default_generator.get_state()}
-    if device.type != "cpu":
-        states["device"] = backend_for_device(device).generator(device.index).get_state()
+    kind, index = device.type, device.index  # type: ignore[attr-defined]  # ember.device's slots are set in __new__
+    if kind != "cpu":
+        states["device"] = backend_for_device(device).generator(index).get_state()
     generator = getattr(loader, "generator", None)
     if generator is not None:
         states["loader"] = generator.get_state()
     return states
 
 
-def _restore_rng(states, device, loader):
+def _restore_rng(states: dict[str, Any], device: ember.device, loader: Iterable[Any]) -> None:
     from ember.tensor import backend_for_device
 
     ember.default_generator.set_state(states["cpu"])
     if "device" in states:
-        backend_for_device(device).generator(device.index).set_state(states["device"])
+        index = device.index  # type: ignore[attr-defined]  # ember.device's slots are set in __new__
+        backend_for_device(device).generator(index).set_state(states["device"])
     generator = getattr(loader, "generator", None)
     if "loader" in states:
         if generator is None:
@@ -164,7 +183,7 @@ def _restore_rng(states, device, loader):
         generator.set_state(states["loader"])
 
 
-def _checkpoint_path(checkpoint_dir, resume):
+def _checkpoint_path(checkpoint_dir: str | os.PathLike[str] | None, resume: bool | str | os.PathLike[str]) -> str:
     if isinstance(resume, (str, os.PathLike)):
         return os.fspath(resume)
     if checkpoint_dir is None:
@@ -172,7 +191,7 @@ def _checkpoint_path(checkpoint_dir, resume):
     return os.path.join(checkpoint_dir, CHECKPOINT_NAME)
 
 
-def _format_epoch(epoch, epochs, train, val, rate):
+def _format_epoch(epoch: int, epochs: int, train: _Meter, val: dict[str, Any] | None, rate: float) -> str:
     parts = [f"epoch {epoch}/{epochs}", f"train loss {train.loss:.4f}"]
     if train.accuracy is not None:
         parts[-1] += f" acc {100 * train.accuracy:.2f}%"
@@ -186,20 +205,20 @@ def _format_epoch(epoch, epochs, train, val, rate):
 
 
 def fit(
-    model,
-    train_loader,
-    optimizer,
-    loss_fn=None,
-    epochs=1,
-    val_loader=None,
-    device=None,
-    checkpoint_dir=None,
-    resume=False,
-    progress=True,
-    plot_path=None,
-    scheduler=None,
-    log=None,
-):
+    model: Module,
+    train_loader: Iterable[Any],
+    optimizer: Optimizer,
+    loss_fn: LossFn | None = None,
+    epochs: int = 1,
+    val_loader: Iterable[Any] | None = None,
+    device: DeviceLike | None = None,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    resume: bool | str | os.PathLike[str] = False,
+    progress: bool | Literal["epoch"] = True,
+    plot_path: str | os.PathLike[str] | None = None,
+    scheduler: LRScheduler | None = None,
+    log: TextIO | None = None,
+) -> dict[str, list[Any]]:
     """Train ``model`` for ``epochs`` epochs; optionally validate, checkpoint and plot after each one.
 
     After every epoch, when ``checkpoint_dir`` is given, ``checkpoint_dir/checkpoint.safetensors``
@@ -244,7 +263,7 @@ def fit(
     loss_fn = loss_fn or ember.nn.CrossEntropyLoss()
     device = _resolve_device(model, device)
     model.to(device)
-    history = {key: [] for key in _HISTORY_KEYS}
+    history: dict[str, list[Any]] = {key: [] for key in _HISTORY_KEYS}
     start_epoch = 0
     if resume:
         path = _checkpoint_path(checkpoint_dir, resume)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 __all__ = ["plot_history"]
 
 
-def plot_history(history, path):
+def plot_history(history: dict[str, list[Any]], path: str | os.PathLike[str]) -> str:
     """Draw ``history`` (from :func:`ember.contrib.train.fit`) to a PNG at ``path``: loss and accuracy per epoch.
 
     The image is written atomically (a temporary file renamed into place).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _sparse_rows, _to_scalar
 
 __all__ = ["Adagrad"]
@@ -34,18 +35,18 @@ class Adagrad(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1e-2,
-        lr_decay=0,
-        weight_decay=0,
-        initial_accumulator_value=0,
-        eps=1e-10,
-        foreach=None,
+        params: ParamsT,
+        lr: LearningRate = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
-        maximize=False,
-        differentiable=False,
-        fused=None,
-    ):
+        maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
         _check_lr(lr)
         _check_range(lr_decay, "lr_decay value")
         _check_range(weight_decay, "weight_decay value")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _to_scalar
 
 __all__ = ["ASGD"]
@@ -35,17 +36,17 @@ class ASGD(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1e-2,
-        lambd=1e-4,
-        alpha=0.75,
-        t0=1e6,
-        weight_decay=0,
-        foreach=None,
-        maximize=False,
-        differentiable=False,
-        capturable=False,
-    ):
+        params: ParamsT,
+        lr: LearningRate = 1e-2,
+        lambd: float = 1e-4,
+        alpha: float = 0.75,
+        t0: float = 1e6,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
+    ) -> None:
         _check_lr(lr)
         _check_range(weight_decay, "weight_decay value")
         defaults = {

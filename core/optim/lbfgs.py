@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.grad_mode import enable_grad, no_grad
+from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _check_lr, _to_scalar
 
 __all__ = ["LBFGS"]
@@ -125,15 +126,15 @@ class LBFGS(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1,
-        max_iter=20,
-        max_eval=None,
-        tolerance_grad=1e-7,
-        tolerance_change=1e-9,
-        history_size=100,
-        line_search_fn=None,
-    ):
+        params: ParamsT,
+        lr: LearningRate = 1,
+        max_iter: int = 20,
+        max_eval: int | None = None,
+        tolerance_grad: float = 1e-7,
+        tolerance_change: float = 1e-9,
+        history_size: int = 100,
+        line_search_fn: str | None = None,
+    ) -> None:
         _check_lr(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4

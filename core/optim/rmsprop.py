@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _to_scalar
 
 __all__ = ["RMSprop"]
@@ -34,18 +35,18 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1e-2,
-        alpha=0.99,
-        eps=1e-8,
-        weight_decay=0,
-        momentum=0,
-        centered=False,
-        capturable=False,
-        foreach=None,
-        maximize=False,
-        differentiable=False,
-    ):
+        params: ParamsT,
+        lr: LearningRate = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
         _check_lr(lr)
         _check_range(eps, "epsilon value")
         _check_range(momentum, "momentum value")

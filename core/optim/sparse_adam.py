@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _check_betas, _check_range, _sparse_rows, _to_scalar
 
 __all__ = ["SparseAdam"]
@@ -26,7 +27,14 @@ class SparseAdam(Optimizer):
         >>> optimizer = optim.SparseAdam(emb.parameters(), lr=1e-3)
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: LearningRate = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        maximize: bool = False,
+    ) -> None:
         from ..tensor import Tensor
 
         if isinstance(lr, Tensor) and lr.numel() != 1:

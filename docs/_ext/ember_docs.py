@@ -2,12 +2,16 @@
 
 - ``_generated/api_<module>.rst``: one API page per public module, listing every public
   name (``__all__``, else every public non-module attribute) with autodoc.
+- ``_generated/info.inc``: the output of ``ember info`` on the machine that builds the docs.
 - ``_generated/conformance.inc``: the catalogue conformance table, generated from test
   results: the ember.testing catalogue suite runs per first-party device present on this
   machine (``pytest --pyargs ember.testing.test_catalogue --ember-report=...``); devices
   whose backend is missing appear as "not run here".
 
-Set ``EMBER_DOCS_DEVICES`` (comma-separated) to choose the devices tried.
+Set ``EMBER_DOCS_DEVICES`` (comma-separated) to choose the devices tried, and
+``EMBER_DOCS_REPORTS`` to a folder of reports written earlier by the kit
+(``--ember-report=FOLDER/conformance-<device with _ for :>.json``) to use those instead of
+running the suite again: ``.ci/suite opencl`` writes the OpenCL one there for the docs suite.
 """
 
 from __future__ import annotations
@@ -96,12 +100,17 @@ def _available(device):
 def run_conformance(out):
     devices = [d for d in os.environ.get("EMBER_DOCS_DEVICES", ",".join(FIRST_PARTY_DEVICES)).split(",") if d]
     runs, reports = {}, {}
+    earlier = os.environ.get("EMBER_DOCS_REPORTS")
     for device in devices:
+        name = f"conformance-{device.replace(':', '_')}.json"
+        if earlier and (pathlib.Path(earlier) / name).is_file():
+            reports[device] = json.loads((pathlib.Path(earlier) / name).read_text())
+            continue
         reason = _available(device)
         if reason:
             reports[device] = {"not_run": reason}
             continue
-        path = out / f"conformance-{device.replace(':', '_')}.json"
+        path = out / name
         command = [
             sys.executable,
             "-m",
@@ -170,10 +179,23 @@ def write_conformance_page(out, reports):
     (out / "conformance.inc").write_text("\n".join(summary + [""] + lines) + "\n")
 
 
+def write_info(out):
+    import io
+
+    from ember.__main__ import info
+
+    text = io.StringIO()
+    info(text)
+    lines = [".. code-block:: text", "", "   $ ember info"]
+    lines += [f"   {line}" for line in text.getvalue().splitlines()]
+    (out / "info.inc").write_text("\n".join(lines) + "\n")
+
+
 def generate(app):
     out = pathlib.Path(app.srcdir) / "_generated"
     out.mkdir(exist_ok=True)
     write_api_pages(out)
+    write_info(out)
     run_conformance(out)
 
 
