@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import ember
 
 
@@ -19,11 +21,15 @@ def _core_requirements():
     return {re.split(r"[ <>=!~;\[]", r, maxsplit=1)[0].lower() for r in requires if "extra ==" not in r}
 
 
-def test_save_load_default_format_needs_only_core_dependencies(tmp_path):
-    assert "safetensors" in _core_requirements()
+def test_core_dependencies_are_numpy_and_pluggy():
+    assert _core_requirements() == {"numpy", "pluggy"}
+
+
+@pytest.mark.parametrize("name", ["checkpoint", "checkpoint.pt", "checkpoint.safetensors"])
+def test_save_load_needs_only_core_dependencies(tmp_path, name):
     state = {"model": ember.nn.Linear(3, 2).state_dict(), "epoch": 3}
-    ember.save(state, tmp_path / "checkpoint")
-    loaded = ember.load(tmp_path / "checkpoint")
+    ember.save(state, tmp_path / name)
+    loaded = ember.load(tmp_path / name)
     assert loaded["epoch"] == 3 and loaded["model"].keys() == state["model"].keys()
     for key, value in state["model"].items():
         assert loaded["model"][key].numpy().tobytes() == value.numpy().tobytes(), key
