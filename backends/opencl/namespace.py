@@ -52,8 +52,18 @@ def _device_of(*operands):
     return next(iter(devs.values())) if devs else current()
 
 
+#: Python scalar type -> the array kinds it leaves unchanged (array API "weak" scalars).
+_WEAK = {float: "f", int: "iuf", bool: "biuf"}
+
+
 def result_type(*operands):
     """Array API promotion: arrays by NumPy rules; Python scalars only raise the kind."""
+    if (
+        len(operands) == 2
+        and type(operands[0]) is CLArray
+        and operands[0].dtype.kind in _WEAK.get(type(operands[1]), "")
+    ):
+        return operands[0].dtype
     arrays = [a.dtype for a in operands if isinstance(a, CLArray)]
     scalars = [a for a in operands if not isinstance(a, CLArray)]
     device = _device_of(*operands)
@@ -254,33 +264,56 @@ _FAMILIES = {
 }
 
 
+_FAMILY_CACHE = {}
+
+
 def _family(name, c):
-    """The family ``name`` with C_T replaced by the compute type ``c``."""
-    return tuple(dict.fromkeys(e.replace("C_T", c) for e in _FAMILIES[name]))
+    """The family ``name`` with C_T replaced by the compute type ``c`` (cached)."""
+    family = _FAMILY_CACHE.get((name, c))
+    if family is None:
+        family = _FAMILY_CACHE[(name, c)] = tuple(dict.fromkeys(e.replace("C_T", c) for e in _FAMILIES[name]))
+    return family
+
+
+def _binary_plan(name, dt, device):
+    """(expr, family, helpers, compute type, result dtype) of the binary op ``name`` on ``dt``."""
+    fexpr, iexpr, bexpr = _BINARY[name]
+    if dt.kind == "b" and bexpr is not None:
+        expr, family = bexpr, "binary_b"
+    elif dt.kind in "biu" and iexpr is not None:
+        expr, family = iexpr, "binary_i"
+    else:
+        if dt.kind in "biu":
+            dt = float_dtype(device)
+        expr, family = fexpr, "binary_f"
+    if expr is None:
+        raise TypeError(f"{name} is not defined for {dt}")
+    c = cl_type(dt)
+    helpers = {"binary_i": _INT_DIV, "binary_f": _FLOAT_DIV.replace("C_T", c)}.get(family, "")
+    return expr, _family(family, c), helpers, c, dt
 
 
 def _binary(name):
-    fexpr, iexpr, bexpr = _BINARY[name]
+    plans = {}
 
     def op(x1, x2, /):
-        dt = result_type(x1, x2)
-        device = _device_of(x1, x2)
-        if dt.kind == "b" and bexpr is not None:
-            expr, family = bexpr, "binary_b"
-        elif dt.kind in "biu" and iexpr is not None:
-            expr, family = iexpr, "binary_i"
+        if type(x1) is CLArray:
+            device = x1.storage.device
+            if type(x2) is CLArray:
+                dt = x1.dtype if x1.dtype == x2.dtype else result_type(x1, x2)
+                shape = x1.shape if x1.shape == x2.shape else broadcast_shapes(x1.shape, x2.shape)
+            else:
+                dt = result_type(x1, x2)
+                shape = x1.shape
         else:
-            if dt.kind in "biu":
-                dt = float_dtype(device)
-            expr, family = fexpr, "binary_f"
-        if expr is None:
-            raise TypeError(f"{name} is not defined for {dt}")
-        shape = broadcast_shapes(*(a.shape for a in (x1, x2) if isinstance(a, CLArray)))
-        out = empty(shape, dt, device)
-        c = cl_type(dt)
-        helpers = {"binary_i": _INT_DIV, "binary_f": _FLOAT_DIV.replace("C_T", c)}.get(family, "")
-        ops = [_operand(x1, dt), _operand(x2, dt)]
-        return map_into(out, ops, expr, [c, c], helpers, _family(family, c))
+            dt = result_type(x1, x2)
+            device, shape = x2.storage.device, x2.shape
+        plan = plans.get((dt, device))
+        if plan is None:
+            plan = plans[(dt, device)] = _binary_plan(name, dt, device)
+        expr, family, helpers, c, dt = plan
+        ops = [x1 if type(x1) is CLArray else dt.type(x1), x2 if type(x2) is CLArray else dt.type(x2)]
+        return map_into(empty(shape, dt, device), ops, expr, (c, c), helpers, family)
 
     op.__name__ = name
     return op
@@ -733,8 +766,8 @@ def matmul(x1, x2, /):
         t = cl_type(dt)
         kern = device.kernel(("gemm", t), "gemm.cl", "gemm", {"T": t, "TILE": _TILE})
         gsize = (-(-n // _TILE) * _TILE, -(-m // _TILE) * _TILE, nb)
-        kern(
-            device.queue, gsize, (_TILE, _TILE, 1), np.int64(m), np.int64(n), np.int64(k),
+        device.enqueue(
+            kern, gsize, (_TILE, _TILE, 1), np.int64(m), np.int64(n), np.int64(k),
             a.buffer, np.int64(a.strides[-2]), np.int64(a.strides[-1]), offs[0],
             b.buffer, np.int64(b.strides[-2]), np.int64(b.strides[-1]), offs[1], out.buffer,
         )  # fmt: skip

@@ -73,6 +73,9 @@ class Device:
         self._programs = {}
         self._kernels = {}
         self._meta = {}
+        #: element-wise maps: layout -> (flat, meta buffer) and kernel key -> kernel (array.map_into)
+        self.layouts = {}
+        self.map_kernels = {}
         self._lock = threading.Lock()
 
     # -- programs -------------------------------------------------------------------------
@@ -82,12 +85,16 @@ class Device:
         The program is ``#define`` lines from ``defines``, then ``prelude`` (helper code),
         then the file with ``substitutions`` filled in: one dict, or a list of dicts to
         instantiate the file once per dict, so that one program (one build) holds several
-        kernels. A key names one program; each of its kernels is fetched by ``name``.
+        kernels; a callable returning either is called only when the program is built, so a
+        cached kernel costs one dictionary look-up. A key names one program; each of its
+        kernels is fetched by ``name``.
         """
         kern = self._kernels.get((key, name))
         if kern is None:
             program = self._programs.get(key)
             if program is None:
+                if callable(substitutions):
+                    substitutions = substitutions()
                 text = _source(file)
                 if substitutions:
                     parts = [substitutions] if isinstance(substitutions, dict) else substitutions
@@ -98,6 +105,7 @@ class Device:
                 with self._lock:
                     program = self._programs[key] = cl.Program(self.context, header + text).build()
             kern = self._kernels[(key, name)] = getattr(program, name)
+            kern.typed = False
         return kern
 
     def meta(self, values):
@@ -105,16 +113,32 @@ class Device:
         values = tuple(int(v) for v in values) or (0,)
         buf = self._meta.get(values)
         if buf is None:
-            if len(self._meta) > 4096:
-                self._meta.clear()
-            host = np.asarray(values, dtype=np.int64)
-            buf = self._meta[values] = cl.Buffer(
-                self.context, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR, hostbuf=host
-            )
+            buf = self._meta_buffer(values, values)
         return buf
 
+    def _meta_buffer(self, key, values):
+        """A new constant buffer of the int64 ``values``, cached under ``key``."""
+        if len(self._meta) > 4096:
+            self._meta.clear()
+        host = np.asarray(values or (0,), dtype=np.int64)
+        buf = self._meta[key] = cl.Buffer(
+            self.context, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR, hostbuf=host
+        )
+        return buf
+
+    def enqueue(self, kern, global_size, local_size, *args):
+        """Run ``kern`` over an N-D range; its scalar arguments must be NumPy scalars.
+
+        The first call fixes the kernel's scalar argument types from ``args``: PyOpenCL's
+        typed invoker packs them without inspecting each value (about 5x cheaper per launch).
+        """
+        if not kern.typed:
+            kern.set_scalar_arg_dtypes([a.dtype if isinstance(a, np.generic) else None for a in args])
+            kern.typed = True
+        kern(self.queue, global_size, local_size, *args)
+
     def launch(self, kern, n, *args, local=None):
-        """Run ``kern`` over ``n`` work-items (nothing for ``n == 0``).
+        """Run ``kern`` over ``n`` work-items (nothing for ``n == 0``), as :meth:`enqueue`.
 
         The global size is rounded up to a multiple of one fixed work-group size (every
         kernel returns early past ``n``): runtimes such as PoCL compile a kernel anew for
@@ -122,8 +146,11 @@ class Device:
         every kernel for nearly every array size.
         """
         if n > 0:
-            local = int(local or self.local_size)
-            kern(self.queue, (int(-(-n // local) * local),), (local,), *args)
+            local = local or self.local_size
+            if kern.typed:
+                kern(self.queue, (-(-n // local) * local,), (local,), *args)
+            else:
+                self.enqueue(kern, (-(-n // local) * local,), (local,), *args)
 
 
 _devices = None
