@@ -9,6 +9,8 @@ from importlib import resources
 import numpy as np
 import pyopencl as cl
 
+from . import binary_cache
+
 __all__ = ["Device", "devices", "cl_type", "Storage"]
 
 #: NumPy dtype -> OpenCL C type (bool is stored as one byte holding 0 or 1).
@@ -103,7 +105,7 @@ class Device:
                 if "double" in text + header:
                     header = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" + header
                 with self._lock:
-                    program = self._programs[key] = cl.Program(self.context, header + text).build()
+                    program = self._programs[key] = binary_cache.build(self.context, self.cl_device, header + text)
             kern = self._kernels[(key, name)] = getattr(program, name)
             kern.typed = False
         return kern
