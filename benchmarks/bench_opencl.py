@@ -21,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-from workloads import cnn, mlp, time_step  # noqa: E402
+from workloads import _trainer, cnn, mlp, time_step  # noqa: E402
 
 import ember  # noqa: E402
 
@@ -53,16 +53,8 @@ def _devices(cpu_opencl):
 def _step(make, device):
     model, loss_fn, optimizer, (x, y) = make(ember)
     model.to(device)
-    opt = optimizer(model.parameters())
     inputs, targets = ember.tensor(x, device=device), ember.tensor(y, device=device)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(inputs), targets)
-        loss.backward()
-        opt.step()
-
-    return step
+    return _trainer(model, loss_fn, optimizer(model.parameters()), inputs, targets)
 
 
 def main():

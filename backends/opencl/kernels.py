@@ -10,15 +10,16 @@ from ember.kernels import Kernels
 
 from .array import _index_code, collapse, empty
 from .conv import OpenCLConvKernels
+from .optim import OpenCLOptimKernels
 from .pooling import OpenCLPoolingKernels
 from .rnn import OpenCLRnnKernels
 
 __all__ = ["OpenCLKernels"]
 
 
-class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, OpenCLRnnKernels, Kernels):
+class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, OpenCLRnnKernels, OpenCLOptimKernels, Kernels):
     """Overrides: softmax and log-softmax in one pass per row (instead of five array ops);
-    the mixins' convolution, pooling and LSTM-cell kernels."""
+    the mixins' convolution, pooling, LSTM-cell and fused optimizer-step kernels."""
 
     def _softmax(self, x, axis, log):
         from .runtime import cl_type

@@ -87,8 +87,8 @@ class Device:
         The program is ``#define`` lines from ``defines``, then ``prelude`` (helper code),
         then the file with ``substitutions`` filled in: one dict, or a list of dicts to
         instantiate the file once per dict, so that one program (one build) holds several
-        kernels; a callable returning either is called only when the program is built, so a
-        cached kernel costs one dictionary look-up. A key names one program; each of its
+        kernels; a callable returning either (or ``prelude``) is called only when the program
+        is built, so a cached kernel costs one dictionary look-up. A key names one program; each of its
         kernels is fetched by ``name``.
         """
         kern = self._kernels.get((key, name))
@@ -97,6 +97,8 @@ class Device:
             if program is None:
                 if callable(substitutions):
                     substitutions = substitutions()
+                if callable(prelude):
+                    prelude = prelude()
                 text = _source(file)
                 if substitutions:
                     parts = [substitutions] if isinstance(substitutions, dict) else substitutions
