@@ -593,7 +593,7 @@ def _reducer(name):
                 raise ValueError(f"zero-size array to reduction operation {name}imum which has no identity")
             cmp = ">" if name == "max" else "<"
             acc = cl_type(x.dtype)
-            step = f"if (x {cmp} acc || ISNAN(x)) acc = x;"
+            step = f"if (x {cmp} acc || ISNAN(x)) acc = x;" if x.dtype.kind == "f" else f"if (x {cmp} acc) acc = x;"
             out = reduce_rows(x, axes, x.dtype, acc, "a[base]", step)
         else:  # any / all
             acc = "int"
@@ -619,7 +619,8 @@ def _arg_reducer(name):
         if x.shape[axes[0]] == 0:
             raise ValueError(f"attempt to get {name} of an empty sequence")
         acc = cl_type(x.dtype)
-        step = f"if (x {cmp} acc || (ISNAN(x) && !ISNAN(acc))) {{ acc = x; best = j; }}"
+        nan = " || (ISNAN(x) && !ISNAN(acc))" if x.dtype.kind == "f" else ""  # NaN wins, the first one
+        step = f"if (x {cmp} acc{nan}) {{ acc = x; best = j; }}"
         out = reduce_rows(x, axes, _INT64, acc, "a[base]", step, "out[g] = best;", chunked=False)
         return _keep(out, x, axes, keepdims)
 
