@@ -3,6 +3,7 @@ non-contiguous views), host round trips, device errors, Philox and GEMM."""
 
 from __future__ import annotations
 
+import gc
 import io
 
 import numpy as np
@@ -105,7 +106,9 @@ def test_binary_integers_and_scalars(name):
     b = np.array([2, -3, 5, 4], dtype=np.int64)
     close(getattr(xp, name)(dev(a), dev(b)), getattr(np, name)(a, b))
     close(getattr(xp, name)(dev(a.astype(np.int32)), 3), getattr(np, name)(a.astype(np.int32), 3))
-    assert getattr(xp, name)(dev(a.astype(np.int32)), 2.5).dtype == getattr(np, name)(a.astype(np.int32), 2.5).dtype
+    expected = getattr(np, name)(a.astype(np.int32), 2.5).dtype  # float64, float32 on devices without it
+    expected = np.dtype("float32") if expected == np.float64 and not BACKEND.supports_float64 else expected
+    assert getattr(xp, name)(dev(a.astype(np.int32)), 2.5).dtype == expected
 
 
 def test_operators_with_python_scalars():
@@ -209,7 +212,7 @@ def test_manipulation_and_views():
     close(xp.astype(d - 5, np.bool_), (a - 5).astype(bool))
     for got, want in zip(xp.nonzero(d > 20), np.nonzero(a > 20)):
         close(got, want)
-    assert all(v.shape == (0,) for v in xp.nonzero(dev(np.zeros((2, 2)))))
+    assert all(v.shape == (0,) for v in xp.nonzero(dev(np.zeros((2, 2), dtype=np.float32))))
     # a view shares storage: writing through it changes the base
     v = xp.permute_dims(d, (1, 0, 2))[1]
     v[...] = -1.0
@@ -332,6 +335,7 @@ def test_float64_policy():
 
 
 def test_memory_stats():
+    gc.collect()  # storage of earlier tests freed now, not while this test counts
     before = BACKEND.memory_allocated(0)
     keep = dev(np.zeros(1024, np.float32))
     assert BACKEND.memory_allocated(0) >= before + 4096

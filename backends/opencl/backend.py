@@ -41,7 +41,8 @@ class PhiloxGenerator(Generator):
         out = empty(tuple(shape), dtype, self.device)
         n = out.size
         t = runtime.cl_type(dtype)
-        defines = {"T": t, **({"DOUBLE": 1} if dtype == np.float64 else {})}
+        wide = dtype == np.float64
+        defines = {"T": t, "R": "double" if wide else "float", "WIDE": int(wide)}
         kern = self.device.kernel(("philox", t), "philox.cl", "philox_fill", defines)
         self.device.launch(
             kern, n, np.int64(n), out.buffer, np.uint32(self.seed & 0xFFFFFFFF), np.uint32(self.seed >> 32),

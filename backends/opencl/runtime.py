@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import string
 import threading
 from importlib import resources
@@ -24,6 +26,19 @@ _CL_TYPES = {
     np.dtype("float32"): "float",
     np.dtype("float64"): "double",
 }
+
+
+#: ``EMBER_OPENCL_NO_FP64=1``: treat every device as lacking ``cl_khr_fp64`` and reject any
+#: program whose source uses ``double`` (tests the code paths of devices without float64).
+NO_FP64 = os.environ.get("EMBER_OPENCL_NO_FP64", "") not in ("", "0")
+
+_DOUBLE = re.compile(r"\bdouble\d*\b")
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+
+
+def uses_double(source):
+    """Whether OpenCL C ``source`` uses the ``double`` type (outside comments)."""
+    return _DOUBLE.search(_COMMENT.sub("", source)) is not None
 
 
 #: The work-group size of every 1-D launch (see :meth:`Device.launch`).
@@ -67,7 +82,9 @@ class Device:
         self.context = cl.Context([cl_device])
         self.queue = cl.CommandQueue(self.context)
         self.name = f"{cl_device.platform.name.strip()}: {cl_device.name.strip()}"
-        self.supports_float64 = "cl_khr_fp64" in cl_device.extensions or cl_device.double_fp_config != 0
+        self.supports_float64 = not NO_FP64 and (
+            "cl_khr_fp64" in cl_device.extensions or cl_device.double_fp_config != 0
+        )
         self.max_work_group = cl_device.max_work_group_size
         self.local_size = min(_LOCAL_SIZE, self.max_work_group)
         self.allocated = 0
@@ -104,7 +121,13 @@ class Device:
                     parts = [substitutions] if isinstance(substitutions, dict) else substitutions
                     text = "".join(string.Template(text).substitute(p) for p in parts)
                 header = "".join(f"#define {k} {v}\n" for k, v in (defines or {}).items()) + prelude
-                if "double" in text + header:
+                if uses_double(header + text):
+                    if not self.supports_float64:
+                        reason = " (EMBER_OPENCL_NO_FP64 is set)" if NO_FP64 else ""
+                        raise TypeError(
+                            f"OpenCL device opencl:{self.index} ({self.name}) has no float64{reason}, "
+                            f"but the program {key!r} built from cl/{file} uses double"
+                        )
                     header = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" + header
                 with self._lock:
                     program = self._programs[key] = binary_cache.build(self.context, self.cl_device, header + text)
