@@ -9,9 +9,22 @@ import operator
 
 import numpy as np
 
-from .runtime import Storage, cl_type
+from .runtime import SCALAR_TYPES, Storage, cl_type
 
-__all__ = ["CLArray", "empty", "contiguous_strides", "map_into", "reduce_rows", "gather", "scatter"]
+_HALF = np.dtype("float16")
+_FLOAT = np.dtype("float32")
+
+__all__ = [
+    "CLArray",
+    "empty",
+    "contiguous_strides",
+    "map_into",
+    "reduce_rows",
+    "gather",
+    "scatter",
+    "widen_half",
+    "narrow_half",
+]
 
 
 def contiguous_strides(shape):
@@ -222,7 +235,7 @@ def map_into(out, operands, expr, compute, helpers="", family=None):
             sig.append((x.dtype, c))
             layout += (x.shape, x.strides, x.offset)
         else:
-            args.append(x)
+            args.append(SCALAR_TYPES[c](x))
             sig.append(c)
     layout = tuple(layout)
     plan = device.layouts.get(layout)
@@ -271,7 +284,8 @@ def _map_kernel(device, key, operands, compute, out_dtype):
     for i, (a, c) in enumerate(zip(operands, compute)):
         if type(a) is CLArray:
             params.append(f", __global const {cl_type(a.dtype)} *a{i}")
-            loads.append(f"    const {c} x{i} = ({c})a{i}[i{i}];")
+            value = f"vload_half(i{i}, a{i})" if a.dtype == _HALF else f"a{i}[i{i}]"
+            loads.append(f"    const {c} x{i} = ({c}){value};")
         else:
             params.append(f", const {c} x{i}")
     if flat:
@@ -282,7 +296,12 @@ def _map_kernel(device, key, operands, compute, out_dtype):
         starts = {name: f"2 + nd + {j} * (nd + 1)" for j, name in enumerate(names)}
         index = "\n".join(index) + "\n" + _index_code(starts, "nd", "i", "1")
     out_t = cl_type(out_dtype)
-    store = "    out[io] = (uchar)((%s) != 0);" if out_dtype == np.bool_ else f"    out[io] = ({out_t})(%s);"
+    if out_dtype == np.bool_:
+        store = "    out[io] = (uchar)((%s) != 0);"
+    elif out_dtype == _HALF:  # round to nearest even, as NumPy and PyTorch convert
+        store = "    vstore_half_rte((float)(%s), io, out);"
+    else:
+        store = f"    out[io] = ({out_t})(%s);"
     common = {"OUT_T": out_t, "PARAMS": "".join(params), "LOADS": "\n".join(loads), "INDEX": index}
     return device.kernel(
         ("map", family, helpers, flat, sig),
@@ -301,6 +320,12 @@ def reduce_rows(x, axes, out_dtype, acc_t, init, step, final="out[g] = acc;", lo
     (``chunked``: the op is associative and ``final`` stores ``acc``), so that a full
     reduction still runs on many work-items.
     """
+    if x.dtype == _HALF or np.dtype(out_dtype) == _HALF:  # float16: read, accumulate and reduce in float32
+        wide = _FLOAT if np.dtype(out_dtype) == _HALF else out_dtype
+        out = reduce_rows(
+            widen_half(x), axes, wide, "float" if acc_t == "half" else acc_t, init, step, final, load, chunked
+        )
+        return narrow_half(out, out_dtype)
     device = x.device
     kept = [d for d in range(x.ndim) if d not in axes]
     out_shape = tuple(x.shape[d] for d in kept)
@@ -332,9 +357,23 @@ def reduce_rows(x, axes, out_dtype, acc_t, init, step, final="out[g] = acc;", lo
     return out
 
 
+def widen_half(x):
+    """``x`` as float32 when it is float16, else ``x``."""
+    if x.dtype != _HALF:
+        return x
+    return map_into(empty(x.shape, _FLOAT, x.device), [x], "x0", ["float"])
+
+
+def narrow_half(x, dtype):
+    """``x`` (float32) as ``dtype`` when that is float16, else ``x``."""
+    if np.dtype(dtype) != _HALF:
+        return x
+    return map_into(empty(x.shape, _HALF, x.device), [x], "x0", ["float"])
+
+
 # -- gathers and scatters -----------------------------------------------------------------
 def _typed(device, file, name, dtype):
-    t = cl_type(dtype)
+    t = "ushort" if dtype == _HALF and name != "segment_add" else cl_type(dtype)  # copies move float16 bits
     return device.kernel((file, name, t), file, name, defines={"T": t})
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ember.kernels import Kernels
 
-from .array import _index_code, collapse, empty
+from .array import _index_code, collapse, empty, narrow_half, widen_half
 from .conv import OpenCLConvKernels
 from .optim import OpenCLOptimKernels
 from .pooling import OpenCLPoolingKernels
@@ -25,6 +25,8 @@ class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, OpenCLRnnKernels, O
         from .runtime import cl_type
 
         axis %= max(x.ndim, 1)
+        if x.dtype == np.float16:  # computed in float32, rounded once
+            return narrow_half(self._softmax(widen_half(x), axis, log), x.dtype)
         if x.ndim == 0 or x.dtype.kind != "f":
             return getattr(super(), "log_softmax" if log else "softmax")(x, axis)
         device = x.device

@@ -19,14 +19,16 @@ from .array import (
     contiguous_strides,
     empty,
     map_into,
+    narrow_half,
     reduce_rows,
     segment_add,
+    widen_half,
 )
-from .runtime import Storage, cl_type
+from .runtime import Storage, cl_type, compute_type
 
 __all__ = ["namespace", "current", "from_host", "to_host", "result_type", "float_dtype", "scatter_add", "erf"]
 
-_BOOL, _INT64 = np.dtype("bool"), np.dtype("int64")
+_BOOL, _INT64, _HALF = np.dtype("bool"), np.dtype("int64"), np.dtype("float16")
 _state = SimpleNamespace(index=0)
 
 
@@ -127,8 +129,8 @@ def full(shape, fill_value, *, dtype=None, device=None):
         dtype = result_type(fill_value) if not isinstance(fill_value, CLArray) else fill_value.dtype
     out = empty(_shape(shape), _native(dtype, None), _resolve(device))
     if isinstance(fill_value, CLArray):
-        return map_into(out, [fill_value], "x0", [cl_type(out.dtype)])
-    return map_into(out, [_operand(fill_value, out.dtype)], "x0", [cl_type(out.dtype)])
+        return map_into(out, [fill_value], "x0", [compute_type(out.dtype)])
+    return map_into(out, [_operand(fill_value, out.dtype)], "x0", [compute_type(out.dtype)])
 
 
 def _resolve(device):
@@ -174,7 +176,7 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     dtype = np.dtype(dtype)
     n = max(0, math.ceil((stop - start) / step))
     out = empty((n,), dtype, device)
-    compute = "long" if dtype.kind in "biu" else cl_type(float_dtype(device))
+    compute = "long" if dtype.kind in "biu" else compute_type(float_dtype(device))
     ctype = np.int64 if compute == "long" else float_dtype(device).type
     return map_into(out, [ctype(start), ctype(step)], "x0 + i * x1", [compute, compute])
 
@@ -288,7 +290,7 @@ def _binary_plan(name, dt, device):
         expr, family = fexpr, "binary_f"
     if expr is None:
         raise TypeError(f"{name} is not defined for {dt}")
-    c = cl_type(dt)
+    c = compute_type(dt)
     helpers = {"binary_i": _INT_DIV, "binary_f": _FLOAT_DIV.replace("C_T", c)}.get(family, "")
     return expr, _family(family, c), helpers, c, dt
 
@@ -326,7 +328,7 @@ def _compare(name):
         dt = result_type(x1, x2)
         shape = broadcast_shapes(*(a.shape for a in (x1, x2) if isinstance(a, CLArray)))
         out = empty(shape, _BOOL, _device_of(x1, x2))
-        c = cl_type(dt)
+        c = compute_type(dt)
         return map_into(out, [_operand(x1, dt), _operand(x2, dt)], expr, [c, c], family=_family("compare", c))
 
     op.__name__ = name
@@ -347,7 +349,7 @@ def _unary(name):
             raise TypeError(f"{name} is not defined for {dt}")
         if dt.kind == "b" and name == "bitwise_invert":
             expr = "!x0"
-        c = cl_type(dt)
+        c = compute_type(dt)
         return map_into(empty(x.shape, dt, x.device), [x], expr.replace("C_T", c), [c], family=_family(family, c))
 
     op.__name__ = name
@@ -361,7 +363,7 @@ def _predicate(name):
         floating = x.dtype.kind == "f"
         family = _family("predicate_f" if floating else "predicate_i", "")
         return map_into(
-            empty(x.shape, _BOOL, x.device), [x], fexpr if floating else iexpr, [cl_type(x.dtype)], family=family
+            empty(x.shape, _BOOL, x.device), [x], fexpr if floating else iexpr, [compute_type(x.dtype)], family=family
         )
 
     op.__name__ = name
@@ -376,7 +378,7 @@ def where(condition, x1, x2, /):
     dt = result_type(x1, x2)
     device = _device_of(condition, x1, x2)
     shape = broadcast_shapes(*(a.shape for a in (condition, x1, x2) if isinstance(a, CLArray)))
-    c = cl_type(dt)
+    c = compute_type(dt)
     ops = [condition, _operand(x1, dt), _operand(x2, dt)]
     return map_into(empty(shape, dt, device), ops, "x0 ? x1 : x2", ["uchar", c, c])
 
@@ -387,15 +389,15 @@ def astype(x, dtype, /, *, copy=True, device=None):
         return x
     if dtype == np.float64 and not x.device.supports_float64:
         raise TypeError(f"OpenCL device opencl:{x.device.index} does not support float64")
-    compute = cl_type(x.dtype) if dtype != np.bool_ else cl_type(x.dtype)
+    compute = compute_type(x.dtype)
     return map_into(empty(x.shape, dtype, x.device), [x], "x0", [compute])
 
 
 def copy_into(out, value):
     """``out[...] = value`` (broadcast and cast to ``out``'s dtype)."""
     if isinstance(value, CLArray):
-        return map_into(out, [value], "x0", [cl_type(value.dtype)])
-    return map_into(out, [_operand(value, out.dtype)], "x0", [cl_type(out.dtype)])
+        return map_into(out, [value], "x0", [compute_type(value.dtype)])
+    return map_into(out, [_operand(value, out.dtype)], "x0", [compute_type(out.dtype)])
 
 
 # -- manipulation ------------------------------------------------------------------------------
@@ -580,19 +582,21 @@ def _reducer(name):
         k = math.prod(x.shape[d] for d in axes)
         if name in ("sum", "prod"):
             out_dt = _sum_dtype(x, dtype)
-            acc = cl_type(out_dt)
+            acc = compute_type(out_dt)
             init = "0" if name == "sum" else "1"
             step = "acc += x;" if name == "sum" else "acc *= x;"
             out = reduce_rows(x, axes, out_dt, acc, init, step)
         elif name == "mean":
             out_dt = x.dtype if x.dtype.kind == "f" else float_dtype(x.device)
-            acc = cl_type(out_dt)
-            out = _functions["divide"](reduce_rows(x, axes, out_dt, acc, "0", "acc += x;"), out_dt.type(k))
+            acc = compute_type(out_dt)
+            wide = np.dtype("float32") if out_dt == _HALF else out_dt  # float16: summed and divided in float32
+            out = _functions["divide"](reduce_rows(x, axes, wide, acc, "0", "acc += x;"), wide.type(k))
+            out = narrow_half(out, out_dt)
         elif name in ("max", "min"):
             if k == 0:
                 raise ValueError(f"zero-size array to reduction operation {name}imum which has no identity")
             cmp = ">" if name == "max" else "<"
-            acc = cl_type(x.dtype)
+            acc = compute_type(x.dtype)
             step = f"if (x {cmp} acc || ISNAN(x)) acc = x;" if x.dtype.kind == "f" else f"if (x {cmp} acc) acc = x;"
             out = reduce_rows(x, axes, x.dtype, acc, "a[base]", step)
         else:  # any / all
@@ -618,7 +622,7 @@ def _arg_reducer(name):
         axes = (_axis(axis, x.ndim),)
         if x.shape[axes[0]] == 0:
             raise ValueError(f"attempt to get {name} of an empty sequence")
-        acc = cl_type(x.dtype)
+        acc = compute_type(x.dtype)
         nan = " || (ISNAN(x) && !ISNAN(acc))" if x.dtype.kind == "f" else ""  # NaN wins, the first one
         step = f"if (x {cmp} acc{nan}) {{ acc = x; best = j; }}"
         out = reduce_rows(x, axes, _INT64, acc, "a[base]", step, "out[g] = best;", chunked=False)
@@ -631,6 +635,10 @@ def _arg_reducer(name):
 def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
     from .array import _index_code, collapse
 
+    if x.dtype == _HALF or np.dtype(dtype or x.dtype) == _HALF:  # float16: summed in float32
+        wide = None if dtype is None or np.dtype(dtype) == _HALF else dtype
+        out = cumulative_sum(widen_half(x), axis=axis, dtype=wide, include_initial=include_initial)
+        return narrow_half(out, _sum_dtype(x, dtype))
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     axis = _axis(axis, x.ndim)
@@ -694,6 +702,8 @@ def _bitonic(x, descending):
 
 
 def _sorted(x, axis, descending, want_values):
+    if x.dtype == _HALF:  # float16: sorted as float32 (exact)
+        return narrow_half(_sorted(widen_half(x), axis, descending, want_values), _HALF if want_values else _INT64)
     if x.ndim == 0:
         return astype(x, x.dtype) if want_values else zeros((), dtype=_INT64, device=x.device)
     axis = _axis(axis, x.ndim)
@@ -736,6 +746,8 @@ _TILE = 16
 
 def matmul(x1, x2, /):
     dt = result_type(x1, x2)
+    if dt == _HALF:  # float16: products accumulated in float32, rounded once
+        return narrow_half(matmul(widen_half(x1), widen_half(x2)), _HALF)
     a, b = astype(x1, dt, copy=False), astype(x2, dt, copy=False)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: operands must have at least one dimension")

@@ -23,9 +23,17 @@ _CL_TYPES = {
     np.dtype("int16"): "short",
     np.dtype("int32"): "int",
     np.dtype("int64"): "long",
+    np.dtype("float16"): "half",
     np.dtype("float32"): "float",
     np.dtype("float64"): "double",
 }
+_HALF = np.dtype("float16")
+#: the names of the dtypes OpenCL arrays hold
+DTYPE_NAMES = frozenset(d.name for d in _CL_TYPES)
+
+#: OpenCL C compute type -> the NumPy scalar type passed by value for it.
+SCALAR_TYPES = {"uchar": np.uint8, "char": np.int8, "short": np.int16, "int": np.int32, "long": np.int64,
+                "float": np.float32, "double": np.float64}  # fmt: skip
 
 
 #: ``EMBER_OPENCL_NO_FP64=1``: treat every device as lacking ``cl_khr_fp64`` and reject any
@@ -46,8 +54,16 @@ _LOCAL_SIZE = 128
 
 
 def cl_type(dtype):
-    """The OpenCL C type name of a NumPy dtype."""
+    """The OpenCL C type name of a NumPy dtype (its storage type)."""
     return _CL_TYPES[np.dtype(dtype)]
+
+
+def compute_type(dtype):
+    """The OpenCL C type values of ``dtype`` are computed in: float for float16 (stored as
+    ``half`` and read and written with ``vload_half``/``vstore_half``, which need no
+    cl_khr_fp16), else the storage type."""
+    dtype = np.dtype(dtype)
+    return "float" if dtype == _HALF else _CL_TYPES[dtype]
 
 
 def _source(name):
@@ -120,6 +136,11 @@ class Device:
                 if substitutions:
                     parts = [substitutions] if isinstance(substitutions, dict) else substitutions
                     text = "".join(string.Template(text).substitute(p) for p in parts)
+                if "half" in (defines or {}).values():
+                    raise TypeError(
+                        f"float16 is not supported by the OpenCL kernels of cl/{file} (float16 has element-wise "
+                        "ops, casts, reductions, indexing and matmul on OpenCL); convert to float32 first"
+                    )
                 header = "".join(f"#define {k} {v}\n" for k, v in (defines or {}).items()) + prelude
                 if uses_double(header + text):
                     if not self.supports_float64:
