@@ -97,3 +97,22 @@ def test_kernels_without_float16_say_so():
     w = ember.randn(3, 2, 3, 3, device=DEVICE).half()
     with pytest.raises(TypeError, match="float16 is not supported by the OpenCL kernels of cl/conv.cl"):
         ember.nn.functional.conv2d(x, w)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_optimizer_steps_on_float16_parameters(name):
+    inputs = np.clip(DATA[:, :4], -8, 8)
+    weight = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
+    results = []
+    for lib, device in ((ember, DEVICE), (torch, "cpu")):
+        model = lib.nn.Linear(4, 2, bias=False)
+        model.weight.data = lib.tensor(weight)
+        model = model.to(device).half()
+        opt = getattr(lib.optim, name)(model.parameters(), lr=0.1)
+        for _ in range(2):
+            opt.zero_grad()
+            model(lib.tensor(inputs).to(device).half()).square().sum().backward()
+            opt.step()
+        assert str(model.weight.dtype).endswith("float16")
+        results.append(model.weight.detach().float().cpu().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=2e-3, atol=2e-3)

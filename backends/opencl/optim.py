@@ -24,9 +24,10 @@ def fused_bodies():
 
 
 def _fusable(*arrays):
-    """Whole contiguous float buffers of one dtype on one device (``None`` skipped)."""
+    """Whole contiguous float32/float64 buffers of one dtype on one device (``None`` skipped);
+    float16 takes the portable kernels (computed in float32 element-wise)."""
     first = arrays[0]
-    return first.dtype.kind == "f" and all(
+    return first.dtype.name in ("float32", "float64") and all(
         a is None or (a.dtype == first.dtype and a.device is first.device and a.offset == 0 and a.is_contiguous)
         for a in arrays
     )
