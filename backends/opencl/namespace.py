@@ -11,7 +11,7 @@ import pyopencl as cl
 
 from ember.backend import PRIMITIVES
 
-from . import runtime
+from . import clblast, runtime
 from .array import (
     CLArray,
     broadcast_shapes,
@@ -741,7 +741,28 @@ def scatter_add(target, axis, index, values):
 
 
 # -- linear algebra ----------------------------------------------------------------------------
-_TILE = 16
+_BLOCK, _GROUP = 64, 16  # gemm.cl: a 16 x 16 work-group computes a 64 x 64 block of C
+
+
+def _own_gemm(device, m, n, k, a, a_rs, a_cs, a_offsets, b, b_rs, b_cs, b_offsets, out):
+    """``out[i] = a[i] @ b[i]`` per batch with gemm.cl (batch element offsets as int64 arrays)."""
+    t = cl_type(out.dtype)
+    kern = device.kernel(("gemm", t), "gemm.cl", "gemm", {"T": t})
+    gsize = (-(-n // _BLOCK) * _GROUP, -(-m // _BLOCK) * _GROUP, a_offsets.size)
+    device.enqueue(
+        kern, gsize, (_GROUP, _GROUP, 1), np.int64(m), np.int64(n), np.int64(k),
+        a.buffer, np.int64(a_rs), np.int64(a_cs), device.meta(a_offsets),
+        b.buffer, np.int64(b_rs), np.int64(b_cs), device.meta(b_offsets), out.buffer,
+    )  # fmt: skip
+
+
+def _own_product(a, b):
+    """``a @ b`` of two contiguous 2-D arrays with the own kernel (CLBlast's yardstick)."""
+    (m, k), n = a.shape, b.shape[1]
+    out = empty((m, n), a.dtype, a.device)
+    zero = np.zeros(1, np.int64)
+    _own_gemm(a.device, m, n, k, a, k, 1, zero, b, n, 1, zero, out)
+    return out
 
 
 def matmul(x1, x2, /):
@@ -763,7 +784,6 @@ def matmul(x1, x2, /):
     batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
     device = _device_of(a, b)
     out = empty(batch + (m, n), dt, device)
-    nb = math.prod(batch)
     if out.size and k == 0:
         copy_into(out, 0)
     elif out.size:
@@ -775,15 +795,14 @@ def matmul(x1, x2, /):
                 view = [1] * len(batch)
                 view[d] = batch[d]
                 grid = grid + (np.arange(batch[d], dtype=np.int64) * s).reshape(view)
-            offs.append(device.meta(grid.reshape(-1)))
-        t = cl_type(dt)
-        kern = device.kernel(("gemm", t), "gemm.cl", "gemm", {"T": t, "TILE": _TILE})
-        gsize = (-(-n // _TILE) * _TILE, -(-m // _TILE) * _TILE, nb)
-        device.enqueue(
-            kern, gsize, (_TILE, _TILE, 1), np.int64(m), np.int64(n), np.int64(k),
-            a.buffer, np.int64(a.strides[-2]), np.int64(a.strides[-1]), offs[0],
-            b.buffer, np.int64(b.strides[-2]), np.int64(b.strides[-1]), offs[1], out.buffer,
-        )  # fmt: skip
+            offs.append(grid.reshape(-1))
+        operands = (m, n, k, a, a.strides[-2], a.strides[-1], offs[0], b, b.strides[-2], b.strides[-1], offs[1], out)
+        if not (
+            clblast.available(dt)
+            and clblast.faster_than_own(device, dt, _own_product)
+            and clblast.gemm(device, *operands)
+        ):
+            _own_gemm(device, *operands)
     if squeeze_a:
         out = squeeze(out, -2)
     if squeeze_b:

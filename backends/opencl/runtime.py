@@ -111,6 +111,8 @@ class Device:
         #: element-wise maps: layout -> (flat, meta buffer) and kernel key -> kernel (array.map_into)
         self.layouts = {}
         self.map_kernels = {}
+        #: (what, dtype) -> whether CLBlast's GEMM measured faster than the own kernel (clblast.py)
+        self.gemm_choice = {}
         self._lock = threading.Lock()
 
     # -- programs -------------------------------------------------------------------------
