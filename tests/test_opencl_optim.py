@@ -105,3 +105,16 @@ def test_strided_parameter_takes_the_portable_kernels(monkeypatch):
     BACKEND.kernels.sgd_step(p_cl, BACKEND.from_host(g[:, ::2].copy(), 0), None, 0.5, 0.0, 0.0, False, 0.0, False)
     assert launches.count > 1
     np.testing.assert_allclose(BACKEND.to_host(p_cl), p[:, ::2] - 0.5 * g[:, ::2])
+
+
+def test_transposed_gradient_is_copied_then_fused(monkeypatch):
+    p, g = (np.random.default_rng(3).standard_normal((5, 6)).astype(np.float32) for _ in range(2))
+    p_cl = BACKEND.from_host(p, 0)
+    g_cl = BACKEND.xp.permute_dims(BACKEND.from_host(np.ascontiguousarray(g.T), 0), (1, 0))  # strides (1, 5)
+    launches = Launches(monkeypatch)
+    buf = BACKEND.kernels.sgd_step(p_cl, g_cl, None, 0.5, 0.9, 0.0, True, 0.0, False)
+    assert launches.count == 2  # the copy of the view, then the fused step
+    p_np = NUMPY.from_host(p.copy(), 0)
+    b_np = NUMPY.kernels.sgd_step(p_np, NUMPY.from_host(g.copy(), 0), None, 0.5, 0.9, 0.0, True, 0.0, False)
+    np.testing.assert_allclose(BACKEND.to_host(p_cl), p_np, **_tolerance("float32"))
+    np.testing.assert_allclose(BACKEND.to_host(buf), b_np, **_tolerance("float32"))

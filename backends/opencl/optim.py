@@ -12,6 +12,7 @@ import numpy as np
 from ember.kernels.optim import _bias_corrections
 
 from .array import empty
+from .namespace import astype
 from .runtime import cl_type
 
 __all__ = ["OpenCLOptimKernels", "fused_bodies"]
@@ -23,14 +24,24 @@ def fused_bodies():
     return "#define EMBER_FN inline\n" + "".join(folder.joinpath(f).read_text() for f in ("sgd.h", "adam.h"))
 
 
-def _fusable(*arrays):
-    """Whole contiguous float32/float64 buffers of one dtype on one device (``None`` skipped);
+def _fusable(param, grad, *state):
+    """float32/float64 whole contiguous buffers of one dtype on one device (``None`` state
+    skipped; the gradient may be any view of the parameter's shape, see :func:`_dense`);
     float16 takes the portable kernels (computed in float32 element-wise)."""
-    first = arrays[0]
-    return first.dtype.name in ("float32", "float64") and all(
-        a is None or (a.dtype == first.dtype and a.device is first.device and a.offset == 0 and a.is_contiguous)
-        for a in arrays
+    if param.dtype.name not in ("float32", "float64") or grad.dtype != param.dtype or grad.shape != param.shape:
+        return False
+    return (
+        all(
+            a is None or (a.dtype == param.dtype and a.device is param.device and a.offset == 0 and a.is_contiguous)
+            for a in (param, *state)
+        )
+        and grad.device is param.device
     )
+
+
+def _dense(grad):
+    """``grad`` as a whole contiguous buffer (a copy of a view such as a transposed weight gradient)."""
+    return grad if grad.offset == 0 and grad.is_contiguous else astype(grad, grad.dtype, copy=True)
 
 
 def _kernel(device, dtype, name):
@@ -46,7 +57,7 @@ class OpenCLOptimKernels:
             return super().sgd_step(
                 param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize
             )
-        device, scalar, n = param.device, param.dtype.type, param.size
+        device, scalar, n, grad = param.device, param.dtype.type, param.size, _dense(grad)
         if momentum == 0:
             device.launch(_kernel(device, param.dtype, "sgd"), n, np.int64(n), param.buffer, grad.buffer,
                           scalar(-lr), scalar(weight_decay), np.int32(maximize))  # fmt: skip
@@ -81,7 +92,7 @@ class OpenCLOptimKernels:
                 param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay,
                 maximize, decoupled_weight_decay,
             )  # fmt: skip
-        device, scalar, n = param.device, param.dtype.type, param.size
+        device, scalar, n, grad = param.device, param.dtype.type, param.size, _dense(grad)
         step_size, bias_correction2_sqrt = _bias_corrections(step, lr, beta1, beta2)
         amsgrad = max_exp_avg_sq is not None
         device.launch(
