@@ -8,14 +8,11 @@ import io
 
 import numpy as np
 import pytest
+from opencl_support import opencl_backend
 
 import ember
 
-pytest.importorskip("pyopencl")
-try:
-    BACKEND = ember.backends.get_backend("opencl")
-except Exception as exc:  # noqa: BLE001 - any failure means no OpenCL here
-    pytest.skip(f"opencl backend unavailable: {exc}", allow_module_level=True)
+BACKEND = opencl_backend()
 
 from ember.backends.opencl import namespace as ns  # noqa: E402
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from opencl_support import opencl_backend
 
 import ember
 
 torch = pytest.importorskip("torch")
-pytest.importorskip("pyopencl")
-try:
-    ember.backends.get_backend("opencl")
-except Exception as exc:  # noqa: BLE001 - any failure means no OpenCL here
-    pytest.skip(f"opencl backend unavailable: {exc}", allow_module_level=True)
+opencl_backend()
 
 DEVICE = "opencl:0"
 DATA = np.array([[1.5, -2.25, 3.0, 0.1], [7.0e4, -0.5, 1e-5, 2.0], [0.3, 0.7, -8.0, 4.0]], dtype=np.float32)

@@ -7,14 +7,11 @@ import itertools
 
 import numpy as np
 import pytest
+from opencl_support import opencl_backend
 
 import ember
 
-pytest.importorskip("pyopencl")
-try:
-    BACKEND = ember.backends.get_backend("opencl")
-except Exception as exc:  # noqa: BLE001 - any failure means no OpenCL here
-    pytest.skip(f"opencl backend unavailable: {exc}", allow_module_level=True)
+BACKEND = opencl_backend()
 
 NUMPY = ember.backends.get_backend("cpu")
 DTYPES = ["float32"] + (["float64"] if BACKEND.supports_float64 else [])
