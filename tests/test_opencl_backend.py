@@ -385,3 +385,22 @@ def test_one_program_per_family_and_fixed_work_group():
         x = RNG.standard_normal((3, n)).astype(np.float32)
         close(xp.sort(dev(x), axis=-1), np.sort(x, axis=-1))
         close(xp.argsort(dev(x), axis=-1), np.argsort(x, axis=-1, kind="stable"))
+
+
+def test_freed_buffers_are_reused_within_the_cache_limit(monkeypatch):
+    device = BACKEND.devices[0]
+    gc.collect()
+    BACKEND.empty_cache(0)
+    first = dev(np.arange(777, dtype=np.float32))
+    buffer = first.buffer
+    del first
+    assert BACKEND.memory_reserved(0) == BACKEND.memory_allocated(0) + 777 * 4
+    again = dev(np.ones(777, dtype=np.float32))  # same size: the cached buffer, rewritten
+    assert again.buffer is buffer and np.array_equal(host(again), np.ones(777, np.float32))
+    del again
+    BACKEND.empty_cache(0)
+    assert BACKEND.memory_reserved(0) == BACKEND.memory_allocated(0)
+    monkeypatch.setattr(device, "cache_limit", 100)
+    dropped = dev(np.zeros(777, dtype=np.float32))
+    del dropped
+    assert device.cached == 0  # over the limit: released at once

@@ -114,6 +114,14 @@ class OpenCLBackend(Backend):
     def memory_allocated(self, index=None):
         return sum(d.allocated for d in (self.devices if index is None else [self.devices[index]]))
 
+    def memory_reserved(self, index=None):
+        return sum(d.allocated + d.cached for d in (self.devices if index is None else [self.devices[index]]))
+
+    def empty_cache(self, index=None):
+        """Release the cached freed buffers (of device ``index``, else of every device)."""
+        for d in self.devices if index is None else [self.devices[index]]:
+            d.empty_cache()
+
     def max_memory_allocated(self, index=None):
         return sum(d.peak for d in (self.devices if index is None else [self.devices[index]]))
 

@@ -71,20 +71,27 @@ def _source(name):
 
 
 class Storage:
-    """An OpenCL buffer of ``nbytes`` (at least one byte) owned by arrays and their views."""
+    """An OpenCL buffer of ``nbytes`` (at least one byte) owned by arrays and their views.
+
+    Freed buffers go back to the device's cache (:meth:`Device.take_buffer`), since creating
+    one costs about as much as a small kernel launch (PoCL allocates on first use). Reuse is
+    safe on the device's one in-order queue: work queued on a buffer's new owner runs after
+    all the work of its old one.
+    """
 
     __slots__ = ("buffer", "nbytes", "device", "__weakref__")
 
     def __init__(self, device, nbytes):
         self.device = device
         self.nbytes = nbytes
-        self.buffer = cl.Buffer(device.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
+        self.buffer = device.take_buffer(nbytes)
         device.allocated += nbytes
         device.peak = max(device.peak, device.allocated)
 
     def __del__(self):
         try:
             self.device.allocated -= self.nbytes
+            self.device.give_buffer(self.nbytes, self.buffer)
         except AttributeError:  # interpreter shutdown
             pass
 
@@ -105,6 +112,10 @@ class Device:
         self.local_size = min(_LOCAL_SIZE, self.max_work_group)
         self.allocated = 0
         self.peak = 0
+        #: freed buffers by size, their bytes, and the most bytes kept (a quarter of the memory, 1 GiB at most)
+        self._free = {}
+        self.cached = 0
+        self.cache_limit = min(cl_device.global_mem_size // 4, 1 << 30)
         self._programs = {}
         self._kernels = {}
         self._meta = {}
@@ -114,6 +125,30 @@ class Device:
         #: (what, dtype) -> whether CLBlast's GEMM measured faster than the own kernel (clblast.py)
         self.gemm_choice = {}
         self._lock = threading.Lock()
+
+    # -- buffers -------------------------------------------------------------------------
+    def take_buffer(self, nbytes):
+        """A buffer of ``nbytes``: a cached one of that size, else a new one."""
+        free = self._free.get(nbytes)
+        if free:
+            self.cached -= nbytes
+            return free.pop()
+        try:
+            return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
+        except cl.MemoryError:
+            self.empty_cache()
+            return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
+
+    def give_buffer(self, nbytes, buffer):
+        """Keep a freed buffer for reuse while the cache stays under :attr:`cache_limit` bytes."""
+        if self.cached + nbytes <= self.cache_limit:
+            self._free.setdefault(nbytes, []).append(buffer)
+            self.cached += nbytes
+
+    def empty_cache(self):
+        """Release every cached buffer to the driver."""
+        self._free.clear()
+        self.cached = 0
 
     # -- programs -------------------------------------------------------------------------
     def kernel(self, key, file, name, defines=None, substitutions=None, prelude=""):
