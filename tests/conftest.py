@@ -20,14 +20,7 @@ import pytest
 import ember
 
 #: device type -> {node-id pattern: reason}: tests skipped on that device type.
-DEVICE_SKIPS = {
-    "opencl": {
-        "tests/test_tensor_promotion.py::*float16*": "the opencl backend has no float16",
-        "tests/test_module.py::test_moves_and_casts_keep_parameter_identity*": (
-            "calls Module.half(); the opencl backend has no float16"
-        ),
-    },
-}
+DEVICE_SKIPS = {}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from opencl_support import opencl_backend
 
-import ember
 from ember.kernels import Kernels
 
-pytest.importorskip("pyopencl")
-try:
-    BACKEND = ember.backends.get_backend("opencl")
-except Exception as exc:  # noqa: BLE001 - any failure means no OpenCL here
-    pytest.skip(f"opencl backend unavailable: {exc}", allow_module_level=True)
+BACKEND = opencl_backend()
 
 xp = BACKEND.xp
 PORTABLE = Kernels(BACKEND)

@@ -3,6 +3,8 @@ fused element-wise kernels for the LSTM gate math and for the optimizer steps (S
 
 from __future__ import annotations
 
+from importlib import resources
+
 import cupy
 
 from ember.kernels import Kernels
@@ -49,65 +51,49 @@ _LSTM_GATES_BACKWARD = cupy.ElementwiseKernel(
 
 _FUSED_TYPES = ("float32", "float64")
 
-# Optimizer steps: one kernel per parameter, the portable kernels' arithmetic (ember.kernels.optim)
-# operation by operation; the parameter and its buffers are outputs read and written in place.
+# Optimizer steps: one kernel per parameter; the element arithmetic is ember/kernels/fused/*.h,
+# the source the OpenCL backend compiles too (the portable kernels' arithmetic op by op); the
+# parameter and its buffers are outputs read and written in place.
+_FUSED = "#define EMBER_FN __device__ inline\n" + "".join(
+    resources.files("ember.kernels").joinpath("fused", f).read_text() for f in ("sgd.h", "adam.h")
+)
+
 _SGD = cupy.ElementwiseKernel(
     "T grad, T neg_lr, T weight_decay, int32 maximize",
     "T param",
-    """
-    T g = maximize ? -grad : grad;
-    if (weight_decay != 0) g = g + param * weight_decay;
-    param = param + g * neg_lr;
-    """,
-    "ember_sgd_step",
+    "ember_sgd_step(&param, grad, neg_lr, weight_decay, maximize);",
+    "ember_sgd_step_kernel",
+    preamble=_FUSED,
 )
 
 _SGD_MOMENTUM = cupy.ElementwiseKernel(
     "T grad, T neg_lr, T momentum, T alpha, T weight_decay, int32 maximize, int32 nesterov, int32 first",
     "T param, T buf",
-    """
-    T g = maximize ? -grad : grad;
-    if (weight_decay != 0) g = g + param * weight_decay;
-    if (first) buf = g;
-    else buf = buf * momentum + g * alpha;
-    param = param + (nesterov ? g + buf * momentum : buf) * neg_lr;
-    """,
-    "ember_sgd_momentum_step",
+    "ember_sgd_momentum_step(&param, &buf, grad, neg_lr, momentum, alpha, weight_decay, maximize, nesterov, first);",
+    "ember_sgd_momentum_step_kernel",
+    preamble=_FUSED,
 )
 
 _ADAM_IN = (
     "T grad, T decay, T weight_decay, T w1, T beta2, T w2, T bc2_sqrt, T eps, T neg_step_size, "
     "int32 maximize, int32 decoupled"
 )
-_ADAM_MOMENTS = """
-    T g = maximize ? -grad : grad;
-    if (weight_decay != 0) {
-        if (decoupled) param = param * decay;
-        else g = g + param * weight_decay;
-    }
-    exp_avg = exp_avg + (g - exp_avg) * w1;
-    exp_avg_sq = exp_avg_sq * beta2 + g * g * w2;
-"""
-_ADAM_UPDATE = "param = param + exp_avg / (sqrt(second) / bc2_sqrt + eps) * neg_step_size;"
+_ADAM_ARGS = "grad, decay, weight_decay, w1, beta2, w2, bc2_sqrt, eps, neg_step_size, maximize, decoupled"
 
 _ADAM = cupy.ElementwiseKernel(
     _ADAM_IN,
     "T param, T exp_avg, T exp_avg_sq",
-    _ADAM_MOMENTS + "const T second = exp_avg_sq;\n" + _ADAM_UPDATE,
-    "ember_adam_step",
+    f"ember_adam_step(&param, &exp_avg, &exp_avg_sq, (T *)0, {_ADAM_ARGS});",
+    "ember_adam_step_kernel",
+    preamble=_FUSED,
 )
 
 _ADAM_AMSGRAD = cupy.ElementwiseKernel(
     _ADAM_IN,
     "T param, T exp_avg, T exp_avg_sq, T max_exp_avg_sq",
-    _ADAM_MOMENTS
-    + """
-    const T m = max_exp_avg_sq;
-    max_exp_avg_sq = (m > exp_avg_sq || m != m) ? m : exp_avg_sq;  // NaN-propagating maximum
-    const T second = max_exp_avg_sq;
-    """
-    + _ADAM_UPDATE,
-    "ember_adam_amsgrad_step",
+    f"ember_adam_step(&param, &exp_avg, &exp_avg_sq, &max_exp_avg_sq, {_ADAM_ARGS});",
+    "ember_adam_amsgrad_step_kernel",
+    preamble=_FUSED,
 )
 
 
@@ -209,7 +195,7 @@ class CupyKernels(Kernels):
             )
         if momentum == 0:
             _SGD(grad, -lr, weight_decay, int(maximize), param)
-            return None
+            return momentum_buffer
         first = momentum_buffer is None
         buf = cupy.empty_like(param) if first else momentum_buffer
         _SGD_MOMENTUM(

@@ -9,9 +9,22 @@ import operator
 
 import numpy as np
 
-from .runtime import Storage, cl_type
+from .runtime import SCALAR_TYPES, Storage, cl_type
 
-__all__ = ["CLArray", "empty", "contiguous_strides", "map_into", "reduce_rows", "gather", "scatter"]
+_HALF = np.dtype("float16")
+_FLOAT = np.dtype("float32")
+
+__all__ = [
+    "CLArray",
+    "empty",
+    "contiguous_strides",
+    "map_into",
+    "reduce_rows",
+    "gather",
+    "scatter",
+    "widen_half",
+    "narrow_half",
+]
 
 
 def contiguous_strides(shape):
@@ -102,10 +115,23 @@ class CLArray:
         return to_host(self).reshape(()).item()
 
 
+_STRIDES = {}
+
+
 def empty(shape, dtype, device):
     """A new contiguous array on ``device`` (uninitialised)."""
     dtype = np.dtype(dtype)
-    return CLArray(Storage(device, math.prod(shape) * dtype.itemsize), shape, dtype)
+    shape = tuple(map(int, shape))
+    out = object.__new__(CLArray)
+    out.storage = Storage(device, math.prod(shape) * dtype.itemsize)
+    out.shape, out.dtype, out.offset = shape, dtype, 0
+    strides = _STRIDES.get(shape)
+    if strides is None:
+        if len(_STRIDES) > 4096:
+            _STRIDES.clear()
+        strides = _STRIDES[shape] = contiguous_strides(shape)
+    out.strides = strides
+    return out
 
 
 # -- shapes -------------------------------------------------------------------------------
@@ -122,17 +148,21 @@ def broadcast_shapes(*shapes):
 
 def broadcast_strides(a, shape):
     """``a``'s strides when broadcast to ``shape`` (0 along broadcast dimensions)."""
-    lead = len(shape) - a.ndim
+    return _broadcast_strides(a.shape, a.strides, shape)
+
+
+def _broadcast_strides(a_shape, a_strides, shape):
+    lead = len(shape) - len(a_shape)
     if lead < 0:
-        raise ValueError(f"cannot broadcast an array of shape {a.shape} to {tuple(shape)}")
+        raise ValueError(f"cannot broadcast an array of shape {a_shape} to {tuple(shape)}")
     strides = [0] * lead
-    for size, n, st in zip(shape[lead:], a.shape, a.strides):
+    for size, n, st in zip(shape[lead:], a_shape, a_strides):
         if n == size:
             strides.append(st if n != 1 else 0)
         elif n == 1:
             strides.append(0)
         else:
-            raise ValueError(f"cannot broadcast an array of shape {a.shape} to {tuple(shape)}")
+            raise ValueError(f"cannot broadcast an array of shape {a_shape} to {tuple(shape)}")
     return tuple(strides)
 
 
@@ -175,57 +205,111 @@ def map_into(out, operands, expr, compute, helpers="", family=None):
     Args:
         out: the destination (any strided view).
         operands: CLArrays, or NumPy scalars passed by value.
-        expr: an OpenCL C expression of ``x0, x1, ...``.
+        expr: an OpenCL C expression of ``x0, x1, ...`` (and ``i``, the linear index).
         compute: the OpenCL C type each operand is converted to before ``expr``.
         helpers: OpenCL C helper functions that ``expr`` (or ``family``) uses.
         family: a tuple of expressions, ``expr`` among them, all valid for the same operand
             types: one program holds a kernel for each, so a family costs one build per
             operand signature instead of one per expression (PoCL builds take ~0.2 s).
+
+    The per-call path is two dictionary look-ups (the kernel by operand types, the shape
+    and stride buffer by layout) and one launch; C text is generated only on a miss.
+    Operands that all walk memory contiguously get a kernel without index arithmetic.
     """
-    n = out.size
-    if n == 0:
+    shape = out.shape
+    n = math.prod(shape)
+    if not n:
         return out
-    device = out.device
-    arrays = [(i, a) for i, a in enumerate(operands) if isinstance(a, CLArray)]
-    for _, a in arrays:
-        if a.device is not device:
-            raise RuntimeError(
-                f"expected all arrays on the same OpenCL device, got opencl:{a.device.index} and opencl:{device.index}"
-            )
-    shape, strides = collapse(out.shape, [out.strides] + [broadcast_strides(a, out.shape) for _, a in arrays])
-    meta = [len(shape), *shape]
-    names = ["io"] + [f"i{i}" for i, _ in arrays]
-    for off, st in zip([out.offset] + [a.offset for _, a in arrays], strides):
-        meta.append(off)
-        meta.extend(st)
-    index = ["    const int nd = (int)meta[0];"]
-    index += [f"    long {name} = meta[1 + nd + {j} * (nd + 1)];" for j, name in enumerate(names)]
-    starts = {name: f"2 + nd + {j} * (nd + 1)" for j, name in enumerate(names)}
-    params, loads, args, sig = [], [], [], []
-    for i, a in enumerate(operands):
-        if isinstance(a, CLArray):
-            params.append(f", __global const {cl_type(a.dtype)} *a{i}")
-            loads.append(f"    const {compute[i]} x{i} = ({compute[i]})a{i}[i{i}];")
-            args.append(a.buffer)
-            sig.append(("a", cl_type(a.dtype), compute[i]))
+    device = out.storage.device
+    args = [np.int64(n), out.storage.buffer]
+    sig = [out.dtype]
+    layout = [shape, out.strides, out.offset]
+    for x, c in zip(operands, compute):
+        if type(x) is CLArray:
+            if x.storage.device is not device:
+                raise RuntimeError(
+                    "expected all arrays on the same OpenCL device, "
+                    f"got opencl:{x.storage.device.index} and opencl:{device.index}"
+                )
+            args.append(x.storage.buffer)
+            sig.append((x.dtype, c))
+            layout += (x.shape, x.strides, x.offset)
         else:
-            params.append(f", const {compute[i]} x{i}")
-            args.append(a)
-            sig.append(("s", compute[i]))
-    out_t = cl_type(out.dtype)
-    store = "    out[io] = (uchar)((%s) != 0);" if out.dtype == np.bool_ else f"    out[io] = ({out_t})(%s);"
+            args.append(SCALAR_TYPES[c](x))
+            sig.append(c)
+    layout = tuple(layout)
+    plan = device.layouts.get(layout)
+    if plan is None:
+        plan = _map_layout(device, layout)
+    flat, meta = plan
+    key = (expr, family, helpers, flat, tuple(sig))
+    kern = device.map_kernels.get(key)
+    if kern is None:
+        kern = device.map_kernels[key] = _map_kernel(device, key, operands, compute, out.dtype)
+    args.append(meta)
+    device.launch(kern, n, *args)
+    return out
+
+
+def _map_layout(device, layout):
+    """(flat, meta buffer) for a map's ``layout`` (shape, then strides and offset per array).
+
+    Flat: every array walks memory contiguously, and ``meta`` holds only their offsets;
+    otherwise ``meta`` holds the collapsed shape, then each array's offset and strides.
+    """
+    shape = layout[0]
+    strides = [layout[1]] + [_broadcast_strides(s, st, shape) for s, st in zip(layout[3::3], layout[4::3])]
+    offsets = layout[2::3]
+    cshape, cstrides = collapse(shape, strides)
+    flat = len(cshape) <= 1 and all(st == [1] or not st for st in cstrides)
+    if flat:
+        meta = list(offsets)
+    else:
+        meta = [len(cshape), *cshape]
+        for off, st in zip(offsets, cstrides):
+            meta.append(off)
+            meta.extend(st)
+    if len(device.layouts) > 4096:
+        device.layouts.clear()
+    plan = device.layouts[layout] = (flat, device._meta_buffer(tuple(meta), meta))
+    return plan
+
+
+def _map_kernel(device, key, operands, compute, out_dtype):
+    """Build (or fetch) the program of a map's family for one operand signature."""
+    expr, family, helpers, flat, sig = key
     family = family or (expr,)
-    common = {"OUT_T": out_t, "PARAMS": "".join(params), "LOADS": "\n".join(loads)}
-    common["INDEX"] = "\n".join(index) + "\n" + _index_code(starts, "nd", "i", "1")
-    kern = device.kernel(
-        ("map", family, helpers, out_t, tuple(sig)),
+    names = ["io"] + [f"i{i}" for i, a in enumerate(operands) if type(a) is CLArray]
+    params, loads = [], []
+    for i, (a, c) in enumerate(zip(operands, compute)):
+        if type(a) is CLArray:
+            params.append(f", __global const {cl_type(a.dtype)} *a{i}")
+            value = f"vload_half(i{i}, a{i})" if a.dtype == _HALF else f"a{i}[i{i}]"
+            loads.append(f"    const {c} x{i} = ({c}){value};")
+        else:
+            params.append(f", const {c} x{i}")
+    if flat:
+        index = "\n".join(f"    const long {name} = meta[{j}] + i;" for j, name in enumerate(names))
+    else:
+        index = ["    const int nd = (int)meta[0];"]
+        index += [f"    long {name} = meta[1 + nd + {j} * (nd + 1)];" for j, name in enumerate(names)]
+        starts = {name: f"2 + nd + {j} * (nd + 1)" for j, name in enumerate(names)}
+        index = "\n".join(index) + "\n" + _index_code(starts, "nd", "i", "1")
+    out_t = cl_type(out_dtype)
+    if out_dtype == np.bool_:
+        store = "    out[io] = (uchar)((%s) != 0);"
+    elif out_dtype == _HALF:  # round to nearest even, as NumPy and PyTorch convert
+        store = "    vstore_half_rte((float)(%s), io, out);"
+    else:
+        store = f"    out[io] = ({out_t})(%s);"
+    common = {"OUT_T": out_t, "PARAMS": "".join(params), "LOADS": "\n".join(loads), "INDEX": index}
+    return device.kernel(
+        ("map", family, helpers, flat, sig),
         "elementwise.cl",
         f"map{family.index(expr)}",
-        substitutions=[{**common, "NAME": f"map{j}", "STORE": store % e} for j, e in enumerate(family)],
+        substitutions=lambda: [{**common, "NAME": f"map{j}", "STORE": store % e} for j, e in enumerate(family)],
         prelude=helpers,
     )
-    device.launch(kern, n, np.int64(n), out.buffer, *args, device.meta(meta))
-    return out
 
 
 # -- reductions -----------------------------------------------------------------------------
@@ -236,6 +320,12 @@ def reduce_rows(x, axes, out_dtype, acc_t, init, step, final="out[g] = acc;", lo
     (``chunked``: the op is associative and ``final`` stores ``acc``), so that a full
     reduction still runs on many work-items.
     """
+    if x.dtype == _HALF or np.dtype(out_dtype) == _HALF:  # float16: read, accumulate and reduce in float32
+        wide = _FLOAT if np.dtype(out_dtype) == _HALF else out_dtype
+        out = reduce_rows(
+            widen_half(x), axes, wide, "float" if acc_t == "half" else acc_t, init, step, final, load, chunked
+        )
+        return narrow_half(out, out_dtype)
     device = x.device
     kept = [d for d in range(x.ndim) if d not in axes]
     out_shape = tuple(x.shape[d] for d in kept)
@@ -267,9 +357,23 @@ def reduce_rows(x, axes, out_dtype, acc_t, init, step, final="out[g] = acc;", lo
     return out
 
 
+def widen_half(x):
+    """``x`` as float32 when it is float16, else ``x``."""
+    if x.dtype != _HALF:
+        return x
+    return map_into(empty(x.shape, _FLOAT, x.device), [x], "x0", ["float"])
+
+
+def narrow_half(x, dtype):
+    """``x`` (float32) as ``dtype`` when that is float16, else ``x``."""
+    if np.dtype(dtype) != _HALF:
+        return x
+    return map_into(empty(x.shape, _HALF, x.device), [x], "x0", ["float"])
+
+
 # -- gathers and scatters -----------------------------------------------------------------
 def _typed(device, file, name, dtype):
-    t = cl_type(dtype)
+    t = "ushort" if dtype == _HALF and name != "segment_add" else cl_type(dtype)  # copies move float16 bits
     return device.kernel((file, name, t), file, name, defines={"T": t})
 
 

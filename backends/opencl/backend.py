@@ -16,7 +16,7 @@ from ember.backend import Backend, Generator
 
 from . import namespace as ns
 from . import runtime
-from .array import empty
+from .array import empty, narrow_half
 from .kernels import OpenCLKernels
 
 __all__ = ["OpenCLBackend", "PhiloxGenerator"]
@@ -38,10 +38,13 @@ class PhiloxGenerator(Generator):
 
     def _draw(self, shape, dtype, kind, low=0, span=1, local=None):
         dtype = np.dtype(dtype)
+        if dtype == np.float16:  # drawn as float32, rounded
+            return narrow_half(self._draw(shape, np.float32, kind, low, span, local), dtype)
         out = empty(tuple(shape), dtype, self.device)
         n = out.size
         t = runtime.cl_type(dtype)
-        defines = {"T": t, **({"DOUBLE": 1} if dtype == np.float64 else {})}
+        wide = dtype == np.float64
+        defines = {"T": t, "R": "double" if wide else "float", "WIDE": int(wide)}
         kern = self.device.kernel(("philox", t), "philox.cl", "philox_fill", defines)
         self.device.launch(
             kern, n, np.int64(n), out.buffer, np.uint32(self.seed & 0xFFFFFFFF), np.uint32(self.seed >> 32),
@@ -79,9 +82,10 @@ class OpenCLBackend(Backend):
         self.devices = runtime.devices()
         self.supports_float64 = all(d.supports_float64 for d in self.devices)
         for d in dtypes.all_dtypes:
-            if d is dtypes.float16 or (d is dtypes.float64 and not self.supports_float64):
+            native = np.dtype(d.name) if d.name in runtime.DTYPE_NAMES else None
+            if native is None or (d is dtypes.float64 and not self.supports_float64):
                 continue
-            self.register_dtype(d, np.dtype(d.name))
+            self.register_dtype(d, native)
         self.kernels = OpenCLKernels(self)
 
     # -- devices ------------------------------------------------------------------------
@@ -109,6 +113,14 @@ class OpenCLBackend(Backend):
 
     def memory_allocated(self, index=None):
         return sum(d.allocated for d in (self.devices if index is None else [self.devices[index]]))
+
+    def memory_reserved(self, index=None):
+        return sum(d.allocated + d.cached for d in (self.devices if index is None else [self.devices[index]]))
+
+    def empty_cache(self, index=None):
+        """Release the cached freed buffers (of device ``index``, else of every device)."""
+        for d in self.devices if index is None else [self.devices[index]]:
+            d.empty_cache()
 
     def max_memory_allocated(self, index=None):
         return sum(d.peak for d in (self.devices if index is None else [self.devices[index]]))

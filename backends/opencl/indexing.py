@@ -21,6 +21,15 @@ def _as_index(k, device):
     return k
 
 
+class _NewAxis:
+    """A 0-d boolean mask's part of a key: a new axis of size 1 indexed by ``index``."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
 def _expand(a, key):
     """The key as a tuple without Ellipsis; boolean masks replaced by their nonzero index arrays."""
     if not isinstance(key, tuple):
@@ -40,9 +49,8 @@ def _expand(a, key):
             seen = True
             out.extend([slice(None)] * (a.ndim - consumed))
         elif isinstance(k, CLArray) and k.dtype == np.bool_:
-            if k.ndim == 0:
-                out.append(None)
-                out.append(ns.nonzero(ns.reshape(k, (1,)))[0])
+            if k.ndim == 0:  # a new axis of size 1, indexed by [0] (True) or [] (False)
+                out.append(_NewAxis(ns.nonzero(ns.reshape(k, (1,)))[0]))
             else:
                 out.extend(ns.nonzero(k))
         else:
@@ -55,10 +63,12 @@ def _expand(a, key):
 def _plan(a, key):
     """Resolve ``a[key]``: (basic view, [(view dim, index array)], whether any array is present)."""
     key = _expand(a, key)
-    advanced = any(isinstance(k, CLArray) for k in key)
+    advanced = any(isinstance(k, (CLArray, _NewAxis)) for k in key)
     shape, strides, offset, adv, d = [], [], a.offset, [], 0
     for k in key:
-        if k is None:
+        if k is None or isinstance(k, _NewAxis):
+            if k is not None:
+                adv.append((len(shape), k.index))
             shape.append(1)
             strides.append(0)
             continue

@@ -8,22 +8,25 @@ import numpy as np
 
 from ember.kernels import Kernels
 
-from .array import _index_code, collapse, empty
+from .array import _index_code, collapse, empty, narrow_half, widen_half
 from .conv import OpenCLConvKernels
+from .optim import OpenCLOptimKernels
 from .pooling import OpenCLPoolingKernels
 from .rnn import OpenCLRnnKernels
 
 __all__ = ["OpenCLKernels"]
 
 
-class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, OpenCLRnnKernels, Kernels):
+class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, OpenCLRnnKernels, OpenCLOptimKernels, Kernels):
     """Overrides: softmax and log-softmax in one pass per row (instead of five array ops);
-    the mixins' convolution, pooling and LSTM-cell kernels."""
+    the mixins' convolution, pooling, LSTM-cell and fused optimizer-step kernels."""
 
     def _softmax(self, x, axis, log):
         from .runtime import cl_type
 
         axis %= max(x.ndim, 1)
+        if x.dtype == np.float16:  # computed in float32, rounded once
+            return narrow_half(self._softmax(widen_half(x), axis, log), x.dtype)
         if x.ndim == 0 or x.dtype.kind != "f":
             return getattr(super(), "log_softmax" if log else "softmax")(x, axis)
         device = x.device

@@ -11,7 +11,7 @@ import pyopencl as cl
 
 from ember.backend import PRIMITIVES
 
-from . import runtime
+from . import clblast, runtime
 from .array import (
     CLArray,
     broadcast_shapes,
@@ -19,14 +19,16 @@ from .array import (
     contiguous_strides,
     empty,
     map_into,
+    narrow_half,
     reduce_rows,
     segment_add,
+    widen_half,
 )
-from .runtime import Storage, cl_type
+from .runtime import Storage, cl_type, compute_type
 
 __all__ = ["namespace", "current", "from_host", "to_host", "result_type", "float_dtype", "scatter_add", "erf"]
 
-_BOOL, _INT64 = np.dtype("bool"), np.dtype("int64")
+_BOOL, _INT64, _HALF = np.dtype("bool"), np.dtype("int64"), np.dtype("float16")
 _state = SimpleNamespace(index=0)
 
 
@@ -52,8 +54,18 @@ def _device_of(*operands):
     return next(iter(devs.values())) if devs else current()
 
 
+#: Python scalar type -> the array kinds it leaves unchanged (array API "weak" scalars).
+_WEAK = {float: "f", int: "iuf", bool: "biuf"}
+
+
 def result_type(*operands):
     """Array API promotion: arrays by NumPy rules; Python scalars only raise the kind."""
+    if (
+        len(operands) == 2
+        and type(operands[0]) is CLArray
+        and operands[0].dtype.kind in _WEAK.get(type(operands[1]), "")
+    ):
+        return operands[0].dtype
     arrays = [a.dtype for a in operands if isinstance(a, CLArray)]
     scalars = [a for a in operands if not isinstance(a, CLArray)]
     device = _device_of(*operands)
@@ -117,8 +129,8 @@ def full(shape, fill_value, *, dtype=None, device=None):
         dtype = result_type(fill_value) if not isinstance(fill_value, CLArray) else fill_value.dtype
     out = empty(_shape(shape), _native(dtype, None), _resolve(device))
     if isinstance(fill_value, CLArray):
-        return map_into(out, [fill_value], "x0", [cl_type(out.dtype)])
-    return map_into(out, [_operand(fill_value, out.dtype)], "x0", [cl_type(out.dtype)])
+        return map_into(out, [fill_value], "x0", [compute_type(out.dtype)])
+    return map_into(out, [_operand(fill_value, out.dtype)], "x0", [compute_type(out.dtype)])
 
 
 def _resolve(device):
@@ -164,7 +176,7 @@ def arange(start, /, stop=None, step=1, *, dtype=None, device=None):
     dtype = np.dtype(dtype)
     n = max(0, math.ceil((stop - start) / step))
     out = empty((n,), dtype, device)
-    compute = "long" if dtype.kind in "biu" else cl_type(float_dtype(device))
+    compute = "long" if dtype.kind in "biu" else compute_type(float_dtype(device))
     ctype = np.int64 if compute == "long" else float_dtype(device).type
     return map_into(out, [ctype(start), ctype(step)], "x0 + i * x1", [compute, compute])
 
@@ -254,33 +266,56 @@ _FAMILIES = {
 }
 
 
+_FAMILY_CACHE = {}
+
+
 def _family(name, c):
-    """The family ``name`` with C_T replaced by the compute type ``c``."""
-    return tuple(dict.fromkeys(e.replace("C_T", c) for e in _FAMILIES[name]))
+    """The family ``name`` with C_T replaced by the compute type ``c`` (cached)."""
+    family = _FAMILY_CACHE.get((name, c))
+    if family is None:
+        family = _FAMILY_CACHE[(name, c)] = tuple(dict.fromkeys(e.replace("C_T", c) for e in _FAMILIES[name]))
+    return family
+
+
+def _binary_plan(name, dt, device):
+    """(expr, family, helpers, compute type, result dtype) of the binary op ``name`` on ``dt``."""
+    fexpr, iexpr, bexpr = _BINARY[name]
+    if dt.kind == "b" and bexpr is not None:
+        expr, family = bexpr, "binary_b"
+    elif dt.kind in "biu" and iexpr is not None:
+        expr, family = iexpr, "binary_i"
+    else:
+        if dt.kind in "biu":
+            dt = float_dtype(device)
+        expr, family = fexpr, "binary_f"
+    if expr is None:
+        raise TypeError(f"{name} is not defined for {dt}")
+    c = compute_type(dt)
+    helpers = {"binary_i": _INT_DIV, "binary_f": _FLOAT_DIV.replace("C_T", c)}.get(family, "")
+    return expr, _family(family, c), helpers, c, dt
 
 
 def _binary(name):
-    fexpr, iexpr, bexpr = _BINARY[name]
+    plans = {}
 
     def op(x1, x2, /):
-        dt = result_type(x1, x2)
-        device = _device_of(x1, x2)
-        if dt.kind == "b" and bexpr is not None:
-            expr, family = bexpr, "binary_b"
-        elif dt.kind in "biu" and iexpr is not None:
-            expr, family = iexpr, "binary_i"
+        if type(x1) is CLArray:
+            device = x1.storage.device
+            if type(x2) is CLArray:
+                dt = x1.dtype if x1.dtype == x2.dtype else result_type(x1, x2)
+                shape = x1.shape if x1.shape == x2.shape else broadcast_shapes(x1.shape, x2.shape)
+            else:
+                dt = result_type(x1, x2)
+                shape = x1.shape
         else:
-            if dt.kind in "biu":
-                dt = float_dtype(device)
-            expr, family = fexpr, "binary_f"
-        if expr is None:
-            raise TypeError(f"{name} is not defined for {dt}")
-        shape = broadcast_shapes(*(a.shape for a in (x1, x2) if isinstance(a, CLArray)))
-        out = empty(shape, dt, device)
-        c = cl_type(dt)
-        helpers = {"binary_i": _INT_DIV, "binary_f": _FLOAT_DIV.replace("C_T", c)}.get(family, "")
-        ops = [_operand(x1, dt), _operand(x2, dt)]
-        return map_into(out, ops, expr, [c, c], helpers, _family(family, c))
+            dt = result_type(x1, x2)
+            device, shape = x2.storage.device, x2.shape
+        plan = plans.get((dt, device))
+        if plan is None:
+            plan = plans[(dt, device)] = _binary_plan(name, dt, device)
+        expr, family, helpers, c, dt = plan
+        ops = [x1 if type(x1) is CLArray else dt.type(x1), x2 if type(x2) is CLArray else dt.type(x2)]
+        return map_into(empty(shape, dt, device), ops, expr, (c, c), helpers, family)
 
     op.__name__ = name
     return op
@@ -293,7 +328,7 @@ def _compare(name):
         dt = result_type(x1, x2)
         shape = broadcast_shapes(*(a.shape for a in (x1, x2) if isinstance(a, CLArray)))
         out = empty(shape, _BOOL, _device_of(x1, x2))
-        c = cl_type(dt)
+        c = compute_type(dt)
         return map_into(out, [_operand(x1, dt), _operand(x2, dt)], expr, [c, c], family=_family("compare", c))
 
     op.__name__ = name
@@ -314,7 +349,7 @@ def _unary(name):
             raise TypeError(f"{name} is not defined for {dt}")
         if dt.kind == "b" and name == "bitwise_invert":
             expr = "!x0"
-        c = cl_type(dt)
+        c = compute_type(dt)
         return map_into(empty(x.shape, dt, x.device), [x], expr.replace("C_T", c), [c], family=_family(family, c))
 
     op.__name__ = name
@@ -328,7 +363,7 @@ def _predicate(name):
         floating = x.dtype.kind == "f"
         family = _family("predicate_f" if floating else "predicate_i", "")
         return map_into(
-            empty(x.shape, _BOOL, x.device), [x], fexpr if floating else iexpr, [cl_type(x.dtype)], family=family
+            empty(x.shape, _BOOL, x.device), [x], fexpr if floating else iexpr, [compute_type(x.dtype)], family=family
         )
 
     op.__name__ = name
@@ -343,7 +378,7 @@ def where(condition, x1, x2, /):
     dt = result_type(x1, x2)
     device = _device_of(condition, x1, x2)
     shape = broadcast_shapes(*(a.shape for a in (condition, x1, x2) if isinstance(a, CLArray)))
-    c = cl_type(dt)
+    c = compute_type(dt)
     ops = [condition, _operand(x1, dt), _operand(x2, dt)]
     return map_into(empty(shape, dt, device), ops, "x0 ? x1 : x2", ["uchar", c, c])
 
@@ -354,15 +389,15 @@ def astype(x, dtype, /, *, copy=True, device=None):
         return x
     if dtype == np.float64 and not x.device.supports_float64:
         raise TypeError(f"OpenCL device opencl:{x.device.index} does not support float64")
-    compute = cl_type(x.dtype) if dtype != np.bool_ else cl_type(x.dtype)
+    compute = compute_type(x.dtype)
     return map_into(empty(x.shape, dtype, x.device), [x], "x0", [compute])
 
 
 def copy_into(out, value):
     """``out[...] = value`` (broadcast and cast to ``out``'s dtype)."""
     if isinstance(value, CLArray):
-        return map_into(out, [value], "x0", [cl_type(value.dtype)])
-    return map_into(out, [_operand(value, out.dtype)], "x0", [cl_type(out.dtype)])
+        return map_into(out, [value], "x0", [compute_type(value.dtype)])
+    return map_into(out, [_operand(value, out.dtype)], "x0", [compute_type(out.dtype)])
 
 
 # -- manipulation ------------------------------------------------------------------------------
@@ -547,20 +582,22 @@ def _reducer(name):
         k = math.prod(x.shape[d] for d in axes)
         if name in ("sum", "prod"):
             out_dt = _sum_dtype(x, dtype)
-            acc = cl_type(out_dt)
+            acc = compute_type(out_dt)
             init = "0" if name == "sum" else "1"
             step = "acc += x;" if name == "sum" else "acc *= x;"
             out = reduce_rows(x, axes, out_dt, acc, init, step)
         elif name == "mean":
             out_dt = x.dtype if x.dtype.kind == "f" else float_dtype(x.device)
-            acc = cl_type(out_dt)
-            out = _functions["divide"](reduce_rows(x, axes, out_dt, acc, "0", "acc += x;"), out_dt.type(k))
+            acc = compute_type(out_dt)
+            wide = np.dtype("float32") if out_dt == _HALF else out_dt  # float16: summed and divided in float32
+            out = _functions["divide"](reduce_rows(x, axes, wide, acc, "0", "acc += x;"), wide.type(k))
+            out = narrow_half(out, out_dt)
         elif name in ("max", "min"):
             if k == 0:
                 raise ValueError(f"zero-size array to reduction operation {name}imum which has no identity")
             cmp = ">" if name == "max" else "<"
-            acc = cl_type(x.dtype)
-            step = f"if (x {cmp} acc || ISNAN(x)) acc = x;"
+            acc = compute_type(x.dtype)
+            step = f"if (x {cmp} acc || ISNAN(x)) acc = x;" if x.dtype.kind == "f" else f"if (x {cmp} acc) acc = x;"
             out = reduce_rows(x, axes, x.dtype, acc, "a[base]", step)
         else:  # any / all
             acc = "int"
@@ -585,8 +622,9 @@ def _arg_reducer(name):
         axes = (_axis(axis, x.ndim),)
         if x.shape[axes[0]] == 0:
             raise ValueError(f"attempt to get {name} of an empty sequence")
-        acc = cl_type(x.dtype)
-        step = f"if (x {cmp} acc || (ISNAN(x) && !ISNAN(acc))) {{ acc = x; best = j; }}"
+        acc = compute_type(x.dtype)
+        nan = " || (ISNAN(x) && !ISNAN(acc))" if x.dtype.kind == "f" else ""  # NaN wins, the first one
+        step = f"if (x {cmp} acc{nan}) {{ acc = x; best = j; }}"
         out = reduce_rows(x, axes, _INT64, acc, "a[base]", step, "out[g] = best;", chunked=False)
         return _keep(out, x, axes, keepdims)
 
@@ -597,6 +635,10 @@ def _arg_reducer(name):
 def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
     from .array import _index_code, collapse
 
+    if x.dtype == _HALF or np.dtype(dtype or x.dtype) == _HALF:  # float16: summed in float32
+        wide = None if dtype is None or np.dtype(dtype) == _HALF else dtype
+        out = cumulative_sum(widen_half(x), axis=axis, dtype=wide, include_initial=include_initial)
+        return narrow_half(out, _sum_dtype(x, dtype))
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     axis = _axis(axis, x.ndim)
@@ -660,6 +702,8 @@ def _bitonic(x, descending):
 
 
 def _sorted(x, axis, descending, want_values):
+    if x.dtype == _HALF:  # float16: sorted as float32 (exact)
+        return narrow_half(_sorted(widen_half(x), axis, descending, want_values), _HALF if want_values else _INT64)
     if x.ndim == 0:
         return astype(x, x.dtype) if want_values else zeros((), dtype=_INT64, device=x.device)
     axis = _axis(axis, x.ndim)
@@ -697,11 +741,34 @@ def scatter_add(target, axis, index, values):
 
 
 # -- linear algebra ----------------------------------------------------------------------------
-_TILE = 16
+_BLOCK, _GROUP = 64, 16  # gemm.cl: a 16 x 16 work-group computes a 64 x 64 block of C
+
+
+def _own_gemm(device, m, n, k, a, a_rs, a_cs, a_offsets, b, b_rs, b_cs, b_offsets, out):
+    """``out[i] = a[i] @ b[i]`` per batch with gemm.cl (batch element offsets as int64 arrays)."""
+    t = cl_type(out.dtype)
+    kern = device.kernel(("gemm", t), "gemm.cl", "gemm", {"T": t})
+    gsize = (-(-n // _BLOCK) * _GROUP, -(-m // _BLOCK) * _GROUP, a_offsets.size)
+    device.enqueue(
+        kern, gsize, (_GROUP, _GROUP, 1), np.int64(m), np.int64(n), np.int64(k),
+        a.buffer, np.int64(a_rs), np.int64(a_cs), device.meta(a_offsets),
+        b.buffer, np.int64(b_rs), np.int64(b_cs), device.meta(b_offsets), out.buffer,
+    )  # fmt: skip
+
+
+def _own_product(a, b):
+    """``a @ b`` of two contiguous 2-D arrays with the own kernel (CLBlast's yardstick)."""
+    (m, k), n = a.shape, b.shape[1]
+    out = empty((m, n), a.dtype, a.device)
+    zero = np.zeros(1, np.int64)
+    _own_gemm(a.device, m, n, k, a, k, 1, zero, b, n, 1, zero, out)
+    return out
 
 
 def matmul(x1, x2, /):
     dt = result_type(x1, x2)
+    if dt == _HALF:  # float16: products accumulated in float32, rounded once
+        return narrow_half(matmul(widen_half(x1), widen_half(x2)), _HALF)
     a, b = astype(x1, dt, copy=False), astype(x2, dt, copy=False)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: operands must have at least one dimension")
@@ -717,7 +784,6 @@ def matmul(x1, x2, /):
     batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
     device = _device_of(a, b)
     out = empty(batch + (m, n), dt, device)
-    nb = math.prod(batch)
     if out.size and k == 0:
         copy_into(out, 0)
     elif out.size:
@@ -729,15 +795,14 @@ def matmul(x1, x2, /):
                 view = [1] * len(batch)
                 view[d] = batch[d]
                 grid = grid + (np.arange(batch[d], dtype=np.int64) * s).reshape(view)
-            offs.append(device.meta(grid.reshape(-1)))
-        t = cl_type(dt)
-        kern = device.kernel(("gemm", t), "gemm.cl", "gemm", {"T": t, "TILE": _TILE})
-        gsize = (-(-n // _TILE) * _TILE, -(-m // _TILE) * _TILE, nb)
-        kern(
-            device.queue, gsize, (_TILE, _TILE, 1), np.int64(m), np.int64(n), np.int64(k),
-            a.buffer, np.int64(a.strides[-2]), np.int64(a.strides[-1]), offs[0],
-            b.buffer, np.int64(b.strides[-2]), np.int64(b.strides[-1]), offs[1], out.buffer,
-        )  # fmt: skip
+            offs.append(grid.reshape(-1))
+        operands = (m, n, k, a, a.strides[-2], a.strides[-1], offs[0], b, b.strides[-2], b.strides[-1], offs[1], out)
+        if not (
+            clblast.available(dt)
+            and clblast.faster_than_own(device, dt, _own_product)
+            and clblast.gemm(device, *operands)
+        ):
+            _own_gemm(device, *operands)
     if squeeze_a:
         out = squeeze(out, -2)
     if squeeze_b:

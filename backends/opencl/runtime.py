@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
 import string
 import threading
 from importlib import resources
 
 import numpy as np
 import pyopencl as cl
+
+from . import binary_cache
 
 __all__ = ["Device", "devices", "cl_type", "Storage"]
 
@@ -19,9 +23,30 @@ _CL_TYPES = {
     np.dtype("int16"): "short",
     np.dtype("int32"): "int",
     np.dtype("int64"): "long",
+    np.dtype("float16"): "half",
     np.dtype("float32"): "float",
     np.dtype("float64"): "double",
 }
+_HALF = np.dtype("float16")
+#: the names of the dtypes OpenCL arrays hold
+DTYPE_NAMES = frozenset(d.name for d in _CL_TYPES)
+
+#: OpenCL C compute type -> the NumPy scalar type passed by value for it.
+SCALAR_TYPES = {"uchar": np.uint8, "char": np.int8, "short": np.int16, "int": np.int32, "long": np.int64,
+                "float": np.float32, "double": np.float64}  # fmt: skip
+
+
+#: ``EMBER_OPENCL_NO_FP64=1``: treat every device as lacking ``cl_khr_fp64`` and reject any
+#: program whose source uses ``double`` (tests the code paths of devices without float64).
+NO_FP64 = os.environ.get("EMBER_OPENCL_NO_FP64", "") not in ("", "0")
+
+_DOUBLE = re.compile(r"\bdouble\d*\b")
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
+
+
+def uses_double(source):
+    """Whether OpenCL C ``source`` uses the ``double`` type (outside comments)."""
+    return _DOUBLE.search(_COMMENT.sub("", source)) is not None
 
 
 #: The work-group size of every 1-D launch (see :meth:`Device.launch`).
@@ -29,8 +54,16 @@ _LOCAL_SIZE = 128
 
 
 def cl_type(dtype):
-    """The OpenCL C type name of a NumPy dtype."""
+    """The OpenCL C type name of a NumPy dtype (its storage type)."""
     return _CL_TYPES[np.dtype(dtype)]
+
+
+def compute_type(dtype):
+    """The OpenCL C type values of ``dtype`` are computed in: float for float16 (stored as
+    ``half`` and read and written with ``vload_half``/``vstore_half``, which need no
+    cl_khr_fp16), else the storage type."""
+    dtype = np.dtype(dtype)
+    return "float" if dtype == _HALF else _CL_TYPES[dtype]
 
 
 def _source(name):
@@ -38,20 +71,27 @@ def _source(name):
 
 
 class Storage:
-    """An OpenCL buffer of ``nbytes`` (at least one byte) owned by arrays and their views."""
+    """An OpenCL buffer of ``nbytes`` (at least one byte) owned by arrays and their views.
+
+    Freed buffers go back to the device's cache (:meth:`Device.take_buffer`), since creating
+    one costs about as much as a small kernel launch (PoCL allocates on first use). Reuse is
+    safe on the device's one in-order queue: work queued on a buffer's new owner runs after
+    all the work of its old one.
+    """
 
     __slots__ = ("buffer", "nbytes", "device", "__weakref__")
 
     def __init__(self, device, nbytes):
         self.device = device
         self.nbytes = nbytes
-        self.buffer = cl.Buffer(device.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
+        self.buffer = device.take_buffer(nbytes)
         device.allocated += nbytes
         device.peak = max(device.peak, device.allocated)
 
     def __del__(self):
         try:
             self.device.allocated -= self.nbytes
+            self.device.give_buffer(self.nbytes, self.buffer)
         except AttributeError:  # interpreter shutdown
             pass
 
@@ -65,15 +105,50 @@ class Device:
         self.context = cl.Context([cl_device])
         self.queue = cl.CommandQueue(self.context)
         self.name = f"{cl_device.platform.name.strip()}: {cl_device.name.strip()}"
-        self.supports_float64 = "cl_khr_fp64" in cl_device.extensions or cl_device.double_fp_config != 0
+        self.supports_float64 = not NO_FP64 and (
+            "cl_khr_fp64" in cl_device.extensions or cl_device.double_fp_config != 0
+        )
         self.max_work_group = cl_device.max_work_group_size
         self.local_size = min(_LOCAL_SIZE, self.max_work_group)
         self.allocated = 0
         self.peak = 0
+        #: freed buffers by size, their bytes, and the most bytes kept (a quarter of the memory, 1 GiB at most)
+        self._free = {}
+        self.cached = 0
+        self.cache_limit = min(cl_device.global_mem_size // 4, 1 << 30)
         self._programs = {}
         self._kernels = {}
         self._meta = {}
+        #: element-wise maps: layout -> (flat, meta buffer) and kernel key -> kernel (array.map_into)
+        self.layouts = {}
+        self.map_kernels = {}
+        #: (what, dtype) -> whether CLBlast's GEMM measured faster than the own kernel (clblast.py)
+        self.gemm_choice = {}
         self._lock = threading.Lock()
+
+    # -- buffers -------------------------------------------------------------------------
+    def take_buffer(self, nbytes):
+        """A buffer of ``nbytes``: a cached one of that size, else a new one."""
+        free = self._free.get(nbytes)
+        if free:
+            self.cached -= nbytes
+            return free.pop()
+        try:
+            return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
+        except cl.MemoryError:
+            self.empty_cache()
+            return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
+
+    def give_buffer(self, nbytes, buffer):
+        """Keep a freed buffer for reuse while the cache stays under :attr:`cache_limit` bytes."""
+        if self.cached + nbytes <= self.cache_limit:
+            self._free.setdefault(nbytes, []).append(buffer)
+            self.cached += nbytes
+
+    def empty_cache(self):
+        """Release every cached buffer to the driver."""
+        self._free.clear()
+        self.cached = 0
 
     # -- programs -------------------------------------------------------------------------
     def kernel(self, key, file, name, defines=None, substitutions=None, prelude=""):
@@ -82,22 +157,40 @@ class Device:
         The program is ``#define`` lines from ``defines``, then ``prelude`` (helper code),
         then the file with ``substitutions`` filled in: one dict, or a list of dicts to
         instantiate the file once per dict, so that one program (one build) holds several
-        kernels. A key names one program; each of its kernels is fetched by ``name``.
+        kernels; a callable returning either (or ``prelude``) is called only when the program
+        is built, so a cached kernel costs one dictionary look-up. A key names one program; each of its
+        kernels is fetched by ``name``.
         """
         kern = self._kernels.get((key, name))
         if kern is None:
             program = self._programs.get(key)
             if program is None:
+                if callable(substitutions):
+                    substitutions = substitutions()
+                if callable(prelude):
+                    prelude = prelude()
                 text = _source(file)
                 if substitutions:
                     parts = [substitutions] if isinstance(substitutions, dict) else substitutions
                     text = "".join(string.Template(text).substitute(p) for p in parts)
+                if "half" in (defines or {}).values():
+                    raise TypeError(
+                        f"float16 is not supported by the OpenCL kernels of cl/{file} (float16 has element-wise "
+                        "ops, casts, reductions, indexing and matmul on OpenCL); convert to float32 first"
+                    )
                 header = "".join(f"#define {k} {v}\n" for k, v in (defines or {}).items()) + prelude
-                if "double" in text + header:
+                if uses_double(header + text):
+                    if not self.supports_float64:
+                        reason = " (EMBER_OPENCL_NO_FP64 is set)" if NO_FP64 else ""
+                        raise TypeError(
+                            f"OpenCL device opencl:{self.index} ({self.name}) has no float64{reason}, "
+                            f"but the program {key!r} built from cl/{file} uses double"
+                        )
                     header = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" + header
                 with self._lock:
-                    program = self._programs[key] = cl.Program(self.context, header + text).build()
+                    program = self._programs[key] = binary_cache.build(self.context, self.cl_device, header + text)
             kern = self._kernels[(key, name)] = getattr(program, name)
+            kern.typed = False
         return kern
 
     def meta(self, values):
@@ -105,16 +198,32 @@ class Device:
         values = tuple(int(v) for v in values) or (0,)
         buf = self._meta.get(values)
         if buf is None:
-            if len(self._meta) > 4096:
-                self._meta.clear()
-            host = np.asarray(values, dtype=np.int64)
-            buf = self._meta[values] = cl.Buffer(
-                self.context, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR, hostbuf=host
-            )
+            buf = self._meta_buffer(values, values)
         return buf
 
+    def _meta_buffer(self, key, values):
+        """A new constant buffer of the int64 ``values``, cached under ``key``."""
+        if len(self._meta) > 4096:
+            self._meta.clear()
+        host = np.asarray(values or (0,), dtype=np.int64)
+        buf = self._meta[key] = cl.Buffer(
+            self.context, cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR, hostbuf=host
+        )
+        return buf
+
+    def enqueue(self, kern, global_size, local_size, *args):
+        """Run ``kern`` over an N-D range; its scalar arguments must be NumPy scalars.
+
+        The first call fixes the kernel's scalar argument types from ``args``: PyOpenCL's
+        typed invoker packs them without inspecting each value (about 5x cheaper per launch).
+        """
+        if not kern.typed:
+            kern.set_scalar_arg_dtypes([a.dtype if isinstance(a, np.generic) else None for a in args])
+            kern.typed = True
+        kern(self.queue, global_size, local_size, *args)
+
     def launch(self, kern, n, *args, local=None):
-        """Run ``kern`` over ``n`` work-items (nothing for ``n == 0``).
+        """Run ``kern`` over ``n`` work-items (nothing for ``n == 0``), as :meth:`enqueue`.
 
         The global size is rounded up to a multiple of one fixed work-group size (every
         kernel returns early past ``n``): runtimes such as PoCL compile a kernel anew for
@@ -122,8 +231,11 @@ class Device:
         every kernel for nearly every array size.
         """
         if n > 0:
-            local = int(local or self.local_size)
-            kern(self.queue, (int(-(-n // local) * local),), (local,), *args)
+            local = local or self.local_size
+            if kern.typed:
+                kern(self.queue, (-(-n // local) * local,), (local,), *args)
+            else:
+                self.enqueue(kern, (-(-n // local) * local,), (local,), *args)
 
 
 _devices = None

@@ -167,13 +167,11 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     count = max(math.ceil((end - start) / step), 0)
     with backend.device_context(dev.index):
         xp = backend.xp
-        if dt.is_floating_point:
+        if dt.is_floating_point and backend.supports_float64:
             index = xp.arange(count, dtype=backend.native_dtype(dtypes.float64))
-            data = (
-                xp.astype(index * step + start, backend.native_dtype(dt))
-                if backend.supports_float64
-                else xp.arange(start, end, step, dtype=backend.native_dtype(dt))
-            )
+            data = xp.astype(index * step + start, backend.native_dtype(dt))
+        elif dt.is_floating_point:  # no float64 on this backend: computed in dt
+            data = xp.arange(start, end, step, dtype=backend.native_dtype(dt))
         else:
             data = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)

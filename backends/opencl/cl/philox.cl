@@ -16,9 +16,13 @@ inline uint4 philox(uint4 c, uint2 key)
     return c;
 }
 
-// 53-bit (double) or 24-bit (float) uniform in [0, 1) from two words.
-inline double uniform64(uint a, uint b) { return ((((ulong)a) << 21) ^ (b >> 11)) * (1.0 / 9007199254740992.0); }
-inline float uniform32(uint a) { return (a >> 8) * (1.0f / 16777216.0f); }
+// Uniform in [0, 1) in R, the type of the transforms: 53 bits from two words where R is double
+// (WIDE), else 24 bits from one word (the double code is then not compiled at all).
+#if WIDE
+inline R uniform(uint a, uint b) { return ((((ulong)a) << 21) ^ (b >> 11)) * (1.0 / 9007199254740992.0); }
+#else
+inline R uniform(uint a) { return (a >> 8) * (1.0f / 16777216.0f); }
+#endif
 
 // kind 0: uniform, 1: normal (Box-Muller), 2: integers in [low, low + range)
 __kernel void philox_fill(const long n, __global T *out, const uint seed_lo, const uint seed_hi,
@@ -33,11 +37,10 @@ __kernel void philox_fill(const long n, __global T *out, const uint seed_lo, con
         out[i] = (T)(low + (long)(bits % range));
         return;
     }
-#ifdef DOUBLE
-    const double u1 = uniform64(r.x, r.y), u2 = uniform64(r.z, r.w);
-    out[i] = (T)(kind == 0 ? u1 : sqrt(-2.0 * log(1.0 - u1)) * cospi(2.0 * u2));
+#if WIDE
+    const R u1 = uniform(r.x, r.y), u2 = uniform(r.z, r.w);
 #else
-    const float u1 = uniform32(r.x), u2 = uniform32(r.y);
-    out[i] = (T)(kind == 0 ? u1 : sqrt(-2.0f * log(1.0f - u1)) * cospi(2.0f * u2));
+    const R u1 = uniform(r.x), u2 = uniform(r.y);
 #endif
+    out[i] = (T)(kind == 0 ? u1 : sqrt((R)-2 * log((R)1 - u1)) * cospi((R)2 * u2));
 }
