@@ -1,51 +1,23 @@
 """CuPy overrides of the portable NN kernels: cuDNN convolution (im2col + cuBLAS as the fallback),
-fused element-wise kernels for the LSTM gate math and for the optimizer steps (SGD, Adam)."""
+fused kernels for the LSTM gate math (``cu/lstm.cu``) and for the optimizer steps (SGD, Adam).
+
+cuDNN is used as ``ember.backends.cudnn`` says: ``enabled``, ``allow_tf32``, ``deterministic``."""
 
 from __future__ import annotations
 
 import cupy
+import numpy as np
 
+from ember.backends import cudnn as cudnn_flags
 from ember.kernels import Kernels
 from ember.kernels.conv import conv_output_shape
 from ember.kernels.optim import _bias_corrections
 
 from . import cudnn_conv
+from .source import launch_size, module
 
 __all__ = ["CupyKernels"]
 
-
-_LSTM_GATES = cupy.ElementwiseKernel(
-    "raw T gates, T c, int32 H",
-    "T h_new, T c_new, T ig, T fg, T gg, T og, T tanh_c",
-    """
-    const int row = i / H, col = i % H;
-    const T* g = &gates[row * 4 * H + col];
-    ig = 1 / (1 + exp(-g[0]));
-    fg = 1 / (1 + exp(-g[H]));
-    gg = tanh(g[2 * H]);
-    og = 1 / (1 + exp(-g[3 * H]));
-    c_new = fg * c + ig * gg;
-    tanh_c = tanh(c_new);
-    h_new = og * tanh_c;
-    """,
-    "ember_lstm_gates",
-)
-
-_LSTM_GATES_BACKWARD = cupy.ElementwiseKernel(
-    "T grad_h, T grad_c, T ig, T fg, T gg, T og, T c, T tanh_c, int32 H",
-    "raw T grad_gates, T grad_c_prev",
-    """
-    const int row = i / H, col = i % H;
-    T* out = &grad_gates[row * 4 * H + col];
-    const T gc = grad_c + grad_h * og * (1 - tanh_c * tanh_c);
-    out[0] = gc * gg * ig * (1 - ig);
-    out[H] = gc * c * fg * (1 - fg);
-    out[2 * H] = gc * ig * (1 - gg * gg);
-    out[3 * H] = grad_h * tanh_c * og * (1 - og);
-    grad_c_prev = gc * fg;
-    """,
-    "ember_lstm_gates_backward",
-)
 
 _FUSED_TYPES = ("float32", "float64")
 
@@ -129,26 +101,26 @@ def _as_2d(shape):
     return tuple(shape[:2]) + (1,) + tuple(shape[2:])
 
 
+def _lstm_kernel(name, dtype):
+    return module("lstm.cu", f"{name}<float>", f"{name}<double>").get_function(f"{name}<{_C_TYPES[dtype.name]}>")
+
+
+_C_TYPES = {"float32": "float", "float64": "double"}
+
+
 class CupyKernels(Kernels):
-    """The kernel table of the CuPy backend.
-
-    Attributes:
-        allow_tf32: let cuDNN use TF32 tensor cores for float32 convolutions (PyTorch's
-            ``torch.backends.cudnn.allow_tf32``). Default: False, so that float32 results
-            match a strict float32 reference.
-    """
-
-    allow_tf32 = False
+    """The kernel table of the CuPy backend."""
 
     def _cudnn(self, kind, arrays, x_shape, w_shape, y_shape, stride, padding, dilation):
         pad = _symmetric(padding)
-        if pad is None or len(x_shape) not in (3, 4, 5):
+        if not cudnn_flags.enabled or pad is None or len(x_shape) not in (3, 4, 5):
             return None
+        precision = (cudnn_flags.allow_tf32, cudnn_flags.deterministic)
         if len(x_shape) == 3:
             arrays = {k: cupy.expand_dims(v, 2) for k, v in arrays.items()}
             x_shape, w_shape, y_shape = _as_2d(x_shape), _as_2d(w_shape), _as_2d(y_shape)
             stride, pad, dilation = (1,) + tuple(stride), (0,) + pad, (1,) + tuple(dilation)
-            out = cudnn_conv.run(kind, arrays, x_shape, w_shape, y_shape, stride, pad, dilation, self.allow_tf32)
+            out = cudnn_conv.run(kind, arrays, x_shape, w_shape, y_shape, stride, pad, dilation, precision)
             return None if out is None else cupy.squeeze(out, 2)
         arrays = {k: cupy.ascontiguousarray(v) for k, v in arrays.items()}
         return cudnn_conv.run(
@@ -160,7 +132,7 @@ class CupyKernels(Kernels):
             tuple(stride),
             pad,
             tuple(dilation),
-            self.allow_tf32,
+            precision,
         )
 
     def conv(self, x, weight, stride, padding, dilation, groups):
@@ -189,18 +161,31 @@ class CupyKernels(Kernels):
         if gx.dtype.name not in _FUSED_TYPES:
             return super().lstm_cell(gx, h, c, w_hh_t, b_hh)
         gates = cupy.ascontiguousarray(gx + self._hidden_product(h, w_hh_t, b_hh))
-        h_new, c_new, i, f, g, o, tanh_c = _LSTM_GATES(gates, cupy.ascontiguousarray(c), gates.shape[1] // 4)
+        c = cupy.ascontiguousarray(c)
+        rows, hidden = c.shape
+        outputs = [cupy.empty_like(c) for _ in range(7)]  # h, c, i, f, g, o, tanh(c)
+        grid, block = launch_size(rows * hidden)
+        _lstm_kernel("ember_lstm_gates", c.dtype)(
+            grid, block, (gates, c, np.int64(rows * hidden), np.int64(hidden), *outputs)
+        )
+        h_new, c_new, i, f, g, o, tanh_c = outputs
         return h_new, c_new, (i, f, g, o, c, tanh_c)
 
     def lstm_cell_backward(self, grad_h, grad_c, saved, w_hh):
         if grad_h.dtype.name not in _FUSED_TYPES:
             return super().lstm_cell_backward(grad_h, grad_c, saved, w_hh)
         i, f, g, o, c, tanh_c = saved
-        hidden = i.shape[1]
-        grad_gates = cupy.empty((i.shape[0], 4 * hidden), dtype=grad_h.dtype)
+        rows, hidden = i.shape
+        grad_h, grad_c = cupy.ascontiguousarray(grad_h), cupy.ascontiguousarray(grad_c)
+        grad_gates = cupy.empty((rows, 4 * hidden), dtype=grad_h.dtype)
         grad_c_prev = cupy.empty_like(grad_c)
-        _LSTM_GATES_BACKWARD(grad_h, grad_c, i, f, g, o, c, tanh_c, hidden, grad_gates, grad_c_prev)
-        return grad_gates, grad_gates, grad_gates @ w_hh, grad_c_prev
+        grid, block = launch_size(rows * hidden)
+        _lstm_kernel("ember_lstm_gates_backward", grad_h.dtype)(
+            grid,
+            block,
+            (grad_h, grad_c, i, f, g, o, c, tanh_c, np.int64(rows * hidden), np.int64(hidden), grad_gates, grad_c_prev),
+        )
+        return grad_gates, grad_gates, self.xp.matmul(grad_gates, w_hh), grad_c_prev
 
     def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize):
         if not _fusable(param, grad, momentum_buffer):
