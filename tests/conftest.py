@@ -18,6 +18,11 @@ import sys
 import pytest
 
 import ember
+import ember.backends.cudnn
+
+# The references are PyTorch on the CPU (strict float32): convolutions on CUDA must not use
+# TF32 either (PyTorch's default for cuDNN is to allow it).
+ember.backends.cudnn.allow_tf32 = False
 
 #: device type -> {node-id pattern: reason}: tests skipped on that device type.
 DEVICE_SKIPS = {
