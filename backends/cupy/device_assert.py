@@ -14,7 +14,7 @@ from __future__ import annotations
 import cupy
 import numpy as np
 
-from .source import launch_size, module
+from .source import function, launch_size
 
 __all__ = ["DeviceAsserts"]
 
@@ -50,7 +50,7 @@ class DeviceAsserts:
         status = self._status_of(indices.device.id)
         flat = cupy.ascontiguousarray(indices, dtype=cupy.int64)
         grid, block = launch_size(flat.size)
-        module("check_indices.cu").get_function("ember_check_indices")(
+        function("check_indices.cu", "ember_check_indices")(
             grid,
             block,
             (

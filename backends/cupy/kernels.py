@@ -1,5 +1,9 @@
 """CuPy overrides of the portable NN kernels: cuDNN convolution (im2col + cuBLAS as the fallback),
-fused kernels for the LSTM gate math (``cu/lstm.cu``) and for the optimizer steps (SGD, Adam).
+one-kernel (or one-pass) forms of softmax/log-softmax (``cu/softmax.cu``), the NLL loss
+(``cu/nll.cu``), batch-norm statistics and backward (``cu/batch_norm.cu``), max pooling
+(``cu/max_pool.cu``) and the LSTM gate math (``cu/lstm.cu``), and fused optimizer steps (SGD,
+Adam). Each falls back to the portable kernel for the cases it does not cover (other dtypes,
+axes or layouts).
 
 cuDNN is used as ``ember.backends.cudnn`` says: ``enabled``, ``allow_tf32``, ``deterministic``."""
 
@@ -14,7 +18,7 @@ from ember.kernels.conv import conv_output_shape
 from ember.kernels.optim import _bias_corrections
 
 from . import cudnn_conv
-from .source import launch_size, module
+from .source import BLOCK, function, launch_size
 
 __all__ = ["CupyKernels"]
 
@@ -83,6 +87,18 @@ _ADAM_AMSGRAD = cupy.ElementwiseKernel(
 )
 
 
+def _splits(per_channel, channels):
+    """Blocks per channel for the per-channel reductions: about 512 blocks in all, each with work."""
+    return max(1, min(-(-512 // channels), -(-per_channel // BLOCK)))
+
+
+def _rows(x, axis):
+    """``x`` as C-contiguous (rows, dim) when ``axis`` is its last axis and its dtype is fused, else None."""
+    if x.ndim == 0 or axis % x.ndim != x.ndim - 1 or x.dtype.name not in _FUSED_TYPES or x.size == 0:
+        return None
+    return cupy.ascontiguousarray(x)
+
+
 def _fusable(*arrays):
     """Whether the fused kernels take these arrays: float32/float64, one dtype (``None`` skipped)."""
     dtype = arrays[0].dtype
@@ -99,13 +115,6 @@ def _symmetric(padding):
 def _as_2d(shape):
     """Shapes of a 1-D convolution seen as a 2-D one with a unit height."""
     return tuple(shape[:2]) + (1,) + tuple(shape[2:])
-
-
-def _lstm_kernel(name, dtype):
-    return module("lstm.cu", f"{name}<float>", f"{name}<double>").get_function(f"{name}<{_C_TYPES[dtype.name]}>")
-
-
-_C_TYPES = {"float32": "float", "float64": "double"}
 
 
 class CupyKernels(Kernels):
@@ -157,6 +166,174 @@ class CupyKernels(Kernels):
             return out
         return super().conv_backward_weight(x, grad, weight_shape, stride, padding, dilation, groups)
 
+    # -- softmax family ----------------------------------------------------------------------
+    def _softmax(self, x, axis, take_log):
+        rows = _rows(x, axis)
+        if rows is None:
+            return None
+        y = cupy.empty_like(rows)
+        count = rows.size // rows.shape[-1]
+        function("softmax.cu", "ember_softmax_forward", rows.dtype)(
+            (min(count, 65535),), (BLOCK,), (rows, np.int64(count), np.int64(rows.shape[-1]), np.int32(take_log), y)
+        )
+        return y
+
+    def _softmax_backward(self, grad, y, axis, take_log):
+        rows = _rows(grad, axis)
+        if rows is None or y.dtype != grad.dtype:
+            return None
+        y = cupy.ascontiguousarray(y)
+        out = cupy.empty_like(rows)
+        count = rows.size // rows.shape[-1]
+        function("softmax.cu", "ember_softmax_backward", rows.dtype)(
+            (min(count, 65535),),
+            (BLOCK,),
+            (rows, y, np.int64(count), np.int64(rows.shape[-1]), np.int32(take_log), out),
+        )
+        return out
+
+    def softmax(self, x, axis):
+        out = self._softmax(x, axis, False)
+        return super().softmax(x, axis) if out is None else out
+
+    def log_softmax(self, x, axis):
+        out = self._softmax(x, axis, True)
+        return super().log_softmax(x, axis) if out is None else out
+
+    def softmax_backward(self, grad, y, axis):
+        out = self._softmax_backward(grad, y, axis, False)
+        return super().softmax_backward(grad, y, axis) if out is None else out
+
+    def log_softmax_backward(self, grad, y, axis):
+        out = self._softmax_backward(grad, y, axis, True)
+        return super().log_softmax_backward(grad, y, axis) if out is None else out
+
+    # -- NLL loss ------------------------------------------------------------------------------
+    def nll_loss(self, x, target, weight, ignore_index):
+        if x.ndim != 2 or not _fusable(x, weight):
+            return super().nll_loss(x, target, weight, ignore_index)
+        x = cupy.ascontiguousarray(x)
+        target = cupy.ascontiguousarray(target, dtype=cupy.int64)
+        rows, classes = x.shape
+        losses, w = cupy.empty(rows, dtype=x.dtype), cupy.empty(rows, dtype=x.dtype)
+        if rows:
+            has_weight = weight is not None
+            weight = cupy.ascontiguousarray(weight) if has_weight else x
+            function("nll.cu", "ember_nll_forward", x.dtype)(
+                *launch_size(rows),
+                (
+                    x,
+                    target,
+                    weight,
+                    np.int32(has_weight),
+                    np.int64(ignore_index),
+                    np.int64(rows),
+                    np.int64(classes),
+                    losses,
+                    w,
+                ),
+            )
+        return losses, w
+
+    def nll_loss_backward(self, coeff, target, weight, ignore_index, num_classes):
+        if not _fusable(coeff, weight) or coeff.ndim > 1:
+            return super().nll_loss_backward(coeff, target, weight, ignore_index, num_classes)
+        target = cupy.ascontiguousarray(target, dtype=cupy.int64)
+        rows = target.shape[0]
+        coeff = cupy.ascontiguousarray(coeff)
+        out = cupy.empty((rows, num_classes), dtype=coeff.dtype)
+        if out.size:
+            has_weight = weight is not None
+            weight = cupy.ascontiguousarray(weight) if has_weight else coeff
+            function("nll.cu", "ember_nll_backward", coeff.dtype)(
+                *launch_size(out.size),
+                (
+                    coeff,
+                    np.int64(1 if coeff.ndim else 0),
+                    target,
+                    weight,
+                    np.int32(has_weight),
+                    np.int64(ignore_index),
+                    np.int64(rows),
+                    np.int64(num_classes),
+                    out,
+                ),
+            )
+        return out
+
+    # -- batch normalization -----------------------------------------------------------------------
+    @staticmethod
+    def _per_channel(x, axes):
+        """``(N, C, S)`` when ``axes`` are every axis but 1 (batch norm) and the dtype is fused, else None."""
+        if x.ndim < 2 or tuple(axes) != (0, *range(2, x.ndim)) or x.dtype.name not in _FUSED_TYPES:
+            return None
+        n, c = x.shape[:2]
+        s = x.size // (n * c) if n * c else 0
+        return (n, c, s) if n * s else None
+
+    def normalize_forward(self, x, axes, eps):
+        dims = self._per_channel(x, axes)
+        if dims is None:
+            return super().normalize_forward(x, axes, eps)
+        n, c, s = dims
+        x = cupy.ascontiguousarray(x)
+        splits = _splits(n * s, c)
+        partial = cupy.empty((c, splits, 3), dtype=cupy.float64)
+        function("batch_norm.cu", "ember_bn_partial_stats", x.dtype)(
+            (splits, c), (BLOCK,), (x, np.int64(n), np.int64(c), np.int64(s), partial)
+        )
+        mean, var, invstd = (cupy.empty(c, dtype=x.dtype) for _ in range(3))
+        function("batch_norm.cu", "ember_bn_finalize", x.dtype)(
+            *launch_size(c), (partial, np.int64(c), np.int64(splits), np.float64(eps), mean, var, invstd)
+        )
+        xhat = cupy.empty_like(x)
+        function("batch_norm.cu", "ember_bn_normalize", x.dtype)(
+            *launch_size(x.size), (x, mean, invstd, np.int64(x.size), np.int64(c), np.int64(s), xhat)
+        )
+        shape = (1, c) + (1,) * (x.ndim - 2)
+        return xhat, mean.reshape(shape), var.reshape(shape), invstd.reshape(shape)
+
+    def normalize_backward(self, grad, xhat, invstd, axes):
+        dims = self._per_channel(grad, axes)
+        if dims is None or not _fusable(grad, xhat, invstd):
+            return super().normalize_backward(grad, xhat, invstd, axes)
+        n, c, s = dims
+        grad, xhat, invstd = (cupy.ascontiguousarray(a) for a in (grad, xhat, invstd))
+        splits = _splits(n * s, c)
+        partial = cupy.empty((c, splits, 2), dtype=cupy.float64)
+        function("batch_norm.cu", "ember_bn_partial_grad", grad.dtype)(
+            (splits, c), (BLOCK,), (grad, xhat, np.int64(n), np.int64(c), np.int64(s), partial)
+        )
+        means = cupy.empty((c, 2), dtype=cupy.float64)
+        function("batch_norm.cu", "ember_bn_grad_finalize")(
+            *launch_size(c), (partial, np.int64(c), np.int64(splits), np.float64(n * s), means)
+        )
+        out = cupy.empty_like(grad)
+        function("batch_norm.cu", "ember_bn_backward", grad.dtype)(
+            *launch_size(grad.size), (grad, xhat, invstd, means, np.int64(grad.size), np.int64(c), np.int64(s), out)
+        )
+        return out
+
+    # -- pooling -------------------------------------------------------------------------------
+    def max_pool(self, x, kernel, stride, padding, dilation, out_shape):
+        nd = len(kernel)
+        if nd not in (1, 2) or x.dtype.name not in _FUSED_TYPES or x.ndim != nd + 2:
+            return super().max_pool(x, kernel, stride, padding, dilation, out_shape)
+        one = (1,) if nd == 1 else ()
+        (h, w), (kh, kw), (sh, sw) = one + x.shape[2:], one + tuple(kernel), one + tuple(stride)
+        (ph, pw), (dh, dw), (oh, ow) = (0,) * (2 - nd) + tuple(padding), one + tuple(dilation), one + tuple(out_shape)
+        x = cupy.ascontiguousarray(x)
+        planes = x.shape[0] * x.shape[1]
+        values = cupy.empty(x.shape[:2] + tuple(out_shape), dtype=x.dtype)
+        indices = cupy.empty(values.shape, dtype=cupy.int64)
+        if values.size:
+            ints = (np.int32(v) for v in (kh, kw, sh, sw, ph, pw, dh, dw))
+            function("max_pool.cu", "ember_max_pool2d", x.dtype)(
+                *launch_size(values.size),
+                (x, np.int64(planes), np.int64(h), np.int64(w), np.int64(oh), np.int64(ow), *ints, values, indices),
+            )
+        return values, indices
+
     def lstm_cell(self, gx, h, c, w_hh_t, b_hh):
         if gx.dtype.name not in _FUSED_TYPES:
             return super().lstm_cell(gx, h, c, w_hh_t, b_hh)
@@ -165,7 +342,7 @@ class CupyKernels(Kernels):
         rows, hidden = c.shape
         outputs = [cupy.empty_like(c) for _ in range(7)]  # h, c, i, f, g, o, tanh(c)
         grid, block = launch_size(rows * hidden)
-        _lstm_kernel("ember_lstm_gates", c.dtype)(
+        function("lstm.cu", "ember_lstm_gates", c.dtype)(
             grid, block, (gates, c, np.int64(rows * hidden), np.int64(hidden), *outputs)
         )
         h_new, c_new, i, f, g, o, tanh_c = outputs
@@ -180,7 +357,7 @@ class CupyKernels(Kernels):
         grad_gates = cupy.empty((rows, 4 * hidden), dtype=grad_h.dtype)
         grad_c_prev = cupy.empty_like(grad_c)
         grid, block = launch_size(rows * hidden)
-        _lstm_kernel("ember_lstm_gates_backward", grad_h.dtype)(
+        function("lstm.cu", "ember_lstm_gates_backward", grad_h.dtype)(
             grid,
             block,
             (grad_h, grad_c, i, f, g, o, c, tanh_c, np.int64(rows * hidden), np.int64(hidden), grad_gates, grad_c_prev),

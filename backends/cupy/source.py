@@ -1,22 +1,42 @@
-"""The CUDA C sources of the CuPy backend: ``.cu`` package files under ``cu/``, compiled once per process."""
+"""The CUDA C sources of the CuPy backend: ``.cu`` package files under ``cu/``, compiled once per process.
+
+Each file is compiled with ``cu/common.cuh`` in front of it. A ``__global__`` template over
+``typename T`` is instantiated for ``float`` and ``double``; :func:`function` picks the
+instantiation for a dtype.
+"""
 
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 import cupy
 
-__all__ = ["module", "launch_size"]
+__all__ = ["function", "launch_size", "BLOCK"]
+
+#: threads per block of the kernels that reduce within a block (EMBER_BLOCK in common.cuh)
+BLOCK = 256
+_C_TYPES = {"float32": "float", "float64": "double"}
+_TEMPLATE = re.compile(r"template <typename T>\s*__global__ void (\w+)")
+
+
+def _read(name):
+    return resources.files(__package__).joinpath("cu", name).read_text()
 
 
 @functools.cache
-def module(file, *name_expressions):
-    """The compiled ``cupy.RawModule`` of ``cu/<file>`` (templates instantiated by ``name_expressions``)."""
-    code = resources.files(__package__).joinpath("cu", file).read_text()
-    return cupy.RawModule(code=code, options=("-std=c++17",), name_expressions=name_expressions or None)
+def _module(file):
+    code = _read("common.cuh") + _read(file)
+    names = [f"{kernel}<{c}>" for kernel in _TEMPLATE.findall(code) for c in _C_TYPES.values()]
+    return cupy.RawModule(code=code, options=("-std=c++17",), name_expressions=names or None)
 
 
-def launch_size(n, threads=256, max_blocks=4096):
+def function(file, name, dtype=None):
+    """Kernel ``name`` of ``cu/<file>``; for a template, its instantiation for ``dtype`` (float32/float64)."""
+    return _module(file).get_function(name if dtype is None else f"{name}<{_C_TYPES[dtype.name]}>")
+
+
+def launch_size(n, threads=BLOCK, max_blocks=4096):
     """``(grid, block)`` for a grid-stride loop over ``n`` items."""
     return (max(1, min((n + threads - 1) // threads, max_blocks)),), (threads,)
