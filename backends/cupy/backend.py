@@ -160,6 +160,7 @@ class CupyBackend(Backend):
         return PrivatePool(index)
 
     def capture_begin(self, index, stream, pool):
+        self._asserts.prepare(index)
         self._capture.begin(index, stream, pool)
 
     def capture_end(self, index, stream):

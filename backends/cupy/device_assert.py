@@ -28,6 +28,10 @@ class DeviceAsserts:
         self._messages = []
         self.armed = False
 
+    def prepare(self, device):
+        """Allocate and zero ``device``'s status word now (before a capture, which would not run the zeroing)."""
+        self._status_of(device)
+
     def _status_of(self, device):
         status = self._status.get(device)
         if status is None:
