@@ -14,7 +14,14 @@ graphs. :mod:`ember.cuda` exposes this under PyTorch's names (``ember.cuda.CUDAG
 
 from __future__ import annotations
 
-__all__ = ["Graph", "GraphPool"]
+__all__ = ["Graph", "GraphPool", "is_capturing"]
+
+_capturing = 0
+
+
+def is_capturing():
+    """Whether a graph capture is in progress in this process (for code whose effect a replay would not repeat)."""
+    return _capturing > 0
 
 
 def _backend(device_type):
@@ -74,8 +81,10 @@ class Graph:
             pool = GraphPool(backend, index)
         elif not isinstance(pool, GraphPool) or pool.backend is not backend or pool.index != index:
             raise RuntimeError(f"capture_begin: pool {pool!r} does not belong to {self._device_type}:{index}")
+        global _capturing
         stream = backend.current_stream(index)
         backend.capture_begin(index, stream, pool.native)
+        _capturing += 1
         self._pool = pool
         self._capturing = (backend, index, stream)
 
@@ -83,8 +92,10 @@ class Graph:
         """Stop recording; the graph can now be replayed."""
         if self._capturing is None:
             raise RuntimeError("capture_end: no capture in progress (call capture_begin() first)")
+        global _capturing
         backend, index, stream = self._capturing
         self._capturing = None
+        _capturing -= 1
         self._native = (backend, index, backend.capture_end(index, stream))
 
     def replay(self):

@@ -242,3 +242,18 @@ def test_precision_flags_steer_matmul_and_conv():
                 out = F.conv2d(x, w, padding=1).cpu().numpy()
             results[allow] = np.abs(out - reference).max() / np.abs(reference).max()
         assert results[False] < 1e-5 < results[True]
+
+
+def test_optimizers_refuse_capture_when_replay_would_be_wrong(monkeypatch):
+    model = nn.Linear(3, 2)
+    model(ember.randn(4, 3)).sum().backward()
+    adam, sgd = ember.optim.Adam(model.parameters()), ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    monkeypatch.setattr(ember.graphs, "_capturing", 1)  # as inside ember.cuda.graph(...)
+    with pytest.raises(RuntimeError, match=r"Adam.step\(\) cannot be captured in a CUDA graph"):
+        adam.step()
+    with pytest.raises(RuntimeError, match="warm up before capturing"):
+        sgd.step()
+    monkeypatch.setattr(ember.graphs, "_capturing", 0)
+    sgd.step()  # the warm-up step creates the momentum buffers
+    monkeypatch.setattr(ember.graphs, "_capturing", 1)
+    sgd.step()
