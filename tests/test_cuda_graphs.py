@@ -230,7 +230,7 @@ def test_precision_flags_steer_matmul_and_conv():
         fast = error(ea @ eb)
     finally:
         matmul.allow_tf32 = False
-    assert strict < 1e-5 < fast < 1e-2  # TF32 keeps 10 mantissa bits
+    assert strict < 1e-5 and 5 * strict < fast < 1e-2  # TF32 keeps 10 mantissa bits
     assert error(ea @ eb) < 1e-5
     if ember.backends.cudnn.is_available():
         x = ember.tensor(rng.standard_normal((4, 64, 16, 16)).astype(np.float32), device=CUDA)
@@ -241,7 +241,7 @@ def test_precision_flags_steer_matmul_and_conv():
             with ember.backends.cudnn.flags(enabled=True, allow_tf32=allow):
                 out = F.conv2d(x, w, padding=1).cpu().numpy()
             results[allow] = np.abs(out - reference).max() / np.abs(reference).max()
-        assert results[False] < 1e-5 < results[True]
+        assert results[False] < 1e-4 and 5 * results[False] < results[True]
 
 
 def test_optimizers_refuse_capture_when_replay_would_be_wrong(monkeypatch):
