@@ -24,6 +24,7 @@ FILES = sorted(p.name for p in resources.files("ember.backends.cupy").joinpath("
 def test_cu_file_compiles_for_float_and_double(file):
     code = source._read("common.cuh") + source._read(file)
     names = [f"{kernel}<{c}>" for kernel in source._TEMPLATE.findall(code) for c in ("float", "double")]
+    names += source._PLAIN.findall(code)
     program = nvrtc.createProgram(code, file, [], [])
     for name in names:
         nvrtc.addNameExpression(program, name)

@@ -2,7 +2,8 @@
 
 Each file is compiled with ``cu/common.cuh`` in front of it. A ``__global__`` template over
 ``typename T`` is instantiated for ``float`` and ``double``; :func:`function` picks the
-instantiation for a dtype.
+instantiation for a dtype. Every kernel is named to NVRTC (``extern "C"`` ones too), so that
+all are looked up the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = ["function", "launch_size", "BLOCK"]
 BLOCK = 256
 _C_TYPES = {"float32": "float", "float64": "double"}
 _TEMPLATE = re.compile(r"template <typename T>\s*__global__ void (\w+)")
+_PLAIN = re.compile(r'extern "C" __global__ void (\w+)')
 
 
 def _read(name):
@@ -29,7 +31,7 @@ def _read(name):
 def _module(file):
     code = _read("common.cuh") + _read(file)
     names = [f"{kernel}<{c}>" for kernel in _TEMPLATE.findall(code) for c in _C_TYPES.values()]
-    return cupy.RawModule(code=code, options=("-std=c++17",), name_expressions=names or None)
+    return cupy.RawModule(code=code, options=("-std=c++17",), name_expressions=names + _PLAIN.findall(code))
 
 
 def function(file, name, dtype=None):
