@@ -72,11 +72,31 @@ def _apply_matmul_precision():
     linalg.set_compute_type(np.dtype(np.float32), kind)
 
 
+_SCALARS = (bool, int, float, complex, np.generic)
+
+
+def _asarray(obj, /, dtype=None, **kwargs):
+    """``cupy.asarray``, but a Python or NumPy scalar becomes a fill kernel, not a copy from the host.
+
+    A host copy waits for pageable memory and cannot be captured in a CUDA graph; scalars
+    (``where(keep, x, asarray(0.0))`` in activations) are common on the training path.
+    """
+    if isinstance(obj, _SCALARS):
+        return cupy.full((), obj, dtype=np.asarray(obj).dtype if dtype is None else dtype)
+    return cupy.asarray(obj, dtype=dtype, **kwargs)
+
+
+def _namespace():
+    namespace = build_namespace(cupy, "ember.backends.cupy.namespace")
+    namespace.asarray = _asarray
+    return namespace
+
+
 class CupyBackend(Backend):
     """Device type ``cuda``: one device index per visible GPU, arrays are ``cupy.ndarray``."""
 
     device_type = "cuda"
-    xp = build_namespace(cupy, "ember.backends.cupy.namespace")
+    xp = _namespace()
 
     def __init__(self):
         super().__init__()
