@@ -23,7 +23,8 @@ class CupyGenerator(Generator):
 
     Keying every draw by ``(seed, counter)`` makes the state two integers, so it can be saved
     and restored exactly (checkpoints resume bit for bit), at the cost of one cuRAND
-    generator set-up per draw.
+    generator set-up per draw: a Philox generator, whose set-up launches nothing (cuRAND's
+    default XORWOW initialises its states with a kernel at the first draw after seeding).
     """
 
     def __init__(self, index, seed, capture):
@@ -39,7 +40,7 @@ class CupyGenerator(Generator):
             refuse("random sampling (dropout, rand, randn, bernoulli, ...)")
         key = (self._seed * 0x9E3779B97F4A7C15 + self._counter) % (1 << 63)
         self._counter += 1
-        return cupy.random.RandomState(key)
+        return cupy.random.RandomState(key, method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
 
     def _sample(self, draw, dtype):
         with cupy.cuda.Device(self._index):
