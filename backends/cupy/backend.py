@@ -23,8 +23,8 @@ class CupyGenerator(Generator):
 
     Keying every draw by ``(seed, counter)`` makes the state two integers, so it can be saved
     and restored exactly (checkpoints resume bit for bit), at the cost of one cuRAND
-    generator set-up per draw: a Philox generator, whose set-up launches nothing (cuRAND's
-    default XORWOW initialises its states with a kernel at the first draw after seeding).
+    generator set-up per draw: a counter-based Philox generator, chosen because cuRAND's
+    default XORWOW initialises per-thread states at the first draw after every seeding.
     """
 
     def __init__(self, index, seed, capture):
