@@ -1,7 +1,10 @@
 """First-party backends, and choosing which backend serves a device type.
 
 Each backend is a plugin registered through an entry point of group ``ember``, exactly
-as a third-party backend would be; see :mod:`ember.plugin.hookspec`.
+as a third-party backend would be; see :mod:`ember.plugin.hookspec`. Beside them live
+PyTorch's flag modules, which are not backends: :mod:`ember.backends.cudnn`,
+:mod:`ember.backends.cuda` and :mod:`ember.backends.mps` (``import ember.backends.cudnn``
+works as ``import torch.backends.cudnn`` does).
 """
 
 from __future__ import annotations
