@@ -11,6 +11,17 @@ from __future__ import annotations
 
 __all__ = ["use", "get_backend", "list_backends"]
 
+_FLAG_MODULES = ("cudnn", "cuda", "mps")
+
+
+def __getattr__(name):
+    # ``ember.backends.cudnn.benchmark = True`` right after ``import ember``, as with torch
+    if name in _FLAG_MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def use(device_type, name):
     """Serve ``device_type`` with the backend called ``name`` for the rest of the process.

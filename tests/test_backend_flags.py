@@ -14,6 +14,11 @@ import ember.backends.mps
 torch = pytest.importorskip("torch")
 
 
+def test_flag_modules_without_importing_them():
+    code = "import ember; ember.backends.cudnn.benchmark = True; print(ember.backends.cuda.matmul.allow_tf32)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
 def test_import_spellings_match_torch():
     for name in ("cudnn", "cuda", "mps"):
         module = importlib.import_module(f"ember.backends.{name}")
