@@ -82,3 +82,13 @@ def _seed():
     if reference is not None:  # each test's inputs must not depend on the tests before it
         reference.reseed()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _cuda_errors_stay_with_their_test(request):
+    """On CUDA, index checks report at the next sync: sync after each cuda test so that a failure
+    surfaces in the test that caused it, not in a later one."""
+    yield
+    device = getattr(getattr(request.node, "callspec", None), "params", {}).get("device")
+    if isinstance(device, str) and device.startswith("cuda") and not _available(device):
+        ember.cuda.synchronize()
