@@ -88,7 +88,9 @@ def build(make, device, kwargs):
 
 
 def measure(name, size, make, kwargs, device, iterations):
-    t_sync, e_sync = torch.cuda.synchronize, ember.cuda.synchronize
+    on_gpu = device.startswith("cuda")
+    t_sync = torch.cuda.synchronize if on_gpu else (lambda: None)
+    e_sync = ember.cuda.synchronize if on_gpu else (lambda: None)
     check, t_step, e_step, capture = build(make, device, kwargs)
     for tf32 in (False, True):
         set_precision(tf32)
@@ -114,7 +116,8 @@ def main():
     parser.add_argument("--sizes", default="default,large", help="default, large or both")
     args = parser.parse_args()
     sizes = args.sizes.split(",")
-    print(f"{torch.cuda.get_device_name(args.device)}; PyTorch {torch.__version__}; ember {ember.__version__}")
+    name = torch.cuda.get_device_name(args.device) if args.device.startswith("cuda") else args.device
+    print(f"{name}; PyTorch {torch.__version__}; ember {ember.__version__}")
     print("ms per training step (median); ratios are ember / PyTorch eager (lower is better)")
     print(
         f"{'workload':10s} {'size':8s} {'prec':5s} {'torch':>9s} {'ember':>9s} {'ratio':>7s} {'captured':>9s} {'ratio':>7s}"
@@ -129,8 +132,9 @@ def main():
                 measure(name, size, make, kwargs, args.device, args.iterations)
             except Exception:  # noqa: BLE001 - report and go on to the next workload
                 print(f"{name:10s} {size:8s} failed:\n" + "".join(traceback.format_exc().splitlines(True)[-6:]))
-            ember.cuda.empty_cache()
-            torch.cuda.empty_cache()
+            if args.device.startswith("cuda"):
+                ember.cuda.empty_cache()
+                torch.cuda.empty_cache()
     print(f"total {time.perf_counter() - started:.0f} s")
 
 
