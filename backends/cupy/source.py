@@ -36,7 +36,14 @@ def _module(file):
 
 def function(file, name, dtype=None):
     """Kernel ``name`` of ``cu/<file>``; for a template, its instantiation for ``dtype`` (float32/float64)."""
-    return _module(file).get_function(name if dtype is None else f"{name}<{_C_TYPES[dtype.name]}>")
+    full = name if dtype is None else f"{name}<{_C_TYPES[dtype.name]}>"
+    return _function(file, full, cupy.cuda.runtime.getDevice())
+
+
+@functools.cache
+def _function(file, name, device):
+    """One lookup per kernel and device (the module is loaded per device)."""
+    return _module(file).get_function(name)
 
 
 def launch_size(n, threads=BLOCK, max_blocks=4096):
