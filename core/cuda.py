@@ -353,8 +353,15 @@ class graph:  # noqa: N801 - mirrors torch.cuda.graph
                 raise
         finally:
             self._stream.__exit__(None, None, None)
-        if exc_type is not None:
-            self.cuda_graph.reset()
+        if exc_type is None:
+            return False
+        self.cuda_graph.reset()
+        if "captur" in str(exc) and "cannot run while a CUDA graph" not in str(exc):
+            # the array library's own refusal: say which ember code ran into it
+            raise RuntimeError(
+                f"an operation in the block cannot be captured in a CUDA graph (the traceback above shows "
+                f"which): {type(exc).__name__}: {exc}"
+            ) from exc
         return False
 
 
