@@ -240,7 +240,8 @@ class CupyKernels(Kernels):
             return super().nll_loss_backward(coeff, target, weight, ignore_index, num_classes)
         target = cupy.ascontiguousarray(target, dtype=cupy.int64)
         rows = target.shape[0]
-        coeff = cupy.ascontiguousarray(coeff)
+        coeff_stride = 1 if coeff.ndim else 0  # per-sample coefficients or one for all
+        coeff = cupy.ascontiguousarray(coeff).reshape(-1)
         out = cupy.empty((rows, num_classes), dtype=coeff.dtype)
         if out.size:
             has_weight = weight is not None
@@ -249,7 +250,7 @@ class CupyKernels(Kernels):
                 *launch_size(out.size),
                 (
                     coeff,
-                    np.int64(1 if coeff.ndim else 0),
+                    np.int64(coeff_stride),
                     target,
                     weight,
                     np.int32(has_weight),
