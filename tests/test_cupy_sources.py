@@ -16,7 +16,9 @@ def _nvrtc_available():
     return True
 
 
-FILES = sorted(p.name for p in resources.files("ember.backends.cupy").joinpath("cu").iterdir() if p.name.endswith(".cu"))
+FILES = sorted(
+    p.name for p in resources.files("ember.backends.cupy").joinpath("cu").iterdir() if p.name.endswith(".cu")
+)
 
 
 @pytest.mark.skipif(not _nvrtc_available(), reason="NVRTC (libnvrtc) is not installed")
