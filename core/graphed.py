@@ -55,13 +55,16 @@ def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool):
         grads = backward_of(static_outputs, static_grad_outputs)
     by_input = dict(zip(map(id, differentiable), grads))
     static_grad_inputs = tuple(by_input.get(id(t)) for t in inputs)
+    # The memory the graphs read, fixed at capture: a parameter whose storage is later
+    # rebound (``p.data = ...``) must be copied back into it, as an argument is.
+    static_inputs = tuple(t.detach() for t in inputs)
 
     class Graphed(Function):
         @staticmethod
         def forward(ctx, *args):
             with no_grad():
-                for static, arg in zip(sample_args, args):
-                    if static is not arg:
+                for static, arg in zip(static_inputs, args):
+                    if static._data is not arg._data:
                         static.copy_(arg)
             forward_graph.replay()
             return tuple(o.detach() for o in static_outputs)  # fresh tensors aliasing the static outputs
@@ -73,7 +76,10 @@ def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool):
                     if static is not None:
                         static.copy_(g) if g is not None else static.zero_()
             backward_graph.replay()
-            return tuple(None if g is None else g.detach() for g in static_grad_inputs)
+            # Copies, not the static buffers: autograd stores a leaf's first gradient as its
+            # ``.grad``, which the next replay would overwrite (PyTorch's AccumulateGrad
+            # clones a gradient that other references share, to the same effect).
+            return tuple(None if g is None else g.detach().clone() for g in static_grad_inputs)
 
     def graphed(*args):
         if len(args) != len(sample_args):
