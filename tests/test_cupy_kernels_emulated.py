@@ -201,3 +201,24 @@ def test_lstm_cell(kernels, dt):
         ref.lstm_cell_backward(grad_h, grad_c, expected[2], w_hh),
         TOL[dt.name],
     )
+
+
+def test_activations(kernels, dt):
+    rng, ref = np.random.default_rng(5), ember.backends.get_backend("cpu").kernels
+    for shape in ((3, 7), (1000,)):
+        x = (rng.standard_normal(shape) * 3).astype(dt)
+        g = rng.standard_normal(shape).astype(dt)
+        for threshold, value in ((0.0, 0.0), (0.5, -2.0)):
+            y, keep = kernels.threshold(x, threshold, value)
+            _same((y, keep), ref.threshold(x, threshold, value), 0)
+            _same(kernels.threshold_backward(g, keep), ref.threshold_backward(g, keep), 0)
+        y = np.tanh(x)
+        _same(kernels.tanh_backward(g, y), ref.tanh_backward(g, y), TOL[dt.name])
+        y = (1 / (1 + np.exp(-x))).astype(dt)
+        _same(kernels.sigmoid_backward(g, y), ref.sigmoid_backward(g, y), TOL[dt.name])
+        for approximate in ("none", "tanh"):
+            _same(kernels.gelu(x, approximate), ref.gelu(x, approximate), TOL[dt.name])
+            _same(kernels.gelu_backward(g, x, approximate), ref.gelu_backward(g, x, approximate), TOL[dt.name])
+    # a strided input takes the portable path
+    x = rng.standard_normal((4, 6)).astype(dt).T
+    _same(kernels.gelu(x, "none"), ref.gelu(x, "none"), TOL[dt.name])

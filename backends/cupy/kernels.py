@@ -1,4 +1,5 @@
 """CuPy overrides of the portable NN kernels: cuDNN convolution (im2col + cuBLAS as the fallback),
+one launch per activation forward or backward (threshold/ReLU, tanh, sigmoid, GELU: ``cu/activation.cu``),
 one-kernel (or one-pass) forms of softmax/log-softmax (``cu/softmax.cu``), the NLL loss
 (``cu/nll.cu``), batch-norm statistics and backward (``cu/batch_norm.cu``), max pooling
 (``cu/max_pool.cu``) and the LSTM gate math (``cu/lstm.cu``), and fused optimizer steps (SGD,
@@ -103,6 +104,17 @@ def _fusable(*arrays):
     """Whether the fused kernels take these arrays: float32/float64, one dtype (``None`` skipped)."""
     dtype = arrays[0].dtype
     return dtype.name in _FUSED_TYPES and all(a is None or a.dtype == dtype for a in arrays)
+
+
+def _flat(*arrays):
+    """Whether the element-wise kernels take these arrays: one shape, C-contiguous, not empty."""
+    shape = arrays[0].shape
+    return arrays[0].size > 0 and all(a.shape == shape and a.flags.c_contiguous for a in arrays)
+
+
+def _pointwise(name, dtype, n, args):
+    """Launch kernel ``name`` of ``cu/activation.cu`` over ``n`` elements."""
+    function("activation.cu", name, dtype)(*launch_size(n), args)
 
 
 def _symmetric(padding):
@@ -364,6 +376,49 @@ class CupyKernels(Kernels):
             (grad_h, grad_c, i, f, g, o, c, tanh_c, np.int64(rows * hidden), np.int64(hidden), grad_gates, grad_c_prev),
         )
         return grad_gates, grad_gates, self.xp.matmul(grad_gates, w_hh), grad_c_prev
+
+    def threshold(self, x, threshold, value):
+        if not (_fusable(x) and _flat(x)):
+            return super().threshold(x, threshold, value)
+        y, keep = cupy.empty_like(x), cupy.empty(x.shape, dtype=np.bool_)
+        scalar = x.dtype.type
+        _pointwise("ember_threshold", x.dtype, x.size, (x, np.int64(x.size), scalar(threshold), scalar(value), y, keep))
+        return y, keep
+
+    def threshold_backward(self, grad, keep):
+        if not (_fusable(grad) and keep.dtype == np.bool_ and _flat(grad, keep)):
+            return super().threshold_backward(grad, keep)
+        out = cupy.empty_like(grad)
+        _pointwise("ember_threshold_backward", grad.dtype, grad.size, (grad, keep, np.int64(grad.size), out))
+        return out
+
+    def _from_output(self, name, grad, y):
+        if not (_fusable(grad, y) and _flat(grad, y)):
+            return getattr(super(), name)(grad, y)
+        out = cupy.empty_like(grad)
+        _pointwise("ember_" + name, grad.dtype, grad.size, (grad, y, np.int64(grad.size), out))
+        return out
+
+    def tanh_backward(self, grad, y):
+        return self._from_output("tanh_backward", grad, y)
+
+    def sigmoid_backward(self, grad, y):
+        return self._from_output("sigmoid_backward", grad, y)
+
+    def gelu(self, x, approximate):
+        if not (_fusable(x) and _flat(x)):
+            return super().gelu(x, approximate)
+        y = cupy.empty_like(x)
+        _pointwise("ember_gelu", x.dtype, x.size, (x, np.int64(x.size), np.int32(approximate == "tanh"), y))
+        return y
+
+    def gelu_backward(self, grad, x, approximate):
+        if not (_fusable(grad, x) and _flat(grad, x)):
+            return super().gelu_backward(grad, x, approximate)
+        out = cupy.empty_like(grad)
+        flag = np.int32(approximate == "tanh")
+        _pointwise("ember_gelu_backward", grad.dtype, grad.size, (grad, x, np.int64(grad.size), flag, out))
+        return out
 
     def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize):
         if not _fusable(param, grad, momentum_buffer):

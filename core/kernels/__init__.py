@@ -12,6 +12,7 @@ Kernels take and return native arrays, never tensors: the autograd Functions in
 
 from __future__ import annotations
 
+from .activation import ActivationKernels
 from .conv import ConvKernels
 from .embedding import EmbeddingKernels
 from .loss import LossKernels
@@ -26,6 +27,7 @@ __all__ = ["Kernels"]
 
 
 class Kernels(
+    ActivationKernels,
     ConvKernels,
     PoolingKernels,
     NormalizationKernels,

@@ -1,0 +1,50 @@
+"""Portable activation kernels: forward and backward of threshold (ReLU), GELU, and the backward of
+tanh and sigmoid from their outputs. A backend overrides them with one fused kernel each."""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["ActivationKernels"]
+
+_SQRT_HALF = 1 / math.sqrt(2)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_TANH_SCALE = math.sqrt(2 / math.pi)
+_TANH_CUBIC = 0.044715
+
+
+class ActivationKernels:
+    def threshold(self, x, threshold, value):
+        """``(y, keep)``: ``y = x`` where ``x > threshold``, else ``value``; ``keep`` the boolean mask."""
+        xp = self.xp
+        keep = x > threshold
+        return xp.where(keep, x, xp.asarray(value, dtype=x.dtype)), keep
+
+    def threshold_backward(self, grad, keep):
+        """``grad`` where ``keep``, else 0."""
+        return grad * self.xp.astype(keep, grad.dtype)
+
+    def tanh_backward(self, grad, y):
+        """Gradient of tanh from its output: ``grad * (1 - y²)``."""
+        return grad * (1 - y * y)
+
+    def sigmoid_backward(self, grad, y):
+        """Gradient of the logistic sigmoid from its output: ``grad * y * (1 - y)``."""
+        return grad * (y * (1 - y))
+
+    def gelu(self, x, approximate):
+        """GELU: ``x Φ(x)`` (``approximate='none'``) or ``x (1 + tanh(√(2/π)(x + 0.044715 x³))) / 2``."""
+        if approximate == "tanh":
+            inner = (x + x * x * x * _TANH_CUBIC) * _TANH_SCALE
+            return x * 0.5 * (1 + self.xp.tanh(inner))
+        return x * 0.5 * (1 + self.backend.erf(x * _SQRT_HALF))
+
+    def gelu_backward(self, grad, x, approximate):
+        """Gradient of :meth:`gelu` with respect to ``x``."""
+        xp = self.xp
+        if approximate == "tanh":
+            t = xp.tanh((x + x * x * x * _TANH_CUBIC) * _TANH_SCALE)
+            slope = (1 + x * x * (3 * _TANH_CUBIC)) * _TANH_SCALE
+            return grad * (0.5 * (1 + t) + x * 0.5 * (1 - t * t) * slope)
+        cdf = 0.5 * (1 + self.backend.erf(x * _SQRT_HALF))
+        return grad * (cdf + x * xp.exp(x * x * -0.5) * _INV_SQRT_2PI)
