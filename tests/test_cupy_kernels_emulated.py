@@ -38,8 +38,8 @@ def _exports(source):
             kernel = f"{name}<{c_type}>" if c_type else name
             symbol = f"k_{name}_{suffix}" if c_type else f"k_{name}"
             yield (
-                f'extern "C" void {symbol}(unsigned gx, unsigned gy, unsigned bx, {typed}) '
-                f"{{ launch(gx, gy, bx, [=] {{ {kernel}({names}); }}); }}"
+                f'extern "C" void {symbol}(unsigned grid_x_, unsigned grid_y_, unsigned block_x_, {typed}) '
+                f"{{ launch(grid_x_, grid_y_, block_x_, [=] {{ {kernel}({names}); }}); }}"
             )
 
 
@@ -192,6 +192,7 @@ def test_lstm_cell(kernels, dt):
     rows, hidden = 3, 5
     gx, h, c = (rng.standard_normal(s).astype(dt) for s in ((rows, 4 * hidden), (rows, hidden), (rows, hidden)))
     w_hh_t, bias = rng.standard_normal((hidden, 4 * hidden)).astype(dt), rng.standard_normal(4 * hidden).astype(dt)
+    _same(kernels.lstm_cell(gx, h, c, w_hh_t, None), ref.lstm_cell(gx, h, c, w_hh_t, None), TOL[dt.name])
     expected = ref.lstm_cell(gx, h, c, w_hh_t, bias)
     _same(kernels.lstm_cell(gx, h, c, w_hh_t, bias), expected, TOL[dt.name])
     grad_h, grad_c = rng.standard_normal((rows, hidden)).astype(dt), rng.standard_normal((rows, hidden)).astype(dt)

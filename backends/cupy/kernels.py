@@ -350,15 +350,36 @@ class CupyKernels(Kernels):
     def lstm_cell(self, gx, h, c, w_hh_t, b_hh):
         if gx.dtype.name not in _FUSED_TYPES:
             return super().lstm_cell(gx, h, c, w_hh_t, b_hh)
-        gates = cupy.ascontiguousarray(gx + self._hidden_product(h, w_hh_t, b_hh))
-        c = cupy.ascontiguousarray(c)
+        # the kernel adds gx, h @ w_hh^T and b_hh itself: one GEMM and one launch per time step
+        gx, gh, c = (
+            cupy.ascontiguousarray(gx),
+            cupy.ascontiguousarray(self.xp.matmul(h, w_hh_t)),
+            cupy.ascontiguousarray(c),
+        )
+        bias = gh if b_hh is None else cupy.ascontiguousarray(b_hh)
         rows, hidden = c.shape
-        outputs = [cupy.empty_like(c) for _ in range(7)]  # h, c, i, f, g, o, tanh(c)
+        h_new, c_new, i, f, g, o, tanh_c = cupy.empty((7,) + c.shape, dtype=c.dtype)  # one allocation
         grid, block = launch_size(rows * hidden)
         function("lstm.cu", "ember_lstm_gates", c.dtype)(
-            grid, block, (gates, c, np.int64(rows * hidden), np.int64(hidden), *outputs)
+            grid,
+            block,
+            (
+                gx,
+                gh,
+                bias,
+                np.int32(b_hh is not None),
+                c,
+                np.int64(rows * hidden),
+                np.int64(hidden),
+                h_new,
+                c_new,
+                i,
+                f,
+                g,
+                o,
+                tanh_c,
+            ),
         )
-        h_new, c_new, i, f, g, o, tanh_c = outputs
         return h_new, c_new, (i, f, g, o, c, tanh_c)
 
     def lstm_cell_backward(self, grad_h, grad_c, saved, w_hh):

@@ -1,18 +1,23 @@
 // LSTM cell gate math (ember.backends.cupy.kernels), one thread per (row, hidden unit).
-// gates: (rows, 4 * hidden) pre-activations in PyTorch's order i, f, g, o; every other array
-// is (rows, hidden), C-contiguous. The forward saves the activated gates and tanh(c') for
-// the backward.
+// The forward sums the gate pre-activations itself: gx (input part, with its bias) + gh
+// (h @ w_hh^T) + bias (b_hh, when has_bias), all (rows, 4 * hidden) in PyTorch's order i, f, g,
+// o except the bias (4 * hidden); every other array is (rows, hidden), C-contiguous. It saves
+// the activated gates and tanh(c') for the backward.
 template <typename T>
 __device__ T sigmoid(T x) { return T(1) / (T(1) + exp(-x)); }
 
 template <typename T>
-__global__ void ember_lstm_gates(const T* gates, const T* c, long long n, long long hidden,
-                                 T* h_new, T* c_new, T* ig, T* fg, T* gg, T* og, T* tanh_c) {
+__global__ void ember_lstm_gates(const T* gx, const T* gh, const T* bias, int has_bias, const T* c, long long n,
+                                 long long hidden, T* h_new, T* c_new, T* ig, T* fg, T* gg, T* og, T* tanh_c) {
     const long long stride = (long long)gridDim.x * blockDim.x;
     for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += stride) {
         const long long row = k / hidden, col = k % hidden;
-        const T* g = gates + row * 4 * hidden + col;
-        const T i = sigmoid(g[0]), f = sigmoid(g[hidden]), z = tanh(g[2 * hidden]), o = sigmoid(g[3 * hidden]);
+        T g[4];
+        for (int q = 0; q < 4; ++q) {
+            const long long at = row * 4 * hidden + q * hidden + col;
+            g[q] = gx[at] + gh[at] + (has_bias ? bias[q * hidden + col] : T(0));
+        }
+        const T i = sigmoid(g[0]), f = sigmoid(g[1]), z = tanh(g[2]), o = sigmoid(g[3]);
         const T cn = f * c[k] + i * z;
         const T t = tanh(cn);
         ig[k] = i; fg[k] = f; gg[k] = z; og[k] = o;
