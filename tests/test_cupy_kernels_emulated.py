@@ -223,3 +223,28 @@ def test_activations(kernels, dt):
     # a strided input takes the portable path
     x = rng.standard_normal((4, 6)).astype(dt).T
     _same(kernels.gelu(x, "none"), ref.gelu(x, "none"), TOL[dt.name])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("biases", ["both", "none", "ih", "packed"])  # packed: the portable time loop
+def test_lstm_layer(kernels, dt, reverse, biases):
+    rng, ref = np.random.default_rng(6), ember.backends.get_backend("cpu").kernels
+    steps, batch, size, hidden = 4, 3, 5, 6
+    sizes = [3, 3, 2, 1] if biases == "packed" else [batch] * steps
+    x = rng.standard_normal((sum(sizes), size)).astype(dt)
+    h0, c0 = (rng.standard_normal((batch, hidden)).astype(dt) for _ in range(2))
+    w_ih = rng.standard_normal((4 * hidden, size)).astype(dt)
+    w_hh = rng.standard_normal((4 * hidden, hidden)).astype(dt)
+    b_ih = None if biases == "none" else rng.standard_normal(4 * hidden).astype(dt)
+    b_hh = rng.standard_normal(4 * hidden).astype(dt) if biases == "both" else None
+    args = ("LSTM", x, h0, c0, w_ih, w_hh, b_ih, b_hh, sizes, reverse)
+    ours, expected = kernels.rnn_layer(*args), ref.rnn_layer(*args)
+    _same(ours[:3], expected[:3], TOL[dt.name])
+    grads = (rng.standard_normal((sum(sizes), hidden)).astype(dt),) + tuple(
+        rng.standard_normal((batch, hidden)).astype(dt) for _ in range(2)
+    )
+    back = (x, w_ih, w_hh, sizes, reverse)
+    ours = kernels.rnn_layer_backward("LSTM", *grads, *back, ours[3])
+    expected = ref.rnn_layer_backward("LSTM", *grads, *back, expected[3])
+    assert ours[-1] is None and expected[-1] is None
+    _same(ours[:-1], expected[:-1], 10 * TOL[dt.name])

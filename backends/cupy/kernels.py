@@ -347,56 +347,125 @@ class CupyKernels(Kernels):
             )
         return values, indices
 
+    @staticmethod
+    def _lstm_gates(gx, gh, bias, c, h_new):
+        """One launch: the gates of ``gx + gh (+ bias)`` and the new state; ``h_new`` is written in place."""
+        rows, hidden = c.shape
+        c_new, i, f, g, o, tanh_c = cupy.empty((6,) + c.shape, dtype=c.dtype)  # one allocation
+        function("lstm.cu", "ember_lstm_gates", c.dtype)(
+            *launch_size(rows * hidden),
+            (gx, gh, gh if bias is None else bias, np.int32(bias is not None), c, np.int64(rows * hidden))
+            + (np.int64(hidden), h_new, c_new, i, f, g, o, tanh_c),
+        )
+        return c_new, (i, f, g, o, c, tanh_c)
+
+    @staticmethod
+    def _lstm_gates_backward(grad_h, grad_out, grad_c, saved, grad_gates):
+        """One launch: the gates' gradient (written into ``grad_gates``) and that of the previous cell state."""
+        i, f, g, o, c, tanh_c = saved
+        rows, hidden = i.shape
+        grad_c_prev = cupy.empty_like(grad_c)
+        function("lstm.cu", "ember_lstm_gates_backward", grad_h.dtype)(
+            *launch_size(rows * hidden),
+            (grad_h, grad_h if grad_out is None else grad_out, np.int32(grad_out is not None), grad_c)
+            + (i, f, g, o, c, tanh_c, np.int64(rows * hidden), np.int64(hidden), grad_gates, grad_c_prev),
+        )
+        return grad_c_prev
+
     def lstm_cell(self, gx, h, c, w_hh_t, b_hh):
         if gx.dtype.name not in _FUSED_TYPES:
             return super().lstm_cell(gx, h, c, w_hh_t, b_hh)
         # the kernel adds gx, h @ w_hh^T and b_hh itself: one GEMM and one launch per time step
-        gx, gh, c = (
-            cupy.ascontiguousarray(gx),
-            cupy.ascontiguousarray(self.xp.matmul(h, w_hh_t)),
-            cupy.ascontiguousarray(c),
-        )
-        bias = gh if b_hh is None else cupy.ascontiguousarray(b_hh)
-        rows, hidden = c.shape
-        h_new, c_new, i, f, g, o, tanh_c = cupy.empty((7,) + c.shape, dtype=c.dtype)  # one allocation
-        grid, block = launch_size(rows * hidden)
-        function("lstm.cu", "ember_lstm_gates", c.dtype)(
-            grid,
-            block,
-            (
-                gx,
-                gh,
-                bias,
-                np.int32(b_hh is not None),
-                c,
-                np.int64(rows * hidden),
-                np.int64(hidden),
-                h_new,
-                c_new,
-                i,
-                f,
-                g,
-                o,
-                tanh_c,
-            ),
-        )
-        return h_new, c_new, (i, f, g, o, c, tanh_c)
+        c = cupy.ascontiguousarray(c)
+        gh = cupy.ascontiguousarray(self.xp.matmul(h, w_hh_t))
+        bias = None if b_hh is None else cupy.ascontiguousarray(b_hh)
+        h_new = cupy.empty_like(c)
+        c_new, saved = self._lstm_gates(cupy.ascontiguousarray(gx), gh, bias, c, h_new)
+        return h_new, c_new, saved
 
     def lstm_cell_backward(self, grad_h, grad_c, saved, w_hh):
         if grad_h.dtype.name not in _FUSED_TYPES:
             return super().lstm_cell_backward(grad_h, grad_c, saved, w_hh)
-        i, f, g, o, c, tanh_c = saved
-        rows, hidden = i.shape
-        grad_h, grad_c = cupy.ascontiguousarray(grad_h), cupy.ascontiguousarray(grad_c)
+        rows, hidden = saved[0].shape
         grad_gates = cupy.empty((rows, 4 * hidden), dtype=grad_h.dtype)
-        grad_c_prev = cupy.empty_like(grad_c)
-        grid, block = launch_size(rows * hidden)
-        function("lstm.cu", "ember_lstm_gates_backward", grad_h.dtype)(
-            grid,
-            block,
-            (grad_h, grad_c, i, f, g, o, c, tanh_c, np.int64(rows * hidden), np.int64(hidden), grad_gates, grad_c_prev),
-        )
+        grad_h, grad_c = cupy.ascontiguousarray(grad_h), cupy.ascontiguousarray(grad_c)
+        grad_c_prev = self._lstm_gates_backward(grad_h, None, grad_c, saved, grad_gates)
         return grad_gates, grad_gates, self.xp.matmul(grad_gates, w_hh), grad_c_prev
+
+    @staticmethod
+    def _dense_lstm(mode, x, h0, batch_sizes, w_hr):
+        """Whether a layer is an LSTM without projection over a padded batch (every step all rows) of a fused dtype."""
+        return (
+            mode == "LSTM"
+            and w_hr is None
+            and x.dtype.name in _FUSED_TYPES
+            and len(batch_sizes) > 0
+            and all(size == h0.shape[0] for size in batch_sizes)
+        )
+
+    def rnn_layer(self, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity="tanh", w_hr=None):
+        """A padded LSTM layer: per time step one GEMM and one gate launch that writes ``h`` into the output."""
+        if not self._dense_lstm(mode, x, h0, batch_sizes, w_hr):
+            return super().rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity, w_hr)
+        xp = self.xp
+        batch, hidden = h0.shape
+        gx = cupy.ascontiguousarray(xp.matmul(x, w_ih.T))  # every time step's input part at once
+        biases = [b for b in (b_ih, b_hh) if b is not None]
+        bias = None if not biases else cupy.ascontiguousarray(biases[0] if len(biases) == 1 else b_ih + b_hh)
+        out = cupy.empty((x.shape[0], hidden), dtype=x.dtype)
+        h, c = cupy.ascontiguousarray(h0), cupy.ascontiguousarray(c0)
+        saved = [None] * len(batch_sizes)
+        for t in range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes)):
+            rows = slice(t * batch, (t + 1) * batch)
+            gh = cupy.ascontiguousarray(xp.matmul(h, w_hh.T))
+            h = out[rows]
+            c, saved[t] = self._lstm_gates(gx[rows], gh, bias, c, h)
+        # the state each step started from: the previous step's output rows, h0 for the first step
+        h_prev = xp.concat([out[batch:], h0] if reverse else [h0, out[:-batch]], axis=0)
+        return out, h.copy(), c, (h_prev, saved, None)
+
+    def rnn_layer_backward(
+        self,
+        mode,
+        grad_out,
+        grad_h_n,
+        grad_c_n,
+        x,
+        w_ih,
+        w_hh,
+        batch_sizes,
+        reverse,
+        state,
+        nonlinearity="tanh",
+        needs_input_grad=True,
+        w_hr=None,
+    ):
+        """Backward of the padded LSTM layer: per time step one gate launch (adding ``grad_out``) and one GEMM."""
+        if not self._dense_lstm(mode, x, grad_h_n, batch_sizes, w_hr):
+            return super().rnn_layer_backward(
+                mode, grad_out, grad_h_n, grad_c_n, x, w_ih, w_hh, batch_sizes, reverse, state, nonlinearity,
+                needs_input_grad, w_hr,
+            )  # fmt: skip
+        xp = self.xp
+        h_prev, saved, _ = state
+        batch = grad_h_n.shape[0]
+        grad_out = cupy.ascontiguousarray(grad_out)
+        grad_gates = cupy.empty((grad_out.shape[0], w_hh.shape[0]), dtype=grad_out.dtype)
+        gh, gc = cupy.ascontiguousarray(grad_h_n), cupy.ascontiguousarray(grad_c_n)
+        for t in range(len(batch_sizes)) if reverse else range(len(batch_sizes) - 1, -1, -1):
+            rows = slice(t * batch, (t + 1) * batch)
+            gc = self._lstm_gates_backward(gh, grad_out[rows], gc, saved[t], grad_gates[rows])
+            gh = xp.matmul(grad_gates[rows], w_hh)
+        return (
+            xp.matmul(grad_gates, w_ih) if needs_input_grad else None,
+            gh,
+            gc,
+            xp.matmul(grad_gates.T, x),
+            xp.matmul(grad_gates.T, h_prev),
+            xp.sum(grad_gates, axis=0),
+            xp.sum(grad_gates, axis=0),  # b_ih and b_hh get arrays of their own
+            None,
+        )
 
     def threshold(self, x, threshold, value):
         if not (_fusable(x) and _flat(x)):

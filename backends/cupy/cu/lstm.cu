@@ -25,20 +25,24 @@ __global__ void ember_lstm_gates(const T* gx, const T* gh, const T* bias, int ha
     }
 }
 
+// The gradient of h' is grad_h + grad_out (the layer output's gradient at this step, when
+// has_out; the time loop would otherwise add it with a launch of its own).
 template <typename T>
-__global__ void ember_lstm_gates_backward(const T* grad_h, const T* grad_c, const T* ig, const T* fg,
-                                          const T* gg, const T* og, const T* c, const T* tanh_c,
-                                          long long n, long long hidden, T* grad_gates, T* grad_c_prev) {
+__global__ void ember_lstm_gates_backward(const T* grad_h, const T* grad_out, int has_out, const T* grad_c,
+                                          const T* ig, const T* fg, const T* gg, const T* og, const T* c,
+                                          const T* tanh_c, long long n, long long hidden, T* grad_gates,
+                                          T* grad_c_prev) {
     const long long stride = (long long)gridDim.x * blockDim.x;
     for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += stride) {
         const long long row = k / hidden, col = k % hidden;
         T* out = grad_gates + row * 4 * hidden + col;
         const T i = ig[k], f = fg[k], z = gg[k], o = og[k], t = tanh_c[k];
-        const T gc = grad_c[k] + grad_h[k] * o * (T(1) - t * t);
+        const T gh = grad_h[k] + (has_out ? grad_out[k] : T(0));
+        const T gc = grad_c[k] + gh * o * (T(1) - t * t);
         out[0] = gc * z * i * (T(1) - i);
         out[hidden] = gc * c[k] * f * (T(1) - f);
         out[2 * hidden] = gc * i * (T(1) - z * z);
-        out[3 * hidden] = grad_h[k] * t * o * (T(1) - o);
+        out[3 * hidden] = gh * t * o * (T(1) - o);
         grad_c_prev[k] = gc * f;
     }
 }
