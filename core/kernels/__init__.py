@@ -15,6 +15,7 @@ from __future__ import annotations
 from .activation import ActivationKernels
 from .conv import ConvKernels
 from .embedding import EmbeddingKernels
+from .linear import LinearKernels
 from .loss import LossKernels
 from .normalization import NormalizationKernels
 from .optim import OptimKernels
@@ -29,6 +30,7 @@ __all__ = ["Kernels"]
 class Kernels(
     ActivationKernels,
     ConvKernels,
+    LinearKernels,
     PoolingKernels,
     NormalizationKernels,
     VisionKernels,
