@@ -248,3 +248,13 @@ def test_lstm_layer(kernels, dt, reverse, biases):
     expected = ref.rnn_layer_backward("LSTM", *grads, *back, expected[3])
     assert ours[-1] is None and expected[-1] is None
     _same(ours[:-1], expected[:-1], 10 * TOL[dt.name])
+
+
+def test_running_update(kernels, dt):
+    rng, ref = np.random.default_rng(7), ember.backends.get_backend("cpu").kernels
+    running, stat = rng.standard_normal(9).astype(dt), rng.standard_normal(9).astype(dt)
+    ours, expected = running.copy(), running.copy()
+    kernels.running_update(ours, stat, 0.1, 1.25)
+    ref.running_update(expected, stat, 0.1, 1.25)
+    _same(ours, expected, TOL[dt.name])
+    assert not np.allclose(ours, running)

@@ -1,7 +1,8 @@
 """CuPy overrides of the portable NN kernels: cuDNN convolution (im2col + cuBLAS as the fallback),
 one launch per activation forward or backward (threshold/ReLU, tanh, sigmoid, GELU: ``cu/activation.cu``),
 one-kernel (or one-pass) forms of softmax/log-softmax (``cu/softmax.cu``), the NLL loss
-(``cu/nll.cu``), batch-norm statistics and backward (``cu/batch_norm.cu``), max pooling
+(``cu/nll.cu``), batch-norm statistics, backward and running-statistics update
+(``cu/batch_norm.cu``), max pooling
 (``cu/max_pool.cu``) and the LSTM gate math (``cu/lstm.cu``), and fused optimizer steps (SGD,
 Adam). Each falls back to the portable kernel for the cases it does not cover (other dtypes,
 axes or layouts).
@@ -465,6 +466,15 @@ class CupyKernels(Kernels):
             xp.sum(grad_gates, axis=0),
             xp.sum(grad_gates, axis=0),  # b_ih and b_hh get arrays of their own
             None,
+        )
+
+    def running_update(self, running, batch_stat, momentum, scale):
+        if not (_fusable(running, batch_stat) and _flat(running, batch_stat)):
+            return super().running_update(running, batch_stat, momentum, scale)
+        kind = running.dtype.type
+        function("batch_norm.cu", "ember_running_update", running.dtype)(
+            *launch_size(running.size),
+            (running, batch_stat, np.int64(running.size), kind(1 - momentum), kind(momentum * scale)),
         )
 
     def threshold(self, x, threshold, value):

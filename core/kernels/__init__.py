@@ -21,6 +21,7 @@ from .normalization import NormalizationKernels
 from .optim import OptimKernels
 from .pooling import PoolingKernels
 from .rnn import RnnKernels
+from .running_stats import RunningStatsKernels
 from .softmax import SoftmaxKernels
 from .vision import VisionKernels
 
@@ -33,6 +34,7 @@ class Kernels(
     LinearKernels,
     PoolingKernels,
     NormalizationKernels,
+    RunningStatsKernels,
     VisionKernels,
     RnnKernels,
     EmbeddingKernels,

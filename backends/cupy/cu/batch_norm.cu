@@ -117,3 +117,12 @@ __global__ void ember_bn_backward(const T* grad, const T* xhat, const T* invstd,
         grad_x[i] = (grad[i] - (T)means[2 * c] - xhat[i] * (T)means[2 * c + 1]) * invstd[c];
     }
 }
+
+// Running statistics, in place: running = running * keep + stat * weight (keep = 1 - momentum,
+// weight = momentum, times Bessel's correction for the variance); n elements, C-contiguous.
+template <typename T>
+__global__ void ember_running_update(T* running, const T* stat, long long n, T keep, T weight) {
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < n; k += stride)
+        running[k] = running[k] * keep + stat[k] * weight;
+}
