@@ -258,3 +258,27 @@ def test_running_update(kernels, dt):
     ref.running_update(expected, stat, 0.1, 1.25)
     _same(ours, expected, TOL[dt.name])
     assert not np.allclose(ours, running)
+
+
+@pytest.mark.parametrize(
+    "shape, kernel, stride, padding, out, include_pad, override",
+    [
+        ((2, 3, 8, 9), (2, 2), (2, 2), (0, 0), (4, 4), True, None),
+        ((2, 3, 7, 7), (3, 3), (2, 1), (1, 1), (4, 7), True, None),
+        ((2, 3, 7, 7), (3, 3), (2, 1), (1, 1), (4, 7), False, None),
+        ((1, 2, 6, 5), (3, 2), (2, 2), (1, 1), (4, 3), False, None),  # ceil_mode: a window over the edge
+        ((1, 2, 6, 5), (3, 2), (2, 2), (1, 1), (4, 3), True, 5),
+    ],
+)
+def test_avg_pool(kernels, dt, shape, kernel, stride, padding, out, include_pad, override):
+    rng, ref = np.random.default_rng(8), ember.backends.get_backend("cpu").kernels
+    x = rng.standard_normal(shape).astype(dt)
+    args = (kernel, stride, padding)
+    expected = ref.avg_pool(x, *args, out, include_pad, override)
+    _same(kernels.avg_pool(x, *args, out, include_pad, override), expected, TOL[dt.name])
+    g = rng.standard_normal(expected.shape).astype(dt)
+    _same(
+        kernels.avg_pool_backward(g, shape, *args, include_pad, override),
+        ref.avg_pool_backward(g, shape, *args, include_pad, override),
+        TOL[dt.name],
+    )

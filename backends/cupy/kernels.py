@@ -2,8 +2,8 @@
 one launch per activation forward or backward (threshold/ReLU, tanh, sigmoid, GELU: ``cu/activation.cu``),
 one-kernel (or one-pass) forms of softmax/log-softmax (``cu/softmax.cu``), the NLL loss
 (``cu/nll.cu``), batch-norm statistics, backward and running-statistics update
-(``cu/batch_norm.cu``), max pooling
-(``cu/max_pool.cu``) and the LSTM gate math (``cu/lstm.cu``), and fused optimizer steps (SGD,
+(``cu/batch_norm.cu``), max and average pooling (``cu/max_pool.cu``, ``cu/avg_pool.cu``), the
+LSTM gate math and padded LSTM layers (``cu/lstm.cu``), and fused optimizer steps (SGD,
 Adam). Each falls back to the portable kernel for the cases it does not cover (other dtypes,
 axes or layouts).
 
@@ -372,6 +372,34 @@ class CupyKernels(Kernels):
             + (i, f, g, o, c, tanh_c, np.int64(rows * hidden), np.int64(hidden), grad_gates, grad_c_prev),
         )
         return grad_c_prev
+
+    def _avg_pool2d(self, name, source, out, kernel, stride, padding, count_include_pad, divisor_override):
+        """Launch ``name`` of ``cu/avg_pool.cu``: one thread per element of ``out`` (4-D, PyTorch's divisor rule)."""
+        n, c, h, w = out.shape if name.endswith("backward") else source.shape
+        oh, ow = source.shape[2:] if name.endswith("backward") else out.shape[2:]
+        ints = (np.int32(v) for v in (*kernel, *stride, *padding, bool(count_include_pad)))
+        function("avg_pool.cu", name, out.dtype)(
+            *launch_size(out.size),
+            (source, np.int64(n * c), np.int64(h), np.int64(w), np.int64(oh), np.int64(ow), *ints)
+            + (np.int64(divisor_override or 0), out),
+        )
+        return out
+
+    def avg_pool(self, x, kernel, stride, padding, out_shape, count_include_pad, divisor_override):
+        if x.ndim != 4 or not _fusable(x) or x.size == 0:
+            return super().avg_pool(x, kernel, stride, padding, out_shape, count_include_pad, divisor_override)
+        out = cupy.empty(x.shape[:2] + tuple(out_shape), dtype=x.dtype)
+        args = (kernel, stride, padding, count_include_pad, divisor_override)
+        return self._avg_pool2d("ember_avg_pool2d", cupy.ascontiguousarray(x), out, *args)
+
+    def avg_pool_backward(self, grad, input_shape, kernel, stride, padding, count_include_pad, divisor_override):
+        if grad.ndim != 4 or not _fusable(grad) or grad.size == 0:
+            return super().avg_pool_backward(
+                grad, input_shape, kernel, stride, padding, count_include_pad, divisor_override
+            )
+        out = cupy.empty(tuple(input_shape), dtype=grad.dtype)
+        args = (kernel, stride, padding, count_include_pad, divisor_override)
+        return self._avg_pool2d("ember_avg_pool2d_backward", cupy.ascontiguousarray(grad), out, *args)
 
     def lstm_cell(self, gx, h, c, w_hh_t, b_hh):
         if gx.dtype.name not in _FUSED_TYPES:

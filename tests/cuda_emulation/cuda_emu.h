@@ -17,7 +17,8 @@ std::barrier<>* emu_barrier;
 #define __device__
 #define __shared__ static
 inline void __syncthreads() { emu_barrier->arrive_and_wait(); }
-using std::exp; using std::isnan; using std::log; using std::sqrt; using std::tanh;
+using std::exp; using std::isnan; using std::log; using std::sqrt; using std::tanh; using std::erf;
+using std::max; using std::min;
 inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
 static std::mutex emu_mutex;
 inline unsigned long long atomicCAS(unsigned long long* address, unsigned long long compare, unsigned long long value) {
