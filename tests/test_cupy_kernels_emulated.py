@@ -282,3 +282,37 @@ def test_avg_pool(kernels, dt, shape, kernel, stride, padding, out, include_pad,
         ref.avg_pool_backward(g, shape, *args, include_pad, override),
         TOL[dt.name],
     )
+
+
+class _Keys:
+    """A stand-in for the CuPy generator: hands out the given Philox keys in turn."""
+
+    def __init__(self, *keys):
+        self.keys = list(keys)
+
+    def key(self):
+        return self.keys.pop(0)
+
+
+def test_dropout(kernels, dt):
+    x = np.random.default_rng(9).standard_normal(20000).astype(dt)
+    y, mask = kernels.dropout(x, 0.3, _Keys(7))
+    kept = mask != 0
+    assert abs(kept.mean() - 0.7) < 0.02
+    np.testing.assert_allclose(mask[kept], 1 / 0.7, rtol=1e-6)
+    np.testing.assert_array_equal(y, x * mask)
+    again, _ = kernels.dropout(x, 0.3, _Keys(7))
+    other, _ = kernels.dropout(x, 0.3, _Keys(8))
+    np.testing.assert_array_equal(again, y)  # the key decides the mask
+    assert (other != y).any()
+
+
+def test_dropout_philox_known_answer(kernels, dt):
+    # Random123's known answer for Philox4x32-10, counter 0 and key 0: first word 0x6627e8d5;
+    # element 0 is kept exactly when that word is below keep_below = (1 - p) * 2^32
+    word = 0x6627E8D5
+    x = np.ones(1, dt)
+    for keep_below, kept in ((word, False), (word + 1, True)):
+        p = 1 - keep_below / 2**32
+        _, mask = kernels.dropout(x, p, _Keys(0))
+        assert (mask[0] != 0) == kept

@@ -36,12 +36,16 @@ class CupyGenerator(Generator):
     def manual_seed(self, seed):
         self._seed, self._counter = int(seed), 0
 
-    def _state(self):
+    def key(self):
+        """The next draw's 64-bit key (Philox keys of ember's own kernels, e.g. dropout's)."""
         if self._capture.active:
             refuse("random sampling (dropout, rand, randn, bernoulli, ...)")
         key = (self._seed * 0x9E3779B97F4A7C15 + self._counter) % (1 << 63)
         self._counter += 1
-        return cupy.random.RandomState(key, method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
+        return key
+
+    def _state(self):
+        return cupy.random.RandomState(self.key(), method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
 
     def _sample(self, draw, dtype):
         with cupy.cuda.Device(self._index):

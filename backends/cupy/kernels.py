@@ -1,5 +1,6 @@
 """CuPy overrides of the portable NN kernels: cuDNN convolution (im2col + cuBLAS as the fallback),
-one launch per activation forward or backward (threshold/ReLU, tanh, sigmoid, GELU: ``cu/activation.cu``),
+one launch per activation forward or backward (threshold/ReLU, tanh, sigmoid, GELU: ``cu/activation.cu``)
+and per dropout (a counter-based Philox mask: ``cu/dropout.cu``),
 one-kernel (or one-pass) forms of softmax/log-softmax (``cu/softmax.cu``), the NLL loss
 (``cu/nll.cu``), batch-norm statistics, backward and running-statistics update
 (``cu/batch_norm.cu``), max and average pooling (``cu/max_pool.cu``, ``cu/avg_pool.cu``), the
@@ -495,6 +496,17 @@ class CupyKernels(Kernels):
             xp.sum(grad_gates, axis=0),  # b_ih and b_hh get arrays of their own
             None,
         )
+
+    def dropout(self, x, p, generator):
+        if not (_fusable(x) and _flat(x)):
+            return super().dropout(x, p, generator)
+        y, mask = cupy.empty_like(x), cupy.empty_like(x)
+        keep_below = np.int64(min(int((1 - p) * 2**32), 2**32))
+        function("dropout.cu", "ember_dropout", x.dtype)(
+            *launch_size(x.size),
+            (x, np.int64(x.size), np.int64(generator.key()), keep_below, x.dtype.type(1 / (1 - p)), y, mask),
+        )
+        return y, mask
 
     def running_update(self, running, batch_stat, momentum, scale):
         if not (_fusable(running, batch_stat) and _flat(running, batch_stat)):

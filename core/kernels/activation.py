@@ -1,9 +1,11 @@
-"""Portable activation kernels: forward and backward of threshold (ReLU), GELU, and the backward of
-tanh and sigmoid from their outputs. A backend overrides them with one fused kernel each."""
+"""Portable activation kernels: forward and backward of threshold (ReLU), GELU, the backward of
+tanh and sigmoid from their outputs, and dropout. A backend overrides them with one fused kernel each."""
 
 from __future__ import annotations
 
 import math
+
+from ..dtypes import float32, float64
 
 __all__ = ["ActivationKernels"]
 
@@ -48,3 +50,12 @@ class ActivationKernels:
             return grad * (0.5 * (1 + t) + x * 0.5 * (1 - t * t) * slope)
         cdf = 0.5 * (1 + self.backend.erf(x * _SQRT_HALF))
         return grad * (cdf + x * xp.exp(x * x * -0.5) * _INV_SQRT_2PI)
+
+    def dropout(self, x, p, generator):
+        """``(y, mask)``: ``mask`` is ``1 / (1 - p)`` with probability ``1 - p``, else 0 (``generator``
+        draws); ``y = x * mask``. ``0 < p < 1``."""
+        xp = self.xp
+        backend = self.backend
+        u = generator.uniform(tuple(x.shape), backend.native_dtype(float64 if backend.supports_float64 else float32))
+        mask = xp.astype(u < 1 - p, x.dtype) * (1.0 / (1 - p))
+        return x * mask, mask
