@@ -1,12 +1,26 @@
 """First-party backends, and choosing which backend serves a device type.
 
 Each backend is a plugin registered through an entry point of group ``ember``, exactly
-as a third-party backend would be; see :mod:`ember.plugin.hookspec`.
+as a third-party backend would be; see :mod:`ember.plugin.hookspec`. Beside them live
+PyTorch's flag modules, which are not backends: :mod:`ember.backends.cudnn`,
+:mod:`ember.backends.cuda` and :mod:`ember.backends.mps` (``import ember.backends.cudnn``
+works as ``import torch.backends.cudnn`` does).
 """
 
 from __future__ import annotations
 
 __all__ = ["use", "get_backend", "list_backends"]
+
+_FLAG_MODULES = ("cudnn", "cuda", "mps")
+
+
+def __getattr__(name):
+    # ``ember.backends.cudnn.benchmark = True`` right after ``import ember``, as with torch
+    if name in _FLAG_MODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def use(device_type, name):

@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import threading
 
+import numpy as np
+
 from . import dtypes
 
 __all__ = ["Backend", "Generator", "PRIMITIVES", "BACKEND_METHODS"]
@@ -211,6 +213,61 @@ class Backend:
         """Reseed the default generators of every device of this backend."""
         for gen in list(self._generators.values()):
             gen.manual_seed(seed)
+
+    # -- checks -------------------------------------------------------------------------
+    def check_indices(self, name, indices, bound, ignore_index, error, message):
+        """Raise ``error(message.format(value=v))`` for the first ``v`` in ``indices`` outside ``[0, bound)``.
+
+        ``indices`` is a native integer array; entries equal to ``ignore_index`` (None: no
+        exemption) pass; ``name`` is the op, for backends that report later. This default
+        checks on the host at once. A backend whose device runs ahead of the host may check
+        on the device and raise at its next synchronizing call instead, as PyTorch's
+        device-side asserts do on CUDA, so that a training step need not wait for the device.
+        """
+        host = np.asarray(self.to_host(indices)).reshape(-1)
+        bad = (host < 0) | (host >= bound)
+        if ignore_index is not None:
+            bad &= host != ignore_index
+        if bad.any():
+            raise error(message.format(value=int(host[bad][0])))
+
+    # -- streams and graph capture (optional) ---------------------------------------------
+    def current_stream(self, index):
+        """The native stream (queue) the backend launches on for device ``index``.
+
+        Backends with streams return objects with ``synchronize()``, ``done``,
+        ``record(event)``, ``wait_event(event)``, ``ptr`` and use as a context manager that
+        makes the stream current; see :mod:`ember.cuda`.
+        """
+        raise RuntimeError(f"the {self.name} backend has no streams")
+
+    def create_stream(self, index, priority=0):
+        """A new native stream on device ``index``."""
+        raise RuntimeError(f"the {self.name} backend has no streams")
+
+    def create_event(self, index, enable_timing=False, blocking=False):
+        """A new native event (``record(stream)``, ``synchronize()``, ``done``)."""
+        raise RuntimeError(f"the {self.name} backend has no events")
+
+    def event_elapsed_ms(self, start, end):
+        """Milliseconds between two recorded native events."""
+        raise RuntimeError(f"the {self.name} backend has no timing events")
+
+    def graph_pool(self, index):
+        """A new memory pool private to captured graphs on device ``index`` (an opaque object)."""
+        raise RuntimeError(f"the {self.name} backend cannot capture graphs")
+
+    def capture_begin(self, index, stream, pool):
+        """Start recording the work launched on native ``stream`` into a graph, allocating from ``pool``."""
+        raise RuntimeError(f"the {self.name} backend cannot capture graphs")
+
+    def capture_end(self, index, stream):
+        """Stop recording; return the replayable native graph."""
+        raise RuntimeError(f"the {self.name} backend cannot capture graphs")
+
+    def replay(self, graph, stream):
+        """Launch a captured native graph on native ``stream``."""
+        raise RuntimeError(f"the {self.name} backend cannot capture graphs")
 
     # -- exchange -----------------------------------------------------------------------
     def to_dlpack(self, array, stream=None):

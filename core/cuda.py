@@ -1,12 +1,19 @@
 """``ember.cuda``: CUDA device management for the backend serving device type ``cuda``.
 
-Nothing here imports CuPy until a function is called; without CuPy or a GPU,
-:func:`is_available` is False and the other functions raise with the reason.
+Devices, memory statistics, streams and events, and PyTorch's CUDA-graph API
+(:class:`CUDAGraph`, :class:`graph`, :func:`make_graphed_callables`) over the generic capture
+of :mod:`ember.graphs`. Nothing here imports CuPy until a function is called; without CuPy or
+a GPU, :func:`is_available` is False and the other functions raise with the reason.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+
 from .device import device as _device
+from .graphs import Graph as _Graph
+from .graphs import GraphPool
 
 __all__ = [
     "is_available",
@@ -22,6 +29,15 @@ __all__ = [
     "empty_cache",
     "manual_seed",
     "manual_seed_all",
+    "Stream",
+    "Event",
+    "current_stream",
+    "set_stream",
+    "stream",
+    "CUDAGraph",
+    "graph",
+    "graph_pool_handle",
+    "make_graphed_callables",
 ]
 
 _current = 0
@@ -128,3 +144,265 @@ def manual_seed_all(seed):
     backend = _backend()
     for index in range(backend.device_count()):
         backend.generator(index).manual_seed(int(seed))
+
+
+# -- streams and events ---------------------------------------------------------------------
+class Stream:
+    """A CUDA stream: an ordered queue of device work (PyTorch's ``torch.cuda.Stream``).
+
+    Args:
+        device (int or str, optional): the device. Default: the current device
+        priority (int): lower numbers run first. Default: 0
+
+    Example::
+
+        >>> s = ember.cuda.Stream()  # doctest: +SKIP
+        >>> with ember.cuda.stream(s):  # doctest: +SKIP
+        ...     y = x * 2
+    """
+
+    def __init__(self, device=None, priority=0, _native=None):
+        self.device_index = _index(device)
+        self._native = _native if _native is not None else _backend().create_stream(self.device_index, priority)
+
+    @property
+    def cuda_stream(self):
+        """The raw ``cudaStream_t`` handle as an integer."""
+        return self._native.ptr
+
+    def wait_event(self, event):
+        """Make later work on this stream wait for ``event``."""
+        self._native.wait_event(event._native)
+
+    def wait_stream(self, stream):
+        """Make later work on this stream wait for the work queued so far on ``stream``."""
+        self.wait_event(stream.record_event())
+
+    def record_event(self, event=None):
+        """Record ``event`` (a new one by default) on this stream and return it."""
+        event = Event() if event is None else event
+        event.record(self)
+        return event
+
+    def query(self):
+        """True when all work queued on the stream has finished."""
+        return bool(self._native.done)
+
+    def synchronize(self):
+        """Wait until all work queued on the stream has finished."""
+        self._native.synchronize()
+
+    def __enter__(self):
+        self._context = stream(self)
+        return self._context.__enter__()
+
+    def __exit__(self, *exc):
+        return self._context.__exit__(*exc)
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and self.cuda_stream == other.cuda_stream
+
+    def __hash__(self):
+        return hash(self.cuda_stream)
+
+    def __repr__(self):
+        return f"<ember.cuda.Stream device=cuda:{self.device_index} cuda_stream={self.cuda_stream:#x}>"
+
+
+class Event:
+    """A marker in a stream, to wait for or to time (PyTorch's ``torch.cuda.Event``).
+
+    Args:
+        enable_timing (bool): record time, for :meth:`elapsed_time`. Default: ``False``
+        blocking (bool): :meth:`synchronize` blocks the thread instead of spinning. Default: ``False``
+        interprocess (bool): not supported; must be ``False``. Default: ``False``
+    """
+
+    def __init__(self, enable_timing=False, blocking=False, interprocess=False):
+        if interprocess:
+            raise RuntimeError("Event: interprocess events are not supported by ember")
+        self._native = _backend().create_event(current_device(), enable_timing, blocking)
+
+    def record(self, stream=None):
+        """Record the event on ``stream`` (default: the current stream)."""
+        stream = current_stream() if stream is None else stream
+        self._native.record(stream._native)
+
+    def wait(self, stream=None):
+        """Make later work on ``stream`` (default: the current stream) wait for this event."""
+        (current_stream() if stream is None else stream).wait_event(self)
+
+    def query(self):
+        """True when the work before the event has finished."""
+        return bool(self._native.done)
+
+    def synchronize(self):
+        """Wait until the work before the event has finished."""
+        self._native.synchronize()
+
+    def elapsed_time(self, end_event):
+        """Milliseconds from this event to ``end_event`` (both recorded, with ``enable_timing=True``)."""
+        return _backend().event_elapsed_ms(self._native, end_event._native)
+
+
+def _index(device=None):
+    if device is None:
+        return _current
+    return device if isinstance(device, int) else _device(device).index or 0
+
+
+def current_stream(device=None):
+    """The stream ember launches on for ``device`` (default: the current device)."""
+    index = _index(device)
+    return Stream(index, _native=_backend().current_stream(index))
+
+
+def set_stream(stream):
+    """Make ``stream`` the current stream of its device (prefer the :func:`stream` context)."""
+    if stream is not None:
+        stream._native.use()
+
+
+@contextlib.contextmanager
+def stream(stream):
+    """Launch the work of the ``with`` block on ``stream`` (``None``: no change).
+
+    Example::
+
+        >>> s = ember.cuda.Stream()  # doctest: +SKIP
+        >>> with ember.cuda.stream(s):  # doctest: +SKIP
+        ...     y = model(x)
+    """
+    if stream is None:
+        yield
+        return
+    with device(stream.device_index), stream._native:
+        yield stream
+
+
+# -- CUDA graphs ----------------------------------------------------------------------------
+class CUDAGraph(_Graph):
+    """A captured sequence of CUDA work, replayed with :meth:`replay` (PyTorch's ``torch.cuda.CUDAGraph``).
+
+    Capture with the :class:`graph` context manager after warming the code up on a side
+    stream; every tensor the captured code creates is a static tensor reused by each replay.
+    ``.item()``, printing, host-to-device copies of non-scalars, random sampling and
+    synchronization cannot be captured: they raise ``RuntimeError`` naming the operation.
+
+    Example::
+
+        >>> g = ember.cuda.CUDAGraph()  # doctest: +SKIP
+        >>> with ember.cuda.graph(g):  # doctest: +SKIP
+        ...     static_loss = train_step(static_input, static_target)
+        >>> static_input.copy_(next_batch); g.replay()  # doctest: +SKIP
+    """
+
+    def __init__(self, keep_graph=False):
+        super().__init__("cuda", current_device)
+
+
+def graph_pool_handle():
+    """A new graph memory pool on the current device, to share between graphs (``pool=``)."""
+    return GraphPool(_backend(), _current)
+
+
+class graph:  # noqa: N801 - mirrors torch.cuda.graph
+    """Capture the work of a ``with`` block into ``cuda_graph`` (PyTorch's ``torch.cuda.graph``).
+
+    The block runs on ``stream`` (default: a side stream shared by all captures); the
+    device is synchronized first. If the block raises, the capture is abandoned and the
+    graph left empty.
+
+    Args:
+        cuda_graph (CUDAGraph): the graph to capture into.
+        pool (GraphPool, optional): memory pool to share (``other_graph.pool()`` or
+            :func:`graph_pool_handle`). Default: a pool of this graph's own
+        stream (Stream, optional): the capture stream. Default: a side stream
+        capture_error_mode (str): accepted for PyTorch compatibility. Default: ``"global"``
+    """
+
+    default_capture_stream = None
+
+    def __init__(self, cuda_graph, pool=None, stream=None, capture_error_mode="global"):
+        if stream is None:
+            if graph.default_capture_stream is None:
+                graph.default_capture_stream = Stream()
+            stream = graph.default_capture_stream
+        self.cuda_graph = cuda_graph
+        self.pool = pool
+        self.capture_stream = stream
+        self.capture_error_mode = capture_error_mode
+
+    def __enter__(self):
+        synchronize()
+        gc.collect()
+        self._stream = stream(self.capture_stream)
+        self._stream.__enter__()
+        try:
+            self.cuda_graph.capture_begin(pool=self.pool, capture_error_mode=self.capture_error_mode)
+        except BaseException:
+            self._stream.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.cuda_graph.capture_end()
+        except Exception:
+            if exc_type is None:
+                raise
+        finally:
+            self._stream.__exit__(None, None, None)
+        if exc_type is None:
+            return False
+        self.cuda_graph.reset()
+        if "captur" in str(exc) and "cannot run while a CUDA graph" not in str(exc):
+            # the array library's own refusal: say which ember code ran into it
+            raise RuntimeError(
+                f"an operation in the block cannot be captured in a CUDA graph (the traceback above shows "
+                f"which): {type(exc).__name__}: {exc}"
+            ) from exc
+        return False
+
+
+def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unused_input=False, pool=None):
+    """Graphed versions of functions or modules: forward and backward each replay a captured graph.
+
+    Each callable is warmed up ``num_warmup_iters`` times on a side stream with
+    ``sample_args``, then its forward and its backward (``ember.autograd.grad`` of its
+    outputs with respect to its tensor arguments that require grad and, for a module, its
+    parameters) are captured. Calling the result copies the arguments into the static
+    inputs and replays the forward graph; its backward replays the backward graph and
+    accumulates the parameters' gradients as usual. A module keeps its eager ``forward``
+    while its ``training`` flag differs from the one it was graphed in.
+
+    Args:
+        callables (callable or Module or tuple): what to graph (a tuple: one result each).
+        sample_args (tuple): the tensor arguments of each callable (a tuple of tuples for a
+            tuple of callables); their shapes, dtypes and ``requires_grad`` are fixed.
+        num_warmup_iters (int): eager runs before capture. Default: 3
+        allow_unused_input (bool): allow arguments that no output depends on. Default: ``False``
+        pool (GraphPool, optional): memory pool for the graphs. Default: a new one
+
+    Example::
+
+        >>> model = ember.nn.Linear(8, 4).cuda()  # doctest: +SKIP
+        >>> x = ember.randn(16, 8, device="cuda", requires_grad=True)  # doctest: +SKIP
+        >>> graphed = ember.cuda.make_graphed_callables(model, (x,))  # doctest: +SKIP
+        >>> graphed(x).sum().backward()  # doctest: +SKIP
+    """
+    from .graphed import graph_callable
+
+    single = not isinstance(callables, tuple)
+    if single:
+        callables, sample_args = (callables,), (sample_args,)
+    if len(callables) != len(sample_args):
+        raise ValueError(
+            f"make_graphed_callables: {len(callables)} callables but {len(sample_args)} tuples of sample arguments"
+        )
+    pool = graph_pool_handle() if pool is None else pool
+    results = tuple(
+        graph_callable(fn, tuple(args), num_warmup_iters, allow_unused_input, pool)
+        for fn, args in zip(callables, sample_args)
+    )
+    return results[0] if single else results

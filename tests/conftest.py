@@ -18,6 +18,11 @@ import sys
 import pytest
 
 import ember
+import ember.backends.cudnn
+
+# The references are PyTorch on the CPU (strict float32): convolutions on CUDA must not use
+# TF32 either (PyTorch's default for cuDNN is to allow it).
+ember.backends.cudnn.allow_tf32 = False
 
 #: device type -> {node-id pattern: reason}: tests skipped on that device type.
 DEVICE_SKIPS = {}
@@ -70,3 +75,13 @@ def _seed():
     if reference is not None:  # each test's inputs must not depend on the tests before it
         reference.reseed()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _cuda_errors_stay_with_their_test(request):
+    """On CUDA, index checks report at the next sync: sync after each cuda test so that a failure
+    surfaces in the test that caused it, not in a later one."""
+    yield
+    device = getattr(getattr(request.node, "callspec", None), "params", {}).get("device")
+    if isinstance(device, str) and device.startswith("cuda") and not _available(device):
+        ember.cuda.synchronize()

@@ -59,6 +59,8 @@ def test_error(fn, exc, match, device):
         fn(torch, "cpu")
     with pytest.raises(exc, match=match) as ember_error:
         fn(ember, device)
+        if device.startswith("cuda"):  # index checks run on the GPU and report at the next sync, as in PyTorch
+            ember.cuda.synchronize()
     assert type(ember_error.value) is type(torch_error.value) or isinstance(ember_error.value, exc)
 
 

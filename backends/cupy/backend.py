@@ -8,8 +8,12 @@ import numpy as np
 
 from ember import dtypes
 from ember.backend import Backend, Generator
+from ember.backends import cuda as cuda_flags
 from ember.backends.numpylike import build_namespace
 
+from . import cublas
+from .capture import CaptureState, PrivatePool, refuse
+from .device_assert import DeviceAsserts
 from .kernels import CupyKernels
 
 __all__ = ["CupyBackend", "CupyGenerator"]
@@ -20,20 +24,28 @@ class CupyGenerator(Generator):
 
     Keying every draw by ``(seed, counter)`` makes the state two integers, so it can be saved
     and restored exactly (checkpoints resume bit for bit), at the cost of one cuRAND
-    generator set-up per draw.
+    generator set-up per draw: a counter-based Philox generator, chosen because cuRAND's
+    default XORWOW initialises per-thread states at the first draw after every seeding.
     """
 
-    def __init__(self, index, seed):
+    def __init__(self, index, seed, capture):
         self._index = index
+        self._capture = capture
         self.manual_seed(seed)
 
     def manual_seed(self, seed):
         self._seed, self._counter = int(seed), 0
 
-    def _state(self):
+    def key(self):
+        """The next draw's 64-bit key (Philox keys of ember's own kernels, e.g. dropout's)."""
+        if self._capture.active:
+            refuse("random sampling (dropout, rand, randn, bernoulli, ...)")
         key = (self._seed * 0x9E3779B97F4A7C15 + self._counter) % (1 << 63)
         self._counter += 1
-        return cupy.random.RandomState(key)
+        return key
+
+    def _state(self):
+        return cupy.random.RandomState(self.key(), method=cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10)
 
     def _sample(self, draw, dtype):
         with cupy.cuda.Device(self._index):
@@ -58,11 +70,54 @@ class CupyGenerator(Generator):
         self._seed, self._counter = int(state["seed"]), int(state["counter"])
 
 
+def _apply_matmul_precision():
+    """CuPy's compute type for float32 products: TF32 exactly when ``ember.backends.cuda.matmul.allow_tf32``."""
+    from cupy._core import _routines_linalg as linalg
+
+    kind = linalg.COMPUTE_TYPE_TF32 if cuda_flags.matmul.allow_tf32 else linalg.COMPUTE_TYPE_DEFAULT
+    linalg.set_compute_type(np.dtype(np.float32), kind)
+
+
+_SCALARS = (bool, int, float, complex, np.generic)
+
+
+def _asarray(obj, /, dtype=None, **kwargs):
+    """``cupy.asarray``, but a Python or NumPy scalar becomes a fill kernel, not a copy from the host.
+
+    A host copy waits for pageable memory and cannot be captured in a CUDA graph; scalars
+    (``where(keep, x, asarray(0.0))`` in activations) are common on the training path.
+    """
+    if isinstance(obj, _SCALARS):
+        return cupy.full((), obj, dtype=np.asarray(obj).dtype if dtype is None else dtype)
+    return cupy.asarray(obj, dtype=dtype, **kwargs)
+
+
+_GEMM_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _matmul(a, b, /):
+    """``cupy.matmul``, but a product of two 2-D float32/float64 arrays goes to cuBLAS through ctypes.
+
+    That path costs less host time per call than CuPy's (see :mod:`.cublas`) and is the one
+    captured graphs use, so eager and captured steps compute their products alike.
+    """
+    if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype and a.dtype in _GEMM_TYPES and a.shape[1] == b.shape[0]:
+        return cublas.matmul_2d(a, b)
+    return cupy.matmul(a, b)
+
+
+def _namespace():
+    namespace = build_namespace(cupy, "ember.backends.cupy.namespace")
+    namespace.asarray = _asarray
+    namespace.matmul = _matmul
+    return namespace
+
+
 class CupyBackend(Backend):
     """Device type ``cuda``: one device index per visible GPU, arrays are ``cupy.ndarray``."""
 
     device_type = "cuda"
-    xp = build_namespace(cupy, "ember.backends.cupy.namespace")
+    xp = _namespace()
 
     def __init__(self):
         super().__init__()
@@ -70,6 +125,9 @@ class CupyBackend(Backend):
         for d in dtypes.all_dtypes:
             self.register_dtype(d, np.dtype(d.name))
         self.kernels = CupyKernels(self)
+        self._capture = CaptureState(self.xp)
+        self._asserts = DeviceAsserts()
+        cuda_flags.matmul._subscribe(_apply_matmul_precision)
 
     def device_count(self):
         return self._count
@@ -85,11 +143,14 @@ class CupyBackend(Backend):
         return array.device.id
 
     def synchronize(self, index=None):
+        if self._capture.active:
+            refuse("synchronize")
         if index is None:
             cupy.cuda.get_current_stream().synchronize()
-            return
-        with cupy.cuda.Device(index):
-            cupy.cuda.get_current_stream().synchronize()
+        else:
+            with cupy.cuda.Device(index):
+                cupy.cuda.get_current_stream().synchronize()
+        self._asserts.report()
 
     def memory_allocated(self, index=None):
         with cupy.cuda.Device(index or 0):
@@ -104,10 +165,53 @@ class CupyBackend(Backend):
 
     def from_host(self, host_array, index, copy=True):
         with cupy.cuda.Device(index):
+            if host_array.size == 1:  # a fill kernel: no copy from pageable memory, capturable
+                return cupy.full(host_array.shape, host_array.reshape(-1)[0], dtype=host_array.dtype)
+            if self._capture.active:
+                refuse(f"a copy from the host to the GPU (shape {tuple(host_array.shape)})")
             return cupy.array(host_array, copy=True)
 
     def to_host(self, array):
-        return cupy.asnumpy(array)
+        if self._capture.active:
+            refuse("a copy from the GPU to the host (.item(), .tolist(), .numpy(), printing, bool())")
+        host = cupy.asnumpy(array)
+        self._asserts.report()
+        return host
+
+    def check_indices(self, name, indices, bound, ignore_index, error, message):
+        """Checked on the GPU; a failure raises ``RuntimeError`` at the next synchronizing call."""
+        self._asserts.check(name, indices, bound, ignore_index, message)
+
+    # -- streams, events, graphs (see ember.cuda and ember.graphs) ------------------------
+    def current_stream(self, index):
+        return cupy.cuda.get_current_stream(index)
+
+    def create_stream(self, index, priority=0):
+        with cupy.cuda.Device(index):
+            return cupy.cuda.Stream(non_blocking=True, priority=priority)
+
+    def create_event(self, index, enable_timing=False, blocking=False):
+        with cupy.cuda.Device(index):
+            return cupy.cuda.Event(block=blocking, disable_timing=not enable_timing)
+
+    def event_elapsed_ms(self, start, end):
+        return cupy.cuda.get_elapsed_time(start, end)
+
+    def graph_pool(self, index):
+        return PrivatePool(index)
+
+    def capture_begin(self, index, stream, pool):
+        self._asserts.prepare(index)
+        self._capture.begin(index, stream, pool)
+
+    def capture_end(self, index, stream):
+        graph = self._capture.end(index, stream)
+        graph.upload(stream)
+        return graph
+
+    def replay(self, graph, stream):
+        graph.launch(stream)
+        self._asserts.armed = True  # a replayed index check may have failed
 
     def transfer(self, array, index):
         """Copy between GPUs without a trip through the host."""
@@ -131,7 +235,7 @@ class CupyBackend(Backend):
         return cupyx.scipy.special.erf(array)
 
     def create_generator(self, index, seed):
-        return CupyGenerator(index, seed)
+        return CupyGenerator(index, seed, self._capture)
 
     def from_dlpack(self, obj):
         array = cupy.from_dlpack(obj)

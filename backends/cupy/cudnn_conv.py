@@ -46,7 +46,8 @@ def _packed_strides(shape):
     return list(reversed(strides))
 
 
-def _build(kind, x_shape, w_shape, y_shape, dtype, stride, padding, dilation, allow_tf32):
+def _build(kind, x_shape, w_shape, y_shape, dtype, stride, padding, dilation, precision):
+    allow_tf32, deterministic = precision
     data_type = getattr(cudnn.data_type, _DATA_TYPES[dtype])
     graph = cudnn.pygraph(
         io_data_type=data_type,
@@ -78,31 +79,37 @@ def _build(kind, x_shape, w_shape, y_shape, dtype, stride, padding, dilation, al
     graph.build_operation_graph()
     graph.create_execution_plans([cudnn.heur_mode.A, cudnn.heur_mode.FALLBACK])
     notes = getattr(cudnn, "numerical_note", None)
+    refused = []
     if not allow_tf32 and dtype == "float32" and notes is not None:
-        graph.deselect_numeric_notes([notes.TENSOR_CORE])
+        refused.append(notes.TENSOR_CORE)
+    if deterministic and notes is not None and hasattr(notes, "NONDETERMINISTIC"):
+        refused.append(notes.NONDETERMINISTIC)
+    if refused:
+        graph.deselect_numeric_notes(refused)
     graph.check_support()
     graph.build_plans()
     return graph, operands, graph.get_workspace_size()
 
 
-def run(kind, arrays, x_shape, w_shape, y_shape, stride, padding, dilation, allow_tf32):
+def run(kind, arrays, x_shape, w_shape, y_shape, stride, padding, dilation, precision):
     """Run convolution ``kind`` ('fprop', 'dgrad', 'wgrad') and return the output array, or None.
 
     ``arrays`` maps the two inputs among ``x``, ``w``, ``y`` (``y`` is the output gradient
-    for dgrad/wgrad) to contiguous CuPy arrays; ``padding`` is symmetric per spatial dim.
+    for dgrad/wgrad) to contiguous CuPy arrays; ``padding`` is symmetric per spatial dim;
+    ``precision`` is ``(allow_tf32, deterministic)``.
     """
     if cudnn is None:
         return None
     dtype = next(iter(arrays.values())).dtype.name
     if dtype not in _DATA_TYPES:
         return None
-    key = (kind, x_shape, w_shape, y_shape, dtype, stride, padding, dilation, allow_tf32, cupy.cuda.Device().id)
+    key = (kind, x_shape, w_shape, y_shape, dtype, stride, padding, dilation, precision, cupy.cuda.Device().id)
     if key in _unsupported:
         return None
     entry = _graphs.get(key)
     if entry is None:
         try:
-            entry = _graphs[key] = _build(kind, x_shape, w_shape, y_shape, dtype, stride, padding, dilation, allow_tf32)
+            entry = _graphs[key] = _build(kind, x_shape, w_shape, y_shape, dtype, stride, padding, dilation, precision)
         except Exception:  # noqa: BLE001 - any frontend refusal means "use the portable kernel"
             _unsupported.add(key)
             return None

@@ -12,13 +12,16 @@ Kernels take and return native arrays, never tensors: the autograd Functions in
 
 from __future__ import annotations
 
+from .activation import ActivationKernels
 from .conv import ConvKernels
 from .embedding import EmbeddingKernels
+from .linear import LinearKernels
 from .loss import LossKernels
 from .normalization import NormalizationKernels
 from .optim import OptimKernels
 from .pooling import PoolingKernels
 from .rnn import RnnKernels
+from .running_stats import RunningStatsKernels
 from .softmax import SoftmaxKernels
 from .vision import VisionKernels
 
@@ -26,9 +29,12 @@ __all__ = ["Kernels"]
 
 
 class Kernels(
+    ActivationKernels,
     ConvKernels,
+    LinearKernels,
     PoolingKernels,
     NormalizationKernels,
+    RunningStatsKernels,
     VisionKernels,
     RnnKernels,
     EmbeddingKernels,

@@ -6,6 +6,7 @@ import math
 
 from .. import dtypes
 from ..autograd.function import Function
+from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .common import array_operands, as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
 
@@ -28,6 +29,7 @@ class _Unary(Function):
     derivative = None  # (x, y) -> Tensor; None means the function is piecewise constant
     floating = True  # integer inputs are computed in the default float type
     saves = "x"  # which of x and y the derivative reads (only those are saved, as in PyTorch)
+    fused_backward = None  # a kernel-table method (grad, y) -> grad * derivative, without create_graph
 
     @classmethod
     def forward(cls, ctx, x):
@@ -42,11 +44,13 @@ class _Unary(Function):
         if cls.derivative is None:
             return grad * 0
         x, y = ctx.saved_tensors
+        if cls.fused_backward is not None and not grad_state.enabled:  # one kernel, not one per operation
+            return grad._make(getattr(grad._backend.kernels, cls.fused_backward)(grad._data, y._data))
         return grad * cls.derivative(x, y)
 
 
-def _unary(name, compute, derivative, floating=True, saves="x"):
-    cls = type(name.capitalize(), (_Unary,), {"saves": saves})
+def _unary(name, compute, derivative, floating=True, saves="x", fused_backward=None):
+    cls = type(name.capitalize(), (_Unary,), {"saves": saves, "fused_backward": fused_backward})
     cls.compute = staticmethod(compute)
     cls.derivative = staticmethod(derivative) if derivative is not None else None
 
@@ -89,8 +93,8 @@ acos = _unary("acos", lambda b, x: b.xp.acos(x), lambda x, y: -(1 - x * x).rsqrt
 atan = _unary("atan", lambda b, x: b.xp.atan(x), lambda x, y: (x * x + 1).reciprocal())
 sinh = _unary("sinh", lambda b, x: b.xp.sinh(x), lambda x, y: x.cosh())
 cosh = _unary("cosh", lambda b, x: b.xp.cosh(x), lambda x, y: x.sinh())
-tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y, saves="y")
-sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves="y")
+tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y, saves="y", fused_backward="tanh_backward")
+sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves="y", fused_backward="sigmoid_backward")
 erf = _unary("erf", lambda b, x: b.erf(x), lambda x, y: (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
 reciprocal = _unary("reciprocal", lambda b, x: 1 / x, lambda x, y: -(y * y), saves="y")
 floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)

@@ -207,13 +207,10 @@ def _check_index(op, input, dim, index, src_shape=None):
                 f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
                 f"larger than self {list(input.shape)} apart from dimension {axis}"
             )
-    if index.numel():
-        top, bottom = int(index.max()), int(index.min())
-        if top >= input.shape[axis] or bottom < -input.shape[axis] or bottom < 0:
-            raise RuntimeError(
-                f"{op}(): index {top if top >= input.shape[axis] else bottom} is out of bounds for "
-                f"dimension {axis} with size {input.shape[axis]}"
-            )
+    if index.numel():  # the backend may check on the device and report at its next sync (CUDA)
+        size = input.shape[axis]
+        message = f"{op}(): index {{value}} is out of bounds for dimension {axis} with size {size}"
+        index._backend.check_indices(op, index._data, size, None, RuntimeError, message)
     return axis
 
 

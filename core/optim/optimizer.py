@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from itertools import chain
 
-from .. import dtypes
+from .. import dtypes, graphs
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 
@@ -84,6 +84,8 @@ class Optimizer:
     #: whether :meth:`_update` applies ``maximize`` to dense gradients itself (fused into
     #: an optimizer kernel) instead of receiving them negated
     _update_maximizes = False
+    #: whether a captured step replays correctly (no host-side state advanced per step)
+    _capturable = False
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -259,6 +261,11 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        if not self._capturable and graphs.is_capturing():
+            raise RuntimeError(
+                f"{type(self).__name__}.step() cannot be captured in a CUDA graph: its step count or "
+                "hyperparameters are host values that a replay would not update (SGD can be captured)"
+            )
         with no_grad():
             for group in self.param_groups:
                 self._step_group(group)

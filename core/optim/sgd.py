@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import graphs
 from .optimizer import Optimizer, _bump, _check_lr, _check_range, _densify, _sparse_rows, _to_scalar
 
 __all__ = ["SGD"]
@@ -71,6 +72,7 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     _update_maximizes = True
+    _capturable = True
 
     def _update(self, param, grad, state, group):
         lr = _to_scalar(group["lr"])
@@ -84,6 +86,8 @@ class SGD(Optimizer):
                 return
             grad, maximize = _densify(grad, group), False
         buf = state.get("momentum_buffer") if momentum != 0 else None
+        if buf is None and momentum != 0 and graphs.is_capturing():
+            raise RuntimeError("SGD.step(): warm up before capturing: the first step's momentum update differs")
         new_buf = param._backend.kernels.sgd_step(
             param._data,
             grad._data,

@@ -13,6 +13,7 @@ import warnings
 from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
+from ...ops.comparison import _TORCH_NAMES
 from ...ops.elementwise import where
 from ...tensor import Tensor
 
@@ -82,21 +83,14 @@ class _Threshold(Function):
 
     @staticmethod
     def forward(ctx, x, threshold, value):
-        xp = x._backend.xp
-        data = x._data
-        keep = data > threshold
-        ctx.keep = x._make(xp.astype(keep, data.dtype))
-        if x.dtype.is_floating_point:
-            # max(x, t) is branch-free (a select on a random mask is 20-50x slower in NumPy) and
-            # keeps NaN, as PyTorch's threshold does; it differs from the result only where x <= t
-            t = xp.asarray(threshold, dtype=data.dtype)
-            out = xp.maximum(data, t)
-            return x._make(out if value == threshold else xp.where(out == t, xp.asarray(value, dtype=data.dtype), out))
-        return x._make(xp.where(keep, data, xp.asarray(value, dtype=data.dtype)))
+        y, ctx.keep = x._backend.kernels.threshold(x._data, threshold, value)
+        return x._make(y)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.keep, None, None
+        if grad_state.enabled:  # create_graph: a differentiable product
+            return grad * grad._make(grad._backend.xp.astype(ctx.keep, grad._data.dtype)), None, None
+        return grad._make(grad._backend.kernels.threshold_backward(grad._data, ctx.keep)), None, None
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -321,12 +315,33 @@ def gelu(input, approximate="none"):
         approximate (str): ``'none'`` | ``'tanh'``. Default: ``'none'``
     """
     _check_tensor("gelu", input)
-    if approximate == "none":
-        return input * 0.5 * (1 + (input * (1 / math.sqrt(2))).erf())
-    if approximate == "tanh":
-        inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
-        return 0.5 * input * (1 + inner.tanh())
-    raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    return _Gelu.apply(input, approximate)
+
+
+class _Gelu(Function):
+    """GELU as one kernel each way (the backend's ``gelu``/``gelu_backward``)."""
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        return x._make(x._backend.kernels.gelu(x._data, approximate))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        if grad_state.enabled:  # create_graph: the derivative from differentiable tensor operations
+            if ctx.approximate == "tanh":
+                t = (math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)).tanh()
+                slope = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
+                return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * slope), None
+            cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
+            return grad * (cdf + x * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))), None
+        return grad._make(grad._backend.kernels.gelu_backward(grad._data, x._data, ctx.approximate)), None
 
 
 def silu(input, inplace=False):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import warnings
 
+from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
+from ...random import native_generator
 from ...tensor import Tensor
 
 __all__ = ["dropout", "alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout"]
@@ -39,6 +41,8 @@ def _dropout_impl(name, input, p, training, inplace, mask_shape, alpha):
         return input
     if p == 1:
         return _finish(input, input * 0.0, inplace)
+    if not alpha and tuple(mask_shape) == tuple(input.shape) and input.dtype.is_floating_point:
+        return _finish(input, _Dropout.apply(input, p), inplace)
     noise = _keep_mask(input, mask_shape, p)
     if alpha:
         a = 1.0 / ((_ALPHA * _ALPHA * p + 1) * (1 - p)) ** 0.5
@@ -47,6 +51,21 @@ def _dropout_impl(name, input, p, training, inplace, mask_shape, alpha):
     else:
         out = input * (noise * (1.0 / (1 - p)))
     return _finish(input, out, inplace)
+
+
+class _Dropout(Function):
+    """Element-wise dropout as one node: the backend's ``dropout`` draws the mask and applies it."""
+
+    @staticmethod
+    def forward(ctx, x, p):
+        generator = native_generator(None, x._backend, x._device.index)
+        y, ctx.mask = x._backend.kernels.dropout(x._data, p, generator)
+        return x._make(y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        mask = grad._make(ctx.mask)
+        return grad * mask, None
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+from ...autograd.function import Function
+from ...autograd.grad_mode import grad_state
 from ...tensor import Tensor
 
 __all__ = ["linear", "bilinear"]
@@ -49,11 +53,53 @@ def linear(input, weight, bias=None):
             f"Expected all tensors to be on the same device, but found at least two devices, "
             f"{input.device} and {weight.device}!"
         )
-    out = input.matmul(weight.t() if weight.ndim == 2 else weight)
     if bias is not None:
         _check_tensor("linear", "bias", bias)
-        out = out + bias
-    return out
+    if weight.ndim == 2 and (
+        bias is None or (bias.dtype is input.dtype and bias.shape == weight.shape[:1] and bias.device == input.device)
+    ):
+        return _Linear.apply(input, weight, bias)
+    out = input.matmul(weight.t() if weight.ndim == 2 else weight)
+    return out if bias is None else out + bias
+
+
+class _Linear(Function):
+    """``x @ w^T + b`` as one autograd node (the backend's ``linear``/``linear_backward``), ``x`` (*, in)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        xp = x._backend.xp
+        rows = xp.reshape(x._data, (math.prod(x.shape[:-1]), x.shape[-1]))
+        y = x._backend.kernels.linear(rows, weight._data, None if bias is None else bias._data)
+        return x._make(xp.reshape(y, tuple(x.shape[:-1]) + (weight.shape[0],)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs_x, needs_w, needs_b = ctx.needs_input_grad
+        count = math.prod(x.shape[:-1])
+        if grad_state.enabled:  # create_graph: differentiable tensor operations
+            rows, grad_rows = x.reshape(count, x.shape[-1]), grad.reshape(count, weight.shape[0])
+            return (
+                grad.matmul(weight) if needs_x else None,
+                grad_rows.t().matmul(rows) if needs_w else None,
+                grad_rows.sum(0) if needs_b else None,
+            )
+        xp = grad._backend.xp
+        grad_x, grad_w, grad_b = grad._backend.kernels.linear_backward(
+            xp.reshape(grad._data, (count, weight.shape[0])),
+            xp.reshape(x._data, (count, x.shape[-1])),
+            weight._data,
+            needs_x,
+            needs_w,
+            needs_b,
+        )
+        return (
+            None if grad_x is None else grad._make(xp.reshape(grad_x, x._data.shape)),
+            None if grad_w is None else grad._make(grad_w),
+            None if grad_b is None else grad._make(grad_b),
+        )
 
 
 def bilinear(input1, input2, weight, bias=None):

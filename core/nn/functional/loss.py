@@ -419,13 +419,10 @@ def _scalar_type_name(dt):
 
 
 def _check_class_range(name, target, num_classes, ignore_index=None):
-    t = target.detach()
-    bad = (t < 0).logical_or(t >= num_classes)
-    if ignore_index is not None:
-        bad = bad.logical_and(t != ignore_index)
-    if bool(bad.any()):
-        value = int(t[bad].reshape(-1)[0].item())
-        raise IndexError(f"Target {value} is out of bounds.")
+    # the backend may check on the device and report at its next sync (CUDA: no wait per step)
+    target._backend.check_indices(
+        name, target._data, num_classes, ignore_index, IndexError, "Target {value} is out of bounds."
+    )
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):

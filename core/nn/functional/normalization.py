@@ -89,9 +89,12 @@ def _affine(y, weight, bias, view):
     return y
 
 
-def _update_running(running, batch_stat, momentum):
+def _update_running(running, batch_stat, momentum, scale=1.0):
+    """``running = (1 - momentum) * running + momentum * scale * batch_stat`` in place (one kernel)."""
     with no_grad():
-        running.mul_(1 - momentum).add_(batch_stat.to(running.dtype) * momentum)
+        stat = batch_stat.to(running.dtype)._data
+        running._backend.kernels.running_update(running._data, stat, momentum, scale)
+        running._version.value += 1
 
 
 def _count(shape, axes):
@@ -141,7 +144,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if running_mean is not None:
             _update_running(running_mean, mean.reshape(-1), momentum)
         if running_var is not None:
-            _update_running(running_var, var.reshape(-1) * (count / max(count - 1, 1)), momentum)
+            _update_running(running_var, var.reshape(-1), momentum, count / max(count - 1, 1))
         return _affine(y, weight, bias, view)
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{op}(): running_mean and running_var must be defined in evaluation mode")
@@ -179,7 +182,7 @@ def instance_norm(
     if running_mean is not None:
         _update_running(running_mean, mean.reshape(input.shape[:2]).mean(0), momentum)
     if running_var is not None:
-        _update_running(running_var, var.reshape(input.shape[:2]).mean(0) * (count / (count - 1)), momentum)
+        _update_running(running_var, var.reshape(input.shape[:2]).mean(0), momentum, count / (count - 1))
     return _affine(y, weight, bias, view)
 
 

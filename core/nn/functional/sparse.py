@@ -57,9 +57,7 @@ def _check_indices(name, input, weight):
     if weight.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D, got {weight.ndim}-D")
     if input.numel():
-        lo, hi = int(input.min().item()), int(input.max().item())
-        if lo < 0 or hi >= weight.shape[0]:
-            raise IndexError("index out of range in self")
+        input._backend.check_indices(name, input._data, weight.shape[0], None, IndexError, "index out of range in self")
     return input.long()
 
 

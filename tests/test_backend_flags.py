@@ -1,0 +1,79 @@
+"""PyTorch's flag modules ``ember.backends.cudnn``, ``.cuda`` and ``.mps`` (no GPU needed)."""
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import ember
+import ember.backends.cuda
+import ember.backends.cudnn
+import ember.backends.mps
+
+torch = pytest.importorskip("torch")
+
+
+def test_flag_modules_without_importing_them():
+    code = "import ember; ember.backends.cudnn.benchmark = True; print(ember.backends.cuda.matmul.allow_tf32)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_import_spellings_match_torch():
+    for name in ("cudnn", "cuda", "mps"):
+        module = importlib.import_module(f"ember.backends.{name}")
+        assert getattr(ember.backends, name) is module
+    # the flag modules are not compute backends
+    assert {spec.name for spec, _ in ember.backends.list_backends()}.isdisjoint({"cudnn", "cuda", "mps"})
+
+
+def test_cudnn_defaults_are_pytorchs():
+    # a fresh process: conftest.py turns allow_tf32 off for the differential tests
+    names = ("enabled", "benchmark", "deterministic", "allow_tf32")  # benchmark_limit: None without cuDNN
+    code = f"import ember.backends.cudnn as c; print([getattr(c, n) for n in {names!r}])"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert fresh.strip() == str([getattr(torch.backends.cudnn, n) for n in names])
+
+
+def test_cudnn_flags_context_sets_and_restores():
+    cudnn = ember.backends.cudnn
+    saved = (cudnn.enabled, cudnn.deterministic, cudnn.allow_tf32)
+    with cudnn.flags(enabled=True, deterministic=True, allow_tf32=False):
+        assert (cudnn.enabled, cudnn.deterministic, cudnn.allow_tf32, cudnn.benchmark) == (True, True, False, False)
+    assert (cudnn.enabled, cudnn.deterministic, cudnn.allow_tf32) == saved
+    with pytest.raises(KeyError), cudnn.flags(allow_tf32=not saved[2]):
+        raise KeyError("restored on the way out")
+    assert (cudnn.enabled, cudnn.deterministic, cudnn.allow_tf32) == saved
+
+
+def test_cudnn_availability_agrees_with_cuda():
+    cudnn = ember.backends.cudnn
+    assert cudnn.is_available() is (cudnn.version() is not None and ember.cuda.is_available())
+    if not ember.cuda.is_available():
+        assert cudnn.is_available() is False
+
+
+def test_cuda_matmul_flags():
+    matmul = ember.backends.cuda.matmul
+    assert matmul.allow_tf32 is False and matmul.fp32_precision == "ieee"
+    seen = []
+    matmul._subscribe(lambda: seen.append(matmul.allow_tf32))
+    try:
+        matmul.fp32_precision = "tf32"
+        assert matmul.allow_tf32 is True
+        matmul.allow_tf32 = 0
+        assert matmul.fp32_precision == "ieee"
+        with pytest.raises(ValueError, match="fp32_precision must be one of"):
+            matmul.fp32_precision = "bf16x"
+        assert seen == [False, True, False]
+    finally:
+        matmul._listeners.pop()
+        matmul.allow_tf32 = False
+    with pytest.raises(AttributeError):
+        matmul.allow_tf3 = True
+
+
+def test_cuda_is_built_and_mps():
+    assert isinstance(ember.backends.cuda.is_built(), bool)
+    assert ember.backends.mps.is_available() is False
+    assert ember.backends.mps.is_built() is False
