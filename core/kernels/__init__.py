@@ -12,6 +12,7 @@ Kernels take and return native arrays, never tensors: the autograd Functions in
 
 from __future__ import annotations
 
+from .attention import AttentionKernels
 from .conv import ConvKernels
 from .embedding import EmbeddingKernels
 from .loss import LossKernels
@@ -35,6 +36,7 @@ class Kernels(
     LossKernels,
     SoftmaxKernels,
     OptimKernels,
+    AttentionKernels,
 ):
     """The portable kernel table (see the module docstring)."""
 

@@ -1,6 +1,7 @@
 """``ember.nn.functional``: the stateless forms of every layer and loss (``import ember.nn.functional as F``)."""
 
 from .activation import *
+from .attention import *
 from .conv import *
 from .distance import *
 from .dropout import *

@@ -1,6 +1,7 @@
 """The layers: every ``nn.Module`` subclass of the catalogue, one file per category."""
 
 from .activation import *
+from .attention import *
 from .batchnorm import *
 from .container import *
 from .conv import *
@@ -16,4 +17,5 @@ from .pixelshuffle import *
 from .pooling import *
 from .rnn import *
 from .sparse import *
+from .transformer import *
 from .upsampling import *
