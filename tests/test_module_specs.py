@@ -40,7 +40,10 @@ def _params():
     for name in MODULES:
         for training in (True, False):
             _, cases = _cases(name, training)
-            out += [pytest.param(name, training, i, id=f"{name}-{'train' if training else 'eval'}-{i}") for i in range(len(cases))]
+            out += [
+                pytest.param(name, training, i, id=f"{name}-{'train' if training else 'eval'}-{i}")
+                for i in range(len(cases))
+            ]
     return out
 
 

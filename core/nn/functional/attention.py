@@ -125,7 +125,11 @@ def _repeat_heads(t, heads):
             f"number of heads in query ({heads})"
         )
     lead = tuple(t.shape[:-3])
-    return t.unsqueeze(-3).expand(lead + (h, heads // h) + tuple(t.shape[-2:])).reshape(lead + (heads,) + tuple(t.shape[-2:]))
+    return (
+        t.unsqueeze(-3)
+        .expand(lead + (h, heads // h) + tuple(t.shape[-2:]))
+        .reshape(lead + (heads,) + tuple(t.shape[-2:]))
+    )
 
 
 def _attention(query, key, value, bias, scale, dropout_p, need_weights):
@@ -193,7 +197,9 @@ def scaled_dot_product_attention(
     bias = None
     if is_causal:
         if attn_mask is not None:
-            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+            )
         attn_mask = query.new_ones((L, S), dtype=dtypes.bool).tril()
     if attn_mask is not None:
         bias = _mask_to_bias(attn_mask, query.dtype)
