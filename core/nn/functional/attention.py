@@ -146,7 +146,8 @@ def _attention(query, key, value, bias, scale, dropout_p, need_weights):
         bias = bias.expand(batch + (L, S))
     keep = None
     if dropout_p > 0.0:
-        keep = (_keep_mask(query, batch + (L, S), dropout_p) * (1.0 / (1.0 - dropout_p)))._data
+        keep = _keep_mask(query, batch + (L, S), dropout_p)
+        keep = (keep * (1.0 / (1.0 - dropout_p)) if dropout_p < 1.0 else keep * 0.0)._data
     return _Attention.apply(query, key, value, bias, scale, keep, need_weights)
 
 
