@@ -113,8 +113,8 @@ def test_sdpa_gradcheck_and_gradgradcheck(device):
 
 
 def _load(e_mod, t_mod, device, dtype):
+    e_mod.to(device=device, dtype=dtype)
     e_mod.load_state_dict({k: to_ember(v, device).to(dtype) for k, v in t_mod.state_dict().items()})
-    e_mod.to(dtype)
     t_mod.to(getattr(torch, dtype.name))
 
 
