@@ -27,6 +27,9 @@ MODULES = (
     "TransformerDecoderLayer",
     "TransformerEncoder",
     "Transformer",
+    "GELU",
+    "GaussianNLLLoss",
+    "FractionalMaxPool3d",
 )  # module_db has no TransformerDecoder entry
 
 

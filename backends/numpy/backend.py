@@ -93,7 +93,7 @@ class NumpyBackend(Backend):
         np.add.at(target, tuple(grid), values)
 
     def erf(self, array):
-        return _erf(array).astype(array.dtype)
+        return np.asarray(_erf(array), dtype=array.dtype)  # _erf of a 0-d array is a Python float
 
     def create_generator(self, index, seed):
         return NumpyGenerator(seed)

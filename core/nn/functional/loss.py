@@ -227,7 +227,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     Args:
         input (Tensor): the expectations :math:`(N, *)`.
         target (Tensor): samples, same shape.
-        var (Tensor): the variances, same shape, or one fewer trailing dimension, or a trailing 1.
+        var (Tensor): the variances, same shape, or one fewer trailing dimension, or one dimension of size 1.
         full (bool): add the constant :math:`0.5 \log(2\pi)`. Default: ``False``
         eps (float): lower clamp of ``var`` (the gradient is not clamped). Default: 1e-6
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
@@ -238,7 +238,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if var.shape != input.shape:
         if input.shape[:-1] == var.shape:
             var = var.unsqueeze(-1)
-        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
+        elif not (
+            input.ndim == var.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1
+        ):  # broadcastable with one mismatched dimension of size 1, e.g. (4, 3) and (1, 3)
             raise ValueError("var is of incorrect size")
     if reduction not in _REDUCTIONS:
         raise ValueError(reduction + " is not valid")
