@@ -30,6 +30,7 @@ MODULES = (
     "GELU",
     "GaussianNLLLoss",
     "FractionalMaxPool3d",
+    "RMSNorm",
 )  # module_db has no TransformerDecoder entry
 
 

@@ -5,6 +5,7 @@ from .attention import *
 from .conv import *
 from .distance import *
 from .dropout import *
+from .fold import *
 from .linear import *
 from .loss import *
 from .normalization import *

@@ -7,6 +7,7 @@ from .container import *
 from .conv import *
 from .distance import *
 from .dropout import *
+from .fold import *
 from .instancenorm import *
 from .linear import *
 from .loss import *
