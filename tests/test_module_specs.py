@@ -31,6 +31,7 @@ MODULES = (
     "GaussianNLLLoss",
     "FractionalMaxPool3d",
     "RMSNorm",
+    "CTCLoss",
 )  # module_db has no TransformerDecoder entry
 
 

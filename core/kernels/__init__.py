@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .attention import AttentionKernels
 from .conv import ConvKernels
+from .ctc import CtcKernels
 from .embedding import EmbeddingKernels
 from .loss import LossKernels
 from .normalization import NormalizationKernels
@@ -37,6 +38,7 @@ class Kernels(
     SoftmaxKernels,
     OptimKernels,
     AttentionKernels,
+    CtcKernels,
 ):
     """The portable kernel table (see the module docstring)."""
 

@@ -3,6 +3,7 @@
 from .activation import *
 from .attention import *
 from .conv import *
+from .ctc import *
 from .distance import *
 from .dropout import *
 from .fold import *

@@ -5,6 +5,7 @@ from .attention import *
 from .batchnorm import *
 from .container import *
 from .conv import *
+from .ctc import *
 from .distance import *
 from .dropout import *
 from .fold import *
