@@ -32,6 +32,7 @@ MODULES = (
     "FractionalMaxPool3d",
     "RMSNorm",
     "CTCLoss",
+    "LinearCrossEntropyLoss",
 )  # module_db has no TransformerDecoder entry
 
 

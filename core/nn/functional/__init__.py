@@ -8,6 +8,7 @@ from .distance import *
 from .dropout import *
 from .fold import *
 from .linear import *
+from .linear_cross_entropy import *
 from .loss import *
 from .normalization import *
 from .padding import *
