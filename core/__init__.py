@@ -22,6 +22,7 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 from .device import device
 from .dlpack import from_dlpack
 from .dtypes import (
+    bfloat16,
     bool,
     double,
     float,

@@ -48,6 +48,8 @@ def _format_floats(array):
 
 def tensor_repr(t):
     array = t._backend.to_host(t._data)
+    if t.dtype is dtypes.bfloat16:  # printed through float32, which holds every bfloat16 value
+        array = array.astype(np.float32)
     prefix = "tensor("
     if array.dtype.kind == "f":
         formatter = _format_floats(array.astype(np.float64))

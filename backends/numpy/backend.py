@@ -62,6 +62,8 @@ class NumpyBackend(Backend):
         super().__init__()
         for d in dtypes.all_dtypes:
             self.register_dtype(d, np.dtype(d.name))
+        if dtypes.numpy_bfloat16() is not None:
+            self.register_dtype(dtypes.bfloat16, np.dtype(dtypes.numpy_bfloat16()))
         self.kernels = NumpyKernels(self)
         # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we.
         np.seterr(all="ignore")

@@ -18,8 +18,11 @@ class _Matmul(Function):
         xp, x, w = a._backend.xp, a._data, b._data
         if x.ndim > 2 and w.ndim == 2:  # one matrix product, not a loop over the leading dims
             rows = _rows(x.shape)
-            return a._make(xp.reshape(xp.matmul(xp.reshape(x, (rows, x.shape[-1])), w), (*x.shape[:-1], w.shape[1])))
-        return a._make(xp.matmul(x, w))
+            out = xp.reshape(xp.matmul(xp.reshape(x, (rows, x.shape[-1])), w), (*x.shape[:-1], w.shape[1]))
+        else:
+            out = xp.matmul(x, w)
+        # NumPy's bfloat16 (ml_dtypes) accumulates and returns float32: round back, as PyTorch does
+        return a._make(out if out.dtype == x.dtype else xp.astype(out, x.dtype))
 
     @staticmethod
     def backward(ctx, grad):
