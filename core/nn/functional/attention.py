@@ -12,6 +12,8 @@ import math
 import warnings
 
 from ... import dtypes
+from ...amp.state import state as _amp
+from ...amp.state import to_lower
 from ...autograd import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.movement import broadcast_shapes, cat
@@ -189,6 +191,10 @@ def scaled_dot_product_attention(
         >>> F.scaled_dot_product_attention(q, q, q, is_causal=True).shape
         ember.Size([2, 4, 5, 8])
     """
+    if _amp.active:
+        query, key, value = to_lower(query, key, value)
+        if attn_mask is not None and attn_mask.dtype.is_floating_point:
+            (attn_mask,) = to_lower(attn_mask)
     _check_sdpa(query, key, value, attn_mask)
     if dropout_p < 0.0 or dropout_p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
