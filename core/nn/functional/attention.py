@@ -145,7 +145,8 @@ def _attention(query, key, value, bias, scale, dropout_p, need_weights):
     key = key.expand(batch + tuple(key.shape[-2:]))
     value = value.expand(batch + tuple(value.shape[-2:]))
     if bias is not None:
-        bias = bias.expand(batch + (L, S))
+        # a float mask made for the inputs (MultiheadAttention's under autocast) follows q's dtype
+        bias = (bias if bias.dtype is query.dtype else bias.to(query.dtype)).expand(batch + (L, S))
     keep = None
     if dropout_p > 0.0:
         keep = _keep_mask(query, batch + (L, S), dropout_p)
