@@ -5,9 +5,10 @@ feed-forward 512, vocabulary 2000) and a PyTorch twin with the same module names
 model loads the twin's state_dict), sequences of 64 tokens in batches of 16, cross entropy, Adam.
 Both run in this process with the same thread count (``--threads``, set before NumPy loads).
 ``--autocast`` runs both steps under bfloat16 autocast (CPU) with a GradScaler. The medians of
-``--repeats`` interleaved measurements are printed.
+``--repeats`` interleaved measurements (each the mean of ``--iterations`` steps) are printed.
 
-Usage: ``python benchmarks/bench_transformer.py [--threads 1] [--iterations 5] [--repeats 3] [--autocast]``.
+Usage: ``python benchmarks/bench_transformer.py [--threads 1] [--iterations 5] [--repeats 3] [--autocast]
+[--device cuda --dtype float16]``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def _parse():
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--autocast", action="store_true")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda (torch) / cuda:0 (ember) when a GPU is present")
+    parser.add_argument("--dtype", default="bfloat16", help="the autocast dtype: bfloat16 or float16")
     return parser.parse_args()
 
 
@@ -55,10 +58,10 @@ def _torch_twin(torch, vocab, d_model, nhead, layers, ff):
     return Twin()
 
 
-def _step(lib, model, optimizer, scaler, tokens, targets, autocast):
+def _step(lib, model, optimizer, scaler, tokens, targets, autocast, device_type, dtype):
     def step():
         optimizer.zero_grad()
-        with lib.autocast("cpu", dtype=lib.bfloat16, enabled=autocast):
+        with lib.autocast(device_type, dtype=getattr(lib, dtype), enabled=autocast):
             logits = model(tokens)
             loss = lib.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets)
         scaler.scale(loss).backward()
@@ -69,11 +72,12 @@ def _step(lib, model, optimizer, scaler, tokens, targets, autocast):
     return step
 
 
-def _median_ms(step, iterations):
-    step()
+def _mean_ms(step, iterations):
+    step().item()
     start = time.perf_counter()
     for _ in range(iterations):
-        step()
+        loss = step()
+    loss.item()  # waits for the device
     return (time.perf_counter() - start) * 1000 / iterations
 
 
@@ -98,25 +102,33 @@ def main():
     rng = np.random.default_rng(0)
     tokens = rng.integers(0, s["vocab"], (s["seq"], s["batch"]))
     targets = rng.integers(0, s["vocab"], s["seq"] * s["batch"])
+    device_type = args.device.split(":")[0]
+    t_device = device_type if device_type == "cpu" else f"{device_type}:0"
+    t_model.to(t_device)
+    e_model.to(args.device if ":" in args.device or device_type == "cpu" else f"{device_type}:0")
+    e_device = e_model.decoder.weight.device
     steps = {
         "torch": _step(
             torch, t_model, torch.optim.Adam(t_model.parameters(), lr=1e-3),
-            torch.amp.GradScaler("cpu", enabled=args.autocast), torch.tensor(tokens), torch.tensor(targets),
-            args.autocast,
+            torch.amp.GradScaler(device_type, enabled=args.autocast), torch.tensor(tokens, device=t_device),
+            torch.tensor(targets, device=t_device), args.autocast, device_type, args.dtype,
         ),
         "ember": _step(
             ember, e_model, ember.optim.Adam(e_model.parameters(), lr=1e-3),
-            ember.amp.GradScaler("cpu", enabled=args.autocast), ember.tensor(tokens), ember.tensor(targets),
-            args.autocast,
+            ember.amp.GradScaler(device_type, enabled=args.autocast), ember.tensor(tokens, device=e_device),
+            ember.tensor(targets, device=e_device), args.autocast, device_type, args.dtype,
         ),
     }  # fmt: skip
     first = {name: step().item() for name, step in steps.items()}
     times = {name: [] for name in steps}
     for _ in range(args.repeats):
         for name, step in steps.items():
-            times[name].append(_median_ms(step, args.iterations))
+            times[name].append(_mean_ms(step, args.iterations))
     t_ms, e_ms = statistics.median(times["torch"]), statistics.median(times["ember"])
-    print(f"threads={args.threads} autocast={args.autocast} " + " ".join(f"{k}={v}" for k, v in s.items()))
+    print(
+        f"device={args.device} threads={args.threads} autocast={args.autocast}:{args.dtype} "
+        + " ".join(f"{k}={v}" for k, v in s.items())
+    )
     print(f"first-step loss: torch {first['torch']:.5f}  ember {first['ember']:.5f}")
     print(f"transformer-lm torch {t_ms:8.2f} ms/step   ember {e_ms:8.2f} ms/step   ratio {e_ms / t_ms:5.2f}x")
 
