@@ -86,6 +86,7 @@ def test_ctc_loss_blank_and_unbatched(device, dtype):
         [5, 4, 2],
         blank=5,
     )
+    log_probs, targets = _case()  # blank 0, never a target label
     _compare(
         device, dtype, log_probs[:, 0], ember.tensor(targets[0], device=device), torch.tensor(targets[0]), (12,), (5,)
     )
