@@ -36,6 +36,12 @@ MODULES = (
 )  # module_db has no TransformerDecoder entry
 
 
+#: float32 gradient tolerances wider than reference.py's, with the reason. CTCLoss: its log-space
+#: recursions over T = 50 steps leave PyTorch's own float32 gradient up to 1e-4 from the exact
+#: (float64) one on these inputs; ember's float32 gradient stays within 4e-5 of PyTorch's.
+FLOAT32_GRAD_ATOL = {"CTCLoss": 1e-4}
+
+
 def _cases(name, training):
     info = next(m for m in common_modules.module_db if m.module_cls.__name__ == name)
     return info, info.module_inputs_func(info, device="cpu", dtype=torch.float64, requires_grad=True, training=training)
@@ -139,8 +145,9 @@ def test_module_spec(device, dtype, name, training, index):
     if isinstance(t_total, torch.Tensor):
         t_total.backward()
         e_total.backward()
+        atol = FLOAT32_GRAD_ATOL.get(name) if dtype is ember.float32 else None
         for e, t in zip(_float_leaves(e_args), _float_leaves(t_args)):
-            assert_close(e.grad, t.grad, dtype, what=f"{name} input grad")
+            assert_close(e.grad, t.grad, dtype, atol=atol, what=f"{name} input grad")
         e_params = dict(e_mod.named_parameters())
         for pname, t_param in t_mod.named_parameters():
             assert_close(e_params[pname].grad, t_param.grad, dtype, what=f"{name} {pname} grad")
