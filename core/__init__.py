@@ -16,12 +16,14 @@ Example::
 
 from __future__ import annotations
 
-from . import autograd, dtypes
+from . import amp, autograd, cpu, dtypes
 from . import ops as _ops  # noqa: E402 - attaches the tensor methods
+from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .device import device
 from .dlpack import from_dlpack
 from .dtypes import (
+    bfloat16,
     bool,
     double,
     float,

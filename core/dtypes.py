@@ -14,6 +14,7 @@ import numbers as _numbers
 __all__ = [
     "dtype",
     "float16",
+    "bfloat16",
     "float32",
     "float64",
     "int8",
@@ -77,6 +78,7 @@ int16 = dtype("int16", 2, 1, 3, True)
 int32 = dtype("int32", 4, 1, 4, True)
 int64 = dtype("int64", 8, 1, 5, True)
 float16 = dtype("float16", 2, 2, 6, True)
+bfloat16 = dtype("bfloat16", 2, 2, 6, True)
 float32 = dtype("float32", 4, 2, 7, True)
 float64 = dtype("float64", 8, 2, 8, True)
 
@@ -89,6 +91,7 @@ long = int64
 
 all_dtypes = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
 _BY_NAME = {d.name: d for d in all_dtypes}
+_BY_NAME["bfloat16"] = bfloat16  # not in all_dtypes: a backend registers it only where it can hold it
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
 
 
@@ -137,6 +140,8 @@ def promote_types(a, b):
     """The smallest dtype both ``a`` and ``b`` convert to without losing their category."""
     if a is b:
         return a
+    if a._rank == b._rank == 6:  # float16 with bfloat16: neither holds the other
+        return float32
     if a._category != b._category:
         return a if a._category > b._category else b
     if a is uint8 or b is uint8:
@@ -174,3 +179,12 @@ def result_type(dims, zero_dims, scalars):
         elif best._category > result._category:
             result = best
     return result
+
+
+def numpy_bfloat16():
+    """NumPy's bfloat16 type from ``ml_dtypes`` (imported on first use), or None when it is absent."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return ml_dtypes.bfloat16

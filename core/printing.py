@@ -40,14 +40,18 @@ def _float_format(finite):
 
 
 def _format_floats(array):
-    fmt = _float_format(array[np.isfinite(array)])
-    # every element is right-aligned to the widest one, as PyTorch prints
-    width = max((len(fmt(v)) for v in array.flat), default=0)
+    finite = array[np.isfinite(array)]
+    fmt = _float_format(finite)
+    # every element is right-aligned to the widest finite one, as PyTorch prints (a wider inf/nan
+    # is not padded)
+    width = max((len(fmt(v)) for v in finite.flat), default=0)
     return {"float_kind": lambda v: fmt(v).rjust(width)}
 
 
 def tensor_repr(t):
     array = t._backend.to_host(t._data)
+    if t.dtype is dtypes.bfloat16:  # printed through float32, which holds every bfloat16 value
+        array = array.astype(np.float32)
     prefix = "tensor("
     if array.dtype.kind == "f":
         formatter = _format_floats(array.astype(np.float64))

@@ -21,8 +21,8 @@ def _core_requirements():
     return {re.split(r"[ <>=!~;\[]", r, maxsplit=1)[0].lower() for r in requires if "extra ==" not in r}
 
 
-def test_core_dependencies_are_numpy_and_pluggy():
-    assert _core_requirements() == {"numpy", "pluggy"}
+def test_core_dependencies_are_numpy_pluggy_and_ml_dtypes():
+    assert _core_requirements() == {"numpy", "pluggy", "ml_dtypes"}
 
 
 @pytest.mark.parametrize("name", ["checkpoint", "checkpoint.pt", "checkpoint.safetensors"])

@@ -63,6 +63,8 @@ class NumpyBackend(Backend):
         super().__init__()
         for d in dtypes.all_dtypes:
             self.register_dtype(d, np.dtype(d.name))
+        if dtypes.numpy_bfloat16() is not None:
+            self.register_dtype(dtypes.bfloat16, np.dtype(dtypes.numpy_bfloat16()))
         self.kernels = NumpyKernels(self)
         # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we.
         np.seterr(all="ignore")
@@ -95,7 +97,7 @@ class NumpyBackend(Backend):
         np.add.at(target, tuple(grid), values)
 
     def erf(self, array):
-        return _erf(array).astype(array.dtype)
+        return np.asarray(_erf(array), dtype=array.dtype)  # _erf of a 0-d array is a Python float
 
     def create_generator(self, index, seed):
         return NumpyGenerator(seed)

@@ -13,7 +13,9 @@ Kernels take and return native arrays, never tensors: the autograd Functions in
 from __future__ import annotations
 
 from .activation import ActivationKernels
+from .attention import AttentionKernels
 from .conv import ConvKernels
+from .ctc import CtcKernels
 from .embedding import EmbeddingKernels
 from .linear import LinearKernels
 from .loss import LossKernels
@@ -41,6 +43,8 @@ class Kernels(
     LossKernels,
     SoftmaxKernels,
     OptimKernels,
+    AttentionKernels,
+    CtcKernels,
 ):
     """The portable kernel table (see the module docstring)."""
 

@@ -117,6 +117,7 @@ Tensor.clone = clone
 Tensor.float = _cast_method(dtypes.float32)
 Tensor.double = _cast_method(dtypes.float64)
 Tensor.half = _cast_method(dtypes.float16)
+Tensor.bfloat16 = _cast_method(dtypes.bfloat16)
 Tensor.long = _cast_method(dtypes.int64)
 Tensor.int = _cast_method(dtypes.int32)
 Tensor.short = _cast_method(dtypes.int16)

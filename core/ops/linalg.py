@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..amp.state import state as _amp
+from ..amp.state import to_lower
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import array_operands, check_same_device, sum_to
@@ -78,6 +80,8 @@ def matmul(input, other):
     """
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ other
+    if _amp.active:
+        input, other = to_lower(input, other)
     _check_operands("matmul", input, other)
     a, b = input, other
     sa, sb = a._data.shape, b._data.shape
@@ -101,6 +105,8 @@ def mm(input, mat2):
     """Product of two matrices ``(n, m) @ (m, p)`` (``input`` may be sparse COO: :func:`ember.sparse.mm`)."""
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ mat2
+    if _amp.active:
+        input, mat2 = to_lower(input, mat2)
     _check_operands("mm", input, mat2)
     if input.ndim != 2:
         raise RuntimeError(f"self must be a matrix, got {input.ndim}-D tensor")
@@ -111,6 +117,8 @@ def mm(input, mat2):
 
 def bmm(input, mat2):
     """Batched product ``(b, n, m) @ (b, m, p)`` without broadcasting."""
+    if _amp.active:
+        input, mat2 = to_lower(input, mat2)
     _check_operands("bmm", input, mat2)
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor (got {input.ndim}D and {mat2.ndim}D)")
@@ -123,6 +131,8 @@ def bmm(input, mat2):
 
 def mv(input, vec):
     """Matrix-vector product ``(n, m) @ (m,)``."""
+    if _amp.active:
+        input, vec = to_lower(input, vec)
     _check_operands("mv", input, vec)
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim}")
@@ -155,6 +165,8 @@ def inner(input, other):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``."""
+    if _amp.active:
+        input, mat1, mat2 = to_lower(input, mat1, mat2)
     product = mm(mat1, mat2)
     if alpha != 1:
         product = product * alpha
@@ -163,6 +175,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)``."""
+    if _amp.active:
+        input, mat, vec = to_lower(input, mat, vec)
     product = mv(mat, vec)
     if alpha != 1:
         product = product * alpha
@@ -171,6 +185,8 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)``."""
+    if _amp.active:
+        input, batch1, batch2 = to_lower(input, batch1, batch2)
     product = bmm(batch1, batch2)
     if alpha != 1:
         product = product * alpha

@@ -345,6 +345,67 @@ _e("nn.RNNCell", _m(nn.RNNCell, 3, 4), R(2, 3), R(2, 4))
 _e("nn.LSTMCell", _m(nn.LSTMCell, 3, 2), R(2, 3))
 _e("nn.GRUCell", _m(nn.GRUCell, 3, 2), R(3), R(2))
 
+# -- attention, transformers ------------------------------------------------------------------
+_e(
+    "nn.MultiheadAttention",
+    _m(nn.MultiheadAttention, 4, 2, add_bias_kv=True, kdim=3),
+    R(3, 2, 4),
+    R(5, 2, 3),
+    R(5, 2, 4),
+    covers=("F.multi_head_attention_forward",),
+)
+_e(
+    "F.scaled_dot_product_attention",
+    _f(F.scaled_dot_product_attention, is_causal=True),
+    R(2, 3, 4),
+    R(2, 3, 4),
+    R(2, 3, 4),
+)
+_e(
+    "F.scaled_dot_product_attention/float-mask",
+    _f(F.scaled_dot_product_attention),
+    R(2, 3, 4),
+    R(2, 5, 4),
+    R(2, 5, 3),
+    R(3, 5),
+)
+_e("nn.TransformerEncoderLayer", _m(nn.TransformerEncoderLayer, 4, 2, 8, 0.0), R(3, 2, 4))
+_e("nn.TransformerDecoderLayer", _m(nn.TransformerDecoderLayer, 4, 2, 8, 0.0, norm_first=True), R(3, 2, 4), R(5, 2, 4))
+_e("nn.TransformerEncoder", lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, 0.0), 2), R(3, 2, 4))
+_e(
+    "nn.TransformerDecoder",
+    lambda: nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, 8, 0.0), 1, norm=nn.LayerNorm(4)),
+    R(3, 2, 4),
+    R(5, 2, 4),
+)
+_e("nn.Transformer", _m(nn.Transformer, 4, 2, 1, 1, 8, 0.0), R(3, 2, 4), R(2, 2, 4))
+
+# -- RMSNorm, CrossMapLRN2d, Fold/Unfold, CTC, LinearCrossEntropy ---------------------------------
+_e("nn.RMSNorm", _m(nn.RMSNorm, (2, 3)), R(2, 2, 3))
+_e("F.rms_norm", lambda: lambda x, w: F.rms_norm(x, (4,), w), R(3, 4), R(4))
+# PyTorch's legacy backward is not the derivative of its forward: no finite-difference check
+_e(
+    "nn.CrossMapLRN2d",
+    _m(nn.CrossMapLRN2d, 3, 0.5, 0.75, 1.5),
+    R(2, 5, 2, 2),
+    gradcheck=False,
+    covers=("F.cross_map_lrn2d",),
+)
+_e("nn.Fold", _m(nn.Fold, (3, 3), 2), R(1, 8, 4))
+_e("F.fold", _f(F.fold, output_size=(4, 5), kernel_size=(2, 3), stride=(1, 2)), R(1, 6, 6))
+_e("nn.Unfold", _m(nn.Unfold, 2, padding=1, stride=2), R(1, 2, 3, 3))
+_e("F.unfold", _f(F.unfold, kernel_size=(2, 3), dilation=(1, 2)), R(2, 2, 4, 6))
+# through log_softmax, where PyTorch's CTC gradient is the exact one
+_e(
+    "nn.CTCLoss",
+    lambda: lambda x, t: nn.CTCLoss()(x.log_softmax(2), t, (6, 5), (2, 2)),
+    R(6, 2, 4),
+    Value(np.array([[1, 2], [3, 3]])),
+    covers=("F.ctc_loss",),
+)
+_e("nn.LinearCrossEntropyLoss", _m(nn.LinearCrossEntropyLoss, 4, 3), R(5, 4), Index(3, 5))
+_e("F.linear_cross_entropy", _f(F.linear_cross_entropy), R(5, 4), R(3, 4), Index(3, 5))
+
 #: Public names of ``ember.nn`` / ``ember.nn.functional`` that are not layers, functions of
 #: tensors or losses, and so have no entry.
 EXEMPT = frozenset(

@@ -1,10 +1,14 @@
 """``ember.nn.functional``: the stateless forms of every layer and loss (``import ember.nn.functional as F``)."""
 
 from .activation import *
+from .attention import *
 from .conv import *
+from .ctc import *
 from .distance import *
 from .dropout import *
+from .fold import *
 from .linear import *
+from .linear_cross_entropy import *
 from .loss import *
 from .normalization import *
 from .padding import *

@@ -10,6 +10,8 @@ from __future__ import annotations
 import collections.abc
 import itertools
 
+from ...amp.state import state as _amp
+from ...amp.state import to_lower
 from ...autograd import Function
 from ...ops.common import check_same_device
 from ...tensor import Tensor
@@ -166,6 +168,8 @@ def _add_bias(out, bias, nd):
 
 
 def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
+    if _amp.active:
+        input, weight, bias = to_lower(input, weight, bias)
     _check_operands(op, nd, input, weight, bias)
     batched = input.ndim == nd + 2
     if not batched:
@@ -204,6 +208,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
 
 
 def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation, output_size=None):
+    if _amp.active:
+        input, weight, bias = to_lower(input, weight, bias)
     _check_operands(op, nd, input, weight, bias)
     batched = input.ndim == nd + 2
     if not batched:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from ...amp.state import state as _amp
+from ...amp.state import to_lower
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...tensor import Tensor
@@ -32,6 +34,8 @@ def linear(input, weight, bias=None):
         >>> F.linear(ember.randn(128, 20), ember.randn(30, 20)).size()
         ember.Size([128, 30])
     """
+    if _amp.active:
+        input, weight, bias = to_lower(input, weight, bias)
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
     if weight.ndim not in (1, 2):

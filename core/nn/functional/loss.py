@@ -12,6 +12,8 @@ import math
 import warnings
 
 from ... import dtypes
+from ...amp.state import state as _amp
+from ...amp.state import to_float32
 from ...autograd.function import Function
 from ...ops.elementwise import where
 from ...tensor import Tensor
@@ -110,6 +112,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
     """
+    if _amp.active:
+        input, target = to_float32(input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
@@ -126,6 +130,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         weight (Tensor, optional): element weights broadcast against the loss. Default: ``None``
     """
+    if _amp.active:
+        input, target = to_float32(input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("mse_loss", input, target)
     diff = input - target
@@ -146,6 +152,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         beta (float): the threshold between the quadratic and linear parts (>= 0). Default: 1.0
     """
+    if _amp.active:
+        input, target = to_float32(input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("smooth_l1_loss", input, target)
     if beta < 0:
@@ -166,6 +174,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
         delta (float): the threshold (> 0). Default: 1.0
         weight (Tensor, optional): element weights. Default: ``None``
     """
+    if _amp.active:
+        input, target = to_float32(input, target)
     reduction = _get_reduction(None, None, reduction)
     input, target = _pointwise_target("huber_loss", input, target)
     if delta <= 0:
@@ -227,7 +237,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     Args:
         input (Tensor): the expectations :math:`(N, *)`.
         target (Tensor): samples, same shape.
-        var (Tensor): the variances, same shape, or one fewer trailing dimension, or a trailing 1.
+        var (Tensor): the variances, same shape, or one fewer trailing dimension, or one dimension of size 1.
         full (bool): add the constant :math:`0.5 \log(2\pi)`. Default: ``False``
         eps (float): lower clamp of ``var`` (the gradient is not clamped). Default: 1e-6
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
@@ -238,7 +248,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     if var.shape != input.shape:
         if input.shape[:-1] == var.shape:
             var = var.unsqueeze(-1)
-        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
+        elif not (
+            input.ndim == var.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1
+        ):  # broadcastable with one mismatched dimension of size 1, e.g. (4, 3) and (1, 3)
             raise ValueError("var is of incorrect size")
     if reduction not in _REDUCTIONS:
         raise ValueError(reduction + " is not valid")
@@ -264,6 +276,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         reduction (str): ``'none'`` | ``'batchmean'`` | ``'sum'`` | ``'mean'``. Default: ``'mean'``
         log_target (bool): ``target`` holds log-probabilities. Default: ``False``
     """
+    if _amp.active:
+        input, target = to_float32(input, target)
     _check_tensors("kl_div", input=input, target=target)
     if size_average is not None or reduce is not None:
         reduction = legacy_get_string(size_average, reduce)
@@ -308,6 +322,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
     """
+    if _amp.active:
+        input, target, weight = to_float32(input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("binary_cross_entropy", input=input, target=target)
     _check_same_size("binary_cross_entropy", input, target)
@@ -335,6 +351,8 @@ def binary_cross_entropy_with_logits(
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         pos_weight (Tensor, optional): weight of positive examples, broadcast along the classes. Default: ``None``
     """
+    if _amp.active:
+        input, target, weight = to_float32(input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
     if target.shape != input.shape:
@@ -736,6 +754,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         >>> input = F.log_softmax(ember.randn(3, 5, requires_grad=True), dim=1)
         >>> F.nll_loss(input, ember.tensor([1, 0, 4])).backward()
     """
+    if _amp.active:
+        input, weight = to_float32(input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("nll_loss", input=input, target=target)
     _check_long("nll_loss", target)
@@ -777,6 +797,8 @@ def cross_entropy(
         >>> input = ember.randn(3, 5, requires_grad=True)
         >>> F.cross_entropy(input, ember.randint(5, (3,))).backward()
     """
+    if _amp.active:
+        input, target, weight = to_float32(input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cross_entropy", input=input, target=target)
     if not 0.0 <= label_smoothing <= 1.0:

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import numbers
 
+from ... import dtypes
 from ...autograd import Function, no_grad
 from ...autograd.grad_mode import grad_state
 from ...tensor import Tensor
+from ...typeinfo import finfo
 from .padding import pad
 
-__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "local_response_norm", "normalize"]
+__all__ = [
+    "batch_norm",
+    "instance_norm",
+    "layer_norm",
+    "group_norm",
+    "local_response_norm",
+    "normalize",
+    "rms_norm",
+    "cross_map_lrn2d",
+]
 
 
 class _Normalize(Function):
@@ -195,7 +206,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
         weight, bias: element-wise affine parameters of shape ``normalized_shape``. Default: None
         eps: added to the variance. Default: 1e-5
     """
-    op = "layer_norm"
+    axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
+    y, _, _ = _Normalize.apply(input, axes, eps)
+    return _affine(y, weight, bias, lambda t: t)
+
+
+def _trailing_axes(op, input, normalized_shape, **params):
+    """The trailing axes of ``input`` that ``normalized_shape`` names; checks the shapes of ``params``."""
     _check_tensor(op, "input", input)
     if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (int(normalized_shape),)
@@ -206,14 +223,36 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size{list(input.shape)}"
         )
-    for name, value in (("weight", weight), ("bias", bias)):
+    for name, value in params.items():
         if value is not None and tuple(value.shape) != normalized_shape:
             raise RuntimeError(
                 f"{op}(): expected {name} of shape {list(normalized_shape)}, but got {list(value.shape)}"
             )
-    axes = tuple(range(input.ndim - k, input.ndim))
-    y, _, _ = _Normalize.apply(input, axes, eps)
-    return _affine(y, weight, bias, lambda t: t)
+    return tuple(range(input.ndim - k, input.ndim))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    r"""Applies Root Mean Square Layer Normalization over the last ``len(normalized_shape)`` dimensions.
+
+    .. math:: y = \frac{x}{\sqrt{\mathrm{E}[x^2] + \epsilon}} * \gamma
+
+    Args:
+        input: ``(*, normalized_shape)``.
+        normalized_shape (int or tuple): the trailing shape to normalise over.
+        weight: element-wise scale of shape ``normalized_shape``. Default: None
+        eps: added to the mean square. Default: ``None``, the machine epsilon of the input's
+            dtype (``ember.finfo(input.dtype).eps``)
+
+    Examples::
+
+        >>> F.rms_norm(ember.tensor([[3.0, 4.0]]), (2,), eps=0.0)
+        tensor([[0.8485, 1.1314]])
+    """
+    axes = _trailing_axes("rms_norm", input, normalized_shape, weight=weight)
+    if eps is None:
+        eps = finfo(input.dtype).eps
+    y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
+    return y if weight is None else y * weight
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
@@ -286,3 +325,61 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     if out is not None:
         return out.copy_(result)
     return result
+
+
+def _window_sums(values, lo, size):
+    """Per channel ``c``, the sum of ``values`` over channels ``[c + lo, c + lo + size)`` clipped to ``[0, C)``."""
+    c = values.shape[1]
+    cum = pad(values.cumsum(1), (0, 0, 0, 0, 1, 0))
+    starts = [min(max(i + lo, 0), c) for i in range(c)]
+    ends = [min(max(i + lo + size, 0), c) for i in range(c)]
+    index = lambda idx: values.new_tensor(idx, dtype=dtypes.int64)  # noqa: E731
+    return cum.index_select(1, index(ends)) - cum.index_select(1, index(starts))
+
+
+class _CrossMapLRN2d(Function):
+    """PyTorch's legacy cross-channel LRN: its forward window keeps channel 0 in every window from
+    channel ``pre_pad`` on, and its backward uses its own window; both are reproduced as they are."""
+
+    @staticmethod
+    def forward(ctx, x, size, alpha, beta, k):
+        c = x.shape[1]
+        pre_pad = int((size - 1) / 2 + 1)
+        sq = x * x
+        window = _window_sums(sq, -(pre_pad - 1), 2 * pre_pad - 1)
+        # PyTorch's running sum never drops channel 0: add it back where the window has passed it
+        past = [1.0 if i > pre_pad - 1 else 0.0 for i in range(c)]
+        window = window + sq[:, :1] * x.new_tensor(past).reshape((1, c, 1, 1))
+        scale = window * (alpha / size) + k
+        out = x * scale.pow(-beta)
+        ctx.save_for_backward(x, out, scale)
+        ctx.size, ctx.alpha, ctx.beta = size, alpha, beta
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out, scale = ctx.saved_tensors
+        size = ctx.size
+        inverse_pre_pad = int(size - (size - 1) / 2)
+        ratio = grad * out / scale
+        accum = _window_sums(ratio, -inverse_pre_pad, size)
+        return scale.pow(-ctx.beta) * grad - (2 * ctx.alpha * ctx.beta / size) * x * accum, None, None, None, None
+
+
+def cross_map_lrn2d(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    r"""The functional form of :class:`~ember.nn.CrossMapLRN2d` (PyTorch's legacy channel LRN).
+
+    Args:
+        input: ``(N, C, H, W)``.
+        size: number of neighbouring channels.
+        alpha, beta, k: as in :func:`local_response_norm`.
+
+    Examples::
+
+        >>> F.cross_map_lrn2d(ember.ones(1, 3, 1, 1), 3).shape
+        ember.Size([1, 3, 1, 1])
+    """
+    _check_tensor("cross_map_lrn2d", "input", input)
+    if input.ndim != 4:
+        raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D instead.")
+    return _CrossMapLRN2d.apply(input, size, alpha, beta, k)

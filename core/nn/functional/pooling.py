@@ -606,9 +606,11 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
         samples = rand(n, c, nd, dtype=x.dtype, device=x.device)
     else:
         samples = _random_samples
-        if tuple(samples.shape) != (n, c, nd):
-            raise RuntimeError(f"{op}: expected _random_samples of shape {[n, c, nd]}, but got {list(samples.shape)}")
-        samples = samples.to(x.dtype)
+        if samples.ndim != 3 or samples.shape[0] < n or samples.shape[1] != c or samples.shape[2] != nd:
+            raise RuntimeError(
+                f"{op}: expected _random_samples of shape [>= {n}, {c}, {nd}], but got {list(samples.shape)}"
+            )
+        samples = samples[:n].to(x.dtype)
 
     def compute(kernels, data):
         return kernels.fractional_max_pool(data, kernel, out_shape, samples._data)

@@ -787,6 +787,10 @@ class Module:
         r"""Cast all floating point parameters and buffers to ``float16``; returns ``self``."""
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
+    def bfloat16(self):
+        r"""Cast all floating point parameters and buffers to ``bfloat16``; returns ``self``."""
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+
     def type(self, dst_type):
         r"""Cast all parameters and buffers to ``dst_type`` (a dtype or tensor type); returns ``self``."""
         return self._apply(lambda t: t.type(dst_type))

@@ -1,4 +1,4 @@
-"""Normalization layers: LayerNorm, GroupNorm, LocalResponseNorm."""
+"""Normalization layers: LayerNorm, GroupNorm, LocalResponseNorm, RMSNorm, CrossMapLRN2d."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["LayerNorm", "GroupNorm", "LocalResponseNorm"]
+__all__ = ["LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm", "CrossMapLRN2d"]
 
 
 def _affine_parameters(module, enabled, shape, bias, device, dtype):
@@ -81,6 +81,52 @@ class LayerNorm(Module):
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
             f"bias={self.bias is not None}"
         )
+
+
+class RMSNorm(Module):
+    r"""Applies Root Mean Square Layer Normalization over the trailing dimensions ``normalized_shape``.
+
+    .. math:: y = \frac{x}{\sqrt{\mathrm{E}[x^2] + \epsilon}} * \gamma
+
+    Args:
+        normalized_shape (int or list or ember.Size): the trailing shape to normalise over.
+        eps: added to the mean square. Default: ``None`` (``ember.finfo(x.dtype).eps``)
+        elementwise_affine: a learnable per-element scale (ones). Default: ``True``
+
+    Shape:
+        - Input: :math:`(N, *)`
+        - Output: :math:`(N, *)` (same shape as input)
+
+    Examples::
+
+        >>> m = nn.RMSNorm([2, 3])
+        >>> m(ember.randn(2, 2, 3)).shape
+        ember.Size([2, 2, 3])
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, numbers.Integral):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(int(s) for s in normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(empty(self.normalized_shape, device=device, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Weight to 1."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
 class GroupNorm(Module):
@@ -162,3 +208,34 @@ class LocalResponseNorm(Module):
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(LocalResponseNorm):
+    r"""Local response normalization across the channels of a 4-D input, PyTorch's legacy form.
+
+    :math:`b_c = a_c \left(k + \frac{\alpha}{n} \sum_{c'} a_{c'}^2\right)^{-\beta}`, the sum over a
+    window of neighbouring channels computed as PyTorch's ``CrossMapLRN2d`` computes it (its
+    forward and backward windows included), so that results match PyTorch's exactly.
+
+    Args:
+        size: number of neighbouring channels.
+        alpha: multiplicative factor. Default: 0.0001
+        beta: exponent. Default: 0.75
+        k: additive factor. Default: 1
+
+    Shape:
+        - Input: :math:`(N, C, H, W)`
+        - Output: :math:`(N, C, H, W)`
+
+    Examples::
+
+        >>> m = nn.CrossMapLRN2d(3)
+        >>> m(ember.randn(2, 4, 5, 5)).shape
+        ember.Size([2, 4, 5, 5])
+    """
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__(size, alpha, beta, k)
+
+    def forward(self, input):
+        return F.cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)

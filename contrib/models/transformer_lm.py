@@ -1,0 +1,71 @@
+"""A Transformer language model (PyTorch's word_language_model ``TransformerModel``, pre-norm option)."""
+
+from __future__ import annotations
+
+import math
+
+import ember
+from ember import nn
+
+__all__ = ["TransformerLanguageModel"]
+
+
+class TransformerLanguageModel(nn.Module):
+    r"""Embedding (scaled by :math:`\sqrt{d}`) + sinusoidal positions -> causal Transformer encoder
+    -> linear decoder over the vocabulary.
+
+    Args:
+        vocab_size: number of tokens.
+        d_model: width of the model. Default: ``128``.
+        nhead: attention heads. Default: ``4``.
+        num_layers: encoder layers. Default: ``2``.
+        dim_feedforward: width of the feed-forward networks. Default: ``512``.
+        dropout: dropout probability. Default: ``0.1``.
+        max_len: longest sequence. Default: ``512``.
+        norm_first: pre-norm layers. Default: ``False``.
+
+    Shape:
+        - Input: :math:`(L, N)` token indices (sequence first).
+        - Output: logits :math:`(L, N, \text{vocab\_size})`; position :math:`i` sees tokens
+          :math:`\le i` only.
+
+    Example::
+
+        >>> model = TransformerLanguageModel(100, d_model=16, nhead=2, dim_feedforward=32)
+        >>> model(ember.randint(0, 100, (7, 3))).shape
+        ember.Size([7, 3, 100])
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        d_model=128,
+        nhead=4,
+        num_layers=2,
+        dim_feedforward=512,
+        dropout=0.1,
+        max_len=512,
+        norm_first=False,
+    ):
+        super().__init__()
+        self.vocab_size, self.d_model = vocab_size, d_model
+        self.encoder = nn.Embedding(vocab_size, d_model)
+        position = ember.arange(max_len, dtype=ember.float32).unsqueeze(1)
+        frequency = (ember.arange(0, d_model, 2, dtype=ember.float32) * (-math.log(10000.0) / d_model)).exp()
+        pe = ember.zeros(max_len, 1, d_model)
+        pe[:, 0, 0::2] = (position * frequency).sin()
+        pe[:, 0, 1::2] = (position * frequency).cos()
+        self.register_buffer("pe", pe)
+        self.drop = nn.Dropout(dropout)
+        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, norm_first=norm_first)
+        self.transformer = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+        self.decoder = nn.Linear(d_model, vocab_size)
+        nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
+        nn.init.zeros_(self.decoder.bias)
+        nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
+
+    def forward(self, tokens):
+        length = tokens.shape[0]
+        mask = nn.Transformer.generate_square_subsequent_mask(length, device=tokens.device)
+        x = self.drop(self.encoder(tokens) * math.sqrt(self.d_model) + self.pe[:length])
+        return self.decoder(self.transformer(x, mask=mask, is_causal=True))

@@ -1,0 +1,86 @@
+"""``ember.autocast``: mixed precision regions with PyTorch's per-op policy.
+
+Inside an autocast region for a device type, the ops that PyTorch runs in lower precision
+(matrix products, linear, convolutions, scaled dot-product attention) cast their floating
+operands to the region's dtype, and the ops that PyTorch runs in float32 (the losses) cast
+to float32; every other op runs in the dtype of its inputs, with the usual promotion.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .. import dtypes
+from .state import state
+
+__all__ = ["autocast", "is_autocast_enabled", "get_autocast_dtype"]
+
+_DEFAULT = {"cpu": dtypes.bfloat16, "cuda": dtypes.float16}
+_ALLOWED = {"cpu": (dtypes.bfloat16, dtypes.float16), "cuda": (dtypes.bfloat16, dtypes.float16)}
+
+
+class autocast:  # noqa: N801 - the public name mirrors torch.autocast
+    r"""A context manager (and decorator) that runs the ops of its region in mixed precision.
+
+    Args:
+        device_type (str): ``'cpu'`` or ``'cuda'`` (any other registered type with ``dtype``).
+        dtype (ember.dtype, optional): the lower-precision type. Default: ``bfloat16`` on
+            cpu, ``float16`` on cuda.
+        enabled (bool): whether autocast is on in the region. Default: ``True``
+        cache_enabled (bool, optional): accepted for PyTorch compatibility (ember keeps no
+            weight-cast cache). Default: ``None``
+
+    Examples::
+
+        >>> lin = ember.nn.Linear(4, 3)
+        >>> with ember.autocast("cpu", dtype=ember.bfloat16):
+        ...     y = lin(ember.randn(2, 4))
+        ...     loss = ember.nn.functional.mse_loss(y, ember.zeros(2, 3))
+        >>> y.dtype, loss.dtype
+        (ember.bfloat16, ember.float32)
+    """
+
+    def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        self.device = device_type
+        self.fast_dtype = dtypes.as_dtype(dtype) if dtype is not None else _DEFAULT.get(device_type, dtypes.bfloat16)
+        self._enabled = bool(enabled)
+        allowed = _ALLOWED.get(device_type)
+        if self._enabled and allowed is not None and self.fast_dtype not in allowed:
+            raise RuntimeError(
+                f"In {device_type} autocast, but the target dtype is not supported. Supported dtypes: "
+                f"{', '.join(repr(d) for d in allowed)}; got {self.fast_dtype}"
+            )
+        self._saved = None
+
+    def __enter__(self):
+        self._saved = (state.active, dict(state.dtypes))
+        if self._enabled:
+            state.dtypes[self.device] = self.fast_dtype
+        else:
+            state.dtypes.pop(self.device, None)
+        state.active = bool(state.dtypes)
+        return self
+
+    def __exit__(self, *exc):
+        state.active, state.dtypes = self._saved
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with autocast(self.device, self.fast_dtype, self._enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_autocast_enabled(device_type="cuda"):
+    """Whether an autocast region is on for ``device_type``."""
+    return device_type in state.dtypes
+
+
+def get_autocast_dtype(device_type):
+    """The lower-precision dtype of the autocast region for ``device_type`` (its default when off)."""
+    return state.dtypes.get(device_type, _DEFAULT.get(device_type, dtypes.bfloat16))

@@ -1,0 +1,439 @@
+"""Attention, functional forms: ``F.scaled_dot_product_attention`` and ``F.multi_head_attention_forward``.
+
+The attention math lives once, in the ``attention_forward``/``attention_backward`` kernels
+(:mod:`ember.kernels.attention`), which a backend may override with a fused kernel. The one
+autograd Function here calls them; with ``create_graph`` its backward is written with
+tensor ops, so that attention differentiates twice.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from ... import dtypes
+from ...amp.state import state as _amp
+from ...amp.state import to_lower
+from ...autograd import Function
+from ...autograd.grad_mode import grad_state
+from ...ops.movement import broadcast_shapes, cat
+from ...tensor import Tensor
+from .dropout import _keep_mask
+from .linear import linear
+from .padding import pad
+
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
+
+
+def _safe_softmax(scores):
+    """Softmax over the last axis whose all-``-inf`` rows give zeros (tensor ops, differentiable)."""
+    top = scores.detach().amax(-1, keepdim=True)
+    top = top.masked_fill(top.isinf(), 0.0)
+    e = (scores - top).exp()
+    total = e.sum(-1, keepdim=True)
+    return e / total.masked_fill(total == 0, 1.0)
+
+
+class _Attention(Function):
+    """``(out, weights)`` of attention; ``weights`` are the probabilities after dropout."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, bias, scale, keep, need_weights):
+        out, probs = q._backend.kernels.attention_forward(
+            q._data, k._data, v._data, None if bias is None else bias._data, scale, keep
+        )
+        ctx.scale, ctx.keep, ctx.probs = scale, keep, probs
+        ctx.save_for_backward(q, k, v, bias)
+        ctx.set_materialize_grads(False)
+        out = q._make(out)
+        if not need_weights:
+            return out
+        return out, q._make(probs if keep is None else probs * keep)
+
+    @staticmethod
+    def backward(ctx, grad, grad_weights=None):
+        q, k, v, bias = ctx.saved_tensors
+        scale, keep = ctx.scale, ctx.keep
+        if grad is None:
+            grad = q.new_zeros(q.shape[:-1] + v.shape[-1:])
+        if grad_state.enabled:
+            # create_graph: the same gradients from tensor ops, so that they differentiate again.
+            scores = q.matmul(k.mT) * scale
+            if bias is not None:
+                scores = scores + bias
+            probs = _safe_softmax(scores)
+            keep_t = None if keep is None else q._make(keep)
+            weights = probs if keep_t is None else probs * keep_t
+            dweights = grad.matmul(v.mT)
+            if grad_weights is not None:
+                dweights = dweights + grad_weights
+            dprobs = dweights if keep_t is None else dweights * keep_t
+            dscores = probs * (dprobs - (dprobs * probs).sum(-1, keepdim=True))
+            dq, dk, dv = dscores.matmul(k) * scale, dscores.mT.matmul(q) * scale, weights.mT.matmul(grad)
+        else:
+            dq, dk, dv, dscores = q._backend.kernels.attention_backward(
+                grad._data,
+                None if grad_weights is None else grad_weights._data,
+                q._data,
+                k._data,
+                v._data,
+                ctx.probs,
+                scale,
+                keep,
+            )
+            dq, dk, dv, dscores = q._make(dq), q._make(dk), q._make(dv), q._make(dscores)
+        return dq, dk, dv, dscores if ctx.needs_input_grad[3] else None, None, None, None
+
+
+def _check_sdpa(query, key, value, attn_mask):
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"scaled_dot_product_attention(): argument '{name}' must be Tensor, not {type(t).__name__}")
+        if t.ndim < 2:
+            raise RuntimeError(f"scaled_dot_product_attention(): {name} must be at least 2-D, got {t.ndim}-D")
+    if not query.dtype.is_floating_point or query.dtype is not key.dtype or query.dtype is not value.dtype:
+        raise RuntimeError(
+            "Expected query, key, and value to have the same dtype, but got query.dtype: "
+            f"{query.dtype} key.dtype: {key.dtype} and value.dtype: {value.dtype} instead."
+        )
+    if query.device != key.device or query.device != value.device:
+        raise RuntimeError(
+            "Expected query, key, and value to have the same device type, but got query.device: "
+            f"{query.device} key.device: {key.device} and value.device: {value.device} instead."
+        )
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise RuntimeError(
+            f"scaled_dot_product_attention(): incompatible shapes query {tuple(query.shape)}, "
+            f"key {tuple(key.shape)}, value {tuple(value.shape)}"
+        )
+    if attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            raise TypeError(
+                f"scaled_dot_product_attention(): argument 'attn_mask' must be Tensor, not {type(attn_mask).__name__}"
+            )
+        if attn_mask.dtype is not dtypes.bool and attn_mask.dtype is not query.dtype:
+            raise RuntimeError(
+                f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
+                f"attn_mask.dtype: {attn_mask.dtype} and query.dtype: {query.dtype} instead."
+            )
+
+
+def _repeat_heads(t, heads):
+    """``t`` ``(*, H, S, E)`` with each head repeated to make ``heads`` heads (``repeat_interleave``)."""
+    h = t.shape[-3]
+    if heads % h:
+        raise RuntimeError(
+            f"scaled_dot_product_attention(): number of heads in key/value ({h}) must divide the "
+            f"number of heads in query ({heads})"
+        )
+    lead = tuple(t.shape[:-3])
+    return (
+        t.unsqueeze(-3)
+        .expand(lead + (h, heads // h) + tuple(t.shape[-2:]))
+        .reshape(lead + (heads,) + tuple(t.shape[-2:]))
+    )
+
+
+def _attention(query, key, value, bias, scale, dropout_p, need_weights):
+    """Broadcast the batch axes, draw the dropout mask and run :class:`_Attention`."""
+    L, S = query.shape[-2], key.shape[-2]
+    shapes = [query.shape[:-2], key.shape[:-2], value.shape[:-2]]
+    if bias is not None:
+        shapes.append(bias.shape[:-2])
+    batch = tuple(broadcast_shapes(*shapes))
+    query = query.expand(batch + tuple(query.shape[-2:]))
+    key = key.expand(batch + tuple(key.shape[-2:]))
+    value = value.expand(batch + tuple(value.shape[-2:]))
+    if bias is not None:
+        # a float mask made for the inputs (MultiheadAttention's under autocast) follows q's dtype
+        bias = (bias if bias.dtype is query.dtype else bias.to(query.dtype)).expand(batch + (L, S))
+    keep = None
+    if dropout_p > 0.0:
+        keep = _keep_mask(query, batch + (L, S), dropout_p)
+        keep = (keep * (1.0 / (1.0 - dropout_p)) if dropout_p < 1.0 else keep * 0.0)._data
+    return _Attention.apply(query, key, value, bias, scale, keep, need_weights)
+
+
+def _mask_to_bias(mask, dtype):
+    """An additive float mask: a bool ``mask`` gives 0 where True (attend) and ``-inf`` where False."""
+    if mask.dtype is dtypes.bool:
+        return mask.logical_not().to(dtype).masked_fill(mask.logical_not(), float("-inf"))
+    return mask
+
+
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
+):
+    r"""Scaled dot-product attention: :math:`\mathrm{softmax}(Q K^T \cdot \text{scale} + M)\, V`.
+
+    A row whose every key is masked out gives zeros (not NaN).
+
+    Args:
+        query (Tensor): :math:`(N, ..., H_q, L, E)`.
+        key (Tensor): :math:`(N, ..., H, S, E)`.
+        value (Tensor): :math:`(N, ..., H, S, E_v)`.
+        attn_mask (Tensor, optional): broadcastable to :math:`(N, ..., H_q, L, S)`; a bool mask
+            marks with ``True`` the pairs that take part in attention, a float mask is added to
+            the scores. Default: ``None``
+        dropout_p (float): dropout probability applied to the attention weights. Default: 0.0
+        is_causal (bool): mask out the keys after each query (lower-triangular mask, top-left
+            aligned); an error with ``attn_mask``. Default: ``False``
+        scale (float, optional): factor of :math:`Q K^T`. Default: :math:`1/\sqrt{E}`
+        enable_gqa (bool): grouped-query attention: ``key``/``value`` with :math:`H` heads,
+            :math:`H` dividing :math:`H_q`, each head shared by :math:`H_q/H` query heads.
+            Default: ``False``
+
+    Shape:
+        - Output: :math:`(N, ..., H_q, L, E_v)`.
+
+    Examples::
+
+        >>> q = ember.randn(2, 4, 5, 8)
+        >>> F.scaled_dot_product_attention(q, q, q, is_causal=True).shape
+        ember.Size([2, 4, 5, 8])
+    """
+    if _amp.active:
+        query, key, value = to_lower(query, key, value)
+        if attn_mask is not None and attn_mask.dtype.is_floating_point:
+            (attn_mask,) = to_lower(attn_mask)
+    _check_sdpa(query, key, value, attn_mask)
+    if dropout_p < 0.0 or dropout_p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
+    L, S = query.shape[-2], key.shape[-2]
+    bias = None
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+            )
+        attn_mask = query.new_ones((L, S), dtype=dtypes.bool).tril()
+    if attn_mask is not None:
+        bias = _mask_to_bias(attn_mask, query.dtype)
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    return _attention(query, key, value, bias, scale, dropout_p, False)
+
+
+def _canonical_mask(mask, name, query):
+    """A float mask (``-inf`` where a bool ``mask`` is True) in ``query``'s dtype, or None."""
+    if mask is None:
+        return None
+    if mask.dtype is dtypes.bool:
+        return query.new_zeros(mask.shape).masked_fill(mask, float("-inf"))
+    if not mask.dtype.is_floating_point:
+        raise AssertionError(f"only bool and floating types of {name} are supported")
+    return mask
+
+
+def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
+    """Whether the inputs carry a batch dimension; checks their ranks as PyTorch does."""
+    if query.ndim == 3:
+        if key.ndim != 3 or value.ndim != 3:
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+                f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.ndim != 2:
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but found "
+                f"{key_padding_mask.ndim}-D tensor instead"
+            )
+        if attn_mask is not None and attn_mask.ndim not in (2, 3):
+            raise AssertionError(
+                "For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+                f"{attn_mask.ndim}-D tensor instead"
+            )
+        return True
+    if query.ndim == 2:
+        if key.ndim != 2 or value.ndim != 2:
+            raise AssertionError(
+                "For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
+                f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.ndim != 1:
+            raise AssertionError(
+                "For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D but found "
+                f"{key_padding_mask.ndim}-D tensor instead"
+            )
+        if attn_mask is not None:
+            if attn_mask.ndim not in (2, 3):
+                raise AssertionError(
+                    "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
+                    f"{attn_mask.ndim}-D tensor instead"
+                )
+            expected = (num_heads, query.shape[0], key.shape[0])
+            if attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
+                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}")
+        return False
+    raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query tensor")
+
+
+def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight):
+    """``q, k, v``: the three input projections, from one packed weight or three separate ones."""
+    if in_proj_weight is not None:
+        weights = in_proj_weight.chunk(3)
+    else:
+        weights = (q_proj_weight, k_proj_weight, v_proj_weight)
+    biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+    return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
+
+
+def _check_attn_mask(attn_mask, bsz, num_heads, tgt_len, src_len):
+    """``attn_mask`` checked and made 3-D: ``(1, L, S)`` from ``(L, S)``, or ``(N * H, L, S)``."""
+    if attn_mask is None:
+        return None
+    if attn_mask.ndim == 2:
+        if tuple(attn_mask.shape) != (tgt_len, src_len):
+            raise RuntimeError(
+                f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be {(tgt_len, src_len)}."
+            )
+        return attn_mask.unsqueeze(0)
+    if attn_mask.ndim == 3:
+        if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
+            raise RuntimeError(
+                f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
+                f"{(bsz * num_heads, tgt_len, src_len)}."
+            )
+        return attn_mask
+    raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
+
+
+def multi_head_attention_forward(
+    query,
+    key,
+    value,
+    embed_dim_to_check,
+    num_heads,
+    in_proj_weight,
+    in_proj_bias,
+    bias_k,
+    bias_v,
+    add_zero_attn,
+    dropout_p,
+    out_proj_weight,
+    out_proj_bias,
+    training=True,
+    key_padding_mask=None,
+    need_weights=True,
+    attn_mask=None,
+    use_separate_proj_weight=False,
+    q_proj_weight=None,
+    k_proj_weight=None,
+    v_proj_weight=None,
+    static_k=None,
+    static_v=None,
+    average_attn_weights=True,
+    is_causal=False,
+):
+    r"""Multi-head attention, the functional form of :class:`~ember.nn.MultiheadAttention`.
+
+    Args:
+        query, key, value: :math:`(L, N, E)`, :math:`(S, N, E_k)`, :math:`(S, N, E_v)`
+            (sequence first), or unbatched :math:`(L, E)`, :math:`(S, E_k)`, :math:`(S, E_v)`.
+        embed_dim_to_check (int): the expected :math:`E`.
+        num_heads (int): number of heads.
+        in_proj_weight, in_proj_bias: the packed input projection :math:`(3E, E)`, :math:`(3E)`.
+        bias_k, bias_v: :math:`(1, 1, E)` biases appended to the keys and values, or None.
+        add_zero_attn (bool): append a zero key and value.
+        dropout_p (float): dropout on the attention weights (training only).
+        out_proj_weight, out_proj_bias: the output projection.
+        training (bool): apply dropout. Default: ``True``
+        key_padding_mask: :math:`(N, S)` (True or ``-inf`` ignores a key), or None.
+        need_weights (bool): also return the attention weights. Default: ``True``
+        attn_mask: :math:`(L, S)` or :math:`(N \cdot H, L, S)` bool (True masks) or float mask.
+        use_separate_proj_weight (bool): use ``q_proj_weight``/``k_proj_weight``/``v_proj_weight``.
+        static_k, static_v: precomputed keys and values :math:`(N \cdot H, S, E/H)`, or None.
+        average_attn_weights (bool): average the returned weights over heads. Default: ``True``
+        is_causal (bool): a hint that ``attn_mask`` is the causal mask (which must be given).
+
+    Returns:
+        ``(attn_output, attn_weights)``; ``attn_weights`` is None unless ``need_weights``.
+
+    Examples::
+
+        >>> mha = ember.nn.MultiheadAttention(8, 2)
+        >>> x = ember.randn(5, 3, 8)
+        >>> out, w = F.multi_head_attention_forward(
+        ...     x, x, x, 8, 2, mha.in_proj_weight, mha.in_proj_bias, None, None, False, 0.0,
+        ...     mha.out_proj.weight, mha.out_proj.bias)
+        >>> out.shape, w.shape
+        (ember.Size([5, 3, 8]), ember.Size([3, 5, 5]))
+    """
+    batched = _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not batched:
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    if key_padding_mask is not None and attn_mask is not None and key_padding_mask.dtype is not attn_mask.dtype:
+        warnings.warn(
+            "Support for mismatched key_padding_mask and attn_mask is deprecated. Use same type for both instead.",
+            stacklevel=2,
+        )
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query)
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
+            "`generate_square_subsequent_mask` to create this mask."
+        )
+    attn_mask = _canonical_mask(attn_mask, "attn_mask", query)
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if key.shape[:2] != value.shape[:2]:
+            raise AssertionError(
+                f"key's sequence and batch dims {key.shape[:2]} do not match value's {value.shape[:2]}"
+            )
+        in_proj_weight = None
+    elif key.shape != value.shape:
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
+    q, k, v = _in_projection(
+        query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight
+    )
+    src_len = k.shape[0]
+    attn_mask = _check_attn_mask(attn_mask, bsz, num_heads, tgt_len, src_len)
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None or static_v is not None:
+            raise AssertionError("bias cannot be added to static key.")
+        k = cat([k, bias_k.repeat(1, bsz, 1)])
+        v = cat([v, bias_v.repeat(1, bsz, 1)])
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
+    elif bias_k is not None or bias_v is not None:
+        raise AssertionError("bias_k and bias_v must both be set or both be None")
+    q = q.reshape((tgt_len, bsz * num_heads, head_dim)).transpose(0, 1)
+    k = k.reshape((k.shape[0], bsz * num_heads, head_dim)).transpose(0, 1) if static_k is None else static_k
+    v = v.reshape((v.shape[0], bsz * num_heads, head_dim)).transpose(0, 1) if static_v is None else static_v
+    if add_zero_attn:
+        zeros = k.new_zeros((bsz * num_heads, 1, head_dim))
+        k = cat([k, zeros], 1)
+        v = cat([v, zeros.to(v.dtype)], 1)
+        attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
+    src_len = k.shape[1]
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (bsz, src_len):
+            raise AssertionError(
+                f"expecting key_padding_mask shape of {(bsz, src_len)}, but got {tuple(key_padding_mask.shape)}"
+            )
+        kpm = key_padding_mask.reshape((bsz, 1, 1, src_len)).expand((bsz, num_heads, 1, src_len))
+        kpm = kpm.reshape((bsz * num_heads, 1, src_len))
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    if not training:
+        dropout_p = 0.0
+    result = _attention(q, k, v, attn_mask, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
+    out, weights = result if need_weights else (result, None)
+    out = out.transpose(0, 1).reshape((tgt_len * bsz, embed_dim))
+    out = linear(out, out_proj_weight, out_proj_bias).reshape((tgt_len, bsz, -1))
+    if weights is not None:
+        weights = weights.reshape((bsz, num_heads, tgt_len, src_len))
+        if average_attn_weights:
+            weights = weights.mean(1)
+    if not batched:
+        out = out.squeeze(1)
+        weights = None if weights is None else weights.squeeze(0)
+    return out, weights

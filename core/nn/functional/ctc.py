@@ -1,0 +1,127 @@
+"""Connectionist Temporal Classification, functional form: ``F.ctc_loss``.
+
+The alpha/beta recursions are the ``ctc_loss_forward``/``ctc_loss_backward`` kernels
+(:mod:`ember.kernels.ctc`); this file prepares the extended label sequences and reduces.
+"""
+
+from __future__ import annotations
+
+from ... import dtypes
+from ...amp.state import state as _amp
+from ...amp.state import to_float32
+from ...autograd import Function
+from ...tensor import Tensor
+from .loss import _REDUCTIONS
+
+__all__ = ["ctc_loss"]
+
+
+class _CtcLoss(Function):
+    """The negative log-likelihood per sample ``(N,)`` of ``log_probs`` ``(T, N, C)``."""
+
+    @staticmethod
+    def forward(ctx, log_probs, labels, input_lengths, target_lengths, zero_infinity):
+        kernels = log_probs._backend.kernels
+        nll, log_alpha = kernels.ctc_loss_forward(log_probs._data, labels, input_lengths, target_lengths)
+        ctx.args = (labels, input_lengths, target_lengths, nll, log_alpha, zero_infinity)
+        ctx.save_for_backward(log_probs)
+        return log_probs._make(nll)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (log_probs,) = ctx.saved_tensors
+        data = log_probs._backend.kernels.ctc_loss_backward(grad._data, log_probs._data, *ctx.args[:3], *ctx.args[3:])
+        return log_probs._make(data), None, None, None, None
+
+
+def _lengths(name, value, n):
+    """A list of ``n`` ints from a list, tuple, int or integer tensor."""
+    if isinstance(value, Tensor):
+        value = value.tolist()
+    if isinstance(value, int):
+        value = [value]
+    value = [int(v) for v in value]
+    if len(value) != n:
+        raise RuntimeError(f"ctc_loss(): expected {name} to have {n} entries (the batch size), got {len(value)}")
+    return value
+
+
+def _extended_labels(targets, target_lengths, blank, n):
+    """``(N, 2 S + 1)`` int64 labels: blank, t_1, blank, t_2, ..., blank (padding beyond a target is blank)."""
+    host = targets.tolist()
+    if targets.ndim == 1:
+        starts = [sum(target_lengths[:i]) for i in range(n)]
+        rows = [host[s : s + length] for s, length in zip(starts, target_lengths)]
+    else:
+        rows = [row[:length] for row, length in zip(host, target_lengths)]
+    width = 2 * max([len(r) for r in rows] + [0]) + 1
+    extended = []
+    for row in rows:
+        ext = [blank] * width
+        ext[1 : 2 * len(row) : 2] = row
+        extended.append(ext)
+    return targets.new_tensor(extended, dtype=dtypes.int64)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    r"""The Connectionist Temporal Classification loss: :math:`-\log p(\text{target} \mid \text{input})`
+    summed over every alignment of the target with the input.
+
+    Args:
+        log_probs (Tensor): :math:`(T, N, C)` or :math:`(T, C)` log-probabilities (e.g. from
+            :func:`log_softmax`).
+        targets (Tensor): :math:`(N, S)` padded targets or the concatenated targets
+            :math:`(\sum \text{target\_lengths})`; never containing ``blank``.
+        input_lengths (Tensor or tuple): :math:`(N)` lengths of the inputs (each :math:`\le T`).
+        target_lengths (Tensor or tuple): :math:`(N)` lengths of the targets.
+        blank (int): the blank label. Default: 0
+        reduction (str): ``'none'`` | ``'mean'`` (each loss divided by its target length, then
+            averaged over the batch) | ``'sum'``. Default: ``'mean'``
+        zero_infinity (bool): zero infinite losses (impossible alignments) and their gradients.
+            Default: ``False``
+
+    The gradient in ``log_probs`` is PyTorch's: that of normalised log-probabilities
+    (:math:`\exp(\text{log\_probs}) - \text{posterior}`), exact when ``log_probs`` come from
+    ``log_softmax``.
+
+    Examples::
+
+        >>> log_probs = ember.randn(10, 2, 5).log_softmax(2).requires_grad_()
+        >>> targets = ember.tensor([[1, 2, 2], [3, 4, 0]])
+        >>> loss = F.ctc_loss(log_probs, targets, (10, 8), (3, 2))
+        >>> loss.backward()
+        >>> log_probs.grad.shape
+        ember.Size([10, 2, 5])
+    """
+    if _amp.active:
+        (log_probs,) = to_float32(log_probs)
+    for name, value in (("log_probs", log_probs), ("targets", targets)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"ctc_loss(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_probs.ndim not in (2, 3) or not log_probs.dtype.is_floating_point:
+        raise RuntimeError(
+            f"ctc_loss(): expected floating point log_probs of shape (T, N, C) or (T, C), got {log_probs.dtype} "
+            f"{list(log_probs.shape)}"
+        )
+    batched = log_probs.ndim == 3
+    if not batched:
+        log_probs, targets = log_probs.unsqueeze(1), targets.unsqueeze(0)
+    T, n, c = log_probs.shape
+    if not 0 <= blank < c:
+        raise RuntimeError(f"ctc_loss(): blank must be in label range [0, {c}), got {blank}")
+    input_lengths = _lengths("input_lengths", input_lengths, n)
+    target_lengths = _lengths("target_lengths", target_lengths, n)
+    if any(length > T or length < 1 for length in input_lengths):
+        raise RuntimeError(f"ctc_loss(): input_lengths must be in [1, {T}] (input length T), got {input_lengths}")
+    labels = _extended_labels(targets, target_lengths, blank, n)
+    loss = _CtcLoss.apply(log_probs, labels._data, input_lengths, target_lengths, zero_infinity)
+    if zero_infinity:
+        loss = loss.masked_fill(loss.isinf(), 0.0)
+    if reduction == "mean":
+        divisor = loss.new_tensor([max(length, 1) for length in target_lengths])
+        return (loss / divisor).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss if batched else loss.squeeze(0)

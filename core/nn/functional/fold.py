@@ -1,0 +1,132 @@
+"""Sliding blocks, functional forms: ``F.unfold`` (im2col) and ``F.fold`` (col2im, its adjoint).
+
+Both are grouped convolutions with a one-hot weight (each output channel picks one kernel
+offset of one input channel), so they run on every backend through the conv kernels and
+differentiate twice like them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ...ops.creation import eye
+from ...tensor import Tensor
+from .conv import conv2d, conv_transpose2d
+from .padding import pad
+
+__all__ = ["unfold", "fold"]
+
+
+def _pair(op, name, value):
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise RuntimeError(f"{op}(): {name} must be an int or a pair of ints, got {value!r}")
+    return pair
+
+
+def _one_hot_weight(like, channels, kernel):
+    """``(channels * kh * kw, 1, kh, kw)``: output channel ``c * k + i`` picks offset ``i`` of channel ``c``."""
+    k = math.prod(kernel)
+    picks = eye(k, dtype=like.dtype, device=like.device).reshape((k, 1) + kernel)
+    return picks.repeat(channels, 1, 1, 1)
+
+
+def _blocks(size, kernel, dilation, padding, stride):
+    """The number of sliding blocks along each of the two spatial dims."""
+    return tuple(
+        (s + 2 * p - d * (k - 1) - 1) // st + 1 for s, k, d, p, st in zip(size, kernel, dilation, padding, stride)
+    )
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    r"""Extracts sliding local blocks from a batched input tensor (im2col).
+
+    Args:
+        input (Tensor): :math:`(N, C, H, W)` or :math:`(C, H, W)`.
+        kernel_size (int or tuple): the size of the blocks.
+        dilation (int or tuple): the stride of the elements within a block. Default: 1
+        padding (int or tuple): implicit zero padding on both sides. Default: 0
+        stride (int or tuple): the stride of the blocks. Default: 1
+
+    Shape:
+        - Output: :math:`(N, C \times \prod(\text{kernel\_size}), L)` (without ``N`` for an
+          unbatched input), :math:`L` the number of blocks.
+
+    Examples::
+
+        >>> F.unfold(ember.randn(2, 5, 3, 4), kernel_size=(2, 3)).shape
+        ember.Size([2, 30, 4])
+    """
+    op = "unfold"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"{op}(): expected a 3D or 4D (batch mode) input, got {input.ndim}D of shape {list(input.shape)}"
+        )
+    kernel, dil, pd, st = (_pair(op, n, v) for n, v in (("kernel_size", kernel_size), ("dilation", dilation),
+                                                         ("padding", padding), ("stride", stride)))  # fmt: skip
+    batched = input.ndim == 4
+    x = input if batched else input.unsqueeze(0)
+    if any(b < 1 for b in _blocks(x.shape[2:], kernel, dil, pd, st)):
+        raise RuntimeError(
+            f"{op}(): input of spatial size {list(x.shape[2:])} is too small for kernel_size {list(kernel)}, "
+            f"dilation {list(dil)}, padding {list(pd)}"
+        )
+    c = x.shape[1]
+    cols = conv2d(x, _one_hot_weight(x, c, kernel), stride=st, padding=pd, dilation=dil, groups=c)
+    cols = cols.reshape((x.shape[0], cols.shape[1], -1))
+    return cols if batched else cols.squeeze(0)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    r"""Combines an array of sliding local blocks into a large tensor (col2im), summing overlaps.
+
+    Args:
+        input (Tensor): :math:`(N, C \times \prod(\text{kernel\_size}), L)` or unbatched
+            :math:`(C \times \prod(\text{kernel\_size}), L)`.
+        output_size (int or tuple): the spatial shape :math:`(H, W)` of the output.
+        kernel_size, dilation, padding, stride: as in :func:`unfold`.
+
+    Shape:
+        - Output: :math:`(N, C, H, W)` or :math:`(C, H, W)`.
+
+    Examples::
+
+        >>> F.fold(ember.ones(1, 4, 4), output_size=(3, 3), kernel_size=2)
+        tensor([[[[1., 2., 1.],
+                  [2., 4., 2.],
+                  [1., 2., 1.]]]])
+    """
+    op = "fold"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"{op}(): expected a 2D or 3D (batch mode) input, got {input.ndim}D of shape {list(input.shape)}"
+        )
+    size, kernel, dil, pd, st = (_pair(op, n, v) for n, v in (("output_size", output_size), ("kernel_size", kernel_size),
+                                 ("dilation", dilation), ("padding", padding), ("stride", stride)))  # fmt: skip
+    batched = input.ndim == 3
+    cols = input if batched else input.unsqueeze(0)
+    k = math.prod(kernel)
+    if cols.shape[1] % k:
+        raise RuntimeError(
+            f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got "
+            f"input.size(1)={cols.shape[1]} and kernel_size={kernel}"
+        )
+    blocks = _blocks(size, kernel, dil, pd, st)
+    if any(b < 1 for b in blocks) or cols.shape[2] != blocks[0] * blocks[1]:
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={kernel}, dilation={dil}, padding={pd}, stride={st}, expected "
+            f"size of input's dimension 2 to match the calculated number of sliding blocks {blocks[0]} * "
+            f"{blocks[1]} = {blocks[0] * blocks[1]}, but got input.size(2)={cols.shape[2]}."
+        )
+    c = cols.shape[1] // k
+    cols = cols.reshape((cols.shape[0], cols.shape[1]) + blocks)
+    full = conv_transpose2d(cols, _one_hot_weight(cols, c, kernel), stride=st, dilation=dil, groups=c)
+    # the full (padded) canvas covered by the blocks, widened to the padded output and cropped
+    extra = [s + 2 * p - f for s, p, f in zip(size, pd, full.shape[2:])]
+    full = pad(full, (0, extra[1], 0, extra[0]))
+    out = full[:, :, pd[0] : pd[0] + size[0], pd[1] : pd[1] + size[1]]
+    return out if batched else out.squeeze(0)

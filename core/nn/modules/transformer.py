@@ -1,0 +1,482 @@
+"""Transformer layers: ``nn.Transformer``, its encoder and decoder stacks and their layers.
+
+The attribute names (``self_attn``, ``linear1``, ``norm1``, ``layers.0`` ...) are PyTorch's, so
+that a PyTorch Transformer's ``state_dict`` loads unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ... import dtypes
+from ...ops.creation import full
+from ...ops.matrix import triu
+from .. import functional as F
+from .. import init
+from .attention import MultiheadAttention
+from .container import ModuleList
+from .dropout import Dropout
+from .linear import Linear
+from .module import Module
+from .normalization import LayerNorm
+
+__all__ = [
+    "Transformer",
+    "TransformerEncoder",
+    "TransformerDecoder",
+    "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
+]
+
+
+def _generate_square_subsequent_mask(sz, device=None, dtype=None):
+    """A float ``(sz, sz)`` mask: ``-inf`` above the diagonal (future positions), 0 elsewhere."""
+    return triu(full((sz, sz), float("-inf"), device=device, dtype=dtype or dtypes.get_default_dtype()), diagonal=1)
+
+
+def _activation(activation):
+    """``activation`` as a callable: ``"relu"``/``"gelu"`` name PyTorch's two choices."""
+    if activation == "relu":
+        return F.relu
+    if activation == "gelu":
+        return F.gelu
+    if isinstance(activation, str):
+        raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+    return activation
+
+
+def _seq_len(src, batch_first):
+    """The sequence length of a batched ``(L, N, E)``/``(N, L, E)`` or unbatched ``(L, E)`` input."""
+    if src.ndim == 2:
+        return src.shape[0]
+    return src.shape[1 if batch_first else 0]
+
+
+def _detect_is_causal_mask(mask, is_causal, size):
+    """``is_causal`` if given, else whether ``mask`` is the square subsequent mask of ``size``."""
+    if is_causal is None and mask is not None:
+        size = mask.shape[-2] if size is None else size
+        causal = _generate_square_subsequent_mask(size, device=mask.device, dtype=mask.dtype)
+        return tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all())
+    return bool(is_causal)
+
+
+def _feed_forward_parts(module, d_model, dim_feedforward, dropout, activation, bias, factory):
+    """The feed-forward block's layers, named as PyTorch names them."""
+    module.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
+    module.dropout = Dropout(dropout)
+    module.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
+    module.activation = _activation(activation)
+
+
+def _norms_and_dropouts(module, count, d_model, layer_norm_eps, bias, dropout, factory):
+    """``norm1..normN`` and ``dropout1..dropoutN``."""
+    for i in range(1, count + 1):
+        setattr(module, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+    for i in range(1, count + 1):
+        setattr(module, f"dropout{i}", Dropout(dropout))
+
+
+class _LayerBase(Module):
+    """What the encoder and decoder layers share: the feed-forward and self-attention blocks."""
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if not hasattr(self, "activation"):
+            self.activation = F.relu
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(
+            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, is_causal=is_causal, need_weights=False
+        )[0]
+        return self.dropout1(x)
+
+    def _ff_block(self, x, dropout):
+        return dropout(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class TransformerEncoderLayer(_LayerBase):
+    r"""A Transformer encoder layer: self-attention and a feed-forward network, each with a
+    residual connection and layer normalization ("Attention Is All You Need").
+
+    Args:
+        d_model (int): number of expected features in the input.
+        nhead (int): number of attention heads.
+        dim_feedforward (int): width of the feed-forward network. Default: 2048
+        dropout (float): dropout probability. Default: 0.1
+        activation (str or Callable): ``"relu"``, ``"gelu"`` or a unary callable. Default: relu
+        layer_norm_eps (float): eps of the layer normalizations. Default: 1e-5
+        batch_first (bool): inputs and outputs are :math:`(N, S, E)`. Default: ``False``
+        norm_first (bool): normalize before attention and feed-forward (pre-norm) rather
+            than after. Default: ``False``
+        bias (bool): biases in the linear layers and layer normalizations. Default: ``True``
+
+    Shape:
+        - src: :math:`(S, E)`, :math:`(S, N, E)` or :math:`(N, S, E)` (``batch_first``).
+        - Output: same shape as src.
+
+    Examples::
+
+        >>> layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32, batch_first=True)
+        >>> layer(ember.randn(2, 7, 16)).shape
+        ember.Size([2, 7, 16])
+    """
+
+    __constants__ = ["norm_first"]
+
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        dim_feedforward=2048,
+        dropout=0.1,
+        activation=F.relu,
+        layer_norm_eps=1e-5,
+        batch_first=False,
+        norm_first=False,
+        bias=True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        factory = {"device": device, "dtype": dtype}
+        self.self_attn = MultiheadAttention(
+            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
+        )
+        _feed_forward_parts(self, d_model, dim_feedforward, dropout, activation, bias, factory)
+        self.norm_first = norm_first
+        _norms_and_dropouts(self, 2, d_model, layer_norm_eps, bias, dropout, factory)
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        """Pass the input through the layer (masks as in :class:`Transformer`)."""
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._ff_block(self.norm2(x), self.dropout2)
+        else:
+            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = self.norm2(x + self._ff_block(x, self.dropout2))
+        return x
+
+
+class TransformerDecoderLayer(_LayerBase):
+    r"""A Transformer decoder layer: self-attention, attention over the encoder's output
+    (``memory``) and a feed-forward network, each with a residual connection and layer normalization.
+
+    Args:
+        d_model (int): number of expected features in the input.
+        nhead (int): number of attention heads.
+        dim_feedforward (int): width of the feed-forward network. Default: 2048
+        dropout (float): dropout probability. Default: 0.1
+        activation (str or Callable): ``"relu"``, ``"gelu"`` or a unary callable. Default: relu
+        layer_norm_eps (float): eps of the layer normalizations. Default: 1e-5
+        batch_first (bool): inputs and outputs are :math:`(N, T, E)`. Default: ``False``
+        norm_first (bool): pre-norm rather than post-norm. Default: ``False``
+        bias (bool): biases in the linear layers and layer normalizations. Default: ``True``
+
+    Shape:
+        - tgt: :math:`(T, E)`, :math:`(T, N, E)` or :math:`(N, T, E)`; memory likewise with :math:`S`.
+        - Output: same shape as tgt.
+
+    Examples::
+
+        >>> layer = nn.TransformerDecoderLayer(d_model=16, nhead=4, dim_feedforward=32)
+        >>> layer(ember.randn(5, 2, 16), ember.randn(7, 2, 16)).shape
+        ember.Size([5, 2, 16])
+    """
+
+    __constants__ = ["norm_first"]
+
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        dim_feedforward=2048,
+        dropout=0.1,
+        activation=F.relu,
+        layer_norm_eps=1e-5,
+        batch_first=False,
+        norm_first=False,
+        bias=True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        factory = {"device": device, "dtype": dtype}
+        self.self_attn = MultiheadAttention(
+            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **factory
+        )
+        self.multihead_attn = MultiheadAttention(
+            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **factory
+        )
+        _feed_forward_parts(self, d_model, dim_feedforward, dropout, activation, bias, factory)
+        self.norm_first = norm_first
+        _norms_and_dropouts(self, 3, d_model, layer_norm_eps, bias, dropout, factory)
+
+    def forward(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        tgt_is_causal=False,
+        memory_is_causal=False,
+    ):
+        """Pass the inputs (and masks, as in :class:`Transformer`) through the layer."""
+        x = tgt
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal)
+            x = x + self._ff_block(self.norm3(x), self.dropout3)
+        else:
+            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+            x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask, memory_is_causal))
+            x = self.norm3(x + self._ff_block(x, self.dropout3))
+        return x
+
+    def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
+        x = self.multihead_attn(
+            x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask, is_causal=is_causal, need_weights=False
+        )[0]
+        return self.dropout2(x)
+
+
+def _clones(module, n):
+    return ModuleList([copy.deepcopy(module) for _ in range(n)])
+
+
+class TransformerEncoder(Module):
+    r"""A stack of ``num_layers`` copies of ``encoder_layer``.
+
+    Args:
+        encoder_layer (TransformerEncoderLayer): the layer to copy.
+        num_layers (int): number of layers.
+        norm (Module, optional): a final normalization. Default: ``None``
+        enable_nested_tensor (bool): accepted for PyTorch compatibility; ember has no nested
+            tensors, so padded positions are computed (not zeroed) in every mode. Default: ``True``
+        mask_check (bool): accepted for PyTorch compatibility. Default: ``True``
+
+    Examples::
+
+        >>> layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32)
+        >>> encoder = nn.TransformerEncoder(layer, num_layers=2)
+        >>> encoder(ember.randn(7, 2, 16)).shape
+        ember.Size([7, 2, 16])
+    """
+
+    __constants__ = ["norm"]
+
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
+        super().__init__()
+        self.layers = _clones(encoder_layer, num_layers)
+        self.num_layers = num_layers
+        self.norm = norm
+        self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor
+        self.mask_check = mask_check
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        """Pass the input through the layers in turn (masks as in :class:`Transformer`)."""
+        batch_first = self.layers[0].self_attn.batch_first
+        is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(src, batch_first))
+        output = src
+        for layer in self.layers:
+            output = layer(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        if self.norm is not None:
+            output = self.norm(output)
+        return output
+
+
+class TransformerDecoder(Module):
+    r"""A stack of ``num_layers`` copies of ``decoder_layer``.
+
+    Args:
+        decoder_layer (TransformerDecoderLayer): the layer to copy.
+        num_layers (int): number of layers.
+        norm (Module, optional): a final normalization. Default: ``None``
+
+    Examples::
+
+        >>> layer = nn.TransformerDecoderLayer(d_model=16, nhead=4, dim_feedforward=32)
+        >>> decoder = nn.TransformerDecoder(layer, num_layers=2)
+        >>> decoder(ember.randn(5, 2, 16), ember.randn(7, 2, 16)).shape
+        ember.Size([5, 2, 16])
+    """
+
+    __constants__ = ["norm"]
+
+    def __init__(self, decoder_layer, num_layers, norm=None):
+        super().__init__()
+        self.layers = _clones(decoder_layer, num_layers)
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        tgt_is_causal=None,
+        memory_is_causal=False,
+    ):
+        """Pass the inputs (and masks, as in :class:`Transformer`) through the layers in turn."""
+        batch_first = self.layers[0].self_attn.batch_first
+        tgt_is_causal = _detect_is_causal_mask(tgt_mask, tgt_is_causal, _seq_len(tgt, batch_first))
+        output = tgt
+        for layer in self.layers:
+            output = layer(
+                output,
+                memory,
+                tgt_mask=tgt_mask,
+                memory_mask=memory_mask,
+                tgt_key_padding_mask=tgt_key_padding_mask,
+                memory_key_padding_mask=memory_key_padding_mask,
+                tgt_is_causal=tgt_is_causal,
+                memory_is_causal=memory_is_causal,
+            )
+        if self.norm is not None:
+            output = self.norm(output)
+        return output
+
+
+class Transformer(Module):
+    r"""A Transformer: an encoder stack and a decoder stack ("Attention Is All You Need").
+
+    Args:
+        d_model (int): number of features of the encoder/decoder inputs. Default: 512
+        nhead (int): number of attention heads. Default: 8
+        num_encoder_layers (int): encoder layers. Default: 6
+        num_decoder_layers (int): decoder layers. Default: 6
+        dim_feedforward (int): width of the feed-forward networks. Default: 2048
+        dropout (float): dropout probability. Default: 0.1
+        activation (str or Callable): ``"relu"``, ``"gelu"`` or a unary callable. Default: relu
+        custom_encoder, custom_decoder (Module, optional): used instead of the built stacks.
+        layer_norm_eps (float): eps of the layer normalizations. Default: 1e-5
+        batch_first (bool): inputs and outputs are :math:`(N, S, E)`. Default: ``False``
+        norm_first (bool): pre-norm layers. Default: ``False``
+        bias (bool): biases in the linear layers and layer normalizations. Default: ``True``
+
+    Shape:
+        - src :math:`(S, E)`, :math:`(S, N, E)` or :math:`(N, S, E)`; tgt likewise with :math:`T`.
+        - src_mask :math:`(S, S)` or :math:`(N \cdot \text{nhead}, S, S)`; tgt_mask :math:`(T, T)`
+          or :math:`(N \cdot \text{nhead}, T, T)`; memory_mask :math:`(T, S)`. A bool mask marks
+          with True the positions not allowed to attend; a float mask is added to the scores.
+        - src/tgt/memory_key_padding_mask :math:`(N, S)`, :math:`(N, T)`, :math:`(N, S)`
+          (True ignores a position).
+        - Output: like tgt, :math:`(T, N, E)` or :math:`(N, T, E)`.
+
+    Examples::
+
+        >>> model = nn.Transformer(d_model=16, nhead=4, num_encoder_layers=1, num_decoder_layers=1,
+        ...                        dim_feedforward=32)
+        >>> src, tgt = ember.randn(10, 2, 16), ember.randn(6, 2, 16)
+        >>> model(src, tgt, tgt_mask=nn.Transformer.generate_square_subsequent_mask(6)).shape
+        ember.Size([6, 2, 16])
+    """
+
+    def __init__(
+        self,
+        d_model=512,
+        nhead=8,
+        num_encoder_layers=6,
+        num_decoder_layers=6,
+        dim_feedforward=2048,
+        dropout=0.1,
+        activation=F.relu,
+        custom_encoder=None,
+        custom_decoder=None,
+        layer_norm_eps=1e-5,
+        batch_first=False,
+        norm_first=False,
+        bias=True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        factory = {"device": device, "dtype": dtype}
+        layer_args = (
+            d_model,
+            nhead,
+            dim_feedforward,
+            dropout,
+            activation,
+            layer_norm_eps,
+            batch_first,
+            norm_first,
+            bias,
+        )
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            self.encoder = TransformerEncoder(
+                TransformerEncoderLayer(*layer_args, **factory),
+                num_encoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory),
+            )
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            self.decoder = TransformerDecoder(
+                TransformerDecoderLayer(*layer_args, **factory),
+                num_decoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory),
+            )
+        self._reset_parameters()
+        self.d_model = d_model
+        self.nhead = nhead
+        self.batch_first = batch_first
+
+    def forward(
+        self,
+        src,
+        tgt,
+        src_mask=None,
+        tgt_mask=None,
+        memory_mask=None,
+        src_key_padding_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        src_is_causal=None,
+        tgt_is_causal=None,
+        memory_is_causal=False,
+    ):
+        """Encode ``src``, then decode ``tgt`` against it (masks: see the class docstring)."""
+        batched = src.ndim == 3
+        if batched and src.shape[0 if self.batch_first else 1] != tgt.shape[0 if self.batch_first else 1]:
+            raise RuntimeError("the batch number of src and tgt must be equal")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError("the feature number of src and tgt must be equal to d_model")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
+        return self.decoder(
+            tgt,
+            memory,
+            tgt_mask=tgt_mask,
+            memory_mask=memory_mask,
+            tgt_key_padding_mask=tgt_key_padding_mask,
+            memory_key_padding_mask=memory_key_padding_mask,
+            tgt_is_causal=tgt_is_causal,
+            memory_is_causal=memory_is_causal,
+        )
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz, device=None, dtype=None):
+        r"""A square causal mask for a sequence of ``sz``: ``-inf`` above the diagonal, 0 elsewhere.
+
+        Examples::
+
+            >>> nn.Transformer.generate_square_subsequent_mask(3)
+            tensor([[0., -inf, -inf],
+                    [0., 0., -inf],
+                    [0., 0., 0.]])
+        """
+        return _generate_square_subsequent_mask(sz, device=device, dtype=dtype)
+
+    def _reset_parameters(self):
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)

@@ -1,0 +1,90 @@
+"""bfloat16: creation, promotion, arithmetic, matmul, autograd and printing against PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import assert_close, randn, torch
+
+import ember
+from ember import nn
+
+pytest.importorskip("ml_dtypes")
+
+
+def _holds_bf16(device):
+    try:
+        ember.zeros(1, device=device, dtype=ember.bfloat16)
+    except TypeError:
+        return False
+    return True
+
+
+@pytest.fixture
+def bf16_device(device):
+    if not _holds_bf16(device):
+        pytest.skip(f"{device} cannot hold bfloat16")
+    return device
+
+
+def test_opencl_refuses_bfloat16_clearly():
+    try:
+        ember.backends.get_backend("opencl")
+    except Exception as exc:  # noqa: BLE001 - no OpenCL runtime
+        pytest.skip(str(exc))
+    with pytest.raises(TypeError, match="opencl backend does not support dtype ember.bfloat16"):
+        ember.zeros(2, device="opencl:0", dtype=ember.bfloat16)
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("bfloat16", "float16"),
+        ("bfloat16", "float32"),
+        ("bfloat16", "float64"),
+        ("bfloat16", "int64"),
+        ("bfloat16", "bool"),
+        ("bfloat16", "bfloat16"),
+    ],
+)
+def test_promotion(a, b):
+    assert ember.promote_types(getattr(ember, a), getattr(ember, b)).name == str(
+        torch.promote_types(getattr(torch, a), getattr(torch, b))
+    ).replace("torch.", "")
+
+
+def test_ops_match_torch(bf16_device):
+    x, y, w = randn(3, 4), randn(4, 5), randn(6, 4)
+    e = {k: ember.tensor(v, device=bf16_device).bfloat16() for k, v in (("x", x), ("y", y), ("w", w))}
+    t = {k: torch.tensor(v).bfloat16() for k, v in (("x", x), ("y", y), ("w", w))}
+    cases = [
+        lambda m, x, y, w: m["x"] @ m["y"],
+        lambda m, x, y, w: m["x"] * 2.5 + 1,
+        lambda m, x, y, w: m["x"].exp(),
+        lambda m, x, y, w: m["x"].sum(1),
+        lambda m, x, y, w: m["x"].softmax(-1),
+    ]
+    for fn in cases:
+        eo, to = fn(e, x, y, w), fn(t, x, y, w)
+        assert eo.dtype is ember.bfloat16 and to.dtype is torch.bfloat16
+        assert_close(eo.float(), to.float(), rtol=1e-2, atol=1e-2)
+    mixed = e["x"] + ember.ones(4, device=bf16_device)
+    assert mixed.dtype is ember.float32
+    assert (e["x"] + ember.ones(4, device=bf16_device, dtype=ember.float16)).dtype is ember.float32
+    assert (e["x"] + ember.tensor(1.0, device=bf16_device)).dtype is ember.bfloat16  # 0-d does not widen
+
+
+def test_autograd_and_module(bf16_device):
+    lin = nn.Linear(4, 3).to(bf16_device).bfloat16()
+    assert lin.weight.dtype is ember.bfloat16
+    x = ember.randn(2, 4, device=bf16_device, dtype=ember.bfloat16, requires_grad=True)
+    lin(x).sum().backward()
+    assert x.grad.dtype is ember.bfloat16 and lin.weight.grad.dtype is ember.bfloat16
+
+
+def test_printing_matches_torch():
+    values = np.array([[2.375, 1.906, -1.289, 0.08447], [0.875, 0.2295, 0.3652, -0.002243]])
+    e = repr(ember.tensor(values).bfloat16())
+    t = repr(torch.tensor(values).bfloat16())
+    assert e.replace("ember", "torch").split() == t.split()
+    assert repr(ember.tensor([1.0, 2.5], dtype=ember.bfloat16)) == "tensor([1.0000, 2.5000], dtype=ember.bfloat16)"

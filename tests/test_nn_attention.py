@@ -1,0 +1,266 @@
+"""Attention and Transformers, differential against PyTorch: SDPA, multi-head attention, the layers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import assert_close, check, randn, to_ember, torch
+
+import ember
+import ember.nn.functional as F
+from ember import nn
+from ember.autograd import gradcheck, gradgradcheck
+
+TF = torch.nn.functional
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:enable_nested_tensor is True"),
+    pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask"),
+]
+
+
+def _mask(*shape, p=0.7):
+    m = np.random.default_rng(5).random(shape) < p
+    m[..., 0] = True  # every query sees at least one key
+    return m
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((2, 3, 4, 5), (2, 3, 6, 5), (2, 3, 6, 7)),
+        ((4, 5), (6, 5), (6, 3)),
+        ((2, 1, 4, 5), (3, 6, 5), (1, 6, 5)),  # broadcast batch dimensions
+    ],
+)
+@pytest.mark.parametrize("kwargs", [{}, {"is_causal": True}, {"scale": 0.3}, {"bool_mask": True}, {"float_mask": True}])
+def test_sdpa(device, dtype, shapes, kwargs):
+    kwargs = dict(kwargs)
+    arrays = [randn(*s) for s in shapes]
+    L, S = shapes[0][-2], shapes[1][-2]
+    if kwargs.pop("bool_mask", False):
+        arrays.append(_mask(L, S))
+    elif kwargs.pop("float_mask", False):
+        arrays.append(randn(L, S))
+    check(
+        lambda *a: F.scaled_dot_product_attention(*a[:3], *a[3:], **kwargs),
+        lambda *a: TF.scaled_dot_product_attention(*a[:3], *a[3:], **kwargs),
+        arrays,
+        device=device,
+        dtype=dtype,
+    )
+
+
+def test_sdpa_fully_masked_rows_are_zero(device):
+    mask = np.ones((3, 4), dtype=bool)
+    mask[1] = False
+    check(
+        lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, m),
+        lambda q, k, v, m: TF.scaled_dot_product_attention(q, k, v, m),
+        [randn(2, 3, 5), randn(2, 4, 5), randn(2, 4, 5), mask],
+        device=device,
+    )
+
+
+def test_sdpa_gqa(device, dtype):
+    check(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+        lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+        [randn(2, 6, 4, 5), randn(2, 2, 3, 5), randn(2, 2, 3, 5)],
+        device=device,
+        dtype=dtype,
+    )
+
+
+def test_sdpa_dropout(device):
+    q = ember.randn(2, 3, 16, 8, device=device, dtype=ember.float64)
+    ember.manual_seed(3)
+    a = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
+    ember.manual_seed(3)
+    b = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
+    assert_close(a, b.cpu().numpy())
+    assert not np.allclose(a.cpu().numpy(), F.scaled_dot_product_attention(q, q, q).cpu().numpy())
+    # dropout_p=1 drops every weight
+    assert not np.any(F.scaled_dot_product_attention(q, q, q, dropout_p=1.0).cpu().numpy())
+
+
+def test_sdpa_errors(device):
+    q = ember.randn(2, 4, 5, device=device)
+    with pytest.raises(RuntimeError, match="is_causal"):
+        F.scaled_dot_product_attention(
+            q, q, q, attn_mask=ember.ones(4, 4, dtype=ember.bool, device=device), is_causal=True
+        )
+    with pytest.raises(RuntimeError, match="same dtype"):
+        F.scaled_dot_product_attention(q, q.double(), q)
+    with pytest.raises(TypeError, match="query"):
+        F.scaled_dot_product_attention(None, q, q)
+    with pytest.raises(RuntimeError, match="incompatible shapes"):
+        F.scaled_dot_product_attention(q, ember.randn(2, 4, 3, device=device), q)
+
+
+def test_sdpa_gradcheck_and_gradgradcheck(device):
+    if not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    q, k, v = (ember.tensor(randn(1, 2, 3, 4), device=device, requires_grad=True) for _ in range(3))
+    bias = ember.tensor(randn(3, 3), device=device, requires_grad=True)
+
+    def fn(q, k, v, bias):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+
+    assert gradcheck(fn, (q, k, v, bias))
+    assert gradgradcheck(fn, (q, k, v, bias))
+    assert gradgradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), (q, k, v))
+
+
+def _load(e_mod, t_mod, device, dtype):
+    e_mod.to(device=device, dtype=dtype)
+    e_mod.load_state_dict({k: to_ember(v, device).to(dtype) for k, v in t_mod.state_dict().items()})
+    t_mod.to(getattr(torch, dtype.name))
+
+
+def _pair(t_mod, e_mod, device, dtype, arrays, **kwargs):
+    """Forward both modules on ``arrays`` (and mask kwargs as NumPy arrays); compare outputs and grads."""
+    _load(e_mod, t_mod, device, dtype)
+    t_kwargs = {k: torch.from_numpy(v) for k, v in kwargs.items()}
+    e_kwargs = {k: ember.tensor(v, device=device) for k, v in kwargs.items()}
+    check(
+        lambda *a: e_mod(*a, **e_kwargs),
+        lambda *a: t_mod(*a, **t_kwargs),
+        arrays,
+        device=device,
+        dtype=dtype,
+    )
+    e_params = dict(e_mod.named_parameters())
+    for name, p in t_mod.named_parameters():
+        assert_close(e_params[name].grad, p.grad, dtype, what=f"{name} grad")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"batch_first": True},
+        {"bias": False},
+        {"add_bias_kv": True},
+        {"add_zero_attn": True},
+        {"kdim": 3, "vdim": 5},
+        {"add_bias_kv": True, "add_zero_attn": True, "batch_first": True},
+    ],
+)
+@pytest.mark.parametrize("need_weights,average", [(True, True), (True, False), (False, True)])
+@pytest.mark.parametrize("masks", ["none", "attn_bool", "attn_float", "kpm", "both"])
+def test_multihead_attention(device, dtype, kwargs, need_weights, average, masks):
+    t_mod = torch.nn.MultiheadAttention(8, 2, **kwargs)
+    e_mod = nn.MultiheadAttention(8, 2, **kwargs)
+    kdim, vdim = kwargs.get("kdim", 8), kwargs.get("vdim", 8)
+    L, S, N = 4, 5, 3
+    lead = (N, L) if kwargs.get("batch_first") else (L, N)
+    klead = (N, S) if kwargs.get("batch_first") else (S, N)
+    mask_kwargs = {"need_weights": need_weights, "average_attn_weights": average}
+    if masks in ("attn_bool", "both"):
+        mask_kwargs["attn_mask"] = ~_mask(L, S)
+    if masks == "attn_float":
+        mask_kwargs["attn_mask"] = randn(N * 2, L, S)
+    if masks in ("kpm", "both"):
+        mask_kwargs["key_padding_mask"] = ~_mask(N, S)
+    flags = {k: mask_kwargs.pop(k) for k in ("need_weights", "average_attn_weights")}
+    _load(e_mod, t_mod, device, dtype)
+    t_kwargs = {k: torch.from_numpy(v) for k, v in mask_kwargs.items()}
+    e_kwargs = {k: ember.tensor(v, device=device) for k, v in mask_kwargs.items()}
+    if "attn_mask" in t_kwargs and t_kwargs["attn_mask"].is_floating_point():
+        t_kwargs["attn_mask"] = t_kwargs["attn_mask"].to(getattr(torch, dtype.name))
+        e_kwargs["attn_mask"] = e_kwargs["attn_mask"].to(dtype)
+    check(
+        lambda q, k, v: e_mod(q, k, v, **e_kwargs, **flags),
+        lambda q, k, v: t_mod(q, k, v, **t_kwargs, **flags),
+        [randn(*lead, 8), randn(*klead, kdim), randn(*klead, vdim)],
+        device=device,
+        dtype=dtype,
+    )
+    e_params = dict(e_mod.named_parameters())
+    for name, p in t_mod.named_parameters():
+        assert_close(e_params[name].grad, p.grad, dtype, what=f"{name} grad")
+
+
+def test_multihead_attention_unbatched_and_state_dict_names(device):
+    t_mod = torch.nn.MultiheadAttention(6, 3, kdim=4, vdim=2, add_bias_kv=True)
+    e_mod = nn.MultiheadAttention(6, 3, kdim=4, vdim=2, add_bias_kv=True)
+    assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+    assert list(nn.MultiheadAttention(6, 3).state_dict()) == list(torch.nn.MultiheadAttention(6, 3).state_dict())
+    _pair(t_mod, e_mod, device, ember.float32, [randn(4, 6), randn(5, 4), randn(5, 2)])
+
+
+def test_multihead_attention_gradgradcheck(device):
+    if not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    mha = nn.MultiheadAttention(4, 2, device=device, dtype=ember.float64)
+    x = ember.tensor(randn(3, 2, 4), device=device, requires_grad=True)
+    mask = ember.tensor(~_mask(3, 3), device=device)
+    assert gradgradcheck(lambda x: mha(x, x, x, attn_mask=mask)[0], (x,))
+
+
+def test_multihead_attention_errors(device):
+    with pytest.raises(AssertionError, match="divisible"):
+        nn.MultiheadAttention(5, 2)
+    mha = nn.MultiheadAttention(4, 2).to(device)
+    x = ember.randn(3, 2, 4, device=device)
+    with pytest.raises(RuntimeError, match="2D attn_mask"):
+        mha(x, x, x, attn_mask=ember.zeros(2, 2, device=device))
+    with pytest.raises(AssertionError, match="4-D query"):
+        mha(x[None], x[None], x[None])
+    with pytest.raises(RuntimeError, match="Need attn_mask"):
+        mha(x, x, x, is_causal=True)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"norm_first": True},
+        {"batch_first": True, "activation": "gelu"},
+        {"bias": False, "layer_norm_eps": 1e-3},
+        {"activation": "callable"},
+    ],
+)
+def test_transformer(device, dtype, kwargs):
+    kwargs = dict(kwargs, d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=16)
+    kwargs["dropout"] = 0.0
+    t_kwargs, e_kwargs = dict(kwargs), dict(kwargs)
+    if kwargs.get("activation") == "callable":
+        t_kwargs["activation"], e_kwargs["activation"] = torch.tanh, ember.tanh
+    t_mod, e_mod = torch.nn.Transformer(**t_kwargs), nn.Transformer(**e_kwargs)
+    assert list(e_mod.state_dict()) == list(t_mod.state_dict())
+    S, T, N = 5, 4, 3
+    lead = (lambda n: (N, n)) if kwargs.get("batch_first") else (lambda n: (n, N))
+    masks = {
+        "tgt_mask": nn.Transformer.generate_square_subsequent_mask(T).numpy(),
+        "src_key_padding_mask": ~_mask(N, S),
+        "memory_key_padding_mask": ~_mask(N, S),
+        "tgt_key_padding_mask": ~_mask(N, T),
+    }
+    _pair(t_mod, e_mod, device, dtype, [randn(*lead(S), 8), randn(*lead(T), 8)], **masks)
+
+
+def test_transformer_decoder_stack(device, dtype):
+    t_layer = torch.nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True)
+    e_layer = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True)
+    t_mod = torch.nn.TransformerDecoder(t_layer, 2, norm=torch.nn.LayerNorm(8))
+    e_mod = nn.TransformerDecoder(e_layer, 2, norm=nn.LayerNorm(8))
+    masks = {"tgt_mask": ~_mask(4, 4), "memory_mask": ~_mask(4, 6)}
+    _pair(t_mod, e_mod, device, dtype, [randn(4, 2, 8), randn(6, 2, 8)], **masks)
+
+
+def test_generate_square_subsequent_mask():
+    assert_close(
+        nn.Transformer.generate_square_subsequent_mask(4), torch.nn.Transformer.generate_square_subsequent_mask(4)
+    )
+
+
+def test_transformer_errors():
+    with pytest.raises(RuntimeError, match="relu/gelu"):
+        nn.TransformerEncoderLayer(8, 2, activation="tanh")
+    model = nn.Transformer(8, 2, 1, 1, 16)
+    with pytest.raises(RuntimeError, match="batch number"):
+        model(ember.randn(5, 2, 8), ember.randn(4, 3, 8))
+    with pytest.raises(RuntimeError, match="d_model"):
+        model(ember.randn(5, 2, 6), ember.randn(4, 2, 6))
