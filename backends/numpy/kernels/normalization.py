@@ -23,7 +23,7 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 def _dot_over(a, b, axes):
     """``sum(a * b)`` over ``axes`` (keeping them, size 1) without the product temporary."""
-    if a.ndim > len(_LETTERS):
+    if a.ndim > len(_LETTERS) or a.dtype.kind != "f":  # einsum has no bfloat16 (an ml_dtypes extension type)
         return np.sum(a * b, axis=axes, keepdims=True)
     axes = {ax % a.ndim for ax in axes}
     full = _LETTERS[: a.ndim]
