@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .common import check_same_device, sum_to
 
@@ -38,6 +39,73 @@ class _Matmul(Function):
             else:
                 gb = sum_to(a.mT @ grad, b.shape)
         return ga, gb
+
+
+class _Linear(Function):
+    """``x @ W.T + b`` (``F.linear``) as one node: one GEMM, the bias added into its result.
+
+    Without ``create_graph`` the backward runs on native arrays (three products and a row
+    sum, no graph bookkeeping); with it, the same formulas in differentiable tensor ops.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs[1] else None, w if needs[0] else None)
+        ctx.x_shape = x._data.shape
+        xp, data = x._backend.xp, x._data
+        if data.ndim != 2:
+            data = xp.reshape(data, (_rows(data.shape), data.shape[-1]))
+        out = xp.matmul(data, xp.permute_dims(w._data, (1, 0)))
+        if b is not None:
+            out += b._data  # a fresh buffer: no extra temporary where the backend adds in place
+        if len(ctx.x_shape) != 2:
+            out = xp.reshape(out, (*ctx.x_shape[:-1], out.shape[-1]))
+        return x._make(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        x_shape = ctx.x_shape
+        rows, n = _rows(x_shape), grad.shape[-1]
+        if grad_state.enabled:  # create_graph: differentiable ops, so higher derivatives exist
+            g = grad.reshape(rows, n)
+            gx = (g @ w).reshape(x_shape) if needs[0] else None
+            gw = g.mT @ x.reshape(rows, x_shape[-1]) if needs[1] else None
+            return gx, gw, (g.sum(0) if needs[2] else None)
+        xp, g = grad._backend.xp, grad._data
+        if g.ndim != 2:
+            g = xp.reshape(g, (rows, n))
+        gx = gw = gb = None
+        if needs[0]:
+            gx = xp.matmul(g, w._data)
+            gx = grad._make(gx if len(x_shape) == 2 else xp.reshape(gx, x_shape))
+        if needs[1]:
+            data = x._data if len(x_shape) == 2 else xp.reshape(x._data, (rows, x_shape[-1]))
+            gw = grad._make(xp.matmul(xp.permute_dims(g, (1, 0)), data))
+        if needs[2]:
+            gb = grad._make(xp.sum(g, axis=0))
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` for checked operands (``F.linear`` validates them).
+
+    One fused node for a 2-D weight and a matching 1-D bias; other forms go through
+    ``matmul`` and a broadcast add.
+    """
+    if weight.ndim == 2 and (
+        bias is None
+        or (
+            bias._data.shape == weight._data.shape[:1]
+            and bias._data.dtype == weight._data.dtype
+            and bias._device is weight._device
+        )
+    ):
+        return _Linear.apply(input, weight, bias)
+    out = input.matmul(weight.t() if weight.ndim == 2 else weight)
+    return out if bias is None else out + bias
 
 
 def _transposed_layout(matrix):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...ops.linalg import linear as _linear
 from ...tensor import Tensor
 
 __all__ = ["linear", "bilinear"]
@@ -49,11 +50,9 @@ def linear(input, weight, bias=None):
             f"Expected all tensors to be on the same device, but found at least two devices, "
             f"{input.device} and {weight.device}!"
         )
-    out = input.matmul(weight.t() if weight.ndim == 2 else weight)
     if bias is not None:
         _check_tensor("linear", "bias", bias)
-        out = out + bias
-    return out
+    return _linear(input, weight, bias)
 
 
 def bilinear(input1, input2, weight, bias=None):
