@@ -404,3 +404,31 @@ def test_integer_tensors_cannot_require_grad():
         ember.tensor([1, 2]).requires_grad_()
     x = ember.tensor([1.5, 2.5], requires_grad=True)
     assert not x.long().requires_grad and not x.argmax().requires_grad and not (x > 1).requires_grad
+
+
+@pytest.mark.parametrize("name", ["exp", "expm1", "tan", "tanh", "sigmoid", "reciprocal"])
+def test_unary_backward_native_and_create_graph(name, device):
+    # without create_graph these derivatives run on native arrays; with it, through the graph
+    values = [0.3, -1.2, 0.7, 1.1]
+    e, t = both(values, device)
+    (ge,) = ember.autograd.grad(getattr(e, name)().sum(), e, create_graph=True)
+    (gt,) = torch.autograd.grad(getattr(t, name)().sum(), t, create_graph=True)
+    close(ge, gt)
+    ge.sum().backward()
+    gt.sum().backward()
+    close(e.grad, t.grad)
+    e, t = both(values, device)
+    getattr(e, name)().square().sum().backward()
+    getattr(t, name)().square().sum().backward()
+    close(e.grad, t.grad)
+
+
+@pytest.mark.parametrize("scalar", [1, 2.5])
+def test_scalar_minus_tensor(scalar, device):
+    e, t = both([0.3, -1.2], device, "float32")
+    ye, yt = scalar - e, scalar - t
+    assert ye.dtype is ember.float32
+    close(ye, yt)
+    (ye * ye).sum().backward()
+    (yt * yt).sum().backward()
+    close(e.grad, t.grad)

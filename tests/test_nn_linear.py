@@ -10,7 +10,7 @@ from reference import assert_close, check, randn
 import ember
 import ember.nn.functional as F
 from ember import nn
-from ember.autograd import Variable, gradcheck
+from ember.autograd import Variable, gradcheck, gradgradcheck
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -59,6 +59,32 @@ def test_functional_linear_gradcheck(device):
     w = ember.tensor(randn(2, 4), device=device, requires_grad=True)
     b = ember.tensor(randn(2), device=device, requires_grad=True)
     assert gradcheck(F.linear, (x, w, b))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4)])
+def test_functional_linear_gradgradcheck(shape, device):
+    x = ember.tensor(randn(*shape), device=device, requires_grad=True)
+    w = ember.tensor(randn(2, 4), device=device, requires_grad=True)
+    b = ember.tensor(randn(2), device=device, requires_grad=True)
+    assert gradgradcheck(lambda x, w, b: F.linear(x, w, b).tanh(), (x, w, b))
+
+
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, True), (True, True, None)])
+def test_functional_linear_partial_grads(needs, device, dtype):
+    arrays = [randn(2, 3, 4), randn(5, 4), randn(5)]
+    args = [ember.tensor(a, dtype=dtype, device=device, requires_grad=bool(n)) for a, n in zip(arrays, needs)]
+    targs = [torch.tensor(a, dtype=getattr(torch, dtype.name), requires_grad=bool(n)) for a, n in zip(arrays, needs)]
+    if needs[2] is None:
+        args[2] = targs[2] = None
+    out, tout = F.linear(*args), TF.linear(*targs)
+    assert_close(out, tout, dtype)
+    out.square().sum().backward()
+    tout.square().sum().backward()
+    for a, t, n in zip(args, targs, needs):
+        if n:
+            assert_close(a.grad, t.grad, dtype, what="grad")
+        elif a is not None:
+            assert a.grad is None
 
 
 def test_bilinear(device, dtype):

@@ -39,6 +39,10 @@ class RnnKernels:
         # 0.5 * (1 + tanh(x / 2)): one transcendental and no overflow for large |x|.
         return self.xp.tanh(x * 0.5) * 0.5 + 0.5
 
+    def _step_weight(self, w):
+        """``w`` transposed, as the right operand of the per-step products ``h @ w.T``."""
+        return self.xp.permute_dims(w, (1, 0))
+
     def _hidden_product(self, h, w_hh_t, b_hh):
         gh = self.xp.matmul(h, w_hh_t)
         return gh if b_hh is None else gh + b_hh
@@ -130,14 +134,14 @@ class RnnKernels:
         gx = xp.matmul(x, xp.permute_dims(w_ih, (1, 0)))
         if b_ih is not None:
             gx = gx + b_ih
-        w_hh_t = xp.permute_dims(w_hh, (1, 0))
+        w_hh_t = self._step_weight(w_hh)
         lstm = mode == "LSTM"
         offsets = _offsets(batch_sizes)
         steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
         rows, hidden = x.shape[0], h0.shape[1]
         out = xp.empty((rows, hidden), dtype=x.dtype)
         h_prev = xp.empty((rows, hidden), dtype=x.dtype)
-        w_hr_t = None if w_hr is None else xp.permute_dims(w_hr, (1, 0))
+        w_hr_t = None if w_hr is None else self._step_weight(w_hr)
         h_full = None if w_hr is None else xp.empty((rows, w_hr.shape[1]), dtype=x.dtype)
         h_n = xp.empty(h0.shape, dtype=x.dtype)
         c_n = xp.empty(c0.shape, dtype=x.dtype) if lstm else None

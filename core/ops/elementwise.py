@@ -30,6 +30,7 @@ class _Unary(Function):
     floating = True  # integer inputs are computed in the default float type
     saves = "x"  # which of x and y the derivative reads (only those are saved, as in PyTorch)
     fused_backward = None  # a kernel-table method (grad, y) -> grad * derivative, without create_graph
+    arithmetic = False  # the derivative uses only operators, so it also runs on native arrays
 
     @classmethod
     def forward(cls, ctx, x):
@@ -44,13 +45,18 @@ class _Unary(Function):
         if cls.derivative is None:
             return grad * 0
         x, y = ctx.saved_tensors
-        if cls.fused_backward is not None and not grad_state.enabled:  # one kernel, not one per operation
-            return grad._make(getattr(grad._backend.kernels, cls.fused_backward)(grad._data, y._data))
+        if not grad_state.enabled:  # no graph to build
+            if cls.fused_backward is not None:  # one kernel, not one per operation
+                return grad._make(getattr(grad._backend.kernels, cls.fused_backward)(grad._data, y._data))
+            if cls.arithmetic:  # one native expression
+                native = cls.derivative(None if x is None else x._data, None if y is None else y._data)
+                return grad._make(grad._data * native)
         return grad * cls.derivative(x, y)
 
 
-def _unary(name, compute, derivative, floating=True, saves="x", fused_backward=None):
-    cls = type(name.capitalize(), (_Unary,), {"saves": saves, "fused_backward": fused_backward})
+def _unary(name, compute, derivative, floating=True, saves="x", arithmetic=False, fused_backward=None):
+    attributes = {"saves": saves, "arithmetic": arithmetic, "fused_backward": fused_backward}
+    cls = type(name.capitalize(), (_Unary,), attributes)
     cls.compute = staticmethod(compute)
     cls.derivative = staticmethod(derivative) if derivative is not None else None
 
@@ -77,8 +83,8 @@ _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-exp = _unary("exp", lambda b, x: b.xp.exp(x), lambda x, y: y, saves="y")
-expm1 = _unary("expm1", lambda b, x: b.xp.expm1(x), lambda x, y: y + 1, saves="y")
+exp = _unary("exp", lambda b, x: b.xp.exp(x), lambda x, y: y, saves="y", arithmetic=True)
+expm1 = _unary("expm1", lambda b, x: b.xp.expm1(x), lambda x, y: y + 1, saves="y", arithmetic=True)
 log = _unary("log", lambda b, x: b.xp.log(x), lambda x, y: x.reciprocal())
 log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: (x + 1).reciprocal())
 log2 = _unary("log2", lambda b, x: b.xp.log(x) / _LN2, lambda x, y: (x * _LN2).reciprocal())
@@ -87,7 +93,7 @@ sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: (y * 2).reciprocal
 rsqrt = _unary("rsqrt", lambda b, x: 1 / b.xp.sqrt(x), lambda x, y: y.pow(3) * -0.5, saves="y")
 sin = _unary("sin", lambda b, x: b.xp.sin(x), lambda x, y: x.cos())
 cos = _unary("cos", lambda b, x: b.xp.cos(x), lambda x, y: -x.sin())
-tan = _unary("tan", lambda b, x: b.xp.tan(x), lambda x, y: y * y + 1, saves="y")
+tan = _unary("tan", lambda b, x: b.xp.tan(x), lambda x, y: y * y + 1, saves="y", arithmetic=True)
 asin = _unary("asin", lambda b, x: b.xp.asin(x), lambda x, y: (1 - x * x).rsqrt())
 acos = _unary("acos", lambda b, x: b.xp.acos(x), lambda x, y: -(1 - x * x).rsqrt())
 atan = _unary("atan", lambda b, x: b.xp.atan(x), lambda x, y: (x * x + 1).reciprocal())
@@ -96,7 +102,7 @@ cosh = _unary("cosh", lambda b, x: b.xp.cosh(x), lambda x, y: x.sinh())
 tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y, saves="y", fused_backward="tanh_backward")
 sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves="y", fused_backward="sigmoid_backward")
 erf = _unary("erf", lambda b, x: b.erf(x), lambda x, y: (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
-reciprocal = _unary("reciprocal", lambda b, x: 1 / x, lambda x, y: -(y * y), saves="y")
+reciprocal = _unary("reciprocal", lambda b, x: 1 / x, lambda x, y: -(y * y), saves="y", arithmetic=True)
 floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)
 ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False)
 trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False)
@@ -209,6 +215,14 @@ class _Sub(_Binary):
     saves = 0
     compute = staticmethod(lambda xp, a, b: a - b)
     gradients = staticmethod(lambda ctx, g: (g, -g))
+
+
+class _RSub(_Binary):
+    """``b - a`` for a Python scalar ``b``: the scalar stays a scalar down to the backend."""
+
+    saves = 0
+    compute = staticmethod(lambda xp, a, b: b - a)
+    gradients = staticmethod(lambda ctx, g: (-g, None))
 
 
 class _Mul(_Binary):
@@ -372,6 +386,13 @@ def add(input, other, *, alpha=1, out=None):
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``."""
     if not isinstance(input, Tensor):
+        if (
+            alpha == 1
+            and (type(input) is float or type(input) is int)
+            and isinstance(other, Tensor)
+            and other.dtype.is_floating_point
+        ):
+            return _binary(_RSub, "sub", other, input)
         input = full_like_scalar(other, input)
     if input.dtype is dtypes.bool:
         raise RuntimeError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ember.kernels import Kernels
 
 from .conv import NumpyConvKernels
+from .linear import NumpyLinearKernels
 from .loss import NumpyLossKernels
 from .normalization import NumpyNormalizationKernels
 from .optim import NumpyOptimKernels
@@ -18,6 +19,7 @@ __all__ = ["NumpyKernels"]
 
 class NumpyKernels(
     NumpyConvKernels,
+    NumpyLinearKernels,
     NumpyPoolingKernels,
     NumpyNormalizationKernels,
     NumpyVisionKernels,
