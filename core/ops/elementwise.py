@@ -337,6 +337,38 @@ class _Fmod(_Binary):
         return g, gb
 
 
+class _RoundedDiv(_Binary):
+    """Division rounded to an integer: piecewise constant, so both gradients are zero (as in PyTorch)."""
+
+    saves = 0
+    gradients = staticmethod(lambda ctx, g: (g * 0, g * 0))
+
+
+class _FloorDiv(_RoundedDiv):
+    compute = staticmethod(lambda xp, a, b: xp.floor_divide(a, b))
+
+
+class _TruncDiv(_RoundedDiv):
+    compute = staticmethod(lambda xp, a, b: xp.trunc(xp.divide(a, b)))
+
+
+class _IntTruncDiv(_RoundedDiv):
+    # the floor quotient is one below the truncated one where the division is inexact and the signs differ
+    compute = staticmethod(
+        lambda xp, a, b: xp.floor_divide(a, b) + xp.astype((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)), a.dtype)
+    )
+
+
+def _exact_binary(fn_cls, op, input, other):
+    """An integer-valued division op: exact in integer arithmetic, raising on an integer zero divisor."""
+    a, b, result = promote(op, input, other)
+    if result.is_floating_point:
+        return fn_cls.apply(a, b)
+    if (b == 0) if not isinstance(b, Tensor) else bool((b == 0).any()):
+        raise RuntimeError("ZeroDivisionError")
+    return (_IntTruncDiv if fn_cls is _TruncDiv else fn_cls).apply(a, b)
+
+
 def _binary(fn_cls, op, input, other, floating=False):
     a, b, result = promote(op, input, other)
     if floating and not result.is_floating_point:
@@ -389,14 +421,11 @@ def div(input, other, *, rounding_mode=None, out=None):
         input = full_like_scalar(other, input)
     if rounding_mode is None:
         return _binary(_Div, "div", input, other, floating=True)
-    if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(
-            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
-        )
-    a, b, result = promote("div", input, other)
-    q = _binary(_Div, "div", a, b, floating=True)
-    q = q.trunc() if rounding_mode == "trunc" else q.floor()
-    return q if result.is_floating_point else q.to(result)
+    if rounding_mode == "floor":
+        return _exact_binary(_FloorDiv, "div", input, other)
+    if rounding_mode == "trunc":
+        return _exact_binary(_TruncDiv, "div", input, other)
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
 def floor_divide(input, other):
@@ -408,12 +437,12 @@ def remainder(input, other):
     """Python-style modulus: the result has the sign of ``other``."""
     if not isinstance(input, Tensor):
         input = full_like_scalar(other, input)
-    return _binary(_Remainder, "remainder", input, other)
+    return _exact_binary(_Remainder, "remainder", input, other)
 
 
 def fmod(input, other):
     """C-style modulus: the result has the sign of ``input``."""
-    return _binary(_Fmod, "fmod", input, other)
+    return _exact_binary(_Fmod, "fmod", input, other)
 
 
 def pow(input, exponent):  # noqa: A001

@@ -67,7 +67,22 @@ def reshape(input, *shape):
     return _Reshape.apply(input, shape)
 
 
-view = reshape
+def view(input, *shape):
+    """The same storage seen in a new shape; raises where the strides do not allow a view.
+
+    Unlike :func:`reshape`, ``view`` never copies: writes through the result reach ``input``.
+    """
+    shape = _infer_shape("view", _shape_arg(shape), input.numel())
+    data = input._data
+    if not input._backend.is_contiguous(data):
+        try:
+            input._backend.xp.reshape(data, shape, copy=False)
+        except ValueError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension "
+                "spans across two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
+    return reshape(input, shape)
 
 
 class _Permute(Function):
@@ -461,7 +476,7 @@ def is_contiguous(input, memory_format=None):
 
 def view_as(input, other):
     """``input.view(other.shape)``."""
-    return reshape(input, other.shape)
+    return view(input, other.shape)
 
 
 def reshape_as(input, other):
