@@ -76,7 +76,7 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     t._backend = backend
     t._device = dev
     t._requires_grad = requires_grad
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
     t._output_nr = 0
     t._version = _Version() if version is None else version
@@ -86,6 +86,24 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     t._post_accumulate_hooks = None
     t._accumulator = None
     return t
+
+
+def _check_grad(t, grad):
+    """PyTorch's checks on assigning ``t.grad = grad``: a tensor of ``t``'s shape, dtype and device."""
+    if not isinstance(grad, Tensor) and not getattr(grad, "is_sparse", False):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(grad).__name__}")
+    if grad.device != t._device:
+        raise RuntimeError(f"assigned grad has data located on {grad.device}, whereas the tensor is on {t._device}")
+    if grad.dtype is not t.dtype:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{grad.dtype}' to a tensor with dtype '{t.dtype}'. "
+            "Please ensure that the gradient and the tensor have the same dtype"
+        )
+    if tuple(grad.shape) != tuple(t._data.shape):
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(grad.shape)}' to a tensor of size "
+            f"'{list(t._data.shape)}'. Please ensure that the gradient and the tensor are the same size"
+        )
 
 
 class _TensorTypeMeta(type):
@@ -126,7 +144,7 @@ class Tensor(metaclass=_TensorTypeMeta):
         "_backend",
         "_device",
         "_requires_grad",
-        "grad",
+        "_grad",
         "grad_fn",
         "_output_nr",
         "_version",
@@ -274,6 +292,17 @@ class Tensor(metaclass=_TensorTypeMeta):
         if value and not self.dtype.is_floating_point:
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
         self._requires_grad = value
+
+    @property
+    def grad(self):
+        """The gradient accumulated by :meth:`backward` (None until one is computed)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place; returns ``self``."""

@@ -64,3 +64,93 @@ def test_float_division_modes_match_torch(device, name, fn):
     a, ta = _pair(values, "float64", device) if device.split(":")[0] != "opencl" else _pair(values, "float32", device)
     b, tb = (ember.tensor(divisors, dtype=a.dtype, device=device), torch.tensor(divisors, dtype=ta.dtype))
     np.testing.assert_allclose(fn(ember, a, b).cpu().numpy(), fn(torch, ta, tb).numpy(), rtol=1e-6)
+
+
+def test_view_shares_storage_or_raises(device):
+    shared = ember.arange(6.0, device=device).reshape(2, 3)
+    shared.view(3, 2)[0, 0] = 100.0
+    assert shared[0, 0].item() == 100.0
+    base = ember.arange(6.0, device=device).reshape(2, 3)
+    tb = torch.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        tb.t().view(-1)
+    if not device.startswith("opencl"):  # the opencl reshape primitive copies where it cannot view
+        with pytest.raises(RuntimeError, match=r"Use \.reshape\(\.\.\.\) instead"):
+            base.t().view(-1)
+    assert base.t().view(3, 2, 1).shape == tb.t().view(3, 2, 1).shape
+    assert base.t().reshape(-1).tolist() == tb.t().reshape(-1).tolist()
+
+
+def test_relu_and_threshold_propagate_nan(device):
+    values = [float("nan"), 0.0, -1.0, 2.0]
+    for op in (lambda T, x: T.relu(x), lambda T, x: T.nn.functional.threshold(x, 0.0, 5.0)):
+        x = ember.tensor(values, device=device, requires_grad=True)
+        tx = torch.tensor(values, requires_grad=True)
+        y, ty = op(ember, x), op(torch, tx)
+        np.testing.assert_array_equal(y.detach().cpu().numpy(), ty.detach().numpy())
+        y.sum().backward()
+        ty.sum().backward()
+        np.testing.assert_array_equal(x.grad.cpu().numpy(), tx.grad.numpy())
+
+
+def test_tensor_where_takes_self_as_input(device):
+    x, c, y = ([1.0, 2.0], [True, False], [9.0, 8.0])
+    out = ember.tensor(x, device=device).where(ember.tensor(c, device=device), ember.tensor(y, device=device))
+    assert out.tolist() == torch.tensor(x).where(torch.tensor(c), torch.tensor(y)).tolist()
+
+
+def test_clamp_with_broadcasting_bounds_has_input_shaped_gradients(device):
+    grads = []
+    for T, dev in ((ember, device), (torch, "cpu")):
+        x = T.tensor([1.0, 5.0], device=dev, requires_grad=True)
+        low = T.tensor([[2.0], [0.0], [6.0]], device=dev, requires_grad=True)
+        high = T.tensor([[5.5], [4.0]], device=dev, requires_grad=True)
+        T.clamp(x, low).sum().backward()
+        T.clamp(x, max=high).sum().backward()
+        grads.append([np.asarray(t.grad.tolist()) for t in (x, low, high)])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+
+
+GRAD_ASSIGNMENTS = [
+    ("shape", lambda T, dev: T.zeros(3, device=dev), RuntimeError),
+    ("dtype", lambda T, dev: T.zeros(2, dtype=T.float64, device=dev), RuntimeError),
+    ("int", lambda T, dev: T.zeros(2, dtype=T.int64, device=dev), RuntimeError),
+    ("list", lambda T, dev: [1.0, 2.0], TypeError),
+    ("number", lambda T, dev: 3.0, TypeError),
+]
+
+
+@pytest.mark.parametrize("name,make,error", GRAD_ASSIGNMENTS, ids=[g[0] for g in GRAD_ASSIGNMENTS])
+def test_grad_assignment_is_validated(device, name, make, error):
+    if name == "dtype" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    tp = torch.zeros(2, requires_grad=True)
+    with pytest.raises(error):
+        tp.grad = make(torch, "cpu")
+    p = ember.zeros(2, device=device, requires_grad=True)
+    with pytest.raises(error, match="grad"):
+        p.grad = make(ember, device)
+    p.grad = ember.ones(2, device=device)
+    p.grad = None
+    assert p.grad is None
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[1e38, -1e38, 1e38], [3e38, -3e38], [1e20, 1e20 + 1e13], [2.0, 2.0]],
+    ids=["big", "over", "offset", "flat"],
+)
+def test_std_var_do_not_overflow(device, values):
+    x, tx = ember.tensor(values, device=device), torch.tensor(values)
+    np.testing.assert_allclose(x.std().item(), tx.std().item(), rtol=1e-5)
+    np.testing.assert_allclose(x.var().item(), tx.var().item(), rtol=1e-5)
+
+
+def test_std_gradient_at_zero_deviation_is_zero(device):
+    grads = []
+    for T, dev in ((ember, device), (torch, "cpu")):
+        x = T.tensor([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], device=dev, requires_grad=True)
+        x.std(1).sum().backward()
+        grads.append(np.asarray(x.grad.tolist()))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5)

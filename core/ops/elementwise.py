@@ -501,7 +501,7 @@ class _Clamp(Function):
         if high is not None:
             upper = x <= high
             mask = upper if mask is None else mask & upper
-        g = where(mask, grad, grad * 0) if mask is not None else grad
+        g = sum_to(where(mask, grad, grad * 0) if mask is not None else grad, x.shape)
         glow = ghigh = None
         if low_t is not None and ctx.needs_input_grad[1]:
             glow = sum_to(where(x < low_t, grad, grad * 0), low_t.shape)
@@ -678,6 +678,7 @@ negative = neg
 for _name in __all__ + ["bitwise_and", "bitwise_or", "bitwise_xor"]:
     setattr(Tensor, _name, globals()[_name])
 Tensor.absolute = abs
+Tensor.where = lambda self, condition, other: where(condition, self, other)
 Tensor.arcsin, Tensor.arccos, Tensor.arctan = asin, acos, atan
 Tensor.greater, Tensor.less, Tensor.greater_equal, Tensor.less_equal = gt, lt, ge, le
 Tensor.not_equal = ne

@@ -248,8 +248,10 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance over ``dim`` with Bessel's correction (``correction=1``) by default."""
+def _scaled_variance(input, dim, unbiased, keepdim, correction):
+    """``(scale, v)`` with the variance equal to ``scale**2 * v``: the deviations are divided by
+    their largest magnitude before squaring, so that neither var nor std overflows where the
+    result itself is finite (PyTorch accumulates in a wider type to the same effect)."""
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     if not input.dtype.is_floating_point:
@@ -257,17 +259,29 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     axes = normalize_dims(dim, input.ndim)
     count = math.prod(input.shape[a] for a in axes)
     centered = input - input.mean(axes, keepdim=True)
+    scale = centered.detach().abs().amax(axes, keepdim=True) if count else centered.detach().sum(axes, keepdim=True)
+    scale = where_(scale == 0, scale * 0 + 1, scale)
+    scale = where_(scale.isfinite(), scale, scale * 0 + 1)
+    unit = centered / scale
     dof = builtins.max(count - _correction(unbiased, correction), 0)
-    return (
-        (centered * centered).sum(axes, keepdim=keepdim) / dof
-        if dof
-        else (centered * centered).sum(axes, keepdim=keepdim) * math.inf
-    )
+    total = (unit * unit).sum(axes, keepdim=keepdim)
+    if not keepdim:
+        scale = scale.reshape(total.shape)
+    return scale, (total / dof if dof else total * math.inf)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with Bessel's correction (``correction=1``) by default."""
+    scale, v = _scaled_variance(input, dim, unbiased, keepdim, correction)
+    return v * (scale * scale)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim`` (square root of :func:`var`)."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    scale, v = _scaled_variance(input, dim, unbiased, keepdim, correction)
+    # the gradient at a zero deviation is zero (PyTorch's rule), not sqrt's infinite slope times 0
+    zero = v.detach() == 0
+    return where_(zero, v * 0, where_(zero, v * 0 + 1, v).sqrt()) * scale
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):

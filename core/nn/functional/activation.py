@@ -78,14 +78,14 @@ def _apply(name, input, inplace, fn):
 
 
 class _Threshold(Function):
-    """``x if x > threshold else value``; the gradient passes where ``x > threshold``."""
+    """``value if x <= threshold else x`` (so NaN passes); the gradient passes where ``x <= threshold`` fails."""
 
     @staticmethod
     def forward(ctx, x, threshold, value):
         xp = x._backend.xp
-        keep = x._data > threshold
-        ctx.keep = x._make(xp.astype(keep, x._data.dtype))
-        return x._make(xp.where(keep, x._data, xp.asarray(value, dtype=x._data.dtype)))
+        drop = x._data <= threshold
+        ctx.keep = x._make(xp.astype(xp.logical_not(drop), x._data.dtype))
+        return x._make(xp.where(drop, xp.asarray(value, dtype=x._data.dtype), x._data))
 
     @staticmethod
     def backward(ctx, grad):
