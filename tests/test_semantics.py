@@ -154,3 +154,46 @@ def test_std_gradient_at_zero_deviation_is_zero(device):
         x.std(1).sum().backward()
         grads.append(np.asarray(x.grad.tolist()))
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5)
+
+
+def _outcome(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - the outcome is the exception's type
+        return type(exc)
+    return None
+
+
+DISTRIBUTIONS = [
+    ("bernoulli_above_1", lambda T, d: T.bernoulli(T.tensor([1.5], device=d))),
+    ("bernoulli_below_0", lambda T, d: T.bernoulli(T.tensor([-0.1], device=d))),
+    ("bernoulli_nan", lambda T, d: T.bernoulli(T.tensor([float("nan")], device=d))),
+    ("bernoulli_p", lambda T, d: T.bernoulli(T.zeros(2, device=d), p=1.5)),
+    ("bernoulli_int", lambda T, d: T.bernoulli(T.tensor([1], device=d))),
+    ("bernoulli_ok", lambda T, d: T.bernoulli(T.tensor([0.0, 1.0], device=d))),
+    ("bernoulli_inplace", lambda T, d: T.zeros(2, device=d).bernoulli_(1.5)),
+    ("bernoulli_inplace_tensor", lambda T, d: T.zeros(2, device=d).bernoulli_(T.tensor([2.0, 0.0], device=d))),
+    ("normal_negative_std", lambda T, d: T.normal(0.0, -1.0, size=(2,), device=d)),
+    ("normal_tensor_std", lambda T, d: T.normal(T.zeros(2, device=d), T.tensor([1.0, -1.0], device=d))),
+    ("normal_tensor_mean", lambda T, d: T.normal(T.zeros(2, device=d), -1.0)),
+    ("normal_zero_std", lambda T, d: T.zeros(2, device=d).normal_(0, 0)),
+    ("normal_inplace", lambda T, d: T.zeros(2, device=d).normal_(0, -1)),
+    ("uniform_reversed", lambda T, d: T.zeros(2, device=d).uniform_(2, 1)),
+    ("exponential_negative", lambda T, d: T.zeros(2, device=d).exponential_(-1)),
+    ("exponential_zero", lambda T, d: T.zeros(2, device=d).exponential_(0)),
+    ("log_normal", lambda T, d: T.zeros(2, device=d).log_normal_(0, -1)),
+    ("cauchy", lambda T, d: T.zeros(2, device=d).cauchy_(0, 0)),
+    ("random_reversed", lambda T, d: T.zeros(2, device=d).random_(5, 2)),
+    ("randint_reversed", lambda T, d: T.randint(5, 2, (2,), device=d)),
+    ("multinomial_nan", lambda T, d: T.multinomial(T.tensor([float("nan"), 1.0], device=d), 1)),
+    ("multinomial_inf", lambda T, d: T.multinomial(T.tensor([float("inf"), 1.0], device=d), 1)),
+    ("multinomial_zero_samples", lambda T, d: T.multinomial(T.tensor([1.0, 1.0], device=d), 0)),
+    ("uniform_int", lambda T, d: T.zeros(2, dtype=T.int64, device=d).uniform_()),
+    ("normal_int", lambda T, d: T.zeros(2, dtype=T.int64, device=d).normal_()),
+]
+
+
+@pytest.mark.parametrize("name,fn", DISTRIBUTIONS, ids=[n for n, _ in DISTRIBUTIONS])
+def test_distribution_parameters_are_validated_as_torch(device, name, fn):
+    expected = _outcome(lambda: fn(torch, "cpu"))
+    assert _outcome(lambda: fn(ember, device)) is expected

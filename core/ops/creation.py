@@ -6,8 +6,9 @@ import math
 
 from .. import dtypes
 from ..device import device as _device
-from ..random import native_generator
+from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, _new, backend_for_device, tensor
+from .comparison import _TORCH_NAMES
 
 __all__ = [
     "zeros", "ones", "full", "empty", "arange", "range", "linspace", "logspace", "eye",
@@ -277,6 +278,11 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None):
     """Normal samples with the given (scalar or tensor) ``mean`` and ``std``."""
+    if isinstance(std, Tensor):
+        if bool((std < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif not std >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         like = mean if isinstance(mean, Tensor) else std
         shape = like.shape if size is None else _size((size,) if isinstance(size, int) else tuple(size))
@@ -291,6 +297,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None)
 
 def bernoulli(input, p=None, *, generator=None):
     """0/1 samples with probability ``input`` (or ``p``) of being 1, same shape and dtype."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    check_probabilities("bernoulli", input if p is None else p)
     probs = input if p is None else input.new_full(input.shape, p)
     u = rand(input.shape, generator=generator, dtype=probs.dtype, device=input.device)
     return (u < probs.detach()).to(input.dtype)
@@ -305,7 +314,11 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     n = rows.shape[-1]
     if not replacement and num_samples > n:
         raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    if bool((rows < 0).any()) or bool((rows.sum(-1) <= 0).any()):
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
+    if bool(((rows < 0) | ~rows.isfinite()).any()):
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    if bool((rows.sum(-1) <= 0).any()):
         raise RuntimeError("multinomial: invalid probability distribution (negative or all-zero weights)")
     if replacement:
         cdf = (rows / rows.sum(-1, keepdim=True)).cumsum(-1)
