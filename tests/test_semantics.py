@@ -1,6 +1,10 @@
 """PyTorch's semantics off the main road, checked against PyTorch on every test device:
 exact integer division, true views, device checks, input validation, NaN propagation."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -197,3 +201,39 @@ DISTRIBUTIONS = [
 def test_distribution_parameters_are_validated_as_torch(device, name, fn):
     expected = _outcome(lambda: fn(torch, "cpu"))
     assert _outcome(lambda: fn(ember, device)) is expected
+
+
+def test_numpy_error_state_is_left_to_the_user():
+    code = (
+        "import warnings, numpy as np, ember\n"
+        "before = np.geterr()\n"
+        "x = ember.tensor([0.0, -1.0])\n"
+        "(x.log(), x.sqrt(), x / 0)\n"
+        "assert np.geterr() == before == {'divide': 'warn', 'over': 'warn', 'under': 'ignore', 'invalid': 'warn'}\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    np.log(np.zeros(1))\n"
+        "assert any('divide by zero' in str(w.message) for w in caught), caught\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    (x.log(), x.sqrt(), x / 0, ember.tensor([1e38]) * 1e38)\n"
+        "assert not caught, [str(w.message) for w in caught]\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "EMBER_CPU_DEVICES"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_cpu_devices_exist_without_environment():
+    code = (
+        "import ember\n"
+        "from ember import nn\n"
+        "m = nn.Linear(3, 2)\n"
+        "x = ember.randn(4, 3)\n"
+        "dp = nn.DataParallel(m, device_ids=['cpu:0', 'cpu:1'])\n"
+        "y = dp(x)\n"
+        "assert (y - m(x)).abs().max().item() < 1e-6\n"
+        "y.sum().backward()\n"
+        "assert m.weight.grad.shape == m.weight.shape\n"
+        "assert ember.zeros(2, device='cpu:1').device == ember.device('cpu', 1)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "EMBER_CPU_DEVICES"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)

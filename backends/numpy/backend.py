@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from .namespace import namespace
 __all__ = ["NumpyBackend", "NumpyGenerator"]
 
 _erf = np.frompyfunc(math.erf, 1, 1)
+_FP_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
 
 
 class NumpyGenerator(Generator):
@@ -50,9 +52,9 @@ class NumpyGenerator(Generator):
 class NumpyBackend(Backend):
     """Device type ``cpu``: arrays are ``numpy.ndarray``.
 
-    One device unless ``EMBER_CPU_DEVICES=N`` asks for N (``cpu:0`` ... ``cpu:N-1``, all in host
-    memory but distinct devices, so that multi-device code such as ``nn.DataParallel`` can be
-    tested on a CPU).
+    ``cpu:0`` ... ``cpu:N-1``, all in host memory but distinct devices (so that multi-device code
+    such as ``nn.DataParallel`` runs on a CPU): N is 2, the same on every machine, unless
+    ``EMBER_CPU_DEVICES=N`` asks for another number.
     """
 
     device_type = "cpu"
@@ -63,9 +65,11 @@ class NumpyBackend(Backend):
         for d in dtypes.all_dtypes:
             self.register_dtype(d, np.dtype(d.name))
         self.kernels = NumpyKernels(self)
-        # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we.
-        np.seterr(all="ignore")
-        self._count = int(os.environ.get("EMBER_CPU_DEVICES", "1"))
+        # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we, without touching NumPy's
+        # error state (the user's own NumPy code keeps its warnings): only the floating-point
+        # warnings that ember's own code triggers are ignored (a filter costs nothing per op).
+        warnings.filterwarnings("ignore", _FP_WARNINGS, RuntimeWarning, r"ember(\.|$)")
+        self._count = int(os.environ.get("EMBER_CPU_DEVICES", "2"))
 
     def device_count(self):
         return self._count
