@@ -237,3 +237,141 @@ def test_cpu_devices_exist_without_environment():
     )
     env = {k: v for k, v in os.environ.items() if k != "EMBER_CPU_DEVICES"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def _two_devices(device):
+    """The test device and a second one: ``cpu:1`` beside a cpu device, ``cpu`` beside any other."""
+    return ("cpu:0", "cpu:1") if device.split(":")[0] == "cpu" else (device, "cpu")
+
+
+F = ember.nn.functional
+nn = ember.nn
+
+MIXED_DEVICES = [
+    ("mse_loss", lambda a, b: F.mse_loss(ember.zeros(3, device=a), ember.zeros(3, device=b))),
+    ("l1_loss", lambda a, b: F.l1_loss(ember.zeros(3, device=a), ember.zeros(3, device=b))),
+    (
+        "cross_entropy",
+        lambda a, b: F.cross_entropy(ember.zeros(2, 3, device=a), ember.zeros(2, dtype=ember.int64, device=b)),
+    ),
+    ("nll_loss", lambda a, b: F.nll_loss(ember.zeros(2, 3, device=a), ember.zeros(2, dtype=ember.int64, device=b))),
+    (
+        "cross_entropy_weight",
+        lambda a, b: F.cross_entropy(
+            ember.zeros(2, 3, device=a), ember.zeros(2, dtype=ember.int64, device=a), weight=ember.ones(3, device=b)
+        ),
+    ),
+    ("bce", lambda a, b: F.binary_cross_entropy(ember.full((3,), 0.5, device=a), ember.zeros(3, device=b))),
+    ("bce_logits", lambda a, b: F.binary_cross_entropy_with_logits(ember.zeros(3, device=a), ember.zeros(3, device=b))),
+    ("kl_div", lambda a, b: F.kl_div(ember.zeros(3, device=a), ember.zeros(3, device=b), reduction="sum")),
+    ("huber", lambda a, b: F.huber_loss(ember.zeros(3, device=a), ember.zeros(3, device=b))),
+    (
+        "multi_margin",
+        lambda a, b: F.multi_margin_loss(ember.ones(2, 3, device=a), ember.zeros(2, dtype=ember.int64, device=b)),
+    ),
+    ("embedding", lambda a, b: nn.Embedding(4, 2).to(a)(ember.zeros(2, dtype=ember.int64, device=b))),
+    ("embedding_bag", lambda a, b: nn.EmbeddingBag(4, 2).to(a)(ember.zeros(2, 3, dtype=ember.int64, device=b))),
+    ("linear", lambda a, b: nn.Linear(3, 2).to(a)(ember.zeros(2, 3, device=b))),
+    ("batch_norm", lambda a, b: nn.BatchNorm1d(3).to(a)(ember.zeros(2, 3, device=b))),
+    ("lstm_input", lambda a, b: nn.LSTM(3, 2).to(a)(ember.zeros(4, 1, 3, device=b))),
+    (
+        "lstm_hidden",
+        lambda a, b: nn.LSTM(3, 2).to(a)(
+            ember.zeros(4, 1, 3, device=a), (ember.zeros(1, 1, 2, device=b), ember.zeros(1, 1, 2, device=a))
+        ),
+    ),
+    ("gru_hidden", lambda a, b: nn.GRU(3, 2).to(a)(ember.zeros(4, 1, 3, device=a), ember.zeros(1, 1, 2, device=b))),
+    ("lstm_cell", lambda a, b: nn.LSTMCell(3, 2).to(a)(ember.zeros(1, 3, device=b))),
+    ("gru_cell_hidden", lambda a, b: nn.GRUCell(3, 2).to(a)(ember.zeros(1, 3, device=a), ember.zeros(1, 2, device=b))),
+    ("rnn_cell", lambda a, b: nn.RNNCell(3, 2).to(a)(ember.zeros(1, 3, device=b))),
+    ("matmul", lambda a, b: ember.zeros(2, 2, device=a) @ ember.zeros(2, 2, device=b)),
+    ("cat", lambda a, b: ember.cat([ember.zeros(2, device=a), ember.zeros(2, device=b)])),
+    ("gather", lambda a, b: ember.zeros(3, device=a).gather(0, ember.zeros(1, dtype=ember.int64, device=b))),
+    (
+        "scatter",
+        lambda a, b: ember.zeros(3, device=a).scatter(
+            0, ember.zeros(1, dtype=ember.int64, device=a), ember.ones(1, device=b)
+        ),
+    ),
+    (
+        "index_add",
+        lambda a, b: ember.zeros(3, device=a).index_add(
+            0, ember.zeros(1, dtype=ember.int64, device=a), ember.ones(1, device=b)
+        ),
+    ),
+    (
+        "index_fill",
+        lambda a, b: ember.zeros(3, device=a).index_fill(0, ember.zeros(1, dtype=ember.int64, device=b), 1.0),
+    ),
+    ("clamp", lambda a, b: ember.clamp(ember.zeros(2, device=a), ember.zeros(2, device=b))),
+    (
+        "where",
+        lambda a, b: ember.where(
+            ember.ones(2, dtype=ember.bool, device=a), ember.zeros(2, device=a), ember.zeros(2, device=b)
+        ),
+    ),
+    ("add_", lambda a, b: ember.zeros(3, device=a).add_(ember.ones(3, device=b))),
+    ("grad", lambda a, b: setattr(ember.zeros(3, device=a, requires_grad=True), "grad", ember.ones(3, device=b))),
+]
+
+
+@pytest.mark.parametrize("name,fn", MIXED_DEVICES, ids=[n for n, _ in MIXED_DEVICES])
+def test_mixing_devices_raises_naming_both(device, name, fn):
+    a, b = _two_devices(device)
+    with pytest.raises(RuntimeError) as info:
+        fn(a, b)
+    message = str(info.value)
+    assert str(ember.device(a)) in message and str(ember.device(b)) in message, message
+
+
+def test_optimizers_step_parameters_on_several_devices(device):
+    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "ASGD"):
+        params = [ember.nn.Parameter(ember.ones(3, device=d)) for d in _two_devices(device)]
+        opt = getattr(ember.optim, name)(params, lr=0.1)
+        for _ in range(2):
+            for p in params:
+                p.grad = ember.ones(3, device=p.device)
+            opt.step()
+        assert [p.device for p in params] == [ember.device(d) for d in _two_devices(device)]
+        np.testing.assert_allclose(params[0].detach().cpu().numpy(), params[1].detach().cpu().numpy(), rtol=1e-6)
+
+
+RNN_EDGES = [
+    ("lstm_zero_steps", lambda T, d: T.nn.LSTM(3, 2).to(d)(T.zeros(0, 1, 3, device=d))),
+    ("lstm_batch_first_zero_steps", lambda T, d: T.nn.LSTM(3, 2, batch_first=True).to(d)(T.zeros(1, 0, 3, device=d))),
+    ("gru_zero_steps", lambda T, d: T.nn.GRU(3, 2).to(d)(T.zeros(0, 1, 3, device=d))),
+    ("lstm_zero_batch", lambda T, d: T.nn.LSTM(3, 2).to(d)(T.zeros(4, 0, 3, device=d))),
+    ("lstm_cell_zero_batch", lambda T, d: T.nn.LSTMCell(3, 2).to(d)(T.zeros(0, 3, device=d))),
+    ("batch_norm_empty", lambda T, d: T.nn.BatchNorm1d(3).to(d)(T.zeros(0, 3, device=d))),
+    ("batch_norm_one", lambda T, d: T.nn.BatchNorm1d(3).to(d)(T.zeros(1, 3, device=d))),
+    ("batch_norm_empty_3d", lambda T, d: T.nn.BatchNorm1d(3).to(d)(T.zeros(0, 3, 4, device=d))),
+    ("batch_norm2d_empty", lambda T, d: T.nn.BatchNorm2d(3).to(d)(T.zeros(0, 3, 2, 2, device=d))),
+    ("group_norm_empty", lambda T, d: T.nn.GroupNorm(1, 3).to(d)(T.zeros(0, 3, 2, device=d))),
+    ("instance_norm_one", lambda T, d: T.nn.InstanceNorm1d(3).to(d)(T.zeros(2, 3, 1, device=d))),
+]
+
+
+def _shapes(result):
+    if isinstance(result, tuple):
+        return tuple(_shapes(r) for r in result)
+    return tuple(result.shape)
+
+
+@pytest.mark.parametrize("name,fn", RNN_EDGES, ids=[n for n, _ in RNN_EDGES])
+def test_empty_and_degenerate_batches_as_torch(device, name, fn):
+    try:
+        expected = _shapes(fn(torch, "cpu"))
+    except Exception as exc:  # noqa: BLE001 - compare the exception type
+        with pytest.raises(type(exc)):
+            fn(ember, device)
+        return
+    assert _shapes(fn(ember, device)) == expected
+
+
+def test_batch_norm_on_an_empty_batch_keeps_running_statistics(device):
+    bn = nn.BatchNorm1d(3).to(device)
+    bn.running_mean.fill_(1.0)
+    x = ember.zeros(0, 3, device=device, requires_grad=True)
+    bn(x).sum().backward()
+    assert bn.running_mean.tolist() == [1.0, 1.0, 1.0] and bn.running_var.tolist() == [1.0, 1.0, 1.0]
+    assert x.grad.shape == (0, 3) and bn.weight.grad.tolist() == [0.0, 0.0, 0.0]

@@ -515,8 +515,10 @@ def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for bound in (min, max):
-        if bound is not None and not is_scalar(bound) and not isinstance(bound, Tensor):
-            raise TypeError(f"clamp(): bounds must be numbers or tensors, got {type(bound).__name__}")
+        if bound is not None and not is_scalar(bound):
+            if not isinstance(bound, Tensor):
+                raise TypeError(f"clamp(): bounds must be numbers or tensors, got {type(bound).__name__}")
+            check_same_device("clamp", input, bound)
     if input.dtype.is_floating_point:
         min = float(min) if is_scalar(min) else min  # noqa: A001
         max = float(max) if is_scalar(max) else max  # noqa: A001

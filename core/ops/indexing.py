@@ -273,6 +273,7 @@ class _ScatterAdd(Function):
 def scatter_add(input, dim, index, src):
     """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
     axis = _check_index("scatter_add", input, dim, index)
+    check_same_device("scatter_add", input, src)
     for d in range(index.ndim):
         if index.shape[d] > src.shape[d]:
             raise RuntimeError(
@@ -341,7 +342,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     axis = _check_index("scatter", input, dim, index)
     if src is None:
         src = input.new_full(index.shape, value)
-    elif src.dtype is not input.dtype:
+    elif check_same_device("scatter", input, src) or src.dtype is not input.dtype:
         raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
     if reduce == "add":
         return _ScatterAdd.apply(input, axis, index, src)
@@ -373,8 +374,11 @@ def index_select(input, dim, index):
 def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``."""
     axis = wrap_dim(dim, input.ndim)
-    if index.ndim > 1 or index.dtype.is_floating_point:
+    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
         raise IndexError("index_add_(): Index is supposed to be a vector")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"index_add(): argument 'source' must be Tensor, not {type(source).__name__}")
+    check_same_device("index_add", input, index, source)
     if source.ndim and source.shape[axis] != index.numel():
         raise RuntimeError(
             f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
@@ -391,6 +395,9 @@ def index_add(input, dim, index, source, *, alpha=1):
 def index_fill(input, dim, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
     axis = wrap_dim(dim, input.ndim)
+    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
+        raise IndexError("index_fill_(): Index is supposed to be a vector")
+    check_same_device("index_fill", input, index)
     mask = input.new_zeros(input.shape[axis], dtype=dtypes.bool)
     mask[index] = True
     view = [1] * input.ndim
