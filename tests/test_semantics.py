@@ -375,3 +375,31 @@ def test_batch_norm_on_an_empty_batch_keeps_running_statistics(device):
     bn(x).sum().backward()
     assert bn.running_mean.tolist() == [1.0, 1.0, 1.0] and bn.running_var.tolist() == [1.0, 1.0, 1.0]
     assert x.grad.shape == (0, 3) and bn.weight.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+PROMOTIONS = [
+    ("tensor_neg_0d", lambda T, u, S: u + S(-1)),
+    ("neg_0d_first", lambda T, u, S: S(-1) + u),
+    ("scalar_neg", lambda T, u, S: u + (-1)),
+    ("scalar_big", lambda T, u, S: u + 300),
+    ("mul_neg", lambda T, u, S: u * (-1)),
+    ("lt_neg_scalar", lambda T, u, S: u < -1),
+    ("eq_neg_scalar", lambda T, u, S: u == -56),
+    ("lt_neg_0d", lambda T, u, S: u < S(-1)),
+    ("maximum_neg_0d", lambda T, u, S: T.maximum(u, S(-1))),
+    ("float_0d", lambda T, u, S: u + S(-1.5)),
+    ("int32_big", lambda T, u, S: u.to(T.int32) + 2**40),
+    ("int32_min", lambda T, u, S: u.to(T.int32) * (-(2**31) - 1)),
+    ("int64_overflow", lambda T, u, S: u.long() + 2**70),
+]
+
+
+@pytest.mark.parametrize("name,fn", PROMOTIONS, ids=[n for n, _ in PROMOTIONS])
+def test_integer_scalar_promotion_as_torch(device, name, fn):
+    u, tu = _pair([200, 3], "uint8", device)
+    scalar = lambda v: ember.tensor(v, device=device)  # noqa: E731 - a 0-d tensor on the test device
+    expected = _outcome(lambda: fn(torch, tu, torch.tensor))
+    if expected is not None:
+        assert _outcome(lambda: fn(ember, u, scalar)) is expected
+        return
+    _same(fn(ember, u, scalar), fn(torch, tu, torch.tensor))
