@@ -26,7 +26,7 @@ OPS = [
     "abs", "acos", "acosh", "asin", "asinh", "atan", "atanh", "ceil", "cos", "cosh", "deg2rad",
     "erf", "erfc", "exp", "exp2", "expm1", "floor", "frac", "log", "log10", "log1p", "log2",
     "logit", "neg", "positive", "rad2deg", "reciprocal", "round", "rsqrt", "sgn", "sigmoid", "sign",
-    "signbit", "sin", "sinc", "sinh", "sqrt", "square", "tan", "tanh", "trunc", "fix", "nan_to_num",
+    "signbit", "sin", "sinc", "sinh", "sqrt", "square", "tan", "tanh", "trunc", "nan_to_num",
     # binary
     "add", "sub", "mul", "div/no_rounding_mode", "div/trunc_rounding", "div/floor_rounding",
     "true_divide", "floor_divide", "remainder", "fmod", "pow", "atan2", "maximum", "minimum", "fmax",
@@ -58,8 +58,14 @@ def _find(name):
     raise LookupError(name)
 
 
+#: OpInfo entries whose ``op`` orders the arguments differently from ``ember.<name>``.
+ADAPTERS = {"where": lambda input, condition, other: input.where(condition, other)}
+
+
 def _resolve(name):
     base = name.partition("/")[0]
+    if base in ADAPTERS:
+        return ADAPTERS[base]
     target = ember
     for part in base.split("."):
         target = getattr(target, part)
@@ -116,11 +122,35 @@ def _compare(actual, expected, dtype):
             assert x == y or (x != x and y != y), (x, y)
 
 
-def _sample_ids():
-    return [pytest.param(name, id=name.replace("/", "-")) for name in OPS]
+def _torch_gradients(op, sample, ups, cast=None):
+    """The output and input gradients of one sample in torch (its tensors cast to ``cast`` first)."""
+
+    def convert(value):
+        if isinstance(value, torch.Tensor) and cast is not None and value.dtype.is_floating_point:
+            return value.detach().to(cast).requires_grad_(value.requires_grad)
+        if isinstance(value, (list, tuple)):
+            return type(value)(convert(v) for v in value)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    input, args, kwargs = convert(sample.input), convert(sample.args), convert(sample.kwargs)
+    expected = op.op(input, *args, **kwargs)
+    outs = [t for t in _flatten(expected) if isinstance(t, torch.Tensor) and t.requires_grad]
+    leaves = [
+        t
+        for t in _flatten([input, *args]) + _flatten(list(kwargs.values()))
+        if isinstance(t, torch.Tensor) and t.requires_grad
+    ]
+    if not outs or not leaves:
+        return expected, leaves, None
+    grads = torch.autograd.grad(
+        outs, leaves, [torch.tensor(u, dtype=t.dtype) for u, t in zip(ups, outs)], allow_unused=True
+    )
+    return expected, leaves, [None if g is None or g._is_zerotensor() else g for g in grads]
 
 
-@pytest.mark.parametrize("name", [p.values[0] for p in _sample_ids()], ids=[p.id for p in _sample_ids()])
+@pytest.mark.parametrize("name", OPS, ids=[n.replace("/", "-") for n in OPS])
 def test_opinfo_samples_match_torch(device, dtype, name):
     op = _find(name)
     fn = _resolve(name)
@@ -131,7 +161,6 @@ def test_opinfo_samples_match_torch(device, dtype, name):
     samples = list(op.sample_inputs("cpu", tdtype, requires_grad=differentiable))[:SAMPLES_PER_OP]
     rng = np.random.default_rng(0)
     for sample in samples:
-        inputs = [sample.input, *sample.args]
         expected = op.op(sample.input, *sample.args, **sample.kwargs)
         leaves = {}
         e_input = _to_ember(sample.input, device, leaves)
@@ -141,27 +170,41 @@ def test_opinfo_samples_match_torch(device, dtype, name):
         _compare(actual, expected, dtype.name)
         if not differentiable:
             continue
-        outs_t = [t for t in _flatten(expected) if isinstance(t, torch.Tensor) and t.requires_grad]
-        if not outs_t:
+        flat_expected = _flatten(expected)
+        grad_outputs = [i for i, t in enumerate(flat_expected) if isinstance(t, torch.Tensor) and t.requires_grad]
+        ups = [rng.standard_normal(tuple(flat_expected[i].shape)) for i in grad_outputs]
+        _, torch_leaves, t_grads = _torch_gradients(op, sample, ups)
+        if t_grads is None:
             continue
-        outs_e = [a for a, t in zip(_flatten(actual), _flatten(expected)) if isinstance(t, torch.Tensor) and t.requires_grad]
-        ups = [rng.standard_normal(tuple(t.shape)) for t in outs_t]
-        torch_leaves = [t for t in _flatten(inputs) + _flatten(list(sample.kwargs.values())) if isinstance(t, torch.Tensor) and t.requires_grad]
-        if not torch_leaves:
-            continue
-        t_grads = torch.autograd.grad(
-            outs_t, torch_leaves, [torch.tensor(u, dtype=t.dtype) for u, t in zip(ups, outs_t)], allow_unused=True
-        )
-        e_leaves = [leaves[id(t)] for t in torch_leaves]
+        outs_e = [_flatten(actual)[i] for i in grad_outputs]
         e_grads = ember.autograd.grad(
             outs_e,
-            e_leaves,
+            [
+                leaves[id(t)]
+                for t in _flatten([sample.input, *sample.args]) + _flatten(list(sample.kwargs.values()))
+                if isinstance(t, torch.Tensor) and t.requires_grad
+            ],
             [ember.tensor(u, dtype=a.dtype, device=device) for u, a in zip(ups, outs_e)],
             allow_unused=True,
         )
-        for ge, gt in zip(e_grads, t_grads):
+        precise = None
+        for k, (ge, gt) in enumerate(zip(e_grads, t_grads)):
             if gt is None:
                 assert ge is None or not bool((ge != 0).any()), "ember has a gradient where torch has none"
                 continue
-            assert ge is not None, "ember has no gradient where torch has one"
-            _compare(ge, gt, dtype.name)
+            if ge is None:
+                assert not bool((gt != 0).any()), "ember has no gradient where torch has one"
+                continue
+            try:
+                _compare(ge, gt, dtype.name)
+            except AssertionError:
+                if dtype.name != "float32":
+                    raise
+                # torch's own float32 gradient can be the less accurate one: ember's must then
+                # be at least as close as torch's to the float64 gradient of the same sample
+                if precise is None:
+                    precise = _torch_gradients(op, sample, ups, cast=torch.float64)[2]
+                exact = precise[k].numpy()
+                ember_error = np.max(np.abs(ge.detach().cpu().numpy() - exact))
+                torch_error = np.max(np.abs(gt.detach().numpy().astype(np.float64) - exact))
+                assert ember_error <= torch_error, (ember_error, torch_error)

@@ -97,7 +97,7 @@ class NumpyBackend(Backend):
         np.add.at(target, tuple(grid), values)
 
     def erf(self, array):
-        return _erf(array).astype(array.dtype)
+        return np.asarray(_erf(array), dtype=array.dtype)  # a 0-d input gives a 0-d array, not a float
 
     def create_generator(self, index, seed):
         return NumpyGenerator(seed)

@@ -503,10 +503,13 @@ class _Clamp(Function):
             mask = upper if mask is None else mask & upper
         g = sum_to(where(mask, grad, grad * 0) if mask is not None else grad, x.shape)
         glow = ghigh = None
+        # with both bounds, a crossed pair (min > max) gives everything to max (PyTorch's rule)
         if low_t is not None and ctx.needs_input_grad[1]:
-            glow = sum_to(where(x < low_t, grad, grad * 0), low_t.shape)
+            takes = x < low_t if high is None else (x < low_t) & (low_t < high)
+            glow = sum_to(where(takes, grad, grad * 0), low_t.shape)
         if high_t is not None and ctx.needs_input_grad[2]:
-            ghigh = sum_to(where(x > high_t, grad, grad * 0), high_t.shape)
+            takes = x > high_t if low is None else (x > high_t) | (high_t < low)
+            ghigh = sum_to(where(takes, grad, grad * 0), high_t.shape)
         return g, glow, ghigh
 
 

@@ -283,8 +283,12 @@ class _Flip(Function):
         return grad.flip(ctx.axes), None
 
 
-def flip(input, *dims):
-    """Reverse the order of elements along ``dims``."""
+def flip(input, *dims, **kwargs):
+    """Reverse the order of elements along ``dims`` (given positionally or as ``dims=``)."""
+    if kwargs:
+        if dims or set(kwargs) != {"dims"}:
+            raise TypeError(f"flip() got unexpected arguments {sorted(kwargs)}")
+        dims = (kwargs["dims"],)
     dims = _shape_arg(dims)
     axes = tuple(sorted({wrap_dim(d, input.ndim) for d in dims}))
     if not axes or input.ndim == 0:
