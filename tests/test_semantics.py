@@ -403,3 +403,78 @@ def test_integer_scalar_promotion_as_torch(device, name, fn):
         assert _outcome(lambda: fn(ember, u, scalar)) is expected
         return
     _same(fn(ember, u, scalar), fn(torch, tu, torch.tensor))
+
+
+EDGE_INPUTS = [
+    ("softmax_empty_dim", lambda T, d: T.softmax(T.zeros(2, 0, device=d), 1)),
+    ("log_softmax_empty_dim", lambda T, d: T.log_softmax(T.zeros(2, 0, device=d), 1)),
+    ("softmax_empty_batch", lambda T, d: T.softmax(T.zeros(0, 3, device=d), 1)),
+    ("erf_0d", lambda T, d: T.erf(T.tensor(0.5, device=d))),
+    ("gelu_0d", lambda T, d: T.nn.functional.gelu(T.tensor(0.5, device=d))),
+    ("unique_dim0", lambda T, d: T.unique(T.tensor([[2.0, 1], [1, 5], [2, 1], [1, 0]], device=d), dim=0)),
+    (
+        "unique_dim1_all",
+        lambda T, d: T.unique(
+            T.tensor([[1, 2, 1], [3, 4, 3]], device=d), dim=1, return_inverse=True, return_counts=True
+        ),
+    ),
+    ("unique_dim_zero_size", lambda T, d: T.unique(T.zeros(2, 0, device=d), dim=0)),
+    ("flip_dims_keyword", lambda T, d: T.flip(T.tensor([[1, 2], [3, 4]], device=d), dims=(0,))),
+    (
+        "tensordot_size_1",
+        lambda T, d: T.tensordot(T.ones(1, 1, 1, device=d), T.ones(2, 1, 2, device=d), dims=([0, 1], [2, 0])),
+    ),
+    ("gather_0d", lambda T, d: T.tensor(5.0, device=d).gather(0, T.tensor(0, device=d))),
+    ("scatter_0d", lambda T, d: T.tensor(5.0, device=d).scatter(0, T.tensor(0, device=d), T.tensor(3.0, device=d))),
+    (
+        "scatter_add_0d",
+        lambda T, d: T.tensor(5.0, device=d).scatter_add(0, T.tensor(0, device=d), T.tensor(3.0, device=d)),
+    ),
+    ("index_select_0d", lambda T, d: T.tensor(5.0, device=d).index_select(0, T.tensor([0], device=d))),
+    ("index_select_0d_out_of_range", lambda T, d: T.tensor(5.0, device=d).index_select(0, T.tensor([1], device=d))),
+    (
+        "index_add_0d",
+        lambda T, d: T.tensor(5.0, device=d).index_add(0, T.tensor([0], device=d), T.tensor(2.0, device=d)),
+    ),
+    (
+        "index_add_0d_1d_source",
+        lambda T, d: T.tensor(5.0, device=d).index_add(0, T.tensor([0], device=d), T.tensor([2.0], device=d)),
+    ),
+    ("index_fill_0d", lambda T, d: T.tensor(5.0, device=d).index_fill(0, T.tensor([0], device=d), 7.0)),
+    (
+        "index_copy_0d",
+        lambda T, d: T.tensor(5.0, device=d).index_copy(0, T.tensor([0], device=d), T.tensor([3.0], device=d)),
+    ),
+    ("kthvalue_0d", lambda T, d: T.tensor(5.0, device=d).kthvalue(1, 0)),
+    ("kthvalue_0d_k2", lambda T, d: T.tensor(5.0, device=d).kthvalue(2, 0)),
+]
+
+
+def _values(result):
+    if isinstance(result, (tuple, list)):
+        return [_values(r) for r in result]
+    return (tuple(result.shape), result.tolist())
+
+
+@pytest.mark.parametrize("name,fn", EDGE_INPUTS, ids=[n for n, _ in EDGE_INPUTS])
+def test_edge_inputs_as_torch(device, name, fn):
+    expected_error = _outcome(lambda: fn(torch, "cpu"))
+    if expected_error is not None:
+        assert _outcome(lambda: fn(ember, device)) is expected_error
+        return
+    actual, expected = _values(fn(ember, device)), _values(fn(torch, "cpu"))
+    assert str(actual) == str(expected) or np.allclose(np.asarray(actual[1], dtype=float), expected[1]), (
+        actual,
+        expected,
+    )
+
+
+def test_norm_p0_stays_in_the_graph(device):
+    grads = []
+    for T, dev in ((ember, device), (torch, "cpu")):
+        x = T.tensor([1.0, 0.0, 2.0], device=dev, requires_grad=True)
+        n = x.norm(p=0)
+        assert n.requires_grad and n.item() == 2.0
+        n.backward()
+        grads.append([0.0, 0.0, 0.0] if x.grad is None else x.grad.tolist())  # torch leaves it undefined
+    assert grads[0] == grads[1] == [0.0, 0.0, 0.0]

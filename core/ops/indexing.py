@@ -197,7 +197,11 @@ def _check_index(op, input, dim, index, src_shape=None):
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
     check_same_device(op, input, index)
-    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32 and (index.numel() or index.dtype.is_floating_point):
+    if (
+        index.dtype is not dtypes.int64
+        and index.dtype is not dtypes.int32
+        and (index.numel() or index.dtype.is_floating_point)
+    ):
         raise RuntimeError(f"{op}(): Expected dtype int64 for index")
     axis = wrap_dim(dim, input.ndim)
     if index.ndim != input.ndim and index.numel() and input.ndim:
@@ -268,7 +272,9 @@ def take_along_dim(input, indices, dim=None):
             f"{input.ndim} dimensions for input, and {indices.ndim} dimensions for indices"
         )
     axis = wrap_dim(dim, input.ndim)
-    common = list(broadcast_shapes(*(tuple(1 if d == axis else s for d, s in enumerate(t.shape)) for t in (input, indices))))
+    common = list(
+        broadcast_shapes(*(tuple(1 if d == axis else s for d, s in enumerate(t.shape)) for t in (input, indices)))
+    )
     return gather(
         input.expand(common[:axis] + [input.shape[axis]] + common[axis + 1 :]),
         axis,
@@ -409,7 +415,9 @@ def index_add(input, dim, index, source, *, alpha=1):
     check_same_device("index_add", input, index, source)
     if input.ndim == 0:
         if source.ndim:
-            raise RuntimeError("index_add_(): source tensor shape must match self tensor shape, excluding the specified dimension")
+            raise RuntimeError(
+                "index_add_(): source tensor shape must match self tensor shape, excluding the specified dimension"
+            )
         return _on_0d(lambda x, d, i, s: index_add(x, d, i, s, alpha=alpha), input, index, source).reshape(())
     if source.ndim and source.shape[axis] != index.numel():
         raise RuntimeError(

@@ -353,8 +353,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return input.abs().amax(axes, keepdim)
     if p == -math.inf:
         return input.abs().amin(axes, keepdim)
-    if p == 0:
-        return (input != 0).to(input.dtype).sum(axes, keepdim=keepdim)
+    if p == 0:  # the count of non-zeros, in the graph with a zero gradient (as PyTorch)
+        return where_(input.detach() != 0, input * 0 + 1, input * 0).sum(axes, keepdim=keepdim)
     return _PNorm.apply(input, float(p), axes, keepdim)
 
 

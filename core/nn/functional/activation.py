@@ -526,7 +526,10 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
         raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype.name.capitalize()}'")
     if input.ndim == 0:
         return fn.apply(input.reshape((1,)), 0).reshape(())
-    return fn.apply(input, input._wrap_dim(dim))
+    axis = input._wrap_dim(dim)
+    if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity)
+        return input.clone()
+    return fn.apply(input, axis)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
