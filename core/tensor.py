@@ -8,6 +8,7 @@ identity, autograd state, conversion and printing.
 
 from __future__ import annotations
 
+import numbers
 import weakref
 
 from . import dtypes
@@ -568,6 +569,33 @@ def _rebuild(array, dev, requires_grad):
     return tensor(array, device=dev, requires_grad=requires_grad)
 
 
+def dtype_arg(op, value):
+    """A ``dtype=`` argument as an ember dtype; PyTorch accepts a dtype or the Python types
+    float, int and bool, and rejects names (``dtype="float32"``) with a TypeError."""
+    if isinstance(value, dtypes.dtype):
+        return value
+    if value is float or value is int or value is bool:
+        return dtypes.as_dtype(value)
+    raise TypeError(f"{op}(): argument 'dtype' must be ember.dtype, not {type(value).__name__}")
+
+
+def size_arg(op, value, position):
+    """One element of a size argument: an int (or an integer 0-d tensor), never a float."""
+    if isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_floating_point:
+        return int(value.item())
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{op}(): argument 'size' must be tuple of ints, but found element of type "
+            f"{type(value).__name__} at pos {position}"
+        )
+    return int(value)
+
+
+def is_number(value):
+    """A Python or NumPy number (bool included), not a tensor."""
+    return isinstance(value, numbers.Number)
+
+
 def _infer_host(data, dtype):
     """Turn Python data into a NumPy array and the ember dtype it gets."""
     import numpy as np
@@ -591,7 +619,7 @@ def _infer_host(data, dtype):
             inferred = dtypes.bool
         else:
             raise TypeError(f"tensor: unsupported element type {array.dtype}")
-    return array, (dtypes.as_dtype(dtype) if dtype is not None else inferred)
+    return array, (dtype_arg("tensor", dtype) if dtype is not None else inferred)
 
 
 def _contains_tensor(seq):

@@ -7,7 +7,7 @@ import math
 from .. import dtypes
 from ..device import device as _device
 from ..random import check_probabilities, native_generator
-from ..tensor import Tensor, _new, backend_for_device, tensor
+from ..tensor import Tensor, _new, backend_for_device, dtype_arg, is_number, size_arg, tensor
 from .comparison import _TORCH_NAMES
 
 __all__ = [
@@ -39,23 +39,23 @@ def set_default_device(dev):
     _default_device = _device(dev) if dev is not None else _device("cpu")
 
 
-def _size(size):
+def _size(size, op="tensor factory"):
     if len(size) == 1 and not isinstance(size[0], int):
         size = size[0]
-    shape = tuple(int(s) for s in size)
+    shape = tuple(size_arg(op, s, i) for i, s in enumerate(size))
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
     return shape
 
 
-def _place(dtype, device, default=None):
+def _place(dtype, device, default=None, op="tensor factory"):
     dev = (
         default_device()
         if device is None
         else (_device("cuda", device) if isinstance(device, int) else _device(device))
     )
-    dt = dtypes.as_dtype(dtype) if dtype is not None else (default or dtypes.get_default_dtype())
+    dt = dtype_arg(op, dtype) if dtype is not None else (default or dtypes.get_default_dtype())
     return backend_for_device(dev), dev, dt
 
 
@@ -71,12 +71,14 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 
     The dtype defaults to that of the scalar (bool, int64 or the default float).
     """
-    shape = _size((size,) if isinstance(size, int) else tuple(size))
+    shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
+    if not isinstance(fill_value, Tensor) and not is_number(fill_value):
+        raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    backend, dev, dt = _place(dtype, device)
+    backend, dev, dt = _place(dtype, device, op="full")
     with backend.device_context(dev.index):
         data = backend.xp.full(shape, fill_value, dtype=backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
@@ -84,8 +86,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 
 def _filled(name, value):
     def make(*size, dtype=None, device=None, requires_grad=False, out=None):
-        shape = _size(size)
-        backend, dev, dt = _place(dtype, device)
+        shape = _size(size, name)
+        backend, dev, dt = _place(dtype, device, op=name)
         with backend.device_context(dev.index):
             data = getattr(backend.xp, name)(shape, dtype=backend.native_dtype(dt))
         return _finish(data, backend, dev, requires_grad)
@@ -204,16 +206,20 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """An ``n x m`` matrix with ones on the diagonal."""
     m = n if m is None else m
-    backend, dev, dt = _place(dtype, device)
+    for name, value in (("n", n), ("m", m)):
+        if size_arg("eye", value, name) < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
+    backend, dev, dt = _place(dtype, device, op="eye")
     with backend.device_context(dev.index):
         data = backend.xp.eye(n, m, dtype=backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
 
 
 # -- random --------------------------------------------------------------------------------
-def _random(sample, size, generator, dtype, device, requires_grad, default=None):
-    shape = _size(size)
-    backend, dev, dt = _place(dtype, device if device is not None or generator is None else generator.device, default)
+def _random(sample, size, generator, dtype, device, requires_grad, default=None, op="random factory"):
+    shape = _size(size, op)
+    device = device if device is not None or generator is None else generator.device
+    backend, dev, dt = _place(dtype, device, default, op)
     gen = native_generator(generator, backend, dev.index)
     data = sample(gen, shape, backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)

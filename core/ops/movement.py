@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, size_arg
 from .common import check_same_device, sum_to, wrap_dim
 
 __all__ = [
@@ -14,10 +14,10 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _shape_arg(shape):
+def _shape_arg(shape, op="reshape"):
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = shape[0]
-    return tuple(map(int, shape))
+    return tuple(size_arg(op, s, i) for i, s in enumerate(shape))
 
 
 def _infer_shape(op, shape, numel):
@@ -72,7 +72,7 @@ def view(input, *shape):
 
     Unlike :func:`reshape`, ``view`` never copies: writes through the result reach ``input``.
     """
-    shape = _infer_shape("view", _shape_arg(shape), input.numel())
+    shape = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
     data = input._data
     if not input._backend.is_contiguous(data):
         try:
@@ -101,7 +101,7 @@ class _Permute(Function):
 
 def permute(input, *dims):
     """Reorder dimensions: output dimension ``i`` is input dimension ``dims[i]`` (a view)."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "permute")
     if len(dims) != input.ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -169,7 +169,7 @@ class _Expand(Function):
 
 def expand(input, *sizes):
     """Broadcast to a larger shape without copying; -1 keeps a dimension."""
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(sizes, "expand")
     current_shape = input._data.shape
     if len(sizes) < len(current_shape):
         raise RuntimeError(
@@ -230,7 +230,7 @@ def broadcast_tensors(*tensors):
 
 def repeat(input, *repeats):
     """Tile the tensor ``repeats[i]`` times along dimension ``i`` (copies)."""
-    repeats = _shape_arg(repeats)
+    repeats = _shape_arg(repeats, "repeat")
     if len(repeats) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     shape = (1,) * (len(repeats) - input.ndim) + tuple(input.shape)
@@ -289,7 +289,7 @@ def flip(input, *dims, **kwargs):
         if dims or set(kwargs) != {"dims"}:
             raise TypeError(f"flip() got unexpected arguments {sorted(kwargs)}")
         dims = (kwargs["dims"],)
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "flip")
     axes = tuple(sorted({wrap_dim(d, input.ndim) for d in dims}))
     if not axes or input.ndim == 0:
         return input.clone()
