@@ -476,11 +476,16 @@ class Tensor(metaclass=_TensorTypeMeta):
         """The values as (nested) Python lists."""
         return self._backend.to_host(self._data).tolist()
 
+    def _scalar(self):
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __index__(self):
         if self.dtype.is_floating_point or self.numel() != 1:
@@ -596,6 +601,13 @@ def is_number(value):
     return isinstance(value, numbers.Number)
 
 
+def _element_type(data):
+    """The type name of the first non-sequence element of ``data`` (PyTorch's error names it)."""
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return type(data).__name__
+
+
 def _infer_host(data, dtype):
     """Turn Python data into a NumPy array and the ember dtype it gets."""
     import numpy as np
@@ -608,7 +620,7 @@ def _infer_host(data, dtype):
             data = _tensors_to_lists(data)
         array = np.asarray(data)
         if array.dtype == object:
-            raise TypeError(f"tensor: could not infer dtype of {type(data).__name__}")
+            raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
         if isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
             inferred = dtypes.as_dtype(array.dtype.name)
         elif array.dtype.kind == "f":

@@ -8,6 +8,7 @@ from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
+from .comparison import _TORCH_NAMES
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -572,6 +573,10 @@ def where(condition, input=None, other=None):
     a = as_tensor_arg("where", input, like)
     b = as_tensor_arg("where", other, like)
     check_same_device("where", condition, a, b)
+    error = broadcast_error(condition.shape, a.shape) or broadcast_error(condition.shape, b.shape)
+    error = error or broadcast_error(a.shape, b.shape)
+    if error is not None:
+        raise error
     groups = ([], [], [])
     for value, t in ((input, a), (other, b)):
         groups[2 if is_scalar(value) else (0 if t.ndim else 1)].append(t.dtype)
@@ -661,8 +666,9 @@ def _bitwise(name, logical, integer):
     def op(input, other):
         if input.dtype is dtypes.bool and (not isinstance(other, Tensor) or other.dtype is dtypes.bool):
             return logical(input, other)
-        if input.dtype.is_floating_point or (isinstance(other, Tensor) and other.dtype.is_floating_point):
-            raise RuntimeError(f'"{name}" not implemented for floating-point tensors')
+        for t in (input, other):
+            if isinstance(t, Tensor) and t.dtype.is_floating_point:
+                raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[t.dtype.name]}'")
         a, b, _ = promote(name, input, other)
         return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
 
@@ -705,8 +711,9 @@ Tensor.__rpow__ = lambda self, other: pow(other, self)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = abs
-Tensor.__eq__ = eq
-Tensor.__ne__ = ne
+# a comparison with something that is neither a tensor nor a number is Python's (False for ==)
+Tensor.__eq__ = lambda self, other: eq(self, other) if isinstance(other, Tensor) or is_scalar(other) else NotImplemented
+Tensor.__ne__ = lambda self, other: ne(self, other) if isinstance(other, Tensor) or is_scalar(other) else NotImplemented
 Tensor.__lt__ = lt
 Tensor.__le__ = le
 Tensor.__gt__ = gt

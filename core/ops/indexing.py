@@ -184,7 +184,13 @@ def setitem(self, key, value):
             return
         _SetItem.apply(self, value, native)
         return
-    self._data[native] = value._data if isinstance(value, Tensor) else value
+    try:
+        self._data[native] = value._data if isinstance(value, Tensor) else value
+    except ValueError as exc:  # the backend's words for a value that does not broadcast to the target
+        raise RuntimeError(
+            f"index_put_: a value of shape {list(value.shape) if isinstance(value, Tensor) else []} does not "
+            f"broadcast to the indexed shape of a tensor of shape {list(self.shape)}: {exc}"
+        ) from None
     self._version.value += 1
 
 

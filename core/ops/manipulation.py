@@ -14,6 +14,7 @@ from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .common import sum_to, wrap_dim
+from .comparison import _TORCH_NAMES
 from .creation import arange
 from .indexing import check_inplace
 from .movement import cat, flip, movedim, narrow, transpose
@@ -94,7 +95,9 @@ def bincount(input, weights=None, minlength=0):
     """
     backend = input._backend
     xp = backend.xp
-    if input.ndim != 1 or input.dtype.is_floating_point or input.dtype is dtypes.bool:
+    if input.dtype.is_floating_point or input.dtype is dtypes.bool:
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    if input.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")

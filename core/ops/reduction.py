@@ -186,7 +186,8 @@ def amin(input, dim=(), keepdim=False):
 def _arg(name, input, dim, keepdim):
     xp = input._backend.xp
     if dim is None:
-        _check_nonempty(name, input, ())
+        if input.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         flat = xp.reshape(input._data, (-1,))
         data = (xp.argmax if name == "argmax" else xp.argmin)(flat)
         data = xp.reshape(data, (1,) * input.ndim) if keepdim else data
@@ -215,6 +216,11 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
 
         return (elementwise.maximum if name == "max" else elementwise.minimum)(input, dim)
     if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
         return (amax if name == "max" else amin)(input)
     axis = wrap_dim(dim, input.ndim)
     indices = _arg("argmax" if name == "max" else "argmin", input, axis, True)

@@ -745,6 +745,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("nll_loss", input=input, target=target)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_scalar_type_name(input.dtype)}'")
     _check_long("nll_loss", target)
     x, t, out_shape = _flatten_classes("nll_loss", input, target)
     n_classes = x.shape[1]
