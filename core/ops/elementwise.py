@@ -54,6 +54,10 @@ def _unary(name, compute, derivative, floating=True, saves="x"):
     def op(input):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        if input.dtype is dtypes.bool and not floating:  # PyTorch has no bool kernel but sign's
+            if name == "sign":
+                return input.clone()
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
         if floating and not input.dtype.is_floating_point:
             input = input.to(dtypes.get_default_dtype())
         return cls.apply(input)
@@ -98,7 +102,7 @@ floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)
 ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False)
 trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False)
 sign = _unary("sign", lambda b, x: b.xp.sign(x), None, floating=False)
-frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x * 0 + 1)
+_frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x * 0 + 1)
 _round_half_even = _unary("round", lambda b, x: b.xp.round(x), None, floating=False)
 
 
@@ -136,11 +140,22 @@ def neg(input):
 
 def abs(input):  # noqa: A001
     """Element-wise absolute value."""
+    if input.dtype is dtypes.bool:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return _Abs.apply(input)
 
 
+def frac(input):
+    """The fractional part, ``input - trunc(input)``, of a floating-point tensor."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    return _frac(input)
+
+
 def square(input):
-    """``input * input``."""
+    """``input * input`` (``input ** 2``: a bool input squares to int64, as in PyTorch)."""
+    if input.dtype is dtypes.bool:
+        input = input.to(dtypes.int64)
     return mul(input, input)
 
 
@@ -365,6 +380,8 @@ def _exact_binary(fn_cls, op, input, other):
     a, b, result = promote(op, input, other)
     if result.is_floating_point:
         return fn_cls.apply(a, b)
+    if result is dtypes.bool:
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
     if (b == 0) if not isinstance(b, Tensor) else bool((b == 0).any()):
         raise RuntimeError("ZeroDivisionError")
     return (_IntTruncDiv if fn_cls is _TruncDiv else fn_cls).apply(a, b)

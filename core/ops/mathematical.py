@@ -130,6 +130,13 @@ def _floating_pair(op, input, other):
     return a, b
 
 
+def _floating_only(op, input, other):
+    a, b = _tensor_pair(op, input, other)
+    if not a.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{_TORCH_NAMES[a.dtype.name]}'")
+    return a, b
+
+
 def logaddexp(input, other):
     """``log(exp(input) + exp(other))``, computed without overflow.
 
@@ -138,7 +145,7 @@ def logaddexp(input, other):
         >>> ember.logaddexp(ember.tensor([0.0, 1000.0]), ember.tensor([0.0, 1000.0]))
         tensor([   0.6931, 1000.6931])
     """
-    return _LogAddExp.apply(*_floating_pair("logaddexp", input, other))
+    return _LogAddExp.apply(*_floating_only("logaddexp", input, other))
 
 
 def logaddexp2(input, other):
@@ -149,7 +156,7 @@ def logaddexp2(input, other):
         >>> ember.logaddexp2(ember.tensor([1.0]), ember.tensor([1.0]))
         tensor([2.])
     """
-    a, b = _floating_pair("logaddexp2", input, other)
+    a, b = _floating_only("logaddexp2", input, other)
     return _LogAddExp.apply(a * _LN2, b * _LN2) / _LN2
 
 

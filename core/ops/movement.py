@@ -117,10 +117,10 @@ def permute(input, *dims):
 def transpose(input, dim0, dim1):
     """Swap two dimensions (a view)."""
     n = len(input._data.shape)
+    a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
     if n == 0:
         return input.reshape(())
     dims = list(range(n))
-    a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
     dims[a], dims[b] = dims[b], dims[a]
     return _Permute.apply(input, tuple(dims))
 
@@ -143,7 +143,7 @@ def squeeze(input, dim=None):
         new = tuple(s for s in shape if s != 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        axes = {wrap_dim(d, input.ndim) for d in dims} if input.ndim else set()
+        axes = {wrap_dim(d, input.ndim) for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
     return input.reshape(new)
 
@@ -341,6 +341,9 @@ def cat(tensors, dim=0, *, out=None):
         if not isinstance(t, Tensor):
             raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__}")
     check_same_device("cat", *tensors)
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     nonempty = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = nonempty[0]
     axis = wrap_dim(dim, ref.ndim)
@@ -452,6 +455,8 @@ def movedim(input, source, destination):
     n = input.ndim
     src = [wrap_dim(s, n) for s in src]
     dst = [wrap_dim(d, n) for d in dst]
+    if n == 0:
+        return input.reshape(())
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)

@@ -402,14 +402,16 @@ def all(input, dim=None, keepdim=False):  # noqa: A001
     """True where every element over ``dim`` is non-zero."""
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
-    return input._make(input._backend.xp.all(data, axis=axes, keepdims=keepdim))
+    out = input._make(input._backend.xp.all(data, axis=axes, keepdims=keepdim))
+    return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001
     """True where some element over ``dim`` is non-zero."""
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
-    return input._make(input._backend.xp.any(data, axis=axes, keepdims=keepdim))
+    out = input._make(input._backend.xp.any(data, axis=axes, keepdims=keepdim))
+    return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
 def count_nonzero(input, dim=None):

@@ -121,6 +121,8 @@ def relu(input, inplace=False):
         >>> F.relu(ember.tensor([-1.0, 2.0]))
         tensor([0., 2.])
     """
+    if isinstance(input, Tensor) and input.dtype is dtypes.bool:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return _apply("relu", input, inplace, lambda x: _Threshold.apply(x, 0, 0))
 
 
@@ -524,9 +526,9 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
         input = input.to(dtypes.as_dtype(dtype))
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype.name.capitalize()}'")
+    axis = input._wrap_dim(dim)
     if input.ndim == 0:
         return fn.apply(input.reshape((1,)), 0).reshape(())
-    axis = input._wrap_dim(dim)
     if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity)
         return input.clone()
     return fn.apply(input, axis)
