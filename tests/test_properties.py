@@ -88,8 +88,8 @@ def _assert_same(actual, expected):
         assert tuple(a.shape) == tuple(e.shape), (a.shape, e.shape)
         got, want = a.detach().cpu().numpy(), e.detach().numpy()
         if want.dtype.kind == "f":
-            rtol = 1e-9 if want.dtype == np.float64 else 2e-5
-            np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * 1e-3, equal_nan=True)
+            rtol, atol = (1e-9, 1e-12) if want.dtype == np.float64 else (2e-5, 1e-6)
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
         else:
             np.testing.assert_array_equal(got, want)
 
@@ -217,7 +217,7 @@ SHAPE_OPS = {
     "chunk": lambda T, x, d: x.chunk(2, d), "unique_dim": lambda T, x, d: T.unique(x, dim=d),
     "sort": lambda T, x, d: x.sort(dim=d, stable=True), "cumprod": lambda T, x, d: x.cumprod(d),
     "movedim": lambda T, x, d: x.movedim(d, 0), "tril": lambda T, x, d: x.tril(d), "view_flat": lambda T, x, d: x.view(-1),
-    "index_select": lambda T, x, d: x.index_select(d, T.tensor([0])), "gather": lambda T, x, d: x.gather(d, T.zeros_like(x, dtype=T.int64)),
+    "index_select": lambda T, x, d: x.index_select(d, x.new_zeros(1, dtype=T.int64)), "gather": lambda T, x, d: x.gather(d, T.zeros_like(x, dtype=T.int64)),
 }  # fmt: skip
 
 
@@ -273,8 +273,13 @@ def test_modules_match_torch(cpu_like, name):
     @SETTINGS
     @given(data=st.data(), dtype=st.sampled_from(FLOATS + ["int64"]), shape=shapes(1, 3), train=st.booleans())
     def run(data, dtype, shape, train):
-        x = data.draw(arrays(dtype, shape, finite=True))
-        features = shape[-1]
+        # moderate values: PyTorch's one-pass float32 statistics overflow on 1e30 where ember's do not
+        x = np.clip(data.draw(arrays(dtype, shape, finite=True)), -1e6, 1e6).astype(dtype)
+        features = shape[1] if name == "BatchNorm1d" and len(shape) == 3 else shape[-1]
+        # zero channels: PyTorch's BatchNorm fails with an internal select() error, not a check
+        hypothesis.assume(features > 0 or name != "BatchNorm1d")
+        # an empty integer batch: PyTorch's BatchNorm returns it unchecked (a gap ember leaves open)
+        hypothesis.assume(dtype != "int64" or x.size or name != "BatchNorm1d")
 
         def fn(T, t):
             module = _module(T, name, features, "float64" if dtype == "int64" else dtype)
@@ -284,7 +289,7 @@ def test_modules_match_torch(cpu_like, name):
                     for i, p in enumerate(module.parameters()):
                         p.copy_(T.linspace(-1, 1, p.numel(), dtype=p.dtype).reshape(p.shape) * (i + 1))
             module.train(train)
-            return module(t)
+            return module.to(t.device)(t)
 
         check(fn, cpu_like, x)
 

@@ -94,6 +94,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         if counts.ndim > 1 or counts.dtype.is_floating_point or counts.dtype is dtypes.bool:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
         return repeat_interleave(arange(counts.numel(), device=counts.device), counts, 0, output_size=output_size)
+    if dim is not None and input.ndim == 0:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim + 1})")
     x = input.reshape(-1) if dim is None else input
     axis = 0 if dim is None else wrap_dim(dim, x.ndim)
     if x.ndim == 0:

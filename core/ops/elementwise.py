@@ -382,7 +382,9 @@ def _exact_binary(fn_cls, op, input, other):
         return fn_cls.apply(a, b)
     if result is dtypes.bool:
         raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
-    if (b == 0) if not isinstance(b, Tensor) else bool((b == 0).any()):
+    empty = a.numel() == 0 or (isinstance(b, Tensor) and b.numel() == 0)
+    zero = (b == 0) if not isinstance(b, Tensor) else bool((b == 0).any())
+    if zero and not empty:
         raise RuntimeError("ZeroDivisionError")
     return (_IntTruncDiv if fn_cls is _TruncDiv else fn_cls).apply(a, b)
 
@@ -397,10 +399,14 @@ def _binary(fn_cls, op, input, other, floating=False):
 
 
 def full_like_scalar(like, value):
-    """A 0-d tensor on ``like``'s device holding the Python scalar ``value``."""
+    """A 0-d tensor on ``like``'s device holding the Python scalar ``value``, of the type the
+    scalar takes against ``like`` (a Python number is a weak operand: ``1 - int32`` is int32)."""
     from ..tensor import tensor
 
-    return tensor(value, dtype=dtypes.scalar_dtype(value), device=like._device)
+    if not isinstance(like, Tensor):
+        raise TypeError(f"expected a Tensor operand, got {type(like).__name__} and {type(value).__name__}")
+    _, value, result = promote("scalar", like, value)
+    return tensor(value, dtype=result, device=like._device)
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -414,12 +420,19 @@ def add(input, other, *, alpha=1, out=None):
 
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``."""
+    input_bool = isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is dtypes.bool
+    other_bool = isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
     if not isinstance(input, Tensor):
         input = full_like_scalar(other, input)
-    if input.dtype is dtypes.bool:
+    if input_bool and other_bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
+        )
+    if input_bool or other_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     if alpha != 1:
         other = other * alpha
@@ -681,7 +694,9 @@ def isfinite(input):
 
 def _bitwise(name, logical, integer):
     def op(input, other):
-        if input.dtype is dtypes.bool and (not isinstance(other, Tensor) or other.dtype is dtypes.bool):
+        if input.dtype is dtypes.bool and (
+            isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
+        ):
             return logical(input, other)
         for t in (input, other):
             if isinstance(t, Tensor) and t.dtype.is_floating_point:

@@ -564,6 +564,7 @@ def _sort_indices(input, axis, descending, stable=True):
 
 def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``."""
+    wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return values_indices(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     axis = wrap_dim(dim, input.ndim)

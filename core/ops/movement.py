@@ -302,6 +302,8 @@ def roll(input, shifts, dims=None):
         return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if input.numel() == 0:  # nothing moves (PyTorch checks no dims here)
+        return input.clone()
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     out = input
@@ -341,6 +343,8 @@ def cat(tensors, dim=0, *, out=None):
         if not isinstance(t, Tensor):
             raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__}")
     check_same_device("cat", *tensors)
+    if all(t.ndim == 1 and t.shape[0] == 0 for t in tensors):  # legacy empties only: nothing to join
+        return tensors[0].clone()
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
@@ -436,7 +440,10 @@ def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of (nearly) equal size."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
-    size = input.shape[wrap_dim(dim, input.ndim)]
+    axis = wrap_dim(dim, input.ndim)
+    size = input.shape[axis]
+    if size == 0:  # PyTorch: ``chunks`` empty pieces
+        return tuple(input.narrow(axis, 0, 0) for _ in range(chunks))
     step = max(-(-size // chunks), 1)
     return split(input, step, dim)
 

@@ -202,11 +202,15 @@ def _arg(name, input, dim, keepdim):
 
 def argmax(input, dim=None, keepdim=False):
     """Index of the maximum (over the flattened tensor when ``dim`` is None)."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("argmax(): does not support bool input")
     return _arg("argmax", input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
     """Index of the minimum (over the flattened tensor when ``dim`` is None)."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("argmin(): does not support bool input")
     return _arg("argmin", input, dim, keepdim)
 
 
@@ -393,9 +397,10 @@ def cumsum(input, dim, *, dtype=None):
     out = _accumulate_dtype(input.dtype, dtype)
     if out is not input.dtype:
         input = input.to(out)
+    axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return input.clone()
-    return _Cumsum.apply(input, wrap_dim(dim, input.ndim))
+    return _Cumsum.apply(input, axis)
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001
@@ -432,9 +437,9 @@ def _slices(data, axis, ndim):
 
 def _scan(input, dim, combine):
     """Inclusive scan along ``dim`` with the differentiable binary op ``combine(running, next)``."""
+    axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return input.clone()
-    axis = wrap_dim(dim, input.ndim)
     if input.shape[axis] == 0:
         return input.clone()
     from .movement import stack

@@ -64,9 +64,17 @@ def _check_tensor(name, input):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
 
 
+#: activations PyTorch has only floating-point kernels for
+_FLOATING_ONLY = frozenset(
+    {"celu", "elu", "selu", "silu", "mish", "hardsigmoid", "hardswish", "rrelu", "gelu", "softplus"}
+)
+
+
 def _apply(name, input, inplace, fn):
     """Run the out-of-place activation ``fn``; with ``inplace`` write the result into ``input``."""
     _check_tensor(name, input)
+    if name in _FLOATING_ONLY and not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{input.dtype.name.capitalize()}'")
     if not inplace:
         return fn(input)
     if grad_state.enabled and input.requires_grad:
@@ -316,6 +324,8 @@ def gelu(input, approximate="none"):
         approximate (str): ``'none'`` | ``'tanh'``. Default: ``'none'``
     """
     _check_tensor("gelu", input)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{input.dtype.name.capitalize()}'")
     if approximate == "none":
         return input * 0.5 * (1 + (input * (1 / math.sqrt(2))).erf())
     if approximate == "tanh":
@@ -382,6 +392,8 @@ def softplus(input, beta=1.0, threshold=20.0):
         threshold (float): above this :math:`\beta x` the function is linear. Default: 20
     """
     _check_tensor("softplus", input)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"softplus_cpu\" not implemented for '{input.dtype.name.capitalize()}'")
     scaled = input * beta if beta != 1 else input
     smooth = scaled.clamp(max=threshold).exp().log1p()
     if beta != 1:
@@ -524,7 +536,7 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
         dim = _get_softmax_dim(name, input.ndim, stacklevel + 1)
     if dtype is not None:
         input = input.to(dtypes.as_dtype(dtype))
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point and input.numel():
         raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype.name.capitalize()}'")
     axis = input._wrap_dim(dim)
     if input.ndim == 0:
