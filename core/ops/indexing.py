@@ -411,14 +411,20 @@ def index_select(input, dim, index):
     return input[key]
 
 
-def index_add(input, dim, index, source, *, alpha=1):
-    """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``."""
+def _check_index_source(op, input, dim, index, source, index_problem):
+    """The checks of ``index_add``/``index_copy``: a 1-D integer index, a tensor source, one device."""
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
-        raise IndexError("index_add_(): Index is supposed to be a vector")
+        raise IndexError(f"{op}_(): {index_problem}")
     if not isinstance(source, Tensor):
-        raise TypeError(f"index_add(): argument 'source' must be Tensor, not {type(source).__name__}")
-    check_same_device("index_add", input, index, source)
+        raise TypeError(f"{op}(): argument 'source' must be Tensor, not {type(source).__name__}")
+    check_same_device(op, input, index, source)
+    return axis
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``."""
+    axis = _check_index_source("index_add", input, dim, index, source, "Index is supposed to be a vector")
     if input.ndim == 0:
         if source.ndim:
             raise RuntimeError(
@@ -446,12 +452,7 @@ def index_copy(input, dim, index, source):
         >>> ember.zeros(3).index_copy(0, ember.tensor([2, 0]), ember.tensor([1.0, 2.0]))
         tensor([2., 0., 1.])
     """
-    axis = wrap_dim(dim, input.ndim)
-    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
-        raise IndexError("index_copy_(): Index should have dimension 1 or 0 (got more)")
-    if not isinstance(source, Tensor):
-        raise TypeError(f"index_copy(): argument 'source' must be Tensor, not {type(source).__name__}")
-    check_same_device("index_copy", input, index, source)
+    axis = _check_index_source("index_copy", input, dim, index, source, "Index should have dimension 1 or 0 (got more)")
     if source.dtype is not input.dtype:
         raise RuntimeError(
             f"index_copy_(): self and source expected to have the same dtype, but got (self) {input.dtype} "

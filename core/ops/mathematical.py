@@ -143,7 +143,7 @@ def logaddexp(input, other):
     Example::
 
         >>> ember.logaddexp(ember.tensor([0.0, 1000.0]), ember.tensor([0.0, 1000.0]))
-        tensor([   0.6931, 1000.6931])
+        tensor([6.9315e-01, 1.0007e+03])
     """
     return _LogAddExp.apply(*_floating_only("logaddexp", input, other))
 
