@@ -62,7 +62,10 @@ def build_namespace(module, name):
         return reduce
 
     def reshape(x, /, shape, *, copy=None):
-        return x.reshape(shape)
+        y = x.reshape(shape)
+        if copy is False and y.size and not module.may_share_memory(x, y):
+            raise ValueError(f"cannot reshape an array of shape {x.shape} into {tuple(shape)} without copying")
+        return y
 
     def permute_dims(x, /, axes):
         return x.transpose(axes)

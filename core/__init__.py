@@ -45,6 +45,7 @@ from .dtypes import (
 )
 from .dtypes import dtype as dtype
 from .layout import layout, sparse_coo, strided
+from .ops.arrangement import *  # noqa: F403
 from .ops.comparison import *  # noqa: F403
 from .ops.conversion import clone
 from .ops.creation import (
@@ -89,6 +90,7 @@ from .ops.functional_aliases import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
 from .ops.manipulation import *  # noqa: F403
+from .ops.mathematical import *  # noqa: F403
 from .ops.matrix import *  # noqa: F403
 from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes

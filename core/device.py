@@ -38,10 +38,10 @@ class device:  # noqa: N801 - mirrors torch.device
                 raise ValueError(f"device: index given twice in {name!r} and index={index}")
             name, _, text = name.partition(":")
             if not text.isdigit():
-                raise ValueError(f"device: invalid device string {type!r}")
+                raise RuntimeError(f"Invalid device string: {type!r}")
             index = int(text)
         if not name or not name.replace("_", "").isalnum():
-            raise ValueError(f"device: invalid device string {type!r}")
+            raise RuntimeError(f"Invalid device string: {type!r}")
         if index is not None and (not isinstance(index, int) or index < 0):
             raise ValueError(f"device: index must be a non-negative int, got {index!r}")
         self = object.__new__(cls)

@@ -119,3 +119,14 @@ def native_generator(generator, backend, index):
     if generator is None:
         return backend.generator(index)
     return generator._native
+
+
+def check_probabilities(op, p):
+    """PyTorch's check that probabilities ``p`` (a number or a tensor) lie in [0, 1] (NaN fails)."""
+    if hasattr(p, "isnan"):  # a tensor
+        if bool(((p < 0) | (p > 1) | p.isnan()).any()):
+            raise RuntimeError(
+                f"{op}: expected all probabilities in [0, 1] (Expected p_in >= 0 && p_in <= 1 to be true, but got false.)"
+            )
+    elif not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")

@@ -8,6 +8,7 @@ identity, autograd state, conversion and printing.
 
 from __future__ import annotations
 
+import numbers
 import weakref
 
 from . import dtypes
@@ -77,7 +78,7 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     t._backend = backend
     t._device = dev
     t._requires_grad = requires_grad
-    t.grad = None
+    t._grad = None
     t.grad_fn = None
     t._output_nr = 0
     t._version = _Version() if version is None else version
@@ -87,6 +88,24 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     t._post_accumulate_hooks = None
     t._accumulator = None
     return t
+
+
+def _check_grad(t, grad):
+    """PyTorch's checks on assigning ``t.grad = grad``: a tensor of ``t``'s shape, dtype and device."""
+    if not isinstance(grad, Tensor) and not getattr(grad, "is_sparse", False):
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(grad).__name__}")
+    if grad.device != t._device:
+        raise RuntimeError(f"assigned grad has data located on {grad.device}, whereas the tensor is on {t._device}")
+    if grad.dtype is not t.dtype:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{grad.dtype}' to a tensor with dtype '{t.dtype}'. "
+            "Please ensure that the gradient and the tensor have the same dtype"
+        )
+    if tuple(grad.shape) != tuple(t._data.shape):
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(grad.shape)}' to a tensor of size "
+            f"'{list(t._data.shape)}'. Please ensure that the gradient and the tensor are the same size"
+        )
 
 
 class _TensorTypeMeta(type):
@@ -127,7 +146,7 @@ class Tensor(metaclass=_TensorTypeMeta):
         "_backend",
         "_device",
         "_requires_grad",
-        "grad",
+        "_grad",
         "grad_fn",
         "_output_nr",
         "_version",
@@ -300,6 +319,17 @@ class Tensor(metaclass=_TensorTypeMeta):
         if value and not self.dtype.is_floating_point:
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
         self._requires_grad = value
+
+    @property
+    def grad(self):
+        """The gradient accumulated by :meth:`backward` (None until one is computed)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            _check_grad(self, value)
+        self._grad = value
 
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` in place; returns ``self``."""
@@ -482,11 +512,16 @@ class Tensor(metaclass=_TensorTypeMeta):
         """The values as (nested) Python lists."""
         return self._backend.to_host(self._data).tolist()
 
+    def _scalar(self):
+        if self.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __index__(self):
         if self.dtype.is_floating_point or self.numel() != 1:
@@ -575,6 +610,40 @@ def _rebuild(array, dev, requires_grad):
     return tensor(array, device=dev, requires_grad=requires_grad)
 
 
+def dtype_arg(op, value):
+    """A ``dtype=`` argument as an ember dtype; PyTorch accepts a dtype or the Python types
+    float, int and bool, and rejects names (``dtype="float32"``) with a TypeError."""
+    if isinstance(value, dtypes.dtype):
+        return value
+    if value is float or value is int or value is bool:
+        return dtypes.as_dtype(value)
+    raise TypeError(f"{op}(): argument 'dtype' must be ember.dtype, not {type(value).__name__}")
+
+
+def size_arg(op, value, position):
+    """One element of a size argument: an int (or an integer 0-d tensor), never a float."""
+    if isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_floating_point:
+        return int(value.item())
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{op}(): argument 'size' must be tuple of ints, but found element of type "
+            f"{type(value).__name__} at pos {position}"
+        )
+    return int(value)
+
+
+def is_number(value):
+    """A Python or NumPy number (bool included), not a tensor."""
+    return isinstance(value, numbers.Number)
+
+
+def _element_type(data):
+    """The type name of the first non-sequence element of ``data`` (PyTorch's error names it)."""
+    while isinstance(data, (list, tuple)) and data:
+        data = data[0]
+    return type(data).__name__
+
+
 def _infer_host(data, dtype):
     """Turn Python data into a NumPy array and the ember dtype it gets."""
     import numpy as np
@@ -587,7 +656,7 @@ def _infer_host(data, dtype):
             data = _tensors_to_lists(data)
         array = np.asarray(data)
         if array.dtype == object:
-            raise TypeError(f"tensor: could not infer dtype of {type(data).__name__}")
+            raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
         if isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
             inferred = dtypes.as_dtype(array.dtype.name)
         elif array.dtype.kind == "f":
@@ -598,7 +667,7 @@ def _infer_host(data, dtype):
             inferred = dtypes.bool
         else:
             raise TypeError(f"tensor: unsupported element type {array.dtype}")
-    return array, (dtypes.as_dtype(dtype) if dtype is not None else inferred)
+    return array, (dtype_arg("tensor", dtype) if dtype is not None else inferred)
 
 
 def _contains_tensor(seq):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from .namespace import namespace
 __all__ = ["NumpyBackend", "NumpyGenerator"]
 
 _erf = np.frompyfunc(math.erf, 1, 1)
+_FP_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
 
 
 class NumpyGenerator(Generator):
@@ -51,9 +53,9 @@ class NumpyGenerator(Generator):
 class NumpyBackend(Backend):
     """Device type ``cpu``: arrays are ``numpy.ndarray``.
 
-    One device unless ``EMBER_CPU_DEVICES=N`` asks for N (``cpu:0`` ... ``cpu:N-1``, all in host
-    memory but distinct devices, so that multi-device code such as ``nn.DataParallel`` can be
-    tested on a CPU).
+    ``cpu:0`` ... ``cpu:N-1``, all in host memory but distinct devices (so that multi-device code
+    such as ``nn.DataParallel`` runs on a CPU): N is 2, the same on every machine, unless
+    ``EMBER_CPU_DEVICES=N`` asks for another number.
     """
 
     device_type = "cpu"
@@ -66,10 +68,12 @@ class NumpyBackend(Backend):
         if dtypes.numpy_bfloat16() is not None:
             self.register_dtype(dtypes.bfloat16, np.dtype(dtypes.numpy_bfloat16()))
         self.kernels = NumpyKernels(self)
-        # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we.
-        np.seterr(all="ignore")
+        # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we, without touching NumPy's
+        # error state (the user's own NumPy code keeps its warnings): only the floating-point
+        # warnings that ember's own code triggers are ignored (a filter costs nothing per op).
+        warnings.filterwarnings("ignore", _FP_WARNINGS, RuntimeWarning, r"ember(\.|$)")
         tune_malloc()
-        self._count = int(os.environ.get("EMBER_CPU_DEVICES", "1"))
+        self._count = int(os.environ.get("EMBER_CPU_DEVICES", "2"))
 
     def device_count(self):
         return self._count
@@ -97,7 +101,7 @@ class NumpyBackend(Backend):
         np.add.at(target, tuple(grid), values)
 
     def erf(self, array):
-        return np.asarray(_erf(array), dtype=array.dtype)  # _erf of a 0-d array is a Python float
+        return np.asarray(_erf(array), dtype=array.dtype)  # a 0-d input gives a 0-d array, not a float
 
     def create_generator(self, index, seed):
         return NumpyGenerator(seed)

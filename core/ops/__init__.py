@@ -1,6 +1,7 @@
 """Tensor operations. Importing this package installs them as ``Tensor`` methods."""
 
 from . import (  # noqa: F401 - imported for their side effect of attaching methods
+    arrangement,
     comparison,
     conversion,
     creation,
@@ -10,6 +11,7 @@ from . import (  # noqa: F401 - imported for their side effect of attaching meth
     inplace,
     linalg,
     manipulation,
+    mathematical,
     matrix,
     movement,
     pointwise,

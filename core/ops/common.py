@@ -117,8 +117,20 @@ def promote(op, a, b):
     if result.is_floating_point:
         b = float(b)
     elif result is not dtypes.bool:
-        b = int(b)
+        b = wrap_integer(int(b), result)
     return a, b, result
+
+
+def wrap_integer(value, dtype):
+    """A Python int as the integer ``dtype`` holds it: wrapped modulo 2**bits as PyTorch casts a
+    scalar (``uint8 tensor + -1`` adds 255); a value beyond int64 is an error."""
+    bits = 8 * dtype.itemsize
+    low = -(1 << (bits - 1)) if dtype.is_signed else 0
+    if low <= value < low + (1 << bits):
+        return value
+    if bits >= 64:
+        raise OverflowError(f"value {value} cannot be converted to type {dtype.name} without overflow")
+    return (value - low) % (1 << bits) + low
 
 
 def sum_to(grad, shape):

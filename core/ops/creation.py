@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 from .. import dtypes
 from ..device import device as _device
-from ..random import native_generator
-from ..tensor import Tensor, _new, backend_for_device, tensor
+from ..random import check_probabilities, native_generator
+from ..tensor import Tensor, _new, backend_for_device, dtype_arg, is_number, size_arg, tensor
+from .comparison import _TORCH_NAMES
 
 __all__ = [
     "zeros", "ones", "full", "empty", "arange", "range", "linspace", "logspace", "eye",
@@ -38,10 +40,10 @@ def set_default_device(dev):
     _default_device = _device(dev) if dev is not None else _device("cpu")
 
 
-def _size(size):
+def _size(size, op="tensor factory"):
     if len(size) == 1 and not isinstance(size[0], int):
         size = size[0]
-    shape = tuple(int(s) for s in size)
+    shape = tuple(size_arg(op, s, i) for i, s in enumerate(size))
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
@@ -54,21 +56,21 @@ _NO_SIZE = object()
 def _sizes(name, args, size):
     """The shape given either as positional ints/one sequence (``args``) or as ``size=`` (PyTorch's two forms)."""
     if size is _NO_SIZE:
-        return _size(args)
+        return _size(args, name)
     if args:
         raise TypeError(f"{name}() got multiple values for argument 'size'")
     if isinstance(size, int) or not hasattr(size, "__iter__"):
         raise TypeError(f"{name}(): argument 'size' must be tuple of ints, not {type(size).__name__}")
-    return _size(tuple(size))
+    return _size(tuple(size), name)
 
 
-def _place(dtype, device, default=None):
+def _place(dtype, device, default=None, op="tensor factory"):
     dev = (
         default_device()
         if device is None
         else (_device("cuda", device) if isinstance(device, int) else _device(device))
     )
-    dt = dtypes.as_dtype(dtype) if dtype is not None else (default or dtypes.get_default_dtype())
+    dt = dtype_arg(op, dtype) if dtype is not None else (default or dtypes.get_default_dtype())
     return backend_for_device(dev), dev, dt
 
 
@@ -84,12 +86,14 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 
     The dtype defaults to that of the scalar (bool, int64 or the default float).
     """
-    shape = _size((size,) if isinstance(size, int) else tuple(size))
+    shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
+    if not isinstance(fill_value, Tensor) and not is_number(fill_value):
+        raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    backend, dev, dt = _place(dtype, device)
+    backend, dev, dt = _place(dtype, device, op="full")
     with backend.device_context(dev.index):
         data = backend.xp.full(shape, fill_value, dtype=backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
@@ -98,7 +102,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
 def _filled(name, value):
     def make(*args, size=_NO_SIZE, dtype=None, device=None, requires_grad=False, out=None):
         shape = _sizes(name, args, size)
-        backend, dev, dt = _place(dtype, device)
+        backend, dev, dt = _place(dtype, device, op=name)
         with backend.device_context(dev.index):
             data = getattr(backend.xp, name)(shape, dtype=backend.native_dtype(dt))
         return _finish(data, backend, dev, requires_grad)
@@ -217,16 +221,20 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """An ``n x m`` matrix with ones on the diagonal."""
     m = n if m is None else m
-    backend, dev, dt = _place(dtype, device)
+    for name, value in (("n", n), ("m", m)):
+        if size_arg("eye", value, name) < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
+    backend, dev, dt = _place(dtype, device, op="eye")
     with backend.device_context(dev.index):
         data = backend.xp.eye(n, m, dtype=backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
 
 
 # -- random --------------------------------------------------------------------------------
-def _random(sample, size, generator, dtype, device, requires_grad, default=None):
-    shape = _size(size)
-    backend, dev, dt = _place(dtype, device if device is not None or generator is None else generator.device, default)
+def _random(sample, size, generator, dtype, device, requires_grad, default=None, op="random factory"):
+    shape = _size(size, op)
+    device = device if device is not None or generator is None else generator.device
+    backend, dev, dt = _place(dtype, device, default, op)
     gen = native_generator(generator, backend, dev.index)
     data = sample(gen, shape, backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
@@ -276,6 +284,9 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         low, high = 0, low
     if high is None or size is None:
         raise TypeError("randint() missing required arguments 'high' and 'size'")
+    for name, bound in (("low", low), ("high", high)):
+        if isinstance(bound, bool) or not isinstance(bound, numbers.Integral):
+            raise TypeError(f"randint(): argument '{name}' must be int, not {type(bound).__name__}")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     return _random(
@@ -319,6 +330,11 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
 
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None):
     """Normal samples with the given (scalar or tensor) ``mean`` and ``std``."""
+    if isinstance(std, Tensor):
+        if bool((std < 0).any()):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    elif not std >= 0.0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         like = mean if isinstance(mean, Tensor) else std
         shape = like.shape if size is None else _size((size,) if isinstance(size, int) else tuple(size))
@@ -333,6 +349,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None)
 
 def bernoulli(input, p=None, *, generator=None):
     """0/1 samples with probability ``input`` (or ``p``) of being 1, same shape and dtype."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    check_probabilities("bernoulli", input if p is None else p)
     probs = input if p is None else input.new_full(input.shape, p)
     u = rand(input.shape, generator=generator, dtype=probs.dtype, device=input.device)
     return (u < probs.detach()).to(input.dtype)
@@ -347,7 +366,11 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     n = rows.shape[-1]
     if not replacement and num_samples > n:
         raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    if bool((rows < 0).any()) or bool((rows.sum(-1) <= 0).any()):
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
+    if bool(((rows < 0) | ~rows.isfinite()).any()):
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    if bool((rows.sum(-1) <= 0).any()):
         raise RuntimeError("multinomial: invalid probability distribution (negative or all-zero weights)")
     if replacement:
         cdf = (rows / rows.sum(-1, keepdim=True)).cumsum(-1)

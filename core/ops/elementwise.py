@@ -9,6 +9,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .common import array_operands, as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
+from .comparison import _TORCH_NAMES
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -63,6 +64,10 @@ def _unary(name, compute, derivative, floating=True, saves="x", arithmetic=False
     def op(input):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        if input.dtype is dtypes.bool and not floating:  # PyTorch has no bool kernel but sign's
+            if name == "sign":
+                return input.clone()
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
         if floating and not input.dtype.is_floating_point:
             input = input.to(dtypes.get_default_dtype())
         return cls.apply(input)
@@ -107,7 +112,7 @@ floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)
 ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False)
 trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False)
 sign = _unary("sign", lambda b, x: b.xp.sign(x), None, floating=False)
-frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x * 0 + 1)
+_frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x * 0 + 1)
 _round_half_even = _unary("round", lambda b, x: b.xp.round(x), None, floating=False)
 
 
@@ -145,11 +150,22 @@ def neg(input):
 
 def abs(input):  # noqa: A001
     """Element-wise absolute value."""
+    if input.dtype is dtypes.bool:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return _Abs.apply(input)
 
 
+def frac(input):
+    """The fractional part, ``input - trunc(input)``, of a floating-point tensor."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    return _frac(input)
+
+
 def square(input):
-    """``input * input``."""
+    """``input * input`` (``input ** 2``: a bool input squares to int64, as in PyTorch)."""
+    if input.dtype is dtypes.bool:
+        input = input.to(dtypes.int64)
     return mul(input, input)
 
 
@@ -355,6 +371,42 @@ class _Fmod(_Binary):
         return g, gb
 
 
+class _RoundedDiv(_Binary):
+    """Division rounded to an integer: piecewise constant, so both gradients are zero (as in PyTorch)."""
+
+    saves = 0
+    gradients = staticmethod(lambda ctx, g: (g * 0, g * 0))
+
+
+class _FloorDiv(_RoundedDiv):
+    compute = staticmethod(lambda xp, a, b: xp.floor_divide(a, b))
+
+
+class _TruncDiv(_RoundedDiv):
+    compute = staticmethod(lambda xp, a, b: xp.trunc(xp.divide(a, b)))
+
+
+class _IntTruncDiv(_RoundedDiv):
+    # the floor quotient is one below the truncated one where the division is inexact and the signs differ
+    compute = staticmethod(
+        lambda xp, a, b: xp.floor_divide(a, b) + xp.astype((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)), a.dtype)
+    )
+
+
+def _exact_binary(fn_cls, op, input, other):
+    """An integer-valued division op: exact in integer arithmetic, raising on an integer zero divisor."""
+    a, b, result = promote(op, input, other)
+    if result.is_floating_point:
+        return fn_cls.apply(a, b)
+    if result is dtypes.bool:
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
+    empty = a.numel() == 0 or (isinstance(b, Tensor) and b.numel() == 0)
+    zero = (b == 0) if not isinstance(b, Tensor) else bool((b == 0).any())
+    if zero and not empty:
+        raise RuntimeError("ZeroDivisionError")
+    return (_IntTruncDiv if fn_cls is _TruncDiv else fn_cls).apply(a, b)
+
+
 def _binary(fn_cls, op, input, other, floating=False):
     a, b, result = promote(op, input, other)
     if floating and not result.is_floating_point:
@@ -365,13 +417,18 @@ def _binary(fn_cls, op, input, other, floating=False):
 
 
 def full_like_scalar(like, value):
-    """A 0-d tensor on ``like``'s device holding the Python scalar ``value`` (a NumPy array keeps its shape and dtype)."""
+    """A 0-d tensor on ``like``'s device holding the Python scalar ``value``, of the type the
+    scalar takes against ``like`` (a Python number is a weak operand: ``1 - int32`` is int32);
+    a NumPy array operand keeps its shape and dtype."""
     from ..tensor import tensor
 
+    if not isinstance(like, Tensor):
+        raise TypeError(f"expected a Tensor operand, got {type(like).__name__} and {type(value).__name__}")
     operands = array_operands(like, value)
     if operands is not None:
         return operands[1]
-    return tensor(value, dtype=dtypes.scalar_dtype(value), device=like._device)
+    _, value, result = promote("scalar", like, value)
+    return tensor(value, dtype=result, device=like._device)
 
 
 def add(input, other, *, alpha=1, out=None):
@@ -385,6 +442,8 @@ def add(input, other, *, alpha=1, out=None):
 
 def sub(input, other, *, alpha=1, out=None):
     """``input - alpha * other``."""
+    input_bool = isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is dtypes.bool
+    other_bool = isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
     if not isinstance(input, Tensor):
         if (
             alpha == 1
@@ -394,10 +453,15 @@ def sub(input, other, *, alpha=1, out=None):
         ):
             return _binary(_RSub, "sub", other, input)
         input = full_like_scalar(other, input)
-    if input.dtype is dtypes.bool:
+    if input_bool and other_bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. "
             "Use the `^` or `logical_xor()` operator instead."
+        )
+    if input_bool or other_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. "
+            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     if alpha != 1:
         other = other * alpha
@@ -417,14 +481,11 @@ def div(input, other, *, rounding_mode=None, out=None):
         input = full_like_scalar(other, input)
     if rounding_mode is None:
         return _binary(_Div, "div", input, other, floating=True)
-    if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(
-            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
-        )
-    a, b, result = promote("div", input, other)
-    q = _binary(_Div, "div", a, b, floating=True)
-    q = q.trunc() if rounding_mode == "trunc" else q.floor()
-    return q if result.is_floating_point else q.to(result)
+    if rounding_mode == "floor":
+        return _exact_binary(_FloorDiv, "div", input, other)
+    if rounding_mode == "trunc":
+        return _exact_binary(_TruncDiv, "div", input, other)
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
 def floor_divide(input, other):
@@ -436,12 +497,12 @@ def remainder(input, other):
     """Python-style modulus: the result has the sign of ``other``."""
     if not isinstance(input, Tensor):
         input = full_like_scalar(other, input)
-    return _binary(_Remainder, "remainder", input, other)
+    return _exact_binary(_Remainder, "remainder", input, other)
 
 
 def fmod(input, other):
     """C-style modulus: the result has the sign of ``input``."""
-    return _binary(_Fmod, "fmod", input, other)
+    return _exact_binary(_Fmod, "fmod", input, other)
 
 
 def pow(input, exponent):  # noqa: A001
@@ -500,12 +561,15 @@ class _Clamp(Function):
         if high is not None:
             upper = x <= high
             mask = upper if mask is None else mask & upper
-        g = where(mask, grad, grad * 0) if mask is not None else grad
+        g = sum_to(where(mask, grad, grad * 0) if mask is not None else grad, x.shape)
         glow = ghigh = None
+        # with both bounds, a crossed pair (min > max) gives everything to max (PyTorch's rule)
         if low_t is not None and ctx.needs_input_grad[1]:
-            glow = sum_to(where(x < low_t, grad, grad * 0), low_t.shape)
+            takes = x < low_t if high is None else (x < low_t) & (low_t < high)
+            glow = sum_to(where(takes, grad, grad * 0), low_t.shape)
         if high_t is not None and ctx.needs_input_grad[2]:
-            ghigh = sum_to(where(x > high_t, grad, grad * 0), high_t.shape)
+            takes = x > high_t if low is None else (x > high_t) | (high_t < low)
+            ghigh = sum_to(where(takes, grad, grad * 0), high_t.shape)
         return g, glow, ghigh
 
 
@@ -514,8 +578,10 @@ def clamp(input, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for bound in (min, max):
-        if bound is not None and not is_scalar(bound) and not isinstance(bound, Tensor):
-            raise TypeError(f"clamp(): bounds must be numbers or tensors, got {type(bound).__name__}")
+        if bound is not None and not is_scalar(bound):
+            if not isinstance(bound, Tensor):
+                raise TypeError(f"clamp(): bounds must be numbers or tensors, got {type(bound).__name__}")
+            check_same_device("clamp", input, bound)
     if input.dtype.is_floating_point:
         min = float(min) if is_scalar(min) else min  # noqa: A001
         max = float(max) if is_scalar(max) else max  # noqa: A001
@@ -566,6 +632,10 @@ def where(condition, input=None, other=None):
     a = as_tensor_arg("where", input, like)
     b = as_tensor_arg("where", other, like)
     check_same_device("where", condition, a, b)
+    error = broadcast_error(condition.shape, a.shape) or broadcast_error(condition.shape, b.shape)
+    error = error or broadcast_error(a.shape, b.shape)
+    if error is not None:
+        raise error
     groups = ([], [], [])
     for value, t in ((input, a), (other, b)):
         groups[2 if is_scalar(value) else (0 if t.ndim else 1)].append(t.dtype)
@@ -653,10 +723,13 @@ def isfinite(input):
 
 def _bitwise(name, logical, integer):
     def op(input, other):
-        if input.dtype is dtypes.bool and (not isinstance(other, Tensor) or other.dtype is dtypes.bool):
+        if input.dtype is dtypes.bool and (
+            isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
+        ):
             return logical(input, other)
-        if input.dtype.is_floating_point or (isinstance(other, Tensor) and other.dtype.is_floating_point):
-            raise RuntimeError(f'"{name}" not implemented for floating-point tensors')
+        for t in (input, other):
+            if isinstance(t, Tensor) and t.dtype.is_floating_point:
+                raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[t.dtype.name]}'")
         a, b, _ = promote(name, input, other)
         return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
 
@@ -677,6 +750,7 @@ negative = neg
 for _name in __all__ + ["bitwise_and", "bitwise_or", "bitwise_xor"]:
     setattr(Tensor, _name, globals()[_name])
 Tensor.absolute = abs
+Tensor.where = lambda self, condition, other: where(condition, self, other)
 Tensor.arcsin, Tensor.arccos, Tensor.arctan = asin, acos, atan
 Tensor.greater, Tensor.less, Tensor.greater_equal, Tensor.less_equal = gt, lt, ge, le
 Tensor.not_equal = ne
@@ -698,8 +772,9 @@ Tensor.__rpow__ = lambda self, other: pow(other, self)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = abs
-Tensor.__eq__ = eq
-Tensor.__ne__ = ne
+# a comparison with something that is neither a tensor nor a number is Python's (False for ==)
+Tensor.__eq__ = lambda self, other: eq(self, other) if isinstance(other, Tensor) or is_scalar(other) else NotImplemented
+Tensor.__ne__ = lambda self, other: ne(self, other) if isinstance(other, Tensor) or is_scalar(other) else NotImplemented
 Tensor.__lt__ = lt
 Tensor.__le__ = le
 Tensor.__gt__ = gt

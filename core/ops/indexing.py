@@ -9,9 +9,10 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .common import check_same_device, is_scalar, sum_to, wrap_dim
+from .movement import broadcast_shapes
 
 __all__ = [
-    "gather", "scatter", "scatter_add", "index_select", "index_add", "index_fill", "masked_fill",
+    "gather", "scatter", "scatter_add", "index_select", "index_add", "index_copy", "index_fill", "masked_fill",
     "masked_select", "masked_scatter", "nonzero", "argwhere", "sort", "argsort", "topk", "kthvalue",
     "take", "take_along_dim",
 ]  # fmt: skip
@@ -183,7 +184,13 @@ def setitem(self, key, value):
             return
         _SetItem.apply(self, value, native)
         return
-    self._data[native] = value._data if isinstance(value, Tensor) else value
+    try:
+        self._data[native] = value._data if isinstance(value, Tensor) else value
+    except ValueError as exc:  # the backend's words for a value that does not broadcast to the target
+        raise RuntimeError(
+            f"index_put_: a value of shape {list(value.shape) if isinstance(value, Tensor) else []} does not "
+            f"broadcast to the indexed shape of a tensor of shape {list(self.shape)}: {exc}"
+        ) from None
     self._version.value += 1
 
 
@@ -196,22 +203,35 @@ def _check_index(op, input, dim, index, src_shape=None):
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
     check_same_device(op, input, index)
-    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
+    if (
+        index.dtype is not dtypes.int64
+        and index.dtype is not dtypes.int32
+        and (index.numel() or index.dtype.is_floating_point)
+    ):
         raise RuntimeError(f"{op}(): Expected dtype int64 for index")
     axis = wrap_dim(dim, input.ndim)
     if index.ndim != input.ndim and index.numel() and input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    sizes = input.shape if input.ndim else (1,)
     for d in range(index.ndim):
-        if d != axis and index.shape[d] > input.shape[d]:
+        if d != axis and d < len(sizes) and index.shape[d] > sizes[d]:
             raise RuntimeError(
                 f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
                 f"larger than self {list(input.shape)} apart from dimension {axis}"
             )
     if index.numel():  # the backend may check on the device and report at its next sync (CUDA)
-        size = input.shape[axis]
+        size = sizes[axis]
         message = f"{op}(): index {{value}} is out of bounds for dimension {axis} with size {size}"
         index._backend.check_indices(op, index._data, size, None, RuntimeError, message)
     return axis
+
+
+def _on_0d(fn, input, index, *tensors):
+    """``fn`` applied to the 1-element 1-D views of a 0-d ``input``, ``index`` and ``tensors``; the
+    result is shaped like the index (PyTorch treats a 0-d tensor as size 1 along dim 0)."""
+    flat = [t.reshape(-1) if isinstance(t, Tensor) else t for t in tensors]
+    out = fn(input.reshape(1), 0, index.reshape(-1), *flat)
+    return out.reshape(index.shape if index.ndim <= 1 and index.numel() != 1 else ())
 
 
 def _leading_slices(index_shape):
@@ -240,15 +260,29 @@ def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim == 1`` (and likewise for others)."""
     axis = _check_index("gather", input, dim, index)
     if input.ndim == 0:
-        return input.clone()
+        return _on_0d(gather, input, index).reshape(index.shape)
     return _Gather.apply(input, axis, index)
 
 
-def take_along_dim(input, indices, dim):
-    """Gather along ``dim`` with ``indices`` broadcast against ``input``."""
-    shape = list(input.shape)
-    shape[dim] = indices.shape[dim]
-    return gather(input, dim, indices.expand(shape))
+def take_along_dim(input, indices, dim=None):
+    """Gather along ``dim`` with ``indices`` and ``input`` broadcast against each other in the
+    other dimensions (both flattened when ``dim`` is None)."""
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    if input.ndim != indices.ndim:
+        raise RuntimeError(
+            f"torch.take_along_dim(): input and indices should have the same number of dimensions, but got "
+            f"{input.ndim} dimensions for input, and {indices.ndim} dimensions for indices"
+        )
+    axis = wrap_dim(dim, input.ndim)
+    common = list(
+        broadcast_shapes(*(tuple(1 if d == axis else s for d, s in enumerate(t.shape)) for t in (input, indices)))
+    )
+    return gather(
+        input.expand(common[:axis] + [input.shape[axis]] + common[axis + 1 :]),
+        axis,
+        indices.expand(common[:axis] + [indices.shape[axis]] + common[axis + 1 :]),
+    )
 
 
 class _ScatterAdd(Function):
@@ -270,6 +304,9 @@ class _ScatterAdd(Function):
 def scatter_add(input, dim, index, src):
     """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
     axis = _check_index("scatter_add", input, dim, index)
+    check_same_device("scatter_add", input, src)
+    if input.ndim == 0:
+        return _on_0d(scatter_add, input, index, src).reshape(())
     for d in range(index.ndim):
         if index.shape[d] > src.shape[d]:
             raise RuntimeError(
@@ -336,9 +373,11 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if src is not None and not isinstance(src, Tensor):
         value, src = src, None
     axis = _check_index("scatter", input, dim, index)
+    if input.ndim == 0:
+        return _on_0d(lambda x, d, i, s: scatter(x, d, i, s, value, reduce=reduce), input, index, src).reshape(())
     if src is None:
         src = input.new_full(index.shape, value)
-    elif src.dtype is not input.dtype:
+    elif check_same_device("scatter", input, src) or src.dtype is not input.dtype:
         raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
     if reduce == "add":
         return _ScatterAdd.apply(input, axis, index, src)
@@ -356,6 +395,8 @@ def index_select(input, dim, index):
     if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
         raise IndexError("index_select(): Index is supposed to be a vector of integers")
     check_same_device("index_select", input, index)
+    if input.ndim == 0:
+        return _on_0d(index_select, input, index)
     key = (slice(None),) * axis + (index.reshape(-1),)
     if index.numel():
         top, bottom = int(index.max()), int(index.min())
@@ -367,11 +408,26 @@ def index_select(input, dim, index):
     return input[key]
 
 
+def _check_index_source(op, input, dim, index, source, index_problem):
+    """The checks of ``index_add``/``index_copy``: a 1-D integer index, a tensor source, one device."""
+    axis = wrap_dim(dim, input.ndim)
+    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
+        raise IndexError(f"{op}_(): {index_problem}")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{op}(): argument 'source' must be Tensor, not {type(source).__name__}")
+    check_same_device(op, input, index, source)
+    return axis
+
+
 def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``."""
-    axis = wrap_dim(dim, input.ndim)
-    if index.ndim > 1 or index.dtype.is_floating_point:
-        raise IndexError("index_add_(): Index is supposed to be a vector")
+    axis = _check_index_source("index_add", input, dim, index, source, "Index is supposed to be a vector")
+    if input.ndim == 0:
+        if source.ndim:
+            raise RuntimeError(
+                "index_add_(): source tensor shape must match self tensor shape, excluding the specified dimension"
+            )
+        return _on_0d(lambda x, d, i, s: index_add(x, d, i, s, alpha=alpha), input, index, source).reshape(())
     if source.ndim and source.shape[axis] != index.numel():
         raise RuntimeError(
             f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
@@ -385,9 +441,41 @@ def index_add(input, dim, index, source, *, alpha=1):
     return scatter_add(input, axis, expanded, source if source.ndim else source.reshape(1))
 
 
+def index_copy(input, dim, index, source):
+    """``input`` with the slices of ``source`` written at ``index`` along ``dim``.
+
+    Example::
+
+        >>> ember.zeros(3).index_copy(0, ember.tensor([2, 0]), ember.tensor([1.0, 2.0]))
+        tensor([2., 0., 1.])
+    """
+    axis = _check_index_source("index_copy", input, dim, index, source, "Index should have dimension 1 or 0 (got more)")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            f"index_copy_(): self and source expected to have the same dtype, but got (self) {input.dtype} "
+            f"and (source) {source.dtype}"
+        )
+    if input.ndim == 0:
+        return _on_0d(index_copy, input, index, source).reshape(())
+    if (source.shape[axis] if source.ndim else 1) != index.numel():
+        raise RuntimeError(
+            f"index_copy_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
+            f"({source.shape[axis] if source.ndim else 1})"
+        )
+    src = source if source.ndim else source.reshape(1)
+    view = [1] * src.ndim
+    view[axis] = index.numel()
+    return scatter(input, axis, index.reshape(view).expand(src.shape), src)
+
+
 def index_fill(input, dim, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
     axis = wrap_dim(dim, input.ndim)
+    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
+        raise IndexError("index_fill_(): Index is supposed to be a vector")
+    check_same_device("index_fill", input, index)
+    if input.ndim == 0:
+        return _on_0d(lambda x, d, i: index_fill(x, d, i, value), input, index).reshape(())
     mask = input.new_zeros(input.shape[axis], dtype=dtypes.bool)
     mask[index] = True
     view = [1] * input.ndim
@@ -474,6 +562,7 @@ def _sort_indices(input, axis, descending, stable=True):
 
 def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``."""
+    wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return values_indices(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     axis = wrap_dim(dim, input.ndim)
@@ -503,6 +592,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest element along ``dim`` as ``(values, indices)``."""
     axis = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        values, indices = kthvalue(input.reshape(1), k, 0, keepdim)
+        return values_indices(values.reshape(()), indices.reshape(()))
     if not 1 <= k <= input.shape[axis]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     indices = _sort_indices(input, axis, False).narrow(axis, k - 1, 1)

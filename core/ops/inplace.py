@@ -12,9 +12,10 @@ import math
 
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
-from ..random import native_generator
+from ..random import check_probabilities, native_generator
 from ..tensor import Tensor
 from . import manipulation, matrix, pointwise, reduction  # noqa: F401 - install the out-of-place twins wrapped below
+from .comparison import _TORCH_NAMES
 from .conversion import assign_
 from .indexing import check_inplace
 
@@ -98,32 +99,41 @@ def zero_(self):
     return fill_(self, 0)
 
 
-def _sample_(self, draw, generator):
+def _sample_(self, name, draw, generator):
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
     native = self._data.dtype
     if not self.dtype.is_floating_point:
-        raise RuntimeError(f"expected a floating point tensor, got {self.dtype}")
+        raise NotImplementedError(f"\"{name}\" not implemented for '{_TORCH_NAMES[self.dtype.name]}'")
     return _write(self, draw(gen, tuple(self._data.shape), native, backend.xp))
+
+
+def _require(ok, message):
+    if not ok:
+        raise RuntimeError(message)
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
     """Fill with samples from U[a, b)."""
-    return _sample_(self, lambda g, s, d, xp: g.uniform(s, d) * (b - a) + a, generator)
+    _require(a <= b, f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    return _sample_(self, "uniform_", lambda g, s, d, xp: g.uniform(s, d) * (b - a) + a, generator)
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with samples from N(mean, std^2)."""
-    return _sample_(self, lambda g, s, d, xp: g.normal(s, d) * std + mean, generator)
+    _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std}")
+    return _sample_(self, "normal_", lambda g, s, d, xp: g.normal(s, d) * std + mean, generator)
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fill with samples from the exponential distribution with rate ``lambd``."""
-    return _sample_(self, lambda g, s, d, xp: -xp.log1p(-g.uniform(s, d)) / lambd, generator)
+    _require(lambd > 0.0, f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    return _sample_(self, "exponential_", lambda g, s, d, xp: -xp.log1p(-g.uniform(s, d)) / lambd, generator)
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 0/1 samples that are 1 with probability ``p`` (a number or a tensor)."""
+    check_probabilities("bernoulli_", p)
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
     probs = p._data if isinstance(p, Tensor) else p
@@ -140,6 +150,7 @@ def random_(self, from_=0, to=None, *, generator=None):
         from_, to = 0, from_
         if to == 0:
             to = 2**24 if self.dtype.is_floating_point else 2**63 - 1
+    _require(from_ < to, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
     ints = gen.integers(from_, to, tuple(self._data.shape), backend.native_dtype(dtypes.int64))
@@ -148,12 +159,16 @@ def random_(self, from_=0, to=None, *, generator=None):
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with samples whose logarithm is N(mean, std^2)."""
-    return _sample_(self, lambda g, s, d, xp: xp.exp(g.normal(s, d) * std + mean), generator)
+    _require(std > 0.0, f"log_normal_ expects std > 0.0, but found std={std}")
+    return _sample_(self, "log_normal_", lambda g, s, d, xp: xp.exp(g.normal(s, d) * std + mean), generator)
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with samples from the Cauchy distribution."""
-    return _sample_(self, lambda g, s, d, xp: median + sigma * xp.tan(math.pi * (g.uniform(s, d) - 0.5)), generator)
+    _require(sigma > 0.0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    return _sample_(
+        self, "cauchy_", lambda g, s, d, xp: median + sigma * xp.tan(math.pi * (g.uniform(s, d) - 0.5)), generator
+    )
 
 
 for _fn in (fill_, zero_, uniform_, normal_, exponential_, bernoulli_, random_, log_normal_, cauchy_):

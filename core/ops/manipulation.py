@@ -7,12 +7,14 @@ Differentiable ones are composites of views, indexing and concatenation.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .common import sum_to, wrap_dim
+from .comparison import _TORCH_NAMES
 from .creation import arange
 from .indexing import check_inplace
 from .movement import cat, flip, movedim, narrow, transpose
@@ -49,7 +51,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         sorted (bool): ignored; the result is always sorted, as PyTorch's CPU result is. Default: ``True``
         return_inverse (bool): also return, per input element, the index of its value. Default: ``False``
         return_counts (bool): also return how often each value occurs. Default: ``False``
-        dim (int, optional): only ``None`` is supported.
+        dim (int, optional): the distinct slices along ``dim`` instead of elements. Default: None
 
     Example::
 
@@ -57,7 +59,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
         tensor([1, 3])
     """
     if dim is not None:
-        raise NotImplementedError("unique(): dim is not supported by ember yet; flatten the input instead")
+        return _unique_dim(input, wrap_dim(dim, input.ndim), return_inverse, return_counts)
     backend = input._backend
     xp, long = backend.xp, backend.native_dtype(dtypes.int64)
     flat = xp.reshape(input.detach()._data, (-1,))
@@ -93,7 +95,9 @@ def bincount(input, weights=None, minlength=0):
     """
     backend = input._backend
     xp = backend.xp
-    if input.ndim != 1 or input.dtype.is_floating_point or input.dtype is dtypes.bool:
+    if input.dtype.is_floating_point or input.dtype is dtypes.bool:
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    if input.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
@@ -119,6 +123,30 @@ def bincount(input, weights=None, minlength=0):
             xp.ones((n,), dtype=native) if values is None else values,
         )
     return input._make(out)
+
+
+def _unique_dim(input, axis, return_inverse, return_counts):
+    """The distinct slices along ``axis`` in lexicographic order (a stable sort per column)."""
+    if any(size == 0 for d, size in enumerate(input.shape) if d != axis):
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+    x = input.detach().movedim(axis, 0)
+    n = x.shape[0]
+    rows = x.reshape(n, math.prod(x.shape[1:]))
+    order = arange(n, device=input.device)
+    for column in reversed(range(rows.shape[1])):
+        order = order[rows[order, column].argsort(stable=True)]
+    ordered = rows[order]
+    first = ordered.new_ones(n, dtype=dtypes.bool)
+    if n > 1:
+        first[1:] = (ordered[1:] != ordered[:-1]).any(1)
+    out = [x[order][first].movedim(0, axis)]
+    if return_inverse:
+        group = first.long().cumsum(0) - 1
+        out.append(group.new_zeros(n).scatter(0, order, group))
+    if return_counts:
+        starts = first.nonzero().reshape(-1)
+        out.append(cat([starts[1:], starts.new_full((1,), n)]) - starts if n else starts)
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):

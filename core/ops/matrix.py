@@ -322,7 +322,12 @@ def tensordot(a, b, dims=2):
         da = [wrap_dim(d, a.ndim) for d in da]
         db = [wrap_dim(d, b.ndim) for d in db]
     for i, j in zip(da, db):
-        if a.shape[i] != b.shape[j]:
+        # a size-1 dimension contracts with the other's sum over that dimension (PyTorch's rule)
+        if a.shape[i] == 1 and b.shape[j] != 1:
+            b = b.sum(j, keepdim=True)
+        elif b.shape[j] == 1 and a.shape[i] != 1:
+            a = a.sum(i, keepdim=True)
+        elif a.shape[i] != b.shape[j]:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "
                 f"and second has size {b.shape[j]} in dim {j}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, size_arg
 from .common import check_same_device, sum_to, wrap_dim
 
 __all__ = [
@@ -14,10 +14,10 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _shape_arg(shape):
+def _shape_arg(shape, op="reshape"):
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = shape[0]
-    return tuple(map(int, shape))
+    return tuple(size_arg(op, s, i) for i, s in enumerate(shape))
 
 
 def _infer_shape(op, shape, numel):
@@ -67,7 +67,22 @@ def reshape(input, *shape):
     return _Reshape.apply(input, shape)
 
 
-view = reshape
+def view(input, *shape):
+    """The same storage seen in a new shape; raises where the strides do not allow a view.
+
+    Unlike :func:`reshape`, ``view`` never copies: writes through the result reach ``input``.
+    """
+    shape = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
+    data = input._data
+    if not input._backend.is_contiguous(data):
+        try:
+            input._backend.xp.reshape(data, shape, copy=False)
+        except ValueError:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension "
+                "spans across two contiguous subspaces). Use .reshape(...) instead."
+            ) from None
+    return reshape(input, shape)
 
 
 class _Permute(Function):
@@ -86,7 +101,7 @@ class _Permute(Function):
 
 def permute(input, *dims):
     """Reorder dimensions: output dimension ``i`` is input dimension ``dims[i]`` (a view)."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "permute")
     if len(dims) != input.ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -102,10 +117,10 @@ def permute(input, *dims):
 def transpose(input, dim0, dim1):
     """Swap two dimensions (a view)."""
     n = len(input._data.shape)
+    a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
     if n == 0:
         return input.reshape(())
     dims = list(range(n))
-    a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
     dims[a], dims[b] = dims[b], dims[a]
     return _Permute.apply(input, tuple(dims))
 
@@ -128,7 +143,7 @@ def squeeze(input, dim=None):
         new = tuple(s for s in shape if s != 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        axes = {wrap_dim(d, input.ndim) for d in dims} if input.ndim else set()
+        axes = {wrap_dim(d, input.ndim) for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
     return input.reshape(new)
 
@@ -154,7 +169,7 @@ class _Expand(Function):
 
 def expand(input, *sizes):
     """Broadcast to a larger shape without copying; -1 keeps a dimension."""
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(sizes, "expand")
     current_shape = input._data.shape
     if len(sizes) < len(current_shape):
         raise RuntimeError(
@@ -215,7 +230,7 @@ def broadcast_tensors(*tensors):
 
 def repeat(input, *repeats):
     """Tile the tensor ``repeats[i]`` times along dimension ``i`` (copies)."""
-    repeats = _shape_arg(repeats)
+    repeats = _shape_arg(repeats, "repeat")
     if len(repeats) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     shape = (1,) * (len(repeats) - input.ndim) + tuple(input.shape)
@@ -268,9 +283,13 @@ class _Flip(Function):
         return grad.flip(ctx.axes), None
 
 
-def flip(input, *dims):
-    """Reverse the order of elements along ``dims``."""
-    dims = _shape_arg(dims)
+def flip(input, *dims, **kwargs):
+    """Reverse the order of elements along ``dims`` (given positionally or as ``dims=``)."""
+    if kwargs:
+        if dims or set(kwargs) != {"dims"}:
+            raise TypeError(f"flip() got unexpected arguments {sorted(kwargs)}")
+        dims = (kwargs["dims"],)
+    dims = _shape_arg(dims, "flip")
     axes = tuple(sorted({wrap_dim(d, input.ndim) for d in dims}))
     if not axes or input.ndim == 0:
         return input.clone()
@@ -283,6 +302,10 @@ def roll(input, shifts, dims=None):
         return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if input.numel() == 0:  # nothing moves (PyTorch checks no dims here)
+        return input.clone()
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     out = input
     for s, d in zip(shifts, dims):
         d = wrap_dim(d, input.ndim)
@@ -315,11 +338,16 @@ def cat(tensors, dim=0, *, out=None):
     """
     tensors = [t for t in tensors]
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for t in tensors:
         if not isinstance(t, Tensor):
             raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__}")
     check_same_device("cat", *tensors)
+    if all(t.ndim == 1 and t.shape[0] == 0 for t in tensors):  # legacy empties only: nothing to join
+        return tensors[0].clone()
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     nonempty = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = nonempty[0]
     axis = wrap_dim(dim, ref.ndim)
@@ -380,7 +408,7 @@ def narrow(input, dim, start, length):
     if start < 0:
         start += size
     if start < 0 or start + length > size or length < 0:
-        raise IndexError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     key = (slice(None),) * axis + (slice(start, start + length),)
     return input[key]
 
@@ -412,7 +440,10 @@ def chunk(input, chunks, dim=0):
     """Split into ``chunks`` pieces of (nearly) equal size."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
-    size = input.shape[wrap_dim(dim, input.ndim)]
+    axis = wrap_dim(dim, input.ndim)
+    size = input.shape[axis]
+    if size == 0:  # PyTorch: ``chunks`` empty pieces
+        return tuple(input.narrow(axis, 0, 0) for _ in range(chunks))
     step = max(-(-size // chunks), 1)
     return split(input, step, dim)
 
@@ -431,6 +462,8 @@ def movedim(input, source, destination):
     n = input.ndim
     src = [wrap_dim(s, n) for s in src]
     dst = [wrap_dim(d, n) for d in dst]
+    if n == 0:
+        return input.reshape(())
     order = [d for d in range(n) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -461,7 +494,7 @@ def is_contiguous(input, memory_format=None):
 
 def view_as(input, other):
     """``input.view(other.shape)``."""
-    return reshape(input, other.shape)
+    return view(input, other.shape)
 
 
 def reshape_as(input, other):

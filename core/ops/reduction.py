@@ -186,7 +186,8 @@ def amin(input, dim=(), keepdim=False):
 def _arg(name, input, dim, keepdim):
     xp = input._backend.xp
     if dim is None:
-        _check_nonempty(name, input, ())
+        if input.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         flat = xp.reshape(input._data, (-1,))
         data = (xp.argmax if name == "argmax" else xp.argmin)(flat)
         data = xp.reshape(data, (1,) * input.ndim) if keepdim else data
@@ -201,11 +202,15 @@ def _arg(name, input, dim, keepdim):
 
 def argmax(input, dim=None, keepdim=False):
     """Index of the maximum (over the flattened tensor when ``dim`` is None)."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("argmax(): does not support bool input")
     return _arg("argmax", input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
     """Index of the minimum (over the flattened tensor when ``dim`` is None)."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("argmin(): does not support bool input")
     return _arg("argmin", input, dim, keepdim)
 
 
@@ -215,6 +220,11 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
 
         return (elementwise.maximum if name == "max" else elementwise.minimum)(input, dim)
     if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+                "Specify the reduction dim with the 'dim' argument."
+            )
         return (amax if name == "max" else amin)(input)
     axis = wrap_dim(dim, input.ndim)
     indices = _arg("argmax" if name == "max" else "argmin", input, axis, True)
@@ -248,8 +258,10 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance over ``dim`` with Bessel's correction (``correction=1``) by default."""
+def _scaled_variance(input, dim, unbiased, keepdim, correction):
+    """``(scale, v)`` with the variance equal to ``scale**2 * v``: the deviations are divided by
+    their largest magnitude before squaring, so that neither var nor std overflows where the
+    result itself is finite (PyTorch accumulates in a wider type to the same effect)."""
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     if not input.dtype.is_floating_point:
@@ -257,17 +269,29 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     axes = normalize_dims(dim, input.ndim)
     count = math.prod(input.shape[a] for a in axes)
     centered = input - input.mean(axes, keepdim=True)
+    scale = centered.detach().abs().amax(axes, keepdim=True) if count else centered.detach().sum(axes, keepdim=True)
+    scale = where_(scale == 0, scale * 0 + 1, scale)
+    scale = where_(scale.isfinite(), scale, scale * 0 + 1)
+    unit = centered / scale
     dof = builtins.max(count - _correction(unbiased, correction), 0)
-    return (
-        (centered * centered).sum(axes, keepdim=keepdim) / dof
-        if dof
-        else (centered * centered).sum(axes, keepdim=keepdim) * math.inf
-    )
+    total = (unit * unit).sum(axes, keepdim=keepdim)
+    if not keepdim:
+        scale = scale.reshape(total.shape)
+    return scale, (total / dof if dof else total * math.inf)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with Bessel's correction (``correction=1``) by default."""
+    scale, v = _scaled_variance(input, dim, unbiased, keepdim, correction)
+    return v * (scale * scale)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim`` (square root of :func:`var`)."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    scale, v = _scaled_variance(input, dim, unbiased, keepdim, correction)
+    # the gradient at a zero deviation is zero (PyTorch's rule), not sqrt's infinite slope times 0
+    zero = v.detach() == 0
+    return where_(zero, v * 0, where_(zero, v * 0 + 1, v).sqrt()) * scale
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -339,8 +363,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return input.abs().amax(axes, keepdim)
     if p == -math.inf:
         return input.abs().amin(axes, keepdim)
-    if p == 0:
-        return (input != 0).to(input.dtype).sum(axes, keepdim=keepdim)
+    if p == 0:  # the count of non-zeros, in the graph with a zero gradient (as PyTorch)
+        return where_(input.detach() != 0, input * 0 + 1, input * 0).sum(axes, keepdim=keepdim)
     return _PNorm.apply(input, float(p), axes, keepdim)
 
 
@@ -373,23 +397,26 @@ def cumsum(input, dim, *, dtype=None):
     out = _accumulate_dtype(input.dtype, dtype)
     if out is not input.dtype:
         input = input.to(out)
+    axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return input.clone()
-    return _Cumsum.apply(input, wrap_dim(dim, input.ndim))
+    return _Cumsum.apply(input, axis)
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001
     """True where every element over ``dim`` is non-zero."""
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
-    return input._make(input._backend.xp.all(data, axis=axes, keepdims=keepdim))
+    out = input._make(input._backend.xp.all(data, axis=axes, keepdims=keepdim))
+    return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001
     """True where some element over ``dim`` is non-zero."""
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
-    return input._make(input._backend.xp.any(data, axis=axes, keepdims=keepdim))
+    out = input._make(input._backend.xp.any(data, axis=axes, keepdims=keepdim))
+    return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
 def count_nonzero(input, dim=None):
@@ -410,9 +437,9 @@ def _slices(data, axis, ndim):
 
 def _scan(input, dim, combine):
     """Inclusive scan along ``dim`` with the differentiable binary op ``combine(running, next)``."""
+    axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return input.clone()
-    axis = wrap_dim(dim, input.ndim)
     if input.shape[axis] == 0:
         return input.clone()
     from .movement import stack

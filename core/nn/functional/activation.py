@@ -65,9 +65,17 @@ def _check_tensor(name, input):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
 
 
+#: activations PyTorch has only floating-point kernels for
+_FLOATING_ONLY = frozenset(
+    {"celu", "elu", "selu", "silu", "mish", "hardsigmoid", "hardswish", "rrelu", "gelu", "softplus"}
+)
+
+
 def _apply(name, input, inplace, fn):
     """Run the out-of-place activation ``fn``; with ``inplace`` write the result into ``input``."""
     _check_tensor(name, input)
+    if name in _FLOATING_ONLY and not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{input.dtype.name.capitalize()}'")
     if not inplace:
         return fn(input)
     if grad_state.enabled and input.requires_grad:
@@ -79,7 +87,7 @@ def _apply(name, input, inplace, fn):
 
 
 class _Threshold(Function):
-    """``x if x > threshold else value``; the gradient passes where ``x > threshold``."""
+    """``value if x <= threshold else x`` (so NaN passes); the gradient passes where ``x <= threshold`` fails."""
 
     @staticmethod
     def forward(ctx, x, threshold, value):
@@ -122,6 +130,8 @@ def relu(input, inplace=False):
         >>> F.relu(ember.tensor([-1.0, 2.0]))
         tensor([0., 2.])
     """
+    if isinstance(input, Tensor) and input.dtype is dtypes.bool:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return _apply("relu", input, inplace, lambda x: _Threshold.apply(x, 0, 0))
 
 
@@ -402,6 +412,8 @@ def softplus(input, beta=1.0, threshold=20.0):
         threshold (float): above this :math:`\beta x` the function is linear. Default: 20
     """
     _check_tensor("softplus", input)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"softplus_cpu\" not implemented for '{input.dtype.name.capitalize()}'")
     scaled = input * beta if beta != 1 else input
     smooth = scaled.clamp(max=threshold).exp().log1p()
     if beta != 1:
@@ -544,11 +556,14 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
         dim = _get_softmax_dim(name, input.ndim, stacklevel + 1)
     if dtype is not None:
         input = input.to(dtypes.as_dtype(dtype))
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point and input.numel():
         raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype.name.capitalize()}'")
+    axis = input._wrap_dim(dim)
     if input.ndim == 0:
         return fn.apply(input.reshape((1,)), 0).reshape(())
-    return fn.apply(input, input._wrap_dim(dim))
+    if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity)
+        return input.clone()
+    return fn.apply(input, axis)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

@@ -15,6 +15,7 @@ from ... import dtypes
 from ...amp.state import state as _amp
 from ...amp.state import to_float32
 from ...autograd.function import Function
+from ...ops.common import check_same_device
 from ...ops.elementwise import where
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid
@@ -82,9 +83,11 @@ def _reduce(loss, reduction):
 
 
 def _check_tensors(name, **tensors):
+    """Every argument a tensor, all on one device (PyTorch's errors)."""
     for arg, value in tensors.items():
         if not isinstance(value, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
+    check_same_device(name, *tensors.values())
 
 
 def _pointwise_target(name, input, target):
@@ -723,10 +726,11 @@ def _flatten_classes(name, input, target, target_is_index=True):
     return input.movedim(1, -1).reshape((-1, c)), target.reshape((-1,)), expected
 
 
-def _check_weight(weight, n_classes):
+def _check_weight(weight, n_classes, input):
     if weight is not None:
         if not isinstance(weight, Tensor):
             raise TypeError(f"weight must be a Tensor, not {type(weight).__name__}")
+        check_same_device("nll_loss", input, weight)
         if weight.ndim != 1 or weight.shape[0] != n_classes:
             raise RuntimeError(
                 f"weight tensor should be defined either for all {n_classes} classes or no classes but got "
@@ -758,10 +762,12 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         input, weight = to_float32(input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("nll_loss", input=input, target=target)
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_scalar_type_name(input.dtype)}'")
     _check_long("nll_loss", target)
     x, t, out_shape = _flatten_classes("nll_loss", input, target)
     n_classes = x.shape[1]
-    weight = _check_weight(weight, n_classes)
+    weight = _check_weight(weight, n_classes, input)
     _check_class_range("nll_loss", t, n_classes, ignore_index)
     loss = _NLLLoss.apply(x, t, weight, ignore_index, reduction)
     return loss.reshape(out_shape) if reduction == "none" else loss
@@ -813,7 +819,7 @@ def cross_entropy(
                 if input.ndim >= 2
                 else f"cross_entropy: expected target of shape {list(input.shape)}, got {list(target.shape)}"
             )
-        weight = _check_weight(weight, n_classes)
+        weight = _check_weight(weight, n_classes, input)
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
         terms = logp * target
@@ -827,7 +833,7 @@ def cross_entropy(
     if label_smoothing <= 0:
         return loss
     # the uniform part: -sum_c w_c log p_c, zero where the target is ignored
-    weight = _check_weight(weight, n_classes)
+    weight = _check_weight(weight, n_classes, input)
     terms = logp if weight is None else logp * weight.reshape((n_classes,) + (1,) * (input.ndim - class_dim - 1))
     smooth = -terms.sum(class_dim)
     ignored = target == ignore_index

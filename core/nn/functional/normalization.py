@@ -7,11 +7,13 @@ element-wise affine transform is applied after it with tensor ops.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from ... import dtypes
 from ...autograd import Function, no_grad
 from ...autograd.grad_mode import grad_state
+from ...ops.common import check_same_device
 from ...tensor import Tensor
 from ...typeinfo import finfo
 from .padding import pad
@@ -71,6 +73,8 @@ def _check_tensor(op, name, value):
 
 
 def _check_param(op, name, value, count):
+    if value is not None and not isinstance(value, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
     if value is not None and value.numel() != count:
         raise RuntimeError(f"{op}(): {name} should contain {count} elements not {value.numel()}")
 
@@ -85,6 +89,8 @@ def _check_channel_input(op, input, min_ndim, layout, **params):
         )
     for name, value in params.items():
         _check_param(op, name, value, input.shape[1])
+        if value is not None:
+            check_same_device(op, input, value)
 
 
 def _channel_view(t, ndim):
@@ -151,6 +157,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         count = _count(input.shape, axes)
         if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
+            return _affine(input.clone(), weight, bias, view)
         y, mean, var = _Normalize.apply(input, axes, eps)
         if running_mean is not None:
             _update_running(running_mean, mean.reshape(-1), momentum)
@@ -276,7 +284,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         )
     for name, value in (("weight", weight), ("bias", bias)):
         _check_param(op, name, value, channels)
-    grouped = input.reshape(input.shape[0], num_groups, -1)
+    grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     y, _, _ = _Normalize.apply(grouped, (2,), eps)
     return _affine(y.reshape(input.shape), weight, bias, lambda t: _channel_view(t, input.ndim))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
+from ...ops.common import check_same_device
 from ...ops.creation import arange
 from ...ops.elementwise import where
 from ...sparse import SparseCOOTensor
@@ -49,6 +50,7 @@ def _check_indices(name, input, weight):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
     if not isinstance(weight, Tensor):
         raise TypeError(f"{name}(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    check_same_device(name, weight, input)
     if input.dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(
             f"Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "

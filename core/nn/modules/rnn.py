@@ -23,6 +23,7 @@ import warnings
 from ... import autograd
 from ...autograd import Function
 from ...autograd.grad_mode import grad_state
+from ...ops.common import check_same_device
 from ...ops.creation import empty, zeros
 from ...ops.movement import cat, stack
 from ...tensor import Tensor
@@ -291,7 +292,10 @@ class RNNBase(Module):
         if input.dtype is not weight.dtype:
             raise ValueError(f"input must have the type {weight.dtype}, got type {input.dtype}")
         if input.device != weight.device:
-            raise RuntimeError(f"{self._name()}: input is on {input.device} but the parameters are on {weight.device}")
+            raise RuntimeError(
+                f"{self._name()}: Input and parameter tensors are not at the same device, found input tensor at "
+                f"{input.device} and parameter tensor at {weight.device}"
+            )
         expected = 2 if batch_sizes is not None else 3
         if input.ndim != expected:
             raise RuntimeError(f"input must have {expected} dimensions, got {input.ndim}")
@@ -305,8 +309,15 @@ class RNNBase(Module):
         size = self.proj_size if self.proj_size > 0 and not cell else self.hidden_size
         return (self.num_layers * directions, batch, size)
 
-    @staticmethod
-    def _check_hidden(hx, expected, msg="Expected hidden size {}, got {}"):
+    def _check_hidden(self, hx, expected, msg="Expected hidden size {}, got {}"):
+        if not isinstance(hx, Tensor):
+            raise TypeError(f"{self._name()}: hidden state must be a Tensor, got {type(hx).__name__}")
+        weight = self.weight_ih_l0
+        if hx.device != weight.device:
+            raise RuntimeError(
+                f"{self._name()}: Input and hidden tensors are not at the same device, found input tensor at "
+                f"{weight.device} and hidden tensor at {hx.device}"
+            )
         if tuple(hx.shape) != expected:
             raise RuntimeError(msg.format(expected, list(hx.shape)))
 
@@ -385,6 +396,8 @@ class RNNBase(Module):
             if self.batch_first:
                 input = input.transpose(0, 1)
             steps, batch = input.shape[0], input.shape[1]
+            if steps == 0:
+                raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN")
             batch_sizes = (batch,) * steps
             data = input.reshape(steps * batch, input.shape[2])
         if hx is None:
@@ -597,6 +610,7 @@ class RNNCellBase(Module):
             input = input.unsqueeze(0)
         if input.dtype is not self.weight_ih.dtype:
             raise ValueError(f"{cell}: input must have the type {self.weight_ih.dtype}, got type {input.dtype}")
+        check_same_device(cell, self.weight_ih, input)
         if input.shape[1] != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} expected {self.input_size}")
         batch = input.shape[0]
@@ -605,6 +619,9 @@ class RNNCellBase(Module):
             if state is None:
                 state = zeros(batch, self.hidden_size, dtype=input.dtype, device=input.device)
             else:
+                if not isinstance(state, Tensor):
+                    raise TypeError(f"{cell}: {name} must be a Tensor, got {type(state).__name__}")
+                check_same_device(cell, input, state)
                 if state.ndim not in (1, 2):
                     raise ValueError(f"{cell}: Expected {name} to be 1D or 2D, got {state.ndim}D instead")
                 if not batched:

@@ -64,8 +64,8 @@ class DataParallel(Module):
     module's parameters. Buffers updated in forward (BatchNorm's running statistics) are
     kept from the copy on ``device_ids[0]`` only, as in PyTorch.
 
-    Works with any backend's devices; for tests on a CPU, ``EMBER_CPU_DEVICES=2`` gives the
-    NumPy backend the devices ``cpu:0`` and ``cpu:1``.
+    Works with any backend's devices, including the NumPy backend's ``cpu:0``, ``cpu:1``, ...
+    (two unless ``EMBER_CPU_DEVICES=N`` asks for another number).
 
     Args:
         module (Module): module to be parallelized; its parameters and buffers must be on

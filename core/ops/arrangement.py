@@ -1,0 +1,252 @@
+"""Ops that difference, repeat, flatten or enumerate elements: diff, repeat_interleave, ravel,
+msort, cartesian_prod, tril_indices/triu_indices, bucketize, addr.
+
+All are composites of views, indexing and concatenation, so they are differentiable and run on
+every backend.
+"""
+
+from __future__ import annotations
+
+from .. import dtypes
+from ..tensor import Tensor
+from .common import check_same_device, wrap_dim
+from .creation import arange, tensor
+from .linalg import outer
+from .manipulation import meshgrid, searchsorted
+from .movement import cat, stack
+
+__all__ = [
+    "diff",
+    "repeat_interleave",
+    "ravel",
+    "msort",
+    "cartesian_prod",
+    "tril_indices",
+    "triu_indices",
+    "bucketize",
+    "addr",
+]
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``logical_xor`` of neighbours for bool).
+
+    Args:
+        input (Tensor): at least 1-D.
+        n (int): how many times to difference. Default: 1
+        dim (int): the dimension. Default: -1
+        prepend, append (Tensor, optional): values joined before/after ``input`` along ``dim``.
+
+    Example::
+
+        >>> ember.diff(ember.tensor([1, 3, 2]))
+        tensor([ 2, -1])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"diff(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if not isinstance(n, int) or n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    axis = wrap_dim(dim, input.ndim)
+    for name, extra in (("prepend", prepend), ("append", append)):
+        if extra is not None:
+            check_same_device("diff", input, extra)
+            if extra.ndim != input.ndim:
+                raise RuntimeError(f"diff expects {name} and input to have the same number of dimensions")
+    x = (
+        input
+        if prepend is None and append is None
+        else cat([t for t in (prepend, input, append) if t is not None], axis)
+    )
+    for _ in range(n):
+        length = x.shape[axis]
+        if length == 0:
+            break
+        later, earlier = x.narrow(axis, 1, length - 1), x.narrow(axis, 0, length - 1)
+        x = later.logical_xor(earlier) if x.dtype is dtypes.bool else later - earlier
+    return x
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element (or slice along ``dim``) ``repeats`` times, the copies side by side.
+
+    With a tensor as the only argument, ``repeat_interleave(repeats)`` gives the indices
+    ``0, ..., len(repeats) - 1`` each repeated its number of times.
+
+    Args:
+        input (Tensor): the input.
+        repeats (int or Tensor): the number of repetitions, one for all or one per slice.
+        dim (int, optional): the dimension; ``None`` flattens the input first. Default: None
+        output_size (int, optional): the total length along ``dim`` (checked when given).
+
+    Example::
+
+        >>> ember.repeat_interleave(ember.tensor([1, 2]), 2)
+        tensor([1, 1, 2, 2])
+        >>> ember.tensor([[1, 2], [3, 4]]).repeat_interleave(ember.tensor([1, 2]), dim=0)
+        tensor([[1, 2],
+                [3, 4],
+                [3, 4]])
+    """
+    if repeats is None:
+        counts = input
+        if counts.ndim > 1 or counts.dtype.is_floating_point or counts.dtype is dtypes.bool:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        return repeat_interleave(arange(counts.numel(), device=counts.device), counts, 0, output_size=output_size)
+    if dim is not None and input.ndim == 0:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim + 1})")
+    x = input.reshape(-1) if dim is None else input
+    axis = 0 if dim is None else wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    size = x.shape[axis]
+    if isinstance(repeats, Tensor):
+        check_same_device("repeat_interleave", x, repeats)
+        if repeats.ndim > 1 or repeats.dtype.is_floating_point or repeats.dtype is dtypes.bool:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        if repeats.numel() == 1:
+            repeats = int(repeats.reshape(()).item())
+        elif repeats.numel() != size:
+            raise RuntimeError(
+                f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                f"{repeats.numel()} and input.size({axis}) = {size}"
+            )
+    if isinstance(repeats, Tensor):
+        counts = [int(c) for c in repeats.tolist()]
+        if any(c < 0 for c in counts):
+            raise RuntimeError("repeats can not be negative")
+        index = [i for i, c in enumerate(counts) for _ in range(c)]
+        result = x.index_select(axis, tensor(index, dtype=dtypes.int64, device=x.device))
+    else:
+        if not isinstance(repeats, int) or isinstance(repeats, bool):
+            raise TypeError(f"repeat_interleave(): repeats must be an int or a Tensor, got {type(repeats).__name__}")
+        if repeats < 0:
+            raise RuntimeError("repeats can not be negative")
+        shape = list(x.shape)
+        expanded = x.unsqueeze(axis + 1).expand(shape[: axis + 1] + [repeats] + shape[axis + 1 :])
+        shape[axis] *= repeats
+        result = expanded.reshape(shape)
+    if output_size is not None and result.shape[axis] != output_size:
+        raise RuntimeError(
+            f"repeat_interleave: allocated size {output_size} does not match the required size {result.shape[axis]}"
+        )
+    return result
+
+
+def ravel(input):
+    """The elements as a 1-D tensor (a view where the layout allows).
+
+    Example::
+
+        >>> ember.tensor([[1, 2], [3, 4]]).ravel()
+        tensor([1, 2, 3, 4])
+    """
+    return input.reshape(-1)
+
+
+def msort(input):
+    """``input`` sorted along its first dimension (the values of ``sort(input, dim=0)``).
+
+    Example::
+
+        >>> ember.msort(ember.tensor([[3, 1], [2, 4]]))
+        tensor([[2, 1],
+                [3, 4]])
+    """
+    return input.sort(dim=0).values
+
+
+def cartesian_prod(*tensors):
+    """The Cartesian product of 1-D tensors: one row per combination (a 1-D tensor for one input).
+
+    Example::
+
+        >>> ember.cartesian_prod(ember.tensor([1, 2]), ember.tensor([3, 4]))
+        tensor([[1, 3],
+                [1, 4],
+                [2, 3],
+                [2, 4]])
+    """
+    for t in tensors:
+        if not isinstance(t, Tensor) or t.ndim != 1:
+            raise RuntimeError("Expect a 1D vector, but got shape " + str(list(getattr(t, "shape", []))))
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+def _triangle_indices(op, row, col, offset, dtype, device, lower):
+    for name, value in (("row", row), ("col", col), ("offset", offset)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+    if row < 0 or col < 0:
+        raise RuntimeError(f"{op}: row and col must be non-negative, got row={row}, col={col}")
+    dtype = dtypes.int64 if dtype is None else dtype
+    if dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(f"\"{op}\" not implemented for '{dtype}'")
+    r = arange(row, device=device).unsqueeze(1)
+    c = arange(col, device=device).unsqueeze(0)
+    keep = (c - r <= offset) if lower else (c - r >= offset)
+    rows, cols = keep.nonzero(as_tuple=True)
+    return stack([rows, cols]).to(dtype)
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The ``(2, N)`` coordinates of the lower triangle (diagonal ``offset`` included) of a ``row x col`` matrix.
+
+    Example::
+
+        >>> ember.tril_indices(3, 3)
+        tensor([[0, 1, 1, 2, 2, 2],
+                [0, 0, 1, 0, 1, 2]])
+    """
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device, True)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    """The ``(2, N)`` coordinates of the upper triangle (diagonal ``offset`` included) of a ``row x col`` matrix.
+
+    Example::
+
+        >>> ember.triu_indices(3, 3, 1)
+        tensor([[0, 0, 1],
+                [1, 2, 2]])
+    """
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device, False)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The index of the bucket of ``boundaries`` (a sorted 1-D tensor) each value of ``input`` falls in.
+
+    Example::
+
+        >>> ember.bucketize(ember.tensor([1, 5, 9]), ember.tensor([2, 4, 6, 8]))
+        tensor([0, 2, 4])
+    """
+    if not isinstance(boundaries, Tensor) or boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({getattr(boundaries, 'ndim', None)})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """``beta * input + alpha * outer(vec1, vec2)``.
+
+    Example::
+
+        >>> ember.addr(ember.zeros(2, 2), ember.tensor([1.0, 2.0]), ember.tensor([3.0, 4.0]))
+        tensor([[3., 4.],
+                [6., 8.]])
+    """
+    product = outer(vec1, vec2)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:  # input is ignored, NaN included (PyTorch's rule)
+        return product
+    return (input if beta == 1 else input * beta) + product
+
+
+for _name in __all__:
+    if _name not in ("cartesian_prod", "tril_indices", "triu_indices", "bucketize"):  # functions only
+        setattr(Tensor, _name, globals()[_name])

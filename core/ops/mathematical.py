@@ -1,0 +1,340 @@
+"""Element-wise math composed from the backend primitives, so that every backend has it:
+inverse hyperbolic functions, exp2, erfc, fmax/fmin, logaddexp/logaddexp2, hypot, logit,
+xlogy, sinc, deg2rad/rad2deg, heaviside, copysign, signbit, sgn, fix, positive, rsub.
+
+Each op follows PyTorch's definition, including its values and gradients at the edges
+(``sinc(0) == 1`` with gradient 0, ``xlogy(0, y) == 0``, NaN handling of ``fmax``/``fmin``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import dtypes
+from ..tensor import Tensor
+from .common import as_tensor_arg, is_scalar, promote
+from .comparison import _TORCH_NAMES
+from .elementwise import _Binary, _unary, abs, sign, sub, trunc, where  # noqa: A004
+
+__all__ = [
+    "acosh", "arccosh", "asinh", "arcsinh", "atanh", "arctanh", "exp2", "erfc", "fmax", "fmin",
+    "logaddexp", "logaddexp2", "hypot", "logit", "xlogy", "sinc", "deg2rad", "rad2deg", "heaviside",
+    "copysign", "signbit", "sgn", "fix", "positive", "rsub",
+]  # fmt: skip
+
+_LN2 = math.log(2.0)
+_BIG = 2.0**28  # beyond it x*x + 1 == x*x in double precision: asinh(x) = log(2x)
+_SQRT_PI = math.sqrt(math.pi)
+
+
+def _asinh(b, x):
+    xp = b.xp
+    a = xp.abs(x)
+    small = xp.log1p(a + a * a / (1 + xp.sqrt(1 + a * a)))
+    y = xp.where(a > _BIG, xp.log(a) + _LN2, small)
+    return xp.where(x < 0, -y, y)
+
+
+def _acosh(b, x):
+    xp = b.xp
+    t = x - 1
+    return xp.where(x > _BIG, xp.log(x) + _LN2, xp.log1p(t + xp.sqrt(t * (x + 1))))
+
+
+def _atanh(b, x):
+    return 0.5 * b.xp.log1p(2 * x / (1 - x))
+
+
+def _erfc(b, x):
+    """``1 - erf(|x|)`` near zero; Laplace's continued fraction (30 terms, evaluated from the
+    tail) where that difference would lose the digits; ``2 - erfc(-x)`` for negative x."""
+    xp = b.xp
+    a = xp.abs(x)
+    threshold = 3.0 if x.dtype.itemsize >= 8 else 1.0
+    z = xp.maximum(a, threshold)  # keeps the fraction finite where it is not used
+    f = z
+    for k in range(30, 0, -1):
+        f = z + (0.5 * k) / f
+    tail = xp.exp(-z * z) / (_SQRT_PI * f)
+    positive = xp.where(a >= threshold, tail, 1 - b.erf(a))
+    return xp.where(x < 0, 2 - positive, positive)
+
+
+asinh = _unary("asinh", _asinh, lambda x, y: (x * x + 1).rsqrt())
+acosh = _unary("acosh", _acosh, lambda x, y: ((x - 1) * (x + 1)).rsqrt())
+atanh = _unary("atanh", _atanh, lambda x, y: (1 - x * x).reciprocal())
+exp2 = _unary("exp2", lambda b, x: b.xp.pow(2.0, x), lambda x, y: y * _LN2, saves="y")
+erfc = _unary("erfc", _erfc, lambda x, y: (-(x * x)).exp() * (-2.0 / _SQRT_PI))
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+def _tensor_pair(op, input, other):
+    """Both operands as tensors on one device, promoted to their common dtype."""
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{op}(): expected at least one Tensor argument")
+        input = as_tensor_arg(op, input, other)
+    other = as_tensor_arg(op, other, input)
+    a, b, _ = promote(op, input, other)
+    return a, b
+
+
+def fmax(input, other):
+    """Element-wise maximum that ignores NaN: the other value where one of them is NaN.
+
+    The gradient goes to ``input`` where ``input >= other`` (or ``other`` is NaN), else to ``other``.
+
+    Example::
+
+        >>> ember.fmax(ember.tensor([1.0, float("nan")]), ember.tensor([float("nan"), 2.0]))
+        tensor([1., 2.])
+    """
+    a, b = _tensor_pair("fmax", input, other)
+    return where((a >= b) | b.isnan(), a, b)
+
+
+def fmin(input, other):
+    """Element-wise minimum that ignores NaN (see :func:`fmax`).
+
+    Example::
+
+        >>> ember.fmin(ember.tensor([1.0, float("nan")]), ember.tensor([float("nan"), 2.0]))
+        tensor([1., 2.])
+    """
+    a, b = _tensor_pair("fmin", input, other)
+    return where((a <= b) | b.isnan(), a, b)
+
+
+class _LogAddExp(_Binary):
+    """``log(exp(a) + exp(b))`` without overflow; the gradients are the softmax weights."""
+
+    saves = 3
+
+    @staticmethod
+    def compute(xp, a, b):
+        big = xp.maximum(a, b)
+        # equal operands (infinities included) give a + log 2 without an inf - inf
+        return xp.where(a == b, a + _LN2, big + xp.log1p(xp.exp(-xp.abs(a - b))))
+
+    @staticmethod
+    def gradients(ctx, g):
+        a, b, z = ctx.saved_tensors
+        return g * (a - z).exp(), g * (b - z).exp()
+
+
+def _floating_pair(op, input, other):
+    a, b = _tensor_pair(op, input, other)
+    if not a.dtype.is_floating_point:
+        default = dtypes.get_default_dtype()
+        a, b = a.to(default), b.to(default)
+    return a, b
+
+
+def _floating_only(op, input, other):
+    a, b = _tensor_pair(op, input, other)
+    if not a.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{_TORCH_NAMES[a.dtype.name]}'")
+    return a, b
+
+
+def logaddexp(input, other):
+    """``log(exp(input) + exp(other))``, computed without overflow.
+
+    Example::
+
+        >>> ember.logaddexp(ember.tensor([0.0, 1000.0]), ember.tensor([0.0, 1000.0]))
+        tensor([6.9315e-01, 1.0007e+03])
+    """
+    return _LogAddExp.apply(*_floating_only("logaddexp", input, other))
+
+
+def logaddexp2(input, other):
+    """``log2(2**input + 2**other)``, computed without overflow.
+
+    Example::
+
+        >>> ember.logaddexp2(ember.tensor([1.0]), ember.tensor([1.0]))
+        tensor([2.])
+    """
+    a, b = _floating_only("logaddexp2", input, other)
+    return _LogAddExp.apply(a * _LN2, b * _LN2) / _LN2
+
+
+class _Hypot(_Binary):
+    saves = 3
+
+    @staticmethod
+    def compute(xp, a, b):
+        big = xp.maximum(xp.abs(a), xp.abs(b))
+        small = xp.minimum(xp.abs(a), xp.abs(b))
+        ratio = small / xp.where(big == 0, 1, big)
+        return big * xp.sqrt(1 + ratio * ratio)  # no overflow where a*a + b*b would
+
+    @staticmethod
+    def gradients(ctx, g):
+        a, b, z = ctx.saved_tensors
+        zero = z == 0
+        safe = where(zero, z * 0 + 1, z)
+        return where(zero, g * 0, g * a / safe), where(zero, g * 0, g * b / safe)
+
+
+def hypot(input, other):
+    """``sqrt(input**2 + other**2)`` element-wise, without intermediate overflow.
+
+    Example::
+
+        >>> ember.hypot(ember.tensor([3.0]), ember.tensor([4.0]))
+        tensor([5.])
+    """
+    a, b = _tensor_pair("hypot", input, other)
+    if not a.dtype.is_floating_point:
+        raise RuntimeError(f"\"hypot_cpu\" not implemented for '{_TORCH_NAMES[a.dtype.name]}'")
+    return _Hypot.apply(a, b)
+
+
+def logit(input, eps=None):
+    """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]``.
+
+    Example::
+
+        >>> ember.logit(ember.tensor([0.5, 0.75]))
+        tensor([0.0000, 1.0986])
+    """
+    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+    if eps is not None:
+        x = x.clamp(eps, 1 - eps)
+    return x.log() - (-x).log1p()
+
+
+def xlogy(input, other):
+    """``input * log(other)``, taken as 0 where ``input == 0`` (NaN where ``other`` is NaN).
+
+    Example::
+
+        >>> ember.xlogy(ember.tensor([0.0, 2.0]), ember.tensor([0.0, 1.0]))
+        tensor([0., 0.])
+    """
+    x, y = _floating_pair("xlogy", input, other)
+    zero = x.detach() == 0
+    value = where(zero, x * 0, x * where(zero, y * 0 + 1, y).log())
+    return where(y.detach().isnan(), y, value)
+
+
+def sinc(input):
+    """The normalised sinc, ``sin(pi x) / (pi x)``, with ``sinc(0) = 1``.
+
+    Example::
+
+        >>> ember.sinc(ember.tensor([0.0, 0.5]))
+        tensor([1.0000, 0.6366])
+    """
+    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+    zero = x.detach() == 0
+    scaled = where(zero, x * 0 + 1, x) * math.pi
+    return where(zero, x * 0 + 1, scaled.sin() / scaled)
+
+
+def deg2rad(input):
+    """Degrees to radians.
+
+    Example::
+
+        >>> ember.deg2rad(ember.tensor([180.0]))
+        tensor([3.1416])
+    """
+    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+    return x * (math.pi / 180.0)
+
+
+def rad2deg(input):
+    """Radians to degrees.
+
+    Example::
+
+        >>> ember.rad2deg(ember.tensor([math.pi]))
+        tensor([180.])
+    """
+    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+    return x * (180.0 / math.pi)
+
+
+def heaviside(input, values):
+    """The Heaviside step: 0 where ``input < 0``, ``values`` where ``input == 0``, 1 where ``input > 0``.
+
+    Example::
+
+        >>> ember.heaviside(ember.tensor([-1.0, 0.0, 2.0]), ember.tensor([0.5]))
+        tensor([0.0000, 0.5000, 1.0000])
+    """
+    if not isinstance(input, Tensor) or not isinstance(values, Tensor):
+        raise TypeError("heaviside(): expected Tensor arguments 'input' and 'values'")
+    if input.dtype is not values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+    x = input.detach()
+    return where(x == 0, values.detach(), (x > 0).to(input.dtype))
+
+
+def signbit(input):
+    """True where the sign bit is set (negative numbers and -0.0).
+
+    Example::
+
+        >>> ember.signbit(ember.tensor([-1.0, -0.0, 0.0, 2.0]))
+        tensor([ True,  True, False, False])
+    """
+    x = input.detach()
+    if not x.dtype.is_floating_point:
+        return x < 0
+    return (x < 0) | ((x == 0) & (x.reciprocal() < 0))
+
+
+def copysign(input, other):
+    """``|input|`` with the sign of ``other`` (its sign bit, so -0.0 counts as negative).
+
+    Example::
+
+        >>> ember.copysign(ember.tensor([1.0, 2.0]), ember.tensor([-0.0, 3.0]))
+        tensor([-1.,  2.])
+    """
+    a, b = _floating_pair("copysign", input, other) if not is_scalar(other) else (input, other)
+    if is_scalar(b):
+        if not a.dtype.is_floating_point:
+            a = a.to(dtypes.get_default_dtype())
+        negative = math.copysign(1.0, b) < 0
+        return -abs(a) if negative else abs(a)
+    return where(signbit(b), -abs(a), abs(a))
+
+
+def sgn(input):
+    """The sign of each element (:func:`sign` for real tensors)."""
+    return sign(input)
+
+
+def fix(input):
+    """Round towards zero (:func:`trunc`)."""
+    return trunc(input)
+
+
+def positive(input):
+    """``input`` itself (``+input``); an error for bool tensors, as in PyTorch."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def rsub(input, other, *, alpha=1):
+    """``other - alpha * input`` (subtraction with the operands reversed).
+
+    Example::
+
+        >>> ember.rsub(ember.tensor([1.0, 2.0]), 5.0)
+        tensor([4., 3.])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"rsub(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return sub(as_tensor_arg("rsub", other, input), input, alpha=alpha)
+
+
+for _name in __all__:
+    if _name != "rsub":  # a function only, as in PyTorch
+        setattr(Tensor, _name, globals()[_name])

@@ -1,0 +1,210 @@
+"""Differential test driven by PyTorch's own OpInfo database: for a curated list of ops, the
+first few of PyTorch's sample inputs run through ember and torch on every test device, in
+float64 and float32; outputs and input gradients must agree, and an input torch accepts must
+not be rejected.
+
+The samples are PyTorch's (``op.sample_inputs``), so they include the edge shapes its own
+test suite uses (0-d tensors, empty tensors, broadcasting, negative dims, keyword variants).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("expecttest")  # the OpInfo module needs it
+from torch.testing._internal.common_methods_invocations import op_db  # noqa: E402
+
+SAMPLES_PER_OP = 4
+
+#: OpInfo names (with the variant after a dot-free "/") checked against ember.
+OPS = [
+    # unary
+    "abs", "acos", "acosh", "asin", "asinh", "atan", "atanh", "ceil", "cos", "cosh", "deg2rad",
+    "erf", "erfc", "exp", "exp2", "expm1", "floor", "frac", "log", "log10", "log1p", "log2",
+    "logit", "neg", "positive", "rad2deg", "reciprocal", "round", "rsqrt", "sgn", "sigmoid", "sign",
+    "signbit", "sin", "sinc", "sinh", "sqrt", "square", "tan", "tanh", "trunc", "nan_to_num",
+    # binary
+    "add", "sub", "mul", "div/no_rounding_mode", "div/trunc_rounding", "div/floor_rounding",
+    "true_divide", "floor_divide", "remainder", "fmod", "pow", "atan2", "maximum", "minimum", "fmax",
+    "fmin", "logaddexp", "logaddexp2", "hypot", "xlogy", "copysign", "heaviside", "rsub", "lerp",
+    "addcmul", "addcdiv", "clamp", "clamp_min", "clamp_max", "where", "eq", "ne", "lt", "le", "gt",
+    "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "float_power",
+    # reductions and scans
+    "sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "std", "var", "logsumexp", "cumsum",
+    "cumprod", "logcumsumexp", "all", "any", "count_nonzero", "nansum", "std_mean", "var_mean",
+    # shape and indexing
+    "diff", "repeat_interleave", "ravel", "flatten", "flip", "fliplr", "flipud", "roll", "rot90", "t",
+    "transpose", "permute", "reshape", "view", "squeeze", "unsqueeze", "expand", "repeat", "tile",
+    "cat", "stack", "hstack", "vstack", "dstack", "chunk", "narrow", "movedim", "tril", "triu",
+    "diag", "diagonal", "trace", "gather", "index_select", "take_along_dim", "masked_fill",
+    "masked_select", "msort", "cartesian_prod", "bucketize", "searchsorted",
+    # linear algebra
+    "matmul", "mm", "bmm", "mv", "dot", "outer", "addmm", "addmv", "addr", "kron", "tensordot",
+]  # fmt: skip
+
+#: (op, device type) -> reason: samples known to differ, kept short and explained.
+KNOWN = {}
+
+
+def _find(name):
+    base, _, variant = name.partition("/")
+    for op in op_db:
+        if op.name == base and op.variant_test_name == variant:
+            return op
+    raise LookupError(name)
+
+
+#: OpInfo entries whose ``op`` orders the arguments differently from ``ember.<name>``.
+ADAPTERS = {"where": lambda input, condition, other: input.where(condition, other)}
+
+
+def _resolve(name):
+    base = name.partition("/")[0]
+    if base in ADAPTERS:
+        return ADAPTERS[base]
+    target = ember
+    for part in base.split("."):
+        target = getattr(target, part)
+    return target
+
+
+_TORCH_TO_EMBER = {}
+
+
+def _to_ember(value, device, dtype_map):
+    if isinstance(value, torch.Tensor):
+        data = value.detach().cpu().numpy()
+        t = ember.tensor(data, dtype=getattr(ember, str(value.dtype).split(".")[-1]), device=device)
+        if value.requires_grad:
+            t.requires_grad_(True)
+        dtype_map[id(value)] = t
+        return t
+    if isinstance(value, torch.dtype):
+        return getattr(ember, str(value).split(".")[-1])
+    if isinstance(value, torch.Size):
+        return tuple(value)
+    if isinstance(value, list):
+        return [_to_ember(v, device, dtype_map) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_to_ember(v, device, dtype_map) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_ember(v, device, dtype_map) for k, v in value.items()}
+    return value
+
+
+def _flatten(result):
+    if isinstance(result, (tuple, list)):
+        return [x for r in result for x in _flatten(r)]
+    return [result]
+
+
+def _compare(actual, expected, dtype):
+    rtol, atol = (1e-7, 1e-9) if dtype == "float64" else (2e-4, 2e-5)
+    a, e = _flatten(actual), _flatten(expected)
+    assert len(a) == len(e), (len(a), len(e))
+    for x, y in zip(a, e):
+        if isinstance(y, torch.Tensor):
+            assert isinstance(x, ember.Tensor), type(x)
+            assert tuple(x.shape) == tuple(y.shape), (x.shape, y.shape)
+            assert str(x.dtype).split(".")[-1] == str(y.dtype).split(".")[-1], (x.dtype, y.dtype)
+            np.testing.assert_allclose(
+                x.detach().cpu().numpy().astype(np.float64),
+                y.detach().numpy().astype(np.float64),
+                rtol=rtol,
+                atol=atol,
+                equal_nan=True,
+            )
+        else:
+            assert x == y or (x != x and y != y), (x, y)
+
+
+def _torch_gradients(op, sample, ups, cast=None):
+    """The output and input gradients of one sample in torch (its tensors cast to ``cast`` first)."""
+
+    def convert(value):
+        if isinstance(value, torch.Tensor) and cast is not None and value.dtype.is_floating_point:
+            return value.detach().to(cast).requires_grad_(value.requires_grad)
+        if isinstance(value, (list, tuple)):
+            return type(value)(convert(v) for v in value)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    input, args, kwargs = convert(sample.input), convert(sample.args), convert(sample.kwargs)
+    expected = op.op(input, *args, **kwargs)
+    outs = [t for t in _flatten(expected) if isinstance(t, torch.Tensor) and t.requires_grad]
+    leaves = [
+        t
+        for t in _flatten([input, *args]) + _flatten(list(kwargs.values()))
+        if isinstance(t, torch.Tensor) and t.requires_grad
+    ]
+    if not outs or not leaves:
+        return expected, leaves, None
+    grads = torch.autograd.grad(
+        outs, leaves, [torch.tensor(u, dtype=t.dtype) for u, t in zip(ups, outs)], allow_unused=True
+    )
+    return expected, leaves, [None if g is None or g._is_zerotensor() else g for g in grads]
+
+
+@pytest.mark.parametrize("name", OPS, ids=[n.replace("/", "-") for n in OPS])
+def test_opinfo_samples_match_torch(device, dtype, name):
+    op = _find(name)
+    fn = _resolve(name)
+    tdtype = getattr(torch, dtype.name)
+    if tdtype not in op.supported_dtypes("cpu"):
+        pytest.skip(f"torch has no {dtype.name} {name}")
+    differentiable = op.supports_autograd
+    samples = list(op.sample_inputs("cpu", tdtype, requires_grad=differentiable))[:SAMPLES_PER_OP]
+    rng = np.random.default_rng(0)
+    for sample in samples:
+        expected = op.op(sample.input, *sample.args, **sample.kwargs)
+        leaves = {}
+        e_input = _to_ember(sample.input, device, leaves)
+        e_args = _to_ember(sample.args, device, leaves)
+        e_kwargs = _to_ember(sample.kwargs, device, leaves)
+        actual = fn(e_input, *e_args, **e_kwargs)
+        _compare(actual, expected, dtype.name)
+        if not differentiable:
+            continue
+        flat_expected = _flatten(expected)
+        grad_outputs = [i for i, t in enumerate(flat_expected) if isinstance(t, torch.Tensor) and t.requires_grad]
+        ups = [rng.standard_normal(tuple(flat_expected[i].shape)) for i in grad_outputs]
+        _, torch_leaves, t_grads = _torch_gradients(op, sample, ups)
+        if t_grads is None:
+            continue
+        outs_e = [_flatten(actual)[i] for i in grad_outputs]
+        e_grads = ember.autograd.grad(
+            outs_e,
+            [
+                leaves[id(t)]
+                for t in _flatten([sample.input, *sample.args]) + _flatten(list(sample.kwargs.values()))
+                if isinstance(t, torch.Tensor) and t.requires_grad
+            ],
+            [ember.tensor(u, dtype=a.dtype, device=device) for u, a in zip(ups, outs_e)],
+            allow_unused=True,
+        )
+        precise = None
+        for k, (ge, gt) in enumerate(zip(e_grads, t_grads)):
+            if gt is None:
+                assert ge is None or not bool((ge != 0).any()), "ember has a gradient where torch has none"
+                continue
+            if ge is None:
+                assert not bool((gt != 0).any()), "ember has no gradient where torch has one"
+                continue
+            try:
+                _compare(ge, gt, dtype.name)
+            except AssertionError:
+                if dtype.name != "float32":
+                    raise
+                # torch's own float32 gradient can be the less accurate one: ember's must then
+                # be at least as close as torch's to the float64 gradient of the same sample
+                if precise is None:
+                    precise = _torch_gradients(op, sample, ups, cast=torch.float64)[2]
+                exact = precise[k].numpy()
+                ember_error = np.max(np.abs(ge.detach().cpu().numpy() - exact))
+                torch_error = np.max(np.abs(gt.detach().numpy().astype(np.float64) - exact))
+                assert ember_error <= torch_error, (ember_error, torch_error)
