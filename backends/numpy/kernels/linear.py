@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 __all__ = ["NumpyLinearKernels"]
 
 
 class NumpyLinearKernels:
     def linear(self, x, weight, bias):
-        out = np.matmul(x, weight.T)
+        out = self.xp.matmul(x, weight.T)  # the namespace's matmul: bfloat16 products stay bfloat16
         if bias is not None:
             out += bias  # in place: the product is a fresh buffer, so no second temporary
         return out
