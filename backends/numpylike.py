@@ -63,7 +63,9 @@ def build_namespace(module, name):
 
     def reshape(x, /, shape, *, copy=None):
         y = x.reshape(shape)
-        if copy is False and y.size and not module.may_share_memory(x, y):
+        # a view's base is its memory's owner in NumPy and CuPy alike (CuPy's may_share_memory
+        # answered True for a copy on the GPU)
+        if copy is False and y.size and (y.base is None or (y.base is not x and y.base is not x.base)):
             raise ValueError(f"cannot reshape an array of shape {x.shape} into {tuple(shape)} without copying")
         return y
 

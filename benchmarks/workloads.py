@@ -15,25 +15,28 @@ import numpy as np
 __all__ = ["mlp", "cnn", "lstm_lm", "small_ops", "run_side_by_side", "time_step"]
 
 
-def mlp(lib, batch=256):
-    """784-1024-1024-10 with ReLU, cross entropy, SGD with momentum."""
+def mlp(lib, batch=256, hidden=1024):
+    """784-hidden-hidden-10 with ReLU, cross entropy, SGD with momentum."""
     nn = lib.nn
-    model = nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
+    model = nn.Sequential(
+        nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 10)
+    )
     rng = np.random.default_rng(0)
     data = (rng.standard_normal((batch, 784)).astype(np.float32), rng.integers(0, 10, batch))
     return model, nn.CrossEntropyLoss(), lambda p: lib.optim.SGD(p, lr=0.01, momentum=0.9), data
 
 
-def cnn(lib, batch=128):
-    """Three conv3x3-BatchNorm-ReLU-MaxPool blocks on 3x32x32 inputs, then a linear classifier."""
+def cnn(lib, batch=128, size=32):
+    """Three conv3x3-BatchNorm-ReLU-MaxPool blocks on 3 x size x size inputs, then a linear classifier."""
     nn = lib.nn
 
     def block(cin, cout):
         return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(), nn.MaxPool2d(2)]
 
-    model = nn.Sequential(*block(3, 32), *block(32, 64), *block(64, 128), nn.Flatten(), nn.Linear(128 * 4 * 4, 10))
+    features = 128 * (size // 8) ** 2
+    model = nn.Sequential(*block(3, 32), *block(32, 64), *block(64, 128), nn.Flatten(), nn.Linear(features, 10))
     rng = np.random.default_rng(0)
-    data = (rng.standard_normal((batch, 3, 32, 32)).astype(np.float32), rng.integers(0, 10, batch))
+    data = (rng.standard_normal((batch, 3, size, size)).astype(np.float32), rng.integers(0, 10, batch))
     return model, nn.CrossEntropyLoss(), lambda p: lib.optim.SGD(p, lr=0.01, momentum=0.9), data
 
 

@@ -120,6 +120,9 @@ def _as_2d(shape):
 class CupyKernels(Kernels):
     """The kernel table of the CuPy backend."""
 
+    def fmod(self, a, b):  # C's fmod, exact (the remainder and floor division derive from it)
+        return cupy.fmod(a, b)
+
     def _cudnn(self, kind, arrays, x_shape, w_shape, y_shape, stride, padding, dilation):
         pad = _symmetric(padding)
         if not cudnn_flags.enabled or pad is None or len(x_shape) not in (3, 4, 5):

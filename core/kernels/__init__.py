@@ -13,6 +13,7 @@ Kernels take and return native arrays, never tensors: the autograd Functions in
 from __future__ import annotations
 
 from .activation import ActivationKernels
+from .arithmetic import ArithmeticKernels
 from .attention import AttentionKernels
 from .conv import ConvKernels
 from .ctc import CtcKernels
@@ -32,6 +33,7 @@ __all__ = ["Kernels"]
 
 class Kernels(
     ActivationKernels,
+    ArithmeticKernels,
     ConvKernels,
     LinearKernels,
     PoolingKernels,

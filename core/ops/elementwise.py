@@ -185,10 +185,15 @@ class _Binary(Function):
     keeps = None  # needs_input_grad -> (keep a, keep b); None keeps both
 
     @classmethod
+    def values(cls, backend, a, b):
+        """The result's native array from the native operands (``b`` may be a Python scalar)."""
+        return cls.compute(backend.xp, a, b)
+
+    @classmethod
     def forward(cls, ctx, a, b):
         scalar = not isinstance(b, Tensor)
         try:
-            z = a._make(cls.compute(a._backend.xp, a._data, b if scalar else b._data))
+            z = a._make(cls.values(a._backend, a._data, b if scalar else b._data))
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
             error = None if scalar else broadcast_error(a.shape, b.shape)
             if error is None:
@@ -344,9 +349,19 @@ class _Atan2(_Binary):
         return g * b / denom, -g * a / denom
 
 
-class _Remainder(_Binary):
+class _KernelBinary(_Binary):
+    """A binary op whose floating values come from the backend's kernel table (``kernel``)."""
+
+    kernel = None
+
+    @classmethod
+    def values(cls, backend, a, b):
+        return getattr(backend.kernels, cls.kernel)(a, b)
+
+
+class _Remainder(_KernelBinary):
     saves = 2
-    compute = staticmethod(lambda xp, a, b: xp.remainder(a, b))
+    kernel = "remainder"
 
     @staticmethod
     def gradients(ctx, g):
@@ -355,14 +370,9 @@ class _Remainder(_Binary):
         return g, gb
 
 
-class _Fmod(_Binary):
+class _Fmod(_KernelBinary):
     saves = 2
-    # the remainder takes the sign of b, fmod that of a: they differ by b where the signs differ
-    compute = staticmethod(
-        lambda xp, a, b: xp.where(
-            (xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)), xp.remainder(a, b) - b, xp.remainder(a, b)
-        )
-    )
+    kernel = "fmod"
 
     @staticmethod
     def gradients(ctx, g):
@@ -379,7 +389,9 @@ class _RoundedDiv(_Binary):
 
 
 class _FloorDiv(_RoundedDiv):
-    compute = staticmethod(lambda xp, a, b: xp.floor_divide(a, b))
+    @classmethod
+    def values(cls, backend, a, b):
+        return backend.kernels.floor_divide(a, b)
 
 
 class _TruncDiv(_RoundedDiv):

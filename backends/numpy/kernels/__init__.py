@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ember.kernels import Kernels
 
+from .arithmetic import NumpyArithmeticKernels
 from .conv import NumpyConvKernels
 from .linear import NumpyLinearKernels
 from .loss import NumpyLossKernels
@@ -18,6 +19,7 @@ __all__ = ["NumpyKernels"]
 
 
 class NumpyKernels(
+    NumpyArithmeticKernels,
     NumpyConvKernels,
     NumpyLinearKernels,
     NumpyPoolingKernels,

@@ -1,0 +1,19 @@
+"""NumPy's own ``fmod``, ``remainder`` and ``floor_divide`` are exact (computed from C's ``fmod``, with
+PyTorch's rounding), so the NumPy backend uses them directly."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["NumpyArithmeticKernels"]
+
+
+class NumpyArithmeticKernels:
+    def fmod(self, a, b):
+        return np.fmod(a, b)
+
+    def remainder(self, a, b):
+        return np.remainder(a, b)
+
+    def floor_divide(self, a, b):
+        return np.floor_divide(a, b)

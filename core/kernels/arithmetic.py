@@ -1,0 +1,45 @@
+"""Portable kernels of floating-point division with rounding: ``fmod``, ``remainder`` and floor
+division, computed as PyTorch computes them, from an exact ``fmod``.
+
+``remainder`` and ``floor_divide`` of the array API are often computed as ``a - b * floor(a / b)``
+and ``floor(a / b)`` (CuPy, OpenCL), which round ``a / b`` first: ``1 // 0.1`` gives 10 and
+``1 % 0.1`` gives -5.6e-17 where PyTorch gives 9 and 0.1. Here both derive from ``fmod``, which is
+exact, with PyTorch's corrections; a backend whose library has an exact ``fmod`` overrides
+:meth:`fmod` (and may override all three with its own exact functions).
+"""
+
+from __future__ import annotations
+
+__all__ = ["ArithmeticKernels"]
+
+
+class ArithmeticKernels:
+    def _integral(self, a):
+        return not self.backend.ember_dtype(a.dtype).is_floating_point
+
+    def fmod(self, a, b):
+        """C's ``fmod``: ``a - b * trunc(a / b)``, with the sign of ``a``."""
+        xp = self.xp
+        rem = xp.remainder(a, b)  # the sign of b; differs from fmod by b where the signs differ
+        return xp.where((rem != 0) & ((a < 0) != (b < 0)), rem - b, rem)
+
+    def remainder(self, a, b):
+        """Python's ``%``: the result has the sign of ``b``."""
+        xp = self.xp
+        if self._integral(a):  # exact in integer arithmetic
+            return xp.remainder(a, b)
+        mod = self.fmod(a, b)
+        return xp.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
+
+    def floor_divide(self, a, b):
+        """``floor(a / b)``, for floating operands rounded as PyTorch rounds it."""
+        xp = self.xp
+        if self._integral(a):  # exact in integer arithmetic
+            return xp.floor_divide(a, b)
+        mod = self.fmod(a, b)
+        div = (a - mod) / b
+        div = xp.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)
+        floor = xp.floor(div)
+        floor = xp.where(div - floor > 0.5, floor + 1, floor)
+        quotient = a / b  # where b == 0 the result; where div == 0, zero times it is zero with its sign
+        return xp.where(b == 0, quotient, xp.where(div == 0, quotient * 0, floor))
