@@ -142,6 +142,9 @@ class CupyBackend(Backend):
     def device_of(self, array):
         return array.device.id
 
+    def is_contiguous(self, array):
+        return array.flags.c_contiguous
+
     def synchronize(self, index=None):
         if self._capture.active:
             refuse("synchronize")

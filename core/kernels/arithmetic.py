@@ -42,4 +42,7 @@ class ArithmeticKernels:
         floor = xp.floor(div)
         floor = xp.where(div - floor > 0.5, floor + 1, floor)
         quotient = a / b  # where b == 0 the result; where div == 0, zero times it is zero with its sign
-        return xp.where(b == 0, quotient, xp.where(div == 0, quotient * 0, floor))
+        result = xp.where(div == 0, quotient * 0, floor)
+        if not hasattr(b, "shape"):  # a Python scalar divisor
+            return quotient if b == 0 else result
+        return xp.where(b == 0, quotient, result)
