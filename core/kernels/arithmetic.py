@@ -10,6 +10,8 @@ exact, with PyTorch's corrections; a backend whose library has an exact ``fmod``
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["ArithmeticKernels"]
 
 
@@ -21,7 +23,13 @@ class ArithmeticKernels:
         """C's ``fmod``: ``a - b * trunc(a / b)``, with the sign of ``a``."""
         xp = self.xp
         rem = xp.remainder(a, b)  # the sign of b; differs from fmod by b where the signs differ
-        return xp.where((rem != 0) & ((a < 0) != (b < 0)), rem - b, rem)
+        mod = xp.where((rem != 0) & ((a < 0) != (b < 0)), rem - b, rem)
+        if self._integral(a):
+            return mod
+        # an infinite divisor leaves a finite dividend as it is (remainder(-1, inf) is inf)
+        if not hasattr(b, "shape"):  # a Python scalar
+            return xp.where(xp.isfinite(a), a, mod) if math.isinf(b) else mod
+        return xp.where(xp.isinf(b) & xp.isfinite(a), a, mod)
 
     def remainder(self, a, b):
         """Python's ``%``: the result has the sign of ``b``."""
