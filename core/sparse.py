@@ -240,7 +240,8 @@ def mm(mat1, mat2):
         mat2 (Tensor or SparseCOOTensor): an ``(m, p)`` matrix or an ``(m,)`` vector.
 
     Shape:
-        ``(n, m) @ (m, p) -> (n, p)``; ``(n, m) @ (m,) -> (n,)``.
+        - mat1: :math:`(n, m)`; mat2: :math:`(m, p)` or :math:`(m)`.
+        - Output: :math:`(n, p)` or :math:`(n)`.
 
     Example::
 

@@ -362,12 +362,14 @@ class Transformer(Module):
         bias (bool): biases in the linear layers and layer normalizations. Default: ``True``
 
     Shape:
-        - src :math:`(S, E)`, :math:`(S, N, E)` or :math:`(N, S, E)`; tgt likewise with :math:`T`.
-        - src_mask :math:`(S, S)` or :math:`(N \cdot \text{nhead}, S, S)`; tgt_mask :math:`(T, T)`
-          or :math:`(N \cdot \text{nhead}, T, T)`; memory_mask :math:`(T, S)`. A bool mask marks
-          with True the positions not allowed to attend; a float mask is added to the scores.
-        - src/tgt/memory_key_padding_mask :math:`(N, S)`, :math:`(N, T)`, :math:`(N, S)`
-          (True ignores a position).
+        - ``src``: :math:`(S, E)`, :math:`(S, N, E)` or :math:`(N, S, E)`; ``tgt``: the same with
+          :math:`T` target positions in place of the :math:`S` source positions.
+        - ``src_mask``: :math:`(S, S)` or :math:`(N \cdot \text{nhead}, S, S)`; ``tgt_mask``:
+          :math:`(T, T)` or :math:`(N \cdot \text{nhead}, T, T)`; ``memory_mask``: :math:`(T, S)`.
+          A bool mask marks with True the positions not allowed to attend; a float mask is added
+          to the scores.
+        - ``src_key_padding_mask``: :math:`(N, S)`; ``tgt_key_padding_mask``: :math:`(N, T)`;
+          ``memory_key_padding_mask``: :math:`(N, S)` (True ignores a position).
         - Output: like tgt, :math:`(T, N, E)` or :math:`(N, T, E)`.
 
     Examples::
