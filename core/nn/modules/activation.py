@@ -40,7 +40,7 @@ class Threshold(Module):
         >>> output = m(ember.randn(2))
     """
 
-    def __init__(self, threshold: float, value: Tensor, inplace: bool = False) -> None:
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
         self.threshold = threshold
         self.value = value

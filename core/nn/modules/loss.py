@@ -158,7 +158,7 @@ class PoissonNLLLoss(_Loss):
         self.full = full
         self.eps = eps
 
-    def forward(self, log_input: bool, target: Tensor) -> Tensor:
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
         return F.poisson_nll_loss(
             log_input, target, log_input=self.log_input, full=self.full, eps=self.eps, reduction=self.reduction
         )
@@ -450,7 +450,7 @@ class MultiMarginLoss(_WeightedLoss):
 
     def __init__(
         self,
-        p: float = 1,
+        p: int = 1,
         margin: float = 1.0,
         weight: Tensor | None = None,
         size_average: bool | None = None,
