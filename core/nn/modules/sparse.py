@@ -107,9 +107,15 @@ class Embedding(Module):
 
     @classmethod
     def from_pretrained(
-        cls, embeddings: Tensor, freeze: bool=True, padding_idx: int | None=None, max_norm: float | None=None, norm_type: float=2.0, scale_grad_by_freq: bool=False,
-        sparse: bool=False,
-    ) -> Self:  # fmt: skip
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Self:
         """An Embedding whose weight is ``embeddings`` (2-D); ``freeze`` stops its training. Default: ``True``"""
         if embeddings.ndim != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
@@ -197,9 +203,17 @@ class EmbeddingBag(Module):
 
     @classmethod
     def from_pretrained(
-        cls, embeddings: Tensor, freeze: bool=True, max_norm: float | None=None, norm_type: float=2.0, scale_grad_by_freq: bool=False, mode: str="mean",
-        sparse: bool=False, include_last_offset: bool=False, padding_idx: int | None=None,
-    ) -> Self:  # fmt: skip
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+    ) -> Self:
         """An EmbeddingBag whose weight is ``embeddings`` (2-D); ``freeze`` stops its training. Default: ``True``"""
         if embeddings.ndim != 2:
             raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
