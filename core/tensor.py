@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import numbers
 import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, overload
 
 from . import dtypes
 from .autograd import function as _function
 from .autograd.engine import run_backward
 from .autograd.grad_mode import grad_state
 from .device import device as _device
+from .layout import layout as _layout
 from .layout import strided as _strided
 
 __all__ = ["Tensor", "Size", "backend_for_device", "tensor", "as_tensor", "from_numpy"]
@@ -160,6 +163,52 @@ class Tensor(metaclass=_TensorTypeMeta):
     )
     __array_priority__ = 1000
 
+    if TYPE_CHECKING:
+        # Operations (methods and operators) are attached at import time by the modules in
+        # ember.ops and others; type checkers see them through these declarations.
+        def __getattr__(self, name: str) -> Any: ...
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __floordiv__(self, other: Any) -> Tensor: ...
+        def __rfloordiv__(self, other: Any) -> Tensor: ...
+        def __mod__(self, other: Any) -> Tensor: ...
+        def __rmod__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __and__(self, other: Any) -> Tensor: ...
+        def __rand__(self, other: Any) -> Tensor: ...
+        def __or__(self, other: Any) -> Tensor: ...
+        def __ror__(self, other: Any) -> Tensor: ...
+        def __xor__(self, other: Any) -> Tensor: ...
+        def __rxor__(self, other: Any) -> Tensor: ...
+        def __iadd__(self, other: Any) -> Tensor: ...
+        def __isub__(self, other: Any) -> Tensor: ...
+        def __imul__(self, other: Any) -> Tensor: ...
+        def __itruediv__(self, other: Any) -> Tensor: ...
+        def __ifloordiv__(self, other: Any) -> Tensor: ...
+        def __imod__(self, other: Any) -> Tensor: ...
+        def __ipow__(self, other: Any) -> Tensor: ...
+        def __lt__(self, other: Any) -> Tensor: ...
+        def __le__(self, other: Any) -> Tensor: ...
+        def __gt__(self, other: Any) -> Tensor: ...
+        def __ge__(self, other: Any) -> Tensor: ...
+        def __eq__(self, other: Any) -> Tensor: ...  # type: ignore[override]  # elementwise, as in PyTorch
+        def __ne__(self, other: Any) -> Tensor: ...  # type: ignore[override]  # elementwise, as in PyTorch
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
+        def __getitem__(self, index: Any) -> Tensor: ...
+        def __setitem__(self, index: Any, value: Any) -> None: ...
+
     def __new__(cls, *args, device=None, dtype=None):
         from .ops.creation import legacy_new
 
@@ -167,27 +216,31 @@ class Tensor(metaclass=_TensorTypeMeta):
 
     # -- identity -------------------------------------------------------------------------
     @property
-    def shape(self):
+    def shape(self) -> Size:
         return Size(self._data.shape)
 
-    def size(self, dim=None):
+    @overload
+    def size(self, dim: None = None) -> Size: ...
+    @overload
+    def size(self, dim: int) -> int: ...
+    def size(self, dim: int | None = None) -> Size | int:
         """The shape, or the length of dimension ``dim``."""
         shape = self._data.shape
         if dim is None:
             return Size(shape)
         return shape[self._wrap_dim(dim)]
 
-    def dim(self):
+    def dim(self) -> int:
         """Number of dimensions."""
         return len(self._data.shape)
 
     ndimension = dim
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return len(self._data.shape)
 
-    def numel(self):
+    def numel(self) -> int:
         """Number of elements."""
         n = 1
         for s in self._data.shape:
@@ -196,63 +249,63 @@ class Tensor(metaclass=_TensorTypeMeta):
 
     nelement = numel
 
-    def __len__(self):
+    def __len__(self) -> int:
         if not self._data.shape:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
     @property
-    def dtype(self):
+    def dtype(self) -> dtypes.dtype:
         return self._backend._ember[self._data.dtype]
 
     @property
-    def device(self):
+    def device(self) -> _device:
         return self._device
 
     @property
-    def is_cuda(self):
+    def is_cuda(self) -> bool:
         return self._device.type == "cuda"
 
     @property
-    def is_cpu(self):
+    def is_cpu(self) -> bool:
         """True if the tensor is on the CPU."""
         return self._device.type == "cpu"
 
     @property
-    def is_xpu(self):
+    def is_xpu(self) -> bool:
         """True if the tensor is on an XPU device (never, in ember; as PyTorch without one)."""
         return self._device.type == "xpu"
 
     @property
-    def is_mps(self):
+    def is_mps(self) -> bool:
         """True if the tensor is on an MPS device (never, in ember; as PyTorch without one)."""
         return self._device.type == "mps"
 
     @property
-    def is_meta(self):
+    def is_meta(self) -> bool:
         """True if the tensor is on the ``meta`` device (never, in ember)."""
         return self._device.type == "meta"
 
     @property
-    def layout(self):
+    def layout(self) -> _layout:
         """The memory layout: :data:`ember.strided` for every dense tensor."""
         return _strided
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         return self.grad_fn is None
 
     @property
-    def is_sparse(self):
+    def is_sparse(self) -> bool:
         return False
 
-    def is_floating_point(self):
+    def is_floating_point(self) -> bool:
         return self.dtype.is_floating_point
 
-    def element_size(self):
+    def element_size(self) -> int:
         return self.dtype.itemsize
 
-    def get_device(self):
+    def get_device(self) -> int:
         return -1 if self._device.type == "cpu" else self._device.index
 
     def _wrap_dim(self, dim, ndim=None):
@@ -298,17 +351,17 @@ class Tensor(metaclass=_TensorTypeMeta):
             return _new(backend.xp.zeros(shape, dtype=native), backend, dev)
 
     @property
-    def xp(self):
+    def xp(self) -> Any:
         """The array namespace of this tensor's backend."""
         return self._backend.xp
 
     # -- autograd state -------------------------------------------------------------------
     @property
-    def requires_grad(self):
+    def requires_grad(self) -> bool:
         return self._requires_grad
 
     @requires_grad.setter
-    def requires_grad(self, value):
+    def requires_grad(self, value: bool) -> None:
         value = bool(value)
         if self.grad_fn is not None and not value:
             raise RuntimeError(
@@ -321,17 +374,17 @@ class Tensor(metaclass=_TensorTypeMeta):
         self._requires_grad = value
 
     @property
-    def grad(self):
+    def grad(self) -> Tensor | None:
         """The gradient accumulated by :meth:`backward` (None until one is computed)."""
         return self._grad
 
     @grad.setter
-    def grad(self, value):
+    def grad(self, value: Tensor | None) -> None:
         if value is not None:
             _check_grad(self, value)
         self._grad = value
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place; returns ``self``."""
         self.requires_grad = requires_grad
         return self
@@ -360,18 +413,18 @@ class Tensor(metaclass=_TensorTypeMeta):
             t._output_nr = output_nr
         return t
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """A tensor sharing this one's storage, cut from the graph."""
         return _new(self._data, self._backend, self._device, False, self._version)
 
-    def detach_(self):
+    def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place."""
         self.grad_fn = None
         self._requires_grad = False
         return self
 
     @property
-    def data(self):
+    def data(self) -> Tensor:
         """The tensor's values without autograd history.
 
         Shares storage but, as in PyTorch, not the version counter: in-place writes through
@@ -380,7 +433,7 @@ class Tensor(metaclass=_TensorTypeMeta):
         return _new(self._data, self._backend, self._device)
 
     @data.setter
-    def data(self, value):
+    def data(self, value: Tensor) -> None:
         # PyTorch's set_data: swap the payload (shape, dtype and device may change), keeping
         # identity, autograd state and the version counter.
         if not isinstance(value, Tensor):
@@ -502,13 +555,13 @@ class Tensor(metaclass=_TensorTypeMeta):
         array = self._backend.to_host(self._data)
         return array if dtype is None else array.astype(dtype)
 
-    def item(self):
+    def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
         return self._backend.to_host(self._data).reshape(()).item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         """The values as (nested) Python lists."""
         return self._backend.to_host(self._data).tolist()
 
@@ -517,18 +570,18 @@ class Tensor(metaclass=_TensorTypeMeta):
             raise ValueError("only one element tensors can be converted to Python scalars")
         return self.item()
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self._scalar())
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self._scalar())
 
-    def __index__(self):
+    def __index__(self) -> int:
         if self.dtype.is_floating_point or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         if self.numel() != 1:
             raise RuntimeError(
                 "Boolean value of Tensor with more than one value is ambiguous"
@@ -537,10 +590,10 @@ class Tensor(metaclass=_TensorTypeMeta):
             )
         return bool(self.item())
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return id(self)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))

@@ -29,7 +29,7 @@ _HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accur
 
 def _to(batch: Any, device: ember.device) -> Any:
     if isinstance(batch, ember.Tensor):
-        return batch if batch.device == device else batch.to(device)  # type: ignore[attr-defined]  # Tensor methods are attached at import, not declared
+        return batch if batch.device == device else batch.to(device)
     if isinstance(batch, (list, tuple)):
         return type(batch)(_to(b, device) for b in batch) if type(batch) in (list, tuple) else batch
     if isinstance(batch, dict):
@@ -49,7 +49,7 @@ def _split(batch: Any) -> Any:
 def _correct(output: Tensor, target: Tensor) -> int | None:
     """Number of correct argmax predictions for (N, C) outputs and (N,) class targets, else None."""
     if output.ndim == 2 and target.ndim == 1 and not target.dtype.is_floating_point:
-        return int((output.argmax(1) == target).sum().item())  # type: ignore[attr-defined]  # Tensor methods are attached at import, not declared
+        return int((output.argmax(1) == target).sum().item())
     return None
 
 

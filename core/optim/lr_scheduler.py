@@ -70,7 +70,7 @@ class LRScheduler:
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 initial = group["lr"]
-                group.setdefault("initial_lr", initial.clone() if isinstance(initial, Tensor) else initial)  # type: ignore[attr-defined]  # Tensor methods are attached at import
+                group.setdefault("initial_lr", initial.clone() if isinstance(initial, Tensor) else initial)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:

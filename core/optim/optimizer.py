@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import chain
+from typing import Any
 
 from .. import dtypes, graphs
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
+from ._types import LearningRate, ParamsT
 
 __all__ = ["Optimizer", "required"]
 
@@ -18,31 +20,31 @@ __all__ = ["Optimizer", "required"]
 class _RequiredParameter:
     """Singleton marking a hyperparameter without a default (``optim.optimizer.required``)."""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<required parameter>"
 
 
 required = _RequiredParameter()
 
 
-def _to_scalar(x):
+def _to_scalar(x: Any) -> Any:
     """A Python number for a hyperparameter given as a number or a one-element tensor."""
     return x.item() if isinstance(x, Tensor) else x
 
 
-def _scalar_dtype():
+def _scalar_dtype() -> dtypes.dtype:
     """The dtype PyTorch keeps scalar state (``step``, ASGD's ``eta``/``mu``) in."""
     return dtypes.float64 if dtypes.get_default_dtype() is dtypes.float64 else dtypes.float32
 
 
-def _scalar_state(value, device=None):
+def _scalar_state(value: float | Tensor, device: Any = None) -> Tensor:
     """A 0-dimensional state tensor such as ``step``."""
     from ..tensor import tensor
 
     return tensor(float(value), dtype=_scalar_dtype(), device=device)
 
 
-def _sparse_rows(grad, group):
+def _sparse_rows(grad: Tensor, group: dict[str, Any]) -> tuple[Tensor, Tensor]:
     """``(row_indices, row_values)`` of a sparse COO gradient, coalesced so that rows are unique
     (the values negated for ``maximize``).
     """
@@ -51,20 +53,20 @@ def _sparse_rows(grad, group):
     return grad._indices()[0], -values if group.get("maximize", False) else values
 
 
-def _bump(*tensors):
+def _bump(*tensors: Tensor | None) -> None:
     """Record that an optimizer kernel wrote ``tensors`` in place (``None`` entries skipped)."""
     for t in tensors:
         if t is not None:
             t._version.value += 1
 
 
-def _densify(grad, group):
+def _densify(grad: Tensor, group: dict[str, Any]) -> Tensor:
     """A sparse gradient as a dense tensor (negated for ``maximize``)."""
     dense = grad.to_dense()
     return -dense if group.get("maximize", False) else dense
 
 
-def _typename(obj):
+def _typename(obj: object) -> str:
     return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
 
 
@@ -87,16 +89,16 @@ class Optimizer:
     #: whether a captured step replays correctly (no host-side state advanced per step)
     _capturable = False
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or dicts, but got "
                 + _typename(params)
             )
-        self.state = defaultdict(dict)
-        self.param_groups = []
-        param_groups = list(params)
+        self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups: list[Any] = list(params)
         if not param_groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(param_groups[0], dict):
@@ -104,13 +106,13 @@ class Optimizer:
         for group in param_groups:
             self.add_param_group(group)
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         text = type(self).__name__ + " ("
         for i, group in enumerate(self.param_groups):
             text += f"\nParameter Group {i}\n"
@@ -119,7 +121,7 @@ class Optimizer:
                     text += f"    {key}: {group[key]}\n"
         return text + ")"
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         r"""Add a parameter group to :attr:`param_groups`.
 
         Useful when fine tuning a pre-trained network: frozen layers can be made trainable
@@ -162,7 +164,7 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         r"""Reset the gradients of all optimized tensors.
 
         Args:
@@ -181,17 +183,17 @@ class Optimizer:
                         p.grad.requires_grad_(False)
                     p.grad.zero_()
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         r"""The optimizer's state as a dict, in PyTorch's format.
 
         ``"state"`` maps integer parameter ids (the parameters' positions across all
         groups, in order) to their state; ``"param_groups"`` holds each group's options
         with ``"params"`` replaced by those ids.
         """
-        mapping = {}
+        mapping: dict[int, int] = {}
         start = 0
 
-        def pack_group(group):
+        def pack_group(group: dict[str, Any]) -> dict[str, Any]:
             nonlocal start
             packed = {k: v for k, v in group.items() if k != "params"}
             mapping.update({id(p): i for i, p in enumerate(group["params"], start) if id(p) not in mapping})
@@ -204,7 +206,7 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     @staticmethod
-    def _cast_state(param, value, key=None):
+    def _cast_state(param: Tensor, value: Any, key: str | None = None) -> Any:
         if isinstance(value, Tensor):
             if key == "step":
                 return value
@@ -214,10 +216,10 @@ class Optimizer:
         if isinstance(value, dict):
             return {k: Optimizer._cast_state(param, v, k) for k, v in value.items()}
         if isinstance(value, Iterable) and not isinstance(value, str):
-            return type(value)(Optimizer._cast_state(param, v) for v in value)
+            return type(value)(Optimizer._cast_state(param, v) for v in value)  # type: ignore[call-arg]  # a concrete container type (list, tuple) rebuilt from its items
         return value
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         r"""Load the optimizer state (as returned by :meth:`state_dict`).
 
         State tensors are cast to their parameter's dtype and device (``step`` stays as is).
@@ -236,7 +238,7 @@ class Optimizer:
                 chain.from_iterable(g["params"] for g in groups),
             )
         )
-        state = defaultdict(dict)
+        state: defaultdict[Any, Any] = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
                 param = id_map[k]
@@ -247,7 +249,7 @@ class Optimizer:
             saved["params"] = group["params"]
         self.__setstate__({"state": state, "param_groups": saved_groups})
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         r"""Perform a single optimization step.
 
         Args:
@@ -271,7 +273,7 @@ class Optimizer:
                 self._step_group(group)
         return loss
 
-    def _step_group(self, group):
+    def _step_group(self, group: dict[str, Any]) -> None:
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -285,7 +287,7 @@ class Optimizer:
             if state:  # like PyTorch, parameters that keep no state get no entry
                 self.state[p] = state
 
-    def _update(self, param, grad, state, group):
+    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update one parameter in place from its gradient (negated for ``maximize``, unless sparse
         or :attr:`_update_maximizes`: sparse gradients go through :func:`_sparse_rows` or
         :func:`_densify`, which negate).
@@ -293,7 +295,7 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not implement an update")
 
     @staticmethod
-    def _reject_sparse(grad, name, alternative="SparseAdam"):
+    def _reject_sparse(grad: Tensor, name: str, alternative: str = "SparseAdam") -> None:
         if grad.is_sparse:
             raise RuntimeError(
                 f"{name} does not support sparse gradients"
@@ -301,12 +303,12 @@ class Optimizer:
             )
 
     @staticmethod
-    def _weight_decay(grad, param, weight_decay):
+    def _weight_decay(grad: Tensor, param: Tensor, weight_decay: float) -> Tensor:
         """The L2-penalised gradient ``grad + weight_decay * param``."""
         return grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad
 
 
-def _check_range(value, name, low=0.0, high=None, open_low=False):
+def _check_range(value: float, name: str, low: float = 0.0, high: float | None = None, open_low: bool = False) -> None:
     """Raise PyTorch's ``ValueError(f"Invalid {name}: {value}")`` when ``value`` is out of range."""
     bad = value <= low if open_low else value < low
     if high is not None:
@@ -315,13 +317,13 @@ def _check_range(value, name, low=0.0, high=None, open_low=False):
         raise ValueError(f"Invalid {name}: {value}")
 
 
-def _check_betas(betas):
+def _check_betas(betas: tuple[float, ...]) -> None:
     for i, beta in enumerate(betas):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
-def _check_lr(lr):
+def _check_lr(lr: LearningRate) -> None:
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     _check_range(_to_scalar(lr), "learning rate")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import graphs
+from ..tensor import Tensor
+from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _bump, _check_lr, _check_range, _densify, _sparse_rows, _to_scalar
 
 __all__ = ["SGD"]
@@ -41,18 +45,18 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params,
-        lr=1e-3,
-        momentum=0,
-        dampening=0,
-        weight_decay=0,
-        nesterov=False,
+        params: ParamsT,
+        lr: LearningRate = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
         *,
-        maximize=False,
-        foreach=None,
-        differentiable=False,
-        fused=None,
-    ):
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
         _check_lr(lr)
         _check_range(momentum, "momentum value")
         _check_range(weight_decay, "weight_decay value")
@@ -74,7 +78,7 @@ class SGD(Optimizer):
     _update_maximizes = True
     _capturable = True
 
-    def _update(self, param, grad, state, group):
+    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr = _to_scalar(group["lr"])
         momentum, weight_decay, maximize = group["momentum"], group["weight_decay"], group["maximize"]
         if grad.is_sparse:

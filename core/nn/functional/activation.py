@@ -16,6 +16,7 @@ from ...autograd.grad_mode import grad_state
 from ...ops.comparison import _TORCH_NAMES
 from ...ops.elementwise import where
 from ...tensor import Tensor
+from ..common_types import _dtype_t
 
 __all__ = [
     "threshold",
@@ -101,7 +102,7 @@ class _Threshold(Function):
         return grad._make(grad._backend.kernels.threshold_backward(grad._data, ctx.keep)), None, None
 
 
-def threshold(input, threshold, value, inplace=False):
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     r"""Thresholds each element: :math:`y = x` if :math:`x > \text{threshold}`, else ``value``.
 
     Args:
@@ -113,12 +114,12 @@ def threshold(input, threshold, value, inplace=False):
     return _apply("threshold", input, inplace, lambda x: _Threshold.apply(x, threshold, value))
 
 
-def threshold_(input, threshold, value):
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """In-place version of :func:`threshold`."""
     return _apply("threshold_", input, True, lambda x: _Threshold.apply(x, threshold, value))
 
 
-def relu(input, inplace=False):
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     r"""Rectified linear unit, element-wise: :math:`\max(0, x)`.
 
     Args:
@@ -135,7 +136,7 @@ def relu(input, inplace=False):
     return _apply("relu", input, inplace, lambda x: _Threshold.apply(x, 0, 0))
 
 
-def relu_(input):
+def relu_(input: Tensor) -> Tensor:
     """In-place version of :func:`relu`."""
     return relu(input, inplace=True)
 
@@ -145,7 +146,7 @@ def _hardtanh(x, min_val, max_val):
     return where(x <= min_val, min_val, where(x >= max_val, max_val, x)).to(x.dtype)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     r"""HardTanh: clamps ``input`` to ``[min_val, max_val]``.
 
     Args:
@@ -159,12 +160,12 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return _apply("hardtanh", input, inplace, lambda x: _hardtanh(x, min_val, max_val))
 
 
-def hardtanh_(input, min_val=-1.0, max_val=1.0):
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """In-place version of :func:`hardtanh`."""
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
-def relu6(input, inplace=False):
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     r""":math:`\min(\max(0, x), 6)`, element-wise.
 
     Args:
@@ -180,7 +181,7 @@ def _elu(x, alpha, scale=1.0, input_scale=1.0):
     return out * scale if scale != 1.0 else out
 
 
-def elu(input, alpha=1.0, inplace=False):
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     r"""ELU: :math:`\max(0,x) + \min(0, \alpha (e^x - 1))`, element-wise.
 
     Args:
@@ -191,12 +192,12 @@ def elu(input, alpha=1.0, inplace=False):
     return _apply("elu", input, inplace, lambda x: _elu(x, alpha))
 
 
-def elu_(input, alpha=1.0):
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """In-place version of :func:`elu`."""
     return elu(input, alpha, inplace=True)
 
 
-def selu(input, inplace=False):
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
     r"""SELU: :math:`\text{scale} (\max(0,x) + \min(0, \alpha (e^x - 1)))` with the paper's constants.
 
     Args:
@@ -206,12 +207,12 @@ def selu(input, inplace=False):
     return _apply("selu", input, inplace, lambda x: _elu(x, _SELU_ALPHA, _SELU_SCALE))
 
 
-def selu_(input):
+def selu_(input: Tensor) -> Tensor:
     """In-place version of :func:`selu`."""
     return selu(input, inplace=True)
 
 
-def celu(input, alpha=1.0, inplace=False):
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     r"""CELU: :math:`\max(0,x) + \min(0, \alpha (e^{x/\alpha} - 1))`, element-wise.
 
     Args:
@@ -224,12 +225,12 @@ def celu(input, alpha=1.0, inplace=False):
     return _apply("celu", input, inplace, lambda x: _elu(x, alpha, input_scale=1.0 / alpha))
 
 
-def celu_(input, alpha=1.0):
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """In-place version of :func:`celu`."""
     return celu(input, alpha, inplace=True)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     r""":math:`\max(0, x) + \text{negative\_slope} \min(0, x)`, element-wise.
 
     Args:
@@ -240,12 +241,12 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return _apply("leaky_relu", input, inplace, lambda x: where(x > 0, x, x * negative_slope))
 
 
-def leaky_relu_(input, negative_slope=0.01):
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """In-place version of :func:`leaky_relu`."""
     return leaky_relu(input, negative_slope, inplace=True)
 
 
-def prelu(input, weight):
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
     r""":math:`\max(0,x) + a \min(0,x)` with a learnable ``weight`` :math:`a` per channel.
 
     Args:
@@ -274,7 +275,9 @@ def prelu(input, weight):
     return where(input > 0, input, weight * input)
 
 
-def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+def rrelu(
+    input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False, inplace: bool = False
+) -> Tensor:
     r"""Randomized leaky ReLU: in training the negative slope of each element is drawn from
     :math:`U(\text{lower}, \text{upper})`; in evaluation it is :math:`(\text{lower}+\text{upper})/2`.
 
@@ -295,12 +298,12 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return _apply("rrelu", input, inplace, sample)
 
 
-def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
     """In-place version of :func:`rrelu`."""
     return rrelu(input, lower, upper, training, inplace=True)
 
 
-def glu(input, dim=-1):
+def glu(input: Tensor, dim: int = -1) -> Tensor:
     r"""Gated linear unit: splits ``input`` in halves :math:`a, b` along ``dim``, returns :math:`a \otimes \sigma(b)`.
 
     Args:
@@ -317,7 +320,7 @@ def glu(input, dim=-1):
     return a * b.sigmoid()
 
 
-def gelu(input, approximate="none"):
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     r"""GELU: :math:`x \Phi(x)` (``approximate='none'``, through ``erf``) or its tanh approximation.
 
     Args:
@@ -354,7 +357,7 @@ class _Gelu(Function):
         return grad._make(grad._backend.kernels.gelu_backward(grad._data, x._data, ctx.approximate)), None
 
 
-def silu(input, inplace=False):
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     r"""SiLU (swish): :math:`x \sigma(x)`.
 
     Args:
@@ -364,7 +367,7 @@ def silu(input, inplace=False):
     return _apply("silu", input, inplace, lambda x: x * x.sigmoid())
 
 
-def mish(input, inplace=False):
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     r"""Mish: :math:`x \tanh(\text{softplus}(x))`.
 
     Args:
@@ -374,13 +377,13 @@ def mish(input, inplace=False):
     return _apply("mish", input, inplace, lambda x: x * softplus(x).tanh())
 
 
-def logsigmoid(input):
+def logsigmoid(input: Tensor) -> Tensor:
     r""":math:`\log(1 / (1 + e^{-x}))`, computed stably."""
     _check_tensor("logsigmoid", input)
     return input.clamp(max=0) - (-input.abs()).exp().log1p()
 
 
-def hardshrink(input, lambd=0.5):
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     r"""Hard shrinkage: ``x`` where :math:`|x| > \lambda`, else 0.
 
     Args:
@@ -391,19 +394,19 @@ def hardshrink(input, lambd=0.5):
     return where((input > lambd).logical_or(input < -lambd), input, 0.0).to(input.dtype)
 
 
-def tanhshrink(input):
+def tanhshrink(input: Tensor) -> Tensor:
     r""":math:`x - \tanh(x)`."""
     _check_tensor("tanhshrink", input)
     return input - input.tanh()
 
 
-def softsign(input):
+def softsign(input: Tensor) -> Tensor:
     r""":math:`x / (1 + |x|)`."""
     _check_tensor("softsign", input)
     return input / (1 + input.abs())
 
 
-def softplus(input, beta=1.0, threshold=20.0):
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     r"""Softplus: :math:`\frac{1}{\beta} \log(1 + e^{\beta x})`, linear where :math:`\beta x > \text{threshold}`.
 
     Args:
@@ -421,7 +424,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     return where(scaled > threshold, input, smooth)
 
 
-def softshrink(input, lambd=0.5):
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     r"""Soft shrinkage: :math:`x - \lambda` above :math:`\lambda`, :math:`x + \lambda` below :math:`-\lambda`, else 0.
 
     Args:
@@ -434,19 +437,19 @@ def softshrink(input, lambd=0.5):
     return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0)).to(input.dtype)
 
 
-def tanh(input):
+def tanh(input: Tensor) -> Tensor:
     r""":math:`\tanh(x)`, element-wise."""
     _check_tensor("tanh", input)
     return input.tanh()
 
 
-def sigmoid(input):
+def sigmoid(input: Tensor) -> Tensor:
     r""":math:`1 / (1 + e^{-x})`, element-wise."""
     _check_tensor("sigmoid", input)
     return input.sigmoid()
 
 
-def hardsigmoid(input, inplace=False):
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     r"""Hard sigmoid: :math:`\text{relu6}(x + 3) / 6`.
 
     Args:
@@ -456,7 +459,7 @@ def hardsigmoid(input, inplace=False):
     return _apply("hardsigmoid", input, inplace, lambda x: _hardtanh(x + 3, 0.0, 6.0) / 6)
 
 
-def hardswish(input, inplace=False):
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     r"""Hard swish: :math:`x \, \text{relu6}(x + 3) / 6`.
 
     Args:
@@ -566,7 +569,7 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
     return fn.apply(input, axis)
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype_t = None) -> Tensor:
     r"""Softmax along ``dim``: :math:`\exp(x_i) / \sum_j \exp(x_j)`.
 
     Args:
@@ -578,7 +581,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _softmax_family("softmax", _Softmax, input, dim, _stacklevel, dtype)
 
 
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype_t = None) -> Tensor:
     r"""Softmin along ``dim``: :math:`\exp(-x_i) / \sum_j \exp(-x_j)`.
 
     Args:
@@ -590,7 +593,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return _softmax_family("softmin", _Softmax, -input, dim, _stacklevel, dtype)
 
 
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype_t = None) -> Tensor:
     r""":math:`\log(\text{softmax}(x))` along ``dim``, computed stably.
 
     Args:
@@ -601,7 +604,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _softmax_family("log_softmax", _LogSoftmax, input, dim, _stacklevel, dtype)
 
 
-def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
     r"""Samples from the Gumbel-softmax distribution; with ``hard`` a one-hot sample whose
     gradient is the soft sample's (straight-through).
 

@@ -15,6 +15,7 @@ from ...amp.state import to_lower
 from ...autograd import Function
 from ...ops.common import check_same_device
 from ...tensor import Tensor
+from ..common_types import _size_1_t, _size_2_t, _size_3_t
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -268,7 +269,15 @@ def _output_padding_for(op, input, output_size, stride, padding, kernel, dilatio
     return tuple(result)
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _size_1_t = 1,
+    padding: _size_1_t | str = 0,
+    dilation: _size_1_t = 1,
+    groups: int = 1,
+) -> Tensor:
     r"""Applies a 1D convolution over an input signal composed of several input planes.
 
     Args:
@@ -291,7 +300,15 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _size_2_t = 1,
+    padding: _size_2_t | str = 0,
+    dilation: _size_2_t = 1,
+    groups: int = 1,
+) -> Tensor:
     r"""Applies a 2D convolution over an input image composed of several input planes.
 
     Args:
@@ -313,7 +330,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _size_3_t = 1,
+    padding: _size_3_t | str = 0,
+    dilation: _size_3_t = 1,
+    groups: int = 1,
+) -> Tensor:
     r"""Applies a 3D convolution over an input image composed of several input planes.
 
     Args:
@@ -335,7 +360,16 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _size_1_t = 1,
+    padding: _size_1_t = 0,
+    output_padding: _size_1_t = 0,
+    groups: int = 1,
+    dilation: _size_1_t = 1,
+) -> Tensor:
     r"""Applies a 1D transposed convolution operator over an input signal composed of several input planes.
 
     Args:
@@ -361,7 +395,16 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     )
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _size_2_t = 1,
+    padding: _size_2_t = 0,
+    output_padding: _size_2_t = 0,
+    groups: int = 1,
+    dilation: _size_2_t = 1,
+) -> Tensor:
     r"""Applies a 2D transposed convolution operator over an input image composed of several input planes.
 
     Args:
@@ -386,7 +429,16 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     )
 
 
-def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: _size_3_t = 1,
+    padding: _size_3_t = 0,
+    output_padding: _size_3_t = 0,
+    groups: int = 1,
+    dilation: _size_3_t = 1,
+) -> Tensor:
     r"""Applies a 3D transposed convolution operator over an input image composed of several input planes.
 
     Args:

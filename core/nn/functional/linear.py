@@ -18,7 +18,7 @@ def _check_tensor(name, arg, value):
         raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
 
 
-def linear(input, weight, bias=None):
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     r"""Applies :math:`y = x A^T + b`.
 
     Args:
@@ -106,7 +106,7 @@ class _Linear(Function):
         )
 
 
-def bilinear(input1, input2, weight, bias=None):
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     r"""Applies :math:`y = x_1^T A x_2 + b`.
 
     Args:

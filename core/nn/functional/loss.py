@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 
 from ... import dtypes
 from ...amp.state import state as _amp
@@ -52,7 +53,7 @@ class LegacyReductionWarning(UserWarning, DeprecationWarning):
     """Warned when the classic ``size_average``/``reduce`` arguments are used."""
 
 
-def legacy_get_string(size_average, reduce, emit_warning=True):
+def legacy_get_string(size_average: bool | None, reduce: bool | None, emit_warning: bool = True) -> str:
     """Map the classic ``size_average``/``reduce`` pair onto a ``reduction`` string (``None`` means True)."""
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
@@ -105,7 +106,9 @@ def _pointwise_target(name, input, target):
 
 
 # -- regression ------------------------------------------------------------------------------
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def l1_loss(
+    input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+) -> Tensor:
     r"""Mean absolute error :math:`|x - y|`, reduced by ``reduction``.
 
     Args:
@@ -122,7 +125,14 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     return _reduce((input - target).abs(), reduction)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     r"""Mean squared error :math:`(x - y)^2`, reduced by ``reduction``.
 
     Args:
@@ -144,7 +154,14 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduce(loss, reduction)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
     r"""Smooth L1: :math:`0.5 (x-y)^2 / \beta` where :math:`|x-y| < \beta`, else :math:`|x-y| - 0.5 \beta`.
 
     Args:
@@ -167,7 +184,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(where(z < beta, (0.5 / beta) * z * z, z - 0.5 * beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+def huber_loss(
+    input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0, weight: Tensor | None = None
+) -> Tensor:
     r"""Huber loss: :math:`0.5 (x-y)^2` where :math:`|x-y| < \delta`, else :math:`\delta (|x-y| - 0.5 \delta)`.
 
     Args:
@@ -190,7 +209,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     return _reduce(loss, reduction)
 
 
-def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def soft_margin_loss(
+    input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+) -> Tensor:
     r"""Two-class logistic loss :math:`\log(1 + e^{-y x})` for targets :math:`y \in \{1, -1\}`.
 
     Args:
@@ -207,8 +228,15 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 
 # -- probabilistic ---------------------------------------------------------------------------
 def poisson_nll_loss(
-    input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction="mean"
-):
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: bool | None = None,
+    eps: float = 1e-8,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""Negative log-likelihood of a Poisson-distributed ``target``.
 
     Args:
@@ -234,7 +262,9 @@ def poisson_nll_loss(
     return _reduce(loss, reduction)
 
 
-def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+def gaussian_nll_loss(
+    input: Tensor, target: Tensor, var: Tensor, full: bool = False, eps: float = 1e-6, reduction: str = "mean"
+) -> Tensor:
     r"""Gaussian negative log-likelihood :math:`0.5 (\log \sigma^2 + (x - y)^2 / \sigma^2)`.
 
     Args:
@@ -268,7 +298,14 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(loss, reduction)
 
 
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
     r"""Kullback-Leibler divergence :math:`y (\log y - x)` for log-probabilities ``input``.
 
     Args:
@@ -314,7 +351,14 @@ def _check_same_size(name, input, target):
         )
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""Binary cross entropy :math:`-w [y \log x + (1 - y) \log(1 - x)]` with each log clamped at -100.
 
     Args:
@@ -340,8 +384,14 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def binary_cross_entropy_with_logits(
-    input, target, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None
-):
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     r"""Sigmoid followed by binary cross entropy, computed stably:
     :math:`(1 - y) x - (1 + (p_w - 1) y) \log \sigma(x)`, times ``weight``.
 
@@ -371,7 +421,15 @@ def binary_cross_entropy_with_logits(
 
 
 # -- margin ----------------------------------------------------------------------------------
-def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r""":math:`\max(0, -y (x_1 - x_2) + \text{margin})` for labels :math:`y \in \{1, -1\}`.
 
     Args:
@@ -393,7 +451,14 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
 
 
-def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r""":math:`x` where :math:`y = 1`, :math:`\max(0, \Delta - x)` where :math:`y = -1`.
 
     Args:
@@ -446,7 +511,16 @@ def _check_class_range(name, target, num_classes, ignore_index=None):
     )
 
 
-def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+def multi_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""Multi-class hinge loss :math:`\sum_{i \ne y} w_y \max(0, \text{margin} - x_y + x_i)^p / C`.
 
     Args:
@@ -491,7 +565,9 @@ def _arange_like(x, n):
     return arange(n, device=x.device)
 
 
-def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def multilabel_margin_loss(
+    input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+) -> Tensor:
     r"""Multi-label hinge loss :math:`\sum_{j, i \notin y} \max(0, 1 - (x_{y_j} - x_i)) / C`; each
     target row lists class indices up to the first -1.
 
@@ -530,7 +606,14 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _reduce(loss, reduction)
 
 
-def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""Multi-label one-versus-all logistic loss, averaged over the classes:
     :math:`-\frac{1}{C} \sum_i w_i [y_i \log \sigma(x_i) + (1 - y_i) \log \sigma(-x_i)]`.
 
@@ -551,7 +634,15 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r""":math:`1 - \cos(x_1, x_2)` where :math:`y = 1`, :math:`\max(0, \cos(x_1, x_2) - \text{margin})` where :math:`y = -1`.
 
     Args:
@@ -589,17 +680,17 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 
 
 def triplet_margin_loss(
-    anchor,
-    positive,
-    negative,
-    margin=1.0,
-    p=2,
-    eps=1e-6,
-    swap=False,
-    size_average=None,
-    reduce=None,
-    reduction="mean",
-):
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""Triplet loss :math:`\max(d(a, p) - d(a, n) + \text{margin}, 0)` with the ``p``-norm distance.
 
     Args:
@@ -638,8 +729,15 @@ def _triplet(anchor, positive, negative, distance, margin, swap, reduction):
 
 
 def triplet_margin_with_distance_loss(
-    anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False, reduction="mean"
-):
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
     r"""Triplet loss with a custom ``distance_function(x, y)`` (default :func:`pairwise_distance`).
 
     Args:
@@ -740,7 +838,15 @@ def _check_weight(weight, n_classes, input):
     return None
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""Negative log-likelihood :math:`-w_{y_n} x_{n, y_n}` of class indices ``target`` under
     log-probabilities ``input``; ``'mean'`` divides by the summed weights of the non-ignored targets.
 
@@ -774,15 +880,15 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 
 def cross_entropy(
-    input,
-    target,
-    weight=None,
-    size_average=None,
-    ignore_index=-100,
-    reduce=None,
-    reduction="mean",
-    label_smoothing=0.0,
-):
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     r"""Cross entropy between the logits ``input`` and ``target``: :func:`log_softmax` over the
     classes, then :func:`nll_loss` (class indices) or :math:`-\sum_c w_c y_c \log p_c`
     (class probabilities).

@@ -13,6 +13,16 @@ import math
 from ...autograd import Function
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
+from ..common_types import (
+    _ratio_2_t,
+    _ratio_3_t,
+    _size_1_opt_t,
+    _size_1_t,
+    _size_2_opt_t,
+    _size_2_t,
+    _size_3_opt_t,
+    _size_3_t,
+)
 from .activation import relu
 from .conv import _ntuple
 
@@ -213,22 +223,40 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
 
 
 def max_pool1d_with_indices(
-    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-):
+    input: Tensor,
+    kernel_size: _size_1_t,
+    stride: _size_1_t | None = None,
+    padding: _size_1_t = 0,
+    dilation: _size_1_t = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
     """:func:`max_pool1d` returning ``(output, indices)``."""
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def max_pool2d_with_indices(
-    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-):
+    input: Tensor,
+    kernel_size: _size_2_t,
+    stride: _size_2_t | None = None,
+    padding: _size_2_t = 0,
+    dilation: _size_2_t = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
     """:func:`max_pool2d` returning ``(output, indices)``."""
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
 def max_pool3d_with_indices(
-    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-):
+    input: Tensor,
+    kernel_size: _size_3_t,
+    stride: _size_3_t | None = None,
+    padding: _size_3_t = 0,
+    dilation: _size_3_t = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> tuple[Tensor, Tensor]:
     """:func:`max_pool3d` returning ``(output, indices)``."""
     return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)
 
@@ -256,17 +284,41 @@ def _max_pool_doc(nd):
     """
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool1d(
+    input: Tensor,
+    kernel_size: _size_1_t,
+    stride: _size_1_t | None = None,
+    padding: _size_1_t = 0,
+    dilation: _size_1_t = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     out = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool2d(
+    input: Tensor,
+    kernel_size: _size_2_t,
+    stride: _size_2_t | None = None,
+    padding: _size_2_t = 0,
+    dilation: _size_2_t = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     out = max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
 
-def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool3d(
+    input: Tensor,
+    kernel_size: _size_3_t,
+    stride: _size_3_t | None = None,
+    padding: _size_3_t = 0,
+    dilation: _size_3_t = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     out = max_pool3d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
@@ -319,12 +371,26 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     return _unbatch(_Unpool.apply(x, idx.long(), plane), batched)
 
 
-def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+def max_unpool1d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: _size_1_t,
+    stride: _size_1_t | None = None,
+    padding: _size_1_t = 0,
+    output_size: list[int] | tuple[int, ...] | None = None,
+) -> Tensor:
     """Computes a partial inverse of :func:`max_pool1d` (see :class:`~ember.nn.MaxUnpool1d`)."""
     return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
 
 
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+def max_unpool2d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: _size_2_t,
+    stride: _size_2_t | None = None,
+    padding: _size_2_t = 0,
+    output_size: list[int] | tuple[int, ...] | None = None,
+) -> Tensor:
     """Computes a partial inverse of :func:`max_pool2d` (see :class:`~ember.nn.MaxUnpool2d`).
 
     Example::
@@ -336,7 +402,14 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
 
 
-def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+def max_unpool3d(
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: _size_3_t,
+    stride: _size_3_t | None = None,
+    padding: _size_3_t = 0,
+    output_size: list[int] | tuple[int, ...] | None = None,
+) -> Tensor:
     """Computes a partial inverse of :func:`max_pool3d` (see :class:`~ember.nn.MaxUnpool3d`)."""
     return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
 
@@ -351,7 +424,14 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     return _unbatch(out, batched)
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: _size_1_t,
+    stride: _size_1_t | None = None,
+    padding: _size_1_t = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
     """Applies a 1D average pooling over an input signal composed of several input planes.
 
     Args:
@@ -371,8 +451,14 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def avg_pool2d(
-    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
-):
+    input: Tensor,
+    kernel_size: _size_2_t,
+    stride: _size_2_t | None = None,
+    padding: _size_2_t = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """Applies 2D average pooling over an input composed of several input planes.
 
     Args:
@@ -395,8 +481,14 @@ def avg_pool2d(
 
 
 def avg_pool3d(
-    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
-):
+    input: Tensor,
+    kernel_size: _size_3_t,
+    stride: _size_3_t | None = None,
+    padding: _size_3_t = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """Applies 3D average pooling over an input composed of several input planes (see :func:`avg_pool2d`)."""
     return _avg_pool(
         "avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
@@ -411,7 +503,9 @@ def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
     return (out.sign() * relu(out.abs())).mul(math.prod(kernel)).pow(1.0 / norm_type)
 
 
-def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+def lp_pool1d(
+    input: Tensor, norm_type: float, kernel_size: _size_1_t, stride: _size_1_t | None = None, ceil_mode: bool = False
+) -> Tensor:
     r"""Applies a 1D power-average pooling: :math:`f(X) = \sqrt[p]{\sum_{x \in X} x^{p}}`.
 
     Args:
@@ -424,7 +518,9 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
 
 
-def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+def lp_pool2d(
+    input: Tensor, norm_type: float, kernel_size: _size_2_t, stride: _size_2_t | None = None, ceil_mode: bool = False
+) -> Tensor:
     r"""Applies a 2D power-average pooling: :math:`f(X) = \sqrt[p]{\sum_{x \in X} x^{p}}`.
 
     Args:
@@ -443,7 +539,9 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
 
 
-def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+def lp_pool3d(
+    input: Tensor, norm_type: float, kernel_size: _size_3_t, stride: _size_3_t | None = None, ceil_mode: bool = False
+) -> Tensor:
     r"""Applies a 3D power-average pooling: :math:`f(X) = \sqrt[p]{\sum_{x \in X} x^{p}}` (see :func:`lp_pool2d`)."""
     return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
 
@@ -477,22 +575,30 @@ def _adaptive_max(nd, input, output_size):
     return _unbatch(values, batched), _unbatch(indices, batched)
 
 
-def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+def adaptive_max_pool1d_with_indices(
+    input: Tensor, output_size: _size_1_opt_t, return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
     """:func:`adaptive_max_pool1d` returning ``(output, indices)``."""
     return _adaptive_max(1, input, output_size)
 
 
-def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+def adaptive_max_pool2d_with_indices(
+    input: Tensor, output_size: _size_2_opt_t, return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
     """:func:`adaptive_max_pool2d` returning ``(output, indices)``."""
     return _adaptive_max(2, input, output_size)
 
 
-def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+def adaptive_max_pool3d_with_indices(
+    input: Tensor, output_size: _size_3_opt_t, return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
     """:func:`adaptive_max_pool3d` returning ``(output, indices)``."""
     return _adaptive_max(3, input, output_size)
 
 
-def adaptive_max_pool1d(input, output_size, return_indices=False):
+def adaptive_max_pool1d(
+    input: Tensor, output_size: _size_1_opt_t, return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
     """Applies a 1D adaptive max pooling; bin ``i`` covers ``[floor(i*L/O), ceil((i+1)*L/O))``.
 
     Args:
@@ -504,7 +610,9 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return out if return_indices else out[0]
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):
+def adaptive_max_pool2d(
+    input: Tensor, output_size: _size_2_opt_t, return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
     """Applies a 2D adaptive max pooling (bins as in :func:`adaptive_max_pool1d`, per dim).
 
     Args:
@@ -521,7 +629,9 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return out if return_indices else out[0]
 
 
-def adaptive_max_pool3d(input, output_size, return_indices=False):
+def adaptive_max_pool3d(
+    input: Tensor, output_size: _size_3_opt_t, return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
     """Applies a 3D adaptive max pooling (see :func:`adaptive_max_pool2d`)."""
     out = _adaptive_max(3, input, output_size)
     return out if return_indices else out[0]
@@ -553,7 +663,7 @@ def _adaptive_avg(nd, input, output_size):
     return _unbatch(x, batched)
 
 
-def adaptive_avg_pool1d(input, output_size):
+def adaptive_avg_pool1d(input: Tensor, output_size: _size_1_opt_t) -> Tensor:
     """Applies a 1D adaptive average pooling; bin ``i`` covers ``[floor(i*L/O), ceil((i+1)*L/O))``.
 
     Args:
@@ -563,7 +673,7 @@ def adaptive_avg_pool1d(input, output_size):
     return _adaptive_avg(1, input, output_size)
 
 
-def adaptive_avg_pool2d(input, output_size):
+def adaptive_avg_pool2d(input: Tensor, output_size: _size_2_opt_t) -> Tensor:
     """Applies a 2D adaptive average pooling (bins as in :func:`adaptive_avg_pool1d`, per dim).
 
     Args:
@@ -578,7 +688,7 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg(2, input, output_size)
 
 
-def adaptive_avg_pool3d(input, output_size):
+def adaptive_avg_pool3d(input: Tensor, output_size: _size_3_opt_t) -> Tensor:
     """Applies a 3D adaptive average pooling (see :func:`adaptive_avg_pool2d`)."""
     return _adaptive_avg(3, input, output_size)
 
@@ -620,22 +730,37 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
 
 
 def fractional_max_pool2d_with_indices(
-    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
-):
+    input: Tensor,
+    kernel_size: _size_2_t,
+    output_size: _size_2_t | None = None,
+    output_ratio: _ratio_2_t | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
     """:func:`fractional_max_pool2d` returning ``(output, indices)``."""
     return _fractional_max(2, input, kernel_size, output_size, output_ratio, _random_samples)
 
 
 def fractional_max_pool3d_with_indices(
-    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
-):
+    input: Tensor,
+    kernel_size: _size_3_t,
+    output_size: _size_3_t | None = None,
+    output_ratio: _ratio_3_t | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
     """:func:`fractional_max_pool3d` returning ``(output, indices)``."""
     return _fractional_max(3, input, kernel_size, output_size, output_ratio, _random_samples)
 
 
 def fractional_max_pool2d(
-    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
-):
+    input: Tensor,
+    kernel_size: _size_2_t,
+    output_size: _size_2_t | None = None,
+    output_ratio: _ratio_2_t | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> Tensor | tuple[Tensor, Tensor]:
     """Applies 2D fractional max pooling (Graham, *Fractional Max-Pooling*).
 
     Windows of ``kernel_size`` start at pseudo-random, increasing positions chosen so that
@@ -659,8 +784,13 @@ def fractional_max_pool2d(
 
 
 def fractional_max_pool3d(
-    input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
-):
+    input: Tensor,
+    kernel_size: _size_3_t,
+    output_size: _size_3_t | None = None,
+    output_ratio: _ratio_3_t | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> Tensor | tuple[Tensor, Tensor]:
     """Applies 3D fractional max pooling (see :func:`fractional_max_pool2d`; samples ``(N, C, 3)``)."""
     out = _fractional_max(3, input, kernel_size, output_size, output_ratio, _random_samples)
     return out if return_indices else out[0]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ... import dtypes
 from ...ops.creation import ones, zeros
-from ...tensor import tensor
+from ...tensor import Tensor, tensor
 from .. import functional as F
+from ..common_types import _device_t, _dtype_t
 from .module import Module
 from .normalization import _affine_parameters, _reset_affine
 
@@ -17,18 +20,18 @@ class _NormBase(Module):
 
     def __init__(
         self,
-        num_features,
-        eps=1e-5,
-        momentum=0.1,
-        affine=True,
-        track_running_stats=True,
-        device=None,
-        dtype=None,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: _device_t = None,
+        dtype: _dtype_t = None,
         *,
-        bias=True,
-    ):
+        bias: bool = True,
+    ) -> None:
         super().__init__()
-        factory = {"device": device, "dtype": dtype}
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -45,14 +48,14 @@ class _NormBase(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
         """Running mean to 0, running variance to 1, ``num_batches_tracked`` to 0."""
         if self.track_running_stats:
             self.running_mean.zero_()
             self.running_var.fill_(1)
             self.num_batches_tracked.zero_()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Reset the running statistics; weight to 1 and bias to 0."""
         self.reset_running_stats()
         _reset_affine(self, self.affine)
@@ -60,7 +63,7 @@ class _NormBase(Module):
     def _check_input_dim(self, input):
         raise NotImplementedError
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
             f"bias={self.bias is not None}, "
@@ -69,14 +72,14 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
-    expected_dims = ()
+    expected_dims: tuple[int, ...] = ()
 
     def _check_input_dim(self, input):
         if input.dim() not in self.expected_dims:
             expected = " or ".join(f"{d}D" for d in self.expected_dims)
             raise ValueError(f"expected {expected} input (got {input.dim()}D input)")
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:

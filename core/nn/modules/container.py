@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from itertools import chain, islice
+from typing import Any, Self
 
 from ...tensor import Tensor
 from ..parameter import Parameter
@@ -17,7 +18,7 @@ __all__ = ["Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList
 class Container(Module):
     """The seed's ``Container``: a module whose children are given as keyword arguments (deprecated)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__()
         import warnings
 
@@ -60,7 +61,7 @@ class Sequential(Module):
         >>> model = nn.Sequential(OrderedDict([("fc", nn.Linear(4, 2)), ("act", nn.ReLU())]))
     """
 
-    def __init__(self, *args):
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for key, module in args[0].items():
@@ -72,27 +73,27 @@ class Sequential(Module):
     def _key_at(self, idx):
         return next(islice(self._modules.keys(), _abs_index(idx, len(self)), None))
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._key_at(idx)]
+        return self._modules[self._key_at(idx)]  # type: ignore[return-value]  # a container's entries are modules (None only if a user registered None)
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         setattr(self, self._key_at(idx), module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key_at(idx)]
         for key in keys:
             delattr(self, key)
         self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())  # type: ignore[arg-type]  # a container's entries are modules (None only if a user registered None)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return _dir_without_indices(self)
 
     def _check_sequential(self, other):
@@ -101,14 +102,14 @@ class Sequential(Module):
                 f"add operator supports only objects of Sequential class, but {str(type(other))} is given."
             )
 
-    def __add__(self, other):
+    def __add__(self, other: Sequential) -> Sequential:
         self._check_sequential(other)
         result = Sequential()
         for layer in chain(self, other):
             result.append(layer)
         return result
 
-    def __iadd__(self, other):
+    def __iadd__(self, other: Sequential) -> Self:
         self._check_sequential(other)
         return self.extend(list(other))
 
@@ -118,7 +119,7 @@ class Sequential(Module):
         if other <= 0:
             raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
 
-    def __mul__(self, other):
+    def __mul__(self, other: int) -> Sequential:
         self._check_factor(other)
         result = Sequential()
         for _ in range(other):
@@ -127,22 +128,22 @@ class Sequential(Module):
 
     __rmul__ = __mul__
 
-    def __imul__(self, other):
+    def __imul__(self, other: int) -> Self:
         self._check_factor(other)
         return self.extend(list(self) * (other - 1))
 
-    def pop(self, key):
+    def pop(self, key: int | slice) -> Module:
         """Remove the module at index ``key`` and return it."""
         module = self[key]
         del self[key]
         return module
 
-    def append(self, module):
+    def append(self, module: Module) -> Self:
         r"""Append ``module`` at the end; returns ``self``."""
         self.add_module(str(len(self)), module)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> Self:
         r"""Insert ``module`` before position ``index``; returns ``self``."""
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
@@ -156,13 +157,13 @@ class Sequential(Module):
         self._modules[str(index)] = module
         return self
 
-    def extend(self, sequential):
+    def extend(self, sequential: Iterable[Module]) -> Self:
         r"""Append every module of the iterable ``sequential``; returns ``self``."""
         for layer in sequential:
             self.append(layer)
         return self
 
-    def forward(self, input):
+    def forward(self, input: Any) -> Any:
         for module in self:
             input = module(input)
         return input
@@ -184,48 +185,48 @@ class ModuleList(Module):
         )
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self += modules
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
-            return self.__class__(list(self._modules.values())[idx])
-        return self._modules[str(_abs_index(idx, len(self)))]
+            return self.__class__(list(self._modules.values())[idx])  # type: ignore[arg-type]  # a container's entries are modules (None only if a user registered None)
+        return self._modules[str(_abs_index(idx, len(self)))]  # type: ignore[return-value]  # a container's entries are modules (None only if a user registered None)
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         setattr(self, str(_abs_index(idx, len(self))), module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         keys = [str(k) for k in range(len(self))[idx]] if isinstance(idx, slice) else [str(_abs_index(idx, len(self)))]
         for key in keys:
             delattr(self, key)
         self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())  # type: ignore[arg-type]  # a container's entries are modules (None only if a user registered None)
 
-    def __iadd__(self, modules):
+    def __iadd__(self, modules: Iterable[Module]) -> Self:
         return self.extend(modules)
 
-    def __add__(self, other):
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
         combined = ModuleList()
         for i, module in enumerate(chain(self, other)):
             combined.add_module(str(i), module)
         return combined
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return _dir_without_indices(self)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         reprs = [repr(item) for item in self]
         if not reprs:
             return self._get_name() + "()"
-        blocks = []  # [start, end, repr] runs of identical consecutive modules
+        blocks: list[list[Any]] = []  # [start, end, repr] runs of identical consecutive modules
         for i, r in enumerate(reprs):
             if blocks and blocks[-1][2] == r:
                 blocks[-1][1] = i
@@ -237,24 +238,24 @@ class ModuleList(Module):
             lines.append(_addindent(line, 2))
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> None:
         r"""Insert ``module`` before position ``index``."""
         for i in range(len(self._modules), index, -1):
             self._modules[str(i)] = self._modules[str(i - 1)]
         self._modules[str(index)] = module
 
-    def append(self, module):
+    def append(self, module: Module) -> Self:
         r"""Append ``module`` at the end; returns ``self``."""
         self.add_module(str(len(self)), module)
         return self
 
-    def pop(self, key):
+    def pop(self, key: int | slice) -> Module:
         """Remove the module at index ``key`` and return it."""
         module = self[key]
         del self[key]
         return module
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> Self:
         r"""Append the modules of the iterable ``modules``; returns ``self``."""
         if not isinstance(modules, Iterable):
             raise TypeError("ModuleList.extend should be called with an iterable, but got " + type(modules).__name__)
@@ -286,52 +287,52 @@ class ModuleDict(Module):
         >>> choices = nn.ModuleDict({"conv": nn.Conv2d(10, 10, 3), "pool": nn.MaxPool2d(3)})
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
-        return self._modules[key]
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]  # type: ignore[return-value]  # a container's entries are modules (None only if a user registered None)
 
-    def __setitem__(self, key, module):
+    def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str) -> None:
         del self._modules[key]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._modules)
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self._modules
 
-    def clear(self):
+    def clear(self) -> None:
         """Remove all items."""
         self._modules.clear()
 
-    def pop(self, key):
+    def pop(self, key: str) -> Module:
         """Remove ``key`` and return its module."""
         module = self[key]
         del self[key]
         return module
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         """The names."""
         return self._modules.keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Module | None]:
         """The ``(name, module)`` pairs."""
         return self._modules.items()
 
-    def values(self):
+    def values(self) -> ValuesView[Module | None]:
         """The modules."""
         return self._modules.values()
 
-    def update(self, modules):
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         r"""Add (or overwrite) entries from a mapping or an iterable of ``(name, module)`` pairs."""
         if not isinstance(modules, Iterable):
             raise TypeError(
@@ -368,13 +369,13 @@ class ParameterList(Module):
         >>> params = nn.ParameterList([nn.Parameter(ember.randn(10, 10)) for _ in range(3)])
     """
 
-    def __init__(self, values=None):
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
         super().__init__()
         self._size = 0
         if values is not None:
             self += values
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
             out = self.__class__()
             for i in range(*idx.indices(len(self))):
@@ -382,42 +383,42 @@ class ParameterList(Module):
             return out
         return getattr(self, str(_abs_index(idx, len(self))))
 
-    def __setitem__(self, idx, param):
+    def __setitem__(self, idx: int, param: Any) -> None:
         idx = _abs_index(idx, len(self))
         if isinstance(param, Tensor) and not isinstance(param, Parameter):
             param = Parameter(param)
         setattr(self, str(idx), param)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self._size
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self[i] for i in range(len(self)))
 
-    def __iadd__(self, parameters):
+    def __iadd__(self, parameters: Iterable[Any]) -> Self:
         return self.extend(parameters)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return _dir_without_indices(self)
 
-    def append(self, value):
+    def append(self, value: Any) -> Self:
         """Append ``value`` at the end; returns ``self``."""
         index = len(self)
         self._size += 1
         self[index] = value
         return self
 
-    def extend(self, values):
+    def extend(self, values: Iterable[Any]) -> Self:
         """Append the values of the iterable ``values``; returns ``self``."""
         _check_iterable(values, "ParameterList.extend")
         for value in values:
             self.append(value)
         return self
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "\n".join(_tensor_line(k, p, lambda t: str(t.dtype)) for k, p in enumerate(self))
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("ParameterList should not be called.")
 
 
@@ -436,9 +437,9 @@ class ParameterDict(Module):
         >>> params = nn.ParameterDict({"left": nn.Parameter(ember.randn(5, 10))})
     """
 
-    def __init__(self, parameters=None):
+    def __init__(self, parameters: Any = None) -> None:
         super().__init__()
-        self._keys = {}
+        self._keys: dict[str, None] = {}
         if parameters is not None:
             self.update(parameters)
 
@@ -451,78 +452,78 @@ class ParameterDict(Module):
             )
         return key
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         return getattr(self, self._key_to_attr(key))
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: str, value: Any) -> None:
         self._keys[key] = None
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
         setattr(self, self._key_to_attr(key), value)
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str) -> None:
         del self._keys[key]
         delattr(self, self._key_to_attr(key))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._keys)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
 
-    def __reversed__(self):
+    def __reversed__(self) -> Iterator[str]:
         return reversed(self._keys)
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self._keys
 
-    def copy(self):
+    def copy(self) -> ParameterDict:
         """A new ParameterDict holding the same parameters."""
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
-    def setdefault(self, key, default=None):
+    def setdefault(self, key: str, default: Any = None) -> Any:
         """``self[key]``, inserting ``default`` first if ``key`` is missing."""
         if key not in self:
             self[key] = default
         return self[key]
 
-    def clear(self):
+    def clear(self) -> None:
         """Remove all items."""
         for key in list(self._keys):
             del self[key]
 
-    def pop(self, key):
+    def pop(self, key: str) -> Any:
         """Remove ``key`` and return its parameter."""
         value = self[key]
         del self[key]
         return value
 
-    def popitem(self):
+    def popitem(self) -> tuple[str, Any]:
         """Remove and return the last inserted ``(key, parameter)`` pair."""
         key = next(reversed(self._keys))
         return key, self.pop(key)
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         """``self[key]`` if present, else ``default``."""
         return self[key] if key in self else default
 
-    def fromkeys(self, keys, default=None):
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
         """A new ParameterDict with ``keys``, each set to ``default``."""
         return ParameterDict((k, default) for k in keys)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         """The keys."""
         return self._keys.keys()
 
-    def items(self):
+    def items(self) -> Iterator[tuple[str, Any]]:
         """The ``(key, parameter)`` pairs."""
         return ((k, self[k]) for k in self._keys)
 
-    def values(self):
+    def values(self) -> Iterator[Any]:
         """The parameters."""
         return (self[k] for k in self._keys)
 
-    def update(self, parameters):
+    def update(self, parameters: Any) -> None:
         r"""Add (or overwrite) entries from a mapping or an iterable of ``(key, parameter)`` pairs."""
         if not isinstance(parameters, Iterable):
             raise TypeError(
@@ -538,22 +539,22 @@ class ParameterDict(Module):
         else:
             _update_pairs(self, parameters, "ParameterDict")
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "\n".join(_tensor_line(k, p, lambda t: t.type()) for k, p in self.items())
 
-    def __call__(self, input):
+    def __call__(self, input: Any) -> Any:
         raise RuntimeError("ParameterDict should not be called.")
 
-    def __or__(self, other):
+    def __or__(self, other: ParameterDict) -> ParameterDict:
         result = self.copy()
         result.update(other)
         return result
 
-    def __ror__(self, other):
+    def __ror__(self, other: ParameterDict) -> ParameterDict:
         result = other.copy()
         result.update(self)
         return result
 
-    def __ior__(self, other):
+    def __ior__(self, other: ParameterDict) -> Self:
         self.update(other)
         return self

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from ...ops.creation import empty
+from ...tensor import Tensor
 from .. import functional as F
 from .. import init
+from ..common_types import _device_t, _dtype_t, _size_any_t
 from ..functional.conv import _conv_transpose, _ntuple
 from ..parameter import Parameter
 from .module import Module
@@ -30,24 +34,24 @@ class _ConvNd(Module):
         "out_channels",
         "kernel_size",
     ]
-    _ntuple = None
+    _ntuple: Callable[[Any], tuple[int, ...]] = None  # type: ignore[assignment]  # set by every concrete subclass
 
     def __init__(
         self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride,
-        padding,
-        dilation,
-        transposed,
-        output_padding,
-        groups,
-        bias,
-        padding_mode,
-        device=None,
-        dtype=None,
-    ):
+        in_channels: int,
+        out_channels: int,
+        kernel_size: tuple[int, ...],
+        stride: tuple[int, ...],
+        padding: tuple[int, ...] | str,
+        dilation: tuple[int, ...],
+        transposed: bool,
+        output_padding: tuple[int, ...],
+        groups: int,
+        bias: bool,
+        padding_mode: str,
+        device: _device_t = None,
+        dtype: _dtype_t = None,
+    ) -> None:
         super().__init__()
         if not isinstance(groups, int) or groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -93,7 +97,7 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Kaiming-uniform weights (``a=sqrt(5)``) and a bias uniform in ``±1/sqrt(fan_in)``, like PyTorch."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
@@ -102,7 +106,7 @@ class _ConvNd(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = "{in_channels}, {out_channels}, kernel_size={kernel_size}, stride={stride}"
         if self.padding != (0,) * len(self.padding):
             s += ", padding={padding}"
@@ -128,22 +132,22 @@ class _Conv(_ConvNd):
     """Forward convolution: padding may be ``'same'``/``'valid'``; non-zero padding modes use ``F.pad``."""
 
     _nd = 0
-    _functional = None
+    _functional: Callable[..., Tensor] = None  # type: ignore[assignment]  # set by every concrete subclass
 
     def __init__(
         self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ):
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _size_any_t,
+        stride: _size_any_t = 1,
+        padding: _size_any_t | str = 0,
+        dilation: _size_any_t = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: _device_t = None,
+        dtype: _dtype_t = None,
+    ) -> None:
         tup = _ntuple(self._nd)
         super().__init__(
             in_channels,
@@ -168,7 +172,7 @@ class _Conv(_ConvNd):
             return conv(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
         return conv(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return self._conv_forward(input, self.weight, self.bias)
 
 
@@ -265,23 +269,23 @@ class _ConvTransposeNd(_ConvNd):
     """Transposed convolution; ``forward(input, output_size=None)`` picks ``output_padding`` from ``output_size``."""
 
     _nd = 0
-    _functional = None
+    _functional: Callable[..., Tensor] = None  # type: ignore[assignment]  # set by every concrete subclass
 
     def __init__(
         self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        output_padding=0,
-        groups=1,
-        bias=True,
-        dilation=1,
-        padding_mode="zeros",
-        device=None,
-        dtype=None,
-    ):
+        in_channels: int,
+        out_channels: int,
+        kernel_size: _size_any_t,
+        stride: _size_any_t = 1,
+        padding: _size_any_t = 0,
+        output_padding: _size_any_t = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: _size_any_t = 1,
+        padding_mode: str = "zeros",
+        device: _device_t = None,
+        dtype: _dtype_t = None,
+    ) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         tup = _ntuple(self._nd)
@@ -301,7 +305,7 @@ class _ConvTransposeNd(_ConvNd):
             dtype,
         )
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size: list[int] | tuple[int, ...] | None = None) -> Tensor:
         return _conv_transpose(
             type(self)._functional.__name__,
             self._nd,

@@ -7,10 +7,12 @@ import itertools
 import warnings
 import weakref
 from collections import OrderedDict, namedtuple
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Self
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
+from ...device import device as _device
 from ...tensor import Tensor
 from ..parameter import Parameter
 
@@ -32,7 +34,9 @@ class RemovableHandle:
 
     _next_id = itertools.count()
 
-    def __init__(self, hooks_dict, *, extra_dict=None):
+    def __init__(
+        self, hooks_dict: dict[int, Any], *, extra_dict: dict[int, Any] | Iterable[dict[int, Any]] | None = None
+    ) -> None:
         self.hooks_dict_ref = weakref.ref(hooks_dict)
         self.id = next(RemovableHandle._next_id)
         if extra_dict is None:
@@ -41,52 +45,57 @@ class RemovableHandle:
             extra_dict = (extra_dict,)
         self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
 
-    def remove(self):
+    def remove(self) -> None:
         """Remove the hook; removing twice is harmless."""
         for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
             d = ref()
             if d is not None and self.id in d:
                 del d[self.id]
 
-    def __getstate__(self):
+    def __getstate__(self) -> tuple[Any, ...]:
         return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
         hooks, self.id, extra = state
         self.hooks_dict_ref = weakref.ref(OrderedDict() if hooks is None else hooks)
         self.extra_dict_ref = tuple(weakref.ref(d) for d in extra if d is not None)
 
-    def __enter__(self):
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
 
-_global_forward_pre_hooks = OrderedDict()
-_global_forward_hooks = OrderedDict()
-_global_forward_hooks_always_called = OrderedDict()
-_global_backward_pre_hooks = OrderedDict()
-_global_backward_hooks = OrderedDict()
-_global_is_full_backward_hook = None
+_global_forward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks_always_called: OrderedDict[int, bool] = OrderedDict()
+_global_backward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_backward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_is_full_backward_hook: bool | None = None
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-_IncompatibleKeys.__repr__ = lambda self: (
-    "<All keys matched successfully>"
-    if not self.missing_keys and not self.unexpected_keys
-    else f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
-)
+# the class keeps PyTorch's name, "IncompatibleKeys", which mypy wants equal to the variable's
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # type: ignore[name-match]
+
+
+def _incompatible_keys_repr(self: _IncompatibleKeys) -> str:
+    if not self.missing_keys and not self.unexpected_keys:
+        return "<All keys matched successfully>"
+    return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
+
+_IncompatibleKeys.__repr__ = _incompatible_keys_repr  # type: ignore[method-assign, assignment]  # PyTorch's repr, on the namedtuple
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
 
-def register_module_forward_pre_hook(hook):
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
     """Register a forward pre-hook common to all modules: ``hook(module, args) -> None or new args``."""
     handle = RemovableHandle(_global_forward_pre_hooks)
     _global_forward_pre_hooks[handle.id] = hook
     return handle
 
 
-def register_module_forward_hook(hook, *, always_call=False):
+def register_module_forward_hook(hook: Callable[..., Any], *, always_call: bool = False) -> RemovableHandle:
     """Register a forward hook common to all modules: ``hook(module, args, output) -> None or new output``."""
     handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
     _global_forward_hooks[handle.id] = hook
@@ -95,14 +104,14 @@ def register_module_forward_hook(hook, *, always_call=False):
     return handle
 
 
-def register_module_full_backward_pre_hook(hook):
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
     """Register a backward pre-hook common to all modules: ``hook(module, grad_output)``."""
     handle = RemovableHandle(_global_backward_pre_hooks)
     _global_backward_pre_hooks[handle.id] = hook
     return handle
 
 
-def register_module_full_backward_hook(hook):
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
     """Register a full backward hook common to all modules: ``hook(module, grad_input, grad_output)``."""
     global _global_is_full_backward_hook
     if _global_is_full_backward_hook is False:
@@ -330,9 +339,13 @@ class Module:
     _version = 1
     training: bool
     call_super_init = False
-    forward = _forward_unimplemented
+    forward: Callable[..., Any] = _forward_unimplemented
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _non_persistent_buffers_set: set[str]
+    _modules: dict[str, Module | None]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
@@ -361,7 +374,7 @@ class Module:
         setattr_(self, "_modules", {})
 
     # -- registration -------------------------------------------------------------------------
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         r"""Add a buffer: state that is not a parameter (e.g. BatchNorm's ``running_mean``).
 
         Args:
@@ -381,7 +394,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         r"""Add a parameter to the module, accessible as an attribute.
 
         Args:
@@ -405,7 +418,7 @@ class Module:
         else:
             self._parameters[name] = param
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         r"""Add a child module, accessible as an attribute.
 
         Args:
@@ -424,11 +437,11 @@ class Module:
             raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
 
-    def register_module(self, name, module):
+    def register_module(self, name: str, module: Module | None) -> None:
         r"""Alias for :meth:`add_module`."""
         self.add_module(name, module)
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
         """The submodule at the dotted path ``target`` (``""`` is this module)."""
         if target == "":
             return self
@@ -441,7 +454,7 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
-    def set_submodule(self, target, module, strict=False):
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
         """Replace (or with ``strict=False`` add) the submodule at the dotted path ``target``."""
         if target == "":
             raise ValueError("Cannot set the submodule without a target name!")
@@ -453,7 +466,7 @@ class Module:
             raise AttributeError("`" + last + "` is not an nn.Module")
         setattr(parent, last, module)
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
         """The parameter at the dotted path ``target``."""
         mod, name = _owner_of(self, target)
         param = getattr(mod, name)
@@ -461,27 +474,27 @@ class Module:
             raise AttributeError("`" + name + "` is not an nn.Parameter")
         return param
 
-    def get_buffer(self, target):
+    def get_buffer(self, target: str) -> Tensor:
         """The buffer at the dotted path ``target``."""
         mod, name = _owner_of(self, target)
         if name not in mod._buffers:
             raise AttributeError("`" + name + "` is not a buffer")
         return getattr(mod, name)
 
-    def get_extra_state(self):
+    def get_extra_state(self) -> Any:
         """Extra state for :meth:`state_dict`; override together with :meth:`set_extra_state`."""
         raise RuntimeError(
             "Reached a code path in Module.get_extra_state() that should never be called. Please file an issue."
         )
 
-    def set_extra_state(self, state):
+    def set_extra_state(self, state: Any) -> None:
         """Restore the state returned by :meth:`get_extra_state`."""
         raise RuntimeError(
             "Reached a code path in Module.set_extra_state() that should never be called. Please file an issue."
         )
 
     # -- attribute protocol -------------------------------------------------------------------
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         d = self.__dict__
         if "_parameters" in d:
             params = d["_parameters"]
@@ -497,7 +510,7 @@ class Module:
                 return modules[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         def remove_from(*dicts_or_sets):
             for d in dicts_or_sets:
                 if name in d:
@@ -545,7 +558,7 @@ class Module:
             return
         object.__setattr__(self, name, value)
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         if name in self._parameters:
             del self._parameters[name]
         elif name in self._buffers:
@@ -556,7 +569,7 @@ class Module:
         else:
             object.__delattr__(self, name)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         keys = (
             dir(self.__class__)
             + list(self.__dict__)
@@ -566,7 +579,7 @@ class Module:
         )
         return sorted(key for key in keys if not key[0].isdigit())
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         defaults = {
             "_forward_pre_hooks": OrderedDict,
@@ -599,7 +612,7 @@ class Module:
                     memo.add(id(v))
                 yield module_prefix + ("." if module_prefix else "") + k, v
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         r"""An iterator over module parameters (each shared parameter once).
 
         Args:
@@ -608,7 +621,9 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         r"""An iterator over ``(name, parameter)`` pairs, names dotted like ``"0.weight"``.
 
         Args:
@@ -620,23 +635,25 @@ class Module:
             lambda module: module._parameters.items(), prefix=prefix, recurse=recurse, remove_duplicate=remove_duplicate
         )
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         r"""An iterator over module buffers."""
         for _, buf in self.named_buffers(recurse=recurse):
             yield buf
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         r"""An iterator over ``(name, buffer)`` pairs."""
         yield from self._named_members(
             lambda module: module._buffers.items(), prefix=prefix, recurse=recurse, remove_duplicate=remove_duplicate
         )
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         r"""An iterator over immediate children modules."""
         for _, module in self.named_children():
             yield module
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         r"""An iterator over ``(name, module)`` pairs of immediate children (each module once)."""
         memo = set()
         for name, module in self._modules.items():
@@ -644,12 +661,14 @@ class Module:
                 memo.add(module)
                 yield name, module
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         r"""An iterator over all modules in the network, this one first (each module once)."""
         for _, module in self.named_modules():
             yield module
 
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(
+        self, memo: set[Module] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         r"""An iterator over ``(name, module)`` pairs of all modules, this one first with name ``prefix``.
 
         Args:
@@ -670,7 +689,7 @@ class Module:
             sub_prefix = prefix + ("." if prefix else "") + name
             yield from module.named_modules(memo, sub_prefix, remove_duplicate)
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[[Module], None]) -> Self:
         r"""Apply ``fn`` to every submodule (children first) and then to ``self``; returns ``self``.
 
         Example::
@@ -687,7 +706,7 @@ class Module:
         return self
 
     # -- modes and gradients ---------------------------------------------------------------------
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Self:
         r"""Set training mode (``mode=True``) or evaluation mode on this module and its children.
 
         Returns ``self``.
@@ -699,17 +718,17 @@ class Module:
             module.train(mode)
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         r"""Set evaluation mode: ``self.train(False)``."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         r"""Set ``requires_grad`` of all parameters in place; returns ``self``."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         r"""Reset the gradients of all parameters.
 
         Args:
@@ -746,11 +765,11 @@ class Module:
                 self._buffers[key] = fn(buf)
         return self
 
-    def cpu(self):
+    def cpu(self) -> Self:
         r"""Move all parameters and buffers to the CPU; returns ``self``."""
         return self._apply(lambda t: t.cpu())
 
-    def cuda(self, device=None):
+    def cuda(self, device: int | str | _device | None = None) -> Self:
         r"""Move all parameters and buffers to a CUDA device; returns ``self``.
 
         Args:
@@ -758,7 +777,7 @@ class Module:
         """
         return self._apply(lambda t: t.cuda(device))
 
-    def to(self, *args, **kwargs):
+    def to(self, *args: Any, **kwargs: Any) -> Self:
         r"""Move and/or cast parameters and buffers; returns ``self``.
 
         Called as ``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype)`` or
@@ -775,28 +794,30 @@ class Module:
 
         return self._apply(convert)
 
-    def float(self):
+    def float(self) -> Self:
         r"""Cast all floating point parameters and buffers to ``float32``; returns ``self``."""
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
 
-    def double(self):
+    def double(self) -> Self:
         r"""Cast all floating point parameters and buffers to ``float64``; returns ``self``."""
         return self._apply(lambda t: t.double() if t.is_floating_point() else t)
 
-    def half(self):
+    def half(self) -> Self:
         r"""Cast all floating point parameters and buffers to ``float16``; returns ``self``."""
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
-    def bfloat16(self):
+    def bfloat16(self) -> Self:
         r"""Cast all floating point parameters and buffers to ``bfloat16``; returns ``self``."""
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
-    def type(self, dst_type):
+    def type(self, dst_type: Any) -> Self:
         r"""Cast all parameters and buffers to ``dst_type`` (a dtype or tensor type); returns ``self``."""
         return self._apply(lambda t: t.type(dst_type))
 
     # -- hooks -------------------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+    def register_forward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
         r"""Register ``hook(module, args) -> None or modified args`` run before :meth:`forward`.
 
         With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs) -> None or (args, kwargs)``.
@@ -811,7 +832,9 @@ class Module:
             self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+    def register_forward_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False, always_call: bool = False
+    ) -> RemovableHandle:
         r"""Register ``hook(module, args, output) -> None or modified output`` run after :meth:`forward`.
 
         With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs, output)``. With
@@ -829,7 +852,7 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_full_backward_pre_hook(self, hook, prepend=False):
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
         r"""Register ``hook(module, grad_output) -> None or new grad_output``, run when the
         gradients with respect to the module's outputs have been computed.
         """
@@ -839,7 +862,7 @@ class Module:
             self._backward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_full_backward_hook(self, hook, prepend=False):
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
         r"""Register ``hook(module, grad_input, grad_output) -> None or new grad_input``.
 
         It runs when the gradients with respect to the module's (positional tensor) inputs
@@ -849,7 +872,7 @@ class Module:
         """
         return _add_backward_hook(self, hook, full=True, prepend=prepend)
 
-    def register_backward_hook(self, hook):
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         r"""Register a (legacy) backward hook ``hook(module, grad_input, grad_output)``.
 
         It is attached to the ``grad_fn`` of the module's first output, so ``grad_input``
@@ -858,19 +881,19 @@ class Module:
         """
         return _add_backward_hook(self, hook, full=False)
 
-    def register_state_dict_pre_hook(self, hook):
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         r"""Register ``hook(module, prefix, keep_vars)`` run before :meth:`state_dict`."""
         handle = RemovableHandle(self._state_dict_pre_hooks)
         self._state_dict_pre_hooks[handle.id] = hook
         return handle
 
-    def register_state_dict_post_hook(self, hook):
+    def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         r"""Register ``hook(module, state_dict, prefix, local_metadata)`` run after :meth:`state_dict`."""
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
 
-    def register_load_state_dict_pre_hook(self, hook):
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         r"""Register ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
         unexpected_keys, error_msgs)`` run before this module's part of :meth:`load_state_dict`.
         """
@@ -878,7 +901,7 @@ class Module:
         self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self)
         return handle
 
-    def register_load_state_dict_post_hook(self, hook):
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         r"""Register ``hook(module, incompatible_keys)`` run after :meth:`load_state_dict`;
         it may edit ``incompatible_keys.missing_keys``/``unexpected_keys`` in place.
         """
@@ -898,7 +921,7 @@ class Module:
             non_full += self._backward_hooks.values()
         return full, non_full
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not (
             self._backward_hooks
             or self._backward_pre_hooks
@@ -910,7 +933,7 @@ class Module:
             or _global_forward_pre_hooks
         ):
             return self.forward(*args, **kwargs)
-        called_always = set()
+        called_always: set[int] = set()
         try:
             return self._call_with_hooks(args, kwargs, called_always)
         except Exception:
@@ -994,7 +1017,9 @@ class Module:
         if type(self).get_extra_state is not Module.get_extra_state:
             destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
-    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+    def state_dict(
+        self, *args: Any, destination: dict[str, Any] | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> dict[str, Any]:
         r"""A dictionary with the whole state of the module: parameters and persistent buffers.
 
         Keys are dotted names (``"0.weight"``); ``None`` parameters and buffers are left out.
@@ -1101,7 +1126,9 @@ class Module:
                     elif parts[0] not in local_state:
                         unexpected_keys.append(key)
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> _IncompatibleKeys:
         r"""Copy parameters and buffers from ``state_dict`` into this module and its descendants.
 
         Args:
@@ -1119,7 +1146,9 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing_keys, unexpected_keys, error_msgs = [], [], []
+        missing_keys: list[str] = []
+        unexpected_keys: list[str] = []
+        error_msgs: list[str] = []
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
 
@@ -1160,14 +1189,14 @@ class Module:
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
     # -- printing -------------------------------------------------------------------------------------
-    def _get_name(self):
+    def _get_name(self) -> str:
         return type(self).__name__
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         r"""The module's own line of :meth:`__repr__` (its hyperparameters); override it."""
         return ""
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extra_repr()
         extra_lines = extra.split("\n") if extra else []
         child_lines = [f"({key}): " + _addindent(repr(module), 2) for key, module in self._modules.items()]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ...tensor import Tensor
 from .. import functional as F
+from ..common_types import _size_any_t
 from .module import Module
 
 __all__ = [
@@ -25,34 +27,34 @@ class _PadNd(Module):
     mode = "constant"
     dims = 1
 
-    def __init__(self, padding):
+    def __init__(self, padding: _size_any_t) -> None:
         super().__init__()
         self.padding = _expand(padding, 2 * self.dims)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.pad(input, self.padding, self.mode)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
 class _ConstantPadNd(_PadNd):
-    def __init__(self, padding, value):
+    def __init__(self, padding: _size_any_t, value: float) -> None:
         super().__init__(padding)
         self.value = value
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.pad(input, self.padding, "constant", self.value)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
 
 
 class _ZeroPadNd(_ConstantPadNd):
-    def __init__(self, padding):
+    def __init__(self, padding: _size_any_t) -> None:
         super().__init__(padding, 0.0)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
@@ -67,7 +69,7 @@ class _ReplicationPadNd(_PadNd):
 class _CircularPadNd(_PadNd):
     mode = "circular"
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if input.dim() not in (self.dims + 1, self.dims + 2):
             raise ValueError(f"expected {self.dims + 1}D or {self.dims + 2}D input (got {input.dim()}D input)")
         return super().forward(input)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from typing import Any
 
 from ... import autograd
 from ...autograd import Function
@@ -28,6 +29,7 @@ from ...ops.creation import empty, zeros
 from ...ops.movement import cat, stack
 from ...tensor import Tensor
 from .. import init
+from ..common_types import _device_t, _dtype_t
 from ..functional.activation import relu
 from ..functional.dropout import dropout as _dropout
 from ..parameter import Parameter
@@ -183,18 +185,18 @@ class RNNBase(Module):
 
     def __init__(
         self,
-        mode,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        dropout=0.0,
-        bidirectional=False,
-        proj_size=0,
-        device=None,
-        dtype=None,
-    ):
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: _device_t = None,
+        dtype: _dtype_t = None,
+    ) -> None:
         super().__init__()
         if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(
@@ -237,7 +239,7 @@ class RNNBase(Module):
             layer_input = input_size if layer == 0 else real_hidden * directions
             for direction in range(directions):
                 suffix = "_reverse" if direction == 1 else ""
-                shapes = {
+                shapes: dict[str, tuple[int, ...]] = {
                     f"weight_ih_l{layer}{suffix}": (gate_size, layer_input),
                     f"weight_hh_l{layer}{suffix}": (gate_size, real_hidden),
                 }
@@ -251,21 +253,21 @@ class RNNBase(Module):
                 self._all_weights.append(list(shapes))
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Draw every parameter from :math:`\\mathcal{U}(-k, k)`, :math:`k = 1/\\sqrt{hidden\\_size}`."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
 
-    def flatten_parameters(self):
+    def flatten_parameters(self) -> None:
         """Kept for API parity: ember keeps no flat weight buffer, so this does nothing."""
 
     @property
-    def all_weights(self):
+    def all_weights(self) -> list[list[Parameter]]:
         """The parameters as one list per layer and direction, in PyTorch's order."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = "{input_size}, {hidden_size}"
         if self.proj_size != 0:
             s += ", proj_size={proj_size}"
@@ -362,7 +364,7 @@ class RNNBase(Module):
                 layer_input = _dropout(layer_input, self.dropout, training=True)
         return layer_input, stack(h_n), stack(c_n) if lstm else None
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Any, hx: Any = None) -> tuple[Any, Any]:
         lstm = self.mode == "LSTM"
         name = self._name()
         packed = isinstance(input, PackedSequence)
@@ -407,7 +409,7 @@ class RNNBase(Module):
             h0, c0 = hx if lstm else (hx, None)
             if sorted_indices is not None:
                 h0 = h0.index_select(1, sorted_indices)
-                c0 = c0.index_select(1, sorted_indices) if lstm else None
+                c0 = c0.index_select(1, sorted_indices) if lstm else None  # type: ignore[union-attr]  # a tensor when lstm
             if lstm:
                 self._check_hidden(h0, self._expected_hidden_size(batch), "Expected hidden[0] size {}, got {}")
                 self._check_hidden(c0, self._expected_hidden_size(batch, True), "Expected hidden[1] size {}, got {}")
@@ -470,7 +472,7 @@ class RNN(RNNBase):
         >>> output, hn = rnn(input, h0)
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if len(args) > 3:
@@ -530,7 +532,7 @@ class LSTM(RNNBase):
         >>> output, (hn, cn) = rnn(input, (h0, c0))
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
 
@@ -564,7 +566,7 @@ class GRU(RNNBase):
         >>> output, hn = rnn(input, h0)
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if "proj_size" in kwargs:
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
@@ -573,7 +575,15 @@ class GRU(RNNBase):
 class RNNCellBase(Module):
     """Base class of the single-step cells: parameters ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
 
-    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool,
+        num_chunks: int,
+        device: _device_t = None,
+        dtype: _dtype_t = None,
+    ) -> None:
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -586,11 +596,11 @@ class RNNCellBase(Module):
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
-        self.reset_parameters()
+        self.reset_parameters()  # type: ignore[misc]  # RNNBase's initialisation, on the same attributes
 
     reset_parameters = RNNBase.reset_parameters
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = "{input_size}, {hidden_size}"
         if "bias" in self.__dict__ and self.bias is not True:
             s += ", bias={bias}"
@@ -673,13 +683,21 @@ class RNNCell(RNNCellBase):
         ...     output.append(hx)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: _device_t = None,
+        dtype: _dtype_t = None,
+    ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
         super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
         return self._step(mode, input, (hx,), ("hidden",))[0]
 
@@ -708,10 +726,12 @@ class LSTMCell(RNNCellBase):
         ...     output.append(hx)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device: _device_t = None, dtype: _dtype_t = None
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
         return self._step("LSTM", input, (None, None) if hx is None else tuple(hx), ("hx[0]", "hx[1]"))
 
 
@@ -738,8 +758,10 @@ class GRUCell(RNNCellBase):
         ...     output.append(hx)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device: _device_t = None, dtype: _dtype_t = None
+    ) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         return self._step("GRU", input, (hx,), ("hidden",))[0]
