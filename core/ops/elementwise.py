@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
@@ -784,9 +786,16 @@ Tensor.__rpow__ = lambda self, other: pow(other, self)
 Tensor.__neg__ = neg
 Tensor.__pos__ = lambda self: self
 Tensor.__abs__ = abs
-# a comparison with something that is neither a tensor nor a number is Python's (False for ==)
-Tensor.__eq__ = lambda self, other: eq(self, other) if isinstance(other, Tensor) or is_scalar(other) else NotImplemented
-Tensor.__ne__ = lambda self, other: ne(self, other) if isinstance(other, Tensor) or is_scalar(other) else NotImplemented
+
+
+def _comparable(other):
+    """Whether ``==``/``!=`` compare elementwise: a tensor, a number or a NumPy array, as in PyTorch."""
+    return isinstance(other, (Tensor, np.ndarray)) or is_scalar(other)
+
+
+# a comparison with anything else is Python's (False for ==)
+Tensor.__eq__ = lambda self, other: eq(self, other) if _comparable(other) else NotImplemented
+Tensor.__ne__ = lambda self, other: ne(self, other) if _comparable(other) else NotImplemented
 Tensor.__lt__ = lt
 Tensor.__le__ = le
 Tensor.__gt__ = gt
