@@ -29,7 +29,10 @@ def _modules(folders):
     for package, folder in folders.items():
         for path in sorted(folder.rglob("*.py")):
             relative = path.relative_to(folder)
-            if any(part.startswith((".", "_")) and part != "__init__.py" and not part.endswith(".py") for part in relative.parts):
+            if any(
+                part.startswith((".", "_")) and part != "__init__.py" and not part.endswith(".py")
+                for part in relative.parts
+            ):
                 continue
             if any("-" in part for part in relative.parts[:-1]):
                 continue
