@@ -110,12 +110,30 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
         threshold (float): the value to threshold at.
         value (float): the value to replace with.
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.Threshold` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.threshold(x, 0.5, -1.0)
+        tensor([-1., -1., -1.,  1.,  3.])
     """
     return _apply("threshold", input, inplace, lambda x: _Threshold.apply(x, threshold, value))
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    """In-place version of :func:`threshold`."""
+    """In-place version of :func:`threshold`.
+
+    The input is overwritten with the result and returned.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> _ = F.threshold_(x, 0.5, -1.0)
+        >>> x
+        tensor([-1., -1., -1.,  1.,  3.])
+    """
     return _apply("threshold_", input, True, lambda x: _Threshold.apply(x, threshold, value))
 
 
@@ -137,7 +155,17 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def relu_(input: Tensor) -> Tensor:
-    """In-place version of :func:`relu`."""
+    """In-place version of :func:`relu`.
+
+    The input is overwritten with the result and returned.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> _ = F.relu_(x)
+        >>> x
+        tensor([0., 0., 0., 1., 3.])
+    """
     return relu(input, inplace=True)
 
 
@@ -154,6 +182,16 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
         min_val (float): lower end of the linear region. Default: -1
         max_val (float): upper end of the linear region. Default: 1
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.Hardtanh` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.hardtanh(x)
+        tensor([-1.0000, -0.5000,  0.0000,  1.0000,  1.0000])
+        >>> F.hardtanh(x, min_val=0.0, max_val=2.0)
+        tensor([0., 0., 0., 1., 2.])
     """
     if min_val > max_val:
         raise ValueError("hardtanh: min_val cannot be greater than max_val")
@@ -161,7 +199,17 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """In-place version of :func:`hardtanh`."""
+    """In-place version of :func:`hardtanh`.
+
+    The input is overwritten with the result and returned.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> _ = F.hardtanh_(x)
+        >>> x
+        tensor([-1.0000, -0.5000,  0.0000,  1.0000,  1.0000])
+    """
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
@@ -171,6 +219,13 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     Args:
         input (Tensor): the input.
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.ReLU6` for details.
+
+    Examples::
+
+        >>> F.relu6(ember.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.])
     """
     return _apply("relu6", input, inplace, lambda x: _hardtanh(x, 0.0, 6.0))
 
@@ -188,12 +243,30 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         input (Tensor): the input.
         alpha (float): the :math:`\alpha` of the formulation. Default: 1.0
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.ELU` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.elu(x)
+        tensor([-0.8647, -0.3935,  0.0000,  1.0000,  3.0000])
     """
     return _apply("elu", input, inplace, lambda x: _elu(x, alpha))
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """In-place version of :func:`elu`."""
+    """In-place version of :func:`elu`.
+
+    The input is overwritten with the result and returned.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> _ = F.elu_(x, alpha=0.5)
+        >>> x
+        tensor([-0.4323, -0.1967,  0.0000,  1.0000,  3.0000])
+    """
     return elu(input, alpha, inplace=True)
 
 
@@ -203,12 +276,32 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     Args:
         input (Tensor): the input.
         inplace (bool): do the operation in-place. Default: ``False``
+
+    With :math:`\alpha \approx 1.6733` and :math:`\text{scale} \approx 1.0507`.
+
+    See :class:`~ember.nn.SELU` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.selu(x)
+        tensor([-1.5202, -0.6918,  0.0000,  1.0507,  3.1521])
     """
     return _apply("selu", input, inplace, lambda x: _elu(x, _SELU_ALPHA, _SELU_SCALE))
 
 
 def selu_(input: Tensor) -> Tensor:
-    """In-place version of :func:`selu`."""
+    """In-place version of :func:`selu`.
+
+    The input is overwritten with the result and returned.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> _ = F.selu_(x)
+        >>> x
+        tensor([-1.5202, -0.6918,  0.0000,  1.0507,  3.1521])
+    """
     return selu(input, inplace=True)
 
 
@@ -219,6 +312,14 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         input (Tensor): the input.
         alpha (float): the :math:`\alpha` of the formulation. Default: 1.0
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.CELU` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.celu(x, alpha=2.0)
+        tensor([-1.2642, -0.4424,  0.0000,  1.0000,  3.0000])
     """
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu: alpha must not be 0")
@@ -226,7 +327,17 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """In-place version of :func:`celu`."""
+    """In-place version of :func:`celu`.
+
+    The input is overwritten with the result and returned.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> _ = F.celu_(x)
+        >>> x
+        tensor([-0.8647, -0.3935,  0.0000,  1.0000,  3.0000])
+    """
     return celu(input, alpha, inplace=True)
 
 
@@ -237,12 +348,30 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
         input (Tensor): the input.
         negative_slope (float): slope for negative inputs. Default: 0.01
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.LeakyReLU` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.leaky_relu(x, negative_slope=0.1)
+        tensor([-0.2000, -0.0500,  0.0000,  1.0000,  3.0000])
     """
     return _apply("leaky_relu", input, inplace, lambda x: where(x > 0, x, x * negative_slope))
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """In-place version of :func:`leaky_relu`."""
+    """In-place version of :func:`leaky_relu`.
+
+    The input is overwritten with the result and returned.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> _ = F.leaky_relu_(x, 0.1)
+        >>> x
+        tensor([-0.2000, -0.0500,  0.0000,  1.0000,  3.0000])
+    """
     return leaky_relu(input, negative_slope, inplace=True)
 
 
@@ -252,6 +381,23 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     Args:
         input (Tensor): the input; dimension 1 holds the channels.
         weight (Tensor): one slope, or one per channel (1-D).
+
+    Shape:
+        - Input: :math:`(N, C, *)` (or :math:`(C)` for a 1-D input, whose only dimension holds the channels)
+        - Weight: :math:`(1)` or :math:`(C)`
+        - Output: same shape as the input
+
+    See :class:`~ember.nn.PReLU` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([[-1.0, 2.0], [-3.0, -4.0]])
+        >>> F.prelu(x, ember.tensor([0.25]))
+        tensor([[-0.2500,  2.0000],
+                [-0.7500, -1.0000]])
+        >>> F.prelu(x, ember.tensor([0.1, 0.5]))  # one slope per channel (column)
+        tensor([[-0.1000,  2.0000],
+                [-0.3000, -2.0000]])
     """
     _check_tensor("prelu", input)
     if not isinstance(weight, Tensor):
@@ -287,6 +433,17 @@ def rrelu(
         upper (float): upper bound of the slope. Default: 1/3
         training (bool): draw random slopes. Default: ``False``
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.RReLU` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.rrelu(x)  # evaluation: slope (1/8 + 1/3) / 2
+        tensor([-0.4583, -0.1146,  0.0000,  1.0000,  3.0000])
+        >>> y = F.rrelu(x, training=True)  # training: a random slope per element
+        >>> bool(((y[:2] / x[:2] >= 1 / 8) & (y[:2] / x[:2] <= 1 / 3)).all())
+        True
     """
     if not training:
         return _apply("rrelu", input, inplace, lambda x: where(x >= 0, x, x * ((lower + upper) / 2)))
@@ -299,7 +456,17 @@ def rrelu(
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
-    """In-place version of :func:`rrelu`."""
+    """In-place version of :func:`rrelu`.
+
+    The input is overwritten with the result and returned.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> _ = F.rrelu_(x)
+        >>> x
+        tensor([-0.4583, -0.1146,  0.0000,  1.0000,  3.0000])
+    """
     return rrelu(input, lower, upper, training, inplace=True)
 
 
@@ -309,6 +476,18 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     Args:
         input (Tensor): the input.
         dim (int): the dimension to split. Default: -1
+
+    Shape:
+        - Input: :math:`(*_1, N, *_2)`, ``N`` even, at dimension ``dim``
+        - Output: :math:`(*_1, M, *_2)` with :math:`M = N / 2`
+
+    See :class:`~ember.nn.GLU` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([[1.0, 2.0, 0.0, 100.0]])
+        >>> F.glu(x)  # [1, 2] * sigmoid([0, 100])
+        tensor([[0.5000, 2.0000]])
     """
     _check_tensor("glu", input)
     if input.ndim == 0:
@@ -326,6 +505,16 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     Args:
         input (Tensor): the input.
         approximate (str): ``'none'`` | ``'tanh'``. Default: ``'none'``
+
+    See :class:`~ember.nn.GELU` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 2.0])
+        >>> F.gelu(x)
+        tensor([-0.0455, -0.1543,  0.0000,  0.8413,  1.9545])
+        >>> F.gelu(x, approximate='tanh')
+        tensor([-0.0454, -0.1543,  0.0000,  0.8412,  1.9546])
     """
     _check_tensor("gelu", input)
     if approximate not in ("none", "tanh"):
@@ -363,6 +552,14 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     Args:
         input (Tensor): the input.
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.SiLU` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.silu(x)
+        tensor([-0.2384, -0.1888,  0.0000,  0.7311,  2.8577])
     """
     return _apply("silu", input, inplace, lambda x: x * x.sigmoid())
 
@@ -373,12 +570,32 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     Args:
         input (Tensor): the input.
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.Mish` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.mish(x)
+        tensor([-0.2525, -0.2207,  0.0000,  0.8651,  2.9865])
     """
     return _apply("mish", input, inplace, lambda x: x * softplus(x).tanh())
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    r""":math:`\log(1 / (1 + e^{-x}))`, computed stably."""
+    r""":math:`\log(1 / (1 + e^{-x}))`, computed stably.
+
+    Args:
+        input (Tensor): the input.
+
+    See :class:`~ember.nn.LogSigmoid` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.logsigmoid(x)
+        tensor([-2.1269, -0.9741, -0.6931, -0.3133, -0.0486])
+    """
     _check_tensor("logsigmoid", input)
     return input.clamp(max=0) - (-input.abs()).exp().log1p()
 
@@ -389,19 +606,51 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     Args:
         input (Tensor): the input.
         lambd (float): the :math:`\lambda`. Default: 0.5
+
+    See :class:`~ember.nn.Hardshrink` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.hardshrink(x, lambd=0.5)
+        tensor([-2.,  0.,  0.,  1.,  3.])
     """
     _check_tensor("hardshrink", input)
     return where((input > lambd).logical_or(input < -lambd), input, 0.0).to(input.dtype)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
-    r""":math:`x - \tanh(x)`."""
+    r""":math:`x - \tanh(x)`.
+
+    Args:
+        input (Tensor): the input.
+
+    See :class:`~ember.nn.Tanhshrink` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.tanhshrink(x)
+        tensor([-1.0360, -0.0379,  0.0000,  0.2384,  2.0049])
+    """
     _check_tensor("tanhshrink", input)
     return input - input.tanh()
 
 
 def softsign(input: Tensor) -> Tensor:
-    r""":math:`x / (1 + |x|)`."""
+    r""":math:`x / (1 + |x|)`.
+
+    Args:
+        input (Tensor): the input.
+
+    See :class:`~ember.nn.Softsign` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.softsign(x)
+        tensor([-0.6667, -0.3333,  0.0000,  0.5000,  0.7500])
+    """
     _check_tensor("softsign", input)
     return input / (1 + input.abs())
 
@@ -413,6 +662,16 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         input (Tensor): the input.
         beta (float): the :math:`\beta`. Default: 1
         threshold (float): above this :math:`\beta x` the function is linear. Default: 20
+
+    See :class:`~ember.nn.Softplus` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.softplus(x)
+        tensor([0.1269, 0.4741, 0.6931, 1.3133, 3.0486])
+        >>> F.softplus(x, beta=2.0)
+        tensor([0.0091, 0.1566, 0.3466, 1.0635, 3.0012])
     """
     _check_tensor("softplus", input)
     if not input.dtype.is_floating_point:
@@ -430,6 +689,14 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     Args:
         input (Tensor): the input.
         lambd (float): the :math:`\lambda` (must be >= 0). Default: 0.5
+
+    See :class:`~ember.nn.Softshrink` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, 0.0, 0.25, 1.0, 3.0])
+        >>> F.softshrink(x, lambd=0.5)
+        tensor([-1.5000,  0.0000,  0.0000,  0.5000,  2.5000])
     """
     _check_tensor("softshrink", input)
     if lambd < 0:
@@ -438,13 +705,37 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 def tanh(input: Tensor) -> Tensor:
-    r""":math:`\tanh(x)`, element-wise."""
+    r""":math:`\tanh(x)`, element-wise.
+
+    Args:
+        input (Tensor): the input.
+
+    See :class:`~ember.nn.Tanh` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.tanh(x)
+        tensor([-0.9640, -0.4621,  0.0000,  0.7616,  0.9951])
+    """
     _check_tensor("tanh", input)
     return input.tanh()
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    r""":math:`1 / (1 + e^{-x})`, element-wise."""
+    r""":math:`1 / (1 + e^{-x})`, element-wise.
+
+    Args:
+        input (Tensor): the input.
+
+    See :class:`~ember.nn.Sigmoid` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
+        >>> F.sigmoid(x)
+        tensor([0.1192, 0.3775, 0.5000, 0.7311, 0.9526])
+    """
     _check_tensor("sigmoid", input)
     return input.sigmoid()
 
@@ -455,6 +746,13 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     Args:
         input (Tensor): the input.
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.Hardsigmoid` for details.
+
+    Examples::
+
+        >>> F.hardsigmoid(ember.tensor([-4.0, -1.5, 0.0, 1.5, 4.0]))
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
     return _apply("hardsigmoid", input, inplace, lambda x: _hardtanh(x + 3, 0.0, 6.0) / 6)
 
@@ -465,6 +763,13 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     Args:
         input (Tensor): the input.
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.Hardswish` for details.
+
+    Examples::
+
+        >>> F.hardswish(ember.tensor([-4.0, -1.5, 0.0, 1.5, 4.0]))
+        tensor([-0.0000, -0.3750,  0.0000,  1.1250,  4.0000])
     """
     return _apply("hardswish", input, inplace, lambda x: x * _hardtanh(x + 3, 0.0, 6.0) / 6)
 
@@ -577,6 +882,20 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
         dim (int): the dimension along which the slices sum to 1. ``None`` picks one with a
             warning (0 for 0-, 1- and 3-d inputs, else 1).
         dtype (ember.dtype, optional): cast the input to this dtype first.
+
+    See :class:`~ember.nn.Softmax` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+        >>> F.softmax(x, dim=1)
+        tensor([[0.0900, 0.2447, 0.6652],
+                [0.3333, 0.3333, 0.3333]])
+        >>> F.softmax(x, dim=1).sum(dim=1)
+        tensor([1., 1.])
+        >>> F.softmax(x, dim=0, dtype=ember.float64)
+        tensor([[0.7311, 0.8808, 0.9526],
+                [0.2689, 0.1192, 0.0474]], dtype=ember.float64)
     """
     return _softmax_family("softmax", _Softmax, input, dim, _stacklevel, dtype)
 
@@ -588,6 +907,15 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
         input (Tensor): the input.
         dim (int): the dimension along which the slices sum to 1 (``None``: as :func:`softmax`).
         dtype (ember.dtype, optional): cast the input to this dtype first.
+
+    See :class:`~ember.nn.Softmin` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+        >>> F.softmin(x, dim=1)
+        tensor([[0.6652, 0.2447, 0.0900],
+                [0.3333, 0.3333, 0.3333]])
     """
     _check_tensor("softmin", input)
     return _softmax_family("softmin", _Softmax, -input, dim, _stacklevel, dtype)
@@ -600,6 +928,17 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
         input (Tensor): the input.
         dim (int): the dimension along which log-softmax is computed (``None``: as :func:`softmax`).
         dtype (ember.dtype, optional): cast the input to this dtype first.
+
+    See :class:`~ember.nn.LogSoftmax` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+        >>> F.log_softmax(x, dim=1)
+        tensor([[-2.4076, -1.4076, -0.4076],
+                [-1.0986, -1.0986, -1.0986]])
+        >>> F.log_softmax(x, dim=1).exp().sum(dim=1)
+        tensor([1., 1.])
     """
     return _softmax_family("log_softmax", _LogSoftmax, input, dim, _stacklevel, dtype)
 
@@ -613,6 +952,21 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
         tau (float): temperature. Default: 1
         hard (bool): return one-hot samples. Default: ``False``
         dim (int): the class dimension. Default: -1
+
+    Shape:
+        - Input: :math:`(*)`, the classes along ``dim``
+        - Output: same shape as ``logits``
+
+    Examples::
+
+        >>> _ = ember.manual_seed(0)
+        >>> logits = ember.tensor([[1.0, 2.0, 3.0], [3.0, 0.0, 0.0]])
+        >>> y = F.gumbel_softmax(logits, tau=0.5)
+        >>> y.shape, y.sum(dim=-1)
+        (ember.Size([2, 3]), tensor([1.0000, 1.0000]))
+        >>> F.gumbel_softmax(logits, hard=True)  # one-hot rows
+        tensor([[0., 1., 0.],
+                [1., 0., 0.]])
     """
     gumbels = -logits.detach().new_empty(logits.shape).exponential_().log()
     y_soft = softmax((logits + gumbels) / tau, dim)
