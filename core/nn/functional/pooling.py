@@ -231,7 +231,19 @@ def max_pool1d_with_indices(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> tuple[Tensor, Tensor]:
-    """:func:`max_pool1d` returning ``(output, indices)``."""
+    """:func:`max_pool1d` returning ``(output, indices)``.
+
+    The indices are flat positions of the maxima within each input plane.
+
+    Returns:
+        ``(output, indices)``, as :func:`max_pool1d` with ``return_indices=True``.
+
+    Examples::
+
+        >>> x = ember.tensor([[[1.0, 5.0, 2.0, 4.0, 3.0, 0.0]]])
+        >>> F.max_pool1d_with_indices(x, 2)
+        (tensor([[[5., 4., 3.]]]), tensor([[[1, 3, 4]]]))
+    """
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
@@ -244,7 +256,24 @@ def max_pool2d_with_indices(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> tuple[Tensor, Tensor]:
-    """:func:`max_pool2d` returning ``(output, indices)``."""
+    """:func:`max_pool2d` returning ``(output, indices)``.
+
+    The indices are flat positions of the maxima within each input plane.
+
+    Returns:
+        ``(output, indices)``, as :func:`max_pool2d` with ``return_indices=True``.
+
+    Examples::
+
+        >>> x = ember.arange(16.0).reshape(1, 1, 4, 4)
+        >>> out, idx = F.max_pool2d_with_indices(x, 2)
+        >>> out
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+        >>> idx
+        tensor([[[[ 5,  7],
+                  [13, 15]]]])
+    """
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
@@ -257,7 +286,19 @@ def max_pool3d_with_indices(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> tuple[Tensor, Tensor]:
-    """:func:`max_pool3d` returning ``(output, indices)``."""
+    """:func:`max_pool3d` returning ``(output, indices)``.
+
+    The indices are flat positions of the maxima within each input plane.
+
+    Returns:
+        ``(output, indices)``, as :func:`max_pool3d` with ``return_indices=True``.
+
+    Examples::
+
+        >>> x = ember.arange(8.0).reshape(1, 1, 2, 2, 2)
+        >>> F.max_pool3d_with_indices(x, 2)
+        (tensor([[[[[7.]]]]]), tensor([[[[[7]]]]]))
+    """
     return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode)
 
 
@@ -379,7 +420,30 @@ def max_unpool1d(
     padding: _size_1_t = 0,
     output_size: list[int] | tuple[int, ...] | None = None,
 ) -> Tensor:
-    """Computes a partial inverse of :func:`max_pool1d` (see :class:`~ember.nn.MaxUnpool1d`)."""
+    r"""Computes a partial inverse of :func:`max_pool1d` (see :class:`~ember.nn.MaxUnpool1d`).
+
+    Places each value of ``input`` at its position in ``indices`` (from :func:`max_pool1d` with
+    ``return_indices=True``) in a zero-filled output; the non-maximal values are lost.
+
+    Args:
+        input: the pooled values :math:`(N, C, L_{in})` or :math:`(C, L_{in})`.
+        indices: the indices :func:`max_pool1d` returned.
+        kernel_size: the size of the pooling window.
+        stride: the stride of the window. Default: ``kernel_size``
+        padding: the padding of the pooling. Default: 0
+        output_size: the target size, to pick among the sizes the pooling maps to the same one. Default: ``None``
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`
+        - Output: :math:`(N, C, L_{out})` with :math:`L_{out} = (L_{in} - 1) \times \text{stride} - 2 \times \text{padding} + \text{kernel\_size}`, or ``output_size``
+
+    Examples::
+
+        >>> x = ember.tensor([[[1.0, 5.0, 2.0, 4.0, 3.0, 0.0]]])
+        >>> out, idx = F.max_pool1d(x, 2, return_indices=True)
+        >>> F.max_unpool1d(out, idx, 2)
+        tensor([[[0., 5., 0., 4., 3., 0.]]])
+    """
     return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
 
 
@@ -410,7 +474,24 @@ def max_unpool3d(
     padding: _size_3_t = 0,
     output_size: list[int] | tuple[int, ...] | None = None,
 ) -> Tensor:
-    """Computes a partial inverse of :func:`max_pool3d` (see :class:`~ember.nn.MaxUnpool3d`)."""
+    """Computes a partial inverse of :func:`max_pool3d` (see :class:`~ember.nn.MaxUnpool3d`).
+
+    Places each value of ``input`` at its position in ``indices`` in a zero-filled output.
+
+    Args:
+        input: the pooled values :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`.
+        indices: the indices :func:`max_pool3d` returned.
+        kernel_size: the size of the pooling window.
+        stride: the stride of the window. Default: ``kernel_size``
+        padding: the padding of the pooling. Default: 0
+        output_size: the target size. Default: ``None``
+
+    Examples::
+
+        >>> out, idx = F.max_pool3d(ember.randn(1, 1, 4, 4, 4), 2, return_indices=True)
+        >>> F.max_unpool3d(out, idx, 2).shape
+        ember.Size([1, 1, 4, 4, 4])
+    """
     return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
 
 
@@ -489,7 +570,24 @@ def avg_pool3d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
-    """Applies 3D average pooling over an input composed of several input planes (see :func:`avg_pool2d`)."""
+    """Applies 3D average pooling over an input composed of several input planes (see :func:`avg_pool2d`).
+
+    Args:
+        input: input tensor of shape :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`.
+        kernel_size: the size of the window, an int or ``(kD, kH, kW)``.
+        stride: the stride of the window. Default: ``kernel_size``
+        padding: implicit zero padding on every side. Default: 0
+        ceil_mode: use ceil instead of floor for the output size. Default: ``False``
+        count_include_pad: include the zero padding in the averages. Default: ``True``
+        divisor_override: divide by this instead of the window size. Default: ``None``
+
+    Examples::
+
+        >>> F.avg_pool3d(ember.arange(8.0).reshape(1, 1, 2, 2, 2), 2)
+        tensor([[[[[3.5000]]]]])
+        >>> F.avg_pool3d(ember.ones(1, 3, 4, 6, 6), (2, 3, 3)).shape
+        ember.Size([1, 3, 2, 2, 2])
+    """
     return _avg_pool(
         "avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
@@ -514,6 +612,16 @@ def lp_pool1d(
         kernel_size: the size of the window.
         stride: the stride of the window. Default: ``kernel_size``
         ceil_mode: use ceil instead of floor for the output size. Default: ``False``
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`
+        - Output: :math:`(N, C, L_{out})` with :math:`L_{out} = \lfloor (L_{in} - \text{kernel\_size}) / \text{stride} \rfloor + 1`
+
+    Examples::
+
+        >>> x = ember.tensor([[[3.0, 4.0, 1.0, 1.0]]])
+        >>> F.lp_pool1d(x, 2, 2)  # sqrt(3^2 + 4^2), sqrt(1 + 1)
+        tensor([[[5.0000, 1.4142]]])
     """
     return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
 
@@ -542,7 +650,21 @@ def lp_pool2d(
 def lp_pool3d(
     input: Tensor, norm_type: float, kernel_size: _size_3_t, stride: _size_3_t | None = None, ceil_mode: bool = False
 ) -> Tensor:
-    r"""Applies a 3D power-average pooling: :math:`f(X) = \sqrt[p]{\sum_{x \in X} x^{p}}` (see :func:`lp_pool2d`)."""
+    r"""Applies a 3D power-average pooling: :math:`f(X) = \sqrt[p]{\sum_{x \in X} x^{p}}` (see :func:`lp_pool2d`).
+
+    Args:
+        input: input tensor of shape :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`.
+        norm_type: the exponent :math:`p`.
+        kernel_size: the size of the window, an int or ``(kD, kH, kW)``.
+        stride: the stride of the window. Default: ``kernel_size``
+        ceil_mode: use ceil instead of floor for the output size. Default: ``False``
+
+    Examples::
+
+        >>> F.lp_pool3d(ember.ones(1, 1, 2, 4, 4), 2, 2)
+        tensor([[[[[2.8284, 2.8284],
+                   [2.8284, 2.8284]]]]])
+    """
     return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
@@ -578,21 +700,56 @@ def _adaptive_max(nd, input, output_size):
 def adaptive_max_pool1d_with_indices(
     input: Tensor, output_size: _size_1_opt_t, return_indices: bool = False
 ) -> tuple[Tensor, Tensor]:
-    """:func:`adaptive_max_pool1d` returning ``(output, indices)``."""
+    """:func:`adaptive_max_pool1d` returning ``(output, indices)``.
+
+    Returns:
+        ``(output, indices)``, the indices being positions along :math:`L`.
+
+    Examples::
+
+        >>> x = ember.tensor([[[1.0, 5.0, 2.0, 4.0, 3.0, 0.0]]])
+        >>> F.adaptive_max_pool1d_with_indices(x, 3)
+        (tensor([[[5., 4., 3.]]]), tensor([[[1, 3, 4]]]))
+    """
     return _adaptive_max(1, input, output_size)
 
 
 def adaptive_max_pool2d_with_indices(
     input: Tensor, output_size: _size_2_opt_t, return_indices: bool = False
 ) -> tuple[Tensor, Tensor]:
-    """:func:`adaptive_max_pool2d` returning ``(output, indices)``."""
+    r""":func:`adaptive_max_pool2d` returning ``(output, indices)``.
+
+    Returns:
+        ``(output, indices)``, the indices being flat positions in each :math:`H \times W` plane.
+
+    Examples::
+
+        >>> x = ember.arange(16.0).reshape(1, 1, 4, 4)
+        >>> out, idx = F.adaptive_max_pool2d_with_indices(x, (2, 1))
+        >>> out
+        tensor([[[[ 7.],
+                  [15.]]]])
+        >>> idx
+        tensor([[[[ 7],
+                  [15]]]])
+    """
     return _adaptive_max(2, input, output_size)
 
 
 def adaptive_max_pool3d_with_indices(
     input: Tensor, output_size: _size_3_opt_t, return_indices: bool = False
 ) -> tuple[Tensor, Tensor]:
-    """:func:`adaptive_max_pool3d` returning ``(output, indices)``."""
+    r""":func:`adaptive_max_pool3d` returning ``(output, indices)``.
+
+    Returns:
+        ``(output, indices)``, the indices being flat positions in each :math:`D \times H \times W` volume.
+
+    Examples::
+
+        >>> out, idx = F.adaptive_max_pool3d_with_indices(ember.randn(1, 2, 4, 5, 6), (2, 2, 3))
+        >>> out.shape, idx.shape
+        (ember.Size([1, 2, 2, 2, 3]), ember.Size([1, 2, 2, 2, 3]))
+    """
     return _adaptive_max(3, input, output_size)
 
 
@@ -605,6 +762,18 @@ def adaptive_max_pool1d(
         input: input tensor of shape :math:`(N, C, L)` or :math:`(C, L)`.
         output_size: the target output size.
         return_indices: also return the indices of the maxima. Default: ``False``
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`
+        - Output: :math:`(N, C, O)` or :math:`(C, O)`, :math:`O` = ``output_size``
+
+    Examples::
+
+        >>> x = ember.tensor([[[1.0, 5.0, 2.0, 4.0, 3.0, 0.0]]])
+        >>> F.adaptive_max_pool1d(x, 3)
+        tensor([[[5., 4., 3.]]])
+        >>> F.adaptive_max_pool1d(x, 4)  # overlapping bins
+        tensor([[[5., 5., 4., 3.]]])
     """
     out = _adaptive_max(1, input, output_size)
     return out if return_indices else out[0]
@@ -632,7 +801,18 @@ def adaptive_max_pool2d(
 def adaptive_max_pool3d(
     input: Tensor, output_size: _size_3_opt_t, return_indices: bool = False
 ) -> Tensor | tuple[Tensor, Tensor]:
-    """Applies a 3D adaptive max pooling (see :func:`adaptive_max_pool2d`)."""
+    """Applies a 3D adaptive max pooling (see :func:`adaptive_max_pool2d`).
+
+    Args:
+        input: input tensor of shape :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`.
+        output_size: the target output size, an int or ``(D, H, W)``; ``None`` keeps that dim.
+        return_indices: also return the indices of the maxima. Default: ``False``
+
+    Examples::
+
+        >>> F.adaptive_max_pool3d(ember.randn(1, 64, 8, 9, 10), (5, 7, None)).shape
+        ember.Size([1, 64, 5, 7, 10])
+    """
     out = _adaptive_max(3, input, output_size)
     return out if return_indices else out[0]
 
@@ -669,6 +849,18 @@ def adaptive_avg_pool1d(input: Tensor, output_size: _size_1_opt_t) -> Tensor:
     Args:
         input: input tensor of shape :math:`(N, C, L)` or :math:`(C, L)`.
         output_size: the target output size.
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`
+        - Output: :math:`(N, C, O)` or :math:`(C, O)`, :math:`O` = ``output_size``
+
+    Examples::
+
+        >>> x = ember.tensor([[[1.0, 5.0, 2.0, 4.0, 3.0, 0.0]]])
+        >>> F.adaptive_avg_pool1d(x, 3)
+        tensor([[[3.0000, 3.0000, 1.5000]]])
+        >>> F.adaptive_avg_pool1d(x, 1)  # global average
+        tensor([[[2.5000]]])
     """
     return _adaptive_avg(1, input, output_size)
 
@@ -689,7 +881,19 @@ def adaptive_avg_pool2d(input: Tensor, output_size: _size_2_opt_t) -> Tensor:
 
 
 def adaptive_avg_pool3d(input: Tensor, output_size: _size_3_opt_t) -> Tensor:
-    """Applies a 3D adaptive average pooling (see :func:`adaptive_avg_pool2d`)."""
+    """Applies a 3D adaptive average pooling (see :func:`adaptive_avg_pool2d`).
+
+    Args:
+        input: input tensor of shape :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`.
+        output_size: the target output size, an int or ``(D, H, W)``; ``None`` keeps that dim.
+
+    Examples::
+
+        >>> F.adaptive_avg_pool3d(ember.randn(1, 64, 8, 9, 10), (5, 7, 9)).shape
+        ember.Size([1, 64, 5, 7, 9])
+        >>> F.adaptive_avg_pool3d(ember.arange(8.0).reshape(1, 1, 2, 2, 2), 1)
+        tensor([[[[[3.5000]]]]])
+    """
     return _adaptive_avg(3, input, output_size)
 
 
@@ -737,7 +941,22 @@ def fractional_max_pool2d_with_indices(
     return_indices: bool = False,
     _random_samples: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """:func:`fractional_max_pool2d` returning ``(output, indices)``."""
+    """:func:`fractional_max_pool2d` returning ``(output, indices)``.
+
+    Returns:
+        ``(output, indices)``, the indices being flat positions in each input plane.
+
+    Examples::
+
+        >>> x = ember.arange(25.0).reshape(1, 1, 5, 5)
+        >>> samples = ember.tensor([[[0.5, 0.5]]])  # fixes the windows
+        >>> F.fractional_max_pool2d_with_indices(x, 2, output_size=3, _random_samples=samples)
+        (tensor([[[[ 6.,  8.,  9.],
+                  [16., 18., 19.],
+                  [21., 23., 24.]]]]), tensor([[[[ 6,  8,  9],
+                  [16, 18, 19],
+                  [21, 23, 24]]]]))
+    """
     return _fractional_max(2, input, kernel_size, output_size, output_ratio, _random_samples)
 
 
@@ -749,7 +968,17 @@ def fractional_max_pool3d_with_indices(
     return_indices: bool = False,
     _random_samples: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """:func:`fractional_max_pool3d` returning ``(output, indices)``."""
+    """:func:`fractional_max_pool3d` returning ``(output, indices)``.
+
+    Returns:
+        ``(output, indices)``, the indices being flat positions in each input volume.
+
+    Examples::
+
+        >>> out, idx = F.fractional_max_pool3d_with_indices(ember.randn(1, 2, 6, 6, 6), 2, output_size=3)
+        >>> out.shape, idx.dtype
+        (ember.Size([1, 2, 3, 3, 3]), ember.int64)
+    """
     return _fractional_max(3, input, kernel_size, output_size, output_ratio, _random_samples)
 
 
@@ -791,6 +1020,20 @@ def fractional_max_pool3d(
     return_indices: bool = False,
     _random_samples: Tensor | None = None,
 ) -> Tensor | tuple[Tensor, Tensor]:
-    """Applies 3D fractional max pooling (see :func:`fractional_max_pool2d`; samples ``(N, C, 3)``)."""
+    """Applies 3D fractional max pooling (see :func:`fractional_max_pool2d`; samples ``(N, C, 3)``).
+
+    Args:
+        input: input tensor of shape :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`.
+        kernel_size: the size of the window, an int or ``(kD, kH, kW)``.
+        output_size: the target output size ``(oD, oH, oW)`` or an int. Default: ``None``
+        output_ratio: the output size as a ratio of the input size, in (0, 1). Default: ``None``
+        return_indices: also return the indices of the maxima. Default: ``False``
+        _random_samples: ``(N, C, 3)`` samples in [0, 1) fixing the windows. Default: drawn
+
+    Examples::
+
+        >>> F.fractional_max_pool3d(ember.randn(1, 2, 8, 8, 8), 2, output_ratio=0.5).shape
+        ember.Size([1, 2, 4, 4, 4])
+    """
     out = _fractional_max(3, input, kernel_size, output_size, output_ratio, _random_samples)
     return out if return_indices else out[0]
