@@ -54,7 +54,22 @@ class LegacyReductionWarning(UserWarning, DeprecationWarning):
 
 
 def legacy_get_string(size_average: bool | None, reduce: bool | None, emit_warning: bool = True) -> str:
-    """Map the classic ``size_average``/``reduce`` pair onto a ``reduction`` string (``None`` means True)."""
+    """Map the classic ``size_average``/``reduce`` pair onto a ``reduction`` string (``None`` means True).
+
+    Args:
+        size_average (bool or None): the deprecated ``size_average`` argument.
+        reduce (bool or None): the deprecated ``reduce`` argument.
+        emit_warning (bool): warn that the pair is deprecated. Default: ``True``
+
+    Examples::
+
+        >>> F.legacy_get_string(None, None, emit_warning=False)
+        'mean'
+        >>> F.legacy_get_string(False, True, emit_warning=False)
+        'sum'
+        >>> F.legacy_get_string(True, False, emit_warning=False)
+        'none'
+    """
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     ret = "mean" if size_average and reduce else "sum" if reduce else "none"
@@ -117,6 +132,17 @@ def l1_loss(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.L1Loss` for details.
+
+    Examples::
+
+        >>> input = ember.tensor([0.5, 2.0, -1.0])
+        >>> target = ember.tensor([1.0, 0.0, -1.0])
+        >>> F.l1_loss(input, target)
+        tensor(0.8333)
+        >>> F.l1_loss(input, target, reduction='none')
+        tensor([0.5000, 2.0000, 0.0000])
     """
     if _amp.active:
         input, target = to_float32(input, target)
@@ -142,6 +168,17 @@ def mse_loss(
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         weight (Tensor, optional): element weights broadcast against the loss. Default: ``None``
+
+    See :class:`~ember.nn.MSELoss` for details.
+
+    Examples::
+
+        >>> input = ember.tensor([0.5, 2.0, -1.0])
+        >>> target = ember.tensor([1.0, 0.0, -1.0])
+        >>> F.mse_loss(input, target)
+        tensor(1.4167)
+        >>> F.mse_loss(input, target, reduction='sum')
+        tensor(4.2500)
     """
     if _amp.active:
         input, target = to_float32(input, target)
@@ -171,6 +208,17 @@ def smooth_l1_loss(
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         beta (float): the threshold between the quadratic and linear parts (>= 0). Default: 1.0
+
+    See :class:`~ember.nn.SmoothL1Loss` for details.
+
+    Examples::
+
+        >>> input = ember.tensor([0.5, 2.0, -1.0])
+        >>> target = ember.tensor([1.0, 0.0, -1.0])
+        >>> F.smooth_l1_loss(input, target, reduction='none')
+        tensor([0.1250, 1.5000, 0.0000])
+        >>> F.smooth_l1_loss(input, target, beta=0.5)
+        tensor(0.6667)
     """
     if _amp.active:
         input, target = to_float32(input, target)
@@ -195,6 +243,17 @@ def huber_loss(
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         delta (float): the threshold (> 0). Default: 1.0
         weight (Tensor, optional): element weights. Default: ``None``
+
+    See :class:`~ember.nn.HuberLoss` for details.
+
+    Examples::
+
+        >>> input = ember.tensor([0.5, 2.0, -1.0])
+        >>> target = ember.tensor([1.0, 0.0, -1.0])
+        >>> F.huber_loss(input, target, reduction='none')
+        tensor([0.1250, 1.5000, 0.0000])
+        >>> F.huber_loss(input, target, delta=0.5)
+        tensor(0.3333)
     """
     if _amp.active:
         input, target = to_float32(input, target)
@@ -220,6 +279,17 @@ def soft_margin_loss(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.SoftMarginLoss` for details.
+
+    Examples::
+
+        >>> input = ember.tensor([2.0, -1.0, 0.0])
+        >>> target = ember.tensor([1.0, 1.0, -1.0])
+        >>> F.soft_margin_loss(input, target, reduction='none')
+        tensor([0.1269, 1.3133, 0.6931])
+        >>> F.soft_margin_loss(input, target)
+        tensor(0.7111)
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("soft_margin_loss", input=input, target=target)
@@ -248,6 +318,17 @@ def poisson_nll_loss(
         eps (float): avoids :math:`\log(0)` when ``log_input=False``. Default: 1e-8
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.PoissonNLLLoss` for details.
+
+    Examples::
+
+        >>> log_rate = ember.tensor([0.0, 1.0, -1.0])
+        >>> counts = ember.tensor([1.0, 3.0, 0.0])
+        >>> F.poisson_nll_loss(log_rate, counts, reduction='none')  # exp(x) - y * x
+        tensor([ 1.0000, -0.2817,  0.3679])
+        >>> F.poisson_nll_loss(log_rate.exp(), counts, log_input=False)
+        tensor(0.3621)
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("poisson_nll_loss", input=input, target=target)
@@ -274,6 +355,19 @@ def gaussian_nll_loss(
         full (bool): add the constant :math:`0.5 \log(2\pi)`. Default: ``False``
         eps (float): lower clamp of ``var`` (the gradient is not clamped). Default: 1e-6
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.GaussianNLLLoss` for details.
+
+    Examples::
+
+        >>> input = ember.tensor([[1.0, 2.0], [0.0, 1.0]])
+        >>> target = ember.tensor([[1.5, 2.0], [1.0, 1.0]])
+        >>> var = ember.tensor([[1.0, 0.5], [2.0, 1.0]])
+        >>> F.gaussian_nll_loss(input, target, var, reduction='none')
+        tensor([[ 0.1250, -0.3466],
+                [ 0.5966,  0.0000]])
+        >>> F.gaussian_nll_loss(input, target, ember.ones(2, 1))  # one variance per sample
+        tensor(0.1562)
     """
     _check_tensors("gaussian_nll_loss", input=input, target=target)
     if not isinstance(var, Tensor):
@@ -315,6 +409,17 @@ def kl_div(
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'batchmean'`` | ``'sum'`` | ``'mean'``. Default: ``'mean'``
         log_target (bool): ``target`` holds log-probabilities. Default: ``False``
+
+    See :class:`~ember.nn.KLDivLoss` for details.
+
+    Examples::
+
+        >>> input = F.log_softmax(ember.tensor([[1.0, 2.0, 3.0]]), dim=1)
+        >>> target = ember.tensor([[0.2, 0.3, 0.5]])
+        >>> F.kl_div(input, target, reduction='batchmean')
+        tensor(0.0780)
+        >>> F.kl_div(input, target.log(), reduction='batchmean', log_target=True)
+        tensor(0.0780)
     """
     if _amp.active:
         input, target = to_float32(input, target)
@@ -368,6 +473,17 @@ def binary_cross_entropy(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.BCELoss` for details.
+
+    Examples::
+
+        >>> input = ember.tensor([0.9, 0.2, 0.6])
+        >>> target = ember.tensor([1.0, 0.0, 0.0])
+        >>> F.binary_cross_entropy(input, target, reduction='none')
+        tensor([0.1054, 0.2231, 0.9163])
+        >>> F.binary_cross_entropy(input, target)
+        tensor(0.4149)
     """
     if _amp.active:
         input, target, weight = to_float32(input, target, weight)
@@ -403,6 +519,19 @@ def binary_cross_entropy_with_logits(
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         pos_weight (Tensor, optional): weight of positive examples, broadcast along the classes. Default: ``None``
+
+    See :class:`~ember.nn.BCEWithLogitsLoss` for details.
+
+    Examples::
+
+        >>> logits = ember.tensor([2.0, -1.0, 0.5])
+        >>> target = ember.tensor([1.0, 0.0, 0.0])
+        >>> F.binary_cross_entropy_with_logits(logits, target)
+        tensor(0.4714)
+        >>> F.binary_cross_entropy(ember.sigmoid(logits), target)  # the same, less stably
+        tensor(0.4714)
+        >>> F.binary_cross_entropy_with_logits(logits, target, pos_weight=ember.tensor([3.0]))
+        tensor(0.5560)
     """
     if _amp.active:
         input, target, weight = to_float32(input, target, weight)
@@ -440,6 +569,18 @@ def margin_ranking_loss(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.MarginRankingLoss` for details.
+
+    Examples::
+
+        >>> x1 = ember.tensor([0.8, 0.1, 0.5])
+        >>> x2 = ember.tensor([0.3, 0.4, 0.5])
+        >>> y = ember.tensor([1.0, 1.0, -1.0])  # 1: x1 should rank higher
+        >>> F.margin_ranking_loss(x1, x2, y, reduction='none')
+        tensor([0.0000, 0.3000, 0.0000])
+        >>> F.margin_ranking_loss(x1, x2, y, margin=0.5)
+        tensor(0.4333)
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
@@ -468,6 +609,17 @@ def hinge_embedding_loss(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.HingeEmbeddingLoss` for details.
+
+    Examples::
+
+        >>> distances = ember.tensor([0.3, 2.0, 0.4])
+        >>> target = ember.tensor([1.0, -1.0, -1.0])
+        >>> F.hinge_embedding_loss(distances, target, reduction='none')
+        tensor([0.3000, 0.0000, 0.6000])
+        >>> F.hinge_embedding_loss(distances, target)
+        tensor(0.3000)
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("hinge_embedding_loss", input=input, target=target)
@@ -532,6 +684,17 @@ def multi_margin_loss(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.MultiMarginLoss` for details.
+
+    Examples::
+
+        >>> input = ember.tensor([[0.1, 0.2, 0.4, 0.8], [0.9, 0.1, 0.3, 0.2]])
+        >>> target = ember.tensor([3, 0])
+        >>> F.multi_margin_loss(input, target, reduction='none')
+        tensor([0.3250, 0.2250])
+        >>> F.multi_margin_loss(input, target, p=2, margin=0.5)
+        tensor(0.0012)
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("multi_margin_loss", input=input, target=target)
@@ -577,6 +740,15 @@ def multilabel_margin_loss(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.MultiLabelMarginLoss` for details.
+
+    Examples::
+
+        >>> input = ember.tensor([[0.1, 0.2, 0.4, 0.8]])
+        >>> target = ember.tensor([[3, 0, -1, 1]])  # classes 3 and 0; the rest is ignored
+        >>> F.multilabel_margin_loss(input, target)
+        tensor(0.8500)
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("multilabel_margin_loss", input=input, target=target)
@@ -624,6 +796,15 @@ def multilabel_soft_margin_loss(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.MultiLabelSoftMarginLoss` for details.
+
+    Examples::
+
+        >>> input = ember.tensor([[2.0, -1.0, 0.5], [0.0, 1.0, -2.0]])
+        >>> target = ember.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+        >>> F.multilabel_soft_margin_loss(input, target, reduction='none')
+        tensor([0.3048, 0.3778])
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("multilabel_soft_margin_loss", input=input, target=target)
@@ -653,6 +834,18 @@ def cosine_embedding_loss(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.CosineEmbeddingLoss` for details.
+
+    Examples::
+
+        >>> x1 = ember.tensor([[1.0, 0.0], [1.0, 1.0]])
+        >>> x2 = ember.tensor([[1.0, 1.0], [-1.0, 1.0]])
+        >>> y = ember.tensor([1.0, -1.0])
+        >>> F.cosine_embedding_loss(x1, x2, y, reduction='none')
+        tensor([0.2929, 0.0000])
+        >>> F.cosine_embedding_loss(x1, x2, -y, margin=0.5, reduction='none')
+        tensor([0.2071, 1.0000])
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
@@ -748,6 +941,21 @@ def triplet_margin_with_distance_loss(
         margin (float): must be > 0. Default: 1.0
         swap (bool): use :math:`\min(d(a, n), d(p, n))`. Default: ``False``
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+
+    See :class:`~ember.nn.TripletMarginWithDistanceLoss` for details.
+
+    Examples::
+
+        >>> anchor = ember.tensor([[0.0, 0.0], [1.0, 1.0]])
+        >>> positive = ember.tensor([[0.0, 1.0], [1.0, 2.0]])
+        >>> negative = ember.tensor([[3.0, 4.0], [1.0, 1.5]])
+        >>> F.triplet_margin_with_distance_loss(anchor, positive, negative, reduction='none')
+        tensor([0.0000, 1.5000])
+        >>> cosine_distance = lambda x, y: 1.0 - F.cosine_similarity(x, y)
+        >>> F.triplet_margin_with_distance_loss(
+        ...     anchor, positive, negative, distance_function=cosine_distance, margin=0.5, reduction='none'
+        ... )
+        tensor([0.5000, 0.5319])
     """
     reduction = _get_reduction(None, None, reduction)
     if margin <= 0:
