@@ -55,6 +55,23 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
         p (float): the norm degree. Default: 2
         eps (float): added to the difference to avoid division by zero. Default: 1e-6
         keepdim (bool): keep the reduced dimension. Default: ``False``
+
+    Shape:
+        - x1: :math:`(N, D)` or :math:`(D)`
+        - x2: broadcastable with ``x1``
+        - Output: :math:`(N)` (or :math:`(N, 1)` with ``keepdim``)
+
+    See :class:`~ember.nn.PairwiseDistance` for details.
+
+    Examples::
+
+        >>> x1 = ember.tensor([[0.0, 0.0], [1.0, 1.0]])
+        >>> x2 = ember.tensor([[3.0, 4.0], [1.0, 1.0]])
+        >>> F.pairwise_distance(x1, x2)  # eps keeps equal rows away from 0
+        tensor([5.0000e+00, 1.4142e-06])
+        >>> F.pairwise_distance(x1, x2, p=1.0, keepdim=True)
+        tensor([[7.0000e+00],
+                [2.0000e-06]])
     """
     _check_tensors("pairwise_distance", x1=x1, x2=x2)
     dim = max(x1.ndim, x2.ndim, 1) - 1
@@ -71,6 +88,18 @@ def pdist(input, p=2.0):
     Args:
         input (Tensor): :math:`(N, M)`.
         p (float): the norm degree (>= 0). Default: 2
+
+    Shape:
+        - Input: :math:`(N, M)`
+        - Output: :math:`(N (N - 1) / 2)`
+
+    Examples::
+
+        >>> x = ember.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
+        >>> F.pdist(x)  # d(0, 1), d(0, 2), d(1, 2)
+        tensor([ 5., 10.,  5.])
+        >>> F.pdist(x, p=1.0)
+        tensor([ 7., 14.,  7.])
     """
     _check_tensors("pdist", input=input)
     if input.ndim != 2:

@@ -76,6 +76,19 @@ def dropout(input, p=0.5, training=True, inplace=False):
         p (float): probability of an element to be zeroed. Default: 0.5
         training (bool): apply dropout; identity when ``False``. Default: ``True``
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.Dropout` for details.
+
+    Examples::
+
+        >>> _ = ember.manual_seed(0)
+        >>> x = ember.ones(2, 4)
+        >>> F.dropout(x, p=0.5)  # kept values scaled by 1 / (1 - p)
+        tensor([[0., 2., 2., 2.],
+                [0., 0., 0., 0.]])
+        >>> F.dropout(x, p=0.5, training=False)
+        tensor([[1., 1., 1., 1.],
+                [1., 1., 1., 1.]])
     """
     return _dropout_impl(
         "dropout", input, p, training, inplace, input.shape if isinstance(input, Tensor) else None, False
@@ -90,6 +103,18 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
         p (float): probability of an element to be dropped. Default: 0.5
         training (bool): apply dropout; identity when ``False``. Default: ``False``
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.AlphaDropout` for details.
+
+    Examples::
+
+        >>> _ = ember.manual_seed(0)
+        >>> x = ember.randn(10000)
+        >>> y = F.alpha_dropout(x, p=0.2, training=True)
+        >>> abs(y.mean().item()) < 0.05, round(y.std().item(), 1)  # mean and variance kept
+        (True, 1.0)
+        >>> F.alpha_dropout(x, 0.2).equal(x)  # training defaults to False
+        True
     """
     return _dropout_impl(
         "alpha_dropout", input, p, training, inplace, input.shape if isinstance(input, Tensor) else None, True
@@ -142,6 +167,18 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
         p (float): probability of a channel to be zeroed. Default: 0.5
         training (bool): apply dropout. Default: ``True``
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.Dropout1d` for details.
+
+    Examples::
+
+        >>> _ = ember.manual_seed(0)
+        >>> x = ember.ones(1, 4, 3)  # (N, C, L)
+        >>> F.dropout1d(x, p=0.5)  # whole channels zeroed
+        tensor([[[0., 0., 0.],
+                 [2., 2., 2.],
+                 [2., 2., 2.],
+                 [2., 2., 2.]]])
     """
     return _feature_dropout("dropout1d", input, p, training, inplace, False, 1)
 
@@ -154,6 +191,18 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
         p (float): probability of a channel to be zeroed. Default: 0.5
         training (bool): apply dropout. Default: ``True``
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.Dropout2d` for details.
+
+    Examples::
+
+        >>> _ = ember.manual_seed(0)
+        >>> x = ember.ones(1, 4, 2, 2)  # (N, C, H, W)
+        >>> y = F.dropout2d(x, p=0.5)
+        >>> y.amax(dim=(2, 3))  # each channel is all 0 or all 2
+        tensor([[0., 2., 2., 2.]])
+        >>> y.shape
+        ember.Size([1, 4, 2, 2])
     """
     return _feature_dropout("dropout2d", input, p, training, inplace, False, 2)
 
@@ -166,6 +215,16 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
         p (float): probability of a channel to be zeroed. Default: 0.5
         training (bool): apply dropout. Default: ``True``
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.Dropout3d` for details.
+
+    Examples::
+
+        >>> _ = ember.manual_seed(0)
+        >>> x = ember.ones(1, 4, 2, 2, 2)  # (N, C, D, H, W)
+        >>> y = F.dropout3d(x, p=0.5)
+        >>> y.amax(dim=(2, 3, 4)), y.amin(dim=(2, 3, 4))
+        (tensor([[0., 2., 2., 2.]]), tensor([[0., 2., 2., 2.]]))
     """
     return _feature_dropout("dropout3d", input, p, training, inplace, False, 3)
 
@@ -178,5 +237,17 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
         p (float): probability of a channel to be dropped. Default: 0.5
         training (bool): apply dropout. Default: ``False``
         inplace (bool): do the operation in-place. Default: ``False``
+
+    See :class:`~ember.nn.FeatureAlphaDropout` for details.
+
+    Examples::
+
+        >>> _ = ember.manual_seed(0)
+        >>> x = ember.zeros(1, 4, 3)
+        >>> F.feature_alpha_dropout(x, p=0.5, training=True)
+        tensor([[[-0.7792, -0.7792, -0.7792],
+                 [ 0.7792,  0.7792,  0.7792],
+                 [ 0.7792,  0.7792,  0.7792],
+                 [ 0.7792,  0.7792,  0.7792]]])
     """
     return _feature_dropout("feature_alpha_dropout", input, p, training, inplace, True, 0)

@@ -117,6 +117,18 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
     Shape:
         - Output: :math:`(*, \text{out\_features})`.
+
+    See :class:`~ember.nn.Bilinear` for details.
+
+    Examples::
+
+        >>> x1 = ember.tensor([[1.0, 2.0]])
+        >>> x2 = ember.tensor([[3.0, 0.0, 1.0]])
+        >>> weight = ember.ones(1, 2, 3)  # out_features = 1
+        >>> F.bilinear(x1, x2, weight, ember.tensor([0.5]))
+        tensor([[12.5000]])
+        >>> F.bilinear(ember.randn(8, 5, 2), ember.randn(8, 5, 3), ember.randn(4, 2, 3)).shape
+        ember.Size([8, 5, 4])
     """
     for arg, value in (("input1", input1), ("input2", input2), ("weight", weight)):
         _check_tensor("bilinear", arg, value)

@@ -142,6 +142,21 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     Shape:
         - Input: :math:`(N, C)` or :math:`(N, C, *)`
         - Output: same shape as input.
+
+    See :class:`~ember.nn.BatchNorm1d` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([[1.0, 10.0], [3.0, 30.0]])  # (N, C) = (2, 2)
+        >>> mean, var = ember.zeros(2), ember.ones(2)
+        >>> F.batch_norm(x, mean, var, training=True)
+        tensor([[-1.0000, -1.0000],
+                [ 1.0000,  1.0000]])
+        >>> mean, var  # updated in place with momentum 0.1
+        (tensor([0.2000, 2.0000]), tensor([ 1.1000, 20.9000]))
+        >>> F.batch_norm(x, mean, var)  # evaluation: the running statistics normalise
+        tensor([[0.7628, 1.7499],
+                [2.6697, 6.1247]])
     """
     op = "batch_norm"
     _check_channel_input(
@@ -185,6 +200,21 @@ def instance_norm(
             running ones. Default: True
         momentum: running statistics update factor. Default: 0.1
         eps: added to the variance. Default: 1e-5
+
+    Shape:
+        - Input: :math:`(N, C, *)`
+        - Output: same shape as the input
+
+    See :class:`~ember.nn.InstanceNorm2d` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([[[1.0, 2.0, 3.0], [0.0, 0.0, 6.0]]])
+        >>> F.instance_norm(x)
+        tensor([[[-1.2247,  0.0000,  1.2247],
+                 [-0.7071, -0.7071,  1.4142]]])
+        >>> F.instance_norm(ember.randn(2, 3, 4, 4)).shape
+        ember.Size([2, 3, 4, 4])
     """
     op = "instance_norm"
     _check_channel_input(
@@ -213,6 +243,24 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
         normalized_shape (int or tuple): the trailing shape to normalise over.
         weight, bias: element-wise affine parameters of shape ``normalized_shape``. Default: None
         eps: added to the variance. Default: 1e-5
+
+    Shape:
+        - Input: :math:`(*, \text{normalized\_shape})`
+        - Output: same shape as the input
+
+    See :class:`~ember.nn.LayerNorm` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [2.0, 2.0, 8.0]])
+        >>> F.layer_norm(x, (3,))
+        tensor([[-1.2247,  0.0000,  1.2247],
+                [-0.7071, -0.7071,  1.4142]])
+        >>> F.layer_norm(x, (3,), weight=ember.tensor([1.0, 2.0, 0.0]), bias=ember.tensor([0.0, 0.0, 5.0]))
+        tensor([[-1.2247,  0.0000,  5.0000],
+                [-0.7071, -1.4142,  5.0000]])
+        >>> F.layer_norm(ember.randn(2, 5, 10, 10), [10, 10]).shape
+        ember.Size([2, 5, 10, 10])
     """
     axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
     y, _, _ = _Normalize.apply(input, axes, eps)
@@ -271,6 +319,20 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         num_groups (int): number of groups; must divide ``C``.
         weight, bias: ``(C,)`` affine parameters. Default: None
         eps: added to the variance. Default: 1e-5
+
+    Shape:
+        - Input: :math:`(N, C, *)`, :math:`C` divisible by ``num_groups``
+        - Output: same shape as the input
+
+    See :class:`~ember.nn.GroupNorm` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([[1.0, 3.0, 10.0, 30.0]])  # N = 1, C = 4
+        >>> F.group_norm(x, 2)  # groups {1, 3} and {10, 30}
+        tensor([[-1.0000,  1.0000, -1.0000,  1.0000]])
+        >>> F.group_norm(ember.randn(2, 6, 8, 8), 3).shape
+        ember.Size([2, 6, 8, 8])
     """
     op = "group_norm"
     _check_tensor(op, "input", input)
@@ -302,6 +364,22 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         alpha: multiplicative factor. Default: 0.0001
         beta: exponent. Default: 0.75
         k: additive factor. Default: 1
+
+    Shape:
+        - Input: :math:`(N, C, *)`
+        - Output: same shape as the input
+
+    See :class:`~ember.nn.LocalResponseNorm` for details.
+
+    Examples::
+
+        >>> x = ember.tensor([[[1.0], [2.0], [3.0]]])  # N = 1, C = 3, L = 1
+        >>> F.local_response_norm(x, size=2, alpha=1.0, beta=1.0)
+        tensor([[[0.6667],
+                 [0.5714],
+                 [0.4000]]])
+        >>> F.local_response_norm(ember.randn(2, 8, 5, 5), size=3).shape
+        ember.Size([2, 8, 5, 5])
     """
     _check_tensor("local_response_norm", "input", input)
     if input.ndim < 3:
@@ -326,6 +404,17 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         p (float): the exponent of the norm. Default: 2
         dim (int or tuple of ints): the dimension(s) to reduce. Default: 1
         eps (float): small value to avoid division by zero. Default: 1e-12
+        out (Tensor, optional): the tensor to write the result into. Default: ``None``
+
+    Examples::
+
+        >>> x = ember.tensor([[3.0, 4.0], [1.0, 0.0]])
+        >>> F.normalize(x, dim=1)  # unit rows
+        tensor([[0.6000, 0.8000],
+                [1.0000, 0.0000]])
+        >>> F.normalize(x, p=1.0, dim=0)  # columns with unit L1 norm
+        tensor([[0.7500, 1.0000],
+                [0.2500, 0.0000]])
     """
     _check_tensor("normalize", "input", input)
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)

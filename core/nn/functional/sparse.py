@@ -141,6 +141,23 @@ def embedding_bag(
 
     Shape:
         - Output: :math:`(B, D)`; empty bags give zeros.
+
+    See :class:`~ember.nn.EmbeddingBag` for details.
+
+    Examples::
+
+        >>> weight = ember.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])
+        >>> input = ember.tensor([0, 2, 1, 3])
+        >>> offsets = ember.tensor([0, 3])  # bags [0, 2, 1] and [3]
+        >>> F.embedding_bag(input, weight, offsets)
+        tensor([[3., 4.],
+                [7., 8.]])
+        >>> F.embedding_bag(input, weight, offsets, mode='max')
+        tensor([[5., 6.],
+                [7., 8.]])
+        >>> F.embedding_bag(ember.tensor([[0, 1], [2, 3]]), weight, mode='sum')  # 2-D input: fixed-size bags
+        tensor([[ 4.,  6.],
+                [12., 14.]])
     """
     input = _check_indices("embedding_bag", input, weight)
     if mode not in ("sum", "mean", "max"):
@@ -223,6 +240,21 @@ def one_hot(tensor, num_classes=-1):
     Args:
         tensor (LongTensor): class indices.
         num_classes (int): number of classes; -1 infers ``max + 1``. Default: -1
+
+    Shape:
+        - Input: :math:`(*)`
+        - Output: :math:`(*, \text{num\_classes})`
+
+    Examples::
+
+        >>> F.one_hot(ember.tensor([0, 2, 1]))
+        tensor([[1, 0, 0],
+                [0, 0, 1],
+                [0, 1, 0]])
+        >>> F.one_hot(ember.tensor([[1], [0]]), num_classes=4)
+        tensor([[[0, 1, 0, 0]],
+        <BLANKLINE>
+                [[1, 0, 0, 0]]])
     """
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")

@@ -272,13 +272,44 @@ def interpolate(
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    r"""Upsamples the input (deprecated: use :func:`interpolate`, which this calls)."""
+    r"""Upsamples the input (deprecated: use :func:`interpolate`, which this calls).
+
+    Args:
+        input (Tensor): the input.
+        size (int or tuple, optional): the output spatial size.
+        scale_factor (float or tuple, optional): multiplier of the spatial size.
+        mode (str): the algorithm, as in :func:`interpolate`. Default: ``'nearest'``
+        align_corners (bool, optional): as in :func:`interpolate`. Default: ``None``
+
+    Examples::
+
+        >>> x = ember.tensor([[[1.0, 2.0, 4.0]]])
+        >>> F.upsample(x, scale_factor=2)
+        tensor([[[1., 1., 2., 2., 4., 4.]]])
+        >>> F.upsample(x, size=5, mode='linear', align_corners=True)
+        tensor([[[1.0000, 1.5000, 2.0000, 3.0000, 4.0000]]])
+    """
     warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
-    r"""Upsamples with nearest neighbours (deprecated: ``interpolate(..., mode='nearest')``)."""
+    r"""Upsamples with nearest neighbours (deprecated: ``interpolate(..., mode='nearest')``).
+
+    Args:
+        input (Tensor): the input.
+        size (int or tuple, optional): the output spatial size.
+        scale_factor (int, optional): multiplier of the spatial size.
+
+    Examples::
+
+        >>> x = ember.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        >>> F.upsample_nearest(x, scale_factor=2)
+        tensor([[[[1., 1., 2., 2.],
+                  [1., 1., 2., 2.],
+                  [3., 3., 4., 4.],
+                  [3., 3., 4., 4.]]]])
+    """
     warnings.warn(
         "`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2
     )
@@ -286,7 +317,21 @@ def upsample_nearest(input, size=None, scale_factor=None):
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
-    r"""Upsamples 4-D input bilinearly with ``align_corners=True`` (deprecated: use :func:`interpolate`)."""
+    r"""Upsamples 4-D input bilinearly with ``align_corners=True`` (deprecated: use :func:`interpolate`).
+
+    Args:
+        input (Tensor): :math:`(N, C, H, W)`.
+        size (int or tuple, optional): the output size ``(H_out, W_out)``.
+        scale_factor (int or tuple, optional): multiplier of the spatial size.
+
+    Examples::
+
+        >>> x = ember.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        >>> F.upsample_bilinear(x, size=3)
+        tensor([[[[1.0000, 1.5000, 2.0000],
+                  [2.0000, 2.5000, 3.0000],
+                  [3.0000, 3.5000, 4.0000]]]])
+    """
     warnings.warn(
         "`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2
     )
@@ -364,6 +409,17 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             (False) of the corner pixels. Default: ``False``
 
     Gradients flow to both ``input`` and ``grid`` (bilinear).
+
+    Examples::
+
+        >>> img = ember.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])  # (N, C, H, W) = (1, 1, 2, 2)
+        >>> grid = ember.tensor([[[[-1.0, -1.0], [0.0, 0.0], [1.0, 1.0]]]])  # (N, 1, 3, 2): corner, centre, corner
+        >>> F.grid_sample(img, grid, align_corners=True)
+        tensor([[[[0.0000, 1.5000, 3.0000]]]])
+        >>> F.grid_sample(img, grid, mode='nearest', align_corners=True)
+        tensor([[[[0., 0., 3.]]]])
+        >>> F.grid_sample(img, grid, align_corners=False)  # corners fall on pixel edges, half padding
+        tensor([[[[0.0000, 1.5000, 0.7500]]]])
     """
     op = "grid_sampler()"
     if mode not in ("bilinear", "nearest", "bicubic"):
@@ -466,6 +522,21 @@ def affine_grid(theta, size, align_corners=None):
     Returns:
         output Tensor of size (:math:`N \times H \times W \times 2`) (or
         :math:`N \times D \times H \times W \times 3`).
+
+    Examples::
+
+        >>> theta = ember.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])  # the identity
+        >>> F.affine_grid(theta, (1, 1, 2, 2), align_corners=False)
+        tensor([[[[-0.5000, -0.5000],
+                  [ 0.5000, -0.5000]],
+        <BLANKLINE>
+                 [[-0.5000,  0.5000],
+                  [ 0.5000,  0.5000]]]])
+        >>> theta = ember.tensor([[[0.0, -1.0, 0.0], [1.0, 0.0, 0.0]]])  # a quarter turn
+        >>> img = ember.arange(4.0).reshape(1, 1, 2, 2)
+        >>> F.grid_sample(img, F.affine_grid(theta, img.shape, align_corners=False), align_corners=False)
+        tensor([[[[1., 3.],
+                  [0., 2.]]]])
     """
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
