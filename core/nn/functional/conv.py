@@ -290,6 +290,11 @@ def conv1d(
         dilation: the spacing between kernel elements. Default: 1
         groups: split input into groups; :math:`C_{in}` must be divisible by it. Default: 1
 
+    Shape:
+        - Input: :math:`(N, C_{in}, L_{in})` or :math:`(C_{in}, L_{in})`
+        - Output: :math:`(N, C_{out}, L_{out})` or :math:`(C_{out}, L_{out})`, where each spatial size is
+          :math:`\left\lfloor \frac{\text{in} + 2 \times \text{padding} - \text{dilation} \times (\text{kernel\_size} - 1) - 1}{\text{stride}} + 1 \right\rfloor`
+
     Example::
 
         >>> filters = ember.randn(33, 16, 3)
@@ -320,6 +325,11 @@ def conv2d(
         dilation: an int or a tuple ``(dH, dW)``. Default: 1
         groups: split input into groups; :math:`C_{in}` must be divisible by it. Default: 1
 
+    Shape:
+        - Input: :math:`(N, C_{in}, H_{in}, W_{in})` or :math:`(C_{in}, H_{in}, W_{in})`
+        - Output: :math:`(N, C_{out}, H_{out}, W_{out})` or :math:`(C_{out}, H_{out}, W_{out})`, where each spatial size is
+          :math:`\left\lfloor \frac{\text{in} + 2 \times \text{padding} - \text{dilation} \times (\text{kernel\_size} - 1) - 1}{\text{stride}} + 1 \right\rfloor`
+
     Example::
 
         >>> filters = ember.randn(8, 4, 3, 3)
@@ -349,6 +359,11 @@ def conv3d(
         padding: an int, a tuple ``(padD, padH, padW)``, ``'valid'`` or ``'same'``. Default: 0
         dilation: an int or a tuple ``(dD, dH, dW)``. Default: 1
         groups: split input into groups; :math:`C_{in}` must be divisible by it. Default: 1
+
+    Shape:
+        - Input: :math:`(N, C_{in}, D_{in}, H_{in}, W_{in})` or :math:`(C_{in}, D_{in}, H_{in}, W_{in})`
+        - Output: :math:`(N, C_{out}, D_{out}, H_{out}, W_{out})` or :math:`(C_{out}, D_{out}, H_{out}, W_{out})`, where each spatial size is
+          :math:`\left\lfloor \frac{\text{in} + 2 \times \text{padding} - \text{dilation} \times (\text{kernel\_size} - 1) - 1}{\text{stride}} + 1 \right\rfloor`
 
     Example::
 
@@ -382,6 +397,11 @@ def conv_transpose1d(
         output_padding: additional size added to one side of the output. Default: 0
         groups: split input into groups. Default: 1
         dilation: the spacing between kernel elements. Default: 1
+
+    Shape:
+        - Input: :math:`(N, C_{in}, L_{in})` or :math:`(C_{in}, L_{in})`
+        - Output: :math:`(N, C_{out}, L_{out})` or :math:`(C_{out}, L_{out})`, where each spatial size is
+          :math:`(\text{in} - 1) \times \text{stride} - 2 \times \text{padding} + \text{dilation} \times (\text{kernel\_size} - 1) + \text{output\_padding} + 1`
 
     Example::
 
@@ -417,6 +437,11 @@ def conv_transpose2d(
         groups: split input into groups. Default: 1
         dilation: an int or a tuple ``(dH, dW)``. Default: 1
 
+    Shape:
+        - Input: :math:`(N, C_{in}, H_{in}, W_{in})` or :math:`(C_{in}, H_{in}, W_{in})`
+        - Output: :math:`(N, C_{out}, H_{out}, W_{out})` or :math:`(C_{out}, H_{out}, W_{out})`, where each spatial size is
+          :math:`(\text{in} - 1) \times \text{stride} - 2 \times \text{padding} + \text{dilation} \times (\text{kernel\_size} - 1) + \text{output\_padding} + 1`
+
     Example::
 
         >>> inputs = ember.randn(1, 4, 5, 5)
@@ -450,6 +475,11 @@ def conv_transpose3d(
         output_padding: an int or a tuple ``(out_padD, out_padH, out_padW)``. Default: 0
         groups: split input into groups. Default: 1
         dilation: an int or a tuple ``(dD, dH, dW)``. Default: 1
+
+    Shape:
+        - Input: :math:`(N, C_{in}, D_{in}, H_{in}, W_{in})` or :math:`(C_{in}, D_{in}, H_{in}, W_{in})`
+        - Output: :math:`(N, C_{out}, D_{out}, H_{out}, W_{out})` or :math:`(C_{out}, D_{out}, H_{out}, W_{out})`, where each spatial size is
+          :math:`(\text{in} - 1) \times \text{stride} - 2 \times \text{padding} + \text{dilation} \times (\text{kernel\_size} - 1) + \text{output\_padding} + 1`
 
     Example::
 

@@ -30,6 +30,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         dim (int): the dimension to reduce. Default: 1
         eps (float): lower bound of each norm. Default: 1e-8
 
+    Shape:
+        - Input1: :math:`(*_1, D, *_2)`, :math:`D` at ``dim``
+        - Input2: broadcastable with ``x1``
+        - Output: :math:`(*_1, *_2)`
+
     Example::
 
         >>> F.cosine_similarity(ember.randn(100, 128), ember.randn(100, 128)).shape

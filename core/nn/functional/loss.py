@@ -1067,6 +1067,11 @@ def nll_loss(
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
 
+    Shape:
+        - Input: :math:`(C)`, :math:`(N, C)` or :math:`(N, C, d_1, ..., d_K)`
+        - Target: :math:`()`, :math:`(N)` or :math:`(N, d_1, ..., d_K)`, values in :math:`[0, C)`
+        - Output: a scalar; with ``reduction='none'`` the target's shape
+
     Example::
 
         >>> input = F.log_softmax(ember.randn(3, 5, requires_grad=True), dim=1)
@@ -1111,6 +1116,11 @@ def cross_entropy(
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         label_smoothing (float): in [0, 1]; mixes the target with the uniform distribution. Default: 0.0
+
+    Shape:
+        - Input: :math:`(C)`, :math:`(N, C)` or :math:`(N, C, d_1, ..., d_K)`
+        - Target: class indices :math:`()`, :math:`(N)` or :math:`(N, d_1, ..., d_K)`, or probabilities shaped as the input
+        - Output: a scalar; with ``reduction='none'`` the target's shape (class indices) or the input's without :math:`C`
 
     Example::
 

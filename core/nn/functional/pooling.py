@@ -318,6 +318,12 @@ def _max_pool_doc(nd):
         return_indices: also return the flat positions of the maxima in each input plane
             (for :func:`max_unpool{nd}d`). Default: ``False``
 
+    Shape:
+        - Input: :math:`(N, C, {dims})` or :math:`(C, {dims})`
+        - Output: the same layout, each spatial size being
+          ``floor((in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)``
+          (ceil with ``ceil_mode``)
+
     Example::
 
         >>> F.max_pool{nd}d(ember.randn(1, 2{", 4" * nd}), 2).shape
@@ -455,7 +461,20 @@ def max_unpool2d(
     padding: _size_2_t = 0,
     output_size: list[int] | tuple[int, ...] | None = None,
 ) -> Tensor:
-    """Computes a partial inverse of :func:`max_pool2d` (see :class:`~ember.nn.MaxUnpool2d`).
+    r"""Computes a partial inverse of :func:`max_pool2d` (see :class:`~ember.nn.MaxUnpool2d`).
+
+    Args:
+        input: the pooled values :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`.
+        indices: the indices :func:`max_pool2d` returned.
+        kernel_size: the size of the pooling window.
+        stride: the stride of the window. Default: ``kernel_size``
+        padding: the padding of the pooling. Default: 0
+        output_size: the target size, to pick among the sizes the pooling maps to the same one. Default: ``None``
+
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`
+        - Output: :math:`(N, C, H_{out}, W_{out})` with each spatial size
+          :math:`(\text{in} - 1) \times \text{stride} - 2 \times \text{padding} + \text{kernel\_size}`, or ``output_size``
 
     Example::
 
@@ -513,7 +532,7 @@ def avg_pool1d(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> Tensor:
-    """Applies a 1D average pooling over an input signal composed of several input planes.
+    r"""Applies a 1D average pooling over an input signal composed of several input planes.
 
     Args:
         input: input tensor of shape :math:`(N, C, L)` or :math:`(C, L)`.
@@ -522,6 +541,11 @@ def avg_pool1d(
         padding: implicit zero padding on both sides, at most half the kernel. Default: 0
         ceil_mode: use ceil instead of floor for the output size. Default: ``False``
         count_include_pad: include the zero-padding in the averaging. Default: ``True``
+
+    Shape:
+        - Input: :math:`(N, C, L_{in})` or :math:`(C, L_{in})`
+        - Output: :math:`(N, C, L_{out})` or :math:`(C, L_{out})`, where each spatial size is
+          :math:`\left\lfloor \frac{\text{in} + 2 \times \text{padding} - \text{kernel\_size}}{\text{stride}} + 1 \right\rfloor` (ceil with ``ceil_mode``)
 
     Example::
 
@@ -540,7 +564,7 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
-    """Applies 2D average pooling over an input composed of several input planes.
+    r"""Applies 2D average pooling over an input composed of several input planes.
 
     Args:
         input: input tensor of shape :math:`(N, C, H, W)` or :math:`(C, H, W)`.
@@ -550,6 +574,11 @@ def avg_pool2d(
         ceil_mode: use ceil instead of floor for the output size. Default: ``False``
         count_include_pad: include the zero-padding in the averaging. Default: ``True``
         divisor_override: if given, the divisor instead of the window size. Default: ``None``
+
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, where each spatial size is
+          :math:`\left\lfloor \frac{\text{in} + 2 \times \text{padding} - \text{kernel\_size}}{\text{stride}} + 1 \right\rfloor` (ceil with ``ceil_mode``)
 
     Example::
 
@@ -570,7 +599,7 @@ def avg_pool3d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
-    """Applies 3D average pooling over an input composed of several input planes (see :func:`avg_pool2d`).
+    r"""Applies 3D average pooling over an input composed of several input planes (see :func:`avg_pool2d`).
 
     Args:
         input: input tensor of shape :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`.
@@ -580,6 +609,11 @@ def avg_pool3d(
         ceil_mode: use ceil instead of floor for the output size. Default: ``False``
         count_include_pad: include the zero padding in the averages. Default: ``True``
         divisor_override: divide by this instead of the window size. Default: ``None``
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or :math:`(C, D_{out}, H_{out}, W_{out})`, where each spatial size is
+          :math:`\left\lfloor \frac{\text{in} + 2 \times \text{padding} - \text{kernel\_size}}{\text{stride}} + 1 \right\rfloor` (ceil with ``ceil_mode``)
 
     Examples::
 
@@ -638,6 +672,11 @@ def lp_pool2d(
         stride: the stride of the window. Default: ``kernel_size``
         ceil_mode: use ceil instead of floor for the output size. Default: ``False``
 
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, where each spatial size is
+          :math:`\left\lfloor \frac{\text{in} - \text{kernel\_size}}{\text{stride}} + 1 \right\rfloor` (ceil with ``ceil_mode``)
+
     Example::
 
         >>> F.lp_pool2d(ember.ones(1, 1, 4, 4), 2, 2)
@@ -658,6 +697,11 @@ def lp_pool3d(
         kernel_size: the size of the window, an int or ``(kD, kH, kW)``.
         stride: the stride of the window. Default: ``kernel_size``
         ceil_mode: use ceil instead of floor for the output size. Default: ``False``
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or :math:`(C, D_{out}, H_{out}, W_{out})`, where each spatial size is
+          :math:`\left\lfloor \frac{\text{in} - \text{kernel\_size}}{\text{stride}} + 1 \right\rfloor` (ceil with ``ceil_mode``)
 
     Examples::
 
@@ -789,6 +833,10 @@ def adaptive_max_pool2d(
         output_size: the target output size, an int or ``(H, W)``; ``None`` keeps that dim.
         return_indices: also return the indices of the maxima. Default: ``False``
 
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, :math:`(H_{out}, W_{out})` = ``output_size``
+
     Example::
 
         >>> F.adaptive_max_pool2d(ember.randn(1, 64, 8, 9), (5, 7)).shape
@@ -807,6 +855,10 @@ def adaptive_max_pool3d(
         input: input tensor of shape :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`.
         output_size: the target output size, an int or ``(D, H, W)``; ``None`` keeps that dim.
         return_indices: also return the indices of the maxima. Default: ``False``
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or :math:`(C, D_{out}, H_{out}, W_{out})`, :math:`(D_{out}, H_{out}, W_{out})` = ``output_size``
 
     Examples::
 
@@ -872,6 +924,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size: _size_2_opt_t) -> Tensor:
         input: input tensor of shape :math:`(N, C, H, W)` or :math:`(C, H, W)`.
         output_size: the target output size, an int or ``(H, W)``; ``None`` keeps that dim.
 
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, :math:`(H_{out}, W_{out})` = ``output_size``
+
     Example::
 
         >>> F.adaptive_avg_pool2d(ember.randn(1, 64, 8, 9), (5, 7)).shape
@@ -886,6 +942,10 @@ def adaptive_avg_pool3d(input: Tensor, output_size: _size_3_opt_t) -> Tensor:
     Args:
         input: input tensor of shape :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)`.
         output_size: the target output size, an int or ``(D, H, W)``; ``None`` keeps that dim.
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or :math:`(C, D_{out}, H_{out}, W_{out})`, :math:`(D_{out}, H_{out}, W_{out})` = ``output_size``
 
     Examples::
 
@@ -1003,6 +1063,10 @@ def fractional_max_pool2d(
         return_indices: also return the indices of the maxima. Default: ``False``
         _random_samples: ``(N, C, 2)`` samples in [0, 1) fixing the windows. Default: drawn
 
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(C, H_{in}, W_{in})`
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(C, H_{out}, W_{out})`, from ``output_size`` or ``output_ratio``
+
     Example::
 
         >>> F.fractional_max_pool2d(ember.randn(1, 2, 10, 10), 3, output_size=(5, 4)).shape
@@ -1029,6 +1093,10 @@ def fractional_max_pool3d(
         output_ratio: the output size as a ratio of the input size, in (0, 1). Default: ``None``
         return_indices: also return the indices of the maxima. Default: ``False``
         _random_samples: ``(N, C, 3)`` samples in [0, 1) fixing the windows. Default: drawn
+
+    Shape:
+        - Input: :math:`(N, C, D_{in}, H_{in}, W_{in})` or :math:`(C, D_{in}, H_{in}, W_{in})`
+        - Output: :math:`(N, C, D_{out}, H_{out}, W_{out})` or :math:`(C, D_{out}, H_{out}, W_{out})`, from ``output_size`` or ``output_ratio``
 
     Examples::
 

@@ -43,6 +43,14 @@ def _check_shuffle(op, input, factor):
 def pixel_shuffle(input, upscale_factor):
     r"""Rearranges ``(*, C r^2, H, W)`` into ``(*, C, H r, W r)``, with ``r`` the ``upscale_factor``.
 
+    Args:
+        input (Tensor): the input :math:`(*, C \times r^2, H, W)`.
+        upscale_factor (int): the factor :math:`r` to increase the spatial resolution by.
+
+    Shape:
+        - Input: :math:`(*, C_{in}, H_{in}, W_{in})`
+        - Output: :math:`(*, C_{in} / r^2, H_{in} \times r, W_{in} \times r)`
+
     Example::
 
         >>> F.pixel_shuffle(ember.randn(1, 9, 4, 4), 3).size()
@@ -64,6 +72,14 @@ def pixel_shuffle(input, upscale_factor):
 
 def pixel_unshuffle(input, downscale_factor):
     r"""Reverses :func:`pixel_shuffle`: ``(*, C, H r, W r)`` into ``(*, C r^2, H, W)``.
+
+    Args:
+        input (Tensor): the input :math:`(*, C, H \times r, W \times r)`.
+        downscale_factor (int): the factor :math:`r` to decrease the spatial resolution by.
+
+    Shape:
+        - Input: :math:`(*, C_{in}, H_{in}, W_{in})`
+        - Output: :math:`(*, C_{in} \times r^2, H_{in} / r, W_{in} / r)`
 
     Example::
 
@@ -187,6 +203,10 @@ def interpolate(
             ``scale_factor`` and interpolate with the scale implied by the sizes instead of
             the given ``scale_factor``. Default: None
         antialias (bool): not supported; must be False.
+
+    Shape:
+        - Input: :math:`(N, C, d_1, ..., d_K)`, :math:`K` = 1, 2 or 3
+        - Output: :math:`(N, C, s_1, ..., s_K)`, :math:`s_i` = ``size[i]`` or :math:`\lfloor d_i \times` ``scale_factor[i]`` :math:`\rfloor`
 
     Example::
 
@@ -409,6 +429,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             (False) of the corner pixels. Default: ``False``
 
     Gradients flow to both ``input`` and ``grid`` (bilinear).
+
+    Shape:
+        - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(N, C, D_{in}, H_{in}, W_{in})`
+        - Grid: :math:`(N, H_{out}, W_{out}, 2)` or :math:`(N, D_{out}, H_{out}, W_{out}, 3)`
+        - Output: :math:`(N, C, H_{out}, W_{out})` or :math:`(N, C, D_{out}, H_{out}, W_{out})`
 
     Examples::
 
