@@ -155,51 +155,65 @@ ones = _filled("ones", "ones")
 empty = _filled("empty", "uninitialised values")
 
 
+# -- docstrings of the generated ``*_like`` functions and ``new_*`` methods: name -> (summary, args, example, output)
+_LIKE_ARGS = """input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
+    dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
+    device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
+    requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+    memory_format (ember.memory_format): accepted for PyTorch compatibility; results are contiguous."""
+_NEW_ARGS = """size (int...): the shape of the result, as several ints or one sequence.
+    dtype (ember.dtype, optional): the data type of the result; this tensor's when ``None``.
+    device (ember.device or str, optional): the device of the result; this tensor's when ``None``.
+    requires_grad (bool): whether autograd records operations on the result. Default: ``False``."""
+_GENERATED_DOCS = {
+    "zeros_like": (
+        "A tensor of zeros with the shape, dtype and device of ``input``.",
+        _LIKE_ARGS,
+        "ember.zeros_like(ember.tensor([[1, 2], [3, 4]]))",
+        "tensor([[0, 0],\n        [0, 0]])",
+    ),
+    "ones_like": (
+        "A tensor of ones with the shape, dtype and device of ``input``.",
+        _LIKE_ARGS,
+        "ember.ones_like(ember.tensor([1.5, 2.5]))",
+        "tensor([1., 1.])",
+    ),
+    "empty_like": (
+        "An uninitialized tensor with the shape, dtype and device of ``input``.",
+        _LIKE_ARGS,
+        "ember.empty_like(ember.zeros(2, 3)).shape",
+        "ember.Size([2, 3])",
+    ),
+    "new_zeros": (
+        "A tensor of zeros of shape ``size``, with this tensor's dtype and device unless given.",
+        _NEW_ARGS,
+        "ember.tensor([1, 2], dtype=ember.int32).new_zeros(2, 3)",
+        "tensor([[0, 0, 0],\n        [0, 0, 0]], dtype=ember.int32)",
+    ),
+    "new_ones": (
+        "A tensor of ones of shape ``size``, with this tensor's dtype and device unless given.",
+        _NEW_ARGS,
+        "ember.tensor([1.0], dtype=ember.float64).new_ones((2,))",
+        "tensor([1., 1.], dtype=ember.float64)",
+    ),
+    "new_empty": (
+        "An uninitialized tensor of shape ``size``, with this tensor's dtype and device unless given.",
+        _NEW_ARGS,
+        "ember.tensor([1.0]).new_empty(2, 3).shape",
+        "ember.Size([2, 3])",
+    ),
+}
+
+
+def _generated_doc(name):
+    """The PyTorch-form docstring of the generated function or method ``name``."""
+    summary, args, example, output = _GENERATED_DOCS[name]
+    output = output.replace("\n", "\n    ")
+    return f"{summary}\n\nArgs:\n    {args}\n\nExample::\n\n    >>> {example}\n    {output}\n"
+
+
 def _like(fn):
     def make(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-        """``empty`` with the shape, dtype and device of ``input``.
-
-        Args:
-            input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
-            dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
-            device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
-            requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
-            memory_format (ember.memory_format): the memory format of the result.
-
-        Example::
-
-            >>> ember.empty_like(ember.zeros(2, 3)).shape
-            ember.Size([2, 3])
-        """
-        """``ones`` with the shape, dtype and device of ``input``.
-
-        Args:
-            input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
-            dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
-            device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
-            requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
-            memory_format (ember.memory_format): the memory format of the result.
-
-        Example::
-
-            >>> ember.ones_like(ember.tensor([1.5, 2.5]))
-            tensor([1., 1.])
-        """
-        """``zeros`` with the shape, dtype and device of ``input``.
-
-        Args:
-            input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
-            dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
-            device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
-            requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
-            memory_format (ember.memory_format): the memory format of the result.
-
-        Example::
-
-            >>> ember.zeros_like(ember.tensor([[1, 2], [3, 4]]))
-            tensor([[0, 0],
-                    [0, 0]])
-        """
         return fn(
             input.shape,
             dtype=dtype or input.dtype,
@@ -208,7 +222,7 @@ def _like(fn):
         )
 
     make.__name__ = fn.__name__ + "_like"
-    make.__doc__ = f"``{fn.__name__}`` with the shape, dtype and device of ``input``."
+    make.__doc__ = _generated_doc(make.__name__)
     return make
 
 
@@ -723,7 +737,7 @@ def _new_method(fn):
         )
 
     method.__name__ = "new_" + fn.__name__
-    method.__doc__ = f"``{fn.__name__}`` with this tensor's dtype and device by default."
+    method.__doc__ = _generated_doc(method.__name__)
     return method
 
 
