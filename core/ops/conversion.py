@@ -132,12 +132,37 @@ def to(self, *args, **kwargs):
     return out
 
 
+# -- docstrings of the cast methods: dtype name -> (method name, output of the example)
+_GENERATED_DOCS = {
+    "float32": ("float", "tensor([0.0000, 1.5000, 2.0000])"),
+    "float64": ("double", "tensor([0.0000, 1.5000, 2.0000], dtype=ember.float64)"),
+    "float16": ("half", "tensor([0.0000, 1.5000, 2.0000], dtype=ember.float16)"),
+    "bfloat16": ("bfloat16", "tensor([0.0000, 1.5000, 2.0000], dtype=ember.bfloat16)"),
+    "int64": ("long", "tensor([0, 1, 2])"),
+    "int32": ("int", "tensor([0, 1, 2], dtype=ember.int32)"),
+    "int16": ("short", "tensor([0, 1, 2], dtype=ember.int16)"),
+    "int8": ("char", "tensor([0, 1, 2], dtype=ember.int8)"),
+    "uint8": ("byte", "tensor([0, 1, 2], dtype=ember.uint8)"),
+    "bool": ("bool", "tensor([False,  True,  True])"),
+}
+
+
+def _generated_doc(dt):
+    """The docstring of the cast method to ``dt``, with an example from ``_GENERATED_DOCS``."""
+    method, output = _GENERATED_DOCS[dt.name]
+    return (
+        f"This tensor cast to ``ember.{dt.name}``, as ``self.to(ember.{dt.name})`` (``self`` when it already is).\n\n"
+        "Args:\n    memory_format (ember.memory_format, optional): accepted for PyTorch compatibility.\n\n"
+        f"Example::\n\n    >>> ember.tensor([0.0, 1.5, 2.0], dtype=ember.float64).{method}()\n    {output}\n"
+    )
+
+
 def _cast_method(dt):
     def method(self, memory_format=None):
         return to(self, dt)
 
     method.__name__ = dt.name
-    method.__doc__ = f"``self.to(ember.{dt.name})``."
+    method.__doc__ = _generated_doc(dt)
     return method
 
 

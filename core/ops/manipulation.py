@@ -621,6 +621,27 @@ def is_complex(input):
     return False
 
 
+# -- docstrings of the generated shape-changing in-place methods: name -> (tensor, call arguments, new shape)
+_GENERATED_DOCS = {
+    "squeeze": ("ember.zeros(2, 1, 3)", "1", "ember.Size([2, 3])"),
+    "unsqueeze": ("ember.zeros(2, 3)", "0", "ember.Size([1, 2, 3])"),
+    "t": ("ember.zeros(2, 3)", "", "ember.Size([3, 2])"),
+    "transpose": ("ember.zeros(2, 3, 4)", "0, 2", "ember.Size([4, 3, 2])"),
+    "swapaxes": ("ember.zeros(2, 3, 4)", "1, 2", "ember.Size([2, 4, 3])"),
+    "swapdims": ("ember.zeros(2, 3, 4)", "0, 1", "ember.Size([3, 2, 4])"),
+}
+
+
+def _generated_doc(name):
+    """The docstring of the in-place variant of ``name``, with an example from ``_GENERATED_DOCS``."""
+    make, args, shape = _GENERATED_DOCS[name]
+    return (
+        f"In-place version of :meth:`~Tensor.{name}`: this tensor takes the new shape and is returned.\n\n"
+        f"Takes the arguments of :meth:`~Tensor.{name}` after ``input``, which is this tensor.\n\n"
+        f"Example::\n\n    >>> x = {make}\n    >>> x.{name}_({args}) is x\n    True\n    >>> x.shape\n    {shape}\n"
+    )
+
+
 def _shape_inplace(name):
     out_of_place = getattr(Tensor, name)
 
@@ -634,7 +655,7 @@ def _shape_inplace(name):
         return self
 
     method.__name__ = name + "_"
-    method.__doc__ = f"In-place version of :meth:`Tensor.{name}` (changes this tensor's shape)."
+    method.__doc__ = _generated_doc(name)
     return method
 
 
