@@ -933,8 +933,8 @@ def remainder(input, other):
 
     Example::
 
-        >>> ember.remainder(ember.tensor([-3.0, -2.0, 2.0, 3.0]), 2)
-        tensor([1., 0., 0., 1.])
+        >>> ember.remainder(ember.tensor([-3.0, -1.0, 2.0, 3.0]), 2)
+        tensor([1., 1., 0., 1.])
         >>> ember.remainder(ember.tensor([5, 6]), -4)
         tensor([-3, -2])
     """

@@ -499,7 +499,7 @@ def flip(input, *dims, **kwargs):
     Example::
 
         >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]])
-        >>> ember.flip(x, 0)
+        >>> ember.flip(x, (0,))
         tensor([[4, 5, 6],
                 [1, 2, 3]])
         >>> ember.flip(x, (0, 1))
