@@ -108,17 +108,48 @@ __version__ = "0.1.0"
 
 
 def is_tensor(obj):
-    """True if ``obj`` is an ember tensor."""
+    """True if ``obj`` is an ember tensor.
+
+    Args:
+        obj (object): the object to test.
+
+    Example::
+
+        >>> ember.is_tensor(ember.tensor([1.0]))
+        True
+        >>> ember.is_tensor([1.0])
+        False
+    """
     return isinstance(obj, Tensor)
 
 
 def numel(input):
-    """Number of elements of ``input``."""
+    """Number of elements of ``input``.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.numel(ember.zeros(2, 3))
+        6
+    """
     return input.numel()
 
 
 def is_floating_point(input):
-    """True if ``input`` has a floating dtype."""
+    """True if ``input`` has a floating dtype.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.is_floating_point(ember.tensor([1.0]))
+        True
+        >>> ember.is_floating_point(ember.tensor([1]))
+        False
+    """
     return input.dtype.is_floating_point
 
 

@@ -123,12 +123,31 @@ _default_dtype = float32
 
 
 def get_default_dtype():
-    """The floating type of new tensors built from Python floats (``float32`` at start)."""
+    """The floating type of new tensors built from Python floats (``float32`` at start).
+
+    Example::
+
+        >>> ember.get_default_dtype()
+        ember.float32
+        >>> ember.tensor([1.5]).dtype
+        ember.float32
+    """
     return _default_dtype
 
 
 def set_default_dtype(d):
-    """Set the default floating dtype (``ember.float32`` or ``ember.float64``)."""
+    """Set the default floating dtype (``ember.float32`` or ``ember.float64``).
+
+    Args:
+        d (ember.dtype): the new default floating dtype.
+
+    Example::
+
+        >>> ember.set_default_dtype(ember.float64)
+        >>> ember.tensor([1.5]).dtype
+        ember.float64
+        >>> ember.set_default_dtype(ember.float32)
+    """
     global _default_dtype
     d = as_dtype(d)
     if not d.is_floating_point:
@@ -137,7 +156,19 @@ def set_default_dtype(d):
 
 
 def promote_types(a, b):
-    """The smallest dtype both ``a`` and ``b`` convert to without losing their category."""
+    """The smallest dtype both ``a`` and ``b`` convert to without losing their category.
+
+    Args:
+        a (ember.dtype): the first dtype.
+        b (ember.dtype): the second dtype.
+
+    Example::
+
+        >>> ember.promote_types(ember.int32, ember.float16)
+        ember.float16
+        >>> ember.promote_types(ember.uint8, ember.int8)
+        ember.int16
+    """
     if a is b:
         return a
     if a._rank == b._rank == 6:  # float16 with bfloat16: neither holds the other

@@ -12,7 +12,27 @@ _options = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, 
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
-    """Set how tensors print (same meaning as in PyTorch)."""
+    """Set how tensors print (same meaning as in PyTorch).
+
+    Args:
+        precision (int, optional): the number of digits after the decimal point. Default: 4.
+        threshold (int, optional): the number of elements above which the printout is summarized. Default: 1000.
+        edgeitems (int, optional): the number of items shown at each end of a summarized dimension. Default: 3.
+        linewidth (int, optional): the number of characters per line. Default: 80.
+        profile (str, optional): accepted for PyTorch compatibility but not applied yet: PyTorch's presets
+            (``'default'``, ``'short'``, ``'full'``) leave the options unchanged here.
+        sci_mode (bool, optional): force (``True``) or forbid (``False``) scientific notation; chosen automatically when
+            ``None``.
+
+    Example::
+
+        >>> ember.set_printoptions(precision=2)
+        >>> ember.tensor([1.23456, 2.0])
+        tensor([1.23, 2.00])
+        >>> ember.set_printoptions(precision=4)
+        >>> ember.tensor([1.23456, 2.0])
+        tensor([1.2346, 2.0000])
+    """
     for key, value in (
         ("precision", precision),
         ("threshold", threshold),

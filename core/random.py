@@ -10,7 +10,14 @@ _initial_seed = 67280421310721  # PyTorch's default, so fresh processes are repr
 
 
 def initial_seed():
-    """The seed the default generators were last seeded with."""
+    """The seed the default generators were last seeded with.
+
+    Example::
+
+        >>> _ = ember.manual_seed(42)
+        >>> ember.initial_seed()
+        42
+    """
     return _initial_seed
 
 
@@ -24,6 +31,17 @@ def manual_seed(value):
 
     Devices first used later start from the same seed, so a run is reproducible
     per device. Returns the CPU default :class:`Generator`.
+
+    Args:
+        value (int): the seed.
+
+    Example::
+
+        >>> _ = ember.manual_seed(7)
+        >>> a = ember.rand(2)
+        >>> _ = ember.manual_seed(7)
+        >>> bool((a == ember.rand(2)).all())
+        True
     """
     global _initial_seed
     value = int(value)
@@ -39,7 +57,14 @@ def manual_seed(value):
 
 
 def seed():
-    """Seed every default generator with a non-deterministic value and return it."""
+    """Seed every default generator with a non-deterministic value and return it.
+
+    Example::
+
+        >>> s = ember.seed()
+        >>> ember.initial_seed() == s
+        True
+    """
     import secrets
 
     value = secrets.randbits(63)

@@ -217,6 +217,15 @@ class Tensor(metaclass=_TensorTypeMeta):
     # -- identity -------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
+        """The size of each dimension, as an :class:`ember.Size` (a tuple).
+
+        Example::
+
+            >>> ember.zeros(2, 3).shape
+            ember.Size([2, 3])
+            >>> ember.zeros(2, 3).shape[1]
+            3
+        """
         return Size(self._data.shape)
 
     @overload
@@ -224,24 +233,59 @@ class Tensor(metaclass=_TensorTypeMeta):
     @overload
     def size(self, dim: int) -> int: ...
     def size(self, dim: int | None = None) -> Size | int:
-        """The shape, or the length of dimension ``dim``."""
+        """The shape, or the length of dimension ``dim``.
+
+        Args:
+            dim (int, optional): the dimension whose length to return; the whole shape when ``None``.
+
+        Example::
+
+            >>> x = ember.zeros(2, 3)
+            >>> x.size()
+            ember.Size([2, 3])
+            >>> x.size(-1)
+            3
+        """
         shape = self._data.shape
         if dim is None:
             return Size(shape)
         return shape[self._wrap_dim(dim)]
 
     def dim(self) -> int:
-        """Number of dimensions."""
+        """Number of dimensions.
+
+        Example::
+
+            >>> ember.zeros(2, 3).dim()
+            2
+            >>> ember.tensor(1.0).dim()
+            0
+        """
         return len(self._data.shape)
 
     ndimension = dim
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions, as :meth:`dim`.
+
+        Example::
+
+            >>> ember.zeros(2, 3, 4).ndim
+            3
+        """
         return len(self._data.shape)
 
     def numel(self) -> int:
-        """Number of elements."""
+        """Number of elements.
+
+        Example::
+
+            >>> ember.zeros(2, 3).numel()
+            6
+            >>> ember.zeros(2, 3).nelement()
+            6
+        """
         n = 1
         for s in self._data.shape:
             n *= s
@@ -256,56 +300,150 @@ class Tensor(metaclass=_TensorTypeMeta):
 
     @property
     def dtype(self) -> dtypes.dtype:
+        """The data type of the tensor's elements.
+
+        Example::
+
+            >>> ember.tensor([1.0]).dtype
+            ember.float32
+            >>> ember.tensor([1, 2]).dtype
+            ember.int64
+        """
         return self._backend._ember[self._data.dtype]
 
     @property
     def device(self) -> _device:
+        """The device the tensor's storage lives on.
+
+        Example::
+
+            >>> ember.tensor([1.0]).device
+            device(type='cpu', index=0)
+        """
         return self._device
 
     @property
     def is_cuda(self) -> bool:
+        """True if the tensor is on a CUDA device.
+
+        Example::
+
+            >>> ember.tensor([1.0]).is_cuda
+            False
+        """
         return self._device.type == "cuda"
 
     @property
     def is_cpu(self) -> bool:
-        """True if the tensor is on the CPU."""
+        """True if the tensor is on the CPU.
+
+        Example::
+
+            >>> ember.tensor([1.0]).is_cpu
+            True
+        """
         return self._device.type == "cpu"
 
     @property
     def is_xpu(self) -> bool:
-        """True if the tensor is on an XPU device (never, in ember; as PyTorch without one)."""
+        """True if the tensor is on an XPU device (never, in ember; as PyTorch without one).
+
+        Example::
+
+            >>> ember.tensor([1.0]).is_xpu
+            False
+        """
         return self._device.type == "xpu"
 
     @property
     def is_mps(self) -> bool:
-        """True if the tensor is on an MPS device (never, in ember; as PyTorch without one)."""
+        """True if the tensor is on an MPS device (never, in ember; as PyTorch without one).
+
+        Example::
+
+            >>> ember.tensor([1.0]).is_mps
+            False
+        """
         return self._device.type == "mps"
 
     @property
     def is_meta(self) -> bool:
-        """True if the tensor is on the ``meta`` device (never, in ember)."""
+        """True if the tensor is on the ``meta`` device (never, in ember).
+
+        Example::
+
+            >>> ember.tensor([1.0]).is_meta
+            False
+        """
         return self._device.type == "meta"
 
     @property
     def layout(self) -> _layout:
-        """The memory layout: :data:`ember.strided` for every dense tensor."""
+        """The memory layout: :data:`ember.strided` for every dense tensor.
+
+        Example::
+
+            >>> ember.tensor([1.0]).layout
+            ember.strided
+        """
         return _strided
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor that no recorded operation made: one that does not require grad, or one the user created with
+        ``requires_grad=True``. Only leaves get ``.grad`` by default.
+
+        Example::
+
+            >>> x = ember.tensor([1.0], requires_grad=True)
+            >>> x.is_leaf, (x * 2).is_leaf, ember.tensor([1.0]).is_leaf
+            (True, False, True)
+        """
         return self.grad_fn is None
 
     @property
     def is_sparse(self) -> bool:
+        """True for a sparse COO tensor; ``False`` for every dense tensor.
+
+        Example::
+
+            >>> ember.tensor([1.0]).is_sparse
+            False
+        """
         return False
 
     def is_floating_point(self) -> bool:
+        """True if the tensor's dtype is a floating-point type.
+
+        Example::
+
+            >>> ember.tensor([1.0]).is_floating_point()
+            True
+            >>> ember.tensor([1]).is_floating_point()
+            False
+        """
         return self.dtype.is_floating_point
 
     def element_size(self) -> int:
+        """The size of one element in bytes.
+
+        Example::
+
+            >>> ember.tensor([1.0]).element_size()
+            4
+            >>> ember.tensor([1], dtype=ember.int16).element_size()
+            2
+        """
         return self.dtype.itemsize
 
     def get_device(self) -> int:
+        """The index of the tensor's device: -1 for the CPU, the device index otherwise.
+
+        Example::
+
+            >>> ember.tensor([1.0]).get_device()
+            -1
+        """
         return -1 if self._device.type == "cpu" else self._device.index
 
     def _wrap_dim(self, dim, ndim=None):
@@ -352,12 +490,30 @@ class Tensor(metaclass=_TensorTypeMeta):
 
     @property
     def xp(self) -> Any:
-        """The array namespace of this tensor's backend."""
+        """The array namespace of this tensor's backend.
+
+        Example::
+
+            >>> x = ember.tensor([1.0, 4.0])
+            >>> x.xp.sqrt(x.numpy())
+            array([1., 2.], dtype=float32)
+        """
         return self._backend.xp
 
     # -- autograd state -------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        """Whether autograd records operations on this tensor; settable on leaves.
+
+        Example::
+
+            >>> x = ember.tensor([1.0])
+            >>> x.requires_grad
+            False
+            >>> x.requires_grad = True
+            >>> (x * 2).requires_grad
+            True
+        """
         return self._requires_grad
 
     @requires_grad.setter
@@ -375,7 +531,17 @@ class Tensor(metaclass=_TensorTypeMeta):
 
     @property
     def grad(self) -> Tensor | None:
-        """The gradient accumulated by :meth:`backward` (None until one is computed)."""
+        """The gradient accumulated by :meth:`backward` (None until one is computed).
+
+        Example::
+
+            >>> x = ember.tensor([2.0], requires_grad=True)
+            >>> print(x.grad)
+            None
+            >>> (x ** 3).backward()
+            >>> x.grad
+            tensor([12.])
+        """
         return self._grad
 
     @grad.setter
@@ -385,7 +551,17 @@ class Tensor(metaclass=_TensorTypeMeta):
         self._grad = value
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set ``requires_grad`` in place; returns ``self``."""
+        """Set ``requires_grad`` in place; returns ``self``.
+
+        Args:
+            requires_grad (bool): whether autograd should record operations on this tensor. Default: ``True``.
+
+        Example::
+
+            >>> w = ember.zeros(2).requires_grad_()
+            >>> w.requires_grad
+            True
+        """
         self.requires_grad = requires_grad
         return self
 
@@ -414,11 +590,29 @@ class Tensor(metaclass=_TensorTypeMeta):
         return t
 
     def detach(self) -> Tensor:
-        """A tensor sharing this one's storage, cut from the graph."""
+        """A tensor sharing this one's storage, cut from the graph.
+
+        Example::
+
+            >>> x = ember.tensor([1.0], requires_grad=True)
+            >>> y = (x * 2).detach()
+            >>> y.requires_grad, y.grad_fn
+            (False, None)
+        """
         return _new(self._data, self._backend, self._device, False, self._version)
 
     def detach_(self) -> Tensor:
-        """Cut this tensor from the graph in place."""
+        """Cut this tensor from the graph in place.
+
+        Example::
+
+            >>> x = ember.tensor([1.0], requires_grad=True)
+            >>> y = x * 2
+            >>> y.detach_()
+            tensor([2.])
+            >>> y.requires_grad
+            False
+        """
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -429,6 +623,16 @@ class Tensor(metaclass=_TensorTypeMeta):
 
         Shares storage but, as in PyTorch, not the version counter: in-place writes through
         ``.data`` (manual parameter updates) are invisible to autograd.
+
+        Example::
+
+            >>> w = ember.tensor([1.0, 2.0], requires_grad=True)
+            >>> w.data.requires_grad
+            False
+            >>> w.data.mul_(10)
+            tensor([10., 20.])
+            >>> w
+            tensor([10., 20.], requires_grad=True)
         """
         return _new(self._data, self._backend, self._device)
 
@@ -450,10 +654,21 @@ class Tensor(metaclass=_TensorTypeMeta):
         """Accumulate the gradient of this tensor into the ``.grad`` of the graph's leaves.
 
         Args:
-            gradient: the gradient with respect to this tensor; may be omitted for a scalar.
-            retain_graph: keep the graph for another backward. Default: ``create_graph``.
-            create_graph: record the backward itself, for higher derivatives. Default: False.
-            inputs: accumulate only into these leaves.
+            gradient (Tensor, optional): the gradient with respect to this tensor; may be omitted when it has one element.
+            retain_graph (bool, optional): keep the graph for another backward pass; ``create_graph`` when ``None``.
+            create_graph (bool): record the backward pass itself, for higher-order gradients. Default: ``False``.
+            inputs (sequence of Tensors, optional): accumulate only into these leaves' ``.grad``; all leaves when ``None``.
+
+        Example::
+
+            >>> x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+            >>> (x * x).sum().backward()
+            >>> x.grad
+            tensor([2., 4., 6.])
+            >>> y = x * 2
+            >>> y.backward(ember.tensor([1.0, 0.0, 0.5]))
+            >>> x.grad
+            tensor([4., 4., 7.])
         """
         shape = self._data.shape
         if gradient is None:
@@ -485,6 +700,18 @@ class Tensor(metaclass=_TensorTypeMeta):
         """Call ``hook(grad)`` whenever the gradient of this tensor is computed.
 
         The hook may return a replacement gradient. Returns a handle with ``remove()``.
+
+        Args:
+            hook (callable): called as ``hook(grad)``; may return a new gradient.
+
+        Example::
+
+            >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+            >>> handle = x.register_hook(lambda grad: grad * 10)
+            >>> x.sum().backward()
+            >>> x.grad
+            tensor([10., 10.])
+            >>> handle.remove()
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
@@ -508,7 +735,21 @@ class Tensor(metaclass=_TensorTypeMeta):
         return self.grad_fn.register_prehook(prehook)
 
     def register_post_accumulate_grad_hook(self, hook):
-        """Call ``hook(tensor)`` after a gradient was accumulated into this leaf's ``.grad``."""
+        """Call ``hook(tensor)`` after a gradient was accumulated into this leaf's ``.grad``.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Args:
+            hook (callable): called as ``hook(tensor)`` once ``tensor.grad`` holds the accumulated gradient.
+
+        Example::
+
+            >>> w = ember.tensor([1.0, 2.0], requires_grad=True)
+            >>> handle = w.register_post_accumulate_grad_hook(lambda t: print('grad', t.grad))
+            >>> (w * 3).sum().backward()
+            grad tensor([3., 3.])
+            >>> handle.remove()
+        """
         if self.grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if self._post_accumulate_hooks is None:
@@ -517,7 +758,17 @@ class Tensor(metaclass=_TensorTypeMeta):
         return _ListHandle(self._post_accumulate_hooks, hook)
 
     def retain_grad(self):
-        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        """Keep ``.grad`` for this non-leaf tensor after backward.
+
+        Example::
+
+            >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = x * 3
+            >>> y.retain_grad()
+            >>> y.sum().backward()
+            >>> y.grad
+            tensor([1., 1.])
+        """
         if self.grad_fn is None:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
@@ -536,12 +787,36 @@ class Tensor(metaclass=_TensorTypeMeta):
 
     @property
     def retains_grad(self):
-        """True for a non-leaf tensor on which :meth:`retain_grad` was called."""
+        """True for a non-leaf tensor on which :meth:`retain_grad` was called.
+
+        Example::
+
+            >>> x = ember.tensor([1.0], requires_grad=True)
+            >>> y = x * 3
+            >>> y.retain_grad()
+            >>> y.retains_grad, x.retains_grad
+            (True, False)
+        """
         return getattr(self, "_retains_grad", False)
 
     # -- conversion -----------------------------------------------------------------------
     def numpy(self, *, force=False):
-        """The values as a NumPy array (sharing memory for CPU tensors)."""
+        """The values as a NumPy array (sharing memory for CPU tensors).
+
+        Args:
+            force (bool): copy to the host (detaching, and from any device) instead of raising for tensors that require grad
+                or live off the CPU. Default: ``False``.
+
+        Example::
+
+            >>> t = ember.tensor([1.0, 2.0])
+            >>> a = t.numpy()
+            >>> a
+            array([1., 2.], dtype=float32)
+            >>> a[0] = 5.0
+            >>> t
+            tensor([5., 2.])
+        """
         if self._requires_grad and grad_state.enabled and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if self._device.type != "cpu" and not force:
@@ -556,13 +831,29 @@ class Tensor(metaclass=_TensorTypeMeta):
         return array if dtype is None else array.astype(dtype)
 
     def item(self) -> Any:
-        """The single value of a one-element tensor as a Python number."""
+        """The single value of a one-element tensor as a Python number.
+
+        Example::
+
+            >>> ember.tensor([2.5]).item()
+            2.5
+            >>> ember.tensor(3).item()
+            3
+        """
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
         return self._backend.to_host(self._data).reshape(()).item()
 
     def tolist(self) -> Any:
-        """The values as (nested) Python lists."""
+        """The values as (nested) Python lists.
+
+        Example::
+
+            >>> ember.tensor([[1, 2], [3, 4]]).tolist()
+            [[1, 2], [3, 4]]
+            >>> ember.tensor(1.5).tolist()
+            1.5
+        """
         return self._backend.to_host(self._data).tolist()
 
     def _scalar(self):
@@ -773,7 +1064,21 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
 
 
 def as_tensor(data, dtype=None, device=None):
-    """Like :func:`tensor`, but returns ``data`` itself when it already is a matching tensor."""
+    """Like :func:`tensor`, but returns ``data`` itself when it already is a matching tensor.
+
+    Args:
+        data (array_like): a tensor, NumPy array, list, tuple or number.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        device (ember.device or str, optional): the device of the result; the default device when ``None``.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 2.0])
+        >>> ember.as_tensor(x) is x
+        True
+        >>> ember.as_tensor([1, 2], dtype=ember.float32)
+        tensor([1., 2.])
+    """
     if isinstance(data, Tensor):
         if (dtype is None or dtypes.as_dtype(dtype) is data.dtype) and (
             device is None or _device(device) == data.device
@@ -784,7 +1089,22 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def from_numpy(array):
-    """A CPU tensor sharing memory with the NumPy array ``array``."""
+    """A CPU tensor sharing memory with the NumPy array ``array``.
+
+    Args:
+        array (numpy.ndarray): the array whose memory to share.
+
+    Example::
+
+        >>> import numpy as np
+        >>> a = np.array([1.0, 2.0])
+        >>> t = ember.from_numpy(a)
+        >>> t
+        tensor([1., 2.], dtype=ember.float64)
+        >>> a[0] = -1.0
+        >>> t
+        tensor([-1.,  2.], dtype=ember.float64)
+    """
     import numpy as np
 
     if not isinstance(array, np.ndarray):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import inspect
 import pkgutil
 from collections import OrderedDict
 
@@ -51,6 +52,18 @@ def _globals():
     }
 
 
+def _made_by_factories(name):
+    """``(label, function)`` for the functions of module ``name`` reachable as ``ember.*`` or ``Tensor``
+    attributes (properties included) -- those a factory made, which the module's namespace does not hold."""
+    seen = set()
+    for owner, prefix in ((ember, "ember"), (ember.Tensor, "ember.Tensor")):
+        for attr, value in sorted(vars(owner).items()):
+            value = value.fget if isinstance(value, property) else value
+            if inspect.isfunction(value) and value.__module__ == name and id(value) not in seen:
+                seen.add(id(value))
+                yield f"{name}.{prefix}.{attr}", value
+
+
 @pytest.mark.parametrize("name", _modules())
 def test_docstring_examples(name, tmp_path, monkeypatch):
     if name.startswith(_SEVERAL_PROCESSES):
@@ -63,7 +76,12 @@ def test_docstring_examples(name, tmp_path, monkeypatch):
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     report = []
     runner = doctest.DocTestRunner(verbose=False, optionflags=flags)
-    tests = [t for t in doctest.DocTestFinder().find(module, name) if t.examples and t.name.startswith(name)]
+    finder = doctest.DocTestFinder()
+    tests = [t for t in finder.find(module, name) if t.examples and t.name.startswith(name)]
+    found = {t.docstring for t in tests}
+    for label, function in _made_by_factories(name):  # installed on ember or Tensor, not module attributes
+        tests += [t for t in finder.find(function, label, module=False) if t.examples and t.docstring not in found]
+        found.update(t.docstring for t in tests)
     for test in tests:
         test.globs.update(_globals())
         runner.run(test, out=report.append)

@@ -77,10 +77,36 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
 
 
 def is_autocast_enabled(device_type="cuda"):
-    """Whether an autocast region is on for ``device_type``."""
+    """Whether an autocast region is on for ``device_type``.
+
+    Args:
+        device_type (str): the device type, ``'cpu'`` or ``'cuda'``. Default: ``'cuda'``.
+
+    Example::
+
+        >>> ember.is_autocast_enabled('cpu')
+        False
+        >>> with ember.autocast('cpu'):
+        ...     print(ember.is_autocast_enabled('cpu'))
+        ...
+        True
+    """
     return device_type in state.dtypes
 
 
 def get_autocast_dtype(device_type):
-    """The lower-precision dtype of the autocast region for ``device_type`` (its default when off)."""
+    """The lower-precision dtype of the autocast region for ``device_type`` (its default when off).
+
+    Args:
+        device_type (str): the device type, ``'cpu'`` or ``'cuda'``.
+
+    Example::
+
+        >>> ember.get_autocast_dtype('cpu')
+        ember.bfloat16
+        >>> with ember.autocast('cpu', dtype=ember.float16):
+        ...     print(ember.get_autocast_dtype('cpu'))
+        ...
+        ember.float16
+    """
     return state.dtypes.get(device_type, _DEFAULT.get(device_type, dtypes.bfloat16))

@@ -16,7 +16,17 @@ grad_state = _GradState()
 
 
 def is_grad_enabled():
-    """True when operations on tensors that require grad record a graph."""
+    """True when operations on tensors that require grad record a graph.
+
+    Example::
+
+        >>> ember.is_grad_enabled()
+        True
+        >>> with ember.no_grad():
+        ...     print(ember.is_grad_enabled())
+        ...
+        False
+    """
     return grad_state.enabled
 
 

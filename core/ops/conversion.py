@@ -53,7 +53,20 @@ class _Clone(Function):
 
 
 def clone(input, *, memory_format=None):
-    """A copy with its own storage (recorded by autograd)."""
+    """A copy with its own storage (recorded by autograd).
+
+    Args:
+        input (Tensor): the input tensor.
+        memory_format (ember.memory_format, optional): accepted for PyTorch compatibility; the copy is contiguous.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 2.0])
+        >>> y = ember.clone(x)
+        >>> y[0] = 5.0
+        >>> x
+        tensor([1., 2.])
+    """
     return _Clone.apply(input)
 
 
@@ -88,6 +101,22 @@ def to(self, *args, **kwargs):
 
     Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``,
     and the keywords ``device``, ``dtype``, ``copy``, ``non_blocking``.
+
+    Args:
+        *args (ember.device, str, ember.dtype or Tensor): the target device and/or dtype, or a tensor whose device and
+            dtype to take.
+
+    Example::
+
+        >>> x = ember.tensor([1.5, 2.5])
+        >>> x.to(ember.float64)
+        tensor([1.5000, 2.5000], dtype=ember.float64)
+        >>> x.to('cpu', ember.int64)
+        tensor([1, 2])
+        >>> x.to(ember.tensor([1], dtype=ember.int32))
+        tensor([1, 2], dtype=ember.int32)
+        >>> x.to(ember.float32) is x
+        True
     """
     if not kwargs and len(args) == 1 and type(args[0]) is dtypes.dtype:  # the common to(dtype)
         dt = args[0]
@@ -103,12 +132,37 @@ def to(self, *args, **kwargs):
     return out
 
 
+# -- docstrings of the cast methods: dtype name -> (method name, output of the example)
+_GENERATED_DOCS = {
+    "float32": ("float", "tensor([0.0000, 1.5000, 2.0000])"),
+    "float64": ("double", "tensor([0.0000, 1.5000, 2.0000], dtype=ember.float64)"),
+    "float16": ("half", "tensor([0.0000, 1.5000, 2.0000], dtype=ember.float16)"),
+    "bfloat16": ("bfloat16", "tensor([0.0000, 1.5000, 2.0000], dtype=ember.bfloat16)"),
+    "int64": ("long", "tensor([0, 1, 2])"),
+    "int32": ("int", "tensor([0, 1, 2], dtype=ember.int32)"),
+    "int16": ("short", "tensor([0, 1, 2], dtype=ember.int16)"),
+    "int8": ("char", "tensor([0, 1, 2], dtype=ember.int8)"),
+    "uint8": ("byte", "tensor([0, 1, 2], dtype=ember.uint8)"),
+    "bool": ("bool", "tensor([False,  True,  True])"),
+}
+
+
+def _generated_doc(dt):
+    """The docstring of the cast method to ``dt``, with an example from ``_GENERATED_DOCS``."""
+    method, output = _GENERATED_DOCS[dt.name]
+    return (
+        f"This tensor cast to ``ember.{dt.name}``, as ``self.to(ember.{dt.name})`` (``self`` when it already is).\n\n"
+        "Args:\n    memory_format (ember.memory_format, optional): accepted for PyTorch compatibility.\n\n"
+        f"Example::\n\n    >>> ember.tensor([0.0, 1.5, 2.0], dtype=ember.float64).{method}()\n    {output}\n"
+    )
+
+
 def _cast_method(dt):
     def method(self, memory_format=None):
         return to(self, dt)
 
     method.__name__ = dt.name
-    method.__doc__ = f"``self.to(ember.{dt.name})``."
+    method.__doc__ = _generated_doc(dt)
     return method
 
 
@@ -127,12 +181,30 @@ Tensor.bool = _cast_method(dtypes.bool)
 
 
 def cpu(self):
-    """This tensor on the CPU."""
+    """This tensor on the CPU.
+
+    Example::
+
+        >>> ember.tensor([1.0, 2.0]).cpu().device
+        device(type='cpu', index=0)
+    """
     return to(self, "cpu")
 
 
 def cuda(self, device=None, non_blocking=False):
-    """This tensor on CUDA device ``device`` (default: the current CUDA device, 0)."""
+    """This tensor on CUDA device ``device`` (default: the current CUDA device, 0).
+
+    Args:
+        device (int, str or ember.device, optional): the CUDA device; the current one (0) when ``None``.
+        non_blocking (bool): accepted for PyTorch compatibility; copies complete before returning. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 2.0])
+        >>> y = x.cuda() if ember.cuda.is_available() else x
+        >>> y.device.type in ('cuda', 'cpu')
+        True
+    """
     if device is None:
         dev = _device("cuda", 0)
     elif isinstance(device, int):
@@ -155,6 +227,20 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
 
     Accepts a dtype, a legacy type class (``ember.DoubleTensor``) or its name, with the
     ``torch.``/``ember.`` prefix and ``cuda.`` for CUDA types.
+
+    Args:
+        dtype (ember.dtype, str or type, optional): the type to cast to; with none, the type name is returned.
+        non_blocking (bool): accepted for PyTorch compatibility; copies complete before returning. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([1.5, 2.5])
+        >>> x.type()
+        'ember.FloatTensor'
+        >>> x.type(ember.int64)
+        tensor([1, 2])
+        >>> x.type('ember.DoubleTensor')
+        tensor([1.5000, 2.5000], dtype=ember.float64)
     """
     if dtype is None:
         prefix = "ember.cuda." if self._device.type == "cuda" else "ember."
@@ -180,7 +266,16 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
 
 
 def type_as(self, other):
-    """This tensor cast to ``other``'s type."""
+    """This tensor cast to ``other``'s type.
+
+    Args:
+        other (Tensor): the tensor whose dtype to take.
+
+    Example::
+
+        >>> ember.tensor([1.5, 2.5]).type_as(ember.tensor([1]))
+        tensor([1, 2])
+    """
     return to(self, other.dtype)
 
 
@@ -272,7 +367,19 @@ def assign_(target, value):
 
 
 def copy_(self, src, non_blocking=False):
-    """Copy ``src`` (broadcast, any device or dtype) into this tensor in place."""
+    """Copy ``src`` (broadcast, any device or dtype) into this tensor in place.
+
+    Args:
+        src (Tensor): the values to copy, broadcast to this tensor's shape and cast to its dtype.
+        non_blocking (bool): accepted for PyTorch compatibility; copies complete before returning. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.zeros(2, 2)
+        >>> x.copy_(ember.tensor([1, 2]))
+        tensor([[1., 2.],
+                [1., 2.]])
+    """
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     from .movement import broadcast_shapes

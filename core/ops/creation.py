@@ -24,7 +24,13 @@ _default_device = None
 
 
 def default_device():
-    """The device new tensors go to when none is given (``cpu`` unless changed)."""
+    """The device new tensors go to when none is given (``cpu`` unless changed).
+
+    Example::
+
+        >>> ember.get_default_device()
+        device(type='cpu', index=0)
+    """
     global _default_device
     if _default_device is None:
         _default_device = _device("cpu")
@@ -35,7 +41,19 @@ get_default_device = default_device
 
 
 def set_default_device(dev):
-    """Make ``dev`` the device of tensors created without ``device=``."""
+    """Make ``dev`` the device of tensors created without ``device=``.
+
+    Args:
+        dev (ember.device or str): the new default device; ``None`` means ``'cpu'``.
+
+    Example::
+
+        >>> ember.set_default_device('cpu')
+        >>> ember.get_default_device()
+        device(type='cpu', index=0)
+        >>> ember.zeros(2).device
+        device(type='cpu', index=0)
+    """
     global _default_device
     _default_device = _device(dev) if dev is not None else _device("cpu")
 
@@ -85,6 +103,21 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     """A tensor of shape ``size`` filled with ``fill_value``.
 
     The dtype defaults to that of the scalar (bool, int64 or the default float).
+
+    Args:
+        size (list or tuple of ints): the shape of the result.
+        fill_value (Number): the value to fill with.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        device (ember.device or str, optional): the device of the result; the default device when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> ember.full((2, 3), 1.5)
+        tensor([[1.5000, 1.5000, 1.5000],
+                [1.5000, 1.5000, 1.5000]])
+        >>> ember.full((2,), True)
+        tensor([ True,  True])
     """
     shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
     if not isinstance(fill_value, Tensor) and not is_number(fill_value):
@@ -122,6 +155,63 @@ ones = _filled("ones", "ones")
 empty = _filled("empty", "uninitialised values")
 
 
+# -- docstrings of the generated ``*_like`` functions and ``new_*`` methods: name -> (summary, args, example, output)
+_LIKE_ARGS = """input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
+    dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
+    device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
+    requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+    memory_format (ember.memory_format): accepted for PyTorch compatibility; results are contiguous."""
+_NEW_ARGS = """size (int...): the shape of the result, as several ints or one sequence.
+    dtype (ember.dtype, optional): the data type of the result; this tensor's when ``None``.
+    device (ember.device or str, optional): the device of the result; this tensor's when ``None``.
+    requires_grad (bool): whether autograd records operations on the result. Default: ``False``."""
+_GENERATED_DOCS = {
+    "zeros_like": (
+        "A tensor of zeros with the shape, dtype and device of ``input``.",
+        _LIKE_ARGS,
+        "ember.zeros_like(ember.tensor([[1, 2], [3, 4]]))",
+        "tensor([[0, 0],\n        [0, 0]])",
+    ),
+    "ones_like": (
+        "A tensor of ones with the shape, dtype and device of ``input``.",
+        _LIKE_ARGS,
+        "ember.ones_like(ember.tensor([1.5, 2.5]))",
+        "tensor([1., 1.])",
+    ),
+    "empty_like": (
+        "An uninitialized tensor with the shape, dtype and device of ``input``.",
+        _LIKE_ARGS,
+        "ember.empty_like(ember.zeros(2, 3)).shape",
+        "ember.Size([2, 3])",
+    ),
+    "new_zeros": (
+        "A tensor of zeros of shape ``size``, with this tensor's dtype and device unless given.",
+        _NEW_ARGS,
+        "ember.tensor([1, 2], dtype=ember.int32).new_zeros(2, 3)",
+        "tensor([[0, 0, 0],\n        [0, 0, 0]], dtype=ember.int32)",
+    ),
+    "new_ones": (
+        "A tensor of ones of shape ``size``, with this tensor's dtype and device unless given.",
+        _NEW_ARGS,
+        "ember.tensor([1.0], dtype=ember.float64).new_ones((2,))",
+        "tensor([1., 1.], dtype=ember.float64)",
+    ),
+    "new_empty": (
+        "An uninitialized tensor of shape ``size``, with this tensor's dtype and device unless given.",
+        _NEW_ARGS,
+        "ember.tensor([1.0]).new_empty(2, 3).shape",
+        "ember.Size([2, 3])",
+    ),
+}
+
+
+def _generated_doc(name):
+    """The PyTorch-form docstring of the generated function or method ``name``."""
+    summary, args, example, output = _GENERATED_DOCS[name]
+    output = output.replace("\n", "\n    ")
+    return f"{summary}\n\nArgs:\n    {args}\n\nExample::\n\n    >>> {example}\n    {output}\n"
+
+
 def _like(fn):
     def make(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
         return fn(
@@ -132,7 +222,7 @@ def _like(fn):
         )
 
     make.__name__ = fn.__name__ + "_like"
-    make.__doc__ = f"``{fn.__name__}`` with the shape, dtype and device of ``input``."
+    make.__doc__ = _generated_doc(make.__name__)
     return make
 
 
@@ -142,7 +232,21 @@ empty_like = _like(empty)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    """``full`` with the shape, dtype and device of ``input``."""
+    """``full`` with the shape, dtype and device of ``input``.
+
+    Args:
+        input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
+        fill_value (Number): the value to fill with.
+        dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
+        device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        memory_format (ember.memory_format): the memory format of the result.
+
+    Example::
+
+        >>> ember.full_like(ember.tensor([1, 2, 3]), 7)
+        tensor([7, 7, 7])
+    """
     return full(
         input.shape,
         fill_value,
@@ -156,6 +260,23 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     """Values from ``start`` to ``end`` (exclusive) spaced by ``step``.
 
     The dtype is int64 when all arguments are integers, else the default float.
+
+    Args:
+        start (Number): the first value (or ``end``, from 0, when ``end`` is omitted).
+        end (Number, optional): the end of the range, excluded.
+        step (Number): the gap between consecutive values. Default: ``1``.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        device (ember.device or str, optional): the device of the result; the default device when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> ember.arange(5)
+        tensor([0, 1, 2, 3, 4])
+        >>> ember.arange(1, 4)
+        tensor([1, 2, 3])
+        >>> ember.arange(0.0, 1.0, 0.25)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500])
     """
     if end is None:
         start, end = 0, start
@@ -182,7 +303,23 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 
 
 def range(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001
-    """Deprecated ``torch.range``: like :func:`arange` but includes ``end``; float by default."""
+    """Deprecated ``torch.range``: like :func:`arange` but includes ``end``; float by default.
+
+    Args:
+        start (Number): the first value.
+        end (Number): the last value, included.
+        step (Number): the gap between consecutive values. Default: ``1``.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        device (ember.device or str, optional): the device of the result; the default device when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> ember.range(1, 4)
+        tensor([1., 2., 3., 4.])
+        >>> ember.range(0, 1, 0.5)
+        tensor([0.0000, 0.5000, 1.0000])
+    """
     if end is None:
         start, end = 0, start
     return arange(
@@ -196,7 +333,26 @@ def range(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fal
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    """``steps`` values evenly spaced from ``start`` to ``end`` inclusive."""
+    """``steps`` values evenly spaced from ``start`` to ``end`` inclusive.
+
+    .. math::
+        out_i = start + i * (end - start) / (steps - 1)
+
+    Args:
+        start (float): the first value.
+        end (float): the last value.
+        steps (int): the number of values.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        device (ember.device or str, optional): the device of the result; the default device when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> ember.linspace(0, 1, 5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+        >>> ember.linspace(-10, 10, steps=3)
+        tensor([-10.,   0.,  10.])
+    """
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     backend, dev, dt = _place(dtype, device)
@@ -213,13 +369,51 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    """``base ** linspace(start, end, steps)``."""
+    """``base ** linspace(start, end, steps)``.
+
+    .. math::
+        out_i = base^{start + i * (end - start) / (steps - 1)}
+
+    Args:
+        start (float): the first exponent.
+        end (float): the last exponent.
+        steps (int): the number of values.
+        base (float): the base of the powers. Default: ``10.0``.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        device (ember.device or str, optional): the device of the result; the default device when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> ember.logspace(0, 3, 4)
+        tensor([   1.,   10.,  100., 1000.])
+        >>> ember.logspace(0, 2, 3, base=2)
+        tensor([1., 2., 4.])
+    """
     out = base ** linspace(start, end, steps, dtype=dtypes.float64 if dtype is None else dtype, device=device)
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
-    """An ``n x m`` matrix with ones on the diagonal."""
+    """An ``n x m`` matrix with ones on the diagonal.
+
+    Args:
+        n (int): the number of rows.
+        m (int, optional): the number of columns; ``n`` when ``None``.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        device (ember.device or str, optional): the device of the result; the default device when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> ember.eye(3)
+        tensor([[1., 0., 0.],
+                [0., 1., 0.],
+                [0., 0., 1.]])
+        >>> ember.eye(2, 3, dtype=ember.int64)
+        tensor([[1, 0, 0],
+                [0, 1, 0]])
+    """
     m = n if m is None else m
     for name, value in (("n", n), ("m", m)):
         if size_arg("eye", value, name) < 0:
@@ -301,7 +495,21 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
-    """A random permutation of the integers from 0 to ``n - 1`` (int64 by default)."""
+    """A random permutation of the integers from 0 to ``n - 1`` (int64 by default).
+
+    Args:
+        n (int): the number of integers.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        device (ember.device or str, optional): the device of the result; the default device when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.randperm(5)
+        tensor([3, 2, 1, 0, 4])
+    """
     keys = rand(
         n,
         generator=generator,
@@ -312,24 +520,82 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False):
-    """:func:`rand` with the shape, dtype and device of ``input``."""
+    """:func:`rand` with the shape, dtype and device of ``input``.
+
+    Args:
+        input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
+        dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
+        device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.rand_like(ember.zeros(2, 2))
+        tensor([[0.8506, 0.6370],
+                [0.5111, 0.2698]])
+    """
     return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, device=None, requires_grad=False):
-    """:func:`randn` with the shape, dtype and device of ``input``."""
+    """:func:`randn` with the shape, dtype and device of ``input``.
+
+    Args:
+        input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
+        dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
+        device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.randn_like(ember.zeros(3))
+        tensor([ 1.1176, -1.3871, -0.4266])
+    """
     return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, device=None):
-    """:func:`randint` with the shape, dtype and device of ``input``."""
+    """:func:`randint` with the shape, dtype and device of ``input``.
+
+    Args:
+        input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
+        low (int): the lowest value (inclusive), or ``high`` when ``high`` is omitted. Default: ``0``.
+        high (int, optional): one above the highest value.
+        dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
+        device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.randint_like(ember.zeros(4), 10)
+        tensor([8., 6., 5., 2.])
+    """
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None):
-    """Normal samples with the given (scalar or tensor) ``mean`` and ``std``."""
+    """Normal samples with the given (scalar or tensor) ``mean`` and ``std``.
+
+    Args:
+        mean (float or Tensor): the mean of each sample.
+        std (float or Tensor): the standard deviation of each sample. Default: ``1.0``.
+        size (tuple of ints, optional): the shape of the result when ``mean`` and ``std`` are numbers.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        device (ember.device or str, optional): the device of the result; the default device when ``None``.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.normal(ember.tensor([0.0, 10.0, 100.0]), 0.1)
+        tensor([ 0.1118,  9.8613, 99.9573])
+        >>> ember.normal(2.0, 3.0, size=(2,))
+        tensor([-0.4108,  3.8043])
+    """
     if isinstance(std, Tensor):
         if bool((std < 0).any()):
             raise RuntimeError("normal expects all elements of std >= 0.0")
@@ -348,7 +614,19 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None)
 
 
 def bernoulli(input, p=None, *, generator=None):
-    """0/1 samples with probability ``input`` (or ``p``) of being 1, same shape and dtype."""
+    """0/1 samples with probability ``input`` (or ``p``) of being 1, same shape and dtype.
+
+    Args:
+        input (Tensor): the probabilities of drawing 1, in ``[0, 1]``.
+        p (float, optional): one probability for every element instead of ``input``'s values.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.bernoulli(ember.tensor([0.0, 0.5, 1.0, 0.5]))
+        tensor([0., 0., 1., 1.])
+    """
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     check_probabilities("bernoulli", input if p is None else p)
@@ -358,7 +636,23 @@ def bernoulli(input, p=None, *, generator=None):
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    """Sample category indices from each row of non-negative weights ``input``."""
+    """Sample category indices from each row of non-negative weights ``input``.
+
+    Args:
+        input (Tensor): the non-negative weights of the categories, 1-D or one row per distribution.
+        num_samples (int): the number of samples per row.
+        replacement (bool): whether to draw with replacement. Default: ``False``.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> weights = ember.tensor([0.0, 10.0, 3.0, 0.0])
+        >>> ember.multinomial(weights, 2)
+        tensor([1, 2])
+        >>> ember.multinomial(weights, 4, replacement=True)
+        tensor([2, 2, 1, 1])
+    """
     if input.ndim not in (1, 2):
         raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
     probs = input.detach().to(dtypes.float64 if input._backend.supports_float64 else input.dtype)
@@ -443,7 +737,7 @@ def _new_method(fn):
         )
 
     method.__name__ = "new_" + fn.__name__
-    method.__doc__ = f"``{fn.__name__}`` with this tensor's dtype and device by default."
+    method.__doc__ = _generated_doc(method.__name__)
     return method
 
 
@@ -453,6 +747,22 @@ Tensor.new_empty = _new_method(empty)
 
 
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of shape ``size`` filled with ``fill_value``, with this tensor's dtype and device unless given.
+
+    Args:
+        size (list or tuple of ints): the shape of the result.
+        fill_value (Number): the value to fill with.
+        dtype (ember.dtype, optional): the data type of the result; this tensor's when ``None``.
+        device (ember.device or str, optional): the device of the result; this tensor's when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([1, 2], dtype=ember.int32)
+        >>> x.new_full((2, 2), 7)
+        tensor([[7, 7],
+                [7, 7]], dtype=ember.int32)
+    """
     return full(
         size,
         fill_value,
@@ -463,6 +773,20 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
 
 
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding ``data`` (copied), with this tensor's dtype and device unless given.
+
+    Args:
+        data (array_like): the values: a list, tuple, number, NumPy array or tensor.
+        dtype (ember.dtype, optional): the data type of the result; this tensor's when ``None``.
+        device (ember.device or str, optional): the device of the result; this tensor's when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([1.0], dtype=ember.float64)
+        >>> x.new_tensor([1, 2])
+        tensor([1., 2.], dtype=ember.float64)
+    """
     return tensor(
         data,
         dtype=dtype or self.dtype,

@@ -24,6 +24,276 @@ __all__ = [
 ]  # fmt: skip
 
 
+# -- docstrings of the generated ops (unary math, comparisons, logic, bitwise; also mathematical.py's) --
+# name -> (summary, formula for out_i, operand values of the example, the example's output)
+_GENERATED_DOCS = {
+    "exp": (
+        "The exponential of the elements of ``input``.",
+        "e^{input_i}",
+        "[0.0, 1.0, 2.0]",
+        "tensor([1.0000, 2.7183, 7.3891])",
+    ),
+    "expm1": (
+        "The exponential of the elements of ``input``, minus 1 (exact for small ``input``).",
+        "e^{input_i} - 1",
+        "[0.0, 0.5, 1.0]",
+        "tensor([0.0000, 0.6487, 1.7183])",
+    ),
+    "exp2": (
+        "The base-2 exponential of the elements of ``input``.",
+        "2^{input_i}",
+        "[0.0, 1.0, 3.0]",
+        "tensor([1., 2., 8.])",
+    ),
+    "log": (
+        "The natural logarithm of the elements of ``input``.",
+        "log_e(input_i)",
+        "[1.0, 2.0, 0.0]",
+        "tensor([0.0000, 0.6931,   -inf])",
+    ),
+    "log1p": (
+        "The natural logarithm of one plus the elements of ``input`` (exact for small ``input``).",
+        "log_e(1 + input_i)",
+        "[0.0, 0.5, 1.0]",
+        "tensor([0.0000, 0.4055, 0.6931])",
+    ),
+    "log2": (
+        "The base-2 logarithm of the elements of ``input``.",
+        "log_2(input_i)",
+        "[1.0, 2.0, 8.0]",
+        "tensor([0., 1., 3.])",
+    ),
+    "log10": (
+        "The base-10 logarithm of the elements of ``input``.",
+        "log_{10}(input_i)",
+        "[1.0, 10.0, 1000.0]",
+        "tensor([0., 1., 3.])",
+    ),
+    "sqrt": (
+        "The square root of the elements of ``input`` (NaN for negative elements).",
+        "sqrt(input_i)",
+        "[4.0, 2.0, -1.0]",
+        "tensor([2.0000, 1.4142,    nan])",
+    ),
+    "rsqrt": (
+        "The reciprocal of the square root of the elements of ``input``.",
+        "1 / sqrt(input_i)",
+        "[4.0, 0.25, 0.0]",
+        "tensor([0.5000, 2.0000,    inf])",
+    ),
+    "sin": (
+        "The sine of the elements of ``input`` (in radians).",
+        "sin(input_i)",
+        "[0.0, 0.5236, 1.5708]",
+        "tensor([0.0000, 0.5000, 1.0000])",
+    ),
+    "cos": (
+        "The cosine of the elements of ``input`` (in radians).",
+        "cos(input_i)",
+        "[0.0, 1.0472, 3.1416]",
+        "tensor([ 1.0000,  0.5000, -1.0000])",
+    ),
+    "tan": (
+        "The tangent of the elements of ``input`` (in radians).",
+        "tan(input_i)",
+        "[0.0, 0.7854, -0.7854]",
+        "tensor([ 0.0000,  1.0000, -1.0000])",
+    ),
+    "asin": (
+        "The arcsine of the elements of ``input`` (NaN outside ``[-1, 1]``).",
+        "sin^{-1}(input_i)",
+        "[0.0, 0.5, 1.0, 2.0]",
+        "tensor([0.0000, 0.5236, 1.5708,    nan])",
+    ),
+    "acos": (
+        "The arccosine of the elements of ``input`` (NaN outside ``[-1, 1]``).",
+        "cos^{-1}(input_i)",
+        "[1.0, 0.5, 0.0, -1.0]",
+        "tensor([0.0000, 1.0472, 1.5708, 3.1416])",
+    ),
+    "atan": (
+        "The arctangent of the elements of ``input``.",
+        "tan^{-1}(input_i)",
+        "[0.0, 1.0, -1.0]",
+        "tensor([ 0.0000,  0.7854, -0.7854])",
+    ),
+    "sinh": (
+        "The hyperbolic sine of the elements of ``input``.",
+        "sinh(input_i)",
+        "[0.0, 1.0, -1.0]",
+        "tensor([ 0.0000,  1.1752, -1.1752])",
+    ),
+    "cosh": (
+        "The hyperbolic cosine of the elements of ``input``.",
+        "cosh(input_i)",
+        "[0.0, 1.0, -1.0]",
+        "tensor([1.0000, 1.5431, 1.5431])",
+    ),
+    "tanh": (
+        "The hyperbolic tangent of the elements of ``input``.",
+        "tanh(input_i)",
+        "[0.0, 1.0, -2.0]",
+        "tensor([ 0.0000,  0.7616, -0.9640])",
+    ),
+    "asinh": (
+        "The inverse hyperbolic sine of the elements of ``input``.",
+        "sinh^{-1}(input_i)",
+        "[0.0, 1.0, -1.0]",
+        "tensor([ 0.0000,  0.8814, -0.8814])",
+    ),
+    "acosh": (
+        "The inverse hyperbolic cosine of the elements of ``input`` (NaN below 1).",
+        "cosh^{-1}(input_i)",
+        "[1.0, 2.0, 0.5]",
+        "tensor([0.0000, 1.3170,    nan])",
+    ),
+    "atanh": (
+        "The inverse hyperbolic tangent of the elements of ``input`` (infinite at +-1, NaN outside).",
+        "tanh^{-1}(input_i)",
+        "[0.0, 0.5, 1.0]",
+        "tensor([0.0000, 0.5493,    inf])",
+    ),
+    "sigmoid": (
+        "The logistic sigmoid of the elements of ``input``.",
+        "1 / (1 + e^{-input_i})",
+        "[0.0, 2.0, -2.0]",
+        "tensor([0.5000, 0.8808, 0.1192])",
+    ),
+    "erf": (
+        "The Gauss error function of the elements of ``input``.",
+        "2 / sqrt(pi) * int_0^{input_i} e^{-t^2} dt",
+        "[0.0, 0.5, -1.0]",
+        "tensor([ 0.0000,  0.5205, -0.8427])",
+    ),
+    "erfc": (
+        "The complementary error function of the elements of ``input``.",
+        "1 - erf(input_i)",
+        "[0.0, 0.5, -1.0]",
+        "tensor([1.0000, 0.4795, 1.8427])",
+    ),
+    "reciprocal": (
+        "The reciprocal of the elements of ``input``; integer inputs give floating-point results.",
+        "1 / input_i",
+        "[2.0, -0.5, 0.0]",
+        "tensor([ 0.5000, -2.0000,     inf])",
+    ),
+    "floor": (
+        "The largest integer not greater than each element of ``input`` (integer inputs are returned as they are).",
+        "floor(input_i)",
+        "[1.5, -1.5, 2.0]",
+        "tensor([ 1., -2.,  2.])",
+    ),
+    "ceil": (
+        "The smallest integer not less than each element of ``input`` (integer inputs are returned as they are).",
+        "ceil(input_i)",
+        "[1.5, -1.5, 2.0]",
+        "tensor([ 2., -1.,  2.])",
+    ),
+    "trunc": (
+        "The elements of ``input`` rounded toward zero to integers.",
+        "trunc(input_i)",
+        "[1.7, -1.7, 2.0]",
+        "tensor([ 1., -1.,  2.])",
+    ),
+    "sign": (
+        "The sign of each element of ``input``: -1, 0 or 1.",
+        "sgn(input_i)",
+        "[-2.5, 0.0, 3.0]",
+        "tensor([-1.,  0.,  1.])",
+    ),
+    "eq": (
+        "Element-wise ``input == other``, with broadcasting; returns a bool tensor.",
+        "input_i == other_i",
+        ("[1, 2, 3]", "[1, 0, 3]"),
+        "tensor([ True, False,  True])",
+    ),
+    "ne": (
+        "Element-wise ``input != other``, with broadcasting; returns a bool tensor.",
+        "input_i != other_i",
+        ("[1, 2, 3]", "[1, 0, 3]"),
+        "tensor([False,  True, False])",
+    ),
+    "lt": (
+        "Element-wise ``input < other``, with broadcasting; returns a bool tensor.",
+        "input_i < other_i",
+        ("[1, 2, 3]", "[2, 2, 2]"),
+        "tensor([ True, False, False])",
+    ),
+    "le": (
+        "Element-wise ``input <= other``, with broadcasting; returns a bool tensor.",
+        "input_i <= other_i",
+        ("[1, 2, 3]", "[2, 2, 2]"),
+        "tensor([ True,  True, False])",
+    ),
+    "gt": (
+        "Element-wise ``input > other``, with broadcasting; returns a bool tensor.",
+        "input_i > other_i",
+        ("[1, 2, 3]", "[2, 2, 2]"),
+        "tensor([False, False,  True])",
+    ),
+    "ge": (
+        "Element-wise ``input >= other``, with broadcasting; returns a bool tensor.",
+        "input_i >= other_i",
+        ("[1, 2, 3]", "[2, 2, 2]"),
+        "tensor([False,  True,  True])",
+    ),
+    "logical_and": (
+        "Element-wise logical AND of ``input`` and ``other`` (zero is ``False``); returns a bool tensor.",
+        "input_i and other_i",
+        ("[True, True, False]", "[1, 0, 0]"),
+        "tensor([ True, False, False])",
+    ),
+    "logical_or": (
+        "Element-wise logical OR of ``input`` and ``other`` (zero is ``False``); returns a bool tensor.",
+        "input_i or other_i",
+        ("[True, True, False]", "[1, 0, 0]"),
+        "tensor([ True,  True, False])",
+    ),
+    "logical_xor": (
+        "Element-wise logical XOR of ``input`` and ``other`` (zero is ``False``); returns a bool tensor.",
+        "input_i xor other_i",
+        ("[True, True, False]", "[1, 0, 0]"),
+        "tensor([False,  True, False])",
+    ),
+    "bitwise_and": (
+        "Element-wise bitwise AND of integer or bool tensors (logical AND for bool).",
+        "input_i & other_i",
+        ("[12, 10]", "[10, 6]"),
+        "tensor([8, 2])",
+    ),
+    "bitwise_or": (
+        "Element-wise bitwise OR of integer or bool tensors (logical OR for bool).",
+        "input_i | other_i",
+        ("[12, 10]", "[10, 6]"),
+        "tensor([14, 14])",
+    ),
+    "bitwise_xor": (
+        "Element-wise bitwise XOR of integer or bool tensors (logical XOR for bool).",
+        "input_i ^ other_i",
+        ("[12, 10]", "[10, 6]"),
+        "tensor([ 6, 12])",
+    ),
+}
+
+
+def _generated_doc(name):
+    """The PyTorch-form docstring of the generated op ``name`` (None for private helpers without an entry)."""
+    if name not in _GENERATED_DOCS:
+        return None
+    summary, formula, operands, output = _GENERATED_DOCS[name]
+    operands = (operands,) if isinstance(operands, str) else operands
+    args = (
+        "input (Tensor): the input tensor.",
+        "other (Tensor or Number): the second operand, broadcast against ``input``.",
+    )
+    call = ", ".join(f"ember.tensor({values})" for values in operands)
+    return (
+        f"{summary}\n\n.. math::\n    out_i = {formula}\n\nArgs:\n    "
+        + "\n    ".join(args[: len(operands)])
+        + f"\n\nExample::\n\n    >>> ember.{name}({call})\n    {output}\n"
+    )
+
+
 # -- unary ---------------------------------------------------------------------------------
 class _Unary(Function):
     """An element-wise function ``y = f(x)`` whose derivative is ``derivative(x, y)``."""
@@ -76,7 +346,7 @@ def _unary(name, compute, derivative, floating=True, saves="x", arithmetic=False
 
     op.__name__ = name
     op.__qualname__ = name
-    op.__doc__ = f"Element-wise ``{name}`` of ``input``; returns a new tensor."
+    op.__doc__ = _generated_doc(name)
     return op
 
 
@@ -141,7 +411,19 @@ class _Abs(Function):
 
 
 def neg(input):
-    """``-input``."""
+    """The negative of every element of ``input``.
+
+    .. math::
+        out_i = -input_i
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.neg(ember.tensor([1.5, -2.0, 0.0]))
+        tensor([-1.5000,  2.0000, -0.0000])
+    """
     if input.dtype is dtypes.bool:
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
@@ -151,28 +433,77 @@ def neg(input):
 
 
 def abs(input):  # noqa: A001
-    """Element-wise absolute value."""
+    """The absolute value of every element of ``input``.
+
+    .. math::
+        out_i = |input_i|
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.abs(ember.tensor([-1, -2, 3]))
+        tensor([1, 2, 3])
+    """
     if input.dtype is dtypes.bool:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return _Abs.apply(input)
 
 
 def frac(input):
-    """The fractional part, ``input - trunc(input)``, of a floating-point tensor."""
+    """The fractional part of every element of a floating-point ``input``.
+
+    .. math::
+        out_i = input_i - trunc(input_i)
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.frac(ember.tensor([1.5, -2.25, 3.0]))
+        tensor([ 0.5000, -0.2500,  0.0000])
+    """
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     return _frac(input)
 
 
 def square(input):
-    """``input * input`` (``input ** 2``: a bool input squares to int64, as in PyTorch)."""
+    """The square of every element of ``input`` (a bool input squares to int64, as in PyTorch).
+
+    .. math::
+        out_i = input_i ^ 2
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.square(ember.tensor([-2.0, 0.5, 3.0]))
+        tensor([4.0000, 0.2500, 9.0000])
+    """
     if input.dtype is dtypes.bool:
         input = input.to(dtypes.int64)
     return mul(input, input)
 
 
 def round(input, decimals=0):  # noqa: A001
-    """Round to the nearest integer (ties to even), or to ``decimals`` decimal places."""
+    """Rounds every element of ``input`` to the nearest integer, ties to even, or to ``decimals`` decimal places.
+
+    Args:
+        input (Tensor): the input tensor.
+        decimals (int): the number of decimal places to round to; a negative number rounds to the left of the decimal
+            point. Default: ``0``.
+
+    Example::
+
+        >>> ember.round(ember.tensor([0.5, 1.5, 2.5, -0.7]))
+        tensor([ 0.,  2.,  2., -1.])
+        >>> ember.round(ember.tensor([1.2345, 12.5]), decimals=2)
+        tensor([ 1.2300, 12.5000])
+    """
     if decimals == 0:
         return _round_half_even(input)
     scale = 10.0**decimals
@@ -446,7 +777,24 @@ def full_like_scalar(like, value):
 
 
 def add(input, other, *, alpha=1, out=None):
-    """``input + alpha * other`` with broadcasting and type promotion."""
+    """Adds ``other``, scaled by ``alpha``, to ``input``, with broadcasting and type promotion.
+
+    .. math::
+        out_i = input_i + alpha * other_i
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor or Number): the tensor or number to add to ``input``.
+        alpha (Number): the multiplier for ``other``. Default: ``1``.
+
+    Example::
+
+        >>> a = ember.tensor([1.0, 2.0, 3.0])
+        >>> ember.add(a, 10)
+        tensor([11., 12., 13.])
+        >>> ember.add(a, ember.tensor([1.0, 1.0, 1.0]), alpha=2)
+        tensor([3., 4., 5.])
+    """
     if not isinstance(input, Tensor):
         input = full_like_scalar(other, input)
     if alpha != 1:
@@ -455,7 +803,22 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
-    """``input - alpha * other``."""
+    """Subtracts ``other``, scaled by ``alpha``, from ``input``.
+
+    .. math::
+        out_i = input_i - alpha * other_i
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor or Number): the tensor or number to subtract from ``input``.
+        alpha (Number): the multiplier for ``other``. Default: ``1``.
+
+    Example::
+
+        >>> a = ember.tensor([1.0, 2.0, 3.0])
+        >>> ember.sub(a, ember.tensor([0.5, 0.5, 0.5]), alpha=2)
+        tensor([0., 1., 2.])
+    """
     input_bool = isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is dtypes.bool
     other_bool = isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
     if not isinstance(input, Tensor):
@@ -483,14 +846,52 @@ def sub(input, other, *, alpha=1, out=None):
 
 
 def mul(input, other, out=None):
-    """``input * other``."""
+    """Multiplies ``input`` by ``other``, with broadcasting and type promotion.
+
+    .. math::
+        out_i = input_i * other_i
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor or Number): the tensor or number to multiply by.
+
+    Example::
+
+        >>> a = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> ember.mul(a, ember.tensor([10.0, 100.0]))
+        tensor([[ 10., 200.],
+                [ 30., 400.]])
+        >>> ember.mul(a, 0.5)
+        tensor([[0.5000, 1.0000],
+                [1.5000, 2.0000]])
+    """
     if not isinstance(input, Tensor):
         return _binary(_Mul, "mul", other, input)
     return _binary(_Mul, "mul", input, other)
 
 
 def div(input, other, *, rounding_mode=None, out=None):
-    """``input / other`` (true division; ``rounding_mode`` 'trunc' or 'floor')."""
+    """Divides ``input`` by ``other``; true division by default, so integer inputs give a floating-point result.
+
+    .. math::
+        out_i = input_i / other_i
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor or Number): the divisor.
+        rounding_mode (str, optional): ``None`` for true division, ``'trunc'`` to round the quotient toward zero,
+            ``'floor'`` to round it down.
+
+    Example::
+
+        >>> a = ember.tensor([7.0, -7.0])
+        >>> ember.div(a, 2)
+        tensor([ 3.5000, -3.5000])
+        >>> ember.div(a, 2, rounding_mode='trunc')
+        tensor([ 3., -3.])
+        >>> ember.div(a, 2, rounding_mode='floor')
+        tensor([ 3., -4.])
+    """
     if not isinstance(input, Tensor):
         input = full_like_scalar(other, input)
     if rounding_mode is None:
@@ -503,24 +904,80 @@ def div(input, other, *, rounding_mode=None, out=None):
 
 
 def floor_divide(input, other):
-    """``floor(input / other)``."""
+    """Divides ``input`` by ``other`` and rounds the quotient down, as ``div(..., rounding_mode='floor')``.
+
+    .. math::
+        out_i = floor(input_i / other_i)
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor or Number): the divisor.
+
+    Example::
+
+        >>> ember.floor_divide(ember.tensor([7, -7]), 2)
+        tensor([ 3, -4])
+    """
     return div(input, other, rounding_mode="floor")
 
 
 def remainder(input, other):
-    """Python-style modulus: the result has the sign of ``other``."""
+    """The Python-style modulus of ``input`` by ``other``: the result has the sign of ``other``.
+
+    .. math::
+        out_i = input_i - floor(input_i / other_i) * other_i
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor or Number): the divisor.
+
+    Example::
+
+        >>> ember.remainder(ember.tensor([-3.0, -1.0, 2.0, 3.0]), 2)
+        tensor([1., 1., 0., 1.])
+        >>> ember.remainder(ember.tensor([5, 6]), -4)
+        tensor([-3, -2])
+    """
     if not isinstance(input, Tensor):
         input = full_like_scalar(other, input)
     return _exact_binary(_Remainder, "remainder", input, other)
 
 
 def fmod(input, other):
-    """C-style modulus: the result has the sign of ``input``."""
+    """The C-style modulus of ``input`` by ``other``: the result has the sign of ``input``.
+
+    .. math::
+        out_i = input_i - trunc(input_i / other_i) * other_i
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor or Number): the divisor.
+
+    Example::
+
+        >>> ember.fmod(ember.tensor([-3.0, -2.0, 2.0, 3.0]), 2)
+        tensor([-1., -0.,  0.,  1.])
+    """
     return _exact_binary(_Fmod, "fmod", input, other)
 
 
 def pow(input, exponent):  # noqa: A001
-    """``input ** exponent``; either may be a Python scalar."""
+    """Raises ``input`` to the power ``exponent``, element by element; either may be a Python number.
+
+    .. math::
+        out_i = input_i ^ {exponent_i}
+
+    Args:
+        input (Tensor or Number): the base.
+        exponent (Tensor or Number): the exponent.
+
+    Example::
+
+        >>> ember.pow(ember.tensor([1.0, 2.0, 3.0]), 2)
+        tensor([1., 4., 9.])
+        >>> ember.pow(2, ember.tensor([0, 1, 4]))
+        tensor([ 1,  2, 16])
+    """
     if not isinstance(input, Tensor):
         if not is_scalar(input):
             raise TypeError(f"pow(): unsupported base type {type(input).__name__}")
@@ -536,17 +993,50 @@ def pow(input, exponent):  # noqa: A001
 
 
 def maximum(input, other):
-    """Element-wise maximum of two tensors."""
+    """The element-wise maximum of ``input`` and ``other`` (NaN propagates).
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor): the second input tensor.
+
+    Example::
+
+        >>> ember.maximum(ember.tensor([1.0, 5.0, 3.0]), ember.tensor([4.0, 2.0, 3.0]))
+        tensor([4., 5., 3.])
+    """
     return _binary(_Maximum, "maximum", input, other)
 
 
 def minimum(input, other):
-    """Element-wise minimum of two tensors."""
+    """The element-wise minimum of ``input`` and ``other`` (NaN propagates).
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor): the second input tensor.
+
+    Example::
+
+        >>> ember.minimum(ember.tensor([1.0, 5.0, 3.0]), ember.tensor([4.0, 2.0, 3.0]))
+        tensor([1., 2., 3.])
+    """
     return _binary(_Minimum, "minimum", input, other)
 
 
 def atan2(input, other):
-    """Element-wise ``atan(input / other)`` taking quadrants into account."""
+    """The element-wise arctangent of ``input / other``, taking the quadrant from the signs of both.
+
+    .. math::
+        out_i = atan2(input_i, other_i)
+
+    Args:
+        input (Tensor): the first input tensor (the y coordinates).
+        other (Tensor): the second input tensor (the x coordinates).
+
+    Example::
+
+        >>> ember.atan2(ember.tensor([1.0, 1.0, -1.0]), ember.tensor([1.0, -1.0, -1.0]))
+        tensor([ 0.7854,  2.3562, -2.3562])
+    """
     return _binary(_Atan2, "atan2", input, other, floating=True)
 
 
@@ -588,7 +1078,25 @@ class _Clamp(Function):
 
 
 def clamp(input, min=None, max=None):  # noqa: A002
-    """Clamp every element into ``[min, max]`` (either bound may be omitted or a tensor)."""
+    """Clamps every element of ``input`` into the range ``[min, max]``; either bound may be omitted, and either may be
+    a tensor.
+
+    .. math::
+        out_i = min(max(input_i, min_i), max_i)
+
+    Args:
+        input (Tensor): the input tensor.
+        min (Number or Tensor, optional): the lower bound.
+        max (Number or Tensor, optional): the upper bound.
+
+    Example::
+
+        >>> a = ember.tensor([-2.0, 0.5, 3.0])
+        >>> ember.clamp(a, min=-1.0, max=1.0)
+        tensor([-1.0000,  0.5000,  1.0000])
+        >>> ember.clamp(a, min=0.0)
+        tensor([0.0000, 0.5000, 3.0000])
+    """
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for bound in (min, max):
@@ -625,9 +1133,25 @@ class _Where(Function):
 
 
 def where(condition, input=None, other=None):
-    """Elements of ``input`` where ``condition`` holds, else of ``other`` (broadcast together).
+    """Elements of ``input`` where ``condition`` holds and of ``other`` elsewhere; the three are broadcast together.
+
+    .. math::
+        out_i = input_i if condition_i else other_i
 
     With only ``condition``, the same as ``condition.nonzero(as_tuple=True)``.
+
+    Args:
+        condition (Tensor): a bool tensor choosing between ``input`` and ``other``.
+        input (Tensor or Number): the values where ``condition`` is ``True``.
+        other (Tensor or Number): the values where ``condition`` is ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([-1.0, 2.0, -3.0])
+        >>> ember.where(x > 0, x, 0.0)
+        tensor([0., 2., 0.])
+        >>> ember.where(x > 0)
+        (tensor([1]),)
     """
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
@@ -660,17 +1184,61 @@ def where(condition, input=None, other=None):
 
 
 def lerp(input, end, weight):
-    """``input + weight * (end - input)``."""
+    """Linear interpolation between ``input`` and ``end``, by ``weight``.
+
+    .. math::
+        out_i = input_i + weight_i * (end_i - input_i)
+
+    Args:
+        input (Tensor): the tensor of start points.
+        end (Tensor): the tensor of end points.
+        weight (float or Tensor): the interpolation weight.
+
+    Example::
+
+        >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
+        tensor([5., 2.])
+    """
     return input + weight * (end - input)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
-    """``input + value * tensor1 * tensor2``."""
+    """Multiplies ``tensor1`` by ``tensor2``, scales the product by ``value`` and adds it to ``input``.
+
+    .. math::
+        out_i = input_i + value * tensor1_i * tensor2_i
+
+    Args:
+        input (Tensor): the input tensor.
+        tensor1 (Tensor): the first factor.
+        tensor2 (Tensor): the second factor.
+        value (Number): the multiplier of the product. Default: ``1``.
+
+    Example::
+
+        >>> ember.addcmul(ember.tensor([1.0, 1.0]), ember.tensor([2.0, 3.0]), ember.tensor([4.0, 5.0]), value=0.5)
+        tensor([5.0000, 8.5000])
+    """
     return input + tensor1 * tensor2 * value
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    """``input + value * tensor1 / tensor2``."""
+    """Divides ``tensor1`` by ``tensor2``, scales the quotient by ``value`` and adds it to ``input``.
+
+    .. math::
+        out_i = input_i + value * tensor1_i / tensor2_i
+
+    Args:
+        input (Tensor): the input tensor.
+        tensor1 (Tensor): the numerator.
+        tensor2 (Tensor): the denominator.
+        value (Number): the multiplier of the quotient. Default: ``1``.
+
+    Example::
+
+        >>> ember.addcdiv(ember.tensor([1.0, 1.0]), ember.tensor([2.0, 3.0]), ember.tensor([4.0, 5.0]), value=2)
+        tensor([2.0000, 2.2000])
+    """
     return input + tensor1 / tensor2 * value
 
 
@@ -686,7 +1254,7 @@ def _compare(name, compute):
         return input._make(data)
 
     op.__name__ = name
-    op.__doc__ = f"Element-wise ``{name}`` comparison; returns a bool tensor."
+    op.__doc__ = _generated_doc(name)
     return op
 
 
@@ -706,7 +1274,7 @@ def _logical(name, compute):
         return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
 
     op.__name__ = name
-    op.__doc__ = f"Element-wise ``{name}``; returns a bool tensor."
+    op.__doc__ = _generated_doc(name)
     return op
 
 
@@ -716,22 +1284,58 @@ logical_xor = _logical("logical_xor", lambda xp, a, b: xp.logical_xor(a, b))
 
 
 def logical_not(input):
-    """Element-wise logical negation; returns a bool tensor."""
+    """The element-wise logical NOT of ``input`` (zero is ``False``); returns a bool tensor.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.logical_not(ember.tensor([0, 1, -2]))
+        tensor([ True, False, False])
+    """
     return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
 
 
 def isnan(input):
-    """True where the element is NaN."""
+    """A bool tensor that is ``True`` where the element of ``input`` is NaN.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.isnan(ember.tensor([1.0, float('nan'), float('inf')]))
+        tensor([False,  True, False])
+    """
     return input._make(input._backend.xp.isnan(input._data))
 
 
 def isinf(input):
-    """True where the element is +/-infinity."""
+    """A bool tensor that is ``True`` where the element of ``input`` is positive or negative infinity.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.isinf(ember.tensor([1.0, float('-inf'), float('inf'), float('nan')]))
+        tensor([False,  True,  True, False])
+    """
     return input._make(input._backend.xp.isinf(input._data))
 
 
 def isfinite(input):
-    """True where the element is neither infinite nor NaN."""
+    """A bool tensor that is ``True`` where the element of ``input`` is neither infinite nor NaN.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.isfinite(ember.tensor([1.0, float('-inf'), float('nan')]))
+        tensor([ True, False, False])
+    """
     return input._make(input._backend.xp.isfinite(input._data))
 
 
@@ -748,6 +1352,7 @@ def _bitwise(name, logical, integer):
         return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
 
     op.__name__ = name
+    op.__doc__ = _generated_doc(name)
     return op
 
 
@@ -810,7 +1415,20 @@ Tensor.__invert__ = lambda self: logical_not(self) if self.dtype is dtypes.bool 
 
 
 def result_type(tensor1, tensor2):
-    """The dtype that an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or numbers) returns."""
+    """The dtype an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or numbers) returns, by PyTorch's type
+    promotion rules.
+
+    Args:
+        tensor1 (Tensor or Number): the first operand.
+        tensor2 (Tensor or Number): the second operand.
+
+    Example::
+
+        >>> ember.result_type(ember.tensor([1, 2], dtype=ember.int32), 1.0)
+        ember.float32
+        >>> ember.result_type(ember.tensor([1, 2], dtype=ember.int32), ember.tensor([1], dtype=ember.int64))
+        ember.int64
+    """
     groups = ([], [], [])
     for value in (tensor1, tensor2):
         if isinstance(value, Tensor):

@@ -24,6 +24,12 @@ def softmax(input, dim, dtype=None):
         input (Tensor): the input.
         dim (int): the dimension softmax is computed along.
         dtype (ember.dtype, optional): cast the input to this type first. Default: None
+
+    Example::
+
+        >>> ember.softmax(ember.tensor([[0.0, 0.0], [1.0, 3.0]]), dim=1)
+        tensor([[0.5000, 0.5000],
+                [0.1192, 0.8808]])
     """
     return _functional().softmax(input, dim, dtype=dtype)
 
@@ -35,17 +41,44 @@ def log_softmax(input, dim, dtype=None):
         input (Tensor): the input.
         dim (int): the dimension log-softmax is computed along.
         dtype (ember.dtype, optional): cast the input to this type first. Default: None
+
+    Example::
+
+        >>> ember.log_softmax(ember.tensor([[0.0, 0.0], [1.0, 3.0]]), dim=1)
+        tensor([[-0.6931, -0.6931],
+                [-2.1269, -0.1269]])
     """
     return _functional().log_softmax(input, dim, dtype=dtype)
 
 
 def relu(input):
-    """:math:`\\max(0, x)` element-wise; see :func:`ember.nn.functional.relu`."""
+    r""":math:`\max(0, x)` element-wise; see :func:`ember.nn.functional.relu`.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.relu(ember.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 2.])
+    """
     return _functional().relu(input)
 
 
 def relu_(input):
-    """In-place :func:`relu`; returns ``input``."""
+    """In-place :func:`relu`; returns ``input``.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> x = ember.tensor([-1.0, 0.0, 2.0])
+        >>> ember.relu_(x)
+        tensor([0., 0., 2.])
+        >>> x
+        tensor([0., 0., 2.])
+    """
     return _functional().relu_(input)
 
 
@@ -53,7 +86,13 @@ def hardshrink(input, lambd=0.5):
     """Hard shrinkage; see :func:`ember.nn.functional.hardshrink`.
 
     Args:
+        input (Tensor): the input tensor.
         lambd (float): the threshold. Default: 0.5
+
+    Example::
+
+        >>> ember.hardshrink(ember.tensor([-1.0, -0.25, 0.25, 2.0]))
+        tensor([-1.,  0.,  0.,  2.])
     """
     return _functional().hardshrink(input, lambd)
 

@@ -257,7 +257,21 @@ class _Gather(Function):
 
 
 def gather(input, dim, index, *, sparse_grad=False):
-    """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim == 1`` (and likewise for others)."""
+    """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim == 1`` (and likewise for others).
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to gather along.
+        index (Tensor): the int64 indices; the result has its shape.
+        sparse_grad (bool): accepted for PyTorch compatibility; the gradient is dense. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> ember.gather(x, 1, ember.tensor([[1, 0], [0, 0]]))
+        tensor([[2., 1.],
+                [3., 3.]])
+    """
     axis = _check_index("gather", input, dim, index)
     if input.ndim == 0:
         return _on_0d(gather, input, index).reshape(index.shape)
@@ -266,7 +280,22 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 def take_along_dim(input, indices, dim=None):
     """Gather along ``dim`` with ``indices`` and ``input`` broadcast against each other in the
-    other dimensions (both flattened when ``dim`` is None)."""
+    other dimensions (both flattened when ``dim`` is None).
+
+    Args:
+        input (Tensor): the input tensor.
+        indices (Tensor): the int64 indices along ``dim``.
+        dim (int, optional): the dimension to gather along; the flattened tensors when ``None``.
+
+    Example::
+
+        >>> x = ember.tensor([[10.0, 30.0, 20.0], [60.0, 40.0, 50.0]])
+        >>> ember.take_along_dim(x, ember.argsort(x, dim=1), dim=1)
+        tensor([[10., 20., 30.],
+                [40., 50., 60.]])
+        >>> ember.take_along_dim(x, ember.tensor([0, 5]))
+        tensor([10., 50.])
+    """
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     if input.ndim != indices.ndim:
@@ -302,7 +331,19 @@ class _ScatterAdd(Function):
 
 
 def scatter_add(input, dim, index, src):
-    """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
+    """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate).
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to scatter along.
+        index (Tensor): the int64 indices to add at.
+        src (Tensor): the values to add.
+
+    Example::
+
+        >>> ember.scatter_add(ember.zeros(3), 0, ember.tensor([0, 2, 0]), ember.tensor([1.0, 2.0, 3.0]))
+        tensor([4., 0., 2.])
+    """
     axis = _check_index("scatter_add", input, dim, index)
     check_same_device("scatter_add", input, src)
     if input.ndim == 0:
@@ -367,6 +408,23 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """``input`` with ``src`` (or the scalar ``value``) written at ``index`` along ``dim``.
 
     ``reduce='add'`` accumulates (like :func:`scatter_add`); ``'multiply'`` multiplies.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to scatter along.
+        index (Tensor): the int64 indices to write at.
+        src (Tensor, optional): the values to write.
+        value (Number, optional): one value to write instead of ``src``.
+        reduce (str, optional): ``'add'`` or ``'multiply'`` to combine with the existing values instead of replacing
+            them.
+
+    Example::
+
+        >>> ember.scatter(ember.zeros(2, 3), 1, ember.tensor([[2], [0]]), ember.tensor([[5.0], [6.0]]))
+        tensor([[0., 0., 5.],
+                [6., 0., 0.]])
+        >>> ember.scatter(ember.zeros(3), 0, ember.tensor([1]), value=9.0)
+        tensor([0., 9., 0.])
     """
     if src is None and value is None:
         raise TypeError("scatter(): expected src or value")
@@ -390,7 +448,21 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
 
 def index_select(input, dim, index):
-    """Rows (along ``dim``) of ``input`` picked by the 1-D ``index``."""
+    """Rows (along ``dim``) of ``input`` picked by the 1-D ``index``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to index.
+        index (Tensor): the 1-D indices along ``dim``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> ember.index_select(x, 0, ember.tensor([1, 1, 0]))
+        tensor([[3., 4.],
+                [3., 4.],
+                [1., 2.]])
+    """
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
         raise IndexError("index_select(): Index is supposed to be a vector of integers")
@@ -420,7 +492,22 @@ def _check_index_source(op, input, dim, index, source, index_problem):
 
 
 def index_add(input, dim, index, source, *, alpha=1):
-    """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``."""
+    """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to index.
+        index (Tensor): the 1-D indices along ``dim``.
+        source (Tensor): the rows to add.
+        alpha (Number): the multiplier of ``source``. Default: ``1``.
+
+    Example::
+
+        >>> ember.index_add(ember.zeros(3, 2), 0, ember.tensor([0, 2, 0]), ember.ones(3, 2))
+        tensor([[2., 2.],
+                [0., 0.],
+                [1., 1.]])
+    """
     axis = _check_index_source("index_add", input, dim, index, source, "Index is supposed to be a vector")
     if input.ndim == 0:
         if source.ndim:
@@ -469,7 +556,21 @@ def index_copy(input, dim, index, source):
 
 
 def index_fill(input, dim, index, value):
-    """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to index.
+        index (Tensor): the 1-D indices along ``dim``.
+        value (Number): the value to write.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> ember.index_fill(x, 1, ember.tensor([0]), -1.0)
+        tensor([[-1.,  2.],
+                [-1.,  4.]])
+    """
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
         raise IndexError("index_fill_(): Index is supposed to be a vector")
@@ -484,7 +585,20 @@ def index_fill(input, dim, index, value):
 
 
 def masked_fill(input, mask, value):
-    """``input`` with ``value`` where the (broadcast) bool ``mask`` is true."""
+    """``input`` with ``value`` where the (broadcast) bool ``mask`` is true.
+
+    Args:
+        input (Tensor): the input tensor.
+        mask (Tensor): the bool mask, broadcast against ``input``.
+        value (Number or 0-d Tensor): the value to write.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> ember.masked_fill(x, x > 2, 0.0)
+        tensor([[1., 2.],
+                [0., 0.]])
+    """
     if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool:
         if isinstance(mask, Tensor) and mask.dtype is dtypes.uint8:
             mask = mask.to(dtypes.bool)
@@ -511,7 +625,18 @@ def masked_fill(input, mask, value):
 
 
 def masked_select(input, mask):
-    """A 1-D tensor of the elements of ``input`` where ``mask`` is true (both broadcast)."""
+    """A 1-D tensor of the elements of ``input`` where ``mask`` is true (both broadcast).
+
+    Args:
+        input (Tensor): the input tensor.
+        mask (Tensor): the bool mask, broadcast against ``input``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> ember.masked_select(x, x > 1.5)
+        tensor([2., 3., 4.])
+    """
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
     a, m = input.broadcast_tensors(mask)
@@ -519,7 +644,18 @@ def masked_select(input, mask):
 
 
 def masked_scatter(input, mask, source):
-    """``input`` with consecutive elements of ``source`` written where ``mask`` is true."""
+    """``input`` with consecutive elements of ``source`` written where ``mask`` is true.
+
+    Args:
+        input (Tensor): the input tensor.
+        mask (Tensor): the bool mask, broadcast against ``input``.
+        source (Tensor): the values to write, in order; at least as many as ``mask`` has ``True`` elements.
+
+    Example::
+
+        >>> ember.masked_scatter(ember.zeros(4), ember.tensor([True, False, True, False]), ember.tensor([1.0, 2.0, 3.0]))
+        tensor([1., 0., 2., 0.])
+    """
     a, m = input.broadcast_tensors(mask)
     count = int(m.sum())
     out = a.clone()
@@ -528,7 +664,21 @@ def masked_scatter(input, mask, source):
 
 
 def nonzero(input, *, as_tuple=False):
-    """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D ones."""
+    """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D ones.
+
+    Args:
+        input (Tensor): the input tensor.
+        as_tuple (bool): return one 1-D index tensor per dimension instead. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 0], [0, 3]])
+        >>> ember.nonzero(x)
+        tensor([[0, 0],
+                [1, 1]])
+        >>> ember.nonzero(x, as_tuple=True)
+        (tensor([0, 1]), tensor([0, 1]))
+    """
     backend = input._backend
     xp = backend.xp
     long = backend.native_dtype(dtypes.int64)
@@ -546,7 +696,17 @@ def nonzero(input, *, as_tuple=False):
 
 
 def argwhere(input):
-    """Same as ``nonzero(input)``."""
+    """The indices of the non-zero elements of ``input``, one row per element, as ``nonzero(input)``.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.argwhere(ember.tensor([[1, 0], [0, 3]]))
+        tensor([[0, 0],
+                [1, 1]])
+    """
     return nonzero(input)
 
 
@@ -561,7 +721,21 @@ def _sort_indices(input, axis, descending, stable=True):
 
 
 def sort(input, dim=-1, descending=False, stable=False):
-    """``(values, indices)`` sorted along ``dim``."""
+    """``(values, indices)`` sorted along ``dim``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to sort along. Default: ``-1``.
+        descending (bool): sort from largest to smallest. Default: ``False``.
+        stable (bool): keep the order of equal elements. Default: ``False``.
+
+    Example::
+
+        >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]))
+        return_types(values=tensor([1., 2., 3.]), indices=tensor([1, 2, 0]))
+        >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]), descending=True).values
+        tensor([3., 2., 1.])
+    """
     wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return values_indices(input.clone(), input.new_zeros((), dtype=dtypes.int64))
@@ -571,14 +745,44 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
-    """Indices that sort ``input`` along ``dim``."""
+    """Indices that sort ``input`` along ``dim``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to sort along. Default: ``-1``.
+        descending (bool): sort from largest to smallest. Default: ``False``.
+        stable (bool): keep the order of equal elements. Default: ``False``.
+
+    Example::
+
+        >>> ember.argsort(ember.tensor([3.0, 1.0, 2.0]))
+        tensor([1, 2, 0])
+        >>> ember.argsort(ember.tensor([[3, 1], [0, 5]]), dim=1, descending=True)
+        tensor([[0, 1],
+                [1, 0]])
+    """
     if input.ndim == 0:
         return input.new_zeros((), dtype=dtypes.int64)
     return _sort_indices(input, wrap_dim(dim, input.ndim), descending)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
-    """The ``k`` largest (or smallest) elements along ``dim`` as ``(values, indices)``."""
+    """The ``k`` largest (or smallest) elements along ``dim`` as ``(values, indices)``.
+
+    Args:
+        input (Tensor): the input tensor.
+        k (int): the number of elements.
+        dim (int): the dimension to search. Default: ``-1``.
+        largest (bool): take the largest elements; the smallest when ``False``. Default: ``True``.
+        sorted (bool): return the elements in sorted order. Default: ``True``.
+
+    Example::
+
+        >>> ember.topk(ember.tensor([1.0, 5.0, 3.0, 4.0]), 2)
+        return_types(values=tensor([5., 4.]), indices=tensor([1, 3]))
+        >>> ember.topk(ember.tensor([1.0, 5.0, 3.0, 4.0]), 2, largest=False)
+        return_types(values=tensor([1., 3.]), indices=tensor([0, 2]))
+    """
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= size:
@@ -590,7 +794,19 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
-    """The ``k``-th smallest element along ``dim`` as ``(values, indices)``."""
+    """The ``k``-th smallest element along ``dim`` as ``(values, indices)``.
+
+    Args:
+        input (Tensor): the input tensor.
+        k (int): which smallest element to take, counting from 1.
+        dim (int): the dimension to search. Default: ``-1``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Example::
+
+        >>> ember.kthvalue(ember.tensor([5.0, 1.0, 4.0, 2.0]), 2)
+        return_types(values=tensor(2.), indices=tensor(3))
+    """
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         values, indices = kthvalue(input.reshape(1), k, 0, keepdim)
@@ -605,7 +821,19 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 
 def take(input, index):
-    """Elements of the flattened ``input`` at ``index`` (output has ``index``'s shape)."""
+    """Elements of the flattened ``input`` at ``index`` (output has ``index``'s shape).
+
+    Args:
+        input (Tensor): the input tensor.
+        index (Tensor): the int64 indices into the flattened ``input``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> ember.take(x, ember.tensor([[0, 3], [2, 2]]))
+        tensor([[1., 4.],
+                [3., 3.]])
+    """
     return input.reshape(-1)[index.reshape(-1)].reshape(index.shape)
 
 

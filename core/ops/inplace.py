@@ -33,6 +33,101 @@ _OUT_OF_PLACE = (
 )  # fmt: skip
 
 
+# -- docstrings of the generated in-place variants: name -> (ember.tensor arguments, call arguments, output)
+_GENERATED_DOCS = {
+    "add": ("[1.0, 2.0, 4.0]", "10, alpha=2", "tensor([21., 22., 24.])"),
+    "sub": ("[1.0, 2.0, 4.0]", "1", "tensor([0., 1., 3.])"),
+    "mul": ("[1.0, 2.0, 4.0]", "0.5", "tensor([0.5000, 1.0000, 2.0000])"),
+    "div": ("[1.0, 2.0, 4.0]", "2", "tensor([0.5000, 1.0000, 2.0000])"),
+    "pow": ("[1.0, 2.0, 4.0]", "2", "tensor([ 1.,  4., 16.])"),
+    "remainder": ("[-3.0, 2.0, 5.0]", "2", "tensor([1., 0., 1.])"),
+    "fmod": ("[-3.0, 2.0, 5.0]", "2", "tensor([-1.,  0.,  1.])"),
+    "floor_divide": ("[-3.0, 2.0, 5.0]", "2", "tensor([-2.,  1.,  2.])"),
+    "neg": ("[1.0, 2.0, 4.0]", "", "tensor([-1., -2., -4.])"),
+    "abs": ("[-1.0, 2.0, -3.0]", "", "tensor([1., 2., 3.])"),
+    "sign": ("[-1.5, 0.0, 2.0]", "", "tensor([-1.,  0.,  1.])"),
+    "exp": ("[0.0, 1.0, 2.0]", "", "tensor([1.0000, 2.7183, 7.3891])"),
+    "expm1": ("[0.0, 0.5, 1.0]", "", "tensor([0.0000, 0.6487, 1.7183])"),
+    "log": ("[1.0, 2.0, 4.0]", "", "tensor([0.0000, 0.6931, 1.3863])"),
+    "log1p": ("[0.0, 0.5, 1.0]", "", "tensor([0.0000, 0.4055, 0.6931])"),
+    "log2": ("[1.0, 2.0, 4.0]", "", "tensor([0., 1., 2.])"),
+    "log10": ("[1.0, 10.0, 100.0]", "", "tensor([0., 1., 2.])"),
+    "sqrt": ("[1.0, 2.0, 4.0]", "", "tensor([1.0000, 1.4142, 2.0000])"),
+    "rsqrt": ("[1.0, 2.0, 4.0]", "", "tensor([1.0000, 0.7071, 0.5000])"),
+    "square": ("[1.0, 2.0, 4.0]", "", "tensor([ 1.,  4., 16.])"),
+    "reciprocal": ("[1.0, 2.0, 4.0]", "", "tensor([1.0000, 0.5000, 0.2500])"),
+    "sin": ("[0.0, 0.5, 1.0]", "", "tensor([0.0000, 0.4794, 0.8415])"),
+    "cos": ("[0.0, 0.5, 1.0]", "", "tensor([1.0000, 0.8776, 0.5403])"),
+    "tan": ("[0.0, 0.5, 1.0]", "", "tensor([0.0000, 0.5463, 1.5574])"),
+    "asin": ("[0.0, 0.5, 1.0]", "", "tensor([0.0000, 0.5236, 1.5708])"),
+    "acos": ("[0.0, 0.5, 1.0]", "", "tensor([1.5708, 1.0472, 0.0000])"),
+    "atan": ("[0.0, 0.5, 1.0]", "", "tensor([0.0000, 0.4636, 0.7854])"),
+    "atan2": ("[0.0, 0.5, 1.0]", "ember.tensor([1.0, -1.0, 1.0])", "tensor([0.0000, 2.6779, 0.7854])"),
+    "sinh": ("[0.0, 0.5, 1.0]", "", "tensor([0.0000, 0.5211, 1.1752])"),
+    "cosh": ("[0.0, 0.5, 1.0]", "", "tensor([1.0000, 1.1276, 1.5431])"),
+    "tanh": ("[0.0, 0.5, 1.0]", "", "tensor([0.0000, 0.4621, 0.7616])"),
+    "sigmoid": ("[0.0, 2.0, -2.0]", "", "tensor([0.5000, 0.8808, 0.1192])"),
+    "erf": ("[0.0, 0.5, 1.0]", "", "tensor([0.0000, 0.5205, 0.8427])"),
+    "floor": ("[1.5, -1.5, 2.0]", "", "tensor([ 1., -2.,  2.])"),
+    "ceil": ("[1.5, -1.5, 2.0]", "", "tensor([ 2., -1.,  2.])"),
+    "round": ("[0.5, 1.5, 2.7]", "", "tensor([0., 2., 3.])"),
+    "trunc": ("[1.7, -1.7, 2.0]", "", "tensor([ 1., -1.,  2.])"),
+    "frac": ("[1.5, -2.25, 3.0]", "", "tensor([ 0.5000, -0.2500,  0.0000])"),
+    "clamp": ("[-2.0, 0.5, 3.0]", "-1.0, 1.0", "tensor([-1.0000,  0.5000,  1.0000])"),
+    "clip": ("[-2.0, 0.5, 3.0]", "min=0.0", "tensor([0.0000, 0.5000, 3.0000])"),
+    "clamp_min": ("[-2.0, 0.5, 3.0]", "0.0", "tensor([0.0000, 0.5000, 3.0000])"),
+    "clamp_max": ("[-2.0, 0.5, 3.0]", "1.0", "tensor([-2.0000,  0.5000,  1.0000])"),
+    "maximum": ("[1.0, 2.0, 4.0]", "ember.tensor([3.0, 1.0, 5.0])", "tensor([3., 2., 5.])"),
+    "minimum": ("[1.0, 2.0, 4.0]", "ember.tensor([3.0, 1.0, 5.0])", "tensor([1., 1., 4.])"),
+    "masked_fill": ("[1.0, 2.0, 4.0]", "ember.tensor([True, False, True]), 0.0", "tensor([0., 2., 0.])"),
+    "index_add": ("[1.0, 2.0, 4.0]", "0, ember.tensor([0, 0]), ember.tensor([10.0, 20.0])", "tensor([31.,  2.,  4.])"),
+    "index_fill": ("[1.0, 2.0, 4.0]", "0, ember.tensor([1]), -1.0", "tensor([ 1., -1.,  4.])"),
+    "scatter": ("[1.0, 2.0, 4.0]", "0, ember.tensor([2, 0]), ember.tensor([7.0, 8.0])", "tensor([8., 2., 7.])"),
+    "scatter_add": ("[1.0, 2.0, 4.0]", "0, ember.tensor([2, 2]), ember.tensor([7.0, 8.0])", "tensor([ 1.,  2., 19.])"),
+    "index_put": ("[1.0, 2.0, 4.0]", "(ember.tensor([0, 2]),), ember.tensor([9.0, 9.0])", "tensor([9., 2., 9.])"),
+    "lerp": ("[1.0, 2.0, 4.0]", "ember.tensor([3.0, 4.0, 6.0]), 0.5", "tensor([2., 3., 5.])"),
+    "addcmul": (
+        "[1.0, 2.0, 4.0]",
+        "ember.tensor([1.0, 2.0, 3.0]), ember.tensor([2.0, 2.0, 2.0]), value=0.5",
+        "tensor([2., 4., 7.])",
+    ),
+    "addcdiv": (
+        "[1.0, 2.0, 4.0]",
+        "ember.tensor([1.0, 2.0, 3.0]), ember.tensor([2.0, 2.0, 2.0]), value=2",
+        "tensor([2., 4., 7.])",
+    ),
+    "logical_not": ("[1.0, 0.0, 2.0]", "", "tensor([0., 1., 0.])"),
+    "logical_and": ("[1.0, 0.0, 2.0]", "ember.tensor([1.0, 1.0, 0.0])", "tensor([1., 0., 0.])"),
+    "logical_or": ("[1.0, 0.0, 0.0]", "ember.tensor([0.0, 1.0, 0.0])", "tensor([1., 1., 0.])"),
+    "logical_xor": ("[1.0, 0.0, 2.0]", "ember.tensor([1.0, 1.0, 0.0])", "tensor([0., 1., 1.])"),
+    "eq": ("[1.0, 2.0, 4.0]", "2.0", "tensor([0., 1., 0.])"),
+    "ne": ("[1.0, 2.0, 4.0]", "2.0", "tensor([1., 0., 1.])"),
+    "lt": ("[1.0, 2.0, 4.0]", "2.0", "tensor([1., 0., 0.])"),
+    "le": ("[1.0, 2.0, 4.0]", "2.0", "tensor([1., 1., 0.])"),
+    "gt": ("[1.0, 2.0, 4.0]", "2.0", "tensor([0., 0., 1.])"),
+    "ge": ("[1.0, 2.0, 4.0]", "2.0", "tensor([0., 1., 1.])"),
+    "nan_to_num": ("[float('nan'), 1.0, float('inf')]", "posinf=100.0", "tensor([  0.,   1., 100.])"),
+    "float_power": ("[1.0, 2.0, 4.0], dtype=ember.float64", "2", "tensor([ 1.,  4., 16.], dtype=ember.float64)"),
+    "bitwise_not": ("[0, 5, -3]", "", "tensor([-1, -6,  2])"),
+    "tril": ("[[1.0, 2.0], [3.0, 4.0]]", "", "tensor([[1., 0.],\n        [3., 4.]])"),
+    "triu": ("[[1.0, 2.0], [3.0, 4.0]]", "", "tensor([[1., 2.],\n        [0., 4.]])"),
+    "cumsum": ("[1.0, 2.0, 4.0]", "0", "tensor([1., 3., 7.])"),
+    "cumprod": ("[1.0, 2.0, 4.0]", "0", "tensor([1., 2., 8.])"),
+}
+
+
+def _generated_doc(name):
+    """The docstring of the generated in-place variant of ``name``, with an example from ``_GENERATED_DOCS``."""
+    values, args, output = _GENERATED_DOCS[name]
+    output = output.replace("\n", "\n    ")
+    return (
+        f"In-place version of :meth:`~Tensor.{name}`: writes the result into this tensor and returns it.\n\n"
+        f"Takes the arguments of :meth:`~Tensor.{name}` after ``input``, which is this tensor; the result must keep "
+        f"its shape and a dtype it can hold.\n\nExample::\n\n    >>> x = ember.tensor({values})\n"
+        f"    >>> x.{name}_({args})\n    {output}\n"
+    )
+
+
 def _inplace(name):
     out_of_place = getattr(Tensor, name)
 
@@ -54,7 +149,7 @@ def _inplace(name):
         return assign_(self, result)
 
     method.__name__ = name + "_"
-    method.__doc__ = f"In-place version of :meth:`Tensor.{name}`."
+    method.__doc__ = _generated_doc(name)
     return method
 
 
@@ -81,7 +176,18 @@ def _write(self, data):
 
 
 def fill_(self, value):
-    """Set every element to ``value``."""
+    """Set every element to ``value``.
+
+    Args:
+        value (Number or 0-d Tensor): the value to write.
+
+    Example::
+
+        >>> x = ember.zeros(2, 2)
+        >>> x.fill_(1.5)
+        tensor([[1.5000, 1.5000],
+                [1.5000, 1.5000]])
+    """
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(
@@ -95,7 +201,14 @@ def fill_(self, value):
 
 
 def zero_(self):
-    """Set every element to zero."""
+    """Set every element to zero.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 2.0])
+        >>> x.zero_()
+        tensor([0., 0.])
+    """
     return fill_(self, 0)
 
 
@@ -114,25 +227,82 @@ def _require(ok, message):
 
 
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
-    """Fill with samples from U[a, b)."""
+    """Fill with samples from U[a, b).
+
+    .. math::
+        out_i ~ U(a, b)
+
+    Args:
+        a (float): the lower bound, included. Default: ``0.0``.
+        b (float): the upper bound, excluded. Default: ``1.0``.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.empty(3).uniform_(-1.0, 1.0)
+        tensor([0.7012, 0.2739, 0.0223])
+    """
     _require(a <= b, f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     return _sample_(self, "uniform_", lambda g, s, d, xp: g.uniform(s, d) * (b - a) + a, generator)
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    """Fill with samples from N(mean, std^2)."""
+    """Fill with samples from N(mean, std^2).
+
+    .. math::
+        out_i ~ N(mean, std^2)
+
+    Args:
+        mean (float): the mean. Default: ``0.0``.
+        std (float): the standard deviation. Default: ``1.0``.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.empty(3).normal_(mean=10.0, std=0.1)
+        tensor([10.1118,  9.8613,  9.9573])
+    """
     _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std}")
     return _sample_(self, "normal_", lambda g, s, d, xp: g.normal(s, d) * std + mean, generator)
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    """Fill with samples from the exponential distribution with rate ``lambd``."""
+    """Fill with samples from the exponential distribution with rate ``lambd``.
+
+    .. math::
+        p(x) = lambd * e^{-lambd * x}
+
+    Args:
+        lambd (float): the rate, greater than 0. Default: ``1.0``.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.empty(3).exponential_(2.0)
+        tensor([0.9506, 0.5066, 0.3578])
+    """
     _require(lambd > 0.0, f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     return _sample_(self, "exponential_", lambda g, s, d, xp: -xp.log1p(-g.uniform(s, d)) / lambd, generator)
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
-    """Fill with 0/1 samples that are 1 with probability ``p`` (a number or a tensor)."""
+    """Fill with 0/1 samples that are 1 with probability ``p`` (a number or a tensor).
+
+    Args:
+        p (float or Tensor): the probability of 1, for every element or per element. Default: ``0.5``.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.empty(4).bernoulli_(0.5)
+        tensor([0., 1., 1., 1.])
+        >>> ember.empty(3).bernoulli_(ember.tensor([0.0, 1.0, 1.0]))
+        tensor([0., 1., 1.])
+    """
     check_probabilities("bernoulli_", p)
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
@@ -145,7 +315,21 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
 
 def random_(self, from_=0, to=None, *, generator=None):
-    """Fill with integers uniform in ``[from_, to)`` (``[0, from_)`` with one argument)."""
+    """Fill with integers uniform in ``[from_, to)`` (``[0, from_)`` with one argument).
+
+    Args:
+        from_ (int): the lowest value, included (the upper bound when ``to`` is omitted). Default: ``0``.
+        to (int, optional): one above the highest value.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.empty(4, dtype=ember.int64).random_(0, 10)
+        tensor([8, 6, 5, 2])
+        >>> ember.zeros(3).random_(5)
+        tensor([1., 0., 0.])
+    """
     if to is None:
         from_, to = 0, from_
         if to == 0:
@@ -158,13 +342,43 @@ def random_(self, from_=0, to=None, *, generator=None):
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-    """Fill with samples whose logarithm is N(mean, std^2)."""
+    """Fill with samples whose logarithm is N(mean, std^2).
+
+    .. math::
+        log(out_i) ~ N(mean, std^2)
+
+    Args:
+        mean (float): the mean of the logarithm. Default: ``1.0``.
+        std (float): the standard deviation of the logarithm. Default: ``2.0``.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.empty(3).log_normal_(0.0, 0.25)
+        tensor([1.3223, 0.7070, 0.8988])
+    """
     _require(std > 0.0, f"log_normal_ expects std > 0.0, but found std={std}")
     return _sample_(self, "log_normal_", lambda g, s, d, xp: xp.exp(g.normal(s, d) * std + mean), generator)
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    """Fill with samples from the Cauchy distribution."""
+    """Fill with samples from the Cauchy distribution.
+
+    .. math::
+        p(x) = 1 / (pi * sigma * (1 + ((x - median) / sigma)^2))
+
+    Args:
+        median (float): the location. Default: ``0.0``.
+        sigma (float): the scale, greater than 0. Default: ``1.0``.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> ember.empty(3).cauchy_()
+        tensor([1.9722, 0.4590, 0.0350])
+    """
     _require(sigma > 0.0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     return _sample_(
         self, "cauchy_", lambda g, s, d, xp: median + sigma * xp.tan(math.pi * (g.uniform(s, d) - 0.5)), generator

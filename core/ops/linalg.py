@@ -102,7 +102,21 @@ def matmul(input, other):
 
 
 def mm(input, mat2):
-    """Product of two matrices ``(n, m) @ (m, p)`` (``input`` may be sparse COO: :func:`ember.sparse.mm`)."""
+    """Product of two matrices ``(n, m) @ (m, p)`` (``input`` may be sparse COO: :func:`ember.sparse.mm`).
+
+    .. math::
+        out = input @ mat2
+
+    Args:
+        input (Tensor): the first matrix, ``(n, m)``.
+        mat2 (Tensor): the second matrix, ``(m, p)``.
+
+    Example::
+
+        >>> ember.mm(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([[1.0], [1.0]]))
+        tensor([[3.],
+                [7.]])
+    """
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ mat2
     if _amp.active:
@@ -116,7 +130,22 @@ def mm(input, mat2):
 
 
 def bmm(input, mat2):
-    """Batched product ``(b, n, m) @ (b, m, p)`` without broadcasting."""
+    """Batched product ``(b, n, m) @ (b, m, p)`` without broadcasting.
+
+    .. math::
+        out_b = input_b @ mat2_b
+
+    Args:
+        input (Tensor): the first batch of matrices, ``(b, n, m)``.
+        mat2 (Tensor): the second batch, ``(b, m, p)``.
+
+    Example::
+
+        >>> ember.bmm(ember.ones(4, 2, 3), ember.ones(4, 3, 5)).shape
+        ember.Size([4, 2, 5])
+        >>> ember.bmm(ember.tensor([[[1.0, 2.0]]]), ember.tensor([[[3.0], [4.0]]]))
+        tensor([[[11.]]])
+    """
     if _amp.active:
         input, mat2 = to_lower(input, mat2)
     _check_operands("bmm", input, mat2)
@@ -130,7 +159,20 @@ def bmm(input, mat2):
 
 
 def mv(input, vec):
-    """Matrix-vector product ``(n, m) @ (m,)``."""
+    """Matrix-vector product ``(n, m) @ (m,)``.
+
+    .. math::
+        out = input @ vec
+
+    Args:
+        input (Tensor): the matrix, ``(n, m)``.
+        vec (Tensor): the vector, ``(m,)``.
+
+    Example::
+
+        >>> ember.mv(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
+        tensor([2., 5.])
+    """
     if _amp.active:
         input, vec = to_lower(input, vec)
     _check_operands("mv", input, vec)
@@ -140,7 +182,20 @@ def mv(input, vec):
 
 
 def dot(input, other):
-    """Inner product of two 1-D tensors."""
+    """Inner product of two 1-D tensors.
+
+    .. math::
+        out = sum_i input_i * other_i
+
+    Args:
+        input (Tensor): the first 1-D tensor.
+        other (Tensor): the second 1-D tensor, of the same length.
+
+    Example::
+
+        >>> ember.dot(ember.tensor([2.0, 3.0]), ember.tensor([2.0, 1.0]))
+        tensor(7.)
+    """
     _check_operands("dot", input, other)
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
@@ -157,14 +212,43 @@ vdot = dot
 
 
 def inner(input, other):
-    """Sum of products over the last dimension of both tensors."""
+    """Sum of products over the last dimension of both tensors.
+
+    Args:
+        input (Tensor): the first tensor.
+        other (Tensor): the second tensor; its last dimension matches ``input``'s.
+
+    Example::
+
+        >>> ember.inner(ember.tensor([1.0, 2.0]), ember.tensor([3.0, 4.0]))
+        tensor(11.)
+        >>> ember.inner(ember.tensor([[1.0, 2.0], [0.0, 1.0]]), ember.tensor([3.0, 4.0]))
+        tensor([11.,  4.])
+    """
     if input.ndim == 0 or other.ndim == 0:
         return input * other
     return matmul(input, other.mT if other.ndim > 1 else other)
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    """``beta * input + alpha * (mat1 @ mat2)``."""
+    """``beta * input + alpha * (mat1 @ mat2)``.
+
+    .. math::
+        out = beta * input + alpha * (mat1 @ mat2)
+
+    Args:
+        input (Tensor): the matrix to add, broadcast to ``(n, p)``.
+        mat1 (Tensor): the first matrix, ``(n, m)``.
+        mat2 (Tensor): the second matrix, ``(m, p)``.
+        beta (Number): the multiplier of ``input``. Default: ``1``.
+        alpha (Number): the multiplier of the product. Default: ``1``.
+
+    Example::
+
+        >>> ember.addmm(ember.ones(2, 2), ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.eye(2), beta=0.5, alpha=2)
+        tensor([[2.5000, 4.5000],
+                [6.5000, 8.5000]])
+    """
     if _amp.active:
         input, mat1, mat2 = to_lower(input, mat1, mat2)
     product = mm(mat1, mat2)
@@ -174,7 +258,23 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
-    """``beta * input + alpha * (mat @ vec)``."""
+    """``beta * input + alpha * (mat @ vec)``.
+
+    .. math::
+        out = beta * input + alpha * (mat @ vec)
+
+    Args:
+        input (Tensor): the vector to add, broadcast to ``(n,)``.
+        mat (Tensor): the matrix, ``(n, m)``.
+        vec (Tensor): the vector, ``(m,)``.
+        beta (Number): the multiplier of ``input``. Default: ``1``.
+        alpha (Number): the multiplier of the product. Default: ``1``.
+
+    Example::
+
+        >>> ember.addmv(ember.tensor([1.0, 1.0]), ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
+        tensor([3., 6.])
+    """
     if _amp.active:
         input, mat, vec = to_lower(input, mat, vec)
     product = mv(mat, vec)
@@ -184,7 +284,25 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
-    """``beta * input + alpha * (batch1 @ batch2)``."""
+    """``beta * input + alpha * (batch1 @ batch2)``.
+
+    .. math::
+        out_b = beta * input_b + alpha * (batch1_b @ batch2_b)
+
+    Args:
+        input (Tensor): the tensor to add, broadcast to ``(b, n, p)``.
+        batch1 (Tensor): the first batch of matrices, ``(b, n, m)``.
+        batch2 (Tensor): the second batch, ``(b, m, p)``.
+        beta (Number): the multiplier of ``input``. Default: ``1``.
+        alpha (Number): the multiplier of the product. Default: ``1``.
+
+    Example::
+
+        >>> ember.baddbmm(ember.zeros(2, 1, 1), ember.ones(2, 1, 3), ember.ones(2, 3, 1), alpha=2).shape
+        ember.Size([2, 1, 1])
+        >>> ember.baddbmm(ember.ones(1), ember.ones(1, 1, 2), ember.ones(1, 2, 1))
+        tensor([[[3.]]])
+    """
     if _amp.active:
         input, batch1, batch2 = to_lower(input, batch1, batch2)
     product = bmm(batch1, batch2)
@@ -194,7 +312,21 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 def outer(input, vec2):
-    """Outer product of two 1-D tensors."""
+    """The outer product of two 1-D tensors (``ger`` is the older name of ``outer``).
+
+    .. math::
+        out_{ij} = input_i * vec2_j
+
+    Args:
+        input (Tensor): the first 1-D tensor.
+        vec2 (Tensor): the second 1-D tensor.
+
+    Example::
+
+        >>> ember.outer(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 10.0, 100.0]))
+        tensor([[  1.,  10., 100.],
+                [  2.,  20., 200.]])
+    """
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected 1D tensors, got {input.ndim}D and {vec2.ndim}D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)

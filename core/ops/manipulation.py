@@ -92,6 +92,13 @@ def bincount(input, weights=None, minlength=0):
         input (Tensor): 1-D, non-negative integers.
         weights (Tensor, optional): same length; float weights keep their dtype, others give float64.
         minlength (int): the minimum number of bins. Default: 0
+
+    Example::
+
+        >>> ember.bincount(ember.tensor([0, 1, 1, 3]))
+        tensor([1, 2, 0, 1])
+        >>> ember.bincount(ember.tensor([0, 1, 1]), weights=ember.tensor([0.5, 1.0, 2.0]), minlength=4)
+        tensor([0.5000, 3.0000, 0.0000, 0.0000])
     """
     backend = input._backend
     xp = backend.xp
@@ -159,6 +166,14 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         right (bool): the last suitable index instead of the first. Default: ``False``
         side (str, optional): ``"left"`` or ``"right"``; overrides ``right``.
         sorter (Tensor, optional): indices that sort ``sorted_sequence`` along its last dimension.
+
+    Example::
+
+        >>> seq = ember.tensor([1, 3, 5, 7])
+        >>> ember.searchsorted(seq, ember.tensor([3, 6, 9]))
+        tensor([1, 3, 4])
+        >>> ember.searchsorted(seq, ember.tensor([3, 6, 9]), right=True)
+        tensor([2, 3, 4])
     """
     if side is not None:
         if side not in ("left", "right"):
@@ -190,6 +205,19 @@ def tensor_split(input, indices_or_sections, dim=0):
     """Split into ``sections`` nearly equal parts (the first ``n % sections`` one longer) or at ``indices``.
 
     Returns a tuple of views.
+
+    Args:
+        input (Tensor): the input tensor.
+        indices_or_sections (int or list of ints): the number of parts, or the indices to split before.
+        dim (int): the dimension to split. Default: ``0``.
+
+    Example::
+
+        >>> x = ember.arange(7)
+        >>> ember.tensor_split(x, 3)
+        (tensor([0, 1, 2]), tensor([3, 4]), tensor([5, 6]))
+        >>> ember.tensor_split(x, [1, 5])
+        (tensor([0]), tensor([1, 2, 3, 4]), tensor([5, 6]))
     """
     axis = wrap_dim(dim, input.ndim)
     n = input.shape[axis]
@@ -225,17 +253,54 @@ def _directional_split(name, input, indices_or_sections, axis, min_dims):
 
 
 def hsplit(input, indices_or_sections):
-    """:func:`tensor_split` along dimension 1 (0 for 1-D); an int must divide the size."""
+    """:func:`tensor_split` along dimension 1 (0 for 1-D); an int must divide the size.
+
+    Args:
+        input (Tensor): the input tensor.
+        indices_or_sections (int or list of ints): the number of equal parts, or the indices to split before.
+
+    Example::
+
+        >>> x = ember.arange(6).reshape(2, 3)
+        >>> ember.hsplit(x, [1])
+        (tensor([[0],
+                [3]]), tensor([[1, 2],
+                [4, 5]]))
+    """
     return _directional_split("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
 
 
 def vsplit(input, indices_or_sections):
-    """:func:`tensor_split` along dimension 0 of an at least 2-D tensor; an int must divide the size."""
+    """:func:`tensor_split` along dimension 0 of an at least 2-D tensor; an int must divide the size.
+
+    Args:
+        input (Tensor): the input tensor.
+        indices_or_sections (int or list of ints): the number of equal parts, or the indices to split before.
+
+    Example::
+
+        >>> x = ember.arange(8).reshape(4, 2)
+        >>> ember.vsplit(x, 2)
+        (tensor([[0, 1],
+                [2, 3]]), tensor([[4, 5],
+                [6, 7]]))
+    """
     return _directional_split("vsplit", input, indices_or_sections, 0, 2)
 
 
 def dsplit(input, indices_or_sections):
-    """:func:`tensor_split` along dimension 2 of an at least 3-D tensor; an int must divide the size."""
+    """:func:`tensor_split` along dimension 2 of an at least 3-D tensor; an int must divide the size.
+
+    Args:
+        input (Tensor): the input tensor.
+        indices_or_sections (int or list of ints): the number of equal parts, or the indices to split before.
+
+    Example::
+
+        >>> x = ember.arange(8).reshape(1, 2, 4)
+        >>> [t.shape for t in ember.dsplit(x, 2)]
+        [ember.Size([1, 2, 2]), ember.Size([1, 2, 2])]
+    """
     return _directional_split("dsplit", input, indices_or_sections, 2, 3)
 
 
@@ -257,39 +322,112 @@ def _atleast(tensors, ndim):
 
 
 def atleast_1d(*tensors):
-    """Each input with at least one dimension (0-d becomes shape ``(1,)``)."""
+    """Each input with at least one dimension (0-d becomes shape ``(1,)``).
+
+    Args:
+        *tensors (Tensor or sequence of Tensors): the inputs.
+
+    Example::
+
+        >>> ember.atleast_1d(ember.tensor(1.5))
+        tensor([1.5000])
+        >>> ember.atleast_1d(ember.tensor(1), ember.tensor([2, 3]))
+        (tensor([1]), tensor([2, 3]))
+    """
     return _atleast(tensors, 1)
 
 
 def atleast_2d(*tensors):
-    """Each input with at least two dimensions (1-D ``(n,)`` becomes ``(1, n)``)."""
+    """Each input with at least two dimensions (1-D ``(n,)`` becomes ``(1, n)``).
+
+    Args:
+        *tensors (Tensor or sequence of Tensors): the inputs.
+
+    Example::
+
+        >>> ember.atleast_2d(ember.tensor([1, 2]))
+        tensor([[1, 2]])
+    """
     return _atleast(tensors, 2)
 
 
 def atleast_3d(*tensors):
-    """Each input with at least three dimensions (``(n,)`` -> ``(1, n, 1)``, ``(m, n)`` -> ``(m, n, 1)``)."""
+    """Each input with at least three dimensions (``(n,)`` -> ``(1, n, 1)``, ``(m, n)`` -> ``(m, n, 1)``).
+
+    Args:
+        *tensors (Tensor or sequence of Tensors): the inputs.
+
+    Example::
+
+        >>> ember.atleast_3d(ember.tensor([1, 2])).shape
+        ember.Size([1, 2, 1])
+        >>> ember.atleast_3d(ember.zeros(2, 3)).shape
+        ember.Size([2, 3, 1])
+    """
     return _atleast(tensors, 3)
 
 
 def dstack(tensors):
-    """Concatenate along dimension 2 after :func:`atleast_3d`."""
+    """Concatenate along dimension 2 after :func:`atleast_3d`.
+
+    Args:
+        tensors (sequence of Tensors): the tensors to join.
+
+    Example::
+
+        >>> ember.dstack([ember.tensor([1, 2]), ember.tensor([3, 4])])
+        tensor([[[1, 3],
+                 [2, 4]]])
+    """
     return cat(list(atleast_3d(*tensors)) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
 
 
 def column_stack(tensors):
-    """Stack 0-/1-D tensors as columns (and concatenate 2-D ones) along dimension 1."""
+    """Stack 0-/1-D tensors as columns (and concatenate 2-D ones) along dimension 1.
+
+    Args:
+        tensors (sequence of Tensors): the tensors to join.
+
+    Example::
+
+        >>> ember.column_stack([ember.tensor([1, 2]), ember.tensor([3, 4])])
+        tensor([[1, 3],
+                [2, 4]])
+    """
     return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
 
 
 def fliplr(input):
-    """Reverse the order of columns (dimension 1); the input must be at least 2-D."""
+    """Reverse the order of columns (dimension 1); the input must be at least 2-D.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> ember.fliplr(x)
+        tensor([[3, 2, 1],
+                [6, 5, 4]])
+    """
     if input.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return flip(input, 1)
 
 
 def flipud(input):
-    """Reverse the order of rows (dimension 0); the input must be at least 1-D."""
+    """Reverse the order of rows (dimension 0); the input must be at least 1-D.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> ember.flipud(x)
+        tensor([[4, 5, 6],
+                [1, 2, 3]])
+    """
     if input.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
     return flip(input, 0)
@@ -302,6 +440,16 @@ def rot90(input, k=1, dims=(0, 1)):
         input (Tensor): at least 2-D.
         k (int): number of quarter turns. Default: 1
         dims (list or tuple of two ints): the plane. Default: [0, 1]
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2], [3, 4]])
+        >>> ember.rot90(x)
+        tensor([[2, 4],
+                [1, 3]])
+        >>> ember.rot90(x, 2)
+        tensor([[4, 3],
+                [2, 1]])
     """
     dims = list(dims)
     if len(dims) != 2:
@@ -325,6 +473,22 @@ def meshgrid(*tensors, indexing=None):
     """Coordinate grids from 1-D tensors: ``"ij"`` (matrix) or ``"xy"`` (Cartesian) indexing.
 
     Without ``indexing``, uses ``"ij"`` and warns (as PyTorch does).
+
+    Args:
+        *tensors (Tensor or sequence of Tensors): the 1-D coordinate vectors.
+        indexing (str, optional): ``'ij'`` (matrix) or ``'xy'`` (Cartesian) indexing.
+
+    Example::
+
+        >>> xs, ys = ember.meshgrid(ember.tensor([1, 2, 3]), ember.tensor([4, 5]), indexing='ij')
+        >>> xs
+        tensor([[1, 1],
+                [2, 2],
+                [3, 3]])
+        >>> ys
+        tensor([[4, 5],
+                [4, 5],
+                [4, 5]])
     """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -356,7 +520,24 @@ def meshgrid(*tensors, indexing=None):
 
 
 def unfold(self, dimension, size, step):
-    """All windows of length ``size`` with stride ``step`` along ``dimension``, as a new last dimension."""
+    """All windows of length ``size`` with stride ``step`` along ``dimension``, as a new last dimension.
+
+    Args:
+        dimension (int): the dimension to take windows along.
+        size (int): the length of each window.
+        step (int): the distance between the starts of consecutive windows.
+
+    Example::
+
+        >>> ember.arange(1.0, 7.0).unfold(0, 2, 2)
+        tensor([[1., 2.],
+                [3., 4.],
+                [5., 6.]])
+        >>> ember.arange(5).unfold(0, 3, 1)
+        tensor([[0, 1, 2],
+                [1, 2, 3],
+                [2, 3, 4]])
+    """
     axis = wrap_dim(dimension, self.ndim)
     n = self.shape[axis] if self.ndim else 1
     if size > n:
@@ -374,7 +555,20 @@ def unfold(self, dimension, size, step):
 
 
 def sum_to_size(self, *size):
-    """Sum this tensor down to ``size`` (which must expand to this tensor's shape)."""
+    """Sum this tensor down to ``size`` (which must expand to this tensor's shape).
+
+    Args:
+        *size (int): the target shape.
+
+    Example::
+
+        >>> x = ember.ones(2, 3)
+        >>> x.sum_to_size(1, 3)
+        tensor([[2., 2., 2.]])
+        >>> x.sum_to_size(2, 1)
+        tensor([[3.],
+                [3.]])
+    """
     size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (list, tuple)) else tuple(size)
     shape = tuple(self.shape)
     ok = len(size) <= len(shape) and all(s == t or s == 1 for s, t in zip(size[::-1], shape[::-1]))
@@ -391,6 +585,14 @@ def index_put(input, indices, values, accumulate=False):
         indices (tuple of Tensor): one index tensor per leading dimension.
         values (Tensor): broadcast to the indexed shape.
         accumulate (bool): add instead of overwrite. Default: ``False``
+
+    Example::
+
+        >>> x = ember.zeros(3)
+        >>> ember.index_put(x, (ember.tensor([0, 2]),), ember.tensor([1.0, 2.0]))
+        tensor([1., 0., 2.])
+        >>> ember.index_put(x, (ember.tensor([1, 1]),), ember.tensor(1.0), accumulate=True)
+        tensor([0., 2., 0.])
     """
     key = tuple(indices)
     if not accumulate:
@@ -406,8 +608,38 @@ def index_put(input, indices, values, accumulate=False):
 
 
 def is_complex(input):
-    """False: ember has no complex dtypes."""
+    """Whether ``input`` has a complex dtype: always ``False``, since ember has no complex dtypes.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.is_complex(ember.tensor([1.0, 2.0]))
+        False
+    """
     return False
+
+
+# -- docstrings of the generated shape-changing in-place methods: name -> (tensor, call arguments, new shape)
+_GENERATED_DOCS = {
+    "squeeze": ("ember.zeros(2, 1, 3)", "1", "ember.Size([2, 3])"),
+    "unsqueeze": ("ember.zeros(2, 3)", "0", "ember.Size([1, 2, 3])"),
+    "t": ("ember.zeros(2, 3)", "", "ember.Size([3, 2])"),
+    "transpose": ("ember.zeros(2, 3, 4)", "0, 2", "ember.Size([4, 3, 2])"),
+    "swapaxes": ("ember.zeros(2, 3, 4)", "1, 2", "ember.Size([2, 4, 3])"),
+    "swapdims": ("ember.zeros(2, 3, 4)", "0, 1", "ember.Size([3, 2, 4])"),
+}
+
+
+def _generated_doc(name):
+    """The docstring of the in-place variant of ``name``, with an example from ``_GENERATED_DOCS``."""
+    make, args, shape = _GENERATED_DOCS[name]
+    return (
+        f"In-place version of :meth:`~Tensor.{name}`: this tensor takes the new shape and is returned.\n\n"
+        f"Takes the arguments of :meth:`~Tensor.{name}` after ``input``, which is this tensor.\n\n"
+        f"Example::\n\n    >>> x = {make}\n    >>> x.{name}_({args}) is x\n    True\n    >>> x.shape\n    {shape}\n"
+    )
 
 
 def _shape_inplace(name):
@@ -423,7 +655,7 @@ def _shape_inplace(name):
         return self
 
     method.__name__ = name + "_"
-    method.__doc__ = f"In-place version of :meth:`Tensor.{name}` (changes this tensor's shape)."
+    method.__doc__ = _generated_doc(name)
     return method
 
 

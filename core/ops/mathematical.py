@@ -306,17 +306,45 @@ def copysign(input, other):
 
 
 def sgn(input):
-    """The sign of each element (:func:`sign` for real tensors)."""
+    """The sign of each element (:func:`sign` for real tensors).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.sgn(ember.tensor([-2.5, 0.0, 3.0]))
+        tensor([-1.,  0.,  1.])
+    """
     return sign(input)
 
 
 def fix(input):
-    """Round towards zero (:func:`trunc`)."""
+    """Rounds every element of ``input`` toward zero: an alias of :func:`trunc`.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.fix(ember.tensor([1.7, -1.7, 2.0]))
+        tensor([ 1., -1.,  2.])
+    """
     return trunc(input)
 
 
 def positive(input):
-    """``input`` itself (``+input``); an error for bool tensors, as in PyTorch."""
+    """``input`` itself (``+input``); an error for bool tensors, as in PyTorch.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> x = ember.tensor([-1.0, 2.0])
+        >>> ember.positive(x) is x
+        True
+    """
     if input.dtype is dtypes.bool:
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input

@@ -116,7 +116,21 @@ def diag(input, diagonal=0):
 
 
 def trace(input):
-    """Sum of the main diagonal of a 2-D matrix (integers sum in int64)."""
+    """Sum of the main diagonal of a 2-D matrix (integers sum in int64).
+
+    .. math::
+        out = sum_i input_{ii}
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.trace(ember.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        tensor(5.)
+        >>> ember.trace(ember.arange(6).reshape(2, 3))
+        tensor(4)
+    """
     _check_tensor("trace", input)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
@@ -139,6 +153,18 @@ def tril(input, diagonal=0):
     Args:
         input (Tensor): at least 2-D.
         diagonal (int, optional): which diagonal bounds the triangle. Default: 0
+
+    Example::
+
+        >>> x = ember.ones(3, 3)
+        >>> ember.tril(x)
+        tensor([[1., 0., 0.],
+                [1., 1., 0.],
+                [1., 1., 1.]])
+        >>> ember.tril(x, diagonal=-1)
+        tensor([[0., 0., 0.],
+                [1., 0., 0.],
+                [1., 1., 0.]])
     """
     return _triangle("tril", input, diagonal, True)
 
@@ -149,6 +175,18 @@ def triu(input, diagonal=0):
     Args:
         input (Tensor): at least 2-D.
         diagonal (int, optional): which diagonal bounds the triangle. Default: 0
+
+    Example::
+
+        >>> x = ember.ones(3, 3)
+        >>> ember.triu(x)
+        tensor([[1., 1., 1.],
+                [0., 1., 1.],
+                [0., 0., 1.]])
+        >>> ember.triu(x, diagonal=1)
+        tensor([[0., 1., 1.],
+                [0., 0., 1.],
+                [0., 0., 0.]])
     """
     return _triangle("triu", input, diagonal, False)
 

@@ -56,7 +56,23 @@ class _Reshape(Function):
 
 
 def reshape(input, *shape):
-    """The same elements in a new shape (a view when the layout allows); one size may be -1."""
+    """The same elements in a new shape (a view when the layout allows); one size may be -1.
+
+    Args:
+        input (Tensor): the input tensor.
+        *shape (int): the new shape; one size may be -1 (inferred).
+
+    Example::
+
+        >>> x = ember.arange(6)
+        >>> ember.reshape(x, (2, 3))
+        tensor([[0, 1, 2],
+                [3, 4, 5]])
+        >>> x.reshape(-1, 2)
+        tensor([[0, 1],
+                [2, 3],
+                [4, 5]])
+    """
     shape = _infer_shape("reshape", _shape_arg(shape), input.numel())
     if shape == input._data.shape:
         return (
@@ -71,6 +87,18 @@ def view(input, *shape):
     """The same storage seen in a new shape; raises where the strides do not allow a view.
 
     Unlike :func:`reshape`, ``view`` never copies: writes through the result reach ``input``.
+
+    Args:
+        input (Tensor): the input tensor.
+        *shape (int or ember.dtype): the new shape; one size may be -1 (inferred).
+
+    Example::
+
+        >>> x = ember.arange(6)
+        >>> y = ember.view(x, 2, 3)
+        >>> y[0, 0] = 100
+        >>> x
+        tensor([100,   1,   2,   3,   4,   5])
     """
     shape = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
     data = input._data
@@ -100,7 +128,17 @@ class _Permute(Function):
 
 
 def permute(input, *dims):
-    """Reorder dimensions: output dimension ``i`` is input dimension ``dims[i]`` (a view)."""
+    """Reorder dimensions: output dimension ``i`` is input dimension ``dims[i]`` (a view).
+
+    Args:
+        input (Tensor): the input tensor.
+        *dims (int): the new order of the dimensions.
+
+    Example::
+
+        >>> ember.permute(ember.zeros(2, 3, 4), (2, 0, 1)).shape
+        ember.Size([4, 2, 3])
+    """
     dims = _shape_arg(dims, "permute")
     if len(dims) != input.ndim:
         raise RuntimeError(
@@ -115,7 +153,23 @@ def permute(input, *dims):
 
 
 def transpose(input, dim0, dim1):
-    """Swap two dimensions (a view)."""
+    """Swaps dimensions ``dim0`` and ``dim1`` of ``input``; the result is a view.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim0 (int): the first dimension.
+        dim1 (int): the second dimension.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> ember.transpose(x, 0, 1)
+        tensor([[1, 4],
+                [2, 5],
+                [3, 6]])
+        >>> ember.swapaxes(ember.zeros(2, 3, 4), 0, 2).shape
+        ember.Size([4, 3, 2])
+    """
     n = len(input._data.shape)
     a, b = wrap_dim(dim0, n), wrap_dim(dim1, n)
     if n == 0:
@@ -129,7 +183,19 @@ swapaxes = swapdims = transpose
 
 
 def t(input):
-    """Transpose a tensor of at most 2 dimensions."""
+    """Transposes a tensor of at most 2 dimensions (0-D and 1-D tensors are returned as they are).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> ember.t(x)
+        tensor([[1, 4],
+                [2, 5],
+                [3, 6]])
+    """
     n = len(input._data.shape)
     if n > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
@@ -137,7 +203,21 @@ def t(input):
 
 
 def squeeze(input, dim=None):
-    """Remove dimensions of size 1 (only ``dim`` when given)."""
+    """Remove dimensions of size 1 (only ``dim`` when given).
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dimensions to remove (left alone when their size is not 1); all size-1
+            dimensions when ``None``.
+
+    Example::
+
+        >>> x = ember.zeros(2, 1, 3, 1)
+        >>> ember.squeeze(x).shape
+        ember.Size([2, 3])
+        >>> ember.squeeze(x, 1).shape
+        ember.Size([2, 3, 1])
+    """
     shape = input.shape
     if dim is None:
         new = tuple(s for s in shape if s != 1)
@@ -149,7 +229,22 @@ def squeeze(input, dim=None):
 
 
 def unsqueeze(input, dim):
-    """Insert a dimension of size 1 at ``dim``."""
+    """Insert a dimension of size 1 at ``dim``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the position of the new dimension.
+
+    Example::
+
+        >>> x = ember.tensor([1, 2, 3])
+        >>> ember.unsqueeze(x, 0)
+        tensor([[1, 2, 3]])
+        >>> ember.unsqueeze(x, 1)
+        tensor([[1],
+                [2],
+                [3]])
+    """
     axis = wrap_dim(dim, input.ndim + 1)
     shape = list(input.shape)
     shape.insert(axis, 1)
@@ -168,7 +263,21 @@ class _Expand(Function):
 
 
 def expand(input, *sizes):
-    """Broadcast to a larger shape without copying; -1 keeps a dimension."""
+    """Broadcast to a larger shape without copying; -1 keeps a dimension.
+
+    Args:
+        input (Tensor): the input tensor.
+        *sizes (int): the new shape; -1 keeps a dimension's size, and new leading dimensions may be added.
+
+    Example::
+
+        >>> x = ember.tensor([[1], [2]])
+        >>> ember.expand(x, 2, 3)
+        tensor([[1, 1, 1],
+                [2, 2, 2]])
+        >>> x.expand(-1, 4).shape
+        ember.Size([2, 4])
+    """
     sizes = _shape_arg(sizes, "expand")
     current_shape = input._data.shape
     if len(sizes) < len(current_shape):
@@ -197,17 +306,51 @@ def expand(input, *sizes):
 
 
 def expand_as(input, other):
-    """``input.expand(other.shape)``."""
+    """``input`` broadcast to the shape of ``other`` without copying, as ``input.expand(other.size())``.
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor): the tensor whose shape to take.
+
+    Example::
+
+        >>> ember.expand_as(ember.tensor([1, 2]), ember.zeros(3, 2))
+        tensor([[1, 2],
+                [1, 2],
+                [1, 2]])
+    """
     return expand(input, other.shape)
 
 
 def broadcast_to(input, shape):
-    """``input.expand(shape)``."""
+    """``input`` broadcast to ``shape`` without copying, as ``input.expand(shape)``.
+
+    Args:
+        input (Tensor): the input tensor.
+        shape (list or tuple of ints): the new shape; -1 keeps a dimension's size.
+
+    Example::
+
+        >>> ember.broadcast_to(ember.tensor([1, 2, 3]), (2, 3))
+        tensor([[1, 2, 3],
+                [1, 2, 3]])
+    """
     return expand(input, tuple(shape))
 
 
 def broadcast_shapes(*shapes):
-    """The shape that all ``shapes`` broadcast to."""
+    """The shape that all ``shapes`` broadcast to.
+
+    Args:
+        *shapes (int or tuple of ints): the shapes to broadcast together.
+
+    Example::
+
+        >>> ember.broadcast_shapes((2, 1), (1, 3))
+        (2, 3)
+        >>> ember.broadcast_shapes((5, 1, 4), (3, 1))
+        (5, 3, 4)
+    """
     ndim = max((len(s) for s in shapes), default=0)
     result = [1] * ndim
     for s in shapes:
@@ -223,13 +366,40 @@ def broadcast_shapes(*shapes):
 
 
 def broadcast_tensors(*tensors):
-    """Expand all tensors to their common broadcast shape."""
+    """Expand all tensors to their common broadcast shape.
+
+    Args:
+        *tensors (Tensor): the tensors to broadcast.
+
+    Example::
+
+        >>> a, b = ember.broadcast_tensors(ember.tensor([[1], [2]]), ember.tensor([10, 20, 30]))
+        >>> a
+        tensor([[1, 1, 1],
+                [2, 2, 2]])
+        >>> b.shape
+        ember.Size([2, 3])
+    """
     shape = broadcast_shapes(*(t.shape for t in tensors))
     return tuple(t.expand(shape) for t in tensors)
 
 
 def repeat(input, *repeats):
-    """Tile the tensor ``repeats[i]`` times along dimension ``i`` (copies)."""
+    """Tile the tensor ``repeats[i]`` times along dimension ``i`` (copies).
+
+    Args:
+        input (Tensor): the input tensor.
+        *repeats (int): the number of copies along each dimension; extra leading counts add dimensions.
+
+    Example::
+
+        >>> x = ember.tensor([1, 2])
+        >>> ember.repeat(x, 2)
+        tensor([1, 2, 1, 2])
+        >>> x.repeat(2, 2)
+        tensor([[1, 2, 1, 2],
+                [1, 2, 1, 2]])
+    """
     repeats = _shape_arg(repeats, "repeat")
     if len(repeats) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
@@ -244,7 +414,18 @@ def repeat(input, *repeats):
 
 
 def tile(input, dims):
-    """Like :func:`repeat`, padding ``dims`` with leading ones."""
+    """Like :func:`repeat`, padding ``dims`` with leading ones.
+
+    Args:
+        input (Tensor): the input tensor.
+        dims (tuple of ints): the number of copies along each dimension.
+
+    Example::
+
+        >>> ember.tile(ember.tensor([1, 2]), (2, 2))
+        tensor([[1, 2, 1, 2],
+                [1, 2, 1, 2]])
+    """
     dims = tuple(dims)
     if len(dims) < input.ndim:
         dims = (1,) * (input.ndim - len(dims)) + dims
@@ -252,7 +433,21 @@ def tile(input, dims):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
-    """Merge dimensions ``start_dim..end_dim`` into one."""
+    """Merge dimensions ``start_dim..end_dim`` into one.
+
+    Args:
+        input (Tensor): the input tensor.
+        start_dim (int): the first dimension to merge. Default: ``0``.
+        end_dim (int): the last dimension to merge. Default: ``-1``.
+
+    Example::
+
+        >>> x = ember.zeros(2, 3, 4)
+        >>> ember.flatten(x).shape
+        ember.Size([24])
+        >>> ember.flatten(x, start_dim=1).shape
+        ember.Size([2, 12])
+    """
     if input.ndim == 0:
         return input.reshape(1)
     start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
@@ -266,7 +461,18 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def unflatten(input, dim, sizes):
-    """Split dimension ``dim`` into ``sizes``."""
+    """Split dimension ``dim`` into ``sizes``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to split.
+        sizes (tuple of ints): the new sizes; one may be -1.
+
+    Example::
+
+        >>> ember.unflatten(ember.zeros(2, 6), 1, (2, 3)).shape
+        ember.Size([2, 2, 3])
+    """
     axis = wrap_dim(dim, input.ndim)
     sizes = _infer_shape("unflatten", tuple(sizes), input.shape[axis])
     return input.reshape(tuple(input.shape[:axis]) + sizes + tuple(input.shape[axis + 1 :]))
@@ -284,7 +490,22 @@ class _Flip(Function):
 
 
 def flip(input, *dims, **kwargs):
-    """Reverse the order of elements along ``dims`` (given positionally or as ``dims=``)."""
+    """Reverse the order of elements along ``dims`` (given positionally or as ``dims=``).
+
+    Args:
+        input (Tensor): the input tensor.
+        *dims (int or sequence of ints): the dimensions to reverse.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> ember.flip(x, (0,))
+        tensor([[4, 5, 6],
+                [1, 2, 3]])
+        >>> ember.flip(x, (0, 1))
+        tensor([[6, 5, 4],
+                [3, 2, 1]])
+    """
     if kwargs:
         if dims or set(kwargs) != {"dims"}:
             raise TypeError(f"flip() got unexpected arguments {sorted(kwargs)}")
@@ -297,7 +518,23 @@ def flip(input, *dims, **kwargs):
 
 
 def roll(input, shifts, dims=None):
-    """Rotate elements along ``dims`` by ``shifts`` (flattened when ``dims`` is None)."""
+    """Rotate elements along ``dims`` by ``shifts`` (flattened when ``dims`` is None).
+
+    Args:
+        input (Tensor): the input tensor.
+        shifts (int or tuple of ints): the number of places to shift (per dimension).
+        dims (int or tuple of ints, optional): the dimensions to roll; the flattened tensor when ``None``.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> ember.roll(x, 1)
+        tensor([[6, 1, 2],
+                [3, 4, 5]])
+        >>> ember.roll(x, 1, dims=1)
+        tensor([[3, 1, 2],
+                [6, 4, 5]])
+    """
     if dims is None:
         return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
@@ -335,6 +572,22 @@ def cat(tensors, dim=0, *, out=None):
     """Concatenate tensors along an existing dimension ``dim``.
 
     All tensors must share a device and, outside ``dim``, a shape; dtypes are promoted.
+
+    Args:
+        tensors (sequence of Tensors): the tensors to concatenate.
+        dim (int): the dimension to concatenate along. Default: ``0``.
+
+    Example::
+
+        >>> a = ember.tensor([[1, 2], [3, 4]])
+        >>> ember.cat([a, a], dim=0)
+        tensor([[1, 2],
+                [3, 4],
+                [1, 2],
+                [3, 4]])
+        >>> ember.cat([a, ember.tensor([[5], [6]])], dim=1)
+        tensor([[1, 2, 5],
+                [3, 4, 6]])
     """
     tensors = [t for t in tensors]
     if not tensors:
@@ -375,7 +628,22 @@ concat = concatenate = cat
 
 
 def stack(tensors, dim=0):
-    """Join tensors of equal shape along a new dimension ``dim``."""
+    """Join tensors of equal shape along a new dimension ``dim``.
+
+    Args:
+        tensors (sequence of Tensors): the tensors to stack, all of one shape.
+        dim (int): the position of the new dimension. Default: ``0``.
+
+    Example::
+
+        >>> a, b = ember.tensor([1, 2]), ember.tensor([3, 4])
+        >>> ember.stack([a, b])
+        tensor([[1, 2],
+                [3, 4]])
+        >>> ember.stack([a, b], dim=1)
+        tensor([[1, 3],
+                [2, 4]])
+    """
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -391,18 +659,54 @@ def stack(tensors, dim=0):
 
 
 def hstack(tensors):
-    """Concatenate along dimension 1 (0 for 1-D tensors)."""
+    """Concatenate along dimension 1 (0 for 1-D tensors).
+
+    Args:
+        tensors (sequence of Tensors): the tensors to join.
+
+    Example::
+
+        >>> ember.hstack([ember.tensor([1, 2]), ember.tensor([3])])
+        tensor([1, 2, 3])
+        >>> ember.hstack([ember.tensor([[1], [2]]), ember.tensor([[3], [4]])])
+        tensor([[1, 3],
+                [2, 4]])
+    """
     tensors = list(tensors)
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
-    """Concatenate along dimension 0, treating 1-D tensors as rows."""
+    """Concatenate along dimension 0, treating 1-D tensors as rows.
+
+    Args:
+        tensors (sequence of Tensors): the tensors to join.
+
+    Example::
+
+        >>> ember.vstack([ember.tensor([1, 2]), ember.tensor([3, 4])])
+        tensor([[1, 2],
+                [3, 4]])
+    """
     return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
 
 
 def narrow(input, dim, start, length):
-    """The slice ``start:start+length`` of dimension ``dim`` (a view)."""
+    """The slice ``start:start+length`` of dimension ``dim`` (a view).
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to slice.
+        start (int): the first index of the slice.
+        length (int): the length of the slice.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> ember.narrow(x, 1, 1, 2)
+        tensor([[2, 3],
+                [5, 6]])
+    """
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
     if start < 0:
@@ -414,7 +718,21 @@ def narrow(input, dim, start, length):
 
 
 def split(input, split_size_or_sections, dim=0):
-    """Split into chunks of ``split_size`` (the last may be smaller) or of the given sizes."""
+    """Split into chunks of ``split_size`` (the last may be smaller) or of the given sizes.
+
+    Args:
+        input (Tensor): the input tensor.
+        split_size_or_sections (int or list of ints): the size of each piece, or the list of sizes.
+        dim (int): the dimension to split. Default: ``0``.
+
+    Example::
+
+        >>> x = ember.arange(5)
+        >>> ember.split(x, 2)
+        (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+        >>> ember.split(x, [1, 4])
+        (tensor([0]), tensor([1, 2, 3, 4]))
+    """
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
     if isinstance(split_size_or_sections, int):
@@ -437,7 +755,18 @@ def split(input, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):
-    """Split into ``chunks`` pieces of (nearly) equal size."""
+    """Split into ``chunks`` pieces of (nearly) equal size.
+
+    Args:
+        input (Tensor): the input tensor.
+        chunks (int): the number of pieces.
+        dim (int): the dimension to split. Default: ``0``.
+
+    Example::
+
+        >>> ember.chunk(ember.arange(5), 3)
+        (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+    """
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
     axis = wrap_dim(dim, input.ndim)
@@ -449,14 +778,40 @@ def chunk(input, chunks, dim=0):
 
 
 def unbind(input, dim=0):
-    """All slices along ``dim``, with that dimension removed."""
+    """All slices along ``dim``, with that dimension removed.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to remove. Default: ``0``.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> ember.unbind(x)
+        (tensor([1, 2, 3]), tensor([4, 5, 6]))
+        >>> ember.unbind(x, dim=1)
+        (tensor([1, 4]), tensor([2, 5]), tensor([3, 6]))
+    """
     axis = wrap_dim(dim, input.ndim)
     key = (slice(None),) * axis
     return tuple(input[key + (i,)] for i in range(input.shape[axis]))
 
 
 def movedim(input, source, destination):
-    """Move dimension(s) ``source`` to position(s) ``destination``."""
+    """Move dimension(s) ``source`` to position(s) ``destination``.
+
+    Args:
+        input (Tensor): the input tensor.
+        source (int or tuple of ints): the original positions of the dimensions to move.
+        destination (int or tuple of ints): their new positions.
+
+    Example::
+
+        >>> ember.movedim(ember.zeros(2, 3, 4), 0, -1).shape
+        ember.Size([3, 4, 2])
+        >>> ember.movedim(ember.zeros(2, 3, 4), (0, 1), (2, 0)).shape
+        ember.Size([3, 4, 2])
+    """
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     n = input.ndim
@@ -483,22 +838,69 @@ class _Contiguous(Function):
 
 
 def contiguous(input, memory_format=None):
-    """A tensor with the same values laid out contiguously (``self`` when it already is)."""
+    """A tensor with the same values laid out contiguously in row-major order; ``input`` itself when it already is.
+
+    Args:
+        input (Tensor): the input tensor.
+        memory_format (ember.memory_format): the memory format of the result.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]]).t()
+        >>> x.is_contiguous()
+        False
+        >>> ember.contiguous(x).is_contiguous()
+        True
+    """
     return input if is_contiguous(input) else _Contiguous.apply(input)
 
 
 def is_contiguous(input, memory_format=None):
-    """True if the elements are laid out in row-major order without gaps."""
+    """True if the elements are laid out in row-major order without gaps.
+
+    Args:
+        memory_format (ember.memory_format): the memory format to test against. Default: ``ember.contiguous_format``.
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> x.is_contiguous()
+        True
+        >>> x.t().is_contiguous()
+        False
+    """
     return input._backend.is_contiguous(input._data)
 
 
 def view_as(input, other):
-    """``input.view(other.shape)``."""
+    """``input`` seen in the shape of ``other``, as ``input.view(other.size())``.
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor): the tensor whose shape to take.
+
+    Example::
+
+        >>> ember.view_as(ember.arange(4), ember.zeros(2, 2))
+        tensor([[0, 1],
+                [2, 3]])
+    """
     return view(input, other.shape)
 
 
 def reshape_as(input, other):
-    """``input.reshape(other.shape)``."""
+    """``input`` in the shape of ``other``, as ``input.reshape(other.size())``.
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor): the tensor whose shape to take.
+
+    Example::
+
+        >>> ember.reshape_as(ember.arange(4), ember.zeros(2, 2))
+        tensor([[0, 1],
+                [2, 3]])
+    """
     return reshape(input, other.shape)
 
 

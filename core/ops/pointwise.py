@@ -40,12 +40,38 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 
 def clamp_min(input, min):  # noqa: A002
-    """``max(input, min)`` element-wise (:func:`clamp` with only a lower bound)."""
+    """``max(input, min)`` element-wise (:func:`clamp` with only a lower bound).
+
+    .. math::
+        out_i = max(input_i, min)
+
+    Args:
+        input (Tensor): the input tensor.
+        min (Number or Tensor): the lower bound.
+
+    Example::
+
+        >>> ember.clamp_min(ember.tensor([-2.0, 0.5, 3.0]), 0.0)
+        tensor([0.0000, 0.5000, 3.0000])
+    """
     return clamp(input, min=min)
 
 
 def clamp_max(input, max):  # noqa: A002
-    """``min(input, max)`` element-wise (:func:`clamp` with only an upper bound)."""
+    """``min(input, max)`` element-wise (:func:`clamp` with only an upper bound).
+
+    .. math::
+        out_i = min(input_i, max)
+
+    Args:
+        input (Tensor): the input tensor.
+        max (Number or Tensor): the upper bound.
+
+    Example::
+
+        >>> ember.clamp_max(ember.tensor([-2.0, 0.5, 3.0]), 1.0)
+        tensor([-2.0000,  0.5000,  1.0000])
+    """
     return clamp(input, max=max)
 
 
@@ -67,7 +93,21 @@ def float_power(input, exponent):
 
 
 def bitwise_not(input):
-    """Bitwise NOT of an integer tensor; logical NOT of a bool tensor."""
+    """Bitwise NOT of an integer tensor; logical NOT of a bool tensor.
+
+    .. math::
+        out_i = ~input_i
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.bitwise_not(ember.tensor([0, 5, -3]))
+        tensor([-1, -6,  2])
+        >>> ember.bitwise_not(ember.tensor([True, False]))
+        tensor([False,  True])
+    """
     if input.dtype is dtypes.bool:
         return input.logical_not()
     if input.dtype.is_floating_point:

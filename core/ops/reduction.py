@@ -52,11 +52,25 @@ def _accumulate_dtype(d, dtype):
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     """Sum of elements over ``dim`` (all when None); integer inputs sum in int64.
 
+    .. math::
+        out = sum_i input_i
+
     Args:
-        input: the tensor.
+        input (Tensor): the input tensor.
         dim (int or tuple of ints, optional): dimensions to reduce.
         keepdim (bool): keep reduced dimensions with size 1. Default: False.
-        dtype: accumulate and return in this type.
+        dtype (ember.dtype, optional): the type to accumulate in and return.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.sum(x)
+        tensor(21.)
+        >>> ember.sum(x, dim=0)
+        tensor([5., 7., 9.])
+        >>> ember.sum(x, dim=1, keepdim=True)
+        tensor([[ 6.],
+                [15.]])
     """
     axes = normalize_dims(dim, len(input._data.shape))
     d = input.dtype
@@ -67,7 +81,25 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
-    """Arithmetic mean over ``dim``; the input must be floating point (or give ``dtype``)."""
+    """Arithmetic mean over ``dim``; the input must be floating point (or give ``dtype``).
+
+    .. math::
+        out = (1 / n) sum_i input_i
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dimension or dimensions to reduce; all of them when ``None``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.mean(x)
+        tensor(3.5000)
+        >>> ember.mean(x, dim=1)
+        tensor([2., 5.])
+    """
     if dtype is not None:
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
@@ -120,7 +152,22 @@ def where_(condition, a, b):
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    """Product of elements over one ``dim`` (all when None)."""
+    """Product of elements over one ``dim`` (all when None).
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int, optional): the dimension to reduce; all of them when ``None``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.prod(x)
+        tensor(720.)
+        >>> ember.prod(x, dim=1)
+        tensor([  6., 120.])
+    """
     d = input.dtype
     out = _accumulate_dtype(d, dtype)
     if out is not d:
@@ -170,14 +217,46 @@ def _check_nonempty(name, input, axes):
 
 
 def amax(input, dim=(), keepdim=False):
-    """Maximum over ``dim`` (all dims when empty)."""
+    """Maximum over ``dim`` (all dims when empty).
+
+    Unlike :func:`max`, the gradient is spread evenly over the elements that tie for the maximum.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints): the dimensions to reduce; all of them when empty. Default: ``()``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.amax(x)
+        tensor(6.)
+        >>> ember.amax(x, dim=0)
+        tensor([4., 5., 6.])
+    """
     axes = normalize_dims(dim if dim != () else None, input.ndim)
     _check_nonempty("amax", input, axes)
     return _Amax.apply(input, axes, keepdim)
 
 
 def amin(input, dim=(), keepdim=False):
-    """Minimum over ``dim`` (all dims when empty)."""
+    """Minimum over ``dim`` (all dims when empty).
+
+    Unlike :func:`min`, the gradient is spread evenly over the elements that tie for the minimum.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints): the dimensions to reduce; all of them when empty. Default: ``()``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.amin(x)
+        tensor(1.)
+        >>> ember.amin(x, dim=1)
+        tensor([1., 4.])
+    """
     axes = normalize_dims(dim if dim != () else None, input.ndim)
     _check_nonempty("amin", input, axes)
     return _Amin.apply(input, axes, keepdim)
@@ -201,14 +280,43 @@ def _arg(name, input, dim, keepdim):
 
 
 def argmax(input, dim=None, keepdim=False):
-    """Index of the maximum (over the flattened tensor when ``dim`` is None)."""
+    """Index of the maximum (over the flattened tensor when ``dim`` is None).
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int, optional): the dimension to reduce; the flattened tensor when ``None``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 9.0, 3.0], [7.0, 5.0, 6.0]])
+        >>> ember.argmax(x)
+        tensor(1)
+        >>> ember.argmax(x, dim=1)
+        tensor([1, 0])
+    """
     if input.dtype is dtypes.bool:
         raise RuntimeError("argmax(): does not support bool input")
     return _arg("argmax", input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim=False):
-    """Index of the minimum (over the flattened tensor when ``dim`` is None)."""
+    """Index of the minimum (over the flattened tensor when ``dim`` is None).
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int, optional): the dimension to reduce; the flattened tensor when ``None``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 9.0, 3.0], [7.0, 5.0, 0.0]])
+        >>> ember.argmin(x)
+        tensor(5)
+        >>> ember.argmin(x, dim=1, keepdim=True)
+        tensor([[0],
+                [2]])
+    """
     if input.dtype is dtypes.bool:
         raise RuntimeError("argmin(): does not support bool input")
     return _arg("argmin", input, dim, keepdim)
@@ -235,17 +343,67 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
 
 
 def max(input, dim=None, keepdim=False):  # noqa: A001
-    """Maximum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor."""
+    """Maximum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or Tensor, optional): the dimension to reduce; all elements when ``None``; a tensor to take the
+            element-wise maximum with (as :func:`maximum`).
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Returns:
+        A 0-d tensor without ``dim``; with it, a named tuple ``(values, indices)``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.max(x)
+        tensor(6.)
+        >>> ember.max(x, dim=1)
+        return_types(values=tensor([3., 6.]), indices=tensor([2, 2]))
+    """
     return _extremum_with_indices("max", input, dim, keepdim, None)
 
 
 def min(input, dim=None, keepdim=False):  # noqa: A001
-    """Minimum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor."""
+    """Minimum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or Tensor, optional): the dimension to reduce; all elements when ``None``; a tensor to take the
+            element-wise minimum with (as :func:`minimum`).
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Returns:
+        A 0-d tensor without ``dim``; with it, a named tuple ``(values, indices)``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.min(x)
+        tensor(1.)
+        >>> ember.min(x, dim=0)
+        return_types(values=tensor([1., 2., 3.]), indices=tensor([0, 0, 0]))
+    """
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
 def aminmax(input, *, dim=None, keepdim=False):
-    """``(amin, amax)`` in one call."""
+    """``(amin, amax)`` in one call.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int, optional): the dimension to reduce; all of them when ``None``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.aminmax(x)
+        aminmax(min=tensor(1.), max=tensor(6.))
+        >>> ember.aminmax(x, dim=1)
+        aminmax(min=tensor([1., 4.]), max=tensor([3., 6.]))
+    """
     d = () if dim is None else dim
     return namedtuple("aminmax", ["min", "max"])(amin(input, d, keepdim), amax(input, d, keepdim))
 
@@ -281,13 +439,53 @@ def _scaled_variance(input, dim, unbiased, keepdim, correction):
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Variance over ``dim`` with Bessel's correction (``correction=1``) by default."""
+    """Variance over ``dim`` with Bessel's correction (``correction=1``) by default.
+
+    .. math::
+        var = (1 / (N - correction)) sum_i (input_i - mean)^2
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dimension or dimensions to reduce; all of them when ``None``.
+        unbiased (bool, optional): the older spelling of ``correction`` (``True`` is 1, ``False`` is 0).
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
+            correction); 1 when ``None``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.var(x)
+        tensor(3.5000)
+        >>> ember.var(x, dim=1, correction=0)
+        tensor([0.6667, 0.6667])
+    """
     scale, v = _scaled_variance(input, dim, unbiased, keepdim, correction)
     return v * (scale * scale)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation over ``dim`` (square root of :func:`var`)."""
+    """Standard deviation over ``dim`` (square root of :func:`var`).
+
+    .. math::
+        std = sqrt((1 / (N - correction)) sum_i (input_i - mean)^2)
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dimension or dimensions to reduce; all of them when ``None``.
+        unbiased (bool, optional): the older spelling of ``correction`` (``True`` is 1, ``False`` is 0).
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
+            correction); 1 when ``None``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.std(x)
+        tensor(1.8708)
+        >>> ember.std(x, dim=0)
+        tensor([2.1213, 2.1213, 2.1213])
+    """
     scale, v = _scaled_variance(input, dim, unbiased, keepdim, correction)
     # the gradient at a zero deviation is zero (PyTorch's rule), not sqrt's infinite slope times 0
     zero = v.detach() == 0
@@ -295,14 +493,44 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """``(var, mean)`` over ``dim``."""
+    """``(var, mean)`` over ``dim``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dimension or dimensions to reduce; all of them when ``None``.
+        unbiased (bool, optional): the older spelling of ``correction`` (``True`` is 1, ``False`` is 0).
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
+            correction); 1 when ``None``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.var_mean(x, dim=1)
+        (tensor([1., 1.]), tensor([2., 5.]))
+    """
     return var(input, dim, unbiased, keepdim, correction=correction), input.mean(
         normalize_dims(dim, input.ndim), keepdim
     )
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """``(std, mean)`` over ``dim``."""
+    """``(std, mean)`` over ``dim``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dimension or dimensions to reduce; all of them when ``None``.
+        unbiased (bool, optional): the older spelling of ``correction`` (``True`` is 1, ``False`` is 0).
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
+            correction); 1 when ``None``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.std_mean(x, dim=1)
+        (tensor([1., 1.]), tensor([2., 5.]))
+    """
     return std(input, dim, unbiased, keepdim, correction=correction), input.mean(
         normalize_dims(dim, input.ndim), keepdim
     )
@@ -345,10 +573,26 @@ class _PNorm(Function):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The ``p``-norm over ``dim`` (all elements when None).
 
+    .. math::
+        ||input||_p = (sum_i |input_i|^p)^{1/p}
+
     Args:
-        p: ``"fro"`` (= 2), a positive number, ``inf``, ``-inf`` or 0 (count of non-zeros).
-        dim: dimensions to reduce.
-        keepdim: keep reduced dimensions. Default: False.
+        input (Tensor): the input tensor.
+        p (float, inf or str): ``'fro'`` (the 2-norm), a positive number, ``inf``, ``-inf`` or 0 (the count of
+            non-zeros). Default: ``'fro'``.
+        dim (int or tuple of ints, optional): the dimensions to reduce; all of them when ``None``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        dtype (ember.dtype, optional): the type to compute and return in.
+
+    Example::
+
+        >>> x = ember.tensor([[3.0, 4.0], [6.0, 8.0]])
+        >>> ember.norm(x)
+        tensor(11.1803)
+        >>> ember.norm(x, p=1, dim=1)
+        tensor([ 7., 14.])
+        >>> ember.norm(x, p=float('inf'))
+        tensor(8.)
     """
     if dtype is not None:
         input = input.to(dtype)
@@ -369,7 +613,21 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 def logsumexp(input, dim, keepdim=False):
-    """``log(sum(exp(input)))`` over ``dim``, computed stably."""
+    """``log(sum(exp(input)))`` over ``dim``, computed stably.
+
+    .. math::
+        out = log(sum_j exp(input_j))
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to reduce.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Example::
+
+        >>> ember.logsumexp(ember.tensor([[0.0, 0.0], [1000.0, 1000.0]]), dim=1)
+        tensor([6.9315e-01, 1.0007e+03])
+    """
     axes = normalize_dims(dim, input.ndim)
     if not input.dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())
@@ -393,7 +651,25 @@ class _Cumsum(Function):
 
 
 def cumsum(input, dim, *, dtype=None):
-    """Cumulative sum along ``dim``."""
+    """Cumulative sum along ``dim``.
+
+    .. math::
+        out_i = input_1 + input_2 + ... + input_i
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to scan.
+        dtype (ember.dtype, optional): the data type of the result (and of the computation).
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        >>> ember.cumsum(x, dim=1)
+        tensor([[ 1.,  3.,  6.],
+                [ 4.,  9., 15.]])
+        >>> ember.cumsum(ember.tensor([1, 2, 3]), dim=0)
+        tensor([1, 3, 6])
+    """
     out = _accumulate_dtype(input.dtype, dtype)
     if out is not input.dtype:
         input = input.to(out)
@@ -404,7 +680,21 @@ def cumsum(input, dim, *, dtype=None):
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001
-    """True where every element over ``dim`` is non-zero."""
+    """True where every element over ``dim`` is non-zero.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dimension or dimensions to test; all of them when ``None``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([[True, False], [True, True]])
+        >>> ember.all(x)
+        tensor(False)
+        >>> ember.all(x, dim=1)
+        tensor([False,  True])
+    """
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
     out = input._make(input._backend.xp.all(data, axis=axes, keepdims=keepdim))
@@ -412,7 +702,21 @@ def all(input, dim=None, keepdim=False):  # noqa: A001
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001
-    """True where some element over ``dim`` is non-zero."""
+    """True where some element over ``dim`` is non-zero.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dimension or dimensions to test; all of them when ``None``.
+        keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([[0, 0], [0, 3]])
+        >>> ember.any(x)
+        tensor(True)
+        >>> ember.any(x, dim=1)
+        tensor([False,  True])
+    """
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
     out = input._make(input._backend.xp.any(data, axis=axes, keepdims=keepdim))
@@ -420,7 +724,20 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
 
 
 def count_nonzero(input, dim=None):
-    """Number of non-zero elements over ``dim``."""
+    """Number of non-zero elements over ``dim``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int or tuple of ints, optional): the dimension or dimensions to reduce; all of them when ``None``.
+
+    Example::
+
+        >>> x = ember.tensor([[0, 1, 2], [0, 0, 3]])
+        >>> ember.count_nonzero(x)
+        tensor(3)
+        >>> ember.count_nonzero(x, dim=1)
+        tensor([2, 1])
+    """
     return (input != 0).sum(dim)
 
 
@@ -511,7 +828,17 @@ def cummax(input, dim):
 
 
 def cummin(input, dim):
-    """Running minimum along ``dim`` and the index where it was found, as ``(values, indices)``."""
+    """Running minimum along ``dim`` and the index where it was found, as ``(values, indices)``.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to scan.
+
+    Example::
+
+        >>> ember.cummin(ember.tensor([3.0, 1.0, 2.0, 0.0]), dim=0)
+        return_types(values=tensor([3., 1., 1., 0.]), indices=tensor([0, 1, 1, 3]))
+    """
     return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))
 
 
@@ -586,6 +913,14 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
         dim (int or tuple of ints, optional): dimensions to reduce. Default: all.
         keepdim (bool, optional): keep reduced dimensions. Default: ``False``
         dtype (ember.dtype, optional): accumulate and return in this type. Default: None
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, float('nan')], [3.0, 4.0]])
+        >>> ember.nansum(x)
+        tensor(8.)
+        >>> ember.nansum(x, dim=0)
+        tensor([4., 4.])
     """
     if input.dtype.is_floating_point:
         input = input.masked_fill(input.detach().isnan(), 0)
@@ -600,6 +935,14 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
         dim (int or tuple of ints, optional): dimensions to reduce. Default: all.
         keepdim (bool, optional): keep reduced dimensions. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: None
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, float('nan')], [3.0, 4.0]])
+        >>> ember.nanmean(x)
+        tensor(2.6667)
+        >>> ember.nanmean(x, dim=1)
+        tensor([1.0000, 3.5000])
     """
     if dtype is not None:
         input = input.to(dtype)
