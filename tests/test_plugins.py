@@ -64,6 +64,21 @@ def run(target, code, **env):
     )
 
 
+#: Scripts that try a device start with this: ``device_error(device)`` is the message of the
+#: RuntimeError that making a tensor there raises, or None.
+DEVICE_ERROR = """
+import json, ember
+
+
+def device_error(device):
+    try:
+        ember.ones(1, device=device)
+    except RuntimeError as exc:
+        return str(exc)
+    return None
+"""
+
+
 def test_tensors_and_autograd_on_plugin_device(toy_target):
     out = run(
         toy_target,
@@ -127,16 +142,14 @@ def test_broken_plugin_never_breaks_import(toy_target):
 def test_unavailable_backend_reason(toy_target):
     out = run(
         toy_target,
-        """
-        import json, ember
-        try:
-            ember.ones(1, device="toyfail")
-            message = None
-        except RuntimeError as exc:
-            message = str(exc)
+        DEVICE_ERROR
+        + textwrap.dedent(
+            """
+        message = device_error("toyfail")
         specs = {spec.name: spec.error for spec, _ in ember.backends.list_backends()}
         print(json.dumps({"message": message, "error": specs["toy_missing"]}))
-        """,
+        """
+        ),
     )
     assert "toyfail" in out["message"] and "no toy accelerator driver found" in out["message"]
     assert out["error"] == "RuntimeError: no toy accelerator driver found (libtoy.so)"
@@ -166,16 +179,7 @@ def test_environment_override(toy_target):
 
 def test_environment_override_to_unknown_backend(toy_target):
     out = run(
-        toy_target,
-        """
-        import json, ember
-        try:
-            ember.ones(1, device="toy")
-            print(json.dumps({"error": None}))
-        except RuntimeError as exc:
-            print(json.dumps({"error": str(exc)}))
-        """,
-        EMBER_BACKEND_TOY="nosuch",
+        toy_target, DEVICE_ERROR + 'print(json.dumps({"error": device_error("toy")}))', EMBER_BACKEND_TOY="nosuch"
     )
     assert out["error"] and "toy" in out["error"]
 
@@ -183,18 +187,17 @@ def test_environment_override_to_unknown_backend(toy_target):
 def test_disable_autoload(toy_target):
     out = run(
         toy_target,
-        """
-        import json, ember, ember.plugin
-        try:
-            ember.ones(1, device="toy")
-            error = None
-        except RuntimeError as exc:
-            error = str(exc)
+        DEVICE_ERROR
+        + textwrap.dedent(
+            """
+        import ember.plugin
+        error = device_error("toy")
         import ember_toy.plugin
         ember.plugin.get_plugin_manager().register(ember_toy.plugin, name="toy")
         ok = ember.ones(2, device="toy").sum().item()
         print(json.dumps({"error": error, "failed": ember.plugin.failed_plugins(), "ok": ok}))
-        """,
+        """
+        ),
         EMBER_DISABLE_PLUGIN_AUTOLOAD="1",
     )
     assert "unknown device type 'toy'" in out["error"]
