@@ -13,8 +13,6 @@ cProfile of ember's step, top entries by cumulative and by own time.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
 from blas_threads import set_blas_threads
@@ -36,11 +34,9 @@ if ARGS is not None:
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from workloads import _trainer, profile  # noqa: E402
 
 import ember  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from workloads import _trainer, profile  # noqa: E402
 
 CHANNELS = (3, 32, 64, 128)
 

@@ -12,8 +12,6 @@ ember's training step (top entries by own time).
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
 from blas_threads import set_blas_threads
 
@@ -34,11 +32,9 @@ if ARGS is not None:
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from workloads import _trainer, mlp, profile, run_side_by_side  # noqa: E402
 
 import ember  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from workloads import _trainer, mlp, profile, run_side_by_side  # noqa: E402
 
 
 def _limit_threads(threads):

@@ -92,7 +92,10 @@ def _check_tensors(name, **tensors):
 
 
 def _pointwise_target(name, input, target):
-    """Warn (like PyTorch) when ``target`` only broadcasts to ``input``; return both broadcast."""
+    """Warn (like PyTorch) when ``target`` only broadcasts to ``input``; return both broadcast
+    (in float32 under autocast)."""
+    if _amp.active:
+        input, target = to_float32(input, target)
     _check_tensors(name, input=input, target=target)
     if target.shape != input.shape:
         warnings.warn(
@@ -118,8 +121,6 @@ def l1_loss(
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
     """
-    if _amp.active:
-        input, target = to_float32(input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
@@ -143,8 +144,6 @@ def mse_loss(
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         weight (Tensor, optional): element weights broadcast against the loss. Default: ``None``
     """
-    if _amp.active:
-        input, target = to_float32(input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("mse_loss", input, target)
     diff = input - target
@@ -172,8 +171,6 @@ def smooth_l1_loss(
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         beta (float): the threshold between the quadratic and linear parts (>= 0). Default: 1.0
     """
-    if _amp.active:
-        input, target = to_float32(input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("smooth_l1_loss", input, target)
     if beta < 0:
@@ -196,8 +193,6 @@ def huber_loss(
         delta (float): the threshold (> 0). Default: 1.0
         weight (Tensor, optional): element weights. Default: ``None``
     """
-    if _amp.active:
-        input, target = to_float32(input, target)
     reduction = _get_reduction(None, None, reduction)
     input, target = _pointwise_target("huber_loss", input, target)
     if delta <= 0:
