@@ -58,7 +58,7 @@ class _ModuleSequence(Module):
         setattr(self, self._key_at(idx), module)
 
     def __delitem__(self, idx: int | slice) -> None:
-        keys = [self._key_at(i) for i in range(len(self))[idx]] if isinstance(idx, slice) else [self._key_at(idx)]
+        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key_at(idx)]
         for key in keys:
             delattr(self, key)
         self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
