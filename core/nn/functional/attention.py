@@ -250,7 +250,7 @@ def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
                 f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but found "
                 f"{attn_mask.ndim}-D tensor instead"
             )
-        expected = (num_heads, query.shape[0], key.shape[0])
+        expected = (num_heads, query.shape[0], key.shape[0])  # checked here for unbatched inputs only
         if nd == 2 and attn_mask.ndim == 3 and tuple(attn_mask.shape) != expected:
             raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}")
     return nd == 3
