@@ -13,11 +13,9 @@ cProfile of ember's step, top entries by cumulative and by own time.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import os
-import pstats
-import sys
 import time
+
+from blas_threads import set_blas_threads
 
 
 def _parse():
@@ -32,11 +30,11 @@ def _parse():
 
 ARGS = _parse() if __name__ == "__main__" else None
 if ARGS is not None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+    set_blas_threads(ARGS.threads)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from workloads import _trainer, profile  # noqa: E402
 
 import ember  # noqa: E402
 
@@ -57,17 +55,8 @@ def _model(lib):
 
 
 def _step_fn(lib, model, images, labels):
-    loss_fn = lib.nn.CrossEntropyLoss()
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(images), labels)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return _trainer(model, lib.nn.CrossEntropyLoss(), opt, images, labels)
 
 
 def _time(step, steps, warmup):
@@ -103,13 +92,7 @@ def main():
     print(f"ember (numpy): {e_ms:8.2f} ms/step")
     print(f"ratio ember/torch: {e_ms / t_ms:.2f}x")
 
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(max(args.steps // 2, 1)):
-        e_step()
-    profiler.disable()
-    stats = pstats.Stats(profiler, stream=sys.stdout)
-    stats.sort_stats("tottime").print_stats(args.profile_top)
+    profile(e_step, max(args.steps // 2, 1), args.profile_top)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ import os
 import statistics
 import time
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from blas_threads import set_blas_threads
+
+set_blas_threads(1, keep_set=True)
 
 import numpy as np  # noqa: E402
 

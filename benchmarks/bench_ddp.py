@@ -18,8 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from blas_threads import set_blas_threads
+
+set_blas_threads(1, keep_set=True)
 
 
 def _parse():

@@ -12,8 +12,8 @@ Usage: ``python benchmarks/bench_lstm.py [--threads 1] [--iterations 10] [--prof
 from __future__ import annotations
 
 import argparse
-import os
-import sys
+
+from blas_threads import set_blas_threads
 
 
 def _parse():
@@ -26,13 +26,10 @@ def _parse():
 
 def main():
     args = _parse()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
-    if "numpy" in sys.modules:
-        print("warning: NumPy was imported before the thread count was set", file=sys.stderr)
+    set_blas_threads(args.threads)
 
     import torch
-    from workloads import _trainer, lstm_lm, run_side_by_side
+    from workloads import _trainer, lstm_lm, profile, run_side_by_side
 
     import ember
 
@@ -42,18 +39,10 @@ def main():
     print(f"threads={args.threads}  " + "  ".join(f"{k}={v}" for k, v in sizes.items()))
     run_side_by_side("lstm-lm", lstm_lm, iterations=args.iterations, **sizes)
     if args.profile:
-        import cProfile
-        import pstats
-
         model, loss_fn, optimizer, (x, y) = lstm_lm(ember, **sizes)
         step = _trainer(model, loss_fn, optimizer(model.parameters()), ember.tensor(x), ember.tensor(y))
         step()
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(args.iterations):
-            step()
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+        profile(step, args.iterations, 20)
 
 
 if __name__ == "__main__":

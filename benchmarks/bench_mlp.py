@@ -12,10 +12,8 @@ ember's training step (top entries by own time).
 from __future__ import annotations
 
 import argparse
-import cProfile
-import os
-import pstats
-import sys
+
+from blas_threads import set_blas_threads
 
 
 def _parse():
@@ -30,16 +28,13 @@ def _parse():
 
 ARGS = _parse() if __name__ == "__main__" else None
 if ARGS is not None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+    set_blas_threads(ARGS.threads)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from workloads import _trainer, mlp, profile, run_side_by_side  # noqa: E402
 
 import ember  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from workloads import _trainer, mlp, run_side_by_side  # noqa: E402
 
 
 def _limit_threads(threads):
@@ -62,12 +57,7 @@ def main():
     model, loss_fn, make_opt, (x, y) = mlp(ember, batch=args.batch)
     step = _trainer(model, loss_fn, make_opt(model.parameters()), ember.tensor(x), ember.tensor(y))
     step()
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(max(args.iterations // 2, 1)):
-        step()
-    profiler.disable()
-    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(args.profile_top)
+    profile(step, max(args.iterations // 2, 1), args.profile_top)
 
 
 if __name__ == "__main__":

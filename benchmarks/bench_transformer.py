@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
-import sys
 import time
+
+from blas_threads import set_blas_threads
 
 
 def _parse():
@@ -83,10 +83,7 @@ def _mean_ms(step, iterations):
 
 def main():
     args = _parse()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
-    if "numpy" in sys.modules:
-        print("warning: NumPy was imported before the thread count was set", file=sys.stderr)
+    set_blas_threads(args.threads)
     import numpy as np
     import torch
 

@@ -8,11 +8,14 @@ into ember, times both training steps in one process and prints ms per step and 
 
 from __future__ import annotations
 
+import cProfile
+import pstats
+import sys
 import time
 
 import numpy as np
 
-__all__ = ["mlp", "cnn", "lstm_lm", "small_ops", "run_side_by_side", "time_step"]
+__all__ = ["mlp", "cnn", "lstm_lm", "small_ops", "run_side_by_side", "time_step", "profile"]
 
 
 def mlp(lib, batch=256, hidden=1024):
@@ -92,8 +95,19 @@ def _trainer(model, loss_fn, optimizer, inputs, targets):
         loss = loss_fn(model(inputs), targets)
         loss.backward()
         optimizer.step()
+        return loss
 
     return step
+
+
+def profile(step, iterations, top):
+    """Print where ``iterations`` calls of ``step()`` spend their time: cProfile, ``top`` rows by own time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(iterations):
+        step()
+    profiler.disable()
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(top)
 
 
 def run_side_by_side(name, make, torch_device="cpu", ember_device="cpu", warmup=3, iterations=10, **kwargs):
@@ -107,19 +121,12 @@ def run_side_by_side(name, make, torch_device="cpu", ember_device="cpu", warmup=
     e_model.load_state_dict({k: ember.tensor(v.detach().cpu().numpy()) for k, v in t_model.state_dict().items()})
     t_model.to(torch_device)
     e_model.to(ember_device)
-    t_step = _trainer(
-        t_model,
-        t_loss,
-        t_opt(t_model.parameters()),
-        torch.as_tensor(x, device=torch_device),
-        torch.as_tensor(y, device=torch_device),
-    )
-    e_step = _trainer(
-        e_model,
-        e_loss,
-        e_opt(e_model.parameters()),
-        ember.tensor(x, device=ember_device),
-        ember.tensor(y, device=ember_device),
+    t_step, e_step = (
+        _trainer(model, loss, opt(model.parameters()), convert(x, device=device), convert(y, device=device))
+        for model, loss, opt, convert, device in (
+            (t_model, t_loss, t_opt, torch.as_tensor, torch_device),
+            (e_model, e_loss, e_opt, ember.tensor, ember_device),
+        )
     )
     t_sync = torch.cuda.synchronize if torch_device.startswith("cuda") else (lambda: None)
     e_sync = ember.cuda.synchronize if ember_device.startswith("cuda") else (lambda: None)

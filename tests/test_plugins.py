@@ -48,13 +48,17 @@ def toy_target(tmp_path_factory):
     return target
 
 
-def run(target, code, **env):
-    """Run ``code`` in a fresh interpreter that sees the toy plugin; returns its parsed JSON output."""
+def run(target, code, prelude="", **env):
+    """Run ``prelude`` and ``code`` in a fresh interpreter that sees the toy plugin; returns its parsed JSON output."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("EMBER_BACKEND_")}
     environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(target), environ.get("PYTHONPATH")]))
     environ.update(env)
     result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=environ, timeout=120
+        [sys.executable, "-c", textwrap.dedent(prelude) + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return (
@@ -62,6 +66,21 @@ def run(target, code, **env):
         if result.stdout.strip().startswith(("{", "["))
         else result.stdout
     )
+
+
+#: The prelude of scripts that try a device: ``device_error(device)`` is the message of the
+#: RuntimeError that making a tensor there raises, or None.
+DEVICE_ERROR = """
+import json, ember
+
+
+def device_error(device):
+    try:
+        ember.ones(1, device=device)
+    except RuntimeError as exc:
+        return str(exc)
+    return None
+"""
 
 
 def test_tensors_and_autograd_on_plugin_device(toy_target):
@@ -128,15 +147,11 @@ def test_unavailable_backend_reason(toy_target):
     out = run(
         toy_target,
         """
-        import json, ember
-        try:
-            ember.ones(1, device="toyfail")
-            message = None
-        except RuntimeError as exc:
-            message = str(exc)
+        message = device_error("toyfail")
         specs = {spec.name: spec.error for spec, _ in ember.backends.list_backends()}
         print(json.dumps({"message": message, "error": specs["toy_missing"]}))
         """,
+        prelude=DEVICE_ERROR,
     )
     assert "toyfail" in out["message"] and "no toy accelerator driver found" in out["message"]
     assert out["error"] == "RuntimeError: no toy accelerator driver found (libtoy.so)"
@@ -165,18 +180,7 @@ def test_environment_override(toy_target):
 
 
 def test_environment_override_to_unknown_backend(toy_target):
-    out = run(
-        toy_target,
-        """
-        import json, ember
-        try:
-            ember.ones(1, device="toy")
-            print(json.dumps({"error": None}))
-        except RuntimeError as exc:
-            print(json.dumps({"error": str(exc)}))
-        """,
-        EMBER_BACKEND_TOY="nosuch",
-    )
+    out = run(toy_target, 'print(json.dumps({"error": device_error("toy")}))', DEVICE_ERROR, EMBER_BACKEND_TOY="nosuch")
     assert out["error"] and "toy" in out["error"]
 
 
@@ -184,17 +188,14 @@ def test_disable_autoload(toy_target):
     out = run(
         toy_target,
         """
-        import json, ember, ember.plugin
-        try:
-            ember.ones(1, device="toy")
-            error = None
-        except RuntimeError as exc:
-            error = str(exc)
+        import ember.plugin
+        error = device_error("toy")
         import ember_toy.plugin
         ember.plugin.get_plugin_manager().register(ember_toy.plugin, name="toy")
         ok = ember.ones(2, device="toy").sum().item()
         print(json.dumps({"error": error, "failed": ember.plugin.failed_plugins(), "ok": ok}))
         """,
+        prelude=DEVICE_ERROR,
         EMBER_DISABLE_PLUGIN_AUTOLOAD="1",
     )
     assert "unknown device type 'toy'" in out["error"]

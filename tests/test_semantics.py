@@ -201,6 +201,12 @@ def test_distribution_parameters_are_validated_as_torch(device, name, fn):
     assert _outcome(lambda: fn(ember, device)) is expected
 
 
+def _run_without_cpu_devices(code):
+    """Run ``code`` in a fresh interpreter whose environment does not set ``EMBER_CPU_DEVICES``."""
+    env = {k: v for k, v in os.environ.items() if k != "EMBER_CPU_DEVICES"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
 def test_numpy_error_state_is_left_to_the_user():
     code = (
         "import warnings, numpy as np, ember\n"
@@ -216,8 +222,7 @@ def test_numpy_error_state_is_left_to_the_user():
         "    (x.log(), x.sqrt(), x / 0, ember.tensor([1e38]) * 1e38)\n"
         "assert not caught, [str(w.message) for w in caught]\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "EMBER_CPU_DEVICES"}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    _run_without_cpu_devices(code)
 
 
 def test_cpu_devices_exist_without_environment():
@@ -233,8 +238,7 @@ def test_cpu_devices_exist_without_environment():
         "assert m.weight.grad.shape == m.weight.shape\n"
         "assert ember.zeros(2, device='cpu:1').device == ember.device('cpu', 1)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "EMBER_CPU_DEVICES"}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    _run_without_cpu_devices(code)
 
 
 def _two_devices(device):

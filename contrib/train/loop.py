@@ -91,18 +91,35 @@ class _Meter:
         return out
 
 
-def _bar(loader: Iterable[Any], progress: bool, desc: str) -> Any:
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    try:
-        total = len(loader)  # type: ignore[arg-type]
-    except TypeError:
-        total = None
-    return tqdm(total=total, desc=desc, unit="batch", file=sys.stderr, dynamic_ncols=True, leave=True)
+class _Progress:
+    """A tqdm bar over ``loader`` that shows a :class:`_Meter` after each batch and closes on exit
+    (nothing at all when ``progress`` is False or tqdm is not installed)."""
+
+    def __init__(self, loader: Iterable[Any], progress: bool, desc: str) -> None:
+        self.bar = None
+        if not progress:
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return
+        try:
+            total = len(loader)  # type: ignore[arg-type]
+        except TypeError:
+            total = None
+        self.bar = tqdm(total=total, desc=desc, unit="batch", file=sys.stderr, dynamic_ncols=True, leave=True)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def show(self, meter: _Meter) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(meter.postfix(), refresh=False)
+            self.bar.update()
 
 
 def _resolve_device(model: Module, device: DeviceLike | None) -> ember.device:
@@ -137,19 +154,15 @@ def evaluate(
     device = _resolve_device(model, device)
     was_training = model.training
     model.eval()
-    meter, bar = _Meter(), _bar(loader, progress, "eval")
+    meter = _Meter()
     try:
-        with ember.no_grad():
+        with _Progress(loader, progress, "eval") as bar, ember.no_grad():
             for batch in loader:
                 inputs, target = _to(_split(batch), device)
                 output = model(inputs)
                 meter.update(loss_fn(output, target), output, target)
-                if bar is not None:
-                    bar.set_postfix(meter.postfix(), refresh=False)
-                    bar.update()
+                bar.show(meter)
     finally:
-        if bar is not None:
-            bar.close()
         model.train(was_training)
     return {"loss": meter.loss, "accuracy": meter.accuracy, "samples": meter.samples}
 
@@ -283,8 +296,8 @@ def fit(
 
     for epoch in range(start_epoch + 1, epochs + 1):
         model.train()
-        meter, bar = _Meter(), _bar(train_loader, progress is True, f"epoch {epoch}/{epochs}")
-        try:
+        meter = _Meter()
+        with _Progress(train_loader, progress is True, f"epoch {epoch}/{epochs}") as bar:
             for batch in train_loader:
                 inputs, target = _to(_split(batch), device)
                 optimizer.zero_grad()
@@ -293,12 +306,7 @@ def fit(
                 loss.backward()
                 optimizer.step()
                 meter.update(loss.detach(), output.detach(), target)
-                if bar is not None:
-                    bar.set_postfix(meter.postfix(), refresh=False)
-                    bar.update()
-        finally:
-            if bar is not None:
-                bar.close()
+                bar.show(meter)
         seconds, rate = time.perf_counter() - meter.start, meter.rate
         if scheduler is not None:
             scheduler.step()

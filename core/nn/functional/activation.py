@@ -784,14 +784,6 @@ def _get_softmax_dim(name, ndim, stacklevel):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _run_softmax_kernel(ctx, kernel, x, dim):
-    """Forward of softmax and log-softmax: the backend's ``kernel`` along ``dim``; the output is kept for backward."""
-    y = x._make(getattr(x._backend.kernels, kernel)(x._data, dim))
-    ctx.save_for_backward(y)
-    ctx.dim = dim
-    return y
-
-
 def _run_softmax_backward_kernel(ctx, kernel, grad, y, dim):
     """Forward of the two backward Functions: the backend's ``kernel`` on ``(grad, y)``; both are kept."""
     ctx.save_for_backward(grad, y)
@@ -819,15 +811,27 @@ class _SoftmaxGrad(Function):
         return g_grad, y_grad, None
 
 
-class _Softmax(Function):
+class _SoftmaxKernel(Function):
+    """Softmax and log-softmax: ``forward`` runs the backend's kernel through :meth:`_run`, which
+    keeps the output and the Function of the output that is the backward."""
+
     @staticmethod
-    def forward(ctx, x, dim):
-        return _run_softmax_kernel(ctx, "softmax", x, dim)
+    def _run(ctx, kernel, grad_function, x, dim):
+        y = x._make(getattr(x._backend.kernels, kernel)(x._data, dim))
+        ctx.save_for_backward(y)
+        ctx.dim, ctx.grad_function = dim, grad_function
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return _SoftmaxGrad.apply(grad, y, ctx.dim), None
+        return ctx.grad_function.apply(grad, y, ctx.dim), None
+
+
+class _Softmax(_SoftmaxKernel):
+    @staticmethod
+    def forward(ctx, x, dim):
+        return _SoftmaxKernel._run(ctx, "softmax", _SoftmaxGrad, x, dim)
 
 
 class _LogSoftmaxGrad(Function):
@@ -847,15 +851,10 @@ class _LogSoftmaxGrad(Function):
         return g_grad, y_grad, None
 
 
-class _LogSoftmax(Function):
+class _LogSoftmax(_SoftmaxKernel):
     @staticmethod
     def forward(ctx, x, dim):
-        return _run_softmax_kernel(ctx, "log_softmax", x, dim)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return _LogSoftmaxGrad.apply(grad, y, ctx.dim), None
+        return _SoftmaxKernel._run(ctx, "log_softmax", _LogSoftmaxGrad, x, dim)
 
 
 def _softmax_family(name, fn, input, dim, stacklevel, dtype):

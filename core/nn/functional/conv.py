@@ -162,20 +162,28 @@ def _check_groups(op, groups, input, weight, bias, transposed):
         )
 
 
-def _add_bias(out, bias, nd):
-    if bias is None:
-        return out
-    return out + bias.reshape((1, -1) + (1,) * nd)
-
-
-def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
+def _operands(op, nd, input, weight, bias, groups, transposed):
+    """The checked operands (in autocast's lower dtype where it is on; ``input`` with a batch
+    dimension) and whether ``input`` had a batch dimension."""
     if _amp.active:
         input, weight, bias = to_lower(input, weight, bias)
     _check_operands(op, nd, input, weight, bias)
     batched = input.ndim == nd + 2
     if not batched:
         input = input.unsqueeze(0)
-    _check_groups(op, groups, input, weight, bias, False)
+    _check_groups(op, groups, input, weight, bias, transposed)
+    return input, weight, bias, batched
+
+
+def _finish(out, bias, nd, batched):
+    """``out`` plus ``bias`` (per channel), without the batch dimension where the input had none."""
+    if bias is not None:
+        out = out + bias.reshape((1, -1) + (1,) * nd)
+    return out if batched else out.squeeze(0)
+
+
+def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
+    input, weight, bias, batched = _operands(op, nd, input, weight, bias, groups, False)
     stride = _expand(op, "stride", stride, nd)
     dilation = _expand(op, "dilation", dilation, nd)
     kernel = tuple(weight.shape[2:])
@@ -204,18 +212,11 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
             f"Calculated padded input size per channel: ({_fmt(padded)}). Kernel size: ({_fmt(extent)}). "
             "Kernel size can't be greater than actual input size"
         )
-    out = _add_bias(_Conv.apply(input, weight, stride, pads, dilation, groups), bias, nd)
-    return out if batched else out.squeeze(0)
+    return _finish(_Conv.apply(input, weight, stride, pads, dilation, groups), bias, nd, batched)
 
 
 def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation, output_size=None):
-    if _amp.active:
-        input, weight, bias = to_lower(input, weight, bias)
-    _check_operands(op, nd, input, weight, bias)
-    batched = input.ndim == nd + 2
-    if not batched:
-        input = input.unsqueeze(0)
-    _check_groups(op, groups, input, weight, bias, True)
+    input, weight, bias, batched = _operands(op, nd, input, weight, bias, groups, True)
     if isinstance(padding, str):
         raise RuntimeError(f"{op}: padding='{padding}' is not supported for transposed convolutions")
     stride = _expand(op, "stride", stride, nd)
@@ -245,8 +246,7 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
     input_shape = (input.shape[0], weight.shape[1] * groups) + tuple(out_spatial)
     pads = tuple((p, p) for p in padding)
     out = _ConvBackwardInput.apply(input, weight, input_shape, stride, pads, dilation, groups)
-    out = _add_bias(out, bias, nd)
-    return out if batched else out.squeeze(0)
+    return _finish(out, bias, nd, batched)
 
 
 def _output_padding_for(op, input, output_size, stride, padding, kernel, dilation, nd):

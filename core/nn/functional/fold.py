@@ -24,6 +24,23 @@ def _pair(op, name, value):
     return pair
 
 
+def _pairs(op, **values):
+    """Each of ``values`` checked by :func:`_pair` (named by its keyword), in order."""
+    return tuple(_pair(op, name, value) for name, value in values.items())
+
+
+def _batched(op, input, nd):
+    """``input`` with a batch dimension (added to an unbatched ``(nd - 1)``-D one) and whether it had one."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim not in (nd - 1, nd):
+        raise RuntimeError(
+            f"{op}(): expected a {nd - 1}D or {nd}D (batch mode) input, got {input.ndim}D of shape {list(input.shape)}"
+        )
+    batched = input.ndim == nd
+    return (input if batched else input.unsqueeze(0)), batched
+
+
 def _one_hot_weight(like, channels, kernel):
     """``(channels * kh * kw, 1, kh, kw)``: output channel ``c * k + i`` picks offset ``i`` of channel ``c``."""
     k = math.prod(kernel)
@@ -58,16 +75,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         ember.Size([2, 30, 4])
     """
     op = "unfold"
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if input.ndim not in (3, 4):
-        raise RuntimeError(
-            f"{op}(): expected a 3D or 4D (batch mode) input, got {input.ndim}D of shape {list(input.shape)}"
-        )
-    kernel, dil, pd, st = (_pair(op, n, v) for n, v in (("kernel_size", kernel_size), ("dilation", dilation),
-                                                         ("padding", padding), ("stride", stride)))  # fmt: skip
-    batched = input.ndim == 4
-    x = input if batched else input.unsqueeze(0)
+    x, batched = _batched(op, input, 4)
+    kernel, dil, pd, st = _pairs(op, kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
     if any(b < 1 for b in _blocks(x.shape[2:], kernel, dil, pd, st)):
         raise RuntimeError(
             f"{op}(): input of spatial size {list(x.shape[2:])} is too small for kernel_size {list(kernel)}, "
@@ -99,16 +108,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                   [1., 2., 1.]]]])
     """
     op = "fold"
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if input.ndim not in (2, 3):
-        raise RuntimeError(
-            f"{op}(): expected a 2D or 3D (batch mode) input, got {input.ndim}D of shape {list(input.shape)}"
-        )
-    size, kernel, dil, pd, st = (_pair(op, n, v) for n, v in (("output_size", output_size), ("kernel_size", kernel_size),
-                                 ("dilation", dilation), ("padding", padding), ("stride", stride)))  # fmt: skip
-    batched = input.ndim == 3
-    cols = input if batched else input.unsqueeze(0)
+    cols, batched = _batched(op, input, 3)
+    size, kernel, dil, pd, st = _pairs(
+        op, output_size=output_size, kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride
+    )
     k = math.prod(kernel)
     if cols.shape[1] % k:
         raise RuntimeError(

@@ -107,7 +107,10 @@ def _check_tensors(name, **tensors):
 
 
 def _pointwise_target(name, input, target):
-    """Warn (like PyTorch) when ``target`` only broadcasts to ``input``; return both broadcast."""
+    """Warn (like PyTorch) when ``target`` only broadcasts to ``input``; return both broadcast
+    (in float32 under autocast)."""
+    if _amp.active:
+        input, target = to_float32(input, target)
     _check_tensors(name, input=input, target=target)
     if target.shape != input.shape:
         warnings.warn(
@@ -144,8 +147,6 @@ def l1_loss(
         >>> F.l1_loss(input, target, reduction='none')
         tensor([0.5000, 2.0000, 0.0000])
     """
-    if _amp.active:
-        input, target = to_float32(input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
@@ -180,8 +181,6 @@ def mse_loss(
         >>> F.mse_loss(input, target, reduction='sum')
         tensor(4.2500)
     """
-    if _amp.active:
-        input, target = to_float32(input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("mse_loss", input, target)
     diff = input - target
@@ -220,8 +219,6 @@ def smooth_l1_loss(
         >>> F.smooth_l1_loss(input, target, beta=0.5)
         tensor(0.6667)
     """
-    if _amp.active:
-        input, target = to_float32(input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("smooth_l1_loss", input, target)
     if beta < 0:
@@ -255,8 +252,6 @@ def huber_loss(
         >>> F.huber_loss(input, target, delta=0.5)
         tensor(0.3333)
     """
-    if _amp.active:
-        input, target = to_float32(input, target)
     reduction = _get_reduction(None, None, reduction)
     input, target = _pointwise_target("huber_loss", input, target)
     if delta <= 0:

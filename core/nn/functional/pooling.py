@@ -88,26 +88,30 @@ class _Gather(Function):
         return _ScatterAdd.apply(grad, ctx.indices, ctx.plane), None
 
 
-class _ScatterAdd(Function):
+class _ToPlane(Function):
+    """Values put at flat ``indices`` of planes of shape ``plane`` by the backend's kernel named
+    in :meth:`_run`; the backward is the gather at the same indices."""
+
     @staticmethod
-    def forward(ctx, values, indices, plane):
+    def _run(ctx, kernel, values, indices, plane):
         ctx.indices = indices
-        return values._make(values._backend.kernels.pool_scatter_add(values._data, indices._data, plane))
+        return values._make(getattr(values._backend.kernels, kernel)(values._data, indices._data, plane))
 
     @staticmethod
     def backward(ctx, grad):
         return _Gather.apply(grad, ctx.indices), None, None
 
 
-class _Unpool(Function):
+class _ScatterAdd(_ToPlane):
     @staticmethod
     def forward(ctx, values, indices, plane):
-        ctx.indices = indices
-        return values._make(values._backend.kernels.max_unpool(values._data, indices._data, plane))
+        return _ToPlane._run(ctx, "pool_scatter_add", values, indices, plane)
 
+
+class _Unpool(_ToPlane):
     @staticmethod
-    def backward(ctx, grad):
-        return _Gather.apply(grad, ctx.indices), None, None
+    def forward(ctx, values, indices, plane):
+        return _ToPlane._run(ctx, "max_unpool", values, indices, plane)
 
 
 class _AvgPool(Function):

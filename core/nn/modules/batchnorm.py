@@ -142,47 +142,37 @@ class BatchNorm1d(_BatchNorm):
     expected_dims = (2, 3)
 
 
-class BatchNorm2d(_BatchNorm):
-    __doc__ = (
-        r"""Applies Batch Normalization over a 4D input (a mini-batch of 2D inputs with channels).
+def _spatial_doc(nd, spatial, options, example):
+    """The docstring of ``BatchNorm{nd}d`` (2 or 3 spatial dims): ``spatial`` names them;
+    the example builds the module with ``options`` and runs it on ``ember.randn(*example)``."""
+    shape = f"(N, C, {spatial})"
+    return (
+        f"""Applies Batch Normalization over a {nd + 2}D input (a mini-batch of {nd}D inputs with channels).
 
     See :class:`BatchNorm1d` for the computation.
     """
-        + _ARGS.format(shape="(N, C, H, W)")
-        + r"""
+        + _ARGS.format(shape=shape)
+        + f"""
     Shape:
-        - Input: :math:`(N, C, H, W)`
+        - Input: :math:`{shape}`
         - Output: same shape as input
 
     Example::
 
-        >>> m = nn.BatchNorm2d(100, affine=False)
-        >>> m(ember.randn(20, 100, 35, 45)).shape
-        ember.Size([20, 100, 35, 45])
+        >>> m = nn.BatchNorm{nd}d(100{options})
+        >>> m(ember.randn{example}).shape
+        ember.Size({list(example)})
     """
     )
+
+
+class BatchNorm2d(_BatchNorm):
+    __doc__ = _spatial_doc(2, "H, W", ", affine=False", (20, 100, 35, 45))
 
     expected_dims = (4,)
 
 
 class BatchNorm3d(_BatchNorm):
-    __doc__ = (
-        r"""Applies Batch Normalization over a 5D input (a mini-batch of 3D inputs with channels).
-
-    See :class:`BatchNorm1d` for the computation.
-    """
-        + _ARGS.format(shape="(N, C, D, H, W)")
-        + r"""
-    Shape:
-        - Input: :math:`(N, C, D, H, W)`
-        - Output: same shape as input
-
-    Example::
-
-        >>> m = nn.BatchNorm3d(100)
-        >>> m(ember.randn(2, 100, 3, 4, 5)).shape
-        ember.Size([2, 100, 3, 4, 5])
-    """
-    )
+    __doc__ = _spatial_doc(3, "D, H, W", "", (2, 100, 3, 4, 5))
 
     expected_dims = (5,)

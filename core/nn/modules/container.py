@@ -48,7 +48,43 @@ def _check_iterable(values, owner, what="an iterable"):
         raise TypeError(f"{owner} should be called with {what}, but got " + type(values).__name__)
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What ``Sequential`` and ``ModuleList`` share: modules addressed by position."""
+
+    def _key_at(self, idx):
+        return next(islice(self._modules.keys(), _abs_index(idx, len(self)), None))
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        setattr(self, self._key_at(idx), module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key_at(idx)]
+        for key in keys:
+            delattr(self, key)
+        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())  # type: ignore[arg-type]  # a container's entries are modules (None only if a user registered None)
+
+    def __dir__(self) -> list[str]:
+        return _dir_without_indices(self)
+
+    def pop(self, key: int | slice) -> Module:
+        """Remove the module at index ``key`` and return it."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def append(self, module: Module) -> Self:
+        r"""Append ``module`` at the end; returns ``self``."""
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_ModuleSequence):
     r"""A sequential container: modules run in the order they were passed in.
 
     Built from modules (``Sequential(m0, m1)``, named ``"0"``, ``"1"``...) or from an
@@ -70,31 +106,10 @@ class Sequential(Module):
             for idx, module in enumerate(args):
                 self.add_module(str(idx), module)
 
-    def _key_at(self, idx):
-        return next(islice(self._modules.keys(), _abs_index(idx, len(self)), None))
-
     def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return self.__class__(OrderedDict(list(self._modules.items())[idx]))
         return self._modules[self._key_at(idx)]  # type: ignore[return-value]  # a container's entries are modules (None only if a user registered None)
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        setattr(self, self._key_at(idx), module)
-
-    def __delitem__(self, idx: int | slice) -> None:
-        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key_at(idx)]
-        for key in keys:
-            delattr(self, key)
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())  # type: ignore[arg-type]  # a container's entries are modules (None only if a user registered None)
-
-    def __dir__(self) -> list[str]:
-        return _dir_without_indices(self)
 
     def _check_sequential(self, other):
         if not isinstance(other, Sequential):
@@ -132,17 +147,6 @@ class Sequential(Module):
         self._check_factor(other)
         return self.extend(list(self) * (other - 1))
 
-    def pop(self, key: int | slice) -> Module:
-        """Remove the module at index ``key`` and return it."""
-        module = self[key]
-        del self[key]
-        return module
-
-    def append(self, module: Module) -> Self:
-        r"""Append ``module`` at the end; returns ``self``."""
-        self.add_module(str(len(self)), module)
-        return self
-
     def insert(self, index: int, module: Module) -> Self:
         r"""Insert ``module`` before position ``index``; returns ``self``."""
         if not isinstance(module, Module):
@@ -169,7 +173,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     r"""Holds submodules in a list, registered so that all :class:`Module` methods see them.
 
     Args:
@@ -190,25 +194,13 @@ class ModuleList(Module):
         if modules is not None:
             self += modules
 
+    def _key_at(self, idx):
+        return str(_abs_index(idx, len(self)))
+
     def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return self.__class__(list(self._modules.values())[idx])  # type: ignore[arg-type]  # a container's entries are modules (None only if a user registered None)
-        return self._modules[str(_abs_index(idx, len(self)))]  # type: ignore[return-value]  # a container's entries are modules (None only if a user registered None)
-
-    def __setitem__(self, idx: int, module: Module) -> None:
-        setattr(self, str(_abs_index(idx, len(self))), module)
-
-    def __delitem__(self, idx: int | slice) -> None:
-        keys = [str(k) for k in range(len(self))[idx]] if isinstance(idx, slice) else [str(_abs_index(idx, len(self)))]
-        for key in keys:
-            delattr(self, key)
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())  # type: ignore[arg-type]  # a container's entries are modules (None only if a user registered None)
+        return self._modules[self._key_at(idx)]  # type: ignore[return-value]  # a container's entries are modules (None only if a user registered None)
 
     def __iadd__(self, modules: Iterable[Module]) -> Self:
         return self.extend(modules)
@@ -218,9 +210,6 @@ class ModuleList(Module):
         for i, module in enumerate(chain(self, other)):
             combined.add_module(str(i), module)
         return combined
-
-    def __dir__(self) -> list[str]:
-        return _dir_without_indices(self)
 
     def __repr__(self) -> str:
         reprs = [repr(item) for item in self]
@@ -243,17 +232,6 @@ class ModuleList(Module):
         for i in range(len(self._modules), index, -1):
             self._modules[str(i)] = self._modules[str(i - 1)]
         self._modules[str(index)] = module
-
-    def append(self, module: Module) -> Self:
-        r"""Append ``module`` at the end; returns ``self``."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def pop(self, key: int | slice) -> Module:
-        """Remove the module at index ``key`` and return it."""
-        module = self[key]
-        del self[key]
-        return module
 
     def extend(self, modules: Iterable[Module]) -> Self:
         r"""Append the modules of the iterable ``modules``; returns ``self``."""

@@ -94,25 +94,26 @@ _DOC = r"""Applies Instance Normalization over a {dims}D (unbatched) or {batched
 """
 
 
-class InstanceNorm1d(_InstanceNorm):
-    __doc__ = _DOC.format(
-        dims=2, batched=3, shape="(N, C, L)", unbatched="(C, L)", name="InstanceNorm1d", example="(2, 3, 5)",
-        result="[2, 3, 5]",
+def _doc(nd):
+    """The docstring of ``InstanceNorm{nd}d``."""
+    spatial = {1: "L", 2: "H, W", 3: "D, H, W"}[nd]
+    example = {1: (2, 3, 5), 2: (2, 3, 4, 5), 3: (2, 3, 2, 3, 4)}[nd]
+    return _DOC.format(
+        dims=nd + 1, batched=nd + 2, shape=f"(N, C, {spatial})", unbatched=f"(C, {spatial})",
+        name=f"InstanceNorm{nd}d", example=str(example), result=str(list(example)),
     )  # fmt: skip
+
+
+class InstanceNorm1d(_InstanceNorm):
+    __doc__ = _doc(1)
     no_batch_dim = 2
 
 
 class InstanceNorm2d(_InstanceNorm):
-    __doc__ = _DOC.format(
-        dims=3, batched=4, shape="(N, C, H, W)", unbatched="(C, H, W)", name="InstanceNorm2d",
-        example="(2, 3, 4, 5)", result="[2, 3, 4, 5]",
-    )  # fmt: skip
+    __doc__ = _doc(2)
     no_batch_dim = 3
 
 
 class InstanceNorm3d(_InstanceNorm):
-    __doc__ = _DOC.format(
-        dims=4, batched=5, shape="(N, C, D, H, W)", unbatched="(C, D, H, W)", name="InstanceNorm3d",
-        example="(2, 3, 2, 3, 4)", result="[2, 3, 2, 3, 4]",
-    )  # fmt: skip
+    __doc__ = _doc(3)
     no_batch_dim = 4

@@ -16,6 +16,24 @@ from .module import Module
 __all__ = ["Identity", "Linear", "Bilinear", "Flatten", "Unflatten"]
 
 
+def _optional_bias(module, bias, size, device, dtype):
+    """Give ``module`` a learnable ``bias`` of ``size`` when ``bias``; otherwise register it as ``None``."""
+    if bias:
+        module.bias = Parameter(empty(size, device=device, dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _reset_kaiming(module):
+    """PyTorch's default for a layer with a fan-in: a Kaiming-uniform weight (``a=sqrt(5)``) and
+    a bias uniform in ``±1/sqrt(fan_in)`` (zero when the fan-in is 0)."""
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if module.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(module.weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(module.bias, -bound, bound)
+
+
 class Identity(Module):
     r"""A placeholder that returns its input unchanged; accepts and ignores any arguments.
 
@@ -64,18 +82,11 @@ class Linear(Module):
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty((out_features,), device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _optional_bias(self, bias, (out_features,), device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_kaiming(self)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.ndim == 0 or input.shape[-1] != self.in_features:
@@ -123,10 +134,7 @@ class Bilinear(Module):
         self.in2_features = in2_features
         self.out_features = out_features
         self.weight = Parameter(empty((out_features, in1_features, in2_features), device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(empty((out_features,), device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        _optional_bias(self, bias, (out_features,), device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -43,7 +43,16 @@ class _WeightedLoss(_Loss):
         self.register_buffer("weight", weight)
 
 
-class L1Loss(_Loss):
+class _PlainLoss(_Loss):
+    """Shared by the losses whose only setting is ``reduction``: ``forward`` calls ``_functional``."""
+
+    _functional: Callable[..., Tensor] = None  # type: ignore[assignment]  # set by every concrete subclass
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return type(self)._functional(input, target, reduction=self.reduction)
+
+
+class L1Loss(_PlainLoss):
     r"""Mean absolute error :math:`|x_n - y_n|`.
 
     Args:
@@ -61,11 +70,10 @@ class L1Loss(_Loss):
         >>> loss(input, ember.randn(3, 5)).backward()
     """
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.l1_loss(input, target, reduction=self.reduction)
+    _functional = staticmethod(F.l1_loss)
 
 
-class MSELoss(_Loss):
+class MSELoss(_PlainLoss):
     r"""Mean squared error :math:`(x_n - y_n)^2`.
 
     Args:
@@ -80,8 +88,7 @@ class MSELoss(_Loss):
         >>> loss(input, ember.randn(3, 5)).backward()
     """
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.mse_loss(input, target, reduction=self.reduction)
+    _functional = staticmethod(F.mse_loss)
 
 
 class NLLLoss(_WeightedLoss):
@@ -276,7 +283,7 @@ class HingeEmbeddingLoss(_Loss):
         return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
 
 
-class MultiLabelMarginLoss(_Loss):
+class MultiLabelMarginLoss(_PlainLoss):
     r"""Multi-class multi-label hinge loss over the target indices up to the first -1.
 
     Args:
@@ -285,8 +292,7 @@ class MultiLabelMarginLoss(_Loss):
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
     """
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+    _functional = staticmethod(F.multilabel_margin_loss)
 
 
 class SmoothL1Loss(_Loss):
@@ -325,7 +331,7 @@ class HuberLoss(_Loss):
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
-class SoftMarginLoss(_Loss):
+class SoftMarginLoss(_PlainLoss):
     r"""Two-class logistic loss :math:`\log(1 + e^{-y x})`.
 
     Args:
@@ -334,8 +340,7 @@ class SoftMarginLoss(_Loss):
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
     """
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.soft_margin_loss(input, target, reduction=self.reduction)
+    _functional = staticmethod(F.soft_margin_loss)
 
 
 class CrossEntropyLoss(_WeightedLoss):

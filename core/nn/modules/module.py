@@ -794,21 +794,25 @@ class Module:
 
         return self._apply(convert)
 
+    def _cast_floating(self, method):
+        """``self._apply`` of the Tensor cast ``method`` (a name) to floating point parameters and buffers."""
+        return self._apply(lambda t: getattr(t, method)() if t.is_floating_point() else t)
+
     def float(self) -> Self:
         r"""Cast all floating point parameters and buffers to ``float32``; returns ``self``."""
-        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
+        return self._cast_floating("float")
 
     def double(self) -> Self:
         r"""Cast all floating point parameters and buffers to ``float64``; returns ``self``."""
-        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
+        return self._cast_floating("double")
 
     def half(self) -> Self:
         r"""Cast all floating point parameters and buffers to ``float16``; returns ``self``."""
-        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
+        return self._cast_floating("half")
 
     def bfloat16(self) -> Self:
         r"""Cast all floating point parameters and buffers to ``bfloat16``; returns ``self``."""
-        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+        return self._cast_floating("bfloat16")
 
     def type(self, dst_type: Any) -> Self:
         r"""Cast all parameters and buffers to ``dst_type`` (a dtype or tensor type); returns ``self``."""

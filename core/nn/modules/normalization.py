@@ -10,6 +10,7 @@ from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t, _shape_t, _size_2_t, _size_any_t
 from ..parameter import Parameter
+from .linear import _optional_bias
 from .module import Module
 
 __all__ = ["LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm", "CrossMapLRN2d"]
@@ -21,10 +22,7 @@ def _affine_parameters(module, enabled, shape, bias, device, dtype):
     factory = {"device": device, "dtype": dtype}
     if enabled:
         module.weight = Parameter(empty(shape, **factory))
-        if bias:
-            module.bias = Parameter(empty(shape, **factory))
-        else:
-            module.register_parameter("bias", None)
+        _optional_bias(module, bias, shape, device, dtype)
     else:
         module.register_parameter("weight", None)
         module.register_parameter("bias", None)

@@ -65,24 +65,45 @@ def _detect_is_causal_mask(mask, is_causal, size):
     return bool(is_causal)
 
 
-def _feed_forward_parts(module, d_model, dim_feedforward, dropout, activation, bias, factory):
-    """The feed-forward block's layers, named as PyTorch names them."""
-    module.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
-    module.dropout = Dropout(dropout)
-    module.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
-    module.activation = _activation(activation)
-
-
-def _norms_and_dropouts(module, count, d_model, layer_norm_eps, bias, dropout, factory):
-    """``norm1..normN`` and ``dropout1..dropoutN``."""
-    for i in range(1, count + 1):
-        setattr(module, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
-    for i in range(1, count + 1):
-        setattr(module, f"dropout{i}", Dropout(dropout))
-
-
 class _LayerBase(Module):
-    """What the encoder and decoder layers share: the feed-forward and self-attention blocks."""
+    """What the encoder and decoder layers share: their construction (PyTorch's attribute names),
+    the feed-forward and self-attention blocks. ``_attentions`` is 1 for self-attention alone,
+    2 with the decoder's attention over ``memory`` (``multihead_attn``); each attention block and
+    the feed-forward block has its ``normN``/``dropoutN``."""
+
+    __constants__ = ["norm_first"]
+    _attentions = 1
+
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[[Tensor], Tensor] = F.relu,
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device: _device_t = None,
+        dtype: _dtype_t = None,
+    ) -> None:
+        super().__init__()
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
+        attention = {"dropout": dropout, "bias": bias, "batch_first": batch_first, **factory}
+        self.self_attn = MultiheadAttention(d_model, nhead, **attention)
+        if self._attentions == 2:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, **attention)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
+        self.activation = _activation(activation)
+        self.norm_first = norm_first
+        blocks = range(1, self._attentions + 2)
+        for i in blocks:
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+        for i in blocks:
+            setattr(self, f"dropout{i}", Dropout(dropout))
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -125,31 +146,6 @@ class TransformerEncoderLayer(_LayerBase):
         >>> layer(ember.randn(2, 7, 16)).shape
         ember.Size([2, 7, 16])
     """
-
-    __constants__ = ["norm_first"]
-
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation: str | Callable[[Tensor], Tensor] = F.relu,
-        layer_norm_eps: float = 1e-5,
-        batch_first: bool = False,
-        norm_first: bool = False,
-        bias: bool = True,
-        device: _device_t = None,
-        dtype: _dtype_t = None,
-    ) -> None:
-        super().__init__()
-        factory: dict[str, Any] = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **factory
-        )
-        _feed_forward_parts(self, d_model, dim_feedforward, dropout, activation, bias, factory)
-        self.norm_first = norm_first
-        _norms_and_dropouts(self, 2, d_model, layer_norm_eps, bias, dropout, factory)
 
     def forward(
         self,
@@ -195,33 +191,7 @@ class TransformerDecoderLayer(_LayerBase):
         ember.Size([5, 2, 16])
     """
 
-    __constants__ = ["norm_first"]
-
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation: str | Callable[[Tensor], Tensor] = F.relu,
-        layer_norm_eps: float = 1e-5,
-        batch_first: bool = False,
-        norm_first: bool = False,
-        bias: bool = True,
-        device: _device_t = None,
-        dtype: _dtype_t = None,
-    ) -> None:
-        super().__init__()
-        factory: dict[str, Any] = {"device": device, "dtype": dtype}
-        self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **factory
-        )
-        self.multihead_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, batch_first=batch_first, bias=bias, **factory
-        )
-        _feed_forward_parts(self, d_model, dim_feedforward, dropout, activation, bias, factory)
-        self.norm_first = norm_first
-        _norms_and_dropouts(self, 3, d_model, layer_norm_eps, bias, dropout, factory)
+    _attentions = 2
 
     def forward(
         self,

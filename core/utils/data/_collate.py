@@ -28,6 +28,17 @@ def _numpy_kind(obj):
     return None
 
 
+def _rebuilt(like, items, plain):
+    """``items`` in the container type of ``like``; a ``plain`` type, or one whose constructor
+    refuses them, gives ``items`` as they are."""
+    if plain:
+        return items
+    try:
+        return type(like)(items)
+    except TypeError:
+        return items
+
+
 def _check_numeric(array):
     if array.dtype.kind in "OSUaV":
         raise TypeError(_UNSUPPORTED.format(array.dtype))
@@ -74,12 +85,7 @@ def default_collate(batch):
         return batch
     if isinstance(elem, collections.abc.Mapping):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
-        if type(elem) is dict:
-            return collated
-        try:
-            return type(elem)(collated)
-        except TypeError:
-            return collated
+        return _rebuilt(elem, collated, type(elem) is dict)
     if _is_namedtuple(elem):
         return type(elem)(*(default_collate(list(samples)) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
@@ -87,12 +93,7 @@ def default_collate(batch):
         if any(len(e) != size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         collated = [default_collate(list(samples)) for samples in zip(*batch)]
-        if isinstance(elem, tuple) or type(elem) is list:
-            return collated
-        try:
-            return type(elem)(collated)
-        except TypeError:
-            return collated
+        return _rebuilt(elem, collated, isinstance(elem, tuple) or type(elem) is list)
     raise TypeError(_UNSUPPORTED.format(type(elem)))
 
 
@@ -113,22 +114,12 @@ def default_convert(data):
         return data
     if isinstance(data, collections.abc.Mapping):
         converted = {key: default_convert(data[key]) for key in data}
-        if type(data) is dict:
-            return converted
-        try:
-            return type(data)(converted)
-        except TypeError:
-            return converted
+        return _rebuilt(data, converted, type(data) is dict)
     if _is_namedtuple(data):
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence):
         converted = [default_convert(d) for d in data]
-        if type(data) is list:
-            return converted
-        try:
-            return type(data)(converted)
-        except TypeError:
-            return converted
+        return _rebuilt(data, converted, type(data) is list)
     return data
