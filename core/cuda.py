@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sys
 
 from .device import device as _device
+from .graphed import graph_callable
 from .graphs import Graph as _Graph
 from .graphs import GraphPool
 
@@ -391,8 +393,6 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unu
         >>> graphed = ember.cuda.make_graphed_callables(model, (x,))  # doctest: +SKIP
         >>> graphed(x).sum().backward()  # doctest: +SKIP
     """
-    from .graphed import graph_callable
-
     single = not isinstance(callables, tuple)
     if single:
         callables, sample_args = (callables,), (sample_args,)
@@ -402,7 +402,7 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unu
         )
     pool = graph_pool_handle() if pool is None else pool
     results = tuple(
-        graph_callable(fn, tuple(args), num_warmup_iters, allow_unused_input, pool)
+        graph_callable(fn, tuple(args), num_warmup_iters, allow_unused_input, pool, sys.modules[__name__])
         for fn, args in zip(callables, sample_args)
     )
     return results[0] if single else results

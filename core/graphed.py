@@ -5,6 +5,7 @@ from __future__ import annotations
 from .autograd import grad as autograd_grad
 from .autograd.function import Function
 from .autograd.grad_mode import no_grad
+from .nn.modules.module import Module
 from .tensor import Tensor
 
 __all__ = ["graph_callable"]
@@ -14,11 +15,12 @@ def _as_tuple(outputs):
     return outputs if isinstance(outputs, tuple) else (outputs,)
 
 
-def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool):
-    """``fn`` (a function or a Module) with its forward and backward captured; see ``make_graphed_callables``."""
-    from . import cuda
-    from .nn.modules.module import Module
+def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool, cuda):
+    """``fn`` (a function or a Module) with its forward and backward captured; see ``make_graphed_callables``.
 
+    ``cuda`` is the device's stream and graph API (:mod:`ember.cuda`, which calls this):
+    ``Stream``, ``current_stream``, ``stream``, ``CUDAGraph`` and ``graph``.
+    """
     for arg in sample_args:
         if not isinstance(arg, Tensor):
             raise TypeError(f"make_graphed_callables: sample arguments must be tensors, got {type(arg).__name__}")
