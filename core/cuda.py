@@ -16,6 +16,7 @@ from .device import device as _device
 from .graphed import graph_callable
 from .graphs import Graph as _Graph
 from .graphs import GraphPool
+from .tensor import backend_for_device
 
 __all__ = [
     "is_available",
@@ -47,8 +48,6 @@ _peak = {}
 
 
 def _backend():
-    from .tensor import backend_for_device
-
     return backend_for_device(_device("cuda", 0))
 
 

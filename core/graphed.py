@@ -5,7 +5,6 @@ from __future__ import annotations
 from .autograd import grad as autograd_grad
 from .autograd.function import Function
 from .autograd.grad_mode import no_grad
-from .nn.modules.module import Module
 from .tensor import Tensor
 
 __all__ = ["graph_callable"]
@@ -21,6 +20,9 @@ def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool, 
     ``cuda`` is the device's stream and graph API (:mod:`ember.cuda`, which calls this):
     ``Stream``, ``current_stream``, ``stream``, ``CUDAGraph`` and ``graph``.
     """
+    # deferred: nn is the layer above; importing ember.cuda must not load ember.nn
+    from .nn.modules.module import Module
+
     for arg in sample_args:
         if not isinstance(arg, Tensor):
             raise TypeError(f"make_graphed_callables: sample arguments must be tensors, got {type(arg).__name__}")
