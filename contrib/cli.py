@@ -187,6 +187,7 @@ def _device(name: str | None) -> ember.device:
 
 
 def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
+    # deferred: only `ember train` needs the datasets (and their optional dependencies)
     from ember.contrib import datasets
 
     if args.dataset == "digits":
@@ -203,6 +204,7 @@ def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _model(name: str, sample_shape: tuple[int, ...], num_classes: int) -> ember.nn.Module:
+    # deferred: only `ember train` needs the models (and so ember.nn)
     from ember.contrib import models
 
     channels = sample_shape[0]
@@ -226,8 +228,8 @@ def _limit_blas_threads(count: int) -> Any:
 
 
 def train(args: argparse.Namespace) -> int:
-    # deferred, as in _datasets and _model: training pulls in ember.nn, ember.optim and the
-    # datasets' optional dependencies, which `ember info`, `--help` and `--version` do not need
+    # deferred: training pulls in ember.nn and ember.optim, which `ember info`, `--help` and
+    # `--version` do not need
     from ember.contrib.train import CHECKPOINT_NAME, evaluate, fit
     from ember.utils.data import DataLoader
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 
-from .. import autograd
+from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
 from ._graph import GraphBuilder
 from ._tracer import is_in_onnx_export, tracing
@@ -199,7 +199,7 @@ def export(
     for p in frozen:
         p.requires_grad_(False)
     try:
-        with autograd.enable_grad(), tracing(builder):
+        with enable_grad(), tracing(builder):
             result = model(*traced_args, **kwargs)
     finally:
         for p in frozen:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ...autograd import Function
+from ...autograd.function import Function
 from ...ops.creation import rand
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
