@@ -8,15 +8,25 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
-if TYPE_CHECKING:
-    import ember
+import ember
+import ember.backends
+from ember.plugin import failed_plugins
+from ember.tensor import backend_for_device
 
-__all__ = ["main"]
+__all__ = ["main", "info", "INSTALL_HINTS"]
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
 MODELS = ("lenet", "mlp", "resnet20")
+
+
+#: backend name -> how to install what it needs, printed under an unavailable backend
+#: whose own error message does not already say it.
+INSTALL_HINTS = {
+    "cupy": 'pip install "ember[cupy]" (CUDA 13; "ember[cupy-cuda12]" for CUDA 12) and an NVIDIA driver',
+    "opencl": 'pip install "ember[opencl]" and an OpenCL runtime (a GPU driver, or pip install pocl-binary-distribution)',
+}
 
 
 class _UsageError(Exception):
@@ -74,13 +84,11 @@ BENCH_EXAMPLES = """\
 
 
 def _version() -> str:
-    from ember import __version__
-
-    return f"ember {__version__}"
+    return f"ember {ember.__version__}"
 
 
 class _Version(argparse.Action):
-    """``--version``: imports ember only when asked."""
+    """``--version``: print the version and exit."""
 
     def __init__(
         self,
@@ -168,9 +176,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _device(name: str | None) -> ember.device:
-    import ember
-    from ember.tensor import backend_for_device
-
     if name is None:
         return ember.device(ember.get_default_device())
     try:
@@ -182,6 +187,7 @@ def _device(name: str | None) -> ember.device:
 
 
 def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
+    # deferred: only `ember train` needs the datasets (and their optional dependencies)
     from ember.contrib import datasets
 
     if args.dataset == "digits":
@@ -198,6 +204,7 @@ def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def _model(name: str, sample_shape: tuple[int, ...], num_classes: int) -> ember.nn.Module:
+    # deferred: only `ember train` needs the models (and so ember.nn)
     from ember.contrib import models
 
     channels = sample_shape[0]
@@ -221,7 +228,8 @@ def _limit_blas_threads(count: int) -> Any:
 
 
 def train(args: argparse.Namespace) -> int:
-    import ember
+    # deferred: training pulls in ember.nn and ember.optim, which `ember info`, `--help` and
+    # `--version` do not need
     from ember.contrib.train import CHECKPOINT_NAME, evaluate, fit
     from ember.utils.data import DataLoader
 
@@ -277,8 +285,6 @@ def train(args: argparse.Namespace) -> int:
 def bench(args: argparse.Namespace) -> int:
     folder = args.dir
     if folder is None:
-        import ember
-
         candidates = [
             "benchmarks",
             os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(ember.__file__))), "benchmarks"),
@@ -301,14 +307,31 @@ def bench(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def info(stream: TextIO | None = None) -> None:
+    """Print every registered backend with its devices, or the reason it is unavailable and how to install it."""
+    stream = stream or sys.stdout
+    print(f"ember {ember.__version__}", file=stream)
+    print("backends:", file=stream)
+    for spec, devices in ember.backends.list_backends():
+        if spec.instance is None:
+            print(f"  {spec.name} ({spec.device_type}): unavailable - {spec.error}", file=stream)
+            hint = INSTALL_HINTS.get(spec.name)
+            if hint and "pip install" not in str(spec.error):
+                print(f"    to install: {hint}", file=stream)
+            continue
+        print(f"  {spec.name} ({spec.device_type}): {len(devices)} device(s)", file=stream)
+        for name, description in devices:
+            print(f"    {name}: {description}", file=stream)
+    for name, reason in failed_plugins().items():
+        print(f"  plugin {name}: failed to load - {reason}", file=stream)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ember`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = _parser().parse_args(argv)
         if args.command in (None, "info"):
-            from ember.__main__ import info
-
             info()
             return 0
         return train(args) if args.command == "train" else bench(args)

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import os
 
+from . import cuda
 from .device import device as _device
+from .plugin import backend_registry
 
 __all__ = [
     "current_accelerator",
@@ -41,8 +43,6 @@ _current = {}  # device type -> current index, for accelerators other than cuda 
 
 def _accelerator_backend():
     """``(device_type, backend)`` of the accelerator, or ``(None, None)`` when no backend serves it."""
-    from .plugin import backend_registry
-
     kind = os.environ.get("EMBER_ACCELERATOR") or "cuda"
     try:
         return kind, backend_registry().backend_for(kind)
@@ -121,8 +121,6 @@ def current_device_index():
     """
     kind, _ = _require()
     if kind == "cuda":
-        from . import cuda
-
         return cuda.current_device()
     return _current.get(kind, 0)
 
@@ -140,8 +138,6 @@ def set_device_index(device):
             f"set_device_index: device index {index} out of range for {backend.device_count()} device(s)"
         )
     if kind == "cuda":
-        from . import cuda
-
         cuda.set_device(index)
     else:
         _current[kind] = index
@@ -195,8 +191,6 @@ def memory_allocated(device_index=None):
     """Bytes held by tensors on the accelerator device (where its backend tracks it)."""
     kind, backend = _require()
     if kind == "cuda":
-        from . import cuda
-
         return cuda.memory_allocated(device_index)
     return backend.memory_allocated(_index(kind, device_index))
 

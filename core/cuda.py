@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sys
 
 from .device import device as _device
+from .graphed import graph_callable
 from .graphs import Graph as _Graph
 from .graphs import GraphPool
+from .tensor import backend_for_device
 
 __all__ = [
     "is_available",
@@ -45,8 +48,6 @@ _peak = {}
 
 
 def _backend():
-    from .tensor import backend_for_device
-
     return backend_for_device(_device("cuda", 0))
 
 
@@ -391,8 +392,6 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unu
         >>> graphed = ember.cuda.make_graphed_callables(model, (x,))  # doctest: +SKIP
         >>> graphed(x).sum().backward()  # doctest: +SKIP
     """
-    from .graphed import graph_callable
-
     single = not isinstance(callables, tuple)
     if single:
         callables, sample_args = (callables,), (sample_args,)
@@ -402,7 +401,7 @@ def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unu
         )
     pool = graph_pool_handle() if pool is None else pool
     results = tuple(
-        graph_callable(fn, tuple(args), num_warmup_iters, allow_unused_input, pool)
+        graph_callable(fn, tuple(args), num_warmup_iters, allow_unused_input, pool, sys.modules[__name__])
         for fn, args in zip(callables, sample_args)
     )
     return results[0] if single else results

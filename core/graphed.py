@@ -14,9 +14,13 @@ def _as_tuple(outputs):
     return outputs if isinstance(outputs, tuple) else (outputs,)
 
 
-def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool):
-    """``fn`` (a function or a Module) with its forward and backward captured; see ``make_graphed_callables``."""
-    from . import cuda
+def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool, cuda):
+    """``fn`` (a function or a Module) with its forward and backward captured; see ``make_graphed_callables``.
+
+    ``cuda`` is the device's stream and graph API (:mod:`ember.cuda`, which calls this):
+    ``Stream``, ``current_stream``, ``stream``, ``CUDAGraph`` and ``graph``.
+    """
+    # deferred: nn is the layer above; importing ember.cuda must not load ember.nn
     from .nn.modules.module import Module
 
     for arg in sample_args:

@@ -14,6 +14,9 @@ graphs. :mod:`ember.cuda` exposes this under PyTorch's names (``ember.cuda.CUDAG
 
 from __future__ import annotations
 
+from .device import device
+from .tensor import backend_for_device
+
 __all__ = ["Graph", "GraphPool", "is_capturing"]
 
 _capturing = 0
@@ -25,9 +28,6 @@ def is_capturing():
 
 
 def _backend(device_type):
-    from .device import device
-    from .tensor import backend_for_device
-
     return backend_for_device(device(device_type, 0))
 
 

@@ -17,6 +17,7 @@ rejects files whose entries overlap, so the total returned is bounded by the fil
 
 from __future__ import annotations
 
+import base64
 import collections
 import contextlib
 import math
@@ -26,6 +27,13 @@ import socket
 import stat
 import tempfile
 import threading
+
+import numpy as np
+
+from . import plugin
+from .device import device
+from .dtypes import as_dtype, dtype
+from .tensor import Tensor, from_numpy, tensor
 
 __all__ = [
     "save",
@@ -98,18 +106,20 @@ class CorruptCheckpoint(ValueError):
 _builtin_lock = threading.Lock()
 
 
-def _registry():
-    from .plugin import checkpoint_format_registry
+plugin.declare_registry("ember_register_checkpoint_formats", CheckpointFormatRegistry)
 
-    registry = checkpoint_format_registry()
+
+def _registry():
+    registry = plugin.checkpoint_format_registry()
     if "torch" not in registry._formats or "safetensors" not in registry._formats:
         with _builtin_lock:
-            # ember's own formats work without plugin autoload (EMBER_DISABLE_PLUGIN_AUTOLOAD=1) too
+            # ember's own formats work without plugin autoload (EMBER_DISABLE_PLUGIN_AUTOLOAD=1) too;
+            # deferred: the format plugins are built on this module
             from ember.plugins import checkpoint_safetensors, checkpoint_torch
 
-            for plugin, name in ((checkpoint_torch, "torch"), (checkpoint_safetensors, "safetensors")):
+            for builtin, name in ((checkpoint_torch, "torch"), (checkpoint_safetensors, "safetensors")):
                 if name not in registry._formats:
-                    plugin.ember_register_checkpoint_formats(registry)
+                    builtin.ember_register_checkpoint_formats(registry)
     return registry
 
 
@@ -185,17 +195,11 @@ class _Flattener:
         return name
 
     def encode(self, obj, path=()):
-        from . import Tensor
-        from .device import device
-        from .dtypes import dtype
-
         if obj is None or isinstance(obj, (bool, int, str)):
             return obj
         if isinstance(obj, float):
             return obj if math.isfinite(obj) else {"float": repr(obj)}
         if isinstance(obj, Tensor):
-            import numpy as np
-
             host = np.asarray(obj._backend.to_host(obj.detach()._data), order="C")
             node = {"tensor": self._store(obj, host, path), "device": str(obj.device)}
             if obj.requires_grad:
@@ -212,12 +216,8 @@ class _Flattener:
         if isinstance(obj, device):
             return {"device": str(obj)}
         if isinstance(obj, bytes):
-            import base64
-
             return {"bytes": base64.b64encode(obj).decode("ascii")}
         if type(obj).__module__ == "numpy":
-            import numpy as np
-
             if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind in "biufc":
                 kind = "ndarray" if isinstance(obj, np.ndarray) else "npscalar"
                 return {kind: self._store(obj, np.asarray(obj, order="C"), path)}
@@ -298,16 +298,10 @@ class _Unflattener:
                 raise CorruptCheckpoint(f"bad float {value!r}")
             return float(value)
         if tag == "dtype":
-            from .dtypes import as_dtype
-
             return as_dtype(value)
         if tag == "device":
-            from .device import device
-
             return device(value)
         if tag == "bytes":
-            import base64
-
             return base64.b64decode(value.encode("ascii"), validate=True)
         if tag in ("ndarray", "npscalar"):
             return self.array(value, tag)
@@ -330,9 +324,6 @@ def place(host, location, map_location):
 
     A CPU target takes ``host`` over without a copy (loaders hand over arrays they own).
     """
-    from . import from_numpy, tensor
-    from .device import device
-
     target = location
     if callable(map_location) and not isinstance(map_location, (str, device)):
         result = map_location(from_numpy(host), location)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from . import dtypes
 from .layout import sparse_coo
+from .ops.movement import cat, stack
 from .tensor import Size, Tensor, tensor
 
 __all__ = ["SparseCOOTensor", "sparse_coo_tensor", "mm", "spmm"]
@@ -167,7 +168,7 @@ class SparseCOOTensor:
         for extent in reversed(sparse_shape):
             rows.append(unique % extent)
             unique = unique.div(extent, rounding_mode="floor")
-        indices = _stack(rows[::-1])
+        indices = stack(rows[::-1], 0)
         return SparseCOOTensor(indices, values, self._size, True)
 
     # -- arithmetic ---------------------------------------------------------------------
@@ -181,8 +182,8 @@ class SparseCOOTensor:
             self._check_size(other)
             values = other._vals if alpha == 1 else other._vals * alpha
             return SparseCOOTensor(
-                _cat((self._idx, other._idx), 1),
-                _cat((self._vals, values), 0),
+                cat((self._idx, other._idx), 1),
+                cat((self._vals, values), 0),
                 self._size,
             )
         if isinstance(other, Tensor):
@@ -308,18 +309,6 @@ def _to_sparse(self, sparse_dim=None):
 
 Tensor.to_sparse = _to_sparse
 Tensor.to_dense = lambda self: self
-
-
-def _cat(tensors, dim):
-    from .ops.movement import cat
-
-    return cat(tensors, dim)
-
-
-def _stack(tensors):
-    from .ops.movement import stack
-
-    return stack(tensors, 0)
 
 
 def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requires_grad=False):

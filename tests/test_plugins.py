@@ -214,3 +214,21 @@ def test_registry_rejects_duplicate_names():
     registry.register_backend("a", "dev", lambda: None)
     with pytest.raises(ValueError, match="registered twice"):
         registry.register_backend("a", "dev", lambda: None)
+
+
+def test_subsystems_declare_the_registries_the_host_fills():
+    from ember import plugin
+    from ember.distributed import CommunicatorRegistry
+    from ember.serialization import CheckpointFormatRegistry
+
+    assert isinstance(plugin.checkpoint_format_registry(), CheckpointFormatRegistry)
+    assert isinstance(plugin.communicator_registry(), CommunicatorRegistry)
+    assert plugin.filled_registry("ember_register_communicators") is plugin.communicator_registry()
+    # declaring the same registry again is harmless; a different one for a hook is refused
+    plugin.declare_registry("ember_register_communicators", CommunicatorRegistry)
+    with pytest.raises(
+        ValueError, match="different registry is already declared for hook 'ember_register_communicators'"
+    ):
+        plugin.declare_registry("ember_register_communicators", CheckpointFormatRegistry)
+    with pytest.raises(LookupError, match="no registry is declared for hook 'ember_register_nothing'"):
+        plugin.filled_registry("ember_register_nothing")

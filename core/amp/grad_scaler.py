@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import no_grad
+from ..autograd.grad_mode import no_grad
 
 __all__ = ["GradScaler"]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import dtypes
-from ..amp import GradScaler as _GradScaler
-from ..amp import autocast as _autocast
+from ..amp.autocast_mode import autocast as _autocast
+from ..amp.grad_scaler import GradScaler as _GradScaler
 
 __all__ = ["autocast", "GradScaler"]
 

@@ -36,8 +36,12 @@ import pickle
 import sys
 import traceback
 
-from .. import dtypes
+import numpy as np
+
+from .. import dtypes, plugin
+from ..ops.creation import zeros
 from ..tensor import Tensor
+from ..tensor import tensor as _make_tensor
 from .communicator import Communicator, CommunicatorRegistry, DistributedError, ReduceOp, Watchdog, Work
 
 __all__ = [
@@ -121,9 +125,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if rank != -1 and not 0 <= rank < (world_size if world_size > 0 else rank + 1):
         raise ValueError(f"init_process_group: rank {rank} is not in [0, world_size={world_size})")
     seconds = _seconds(default_pg_timeout if timeout is None else timeout)
-    from ..plugin import communicator_registry
-
-    cls = communicator_registry().load(name)
+    cls = plugin.communicator_registry().load(name)
     comm = cls(init_method=init_method, world_size=world_size, rank=rank)
     comm.name = name
     comm.timeout = seconds
@@ -295,32 +297,23 @@ def barrier(group=None, async_op=False, device_ids=None):
 
 
 def _object_to_tensor(obj, device):
-    import numpy as np
-
-    from ..tensor import tensor as make
-
     payload = pickle.dumps(obj)
-    return make(np.frombuffer(payload, dtype=np.uint8), device=device), len(payload)
+    return _make_tensor(np.frombuffer(payload, dtype=np.uint8), device=device), len(payload)
 
 
 def _tensor_to_object(t, size):
-    import numpy as np
-
     return pickle.loads(np.asarray(t)[:size].tobytes())
 
 
 def all_gather_object(object_list, obj, group=None):
     """Gather a picklable object from every rank into ``object_list`` (of length ``world_size``)."""
-    from ..ops.creation import zeros
-    from ..tensor import tensor as make
-
     comm = _comm()
     if not isinstance(object_list, list) or len(object_list) != comm.world_size:
         raise ValueError(f"all_gather_object: object_list must be a list of world_size={comm.world_size} entries")
     device = comm.object_device()
     payload, size = _object_to_tensor(obj, device)
-    sizes = [make([0], dtype=dtypes.int64, device=device) for _ in range(comm.world_size)]
-    all_gather(sizes, make([size], dtype=dtypes.int64, device=device))
+    sizes = [_make_tensor([0], dtype=dtypes.int64, device=device) for _ in range(comm.world_size)]
+    all_gather(sizes, _make_tensor([size], dtype=dtypes.int64, device=device))
     longest = max(int(s.item()) for s in sizes)
     padded = zeros(longest, dtype=dtypes.uint8, device=device)
     padded[:size] = payload

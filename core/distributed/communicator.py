@@ -19,9 +19,12 @@ from __future__ import annotations
 import collections
 import enum
 import importlib
+import os
 import sys
 import threading
 import time
+
+from .. import plugin
 
 __all__ = ["Communicator", "CommunicatorRegistry", "DistributedError", "ReduceOp", "Watchdog", "Work"]
 
@@ -93,8 +96,6 @@ class Communicator:
 
     def abort(self, code=1):
         """End every rank of the job at once with exit status ``code`` (``os._exit`` of this one by default)."""
-        import os
-
         os._exit(code)
 
     def __init__(self, init_method=None, world_size=-1, rank=-1):
@@ -231,3 +232,6 @@ class CommunicatorRegistry:
         if not (isinstance(target, type) and issubclass(target, Communicator)):
             raise TypeError(f"communicator {name!r}: the loader gave {target!r}, not a Communicator subclass")
         return target
+
+
+plugin.declare_registry("ember_register_communicators", CommunicatorRegistry)

@@ -9,7 +9,12 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ..autograd.grad_mode import no_grad
+from ..ops.creation import eye as _eye
+from ..ops.creation import randperm
+from ..tensor import tensor as _tensor
 
 __all__ = [
     "calculate_gain",
@@ -210,8 +215,6 @@ def eye_(tensor):
     r"""Fill the 2-dimensional ``tensor`` with the identity matrix (identity of the inputs in Linear)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    from ..ops.creation import eye as _eye
-
     with no_grad():
         rows, cols = tensor.shape
         return tensor.copy_(_eye(rows, cols, dtype=tensor.dtype, device=tensor.device))
@@ -325,10 +328,6 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
-    import numpy as np
-
-    from ..tensor import tensor as _tensor
-
     rows = tensor.size(0)
     cols = tensor.numel() // rows
     with no_grad():
@@ -359,8 +358,6 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     """
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    from ..ops.creation import randperm
-
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     with no_grad():

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import inspect
 
-from ._tracer import is_in_onnx_export
+from ..autograd.grad_mode import enable_grad
+from ..tensor import Tensor
+from ._graph import GraphBuilder
+from ._tracer import is_in_onnx_export, tracing
 from .errors import OnnxExporterError, UnsupportedOperatorError
 
 __all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "UnsupportedOperatorError"]
@@ -44,8 +47,6 @@ def _import_onnx():
 
 def _flatten(value, path="output"):
     """The tensors of a (nested) tuple/list/dict result, in order."""
-    from ..tensor import Tensor
-
     if isinstance(value, Tensor):
         return [value]
     if isinstance(value, (tuple, list)):
@@ -57,8 +58,6 @@ def _flatten(value, path="output"):
 
 def _map_tensors(value, fn, path=""):
     """``value`` with each tensor ``t`` in its (nested) tuples and lists replaced by ``fn(t, path)``."""
-    from ..tensor import Tensor
-
     if isinstance(value, Tensor):
         return fn(value, path)
     if isinstance(value, (tuple, list)):
@@ -67,8 +66,6 @@ def _map_tensors(value, fn, path=""):
 
 
 def _split_args(args, kwargs):
-    from ..tensor import Tensor
-
     if isinstance(args, Tensor):
         args = (args,)
     args = tuple(args)
@@ -169,9 +166,6 @@ def export(
         raise OnnxExporterError(f"onnx export: opset_version {opset} is not supported (the oldest is {MIN_OPSET})")
     if training not in (None, False) and getattr(training, "name", "EVAL") != "EVAL":
         raise OnnxExporterError("onnx export: only the eval-mode model can be exported")
-    from ._graph import GraphBuilder
-    from ._tracer import tracing
-
     args, kwargs = _split_args(args, kwargs)
     params = dict(model.named_parameters())
     params.update(dict(model.named_buffers()))
@@ -199,15 +193,13 @@ def export(
         for arg, base in zip(args, _default_input_names(model, len(args)))
     ]
 
-    from .. import autograd
-
     was_training = model.training
     frozen = [p for p in model.parameters() if p.requires_grad]
     model.eval()
     for p in frozen:
         p.requires_grad_(False)
     try:
-        with autograd.enable_grad(), tracing(builder):
+        with enable_grad(), tracing(builder):
             result = model(*traced_args, **kwargs)
     finally:
         for p in frozen:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+
 from .errors import UnsupportedOperatorError
 
 __all__ = ["GraphBuilder"]
@@ -76,8 +78,6 @@ class GraphBuilder:
     # -- graph pieces -----------------------------------------------------------------------
     def constant(self, array, hint="const"):
         """An initializer holding the NumPy ``array``; returns its name."""
-        import numpy as np
-
         name = hint if hint != "const" and hint not in self._taken() else self.fresh(hint)
         self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(array), name))
         return name
@@ -87,8 +87,6 @@ class GraphBuilder:
 
     def ints(self, values):
         """An int64 initializer (shapes, axes, slice bounds)."""
-        import numpy as np
-
         return self.constant(np.asarray(values, dtype=np.int64), "ints")
 
     def node(self, op, inputs, outputs=1, **attributes):
@@ -117,7 +115,5 @@ class GraphBuilder:
 
     def value_info(self, name, tensor, dynamic):
         """The typed description of a graph input/output, ``dynamic`` mapping axes to dimension names."""
-        import numpy as np
-
         shape = [dynamic.get(axis, size) for axis, size in enumerate(tensor.shape)]
         return self._value_info(name, np.dtype(tensor.dtype.name), shape)

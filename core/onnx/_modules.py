@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import nn
 from ._ops import flatten_value, gelu_value
 from ._rnn import convert_rnn
 from .errors import UnsupportedOperatorError
@@ -195,8 +196,6 @@ def _flatten(b, m, args, kwargs, out):
 
 def module_converters():
     """``{module class: converter}`` for the catalogue's layers the exporter maps."""
-    from .. import nn
-
     table = {
         nn.Linear: _linear,
         nn.ReLU: _activation("Relu"),

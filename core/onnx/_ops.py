@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from ..tensor import Tensor
 from .errors import UnsupportedOperatorError
 
 __all__ = ["OP_CONVERTERS", "PATCHED_METHODS", "PATCHED_FUNCTIONS", "PATCHED_FUNCTIONAL"]
@@ -19,12 +20,6 @@ def _arg(args, kwargs, index, name, default=None):
     if len(args) > index:
         return args[index]
     return kwargs.get(name, default)
-
-
-def _tensor_type():
-    from ..tensor import Tensor
-
-    return Tensor
 
 
 def _axis(dim, ndim):
@@ -39,7 +34,7 @@ def _cast_to(b, name, tensor, dtype):
 
 def _operand(b, value, out):
     """An operand of an element-wise op as a value of the result's dtype (scalars become constants)."""
-    if isinstance(value, _tensor_type()):
+    if isinstance(value, Tensor):
         return _cast_to(b, b.value(value), value, out.dtype)
     if isinstance(value, numbers.Number):
         return b.constant(np.asarray(value, dtype=out.dtype.name))
@@ -226,7 +221,7 @@ def _getitem(b, args, kwargs, out):
     x, index = args
     if not isinstance(index, tuple):
         index = (index,)
-    if any(isinstance(i, _tensor_type()) or isinstance(i, (list, bool)) for i in index):
+    if any(isinstance(i, Tensor) or isinstance(i, (list, bool)) for i in index):
         raise UnsupportedOperatorError("onnx export: indexing with tensors, lists or bools is not supported")
     name, axis, shape = b.value(x), 0, list(x.shape)
     explicit = sum(1 for i in index if i is not None and i is not Ellipsis)

@@ -11,6 +11,11 @@ from __future__ import annotations
 import contextlib
 import functools
 
+import ember
+import ember.nn.functional as F
+
+from ..nn.modules.module import Module
+from ..tensor import Tensor
 from ._modules import module_converters
 from ._ops import OP_CONVERTERS, PATCHED_FUNCTIONAL, PATCHED_FUNCTIONS, PATCHED_METHODS
 
@@ -36,8 +41,6 @@ class _Recorder:
         self.depth = 0
 
     def involves_traced(self, args, kwargs):
-        from ..tensor import Tensor
-
         def traced(value):
             if isinstance(value, Tensor):
                 return self.builder.is_traced(value)
@@ -83,12 +86,6 @@ def _wrap_module_call(recorder, original, table):
 @contextlib.contextmanager
 def tracing(builder):
     """Record the tensor operations and module calls of the block into ``builder``."""
-    import ember
-    import ember.nn.functional as F
-
-    from ..nn.modules.module import Module
-    from ..tensor import Tensor
-
     if _active:
         raise RuntimeError("onnx export: an export is already under way")
     recorder = _Recorder(builder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..ops.movement import cat
 from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _check_lr, _to_scalar
 
@@ -159,8 +160,6 @@ class LBFGS(Optimizer):
         return self._numel_cache
 
     def _gather_flat_grad(self):
-        from ..ops.movement import cat
-
         views = []
         for p in self._params:
             if p.grad is None:

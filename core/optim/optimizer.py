@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import dtypes, graphs
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 from ._types import LearningRate, ParamsT
 
 __all__ = ["Optimizer", "required"]
@@ -39,8 +39,6 @@ def _scalar_dtype() -> dtypes.dtype:
 
 def _scalar_state(value: float | Tensor, device: Any = None) -> Tensor:
     """A 0-dimensional state tensor such as ``step``."""
-    from ..tensor import tensor
-
     return tensor(float(value), dtype=_scalar_dtype(), device=device)
 
 

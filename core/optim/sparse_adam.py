@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _check_betas, _check_range, _sparse_rows, _to_scalar
 
@@ -35,8 +36,6 @@ class SparseAdam(Optimizer):
         eps: float = 1e-8,
         maximize: bool = False,
     ) -> None:
-        from ..tensor import Tensor
-
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         _check_range(_to_scalar(lr), "learning rate", open_low=True)

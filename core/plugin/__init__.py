@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from importlib.metadata import entry_points
 
 import pluggy
 
@@ -20,6 +21,8 @@ __all__ = [
     "backend_registry",
     "checkpoint_format_registry",
     "communicator_registry",
+    "declare_registry",
+    "filled_registry",
     "BackendRegistry",
     "BackendSpec",
     "failed_plugins",
@@ -48,8 +51,6 @@ def get_plugin_manager():
 
 
 def _load_entry_points(manager):
-    from importlib.metadata import entry_points
-
     for ep in entry_points(group="ember"):
         if manager.get_plugin(ep.name) is not None or manager.is_blocked(ep.name):
             continue
@@ -68,17 +69,44 @@ def failed_plugins():
 
 
 _registries = {}
+# hook name -> (registry type, historic): what each registry hook fills. A registry belongs to
+# its subsystem, which declares it here when imported; the host only makes and fills it.
+_declared = {"ember_register_backends": (BackendRegistry, True)}
 
 
-def _registry(hook_name, make, historic=False):
-    """The registry that ``hook_name``'s implementations fill, made and filled once on first use."""
+def declare_registry(hook_name, make, historic=False):
+    """Declare that ``hook_name``'s implementations fill a ``make()`` registry.
+
+    The subsystem that owns a registry calls this when it is imported (``ember.serialization``
+    declares the checkpoint formats, ``ember.distributed`` the communicators), so the plugin
+    host fills registries without importing the subsystems that use them.
+
+    Args:
+        hook_name: the ``ember_register_*`` hook of :mod:`ember.plugin.hookspec`.
+        make: the registry type (called with no argument).
+        historic: plugins registered by hand after the first use add to the registry too.
+    """
+    # no lock: a subsystem declares while it is imported, possibly under the lock of a plugin load
+    if _declared.setdefault(hook_name, (make, historic)) != (make, historic):
+        raise ValueError(f"a different registry is already declared for hook {hook_name!r}")
+
+
+def filled_registry(hook_name):
+    """The registry ``hook_name``'s implementations fill, made and filled once on first use."""
     registry = _registries.get(hook_name)
     if registry is None:
+        manager = get_plugin_manager()  # loading the plugins imports (and so declares) what they fill
         with _lock:
             registry = _registries.get(hook_name)
             if registry is None:
+                if hook_name not in _declared:
+                    raise LookupError(
+                        f"no registry is declared for hook {hook_name!r}; "
+                        "import the subsystem that owns it (e.g. ember.distributed) first"
+                    )
+                make, historic = _declared[hook_name]
                 registry = make()
-                hook = getattr(get_plugin_manager().hook, hook_name)
+                hook = getattr(manager.hook, hook_name)
                 if historic:  # plugins registered later (by hand) add to it too
                     hook.call_historic(kwargs={"registry": registry})
                 else:
@@ -89,18 +117,16 @@ def _registry(hook_name, make, historic=False):
 
 def backend_registry():
     """The backend registry, filled by every plugin's ``ember_register_backends`` on first use."""
-    return _registry("ember_register_backends", BackendRegistry, historic=True)
+    return filled_registry("ember_register_backends")
 
 
 def checkpoint_format_registry():
-    """The checkpoint-format registry, filled by every plugin's ``ember_register_checkpoint_formats`` on first use."""
-    from ..serialization import CheckpointFormatRegistry
-
-    return _registry("ember_register_checkpoint_formats", CheckpointFormatRegistry)
+    """The checkpoint-format registry (:class:`ember.serialization.CheckpointFormatRegistry`, declared
+    by :mod:`ember.serialization`), filled by every plugin's ``ember_register_checkpoint_formats``."""
+    return filled_registry("ember_register_checkpoint_formats")
 
 
 def communicator_registry():
-    """The communicator registry, filled by every plugin's ``ember_register_communicators`` on first use."""
-    from ..distributed.communicator import CommunicatorRegistry
-
-    return _registry("ember_register_communicators", CommunicatorRegistry)
+    """The communicator registry (:class:`ember.distributed.CommunicatorRegistry`, declared by
+    :mod:`ember.distributed`), filled by every plugin's ``ember_register_communicators``."""
+    return filled_registry("ember_register_communicators")

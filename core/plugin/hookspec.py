@@ -69,7 +69,8 @@ def ember_register_checkpoint_formats(registry):
     :func:`~ember.serialization.read_exactly`, :func:`~ember.serialization.place`).
 
     Args:
-        registry: the checkpoint-format registry to add to.
+        registry: the :class:`ember.serialization.CheckpointFormatRegistry` to add to
+            (ember.serialization owns it; the plugin host fills it).
     """
 
 
@@ -82,5 +83,6 @@ def ember_register_communicators(registry):
     for it.
 
     Args:
-        registry: the communicator registry to add to.
+        registry: the :class:`ember.distributed.CommunicatorRegistry` to add to
+            (ember.distributed owns it; the plugin host fills it).
     """

@@ -14,7 +14,7 @@ import warnings
 from ... import dtypes
 from ...amp.state import state as _amp
 from ...amp.state import to_lower
-from ...autograd import Function
+from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.movement import broadcast_shapes, cat
 from ...tensor import Tensor

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ... import dtypes
 from ...amp.state import state as _amp
 from ...amp.state import to_float32
-from ...autograd import Function
+from ...autograd.function import Function
 from ...tensor import Tensor
 from .loss import _REDUCTIONS
 

@@ -17,6 +17,7 @@ from ...amp.state import state as _amp
 from ...amp.state import to_float32
 from ...autograd.function import Function
 from ...ops.common import check_same_device
+from ...ops.creation import arange
 from ...ops.elementwise import where
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid
@@ -718,8 +719,6 @@ def multi_margin_loss(
 
 
 def _arange_like(x, n):
-    from ...ops.creation import arange
-
     return arange(n, device=x.device)
 
 

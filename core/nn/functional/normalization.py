@@ -11,8 +11,8 @@ import math
 import numbers
 
 from ... import dtypes
-from ...autograd import Function, no_grad
-from ...autograd.grad_mode import grad_state
+from ...autograd.function import Function
+from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.common import check_same_device
 from ...tensor import Tensor
 from ...typeinfo import finfo

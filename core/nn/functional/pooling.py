@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from ...autograd import Function
+from ...autograd.function import Function
+from ...ops.creation import rand
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
 from ..common_types import (
@@ -979,8 +980,6 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
             raise RuntimeError(f"{op}(): pool {name} {k} too large relative to input {name} {n}")
     n, c = x.shape[0], x.shape[1]
     if _random_samples is None:
-        from ...ops.creation import rand
-
         samples = rand(n, c, nd, dtype=x.dtype, device=x.device)
     else:
         samples = _random_samples

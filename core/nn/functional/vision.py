@@ -15,7 +15,7 @@ import numbers
 import warnings
 
 from ... import dtypes
-from ...autograd import Function
+from ...autograd.function import Function
 from ...ops.creation import linspace
 from ...ops.elementwise import where
 from ...ops.movement import stack

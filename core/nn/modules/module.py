@@ -13,6 +13,7 @@ from typing import Any, Self
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...device import device as _device
+from ...ops.conversion import _parse_to
 from ...tensor import Tensor
 from ..parameter import Parameter
 
@@ -783,8 +784,6 @@ class Module:
         Called as ``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype)`` or
         ``to(tensor)``. Only floating point parameters and buffers are cast to ``dtype``.
         """
-        from ...ops.conversion import _parse_to
-
         dev, dt, _ = _parse_to(args, dict(kwargs))
         if dt is not None and not dt.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")

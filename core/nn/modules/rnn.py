@@ -22,7 +22,7 @@ import warnings
 from typing import Any
 
 from ... import autograd
-from ...autograd import Function
+from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.common import check_same_device
 from ...ops.creation import empty, zeros

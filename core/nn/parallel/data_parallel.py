@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from itertools import chain
 
+from ... import cuda
+from ...autograd.grad_mode import grad_state
 from ...device import device as _device
 from ...tensor import backend_for_device
 from ..modules.module import Module
@@ -17,8 +19,6 @@ __all__ = ["DataParallel", "data_parallel"]
 def _default_device_type(module):
     for t in chain(module.parameters(), module.buffers()):
         return t.device.type
-    from ... import cuda
-
     return "cuda" if cuda.is_available() else "cpu"
 
 
@@ -105,8 +105,6 @@ class DataParallel(Module):
             inputs, module_kwargs = ((),), ({},)
         if len(self.device_ids) == 1:
             return self.module(*inputs[0], **module_kwargs[0])
-        from ...autograd.grad_mode import grad_state
-
         replicas = self.replicate(self.module, self.device_ids[: len(inputs)], not grad_state.enabled)
         outputs = self.parallel_apply(replicas, inputs, module_kwargs)
         return self.gather(outputs, self.output_device)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import weakref
 
+from ... import distributed as dist
 from ... import dtypes
 from ...autograd.function import AccumulateGrad
 from ...autograd.grad_mode import grad_state, no_grad
 from ...device import device as _device
-from ...tensor import Tensor
+from ...ops.creation import zeros
+from ...tensor import Tensor, tensor
 from ..modules.module import Module
 
 __all__ = ["DistributedDataParallel"]
@@ -51,8 +53,6 @@ def _broadcast_coalesced(tensors, src, check_only=False):
     With ``check_only``, nothing is overwritten; returns the tensors whose values differ
     from rank ``src``'s.
     """
-    from ... import distributed as dist
-
     differing = []
     for group in _group(tensors):
         flat = _flatten(group)
@@ -204,8 +204,6 @@ class DistributedDataParallel(Module):
         find_unused_parameters=False,
     ):
         super().__init__()
-        from ... import distributed as dist
-
         if not dist.is_initialized():
             raise ValueError(dist._NOT_INITIALIZED)
         if process_group is not None:
@@ -278,8 +276,6 @@ class DistributedDataParallel(Module):
 
     # -- construction ---------------------------------------------------------------------
     def _verify_same_model(self):
-        from ... import distributed as dist
-
         mine = [(n, list(p.shape), p.dtype.name) for n, p in zip(self._names, self._params)]
         everyone = [None] * dist.get_world_size()
         dist.all_gather_object(everyone, mine)
@@ -298,9 +294,6 @@ class DistributedDataParallel(Module):
                     )
 
     def _raise_if_differing(self, differing):
-        from ... import distributed as dist
-        from ...ops.creation import tensor
-
         flag = tensor([1 if differing else 0])
         dist.all_reduce(flag, op=dist.ReduceOp.MAX)
         if flag.item():
@@ -380,8 +373,6 @@ class DistributedDataParallel(Module):
             self._launch_ready_buckets()
 
     def _launch_ready_buckets(self):
-        from ... import distributed as dist
-
         # buckets start in index order on every rank, so that the collectives match up
         while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].pending == 0:
             bucket = self._buckets[self._next_bucket]
@@ -391,9 +382,6 @@ class DistributedDataParallel(Module):
             self._finalize()
 
     def _finalize(self):
-        from ... import distributed as dist
-        from ...ops.creation import tensor
-
         for bucket in self._buckets:
             bucket.work.wait()
         globally_used = None
@@ -418,8 +406,6 @@ class DistributedDataParallel(Module):
         self._reset_iteration()
 
     def _unfinished_error(self):
-        from ... import distributed as dist
-
         missing = [n for n, ready in zip(self._names, self._ready) if not ready]
         for bucket in self._buckets[: self._next_bucket]:
             bucket.work.wait()
@@ -465,8 +451,6 @@ class DistributedDataParallel(Module):
         return output
 
     def _sync_buffers(self):
-        from ... import distributed as dist
-
         if self.broadcast_buffers and dist.get_world_size() > 1:
             buffers = list(self.module.buffers())
             if buffers:
@@ -502,9 +486,6 @@ class DistributedDataParallel(Module):
 
     def _shadow_iteration(self):
         """What a joined rank does for one iteration of the ranks still training."""
-        from ... import distributed as dist
-        from ...ops.creation import zeros
-
         self._sync_buffers()
         for bucket in self._buckets:
             bucket.flat._data[...] = 0
@@ -514,9 +495,6 @@ class DistributedDataParallel(Module):
 
     def _sync_final_model(self):
         """Broadcast the model of the rank that trained longest (it saw every update)."""
-        from ... import distributed as dist
-        from ...ops.creation import tensor
-
         world = dist.get_world_size()
         key = tensor([self._iterations * world + dist.get_rank()])
         dist.all_reduce(key, op=dist.ReduceOp.MAX)
@@ -551,17 +529,12 @@ class _Join:
         self.ddp, self.divide, self.throw = ddp, divide_by_initial_world_size, throw
 
     def _count_active(self, active):
-        from ... import distributed as dist
-        from ...ops.creation import tensor
-
         flag = tensor([int(active)])
         dist.all_reduce(flag)
         return int(flag.item())
 
     def notify_active(self):
         """Called by each forward of a rank still training: learn how many ranks still are."""
-        from ... import distributed as dist
-
         active = self._count_active(True)
         if active < dist.get_world_size() and self.throw:
             raise RuntimeError(self._EARLY)

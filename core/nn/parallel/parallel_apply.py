@@ -6,7 +6,7 @@ import threading
 
 from ...autograd.grad_mode import grad_state, set_grad_enabled
 from ...device import device as _device
-from ...tensor import Tensor
+from ...tensor import Tensor, backend_for_device
 
 __all__ = ["parallel_apply"]
 
@@ -58,8 +58,6 @@ def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
                     results[i] = module(*args, **kwargs)
                     return
                 dev = _device(dev)
-                from ...tensor import backend_for_device
-
                 with backend_for_device(dev).device_context(dev.index):
                     results[i] = module(*args, **kwargs)
         except BaseException as exc:  # re-raised in the caller's thread

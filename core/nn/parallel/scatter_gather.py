@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from ...device import device as _device
+from ...ops.movement import cat
 from ...tensor import Tensor
 
 __all__ = ["scatter", "scatter_kwargs", "gather"]
@@ -78,8 +79,6 @@ def gather(outputs, target_device, dim=0):
         target_device: where the result goes (``ember.device`` or string).
         dim (int): the dimension to concatenate. Default: 0.
     """
-    from ...ops.movement import cat
-
     target = _device(target_device)
 
     def gather_map(outs):

@@ -6,7 +6,8 @@ import math
 import warnings
 
 from ...autograd.grad_mode import no_grad
-from ...tensor import Tensor
+from ...ops.movement import stack
+from ...tensor import Tensor, tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_"]
 
@@ -44,8 +45,6 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     max_norm = float(max_norm)
     norm_type = float(norm_type)
     if not grads:
-        from ...tensor import tensor
-
         return tensor(0.0)
     with no_grad():
         if norm_type == math.inf:
@@ -55,8 +54,6 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         if len({n.device for n in norms}) > 1:
             first = norms[0].device
             norms = [n.to(first) for n in norms]
-        from ...ops.movement import stack
-
         stacked = stack(norms)
         total_norm = stacked.max() if norm_type == math.inf else stacked.norm(norm_type)
         if error_if_nonfinite and not bool(total_norm.isfinite()):

@@ -5,6 +5,12 @@ from __future__ import annotations
 import collections.abc
 import numbers
 
+import numpy as np
+
+from ...dtypes import float64
+from ...ops.movement import stack
+from ...tensor import Tensor, as_tensor, tensor
+
 __all__ = ["default_collate", "default_convert"]
 
 _UNSUPPORTED = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -19,8 +25,6 @@ def _numpy_kind(obj):
     module = type(obj).__module__
     if module != "numpy":
         return None
-    import numpy as np
-
     if isinstance(obj, np.ndarray):
         return "array"
     if isinstance(obj, np.generic):
@@ -63,8 +67,6 @@ def default_collate(batch):
         [tensor([[0., 0.],
                 [1., 1.]]), tensor([0, 1])]
     """
-    from ... import Tensor, as_tensor, float64, stack, tensor
-
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(list(batch), 0)
@@ -73,8 +75,6 @@ def default_collate(batch):
         _check_numeric(elem)
         return stack([as_tensor(b) for b in batch], 0)
     if kind == "scalar":
-        import numpy as np
-
         _check_numeric(elem)
         return as_tensor(np.asarray(batch))
     if isinstance(elem, float):
@@ -103,8 +103,6 @@ def default_convert(data):
     What a :class:`DataLoader` applies to each sample when automatic batching is off
     (``batch_size=None``).
     """
-    from ... import Tensor, as_tensor
-
     if isinstance(data, Tensor):
         return data
     kind = _numpy_kind(data)

@@ -16,6 +16,10 @@ import random
 import sys
 import traceback
 
+import numpy as np
+
+from ...random import manual_seed
+
 __all__ = ["WorkerInfo", "get_worker_info", "ExceptionWrapper", "IterationEnd", "Resume"]
 
 #: seconds a worker (or the main process) waits on a queue before checking that its peer lives
@@ -150,12 +154,8 @@ class StreamFetcher:
 
 
 def _seed(seed, worker_id, base_seed):
-    import numpy as np
-
-    import ember
-
     random.seed(seed)
-    ember.manual_seed(seed)
+    manual_seed(seed)
     np.random.seed(np.random.SeedSequence([worker_id, base_seed]).generate_state(4))
 
 

@@ -17,6 +17,7 @@ import queue
 import time
 
 from . import _worker
+from .dataset import IterableDataset
 
 __all__ = ["WorkerPoolIterator"]
 
@@ -35,8 +36,6 @@ class WorkerPoolIterator:
     """Iterates over a loader's batches, made by worker processes."""
 
     def __init__(self, loader, base_seed):
-        from .dataset import IterableDataset
-
         ctx = _context(loader.multiprocessing_context)
         self._num_workers = loader.num_workers
         self._prefetch = loader.prefetch_factor * loader.num_workers

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 import warnings
 
+from ... import accelerator
+from ...ops.creation import randint
 from ._collate import default_collate, default_convert
 from ._worker import MapFetcher, StreamFetcher, WorkerInfo, get_worker_info
+from ._worker_pool import WorkerPoolIterator
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
@@ -14,8 +17,6 @@ __all__ = ["DataLoader", "get_worker_info", "WorkerInfo"]
 
 
 def _accelerator_available():
-    from ... import accelerator
-
     return accelerator.is_available()
 
 
@@ -202,16 +203,12 @@ class DataLoader:
         base_seed = self._base_seed()  # drawn with or without workers, as PyTorch does: same order either way
         if self.num_workers == 0:
             return self._iter_single()
-        from ._worker_pool import WorkerPoolIterator
-
         pool = WorkerPoolIterator(self, base_seed)
         if self.persistent_workers:
             self._pool = pool
         return pool
 
     def _base_seed(self):
-        from ...ops.creation import randint
-
         return int(randint(0, 2**62, (), generator=self.generator, device="cpu").item())
 
     def _iter_single(self):

@@ -7,6 +7,8 @@ import itertools
 import math
 import warnings
 
+from ...ops.creation import randperm
+
 __all__ = [
     "Dataset",
     "IterableDataset",
@@ -171,8 +173,6 @@ def random_split(dataset, lengths, generator=None):
         >>> len(train), len(val)
         (8, 2)
     """
-    from ... import randperm
-
     lengths = list(lengths)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         subset_lengths = []

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+from ... import distributed as dist
+from ...ops.creation import randperm
+from ...random import Generator
 from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
@@ -45,8 +48,6 @@ class DistributedSampler(Sampler):
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
         if num_replicas is None or rank is None:
-            from ... import distributed as dist
-
             if num_replicas is None:
                 num_replicas = dist.get_world_size()
             if rank is None:
@@ -70,8 +71,6 @@ class DistributedSampler(Sampler):
 
     def __iter__(self):
         if self.shuffle:
-            from ... import Generator, randperm
-
             g = Generator()
             g.manual_seed(self.seed + self.epoch)
             indices = randperm(len(self.dataset), generator=g).tolist()

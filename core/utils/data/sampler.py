@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from ...dtypes import float64
+from ...ops.creation import multinomial, randint, randperm
+from ...random import Generator
+from ...tensor import as_tensor
+
 __all__ = [
     "Sampler",
     "SequentialSampler",
@@ -14,8 +19,6 @@ __all__ = [
 
 def _seeded_generator():
     """A fresh CPU generator seeded from the default generator (how PyTorch's samplers draw without one)."""
-    from ... import Generator, randint
-
     seed = int(randint(0, 2**63 - 1, (1,), device="cpu").item())
     return Generator().manual_seed(seed)
 
@@ -81,8 +84,6 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
-        from ... import randint, randperm
-
         n = len(self.data_source)
         generator = self.generator if self.generator is not None else _seeded_generator()
         if self.replacement:
@@ -115,8 +116,6 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ... import randperm
-
         device = self.generator.device if self.generator is not None else "cpu"
         for i in randperm(len(self.indices), generator=self.generator, device=device).tolist():
             yield self.indices[i]
@@ -142,8 +141,6 @@ class WeightedRandomSampler(Sampler):
     """
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        from ... import as_tensor, float64
-
         _check_positive_int("num_samples", num_samples)
         _check_bool("replacement", replacement)
         weights = as_tensor(weights, dtype=float64, device="cpu")
@@ -155,8 +152,6 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ... import multinomial
-
         yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
 
     def __len__(self):
