@@ -59,12 +59,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None:
         _check_tensor("linear", "bias", bias)
-    if weight.ndim == 2 and (
-        bias is None or (bias.dtype is input.dtype and bias.shape == weight.shape[:1] and bias.device == input.device)
-    ):
-        return _Linear.apply(input, weight, bias)
-    out = input.matmul(weight.t() if weight.ndim == 2 else weight)
-    return out if bias is None else out + bias
+    # checked once, here: the autograd node, its kernels and the backend take the operands as they are
+    matrix = weight if weight.ndim == 2 else weight.unsqueeze(0)
+    fused_bias = bias is None or (
+        bias.dtype is input.dtype and bias.shape == matrix.shape[:1] and bias.device == input.device
+    )
+    out = _Linear.apply(input, matrix, bias if fused_bias else None)
+    if weight.ndim == 1:
+        out = out.squeeze(-1)
+    return out if fused_bias else out + bias
 
 
 class _Linear(Function):
