@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_state, _to_scalar
 
 __all__ = ["Adadelta"]
 
@@ -44,21 +44,12 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
+        defaults = _hyperparameters(locals())
         _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         _check_range(eps, "epsilon value")
         _check_range(weight_decay, "weight_decay value")
-        defaults = {
-            "lr": lr,
-            "rho": rho,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "maximize": maximize,
-            "capturable": capturable,
-            "foreach": foreach,
-            "differentiable": differentiable,
-        }
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

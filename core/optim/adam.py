@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _bump, _check_betas, _check_lr, _check_range, _scalar_state, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _bump,
+    _check_betas,
+    _check_lr,
+    _check_range,
+    _hyperparameters,
+    _scalar_state,
+    _to_scalar,
+)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -50,23 +59,11 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        defaults = _hyperparameters(locals())
         _check_lr(lr)
         _check_range(eps, "epsilon value")
         _check_betas(betas)
         _check_range(weight_decay, "weight_decay value")
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "amsgrad": amsgrad,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "differentiable": differentiable,
-            "fused": fused,
-            "decoupled_weight_decay": decoupled_weight_decay,
-        }
         super().__init__(params, defaults)
 
     _update_maximizes = True

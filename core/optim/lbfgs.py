@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _to_scalar
+from .optimizer import Optimizer, _check_lr, _hyperparameters, _to_scalar
 
 __all__ = ["LBFGS"]
 
@@ -138,15 +138,7 @@ class LBFGS(Optimizer):
         _check_lr(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        defaults = {
-            "lr": lr,
-            "max_iter": max_iter,
-            "max_eval": max_eval,
-            "tolerance_grad": tolerance_grad,
-            "tolerance_change": tolerance_change,
-            "history_size": history_size,
-            "line_search_fn": line_search_fn,
-        }
+        defaults = _hyperparameters(locals())
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")

@@ -308,6 +308,12 @@ class Optimizer:
         return grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad
 
 
+def _hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer's ``defaults``: its constructor's arguments but ``self`` and ``params``, from
+    ``locals()`` taken before the constructor makes a local variable of its own."""
+    return {name: value for name, value in arguments.items() if name not in ("self", "params", "__class__")}
+
+
 def _check_range(value: float, name: str, low: float = 0.0, high: float | None = None, open_low: bool = False) -> None:
     """Raise PyTorch's ``ValueError(f"Invalid {name}: {value}")`` when ``value`` is out of range."""
     bad = value <= low if open_low else value < low

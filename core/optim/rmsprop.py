@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_state, _to_scalar
 
 __all__ = ["RMSprop"]
 
@@ -47,23 +47,12 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
+        defaults = _hyperparameters(locals())
         _check_lr(lr)
         _check_range(eps, "epsilon value")
         _check_range(momentum, "momentum value")
         _check_range(weight_decay, "weight_decay value")
         _check_range(alpha, "alpha value")
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "alpha": alpha,
-            "eps": eps,
-            "centered": centered,
-            "weight_decay": weight_decay,
-            "capturable": capturable,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-        }
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
