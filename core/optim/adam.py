@@ -6,9 +6,7 @@ from ._types import LearningRate, ParamsT
 from .optimizer import (
     Optimizer,
     _bump,
-    _check_betas,
-    _check_lr,
-    _check_range,
+    _check_adam,
     _hyperparameters,
     _scalar_state,
     _to_scalar,
@@ -60,10 +58,7 @@ class Adam(Optimizer):
         decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = _hyperparameters(locals())
-        _check_lr(lr)
-        _check_range(eps, "epsilon value")
-        _check_betas(betas)
-        _check_range(weight_decay, "weight_decay value")
+        _check_adam(lr, eps, betas, weight_decay)
         super().__init__(params, defaults)
 
     _update_maximizes = True

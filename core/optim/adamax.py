@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_betas, _check_lr, _check_range, _hyperparameters, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_adam, _hyperparameters, _scalar_state, _to_scalar
 
 __all__ = ["Adamax"]
 
@@ -44,10 +44,7 @@ class Adamax(Optimizer):
         capturable: bool = False,
     ) -> None:
         defaults = _hyperparameters(locals())
-        _check_lr(lr)
-        _check_range(eps, "epsilon value")
-        _check_betas(betas)
-        _check_range(weight_decay, "weight_decay value")
+        _check_adam(lr, eps, betas, weight_decay)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

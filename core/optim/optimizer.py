@@ -329,6 +329,14 @@ def _check_betas(betas: tuple[float, ...]) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
+def _check_adam(lr: LearningRate, eps: float, betas: tuple[float, ...], weight_decay: float) -> None:
+    """The checks of the Adam family (``Adam``, ``AdamW``, ``Adamax``), in PyTorch's order."""
+    _check_lr(lr)
+    _check_range(eps, "epsilon value")
+    _check_betas(betas)
+    _check_range(weight_decay, "weight_decay value")
+
+
 def _check_lr(lr: LearningRate) -> None:
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
