@@ -439,30 +439,16 @@ class CupyKernels(Kernels):
         h_prev = xp.concat([out[batch:], h0] if reverse else [h0, out[:-batch]], axis=0)
         return out, h.copy(), c, (h_prev, saved, None)
 
-    def rnn_layer_backward(
-        self,
-        mode,
-        grad_out,
-        grad_h_n,
-        grad_c_n,
-        x,
-        w_ih,
-        w_hh,
-        batch_sizes,
-        reverse,
-        state,
-        nonlinearity="tanh",
-        needs_input_grad=True,
-        w_hr=None,
+    def _through_time(
+        self, mode, grad_out, grad_h_n, grad_c_n, x, w_hh, batch_sizes, reverse, state, nonlinearity, w_hr
     ):
-        """Backward of the padded LSTM layer: per time step one gate launch (adding ``grad_out``) and one GEMM."""
+        """The padded LSTM layer's time loop: per time step one gate launch (adding ``grad_out``) and one GEMM."""
         if not self._dense_lstm(mode, x, grad_h_n, batch_sizes, w_hr):
-            return super().rnn_layer_backward(
-                mode, grad_out, grad_h_n, grad_c_n, x, w_ih, w_hh, batch_sizes, reverse, state, nonlinearity,
-                needs_input_grad, w_hr,
-            )  # fmt: skip
+            return super()._through_time(
+                mode, grad_out, grad_h_n, grad_c_n, x, w_hh, batch_sizes, reverse, state, nonlinearity, w_hr
+            )
         xp = self.xp
-        h_prev, saved, _ = state
+        _, saved, _ = state
         batch = grad_h_n.shape[0]
         grad_out = cupy.ascontiguousarray(grad_out)
         grad_gates = cupy.empty((grad_out.shape[0], w_hh.shape[0]), dtype=grad_out.dtype)
@@ -471,16 +457,7 @@ class CupyKernels(Kernels):
             rows = slice(t * batch, (t + 1) * batch)
             gc = self._lstm_gates_backward(gh, grad_out[rows], gc, saved[t], grad_gates[rows])
             gh = xp.matmul(grad_gates[rows], w_hh)
-        return (
-            xp.matmul(grad_gates, w_ih) if needs_input_grad else None,
-            gh,
-            gc,
-            xp.matmul(grad_gates.T, x),
-            xp.matmul(grad_gates.T, h_prev),
-            xp.sum(grad_gates, axis=0),
-            xp.sum(grad_gates, axis=0),  # b_ih and b_hh get arrays of their own
-            None,
-        )
+        return grad_gates, grad_gates, gh, gc, None
 
     def dropout(self, x, p, generator):
         if not (_fusable(x) and _flat(x)):
