@@ -131,14 +131,11 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
             f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
             f"{list(input2.shape[:-1])}"
         )
-    if input1.shape[-1] != in1:
-        raise RuntimeError(
-            f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but expected {in1}"
-        )
-    if input2.shape[-1] != in2:
-        raise RuntimeError(
-            f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but expected {in2}"
-        )
+    for arg, value, size in (("input1", input1, in1), ("input2", input2, in2)):
+        if value.shape[-1] != size:
+            raise RuntimeError(
+                f"bilinear(): {arg} size does not match weight size: got {value.shape[-1]} but expected {size}"
+            )
     lead = tuple(input1.shape[:-1])
     x1 = input1.reshape((-1, in1))
     x2 = input2.reshape((-1, in2))
