@@ -38,9 +38,12 @@ def _dense(grad):
     return grad if grad.offset == 0 and grad.is_contiguous else astype(grad, grad.dtype, copy=True)
 
 
+_FUSED = functools.partial(fused_source, "inline")  # read when a program is first built
+
+
 def _kernel(device, dtype, name):
     t = cl_type(dtype)
-    return device.kernel(("optim", t), "optim.cl", name, {"T": t}, prelude=functools.partial(fused_source, "inline"))
+    return device.kernel(("optim", t), "optim.cl", name, {"T": t}, prelude=_FUSED)
 
 
 def _scalars(dtype, scalars, flags):
