@@ -58,16 +58,16 @@ class NumpyOptimKernels:
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h):
         if param.ndim == 0:
             return super().adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *h)
-        decoupled, weight_decay = h.decoupled_weight_decay, h.weight_decay
-        g, _ = _gradient(param, grad, 0 if decoupled else weight_decay, h.maximize)
+        _, lr, beta1, beta2, eps, weight_decay, maximize, decoupled = h  # the step: in bias_corrections()
+        g, _ = _gradient(param, grad, 0 if decoupled else weight_decay, maximize)
         if decoupled and weight_decay != 0:
-            np.multiply(param, 1 - h.lr * weight_decay, out=param)
+            np.multiply(param, 1 - lr * weight_decay, out=param)
         scratch = np.subtract(g, exp_avg)
-        np.multiply(scratch, 1 - h.beta1, out=scratch)
+        np.multiply(scratch, 1 - beta1, out=scratch)
         np.add(exp_avg, scratch, out=exp_avg)
-        np.multiply(exp_avg_sq, h.beta2, out=exp_avg_sq)
+        np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
         np.multiply(g, g, out=scratch)
-        np.multiply(scratch, 1 - h.beta2, out=scratch)
+        np.multiply(scratch, 1 - beta2, out=scratch)
         np.add(exp_avg_sq, scratch, out=exp_avg_sq)
         second = exp_avg_sq
         if max_exp_avg_sq is not None:
@@ -76,7 +76,7 @@ class NumpyOptimKernels:
         step_size, bias_correction2_sqrt = h.bias_corrections()
         np.sqrt(second, out=scratch)
         np.divide(scratch, bias_correction2_sqrt, out=scratch)
-        np.add(scratch, h.eps, out=scratch)
+        np.add(scratch, eps, out=scratch)
         np.divide(exp_avg, scratch, out=scratch)
         np.multiply(scratch, -step_size, out=scratch)
         np.add(param, scratch, out=param)
