@@ -8,7 +8,7 @@ from .optimizer import (
     _bump,
     _check_adam,
     _hyperparameters,
-    _scalar_state,
+    _start_state,
     _to_scalar,
 )
 
@@ -66,11 +66,7 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adam")
         if not state:
-            state["step"] = _scalar_state(0)
-            state["exp_avg"] = param.new_zeros(param.shape)
-            state["exp_avg_sq"] = param.new_zeros(param.shape)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = param.new_zeros(param.shape)
+            _start_state(state, param, "exp_avg", "exp_avg_sq", "max_exp_avg_sq" if group["amsgrad"] else None)
         beta1, beta2 = group["betas"]
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_adam, _hyperparameters, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_adam, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["Adamax"]
 
@@ -50,9 +50,7 @@ class Adamax(Optimizer):
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adamax", alternative=None)
         if not state:
-            state["step"] = _scalar_state(0)
-            state["exp_avg"] = param.new_zeros(param.shape)
-            state["exp_inf"] = param.new_zeros(param.shape)
+            _start_state(state, param, "exp_avg", "exp_inf")
         state["step"] += 1
         beta1, beta2 = group["betas"]
         grad = self._weight_decay(grad, param, group["weight_decay"])

@@ -44,6 +44,15 @@ def _scalar_state(value: float | Tensor, device: Any = None) -> Tensor:
     return tensor(float(value), dtype=_scalar_dtype(), device=device)
 
 
+def _start_state(state: dict[str, Any], param: Tensor, *buffers: str | None) -> None:
+    """A parameter's state on its first step: ``step`` 0, then a zero buffer shaped like ``param``
+    for each name in ``buffers`` (``None`` entries skipped: buffers an option turns off)."""
+    state["step"] = _scalar_state(0)
+    for name in buffers:
+        if name is not None:
+            state[name] = param.new_zeros(param.shape)
+
+
 def _sparse_rows(grad: Tensor, group: dict[str, Any]) -> tuple[Tensor, Tensor]:
     """``(row_indices, row_values)`` of a sparse COO gradient, coalesced so that rows are unique
     (the values negated for ``maximize``).
