@@ -12,15 +12,13 @@ cuDNN is used as ``ember.backends.cudnn`` says: ``enabled``, ``allow_tf32``, ``d
 
 from __future__ import annotations
 
-from importlib import resources
-
 import cupy
 import numpy as np
 
 from ember.backends import cudnn as cudnn_flags
 from ember.kernels import Kernels
 from ember.kernels.conv import conv_output_shape
-from ember.kernels.optim import _bias_corrections
+from ember.kernels.optim import adam_kernel, fused_source, sgd_kernel
 
 from . import cudnn_conv
 from .source import BLOCK, function, launch_size
@@ -33,9 +31,7 @@ _FUSED_TYPES = ("float32", "float64")
 # Optimizer steps: one kernel per parameter; the element arithmetic is ember/kernels/fused/*.h,
 # the source the OpenCL backend compiles too (the portable kernels' arithmetic op by op); the
 # parameter and its buffers are outputs read and written in place.
-_FUSED = "#define EMBER_FN __device__ inline\n" + "".join(
-    resources.files("ember.kernels").joinpath("fused", f).read_text() for f in ("sgd.h", "adam.h")
-)
+_FUSED = fused_source("__device__ inline")
 
 _SGD = cupy.ElementwiseKernel(
     "T grad, T neg_lr, T weight_decay, int32 maximize",
@@ -443,30 +439,16 @@ class CupyKernels(Kernels):
         h_prev = xp.concat([out[batch:], h0] if reverse else [h0, out[:-batch]], axis=0)
         return out, h.copy(), c, (h_prev, saved, None)
 
-    def rnn_layer_backward(
-        self,
-        mode,
-        grad_out,
-        grad_h_n,
-        grad_c_n,
-        x,
-        w_ih,
-        w_hh,
-        batch_sizes,
-        reverse,
-        state,
-        nonlinearity="tanh",
-        needs_input_grad=True,
-        w_hr=None,
+    def _through_time(
+        self, mode, grad_out, grad_h_n, grad_c_n, x, w_hh, batch_sizes, reverse, state, nonlinearity, w_hr
     ):
-        """Backward of the padded LSTM layer: per time step one gate launch (adding ``grad_out``) and one GEMM."""
+        """The padded LSTM layer's time loop: per time step one gate launch (adding ``grad_out``) and one GEMM."""
         if not self._dense_lstm(mode, x, grad_h_n, batch_sizes, w_hr):
-            return super().rnn_layer_backward(
-                mode, grad_out, grad_h_n, grad_c_n, x, w_ih, w_hh, batch_sizes, reverse, state, nonlinearity,
-                needs_input_grad, w_hr,
-            )  # fmt: skip
+            return super()._through_time(
+                mode, grad_out, grad_h_n, grad_c_n, x, w_hh, batch_sizes, reverse, state, nonlinearity, w_hr
+            )
         xp = self.xp
-        h_prev, saved, _ = state
+        _, saved, _ = state
         batch = grad_h_n.shape[0]
         grad_out = cupy.ascontiguousarray(grad_out)
         grad_gates = cupy.empty((grad_out.shape[0], w_hh.shape[0]), dtype=grad_out.dtype)
@@ -475,16 +457,7 @@ class CupyKernels(Kernels):
             rows = slice(t * batch, (t + 1) * batch)
             gc = self._lstm_gates_backward(gh, grad_out[rows], gc, saved[t], grad_gates[rows])
             gh = xp.matmul(grad_gates[rows], w_hh)
-        return (
-            xp.matmul(grad_gates, w_ih) if needs_input_grad else None,
-            gh,
-            gc,
-            xp.matmul(grad_gates.T, x),
-            xp.matmul(grad_gates.T, h_prev),
-            xp.sum(grad_gates, axis=0),
-            xp.sum(grad_gates, axis=0),  # b_ih and b_hh get arrays of their own
-            None,
-        )
+        return grad_gates, grad_gates, gh, gc, None
 
     def dropout(self, x, p, generator):
         if not (_fusable(x) and _flat(x)):
@@ -549,67 +522,25 @@ class CupyKernels(Kernels):
         _pointwise("ember_gelu_backward", grad.dtype, grad.size, (grad, x, np.int64(grad.size), flag, out))
         return out
 
-    def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize):
+    @sgd_kernel
+    def sgd_step(self, param, grad, momentum_buffer, h):
         if not _fusable(param, grad, momentum_buffer):
-            return super().sgd_step(
-                param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize
-            )
-        if momentum == 0:
-            _SGD(grad, -lr, weight_decay, int(maximize), param)
+            return super().sgd_step(param, grad, momentum_buffer, *h)
+        scalars, flags = h.fused_args()
+        if h.momentum == 0:
+            _SGD(grad, *scalars, *map(int, flags), param)
             return momentum_buffer
         first = momentum_buffer is None
         buf = cupy.empty_like(param) if first else momentum_buffer
-        _SGD_MOMENTUM(
-            grad, -lr, momentum, 1 - dampening, weight_decay, int(maximize), int(nesterov), int(first), param, buf
-        )
+        _SGD_MOMENTUM(grad, *scalars, *map(int, flags), int(first), param, buf)
         return buf
 
-    def adam_step(
-        self,
-        param,
-        grad,
-        exp_avg,
-        exp_avg_sq,
-        max_exp_avg_sq,
-        step,
-        lr,
-        beta1,
-        beta2,
-        eps,
-        weight_decay,
-        maximize,
-        decoupled_weight_decay,
-    ):
+    @adam_kernel
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h):
         if not _fusable(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq):
-            return super().adam_step(
-                param,
-                grad,
-                exp_avg,
-                exp_avg_sq,
-                max_exp_avg_sq,
-                step,
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                maximize,
-                decoupled_weight_decay,
-            )
-        step_size, bias_correction2_sqrt = _bias_corrections(step, lr, beta1, beta2)
-        scalars = (
-            1 - lr * weight_decay,
-            weight_decay,
-            1 - beta1,
-            beta2,
-            1 - beta2,
-            bias_correction2_sqrt,
-            eps,
-            -step_size,
-            int(maximize),
-            int(decoupled_weight_decay),
-        )
+            return super().adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *h)
+        scalars, flags = h.fused_args()
         if max_exp_avg_sq is None:
-            _ADAM(grad, *scalars, param, exp_avg, exp_avg_sq)
+            _ADAM(grad, *scalars, *map(int, flags), param, exp_avg, exp_avg_sq)
         else:
-            _ADAM_AMSGRAD(grad, *scalars, param, exp_avg, exp_avg_sq, max_exp_avg_sq)
+            _ADAM_AMSGRAD(grad, *scalars, *map(int, flags), param, exp_avg, exp_avg_sq, max_exp_avg_sq)

@@ -5,23 +5,17 @@ floating dtype take the portable kernels."""
 
 from __future__ import annotations
 
-from importlib import resources
+import functools
 
 import numpy as np
 
-from ember.kernels.optim import _bias_corrections
+from ember.kernels.optim import adam_kernel, fused_source, sgd_kernel
 
 from .array import empty
 from .namespace import astype
 from .runtime import cl_type
 
-__all__ = ["OpenCLOptimKernels", "fused_bodies"]
-
-
-def fused_bodies():
-    """The shared C bodies of the fused optimizer steps, for OpenCL (``EMBER_FN`` = inline)."""
-    folder = resources.files("ember.kernels").joinpath("fused")
-    return "#define EMBER_FN inline\n" + "".join(folder.joinpath(f).read_text() for f in ("sgd.h", "adam.h"))
+__all__ = ["OpenCLOptimKernels"]
 
 
 def _fusable(param, grad, *state):
@@ -44,60 +38,45 @@ def _dense(grad):
     return grad if grad.offset == 0 and grad.is_contiguous else astype(grad, grad.dtype, copy=True)
 
 
+_FUSED = functools.partial(fused_source, "inline")  # read when a program is first built
+
+
 def _kernel(device, dtype, name):
     t = cl_type(dtype)
-    return device.kernel(("optim", t), "optim.cl", name, {"T": t}, prelude=fused_bodies)
+    return device.kernel(("optim", t), "optim.cl", name, {"T": t}, prelude=_FUSED)
+
+
+def _scalars(dtype, scalars, flags):
+    """A fused step's ``(scalars, flags)`` as kernel arguments: ``dtype`` numbers, then int32 flags."""
+    return (*map(dtype.type, scalars), *map(np.int32, flags))
 
 
 class OpenCLOptimKernels:
     """Overrides of :class:`ember.kernels.optim.OptimKernels`: each step is one launch."""
 
-    def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize):
+    @sgd_kernel
+    def sgd_step(self, param, grad, momentum_buffer, h):
         if not _fusable(param, grad, momentum_buffer):
-            return super().sgd_step(
-                param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize
-            )
-        device, scalar, n, grad = param.device, param.dtype.type, param.size, _dense(grad)
-        if momentum == 0:
-            device.launch(_kernel(device, param.dtype, "sgd"), n, np.int64(n), param.buffer, grad.buffer,
-                          scalar(-lr), scalar(weight_decay), np.int32(maximize))  # fmt: skip
+            return super().sgd_step(param, grad, momentum_buffer, *h)
+        device, n, grad = param.device, param.size, _dense(grad)
+        args = _scalars(param.dtype, *h.fused_args())
+        if h.momentum == 0:
+            device.launch(_kernel(device, param.dtype, "sgd"), n, np.int64(n), param.buffer, grad.buffer, *args)
             return momentum_buffer
         first = momentum_buffer is None
         buf = empty(param.shape, param.dtype, device) if first else momentum_buffer
-        device.launch(
-            _kernel(device, param.dtype, "sgd_momentum"), n, np.int64(n), param.buffer, buf.buffer, grad.buffer,
-            scalar(-lr), scalar(momentum), scalar(1 - dampening), scalar(weight_decay), np.int32(maximize),
-            np.int32(nesterov), np.int32(first),
-        )  # fmt: skip
+        kernel = _kernel(device, param.dtype, "sgd_momentum")
+        device.launch(kernel, n, np.int64(n), param.buffer, buf.buffer, grad.buffer, *args, np.int32(first))
         return buf
 
-    def adam_step(
-        self,
-        param,
-        grad,
-        exp_avg,
-        exp_avg_sq,
-        max_exp_avg_sq,
-        step,
-        lr,
-        beta1,
-        beta2,
-        eps,
-        weight_decay,
-        maximize,
-        decoupled_weight_decay,
-    ):
+    @adam_kernel
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h):
         if not _fusable(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq):
-            return super().adam_step(
-                param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay,
-                maximize, decoupled_weight_decay,
-            )  # fmt: skip
-        device, scalar, n, grad = param.device, param.dtype.type, param.size, _dense(grad)
-        step_size, bias_correction2_sqrt = _bias_corrections(step, lr, beta1, beta2)
+            return super().adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *h)
+        device, n, grad = param.device, param.size, _dense(grad)
         amsgrad = max_exp_avg_sq is not None
         device.launch(
             _kernel(device, param.dtype, "adam"), n, np.int64(n), param.buffer, exp_avg.buffer, exp_avg_sq.buffer,
-            (max_exp_avg_sq if amsgrad else exp_avg_sq).buffer, grad.buffer, scalar(1 - lr * weight_decay),
-            scalar(weight_decay), scalar(1 - beta1), scalar(beta2), scalar(1 - beta2), scalar(bias_correction2_sqrt),
-            scalar(eps), scalar(-step_size), np.int32(maximize), np.int32(decoupled_weight_decay), np.int32(amsgrad),
+            (max_exp_avg_sq if amsgrad else exp_avg_sq).buffer, grad.buffer, *_scalars(param.dtype, *h.fused_args()),
+            np.int32(amsgrad),
         )  # fmt: skip

@@ -17,7 +17,6 @@ from .arithmetic import ArithmeticKernels
 from .attention import AttentionKernels
 from .conv import ConvKernels
 from .ctc import CtcKernels
-from .embedding import EmbeddingKernels
 from .linear import LinearKernels
 from .loss import LossKernels
 from .normalization import NormalizationKernels
@@ -41,7 +40,6 @@ class Kernels(
     RunningStatsKernels,
     VisionKernels,
     RnnKernels,
-    EmbeddingKernels,
     LossKernels,
     SoftmaxKernels,
     OptimKernels,

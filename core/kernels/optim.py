@@ -5,7 +5,14 @@ buffers) and return nothing but a newly made buffer: the optimizers in ``ember.o
 call them under ``no_grad`` with the tensors' native arrays and bump the tensors'
 version counters. The portable defaults compute each new value with primitives and write
 it back with ``array[...] = value``; backends override them with fused updates (NumPy:
-ufuncs with ``out=``; CuPy: one element-wise CUDA kernel).
+ufuncs with ``out=``; CuPy and OpenCL: one element-wise kernel whose C body is
+``fused/{sgd,adam}.h``, see :func:`fused_source`).
+
+Each step's signature is written once, here: the hyperparameters are one object
+(:class:`SGDHyper`, :class:`AdamHyper`), and a kernel is written as
+``update(self, param, grad, *state, hyper)`` and made the public ``sgd_step``/``adam_step``
+by :func:`sgd_kernel`/:func:`adam_kernel`. An override that does not cover a case hands it
+back with ``super().adam_step(param, grad, *state, *hyper)``.
 
 The arithmetic follows ``torch.optim`` (``_single_tensor_sgd``, ``_single_tensor_adam``)
 operation by operation, so that every backend reproduces the same values.
@@ -13,19 +20,88 @@ operation by operation, so that every backend reproduces the same values.
 
 from __future__ import annotations
 
-__all__ = ["OptimKernels"]
+from importlib import resources
+from typing import NamedTuple
+
+__all__ = ["AdamHyper", "OptimKernels", "SGDHyper", "adam_kernel", "fused_source", "sgd_kernel"]
+
+
+class SGDHyper(NamedTuple):
+    """The hyperparameters of one SGD step (``optim.SGD``'s group, ``lr`` as a number)."""
+
+    lr: float
+    momentum: float
+    dampening: float
+    nesterov: bool
+    weight_decay: float
+    maximize: bool
+
+    def fused_args(self):
+        """``(scalars, flags)`` of the fused C step after its pointers: ``ember_sgd_step``'s
+        without momentum, ``ember_sgd_momentum_step``'s with it (``first`` left to the caller)."""
+        if self.momentum == 0:
+            return (-self.lr, self.weight_decay), (self.maximize,)
+        return (-self.lr, self.momentum, 1 - self.dampening, self.weight_decay), (self.maximize, self.nesterov)
+
+
+class AdamHyper(NamedTuple):
+    """The hyperparameters of one Adam/AdamW step; ``step`` is ``t`` after this step (from 1)."""
+
+    step: float
+    lr: float
+    beta1: float
+    beta2: float
+    eps: float
+    weight_decay: float
+    maximize: bool
+    decoupled_weight_decay: bool
+
+    def bias_corrections(self):
+        """``(lr / (1 - beta1**step), sqrt(1 - beta2**step))``."""
+        return self.lr / (1 - self.beta1**self.step), (1 - self.beta2**self.step) ** 0.5
+
+    def fused_args(self):
+        """``(scalars, flags)`` of ``ember_adam_step`` after its pointers and the gradient."""
+        step_size, bias_correction2_sqrt = self.bias_corrections()
+        lr, beta1, beta2, weight_decay = self.lr, self.beta1, self.beta2, self.weight_decay
+        scalars = (1 - lr * weight_decay, weight_decay, 1 - beta1, beta2, 1 - beta2, bias_correction2_sqrt)
+        return (*scalars, self.eps, -step_size), (self.maximize, self.decoupled_weight_decay)
+
+
+def sgd_kernel(update):
+    """``sgd_step(param, grad, momentum_buffer, *hyper, **named)`` (hyper: :class:`SGDHyper`'s
+    fields) from ``update(self, param, grad, momentum_buffer, hyper)``."""
+
+    def sgd_step(self, param, grad, momentum_buffer, *hyper, **named):
+        return update(self, param, grad, momentum_buffer, SGDHyper(*hyper, **named))
+
+    sgd_step.__doc__ = update.__doc__
+    return sgd_step
+
+
+def adam_kernel(update):
+    """``adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *hyper, **named)`` (hyper:
+    :class:`AdamHyper`'s fields) from ``update(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, hyper)``."""
+
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *hyper, **named):
+        update(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, AdamHyper(*hyper, **named))
+
+    adam_step.__doc__ = update.__doc__
+    return adam_step
+
+
+def fused_source(qualifiers):
+    """The shared C bodies of the fused steps (``fused/sgd.h``, ``fused/adam.h``) with ``EMBER_FN``
+    defined as ``qualifiers`` (``"__device__ inline"`` for CUDA, ``"inline"`` for OpenCL)."""
+    folder = resources.files(__package__).joinpath("fused")
+    return f"#define EMBER_FN {qualifiers}\n" + "".join(folder.joinpath(f).read_text() for f in ("sgd.h", "adam.h"))
 
 
 class OptimKernels:
     """Portable default optimizer kernels, written against ``self.xp`` only."""
 
-    def _copy_of(self, like, value):
-        """A fresh writable array shaped and typed like ``like`` holding ``value``."""
-        out = self.xp.empty(like.shape, dtype=like.dtype)
-        out[...] = value
-        return out
-
-    def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize):
+    @sgd_kernel
+    def sgd_step(self, param, grad, momentum_buffer, h):
         """One SGD step on ``param`` in place (``optim.SGD``).
 
         .. math::
@@ -38,43 +114,30 @@ class OptimKernels:
             grad: its gradient (read only).
             momentum_buffer: the momentum buffer, updated in place, or ``None`` on the first
                 step (or without momentum).
-            lr, momentum, dampening, weight_decay (float): the hyperparameters.
-            nesterov, maximize (bool): the flags.
+            lr, momentum, dampening, nesterov, weight_decay, maximize: the fields of
+                :class:`SGDHyper`, positional or by name.
 
         Returns:
             The momentum buffer: ``momentum_buffer`` itself, a new array on the first step
             with momentum, or ``None`` without momentum.
         """
-        g = -grad if maximize else grad
-        if weight_decay != 0:
-            g = g + param * weight_decay
+        g = -grad if h.maximize else grad
+        if h.weight_decay != 0:
+            g = g + param * h.weight_decay
         buf = momentum_buffer
-        if momentum != 0:
+        if h.momentum != 0:
             if buf is None:
-                buf = self._copy_of(param, g)
+                buf = self.xp.empty(param.shape, dtype=param.dtype)
+                buf[...] = g
             else:
-                alpha = 1 - dampening
-                buf[...] = buf * momentum + (g if alpha == 1 else g * alpha)
-            g = g + buf * momentum if nesterov else buf
-        param[...] = param + g * -lr
+                alpha = 1 - h.dampening
+                buf[...] = buf * h.momentum + (g if alpha == 1 else g * alpha)
+            g = g + buf * h.momentum if h.nesterov else buf
+        param[...] = param + g * -h.lr
         return buf
 
-    def adam_step(
-        self,
-        param,
-        grad,
-        exp_avg,
-        exp_avg_sq,
-        max_exp_avg_sq,
-        step,
-        lr,
-        beta1,
-        beta2,
-        eps,
-        weight_decay,
-        maximize,
-        decoupled_weight_decay,
-    ):
+    @adam_kernel
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h):
         """One Adam (or AdamW) step on ``param`` in place (``optim.Adam``, ``optim.AdamW``).
 
         .. math::
@@ -93,28 +156,22 @@ class OptimKernels:
                 updated in place.
             max_exp_avg_sq: the running maximum of ``exp_avg_sq`` (AMSGrad), updated in
                 place, or ``None`` without AMSGrad.
-            step (int or float): the step number ``t`` after this step (from 1).
-            lr, beta1, beta2, eps, weight_decay (float): the hyperparameters.
-            maximize, decoupled_weight_decay (bool): the flags.
+            step, lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay: the
+                fields of :class:`AdamHyper`, positional or by name.
         """
         xp = self.xp
-        g = -grad if maximize else grad
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param[...] = param * (1 - lr * weight_decay)
+        g = -grad if h.maximize else grad
+        if h.weight_decay != 0:
+            if h.decoupled_weight_decay:
+                param[...] = param * (1 - h.lr * h.weight_decay)
             else:
-                g = g + param * weight_decay
-        exp_avg[...] = exp_avg + (g - exp_avg) * (1 - beta1)
-        exp_avg_sq[...] = exp_avg_sq * beta2 + g * g * (1 - beta2)
+                g = g + param * h.weight_decay
+        exp_avg[...] = exp_avg + (g - exp_avg) * (1 - h.beta1)
+        exp_avg_sq[...] = exp_avg_sq * h.beta2 + g * g * (1 - h.beta2)
         second = exp_avg_sq
         if max_exp_avg_sq is not None:
             max_exp_avg_sq[...] = xp.maximum(max_exp_avg_sq, exp_avg_sq)
             second = max_exp_avg_sq
-        step_size, bias_correction2_sqrt = _bias_corrections(step, lr, beta1, beta2)
-        denom = xp.sqrt(second) / bias_correction2_sqrt + eps
+        step_size, bias_correction2_sqrt = h.bias_corrections()
+        denom = xp.sqrt(second) / bias_correction2_sqrt + h.eps
         param[...] = param + exp_avg / denom * -step_size
-
-
-def _bias_corrections(step, lr, beta1, beta2):
-    """Adam's ``(lr / (1 - beta1**step), sqrt(1 - beta2**step))``."""
-    return lr / (1 - beta1**step), (1 - beta2**step) ** 0.5

@@ -204,7 +204,31 @@ class RnnKernels:
         unless LSTM, ``grad_w_hr`` without projection).
         """
         xp = self.xp
-        h_prev, saved, h_full = state
+        h_prev = state[0]
+        grad_gx, grad_gh, grad_h0, grad_c0, grad_w_hr = self._through_time(
+            mode, grad_out, grad_h_n, grad_c_n, x, w_hh, batch_sizes, reverse, state, nonlinearity, w_hr
+        )
+        return (
+            xp.matmul(grad_gx, w_ih) if needs_input_grad else None,
+            grad_h0,
+            grad_c0,
+            xp.matmul(xp.permute_dims(grad_gx, (1, 0)), x),
+            xp.matmul(xp.permute_dims(grad_gh, (1, 0)), h_prev),
+            xp.sum(grad_gx, axis=0),
+            xp.sum(grad_gh, axis=0),  # b_ih and b_hh get arrays of their own
+            grad_w_hr,
+        )
+
+    def _through_time(
+        self, mode, grad_out, grad_h_n, grad_c_n, x, w_hh, batch_sizes, reverse, state, nonlinearity, w_hr
+    ):
+        """The time loop of :meth:`rnn_layer_backward`: ``(grad_gx, grad_gh, grad_h0, grad_c0,
+        grad_w_hr)``, the gradients of every row's input and hidden gate pre-activations (one
+        array for both unless GRU), of the initial states and of the projection. The weight
+        gradients are made from them once, in :meth:`rnn_layer_backward`; ``x`` is there for
+        overrides that choose by it."""
+        xp = self.xp
+        _, saved, h_full = state
         grad_proj = None if w_hr is None else xp.empty(grad_out.shape, dtype=grad_out.dtype)
         lstm, gru = mode == "LSTM", mode == "GRU"
         offsets = _offsets(batch_sizes)
@@ -249,10 +273,5 @@ class RnnKernels:
         grad_h0[:active] = gh
         if lstm:
             grad_c0[:active] = gc
-        grad_x = xp.matmul(grad_gx_all, w_ih) if needs_input_grad else None
-        grad_w_ih = xp.matmul(xp.permute_dims(grad_gx_all, (1, 0)), x)
-        grad_w_hh = xp.matmul(xp.permute_dims(grad_gh_all, (1, 0)), h_prev)
-        grad_b_ih = xp.sum(grad_gx_all, axis=0)
-        grad_b_hh = xp.sum(grad_gh_all, axis=0)
         grad_w_hr = None if w_hr is None else xp.matmul(xp.permute_dims(grad_proj, (1, 0)), h_full)
-        return grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh, grad_w_hr
+        return grad_gx_all, grad_gh_all, grad_h0, grad_c0, grad_w_hr

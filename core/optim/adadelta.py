@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["Adadelta"]
 
@@ -44,29 +44,18 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
+        defaults = _hyperparameters(locals())
         _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         _check_range(eps, "epsilon value")
         _check_range(weight_decay, "weight_decay value")
-        defaults = {
-            "lr": lr,
-            "rho": rho,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "maximize": maximize,
-            "capturable": capturable,
-            "foreach": foreach,
-            "differentiable": differentiable,
-        }
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adadelta", alternative=None)
         if not state:
-            state["step"] = _scalar_state(0)
-            state["square_avg"] = param.new_zeros(param.shape)
-            state["acc_delta"] = param.new_zeros(param.shape)
+            _start_state(state, param, "square_avg", "acc_delta")
         state["step"] += 1
         rho, eps = group["rho"], group["eps"]
         grad = self._weight_decay(grad, param, group["weight_decay"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _sparse_rows, _to_scalar
+from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_state, _sparse_rows, _to_scalar
 
 __all__ = ["Adagrad"]
 
@@ -47,22 +47,12 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
+        defaults = _hyperparameters(locals())
         _check_lr(lr)
         _check_range(lr_decay, "lr_decay value")
         _check_range(weight_decay, "weight_decay value")
         _check_range(initial_accumulator_value, "initial_accumulator_value value")
         _check_range(eps, "epsilon value")
-        defaults = {
-            "lr": lr,
-            "lr_decay": lr_decay,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "initial_accumulator_value": initial_accumulator_value,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "fused": fused,
-        }
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _bump, _check_betas, _check_lr, _check_range, _scalar_state, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _bump,
+    _check_adam,
+    _hyperparameters,
+    _start_state,
+    _to_scalar,
+)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -50,23 +57,8 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        _check_lr(lr)
-        _check_range(eps, "epsilon value")
-        _check_betas(betas)
-        _check_range(weight_decay, "weight_decay value")
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "amsgrad": amsgrad,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "differentiable": differentiable,
-            "fused": fused,
-            "decoupled_weight_decay": decoupled_weight_decay,
-        }
+        defaults = _hyperparameters(locals())
+        _check_adam(lr, eps, betas, weight_decay)
         super().__init__(params, defaults)
 
     _update_maximizes = True
@@ -74,11 +66,7 @@ class Adam(Optimizer):
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adam")
         if not state:
-            state["step"] = _scalar_state(0)
-            state["exp_avg"] = param.new_zeros(param.shape)
-            state["exp_avg_sq"] = param.new_zeros(param.shape)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = param.new_zeros(param.shape)
+            _start_state(state, param, "exp_avg", "exp_avg_sq", "max_exp_avg_sq" if group["amsgrad"] else None)
         beta1, beta2 = group["betas"]
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None

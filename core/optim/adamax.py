@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_betas, _check_lr, _check_range, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_adam, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["Adamax"]
 
@@ -43,28 +43,14 @@ class Adamax(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        _check_lr(lr)
-        _check_range(eps, "epsilon value")
-        _check_betas(betas)
-        _check_range(weight_decay, "weight_decay value")
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "capturable": capturable,
-        }
+        defaults = _hyperparameters(locals())
+        _check_adam(lr, eps, betas, weight_decay)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adamax", alternative=None)
         if not state:
-            state["step"] = _scalar_state(0)
-            state["exp_avg"] = param.new_zeros(param.shape)
-            state["exp_inf"] = param.new_zeros(param.shape)
+            _start_state(state, param, "exp_avg", "exp_inf")
         state["step"] += 1
         beta1, beta2 = group["betas"]
         grad = self._weight_decay(grad, param, group["weight_decay"])

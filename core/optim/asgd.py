@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_state, _to_scalar
 
 __all__ = ["ASGD"]
 
@@ -47,19 +47,9 @@ class ASGD(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
+        defaults = _hyperparameters(locals())
         _check_lr(lr)
         _check_range(weight_decay, "weight_decay value")
-        defaults = {
-            "lr": lr,
-            "lambd": lambd,
-            "alpha": alpha,
-            "t0": t0,
-            "weight_decay": weight_decay,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "capturable": capturable,
-        }
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):

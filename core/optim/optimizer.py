@@ -42,6 +42,15 @@ def _scalar_state(value: float | Tensor, device: Any = None) -> Tensor:
     return tensor(float(value), dtype=_scalar_dtype(), device=device)
 
 
+def _start_state(state: dict[str, Any], param: Tensor, *buffers: str | None) -> None:
+    """A parameter's state on its first step: ``step`` 0, then a zero buffer shaped like ``param``
+    for each name in ``buffers`` (``None`` entries skipped: buffers an option turns off)."""
+    state["step"] = _scalar_state(0)
+    for name in buffers:
+        if name is not None:
+            state[name] = param.new_zeros(param.shape)
+
+
 def _sparse_rows(grad: Tensor, group: dict[str, Any]) -> tuple[Tensor, Tensor]:
     """``(row_indices, row_values)`` of a sparse COO gradient, coalesced so that rows are unique
     (the values negated for ``maximize``).
@@ -306,6 +315,12 @@ class Optimizer:
         return grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad
 
 
+def _hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer's ``defaults``: its constructor's arguments but ``self`` and ``params``, from
+    ``locals()`` taken before the constructor makes a local variable of its own."""
+    return {name: value for name, value in arguments.items() if name not in ("self", "params", "__class__")}
+
+
 def _check_range(value: float, name: str, low: float = 0.0, high: float | None = None, open_low: bool = False) -> None:
     """Raise PyTorch's ``ValueError(f"Invalid {name}: {value}")`` when ``value`` is out of range."""
     bad = value <= low if open_low else value < low
@@ -319,6 +334,14 @@ def _check_betas(betas: tuple[float, ...]) -> None:
     for i, beta in enumerate(betas):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def _check_adam(lr: LearningRate, eps: float, betas: tuple[float, ...], weight_decay: float) -> None:
+    """The checks of the Adam family (``Adam``, ``AdamW``, ``Adamax``), in PyTorch's order."""
+    _check_lr(lr)
+    _check_range(eps, "epsilon value")
+    _check_betas(betas)
+    _check_range(weight_decay, "weight_decay value")
 
 
 def _check_lr(lr: LearningRate) -> None:

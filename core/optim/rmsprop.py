@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["RMSprop"]
 
@@ -47,34 +47,19 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
+        defaults = _hyperparameters(locals())
         _check_lr(lr)
         _check_range(eps, "epsilon value")
         _check_range(momentum, "momentum value")
         _check_range(weight_decay, "weight_decay value")
         _check_range(alpha, "alpha value")
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "alpha": alpha,
-            "eps": eps,
-            "centered": centered,
-            "weight_decay": weight_decay,
-            "capturable": capturable,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-        }
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "RMSprop", alternative=None)
         if not state:
-            state["step"] = _scalar_state(0)
-            state["square_avg"] = param.new_zeros(param.shape)
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = param.new_zeros(param.shape)
-            if group["centered"]:
-                state["grad_avg"] = param.new_zeros(param.shape)
+            momentum_buffer = "momentum_buffer" if group["momentum"] > 0 else None
+            _start_state(state, param, "square_avg", momentum_buffer, "grad_avg" if group["centered"] else None)
         state["step"] += 1
         alpha = group["alpha"]
         grad = self._weight_decay(grad, param, group["weight_decay"])

@@ -7,7 +7,7 @@ from typing import Any
 from .. import graphs
 from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _bump, _check_lr, _check_range, _densify, _sparse_rows, _to_scalar
+from .optimizer import Optimizer, _bump, _check_lr, _check_range, _densify, _hyperparameters, _sparse_rows, _to_scalar
 
 __all__ = ["SGD"]
 
@@ -57,22 +57,12 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
+        defaults = _hyperparameters(locals())
         _check_lr(lr)
         _check_range(momentum, "momentum value")
         _check_range(weight_decay, "weight_decay value")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "dampening": dampening,
-            "weight_decay": weight_decay,
-            "nesterov": nesterov,
-            "maximize": maximize,
-            "foreach": foreach,
-            "differentiable": differentiable,
-            "fused": fused,
-        }
         super().__init__(params, defaults)
 
     _update_maximizes = True

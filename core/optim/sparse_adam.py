@@ -6,7 +6,7 @@ import math
 
 from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_betas, _check_range, _sparse_rows, _to_scalar
+from .optimizer import Optimizer, _check_betas, _check_range, _hyperparameters, _sparse_rows, _to_scalar
 
 __all__ = ["SparseAdam"]
 
@@ -36,12 +36,12 @@ class SparseAdam(Optimizer):
         eps: float = 1e-8,
         maximize: bool = False,
     ) -> None:
+        defaults = _hyperparameters(locals())
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         _check_range(_to_scalar(lr), "learning rate", open_low=True)
         _check_range(eps, "epsilon value", open_low=True)
         _check_betas(betas)
-        defaults = {"lr": lr, "betas": betas, "eps": eps, "maximize": maximize}
         super().__init__(params, defaults)
         sparse_params = []
         for index, group in enumerate(self.param_groups):

@@ -11,11 +11,9 @@ portable kernels (NumPy scalars cannot be written in place).
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from ember.kernels.optim import _bias_corrections
+from ember.kernels.optim import adam_kernel, sgd_kernel
 
 __all__ = ["NumpyOptimKernels"]
 
@@ -33,58 +31,36 @@ def _gradient(param, grad, weight_decay, maximize):
     return grad, False
 
 
-def _with_scalars_portable(kernel):
-    """``kernel``, except that zero-dimensional parameters go to the portable kernel."""
-
-    @functools.wraps(kernel)
-    def run(self, param, *args, **kwargs):
-        if param.ndim == 0:
-            return getattr(super(NumpyOptimKernels, self), kernel.__name__)(param, *args, **kwargs)
-        return kernel(self, param, *args, **kwargs)
-
-    return run
-
-
 class NumpyOptimKernels:
     """Faster NumPy versions of the portable optimizer kernels (see the module docstring)."""
 
-    @_with_scalars_portable
-    def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, nesterov, weight_decay, maximize):
-        g, owned = _gradient(param, grad, weight_decay, maximize)
-        buf = momentum_buffer
+    @sgd_kernel
+    def sgd_step(self, param, grad, momentum_buffer, h):
+        if param.ndim == 0:
+            return super().sgd_step(param, grad, momentum_buffer, *h)
+        g, owned = _gradient(param, grad, h.weight_decay, h.maximize)
+        buf, momentum = momentum_buffer, h.momentum
         if momentum != 0:
             if buf is None:
                 buf, owned = (g if owned else g.copy()), False
             else:
                 np.multiply(buf, momentum, out=buf)
-                alpha = 1 - dampening
+                alpha = 1 - h.dampening
                 np.add(buf, g if alpha == 1 else np.multiply(g, alpha), out=buf)
-            if nesterov:
+            if h.nesterov:
                 g, owned = np.add(g, np.multiply(buf, momentum)), True
             else:
                 g, owned = buf, False
-        np.add(param, np.multiply(g, -lr, out=g if owned else None), out=param)
+        np.add(param, np.multiply(g, -h.lr, out=g if owned else None), out=param)
         return buf
 
-    @_with_scalars_portable
-    def adam_step(
-        self,
-        param,
-        grad,
-        exp_avg,
-        exp_avg_sq,
-        max_exp_avg_sq,
-        step,
-        lr,
-        beta1,
-        beta2,
-        eps,
-        weight_decay,
-        maximize,
-        decoupled_weight_decay,
-    ):
-        g, _ = _gradient(param, grad, 0 if decoupled_weight_decay else weight_decay, maximize)
-        if decoupled_weight_decay and weight_decay != 0:
+    @adam_kernel
+    def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h):
+        if param.ndim == 0:
+            return super().adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *h)
+        _, lr, beta1, beta2, eps, weight_decay, maximize, decoupled = h  # the step: in bias_corrections()
+        g, _ = _gradient(param, grad, 0 if decoupled else weight_decay, maximize)
+        if decoupled and weight_decay != 0:
             np.multiply(param, 1 - lr * weight_decay, out=param)
         scratch = np.subtract(g, exp_avg)
         np.multiply(scratch, 1 - beta1, out=scratch)
@@ -97,7 +73,7 @@ class NumpyOptimKernels:
         if max_exp_avg_sq is not None:
             np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             second = max_exp_avg_sq
-        step_size, bias_correction2_sqrt = _bias_corrections(step, lr, beta1, beta2)
+        step_size, bias_correction2_sqrt = h.bias_corrections()
         np.sqrt(second, out=scratch)
         np.divide(scratch, bias_correction2_sqrt, out=scratch)
         np.add(scratch, eps, out=scratch)

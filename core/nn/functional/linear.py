@@ -59,12 +59,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None:
         _check_tensor("linear", "bias", bias)
-    if weight.ndim == 2 and (
-        bias is None or (bias.dtype is input.dtype and bias.shape == weight.shape[:1] and bias.device == input.device)
-    ):
-        return _Linear.apply(input, weight, bias)
-    out = input.matmul(weight.t() if weight.ndim == 2 else weight)
-    return out if bias is None else out + bias
+    # checked once, here: the autograd node, its kernels and the backend take the operands as they are
+    matrix = weight if weight.ndim == 2 else weight.unsqueeze(0)
+    fused_bias = bias is None or (
+        bias.dtype is input.dtype and bias.shape == matrix.shape[:1] and bias.device == input.device
+    )
+    out = _Linear.apply(input, matrix, bias if fused_bias else None)
+    if weight.ndim == 1:
+        out = out.squeeze(-1)
+    return out if fused_bias else out + bias
 
 
 class _Linear(Function):
@@ -140,14 +143,11 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
             f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
             f"{list(input2.shape[:-1])}"
         )
-    if input1.shape[-1] != in1:
-        raise RuntimeError(
-            f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but expected {in1}"
-        )
-    if input2.shape[-1] != in2:
-        raise RuntimeError(
-            f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but expected {in2}"
-        )
+    for arg, value, size in (("input1", input1, in1), ("input2", input2, in2)):
+        if value.shape[-1] != size:
+            raise RuntimeError(
+                f"bilinear(): {arg} size does not match weight size: got {value.shape[-1]} but expected {size}"
+            )
     lead = tuple(input1.shape[:-1])
     x1 = input1.reshape((-1, in1))
     x2 = input2.reshape((-1, in2))

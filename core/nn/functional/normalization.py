@@ -267,12 +267,18 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     return _affine(y, weight, bias, lambda t: t)
 
 
+def _normalized_shape(normalized_shape):
+    """``normalized_shape`` (an int or a sequence of ints) as a tuple of ints (``F.layer_norm``,
+    ``F.rms_norm`` and the ``LayerNorm``/``RMSNorm`` modules)."""
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(s) for s in normalized_shape)
+
+
 def _trailing_axes(op, input, normalized_shape, **params):
     """The trailing axes of ``input`` that ``normalized_shape`` names; checks the shapes of ``params``."""
     _check_tensor(op, "input", input)
-    if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (int(normalized_shape),)
-    normalized_shape = tuple(int(s) for s in normalized_shape)
+    normalized_shape = _normalized_shape(normalized_shape)
     k = len(normalized_shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != normalized_shape:
         raise RuntimeError(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-
 from ...ops.creation import empty
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t, _shape_t, _size_2_t, _size_any_t
+from ..functional.normalization import _normalized_shape
 from ..parameter import Parameter
 from .linear import _optional_bias
 from .module import Module
@@ -69,9 +68,7 @@ class LayerNorm(Module):
         dtype: _dtype_t = None,
     ) -> None:
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)  # type: ignore[union-attr]  # an Integral was made a tuple above
+        self.normalized_shape = _normalized_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         _affine_parameters(self, elementwise_affine, self.normalized_shape, bias, device, dtype)
@@ -121,9 +118,7 @@ class RMSNorm(Module):
         dtype: _dtype_t = None,
     ) -> None:
         super().__init__()
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(s) for s in normalized_shape)  # type: ignore[union-attr]  # an Integral was made a tuple above
+        self.normalized_shape = _normalized_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
