@@ -44,7 +44,9 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = _hyperparameters(locals())
+        defaults = _hyperparameters(
+            locals(), order=("lr", "rho", "eps", "weight_decay", "maximize", "capturable", "foreach", "differentiable")
+        )
         _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")

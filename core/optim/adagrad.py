@@ -47,7 +47,20 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        defaults = _hyperparameters(locals())
+        defaults = _hyperparameters(
+            locals(),
+            order=(
+                "lr",
+                "lr_decay",
+                "eps",
+                "weight_decay",
+                "initial_accumulator_value",
+                "foreach",
+                "maximize",
+                "differentiable",
+                "fused",
+            ),
+        )
         _check_lr(lr)
         _check_range(lr_decay, "lr_decay value")
         _check_range(weight_decay, "weight_decay value")

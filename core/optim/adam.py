@@ -57,7 +57,22 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        defaults = _hyperparameters(locals())
+        defaults = _hyperparameters(
+            locals(),
+            order=(
+                "lr",
+                "betas",
+                "eps",
+                "weight_decay",
+                "amsgrad",
+                "maximize",
+                "foreach",
+                "capturable",
+                "differentiable",
+                "fused",
+                "decoupled_weight_decay",
+            ),
+        )
         _check_adam(lr, eps, betas, weight_decay)
         super().__init__(params, defaults)
 

@@ -315,10 +315,12 @@ class Optimizer:
         return grad.add(param, alpha=weight_decay) if weight_decay != 0 else grad
 
 
-def _hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
+def _hyperparameters(arguments: dict[str, Any], order: tuple[str, ...] = ()) -> dict[str, Any]:
     """An optimizer's ``defaults``: its constructor's arguments but ``self`` and ``params``, from
-    ``locals()`` taken before the constructor makes a local variable of its own."""
-    return {name: value for name, value in arguments.items() if name not in ("self", "params", "__class__")}
+    ``locals()`` taken before the constructor makes a local variable of its own; ``order`` gives
+    PyTorch's key order where it differs from the signature's (``param_groups`` print and iterate in it)."""
+    names = order or [name for name in arguments if name not in ("self", "params", "__class__")]
+    return {name: arguments[name] for name in names}
 
 
 def _check_range(value: float, name: str, low: float = 0.0, high: float | None = None, open_low: bool = False) -> None:

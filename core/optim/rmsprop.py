@@ -47,7 +47,21 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = _hyperparameters(locals())
+        defaults = _hyperparameters(
+            locals(),
+            order=(
+                "lr",
+                "momentum",
+                "alpha",
+                "eps",
+                "centered",
+                "weight_decay",
+                "capturable",
+                "foreach",
+                "maximize",
+                "differentiable",
+            ),
+        )
         _check_lr(lr)
         _check_range(eps, "epsilon value")
         _check_range(momentum, "momentum value")
