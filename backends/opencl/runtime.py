@@ -120,7 +120,7 @@ class Device:
         self._programs = {}
         self._kernels = {}
         self._meta = {}
-        #: element-wise maps: layout -> (flat, meta buffer) and kernel key -> kernel (array.map_into)
+        #: element-wise maps: layout -> (flat, meta buffer) and kernel key -> kernel (elementwise.map_into)
         self.layouts = {}
         self.map_kernels = {}
         #: (what, dtype) -> whether CLBlast's GEMM measured faster than the own kernel (clblast.py)
