@@ -8,8 +8,11 @@ import pytest
 from opencl_support import opencl_backend
 
 from ember.kernels import Kernels
+from ember.kernels.conv import conv_output_shape
 
 BACKEND = opencl_backend()
+
+from ember.backends.opencl.conv import OpenCLConvKernels  # noqa: E402
 
 xp = BACKEND.xp
 PORTABLE = Kernels(BACKEND)
@@ -56,6 +59,26 @@ def test_conv_kernels_match_portable(shape, wshape, args, dtype):
         g = xp.flip(rand(out.shape, dtype), axis=1)
         same(FAST.conv_backward_input(g, w, x.shape, *args), PORTABLE.conv_backward_input(g, w, x.shape, *args))
         same(FAST.conv_backward_weight(x, g, w.shape, *args), PORTABLE.conv_backward_weight(x, g, w.shape, *args))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape,wshape,args", CONV_CASES)
+def test_im2col_and_col2im_match_portable(shape, wshape, args, dtype):
+    stride, padding, dilation, _ = args
+    kernel = tuple(wshape[2:])
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], padding))
+    out_shape = conv_output_shape(padded, kernel, stride, dilation)
+    for x in variants(rand(shape, dtype)):
+        want = PORTABLE.im2col(x, kernel, stride, padding, dilation, out_shape)
+        same(FAST.im2col(x, kernel, stride, padding, dilation, out_shape), want)
+    cols = xp.flip(rand(shape[:2] + (int(np.prod(kernel)),) + out_shape, dtype), axis=1)  # a strided view
+    want = PORTABLE.col2im(cols, shape, kernel, stride, padding, dilation)
+    same(FAST.col2im(cols, shape, kernel, stride, padding, dilation), want)
+
+
+def test_conv_override_is_the_im2col_seam_only():
+    """The portable kernels frame the convolution as GEMMs; OpenCL replaces only im2col and col2im."""
+    assert {name for name in vars(OpenCLConvKernels) if not name.startswith("_")} == {"im2col", "col2im"}
 
 
 POOL_CASES = [

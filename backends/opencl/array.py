@@ -1,6 +1,10 @@
 """The OpenCL array: a strided view (shape, strides, offset in elements) of an OpenCL buffer,
-and the kernel engines every primitive is built from (element-wise maps, reductions,
-gathers and scatters through element offsets)."""
+its Python operators, and the shape and stride arithmetic of views.
+
+The operators compute with the array namespace, which is built on this class and so cannot
+be imported here: the namespace hands its functions to :func:`bind_operations` once, when it
+is imported (the backend imports it before any array exists).
+"""
 
 from __future__ import annotations
 
@@ -9,22 +13,36 @@ import operator
 
 import numpy as np
 
-from .runtime import SCALAR_TYPES, Storage, cl_type
-
-_HALF = np.dtype("float16")
-_FLOAT = np.dtype("float32")
+from .runtime import Storage
 
 __all__ = [
     "CLArray",
     "empty",
+    "as_shape",
     "contiguous_strides",
-    "map_into",
-    "reduce_rows",
-    "gather",
-    "scatter",
-    "widen_half",
-    "narrow_half",
+    "broadcast_shapes",
+    "broadcast_strides",
+    "collapse",
+    "bind_operations",
 ]
+
+
+class _Unbound:
+    """The operations before :func:`bind_operations`: any use says what is missing."""
+
+    def __getattr__(self, name):
+        raise RuntimeError(f"CLArray's operators need ember.backends.opencl.namespace imported (it binds {name})")
+
+
+_ops = _Unbound()
+
+
+def bind_operations(operations):
+    """Give the array's operators the functions they compute with (``add`` ... ``matmul``,
+    the comparisons, ``negative``, ``abs``, ``bitwise_invert``, ``copy_into``, ``getitem``,
+    ``setitem`` and ``to_host``); called once by ``namespace.py``."""
+    global _ops
+    _ops = operations
 
 
 def contiguous_strides(shape):
@@ -44,6 +62,7 @@ class CLArray:
     """
 
     __slots__ = ("shape", "strides", "offset", "dtype", "storage", "__weakref__")
+    __hash__ = None
 
     def __init__(self, storage, shape, dtype, strides=None, offset=0):
         self.storage = storage
@@ -76,9 +95,7 @@ class CLArray:
         return CLArray(self.storage, shape, self.dtype, strides, offset)
 
     def __repr__(self):
-        from .namespace import to_host
-
-        return f"CLArray({to_host(self)!r}, device={self.device.name!r})"
+        return f"CLArray({_ops.to_host(self)!r}, device={self.device.name!r})"
 
     def __len__(self):
         if not self.shape:
@@ -86,14 +103,10 @@ class CLArray:
         return self.shape[0]
 
     def __getitem__(self, key):
-        from .indexing import getitem
-
-        return getitem(self, key)
+        return _ops.getitem(self, key)
 
     def __setitem__(self, key, value):
-        from .indexing import setitem
-
-        setitem(self, key, value)
+        _ops.setitem(self, key, value)
 
     def __bool__(self):
         return bool(self._scalar())
@@ -108,11 +121,144 @@ class CLArray:
         return operator.index(self._scalar())
 
     def _scalar(self):
-        from .namespace import to_host
-
         if self.size != 1:
             raise TypeError(f"only one-element arrays convert to Python scalars (shape {self.shape})")
-        return to_host(self).reshape(()).item()
+        return _ops.to_host(self).reshape(()).item()
+
+    # -- arithmetic: the array namespace's functions, reflected and in place -------------------
+    def _inplace(self, result):
+        _ops.copy_into(self, result)
+        return self
+
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __iadd__(self, other):
+        return self._inplace(_ops.add(self, other))
+
+    def __sub__(self, other):
+        return _ops.subtract(self, other)
+
+    def __rsub__(self, other):
+        return _ops.subtract(other, self)
+
+    def __isub__(self, other):
+        return self._inplace(_ops.subtract(self, other))
+
+    def __mul__(self, other):
+        return _ops.multiply(self, other)
+
+    def __rmul__(self, other):
+        return _ops.multiply(other, self)
+
+    def __imul__(self, other):
+        return self._inplace(_ops.multiply(self, other))
+
+    def __truediv__(self, other):
+        return _ops.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.divide(other, self)
+
+    def __itruediv__(self, other):
+        return self._inplace(_ops.divide(self, other))
+
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __ifloordiv__(self, other):
+        return self._inplace(_ops.floor_divide(self, other))
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
+    def __imod__(self, other):
+        return self._inplace(_ops.remainder(self, other))
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __ipow__(self, other):
+        return self._inplace(_ops.pow(self, other))
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __imatmul__(self, other):
+        return self._inplace(_ops.matmul(self, other))
+
+    def __and__(self, other):
+        return _ops.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _ops.bitwise_and(other, self)
+
+    def __iand__(self, other):
+        return self._inplace(_ops.bitwise_and(self, other))
+
+    def __or__(self, other):
+        return _ops.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _ops.bitwise_or(other, self)
+
+    def __ior__(self, other):
+        return self._inplace(_ops.bitwise_or(self, other))
+
+    def __xor__(self, other):
+        return _ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _ops.bitwise_xor(other, self)
+
+    def __ixor__(self, other):
+        return self._inplace(_ops.bitwise_xor(self, other))
+
+    # -- comparisons and unary operators ----------------------------------------------------------
+    def __eq__(self, other):
+        return _ops.equal(self, other)
+
+    def __ne__(self, other):
+        return _ops.not_equal(self, other)
+
+    def __lt__(self, other):
+        return _ops.less(self, other)
+
+    def __le__(self, other):
+        return _ops.less_equal(self, other)
+
+    def __gt__(self, other):
+        return _ops.greater(self, other)
+
+    def __ge__(self, other):
+        return _ops.greater_equal(self, other)
+
+    def __neg__(self):
+        return _ops.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __invert__(self):
+        return _ops.bitwise_invert(self)
 
 
 _STRIDES = {}
@@ -135,6 +281,11 @@ def empty(shape, dtype, device):
 
 
 # -- shapes -------------------------------------------------------------------------------
+def as_shape(shape):
+    """``shape`` (an int or a sequence of ints) as a tuple of ints."""
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+
+
 def broadcast_shapes(*shapes):
     ndim = max((len(s) for s in shapes), default=0)
     out = []
@@ -146,12 +297,9 @@ def broadcast_shapes(*shapes):
     return tuple(out)
 
 
-def broadcast_strides(a, shape):
-    """``a``'s strides when broadcast to ``shape`` (0 along broadcast dimensions)."""
-    return _broadcast_strides(a.shape, a.strides, shape)
-
-
-def _broadcast_strides(a_shape, a_strides, shape):
+def broadcast_strides(a_shape, a_strides, shape):
+    """The strides ``a_strides`` of an ``a_shape`` array broadcast to ``shape`` (0 along
+    broadcast dimensions)."""
     lead = len(shape) - len(a_shape)
     if lead < 0:
         raise ValueError(f"cannot broadcast an array of shape {a_shape} to {tuple(shape)}")
@@ -180,223 +328,3 @@ def collapse(shape, stride_lists):
         for st, s in zip(out_strides, stride_lists):
             st.append(s[d])
     return out_shape, out_strides
-
-
-def _index_code(starts, nd, counter, shape_at):
-    """C code adding to each variable its offset for the linear index ``counter``.
-
-    The ``nd`` dimensions' sizes are read from ``meta[shape_at + d]``; ``starts`` maps each
-    variable to the meta index of its first stride. All are C expressions, so one compiled
-    kernel serves every number of dimensions.
-    """
-    adds = " ".join(f"{var} += c_ * meta[{start} + d_];" for var, start in starts.items())
-    return (
-        f"    {{ long r_ = {counter};\n"
-        f"      for (int d_ = (int)({nd}) - 1; d_ >= 0; --d_) {{\n"
-        f"        const long n_ = meta[{shape_at} + d_]; const long c_ = d_ ? r_ % n_ : r_; r_ = d_ ? r_ / n_ : 0;\n"
-        f"        {adds}\n      }} }}"
-    )
-
-
-# -- element-wise maps ----------------------------------------------------------------------
-def map_into(out, operands, expr, compute, helpers="", family=None):
-    """``out[...] = expr(x0, x1, ...)`` element-wise; operands broadcast to ``out.shape``.
-
-    Args:
-        out: the destination (any strided view).
-        operands: CLArrays, or NumPy scalars passed by value.
-        expr: an OpenCL C expression of ``x0, x1, ...`` (and ``i``, the linear index).
-        compute: the OpenCL C type each operand is converted to before ``expr``.
-        helpers: OpenCL C helper functions that ``expr`` (or ``family``) uses.
-        family: a tuple of expressions, ``expr`` among them, all valid for the same operand
-            types: one program holds a kernel for each, so a family costs one build per
-            operand signature instead of one per expression (PoCL builds take ~0.2 s).
-
-    The per-call path is two dictionary look-ups (the kernel by operand types, the shape
-    and stride buffer by layout) and one launch; C text is generated only on a miss.
-    Operands that all walk memory contiguously get a kernel without index arithmetic.
-    """
-    shape = out.shape
-    n = math.prod(shape)
-    if not n:
-        return out
-    device = out.storage.device
-    args = [np.int64(n), out.storage.buffer]
-    sig = [out.dtype]
-    layout = [shape, out.strides, out.offset]
-    for x, c in zip(operands, compute):
-        if type(x) is CLArray:
-            if x.storage.device is not device:
-                raise RuntimeError(
-                    "expected all arrays on the same OpenCL device, "
-                    f"got opencl:{x.storage.device.index} and opencl:{device.index}"
-                )
-            args.append(x.storage.buffer)
-            sig.append((x.dtype, c))
-            layout += (x.shape, x.strides, x.offset)
-        else:
-            args.append(SCALAR_TYPES[c](x))
-            sig.append(c)
-    layout = tuple(layout)
-    plan = device.layouts.get(layout)
-    if plan is None:
-        plan = _map_layout(device, layout)
-    flat, meta = plan
-    key = (expr, family, helpers, flat, tuple(sig))
-    kern = device.map_kernels.get(key)
-    if kern is None:
-        kern = device.map_kernels[key] = _map_kernel(device, key, operands, compute, out.dtype)
-    args.append(meta)
-    device.launch(kern, n, *args)
-    return out
-
-
-def _map_layout(device, layout):
-    """(flat, meta buffer) for a map's ``layout`` (shape, then strides and offset per array).
-
-    Flat: every array walks memory contiguously, and ``meta`` holds only their offsets;
-    otherwise ``meta`` holds the collapsed shape, then each array's offset and strides.
-    """
-    shape = layout[0]
-    strides = [layout[1]] + [_broadcast_strides(s, st, shape) for s, st in zip(layout[3::3], layout[4::3])]
-    offsets = layout[2::3]
-    cshape, cstrides = collapse(shape, strides)
-    flat = len(cshape) <= 1 and all(st == [1] or not st for st in cstrides)
-    if flat:
-        meta = list(offsets)
-    else:
-        meta = [len(cshape), *cshape]
-        for off, st in zip(offsets, cstrides):
-            meta.append(off)
-            meta.extend(st)
-    if len(device.layouts) > 4096:
-        device.layouts.clear()
-    plan = device.layouts[layout] = (flat, device._meta_buffer(tuple(meta), meta))
-    return plan
-
-
-def _map_kernel(device, key, operands, compute, out_dtype):
-    """Build (or fetch) the program of a map's family for one operand signature."""
-    expr, family, helpers, flat, sig = key
-    family = family or (expr,)
-    names = ["io"] + [f"i{i}" for i, a in enumerate(operands) if type(a) is CLArray]
-    params, loads = [], []
-    for i, (a, c) in enumerate(zip(operands, compute)):
-        if type(a) is CLArray:
-            params.append(f", __global const {cl_type(a.dtype)} *a{i}")
-            value = f"vload_half(i{i}, a{i})" if a.dtype == _HALF else f"a{i}[i{i}]"
-            loads.append(f"    const {c} x{i} = ({c}){value};")
-        else:
-            params.append(f", const {c} x{i}")
-    if flat:
-        index = "\n".join(f"    const long {name} = meta[{j}] + i;" for j, name in enumerate(names))
-    else:
-        index = ["    const int nd = (int)meta[0];"]
-        index += [f"    long {name} = meta[1 + nd + {j} * (nd + 1)];" for j, name in enumerate(names)]
-        starts = {name: f"2 + nd + {j} * (nd + 1)" for j, name in enumerate(names)}
-        index = "\n".join(index) + "\n" + _index_code(starts, "nd", "i", "1")
-    out_t = cl_type(out_dtype)
-    if out_dtype == np.bool_:
-        store = "    out[io] = (uchar)((%s) != 0);"
-    elif out_dtype == _HALF:  # round to nearest even, as NumPy and PyTorch convert
-        store = "    vstore_half_rte((float)(%s), io, out);"
-    else:
-        store = f"    out[io] = ({out_t})(%s);"
-    common = {"OUT_T": out_t, "PARAMS": "".join(params), "LOADS": "\n".join(loads), "INDEX": index}
-    return device.kernel(
-        ("map", family, helpers, flat, sig),
-        "elementwise.cl",
-        f"map{family.index(expr)}",
-        substitutions=lambda: [{**common, "NAME": f"map{j}", "STORE": store % e} for j, e in enumerate(family)],
-        prelude=helpers,
-    )
-
-
-# -- reductions -----------------------------------------------------------------------------
-def reduce_rows(x, axes, out_dtype, acc_t, init, step, final="out[g] = acc;", load=None, chunked=True):
-    """Reduce ``x`` over ``axes``; returns the kept-dims array.
-
-    Few long reductions are split into chunks whose partial results are reduced again
-    (``chunked``: the op is associative and ``final`` stores ``acc``), so that a full
-    reduction still runs on many work-items.
-    """
-    if x.dtype == _HALF or np.dtype(out_dtype) == _HALF:  # float16: read, accumulate and reduce in float32
-        wide = _FLOAT if np.dtype(out_dtype) == _HALF else out_dtype
-        out = reduce_rows(
-            widen_half(x), axes, wide, "float" if acc_t == "half" else acc_t, init, step, final, load, chunked
-        )
-        return narrow_half(out, out_dtype)
-    device = x.device
-    kept = [d for d in range(x.ndim) if d not in axes]
-    out_shape = tuple(x.shape[d] for d in kept)
-    m, k = math.prod(out_shape), math.prod(x.shape[d] for d in axes)
-    chunks = min(1024, k // 256) if chunked and m < 1024 and k >= 4096 else 1
-    out = empty(out_shape + ((chunks,) if chunks > 1 else ()), out_dtype, device)
-    if m == 0:
-        return out
-    oshape, (ostr,) = collapse(out_shape, [tuple(x.strides[d] for d in kept)])
-    rshape, (rstr,) = collapse(tuple(x.shape[d] for d in axes), [tuple(x.strides[d] for d in axes)])
-    meta = [len(oshape), len(rshape), *oshape, *rshape, x.offset, *ostr, *rstr]
-    subs = {
-        "ISNAN": "isnan(v)" if acc_t in ("float", "double") else "0",
-        "OUT_T": cl_type(out_dtype),
-        "IN_T": cl_type(x.dtype),
-        "OUTER": _index_code({"base": "3 + no + nr"}, "no", "i", "2"),
-        "INNER": _index_code({"ia": "3 + 2 * no + nr"}, "nr", "j", "2 + no"),
-        "ACC_T": acc_t,
-        "INIT": init,
-        "STEP": step,
-        "FINAL": final,
-        "LOAD": load or f"({acc_t})a[ia]",
-    }
-    key = ("reduce", tuple(sorted(subs.items())))
-    kern = device.kernel(key, "reduce.cl", "reduce", substitutions=subs)
-    device.launch(kern, m * chunks, np.int64(m), np.int64(k), out.buffer, x.buffer, device.meta(meta), np.int64(chunks))
-    if chunks > 1:
-        out = reduce_rows(out, (out.ndim - 1,), out_dtype, acc_t, init, step, final, load, chunked=False)
-    return out
-
-
-def widen_half(x):
-    """``x`` as float32 when it is float16, else ``x``."""
-    if x.dtype != _HALF:
-        return x
-    return map_into(empty(x.shape, _FLOAT, x.device), [x], "x0", ["float"])
-
-
-def narrow_half(x, dtype):
-    """``x`` (float32) as ``dtype`` when that is float16, else ``x``."""
-    if np.dtype(dtype) != _HALF:
-        return x
-    return map_into(empty(x.shape, _HALF, x.device), [x], "x0", ["float"])
-
-
-# -- gathers and scatters -----------------------------------------------------------------
-def _typed(device, file, name, dtype):
-    t = "ushort" if dtype == _HALF and name != "segment_add" else cl_type(dtype)  # copies move float16 bits
-    return device.kernel((file, name, t), file, name, defines={"T": t})
-
-
-def gather(src, offsets):
-    """``out[i] = src.flat_storage[offsets[i]]`` (``offsets`` contiguous int64 element offsets)."""
-    out = empty(offsets.shape, src.dtype, src.device)
-    n = out.size
-    src.device.launch(
-        _typed(src.device, "gather.cl", "gather", src.dtype), n, np.int64(n), out.buffer, src.buffer, offsets.buffer
-    )
-    return out
-
-
-def scatter(dst, offsets, values):
-    """``dst.flat_storage[offsets[i]] = values[i]`` (both contiguous)."""
-    n = values.size
-    dst.device.launch(
-        _typed(dst.device, "gather.cl", "scatter", dst.dtype), n, np.int64(n), dst.buffer, values.buffer, offsets.buffer
-    )
-
-
-def segment_add(dst, values, keys, order):
-    """``dst.flat_storage[keys[i]] += values[order[i]]``, ``keys`` sorted, duplicates summed serially."""
-    n = keys.size
-    kern = _typed(dst.device, "gather.cl", "segment_add", dst.dtype)
-    dst.device.launch(kern, n, np.int64(n), dst.buffer, values.buffer, keys.buffer, order.buffer)

@@ -16,7 +16,8 @@ from ember.backend import Backend, Generator
 
 from . import namespace as ns
 from . import runtime
-from .array import empty, narrow_half
+from .array import empty
+from .elementwise import narrow_half
 from .kernels import OpenCLKernels
 
 __all__ = ["OpenCLBackend", "PhiloxGenerator"]
@@ -97,12 +98,12 @@ class OpenCLBackend(Backend):
 
     @contextlib.contextmanager
     def device_context(self, index):
-        previous = ns._state.index
-        ns._state.index = int(index or 0)
+        previous = runtime.selection.index
+        runtime.selection.index = int(index or 0)
         try:
             yield
         finally:
-            ns._state.index = previous
+            runtime.selection.index = previous
 
     def device_of(self, array):
         return array.device.index

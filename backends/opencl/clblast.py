@@ -20,6 +20,9 @@ import time
 
 import numpy as np
 
+from .array import empty
+from .creation import from_host
+
 __all__ = ["available", "gemm", "faster_than_own"]
 
 _ROW_MAJOR, _NO, _YES = 101, 111, 112
@@ -109,9 +112,6 @@ def faster_than_own(device, dtype, own):
 
 
 def _measure(device, dtype, own):
-    from .array import empty
-    from .namespace import from_host
-
     size = 256
     host = np.random.default_rng(0).standard_normal((size, size)).astype(dtype)
     a, b = from_host(host, device), from_host(host.T.copy(), device)

@@ -8,11 +8,14 @@ import numpy as np
 
 from ember.kernels import Kernels
 
-from .array import _index_code, collapse, empty, narrow_half, widen_half
+from . import codegen
+from .array import collapse, empty
 from .conv import OpenCLConvKernels
+from .elementwise import narrow_half, widen_half
 from .optim import OpenCLOptimKernels
 from .pooling import OpenCLPoolingKernels
 from .rnn import OpenCLRnnKernels
+from .runtime import cl_type
 
 __all__ = ["OpenCLKernels"]
 
@@ -22,8 +25,6 @@ class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, OpenCLRnnKernels, O
     the mixins' convolution, pooling, LSTM-cell and fused optimizer-step kernels."""
 
     def _softmax(self, x, axis, log):
-        from .runtime import cl_type
-
         axis %= max(x.ndim, 1)
         if x.dtype == np.float16:  # computed in float32, rounded once
             return narrow_half(self._softmax(widen_half(x), axis, log), x.dtype)
@@ -37,7 +38,7 @@ class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, OpenCLRnnKernels, O
         inner = math.prod(x.shape[axis + 1 :])
         oshape, (ostr,) = collapse(tuple(x.shape[d] for d in outer_dims), [tuple(x.strides[d] for d in outer_dims)])
         t = cl_type(x.dtype)
-        subs = {"OUTER": _index_code({"base": "2 + nd"}, "nd", "i", "1")}
+        subs = codegen.rows_fields()
         kern = device.kernel(("softmax", t, log), "softmax.cl", "softmax", {"T": t, "LOG": int(log)}, subs)
         meta = device.meta([len(oshape), *oshape, x.offset, *ostr])
         if k:

@@ -7,13 +7,14 @@ import re
 import string
 import threading
 from importlib import resources
+from types import SimpleNamespace
 
 import numpy as np
 import pyopencl as cl
 
 from . import binary_cache
 
-__all__ = ["Device", "devices", "cl_type", "Storage"]
+__all__ = ["Device", "devices", "current", "selection", "float_dtype", "cl_type", "Storage"]
 
 #: NumPy dtype -> OpenCL C type (bool is stored as one byte holding 0 or 1).
 _CL_TYPES = {
@@ -119,7 +120,7 @@ class Device:
         self._programs = {}
         self._kernels = {}
         self._meta = {}
-        #: element-wise maps: layout -> (flat, meta buffer) and kernel key -> kernel (array.map_into)
+        #: element-wise maps: layout -> (flat, meta buffer) and kernel key -> kernel (elementwise.map_into)
         self.layouts = {}
         self.map_kernels = {}
         #: (what, dtype) -> whether CLBlast's GEMM measured faster than the own kernel (clblast.py)
@@ -255,3 +256,17 @@ def devices():
         found.sort(key=lambda d: 0 if d.type & cl.device_type.GPU else 1)
         _devices = [Device(i, d) for i, d in enumerate(found)]
     return _devices
+
+
+#: The index of the current device (``OpenCLBackend.device_context`` sets it).
+selection = SimpleNamespace(index=0)
+
+
+def current():
+    """The current OpenCL device (see ``OpenCLBackend.device_context``)."""
+    return devices()[selection.index]
+
+
+def float_dtype(device):
+    """The default floating dtype of ``device``'s integer-to-float promotions."""
+    return np.dtype("float64" if device.supports_float64 else "float32")

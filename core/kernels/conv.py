@@ -45,19 +45,29 @@ class ConvKernels:
         out[(slice(None),) * lead + tuple(slice(lo, lo + s) for s, (lo, _) in zip(spatial, padding))] = x
         return out
 
-    def im2col(self, x, kernel, stride, dilation, out_shape):
-        """Columns ``(N, C, prod(kernel), *out_shape)`` of an already padded ``x``."""
+    def im2col(self, x, kernel, stride, padding, dilation, out_shape):
+        """Columns ``(N, C, prod(kernel), *out_shape)`` of ``x`` zero-padded by ``padding``."""
+        x = self.pad_constant(x, padding, 0)
         keys = window_keys(kernel, stride, dilation, out_shape)
         return self.xp.stack([x[key] for key in keys], axis=2)
+
+    def col2im(self, cols, input_shape, kernel, stride, padding, dilation):
+        """The adjoint of :meth:`im2col`: columns ``(N, C, prod(kernel), *out_shape)`` summed into ``input_shape``."""
+        xp = self.xp
+        padded = tuple(input_shape[:2]) + tuple(s + lo + hi for s, (lo, hi) in zip(input_shape[2:], padding))
+        dx = xp.zeros(padded, dtype=cols.dtype)
+        for i, key in enumerate(window_keys(kernel, stride, dilation, tuple(cols.shape[3:]))):
+            dx[key] = dx[key] + cols[:, :, i]
+        return dx[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(input_shape[2:], padding))]
 
     def conv(self, x, weight, stride, padding, dilation, groups):
         """Cross-correlation of ``x`` with ``weight``; returns ``(N, C_out, *out)``."""
         xp = self.xp
         n, c = x.shape[0], x.shape[1]
         cout, kernel = weight.shape[0], tuple(weight.shape[2:])
-        xpad = self.pad_constant(x, padding, 0)
-        out_shape = conv_output_shape(xpad.shape[2:], kernel, stride, dilation)
-        cols = self.im2col(xpad, kernel, stride, dilation, out_shape)
+        padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding))
+        out_shape = conv_output_shape(padded, kernel, stride, dilation)
+        cols = self.im2col(x, kernel, stride, padding, dilation, out_shape)
         cols = xp.reshape(cols, (n, groups, c // groups * math.prod(kernel), math.prod(out_shape)))
         w = xp.reshape(weight, (groups, cout // groups, c // groups * math.prod(kernel)))
         return xp.reshape(xp.matmul(w, cols), (n, cout) + out_shape)
@@ -72,11 +82,7 @@ class ConvKernels:
         g = xp.reshape(grad, (n, groups, cout // groups, math.prod(out_shape)))
         w = xp.reshape(weight, (groups, cout // groups, c // groups * k))
         dcols = xp.reshape(xp.matmul(xp.permute_dims(w, (0, 2, 1)), g), (n, c, k) + out_shape)
-        padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(input_shape[2:], padding))
-        dx = xp.zeros(padded, dtype=grad.dtype)
-        for i, key in enumerate(window_keys(kernel, stride, dilation, out_shape)):
-            dx[key] = dx[key] + dcols[:, :, i]
-        return dx[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(input_shape[2:], padding))]
+        return self.col2im(dcols, input_shape, kernel, stride, padding, dilation)
 
     def conv_backward_weight(self, x, grad, weight_shape, stride, padding, dilation, groups):
         """Gradient of :meth:`conv` in its weight."""
@@ -85,7 +91,7 @@ class ConvKernels:
         cout, kernel = weight_shape[0], tuple(weight_shape[2:])
         out_shape = tuple(grad.shape[2:])
         p = math.prod(out_shape)
-        cols = self.im2col(self.pad_constant(x, padding, 0), kernel, stride, dilation, out_shape)
+        cols = self.im2col(x, kernel, stride, padding, dilation, out_shape)
         cols = xp.reshape(cols, (n, groups, c // groups * math.prod(kernel), p))
         g = xp.reshape(grad, (n, groups, cout // groups, p))
         dw = xp.sum(xp.matmul(g, xp.permute_dims(cols, (0, 1, 3, 2))), axis=0)
