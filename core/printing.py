@@ -9,6 +9,12 @@ from . import dtypes
 __all__ = ["tensor_repr", "set_printoptions"]
 
 _options = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+#: ``set_printoptions(profile=...)`` presets, as PyTorch's
+_PROFILES = {
+    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": float("inf"), "edgeitems": 3, "linewidth": 80},
+}
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
@@ -19,8 +25,8 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         threshold (int, optional): the number of elements above which the printout is summarized. Default: 1000.
         edgeitems (int, optional): the number of items shown at each end of a summarized dimension. Default: 3.
         linewidth (int, optional): the number of characters per line. Default: 80.
-        profile (str, optional): accepted for PyTorch compatibility but not applied yet: PyTorch's presets
-            (``'default'``, ``'short'``, ``'full'``) leave the options unchanged here.
+        profile (str, optional): a preset applied before the other arguments: ``'default'``,
+            ``'short'`` (precision 2, 2 edge items) or ``'full'`` (never summarized).
         sci_mode (bool, optional): force (``True``) or forbid (``False``) scientific notation; chosen automatically when
             ``None``.
 
@@ -33,6 +39,8 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         >>> ember.tensor([1.23456, 2.0])
         tensor([1.2346, 2.0000])
     """
+    if profile is not None:
+        _options.update(_PROFILES.get(profile, {}))  # PyTorch ignores an unknown profile too
     for key, value in (
         ("precision", precision),
         ("threshold", threshold),
@@ -68,13 +76,32 @@ def _format_floats(array):
     return {"float_kind": lambda v: fmt(v).rjust(width)}
 
 
+def _summarized(array):
+    """The elements a summarized printout shows: PyTorch sizes the columns from these alone."""
+    if array.size <= _options["threshold"]:
+        return array
+    k = _options["edgeitems"]
+    for axis, n in enumerate(array.shape):
+        if n > 2 * k:
+            array = np.concatenate([array.take(range(k), axis), array.take(range(n - k, n), axis)], axis)
+    return array
+
+
+def _format_bools(array):
+    # PyTorch pads to the widest shown value: ``[True, True]`` but ``[ True, False]``
+    width = 5 if not array.all() else 4
+    return {"bool": lambda v: str(v).rjust(width)}
+
+
 def tensor_repr(t):
     array = t._backend.to_host(t._data)
     if t.dtype is dtypes.bfloat16:  # printed through float32, which holds every bfloat16 value
         array = array.astype(np.float32)
     prefix = "tensor("
     if array.dtype.kind == "f":
-        formatter = _format_floats(array.astype(np.float64))
+        formatter = _format_floats(_summarized(array).astype(np.float64))
+    elif array.dtype.kind == "b":
+        formatter = _format_bools(_summarized(array))
     else:
         formatter = None
     if array.size == 0 and array.ndim == 1:
@@ -93,7 +120,8 @@ def tensor_repr(t):
     if t._device.type != "cpu":
         extras.append(f"device='{t._device}'")
     dt = t.dtype
-    default_shown = dt is dtypes.get_default_dtype() or dt is dtypes.int64 or dt is dtypes.bool
+    # an empty tensor shows every dtype but the default one (no element says int or bool)
+    default_shown = dt is dtypes.get_default_dtype() or (array.size != 0 and (dt is dtypes.int64 or dt is dtypes.bool))
     if array.size == 0 and array.ndim != 1:
         extras.append(f"size={tuple(array.shape)}")
     if not default_shown:
