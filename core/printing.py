@@ -53,26 +53,27 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 def _float_format(finite):
-    """The format of one element: integral values as ``1.``, else fixed or scientific."""
+    """The format of one element: integral values as ``1.``, else fixed or scientific (PyTorch's choice)."""
     precision = _options["precision"]
-    if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
-    big = np.abs(finite).max() if finite.size else 0
-    small = np.abs(finite[finite != 0]).min() if np.any(finite != 0) else 1
+    nonzero = np.abs(finite[finite != 0])
     sci = _options["sci_mode"]
     if sci is None:
-        sci = big >= 1e8 or small < 1e-4 or (big / small > 1000.0 if small else False)
-    if sci:
+        sci = bool(nonzero.size) and (
+            nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8 or nonzero.min() < 1e-4
+        )
+    if sci and nonzero.size:
         return lambda v: f"{v:.{precision}e}" if np.isfinite(v) else str(v)
+    if np.all(finite == np.ceil(finite)):
+        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
     return lambda v: f"{v:.{precision}f}" if np.isfinite(v) else str(v)
 
 
 def _format_floats(array):
     finite = array[np.isfinite(array)]
     fmt = _float_format(finite)
-    # every element is right-aligned to the widest finite one, as PyTorch prints (a wider inf/nan
-    # is not padded)
-    width = max((len(fmt(v)) for v in finite.flat), default=0)
+    # every element is right-aligned to the widest nonzero finite one, as PyTorch prints (a wider
+    # inf/nan or -0. is not padded)
+    width = max((len(fmt(v)) for v in finite[finite != 0].flat), default=0)
     return {"float_kind": lambda v: fmt(v).rjust(width)}
 
 
@@ -116,6 +117,8 @@ def tensor_repr(t):
             edgeitems=_options["edgeitems"],
             max_line_width=_options["linewidth"],
         )
+        if array.size > _options["threshold"]:  # PyTorch's summary in a row is an element " ..."
+            body = body.replace(", ..., ", ",  ..., ")
     extras = []
     if t._device.type != "cpu":
         extras.append(f"device='{t._device}'")
@@ -130,4 +133,10 @@ def tensor_repr(t):
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._requires_grad:
         extras.append("requires_grad=True")
-    return prefix + ", ".join([body] + extras) + ")"
+    text = prefix + body
+    for extra in extras:  # on a new line where the last one would run past the line width, as PyTorch
+        if len(text) - text.rfind("\n") + 1 + len(extra) + 2 > _options["linewidth"]:
+            text += ",\n" + " " * len(prefix) + extra
+        else:
+            text += ", " + extra
+    return text + ")"

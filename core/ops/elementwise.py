@@ -1047,9 +1047,11 @@ class _Clamp(Function):
         xp = x._backend.xp
         data = x._data
         if low is not None:
-            data = xp.maximum(data, low if is_scalar(low) else low._data)
+            # the bound first: on a tie (-0.0 against 0.0) the array API's maximum returns its second
+            # operand, and PyTorch's clamp keeps x
+            data = xp.maximum(low if is_scalar(low) else low._data, data)
         if high is not None:
-            data = xp.minimum(data, high if is_scalar(high) else high._data)
+            data = xp.minimum(high if is_scalar(high) else high._data, data)
         ctx.save_for_backward(x, low if isinstance(low, Tensor) else None, high if isinstance(high, Tensor) else None)
         ctx.low, ctx.high = low, high
         return x._make(data)

@@ -216,7 +216,7 @@ def xlogy(input, other):
     """
     x, y = _floating_pair("xlogy", input, other)
     zero = x.detach() == 0
-    value = where(zero, x * 0, x * where(zero, y * 0 + 1, y).log())
+    value = where(zero, x * 0 + 0, x * where(zero, y * 0 + 1, y).log())  # + 0: a +0.0 for x = -0.0
     return where(y.detach().isnan(), y, value)
 
 
