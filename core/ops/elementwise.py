@@ -379,7 +379,7 @@ cosh = _unary("cosh", lambda b, x: b.xp.cosh(x), lambda x, y: x.sinh())
 tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y, saves="y", fused_backward="tanh_backward")
 sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves="y", fused_backward="sigmoid_backward")
 erf = _unary("erf", lambda b, x: b.erf(x), lambda x, y: (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
-reciprocal = _unary("reciprocal", lambda b, x: 1 / x, lambda x, y: -(y * y), saves="y", arithmetic=True)
+reciprocal = _unary("reciprocal", lambda b, x: b.xp.divide(1, x), lambda x, y: -(y * y), saves="y", arithmetic=True)
 floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)
 ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False)
 trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False)
@@ -561,13 +561,13 @@ class _Binary(Function):
 
 class _Add(_Binary):
     saves = 0
-    compute = staticmethod(lambda xp, a, b: a + b)
+    compute = staticmethod(lambda xp, a, b: xp.add(a, b))
     gradients = staticmethod(lambda ctx, g: (g, g))
 
 
 class _Sub(_Binary):
     saves = 0
-    compute = staticmethod(lambda xp, a, b: a - b)
+    compute = staticmethod(lambda xp, a, b: xp.subtract(a, b))
     gradients = staticmethod(lambda ctx, g: (g, -g))
 
 
@@ -582,7 +582,7 @@ class _RSub(_Binary):
 class _Mul(_Binary):
     saves = 2
 
-    compute = staticmethod(lambda xp, a, b: a * b)
+    compute = staticmethod(lambda xp, a, b: xp.multiply(a, b))
     keeps = staticmethod(lambda needs: (needs[1], needs[0]))
 
     @staticmethod
@@ -596,7 +596,7 @@ class _Mul(_Binary):
 
 class _Div(_Binary):
     saves = 2
-    compute = staticmethod(lambda xp, a, b: a / b)
+    compute = staticmethod(lambda xp, a, b: xp.divide(a, b))
     keeps = staticmethod(lambda needs: (needs[1], True))
 
     @staticmethod
