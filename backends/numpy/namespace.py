@@ -74,3 +74,16 @@ def quiet(fn):
 for _arity, _names in ((2, _SIGNALLING_BINARY), (1, _SIGNALLING_UNARY), (None, _SIGNALLING_OTHER)):
     for _name in _names:
         setattr(namespace, _name, _quiet(getattr(namespace, _name), _arity))
+
+
+_mean = namespace.mean
+
+
+def _mean_of_empty_is_nan(x, /, *, axis=None, keepdims=False, **kwargs):
+    """``mean``; an empty slice gives NaN without NumPy's "Mean of empty slice" warning (PyTorch is silent)."""
+    if x.size:
+        return _mean(x, axis=axis, keepdims=keepdims, **kwargs)
+    return namespace.divide(namespace.sum(x, axis=axis, keepdims=keepdims, **kwargs), 0)
+
+
+namespace.mean = _mean_of_empty_is_nan

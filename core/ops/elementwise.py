@@ -367,7 +367,7 @@ log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: (x + 1).recipro
 log2 = _unary("log2", lambda b, x: b.xp.log(x) / _LN2, lambda x, y: (x * _LN2).reciprocal())
 log10 = _unary("log10", lambda b, x: b.xp.log(x) / _LN10, lambda x, y: (x * _LN10).reciprocal())
 sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: (y * 2).reciprocal(), saves="y")
-rsqrt = _unary("rsqrt", lambda b, x: 1 / b.xp.sqrt(x), lambda x, y: y.pow(3) * -0.5, saves="y")
+rsqrt = _unary("rsqrt", lambda b, x: b.xp.divide(1, b.xp.sqrt(x)), lambda x, y: y.pow(3) * -0.5, saves="y")
 sin = _unary("sin", lambda b, x: b.xp.sin(x), lambda x, y: x.cos())
 cos = _unary("cos", lambda b, x: b.xp.cos(x), lambda x, y: -x.sin())
 tan = _unary("tan", lambda b, x: b.xp.tan(x), lambda x, y: y * y + 1, saves="y", arithmetic=True)

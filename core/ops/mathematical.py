@@ -42,7 +42,7 @@ def _acosh(b, x):
 
 
 def _atanh(b, x):
-    return 0.5 * b.xp.log1p(2 * x / (1 - x))
+    return 0.5 * b.xp.log1p(b.xp.divide(2 * x, 1 - x))
 
 
 def _erfc(b, x):
