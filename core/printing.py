@@ -9,6 +9,12 @@ from . import dtypes
 __all__ = ["tensor_repr", "set_printoptions"]
 
 _options = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+#: ``set_printoptions(profile=...)`` presets, as PyTorch's
+_PROFILES = {
+    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": float("inf"), "edgeitems": 3, "linewidth": 80},
+}
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
@@ -19,8 +25,8 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         threshold (int, optional): the number of elements above which the printout is summarized. Default: 1000.
         edgeitems (int, optional): the number of items shown at each end of a summarized dimension. Default: 3.
         linewidth (int, optional): the number of characters per line. Default: 80.
-        profile (str, optional): accepted for PyTorch compatibility but not applied yet: PyTorch's presets
-            (``'default'``, ``'short'``, ``'full'``) leave the options unchanged here.
+        profile (str, optional): a preset applied before the other arguments: ``'default'``,
+            ``'short'`` (precision 2, 2 edge items) or ``'full'`` (never summarized).
         sci_mode (bool, optional): force (``True``) or forbid (``False``) scientific notation; chosen automatically when
             ``None``.
 
@@ -33,6 +39,8 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
         >>> ember.tensor([1.23456, 2.0])
         tensor([1.2346, 2.0000])
     """
+    if profile is not None:
+        _options.update(_PROFILES.get(profile, {}))  # PyTorch ignores an unknown profile too
     for key, value in (
         ("precision", precision),
         ("threshold", threshold),
@@ -45,27 +53,45 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
 
 def _float_format(finite):
-    """The format of one element: integral values as ``1.``, else fixed or scientific."""
+    """The format of one element: integral values as ``1.``, else fixed or scientific (PyTorch's choice)."""
     precision = _options["precision"]
-    if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
-    big = np.abs(finite).max() if finite.size else 0
-    small = np.abs(finite[finite != 0]).min() if np.any(finite != 0) else 1
+    nonzero = np.abs(finite[finite != 0])
     sci = _options["sci_mode"]
     if sci is None:
-        sci = big >= 1e8 or small < 1e-4 or (big / small > 1000.0 if small else False)
-    if sci:
+        sci = bool(nonzero.size) and (
+            nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8 or nonzero.min() < 1e-4
+        )
+    if sci and nonzero.size:
         return lambda v: f"{v:.{precision}e}" if np.isfinite(v) else str(v)
+    if np.all(finite == np.ceil(finite)):
+        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
     return lambda v: f"{v:.{precision}f}" if np.isfinite(v) else str(v)
 
 
 def _format_floats(array):
     finite = array[np.isfinite(array)]
     fmt = _float_format(finite)
-    # every element is right-aligned to the widest finite one, as PyTorch prints (a wider inf/nan
-    # is not padded)
-    width = max((len(fmt(v)) for v in finite.flat), default=0)
+    # every element is right-aligned to the widest nonzero finite one, as PyTorch prints (a wider
+    # inf/nan or -0. is not padded)
+    width = max((len(fmt(v)) for v in finite[finite != 0].flat), default=0)
     return {"float_kind": lambda v: fmt(v).rjust(width)}
+
+
+def _summarized(array):
+    """The elements a summarized printout shows: PyTorch sizes the columns from these alone."""
+    if array.size <= _options["threshold"]:
+        return array
+    k = _options["edgeitems"]
+    for axis, n in enumerate(array.shape):
+        if n > 2 * k:
+            array = np.concatenate([array.take(range(k), axis), array.take(range(n - k, n), axis)], axis)
+    return array
+
+
+def _format_bools(array):
+    # PyTorch pads to the widest shown value: ``[True, True]`` but ``[ True, False]``
+    width = 5 if not array.all() else 4
+    return {"bool": lambda v: str(v).rjust(width)}
 
 
 def tensor_repr(t):
@@ -74,7 +100,9 @@ def tensor_repr(t):
         array = array.astype(np.float32)
     prefix = "tensor("
     if array.dtype.kind == "f":
-        formatter = _format_floats(array.astype(np.float64))
+        formatter = _format_floats(_summarized(array).astype(np.float64))
+    elif array.dtype.kind == "b":
+        formatter = _format_bools(_summarized(array))
     else:
         formatter = None
     if array.size == 0 and array.ndim == 1:
@@ -89,11 +117,14 @@ def tensor_repr(t):
             edgeitems=_options["edgeitems"],
             max_line_width=_options["linewidth"],
         )
+        if array.size > _options["threshold"]:  # PyTorch's summary in a row is an element " ..."
+            body = body.replace(", ..., ", ",  ..., ")
     extras = []
     if t._device.type != "cpu":
         extras.append(f"device='{t._device}'")
     dt = t.dtype
-    default_shown = dt is dtypes.get_default_dtype() or dt is dtypes.int64 or dt is dtypes.bool
+    # an empty tensor shows every dtype but the default one (no element says int or bool)
+    default_shown = dt is dtypes.get_default_dtype() or (array.size != 0 and (dt is dtypes.int64 or dt is dtypes.bool))
     if array.size == 0 and array.ndim != 1:
         extras.append(f"size={tuple(array.shape)}")
     if not default_shown:
@@ -102,4 +133,10 @@ def tensor_repr(t):
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._requires_grad:
         extras.append("requires_grad=True")
-    return prefix + ", ".join([body] + extras) + ")"
+    text = prefix + body
+    for extra in extras:  # on a new line where the last one would run past the line width, as PyTorch
+        if len(text) - text.rfind("\n") + 1 + len(extra) + 2 > _options["linewidth"]:
+            text += ",\n" + " " * len(prefix) + extra
+        else:
+            text += ", " + extra
+    return text + ")"

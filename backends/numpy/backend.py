@@ -13,7 +13,7 @@ from ember.backend import Backend, Generator
 
 from .allocator import tune_malloc
 from .kernels import NumpyKernels
-from .namespace import namespace
+from .namespace import namespace, quiet
 
 __all__ = ["NumpyBackend", "NumpyGenerator"]
 
@@ -68,6 +68,10 @@ class NumpyBackend(Backend):
         if dtypes.numpy_bfloat16() is not None:
             self.register_dtype(dtypes.bfloat16, np.dtype(dtypes.numpy_bfloat16()))
         self.kernels = NumpyKernels(self)
+        for name in dir(self.kernels):  # silent on log(0), 0/0, overflow ... as the namespace is
+            method = getattr(self.kernels, name)
+            if not name.startswith("_") and hasattr(method, "__func__"):
+                setattr(self.kernels, name, quiet(method))
         # PyTorch computes log(0) = -inf and 0/0 = nan silently; so do we, without touching NumPy's
         # error state (the user's own NumPy code keeps its warnings): only the floating-point
         # warnings that ember's own code triggers are ignored (a filter costs nothing per op).

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy._core import _ufunc_config
 
 from ember.backends.numpylike import build_namespace
 
-__all__ = ["namespace"]
+__all__ = ["namespace", "quiet"]
 
 namespace = build_namespace(np, "ember.backends.numpy.namespace")
 
@@ -19,3 +20,70 @@ def _matmul(x1, x2, /):
 
 
 namespace.matmul = _matmul
+
+# PyTorch computes log(0) = -inf, 0/0 = nan and exp(1000) = inf silently. The functions that can
+# signal a floating-point error run with NumPy's warnings off for that call only: the error state is
+# a context variable (NumPy 2), set and reset around the call, so the user's own NumPy state and
+# warning filters are untouched (np.seterr would change them for the whole thread).
+_errstate = _ufunc_config._extobj_contextvar
+with np.errstate(all="ignore"):
+    _IGNORE_ALL = _errstate.get()
+
+#: the namespace functions that can overflow, divide by zero or take an invalid operand, by arity:
+#: a fixed signature keeps the wrapper's cost per call low
+_SIGNALLING_BINARY = ("add", "subtract", "multiply", "divide", "floor_divide", "remainder", "pow", "atan2")
+_SIGNALLING_UNARY = ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "asin", "acos", "sinh", "cosh")
+_SIGNALLING_OTHER = ("sum", "prod", "mean", "cumulative_sum", "astype", "matmul")
+
+
+def _quiet(fn, arity):
+    set_state, reset_state = _errstate.set, _errstate.reset  # closure cells: the cheapest lookups
+
+    def quiet_unary(x, /):
+        token = set_state(_IGNORE_ALL)
+        try:
+            return fn(x)
+        finally:
+            reset_state(token)
+
+    def quiet_binary(x1, x2, /):
+        token = set_state(_IGNORE_ALL)
+        try:
+            return fn(x1, x2)
+        finally:
+            reset_state(token)
+
+    def quiet_any(*args, **kwargs):
+        token = set_state(_IGNORE_ALL)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            reset_state(token)
+
+    wrapper = {1: quiet_unary, 2: quiet_binary}.get(arity, quiet_any)
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+def quiet(fn):
+    """``fn`` run with NumPy's floating-point warnings off for each call (as the namespace's functions)."""
+    return _quiet(fn, None)
+
+
+for _arity, _names in ((2, _SIGNALLING_BINARY), (1, _SIGNALLING_UNARY), (None, _SIGNALLING_OTHER)):
+    for _name in _names:
+        setattr(namespace, _name, _quiet(getattr(namespace, _name), _arity))
+
+
+_mean = namespace.mean
+
+
+def _mean_of_empty_is_nan(x, /, *, axis=None, keepdims=False, **kwargs):
+    """``mean``; an empty slice gives NaN without NumPy's "Mean of empty slice" warning (PyTorch is silent)."""
+    if x.size:
+        return _mean(x, axis=axis, keepdims=keepdims, **kwargs)
+    return namespace.divide(namespace.sum(x, axis=axis, keepdims=keepdims, **kwargs), 0)
+
+
+namespace.mean = _mean_of_empty_is_nan

@@ -6,6 +6,8 @@ import operator
 
 import numpy as np
 
+from ember.backends.numpy.namespace import quiet
+
 __all__ = ["RestrictedArray", "unwrap", "wrap"]
 
 
@@ -64,10 +66,12 @@ class RestrictedArray:
 
 
 def _binary(op):
+    op = quiet(op)  # silent on 0/0, inf - inf ... as the NumPy backend is
     return lambda self, other: RestrictedArray(np.asarray(op(self._array, unwrap(other))))
 
 
 def _reflected(op):
+    op = quiet(op)
     return lambda self, other: RestrictedArray(np.asarray(op(unwrap(other), self._array)))
 
 

@@ -21,7 +21,8 @@ class ActivationKernels:
         ``keep`` the boolean mask of the passing elements."""
         xp = self.xp
         keep = xp.logical_not(x <= threshold)
-        if value == threshold and self.backend.ember_dtype(x.dtype).is_floating_point:
+        same = value == threshold and math.copysign(1.0, value) == math.copysign(1.0, threshold)
+        if same and self.backend.ember_dtype(x.dtype).is_floating_point:
             # max(x, t) is branch-free (a select on a random mask is 20-50x slower in NumPy) and
             # keeps NaN; it equals the select everywhere when value == threshold
             return xp.maximum(x, xp.asarray(threshold, dtype=x.dtype)), keep

@@ -26,6 +26,7 @@ class ArithmeticKernels:
         mod = xp.where((rem != 0) & ((a < 0) != (b < 0)), rem - b, rem)
         if self._integral(a):
             return mod
+        mod = xp.where(mod == 0, a * 0, mod)  # a zero has the sign of a (remainder gave it b's)
         # an infinite divisor leaves a finite dividend as it is (remainder(-1, inf) is inf)
         if not hasattr(b, "shape"):  # a Python scalar
             return xp.where(xp.isfinite(a), a, mod) if math.isinf(b) else mod

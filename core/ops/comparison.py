@@ -62,7 +62,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if not a.dtype.is_floating_point:
         a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
     x, y = a._data, b._data
-    within = xp.less_equal(xp.abs(x - y), atol + rtol * xp.abs(y))
+    within = xp.less_equal(xp.abs(xp.subtract(x, y)), atol + rtol * xp.abs(y))
     within = xp.logical_and(within, xp.isfinite(y))
     return input._make(xp.logical_or(close, within))
 

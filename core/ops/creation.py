@@ -117,7 +117,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
         tensor([[1.5000, 1.5000, 1.5000],
                 [1.5000, 1.5000, 1.5000]])
         >>> ember.full((2,), True)
-        tensor([ True,  True])
+        tensor([True, True])
     """
     shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
     if not isinstance(fill_value, Tensor) and not is_number(fill_value):

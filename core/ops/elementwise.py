@@ -367,7 +367,7 @@ log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: (x + 1).recipro
 log2 = _unary("log2", lambda b, x: b.xp.log(x) / _LN2, lambda x, y: (x * _LN2).reciprocal())
 log10 = _unary("log10", lambda b, x: b.xp.log(x) / _LN10, lambda x, y: (x * _LN10).reciprocal())
 sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: (y * 2).reciprocal(), saves="y")
-rsqrt = _unary("rsqrt", lambda b, x: 1 / b.xp.sqrt(x), lambda x, y: y.pow(3) * -0.5, saves="y")
+rsqrt = _unary("rsqrt", lambda b, x: b.xp.divide(1, b.xp.sqrt(x)), lambda x, y: y.pow(3) * -0.5, saves="y")
 sin = _unary("sin", lambda b, x: b.xp.sin(x), lambda x, y: x.cos())
 cos = _unary("cos", lambda b, x: b.xp.cos(x), lambda x, y: -x.sin())
 tan = _unary("tan", lambda b, x: b.xp.tan(x), lambda x, y: y * y + 1, saves="y", arithmetic=True)
@@ -379,7 +379,7 @@ cosh = _unary("cosh", lambda b, x: b.xp.cosh(x), lambda x, y: x.sinh())
 tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y, saves="y", fused_backward="tanh_backward")
 sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves="y", fused_backward="sigmoid_backward")
 erf = _unary("erf", lambda b, x: b.erf(x), lambda x, y: (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
-reciprocal = _unary("reciprocal", lambda b, x: 1 / x, lambda x, y: -(y * y), saves="y", arithmetic=True)
+reciprocal = _unary("reciprocal", lambda b, x: b.xp.divide(1, x), lambda x, y: -(y * y), saves="y", arithmetic=True)
 floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)
 ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False)
 trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False)
@@ -561,13 +561,13 @@ class _Binary(Function):
 
 class _Add(_Binary):
     saves = 0
-    compute = staticmethod(lambda xp, a, b: a + b)
+    compute = staticmethod(lambda xp, a, b: xp.add(a, b))
     gradients = staticmethod(lambda ctx, g: (g, g))
 
 
 class _Sub(_Binary):
     saves = 0
-    compute = staticmethod(lambda xp, a, b: a - b)
+    compute = staticmethod(lambda xp, a, b: xp.subtract(a, b))
     gradients = staticmethod(lambda ctx, g: (g, -g))
 
 
@@ -582,7 +582,7 @@ class _RSub(_Binary):
 class _Mul(_Binary):
     saves = 2
 
-    compute = staticmethod(lambda xp, a, b: a * b)
+    compute = staticmethod(lambda xp, a, b: xp.multiply(a, b))
     keeps = staticmethod(lambda needs: (needs[1], needs[0]))
 
     @staticmethod
@@ -596,7 +596,7 @@ class _Mul(_Binary):
 
 class _Div(_Binary):
     saves = 2
-    compute = staticmethod(lambda xp, a, b: a / b)
+    compute = staticmethod(lambda xp, a, b: xp.divide(a, b))
     keeps = staticmethod(lambda needs: (needs[1], True))
 
     @staticmethod
@@ -1047,9 +1047,11 @@ class _Clamp(Function):
         xp = x._backend.xp
         data = x._data
         if low is not None:
-            data = xp.maximum(data, low if is_scalar(low) else low._data)
+            # the bound first: on a tie (-0.0 against 0.0) the array API's maximum returns its second
+            # operand, and PyTorch's clamp keeps x
+            data = xp.maximum(low if is_scalar(low) else low._data, data)
         if high is not None:
-            data = xp.minimum(data, high if is_scalar(high) else high._data)
+            data = xp.minimum(high if is_scalar(high) else high._data, data)
         ctx.save_for_backward(x, low if isinstance(low, Tensor) else None, high if isinstance(high, Tensor) else None)
         ctx.low, ctx.high = low, high
         return x._make(data)

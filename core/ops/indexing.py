@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
-
-from .. import dtypes
+from .. import dtypes, return_types
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
@@ -16,8 +14,6 @@ __all__ = [
     "masked_select", "masked_scatter", "nonzero", "argwhere", "sort", "argsort", "topk", "kthvalue",
     "take", "take_along_dim",
 ]  # fmt: skip
-
-values_indices = namedtuple("return_types", ["values", "indices"])
 
 
 # -- keys ----------------------------------------------------------------------------------
@@ -732,16 +728,18 @@ def sort(input, dim=-1, descending=False, stable=False):
     Example::
 
         >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]))
-        return_types(values=tensor([1., 2., 3.]), indices=tensor([1, 2, 0]))
+        ember.return_types.sort(
+        values=tensor([1., 2., 3.]),
+        indices=tensor([1, 2, 0]))
         >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]), descending=True).values
         tensor([3., 2., 1.])
     """
     wrap_dim(dim, input.ndim)
     if input.ndim == 0:
-        return values_indices(input.clone(), input.new_zeros((), dtype=dtypes.int64))
+        return return_types.sort(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     axis = wrap_dim(dim, input.ndim)
     indices = _sort_indices(input, axis, descending)
-    return values_indices(_Gather.apply(input, axis, indices), indices)
+    return return_types.sort(_Gather.apply(input, axis, indices), indices)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -779,18 +777,22 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     Example::
 
         >>> ember.topk(ember.tensor([1.0, 5.0, 3.0, 4.0]), 2)
-        return_types(values=tensor([5., 4.]), indices=tensor([1, 3]))
+        ember.return_types.topk(
+        values=tensor([5., 4.]),
+        indices=tensor([1, 3]))
         >>> ember.topk(ember.tensor([1.0, 5.0, 3.0, 4.0]), 2, largest=False)
-        return_types(values=tensor([1., 3.]), indices=tensor([0, 2]))
+        ember.return_types.topk(
+        values=tensor([1., 3.]),
+        indices=tensor([0, 2]))
     """
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError(f"selected index k out of range (k={k}, size {size} in dimension {axis})")
     if input.ndim == 0:
-        return values_indices(input.clone(), input.new_zeros((), dtype=dtypes.int64))
+        return return_types.topk(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     indices = _sort_indices(input, axis, largest).narrow(axis, 0, k)
-    return values_indices(_Gather.apply(input, axis, indices), indices)
+    return return_types.topk(_Gather.apply(input, axis, indices), indices)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -805,19 +807,21 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     Example::
 
         >>> ember.kthvalue(ember.tensor([5.0, 1.0, 4.0, 2.0]), 2)
-        return_types(values=tensor(2.), indices=tensor(3))
+        ember.return_types.kthvalue(
+        values=tensor(2.),
+        indices=tensor(3))
     """
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         values, indices = kthvalue(input.reshape(1), k, 0, keepdim)
-        return values_indices(values.reshape(()), indices.reshape(()))
+        return return_types.kthvalue(values.reshape(()), indices.reshape(()))
     if not 1 <= k <= input.shape[axis]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
     indices = _sort_indices(input, axis, False).narrow(axis, k - 1, 1)
     values = _Gather.apply(input, axis, indices)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return values_indices(values, indices)
+    return return_types.kthvalue(values, indices)
 
 
 def take(input, index):

@@ -412,7 +412,7 @@ def fliplr(input):
     """
     if input.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
-    return flip(input, 1)
+    return flip(input, (1,))
 
 
 def flipud(input):
@@ -430,7 +430,7 @@ def flipud(input):
     """
     if input.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
-    return flip(input, 0)
+    return flip(input, (0,))
 
 
 def rot90(input, k=1, dims=(0, 1)):
@@ -461,11 +461,11 @@ def rot90(input, k=1, dims=(0, 1)):
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
     k %= 4
     if k == 1:
-        return transpose(flip(input, b), a, b)
+        return transpose(flip(input, (b,)), a, b)
     if k == 2:
-        return flip(input, a, b)
+        return flip(input, (a, b))
     if k == 3:
-        return flip(transpose(input, a, b), b)
+        return flip(transpose(input, a, b), (b,))
     return input.clone()
 
 

@@ -42,7 +42,7 @@ def _acosh(b, x):
 
 
 def _atanh(b, x):
-    return 0.5 * b.xp.log1p(2 * x / (1 - x))
+    return 0.5 * b.xp.log1p(b.xp.divide(2 * x, 1 - x))
 
 
 def _erfc(b, x):
@@ -216,7 +216,7 @@ def xlogy(input, other):
     """
     x, y = _floating_pair("xlogy", input, other)
     zero = x.detach() == 0
-    value = where(zero, x * 0, x * where(zero, y * 0 + 1, y).log())
+    value = where(zero, x * 0 + 0, x * where(zero, y * 0 + 1, y).log())  # + 0: a +0.0 for x = -0.0
     return where(y.detach().isnan(), y, value)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
-from ..tensor import Tensor, size_arg
+from ..tensor import Size, Tensor, size_arg
 from .common import check_same_device, sum_to, wrap_dim
 
 __all__ = [
@@ -347,10 +347,11 @@ def broadcast_shapes(*shapes):
     Example::
 
         >>> ember.broadcast_shapes((2, 1), (1, 3))
-        (2, 3)
+        ember.Size([2, 3])
         >>> ember.broadcast_shapes((5, 1, 4), (3, 1))
-        (5, 3, 4)
+        ember.Size([5, 3, 4])
     """
+    shapes = [(s,) if isinstance(s, int) else s for s in shapes]
     ndim = max((len(s) for s in shapes), default=0)
     result = [1] * ndim
     for s in shapes:
@@ -362,7 +363,7 @@ def broadcast_shapes(*shapes):
                 raise RuntimeError(
                     f"shape mismatch: objects cannot be broadcast to a single shape ({[list(x) for x in shapes]})"
                 )
-    return tuple(result)
+    return Size(result)
 
 
 def broadcast_tensors(*tensors):
@@ -489,12 +490,14 @@ class _Flip(Function):
         return grad.flip(ctx.axes), None
 
 
-def flip(input, *dims, **kwargs):
-    """Reverse the order of elements along ``dims`` (given positionally or as ``dims=``).
+def flip(input, dims):
+    """Reverse the order of elements along ``dims``.
+
+    ``Tensor.flip`` also takes the dimensions as separate ints (``x.flip(0, 1)``).
 
     Args:
         input (Tensor): the input tensor.
-        *dims (int or sequence of ints): the dimensions to reverse.
+        dims (list or tuple of ints): the dimensions to reverse.
 
     Example::
 
@@ -506,15 +509,32 @@ def flip(input, *dims, **kwargs):
         tensor([[6, 5, 4],
                 [3, 2, 1]])
     """
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}")
+    axes = [wrap_dim(size_arg("flip", d, i), input.ndim) for i, d in enumerate(dims)]
+    for axis in axes:
+        if axes.count(axis) > 1:
+            raise RuntimeError(f"flip(): dim {axis} appears multiple times in the list of dims")
+    if not axes or input.ndim == 0:
+        return input.clone()
+    return _Flip.apply(input, tuple(sorted(axes)))
+
+
+def tensor_flip(self, *dims, **kwargs):
+    """``Tensor.flip(*dims)``: as :func:`flip`, with the dimensions as separate ints or one sequence.
+
+    Example::
+
+        >>> ember.tensor([1, 2, 3]).flip(0)
+        tensor([3, 2, 1])
+    """
     if kwargs:
         if dims or set(kwargs) != {"dims"}:
             raise TypeError(f"flip() got unexpected arguments {sorted(kwargs)}")
-        dims = (kwargs["dims"],)
-    dims = _shape_arg(dims, "flip")
-    axes = tuple(sorted({wrap_dim(d, input.ndim) for d in dims}))
-    if not axes or input.ndim == 0:
-        return input.clone()
-    return _Flip.apply(input, axes)
+        return flip(self, kwargs["dims"])
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
+    return flip(self, _shape_arg(dims, "flip"))
 
 
 def roll(input, shifts, dims=None):
@@ -906,6 +926,7 @@ def reshape_as(input, other):
 
 for _name in __all__:
     setattr(Tensor, _name, globals()[_name])
+Tensor.flip = tensor_flip
 Tensor.is_contiguous = is_contiguous
 Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self.ndim)))))
 Tensor.mT = property(lambda self: transpose(self, -2, -1))

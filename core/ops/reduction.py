@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 
-from .. import dtypes
+from .. import dtypes, return_types
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .common import normalize_dims, wrap_dim
@@ -16,8 +15,6 @@ __all__ = [
     "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
     "var_mean", "std_mean", "norm", "logsumexp", "cumsum", "all", "any", "count_nonzero", "aminmax",
 ]  # fmt: skip
-
-values_indices = namedtuple("return_types", ["values", "indices"])
 
 
 def _restore_dims(grad, axes, ndim, keepdim):
@@ -339,7 +336,7 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
     values = input.gather(axis, indices) if input.ndim else input.clone()
     if not keepdim and input.ndim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return values_indices(values, indices)
+    return getattr(return_types, name)(values, indices)
 
 
 def max(input, dim=None, keepdim=False):  # noqa: A001
@@ -360,7 +357,9 @@ def max(input, dim=None, keepdim=False):  # noqa: A001
         >>> ember.max(x)
         tensor(6.)
         >>> ember.max(x, dim=1)
-        return_types(values=tensor([3., 6.]), indices=tensor([2, 2]))
+        ember.return_types.max(
+        values=tensor([3., 6.]),
+        indices=tensor([2, 2]))
     """
     return _extremum_with_indices("max", input, dim, keepdim, None)
 
@@ -383,7 +382,9 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
         >>> ember.min(x)
         tensor(1.)
         >>> ember.min(x, dim=0)
-        return_types(values=tensor([1., 2., 3.]), indices=tensor([0, 0, 0]))
+        ember.return_types.min(
+        values=tensor([1., 2., 3.]),
+        indices=tensor([0, 0, 0]))
     """
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
@@ -400,12 +401,16 @@ def aminmax(input, *, dim=None, keepdim=False):
 
         >>> x = ember.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
         >>> ember.aminmax(x)
-        aminmax(min=tensor(1.), max=tensor(6.))
+        ember.return_types.aminmax(
+        min=tensor(1.),
+        max=tensor(6.))
         >>> ember.aminmax(x, dim=1)
-        aminmax(min=tensor([1., 4.]), max=tensor([3., 6.]))
+        ember.return_types.aminmax(
+        min=tensor([1., 4.]),
+        max=tensor([3., 6.]))
     """
     d = () if dim is None else dim
-    return namedtuple("aminmax", ["min", "max"])(amin(input, d, keepdim), amax(input, d, keepdim))
+    return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
 def _correction(unbiased, correction):
@@ -795,10 +800,10 @@ def _cumulative_extremum(name, input, dim, better):
     xp, backend = input._backend.xp, input._backend
     long = backend.native_dtype(dtypes.int64)
     if input.ndim == 0:
-        return values_indices(input.clone(), input._make(xp.zeros((), dtype=long)))
+        return getattr(return_types, name)(input.clone(), input._make(xp.zeros((), dtype=long)))
     if input.shape[axis] == 0:
         empty = input._make(xp.zeros(input._data.shape, dtype=long))
-        return values_indices(input.clone(), empty)
+        return getattr(return_types, name)(input.clone(), empty)
     parts = _slices(input._data, axis, input.ndim)
     best = parts[0]
     index = xp.zeros(best.shape, dtype=long)
@@ -811,7 +816,7 @@ def _cumulative_extremum(name, input, dim, better):
         index = xp.where(take, xp.full(index.shape, i, dtype=long), index)
         indices.append(index)
     indices = input._make(xp.stack(indices, axis=axis))
-    return values_indices(input.gather(axis, indices), indices)
+    return getattr(return_types, name)(input.gather(axis, indices), indices)
 
 
 def cummax(input, dim):
@@ -837,7 +842,9 @@ def cummin(input, dim):
     Example::
 
         >>> ember.cummin(ember.tensor([3.0, 1.0, 2.0, 0.0]), dim=0)
-        return_types(values=tensor([3., 1., 1., 0.]), indices=tensor([0, 1, 1, 3]))
+        ember.return_types.cummin(
+        values=tensor([3., 1., 1., 0.]),
+        indices=tensor([0, 1, 1, 3]))
     """
     return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))
 
@@ -885,7 +892,7 @@ def median(input, dim=None, keepdim=False):
         return median(flat, 0).values
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
-        return values_indices(
+        return return_types.median(
             input.clone(), input._make(input._backend.xp.zeros((), dtype=input._backend.native_dtype(dtypes.int64)))
         )
     n = input.shape[axis]
@@ -902,7 +909,7 @@ def median(input, dim=None, keepdim=False):
     values = input.gather(axis, index)
     if not keepdim:
         values, index = values.squeeze(axis), index.squeeze(axis)
-    return values_indices(values, index)
+    return return_types.median(values, index)
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):

@@ -13,7 +13,11 @@ class NumpyArithmeticKernels:
         return np.fmod(a, b)
 
     def remainder(self, a, b):
-        return np.remainder(a, b)
+        mod = np.remainder(a, b)
+        if mod.dtype.kind != "f":
+            return mod
+        # NumPy gives a zero the sign of b; PyTorch (from C's fmod) the sign of a
+        return np.where(mod == 0, np.copysign(mod, a), mod)
 
     def floor_divide(self, a, b):
         return np.floor_divide(a, b)

@@ -171,7 +171,9 @@ def relu_(input: Tensor) -> Tensor:
 
 def _hardtanh(x, min_val, max_val):
     # gradient 1 strictly inside (min_val, max_val), 0 outside and on the edges (PyTorch's rule)
-    return where(x <= min_val, min_val, where(x >= max_val, max_val, x)).to(x.dtype)
+    # (the value on an edge is x itself, as clamp gives it: hardtanh(-0.0, 0.0) is -0.0 in PyTorch)
+    outside = (x <= min_val).logical_or(x >= max_val)
+    return where(outside, x.detach().clamp(min_val, max_val), x).to(x.dtype)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
