@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy._core import _ufunc_config
 
 from ember.backends.numpylike import build_namespace
 
@@ -25,9 +24,13 @@ namespace.matmul = _matmul
 # signal a floating-point error run with NumPy's warnings off for that call only: the error state is
 # a context variable (NumPy 2), set and reset around the call, so the user's own NumPy state and
 # warning filters are untouched (np.seterr would change them for the whole thread).
-_errstate = _ufunc_config._extobj_contextvar
-with np.errstate(all="ignore"):
-    _IGNORE_ALL = _errstate.get()
+try:  # NumPy's private context variable: set and reset around a call, the cheapest way
+    from numpy._core._ufunc_config import _extobj_contextvar as _errstate
+except ImportError:  # a NumPy without it: the public context manager (same effect, ~3 us a call)
+    _errstate = None
+else:
+    with np.errstate(all="ignore"):
+        _IGNORE_ALL = _errstate.get()
 
 #: the namespace functions that can overflow, divide by zero or take an invalid operand, by arity:
 #: a fixed signature keeps the wrapper's cost per call low
@@ -37,6 +40,8 @@ _SIGNALLING_OTHER = ("sum", "prod", "mean", "cumulative_sum", "astype", "matmul"
 
 
 def _quiet(fn, arity):
+    if _errstate is None:
+        return _quiet_public(fn)
     set_state, reset_state = _errstate.set, _errstate.reset  # closure cells: the cheapest lookups
 
     def quiet_unary(x, /):
@@ -64,6 +69,15 @@ def _quiet(fn, arity):
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
     return wrapper
+
+
+def _quiet_public(fn):
+    def quiet_any(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    quiet_any.__name__, quiet_any.__doc__ = fn.__name__, fn.__doc__
+    return quiet_any
 
 
 def quiet(fn):
