@@ -129,9 +129,7 @@ def memory_reserved(index=None):
 
 def empty_cache():
     """Return unused cached blocks of the allocator to the driver."""
-    backend = _backend()
-    if hasattr(backend, "empty_cache"):
-        backend.empty_cache()
+    _backend().empty_cache()
 
 
 def manual_seed(seed):

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.backend import BACKEND_METHODS, PRIMITIVES
-from ember.backends.numpylike import build_namespace
+from ember.backend import BACKEND_METHODS, PRIMITIVES, build_namespace
 
 from .primitives import CASES
 
