@@ -25,7 +25,7 @@ __all__ = [
     "REQUIRED",
     "build_namespace",
     "complete_namespace",
-    "is_composition",
+    "overridden",
     "with_compositions",
 ]
 
@@ -231,9 +231,9 @@ def complete_namespace(xp):
     return with_compositions(xp, missing) if missing else xp
 
 
-def is_composition(fn, name):
-    """Whether the primitive ``fn`` is the portable composition of ``name`` (not an override)."""
-    return getattr(fn, "__wrapped__", None) is COMPOSITIONS[name]
+def overridden(xp):
+    """The derived primitives namespace ``xp`` implements itself rather than by composition."""
+    return [name for name in DERIVED if getattr(getattr(xp, name), "__wrapped__", None) is not COMPOSITIONS[name]]
 
 
 # -- namespaces from NumPy-like modules ---------------------------------------------------------
