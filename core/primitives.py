@@ -37,10 +37,10 @@ REQUIRED = (
     "add", "subtract", "multiply", "divide", "floor_divide", "remainder", "pow", "negative",
     "abs", "sign", "maximum", "minimum",
     # element-wise transcendental
-    "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "asin", "acos", "atan",
+    "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
     "atan2", "sinh", "cosh", "tanh", "floor", "ceil", "round",
     # comparison and logic
-    "equal", "less", "logical_and", "logical_not", "isnan", "where",
+    "equal", "less", "logical_and", "logical_not", "where",
     # reductions and scans
     "sum", "prod", "max", "min", "mean", "argmax", "argmin", "all", "cumulative_sum", "argsort",
     # linear algebra
@@ -112,6 +112,10 @@ def _logical_xor(xp, x1, x2, /):
     return xp.not_equal(xp.logical_not(x1), xp.logical_not(x2))
 
 
+def _isnan(xp, x, /):
+    return xp.not_equal(x, x)
+
+
 def _isinf(xp, x, /):
     return xp.equal(xp.abs(x), math.inf)
 
@@ -122,10 +126,6 @@ def _isfinite(xp, x, /):
 
 def _trunc(xp, x, /):
     return xp.where(xp.less(x, 0), xp.ceil(x), xp.floor(x))
-
-
-def _tan(xp, x, /):
-    return xp.divide(xp.sin(x), xp.cos(x))
 
 
 def _any(xp, x, /, *, axis=None, keepdims=False):
@@ -186,10 +186,10 @@ COMPOSITIONS = {
     # creation
     "zeros": _zeros, "ones": _ones, "empty": _empty, "eye": _eye,
     # element-wise
-    "tan": _tan, "trunc": _trunc,
+    "trunc": _trunc,
     # comparison and logic
     "not_equal": _not_equal, "less_equal": _less_equal, "greater": _greater, "greater_equal": _greater_equal,
-    "logical_or": _logical_or, "logical_xor": _logical_xor, "isinf": _isinf, "isfinite": _isfinite,
+    "logical_or": _logical_or, "logical_xor": _logical_xor, "isnan": _isnan, "isinf": _isinf, "isfinite": _isfinite,
     # reductions and sorting
     "any": _any, "sort": _sort,
     # manipulation
