@@ -46,7 +46,7 @@ REQUIRED = (
     # linear algebra
     "matmul",
     # manipulation
-    "astype", "reshape", "permute_dims", "broadcast_to", "concat", "nonzero",
+    "astype", "reshape", "permute_dims", "broadcast_to", "concat",
 )  # fmt: skip
 
 
@@ -181,6 +181,16 @@ def _take_along_axis(xp, x, indices, /, *, axis=-1):
     return x[tuple(ranges)]
 
 
+def _nonzero(xp, x, /):
+    if x.ndim == 0:
+        raise ValueError("nonzero: a 0-d array has no axis to index; reshape it to 1-d first")
+    mask = xp.not_equal(x, 0)
+    return tuple(
+        xp.broadcast_to(xp.reshape(xp.arange(n), tuple(n if e == d else 1 for e in range(x.ndim))), x.shape)[mask]
+        for d, n in enumerate(x.shape)
+    )
+
+
 #: Each derived primitive's portable composition, ``fn(xp, *args, **kwargs)``.
 COMPOSITIONS = {
     # creation
@@ -194,7 +204,7 @@ COMPOSITIONS = {
     "any": _any, "sort": _sort,
     # manipulation
     "expand_dims": _expand_dims, "squeeze": _squeeze, "stack": _stack, "flip": _flip, "take": _take,
-    "take_along_axis": _take_along_axis,
+    "take_along_axis": _take_along_axis, "nonzero": _nonzero,
 }  # fmt: skip
 
 #: The primitives the core composes from :data:`REQUIRED`; a backend may override each.

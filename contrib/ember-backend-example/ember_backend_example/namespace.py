@@ -125,4 +125,3 @@ reshape = _elementwise(np.reshape)
 permute_dims = _elementwise(np.transpose)
 broadcast_to = _elementwise(np.broadcast_to)
 concat = _elementwise(np.concatenate)
-nonzero = _elementwise(np.nonzero)  # a tuple of index arrays, one per dimension
