@@ -312,6 +312,10 @@ class Backend:
 def use(device_type, name):
     """Serve ``device_type`` with the backend called ``name`` for the rest of the process.
 
+    Args:
+        device_type: the device type, ``"cpu"``, ``"cuda"``, ...
+        name: the name a backend plugin registered for that type.
+
     Example::
 
         >>> ember.backends.use("cpu", "numpy")
@@ -324,7 +328,16 @@ def use(device_type, name):
 
 
 def get_backend(device="cpu"):
-    """The backend object serving ``device`` (a device or string)."""
+    """The backend object serving ``device`` (a device or string).
+
+    Args:
+        device: an :class:`ember.device` or its string, ``"cpu"``, ``"cuda:1"``, ...
+
+    Example::
+
+        >>> ember.backends.get_backend("cpu").name
+        'numpy'
+    """
     from ember.device import device as _device
     from ember.tensor import backend_for_device
 
@@ -332,7 +345,17 @@ def get_backend(device="cpu"):
 
 
 def list_backends():
-    """Every registered backend, loaded, as ``(spec, devices)`` with the failure reason in ``spec.error``."""
+    """Every registered backend, loaded, as ``(spec, devices)`` with the failure reason in ``spec.error``.
+
+    ``devices`` lists ``(device string, device name)`` for each device the backend drives
+    (empty where it failed to load).
+
+    Example::
+
+        >>> specs = {spec.name: devices for spec, devices in ember.backends.list_backends()}
+        >>> specs["numpy"][0][0]
+        'cpu:0'
+    """
     from ember.plugin import backend_registry
 
     result = []

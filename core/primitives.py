@@ -228,6 +228,18 @@ def with_compositions(xp, names=DERIVED):
 
     The compositions call the copy, so a derived primitive composed from another derived one
     uses ``xp``'s own where it has one and the composition where it does not.
+
+    Args:
+        xp: an array namespace (a module or an object with one attribute per primitive).
+        names: the derived primitives to take from their compositions (default: all).
+
+    Example::
+
+        >>> from ember.backends.numpy.namespace import namespace
+        >>> portable = ember.primitives.with_compositions(namespace)
+        >>> x = namespace.asarray([[1.0, 2.0], [3.0, 4.0]])
+        >>> portable.flip(x, axis=0).tolist(), portable.eye(2, dtype=x.dtype).tolist()
+        ([[3.0, 4.0], [1.0, 2.0]], [[1.0, 0.0], [0.0, 1.0]])
     """
     namespace = SimpleNamespace(**vars(xp))
     for name in names:
@@ -236,13 +248,31 @@ def with_compositions(xp, names=DERIVED):
 
 
 def complete_namespace(xp):
-    """``xp`` itself if it has every derived primitive, else a copy with the missing ones composed."""
+    """``xp`` itself if it has every derived primitive, else a copy with the missing ones composed.
+
+    Example::
+
+        >>> from types import SimpleNamespace
+        >>> from ember.backends.numpy.namespace import namespace
+        >>> required = SimpleNamespace(**{n: getattr(namespace, n) for n in ember.primitives.REQUIRED})
+        >>> xp = ember.primitives.complete_namespace(required)
+        >>> xp.stack([xp.arange(2), xp.arange(2)], axis=1).tolist()
+        [[0, 0], [1, 1]]
+    """
     missing = [name for name in DERIVED if not callable(getattr(xp, name, None))]
     return with_compositions(xp, missing) if missing else xp
 
 
 def overridden(xp):
-    """The derived primitives namespace ``xp`` implements itself rather than by composition."""
+    """The derived primitives namespace ``xp`` implements itself rather than by composition.
+
+    Example::
+
+        >>> len(ember.primitives.overridden(ember.backends.get_backend("cpu").xp))
+        23
+        >>> ember.primitives.overridden(ember.backends.get_backend("restricted").xp)
+        []
+    """
     return [name for name in DERIVED if getattr(getattr(xp, name), "__wrapped__", None) is not COMPOSITIONS[name]]
 
 
@@ -262,7 +292,19 @@ _CLASSIC_NAMES = {
 def build_namespace(module, name):
     """A namespace holding exactly :data:`PRIMITIVES`, taken from the NumPy-like ``module``
     (NumPy, CuPy): the module's own functions, adapted only where the module departs from
-    the array API standard (older names, no ``descending`` sort, ``floor`` of integers)."""
+    the array API standard (older names, no ``descending`` sort, ``floor`` of integers).
+
+    Args:
+        module: the array library's module (``numpy``, ``cupy``).
+        name: the namespace's ``__name__``.
+
+    Example::
+
+        >>> import numpy as np
+        >>> xp = ember.backend.build_namespace(np, "numpy-namespace")
+        >>> xp.sort(xp.asarray([3, 1, 2]), descending=True).tolist()
+        [3, 2, 1]
+    """
 
     def integer_preserving(fn):
         def op(x, *args, **kwargs):
