@@ -157,6 +157,10 @@ class Backend:
         """A context manager making ``index`` the current device (a no-op by default)."""
         return contextlib.nullcontext()
 
+    def set_device(self, index):
+        """Make ``index`` the current device from now on (``ember.cuda.set_device``); a no-op
+        by default, for backends that take the device from each array."""
+
     def device_of(self, array):
         """The device index an array lives on (0 for single-device backends)."""
         return 0

@@ -73,8 +73,7 @@ def set_device(index):
     """Make ``index`` the current CUDA device for the backend's allocations and launches."""
     global _current
     index = _device(index).index if not isinstance(index, int) else index
-    context = _backend().device_context(index)
-    context.use() if hasattr(context, "use") else None
+    _backend().set_device(index)
     _current = index
 
 

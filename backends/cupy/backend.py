@@ -138,6 +138,9 @@ class CupyBackend(Backend):
     def device_context(self, index):
         return cupy.cuda.Device(index)
 
+    def set_device(self, index):
+        cupy.cuda.Device(index).use()
+
     def device_of(self, array):
         return array.device.id
 
