@@ -108,7 +108,7 @@ def test_the_checker_sees_an_addition_and_a_changed_signature():
 
 
 # -- what the core calls ---------------------------------------------------------------------
-_CALL = re.compile(r"(?<![\w.])(?:\w+\.)?_?backend(?:\(\))?\.([a-z]\w*)")
+_CALL = re.compile(r"(?<![\w.])(?:(?!ember\.)\w+\.)?_?backend(?:\(\))?\.([a-z]\w*)")  # not ember.backend.X
 _PROBE = re.compile(r"hasattr\([^,()]*backend[^,]*,")
 
 
