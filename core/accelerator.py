@@ -183,8 +183,7 @@ def synchronize(device=None):
 def empty_cache():
     """Return the allocator's unused cached memory to the driver, where the backend caches any."""
     _, backend = _require()
-    if hasattr(backend, "empty_cache"):
-        backend.empty_cache()
+    backend.empty_cache()
 
 
 def memory_allocated(device_index=None):

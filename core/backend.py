@@ -1,18 +1,29 @@
-"""The op interface: what a backend must provide for ember to run on it.
+"""The op interface: what a backend must provide for ember to run on it, all of it here.
 
 A backend has three parts:
 
-1. **Array primitives** (required). ``backend.xp`` is an array namespace with the names in
+1. **Array primitives.** ``backend.xp`` is an array namespace with the names in
    :data:`PRIMITIVES`, taken from the Python array API standard with its semantics; its
    arrays support the standard's array object (``shape``, ``ndim``, ``dtype``, arithmetic
    and comparison operators that accept Python scalars, ``__getitem__`` and ``__setitem__``
-   with basic, integer-array and boolean indexing). The few things the standard lacks are
-   methods of :class:`Backend` itself (:data:`BACKEND_METHODS`): host transfer, scatter-add,
-   random generators, device management.
+   with basic, integer-array and boolean indexing). They come in two tiers (declared in
+   :mod:`ember.primitives`): the :data:`REQUIRED` ones every namespace implements, and the
+   :data:`DERIVED` ones the core composes from them, which a namespace may override by
+   having a function of that name. A backend class that sets ``xp`` gets, once, the
+   compositions its namespace lacks. The few things the standard lacks are methods of
+   :class:`Backend` itself (:data:`BACKEND_METHODS`): host transfer, scatter-add, random
+   generators, device management.
 2. **NN kernels** (optional). ``backend.kernels`` is an instance of
    :class:`ember.kernels.Kernels`, whose every method has a portable default written only
    against the primitives. A backend overrides a kernel by subclassing ``Kernels``.
-3. **Devices**: the device type it claims, how many devices there are, their names.
+3. **Devices**: the device type it claims, how many devices there are, their names, and
+   the optional services below (streams, graph capture, memory statistics, caches), each
+   declared on :class:`Backend` with the default a backend without it gets.
+
+Every method the core calls on a backend is declared on :class:`Backend`; a backend adds no
+other public method and keeps the declared signatures (``tests/test_backend_contract.py``).
+Which backend serves a device type is chosen with :func:`use` (also ``ember.backends.use``);
+:func:`get_backend` and :func:`list_backends` look them up.
 
 Dispatch is an attribute lookup on the backend object a tensor holds; nothing here runs
 per op except the backend's own code.
@@ -25,32 +36,20 @@ import threading
 
 import numpy as np
 
-from . import dtypes
+from .primitives import DERIVED, PRIMITIVES, REQUIRED, build_namespace, complete_namespace
 
-__all__ = ["Backend", "Generator", "PRIMITIVES", "BACKEND_METHODS"]
-
-#: The array-namespace functions every backend provides (array API names and semantics).
-PRIMITIVES = (
-    # creation
-    "asarray", "zeros", "ones", "full", "empty", "arange", "eye",
-    # element-wise arithmetic
-    "add", "subtract", "multiply", "divide", "floor_divide", "remainder", "pow", "negative",
-    "abs", "sign", "maximum", "minimum",
-    # element-wise transcendental
-    "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
-    "atan2", "sinh", "cosh", "tanh", "floor", "ceil", "round", "trunc",
-    # comparison and logic
-    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
-    "logical_or", "logical_not", "logical_xor", "isnan", "isinf", "isfinite", "where",
-    # reductions and scans
-    "sum", "prod", "max", "min", "mean", "argmax", "argmin", "any", "all", "cumulative_sum",
-    "sort", "argsort",
-    # linear algebra
-    "matmul",
-    # manipulation
-    "astype", "reshape", "permute_dims", "broadcast_to", "expand_dims", "squeeze", "concat",
-    "stack", "flip", "take", "take_along_axis", "nonzero",
-)  # fmt: skip
+__all__ = [
+    "BACKEND_METHODS",
+    "DERIVED",
+    "PRIMITIVES",
+    "REQUIRED",
+    "Backend",
+    "Generator",
+    "build_namespace",
+    "get_backend",
+    "list_backends",
+    "use",
+]
 
 #: Methods of :class:`Backend` that a backend implements beside the namespace.
 BACKEND_METHODS = (
@@ -99,8 +98,10 @@ class Generator:
 class Backend:
     """Base class of every backend.
 
-    Subclasses set :attr:`name`, :attr:`device_type`, :attr:`xp` and :attr:`kernels`, and
-    implement the :data:`BACKEND_METHODS` that have no default here.
+    Subclasses set :attr:`name`, :attr:`device_type`, :attr:`xp` (a class attribute: it is
+    completed with the portable compositions of the :data:`DERIVED` primitives it lacks when
+    the class is made) and :attr:`kernels`, and implement the :data:`BACKEND_METHODS` that
+    have no default here.
 
     Attributes:
         name: the plugin's name (``"numpy"``).
@@ -115,6 +116,11 @@ class Backend:
     xp = None
     kernels = None
     supports_float64 = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("xp") is not None:
+            cls.xp = complete_namespace(cls.xp)
 
     def __init__(self):
         self._native = {}
@@ -151,6 +157,10 @@ class Backend:
         """A context manager making ``index`` the current device (a no-op by default)."""
         return contextlib.nullcontext()
 
+    def set_device(self, index):
+        """Make ``index`` the current device from now on (``ember.cuda.set_device``); a no-op
+        by default, for backends that take the device from each array."""
+
     def device_of(self, array):
         """The device index an array lives on (0 for single-device backends)."""
         return 0
@@ -166,14 +176,34 @@ class Backend:
         """Bytes held by the backend's allocator on the device, where it tracks it."""
         return self.memory_allocated(index)
 
+    def max_memory_allocated(self, index=None):
+        """The most bytes :meth:`memory_allocated` has reported, where the backend tracks a peak."""
+        return self.memory_allocated(index)
+
+    def empty_cache(self, index=None):
+        """Return the allocator's cached, unused memory (of device ``index``, else of every
+        device) to the driver; a no-op for backends that cache none."""
+
     # -- host transfer ------------------------------------------------------------------
-    def from_host(self, host_array, index):
-        """Copy a NumPy array to device ``index``; returns a native array."""
+    def from_host(self, host_array, index, copy=True):
+        """Copy a NumPy array to device ``index``; returns a native array.
+
+        ``copy=False`` lets a backend whose arrays live in host memory share ``host_array``'s
+        memory (``ember.from_numpy``); other backends copy regardless.
+        """
         raise NotImplementedError
 
     def to_host(self, array):
         """Copy a native array to a NumPy array on the host."""
         raise NotImplementedError
+
+    def transfer(self, array, index):
+        """A copy of a native array of this backend on its device ``index``.
+
+        The default goes through the host; a backend that copies between its devices
+        directly (CuPy, GPU to GPU) overrides it.
+        """
+        return self.from_host(self.to_host(array), index)
 
     # -- primitives beyond the standard ---------------------------------------------------
     def is_contiguous(self, array):
@@ -282,6 +312,61 @@ class Backend:
         return f"<ember backend {self.name!r} on {self.device_type!r}>"
 
 
-def default_dtype_table():
-    """The ember dtypes every backend is expected to carry, by NumPy-style name."""
-    return {d: d.name for d in dtypes.all_dtypes}
+# -- choosing the backend of a device type --------------------------------------------------
+def use(device_type, name):
+    """Serve ``device_type`` with the backend called ``name`` for the rest of the process.
+
+    Args:
+        device_type: the device type, ``"cpu"``, ``"cuda"``, ...
+        name: the name a backend plugin registered for that type.
+
+    Example::
+
+        >>> ember.backends.use("cpu", "numpy")
+    """
+    from ember.plugin import backend_registry
+    from ember.tensor import _forget_backend_cache
+
+    backend_registry().use(device_type, name)
+    _forget_backend_cache()
+
+
+def get_backend(device="cpu"):
+    """The backend object serving ``device`` (a device or string).
+
+    Args:
+        device: an :class:`ember.device` or its string, ``"cpu"``, ``"cuda:1"``, ...
+
+    Example::
+
+        >>> ember.backends.get_backend("cpu").name
+        'numpy'
+    """
+    from ember.device import device as _device
+    from ember.tensor import backend_for_device
+
+    return backend_for_device(_device(device))
+
+
+def list_backends():
+    """Every registered backend, loaded, as ``(spec, devices)`` with the failure reason in ``spec.error``.
+
+    ``devices`` lists ``(device string, device name)`` for each device the backend drives
+    (empty where it failed to load).
+
+    Example::
+
+        >>> specs = {spec.name: devices for spec, devices in ember.backends.list_backends()}
+        >>> specs["numpy"][0][0]
+        'cpu:0'
+    """
+    from ember.plugin import backend_registry
+
+    result = []
+    for spec in backend_registry().specs():
+        backend = spec.load()
+        devices = []
+        if backend is not None:
+            devices = [(f"{spec.device_type}:{i}", backend.device_name(i)) for i in range(backend.device_count())]
+        result.append((spec, devices))
+    return result

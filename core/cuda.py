@@ -74,8 +74,7 @@ def set_device(index):
     """Make ``index`` the current CUDA device for the backend's allocations and launches."""
     global _current
     index = _device(index).index if not isinstance(index, int) else index
-    context = _backend().device_context(index)
-    context.use() if hasattr(context, "use") else None
+    _backend().set_device(index)
     _current = index
 
 
@@ -130,9 +129,7 @@ def memory_reserved(index=None):
 
 def empty_cache():
     """Return unused cached blocks of the allocator to the driver."""
-    backend = _backend()
-    if hasattr(backend, "empty_cache"):
-        backend.empty_cache()
+    _backend().empty_cache()
 
 
 def manual_seed(seed):

@@ -7,9 +7,8 @@ import cupyx
 import numpy as np
 
 from ember import dtypes
-from ember.backend import Backend, Generator
+from ember.backend import Backend, Generator, build_namespace
 from ember.backends import cuda as cuda_flags
-from ember.backends.numpylike import build_namespace
 
 from . import cublas
 from .capture import CaptureState, PrivatePool, refuse
@@ -139,6 +138,9 @@ class CupyBackend(Backend):
     def device_context(self, index):
         return cupy.cuda.Device(index)
 
+    def set_device(self, index):
+        cupy.cuda.Device(index).use()
+
     def device_of(self, array):
         return array.device.id
 
@@ -163,7 +165,7 @@ class CupyBackend(Backend):
         with cupy.cuda.Device(index or 0):
             return cupy.get_default_memory_pool().total_bytes()
 
-    def empty_cache(self):
+    def empty_cache(self, index=None):
         cupy.get_default_memory_pool().free_all_blocks()
 
     def from_host(self, host_array, index, copy=True):

@@ -1,10 +1,10 @@
-"""NumPy as an array namespace (see :func:`ember.backends.numpylike.build_namespace`)."""
+"""NumPy as an array namespace (see :func:`ember.backend.build_namespace`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ember.backends.numpylike import build_namespace
+from ember.backend import build_namespace
 
 __all__ = ["namespace", "quiet"]
 

@@ -2,8 +2,9 @@
 
 It wraps NumPy but lets ember see nothing except the declared primitives (see
 :mod:`ember.backend`): its arrays are opaque wrappers, its namespace holds exactly
-:data:`ember.backend.PRIMITIVES` and its kernel table overrides nothing. The whole
-test suite runs on it, which proves that a third-party backend implementing only the
+:data:`ember.backend.REQUIRED` (the :data:`~ember.backend.DERIVED` primitives are the core's
+portable compositions of those) and its kernel table overrides nothing. The whole test
+suite runs on it, which proves that a third-party backend implementing only the required
 primitives runs the entire catalogue.
 """
 

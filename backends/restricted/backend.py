@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ember.backend import PRIMITIVES
+from ember.backend import REQUIRED
 from ember.backends.numpy.backend import NumpyBackend
 from ember.backends.numpy.namespace import namespace as numpy_namespace
 from ember.kernels import Kernels
@@ -36,10 +36,11 @@ class RestrictedGenerator:
 
 
 class RestrictedBackend(NumpyBackend):
-    """Device type ``restricted``: exactly the primitives, the portable kernels, no overrides."""
+    """Device type ``restricted``: exactly the required primitives (the derived ones are the
+    core's portable compositions), the portable kernels, no overrides."""
 
     device_type = "restricted"
-    xp = SimpleNamespace(**{name: _primitive(getattr(numpy_namespace, name)) for name in PRIMITIVES})
+    xp = SimpleNamespace(**{name: _primitive(getattr(numpy_namespace, name)) for name in REQUIRED})
 
     def __init__(self):
         super().__init__()

@@ -28,11 +28,7 @@ class _Move(Function):
     def forward(ctx, x, dev, backend):
         ctx.source = x._device
         if backend is x._backend:
-            data = (
-                backend.transfer(x._data, dev.index)
-                if hasattr(backend, "transfer")
-                else backend.from_host(backend.to_host(x._data), dev.index)
-            )
+            data = backend.transfer(x._data, dev.index)
         else:
             data = backend.from_host(x._backend.to_host(x._data), dev.index)
         return _new(data, backend, dev)

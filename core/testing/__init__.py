@@ -8,7 +8,10 @@ It checks, in order of depth:
 
 (a) every primitive of :data:`ember.backend.PRIMITIVES` and every method of
     :data:`ember.backend.BACKEND_METHODS` against NumPy, on tiny arrays of several dtypes,
-    with broadcasting, 0-d and empty operands (``test_primitives.py``);
+    with broadcasting, 0-d and empty operands (``test_primitives.py``): the required ones,
+    and the derived ones both as the backend serves them (its own, or the portable
+    composition) and through the portable composition (``test_derived_composition``);
+    ``test_primitive_overrides`` reports which derived ones the backend implements itself;
 (b) the whole catalogue (:data:`ember.testing.catalogue.ENTRIES`: every module, functional
     form and loss, built from small generators) forward on the device against the same on
     the NumPy backend (``cpu``), plus float64 finite-difference gradient checks

@@ -1,5 +1,10 @@
 """(a) Every primitive of :data:`ember.backend.PRIMITIVES` against NumPy, and the
-:class:`ember.backend.Backend` methods a backend implements."""
+:class:`ember.backend.Backend` methods a backend implements.
+
+Both tiers: each primitive through the backend's namespace (the backend's own function, or
+the portable composition where a derived one has none), and each :data:`ember.backend.DERIVED`
+one also through its portable composition over the backend's own primitives, so that the
+composition is proven on every backend, whether it overrides it or not."""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ import numpy as np
 import pytest
 
 import ember
-from ember.backend import BACKEND_METHODS, PRIMITIVES
-from ember.backends.numpylike import build_namespace
+from ember.backend import BACKEND_METHODS, DERIVED, PRIMITIVES, REQUIRED, build_namespace
+from ember.primitives import overridden, with_compositions
 
 from .primitives import CASES
 
@@ -67,20 +72,47 @@ def test_namespace_has_every_primitive(ember_backend):
     assert not missing, f"{ember_backend.name}: the array namespace lacks {missing}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_primitive(case, ember_device, ember_backend):
+def _check(case, ember_device, ember_backend, xp):
     if case.float64 and not ember_backend.supports_float64:
         pytest.skip(f"{ember_device} has no float64")
     index = _index(ember_device)
     with ember_backend.device_context(index):
-        got = case.fn(ember_backend.xp, *(_to_device(ember_backend, index, a) for a in case.args))
+        got = case.fn(xp, *(_to_device(ember_backend, index, a) for a in case.args))
     expected = case.fn(_REFERENCE, *(_to_reference(a) for a in case.args))
     _compare(ember_backend, got, expected, case.name)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_primitive(case, ember_device, ember_backend):
+    """Each primitive as the core calls it: the backend's own, or the portable composition."""
+    _check(case, ember_device, ember_backend, ember_backend.xp)
+
+
+_DERIVED_CASES = [c for c in CASES if c.primitive in DERIVED]
+
+
+@pytest.mark.parametrize("case", _DERIVED_CASES, ids=[c.name for c in _DERIVED_CASES])
+def test_derived_composition(case, ember_device, ember_backend):
+    """Each derived primitive through its portable composition over the backend's primitives."""
+    _check(case, ember_device, ember_backend, with_compositions(ember_backend.xp))
 
 
 def test_every_primitive_has_a_case():
     covered = {c.primitive for c in CASES}
     assert not [p for p in PRIMITIVES if p not in covered]
+
+
+def test_tiers_partition_the_primitives():
+    assert len(set(PRIMITIVES)) == len(PRIMITIVES) == len(REQUIRED) + len(DERIVED)
+
+
+def test_primitive_overrides(ember_backend, record_property):
+    """Reports the derived primitives the backend implements itself (printed with ``-rP``)."""
+    own = overridden(ember_backend.xp)
+    record_property("overridden_primitives", own)
+    print(
+        f"{ember_backend.name} overrides {len(own)} of {len(DERIVED)} derived primitive(s): {', '.join(own) or 'none'}"
+    )
 
 
 # -- Backend methods -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 
 import ember
-from ember.backend import PRIMITIVES, Backend, Generator
+from ember.backend import REQUIRED, Backend, Generator
 from ember.kernels import Kernels
 
 from . import namespace
@@ -43,8 +43,8 @@ class ExampleGenerator(Generator):
 class ExampleBackend(Backend):
     device_type = "example"
     supports_float64 = True
-    # exactly the primitives, nothing else (ember never reaches past them)
-    xp = SimpleNamespace(**{name: getattr(namespace, name) for name in PRIMITIVES})
+    # exactly the required primitives, nothing else (ember composes the derived ones from them)
+    xp = SimpleNamespace(**{name: getattr(namespace, name) for name in REQUIRED})
 
     def __init__(self):
         super().__init__()
@@ -55,7 +55,7 @@ class ExampleBackend(Backend):
     def device_name(self, index):
         return "NumPy, one primitive at a time (ember-backend-example)"
 
-    def from_host(self, host_array, index):
+    def from_host(self, host_array, index, copy=True):
         return ExampleArray(np.array(host_array, copy=True))
 
     def to_host(self, array):

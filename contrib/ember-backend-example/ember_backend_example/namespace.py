@@ -1,5 +1,6 @@
 """The array namespace of the example backend: one function per name in
-``ember.backend.PRIMITIVES``, with the array API standard's signature and semantics.
+``ember.backend.REQUIRED``, with the array API standard's signature and semantics (ember
+composes the ``DERIVED`` primitives from these; a backend may add its own for speed).
 
 Each function unwraps its ``ExampleArray`` arguments, computes with NumPy and wraps the
 result. A backend for real hardware would launch its kernels here instead.
@@ -27,28 +28,12 @@ def asarray(obj, /, *, dtype=None, copy=None):
     return wrap(np.array(unwrap(obj), dtype=dtype, copy=True))
 
 
-def zeros(shape, *, dtype=None):
-    return wrap(np.zeros(shape, dtype=dtype))
-
-
-def ones(shape, *, dtype=None):
-    return wrap(np.ones(shape, dtype=dtype))
-
-
 def full(shape, fill_value, *, dtype=None):
     return wrap(np.full(shape, unwrap(fill_value), dtype=dtype))
 
 
-def empty(shape, *, dtype=None):
-    return wrap(np.empty(shape, dtype=dtype))
-
-
 def arange(start, /, stop=None, step=1, *, dtype=None):
     return wrap(np.arange(start, stop, step, dtype=dtype))
-
-
-def eye(n_rows, n_cols=None, /, *, k=0, dtype=None):
-    return wrap(np.eye(n_rows, n_cols, k=k, dtype=dtype))
 
 
 # -- element-wise arithmetic ------------------------------------------------------------------------
@@ -94,22 +79,12 @@ def _rounding(numpy_function):
 floor = _rounding(np.floor)
 ceil = _rounding(np.ceil)
 round = _rounding(np.round)  # half to even, like the standard
-trunc = _rounding(np.trunc)
 
 # -- comparison and logic ------------------------------------------------------------------------------
 equal = _elementwise(np.equal)
-not_equal = _elementwise(np.not_equal)
 less = _elementwise(np.less)
-less_equal = _elementwise(np.less_equal)
-greater = _elementwise(np.greater)
-greater_equal = _elementwise(np.greater_equal)
 logical_and = _elementwise(np.logical_and)
-logical_or = _elementwise(np.logical_or)
 logical_not = _elementwise(np.logical_not)
-logical_xor = _elementwise(np.logical_xor)
-isnan = _elementwise(np.isnan)
-isinf = _elementwise(np.isinf)
-isfinite = _elementwise(np.isfinite)
 where = _elementwise(np.where)
 
 # -- reductions and scans (axis: None, an int or a tuple; keepdims) ----------------------------------
@@ -120,7 +95,6 @@ min = _elementwise(np.min)
 mean = _elementwise(np.mean)
 argmax = _elementwise(np.argmax)
 argmin = _elementwise(np.argmin)
-any = _elementwise(np.any)
 all = _elementwise(np.all)
 
 
@@ -138,10 +112,6 @@ def argsort(x, /, *, axis=-1, descending=False, stable=True):
     return wrap(np.flip(n - 1 - reversed_order, axis=axis))
 
 
-def sort(x, /, *, axis=-1, descending=False, stable=True):
-    return take_along_axis(x, argsort(x, axis=axis, descending=descending, stable=stable), axis=axis)
-
-
 # -- linear algebra ------------------------------------------------------------------------------------
 matmul = _elementwise(np.matmul)
 
@@ -154,11 +124,4 @@ def astype(x, dtype, /, *, copy=True):
 reshape = _elementwise(np.reshape)
 permute_dims = _elementwise(np.transpose)
 broadcast_to = _elementwise(np.broadcast_to)
-expand_dims = _elementwise(np.expand_dims)
-squeeze = _elementwise(np.squeeze)
 concat = _elementwise(np.concatenate)
-stack = _elementwise(np.stack)
-flip = _elementwise(np.flip)
-take = _elementwise(np.take)
-take_along_axis = _elementwise(np.take_along_axis)
-nonzero = _elementwise(np.nonzero)  # a tuple of index arrays, one per dimension

@@ -1,0 +1,377 @@
+"""The array primitives of the backend contract (see :mod:`ember.backend`), in two tiers.
+
+- :data:`REQUIRED`: what every backend's array namespace ``xp`` implements, with the
+  Python array API standard's names and semantics.
+- :data:`DERIVED`: primitives the core composes from the required ones. Each has a portable
+  composition here (:data:`COMPOSITIONS`), written only against ``xp`` and the array object;
+  a backend whose namespace has its own function of that name overrides it (NumPy, CuPy and
+  OpenCL do, for speed), one that lacks it gets the composition (the restricted backend).
+
+:func:`complete_namespace` adds the compositions a namespace lacks (``ember.backend.Backend``
+does that once, when a backend class sets ``xp``); :func:`build_namespace` makes a namespace
+of every primitive from a NumPy-like module.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+__all__ = [
+    "AxisError",
+    "COMPOSITIONS",
+    "DERIVED",
+    "PRIMITIVES",
+    "REQUIRED",
+    "build_namespace",
+    "complete_namespace",
+    "overridden",
+    "with_compositions",
+]
+
+#: The array-namespace functions every backend implements (array API names and semantics).
+REQUIRED = (
+    # creation
+    "asarray", "full", "arange",
+    # element-wise arithmetic
+    "add", "subtract", "multiply", "divide", "floor_divide", "remainder", "pow", "negative",
+    "abs", "sign", "maximum", "minimum",
+    # element-wise transcendental
+    "exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan",
+    "atan2", "sinh", "cosh", "tanh", "floor", "ceil", "round",
+    # comparison and logic
+    "equal", "less", "logical_and", "logical_not", "where",
+    # reductions and scans
+    "sum", "prod", "max", "min", "mean", "argmax", "argmin", "all", "cumulative_sum", "argsort",
+    # linear algebra
+    "matmul",
+    # manipulation
+    "astype", "reshape", "permute_dims", "broadcast_to", "concat",
+)  # fmt: skip
+
+
+class AxisError(ValueError, IndexError):
+    """An axis outside an array's dimensions (NumPy's ``AxisError`` is both kinds too)."""
+
+
+def _axes(axis, ndim, op):
+    """``axis`` (an int or a sequence of ints, negative counting from the end) as a set."""
+    out = set()
+    for a in (axis,) if isinstance(axis, int) else axis:
+        if not -ndim <= a < ndim:
+            raise AxisError(f"{op}: axis {a} is out of bounds for an array of dimension {ndim}")
+        out.add(a % ndim)
+    return out
+
+
+def _default_float(xp, dtype):
+    return xp.asarray(0.0).dtype if dtype is None else dtype
+
+
+# -- the portable compositions: each takes the namespace first --------------------------------
+def _zeros(xp, shape, *, dtype=None):
+    return xp.full(shape, 0, dtype=_default_float(xp, dtype))
+
+
+def _ones(xp, shape, *, dtype=None):
+    return xp.full(shape, 1, dtype=_default_float(xp, dtype))
+
+
+def _empty(xp, shape, *, dtype=None):
+    return xp.full(shape, 0, dtype=_default_float(xp, dtype))
+
+
+def _eye(xp, n_rows, n_cols=None, /, *, k=0, dtype=None):
+    n_cols = n_rows if n_cols is None else n_cols
+    rows = xp.reshape(xp.arange(n_rows), (n_rows, 1))
+    on_diagonal = xp.equal(rows + k, xp.reshape(xp.arange(n_cols), (1, n_cols)))
+    return xp.astype(on_diagonal, _default_float(xp, dtype))
+
+
+def _not_equal(xp, x1, x2, /):
+    return xp.logical_not(xp.equal(x1, x2))
+
+
+def _less_equal(xp, x1, x2, /):
+    return xp.logical_or(xp.less(x1, x2), xp.equal(x1, x2))
+
+
+def _greater(xp, x1, x2, /):
+    return xp.less(x2, x1)
+
+
+def _greater_equal(xp, x1, x2, /):
+    return xp.less_equal(x2, x1)
+
+
+def _logical_or(xp, x1, x2, /):
+    return xp.logical_not(xp.logical_and(xp.logical_not(x1), xp.logical_not(x2)))
+
+
+def _logical_xor(xp, x1, x2, /):
+    return xp.not_equal(xp.logical_not(x1), xp.logical_not(x2))
+
+
+def _isnan(xp, x, /):
+    return xp.not_equal(x, x)
+
+
+def _isinf(xp, x, /):
+    return xp.equal(xp.abs(x), math.inf)
+
+
+def _isfinite(xp, x, /):
+    return xp.logical_not(xp.logical_or(xp.isnan(x), xp.isinf(x)))
+
+
+def _trunc(xp, x, /):
+    return xp.where(xp.less(x, 0), xp.ceil(x), xp.floor(x))
+
+
+def _any(xp, x, /, *, axis=None, keepdims=False):
+    return xp.logical_not(xp.all(xp.logical_not(x), axis=axis, keepdims=keepdims))
+
+
+def _sort(xp, x, /, *, axis=-1, descending=False, stable=True):
+    order = xp.argsort(x, axis=axis, descending=descending, stable=stable)
+    return xp.take_along_axis(x, order, axis=axis)
+
+
+def _expand_dims(xp, x, /, *, axis=0):
+    ndim = x.ndim + (1 if isinstance(axis, int) else len(axis))
+    new = _axes(axis, ndim, "expand_dims")
+    sizes = iter(x.shape)
+    return xp.reshape(x, tuple(1 if d in new else next(sizes) for d in range(ndim)))
+
+
+def _squeeze(xp, x, /, axis=None):
+    gone = {d for d, n in enumerate(x.shape) if n == 1} if axis is None else _axes(axis, x.ndim, "squeeze")
+    for d in gone:
+        if x.shape[d] != 1:
+            raise ValueError(f"squeeze: cannot squeeze axis {d} of size {x.shape[d]} (shape {tuple(x.shape)})")
+    return xp.reshape(x, tuple(n for d, n in enumerate(x.shape) if d not in gone))
+
+
+def _stack(xp, arrays, /, *, axis=0):
+    return xp.concat([xp.expand_dims(a, axis=axis) for a in arrays], axis=axis)
+
+
+def _flip(xp, x, /, *, axis=None):
+    flipped = range(x.ndim) if axis is None else _axes(axis, x.ndim, "flip")
+    return x[tuple(slice(None, None, -1) if d in flipped else slice(None) for d in range(x.ndim))]
+
+
+def _take(xp, x, indices, /, *, axis=None):
+    if axis is None:
+        x, axis = xp.reshape(x, (-1,)), 0
+    (axis,) = _axes(axis, x.ndim, "take")
+    return x[(slice(None),) * axis + (indices,)]
+
+
+def _take_along_axis(xp, x, indices, /, *, axis=-1):
+    if indices.ndim != x.ndim:
+        raise ValueError(
+            f"take_along_axis: indices ({indices.ndim} dimensions) and array ({x.ndim}) differ in dimensions"
+        )
+    (axis,) = _axes(axis, x.ndim, "take_along_axis")
+    ranges = (
+        indices if d == axis else xp.reshape(xp.arange(n), tuple(n if e == d else 1 for e in range(x.ndim)))
+        for d, n in enumerate(x.shape)
+    )
+    return x[tuple(ranges)]
+
+
+def _nonzero(xp, x, /):
+    if x.ndim == 0:
+        raise ValueError("nonzero: a 0-d array has no axis to index; reshape it to 1-d first")
+    mask = xp.not_equal(x, 0)
+    return tuple(
+        xp.broadcast_to(xp.reshape(xp.arange(n), tuple(n if e == d else 1 for e in range(x.ndim))), x.shape)[mask]
+        for d, n in enumerate(x.shape)
+    )
+
+
+#: Each derived primitive's portable composition, ``fn(xp, *args, **kwargs)``.
+COMPOSITIONS = {
+    # creation
+    "zeros": _zeros, "ones": _ones, "empty": _empty, "eye": _eye,
+    # element-wise
+    "trunc": _trunc,
+    # comparison and logic
+    "not_equal": _not_equal, "less_equal": _less_equal, "greater": _greater, "greater_equal": _greater_equal,
+    "logical_or": _logical_or, "logical_xor": _logical_xor, "isnan": _isnan, "isinf": _isinf, "isfinite": _isfinite,
+    # reductions and sorting
+    "any": _any, "sort": _sort,
+    # manipulation
+    "expand_dims": _expand_dims, "squeeze": _squeeze, "stack": _stack, "flip": _flip, "take": _take,
+    "take_along_axis": _take_along_axis, "nonzero": _nonzero,
+}  # fmt: skip
+
+#: The primitives the core composes from :data:`REQUIRED`; a backend may override each.
+DERIVED = tuple(COMPOSITIONS)
+
+#: Every primitive a backend's namespace offers once completed: required, then derived.
+PRIMITIVES = REQUIRED + DERIVED
+
+
+def _bind(composition, namespace):
+    def primitive(*args, **kwargs):
+        return composition(namespace, *args, **kwargs)
+
+    primitive.__name__ = composition.__name__.lstrip("_")
+    primitive.__wrapped__ = composition
+    return primitive
+
+
+def with_compositions(xp, names=DERIVED):
+    """A copy of namespace ``xp`` whose primitives ``names`` are the portable compositions.
+
+    The compositions call the copy, so a derived primitive composed from another derived one
+    uses ``xp``'s own where it has one and the composition where it does not.
+
+    Args:
+        xp: an array namespace (a module or an object with one attribute per primitive).
+        names: the derived primitives to take from their compositions (default: all).
+
+    Example::
+
+        >>> from ember.backends.numpy.namespace import namespace
+        >>> portable = ember.primitives.with_compositions(namespace)
+        >>> x = namespace.asarray([[1.0, 2.0], [3.0, 4.0]])
+        >>> portable.flip(x, axis=0).tolist(), portable.eye(2, dtype=x.dtype).tolist()
+        ([[3.0, 4.0], [1.0, 2.0]], [[1.0, 0.0], [0.0, 1.0]])
+    """
+    namespace = SimpleNamespace(**vars(xp))
+    for name in names:
+        setattr(namespace, name, _bind(COMPOSITIONS[name], namespace))
+    return namespace
+
+
+def complete_namespace(xp):
+    """``xp`` itself if it has every derived primitive, else a copy with the missing ones composed.
+
+    Example::
+
+        >>> from types import SimpleNamespace
+        >>> from ember.backends.numpy.namespace import namespace
+        >>> required = SimpleNamespace(**{n: getattr(namespace, n) for n in ember.primitives.REQUIRED})
+        >>> xp = ember.primitives.complete_namespace(required)
+        >>> xp.stack([xp.arange(2), xp.arange(2)], axis=1).tolist()
+        [[0, 0], [1, 1]]
+    """
+    missing = [name for name in DERIVED if not callable(getattr(xp, name, None))]
+    return with_compositions(xp, missing) if missing else xp
+
+
+def overridden(xp):
+    """The derived primitives namespace ``xp`` implements itself rather than by composition.
+
+    Example::
+
+        >>> len(ember.primitives.overridden(ember.backends.get_backend("cpu").xp))
+        23
+        >>> ember.primitives.overridden(ember.backends.get_backend("restricted").xp)
+        []
+    """
+    return [name for name in DERIVED if getattr(getattr(xp, name), "__wrapped__", None) is not COMPOSITIONS[name]]
+
+
+# -- namespaces from NumPy-like modules ---------------------------------------------------------
+# array API name -> classic NumPy name, for modules that predate the standard's names
+_CLASSIC_NAMES = {
+    "permute_dims": "transpose",
+    "concat": "concatenate",
+    "pow": "power",
+    "asin": "arcsin",
+    "acos": "arccos",
+    "atan": "arctan",
+    "atan2": "arctan2",
+}
+
+
+def build_namespace(module, name):
+    """A namespace holding exactly :data:`PRIMITIVES`, taken from the NumPy-like ``module``
+    (NumPy, CuPy): the module's own functions, adapted only where the module departs from
+    the array API standard (older names, no ``descending`` sort, ``floor`` of integers).
+
+    Args:
+        module: the array library's module (``numpy``, ``cupy``).
+        name: the namespace's ``__name__``.
+
+    Example::
+
+        >>> import numpy as np
+        >>> xp = ember.backend.build_namespace(np, "numpy-namespace")
+        >>> xp.sort(xp.asarray([3, 1, 2]), descending=True).tolist()
+        [3, 2, 1]
+    """
+
+    def integer_preserving(fn):
+        def op(x, *args, **kwargs):
+            return module.array(x, copy=True) if x.dtype.kind in "iub" else fn(x, *args, **kwargs)
+
+        op.__name__ = fn.__name__
+        return op
+
+    def argsort(x, /, *, axis=-1, descending=False, stable=True):
+        if not descending:
+            return module.argsort(x, axis=axis, kind="stable")
+        n = x.shape[axis]
+        flipped = module.argsort(module.flip(x, axis=axis), axis=axis, kind="stable")
+        return module.flip(n - 1 - flipped, axis=axis)
+
+    def sort(x, /, *, axis=-1, descending=False, stable=True):
+        return module.take_along_axis(x, argsort(x, axis=axis, descending=descending), axis=axis)
+
+    def astype(x, dtype, /, *, copy=True):
+        return x.astype(dtype, copy=copy)
+
+    def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
+        return module.cumsum(x, axis=axis, dtype=dtype)
+
+    # The array methods do what the module functions do, without the functions' Python
+    # wrappers (about twice as fast per call, which matters for small tensors); reductions
+    # always return arrays, never NumPy scalars (which cannot be written in place).
+    ndarray = module.ndarray
+
+    def reduction(method):
+        def reduce(x, /, *, axis=None, keepdims=False, **kwargs):
+            result = getattr(x, method)(axis=axis, keepdims=keepdims, **kwargs)
+            return result if type(result) is ndarray else module.asarray(result)
+
+        reduce.__name__ = method
+        return reduce
+
+    def reshape(x, /, shape, *, copy=None):
+        y = x.reshape(shape)
+        # a view's base is its memory's owner in NumPy and CuPy alike (CuPy's may_share_memory
+        # answered True for a copy on the GPU)
+        if copy is False and y.size and (y.base is None or (y.base is not x and y.base is not x.base)):
+            raise ValueError(f"cannot reshape an array of shape {x.shape} into {tuple(shape)} without copying")
+        return y
+
+    def permute_dims(x, /, axes):
+        return x.transpose(axes)
+
+    adapted = {
+        "floor": integer_preserving(module.floor),
+        "ceil": integer_preserving(module.ceil),
+        "trunc": integer_preserving(module.trunc),
+        "round": integer_preserving(module.round),
+        "argsort": argsort,
+        "sort": sort,
+        "astype": astype,
+        "cumulative_sum": getattr(module, "cumulative_sum", cumulative_sum),
+        "reshape": reshape,
+        "permute_dims": permute_dims,
+        **{name: reduction(name) for name in ("sum", "prod", "max", "min", "mean", "any", "all")},
+    }
+    functions = {}
+    for primitive in PRIMITIVES:
+        fn = adapted.get(primitive) or getattr(module, primitive, None)
+        if fn is None:
+            fn = getattr(module, _CLASSIC_NAMES[primitive])
+        functions[primitive] = fn
+    namespace = SimpleNamespace(**functions)
+    namespace.__name__ = name
+    return namespace
