@@ -9,6 +9,7 @@ other devices are refused takes the ``device`` fixture.
 from __future__ import annotations
 
 import importlib
+import sys
 
 import numpy as np
 import pytest
@@ -20,6 +21,19 @@ torch = pytest.importorskip("torch")
 import torch.multiprocessing as tmp  # noqa: E402
 
 LIBS = {"ember": (ember, emp), "torch": (torch, tmp)}
+
+
+def _add_at_index(i, t):
+    t[i] += i + 1
+
+
+def _raise_in_second(i):
+    if i == 1:
+        raise ValueError(f"bad rank {i}")
+
+
+def _exit_with_three(i):
+    sys.exit(3)
 
 
 def _add_in_child(t, value):
@@ -150,3 +164,34 @@ def test_share_memory_refuses_non_cpu_tensors(device):
     with pytest.raises(RuntimeError, match=r"share_memory_: only CPU tensors .* on " + str(t.device)):
         t.share_memory_()
     assert not t.is_shared()
+
+
+@pytest.mark.parametrize("join", [True, False])
+def test_spawn_shares_tensors_with_the_processes(join):
+    results = {}
+    for name, (lib, mp) in LIBS.items():
+        t = lib.zeros(3, dtype=lib.int64)
+        context = mp.spawn(_add_at_index, args=(t,), nprocs=3, join=join)
+        if not join:
+            assert len(context.pids()) == 3
+            while not context.join():
+                pass
+        else:
+            assert context is None
+        results[name] = t.numpy().copy()
+    np.testing.assert_array_equal(results["ember"], results["torch"])
+    np.testing.assert_array_equal(results["ember"], [1, 2, 3])
+
+
+def test_spawn_reraises_a_process_error_with_its_traceback():
+    for _, mp in LIBS.values():
+        with pytest.raises(mp.ProcessRaisedException, match=r"(?s)Process 1 terminated.*ValueError: bad rank 1") as e:
+            mp.spawn(_raise_in_second, nprocs=2)
+        assert e.value.error_index == 1
+
+
+def test_spawn_reports_an_exit_code():
+    for _, mp in LIBS.values():
+        with pytest.raises(mp.ProcessExitedException, match="process 0 terminated with exit code 3") as e:
+            mp.spawn(_exit_with_three, nprocs=1)
+        assert (e.value.error_index, e.value.exit_code) == (0, 3)

@@ -19,7 +19,21 @@ import multiprocessing
 from multiprocessing import *  # noqa: F403 (PyTorch re-exports the whole module)
 
 from .reductions import init_reductions
+from .spawn import (
+    ProcessContext,
+    ProcessExitedException,
+    ProcessRaisedException,
+    spawn,
+    start_processes,
+)
 
-__all__ = list(multiprocessing.__all__)
+__all__ = [
+    *multiprocessing.__all__,
+    "ProcessContext",
+    "ProcessExitedException",
+    "ProcessRaisedException",
+    "spawn",
+    "start_processes",
+]
 
 init_reductions()
