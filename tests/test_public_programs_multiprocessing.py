@@ -84,6 +84,19 @@ def test_child_in_place_update_is_seen_by_parent(method):
     np.testing.assert_array_equal(results["ember"], np.linspace(0, 1, 5) + 2.5)
 
 
+def test_strided_view_of_a_shared_tensor_writes_through_to_its_base():
+    results = {}
+    for name, (lib, mp) in LIBS.items():
+        base = lib.arange(12, dtype=lib.float32).reshape(3, 4).share_memory_()
+        view = base[1:, ::2]
+        p = mp.get_context("spawn").Process(target=_add_in_child, args=(view, 100.0))
+        p.start()
+        p.join()
+        results[name] = base.numpy().copy()
+    np.testing.assert_array_equal(results["ember"], results["torch"])
+    assert results["ember"][1, 0] == 104.0 and results["ember"][0, 0] == 0.0
+
+
 def test_tensor_sent_to_child_is_moved_to_shared_memory():
     # as in PyTorch, pickling a tensor for another process puts it in shared memory first
     results = {}
