@@ -1,13 +1,16 @@
-"""Whole models that PyTorch pickled load in ember, as ``word_language_model/generate.py`` loads them.
+"""Whole-model checkpoints as ``word_language_model`` writes and reads them, against the real torch.
 
-PyTorch's file names its classes ``torch.nn.modules.<module>.<Class>``; ember resolves them to its own
-class of that path: allowed under ``weights_only`` when that object is in ``safe_globals`` (even where
-ember defines it in another module, e.g. ``nn.modules.activation.MultiheadAttention``), and imported
-from ember, not torch, with ``weights_only=False``.
+``main.py``/``generate.py`` load the saved Transformer under ``torch.serialization.safe_globals``
+listing classes by module path (``nn.modules.activation.MultiheadAttention``,
+``nn.modules.linear.NonDynamicallyQuantizableLinear``, ...). A file PyTorch pickled names its classes
+``torch.nn.modules.<module>.<Class>``; ember resolves them to its own class of that path: allowed under
+``weights_only`` when that object is in ``safe_globals`` (even where ember defines it in another
+module), and imported from ember, not torch, with ``weights_only=False``.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import pickle
 
@@ -18,7 +21,7 @@ import ember
 
 torch = pytest.importorskip("torch")
 
-TRANSFORMER_GLOBALS = [
+PATHS = [
     "nn.functional.relu",
     "nn.modules.activation.MultiheadAttention",
     "nn.modules.container.ModuleList",
@@ -26,16 +29,51 @@ TRANSFORMER_GLOBALS = [
     "nn.modules.linear.Linear",
     "nn.modules.linear.NonDynamicallyQuantizableLinear",
     "nn.modules.normalization.LayerNorm",
+    "nn.modules.sparse.Embedding",
     "nn.modules.transformer.TransformerEncoder",
     "nn.modules.transformer.TransformerEncoderLayer",
 ]
 
 
 def _resolve(lib, path):
-    obj = lib
-    for part in path.split("."):
-        obj = getattr(obj, part)
-    return obj
+    return functools.reduce(getattr, path.split("."), lib)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_path_resolves_like_torch(path):
+    assert callable(_resolve(torch, path))
+    assert callable(_resolve(ember, path))
+
+
+def test_multihead_attention_parts_have_torchs_classes():
+    for lib in (ember, torch):
+        mha = lib.nn.MultiheadAttention(8, 2)
+        assert lib.nn.modules.activation.MultiheadAttention is lib.nn.MultiheadAttention
+        assert type(mha.out_proj) is lib.nn.modules.linear.NonDynamicallyQuantizableLinear
+        assert issubclass(lib.nn.modules.linear.NonDynamicallyQuantizableLinear, lib.nn.Linear)
+
+
+def test_whole_encoder_loads_under_the_programs_safe_globals():
+    # what word_language_model does at the end of training with --model Transformer
+    results = {}
+    x = np.random.default_rng(0).standard_normal((5, 2, 8)).astype(np.float32)
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        model = lib.nn.TransformerEncoder(
+            lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2, enable_nested_tensor=False
+        ).eval()
+        buffer = io.BytesIO()
+        lib.save(model, buffer)
+        buffer.seek(0)
+        with pytest.raises(Exception, match="(?i)weights.only"):
+            lib.load(io.BytesIO(buffer.getvalue()))
+        with lib.serialization.safe_globals([_resolve(lib, p) for p in PATHS]):
+            loaded = lib.load(buffer)
+        with lib.no_grad():
+            before, after = model(lib.tensor(x)).numpy(), loaded(lib.tensor(x)).numpy()
+        np.testing.assert_array_equal(before, after)
+        results[lib.__name__] = type(loaded.layers[0].self_attn.out_proj).__name__
+    assert results["ember"] == results["torch"] == "NonDynamicallyQuantizableLinear"
 
 
 def _torch_file(model):
@@ -74,7 +112,7 @@ def _compare(torch_model, ember_model, x, causal=False):
 def test_torch_transformer_encoder_loads_under_safe_globals(causal):
     model = _encoder()
     data = _torch_file(model)
-    with ember.serialization.safe_globals([_resolve(ember, p) for p in TRANSFORMER_GLOBALS]):
+    with ember.serialization.safe_globals([_resolve(ember, p) for p in PATHS]):
         loaded = ember.load(io.BytesIO(data))
     assert type(loaded) is ember.nn.TransformerEncoder
     assert type(loaded.layers[0].self_attn) is ember.nn.MultiheadAttention
