@@ -1116,3 +1116,11 @@ def from_numpy(array):
 
 
 _function._bind_tensor_class(Tensor)
+
+# --- ex (issue 18) BEGIN: temporary Tensor method attachments; the lead moves these names into the
+# Tensor method table at merge and drops this block: share_memory_, is_shared (core/shared_memory.py).
+from . import shared_memory as _shared_memory  # noqa: E402
+
+Tensor.share_memory_ = _shared_memory.share_memory_
+Tensor.is_shared = _shared_memory.is_shared
+# --- ex (issue 18) END

@@ -26,6 +26,7 @@ import io
 import math
 import pickle
 import struct
+import sys
 import zipfile
 
 import numpy as np
@@ -281,6 +282,12 @@ class _Unpickler(pickle.Unpickler):
             module, name = _compat_pickle.NAME_MAPPING[(module, name)]
         module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         found = self._allowed.get(f"{module}.{name}")
+        if found is None and module.split(".")[0] == "torch":  # PyTorch's classes are ember's of that path
+            module = "ember" + module[len("torch") :]
+            found = self._allowed.get(f"{module}.{name}")
+            if found is None:  # an allowed object that ember defines elsewhere (no import runs here)
+                candidate = getattr(sys.modules.get(module), name, None)
+                found = next((obj for obj in self._allowed.values() if obj is candidate is not None), None)
         if found is not None:
             return found
         if self._weights_only:

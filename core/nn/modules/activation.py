@@ -10,6 +10,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from ..common_types import _device_t, _dtype_t
 from ..parameter import Parameter
+from .attention import MultiheadAttention  # noqa: F401 (PyTorch defines it in nn.modules.activation)
 from .module import Module
 
 __all__ = [

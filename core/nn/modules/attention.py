@@ -10,14 +10,10 @@ from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 __all__ = ["MultiheadAttention"]
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """The output projection of :class:`MultiheadAttention` (PyTorch's class name, for printing)."""
 
 
 class MultiheadAttention(Module):

@@ -101,6 +101,11 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """The output projection of :class:`MultiheadAttention` (PyTorch's class name, for printing and for
+    ``torch.load``'s ``safe_globals`` lists, which name it as ``nn.modules.linear.NonDynamicallyQuantizableLinear``)."""
+
+
 class Bilinear(Module):
     r"""Applies :math:`y = x_1^T A x_2 + b`.
 

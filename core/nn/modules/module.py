@@ -766,6 +766,17 @@ class Module:
                 self._buffers[key] = fn(buf)
         return self
 
+    def share_memory(self) -> Self:
+        r"""Move all parameters and buffers to shared memory (:meth:`ember.Tensor.share_memory_`); returns ``self``.
+
+        Examples::
+
+            >>> model = nn.Linear(2, 2).share_memory()
+            >>> model.weight.is_shared()
+            True
+        """
+        return self._apply(lambda t: t.share_memory_())
+
     def cpu(self) -> Self:
         r"""Move all parameters and buffers to the CPU; returns ``self``."""
         return self._apply(lambda t: t.cpu())

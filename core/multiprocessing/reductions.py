@@ -1,0 +1,38 @@
+"""How tensors cross process boundaries: by their shared-memory segment, never by value.
+
+Registered with :class:`multiprocessing.reduction.ForkingPickler` when :mod:`ember.multiprocessing`
+is imported, as PyTorch does: a CPU tensor sent to another process (a ``Process`` argument under the
+``spawn`` or ``forkserver`` start method, or an item put on a ``Queue``) is first moved to shared
+memory, and the receiver maps the same memory.
+"""
+
+from __future__ import annotations
+
+from multiprocessing.reduction import DupFd, ForkingPickler
+
+import numpy as np
+
+from ..shared_memory import map_segment, segment_of, share_memory_
+from ..tensor import Tensor, from_numpy
+
+
+def rebuild_tensor(fd, size, offset, shape, strides, dtype, requires_grad):
+    array = np.ndarray(shape, dtype, buffer=map_segment(fd.detach(), size), offset=offset, strides=strides)
+    return from_numpy(array).requires_grad_(requires_grad)
+
+
+def reduce_tensor(tensor):
+    if tensor.requires_grad and not tensor.is_leaf:
+        raise RuntimeError(
+            "Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd does not support "
+            "crossing process boundaries.  If you just want to transfer the data, call detach() on the tensor "
+            "before serializing (e.g., putting it on the queue)."
+        )
+    share_memory_(tensor)
+    array = tensor._data
+    fd, size, offset = segment_of(array)
+    return rebuild_tensor, (DupFd(fd), size, offset, array.shape, array.strides, array.dtype, tensor.requires_grad)
+
+
+def init_reductions():
+    ForkingPickler.register(Tensor, reduce_tensor)

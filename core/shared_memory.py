@@ -1,0 +1,96 @@
+"""CPU tensors in memory that other processes can map: the storage of ``Tensor.share_memory_()``.
+
+A shared tensor's NumPy array lives in an ``mmap`` of an unlinked file in ``/dev/shm`` (PyTorch's
+``file_descriptor`` strategy): the file has no name, so nothing is left behind when the last process
+that maps it exits, and :mod:`ember.multiprocessing` hands its descriptor to other processes, whose
+in-place updates the parent sees.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import tempfile
+import weakref
+
+import numpy as np
+
+# every segment this process maps -> (its file descriptor, its size in bytes, its base address)
+_SEGMENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _directory():
+    return "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+
+
+def map_segment(fd, size):
+    """Map ``size`` bytes of the shared file ``fd`` (this process now owns ``fd``)."""
+    segment = mmap.mmap(fd, size)
+    address = np.frombuffer(segment, np.uint8).ctypes.data
+    _SEGMENTS[segment] = (fd, size, address)
+    weakref.finalize(segment, os.close, fd)
+    return segment
+
+
+def _new_segment(nbytes):
+    fd, path = tempfile.mkstemp(prefix="ember-shm-", dir=_directory())
+    os.unlink(path)
+    size = max(nbytes, 1)
+    os.ftruncate(fd, size)
+    return map_segment(fd, size)
+
+
+def segment_of(array):
+    """``(fd, size, byte offset)`` of a NumPy array that lives in a shared segment, else ``None``."""
+    root = array
+    while isinstance(root, np.ndarray):
+        root = root.base
+    if isinstance(root, memoryview):
+        root = root.obj
+    if not isinstance(root, mmap.mmap) or root not in _SEGMENTS:
+        return None
+    fd, size, address = _SEGMENTS[root]
+    return fd, size, array.__array_interface__["data"][0] - address
+
+
+def _check_cpu(op, tensor):
+    if tensor.device.type != "cpu":
+        raise RuntimeError(f"{op}: only CPU tensors can be put in shared memory, got a tensor on {tensor.device}")
+
+
+def share_memory_(tensor):
+    """Move the tensor's values to shared memory, in place; a no-op if they already are there.
+
+    Processes started by :mod:`ember.multiprocessing` that receive the tensor map the same memory,
+    so in-place updates (an optimizer's steps) made by any of them are seen by all. As in PyTorch,
+    only CPU tensors can be shared. Unlike PyTorch's, views taken before the call keep the old memory.
+
+    Returns:
+        Tensor: ``self``.
+
+    Examples::
+
+        >>> t = ember.zeros(3)
+        >>> t.is_shared()
+        False
+        >>> t.share_memory_().is_shared()
+        True
+    """
+    _check_cpu("share_memory_", tensor)
+    array = tensor._data
+    if segment_of(array) is None:
+        shared = np.frombuffer(_new_segment(array.nbytes), array.dtype, count=array.size).reshape(array.shape)
+        shared[...] = array
+        tensor._data = shared
+    return tensor
+
+
+def is_shared(tensor):
+    """Whether the tensor's values are in shared memory (see :meth:`share_memory_`).
+
+    Examples::
+
+        >>> ember.ones(2).is_shared()
+        False
+    """
+    return tensor.device.type == "cpu" and segment_of(tensor._data) is not None
