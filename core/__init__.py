@@ -16,8 +16,7 @@ Example::
 
 from __future__ import annotations
 
-from . import amp, autograd, cpu, dtypes
-from . import ops as _ops  # noqa: E402 - attaches the tensor methods
+from . import amp, autograd, cpu, dtypes, tensor_methods
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .device import device
@@ -105,6 +104,8 @@ from .threads import get_num_threads, set_num_threads
 from .typeinfo import can_cast, finfo, iinfo
 
 __version__ = "0.1.0"
+
+tensor_methods.install()
 
 
 def is_tensor(obj):

@@ -306,10 +306,6 @@ def _to_sparse(self, sparse_dim=None):
     return SparseCOOTensor(indices, values, tuple(self.shape), coalesced=True)
 
 
-Tensor.to_sparse = _to_sparse
-Tensor.to_dense = lambda self: self
-
-
 def _cat(tensors, dim):
     from .ops.movement import cat
 

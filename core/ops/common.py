@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
 __all__ = [
     "tensor_method",
@@ -52,8 +54,6 @@ def as_tensor_arg(op, value, like):
         check_same_device(op, like, value)
         return value
     if is_scalar(value):
-        from ..tensor import tensor
-
         return tensor(value, dtype=dtypes.scalar_dtype(value), device=like._device)
     raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
 
@@ -66,12 +66,8 @@ def array_operands(like, value):
     (``float32 tensor * int64 array`` is float64); NumPy defers its own operators to ours
     through ``__array_priority__``, so both operand orders arrive here.
     """
-    import numpy as np
-
     if not isinstance(value, np.ndarray):
         return None
-    from ..tensor import tensor
-
     result = dtypes.as_dtype(np.result_type(np.dtype(like.dtype.name), value).name)
     converted = tensor(value, dtype=result, device=like._device)
     return (like if like.dtype is result else like.to(result)), converted, result
