@@ -1,4 +1,4 @@
-"""Helpers shared by the op modules: attaching methods, device checks, promotion, reduction shapes."""
+"""Helpers shared by the op modules: device checks, promotion, reduction shapes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from .. import dtypes
 from ..tensor import Tensor, tensor
 
 __all__ = [
-    "tensor_method",
     "check_same_device",
     "promote",
     "sum_to",
@@ -19,17 +18,6 @@ __all__ = [
     "wrap_dim",
     "broadcast_error",
 ]
-
-
-def tensor_method(*names):
-    """Decorator: also install the function as ``Tensor.<name>`` for each name given."""
-
-    def install(fn):
-        for name in names or (fn.__name__,):
-            setattr(Tensor, name, fn)
-        return fn
-
-    return install
 
 
 def is_scalar(value):
