@@ -16,6 +16,8 @@ Example::
 
 from __future__ import annotations
 
+import importlib as _importlib
+
 from . import amp, autograd, cpu, dtypes, tensor_methods
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
@@ -125,8 +127,6 @@ def is_floating_point(input):
 
 def __getattr__(name):
     # Subpackages that pull in more code are imported on first access.
-    import importlib
-
     if name in (
         "nn",
         "optim",
@@ -142,5 +142,5 @@ def __getattr__(name):
         "accelerator",
         "onnx",
     ):
-        return importlib.import_module(f"{__name__}.{name}")
+        return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
