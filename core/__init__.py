@@ -16,8 +16,9 @@ Example::
 
 from __future__ import annotations
 
-from . import amp, autograd, cpu, dtypes
-from . import ops as _ops  # noqa: E402 - attaches the tensor methods
+import importlib as _importlib
+
+from . import amp, autograd, cpu, dtypes, tensor_methods
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .device import device
@@ -106,6 +107,8 @@ from .typeinfo import can_cast, finfo, iinfo
 
 __version__ = "0.1.0"
 
+tensor_methods.install()
+
 
 def is_tensor(obj):
     """True if ``obj`` is an ember tensor.
@@ -155,8 +158,6 @@ def is_floating_point(input):
 
 def __getattr__(name):
     # Subpackages that pull in more code are imported on first access.
-    import importlib
-
     if name in (
         "nn",
         "optim",
@@ -172,5 +173,5 @@ def __getattr__(name):
         "accelerator",
         "onnx",
     ):
-        return importlib.import_module(f"{__name__}.{name}")
+        return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

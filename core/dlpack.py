@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .device import device as _device
-from .tensor import Tensor, _new, backend_for_device
+from .tensor import _new, backend_for_device
 
 __all__ = ["from_dlpack", "to_dlpack"]
 
@@ -45,7 +45,3 @@ def _dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=None):
 
 def _dlpack_device(self):
     return (_CODES.get(self._device.type, 1), self._device.index)
-
-
-Tensor.__dlpack__ = _dlpack
-Tensor.__dlpack_device__ = _dlpack_device

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+
 from .device import device as _device
+from .tensor import backend_for_device, backend_registry
 
 __all__ = ["manual_seed", "seed", "initial_seed", "Generator", "default_generator"]
 
@@ -48,8 +51,6 @@ def manual_seed(value):
     if value < 0:
         value += 1 << 64
     _initial_seed = value
-    from .plugin import backend_registry
-
     for spec in backend_registry().specs():
         if spec.instance is not None:
             spec.instance.manual_seed(value)
@@ -65,8 +66,6 @@ def seed():
         >>> ember.initial_seed() == s
         True
     """
-    import secrets
-
     value = secrets.randbits(63)
     manual_seed(value)
     return value
@@ -85,8 +84,6 @@ class Generator:
     """
 
     def __init__(self, device="cpu", _native=None):
-        from .tensor import backend_for_device
-
         self.device = _device(device)
         self._backend = backend_for_device(self.device)
         self._native = _native or self._backend.create_generator(self.device.index, _initial_seed)
@@ -99,8 +96,6 @@ class Generator:
         return self
 
     def seed(self):
-        import secrets
-
         return self.manual_seed(secrets.randbits(63))._seed
 
     def initial_seed(self):
@@ -123,8 +118,6 @@ class _DefaultGenerator(Generator):
 
     @property
     def _native(self):
-        from .tensor import backend_for_device
-
         return backend_for_device(self.device).generator(0)
 
     @property

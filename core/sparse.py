@@ -307,10 +307,6 @@ def _to_sparse(self, sparse_dim=None):
     return SparseCOOTensor(indices, values, tuple(self.shape), coalesced=True)
 
 
-Tensor.to_sparse = _to_sparse
-Tensor.to_dense = lambda self: self
-
-
 def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requires_grad=False):
     """A sparse COO tensor with ``values`` at ``indices``.
 

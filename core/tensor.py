@@ -1,9 +1,10 @@
 """``ember.Tensor``: an n-dimensional array on a device, with autograd.
 
 A tensor holds a native array of its backend (``_data``), the backend object itself
-(resolved once, when the tensor is made) and its device. Operations are methods
-attached by the modules in :mod:`ember.ops`; this file holds what every tensor is:
-identity, autograd state, conversion and printing.
+(resolved once, when the tensor is made) and its device. This file holds what every tensor
+is: identity, autograd state and conversion to host values. Operations, and the methods that
+need the layers above (autograd, printing, the op modules), are installed on the class by the
+one table of the Tensor's surface, :mod:`ember.tensor_methods`; this module imports none of them.
 """
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, overload
 
+import numpy as np
+
 from . import dtypes
-from .autograd import function as _function
-from .autograd.engine import run_backward
-from .autograd.grad_mode import grad_state
 from .device import device as _device
 from .layout import layout as _layout
 from .layout import strided as _strided
 
-__all__ = ["Tensor", "Size", "backend_for_device", "tensor", "as_tensor", "from_numpy"]
+__all__ = ["Tensor", "Size", "backend_for_device", "backend_registry", "tensor", "as_tensor", "from_numpy"]
 
 
 class Size(tuple):
@@ -54,14 +54,28 @@ class _Version:
 
 _backend_cache = {}
 
+# The two questions the tensor asks of the layers above it, which the plugin host and the op
+# modules answer; ember.tensor_methods.install() connects them once, at ``import ember``.
+_backend_registry = None  # () -> the plugin host's BackendRegistry (ember.plugin.backend_registry)
+_default_device = None  # () -> the device new tensors go to (ember.get_default_device)
+
+
+def connect(backend_registry, default_device):
+    """Connect the plugin host's ``backend_registry`` and the ops' ``default_device`` functions."""
+    global _backend_registry, _default_device
+    _backend_registry, _default_device = backend_registry, default_device
+
+
+def backend_registry():
+    """The registry of backends (filled by the plugin host on first use)."""
+    return _backend_registry()
+
 
 def backend_for_device(dev):
     """The backend serving ``dev`` (a :class:`ember.device`), checking the index exists."""
     backend = _backend_cache.get(dev.type)
     if backend is None:
-        from .plugin import backend_registry
-
-        backend = backend_registry().backend_for(dev.type)
+        backend = _backend_registry().backend_for(dev.type)
         _backend_cache[dev.type] = backend
     if dev.index >= backend.device_count():
         raise RuntimeError(
@@ -164,9 +178,15 @@ class Tensor(metaclass=_TensorTypeMeta):
     __array_priority__ = 1000
 
     if TYPE_CHECKING:
-        # Operations (methods and operators) are attached at import time by the modules in
-        # ember.ops and others; type checkers see them through these declarations.
+        # Operations (methods and operators), and the methods that need the layers above, are
+        # installed at import time from ember.tensor_methods; type checkers see them through these
+        # declarations.
+        def __new__(cls, *args: Any, device: Any = None, dtype: Any = None) -> Tensor: ...
         def __getattr__(self, name: str) -> Any: ...
+        def backward(
+            self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False, inputs: Any = None
+        ) -> None: ...
+        def numpy(self, *, force: bool = False) -> Any: ...
         def __add__(self, other: Any) -> Tensor: ...
         def __radd__(self, other: Any) -> Tensor: ...
         def __sub__(self, other: Any) -> Tensor: ...
@@ -208,11 +228,6 @@ class Tensor(metaclass=_TensorTypeMeta):
         def __invert__(self) -> Tensor: ...
         def __getitem__(self, index: Any) -> Tensor: ...
         def __setitem__(self, index: Any, value: Any) -> None: ...
-
-    def __new__(cls, *args, device=None, dtype=None):
-        from .ops.creation import legacy_new
-
-        return legacy_new(cls, args, device=device, dtype=dtype or dtypes.get_default_dtype())
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -570,15 +585,6 @@ class Tensor(metaclass=_TensorTypeMeta):
         self._output_nr = output_nr
         self._requires_grad = True
 
-    def _gradient_edge(self):
-        if self.grad_fn is not None:
-            return (self.grad_fn, self._output_nr)
-        node = self._accumulator
-        if node is None:
-            # the leaf owns its sink (made once, not per op); the sink refers back weakly
-            node = self._accumulator = _function.AccumulateGrad(self)
-        return (node, 0)
-
     def _storage_alias(self):
         return _new(self._data, self._backend, self._device, self._requires_grad, self._version)
 
@@ -649,52 +655,6 @@ class Tensor(metaclass=_TensorTypeMeta):
         self._data = value._data
         self._backend = value._backend
         self._device = value._device
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate the gradient of this tensor into the ``.grad`` of the graph's leaves.
-
-        Args:
-            gradient (Tensor, optional): the gradient with respect to this tensor; may be omitted when it has one element.
-            retain_graph (bool, optional): keep the graph for another backward pass; ``create_graph`` when ``None``.
-            create_graph (bool): record the backward pass itself, for higher-order gradients. Default: ``False``.
-            inputs (sequence of Tensors, optional): accumulate only into these leaves' ``.grad``; all leaves when ``None``.
-
-        Example::
-
-            >>> x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
-            >>> (x * x).sum().backward()
-            >>> x.grad
-            tensor([2., 4., 6.])
-            >>> y = x * 2
-            >>> y.backward(ember.tensor([1.0, 0.0, 0.5]))
-            >>> x.grad
-            tensor([4., 4., 7.])
-        """
-        shape = self._data.shape
-        if gradient is None:
-            if self.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            gradient = self._make(self._backend.xp.ones(shape, dtype=self._data.dtype))
-        elif not isinstance(gradient, Tensor):
-            gradient = tensor(gradient, dtype=self.dtype, device=self._device)
-        if gradient.shape != shape:
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[0] has a shape of {list(gradient.shape)} and "
-                f"output[0] has a shape of {list(self.shape)}."
-            )
-        if retain_graph is None:
-            retain_graph = create_graph
-        if inputs is not None:
-            from .autograd import grad as _grad
-
-            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            grads = _grad([self], inputs, [gradient], retain_graph, create_graph, allow_unused=True)
-            for leaf, g in zip(inputs, grads):
-                if g is not None:
-                    g = g if create_graph else g.detach()
-                    leaf.grad = g if leaf.grad is None else leaf.grad + g
-            return
-        run_backward([self], [gradient], retain_graph, create_graph)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` whenever the gradient of this tensor is computed.
@@ -800,32 +760,6 @@ class Tensor(metaclass=_TensorTypeMeta):
         return getattr(self, "_retains_grad", False)
 
     # -- conversion -----------------------------------------------------------------------
-    def numpy(self, *, force=False):
-        """The values as a NumPy array (sharing memory for CPU tensors).
-
-        Args:
-            force (bool): copy to the host (detaching, and from any device) instead of raising for tensors that require grad
-                or live off the CPU. Default: ``False``.
-
-        Example::
-
-            >>> t = ember.tensor([1.0, 2.0])
-            >>> a = t.numpy()
-            >>> a
-            array([1., 2.], dtype=float32)
-            >>> a[0] = 5.0
-            >>> t
-            tensor([5., 2.])
-        """
-        if self._requires_grad and grad_state.enabled and not force:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if self._device.type != "cpu" and not force:
-            raise TypeError(
-                f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() to "
-                "copy the tensor to host memory first."
-            )
-        return self._backend.to_host(self._data)
-
     def __array__(self, dtype=None, copy=None):
         array = self._backend.to_host(self._data)
         return array if dtype is None else array.astype(dtype)
@@ -910,13 +844,6 @@ class Tensor(metaclass=_TensorTypeMeta):
         memo[id(self)] = result
         return result
 
-    def __repr__(self):
-        from .printing import tensor_repr
-
-        return tensor_repr(self)
-
-    __str__ = __repr__
-
     def __format__(self, spec):
         if self.ndim == 0:
             return format(self.item(), spec)
@@ -990,8 +917,6 @@ def _element_type(data):
 
 def _infer_host(data, dtype):
     """Turn Python data into a NumPy array and the ember dtype it gets."""
-    import numpy as np
-
     if isinstance(data, Tensor):
         array = data._backend.to_host(data._data)
         inferred = data.dtype
@@ -1027,9 +952,7 @@ def _tensors_to_lists(seq):
 
 def _resolve_device(dev):
     if dev is None:
-        from .ops.creation import default_device
-
-        return default_device()
+        return _default_device()
     if isinstance(dev, int):
         return _device("cuda", dev)
     return _device(dev)
@@ -1054,8 +977,6 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     dev = _resolve_device(device if device is not None or not isinstance(data, Tensor) else data.device)
     array, dt = _infer_host(data, dtype)
     backend = backend_for_device(dev)
-    import numpy as np
-
     array = np.asarray(array, dtype=dt.name)
     t = _new(backend.from_host(array, dev.index), backend, dev)
     if requires_grad:
@@ -1105,22 +1026,9 @@ def from_numpy(array):
         >>> t
         tensor([-1.,  2.], dtype=ember.float64)
     """
-    import numpy as np
-
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
     dev = _device("cpu")
     backend = backend_for_device(dev)
     dtypes.as_dtype(array.dtype.name)  # raises for unsupported element types
     return _new(backend.from_host(array, 0, copy=False), backend, dev)
-
-
-_function._bind_tensor_class(Tensor)
-
-# --- ex (issue 18) BEGIN: temporary Tensor method attachments; the lead moves these names into the
-# Tensor method table at merge and drops this block: share_memory_, is_shared (core/shared_memory.py).
-from . import shared_memory as _shared_memory  # noqa: E402
-
-Tensor.share_memory_ = _shared_memory.share_memory_
-Tensor.is_shared = _shared_memory.is_shared
-# --- ex (issue 18) END

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import heapq
 
-from . import function
+from ..tensor import Tensor
+from ..tensor import tensor as new_tensor
 from .function import AccumulateGrad
 from .grad_mode import grad_state
 
-__all__ = ["run_backward"]
+__all__ = ["run_backward", "grad", "backward", "tensor_backward"]
 
 
 def _collect_dependencies(roots):
@@ -136,9 +137,7 @@ def _call_backward(node, grads):
         for g in grads:
             if g is None:
                 meta = node._output_meta
-                grads = [
-                    g if g is not None else function._Tensor._zeros_from_meta(meta[i]) for i, g in enumerate(grads)
-                ]
+                grads = [g if g is not None else Tensor._zeros_from_meta(meta[i]) for i, g in enumerate(grads)]
                 break
     result = node.apply(*grads)
     expected = len(node.next_functions)
@@ -180,3 +179,127 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
     if leaf._post_accumulate_hooks:
         for hook in leaf._post_accumulate_hooks:
             hook(leaf)
+
+
+def _as_list(x):
+    if x is None:
+        return None
+    return [x] if not isinstance(x, (list, tuple)) else list(x)
+
+
+def _default_grads(outputs, grad_outputs):
+    grads = _as_list(grad_outputs) or [None] * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one gradient per output: got {len(grads)} gradients for {len(outputs)} outputs"
+        )
+    result = []
+    for out, g in zip(outputs, grads):
+        if g is None:
+            if out.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = out.new_ones(out.shape)
+        elif g.shape != out.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[0] has a shape of {list(g.shape)} and output[0] "
+                f"has a shape of {list(out.shape)}."
+            )
+        result.append(g)
+    return result
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads=False,
+):
+    """The gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched).
+
+    Args:
+        outputs: tensor(s) to differentiate.
+        inputs: tensor(s) to differentiate with respect to.
+        grad_outputs: the vector(s) in the vector-Jacobian product; ones for scalars.
+        retain_graph: keep the graph. Default: ``create_graph``.
+        create_graph: record the backward for higher derivatives. Default: False.
+        allow_unused: return None for inputs the outputs do not depend on instead of raising.
+
+    Example::
+
+        >>> x = ember.tensor(3.0, requires_grad=True)
+        >>> (g,) = ember.autograd.grad(x ** 3, x)
+        >>> g
+        tensor(27.)
+    """
+    outputs = _as_list(outputs)
+    inputs = _as_list(inputs)
+    grads = _default_grads(outputs, grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    result = run_backward(
+        outputs, grads, retain_graph, create_graph, inputs=inputs, allow_unused=bool(allow_unused or materialize_grads)
+    )
+    if materialize_grads:
+        result = tuple(g if g is not None else x.new_zeros(x.shape) for g, x in zip(result, inputs))
+    return result
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (see :meth:`Tensor.backward`)."""
+    tensors = _as_list(tensors)
+    grads = _default_grads(tensors, grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        for t, g in zip(tensors, grads):
+            t.backward(g, retain_graph=True, create_graph=create_graph, inputs=inputs)
+        return
+    run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradient of this tensor into the ``.grad`` of the graph's leaves.
+
+    Args:
+        gradient (Tensor, optional): the gradient with respect to this tensor; may be omitted when it has one element.
+        retain_graph (bool, optional): keep the graph for another backward pass; ``create_graph`` when ``None``.
+        create_graph (bool): record the backward pass itself, for higher-order gradients. Default: ``False``.
+        inputs (sequence of Tensors, optional): accumulate only into these leaves' ``.grad``; all leaves when ``None``.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4., 6.])
+        >>> y = x * 2
+        >>> y.backward(ember.tensor([1.0, 0.0, 0.5]))
+        >>> x.grad
+        tensor([4., 4., 7.])
+    """
+    shape = self._data.shape
+    if gradient is None:
+        if self.numel() != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        gradient = self._make(self._backend.xp.ones(shape, dtype=self._data.dtype))
+    elif not isinstance(gradient, Tensor):
+        gradient = new_tensor(gradient, dtype=self.dtype, device=self._device)
+    if gradient.shape != shape:
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[0] has a shape of {list(gradient.shape)} and "
+            f"output[0] has a shape of {list(self.shape)}."
+        )
+    if retain_graph is None:
+        retain_graph = create_graph
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = grad([self], inputs, [gradient], retain_graph, create_graph, allow_unused=True)
+        for leaf, g in zip(inputs, grads):
+            if g is not None:
+                g = g if create_graph else g.detach()
+                leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    run_backward([self], [gradient], retain_graph, create_graph)

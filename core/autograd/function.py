@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import weakref
 
+from ..tensor import Tensor
 from .grad_mode import grad_state
 
 __all__ = ["Function", "Node", "AccumulateGrad", "FunctionCtx", "once_differentiable"]
@@ -216,7 +217,7 @@ class Function(metaclass=_FunctionMeta):
         ctx = cls._backward_cls()
         state = grad_state
         enabled = state.enabled
-        tensor_cls = _Tensor
+        tensor_cls = Tensor
         record = False
         if enabled:
             for a in args:
@@ -270,9 +271,9 @@ def _attach(ctx, outputs):
     single = not isinstance(outputs, tuple)
     outs = (outputs,) if single else outputs
     non_diff = ctx._non_differentiable
-    ctx._output_meta = tuple(out._meta() if isinstance(out, _Tensor) else None for out in outs)
+    ctx._output_meta = tuple(out._meta() if isinstance(out, Tensor) else None for out in outs)
     for i, out in enumerate(outs):
-        if not isinstance(out, _Tensor):
+        if not isinstance(out, Tensor):
             continue
         if any(out is t for t in non_diff) or not out.dtype.is_floating_point:
             continue
@@ -303,9 +304,15 @@ def once_differentiable(fn):
     return fn
 
 
-_Tensor = None  # set by ember.tensor to break the import cycle
+def gradient_edge(tensor):
+    """``Tensor._gradient_edge``: the ``(node, input_nr)`` a gradient for ``tensor`` flows into.
 
-
-def _bind_tensor_class(cls):
-    global _Tensor
-    _Tensor = cls
+    A non-leaf's is its ``grad_fn``; a leaf owns its :class:`AccumulateGrad` sink, made once (not
+    per op) on first use, and the sink refers back to it weakly.
+    """
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_nr)
+    node = tensor._accumulator
+    if node is None:
+        node = tensor._accumulator = AccumulateGrad(tensor)
+    return (node, 0)

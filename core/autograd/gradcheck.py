@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.creation import randn
+from ..tensor import Tensor, _new, tensor
+from .engine import grad as autograd_grad
+
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
 
 
@@ -21,8 +25,6 @@ def _differentiable_outputs(outputs):
 
 def _numerical_jacobians(fn, inputs, index, eps):
     """d(outputs)/d(inputs[index]) by central differences, one column per input element."""
-    from ..tensor import _new
-
     x = inputs[index]
     backend = x._backend
     host = np.array(backend.to_host(x._data), dtype=np.float64, copy=True)
@@ -51,8 +53,6 @@ def _numerical_jacobians(fn, inputs, index, eps):
 
 
 def _analytical_jacobians(outputs, inputs, index):
-    from . import grad as autograd_grad
-
     x = inputs[index]
     jacobians = []
     for out in outputs:
@@ -60,8 +60,6 @@ def _analytical_jacobians(outputs, inputs, index):
         for j in range(out.numel()):
             seed = np.zeros(out.numel())
             seed[j] = 1.0
-            from ..tensor import tensor
-
             g = tensor(seed.reshape(tuple(out.shape)), dtype=out.dtype, device=out.device)
             if not out.requires_grad:
                 rows.append(np.zeros(x.numel()))
@@ -96,8 +94,6 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
         >>> ember.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
         True
     """
-    from ..tensor import Tensor
-
     inputs = _as_tuple(inputs)
     outputs = _as_tuple(func(*inputs))
     checked = [o for o in outputs if isinstance(o, Tensor) and o.dtype.is_floating_point]
@@ -129,10 +125,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         func, inputs: as for :func:`gradcheck`.
         grad_outputs: the vectors the first backward is taken against; random when None.
     """
-    from ..ops.creation import randn
-    from ..tensor import Tensor
-    from . import grad as autograd_grad
-
     inputs = _as_tuple(inputs)
     outputs = _as_tuple(func(*inputs))
     if grad_outputs is None:

@@ -245,8 +245,3 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     if beta == 0:  # input is ignored, NaN included (PyTorch's rule)
         return product
     return (input if beta == 1 else input * beta) + product
-
-
-for _name in __all__:
-    if _name not in ("cartesian_prod", "tril_indices", "triu_indices", "bucketize"):  # functions only
-        setattr(Tensor, _name, globals()[_name])

@@ -1,14 +1,15 @@
-"""Helpers shared by the op modules: attaching methods, device checks, promotion, reduction shapes."""
+"""Helpers shared by the op modules: device checks, promotion, reduction shapes."""
 
 from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
 __all__ = [
-    "tensor_method",
     "check_same_device",
     "promote",
     "sum_to",
@@ -17,17 +18,6 @@ __all__ = [
     "wrap_dim",
     "broadcast_error",
 ]
-
-
-def tensor_method(*names):
-    """Decorator: also install the function as ``Tensor.<name>`` for each name given."""
-
-    def install(fn):
-        for name in names or (fn.__name__,):
-            setattr(Tensor, name, fn)
-        return fn
-
-    return install
 
 
 def is_scalar(value):
@@ -52,8 +42,6 @@ def as_tensor_arg(op, value, like):
         check_same_device(op, like, value)
         return value
     if is_scalar(value):
-        from ..tensor import tensor
-
         return tensor(value, dtype=dtypes.scalar_dtype(value), device=like._device)
     raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
 
@@ -66,12 +54,8 @@ def array_operands(like, value):
     (``float32 tensor * int64 array`` is float64); NumPy defers its own operators to ours
     through ``__array_priority__``, so both operand orders arrive here.
     """
-    import numpy as np
-
     if not isinstance(value, np.ndarray):
         return None
-    from ..tensor import tensor
-
     result = dtypes.as_dtype(np.result_type(np.dtype(like.dtype.name), value).name)
     converted = tensor(value, dtype=result, device=like._device)
     return (like if like.dtype is result else like.to(result)), converted, result

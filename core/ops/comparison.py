@@ -101,7 +101,3 @@ def equal(input, other):
         return False
     same = input.detach().eq(other.detach())
     return bool(same.all().item())
-
-
-for _name in __all__:
-    setattr(Tensor, _name, globals()[_name])

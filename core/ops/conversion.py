@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..autograd.function import Function
+from ..autograd.grad_mode import grad_state
 from ..device import device as _device
 from ..tensor import Tensor, _new, backend_for_device
+from .common import sum_to
 from .creation import CUDA_LEGACY_TYPES, LEGACY_TYPES
+from .movement import broadcast_shapes
 
 __all__ = ["clone", "to"]
 
@@ -162,20 +165,6 @@ def _cast_method(dt):
     return method
 
 
-Tensor.to = to
-Tensor.clone = clone
-Tensor.float = _cast_method(dtypes.float32)
-Tensor.double = _cast_method(dtypes.float64)
-Tensor.half = _cast_method(dtypes.float16)
-Tensor.bfloat16 = _cast_method(dtypes.bfloat16)
-Tensor.long = _cast_method(dtypes.int64)
-Tensor.int = _cast_method(dtypes.int32)
-Tensor.short = _cast_method(dtypes.int16)
-Tensor.char = _cast_method(dtypes.int8)
-Tensor.byte = _cast_method(dtypes.uint8)
-Tensor.bool = _cast_method(dtypes.bool)
-
-
 def cpu(self):
     """This tensor on the CPU.
 
@@ -211,9 +200,6 @@ def cuda(self, device=None, non_blocking=False):
         raise RuntimeError(f"Invalid device, must be cuda device, got {dev}")
     return to(self, dev)
 
-
-Tensor.cpu = cpu
-Tensor.cuda = cuda
 
 _NAMES = {t._legacy_dtype: name for name, t in LEGACY_TYPES.items()}
 
@@ -275,10 +261,6 @@ def type_as(self, other):
     return to(self, other.dtype)
 
 
-Tensor.type = type_
-Tensor.type_as = type_as
-
-
 # -- in-place ------------------------------------------------------------------------------
 class _Assign(Function):
     """Overwrite ``target`` in place with ``value`` (broadcast and cast to ``target``'s dtype)."""
@@ -297,8 +279,6 @@ class _Assign(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .common import sum_to
-
         gv = sum_to(grad, ctx.value_shape).to(ctx.value_dtype) if ctx.needs_input_grad[1] else None
         return None, gv
 
@@ -319,8 +299,6 @@ class _CopySlices(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from .common import sum_to
-
         gb = gv = None
         if ctx.needs_input_grad[0]:
             backend = grad._backend
@@ -332,15 +310,18 @@ class _CopySlices(Function):
         return gb, gv, None
 
 
+def check_inplace(tensor):
+    """Refuse in-place changes to a leaf that requires grad while recording (as PyTorch does)."""
+    if grad_state.enabled and tensor._requires_grad and tensor.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
 def assign_(target, value):
     """Write ``value`` into ``target``'s storage, recording the write for autograd.
 
     When ``target`` is a view, the write is recorded on its base (PyTorch's ``CopySlices``)
     and the view's history is rebuilt from the base's, so gradients reach both.
     """
-    from ..autograd.grad_mode import grad_state
-    from .indexing import check_inplace
-
     if value._device != target._device:
         value = value.to(target._device)
     if grad_state.enabled and (target._requires_grad or value._requires_grad):
@@ -378,8 +359,6 @@ def copy_(self, src, non_blocking=False):
     """
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-    from .movement import broadcast_shapes
-
     if broadcast_shapes(src.shape, self.shape) != tuple(self.shape):
         raise RuntimeError(
             f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(broadcast_shapes(src.shape, self.shape))}"
@@ -387,4 +366,28 @@ def copy_(self, src, non_blocking=False):
     return assign_(self, src)
 
 
-Tensor.copy_ = copy_
+def numpy(self, *, force=False):
+    """The values as a NumPy array (sharing memory for CPU tensors).
+
+    Args:
+        force (bool): copy to the host (detaching, and from any device) instead of raising for tensors that require grad
+            or live off the CPU. Default: ``False``.
+
+    Example::
+
+        >>> t = ember.tensor([1.0, 2.0])
+        >>> a = t.numpy()
+        >>> a
+        array([1., 2.], dtype=float32)
+        >>> a[0] = 5.0
+        >>> t
+        tensor([5., 2.])
+    """
+    if self._requires_grad and grad_state.enabled and not force:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+    if self._device.type != "cpu" and not force:
+        raise TypeError(
+            f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() to "
+            "copy the tensor to host memory first."
+        )
+    return self._backend.to_host(self._data)

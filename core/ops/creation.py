@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 from .. import dtypes
 from ..device import device as _device
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, _new, backend_for_device, dtype_arg, is_number, size_arg, tensor
 from .comparison import _TORCH_NAMES
+from .movement import broadcast_shapes
 
 __all__ = [
     "zeros", "ones", "full", "empty", "arange", "range", "linspace", "logspace", "eye",
@@ -356,8 +359,6 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     backend, dev, dt = _place(dtype, device)
-    import numpy as np
-
     if steps == 1:
         host = np.array([start], dtype=np.float64)
     else:
@@ -605,8 +606,6 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None)
         like = mean if isinstance(mean, Tensor) else std
         shape = like.shape if size is None else _size((size,) if isinstance(size, int) else tuple(size))
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
-            from .movement import broadcast_shapes
-
             shape = broadcast_shapes(mean.shape, std.shape)
         noise = randn(shape, generator=generator, dtype=like.dtype, device=like.device)
         return (noise * std + mean).detach()
@@ -741,11 +740,6 @@ def _new_method(fn):
     return method
 
 
-Tensor.new_zeros = _new_method(zeros)
-Tensor.new_ones = _new_method(ones)
-Tensor.new_empty = _new_method(empty)
-
-
 def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of shape ``size`` filled with ``fill_value``, with this tensor's dtype and device unless given.
 
@@ -793,8 +787,3 @@ def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         device=device if device is not None else self._device,
         requires_grad=requires_grad,
     )
-
-
-Tensor.new_full = _new_full
-Tensor.new_tensor = _new_tensor
-Tensor.new = lambda self, *args: legacy_new(Tensor, args, device=self._device, dtype=self.dtype)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 from .common import array_operands, as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
 from .comparison import _TORCH_NAMES
 
@@ -765,8 +765,6 @@ def full_like_scalar(like, value):
     """A 0-d tensor on ``like``'s device holding the Python scalar ``value``, of the type the
     scalar takes against ``like`` (a Python number is a weak operand: ``1 - int32`` is int32);
     a NumPy array operand keeps its shape and dtype."""
-    from ..tensor import tensor
-
     if not isinstance(like, Tensor):
         raise TypeError(f"expected a Tensor operand, got {type(like).__name__} and {type(value).__name__}")
     operands = array_operands(like, value)
@@ -1367,53 +1365,10 @@ multiply = mul
 divide = true_divide = div
 negative = neg
 
-# -- methods and operators -----------------------------------------------------------------
-for _name in __all__ + ["bitwise_and", "bitwise_or", "bitwise_xor"]:
-    setattr(Tensor, _name, globals()[_name])
-Tensor.absolute = abs
-Tensor.where = lambda self, condition, other: where(condition, self, other)
-Tensor.arcsin, Tensor.arccos, Tensor.arctan = asin, acos, atan
-Tensor.greater, Tensor.less, Tensor.greater_equal, Tensor.less_equal = gt, lt, ge, le
-Tensor.not_equal = ne
-
-Tensor.__add__ = add
-Tensor.__radd__ = lambda self, other: add(self, other)
-Tensor.__sub__ = sub
-Tensor.__rsub__ = lambda self, other: sub(other, self)
-Tensor.__mul__ = mul
-Tensor.__rmul__ = lambda self, other: mul(self, other)
-Tensor.__truediv__ = div
-Tensor.__rtruediv__ = lambda self, other: div(other, self)
-Tensor.__floordiv__ = floor_divide
-Tensor.__rfloordiv__ = lambda self, other: floor_divide(full_like_scalar(self, other), self)
-Tensor.__mod__ = remainder
-Tensor.__rmod__ = lambda self, other: remainder(other, self)
-Tensor.__pow__ = pow
-Tensor.__rpow__ = lambda self, other: pow(other, self)
-Tensor.__neg__ = neg
-Tensor.__pos__ = lambda self: self
-Tensor.__abs__ = abs
-
 
 def _comparable(other):
     """Whether ``==``/``!=`` compare elementwise: a tensor, a number or a NumPy array, as in PyTorch."""
     return isinstance(other, (Tensor, np.ndarray)) or is_scalar(other)
-
-
-# a comparison with anything else is Python's (False for ==)
-Tensor.__eq__ = lambda self, other: eq(self, other) if _comparable(other) else NotImplemented
-Tensor.__ne__ = lambda self, other: ne(self, other) if _comparable(other) else NotImplemented
-Tensor.__lt__ = lt
-Tensor.__le__ = le
-Tensor.__gt__ = gt
-Tensor.__ge__ = ge
-Tensor.__and__ = bitwise_and
-Tensor.__or__ = bitwise_or
-Tensor.__xor__ = bitwise_xor
-Tensor.__rand__ = lambda self, other: bitwise_and(self, other)
-Tensor.__ror__ = lambda self, other: bitwise_or(self, other)
-Tensor.__rxor__ = lambda self, other: bitwise_xor(self, other)
-Tensor.__invert__ = lambda self: logical_not(self) if self.dtype is dtypes.bool else self._make(~self._data)
 
 
 def result_type(tensor1, tensor2):

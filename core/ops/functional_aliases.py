@@ -6,8 +6,6 @@ when first called (``ember.nn`` imports the ops, so the ops cannot import it fir
 
 from __future__ import annotations
 
-from ..tensor import Tensor
-
 __all__ = ["softmax", "log_softmax", "relu", "relu_", "hardshrink"]
 
 
@@ -95,7 +93,3 @@ def hardshrink(input, lambd=0.5):
         tensor([-1.,  0.,  0.,  2.])
     """
     return _functional().hardshrink(input, lambd)
-
-
-for _name in __all__:
-    setattr(Tensor, _name, globals()[_name])

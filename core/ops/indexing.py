@@ -5,8 +5,11 @@ from __future__ import annotations
 from .. import dtypes, return_types
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 from .common import check_same_device, is_scalar, sum_to, wrap_dim
+from .conversion import assign_, check_inplace
+from .creation import full
+from .elementwise import where
 from .movement import broadcast_shapes
 
 __all__ = [
@@ -44,8 +47,6 @@ def _native_key(x, key):
                 consumed = x.ndim - sum(1 for j in key if j is not None and j is not Ellipsis) + consumed
         else:
             if not isinstance(k, Tensor):
-                from ..tensor import tensor
-
                 try:
                     k = tensor(k, device=x._device)
                 except TypeError:
@@ -146,12 +147,6 @@ class _SetItem(Function):
         return gx, gv, None
 
 
-def check_inplace(tensor):
-    """Refuse in-place changes to a leaf that requires grad while recording (as PyTorch does)."""
-    if grad_state.enabled and tensor._requires_grad and tensor.grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-
-
 def setitem(self, key, value):
     """``self[key] = value`` in place; ``value`` broadcasts and is cast to ``self.dtype``."""
     native, _ = _native_key(self, key)
@@ -160,20 +155,14 @@ def setitem(self, key, value):
         if value.dtype is not self.dtype:
             value = value.to(self.dtype)
     elif not is_scalar(value):
-        from ..tensor import tensor
-
         value = tensor(value, dtype=self.dtype, device=self._device)
     recording = grad_state.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if recording:
         check_inplace(self)
         if not isinstance(value, Tensor):
-            from .creation import full
-
             value = full((), value, dtype=self.dtype, device=self._device)
         if self._base is not None and self._view_replay is not None:
             # a write into a view: compute the view's new values, then write them through the base
-            from .conversion import assign_
-
             updated = self.clone()
             _SetItem.apply(updated, value, native)
             assign_(self, updated)
@@ -188,10 +177,6 @@ def setitem(self, key, value):
             f"broadcast to the indexed shape of a tensor of shape {list(self.shape)}: {exc}"
         ) from None
     self._version.value += 1
-
-
-Tensor.__getitem__ = getitem
-Tensor.__setitem__ = setitem
 
 
 # -- gather / scatter ----------------------------------------------------------------------
@@ -610,8 +595,6 @@ def masked_fill(input, mask, value):
         value = value.to(input.dtype)
     else:
         value = input.new_full((), value)
-    from .elementwise import where
-
     out = where(mask, value, input)
     if out.shape != input.shape:
         raise RuntimeError(
@@ -839,7 +822,3 @@ def take(input, index):
                 [3., 3.]])
     """
     return input.reshape(-1)[index.reshape(-1)].reshape(index.shape)
-
-
-for _name in __all__:
-    setattr(Tensor, _name, globals()[_name])

@@ -14,23 +14,10 @@ from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor
-from . import manipulation, matrix, pointwise, reduction  # noqa: F401 - install the out-of-place twins wrapped below
 from .comparison import _TORCH_NAMES
-from .conversion import assign_
-from .indexing import check_inplace
+from .conversion import assign_, check_inplace
 
 __all__ = []
-
-_OUT_OF_PLACE = (
-    "add", "sub", "mul", "div", "pow", "remainder", "fmod", "floor_divide", "neg", "abs", "sign",
-    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "sin",
-    "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "sigmoid", "erf", "floor",
-    "ceil", "round", "trunc", "frac", "clamp", "clip", "maximum", "minimum", "masked_fill",
-    "index_add", "index_fill", "scatter", "scatter_add", "lerp", "addcmul", "addcdiv", "logical_not",
-    "logical_and", "logical_or", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge",
-    "nan_to_num", "clamp_min", "clamp_max", "float_power", "bitwise_not", "tril", "triu", "cumsum",
-    "cumprod", "index_put",
-)  # fmt: skip
 
 
 # -- docstrings of the generated in-place variants: name -> (ember.tensor arguments, call arguments, output)
@@ -151,19 +138,6 @@ def _inplace(name):
     method.__name__ = name + "_"
     method.__doc__ = _generated_doc(name)
     return method
-
-
-for _name in _OUT_OF_PLACE:
-    setattr(Tensor, _name + "_", _inplace(_name))
-Tensor.subtract_, Tensor.multiply_, Tensor.divide_ = Tensor.sub_, Tensor.mul_, Tensor.div_
-Tensor.true_divide_, Tensor.negative_, Tensor.absolute_ = Tensor.div_, Tensor.neg_, Tensor.abs_
-Tensor.__iadd__ = Tensor.add_
-Tensor.__isub__ = Tensor.sub_
-Tensor.__imul__ = Tensor.mul_
-Tensor.__itruediv__ = Tensor.div_
-Tensor.__ipow__ = Tensor.pow_
-Tensor.__imod__ = Tensor.remainder_
-Tensor.__ifloordiv__ = Tensor.floor_divide_
 
 
 def _write(self, data):
@@ -383,7 +357,3 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     return _sample_(
         self, "cauchy_", lambda g, s, d, xp: median + sigma * xp.tan(math.pi * (g.uniform(s, d) - 0.5)), generator
     )
-
-
-for _fn in (fill_, zero_, uniform_, normal_, exponential_, bernoulli_, random_, log_normal_, cauchy_):
-    setattr(Tensor, _fn.__name__, _fn)

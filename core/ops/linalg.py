@@ -334,9 +334,6 @@ def outer(input, vec2):
 
 ger = outer
 
-for _name in __all__:
-    setattr(Tensor, _name, globals()[_name])
-
 
 def _matmul_operator(self, other):
     if getattr(other, "is_sparse", False):
@@ -348,7 +345,3 @@ def _matmul_operator(self, other):
 def _rmatmul_operator(self, other):
     operands = array_operands(self, other)
     return matmul(other, self) if operands is None else matmul(operands[1], operands[0])
-
-
-Tensor.__matmul__ = _matmul_operator
-Tensor.__rmatmul__ = _rmatmul_operator

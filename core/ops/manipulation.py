@@ -15,8 +15,9 @@ from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .common import sum_to, wrap_dim
 from .comparison import _TORCH_NAMES
+from .conversion import check_inplace
 from .creation import arange
-from .indexing import check_inplace
+from .indexing import _IndexAccumulate, _native_key
 from .movement import cat, flip, movedim, narrow, transpose
 
 __all__ = [
@@ -599,8 +600,6 @@ def index_put(input, indices, values, accumulate=False):
         out = input.clone()
         out[key] = values
         return out
-    from .indexing import _IndexAccumulate, _native_key
-
     native, advanced = _native_key(input, key)
     target = tuple(input.detach()[key].shape)
     values = values.to(input.dtype).expand(target)
@@ -657,14 +656,3 @@ def _shape_inplace(name):
     method.__name__ = name + "_"
     method.__doc__ = _generated_doc(name)
     return method
-
-
-for _name in __all__:
-    if _name not in ("meshgrid", "atleast_1d", "atleast_2d", "atleast_3d", "dstack", "column_stack", "searchsorted"):
-        setattr(Tensor, _name, globals()[_name])
-Tensor.unfold = unfold
-Tensor.sum_to_size = sum_to_size
-for _name in ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims"):
-    setattr(Tensor, _name + "_", _shape_inplace(_name))
-Tensor.nbytes = property(lambda self: self.numel() * self.dtype.itemsize)
-Tensor.itemsize = property(lambda self: self.dtype.itemsize)

@@ -361,8 +361,3 @@ def rsub(input, other, *, alpha=1):
     if not isinstance(input, Tensor):
         raise TypeError(f"rsub(): argument 'input' must be Tensor, not {type(input).__name__}")
     return sub(as_tensor_arg("rsub", other, input), input, alpha=alpha)
-
-
-for _name in __all__:
-    if _name != "rsub":  # a function only, as in PyTorch
-        setattr(Tensor, _name, globals()[_name])

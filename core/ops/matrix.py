@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from .common import broadcast_error, check_same_device, wrap_dim
 from .creation import arange, zeros
 from .elementwise import where
+from .movement import broadcast_tensors, cat, stack
 
 __all__ = ["diag", "diagonal", "diag_embed", "trace", "tril", "triu", "einsum", "tensordot", "kron", "cross"]
 
@@ -67,8 +68,6 @@ def _embed_last(input, offset):
 
 
 def _cat2(a, b, dim):
-    from .movement import cat
-
     return cat([a, b], dim)
 
 
@@ -422,8 +421,6 @@ def cross(input, other, dim=None):
     err = broadcast_error(input.shape, other.shape)
     if err is not None:
         raise err
-    from .movement import broadcast_tensors, stack
-
     a, b = broadcast_tensors(input, other)
     if dim is None:
         warnings.warn(
@@ -446,7 +443,3 @@ def cross(input, other, dim=None):
     x = [a.select(axis, i) for i in range(3)]
     y = [b.select(axis, i) for i in range(3)]
     return stack([x[1] * y[2] - x[2] * y[1], x[2] * y[0] - x[0] * y[2], x[0] * y[1] - x[1] * y[0]], axis)
-
-
-for _name in ("diag", "diagonal", "diag_embed", "trace", "tril", "triu", "kron", "cross"):
-    setattr(Tensor, _name, globals()[_name])

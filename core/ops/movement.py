@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Size, Tensor, size_arg
 from .common import check_same_device, sum_to, wrap_dim
@@ -633,8 +634,6 @@ def cat(tensors, dim=0, *, out=None):
                     f"Sizes of tensors must match except in dimension {axis}. Expected size "
                     f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list."
                 )
-    from .. import dtypes
-
     result = nonempty[0].dtype
     for t in nonempty[1:]:
         result = dtypes.promote_types(result, t.dtype)
@@ -922,11 +921,3 @@ def reshape_as(input, other):
                 [2, 3]])
     """
     return reshape(input, other.shape)
-
-
-for _name in __all__:
-    setattr(Tensor, _name, globals()[_name])
-Tensor.flip = tensor_flip
-Tensor.is_contiguous = is_contiguous
-Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self.ndim)))))
-Tensor.mT = property(lambda self: transpose(self, -2, -1))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..tensor import Tensor
+from ..typeinfo import finfo
 from .comparison import _TORCH_NAMES
 from .elementwise import clamp, pow, where  # noqa: A004
 
@@ -28,8 +29,6 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
         raise TypeError(f"nan_to_num(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not input.dtype.is_floating_point:
         return input.clone()
-    from ..typeinfo import finfo
-
     info = finfo(input.dtype)
     posinf = info.max if posinf is None else posinf
     neginf = info.min if neginf is None else neginf
@@ -113,7 +112,3 @@ def bitwise_not(input):
     if input.dtype.is_floating_point:
         raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     return input._make(~input._data)
-
-
-for _name in __all__:
-    setattr(Tensor, _name, globals()[_name])

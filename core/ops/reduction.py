@@ -8,8 +8,11 @@ import math
 from .. import dtypes, return_types
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import elementwise
 from .common import normalize_dims, wrap_dim
 from .comparison import _TORCH_NAMES
+from .elementwise import where
+from .movement import stack
 
 __all__ = [
     "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
@@ -143,8 +146,6 @@ def _prod_grad(x, grad, axis):
 
 
 def where_(condition, a, b):
-    from .elementwise import where
-
     return where(condition, a, b)
 
 
@@ -321,8 +322,6 @@ def argmin(input, dim=None, keepdim=False):
 
 def _extremum_with_indices(name, input, dim, keepdim, other):
     if isinstance(dim, Tensor):  # max(input, other): element-wise
-        from . import elementwise
-
         return (elementwise.maximum if name == "max" else elementwise.minimum)(input, dim)
     if dim is None:
         if input.numel() == 0:
@@ -746,10 +745,6 @@ def count_nonzero(input, dim=None):
     return (input != 0).sum(dim)
 
 
-for _name in __all__:
-    setattr(Tensor, _name, globals()[_name])
-
-
 # -- more scans and NaN-aware reductions -----------------------------------------------------
 def _slices(data, axis, ndim):
     """The native slices of ``data`` along ``axis`` (basic indexing, no copies)."""
@@ -764,8 +759,6 @@ def _scan(input, dim, combine):
         return input.clone()
     if input.shape[axis] == 0:
         return input.clone()
-    from .movement import stack
-
     parts = input.unbind(axis)
     acc, run = parts[0], [parts[0]]
     for part in parts[1:]:
@@ -903,8 +896,6 @@ def median(input, dim=None, keepdim=False):
     if input.dtype.is_floating_point:
         nan = input.detach().isnan()
         first_nan = nan.to(dtypes.uint8).argmax(axis, keepdim=True)
-        from .elementwise import where
-
         index = where(nan.any(axis, keepdim=True), first_nan, index)
     values = input.gather(axis, index)
     if not keepdim:
@@ -962,6 +953,4 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return nansum(input, dim, keepdim) / count
 
 
-for _name in ("cumprod", "cummax", "cummin", "logcumsumexp", "median", "nansum", "nanmean"):
-    __all__.append(_name)
-    setattr(Tensor, _name, globals()[_name])
+__all__ += ["cumprod", "cummax", "cummin", "logcumsumexp", "median", "nansum", "nanmean"]

@@ -1,0 +1,63 @@
+"""The Tensor's surface is ember/tensor.py plus one table, ember.tensor_methods, and nothing else."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import ember
+from ember import tensor_methods
+
+PACKAGE = Path(ember.__file__).parent
+
+
+def test_every_table_entry_is_installed():
+    Tensor = ember.Tensor
+    for table in tensor_methods.TABLES:
+        for name, implementation in table.items():
+            assert Tensor.__dict__[name] is implementation, name
+    for name in tensor_methods.INPLACE_TWINS + tensor_methods.SHAPE_INPLACE_TWINS:
+        assert callable(Tensor.__dict__[name + "_"]), name
+    for alias, name in tensor_methods.INPLACE_ALIASES.items():
+        assert Tensor.__dict__[alias] is Tensor.__dict__[name], alias
+
+
+def test_aliases_are_one_function():
+    Tensor = ember.Tensor
+    assert Tensor.absolute is Tensor.abs and Tensor.greater is Tensor.gt and Tensor.__str__ is Tensor.__repr__
+    assert Tensor.__iadd__ is Tensor.add_ and Tensor.subtract_ is Tensor.sub_
+
+
+def _attaches_to_tensor(node):
+    """``setattr(Tensor, ...)`` or an assignment to ``Tensor.<name>``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
+        return bool(node.args) and isinstance(node.args[0], ast.Name) and node.args[0].id == "Tensor"
+    if isinstance(node, ast.Assign):
+        targets = [t for target in node.targets for t in (target.elts if isinstance(target, ast.Tuple) else [target])]
+        return any(
+            isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "Tensor" for t in targets
+        )
+    return False
+
+
+def test_no_other_module_attaches_tensor_methods():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "tensor_methods.py" and path.parent == PACKAGE:
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        offenders += [f"{path.relative_to(PACKAGE)}:{n.lineno}" for n in ast.walk(tree) if _attaches_to_tensor(n)]
+    assert offenders == [], f"Tensor methods attached outside ember/tensor_methods.py: {offenders}"
+
+
+def test_tensor_module_imports_no_layer_above_it():
+    tree = ast.parse((PACKAGE / "tensor.py").read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            imported.add((node.module or "").split(".")[0] or node.names[0].name)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ember"):
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names if alias.name.startswith("ember"))
+    assert imported <= {"dtypes", "device", "layout"}, imported
