@@ -172,6 +172,7 @@ def __getattr__(name):
         "contrib",
         "accelerator",
         "onnx",
+        "multiprocessing",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
