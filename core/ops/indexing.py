@@ -7,7 +7,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from .common import check_same_device, is_scalar, sum_to, wrap_dim
-from .conversion import assign_, check_inplace
+from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
 from .elementwise import where
 from .movement import broadcast_shapes
@@ -138,10 +138,7 @@ class _SetItem(Function):
     def backward(ctx, grad):
         gx = gv = None
         if ctx.needs_input_grad[0]:
-            xp = grad._backend.xp
-            mask = xp.zeros(grad.shape, dtype=grad._backend.native_dtype(dtypes.bool))
-            mask[ctx.key] = True
-            gx = grad.masked_fill(grad._make(mask), 0)
+            gx = zero_overwritten(grad, lambda mask: mask._data.__setitem__(ctx.key, True))
         if ctx.needs_input_grad[1]:
             gv = sum_to(_Index.apply(grad, ctx.key, True), ctx.value_shape)
         return gx, gv, None
