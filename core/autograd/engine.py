@@ -181,6 +181,24 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
             hook(leaf)
 
 
+def reset_grads(tensors, set_to_none):
+    """Reset the ``.grad`` of each of ``tensors``: to ``None``, or detached and zero-filled in place.
+
+    The one body behind ``Module.zero_grad`` and ``Optimizer.zero_grad``.
+    """
+    for p in tensors:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            if p.grad.grad_fn is not None:
+                p.grad.detach_()
+            else:
+                p.grad.requires_grad_(False)
+            p.grad.zero_()
+
+
 def _as_list(x):
     if x is None:
         return None

@@ -283,6 +283,15 @@ class _Assign(Function):
         return None, gv
 
 
+def zero_overwritten(grad, mark):
+    """``grad`` with zeros where an in-place write replaced the input: ``mark(mask)`` sets that region of
+    ``mask``, a boolean tensor of ``grad``'s shape that starts all ``False``."""
+    backend = grad._backend
+    mask = grad._make(backend.xp.zeros(grad._data.shape, dtype=backend.native_dtype(dtypes.bool)))
+    mark(mask)
+    return grad.masked_fill(mask, 0)
+
+
 class _CopySlices(Function):
     """Write ``value`` into the region of ``base`` that a view covers (an in-place op on a view)."""
 
@@ -301,10 +310,7 @@ class _CopySlices(Function):
     def backward(ctx, grad):
         gb = gv = None
         if ctx.needs_input_grad[0]:
-            backend = grad._backend
-            mask = grad._make(backend.xp.zeros(grad._data.shape, dtype=backend.native_dtype(dtypes.bool)))
-            ctx.replay(mask)._data[...] = True
-            gb = grad.masked_fill(mask, 0)
+            gb = zero_overwritten(grad, lambda mask: ctx.replay(mask)._data.__setitem__(..., True))
         if ctx.needs_input_grad[1]:
             gv = sum_to(ctx.replay(grad), ctx.value_shape).to(ctx.value_dtype)
         return gb, gv, None

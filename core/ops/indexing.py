@@ -7,7 +7,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from .common import check_same_device, is_scalar, sum_to, wrap_dim
-from .conversion import assign_, check_inplace
+from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
 from .elementwise import where
 from .movement import broadcast_shapes
@@ -138,10 +138,7 @@ class _SetItem(Function):
     def backward(ctx, grad):
         gx = gv = None
         if ctx.needs_input_grad[0]:
-            xp = grad._backend.xp
-            mask = xp.zeros(grad.shape, dtype=grad._backend.native_dtype(dtypes.bool))
-            mask[ctx.key] = True
-            gx = grad.masked_fill(grad._make(mask), 0)
+            gx = zero_overwritten(grad, lambda mask: mask._data.__setitem__(ctx.key, True))
         if ctx.needs_input_grad[1]:
             gv = sum_to(_Index.apply(grad, ctx.key, True), ctx.value_shape)
         return gx, gv, None
@@ -298,11 +295,7 @@ def take_along_dim(input, indices, dim=None):
 class _ScatterAdd(Function):
     @staticmethod
     def forward(ctx, x, axis, index, src):
-        ctx.axis = axis
-        ctx.save_for_backward(index)
-        flat, positions, values = _flat_scatter_operands(x, axis, index, src)
-        x._backend.scatter_add(flat, 0, positions, values)
-        return x._make(x._backend.xp.reshape(flat, x.shape))
+        return _scatter_forward(ctx, x, axis, index, src, accumulate=True)
 
     @staticmethod
     def backward(ctx, grad):
@@ -344,11 +337,7 @@ def scatter_add(input, dim, index, src):
 class _Scatter(Function):
     @staticmethod
     def forward(ctx, x, axis, index, src):
-        ctx.axis = axis
-        ctx.save_for_backward(index)
-        flat, positions, values = _flat_scatter_operands(x, axis, index, src)
-        flat[positions] = values
-        return x._make(x._backend.xp.reshape(flat, x.shape))
+        return _scatter_forward(ctx, x, axis, index, src, accumulate=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -358,14 +347,20 @@ class _Scatter(Function):
         return gx, None, None, gsrc
 
 
-def _flat_scatter_operands(x, axis, index, src):
-    """For scatter and scatter_add: a flat copy of ``x``, the flat positions that ``index`` addresses
-    along ``axis``, and the ``src`` values (its part under ``index``'s shape) in the same order."""
+def _scatter_forward(ctx, x, axis, index, src, accumulate):
+    """The forward of scatter (``accumulate=False``) and scatter_add: a copy of ``x`` with the ``src`` values
+    (its part under ``index``'s shape) written, or added, at the positions ``index`` addresses along ``axis``."""
+    ctx.axis = axis
+    ctx.save_for_backward(index)
     xp = x._backend.xp
     flat = xp.reshape(xp.astype(x._data, x._data.dtype, copy=True), (-1,))
     positions = _scatter_positions(x._backend, x.shape, axis, index._data)
     values = xp.reshape(src._data[tuple(_leading_slices(index.shape))], (-1,))
-    return flat, positions, values
+    if accumulate:
+        x._backend.scatter_add(flat, 0, positions, values)
+    else:
+        flat[positions] = values
+    return x._make(xp.reshape(flat, x.shape))
 
 
 def _scatter_positions(backend, shape, axis, index):

@@ -230,6 +230,16 @@ def inner(input, other):
     return matmul(input, other.mT if other.ndim > 1 else other)
 
 
+def _add_scaled_product(product, input, a, b, beta, alpha):
+    """``beta * input + alpha * product(a, b)``: the body of addmm, addmv and baddbmm (autocast first)."""
+    if _amp.active:
+        input, a, b = to_lower(input, a, b)
+    out = product(a, b)
+    if alpha != 1:
+        out = out * alpha
+    return out + (input if beta == 1 else input * beta) if beta != 0 else out
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``.
 
@@ -249,12 +259,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
         tensor([[2.5000, 4.5000],
                 [6.5000, 8.5000]])
     """
-    if _amp.active:
-        input, mat1, mat2 = to_lower(input, mat1, mat2)
-    product = mm(mat1, mat2)
-    if alpha != 1:
-        product = product * alpha
-    return product + (input if beta == 1 else input * beta) if beta != 0 else product
+    return _add_scaled_product(mm, input, mat1, mat2, beta, alpha)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
@@ -275,12 +280,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
         >>> ember.addmv(ember.tensor([1.0, 1.0]), ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
         tensor([3., 6.])
     """
-    if _amp.active:
-        input, mat, vec = to_lower(input, mat, vec)
-    product = mv(mat, vec)
-    if alpha != 1:
-        product = product * alpha
-    return product + (input if beta == 1 else input * beta) if beta != 0 else product
+    return _add_scaled_product(mv, input, mat, vec, beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
@@ -303,12 +303,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
         >>> ember.baddbmm(ember.ones(1), ember.ones(1, 1, 2), ember.ones(1, 2, 1))
         tensor([[[3.]]])
     """
-    if _amp.active:
-        input, batch1, batch2 = to_lower(input, batch1, batch2)
-    product = bmm(batch1, batch2)
-    if alpha != 1:
-        product = product * alpha
-    return product + (input if beta == 1 else input * beta) if beta != 0 else product
+    return _add_scaled_product(bmm, input, batch1, batch2, beta, alpha)
 
 
 def outer(input, vec2):

@@ -10,6 +10,7 @@ from itertools import chain
 from typing import Any
 
 from .. import dtypes, graphs
+from ..autograd.engine import reset_grads
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor, tensor
 from ._types import LearningRate, ParamsT
@@ -177,18 +178,7 @@ class Optimizer:
         Args:
             set_to_none (bool): set the grads to ``None`` instead of zeroing them. Default: ``True``.
         """
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        reset_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def state_dict(self) -> dict[str, Any]:
         r"""The optimizer's state as a dict, in PyTorch's format.

@@ -5,6 +5,16 @@
 
 #define REC(d) (meta + 5 + 7 * (d))
 
+// Step the window counters c[0..n) to the next combination in row-major order, each c[d]
+// running over [lo[d], hi[d]) and wrapping back to lo[d].
+inline void next_window_(long *c, const long *lo, const long *hi, int n)
+{
+    for (int d = n - 1; d >= 0; --d) {
+        if (++c[d] < hi[d]) return;
+        c[d] = lo[d];
+    }
+}
+
 // Max pooling: values and flat plane indices; in row-major window order a later element
 // wins when greater or NaN (the first in-bounds element starts), PyTorch's rule.
 __kernel void max_pool(const long total, __global T *values, __global long *indices, __global const T *x,
@@ -14,13 +24,15 @@ __kernel void max_pool(const long total, __global T *values, __global long *indi
     if (i >= total) return;
     const int nd = (int)meta[0];
     __constant long *last = REC(nd - 1);
-    long start[3], flat_step[3], kc[3], r = i, outer = 1, fs = last[5];
+    long start[3], flat_step[3], kc[3], k0[3], k1[3], r = i, outer = 1, fs = last[5];
     for (int d = nd - 2; d >= 0; --d) {
         __constant long *m = REC(d);
         start[d] = (r % m[0]) * m[2] - m[3];
         r /= m[0];
         flat_step[d] = fs;
         fs *= m[5];
+        k0[d] = 0;
+        k1[d] = m[1];
         outer *= m[1];
     }
     const long base = meta[2] + (r / meta[1]) * meta[3] + (r % meta[1]) * meta[4];
@@ -49,10 +61,7 @@ __kernel void max_pool(const long total, __global T *values, __global long *indi
                     arg = flat + pos;
                 }
             }
-            for (int d = nd - 2; d >= 0; --d) {  // next outer kernel offset (row-major)
-                if (++kc[d] < REC(d)[1]) break;
-                kc[d] = 0;
-            }
+            next_window_(kc, k0, k1, nd - 1);  // next outer kernel offset
         }
         values[i * outw + o] = best;
         indices[i * outw + o] = arg;
@@ -84,6 +93,14 @@ inline long window_(long o, __constant long *m, int include_pad, long *lo, long 
     return include_pad ? end - start : *hi - *lo;
 }
 
+// The divisor of output o along the last dim (whose window [*lo, *hi) it sets), ``factor`` being
+// the product of the other dims' window factors: ``divisor`` when nonzero (divisor_override).
+inline long divisor_(long o, __constant long *m, int include_pad, long factor, long divisor, long *lo, long *hi)
+{
+    const long size = factor * window_(o, m, include_pad, lo, hi);
+    return divisor ? divisor : size;
+}
+
 // Average pooling (dilation 1): the in-bounds sum in row-major window order over the divisor
 // (``divisor`` when nonzero: divisor_override).
 __kernel void avg_pool(const long total, __global T *out, __global const T *x, __constant long *meta,
@@ -105,17 +122,14 @@ __kernel void avg_pool(const long total, __global T *out, __global const T *x, _
     const long outw = last[0], xs = last[6];
     for (long o = 0; o < outw; ++o) {
         long l, h;
-        const long size = factor * window_(o, last, include_pad, &l, &h), div = divisor ? divisor : size;
+        const long div = divisor_(o, last, include_pad, factor, divisor, &l, &h);
         T acc = 0;
         for (int d = 0; d < nd - 1; ++d) kc[d] = lo[d];
         for (long t = 0; t < outer; ++t) {
             long src = base;
             for (int d = 0; d < nd - 1; ++d) src += kc[d] * REC(d)[6];
             for (long p = l; p < h; ++p) acc += x[src + p * xs];
-            for (int d = nd - 2; d >= 0; --d) {
-                if (++kc[d] < hi[d]) break;
-                kc[d] = lo[d];
-            }
+            next_window_(kc, lo, hi, nd - 1);
         }
         out[i * outw + o] = acc / (T)div;
     }
@@ -131,7 +145,7 @@ __kernel void avg_pool_backward(const long total, __global T *dx, __global const
     if (i >= total) return;
     const int nd = (int)meta[0];
     __constant long *last = REC(nd - 1);
-    long first[3], count[3], oc[3], pos[3], r = i, combos = 1, plane = 1;
+    long first[3], count[3], end[3], oc[3], pos[3], r = i, combos = 1, plane = 1;
     for (int d = nd - 2; d >= 0; --d) {
         __constant long *m = REC(d);
         pos[d] = r % m[5];
@@ -140,6 +154,7 @@ __kernel void avg_pool_backward(const long total, __global T *dx, __global const
         const long q = pos[d] + m[3];
         first[d] = q >= m[1] ? (q - m[1]) / m[2] + 1 : 0;
         count[d] = max(min(q / m[2], m[0] - 1) - first[d] + 1, 0L);
+        end[d] = first[d] + count[d];
         combos *= count[d];
     }
     for (int d = 0; d < nd; ++d) plane *= REC(d)[0];
@@ -155,13 +170,9 @@ __kernel void avg_pool_backward(const long total, __global T *dx, __global const
             factor *= window_(oc[d], REC(d), include_pad, &l, &h);
         }
         for (long o = 0; o < outw; ++o) {
-            const long size = factor * window_(o, last, include_pad, &l, &h), div = divisor ? divisor : size;
-            const T v = g[row * outw + o] / (T)div;
+            const T v = g[row * outw + o] / (T)divisor_(o, last, include_pad, factor, divisor, &l, &h);
             for (long x = l; x < h; ++x) dst[x] += v;
         }
-        for (int d = nd - 2; d >= 0; --d) {
-            if (++oc[d] < first[d] + count[d]) break;
-            oc[d] = first[d];
-        }
+        next_window_(oc, first, end, nd - 1);
     }
 }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from ...ops.creation import empty
 from ...tensor import Tensor
@@ -33,18 +32,18 @@ class _ConvNd(Module):
         "out_channels",
         "kernel_size",
     ]
-    _ntuple: Callable[[Any], tuple[int, ...]] = None  # type: ignore[assignment]  # set by every concrete subclass
+    _nd = 0  # the number of spatial dims, set by every concrete subclass
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: tuple[int, ...],
-        stride: tuple[int, ...],
-        padding: tuple[int, ...] | str,
-        dilation: tuple[int, ...],
+        kernel_size: _size_any_t,
+        stride: _size_any_t,
+        padding: _size_any_t | str,
+        dilation: _size_any_t,
         transposed: bool,
-        output_padding: tuple[int, ...],
+        output_padding: _size_any_t,
         groups: int,
         bias: bool,
         padding_mode: str,
@@ -52,6 +51,9 @@ class _ConvNd(Module):
         dtype: _dtype_t = None,
     ) -> None:
         super().__init__()
+        tup = _ntuple(self._nd)  # ints or sequences to _nd-tuples; only a forward conv takes string padding
+        kernel_size, stride, dilation, output_padding = map(tup, (kernel_size, stride, dilation, output_padding))
+        padding = padding if isinstance(padding, str) and not transposed else tup(padding)
         if not isinstance(groups, int) or groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:
@@ -122,7 +124,6 @@ class _ConvNd(Module):
 class _Conv(_ConvNd):
     """Forward convolution: padding may be ``'same'``/``'valid'``; non-zero padding modes use ``F.pad``."""
 
-    _nd = 0
     _functional: Callable[..., Tensor] = None  # type: ignore[assignment]  # set by every concrete subclass
 
     def __init__(
@@ -139,22 +140,10 @@ class _Conv(_ConvNd):
         device: _device_t = None,
         dtype: _dtype_t = None,
     ) -> None:
-        tup = _ntuple(self._nd)
         super().__init__(
-            in_channels,
-            out_channels,
-            tup(kernel_size),
-            tup(stride),
-            padding if isinstance(padding, str) else tup(padding),
-            tup(dilation),
-            False,
-            tup(0),
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
+            in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias, padding_mode,
+            device, dtype,
+        )  # fmt: skip
 
     def _conv_forward(self, input, weight, bias):
         conv = type(self)._functional
@@ -259,7 +248,6 @@ class Conv3d(_Conv):
 class _ConvTransposeNd(_ConvNd):
     """Transposed convolution; ``forward(input, output_size=None)`` picks ``output_padding`` from ``output_size``."""
 
-    _nd = 0
     _functional: Callable[..., Tensor] = None  # type: ignore[assignment]  # set by every concrete subclass
 
     def __init__(
@@ -279,22 +267,10 @@ class _ConvTransposeNd(_ConvNd):
     ) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        tup = _ntuple(self._nd)
         super().__init__(
-            in_channels,
-            out_channels,
-            tup(kernel_size),
-            tup(stride),
-            tup(padding),
-            tup(dilation),
-            True,
-            tup(output_padding),
-            groups,
-            bias,
-            padding_mode,
-            device,
-            dtype,
-        )
+            in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding, groups, bias,
+            padding_mode, device, dtype,
+        )  # fmt: skip
 
     def forward(self, input: Tensor, output_size: list[int] | tuple[int, ...] | None = None) -> Tensor:
         return _conv_transpose(

@@ -10,6 +10,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Self
 
+from ...autograd.engine import reset_grads
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...device import device as _device
@@ -736,17 +737,7 @@ class Module:
             set_to_none (bool): set grads to ``None`` instead of filling them with zeros.
                 Default: ``True``.
         """
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                if p.grad.grad_fn is not None:
-                    p.grad.detach_()
-                else:
-                    p.grad.requires_grad_(False)
-                p.grad.zero_()
+        reset_grads(self.parameters(), set_to_none)
 
     # -- moving and casting ------------------------------------------------------------------------
     def _apply(self, fn, recurse=True):

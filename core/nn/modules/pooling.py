@@ -35,6 +35,17 @@ __all__ = [
 ]
 
 
+def _set_window(module, kernel_size, stride, padding, tup=None):
+    """Store a pooling window on ``module``: ``kernel_size``, ``stride`` (``kernel_size`` when ``None``) and
+    ``padding``, each through ``tup`` where given (as given otherwise)."""
+    stride = stride if stride is not None else kernel_size
+    if tup is not None:
+        kernel_size, stride, padding = tup(kernel_size), tup(stride), tup(padding)
+    module.kernel_size = kernel_size
+    module.stride = stride
+    module.padding = padding
+
+
 class _MaxPoolNd(Module):
     __constants__ = ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"]
     _functional: Callable[..., Any] = None  # type: ignore[assignment]  # set by every concrete subclass
@@ -49,9 +60,7 @@ class _MaxPoolNd(Module):
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if (stride is not None) else kernel_size
-        self.padding = padding
+        _set_window(self, kernel_size, stride, padding)
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
@@ -143,10 +152,7 @@ class _MaxUnpoolNd(Module):
 
     def __init__(self, kernel_size: _size_any_t, stride: _size_any_t | None = None, padding: _size_any_t = 0) -> None:
         super().__init__()
-        tup = type(self)._tuple
-        self.kernel_size = tup(kernel_size)
-        self.stride = tup(stride if (stride is not None) else kernel_size)
-        self.padding = tup(padding)
+        _set_window(self, kernel_size, stride, padding, type(self)._tuple)
 
     def forward(self, input: Tensor, indices: Tensor, output_size: list[int] | tuple[int, ...] | None = None) -> Tensor:
         return type(self)._functional(input, indices, self.kernel_size, self.stride, self.padding, output_size)
@@ -255,9 +261,7 @@ class AvgPool1d(_AvgPoolNd):
         count_include_pad: bool = True,
     ) -> None:
         super().__init__()
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding = _single(padding)
+        _set_window(self, kernel_size, stride, padding, _single)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
@@ -279,9 +283,7 @@ class _AvgPoolWithDivisor(_AvgPoolNd):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if (stride is not None) else kernel_size
-        self.padding = padding
+        _set_window(self, kernel_size, stride, padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override

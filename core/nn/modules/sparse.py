@@ -25,6 +25,26 @@ def _table(num_embeddings, embedding_dim, _weight, device, dtype):
     return Parameter(_weight), False
 
 
+def _renorm_repr(module) -> str:
+    """The ``max_norm``, ``norm_type`` and ``scale_grad_by_freq`` part of an embedding's ``extra_repr``."""
+    s = ""
+    if module.max_norm is not None:
+        s += f", max_norm={module.max_norm}"
+    if module.norm_type != 2:
+        s += f", norm_type={module.norm_type}"
+    if module.scale_grad_by_freq:
+        s += ", scale_grad_by_freq=True"
+    return s
+
+
+def _pretrained_shape(embeddings: Tensor) -> tuple[int, int]:
+    """``(rows, cols)`` of the 2-D ``embeddings`` given to ``from_pretrained``."""
+    if embeddings.ndim != 2:
+        raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
+    rows, cols = embeddings.shape
+    return rows, cols
+
+
 class Embedding(Module):
     r"""A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``.
 
@@ -95,12 +115,7 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            s += ", scale_grad_by_freq=True"
+        s += _renorm_repr(self)
         if self.sparse:
             s += ", sparse=True"
         return s
@@ -117,9 +132,7 @@ class Embedding(Module):
         sparse: bool = False,
     ) -> Self:
         """An Embedding whose weight is ``embeddings`` (2-D); ``freeze`` stops its training. Default: ``True``"""
-        if embeddings.ndim != 2:
-            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         return cls(
             rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
             _freeze=freeze,
@@ -190,12 +203,7 @@ class EmbeddingBag(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            s += ", scale_grad_by_freq=True"
+        s += _renorm_repr(self)
         s += f", mode='{self.mode}'"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
@@ -215,9 +223,7 @@ class EmbeddingBag(Module):
         padding_idx: int | None = None,
     ) -> Self:
         """An EmbeddingBag whose weight is ``embeddings`` (2-D); ``freeze`` stops its training. Default: ``True``"""
-        if embeddings.ndim != 2:
-            raise AssertionError("Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        rows, cols = _pretrained_shape(embeddings)
         bag = cls(
             rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings, include_last_offset,
             padding_idx,
