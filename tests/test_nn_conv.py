@@ -235,16 +235,21 @@ NUMPY_GEMM_CASES = [
 ]
 
 
+@pytest.mark.parametrize("chunk", [None, 1, 2])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("xs,ws,args", NUMPY_GEMM_CASES)
-def test_numpy_gemm_conv_kernels_agree_with_portable_ones(xs, ws, args, dtype, threads, monkeypatch):
+def test_numpy_gemm_conv_kernels_agree_with_portable_ones(xs, ws, args, dtype, threads, chunk, monkeypatch):
     """The NumPy one-GEMM conv kernels (long contractions) against the portable ones, on 1 and 2 threads
-    (split however small the work), with a negative-stride input."""
+    (split however small the work), with a negative-stride input, the batch in one chunk or in chunks
+    of 1 or 2 samples (a shorter last chunk)."""
     from ember.backends.numpy import parallel
+    from ember.backends.numpy.kernels import conv as numpy_conv
     from ember.kernels import Kernels
 
     monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 0)
+    if chunk is not None:
+        monkeypatch.setattr(numpy_conv, "_chunk", lambda n, per_sample_bytes: min(n, chunk))
 
     backend = ember.backends.get_backend("cpu")
     portable = Kernels(backend)
