@@ -307,26 +307,16 @@ def test_seed_examples():
 
 @pytest.mark.parametrize("threads,block_bytes", [(1, None), (1, 1), (2, 40)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_numpy_softmax_and_nll_kernels_agree_with_portable(dtype, threads, block_bytes, monkeypatch):
+def test_numpy_softmax_and_nll_kernels_agree_with_portable(dtype, threads, block_bytes, numpy_threads, monkeypatch):
     """The NumPy softmax/log-softmax (forward, backward) and nll_loss_backward overrides against the
     portable kernels: -inf logits, a strided input, ignored targets, class weights, 'none' and scalar
     coefficients; rows in one block, one row a block, or blocks of a few rows split over 2 threads."""
-    from ember.backends.numpy import parallel
     from ember.backends.numpy.kernels import softmax as numpy_softmax
     from ember.kernels import Kernels
 
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 0)
+    numpy_threads(threads)
     if block_bytes is not None:
         monkeypatch.setattr(numpy_softmax, "BLOCK_BYTES", block_bytes)
-    previous = ember.get_num_threads()
-    ember.set_num_threads(threads)
-    try:
-        _numpy_softmax_and_nll_kernels_agree_with_portable(dtype, Kernels)
-    finally:
-        ember.set_num_threads(previous)
-
-
-def _numpy_softmax_and_nll_kernels_agree_with_portable(dtype, Kernels):
 
     backend = ember.backends.get_backend("cpu")
     portable = Kernels(backend)

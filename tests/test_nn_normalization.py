@@ -239,25 +239,17 @@ def test_errors():
     ],
 )
 @pytest.mark.parametrize("threads,block_bytes", [(1, None), (2, 1)])
-def test_numpy_normalize_kernels_agree_with_portable(shape, axes, dtype, threads, block_bytes, monkeypatch):
+def test_numpy_normalize_kernels_agree_with_portable(
+    shape, axes, dtype, threads, block_bytes, numpy_threads, monkeypatch
+):
     """The NumPy normalize_forward/backward overrides against the portable kernels, on a strided input
     with a large offset (the mean's accuracy); one block, or one leading row a block split over 2 threads."""
-    from ember.backends.numpy import parallel
     from ember.backends.numpy.kernels import normalization as numpy_normalization
     from ember.kernels import Kernels
 
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 0)
+    numpy_threads(threads)
     if block_bytes is not None:
         monkeypatch.setattr(numpy_normalization, "BLOCK_BYTES", block_bytes)
-    previous = ember.get_num_threads()
-    ember.set_num_threads(threads)
-    try:
-        _numpy_normalize_kernels_agree_with_portable(shape, axes, dtype, Kernels)
-    finally:
-        ember.set_num_threads(previous)
-
-
-def _numpy_normalize_kernels_agree_with_portable(shape, axes, dtype, Kernels):
 
     backend = ember.backends.get_backend("cpu")
     portable = Kernels(backend)
