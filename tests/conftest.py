@@ -68,6 +68,18 @@ def dtype(request, device):
     return getattr(ember, request.param)
 
 
+@pytest.fixture
+def numpy_threads(monkeypatch):
+    """``numpy_threads(n)`` runs the rest of the test on ``n`` intra-op threads, the NumPy kernels
+    splitting their work however small it is; the thread count is restored afterwards."""
+    from ember.backends.numpy import parallel
+
+    monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 0)
+    previous = ember.get_num_threads()
+    yield ember.set_num_threads
+    ember.set_num_threads(previous)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     ember.manual_seed(0)

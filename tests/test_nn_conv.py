@@ -235,16 +235,22 @@ NUMPY_GEMM_CASES = [
 ]
 
 
+@pytest.mark.parametrize("chunk", [None, 1, 2])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("xs,ws,args", NUMPY_GEMM_CASES)
-def test_numpy_gemm_conv_kernels_agree_with_portable_ones(xs, ws, args, dtype, threads, monkeypatch):
+def test_numpy_gemm_conv_kernels_agree_with_portable_ones(
+    xs, ws, args, dtype, threads, chunk, numpy_threads, monkeypatch
+):
     """The NumPy one-GEMM conv kernels (long contractions) against the portable ones, on 1 and 2 threads
-    (split however small the work), with a negative-stride input."""
-    from ember.backends.numpy import parallel
+    (split however small the work), with a negative-stride input, the batch in one chunk or in chunks
+    of 1 or 2 samples (a shorter last chunk)."""
+    from ember.backends.numpy.kernels import conv as numpy_conv
     from ember.kernels import Kernels
 
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 0)
+    numpy_threads(threads)
+    if chunk is not None:
+        monkeypatch.setattr(numpy_conv, "_chunk", lambda n, per_sample_bytes: min(n, chunk))
 
     backend = ember.backends.get_backend("cpu")
     portable = Kernels(backend)
@@ -252,21 +258,16 @@ def test_numpy_gemm_conv_kernels_agree_with_portable_ones(xs, ws, args, dtype, t
     x = rng.standard_normal(xs).astype(dtype)[:, :, ::-1]
     w = rng.standard_normal(ws).astype(dtype)
     tol = 1e-4 if dtype == np.float32 else 1e-10
-    previous = ember.get_num_threads()
-    ember.set_num_threads(threads)
-    try:
-        out = backend.kernels.conv(x, w, *args)
-        assert out.dtype == dtype and out.flags.c_contiguous
-        np.testing.assert_allclose(out, portable.conv(x, w, *args), rtol=tol, atol=tol)
-        g = rng.standard_normal(out.shape).astype(dtype)
-        gx = backend.kernels.conv_backward_input(g, w, x.shape, *args)
-        assert gx.dtype == dtype and gx.shape == x.shape
-        np.testing.assert_allclose(gx, portable.conv_backward_input(g, w, x.shape, *args), rtol=tol, atol=tol)
-        gw = backend.kernels.conv_backward_weight(x, g, w.shape, *args)
-        assert gw.dtype == dtype and gw.shape == w.shape
-        np.testing.assert_allclose(gw, portable.conv_backward_weight(x, g, w.shape, *args), rtol=tol, atol=tol)
-    finally:
-        ember.set_num_threads(previous)
+    out = backend.kernels.conv(x, w, *args)
+    assert out.dtype == dtype and out.flags.c_contiguous
+    np.testing.assert_allclose(out, portable.conv(x, w, *args), rtol=tol, atol=tol)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    gx = backend.kernels.conv_backward_input(g, w, x.shape, *args)
+    assert gx.dtype == dtype and gx.shape == x.shape
+    np.testing.assert_allclose(gx, portable.conv_backward_input(g, w, x.shape, *args), rtol=tol, atol=tol)
+    gw = backend.kernels.conv_backward_weight(x, g, w.shape, *args)
+    assert gw.dtype == dtype and gw.shape == w.shape
+    np.testing.assert_allclose(gw, portable.conv_backward_weight(x, g, w.shape, *args), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("where", ["input", "weight"])

@@ -305,21 +305,29 @@ def test_seed_examples():
         assert input1.grad.shape == (100, 128)
 
 
+@pytest.mark.parametrize("threads,block_bytes", [(1, None), (1, 1), (2, 40)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_numpy_softmax_and_nll_kernels_agree_with_portable(dtype):
+def test_numpy_softmax_and_nll_kernels_agree_with_portable(dtype, threads, block_bytes, numpy_threads, monkeypatch):
     """The NumPy softmax/log-softmax (forward, backward) and nll_loss_backward overrides against the
-    portable kernels: -inf logits, a strided input, ignored targets, class weights, 'none' and scalar coefficients."""
+    portable kernels: -inf logits, a strided input, ignored targets, class weights, 'none' and scalar
+    coefficients; rows in one block, one row a block, or blocks of a few rows split over 2 threads."""
+    from ember.backends.numpy.kernels import softmax as numpy_softmax
     from ember.kernels import Kernels
+
+    numpy_threads(threads)
+    if block_bytes is not None:
+        monkeypatch.setattr(numpy_softmax, "BLOCK_BYTES", block_bytes)
 
     backend = ember.backends.get_backend("cpu")
     portable = Kernels(backend)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((6, 9)).astype(dtype)
     x[1, 2] = -np.inf
-    x = x[:, ::-1]
-    grad = rng.standard_normal(x.shape).astype(dtype)
+    strided = x[:, ::-1]
+    g = rng.standard_normal(strided.shape).astype(dtype)
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    for axis in (0, 1):
+    cases = ((strided, g, 0), (strided, g, 1), (np.ascontiguousarray(strided), g, -1), (strided.T, g.T, 1))
+    for x, grad, axis in cases:
         for name in ("softmax", "log_softmax"):
             y = getattr(backend.kernels, name)(x, axis)
             np.testing.assert_allclose(y, getattr(portable, name)(x, axis), rtol=tol, atol=tol)

@@ -238,10 +238,18 @@ def test_errors():
         ((2, 3, 4, 5, 6), (0, 2, 3, 4)),
     ],
 )
-def test_numpy_normalize_kernels_agree_with_portable(shape, axes, dtype):
+@pytest.mark.parametrize("threads,block_bytes", [(1, None), (2, 1)])
+def test_numpy_normalize_kernels_agree_with_portable(
+    shape, axes, dtype, threads, block_bytes, numpy_threads, monkeypatch
+):
     """The NumPy normalize_forward/backward overrides against the portable kernels, on a strided input
-    with a large offset (the mean's accuracy)."""
+    with a large offset (the mean's accuracy); one block, or one leading row a block split over 2 threads."""
+    from ember.backends.numpy.kernels import normalization as numpy_normalization
     from ember.kernels import Kernels
+
+    numpy_threads(threads)
+    if block_bytes is not None:
+        monkeypatch.setattr(numpy_normalization, "BLOCK_BYTES", block_bytes)
 
     backend = ember.backends.get_backend("cpu")
     portable = Kernels(backend)

@@ -296,25 +296,19 @@ NUMPY_MAX_POOL_CASES = [
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("nan", [False, True])
 @pytest.mark.parametrize("shape,args", NUMPY_MAX_POOL_CASES)
-def test_numpy_max_pool_agrees_with_portable(shape, args, nan, threads, monkeypatch):
+def test_numpy_max_pool_agrees_with_portable(shape, args, nan, threads, numpy_threads):
     """The NumPy max_pool override: same values and indices as the portable kernel (ties: first
     occurrence; -inf inputs; a NaN wins), on 1 and 2 threads, on a negative-stride view."""
-    from ember.backends.numpy import parallel
     from ember.kernels import Kernels
 
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 0)
+    numpy_threads(threads)
     backend = ember.backends.get_backend("cpu")
     x = np.random.default_rng(0).integers(-2, 3, shape).astype(np.float32)
     x[x == -2] = -np.inf
     if nan:
         x[1, 0].flat[4] = np.nan
     x = x[:, :, ::-1]
-    previous = ember.get_num_threads()
-    ember.set_num_threads(threads)
-    try:
-        values, indices = backend.kernels.max_pool(x, *args)
-    finally:
-        ember.set_num_threads(previous)
+    values, indices = backend.kernels.max_pool(x, *args)
     want_values, want_indices = Kernels(backend).max_pool(x, *args)
     assert values.dtype == np.float32 and indices.dtype == np.int64
     np.testing.assert_array_equal(values, want_values)

@@ -8,6 +8,11 @@ backward ``(grad - mean(grad) - xhat * mean(grad * xhat)) * invstd`` as ``xhat *
 ``+= grad``, ``-= mean(grad)``, ``*= invstd``. The means themselves stay NumPy's pairwise
 sums (``einsum`` accumulates naively, which is fine for the centered squares and the
 gradient products but not for the mean of a large offset).
+
+The element-wise passes go over the leading axis a cache-sized block at a time
+(:data:`BLOCK_BYTES`), the blocks split over the intra-op threads: backward's four passes
+meet in the cache (64x32x32x32 float32, one thread: 6.5 -> 5.9 ms) and, with two threads,
+run on both cores.
 """
 
 from __future__ import annotations
@@ -16,9 +21,30 @@ import math
 
 import numpy as np
 
+from ..parallel import parallel_range
+
 __all__ = ["NumpyNormalizationKernels"]
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+#: bytes of one block of the leading axis (well inside an L2 cache)
+BLOCK_BYTES = 1 << 18
+
+
+def _by_leading_blocks(out, fn):
+    """Run ``fn(lo, hi)`` over ``out``'s leading axis in cache-sized blocks, split over the threads."""
+    step = max(1, BLOCK_BYTES // max(out[0].nbytes, 1))
+
+    def run(first, last):
+        for lo in range(first, last, step):
+            fn(lo, min(last, lo + step))
+
+    parallel_range(out.shape[0], run, out.size)
+
+
+def _rows(a, lo, hi):
+    """``a[lo:hi]`` unless ``a`` broadcasts along the leading axis (size 1 there)."""
+    return a if a.ndim == 0 or a.shape[0] == 1 else a[lo:hi]
 
 
 def _dot_over(a, b, axes):
@@ -45,11 +71,20 @@ class NumpyNormalizationKernels:
         return out, mean, var, invstd
 
     def normalize_backward(self, grad, xhat, invstd, axes):
+        if xhat.ndim == 0 or xhat.size == 0:
+            return super().normalize_backward(grad, xhat, invstd, axes)
         count = math.prod(grad.shape[a] for a in axes)
         mean_grad = np.mean(grad, axis=axes, keepdims=True)
         mean_grad_xhat = _dot_over(grad, xhat, axes) / count
-        out = np.multiply(xhat, -mean_grad_xhat)
-        np.add(out, grad, out=out)
-        np.subtract(out, mean_grad, out=out)
-        np.multiply(out, invstd, out=out)
+        coeff = -mean_grad_xhat
+        out = np.empty(xhat.shape, dtype=np.result_type(xhat, coeff))
+
+        def block(lo, hi):
+            part = out[lo:hi]
+            np.multiply(xhat[lo:hi], _rows(coeff, lo, hi), out=part)
+            np.add(part, grad[lo:hi], out=part)
+            np.subtract(part, _rows(mean_grad, lo, hi), out=part)
+            np.multiply(part, _rows(invstd, lo, hi), out=part)
+
+        _by_leading_blocks(out, block)
         return out

