@@ -13,7 +13,7 @@ import numbers
 from ... import dtypes
 from ...autograd import Function, no_grad
 from ...autograd.grad_mode import grad_state
-from ...ops.common import check_same_device
+from ...ops.operands import check_same_device
 from ...tensor import Tensor
 from ...typeinfo import finfo
 from .padding import pad
