@@ -46,8 +46,12 @@ from .dtypes import (
 )
 from .dtypes import dtype as dtype
 from .layout import layout, sparse_coo, strided
-from .ops.arrangement import *  # noqa: F403
+from .ops.activations import *  # noqa: F403
+from .ops.arithmetic import *  # noqa: F403
+from .ops.arithmetic import bitwise_and, bitwise_or, bitwise_xor
+from .ops.clamping import *  # noqa: F403
 from .ops.comparison import *  # noqa: F403
+from .ops.composite_math import *  # noqa: F403
 from .ops.conversion import clone
 from .ops.creation import (
     BoolTensor,
@@ -85,18 +89,14 @@ from .ops.creation import (
     zeros_like,
 )
 from .ops.creation import range as range  # noqa: A004
-from .ops.elementwise import *  # noqa: F403
-from .ops.elementwise import bitwise_and, bitwise_or, bitwise_xor
-from .ops.functional_aliases import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
-from .ops.manipulation import *  # noqa: F403
-from .ops.mathematical import *  # noqa: F403
 from .ops.matrix import *  # noqa: F403
 from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
-from .ops.pointwise import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
+from .ops.sequences import *  # noqa: F403
+from .ops.slicing_joining import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .serialization import load, save

@@ -13,21 +13,21 @@ from . import dlpack, dtypes, plugin, printing, shared_memory, sparse
 from . import tensor as _tensor
 from .autograd import engine, function
 from .ops import (
-    arrangement,
+    activations,
+    arithmetic,
+    clamping,
     comparison,
+    composite_math,
     conversion,
     creation,
-    elementwise,
-    functional_aliases,
     indexing,
     inplace,
     linalg,
-    manipulation,
-    mathematical,
     matrix,
     movement,
-    pointwise,
     reduction,
+    sequences,
+    slicing_joining,
 )
 from .tensor import Tensor
 
@@ -78,7 +78,7 @@ def _where(self, condition, other):
         >>> x.where(x > 0, ember.tensor(0.0))
         tensor([1., 0., 3.])
     """
-    return elementwise.where(condition, self, other)
+    return arithmetic.where(condition, self, other)
 
 
 def _transposed(self):
@@ -130,37 +130,37 @@ def _itemsize(self):
 
 def _radd(self, other):
     """``other + self``."""
-    return elementwise.add(self, other)
+    return arithmetic.add(self, other)
 
 
 def _rsub(self, other):
     """``other - self``."""
-    return elementwise.sub(other, self)
+    return arithmetic.sub(other, self)
 
 
 def _rmul(self, other):
     """``other * self``."""
-    return elementwise.mul(self, other)
+    return arithmetic.mul(self, other)
 
 
 def _rtruediv(self, other):
     """``other / self``."""
-    return elementwise.div(other, self)
+    return arithmetic.div(other, self)
 
 
 def _rfloordiv(self, other):
     """``other // self``."""
-    return elementwise.floor_divide(elementwise.full_like_scalar(self, other), self)
+    return arithmetic.floor_divide(arithmetic.full_like_scalar(self, other), self)
 
 
 def _rmod(self, other):
     """``other % self``."""
-    return elementwise.remainder(other, self)
+    return arithmetic.remainder(other, self)
 
 
 def _rpow(self, other):
     """``other ** self``."""
-    return elementwise.pow(other, self)
+    return arithmetic.pow(other, self)
 
 
 def _pos(self):
@@ -170,32 +170,32 @@ def _pos(self):
 
 def _invert(self):
     """``~self``: logical not of a bool tensor, bitwise not of an integer one."""
-    return elementwise.logical_not(self) if self.dtype is dtypes.bool else self._make(~self._data)
+    return arithmetic.logical_not(self) if self.dtype is dtypes.bool else self._make(~self._data)
 
 
 def _eq(self, other):
     """``self == other`` elementwise; a comparison with anything but a tensor, number or array is Python's."""
-    return elementwise.eq(self, other) if elementwise._comparable(other) else NotImplemented
+    return arithmetic.eq(self, other) if arithmetic._comparable(other) else NotImplemented
 
 
 def _ne(self, other):
     """``self != other`` elementwise; a comparison with anything but a tensor, number or array is Python's."""
-    return elementwise.ne(self, other) if elementwise._comparable(other) else NotImplemented
+    return arithmetic.ne(self, other) if arithmetic._comparable(other) else NotImplemented
 
 
 def _rand(self, other):
     """``other & self``."""
-    return elementwise.bitwise_and(self, other)
+    return arithmetic.bitwise_and(self, other)
 
 
 def _ror(self, other):
     """``other | self``."""
-    return elementwise.bitwise_or(self, other)
+    return arithmetic.bitwise_or(self, other)
 
 
 def _rxor(self, other):
     """``other ^ self``."""
-    return elementwise.bitwise_xor(self, other)
+    return arithmetic.bitwise_xor(self, other)
 
 
 # -- the table ---------------------------------------------------------------------------------------
@@ -248,119 +248,119 @@ CONVERSION = {
 
 # Arithmetic and elementwise math.
 ARITHMETIC = {
-    "add": elementwise.add,
-    "sub": elementwise.sub,
-    "subtract": elementwise.subtract,
-    "mul": elementwise.mul,
-    "multiply": elementwise.multiply,
-    "div": elementwise.div,
-    "divide": elementwise.divide,
-    "true_divide": elementwise.true_divide,
-    "floor_divide": elementwise.floor_divide,
-    "remainder": elementwise.remainder,
-    "fmod": elementwise.fmod,
-    "pow": elementwise.pow,
-    "float_power": pointwise.float_power,
-    "neg": elementwise.neg,
-    "negative": elementwise.negative,
-    "positive": mathematical.positive,
-    "abs": elementwise.abs,
-    "absolute": elementwise.abs,
-    "sign": elementwise.sign,
-    "sgn": mathematical.sgn,
-    "signbit": mathematical.signbit,
-    "copysign": mathematical.copysign,
-    "exp": elementwise.exp,
-    "exp2": mathematical.exp2,
-    "expm1": elementwise.expm1,
-    "log": elementwise.log,
-    "log1p": elementwise.log1p,
-    "log2": elementwise.log2,
-    "log10": elementwise.log10,
-    "logaddexp": mathematical.logaddexp,
-    "logaddexp2": mathematical.logaddexp2,
-    "xlogy": mathematical.xlogy,
-    "logit": mathematical.logit,
-    "sqrt": elementwise.sqrt,
-    "rsqrt": elementwise.rsqrt,
-    "square": elementwise.square,
-    "reciprocal": elementwise.reciprocal,
-    "hypot": mathematical.hypot,
-    "sin": elementwise.sin,
-    "cos": elementwise.cos,
-    "tan": elementwise.tan,
-    "asin": elementwise.asin,
-    "arcsin": elementwise.asin,
-    "acos": elementwise.acos,
-    "arccos": elementwise.acos,
-    "atan": elementwise.atan,
-    "arctan": elementwise.atan,
-    "atan2": elementwise.atan2,
-    "sinh": elementwise.sinh,
-    "cosh": elementwise.cosh,
-    "tanh": elementwise.tanh,
-    "asinh": mathematical.asinh,
-    "arcsinh": mathematical.arcsinh,
-    "acosh": mathematical.acosh,
-    "arccosh": mathematical.arccosh,
-    "atanh": mathematical.atanh,
-    "arctanh": mathematical.arctanh,
-    "sinc": mathematical.sinc,
-    "deg2rad": mathematical.deg2rad,
-    "rad2deg": mathematical.rad2deg,
-    "sigmoid": elementwise.sigmoid,
-    "erf": elementwise.erf,
-    "erfc": mathematical.erfc,
-    "heaviside": mathematical.heaviside,
-    "floor": elementwise.floor,
-    "ceil": elementwise.ceil,
-    "round": elementwise.round,
-    "trunc": elementwise.trunc,
-    "fix": mathematical.fix,
-    "frac": elementwise.frac,
-    "clamp": elementwise.clamp,
-    "clip": elementwise.clip,
-    "clamp_min": pointwise.clamp_min,
-    "clamp_max": pointwise.clamp_max,
-    "nan_to_num": pointwise.nan_to_num,
-    "maximum": elementwise.maximum,
-    "minimum": elementwise.minimum,
-    "fmax": mathematical.fmax,
-    "fmin": mathematical.fmin,
-    "lerp": elementwise.lerp,
+    "add": arithmetic.add,
+    "sub": arithmetic.sub,
+    "subtract": arithmetic.subtract,
+    "mul": arithmetic.mul,
+    "multiply": arithmetic.multiply,
+    "div": arithmetic.div,
+    "divide": arithmetic.divide,
+    "true_divide": arithmetic.true_divide,
+    "floor_divide": arithmetic.floor_divide,
+    "remainder": arithmetic.remainder,
+    "fmod": arithmetic.fmod,
+    "pow": arithmetic.pow,
+    "float_power": clamping.float_power,
+    "neg": arithmetic.neg,
+    "negative": arithmetic.negative,
+    "positive": composite_math.positive,
+    "abs": arithmetic.abs,
+    "absolute": arithmetic.abs,
+    "sign": arithmetic.sign,
+    "sgn": composite_math.sgn,
+    "signbit": composite_math.signbit,
+    "copysign": composite_math.copysign,
+    "exp": arithmetic.exp,
+    "exp2": composite_math.exp2,
+    "expm1": arithmetic.expm1,
+    "log": arithmetic.log,
+    "log1p": arithmetic.log1p,
+    "log2": arithmetic.log2,
+    "log10": arithmetic.log10,
+    "logaddexp": composite_math.logaddexp,
+    "logaddexp2": composite_math.logaddexp2,
+    "xlogy": composite_math.xlogy,
+    "logit": composite_math.logit,
+    "sqrt": arithmetic.sqrt,
+    "rsqrt": arithmetic.rsqrt,
+    "square": arithmetic.square,
+    "reciprocal": arithmetic.reciprocal,
+    "hypot": composite_math.hypot,
+    "sin": arithmetic.sin,
+    "cos": arithmetic.cos,
+    "tan": arithmetic.tan,
+    "asin": arithmetic.asin,
+    "arcsin": arithmetic.asin,
+    "acos": arithmetic.acos,
+    "arccos": arithmetic.acos,
+    "atan": arithmetic.atan,
+    "arctan": arithmetic.atan,
+    "atan2": arithmetic.atan2,
+    "sinh": arithmetic.sinh,
+    "cosh": arithmetic.cosh,
+    "tanh": arithmetic.tanh,
+    "asinh": composite_math.asinh,
+    "arcsinh": composite_math.arcsinh,
+    "acosh": composite_math.acosh,
+    "arccosh": composite_math.arccosh,
+    "atanh": composite_math.atanh,
+    "arctanh": composite_math.arctanh,
+    "sinc": composite_math.sinc,
+    "deg2rad": composite_math.deg2rad,
+    "rad2deg": composite_math.rad2deg,
+    "sigmoid": arithmetic.sigmoid,
+    "erf": arithmetic.erf,
+    "erfc": composite_math.erfc,
+    "heaviside": composite_math.heaviside,
+    "floor": arithmetic.floor,
+    "ceil": arithmetic.ceil,
+    "round": arithmetic.round,
+    "trunc": arithmetic.trunc,
+    "fix": composite_math.fix,
+    "frac": arithmetic.frac,
+    "clamp": arithmetic.clamp,
+    "clip": arithmetic.clip,
+    "clamp_min": clamping.clamp_min,
+    "clamp_max": clamping.clamp_max,
+    "nan_to_num": clamping.nan_to_num,
+    "maximum": arithmetic.maximum,
+    "minimum": arithmetic.minimum,
+    "fmax": composite_math.fmax,
+    "fmin": composite_math.fmin,
+    "lerp": arithmetic.lerp,
     "where": _where,
-    "addcmul": elementwise.addcmul,
-    "addcdiv": elementwise.addcdiv,
+    "addcmul": arithmetic.addcmul,
+    "addcdiv": arithmetic.addcdiv,
 }
 
 # Comparison, logical and bitwise ops, and tests of values.
 COMPARISON = {
-    "eq": elementwise.eq,
-    "ne": elementwise.ne,
-    "not_equal": elementwise.ne,
-    "lt": elementwise.lt,
-    "less": elementwise.lt,
-    "le": elementwise.le,
-    "less_equal": elementwise.le,
-    "gt": elementwise.gt,
-    "greater": elementwise.gt,
-    "ge": elementwise.ge,
-    "greater_equal": elementwise.ge,
+    "eq": arithmetic.eq,
+    "ne": arithmetic.ne,
+    "not_equal": arithmetic.ne,
+    "lt": arithmetic.lt,
+    "less": arithmetic.lt,
+    "le": arithmetic.le,
+    "less_equal": arithmetic.le,
+    "gt": arithmetic.gt,
+    "greater": arithmetic.gt,
+    "ge": arithmetic.ge,
+    "greater_equal": arithmetic.ge,
     "isclose": comparison.isclose,
     "allclose": comparison.allclose,
     "equal": comparison.equal,
-    "isnan": elementwise.isnan,
-    "isinf": elementwise.isinf,
-    "isfinite": elementwise.isfinite,
-    "is_complex": manipulation.is_complex,
-    "logical_and": elementwise.logical_and,
-    "logical_or": elementwise.logical_or,
-    "logical_not": elementwise.logical_not,
-    "logical_xor": elementwise.logical_xor,
-    "bitwise_and": elementwise.bitwise_and,
-    "bitwise_or": elementwise.bitwise_or,
-    "bitwise_xor": elementwise.bitwise_xor,
-    "bitwise_not": pointwise.bitwise_not,
+    "isnan": arithmetic.isnan,
+    "isinf": arithmetic.isinf,
+    "isfinite": arithmetic.isfinite,
+    "is_complex": slicing_joining.is_complex,
+    "logical_and": arithmetic.logical_and,
+    "logical_or": arithmetic.logical_or,
+    "logical_not": arithmetic.logical_not,
+    "logical_xor": arithmetic.logical_xor,
+    "bitwise_and": arithmetic.bitwise_and,
+    "bitwise_or": arithmetic.bitwise_or,
+    "bitwise_xor": arithmetic.bitwise_xor,
+    "bitwise_not": clamping.bitwise_not,
 }
 
 # Reductions and scans.
@@ -392,9 +392,9 @@ REDUCTIONS = {
     "cummax": reduction.cummax,
     "cummin": reduction.cummin,
     "logcumsumexp": reduction.logcumsumexp,
-    "diff": arrangement.diff,
-    "bincount": manipulation.bincount,
-    "unique": manipulation.unique,
+    "diff": sequences.diff,
+    "bincount": slicing_joining.bincount,
+    "unique": slicing_joining.unique,
 }
 
 # Linear algebra and matrix structure.
@@ -410,7 +410,7 @@ LINEAR_ALGEBRA = {
     "ger": linalg.ger,
     "addmm": linalg.addmm,
     "addmv": linalg.addmv,
-    "addr": arrangement.addr,
+    "addr": sequences.addr,
     "baddbmm": linalg.baddbmm,
     "kron": matrix.kron,
     "cross": matrix.cross,
@@ -430,7 +430,7 @@ SHAPE = {
     "view_as": movement.view_as,
     "flatten": movement.flatten,
     "unflatten": movement.unflatten,
-    "ravel": arrangement.ravel,
+    "ravel": sequences.ravel,
     "squeeze": movement.squeeze,
     "unsqueeze": movement.unsqueeze,
     "permute": movement.permute,
@@ -443,20 +443,20 @@ SHAPE = {
     "expand_as": movement.expand_as,
     "broadcast_to": movement.broadcast_to,
     "broadcast_tensors": movement.broadcast_tensors,
-    "sum_to_size": manipulation.sum_to_size,
+    "sum_to_size": slicing_joining.sum_to_size,
     "contiguous": movement.contiguous,
     "is_contiguous": movement.is_contiguous,
     "narrow": movement.narrow,
-    "select": manipulation.select,
-    "unfold": manipulation.unfold,
+    "select": slicing_joining.select,
+    "unfold": slicing_joining.unfold,
     "repeat": movement.repeat,
-    "repeat_interleave": arrangement.repeat_interleave,
+    "repeat_interleave": sequences.repeat_interleave,
     "tile": movement.tile,
     "roll": movement.roll,
     "flip": movement.tensor_flip,
-    "fliplr": manipulation.fliplr,
-    "flipud": manipulation.flipud,
-    "rot90": manipulation.rot90,
+    "fliplr": slicing_joining.fliplr,
+    "flipud": slicing_joining.flipud,
+    "rot90": slicing_joining.rot90,
     "cat": movement.cat,
     "concat": movement.concat,
     "concatenate": movement.concatenate,
@@ -464,10 +464,10 @@ SHAPE = {
     "hstack": movement.hstack,
     "vstack": movement.vstack,
     "split": movement.split,
-    "tensor_split": manipulation.tensor_split,
-    "hsplit": manipulation.hsplit,
-    "vsplit": manipulation.vsplit,
-    "dsplit": manipulation.dsplit,
+    "tensor_split": slicing_joining.tensor_split,
+    "hsplit": slicing_joining.hsplit,
+    "vsplit": slicing_joining.vsplit,
+    "dsplit": slicing_joining.dsplit,
     "chunk": movement.chunk,
     "unbind": movement.unbind,
 }
@@ -481,7 +481,7 @@ INDEXING = {
     "index_add": indexing.index_add,
     "index_copy": indexing.index_copy,
     "index_fill": indexing.index_fill,
-    "index_put": manipulation.index_put,
+    "index_put": slicing_joining.index_put,
     "masked_fill": indexing.masked_fill,
     "masked_select": indexing.masked_select,
     "masked_scatter": indexing.masked_scatter,
@@ -491,18 +491,18 @@ INDEXING = {
     "argwhere": indexing.argwhere,
     "sort": indexing.sort,
     "argsort": indexing.argsort,
-    "msort": arrangement.msort,
+    "msort": sequences.msort,
     "topk": indexing.topk,
     "kthvalue": indexing.kthvalue,
 }
 
 # Activations whose functional forms live in ``ember.nn.functional``.
 ACTIVATIONS = {
-    "softmax": functional_aliases.softmax,
-    "log_softmax": functional_aliases.log_softmax,
-    "relu": functional_aliases.relu,
-    "relu_": functional_aliases.relu_,
-    "hardshrink": functional_aliases.hardshrink,
+    "softmax": activations.softmax,
+    "log_softmax": activations.log_softmax,
+    "relu": activations.relu,
+    "relu_": activations.relu_,
+    "hardshrink": activations.hardshrink,
 }
 
 # In-place fills and random sampling.
@@ -520,37 +520,37 @@ FILLS = {
 
 # Python operators (the reflected ones take the operands the other way round).
 OPERATORS = {
-    "__add__": elementwise.add,
+    "__add__": arithmetic.add,
     "__radd__": _radd,
-    "__sub__": elementwise.sub,
+    "__sub__": arithmetic.sub,
     "__rsub__": _rsub,
-    "__mul__": elementwise.mul,
+    "__mul__": arithmetic.mul,
     "__rmul__": _rmul,
-    "__truediv__": elementwise.div,
+    "__truediv__": arithmetic.div,
     "__rtruediv__": _rtruediv,
-    "__floordiv__": elementwise.floor_divide,
+    "__floordiv__": arithmetic.floor_divide,
     "__rfloordiv__": _rfloordiv,
-    "__mod__": elementwise.remainder,
+    "__mod__": arithmetic.remainder,
     "__rmod__": _rmod,
-    "__pow__": elementwise.pow,
+    "__pow__": arithmetic.pow,
     "__rpow__": _rpow,
     "__matmul__": linalg._matmul_operator,
     "__rmatmul__": linalg._rmatmul_operator,
-    "__neg__": elementwise.neg,
+    "__neg__": arithmetic.neg,
     "__pos__": _pos,
-    "__abs__": elementwise.abs,
+    "__abs__": arithmetic.abs,
     "__invert__": _invert,
     "__eq__": _eq,
     "__ne__": _ne,
-    "__lt__": elementwise.lt,
-    "__le__": elementwise.le,
-    "__gt__": elementwise.gt,
-    "__ge__": elementwise.ge,
-    "__and__": elementwise.bitwise_and,
+    "__lt__": arithmetic.lt,
+    "__le__": arithmetic.le,
+    "__gt__": arithmetic.gt,
+    "__ge__": arithmetic.ge,
+    "__and__": arithmetic.bitwise_and,
     "__rand__": _rand,
-    "__or__": elementwise.bitwise_or,
+    "__or__": arithmetic.bitwise_or,
     "__ror__": _ror,
-    "__xor__": elementwise.bitwise_xor,
+    "__xor__": arithmetic.bitwise_xor,
     "__rxor__": _rxor,
     "__getitem__": indexing.getitem,
     "__setitem__": indexing.setitem,
@@ -577,7 +577,7 @@ INPLACE_TWINS = (
     "cumprod", "index_put",
 )  # fmt: skip
 
-# In-place shape changes: ``x.squeeze_()`` gives ``x`` the shape of ``x.squeeze()`` (ops/manipulation.py).
+# In-place shape changes: ``x.squeeze_()`` gives ``x`` the shape of ``x.squeeze()`` (ops/slicing_joining.py).
 SHAPE_INPLACE_TWINS = ("squeeze", "unsqueeze", "t", "transpose", "swapaxes", "swapdims")
 
 # Other names of the in-place twins, and the in-place operators (``x += y`` is ``x.add_(y)``).
@@ -625,7 +625,7 @@ def install():
     for name in INPLACE_TWINS:
         setattr(Tensor, name + "_", inplace._inplace(name))
     for name in SHAPE_INPLACE_TWINS:
-        setattr(Tensor, name + "_", manipulation._shape_inplace(name))
+        setattr(Tensor, name + "_", slicing_joining._shape_inplace(name))
     for alias, name in INPLACE_ALIASES.items():
         setattr(Tensor, alias, Tensor.__dict__[name])
     _tensor.connect(plugin.backend_registry, creation.default_device)

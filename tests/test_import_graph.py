@@ -4,7 +4,7 @@ Every ``import`` statement under ``core/`` (``ember``) and ``backends/`` (``embe
 counts, including the ones inside functions (an import deferred into a function body still ties
 the two modules together; it only hides the circle from the interpreter). Imports under
 ``if TYPE_CHECKING:`` do not run and are left out, and so is the implicit import of a parent
-package (importing ``ember.ops.common`` runs ``ember/__init__.py``): a package's ``__init__``
+package (importing ``ember.ops.operands`` runs ``ember/__init__.py``): a package's ``__init__``
 gathering its submodules is its job, not a circle.
 
 Run as a script to print the graph's cycles and the imports that close them:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..tensor import Tensor
-from .common import broadcast_error, check_same_device
+from .operands import broadcast_error, check_same_device
 
 __all__ = ["isclose", "allclose", "equal"]
 

@@ -7,9 +7,9 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..device import device as _device
 from ..tensor import Tensor, _new, backend_for_device
-from .common import sum_to
 from .creation import CUDA_LEGACY_TYPES, LEGACY_TYPES
 from .movement import broadcast_shapes
+from .operands import sum_to
 
 __all__ = ["clone", "to"]
 

@@ -6,11 +6,11 @@ from .. import dtypes, return_types
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
-from .common import check_same_device, is_scalar, sum_to, wrap_dim
+from .arithmetic import where
 from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
-from .elementwise import where
 from .movement import broadcast_shapes
+from .operands import check_same_device, is_scalar, sum_to, wrap_dim
 
 __all__ = [
     "gather", "scatter", "scatter_add", "index_select", "index_add", "index_copy", "index_fill", "masked_fill",

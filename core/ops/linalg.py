@@ -6,7 +6,7 @@ from ..amp.state import state as _amp
 from ..amp.state import to_lower
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .common import array_operands, check_same_device, sum_to
+from .operands import array_operands, check_same_device, sum_to
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "addmm", "addmv", "baddbmm", "outer", "ger"]
 

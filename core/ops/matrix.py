@@ -10,10 +10,10 @@ import warnings
 
 from .. import dtypes
 from ..tensor import Tensor
-from .common import broadcast_error, check_same_device, wrap_dim
+from .arithmetic import where
 from .creation import arange, zeros
-from .elementwise import where
 from .movement import broadcast_tensors, cat, stack
+from .operands import broadcast_error, check_same_device, wrap_dim
 
 __all__ = ["diag", "diagonal", "diag_embed", "trace", "tril", "triu", "einsum", "tensordot", "kron", "cross"]
 

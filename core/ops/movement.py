@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Size, Tensor, size_arg
-from .common import check_same_device, sum_to, wrap_dim
+from .operands import check_same_device, sum_to, wrap_dim
 
 __all__ = [
     "reshape", "view", "permute", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze",

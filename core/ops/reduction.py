@@ -8,11 +8,11 @@ import math
 from .. import dtypes, return_types
 from ..autograd.function import Function
 from ..tensor import Tensor
-from . import elementwise
-from .common import normalize_dims, wrap_dim
+from . import arithmetic
+from .arithmetic import where
 from .comparison import _TORCH_NAMES
-from .elementwise import where
 from .movement import stack
+from .operands import normalize_dims, wrap_dim
 
 __all__ = [
     "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
@@ -322,7 +322,7 @@ def argmin(input, dim=None, keepdim=False):
 
 def _extremum_with_indices(name, input, dim, keepdim, other):
     if isinstance(dim, Tensor):  # max(input, other): element-wise
-        return (elementwise.maximum if name == "max" else elementwise.minimum)(input, dim)
+        return (arithmetic.maximum if name == "max" else arithmetic.minimum)(input, dim)
     if dim is None:
         if input.numel() == 0:
             raise RuntimeError(

@@ -13,8 +13,8 @@ import warnings
 from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
+from ...ops.arithmetic import where
 from ...ops.comparison import _TORCH_NAMES
-from ...ops.elementwise import where
 from ...tensor import Tensor
 from ..common_types import _dtype_t
 

@@ -13,7 +13,7 @@ import itertools
 from ...amp.state import state as _amp
 from ...amp.state import to_lower
 from ...autograd.function import Function
-from ...ops.common import check_same_device
+from ...ops.operands import check_same_device
 from ...tensor import Tensor
 from ..common_types import _size_1_t, _size_2_t, _size_3_t
 

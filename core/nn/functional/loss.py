@@ -16,9 +16,9 @@ from ... import dtypes
 from ...amp.state import state as _amp
 from ...amp.state import to_float32
 from ...autograd.function import Function
-from ...ops.common import check_same_device
+from ...ops.arithmetic import where
 from ...ops.creation import arange
-from ...ops.elementwise import where
+from ...ops.operands import check_same_device
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid
 from .distance import pairwise_distance

@@ -13,7 +13,7 @@ import numbers
 from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
-from ...ops.common import check_same_device
+from ...ops.operands import check_same_device
 from ...tensor import Tensor
 from ...typeinfo import finfo
 from .padding import pad

@@ -5,9 +5,9 @@ from __future__ import annotations
 from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
-from ...ops.common import check_same_device
+from ...ops.arithmetic import where
 from ...ops.creation import arange
-from ...ops.elementwise import where
+from ...ops.operands import check_same_device
 from ...sparse import SparseCOOTensor
 from ...tensor import Tensor
 

@@ -16,8 +16,8 @@ import warnings
 
 from ... import dtypes
 from ...autograd.function import Function
+from ...ops.arithmetic import where
 from ...ops.creation import linspace
-from ...ops.elementwise import where
 from ...ops.movement import stack
 from ...tensor import Tensor
 from .padding import take_axis

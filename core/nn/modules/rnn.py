@@ -24,9 +24,9 @@ from typing import Any
 from ... import autograd
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
-from ...ops.common import check_same_device
 from ...ops.creation import empty, zeros
 from ...ops.movement import cat, stack
+from ...ops.operands import check_same_device
 from ...tensor import Tensor
 from .. import init
 from ..common_types import _device_t, _dtype_t

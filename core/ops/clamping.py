@@ -5,8 +5,8 @@ from __future__ import annotations
 from .. import dtypes
 from ..tensor import Tensor
 from ..typeinfo import finfo
+from .arithmetic import clamp, pow, where  # noqa: A004
 from .comparison import _TORCH_NAMES
-from .elementwise import clamp, pow, where  # noqa: A004
 
 __all__ = ["nan_to_num", "clamp_min", "clamp_max", "float_power", "bitwise_not"]
 

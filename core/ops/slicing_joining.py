@@ -13,12 +13,12 @@ import warnings
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
-from .common import sum_to, wrap_dim
 from .comparison import _TORCH_NAMES
 from .conversion import check_inplace
 from .creation import arange
 from .indexing import _IndexAccumulate, _native_key
 from .movement import cat, flip, movedim, narrow, transpose
+from .operands import sum_to, wrap_dim
 
 __all__ = [
     "select", "unique", "bincount", "searchsorted", "tensor_split", "hsplit", "vsplit", "dsplit",

@@ -10,8 +10,8 @@ from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
-from .common import array_operands, as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
 from .comparison import _TORCH_NAMES
+from .operands import array_operands, as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",

@@ -12,9 +12,9 @@ import math
 
 from .. import dtypes
 from ..tensor import Tensor
-from .common import as_tensor_arg, is_scalar, promote
+from .arithmetic import _Binary, _unary, abs, sign, sub, trunc, where  # noqa: A004
 from .comparison import _TORCH_NAMES
-from .elementwise import _Binary, _unary, abs, sign, sub, trunc, where  # noqa: A004
+from .operands import as_tensor_arg, is_scalar, promote
 
 __all__ = [
     "acosh", "arccosh", "asinh", "arcsinh", "atanh", "arctanh", "exp2", "erfc", "fmax", "fmin",

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..tensor import Tensor
-from .common import check_same_device, wrap_dim
 from .creation import arange, tensor
 from .linalg import outer
-from .manipulation import meshgrid, searchsorted
 from .movement import cat, stack
+from .operands import check_same_device, wrap_dim
+from .slicing_joining import meshgrid, searchsorted
 
 __all__ = [
     "diff",
