@@ -73,7 +73,7 @@ class _ModuleSequence(Module):
 
     def pop(self, key: int | slice) -> Module:
         """Remove the module at index ``key`` and return it."""
-        module = self[key]
+        module = self[key]  # type: ignore[index]  # each container subclass defines its own __getitem__
         del self[key]
         return module
 

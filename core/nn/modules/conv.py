@@ -52,7 +52,10 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         tup = _ntuple(self._nd)  # ints or sequences to _nd-tuples; only a forward conv takes string padding
-        kernel_size, stride, dilation, output_padding = map(tup, (kernel_size, stride, dilation, output_padding))
+        kernel: tuple[int, ...] = tup(kernel_size)
+        strides: tuple[int, ...] = tup(stride)
+        dilations: tuple[int, ...] = tup(dilation)
+        out_padding: tuple[int, ...] = tup(output_padding)
         padding = padding if isinstance(padding, str) and not transposed else tup(padding)
         if not isinstance(groups, int) or groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -63,7 +66,7 @@ class _ConvNd(Module):
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
-            if padding == "same" and any(s != 1 for s in stride):
+            if padding == "same" and any(s != 1 for s in strides):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         if padding_mode not in _PADDING_MODES:
             raise ValueError(
@@ -72,26 +75,26 @@ class _ConvNd(Module):
             )
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = kernel_size
-        self.stride = stride
+        self.kernel_size = kernel
+        self.stride = strides
         self.padding = padding
-        self.dilation = dilation
+        self.dilation = dilations
         self.transposed = transposed
-        self.output_padding = output_padding
+        self.output_padding = out_padding
         self.groups = groups
         self.padding_mode = padding_mode
         # F.pad order: last dim first, (before, after) each.
         if isinstance(padding, str):
-            pads = [0, 0] * len(kernel_size)
+            pads = [0, 0] * len(kernel)
             if padding == "same":
-                for d, k, i in zip(dilation, kernel_size, range(len(kernel_size) - 1, -1, -1)):
+                for d, k, i in zip(dilations, kernel, range(len(kernel) - 1, -1, -1)):
                     total = d * (k - 1)
                     pads[2 * i], pads[2 * i + 1] = total // 2, total - total // 2
         else:
             pads = [p for p in reversed(padding) for _ in range(2)]
         self._reversed_padding_repeated_twice = pads
         shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
-        self.weight = Parameter(empty(*shape, *kernel_size, device=device, dtype=dtype))
+        self.weight = Parameter(empty(*shape, *kernel, device=device, dtype=dtype))
         _optional_bias(self, bias, out_channels, device, dtype)
         self.reset_parameters()
 

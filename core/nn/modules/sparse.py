@@ -25,7 +25,7 @@ def _table(num_embeddings, embedding_dim, _weight, device, dtype):
     return Parameter(_weight), False
 
 
-def _renorm_repr(module) -> str:
+def _renorm_repr(module: Module) -> str:
     """The ``max_norm``, ``norm_type`` and ``scale_grad_by_freq`` part of an embedding's ``extra_repr``."""
     s = ""
     if module.max_norm is not None:
