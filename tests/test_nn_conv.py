@@ -146,6 +146,20 @@ def test_double_backward_matches_torch(device):
     assert_close(ex.grad, tx.grad)
 
 
+def test_double_backward_with_bias_matches_torch(device):
+    """The bias added inside the conv kernel: its gradient, and second derivatives through it."""
+    x, w, b = randn(2, 3, 5, 4), randn(4, 3, 3, 2), randn(4)
+    ex, ew, eb = (ember.tensor(a, device=device, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    egx, egb = ember.autograd.grad((F.conv2d(ex, ew, eb, padding=1) ** 2).sum(), [ex, eb], create_graph=True)
+    tgx, tgb = torch.autograd.grad((TF.conv2d(tx, tw, tb, padding=1) ** 2).sum(), [tx, tb], create_graph=True)
+    assert_close(egb, tgb)
+    ((egx**2).sum() + (egb**2).sum()).backward()
+    ((tgx**2).sum() + (tgb**2).sum()).backward()
+    for e, t in ((ew, tw), (ex, tx), (eb, tb)):
+        assert_close(e.grad, t.grad)
+
+
 def test_seed_examples():
     assert nn.Conv1d(16, 33, 3, stride=2)(ember.randn(2, 16, 50)).shape == (2, 33, 24)
     assert nn.Conv2d(16, 33, 3, stride=2)(ember.randn(1, 16, 10, 12)).shape == (1, 33, 4, 5)
@@ -261,6 +275,10 @@ def test_numpy_gemm_conv_kernels_agree_with_portable_ones(
     out = backend.kernels.conv(x, w, *args)
     assert out.dtype == dtype and out.flags.c_contiguous
     np.testing.assert_allclose(out, portable.conv(x, w, *args), rtol=tol, atol=tol)
+    b = rng.standard_normal(ws[0]).astype(dtype)
+    out_bias = backend.kernels.conv_bias(x, w, b, *args)
+    assert out_bias.dtype == dtype and out_bias.flags.c_contiguous
+    np.testing.assert_allclose(out_bias, portable.conv_bias(x, w, b, *args), rtol=tol, atol=tol)
     g = rng.standard_normal(out.shape).astype(dtype)
     gx = backend.kernels.conv_backward_input(g, w, x.shape, *args)
     assert gx.dtype == dtype and gx.shape == x.shape

@@ -341,3 +341,82 @@ def test_numpy_softmax_and_nll_kernels_agree_with_portable(dtype, threads, block
             got = backend.kernels.nll_loss_backward(coeff, target, w, -100, 9)
             assert got.dtype == dtype
             np.testing.assert_array_equal(got, portable.nll_loss_backward(coeff, target, w, -100, 9))
+
+
+@pytest.mark.parametrize("threads,block_bytes", [(1, None), (2, 40)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_cross_entropy_backward_agrees_with_portable(dtype, threads, block_bytes, numpy_threads, monkeypatch):
+    """The NumPy cross_entropy_backward (softmax - one-hot in one buffer) against the portable kernel:
+    ignored targets, class weights, label smoothing, 'none' and scalar coefficients, blocks of a few
+    rows split over 2 threads."""
+    from ember.backends.numpy.kernels import softmax as numpy_softmax
+    from ember.kernels import Kernels
+
+    numpy_threads(threads)
+    if block_bytes is not None:
+        monkeypatch.setattr(numpy_softmax, "BLOCK_BYTES", block_bytes)
+    backend = ember.backends.get_backend("cpu")
+    portable = Kernels(backend)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 9)).astype(dtype)
+    target = np.array([0, 8, 3, 7, 3, 5])
+    weight = rng.random(9).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for smoothing in (0.0, 0.25):
+        for w in (None, weight):
+            logp, losses, pw = backend.kernels.cross_entropy(x, target, w, 3, smoothing)
+            for got, want in zip((logp, losses, pw), portable.cross_entropy(x, target, w, 3, smoothing)):
+                assert got.dtype == dtype
+                np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+            for coeff in (np.asarray(0.25, dtype=dtype), rng.standard_normal(6).astype(dtype)):
+                got = backend.kernels.cross_entropy_backward(coeff, logp, target, w, 3, smoothing)
+                want = portable.cross_entropy_backward(coeff, logp, target, w, 3, smoothing)
+                assert got.dtype == dtype
+                np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+                assert not got[[2, 4]].any()  # the ignored rows
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("shape", [(4, 5), (2, 5, 3, 2)])
+def test_cross_entropy_double_backward_matches_torch(device, dtype, reduction, weighted, smoothing, shape):
+    """Cross entropy over class indices (one node, softmax - one-hot backward) with ignored targets,
+    class weights and label smoothing: the loss, its gradient and second derivatives through the
+    gradient (create_graph) against PyTorch's."""
+    rng = np.random.default_rng(4)
+    x = randn(*shape)
+    target = rng.integers(0, 5, (shape[0],) + shape[2:])
+    target.reshape(-1)[1] = 3
+    w = np.abs(randn(5)) + 0.1
+    torch_dtype = getattr(torch, dtype.name)
+    ex = ember.tensor(x, dtype=dtype, device=device, requires_grad=True)
+    tx = torch.tensor(x, dtype=torch_dtype, requires_grad=True)
+    ew = ember.tensor(w, dtype=dtype, device=device) if weighted else None
+    tw = torch.tensor(w, dtype=torch_dtype) if weighted else None
+    kwargs = {"ignore_index": 3, "reduction": reduction, "label_smoothing": smoothing}
+    eloss = F.cross_entropy(ex, ember.tensor(target, device=device), ew, **kwargs)
+    tloss = TF.cross_entropy(tx, torch.tensor(target), tw, **kwargs)
+    assert_close(eloss, tloss, dtype)
+    upstream = randn(*tloss.shape)
+    eg = ember.tensor(upstream, dtype=dtype, device=device, requires_grad=True)
+    tg = torch.tensor(upstream, dtype=torch_dtype, requires_grad=True)
+    (egx,) = ember.autograd.grad(eloss, [ex], eg, create_graph=True)
+    (tgx,) = torch.autograd.grad(tloss, [tx], tg, create_graph=True)
+    assert_close(egx, tgx, dtype, what="input grad")
+    (egx**2).sum().backward()
+    (tgx**2).sum().backward()
+    assert_close(ex.grad, tx.grad, dtype, what="second derivative in the input")
+    assert_close(eg.grad, tg.grad, dtype, what="second derivative in the upstream gradient")
+
+
+def test_cross_entropy_label_smoothing_gradgradcheck(device):
+    if not ember.backends.get_backend(device).supports_float64:
+        pytest.skip("no float64")
+    x = ember.tensor(randn(4, 5), device=device, requires_grad=True)
+    target = ember.tensor(np.array([1, -100, 4, 2]), device=device)
+    w = ember.tensor(np.abs(randn(5)) + 0.1, device=device)
+    for reduction in ("mean", "sum", "none"):
+        fn = lambda t, r=reduction: F.cross_entropy(t, target, w, reduction=r, label_smoothing=0.3)  # noqa: E731
+        assert gradcheck(fn, (x,))
+        assert gradgradcheck(fn, (x,))

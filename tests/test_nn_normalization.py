@@ -265,3 +265,72 @@ def test_numpy_normalize_kernels_agree_with_portable(
     got = backend.kernels.normalize_backward(grad, xhat, invstd, axes)
     assert got.dtype == dtype
     np.testing.assert_allclose(got, portable.normalize_backward(grad, xhat, invstd, axes), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(4, 3, 5, 6), (7, 3), (2, 3, 4, 5, 2)])
+@pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
+@pytest.mark.parametrize("threads,block_bytes", [(1, None), (2, 1)])
+def test_numpy_batch_norm_kernels_agree_with_portable(
+    shape, dtype, affine, threads, block_bytes, numpy_threads, monkeypatch
+):
+    """The NumPy batch_norm_forward/backward overrides (affine folded in) against the portable kernels,
+    with a large offset on a strided input; one block, or one leading row a block split over 2 threads."""
+    from ember.backends.numpy.kernels import normalization as numpy_normalization
+    from ember.kernels import Kernels
+
+    numpy_threads(threads)
+    if block_bytes is not None:
+        monkeypatch.setattr(numpy_normalization, "BLOCK_BYTES", block_bytes)
+    backend = ember.backends.get_backend("cpu")
+    portable = Kernels(backend)
+    rng = np.random.default_rng(1)
+    axes = (0,) + tuple(range(2, len(shape)))
+    x = (1000 + rng.standard_normal(shape)).astype(dtype)[..., ::-1]
+    grad = rng.standard_normal(shape).astype(dtype)
+    weight = rng.standard_normal(3).astype(dtype) if affine in ("both", "weight") else None
+    bias = rng.standard_normal(3).astype(dtype) if affine in ("both", "bias") else None
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    mine = backend.kernels.batch_norm_forward(x, axes, 1e-5, weight, bias)
+    want = portable.batch_norm_forward(x, axes, 1e-5, weight, bias)
+    for got, expected in zip(mine, want):
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+    xhat, invstd = want[1], want[4]
+    mine = backend.kernels.batch_norm_backward(grad, xhat, invstd, axes, weight)
+    want = portable.batch_norm_backward(grad, xhat, invstd, axes, weight)
+    for got, expected in zip(mine, want):
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("affine", ["weight", "bias", "none"])
+def test_batch_norm_training_partial_affine(device, dtype, affine):
+    """Training-mode batch norm with only a weight, only a bias or neither: values and gradients."""
+    w = None if affine == "bias" or affine == "none" else randn(3)
+    b = None if affine == "weight" or affine == "none" else randn(3)
+    params = [p for p in (w, b) if p is not None]
+
+    def call(fn, x, *given):
+        it = iter(given)
+        return fn(x, None, None, next(it) if w is not None else None, next(it) if b is not None else None, True)
+
+    check(
+        lambda x, *p: call(F.batch_norm, x, *p),
+        lambda x, *p: call(TF.batch_norm, x, *p),
+        [randn(4, 3, 2, 5), *params],
+        device,
+        dtype,
+    )
+
+
+@pytest.mark.parametrize("affine", ["weight", "bias"])
+def test_batch_norm_training_partial_affine_gradgradcheck(affine):
+    x = ember.tensor(randn(3, 2, 2), requires_grad=True)
+    p = ember.tensor(randn(2), requires_grad=True)
+    if affine == "weight":
+        fn = lambda x, p: F.batch_norm(x, None, None, p, None, training=True)  # noqa: E731
+    else:
+        fn = lambda x, p: F.batch_norm(x, None, None, None, p, training=True)  # noqa: E731
+    assert ember.autograd.gradcheck(fn, (x, p))
+    assert ember.autograd.gradgradcheck(fn, (x, p))

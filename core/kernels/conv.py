@@ -72,6 +72,12 @@ class ConvKernels:
         w = xp.reshape(weight, (groups, cout // groups, c // groups * math.prod(kernel)))
         return xp.reshape(xp.matmul(w, cols), (n, cout) + out_shape)
 
+    def conv_bias(self, x, weight, bias, stride, padding, dilation, groups):
+        """:meth:`conv` plus ``bias`` (``(C_out,)``), added in place to the convolution's fresh output."""
+        out = self.conv(x, weight, stride, padding, dilation, groups)
+        out += self.xp.reshape(bias, (1, -1) + (1,) * (out.ndim - 2))
+        return out
+
     def conv_backward_input(self, grad, weight, input_shape, stride, padding, dilation, groups):
         """Gradient of :meth:`conv` in its input (the transposed convolution of ``grad``)."""
         xp = self.xp

@@ -1,4 +1,10 @@
-"""Portable loss kernels: negative log-likelihood over class indices."""
+"""Portable loss kernels: negative log-likelihood and cross entropy over class indices.
+
+Cross entropy's gradient in the logits is ``coeff * (softmax * Q - q)``, with ``q`` the row's
+target weights (``(1 - s) * w[t]`` at the target class plus ``s / C * w[c]`` everywhere, ``s``
+the label smoothing, zero on an ignored row) and ``Q`` their sum: one kernel instead of the
+NLL backward's one-hot matrix followed by the log-softmax backward.
+"""
 
 from __future__ import annotations
 
@@ -35,3 +41,30 @@ class LossKernels:
         classes = xp.arange(num_classes, dtype=safe.dtype)
         onehot = xp.astype(xp.expand_dims(safe, axis=1) == xp.expand_dims(classes, axis=0), coeff.dtype)
         return onehot * xp.expand_dims(-(coeff * w), axis=1)
+
+    def cross_entropy(self, x, target, weight, ignore_index, label_smoothing):
+        """Log-softmax of the logits ``x`` (N, C) over the classes, then the NLL of ``target`` (N,)
+        mixed with the uniform target by ``label_smoothing``.
+
+        Returns ``(logp, losses, w)``: the log-probabilities (N, C), the per-sample losses (N,)
+        and the per-sample weights (N,) (as :meth:`nll_loss`; 0 where ignored).
+        """
+        xp = self.xp
+        logp = self.log_softmax(x, 1)
+        losses, w = self.nll_loss(logp, target, weight, ignore_index)
+        if label_smoothing > 0:
+            terms = logp if weight is None else logp * xp.reshape(weight, (1, -1))
+            smooth = -xp.sum(terms, axis=1) * xp.astype(target != ignore_index, x.dtype)
+            losses = losses * (1 - label_smoothing) + smooth * (label_smoothing / x.shape[1])
+        return logp, losses, w
+
+    def cross_entropy_backward(self, coeff, logp, target, weight, ignore_index, label_smoothing):
+        """The (N, C) gradient of ``sum(coeff * losses)`` (:meth:`cross_entropy`) in the logits."""
+        xp = self.xp
+        num_classes = logp.shape[1]
+        onehot = self.nll_loss_backward(-(1 - label_smoothing) * coeff, target, weight, ignore_index, num_classes)
+        if label_smoothing > 0:
+            valid = xp.astype(target != ignore_index, logp.dtype)
+            row = xp.reshape(coeff * valid * (label_smoothing / num_classes), (-1, 1))
+            onehot = onehot + (row if weight is None else row * xp.reshape(weight, (1, -1)))
+        return xp.exp(logp) * xp.sum(onehot, axis=1, keepdims=True) - onehot

@@ -73,6 +73,16 @@ class NumpyConvKernels:
     def conv(self, x, weight, stride, padding, dilation, groups):
         if not _gemm_path(x, weight.shape) or weight.dtype != x.dtype:
             return super().conv(x, weight, stride, padding, dilation, groups)
+        return self._gemm_conv(x, weight, None, stride, padding, dilation, groups)
+
+    def conv_bias(self, x, weight, bias, stride, padding, dilation, groups):
+        if not _gemm_path(x, weight.shape) or weight.dtype != x.dtype or bias.dtype != x.dtype:
+            return super().conv_bias(x, weight, bias, stride, padding, dilation, groups)
+        return self._gemm_conv(x, weight, bias, stride, padding, dilation, groups)
+
+    def _gemm_conv(self, x, weight, bias, stride, padding, dilation, groups):
+        """The convolution by chunks of im2col columns and one GEMM each; ``bias`` (or None) is added
+        as each chunk's product is copied into the output."""
         n, c = x.shape[0], x.shape[1]
         cout, kernel = weight.shape[0], tuple(weight.shape[2:])
         xp = self.pad_constant(x, padding, 0)
@@ -89,7 +99,11 @@ class NumpyConvKernels:
             _fill_columns(chunk_cols, np.swapaxes(xp[lo : lo + m], 0, 1), keys)
             product = res.view((groups, cout // groups, m * p))
             np.matmul(w, chunk_cols.reshape(groups, -1, m * p), out=product)
-            np.copyto(out[lo : lo + m], np.swapaxes(product.reshape(cout, m, p), 0, 1))
+            product = np.swapaxes(product.reshape(cout, m, p), 0, 1)
+            if bias is None:
+                np.copyto(out[lo : lo + m], product)
+            else:
+                np.add(product, bias[:, None], out=out[lo : lo + m])
         return out.reshape((n, cout) + out_shape)
 
     def conv_backward_input(self, grad, weight, input_shape, stride, padding, dilation, groups):

@@ -58,33 +58,73 @@ def _dot_over(a, b, axes):
     return out.reshape(tuple(1 if i in axes else s for i, s in enumerate(a.shape)))
 
 
+def _centered_stats(x, axes, eps):
+    """``(x - mean, mean, var, invstd)`` over ``axes``, the centered values in one fresh buffer."""
+    count = math.prod(x.shape[a] for a in axes)
+    mean = np.mean(x, axis=axes, keepdims=True)
+    centered = np.subtract(x, mean)
+    var = _dot_over(centered, centered, axes) / count
+    return centered, mean, var, 1.0 / np.sqrt(var + eps)
+
+
+def _channel(param, shape):
+    return None if param is None else param.reshape(shape)
+
+
 class NumpyNormalizationKernels:
     """Faster NumPy versions of portable normalization kernels."""
 
     def normalize_forward(self, x, axes, eps):
-        count = math.prod(x.shape[a] for a in axes)
-        mean = np.mean(x, axis=axes, keepdims=True)
-        out = np.subtract(x, mean)
-        var = _dot_over(out, out, axes) / count
-        invstd = 1.0 / np.sqrt(var + eps)
+        out, mean, var, invstd = _centered_stats(x, axes, eps)
         np.multiply(out, invstd, out=out)
         return out, mean, var, invstd
+
+    def batch_norm_forward(self, x, axes, eps, weight, bias):
+        if (weight is None and bias is None) or x.ndim == 0 or x.size == 0:
+            return super().batch_norm_forward(x, axes, eps, weight, bias)
+        xhat, mean, var, invstd = _centered_stats(x, axes, eps)
+        weight, bias = _channel(weight, invstd.shape), _channel(bias, invstd.shape)
+        # y = centered * (invstd * weight) + bias, each block while its centered values are in cache
+        scale = invstd if weight is None else invstd * weight
+        y = np.empty(xhat.shape, dtype=np.result_type(*(a for a in (xhat, scale, bias) if a is not None)))
+
+        def block(lo, hi):
+            part, rows = y[lo:hi], xhat[lo:hi]
+            np.multiply(rows, _rows(scale, lo, hi), out=part)
+            if bias is not None:
+                np.add(part, _rows(bias, lo, hi), out=part)
+            np.multiply(rows, _rows(invstd, lo, hi), out=rows)
+
+        _by_leading_blocks(y, block)
+        return y, xhat, mean, var, invstd
 
     def normalize_backward(self, grad, xhat, invstd, axes):
         if xhat.ndim == 0 or xhat.size == 0:
             return super().normalize_backward(grad, xhat, invstd, axes)
-        count = math.prod(grad.shape[a] for a in axes)
-        mean_grad = np.mean(grad, axis=axes, keepdims=True)
-        mean_grad_xhat = _dot_over(grad, xhat, axes) / count
-        coeff = -mean_grad_xhat
-        out = np.empty(xhat.shape, dtype=np.result_type(xhat, coeff))
+        return _normalize_backward(grad, xhat, invstd, axes)[0]
 
-        def block(lo, hi):
-            part = out[lo:hi]
-            np.multiply(xhat[lo:hi], _rows(coeff, lo, hi), out=part)
-            np.add(part, grad[lo:hi], out=part)
-            np.subtract(part, _rows(mean_grad, lo, hi), out=part)
-            np.multiply(part, _rows(invstd, lo, hi), out=part)
+    def batch_norm_backward(self, grad, xhat, invstd, axes, weight):
+        if xhat.ndim == 0 or xhat.size == 0:
+            return super().batch_norm_backward(grad, xhat, invstd, axes, weight)
+        scale = invstd if weight is None else invstd * weight.reshape(invstd.shape)
+        grad_x, sum_grad, sum_grad_xhat = _normalize_backward(grad, xhat, scale, axes)
+        return grad_x, sum_grad_xhat.reshape(-1), sum_grad.reshape(-1)
 
-        _by_leading_blocks(out, block)
-        return out
+
+def _normalize_backward(grad, xhat, scale, axes):
+    """``(grad - mean(grad) - xhat * mean(grad * xhat)) * scale`` and the two sums over ``axes``."""
+    count = math.prod(grad.shape[a] for a in axes)
+    mean_grad = np.mean(grad, axis=axes, keepdims=True)  # float16 accumulates in float32 here
+    sum_grad_xhat = _dot_over(grad, xhat, axes)
+    coeff = -(sum_grad_xhat / count)
+    out = np.empty(xhat.shape, dtype=np.result_type(xhat, coeff, scale))
+
+    def block(lo, hi):
+        part = out[lo:hi]
+        np.multiply(xhat[lo:hi], _rows(coeff, lo, hi), out=part)
+        np.add(part, grad[lo:hi], out=part)
+        np.subtract(part, _rows(mean_grad, lo, hi), out=part)
+        np.multiply(part, _rows(scale, lo, hi), out=part)
+
+    _by_leading_blocks(out, block)
+    return out, mean_grad * count, sum_grad_xhat

@@ -2,7 +2,10 @@
 
 The three autograd Functions below are the three faces of one bilinear map (the
 convolution, its adjoint in the input, its adjoint in the weight); each one's backward is
-made of the other two, so derivatives of any order come for free.
+made of the other two, so derivatives of any order come for free. The convolution's bias
+is added inside its kernel's fresh output (``conv_bias``) and its gradient summed from the
+output gradient in :class:`_Conv`'s backward; the transposed convolutions add theirs with a
+tensor op.
 """
 
 from __future__ import annotations
@@ -53,19 +56,27 @@ def _run_kernel(ctx, kernel, a, b, *args):
 
 
 class _Conv(Function):
+    """``conv(x, weight)``, plus ``bias`` (per output channel, or None) added inside the kernel's output."""
+
     @staticmethod
-    def forward(ctx, x, weight, stride, padding, dilation, groups):
-        return _run_kernel(ctx, "conv", x, weight, stride, padding, dilation, groups)
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        if bias is None:
+            return _run_kernel(ctx, "conv", x, weight, stride, padding, dilation, groups)
+        ctx.save_for_backward(x, weight)
+        ctx.args = (stride, padding, dilation, groups)
+        return x._make(x._backend.kernels.conv_bias(x._data, weight._data, bias._data, *ctx.args))
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        gx = gw = None
+        gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = _ConvBackwardInput.apply(grad, weight, tuple(x.shape), *ctx.args)
         if ctx.needs_input_grad[1]:
             gw = _ConvBackwardWeight.apply(x, grad, tuple(weight.shape), *ctx.args)
-        return gx, gw, None, None, None, None
+        if ctx.needs_input_grad[2]:
+            gb = grad.sum((0,) + tuple(range(2, grad.ndim)))
+        return gx, gw, gb, None, None, None, None
 
 
 class _ConvBackwardInput(Function):
@@ -80,7 +91,7 @@ class _ConvBackwardInput(Function):
         grad, weight = ctx.saved_tensors
         d_grad = d_weight = None
         if ctx.needs_input_grad[0]:
-            d_grad = _Conv.apply(gg, weight, *ctx.args)
+            d_grad = _Conv.apply(gg, weight, None, *ctx.args)
         if ctx.needs_input_grad[1]:
             d_weight = _ConvBackwardWeight.apply(gg, grad, tuple(weight.shape), *ctx.args)
         return d_grad, d_weight, None, None, None, None, None
@@ -100,7 +111,7 @@ class _ConvBackwardWeight(Function):
         if ctx.needs_input_grad[0]:
             d_x = _ConvBackwardInput.apply(grad, gw, tuple(x.shape), *ctx.args)
         if ctx.needs_input_grad[1]:
-            d_grad = _Conv.apply(x, gw, *ctx.args)
+            d_grad = _Conv.apply(x, gw, None, *ctx.args)
         return d_x, d_grad, None, None, None, None, None
 
 
@@ -212,7 +223,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
             f"Calculated padded input size per channel: ({_fmt(padded)}). Kernel size: ({_fmt(extent)}). "
             "Kernel size can't be greater than actual input size"
         )
-    return _finish(_Conv.apply(input, weight, stride, pads, dilation, groups), bias, nd, batched)
+    out = _Conv.apply(input, weight, bias, stride, pads, dilation, groups)
+    return out if batched else out.squeeze(0)
 
 
 def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation, output_size=None):

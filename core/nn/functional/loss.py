@@ -16,11 +16,12 @@ from ... import dtypes
 from ...amp.state import state as _amp
 from ...amp.state import to_float32
 from ...autograd.function import Function
+from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.operands import check_same_device
 from ...tensor import Tensor
-from .activation import log_softmax, logsigmoid
+from .activation import log_softmax, logsigmoid, softmax
 from .distance import pairwise_distance
 
 __all__ = [
@@ -977,21 +978,24 @@ class _NLLLossGrad(Function):
         return _NLLLoss.apply(u, target, weight, ignore_index, reduction), None, None, None, None, None, None
 
 
+def _reduce_losses(xp, losses, w, reduction):
+    """``(loss, total)``: the per-sample ``losses`` reduced; ``'mean'`` divides by ``total``, the sum of
+    the per-sample weights ``w`` (None for the other reductions)."""
+    if reduction == "none":
+        return losses, None
+    if reduction == "sum":
+        return xp.sum(losses), None
+    total = xp.sum(w)
+    return xp.sum(losses) / total, total
+
+
 class _NLLLoss(Function):
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
-        xp = x._backend.xp
         losses, w = x._backend.kernels.nll_loss(
             x._data, target._data, None if weight is None else weight._data, ignore_index
         )
-        total = None
-        if reduction == "none":
-            out = losses
-        elif reduction == "sum":
-            out = xp.sum(losses)
-        else:
-            total = xp.sum(w)
-            out = xp.sum(losses) / total
+        out, total = _reduce_losses(x._backend.xp, losses, w, reduction)
         ctx.args = (target, weight, ignore_index, reduction, total, x.shape[1])
         return x._make(out)
 
@@ -1000,6 +1004,54 @@ class _NLLLoss(Function):
         target, weight, ignore_index, reduction, total, num_classes = ctx.args
         g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes)
         return g, None, None, None, None
+
+
+class _CrossEntropy(Function):
+    """Cross entropy of logits ``x`` (N, C) and class indices ``target`` (N,) in one node: the
+    log-softmax, the NLL and the label smoothing in one kernel each way."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
+        wdata = None if weight is None else weight._data
+        logp, losses, w = x._backend.kernels.cross_entropy(x._data, target._data, wdata, ignore_index, label_smoothing)
+        out, total = _reduce_losses(x._backend.xp, losses, w, reduction)
+        ctx.save_for_backward(x)
+        ctx.logp, ctx.args = logp, (target, weight, ignore_index, reduction, total, label_smoothing)
+        return x._make(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        target, weight, ignore_index, reduction, total, label_smoothing = ctx.args
+        if grad_state.enabled:
+            return _cross_entropy_grad_graph(ctx.saved_tensors[0], grad, *ctx.args), None, None, None, None, None
+        coeff = grad._data / total if reduction == "mean" else grad._data
+        wdata = None if weight is None else weight._data
+        return (
+            grad._make(
+                grad._backend.kernels.cross_entropy_backward(
+                    coeff, ctx.logp, target._data, wdata, ignore_index, label_smoothing
+                )
+            ),
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+
+
+def _cross_entropy_grad_graph(x, grad, target, weight, ignore_index, reduction, total, label_smoothing):
+    """:class:`_CrossEntropy`'s gradient from differentiable pieces (create_graph): the NLL's gradient
+    Function and the smoothing term in the log-probabilities, then log-softmax's backward formula."""
+    num_classes = x.shape[1]
+    g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes)
+    if label_smoothing > 0:
+        coeff = grad / x._make(total) if reduction == "mean" else grad
+        valid = x._make(x._backend.xp.astype(target._data != ignore_index, x._data.dtype))
+        spread = valid.reshape((-1, 1)) if weight is None else valid.reshape((-1, 1)) * weight.reshape((1, -1))
+        coeff = coeff.reshape((-1, 1)) if coeff.ndim else coeff
+        g = g * (1 - label_smoothing) - coeff * spread * (label_smoothing / num_classes)
+    return g - softmax(x, 1) * g.sum(1, keepdim=True)
 
 
 def _flatten_classes(name, input, target, target_is_index=True):
@@ -1077,13 +1129,20 @@ def nll_loss(
     _check_tensors("nll_loss", input=input, target=target)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_scalar_type_name(input.dtype)}'")
+    x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
+    loss = _NLLLoss.apply(x, t, weight, ignore_index, reduction)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def _class_index_operands(input, target, weight, ignore_index):
+    """The checked operands of a class-index loss: ``input`` as (N, C), ``target`` as (N,), the
+    target's shape, and the weight (detached, or None)."""
     _check_long("nll_loss", target)
     x, t, out_shape = _flatten_classes("nll_loss", input, target)
     n_classes = x.shape[1]
     weight = _check_weight(weight, n_classes, input)
     _check_class_range("nll_loss", t, n_classes, ignore_index)
-    loss = _NLLLoss.apply(x, t, weight, ignore_index, reduction)
-    return loss.reshape(out_shape) if reduction == "none" else loss
+    return x, t, out_shape, weight
 
 
 def cross_entropy(
@@ -1128,6 +1187,10 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 1 if input.ndim >= 2 else 0
+    if not target.dtype.is_floating_point and input.dtype.is_floating_point and input.ndim >= 1:
+        x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
+        loss = _CrossEntropy.apply(x, t, weight, ignore_index, reduction, label_smoothing)
+        return loss.reshape(out_shape) if reduction == "none" else loss
     logp = log_softmax(input, class_dim)
     n_classes = input.shape[class_dim] if input.ndim else 0
     if target.dtype.is_floating_point:
@@ -1147,19 +1210,5 @@ def cross_entropy(
             return -terms.sum(class_dim)
         total = -terms.sum()
         return total / (input.numel() / n_classes) if reduction == "mean" else total
-    loss = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
-    if label_smoothing <= 0:
-        return loss
-    # the uniform part: -sum_c w_c log p_c, zero where the target is ignored
-    weight = _check_weight(weight, n_classes, input)
-    terms = logp if weight is None else logp * weight.reshape((n_classes,) + (1,) * (input.ndim - class_dim - 1))
-    smooth = -terms.sum(class_dim)
-    ignored = target == ignore_index
-    smooth = where(ignored, 0.0, smooth).to(smooth.dtype)
-    if reduction == "mean":
-        kept = ignored.logical_not()
-        denominator = kept.sum() if weight is None else weight[target[kept]].sum()
-        smooth = smooth.sum() / denominator
-    elif reduction == "sum":
-        smooth = smooth.sum()
-    return (1 - label_smoothing) * loss + smooth * (label_smoothing / n_classes)
+    # class indices with a non-floating or 0-d input: nll_loss raises PyTorch's error
+    return nll_loss(logp, target, weight, None, ignore_index, None, reduction)

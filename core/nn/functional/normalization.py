@@ -2,7 +2,10 @@
 
 Every standardising form goes through one autograd Function, :class:`_Normalize`, which
 calls the fused ``normalize_forward``/``normalize_backward`` kernels; the per-channel or
-element-wise affine transform is applied after it with tensor ops.
+element-wise affine transform is applied after it with tensor ops. Batch norm in training
+mode, the CNN's, has its own Function, :class:`_BatchNorm`, whose kernels fold the affine
+transform in (one output buffer forward; the parameters' gradients from the normalize
+backward's own sums).
 """
 
 from __future__ import annotations
@@ -48,18 +51,62 @@ class _Normalize(Function):
         x, xhat = ctx.saved_tensors
         axes = ctx.axes
         if grad_state.enabled:
-            # create_graph: the same formula from tensor ops on x, so that it differentiates again.
-            mean = x.mean(axes, keepdim=True)
-            centered = x - mean
-            invstd = ((centered * centered).mean(axes, keepdim=True) + ctx.eps).rsqrt()
-            xhat = centered * invstd
+            return _normalize_grad_graph(x, grad, axes, ctx.eps)[0], None, None
+        return (
+            grad._make(grad._backend.kernels.normalize_backward(grad._data, xhat._data, ctx.invstd, axes)),
+            None,
+            None,
+        )
+
+
+def _normalize_grad_graph(x, grad, axes, eps):
+    """``(grad_x, xhat)`` of standardising ``x`` over ``axes``, from tensor ops on ``x`` (create_graph:
+    the same formula as the kernels', so that it differentiates again)."""
+    centered = x - x.mean(axes, keepdim=True)
+    invstd = ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()
+    xhat = centered * invstd
+    grad_x = invstd * (grad - grad.mean(axes, keepdim=True) - xhat * (grad * xhat).mean(axes, keepdim=True))
+    return grad_x, xhat
+
+
+class _BatchNorm(Function):
+    """``(y, mean, var)``: ``y = xhat * weight + bias`` (per channel; either may be None) with ``xhat``
+    ``x`` standardised over ``axes``; ``mean``/``var`` carry no gradient."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps):
+        y, xhat, mean, var, invstd = x._backend.kernels.batch_norm_forward(
+            x._data, axes, eps, None if weight is None else weight._data, None if bias is None else bias._data
+        )
+        y, mean, var = x._make(y), x._make(mean), x._make(var)
+        ctx.axes, ctx.eps, ctx.invstd = axes, eps, invstd
+        ctx.save_for_backward(x, x._make(xhat), weight)
+        ctx.mark_non_differentiable(mean, var)
+        return y, mean, var
+
+    @staticmethod
+    def backward(ctx, grad, _grad_mean, _grad_var):
+        x, xhat, weight = ctx.saved_tensors
+        axes = ctx.axes
+        need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
+        if grad_state.enabled:
+            view = lambda t: _channel_view(t, x.ndim)  # noqa: E731
+            grad_xhat = grad if weight is None else grad * view(weight)
+            grad_x, xhat = _normalize_grad_graph(x, grad_xhat, axes, ctx.eps)
             return (
-                invstd * (grad - grad.mean(axes, keepdim=True) - xhat * (grad * xhat).mean(axes, keepdim=True)),
+                grad_x if need_x else None,
+                (grad * xhat).sum(axes) if need_weight else None,
+                grad.sum(axes) if need_bias else None,
                 None,
                 None,
             )
+        grad_x, grad_weight, grad_bias = grad._backend.kernels.batch_norm_backward(
+            grad._data, xhat._data, ctx.invstd, axes, None if weight is None else weight._data
+        )
         return (
-            grad._make(grad._backend.kernels.normalize_backward(grad._data, xhat._data, ctx.invstd, axes)),
+            grad._make(grad_x) if need_x else None,
+            grad._make(grad_weight) if need_weight else None,
+            grad._make(grad_bias) if need_bias else None,
             None,
             None,
         )
@@ -174,12 +221,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
             return _affine(input.clone(), weight, bias, view)
-        y, mean, var = _Normalize.apply(input, axes, eps)
+        y, mean, var = _BatchNorm.apply(input, weight, bias, axes, eps)
         if running_mean is not None:
             _update_running(running_mean, mean.reshape(-1), momentum)
         if running_var is not None:
             _update_running(running_var, var.reshape(-1), momentum, count / max(count - 1, 1))
-        return _affine(y, weight, bias, view)
+        return y
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{op}(): running_mean and running_var must be defined in evaluation mode")
     y = (input - view(running_mean)) * view((running_var + eps).rsqrt())
