@@ -82,3 +82,28 @@ def test_cuda_amp_grad_scaler_is_the_deprecated_cuda_scaler():
         assert p.tolist() == [-2.0, -2.0]
     _, got = _caught(lambda: ember.amp.GradScaler("cuda", enabled=False))
     assert got == []
+
+
+def test_is_bf16_supported_and_cupy_refuses_bfloat16():
+    """CuPy has no bfloat16 array type: the CuPy backend refuses the dtype with a TypeError naming
+    itself, ``is_bf16_supported`` says False, and ``autocast("cuda", bfloat16)`` raises as PyTorch
+    does on a device without bfloat16. Without CUDA, torch's answer (False) is checked instead."""
+    assert ember.cuda.is_bf16_supported() is False
+    if not CUDA:
+        assert torch.cuda.is_bf16_supported() is False
+        pytest.skip("the CuPy backend's refusal needs a GPU")
+    with pytest.raises(TypeError, match="cupy backend does not support dtype ember.bfloat16"):
+        ember.zeros(2, device="cuda", dtype=ember.bfloat16)
+    with pytest.raises(TypeError, match="cupy backend does not support dtype ember.bfloat16"):
+        ember.ones(2, dtype=ember.bfloat16).to("cuda")
+    with pytest.raises(RuntimeError, match="Current CUDA Device does not support bfloat16"):
+        ember.autocast("cuda", dtype=ember.bfloat16)
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a GPU")
+def test_cuda_autocast_region_on_a_gpu():
+    x, w = ember.randn(2, 4, device="cuda"), ember.randn(3, 4, device="cuda")
+    with ember.autocast("cuda"):
+        y = F.linear(x, w)
+        loss = F.mse_loss(y, ember.zeros(2, 3, device="cuda", dtype=ember.float16))
+    assert y.dtype is ember.float16 and loss.dtype is ember.float32

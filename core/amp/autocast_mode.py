@@ -48,11 +48,13 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
         self.fast_dtype = dtypes.as_dtype(dtype) if dtype is not None else _DEFAULT.get(device_type, dtypes.bfloat16)
         enabled = bool(enabled)
         if enabled and device_type == "cuda":
-            from ..cuda.availability import is_available
+            from ..cuda.availability import is_available, is_bf16_supported
 
             if not is_available():
                 warnings.warn("CUDA is not available. Disabling autocast.", stacklevel=2)
                 enabled = False
+            elif self.fast_dtype is dtypes.bfloat16 and not is_bf16_supported():
+                raise RuntimeError("Current CUDA Device does not support bfloat16. Please switch dtype to float16.")
         allowed = _ALLOWED.get(device_type)
         if enabled and allowed is not None and self.fast_dtype not in allowed:
             name = device_type.upper()

@@ -18,10 +18,11 @@ from ..graphs import Graph as _Graph
 from ..graphs import GraphPool
 from . import amp
 from .availability import backend as _backend
-from .availability import is_available
+from .availability import is_available, is_bf16_supported
 
 __all__ = [
     "is_available",
+    "is_bf16_supported",
     "device_count",
     "current_device",
     "set_device",
