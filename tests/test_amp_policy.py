@@ -115,3 +115,25 @@ def test_cpu_policy_matches_torch_autocast_output_dtypes():
                 got = fn(ember, F, ember.tensor(data).to(getattr(ember, name))).dtype
             predicted = name if name == "float64" else (expected_of[P.policy(op, "cpu")] or name)
             assert got.name == want.replace("torch.", "") == predicted, (op, name)
+
+
+@pytest.mark.parametrize("input_dtype", ["float32", "float16"])
+def test_ops_route_through_the_cuda_table(monkeypatch, input_dtype):
+    """The ops consult the table of their device type: with cuda's table standing in for cpu's,
+    cpu ops under autocast(float16) give the dtypes PyTorch's CUDA autocast documents (exp, log,
+    softmax, log_softmax in float32, linear and matmul in float16, relu unchanged)."""
+    monkeypatch.setitem(P._CATEGORY, "cpu", P._CATEGORY["cuda"])
+    x = ember.rand(4, 8).to(getattr(ember, input_dtype)) + 0.5
+    w = ember.randn(3, 8)
+    with ember.autocast("cpu", dtype=ember.float16):
+        assert x.exp().dtype is ember.float32 and ember.log(x).dtype is ember.float32
+        assert F.softmax(x, -1).dtype is ember.float32 and F.log_softmax(x, -1).dtype is ember.float32
+        assert ember.softmax(x, -1, dtype=ember.float64).dtype is ember.float64
+        assert F.linear(x, w).dtype is ember.float16 and (x @ w.t()).dtype is ember.float16
+        assert F.relu(x).dtype is x.dtype and x.sin().dtype is x.dtype
+    # cpu's own table: exp and softmax stay in the input's dtype, as torch's CPU autocast does
+    monkeypatch.undo()
+    with ember.autocast("cpu", dtype=ember.float16), torch.autocast("cpu", dtype=torch.float16):
+        t = torch.tensor(x.float().numpy()).to(getattr(torch, input_dtype))
+        assert x.exp().dtype.name == str(t.exp().dtype).replace("torch.", "")
+        assert F.softmax(x, -1).dtype.name == str(torch.softmax(t, -1).dtype).replace("torch.", "")

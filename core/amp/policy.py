@@ -12,7 +12,17 @@ from __future__ import annotations
 from .. import dtypes
 from .state import cast_to, state
 
-__all__ = ["LOWER", "FP32", "FP32_SET_OPT_DTYPE", "PROMOTE", "BANNED", "POLICY", "policy", "cast_inputs"]
+__all__ = [
+    "LOWER",
+    "FP32",
+    "FP32_SET_OPT_DTYPE",
+    "PROMOTE",
+    "BANNED",
+    "POLICY",
+    "policy",
+    "has_policy",
+    "cast_inputs",
+]
 
 LOWER = "lower_precision_fp"  # floating operands cast to the region's dtype
 FP32 = "fp32"  # floating operands cast to float32
@@ -175,6 +185,19 @@ _BANNED_MESSAGE = (
     "or ember.nn.BCEWithLogitsLoss.  binary_cross_entropy_with_logits and BCEWithLogits are\n"
     "safe to autocast."
 )
+
+
+def has_policy(op):
+    """Whether any device type's table lists ``op`` (an op factory asks once, so the other ops
+    never look at the autocast state).
+
+    Example::
+
+        >>> from ember.amp.policy import has_policy
+        >>> has_policy("exp"), has_policy("relu")
+        (True, False)
+    """
+    return any(op in table for table in _CATEGORY.values())
 
 
 def policy(op, device_type):
