@@ -105,6 +105,9 @@ def test_cpu_policy_matches_torch_autocast_output_dtypes():
         "l1_loss": lambda m, f, x: f.l1_loss(x, x),
         "softmax": lambda m, f, x: f.softmax(x, -1),
         "exp": lambda m, f, x: x.exp(),
+        "prod": lambda m, f, x: m.prod(x, 1),
+        "sum": lambda m, f, x: m.sum(x),
+        "cumsum": lambda m, f, x: m.cumsum(x, 0),
     }
     expected_of = {P.LOWER: "bfloat16", P.FP32: "float32", None: None}
     for op, fn in cases.items():
@@ -131,6 +134,8 @@ def test_ops_route_through_the_cuda_table(monkeypatch, input_dtype):
         assert ember.softmax(x, -1, dtype=ember.float64).dtype is ember.float64
         assert F.linear(x, w).dtype is ember.float16 and (x @ w.t()).dtype is ember.float16
         assert F.relu(x).dtype is x.dtype and x.sin().dtype is x.dtype
+        assert x.sum().dtype is ember.float32 and ember.cumsum(x, 0).dtype is ember.float32
+        assert x.prod(1).dtype is ember.float32 and x.sum(dtype=ember.float64).dtype is ember.float64
     # cpu's own table: exp and softmax stay in the input's dtype, as torch's CPU autocast does
     monkeypatch.undo()
     with ember.autocast("cpu", dtype=ember.float16), torch.autocast("cpu", dtype=torch.float16):
