@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -17,8 +18,8 @@ from ember.tensor import backend_for_device
 
 __all__ = ["main", "info", "INSTALL_HINTS"]
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
-MODELS = ("lenet", "mlp", "resnet20")
+DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "text")
+MODELS = ("lenet", "mlp", "resnet20", "transformer")
 
 
 #: backend name -> how to install what it needs, printed under an unavailable backend
@@ -65,12 +66,16 @@ Train a model on a dataset with a progress bar, a line per epoch, a checkpoint (
 optimizer, scheduler, epoch, metrics and random-generator states) and a PNG of the curves
 in --out. SGD with momentum 0.9, --weight-decay and a cosine-annealed --lr; BLAS limited
 to --blas-threads. By default LeNet-5 on scikit-learn's 8x8 digits (no download).
+--model transformer trains a character-level Transformer language model (a causal
+nn.TransformerEncoder) on --dataset text, windows of --seq-len characters of --text FILE
+(the last 10% for testing), and reports the test loss and perplexity.
 """
 TRAIN_EXAMPLES = """\
   ember train                                      # LeNet-5 on digits, 15 epochs, on the CPU
   ember train --device opencl:0 --epochs 5
   ember train --dataset mnist --data-dir data --download
   ember train --epochs 15 --stop-after 5 && ember train --epochs 15 --resume
+  ember train --model transformer --dataset text --text corpus.txt --lr 0.5
 """
 
 BENCH_HELP = """\
@@ -138,6 +143,19 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--data-dir", default="data", help="folder of the dataset files (default: ./data)")
     train.add_argument("--download", action="store_true", help="fetch mnist/fashion-mnist/cifar10 into --data-dir")
     train.add_argument("--model", choices=MODELS, default="lenet", help="default: lenet")
+    train.add_argument("--text", default=None, metavar="FILE", help="the UTF-8 corpus of --dataset text")
+    train.add_argument(
+        "--seq-len", type=_positive(int), default=64, help="characters per window of --dataset text (default: 64)"
+    )
+    train.add_argument(
+        "--d-model",
+        type=_positive(int),
+        default=128,
+        help="width of --model transformer (default: 128; 4 heads if it divides, else 1; FFN 4x)",
+    )
+    train.add_argument(
+        "--layers", type=_positive(int), default=2, help="encoder layers of --model transformer (default: 2)"
+    )
     train.add_argument(
         "--device", default=None, help="cpu, restricted, cuda:0, opencl:0, ... (default: the default device)"
     )
@@ -190,6 +208,10 @@ def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
     # deferred: only `ember train` needs the datasets (and their optional dependencies)
     from ember.contrib import datasets
 
+    if args.dataset == "text":
+        with open(args.text, encoding="utf-8") as f:
+            text = f.read()
+        return datasets.CharText(text, args.seq_len), datasets.CharText(text, args.seq_len, train=False)
     if args.dataset == "digits":
         return datasets.Digits(train=True), datasets.Digits(train=False)
     cls = {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[args.dataset]
@@ -203,10 +225,22 @@ def _datasets(args: argparse.Namespace) -> tuple[Any, Any]:
         raise RuntimeError(f"{reason}; pass --download to fetch it into --data-dir {args.data_dir}") from None
 
 
-def _model(name: str, sample_shape: tuple[int, ...], num_classes: int) -> ember.nn.Module:
+def _model(args: argparse.Namespace, sample_shape: tuple[int, ...], num_classes: int) -> ember.nn.Module:
     # deferred: only `ember train` needs the models (and so ember.nn)
     from ember.contrib import models
 
+    name = args.model
+    if name == "transformer":
+        heads = 4 if args.d_model % 4 == 0 else 1
+        return models.TransformerLanguageModel(
+            num_classes,
+            d_model=args.d_model,
+            nhead=heads,
+            num_layers=args.layers,
+            dim_feedforward=4 * args.d_model,
+            max_len=args.seq_len,
+            batch_first=True,
+        )
     channels = sample_shape[0]
     if name == "lenet":
         return models.LeNet5(num_classes, in_channels=channels)
@@ -216,6 +250,11 @@ def _model(name: str, sample_shape: tuple[int, ...], num_classes: int) -> ember.
             features *= s
         return models.MLP(features, num_classes)
     return models.resnet20(num_classes, in_channels=channels)
+
+
+def _next_token_loss(output: ember.Tensor, target: ember.Tensor) -> ember.Tensor:
+    """Cross-entropy of (N, L, V) logits against (N, L) next tokens, averaged over every position."""
+    return ember.nn.functional.cross_entropy(output.flatten(0, 1), target.flatten())
 
 
 def _limit_blas_threads(count: int) -> Any:
@@ -233,6 +272,11 @@ def train(args: argparse.Namespace) -> int:
     from ember.contrib.train import CHECKPOINT_NAME, evaluate, fit
     from ember.utils.data import DataLoader
 
+    language_model = args.model == "transformer"
+    if language_model != (args.dataset == "text"):
+        raise _UsageError("ember train: error: --model transformer and --dataset text go together")
+    if args.dataset == "text" and args.text is None:
+        raise _UsageError("ember train: error: --dataset text needs --text FILE")
     device = _device(args.device)
     out = args.out or os.path.join("runs", f"{args.dataset}-{args.model}")
     checkpoint = os.path.join(out, CHECKPOINT_NAME)
@@ -242,7 +286,7 @@ def train(args: argparse.Namespace) -> int:
     ember.manual_seed(args.seed)
     train_set, test_set = _datasets(args)
     sample_shape = tuple(train_set[0][0].shape)
-    model = _model(args.model, sample_shape, len(train_set.classes)).to(device)
+    model = _model(args, sample_shape, len(train_set.classes)).to(device)
     optimizer = ember.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.weight_decay)
     scheduler = ember.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     generator = ember.Generator().manual_seed(args.seed)
@@ -251,7 +295,8 @@ def train(args: argparse.Namespace) -> int:
     params = sum(p.numel() for p in model.parameters())
     print(
         f"training {args.model} ({params:,} parameters) on {args.dataset} ({len(train_set)} train / "
-        f"{len(test_set)} test images of {'x'.join(map(str, sample_shape))}) on {device} "
+        f"{len(test_set)} test {'windows' if language_model else 'images'} of {'x'.join(map(str, sample_shape))}) "
+        f"on {device} "
         f"[{ember.tensor(0, device=device)._backend.name} backend], {args.epochs} epochs"
         + (f", resuming from {checkpoint}" if args.resume else ""),
         flush=True,
@@ -262,7 +307,7 @@ def train(args: argparse.Namespace) -> int:
         model,
         train_loader,
         optimizer,
-        ember.nn.CrossEntropyLoss(),
+        _next_token_loss if language_model else ember.nn.CrossEntropyLoss(),
         min(args.stop_after or args.epochs, args.epochs),
         val_loader=test_loader,
         device=device,
@@ -272,9 +317,13 @@ def train(args: argparse.Namespace) -> int:
         plot_path=plot,
         scheduler=scheduler,
     )
-    result = evaluate(model, test_loader, device=device)
-    correct = round(result["accuracy"] * result["samples"])
-    print(f"test accuracy: {100 * result['accuracy']:.2f}% ({correct}/{result['samples']})")
+    if language_model:
+        result = evaluate(model, test_loader, _next_token_loss, device=device)
+        print(f"test loss: {result['loss']:.4f} (perplexity {math.exp(result['loss']):.2f})")
+    else:
+        result = evaluate(model, test_loader, device=device)
+        correct = round(result["accuracy"] * result["samples"])
+        print(f"test accuracy: {100 * result['accuracy']:.2f}% ({correct}/{result['samples']})")
     print(f"checkpoint: {checkpoint}")
     if os.path.isfile(plot):
         print(f"plot: {plot}")

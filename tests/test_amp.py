@@ -81,8 +81,14 @@ def test_autocast_spellings_nesting_and_disabled():
         return F.linear(x, w)
 
     assert run().dtype is ember.bfloat16
-    with pytest.raises(RuntimeError, match="not supported"):
-        ember.autocast("cpu", dtype=ember.float64).__enter__()
+    # an unsupported dtype warns and disables the region, as torch.autocast does
+    with pytest.warns(UserWarning, match="target dtype is not supported. Disabling autocast"):
+        torch_region = torch.autocast("cpu", dtype=torch.float64)
+    with pytest.warns(UserWarning, match="target dtype is not supported. Disabling autocast"):
+        region = ember.autocast("cpu", dtype=ember.float64)
+    with torch_region, region:
+        assert ember.is_autocast_enabled("cpu") == torch.is_autocast_enabled("cpu") == False  # noqa: E712
+        assert F.linear(x, w).dtype is ember.float32
 
 
 def test_grad_scaler_unscale_skip_and_update():

@@ -97,6 +97,9 @@ def test_info_install_hint_for_every_unavailable_first_party_backend(monkeypatch
         (["train", "--resume", "--out", "nowhere"], "--resume: no checkpoint at nowhere"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["train", "--bogus"], "unrecognized arguments: --bogus"),
+        (["train", "--model", "transformer"], "--model transformer and --dataset text go together"),
+        (["train", "--dataset", "text", "--text", "x.txt"], "--model transformer and --dataset text go together"),
+        (["train", "--model", "transformer", "--dataset", "text"], "--dataset text needs --text FILE"),
     ],
 )
 def test_bad_arguments_one_line_exit_2(tmp_path, args, message):
@@ -132,3 +135,19 @@ def test_train_then_resume_exactly(tmp_path):
     assert a.keys() == b.keys()
     for key in a:
         assert a[key].numpy().tobytes() == b[key].numpy().tobytes(), key
+
+
+def test_train_transformer_language_model_one_step(tmp_path):
+    """--model transformer on --dataset text: one optimizer step (every window in one batch), a
+    test loss and perplexity, and a checkpoint with the Transformer's parameter names."""
+    (tmp_path / "corpus.txt").write_text("the quick brown fox jumps over the lazy dog. " * 6, encoding="utf-8")
+    tiny = ["--seq-len", "8", "--d-model", "8", "--layers", "1", "--epochs", "1", "--batch-size", "64"]
+    args = ["train", "--model", "transformer", "--dataset", "text", "--text", "corpus.txt", *tiny]
+    result = _run(*args, "--no-progress", "--out", "lm", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "training transformer" in result.stdout and "test windows of 8" in result.stdout
+    assert "test loss:" in result.stdout and "perplexity" in result.stdout
+    assert "epoch 1/1" in result.stderr
+    state = ember.load(tmp_path / "lm" / "checkpoint.safetensors")["model"]
+    assert "transformer.layers.0.self_attn.in_proj_weight" in state
+    assert state["decoder.weight"].shape == (len(set("the quick brown fox jumps over the lazy dog. ")), 8)

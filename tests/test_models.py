@@ -64,3 +64,36 @@ def test_summary_table():
     assert info["total_params"] == info["trainable_params"] == 61706
     assert model.training  # mode restored
     assert not model.features[0]._forward_hooks  # hooks removed
+
+
+def test_transformer_language_model_batch_first(device):
+    model = models.TransformerLanguageModel(30, d_model=8, nhead=2, num_layers=1, dim_feedforward=16, max_len=16)
+    model.eval().to(device)
+    tokens = ember.randint(0, 30, (5, 3), device=device)
+    first = model(tokens)
+    model.batch_first = True
+    batched = model(tokens.t())
+    assert batched.shape == (3, 5, 30)
+    assert ember.allclose(batched, first.transpose(0, 1), atol=1e-6)
+
+
+def test_char_text_windows():
+    from ember.contrib.datasets import CharText
+
+    text = "hello world, hello ember"
+    train, test = (
+        CharText(text, seq_len=5, test_fraction=0.25),
+        CharText(text, seq_len=5, train=False, test_fraction=0.25),
+    )
+    assert train.classes == test.classes == sorted(set(text))
+    ids = [train.classes.index(c) for c in text]
+    cut = len(text) - int(len(text) * 0.25)
+    assert len(train) == (cut - 1) // 5 and len(test) == (len(text) - cut - 1) // 5
+    for i in range(len(train)):
+        x, y = train[i]
+        assert x.dtype is ember.int64
+        assert x.tolist() == ids[5 * i : 5 * i + 5] and y.tolist() == ids[5 * i + 1 : 5 * i + 6]
+    with pytest.raises(IndexError):
+        train[len(train)]
+    with pytest.raises(ValueError, match="shorter than one window"):
+        CharText("abc", seq_len=8)

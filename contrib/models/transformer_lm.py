@@ -23,11 +23,13 @@ class TransformerLanguageModel(nn.Module):
         dropout: dropout probability. Default: ``0.1``.
         max_len: longest sequence. Default: ``512``.
         norm_first: pre-norm layers. Default: ``False``.
+        batch_first: inputs :math:`(N, L)` and outputs :math:`(N, L, \text{vocab\_size})`.
+            Default: ``False``.
 
     Shape:
-        - Input: :math:`(L, N)` token indices (sequence first).
-        - Output: logits :math:`(L, N, \text{vocab\_size})`; position :math:`i` sees tokens
-          :math:`\le i` only.
+        - Input: :math:`(L, N)` token indices (sequence first; :math:`(N, L)` with ``batch_first``).
+        - Output: logits :math:`(L, N, \text{vocab\_size})` (:math:`(N, L, \text{vocab\_size})`
+          with ``batch_first``); position :math:`i` sees tokens :math:`\le i` only.
 
     Example::
 
@@ -46,9 +48,10 @@ class TransformerLanguageModel(nn.Module):
         dropout=0.1,
         max_len=512,
         norm_first=False,
+        batch_first=False,
     ):
         super().__init__()
-        self.vocab_size, self.d_model = vocab_size, d_model
+        self.vocab_size, self.d_model, self.batch_first = vocab_size, d_model, batch_first
         self.encoder = nn.Embedding(vocab_size, d_model)
         position = ember.arange(max_len, dtype=ember.float32).unsqueeze(1)
         frequency = (ember.arange(0, d_model, 2, dtype=ember.float32) * (-math.log(10000.0) / d_model)).exp()
@@ -65,6 +68,11 @@ class TransformerLanguageModel(nn.Module):
         nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
 
     def forward(self, tokens):
+        if self.batch_first:
+            return self._sequence_first(tokens.t()).transpose(0, 1)
+        return self._sequence_first(tokens)
+
+    def _sequence_first(self, tokens):
         length = tokens.shape[0]
         mask = nn.Transformer.generate_square_subsequent_mask(length, device=tokens.device)
         x = self.drop(self.encoder(tokens) * math.sqrt(self.d_model) + self.pe[:length])

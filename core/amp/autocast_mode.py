@@ -9,6 +9,7 @@ to float32; every other op runs in the dtype of its inputs, with the usual promo
 from __future__ import annotations
 
 import functools
+import warnings
 
 from .. import dtypes
 from .state import state
@@ -45,13 +46,25 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
         self.device = device_type
         self.fast_dtype = dtypes.as_dtype(dtype) if dtype is not None else _DEFAULT.get(device_type, dtypes.bfloat16)
-        self._enabled = bool(enabled)
+        enabled = bool(enabled)
+        if enabled and device_type == "cuda":
+            from ..cuda.availability import is_available, is_bf16_supported
+
+            if not is_available():
+                warnings.warn("CUDA is not available. Disabling autocast.", stacklevel=2)
+                enabled = False
+            elif self.fast_dtype is dtypes.bfloat16 and not is_bf16_supported():
+                raise RuntimeError("Current CUDA Device does not support bfloat16. Please switch dtype to float16.")
         allowed = _ALLOWED.get(device_type)
-        if self._enabled and allowed is not None and self.fast_dtype not in allowed:
-            raise RuntimeError(
-                f"In {device_type} autocast, but the target dtype is not supported. Supported dtypes: "
-                f"{', '.join(repr(d) for d in allowed)}; got {self.fast_dtype}"
+        if enabled and allowed is not None and self.fast_dtype not in allowed:
+            name = device_type.upper()
+            warnings.warn(
+                f"In {name} autocast, but the target dtype is not supported. Disabling autocast.\n"
+                f"{name} Autocast only supports dtypes of {', '.join(repr(d) for d in allowed)} currently.",
+                stacklevel=2,
             )
+            enabled = False
+        self._enabled = enabled
         self._saved = None
 
     def __enter__(self):

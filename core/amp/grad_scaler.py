@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from ..autograd.grad_mode import no_grad
 
@@ -55,6 +56,14 @@ class GradScaler:
             raise ValueError("The backoff factor must be < 1.0.")
         self._device = device
         self._enabled = enabled
+        if enabled and device == "cuda":
+            from ..cuda.availability import is_available
+
+            if not is_available():
+                warnings.warn(
+                    "ember.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.", stacklevel=2
+                )
+                self._enabled = False
         self._scale = float(init_scale)
         self._growth_factor = float(growth_factor)
         self._backoff_factor = float(backoff_factor)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import dtypes
 
-__all__ = ["state", "to_lower", "to_float32"]
+__all__ = ["state", "to_lower", "to_float32", "cast_to"]
 
 
 class _State:
@@ -22,15 +22,25 @@ class _State:
 state = _State()
 
 
+def _eligible(t):
+    # PyTorch casts floating operands except float64 ones, which autocast leaves alone
+    return t is not None and t.dtype.is_floating_point and t.dtype is not dtypes.float64
+
+
 def _cast(tensors, target_of):
     out = []
     for t in tensors:
-        if t is not None and t.dtype.is_floating_point:
+        if _eligible(t):
             target = target_of(t)
             if target is not None and t.dtype is not target:
                 t = t.to(target)
         out.append(t)
     return out
+
+
+def cast_to(tensors, target):
+    """``tensors`` with the ones autocast may cast (floating, not float64) cast to ``target``."""
+    return _cast(tensors, lambda t: target)
 
 
 def to_lower(*tensors):

@@ -7,6 +7,8 @@ import math
 import numpy as np
 
 from .. import dtypes
+from ..amp.policy import cast_inputs, has_policy
+from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
@@ -332,10 +334,13 @@ def _unary(name, compute, derivative, floating=True, saves="x", arithmetic=False
     cls = type(name.capitalize(), (_Unary,), attributes)
     cls.compute = staticmethod(compute)
     cls.derivative = staticmethod(derivative) if derivative is not None else None
+    autocast = has_policy(name)  # exp, log, ... run in float32 under autocast on cuda
 
     def op(input):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+        if autocast and _amp.active:
+            (input,) = cast_inputs(name, input)
         if input.dtype is dtypes.bool and not floating:  # PyTorch has no bool kernel but sign's
             if name == "sign":
                 return input.clone()

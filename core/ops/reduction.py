@@ -6,6 +6,8 @@ import builtins
 import math
 
 from .. import dtypes, return_types
+from ..amp.policy import cast_inputs
+from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import arithmetic
@@ -72,6 +74,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
         tensor([[ 6.],
                 [15.]])
     """
+    if _amp.active:
+        (input,) = cast_inputs("sum", input, dtype=dtype)
     axes = normalize_dims(dim, len(input._data.shape))
     d = input.dtype
     out = _accumulate_dtype(d, dtype)
@@ -166,6 +170,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
         >>> ember.prod(x, dim=1)
         tensor([  6., 120.])
     """
+    if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
+        (input,) = cast_inputs("prod", input, dtype=dtype)
     d = input.dtype
     out = _accumulate_dtype(d, dtype)
     if out is not d:
@@ -674,6 +680,8 @@ def cumsum(input, dim, *, dtype=None):
         >>> ember.cumsum(ember.tensor([1, 2, 3]), dim=0)
         tensor([1, 3, 6])
     """
+    if _amp.active:
+        (input,) = cast_inputs("cumsum", input, dtype=dtype)
     out = _accumulate_dtype(input.dtype, dtype)
     if out is not input.dtype:
         input = input.to(out)

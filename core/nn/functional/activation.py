@@ -11,6 +11,8 @@ import math
 import warnings
 
 from ... import dtypes
+from ...amp.policy import cast_inputs
+from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
@@ -863,6 +865,8 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
     _check_tensor(name, input)
     if dim is None:
         dim = _get_softmax_dim(name, input.ndim, stacklevel + 1)
+    if _amp.active:  # softmax and log_softmax run in float32 (or dtype) under autocast on cuda
+        (input,) = cast_inputs(name, input, dtype=dtype)
     if dtype is not None:
         input = input.to(dtypes.as_dtype(dtype))
     if not input.dtype.is_floating_point and input.numel():

@@ -12,14 +12,17 @@ import contextlib
 import gc
 import sys
 
-from .device import device as _device
-from .graphed import graph_callable
-from .graphs import Graph as _Graph
-from .graphs import GraphPool
-from .tensor import backend_for_device
+from ..device import device as _device
+from ..graphed import graph_callable
+from ..graphs import Graph as _Graph
+from ..graphs import GraphPool
+from . import amp
+from .availability import backend as _backend
+from .availability import is_available, is_bf16_supported
 
 __all__ = [
     "is_available",
+    "is_bf16_supported",
     "device_count",
     "current_device",
     "set_device",
@@ -41,23 +44,11 @@ __all__ = [
     "graph",
     "graph_pool_handle",
     "make_graphed_callables",
+    "amp",
 ]
 
 _current = 0
 _peak = {}
-
-
-def _backend():
-    return backend_for_device(_device("cuda", 0))
-
-
-def is_available():
-    """True when a backend serves ``cuda`` and sees at least one GPU."""
-    try:
-        _backend()
-    except Exception:  # noqa: BLE001 - any failure means "not available"
-        return False
-    return True
 
 
 def device_count():

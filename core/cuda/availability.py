@@ -1,0 +1,53 @@
+"""Whether a backend serves the ``cuda`` device type: the probe that :mod:`ember.cuda` and the
+mixed-precision classes (``autocast("cuda")``, ``GradScaler("cuda")``) share."""
+
+from __future__ import annotations
+
+from .. import dtypes
+from ..device import device as _device
+from ..tensor import backend_for_device
+
+__all__ = ["backend", "is_available", "is_bf16_supported"]
+
+
+def backend():
+    """The backend serving ``cuda:0`` (raises with the reason when none does)."""
+    return backend_for_device(_device("cuda", 0))
+
+
+def is_available():
+    """True when a backend serves ``cuda`` and sees at least one GPU.
+
+    Example::
+
+        >>> isinstance(ember.cuda.is_available(), bool)
+        True
+    """
+    try:
+        backend()
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        return False
+    return True
+
+
+def is_bf16_supported(including_emulation=True):
+    """True when the backend serving ``cuda`` holds :data:`ember.bfloat16` tensors.
+
+    CuPy has no bfloat16 array type, so the CuPy backend refuses the dtype (a TypeError naming
+    the backend and the dtype) and this is False there; it is False without CUDA too.
+
+    Args:
+        including_emulation (bool): accepted for PyTorch compatibility. Default: ``True``
+
+    Example::
+
+        >>> ember.cuda.is_bf16_supported() in (True, False)
+        True
+    """
+    if not is_available():
+        return False
+    try:
+        backend().native_dtype(dtypes.bfloat16)
+    except TypeError:
+        return False
+    return True
