@@ -40,6 +40,13 @@ def _new_segment(nbytes):
     return map_segment(fd, size)
 
 
+def empty_array(shape, dtype):
+    """A new NumPy array of ``shape`` and ``dtype`` in a shared segment (values uninitialised)."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape, dtype=np.int64))
+    return np.frombuffer(_new_segment(count * dtype.itemsize), dtype, count=count).reshape(shape)
+
+
 def segment_of(array):
     """``(fd, size, byte offset)`` of a NumPy array that lives in a shared segment, else ``None``."""
     root = array
@@ -79,7 +86,7 @@ def share_memory_(tensor):
     _check_cpu("share_memory_", tensor)
     array = tensor._data
     if segment_of(array) is None:
-        shared = np.frombuffer(_new_segment(array.nbytes), array.dtype, count=array.size).reshape(array.shape)
+        shared = empty_array(array.shape, array.dtype)
         shared[...] = array
         tensor._data = shared
     return tensor
