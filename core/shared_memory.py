@@ -47,13 +47,18 @@ def empty_array(shape, dtype):
     return np.frombuffer(_new_segment(count * dtype.itemsize), dtype, count=count).reshape(shape)
 
 
-def segment_of(array):
-    """``(fd, size, byte offset)`` of a NumPy array that lives in a shared segment, else ``None``."""
+def buffer_owner(array):
+    """The object whose memory the NumPy array ``array`` views (an ``mmap``, a pinned block...),
+    or ``None`` for an array that owns its memory."""
     root = array
     while isinstance(root, np.ndarray):
         root = root.base
-    if isinstance(root, memoryview):
-        root = root.obj
+    return root.obj if isinstance(root, memoryview) else root
+
+
+def segment_of(array):
+    """``(fd, size, byte offset)`` of a NumPy array that lives in a shared segment, else ``None``."""
+    root = buffer_owner(array)
     if not isinstance(root, mmap.mmap) or root not in _SEGMENTS:
         return None
     fd, size, address = _SEGMENTS[root]

@@ -20,6 +20,7 @@ import ember
 import ember.pinned_memory
 import ember.utils.data._pin_memory
 from ember.backend import Backend, get_backend
+from ember.shared_memory import buffer_owner
 from ember.utils import data as eud
 
 Pair = collections.namedtuple("Pair", "x y")
@@ -46,12 +47,7 @@ class _PinningBackend:
         return pinned
 
     def is_pinned_host(self, host_array):
-        root = host_array
-        while isinstance(root, np.ndarray):
-            root = root.base
-        if isinstance(root, memoryview):
-            root = root.obj
-        return isinstance(root, _Block)
+        return isinstance(buffer_owner(host_array), _Block)
 
 
 @pytest.fixture

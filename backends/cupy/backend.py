@@ -9,6 +9,7 @@ import numpy as np
 from ember import dtypes
 from ember.backend import Backend, Generator, build_namespace
 from ember.backends import cuda as cuda_flags
+from ember.shared_memory import buffer_owner
 
 from . import cublas
 from .capture import CaptureState, PrivatePool, refuse
@@ -192,12 +193,7 @@ class CupyBackend(Backend):
         return pinned
 
     def is_pinned_host(self, host_array):
-        root = host_array
-        while isinstance(root, np.ndarray):
-            root = root.base
-        if isinstance(root, memoryview):
-            root = root.obj
-        return isinstance(root, cupy.cuda.PinnedMemoryPointer)
+        return isinstance(buffer_owner(host_array), cupy.cuda.PinnedMemoryPointer)
 
     def from_host_async(self, host_array, index):
         if (
