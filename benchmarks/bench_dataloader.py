@@ -1,15 +1,17 @@
 """DataLoader throughput on a transform-bound dataset: ember with 0/N workers beside PyTorch.
 
-Each sample is a 3x64x64 float32 image put through a deliberately costly per-sample
+Each sample is a 3x``size``x``size`` float32 image (``--size``, 64 by default) put through a deliberately costly per-sample
 transform (``--rounds`` of 2-D FFT filtering in NumPy) and, optionally, a simulated read
 latency (``--io-ms`` of sleep), the work that worker processes overlap. Reports the median
 seconds per epoch over ``--repeats`` epochs (the four loaders measured in turn within each
 repeat, so that load from other processes hits them alike) and the speed-up of workers over
 the main process, for ember and for ``torch.utils.data`` on the same dataset. BLAS/FFT run
 single-threaded so that the workers, not threads, give the speed-up; with CPU-bound
-transforms the speed-up is bounded by the free cores.
+transforms the speed-up is bounded by the free cores. Large images with no transform
+(``--size 224 --rounds 0 --batch 64``) measure instead what it costs a worker to hand its
+batches to the main process.
 
-    python benchmarks/bench_dataloader.py [--samples 256] [--workers 2] [--repeats 5] [--io-ms 0]
+    python benchmarks/bench_dataloader.py [--samples 256] [--size 64] [--workers 2] [--repeats 5] [--io-ms 0]
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ import numpy as np  # noqa: E402
 class TransformBound:
     """Map-style dataset: sample ``i`` is a seeded random image, filtered ``rounds`` times."""
 
-    def __init__(self, samples, rounds, io_ms):
-        self.samples, self.rounds, self.io_ms = samples, rounds, io_ms
+    def __init__(self, samples, rounds, io_ms, size):
+        self.samples, self.rounds, self.io_ms, self.size = samples, rounds, io_ms, size
 
     def __len__(self):
         return self.samples
@@ -38,10 +40,11 @@ class TransformBound:
     def __getitem__(self, i):
         if self.io_ms:
             time.sleep(self.io_ms / 1000)
-        image = np.random.default_rng(i).standard_normal((3, 64, 64)).astype(np.float32)
+        size = self.size
+        image = np.random.default_rng(i).random((3, size, size), dtype=np.float32)
         for _ in range(self.rounds):
             spectrum = np.fft.rfft2(image)
-            spectrum[:, 16:48] = 0
+            spectrum[:, size // 4 : 3 * size // 4] = 0
             image = np.fft.irfft2(spectrum, s=image.shape[1:]).astype(np.float32)
         return image, i % 10
 
@@ -56,6 +59,7 @@ def _epoch_seconds(loader):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=256)
+    parser.add_argument("--size", type=int, default=64, help="image height and width")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
@@ -67,7 +71,8 @@ def main():
 
     import ember.utils.data as eud
 
-    dataset = TransformBound(args.samples, args.rounds, args.io_ms)
+    dataset = TransformBound(args.samples, args.rounds, args.io_ms, args.size)
+    batches = -(-args.samples // args.batch)
     loaders = {
         (name, workers): module.DataLoader(
             dataset, batch_size=args.batch, num_workers=workers, persistent_workers=workers > 0
@@ -82,14 +87,15 @@ def main():
         for key, loader in loaders.items():
             times[key].append(_epoch_seconds(loader))
     print(
-        f"{args.samples} samples, {args.rounds} FFT rounds and {args.io_ms} ms of read latency each, "
+        f"{args.samples} samples of 3x{args.size}x{args.size}, {args.rounds} FFT rounds and {args.io_ms} ms of read latency each, "
         f"batch {args.batch}, {os.cpu_count()} cpus, median of {args.repeats} epochs"
     )
     for name in ("ember", "torch"):
         serial = statistics.median(times[name, 0])
         parallel = statistics.median(times[name, args.workers])
         print(
-            f"{name}: num_workers=0 {serial:.3f} s/epoch, num_workers={args.workers} {parallel:.3f} s/epoch, "
+            f"{name}: num_workers=0 {serial:.3f} s/epoch ({batches / serial:.1f} batches/s), "
+            f"num_workers={args.workers} {parallel:.3f} s/epoch ({batches / parallel:.1f} batches/s), "
             f"speed-up {serial / parallel:.2f}x"
         )
 

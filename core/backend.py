@@ -205,6 +205,24 @@ class Backend:
         """
         return self.from_host(self.to_host(array), index)
 
+    # -- pinned (page-locked) host memory ---------------------------------------------------
+    def pin_host(self, host_array):
+        """A copy of the NumPy array ``host_array`` in page-locked host memory, from which
+        :meth:`from_host_async` copies to the device without blocking; ``None`` (the default)
+        for backends without pinned memory."""
+        return None
+
+    def is_pinned_host(self, host_array):
+        """Whether the NumPy array ``host_array`` lives in memory :meth:`pin_host` allocated
+        (False by default)."""
+        return False
+
+    def from_host_async(self, host_array, index):
+        """:meth:`from_host`, which may return before the copy ends when ``host_array`` is pinned:
+        the copy is then ordered on device ``index``'s current stream. The default copies
+        synchronously."""
+        return self.from_host(host_array, index)
+
     # -- primitives beyond the standard ---------------------------------------------------
     def is_contiguous(self, array):
         """Whether ``array`` is laid out in row-major order without gaps (True by default)."""

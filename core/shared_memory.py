@@ -40,13 +40,25 @@ def _new_segment(nbytes):
     return map_segment(fd, size)
 
 
-def segment_of(array):
-    """``(fd, size, byte offset)`` of a NumPy array that lives in a shared segment, else ``None``."""
+def empty_array(shape, dtype):
+    """A new NumPy array of ``shape`` and ``dtype`` in a shared segment (values uninitialised)."""
+    dtype = np.dtype(dtype)
+    count = int(np.prod(shape, dtype=np.int64))
+    return np.frombuffer(_new_segment(count * dtype.itemsize), dtype, count=count).reshape(shape)
+
+
+def buffer_owner(array):
+    """The object whose memory the NumPy array ``array`` views (an ``mmap``, a pinned block...),
+    or ``None`` for an array that owns its memory."""
     root = array
     while isinstance(root, np.ndarray):
         root = root.base
-    if isinstance(root, memoryview):
-        root = root.obj
+    return root.obj if isinstance(root, memoryview) else root
+
+
+def segment_of(array):
+    """``(fd, size, byte offset)`` of a NumPy array that lives in a shared segment, else ``None``."""
+    root = buffer_owner(array)
     if not isinstance(root, mmap.mmap) or root not in _SEGMENTS:
         return None
     fd, size, address = _SEGMENTS[root]
@@ -79,7 +91,7 @@ def share_memory_(tensor):
     _check_cpu("share_memory_", tensor)
     array = tensor._data
     if segment_of(array) is None:
-        shared = np.frombuffer(_new_segment(array.nbytes), array.dtype, count=array.size).reshape(array.shape)
+        shared = empty_array(array.shape, array.dtype)
         shared[...] = array
         tensor._data = shared
     return tensor

@@ -9,7 +9,7 @@ is an alias (``x.absolute is x.abs``). :func:`install` puts them on the class, o
 
 from __future__ import annotations
 
-from . import dlpack, dtypes, plugin, printing, shared_memory, sparse
+from . import dlpack, dtypes, pinned_memory, plugin, printing, shared_memory, sparse
 from . import tensor as _tensor
 from .autograd import engine, function
 from .ops import (
@@ -238,6 +238,8 @@ CONVERSION = {
     "numpy": conversion.numpy,
     "share_memory_": shared_memory.share_memory_,
     "is_shared": shared_memory.is_shared,
+    "pin_memory": pinned_memory.pin_memory,
+    "is_pinned": pinned_memory.is_pinned,
     "to_sparse": sparse._to_sparse,
     "to_dense": _to_dense,
     "__dlpack__": dlpack._dlpack,

@@ -9,6 +9,7 @@ import numpy as np
 from ember import dtypes
 from ember.backend import Backend, Generator, build_namespace
 from ember.backends import cuda as cuda_flags
+from ember.shared_memory import buffer_owner
 
 from . import cublas
 from .capture import CaptureState, PrivatePool, refuse
@@ -126,6 +127,7 @@ class CupyBackend(Backend):
         self.kernels = CupyKernels(self)
         self._capture = CaptureState(self.xp)
         self._asserts = DeviceAsserts()
+        self._in_flight = []  # (event, pinned host array) until the asynchronous copy reading it ends
         cuda_flags.matmul._subscribe(_apply_matmul_precision)
 
     def device_count(self):
@@ -182,6 +184,33 @@ class CupyBackend(Backend):
         host = cupy.asnumpy(array)
         self._asserts.report()
         return host
+
+    # -- pinned host memory (Tensor.pin_memory, DataLoader(pin_memory=True)) -------------
+    def pin_host(self, host_array):
+        memory = cupy.cuda.alloc_pinned_memory(max(host_array.nbytes, 1))
+        pinned = np.frombuffer(memory, host_array.dtype, count=host_array.size).reshape(host_array.shape)
+        pinned[...] = host_array
+        return pinned
+
+    def is_pinned_host(self, host_array):
+        return isinstance(buffer_owner(host_array), cupy.cuda.PinnedMemoryPointer)
+
+    def from_host_async(self, host_array, index):
+        if (
+            host_array.size == 1
+            or self._capture.active
+            or not host_array.flags.c_contiguous
+            or not self.is_pinned_host(host_array)
+        ):
+            return self.from_host(host_array, index)
+        with cupy.cuda.Device(index):
+            stream = cupy.cuda.get_current_stream()
+            out = cupy.empty(host_array.shape, host_array.dtype)
+            out.set(host_array, stream=stream)
+            # the pinned block must outlive the copy: kept until the stream passes this event
+            self._in_flight = [(event, held) for event, held in self._in_flight if not event.done]
+            self._in_flight.append((stream.record(), host_array))
+            return out
 
     def check_indices(self, name, indices, bound, ignore_index, error, message):
         """Checked on the GPU; a failure raises ``RuntimeError`` at the next synchronizing call."""

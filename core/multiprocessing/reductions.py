@@ -8,6 +8,7 @@ memory, and the receiver maps the same memory.
 
 from __future__ import annotations
 
+import pickle
 from multiprocessing.reduction import DupFd, ForkingPickler
 
 import numpy as np
@@ -36,3 +37,13 @@ def reduce_tensor(tensor):
 
 def init_reductions():
     ForkingPickler.register(Tensor, reduce_tensor)
+
+
+def dumps(obj):
+    """``obj`` pickled as it would be put on a :class:`multiprocessing.Queue`: tensors by their segment.
+
+    The receiver must unpickle the bytes (with :func:`pickle.loads`) while this process lives: the
+    segments' descriptors are handed over on request, then closed here.
+    """
+    init_reductions()
+    return bytes(ForkingPickler.dumps(obj, pickle.HIGHEST_PROTOCOL))

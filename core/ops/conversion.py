@@ -28,17 +28,19 @@ class _Cast(Function):
 
 class _Move(Function):
     @staticmethod
-    def forward(ctx, x, dev, backend):
+    def forward(ctx, x, dev, backend, non_blocking):
         ctx.source = x._device
         if backend is x._backend:
             data = backend.transfer(x._data, dev.index)
+        elif non_blocking:  # asynchronous from pinned host memory (Tensor.pin_memory)
+            data = backend.from_host_async(x._backend.to_host(x._data), dev.index)
         else:
             data = backend.from_host(x._backend.to_host(x._data), dev.index)
         return _new(data, backend, dev)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.to(ctx.source), None, None
+        return grad.to(ctx.source), None, None, None
 
 
 class _Clone(Function):
@@ -99,7 +101,8 @@ def to(self, *args, **kwargs):
     """This tensor on another device and/or of another dtype (``self`` if nothing changes).
 
     Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``,
-    and the keywords ``device``, ``dtype``, ``copy``, ``non_blocking``.
+    and the keywords ``device``, ``dtype``, ``copy``, ``non_blocking`` (from pinned memory, see
+    :meth:`pin_memory`, a copy to the accelerator then runs asynchronously on the current stream).
 
     Args:
         *args (ember.device, str, ember.dtype or Tensor): the target device and/or dtype, or a tensor whose device and
@@ -120,10 +123,11 @@ def to(self, *args, **kwargs):
     if not kwargs and len(args) == 1 and type(args[0]) is dtypes.dtype:  # the common to(dtype)
         dt = args[0]
         return self if dt is self.dtype else _Cast.apply(self, dt)
+    non_blocking = kwargs.get("non_blocking", any(arg is True for arg in args))
     dev, dt, copy = _parse_to(args, dict(kwargs))
     out = self
     if dev is not None and dev != self._device:
-        out = _Move.apply(out, dev, backend_for_device(dev))
+        out = _Move.apply(out, dev, backend_for_device(dev), non_blocking)
     if dt is not None and dt is not out.dtype:
         out = _Cast.apply(out, dt)
     if copy and out is self:
@@ -181,7 +185,8 @@ def cuda(self, device=None, non_blocking=False):
 
     Args:
         device (int, str or ember.device, optional): the CUDA device; the current one (0) when ``None``.
-        non_blocking (bool): accepted for PyTorch compatibility; copies complete before returning. Default: ``False``.
+        non_blocking (bool): from pinned memory (:meth:`pin_memory`), copy asynchronously on the current
+            stream; otherwise the copy completes before returning. Default: ``False``.
 
     Example::
 
@@ -198,7 +203,7 @@ def cuda(self, device=None, non_blocking=False):
         dev = _device(device)
     if dev.type != "cuda":
         raise RuntimeError(f"Invalid device, must be cuda device, got {dev}")
-    return to(self, dev)
+    return to(self, dev, non_blocking=non_blocking)
 
 
 _NAMES = {t._legacy_dtype: name for name, t in LEGACY_TYPES.items()}

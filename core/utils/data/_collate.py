@@ -9,7 +9,9 @@ import numpy as np
 
 from ...dtypes import float64
 from ...ops.movement import stack
-from ...tensor import Tensor, as_tensor, tensor
+from ...shared_memory import empty_array
+from ...tensor import Tensor, as_tensor, from_numpy, tensor
+from ._worker import get_worker_info
 
 __all__ = ["default_collate", "default_convert"]
 
@@ -48,10 +50,26 @@ def _check_numeric(array):
         raise TypeError(_UNSUPPORTED.format(array.dtype))
 
 
+def _stack(tensors):
+    """``stack(tensors)``; in a worker process, into shared memory, as PyTorch does, so that the batch
+    reaches the main process by its segment instead of being pickled by value."""
+    first = tensors[0]
+    if get_worker_info() is None or any(
+        t.device.type != "cpu" or t.requires_grad or t.dtype is not first.dtype or t.shape != first.shape
+        for t in tensors
+    ):
+        return stack(tensors, 0)
+    arrays = [t._data for t in tensors]
+    out = empty_array((len(arrays), *arrays[0].shape), arrays[0].dtype)
+    np.stack(arrays, out=out)
+    return from_numpy(out)
+
+
 def default_collate(batch):
     """Stack a list of samples into a batch, keeping the samples' structure.
 
-    * tensors are stacked along a new first dimension;
+    * tensors are stacked along a new first dimension (in a :class:`DataLoader` worker process,
+      into shared memory, so that the batch reaches the main process without being copied);
     * NumPy arrays and scalars become tensors and are stacked;
     * Python floats become a ``float64`` tensor, ints an ``int64`` tensor, bools a ``bool`` tensor;
     * strings and bytes stay a list;
@@ -69,11 +87,11 @@ def default_collate(batch):
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return stack(list(batch), 0)
+        return _stack(list(batch))
     kind = _numpy_kind(elem)
     if kind == "array":
         _check_numeric(elem)
-        return stack([as_tensor(b) for b in batch], 0)
+        return _stack([as_tensor(b) for b in batch])
     if kind == "scalar":
         _check_numeric(elem)
         return as_tensor(np.asarray(batch))
@@ -87,12 +105,12 @@ def default_collate(batch):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
         return _rebuilt(elem, collated, type(elem) is dict)
     if _is_namedtuple(elem):
-        return type(elem)(*(default_collate(list(samples)) for samples in zip(*batch)))
+        return type(elem)(*(default_collate(samples) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(e) != size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        collated = [default_collate(list(samples)) for samples in zip(*batch)]
+        collated = [default_collate(samples) for samples in zip(*batch)]
         return _rebuilt(elem, collated, isinstance(elem, tuple) or type(elem) is list)
     raise TypeError(_UNSUPPORTED.format(type(elem)))
 

@@ -2,8 +2,10 @@
 
 A worker seeds its random generators, runs ``worker_init_fn``, then answers tasks
 ``(task_id, indices)`` from its index queue with ``(task_id, pickled batch)`` on the shared
-result queue until it receives ``None``. Batches travel pickled (ember tensors pickle as
-NumPy arrays); an exception becomes an :class:`ExceptionWrapper` that the main process
+result queue until it receives ``None``. Batches are pickled by :mod:`ember.multiprocessing`'s
+reductions, as PyTorch's are: a CPU tensor is moved to shared memory (``default_collate`` stacks
+into it directly) and travels as its segment's file descriptor, which the main process maps;
+everything else travels by value. An exception becomes an :class:`ExceptionWrapper` that the main process
 re-raises with the worker's traceback.
 """
 
@@ -18,6 +20,7 @@ import traceback
 
 import numpy as np
 
+from ...multiprocessing.reductions import dumps
 from ...random import manual_seed
 
 __all__ = ["WorkerInfo", "get_worker_info", "ExceptionWrapper", "IterationEnd", "Resume"]
@@ -208,8 +211,8 @@ def worker_loop(
             except Exception:  # noqa: BLE001 - re-raised in the main process
                 data = ExceptionWrapper(where)
         try:
-            payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = dumps(data)
         except Exception:  # noqa: BLE001 - a batch that cannot travel is the worker's error
-            payload = pickle.dumps(ExceptionWrapper(where), protocol=pickle.HIGHEST_PROTOCOL)
+            payload = dumps(ExceptionWrapper(where))
         result_queue.put((task_id, payload))
     result_queue.cancel_join_thread()  # at shutdown, results nobody will read need not be flushed

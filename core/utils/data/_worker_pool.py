@@ -79,8 +79,11 @@ class WorkerPoolIterator:
             index_queue.put(_worker.Resume())
         waiting = self._num_workers
         while waiting:  # drop what the previous epoch left in flight
-            task_id, _ = self._get()
-            waiting -= isinstance(task_id, _worker.Resume)
+            task_id, payload = self._get()
+            if isinstance(task_id, _worker.Resume):
+                waiting -= 1
+            else:  # unpickled, so that the worker hands over (and closes) its batch's shared segments
+                pickle.loads(payload)
         self._start(loader._index_sampler)
 
     def __iter__(self):

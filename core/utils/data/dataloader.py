@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
-from ... import accelerator
 from ...ops.creation import randint
 from ._collate import default_collate, default_convert
+from ._pin_memory import pin_batch, pinning
 from ._worker import MapFetcher, StreamFetcher, WorkerInfo, get_worker_info
 from ._worker_pool import WorkerPoolIterator
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info", "WorkerInfo"]
-
-
-def _accelerator_available():
-    return accelerator.is_available()
 
 
 class _InfiniteConstantSampler(Sampler):
@@ -44,9 +41,11 @@ class DataLoader:
             process. Default: ``0``.
         collate_fn: turns a list of samples into a batch. Default: :func:`default_collate`
             (:func:`default_convert` when ``batch_size=None``).
-        pin_memory: page-lock batches for faster copies to an accelerator. Without an
-            accelerator it warns and does nothing, as PyTorch does; the CuPy backend has no
-            page-locked host tensors yet, so on CUDA it does nothing either. Default: ``False``.
+        pin_memory: copy every tensor of a batch to pinned (page-locked) host memory
+            (:meth:`ember.Tensor.pin_memory`), from which ``.to("cuda", non_blocking=True)``
+            copies asynchronously. Without an accelerator it warns and does nothing, as
+            PyTorch does; with one whose backend has no pinned memory it does nothing.
+            Default: ``False``.
         drop_last: drop the last batch if the dataset size is not divisible by
             ``batch_size``. Default: ``False``.
         timeout: seconds to wait for a batch from the workers before raising
@@ -164,6 +163,7 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.num_workers = num_workers
         self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.multiprocessing_context = multiprocessing_context
@@ -191,14 +191,21 @@ class DataLoader:
         return self.batch_sampler if self._auto_collation else self.sampler
 
     def __iter__(self):
+        pin = pinning(self.pin_memory_device) if self.pin_memory else False
+        batches = self._batches(warn=pin is None)
+        if pin:
+            return map(functools.partial(pin_batch, device=self.pin_memory_device), batches)
+        return batches
+
+    def _batches(self, warn):
         if self.persistent_workers and self._pool is not None:
             self._pool.reset(self)
             return self._pool
-        if self.pin_memory and not _accelerator_available():
+        if warn:
             warnings.warn(
                 "'pin_memory' argument is set as true but no accelerator is found, then device pinned memory "
                 "won't be used.",
-                stacklevel=2,
+                stacklevel=3,
             )
         base_seed = self._base_seed()  # drawn with or without workers, as PyTorch does: same order either way
         if self.num_workers == 0:
