@@ -80,6 +80,23 @@ def numpy_threads(monkeypatch):
     ember.set_num_threads(previous)
 
 
+@pytest.fixture
+def numpy_and_portable_kernels(numpy_threads, monkeypatch):
+    """``numpy_and_portable_kernels(module, threads, block_bytes)`` gives ``(backend, portable)``: the
+    cpu backend on ``threads`` threads with ``module.BLOCK_BYTES`` set to ``block_bytes`` (unless it is
+    None), and the portable kernel table over the same backend, for comparing NumPy overrides with it."""
+    from ember.kernels import Kernels
+
+    def setup(module, threads, block_bytes):
+        numpy_threads(threads)
+        if block_bytes is not None:
+            monkeypatch.setattr(module, "BLOCK_BYTES", block_bytes)
+        backend = ember.backends.get_backend("cpu")
+        return backend, Kernels(backend)
+
+    return setup
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     ember.manual_seed(0)

@@ -307,19 +307,13 @@ def test_seed_examples():
 
 @pytest.mark.parametrize("threads,block_bytes", [(1, None), (1, 1), (2, 40)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_numpy_softmax_and_nll_kernels_agree_with_portable(dtype, threads, block_bytes, numpy_threads, monkeypatch):
+def test_numpy_softmax_and_nll_kernels_agree_with_portable(dtype, threads, block_bytes, numpy_and_portable_kernels):
     """The NumPy softmax/log-softmax (forward, backward) and nll_loss_backward overrides against the
     portable kernels: -inf logits, a strided input, ignored targets, class weights, 'none' and scalar
     coefficients; rows in one block, one row a block, or blocks of a few rows split over 2 threads."""
     from ember.backends.numpy.kernels import softmax as numpy_softmax
-    from ember.kernels import Kernels
 
-    numpy_threads(threads)
-    if block_bytes is not None:
-        monkeypatch.setattr(numpy_softmax, "BLOCK_BYTES", block_bytes)
-
-    backend = ember.backends.get_backend("cpu")
-    portable = Kernels(backend)
+    backend, portable = numpy_and_portable_kernels(numpy_softmax, threads, block_bytes)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((6, 9)).astype(dtype)
     x[1, 2] = -np.inf
@@ -345,18 +339,13 @@ def test_numpy_softmax_and_nll_kernels_agree_with_portable(dtype, threads, block
 
 @pytest.mark.parametrize("threads,block_bytes", [(1, None), (2, 40)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_numpy_cross_entropy_backward_agrees_with_portable(dtype, threads, block_bytes, numpy_threads, monkeypatch):
+def test_numpy_cross_entropy_backward_agrees_with_portable(dtype, threads, block_bytes, numpy_and_portable_kernels):
     """The NumPy cross_entropy_backward (softmax - one-hot in one buffer) against the portable kernel:
     ignored targets, class weights, label smoothing, 'none' and scalar coefficients, blocks of a few
     rows split over 2 threads."""
     from ember.backends.numpy.kernels import softmax as numpy_softmax
-    from ember.kernels import Kernels
 
-    numpy_threads(threads)
-    if block_bytes is not None:
-        monkeypatch.setattr(numpy_softmax, "BLOCK_BYTES", block_bytes)
-    backend = ember.backends.get_backend("cpu")
-    portable = Kernels(backend)
+    backend, portable = numpy_and_portable_kernels(numpy_softmax, threads, block_bytes)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((6, 9)).astype(dtype)
     target = np.array([0, 8, 3, 7, 3, 5])

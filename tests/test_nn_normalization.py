@@ -240,19 +240,13 @@ def test_errors():
 )
 @pytest.mark.parametrize("threads,block_bytes", [(1, None), (2, 1)])
 def test_numpy_normalize_kernels_agree_with_portable(
-    shape, axes, dtype, threads, block_bytes, numpy_threads, monkeypatch
+    shape, axes, dtype, threads, block_bytes, numpy_and_portable_kernels
 ):
     """The NumPy normalize_forward/backward overrides against the portable kernels, on a strided input
     with a large offset (the mean's accuracy); one block, or one leading row a block split over 2 threads."""
     from ember.backends.numpy.kernels import normalization as numpy_normalization
-    from ember.kernels import Kernels
 
-    numpy_threads(threads)
-    if block_bytes is not None:
-        monkeypatch.setattr(numpy_normalization, "BLOCK_BYTES", block_bytes)
-
-    backend = ember.backends.get_backend("cpu")
-    portable = Kernels(backend)
+    backend, portable = numpy_and_portable_kernels(numpy_normalization, threads, block_bytes)
     rng = np.random.default_rng(0)
     x = (1000 + rng.standard_normal(shape)).astype(dtype)[..., ::-1]
     grad = rng.standard_normal(shape).astype(dtype)
@@ -272,18 +266,13 @@ def test_numpy_normalize_kernels_agree_with_portable(
 @pytest.mark.parametrize("affine", ["both", "weight", "bias", "none"])
 @pytest.mark.parametrize("threads,block_bytes", [(1, None), (2, 1)])
 def test_numpy_batch_norm_kernels_agree_with_portable(
-    shape, dtype, affine, threads, block_bytes, numpy_threads, monkeypatch
+    shape, dtype, affine, threads, block_bytes, numpy_and_portable_kernels
 ):
     """The NumPy batch_norm_forward/backward overrides (affine folded in) against the portable kernels,
     with a large offset on a strided input; one block, or one leading row a block split over 2 threads."""
     from ember.backends.numpy.kernels import normalization as numpy_normalization
-    from ember.kernels import Kernels
 
-    numpy_threads(threads)
-    if block_bytes is not None:
-        monkeypatch.setattr(numpy_normalization, "BLOCK_BYTES", block_bytes)
-    backend = ember.backends.get_backend("cpu")
-    portable = Kernels(backend)
+    backend, portable = numpy_and_portable_kernels(numpy_normalization, threads, block_bytes)
     rng = np.random.default_rng(1)
     axes = (0,) + tuple(range(2, len(shape)))
     x = (1000 + rng.standard_normal(shape)).astype(dtype)[..., ::-1]
