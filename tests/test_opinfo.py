@@ -93,6 +93,9 @@ OPS = [
     "nn.functional.multilabel_soft_margin_loss", "nn.functional.triplet_margin_loss",
     "nn.functional.cosine_embedding_loss", "nn.functional.hinge_embedding_loss",
     "nn.functional.gaussian_nll_loss", "nn.functional.poisson_nll_loss", "nn.functional.ctc_loss",
+    "var_mean/unbiased", "std_mean/unbiased", "nn.functional.conv_transpose2d",
+    "nn.functional.conv_transpose3d", "nn.functional.embedding", "nn.functional.embedding_bag",
+    "einsum", "bool", "double", "float", "half", "int", "long", "short",
 ]  # fmt: skip
 
 #: (op, device type) -> reason: samples known to differ, kept short and explained.
@@ -107,8 +110,21 @@ def _find(name):
     raise LookupError(name)
 
 
+def _method(name):
+    """``x.<name>(*args, **kwargs)``."""
+    return lambda x, *args, **kwargs: getattr(x, name)(*args, **kwargs)
+
+
 #: OpInfo entries whose ``op`` orders the arguments differently from ``ember.<name>``.
-ADAPTERS = {"where": lambda input, condition, other: input.where(condition, other)}
+ADAPTERS = {
+    "where": lambda input, condition, other: input.where(condition, other),
+    "nn.functional.embedding": lambda weight, idx, **kw: ember.nn.functional.embedding(idx, weight, **kw),
+    "nn.functional.embedding_bag": lambda weight, idx, **kw: ember.nn.functional.embedding_bag(idx, weight, **kw),
+    "einsum": lambda tensors, equation: ember.einsum(equation, tensors),
+    **{  # the Tensor conversion methods (``x.double()``), whose names ember also gives its dtypes
+        name: _method(name) for name in ("bfloat16", "bool", "double", "float", "half", "int", "long", "short")
+    },
+}
 
 
 def _resolve(name):

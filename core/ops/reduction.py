@@ -519,8 +519,9 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         >>> ember.var_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
+    mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
     return var(input, dim, unbiased, keepdim, correction=correction), input.mean(
-        normalize_dims(dim, input.ndim), keepdim
+        normalize_dims(mean_dim, input.ndim), keepdim
     )
 
 
@@ -541,8 +542,9 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         >>> ember.std_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
+    mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
     return std(input, dim, unbiased, keepdim, correction=correction), input.mean(
-        normalize_dims(dim, input.ndim), keepdim
+        normalize_dims(mean_dim, input.ndim), keepdim
     )
 
 

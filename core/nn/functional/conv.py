@@ -92,6 +92,8 @@ class _ConvBackwardInput(Function):
         d_grad = d_weight = None
         if ctx.needs_input_grad[0]:
             d_grad = _Conv.apply(gg, weight, None, *ctx.args)
+            # an output_padding of at least the stride leaves trailing rows no input position reached
+            d_grad = d_grad[(..., *(slice(0, n) for n in grad.shape[2:]))]
         if ctx.needs_input_grad[1]:
             d_weight = _ConvBackwardWeight.apply(gg, grad, tuple(weight.shape), *ctx.args)
         return d_grad, d_weight, None, None, None, None, None
