@@ -84,7 +84,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         )
     c = x.shape[1]
     cols = conv2d(x, _one_hot_weight(x, c, kernel), stride=st, padding=pd, dilation=dil, groups=c)
-    cols = cols.reshape((x.shape[0], cols.shape[1], -1))
+    cols = cols.reshape((x.shape[0], cols.shape[1], math.prod(cols.shape[2:])))  # -1 fails on an empty batch
     return cols if batched else cols.squeeze(0)
 
 

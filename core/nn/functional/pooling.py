@@ -152,7 +152,8 @@ def _batched(op, nd, input, message=None):
     """``input`` with a batch dim (added for unbatched input) and whether it had one."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if input.ndim not in (nd + 1, nd + 2) or input.numel() == 0:
+    # an empty batch is allowed (PyTorch's "optional 0 dim batch size"), an empty channel or spatial dim is not
+    if input.ndim not in (nd + 1, nd + 2) or 0 in input.shape[input.ndim - nd - 1 :]:
         raise RuntimeError(
             message
             or f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, but got: {list(input.shape)}"
