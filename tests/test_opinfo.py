@@ -96,6 +96,7 @@ OPS = [
     "var_mean/unbiased", "std_mean/unbiased", "nn.functional.conv_transpose2d",
     "nn.functional.conv_transpose3d", "nn.functional.embedding", "nn.functional.embedding_bag",
     "nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool3d", "nn.functional.unfold",
+    "nn.functional.interpolate/area",
     "einsum", "bool", "double", "float", "half", "int", "long", "short",
 ]  # fmt: skip
 

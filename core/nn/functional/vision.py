@@ -21,6 +21,7 @@ from ...ops.creation import linspace
 from ...ops.movement import stack
 from ...tensor import Tensor
 from .padding import take_axis
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 
 __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
@@ -103,7 +104,9 @@ def pixel_unshuffle(input, downscale_factor):
 
 # -- interpolate -------------------------------------------------------------------------
 _MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
-_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+#: ``mode="area"`` is adaptive average pooling to the output size (as in PyTorch)
+_AREA = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
 _CUBIC_A = -0.75
 
 
@@ -196,7 +199,7 @@ def interpolate(
         size (int or Tuple[int]): output spatial size.
         scale_factor (float or Tuple[float]): multiplier for spatial size.
         mode (str): ``'nearest'`` | ``'nearest-exact'`` | ``'linear'`` | ``'bilinear'`` |
-            ``'bicubic'`` | ``'trilinear'``. Default: ``'nearest'``
+            ``'bicubic'`` | ``'trilinear'`` | ``'area'``. Default: ``'nearest'``
         align_corners (bool, optional): align the centres of the corner pixels of input
             and output (interpolating modes only). Default: ``False``
         recompute_scale_factor (bool, optional): compute the output size from
@@ -220,7 +223,7 @@ def interpolate(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
             f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
         )
-    if mode in ("nearest", "nearest-exact"):
+    if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError(
                 "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | "
@@ -274,6 +277,8 @@ def interpolate(
             f"Input and output sizes should be greater than 0, but got input {tuple(in_sizes)} "
             f"output {tuple(out_sizes)}"
         )
+    if mode == "area":
+        return _AREA[dim](input, out_sizes)
     backend = input._backend
     xp, int64 = backend.xp, backend.native_dtype(dtypes.int64)
     out = input
