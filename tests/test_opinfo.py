@@ -96,7 +96,7 @@ OPS = [
     "var_mean/unbiased", "std_mean/unbiased", "nn.functional.conv_transpose2d",
     "nn.functional.conv_transpose3d", "nn.functional.embedding", "nn.functional.embedding_bag",
     "nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool3d", "nn.functional.unfold",
-    "nn.functional.interpolate/area",
+    "nn.functional.interpolate/area", "nn.functional.feature_alpha_dropout/without_train",
     "einsum", "bool", "double", "float", "half", "int", "long", "short",
 ]  # fmt: skip
 

@@ -152,7 +152,8 @@ def _feature_dropout(name, input, p, training, inplace, alpha, spatial):
         unbatched = False
     else:
         unbatched = spatial and input.ndim == batched_ndim - 1
-    if input.ndim < 2 and not unbatched:
+    # PyTorch returns the input before this check when nothing is dropped
+    if input.ndim < 2 and not unbatched and training and p != 0 and input.numel():
         raise RuntimeError(f"Feature dropout requires at least 2 dimensions in the input, got {input.ndim}-D input")
     keep = 1 if unbatched else 2
     shape = tuple(input.shape[:keep]) + (1,) * (input.ndim - keep)
