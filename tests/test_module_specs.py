@@ -39,11 +39,20 @@ MODULES = (
 #: float32 gradient tolerances wider than reference.py's, with the reason. CTCLoss: its log-space
 #: recursions over T = 50 steps leave PyTorch's own float32 gradient up to 1e-4 from the exact
 #: (float64) one on these inputs; ember's float32 gradient stays within 4e-5 of PyTorch's.
-# float32 gradients that sum over long chains (the CTC recursions; a whole encoder-decoder stack,
+# float32 gradients that sum over long chains (the CTC recursions; a Transformer stack, encoder or decoder,
 # whose parameter gradients differ from PyTorch's by up to ~3e-5 from the order of float32 sums)
 FLOAT32_GRAD_ATOL = {
     "CTCLoss": 1e-4,
-    **dict.fromkeys(["Transformer", "TransformerDecoder", "TransformerDecoderLayer"], 1e-4),
+    **dict.fromkeys(
+        [
+            "Transformer",
+            "TransformerDecoder",
+            "TransformerDecoderLayer",
+            "TransformerEncoder",
+            "TransformerEncoderLayer",
+        ],
+        1e-4,
+    ),
 }
 
 
