@@ -712,10 +712,9 @@ def sort(input, dim=-1, descending=False, stable=False):
         >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]), descending=True).values
         tensor([3., 2., 1.])
     """
-    wrap_dim(dim, input.ndim)
+    axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return return_types.sort(input.clone(), input.new_zeros((), dtype=dtypes.int64))
-    axis = wrap_dim(dim, input.ndim)
     indices = _sort_indices(input, axis, descending)
     return return_types.sort(_Gather.apply(input, axis, indices), indices)
 
