@@ -13,7 +13,21 @@ import os
 
 __all__ = ["get_num_threads", "set_num_threads"]
 
-_state = {"threads": max(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 1)}
+
+
+def _default_threads():
+    """As PyTorch at start-up: the cores this process may run on, or fewer where
+    ``OMP_NUM_THREADS`` (else ``MKL_NUM_THREADS``) asks for a positive count (a malformed
+    value is ignored)."""
+    cores = max(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 1)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        first = os.environ.get(name, "").split(",")[0].strip()
+        if first.isdigit() and int(first) > 0:
+            return min(int(first), cores)
+    return cores
+
+
+_state = {"threads": _default_threads()}
 
 
 def get_num_threads():
