@@ -14,6 +14,8 @@ import math
 import numbers
 
 from ... import dtypes
+from ...amp.policy import cast_inputs
+from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.operands import check_same_device
@@ -309,6 +311,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
         >>> F.layer_norm(ember.randn(2, 5, 10, 10), [10, 10]).shape
         ember.Size([2, 5, 10, 10])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        input, weight, bias = cast_inputs("layer_norm", input, weight, bias)
     axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
     y, _, _ = _Normalize.apply(input, axes, eps)
     return _affine(y, weight, bias, lambda t: t)
@@ -357,6 +361,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         >>> F.rms_norm(ember.tensor([[3.0, 4.0]]), (2,), eps=0.0)
         tensor([[0.8485, 1.1314]])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        input, weight = cast_inputs("rms_norm", input, weight)
     axes = _trailing_axes("rms_norm", input, normalized_shape, weight=weight)
     if eps is None:
         eps = finfo(input.dtype).eps
@@ -387,6 +393,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         >>> F.group_norm(ember.randn(2, 6, 8, 8), 3).shape
         ember.Size([2, 6, 8, 8])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        input, weight, bias = cast_inputs("group_norm", input, weight, bias)
     op = "group_norm"
     _check_tensor(op, "input", input)
     if input.ndim < 2:
