@@ -148,11 +148,19 @@ def _channel_view(t, ndim):
 
 
 def _affine(y, weight, bias, view):
+    low = _mixed_type(y)
     if weight is not None:
         y = y * view(weight)
     if bias is not None:
         y = y + view(bias)
-    return y
+    return y if low is None else y.to(low)
+
+
+def _mixed_type(y):
+    """The dtype a normalization returns whatever its parameters' dtype when ``y`` is 16-bit
+    (PyTorch's CPU "mixed type": a bfloat16/float16 input with float32 parameters, as in an
+    autocast region, gives the input's dtype), else None."""
+    return y.dtype if y.dtype in (dtypes.bfloat16, dtypes.float16) else None
 
 
 def _update_running(running, batch_stat, momentum, scale=1.0):
@@ -223,12 +231,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
             return _affine(input.clone(), weight, bias, view)
-        y, mean, var = _BatchNorm.apply(input, weight, bias, axes, eps)
+        low = _mixed_type(input)
+        wide = weight.dtype if weight is not None and low is not None and weight.dtype is not low else None
+        y, mean, var = _BatchNorm.apply(input if wide is None else input.to(wide), weight, bias, axes, eps)
         if running_mean is not None:
             _update_running(running_mean, mean.reshape(-1), momentum)
         if running_var is not None:
             _update_running(running_var, var.reshape(-1), momentum, count / max(count - 1, 1))
-        return y
+        return y if wide is None else y.to(low)
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{op}(): running_mean and running_var must be defined in evaluation mode")
     y = (input - view(running_mean)) * view((running_var + eps).rsqrt())
@@ -367,7 +377,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = finfo(input.dtype).eps
     y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
-    return y if weight is None else y * weight
+    low = _mixed_type(y)
+    return y if weight is None else (y * weight if low is None else (y * weight).to(low))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
