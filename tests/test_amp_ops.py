@@ -270,6 +270,15 @@ CASES = {
         "batch_norm",
     ),
     "relu": (lambda m, f, x: f.relu(x), [Fl(4, 5)], "relu"),
+    # composites: PyTorch's reach mm (lower precision) or not, whatever ember's bodies use inside
+    "bilinear": (lambda m, f, a, b, w: f.bilinear(a, b, w), [Fl(3, 4), Fl(3, 2), Fl(5, 4, 2)], "bilinear"),
+    "inner_1d": (lambda m, f, a, b: m.inner(a, b), [Fl(6), Fl(6)], "dot"),
+    "inner_2d": (lambda m, f, a, b: m.inner(a, b), [Fl(3, 6), Fl(4, 6)], "matmul"),
+    "tensordot": (lambda m, f, a, b: m.tensordot(a, b, dims=1), [Fl(3, 6), Fl(6, 2)], "matmul"),
+    "affine_grid": (lambda m, f, t: f.affine_grid(t, [1, 1, 3, 3], align_corners=False), [Fl(1, 2, 3)], "matmul"),
+    "unfold": (lambda m, f, x: f.unfold(x, 2), [Fl(1, 2, 3, 4)], "im2col"),
+    "fold": (lambda m, f, x: f.fold(x, (3, 4), 2), [Fl(1, 8, 6)], "col2im"),
+    "outer": (lambda m, f, a, b: m.outer(a, b), [Fl(3), Fl(4)], "outer"),
 }
 
 _EXPECTED = {P.LOWER: "lower", P.FP32: "float32", P.PROMOTE: "promote", None: "input"}

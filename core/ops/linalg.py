@@ -229,6 +229,8 @@ def inner(input, other):
     """
     if input.ndim == 0 or other.ndim == 0:
         return input * other
+    if _amp.active and input.ndim == 1 and other.ndim == 1:  # PyTorch's 1-D inner is a dot, not an mm
+        return autocast_call("dot", inner, input, other)
     return matmul(input, other.mT if other.ndim > 1 else other)
 
 

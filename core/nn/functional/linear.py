@@ -133,6 +133,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         >>> F.bilinear(ember.randn(8, 5, 2), ember.randn(8, 5, 3), ember.randn(4, 2, 3)).shape
         ember.Size([8, 5, 4])
     """
+    if _amp.active:  # promote on cuda; on cpu as it is (its products are not matmul's policy)
+        return autocast_call("bilinear", bilinear, input1, input2, weight, bias)
     for arg, value in (("input1", input1), ("input2", input2), ("weight", weight)):
         _check_tensor("bilinear", arg, value)
     if weight.ndim != 3:

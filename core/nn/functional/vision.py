@@ -15,7 +15,7 @@ import numbers
 import warnings
 
 from ... import dtypes
-from ...amp.policy import autocast_call
+from ...amp.policy import autocast_call, cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.arithmetic import where
@@ -595,6 +595,8 @@ def affine_grid(theta, size, align_corners=None):
         )
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if _amp.active:  # PyTorch's base @ theta is a bmm: built in its dtype from the start
+        (theta,) = cast_inputs("bmm", theta)
     spatial = size[2:]
     # base[..., k] is the coordinate of the k-th innermost spatial dimension (x first), then 1.
     axes = []
