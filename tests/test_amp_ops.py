@@ -309,6 +309,10 @@ def _name(dtype):
 @pytest.mark.parametrize("fast", ["bfloat16", "float16"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_cpu_autocast_op_matches_torch(device, case, fast, input_dtype):
+    backend = ember.backends.get_backend(device)
+    if "cpu" not in (backend.device_type, backend.autocast_device_type):
+        pytest.skip(f"{device} does not follow the cpu policy table (PyTorch has no autocast of its kind to compare)")
+    ember_type = backend.device_type
     fn, spec, op = CASES[case]
     if input_dtype == "float64" and any(isinstance(s, Fl) and s.float32 for s in spec):
         pytest.skip(
@@ -316,10 +320,6 @@ def test_cpu_autocast_op_matches_torch(device, case, fast, input_dtype):
         )
     seed = sorted(CASES).index(case)
     e_in, t_in = _inputs(spec, input_dtype, device, seed)
-    backend = ember.backends.get_backend(device)
-    if "cpu" not in (backend.device_type, backend.autocast_device_type):
-        pytest.skip(f"{device} does not follow the cpu policy table (PyTorch has no autocast of its kind to compare)")
-    ember_type = backend.device_type
     try:
         with torch.autocast("cpu", dtype=getattr(torch, fast)):
             expected = fn(torch, TF, *t_in)
