@@ -54,6 +54,35 @@ _LOSSES = (
     "binary_cross_entropy_with_logits",
 )
 
+# the spectral and linear-algebra ops PyTorch's cpu table runs in float32 (ember has none of them yet)
+_FFT = tuple(f"fft_{kind}{suffix}" for kind in ("fft", "ifft", "rfft", "irfft") for suffix in ("", "2", "n")) + (
+    "fft_hfft",
+    "fft_ihfft",
+)
+_LINALG_CPU = tuple(
+    f"linalg_{name}"
+    for name in (
+        "cond",
+        "matrix_rank",
+        "solve",
+        "cholesky",
+        "cholesky_ex",
+        "svdvals",
+        "eigvals",
+        "eigvalsh",
+        "inv",
+        "inv_ex",
+        "householder_product",
+        "tensorinv",
+        "tensorsolve",
+        "qr",
+        "svd",
+        "eig",
+        "eigh",
+        "lstsq",
+    )
+)
+
 POLICY = {
     "cpu": {
         LOWER: frozenset((*_MATMUL, *_CONV, "prelu", "scaled_dot_product_attention")),
@@ -94,6 +123,11 @@ POLICY = {
                 "qr",
                 "svd",
                 "triangular_solve",
+                "orgqr",
+                "ormqr",
+                "geqrf",
+                *_FFT,
+                *_LINALG_CPU,
             )
         ),
         FP32_SET_OPT_DTYPE: frozenset(),
