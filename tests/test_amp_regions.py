@@ -143,3 +143,11 @@ def test_training_loop_follows_torch(amp_device):
     assert want[-1] < 0.1 * want[0]
     np.testing.assert_allclose(got, want, rtol=2e-2, atol=5e-3)
     assert got_scales == want_scales
+
+
+def test_a_device_type_without_a_policy_table_warns_and_disables():
+    """No silent no-op: a device type whose backend follows no table (or that no backend serves)
+    leaves autocast off with a warning, as an unsupported dtype does."""
+    with pytest.warns(UserWarning, match="no autocast policy for device type 'xpu'"), ember.autocast("xpu"):
+        assert not ember.is_autocast_enabled("xpu")
+    assert not state.active

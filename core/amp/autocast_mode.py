@@ -26,7 +26,8 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
 
     Args:
         device_type (str): ``'cpu'`` or ``'cuda'``; another registered device type follows the
-            table its backend names in ``autocast_device_type`` (``'restricted'`` follows ``'cpu'``).
+            table its backend names in ``autocast_device_type`` (``'restricted'`` follows ``'cpu'``);
+            on one with no table autocast warns and is disabled.
         dtype (ember.dtype, optional): the lower-precision type. Default: ``bfloat16`` on
             cpu, ``float16`` on cuda.
         enabled (bool): whether autocast is on in the region. Default: ``True``
@@ -66,8 +67,12 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
                 stacklevel=2,
             )
             enabled = False
-        if enabled and device_type not in POLICY:
-            _follow_backend_table(device_type)
+        if enabled and device_type not in POLICY and not _follow_backend_table(device_type):
+            warnings.warn(
+                f"ember has no autocast policy for device type '{device_type}'. Disabling autocast.",
+                stacklevel=2,
+            )
+            enabled = False
         self._enabled = enabled
         self._saved = None
 
@@ -94,15 +99,15 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
 
 
 def _follow_backend_table(device_type):
-    """Give ``device_type`` the policy table its backend names (``Backend.autocast_device_type``)."""
+    """Give ``device_type`` the policy table its backend names (``Backend.autocast_device_type``);
+    whether it has one."""
     from ..backend import get_backend
 
     try:
         table = get_backend(device_type).autocast_device_type
-    except RuntimeError:  # no backend serves it: autocast casts nothing there
-        return
-    if table is not None:
-        follow(device_type, table)
+    except RuntimeError:  # no backend serves it
+        return False
+    return table is not None and follow(device_type, table)
 
 
 def is_autocast_enabled(device_type="cuda"):

@@ -258,17 +258,20 @@ def policy(op, device_type):
 
 def follow(device_type, table_device_type):
     """Let ``device_type``'s ops follow the policy table of ``table_device_type`` (a backend that
-    declares ``autocast_device_type``: the restricted NumPy wrapper follows ``cpu``'s).
+    declares ``autocast_device_type``: the restricted NumPy wrapper follows ``cpu``'s); whether
+    ``device_type`` has a table now.
 
     Example::
 
         >>> from ember.amp.policy import follow, policy
         >>> follow("restricted", "cpu")
+        True
         >>> policy("linear", "restricted")
         'lower_precision_fp'
     """
     if device_type not in _CATEGORY and table_device_type in _CATEGORY:
         _CATEGORY[device_type] = _CATEGORY[table_device_type]
+    return device_type in _CATEGORY
 
 
 def _promote_type(floating, lower):
