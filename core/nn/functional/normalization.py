@@ -153,7 +153,7 @@ def _affine(y, weight, bias, view):
         y = y * view(weight)
     if bias is not None:
         y = y + view(bias)
-    return y if low is None else y.to(low)
+    return y if low is None or y.dtype is low else y.to(low)
 
 
 def _mixed_type(y):
@@ -377,8 +377,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         eps = finfo(input.dtype).eps
     y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
-    low = _mixed_type(y)
-    return y if weight is None else (y * weight if low is None else (y * weight).to(low))
+    if weight is None:
+        return y
+    low, out = _mixed_type(y), y * weight
+    return out if low is None or out.dtype is low else out.to(low)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
