@@ -109,6 +109,9 @@ class Backend:
         xp: the array namespace (see :data:`PRIMITIVES`).
         kernels: the kernel table, an :class:`ember.kernels.Kernels` instance.
         supports_float64: whether the devices compute in double precision.
+        autocast_device_type: the device type whose autocast policy table
+            (:data:`ember.amp.policy.POLICY`) this backend's ops follow when its own device
+            type has none (None: autocast casts nothing on it).
     """
 
     name = None
@@ -116,6 +119,7 @@ class Backend:
     xp = None
     kernels = None
     supports_float64 = True
+    autocast_device_type = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

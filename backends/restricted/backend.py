@@ -40,6 +40,7 @@ class RestrictedBackend(NumpyBackend):
     core's portable compositions), the portable kernels, no overrides."""
 
     device_type = "restricted"
+    autocast_device_type = "cpu"  # a host backend: PyTorch's CPU autocast policy
     xp = SimpleNamespace(**{name: _primitive(getattr(numpy_namespace, name)) for name in REQUIRED})
 
     def __init__(self):

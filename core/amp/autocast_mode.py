@@ -12,6 +12,7 @@ import functools
 import warnings
 
 from .. import dtypes
+from .policy import POLICY, follow
 from .state import state
 
 __all__ = ["autocast", "is_autocast_enabled", "get_autocast_dtype"]
@@ -24,7 +25,9 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
     r"""A context manager (and decorator) that runs the ops of its region in mixed precision.
 
     Args:
-        device_type (str): ``'cpu'`` or ``'cuda'`` (any other registered type with ``dtype``).
+        device_type (str): ``'cpu'`` or ``'cuda'``; another registered device type follows the
+            table its backend names in ``autocast_device_type`` (``'restricted'`` follows ``'cpu'``);
+            on one with no table autocast warns and is disabled.
         dtype (ember.dtype, optional): the lower-precision type. Default: ``bfloat16`` on
             cpu, ``float16`` on cuda.
         enabled (bool): whether autocast is on in the region. Default: ``True``
@@ -64,6 +67,12 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
                 stacklevel=2,
             )
             enabled = False
+        if enabled and device_type not in POLICY and not _follow_backend_table(device_type):
+            warnings.warn(
+                f"ember has no autocast policy for device type '{device_type}'. Disabling autocast.",
+                stacklevel=2,
+            )
+            enabled = False
         self._enabled = enabled
         self._saved = None
 
@@ -87,6 +96,18 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+def _follow_backend_table(device_type):
+    """Give ``device_type`` the policy table its backend names (``Backend.autocast_device_type``);
+    whether it has one."""
+    from ..backend import get_backend
+
+    try:
+        table = get_backend(device_type).autocast_device_type
+    except RuntimeError:  # no backend serves it
+        return False
+    return table is not None and follow(device_type, table)
 
 
 def is_autocast_enabled(device_type="cuda"):

@@ -4,12 +4,14 @@ floating type among them, and which autocast refuses.
 
 The tables follow PyTorch 2.13's ``autocast_mode.cpp`` (``KERNEL_CPU`` and ``KERNEL_CUDA``),
 spelled with ember's op names (one name for a family PyTorch lists by overload).
-:func:`cast_inputs` applies the table of a device type to an op's operands.
+:func:`cast_inputs` applies the table of a device type to an op's operands, :func:`autocast_call`
+runs an op on operands cast so, with autocast suspended inside it.
 """
 
 from __future__ import annotations
 
 from .. import dtypes
+from ..tensor import Tensor
 from .state import cast_to, state
 
 __all__ = [
@@ -22,12 +24,14 @@ __all__ = [
     "policy",
     "has_policy",
     "cast_inputs",
+    "autocast_call",
+    "follow",
 ]
 
 LOWER = "lower_precision_fp"  # floating operands cast to the region's dtype
 FP32 = "fp32"  # floating operands cast to float32
 FP32_SET_OPT_DTYPE = "fp32_set_opt_dtype"  # float32 unless the call names an output dtype
-PROMOTE = "promote"  # floating operands cast to the widest floating dtype among them
+PROMOTE = "promote"  # floating operands (float64 aside) cast to float32 if one is, else kept in the region's dtype
 BANNED = "banned"  # refused inside a region
 
 _MATMUL = ("matmul", "mm", "bmm", "addmm", "addbmm", "baddbmm", "linear", "linalg_vecdot")
@@ -48,6 +52,35 @@ _LOSSES = (
     "multilabel_margin_loss",
     "kl_div",
     "binary_cross_entropy_with_logits",
+)
+
+# the spectral and linear-algebra ops PyTorch's cpu table runs in float32 (ember has none of them yet)
+_FFT = tuple(f"fft_{kind}{suffix}" for kind in ("fft", "ifft", "rfft", "irfft") for suffix in ("", "2", "n")) + (
+    "fft_hfft",
+    "fft_ihfft",
+)
+_LINALG_CPU = tuple(
+    f"linalg_{name}"
+    for name in (
+        "cond",
+        "matrix_rank",
+        "solve",
+        "cholesky",
+        "cholesky_ex",
+        "svdvals",
+        "eigvals",
+        "eigvalsh",
+        "inv",
+        "inv_ex",
+        "householder_product",
+        "tensorinv",
+        "tensorsolve",
+        "qr",
+        "svd",
+        "eig",
+        "eigh",
+        "lstsq",
+    )
 )
 
 POLICY = {
@@ -90,6 +123,11 @@ POLICY = {
                 "qr",
                 "svd",
                 "triangular_solve",
+                "orgqr",
+                "ormqr",
+                "geqrf",
+                *_FFT,
+                *_LINALG_CPU,
             )
         ),
         FP32_SET_OPT_DTYPE: frozenset(),
@@ -218,13 +256,46 @@ def policy(op, device_type):
     return None if table is None else table.get(op)
 
 
+def follow(device_type, table_device_type):
+    """Let ``device_type``'s ops follow the policy table of ``table_device_type`` (a backend that
+    declares ``autocast_device_type``: the restricted NumPy wrapper follows ``cpu``'s); whether
+    ``device_type`` has a table now.
+
+    Example::
+
+        >>> from ember.amp.policy import follow, policy
+        >>> follow("restricted", "cpu")
+        True
+        >>> policy("linear", "restricted")
+        'lower_precision_fp'
+    """
+    if device_type not in _CATEGORY and table_device_type in _CATEGORY:
+        _CATEGORY[device_type] = _CATEGORY[table_device_type]
+    return device_type in _CATEGORY
+
+
+def _promote_type(floating, lower):
+    # PyTorch's at::autocast::prioritize: float64 operands are left out (and alone), float32 wins
+    # over the region's dtype, and any other floating dtype is an error
+    target = lower
+    for t in floating:
+        d = t.dtype
+        if d is dtypes.float64:
+            continue
+        if target is dtypes.float32 or d is dtypes.float32:
+            target = dtypes.float32
+        elif not (target is lower and d is lower):
+            raise RuntimeError("Unexpected floating ScalarType in at::autocast::prioritize")
+    return target
+
+
 def cast_inputs(op, *tensors, device_type=None, dtype=None):
     """``tensors`` (None allowed) cast as autocast's policy for ``op`` says, on the device type
     whose region is active (``device_type``, else the first floating operand's).
 
     Outside an autocast region for that device type, and for ops outside its table, the tensors
     come back unchanged. ``dtype`` is the output dtype a ``fp32_set_opt_dtype`` op was called
-    with (None: float32).
+    with (None: float32). Float64 operands are never cast, as in PyTorch.
 
     Args:
         op (str): the op's name, as in :data:`POLICY`.
@@ -234,7 +305,8 @@ def cast_inputs(op, *tensors, device_type=None, dtype=None):
         dtype (ember.dtype, optional): an output dtype the call named.
 
     Raises:
-        RuntimeError: for an op the policy bans (``binary_cross_entropy`` on cuda).
+        RuntimeError: for an op the policy bans (``binary_cross_entropy`` on cuda), and for a
+            ``promote`` op whose operands mix the region's dtype with another 16-bit one.
 
     Example::
 
@@ -246,7 +318,7 @@ def cast_inputs(op, *tensors, device_type=None, dtype=None):
         >>> a.dtype, b.dtype
         (ember.bfloat16, ember.float32)
     """
-    floating = [t for t in tensors if t is not None and t.dtype.is_floating_point]
+    floating = [t for t in tensors if isinstance(t, Tensor) and t.dtype.is_floating_point]
     if not floating:
         return list(tensors)
     device_type = device_type or floating[0].device.type
@@ -262,9 +334,52 @@ def cast_inputs(op, *tensors, device_type=None, dtype=None):
         return cast_to(tensors, dtypes.float32)
     if kind == FP32_SET_OPT_DTYPE:
         return cast_to(tensors, dtypes.as_dtype(dtype) if dtype is not None else dtypes.float32)
-    target = floating[0].dtype  # PROMOTE: the widest floating dtype, float64 included
-    for t in floating[1:]:
-        target = dtypes.promote_types(target, t.dtype)
-    return [
-        t.to(target) if t is not None and t.dtype.is_floating_point and t.dtype is not target else t for t in tensors
-    ]
+    return cast_to(tensors, _promote_type(floating, lower))
+
+
+def autocast_call(op, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with its tensor arguments (and the tensors of list arguments, as
+    ``cat``'s) cast as the policy for ``op`` says, and autocast suspended while ``fn`` runs.
+
+    An op calls it when ``state.active`` is true and then runs its own body inside, so the ops
+    that body uses are not cast again: PyTorch likewise excludes its autocast dispatch key below
+    an op's autocast kernel. An op outside the table gets its operands unchanged (``mv`` on cpu
+    stays in its input's dtype although it multiplies through ``matmul``).
+
+    Args:
+        op (str): the op's name, as in :data:`POLICY`.
+        fn (callable): the op itself (it sees ``state.active`` false when called back).
+        args, kwargs: the op's arguments; ``kwargs['dtype']`` is the output dtype of a
+            ``fp32_set_opt_dtype`` op.
+
+    Example::
+
+        >>> from ember.amp.policy import autocast_call
+        >>> x = ember.randn(2, 3)
+        >>> with ember.autocast("cpu"):
+        ...     y = autocast_call("mm", ember.mm, x, x.t())
+        >>> y.dtype
+        ember.bfloat16
+    """
+    flat = []
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, Tensor):
+            flat.append(a)
+        elif isinstance(a, (list, tuple)):
+            flat.extend(t for t in a if isinstance(t, Tensor))
+    cast = iter(cast_inputs(op, *flat, dtype=kwargs.get("dtype")))
+
+    def put(a):
+        if isinstance(a, Tensor):
+            return next(cast)
+        if isinstance(a, (list, tuple)) and any(isinstance(t, Tensor) for t in a):
+            return type(a)(next(cast) if isinstance(t, Tensor) else t for t in a)
+        return a
+
+    args = [put(a) for a in args]
+    kwargs = {k: put(v) for k, v in kwargs.items()}
+    state.active = False
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        state.active = True

@@ -7,8 +7,9 @@ Ops cast their operands only while ``state.active`` is true, so a program that n
 from __future__ import annotations
 
 from .. import dtypes
+from ..tensor import Tensor
 
-__all__ = ["state", "to_lower", "to_float32", "cast_to"]
+__all__ = ["state", "cast_to"]
 
 
 class _State:
@@ -24,30 +25,9 @@ state = _State()
 
 def _eligible(t):
     # PyTorch casts floating operands except float64 ones, which autocast leaves alone
-    return t is not None and t.dtype.is_floating_point and t.dtype is not dtypes.float64
-
-
-def _cast(tensors, target_of):
-    out = []
-    for t in tensors:
-        if _eligible(t):
-            target = target_of(t)
-            if target is not None and t.dtype is not target:
-                t = t.to(target)
-        out.append(t)
-    return out
+    return isinstance(t, Tensor) and t.dtype.is_floating_point and t.dtype is not dtypes.float64
 
 
 def cast_to(tensors, target):
     """``tensors`` with the ones autocast may cast (floating, not float64) cast to ``target``."""
-    return _cast(tensors, lambda t: target)
-
-
-def to_lower(*tensors):
-    """``tensors`` (None allowed) with the floating ones cast to the autocast dtype of their device."""
-    return _cast(tensors, lambda t: state.dtypes.get(t.device.type))
-
-
-def to_float32(*tensors):
-    """``tensors`` with the floating ones cast to float32 where autocast is on for their device."""
-    return _cast(tensors, lambda t: dtypes.float32 if t.device.type in state.dtypes else None)
+    return [t.to(target) if _eligible(t) and t.dtype is not target else t for t in tensors]

@@ -981,6 +981,8 @@ def pow(input, exponent):  # noqa: A001
         >>> ember.pow(2, ember.tensor([0, 1, 4]))
         tensor([ 1,  2, 16])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        input, exponent = cast_inputs("pow", input, exponent)
     if not isinstance(input, Tensor):
         if not is_scalar(input):
             raise TypeError(f"pow(): unsupported base type {type(input).__name__}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .. import dtypes, return_types
+from ..amp.policy import cast_inputs
+from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
@@ -513,6 +515,8 @@ def index_copy(input, dim, index, source):
         tensor([2., 0., 1.])
     """
     axis = _check_index_source("index_copy", input, dim, index, source, "Index should have dimension 1 or 0 (got more)")
+    if _amp.active:
+        input, source = cast_inputs("index_copy", input, source)
     if source.dtype is not input.dtype:
         raise RuntimeError(
             f"index_copy_(): self and source expected to have the same dtype, but got (self) {input.dtype} "

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
-from ..amp.state import to_lower
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .operands import array_operands, check_same_device, sum_to
@@ -81,7 +81,7 @@ def matmul(input, other):
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ other
     if _amp.active:
-        input, other = to_lower(input, other)
+        return autocast_call("matmul", matmul, input, other)
     _check_operands("matmul", input, other)
     a, b = input, other
     sa, sb = a._data.shape, b._data.shape
@@ -120,7 +120,7 @@ def mm(input, mat2):
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ mat2
     if _amp.active:
-        input, mat2 = to_lower(input, mat2)
+        return autocast_call("mm", mm, input, mat2)
     _check_operands("mm", input, mat2)
     if input.ndim != 2:
         raise RuntimeError(f"self must be a matrix, got {input.ndim}-D tensor")
@@ -147,7 +147,7 @@ def bmm(input, mat2):
         tensor([[[11.]]])
     """
     if _amp.active:
-        input, mat2 = to_lower(input, mat2)
+        return autocast_call("bmm", bmm, input, mat2)
     _check_operands("bmm", input, mat2)
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor (got {input.ndim}D and {mat2.ndim}D)")
@@ -174,7 +174,7 @@ def mv(input, vec):
         tensor([2., 5.])
     """
     if _amp.active:
-        input, vec = to_lower(input, vec)
+        return autocast_call("mv", mv, input, vec)
     _check_operands("mv", input, vec)
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim}")
@@ -196,6 +196,8 @@ def dot(input, other):
         >>> ember.dot(ember.tensor([2.0, 3.0]), ember.tensor([2.0, 1.0]))
         tensor(7.)
     """
+    if _amp.active:  # one product, not matmul's policy (cpu leaves dot alone, cuda promotes)
+        return autocast_call("dot", dot, input, other)
     _check_operands("dot", input, other)
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
@@ -227,13 +229,15 @@ def inner(input, other):
     """
     if input.ndim == 0 or other.ndim == 0:
         return input * other
+    if _amp.active and input.ndim == 1 and other.ndim == 1:  # PyTorch's 1-D inner is a dot, not an mm
+        return autocast_call("dot", inner, input, other)
     return matmul(input, other.mT if other.ndim > 1 else other)
 
 
-def _add_scaled_product(product, input, a, b, beta, alpha):
+def _add_scaled_product(op, product, input, a, b, beta, alpha):
     """``beta * input + alpha * product(a, b)``: the body of addmm, addmv and baddbmm (autocast first)."""
     if _amp.active:
-        input, a, b = to_lower(input, a, b)
+        return autocast_call(op, _add_scaled_product, op, product, input, a, b, beta, alpha)
     out = product(a, b)
     if alpha != 1:
         out = out * alpha
@@ -259,7 +263,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
         tensor([[2.5000, 4.5000],
                 [6.5000, 8.5000]])
     """
-    return _add_scaled_product(mm, input, mat1, mat2, beta, alpha)
+    return _add_scaled_product("addmm", mm, input, mat1, mat2, beta, alpha)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
@@ -280,7 +284,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
         >>> ember.addmv(ember.tensor([1.0, 1.0]), ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
         tensor([3., 6.])
     """
-    return _add_scaled_product(mv, input, mat, vec, beta, alpha)
+    return _add_scaled_product("addmv", mv, input, mat, vec, beta, alpha)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
@@ -303,7 +307,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
         >>> ember.baddbmm(ember.ones(1), ember.ones(1, 1, 2), ember.ones(1, 2, 1))
         tensor([[[3.]]])
     """
-    return _add_scaled_product(bmm, input, batch1, batch2, beta, alpha)
+    return _add_scaled_product("baddbmm", bmm, input, batch1, batch2, beta, alpha)
 
 
 def outer(input, vec2):

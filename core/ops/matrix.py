@@ -9,6 +9,8 @@ from __future__ import annotations
 import warnings
 
 from .. import dtypes
+from ..amp.policy import cast_inputs
+from ..amp.state import state as _amp
 from ..tensor import Tensor
 from .arithmetic import where
 from .creation import arange, zeros
@@ -133,6 +135,8 @@ def trace(input):
     _check_tensor("trace", input)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if _amp.active:
+        (input,) = cast_inputs("trace", input)
     return diagonal(input).sum()
 
 
@@ -257,6 +261,8 @@ def einsum(equation, *operands):
             raise TypeError(f"einsum(): operand {i} must be Tensor, not {type(t).__name__}")
     if operands:
         check_same_device("einsum", *operands)
+    if _amp.active:  # cuda's table lists einsum; cpu's does not (its contractions cast below)
+        operands = cast_inputs("einsum", *operands)
     eq = equation.replace(" ", "")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
@@ -317,9 +323,12 @@ def einsum(equation, *operands):
         err = broadcast_error(result.shape, aligned[k].shape)
         if err is not None:
             raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes: {err}")
-        result = result * aligned[k]
         later = {lab for labels in labs[k + 1 :] for lab in labels}
-        done = [order.index(lab) for lab in contracted if lab not in later and result.shape[order.index(lab)] != 1]
+        done = [order.index(lab) for lab in contracted if lab not in later]
+        done = [i for i in done if result.shape[i] != 1 or aligned[k].shape[i] != 1]
+        if done and _amp.active:  # PyTorch contracts such a pair through bmm, which autocast casts
+            result, aligned[k] = cast_inputs("bmm", result, aligned[k])
+        result = result * aligned[k]
         if done:
             result = result.sum(done, keepdim=True)
     rest = [i for i in range(len(output), len(order)) if result.shape[i] != 1]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .. import dtypes
+from ..amp.policy import cast_inputs
+from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Size, Tensor, size_arg
 from .operands import check_same_device, sum_to, wrap_dim
@@ -617,6 +619,8 @@ def cat(tensors, dim=0, *, out=None):
         if not isinstance(t, Tensor):
             raise TypeError(f"cat(): expected a sequence of Tensors, got {type(t).__name__}")
     check_same_device("cat", *tensors)
+    if _amp.active:
+        tensors = cast_inputs("cat", *tensors)
     if all(t.ndim == 1 and t.shape[0] == 0 for t in tensors):  # legacy empties only: nothing to join
         return tensors[0].clone()
     for i, t in enumerate(tensors):
@@ -664,6 +668,8 @@ def stack(tensors, dim=0):
                 [2, 4]])
     """
     tensors = list(tensors)
+    if _amp.active:
+        tensors = cast_inputs("stack", *tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0].shape

@@ -606,6 +606,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         >>> ember.norm(x, p=float('inf'))
         tensor(8.)
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        (input,) = cast_inputs("norm", input)
     if dtype is not None:
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
@@ -640,6 +642,8 @@ def logsumexp(input, dim, keepdim=False):
         >>> ember.logsumexp(ember.tensor([[0.0, 0.0], [1000.0, 1000.0]]), dim=1)
         tensor([6.9315e-01, 1.0007e+03])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        (input,) = cast_inputs("logsumexp", input)
     axes = normalize_dims(dim, input.ndim)
     if not input.dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())

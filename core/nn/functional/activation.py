@@ -406,6 +406,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     _check_tensor("prelu", input)
     if not isinstance(weight, Tensor):
         raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")
+    if _amp.active:
+        input, weight = cast_inputs("prelu", input, weight)
     n = weight.numel()
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
@@ -677,6 +679,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         >>> F.softplus(x, beta=2.0)
         tensor([0.0091, 0.1566, 0.3466, 1.0635, 3.0012])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        (input,) = cast_inputs("softplus", input)
     _check_tensor("softplus", input)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"softplus_cpu\" not implemented for '{input.dtype.name.capitalize()}'")

@@ -12,8 +12,8 @@ import math
 import warnings
 
 from ... import dtypes
+from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
-from ...amp.state import to_lower
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.movement import broadcast_shapes, cat
@@ -193,9 +193,18 @@ def scaled_dot_product_attention(
         ember.Size([2, 4, 5, 8])
     """
     if _amp.active:
-        query, key, value = to_lower(query, key, value)
-        if attn_mask is not None and attn_mask.dtype.is_floating_point:
-            (attn_mask,) = to_lower(attn_mask)
+        return autocast_call(
+            "scaled_dot_product_attention",
+            scaled_dot_product_attention,
+            query,
+            key,
+            value,
+            attn_mask,
+            dropout_p,
+            is_causal,
+            scale,
+            enable_gqa,
+        )
     _check_sdpa(query, key, value, attn_mask)
     if dropout_p < 0.0 or dropout_p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import collections.abc
 import itertools
 
+from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...amp.state import to_lower
 from ...autograd.function import Function
 from ...ops.operands import check_same_device
 from ...tensor import Tensor
@@ -179,7 +179,7 @@ def _operands(op, nd, input, weight, bias, groups, transposed):
     """The checked operands (in autocast's lower dtype where it is on; ``input`` with a batch
     dimension) and whether ``input`` had a batch dimension."""
     if _amp.active:
-        input, weight, bias = to_lower(input, weight, bias)
+        input, weight, bias = cast_inputs(op, input, weight, bias)
     _check_operands(op, nd, input, weight, bias)
     batched = input.ndim == nd + 2
     if not batched:

@@ -7,8 +7,8 @@ The alpha/beta recursions are the ``ctc_loss_forward``/``ctc_loss_backward`` ker
 from __future__ import annotations
 
 from ... import dtypes
+from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...amp.state import to_float32
 from ...autograd.function import Function
 from ...tensor import Tensor
 from .loss import _REDUCTIONS
@@ -94,7 +94,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         ember.Size([10, 2, 5])
     """
     if _amp.active:
-        (log_probs,) = to_float32(log_probs)
+        (log_probs,) = cast_inputs("ctc_loss", log_probs)
     for name, value in (("log_probs", log_probs), ("targets", targets)):
         if not isinstance(value, Tensor):
             raise TypeError(f"ctc_loss(): argument '{name}' must be Tensor, not {type(value).__name__}")

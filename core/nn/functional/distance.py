@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...amp.policy import cast_inputs
+from ...amp.state import state as _amp
 from ...ops.creation import arange
 from ...tensor import Tensor
 
@@ -40,6 +42,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         >>> F.cosine_similarity(ember.randn(100, 128), ember.randn(100, 128)).shape
         ember.Size([100])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        x1, x2 = cast_inputs("cosine_similarity", x1, x2)
     _check_tensors("cosine_similarity", x1=x1, x2=x2)
     if x1.dtype is not x2.dtype:
         raise RuntimeError(
@@ -106,6 +110,8 @@ def pdist(input, p=2.0):
         >>> F.pdist(x, p=1.0)
         tensor([ 7., 14.,  7.])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        (input,) = cast_inputs("pdist", input)
     _check_tensors("pdist", input=input)
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from ...amp.policy import autocast_call
+from ...amp.state import state as _amp
 from ...ops.creation import eye
 from ...tensor import Tensor
 from .conv import conv2d, conv_transpose2d
@@ -74,6 +76,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         >>> F.unfold(ember.randn(2, 5, 3, 4), kernel_size=(2, 3)).shape
         ember.Size([2, 30, 4])
     """
+    if _amp.active:  # PyTorch's im2col is one op outside the tables: its convolution is not cast
+        return autocast_call("im2col", unfold, input, kernel_size, dilation, padding, stride)
     op = "unfold"
     x, batched = _batched(op, input, 4)
     kernel, dil, pd, st = _pairs(op, kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
@@ -107,6 +111,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                   [2., 4., 2.],
                   [1., 2., 1.]]]])
     """
+    if _amp.active:  # col2im, likewise
+        return autocast_call("col2im", fold, input, output_size, kernel_size, dilation, padding, stride)
     op = "fold"
     cols, batched = _batched(op, input, 3)
     size, kernel, dil, pd, st = _pairs(

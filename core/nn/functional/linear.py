@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
+from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
-from ...amp.state import to_lower
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...tensor import Tensor
@@ -35,7 +35,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         ember.Size([128, 30])
     """
     if _amp.active:
-        input, weight, bias = to_lower(input, weight, bias)
+        return autocast_call("linear", linear, input, weight, bias)
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
     if weight.ndim not in (1, 2):
@@ -133,6 +133,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         >>> F.bilinear(ember.randn(8, 5, 2), ember.randn(8, 5, 3), ember.randn(4, 2, 3)).shape
         ember.Size([8, 5, 4])
     """
+    if _amp.active:  # promote on cuda; on cpu as it is (its products are not matmul's policy)
+        return autocast_call("bilinear", bilinear, input1, input2, weight, bias)
     for arg, value in (("input1", input1), ("input2", input2), ("weight", weight)):
         _check_tensor("bilinear", arg, value)
     if weight.ndim != 3:

@@ -13,8 +13,8 @@ import warnings
 from collections.abc import Callable
 
 from ... import dtypes
+from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...amp.state import to_float32
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
@@ -112,7 +112,7 @@ def _pointwise_target(name, input, target):
     """Warn (like PyTorch) when ``target`` only broadcasts to ``input``; return both broadcast
     (in float32 under autocast)."""
     if _amp.active:
-        input, target = to_float32(input, target)
+        input, target = cast_inputs(name, input, target)
     _check_tensors(name, input=input, target=target)
     if target.shape != input.shape:
         warnings.warn(
@@ -288,6 +288,8 @@ def soft_margin_loss(
         >>> F.soft_margin_loss(input, target)
         tensor(0.7111)
     """
+    if _amp.active:
+        input, target = cast_inputs("soft_margin_loss", input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("soft_margin_loss", input=input, target=target)
     return _reduce((-target * input).exp().log1p(), reduction)
@@ -327,6 +329,8 @@ def poisson_nll_loss(
         >>> F.poisson_nll_loss(log_rate.exp(), counts, log_input=False)
         tensor(0.3621)
     """
+    if _amp.active:
+        input, target = cast_inputs("poisson_nll_loss", input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("poisson_nll_loss", input=input, target=target)
     if log_input:
@@ -419,7 +423,7 @@ def kl_div(
         tensor(0.0780)
     """
     if _amp.active:
-        input, target = to_float32(input, target)
+        input, target = cast_inputs("kl_div", input, target)
     _check_tensors("kl_div", input=input, target=target)
     if size_average is not None or reduce is not None:
         reduction = legacy_get_string(size_average, reduce)
@@ -483,7 +487,7 @@ def binary_cross_entropy(
         tensor(0.4149)
     """
     if _amp.active:
-        input, target, weight = to_float32(input, target, weight)
+        input, target, weight = cast_inputs("binary_cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("binary_cross_entropy", input=input, target=target)
     _check_same_size("binary_cross_entropy", input, target)
@@ -531,7 +535,9 @@ def binary_cross_entropy_with_logits(
         tensor(0.5560)
     """
     if _amp.active:
-        input, target, weight = to_float32(input, target, weight)
+        input, target, weight, pos_weight = cast_inputs(
+            "binary_cross_entropy_with_logits", input, target, weight, pos_weight
+        )
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
     if target.shape != input.shape:
@@ -579,6 +585,8 @@ def margin_ranking_loss(
         >>> F.margin_ranking_loss(x1, x2, y, margin=0.5)
         tensor(0.4333)
     """
+    if _amp.active:
+        input1, input2, target = cast_inputs("margin_ranking_loss", input1, input2, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
     if not input1.ndim == input2.ndim == target.ndim:
@@ -618,6 +626,8 @@ def hinge_embedding_loss(
         >>> F.hinge_embedding_loss(distances, target)
         tensor(0.3000)
     """
+    if _amp.active:
+        input, target = cast_inputs("hinge_embedding_loss", input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("hinge_embedding_loss", input=input, target=target)
     zero = input.detach().new_zeros(())
@@ -693,6 +703,8 @@ def multi_margin_loss(
         >>> F.multi_margin_loss(input, target, p=2, margin=0.5)
         tensor(0.0012)
     """
+    if _amp.active:
+        input, weight = cast_inputs("multi_margin_loss", input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("multi_margin_loss", input=input, target=target)
     if p not in (1, 2):
@@ -745,6 +757,8 @@ def multilabel_margin_loss(
         >>> F.multilabel_margin_loss(input, target)
         tensor(0.8500)
     """
+    if _amp.active:
+        (input,) = cast_inputs("multilabel_margin_loss", input)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("multilabel_margin_loss", input=input, target=target)
     _check_long("multilabel_margin_loss", target)
@@ -842,6 +856,8 @@ def cosine_embedding_loss(
         >>> F.cosine_embedding_loss(x1, x2, -y, margin=0.5, reduction='none')
         tensor([0.2071, 1.0000])
     """
+    if _amp.active:
+        input1, input2, target = cast_inputs("cosine_embedding_loss", input1, input2, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
     if target.ndim > 1:
@@ -897,6 +913,8 @@ def triplet_margin_loss(
 
         >>> loss = F.triplet_margin_loss(ember.randn(100, 128), ember.randn(100, 128), ember.randn(100, 128))
     """
+    if _amp.active:
+        anchor, positive, negative = cast_inputs("triplet_margin_loss", anchor, positive, negative)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     return _triplet(anchor, positive, negative, lambda x, y: pairwise_distance(x, y, p, eps), margin, swap, reduction)
@@ -1124,7 +1142,7 @@ def nll_loss(
         >>> F.nll_loss(input, ember.tensor([1, 0, 4])).backward()
     """
     if _amp.active:
-        input, weight = to_float32(input, weight)
+        input, weight = cast_inputs("nll_loss", input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("nll_loss", input=input, target=target)
     if not input.dtype.is_floating_point:
@@ -1181,7 +1199,7 @@ def cross_entropy(
         >>> F.cross_entropy(input, ember.randint(5, (3,))).backward()
     """
     if _amp.active:
-        input, target, weight = to_float32(input, target, weight)
+        input, target, weight = cast_inputs("cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cross_entropy", input=input, target=target)
     if not 0.0 <= label_smoothing <= 1.0:

@@ -14,6 +14,8 @@ import math
 import numbers
 
 from ... import dtypes
+from ...amp.policy import cast_inputs
+from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.operands import check_same_device
@@ -146,11 +148,19 @@ def _channel_view(t, ndim):
 
 
 def _affine(y, weight, bias, view):
+    low = _mixed_type(y)
     if weight is not None:
         y = y * view(weight)
     if bias is not None:
         y = y + view(bias)
-    return y
+    return y if low is None or y.dtype is low else y.to(low)
+
+
+def _mixed_type(y):
+    """The dtype a normalization returns whatever its parameters' dtype when ``y`` is 16-bit
+    (PyTorch's CPU "mixed type": a bfloat16/float16 input with float32 parameters, as in an
+    autocast region, gives the input's dtype), else None."""
+    return y.dtype if y.dtype in (dtypes.bfloat16, dtypes.float16) else None
 
 
 def _update_running(running, batch_stat, momentum, scale=1.0):
@@ -221,12 +231,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
             return _affine(input.clone(), weight, bias, view)
-        y, mean, var = _BatchNorm.apply(input, weight, bias, axes, eps)
+        low = _mixed_type(input)
+        wide = weight.dtype if weight is not None and low is not None and weight.dtype is not low else None
+        y, mean, var = _BatchNorm.apply(input if wide is None else input.to(wide), weight, bias, axes, eps)
         if running_mean is not None:
             _update_running(running_mean, mean.reshape(-1), momentum)
         if running_var is not None:
             _update_running(running_var, var.reshape(-1), momentum, count / max(count - 1, 1))
-        return y
+        return y if wide is None else y.to(low)
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{op}(): running_mean and running_var must be defined in evaluation mode")
     y = (input - view(running_mean)) * view((running_var + eps).rsqrt())
@@ -309,6 +321,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
         >>> F.layer_norm(ember.randn(2, 5, 10, 10), [10, 10]).shape
         ember.Size([2, 5, 10, 10])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        input, weight, bias = cast_inputs("layer_norm", input, weight, bias)
     axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
     y, _, _ = _Normalize.apply(input, axes, eps)
     return _affine(y, weight, bias, lambda t: t)
@@ -357,11 +371,16 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         >>> F.rms_norm(ember.tensor([[3.0, 4.0]]), (2,), eps=0.0)
         tensor([[0.8485, 1.1314]])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        input, weight = cast_inputs("rms_norm", input, weight)
     axes = _trailing_axes("rms_norm", input, normalized_shape, weight=weight)
     if eps is None:
         eps = finfo(input.dtype).eps
     y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
-    return y if weight is None else y * weight
+    if weight is None:
+        return y
+    low, out = _mixed_type(y), y * weight
+    return out if low is None or out.dtype is low else out.to(low)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
@@ -387,6 +406,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
         >>> F.group_norm(ember.randn(2, 6, 8, 8), 3).shape
         ember.Size([2, 6, 8, 8])
     """
+    if _amp.active:  # float32 on cuda (cpu leaves it alone)
+        input, weight, bias = cast_inputs("group_norm", input, weight, bias)
     op = "group_norm"
     _check_tensor(op, "input", input)
     if input.ndim < 2:

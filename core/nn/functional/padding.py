@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...amp.policy import cast_inputs
+from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...tensor import Tensor
 
@@ -61,6 +63,7 @@ class _ConstantPad(Function):
 
 
 _MODES = ("constant", "reflect", "replicate", "circular")
+_AUTOCAST_NAMES = {"reflect": "reflection_pad", "replicate": "replication_pad", "circular": "circular_pad"}
 
 
 def _pairs(pad, ndim):
@@ -169,6 +172,8 @@ def pad(input, pad, mode="constant", value=None):
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     _check_non_constant(input, pad, mode)
+    if _amp.active:  # reflection_pad1d, replication_pad3d, ... as autocast's tables name them
+        (input,) = cast_inputs(f"{_AUTOCAST_NAMES[mode]}{len(pad) // 2}d", input)
     xp = input._backend.xp
     out = input
     with input._backend.device_context(input._device.index):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from ...amp.policy import autocast_call
+from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.creation import rand
 from ...tensor import Tensor
@@ -216,6 +218,8 @@ def _pool_geometry(op, nd, input, kernel_size, stride, padding, dilation, ceil_m
 
 # -- max pooling ------------------------------------------------------------------------------
 def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
+    if _amp.active:
+        return autocast_call(op, _max_pool, op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     x, batched = _batched(op, nd, input)
     kernel, stride, padding, dilation, out_shape = _pool_geometry(
         op, nd, x, kernel_size, stride, padding, dilation, ceil_mode
@@ -401,6 +405,8 @@ def _unpool_output_size(op, input, kernel, stride, padding, output_size):
 
 
 def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_size):
+    if _amp.active:
+        return autocast_call(op, _max_unpool, op, nd, input, indices, kernel_size, stride, padding, output_size)
     x, batched = _batched(op, nd, input)
     if not isinstance(indices, Tensor) or indices.dtype.is_floating_point:
         raise TypeError(f"{op}: expected 'indices' to be an integer Tensor")
@@ -522,6 +528,9 @@ def max_unpool3d(
 
 # -- average pooling --------------------------------------------------------------------------
 def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    if _amp.active:
+        args = (input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        return autocast_call(op, _avg_pool, op, nd, *args)
     x, batched = _batched(op, nd, input)
     kernel, stride, padding, _, out_shape = _pool_geometry(op, nd, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
@@ -736,6 +745,8 @@ def _adaptive_batched(op, nd, input):
 
 
 def _adaptive_max(nd, input, output_size):
+    if _amp.active:
+        return autocast_call(f"adaptive_max_pool{nd}d", _adaptive_max, nd, input, output_size)
     op = f"adaptive_max_pool{nd}d"
     x, batched = _adaptive_batched(op, nd, input)
     out_shape = _adaptive_output_size(op, nd, x, output_size)
@@ -886,6 +897,8 @@ def _averaging_matrix(size, out, like):
 
 
 def _adaptive_avg(nd, input, output_size):
+    if _amp.active:  # (its body averages through matmul, which runs as it is inside)
+        return autocast_call(f"adaptive_avg_pool{nd}d", _adaptive_avg, nd, input, output_size)
     op = f"adaptive_avg_pool{nd}d"
     x, batched = _adaptive_batched(op, nd, input)
     out_shape = _adaptive_output_size(op, nd, x, output_size)
@@ -965,6 +978,9 @@ def adaptive_avg_pool3d(input: Tensor, output_size: _size_3_opt_t) -> Tensor:
 
 # -- fractional max pooling -------------------------------------------------------------------
 def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_samples):
+    if _amp.active:
+        args = (input, kernel_size, output_size, output_ratio, _random_samples)
+        return autocast_call(f"fractional_max_pool{nd}d", _fractional_max, nd, *args)
     op = f"fractional_max_pool{nd}d"
     x, batched = _batched(op, nd, input)
     kernel = _ints(op, "kernel_size", kernel_size, nd)

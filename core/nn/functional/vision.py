@@ -15,6 +15,8 @@ import numbers
 import warnings
 
 from ... import dtypes
+from ...amp.policy import autocast_call, cast_inputs
+from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.arithmetic import where
 from ...ops.creation import linspace
@@ -216,6 +218,9 @@ def interpolate(
         >>> F.interpolate(ember.randn(1, 1, 2, 2), scale_factor=2, mode="bilinear").size()
         ember.Size([1, 1, 4, 4])
     """
+    if _amp.active:  # float32 on cuda; as it is on cpu, whatever ops its modes use inside
+        args = (input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+        return autocast_call("interpolate", interpolate, *args)
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
     if mode not in _MODES or input.ndim not in (3, 4, 5):
@@ -469,6 +474,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     for name, t in (("input", input), ("grid", grid)):
         if not isinstance(t, Tensor):
             raise TypeError(f"grid_sample(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    if _amp.active:
+        return autocast_call("grid_sampler", grid_sample, input, grid, mode, padding_mode, align_corners)
     if input.ndim not in (4, 5) or grid.ndim != input.ndim:
         raise RuntimeError(
             f"{op}: expected 4D or 5D input and grid with same number of dimensions, but got input with sizes "
@@ -588,6 +595,8 @@ def affine_grid(theta, size, align_corners=None):
         )
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if _amp.active:  # PyTorch's base @ theta is a bmm: built in its dtype from the start
+        (theta,) = cast_inputs("bmm", theta)
     spatial = size[2:]
     # base[..., k] is the coordinate of the k-th innermost spatial dimension (x first), then 1.
     axes = []
