@@ -197,7 +197,7 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: Ge
                 )
     if sum(lengths) != len(dataset):  # type: ignore[arg-type]
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = randperm(sum(lengths), generator=generator).tolist()
+    indices = randperm(sum(lengths), generator=generator).tolist()  # type: ignore[arg-type]  # ints by now
     return [
         Subset(dataset, indices[offset - length : offset])
         for offset, length in zip(itertools.accumulate(lengths), lengths)
