@@ -78,7 +78,7 @@ def default_device() -> _device:
 get_default_device = default_device
 
 
-def set_default_device(dev: Device) -> None:
+def set_default_device(dev: _device | str | None) -> None:
     """Make ``dev`` the device of tensors created without ``device=``.
 
     Args:
