@@ -22,7 +22,10 @@ from .layout import layout as _layout
 from .layout import strided as _strided
 
 if TYPE_CHECKING:
+    from ._tensor_surface import TensorSurface as _Surface
     from .types import Device, _RemovableHandle
+else:
+    _Surface = object  # type checkers see the op functions that are methods (ember._tensor_surface)
 
 __all__ = ["Tensor", "Size", "backend_for_device", "backend_registry", "tensor", "as_tensor", "from_numpy"]
 
@@ -157,7 +160,7 @@ class _LegacyTypeMeta(_TensorTypeMeta):
         )
 
 
-class Tensor(metaclass=_TensorTypeMeta):
+class Tensor(_Surface, metaclass=_TensorTypeMeta):
     """A multi-dimensional array with autograd.
 
     Build tensors with :func:`ember.tensor`, :func:`ember.zeros`, :func:`ember.randn` and

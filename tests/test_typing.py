@@ -10,6 +10,8 @@ holds for the source under test whether ember is installed editable or as a whee
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 import re
 import runpy
 from pathlib import Path
@@ -72,6 +74,25 @@ def test_user_program_checks_clean_and_mistakes_are_caught(tmp_path, monkeypatch
     assert found.get(PROGRAM, {}) == {}, stdout
     assert found.get(MISTAKES, {}) == _expected(MISTAKES), stdout
     assert set(found) <= {PROGRAM, MISTAKES}, stdout
+
+
+def test_tensor_surface_is_what_tensor_carries():
+    """What ember._tensor_surface declares for checkers is what Tensor carries at run time: each
+    ``name = module.function`` is that very function, each ``def`` takes the same operands."""
+    ember = pytest.importorskip("ember")
+    tree = ast.parse((ROOT / "core" / "_tensor_surface.py").read_text())
+    assigned = [
+        (node.targets[0].id, node.value.value.id, node.value.attr)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute)
+    ]
+    spelt = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+    assert len(assigned) > 100 and len(spelt) > 10
+    for name, module, function in assigned:
+        assert getattr(ember.Tensor, name) is getattr(importlib.import_module(f"ember.ops.{module}"), function), name
+    for node in spelt:
+        runtime = list(inspect.signature(getattr(ember.Tensor, node.name)).parameters)
+        assert runtime[1:] == [a.arg for a in node.args.args[1:]], node.name
 
 
 def test_user_program_runs():

@@ -308,7 +308,7 @@ def expand(input: Tensor, *sizes: int | _size_t) -> Tensor:
         shape.append(s)
     shape = tuple(shape)  # type: ignore[assignment]
     if shape == current_shape:
-        return input.reshape(shape)
+        return input.reshape(shape)  # type: ignore[arg-type]
     return _Expand.apply(input, shape)
 
 
@@ -418,7 +418,7 @@ def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
         interleaved += [1, s]
         target += [r, s]
         final.append(r * s)  # type: ignore[operator]
-    return x.reshape(interleaved).expand(target).reshape(final)
+    return x.reshape(interleaved).expand(target).reshape(final)  # type: ignore[arg-type]
 
 
 def tile(input: Tensor, dims: _size_t) -> Tensor:

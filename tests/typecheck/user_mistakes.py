@@ -32,3 +32,6 @@ StepLR(optimizer, step_size=1).step("3")  # E: arg-type
 DataLoader(TensorDataset(x, target), batch_size="8")  # E: arg-type
 ember.autograd.grad(model(x).sum(), "weight")  # E: arg-type
 ember.save(model.state_dict(), 3)  # E: arg-type
+x.sum(dim="0")  # E: arg-type
+x.view("3", 4)  # E: arg-type
+x.masked_fill(x > 0, "zero")  # E: arg-type
