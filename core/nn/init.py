@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -363,11 +363,12 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = N
         flat = np.asarray(sample._backend.to_host(sample._data), dtype=np.float64)
         if rows < cols:
             flat = flat.T
+        q: Any
         q, r = np.linalg.qr(flat)
         q = q * np.sign(np.diag(r))
         if rows < cols:
             q = q.T
-        q = _tensor(np.ascontiguousarray(q), dtype=tensor.dtype, device=tensor.device)  # type: ignore[assignment]
+        q = _tensor(np.ascontiguousarray(q), dtype=tensor.dtype, device=tensor.device)
         tensor.copy_(q.reshape(tensor.shape))
         tensor.mul_(gain)
     return tensor
