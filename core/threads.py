@@ -16,7 +16,7 @@ __all__ = ["get_num_threads", "set_num_threads"]
 _state = {"threads": max(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 1)}
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """The number of threads CPU kernels use for intra-op parallelism.
 
     Example::
@@ -28,7 +28,7 @@ def get_num_threads():
     return _state["threads"]
 
 
-def set_num_threads(num):
+def set_num_threads(num: int) -> None:
     """Sets the number of threads CPU kernels use for intra-op parallelism (and BLAS's).
 
     Args:
