@@ -16,7 +16,9 @@ Example::
 
 from __future__ import annotations
 
+import builtins as _builtins
 import importlib as _importlib
+import typing as _typing
 
 from . import amp, autograd, cpu, dtypes, tensor_methods
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled
@@ -110,7 +112,7 @@ __version__ = "0.1.0"
 tensor_methods.install()
 
 
-def is_tensor(obj):
+def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
     """True if ``obj`` is an ember tensor.
 
     Args:
@@ -126,7 +128,7 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-def numel(input):
+def numel(input: Tensor) -> _builtins.int:
     """Number of elements of ``input``.
 
     Args:
@@ -140,7 +142,7 @@ def numel(input):
     return input.numel()
 
 
-def is_floating_point(input):
+def is_floating_point(input: Tensor) -> _builtins.bool:
     """True if ``input`` has a floating dtype.
 
     Args:
@@ -156,7 +158,7 @@ def is_floating_point(input):
     return input.dtype.is_floating_point
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> _typing.Any:
     # Subpackages that pull in more code are imported on first access.
     if name in (
         "nn",

@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import os
+from typing import Literal, Self
 
 from . import cuda
 from .device import device as _device
@@ -38,7 +39,8 @@ __all__ = [
     "synchronize",
 ]
 
-_current = {}  # device type -> current index, for accelerators other than cuda (ember.cuda keeps its own)
+# device type -> current index, for accelerators other than cuda (ember.cuda keeps its own)
+_current: dict[str, int] = {}
 
 
 def _accelerator_backend():
@@ -68,7 +70,7 @@ def _index(kind, dev):
     return dev.index
 
 
-def is_available():
+def is_available() -> bool:
     """Whether an accelerator is present: a backend serves its device type and sees at least one device.
 
     Returns:
@@ -83,7 +85,7 @@ def is_available():
     return kind is not None and backend.device_count() > 0
 
 
-def current_accelerator(check_available=False):
+def current_accelerator(check_available: bool = False) -> _device | None:
     """The accelerator's device (index 0; see :func:`current_device_index`), or None without one.
 
     Args:
@@ -101,7 +103,7 @@ def current_accelerator(check_available=False):
     return _device(kind)
 
 
-def device_count():
+def device_count() -> int:
     """Number of accelerator devices (0 without an accelerator).
 
     Example::
@@ -113,7 +115,7 @@ def device_count():
     return 0 if kind is None else backend.device_count()
 
 
-def current_device_index():
+def current_device_index() -> int:
     """Index of the current accelerator device.
 
     Raises:
@@ -125,7 +127,7 @@ def current_device_index():
     return _current.get(kind, 0)
 
 
-def set_device_index(device):
+def set_device_index(device: _device | str | int) -> None:
     """Make ``device`` (an index or a device of the accelerator's type) the current accelerator device.
 
     Raises:
@@ -154,23 +156,23 @@ class device_index:  # noqa: N801 - mirrors torch.accelerator.device_index
         device (int or None): the index to switch to.
     """
 
-    def __init__(self, device, /):
+    def __init__(self, device: int | None, /) -> None:
         self.index = device
-        self._previous = None
+        self._previous: int | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         if self.index is not None:
             self._previous = current_device_index()
             set_device_index(self.index)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         if self._previous is not None:
             set_device_index(self._previous)
         return False
 
 
-def synchronize(device=None):
+def synchronize(device: _device | str | int | None = None) -> None:
     """Wait until all queued work on ``device`` (default: the current accelerator device) has finished.
 
     Raises:
@@ -180,13 +182,13 @@ def synchronize(device=None):
     backend.synchronize(_index(kind, device))
 
 
-def empty_cache():
+def empty_cache() -> None:
     """Return the allocator's unused cached memory to the driver, where the backend caches any."""
     _, backend = _require()
     backend.empty_cache()
 
 
-def memory_allocated(device_index=None):
+def memory_allocated(device_index: int | None = None) -> int:
     """Bytes held by tensors on the accelerator device (where its backend tracks it)."""
     kind, backend = _require()
     if kind == "cuda":
@@ -194,7 +196,7 @@ def memory_allocated(device_index=None):
     return backend.memory_allocated(_index(kind, device_index))
 
 
-def memory_reserved(device_index=None):
+def memory_reserved(device_index: _device | str | int | None = None) -> int:
     """Bytes reserved by the accelerator's allocator."""
     kind, backend = _require()
     return backend.memory_reserved(_index(kind, device_index))

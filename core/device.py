@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["device"]
 
 
@@ -19,9 +21,11 @@ class device:  # noqa: N801 - mirrors torch.device
     """
 
     __slots__ = ("type", "index")
-    _cache: dict = {}
+    type: str
+    index: int
+    _cache: dict[tuple[str | device, int | None], device] = {}
 
-    def __new__(cls, type, index=None):  # noqa: A002
+    def __new__(cls, type: str | device, index: int | None = None) -> device:  # noqa: A002
         if isinstance(type, device):
             if index is None:
                 return type
@@ -49,22 +53,22 @@ class device:  # noqa: N801 - mirrors torch.device
         object.__setattr__(self, "index", 0 if index is None else index)
         return cls._cache.setdefault(key, self)  # one object per key even when threads race here
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("device is immutable")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"device(type='{self.type}', index={self.index})"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.type}:{self.index}" if self.type != "cpu" or self.index else "cpu"
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             other = device(other)
         return isinstance(other, device) and self.type == other.type and self.index == other.index
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((self.type, self.index))
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (device, (self.type, self.index))

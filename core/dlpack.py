@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .device import device as _device
 from .tensor import _new, backend_for_device
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 __all__ = ["from_dlpack", "to_dlpack"]
 
@@ -12,7 +17,7 @@ _DEVICE_TYPES = {1: "cpu", 2: "cuda", 3: "cpu", 4: "opencl", 13: "cuda"}
 _CODES = {"cpu": 1, "cuda": 2, "opencl": 4}
 
 
-def from_dlpack(obj):
+def from_dlpack(obj: Any) -> Tensor:
     """A tensor sharing memory with ``obj`` (any object with ``__dlpack__``, e.g. a torch or CuPy array).
 
     Example::
@@ -32,7 +37,7 @@ def from_dlpack(obj):
     return _new(data, backend, _device(backend.device_type, index))
 
 
-def to_dlpack(tensor):
+def to_dlpack(tensor: Tensor) -> Any:
     """The DLPack capsule of ``tensor`` (legacy API; prefer passing the tensor to the consumer)."""
     return tensor.__dlpack__()
 

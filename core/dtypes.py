@@ -10,6 +10,7 @@ never the width, of dimensioned tensors.
 from __future__ import annotations
 
 import numbers as _numbers
+from typing import Any
 
 __all__ = [
     "dtype",
@@ -51,8 +52,16 @@ class dtype:  # noqa: N801 - the public name mirrors torch.dtype
     """
 
     __slots__ = ("name", "itemsize", "is_floating_point", "is_signed", "_category", "_rank")
+    name: str
+    itemsize: _builtin_int
+    is_floating_point: _builtin_bool
+    is_signed: _builtin_bool
+    _category: _builtin_int
+    _rank: _builtin_int
 
-    def __init__(self, name, itemsize, category, rank, is_signed):
+    def __init__(
+        self, name: str, itemsize: _builtin_int, category: _builtin_int, rank: _builtin_int, is_signed: _builtin_bool
+    ) -> None:
         self.name = name
         self.itemsize = itemsize
         self.is_floating_point = category == 2
@@ -60,14 +69,14 @@ class dtype:  # noqa: N801 - the public name mirrors torch.dtype
         self._category = category
         self._rank = rank
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ember.{self.name}"
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_by_name, (self.name,))
 
     @property
-    def is_complex(self):
+    def is_complex(self) -> _builtin_bool:
         return False
 
 
@@ -95,11 +104,11 @@ _BY_NAME["bfloat16"] = bfloat16  # not in all_dtypes: a backend registers it onl
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
 
 
-def _by_name(name):
+def _by_name(name: str) -> dtype:
     return _BY_NAME[name]
 
 
-def as_dtype(value):
+def as_dtype(value: Any) -> dtype:
     """Return the ember dtype for ``value`` (an ember dtype, a name, a Python type or a NumPy dtype)."""
     if isinstance(value, dtype):
         return value
@@ -122,7 +131,7 @@ def as_dtype(value):
 _default_dtype = float32
 
 
-def get_default_dtype():
+def get_default_dtype() -> dtype:
     """The floating type of new tensors built from Python floats (``float32`` at start).
 
     Example::
@@ -135,7 +144,7 @@ def get_default_dtype():
     return _default_dtype
 
 
-def set_default_dtype(d):
+def set_default_dtype(d: dtype) -> None:
     """Set the default floating dtype (``ember.float32`` or ``ember.float64``).
 
     Args:
@@ -155,7 +164,7 @@ def set_default_dtype(d):
     _default_dtype = d
 
 
-def promote_types(a, b):
+def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both ``a`` and ``b`` convert to without losing their category.
 
     Args:
@@ -182,7 +191,7 @@ def promote_types(a, b):
     return a if a._rank >= b._rank else b
 
 
-def scalar_dtype(value):
+def scalar_dtype(value: object) -> dtype:
     """The dtype a Python scalar takes on its own (bool, int64 or the default float)."""
     if isinstance(value, _builtin_bool):
         return bool
@@ -191,7 +200,7 @@ def scalar_dtype(value):
     return get_default_dtype()
 
 
-def result_type(dims, zero_dims, scalars):
+def result_type(dims: list[dtype], zero_dims: list[dtype], scalars: list[dtype]) -> dtype:
     """PyTorch's promotion across dimensioned tensors, zero-dim tensors and Python scalars.
 
     Each argument is a list of dtypes of one priority class; the result takes the
@@ -209,10 +218,10 @@ def result_type(dims, zero_dims, scalars):
             result = best
         elif best._category > result._category:
             result = best
-    return result
+    return result  # type: ignore[return-value]  # callers pass at least one dtype
 
 
-def numpy_bfloat16():
+def numpy_bfloat16() -> Any:
     """NumPy's bfloat16 type from ``ml_dtypes`` (imported on first use), or None when it is absent."""
     try:
         import ml_dtypes

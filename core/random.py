@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any, Self
 
 from .device import device as _device
 from .tensor import backend_for_device, backend_registry
@@ -12,7 +13,7 @@ __all__ = ["manual_seed", "seed", "initial_seed", "Generator", "default_generato
 _initial_seed = 67280421310721  # PyTorch's default, so fresh processes are reproducible too
 
 
-def initial_seed():
+def initial_seed() -> int:
     """The seed the default generators were last seeded with.
 
     Example::
@@ -29,7 +30,7 @@ def initial_seed_for(backend, index):
     return _initial_seed
 
 
-def manual_seed(value):
+def manual_seed(value: int) -> Generator:
     """Seed the default generator of every device of every loaded backend.
 
     Devices first used later start from the same seed, so a run is reproducible
@@ -57,7 +58,7 @@ def manual_seed(value):
     return default_generator
 
 
-def seed():
+def seed() -> int:
     """Seed every default generator with a non-deterministic value and return it.
 
     Example::
@@ -83,29 +84,29 @@ class Generator:
         >>> a = ember.rand(3, generator=g)
     """
 
-    def __init__(self, device="cpu", _native=None):
+    def __init__(self, device: _device | str = "cpu", _native: Any = None) -> None:
         self.device = _device(device)
         self._backend = backend_for_device(self.device)
         self._native = _native or self._backend.create_generator(self.device.index, _initial_seed)
         self._seed = _initial_seed
 
-    def manual_seed(self, value):
+    def manual_seed(self, value: int) -> Self:
         """Reseed this generator; returns ``self``."""
         self._seed = int(value)
         self._native.manual_seed(self._seed)
         return self
 
-    def seed(self):
+    def seed(self) -> int:
         return self.manual_seed(secrets.randbits(63))._seed
 
-    def initial_seed(self):
+    def initial_seed(self) -> int:
         return self._seed
 
-    def get_state(self):
+    def get_state(self) -> Any:
         """An opaque snapshot of the stream (restore with :meth:`set_state`)."""
         return self._native.get_state()
 
-    def set_state(self, state):
+    def set_state(self, state: Any) -> Self:
         self._native.set_state(state)
         return self
 

@@ -27,6 +27,8 @@ import socket
 import stat
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
+from typing import IO, Any, TypeAlias, TypeGuard
 
 import numpy as np
 
@@ -34,6 +36,14 @@ from . import plugin
 from .device import device
 from .dtypes import as_dtype, dtype
 from .tensor import Tensor, from_numpy, tensor
+
+#: what :func:`save` writes to and :func:`load` reads from: a path or a binary file object
+FileLike: TypeAlias = str | os.PathLike[str] | IO[bytes]
+#: where :func:`load` puts the tensors: a device (or its name), a mapping of saved device
+#: names to new ones, or a function ``fn(tensor, location) -> tensor or None``
+MapLocation: TypeAlias = device | str | dict[str, str] | Callable[[Tensor, str], Tensor | None] | None
+#: what :func:`add_safe_globals` takes: a class or function, or a pair (it, "module.qualname")
+_SafeGlobal: TypeAlias = Callable[..., Any] | tuple[Callable[..., Any], str]
 
 __all__ = [
     "save",
@@ -124,10 +134,10 @@ def _registry():
 
 
 # -- the globals a weights_only load may rebuild --------------------------------------------
-_safe_globals = []
+_safe_globals: list[_SafeGlobal] = []
 
 
-def add_safe_globals(safe_globals):
+def add_safe_globals(safe_globals: list[_SafeGlobal]) -> None:
     """Allow ``weights_only=True`` loads to rebuild these classes or functions.
 
     As ``torch.serialization.add_safe_globals``: each item is the object itself, or a pair
@@ -148,18 +158,18 @@ def add_safe_globals(safe_globals):
     _safe_globals.extend(safe_globals)
 
 
-def get_safe_globals():
+def get_safe_globals() -> list[_SafeGlobal]:
     """The globals added by :func:`add_safe_globals` (a new list)."""
     return list(_safe_globals)
 
 
-def clear_safe_globals():
+def clear_safe_globals() -> None:
     """Forget every global added by :func:`add_safe_globals`."""
     _safe_globals.clear()
 
 
 @contextlib.contextmanager
-def safe_globals(safe_globals):
+def safe_globals(safe_globals: list[_SafeGlobal]) -> Iterator[None]:
     """A context manager that allows ``safe_globals`` for the loads inside it only.
 
     Example::
@@ -372,7 +382,7 @@ def stream_size(stream):
 
 
 # -- files ---------------------------------------------------------------------------------
-def _is_path(f):
+def _is_path(f: object) -> TypeGuard[str | os.PathLike[str]]:
     return isinstance(f, (str, os.PathLike))
 
 
@@ -441,7 +451,7 @@ def _write_atomic(path, write):
         os.close(dir_fd)
 
 
-def save(obj, f, *, format=None):
+def save(obj: object, f: FileLike, *, format: str | None = None) -> None:  # noqa: A002 - torch's name
     """Save ``obj`` — typically a ``state_dict`` — to a file.
 
     By default (and for ``.pt``, ``.pth``, ``.bin`` files) in PyTorch's format, which
@@ -471,7 +481,9 @@ def save(obj, f, *, format=None):
         saver(obj, f)
 
 
-def load(f, map_location=None, *, weights_only=True, format=None):
+def load(  # noqa: A002 - torch's name (format=)
+    f: FileLike, map_location: MapLocation = None, *, weights_only: bool = True, format: str | None = None
+) -> Any:
     """Load an object saved with :func:`save` or ``torch.save`` (or a plain safetensors file).
 
     With ``weights_only=True`` (the default) nothing in the file is executed: only tensors,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numbers
 import weakref
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, overload
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 import numpy as np
 
@@ -21,24 +21,34 @@ from .device import device as _device
 from .layout import layout as _layout
 from .layout import strided as _strided
 
+if TYPE_CHECKING:
+    from ._tensor_surface import TensorSurface as _Surface
+    from .types import Device, _RemovableHandle
+else:
+    _Surface = object  # type checkers see the op functions that are methods (ember._tensor_surface)
+
 __all__ = ["Tensor", "Size", "backend_for_device", "backend_registry", "tensor", "as_tensor", "from_numpy"]
 
 
-class Size(tuple):
+class Size(tuple[int, ...]):
     """The shape of a tensor: a tuple of ints with ``numel()``."""
 
     __slots__ = ()
 
-    def numel(self):
+    def numel(self) -> int:
         n = 1
         for s in self:
             n *= s
         return n
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"ember.Size({list(self)})"
 
-    def __getitem__(self, key):
+    @overload
+    def __getitem__(self, key: SupportsIndex) -> int: ...
+    @overload
+    def __getitem__(self, key: slice) -> Size: ...
+    def __getitem__(self, key: SupportsIndex | slice) -> int | Size:
         result = tuple.__getitem__(self, key)
         return Size(result) if isinstance(key, slice) else result
 
@@ -150,7 +160,7 @@ class _LegacyTypeMeta(_TensorTypeMeta):
         )
 
 
-class Tensor(metaclass=_TensorTypeMeta):
+class Tensor(_Surface, metaclass=_TensorTypeMeta):
     """A multi-dimensional array with autograd.
 
     Build tensors with :func:`ember.tensor`, :func:`ember.zeros`, :func:`ember.randn` and
@@ -656,7 +666,7 @@ class Tensor(metaclass=_TensorTypeMeta):
         self._backend = value._backend
         self._device = value._device
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _RemovableHandle:
         """Call ``hook(grad)`` whenever the gradient of this tensor is computed.
 
         The hook may return a replacement gradient. Returns a handle with ``remove()``.
@@ -694,7 +704,7 @@ class Tensor(metaclass=_TensorTypeMeta):
 
         return self.grad_fn.register_prehook(prehook)
 
-    def register_post_accumulate_grad_hook(self, hook):
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> _RemovableHandle:
         """Call ``hook(tensor)`` after a gradient was accumulated into this leaf's ``.grad``.
 
         Returns a handle whose ``remove()`` unregisters the hook.
@@ -717,7 +727,7 @@ class Tensor(metaclass=_TensorTypeMeta):
         self._post_accumulate_hooks.append(hook)
         return _ListHandle(self._post_accumulate_hooks, hook)
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward.
 
         Example::
@@ -746,7 +756,7 @@ class Tensor(metaclass=_TensorTypeMeta):
         self.register_hook(keep)
 
     @property
-    def retains_grad(self):
+    def retains_grad(self) -> bool:
         """True for a non-leaf tensor on which :meth:`retain_grad` was called.
 
         Example::
@@ -869,10 +879,10 @@ class _ListHandle:
 
     __slots__ = ("_hooks", "_hook")
 
-    def __init__(self, hooks, hook):
+    def __init__(self, hooks: list[Callable[..., Any]], hook: Callable[..., Any]) -> None:
         self._hooks, self._hook = hooks, hook
 
-    def remove(self):
+    def remove(self) -> None:
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
 
@@ -958,7 +968,13 @@ def _resolve_device(dev):
     return _device(dev)
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+def tensor(
+    data: Any,
+    dtype: dtypes.dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
     """Build a tensor by copying ``data`` (a number, nested lists, a NumPy array or a tensor).
 
     Args:
@@ -984,7 +1000,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     return t
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data: Any, dtype: dtypes.dtype | None = None, device: Device = None) -> Tensor:
     """Like :func:`tensor`, but returns ``data`` itself when it already is a matching tensor.
 
     Args:
@@ -1009,7 +1025,7 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-def from_numpy(array):
+def from_numpy(array: np.ndarray) -> Tensor:
     """A CPU tensor sharing memory with the NumPy array ``array``.
 
     Args:

@@ -14,8 +14,7 @@ import os
 __all__ = ["get_num_threads", "set_num_threads"]
 
 
-
-def _default_threads():
+def _default_threads() -> int:
     """As PyTorch at start-up: the cores this process may run on, or fewer where
     ``OMP_NUM_THREADS`` (else ``MKL_NUM_THREADS``) asks for a positive count (a malformed
     value is ignored)."""
@@ -30,7 +29,7 @@ def _default_threads():
 _state = {"threads": _default_threads()}
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """The number of threads CPU kernels use for intra-op parallelism.
 
     Example::
@@ -42,7 +41,7 @@ def get_num_threads():
     return _state["threads"]
 
 
-def set_num_threads(num):
+def set_num_threads(num: int) -> None:
     """Sets the number of threads CPU kernels use for intra-op parallelism (and BLAS's).
 
     Args:

@@ -29,7 +29,7 @@ class finfo:  # noqa: N801 - the public name mirrors torch.finfo
         1.1920928955078125e-07
     """
 
-    def __init__(self, type=None):  # noqa: A002 - PyTorch's argument name
+    def __init__(self, type: dtypes.dtype | None = None) -> None:  # noqa: A002 - PyTorch's argument name
         type = dtypes.get_default_dtype() if type is None else dtypes.as_dtype(type)  # noqa: A001
         if not type.is_floating_point:
             raise TypeError(
@@ -44,7 +44,7 @@ class finfo:  # noqa: N801 - the public name mirrors torch.finfo
         self.resolution = 10.0 ** -int(info.precision)
         self.dtype = type.name
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
             f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})"
@@ -65,7 +65,7 @@ class iinfo:  # noqa: N801 - the public name mirrors torch.iinfo
         127
     """
 
-    def __init__(self, type):  # noqa: A002 - PyTorch's argument name
+    def __init__(self, type: dtypes.dtype) -> None:  # noqa: A002 - PyTorch's argument name
         type = dtypes.as_dtype(type)  # noqa: A001
         if type is dtypes.bool:
             raise TypeError("torch.bool is not supported by torch.iinfo")
@@ -74,11 +74,11 @@ class iinfo:  # noqa: N801 - the public name mirrors torch.iinfo
         info = np.iinfo(type.name)
         self.bits, self.max, self.min, self.dtype = int(info.bits), int(info.max), int(info.min), type.name
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
 
 
-def can_cast(from_, to):
+def can_cast(from_: dtypes.dtype, to: dtypes.dtype) -> bool:
     """True if PyTorch's casting rule allows ``from_`` -> ``to``: never to a lower kind (float -> int -> bool).
 
     Example::

@@ -65,7 +65,9 @@ def _cases(name, training):
     info = next(m for m in common_modules.module_db if m.module_cls.__name__ == name)
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        return info, info.module_inputs_func(info, device="cpu", dtype=torch.float64, requires_grad=True, training=training)
+        return info, info.module_inputs_func(
+            info, device="cpu", dtype=torch.float64, requires_grad=True, training=training
+        )
 
 
 def _params():

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import tarfile
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._download import download_url
 from .vision import ImageDataset
+
+if TYPE_CHECKING:
+    from ember import Tensor
 
 __all__ = ["CIFAR10", "write_cifar_binary"]
 
@@ -28,7 +33,7 @@ def _read_batch(path):
     return records[:, 1:].reshape(-1, 3, 32, 32), labels
 
 
-def write_cifar_binary(path, images, labels):
+def write_cifar_binary(path: str | os.PathLike[str], images: Any, labels: Any) -> None:
     """Write uint8 ``images`` ``(N, 3, 32, 32)`` and ``labels`` as a CIFAR-10 binary batch file."""
     images = np.asarray(images, dtype=np.uint8).reshape(-1, 3 * 32 * 32)
     labels = np.asarray(labels, dtype=np.uint8).reshape(-1, 1)
@@ -57,7 +62,14 @@ class CIFAR10(ImageDataset):
     base_folder = "cifar-10-batches-bin"
     classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
-    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        train: bool = True,
+        transform: Callable[[Tensor], Any] | None = None,
+        target_transform: Callable[[int], Any] | None = None,
+        download: bool = False,
+    ) -> None:
         self.root = os.fspath(root)
         self.train = train
         if download:
@@ -74,7 +86,7 @@ class CIFAR10(ImageDataset):
         labels = np.concatenate([p[1] for p in parts])
         super().__init__(images, labels, self.classes, transform, target_transform)
 
-    def download(self):
+    def download(self) -> None:
         """Fetch the archive (SHA-256 checked) and unpack it into :attr:`root`."""
         if os.path.isfile(os.path.join(self.root, self.base_folder, "test_batch.bin")):
             return

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .vision import ImageDataset
+
+if TYPE_CHECKING:
+    from ember import Tensor
 
 __all__ = ["Digits", "load_digits"]
 
@@ -35,7 +41,13 @@ class Digits(ImageDataset):
 
     classes = [str(i) for i in range(10)]
 
-    def __init__(self, train=True, transform=None, target_transform=None, test_fraction=0.2):
+    def __init__(
+        self,
+        train: bool = True,
+        transform: Callable[[Tensor], Any] | None = None,
+        target_transform: Callable[[int], Any] | None = None,
+        test_fraction: float = 0.2,
+    ) -> None:
         images, labels = _digits_arrays()
         order = np.random.default_rng(0).permutation(len(labels))
         n_test = int(round(len(labels) * test_fraction))
@@ -44,7 +56,7 @@ class Digits(ImageDataset):
         super().__init__(images[keep], labels[keep], self.classes, transform, target_transform, scale=16.0)
 
 
-def load_digits(test_fraction=0.2):
+def load_digits(test_fraction: float = 0.2) -> tuple[Digits, Digits]:
     """The digits as ``(train, test)`` :class:`Digits` datasets.
 
     Example::

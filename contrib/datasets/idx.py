@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +20,7 @@ def _open(path):
     return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
 
 
-def read_idx(path):
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an IDX file (gzipped or not) into a NumPy array in native byte order.
 
     Raises:
@@ -43,7 +45,7 @@ def read_idx(path):
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def write_idx(path, array, compress=None):
+def write_idx(path: str | os.PathLike[str], array: Any, compress: bool | None = None) -> None:
     """Write ``array`` as an IDX file; gzipped if ``compress`` (default: when ``path`` ends in ``.gz``)."""
     array = np.asarray(array)
     codes = {np.dtype(v).newbyteorder("="): k for k, v in _TYPES.items()}

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ._download import download_url
 from .idx import read_idx
 from .vision import ImageDataset
+
+if TYPE_CHECKING:
+    from ember import Tensor
 
 __all__ = ["MNIST", "FashionMNIST"]
 
@@ -43,7 +48,14 @@ class MNIST(ImageDataset):
     }
     classes = [f"{i} - {name}" for i, name in enumerate("zero one two three four five six seven eight nine".split())]
 
-    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        train: bool = True,
+        transform: Callable[[Tensor], Any] | None = None,
+        target_transform: Callable[[int], Any] | None = None,
+        download: bool = False,
+    ) -> None:
         self.root = os.fspath(root)
         self.train = train
         if download:
@@ -54,7 +66,7 @@ class MNIST(ImageDataset):
         super().__init__(images, labels, type(self).classes, transform, target_transform)
 
     @property
-    def raw_folder(self):
+    def raw_folder(self) -> str:
         return os.path.join(self.root, type(self).__name__, "raw")
 
     def _find(self, name):
@@ -69,7 +81,7 @@ class MNIST(ImageDataset):
             "pass download=True to fetch it (or `ember train --dataset ... --data-dir DIR` after downloading)"
         )
 
-    def download(self):
+    def download(self) -> None:
         """Fetch the missing files into :attr:`raw_folder`, checking their SHA-256."""
         for filename, sha256 in self.resources.items():
             download_url([m + filename for m in self.mirrors], self.raw_folder, filename, sha256)

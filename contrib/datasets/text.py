@@ -37,7 +37,7 @@ class CharText(Dataset):
         ([0, 1, 2, 0], [1, 2, 0, 1])
     """
 
-    def __init__(self, text, seq_len=64, train=True, test_fraction=0.1):
+    def __init__(self, text: str, seq_len: int = 64, train: bool = True, test_fraction: float = 0.1) -> None:
         if seq_len < 1:
             raise ValueError(f"CharText: seq_len must be positive, got {seq_len}")
         self.classes = sorted(set(text))
@@ -53,10 +53,10 @@ class CharText(Dataset):
                 f"seq_len + 1 = {seq_len + 1} characters"
             )
 
-    def __len__(self):
+    def __len__(self) -> int:
         return max(len(self._ids) - 1, 0) // self.seq_len
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> tuple[ember.Tensor, ember.Tensor]:
         if not 0 <= i < len(self):
             raise IndexError(f"CharText index {i} out of range for {len(self)} windows")
         start = i * self.seq_len

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ember.utils.data import Dataset
+
+if TYPE_CHECKING:
+    from ember import Tensor
 
 __all__ = ["ImageDataset"]
 
@@ -25,7 +31,15 @@ class ImageDataset(Dataset):
         scale: the pixel value that maps to 1.0. Default: ``255``.
     """
 
-    def __init__(self, images, labels, classes=(), transform=None, target_transform=None, scale=255.0):
+    def __init__(
+        self,
+        images: Any,
+        labels: Any,
+        classes: Sequence[str] = (),
+        transform: Callable[[Tensor], Any] | None = None,
+        target_transform: Callable[[int], Any] | None = None,
+        scale: float = 255.0,
+    ) -> None:
         images = np.asarray(images)
         if images.ndim == 3:
             images = images[:, None]
@@ -43,20 +57,20 @@ class ImageDataset(Dataset):
         self.target_transform = target_transform
 
     @property
-    def data(self):
+    def data(self) -> Tensor:
         """All images as one tensor of their stored dtype, ``(N, C, H, W)``."""
         import ember
 
         return ember.tensor(self._images)
 
     @property
-    def targets(self):
+    def targets(self) -> Tensor:
         """All labels as an int64 tensor."""
         import ember
 
         return ember.tensor(self._labels)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self._labels.shape[0]
 
     def _finish(self, image, label):
@@ -67,13 +81,13 @@ class ImageDataset(Dataset):
             label = self.target_transform(label)
         return image, label
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
         import ember
 
         image = ember.tensor(self._images[index].astype(np.float32) / np.float32(self._scale))
         return self._finish(image, self._labels[index])
 
-    def __getitems__(self, indices):
+    def __getitems__(self, indices: Sequence[int]) -> list[tuple[Any, Any]]:
         """A batch of items, converted in one go (what :class:`~ember.utils.data.DataLoader` calls)."""
         import ember
 
@@ -82,5 +96,5 @@ class ImageDataset(Dataset):
         )
         return [self._finish(image, self._labels[i]) for image, i in zip(images.unbind(0), indices)]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(samples={len(self)}, image_shape={tuple(self._images.shape[1:])})"

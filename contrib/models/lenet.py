@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ember
 from ember import nn
 
 __all__ = ["LeNet5"]
@@ -28,7 +29,7 @@ class LeNet5(nn.Module):
         ember.Size([2, 10])
     """
 
-    def __init__(self, num_classes=10, in_channels=1):
+    def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.features = nn.Sequential(
@@ -48,7 +49,7 @@ class LeNet5(nn.Module):
             nn.Linear(84, num_classes),
         )
 
-    def forward(self, x):
+    def forward(self, x: ember.Tensor) -> ember.Tensor:
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"LeNet5: expected input (N, {self.in_channels}, H, W), got shape {tuple(x.shape)}")
         return self.classifier(self.features(x))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ember import nn
+
+if TYPE_CHECKING:
+    from ember import Tensor
+    from ember.types import Device
 
 __all__ = ["LSTMLanguageModel"]
 
@@ -32,7 +38,15 @@ class LSTMLanguageModel(nn.Module):
         ember.Size([7, 3, 100])
     """
 
-    def __init__(self, vocab_size, embedding_dim=200, hidden_size=200, num_layers=2, dropout=0.2, tie_weights=False):
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int = 200,
+        hidden_size: int = 200,
+        num_layers: int = 2,
+        dropout: float = 0.2,
+        tie_weights: bool = False,
+    ) -> None:
         super().__init__()
         self.vocab_size, self.hidden_size, self.num_layers = vocab_size, hidden_size, num_layers
         self.drop = nn.Dropout(dropout)
@@ -50,14 +64,16 @@ class LSTMLanguageModel(nn.Module):
         nn.init.zeros_(self.decoder.bias)
         nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
 
-    def init_hidden(self, batch_size, device=None):
+    def init_hidden(self, batch_size: int, device: Device = None) -> tuple[Tensor, Tensor]:
         """Zero ``(h, c)`` states for a batch."""
         import ember
 
         shape = (self.num_layers, batch_size, self.hidden_size)
         return ember.zeros(*shape, device=device), ember.zeros(*shape, device=device)
 
-    def forward(self, input, hidden=None):
+    def forward(
+        self, input: Tensor, hidden: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         emb = self.drop(self.encoder(input))
         output, hidden = self.rnn(emb, hidden)
         return self.decoder(self.drop(output)), hidden

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import ember
 from ember import nn
 
 __all__ = ["MLP"]
@@ -27,9 +30,11 @@ class MLP(nn.Module):
         ember.Size([5, 10])
     """
 
-    def __init__(self, in_features, num_classes=10, hidden_sizes=(128, 64), dropout=0.0):
+    def __init__(
+        self, in_features: int, num_classes: int = 10, hidden_sizes: Sequence[int] = (128, 64), dropout: float = 0.0
+    ) -> None:
         super().__init__()
-        layers = [nn.Flatten()]
+        layers: list[nn.Module] = [nn.Flatten()]
         width = in_features
         for hidden in hidden_sizes:
             layers += [nn.Linear(width, hidden), nn.ReLU()]
@@ -39,5 +44,5 @@ class MLP(nn.Module):
         layers.append(nn.Linear(width, num_classes))
         self.layers = nn.Sequential(*layers)
 
-    def forward(self, x):
+    def forward(self, x: ember.Tensor) -> ember.Tensor:
         return self.layers(x)

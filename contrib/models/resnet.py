@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import ember
 from ember import nn
 from ember.nn import functional as F
 
@@ -19,7 +22,7 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, in_planes, planes, stride=1):
+    def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -31,7 +34,7 @@ class BasicBlock(nn.Module):
                 nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes)
             )
 
-    def forward(self, x):
+    def forward(self, x: ember.Tensor) -> ember.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return F.relu(out + self.shortcut(x))
@@ -53,7 +56,9 @@ class ResNet(nn.Module):
         - Output: :math:`(N, \\text{num\\_classes})`.
     """
 
-    def __init__(self, num_blocks, widths, num_classes=10, in_channels=3):
+    def __init__(
+        self, num_blocks: Sequence[int], widths: Sequence[int], num_classes: int = 10, in_channels: int = 3
+    ) -> None:
         super().__init__()
         if len(num_blocks) != len(widths):
             raise ValueError(f"ResNet: {len(num_blocks)} stages of blocks but {len(widths)} widths")
@@ -73,17 +78,17 @@ class ResNet(nn.Module):
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
-    def forward(self, x):
+    def forward(self, x: ember.Tensor) -> ember.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.avgpool(self.layers(out))
         return self.fc(out.flatten(1))
 
 
-def resnet20(num_classes=10, in_channels=3):
+def resnet20(num_classes: int = 10, in_channels: int = 3) -> ResNet:
     """ResNet-20 for CIFAR-10 (3 stages of 3 blocks, widths 16/32/64; 0.27M parameters)."""
     return ResNet((3, 3, 3), (16, 32, 64), num_classes, in_channels)
 
 
-def resnet18(num_classes=10, in_channels=3):
+def resnet18(num_classes: int = 10, in_channels: int = 3) -> ResNet:
     """ResNet-18 in its CIFAR form (3x3 stem, no max pool; 4 stages of 2 blocks, widths 64..512; 11M parameters)."""
     return ResNet((2, 2, 2, 2), (64, 128, 256, 512), num_classes, in_channels)

@@ -40,16 +40,16 @@ class TransformerLanguageModel(nn.Module):
 
     def __init__(
         self,
-        vocab_size,
-        d_model=128,
-        nhead=4,
-        num_layers=2,
-        dim_feedforward=512,
-        dropout=0.1,
-        max_len=512,
-        norm_first=False,
-        batch_first=False,
-    ):
+        vocab_size: int,
+        d_model: int = 128,
+        nhead: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int = 512,
+        dropout: float = 0.1,
+        max_len: int = 512,
+        norm_first: bool = False,
+        batch_first: bool = False,
+    ) -> None:
         super().__init__()
         self.vocab_size, self.d_model, self.batch_first = vocab_size, d_model, batch_first
         self.encoder = nn.Embedding(vocab_size, d_model)
@@ -67,12 +67,12 @@ class TransformerLanguageModel(nn.Module):
         nn.init.zeros_(self.decoder.bias)
         nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
 
-    def forward(self, tokens):
+    def forward(self, tokens: ember.Tensor) -> ember.Tensor:
         if self.batch_first:
             return self._sequence_first(tokens.t()).transpose(0, 1)
         return self._sequence_first(tokens)
 
-    def _sequence_first(self, tokens):
+    def _sequence_first(self, tokens: ember.Tensor) -> ember.Tensor:
         length = tokens.shape[0]
         mask = nn.Transformer.generate_square_subsequent_mask(length, device=tokens.device)
         x = self.drop(self.encoder(tokens) * math.sqrt(self.d_model) + self.pe[:length])

@@ -171,7 +171,7 @@ def _rng_states(device: ember.device, loader: Iterable[Any]) -> dict[str, Any]:
     from ember.tensor import backend_for_device
 
     states = {"cpu": ember.default_generator.get_state()}
-    kind, index = device.type, device.index  # type: ignore[attr-defined]  # ember.device's slots are set in __new__
+    kind, index = device.type, device.index
     if kind != "cpu":
         states["device"] = backend_for_device(device).generator(index).get_state()
     generator = getattr(loader, "generator", None)
@@ -185,7 +185,7 @@ def _restore_rng(states: dict[str, Any], device: ember.device, loader: Iterable[
 
     ember.default_generator.set_state(states["cpu"])
     if "device" in states:
-        index = device.index  # type: ignore[attr-defined]  # ember.device's slots are set in __new__
+        index = device.index
         backend_for_device(device).generator(index).set_state(states["device"])
     generator = getattr(loader, "generator", None)
     if "loader" in states:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Callable
+from typing import Any, Literal, Self, TypeVar
 
 from .. import dtypes
 from .policy import POLICY, follow
 from .state import state
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = ["autocast", "is_autocast_enabled", "get_autocast_dtype"]
 
@@ -44,7 +48,13 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
         (ember.bfloat16, ember.float32)
     """
 
-    def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
+    def __init__(
+        self,
+        device_type: str,
+        dtype: dtypes.dtype | None = None,
+        enabled: bool = True,
+        cache_enabled: bool | None = None,
+    ) -> None:
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
         self.device = device_type
@@ -74,9 +84,9 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
             )
             enabled = False
         self._enabled = enabled
-        self._saved = None
+        self._saved: Any = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self._saved = (state.active, dict(state.dtypes))
         if self._enabled:
             state.dtypes[self.device] = self.fast_dtype
@@ -85,20 +95,20 @@ class autocast:  # noqa: N801 - the public name mirrors torch.autocast
         state.active = bool(state.dtypes)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         state.active, state.dtypes = self._saved
         return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with autocast(self.device, self.fast_dtype, self._enabled):
                 return fn(*args, **kwargs)
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
-def _follow_backend_table(device_type):
+def _follow_backend_table(device_type: str) -> bool:
     """Give ``device_type`` the policy table its backend names (``Backend.autocast_device_type``);
     whether it has one."""
     from ..backend import get_backend
@@ -110,7 +120,7 @@ def _follow_backend_table(device_type):
     return table is not None and follow(device_type, table)
 
 
-def is_autocast_enabled(device_type="cuda"):
+def is_autocast_enabled(device_type: str = "cuda") -> bool:
     """Whether an autocast region is on for ``device_type``.
 
     Args:
@@ -128,7 +138,7 @@ def is_autocast_enabled(device_type="cuda"):
     return device_type in state.dtypes
 
 
-def get_autocast_dtype(device_type):
+def get_autocast_dtype(device_type: str) -> dtypes.dtype:
     """The lower-precision dtype of the autocast region for ``device_type`` (its default when off).
 
     Args:

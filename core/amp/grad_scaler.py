@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING, Any, overload
 
 from ..autograd.grad_mode import no_grad
+
+if TYPE_CHECKING:
+    from ..optim.optimizer import Optimizer
+    from ..tensor import Tensor
 
 __all__ = ["GradScaler"]
 
@@ -43,13 +48,13 @@ class GradScaler:
 
     def __init__(
         self,
-        device="cuda",
-        init_scale=2.0**16,
-        growth_factor=2.0,
-        backoff_factor=0.5,
-        growth_interval=2000,
-        enabled=True,
-    ):
+        device: str = "cuda",
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ) -> None:
         if growth_factor <= 1.0:
             raise ValueError("The growth factor must be > 1.0.")
         if backoff_factor >= 1.0:
@@ -69,13 +74,19 @@ class GradScaler:
         self._backoff_factor = float(backoff_factor)
         self._growth_interval = int(growth_interval)
         self._growth_tracker = 0
-        self._per_optimizer = {}
+        self._per_optimizer: dict[int, dict[str, Any]] = {}
 
-    def is_enabled(self):
+    def is_enabled(self) -> bool:
         """Whether this scaler scales."""
         return self._enabled
 
-    def scale(self, outputs):
+    @overload
+    def scale(self, outputs: Tensor) -> Tensor: ...
+    @overload
+    def scale(self, outputs: list[Tensor]) -> list[Tensor]: ...
+    @overload
+    def scale(self, outputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]: ...
+    def scale(self, outputs: Any) -> Any:
         """``outputs`` (a tensor or nested sequence of tensors) multiplied by the scale."""
         if not self._enabled:
             return outputs
@@ -86,7 +97,7 @@ class GradScaler:
     def _state(self, optimizer):
         return self._per_optimizer.setdefault(id(optimizer), {"stage": _READY, "found_inf": False})
 
-    def unscale_(self, optimizer):
+    def unscale_(self, optimizer: Optimizer) -> None:
         """Divide ``optimizer``'s gradients by the scale (in place) and record whether any is inf/NaN.
 
         Call it at most once per optimizer between :meth:`update` calls (e.g. before clipping).
@@ -110,7 +121,7 @@ class GradScaler:
         st["found_inf"] = not finite
         st["stage"] = _UNSCALED
 
-    def step(self, optimizer, *args, **kwargs):
+    def step(self, optimizer: Optimizer, *args: Any, **kwargs: Any) -> Any:
         """Unscale (unless :meth:`unscale_` already did) and run ``optimizer.step`` unless a
         gradient is inf/NaN; returns what ``optimizer.step`` returned, or None when skipped."""
         if not self._enabled:
@@ -126,7 +137,7 @@ class GradScaler:
         st["stage"] = _STEPPED
         return result
 
-    def update(self, new_scale=None):
+    def update(self, new_scale: float | Tensor | None = None) -> None:
         """Update the scale from the steps since the last update (or set it to ``new_scale``)."""
         if not self._enabled:
             return
@@ -147,29 +158,29 @@ class GradScaler:
                     self._growth_tracker = 0
         self._per_optimizer = {}
 
-    def get_scale(self):
+    def get_scale(self) -> float:
         """The current scale (1.0 when disabled)."""
         return self._scale if self._enabled else 1.0
 
-    def get_growth_factor(self):
+    def get_growth_factor(self) -> float:
         return self._growth_factor
 
-    def set_growth_factor(self, new_factor):
+    def set_growth_factor(self, new_factor: float) -> None:
         self._growth_factor = float(new_factor)
 
-    def get_backoff_factor(self):
+    def get_backoff_factor(self) -> float:
         return self._backoff_factor
 
-    def set_backoff_factor(self, new_factor):
+    def set_backoff_factor(self, new_factor: float) -> None:
         self._backoff_factor = float(new_factor)
 
-    def get_growth_interval(self):
+    def get_growth_interval(self) -> int:
         return self._growth_interval
 
-    def set_growth_interval(self, new_interval):
+    def set_growth_interval(self, new_interval: int) -> None:
         self._growth_interval = int(new_interval)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The scale and the growth settings and tracker (empty when disabled)."""
         if not self._enabled:
             return {}
@@ -181,7 +192,7 @@ class GradScaler:
             "_growth_tracker": self._growth_tracker,
         }
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore from :meth:`state_dict`."""
         if not self._enabled:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..tensor import Tensor, tensor
 from .engine import backward, grad, run_backward
 from .function import Function, FunctionCtx, once_differentiable
@@ -26,7 +28,7 @@ __all__ = [
 ]
 
 
-def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - the seed's spelling
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802 - the seed's spelling
     """The seed's ``Variable(tensor, requires_grad=...)``: returns a tensor sharing ``data``'s storage.
 
     Tensors carry ``requires_grad`` themselves; this keeps classic code running.

@@ -25,11 +25,15 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..tensor import Tensor
 from .grad_mode import grad_state
 
 __all__ = ["Function", "Node", "AccumulateGrad", "FunctionCtx", "once_differentiable"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _sequence = itertools.count()
 
@@ -42,35 +46,39 @@ class Node:
     """
 
     __slots__ = ("next_functions", "_sequence_nr", "_pre_hooks", "_post_hooks", "__weakref__")
+    next_functions: tuple[tuple[Node | None, int], ...]
+    _sequence_nr: int
+    _pre_hooks: list[Callable[..., Any]] | None
+    _post_hooks: list[Callable[..., Any]] | None
 
-    def name(self):
+    def name(self) -> str:
         return type(self).__name__
 
-    def register_prehook(self, hook):
+    def register_prehook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
         """Run ``hook(grad_outputs)`` before this node's backward; it may return new grads."""
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(hook)
         return _NodeHookHandle(self._pre_hooks, hook)
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
         """Run ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(hook)
         return _NodeHookHandle(self._post_hooks, hook)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.name()} object>"
 
 
 class _NodeHookHandle:
     __slots__ = ("hooks", "hook")
 
-    def __init__(self, hooks, hook):
+    def __init__(self, hooks: list[Callable[..., Any]], hook: Callable[..., Any]) -> None:
         self.hooks, self.hook = hooks, hook
 
-    def remove(self):
+    def remove(self) -> None:
         if self.hook in self.hooks:
             self.hooks.remove(self.hook)
 
@@ -80,7 +88,7 @@ class AccumulateGrad(Node):
 
     __slots__ = ("_variable",)
 
-    def __init__(self, variable):
+    def __init__(self, variable: Tensor) -> None:
         self._variable = weakref.ref(variable)  # the leaf holds this node; no reference cycle
         self.next_functions = ()
         self._sequence_nr = next(_sequence)
@@ -88,7 +96,9 @@ class AccumulateGrad(Node):
         self._post_hooks = None
 
 
-AccumulateGrad.variable = property(lambda self: self._variable(), doc="The leaf tensor (None once it is freed).")
+AccumulateGrad.variable = property(  # type: ignore[attr-defined]
+    lambda self: self._variable(), doc="The leaf tensor (None once it is freed)."
+)
 
 
 class FunctionCtx(Node):
@@ -106,9 +116,19 @@ class FunctionCtx(Node):
         "_output_meta",
         "__dict__",
     )
-    _function = None
+    _saved: tuple[Any, ...] | None
+    needs_input_grad: tuple[bool, ...]
+    _dirty: tuple[Tensor, ...]
+    _non_differentiable: tuple[Tensor, ...]
+    materialize_grads: bool
+    _function: Any = None
 
-    def __init__(self):
+    if TYPE_CHECKING:
+        # anything may be stored on ctx (``ctx.scale = 2``): its ``__dict__`` slot
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
+    def __init__(self) -> None:
         self._saved = ()
         self._dirty = ()
         self._non_differentiable = ()
@@ -116,27 +136,27 @@ class FunctionCtx(Node):
         self._pre_hooks = None
         self._post_hooks = None
 
-    def name(self):
+    def name(self) -> str:
         return self._function.__name__.lstrip("_") + "Backward0"
 
-    def save_for_backward(self, *tensors):
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors for backward; they are checked against in-place changes when read."""
         self._saved = tensors
 
-    def mark_dirty(self, *tensors):
+    def mark_dirty(self, *tensors: Tensor) -> None:
         """Declare inputs that ``forward`` modified in place (and returns)."""
         self._dirty = tensors
 
-    def mark_non_differentiable(self, *tensors):
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
         """Declare outputs that carry no gradient (indices, masks)."""
         self._non_differentiable = tensors
 
-    def set_materialize_grads(self, value):
+    def set_materialize_grads(self, value: bool) -> None:
         """If False, ``backward`` receives ``None`` for outputs that got no gradient."""
         self.materialize_grads = value
 
     @property
-    def saved_tensors(self):
+    def saved_tensors(self) -> tuple[Any, ...]:
         saved = self._saved
         if saved is None:
             raise RuntimeError(
@@ -145,12 +165,12 @@ class FunctionCtx(Node):
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time."
             )
-        tensors = []
+        tensors: list[Any] = []
         for entry in saved:
             tensors.append(entry.unpack(self) if isinstance(entry, SavedTensor) else entry)
         return tuple(tensors)
 
-    def apply(self, *grads):
+    def apply(self, *grads: Any) -> tuple[Any, ...]:
         """Run this node's backward on ``grads`` (one per forward output)."""
         result = self._function.backward(self, *grads)
         if not isinstance(result, tuple):
@@ -204,15 +224,15 @@ class Function(metaclass=_FunctionMeta):
     """
 
     @staticmethod
-    def forward(ctx, *args, **kwargs):
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("Function subclasses must implement forward")
 
     @staticmethod
-    def backward(ctx, *grad_outputs):
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError("Function subclasses must implement backward to be differentiated")
 
     @classmethod
-    def apply(cls, *args, **kwargs):
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
         # the per-op path: plain loops and slot reads only (see benchmarks/bench_overhead.py)
         ctx = cls._backward_cls()
         state = grad_state
@@ -299,7 +319,7 @@ def _wrap_saved(ctx, outs):
     ctx._saved = tuple(entries)
 
 
-def once_differentiable(fn):
+def once_differentiable(fn: _F) -> _F:
     """Decorator for a ``backward`` that cannot itself be differentiated (kept for API parity)."""
     return fn
 

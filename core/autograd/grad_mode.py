@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _GradState(threading.local):
@@ -15,7 +19,7 @@ class _GradState(threading.local):
 grad_state = _GradState()
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad record a graph.
 
     Example::
@@ -35,21 +39,21 @@ class _GradModeContext:
 
     mode = True
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         self._prev = grad_state.enabled
         grad_state.enabled = self.mode
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         grad_state.enabled = self._prev
         return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.__class__():
                 return fn(*args, **kwargs)
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
 class no_grad(_GradModeContext):  # noqa: N801
@@ -76,7 +80,7 @@ class enable_grad(_GradModeContext):  # noqa: N801
 class inference_mode(no_grad):  # noqa: N801
     """Same as :class:`no_grad` (ember has no separate inference tensors)."""
 
-    def __init__(self, mode=True):
+    def __init__(self, mode: bool = True) -> None:
         self.mode = not mode
 
 
@@ -87,21 +91,21 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
         mode (bool): whether to record.
     """
 
-    def __init__(self, mode):
+    def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
         self._prev = grad_state.enabled
         grad_state.enabled = self.mode
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         pass
 
-    def __call__(self, fn):
+    def __call__(self, fn: _F) -> _F:
         grad_state.enabled = self._prev
         mode = self.mode
 
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature

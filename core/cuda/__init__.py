@@ -48,20 +48,20 @@ __all__ = [
 ]
 
 _current = 0
-_peak = {}
+_peak: dict[int, int] = {}
 
 
-def device_count():
+def device_count() -> int:
     """Number of CUDA devices (0 when CUDA is unavailable)."""
     return _backend().device_count() if is_available() else 0
 
 
-def current_device():
+def current_device() -> int:
     """Index of the current CUDA device."""
     return _current
 
 
-def set_device(index):
+def set_device(index: _device | str | int) -> None:
     """Make ``index`` the current CUDA device for the backend's allocations and launches."""
     global _current
     index = _device(index).index if not isinstance(index, int) else index
@@ -89,17 +89,17 @@ class device:  # noqa: N801 - mirrors torch.cuda.device
         return self._context.__exit__(*exc)
 
 
-def get_device_name(index=None):
+def get_device_name(index: int | None = None) -> str:
     """The GPU's name, e.g. ``'NVIDIA H200'``."""
     return _backend().device_name(_current if index is None else index)
 
 
-def synchronize(index=None):
+def synchronize(index: int | None = None) -> None:
     """Wait until all queued work on the device has finished."""
     _backend().synchronize(_current if index is None else index)
 
 
-def memory_allocated(index=None):
+def memory_allocated(index: int | None = None) -> int:
     """Bytes held by tensors on the device (from the backend's memory pool)."""
     used = _backend().memory_allocated(_current if index is None else index)
     key = _current if index is None else index
@@ -107,28 +107,28 @@ def memory_allocated(index=None):
     return used
 
 
-def max_memory_allocated(index=None):
+def max_memory_allocated(index: int | None = None) -> int:
     """The largest :func:`memory_allocated` value observed so far."""
     memory_allocated(index)
     return _peak.get(_current if index is None else index, 0)
 
 
-def memory_reserved(index=None):
+def memory_reserved(index: int | None = None) -> int:
     """Bytes reserved by the backend's allocator on the device."""
     return _backend().memory_reserved(_current if index is None else index)
 
 
-def empty_cache():
+def empty_cache() -> None:
     """Return unused cached blocks of the allocator to the driver."""
     _backend().empty_cache()
 
 
-def manual_seed(seed):
+def manual_seed(seed: int) -> None:
     """Seed the default generator of the current CUDA device."""
     _backend().generator(_current).manual_seed(int(seed))
 
 
-def manual_seed_all(seed):
+def manual_seed_all(seed: int) -> None:
     """Seed the default generators of every CUDA device."""
     backend = _backend()
     for index in range(backend.device_count()):

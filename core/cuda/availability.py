@@ -15,7 +15,7 @@ def backend():
     return backend_for_device(_device("cuda", 0))
 
 
-def is_available():
+def is_available() -> bool:
     """True when a backend serves ``cuda`` and sees at least one GPU.
 
     Example::
@@ -30,7 +30,7 @@ def is_available():
     return True
 
 
-def is_bf16_supported(including_emulation=True):
+def is_bf16_supported(including_emulation: bool = True) -> bool:
     """True when the backend serving ``cuda`` holds :data:`ember.bfloat16` tensors.
 
     CuPy has no bfloat16 array type, so the CuPy backend refuses the dtype (a TypeError naming

@@ -35,6 +35,7 @@ import datetime
 import pickle
 import sys
 import traceback
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,6 +44,9 @@ from ..ops.creation import zeros
 from ..tensor import Tensor
 from ..tensor import tensor as _make_tensor
 from .communicator import Communicator, CommunicatorRegistry, DistributedError, ReduceOp, Watchdog, Work
+
+if TYPE_CHECKING:
+    from ..types import Device
 
 __all__ = [
     "Communicator",
@@ -69,13 +73,13 @@ __all__ = [
 
 _NOT_INITIALIZED = "Default process group has not been initialized, please make sure to call init_process_group."
 
-_state = {"comm": None, "excepthook": None}
+_state: dict[str, Any] = {"comm": None, "excepthook": None}
 
 #: PyTorch's default collective timeout (``torch.distributed.constants.default_pg_timeout``).
 default_pg_timeout = datetime.timedelta(minutes=30)
 
 
-def is_available():
+def is_available() -> bool:
     """True: the package is always there (each communicator may still lack its library)."""
     return True
 
@@ -87,7 +91,13 @@ def _comm():
     return comm
 
 
-def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1):
+def init_process_group(
+    backend: str | None = None,
+    init_method: str | None = None,
+    timeout: datetime.timedelta | float | None = None,
+    world_size: int = -1,
+    rank: int = -1,
+) -> None:
     """Join the job: create the default process group over communicator ``backend``.
 
     Every collective then waits at most ``timeout`` for the other ranks, and raises
@@ -160,27 +170,27 @@ def _abort_on_uncaught(kind, value, tb):
     comm.abort(1)
 
 
-def is_initialized():
+def is_initialized() -> bool:
     """Whether :func:`init_process_group` has been called (and not undone)."""
     return _state["comm"] is not None
 
 
-def get_rank(group=None):
+def get_rank(group: object = None) -> int:
     """This process's rank in the default group."""
     return _comm().rank
 
 
-def get_world_size(group=None):
+def get_world_size(group: object = None) -> int:
     """The number of processes in the default group."""
     return _comm().world_size
 
 
-def get_backend(group=None):
+def get_backend(group: object = None) -> str:
     """The name of the default group's communicator (``"mpi"``, ``"nccl"``)."""
     return _comm().name
 
 
-def destroy_process_group(group=None):
+def destroy_process_group(group: object = None) -> None:
     """Leave the default group; :func:`init_process_group` may be called again afterwards."""
     comm = _comm()
     _state["comm"] = None
@@ -215,7 +225,9 @@ def _finish(work, async_op):
     return None
 
 
-def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
+def all_reduce(
+    tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group: object = None, async_op: bool = False
+) -> Work | None:
     """Reduce ``tensor`` over all ranks with ``op``, in place; every rank gets the result.
 
     Args:
@@ -236,7 +248,9 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     return _finish(comm.all_reduce(tensor, op), async_op)
 
 
-def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
+def reduce(
+    tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: object = None, async_op: bool = False
+) -> Work | None:
     """Like :func:`all_reduce`, but only rank ``dst``'s ``tensor`` receives the result.
 
     Args:
@@ -251,7 +265,7 @@ def reduce(tensor, dst=0, op=ReduceOp.SUM, group=None, async_op=False):
     return _finish(comm.reduce(tensor, dst, op), async_op)
 
 
-def broadcast(tensor, src=0, group=None, async_op=False):
+def broadcast(tensor: Tensor, src: int = 0, group: object = None, async_op: bool = False) -> Work | None:
     """Copy rank ``src``'s ``tensor`` into ``tensor`` on every other rank.
 
     Args:
@@ -264,7 +278,7 @@ def broadcast(tensor, src=0, group=None, async_op=False):
     return _finish(comm.broadcast(tensor, src), async_op)
 
 
-def all_gather(tensor_list, tensor, group=None, async_op=False):
+def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: object = None, async_op: bool = False) -> Work | None:
     """Gather every rank's ``tensor`` into ``tensor_list`` (``tensor_list[i]`` from rank ``i``).
 
     Args:
@@ -289,7 +303,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     return _finish(comm.all_gather(tensor_list, tensor), async_op)
 
 
-def barrier(group=None, async_op=False, device_ids=None):
+def barrier(group: object = None, async_op: bool = False, device_ids: list[int] | None = None) -> Work | None:
     """Block until every rank has reached this call."""
     comm = _comm()
     comm.barrier()
@@ -305,7 +319,7 @@ def _tensor_to_object(t, size):
     return pickle.loads(np.asarray(t)[:size].tobytes())
 
 
-def all_gather_object(object_list, obj, group=None):
+def all_gather_object(object_list: list[Any], obj: Any, group: object = None) -> None:
     """Gather a picklable object from every rank into ``object_list`` (of length ``world_size``)."""
     comm = _comm()
     if not isinstance(object_list, list) or len(object_list) != comm.world_size:
@@ -323,9 +337,9 @@ def all_gather_object(object_list, obj, group=None):
         object_list[i] = _tensor_to_object(t, int(s.item()))
 
 
-def broadcast_object_list(object_list, src=0, group=None, device=None):
+def broadcast_object_list(object_list: list[Any], src: int = 0, group: object = None, device: Device = None) -> None:
     """Replace ``object_list``'s entries on every rank with rank ``src``'s (picklable objects)."""
-    gathered = [None] * get_world_size()
+    gathered: list[Any] = [None] * get_world_size()
     _check_rank("broadcast_object_list", "src", src, _comm())
     all_gather_object(gathered, list(object_list) if get_rank() == src else None)
     object_list[:] = gathered[src]

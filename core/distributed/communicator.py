@@ -23,6 +23,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from .. import plugin
 
@@ -48,7 +49,7 @@ class ReduceOp(enum.Enum):
     MIN = "min"
     MAX = "max"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<ReduceOp.{self.name}>"
 
 
@@ -60,17 +61,17 @@ class Work:
             already completed).
     """
 
-    def __init__(self, finish=None):
+    def __init__(self, finish: Callable[[], object] | None = None) -> None:
         self._finish = finish
 
-    def wait(self, timeout=None):
+    def wait(self, timeout: object = None) -> bool:
         """Block until the collective completed and its result is in the tensor(s); returns True."""
         finish, self._finish = self._finish, None
         if finish is not None:
             finish()
         return True
 
-    def is_completed(self):
+    def is_completed(self) -> bool:
         """Whether :meth:`wait` has nothing left to do."""
         return self._finish is None
 

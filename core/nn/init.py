@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -15,6 +17,13 @@ from ..autograd.grad_mode import no_grad
 from ..ops.creation import eye as _eye
 from ..ops.creation import randperm
 from ..tensor import tensor as _tensor
+
+if TYPE_CHECKING:
+    from ..random import Generator
+    from ..tensor import Tensor
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 __all__ = [
     "calculate_gain",
@@ -56,7 +65,7 @@ _LINEAR_FNS = (
 )
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     r"""The recommended gain for a nonlinearity.
 
     ================= ====================================================
@@ -100,7 +109,7 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
-def _calculate_fan_in_and_fan_out(tensor):
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight: dims 1 and 0 times the receptive field (dims 2+)."""
     if tensor.dim() < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
@@ -110,7 +119,7 @@ def _calculate_fan_in_and_fan_out(tensor):
     return tensor.size(1) * receptive, tensor.size(0) * receptive
 
 
-def _calculate_correct_fan(tensor, mode):
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     mode = mode.lower()
     valid = ["fan_in", "fan_out"]
     if mode not in valid:
@@ -119,7 +128,7 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     r"""Fill ``tensor`` with values drawn from :math:`\mathcal{U}(a, b)`.
 
     Args:
@@ -138,7 +147,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
         return tensor.uniform_(a, b, generator=generator)
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
     r"""Fill ``tensor`` with values drawn from :math:`\mathcal{N}(\text{mean}, \text{std}^2)`.
 
     Args:
@@ -151,7 +160,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
         return tensor.normal_(mean, std, generator=generator)
 
 
-def _erfinv_(t):
+def _erfinv_(t: Tensor) -> Tensor:
     """In place inverse error function for values in (-1, 1): an initial guess refined by Newton steps."""
     y = t.clamp(-1 + 1e-7, 1 - 1e-7)
     ln = (1 - y * y).log()
@@ -163,7 +172,14 @@ def _erfinv_(t):
     return t.copy_(x)
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Generator | None = None,
+) -> Tensor:
     r"""Fill ``tensor`` with values from :math:`\mathcal{N}(\text{mean}, \text{std}^2)` truncated to
     :math:`[a, b]` (inverse-CDF sampling, as in PyTorch).
 
@@ -176,7 +192,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         generator: the generator to sample from. Default: the global one.
     """
 
-    def norm_cdf(x):
+    def norm_cdf(x: float) -> float:
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if (mean < a - 2 * std) or (mean > b + 2 * std):
@@ -195,23 +211,23 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         return tensor
 
 
-def constant_(tensor, val):
+def constant_(tensor: Tensor, val: float) -> Tensor:
     r"""Fill ``tensor`` with the value ``val``."""
     with no_grad():
         return tensor.fill_(val)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
     r"""Fill ``tensor`` with ones."""
     return constant_(tensor, 1.0)
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
     r"""Fill ``tensor`` with zeros."""
     return constant_(tensor, 0.0)
 
 
-def eye_(tensor):
+def eye_(tensor: Tensor) -> Tensor:
     r"""Fill the 2-dimensional ``tensor`` with the identity matrix (identity of the inputs in Linear)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
@@ -220,7 +236,7 @@ def eye_(tensor):
         return tensor.copy_(_eye(rows, cols, dtype=tensor.dtype, device=tensor.device))
 
 
-def dirac_(tensor, groups=1):
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     r"""Fill the {3, 4, 5}-dimensional ``tensor`` with the Dirac delta function.
 
     Preserves the identity of the inputs in convolutional layers, as many input channels
@@ -246,12 +262,12 @@ def dirac_(tensor, groups=1):
     return tensor
 
 
-def _xavier_std(tensor, gain):
+def _xavier_std(tensor: Tensor, gain: float) -> float:
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return gain * math.sqrt(2.0 / float(fan_in + fan_out))
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     r"""Fill ``tensor`` from :math:`\mathcal{U}(-a, a)` with
     :math:`a = \text{gain} \times \sqrt{\frac{6}{\text{fan\_in} + \text{fan\_out}}}` (Glorot & Bengio, 2010).
 
@@ -265,7 +281,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     r"""Fill ``tensor`` from :math:`\mathcal{N}(0, \text{std}^2)` with
     :math:`\text{std} = \text{gain} \times \sqrt{\frac{2}{\text{fan\_in} + \text{fan\_out}}}`.
 
@@ -278,12 +294,18 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     return normal_(tensor, 0.0, std, generator)
 
 
-def _kaiming_std(tensor, a, mode, nonlinearity):
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
     fan = _calculate_correct_fan(tensor, mode)
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_uniform_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator | None = None,
+) -> Tensor:
     r"""Fill ``tensor`` from :math:`\mathcal{U}(-\text{bound}, \text{bound})` with
     :math:`\text{bound} = \text{gain} \times \sqrt{\frac{3}{\text{fan\_mode}}}` (He et al., 2015).
 
@@ -301,7 +323,13 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_normal_(
+    tensor: Tensor,
+    a: float = 0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator | None = None,
+) -> Tensor:
     r"""Fill ``tensor`` from :math:`\mathcal{N}(0, \text{std}^2)` with
     :math:`\text{std} = \frac{\text{gain}}{\sqrt{\text{fan\_mode}}}` (He et al., 2015).
 
@@ -313,7 +341,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
-def orthogonal_(tensor, gain=1, generator=None):
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
     r"""Fill ``tensor`` with a (semi) orthogonal matrix (Saxe et al., 2013).
 
     Dimensions after the first are flattened. The QR decomposition of a Gaussian matrix
@@ -335,6 +363,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         flat = np.asarray(sample._backend.to_host(sample._data), dtype=np.float64)
         if rows < cols:
             flat = flat.T
+        q: Any
         q, r = np.linalg.qr(flat)
         q = q * np.sign(np.diag(r))
         if rows < cols:
@@ -345,7 +374,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     return tensor
 
 
-def sparse_(tensor, sparsity, std=0.01, generator=None):
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None) -> Tensor:
     r"""Fill the 2-dimensional ``tensor`` as a sparse matrix: in each column a fraction
     ``sparsity`` of the entries is zero, the rest are drawn from :math:`\mathcal{N}(0, \text{std}^2)`
     (Martens, 2010).
@@ -368,11 +397,11 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     return tensor
 
 
-def _make_deprecate(meth):
+def _make_deprecate(meth: Callable[_P, _R]) -> Callable[_P, _R]:
     new_name = meth.__name__
     old_name = new_name[:-1]
 
-    def deprecated_init(*args, **kwargs):
+    def deprecated_init(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         warnings.warn(
             f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning, stacklevel=2
         )

@@ -19,12 +19,18 @@ package (install the ``onnx`` extra: ``pip install ember[onnx]``).
 from __future__ import annotations
 
 import inspect
+import os
+from collections.abc import Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
 from ._graph import GraphBuilder
 from ._tracer import is_in_onnx_export, tracing
 from .errors import OnnxExporterError, UnsupportedOperatorError
+
+if TYPE_CHECKING:
+    from ..nn.modules.module import Module
 
 __all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "UnsupportedOperatorError"]
 
@@ -95,22 +101,22 @@ def _dynamic(dynamic_axes, name):
 
 
 def export(
-    model,
-    args=(),
-    f=None,
+    model: Module,
+    args: Tensor | tuple[Any, ...] = (),
+    f: str | os.PathLike[str] | IO[bytes] | None = None,
     *,
-    kwargs=None,
-    export_params=True,
-    verbose=False,
-    input_names=None,
-    output_names=None,
-    opset_version=None,
-    dynamic_axes=None,
-    do_constant_folding=True,
-    training=None,
-    keep_initializers_as_inputs=False,
-    dynamo=False,
-):
+    kwargs: dict[str, Any] | None = None,
+    export_params: bool = True,
+    verbose: bool = False,
+    input_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
+    opset_version: int | None = None,
+    dynamic_axes: Mapping[str, Mapping[int, str] | Sequence[int]] | None = None,
+    do_constant_folding: bool = True,
+    training: object = None,
+    keep_initializers_as_inputs: bool = False,
+    dynamo: bool = False,
+) -> Any:
     """Export ``model`` to an ONNX file by tracing its forward pass on ``args``.
 
     The model runs in eval mode during the export (its mode is restored afterwards), so
@@ -167,7 +173,7 @@ def export(
     if training not in (None, False) and getattr(training, "name", "EVAL") != "EVAL":
         raise OnnxExporterError("onnx export: only the eval-mode model can be exported")
     args, kwargs = _split_args(args, kwargs)
-    params = dict(model.named_parameters())
+    params: dict[str, Tensor] = dict(model.named_parameters())
     params.update(dict(model.named_buffers()))
     builder = GraphBuilder(
         onnx,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from typing import Any
 
 import ember
 import ember.nn.functional as F
@@ -21,10 +22,10 @@ from ._ops import OP_CONVERTERS, PATCHED_FUNCTIONAL, PATCHED_FUNCTIONS, PATCHED_
 
 __all__ = ["tracing"]
 
-_active = []  # the builder of the export under way (a stack of at most one)
+_active: list[Any] = []  # the builder of the export under way (a stack of at most one)
 
 
-def is_in_onnx_export():
+def is_in_onnx_export() -> bool:
     """True while :func:`ember.onnx.export` runs the model's forward pass.
 
     Example::

@@ -6,16 +6,23 @@ when first called (``ember.nn`` imports the ops, so the ops cannot import it fir
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+    from ..types import _dtype
+
 __all__ = ["softmax", "log_softmax", "relu", "relu_", "hardshrink"]
 
 
-def _functional():
+def _functional() -> ModuleType:
     from ..nn import functional
 
     return functional
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
     """Softmax along ``dim``; see :func:`ember.nn.functional.softmax`.
 
     Args:
@@ -32,7 +39,7 @@ def softmax(input, dim, dtype=None):
     return _functional().softmax(input, dim, dtype=dtype)
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
     """Log of softmax along ``dim``; see :func:`ember.nn.functional.log_softmax`.
 
     Args:
@@ -49,7 +56,7 @@ def log_softmax(input, dim, dtype=None):
     return _functional().log_softmax(input, dim, dtype=dtype)
 
 
-def relu(input):
+def relu(input: Tensor) -> Tensor:
     r""":math:`\max(0, x)` element-wise; see :func:`ember.nn.functional.relu`.
 
     Args:
@@ -63,7 +70,7 @@ def relu(input):
     return _functional().relu(input)
 
 
-def relu_(input):
+def relu_(input: Tensor) -> Tensor:
     """In-place :func:`relu`; returns ``input``.
 
     Args:
@@ -80,7 +87,7 @@ def relu_(input):
     return _functional().relu_(input)
 
 
-def hardshrink(input, lambd=0.5):
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """Hard shrinkage; see :func:`ember.nn.functional.hardshrink`.
 
     Args:

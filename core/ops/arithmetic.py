@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -13,6 +15,9 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from .comparison import _TORCH_NAMES
+
+if TYPE_CHECKING:
+    from ..types import Number
 from .operands import array_operands, as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
 
 __all__ = [
@@ -329,14 +334,22 @@ class _Unary(Function):
         return grad * cls.derivative(x, y)
 
 
-def _unary(name, compute, derivative, floating=True, saves="x", arithmetic=False, fused_backward=None):
+def _unary(
+    name: str,
+    compute: Callable[..., Any],
+    derivative: Callable[..., Any] | None,
+    floating: bool = True,
+    saves: str = "x",
+    arithmetic: bool = False,
+    fused_backward: str | None = None,
+) -> Callable[[Tensor], Tensor]:
     attributes = {"saves": saves, "arithmetic": arithmetic, "fused_backward": fused_backward}
-    cls = type(name.capitalize(), (_Unary,), attributes)
+    cls: Any = type(name.capitalize(), (_Unary,), attributes)
     cls.compute = staticmethod(compute)
     cls.derivative = staticmethod(derivative) if derivative is not None else None
     autocast = has_policy(name)  # exp, log, ... run in float32 under autocast on cuda
 
-    def op(input):
+    def op(input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
         if autocast and _amp.active:
@@ -415,7 +428,7 @@ class _Abs(Function):
         return grad * x.sign()
 
 
-def neg(input):
+def neg(input: Tensor) -> Tensor:
     """The negative of every element of ``input``.
 
     .. math::
@@ -437,7 +450,7 @@ def neg(input):
     return _Neg.apply(input)
 
 
-def abs(input):  # noqa: A001
+def abs(input: Tensor) -> Tensor:  # noqa: A001
     """The absolute value of every element of ``input``.
 
     .. math::
@@ -456,7 +469,7 @@ def abs(input):  # noqa: A001
     return _Abs.apply(input)
 
 
-def frac(input):
+def frac(input: Tensor) -> Tensor:
     """The fractional part of every element of a floating-point ``input``.
 
     .. math::
@@ -475,7 +488,7 @@ def frac(input):
     return _frac(input)
 
 
-def square(input):
+def square(input: Tensor) -> Tensor:
     """The square of every element of ``input`` (a bool input squares to int64, as in PyTorch).
 
     .. math::
@@ -494,7 +507,7 @@ def square(input):
     return mul(input, input)
 
 
-def round(input, decimals=0):  # noqa: A001
+def round(input: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
     """Rounds every element of ``input`` to the nearest integer, ties to even, or to ``decimals`` decimal places.
 
     Args:
@@ -519,8 +532,8 @@ def round(input, decimals=0):  # noqa: A001
 class _Binary(Function):
     """``z = f(a, b)`` with broadcasting; ``b`` may be a Python scalar."""
 
-    name = None
-    keeps = None  # needs_input_grad -> (keep a, keep b); None keeps both
+    name: Any = None
+    keeps: Any = None  # needs_input_grad -> (keep a, keep b); None keeps both
 
     @classmethod
     def values(cls, backend, a, b):
@@ -690,7 +703,7 @@ class _Atan2(_Binary):
 class _KernelBinary(_Binary):
     """A binary op whose floating values come from the backend's kernel table (``kernel``)."""
 
-    kernel = None
+    kernel: Any = None
 
     @classmethod
     def values(cls, backend, a, b):
@@ -779,7 +792,7 @@ def full_like_scalar(like, value):
     return tensor(value, dtype=result, device=like._device)
 
 
-def add(input, other, *, alpha=1, out=None):
+def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, out: Tensor | None = None) -> Tensor:
     """Adds ``other``, scaled by ``alpha``, to ``input``, with broadcasting and type promotion.
 
     .. math::
@@ -805,7 +818,7 @@ def add(input, other, *, alpha=1, out=None):
     return _binary(_Add, "add", input, other)
 
 
-def sub(input, other, *, alpha=1, out=None):
+def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, out: Tensor | None = None) -> Tensor:
     """Subtracts ``other``, scaled by ``alpha``, from ``input``.
 
     .. math::
@@ -848,7 +861,7 @@ def sub(input, other, *, alpha=1, out=None):
     return _binary(_Sub, "sub", input, other)
 
 
-def mul(input, other, out=None):
+def mul(input: Tensor | Number, other: Tensor | Number, out: Tensor | None = None) -> Tensor:
     """Multiplies ``input`` by ``other``, with broadcasting and type promotion.
 
     .. math::
@@ -873,7 +886,9 @@ def mul(input, other, out=None):
     return _binary(_Mul, "mul", input, other)
 
 
-def div(input, other, *, rounding_mode=None, out=None):
+def div(
+    input: Tensor | Number, other: Tensor | Number, *, rounding_mode: str | None = None, out: Tensor | None = None
+) -> Tensor:
     """Divides ``input`` by ``other``; true division by default, so integer inputs give a floating-point result.
 
     .. math::
@@ -906,7 +921,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
-def floor_divide(input, other):
+def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     """Divides ``input`` by ``other`` and rounds the quotient down, as ``div(..., rounding_mode='floor')``.
 
     .. math::
@@ -924,7 +939,7 @@ def floor_divide(input, other):
     return div(input, other, rounding_mode="floor")
 
 
-def remainder(input, other):
+def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     """The Python-style modulus of ``input`` by ``other``: the result has the sign of ``other``.
 
     .. math::
@@ -946,7 +961,7 @@ def remainder(input, other):
     return _exact_binary(_Remainder, "remainder", input, other)
 
 
-def fmod(input, other):
+def fmod(input: Tensor, other: Tensor | Number) -> Tensor:
     """The C-style modulus of ``input`` by ``other``: the result has the sign of ``input``.
 
     .. math::
@@ -964,7 +979,11 @@ def fmod(input, other):
     return _exact_binary(_Fmod, "fmod", input, other)
 
 
-def pow(input, exponent):  # noqa: A001
+@overload
+def pow(input: Tensor, exponent: Tensor | Number) -> Tensor: ...  # noqa: A001
+@overload
+def pow(input: Number, exponent: Tensor) -> Tensor: ...  # noqa: A001
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     """Raises ``input`` to the power ``exponent``, element by element; either may be a Python number.
 
     .. math::
@@ -997,7 +1016,7 @@ def pow(input, exponent):  # noqa: A001
     return _binary(_Pow, "pow", input, exponent)
 
 
-def maximum(input, other):
+def maximum(input: Tensor, other: Tensor) -> Tensor:
     """The element-wise maximum of ``input`` and ``other`` (NaN propagates).
 
     Args:
@@ -1012,7 +1031,7 @@ def maximum(input, other):
     return _binary(_Maximum, "maximum", input, other)
 
 
-def minimum(input, other):
+def minimum(input: Tensor, other: Tensor) -> Tensor:
     """The element-wise minimum of ``input`` and ``other`` (NaN propagates).
 
     Args:
@@ -1027,7 +1046,7 @@ def minimum(input, other):
     return _binary(_Minimum, "minimum", input, other)
 
 
-def atan2(input, other):
+def atan2(input: Tensor, other: Tensor) -> Tensor:
     """The element-wise arctangent of ``input / other``, taking the quadrant from the signs of both.
 
     .. math::
@@ -1084,7 +1103,9 @@ class _Clamp(Function):
         return g, glow, ghigh
 
 
-def clamp(input, min=None, max=None):  # noqa: A002
+def clamp(  # noqa: A002
+    input: Tensor, min: Tensor | Number | None = None, max: Tensor | Number | None = None
+) -> Tensor:
     """Clamps every element of ``input`` into the range ``[min, max]``; either bound may be omitted, and either may be
     a tensor.
 
@@ -1139,7 +1160,13 @@ class _Where(Function):
         return None, ga, gb
 
 
-def where(condition, input=None, other=None):
+@overload
+def where(condition: Tensor, /) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: Tensor, input: Tensor | Number, other: Tensor | Number) -> Tensor: ...
+def where(
+    condition: Tensor, input: Tensor | Number | None = None, other: Tensor | Number | None = None
+) -> Tensor | tuple[Tensor, ...]:
     """Elements of ``input`` where ``condition`` holds and of ``other`` elsewhere; the three are broadcast together.
 
     .. math::
@@ -1181,7 +1208,7 @@ def where(condition, input=None, other=None):
     error = error or broadcast_error(a.shape, b.shape)
     if error is not None:
         raise error
-    groups = ([], [], [])
+    groups: tuple[list[dtypes.dtype], list[dtypes.dtype], list[dtypes.dtype]] = ([], [], [])
     for value, t in ((input, a), (other, b)):
         groups[2 if is_scalar(value) else (0 if t.ndim else 1)].append(t.dtype)
     result = dtypes.result_type(*groups)
@@ -1190,7 +1217,7 @@ def where(condition, input=None, other=None):
     return _Where.apply(condition, a, b)
 
 
-def lerp(input, end, weight):
+def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
     """Linear interpolation between ``input`` and ``end``, by ``weight``.
 
     .. math::
@@ -1209,7 +1236,7 @@ def lerp(input, end, weight):
     return input + weight * (end - input)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1):
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
     """Multiplies ``tensor1`` by ``tensor2``, scales the product by ``value`` and adds it to ``input``.
 
     .. math::
@@ -1229,7 +1256,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     return input + tensor1 * tensor2 * value
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1):
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
     """Divides ``tensor1`` by ``tensor2``, scales the quotient by ``value`` and adds it to ``input``.
 
     .. math::
@@ -1250,8 +1277,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 # -- comparisons and logic (no gradient) ---------------------------------------------------
-def _compare(name, compute):
-    def op(input, other):
+def _compare(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor | Number], Tensor]:
+    def op(input: Tensor, other: Tensor | Number) -> Tensor:
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
         if other is None and name in ("eq", "ne"):
@@ -1273,8 +1300,8 @@ gt = _compare("gt", lambda xp, a, b: xp.greater(a, b))
 ge = _compare("ge", lambda xp, a, b: xp.greater_equal(a, b))
 
 
-def _logical(name, compute):
-    def op(input, other):
+def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor | Number], Tensor]:
+    def op(input: Tensor, other: Tensor | Number) -> Tensor:
         b = other.to(dtypes.bool)._data if isinstance(other, Tensor) else bool(other)
         if isinstance(other, Tensor):
             check_same_device(name, input, other)
@@ -1290,7 +1317,7 @@ logical_or = _logical("logical_or", lambda xp, a, b: xp.logical_or(a, b))
 logical_xor = _logical("logical_xor", lambda xp, a, b: xp.logical_xor(a, b))
 
 
-def logical_not(input):
+def logical_not(input: Tensor) -> Tensor:
     """The element-wise logical NOT of ``input`` (zero is ``False``); returns a bool tensor.
 
     Args:
@@ -1304,7 +1331,7 @@ def logical_not(input):
     return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
 
 
-def isnan(input):
+def isnan(input: Tensor) -> Tensor:
     """A bool tensor that is ``True`` where the element of ``input`` is NaN.
 
     Args:
@@ -1318,7 +1345,7 @@ def isnan(input):
     return input._make(input._backend.xp.isnan(input._data))
 
 
-def isinf(input):
+def isinf(input: Tensor) -> Tensor:
     """A bool tensor that is ``True`` where the element of ``input`` is positive or negative infinity.
 
     Args:
@@ -1332,7 +1359,7 @@ def isinf(input):
     return input._make(input._backend.xp.isinf(input._data))
 
 
-def isfinite(input):
+def isfinite(input: Tensor) -> Tensor:
     """A bool tensor that is ``True`` where the element of ``input`` is neither infinite nor NaN.
 
     Args:
@@ -1346,8 +1373,10 @@ def isfinite(input):
     return input._make(input._backend.xp.isfinite(input._data))
 
 
-def _bitwise(name, logical, integer):
-    def op(input, other):
+def _bitwise(
+    name: str, logical: Callable[[Tensor, Tensor | Number], Tensor], integer: Callable[..., Any]
+) -> Callable[[Tensor, Tensor | Number], Tensor]:
+    def op(input: Tensor, other: Tensor | Number) -> Tensor:
         if input.dtype is dtypes.bool and (
             isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
         ):
@@ -1378,7 +1407,7 @@ def _comparable(other):
     return isinstance(other, (Tensor, np.ndarray)) or is_scalar(other)
 
 
-def result_type(tensor1, tensor2):
+def result_type(tensor1: Tensor | Number, tensor2: Tensor | Number) -> dtypes.dtype:
     """The dtype an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or numbers) returns, by PyTorch's type
     promotion rules.
 
@@ -1393,7 +1422,7 @@ def result_type(tensor1, tensor2):
         >>> ember.result_type(ember.tensor([1, 2], dtype=ember.int32), ember.tensor([1], dtype=ember.int64))
         ember.int64
     """
-    groups = ([], [], [])
+    groups: tuple[list[dtypes.dtype], list[dtypes.dtype], list[dtypes.dtype]] = ([], [], [])
     for value in (tensor1, tensor2):
         if isinstance(value, Tensor):
             groups[0 if value.ndim else 1].append(value.dtype)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import dtypes
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import clamp, pow, where  # noqa: A004
 from .comparison import _TORCH_NAMES
 
+if TYPE_CHECKING:
+    from ..types import Number
+
 __all__ = ["nan_to_num", "clamp_min", "clamp_max", "float_power", "bitwise_not"]
 
 
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
     """Replace NaN with ``nan`` and infinities with ``posinf``/``neginf`` (default: the dtype's extremes).
 
     Args:
@@ -38,7 +43,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     return where(x == float("-inf"), x.new_full((), float(neginf)), out)
 
 
-def clamp_min(input, min):  # noqa: A002
+def clamp_min(input: Tensor, min: Tensor | Number) -> Tensor:  # noqa: A002
     """``max(input, min)`` element-wise (:func:`clamp` with only a lower bound).
 
     .. math::
@@ -56,7 +61,7 @@ def clamp_min(input, min):  # noqa: A002
     return clamp(input, min=min)
 
 
-def clamp_max(input, max):  # noqa: A002
+def clamp_max(input: Tensor, max: Tensor | Number) -> Tensor:  # noqa: A002
     """``min(input, max)`` element-wise (:func:`clamp` with only an upper bound).
 
     .. math::
@@ -74,7 +79,7 @@ def clamp_max(input, max):  # noqa: A002
     return clamp(input, max=max)
 
 
-def float_power(input, exponent):
+def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:
     """``input ** exponent`` computed in float64 (both operands are cast to double).
 
     Example::
@@ -91,7 +96,7 @@ def float_power(input, exponent):
     return pow(float(input), exponent.to(dtypes.float64))
 
 
-def bitwise_not(input):
+def bitwise_not(input: Tensor) -> Tensor:
     """Bitwise NOT of an integer tensor; logical NOT of a bool tensor.
 
     .. math::

@@ -21,7 +21,7 @@ def _check_pair(op, input, other):
     check_same_device(op, input, other)
 
 
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
     r"""Element-wise test :math:`|input - other| \leq atol + rtol \times |other|`.
 
     Equal elements (infinities included) are close; NaNs are close to each other only
@@ -67,7 +67,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return input._make(xp.logical_or(close, within))
 
 
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     """True if every pair of elements is close in the sense of :func:`isclose`.
 
     Args:
@@ -88,7 +88,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return bool(close.all().item())
 
 
-def equal(input, other):
+def equal(input: Tensor, other: Tensor) -> bool:
     """True if both tensors have the same shape and the same values (dtypes are promoted).
 
     Example::

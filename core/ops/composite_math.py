@@ -9,12 +9,16 @@ Each op follows PyTorch's definition, including its values and gradients at the 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .. import dtypes
 from ..tensor import Tensor
 from .arithmetic import _Binary, _unary, abs, sign, sub, trunc, where  # noqa: A004
 from .comparison import _TORCH_NAMES
 from .operands import as_tensor_arg, is_scalar, promote
+
+if TYPE_CHECKING:
+    from ..types import Number
 
 __all__ = [
     "acosh", "arccosh", "asinh", "arcsinh", "atanh", "arctanh", "exp2", "erfc", "fmax", "fmin",
@@ -79,7 +83,7 @@ def _tensor_pair(op, input, other):
     return a, b
 
 
-def fmax(input, other):
+def fmax(input: Tensor, other: Tensor) -> Tensor:
     """Element-wise maximum that ignores NaN: the other value where one of them is NaN.
 
     The gradient goes to ``input`` where ``input >= other`` (or ``other`` is NaN), else to ``other``.
@@ -93,7 +97,7 @@ def fmax(input, other):
     return where((a >= b) | b.isnan(), a, b)
 
 
-def fmin(input, other):
+def fmin(input: Tensor, other: Tensor) -> Tensor:
     """Element-wise minimum that ignores NaN (see :func:`fmax`).
 
     Example::
@@ -137,7 +141,7 @@ def _floating_only(op, input, other):
     return a, b
 
 
-def logaddexp(input, other):
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """``log(exp(input) + exp(other))``, computed without overflow.
 
     Example::
@@ -148,7 +152,7 @@ def logaddexp(input, other):
     return _LogAddExp.apply(*_floating_only("logaddexp", input, other))
 
 
-def logaddexp2(input, other):
+def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """``log2(2**input + 2**other)``, computed without overflow.
 
     Example::
@@ -178,7 +182,7 @@ class _Hypot(_Binary):
         return where(zero, g * 0, g * a / safe), where(zero, g * 0, g * b / safe)
 
 
-def hypot(input, other):
+def hypot(input: Tensor, other: Tensor) -> Tensor:
     """``sqrt(input**2 + other**2)`` element-wise, without intermediate overflow.
 
     Example::
@@ -192,7 +196,7 @@ def hypot(input, other):
     return _Hypot.apply(a, b)
 
 
-def logit(input, eps=None):
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]``.
 
     Example::
@@ -206,7 +210,7 @@ def logit(input, eps=None):
     return x.log() - (-x).log1p()
 
 
-def xlogy(input, other):
+def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     """``input * log(other)``, taken as 0 where ``input == 0`` (NaN where ``other`` is NaN).
 
     Example::
@@ -220,7 +224,7 @@ def xlogy(input, other):
     return where(y.detach().isnan(), y, value)
 
 
-def sinc(input):
+def sinc(input: Tensor) -> Tensor:
     """The normalised sinc, ``sin(pi x) / (pi x)``, with ``sinc(0) = 1``.
 
     Example::
@@ -234,7 +238,7 @@ def sinc(input):
     return where(zero, x * 0 + 1, scaled.sin() / scaled)
 
 
-def deg2rad(input):
+def deg2rad(input: Tensor) -> Tensor:
     """Degrees to radians.
 
     Example::
@@ -246,7 +250,7 @@ def deg2rad(input):
     return x * (math.pi / 180.0)
 
 
-def rad2deg(input):
+def rad2deg(input: Tensor) -> Tensor:
     """Radians to degrees.
 
     Example::
@@ -258,7 +262,7 @@ def rad2deg(input):
     return x * (180.0 / math.pi)
 
 
-def heaviside(input, values):
+def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """The Heaviside step: 0 where ``input < 0``, ``values`` where ``input == 0``, 1 where ``input > 0``.
 
     Example::
@@ -274,7 +278,7 @@ def heaviside(input, values):
     return where(x == 0, values.detach(), (x > 0).to(input.dtype))
 
 
-def signbit(input):
+def signbit(input: Tensor) -> Tensor:
     """True where the sign bit is set (negative numbers and -0.0).
 
     Example::
@@ -288,7 +292,7 @@ def signbit(input):
     return (x < 0) | ((x == 0) & (x.reciprocal() < 0))
 
 
-def copysign(input, other):
+def copysign(input: Tensor, other: Tensor | Number) -> Tensor:
     """``|input|`` with the sign of ``other`` (its sign bit, so -0.0 counts as negative).
 
     Example::
@@ -302,10 +306,10 @@ def copysign(input, other):
             a = a.to(dtypes.get_default_dtype())
         negative = math.copysign(1.0, b) < 0
         return -abs(a) if negative else abs(a)
-    return where(signbit(b), -abs(a), abs(a))
+    return where(signbit(b), -abs(a), abs(a))  # type: ignore[arg-type]
 
 
-def sgn(input):
+def sgn(input: Tensor) -> Tensor:
     """The sign of each element (:func:`sign` for real tensors).
 
     Args:
@@ -319,7 +323,7 @@ def sgn(input):
     return sign(input)
 
 
-def fix(input):
+def fix(input: Tensor) -> Tensor:
     """Rounds every element of ``input`` toward zero: an alias of :func:`trunc`.
 
     Args:
@@ -333,7 +337,7 @@ def fix(input):
     return trunc(input)
 
 
-def positive(input):
+def positive(input: Tensor) -> Tensor:
     """``input`` itself (``+input``); an error for bool tensors, as in PyTorch.
 
     Args:
@@ -350,7 +354,7 @@ def positive(input):
     return input
 
 
-def rsub(input, other, *, alpha=1):
+def rsub(input: Tensor, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
     """``other - alpha * input`` (subtraction with the operands reversed).
 
     Example::

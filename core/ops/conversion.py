@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
@@ -10,6 +12,9 @@ from ..tensor import Tensor, _new, backend_for_device
 from .creation import CUDA_LEGACY_TYPES, LEGACY_TYPES
 from .movement import broadcast_shapes
 from .operands import sum_to
+
+if TYPE_CHECKING:
+    from ..types import Device
 
 __all__ = ["clone", "to"]
 
@@ -53,7 +58,7 @@ class _Clone(Function):
         return grad
 
 
-def clone(input, *, memory_format=None):
+def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
     """A copy with its own storage (recorded by autograd).
 
     Args:
@@ -97,7 +102,7 @@ def _parse_to(args, kwargs):
     return (_device(dev) if dev is not None else None), (dtypes.as_dtype(dt) if dt is not None else None), copy
 
 
-def to(self, *args, **kwargs):
+def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """This tensor on another device and/or of another dtype (``self`` if nothing changes).
 
     Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``,
@@ -169,7 +174,7 @@ def _cast_method(dt):
     return method
 
 
-def cpu(self):
+def cpu(self: Tensor) -> Tensor:
     """This tensor on the CPU.
 
     Example::
@@ -180,7 +185,7 @@ def cpu(self):
     return to(self, "cpu")
 
 
-def cuda(self, device=None, non_blocking=False):
+def cuda(self: Tensor, device: Device = None, non_blocking: bool = False) -> Tensor:
     """This tensor on CUDA device ``device`` (default: the current CUDA device, 0).
 
     Args:
@@ -209,7 +214,7 @@ def cuda(self, device=None, non_blocking=False):
 _NAMES = {t._legacy_dtype: name for name, t in LEGACY_TYPES.items()}
 
 
-def type_(self, dtype=None, non_blocking=False, **kwargs):
+def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
     """With no argument, the type name (``'ember.FloatTensor'``); otherwise cast to that type.
 
     Accepts a dtype, a legacy type class (``ember.DoubleTensor``) or its name, with the
@@ -252,7 +257,7 @@ def type_(self, dtype=None, non_blocking=False, **kwargs):
     return to(self, "cpu", legacy) if self._device.type == "cuda" else to(self, legacy)
 
 
-def type_as(self, other):
+def type_as(self: Tensor, other: Tensor) -> Tensor:
     """This tensor cast to ``other``'s type.
 
     Args:
@@ -354,7 +359,7 @@ def assign_(target, value):
     return target
 
 
-def copy_(self, src, non_blocking=False):
+def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     """Copy ``src`` (broadcast, any device or dtype) into this tensor in place.
 
     Args:
@@ -377,7 +382,7 @@ def copy_(self, src, non_blocking=False):
     return assign_(self, src)
 
 
-def numpy(self, *, force=False):
+def numpy(self: Tensor, *, force: bool = False) -> Any:
     """The values as a NumPy array (sharing memory for CPU tensors).
 
     Args:

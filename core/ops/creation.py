@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 
@@ -13,6 +14,40 @@ from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, _new, backend_for_device, dtype_arg, is_number, size_arg, tensor
 from .comparison import _TORCH_NAMES
 from .movement import broadcast_shapes
+
+if TYPE_CHECKING:
+    from ..random import Generator
+    from ..types import Device, Number, _dtype
+    from ..types import _size as _size_t
+
+    class _SizeFactory(Protocol):
+        """``zeros``/``ones``/``empty``: the size as ints, one sequence, or ``size=``."""
+
+        __name__: str
+
+        def __call__(
+            self,
+            *args: int | _size_t,
+            size: _size_t = ...,
+            dtype: _dtype | None = None,
+            device: Device = None,
+            requires_grad: bool = False,
+            out: Tensor | None = None,
+        ) -> Tensor: ...
+
+    class _LikeFactory(Protocol):
+        """``zeros_like``/``ones_like``/``empty_like``."""
+
+        def __call__(
+            self,
+            input: Tensor,
+            *,
+            dtype: _dtype | None = None,
+            device: Device = None,
+            requires_grad: bool = False,
+            memory_format: object = None,
+        ) -> Tensor: ...
+
 
 __all__ = [
     "zeros", "ones", "full", "empty", "arange", "range", "linspace", "logspace", "eye",
@@ -26,7 +61,7 @@ __all__ = [
 _default_device = None
 
 
-def default_device():
+def default_device() -> _device:
     """The device new tensors go to when none is given (``cpu`` unless changed).
 
     Example::
@@ -43,7 +78,7 @@ def default_device():
 get_default_device = default_device
 
 
-def set_default_device(dev):
+def set_default_device(dev: _device | str | None) -> None:
     """Make ``dev`` the device of tensors created without ``device=``.
 
     Args:
@@ -71,7 +106,7 @@ def _size(size, op="tensor factory"):
     return shape
 
 
-_NO_SIZE = object()
+_NO_SIZE: Any = object()
 
 
 def _sizes(name, args, size):
@@ -102,7 +137,15 @@ def _finish(data, backend, dev, requires_grad):
     return t
 
 
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None):
+def full(
+    size: _size_t,
+    fill_value: Number | Tensor,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value``.
 
     The dtype defaults to that of the scalar (bool, int64 or the default float).
@@ -135,8 +178,15 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=
     return _finish(data, backend, dev, requires_grad)
 
 
-def _filled(name, value):
-    def make(*args, size=_NO_SIZE, dtype=None, device=None, requires_grad=False, out=None):
+def _filled(name: str, value: str) -> _SizeFactory:
+    def make(
+        *args: int | _size_t,
+        size: _size_t = _NO_SIZE,
+        dtype: _dtype | None = None,
+        device: Device = None,
+        requires_grad: bool = False,
+        out: Tensor | None = None,
+    ) -> Tensor:
         shape = _sizes(name, args, size)
         backend, dev, dt = _place(dtype, device, op=name)
         with backend.device_context(dev.index):
@@ -215,8 +265,15 @@ def _generated_doc(name):
     return f"{summary}\n\nArgs:\n    {args}\n\nExample::\n\n    >>> {example}\n    {output}\n"
 
 
-def _like(fn):
-    def make(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def _like(fn: _SizeFactory) -> _LikeFactory:
+    def make(
+        input: Tensor,
+        *,
+        dtype: _dtype | None = None,
+        device: Device = None,
+        requires_grad: bool = False,
+        memory_format: object = None,
+    ) -> Tensor:
         return fn(
             input.shape,
             dtype=dtype or input.dtype,
@@ -234,7 +291,15 @@ ones_like = _like(ones)
 empty_like = _like(empty)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+def full_like(
+    input: Tensor,
+    fill_value: Number | Tensor,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    memory_format: object = None,
+) -> Tensor:
     """``full`` with the shape, dtype and device of ``input``.
 
     Args:
@@ -259,7 +324,16 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     )
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+def arange(
+    start: Number | Tensor,
+    end: Number | Tensor | None = None,
+    step: Number | Tensor = 1,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) spaced by ``step``.
 
     The dtype is int64 when all arguments are integers, else the default float.
@@ -305,7 +379,15 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(data, backend, dev, requires_grad)
 
 
-def range(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):  # noqa: A001
+def range(  # noqa: A001
+    start: Number | Tensor,
+    end: Number | Tensor | None = None,
+    step: Number | Tensor = 1,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Deprecated ``torch.range``: like :func:`arange` but includes ``end``; float by default.
 
     Args:
@@ -335,7 +417,15 @@ def range(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fal
     )
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+def linspace(
+    start: Number | Tensor,
+    end: Number | Tensor,
+    steps: int,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``steps`` values evenly spaced from ``start`` to ``end`` inclusive.
 
     .. math::
@@ -369,7 +459,16 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(backend.from_host(host.astype(dt.name), dev.index), backend, dev, requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(
+    start: Number | Tensor,
+    end: Number | Tensor,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``base ** linspace(start, end, steps)``.
 
     .. math::
@@ -395,7 +494,9 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+def eye(
+    n: int, m: int | None = None, *, dtype: _dtype | None = None, device: Device = None, requires_grad: bool = False
+) -> Tensor:
     """An ``n x m`` matrix with ones on the diagonal.
 
     Args:
@@ -435,7 +536,15 @@ def _random(sample, size, generator, dtype, device, requires_grad, default=None,
     return _finish(data, backend, dev, requires_grad)
 
 
-def rand(*args, size=_NO_SIZE, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def rand(
+    *args: int | _size_t,
+    size: _size_t = _NO_SIZE,
+    generator: Generator | None = None,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """Samples from the uniform distribution on [0, 1).
 
     The size is given as ints, one sequence, or the keyword ``size=``.
@@ -448,7 +557,15 @@ def rand(*args, size=_NO_SIZE, generator=None, dtype=None, device=None, requires
     return _random(lambda g, s, d: g.uniform(s, d), _sizes("rand", args, size), generator, dtype, device, requires_grad)
 
 
-def randn(*args, size=_NO_SIZE, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+def randn(
+    *args: int | _size_t,
+    size: _size_t = _NO_SIZE,
+    generator: Generator | None = None,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """Samples from the standard normal distribution.
 
     The size is given as ints, one sequence, or the keyword ``size=``.
@@ -461,7 +578,59 @@ def randn(*args, size=_NO_SIZE, generator=None, dtype=None, device=None, require
     return _random(lambda g, s, d: g.normal(s, d), _sizes("randn", args, size), generator, dtype, device, requires_grad)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+@overload
+def randint(
+    high: int,
+    size: _size_t,
+    /,
+    *,
+    generator: Generator | None = None,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+@overload
+def randint(
+    high: int,
+    /,
+    *,
+    size: _size_t,
+    generator: Generator | None = None,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+@overload
+def randint(
+    low: int,
+    high: int,
+    size: _size_t,
+    *,
+    generator: Generator | None = None,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+@overload
+def randint(
+    *,
+    high: int,
+    size: _size_t,
+    generator: Generator | None = None,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+def randint(
+    low: Any = 0,
+    high: Any = None,
+    size: Any = None,
+    *,
+    generator: Generator | None = None,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Integers uniform in ``[low, high)`` (int64 by default).
 
     Called as ``randint(high, size)``, ``randint(low, high, size)`` or with keywords, as in PyTorch.
@@ -495,7 +664,14 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     )
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(
+    n: int,
+    *,
+    generator: Generator | None = None,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A random permutation of the integers from 0 to ``n - 1`` (int64 by default).
 
     Args:
@@ -520,7 +696,9 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return keys.argsort().to(dtype or dtypes.int64)
 
 
-def rand_like(input, *, dtype=None, device=None, requires_grad=False):
+def rand_like(
+    input: Tensor, *, dtype: _dtype | None = None, device: Device = None, requires_grad: bool = False
+) -> Tensor:
     """:func:`rand` with the shape, dtype and device of ``input``.
 
     Args:
@@ -539,7 +717,9 @@ def rand_like(input, *, dtype=None, device=None, requires_grad=False):
     return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None, requires_grad=False):
+def randn_like(
+    input: Tensor, *, dtype: _dtype | None = None, device: Device = None, requires_grad: bool = False
+) -> Tensor:
     """:func:`randn` with the shape, dtype and device of ``input``.
 
     Args:
@@ -557,7 +737,9 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False):
     return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, device=None):
+def randint_like(
+    input: Tensor, low: int = 0, high: int | None = None, *, dtype: _dtype | None = None, device: Device = None
+) -> Tensor:
     """:func:`randint` with the shape, dtype and device of ``input``.
 
     Args:
@@ -578,7 +760,15 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None):
     return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
 
 
-def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None):
+def normal(
+    mean: Tensor | float,
+    std: Tensor | float = 1.0,
+    size: _size_t | None = None,
+    *,
+    generator: Generator | None = None,
+    dtype: _dtype | None = None,
+    device: Device = None,
+) -> Tensor:
     """Normal samples with the given (scalar or tensor) ``mean`` and ``std``.
 
     Args:
@@ -603,16 +793,16 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None)
     elif not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        like = mean if isinstance(mean, Tensor) else std
+        like: Any = mean if isinstance(mean, Tensor) else std
         shape = like.shape if size is None else _size((size,) if isinstance(size, int) else tuple(size))
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
             shape = broadcast_shapes(mean.shape, std.shape)
         noise = randn(shape, generator=generator, dtype=like.dtype, device=like.device)
         return (noise * std + mean).detach()
-    return randn(size, generator=generator, dtype=dtype, device=device) * std + mean
+    return randn(size, generator=generator, dtype=dtype, device=device) * std + mean  # type: ignore[arg-type]
 
 
-def bernoulli(input, p=None, *, generator=None):
+def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
     """0/1 samples with probability ``input`` (or ``p``) of being 1, same shape and dtype.
 
     Args:
@@ -634,7 +824,9 @@ def bernoulli(input, p=None, *, generator=None):
     return (u < probs.detach()).to(input.dtype)
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None):
+def multinomial(
+    input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None
+) -> Tensor:
     """Sample category indices from each row of non-negative weights ``input``.
 
     Args:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal, overload
+
 from .. import dtypes, return_types
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
@@ -13,6 +15,9 @@ from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
 from .movement import broadcast_shapes
 from .operands import check_same_device, is_scalar, sum_to, wrap_dim
+
+if TYPE_CHECKING:
+    from ..types import Number
 
 __all__ = [
     "gather", "scatter", "scatter_add", "index_select", "index_add", "index_copy", "index_fill", "masked_fill",
@@ -236,7 +241,7 @@ class _Gather(Function):
         return zeros.scatter_add(ctx.axis, index, grad), None, None
 
 
-def gather(input, dim, index, *, sparse_grad=False):
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim == 1`` (and likewise for others).
 
     Args:
@@ -258,7 +263,7 @@ def gather(input, dim, index, *, sparse_grad=False):
     return _Gather.apply(input, axis, index)
 
 
-def take_along_dim(input, indices, dim=None):
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """Gather along ``dim`` with ``indices`` and ``input`` broadcast against each other in the
     other dimensions (both flattened when ``dim`` is None).
 
@@ -306,7 +311,7 @@ class _ScatterAdd(Function):
         return grad, None, None, gsrc
 
 
-def scatter_add(input, dim, index, src):
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate).
 
     Args:
@@ -382,7 +387,15 @@ def _scatter_positions(backend, shape, axis, index):
     return xp.reshape(offsets, (-1,))
 
 
-def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+def scatter(
+    input: Tensor,
+    dim: int,
+    index: Tensor,
+    src: Tensor | Number | None = None,
+    value: Number | None = None,
+    *,
+    reduce: str | None = None,
+) -> Tensor:
     """``input`` with ``src`` (or the scalar ``value``) written at ``index`` along ``dim``.
 
     ``reduce='add'`` accumulates (like :func:`scatter_add`); ``'multiply'`` multiplies.
@@ -425,7 +438,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     return _Scatter.apply(input, axis, index, src)
 
 
-def index_select(input, dim, index):
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Rows (along ``dim``) of ``input`` picked by the 1-D ``index``.
 
     Args:
@@ -469,7 +482,7 @@ def _check_index_source(op, input, dim, index, source, index_problem):
     return axis
 
 
-def index_add(input, dim, index, source, *, alpha=1):
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Number = 1) -> Tensor:
     """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``.
 
     Args:
@@ -506,7 +519,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     return scatter_add(input, axis, expanded, source if source.ndim else source.reshape(1))
 
 
-def index_copy(input, dim, index, source):
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``input`` with the slices of ``source`` written at ``index`` along ``dim``.
 
     Example::
@@ -535,7 +548,7 @@ def index_copy(input, dim, index, source):
     return scatter(input, axis, index.reshape(view).expand(src.shape), src)
 
 
-def index_fill(input, dim, index, value):
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -> Tensor:
     """``input`` with the slices at ``index`` along ``dim`` set to ``value``.
 
     Args:
@@ -564,7 +577,7 @@ def index_fill(input, dim, index, value):
     return masked_fill(input, mask.reshape(view), value)
 
 
-def masked_fill(input, mask, value):
+def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
     """``input`` with ``value`` where the (broadcast) bool ``mask`` is true.
 
     Args:
@@ -602,7 +615,7 @@ def masked_fill(input, mask, value):
     return out
 
 
-def masked_select(input, mask):
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """A 1-D tensor of the elements of ``input`` where ``mask`` is true (both broadcast).
 
     Args:
@@ -621,7 +634,7 @@ def masked_select(input, mask):
     return a[m]
 
 
-def masked_scatter(input, mask, source):
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """``input`` with consecutive elements of ``source`` written where ``mask`` is true.
 
     Args:
@@ -641,7 +654,11 @@ def masked_scatter(input, mask, source):
     return out
 
 
-def nonzero(input, *, as_tuple=False):
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
     """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D ones.
 
     Args:
@@ -673,7 +690,7 @@ def nonzero(input, *, as_tuple=False):
     )
 
 
-def argwhere(input):
+def argwhere(input: Tensor) -> Tensor:
     """The indices of the non-zero elements of ``input``, one row per element, as ``nonzero(input)``.
 
     Args:
@@ -698,7 +715,7 @@ def _sort_indices(input, axis, descending, stable=True):
     return input._make(xp.astype(indices, input._backend.native_dtype(dtypes.int64)))
 
 
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> return_types.sort:
     """``(values, indices)`` sorted along ``dim``.
 
     Args:
@@ -723,7 +740,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     return return_types.sort(_Gather.apply(input, axis, indices), indices)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
     """Indices that sort ``input`` along ``dim``.
 
     Args:
@@ -745,7 +762,9 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return _sort_indices(input, wrap_dim(dim, input.ndim), descending)
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+def topk(  # noqa: A002
+    input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+) -> return_types.topk:
     """The ``k`` largest (or smallest) elements along ``dim`` as ``(values, indices)``.
 
     Args:
@@ -776,7 +795,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
 
 
-def kthvalue(input, k, dim=-1, keepdim=False):
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> return_types.kthvalue:
     """The ``k``-th smallest element along ``dim`` as ``(values, indices)``.
 
     Args:
@@ -805,7 +824,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return return_types.kthvalue(values, indices)
 
 
-def take(input, index):
+def take(input: Tensor, index: Tensor) -> Tensor:
     """Elements of the flattened ``input`` at ``index`` (output has ``index``'s shape).
 
     Args:

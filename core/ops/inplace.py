@@ -9,6 +9,7 @@ values so that the graph never sees storage that the write changed.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
@@ -16,6 +17,10 @@ from ..random import check_probabilities, native_generator
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
+
+if TYPE_CHECKING:
+    from ..random import Generator
+    from ..types import Number
 
 __all__ = []
 
@@ -149,7 +154,7 @@ def _write(self, data):
     return self
 
 
-def fill_(self, value):
+def fill_(self: Tensor, value: Tensor | Number) -> Tensor:
     """Set every element to ``value``.
 
     Args:
@@ -174,7 +179,7 @@ def fill_(self, value):
     return _write(self, self._backend.xp.full(self._data.shape, value, dtype=self._data.dtype))
 
 
-def zero_(self):
+def zero_(self: Tensor) -> Tensor:
     """Set every element to zero.
 
     Example::
@@ -200,7 +205,7 @@ def _require(ok, message):
         raise RuntimeError(message)
 
 
-def uniform_(self, a=0.0, b=1.0, *, generator=None):
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill with samples from U[a, b).
 
     .. math::
@@ -221,7 +226,7 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
     return _sample_(self, "uniform_", lambda g, s, d, xp: g.uniform(s, d) * (b - a) + a, generator)
 
 
-def normal_(self, mean=0.0, std=1.0, *, generator=None):
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill with samples from N(mean, std^2).
 
     .. math::
@@ -242,7 +247,7 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     return _sample_(self, "normal_", lambda g, s, d, xp: g.normal(s, d) * std + mean, generator)
 
 
-def exponential_(self, lambd=1.0, *, generator=None):
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill with samples from the exponential distribution with rate ``lambd``.
 
     .. math::
@@ -262,7 +267,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
     return _sample_(self, "exponential_", lambda g, s, d, xp: -xp.log1p(-g.uniform(s, d)) / lambd, generator)
 
 
-def bernoulli_(self, p=0.5, *, generator=None):
+def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | None = None) -> Tensor:
     """Fill with 0/1 samples that are 1 with probability ``p`` (a number or a tensor).
 
     Args:
@@ -288,7 +293,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
     return _write(self, backend.xp.astype(u < probs, self._data.dtype))
 
 
-def random_(self, from_=0, to=None, *, generator=None):
+def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: Generator | None = None) -> Tensor:
     """Fill with integers uniform in ``[from_, to)`` (``[0, from_)`` with one argument).
 
     Args:
@@ -315,7 +320,7 @@ def random_(self, from_=0, to=None, *, generator=None):
     return _write(self, backend.xp.astype(ints, self._data.dtype))
 
 
-def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Generator | None = None) -> Tensor:
     """Fill with samples whose logarithm is N(mean, std^2).
 
     .. math::
@@ -336,7 +341,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     return _sample_(self, "log_normal_", lambda g, s, d, xp: xp.exp(g.normal(s, d) * std + mean), generator)
 
 
-def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
     """Fill with samples from the Cauchy distribution.
 
     .. math::

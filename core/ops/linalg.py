@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .operands import array_operands, check_same_device, sum_to
+
+if TYPE_CHECKING:
+    from ..types import Number
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "addmm", "addmv", "baddbmm", "outer", "ger"]
 
@@ -70,7 +75,7 @@ def _shapes(a, b):
     return f"{'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))}"
 
 
-def matmul(input, other):
+def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D operands and broadcast batches.
 
     Example::
@@ -101,7 +106,7 @@ def matmul(input, other):
     return _Matmul.apply(a, b)
 
 
-def mm(input, mat2):
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """Product of two matrices ``(n, m) @ (m, p)`` (``input`` may be sparse COO: :func:`ember.sparse.mm`).
 
     .. math::
@@ -129,7 +134,7 @@ def mm(input, mat2):
     return matmul(input, mat2)
 
 
-def bmm(input, mat2):
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched product ``(b, n, m) @ (b, m, p)`` without broadcasting.
 
     .. math::
@@ -158,7 +163,7 @@ def bmm(input, mat2):
     return matmul(input, mat2)
 
 
-def mv(input, vec):
+def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product ``(n, m) @ (m,)``.
 
     .. math::
@@ -181,7 +186,7 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
-def dot(input, other):
+def dot(input: Tensor, other: Tensor) -> Tensor:
     """Inner product of two 1-D tensors.
 
     .. math::
@@ -213,7 +218,7 @@ def dot(input, other):
 vdot = dot
 
 
-def inner(input, other):
+def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dimension of both tensors.
 
     Args:
@@ -244,7 +249,7 @@ def _add_scaled_product(op, product, input, a, b, beta, alpha):
     return out + (input if beta == 1 else input * beta) if beta != 0 else out
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``.
 
     .. math::
@@ -266,7 +271,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     return _add_scaled_product("addmm", mm, input, mat1, mat2, beta, alpha)
 
 
-def addmv(input, mat, vec, *, beta=1, alpha=1):
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``.
 
     .. math::
@@ -287,7 +292,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     return _add_scaled_product("addmv", mv, input, mat, vec, beta, alpha)
 
 
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)``.
 
     .. math::
@@ -310,7 +315,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _add_scaled_product("baddbmm", bmm, input, batch1, batch2, beta, alpha)
 
 
-def outer(input, vec2):
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """The outer product of two 1-D tensors (``ger`` is the older name of ``outer``).
 
     .. math::

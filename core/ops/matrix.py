@@ -7,6 +7,7 @@ sums), so gradients and double backward come from those ops.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 from .. import dtypes
 from ..amp.policy import cast_inputs
@@ -29,7 +30,7 @@ def _index(n, start, like):
     return arange(start, start + n, dtype=dtypes.int64, device=like._device)
 
 
-def diagonal(input, offset=0, dim1=0, dim2=1):
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal of ``input`` in the plane of ``dim1`` and ``dim2``, as a new last dimension.
 
     Args:
@@ -73,7 +74,7 @@ def _cat2(a, b, dim):
     return cat([a, b], dim)
 
 
-def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """A tensor whose diagonals (in the plane of ``dim1``, ``dim2``) are the last dimension of ``input``.
 
     Args:
@@ -95,7 +96,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     return _embed_last(input, offset).movedim((-2, -1), (a, b))
 
 
-def diag(input, diagonal=0):
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """A 1-D input becomes a 2-D matrix with it on diagonal ``diagonal``; a 2-D input gives that diagonal.
 
     Args:
@@ -116,7 +117,7 @@ def diag(input, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
-def trace(input):
+def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a 2-D matrix (integers sum in int64).
 
     .. math::
@@ -150,7 +151,7 @@ def _triangle(op, input, diagonal, lower):
     return input.masked_fill(keep.logical_not(), 0)
 
 
-def tril(input, diagonal=0):
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dimensions (elements with ``col - row <= diagonal``); others are 0.
 
     Args:
@@ -172,7 +173,7 @@ def tril(input, diagonal=0):
     return _triangle("tril", input, diagonal, True)
 
 
-def triu(input, diagonal=0):
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dimensions (elements with ``col - row >= diagonal``); others are 0.
 
     Args:
@@ -238,7 +239,7 @@ def _merge_repeated(operand, labels):
             return operand, labels
 
 
-def einsum(equation, *operands):
+def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
     """Sum of products of ``operands`` over the indices of ``equation`` (Einstein notation).
 
     ``"ij,jk->ik"`` is a matrix product, ``"ii"`` a trace, ``"bij->bji"`` a transpose. With no
@@ -273,8 +274,8 @@ def einsum(equation, *operands):
     n_ellipsis = 0
     for term, t in zip(terms, operands):
         if "..." in term:
-            n_ellipsis = max(n_ellipsis, t.ndim - len(term.replace("...", "")))
-    parsed = [_parse_term(term, t.ndim, n_ellipsis, i) for i, (term, t) in enumerate(zip(terms, operands))]
+            n_ellipsis = max(n_ellipsis, t.ndim - len(term.replace("...", "")))  # type: ignore[union-attr]
+    parsed = [_parse_term(term, t.ndim, n_ellipsis, i) for i, (term, t) in enumerate(zip(terms, operands))]  # type: ignore[union-attr]
     ellipsis = [("...", i) for i in range(n_ellipsis)]
     if arrow:
         if rhs.count("...") > 1:
@@ -292,7 +293,7 @@ def einsum(equation, *operands):
         if len(set(output)) != len(output):
             raise RuntimeError("einsum(): output subscript appears more than once in the output")
     else:
-        counts = {}
+        counts = {}  # type: ignore[var-annotated]
         for labels in parsed:
             for lab in labels:
                 if not isinstance(lab, tuple):
@@ -313,7 +314,7 @@ def einsum(equation, *operands):
     for t, labels in zip(ops, labs):
         perm = sorted(range(len(labels)), key=lambda i: order.index(labels[i]))
         t = t.permute(perm) if perm != list(range(len(labels))) else t
-        shape, present = [], [labels[i] for i in perm]
+        shape, present = [], [labels[i] for i in perm]  # type: ignore[assignment]
         it = iter(t.shape)
         for lab in order:
             shape.append(next(it) if lab in present else 1)
@@ -337,7 +338,7 @@ def einsum(equation, *operands):
     return result.reshape(tuple(result.shape[: len(output)]))
 
 
-def tensordot(a, b, dims=2):
+def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[int] | Sequence[Sequence[int]] | Tensor = 2) -> Tensor:
     """Contract the last ``dims`` dimensions of ``a`` with the first ``dims`` of ``b`` (or given pairs).
 
     Args:
@@ -360,7 +361,7 @@ def tensordot(a, b, dims=2):
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
     else:
-        da, db = dims
+        da, db = dims  # type: ignore[assignment]
         da = [da] if isinstance(da, int) else list(da)
         db = [db] if isinstance(db, int) else list(db)
         if len(da) != len(db):
@@ -388,7 +389,7 @@ def tensordot(a, b, dims=2):
     return (left @ right).reshape([a.shape[i] for i in fa] + [b.shape[j] for j in fb])
 
 
-def kron(input, other):
+def kron(input: Tensor, other: Tensor) -> Tensor:
     """Kronecker product: blocks ``input[i] * other`` tiled in ``input``'s layout.
 
     Example::
@@ -407,7 +408,7 @@ def kron(input, other):
     return (a * b).reshape([x * y for x, y in zip(sa, sb)])
 
 
-def cross(input, other, dim=None):
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (inputs broadcast).
 
     Args:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Size, Tensor, size_arg
 from .operands import check_same_device, sum_to, wrap_dim
+
+if TYPE_CHECKING:
+    from ..types import _size as _size_t
 
 __all__ = [
     "reshape", "view", "permute", "transpose", "swapaxes", "swapdims", "t", "squeeze", "unsqueeze",
@@ -58,7 +64,7 @@ class _Reshape(Function):
         return grad.reshape(ctx.shape), None
 
 
-def reshape(input, *shape):
+def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
     """The same elements in a new shape (a view when the layout allows); one size may be -1.
 
     Args:
@@ -86,7 +92,7 @@ def reshape(input, *shape):
     return _Reshape.apply(input, shape)
 
 
-def view(input, *shape):
+def view(input: Tensor, *shape: int | _size_t) -> Tensor:
     """The same storage seen in a new shape; raises where the strides do not allow a view.
 
     Unlike :func:`reshape`, ``view`` never copies: writes through the result reach ``input``.
@@ -113,7 +119,7 @@ def view(input, *shape):
                 "view size is not compatible with input tensor's size and stride (at least one dimension "
                 "spans across two contiguous subspaces). Use .reshape(...) instead."
             ) from None
-    return reshape(input, shape)
+    return reshape(input, shape)  # type: ignore[arg-type]
 
 
 class _Permute(Function):
@@ -130,7 +136,7 @@ class _Permute(Function):
         return grad.permute(inverse), None
 
 
-def permute(input, *dims):
+def permute(input: Tensor, *dims: int | _size_t) -> Tensor:
     """Reorder dimensions: output dimension ``i`` is input dimension ``dims[i]`` (a view).
 
     Args:
@@ -155,7 +161,7 @@ def permute(input, *dims):
     return _Permute.apply(input, dims)
 
 
-def transpose(input, dim0, dim1):
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swaps dimensions ``dim0`` and ``dim1`` of ``input``; the result is a view.
 
     Args:
@@ -185,7 +191,7 @@ def transpose(input, dim0, dim1):
 swapaxes = swapdims = transpose
 
 
-def t(input):
+def t(input: Tensor) -> Tensor:
     """Transposes a tensor of at most 2 dimensions (0-D and 1-D tensors are returned as they are).
 
     Args:
@@ -205,7 +211,7 @@ def t(input):
     return transpose(input, 0, 1) if n == 2 else input.reshape(input.shape)
 
 
-def squeeze(input, dim=None):
+def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """Remove dimensions of size 1 (only ``dim`` when given).
 
     Args:
@@ -231,7 +237,7 @@ def squeeze(input, dim=None):
     return input.reshape(new)
 
 
-def unsqueeze(input, dim):
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``.
 
     Args:
@@ -265,7 +271,7 @@ class _Expand(Function):
         return sum_to(grad, ctx.shape), None
 
 
-def expand(input, *sizes):
+def expand(input: Tensor, *sizes: int | _size_t) -> Tensor:
     """Broadcast to a larger shape without copying; -1 keeps a dimension.
 
     Args:
@@ -302,13 +308,13 @@ def expand(input, *sizes):
                 f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(input.shape)}"
             )
         shape.append(s)
-    shape = tuple(shape)
+    shape = tuple(shape)  # type: ignore[assignment]
     if shape == current_shape:
-        return input.reshape(shape)
+        return input.reshape(shape)  # type: ignore[arg-type]
     return _Expand.apply(input, shape)
 
 
-def expand_as(input, other):
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
     """``input`` broadcast to the shape of ``other`` without copying, as ``input.expand(other.size())``.
 
     Args:
@@ -325,7 +331,7 @@ def expand_as(input, other):
     return expand(input, other.shape)
 
 
-def broadcast_to(input, shape):
+def broadcast_to(input: Tensor, shape: _size_t) -> Tensor:
     """``input`` broadcast to ``shape`` without copying, as ``input.expand(shape)``.
 
     Args:
@@ -341,7 +347,7 @@ def broadcast_to(input, shape):
     return expand(input, tuple(shape))
 
 
-def broadcast_shapes(*shapes):
+def broadcast_shapes(*shapes: int | _size_t) -> Size:
     """The shape that all ``shapes`` broadcast to.
 
     Args:
@@ -354,22 +360,22 @@ def broadcast_shapes(*shapes):
         >>> ember.broadcast_shapes((5, 1, 4), (3, 1))
         ember.Size([5, 3, 4])
     """
-    shapes = [(s,) if isinstance(s, int) else s for s in shapes]
-    ndim = max((len(s) for s in shapes), default=0)
+    shapes = [(s,) if isinstance(s, int) else s for s in shapes]  # type: ignore[assignment]
+    ndim = max((len(s) for s in shapes), default=0)  # type: ignore[arg-type]
     result = [1] * ndim
     for s in shapes:
-        for i, size in enumerate(s):
-            j = ndim - len(s) + i
+        for i, size in enumerate(s):  # type: ignore[arg-type]
+            j = ndim - len(s) + i  # type: ignore[arg-type]
             if result[j] == 1:
                 result[j] = size
             elif size != 1 and size != result[j]:
                 raise RuntimeError(
-                    f"shape mismatch: objects cannot be broadcast to a single shape ({[list(x) for x in shapes]})"
+                    f"shape mismatch: objects cannot be broadcast to a single shape ({[list(x) for x in shapes]})"  # type: ignore[arg-type]
                 )
     return Size(result)
 
 
-def broadcast_tensors(*tensors):
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     """Expand all tensors to their common broadcast shape.
 
     Args:
@@ -388,7 +394,7 @@ def broadcast_tensors(*tensors):
     return tuple(t.expand(shape) for t in tensors)
 
 
-def repeat(input, *repeats):
+def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
     """Tile the tensor ``repeats[i]`` times along dimension ``i`` (copies).
 
     Args:
@@ -413,11 +419,11 @@ def repeat(input, *repeats):
     for r, s in zip(repeats, shape):
         interleaved += [1, s]
         target += [r, s]
-        final.append(r * s)
-    return x.reshape(interleaved).expand(target).reshape(final)
+        final.append(r * s)  # type: ignore[operator]
+    return x.reshape(interleaved).expand(target).reshape(final)  # type: ignore[arg-type]
 
 
-def tile(input, dims):
+def tile(input: Tensor, dims: _size_t) -> Tensor:
     """Like :func:`repeat`, padding ``dims`` with leading ones.
 
     Args:
@@ -436,7 +442,7 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
-def flatten(input, start_dim=0, end_dim=-1):
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one.
 
     Args:
@@ -464,7 +470,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     return input.reshape(tuple(shape[:start]) + (merged,) + tuple(shape[end + 1 :]))
 
 
-def unflatten(input, dim, sizes):
+def unflatten(input: Tensor, dim: int, sizes: _size_t) -> Tensor:
     """Split dimension ``dim`` into ``sizes``.
 
     Args:
@@ -479,7 +485,7 @@ def unflatten(input, dim, sizes):
     """
     axis = wrap_dim(dim, input.ndim)
     sizes = _infer_shape("unflatten", tuple(sizes), input.shape[axis])
-    return input.reshape(tuple(input.shape[:axis]) + sizes + tuple(input.shape[axis + 1 :]))
+    return input.reshape(tuple(input.shape[:axis]) + sizes + tuple(input.shape[axis + 1 :]))  # type: ignore[operator]
 
 
 class _Flip(Function):
@@ -493,7 +499,7 @@ class _Flip(Function):
         return grad.flip(ctx.axes), None
 
 
-def flip(input, dims):
+def flip(input: Tensor, dims: _size_t) -> Tensor:
     """Reverse the order of elements along ``dims``.
 
     ``Tensor.flip`` also takes the dimensions as separate ints (``x.flip(0, 1)``).
@@ -540,7 +546,7 @@ def tensor_flip(self, *dims, **kwargs):
     return flip(self, _shape_arg(dims, "flip"))
 
 
-def roll(input, shifts, dims=None):
+def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None) -> Tensor:
     """Rotate elements along ``dims`` by ``shifts`` (flattened when ``dims`` is None).
 
     Args:
@@ -591,7 +597,7 @@ class _Cat(Function):
         return tuple(grad.split(ctx.sizes, ctx.axis))
 
 
-def cat(tensors, dim=0, *, out=None):
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Concatenate tensors along an existing dimension ``dim``.
 
     All tensors must share a device and, outside ``dim``, a shape; dtypes are promoted.
@@ -650,7 +656,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
-def stack(tensors, dim=0):
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors of equal shape along a new dimension ``dim``.
 
     Args:
@@ -683,7 +689,7 @@ def stack(tensors, dim=0):
     return cat([t.unsqueeze(axis) for t in tensors], axis)
 
 
-def hstack(tensors):
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
     """Concatenate along dimension 1 (0 for 1-D tensors).
 
     Args:
@@ -701,7 +707,7 @@ def hstack(tensors):
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
-def vstack(tensors):
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
     """Concatenate along dimension 0, treating 1-D tensors as rows.
 
     Args:
@@ -716,7 +722,7 @@ def vstack(tensors):
     return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
 
 
-def narrow(input, dim, start, length):
+def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
     """The slice ``start:start+length`` of dimension ``dim`` (a view).
 
     Args:
@@ -742,7 +748,7 @@ def narrow(input, dim, start, length):
     return input[key]
 
 
-def split(input, split_size_or_sections, dim=0):
+def split(input: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """Split into chunks of ``split_size`` (the last may be smaller) or of the given sizes.
 
     Args:
@@ -779,7 +785,7 @@ def split(input, split_size_or_sections, dim=0):
     return tuple(out)
 
 
-def chunk(input, chunks, dim=0):
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` pieces of (nearly) equal size.
 
     Args:
@@ -802,7 +808,7 @@ def chunk(input, chunks, dim=0):
     return split(input, step, dim)
 
 
-def unbind(input, dim=0):
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """All slices along ``dim``, with that dimension removed.
 
     Args:
@@ -822,7 +828,7 @@ def unbind(input, dim=0):
     return tuple(input[key + (i,)] for i in range(input.shape[axis]))
 
 
-def movedim(input, source, destination):
+def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
     """Move dimension(s) ``source`` to position(s) ``destination``.
 
     Args:
@@ -840,8 +846,8 @@ def movedim(input, source, destination):
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     n = input.ndim
-    src = [wrap_dim(s, n) for s in src]
-    dst = [wrap_dim(d, n) for d in dst]
+    src = [wrap_dim(s, n) for s in src]  # type: ignore[assignment]
+    dst = [wrap_dim(d, n) for d in dst]  # type: ignore[assignment]
     if n == 0:
         return input.reshape(())
     order = [d for d in range(n) if d not in src]
@@ -862,7 +868,7 @@ class _Contiguous(Function):
         return grad
 
 
-def contiguous(input, memory_format=None):
+def contiguous(input: Tensor, memory_format: object = None) -> Tensor:
     """A tensor with the same values laid out contiguously in row-major order; ``input`` itself when it already is.
 
     Args:
@@ -880,7 +886,7 @@ def contiguous(input, memory_format=None):
     return input if is_contiguous(input) else _Contiguous.apply(input)
 
 
-def is_contiguous(input, memory_format=None):
+def is_contiguous(input: Tensor, memory_format: object = None) -> bool:
     """True if the elements are laid out in row-major order without gaps.
 
     Args:
@@ -897,7 +903,7 @@ def is_contiguous(input, memory_format=None):
     return input._backend.is_contiguous(input._data)
 
 
-def view_as(input, other):
+def view_as(input: Tensor, other: Tensor) -> Tensor:
     """``input`` seen in the shape of ``other``, as ``input.view(other.size())``.
 
     Args:
@@ -913,7 +919,7 @@ def view_as(input, other):
     return view(input, other.shape)
 
 
-def reshape_as(input, other):
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
     """``input`` in the shape of ``other``, as ``input.reshape(other.size())``.
 
     Args:

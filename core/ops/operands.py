@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING, TypeGuard
 
 import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor, tensor
+
+if TYPE_CHECKING:
+    from ..types import Number
 
 __all__ = [
     "check_same_device",
@@ -20,7 +24,7 @@ __all__ = [
 ]
 
 
-def is_scalar(value):
+def is_scalar(value: object) -> TypeGuard[Number]:
     """A Python (or NumPy) number, not a tensor."""
     return isinstance(value, numbers.Number) and not isinstance(value, Tensor)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import builtins
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from .. import dtypes, return_types
 from ..amp.policy import cast_inputs
@@ -15,6 +17,9 @@ from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .movement import stack
 from .operands import normalize_dims, wrap_dim
+
+if TYPE_CHECKING:
+    from ..types import _dtype
 
 __all__ = [
     "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std",
@@ -51,7 +56,9 @@ def _accumulate_dtype(d, dtype):
     return dtypes.int64 if not d.is_floating_point else d
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+def sum(
+    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+) -> Tensor:  # noqa: A001
     """Sum of elements over ``dim`` (all when None); integer inputs sum in int64.
 
     .. math::
@@ -84,7 +91,9 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     return _Sum.apply(input, axes, keepdim, None)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(
+    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+) -> Tensor:
     """Arithmetic mean over ``dim``; the input must be floating point (or give ``dtype``).
 
     .. math::
@@ -153,7 +162,7 @@ def where_(condition, a, b):
     return where(condition, a, b)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: _dtype | None = None) -> Tensor:
     """Product of elements over one ``dim`` (all when None).
 
     Args:
@@ -220,7 +229,7 @@ def _check_nonempty(name, input, axes):
         )
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (all dims when empty).
 
     Unlike :func:`max`, the gradient is spread evenly over the elements that tie for the maximum.
@@ -243,7 +252,7 @@ def amax(input, dim=(), keepdim=False):
     return _Amax.apply(input, axes, keepdim)
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (all dims when empty).
 
     Unlike :func:`min`, the gradient is spread evenly over the elements that tie for the minimum.
@@ -283,7 +292,7 @@ def _arg(name, input, dim, keepdim):
     return input._make(xp.astype(data, input._backend.native_dtype(dtypes.int64)))
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (over the flattened tensor when ``dim`` is None).
 
     Args:
@@ -304,7 +313,7 @@ def argmax(input, dim=None, keepdim=False):
     return _arg("argmax", input, dim, keepdim)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the minimum (over the flattened tensor when ``dim`` is None).
 
     Args:
@@ -344,7 +353,13 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
     return getattr(return_types, name)(values, indices)
 
 
-def max(input, dim=None, keepdim=False):  # noqa: A001
+@overload
+def max(input: Tensor) -> Tensor: ...  # noqa: A001
+@overload
+def max(input: Tensor, dim: int, keepdim: bool = False) -> return_types.max: ...  # noqa: A001
+@overload
+def max(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
+def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Maximum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor.
 
     Args:
@@ -369,7 +384,13 @@ def max(input, dim=None, keepdim=False):  # noqa: A001
     return _extremum_with_indices("max", input, dim, keepdim, None)
 
 
-def min(input, dim=None, keepdim=False):  # noqa: A001
+@overload
+def min(input: Tensor) -> Tensor: ...  # noqa: A001
+@overload
+def min(input: Tensor, dim: int, keepdim: bool = False) -> return_types.min: ...  # noqa: A001
+@overload
+def min(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
+def min(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Minimum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor.
 
     Args:
@@ -394,7 +415,7 @@ def min(input, dim=None, keepdim=False):  # noqa: A001
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
-def aminmax(input, *, dim=None, keepdim=False):
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> return_types.aminmax:
     """``(amin, amax)`` in one call.
 
     Args:
@@ -448,7 +469,14 @@ def _scaled_variance(input, dim, unbiased, keepdim, correction):
     return scale, (total / dof if dof else total * math.inf)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
     """Variance over ``dim`` with Bessel's correction (``correction=1``) by default.
 
     .. math::
@@ -474,7 +502,14 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return v * (scale * scale)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Tensor:
     """Standard deviation over ``dim`` (square root of :func:`var`).
 
     .. math::
@@ -502,7 +537,14 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return where_(zero, v * 0, where_(zero, v * 0 + 1, v).sqrt()) * scale
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> tuple[Tensor, Tensor]:
     """``(var, mean)`` over ``dim``.
 
     Args:
@@ -525,7 +567,14 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     )
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> tuple[Tensor, Tensor]:
     """``(std, mean)`` over ``dim``.
 
     Args:
@@ -582,7 +631,13 @@ class _PNorm(Function):
         return g.masked_fill(y == 0, 0), None, None, None
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+def norm(
+    input: Tensor,
+    p: float | str | None = "fro",
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    dtype: _dtype | None = None,
+) -> Tensor:
     """The ``p``-norm over ``dim`` (all elements when None).
 
     .. math::
@@ -626,7 +681,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return _PNorm.apply(input, float(p), axes, keepdim)
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed stably.
 
     .. math::
@@ -666,7 +721,7 @@ class _Cumsum(Function):
         return grad.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis), None
 
 
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
     """Cumulative sum along ``dim``.
 
     .. math::
@@ -697,7 +752,7 @@ def cumsum(input, dim, *, dtype=None):
     return _Cumsum.apply(input, axis)
 
 
-def all(input, dim=None, keepdim=False):  # noqa: A001
+def all(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where every element over ``dim`` is non-zero.
 
     Args:
@@ -719,7 +774,7 @@ def all(input, dim=None, keepdim=False):  # noqa: A001
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
-def any(input, dim=None, keepdim=False):  # noqa: A001
+def any(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True where some element over ``dim`` is non-zero.
 
     Args:
@@ -741,7 +796,7 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
-def count_nonzero(input, dim=None):
+def count_nonzero(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """Number of non-zero elements over ``dim``.
 
     Args:
@@ -781,7 +836,7 @@ def _scan(input, dim, combine):
     return stack(run, axis)
 
 
-def cumprod(input, dim, *, dtype=None):
+def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
     """Cumulative product along ``dim`` (integers accumulate in int64).
 
     The gradient is exact in the presence of zeros: the scan is a chain of products.
@@ -826,7 +881,7 @@ def _cumulative_extremum(name, input, dim, better):
     return getattr(return_types, name)(input.gather(axis, indices), indices)
 
 
-def cummax(input, dim):
+def cummax(input: Tensor, dim: int) -> return_types.cummax:
     """Running maximum along ``dim`` and the index where it was found, as ``(values, indices)``.
 
     Ties take the later index; a NaN propagates (as in PyTorch).
@@ -839,7 +894,7 @@ def cummax(input, dim):
     return _cumulative_extremum("cummax", input, dim, lambda xp, a, b: xp.greater_equal(a, b))
 
 
-def cummin(input, dim):
+def cummin(input: Tensor, dim: int) -> return_types.cummin:
     """Running minimum along ``dim`` and the index where it was found, as ``(values, indices)``.
 
     Args:
@@ -856,7 +911,7 @@ def cummin(input, dim):
     return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))
 
 
-def logcumsumexp(input, dim):
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (a running log-add-exp).
 
     Example::
@@ -877,7 +932,11 @@ def _log_add_exp(acc, part):
     return high + (-gap).exp().log1p().masked_fill(finite.logical_not(), 0)
 
 
-def median(input, dim=None, keepdim=False):
+@overload
+def median(input: Tensor) -> Tensor: ...
+@overload
+def median(input: Tensor, dim: int, keepdim: bool = False) -> return_types.median: ...
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The median (the lower of the two middle values for an even count); NaN if any element is NaN.
 
     With ``dim``, returns ``(values, indices)`` along that dimension.
@@ -917,7 +976,9 @@ def median(input, dim=None, keepdim=False):
     return return_types.median(values, index)
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
+def nansum(
+    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+) -> Tensor:
     """Sum over ``dim`` treating NaN as zero.
 
     Args:
@@ -939,7 +1000,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return sum(input, dim, keepdim, dtype=dtype)
 
 
-def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+def nanmean(
+    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+) -> Tensor:
     """Mean over ``dim`` of the elements that are not NaN.
 
     Args:

@@ -7,6 +7,8 @@ every backend.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import dtypes
 from ..tensor import Tensor
 from .creation import arange, tensor
@@ -14,6 +16,9 @@ from .linalg import outer
 from .movement import cat, stack
 from .operands import check_same_device, wrap_dim
 from .slicing_joining import meshgrid, searchsorted
+
+if TYPE_CHECKING:
+    from ..types import Device, Number, _dtype
 
 __all__ = [
     "diff",
@@ -28,7 +33,9 @@ __all__ = [
 ]
 
 
-def diff(input, n=1, dim=-1, prepend=None, append=None):
+def diff(
+    input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None
+) -> Tensor:
     """The ``n``-th forward difference along ``dim`` (``logical_xor`` of neighbours for bool).
 
     Args:
@@ -68,7 +75,9 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+def repeat_interleave(
+    input: Tensor, repeats: Tensor | int | None = None, dim: int | None = None, *, output_size: int | None = None
+) -> Tensor:
     """Repeat each element (or slice along ``dim``) ``repeats`` times, the copies side by side.
 
     With a tensor as the only argument, ``repeat_interleave(repeats)`` gives the indices
@@ -113,7 +122,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
                 f"{repeats.numel()} and input.size({axis}) = {size}"
             )
     if isinstance(repeats, Tensor):
-        counts = [int(c) for c in repeats.tolist()]
+        counts = [int(c) for c in repeats.tolist()]  # type: ignore[assignment]
         if any(c < 0 for c in counts):
             raise RuntimeError("repeats can not be negative")
         index = [i for i, c in enumerate(counts) for _ in range(c)]
@@ -134,7 +143,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     return result
 
 
-def ravel(input):
+def ravel(input: Tensor) -> Tensor:
     """The elements as a 1-D tensor (a view where the layout allows).
 
     Example::
@@ -145,7 +154,7 @@ def ravel(input):
     return input.reshape(-1)
 
 
-def msort(input):
+def msort(input: Tensor) -> Tensor:
     """``input`` sorted along its first dimension (the values of ``sort(input, dim=0)``).
 
     Example::
@@ -157,7 +166,7 @@ def msort(input):
     return input.sort(dim=0).values
 
 
-def cartesian_prod(*tensors):
+def cartesian_prod(*tensors: Tensor) -> Tensor:
     """The Cartesian product of 1-D tensors: one row per combination (a 1-D tensor for one input).
 
     Example::
@@ -193,7 +202,9 @@ def _triangle_indices(op, row, col, offset, dtype, device, lower):
     return stack([rows, cols]).to(dtype)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def tril_indices(
+    row: int, col: int, offset: int = 0, *, dtype: _dtype | None = None, device: Device = None, layout: object = None
+) -> Tensor:
     """The ``(2, N)`` coordinates of the lower triangle (diagonal ``offset`` included) of a ``row x col`` matrix.
 
     Example::
@@ -205,7 +216,9 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     return _triangle_indices("tril_indices", row, col, offset, dtype, device, True)
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+def triu_indices(
+    row: int, col: int, offset: int = 0, *, dtype: _dtype | None = None, device: Device = None, layout: object = None
+) -> Tensor:
     """The ``(2, N)`` coordinates of the upper triangle (diagonal ``offset`` included) of a ``row x col`` matrix.
 
     Example::
@@ -217,7 +230,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
     return _triangle_indices("triu_indices", row, col, offset, dtype, device, False)
 
 
-def bucketize(input, boundaries, *, out_int32=False, right=False):
+def bucketize(input: Tensor | Number, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
     """The index of the bucket of ``boundaries`` (a sorted 1-D tensor) each value of ``input`` falls in.
 
     Example::
@@ -230,7 +243,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-def addr(input, vec1, vec2, *, beta=1, alpha=1):
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``.
 
     Example::

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
@@ -18,6 +20,9 @@ from .conversion import check_inplace
 from .creation import arange
 from .indexing import _IndexAccumulate, _native_key
 from .movement import cat, flip, movedim, narrow, transpose
+
+if TYPE_CHECKING:
+    from ..types import Number
 from .operands import sum_to, wrap_dim
 
 __all__ = [
@@ -27,7 +32,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-def select(input, dim, index):
+def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The slice at ``index`` of dimension ``dim``, which is removed (a view).
 
     Example::
@@ -44,7 +49,13 @@ def select(input, dim, index):
     return narrow(input, axis, index % size, 1).squeeze(axis)
 
 
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+def unique(  # noqa: A002
+    input: Tensor,
+    sorted: bool = True,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
     """The distinct elements (sorted), optionally with each element's position among them and counts.
 
     Args:
@@ -86,7 +97,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def bincount(input, weights=None, minlength=0):
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Count occurrences of each non-negative integer in a 1-D tensor (summing ``weights`` if given).
 
     Args:
@@ -157,7 +168,15 @@ def _unique_dim(input, axis, return_inverse, return_counts):
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+def searchsorted(
+    sorted_sequence: Tensor,
+    input: Tensor | Number,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side: str | None = None,
+    sorter: Tensor | None = None,
+) -> Tensor:
     """Indices at which ``input``'s values would be inserted into the innermost dimension of ``sorted_sequence``.
 
     Args:
@@ -188,7 +207,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     if sorter is not None:
         seq = seq.gather(-1, sorter)
     scalar = not isinstance(input, Tensor)
-    values = seq.new_full((), input) if scalar else input.detach()
+    values = seq.new_full((), input) if scalar else input.detach()  # type: ignore[union-attr]
     if seq.ndim > 1 and tuple(seq.shape[:-1]) != tuple(values.shape[:-1]):
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
@@ -202,7 +221,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return out.to(dtypes.int32) if out_int32 else out
 
 
-def tensor_split(input, indices_or_sections, dim=0):
+def tensor_split(input: Tensor, indices_or_sections: int | Sequence[int] | Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``sections`` nearly equal parts (the first ``n % sections`` one longer) or at ``indices``.
 
     Returns a tuple of views.
@@ -253,7 +272,7 @@ def _directional_split(name, input, indices_or_sections, axis, min_dims):
     return tensor_split(input, indices_or_sections, axis)
 
 
-def hsplit(input, indices_or_sections):
+def hsplit(input: Tensor, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
     """:func:`tensor_split` along dimension 1 (0 for 1-D); an int must divide the size.
 
     Args:
@@ -271,7 +290,7 @@ def hsplit(input, indices_or_sections):
     return _directional_split("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
 
 
-def vsplit(input, indices_or_sections):
+def vsplit(input: Tensor, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
     """:func:`tensor_split` along dimension 0 of an at least 2-D tensor; an int must divide the size.
 
     Args:
@@ -289,7 +308,7 @@ def vsplit(input, indices_or_sections):
     return _directional_split("vsplit", input, indices_or_sections, 0, 2)
 
 
-def dsplit(input, indices_or_sections):
+def dsplit(input: Tensor, indices_or_sections: int | Sequence[int]) -> tuple[Tensor, ...]:
     """:func:`tensor_split` along dimension 2 of an at least 3-D tensor; an int must divide the size.
 
     Args:
@@ -322,7 +341,7 @@ def _atleast(tensors, ndim):
     return out[0] if single else tuple(out)
 
 
-def atleast_1d(*tensors):
+def atleast_1d(*tensors: Tensor | Sequence[Tensor]) -> Any:
     """Each input with at least one dimension (0-d becomes shape ``(1,)``).
 
     Args:
@@ -338,7 +357,7 @@ def atleast_1d(*tensors):
     return _atleast(tensors, 1)
 
 
-def atleast_2d(*tensors):
+def atleast_2d(*tensors: Tensor | Sequence[Tensor]) -> Any:
     """Each input with at least two dimensions (1-D ``(n,)`` becomes ``(1, n)``).
 
     Args:
@@ -352,7 +371,7 @@ def atleast_2d(*tensors):
     return _atleast(tensors, 2)
 
 
-def atleast_3d(*tensors):
+def atleast_3d(*tensors: Tensor | Sequence[Tensor]) -> Any:
     """Each input with at least three dimensions (``(n,)`` -> ``(1, n, 1)``, ``(m, n)`` -> ``(m, n, 1)``).
 
     Args:
@@ -368,7 +387,7 @@ def atleast_3d(*tensors):
     return _atleast(tensors, 3)
 
 
-def dstack(tensors):
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
     """Concatenate along dimension 2 after :func:`atleast_3d`.
 
     Args:
@@ -383,7 +402,7 @@ def dstack(tensors):
     return cat(list(atleast_3d(*tensors)) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
 
 
-def column_stack(tensors):
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
     """Stack 0-/1-D tensors as columns (and concatenate 2-D ones) along dimension 1.
 
     Args:
@@ -398,7 +417,7 @@ def column_stack(tensors):
     return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
 
 
-def fliplr(input):
+def fliplr(input: Tensor) -> Tensor:
     """Reverse the order of columns (dimension 1); the input must be at least 2-D.
 
     Args:
@@ -416,7 +435,7 @@ def fliplr(input):
     return flip(input, (1,))
 
 
-def flipud(input):
+def flipud(input: Tensor) -> Tensor:
     """Reverse the order of rows (dimension 0); the input must be at least 1-D.
 
     Args:
@@ -434,7 +453,7 @@ def flipud(input):
     return flip(input, (0,))
 
 
-def rot90(input, k=1, dims=(0, 1)):
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the second axis).
 
     Args:
@@ -470,7 +489,7 @@ def rot90(input, k=1, dims=(0, 1)):
     return input.clone()
 
 
-def meshgrid(*tensors, indexing=None):
+def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -> tuple[Tensor, ...]:
     """Coordinate grids from 1-D tensors: ``"ij"`` (matrix) or ``"xy"`` (Cartesian) indexing.
 
     Without ``indexing``, uses ``"ij"`` and warns (as PyTorch does).
@@ -503,9 +522,9 @@ def meshgrid(*tensors, indexing=None):
     if indexing not in ("ij", "xy"):
         raise ValueError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
     for t in tensors:
-        if t.ndim > 1:
-            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")
-    flat = [t.reshape(-1) for t in tensors]
+        if t.ndim > 1:  # type: ignore[union-attr]
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")  # type: ignore[union-attr]
+    flat = [t.reshape(-1) for t in tensors]  # type: ignore[union-attr]
     swap = indexing == "xy" and len(flat) >= 2
     if swap:
         flat[0], flat[1] = flat[1], flat[0]
@@ -578,7 +597,12 @@ def sum_to_size(self, *size):
     return sum_to(self, size)
 
 
-def index_put(input, indices, values, accumulate=False):
+def index_put(
+    input: Tensor,
+    indices: Sequence[Tensor | None] | tuple[Tensor | None, ...],
+    values: Tensor,
+    accumulate: bool = False,
+) -> Tensor:
     """A copy of ``input`` with ``input[indices] = values`` (``+=`` with ``accumulate``, summing repeats).
 
     Args:
@@ -606,7 +630,7 @@ def index_put(input, indices, values, accumulate=False):
     return input + _IndexAccumulate.apply(values, input.shape, native, advanced)
 
 
-def is_complex(input):
+def is_complex(input: Tensor) -> bool:
     """Whether ``input`` has a complex dtype: always ``False``, since ember has no complex dtypes.
 
     Args:

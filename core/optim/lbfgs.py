@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..ops.movement import cat
 from ._types import LearningRate, ParamsT
@@ -178,7 +181,7 @@ class LBFGS(Optimizer):
         self._set_param(x)
         return loss, flat_grad
 
-    def step(self, closure):
+    def step(self, closure: Callable[[], Any]) -> Any:  # type: ignore[override]  # the closure is required
         r"""Perform a single optimization step (up to ``max_iter`` L-BFGS iterations).
 
         Args:

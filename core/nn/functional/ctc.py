@@ -6,6 +6,8 @@ The alpha/beta recursions are the ``ctc_loss_forward``/``ctc_loss_backward`` ker
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
@@ -63,7 +65,15 @@ def _extended_labels(targets, target_lengths, blank, n):
     return targets.new_tensor(extended, dtype=dtypes.int64)
 
 
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+def ctc_loss(
+    log_probs: Tensor,
+    targets: Tensor,
+    input_lengths: Tensor | Sequence[int],
+    target_lengths: Tensor | Sequence[int],
+    blank: int = 0,
+    reduction: str = "mean",
+    zero_infinity: bool = False,
+) -> Tensor:
     r"""The Connectionist Temporal Classification loss: :math:`-\log p(\text{target} \mid \text{input})`
     summed over every alignment of the target with the input.
 

@@ -22,7 +22,7 @@ def _clamp_value_min(t, eps):
     return t + (d.clamp(min=eps) - d)
 
 
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     r"""Cosine similarity along ``dim``: :math:`\sum \frac{x_1}{\max(\Vert x_1 \Vert, \epsilon)}
     \frac{x_2}{\max(\Vert x_2 \Vert, \epsilon)}`.
 
@@ -55,7 +55,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     r"""The ``p``-norm of :math:`x_1 - x_2 + \epsilon` over the last dimension.
 
     Args:
@@ -90,7 +90,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return diff.norm(p, dim, keepdim=keepdim)
 
 
-def pdist(input, p=2.0):
+def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     r"""The ``p``-norm distances between every pair of rows of ``input`` :math:`(N, M)`:
     the upper triangle of the distance matrix, row by row, :math:`N (N-1) / 2` values.
 

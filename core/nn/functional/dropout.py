@@ -68,7 +68,7 @@ class _Dropout(Function):
         return grad * mask, None
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     r"""Zeroes each element with probability ``p`` and scales the rest by :math:`1/(1-p)` (training only).
 
     Args:
@@ -95,7 +95,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     )
 
 
-def alpha_dropout(input, p=0.5, training=False, inplace=False):
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     r"""Alpha dropout: drops to SELU's saturation value and rescales so that mean and variance are kept.
 
     Args:
@@ -160,7 +160,7 @@ def _feature_dropout(name, input, p, training, inplace, alpha, spatial):
     return _dropout_impl(name, input, p, training, inplace, shape, alpha)
 
 
-def dropout1d(input, p=0.5, training=True, inplace=False):
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     r"""Zeroes whole channels of a :math:`(N, C, L)` or :math:`(C, L)` input with probability ``p``.
 
     Args:
@@ -184,7 +184,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout("dropout1d", input, p, training, inplace, False, 1)
 
 
-def dropout2d(input, p=0.5, training=True, inplace=False):
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     r"""Zeroes whole channels of a :math:`(N, C, H, W)` input with probability ``p``.
 
     Args:
@@ -208,7 +208,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout("dropout2d", input, p, training, inplace, False, 2)
 
 
-def dropout3d(input, p=0.5, training=True, inplace=False):
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     r"""Zeroes whole channels of a :math:`(N, C, D, H, W)` or :math:`(C, D, H, W)` input with probability ``p``.
 
     Args:
@@ -230,7 +230,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout("dropout3d", input, p, training, inplace, False, 3)
 
 
-def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     r"""Alpha dropout of whole channels (dimension 1) of the input.
 
     Args:

@@ -13,6 +13,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...ops.creation import eye
 from ...tensor import Tensor
+from ..common_types import _size_any_t
 from .conv import conv2d, conv_transpose2d
 from .padding import pad
 
@@ -57,7 +58,13 @@ def _blocks(size, kernel, dilation, padding, stride):
     )
 
 
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+def unfold(
+    input: Tensor,
+    kernel_size: _size_any_t,
+    dilation: _size_any_t = 1,
+    padding: _size_any_t = 0,
+    stride: _size_any_t = 1,
+) -> Tensor:
     r"""Extracts sliding local blocks from a batched input tensor (im2col).
 
     Args:
@@ -92,7 +99,14 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return cols if batched else cols.squeeze(0)
 
 
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+def fold(
+    input: Tensor,
+    output_size: _size_any_t,
+    kernel_size: _size_any_t,
+    dilation: _size_any_t = 1,
+    padding: _size_any_t = 0,
+    stride: _size_any_t = 1,
+) -> Tensor:
     r"""Combines an array of sliding local blocks into a large tensor (col2im), summing overlaps.
 
     Args:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 
 from ... import dtypes
 from ...amp.policy import cast_inputs
@@ -178,7 +179,16 @@ def _count(shape, axes):
     return n
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05):
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-05,
+) -> Tensor:
     r"""Applies Batch Normalization for each channel across a batch of data.
 
     .. math:: y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} * \gamma + \beta
@@ -246,8 +256,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def instance_norm(
-    input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, eps=1e-05
-):
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-05,
+) -> Tensor:
     r"""Applies Instance Normalization: each channel of each sample is standardised on its own.
 
     Args:
@@ -294,7 +311,13 @@ def instance_norm(
     return _affine(y, weight, bias, view)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-05,
+) -> Tensor:
     r"""Applies Layer Normalization over the last ``len(normalized_shape)`` dimensions.
 
     Args:
@@ -354,7 +377,9 @@ def _trailing_axes(op, input, normalized_shape, **params):
     return tuple(range(input.ndim - k, input.ndim))
 
 
-def rms_norm(input, normalized_shape, weight=None, eps=None):
+def rms_norm(
+    input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None, eps: float | None = None
+) -> Tensor:
     r"""Applies Root Mean Square Layer Normalization over the last ``len(normalized_shape)`` dimensions.
 
     .. math:: y = \frac{x}{\sqrt{\mathrm{E}[x^2] + \epsilon}} * \gamma
@@ -383,7 +408,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return out if low is None or out.dtype is low else out.to(low)
 
 
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
+def group_norm(
+    input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-05
+) -> Tensor:
     r"""Applies Group Normalization: channels are split into ``num_groups`` groups, each standardised per sample.
 
     Args:
@@ -425,7 +452,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
     return _affine(y.reshape(input.shape), weight, bias, lambda t: _channel_view(t, input.ndim))
 
 
-def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
     r"""Applies local response normalization over channels (dimension 1).
 
     .. math:: b_c = a_c \left(k + \frac{\alpha}{n} \sum_{c'} a_{c'}^2\right)^{-\beta}
@@ -468,7 +495,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     return input / (div * (alpha / size) + k).pow(beta)
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
     r"""Divides ``input`` by its :math:`L_p` norm over dimension ``dim``.
 
     .. math:: v = \frac{v}{\max(\lVert v \rVert_p, \epsilon)}
@@ -537,7 +564,7 @@ class _CrossMapLRN2d(Function):
         return scale.pow(-ctx.beta) * grad - (2 * ctx.alpha * ctx.beta / size) * x * accum, None, None, None, None
 
 
-def cross_map_lrn2d(input, size, alpha=1e-4, beta=0.75, k=1.0):
+def cross_map_lrn2d(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
     r"""The functional form of :class:`~ember.nn.CrossMapLRN2d` (PyTorch's legacy channel LRN).
 
     Args:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
@@ -122,7 +124,7 @@ def _check_non_constant(input, pad, mode):
             )
 
 
-def pad(input, pad, mode="constant", value=None):
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     r"""Pads a tensor.
 
     ``pad`` lists the padding sizes starting from the last dimension and moving forward:

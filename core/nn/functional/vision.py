@@ -13,6 +13,8 @@ import itertools
 import math
 import numbers
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ... import dtypes
 from ...amp.policy import autocast_call, cast_inputs
@@ -43,7 +45,7 @@ def _check_shuffle(op, input, factor):
         )
 
 
-def pixel_shuffle(input, upscale_factor):
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     r"""Rearranges ``(*, C r^2, H, W)`` into ``(*, C, H r, W r)``, with ``r`` the ``upscale_factor``.
 
     Args:
@@ -73,7 +75,7 @@ def pixel_shuffle(input, upscale_factor):
     return x.reshape(tuple(batch) + (c // (r * r), h * r, w * r))
 
 
-def pixel_unshuffle(input, downscale_factor):
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     r"""Reverses :func:`pixel_shuffle`: ``(*, C, H r, W r)`` into ``(*, C r^2, H, W)``.
 
     Args:
@@ -108,7 +110,7 @@ def pixel_unshuffle(input, downscale_factor):
 _MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 #: ``mode="area"`` is adaptive average pooling to the output size (as in PyTorch)
-_AREA = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
+_AREA: dict[int, Callable[..., Tensor]] = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
 _CUBIC_A = -0.75
 
 
@@ -181,14 +183,14 @@ def _per_dim(value, dim, what):
 
 
 def interpolate(
-    input,
-    size=None,
-    scale_factor=None,
-    mode="nearest",
-    align_corners=None,
-    recompute_scale_factor=None,
-    antialias=False,
-):
+    input: Tensor,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
     r"""Down/up samples the input to the given ``size`` or by the given ``scale_factor``.
 
     The spatial dimensions of ``(N, C, d1, ..., dK)`` inputs (K = 1, 2, 3) are resampled.
@@ -244,6 +246,7 @@ def interpolate(
         raise RuntimeError(f"interpolate(): expected a floating point input, got {input.dtype}")
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
+    scales: list[Any]
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     if size is not None:
@@ -301,7 +304,13 @@ def interpolate(
     return out
 
 
-def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+def upsample(
+    input: Tensor,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
     r"""Upsamples the input (deprecated: use :func:`interpolate`, which this calls).
 
     Args:
@@ -323,7 +332,9 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-def upsample_nearest(input, size=None, scale_factor=None):
+def upsample_nearest(
+    input: Tensor, size: int | Sequence[int] | None = None, scale_factor: float | Sequence[float] | None = None
+) -> Tensor:
     r"""Upsamples with nearest neighbours (deprecated: ``interpolate(..., mode='nearest')``).
 
     Args:
@@ -346,7 +357,9 @@ def upsample_nearest(input, size=None, scale_factor=None):
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
-def upsample_bilinear(input, size=None, scale_factor=None):
+def upsample_bilinear(
+    input: Tensor, size: int | Sequence[int] | None = None, scale_factor: float | Sequence[float] | None = None
+) -> Tensor:
     r"""Upsamples 4-D input bilinearly with ``align_corners=True`` (deprecated: use :func:`interpolate`).
 
     Args:
@@ -423,7 +436,9 @@ def _source_coord(coord, size, padding_mode, align_corners):
     return coord
 
 
-def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+def grid_sample(
+    input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros", align_corners: bool | None = None
+) -> Tensor:
     r"""Samples ``input`` at the locations in ``grid`` (normalised to ``[-1, 1]``).
 
     For 4-D ``input`` :math:`(N, C, H_{in}, W_{in})` and ``grid`` :math:`(N, H_{out}, W_{out}, 2)`
@@ -522,8 +537,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             low = coord.detach().floor()
             frac = coord - low
             corners.append([(low, 1 - frac), (low + 1, frac)])
-    out = None
+    out: Any = None
     for combo in itertools.product(*corners):
+        index: Any
+        weight: Any
+        valid: Any
         index, weight, valid = None, None, None
         for j, (position, w) in enumerate(combo):
             inside = (position >= 0) & (position <= sizes[j] - 1)
@@ -546,7 +564,7 @@ def _base_coords(steps, align_corners, like):
     return coords if align_corners else coords * ((steps - 1) / steps)
 
 
-def affine_grid(theta, size, align_corners=None):
+def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
     r"""Generates a 2-D or 3-D flow field (sampling grid) from a batch of affine matrices ``theta``.
 
     Args:

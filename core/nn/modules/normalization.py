@@ -6,7 +6,7 @@ from ...ops.creation import empty
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
-from ..common_types import _device_t, _dtype_t, _shape_t, _size_2_t, _size_any_t
+from ..common_types import _device_t, _dtype_t, _shape_t
 from ..functional.normalization import _normalized_shape
 from ..parameter import Parameter
 from .linear import _optional_bias
@@ -216,7 +216,7 @@ class LocalResponseNorm(Module):
         ember.Size([32, 5, 24, 24])
     """
 
-    def __init__(self, size: _size_any_t, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
         super().__init__()
         self.size = size
         self.alpha = alpha
@@ -254,7 +254,7 @@ class CrossMapLRN2d(LocalResponseNorm):
         ember.Size([2, 4, 5, 5])
     """
 
-    def __init__(self, size: _size_2_t, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
         super().__init__(size, alpha, beta, k)
 
     def forward(self, input: Tensor) -> Tensor:

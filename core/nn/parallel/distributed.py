@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import weakref
+from collections.abc import Iterator
+from typing import Any
 
 from ... import distributed as dist
 from ... import dtypes
@@ -456,7 +458,9 @@ class DistributedDataParallel(Module):
             if buffers:
                 _broadcast_coalesced(buffers, 0)
 
-    def join(self, divide_by_initial_world_size=True, enable=True, throw_on_early_termination=False):
+    def join(
+        self, divide_by_initial_world_size: bool = True, enable: bool = True, throw_on_early_termination: bool = False
+    ) -> contextlib.AbstractContextManager[Any]:
         """A context manager for training with uneven inputs across ranks.
 
         Inside it, a rank whose inputs run out first keeps *shadowing* the collectives of
@@ -501,7 +505,7 @@ class DistributedDataParallel(Module):
         _broadcast_coalesced(self._params + list(self.module.buffers()), int(key.item()) % world)
 
     @contextlib.contextmanager
-    def no_sync(self):
+    def no_sync(self) -> Iterator[None]:
         """A context in which backward accumulates local gradients without averaging them.
 
         The first forward-backward after the context averages the accumulated gradients.

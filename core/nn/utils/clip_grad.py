@@ -4,21 +4,32 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
+from typing import TypeAlias
 
 from ...autograd.grad_mode import no_grad
 from ...ops.movement import stack
 from ...tensor import Tensor, tensor
 
+#: what the clipping functions take: one tensor or an iterable of them (``model.parameters()``)
+_tensors_t: TypeAlias = Tensor | Iterable[Tensor]
+
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_"]
 
 
-def _grads(parameters):
+def _grads(parameters: _tensors_t) -> list[Tensor]:
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+def clip_grad_norm_(
+    parameters: _tensors_t,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     r"""Clip the gradient norm of an iterable of parameters, in place.
 
     The norm is computed over all gradients together, as if they were concatenated into
@@ -68,7 +79,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return total_norm
 
 
-def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+def clip_grad_norm(
+    parameters: _tensors_t,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     r"""Deprecated alias of :func:`clip_grad_norm_`."""
     warnings.warn(
         "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
@@ -78,7 +95,7 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
-def clip_grad_value_(parameters, clip_value, foreach=None):
+def clip_grad_value_(parameters: _tensors_t, clip_value: float, foreach: bool | None = None) -> None:
     r"""Clamp the gradients of an iterable of parameters to ``[-clip_value, clip_value]``, in place.
 
     Args:

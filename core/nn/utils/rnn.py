@@ -11,6 +11,8 @@ caller gave them in. Every function here is differentiable: packing and padding 
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Sequence
+from typing import Any, Self
 
 from ... import dtypes
 from ...ops.creation import full
@@ -28,7 +30,9 @@ __all__ = [
     "unpack_sequence",
 ]
 
-_PackedSequenceBase = namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
+_PackedSequenceBase = namedtuple(  # type: ignore[name-match]  # the class below is what users see
+    "PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"]
+)
 
 
 class PackedSequence(_PackedSequenceBase):
@@ -54,7 +58,13 @@ class PackedSequence(_PackedSequenceBase):
         tensor([2, 2, 1])
     """
 
-    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+    def __new__(
+        cls,
+        data: Tensor,
+        batch_sizes: Tensor | Sequence[int] | None = None,
+        sorted_indices: Tensor | None = None,
+        unsorted_indices: Tensor | None = None,
+    ) -> Self:
         if unsorted_indices is None and sorted_indices is not None:
             unsorted_indices = invert_permutation(sorted_indices)
         if batch_sizes is None:
@@ -67,7 +77,7 @@ class PackedSequence(_PackedSequenceBase):
             )
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
-    def to(self, *args, **kwargs):
+    def to(self, *args: Any, **kwargs: Any) -> Self:
         """A PackedSequence with ``data.to(*args, **kwargs)``; indices follow the device.
 
         ``batch_sizes`` stays on the CPU, as in PyTorch.
@@ -80,30 +90,30 @@ class PackedSequence(_PackedSequenceBase):
         )
         return type(self)(data, self.batch_sizes, sorted_indices, unsorted_indices)
 
-    def cpu(self):
+    def cpu(self) -> Self:
         return self.to("cpu")
 
-    def cuda(self, *args, **kwargs):
+    def cuda(self, *args: Any, **kwargs: Any) -> Self:
         return self.to(self.data.cuda(*args, **kwargs).device)
 
-    def double(self):
+    def double(self) -> Self:
         return self.to(dtype=dtypes.float64)
 
-    def float(self):
+    def float(self) -> Self:
         return self.to(dtype=dtypes.float32)
 
-    def half(self):
+    def half(self) -> Self:
         return self.to(dtype=dtypes.float16)
 
     @property
-    def is_cuda(self):
+    def is_cuda(self) -> bool:
         return self.data.is_cuda
 
-    def is_pinned(self):
+    def is_pinned(self) -> bool:
         return False
 
 
-def invert_permutation(permutation):
+def invert_permutation(permutation: Tensor | None) -> Tensor | None:
     """The inverse of a 1-D permutation tensor (``None`` stays ``None``)."""
     if permutation is None:
         return None
@@ -114,7 +124,7 @@ def invert_permutation(permutation):
     return tensor(inverse, dtype=dtypes.int64, device=permutation.device)
 
 
-def _lengths_list(lengths):
+def _lengths_list(lengths: Tensor | Sequence[int]) -> list[int]:
     if isinstance(lengths, Tensor):
         if lengths.dtype.is_floating_point or lengths.ndim != 1:
             raise TypeError(f"pack_padded_sequence: lengths must be a 1D integer tensor or list, got {lengths.dtype}")
@@ -144,7 +154,9 @@ def _padded_layout(row, batch, steps, batch_first):
     return [row(t, b) for t in range(steps) for b in range(batch)], (steps, batch)
 
 
-def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
+def pack_padded_sequence(
+    input: Tensor, lengths: Tensor | Sequence[int], batch_first: bool = False, enforce_sorted: bool = True
+) -> PackedSequence:
     r"""Packs a tensor containing padded sequences of variable length.
 
     :attr:`input` can be of size ``T x B x *`` (``B x T x *`` if :attr:`batch_first`) where
@@ -220,7 +232,9 @@ def _sorted_lengths(batch_sizes):
     return lengths
 
 
-def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
+def pad_packed_sequence(
+    sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0, total_length: int | None = None
+) -> tuple[Tensor, Tensor]:
     r"""Pads a packed batch of variable length sequences; the inverse of :func:`pack_padded_sequence`.
 
     The returned tensor is of size ``T x B x *`` (``B x T x *`` if :attr:`batch_first`),
@@ -297,7 +311,12 @@ def _check_sequences(name, sequences):
     return sequences
 
 
-def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
+def pad_sequence(
+    sequences: Tensor | Sequence[Tensor],
+    batch_first: bool = False,
+    padding_value: float = 0.0,
+    padding_side: str = "right",
+) -> Tensor:
     r"""Pads a list of variable length tensors with :attr:`padding_value`.
 
     Stacks sequences of shape ``L_i x *`` into ``T x B x *`` (``B x T x *`` if
@@ -337,7 +356,9 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     return padded.reshape(*shape, *first.shape[1:])
 
 
-def unpad_sequence(padded_sequences, lengths, batch_first=False):
+def unpad_sequence(
+    padded_sequences: Tensor, lengths: Tensor | Sequence[int], batch_first: bool = False
+) -> list[Tensor]:
     r"""Unpads a padded tensor into a list of variable length tensors (inverse of :func:`pad_sequence`).
 
     Args:
@@ -355,7 +376,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
     return [padded_sequences[b, :n] for b, n in enumerate(lengths)]
 
 
-def pack_sequence(sequences, enforce_sorted=True):
+def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
     r"""Packs a list of variable length tensors.
 
     Equivalent to :func:`pad_sequence` followed by :func:`pack_padded_sequence`.
@@ -379,7 +400,7 @@ def pack_sequence(sequences, enforce_sorted=True):
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
-def unpack_sequence(packed_sequences):
+def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
     r"""Unpacks a :class:`PackedSequence` into a list of variable length tensors (inverse of :func:`pack_sequence`).
 
     Args:

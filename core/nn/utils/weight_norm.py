@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from ...tensor import Tensor
 from ..parameter import Parameter
+
+if TYPE_CHECKING:
+    from ..modules.module import Module
+
+_M = TypeVar("_M", bound="Module")
 
 __all__ = ["weight_norm", "remove_weight_norm"]
 
 
-def _norm_except_dim(v, dim):
+def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
     """The 2-norm of ``v`` over every dimension but ``dim``, shaped to broadcast against ``v``
     (the whole-tensor norm, a scalar, when ``dim == -1``: PyTorch's ``norm_except_dim``).
     """
@@ -22,17 +29,17 @@ def _norm_except_dim(v, dim):
 class WeightNorm:
     """The forward pre-hook that recomputes ``module.<name>`` from ``<name>_g`` and ``<name>_v``."""
 
-    def __init__(self, name, dim):
+    def __init__(self, name: str, dim: int | None) -> None:
         self.name = name
         self.dim = -1 if dim is None else dim
 
-    def compute_weight(self, module):
+    def compute_weight(self, module: Module) -> Tensor:
         g = getattr(module, self.name + "_g")
         v = getattr(module, self.name + "_v")
         return v * (g / _norm_except_dim(v, self.dim))
 
     @staticmethod
-    def apply(module, name, dim):
+    def apply(module: Module, name: str, dim: int | None) -> WeightNorm:
         for hook in module._forward_pre_hooks.values():
             if isinstance(hook, WeightNorm) and hook.name == name:
                 raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
@@ -47,18 +54,18 @@ class WeightNorm:
         module.register_forward_pre_hook(fn)
         return fn
 
-    def remove(self, module):
+    def remove(self, module: Module) -> None:
         weight = self.compute_weight(module)
         delattr(module, self.name)
         del module._parameters[self.name + "_g"]
         del module._parameters[self.name + "_v"]
         setattr(module, self.name, Parameter(weight.detach()))
 
-    def __call__(self, module, inputs):
+    def __call__(self, module: Module, inputs: Any) -> None:
         setattr(module, self.name, self.compute_weight(module))
 
 
-def weight_norm(module, name="weight", dim=0):
+def weight_norm(module: _M, name: str = "weight", dim: int | None = 0) -> _M:
     r"""Apply weight normalization to a parameter of ``module``:
     :math:`\mathbf{w} = g \dfrac{\mathbf{v}}{\|\mathbf{v}\|}`.
 
@@ -87,7 +94,7 @@ def weight_norm(module, name="weight", dim=0):
     return module
 
 
-def remove_weight_norm(module, name="weight"):
+def remove_weight_norm(module: _M, name: str = "weight") -> _M:
     r"""Remove the weight normalization reparameterization from a module.
 
     Args:

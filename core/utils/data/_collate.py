@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections.abc
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +67,7 @@ def _stack(tensors):
     return from_numpy(out)
 
 
-def default_collate(batch):
+def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch, keeping the samples' structure.
 
     * tensors are stacked along a new first dimension (in a :class:`DataLoader` worker process,
@@ -102,7 +104,7 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        collated = {key: default_collate([d[key] for d in batch]) for key in elem}
+        collated: dict[Any, Any] | list[Any] = {key: default_collate([d[key] for d in batch]) for key in elem}
         return _rebuilt(elem, collated, type(elem) is dict)
     if _is_namedtuple(elem):
         return type(elem)(*(default_collate(samples) for samples in zip(*batch)))
@@ -115,7 +117,7 @@ def default_collate(batch):
     raise TypeError(_UNSUPPORTED.format(type(elem)))
 
 
-def default_convert(data):
+def default_convert(data: Any) -> Any:
     """Turn NumPy arrays and scalars in ``data`` into tensors, keeping everything else.
 
     What a :class:`DataLoader` applies to each sample when automatic batching is off
@@ -129,7 +131,7 @@ def default_convert(data):
     if isinstance(data, (str, bytes)):
         return data
     if isinstance(data, collections.abc.Mapping):
-        converted = {key: default_convert(data[key]) for key in data}
+        converted: dict[Any, Any] | list[Any] = {key: default_convert(data[key]) for key in data}
         return _rebuilt(data, converted, type(data) is dict)
     if _is_namedtuple(data):
         return type(data)(*(default_convert(d) for d in data))

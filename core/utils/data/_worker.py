@@ -17,6 +17,7 @@ import queue
 import random
 import sys
 import traceback
+from typing import Any
 
 import numpy as np
 
@@ -42,20 +43,24 @@ class WorkerInfo:
     """
 
     __slots__ = ("id", "num_workers", "seed", "dataset")
+    id: int
+    num_workers: int
+    seed: int
+    dataset: Any
 
-    def __init__(self, id, num_workers, seed, dataset):  # noqa: A002 - torch's attribute name
+    def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:  # noqa: A002 - torch's attribute name
         for name, value in (("id", id), ("num_workers", num_workers), ("seed", seed), ("dataset", dataset)):
             object.__setattr__(self, name, value)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)}" for name in self.__slots__)
         return f"{type(self).__name__}({fields})"
 
 
-def get_worker_info():
+def get_worker_info() -> WorkerInfo | None:
     """Information about the current :class:`~ember.utils.data.DataLoader` worker process.
 
     In a worker, a :class:`WorkerInfo` with ``id``, ``num_workers``, ``seed`` and ``dataset``

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ... import distributed as dist
 from ...ops.creation import randperm
 from ...random import Generator
 from .sampler import Sampler
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
 
 __all__ = ["DistributedSampler"]
 
@@ -46,7 +51,15 @@ class DistributedSampler(Sampler):
         ...         train(batch)
     """
 
-    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+    def __init__(
+        self,
+        dataset: Dataset,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
         if num_replicas is None or rank is None:
             if num_replicas is None:
                 num_replicas = dist.get_world_size()
@@ -61,21 +74,21 @@ class DistributedSampler(Sampler):
         self.rank = rank
         self.epoch = 0
         self.drop_last = drop_last
-        if self.drop_last and len(self.dataset) % self.num_replicas != 0:
-            self.num_samples = math.ceil((len(self.dataset) - self.num_replicas) / self.num_replicas)
+        if self.drop_last and len(self.dataset) % self.num_replicas != 0:  # type: ignore[arg-type]
+            self.num_samples = math.ceil((len(self.dataset) - self.num_replicas) / self.num_replicas)  # type: ignore[arg-type]
         else:
-            self.num_samples = math.ceil(len(self.dataset) / self.num_replicas)
+            self.num_samples = math.ceil(len(self.dataset) / self.num_replicas)  # type: ignore[arg-type]
         self.total_size = self.num_samples * self.num_replicas
         self.shuffle = shuffle
         self.seed = seed
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         if self.shuffle:
             g = Generator()
             g.manual_seed(self.seed + self.epoch)
-            indices = randperm(len(self.dataset), generator=g).tolist()
+            indices = randperm(len(self.dataset), generator=g).tolist()  # type: ignore[arg-type]
         else:
-            indices = list(range(len(self.dataset)))
+            indices = list(range(len(self.dataset)))  # type: ignore[arg-type]
         if not self.drop_last:
             padding_size = self.total_size - len(indices)
             if padding_size <= len(indices):
@@ -86,9 +99,9 @@ class DistributedSampler(Sampler):
             indices = indices[: self.total_size]
         return iter(indices[self.rank : self.total_size : self.num_replicas])
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
-    def set_epoch(self, epoch):
+    def set_epoch(self, epoch: int) -> None:
         """Use ``epoch`` (with ``seed``) to shuffle: call it at the start of every epoch."""
         self.epoch = epoch

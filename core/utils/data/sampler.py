@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Any
+
 from ...dtypes import float64
 from ...ops.creation import multinomial, randint, randperm
 from ...random import Generator
-from ...tensor import as_tensor
+from ...tensor import Tensor, as_tensor
 
 __all__ = [
     "Sampler",
@@ -36,10 +39,10 @@ def _check_bool(name, value, exc=ValueError):
 class Sampler:
     """Base class: an iterable of dataset indices (or of lists of indices, for batch samplers)."""
 
-    def __init__(self, data_source=None):
+    def __init__(self, data_source: Sized | None = None) -> None:
         pass
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError
 
 
@@ -50,13 +53,13 @@ class SequentialSampler(Sampler):
         data_source: the dataset to sample from.
     """
 
-    def __init__(self, data_source):
+    def __init__(self, data_source: Sized) -> None:
         self.data_source = data_source
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data_source)
 
 
@@ -71,7 +74,13 @@ class RandomSampler(Sampler):
             seeds a fresh generator from the default generator).
     """
 
-    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: Generator | None = None,
+    ) -> None:
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = num_samples
@@ -80,10 +89,10 @@ class RandomSampler(Sampler):
         _check_positive_int("num_samples", self.num_samples)
 
     @property
-    def num_samples(self):
+    def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
         generator = self.generator if self.generator is not None else _seeded_generator()
         if self.replacement:
@@ -99,7 +108,7 @@ class RandomSampler(Sampler):
             if rest:
                 yield from randperm(n, generator=generator, device=generator.device).tolist()[:rest]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
 
@@ -111,16 +120,16 @@ class SubsetRandomSampler(Sampler):
         generator: the :class:`ember.Generator` to draw from. Default: the default generator.
     """
 
-    def __init__(self, indices, generator=None):
+    def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self.indices = indices
         self.generator = generator
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         device = self.generator.device if self.generator is not None else "cpu"
         for i in randperm(len(self.indices), generator=self.generator, device=device).tolist():
             yield self.indices[i]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
 
@@ -140,7 +149,13 @@ class WeightedRandomSampler(Sampler):
         5
     """
 
-    def __init__(self, weights, num_samples, replacement=True, generator=None):
+    def __init__(
+        self,
+        weights: Sequence[float] | Tensor,
+        num_samples: int,
+        replacement: bool = True,
+        generator: Generator | None = None,
+    ) -> None:
         _check_positive_int("num_samples", num_samples)
         _check_bool("replacement", replacement)
         weights = as_tensor(weights, dtype=float64, device="cpu")
@@ -151,10 +166,10 @@ class WeightedRandomSampler(Sampler):
         self.replacement = replacement
         self.generator = generator
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
 
@@ -172,14 +187,14 @@ class BatchSampler(Sampler):
         [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
     """
 
-    def __init__(self, sampler, batch_size, drop_last):
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
         _check_positive_int("batch_size", batch_size)
         _check_bool("drop_last", drop_last)
         self.sampler = sampler
         self.batch_size = batch_size
         self.drop_last = drop_last
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[int]]:
         batch = []
         for idx in self.sampler:
             batch.append(idx)
@@ -189,7 +204,7 @@ class BatchSampler(Sampler):
         if batch and not self.drop_last:
             yield batch
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self.drop_last:
-            return len(self.sampler) // self.batch_size
-        return (len(self.sampler) + self.batch_size - 1) // self.batch_size
+            return len(self.sampler) // self.batch_size  # type: ignore[arg-type]  # a sized sampler, or it fails
+        return (len(self.sampler) + self.batch_size - 1) // self.batch_size  # type: ignore[arg-type]

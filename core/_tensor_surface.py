@@ -1,0 +1,289 @@
+"""The Tensor methods that are op functions, declared for type checkers (nothing here runs).
+
+:mod:`ember.tensor_methods` puts each op function on ``Tensor`` at import time (``x.sum`` *is*
+``ember.ops.reduction.sum``); a type checker cannot see that, so :class:`TensorSurface` names
+the same functions as class attributes, and ``Tensor`` derives from it under ``TYPE_CHECKING``
+only. A checker then binds ``x`` to each function's ``input`` and checks the other arguments
+against its annotations (``x.sum(dim="a")`` is an error). The ops that factories generate
+(``exp``, ``eq``, ``logical_and``, ...) are spelt out as methods: a checker cannot resolve a
+factory's result across the import cycle. tests/test_typing.py checks every name here against
+the ``Tensor`` of run time. Methods that are not op functions stay reachable through
+``Tensor.__getattr__``'s declaration (``Any``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .ops import (
+        activations,
+        arithmetic,
+        clamping,
+        comparison,
+        composite_math,
+        conversion,
+        indexing,
+        inplace,
+        linalg,
+        matrix,
+        movement,
+        reduction,
+        sequences,
+        slicing_joining,
+    )
+    from .tensor import Tensor
+    from .types import Number
+
+    class TensorSurface:
+        """The op functions that are Tensor methods (``input`` or ``self`` is the tensor)."""
+
+        abs = arithmetic.abs
+        absolute = arithmetic.abs
+        add = arithmetic.add
+        addcdiv = arithmetic.addcdiv
+        addcmul = arithmetic.addcmul
+        addmm = linalg.addmm
+        addmv = linalg.addmv
+        addr = sequences.addr
+        all = reduction.all
+        allclose = comparison.allclose
+        amax = reduction.amax
+        amin = reduction.amin
+        aminmax = reduction.aminmax
+        any = reduction.any
+        argmax = reduction.argmax
+        argmin = reduction.argmin
+        argsort = indexing.argsort
+        argwhere = indexing.argwhere
+        atan2 = arithmetic.atan2
+        baddbmm = linalg.baddbmm
+        bernoulli_ = inplace.bernoulli_
+        bincount = slicing_joining.bincount
+        bitwise_not = clamping.bitwise_not
+        bmm = linalg.bmm
+        broadcast_to = movement.broadcast_to
+        cauchy_ = inplace.cauchy_
+        chunk = movement.chunk
+        clamp = arithmetic.clamp
+        clamp_max = clamping.clamp_max
+        clamp_min = clamping.clamp_min
+        clip = arithmetic.clamp
+        clone = conversion.clone
+        contiguous = movement.contiguous
+        copy_ = conversion.copy_
+        copysign = composite_math.copysign
+        count_nonzero = reduction.count_nonzero
+        cpu = conversion.cpu
+        cross = matrix.cross
+        cuda = conversion.cuda
+        cummax = reduction.cummax
+        cummin = reduction.cummin
+        cumprod = reduction.cumprod
+        cumsum = reduction.cumsum
+        deg2rad = composite_math.deg2rad
+        diag = matrix.diag
+        diag_embed = matrix.diag_embed
+        diagonal = matrix.diagonal
+        diff = sequences.diff
+        div = arithmetic.div
+        divide = arithmetic.div
+        dot = linalg.dot
+        dsplit = slicing_joining.dsplit
+        equal = comparison.equal
+        expand = movement.expand
+        expand_as = movement.expand_as
+        exponential_ = inplace.exponential_
+        fill_ = inplace.fill_
+        fix = composite_math.fix
+        flatten = movement.flatten
+        fliplr = slicing_joining.fliplr
+        flipud = slicing_joining.flipud
+        float_power = clamping.float_power
+        floor_divide = arithmetic.floor_divide
+        fmax = composite_math.fmax
+        fmin = composite_math.fmin
+        fmod = arithmetic.fmod
+        frac = arithmetic.frac
+        gather = indexing.gather
+        ger = linalg.outer
+        hardshrink = activations.hardshrink
+        heaviside = composite_math.heaviside
+        hsplit = slicing_joining.hsplit
+        hypot = composite_math.hypot
+        index_add = indexing.index_add
+        index_copy = indexing.index_copy
+        index_fill = indexing.index_fill
+        index_put = slicing_joining.index_put
+        index_select = indexing.index_select
+        inner = linalg.inner
+        is_complex = slicing_joining.is_complex
+        is_contiguous = movement.is_contiguous
+        isclose = comparison.isclose
+        isfinite = arithmetic.isfinite
+        isinf = arithmetic.isinf
+        isnan = arithmetic.isnan
+        kron = matrix.kron
+        kthvalue = indexing.kthvalue
+        lerp = arithmetic.lerp
+        log_normal_ = inplace.log_normal_
+        log_softmax = activations.log_softmax
+        logaddexp = composite_math.logaddexp
+        logaddexp2 = composite_math.logaddexp2
+        logcumsumexp = reduction.logcumsumexp
+        logical_not = arithmetic.logical_not
+        logit = composite_math.logit
+        logsumexp = reduction.logsumexp
+        masked_fill = indexing.masked_fill
+        masked_scatter = indexing.masked_scatter
+        masked_select = indexing.masked_select
+        matmul = linalg.matmul
+        max = reduction.max
+        maximum = arithmetic.maximum
+        mean = reduction.mean
+        median = reduction.median
+        min = reduction.min
+        minimum = arithmetic.minimum
+        mm = linalg.mm
+        movedim = movement.movedim
+        msort = sequences.msort
+        mul = arithmetic.mul
+        multiply = arithmetic.mul
+        mv = linalg.mv
+        nan_to_num = clamping.nan_to_num
+        nanmean = reduction.nanmean
+        nansum = reduction.nansum
+        narrow = movement.narrow
+        neg = arithmetic.neg
+        negative = arithmetic.neg
+        nonzero = indexing.nonzero
+        norm = reduction.norm
+        normal_ = inplace.normal_
+        numpy = conversion.numpy
+        outer = linalg.outer
+        permute = movement.permute
+        positive = composite_math.positive
+        pow = arithmetic.pow
+        prod = reduction.prod
+        rad2deg = composite_math.rad2deg
+        random_ = inplace.random_
+        ravel = sequences.ravel
+        relu = activations.relu
+        relu_ = activations.relu_
+        remainder = arithmetic.remainder
+        repeat = movement.repeat
+        repeat_interleave = sequences.repeat_interleave
+        reshape = movement.reshape
+        reshape_as = movement.reshape_as
+        roll = movement.roll
+        rot90 = slicing_joining.rot90
+        round = arithmetic.round
+        scatter = indexing.scatter
+        scatter_add = indexing.scatter_add
+        select = slicing_joining.select
+        sgn = composite_math.sgn
+        signbit = composite_math.signbit
+        sinc = composite_math.sinc
+        softmax = activations.softmax
+        sort = indexing.sort
+        split = movement.split
+        square = arithmetic.square
+        squeeze = movement.squeeze
+        std = reduction.std
+        std_mean = reduction.std_mean
+        sub = arithmetic.sub
+        subtract = arithmetic.sub
+        sum = reduction.sum
+        swapaxes = movement.transpose
+        swapdims = movement.transpose
+        t = movement.t
+        take = indexing.take
+        take_along_dim = indexing.take_along_dim
+        tensor_split = slicing_joining.tensor_split
+        tile = movement.tile
+        to = conversion.to
+        topk = indexing.topk
+        trace = matrix.trace
+        transpose = movement.transpose
+        tril = matrix.tril
+        triu = matrix.triu
+        true_divide = arithmetic.div
+        type = conversion.type_
+        type_as = conversion.type_as
+        unbind = movement.unbind
+        unflatten = movement.unflatten
+        uniform_ = inplace.uniform_
+        unique = slicing_joining.unique
+        unsqueeze = movement.unsqueeze
+        var = reduction.var
+        var_mean = reduction.var_mean
+        vdot = linalg.dot
+        view = movement.view
+        view_as = movement.view_as
+        vsplit = slicing_joining.vsplit
+        xlogy = composite_math.xlogy
+        zero_ = inplace.zero_
+
+        # made by factories: one operand or two, or a cast to a dtype
+        def acos(self) -> Tensor: ...
+        def acosh(self) -> Tensor: ...
+        def arccos(self) -> Tensor: ...
+        def arccosh(self) -> Tensor: ...
+        def arcsin(self) -> Tensor: ...
+        def arcsinh(self) -> Tensor: ...
+        def arctan(self) -> Tensor: ...
+        def arctanh(self) -> Tensor: ...
+        def asin(self) -> Tensor: ...
+        def asinh(self) -> Tensor: ...
+        def atan(self) -> Tensor: ...
+        def atanh(self) -> Tensor: ...
+        def bfloat16(self, memory_format: object = None) -> Tensor: ...
+        def bitwise_and(self, other: Tensor | Number) -> Tensor: ...
+        def bitwise_or(self, other: Tensor | Number) -> Tensor: ...
+        def bitwise_xor(self, other: Tensor | Number) -> Tensor: ...
+        def bool(self, memory_format: object = None) -> Tensor: ...
+        def byte(self, memory_format: object = None) -> Tensor: ...
+        def ceil(self) -> Tensor: ...
+        def char(self, memory_format: object = None) -> Tensor: ...
+        def cos(self) -> Tensor: ...
+        def cosh(self) -> Tensor: ...
+        def double(self, memory_format: object = None) -> Tensor: ...
+        def eq(self, other: Tensor | Number) -> Tensor: ...
+        def erf(self) -> Tensor: ...
+        def erfc(self) -> Tensor: ...
+        def exp(self) -> Tensor: ...
+        def exp2(self) -> Tensor: ...
+        def expm1(self) -> Tensor: ...
+        def float(self, memory_format: object = None) -> Tensor: ...
+        def floor(self) -> Tensor: ...
+        def ge(self, other: Tensor | Number) -> Tensor: ...
+        def greater(self, other: Tensor | Number) -> Tensor: ...
+        def greater_equal(self, other: Tensor | Number) -> Tensor: ...
+        def gt(self, other: Tensor | Number) -> Tensor: ...
+        def half(self, memory_format: object = None) -> Tensor: ...
+        def int(self, memory_format: object = None) -> Tensor: ...
+        def le(self, other: Tensor | Number) -> Tensor: ...
+        def less(self, other: Tensor | Number) -> Tensor: ...
+        def less_equal(self, other: Tensor | Number) -> Tensor: ...
+        def log(self) -> Tensor: ...
+        def log10(self) -> Tensor: ...
+        def log1p(self) -> Tensor: ...
+        def log2(self) -> Tensor: ...
+        def logical_and(self, other: Tensor | Number) -> Tensor: ...
+        def logical_or(self, other: Tensor | Number) -> Tensor: ...
+        def logical_xor(self, other: Tensor | Number) -> Tensor: ...
+        def long(self, memory_format: object = None) -> Tensor: ...
+        def lt(self, other: Tensor | Number) -> Tensor: ...
+        def ne(self, other: Tensor | Number) -> Tensor: ...
+        def not_equal(self, other: Tensor | Number) -> Tensor: ...
+        def reciprocal(self) -> Tensor: ...
+        def rsqrt(self) -> Tensor: ...
+        def short(self, memory_format: object = None) -> Tensor: ...
+        def sigmoid(self) -> Tensor: ...
+        def sign(self) -> Tensor: ...
+        def sin(self) -> Tensor: ...
+        def sinh(self) -> Tensor: ...
+        def sqrt(self) -> Tensor: ...
+        def tan(self) -> Tensor: ...
+        def tanh(self) -> Tensor: ...
+        def trunc(self) -> Tensor: ...
