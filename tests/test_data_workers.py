@@ -7,6 +7,7 @@ timeouts, sharding, persistence and shutdown, not arithmetic.
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import signal
@@ -225,6 +226,35 @@ def test_timeout_message_matches_torch():
     with pytest.raises(RuntimeError) as ours:
         next(iter(eud.DataLoader(_Slow(2), num_workers=1, timeout=0.3)))
     assert str(ours.value) == str(theirs.value) == "DataLoader timed out after 0.3 seconds"
+
+
+class _Logged(_Squares):
+    """Appends each index it fetches to a file, taking ``delay`` seconds per item."""
+
+    def __init__(self, n, log, delay):
+        super().__init__(n)
+        self.log, self.delay = log, delay
+
+    def __getitem__(self, i):
+        time.sleep(self.delay)
+        with open(self.log, "a") as f:
+            f.write(f"{i}\n")
+        return i
+
+
+def test_shutdown_skips_the_tasks_still_queued_like_torch(tmp_path):
+    """After a timeout, closing the loader fetches no more of the prefetched indices: the worker
+    finishes the item in hand and stops (it would otherwise fetch every queued one first)."""
+    counts = {}
+    for name, lib in (("torch", tud), ("ember", eud)):
+        log = tmp_path / f"{name}.log"
+        iterator = iter(lib.DataLoader(_Logged(8, log, 0.5), num_workers=1, prefetch_factor=4, timeout=0.1))
+        with pytest.raises(RuntimeError, match="DataLoader timed out after 0.1 seconds"):
+            next(iterator)
+        del iterator  # shuts the worker down (and waits for it)
+        gc.collect()
+        counts[name] = log.read_text().split()
+    assert counts["ember"] == counts["torch"] == ["0"]
 
 
 class _Dies(_Squares):

@@ -169,9 +169,11 @@ def _seed(seed, worker_id, base_seed):
 
 def worker_loop(
     fetcher_class, dataset, index_queue, result_queue, auto_collation, collate_fn, drop_last, base_seed,
-    init_fn, worker_id, num_workers, parent_pid,
+    init_fn, worker_id, num_workers, parent_pid, done_event,
 ):  # fmt: skip
-    """The body of worker ``worker_id``: seed, initialise, then serve tasks until told to stop."""
+    """The body of worker ``worker_id``: seed, initialise, then serve tasks until told to stop.
+    Once ``done_event`` is set (the loader is shutting down), the tasks still queued are skipped
+    instead of fetched, so that the worker reaches its stop message at once."""
     global _worker_info
     seed = base_seed + worker_id
     _seed(seed, worker_id, base_seed)
@@ -203,7 +205,7 @@ def worker_loop(
                     failure = ExceptionWrapper(where)
             result_queue.put((task, None))
             continue
-        if ended:
+        if ended or done_event.is_set():
             continue
         task_id, index = task
         if failure is not None:

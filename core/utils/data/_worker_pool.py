@@ -43,6 +43,7 @@ class WorkerPoolIterator:
         self._in_order = loader.in_order
         self._persistent = loader.persistent_workers
         self._result_queue = ctx.Queue()
+        self._done = ctx.Event()  # set at shutdown: the workers skip what is still queued
         self._index_queues, self._workers = [], []
         self._closed = False
         self._owner = os.getpid()  # a forked copy of this object must not stop the workers
@@ -55,7 +56,7 @@ class WorkerPoolIterator:
                 args=(
                     fetcher, loader.dataset, index_queue, self._result_queue, loader._auto_collation,
                     loader.collate_fn, loader.drop_last, base_seed, loader.worker_init_fn, worker_id,
-                    self._num_workers, os.getpid(),
+                    self._num_workers, os.getpid(), self._done,
                 ),
                 daemon=True,
             )  # fmt: skip
@@ -164,6 +165,7 @@ class WorkerPoolIterator:
         if self._closed:
             return
         self._closed = True
+        self._done.set()
         for index_queue in self._index_queues:
             try:
                 index_queue.put(None)
