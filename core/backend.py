@@ -95,6 +95,20 @@ class Generator:
         raise NotImplementedError
 
 
+class _DtypeTable(dict):
+    """A backend's dtype map (ember dtype -> native type, or back) that registers the dtypes
+    declared lazily on a miss and looks again; a hit costs what a plain dict's does."""
+
+    def __init__(self, backend):
+        super().__init__()
+        self._backend = backend
+
+    def __missing__(self, key):
+        if self._backend._load_lazy_dtypes():
+            return self[key]
+        raise KeyError(key)
+
+
 class Backend:
     """Base class of every backend.
 
@@ -127,8 +141,9 @@ class Backend:
             cls.xp = complete_namespace(cls.xp)
 
     def __init__(self):
-        self._native = {}
-        self._ember = {}
+        self._lazy_dtypes = {}
+        self._native = _DtypeTable(self)
+        self._ember = _DtypeTable(self)
         self._generators = {}
 
     # -- dtypes -------------------------------------------------------------------------
@@ -136,6 +151,22 @@ class Backend:
         """Declare the native type that stands for ``ember_dtype`` on this backend."""
         self._native[ember_dtype] = native
         self._ember[native] = ember_dtype
+
+    def register_dtype_lazily(self, ember_dtype, load):
+        """Declare that ``load()`` gives the native type for ``ember_dtype`` (or None where the
+        backend cannot hold it), called the first time a dtype is not found: a costly import
+        (NumPy's bfloat16 from ``ml_dtypes`` takes longer than NumPy itself) is paid only by the
+        programs that use the dtype."""
+        self._lazy_dtypes[ember_dtype] = load
+
+    def _load_lazy_dtypes(self):
+        """Registers every dtype declared lazily; whether there was any."""
+        pending, self._lazy_dtypes = self._lazy_dtypes, {}
+        for ember_dtype, load in pending.items():
+            native = load()
+            if native is not None:
+                self.register_dtype(ember_dtype, native)
+        return bool(pending)
 
     def native_dtype(self, ember_dtype):
         """The native type for an ember dtype; raises TypeError if the backend lacks it."""

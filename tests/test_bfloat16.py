@@ -88,3 +88,17 @@ def test_printing_matches_torch():
     t = repr(torch.tensor(values).bfloat16())
     assert e.replace("ember", "torch").split() == t.split()
     assert repr(ember.tensor([1.0, 2.5], dtype=ember.bfloat16)) == "tensor([1.0000, 2.5000], dtype=ember.bfloat16)"
+
+
+def test_ml_dtypes_is_imported_only_for_bfloat16():
+    """NumPy's bfloat16 comes from ml_dtypes, whose import costs more than NumPy's: a program that
+    never uses bfloat16 does not pay it, and one that does gets it on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ember; ember.ones(2) + 1; assert 'ml_dtypes' not in sys.modules;"
+        "import ml_dtypes, numpy as np; assert ember.from_numpy(np.ones(2, dtype=ml_dtypes.bfloat16)).dtype is ember.bfloat16;"
+        "assert ember.ones(2, dtype=ember.bfloat16).dtype is ember.bfloat16"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -50,6 +50,11 @@ class NumpyGenerator(Generator):
         self._rng.bit_generator.state = state
 
 
+def _numpy_bfloat16():
+    native = dtypes.numpy_bfloat16()
+    return None if native is None else np.dtype(native)
+
+
 class NumpyBackend(Backend):
     """Device type ``cpu``: arrays are ``numpy.ndarray``.
 
@@ -65,8 +70,7 @@ class NumpyBackend(Backend):
         super().__init__()
         for d in dtypes.all_dtypes:
             self.register_dtype(d, np.dtype(d.name))
-        if dtypes.numpy_bfloat16() is not None:
-            self.register_dtype(dtypes.bfloat16, np.dtype(dtypes.numpy_bfloat16()))
+        self.register_dtype_lazily(dtypes.bfloat16, _numpy_bfloat16)
         self.kernels = NumpyKernels(self)
         for name in dir(self.kernels):  # silent on log(0), 0/0, overflow ... as the namespace is
             method = getattr(self.kernels, name)
