@@ -388,7 +388,15 @@ reciprocal = _unary("reciprocal", lambda b, x: b.xp.divide(1, x), lambda x, y: -
 floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)
 ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False)
 trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False)
-sign = _unary("sign", lambda b, x: b.xp.sign(x), None, floating=False)
+
+
+def _sign(b, x):
+    """``(x > 0) - (x < 0)``: 0 for NaN and for either zero, as PyTorch (``xp.sign`` gives NaN for NaN)."""
+    xp = b.xp
+    return xp.astype(x > 0, x.dtype) - xp.astype(x < 0, x.dtype)
+
+
+sign = _unary("sign", _sign, None, floating=False)
 _frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x * 0 + 1)
 _round_half_even = _unary("round", lambda b, x: b.xp.round(x), None, floating=False)
 
