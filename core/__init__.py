@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib as _importlib
 
-from . import amp, autograd, cpu, dtypes, tensor_methods
+from . import amp, autograd, cpu, dtypes, linalg, tensor_methods
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .device import device

@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from . import arithmetic
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
+from .matrix_norms import matrix_norm
 from .movement import stack
 from .operands import normalize_dims, wrap_dim
 
@@ -590,7 +591,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
     Args:
         input (Tensor): the input tensor.
-        p (float, inf or str): ``'fro'`` (the 2-norm), a positive number, ``inf``, ``-inf`` or 0 (the count of
+        p (float, inf or str): ``'fro'`` (the 2-norm), ``'nuc'`` (the nuclear norm of matrices, see
+            :func:`ember.linalg.matrix_norm`), a positive number, ``inf``, ``-inf`` or 0 (the count of
             non-zeros). Default: ``'fro'``.
         dim (int or tuple of ints, optional): the dimensions to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
@@ -610,9 +612,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"norm(): input dtype should be floating point, but got {input.dtype}")
+    if p == "nuc":  # the nuclear norm of the matrices over the two dims (all of a 2-D input)
+        return matrix_norm(input, "nuc", tuple(range(input.ndim)) if dim is None else dim, keepdim)
     if p == "fro" or p is None:
         p = 2
-    if p == "nuc" or isinstance(p, str):
+    if isinstance(p, str):
         raise RuntimeError(f"norm(): unsupported norm type {p!r}")
     axes = normalize_dims(dim, input.ndim)
     if p == math.inf:
