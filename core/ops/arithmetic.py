@@ -622,9 +622,22 @@ class _Div(_Binary):
         return ga, gb
 
 
+def _pow(xp, a, b):
+    """``a ** b``; for signed integer exponents PyTorch's rule below 0 (1 for a base of 1, ±1 for -1, else 0),
+    where NumPy refuses the whole array."""
+    base_kind = getattr(getattr(a, "dtype", None), "kind", "f" if isinstance(a, float) else "i")
+    if getattr(getattr(b, "dtype", None), "kind", None) != "i" or base_kind not in "iu":
+        return xp.pow(a, b)
+    negative = b < 0
+    z = xp.pow(a, b * xp.astype(xp.logical_not(negative), b.dtype))
+    odd = xp.astype(xp.remainder(b, 2) != 0, z.dtype)
+    below = xp.astype(a == 1, z.dtype) + xp.astype(a == -1, z.dtype) * (1 - 2 * odd)
+    return xp.where(negative, below, z)
+
+
 class _Pow(_Binary):
     saves = 3
-    compute = staticmethod(lambda xp, a, b: xp.pow(a, b))
+    compute = staticmethod(_pow)
 
     @staticmethod
     def gradients(ctx, g):

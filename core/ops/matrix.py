@@ -56,7 +56,7 @@ def _embed_last(input, offset):
     """(..., n) -> (..., m, m) with the values on diagonal ``offset`` (m = n + |offset|)."""
     n, k = input.shape[-1], abs(offset)
     eye = _index(n, 0, input).unsqueeze(-1) == _index(n, 0, input)
-    out = where(eye, input.unsqueeze(-1), 0)
+    out = where(eye, input.unsqueeze(-1), zeros((), dtype=input.dtype, device=input._device))  # keeps bool bool
     if not k:
         return out
     lead = tuple(input.shape[:-1])
@@ -320,11 +320,11 @@ def einsum(equation, *operands):
         result = result * aligned[k]
         later = {lab for labels in labs[k + 1 :] for lab in labels}
         done = [order.index(lab) for lab in contracted if lab not in later and result.shape[order.index(lab)] != 1]
-        if done:
-            result = result.sum(done, keepdim=True)
+        if done:  # a product's contraction keeps the operands' type (int32 stays int32), as in PyTorch
+            result = result.sum(done, keepdim=True, dtype=result.dtype)
     rest = [i for i in range(len(output), len(order)) if result.shape[i] != 1]
-    if rest:
-        result = result.sum(rest, keepdim=True)
+    if rest:  # a lone operand's reduction is a sum (integers widen to int64); a product's keeps its type
+        result = result.sum(rest, keepdim=True, dtype=result.dtype if len(aligned) > 1 else None)
     return result.reshape(tuple(result.shape[: len(output)]))
 
 
@@ -361,9 +361,9 @@ def tensordot(a, b, dims=2):
     for i, j in zip(da, db):
         # a size-1 dimension contracts with the other's sum over that dimension (PyTorch's rule)
         if a.shape[i] == 1 and b.shape[j] != 1:
-            b = b.sum(j, keepdim=True)
+            b = b.sum(j, keepdim=True, dtype=b.dtype)  # in the operand's type (an int32 sum is int64)
         elif b.shape[j] == 1 and a.shape[i] != 1:
-            a = a.sum(i, keepdim=True)
+            a = a.sum(i, keepdim=True, dtype=a.dtype)
         elif a.shape[i] != b.shape[j]:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "

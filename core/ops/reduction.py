@@ -82,7 +82,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
     out = _accumulate_dtype(d, dtype)
     if out is not d:
         input = input.to(out)
-    return _Sum.apply(input, axes, keepdim, None)
+    # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
+    return _Sum.apply(input, axes, keepdim, None if out.is_floating_point else input._data.dtype)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
@@ -123,7 +124,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 class _Prod(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
-        y = x._make(x._backend.xp.prod(x._data, axis=axis, keepdims=keepdim))
+        y = x._make(x._backend.xp.prod(x._data, axis=axis, keepdims=keepdim, dtype=x._data.dtype))
         ctx.save_for_backward(x)
         ctx.axis, ctx.keepdim = axis, keepdim
         return y
@@ -659,7 +660,7 @@ class _Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        return x._make(x._backend.xp.cumulative_sum(x._data, axis=axis))
+        return x._make(x._backend.xp.cumulative_sum(x._data, axis=axis, dtype=x._data.dtype))
 
     @staticmethod
     def backward(ctx, grad):

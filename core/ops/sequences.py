@@ -10,7 +10,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..tensor import Tensor
 from .creation import arange, tensor
-from .linalg import outer
+from .linalg import outer, scale_by
 from .movement import cat, stack
 from .operands import check_same_device, wrap_dim
 from .slicing_joining import meshgrid, searchsorted
@@ -239,9 +239,9 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
         tensor([[3., 4.],
                 [6., 8.]])
     """
-    product = outer(vec1, vec2)
-    if alpha != 1:
-        product = product * alpha
+    product = scale_by(outer(vec1, vec2), alpha)
+    if not product.dtype.is_floating_point and product.dtype is not dtypes.bool:
+        beta = int(beta)  # an integer addr truncates beta (and alpha), as PyTorch
     if beta == 0:  # input is ignored, NaN included (PyTorch's rule)
         return product
-    return (input if beta == 1 else input * beta) + product
+    return scale_by(input, beta) + product
