@@ -49,7 +49,11 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     n1, n2 = moved.shape[-2], moved.shape[-1]
     r0, c0 = max(0, -offset), max(0, offset)
     length = max(0, min(n1 - r0, n2 - c0))
-    return moved[..., _index(length, r0, input), _index(length, c0, input)]
+    # every (n2 + 1)-th element of the flattened plane from (r0, c0): a strided slice, so a view of
+    # ``input`` (an in-place write reaches it, as in PyTorch) wherever the plane flattens without a copy
+    flat = moved.reshape(*moved.shape[:-2], n1 * n2)
+    start = r0 * n2 + c0 if length else 0
+    return flat[..., start : start + (length - 1) * (n2 + 1) + 1 if length else 0 : n2 + 1]
 
 
 def _embed_last(input, offset):
