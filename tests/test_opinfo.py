@@ -270,11 +270,11 @@ def _torch_gradients(op, sample, ups, cast=None):
     return expected, leaves, [None if g is None or g._is_zerotensor() else g for g in grads]
 
 
-def _samples(op, name, tdtype, requires_grad=False):
-    """The first :data:`SAMPLES_PER_OP` (deterministic) samples, generated lazily (some ops have hundreds)."""
+def _samples(op, name, tdtype, requires_grad=False, count=SAMPLES_PER_OP):
+    """The first ``count`` (deterministic) samples, generated lazily (some ops have hundreds)."""
     keep = SAMPLE_FILTERS.get(name, bool)
     generated = op.sample_inputs("cpu", tdtype, requires_grad=requires_grad)
-    return list(itertools.islice((s for s in generated if keep(s)), SAMPLES_PER_OP))
+    return list(itertools.islice((s for s in generated if keep(s)), count))
 
 
 @pytest.mark.parametrize("name", OPS, ids=[n.replace("/", "-") for n in OPS])
@@ -340,6 +340,7 @@ def test_opinfo_samples_match_torch(device, dtype, name):
 #: the integer and bool dtypes checked (forward only): exact values, PyTorch's result dtypes
 #: (int32 and uint8 sums, products and contractions are checked in test_semantics_integers.py)
 INTEGER_DTYPES = ["int64", "bool"]
+INTEGER_SAMPLES_PER_OP = 2  # forward only; the first samples hold the edge shapes
 
 #: (op, dtype) -> what differs: integer inputs ember refuses or computes in floating point
 INTEGER_KNOWN = {
@@ -373,7 +374,7 @@ def test_opinfo_integer_samples_match_torch(device, int_dtype, name):
         pytest.xfail(INTEGER_KNOWN[name, int_dtype])
     if TIED_INDICES.get(name) == 0:
         pytest.skip(f"{name} of integers: the order among equal values is unspecified")
-    samples = _samples(op, name, tdtype)
+    samples = _samples(op, name, tdtype, count=INTEGER_SAMPLES_PER_OP)
     for sample in samples:
         expected = op.op(sample.input, *sample.args, **sample.kwargs)
         leaves = {}

@@ -41,7 +41,9 @@ def select(input, dim, index):
         raise IndexError(
             f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {axis}"
         )
-    return narrow(input, axis, index % size, 1).squeeze(axis)
+    # basic indexing: a view on every backend (a squeezed narrow is a copy where squeeze of a
+    # non-contiguous array copies, as on OpenCL, and an in-place write would then not reach input)
+    return input[(slice(None),) * axis + (index % size,)]
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
