@@ -348,10 +348,6 @@ INTEGER_KNOWN = {
         (f"nn.functional.{name}", "int64"): "ember's convolutions take floating point only (PyTorch: int64 too)"
         for name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
     },
-    **{
-        (f"nn.functional.{name}", "int64"): "ember averages integers in float64 (PyTorch: int64, truncated)"
-        for name in ("avg_pool1d", "avg_pool2d", "avg_pool3d")
-    },
     ("nn.functional.local_response_norm", "int64"): "ember takes floating point only",
     ("nn.functional.unfold", "bool"): "ember's unfold takes no bool input",
     ("sum_to_size", "bool"): "PyTorch sums a 0-d bool to int64; ember returns it unchanged",
