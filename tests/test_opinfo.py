@@ -358,7 +358,6 @@ INTEGER_KNOWN = {
     },
     ("nn.functional.local_response_norm", "int64"): "ember takes floating point only",
     ("nn.functional.unfold", "bool"): "ember's unfold takes no bool input",
-    ("sum_to_size", "bool"): "PyTorch sums a 0-d bool to int64; ember returns it unchanged",
 }
 
 #: ops whose index outputs are unspecified among equal values (ties abound in small integers):

@@ -577,6 +577,8 @@ def sum_to_size(self, *size):
     ok = len(size) <= len(shape) and all(s == t or s == 1 for s, t in zip(size[::-1], shape[::-1]))
     if not ok:
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if not size:  # a full sum, as PyTorch (a 0-d integer or bool becomes int64)
+        return self.sum()
     return sum_to(self, size)
 
 
