@@ -9,8 +9,9 @@ not a dense :class:`~ember.Tensor`; it is what ``Embedding(sparse=True)`` stores
 Autograd flows through the values: the products (:func:`mm`, ``sparse @ dense``),
 :meth:`~SparseCOOTensor.to_dense` and ``dense + sparse`` are built from differentiable
 dense operations on ``values``, so a sparse tensor made with ``requires_grad=True`` gets a
-sparse ``.grad`` with its own indices (the gradient with respect to its stored values,
-as ``torch.sparse.mm`` gives it).
+coalesced sparse ``.grad`` holding the gradient at its stored coordinates (a duplicated
+coordinate counted once), as ``torch.sparse.mm`` and ``to_dense`` give it. PyTorch's
+``torch.mm``/``@`` give a dense gradient instead (every coordinate); ember gives the stored ones.
 """
 
 from __future__ import annotations
@@ -73,9 +74,19 @@ class SparseCOOTensor:
 
     @property
     def grad(self):
-        """The gradient with respect to the values, as a sparse tensor with these indices (or None)."""
+        """The gradient with respect to the tensor at its stored coordinates, as a coalesced sparse
+        tensor (or None). Duplicate coordinates hold one element, so each coordinate's gradient is
+        that of the element (the mean of its entries' value gradients), not their sum."""
         g = self._vals.grad
-        return None if g is None else SparseCOOTensor(self._idx, g, self._size, self._coalesced)
+        if g is None:
+            return None
+        if self._coalesced:
+            return SparseCOOTensor(self._idx, g, self._size, True)
+        summed = SparseCOOTensor(self._idx, g, self._size).coalesce()
+        counts = SparseCOOTensor(self._idx, g.new_ones((g.shape[0],)), self._size[: self.sparse_dim()]).coalesce()._vals
+        return SparseCOOTensor(
+            summed._idx, summed._vals / counts.reshape((-1,) + (1,) * (g.ndim - 1)), self._size, True
+        )
 
     @property
     def grad_fn(self):

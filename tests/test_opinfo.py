@@ -100,10 +100,34 @@ OPS = [
     "nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool3d", "nn.functional.unfold",
     "nn.functional.interpolate/area", "nn.functional.feature_alpha_dropout/without_train",
     "einsum", "bool", "double", "float", "half", "int", "long", "short",
+    # linalg norms
+    "norm/nuc", "linalg.norm", "linalg.norm/subgradients_at_zero", "linalg.matrix_norm", "linalg.vector_norm",
+    "linalg.svdvals",
+    # widened: indexing, conversion, bitwise, reflected operators, methods, more nn.functional
+    "__getitem__", "to", "item", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "nn.functional.batch_norm", "nn.functional.batch_norm/without_cudnn", "nn.functional.one_hot", "T", "mT",
+    "new_zeros", "new_ones", "new_full", "__radd__", "__rmul__", "__rsub__", "__rpow__", "__rmod__",
+    "__rmatmul__", "__rand__", "__ror__", "__rxor__", "nn.functional.scaled_dot_product_attention",
+    "nn.functional.multi_margin_loss", "nn.functional.multilabel_margin_loss", "zero_", "unfold",
+    "sum_to_size", "byte", "char", "bfloat16", "triu_indices", "tril_indices", "bincount",
+    "nn.functional.triplet_margin_with_distance_loss", "nn.functional.linear_cross_entropy",
+    "nn.functional.linear_cross_entropy/chunked", "nn.functional.linear_cross_entropy/chunked_none",
 ]  # fmt: skip
 
 #: (op, device type) -> reason: samples known to differ, kept short and explained.
-KNOWN = {}
+KNOWN = {("bfloat16", "opencl"): "the OpenCL backend has no bfloat16 arrays"}
+
+
+def _skip_known(name, device):
+    reason = KNOWN.get((name, str(device).split(":")[0]))
+    if reason:
+        pytest.skip(reason)
+
+
+#: op -> which of its samples are deterministic enough to compare (random ones are left out).
+SAMPLE_FILTERS = {
+    "nn.functional.scaled_dot_product_attention": lambda sample: not sample.kwargs.get("dropout_p"),
+}
 
 
 def _find(name):
@@ -128,6 +152,34 @@ ADAPTERS = {
     **{  # the Tensor conversion methods (``x.double()``), whose names ember also gives its dtypes
         name: _method(name) for name in ("bfloat16", "bool", "double", "float", "half", "int", "long", "short")
     },
+    **{  # Tensor methods and operators with no ``ember.<name>`` function
+        name: _method(name)
+        for name in (
+            "__getitem__",
+            "to",
+            "item",
+            "new_zeros",
+            "new_ones",
+            "new_full",
+            "zero_",
+            "unfold",
+            "sum_to_size",
+            "byte",
+            "char",
+            "__radd__",
+            "__rmul__",
+            "__rsub__",
+            "__rpow__",
+            "__rmod__",
+            "__rmatmul__",
+            "__rand__",
+            "__ror__",
+            "__rxor__",
+        )
+    },  # fmt: skip
+    "zero_": lambda x: x.clone().zero_(),  # the OpInfo's op zeroes a clone
+    "T": lambda x: x.T,
+    "mT": lambda x: x.mT,
 }
 
 
@@ -154,6 +206,8 @@ def _to_ember(value, device, dtype_map):
         return t
     if isinstance(value, torch.dtype):
         return getattr(ember, str(value).split(".")[-1])
+    if isinstance(value, torch.nn.PairwiseDistance):  # a module argument (distance_function=)
+        return ember.nn.PairwiseDistance(value.norm, value.eps, value.keepdim)
     if isinstance(value, torch.Size):
         return tuple(value)
     if isinstance(value, list):
@@ -180,13 +234,17 @@ def _compare(actual, expected, dtype):
             assert isinstance(x, ember.Tensor), type(x)
             assert tuple(x.shape) == tuple(y.shape), (x.shape, y.shape)
             assert str(x.dtype).split(".")[-1] == str(y.dtype).split(".")[-1], (x.dtype, y.dtype)
+            if not (y.dtype.is_floating_point or y.dtype.is_complex):  # integers and bool: exact
+                np.testing.assert_array_equal(x.cpu().numpy(), y.numpy())
+                continue
             np.testing.assert_allclose(
+                x.detach().float().cpu().numpy().astype(np.float64) if y.dtype == torch.bfloat16 else
                 x.detach().cpu().numpy().astype(np.float64),
-                y.detach().numpy().astype(np.float64),
+                y.detach().to(torch.float64).numpy(),
                 rtol=rtol,
                 atol=atol,
                 equal_nan=True,
-            )
+            )  # fmt: skip
         else:
             assert x == y or (x != x and y != y), (x, y)
 
@@ -219,16 +277,23 @@ def _torch_gradients(op, sample, ups, cast=None):
     return expected, leaves, [None if g is None or g._is_zerotensor() else g for g in grads]
 
 
+def _samples(op, name, tdtype, requires_grad=False, count=SAMPLES_PER_OP):
+    """The first ``count`` (deterministic) samples, generated lazily (some ops have hundreds)."""
+    keep = SAMPLE_FILTERS.get(name, bool)
+    generated = op.sample_inputs("cpu", tdtype, requires_grad=requires_grad)
+    return list(itertools.islice((s for s in generated if keep(s)), count))
+
+
 @pytest.mark.parametrize("name", OPS, ids=[n.replace("/", "-") for n in OPS])
 def test_opinfo_samples_match_torch(device, dtype, name):
+    _skip_known(name, device)
     op = _find(name)
     fn = _resolve(name)
     tdtype = getattr(torch, dtype.name)
     if tdtype not in op.supported_dtypes("cpu"):
         pytest.skip(f"torch has no {dtype.name} {name}")
     differentiable = op.supports_autograd
-    # the first samples only: ``sample_inputs`` makes them lazily, and some ops have thousands
-    samples = list(itertools.islice(op.sample_inputs("cpu", tdtype, requires_grad=differentiable), SAMPLES_PER_OP))
+    samples = _samples(op, name, tdtype, requires_grad=differentiable)
     rng = np.random.default_rng(0)
     for sample in samples:
         expected = op.op(sample.input, *sample.args, **sample.kwargs)
@@ -278,3 +343,49 @@ def test_opinfo_samples_match_torch(device, dtype, name):
                 ember_error = np.max(np.abs(ge.detach().cpu().numpy() - exact))
                 torch_error = np.max(np.abs(gt.detach().numpy().astype(np.float64) - exact))
                 assert ember_error <= torch_error, (ember_error, torch_error)
+
+
+#: the integer and bool dtypes checked (forward only): exact values, PyTorch's result dtypes
+#: (int32 and uint8 sums, products and contractions are checked in test_semantics_integers.py)
+INTEGER_DTYPES = ["int64", "bool"]
+INTEGER_SAMPLES_PER_OP = 2  # forward only; the first samples hold the edge shapes
+
+#: (op, dtype) -> what differs: integer inputs ember refuses or computes in floating point
+INTEGER_KNOWN = {
+    **{
+        (f"nn.functional.{name}", "int64"): "ember's convolutions take floating point only (PyTorch: int64 too)"
+        for name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+    },
+    ("nn.functional.local_response_norm", "int64"): "ember takes floating point only",
+    ("nn.functional.unfold", "bool"): "ember's unfold takes no bool input",
+}
+
+#: ops whose index outputs are unspecified among equal values (ties abound in small integers):
+#: their values are compared, not their indices; argsort gives nothing but indices
+TIED_INDICES = {"sort": 1, "topk": 1, "kthvalue": 1, "argsort": 0}
+
+
+@pytest.mark.parametrize("int_dtype", INTEGER_DTYPES)
+@pytest.mark.parametrize("name", OPS, ids=[n.replace("/", "-") for n in OPS])
+def test_opinfo_integer_samples_match_torch(device, int_dtype, name):
+    _skip_known(name, device)
+    op = _find(name)
+    fn = _resolve(name)
+    tdtype = getattr(torch, int_dtype)
+    if tdtype not in op.supported_dtypes("cpu"):
+        pytest.skip(f"torch has no {int_dtype} {name}")
+    if (name, int_dtype) in INTEGER_KNOWN:
+        pytest.xfail(INTEGER_KNOWN[name, int_dtype])
+    if TIED_INDICES.get(name) == 0:
+        pytest.skip(f"{name} of integers: the order among equal values is unspecified")
+    samples = _samples(op, name, tdtype, count=INTEGER_SAMPLES_PER_OP)
+    for sample in samples:
+        expected = op.op(sample.input, *sample.args, **sample.kwargs)
+        leaves = {}
+        actual = fn(
+            _to_ember(sample.input, device, leaves), *_to_ember(sample.args, device, leaves),
+            **_to_ember(sample.kwargs, device, leaves),
+        )  # fmt: skip
+        if name in TIED_INDICES:
+            actual, expected = _flatten(actual)[: TIED_INDICES[name]], _flatten(expected)[: TIED_INDICES[name]]
+        _compare(actual, expected, "float32")  # a float result of integers is float32

@@ -37,6 +37,9 @@ OPS = {
     "hardshrink": lambda T, x: _functional(T).hardshrink(x, 0.5),
     "threshold": lambda T, x: _functional(T).threshold(x, 0.5, 0.0),
     "threshold_value_negative_zero": lambda T, x: _functional(T).threshold(x, 0.0, -0.0),
+    "relu": lambda T, x: _functional(T).relu(x),
+    "relu_method": lambda T, x: x.relu(),
+    "sign": lambda T, x: T.sign(x),
     "hardtanh": lambda T, x: _functional(T).hardtanh(x, 0.0, 1.0),
     "relu6": lambda T, x: _functional(T).relu6(x),
     "elu": lambda T, x: _functional(T).elu(x),
@@ -62,7 +65,7 @@ def test_sign_of_zero_matches_pytorch(name, device, dtype):
     np.testing.assert_array_equal(np.signbit(actual)[finite], torch.signbit(expected).numpy()[finite])
 
 
-@pytest.mark.parametrize("name", ["hardtanh", "relu6", "clamp_min"])
+@pytest.mark.parametrize("name", ["hardtanh", "relu6", "clamp_min", "relu"])
 def test_edges_keep_the_gradient_rule(name, device):
     """Keeping ``x`` on an edge must not change the gradient there (0 for hardtanh, 1 for clamp)."""
     fn = OPS[name]
@@ -72,3 +75,28 @@ def test_edges_keep_the_gradient_rule(name, device):
     t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
     fn(torch, t).sum().backward()
     np.testing.assert_array_equal(x.grad.cpu().numpy(), t.grad.numpy())
+
+
+NAN_OPS = {
+    **{name: OPS[name] for name in ("relu", "relu6", "hardtanh", "elu", "leaky_relu", "clamp_min", "hardshrink")},
+    "softshrink": lambda T, x: _functional(T).softshrink(x, 0.5),
+    "sign": lambda T, x: T.sign(x),
+    "sgn": lambda T, x: T.sgn(x),
+    "threshold": lambda T, x: _functional(T).threshold(x, 0.0, 0.0),
+    "celu": lambda T, x: _functional(T).celu(x),
+    "selu": lambda T, x: _functional(T).selu(x),
+    "softplus": lambda T, x: _functional(T).softplus(x),
+    "hardswish": lambda T, x: _functional(T).hardswish(x),
+    "hardsigmoid": lambda T, x: _functional(T).hardsigmoid(x),
+}
+
+
+@pytest.mark.parametrize("name", list(NAN_OPS))
+def test_nan_and_infinities_match_pytorch(name, device, dtype):
+    """NaN propagates (or, for sign, maps to 0) and infinities map as in PyTorch."""
+    fn = NAN_OPS[name]
+    values = [float("nan"), float("inf"), -float("inf"), -0.25, 0.25]
+    torch_dtype = getattr(torch, str(dtype).split(".")[-1])
+    expected = fn(torch, torch.tensor(values, dtype=torch_dtype)).numpy()
+    actual = fn(ember, ember.tensor(values, dtype=dtype, device=device)).cpu().numpy()
+    np.testing.assert_allclose(actual, expected, rtol=1e-6, atol=1e-7, equal_nan=True)

@@ -90,15 +90,16 @@ def test_sparse_dense_product_and_gradients_match_torch(fn, device, dtype):
     (ours * ember.tensor(weights, dtype=dtype, device=device)).sum().backward()
     (theirs * torch.tensor(weights, dtype=theirs.dtype)).sum().backward()
     _close(d.grad, td.grad, dtype)
-    # ember's sparse gradient is with respect to the stored values (torch.sparse.mm's form); for
-    # coordinates stored once, densified, it is torch's gradient wherever an entry is stored
-    assert s.grad.layout is ember.sparse_coo
+    # ember's gradient is torch.sparse.mm's form: sparse and coalesced, torch's gradient at every stored
+    # coordinate (a duplicated one counted once) and 0 elsewhere; torch.mm/matmul/@ give the dense
+    # gradient, which ember gives only at the stored coordinates
+    assert s.grad.layout is ember.sparse_coo and s.grad.is_coalesced()
     grad = (ts.grad.to_dense() if ts.grad.is_sparse else ts.grad).numpy()
-    unique = [tuple(c) for c in np.transpose(INDICES)]
-    once = [c for c in unique if unique.count(c) == 1]
-    for k, coordinate in enumerate(unique):
-        if coordinate in once:
-            np.testing.assert_allclose(s.grad.values()[k].item(), grad[coordinate], rtol=1e-5)
+    stored = np.zeros(SIZE, dtype=bool)
+    stored[tuple(INDICES)] = True
+    _close(s.grad.to_dense(), torch.tensor(np.where(stored, grad, 0.0)), dtype)
+    if ts.grad.is_sparse:
+        assert s.grad._indices().tolist() == ts.grad.coalesce()._indices().tolist()
 
 
 def test_sparse_matrix_vector_and_dense_sparse_products(device, dtype):
@@ -155,3 +156,22 @@ def test_sparse_requires_grad_and_grad_properties(device):
     assert s.grad.layout is ember.sparse_coo
     assert s.grad._indices().tolist() == ts.grad._indices().tolist()
     _close(s.grad._values(), ts.grad._values(), ember.float32)
+
+
+@pytest.mark.parametrize("route", ["to_dense", "sparse.mm", "coalesce"])
+def test_gradient_of_duplicated_coordinates_matches_torch(route, device, dtype):
+    """A coordinate stored twice is one element of the tensor: its gradient is counted once."""
+    s, ts = _pair(device, dtype, requires_grad=True)
+    weights = np.arange(12.0).reshape(SIZE)
+    w, tw = ember.tensor(weights, dtype=dtype, device=device), torch.tensor(weights, dtype=ts.dtype)
+    if route == "to_dense":
+        (s.to_dense() * w).sum().backward()
+        (ts.to_dense() * tw).sum().backward()
+    elif route == "coalesce":
+        (s.coalesce().to_dense() * w).sum().backward()
+        (ts.coalesce().to_dense() * tw).sum().backward()
+    else:
+        (ember.sparse.mm(s, w.t()) * w[:, :3].t().repeat(4, 1)[:4]).sum().backward()
+        (torch.sparse.mm(ts, tw.t()) * tw[:, :3].t().repeat(4, 1)[:4]).sum().backward()
+    assert s.grad.is_coalesced()
+    _close(s.grad.to_dense(), ts.grad.to_dense(), dtype)

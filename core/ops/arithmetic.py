@@ -401,7 +401,15 @@ reciprocal = _unary("reciprocal", lambda b, x: b.xp.divide(1, x), lambda x, y: -
 floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)
 ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False)
 trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False)
-sign = _unary("sign", lambda b, x: b.xp.sign(x), None, floating=False)
+
+
+def _sign(b, x):
+    """``(x > 0) - (x < 0)``: 0 for NaN and for either zero, as PyTorch (``xp.sign`` gives NaN for NaN)."""
+    xp = b.xp
+    return xp.astype(x > 0, x.dtype) - xp.astype(x < 0, x.dtype)
+
+
+sign = _unary("sign", _sign, None, floating=False)
 _frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x * 0 + 1)
 _round_half_even = _unary("round", lambda b, x: b.xp.round(x), None, floating=False)
 
@@ -627,9 +635,22 @@ class _Div(_Binary):
         return ga, gb
 
 
+def _pow(xp, a, b):
+    """``a ** b``; for signed integer exponents PyTorch's rule below 0 (1 for a base of 1, ±1 for -1, else 0),
+    where NumPy refuses the whole array."""
+    base_kind = getattr(getattr(a, "dtype", None), "kind", "f" if isinstance(a, float) else "i")
+    if getattr(getattr(b, "dtype", None), "kind", None) != "i" or base_kind not in "iu":
+        return xp.pow(a, b)
+    negative = b < 0
+    z = xp.pow(a, b * xp.astype(xp.logical_not(negative), b.dtype))
+    odd = xp.astype(xp.remainder(b, 2) != 0, z.dtype)
+    below = xp.astype(a == 1, z.dtype) + xp.astype(a == -1, z.dtype) * (1 - 2 * odd)
+    return xp.where(negative, below, z)
+
+
 class _Pow(_Binary):
     saves = 3
-    compute = staticmethod(lambda xp, a, b: xp.pow(a, b))
+    compute = staticmethod(_pow)
 
     @staticmethod
     def gradients(ctx, g):

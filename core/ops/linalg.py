@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
 from ..autograd.function import Function
@@ -239,14 +240,26 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other.mT if other.ndim > 1 else other)
 
 
+def scale_by(t, factor):
+    """``factor * t`` as PyTorch's addmm family scales: an integer ``t`` by ``int(factor)``, a bool
+    ``t`` kept where ``factor`` is non-zero (the type of ``t`` is kept either way)."""
+    if factor == 1:
+        return t
+    if not t.dtype.is_floating_point:
+        if t.dtype is dtypes.bool:
+            return t if factor else t.logical_and(False)
+        factor = int(factor)
+    return t * factor
+
+
 def _add_scaled_product(op, product, input, a, b, beta, alpha):
     """``beta * input + alpha * product(a, b)``: the body of addmm, addmv and baddbmm (autocast first)."""
     if _amp.active:
         return autocast_call(op, _add_scaled_product, op, product, input, a, b, beta, alpha)
-    out = product(a, b)
-    if alpha != 1:
-        out = out * alpha
-    return out + (input if beta == 1 else input * beta) if beta != 0 else out
+    out = scale_by(product(a, b), alpha)
+    if not out.dtype.is_floating_point and out.dtype is not dtypes.bool:
+        beta = int(beta)
+    return out + scale_by(input, beta) if beta != 0 else out
 
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:

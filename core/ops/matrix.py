@@ -52,14 +52,18 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     n1, n2 = moved.shape[-2], moved.shape[-1]
     r0, c0 = max(0, -offset), max(0, offset)
     length = max(0, min(n1 - r0, n2 - c0))
-    return moved[..., _index(length, r0, input), _index(length, c0, input)]
+    # every (n2 + 1)-th element of the flattened plane from (r0, c0): a strided slice, so a view of
+    # ``input`` (an in-place write reaches it, as in PyTorch) wherever the plane flattens without a copy
+    flat = moved.reshape(*moved.shape[:-2], n1 * n2)
+    start = r0 * n2 + c0 if length else 0
+    return flat[..., start : start + (length - 1) * (n2 + 1) + 1 if length else 0 : n2 + 1]
 
 
 def _embed_last(input, offset):
     """(..., n) -> (..., m, m) with the values on diagonal ``offset`` (m = n + |offset|)."""
     n, k = input.shape[-1], abs(offset)
     eye = _index(n, 0, input).unsqueeze(-1) == _index(n, 0, input)
-    out = where(eye, input.unsqueeze(-1), 0)
+    out = where(eye, input.unsqueeze(-1), zeros((), dtype=input.dtype, device=input._device))  # keeps bool bool
     if not k:
         return out
     lead = tuple(input.shape[:-1])
@@ -331,10 +335,11 @@ def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
             result, aligned[k] = cast_inputs("bmm", result, aligned[k])
         result = result * aligned[k]
         if done:
-            result = result.sum(done, keepdim=True)
+            # a product's contraction keeps the operands' type (int32 stays int32), as in PyTorch
+            result = result.sum(done, keepdim=True, dtype=result.dtype)
     rest = [i for i in range(len(output), len(order)) if result.shape[i] != 1]
-    if rest:
-        result = result.sum(rest, keepdim=True)
+    if rest:  # a lone operand's reduction is a sum (integers widen to int64); a product's keeps its type
+        result = result.sum(rest, keepdim=True, dtype=result.dtype if len(aligned) > 1 else None)
     return result.reshape(tuple(result.shape[: len(output)]))
 
 
@@ -371,9 +376,9 @@ def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[int] | Sequence[Sequenc
     for i, j in zip(da, db):
         # a size-1 dimension contracts with the other's sum over that dimension (PyTorch's rule)
         if a.shape[i] == 1 and b.shape[j] != 1:
-            b = b.sum(j, keepdim=True)
+            b = b.sum(j, keepdim=True, dtype=b.dtype)  # in the operand's type (an int32 sum is int64)
         elif b.shape[j] == 1 and a.shape[i] != 1:
-            a = a.sum(i, keepdim=True)
+            a = a.sum(i, keepdim=True, dtype=a.dtype)
         elif a.shape[i] != b.shape[j]:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "

@@ -15,6 +15,7 @@ from ..tensor import Tensor
 from . import arithmetic
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
+from .matrix_norms import matrix_norm
 from .movement import stack
 from .operands import normalize_dims, wrap_dim
 
@@ -88,7 +89,8 @@ def sum(
     out = _accumulate_dtype(d, dtype)
     if out is not d:
         input = input.to(out)
-    return _Sum.apply(input, axes, keepdim, None)
+    # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
+    return _Sum.apply(input, axes, keepdim, None if out.is_floating_point else input._data.dtype)
 
 
 def mean(
@@ -131,7 +133,7 @@ def mean(
 class _Prod(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
-        y = x._make(x._backend.xp.prod(x._data, axis=axis, keepdims=keepdim))
+        y = x._make(x._backend.xp.prod(x._data, axis=axis, keepdims=keepdim, dtype=x._data.dtype))
         ctx.save_for_backward(x)
         ctx.axis, ctx.keepdim = axis, keepdim
         return y
@@ -645,7 +647,8 @@ def norm(
 
     Args:
         input (Tensor): the input tensor.
-        p (float, inf or str): ``'fro'`` (the 2-norm), a positive number, ``inf``, ``-inf`` or 0 (the count of
+        p (float, inf or str): ``'fro'`` (the 2-norm), ``'nuc'`` (the nuclear norm of matrices, see
+            :func:`ember.linalg.matrix_norm`), a positive number, ``inf``, ``-inf`` or 0 (the count of
             non-zeros). Default: ``'fro'``.
         dim (int or tuple of ints, optional): the dimensions to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
@@ -667,9 +670,11 @@ def norm(
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"norm(): input dtype should be floating point, but got {input.dtype}")
+    if p == "nuc":  # the nuclear norm of the matrices over the two dims (all of a 2-D input)
+        return matrix_norm(input, "nuc", tuple(range(input.ndim)) if dim is None else dim, keepdim)
     if p == "fro" or p is None:
         p = 2
-    if p == "nuc" or isinstance(p, str):
+    if isinstance(p, str):
         raise RuntimeError(f"norm(): unsupported norm type {p!r}")
     axes = normalize_dims(dim, input.ndim)
     if p == math.inf:
@@ -714,7 +719,7 @@ class _Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        return x._make(x._backend.xp.cumulative_sum(x._data, axis=axis))
+        return x._make(x._backend.xp.cumulative_sum(x._data, axis=axis, dtype=x._data.dtype))
 
     @staticmethod
     def backward(ctx, grad):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..tensor import Tensor
 from .creation import arange, tensor
-from .linalg import outer
+from .linalg import outer, scale_by
 from .movement import cat, stack
 from .operands import check_same_device, wrap_dim
 from .slicing_joining import meshgrid, searchsorted
@@ -252,9 +252,9 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Number = 1, alpha: 
         tensor([[3., 4.],
                 [6., 8.]])
     """
-    product = outer(vec1, vec2)
-    if alpha != 1:
-        product = product * alpha
+    product = scale_by(outer(vec1, vec2), alpha)
+    if not product.dtype.is_floating_point and product.dtype is not dtypes.bool:
+        beta = int(beta)  # an integer addr truncates beta (and alpha), as PyTorch
     if beta == 0:  # input is ignored, NaN included (PyTorch's rule)
         return product
-    return (input if beta == 1 else input * beta) + product
+    return scale_by(input, beta) + product

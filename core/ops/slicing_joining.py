@@ -46,7 +46,9 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
         raise IndexError(
             f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension {axis}"
         )
-    return narrow(input, axis, index % size, 1).squeeze(axis)
+    # basic indexing: a view on every backend (a squeezed narrow is a copy where squeeze of a
+    # non-contiguous array copies, as on OpenCL, and an in-place write would then not reach input)
+    return input[(slice(None),) * axis + (index % size,)]
 
 
 def unique(  # noqa: A002
@@ -594,6 +596,8 @@ def sum_to_size(self, *size):
     ok = len(size) <= len(shape) and all(s == t or s == 1 for s, t in zip(size[::-1], shape[::-1]))
     if not ok:
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if not size:  # a full sum, as PyTorch (a 0-d integer or bool becomes int64)
+        return self.sum()
     return sum_to(self, size)
 
 

@@ -104,6 +104,26 @@ class _Threshold(Function):
         return grad._make(grad._backend.kernels.threshold_backward(grad._data, ctx.keep)), None, None
 
 
+class _Relu(Function):
+    """``max(0, x)`` keeping ``-0.`` and NaN (PyTorch's ``clamp_min(x, 0)``, unlike ``threshold(x, 0, 0)``,
+    which gives ``+0.`` at ``-0.``); the gradient passes where the output is not ``<= 0``."""
+
+    @staticmethod
+    def forward(ctx, x):
+        xp, data = x._backend.xp, x._data
+        y = xp.maximum(xp.asarray(0, dtype=data.dtype), data)  # the second operand where equal: -0. stays
+        ctx.y = y
+        return x._make(y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = grad._backend.xp
+        keep = xp.logical_not(ctx.y <= 0)
+        if grad_state.enabled:  # create_graph: a differentiable product
+            return grad * grad._make(xp.astype(keep, grad._data.dtype))
+        return grad._make(grad._backend.kernels.threshold_backward(grad._data, keep))
+
+
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     r"""Thresholds each element: :math:`y = x` if :math:`x > \text{threshold}`, else ``value``.
 
@@ -153,7 +173,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """
     if isinstance(input, Tensor) and input.dtype is dtypes.bool:
         raise RuntimeError("Boolean inputs not supported for relu")
-    return _apply("relu", input, inplace, lambda x: _Threshold.apply(x, 0, 0))
+    return _apply("relu", input, inplace, _Relu.apply)
 
 
 def relu_(input: Tensor) -> Tensor:
@@ -622,7 +642,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         tensor([-2.,  0.,  0.,  1.,  3.])
     """
     _check_tensor("hardshrink", input)
-    return where((input > lambd).logical_or(input < -lambd), input, 0.0).to(input.dtype)
+    # 0 inside [-lambd, lambd], ``input`` elsewhere: NaN passes, as in PyTorch
+    return where((input >= -lambd).logical_and(input <= lambd), 0.0, input).to(input.dtype)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -709,7 +730,9 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     _check_tensor("softshrink", input)
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0)).to(input.dtype)
+    # 0 inside [-lambd, lambd], shrunk toward 0 elsewhere: NaN passes, as in PyTorch
+    inside = (input >= -lambd).logical_and(input <= lambd)
+    return where(inside, 0.0, where(input < 0, input + lambd, input - lambd)).to(input.dtype)
 
 
 def tanh(input: Tensor) -> Tensor:

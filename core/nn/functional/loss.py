@@ -638,7 +638,7 @@ def hinge_embedding_loss(
 
 def _multiclass_shapes(name, input, target):
     """(N, C) input and (N,) target views; a 1-D input is one sample."""
-    if input.ndim not in (1, 2):
+    if input.ndim not in (1, 2) or (input.ndim == 1 and input.numel() == 0):
         raise RuntimeError(
             f"{name}: Expected non-empty vector or matrix with optional 0-dim batch size, but got: {list(input.shape)}"
         )
@@ -663,11 +663,11 @@ def _scalar_type_name(dt):
             "int8": "Char", "uint8": "Byte", "bool": "Bool", "int64": "Long"}.get(dt.name, dt.name)  # fmt: skip
 
 
-def _check_class_range(name, target, num_classes, ignore_index=None):
+def _check_class_range(
+    name, target, num_classes, ignore_index=None, error=IndexError, message="Target {value} is out of bounds."
+):
     # the backend may check on the device and report at its next sync (CUDA: no wait per step)
-    target._backend.check_indices(
-        name, target._data, num_classes, ignore_index, IndexError, "Target {value} is out of bounds."
-    )
+    target._backend.check_indices(name, target._data, num_classes, ignore_index, error, message)
 
 
 def multi_margin_loss(
@@ -710,10 +710,10 @@ def multi_margin_loss(
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     _check_long("multi_margin_loss", target)
-    unbatched = input.ndim == 1
-    x, t = _multiclass_shapes("multi_margin_loss", input, target)
+    unbatched = input.ndim <= 1
+    x, t = _multiclass_shapes("multi_margin_loss", input.reshape((1,)) if input.ndim == 0 else input, target)
     n_classes = x.shape[1]
-    _check_class_range("multi_margin_loss", t, n_classes)
+    _check_class_range("multi_margin_loss", t, n_classes, error=RuntimeError, message="target out of range")
     picked = x.gather(1, t.unsqueeze(1))
     z = (margin - picked + x).clamp(min=0)
     if p == 2:
@@ -727,7 +727,7 @@ def multi_margin_loss(
     not_target = t.unsqueeze(1) != _arange_like(x, n_classes).unsqueeze(0)
     loss = (z * not_target.to(z.dtype)).sum(1) / n_classes
     if unbatched and reduction == "none":
-        loss = loss.reshape(())
+        loss = loss.reshape(target.shape)  # () or (1,), as the target
     return _reduce(loss, reduction)
 
 
@@ -762,17 +762,24 @@ def multilabel_margin_loss(
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("multilabel_margin_loss", input=input, target=target)
     _check_long("multilabel_margin_loss", target)
-    if input.ndim not in (1, 2) or target.shape != input.shape:
+    unbatched = input.ndim <= 1  # a 0-d input is one sample of one class
+    if input.ndim > 2 or (input.ndim == 1 and input.numel() == 0):
+        raise RuntimeError(
+            "multilabel_margin_loss: Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"{list(input.shape)}"
+        )
+    if target.shape != input.shape and not (unbatched and target.ndim <= 1 and target.numel() == input.numel()):
         raise RuntimeError(
             f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} for input of size: "
             f"{list(input.shape)}"
         )
-    unbatched = input.ndim == 1
-    x = input.unsqueeze(0) if unbatched else input
-    t = target.unsqueeze(0) if unbatched else target
+    x = input.reshape((1, input.numel())) if unbatched else input
+    t = target.reshape((1, input.numel())) if unbatched else target
     n_classes = x.shape[1]
     if bool(((t < -1).logical_or(t >= n_classes)).any()):
-        raise IndexError(f"multilabel_margin_loss: target values must be in [-1, {n_classes - 1}]")
+        raise RuntimeError(
+            f"multilabel_margin_loss: argument #2 'target' is out of range (values in [-1, {n_classes - 1}])"
+        )
     active = (t < 0).to(dtypes.int64).cumsum(1) == 0  # (N, J): before the first -1
     safe = where(active, t, 0)
     classes = _arange_like(x, n_classes)

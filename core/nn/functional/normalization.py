@@ -226,6 +226,11 @@ def batch_norm(
                 [2.6697, 6.1247]])
     """
     op = "batch_norm"
+    if isinstance(input, Tensor) and input.ndim < 2:
+        if input.numel() == 0:  # PyTorch returns a copy of an empty 1-D input (scaled by weight[0], plus bias[0])
+            out = input.clone() if weight is None else input * weight[0]
+            return out if bias is None else out + bias[0]
+        raise RuntimeError(f"{op}(): expected input with at least 2 dimensions (N, C, ...), got {input.ndim}D input")
     _check_channel_input(
         op, input, 2, "(N, C, ...)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )

@@ -536,6 +536,8 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     out = _AvgPool.apply(x, kernel, stride, padding, out_shape, bool(count_include_pad), divisor_override)
+    if not x.dtype.is_floating_point and out.dtype is not x.dtype:  # an integer mean truncates, as in PyTorch
+        out = out.trunc().to(x.dtype)
     return _unbatch(out, batched)
 
 

@@ -1,0 +1,80 @@
+"""``ember.linalg``: the norms of vectors and matrices and the singular values (PyTorch's
+``torch.linalg`` names and semantics)."""
+
+from __future__ import annotations
+
+import math
+
+from .ops.matrix_norms import _check_floating, matrix_norm
+from .ops.reduction import norm as _pnorm
+from .ops.singular import svdvals
+from .tensor import Tensor
+
+__all__ = ["norm", "vector_norm", "matrix_norm", "svdvals"]
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    r"""The vector ``ord``-norm of ``x`` over ``dim`` (every element when ``None``).
+
+    .. math::
+        \|x\|_{ord} = \left(\sum_i |x_i|^{ord}\right)^{1/ord}
+
+    Args:
+        x (Tensor): a floating point tensor.
+        ord (float): the order: any real number, ``inf`` (the largest magnitude), ``-inf`` (the
+            smallest) or 0 (the count of non-zeros). Default: 2
+        dim (int or tuple of ints, optional): the dimensions to reduce. Default: ``None`` (all)
+        keepdim (bool): keep the reduced dimensions with size 1. Default: ``False``
+        dtype (ember.dtype, optional): compute and return in this type. Default: ``None``
+
+    Example::
+
+        >>> ember.linalg.vector_norm(ember.tensor([[3.0, -4.0], [0.0, 12.0]]))
+        tensor(13.)
+        >>> ember.linalg.vector_norm(ember.tensor([[3.0, -4.0], [0.0, 12.0]]), ord=1, dim=1)
+        tensor([ 7., 12.])
+    """
+    _check_floating("linalg.vector_norm", x, "x")
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    if abs(ord) == math.inf and x.numel() == 0 and (dim is None or dim == ()):
+        raise RuntimeError(
+            "linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation does not have "
+            "an identity"
+        )
+    return _pnorm(x, ord, dim=None if dim == () else dim, keepdim=keepdim, dtype=dtype)
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    r"""A vector or matrix norm, chosen as :func:`torch.linalg.norm` does: a matrix norm when ``ord``
+    is a string or ``dim`` has two entries (or, with ``ord`` given and ``dim`` not, ``A`` is 2-D),
+    else a vector norm; with neither given, the 2-norm of every element.
+
+    Args:
+        A (Tensor): a floating point tensor.
+        ord (int, float, inf or str, optional): the order (see :func:`vector_norm` and
+            :func:`matrix_norm`). Default: ``None``
+        dim (int or tuple of ints, optional): the dimensions to reduce. Default: ``None``
+        keepdim (bool): keep the reduced dimensions with size 1. Default: ``False``
+        dtype (ember.dtype, optional): compute and return in this type. Default: ``None``
+
+    Example::
+
+        >>> A = ember.tensor([[3.0, 0.0], [0.0, -4.0]])
+        >>> ember.linalg.norm(A), ember.linalg.norm(A, 'nuc'), ember.linalg.norm(A, dim=1)
+        (tensor(5.), tensor(7.), tensor([3., 4.]))
+    """
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if isinstance(ord, str) or len(dims) == 2:
+            return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+        return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if isinstance(A, Tensor) and A.ndim not in (1, 2):
+        raise RuntimeError(
+            f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D."
+        )
+    if isinstance(ord, str) or (isinstance(A, Tensor) and A.ndim == 2):
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    return vector_norm(A, ord, None, keepdim, dtype=dtype)
