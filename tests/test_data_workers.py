@@ -257,6 +257,23 @@ def test_shutdown_skips_the_tasks_still_queued_like_torch(tmp_path):
     assert counts["ember"] == counts["torch"] == ["0"]
 
 
+def _workers_after_an_error():
+    iterator = iter(eud.DataLoader(_Failing(KeyError), num_workers=2))
+    workers = list(iterator._workers)
+    with pytest.raises(KeyError):
+        list(iterator)
+    return workers
+
+
+def test_workers_of_a_loader_collected_in_a_cycle_stop_by_themselves():
+    """After a worker error the iterator is left in a reference cycle; when the garbage collector
+    ends it, its queues may be finalized before its stop messages go out: the workers still stop
+    by themselves (exit code 0) instead of being terminated after a 5 s wait each."""
+    workers = _workers_after_an_error()
+    gc.collect()
+    assert [w.exitcode for w in workers] == [0, 0]
+
+
 class _Dies(_Squares):
     def __getitem__(self, i):
         os.kill(os.getpid(), signal.SIGKILL)

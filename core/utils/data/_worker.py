@@ -191,7 +191,9 @@ def worker_loop(
         try:
             task = index_queue.get(timeout=STATUS_INTERVAL)
         except queue.Empty:
-            if os.getppid() != parent_pid:  # the main process died without telling us
+            # the main process died without telling us, or is shutting the workers down and its
+            # stop message was lost (a loader collected with its queues, in a reference cycle)
+            if done_event.is_set() or os.getppid() != parent_pid:
                 break
             continue
         if task is None:
