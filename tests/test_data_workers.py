@@ -191,8 +191,10 @@ class _Failing:
 
 @pytest.mark.parametrize("exc_type", [ValueError, KeyError, IndexError])
 def test_worker_errors_reraise_like_torch(exc_type):
+    torch_iterator = iter(tud.DataLoader(_Failing(exc_type), num_workers=2))
     with pytest.raises(exc_type) as theirs:
-        list(tud.DataLoader(_Failing(exc_type), num_workers=2))
+        list(torch_iterator)
+    torch_iterator._shutdown_workers()  # collected in a cycle, torch's would wait 5 s per worker
     with pytest.raises(exc_type) as ours:
         list(eud.DataLoader(_Failing(exc_type), num_workers=2))
     first = str(ours.value).splitlines()[0]
@@ -221,8 +223,10 @@ class _Slow(_Squares):
 
 
 def test_timeout_message_matches_torch():
+    torch_iterator = iter(tud.DataLoader(_Slow(2), num_workers=1, timeout=0.3))
     with pytest.raises(RuntimeError) as theirs:
-        next(iter(tud.DataLoader(_Slow(2), num_workers=1, timeout=0.3)))
+        next(torch_iterator)
+    torch_iterator._shutdown_workers()  # collected in a cycle, torch's would wait 5 s per worker
     with pytest.raises(RuntimeError) as ours:
         next(iter(eud.DataLoader(_Slow(2), num_workers=1, timeout=0.3)))
     assert str(ours.value) == str(theirs.value) == "DataLoader timed out after 0.3 seconds"
@@ -251,7 +255,9 @@ def test_shutdown_skips_the_tasks_still_queued_like_torch(tmp_path):
         iterator = iter(lib.DataLoader(_Logged(8, log, 0.5), num_workers=1, prefetch_factor=4, timeout=0.1))
         with pytest.raises(RuntimeError, match="DataLoader timed out after 0.1 seconds"):
             next(iterator)
-        del iterator  # shuts the worker down (and waits for it)
+        if name == "torch":
+            iterator._shutdown_workers()  # collected in a cycle, torch's would wait 5 s per worker
+        del iterator  # shuts ember's worker down (and waits for it)
         gc.collect()
         counts[name] = log.read_text().split()
     assert counts["ember"] == counts["torch"] == ["0"]

@@ -151,8 +151,10 @@ def test_a_worker_error_is_still_reraised_after_shared_batches():
     with pytest.raises(ValueError, match="Caught ValueError in DataLoader worker process 1") as ours:
         next(iterator)
     assert "bad index 3" in str(ours.value)
+    torch_iterator = iter(tud.DataLoader(_Fails(), batch_size=2, num_workers=2))
     with pytest.raises(ValueError, match="Caught ValueError in DataLoader worker process 1"):
-        list(tud.DataLoader(_Fails(), batch_size=2, num_workers=2))
+        list(torch_iterator)
+    torch_iterator._shutdown_workers()  # collected in a cycle, torch's would wait 5 s per worker
 
 
 def test_spawned_workers_share_batches():
