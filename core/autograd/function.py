@@ -230,7 +230,14 @@ class Function(metaclass=_FunctionMeta):
             for a in args:
                 if isinstance(a, tensor_cls) and a._requires_grad:
                     needs.append(True)
-                    edges.append(a._gradient_edge())
+                    # gradient_edge(a), inlined: a non-leaf's node, or a leaf's sink once it has one
+                    node = a.grad_fn
+                    if node is not None:
+                        edges.append((node, a._output_nr))
+                    elif a._accumulator is not None:
+                        edges.append((a._accumulator, 0))
+                    else:
+                        edges.append(gradient_edge(a))
                 else:
                     needs.append(False)
                     edges.append(_NO_EDGE)
@@ -252,8 +259,10 @@ class Function(metaclass=_FunctionMeta):
             return outputs
         if type(outputs) is tensor_cls and not ctx._non_differentiable:
             # the common case: one differentiable output
-            ctx._output_meta = ((outputs._backend, outputs._device, outputs._data.shape, outputs._data.dtype),)
-            if outputs._backend._ember[outputs._data.dtype].is_floating_point:
+            data = outputs._data
+            backend = outputs._backend
+            ctx._output_meta = ((backend, outputs._device, data.shape, data.dtype),)
+            if backend._ember[data.dtype].is_floating_point:
                 outputs.grad_fn = ctx
                 outputs._output_nr = 0
                 outputs._requires_grad = True

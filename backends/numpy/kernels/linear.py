@@ -1,4 +1,5 @@
-"""NumPy override of the linear layer's forward: the bias added into the GEMM's fresh result."""
+"""NumPy overrides of the linear layer's kernels: the bias added into the GEMM's fresh result, and
+the three gradients without the portable kernel's transposes through the namespace."""
 
 from __future__ import annotations
 
@@ -11,3 +12,11 @@ class NumpyLinearKernels:
         if bias is not None:
             out += bias  # in place: the product is a fresh buffer, so no second temporary
         return out
+
+    def linear_backward(self, grad, x, weight, needs_input, needs_weight, needs_bias):
+        matmul = self.xp.matmul
+        return (
+            matmul(grad, weight) if needs_input else None,
+            matmul(grad.T, x) if needs_weight else None,
+            self.xp.sum(grad, axis=0) if needs_bias else None,
+        )
