@@ -47,10 +47,10 @@ class NumpySoftmaxKernels:
         return out
 
     def log_softmax(self, x, axis):
-        out = np.subtract(x, np.max(x, axis=axis, keepdims=True))
-        if not _by_rows(out, axis):
-            e = np.exp(out)
-            np.subtract(out, np.log(np.sum(e, axis=axis, keepdims=True)), out=out)
+        out = np.subtract(x, x.max(axis=axis, keepdims=True))  # the method: no Python wrapper
+        if out.nbytes <= BLOCK_BYTES or not _by_rows(out, axis):  # one block: no blocking to do
+            total = np.exp(out).sum(axis=axis, keepdims=True)
+            np.subtract(out, np.log(total, out=total), out=out)
             return out
         rows = out.reshape(-1, out.shape[-1])
 
