@@ -79,6 +79,7 @@ class AccumulateGrad(Node):
     """The sink of the graph for a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
     __slots__ = ("_variable",)
+    _output_meta = None  # one output, whose shape the leaf gives
 
     def __init__(self, variable):
         self._variable = weakref.ref(variable)  # the leaf holds this node; no reference cycle
