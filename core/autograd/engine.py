@@ -116,7 +116,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 if grad is not None:  # _accumulate(buffer, nr, grad), inlined
                     buffer = buffers.get(child)
                     if buffer is None:
-                        buffer = buffers[child] = [None] * _num_outputs(child)
+                        meta = child._output_meta  # _num_outputs(child), inlined
+                        buffer = buffers[child] = [None] * (len(meta) if meta else 1)
                         buffer[nr] = grad
                     else:
                         current = buffer[nr]

@@ -174,7 +174,7 @@ class SavedTensor:
             # node and its output do not hold each other alive.
             self.tensor = None
             self.data = tensor
-            self.requires_grad = tensor.requires_grad
+            self.requires_grad = tensor._requires_grad
 
     def unpack(self, node):
         tensor = self.tensor if self.output_nr is None else self.data
