@@ -41,7 +41,7 @@ class Node:
         next_functions: one ``(node, output_nr)`` pair (or ``(None, 0)``) per forward input.
     """
 
-    __slots__ = ("next_functions", "_sequence_nr", "_pre_hooks", "_post_hooks", "__weakref__")
+    __slots__ = ("next_functions", "_sequence_nr", "__weakref__")
 
     def name(self):
         return type(self).__name__
@@ -78,7 +78,7 @@ class _NodeHookHandle:
 class AccumulateGrad(Node):
     """The sink of the graph for a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("_variable",)
+    __slots__ = ("_variable", "_pre_hooks", "_post_hooks")
     _output_meta = None  # one output, whose shape the leaf gives
 
     def __init__(self, variable):
@@ -98,24 +98,16 @@ class FunctionCtx(Node):
     Store anything on it as attributes; save tensors with :meth:`save_for_backward`.
     """
 
-    __slots__ = (
-        "_saved",
-        "needs_input_grad",
-        "_dirty",
-        "_non_differentiable",
-        "materialize_grads",
-        "_output_meta",
-        "__dict__",
-    )
+    __slots__ = ("needs_input_grad", "__dict__")
     _function = None
-
-    def __init__(self):
-        self._saved = ()
-        self._dirty = ()
-        self._non_differentiable = ()
-        self.materialize_grads = True
-        self._pre_hooks = None
-        self._post_hooks = None
+    # the defaults, as class attributes: making a node (once per recorded op) runs no Python __init__
+    _saved = ()
+    _output_meta = None
+    _dirty = ()
+    _non_differentiable = ()
+    materialize_grads = True
+    _pre_hooks = None
+    _post_hooks = None
 
     def name(self):
         return self._function.__name__.lstrip("_") + "Backward0"
