@@ -14,7 +14,10 @@ Steps of the two frameworks alternate in rounds, medians in ms, ratio ember / Py
 1 means ember is faster). Run on a quiet machine for absolute figures; the ratios hold up
 better than the times on a shared one.
 
-    python benchmarks/bench_cpu.py [--threads 1 2] [--rounds 7] [--only cnn mlp ...] [--no-ops]
+With ``--phases``, a third table splits each step into zero_grad, forward, loss, backward and
+the optimizer step (the two frameworks' steps alternating, medians of at least 25).
+
+    python benchmarks/bench_cpu.py [--threads 1 2] [--rounds 7] [--only cnn mlp ...] [--no-ops] [--phases]
 """
 
 from __future__ import annotations
@@ -69,6 +72,53 @@ def _steps(make, kwargs):
     t_step = _trainer(t_model, t_loss, t_opt(t_model.parameters()), torch.as_tensor(x), torch.as_tensor(y))
     e_step = _trainer(e_model, e_loss, e_opt(e_model.parameters()), ember.tensor(x), ember.tensor(y))
     return t_step, e_step
+
+
+_PHASES = ("zero_grad", "forward", "loss", "backward", "step")
+
+
+def _phased(make, kwargs, lib_model, lib):
+    """A training step of ``lib`` that returns the seconds each of :data:`_PHASES` took."""
+    model, loss_fn, opt, (x, y) = make(lib, **kwargs)
+    if lib_model is not None:  # ember: PyTorch's initial weights
+        model.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in lib_model.state_dict().items()})
+    optimizer = opt(model.parameters())
+    convert = ember.tensor if lib is ember else torch.as_tensor
+    inputs, targets = convert(x), convert(y)
+
+    def step():
+        t0 = time.perf_counter()
+        optimizer.zero_grad()
+        t1 = time.perf_counter()
+        out = model(inputs)
+        t2 = time.perf_counter()
+        loss = loss_fn(out, targets)
+        t3 = time.perf_counter()
+        loss.backward()
+        t4 = time.perf_counter()
+        optimizer.step()
+        t5 = time.perf_counter()
+        return (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
+
+    return model, step
+
+
+def _report_phases(names, threads, rounds):
+    """Where a step's time goes, phase by phase, the two frameworks' steps alternating."""
+    print(f"\ntraining step by phase, median ms over {rounds} alternating steps")
+    print(f"{'workload':10s} {'threads':>7s} {'phase':>10s} {'torch':>9s} {'ember':>9s} {'ember/torch':>12s}")
+    for name in names:
+        make, kwargs = WORKLOADS[name]
+        t_model, t_step = _phased(make, kwargs, None, torch)
+        _, e_step = _phased(make, kwargs, t_model, ember)
+        for n in threads:
+            _set_threads(n)
+            for _ in range(2):
+                t_step(), e_step()
+            times = np.array([(t_step(), e_step()) for _ in range(rounds)]) * 1000  # rounds x 2 x phases
+            t_ms, e_ms = np.median(times[:, 0], axis=0), np.median(times[:, 1], axis=0)
+            for phase, t, e in zip((*_PHASES, "total"), (*t_ms, t_ms.sum()), (*e_ms, e_ms.sum())):
+                print(f"{name:10s} {n:7d} {phase:>10s} {t:9.3f} {e:9.3f} {e / t:11.2f}x", flush=True)
 
 
 def _op_cases(lib):
@@ -145,10 +195,13 @@ def main(argv=None):
     parser.add_argument("--only", nargs="+", choices=sorted(WORKLOADS), default=list(WORKLOADS))
     parser.add_argument("--no-ops", action="store_true", help="skip the single-op table")
     parser.add_argument("--no-workloads", action="store_true", help="skip the training-step table")
+    parser.add_argument("--phases", action="store_true", help="also time each phase of the steps")
     args = parser.parse_args(argv)
     print(f"numpy {np.__version__}, torch {torch.__version__}, cores available {len(os.sched_getaffinity(0))}")
     if not args.no_workloads:
         _report_workloads(args.only, args.threads, args.rounds)
+    if args.phases:
+        _report_phases(args.only, args.threads, max(args.rounds, 25))
     if not args.no_ops:
         _report_ops(args.threads, args.rounds)
 

@@ -62,6 +62,8 @@ class _Version:
         self.value = 0
 
 
+_new_version = object.__new__
+
 _backend_cache = {}
 
 # The two questions the tensor asks of the layers above it, which the plugin host and the op
@@ -108,7 +110,10 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     t._grad = None
     t.grad_fn = None
     t._output_nr = 0
-    t._version = _Version() if version is None else version
+    if version is None:  # _Version(), without the Python-level __init__ call
+        version = _new_version(_Version)
+        version.value = 0
+    t._version = version
     t._base = None
     t._view_replay = None
     t._hooks = None
@@ -825,8 +830,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             )
         return bool(self.item())
 
-    def __hash__(self) -> int:
-        return id(self)
+    __hash__ = object.__hash__  # by identity, in C: optimizer state and hook tables look tensors up per step
 
     def __iter__(self) -> Iterator[Tensor]:
         if self.ndim == 0:

@@ -113,6 +113,17 @@ def test_sgd_step_scalar_and_strided(device, dtype):
     _check_sgd(device, dtype, (3, 4), transpose=True)
 
 
+def test_sgd_step_large_on_threads(device, dtype):
+    # more elements than a block of the NumPy step (65536), split over two threads: the blocks
+    # and the threads' chunks cover every element once, the last block a partial one
+    threads = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        _check_sgd(device, dtype, (3, 40001))
+    finally:
+        ember.set_num_threads(threads)
+
+
 def _check_adam(device, dtype, shape):
     p0, g0, m0, v0, vmax0 = _arrays(shape, 5, dtype, positive=(3, 4))
     for options, step, (name, table) in itertools.product(ADAM_OPTIONS, (1, 3), _tables(device).items()):

@@ -91,7 +91,16 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 if capture is None:
                     _accumulate_into_leaf(node._variable(), grads[0], create_graph)
                 continue
-            grad_inputs = _call_backward(node, grads)
+            if node.materialize_grads:
+                for g in grads:
+                    if g is None:
+                        grads = _materialize(node, grads)
+                        break
+            grad_inputs = node._function.backward(node, *grads)  # FunctionCtx.apply, inlined
+            if type(grad_inputs) is not tuple:
+                grad_inputs = (grad_inputs,)
+            if len(grad_inputs) < len(node.next_functions):
+                _too_few_gradients(node, grad_inputs)
             if node._post_hooks:
                 # hooks see None for the inputs that need no gradient
                 grad_inputs = [grad if needed else None for grad, needed in zip(grad_inputs, node.needs_input_grad)]
@@ -105,11 +114,15 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             for (child, nr), grad in zip(node.next_functions, grad_inputs):
                 if child is None:
                     continue
-                if grad is not None:
+                if grad is not None:  # _accumulate(buffer, nr, grad), inlined
                     buffer = buffers.get(child)
                     if buffer is None:
-                        buffer = buffers[child] = [None] * _num_outputs(child)
-                    _accumulate(buffer, nr, grad)
+                        meta = child._output_meta  # _num_outputs(child), inlined
+                        buffer = buffers[child] = [None] * (len(meta) if meta else 1)
+                        buffer[nr] = grad
+                    else:
+                        current = buffer[nr]
+                        buffer[nr] = grad if current is None else current + grad
                 remaining = dependencies[child] - 1
                 dependencies[child] = remaining
                 if remaining == 0:
@@ -129,24 +142,21 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
 
 def _num_outputs(node):
-    meta = getattr(node, "_output_meta", None)
+    meta = node._output_meta  # None on AccumulateGrad
     return len(meta) if meta else 1
 
 
-def _call_backward(node, grads):
-    if node.materialize_grads:
-        for g in grads:
-            if g is None:
-                meta = node._output_meta
-                grads = [g if g is not None else Tensor._zeros_from_meta(meta[i]) for i, g in enumerate(grads)]
-                break
-    result = node.apply(*grads)
-    expected = len(node.next_functions)
-    if len(result) < expected:
-        raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients (expected {expected}, got {len(result)})"
-        )
-    return result
+def _materialize(node, grads):
+    """``grads`` with zeros, shaped as the node's outputs, for the outputs that got no gradient."""
+    meta = node._output_meta
+    return [g if g is not None else Tensor._zeros_from_meta(meta[i]) for i, g in enumerate(grads)]
+
+
+def _too_few_gradients(node, result):
+    raise RuntimeError(
+        f"function {node.name()} returned an incorrect number of gradients "
+        f"(expected {len(node.next_functions)}, got {len(result)})"
+    )
 
 
 def _accumulate_into_leaf(leaf, grad, create_graph):
@@ -159,14 +169,18 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
                 grad = new
     if not create_graph:
         grad = grad.detach()
-    if grad.shape != leaf._data.shape:  # grad may be sparse (no native array)
+    dense = isinstance(grad, Tensor)  # else sparse: no native array
+    if (grad._data.shape if dense else grad.shape) != leaf._data.shape:
         raise RuntimeError(
             f"Function AccumulateGrad returned an invalid gradient - got {list(grad.shape)} "
             f"but expected shape compatible with {list(leaf.shape)}"
         )
-    current = leaf.grad
+    current = leaf._grad
     if current is None:
-        leaf.grad = grad
+        if dense and grad._data.dtype == leaf._data.dtype and grad._device is leaf._device:
+            leaf._grad = grad  # what the checks of the ``grad`` setter would let through
+        else:
+            leaf.grad = grad
     elif grad.is_sparse or current.is_sparse:
         # sparse + sparse concatenates coordinates; sparse + dense gives a dense sum
         leaf.grad = grad + current if grad.is_sparse else current + grad

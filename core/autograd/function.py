@@ -45,7 +45,7 @@ class Node:
         next_functions: one ``(node, output_nr)`` pair (or ``(None, 0)``) per forward input.
     """
 
-    __slots__ = ("next_functions", "_sequence_nr", "_pre_hooks", "_post_hooks", "__weakref__")
+    __slots__ = ("next_functions", "_sequence_nr", "__weakref__")
     next_functions: tuple[tuple[Node | None, int], ...]
     _sequence_nr: int
     _pre_hooks: list[Callable[..., Any]] | None
@@ -86,7 +86,8 @@ class _NodeHookHandle:
 class AccumulateGrad(Node):
     """The sink of the graph for a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("_variable",)
+    __slots__ = ("_variable", "_pre_hooks", "_post_hooks")
+    _output_meta = None  # one output, whose shape the leaf gives
 
     def __init__(self, variable: Tensor) -> None:
         self._variable = weakref.ref(variable)  # the leaf holds this node; no reference cycle
@@ -107,34 +108,22 @@ class FunctionCtx(Node):
     Store anything on it as attributes; save tensors with :meth:`save_for_backward`.
     """
 
-    __slots__ = (
-        "_saved",
-        "needs_input_grad",
-        "_dirty",
-        "_non_differentiable",
-        "materialize_grads",
-        "_output_meta",
-        "__dict__",
-    )
-    _saved: tuple[Any, ...] | None
+    __slots__ = ("needs_input_grad", "__dict__")
     needs_input_grad: tuple[bool, ...]
-    _dirty: tuple[Tensor, ...]
-    _non_differentiable: tuple[Tensor, ...]
-    materialize_grads: bool
     _function: Any = None
+    # the defaults, as class attributes: making a node (once per recorded op) runs no Python __init__
+    _saved: tuple[Any, ...] | None = ()
+    _output_meta: Any = None
+    _dirty: tuple[Tensor, ...] = ()
+    _non_differentiable: tuple[Tensor, ...] = ()
+    materialize_grads: bool = True
+    _pre_hooks: list[Callable[..., Any]] | None = None
+    _post_hooks: list[Callable[..., Any]] | None = None
 
     if TYPE_CHECKING:
         # anything may be stored on ctx (``ctx.scale = 2``): its ``__dict__`` slot
         def __getattr__(self, name: str) -> Any: ...
         def __setattr__(self, name: str, value: Any) -> None: ...
-
-    def __init__(self) -> None:
-        self._saved = ()
-        self._dirty = ()
-        self._non_differentiable = ()
-        self.materialize_grads = True
-        self._pre_hooks = None
-        self._post_hooks = None
 
     def name(self) -> str:
         return self._function.__name__.lstrip("_") + "Backward0"
@@ -193,7 +182,7 @@ class SavedTensor:
             # node and its output do not hold each other alive.
             self.tensor = None
             self.data = tensor
-            self.requires_grad = tensor.requires_grad
+            self.requires_grad = tensor._requires_grad
 
     def unpack(self, node):
         tensor = self.tensor if self.output_nr is None else self.data
@@ -250,7 +239,14 @@ class Function(metaclass=_FunctionMeta):
             for a in args:
                 if isinstance(a, tensor_cls) and a._requires_grad:
                     needs.append(True)
-                    edges.append(a._gradient_edge())
+                    # gradient_edge(a), inlined: a non-leaf's node, or a leaf's sink once it has one
+                    node = a.grad_fn
+                    if node is not None:
+                        edges.append((node, a._output_nr))
+                    elif a._accumulator is not None:
+                        edges.append((a._accumulator, 0))
+                    else:
+                        edges.append(gradient_edge(a))
                 else:
                     needs.append(False)
                     edges.append(_NO_EDGE)
@@ -272,8 +268,10 @@ class Function(metaclass=_FunctionMeta):
             return outputs
         if type(outputs) is tensor_cls and not ctx._non_differentiable:
             # the common case: one differentiable output
-            ctx._output_meta = ((outputs._backend, outputs._device, outputs._data.shape, outputs._data.dtype),)
-            if outputs._backend._ember[outputs._data.dtype].is_floating_point:
+            data = outputs._data
+            backend = outputs._backend
+            ctx._output_meta = ((backend, outputs._device, data.shape, data.dtype),)
+            if backend._ember[data.dtype].is_floating_point:
                 outputs.grad_fn = ctx
                 outputs._output_nr = 0
                 outputs._requires_grad = True

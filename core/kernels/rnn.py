@@ -132,10 +132,13 @@ class RnnKernels:
         """
         xp = self.xp
         gx = xp.matmul(x, xp.permute_dims(w_ih, (1, 0)))
+        lstm = mode == "LSTM"
+        if b_hh is not None and mode != "GRU":  # both biases added to every step's input part at once
+            b_ih = b_hh if b_ih is None else b_ih + b_hh
+            b_hh = None
         if b_ih is not None:
             gx = gx + b_ih
         w_hh_t = self._step_weight(w_hh)
-        lstm = mode == "LSTM"
         offsets = _offsets(batch_sizes)
         steps = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
         rows, hidden = x.shape[0], h0.shape[1]

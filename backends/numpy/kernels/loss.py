@@ -20,6 +20,18 @@ __all__ = ["NumpyLossKernels"]
 class NumpyLossKernels:
     """Faster NumPy versions of portable loss kernels."""
 
+    def _nll_picks(self, target, weight, ignore_index, dtype):
+        valid = target != ignore_index
+        safe = target * valid  # int64 times bool: the ignored indices become 0
+        return safe, valid.astype(dtype) if weight is None else weight[safe] * valid
+
+    def nll_loss(self, x, target, weight, ignore_index):
+        safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
+        picked = x[np.arange(x.shape[0]), safe]  # a fresh array: negated and weighted in place
+        np.negative(picked, out=picked)
+        np.multiply(picked, w, out=picked)
+        return picked, w
+
     def nll_loss_backward(self, coeff, target, weight, ignore_index, num_classes):
         safe, w = self._nll_picks(target, weight, ignore_index, coeff.dtype)
         out = np.zeros((target.shape[0], num_classes), dtype=coeff.dtype)

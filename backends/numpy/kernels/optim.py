@@ -2,11 +2,13 @@
 buffers (``out=``), with at most two scratch arrays per step.
 
 The portable kernels compute each new value into a fresh array and copy it back; these
-make one pass per operation and no copies. MLP 784-1024-1024-10 SGD step with momentum,
-one thread: the 1024x1024 float32 update takes about 1.5 ms here against 4.5-5 ms for the
-portable kernel (PyTorch: about 1.1 ms). The arithmetic is the portable kernels' operation
-by operation, so both give the same values. Zero-dimensional parameters go through the
-portable kernels (NumPy scalars cannot be written in place).
+make one pass per operation and no copies. A contiguous parameter larger than :data:`BLOCK`
+elements is stepped a block at a time, so that the step's passes meet in the cache rather than
+in memory, and its blocks are split over the intra-op threads (MLP 784-1024-1024-10 SGD step
+with momentum, one thread: the 1024x1024 float32 update took 1.5 ms over whole arrays, 0.6 ms
+by blocks; PyTorch: about 1.0 ms). The arithmetic is the portable kernels' operation by
+operation, so both give the same values. Zero-dimensional parameters go through the portable
+kernels (NumPy scalars cannot be written in place).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ember.kernels.optim import adam_kernel, sgd_kernel
+
+from ..parallel import parallel_range
 
 __all__ = ["NumpyOptimKernels"]
 
@@ -31,6 +35,30 @@ def _gradient(param, grad, weight_decay, maximize):
     return grad, False
 
 
+#: elements per block of a blocked step: a block of the parameter, gradient, buffer and one
+#: scratch array stay in the L2 cache across the step's passes
+BLOCK = 1 << 16
+
+
+def _sgd_block(param, grad, buf, first, h):
+    """One SGD step on same-shaped ``param``, ``grad`` (read only) and ``buf`` (None without
+    momentum; ``first``: filled with the gradient rather than updated), all written in place."""
+    g, owned = _gradient(param, grad, h.weight_decay, h.maximize)
+    momentum = h.momentum
+    if momentum != 0:
+        if first:
+            np.copyto(buf, g)
+        else:
+            np.multiply(buf, momentum, out=buf)
+            alpha = 1 - h.dampening
+            np.add(buf, g if alpha == 1 else np.multiply(g, alpha), out=buf)
+        if h.nesterov:
+            g, owned = np.add(g, np.multiply(buf, momentum)), True
+        else:
+            g, owned = buf, False
+    np.add(param, np.multiply(g, -h.lr, out=g if owned else None), out=param)
+
+
 class NumpyOptimKernels:
     """Faster NumPy versions of the portable optimizer kernels (see the module docstring)."""
 
@@ -38,20 +66,21 @@ class NumpyOptimKernels:
     def sgd_step(self, param, grad, momentum_buffer, h):
         if param.ndim == 0:
             return super().sgd_step(param, grad, momentum_buffer, *h)
-        g, owned = _gradient(param, grad, h.weight_decay, h.maximize)
-        buf, momentum = momentum_buffer, h.momentum
-        if momentum != 0:
-            if buf is None:
-                buf, owned = (g if owned else g.copy()), False
-            else:
-                np.multiply(buf, momentum, out=buf)
-                alpha = 1 - h.dampening
-                np.add(buf, g if alpha == 1 else np.multiply(g, alpha), out=buf)
-            if h.nesterov:
-                g, owned = np.add(g, np.multiply(buf, momentum)), True
-            else:
-                g, owned = buf, False
-        np.add(param, np.multiply(g, -h.lr, out=g if owned else None), out=param)
+        first = h.momentum != 0 and momentum_buffer is None
+        buf = np.empty_like(param) if first else momentum_buffer
+        arrays = (param, grad) if buf is None else (param, grad, buf)
+        if param.size <= BLOCK or not all(a.flags.c_contiguous for a in arrays):
+            _sgd_block(param, grad, buf, first, h)
+            return buf
+        flat_p, flat_g = param.reshape(-1), grad.reshape(-1)
+        flat_b = None if buf is None else buf.reshape(-1)
+
+        def run(first_block, last_block):
+            for lo in range(first_block * BLOCK, min(last_block * BLOCK, param.size), BLOCK):
+                part = slice(lo, lo + BLOCK)
+                _sgd_block(flat_p[part], flat_g[part], None if flat_b is None else flat_b[part], first, h)
+
+        parallel_range(-(-param.size // BLOCK), run, param.size)
         return buf
 
     @adam_kernel

@@ -8,7 +8,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
-from ...tensor import Tensor
+from ...tensor import Tensor, _new
 
 __all__ = ["linear", "bilinear"]
 
@@ -36,6 +36,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     if _amp.active:
         return autocast_call("linear", linear, input, weight, bias)
+    if _common_case(input, weight, bias):
+        return _Linear.apply(input, weight, bias)
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
     if weight.ndim not in (1, 2):
@@ -70,42 +72,75 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return out if fused_bias else out + bias
 
 
+def _common_case(input, weight, bias):
+    """Whether ``linear`` can go straight to its node: tensors of one dtype on one device, a 2-D weight
+    that fits the input and a bias of ``(out_features,)`` or none (anything else takes the checks below)."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        return False
+    x, w = input._data, weight._data
+    shape = w.shape
+    dev = input._device
+    return (
+        len(shape) == 2
+        and x.ndim != 0
+        and x.shape[-1] == shape[1]
+        and x.dtype == w.dtype
+        and input._backend is weight._backend
+        and (weight._device is dev or weight._device == dev)
+        and (
+            bias is None
+            or (
+                isinstance(bias, Tensor)
+                and bias._data.shape == shape[:1]
+                and bias._data.dtype == x.dtype
+                and bias._backend is input._backend
+                and (bias._device is dev or bias._device == dev)
+            )
+        )
+    )
+
+
 class _Linear(Function):
     """``x @ w^T + b`` as one autograd node (the backend's ``linear``/``linear_backward``), ``x`` (*, in)."""
 
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        xp = x._backend.xp
-        rows = xp.reshape(x._data, (math.prod(x.shape[:-1]), x.shape[-1]))
-        y = x._backend.kernels.linear(rows, weight._data, None if bias is None else bias._data)
-        return x._make(xp.reshape(y, tuple(x.shape[:-1]) + (weight.shape[0],)))
+        backend, data, w = x._backend, x._data, weight._data
+        b = None if bias is None else bias._data
+        if data.ndim == 2:  # rows already: no reshapes
+            return _new(backend.kernels.linear(data, w, b), backend, x._device)
+        xp = backend.xp
+        lead = data.shape[:-1]
+        y = backend.kernels.linear(xp.reshape(data, (math.prod(lead), data.shape[-1])), w, b)
+        return _new(xp.reshape(y, lead + (w.shape[0],)), backend, x._device)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad
-        count = math.prod(x.shape[:-1])
+        data, w = x._data, weight._data
+        count = math.prod(data.shape[:-1])
         if grad_state.enabled:  # create_graph: differentiable tensor operations
-            rows, grad_rows = x.reshape(count, x.shape[-1]), grad.reshape(count, weight.shape[0])
+            rows, grad_rows = x.reshape(count, data.shape[-1]), grad.reshape(count, w.shape[0])
             return (
                 grad.matmul(weight) if needs_x else None,
                 grad_rows.t().matmul(rows) if needs_w else None,
                 grad_rows.sum(0) if needs_b else None,
             )
-        xp = grad._backend.xp
-        grad_x, grad_w, grad_b = grad._backend.kernels.linear_backward(
-            xp.reshape(grad._data, (count, weight.shape[0])),
-            xp.reshape(x._data, (count, x.shape[-1])),
-            weight._data,
-            needs_x,
-            needs_w,
-            needs_b,
-        )
+        backend, dev, g = grad._backend, grad._device, grad._data
+        rows = data.ndim == 2
+        if not rows:
+            xp = backend.xp
+            g = xp.reshape(g, (count, w.shape[0]))
+            data = xp.reshape(data, (count, data.shape[-1]))
+        grad_x, grad_w, grad_b = backend.kernels.linear_backward(g, data, w, needs_x, needs_w, needs_b)
+        if grad_x is not None and not rows:
+            grad_x = xp.reshape(grad_x, x._data.shape)
         return (
-            None if grad_x is None else grad._make(xp.reshape(grad_x, x._data.shape)),
-            None if grad_w is None else grad._make(grad_w),
-            None if grad_b is None else grad._make(grad_b),
+            None if grad_x is None else _new(grad_x, backend, dev),
+            None if grad_w is None else _new(grad_w, backend, dev),
+            None if grad_b is None else _new(grad_b, backend, dev),
         )
 
 
