@@ -56,15 +56,15 @@ class Node:
 
     def register_prehook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
         """Run ``hook(grad_outputs)`` before this node's backward; it may return new grads."""
-        if self._pre_hooks is None:
-            self._pre_hooks = []
+        if self._pre_hooks is None:  # the subclasses hold the hook lists (a slot, or their __dict__)
+            self._pre_hooks = []  # type: ignore[misc]
         self._pre_hooks.append(hook)
         return _NodeHookHandle(self._pre_hooks, hook)
 
     def register_hook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
         """Run ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
         if self._post_hooks is None:
-            self._post_hooks = []
+            self._post_hooks = []  # type: ignore[misc]
         self._post_hooks.append(hook)
         return _NodeHookHandle(self._post_hooks, hook)
 
