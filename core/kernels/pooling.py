@@ -14,7 +14,7 @@ import math
 from .. import dtypes
 from .conv import window_keys
 
-__all__ = ["PoolingKernels", "pool_padding"]
+__all__ = ["PoolingKernels", "lowest", "pool_padding"]
 
 
 def pool_padding(spatial, kernel, stride, padding, dilation, out_shape):
@@ -27,6 +27,16 @@ def pool_padding(spatial, kernel, stride, padding, dilation, out_shape):
         (p, max((o - 1) * s + d * (k - 1) + 1 - n - p, 0))
         for n, k, s, p, d, o in zip(spatial, kernel, stride, padding, dilation, out_shape)
     )
+
+
+def lowest(dtype):
+    """The smallest value of a native ``dtype`` (-inf for a floating one): what max pooling pads
+    with, so that padding never wins a window."""
+    if dtype.kind == "f":
+        return -math.inf
+    if dtype.kind == "i":
+        return -(1 << (8 * dtype.itemsize - 1))
+    return 0  # unsigned and bool
 
 
 class PoolingKernels:
@@ -59,7 +69,9 @@ class PoolingKernels:
         xp = self.xp
         nd = len(kernel)
         spatial = tuple(x.shape[2:])
-        xpad = self.pad_constant(x, pool_padding(spatial, kernel, stride, padding, dilation, out_shape), -math.inf)
+        xpad = self.pad_constant(
+            x, pool_padding(spatial, kernel, stride, padding, dilation, out_shape), lowest(x.dtype)
+        )
         keys = window_keys(kernel, stride, dilation, out_shape)
         values = xpad[keys[0]]
         arg = xp.zeros(tuple(values.shape), dtype=self._int64)

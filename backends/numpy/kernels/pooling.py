@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ember.kernels.conv import window_keys
-from ember.kernels.pooling import pool_padding
+from ember.kernels.pooling import lowest, pool_padding
 
 from ..parallel import parallel_range
 
@@ -35,7 +35,9 @@ class NumpyPoolingKernels:
 
     def max_pool(self, x, kernel, stride, padding, dilation, out_shape):
         spatial = tuple(x.shape[2:])
-        xpad = self.pad_constant(x, pool_padding(spatial, kernel, stride, padding, dilation, out_shape), -math.inf)
+        xpad = self.pad_constant(
+            x, pool_padding(spatial, kernel, stride, padding, dilation, out_shape), lowest(x.dtype)
+        )
         keys = window_keys(kernel, stride, dilation, out_shape)
         n = x.shape[0]
         values = np.empty((n, x.shape[1]) + tuple(out_shape), dtype=x.dtype)
