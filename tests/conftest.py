@@ -28,7 +28,27 @@ ember.backends.cudnn.allow_tf32 = False
 DEVICE_SKIPS = {}
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--device-tests-only",
+        action="store_true",
+        help="run only the tests parametrized over EMBER_TEST_DEVICES (and the test files named after "
+        "those devices' backends, tests/test_<type>_*.py): the others do not depend on the devices, "
+        "and the suite that runs them once (numpy) need not be repeated for each backend",
+    )
+
+
 def pytest_collection_modifyitems(config, items):
+    if config.getoption("--device-tests-only"):
+        types = {d.split(":")[0] for d in _devices()}
+        keep, drop = [], []
+        for item in items:
+            on_device = "device" in getattr(getattr(item, "callspec", None), "params", {})
+            own_file = any(item.path.name.startswith(f"test_{t}_") for t in types)
+            (keep if on_device or own_file else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
     for item in items:
         device = getattr(getattr(item, "callspec", None), "params", {}).get("device")
         if not isinstance(device, str):
