@@ -141,8 +141,12 @@ class Backend:
             type has none (None: autocast casts nothing on it).
     """
 
-    name: ClassVar[str | None] = None
-    device_type: ClassVar[str | None] = None
+    if TYPE_CHECKING:  # every backend class sets them; the base leaves them None
+        name: ClassVar[str]
+        device_type: ClassVar[str]
+    else:
+        name = None
+        device_type = None
     xp: Any = None
     kernels: Kernels | None = None
     supports_float64: bool = True
