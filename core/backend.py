@@ -34,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
@@ -142,15 +142,15 @@ class Backend:
     """
 
     if TYPE_CHECKING:  # every backend class sets them; the base leaves them None
-        name: ClassVar[str]
-        device_type: ClassVar[str]
+        name: str
+        device_type: str
     else:
         name = None
         device_type = None
     xp: Any = None
     kernels: Kernels | None = None
     supports_float64: bool = True
-    autocast_device_type: ClassVar[str | None] = None
+    autocast_device_type: str | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
