@@ -141,14 +141,15 @@ class Backend:
             type has none (None: autocast casts nothing on it).
     """
 
-    if TYPE_CHECKING:  # every backend class sets them; the base leaves them None
+    if TYPE_CHECKING:  # every backend sets them; the base leaves them None
         name: str
         device_type: str
+        kernels: Kernels
     else:
         name = None
         device_type = None
+        kernels = None
     xp: Any = None
-    kernels: Kernels | None = None
     supports_float64: bool = True
     autocast_device_type: str | None = None
 
