@@ -39,6 +39,6 @@ x.add_("1")  # E: arg-type
 x.clamp_(min="0")  # E: arg-type
 x.new_zeros("3")  # E: arg-type
 x.new_full((2,), 1.0, dtype="float32")  # E: arg-type
-ember.backend.get_backend("cpu").device_name("0")  # E: arg-type
+ember.backends.get_backend("cpu").device_name("0")  # E: arg-type
 ember.cuda.Stream(priority="high")  # E: arg-type
 ember.sparse_coo_tensor([[0, 1]], [1.0, 2.0], size="2")  # E: arg-type
