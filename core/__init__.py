@@ -107,6 +107,24 @@ from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
 from .threads import get_num_threads, set_num_threads
 from .typeinfo import can_cast, finfo, iinfo
 
+if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on first access, for checkers
+    from . import (
+        accelerator,
+        backend,
+        backends,
+        contrib,
+        cuda,
+        distributed,
+        kernels,
+        multiprocessing,
+        nn,
+        onnx,
+        optim,
+        plugin,
+        testing,
+        utils,
+    )
+
 __version__ = "0.1.0"
 
 tensor_methods.install()

@@ -16,6 +16,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import ParamSpec, Protocol
+
+    from .dtypes import dtype as _dtype
     from .ops import (
         activations,
         arithmetic,
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
         comparison,
         composite_math,
         conversion,
+        creation,
         indexing,
         inplace,
         linalg,
@@ -33,7 +38,27 @@ if TYPE_CHECKING:
         slicing_joining,
     )
     from .tensor import Tensor
-    from .types import Number
+    from .types import Device, Number, _size
+
+    _P = ParamSpec("_P")
+
+    def _inplace(method: Callable[_P, object]) -> Callable[_P, Tensor]:
+        """The in-place twin of ``method`` (``ember.ops.inplace._inplace``): the same operands,
+        returning the tensor it wrote into."""
+        raise NotImplementedError
+
+    class _NewFactory(Protocol):
+        """``Tensor.new_zeros`` and its kin (``ember.ops.creation._new_method``): a shape, as
+        ints or one sequence or ``size=``, and this tensor's dtype and device unless given."""
+
+        def __call__(
+            self,
+            *args: int | _size,
+            size: _size = ...,
+            dtype: _dtype | None = None,
+            device: Device = None,
+            requires_grad: bool = False,
+        ) -> Tensor: ...
 
     class TensorSurface:
         """The op functions that are Tensor methods (``input`` or ``self`` is the tensor)."""
@@ -287,3 +312,93 @@ if TYPE_CHECKING:
         def tan(self) -> Tensor: ...
         def tanh(self) -> Tensor: ...
         def trunc(self) -> Tensor: ...
+
+        # made from the methods above by ember.tensor_methods: the in-place twins (ember.ops.inplace,
+        # ember.ops.slicing_joining), their other names, and the new_* factories
+        add_ = _inplace(add)
+        sub_ = _inplace(sub)
+        mul_ = _inplace(mul)
+        div_ = _inplace(div)
+        pow_ = _inplace(pow)
+        remainder_ = _inplace(remainder)
+        fmod_ = _inplace(fmod)
+        floor_divide_ = _inplace(floor_divide)
+        neg_ = _inplace(neg)
+        abs_ = _inplace(abs)
+        sign_ = _inplace(sign)
+        exp_ = _inplace(exp)
+        expm1_ = _inplace(expm1)
+        log_ = _inplace(log)
+        log1p_ = _inplace(log1p)
+        log2_ = _inplace(log2)
+        log10_ = _inplace(log10)
+        sqrt_ = _inplace(sqrt)
+        rsqrt_ = _inplace(rsqrt)
+        square_ = _inplace(square)
+        reciprocal_ = _inplace(reciprocal)
+        sin_ = _inplace(sin)
+        cos_ = _inplace(cos)
+        tan_ = _inplace(tan)
+        asin_ = _inplace(asin)
+        acos_ = _inplace(acos)
+        atan_ = _inplace(atan)
+        atan2_ = _inplace(atan2)
+        sinh_ = _inplace(sinh)
+        cosh_ = _inplace(cosh)
+        tanh_ = _inplace(tanh)
+        sigmoid_ = _inplace(sigmoid)
+        erf_ = _inplace(erf)
+        floor_ = _inplace(floor)
+        ceil_ = _inplace(ceil)
+        round_ = _inplace(round)
+        trunc_ = _inplace(trunc)
+        frac_ = _inplace(frac)
+        clamp_ = _inplace(clamp)
+        clip_ = _inplace(clip)
+        maximum_ = _inplace(maximum)
+        minimum_ = _inplace(minimum)
+        masked_fill_ = _inplace(masked_fill)
+        index_add_ = _inplace(index_add)
+        index_fill_ = _inplace(index_fill)
+        scatter_ = _inplace(scatter)
+        scatter_add_ = _inplace(scatter_add)
+        lerp_ = _inplace(lerp)
+        addcmul_ = _inplace(addcmul)
+        addcdiv_ = _inplace(addcdiv)
+        logical_not_ = _inplace(logical_not)
+        logical_and_ = _inplace(logical_and)
+        logical_or_ = _inplace(logical_or)
+        logical_xor_ = _inplace(logical_xor)
+        eq_ = _inplace(eq)
+        ne_ = _inplace(ne)
+        lt_ = _inplace(lt)
+        le_ = _inplace(le)
+        gt_ = _inplace(gt)
+        ge_ = _inplace(ge)
+        nan_to_num_ = _inplace(nan_to_num)
+        clamp_min_ = _inplace(clamp_min)
+        clamp_max_ = _inplace(clamp_max)
+        float_power_ = _inplace(float_power)
+        bitwise_not_ = _inplace(bitwise_not)
+        tril_ = _inplace(tril)
+        triu_ = _inplace(triu)
+        cumsum_ = _inplace(cumsum)
+        cumprod_ = _inplace(cumprod)
+        index_put_ = _inplace(index_put)
+        squeeze_ = _inplace(squeeze)
+        unsqueeze_ = _inplace(unsqueeze)
+        t_ = _inplace(t)
+        transpose_ = _inplace(transpose)
+        swapaxes_ = _inplace(swapaxes)
+        swapdims_ = _inplace(swapdims)
+        subtract_ = sub_
+        multiply_ = mul_
+        divide_ = div_
+        true_divide_ = div_
+        negative_ = neg_
+        absolute_ = abs_
+        new_empty: _NewFactory
+        new_zeros: _NewFactory
+        new_ones: _NewFactory
+        new_full = creation._new_full
+        new_tensor = creation._new_tensor

@@ -33,10 +33,18 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
 from .primitives import DERIVED, PRIMITIVES, REQUIRED, build_namespace, complete_namespace
+
+if TYPE_CHECKING:
+    from .device import device as _device
+    from .dtypes import dtype as _dtype
+    from .kernels import Kernels
+    from .plugin.registry import BackendSpec
 
 __all__ = [
     "BACKEND_METHODS",
@@ -64,6 +72,11 @@ BACKEND_METHODS = (
 )
 
 
+# A backend's native array, native dtype, stream, event, graph: each backend has its own types
+# (NumPy's ndarray, CuPy's, OpenCL buffers...), so the contract types them loosely.
+_Array: TypeAlias = Any
+_Native: TypeAlias = Any
+
 _generator_lock = threading.Lock()  # guards the first creation of each default generator
 
 
@@ -73,37 +86,37 @@ class Generator:
     Backends return subclasses whose methods produce arrays on the generator's device.
     """
 
-    def manual_seed(self, seed):
+    def manual_seed(self, seed: int) -> None:
         raise NotImplementedError
 
-    def uniform(self, shape, dtype):
+    def uniform(self, shape: tuple[int, ...], dtype: _Native) -> _Array:
         """Samples from U[0, 1) of the given native dtype."""
         raise NotImplementedError
 
-    def normal(self, shape, dtype):
+    def normal(self, shape: tuple[int, ...], dtype: _Native) -> _Array:
         """Samples from N(0, 1) of the given native dtype."""
         raise NotImplementedError
 
-    def integers(self, low, high, shape, dtype):
+    def integers(self, low: int, high: int, shape: tuple[int, ...], dtype: _Native) -> _Array:
         """Integers uniform in [low, high) of the given native dtype."""
         raise NotImplementedError
 
-    def get_state(self):
+    def get_state(self) -> Any:
         raise NotImplementedError
 
-    def set_state(self, state):
+    def set_state(self, state: Any) -> None:
         raise NotImplementedError
 
 
-class _DtypeTable(dict):
+class _DtypeTable(dict[Any, Any]):
     """A backend's dtype map (ember dtype -> native type, or back) that registers the dtypes
     declared lazily on a miss and looks again; a hit costs what a plain dict's does."""
 
-    def __init__(self, backend):
+    def __init__(self, backend: Backend) -> None:
         super().__init__()
         self._backend = backend
 
-    def __missing__(self, key):
+    def __missing__(self, key: Any) -> Any:
         if self._backend._load_lazy_dtypes():
             return self[key]
         raise KeyError(key)
@@ -128,38 +141,43 @@ class Backend:
             type has none (None: autocast casts nothing on it).
     """
 
-    name = None
-    device_type = None
-    xp = None
-    kernels = None
-    supports_float64 = True
-    autocast_device_type = None
+    if TYPE_CHECKING:  # every backend sets them; the base leaves them None
+        name: str
+        device_type: str
+        kernels: Kernels
+    else:
+        name = None
+        device_type = None
+        kernels = None
+    xp: Any = None
+    supports_float64: bool = True
+    autocast_device_type: str | None = None
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("xp") is not None:
             cls.xp = complete_namespace(cls.xp)
 
-    def __init__(self):
-        self._lazy_dtypes = {}
+    def __init__(self) -> None:
+        self._lazy_dtypes: dict[_dtype, Callable[[], _Native | None]] = {}
         self._native = _DtypeTable(self)
         self._ember = _DtypeTable(self)
-        self._generators = {}
+        self._generators: dict[int, Generator] = {}
 
     # -- dtypes -------------------------------------------------------------------------
-    def register_dtype(self, ember_dtype, native):
+    def register_dtype(self, ember_dtype: _dtype, native: _Native) -> None:
         """Declare the native type that stands for ``ember_dtype`` on this backend."""
         self._native[ember_dtype] = native
         self._ember[native] = ember_dtype
 
-    def register_dtype_lazily(self, ember_dtype, load):
+    def register_dtype_lazily(self, ember_dtype: _dtype, load: Callable[[], _Native | None]) -> None:
         """Declare that ``load()`` gives the native type for ``ember_dtype`` (or None where the
         backend cannot hold it), called the first time a dtype is not found: a costly import
         (NumPy's bfloat16 from ``ml_dtypes`` takes longer than NumPy itself) is paid only by the
         programs that use the dtype."""
         self._lazy_dtypes[ember_dtype] = load
 
-    def _load_lazy_dtypes(self):
+    def _load_lazy_dtypes(self) -> bool:
         """Registers every dtype declared lazily; whether there was any."""
         pending, self._lazy_dtypes = self._lazy_dtypes, {}
         for ember_dtype, load in pending.items():
@@ -168,59 +186,59 @@ class Backend:
                 self.register_dtype(ember_dtype, native)
         return bool(pending)
 
-    def native_dtype(self, ember_dtype):
+    def native_dtype(self, ember_dtype: _dtype) -> _Native:
         """The native type for an ember dtype; raises TypeError if the backend lacks it."""
         try:
             return self._native[ember_dtype]
         except KeyError:
             raise TypeError(f"{self.name} backend does not support dtype {ember_dtype}") from None
 
-    def ember_dtype(self, native):
+    def ember_dtype(self, native: _Native) -> _dtype:
         """The ember dtype of a native array type."""
         return self._ember[native]
 
     # -- devices ------------------------------------------------------------------------
-    def device_count(self):
+    def device_count(self) -> int:
         """How many devices of :attr:`device_type` this backend drives."""
         return 1
 
-    def device_name(self, index):
+    def device_name(self, index: int) -> str:
         """A human-readable name of device ``index``, for ``ember info``."""
         return self.device_type
 
-    def device_context(self, index):
+    def device_context(self, index: int) -> contextlib.AbstractContextManager[Any]:
         """A context manager making ``index`` the current device (a no-op by default)."""
         return contextlib.nullcontext()
 
-    def set_device(self, index):
+    def set_device(self, index: int) -> None:
         """Make ``index`` the current device from now on (``ember.cuda.set_device``); a no-op
         by default, for backends that take the device from each array."""
 
-    def device_of(self, array):
+    def device_of(self, array: _Array) -> int:
         """The device index an array lives on (0 for single-device backends)."""
         return 0
 
-    def synchronize(self, index=None):
+    def synchronize(self, index: int | None = None) -> None:
         """Wait for the device's queued work to finish (a no-op for synchronous backends)."""
 
-    def memory_allocated(self, index=None):
+    def memory_allocated(self, index: int | None = None) -> int:
         """Bytes currently held by arrays on the device, where the backend tracks it."""
         return 0
 
-    def memory_reserved(self, index=None):
+    def memory_reserved(self, index: int | None = None) -> int:
         """Bytes held by the backend's allocator on the device, where it tracks it."""
         return self.memory_allocated(index)
 
-    def max_memory_allocated(self, index=None):
+    def max_memory_allocated(self, index: int | None = None) -> int:
         """The most bytes :meth:`memory_allocated` has reported, where the backend tracks a peak."""
         return self.memory_allocated(index)
 
-    def empty_cache(self, index=None):
+    def empty_cache(self, index: int | None = None) -> None:
         """Return the allocator's cached, unused memory (of device ``index``, else of every
         device) to the driver; a no-op for backends that cache none."""
 
     # -- host transfer ------------------------------------------------------------------
-    def from_host(self, host_array, index, copy=True):
+    def from_host(self, host_array: np.ndarray, index: int, copy: bool = True) -> _Array:
         """Copy a NumPy array to device ``index``; returns a native array.
 
         ``copy=False`` lets a backend whose arrays live in host memory share ``host_array``'s
@@ -228,11 +246,11 @@ class Backend:
         """
         raise NotImplementedError
 
-    def to_host(self, array):
+    def to_host(self, array: _Array) -> np.ndarray:
         """Copy a native array to a NumPy array on the host."""
         raise NotImplementedError
 
-    def transfer(self, array, index):
+    def transfer(self, array: _Array, index: int) -> _Array:
         """A copy of a native array of this backend on its device ``index``.
 
         The default goes through the host; a backend that copies between its devices
@@ -241,29 +259,29 @@ class Backend:
         return self.from_host(self.to_host(array), index)
 
     # -- pinned (page-locked) host memory ---------------------------------------------------
-    def pin_host(self, host_array):
+    def pin_host(self, host_array: np.ndarray) -> np.ndarray | None:
         """A copy of the NumPy array ``host_array`` in page-locked host memory, from which
         :meth:`from_host_async` copies to the device without blocking; ``None`` (the default)
         for backends without pinned memory."""
         return None
 
-    def is_pinned_host(self, host_array):
+    def is_pinned_host(self, host_array: np.ndarray) -> bool:
         """Whether the NumPy array ``host_array`` lives in memory :meth:`pin_host` allocated
         (False by default)."""
         return False
 
-    def from_host_async(self, host_array, index):
+    def from_host_async(self, host_array: np.ndarray, index: int) -> _Array:
         """:meth:`from_host`, which may return before the copy ends when ``host_array`` is pinned:
         the copy is then ordered on device ``index``'s current stream. The default copies
         synchronously."""
         return self.from_host(host_array, index)
 
     # -- primitives beyond the standard ---------------------------------------------------
-    def is_contiguous(self, array):
+    def is_contiguous(self, array: _Array) -> bool:
         """Whether ``array`` is laid out in row-major order without gaps (True by default)."""
         return True
 
-    def scatter_add(self, target, axis, index, values):
+    def scatter_add(self, target: _Array, axis: int, index: _Array, values: _Array) -> None:
         """``target[..., index[i], ...] += values[i]`` along ``axis``, in place.
 
         ``index`` and ``values`` have the same shape, which matches ``target`` except
@@ -271,15 +289,15 @@ class Backend:
         """
         raise NotImplementedError
 
-    def erf(self, array):
+    def erf(self, array: _Array) -> _Array:
         """The error function, element-wise."""
         raise NotImplementedError
 
-    def create_generator(self, index, seed):
+    def create_generator(self, index: int, seed: int) -> Generator:
         """A new :class:`Generator` for device ``index`` seeded with ``seed``."""
         raise NotImplementedError
 
-    def generator(self, index):
+    def generator(self, index: int) -> Generator:
         """The default generator of device ``index`` (created on first use)."""
         gen = self._generators.get(index)
         if gen is None:
@@ -292,13 +310,21 @@ class Backend:
                     self._generators[index] = gen
         return gen
 
-    def manual_seed(self, seed):
+    def manual_seed(self, seed: int) -> None:
         """Reseed the default generators of every device of this backend."""
         for gen in list(self._generators.values()):
             gen.manual_seed(seed)
 
     # -- checks -------------------------------------------------------------------------
-    def check_indices(self, name, indices, bound, ignore_index, error, message):
+    def check_indices(
+        self,
+        name: str,
+        indices: _Array,
+        bound: int,
+        ignore_index: int | None,
+        error: type[Exception],
+        message: str,
+    ) -> None:
         """Raise ``error(message.format(value=v))`` for the first ``v`` in ``indices`` outside ``[0, bound)``.
 
         ``indices`` is a native integer array; entries equal to ``ignore_index`` (None: no
@@ -315,7 +341,7 @@ class Backend:
             raise error(message.format(value=int(host[bad][0])))
 
     # -- streams and graph capture (optional) ---------------------------------------------
-    def current_stream(self, index):
+    def current_stream(self, index: int) -> Any:
         """The native stream (queue) the backend launches on for device ``index``.
 
         Backends with streams return objects with ``synchronize()``, ``done``,
@@ -324,49 +350,49 @@ class Backend:
         """
         raise RuntimeError(f"the {self.name} backend has no streams")
 
-    def create_stream(self, index, priority=0):
+    def create_stream(self, index: int, priority: int = 0) -> Any:
         """A new native stream on device ``index``."""
         raise RuntimeError(f"the {self.name} backend has no streams")
 
-    def create_event(self, index, enable_timing=False, blocking=False):
+    def create_event(self, index: int, enable_timing: bool = False, blocking: bool = False) -> Any:
         """A new native event (``record(stream)``, ``synchronize()``, ``done``)."""
         raise RuntimeError(f"the {self.name} backend has no events")
 
-    def event_elapsed_ms(self, start, end):
+    def event_elapsed_ms(self, start: Any, end: Any) -> float:
         """Milliseconds between two recorded native events."""
         raise RuntimeError(f"the {self.name} backend has no timing events")
 
-    def graph_pool(self, index):
+    def graph_pool(self, index: int) -> Any:
         """A new memory pool private to captured graphs on device ``index`` (an opaque object)."""
         raise RuntimeError(f"the {self.name} backend cannot capture graphs")
 
-    def capture_begin(self, index, stream, pool):
+    def capture_begin(self, index: int, stream: Any, pool: Any) -> None:
         """Start recording the work launched on native ``stream`` into a graph, allocating from ``pool``."""
         raise RuntimeError(f"the {self.name} backend cannot capture graphs")
 
-    def capture_end(self, index, stream):
+    def capture_end(self, index: int, stream: Any) -> Any:
         """Stop recording; return the replayable native graph."""
         raise RuntimeError(f"the {self.name} backend cannot capture graphs")
 
-    def replay(self, graph, stream):
+    def replay(self, graph: Any, stream: Any) -> None:
         """Launch a captured native graph on native ``stream``."""
         raise RuntimeError(f"the {self.name} backend cannot capture graphs")
 
     # -- exchange -----------------------------------------------------------------------
-    def to_dlpack(self, array, stream=None):
+    def to_dlpack(self, array: _Array, stream: Any = None) -> Any:
         """Export an array through DLPack (``array.__dlpack__``)."""
         return array.__dlpack__(stream=stream) if stream is not None else array.__dlpack__()
 
-    def from_dlpack(self, obj):
+    def from_dlpack(self, obj: Any) -> tuple[_Array, int]:
         """Import an object exposing ``__dlpack__``; returns ``(array, device_index)``."""
         raise NotImplementedError(f"{self.name} backend does not support DLPack")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<ember backend {self.name!r} on {self.device_type!r}>"
 
 
 # -- choosing the backend of a device type --------------------------------------------------
-def use(device_type, name):
+def use(device_type: str, name: str) -> None:
     """Serve ``device_type`` with the backend called ``name`` for the rest of the process.
 
     Args:
@@ -384,7 +410,7 @@ def use(device_type, name):
     _forget_backend_cache()
 
 
-def get_backend(device="cpu"):
+def get_backend(device: _device | str = "cpu") -> Backend:
     """The backend object serving ``device`` (a device or string).
 
     Args:
@@ -401,7 +427,7 @@ def get_backend(device="cpu"):
     return backend_for_device(_device(device))
 
 
-def list_backends():
+def list_backends() -> list[tuple[BackendSpec, list[tuple[str, str]]]]:
     """Every registered backend, loaded, as ``(spec, devices)`` with the failure reason in ``spec.error``.
 
     ``devices`` lists ``(device string, device name)`` for each device the backend drives
@@ -415,10 +441,10 @@ def list_backends():
     """
     from ember.plugin import backend_registry
 
-    result = []
+    result: list[tuple[BackendSpec, list[tuple[str, str]]]] = []
     for spec in backend_registry().specs():
         backend = spec.load()
-        devices = []
+        devices: list[tuple[str, str]] = []
         if backend is not None:
             devices = [(f"{spec.device_type}:{i}", backend.device_name(i)) for i in range(backend.device_count())]
         result.append((spec, devices))

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 from .autograd import grad as autograd_grad
 from .autograd.function import Function
 from .autograd.grad_mode import no_grad
 from .tensor import Tensor
 
+if TYPE_CHECKING:
+    from .graphs import GraphPool
+
 __all__ = ["graph_callable"]
 
 
-def _as_tuple(outputs):
+def _as_tuple(outputs: Any) -> tuple[Any, ...]:
     return outputs if isinstance(outputs, tuple) else (outputs,)
 
 
-def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool, cuda):
+def graph_callable(
+    fn: Callable[..., Any],
+    sample_args: tuple[Tensor, ...],
+    num_warmup_iters: int,
+    allow_unused_input: bool,
+    pool: GraphPool | None,
+    cuda: ModuleType,
+) -> Callable[..., Any]:
     """``fn`` (a function or a Module) with its forward and backward captured; see ``make_graphed_callables``.
 
     ``cuda`` is the device's stream and graph API (:mod:`ember.cuda`, which calls this):
@@ -31,7 +45,7 @@ def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool, 
     inputs = sample_args + params
     differentiable = tuple(t for t in inputs if t.requires_grad)
 
-    def backward_of(outputs, grad_outputs):
+    def backward_of(outputs: Sequence[Tensor], grad_outputs: Sequence[Tensor | None]) -> tuple[Tensor | None, ...]:
         live = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
         if not live or not differentiable:
             return ()
@@ -65,7 +79,7 @@ def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool, 
 
     class Graphed(Function):
         @staticmethod
-        def forward(ctx, *args):
+        def forward(ctx: Any, *args: Tensor) -> tuple[Tensor, ...]:
             with no_grad():
                 for static, arg in zip(static_inputs, args):
                     if static._data is not arg._data:
@@ -74,7 +88,7 @@ def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool, 
             return tuple(o.detach() for o in static_outputs)  # fresh tensors aliasing the static outputs
 
         @staticmethod
-        def backward(ctx, *grad_outputs):
+        def backward(ctx: Any, *grad_outputs: Tensor | None) -> tuple[Tensor | None, ...]:
             with no_grad():
                 for static, g in zip(static_grad_outputs, grad_outputs):
                     if static is not None:
@@ -85,7 +99,7 @@ def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool, 
             # clones a gradient that other references share, to the same effect).
             return tuple(None if g is None else g.detach().clone() for g in static_grad_inputs)
 
-    def graphed(*args):
+    def graphed(*args: Tensor) -> Any:
         if len(args) != len(sample_args):
             raise TypeError(f"graphed callable: expected {len(sample_args)} tensor arguments, got {len(args)}")
         outputs = Graphed.apply(*args, *params)
@@ -96,7 +110,7 @@ def graph_callable(fn, sample_args, num_warmup_iters, allow_unused_input, pool, 
     eager_forward = module.forward
     training = module.training
 
-    def forward(*args):
+    def forward(*args: Tensor) -> Any:
         return graphed(*args) if module.training == training else eager_forward(*args)
 
     module.forward = forward

@@ -14,20 +14,26 @@ graphs. :mod:`ember.cuda` exposes this under PyTorch's names (``ember.cuda.CUDAG
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from .device import device
 from .tensor import backend_for_device
+
+if TYPE_CHECKING:
+    from .backend import Backend
 
 __all__ = ["Graph", "GraphPool", "is_capturing"]
 
 _capturing = 0
 
 
-def is_capturing():
+def is_capturing() -> bool:
     """Whether a graph capture is in progress in this process (for code whose effect a replay would not repeat)."""
     return _capturing > 0
 
 
-def _backend(device_type):
+def _backend(device_type: str) -> Backend:
     return backend_for_device(device(device_type, 0))
 
 
@@ -38,12 +44,12 @@ class GraphPool:
     captured.
     """
 
-    def __init__(self, backend, index):
+    def __init__(self, backend: Backend, index: int) -> None:
         self.backend = backend
         self.index = index
         self.native = backend.graph_pool(index)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"GraphPool({self.backend.device_type}:{self.index})"
 
 
@@ -55,14 +61,14 @@ class Graph:
         current_device (callable): returns the index of the device to capture on.
     """
 
-    def __init__(self, device_type="cuda", current_device=lambda: 0):
+    def __init__(self, device_type: str = "cuda", current_device: Callable[[], int] = lambda: 0) -> None:
         self._device_type = device_type
         self._current_device = current_device
-        self._native = None
-        self._pool = None
-        self._capturing = None
+        self._native: tuple[Backend, int, Any] | None = None
+        self._pool: GraphPool | None = None
+        self._capturing: tuple[Backend, int, Any] | None = None
 
-    def capture_begin(self, pool=None, capture_error_mode="global"):
+    def capture_begin(self, pool: GraphPool | None = None, capture_error_mode: str = "global") -> None:
         """Start recording the work launched on the device's current stream.
 
         Args:
@@ -88,7 +94,7 @@ class Graph:
         self._pool = pool
         self._capturing = (backend, index, stream)
 
-    def capture_end(self):
+    def capture_end(self) -> None:
         """Stop recording; the graph can now be replayed."""
         if self._capturing is None:
             raise RuntimeError("capture_end: no capture in progress (call capture_begin() first)")
@@ -98,21 +104,21 @@ class Graph:
         _capturing -= 1
         self._native = (backend, index, backend.capture_end(index, stream))
 
-    def replay(self):
+    def replay(self) -> None:
         """Run the recorded work again on the device's current stream (asynchronously)."""
         if self._native is None:
             raise RuntimeError("replay: the graph holds no capture (capture it first, e.g. with ember.cuda.graph(g))")
         backend, index, native = self._native
         backend.replay(native, backend.current_stream(index))
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget the capture (its memory returns to the pool once no graph or tensor uses it)."""
         if self._capturing is not None:
             raise RuntimeError("reset: a capture is in progress; call capture_end() first")
         self._native = None
         self._pool = None
 
-    def pool(self):
+    def pool(self) -> GraphPool:
         """The graph's memory pool, to share with graphs captured after this one."""
         if self._pool is None:
             raise RuntimeError("pool: the graph has no memory pool before capture_begin()")

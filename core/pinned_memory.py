@@ -9,15 +9,23 @@ contract's default) cannot pin.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from . import accelerator
 from .autograd.function import Function
 from .device import device as _device
 from .plugin import backend_registry
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .backend import Backend
+    from .tensor import Tensor
+
 _NO_ACCELERATOR = "Cannot access accelerator device when none is available."
 
 
-def pinning_backend(device=None):
+def pinning_backend(device: _device | str | None = None) -> Backend | None:
     """The backend that pins host memory for ``device`` (the current accelerator when ``None``),
     or ``None`` when there is no accelerator."""
     current = accelerator.current_accelerator(check_available=True)
@@ -28,15 +36,15 @@ def pinning_backend(device=None):
 
 class _Pin(Function):
     @staticmethod
-    def forward(ctx, x, pinned):
+    def forward(ctx: Any, x: Tensor, pinned: np.ndarray) -> Tensor:
         return x._make(pinned)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         return grad, None
 
 
-def pin_memory(tensor, device=None):
+def pin_memory(tensor: Tensor, device: _device | str | None = None) -> Tensor:
     """A copy of this CPU tensor in pinned (page-locked) host memory; ``self`` if it already is.
 
     Copies from pinned memory to the accelerator can be asynchronous:
@@ -73,7 +81,7 @@ def pin_memory(tensor, device=None):
     return _Pin.apply(tensor, pinned)
 
 
-def is_pinned(tensor, device=None):
+def is_pinned(tensor: Tensor, device: _device | str | None = None) -> bool:
     """Whether this tensor's values are in pinned host memory (see :meth:`pin_memory`).
 
     False for tensors not on the CPU and on machines without an accelerator, as in PyTorch.

@@ -15,7 +15,9 @@ of every primitive from a NumPy-like module.
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
+from collections.abc import Callable, Iterable, Sequence
+from types import ModuleType, SimpleNamespace
+from typing import Any, TypeAlias
 
 __all__ = [
     "AxisError",
@@ -50,11 +52,18 @@ REQUIRED = (
 )  # fmt: skip
 
 
+# a native array and dtype of some backend (each backend has its own types); an array namespace
+_Array: TypeAlias = Any
+_Native: TypeAlias = Any
+_Namespace: TypeAlias = Any
+_Axes: TypeAlias = int | Sequence[int]
+
+
 class AxisError(ValueError, IndexError):
     """An axis outside an array's dimensions (NumPy's ``AxisError`` is both kinds too)."""
 
 
-def _axes(axis, ndim, op):
+def _axes(axis: _Axes, ndim: int, op: str) -> set[int]:
     """``axis`` (an int or a sequence of ints, negative counting from the end) as a set."""
     out = set()
     for a in (axis,) if isinstance(axis, int) else axis:
@@ -64,87 +73,87 @@ def _axes(axis, ndim, op):
     return out
 
 
-def _default_float(xp, dtype):
+def _default_float(xp: _Namespace, dtype: _Native) -> _Native:
     return xp.asarray(0.0).dtype if dtype is None else dtype
 
 
 # -- the portable compositions: each takes the namespace first --------------------------------
-def _zeros(xp, shape, *, dtype=None):
+def _zeros(xp: _Namespace, shape: int | tuple[int, ...], *, dtype: _Native = None) -> _Array:
     return xp.full(shape, 0, dtype=_default_float(xp, dtype))
 
 
-def _ones(xp, shape, *, dtype=None):
+def _ones(xp: _Namespace, shape: int | tuple[int, ...], *, dtype: _Native = None) -> _Array:
     return xp.full(shape, 1, dtype=_default_float(xp, dtype))
 
 
-def _empty(xp, shape, *, dtype=None):
+def _empty(xp: _Namespace, shape: int | tuple[int, ...], *, dtype: _Native = None) -> _Array:
     return xp.full(shape, 0, dtype=_default_float(xp, dtype))
 
 
-def _eye(xp, n_rows, n_cols=None, /, *, k=0, dtype=None):
+def _eye(xp: _Namespace, n_rows: int, n_cols: int | None = None, /, *, k: int = 0, dtype: _Native = None) -> _Array:
     n_cols = n_rows if n_cols is None else n_cols
     rows = xp.reshape(xp.arange(n_rows), (n_rows, 1))
     on_diagonal = xp.equal(rows + k, xp.reshape(xp.arange(n_cols), (1, n_cols)))
     return xp.astype(on_diagonal, _default_float(xp, dtype))
 
 
-def _not_equal(xp, x1, x2, /):
+def _not_equal(xp: _Namespace, x1: _Array, x2: _Array, /) -> _Array:
     return xp.logical_not(xp.equal(x1, x2))
 
 
-def _less_equal(xp, x1, x2, /):
+def _less_equal(xp: _Namespace, x1: _Array, x2: _Array, /) -> _Array:
     return xp.logical_or(xp.less(x1, x2), xp.equal(x1, x2))
 
 
-def _greater(xp, x1, x2, /):
+def _greater(xp: _Namespace, x1: _Array, x2: _Array, /) -> _Array:
     return xp.less(x2, x1)
 
 
-def _greater_equal(xp, x1, x2, /):
+def _greater_equal(xp: _Namespace, x1: _Array, x2: _Array, /) -> _Array:
     return xp.less_equal(x2, x1)
 
 
-def _logical_or(xp, x1, x2, /):
+def _logical_or(xp: _Namespace, x1: _Array, x2: _Array, /) -> _Array:
     return xp.logical_not(xp.logical_and(xp.logical_not(x1), xp.logical_not(x2)))
 
 
-def _logical_xor(xp, x1, x2, /):
+def _logical_xor(xp: _Namespace, x1: _Array, x2: _Array, /) -> _Array:
     return xp.not_equal(xp.logical_not(x1), xp.logical_not(x2))
 
 
-def _isnan(xp, x, /):
+def _isnan(xp: _Namespace, x: _Array, /) -> _Array:
     return xp.not_equal(x, x)
 
 
-def _isinf(xp, x, /):
+def _isinf(xp: _Namespace, x: _Array, /) -> _Array:
     return xp.equal(xp.abs(x), math.inf)
 
 
-def _isfinite(xp, x, /):
+def _isfinite(xp: _Namespace, x: _Array, /) -> _Array:
     return xp.logical_not(xp.logical_or(xp.isnan(x), xp.isinf(x)))
 
 
-def _trunc(xp, x, /):
+def _trunc(xp: _Namespace, x: _Array, /) -> _Array:
     return xp.where(xp.less(x, 0), xp.ceil(x), xp.floor(x))
 
 
-def _any(xp, x, /, *, axis=None, keepdims=False):
+def _any(xp: _Namespace, x: _Array, /, *, axis: _Axes | None = None, keepdims: bool = False) -> _Array:
     return xp.logical_not(xp.all(xp.logical_not(x), axis=axis, keepdims=keepdims))
 
 
-def _sort(xp, x, /, *, axis=-1, descending=False, stable=True):
+def _sort(xp: _Namespace, x: _Array, /, *, axis: int = -1, descending: bool = False, stable: bool = True) -> _Array:
     order = xp.argsort(x, axis=axis, descending=descending, stable=stable)
     return xp.take_along_axis(x, order, axis=axis)
 
 
-def _expand_dims(xp, x, /, *, axis=0):
+def _expand_dims(xp: _Namespace, x: _Array, /, *, axis: _Axes = 0) -> _Array:
     ndim = x.ndim + (1 if isinstance(axis, int) else len(axis))
     new = _axes(axis, ndim, "expand_dims")
     sizes = iter(x.shape)
     return xp.reshape(x, tuple(1 if d in new else next(sizes) for d in range(ndim)))
 
 
-def _squeeze(xp, x, /, axis=None):
+def _squeeze(xp: _Namespace, x: _Array, /, axis: _Axes | None = None) -> _Array:
     gone = {d for d, n in enumerate(x.shape) if n == 1} if axis is None else _axes(axis, x.ndim, "squeeze")
     for d in gone:
         if x.shape[d] != 1:
@@ -152,23 +161,23 @@ def _squeeze(xp, x, /, axis=None):
     return xp.reshape(x, tuple(n for d, n in enumerate(x.shape) if d not in gone))
 
 
-def _stack(xp, arrays, /, *, axis=0):
+def _stack(xp: _Namespace, arrays: Sequence[_Array], /, *, axis: int = 0) -> _Array:
     return xp.concat([xp.expand_dims(a, axis=axis) for a in arrays], axis=axis)
 
 
-def _flip(xp, x, /, *, axis=None):
+def _flip(xp: _Namespace, x: _Array, /, *, axis: _Axes | None = None) -> _Array:
     flipped = range(x.ndim) if axis is None else _axes(axis, x.ndim, "flip")
     return x[tuple(slice(None, None, -1) if d in flipped else slice(None) for d in range(x.ndim))]
 
 
-def _take(xp, x, indices, /, *, axis=None):
+def _take(xp: _Namespace, x: _Array, indices: _Array, /, *, axis: int | None = None) -> _Array:
     if axis is None:
         x, axis = xp.reshape(x, (-1,)), 0
     (axis,) = _axes(axis, x.ndim, "take")
     return x[(slice(None),) * axis + (indices,)]
 
 
-def _take_along_axis(xp, x, indices, /, *, axis=-1):
+def _take_along_axis(xp: _Namespace, x: _Array, indices: _Array, /, *, axis: int = -1) -> _Array:
     if indices.ndim != x.ndim:
         raise ValueError(
             f"take_along_axis: indices ({indices.ndim} dimensions) and array ({x.ndim}) differ in dimensions"
@@ -181,7 +190,7 @@ def _take_along_axis(xp, x, indices, /, *, axis=-1):
     return x[tuple(ranges)]
 
 
-def _nonzero(xp, x, /):
+def _nonzero(xp: _Namespace, x: _Array, /) -> tuple[_Array, ...]:
     if x.ndim == 0:
         raise ValueError("nonzero: a 0-d array has no axis to index; reshape it to 1-d first")
     mask = xp.not_equal(x, 0)
@@ -192,7 +201,7 @@ def _nonzero(xp, x, /):
 
 
 #: Each derived primitive's portable composition, ``fn(xp, *args, **kwargs)``.
-COMPOSITIONS = {
+COMPOSITIONS: dict[str, Callable[..., _Array]] = {
     # creation
     "zeros": _zeros, "ones": _ones, "empty": _empty, "eye": _eye,
     # element-wise
@@ -214,16 +223,16 @@ DERIVED = tuple(COMPOSITIONS)
 PRIMITIVES = REQUIRED + DERIVED
 
 
-def _bind(composition, namespace):
-    def primitive(*args, **kwargs):
+def _bind(composition: Callable[..., Any], namespace: _Namespace) -> Callable[..., Any]:
+    def primitive(*args: Any, **kwargs: Any) -> Any:
         return composition(namespace, *args, **kwargs)
 
     primitive.__name__ = composition.__name__.lstrip("_")
-    primitive.__wrapped__ = composition
+    primitive.__wrapped__ = composition  # type: ignore[attr-defined]
     return primitive
 
 
-def with_compositions(xp, names=DERIVED):
+def with_compositions(xp: _Namespace, names: Iterable[str] = DERIVED) -> SimpleNamespace:
     """A copy of namespace ``xp`` whose primitives ``names`` are the portable compositions.
 
     The compositions call the copy, so a derived primitive composed from another derived one
@@ -247,7 +256,7 @@ def with_compositions(xp, names=DERIVED):
     return namespace
 
 
-def complete_namespace(xp):
+def complete_namespace(xp: _Namespace) -> _Namespace:
     """``xp`` itself if it has every derived primitive, else a copy with the missing ones composed.
 
     Example::
@@ -263,7 +272,7 @@ def complete_namespace(xp):
     return with_compositions(xp, missing) if missing else xp
 
 
-def overridden(xp):
+def overridden(xp: _Namespace) -> list[str]:
     """The derived primitives namespace ``xp`` implements itself rather than by composition.
 
     Example::
@@ -289,7 +298,7 @@ _CLASSIC_NAMES = {
 }
 
 
-def build_namespace(module, name):
+def build_namespace(module: ModuleType, name: str) -> SimpleNamespace:
     """A namespace holding exactly :data:`PRIMITIVES`, taken from the NumPy-like ``module``
     (NumPy, CuPy): the module's own functions, adapted only where the module departs from
     the array API standard (older names, no ``descending`` sort, ``floor`` of integers).
@@ -306,27 +315,29 @@ def build_namespace(module, name):
         [3, 2, 1]
     """
 
-    def integer_preserving(fn):
-        def op(x, *args, **kwargs):
+    def integer_preserving(fn: Callable[..., _Array]) -> Callable[..., _Array]:
+        def op(x: _Array, *args: Any, **kwargs: Any) -> _Array:
             return module.array(x, copy=True) if x.dtype.kind in "iub" else fn(x, *args, **kwargs)
 
         op.__name__ = fn.__name__
         return op
 
-    def argsort(x, /, *, axis=-1, descending=False, stable=True):
+    def argsort(x: _Array, /, *, axis: int = -1, descending: bool = False, stable: bool = True) -> _Array:
         if not descending:
             return module.argsort(x, axis=axis, kind="stable")
         n = x.shape[axis]
         flipped = module.argsort(module.flip(x, axis=axis), axis=axis, kind="stable")
         return module.flip(n - 1 - flipped, axis=axis)
 
-    def sort(x, /, *, axis=-1, descending=False, stable=True):
+    def sort(x: _Array, /, *, axis: int = -1, descending: bool = False, stable: bool = True) -> _Array:
         return module.take_along_axis(x, argsort(x, axis=axis, descending=descending), axis=axis)
 
-    def astype(x, dtype, /, *, copy=True):
+    def astype(x: _Array, dtype: _Native, /, *, copy: bool = True) -> _Array:
         return x.astype(dtype, copy=copy)
 
-    def cumulative_sum(x, /, *, axis=None, dtype=None, include_initial=False):
+    def cumulative_sum(
+        x: _Array, /, *, axis: int | None = None, dtype: _Native = None, include_initial: bool = False
+    ) -> _Array:
         return module.cumsum(x, axis=axis, dtype=dtype)
 
     # The array methods do what the module functions do, without the functions' Python
@@ -334,15 +345,15 @@ def build_namespace(module, name):
     # always return arrays, never NumPy scalars (which cannot be written in place).
     ndarray = module.ndarray
 
-    def reduction(method):
-        def reduce(x, /, *, axis=None, keepdims=False, **kwargs):
+    def reduction(method: str) -> Callable[..., _Array]:
+        def reduce(x: _Array, /, *, axis: _Axes | None = None, keepdims: bool = False, **kwargs: Any) -> _Array:
             result = getattr(x, method)(axis=axis, keepdims=keepdims, **kwargs)
             return result if type(result) is ndarray else module.asarray(result)
 
         reduce.__name__ = method
         return reduce
 
-    def reshape(x, /, shape, *, copy=None):
+    def reshape(x: _Array, /, shape: Sequence[int], *, copy: bool | None = None) -> _Array:
         y = x.reshape(shape)
         # a view's base is its memory's owner in NumPy and CuPy alike (CuPy's may_share_memory
         # answered True for a copy on the GPU)
@@ -350,7 +361,7 @@ def build_namespace(module, name):
             raise ValueError(f"cannot reshape an array of shape {x.shape} into {tuple(shape)} without copying")
         return y
 
-    def permute_dims(x, /, axes):
+    def permute_dims(x: _Array, /, axes: Sequence[int]) -> _Array:
         return x.transpose(axes)
 
     adapted = {
@@ -366,7 +377,7 @@ def build_namespace(module, name):
         "permute_dims": permute_dims,
         **{name: reduction(name) for name in ("sum", "prod", "max", "min", "mean", "any", "all")},
     }
-    functions = {}
+    functions: dict[str, Callable[..., _Array]] = {}
     for primitive in PRIMITIVES:
         fn = adapted.get(primitive) or getattr(module, primitive, None)
         if fn is None:

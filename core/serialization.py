@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
+import io
 import math
 import os
 import pickle
@@ -27,7 +28,7 @@ import socket
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeAlias, TypeGuard
 
 import numpy as np
@@ -41,6 +42,9 @@ from .tensor import Tensor, from_numpy, tensor
 FileLike: TypeAlias = str | os.PathLike[str] | IO[bytes]
 #: where :func:`load` puts the tensors: a device (or its name), a mapping of saved device
 #: names to new ones, or a function ``fn(tensor, location) -> tensor or None``
+# a checkpoint format's functions: ``saver(obj, stream)``, ``loader(stream, map_location, weights_only)``
+_Saver: TypeAlias = Callable[[Any, IO[bytes]], None]
+_Loader: TypeAlias = Callable[[IO[bytes], "MapLocation", bool], Any]
 MapLocation: TypeAlias = device | str | dict[str, str] | Callable[[Tensor, str], Tensor | None] | None
 #: what :func:`add_safe_globals` takes: a class or function, or a pair (it, "module.qualname")
 _SafeGlobal: TypeAlias = Callable[..., Any] | tuple[Callable[..., Any], str]
@@ -75,11 +79,11 @@ class CheckpointFormatRegistry:
     :func:`ember.load` reports it as a corrupt checkpoint naming the file.
     """
 
-    def __init__(self):
-        self._formats = {}
-        self._suffixes = {}
+    def __init__(self) -> None:
+        self._formats: dict[str, tuple[_Saver, _Loader]] = {}
+        self._suffixes: dict[str, str] = {}
 
-    def register_format(self, name, saver, loader, suffixes=()):
+    def register_format(self, name: str, saver: _Saver, loader: _Loader, suffixes: Iterable[str] = ()) -> None:
         """Add format ``name``; files whose name ends with one of ``suffixes`` use it by default."""
         if name in self._formats:
             raise ValueError(f"checkpoint format {name!r} is already registered")
@@ -87,11 +91,11 @@ class CheckpointFormatRegistry:
         for suffix in suffixes:
             self._suffixes[suffix.lower()] = name
 
-    def names(self):
+    def names(self) -> list[str]:
         """The registered format names."""
         return sorted(self._formats)
 
-    def get(self, name):
+    def get(self, name: str) -> tuple[_Saver, _Loader]:
         """The ``(saver, loader)`` pair of format ``name``."""
         try:
             return self._formats[name]
@@ -100,7 +104,7 @@ class CheckpointFormatRegistry:
                 f"unknown checkpoint format {name!r}; registered formats: {self.names() or 'none'}"
             ) from None
 
-    def for_path(self, path):
+    def for_path(self, path: str | os.PathLike[str] | None) -> str:
         """The format a file name asks for by its suffix, else :data:`DEFAULT_FORMAT`."""
         if path is not None:
             for suffix, name in self._suffixes.items():
@@ -234,7 +238,7 @@ class _Flattener:
         raise TypeError(f"ember.save: cannot save an object of type {type(obj).__name__}; checkpoints hold {_SAVABLE}")
 
 
-def flatten(obj):
+def flatten(obj: object) -> tuple[Any, dict[str, np.ndarray]]:
     """``(tree, arrays)``: ``obj``'s structure as JSON-able data and its arrays by name.
 
     Arrays are named by their path of keys (a state_dict's own names); an object met twice
@@ -324,17 +328,17 @@ class _Unflattener:
         return key
 
 
-def unflatten(tree, arrays, map_location=None):
+def unflatten(tree: Any, arrays: dict[str, np.ndarray], map_location: MapLocation = None) -> Any:
     """The object that :func:`flatten` made ``(tree, arrays)`` of; consumes ``arrays``."""
     return _Unflattener(arrays, map_location).decode(tree)
 
 
-def place(host, location, map_location):
+def place(host: np.ndarray, location: str, map_location: MapLocation) -> Tensor:
     """A tensor of host array ``host`` on the device ``map_location`` picks for saved ``location``.
 
     A CPU target takes ``host`` over without a copy (loaders hand over arrays they own).
     """
-    target = location
+    target: device | str = location
     if callable(map_location) and not isinstance(map_location, (str, device)):
         result = map_location(from_numpy(host), location)
         if result is not None:
@@ -354,9 +358,9 @@ def place(host, location, map_location):
         ) from exc
 
 
-def read_exactly(stream, array):
+def read_exactly(stream: io.BufferedIOBase, array: np.ndarray) -> None:
     """Fill ``array`` (C-contiguous, owned) from ``stream`` in bounded pieces; CorruptCheckpoint if it ends first."""
-    view = memoryview(array.reshape(-1).view("uint8"))
+    view = memoryview(array.reshape(-1).view("uint8"))  # type: ignore[arg-type]  # an ndarray is a buffer
     done = 0
     while done < len(view):
         got = stream.readinto(view[done : done + _CHUNK])
@@ -368,7 +372,7 @@ def read_exactly(stream, array):
 _CHUNK = 16 << 20
 
 
-def stream_size(stream):
+def stream_size(stream: IO[bytes]) -> int | None:
     """The number of bytes left in a seekable ``stream``, else ``None``."""
     try:
         if not stream.seekable():

@@ -16,10 +16,17 @@ coordinate counted once), as ``torch.sparse.mm`` and ``to_dense`` give it. PyTor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, overload
+
 from . import dtypes
 from .layout import sparse_coo
 from .ops.movement import cat, stack
 from .tensor import Size, Tensor, tensor
+
+if TYPE_CHECKING:
+    from .device import device as _device
+    from .types import Device, Number, _dtype
 
 __all__ = ["SparseCOOTensor", "sparse_coo_tensor", "mm", "spmm"]
 
@@ -33,7 +40,7 @@ class SparseCOOTensor:
     is_sparse = True
     layout = sparse_coo
 
-    def __init__(self, indices, values, size, coalesced=False):
+    def __init__(self, indices: Tensor, values: Tensor, size: Sequence[int], coalesced: bool = False) -> None:
         self._idx = indices
         self._vals = values
         self._size = Size(size)
@@ -41,39 +48,39 @@ class SparseCOOTensor:
 
     # -- identity -----------------------------------------------------------------------
     @property
-    def shape(self):
+    def shape(self) -> Size:
         return self._size
 
-    def size(self, dim=None):
+    def size(self, dim: int | None = None) -> Any:
         return self._size if dim is None else self._size[dim]
 
-    def dim(self):
+    def dim(self) -> int:
         return len(self._size)
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return len(self._size)
 
     @property
-    def dtype(self):
+    def dtype(self) -> _dtype:
         return self._vals.dtype
 
     @property
-    def device(self):
+    def device(self) -> _device:
         return self._vals.device
 
     # -- autograd (through the values) ----------------------------------------------------
     @property
-    def requires_grad(self):
+    def requires_grad(self) -> bool:
         return self._vals.requires_grad
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> SparseCOOTensor:
         """Record operations on the values for autograd; returns ``self``."""
         self._vals.requires_grad_(requires_grad)
         return self
 
     @property
-    def grad(self):
+    def grad(self) -> SparseCOOTensor | None:
         """The gradient with respect to the tensor at its stored coordinates, as a coalesced sparse
         tensor (or None). Duplicate coordinates hold one element, so each coordinate's gradient is
         that of the element (the mean of its entries' value gradients), not their sum."""
@@ -89,60 +96,60 @@ class SparseCOOTensor:
         )
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Any:
         return self._vals.grad_fn
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         return self._vals.grad_fn is None
 
-    def sparse_dim(self):
+    def sparse_dim(self) -> int:
         return self._idx.shape[0]
 
-    def dense_dim(self):
+    def dense_dim(self) -> int:
         return self._vals.ndim - 1
 
-    def _nnz(self):
+    def _nnz(self) -> int:
         return self._idx.shape[1]
 
-    def _indices(self):
+    def _indices(self) -> Tensor:
         """The int64 ``(sparse_dim, nnz)`` coordinates (possibly with duplicates)."""
         return self._idx
 
-    def _values(self):
+    def _values(self) -> Tensor:
         """The ``(nnz, *dense_dims)`` values."""
         return self._vals
 
-    def indices(self):
+    def indices(self) -> Tensor:
         return self._idx
 
-    def values(self):
+    def values(self) -> Tensor:
         return self._vals
 
-    def is_coalesced(self):
+    def is_coalesced(self) -> bool:
         return self._coalesced
 
-    def detach(self):
+    def detach(self) -> SparseCOOTensor:
         return SparseCOOTensor(self._idx, self._vals.detach(), self._size, self._coalesced)
 
-    def clone(self):
+    def clone(self) -> SparseCOOTensor:
         return SparseCOOTensor(self._idx.clone(), self._vals.clone(), self._size, self._coalesced)
 
-    def to_sparse(self):
+    def to_sparse(self) -> SparseCOOTensor:
         """This tensor (already sparse)."""
         return self
 
-    def t(self):
+    def t(self) -> SparseCOOTensor:
         """The transpose of a 2-D sparse matrix (indices swapped)."""
         if self.sparse_dim() != 2 or self.dense_dim():
             raise RuntimeError(f"t() expects a 2-D sparse matrix, got size {list(self._size)}")
         return SparseCOOTensor(self._idx.flip(0), self._vals, (self._size[1], self._size[0]))
 
-    def to(self, *args, **kwargs):
+    def to(self, *args: Any, **kwargs: Any) -> SparseCOOTensor:
         return SparseCOOTensor(self._idx.to(*args, **kwargs).long(), self._vals.to(*args, **kwargs), self._size)
 
     # -- conversion ---------------------------------------------------------------------
-    def _linear_index(self):
+    def _linear_index(self) -> tuple[Any, Size]:
         sparse_shape = self._size[: self.sparse_dim()]
         flat = None
         for d, extent in enumerate(sparse_shape):
@@ -150,14 +157,14 @@ class SparseCOOTensor:
             flat = row if flat is None else flat * extent + row
         return flat, sparse_shape
 
-    def to_dense(self):
+    def to_dense(self) -> Tensor:
         """The dense tensor (duplicates summed)."""
         flat, sparse_shape = self._linear_index()
         rest = tuple(self._size[self.sparse_dim() :])
         dense = self._vals.new_zeros((Size(sparse_shape).numel(),) + rest)
         return dense.index_add(0, flat, self._vals).reshape(tuple(self._size))
 
-    def coalesce(self):
+    def coalesce(self) -> SparseCOOTensor:
         """Sorted unique coordinates with the values of duplicates summed."""
         if self._coalesced:
             return self
@@ -183,11 +190,11 @@ class SparseCOOTensor:
         return SparseCOOTensor(indices, values, self._size, True)
 
     # -- arithmetic ---------------------------------------------------------------------
-    def _check_size(self, other):
+    def _check_size(self, other: Tensor | SparseCOOTensor) -> None:
         if tuple(other.shape) != tuple(self._size):
             raise RuntimeError(f"add: expected sizes to match, got {list(self._size)} and {list(other.shape)}")
 
-    def add(self, other, alpha=1):
+    def add(self, other: Tensor | SparseCOOTensor, alpha: Number = 1) -> Tensor | SparseCOOTensor:
         """``self + alpha * other``: sparse with a sparse ``other`` (coordinates concatenated), else dense."""
         if isinstance(other, SparseCOOTensor):
             self._check_size(other)
@@ -205,10 +212,10 @@ class SparseCOOTensor:
 
     __add__ = add
 
-    def __radd__(self, other):
+    def __radd__(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
         return self.add(other)
 
-    def mul(self, other):
+    def mul(self, other: Number | Tensor) -> SparseCOOTensor:
         """Multiply the values by a number (or a 0-d tensor)."""
         if isinstance(other, SparseCOOTensor) or (isinstance(other, Tensor) and other.ndim):
             raise TypeError("mul: a sparse tensor can only be multiplied by a scalar here")
@@ -217,31 +224,35 @@ class SparseCOOTensor:
     __mul__ = mul
     __rmul__ = mul
 
-    def div(self, other):
+    def div(self, other: Number) -> SparseCOOTensor:
         return self.mul(1.0 / other)
 
     __truediv__ = div
 
-    def __neg__(self):
+    def __neg__(self) -> SparseCOOTensor:
         return self.mul(-1)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
         return mm(self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Tensor) -> Tensor:
         """``dense @ sparse`` as ``(sparse.t() @ dense.t()).t()``."""
         if not isinstance(other, Tensor) or other.ndim != 2:
             raise TypeError(f"matmul: expected a 2-D dense left operand, got {type(other).__name__}")
         return mm(self.t(), other.t()).t()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"tensor(indices={self._idx!r},\n       values={self._vals!r},\n       size={tuple(self._size)}, "
             f"nnz={self._nnz()}, layout=ember.sparse_coo)"
         )
 
 
-def mm(mat1, mat2):
+@overload
+def mm(mat1: SparseCOOTensor, mat2: Tensor) -> Tensor: ...
+@overload
+def mm(mat1: SparseCOOTensor, mat2: SparseCOOTensor) -> SparseCOOTensor: ...
+def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
     """Matrix product of the sparse COO matrix ``mat1`` and the dense (or sparse) ``mat2``.
 
     Differentiable with respect to ``mat2`` and to the values of ``mat1`` (whose ``.grad``
@@ -290,7 +301,7 @@ def mm(mat1, mat2):
 spmm = mm
 
 
-def _to_sparse(self, sparse_dim=None):
+def _to_sparse(self: Tensor, sparse_dim: int | None = None) -> SparseCOOTensor:
     """This dense tensor as a coalesced sparse COO tensor holding its non-zero entries.
 
     Differentiable: the gradient reaches the entries that were stored.
@@ -318,7 +329,14 @@ def _to_sparse(self, sparse_dim=None):
     return SparseCOOTensor(indices, values, tuple(self.shape), coalesced=True)
 
 
-def sparse_coo_tensor(indices, values, size=None, dtype=None, device=None, requires_grad=False):
+def sparse_coo_tensor(
+    indices: Any,
+    values: Any,
+    size: Sequence[int] | None = None,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> SparseCOOTensor:
     """A sparse COO tensor with ``values`` at ``indices``.
 
     Args:

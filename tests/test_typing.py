@@ -86,13 +86,47 @@ def test_tensor_surface_is_what_tensor_carries():
         for node in ast.walk(tree)
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute)
     ]
-    spelt = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+    surface = next(node for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == "TensorSurface")
+    spelt = [node for node in surface.body if isinstance(node, ast.FunctionDef)]
     assert len(assigned) > 100 and len(spelt) > 10
     for name, module, function in assigned:
         assert getattr(ember.Tensor, name) is getattr(importlib.import_module(f"ember.ops.{module}"), function), name
     for node in spelt:
         runtime = list(inspect.signature(getattr(ember.Tensor, node.name)).parameters)
         assert runtime[1:] == [a.arg for a in node.args.args[1:]], node.name
+
+
+def test_tensor_surface_declares_the_generated_methods():
+    """The methods ember.tensor_methods makes at import time are declared in ember._tensor_surface:
+    one ``name_ = _inplace(name)`` per in-place twin, one ``alias = name`` per other name of a twin
+    (the operators aside), and each ``name: _NewFactory`` takes the operands of ``_NewFactory``."""
+    ember = pytest.importorskip("ember")
+    from ember import tensor_methods
+
+    tree = ast.parse((ROOT / "core" / "_tensor_surface.py").read_text())
+    assigns = [node for node in ast.walk(tree) if isinstance(node, ast.Assign)]
+    twins = {
+        node.targets[0].id: node.value.args[0].id
+        for node in assigns
+        if isinstance(node.value, ast.Call) and node.value.func.id == "_inplace"
+    }
+    made = tensor_methods.INPLACE_TWINS + tensor_methods.SHAPE_INPLACE_TWINS
+    assert twins == {name + "_": name for name in made}
+    aliases = {node.targets[0].id: node.value.id for node in assigns if isinstance(node.value, ast.Name)}
+    assert aliases == {a: n for a, n in tensor_methods.INPLACE_ALIASES.items() if not a.startswith("__")}
+    for alias, name in aliases.items():
+        assert ember.Tensor.__dict__[alias] is ember.Tensor.__dict__[name], alias
+    protocol = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == "_NewFactory")
+    call = next(n for n in protocol.body if isinstance(n, ast.FunctionDef))
+    operands = [call.args.vararg.arg] + [a.arg for a in call.args.kwonlyargs]
+    factories = [
+        node.target.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign) and getattr(node.annotation, "id", None) == "_NewFactory"
+    ]
+    assert sorted(factories) == ["new_empty", "new_ones", "new_zeros"]
+    for name in factories:
+        assert list(inspect.signature(getattr(ember.Tensor, name)).parameters)[1:] == operands, name
 
 
 def test_user_program_runs():

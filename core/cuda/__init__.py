@@ -11,6 +11,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import sys
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any, Literal
 
 from ..device import device as _device
 from ..graphed import graph_callable
@@ -72,10 +75,10 @@ def set_device(index: _device | str | int) -> None:
 class device:  # noqa: N801 - mirrors torch.cuda.device
     """Context manager that makes ``index`` the current CUDA device inside the block."""
 
-    def __init__(self, index):
+    def __init__(self, index: _device | str | int) -> None:
         self.index = _device(index).index if not isinstance(index, int) else index
 
-    def __enter__(self):
+    def __enter__(self) -> device:
         global _current
         self._previous = _current
         self._context = _backend().device_context(self.index)
@@ -83,7 +86,7 @@ class device:  # noqa: N801 - mirrors torch.cuda.device
         _current = self.index
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> bool | None:
         global _current
         _current = self._previous
         return self._context.__exit__(*exc)
@@ -150,51 +153,51 @@ class Stream:
         ...     y = x * 2
     """
 
-    def __init__(self, device=None, priority=0, _native=None):
+    def __init__(self, device: _device | str | int | None = None, priority: int = 0, _native: Any = None) -> None:
         self.device_index = _index(device)
         self._native = _native if _native is not None else _backend().create_stream(self.device_index, priority)
 
     @property
-    def cuda_stream(self):
+    def cuda_stream(self) -> int:
         """The raw ``cudaStream_t`` handle as an integer."""
         return self._native.ptr
 
-    def wait_event(self, event):
+    def wait_event(self, event: Event) -> None:
         """Make later work on this stream wait for ``event``."""
         self._native.wait_event(event._native)
 
-    def wait_stream(self, stream):
+    def wait_stream(self, stream: Stream) -> None:
         """Make later work on this stream wait for the work queued so far on ``stream``."""
         self.wait_event(stream.record_event())
 
-    def record_event(self, event=None):
+    def record_event(self, event: Event | None = None) -> Event:
         """Record ``event`` (a new one by default) on this stream and return it."""
         event = Event() if event is None else event
         event.record(self)
         return event
 
-    def query(self):
+    def query(self) -> bool:
         """True when all work queued on the stream has finished."""
         return bool(self._native.done)
 
-    def synchronize(self):
+    def synchronize(self) -> None:
         """Wait until all work queued on the stream has finished."""
         self._native.synchronize()
 
-    def __enter__(self):
+    def __enter__(self) -> Stream | None:
         self._context = stream(self)
         return self._context.__enter__()
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> bool | None:
         return self._context.__exit__(*exc)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Stream) and self.cuda_stream == other.cuda_stream
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.cuda_stream)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<ember.cuda.Stream device=cuda:{self.device_index} cuda_stream={self.cuda_stream:#x}>"
 
 
@@ -207,53 +210,53 @@ class Event:
         interprocess (bool): not supported; must be ``False``. Default: ``False``
     """
 
-    def __init__(self, enable_timing=False, blocking=False, interprocess=False):
+    def __init__(self, enable_timing: bool = False, blocking: bool = False, interprocess: bool = False) -> None:
         if interprocess:
             raise RuntimeError("Event: interprocess events are not supported by ember")
         self._native = _backend().create_event(current_device(), enable_timing, blocking)
 
-    def record(self, stream=None):
+    def record(self, stream: Stream | None = None) -> None:
         """Record the event on ``stream`` (default: the current stream)."""
         stream = current_stream() if stream is None else stream
         self._native.record(stream._native)
 
-    def wait(self, stream=None):
+    def wait(self, stream: Stream | None = None) -> None:
         """Make later work on ``stream`` (default: the current stream) wait for this event."""
         (current_stream() if stream is None else stream).wait_event(self)
 
-    def query(self):
+    def query(self) -> bool:
         """True when the work before the event has finished."""
         return bool(self._native.done)
 
-    def synchronize(self):
+    def synchronize(self) -> None:
         """Wait until the work before the event has finished."""
         self._native.synchronize()
 
-    def elapsed_time(self, end_event):
+    def elapsed_time(self, end_event: Event) -> float:
         """Milliseconds from this event to ``end_event`` (both recorded, with ``enable_timing=True``)."""
         return _backend().event_elapsed_ms(self._native, end_event._native)
 
 
-def _index(device=None):
+def _index(device: _device | str | int | None = None) -> int:
     if device is None:
         return _current
     return device if isinstance(device, int) else _device(device).index or 0
 
 
-def current_stream(device=None):
+def current_stream(device: _device | str | int | None = None) -> Stream:
     """The stream ember launches on for ``device`` (default: the current device)."""
     index = _index(device)
     return Stream(index, _native=_backend().current_stream(index))
 
 
-def set_stream(stream):
+def set_stream(stream: Stream | None) -> None:
     """Make ``stream`` the current stream of its device (prefer the :func:`stream` context)."""
     if stream is not None:
         stream._native.use()
 
 
 @contextlib.contextmanager
-def stream(stream):
+def stream(stream: Stream | None) -> Iterator[Stream | None]:
     """Launch the work of the ``with`` block on ``stream`` (``None``: no change).
 
     Example::
@@ -263,7 +266,7 @@ def stream(stream):
         ...     y = model(x)
     """
     if stream is None:
-        yield
+        yield None
         return
     with device(stream.device_index), stream._native:
         yield stream
@@ -286,11 +289,11 @@ class CUDAGraph(_Graph):
         >>> static_input.copy_(next_batch); g.replay()  # doctest: +SKIP
     """
 
-    def __init__(self, keep_graph=False):
+    def __init__(self, keep_graph: bool = False) -> None:
         super().__init__("cuda", current_device)
 
 
-def graph_pool_handle():
+def graph_pool_handle() -> GraphPool:
     """A new graph memory pool on the current device, to share between graphs (``pool=``)."""
     return GraphPool(_backend(), _current)
 
@@ -310,9 +313,15 @@ class graph:  # noqa: N801 - mirrors torch.cuda.graph
         capture_error_mode (str): accepted for PyTorch compatibility. Default: ``"global"``
     """
 
-    default_capture_stream = None
+    default_capture_stream: Stream | None = None
 
-    def __init__(self, cuda_graph, pool=None, stream=None, capture_error_mode="global"):
+    def __init__(
+        self,
+        cuda_graph: CUDAGraph,
+        pool: GraphPool | None = None,
+        stream: Stream | None = None,
+        capture_error_mode: str = "global",
+    ) -> None:
         if stream is None:
             if graph.default_capture_stream is None:
                 graph.default_capture_stream = Stream()
@@ -322,7 +331,7 @@ class graph:  # noqa: N801 - mirrors torch.cuda.graph
         self.capture_stream = stream
         self.capture_error_mode = capture_error_mode
 
-    def __enter__(self):
+    def __enter__(self) -> graph:
         synchronize()
         gc.collect()
         self._stream = stream(self.capture_stream)
@@ -334,7 +343,9 @@ class graph:  # noqa: N801 - mirrors torch.cuda.graph
             raise
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:
         try:
             self.cuda_graph.capture_end()
         except Exception:
@@ -354,7 +365,13 @@ class graph:  # noqa: N801 - mirrors torch.cuda.graph
         return False
 
 
-def make_graphed_callables(callables, sample_args, num_warmup_iters=3, allow_unused_input=False, pool=None):
+def make_graphed_callables(
+    callables: Any,
+    sample_args: tuple[Any, ...],
+    num_warmup_iters: int = 3,
+    allow_unused_input: bool = False,
+    pool: GraphPool | None = None,
+) -> Any:
     """Graphed versions of functions or modules: forward and backward each replay a captured graph.
 
     Each callable is warmed up ``num_warmup_iters`` times on a side stream with

@@ -12,7 +12,7 @@ from ..amp.grad_scaler import GradScaler as _GradScaler
 __all__ = ["autocast", "GradScaler"]
 
 
-def _deprecated(name, replacement):
+def _deprecated(name: str, replacement: str) -> None:
     warnings.warn(
         f"`ember.cuda.amp.{name}(args...)` is deprecated. Please use `{replacement}` instead.",
         FutureWarning,
@@ -40,7 +40,7 @@ class autocast(_autocast):  # noqa: N801 - the public name mirrors torch.cuda.am
         ('cuda', ember.float16)
     """
 
-    def __init__(self, enabled=True, dtype=dtypes.float16, cache_enabled=True):
+    def __init__(self, enabled: bool = True, dtype: dtypes.dtype = dtypes.float16, cache_enabled: bool = True) -> None:
         _deprecated("autocast", "ember.amp.autocast('cuda', args...)")
         super().__init__("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
 
@@ -60,6 +60,13 @@ class GradScaler(_GradScaler):
         True
     """
 
-    def __init__(self, init_scale=2.0**16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True):
+    def __init__(
+        self,
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ) -> None:
         _deprecated("GradScaler", "ember.amp.GradScaler('cuda', args...)")
         super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)

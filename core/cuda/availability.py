@@ -3,14 +3,19 @@ mixed-precision classes (``autocast("cuda")``, ``GradScaler("cuda")``) share."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import dtypes
 from ..device import device as _device
 from ..tensor import backend_for_device
 
+if TYPE_CHECKING:
+    from ..backend import Backend
+
 __all__ = ["backend", "is_available", "is_bf16_supported"]
 
 
-def backend():
+def backend() -> Backend:
     """The backend serving ``cuda:0`` (raises with the reason when none does)."""
     return backend_for_device(_device("cuda", 0))
 

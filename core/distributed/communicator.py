@@ -24,8 +24,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .. import plugin
+
+if TYPE_CHECKING:
+    from ..device import device as _device
+    from ..tensor import Tensor
 
 __all__ = ["Communicator", "CommunicatorRegistry", "DistributedError", "ReduceOp", "Watchdog", "Work"]
 
@@ -92,42 +97,42 @@ class Communicator:
             :class:`DistributedError` (set by ``init_process_group(timeout=...)``).
     """
 
-    name = None
-    timeout = 1800.0
+    name: str | None = None
+    timeout: float = 1800.0
 
-    def abort(self, code=1):
+    def abort(self, code: int = 1) -> None:
         """End every rank of the job at once with exit status ``code`` (``os._exit`` of this one by default)."""
         os._exit(code)
 
-    def __init__(self, init_method=None, world_size=-1, rank=-1):
+    def __init__(self, init_method: str | None = None, world_size: int = -1, rank: int = -1) -> None:
         self.rank = 0
         self.world_size = 1
 
-    def object_device(self):
+    def object_device(self) -> _device | str:
         """The device that the object collectives stage their bytes on (``cpu`` by default)."""
         return "cpu"
 
-    def all_reduce(self, tensor, op):
+    def all_reduce(self, tensor: Tensor, op: ReduceOp) -> Work:
         """Combine ``tensor`` over all ranks with ``op``; every rank gets the result."""
         raise NotImplementedError
 
-    def broadcast(self, tensor, src):
+    def broadcast(self, tensor: Tensor, src: int) -> Work:
         """Copy rank ``src``'s ``tensor`` into every other rank's ``tensor``."""
         raise NotImplementedError
 
-    def all_gather(self, tensor_list, tensor):
+    def all_gather(self, tensor_list: list[Tensor], tensor: Tensor) -> Work:
         """Copy rank ``i``'s ``tensor`` into ``tensor_list[i]`` on every rank."""
         raise NotImplementedError
 
-    def reduce(self, tensor, dst, op):
+    def reduce(self, tensor: Tensor, dst: int, op: ReduceOp) -> Work:
         """Like :meth:`all_reduce`, but only rank ``dst`` receives the result."""
         raise NotImplementedError
 
-    def barrier(self):
+    def barrier(self) -> Work:
         """Return once every rank called it."""
         raise NotImplementedError
 
-    def destroy(self):
+    def destroy(self) -> None:
         """Leave the job and release the communicator's resources."""
 
 
@@ -175,15 +180,19 @@ class Watchdog:
             time.sleep(self._poll)
 
 
+# a Communicator subclass, a "module:attribute" string naming one, or a callable returning one
+_CommunicatorLoader: TypeAlias = "type[Communicator] | str | Callable[[], type[Communicator]]"
+
+
 class CommunicatorRegistry:
     """Communicators by name; each loads on first use."""
 
-    def __init__(self):
-        self._loaders = {}
-        self._loaded = {}
+    def __init__(self) -> None:
+        self._loaders: dict[str, _CommunicatorLoader] = {}
+        self._loaded: dict[str, type[Communicator]] = {}
         self._lock = threading.Lock()
 
-    def register_communicator(self, name, loader):
+    def register_communicator(self, name: str, loader: _CommunicatorLoader) -> None:
         """Add a communicator (see :func:`ember.plugin.hookspec.ember_register_communicators`).
 
         Args:
@@ -195,11 +204,11 @@ class CommunicatorRegistry:
             raise ValueError(f"communicator {name!r} is registered twice")
         self._loaders[name] = loader
 
-    def names(self):
+    def names(self) -> list[str]:
         """The registered names, sorted."""
         return sorted(self._loaders)
 
-    def load(self, name):
+    def load(self, name: str) -> type[Communicator]:
         """The communicator class registered as ``name``.
 
         Raises:
@@ -214,11 +223,11 @@ class CommunicatorRegistry:
                 self._loaded[name] = self._import(name)
             return self._loaded[name]
 
-    def _import(self, name):
+    def _import(self, name: str) -> type[Communicator]:
         if name not in self._loaders:
             known = ", ".join(self.names()) or "none"
             raise ValueError(f"Invalid backend: {name!r} (registered communicators: {known})")
-        target = self._loaders[name]
+        target: Any = self._loaders[name]
         try:
             if isinstance(target, str):
                 module, _, attr = target.partition(":")

@@ -10,16 +10,19 @@ import signal
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
+from multiprocessing.process import BaseProcess
+from typing import Any
 
 
 class ProcessException(Exception):
     """A process started by :func:`spawn` failed."""
 
-    def __init__(self, msg: str, error_index: int, pid: int):
+    def __init__(self, msg: str, error_index: int, pid: int) -> None:
         super().__init__(msg)
         self.msg, self.error_index, self.pid = msg, error_index, pid
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
         return type(self), (self.msg, self.error_index, self.pid)
 
 
@@ -30,15 +33,17 @@ class ProcessRaisedException(ProcessException):
 class ProcessExitedException(ProcessException):
     """A process exited with a non-zero code or was killed by a signal."""
 
-    def __init__(self, msg, error_index, error_pid, exit_code, signal_name=None):
+    def __init__(
+        self, msg: str, error_index: int, error_pid: int, exit_code: int, signal_name: str | None = None
+    ) -> None:
         super().__init__(msg, error_index, error_pid)
         self.exit_code, self.signal_name = exit_code, signal_name
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
         return type(self), (self.msg, self.error_index, self.pid, self.exit_code, self.signal_name)
 
 
-def _wrap(fn, i, args, error_file):
+def _wrap(fn: Callable[..., object], i: int, args: tuple[Any, ...], error_file: str) -> None:
     try:
         fn(i, *args)
     except KeyboardInterrupt:
@@ -52,19 +57,19 @@ def _wrap(fn, i, args, error_file):
 class ProcessContext:
     """The processes of one :func:`spawn` call; :meth:`join` waits for them and re-raises a failure."""
 
-    def __init__(self, processes, error_files):
+    def __init__(self, processes: list[BaseProcess], error_files: list[str]) -> None:
         self.processes, self.error_files = processes, error_files
         self.sentinels = {p.sentinel: i for i, p in enumerate(processes)}
 
-    def _remove_error_files(self):
+    def _remove_error_files(self) -> None:
         for error_file in self.error_files:
             if os.path.exists(error_file):
                 os.unlink(error_file)
 
-    def pids(self):
+    def pids(self) -> list[int | None]:
         return [p.pid for p in self.processes]
 
-    def join(self, timeout=None):
+    def join(self, timeout: float | None = None) -> bool:
         """Wait for the processes; ``True`` once all have exited cleanly, ``False`` if ``timeout`` ran out first.
 
         Raises:
@@ -76,7 +81,7 @@ class ProcessContext:
         ready = multiprocessing.connection.wait(self.sentinels.keys(), timeout=timeout)
         failed = None
         for sentinel in ready:
-            index = self.sentinels.pop(sentinel)
+            index = self.sentinels.pop(sentinel)  # type: ignore[arg-type]  # the sentinels are ints
             self.processes[index].join()
             if self.processes[index].exitcode != 0 and failed is None:
                 failed = index
@@ -89,6 +94,9 @@ class ProcessContext:
             if p.is_alive():
                 p.terminate()
             p.join()
+        # a joined process has its pid and exit code (typeshed allows None before start and join)
+        pid: Any
+        code: Any
         pid, code = self.processes[failed].pid, self.processes[failed].exitcode
         trace = None
         if os.path.getsize(self.error_files[failed]):
@@ -104,14 +112,23 @@ class ProcessContext:
         raise ProcessExitedException(f"process {failed} terminated with exit code {code}", failed, pid, code)
 
 
-def start_processes(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
+def start_processes(
+    fn: Callable[..., object],
+    args: tuple[Any, ...] = (),
+    nprocs: int = 1,
+    join: bool = True,
+    daemon: bool = False,
+    start_method: str = "spawn",
+) -> ProcessContext | None:
     """Start ``nprocs`` processes running ``fn(i, *args)`` with the given start method; see :func:`spawn`."""
     ctx = multiprocessing.get_context(start_method)
     processes, error_files = [], []
     for i in range(nprocs):
         fd, error_file = tempfile.mkstemp(prefix="ember-spawn-")
         os.close(fd)
-        process = ctx.Process(target=_wrap, args=(fn, i, args, error_file), daemon=daemon)
+        process = ctx.Process(  # type: ignore[attr-defined]  # every start method's context has it
+            target=_wrap, args=(fn, i, args, error_file), daemon=daemon
+        )
         process.start()
         processes.append(process)
         error_files.append(error_file)
@@ -123,7 +140,14 @@ def start_processes(fn, args=(), nprocs=1, join=True, daemon=False, start_method
     return None
 
 
-def spawn(fn, args=(), nprocs=1, join=True, daemon=False, start_method="spawn"):
+def spawn(
+    fn: Callable[..., object],
+    args: tuple[Any, ...] = (),
+    nprocs: int = 1,
+    join: bool = True,
+    daemon: bool = False,
+    start_method: str = "spawn",
+) -> ProcessContext | None:
     """Run ``fn(i, *args)`` in ``nprocs`` new processes, ``i`` being the process index.
 
     Args:

@@ -932,7 +932,15 @@ def _new_method(fn):
     return method
 
 
-def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+def _new_full(
+    self: Tensor,
+    size: _size_t,
+    fill_value: Number | Tensor,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value``, with this tensor's dtype and device unless given.
 
     Args:
@@ -958,7 +966,9 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
     )
 
 
-def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+def _new_tensor(
+    self: Tensor, data: Any, *, dtype: _dtype | None = None, device: Device = None, requires_grad: bool = False
+) -> Tensor:
     """A new tensor holding ``data`` (copied), with this tensor's dtype and device unless given.
 
     Args:

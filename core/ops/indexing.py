@@ -425,7 +425,7 @@ def scatter(
     if input.ndim == 0:
         return _on_0d(lambda x, d, i, s: scatter(x, d, i, s, value, reduce=reduce), input, index, src).reshape(())
     if src is None:
-        src = input.new_full(index.shape, value)
+        src = input.new_full(index.shape, value)  # type: ignore[arg-type]  # given when src is not
     elif check_same_device("scatter", input, src) or src.dtype is not input.dtype:
         raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
     if reduce == "add":

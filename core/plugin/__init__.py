@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from . import hookspec
 from .registry import BackendRegistry, BackendSpec
+
+if TYPE_CHECKING:
+    from ..distributed.communicator import CommunicatorRegistry
+    from ..serialization import CheckpointFormatRegistry
 
 __all__ = [
     "hookimpl",
@@ -30,12 +36,12 @@ __all__ = [
 
 hookimpl = pluggy.HookimplMarker("ember")
 
-_manager = None
+_manager: pluggy.PluginManager | None = None
 _lock = threading.RLock()
-_failed = {}
+_failed: dict[str, str] = {}
 
 
-def get_plugin_manager():
+def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide plugin manager, created (and entry points loaded) on first use."""
     global _manager
     if _manager is None:
@@ -50,7 +56,7 @@ def get_plugin_manager():
     return _manager
 
 
-def _load_entry_points(manager):
+def _load_entry_points(manager: pluggy.PluginManager) -> None:
     for ep in entry_points(group="ember"):
         if manager.get_plugin(ep.name) is not None or manager.is_blocked(ep.name):
             continue
@@ -62,19 +68,19 @@ def _load_entry_points(manager):
         manager.register(plugin, name=ep.name)
 
 
-def failed_plugins():
+def failed_plugins() -> dict[str, str]:
     """Entry points whose import failed, mapped to the reason."""
     get_plugin_manager()
     return dict(_failed)
 
 
-_registries = {}
+_registries: dict[str, Any] = {}
 # hook name -> (registry type, historic): what each registry hook fills. A registry belongs to
 # its subsystem, which declares it here when imported; the host only makes and fills it.
-_declared = {"ember_register_backends": (BackendRegistry, True)}
+_declared: dict[str, tuple[Callable[[], Any], bool]] = {"ember_register_backends": (BackendRegistry, True)}
 
 
-def declare_registry(hook_name, make, historic=False):
+def declare_registry(hook_name: str, make: Callable[[], Any], historic: bool = False) -> None:
     """Declare that ``hook_name``'s implementations fill a ``make()`` registry.
 
     The subsystem that owns a registry calls this when it is imported (``ember.serialization``
@@ -91,7 +97,7 @@ def declare_registry(hook_name, make, historic=False):
         raise ValueError(f"a different registry is already declared for hook {hook_name!r}")
 
 
-def filled_registry(hook_name):
+def filled_registry(hook_name: str) -> Any:
     """The registry ``hook_name``'s implementations fill, made and filled once on first use."""
     registry = _registries.get(hook_name)
     if registry is None:
@@ -115,18 +121,18 @@ def filled_registry(hook_name):
     return registry
 
 
-def backend_registry():
+def backend_registry() -> BackendRegistry:
     """The backend registry, filled by every plugin's ``ember_register_backends`` on first use."""
     return filled_registry("ember_register_backends")
 
 
-def checkpoint_format_registry():
+def checkpoint_format_registry() -> CheckpointFormatRegistry:
     """The checkpoint-format registry (:class:`ember.serialization.CheckpointFormatRegistry`, declared
     by :mod:`ember.serialization`), filled by every plugin's ``ember_register_checkpoint_formats``."""
     return filled_registry("ember_register_checkpoint_formats")
 
 
-def communicator_registry():
+def communicator_registry() -> CommunicatorRegistry:
     """The communicator registry (:class:`ember.distributed.CommunicatorRegistry`, declared by
     :mod:`ember.distributed`), filled by every plugin's ``ember_register_communicators``."""
     return filled_registry("ember_register_communicators")

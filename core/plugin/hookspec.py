@@ -25,7 +25,14 @@ registered by hand with ``ember.plugin.get_plugin_manager().register(module)``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pluggy
+
+if TYPE_CHECKING:
+    from ..distributed.communicator import CommunicatorRegistry
+    from ..serialization import CheckpointFormatRegistry
+    from .registry import BackendRegistry
 
 __all__ = [
     "hookspec",
@@ -38,7 +45,7 @@ hookspec = pluggy.HookspecMarker("ember")
 
 
 @hookspec(historic=True)
-def ember_register_backends(registry):
+def ember_register_backends(registry: BackendRegistry) -> None:
     """Register the backends this plugin provides.
 
     Call ``registry.register_backend(name, device_type, loader, priority=0)`` once per
@@ -56,7 +63,7 @@ def ember_register_backends(registry):
 
 
 @hookspec
-def ember_register_checkpoint_formats(registry):
+def ember_register_checkpoint_formats(registry: CheckpointFormatRegistry) -> None:
     """Register file formats for :func:`ember.save` / :func:`ember.load`.
 
     Call ``registry.register_format(name, saver, loader, suffixes=())``, where
@@ -75,7 +82,7 @@ def ember_register_checkpoint_formats(registry):
 
 
 @hookspec
-def ember_register_communicators(registry):
+def ember_register_communicators(registry: CommunicatorRegistry) -> None:
     """Register collective communicators for :mod:`ember.distributed`.
 
     Call ``registry.register_communicator(name, loader)``; ``loader`` returns a

@@ -5,9 +5,17 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from ..backend import Backend
 
 __all__ = ["BackendRegistry", "BackendSpec"]
+
+# a "module:attribute" string, or a callable giving a backend or its class, or either itself
+_Loader: TypeAlias = "str | Callable[[], Backend | type[Backend]] | Backend | type[Backend]"
 
 
 @dataclass
@@ -16,14 +24,14 @@ class BackendSpec:
 
     name: str
     device_type: str
-    loader: object
+    loader: _Loader
     priority: int = 0
-    instance: object = None
+    instance: Backend | None = None
     error: str | None = None
     loaded: bool = field(default=False, repr=False)
-    _lock: object = field(default_factory=threading.Lock, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def load(self):
+    def load(self) -> Backend | None:
         """Import and instantiate the backend once; record the failure reason if any.
 
         Thread-safe: concurrent first calls import once, and every caller sees the outcome
@@ -34,7 +42,7 @@ class BackendSpec:
         with self._lock:
             if not self.loaded:
                 try:
-                    target = self.loader
+                    target: Any = self.loader
                     if isinstance(target, str):
                         module, _, attr = target.partition(":")
                         target = getattr(importlib.import_module(module), attr)
@@ -55,13 +63,19 @@ class BackendRegistry:
     finds its device type already chosen takes no lock.
     """
 
-    def __init__(self):
-        self._specs = {}
-        self._chosen = {}
-        self._overrides = {}
+    def __init__(self) -> None:
+        self._specs: dict[str, BackendSpec] = {}
+        self._chosen: dict[str, Backend] = {}
+        self._overrides: dict[str, str] = {}
         self._lock = threading.RLock()
 
-    def register_backend(self, name, device_type, loader, priority=0):
+    def register_backend(
+        self,
+        name: str,
+        device_type: str,
+        loader: _Loader,
+        priority: int = 0,
+    ) -> None:
         """Add a backend (see :func:`ember.plugin.hookspec.ember_register_backends`)."""
         with self._lock:
             if name in self._specs:
@@ -69,16 +83,16 @@ class BackendRegistry:
             self._specs[name] = BackendSpec(name, device_type, loader, priority)
             self._chosen.pop(device_type, None)
 
-    def specs(self):
+    def specs(self) -> list[BackendSpec]:
         """Every registered backend spec, in registration order."""
         with self._lock:
             return list(self._specs.values())
 
-    def device_types(self):
+    def device_types(self) -> list[str]:
         """The device types some backend claims."""
         return sorted({spec.device_type for spec in self.specs()})
 
-    def use(self, device_type, name):
+    def use(self, device_type: str, name: str) -> None:
         """Serve ``device_type`` with backend ``name`` from now on in this process."""
         spec = self._specs.get(name)
         if spec is None or spec.device_type != device_type:
@@ -87,7 +101,7 @@ class BackendRegistry:
             self._overrides[device_type] = name
             self._chosen.pop(device_type, None)
 
-    def candidates(self, device_type):
+    def candidates(self, device_type: str) -> list[BackendSpec]:
         """Specs claiming ``device_type``, the preferred first."""
         specs = [s for s in self.specs() if s.device_type == device_type]
         specs.sort(key=lambda s: -s.priority)
@@ -96,7 +110,7 @@ class BackendRegistry:
             specs.sort(key=lambda s: s.name != preferred)
         return specs
 
-    def backend_for(self, device_type):
+    def backend_for(self, device_type: str) -> Backend:
         """The loaded backend serving ``device_type``; RuntimeError naming every reason if none."""
         backend = self._chosen.get(device_type)
         if backend is not None:
@@ -105,7 +119,7 @@ class BackendRegistry:
             backend = self._chosen.get(device_type)
             return backend if backend is not None else self._choose(device_type)
 
-    def _choose(self, device_type):
+    def _choose(self, device_type: str) -> Backend:
         specs = self.candidates(device_type)
         if not specs:
             known = ", ".join(self.device_types()) or "none"

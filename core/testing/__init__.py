@@ -29,7 +29,7 @@ from __future__ import annotations
 __all__ = ["run"]
 
 
-def run(device, *pytest_args):
+def run(device: str, *pytest_args: str) -> int:
     """Run the conformance suite on ``device`` in this process; returns pytest's exit code.
 
     Args:

@@ -8,7 +8,9 @@ are differentiable; :func:`Const`, :func:`Index` and :func:`Sign` make targets a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -23,38 +25,38 @@ __all__ = ["Entry", "ENTRIES", "EXEMPT", "R", "Pos", "Const", "Index", "Sign"]
 class Spec:
     """How to make one input: ``make(rng)`` returns a NumPy array or a plain value."""
 
-    make: object
+    make: Callable[[np.random.Generator], Any]
     grad: bool = False
 
 
-def R(*shape, low=None, high=None):
+def R(*shape: int, low: float | None = None, high: float | None = None) -> Spec:
     """A differentiable float input: standard normal, or uniform in [low, high)."""
     if low is None:
         return Spec(lambda rng: rng.standard_normal(shape), grad=True)
-    return Spec(lambda rng: rng.uniform(low, high, size=shape), grad=True)
+    return Spec(lambda rng: rng.uniform(low, high, size=shape), grad=True)  # type: ignore[arg-type]  # high comes with low
 
 
-def Pos(*shape):
+def Pos(*shape: int) -> Spec:
     """A differentiable float input in [0.1, 0.9) (probabilities, rates, variances)."""
     return R(*shape, low=0.1, high=0.9)
 
 
-def Const(*shape, low=-1.0, high=1.0):
+def Const(*shape: int, low: float = -1.0, high: float = 1.0) -> Spec:
     """A float input that is not differentiated (targets, running statistics)."""
     return Spec(lambda rng: rng.uniform(low, high, size=shape))
 
 
-def Index(high, *shape):
+def Index(high: int, *shape: int) -> Spec:
     """An int64 input in [0, high) (class targets, embedding indices)."""
     return Spec(lambda rng: rng.integers(0, high, size=shape))
 
 
-def Sign(*shape):
+def Sign(*shape: int) -> Spec:
     """A float input of +1/-1 (labels of margin losses)."""
     return Spec(lambda rng: np.where(rng.random(shape) > 0.5, 1.0, -1.0))
 
 
-def Value(value):
+def Value(value: Any) -> Spec:
     """A fixed value (a NumPy array is copied to the device as it is)."""
     return Spec(lambda rng: value)
 
@@ -67,7 +69,7 @@ class Entry:
         name: ``nn.<Module>`` or ``F.<function>`` (the public name it covers); a suffix after
             ``/`` tells variants apart (``nn.Conv2d/groups``).
         make: builds the callable (modules are built on ``cpu`` under ``ember.manual_seed(0)``).
-        inputs: one :class:`Spec` per positional input.
+        inputs: one :class:`Spec` per positional input (None: the argument is None).
         random: the output depends on the device's random stream (compared by shape and
             dtype only; gradients checked with the stream reseeded before every call).
         gradcheck: run the float64 finite-difference gradient check.
@@ -75,34 +77,39 @@ class Entry:
     """
 
     name: str
-    make: object
-    inputs: tuple
+    make: Callable[[], Callable[..., Any]]
+    inputs: tuple[Spec | None, ...]
     random: bool = False
     gradcheck: bool = True
-    covers: tuple = field(default=())
+    covers: tuple[str, ...] = field(default=())
 
 
-ENTRIES = []
+ENTRIES: list[Entry] = []
 
 
-def _e(name, make, *inputs, **options):
+def _e(name: str, make: Callable[[], Callable[..., Any]], *inputs: Spec | None, **options: Any) -> None:
     ENTRIES.append(Entry(name, make, inputs, **options))
 
 
-def _m(cls, *args, **kwargs):
+def _m(cls: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
     return lambda: cls(*args, **kwargs)
 
 
-def _f(fn, **kwargs):
+def _f(fn: Callable[..., Any], **kwargs: Any) -> Callable[[], Callable[..., Any]]:
     return lambda: (lambda *a: fn(*a, **kwargs)) if kwargs else fn
 
 
-def _inplace(fn, **kwargs):
+def _inplace(fn: Callable[..., Any], **kwargs: Any) -> Callable[[], Callable[..., Any]]:
     # in-place forms run on a non-leaf copy so autograd allows them
     return lambda: lambda x: fn(x * 1, **kwargs)
 
 
 # -- activations -----------------------------------------------------------------------------
+# the table's loop variables hold modules, functions and options of many types
+_module: Any
+_fn: Any
+_kw: dict[str, Any]
+_x: Spec
 _X = R(3, 4)
 for _module, _fn, _kw in (
     (nn.ReLU, F.relu, {}), (nn.ReLU6, F.relu6, {}), (nn.ELU, F.elu, {"alpha": 0.7}), (nn.SELU, F.selu, {}),
@@ -186,12 +193,12 @@ for _dims, _shape in _SHAPES.items():
     )
     _e(f"F.lp_pool{_dims}d", _f(getattr(F, f"lp_pool{_dims}d"), norm_type=3, kernel_size=2), Pos(*_shape))
 
-    def _unpool(dims=_dims):
+    def _unpool(dims: int = _dims) -> Callable[..., Any]:
         pool = getattr(nn, f"MaxPool{dims}d")(2, return_indices=True)
         unpool = getattr(nn, f"MaxUnpool{dims}d")(2)
         return lambda x: unpool(*pool(x))
 
-    def _unpool_f(dims=_dims):
+    def _unpool_f(dims: int = _dims) -> Callable[..., Any]:
         pool, unpool = getattr(F, f"max_pool{dims}d_with_indices"), getattr(F, f"max_unpool{dims}d")
         return lambda x: unpool(*pool(x, 2), 2)
 
@@ -266,7 +273,7 @@ _e("F.pairwise_distance", _f(F.pairwise_distance), R(3, 4), R(3, 4))
 _e("F.pdist", _f(F.pdist), R(4, 3))
 
 # -- losses ------------------------------------------------------------------------------------------------
-_LOSSES = (
+_LOSSES: tuple[tuple[str, str, tuple[Spec, ...], dict[str, Any]], ...] = (
     ("L1Loss", "l1_loss", (R(3, 4), Const(3, 4)), {}),
     ("MSELoss", "mse_loss", (R(3, 4), Const(3, 4)), {"reduction": "sum"}),
     ("SmoothL1Loss", "smooth_l1_loss", (R(3, 4), Const(3, 4)), {"beta": 0.5}),

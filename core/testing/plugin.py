@@ -16,15 +16,19 @@ import json
 import os
 import pathlib
 import sys
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from ..backend import Backend
 
 __all__ = ["ember_device", "ember_backend"]
 
 _HERE = pathlib.Path(__file__).resolve().parent
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ember", "ember backend conformance (ember.testing)")
     group.addoption(
         "--ember-device",
@@ -36,18 +40,18 @@ def pytest_addoption(parser):
     )
 
 
-def _device_option(config):
+def _device_option(config: pytest.Config) -> str:
     return config.getoption("--ember-device") or os.environ.get("EMBER_TEST_DEVICE") or "cpu"
 
 
 class _KitModule(pytest.Module):
     """Imports the kit's test modules as ``ember.testing.<name>``, whatever folder holds them."""
 
-    def _getobj(self):
+    def _getobj(self) -> Any:
         return importlib.import_module(f"ember.testing.{self.path.stem}")
 
 
-def pytest_pycollect_makemodule(module_path, parent):
+def pytest_pycollect_makemodule(module_path: pathlib.Path, parent: Any) -> pytest.Module | None:
     # Without this, pytest would name a module of an editable install after its folder
     # (``core.testing.test_catalogue``) and import a second copy of ember.
     if pathlib.Path(module_path).resolve().parent == _HERE:
@@ -56,7 +60,7 @@ def pytest_pycollect_makemodule(module_path, parent):
 
 
 @pytest.fixture(scope="session")
-def ember_device(request):
+def ember_device(request: pytest.FixtureRequest) -> str:
     """The device under test (``--ember-device``); the session stops if its backend is unavailable."""
     import ember
 
@@ -69,7 +73,7 @@ def ember_device(request):
 
 
 @pytest.fixture(scope="session")
-def ember_backend(ember_device):
+def ember_backend(ember_device: str) -> Backend:
     """The :class:`ember.backend.Backend` serving the device under test."""
     import ember
 
@@ -79,15 +83,15 @@ def ember_backend(ember_device):
 class _Report:
     """Collects the outcome of every test of the kit, for ``--ember-report``."""
 
-    def __init__(self, config, path):
+    def __init__(self, config: pytest.Config, path: str) -> None:
         self.config = config
         self.path = path
-        self.results = {}
+        self.results: dict[str, str] = {}
 
-    def pytest_collection_modifyitems(self, items):
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         self.kit = {item.nodeid for item in items if pathlib.Path(item.path).resolve().parent == _HERE}
 
-    def pytest_runtest_logreport(self, report):
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.nodeid not in getattr(self, "kit", ()):
             return
         name = report.nodeid.split("::", 1)[-1]
@@ -96,7 +100,7 @@ class _Report:
             if previous in (None, "passed"):
                 self.results[name] = "skipped" if report.skipped else report.outcome
 
-    def pytest_sessionfinish(self, session):
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         import ember
 
         device = _device_option(self.config)
@@ -109,7 +113,7 @@ class _Report:
         pathlib.Path(self.path).write_text(json.dumps(payload, indent=1, sort_keys=True))
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("--ember-report", default=None)
     if path:
         config.pluginmanager.register(_Report(config, path), "ember-testing-report")

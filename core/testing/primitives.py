@@ -9,7 +9,9 @@ dtype names (turned into the backend's native dtype), anything else is passed as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -22,19 +24,19 @@ FLOAT_DTYPES = ("float32", "float64")
 class Case:
     primitive: str
     id: str
-    fn: object
-    args: tuple
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
     float64: bool = False  # needs float64 on the device
 
     @property
-    def name(self):
+    def name(self) -> str:
         return f"{self.primitive}-{self.id}"
 
 
 _rng = np.random.default_rng(7)
 
 
-def _a(shape, dtype="float64", low=-2.0, high=2.0):
+def _a(shape: tuple[int, ...], dtype: str = "float64", low: float = -2.0, high: float = 2.0) -> np.ndarray:
     if dtype == "bool":
         return _rng.random(shape) > 0.5
     if np.dtype(dtype).kind in "iu":
@@ -44,15 +46,15 @@ def _a(shape, dtype="float64", low=-2.0, high=2.0):
     return _rng.uniform(low, high, size=shape).astype(dtype)
 
 
-def _nonzero(shape, dtype):
+def _nonzero(shape: tuple[int, ...], dtype: str) -> np.ndarray:
     a = _a(shape, dtype, 1, 4)
     return a * np.where(_a(shape, "bool"), 1, -1).astype(dtype)
 
 
-CASES = []
+CASES: list[Case] = []
 
 
-def _add(primitive, id, fn, *args):
+def _add(primitive: str, id: str, fn: Callable[..., Any], *args: Any) -> None:
     uses64 = "float64" in id or any(
         (isinstance(a, np.ndarray) and a.dtype == np.float64) or (isinstance(a, str) and a == "float64") for a in args
     )
@@ -267,7 +269,7 @@ _add("array", "bool-invert", lambda xp, x: ~x, _a((2, 3), "bool"))
 _add("array", "shape-ndim-dtype", lambda xp, x: xp.asarray([x.ndim, *x.shape]), _a((2, 0, 3), "float32"))
 
 
-def _setitem(x, y, i):
+def _setitem(x: Any, y: Any, i: Any) -> Any:
     x[0] = y
     x[i, 1] = 7.0
     x[:, 3] = x[:, 0]

@@ -35,3 +35,10 @@ ember.save(model.state_dict(), 3)  # E: arg-type
 x.sum(dim="0")  # E: arg-type
 x.view("3", 4)  # E: arg-type
 x.masked_fill(x > 0, "zero")  # E: arg-type
+x.add_("1")  # E: arg-type
+x.clamp_(min="0")  # E: arg-type
+x.new_zeros("3")  # E: arg-type
+x.new_full((2,), 1.0, dtype="float32")  # E: arg-type
+ember.backends.get_backend("cpu").device_name("0")  # E: arg-type
+ember.cuda.Stream(priority="high")  # E: arg-type
+ember.sparse_coo_tensor([[0, 1]], [1.0, 2.0], size="2")  # E: arg-type

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from itertools import chain
+from typing import Any
 
 from ... import cuda
 from ...autograd.grad_mode import grad_state
@@ -16,19 +18,21 @@ from .scatter_gather import gather, scatter_kwargs
 __all__ = ["DataParallel", "data_parallel"]
 
 
-def _default_device_type(module):
+def _default_device_type(module: Module) -> str:
     for t in chain(module.parameters(), module.buffers()):
         return t.device.type
     return "cuda" if cuda.is_available() else "cpu"
 
 
-def _resolve_devices(module, device_ids, output_device):
+def _resolve_devices(
+    module: Module, device_ids: Iterable[_device | str | int] | None, output_device: _device | str | int | None
+) -> tuple[list[_device], _device]:
     """``device_ids`` (ints mean devices of the module's device type) and ``output_device`` as devices."""
     device_type = _default_device_type(module)
     if device_ids is None:
         device_ids = range(backend_for_device(_device(device_type, 0)).device_count())
 
-    def as_device(d):
+    def as_device(d: _device | str | int) -> _device:
         if isinstance(d, int) and not isinstance(d, bool):
             return _device(device_type, d)
         if isinstance(d, (str, _device)):
@@ -44,7 +48,7 @@ def _resolve_devices(module, device_ids, output_device):
     return devices, output
 
 
-def _check_on_source(module, source):
+def _check_on_source(module: Module, source: _device) -> None:
     for t in chain(module.parameters(), module.buffers()):
         if t.device != source:
             raise RuntimeError(
@@ -86,7 +90,13 @@ class DataParallel(Module):
         >>> output = net(input_var)  # input_var can be on any device, including CPU
     """
 
-    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+    def __init__(
+        self,
+        module: Module,
+        device_ids: Sequence[_device | str | int] | None = None,
+        output_device: _device | str | int | None = None,
+        dim: int = 0,
+    ) -> None:
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DataParallel: module must be an nn.Module, got {type(module).__name__}")
@@ -98,7 +108,7 @@ class DataParallel(Module):
         self.src_device_obj = devices[0]
         _check_on_source(module, self.src_device_obj)
 
-    def forward(self, *inputs, **kwargs):
+    def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         _check_on_source(self.module, self.src_device_obj)
         inputs, module_kwargs = self.scatter(inputs, kwargs, self.device_ids)
         if not inputs and not module_kwargs:
@@ -109,20 +119,31 @@ class DataParallel(Module):
         outputs = self.parallel_apply(replicas, inputs, module_kwargs)
         return self.gather(outputs, self.output_device)
 
-    def replicate(self, module, device_ids, detach=False):
+    def replicate(self, module: Module, device_ids: Sequence[_device | str], detach: bool = False) -> list[Module]:
         return replicate(module, device_ids, detach)
 
-    def scatter(self, inputs, kwargs, device_ids):
+    def scatter(
+        self, inputs: tuple[Any, ...] | None, kwargs: dict[str, Any] | None, device_ids: Sequence[_device | str]
+    ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         return scatter_kwargs(inputs, kwargs, device_ids, dim=self.dim)
 
-    def parallel_apply(self, replicas, inputs, kwargs):
+    def parallel_apply(
+        self, replicas: Sequence[Module], inputs: Sequence[Any], kwargs: Sequence[dict[str, Any]]
+    ) -> list[Any]:
         return parallel_apply(replicas, inputs, kwargs, self.device_ids[: len(replicas)])
 
-    def gather(self, outputs, output_device):
+    def gather(self, outputs: Sequence[Any], output_device: _device | str) -> Any:
         return gather(outputs, output_device, dim=self.dim)
 
 
-def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0, module_kwargs=None):
+def data_parallel(
+    module: Module,
+    inputs: Any,
+    device_ids: Sequence[_device | str | int] | None = None,
+    output_device: _device | str | int | None = None,
+    dim: int = 0,
+    module_kwargs: dict[str, Any] | None = None,
+) -> Any:
     """Evaluate ``module(*inputs, **module_kwargs)`` in parallel over ``device_ids``.
 
     The functional form of :class:`DataParallel` (same arguments); ``inputs`` is a tensor

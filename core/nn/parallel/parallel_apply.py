@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ...autograd.grad_mode import grad_state, set_grad_enabled
 from ...device import device as _device
@@ -11,7 +13,7 @@ from ...tensor import Tensor, backend_for_device
 __all__ = ["parallel_apply"]
 
 
-def _device_of(obj):
+def _device_of(obj: Any) -> _device | None:
     if isinstance(obj, Tensor):
         return obj.device
     if isinstance(obj, (list, tuple)):
@@ -24,7 +26,12 @@ def _device_of(obj):
     return None
 
 
-def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
+def parallel_apply(
+    modules: Sequence[Callable[..., Any]],
+    inputs: Sequence[Any],
+    kwargs_tup: Sequence[dict[str, Any]] | None = None,
+    devices: Sequence[_device | str | None] | None = None,
+) -> list[Any]:
     """Call ``modules[i](*inputs[i], **kwargs_tup[i])`` for every ``i``, in parallel threads.
 
     Each thread runs with the caller's grad mode and with its device current (for
@@ -46,10 +53,10 @@ def parallel_apply(modules, inputs, kwargs_tup=None, devices=None):
         raise ValueError(f"parallel_apply: {len(modules)} modules but {len(kwargs_tup)} keyword sets")
     devices = list(devices) if devices is not None else [_device_of(x) for x in inputs]
     grad_enabled = grad_state.enabled
-    results = [None] * len(modules)
-    errors = [None] * len(modules)
+    results: list[Any] = [None] * len(modules)
+    errors: list[BaseException | None] = [None] * len(modules)
 
-    def worker(i, module, args, kwargs, dev):
+    def worker(i: int, module: Callable[..., Any], args: Any, kwargs: dict[str, Any], dev: Any) -> None:
         try:
             with set_grad_enabled(grad_enabled):
                 if not isinstance(args, (list, tuple)):

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeVar
+
 from ...autograd.grad_mode import no_grad
 from ...device import device as _device
 
+if TYPE_CHECKING:
+    from ...tensor import Tensor
+    from ..modules.module import Module
+
 __all__ = ["replicate"]
 
+_M = TypeVar("_M", bound="Module")
 
-def _shallow_replica(module):
+
+def _shallow_replica(module: _M) -> _M:
     """A new module object sharing ``module``'s attributes, with its own parameter/buffer/child tables."""
     replica = module.__new__(type(module))
     state = module.__dict__.copy()
@@ -20,14 +29,14 @@ def _shallow_replica(module):
     return replica
 
 
-def _copy_to(tensors, dev, detach):
+def _copy_to(tensors: Sequence[Tensor], dev: _device | str, detach: bool) -> list[Tensor]:
     if detach:
         with no_grad():
             return [t.to(dev) for t in tensors]
     return [t.to(dev) for t in tensors]
 
 
-def replicate(network, devices, detach=False):
+def replicate(network: _M, devices: Sequence[_device | str], detach: bool = False) -> list[_M]:
     """One copy of ``network`` per device in ``devices``.
 
     A replica's parameters are the original parameters moved with :meth:`Tensor.to` (the
@@ -49,6 +58,7 @@ def replicate(network, devices, detach=False):
     param_index = {id(p): i for i, p in enumerate(params)}
     param_copies = [_copy_to(params, dev, detach) for dev in devices]
 
+    buf: Tensor | None  # a buffer below, and an entry of a module's buffer table (may be None) further on
     buffers = list(network.buffers())
     buffer_index = {id(b): i for i, b in enumerate(buffers)}
     buffer_copies = []
@@ -72,4 +82,4 @@ def replicate(network, devices, detach=False):
                 replica.__dict__[key] = None if param is None else param_copies[j][param_index[id(param)]]
             for key, buf in module._buffers.items():
                 replica._buffers[key] = None if buf is None else buffer_copies[j][buffer_index[id(buf)]]
-    return [copies[0] for copies in module_copies]
+    return [copies[0] for copies in module_copies]  # type: ignore[misc]  # modules()[0] is network

@@ -7,6 +7,8 @@ by autograd, so gradients flow back from every device to the original input.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 from ...device import device as _device
 from ...ops.movement import cat
@@ -15,11 +17,11 @@ from ...tensor import Tensor
 __all__ = ["scatter", "scatter_kwargs", "gather"]
 
 
-def _is_namedtuple(obj):
+def _is_namedtuple(obj: object) -> bool:
     return isinstance(obj, tuple) and hasattr(obj, "_fields")
 
 
-def scatter(inputs, target_gpus, dim=0):
+def scatter(inputs: Any, target_gpus: Sequence[_device | str], dim: int = 0) -> list[Any]:
     """Split the tensors in ``inputs`` into chunks along ``dim``, one per device.
 
     Tuples, lists and dicts are walked; any other object is referenced by every device's
@@ -36,7 +38,7 @@ def scatter(inputs, target_gpus, dim=0):
     """
     devices = [_device(d) for d in target_gpus]
 
-    def scatter_map(obj):
+    def scatter_map(obj: Any) -> list[Any]:
         if isinstance(obj, Tensor):
             chunks = obj.chunk(len(devices), dim)
             return [chunk.to(dev) for chunk, dev in zip(chunks, devices)]
@@ -53,7 +55,12 @@ def scatter(inputs, target_gpus, dim=0):
     return scatter_map(inputs)
 
 
-def scatter_kwargs(inputs, kwargs, target_gpus, dim=0):
+def scatter_kwargs(
+    inputs: tuple[Any, ...] | None,
+    kwargs: dict[str, Any] | None,
+    target_gpus: Sequence[_device | str],
+    dim: int = 0,
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """:func:`scatter` ``inputs`` and ``kwargs`` alike; pads the shorter list with empty entries.
 
     Returns:
@@ -68,7 +75,7 @@ def scatter_kwargs(inputs, kwargs, target_gpus, dim=0):
     return tuple(scattered_inputs), tuple(scattered_kwargs)
 
 
-def gather(outputs, target_device, dim=0):
+def gather(outputs: Sequence[Any], target_device: _device | str, dim: int = 0) -> Any:
     """Concatenate the per-device ``outputs`` along ``dim`` on ``target_device``.
 
     Structures (tuples, lists, dicts) are gathered entry by entry; ``None`` stays ``None``.
@@ -81,7 +88,7 @@ def gather(outputs, target_device, dim=0):
     """
     target = _device(target_device)
 
-    def gather_map(outs):
+    def gather_map(outs: Sequence[Any]) -> Any:
         out = outs[0]
         if isinstance(out, Tensor):
             if all(o.dim() == 0 for o in outs):
