@@ -195,7 +195,8 @@ class SparseCOOTensor:
             raise RuntimeError(f"add: expected sizes to match, got {list(self._size)} and {list(other.shape)}")
 
     def add(self, other: Tensor | SparseCOOTensor, alpha: Number = 1) -> Tensor | SparseCOOTensor:
-        """``self + alpha * other``: sparse with a sparse ``other`` (coordinates concatenated), else dense."""
+        """``self + alpha * other`` for a sparse ``other`` (coordinates concatenated); a dense ``other``
+        raises, as in PyTorch (``dense + sparse`` is the supported order)."""
         if isinstance(other, SparseCOOTensor):
             self._check_size(other)
             values = other._vals if alpha == 1 else other._vals * alpha
@@ -205,14 +206,15 @@ class SparseCOOTensor:
                 self._size,
             )
         if isinstance(other, Tensor):
-            self._check_size(other)
-            dense = self.to_dense()
-            return dense + (other if alpha == 1 else other * alpha)
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
         raise TypeError(f"add: unsupported operand type {type(other).__name__} for a sparse tensor")
 
     __add__ = add
 
     def __radd__(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
+        """``other + self``: sparse for a sparse ``other``, dense for a dense one."""
+        if isinstance(other, Tensor):
+            return other + self
         return self.add(other)
 
     def mul(self, other: Number | Tensor) -> SparseCOOTensor:

@@ -182,8 +182,8 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
         else:
             leaf.grad = grad
     elif grad.is_sparse or current.is_sparse:
-        # sparse + sparse concatenates coordinates; sparse + dense gives a dense sum
-        leaf.grad = grad + current if grad.is_sparse else current + grad
+        # sparse + sparse concatenates coordinates; dense + sparse (the order PyTorch allows) is dense
+        leaf.grad = grad + current if current.is_sparse else current + grad
     elif create_graph:
         leaf.grad = current + grad
     else:
