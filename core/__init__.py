@@ -98,6 +98,7 @@ from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
 from .ops.reduction import *  # noqa: F403
 from .ops.sequences import *  # noqa: F403
+from .ops.shifts import *  # noqa: F403
 from .ops.slicing_joining import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, initial_seed, manual_seed, seed

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         movement,
         reduction,
         sequences,
+        shifts,
         slicing_joining,
     )
     from .tensor import Tensor
@@ -85,7 +86,9 @@ if TYPE_CHECKING:
         baddbmm = linalg.baddbmm
         bernoulli_ = inplace.bernoulli_
         bincount = slicing_joining.bincount
+        bitwise_left_shift = shifts.bitwise_left_shift
         bitwise_not = clamping.bitwise_not
+        bitwise_right_shift = shifts.bitwise_right_shift
         bmm = linalg.bmm
         broadcast_to = movement.broadcast_to
         cauchy_ = inplace.cauchy_
@@ -380,6 +383,8 @@ if TYPE_CHECKING:
         clamp_max_ = _inplace(clamp_max)
         float_power_ = _inplace(float_power)
         bitwise_not_ = _inplace(bitwise_not)
+        bitwise_left_shift_ = _inplace(bitwise_left_shift)
+        bitwise_right_shift_ = _inplace(bitwise_right_shift)
         tril_ = _inplace(tril)
         triu_ = _inplace(triu)
         cumsum_ = _inplace(cumsum)

@@ -27,6 +27,7 @@ from .ops import (
     movement,
     reduction,
     sequences,
+    shifts,
     slicing_joining,
 )
 from .tensor import Tensor
@@ -198,6 +199,16 @@ def _rxor(self, other):
     return arithmetic.bitwise_xor(self, other)
 
 
+def _rlshift(self, other):
+    """``other << self``."""
+    return shifts.bitwise_left_shift(other, self)
+
+
+def _rrshift(self, other):
+    """``other >> self``."""
+    return shifts.bitwise_right_shift(other, self)
+
+
 # -- the table ---------------------------------------------------------------------------------------
 # Autograd: the methods that run the backward engine.
 AUTOGRAD = {
@@ -363,6 +374,8 @@ COMPARISON = {
     "bitwise_or": arithmetic.bitwise_or,
     "bitwise_xor": arithmetic.bitwise_xor,
     "bitwise_not": clamping.bitwise_not,
+    "bitwise_left_shift": shifts.bitwise_left_shift,
+    "bitwise_right_shift": shifts.bitwise_right_shift,
 }
 
 # Reductions and scans.
@@ -554,6 +567,10 @@ OPERATORS = {
     "__ror__": _ror,
     "__xor__": arithmetic.bitwise_xor,
     "__rxor__": _rxor,
+    "__lshift__": shifts.bitwise_left_shift,
+    "__rlshift__": _rlshift,
+    "__rshift__": shifts.bitwise_right_shift,
+    "__rrshift__": _rrshift,
     "__getitem__": indexing.getitem,
     "__setitem__": indexing.setitem,
 }
@@ -576,7 +593,7 @@ INPLACE_TWINS = (
     "index_add", "index_fill", "scatter", "scatter_add", "lerp", "addcmul", "addcdiv", "logical_not",
     "logical_and", "logical_or", "logical_xor", "eq", "ne", "lt", "le", "gt", "ge",
     "nan_to_num", "clamp_min", "clamp_max", "float_power", "bitwise_not", "tril", "triu", "cumsum",
-    "cumprod", "index_put",
+    "cumprod", "index_put", "bitwise_left_shift", "bitwise_right_shift",
 )  # fmt: skip
 
 # In-place shape changes: ``x.squeeze_()`` gives ``x`` the shape of ``x.squeeze()`` (ops/slicing_joining.py).
@@ -597,6 +614,8 @@ INPLACE_ALIASES = {
     "__ipow__": "pow_",
     "__imod__": "remainder_",
     "__ifloordiv__": "floor_divide_",
+    "__ilshift__": "bitwise_left_shift_",
+    "__irshift__": "bitwise_right_shift_",
 }
 
 TABLES = (

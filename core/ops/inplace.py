@@ -101,6 +101,8 @@ _GENERATED_DOCS = {
     "nan_to_num": ("[float('nan'), 1.0, float('inf')]", "posinf=100.0", "tensor([  0.,   1., 100.])"),
     "float_power": ("[1.0, 2.0, 4.0], dtype=ember.float64", "2", "tensor([ 1.,  4., 16.], dtype=ember.float64)"),
     "bitwise_not": ("[0, 5, -3]", "", "tensor([-1, -6,  2])"),
+    "bitwise_left_shift": ("[1, 5, -3]", "2", "tensor([  4,  20, -12])"),
+    "bitwise_right_shift": ("[1, 5, -3]", "1", "tensor([ 0,  2, -2])"),
     "tril": ("[[1.0, 2.0], [3.0, 4.0]]", "", "tensor([[1., 0.],\n        [3., 4.]])"),
     "triu": ("[[1.0, 2.0], [3.0, 4.0]]", "", "tensor([[1., 2.],\n        [0., 4.]])"),
     "cumsum": ("[1.0, 2.0, 4.0]", "0", "tensor([1., 3., 7.])"),
