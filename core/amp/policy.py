@@ -85,7 +85,12 @@ _LINALG_CPU = tuple(
 
 POLICY = {
     "cpu": {
-        LOWER: frozenset((*_MATMUL, *_CONV, "prelu", "scaled_dot_product_attention")),
+        # mkldnn_rnn_layer: the LSTM layer PyTorch's cpu LSTM (without projections) runs. rnn_tanh and
+        # rnn_relu are not in PyTorch's table: its cpu RNN is made of linear ops, so the layer comes
+        # out in the region's dtype as these entries give it (its GRU stays float32: no entry).
+        LOWER: frozenset(
+            (*_MATMUL, *_CONV, "prelu", "scaled_dot_product_attention", "mkldnn_rnn_layer", "rnn_tanh", "rnn_relu")
+        ),
         FP32: frozenset(
             (
                 *_LOSSES,

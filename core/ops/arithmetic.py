@@ -833,8 +833,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         tensor([3., 4., 5.])
     """
     if not isinstance(input, Tensor):
-        if getattr(input, "is_sparse", False):
-            return input.add(other, alpha=alpha)
+        if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
+            return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
         input = full_like_scalar(other, input)
     if alpha != 1:
         other = other * alpha

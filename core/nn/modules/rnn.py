@@ -21,7 +21,9 @@ import numbers
 import warnings
 from typing import Any
 
-from ... import autograd
+from ... import autograd, dtypes
+from ...amp.policy import cast_inputs
+from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.creation import empty, zeros
@@ -43,6 +45,10 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 def _data(t):
     return None if t is None else t._data
+
+
+#: the autocast policy entry of each mode's layer (GRU has none: PyTorch's cpu GRU keeps its dtype)
+_AUTOCAST_OP = {"LSTM": "mkldnn_rnn_layer", "RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu"}
 
 
 def _kernel_mode(mode):
@@ -332,6 +338,12 @@ class RNNBase(Module):
         """All layers over packed rows ``data``; returns ``(output, h_n, c_n)``."""
         directions = 2 if self.bidirectional else 1
         lstm = self.mode == "LSTM"
+        autocast_op = _AUTOCAST_OP.get(self.mode) if _amp.active and not self.proj_size else None
+        if lstm and autocast_op and _amp.dtypes.get(data.device.type) is dtypes.float16:
+            raise RuntimeError(
+                f"{self._name()}: float16 autocast on {data.device.type} is not supported "
+                "(mkldnn_rnn_layer has no float16 kernel; PyTorch fails to create its LSTM forward primitive)"
+            )
         h_n, c_n = [], []
         layer_input = data
         for layer in range(self.num_layers):
@@ -342,19 +354,10 @@ class RNNBase(Module):
                 w_ih, w_hh = getattr(self, names[0]), getattr(self, names[1])
                 b_ih, b_hh = (getattr(self, names[2]), getattr(self, names[3])) if self.bias else (None, None)
                 w_hr = getattr(self, names[-1]) if self.proj_size else None
-                result = _RecurrentLayer.apply(
-                    layer_input,
-                    h0[k],
-                    c0[k] if lstm else None,
-                    w_ih,
-                    w_hh,
-                    b_ih,
-                    b_hh,
-                    w_hr,
-                    self.mode,
-                    batch_sizes,
-                    direction == 1,
-                )
+                operands = (layer_input, h0[k], c0[k] if lstm else None, w_ih, w_hh, b_ih, b_hh, w_hr)
+                if autocast_op:
+                    operands = tuple(cast_inputs(autocast_op, *operands))
+                result = _RecurrentLayer.apply(*operands, self.mode, batch_sizes, direction == 1)
                 outputs.append(result[0])
                 h_n.append(result[1])
                 if lstm:

@@ -1,0 +1,66 @@
+"""LSTM, GRU and RNN under cpu autocast against PyTorch: bfloat16 outputs for the LSTM (PyTorch's
+cpu table lists ``mkldnn_rnn_layer``) and the Elman RNN (made of linear ops), float32 for the GRU,
+and the LSTM refused under float16 autocast as PyTorch refuses it. Devices that do not follow the
+cpu policy table (OpenCL) have no PyTorch autocast of their kind to compare with, and are skipped."""
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("ml_dtypes")
+
+MODULES = {
+    "lstm": lambda nn: nn.LSTM(3, 4),
+    "lstm_deep_bidirectional": lambda nn: nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True),
+    "gru": lambda nn: nn.GRU(3, 4),
+    "rnn_tanh": lambda nn: nn.RNN(3, 4),
+    "rnn_relu": lambda nn: nn.RNN(3, 4, nonlinearity="relu"),
+}
+
+
+def _autocast_type(device):
+    backend = ember.backends.get_backend(device)
+    if "cpu" not in (backend.device_type, backend.autocast_device_type):
+        pytest.skip(f"{device} does not follow the cpu policy table (PyTorch has no autocast of its kind to compare)")
+    return backend.device_type
+
+
+def _pair(name, device):
+    torch.manual_seed(0)
+    t_module = MODULES[name](torch.nn)
+    e_module = MODULES[name](ember.nn).to(device)
+    e_module.load_state_dict(
+        {k: ember.tensor(v.detach().numpy(), device=device) for k, v in t_module.state_dict().items()}
+    )
+    x = np.random.default_rng(0).standard_normal((2, 3, 3)).astype(np.float32)
+    return t_module, e_module, torch.tensor(x, requires_grad=True), ember.tensor(x, device=device, requires_grad=True)
+
+
+def _flat(result):
+    output, hidden = result
+    return [output, *hidden] if isinstance(hidden, tuple) else [output, hidden]
+
+
+@pytest.mark.parametrize("fast", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_recurrent_module_under_autocast_matches_torch(device, name, fast):
+    region = _autocast_type(device)
+    t_module, e_module, tx, ex = _pair(name, device)
+    try:
+        with torch.autocast("cpu", dtype=getattr(torch, fast)):
+            expected = _flat(t_module(tx))
+    except RuntimeError:  # PyTorch's cpu LSTM has no float16 kernel
+        with pytest.raises(RuntimeError, match="float16"), ember.autocast(region, dtype=getattr(ember, fast)):
+            e_module(ex)
+        return
+    with ember.autocast(region, dtype=getattr(ember, fast)):
+        got = _flat(e_module(ex))
+    for g, w in zip(got, expected, strict=True):
+        assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1]
+        np.testing.assert_allclose(g.float().detach().cpu().numpy(), w.float().detach().numpy(), atol=5e-2, rtol=5e-2)
+    sum(g.float().sum() for g in got).backward()
+    sum(w.float().sum() for w in expected).backward()
+    assert ex.grad.dtype is ember.float32 and e_module.weight_ih_l0.grad.dtype is ember.float32
+    np.testing.assert_allclose(ex.grad.cpu().numpy(), tx.grad.numpy(), atol=1e-1, rtol=1e-1)
