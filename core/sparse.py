@@ -10,8 +10,10 @@ Autograd flows through the values: the products (:func:`mm`, ``sparse @ dense``)
 :meth:`~SparseCOOTensor.to_dense` and ``dense + sparse`` are built from differentiable
 dense operations on ``values``, so a sparse tensor made with ``requires_grad=True`` gets a
 coalesced sparse ``.grad`` holding the gradient at its stored coordinates (a duplicated
-coordinate counted once), as ``torch.sparse.mm`` and ``to_dense`` give it. PyTorch's
-``torch.mm``/``@`` give a dense gradient instead (every coordinate); ember gives the stored ones.
+coordinate counted once), as ``torch.sparse.mm`` and ``to_dense`` give it. ``sparse @ dense``
+(and ``ember.mm``/``ember.matmul`` with a sparse first operand) gives a sparse leaf the dense
+gradient at every coordinate instead, as PyTorch's ``torch.mm``/``@`` do: it is collected in a
+dense tensor the sparse tensor keeps for it (``.grad`` is then dense).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from . import dtypes
+from .autograd.function import Function
+from .autograd.grad_mode import grad_state
 from .layout import sparse_coo
 from .ops.movement import cat, stack
 from .tensor import Size, Tensor, tensor
@@ -45,6 +49,7 @@ class SparseCOOTensor:
         self._vals = values
         self._size = Size(size)
         self._coalesced = coalesced
+        self._dense_grad: Tensor | None = None  # the leaf that ``sparse @ dense`` gives its gradient
 
     # -- identity -----------------------------------------------------------------------
     @property
@@ -80,20 +85,26 @@ class SparseCOOTensor:
         return self
 
     @property
-    def grad(self) -> SparseCOOTensor | None:
-        """The gradient with respect to the tensor at its stored coordinates, as a coalesced sparse
-        tensor (or None). Duplicate coordinates hold one element, so each coordinate's gradient is
-        that of the element (the mean of its entries' value gradients), not their sum."""
+    def grad(self) -> Tensor | SparseCOOTensor | None:
+        """The gradient: at the stored coordinates as a coalesced sparse tensor (what
+        :func:`mm` and ``to_dense`` give), plus, densely, what ``sparse @ dense`` gives at every
+        coordinate (then the sum is dense, as in PyTorch); None before any backward. Duplicate
+        coordinates hold one element, so each coordinate's gradient is that of the element (the
+        mean of its entries' value gradients), not their sum."""
+        dense = None if self._dense_grad is None else self._dense_grad.grad
         g = self._vals.grad
         if g is None:
-            return None
+            return dense
         if self._coalesced:
-            return SparseCOOTensor(self._idx, g, self._size, True)
-        summed = SparseCOOTensor(self._idx, g, self._size).coalesce()
-        counts = SparseCOOTensor(self._idx, g.new_ones((g.shape[0],)), self._size[: self.sparse_dim()]).coalesce()._vals
-        return SparseCOOTensor(
-            summed._idx, summed._vals / counts.reshape((-1,) + (1,) * (g.ndim - 1)), self._size, True
-        )
+            stored = SparseCOOTensor(self._idx, g, self._size, True)
+        else:
+            summed = SparseCOOTensor(self._idx, g, self._size).coalesce()
+            shape = self._size[: self.sparse_dim()]
+            counts = SparseCOOTensor(self._idx, g.new_ones((g.shape[0],)), shape).coalesce()._vals
+            stored = SparseCOOTensor(
+                summed._idx, summed._vals / counts.reshape((-1,) + (1,) * (g.ndim - 1)), self._size, True
+            )
+        return stored if dense is None else dense + stored
 
     @property
     def grad_fn(self) -> Any:
@@ -235,7 +246,9 @@ class SparseCOOTensor:
         return self.mul(-1)
 
     def __matmul__(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
-        return mm(self, other)
+        """``self @ other``: :func:`mm`, but a leaf ``self`` that requires grad gets the dense
+        gradient at every coordinate, as PyTorch's ``@`` gives it."""
+        return _dense_grad_mm(self, other) if isinstance(other, Tensor) else mm(self, other)
 
     def __rmatmul__(self, other: Tensor) -> Tensor:
         """``dense @ sparse`` as ``(sparse.t() @ dense.t()).t()``."""
@@ -300,7 +313,57 @@ def mm(mat1: SparseCOOTensor, mat2: Tensor | SparseCOOTensor) -> Tensor | Sparse
     return out.index_add(0, rows, gathered * values)
 
 
-spmm = mm
+def spmm(input: SparseCOOTensor, mat2: Tensor) -> Tensor:
+    """Matrix product of the sparse COO matrix ``input`` and the dense ``mat2``, differentiated as
+    ``input @ mat2``: a sparse leaf gets the dense gradient at every coordinate (PyTorch's
+    ``torch.spmm``), where :func:`mm` gives the stored coordinates only.
+
+    Args:
+        input (SparseCOOTensor): an ``(n, m)`` sparse matrix.
+        mat2 (Tensor): an ``(m, p)`` matrix or an ``(m,)`` vector.
+
+    Example::
+
+        >>> s = ember.sparse_coo_tensor([[0, 1], [1, 0]], [2.0, 3.0], (2, 2), requires_grad=True)
+        >>> ember.spmm(s, ember.ones(2, 1)).sum().backward()
+        >>> s.grad
+        tensor([[1., 1.],
+                [1., 1.]])
+    """
+    if not isinstance(input, SparseCOOTensor) or not isinstance(mat2, Tensor):
+        raise TypeError(
+            f"spmm: expected a sparse COO matrix and a dense tensor, got {type(input).__name__} and {type(mat2).__name__}"
+        )
+    return _dense_grad_mm(input, mat2)
+
+
+def _dense_grad_mm(mat1: SparseCOOTensor, mat2: Tensor) -> Tensor:
+    """:func:`mm`, giving a sparse leaf ``mat1`` that requires grad the dense gradient at every coordinate."""
+    if not (grad_state.enabled and mat1.requires_grad and mat1.is_leaf):
+        return mm(mat1, mat2)
+    if mat1._dense_grad is None:
+        mat1._dense_grad = mat1._vals.new_zeros(tuple(mat1._size)).requires_grad_()
+    return _DenseGradProduct.apply(mat1._dense_grad, mat2, mat1)
+
+
+class _DenseGradProduct(Function):
+    """``mat1 @ mat2`` for a sparse leaf ``mat1``: its gradient ``grad @ mat2.T`` (every coordinate)
+    goes to ``slot``, the dense leaf that stands for ``mat1`` (its value is not read)."""
+
+    @staticmethod
+    def forward(ctx: Any, slot: Tensor, mat2: Tensor, mat1: SparseCOOTensor) -> Tensor:
+        ctx.mat1 = mat1
+        ctx.save_for_backward(mat2)
+        return mm(mat1.detach(), mat2)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
+        (mat2,) = ctx.saved_tensors
+        mat1 = ctx.mat1
+        rows, inner = mat1.shape
+        grad_mat1 = grad.reshape((rows, -1)) @ mat2.reshape((inner, -1)).t() if ctx.needs_input_grad[0] else None
+        grad_mat2 = mm(mat1.detach().t(), grad) if ctx.needs_input_grad[1] else None
+        return grad_mat1, grad_mat2, None
 
 
 def _to_sparse(self: Tensor, sparse_dim: int | None = None) -> SparseCOOTensor:

@@ -90,16 +90,18 @@ def test_sparse_dense_product_and_gradients_match_torch(fn, device, dtype):
     (ours * ember.tensor(weights, dtype=dtype, device=device)).sum().backward()
     (theirs * torch.tensor(weights, dtype=theirs.dtype)).sum().backward()
     _close(d.grad, td.grad, dtype)
-    # ember's gradient is torch.sparse.mm's form: sparse and coalesced, torch's gradient at every stored
-    # coordinate (a duplicated one counted once) and 0 elsewhere; torch.mm/matmul/@ give the dense
-    # gradient, which ember gives only at the stored coordinates
+    # torch.mm/matmul/@ give the dense gradient at every coordinate, as ember does
+    if not ts.grad.is_sparse:
+        assert s.grad.layout is ember.strided
+        _close(s.grad, ts.grad, dtype)
+        return
+    # torch.sparse.mm/spmm: sparse and coalesced, torch's gradient at every stored coordinate (a
+    # duplicated one counted once) and 0 elsewhere
     assert s.grad.layout is ember.sparse_coo and s.grad.is_coalesced()
-    grad = (ts.grad.to_dense() if ts.grad.is_sparse else ts.grad).numpy()
     stored = np.zeros(SIZE, dtype=bool)
     stored[tuple(INDICES)] = True
-    _close(s.grad.to_dense(), torch.tensor(np.where(stored, grad, 0.0)), dtype)
-    if ts.grad.is_sparse:
-        assert s.grad._indices().tolist() == ts.grad.coalesce()._indices().tolist()
+    _close(s.grad.to_dense(), torch.tensor(np.where(stored, ts.grad.to_dense().numpy(), 0.0)), dtype)
+    assert s.grad._indices().tolist() == ts.grad.coalesce()._indices().tolist()
 
 
 def test_sparse_matrix_vector_and_dense_sparse_products(device, dtype):
