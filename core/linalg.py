@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .ops.matrix_norms import _check_floating, matrix_norm
+from .ops.matrix_norms import _check_floating, check_norm_dtype, matrix_norm
 from .ops.reduction import norm as _pnorm
 from .ops.singular import svdvals
 from .tensor import Tensor
@@ -42,6 +42,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
             "linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation does not have "
             "an identity"
         )
+    check_norm_dtype("linalg.vector_norm", x, dtype)
     return _pnorm(x, ord, dim=None if dim == () else dim, keepdim=keepdim, dtype=dtype)
 
 

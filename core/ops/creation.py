@@ -374,8 +374,11 @@ def arange(
             data = xp.astype(index * step + start, backend.native_dtype(dt))
         elif dt.is_floating_point:  # no float64 on this backend: computed in dt
             data = xp.arange(start, end, step, dtype=backend.native_dtype(dt))
-        else:
+        elif dt is dtypes.bool or dt is dtypes.int64:
             data = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dt))
+        else:  # counted in int64 and wrapped into the narrower type, as PyTorch (uint8 from -3 starts at 253)
+            wide = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dtypes.int64))
+            data = xp.astype(wide, backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from .. import dtypes
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .operands import wrap_dim
@@ -21,6 +22,16 @@ def _check_floating(op, input, name="input"):
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES.get(input.dtype.name, input.dtype.name)}"
+        )
+
+
+def check_norm_dtype(op, input, dtype):
+    """Refuse an output ``dtype`` that ``input``'s type cannot be converted to without narrowing, as
+    PyTorch's norms do (``linalg.matrix_norm(float32, dtype=float16)``)."""
+    if dtype is not None and dtypes.promote_types(input.dtype, dtype) is not dtype:
+        raise RuntimeError(
+            f"{op}: the dtype of the input ({_TORCH_NAMES.get(input.dtype.name, input.dtype.name)}) should be "
+            f"convertible without narrowing to the specified dtype ({_TORCH_NAMES.get(dtype.name, dtype.name)})"
         )
 
 
@@ -71,6 +82,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"{op}: Order {ord} not supported.")
     d0, d1 = _matrix_dims(op, A, dim)
+    check_norm_dtype(op, A, dtype)
     if dtype is not None:
         A = A.to(dtype)
     if ord == "fro":

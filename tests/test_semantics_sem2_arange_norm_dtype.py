@@ -1,0 +1,63 @@
+"""``arange`` into a narrow integer type from a negative start (counted wide and wrapped, as PyTorch),
+and the norms refusing an output dtype the input cannot be converted to without narrowing."""
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+RANGES = {
+    "uint8_negative_start": ((-3, 5), "uint8"),
+    "uint8_negative_start_step": ((-3, 2, 2), "uint8"),
+    "uint8_descending": ((5, -3, -2), "uint8"),
+    "uint8_far_below": ((-300, -290), "uint8"),
+    "uint8_float_bounds": ((-3.0, 2.0), "uint8"),
+    "uint8_past_top": ((250, 260), "uint8"),
+    "int8_negative": ((-3, 5), "int8"),
+    "int16_negative": ((-5, 3, 3), "int16"),
+    "int32_negative": ((-5, 3), "int32"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RANGES))
+def test_arange_narrow_integer_like_torch(device, case):
+    args, name = RANGES[case]
+    want = torch.arange(*args, dtype=getattr(torch, name))
+    got = ember.arange(*args, dtype=getattr(ember, name), device=device)
+    assert got.dtype is getattr(ember, name)
+    np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+
+
+NORMS = {
+    "matrix_fro_half": (lambda L, x, d: L.matrix_norm(x, dtype=d), "float32", "float16"),
+    "matrix_2_bfloat16": (lambda L, x, d: L.matrix_norm(x, ord=2, dtype=d), "float32", "bfloat16"),
+    "matrix_nuc_half": (lambda L, x, d: L.matrix_norm(x, "nuc", dtype=d), "float32", "float16"),
+    "matrix_double_to_float": (lambda L, x, d: L.matrix_norm(x, dtype=d), "float64", "float32"),
+    "vector_half": (lambda L, x, d: L.vector_norm(x, dtype=d), "float32", "float16"),
+    "norm_half": (lambda L, x, d: L.norm(x, dtype=d), "float32", "float16"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NORMS))
+def test_norm_refuses_narrowing_dtype(device, case):
+    fn, source, target = NORMS[case]
+    if source == "float64" and not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    with pytest.raises(RuntimeError) as want:
+        fn(torch.linalg, torch.ones(2, 2, dtype=getattr(torch, source)), getattr(torch, target))
+    with pytest.raises(RuntimeError) as got:
+        fn(ember.linalg, ember.ones(2, 2, dtype=getattr(ember, source), device=device), getattr(ember, target))
+    assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize("ord", ["fro", 1, "nuc"])
+def test_matrix_norm_widening_dtype_allowed(device, ord):
+    if not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    a = [[1.0, -2.0], [3.0, 0.5]]
+    want = torch.linalg.matrix_norm(torch.tensor(a), ord, dtype=torch.float64)
+    got = ember.linalg.matrix_norm(ember.tensor(a, device=device), ord, dtype=ember.float64)
+    assert got.dtype is ember.float64
+    np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
