@@ -254,7 +254,7 @@ class SparseCOOTensor:
         """``dense @ sparse`` as ``(sparse.t() @ dense.t()).t()``."""
         if not isinstance(other, Tensor) or other.ndim != 2:
             raise TypeError(f"matmul: expected a 2-D dense left operand, got {type(other).__name__}")
-        return mm(self.t(), other.t()).t()
+        return _dense_grad_mm(self.t(), other.t(), of=self).t()
 
     def __repr__(self) -> str:
         return (
@@ -337,33 +337,40 @@ def spmm(input: SparseCOOTensor, mat2: Tensor) -> Tensor:
     return _dense_grad_mm(input, mat2)
 
 
-def _dense_grad_mm(mat1: SparseCOOTensor, mat2: Tensor) -> Tensor:
-    """:func:`mm`, giving a sparse leaf ``mat1`` that requires grad the dense gradient at every coordinate."""
-    if not (grad_state.enabled and mat1.requires_grad and mat1.is_leaf):
+def _dense_grad_mm(mat1: SparseCOOTensor, mat2: Tensor, of: SparseCOOTensor | None = None) -> Tensor:
+    """:func:`mm`, giving a sparse leaf ``mat1`` that requires grad the dense gradient at every
+    coordinate; ``of``: the leaf whose transpose ``mat1`` is (``dense @ sparse``), given the gradient instead."""
+    leaf = mat1 if of is None else of
+    if not (grad_state.enabled and leaf.requires_grad and leaf.is_leaf):
         return mm(mat1, mat2)
-    if mat1._dense_grad is None:
-        mat1._dense_grad = mat1._vals.new_zeros(tuple(mat1._size)).requires_grad_()
-    return _DenseGradProduct.apply(mat1._dense_grad, mat2, mat1)
+    if leaf._dense_grad is None:
+        leaf._dense_grad = leaf._vals.new_zeros(tuple(leaf._size)).requires_grad_()
+    return _DenseGradProduct.apply(leaf._dense_grad, mat2, mat1, of is not None)
 
 
 class _DenseGradProduct(Function):
     """``mat1 @ mat2`` for a sparse leaf ``mat1``: its gradient ``grad @ mat2.T`` (every coordinate)
-    goes to ``slot``, the dense leaf that stands for ``mat1`` (its value is not read)."""
+    goes to ``slot``, the dense leaf that stands for ``mat1`` (for ``mat1``'s transpose when
+    ``transposed``; its value is not read)."""
 
     @staticmethod
-    def forward(ctx: Any, slot: Tensor, mat2: Tensor, mat1: SparseCOOTensor) -> Tensor:
+    def forward(ctx: Any, slot: Tensor, mat2: Tensor, mat1: SparseCOOTensor, transposed: bool) -> Tensor:
         ctx.mat1 = mat1
+        ctx.transposed = transposed
         ctx.save_for_backward(mat2)
         return mm(mat1.detach(), mat2)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:
         (mat2,) = ctx.saved_tensors
         mat1 = ctx.mat1
         rows, inner = mat1.shape
-        grad_mat1 = grad.reshape((rows, -1)) @ mat2.reshape((inner, -1)).t() if ctx.needs_input_grad[0] else None
+        grad_slot = None
+        if ctx.needs_input_grad[0]:
+            grad_slot = grad.reshape((rows, -1)) @ mat2.reshape((inner, -1)).t()
+            grad_slot = grad_slot.t() if ctx.transposed else grad_slot
         grad_mat2 = mm(mat1.detach().t(), grad) if ctx.needs_input_grad[1] else None
-        return grad_mat1, grad_mat2, None
+        return grad_slot, grad_mat2, None, None
 
 
 def _to_sparse(self: Tensor, sparse_dim: int | None = None) -> SparseCOOTensor:

@@ -17,6 +17,7 @@ PRODUCTS = {
     "matmul_vector": lambda T, s, d: (T.matmul(s, d[:, 0]) * T.arange(2.0, 4.0, device=d.device)).sum(),
     "sparse_mm": lambda T, s, d: (T.sparse.mm(s, d) * T.arange(1.0, 3.0, device=d.device)).sum(),
     "both": lambda T, s, d: (s @ d).sum() + T.sparse.mm(s, d)[0].sum(),
+    "dense_at_sparse": lambda T, s, d: ((d @ s) * T.arange(1.0, 4.0, device=d.device)).sum(),
 }
 
 
