@@ -432,3 +432,30 @@ def test_scalar_minus_tensor(scalar, device):
     (ye * ye).sum().backward()
     (yt * yt).sum().backward()
     close(e.grad, t.grad)
+
+
+def test_backward_may_return_a_tuple_subclass_as_torch(device):
+    """A custom Function's backward returning a named tuple gives one gradient per input, as in
+    torch (the engine takes any tuple, not only exactly ``tuple``)."""
+    import collections
+
+    grads = collections.namedtuple("Grads", "a b")
+    results = []
+    for lib in (ember, torch):
+
+        class Scale(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                return a * b
+
+            @staticmethod
+            def backward(ctx, g):
+                return grads(g * 2, g * 3)
+
+        kwargs = {"device": device} if lib is ember else {}
+        a = lib.ones(2, requires_grad=True, **kwargs)
+        b = lib.ones(2, requires_grad=True, **kwargs)
+        Scale.apply(a, b).sum().backward()
+        results.append((a.grad.cpu().numpy(), b.grad.cpu().numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])

@@ -97,7 +97,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         grads = _materialize(node, grads)
                         break
             grad_inputs = node._function.backward(node, *grads)  # FunctionCtx.apply, inlined
-            if type(grad_inputs) is not tuple:
+            if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
             if len(grad_inputs) < len(node.next_functions):
                 _too_few_gradients(node, grad_inputs)
