@@ -38,6 +38,13 @@ def _by_rows(x, axis):
     return x.ndim >= 1 and axis % x.ndim == x.ndim - 1 and x.size > 0 and x.flags.c_contiguous
 
 
+def _log_softmax_into(x, out, axis):
+    """``log_softmax(x)`` over ``axis``, written into ``out`` (x's shape and dtype)."""
+    np.subtract(x, x.max(axis=axis, keepdims=True), out=out)  # the method: no Python wrapper
+    total = np.exp(out).sum(axis=axis, keepdims=True)
+    np.subtract(out, np.log(total, out=total), out=out)
+
+
 class NumpySoftmaxKernels:
     """Faster NumPy versions of portable softmax kernels."""
 
@@ -48,21 +55,13 @@ class NumpySoftmaxKernels:
         return out
 
     def log_softmax(self, x, axis):
-        if x.nbytes <= BLOCK_BYTES or not _by_rows(x, axis):  # one block, or no rows: whole arrays
-            out = np.subtract(x, x.max(axis=axis, keepdims=True))  # the method: no Python wrapper
-            total = np.exp(out).sum(axis=axis, keepdims=True)
-            np.subtract(out, np.log(total, out=total), out=out)
-            return out
         out = np.empty(x.shape, dtype=x.dtype)
+        if x.nbytes <= BLOCK_BYTES or not _by_rows(x, axis):  # one block, or no rows: whole arrays
+            _log_softmax_into(x, out, axis)
+            return out
         rows, source = out.reshape(-1, x.shape[-1]), x.reshape(-1, x.shape[-1])
-
-        def block(lo, hi):  # the maximum too: x is read once, out written once
-            part, shifted = source[lo:hi], rows[lo:hi]
-            np.subtract(part, part.max(axis=1, keepdims=True), out=shifted)
-            total = np.exp(shifted).sum(axis=1, keepdims=True)
-            np.subtract(shifted, np.log(total, out=total), out=shifted)
-
-        _by_row_blocks(rows, block)
+        # the maximum by blocks too: x is read once, out written once
+        _by_row_blocks(rows, lambda lo, hi: _log_softmax_into(source[lo:hi], rows[lo:hi], 1))
         return out
 
     def softmax_backward(self, grad, y, axis):
