@@ -407,10 +407,7 @@ def rms_norm(
     if eps is None:
         eps = finfo(input.dtype).eps
     y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
-    if weight is None:
-        return y
-    low, out = _mixed_type(y), y * weight
-    return out if low is None or out.dtype is low else out.to(low)
+    return _affine(y, weight, None, lambda t: t)
 
 
 def group_norm(
