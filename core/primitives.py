@@ -335,9 +335,22 @@ def build_namespace(module: ModuleType, name: str) -> SimpleNamespace:
     def astype(x: _Array, dtype: _Native, /, *, copy: bool = True) -> _Array:
         return x.astype(dtype, copy=copy)
 
+    # A sum, product or mean whose result is float16 or bfloat16 (ml_dtypes' kind "V") accumulates
+    # in float32 and rounds once, as PyTorch's acc_type: NumPy's bfloat16 loop rounds after every
+    # addition (the sum of 1,000 ones would be 256)
+    float32 = module.dtype(module.float32)
+
+    def narrow_result(x: _Array, dtype: _Native) -> _Native:
+        """The 16-bit float type of the result, or None when the result is of another type."""
+        out = x.dtype if dtype is None else module.dtype(dtype)
+        return out if out.itemsize == 2 and out.kind in "fV" else None
+
     def cumulative_sum(
         x: _Array, /, *, axis: int | None = None, dtype: _Native = None, include_initial: bool = False
     ) -> _Array:
+        narrow = narrow_result(x, dtype)
+        if narrow is not None:
+            return module.cumsum(x, axis=axis, dtype=float32).astype(narrow)
         return module.cumsum(x, axis=axis, dtype=dtype)
 
     # The array methods do what the module functions do, without the functions' Python
@@ -347,8 +360,15 @@ def build_namespace(module: ModuleType, name: str) -> SimpleNamespace:
 
     def reduction(method: str) -> Callable[..., _Array]:
         def reduce(x: _Array, /, *, axis: _Axes | None = None, keepdims: bool = False, **kwargs: Any) -> _Array:
-            result = getattr(x, method)(axis=axis, keepdims=keepdims, **kwargs)
+            narrow = narrow_result(x, kwargs.get("dtype")) if accumulates else None
+            if narrow is not None:
+                kwargs["dtype"] = float32
+                result = getattr(x, method)(axis=axis, keepdims=keepdims, **kwargs).astype(narrow)
+            else:
+                result = getattr(x, method)(axis=axis, keepdims=keepdims, **kwargs)
             return result if type(result) is ndarray else module.asarray(result)
+
+        accumulates = method in ("sum", "prod", "mean")
 
         reduce.__name__ = method
         return reduce
@@ -372,7 +392,7 @@ def build_namespace(module: ModuleType, name: str) -> SimpleNamespace:
         "argsort": argsort,
         "sort": sort,
         "astype": astype,
-        "cumulative_sum": getattr(module, "cumulative_sum", cumulative_sum),
+        "cumulative_sum": cumulative_sum,
         "reshape": reshape,
         "permute_dims": permute_dims,
         **{name: reduction(name) for name in ("sum", "prod", "max", "min", "mean", "any", "all")},

@@ -9,6 +9,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .operands import wrap_dim
+from .reduced_precision import computes_in_float32
 from .singular import svdvals
 
 __all__ = ["matrix_norm"]
@@ -55,6 +56,7 @@ def _keep(out, dims, keepdim):
     return out
 
 
+@computes_in_float32
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     r"""The matrix norm of ``A`` over the two dimensions ``dim`` (a batch over the others).
 

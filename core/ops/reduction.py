@@ -18,6 +18,7 @@ from .comparison import _TORCH_NAMES
 from .matrix_norms import matrix_norm
 from .movement import stack
 from .operands import normalize_dims, wrap_dim
+from .reduced_precision import computes_in_float32, narrow_float
 
 if TYPE_CHECKING:
     from ..types import _dtype
@@ -471,6 +472,7 @@ def _scaled_variance(input, dim, unbiased, keepdim, correction):
     return scale, (total / dof if dof else total * math.inf)
 
 
+@computes_in_float32
 def var(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -504,6 +506,7 @@ def var(
     return v * (scale * scale)
 
 
+@computes_in_float32
 def std(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -539,6 +542,7 @@ def std(
     return where_(zero, v * 0, where_(zero, v * 0 + 1, v).sqrt()) * scale
 
 
+@computes_in_float32
 def var_mean(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -569,6 +573,7 @@ def var_mean(
     )
 
 
+@computes_in_float32
 def std_mean(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -670,6 +675,8 @@ def norm(
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"norm(): input dtype should be floating point, but got {input.dtype}")
+    if input.dtype in narrow_float:  # computed in float32 and rounded once, as PyTorch's
+        return norm(input.float(), p, dim, keepdim).to(input.dtype)
     if p == "nuc":  # the nuclear norm of the matrices over the two dims (all of a 2-D input)
         return matrix_norm(input, "nuc", tuple(range(input.ndim)) if dim is None else dim, keepdim)
     if p == "fro" or p is None:
@@ -686,6 +693,7 @@ def norm(
     return _PNorm.apply(input, float(p), axes, keepdim)
 
 
+@computes_in_float32
 def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed stably.
 
@@ -841,6 +849,7 @@ def _scan(input, dim, combine):
     return stack(run, axis)
 
 
+@computes_in_float32
 def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
     """Cumulative product along ``dim`` (integers accumulate in int64).
 
@@ -916,6 +925,7 @@ def cummin(input: Tensor, dim: int) -> return_types.cummin:
     return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))
 
 
+@computes_in_float32
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (a running log-add-exp).
 

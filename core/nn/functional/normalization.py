@@ -20,6 +20,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.operands import check_same_device
+from ...ops.reduced_precision import computes_in_float32, narrow_float
 from ...tensor import Tensor
 from ...typeinfo import finfo
 from .padding import pad
@@ -164,6 +165,11 @@ def _mixed_type(y):
     return y.dtype if y.dtype in (dtypes.bfloat16, dtypes.float16) else None
 
 
+def _float32(param):
+    """A 16-bit parameter as float32 (a differentiable cast), any other one, or None, as it is."""
+    return param.float() if param is not None and param.dtype in narrow_float else param
+
+
 def _update_running(running, batch_stat, momentum, scale=1.0):
     """``running = (1 - momentum) * running + momentum * scale * batch_stat`` in place (one kernel)."""
     with no_grad():
@@ -247,19 +253,21 @@ def batch_norm(
         if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
             return _affine(input.clone(), weight, bias, view)
         low = _mixed_type(input)
-        wide = weight.dtype if weight is not None and low is not None and weight.dtype is not low else None
-        y, mean, var = _BatchNorm.apply(input if wide is None else input.to(wide), weight, bias, axes, eps)
+        if low is not None:  # computed in float32 and rounded once, as PyTorch's (float32 parameters too)
+            input, weight, bias = input.float(), _float32(weight), _float32(bias)
+        y, mean, var = _BatchNorm.apply(input, weight, bias, axes, eps)
         if running_mean is not None:
             _update_running(running_mean, mean.reshape(-1), momentum)
         if running_var is not None:
             _update_running(running_var, var.reshape(-1), momentum, count / max(count - 1, 1))
-        return y if wide is None else y.to(low)
+        return y if low is None else y.to(low)
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{op}(): running_mean and running_var must be defined in evaluation mode")
     y = (input - view(running_mean)) * view((running_var + eps).rsqrt())
     return _affine(y, weight, bias, view)
 
 
+@computes_in_float32
 def instance_norm(
     input: Tensor,
     running_mean: Tensor | None = None,
@@ -316,6 +324,7 @@ def instance_norm(
     return _affine(y, weight, bias, view)
 
 
+@computes_in_float32
 def layer_norm(
     input: Tensor,
     normalized_shape: int | Sequence[int],
@@ -406,10 +415,13 @@ def rms_norm(
     axes = _trailing_axes("rms_norm", input, normalized_shape, weight=weight)
     if eps is None:
         eps = finfo(input.dtype).eps
+    if input.dtype in narrow_float:  # computed in float32 and rounded once, as PyTorch's
+        return rms_norm(input.float(), normalized_shape, weight, eps).to(input.dtype)
     y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
     return _affine(y, weight, None, lambda t: t)
 
 
+@computes_in_float32
 def group_norm(
     input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-05
 ) -> Tensor:
@@ -454,6 +466,7 @@ def group_norm(
     return _affine(y.reshape(input.shape), weight, bias, lambda t: _channel_view(t, input.ndim))
 
 
+@computes_in_float32
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
     r"""Applies local response normalization over channels (dimension 1).
 
@@ -497,6 +510,7 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     return input / (div * (alpha / size) + k).pow(beta)
 
 
+@computes_in_float32
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
     r"""Divides ``input`` by its :math:`L_p` norm over dimension ``dim``.
 

@@ -14,6 +14,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.creation import rand
+from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
 from ..common_types import (
@@ -541,6 +542,7 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     return _unbatch(out, batched)
 
 
+@computes_in_float32
 def avg_pool1d(
     input: Tensor,
     kernel_size: _size_1_t,
@@ -572,6 +574,7 @@ def avg_pool1d(
     return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
+@computes_in_float32
 def avg_pool2d(
     input: Tensor,
     kernel_size: _size_2_t,
@@ -607,6 +610,7 @@ def avg_pool2d(
     )
 
 
+@computes_in_float32
 def avg_pool3d(
     input: Tensor,
     kernel_size: _size_3_t,

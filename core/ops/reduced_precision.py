@@ -1,0 +1,69 @@
+"""float16 and bfloat16 inputs of accumulating ops are computed in float32 and rounded once.
+
+PyTorch's kernels accumulate the 16-bit float types in float (``at::acc_type``): a softmax, a
+layer norm or a variance of bfloat16 values reads them as float32, computes in float32 and rounds
+the result to bfloat16 once. Computing in the 16-bit type instead rounds after every step and
+drifts far from PyTorch's numbers (the variance of a bfloat16 row of 300 values was off by 6%).
+:func:`computes_in_float32` gives an op written once, in the input's type, PyTorch's rule: the
+casts are ordinary differentiable ops, so the gradient is computed in float32 too and arrives in
+the input's type. Plain sums, products and means get the same rule inside the backend namespaces
+(:func:`ember.primitives.build_namespace`), without the casts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .. import dtypes
+from ..amp.policy import cast_inputs
+from ..amp.state import state as _amp
+
+__all__ = ["computes_in_float32", "narrow_float"]
+
+_Op = TypeVar("_Op", bound=Callable[..., Any])
+
+#: the floating types PyTorch accumulates in float32
+narrow_float = (dtypes.float16, dtypes.bfloat16)
+
+
+def _round(result: Any, dtype: dtypes.dtype) -> Any:
+    """``result`` (a tensor or a tuple of tensors, named or not) with its float32 tensors in ``dtype``."""
+    if isinstance(result, tuple):
+        rounded = [_round(item, dtype) for item in result]
+        return type(result)(*rounded) if hasattr(result, "_fields") else type(result)(rounded)
+    if getattr(result, "dtype", None) is dtypes.float32:
+        return result.to(dtype)
+    return result
+
+
+def computes_in_float32(op: _Op) -> _Op:
+    """``op`` with a float16/bfloat16 first argument computed in float32, its float results
+    rounded back to the argument's type once; an explicit ``dtype=`` keeps the op's own rule, and
+    so does an autocast region whose policy casts the op's input (``avg_pool3d`` in float32).
+
+    Args:
+        op: a function whose first argument is the tensor whose type sets the result's.
+
+    Example::
+
+        >>> from ember.ops.reduced_precision import computes_in_float32
+        >>> spread = computes_in_float32(lambda x: (x - x.mean()).abs().sum())
+        >>> x = ember.full((1000,), 1.0, dtype=ember.bfloat16)
+        >>> spread(ember.cat([x, x + 1])).item()
+        1000.0
+    """
+
+    name = op.__name__
+
+    @functools.wraps(op)
+    def run(input: Any, *args: Any, **kwargs: Any) -> Any:
+        d = getattr(input, "dtype", None)
+        if (d is dtypes.bfloat16 or d is dtypes.float16) and kwargs.get("dtype") is None:
+            if _amp.active and cast_inputs(name, input)[0].dtype is not d:
+                return op(input, *args, **kwargs)  # autocast's policy sets the op's type
+            return _round(op(input.float(), *args, **kwargs), d)
+        return op(input, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
