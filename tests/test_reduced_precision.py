@@ -42,6 +42,9 @@ CASES = {
     "batch_norm": lambda m, x: m.nn.functional.batch_norm(x, None, None, training=True),
     "rms_norm": lambda m, x: m.nn.functional.rms_norm(x, (300,)),
     "avg_pool1d": lambda m, x: m.nn.functional.avg_pool1d(x.reshape(64, 1, 300), 30),
+    "interpolate_bilinear": lambda m, x: m.nn.functional.interpolate(
+        x.reshape(4, 16, 15, 20), scale_factor=1.5, mode="bilinear"
+    ),
     "mse_loss": lambda m, x: m.nn.functional.mse_loss(x, x * 0.5),
     "cross_entropy": lambda m, x: m.nn.functional.cross_entropy(x, m.arange(64, device=x.device) % 300),
 }

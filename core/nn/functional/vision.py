@@ -23,6 +23,7 @@ from ...autograd.function import Function
 from ...ops.arithmetic import where
 from ...ops.creation import linspace
 from ...ops.movement import stack
+from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
 from .padding import take_axis
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
@@ -182,6 +183,7 @@ def _per_dim(value, dim, what):
     return [value] * dim
 
 
+@computes_in_float32
 def interpolate(
     input: Tensor,
     size: int | Sequence[int] | None = None,
