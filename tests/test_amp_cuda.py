@@ -84,20 +84,39 @@ def test_cuda_amp_grad_scaler_is_the_deprecated_cuda_scaler():
     assert got == []
 
 
-def test_is_bf16_supported_and_cupy_refuses_bfloat16():
-    """CuPy has no bfloat16 array type: the CuPy backend refuses the dtype with a TypeError naming
-    itself, ``is_bf16_supported`` says False, and ``autocast("cuda", bfloat16)`` raises as PyTorch
-    does on a device without bfloat16. Without CUDA, torch's answer (False) is checked instead."""
+def test_is_bf16_supported_without_cuda_is_torchs_answer():
+    if CUDA:
+        pytest.skip("a GPU run checks the CuPy backend's bfloat16 below")
     assert ember.cuda.is_bf16_supported() is False
-    if not CUDA:
-        assert torch.cuda.is_bf16_supported() is False
-        pytest.skip("the CuPy backend's refusal needs a GPU")
-    with pytest.raises(TypeError, match="cupy backend does not support dtype ember.bfloat16"):
-        ember.zeros(2, device="cuda", dtype=ember.bfloat16)
-    with pytest.raises(TypeError, match="cupy backend does not support dtype ember.bfloat16"):
-        ember.ones(2, dtype=ember.bfloat16).to("cuda")
-    with pytest.raises(RuntimeError, match="Current CUDA Device does not support bfloat16"):
-        ember.autocast("cuda", dtype=ember.bfloat16)
+    assert torch.cuda.is_bf16_supported() is False
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a GPU")
+def test_cupy_bfloat16_where_cupy_has_it_else_a_clear_refusal():
+    """CuPy 14 computes with ml_dtypes' bfloat16: the CuPy backend then holds ember.bfloat16 (sums in
+    float32 as PyTorch's, autocast regions in bfloat16). An older CuPy refuses the dtype with a
+    TypeError naming the backend, and ``autocast("cuda", bfloat16)`` raises as PyTorch does on a
+    device without bfloat16."""
+    if not ember.cuda.is_bf16_supported():
+        with pytest.raises(TypeError, match="cupy backend does not support dtype ember.bfloat16"):
+            ember.zeros(2, device="cuda", dtype=ember.bfloat16)
+        with pytest.raises(RuntimeError, match="Current CUDA Device does not support bfloat16"):
+            ember.autocast("cuda", dtype=ember.bfloat16)
+        return
+    host = ember.randn(64, 300).bfloat16()
+    x = host.to("cuda")
+    assert x.dtype is ember.bfloat16 and ember.equal(x.cpu(), host)
+    assert ember.ones(1000, device="cuda", dtype=ember.bfloat16).sum().item() == 1000.0
+    assert abs(x.float().sum().item() - x.sum().float().item()) <= 2.0**-7 * abs(x.float().sum().item()) + 1e-2
+    w = ember.randn(8, 300, device="cuda", requires_grad=True)
+    with ember.autocast("cuda", dtype=ember.bfloat16):
+        y = F.linear(x.float(), w)
+        loss = F.mse_loss(y, ember.zeros(64, 8, device="cuda"))
+    assert y.dtype is ember.bfloat16 and loss.dtype is ember.float32
+    loss.backward()
+    assert w.grad.dtype is ember.float32
+    expected = F.mse_loss(F.linear(x.float(), w.detach()), ember.zeros(64, 8, device="cuda"))
+    assert abs(loss.item() - expected.item()) <= 2e-2 * expected.item()
 
 
 @pytest.mark.skipif(not CUDA, reason="needs a GPU")

@@ -113,6 +113,23 @@ def _namespace():
     return namespace
 
 
+def _cupy_bfloat16():
+    """``ml_dtypes``' bfloat16 where this CuPy computes with it (CuPy 14 and later), else None."""
+    native = dtypes.numpy_bfloat16()
+    if native is None:
+        return None
+    try:  # one element-wise kernel: compiles only where CuPy's headers know the type
+        (cupy.ones(1, dtype=native) + cupy.ones(1, dtype=native)).get()
+    except Exception:  # noqa: BLE001 - an older CuPy refuses the dtype in one of several ways
+        return None
+    return np.dtype(native)
+
+
+def _widened(array):
+    """``array`` as float32 when it is bfloat16 (cupyx's kernels have no bfloat16 loops), else None."""
+    return array.astype(np.float32) if array.dtype.kind == "V" else None
+
+
 class CupyBackend(Backend):
     """Device type ``cuda``: one device index per visible GPU, arrays are ``cupy.ndarray``."""
 
@@ -124,6 +141,7 @@ class CupyBackend(Backend):
         self._count = cupy.cuda.runtime.getDeviceCount()
         for d in dtypes.all_dtypes:
             self.register_dtype(d, np.dtype(d.name))
+        self.register_dtype_lazily(dtypes.bfloat16, _cupy_bfloat16)
         self.kernels = CupyKernels(self)
         self._capture = CaptureState(self.xp)
         self._asserts = DeviceAsserts()
@@ -253,6 +271,11 @@ class CupyBackend(Backend):
             return cupy.array(array, copy=True)
 
     def scatter_add(self, target, axis, index, values):
+        wide = _widened(target)
+        if wide is not None:  # accumulated in float32, rounded once
+            self.scatter_add(wide, axis, index, values.astype(np.float32))
+            target[...] = wide.astype(target.dtype)
+            return
         if target.ndim == 1:
             cupyx.scatter_add(target, index, values)
             return
@@ -266,6 +289,9 @@ class CupyBackend(Backend):
     def erf(self, array):
         import cupyx.scipy.special
 
+        wide = _widened(array)
+        if wide is not None:
+            return cupyx.scipy.special.erf(wide).astype(array.dtype)
         return cupyx.scipy.special.erf(array)
 
     def create_generator(self, index, seed):

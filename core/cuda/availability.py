@@ -38,8 +38,9 @@ def is_available() -> bool:
 def is_bf16_supported(including_emulation: bool = True) -> bool:
     """True when the backend serving ``cuda`` holds :data:`ember.bfloat16` tensors.
 
-    CuPy has no bfloat16 array type, so the CuPy backend refuses the dtype (a TypeError naming
-    the backend and the dtype) and this is False there; it is False without CUDA too.
+    The CuPy backend holds it where CuPy computes with ``ml_dtypes``' bfloat16 (CuPy 14 and
+    later); an older CuPy refuses the dtype (a TypeError naming the backend and the dtype) and
+    this is False there. It is False without CUDA too.
 
     Args:
         including_emulation (bool): accepted for PyTorch compatibility. Default: ``True``
