@@ -108,6 +108,49 @@ def test_binary_integers_and_scalars(name):
     assert getattr(xp, name)(dev(a.astype(np.int32)), 2.5).dtype == expected
 
 
+def _operand_pairs(value):
+    """(numpy, device) operand pairs of one layout each, filled from ``value``: contiguous,
+    offset views of one buffer, strided, broadcast, 0-d, Python scalars of each type."""
+    a = (RNG.standard_normal(12) * 4).astype(np.float32) + value
+    b = (RNG.standard_normal((3, 1)) * 4).astype(np.float32) + value
+    i = np.arange(-6, 6, dtype=np.int32) + int(value)
+    da, db, di = dev(a), dev(b), dev(i)
+    pairs = [
+        ((a, a[::-1].copy()), (da, dev(a[::-1].copy()))),
+        ((a[1:5], a[2:6]), (da[1:5], da[2:6])),  # same shape and strides, other offsets
+        ((a[::3], a[1::3]), (da[::3], da[1::3])),
+        ((a[:4], b), (da[:4], db)),  # broadcast to (3, 4)
+        ((np.float32(value), a), (dev(np.float32(value)), da)),  # 0-d first operand
+        ((a, value + 0.5), (da, value + 0.5)),
+        ((a, int(value) + 2), (da, int(value) + 2)),
+        ((a, bool(int(value) % 2)), (da, bool(int(value) % 2))),
+        ((i, int(value) - 3), (di, int(value) - 3)),
+        ((i, i[::-1].copy()), (di, dev(i[::-1].copy()))),
+    ]
+    if BACKEND.supports_float64:
+        pairs.append(((i, value + 0.25), (di, value + 0.25)))  # weak float scalar: float64
+    return pairs
+
+
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "maximum"])
+def test_repeated_binary_calls_match_numpy(name):
+    """The second and later calls of a layout repeat the first one's launch with new buffers
+    and scalars: each call matches NumPy (array API promotion: Python scalars are weak)."""
+    fn = getattr(xp, name)
+    for value in (1.0, 2.0, 3.0):
+        for (a, b), (da, db) in _operand_pairs(value):
+            want = getattr(np, name)(a, b)
+            close(fn(da, db), want, want.dtype)
+
+
+def test_repeated_binary_calls_keep_scalar_range_checks():
+    d = dev(np.arange(4, dtype=np.int32))
+    close(d + 3, np.arange(4, dtype=np.int32) + 3)  # the launch is cached
+    with pytest.raises(OverflowError):
+        d + 2**40  # noqa: B018 - as NumPy, the int32 scalar is out of range
+    close(d + 5, np.arange(4, dtype=np.int32) + 5)
+
+
 def test_operators_with_python_scalars():
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     d = dev(a)

@@ -10,15 +10,16 @@ import numpy as np
 
 from . import codegen
 from .array import CLArray, broadcast_shapes, broadcast_strides, collapse, empty
-from .runtime import SCALAR_TYPES, compute_type, current, float_dtype
+from .runtime import PACK, SCALAR_TYPES, Storage, compute_type, current, float_dtype
 
 __all__ = [
-    "map_into", "result_type", "device_of", "operand", "widen_half", "narrow_half", "where", "astype", "copy_into",
+    "map_into", "map_launch", "result_type", "device_of", "operand", "widen_half", "narrow_half", "where", "astype", "copy_into",
     "BINARY", "COMPARE", "UNARY", "PREDICATE", "FUNCTIONS", "add", "divide", "less", "greater_equal", "logical_or",
     "erf",
 ]  # fmt: skip
 
 _BOOL, _INT64, _HALF, _FLOAT = np.dtype("bool"), np.dtype("int64"), np.dtype("float16"), np.dtype("float32")
+_LONG = PACK["long"]
 
 
 def device_of(*operands):
@@ -85,14 +86,31 @@ def map_into(out, operands, expr, compute, helpers="", family=None):
     and stride buffer by layout) and one launch; C text is generated only on a miss.
     Operands that all walk memory contiguously get a kernel without index arithmetic.
     """
+    launch = map_launch(out, operands, expr, compute, helpers, family)
+    if launch is not None:
+        out.storage.device.run(*launch)
+    return out
+
+
+def map_launch(out, operands, expr, compute, helpers="", family=None):
+    """The launch of :func:`map_into` (None when ``out`` is empty): the kernel, the global
+    size and the argument tuples of :meth:`~ember.backends.opencl.runtime.Device.run`.
+
+    The arguments are the element count (scalar 0), the output (1), the operands (2, 3, ...)
+    and the layout buffer (last): :func:`binary` keeps a launch's kernel, size and layout
+    buffer to repeat it with new buffers.
+    """
     shape = out.shape
     n = math.prod(shape)
     if not n:
-        return out
-    device = out.storage.device
-    args = [np.int64(n), out.storage.buffer]
+        return None
+    storage = out.storage
+    device = storage.device
+    buffers = (1, storage.buffer)
+    scalars = (0, _LONG, n)
     sig = [out.dtype]
     layout = [shape, out.strides, out.offset]
+    j = 2
     for x, c in zip(operands, compute):
         if type(x) is CLArray:
             if x.storage.device is not device:
@@ -100,28 +118,28 @@ def map_into(out, operands, expr, compute, helpers="", family=None):
                     "expected all arrays on the same OpenCL device, "
                     f"got opencl:{x.storage.device.index} and opencl:{device.index}"
                 )
-            args.append(x.storage.buffer)
+            buffers += (j, x.storage.buffer)
             sig.append((x.dtype, c))
             layout += (x.shape, x.strides, x.offset)
         else:
-            args.append(SCALAR_TYPES[c](x))
+            scalars += (j, PACK[c], SCALAR_TYPES[c](x))
             sig.append(c)
+        j += 1
     layout = tuple(layout)
     plan = device.layouts.get(layout)
     if plan is None:
         plan = _map_layout(device, layout)
-    flat, meta = plan
+    flat, meta, global_size = plan
     key = (expr, family, helpers, flat, tuple(sig))
     kern = device.map_kernels.get(key)
     if kern is None:
         kern = device.map_kernels[key] = _map_kernel(device, key)
-    args.append(meta)
-    device.launch(kern, n, *args)
-    return out
+    return kern, global_size, buffers + (j, meta), scalars
 
 
 def _map_layout(device, layout):
-    """(flat, meta buffer) for a map's ``layout`` (shape, then strides and offset per array).
+    """(flat, meta buffer, global size) for a map's ``layout`` (shape, then strides and offset
+    per array).
 
     Flat: every array walks memory contiguously, and ``meta`` holds only their offsets;
     otherwise ``meta`` holds the collapsed shape, then each array's offset and strides.
@@ -140,7 +158,9 @@ def _map_layout(device, layout):
             meta.extend(st)
     if len(device.layouts) > 4096:
         device.layouts.clear()
-    plan = device.layouts[layout] = (flat, device._meta_buffer(tuple(meta), meta))
+    local = device.local_size
+    global_size = (-(-math.prod(shape) // local) * local,)  # a multiple of the work-group size
+    plan = device.layouts[layout] = (flat, device._meta_buffer(tuple(meta), meta), global_size)
     return plan
 
 
@@ -270,19 +290,35 @@ def _binary_plan(name, dt, device):
 
 
 def binary(name):
-    """The array API function ``name`` of :data:`BINARY` (``add``, ``pow``, ...)."""
+    """The array API function ``name`` of :data:`BINARY` (``add``, ``pow``, ...).
+
+    A call whose first operand is an array repeats, once seen, the launch of an earlier call
+    with the same dtypes and layouts (or the same Python scalar type) with its own buffers
+    and scalar: the launch is cached per (dtypes, shapes, strides, offsets), with its kernel,
+    sizes, layout buffer and result, so the repeated path builds one key and launches.
+    """
     plans = {}
+    launches = {}
 
     def op(x1, x2, /):
         if type(x1) is CLArray:
             device = x1.storage.device
-            if type(x2) is CLArray:
+            t2 = type(x2)
+            if t2 is CLArray:
+                key = (x1.dtype, x1.shape, x1.strides, x1.offset, x2.dtype, x2.shape, x2.strides, x2.offset)
+            else:
+                key = (x1.dtype, x1.shape, x1.strides, x1.offset, t2)
+            hit = launches.get(key)
+            if hit is not None and hit[0] is device and (t2 is not CLArray or x2.storage.device is device):
+                return _repeat(hit, x1, x2)
+            if t2 is CLArray:
                 dt = x1.dtype if x1.dtype == x2.dtype else result_type(x1, x2)
                 shape = x1.shape if x1.shape == x2.shape else broadcast_shapes(x1.shape, x2.shape)
             else:
                 dt = result_type(x1, x2)
                 shape = x1.shape
         else:
+            key = None
             dt = result_type(x1, x2)
             device, shape = x2.storage.device, x2.shape
         plan = plans.get((dt, device))
@@ -290,10 +326,39 @@ def binary(name):
             plan = plans[(dt, device)] = _binary_plan(name, dt, device)
         expr, family, helpers, c, dt = plan
         ops = [x1 if type(x1) is CLArray else dt.type(x1), x2 if type(x2) is CLArray else dt.type(x2)]
-        return map_into(empty(shape, dt, device), ops, expr, (c, c), helpers, family)
+        out = empty(shape, dt, device)
+        launch = map_launch(out, ops, expr, (c, c), helpers, family)
+        if launch is None:
+            return out
+        device.run(*launch)
+        if key is not None and (t2 is CLArray or (dt.kind in "fiu" and dt != _HALF)):
+            if len(launches) > 4096:
+                launches.clear()
+            kern, global_size, buffers, scalars = launch
+            # the scalar of a later call: a Python float packs as it is, others take the result's type
+            scalar = None if t2 is CLArray else (PACK[c], None if t2 is float and dt.kind == "f" else dt.type)
+            result = (out.shape, out.strides, dt, out.storage.nbytes)
+            launches[key] = (device, kern, global_size, scalars[2], buffers[-1], result, scalar)
+        return out
 
     op.__name__ = name
     return op
+
+
+def _repeat(launch, x1, x2):
+    """Repeat the cached launch of :func:`binary` on its operands ``x1`` (an array) and ``x2``."""
+    device, kern, global_size, n, meta, (shape, strides, dtype, nbytes), scalar = launch
+    out = object.__new__(CLArray)
+    storage = out.storage = Storage(device, nbytes)
+    out.shape, out.strides, out.dtype, out.offset = shape, strides, dtype, 0
+    if scalar is None:
+        buffers = (1, storage.buffer, 2, x1.storage.buffer, 3, x2.storage.buffer, 4, meta)
+        device.run(kern, global_size, buffers, (0, _LONG, n))
+    else:
+        pack, convert = scalar
+        value = x2 if convert is None else convert(x2)
+        device.run(kern, global_size, (1, storage.buffer, 2, x1.storage.buffer, 4, meta), (0, _LONG, n, 3, pack, value))
+    return out
 
 
 def compare(name):
