@@ -9,8 +9,8 @@ import math
 import numpy as np
 
 from . import codegen
-from .array import CLArray, broadcast_shapes, broadcast_strides, collapse, empty
-from .runtime import PACK, SCALAR_TYPES, Storage, compute_type, current, float_dtype
+from .array import CLArray, broadcast_shapes, broadcast_strides, collapse, empty, result
+from .runtime import PACK, SCALAR_TYPES, compute_type, current, float_dtype
 
 __all__ = [
     "map_into", "map_launch", "result_type", "device_of", "operand", "widen_half", "narrow_half", "where", "astype", "copy_into",
@@ -337,8 +337,8 @@ def binary(name):
             kern, global_size, buffers, scalars = launch
             # the scalar of a later call: a Python float packs as it is, others take the result's type
             scalar = None if t2 is CLArray else (PACK[c], None if t2 is float and dt.kind == "f" else dt.type)
-            result = (out.shape, out.strides, dt, out.storage.nbytes)
-            launches[key] = (device, kern, global_size, scalars[2], buffers[-1], result, scalar)
+            layout = (out.shape, out.strides, dt, out.storage.nbytes)
+            launches[key] = (device, kern, global_size, scalars[2], buffers[-1], layout, scalar)
         return out
 
     op.__name__ = name
@@ -347,17 +347,16 @@ def binary(name):
 
 def _repeat(launch, x1, x2):
     """Repeat the cached launch of :func:`binary` on its operands ``x1`` (an array) and ``x2``."""
-    device, kern, global_size, n, meta, (shape, strides, dtype, nbytes), scalar = launch
-    out = object.__new__(CLArray)
-    storage = out.storage = Storage(device, nbytes)
-    out.shape, out.strides, out.dtype, out.offset = shape, strides, dtype, 0
+    device, kern, global_size, n, meta, layout, scalar = launch
+    out = result(device, *layout)
     if scalar is None:
-        buffers = (1, storage.buffer, 2, x1.storage.buffer, 3, x2.storage.buffer, 4, meta)
+        buffers = (1, out.storage.buffer, 2, x1.storage.buffer, 3, x2.storage.buffer, 4, meta)
         device.run(kern, global_size, buffers, (0, _LONG, n))
     else:
         pack, convert = scalar
         value = x2 if convert is None else convert(x2)
-        device.run(kern, global_size, (1, storage.buffer, 2, x1.storage.buffer, 4, meta), (0, _LONG, n, 3, pack, value))
+        buffers = (1, out.storage.buffer, 2, x1.storage.buffer, 4, meta)
+        device.run(kern, global_size, buffers, (0, _LONG, n, 3, pack, value))
     return out
 
 
