@@ -9,10 +9,10 @@ builds or their load from the on-disk cache). OpenCL CPU devices (PoCL) are skip
 workload that would start after it is skipped and says so.
 
 ``--per-op`` times instead the per-call cost of small ops (``a + 1.0``, ``a * b``, ``relu(a)``,
-``a.sum()`` on 1,000 float32 values) on the first OpenCL device (PoCL's CPU device included)
-beside ``cpu``, alternating the two in one process (``--rounds`` rounds; medians; the OpenCL
-queue is drained at the end of each timed loop), with the Python-level calls of one call
-(functions and builtins, counted by ``sys.setprofile``).
+``a.sum()``, ``a.exp()``, ``a < b`` on 1,000 float32 values) on the first OpenCL device (PoCL's
+CPU device included) beside ``cpu``, alternating the two in one process (``--rounds`` rounds;
+medians; the OpenCL queue is drained at the end of each timed loop), with the Python-level
+calls of one call (functions and builtins, counted by ``sys.setprofile``).
 
     python benchmarks/bench_opencl.py [--iterations 5] [--warmup 2] [--budget 80] [--cpu-opencl]
     python benchmarks/bench_opencl.py --per-op [--rounds 15] [--calls 2000]
@@ -71,6 +71,8 @@ PER_OP = {
     "a * b": lambda a, b: a * b,
     "relu(a)": lambda a, b: ember.nn.functional.relu(a),
     "a.sum()": lambda a, b: a.sum(),
+    "a.exp()": lambda a, b: a.exp(),
+    "a < b": lambda a, b: a < b,
 }
 
 

@@ -132,7 +132,7 @@ def _operand_pairs(value):
     return pairs
 
 
-@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "maximum"])
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "maximum", "less", "equal"])
 def test_repeated_binary_calls_match_numpy(name):
     """The second and later calls of a layout repeat the first one's launch with new buffers
     and scalars: each call matches NumPy (array API promotion: Python scalars are weak)."""
@@ -141,6 +141,32 @@ def test_repeated_binary_calls_match_numpy(name):
         for (a, b), (da, db) in _operand_pairs(value):
             want = getattr(np, name)(a, b)
             close(fn(da, db), want, want.dtype)
+
+
+@pytest.mark.parametrize("name", ["negative", "abs", "exp", "floor", "bitwise_invert", "logical_not", "isnan"])
+def test_repeated_unary_calls_match_numpy(name):
+    """As for binary functions: a layout's later calls repeat its first launch (float, integer
+    and bool arrays; offset views of one buffer; strided)."""
+    fn = (lambda d: ~d) if name == "bitwise_invert" else getattr(xp, name)
+    for value in (1, 2, 3):
+        f = (RNG.standard_normal(12) * 3).astype(np.float32) + value
+        f[value] = np.nan
+        i = np.arange(-6, 6, dtype=np.int32) * value
+        b = i % 3 == 0
+        for a in (f, i, b):
+            if (
+                name == "bitwise_invert"
+                and a.dtype.kind == "f"
+                or name in ("negative", "exp", "floor")
+                and a.dtype == bool
+            ):
+                continue
+            d = dev(a)
+            for sl in (np.s_[:], np.s_[1:5], np.s_[2:6], np.s_[::3]):
+                want = getattr(np, "invert" if name == "bitwise_invert" else name)(a[sl])
+                if name == "exp" and a.dtype.kind == "i":  # promoted to the default float type
+                    want = want.astype("float64" if BACKEND.supports_float64 else "float32")
+                close(fn(d[sl]), want, want.dtype)
 
 
 def test_repeated_binary_calls_keep_scalar_range_checks():

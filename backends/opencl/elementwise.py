@@ -272,7 +272,8 @@ def _family(name, c):
 
 
 def _binary_plan(name, dt, device):
-    """(expr, family, helpers, compute type, result dtype) of the binary op ``name`` on ``dt``."""
+    """(expr, family, helpers, compute type, operand dtype, result dtype) of the binary op
+    ``name`` on operands promoted to ``dt``."""
     fexpr, iexpr, bexpr = BINARY[name]
     if dt.kind == "b" and bexpr is not None:
         expr, family = bexpr, "binary_b"
@@ -286,17 +287,78 @@ def _binary_plan(name, dt, device):
         raise TypeError(f"{name} is not defined for {dt}")
     c = compute_type(dt)
     helpers = codegen.helper_source(_HELPERS[family], c) if family in _HELPERS else ""
-    return expr, _family(family, c), helpers, c, dt
+    return expr, _family(family, c), helpers, c, dt, dt
 
 
-def binary(name):
-    """The array API function ``name`` of :data:`BINARY` (``add``, ``pow``, ...).
+def _compare_plan(name, dt, device):
+    """:func:`_binary_plan` of the comparison ``name`` (a boolean result)."""
+    c = compute_type(dt)
+    return COMPARE[name], _family("compare", c), "", c, dt, _BOOL
 
-    A call whose first operand is an array repeats, once seen, the launch of an earlier call
-    with the same dtypes and layouts (or the same Python scalar type) with its own buffers
-    and scalar: the launch is cached per (dtypes, shapes, strides, offsets), with its kernel,
-    sizes, layout buffer and result, so the repeated path builds one key and launches.
-    """
+
+def _unary_plan(name, dt, device):
+    """(expr, family, compute type, result dtype) of the unary op ``name`` on ``dt``."""
+    fexpr, iexpr = UNARY[name]
+    expr, family = fexpr, "unary_f"
+    if dt.kind in "biu":
+        if iexpr is None:
+            dt = float_dtype(device)
+        else:
+            expr, family = iexpr, "unary_i"
+    if expr is None:
+        raise TypeError(f"{name} is not defined for {dt}")
+    if dt.kind == "b" and name == "bitwise_invert":
+        expr = "!x0"
+    c = compute_type(dt)
+    return expr.replace("C_T", c), _family(family, c), c, dt
+
+
+def _predicate_plan(name, dt, device):
+    """:func:`_unary_plan` of the predicate ``name`` (a boolean result)."""
+    fexpr, iexpr = PREDICATE[name]
+    floating = dt.kind == "f"
+    family = _family("predicate_f" if floating else "predicate_i", "")
+    return fexpr if floating else iexpr, family, compute_type(dt), _BOOL
+
+
+# -- repeated launches ---------------------------------------------------------------------------
+# An element-wise function whose first operand is an array repeats, once seen, the launch of an
+# earlier call with the same dtypes and layouts (or the same Python scalar type as second
+# operand) with its own buffers and scalar: each function caches its launches per (dtypes,
+# shapes, strides, offsets), with the kernel, sizes, layout buffer and result layout, so the
+# repeated path builds one key, makes the result and launches.
+
+
+def _remember(launches, key, launch, out, scalar):
+    """Cache the ``launch`` of ``map_launch`` that made ``out`` under ``key``; ``scalar`` is
+    None (array operands only), else (pack character, conversion of a later call's scalar)."""
+    if len(launches) > 4096:
+        launches.clear()
+    kern, global_size, buffers, scalars = launch
+    layout = (out.shape, out.strides, out.dtype, out.storage.nbytes)
+    launches[key] = (out.storage.device, kern, global_size, scalars[2], buffers[-1], layout, scalar)
+
+
+def _repeat(launch, x1, x2):
+    """Repeat a cached launch on the array ``x1`` and ``x2``: an array, a scalar, or None (one operand)."""
+    device, kern, global_size, n, meta, layout, scalar = launch
+    out = result(device, *layout)
+    if scalar is not None:
+        pack, convert = scalar
+        value = x2 if convert is None else convert(x2)
+        buffers = (1, out.storage.buffer, 2, x1.storage.buffer, 4, meta)
+        device.run(kern, global_size, buffers, (0, _LONG, n, 3, pack, value))
+    elif x2 is None:
+        device.run(kern, global_size, (1, out.storage.buffer, 2, x1.storage.buffer, 3, meta), (0, _LONG, n))
+    else:
+        buffers = (1, out.storage.buffer, 2, x1.storage.buffer, 3, x2.storage.buffer, 4, meta)
+        device.run(kern, global_size, buffers, (0, _LONG, n))
+    return out
+
+
+def _two_operands(name, plan_of):
+    """The element-wise function ``name`` of two operands (arrays or scalars, broadcast);
+    ``plan_of(name, dt, device)`` gives its :func:`_binary_plan` for operands promoted to ``dt``."""
     plans = {}
     launches = {}
 
@@ -323,93 +385,70 @@ def binary(name):
             device, shape = x2.storage.device, x2.shape
         plan = plans.get((dt, device))
         if plan is None:
-            plan = plans[(dt, device)] = _binary_plan(name, dt, device)
-        expr, family, helpers, c, dt = plan
+            plan = plans[(dt, device)] = plan_of(name, dt, device)
+        expr, family, helpers, c, dt, out_dt = plan
         ops = [x1 if type(x1) is CLArray else dt.type(x1), x2 if type(x2) is CLArray else dt.type(x2)]
-        out = empty(shape, dt, device)
+        out = empty(shape, out_dt, device)
         launch = map_launch(out, ops, expr, (c, c), helpers, family)
         if launch is None:
             return out
         device.run(*launch)
         if key is not None and (t2 is CLArray or (dt.kind in "fiu" and dt != _HALF)):
-            if len(launches) > 4096:
-                launches.clear()
-            kern, global_size, buffers, scalars = launch
-            # the scalar of a later call: a Python float packs as it is, others take the result's type
+            # the scalar of a later call: a Python float packs as it is, others take the operands' type
             scalar = None if t2 is CLArray else (PACK[c], None if t2 is float and dt.kind == "f" else dt.type)
-            layout = (out.shape, out.strides, dt, out.storage.nbytes)
-            launches[key] = (device, kern, global_size, scalars[2], buffers[-1], layout, scalar)
+            _remember(launches, key, launch, out, scalar)
         return out
 
     op.__name__ = name
     return op
 
 
-def _repeat(launch, x1, x2):
-    """Repeat the cached launch of :func:`binary` on its operands ``x1`` (an array) and ``x2``."""
-    device, kern, global_size, n, meta, layout, scalar = launch
-    out = result(device, *layout)
-    if scalar is None:
-        buffers = (1, out.storage.buffer, 2, x1.storage.buffer, 3, x2.storage.buffer, 4, meta)
-        device.run(kern, global_size, buffers, (0, _LONG, n))
-    else:
-        pack, convert = scalar
-        value = x2 if convert is None else convert(x2)
-        buffers = (1, out.storage.buffer, 2, x1.storage.buffer, 4, meta)
-        device.run(kern, global_size, buffers, (0, _LONG, n, 3, pack, value))
-    return out
+def _one_operand(name, plan_of):
+    """The element-wise function ``name`` of one array; ``plan_of(name, dt, device)`` gives its
+    :func:`_unary_plan` for an array of dtype ``dt``."""
+    plans = {}
+    launches = {}
+
+    def op(x, /):
+        device = x.storage.device
+        key = (x.dtype, x.shape, x.strides, x.offset)
+        hit = launches.get(key)
+        if hit is not None and hit[0] is device:
+            return _repeat(hit, x, None)
+        plan = plans.get((x.dtype, device))
+        if plan is None:
+            plan = plans[(x.dtype, device)] = plan_of(name, x.dtype, device)
+        expr, family, c, out_dt = plan
+        out = empty(x.shape, out_dt, device)
+        launch = map_launch(out, [x], expr, [c], family=family)
+        if launch is None:
+            return out
+        device.run(*launch)
+        _remember(launches, key, launch, out, None)
+        return out
+
+    op.__name__ = name
+    return op
+
+
+def binary(name):
+    """The array API function ``name`` of :data:`BINARY` (``add``, ``pow``, ...)."""
+    return _two_operands(name, _binary_plan)
 
 
 def compare(name):
     """The array API function ``name`` of :data:`COMPARE` (a boolean result)."""
-    expr = COMPARE[name]
-
-    def op(x1, x2, /):
-        dt = result_type(x1, x2)
-        shape = broadcast_shapes(*(a.shape for a in (x1, x2) if isinstance(a, CLArray)))
-        out = empty(shape, _BOOL, device_of(x1, x2))
-        c = compute_type(dt)
-        return map_into(out, [operand(x1, dt), operand(x2, dt)], expr, [c, c], family=_family("compare", c))
-
-    op.__name__ = name
-    return op
+    return _two_operands(name, _compare_plan)
 
 
 def unary(name):
     """The array API function ``name`` of :data:`UNARY`."""
-    fexpr, iexpr = UNARY[name]
-
-    def op(x, /):
-        dt, expr, family = x.dtype, fexpr, "unary_f"
-        if dt.kind in "biu":
-            if iexpr is None:
-                dt = float_dtype(x.device)
-            else:
-                expr, family = iexpr, "unary_i"
-        if expr is None:
-            raise TypeError(f"{name} is not defined for {dt}")
-        if dt.kind == "b" and name == "bitwise_invert":
-            expr = "!x0"
-        c = compute_type(dt)
-        return map_into(empty(x.shape, dt, x.device), [x], expr.replace("C_T", c), [c], family=_family(family, c))
-
-    op.__name__ = name
-    return op
+    return _one_operand(name, _unary_plan)
 
 
 def predicate(name):
     """The array API function ``name`` of :data:`PREDICATE` (a boolean result)."""
-    fexpr, iexpr = PREDICATE[name]
-
-    def op(x, /):
-        floating = x.dtype.kind == "f"
-        family = _family("predicate_f" if floating else "predicate_i", "")
-        return map_into(
-            empty(x.shape, _BOOL, x.device), [x], fexpr if floating else iexpr, [compute_type(x.dtype)], family=family
-        )
-
-    op.__name__ = name
-    return op
+    return _one_operand(name, _predicate_plan)
 
 
 def where(condition, x1, x2, /):
