@@ -310,6 +310,18 @@ def test_creation():
     assert xp.empty((0, 4), dtype=np.float32).shape == (0, 4)
 
 
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "int32", "int64", "float16", *FLOATS])
+def test_full_of_every_dtype_matches_numpy(dtype):
+    """A scalar fill is the driver's buffer fill of the value's bytes in the array's type."""
+    values = [0, 1, True] + ([-3] if np.dtype(dtype).kind in "if" else []) + ([2.5, -0.0] if dtype[0] == "f" else [])
+    for value in values:
+        for shape in ((3, 2), (), (5,), (0, 4)):
+            want = np.full(shape, value, dtype=dtype)
+            got = host(xp.full(shape, value, dtype=dtype))
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), (dtype, value, shape)
+    assert host(xp.asarray(0, dtype=dtype)).shape == ()
+
+
 def test_indexing():
     a = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
     d = dev(a)
