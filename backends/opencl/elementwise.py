@@ -393,8 +393,8 @@ def _two_operands(name, plan_of):
         if launch is None:
             return out
         device.run(*launch)
-        if key is not None and (t2 is CLArray or (dt.kind in "fiu" and dt != _HALF)):
-            # the scalar of a later call: a Python float packs as it is, others take the operands' type
+        if key is not None and (t2 is CLArray or (t2 in _WEAK and dt.kind in "fiu" and dt != _HALF)):
+            # a later call's Python scalar: a float packs as it is, an int or bool takes the operands' type
             scalar = None if t2 is CLArray else (PACK[c], None if t2 is float and dt.kind == "f" else dt.type)
             _remember(launches, key, launch, out, scalar)
         return out
