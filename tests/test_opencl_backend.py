@@ -233,6 +233,7 @@ def test_repeated_reductions_match_numpy():
 
 def test_reduction_edge_cases():
     close(xp.sum(dev(np.zeros((0, 3), np.float32)), axis=0), np.zeros(3, np.float32))
+    close(xp.sum(dev(np.zeros((0, 5000), np.float32)), axis=1), np.zeros(0, np.float32))  # long rows, none
     close(xp.prod(dev(np.zeros((0,), np.float32))), np.float32(1.0).reshape(()))
     close(xp.sum(dev(np.array([1, 2, 3], np.int32))), np.int64(6).reshape(()))
     close(xp.max(dev(np.array([1.0, np.nan, 3.0], np.float32))), np.array(np.nan, np.float32))

@@ -61,7 +61,7 @@ def _reduce_launch(device, key):
     kept = [d for d in range(len(shape)) if d not in axes]
     out_shape = tuple(shape[d] for d in kept)
     m, k = math.prod(out_shape), math.prod(shape[d] for d in axes)
-    chunks = min(1024, k // 256) if chunked and m < 1024 and k >= 4096 else 1
+    chunks = min(1024, k // 256) if chunked and 0 < m < 1024 and k >= 4096 else 1
     full_shape = out_shape + ((chunks,) if chunks > 1 else ())
     layout = (full_shape, contiguous_strides(full_shape), out_dtype, m * chunks * out_dtype.itemsize)
     if m == 0:

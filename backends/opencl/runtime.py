@@ -36,7 +36,8 @@ DTYPE_NAMES = frozenset(d.name for d in _CL_TYPES)
 #: OpenCL C compute type -> the NumPy scalar type passed by value for it.
 SCALAR_TYPES = {"uchar": np.uint8, "char": np.int8, "short": np.int16, "int": np.int32, "long": np.int64,
                 "float": np.float32, "double": np.float64}  # fmt: skip
-#: OpenCL C compute type -> the character that packs a scalar of it (:meth:`Device.run`)
+#: OpenCL C compute type -> the character that packs a scalar of it (:meth:`Device.run`): NumPy's,
+#: which PyOpenCL's packer reads as its invokers do (int64 is "l" on 64-bit Linux and macOS)
 PACK = {c: np.dtype(t).char.encode() for c, t in SCALAR_TYPES.items()}
 
 
@@ -235,7 +236,9 @@ class Device:
         """Run ``kern`` over ``global_size`` work-items in groups of :attr:`local_size` (see
         :meth:`launch`), its memory arguments ``buffers`` (index, buffer, index, buffer, ...)
         and its scalar arguments ``scalars`` (index, :data:`PACK` character, value, ...) set
-        by one call each: the shortest launch PyOpenCL has (no invoker, no event list).
+        by one call each: the shortest launch PyOpenCL has (no invoker, no event list). The two
+        setters are those PyOpenCL's generated invokers call (``Kernel._set_arg_multi``,
+        ``_set_arg_buf_pack_multi``; PyOpenCL 2024.1 and later, as ember requires).
         """
         kern._set_arg_multi(buffers)
         kern._set_arg_buf_pack_multi(scalars)
