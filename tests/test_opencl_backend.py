@@ -14,6 +14,8 @@ import ember
 
 BACKEND = opencl_backend()
 
+import pyopencl as cl  # noqa: E402
+
 from ember.backends.opencl import namespace as ns  # noqa: E402
 
 xp = BACKEND.xp
@@ -482,6 +484,22 @@ def test_one_program_per_family_and_fixed_work_group():
         close(xp.argsort(dev(x), axis=-1), np.argsort(x, axis=-1, kind="stable"))
 
 
+def test_host_data_is_copied_without_waiting_for_the_queue(monkeypatch):
+    """from_host copies into a new buffer as the driver creates it: no copy is enqueued (PyOpenCL's
+    host-to-device copies block until the queue has drained, a host sync per tensor)."""
+    host_data = RNG.standard_normal((3, 5)).astype(np.float32)
+    want = host_data.copy()
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("from_host enqueued a copy")
+
+    monkeypatch.setattr(cl, "enqueue_copy", no_copy)
+    d = dev(host_data)
+    host_data[:] = 0  # the device array holds its own copy
+    monkeypatch.undo()
+    close(d, want)
+
+
 def test_freed_buffers_are_reused_within_the_cache_limit(monkeypatch):
     device = BACKEND.devices[0]
     gc.collect()
@@ -490,7 +508,7 @@ def test_freed_buffers_are_reused_within_the_cache_limit(monkeypatch):
     buffer = first.buffer
     del first
     assert BACKEND.memory_reserved(0) == BACKEND.memory_allocated(0) + 777 * 4
-    again = dev(np.ones(777, dtype=np.float32))  # same size: the cached buffer, rewritten
+    again = xp.full((777,), 1.0, dtype=np.float32)  # same size: the cached buffer, rewritten
     assert again.buffer is buffer and np.array_equal(host(again), np.ones(777, np.float32))
     del again
     BACKEND.empty_cache(0)

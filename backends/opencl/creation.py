@@ -25,10 +25,10 @@ def from_host(host, device):
         raise TypeError(f"OpenCL device opencl:{device.index} ({device.name}) does not support float64")
     if host.dtype not in runtime._CL_TYPES:
         raise TypeError(f"opencl backend does not support dtype {host.dtype}")
-    out = CLArray(Storage(device, host.nbytes), host.shape, host.dtype)
-    if host.nbytes:
-        cl.enqueue_copy(device.queue, out.buffer, host)
-    return out
+    # a new buffer made holding the data: a copy enqueued into a cached one would wait for the
+    # queue to drain (PyOpenCL's host-to-device copies block until done)
+    buffer = device.new_buffer(host.nbytes, host) if host.nbytes else None
+    return CLArray(Storage(device, host.nbytes, buffer), host.shape, host.dtype)
 
 
 def to_host(a):

@@ -87,15 +87,18 @@ class Storage:
 
     __slots__ = ("buffer", "nbytes", "device", "__weakref__")
 
-    def __init__(self, device, nbytes):
+    def __init__(self, device, nbytes, buffer=None):
         self.device = device
         self.nbytes = nbytes
-        free = device.free.get(nbytes)
-        if free:
-            device.cached -= nbytes
-            self.buffer = free.pop()
+        if buffer is not None:  # a new buffer of nbytes made by the caller
+            self.buffer = buffer
         else:
-            self.buffer = device.new_buffer(nbytes)
+            free = device.free.get(nbytes)
+            if free:
+                device.cached -= nbytes
+                self.buffer = free.pop()
+            else:
+                self.buffer = device.new_buffer(nbytes)
         allocated = device.allocated = device.allocated + nbytes
         if allocated > device.peak:
             device.peak = allocated
@@ -147,13 +150,20 @@ class Device:
         self._lock = threading.Lock()
 
     # -- buffers -------------------------------------------------------------------------
-    def new_buffer(self, nbytes):
-        """A new buffer of ``nbytes`` (the cached ones released first if the device is full)."""
-        try:
-            return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
-        except cl.MemoryError:
-            self.empty_cache()
-            return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
+    def new_buffer(self, nbytes, host=None):
+        """A new buffer of ``nbytes`` (the cached ones released first if the device is full),
+        holding a copy of ``host`` (a C-contiguous NumPy array of ``nbytes > 0``) when given:
+        the driver copies it as it creates the buffer, without waiting for the queue."""
+        flags = cl.mem_flags.READ_WRITE
+        if host is not None:
+            flags |= cl.mem_flags.COPY_HOST_PTR
+        for attempt in (0, 1):
+            try:
+                return cl.Buffer(self.context, flags, max(nbytes, 1), hostbuf=host)
+            except cl.MemoryError:
+                if attempt:
+                    raise
+                self.empty_cache()
 
     def empty_cache(self):
         """Release every cached buffer to the driver."""
