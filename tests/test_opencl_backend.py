@@ -14,6 +14,8 @@ import ember
 
 BACKEND = opencl_backend()
 
+import pyopencl as cl  # noqa: E402
+
 from ember.backends.opencl import namespace as ns  # noqa: E402
 
 xp = BACKEND.xp
@@ -108,6 +110,75 @@ def test_binary_integers_and_scalars(name):
     assert getattr(xp, name)(dev(a.astype(np.int32)), 2.5).dtype == expected
 
 
+def _operand_pairs(value):
+    """(numpy, device) operand pairs of one layout each, filled from ``value``: contiguous,
+    offset views of one buffer, strided, broadcast, 0-d, Python scalars of each type."""
+    a = (RNG.standard_normal(12) * 4).astype(np.float32) + value
+    b = (RNG.standard_normal((3, 1)) * 4).astype(np.float32) + value
+    i = np.arange(-6, 6, dtype=np.int32) + int(value)
+    da, db, di = dev(a), dev(b), dev(i)
+    pairs = [
+        ((a, a[::-1].copy()), (da, dev(a[::-1].copy()))),
+        ((a[1:5], a[2:6]), (da[1:5], da[2:6])),  # same shape and strides, other offsets
+        ((a[::3], a[1::3]), (da[::3], da[1::3])),
+        ((a[:4], b), (da[:4], db)),  # broadcast to (3, 4)
+        ((np.float32(value), a), (dev(np.float32(value)), da)),  # 0-d first operand
+        ((a, value + 0.5), (da, value + 0.5)),
+        ((a, int(value) + 2), (da, int(value) + 2)),
+        ((a, bool(int(value) % 2)), (da, bool(int(value) % 2))),
+        ((i, int(value) - 3), (di, int(value) - 3)),
+        ((i, i[::-1].copy()), (di, dev(i[::-1].copy()))),
+    ]
+    if BACKEND.supports_float64:
+        pairs.append(((i, value + 0.25), (di, value + 0.25)))  # weak float scalar: float64
+    return pairs
+
+
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "maximum", "less", "equal"])
+def test_repeated_binary_calls_match_numpy(name):
+    """The second and later calls of a layout repeat the first one's launch with new buffers
+    and scalars: each call matches NumPy (array API promotion: Python scalars are weak)."""
+    fn = getattr(xp, name)
+    for value in (1.0, 2.0, 3.0):
+        for (a, b), (da, db) in _operand_pairs(value):
+            want = getattr(np, name)(a, b)
+            close(fn(da, db), want, want.dtype)
+
+
+@pytest.mark.parametrize("name", ["negative", "abs", "exp", "floor", "bitwise_invert", "logical_not", "isnan"])
+def test_repeated_unary_calls_match_numpy(name):
+    """As for binary functions: a layout's later calls repeat its first launch (float, integer
+    and bool arrays; offset views of one buffer; strided)."""
+    fn = (lambda d: ~d) if name == "bitwise_invert" else getattr(xp, name)
+    for value in (1, 2, 3):
+        f = (RNG.standard_normal(12) * 3).astype(np.float32) + value
+        f[value] = np.nan
+        i = np.arange(-6, 6, dtype=np.int32) * value
+        b = i % 3 == 0
+        for a in (f, i, b):
+            if (
+                name == "bitwise_invert"
+                and a.dtype.kind == "f"
+                or name in ("negative", "exp", "floor")
+                and a.dtype == bool
+            ):
+                continue
+            d = dev(a)
+            for sl in (np.s_[:], np.s_[1:5], np.s_[2:6], np.s_[::3]):
+                want = getattr(np, "invert" if name == "bitwise_invert" else name)(a[sl])
+                if name == "exp" and a.dtype.kind == "i":  # promoted to the default float type
+                    want = want.astype("float64" if BACKEND.supports_float64 else "float32")
+                close(fn(d[sl]), want, want.dtype)
+
+
+def test_repeated_binary_calls_keep_scalar_range_checks():
+    d = dev(np.arange(4, dtype=np.int32))
+    close(d + 3, np.arange(4, dtype=np.int32) + 3)  # the launch is cached
+    with pytest.raises(OverflowError):
+        d + 2**40  # noqa: B018 - as NumPy, the int32 scalar is out of range
+    close(d + 5, np.arange(4, dtype=np.int32) + 5)
+
+
 def test_operators_with_python_scalars():
     a = np.arange(6, dtype=np.float32).reshape(2, 3)
     d = dev(a)
@@ -149,8 +220,22 @@ def test_reductions(dtype, axis, keepdims):
                 )
 
 
+def test_repeated_reductions_match_numpy():
+    """A reduction's launch is cached per input layout: later calls on new data of that layout
+    (offset views of one buffer, a chunked long row, an empty result) match NumPy."""
+    for _ in range(3):
+        a = RNG.standard_normal((6, 700)).astype(np.float32)
+        d = dev(a)
+        for sl in (np.s_[1:4], np.s_[2:5], np.s_[::2]):
+            close(xp.sum(d[sl], axis=1), a[sl].sum(axis=1))
+            close(xp.max(d[sl]), np.max(a[sl]))
+        close(xp.sum(d), np.sum(a, dtype=np.float64).astype(np.float32))  # 4,200 values: chunked
+        close(xp.sum(d[:0], axis=1), np.zeros(0, np.float32))
+
+
 def test_reduction_edge_cases():
     close(xp.sum(dev(np.zeros((0, 3), np.float32)), axis=0), np.zeros(3, np.float32))
+    close(xp.sum(dev(np.zeros((0, 5000), np.float32)), axis=1), np.zeros(0, np.float32))  # long rows, none
     close(xp.prod(dev(np.zeros((0,), np.float32))), np.float32(1.0).reshape(()))
     close(xp.sum(dev(np.array([1, 2, 3], np.int32))), np.int64(6).reshape(()))
     close(xp.max(dev(np.array([1.0, np.nan, 3.0], np.float32))), np.array(np.nan, np.float32))
@@ -226,6 +311,18 @@ def test_creation():
     close(xp.eye(3, 4, k=-1, dtype=np.float32), np.eye(3, 4, k=-1, dtype=np.float32))
     close(xp.asarray([[1, 2]], dtype=np.float32), np.array([[1, 2]], np.float32))
     assert xp.empty((0, 4), dtype=np.float32).shape == (0, 4)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint8", "int16", "int32", "int64", "float16", *FLOATS])
+def test_full_of_every_dtype_matches_numpy(dtype):
+    """A scalar fill is the driver's buffer fill of the value's bytes in the array's type."""
+    values = [0, 1, True] + ([-3] if np.dtype(dtype).kind in "if" else []) + ([2.5, -0.0] if dtype[0] == "f" else [])
+    for value in values:
+        for shape in ((3, 2), (), (5,), (0, 4)):
+            want = np.full(shape, value, dtype=dtype)
+            got = host(xp.full(shape, value, dtype=dtype))
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), (dtype, value, shape)
+    assert host(xp.asarray(0, dtype=dtype)).shape == ()
 
 
 def test_indexing():
@@ -387,6 +484,22 @@ def test_one_program_per_family_and_fixed_work_group():
         close(xp.argsort(dev(x), axis=-1), np.argsort(x, axis=-1, kind="stable"))
 
 
+def test_host_data_is_copied_without_waiting_for_the_queue(monkeypatch):
+    """from_host copies into a new buffer as the driver creates it: no copy is enqueued (PyOpenCL's
+    host-to-device copies block until the queue has drained, a host sync per tensor)."""
+    host_data = RNG.standard_normal((3, 5)).astype(np.float32)
+    want = host_data.copy()
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("from_host enqueued a copy")
+
+    monkeypatch.setattr(cl, "enqueue_copy", no_copy)
+    d = dev(host_data)
+    host_data[:] = 0  # the device array holds its own copy
+    monkeypatch.undo()
+    close(d, want)
+
+
 def test_freed_buffers_are_reused_within_the_cache_limit(monkeypatch):
     device = BACKEND.devices[0]
     gc.collect()
@@ -395,7 +508,7 @@ def test_freed_buffers_are_reused_within_the_cache_limit(monkeypatch):
     buffer = first.buffer
     del first
     assert BACKEND.memory_reserved(0) == BACKEND.memory_allocated(0) + 777 * 4
-    again = dev(np.ones(777, dtype=np.float32))  # same size: the cached buffer, rewritten
+    again = xp.full((777,), 1.0, dtype=np.float32)  # same size: the cached buffer, rewritten
     assert again.buffer is buffer and np.array_equal(host(again), np.ones(777, np.float32))
     del again
     BACKEND.empty_cache(0)

@@ -74,3 +74,23 @@ def test_auto_choice_is_measured_once_per_device_and_dtype(monkeypatch):
     xp.matmul(a, a)
     expected = {("clblast-faster", np.dtype("float32"))} if clblast.available("float32") else set()
     assert set(device.gemm_choice) == expected
+
+
+@pytest.mark.skipif(not clblast.available("float32"), reason="CLBlast is not installed")
+def test_auto_choice_is_kept_on_disk_for_a_new_process(monkeypatch, tmp_path):
+    monkeypatch.delenv("EMBER_OPENCL_GEMM", raising=False)
+    monkeypatch.setenv("EMBER_OPENCL_CACHE_DIR", str(tmp_path))
+    device = BACKEND.devices[0]
+    a = BACKEND.from_host(np.ones((8, 8), np.float32), 0)
+    monkeypatch.setattr(device, "gemm_choice", {})
+    xp.matmul(a, a)  # measures and stores the verdict
+    verdict = device.gemm_choice[("clblast-faster", np.dtype("float32"))]
+    assert [p.suffix for p in tmp_path.iterdir() if p.suffix == ".choice"] == [".choice"]
+
+    def measure(*args):
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(clblast, "_measure", measure)
+    monkeypatch.setattr(device, "gemm_choice", {})  # as in a new process
+    np.testing.assert_allclose(BACKEND.to_host(xp.matmul(a, a)), np.full((8, 8), 8, np.float32))
+    assert device.gemm_choice[("clblast-faster", np.dtype("float32"))] == verdict

@@ -42,3 +42,9 @@ def test_float32_random_draws_build_without_double(without_fp64, kind):
     assert values.dtype == np.float32 and np.isfinite(values).all()
     if kind == "uniform":
         assert 0 <= values.min() and values.max() < 1
+
+
+def test_float64_arrays_are_refused(without_fp64):
+    with pytest.raises(TypeError, match=r"opencl:0 .*does not support float64"):
+        BACKEND.xp.full((2,), 1.0, dtype=np.float64)
+    assert BACKEND.xp.full((2,), 1.0).dtype == np.float32  # the device's default float type

@@ -29,18 +29,20 @@ ADAM = [
 
 
 class Launches:
-    """Counts the kernel launches on opencl:0."""
+    """Counts the kernel launches on opencl:0 (by ``Device.launch`` and by ``Device.run``)."""
 
     def __init__(self, monkeypatch):
         self.count = 0
         device = BACKEND.devices[0]
-        launch = device.launch
+        for name in ("launch", "run"):
+            monkeypatch.setattr(device, name, self._counted(getattr(device, name)))
 
+    def _counted(self, launch):
         def counted(*args, **kwargs):
             self.count += 1
             return launch(*args, **kwargs)
 
-        monkeypatch.setattr(device, "launch", counted)
+        return counted
 
 
 def _arrays(dtype, count, seed):

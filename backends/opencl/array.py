@@ -18,6 +18,7 @@ from .runtime import Storage
 __all__ = [
     "CLArray",
     "empty",
+    "result",
     "as_shape",
     "contiguous_strides",
     "broadcast_shapes",
@@ -277,6 +278,15 @@ def empty(shape, dtype, device):
             _STRIDES.clear()
         strides = _STRIDES[shape] = contiguous_strides(shape)
     out.strides = strides
+    return out
+
+
+def result(device, shape, strides, dtype, nbytes):
+    """A new contiguous array of a layout the caller has cached (``strides`` the contiguous
+    strides of ``shape``, ``nbytes`` its size): :func:`empty` without its conversions."""
+    out = object.__new__(CLArray)
+    out.storage = Storage(device, nbytes)
+    out.shape, out.strides, out.dtype, out.offset = shape, strides, dtype, 0
     return out
 
 

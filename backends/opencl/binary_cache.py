@@ -1,4 +1,6 @@
-"""Compiled OpenCL programs cached on disk, so that a new process does not compile again.
+"""Compiled OpenCL programs cached on disk, so that a new process does not compile again;
+beside them, choices measured once per device (which GEMM is faster), so that a new process
+does not measure again.
 
 A program's binary (``CL_PROGRAM_BINARIES``) is stored under a key made of the source text,
 the build options and the device's identity (platform and its version, device name and
@@ -8,7 +10,8 @@ still takes ~0.1 s per program, loading a binary ~1 ms.
 
 The folder is ``$EMBER_OPENCL_CACHE_DIR``, else ``$XDG_CACHE_HOME/ember/opencl``, else
 ``~/.cache/ember/opencl``; ``EMBER_OPENCL_CACHE_DIR=""`` turns the cache off. A binary that
-fails to load is rebuilt from source and replaced.
+fails to load is rebuilt from source and replaced. A choice is stored under its name and the
+same device identity (:func:`load_choice`, :func:`store_choice`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import pyopencl as cl
 
-__all__ = ["cache_dir", "build"]
+__all__ = ["cache_dir", "build", "load_choice", "store_choice"]
 
 
 def cache_dir():
@@ -37,13 +40,48 @@ def _identity(device):
     return "\n".join((platform.name, platform.version, device.name, device.version, device.driver_version))
 
 
+def _path(folder, device, suffix, *parts):
+    """The cache file of ``parts`` (text) for ``device``: named by their hash and the device's identity."""
+    key = hashlib.sha256("\0".join((_identity(device), *parts)).encode()).hexdigest()
+    return folder / f"{key}.{suffix}"
+
+
+def _write(folder, path, data):
+    """Write ``data`` (bytes) to ``path`` atomically; a read-only or full folder is left alone
+    (it costs only the rebuild or the measurement next time)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:
+            tmp.write(data)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass
+
+
+def load_choice(device, name):
+    """The choice stored as ``name`` for ``device`` (text), or ``None`` when there is none."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        return _path(folder, device, "choice", name).read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def store_choice(device, name, value):
+    """Store the choice ``value`` (text) as ``name`` for ``device``."""
+    folder = cache_dir()
+    if folder is not None:
+        _write(folder, _path(folder, device, "choice", name), value.encode())
+
+
 def build(context, device, source, options=""):
     """The program of ``source`` built for ``device``: from the cached binary when there is one."""
     folder = cache_dir()
     if folder is None:
         return cl.Program(context, source).build(options)
-    key = hashlib.sha256("\0".join((_identity(device), options, source)).encode()).hexdigest()
-    path = folder / f"{key}.bin"
+    path = _path(folder, device, "bin", options, source)
     try:
         binary = path.read_bytes()
     except OSError:
@@ -56,11 +94,5 @@ def build(context, device, source, options=""):
     program = cl.Program(context, source).build(options)
     (binary,) = program.get_info(cl.program_info.BINARIES)
     if binary:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:
-                tmp.write(binary)
-            os.replace(tmp.name, path)
-        except OSError:
-            pass  # a read-only or full cache folder costs only the rebuild next time
+        _write(folder, path, binary)
     return program

@@ -6,8 +6,9 @@ CLBlast's headers; the C API needs nothing but the shared library, and ember cal
 OpenCL handles (``int_ptr``).
 
 CLBlast serves a matmul only where it measured faster than ember's own kernel on that device
-and dtype (:func:`faster_than_own`: both timed once per device and dtype on a 256^3 product);
-``EMBER_OPENCL_GEMM=own`` or ``=clblast`` fixes the choice. Without the library, ember's own
+and dtype (:func:`faster_than_own`: both timed once per device and dtype on a 256^3 product,
+~0.15 s on PoCL; the verdict is kept in the on-disk cache of ``binary_cache``, so a new process
+does not measure again); ``EMBER_OPENCL_GEMM=own`` or ``=clblast`` fixes the choice. Without the library, ember's own
 kernel serves every matmul.
 """
 
@@ -20,6 +21,7 @@ import time
 
 import numpy as np
 
+from . import binary_cache
 from .array import empty
 from .creation import from_host
 
@@ -107,7 +109,18 @@ def faster_than_own(device, dtype, own):
     key = ("clblast-faster", np.dtype(dtype))
     verdict = device.gemm_choice.get(key)
     if verdict is None:
-        verdict = device.gemm_choice[key] = available(dtype) and _measure(device, dtype, own)
+        verdict = device.gemm_choice[key] = available(dtype) and _measured(device, np.dtype(dtype), own)
+    return verdict
+
+
+def _measured(device, dtype, own):
+    """:func:`_measure`'s verdict, from the on-disk cache when this device and library have one."""
+    name = f"clblast-faster {dtype.name} {_LIB._name}"
+    stored = binary_cache.load_choice(device.cl_device, name)
+    if stored in ("0", "1"):
+        return stored == "1"
+    verdict = _measure(device, dtype, own)
+    binary_cache.store_choice(device.cl_device, name, str(int(verdict)))
     return verdict
 
 

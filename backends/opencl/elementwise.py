@@ -9,16 +9,17 @@ import math
 import numpy as np
 
 from . import codegen
-from .array import CLArray, broadcast_shapes, broadcast_strides, collapse, empty
-from .runtime import SCALAR_TYPES, compute_type, current, float_dtype
+from .array import CLArray, broadcast_shapes, broadcast_strides, collapse, empty, result
+from .runtime import PACK, SCALAR_TYPES, compute_type, current, float_dtype
 
 __all__ = [
-    "map_into", "result_type", "device_of", "operand", "widen_half", "narrow_half", "where", "astype", "copy_into",
+    "map_into", "map_launch", "result_type", "device_of", "operand", "widen_half", "narrow_half", "where", "astype", "copy_into",
     "BINARY", "COMPARE", "UNARY", "PREDICATE", "FUNCTIONS", "add", "divide", "less", "greater_equal", "logical_or",
     "erf",
 ]  # fmt: skip
 
 _BOOL, _INT64, _HALF, _FLOAT = np.dtype("bool"), np.dtype("int64"), np.dtype("float16"), np.dtype("float32")
+_LONG = PACK["long"]
 
 
 def device_of(*operands):
@@ -85,14 +86,31 @@ def map_into(out, operands, expr, compute, helpers="", family=None):
     and stride buffer by layout) and one launch; C text is generated only on a miss.
     Operands that all walk memory contiguously get a kernel without index arithmetic.
     """
+    launch = map_launch(out, operands, expr, compute, helpers, family)
+    if launch is not None:
+        out.storage.device.run(*launch)
+    return out
+
+
+def map_launch(out, operands, expr, compute, helpers="", family=None):
+    """The launch of :func:`map_into` (None when ``out`` is empty): the kernel, the global
+    size and the argument tuples of :meth:`~ember.backends.opencl.runtime.Device.run`.
+
+    The arguments are the element count (scalar 0), the output (1), the operands (2, 3, ...)
+    and the layout buffer (last): :func:`binary` keeps a launch's kernel, size and layout
+    buffer to repeat it with new buffers.
+    """
     shape = out.shape
     n = math.prod(shape)
     if not n:
-        return out
-    device = out.storage.device
-    args = [np.int64(n), out.storage.buffer]
+        return None
+    storage = out.storage
+    device = storage.device
+    buffers = (1, storage.buffer)
+    scalars = (0, _LONG, n)
     sig = [out.dtype]
     layout = [shape, out.strides, out.offset]
+    j = 2
     for x, c in zip(operands, compute):
         if type(x) is CLArray:
             if x.storage.device is not device:
@@ -100,28 +118,28 @@ def map_into(out, operands, expr, compute, helpers="", family=None):
                     "expected all arrays on the same OpenCL device, "
                     f"got opencl:{x.storage.device.index} and opencl:{device.index}"
                 )
-            args.append(x.storage.buffer)
+            buffers += (j, x.storage.buffer)
             sig.append((x.dtype, c))
             layout += (x.shape, x.strides, x.offset)
         else:
-            args.append(SCALAR_TYPES[c](x))
+            scalars += (j, PACK[c], SCALAR_TYPES[c](x))
             sig.append(c)
+        j += 1
     layout = tuple(layout)
     plan = device.layouts.get(layout)
     if plan is None:
         plan = _map_layout(device, layout)
-    flat, meta = plan
+    flat, meta, global_size = plan
     key = (expr, family, helpers, flat, tuple(sig))
     kern = device.map_kernels.get(key)
     if kern is None:
         kern = device.map_kernels[key] = _map_kernel(device, key)
-    args.append(meta)
-    device.launch(kern, n, *args)
-    return out
+    return kern, global_size, buffers + (j, meta), scalars
 
 
 def _map_layout(device, layout):
-    """(flat, meta buffer) for a map's ``layout`` (shape, then strides and offset per array).
+    """(flat, meta buffer, global size) for a map's ``layout`` (shape, then strides and offset
+    per array).
 
     Flat: every array walks memory contiguously, and ``meta`` holds only their offsets;
     otherwise ``meta`` holds the collapsed shape, then each array's offset and strides.
@@ -140,7 +158,9 @@ def _map_layout(device, layout):
             meta.extend(st)
     if len(device.layouts) > 4096:
         device.layouts.clear()
-    plan = device.layouts[layout] = (flat, device._meta_buffer(tuple(meta), meta))
+    local = device.local_size
+    global_size = (-(-math.prod(shape) // local) * local,)  # a multiple of the work-group size
+    plan = device.layouts[layout] = (flat, device._meta_buffer(tuple(meta), meta), global_size)
     return plan
 
 
@@ -252,7 +272,8 @@ def _family(name, c):
 
 
 def _binary_plan(name, dt, device):
-    """(expr, family, helpers, compute type, result dtype) of the binary op ``name`` on ``dt``."""
+    """(expr, family, helpers, compute type, operand dtype, result dtype) of the binary op
+    ``name`` on operands promoted to ``dt``."""
     fexpr, iexpr, bexpr = BINARY[name]
     if dt.kind == "b" and bexpr is not None:
         expr, family = bexpr, "binary_b"
@@ -266,86 +287,168 @@ def _binary_plan(name, dt, device):
         raise TypeError(f"{name} is not defined for {dt}")
     c = compute_type(dt)
     helpers = codegen.helper_source(_HELPERS[family], c) if family in _HELPERS else ""
-    return expr, _family(family, c), helpers, c, dt
+    return expr, _family(family, c), helpers, c, dt, dt
 
 
-def binary(name):
-    """The array API function ``name`` of :data:`BINARY` (``add``, ``pow``, ...)."""
+def _compare_plan(name, dt, device):
+    """:func:`_binary_plan` of the comparison ``name`` (a boolean result)."""
+    c = compute_type(dt)
+    return COMPARE[name], _family("compare", c), "", c, dt, _BOOL
+
+
+def _unary_plan(name, dt, device):
+    """(expr, family, compute type, result dtype) of the unary op ``name`` on ``dt``."""
+    fexpr, iexpr = UNARY[name]
+    expr, family = fexpr, "unary_f"
+    if dt.kind in "biu":
+        if iexpr is None:
+            dt = float_dtype(device)
+        else:
+            expr, family = iexpr, "unary_i"
+    if expr is None:
+        raise TypeError(f"{name} is not defined for {dt}")
+    if dt.kind == "b" and name == "bitwise_invert":
+        expr = "!x0"
+    c = compute_type(dt)
+    return expr.replace("C_T", c), _family(family, c), c, dt
+
+
+def _predicate_plan(name, dt, device):
+    """:func:`_unary_plan` of the predicate ``name`` (a boolean result)."""
+    fexpr, iexpr = PREDICATE[name]
+    floating = dt.kind == "f"
+    family = _family("predicate_f" if floating else "predicate_i", "")
+    return fexpr if floating else iexpr, family, compute_type(dt), _BOOL
+
+
+# -- repeated launches ---------------------------------------------------------------------------
+# An element-wise function whose first operand is an array repeats, once seen, the launch of an
+# earlier call with the same dtypes and layouts (or the same Python scalar type as second
+# operand) with its own buffers and scalar: each function caches its launches per (dtypes,
+# shapes, strides, offsets), with the kernel, sizes, layout buffer and result layout, so the
+# repeated path builds one key, makes the result and launches.
+
+
+def _remember(launches, key, launch, out, scalar):
+    """Cache the ``launch`` of ``map_launch`` that made ``out`` under ``key``; ``scalar`` is
+    None (array operands only), else (pack character, conversion of a later call's scalar)."""
+    if len(launches) > 4096:
+        launches.clear()
+    kern, global_size, buffers, scalars = launch
+    layout = (out.shape, out.strides, out.dtype, out.storage.nbytes)
+    launches[key] = (out.storage.device, kern, global_size, scalars[2], buffers[-1], layout, scalar)
+
+
+def _repeat(launch, x1, x2):
+    """Repeat a cached launch on the array ``x1`` and ``x2``: an array, a scalar, or None (one operand)."""
+    device, kern, global_size, n, meta, layout, scalar = launch
+    out = result(device, *layout)
+    if scalar is not None:
+        pack, convert = scalar
+        value = x2 if convert is None else convert(x2)
+        buffers = (1, out.storage.buffer, 2, x1.storage.buffer, 4, meta)
+        device.run(kern, global_size, buffers, (0, _LONG, n, 3, pack, value))
+    elif x2 is None:
+        device.run(kern, global_size, (1, out.storage.buffer, 2, x1.storage.buffer, 3, meta), (0, _LONG, n))
+    else:
+        buffers = (1, out.storage.buffer, 2, x1.storage.buffer, 3, x2.storage.buffer, 4, meta)
+        device.run(kern, global_size, buffers, (0, _LONG, n))
+    return out
+
+
+def _two_operands(name, plan_of):
+    """The element-wise function ``name`` of two operands (arrays or scalars, broadcast);
+    ``plan_of(name, dt, device)`` gives its :func:`_binary_plan` for operands promoted to ``dt``."""
     plans = {}
+    launches = {}
 
     def op(x1, x2, /):
         if type(x1) is CLArray:
             device = x1.storage.device
-            if type(x2) is CLArray:
+            t2 = type(x2)
+            if t2 is CLArray:
+                key = (x1.dtype, x1.shape, x1.strides, x1.offset, x2.dtype, x2.shape, x2.strides, x2.offset)
+            else:
+                key = (x1.dtype, x1.shape, x1.strides, x1.offset, t2)
+            hit = launches.get(key)
+            if hit is not None and hit[0] is device and (t2 is not CLArray or x2.storage.device is device):
+                return _repeat(hit, x1, x2)
+            if t2 is CLArray:
                 dt = x1.dtype if x1.dtype == x2.dtype else result_type(x1, x2)
                 shape = x1.shape if x1.shape == x2.shape else broadcast_shapes(x1.shape, x2.shape)
             else:
                 dt = result_type(x1, x2)
                 shape = x1.shape
         else:
+            key = None
             dt = result_type(x1, x2)
             device, shape = x2.storage.device, x2.shape
         plan = plans.get((dt, device))
         if plan is None:
-            plan = plans[(dt, device)] = _binary_plan(name, dt, device)
-        expr, family, helpers, c, dt = plan
+            plan = plans[(dt, device)] = plan_of(name, dt, device)
+        expr, family, helpers, c, dt, out_dt = plan
         ops = [x1 if type(x1) is CLArray else dt.type(x1), x2 if type(x2) is CLArray else dt.type(x2)]
-        return map_into(empty(shape, dt, device), ops, expr, (c, c), helpers, family)
+        out = empty(shape, out_dt, device)
+        launch = map_launch(out, ops, expr, (c, c), helpers, family)
+        if launch is None:
+            return out
+        device.run(*launch)
+        if key is not None and (t2 is CLArray or (t2 in _WEAK and dt.kind in "fiu" and dt != _HALF)):
+            # a later call's Python scalar: a float packs as it is, an int or bool takes the operands' type
+            scalar = None if t2 is CLArray else (PACK[c], None if t2 is float and dt.kind == "f" else dt.type)
+            _remember(launches, key, launch, out, scalar)
+        return out
 
     op.__name__ = name
     return op
+
+
+def _one_operand(name, plan_of):
+    """The element-wise function ``name`` of one array; ``plan_of(name, dt, device)`` gives its
+    :func:`_unary_plan` for an array of dtype ``dt``."""
+    plans = {}
+    launches = {}
+
+    def op(x, /):
+        device = x.storage.device
+        key = (x.dtype, x.shape, x.strides, x.offset)
+        hit = launches.get(key)
+        if hit is not None and hit[0] is device:
+            return _repeat(hit, x, None)
+        plan = plans.get((x.dtype, device))
+        if plan is None:
+            plan = plans[(x.dtype, device)] = plan_of(name, x.dtype, device)
+        expr, family, c, out_dt = plan
+        out = empty(x.shape, out_dt, device)
+        launch = map_launch(out, [x], expr, [c], family=family)
+        if launch is None:
+            return out
+        device.run(*launch)
+        _remember(launches, key, launch, out, None)
+        return out
+
+    op.__name__ = name
+    return op
+
+
+def binary(name):
+    """The array API function ``name`` of :data:`BINARY` (``add``, ``pow``, ...)."""
+    return _two_operands(name, _binary_plan)
 
 
 def compare(name):
     """The array API function ``name`` of :data:`COMPARE` (a boolean result)."""
-    expr = COMPARE[name]
-
-    def op(x1, x2, /):
-        dt = result_type(x1, x2)
-        shape = broadcast_shapes(*(a.shape for a in (x1, x2) if isinstance(a, CLArray)))
-        out = empty(shape, _BOOL, device_of(x1, x2))
-        c = compute_type(dt)
-        return map_into(out, [operand(x1, dt), operand(x2, dt)], expr, [c, c], family=_family("compare", c))
-
-    op.__name__ = name
-    return op
+    return _two_operands(name, _compare_plan)
 
 
 def unary(name):
     """The array API function ``name`` of :data:`UNARY`."""
-    fexpr, iexpr = UNARY[name]
-
-    def op(x, /):
-        dt, expr, family = x.dtype, fexpr, "unary_f"
-        if dt.kind in "biu":
-            if iexpr is None:
-                dt = float_dtype(x.device)
-            else:
-                expr, family = iexpr, "unary_i"
-        if expr is None:
-            raise TypeError(f"{name} is not defined for {dt}")
-        if dt.kind == "b" and name == "bitwise_invert":
-            expr = "!x0"
-        c = compute_type(dt)
-        return map_into(empty(x.shape, dt, x.device), [x], expr.replace("C_T", c), [c], family=_family(family, c))
-
-    op.__name__ = name
-    return op
+    return _one_operand(name, _unary_plan)
 
 
 def predicate(name):
     """The array API function ``name`` of :data:`PREDICATE` (a boolean result)."""
-    fexpr, iexpr = PREDICATE[name]
-
-    def op(x, /):
-        floating = x.dtype.kind == "f"
-        family = _family("predicate_f" if floating else "predicate_i", "")
-        return map_into(
-            empty(x.shape, _BOOL, x.device), [x], fexpr if floating else iexpr, [compute_type(x.dtype)], family=family
-        )
-
-    op.__name__ = name
-    return op
+    return _one_operand(name, _predicate_plan)
 
 
 def where(condition, x1, x2, /):

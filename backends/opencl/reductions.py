@@ -8,14 +8,15 @@ import math
 import numpy as np
 
 from . import codegen
-from .array import collapse, empty
+from .array import collapse, contiguous_strides, empty, result
 from .elementwise import divide, narrow_half, widen_half
 from .manipulation import moveaxis_last, normalize_axis, permute_dims, reshape
-from .runtime import compute_type, float_dtype
+from .runtime import PACK, compute_type, float_dtype
 
 __all__ = ["reduce_rows", "reducer", "arg_reducer", "REDUCTIONS", "any_", "cumulative_sum"]
 
 _BOOL, _INT64, _HALF, _FLOAT = np.dtype("bool"), np.dtype("int64"), np.dtype("float16"), np.dtype("float32")
+_LONG = PACK["long"]
 
 
 # -- the reduction engine -------------------------------------------------------------------------
@@ -24,7 +25,9 @@ def reduce_rows(x, axes, out_dtype, acc_t, init, step, final="out[g] = acc;", lo
 
     Few long reductions are split into chunks whose partial results are reduced again
     (``chunked``: the op is associative and ``final`` stores ``acc``), so that a full
-    reduction still runs on many work-items.
+    reduction still runs on many work-items. The launch is cached per input layout and
+    reduction (its kernel, sizes, layout buffer and result), so a repeated reduction makes
+    its result and launches.
     """
     if x.dtype == _HALF or np.dtype(out_dtype) == _HALF:  # float16: read, accumulate and reduce in float32
         wide = _FLOAT if np.dtype(out_dtype) == _HALF else out_dtype
@@ -32,24 +35,53 @@ def reduce_rows(x, axes, out_dtype, acc_t, init, step, final="out[g] = acc;", lo
             widen_half(x), axes, wide, "float" if acc_t == "half" else acc_t, init, step, final, load, chunked
         )
         return narrow_half(out, out_dtype)
-    device = x.device
-    kept = [d for d in range(x.ndim) if d not in axes]
-    out_shape = tuple(x.shape[d] for d in kept)
-    m, k = math.prod(out_shape), math.prod(x.shape[d] for d in axes)
-    chunks = min(1024, k // 256) if chunked and m < 1024 and k >= 4096 else 1
-    out = empty(out_shape + ((chunks,) if chunks > 1 else ()), out_dtype, device)
-    if m == 0:
-        return out
-    oshape, (ostr,) = collapse(out_shape, [tuple(x.strides[d] for d in kept)])
-    rshape, (rstr,) = collapse(tuple(x.shape[d] for d in axes), [tuple(x.strides[d] for d in axes)])
-    meta = [len(oshape), len(rshape), *oshape, *rshape, x.offset, *ostr, *rstr]
-    subs = codegen.reduce_fields(x.dtype, out_dtype, acc_t, init, step, final, load)
-    key = ("reduce", tuple(sorted(subs.items())))
-    kern = device.kernel(key, "reduce.cl", "reduce", substitutions=subs)
-    device.launch(kern, m * chunks, np.int64(m), np.int64(k), out.buffer, x.buffer, device.meta(meta), np.int64(chunks))
-    if chunks > 1:
+    device = x.storage.device
+    key = (x.dtype, x.shape, x.strides, x.offset, axes, out_dtype, acc_t, init, step, final, load, chunked)
+    launch = _LAUNCHES.get(key)
+    if launch is None or launch[0] is not device:
+        launch = _reduce_launch(device, key)
+    _, kern, global_size, scalars, meta, layout, again = launch
+    out = result(device, *layout)
+    if global_size is not None:
+        device.run(kern, global_size, (2, out.storage.buffer, 3, x.storage.buffer, 4, meta), scalars)
+    if again:
         out = reduce_rows(out, (out.ndim - 1,), out_dtype, acc_t, init, step, final, load, chunked=False)
     return out
+
+
+#: reduce_rows' launches: (input layout, reduction) -> (device, kernel, global size or None when
+#: the result is empty, scalar arguments, layout buffer, result layout, whether the chunks are reduced again)
+_LAUNCHES = {}
+
+
+def _reduce_launch(device, key):
+    """Plan, cache and return the launch of ``reduce_rows`` for ``key`` on ``device``."""
+    in_dtype, shape, strides, offset, axes, out_dtype, acc_t, init, step, final, load, chunked = key
+    out_dtype = np.dtype(out_dtype)
+    kept = [d for d in range(len(shape)) if d not in axes]
+    out_shape = tuple(shape[d] for d in kept)
+    m, k = math.prod(out_shape), math.prod(shape[d] for d in axes)
+    chunks = min(1024, k // 256) if chunked and 0 < m < 1024 and k >= 4096 else 1
+    full_shape = out_shape + ((chunks,) if chunks > 1 else ())
+    layout = (full_shape, contiguous_strides(full_shape), out_dtype, m * chunks * out_dtype.itemsize)
+    if m == 0:
+        launch = (device, None, None, None, None, layout, False)
+    else:
+        oshape, (ostr,) = collapse(out_shape, [tuple(strides[d] for d in kept)])
+        rshape, (rstr,) = collapse(tuple(shape[d] for d in axes), [tuple(strides[d] for d in axes)])
+        meta = device.meta([len(oshape), len(rshape), *oshape, *rshape, offset, *ostr, *rstr])
+        fields = (in_dtype, out_dtype, acc_t, init, step, final, load)
+        kern = device.kernel(
+            ("reduce", *fields), "reduce.cl", "reduce", substitutions=lambda: codegen.reduce_fields(*fields)
+        )
+        local = device.local_size
+        global_size = (-(-m * chunks // local) * local,)  # a multiple of the work-group size (Device.launch)
+        scalars = (0, _LONG, m, 1, _LONG, k, 5, _LONG, chunks)
+        launch = (device, kern, global_size, scalars, meta, layout, chunks > 1)
+    if len(_LAUNCHES) > 4096:
+        _LAUNCHES.clear()
+    _LAUNCHES[key] = launch
+    return launch
 
 
 # -- the reductions ---------------------------------------------------------------------------------

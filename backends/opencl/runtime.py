@@ -11,10 +11,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pyopencl as cl
+from pyopencl import enqueue_nd_range_kernel as _enqueue
 
 from . import binary_cache
 
-__all__ = ["Device", "devices", "current", "selection", "float_dtype", "cl_type", "Storage"]
+__all__ = ["Device", "devices", "current", "selection", "float_dtype", "cl_type", "Storage", "PACK"]
 
 #: NumPy dtype -> OpenCL C type (bool is stored as one byte holding 0 or 1).
 _CL_TYPES = {
@@ -35,6 +36,9 @@ DTYPE_NAMES = frozenset(d.name for d in _CL_TYPES)
 #: OpenCL C compute type -> the NumPy scalar type passed by value for it.
 SCALAR_TYPES = {"uchar": np.uint8, "char": np.int8, "short": np.int16, "int": np.int32, "long": np.int64,
                 "float": np.float32, "double": np.float64}  # fmt: skip
+#: OpenCL C compute type -> the character that packs a scalar of it (:meth:`Device.run`): NumPy's,
+#: which PyOpenCL's packer reads as its invokers do (int64 is "l" on 64-bit Linux and macOS)
+PACK = {c: np.dtype(t).char.encode() for c, t in SCALAR_TYPES.items()}
 
 
 #: ``EMBER_OPENCL_NO_FP64=1``: treat every device as lacking ``cl_khr_fp64`` and reject any
@@ -74,25 +78,42 @@ def _source(name):
 class Storage:
     """An OpenCL buffer of ``nbytes`` (at least one byte) owned by arrays and their views.
 
-    Freed buffers go back to the device's cache (:meth:`Device.take_buffer`), since creating
+    Freed buffers go back to the device's cache (``Device.free``, by size), since creating
     one costs about as much as a small kernel launch (PoCL allocates on first use). Reuse is
     safe on the device's one in-order queue: work queued on a buffer's new owner runs after
-    all the work of its old one.
+    all the work of its old one. Taking and giving back are inline: every op's result makes
+    one Storage.
     """
 
     __slots__ = ("buffer", "nbytes", "device", "__weakref__")
 
-    def __init__(self, device, nbytes):
+    def __init__(self, device, nbytes, buffer=None):
         self.device = device
         self.nbytes = nbytes
-        self.buffer = device.take_buffer(nbytes)
-        device.allocated += nbytes
-        device.peak = max(device.peak, device.allocated)
+        if buffer is not None:  # a new buffer of nbytes made by the caller
+            self.buffer = buffer
+        else:
+            free = device.free.get(nbytes)
+            if free:
+                device.cached -= nbytes
+                self.buffer = free.pop()
+            else:
+                self.buffer = device.new_buffer(nbytes)
+        allocated = device.allocated = device.allocated + nbytes
+        if allocated > device.peak:
+            device.peak = allocated
 
     def __del__(self):
         try:
-            self.device.allocated -= self.nbytes
-            self.device.give_buffer(self.nbytes, self.buffer)
+            device, nbytes = self.device, self.nbytes
+            device.allocated -= nbytes
+            if device.cached + nbytes <= device.cache_limit:  # keep it for reuse
+                free = device.free.get(nbytes)
+                if free is None:
+                    device.free[nbytes] = [self.buffer]
+                else:
+                    free.append(self.buffer)
+                device.cached += nbytes
         except AttributeError:  # interpreter shutdown
             pass
 
@@ -111,10 +132,11 @@ class Device:
         )
         self.max_work_group = cl_device.max_work_group_size
         self.local_size = min(_LOCAL_SIZE, self.max_work_group)
+        self.local_range = (self.local_size,)
         self.allocated = 0
         self.peak = 0
         #: freed buffers by size, their bytes, and the most bytes kept (a quarter of the memory, 1 GiB at most)
-        self._free = {}
+        self.free = {}
         self.cached = 0
         self.cache_limit = min(cl_device.global_mem_size // 4, 1 << 30)
         self._programs = {}
@@ -128,27 +150,24 @@ class Device:
         self._lock = threading.Lock()
 
     # -- buffers -------------------------------------------------------------------------
-    def take_buffer(self, nbytes):
-        """A buffer of ``nbytes``: a cached one of that size, else a new one."""
-        free = self._free.get(nbytes)
-        if free:
-            self.cached -= nbytes
-            return free.pop()
-        try:
-            return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
-        except cl.MemoryError:
-            self.empty_cache()
-            return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
-
-    def give_buffer(self, nbytes, buffer):
-        """Keep a freed buffer for reuse while the cache stays under :attr:`cache_limit` bytes."""
-        if self.cached + nbytes <= self.cache_limit:
-            self._free.setdefault(nbytes, []).append(buffer)
-            self.cached += nbytes
+    def new_buffer(self, nbytes, host=None):
+        """A new buffer of ``nbytes`` (the cached ones released first if the device is full),
+        holding a copy of ``host`` (a C-contiguous NumPy array of ``nbytes > 0``) when given:
+        the driver copies it as it creates the buffer, without waiting for the queue."""
+        flags = cl.mem_flags.READ_WRITE
+        if host is not None:
+            flags |= cl.mem_flags.COPY_HOST_PTR
+        for attempt in (0, 1):
+            try:
+                return cl.Buffer(self.context, flags, max(nbytes, 1), hostbuf=host)
+            except cl.MemoryError:
+                if attempt:
+                    raise
+                self.empty_cache()
 
     def empty_cache(self):
         """Release every cached buffer to the driver."""
-        self._free.clear()
+        self.free.clear()
         self.cached = 0
 
     # -- programs -------------------------------------------------------------------------
@@ -222,6 +241,18 @@ class Device:
             kern.set_scalar_arg_dtypes([a.dtype if isinstance(a, np.generic) else None for a in args])
             kern.typed = True
         kern(self.queue, global_size, local_size, *args)
+
+    def run(self, kern, global_size, buffers, scalars):
+        """Run ``kern`` over ``global_size`` work-items in groups of :attr:`local_size` (see
+        :meth:`launch`), its memory arguments ``buffers`` (index, buffer, index, buffer, ...)
+        and its scalar arguments ``scalars`` (index, :data:`PACK` character, value, ...) set
+        by one call each: the shortest launch PyOpenCL has (no invoker, no event list). The two
+        setters are those PyOpenCL's generated invokers call (``Kernel._set_arg_multi``,
+        ``_set_arg_buf_pack_multi``; PyOpenCL 2024.1 and later, as ember requires).
+        """
+        kern._set_arg_multi(buffers)
+        kern._set_arg_buf_pack_multi(scalars)
+        _enqueue(self.queue, kern, global_size, self.local_range, None, None, False, False)
 
     def launch(self, kern, n, *args, local=None):
         """Run ``kern`` over ``n`` work-items (nothing for ``n == 0``), as :meth:`enqueue`.
