@@ -14,6 +14,8 @@ diagonal as it is.
 
 from __future__ import annotations
 
+import math
+
 from .. import dtypes
 from ..typeinfo import finfo
 
@@ -21,6 +23,8 @@ __all__ = ["LinalgKernels"]
 
 #: the most sweeps over all column pairs; Jacobi converges quadratically, ~6-10 sweeps in float64
 _MAX_SWEEPS = 40
+#: the degree of the matrix exponential's Taylor polynomial (on a matrix of 1-norm at most 1)
+_TAYLOR_DEGREE = 18
 
 
 def _rounds(n):
@@ -84,8 +88,9 @@ class LinalgKernels:
             return a, xp.full((*a.shape[:-2], 0), 0, dtype=int32), info
         return a, xp.astype(xp.stack(pivots, axis=-1) + 1, int32), info
 
-    def _permutation(self, pivots, m):
-        """The row order ``perm`` (..., m) with ``(P^T A)[i] = A[perm[i]]`` of 1-based ``pivots``."""
+    def linalg_lu_permutation(self, pivots, m):
+        """The row order ``perm`` (..., m) of 1-based ``pivots`` (..., k): ``A = P L U`` with
+        ``(P^T A)[i] = A[perm[i]]``."""
         xp = self.xp
         long = self.backend.native_dtype(dtypes.int64)
         ids = xp.arange(m, dtype=long)
@@ -98,23 +103,11 @@ class LinalgKernels:
             perm = xp.where(ids == k, at_p, xp.where(ids == p, at_k, perm))
         return perm
 
-    def linalg_lu_unpack(self, lu, pivots):
-        """``(perm, L, U)`` of a factorization: ``A[perm] = L @ U`` (``perm`` as
-        :meth:`_permutation`), ``L`` (..., m, k) unit lower, ``U`` (..., k, n) upper."""
-        xp = self.xp
-        m, n = lu.shape[-2:]
-        k = min(m, n)
-        rows, cols = self._positions(m, -2), self._positions(n, -1)
-        zero, one = xp.asarray(0, dtype=lu.dtype), xp.asarray(1, dtype=lu.dtype)
-        lower = xp.where(rows > cols, lu, xp.where(rows == cols, one, zero))[..., :, :k]
-        upper = xp.where(rows <= cols, lu, zero)[..., :k, :]
-        return self._permutation(pivots, m), lower, upper
-
     def linalg_lu_solve(self, lu, pivots, b, adjoint=False):
         """``X`` with ``A X = B`` (``A^T X = B`` when ``adjoint``) from ``A``'s LU factors; ``b``
         (..., n, k) with the batch of ``lu``."""
         xp = self.xp
-        perm = self._permutation(pivots, lu.shape[-1])
+        perm = self.linalg_lu_permutation(pivots, lu.shape[-1])
         if not adjoint:  # L U X = P^T B
             rows = xp.take_along_axis(b, xp.broadcast_to(xp.expand_dims(perm, axis=-1), b.shape), axis=-2)
             y = self.linalg_solve_triangular(lu, rows, upper=False, unitriangular=True)
@@ -314,3 +307,22 @@ class LinalgKernels:
         _, s, v = self._jacobi(a + shift * self._eye(n, a))
         w = s - shift[..., 0]
         return xp.flip(w, axis=-1), xp.flip(v, axis=-1)
+
+    # -- matrix exponential ---------------------------------------------------------------------
+    def linalg_matrix_exp(self, a):
+        """``exp(a)`` of square ``a`` (..., n, n): scaled by ``2^-s`` to a 1-norm at most 1 (one
+        host read for ``s``, the largest over the batch), a degree-18 Taylor polynomial (truncation
+        below ``1 / 19!``), then squared ``s`` times."""
+        xp = self.xp
+        if math.prod(a.shape) == 0:
+            return a
+        norm = float(self.backend.to_host(xp.max(xp.sum(xp.abs(a), axis=-2))))
+        squarings = max(0, math.ceil(math.log2(norm))) if norm > 0 and math.isfinite(norm) else 0
+        a = a / (2.0**squarings)
+        identity = self._eye(a.shape[-1], a)
+        result = identity
+        for k in range(_TAYLOR_DEGREE, 0, -1):
+            result = identity + xp.matmul(a, result) / k
+        for _ in range(squarings):
+            result = xp.matmul(result, result)
+        return result
