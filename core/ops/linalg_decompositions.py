@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from . import linalg_common as results
@@ -119,6 +120,42 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     return linalg_cholesky(input, upper=upper)
 
 
+class _CholeskySolve(Function):
+    """``X = A^-1 B`` for ``A = L L^T`` (``U^T U`` when ``upper``), ``B`` (*, n, k) and ``L``
+    (*, n, n) of one batch shape; ``L``'s gradient is PyTorch's (the whole matrix, not a triangle)."""
+
+    @staticmethod
+    def forward(ctx, B, L, upper):
+        ctx.upper = upper
+        kernels = L._backend.kernels
+        lower = kernels._mT(L._data) if upper else L._data
+        y = kernels.linalg_solve_triangular(lower, B._data, False)
+        X = L._make(kernels.linalg_solve_triangular(kernels._mT(lower), y, True))
+        ctx.save_for_backward(L, X)
+        return X
+
+    @staticmethod
+    def backward(ctx, grad):
+        L, X = ctx.saved_tensors
+        gB = _CholeskySolve.apply(grad, L, ctx.upper)
+        common = gB @ X.mT
+        common = common + common.mT
+        return gB, -(L @ common) if ctx.upper else -(common @ L), None
+
+
+def _cholesky_solve(op, B, L, upper):
+    check_input(op, L)
+    check_pair(op, L, B)
+    if B.ndim < 2 or B.shape[-2] != L.shape[-1]:
+        raise RuntimeError(
+            f"{op}: Incompatible shapes of A and B for the equation AX = B ({L.shape[-2]}x{L.shape[-1]} and "
+            f"{'x'.join(map(str, B.shape))})"
+        )
+    batch = batch_shape(op, L, B)
+    n = L.shape[-1]
+    return _CholeskySolve.apply(B.expand(*batch, *B.shape[-2:]), L.expand(*batch, n, n), upper)
+
+
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     """The solution of ``A X = B`` from the Cholesky factor of ``A = L L^T`` (``U^T U`` when ``upper``).
 
@@ -134,11 +171,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
         tensor([[1.5000],
                 [1.2000]])
     """
-    check_input("cholesky_solve", L)
-    check_pair("cholesky_solve", L, B)
-    lower = L.mT if upper else L
-    Y = linalg_solve_triangular(lower, B, upper=False)
-    return linalg_solve_triangular(lower.mT, Y, upper=True)
+    return _cholesky_solve("cholesky_solve", B, L, upper)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
@@ -151,8 +184,8 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
                 [0.0000, 0.0625]])
     """
     check_input("cholesky_inverse", L)
-    identity = eye(L.shape[-1], dtype=L.dtype, device=L.device)
-    return cholesky_solve(identity.expand(L.shape), L, upper)
+    identity = eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
+    return _cholesky_solve("cholesky_inverse", identity, L, upper)
 
 
 # -- QR ---------------------------------------------------------------------------------------------
@@ -437,14 +470,34 @@ def linalg_pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
                 [0.0000, 0.5000, 0.0000]])
     """
     check_input("linalg.pinv", A, square=hermitian)
-    if hermitian:
-        w, V = _Eigh.apply(A, False)
-        magnitude = w.abs()
-        cut = _tolerance(A, magnitude.amax(-1, keepdim=True), atol, rtol)
-        inverse = _reciprocal_above(magnitude, cut) * w.sign()
-        return (V * inverse.unsqueeze(-2)) @ V.mT
-    U, S, Vh = _Svd.apply(A, False)
-    return (Vh.mT * _reciprocal_above(S, _tolerance(A, S, atol, rtol)).unsqueeze(-2)) @ U.mT
+    with no_grad():
+        if hermitian:
+            w, V = _Eigh.apply(A, False)
+            magnitude = w.abs()
+            cut = _tolerance(A, magnitude.amax(-1, keepdim=True), atol, rtol)
+            X = (V * (_reciprocal_above(magnitude, cut) * w.sign()).unsqueeze(-2)) @ V.mT
+        else:
+            U, S, Vh = _Svd.apply(A, False)
+            X = (Vh.mT * _reciprocal_above(S, _tolerance(A, S, atol, rtol)).unsqueeze(-2)) @ U.mT
+    return _Pinv.apply(A, X)
+
+
+class _Pinv(Function):
+    """The pseudo-inverse ``X`` of ``A``, computed by the caller, with its gradient."""
+
+    @staticmethod
+    def forward(ctx, A, X):
+        out = X._make(X._data)
+        ctx.save_for_backward(A, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X
+        A, X = ctx.saved_tensors
+        gT = grad.mT
+        gA = -(X.mT @ grad @ X.mT) + (gT - A @ (X @ gT)) @ X @ X.mT + X.mT @ X @ (gT - gT @ X @ A)
+        return gA, None
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:

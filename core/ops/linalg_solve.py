@@ -15,6 +15,7 @@ from . import linalg_common as results
 from .arithmetic import where
 from .creation import eye
 from .linalg_common import batch_shape, check_info, check_input, check_pair, triangle
+from .movement import cat
 
 __all__ = [
     "det",
@@ -428,13 +429,27 @@ class _LuFactor(Function):
     def backward(ctx, grad, _, __):
         (LU,) = ctx.saved_tensors
         m, n = LU.shape[-2:]
-        if m != n:
-            raise NotImplementedError("linalg.lu_factor: the derivative of a non-square LU factorization")
+        k = min(m, n)
         P, L, U = _unpack(LU, ctx.pivots)
-        # A = P L U: G_A = P L^-T (tril(L^T G_L, -1) + triu(G_U U^T)) U^-T
-        inner = (L.mT @ grad).tril(-1) + (grad @ U.mT).triu()
-        inner = linalg_solve_triangular(L.mT, inner, upper=True, unitriangular=True)
-        return P @ linalg_solve_triangular(U.mT, inner, upper=False, left=False)
+        gL, gU = grad[..., :, :k].tril(-1), grad[..., :k, :].triu()
+        if m < n:  # A = P L [U1 | U2]: U2 = L^-1 P^T A2
+            U2, gU2 = U[..., :, k:], gU[..., :, k:]
+            gA2 = linalg_solve_triangular(L.mT, gU2, upper=True, unitriangular=True)
+            gB = _lu_square_backward(L, U[..., :, :k], gL - gA2 @ U2.mT, gU[..., :, :k])
+            return P @ cat([gB, gA2], dim=-1)
+        if m > n:  # P^T A = [L1; L2] U: L2 = B2 U^-1
+            L2, gL2 = L[..., k:, :], gL[..., k:, :]
+            gB2 = linalg_solve_triangular(U, gL2, upper=True, left=False)
+            gB = _lu_square_backward(L[..., :k, :], U, gL[..., :k, :], gU - L2.mT @ gB2)
+            return P @ cat([gB, gB2], dim=-2)
+        return P @ _lu_square_backward(L, U, gL, gU)
+
+
+def _lu_square_backward(L, U, gL, gU):
+    """G_B of square ``B = L U``: ``L^-T (tril(L^T G_L, -1) + triu(G_U U^T)) U^-T``."""
+    inner = (L.mT @ gL).tril(-1) + (gU @ U.mT).triu()
+    inner = linalg_solve_triangular(L.mT, inner, upper=True, unitriangular=True)
+    return linalg_solve_triangular(U.mT, inner, upper=False, left=False)
 
 
 def _unpack(LU, pivots):
@@ -631,8 +646,8 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         raise RuntimeError(
             f"{op}: A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
         )
-    if n == 0:
-        return eye(A.shape[-1], dtype=A.dtype, device=A.device).expand(A.shape).clone()
+    if n == 0:  # the identity, connected to A with a zero gradient as PyTorch's is
+        return A.masked_fill(A.new_ones(()).bool(), 0.0) + eye(A.shape[-1], dtype=A.dtype, device=A.device)
     if n < 0:
         A, n = linalg_inv(A), -n
     result = None
