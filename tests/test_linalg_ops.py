@@ -104,7 +104,8 @@ CASES = {
     "lu_factor": (lambda M, A: tuple(M.linalg.lu_factor(A)), [_randn(2, 4, 4)]),
     "lu_factor_ex_wide": (lambda M, A: tuple(M.linalg.lu_factor_ex(A))[::2], [_randn(3, 5)]),
     "lu": (lambda M, A: tuple(M.linalg.lu(A)), [_randn(4, 4)]),
-    "lu_tall": (lambda M, A: tuple(M.linalg.lu(A))[:1], [_randn(2, 5, 3)]),
+    "lu_tall": (lambda M, A: tuple(M.linalg.lu(A)), [_randn(2, 5, 3)]),
+    "lu_wide": (lambda M, A: tuple(M.linalg.lu(A)), [_randn(3, 5)]),
     "lu_solve": (
         lambda M, A, B: M.linalg.lu_solve(*M.linalg.lu_factor(A), B),
         [_general(2, 3, 3), _randn(2, 3, 2)],
@@ -161,7 +162,10 @@ CASES = {
         lambda M, a, B, C, d: M.linalg.multi_dot([a, B, C, d]),
         [_randn(3), _randn(3, 5), _randn(5, 2), _randn(2)],
     ),
-    "multi_dot_matrices": (lambda M, A, B, C: M.linalg.multi_dot([A, B, C]), [_randn(2, 6), _randn(6, 3), _randn(3, 4)]),
+    "multi_dot_matrices": (
+        lambda M, A, B, C: M.linalg.multi_dot([A, B, C]),
+        [_randn(2, 6), _randn(6, 3), _randn(3, 4)],
+    ),
     "vecdot": (lambda M, x, y: M.linalg.vecdot(x, y, dim=0), [_randn(3, 2), _randn(3, 1)]),
     "cross": (lambda M, x, y: M.linalg.cross(x, y), [_randn(2, 3), _randn(1, 3)]),
     "diagonal": (lambda M, A: M.linalg.diagonal(A, offset=1), [_randn(2, 3, 4)]),

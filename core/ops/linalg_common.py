@@ -73,14 +73,14 @@ def check_pair(op, A, B):
         )
 
 
-def check_info(op, info, message):
-    """Raise :class:`LinAlgError` for the first matrix whose ``info`` (a tensor) is not zero;
+def check_info(op, info, message, error=LinAlgError):
+    """Raise ``error`` for the first matrix whose ``info`` (a tensor) is not zero;
     ``message(order)`` says what failed. One host read."""
     values = info.reshape(-1).tolist()
     for index, value in enumerate(values):
         if value:
             batch = f"(Batch element {index}): " if info.ndim else ""
-            raise LinAlgError(f"{op}: {batch}{message(value)}")
+            raise error(f"{op}: {batch}{message(value)}")
 
 
 def batch_shape(op, A, B):

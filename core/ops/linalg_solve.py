@@ -343,7 +343,7 @@ def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         >>> ember.linalg.solve(A, ember.tensor([9.0, 8.0]))
         tensor([2., 3.])
     """
-    X, info = _solve("torch.linalg.solve", A, B, left)
+    X, info = _solve("linalg.solve", A, B, left)
     check_info("torch.linalg.solve", info, _singular_solve)
     return X
 
@@ -437,9 +437,9 @@ class _LuFactor(Function):
             gA2 = linalg_solve_triangular(L.mT, gU2, upper=True, unitriangular=True)
             gB = _lu_square_backward(L, U[..., :, :k], gL - gA2 @ U2.mT, gU[..., :, :k])
             return P @ cat([gB, gA2], dim=-1)
-        if m > n:  # P^T A = [L1; L2] U: L2 = B2 U^-1
+        if m > n:  # P^T A = [L1; L2] U: L2 = B2 U^-1, so G_B2 = G_L2 U^-T
             L2, gL2 = L[..., k:, :], gL[..., k:, :]
-            gB2 = linalg_solve_triangular(U, gL2, upper=True, left=False)
+            gB2 = linalg_solve_triangular(U.mT, gL2, upper=False, left=False)
             gB = _lu_square_backward(L[..., :k, :], U, gL[..., :k, :], gU - L2.mT @ gB2)
             return P @ cat([gB, gB2], dim=-2)
         return P @ _lu_square_backward(L, U, gL, gU)
@@ -545,6 +545,7 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True):
             f"U[{order},{order}] is zero and using it on lu_solve would result in a division by zero. If you still "
             "want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
         ),
+        RuntimeError,
     )
     return results.linalg_lu_factor(LU, pivots)
 
