@@ -168,8 +168,8 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
 
         >>> L = ember.linalg.cholesky(ember.tensor([[4.0, 2.0], [2.0, 5.0]]))
         >>> ember.cholesky_solve(ember.tensor([[8.0], [9.0]]), L)
-        tensor([[1.5000],
-                [1.2000]])
+        tensor([[1.3750],
+                [1.2500]])
     """
     return _cholesky_solve("cholesky_solve", B, L, upper)
 
