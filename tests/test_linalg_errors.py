@@ -99,6 +99,10 @@ BAD = {
     ),
     "qr_mode": (lambda M, A: M.linalg.qr(A, mode="full"), [[1.0, 2.0], [3.0, 4.0]], "float64"),
     "eigh_uplo": (lambda M, A: M.linalg.eigh(A, UPLO="X"), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "vecdot_dtypes": (lambda M, A: M.linalg.vecdot(A, A.float()), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "multi_dot_one": (lambda M, A: M.linalg.multi_dot([A]), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "multi_dot_shapes": (lambda M, A: M.linalg.multi_dot([A, A.new_ones(3, 1)]), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "lstsq_driver": (lambda M, A: M.linalg.lstsq(A, A, driver="x"), [[1.0, 2.0], [3.0, 4.0]], "float64"),
 }
 
 
@@ -109,6 +113,16 @@ def test_bad_arguments_raise_torchs_error(case):
     expected, actual = _message(fn, torch, t), _message(fn, ember, e)
     assert type(actual).__name__.replace("LinAlgError", "_LinAlgError") == type(expected).__name__
     assert str(actual) == str(expected)
+
+
+@pytest.mark.parametrize("data", [[[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]])
+def test_the_gradient_of_a_singular_determinant_is_torchs(data, device):
+    e, t = _both(data, device=device)
+    e.requires_grad_()
+    t.requires_grad_()
+    ember.linalg.det(e).backward()
+    torch.linalg.det(t).backward()
+    np.testing.assert_array_equal(e.grad.cpu().numpy(), t.grad.numpy())
 
 
 def test_linalg_error_is_a_runtime_error():

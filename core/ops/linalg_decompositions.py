@@ -572,7 +572,7 @@ def linalg_lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: st
     check_pair(op, A, B)
     driver = "gelsy" if driver is None else driver
     if driver not in _DRIVERS:
-        raise RuntimeError(f"{op}: parameter `driver` should be one of {_DRIVERS}, but got {driver}")
+        raise RuntimeError(f"{op}: parameter `driver` should be one of ({', '.join(_DRIVERS)})")
     vector = B.ndim == A.ndim - 1
     if vector:
         B = B.unsqueeze(-1)

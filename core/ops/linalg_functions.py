@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .comparison import _TORCH_NAMES
 from .linalg_common import check_input
 from .matrix import cross as _cross
 from .matrix import diagonal as _diagonal
@@ -104,7 +105,7 @@ def linalg_multi_dot(tensors: Sequence[Tensor]) -> Tensor:
         if matrices[index - 1].shape[1] != matrices[index].shape[0]:
             a, b = matrices[index - 1].shape, matrices[index].shape
             raise RuntimeError(
-                f"{op}(): tensors {index - 1} and {index} with shapes {tuple(a)} and {tuple(b)} cannot be multiplied"
+                f"{op}(): tensors {index - 1} and {index} with shapes {list(a)} and {list(b)} cannot be multiplied"
             )
     sizes = [matrices[0].shape[0], *(t.shape[1] for t in matrices)]
     out = _chain_product(matrices, _chain_order(sizes), 0, len(matrices) - 1)
@@ -131,8 +132,8 @@ def linalg_vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
         raise TypeError(f"linalg.vecdot(): expected Tensor arguments, got {type(x).__name__} and {type(y).__name__}")
     if x.dtype != y.dtype:
         raise RuntimeError(
-            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {x.dtype} and y of type "
-            f"{y.dtype} instead"
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {_TORCH_NAMES[x.dtype.name]} "
+            f"and y of type {_TORCH_NAMES[y.dtype.name]} instead"
         )
     return (x * y).sum(dim)
 

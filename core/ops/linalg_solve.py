@@ -60,7 +60,9 @@ class _Det(Function):
     @staticmethod
     def backward(ctx, grad):
         A, out = ctx.saved_tensors
-        return (grad * out)[..., None, None] * _inverse_unchecked(A).mT
+        # det(A) A^-T; 0 where A is singular, as PyTorch's
+        scale = (grad * out)[..., None, None]
+        return where(scale == 0, 0.0, scale * _inverse_unchecked(A).mT)
 
 
 class _Slogdet(Function):
@@ -159,7 +161,7 @@ def linalg_det(A: Tensor) -> Tensor:
     """The determinant of a square matrix or of each matrix of a batch.
 
     Computed from the LU factorization with partial pivoting; the gradient is
-    :math:`\\det(A) A^{-T}` (not finite where ``A`` is singular).
+    :math:`\\det(A) A^{-T}` (0 where ``A`` is singular, as PyTorch's).
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
