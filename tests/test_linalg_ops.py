@@ -134,6 +134,8 @@ CASES = {
     "svd_tall": (lambda M, A: _gauge_svd(M, A), [_randn(2, 5, 3)]),
     "svd_wide": (lambda M, A: _gauge_svd(M, A), [_randn(3, 4)]),
     "svd_full_square": (lambda M, A: _gauge_svd(M, A, full=True), [_randn(2, 3, 3)]),
+    "svd_full_tall": (lambda M, A: _gauge_svd(M, A, full=True)[:2], [_randn(2, 4, 3)]),
+    "svd_no_uv": (lambda M, A: tuple(M.svd(A, compute_uv=False)), [_randn(3, 2)]),
     "svd_classic": (lambda M, A: _classic_svd(M, A, True), [_randn(4, 3)]),
     "svd_classic_full": (lambda M, A: _classic_svd(M, A, False)[:2], [_randn(3, 4)]),
     "svdvals": (lambda M, A: M.linalg.svdvals(A), [_randn(2, 3, 4)]),

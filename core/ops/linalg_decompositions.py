@@ -358,10 +358,11 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
     """
     check_input("svd", input, square=False)
     U, S, Vh = _Svd.apply(input, not some)
-    if not compute_uv:
-        return results.svd(
-            zeros(U.shape, dtype=U.dtype, device=U.device), S, zeros(Vh.shape, dtype=U.dtype, device=U.device)
-        )
+    if not compute_uv:  # zero-filled, and square, as PyTorch's
+        m, n = input.shape[-2:]
+        batch = tuple(input.shape[:-2])
+        U = zeros((*batch, m, m), dtype=input.dtype, device=input.device)
+        return results.svd(U, S, zeros((*batch, n, n), dtype=input.dtype, device=input.device))
     return results.svd(U, S, Vh.mT)
 
 
