@@ -59,6 +59,8 @@ def check_input(op, A, name="A", square=True):
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[A.dtype.name]}"
         )
+    if A.dtype.itemsize < 4:  # float16, bfloat16: LAPACK has no such types, nor has PyTorch's linalg
+        raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {_TORCH_NAMES[A.dtype.name]}")
 
 
 def check_pair(op, A, B):
