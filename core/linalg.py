@@ -18,6 +18,7 @@ from .ops.linalg_decompositions import linalg_qr as qr
 from .ops.linalg_decompositions import linalg_svd as svd
 from .ops.linalg_functions import linalg_cross as cross
 from .ops.linalg_functions import linalg_diagonal as diagonal
+from .ops.linalg_functions import linalg_householder_product as householder_product
 from .ops.linalg_functions import linalg_multi_dot as multi_dot
 from .ops.linalg_functions import linalg_vecdot as vecdot
 from .ops.linalg_functions import matrix_exp
@@ -47,6 +48,7 @@ __all__ = [
     "diagonal",
     "eigh",
     "eigvalsh",
+    "householder_product",
     "inv",
     "inv_ex",
     "lstsq",

@@ -76,6 +76,17 @@ BAD = {
     "inv_long": (lambda M, A: M.linalg.inv(A), [[1, 2], [3, 4]], "int64"),
     "det_long": (lambda M, A: M.linalg.det(A), [[1, 2], [3, 4]], "int64"),
     "qr_long": (lambda M, A: M.linalg.qr(A), [[1, 2], [3, 4]], "int64"),
+    "householder_wide": (
+        lambda M, A: M.linalg.householder_product(A, A[0, :1]),
+        [[1.0, 2.0, 3.0]] * 2,
+        "float64",
+    ),
+    "householder_tau": (lambda M, A: M.linalg.householder_product(A.mT, A), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "householder_dtype": (
+        lambda M, A: M.linalg.householder_product(A.mT, A[0, :2].float()),
+        [[1.0, 2.0, 3.0]] * 2,
+        "float64",
+    ),
     "inv_half": (lambda M, A: M.linalg.inv(A), [[1.0, 2.0], [3.0, 4.0]], "float16"),
     "inv_1d": (lambda M, A: M.linalg.inv(A), [1.0, 2.0], "float64"),
     "qr_1d": (lambda M, A: M.linalg.qr(A), [1.0, 2.0], "float64"),

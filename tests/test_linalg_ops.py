@@ -160,6 +160,11 @@ CASES = {
     "lstsq_wide": (lambda M, A, B: _lstsq(M, A, B, "gelss")[0], [_randn(3, 4), _randn(3, 1)]),
     "matrix_exp": (lambda M, A: M.linalg.matrix_exp(A), [_randn(2, 3, 3)]),
     "matrix_exp_large": (lambda M, A: A.matrix_exp(), [3 * _randn(4, 4)]),
+    "householder_product": (lambda M, A, tau: M.linalg.householder_product(A, tau), [_randn(2, 5, 3), _randn(2, 2)]),
+    "householder_product_qr": (
+        lambda M, A, tau: M.linalg.householder_product(A, tau) @ A.new_ones(3, 1),
+        [_randn(4, 3), np.array([1.2, 0.5, 0.0])],
+    ),
     "multi_dot": (
         lambda M, a, B, C, d: M.linalg.multi_dot([a, B, C, d]),
         [_randn(3), _randn(3, 5), _randn(5, 2), _randn(2)],

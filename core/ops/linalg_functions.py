@@ -1,5 +1,5 @@
-"""Matrix functions and products of ``ember.linalg``: ``matrix_exp``, ``multi_dot``, ``vecdot``,
-``cross`` and ``diagonal``."""
+"""Matrix functions and products of ``ember.linalg``: ``matrix_exp``, ``householder_product``,
+``multi_dot``, ``vecdot``, ``cross`` and ``diagonal``."""
 
 from __future__ import annotations
 
@@ -7,13 +7,22 @@ from collections.abc import Sequence
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .arithmetic import where
 from .comparison import _TORCH_NAMES
+from .creation import arange, eye
 from .linalg_common import check_input
 from .matrix import cross as _cross
 from .matrix import diagonal as _diagonal
 from .movement import cat
 
-__all__ = ["matrix_exp", "linalg_multi_dot", "linalg_vecdot", "linalg_cross", "linalg_diagonal"]
+__all__ = [
+    "matrix_exp",
+    "linalg_householder_product",
+    "linalg_multi_dot",
+    "linalg_vecdot",
+    "linalg_cross",
+    "linalg_diagonal",
+]
 
 
 class _MatrixExp(Function):
@@ -50,6 +59,50 @@ def matrix_exp(A: Tensor) -> Tensor:
     """
     check_input("linalg.matrix_exp", A)
     return _MatrixExp.apply(A)
+
+
+def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first ``n`` columns of the product :math:`H_1 \\cdots H_k` of Householder reflections
+    :math:`H_i = I - \tau_i v_i v_i^T`, where :math:`v_i` is column ``i`` of ``A`` below its
+    diagonal with a 1 on it (LAPACK's ``orgqr``: ``Q`` from a compact QR factorization).
+
+    Differentiable in ``A`` and ``tau`` (composed of differentiable ops).
+
+    Args:
+        A (Tensor): the reflectors, :math:`(*, m, n)` with ``m >= n``.
+        tau (Tensor): their scales, :math:`(*, k)` with ``k <= n``.
+
+    Example::
+
+        >>> A = ember.tensor([[1.0, 0.0], [1.0, 1.0]])
+        >>> ember.linalg.householder_product(A, ember.tensor([1.0, 0.0]))
+        tensor([[ 0., -1.],
+                [-1.,  0.]])
+    """
+    op = "torch.linalg.householder_product"
+    check_input(op, A, square=False)
+    if not isinstance(tau, Tensor):
+        raise TypeError(f"{op}(): argument 'tau' must be Tensor, not {type(tau).__name__}")
+    m, n = A.shape[-2:]
+    if m < n:
+        raise RuntimeError(f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    if n < tau.shape[-1]:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if tau.ndim != A.ndim - 1:
+        raise RuntimeError(
+            f"{op}: Expected tau to have one dimension less than input, but got tau.ndim equal to {tau.ndim} and "
+            f"input.ndim is equal to {A.ndim}"
+        )
+    if tau.dtype != A.dtype:
+        raise RuntimeError(
+            f"{op}: tau dtype {_TORCH_NAMES[tau.dtype.name]} does not match input dtype {_TORCH_NAMES[A.dtype.name]}"
+        )
+    rows = arange(m, device=A.device).unsqueeze(-1)
+    Q = eye(m, n, dtype=A.dtype, device=A.device).expand(*A.shape[:-2], m, n)
+    for i in range(tau.shape[-1] - 1, -1, -1):  # H_i (H_i+1 ... H_k [I; 0])
+        v = where(rows > i, A[..., :, i : i + 1], (rows == i).to(A.dtype))
+        Q = Q - (tau[..., i, None, None] * v) * (v.mT @ Q)
+    return Q
 
 
 def _chain_order(sizes):
