@@ -92,6 +92,12 @@ BAD = {
     "qr_1d": (lambda M, A: M.linalg.qr(A), [1.0, 2.0], "float64"),
     "svd_1d": (lambda M, A: M.linalg.svd(A), [1.0, 2.0], "float64"),
     "solve_shapes": (lambda M, A: M.linalg.solve(A, A.new_ones(3)), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "solve_right_vector": (lambda M, A: M.linalg.solve(A, A[0], left=False), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "solve_batch_shapes": (
+        lambda M, A: M.linalg.solve(A, A.new_ones(2, 3, 2)),
+        [[1.0, 2.0], [3.0, 4.0]],
+        "float64",
+    ),
     "solve_dtypes": (lambda M, A: M.linalg.solve(A, A.float()), [[1.0, 2.0], [3.0, 4.0]], "float64"),
     "solve_triangular_shapes": (
         lambda M, A: M.linalg.solve_triangular(A, A.new_ones(3, 2), upper=True),

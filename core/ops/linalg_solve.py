@@ -147,7 +147,7 @@ def _solve_operands(op, A, B, left):
         B = B.unsqueeze(-1)
     n = A.shape[-1]
     if B.ndim < 2 or B.shape[-2 if left else -1] != n:
-        shape = "x".join(map(str, B.shape)) if B.ndim > 1 else f"{B.shape[0]}x1"
+        shape = f"{B.shape[-2]}x{B.shape[-1]}" if B.ndim > 1 else f"{B.shape[0]}x1"
         equation = "AX = B" if left else "XA = B"
         raise RuntimeError(
             f"{op}: Incompatible shapes of A and B for the equation {equation} ({A.shape[-2]}x{n} and {shape})"
@@ -319,10 +319,10 @@ def linalg_solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bo
 
 
 def _solve(op, A, B, left):
-    if not left:
-        X, info = _solve(op, A.mT, B.mT if not _is_vector_rhs(A, B) else B, True)
-        return (X if _is_vector_rhs(A, B) else X.mT), info
     A, B, vector = _solve_operands(op, A, B, left)
+    if not left:  # X A = B: A^T X^T = B^T
+        X, info = _Solve.apply(A.mT, B.mT)
+        return X.mT, info
     X, info = _Solve.apply(A, B)
     return (X.squeeze(-1) if vector else X), info
 
