@@ -50,6 +50,18 @@ def _gauge_svd(M, A, full=False):
     return S, U[..., :, :k] @ Vh[..., :k, :], U * U, Vh * Vh
 
 
+def _svd_invariants(M, A):
+    """What any SVD of ``A``, rank-deficient too, has: orthonormal ``U`` and ``Vh``, ``A`` back."""
+    U, S, Vh = M.linalg.svd(A, full_matrices=False)
+    return S, (U * S.unsqueeze(-2)) @ Vh, U.mT @ U, Vh @ Vh.mT
+
+
+def _eigh_invariants(M, A):
+    """What any eigen decomposition of ``A``, with repeated eigenvalues too, has."""
+    w, V = M.linalg.eigh(A)
+    return w, (V * w.unsqueeze(-2)) @ V.mT, V.mT @ V
+
+
 def _gauge_eigh(M, A, uplo="L"):
     w, V = M.linalg.eigh(A, UPLO=uplo)
     return w, V * V, (V * w.unsqueeze(-2)) @ V.mT
@@ -136,11 +148,14 @@ CASES = {
     "svd_full_square": (lambda M, A: _gauge_svd(M, A, full=True), [_randn(2, 3, 3)]),
     "svd_full_tall": (lambda M, A: _gauge_svd(M, A, full=True)[:2], [_randn(2, 4, 3)]),
     "svd_no_uv": (lambda M, A: tuple(M.svd(A, compute_uv=False)), [_randn(3, 2)]),
+    "svd_rank_deficient": (lambda M, A: _svd_invariants(M, A.detach()), [_rank_deficient()]),
+    "svd_rank_deficient_wide": (lambda M, A: _svd_invariants(M, A.detach().mT), [_rank_deficient()]),
     "svd_classic": (lambda M, A: _classic_svd(M, A, True), [_randn(4, 3)]),
     "svd_classic_full": (lambda M, A: _classic_svd(M, A, False)[:2], [_randn(3, 4)]),
     "svdvals": (lambda M, A: M.linalg.svdvals(A), [_randn(2, 3, 4)]),
     "eigh": (lambda M, A: _gauge_eigh(M, A), [_symmetric(2, 4, 4)]),
     "eigh_upper": (lambda M, A: _gauge_eigh(M, A, "U"), [_randn(3, 3)]),
+    "eigh_repeated": (lambda M, A: _eigh_invariants(M, A.detach()), [np.diag([2.0, 2.0, -1.0, 2.0])]),
     "eigvalsh": (lambda M, A: M.linalg.eigvalsh(A), [_symmetric(3, 3)]),
     "matrix_power_3": (lambda M, A: M.linalg.matrix_power(A, 3), [_randn(2, 3, 3)]),
     "matrix_power_0": (lambda M, A: A.matrix_power(0), [_randn(3, 3)]),

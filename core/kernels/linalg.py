@@ -271,7 +271,13 @@ class LinalgKernels:
         order = xp.expand_dims(order, axis=-2)
         u = xp.take_along_axis(u, xp.broadcast_to(order, u.shape), axis=-1)
         v = xp.take_along_axis(v, xp.broadcast_to(order, v.shape), axis=-1)
-        return u, s, v
+        # a zero singular value leaves its column of u zero, a tiny one noisy: the QR of u keeps the
+        # other columns (up to the sign R's diagonal gives back) and makes those orthonormal
+        q, r = self.linalg_qr(u)
+        n = r.shape[-1]
+        diagonal = xp.sum(xp.where(self._positions(n, -2) == self._positions(n, -1), r, 0 * r), axis=-2)
+        one = xp.asarray(1, dtype=u.dtype)
+        return q * xp.expand_dims(xp.where(diagonal < 0, -one, one), axis=-2), s, v
 
     def _complete(self, u):
         """``u`` (..., m, k) with orthonormal columns extended to an orthogonal (..., m, m)."""
