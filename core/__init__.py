@@ -93,6 +93,9 @@ from .ops.creation import (
 from .ops.creation import range as range  # noqa: A004
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
+from .ops.linalg_decompositions import cholesky, cholesky_inverse, cholesky_solve, pinverse, qr, svd
+from .ops.linalg_functions import matrix_exp
+from .ops.linalg_solve import det, inverse, logdet, lu_solve, matrix_power, slogdet, triangular_solve
 from .ops.matrix import *  # noqa: F403
 from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes

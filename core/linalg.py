@@ -1,16 +1,78 @@
-"""``ember.linalg``: the norms of vectors and matrices and the singular values (PyTorch's
+"""``ember.linalg``: norms, determinants, inverses and linear systems, the LU, Cholesky, QR,
+singular value and symmetric eigen decompositions, and the functions built on them (PyTorch's
 ``torch.linalg`` names and semantics)."""
 
 from __future__ import annotations
 
 import math
 
+from .ops.linalg_common import LinAlgError
+from .ops.linalg_decompositions import linalg_cholesky as cholesky
+from .ops.linalg_decompositions import linalg_cholesky_ex as cholesky_ex
+from .ops.linalg_decompositions import linalg_eigh as eigh
+from .ops.linalg_decompositions import linalg_eigvalsh as eigvalsh
+from .ops.linalg_decompositions import linalg_lstsq as lstsq
+from .ops.linalg_decompositions import linalg_matrix_rank as matrix_rank
+from .ops.linalg_decompositions import linalg_pinv as pinv
+from .ops.linalg_decompositions import linalg_qr as qr
+from .ops.linalg_decompositions import linalg_svd as svd
+from .ops.linalg_functions import linalg_cross as cross
+from .ops.linalg_functions import linalg_diagonal as diagonal
+from .ops.linalg_functions import linalg_householder_product as householder_product
+from .ops.linalg_functions import linalg_multi_dot as multi_dot
+from .ops.linalg_functions import linalg_vecdot as vecdot
+from .ops.linalg_functions import matrix_exp
+from .ops.linalg_solve import linalg_det as det
+from .ops.linalg_solve import linalg_inv as inv
+from .ops.linalg_solve import linalg_inv_ex as inv_ex
+from .ops.linalg_solve import linalg_lu as lu
+from .ops.linalg_solve import linalg_lu_factor as lu_factor
+from .ops.linalg_solve import linalg_lu_factor_ex as lu_factor_ex
+from .ops.linalg_solve import linalg_lu_solve as lu_solve
+from .ops.linalg_solve import linalg_slogdet as slogdet
+from .ops.linalg_solve import linalg_solve as solve
+from .ops.linalg_solve import linalg_solve_ex as solve_ex
+from .ops.linalg_solve import linalg_solve_triangular as solve_triangular
+from .ops.linalg_solve import matrix_power
 from .ops.matrix_norms import _check_floating, check_norm_dtype, matrix_norm
 from .ops.reduction import norm as _pnorm
 from .ops.singular import svdvals
 from .tensor import Tensor
 
-__all__ = ["norm", "vector_norm", "matrix_norm", "svdvals"]
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cholesky_ex",
+    "cross",
+    "det",
+    "diagonal",
+    "eigh",
+    "eigvalsh",
+    "householder_product",
+    "inv",
+    "inv_ex",
+    "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
+    "matrix_exp",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_ex",
+    "solve_triangular",
+    "svd",
+    "svdvals",
+    "vecdot",
+    "vector_norm",
+]
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):

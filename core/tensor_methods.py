@@ -23,6 +23,9 @@ from .ops import (
     indexing,
     inplace,
     linalg,
+    linalg_decompositions,
+    linalg_functions,
+    linalg_solve,
     matrix,
     movement,
     reduction,
@@ -437,6 +440,24 @@ LINEAR_ALGEBRA = {
     "triu": matrix.triu,
 }
 
+# Decompositions, inverses and linear systems (ember.linalg's classic spellings).
+DECOMPOSITIONS = {
+    "det": linalg_solve.det,
+    "logdet": linalg_solve.logdet,
+    "slogdet": linalg_solve.slogdet,
+    "inverse": linalg_solve.inverse,
+    "matrix_power": linalg_solve.matrix_power,
+    "triangular_solve": linalg_solve.triangular_solve,
+    "lu_solve": linalg_solve.lu_solve,
+    "cholesky": linalg_decompositions.cholesky,
+    "cholesky_solve": linalg_decompositions.cholesky_solve,
+    "cholesky_inverse": linalg_decompositions.cholesky_inverse,
+    "qr": linalg_decompositions.qr,
+    "svd": linalg_decompositions.svd,
+    "pinverse": linalg_decompositions.pinverse,
+    "matrix_exp": linalg_functions.matrix_exp,
+}
+
 # Shape and movement: views, reshapes, joins, splits and reorderings.
 SHAPE = {
     "reshape": movement.reshape,
@@ -626,6 +647,7 @@ TABLES = (
     COMPARISON,
     REDUCTIONS,
     LINEAR_ALGEBRA,
+    DECOMPOSITIONS,
     SHAPE,
     INDEXING,
     ACTIVATIONS,

@@ -21,6 +21,7 @@ from ember.kernels.conv import conv_output_shape
 from ember.kernels.optim import adam_kernel, fused_source, sgd_kernel
 
 from . import cudnn_conv
+from .linalg import CupyLinalgKernels
 from .source import BLOCK, function, launch_size
 
 __all__ = ["CupyKernels"]
@@ -113,7 +114,7 @@ def _as_2d(shape):
     return tuple(shape[:2]) + (1,) + tuple(shape[2:])
 
 
-class CupyKernels(Kernels):
+class CupyKernels(CupyLinalgKernels, Kernels):
     """The kernel table of the CuPy backend."""
 
     def fmod(self, a, b):  # C's fmod, exact (the remainder and floor division derive from it)

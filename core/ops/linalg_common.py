@@ -1,0 +1,105 @@
+"""What the ``ember.linalg`` decompositions share: :class:`LinAlgError`, the argument checks with
+PyTorch's messages, the ``info`` checks that turn a failed factorization into an error, the
+named tuples they return, and the masks (triangles, identities) of their gradients."""
+
+from __future__ import annotations
+
+from ..return_types import _return_type
+from ..tensor import Tensor
+from .comparison import _TORCH_NAMES
+from .operands import check_same_device
+
+__all__ = ["LinAlgError"]
+
+
+class LinAlgError(RuntimeError):
+    """A matrix on which a linear algebra function cannot be computed (singular, not
+    positive-definite); ``torch.linalg.LinAlgError``, a :class:`RuntimeError`.
+
+    Example::
+
+        >>> try:
+        ...     ember.linalg.inv(ember.zeros(2, 2))
+        ... except ember.linalg.LinAlgError as error:
+        ...     print(error)
+        linalg.inv: The diagonal element 1 is zero, the inversion could not be completed because the input matrix is singular.
+    """
+
+
+# the named tuples, with PyTorch's names (``torch.return_types.linalg_qr`` ...)
+linalg_slogdet = _return_type("linalg_slogdet", ("sign", "logabsdet"))
+slogdet = _return_type("slogdet", ("sign", "logabsdet"))
+linalg_inv_ex = _return_type("linalg_inv_ex", ("inverse", "info"))
+linalg_solve_ex = _return_type("linalg_solve_ex", ("result", "info"))
+linalg_cholesky_ex = _return_type("linalg_cholesky_ex", ("L", "info"))
+linalg_lu_factor = _return_type("linalg_lu_factor", ("LU", "pivots"))
+linalg_lu_factor_ex = _return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+linalg_lu = _return_type("linalg_lu", ("P", "L", "U"))
+triangular_solve = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
+linalg_qr = _return_type("linalg_qr", ("Q", "R"))
+qr = _return_type("qr", ("Q", "R"))
+linalg_svd = _return_type("linalg_svd", ("U", "S", "Vh"))
+svd = _return_type("svd", ("U", "S", "V"))
+linalg_eigh = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+linalg_lstsq = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+
+
+def check_input(op, A, name="A", square=True):
+    """PyTorch's checks of a matrix argument: a floating point tensor of at least two
+    dimensions, square when ``square``."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(A).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"{op}: {name} must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
+        )
+    if not A.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{op}: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[A.dtype.name]}"
+        )
+    if A.dtype.itemsize < 4:  # float16, bfloat16: LAPACK has no such types, nor has PyTorch's linalg
+        raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {_TORCH_NAMES[A.dtype.name]}")
+
+
+def check_pair(op, A, B):
+    """``B`` a tensor of ``A``'s dtype and device."""
+    if not isinstance(B, Tensor):
+        raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type(B).__name__}")
+    check_same_device(op, A, B)
+    if A.dtype != B.dtype:
+        raise RuntimeError(
+            f"{op}: Expected A and B to have the same dtype, but found A of type {_TORCH_NAMES[A.dtype.name]} "
+            f"and B of type {_TORCH_NAMES[B.dtype.name]} instead"
+        )
+
+
+def check_info(op, info, message, error=LinAlgError):
+    """Raise ``error`` for the first matrix whose ``info`` (a tensor) is not zero;
+    ``message(order)`` says what failed. One host read."""
+    values = info.reshape(-1).tolist()
+    for index, value in enumerate(values):
+        if value:
+            batch = f"(Batch element {index}): " if info.ndim else ""
+            raise error(f"{op}: {batch}{message(value)}")
+
+
+def batch_shape(op, A, B):
+    """The broadcast batch shape of ``A`` and ``B`` (their leading dimensions)."""
+    a, b = tuple(A.shape[:-2]), tuple(B.shape[:-2])
+    out = []
+    for x, y in zip((1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b):
+        if x != y and 1 not in (x, y):
+            raise RuntimeError(
+                f"{op}: the batch dimensions of A {tuple(A.shape)} and B {tuple(B.shape)} do not broadcast"
+            )
+        out.append(max(x, y))
+    return tuple(out)
+
+
+def triangle(x, upper, strict=False):
+    """The upper (or lower) triangle of ``x``, without the diagonal when ``strict``."""
+    if upper:
+        return x.triu(1 if strict else 0)
+    return x.tril(-1 if strict else 0)

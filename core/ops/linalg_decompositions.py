@@ -1,0 +1,596 @@
+"""The decompositions: Cholesky, QR, the singular value and symmetric eigen decompositions, and
+what is built on them (``pinv``, ``matrix_rank``, ``lstsq``, ``cholesky_solve``,
+``cholesky_inverse``, the classic ``qr``/``svd``/``pinverse``).
+
+The factorizations are the backend's ``linalg_*`` kernels; the gradients (PyTorch's formulas)
+are written with differentiable ops, so that they can be differentiated again."""
+
+from __future__ import annotations
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
+from ..typeinfo import finfo
+from . import linalg_common as results
+from .creation import eye, zeros
+from .linalg_common import batch_shape, check_info, check_input, check_pair
+from .linalg_solve import linalg_solve_triangular
+from .movement import cat
+
+__all__ = [
+    "linalg_cholesky",
+    "linalg_cholesky_ex",
+    "cholesky",
+    "cholesky_solve",
+    "cholesky_inverse",
+    "linalg_qr",
+    "qr",
+    "linalg_svd",
+    "svd",
+    "linalg_eigh",
+    "linalg_eigvalsh",
+    "linalg_pinv",
+    "pinverse",
+    "linalg_matrix_rank",
+    "linalg_lstsq",
+]
+
+
+# -- Cholesky ---------------------------------------------------------------------------------------
+class _Cholesky(Function):
+    @staticmethod
+    def forward(ctx, A):
+        lower, info = A._backend.kernels.linalg_cholesky(A._data)
+        L = A._make(lower)
+        ctx.save_for_backward(L)
+        return L, A._make(info)
+
+    @staticmethod
+    def backward(ctx, grad, _):
+        (L,) = ctx.saved_tensors
+        # G_A = L^-T Phi(L^T G_L) L^-1, symmetrized; Phi: the lower triangle, its diagonal halved
+        phi = (L.mT @ grad).tril()
+        phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
+        gA = linalg_solve_triangular(L.mT, phi, upper=True)
+        gA = linalg_solve_triangular(L, gA, upper=False, left=False)
+        return 0.5 * (gA + gA.mT)
+
+
+def _not_positive_definite(order):
+    return (
+        "The factorization could not be completed because the input is not positive-definite "
+        f"(the leading minor of order {order} is not positive-definite)."
+    )
+
+
+def linalg_cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
+    """The Cholesky factor and the ``info`` of the factorization (0 when it succeeded, else the
+    order of the first leading minor that is not positive-definite); raises only when
+    ``check_errors``.
+
+    Returns:
+        A named tuple ``(L, info)``.
+
+    Example::
+
+        >>> ember.linalg.cholesky_ex(ember.tensor([[1.0, 2.0], [2.0, 1.0]])).info
+        tensor(2, dtype=ember.int32)
+    """
+    check_input("linalg.cholesky_ex", A)
+    L, info = _Cholesky.apply(A)
+    if check_errors:
+        check_info("linalg.cholesky_ex", info, _not_positive_definite)
+    return results.linalg_cholesky_ex(L.mT if upper else L, info)
+
+
+def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """The Cholesky factor ``L`` (lower triangular, positive diagonal) of a symmetric
+    positive-definite matrix, ``A = L L^T``; ``U = L^T`` when ``upper``.
+
+    Only the lower triangle of ``A`` is read. Raises :class:`ember.linalg.LinAlgError` when a
+    matrix is not positive-definite.
+
+    Args:
+        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        upper (bool): return the upper factor ``L^T``. Default: ``False``
+
+    Example::
+
+        >>> ember.linalg.cholesky(ember.tensor([[4.0, 2.0], [2.0, 5.0]]))
+        tensor([[2., 0.],
+                [1., 2.]])
+    """
+    check_input("linalg.cholesky", A)
+    L, info = _Cholesky.apply(A)
+    check_info("linalg.cholesky", info, _not_positive_definite)
+    return L.mT if upper else L
+
+
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    """The classic Cholesky factor: :func:`ember.linalg.cholesky`.
+
+    Example::
+
+        >>> ember.cholesky(ember.tensor([[4.0, 2.0], [2.0, 5.0]]), upper=True)
+        tensor([[2., 1.],
+                [0., 2.]])
+    """
+    check_input("cholesky", input)
+    return linalg_cholesky(input, upper=upper)
+
+
+class _CholeskySolve(Function):
+    """``X = A^-1 B`` for ``A = L L^T`` (``U^T U`` when ``upper``), ``B`` (*, n, k) and ``L``
+    (*, n, n) of one batch shape; ``L``'s gradient is PyTorch's (the whole matrix, not a triangle)."""
+
+    @staticmethod
+    def forward(ctx, B, L, upper):
+        ctx.upper = upper
+        kernels = L._backend.kernels
+        lower = kernels._mT(L._data) if upper else L._data
+        y = kernels.linalg_solve_triangular(lower, B._data, False)
+        X = L._make(kernels.linalg_solve_triangular(kernels._mT(lower), y, True))
+        ctx.save_for_backward(L, X)
+        return X
+
+    @staticmethod
+    def backward(ctx, grad):
+        L, X = ctx.saved_tensors
+        gB = _CholeskySolve.apply(grad, L, ctx.upper)
+        common = gB @ X.mT
+        common = common + common.mT
+        return gB, -(L @ common) if ctx.upper else -(common @ L), None
+
+
+def _cholesky_solve(op, B, L, upper):
+    check_input(op, L)
+    check_pair(op, L, B)
+    if B.ndim < 2 or B.shape[-2] != L.shape[-1]:
+        raise RuntimeError(
+            f"{op}: Incompatible shapes of A and B for the equation AX = B ({L.shape[-2]}x{L.shape[-1]} and "
+            f"{'x'.join(map(str, B.shape))})"
+        )
+    batch = batch_shape(op, L, B)
+    n = L.shape[-1]
+    return _CholeskySolve.apply(B.expand(*batch, *B.shape[-2:]), L.expand(*batch, n, n), upper)
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """The solution of ``A X = B`` from the Cholesky factor of ``A = L L^T`` (``U^T U`` when ``upper``).
+
+    Args:
+        B (Tensor): the right-hand side, :math:`(*, n, k)`.
+        L (Tensor): the triangular factor, :math:`(*, n, n)`.
+        upper (bool): ``L`` is the upper factor. Default: ``False``
+
+    Example::
+
+        >>> L = ember.linalg.cholesky(ember.tensor([[4.0, 2.0], [2.0, 5.0]]))
+        >>> ember.cholesky_solve(ember.tensor([[8.0], [9.0]]), L)
+        tensor([[1.3750],
+                [1.2500]])
+    """
+    return _cholesky_solve("cholesky_solve", B, L, upper)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+    """The inverse of ``A = L L^T`` (``U^T U`` when ``upper``) from its Cholesky factor.
+
+    Example::
+
+        >>> ember.cholesky_inverse(ember.tensor([[2.0, 0.0], [0.0, 4.0]]))
+        tensor([[0.2500, 0.0000],
+                [0.0000, 0.0625]])
+    """
+    check_input("cholesky_inverse", L)
+    identity = eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
+    return _cholesky_solve("cholesky_inverse", identity, L, upper)
+
+
+# -- QR ---------------------------------------------------------------------------------------------
+def _qr_backward_tall(Q, R, gQ, gR):
+    """G_A of ``A = Q R`` (m >= n, reduced): ``(G_Q + Q copyltu(M)) R^-T``, ``M = R G_R^T - G_Q^T Q``."""
+    M = R @ gR.mT - gQ.mT @ Q
+    lower = M.tril(-1)
+    symmetric = lower + lower.mT + M.diagonal(0, -2, -1).diag_embed()
+    return linalg_solve_triangular(R.mT, gQ + Q @ symmetric, upper=False, left=False)
+
+
+class _Qr(Function):
+    @staticmethod
+    def forward(ctx, A, mode):
+        ctx.mode = mode
+        q, r = A._backend.kernels.linalg_qr(A._data, mode == "complete")
+        Q, R = A._make(q), A._make(r)
+        ctx.save_for_backward(Q, R)
+        return Q, R
+
+    @staticmethod
+    def backward(ctx, gQ, gR):
+        Q, R = ctx.saved_tensors
+        m, n = Q.shape[-2], R.shape[-1]
+        if ctx.mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
+                "linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
+            )
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        gQ = zeros(Q.shape, dtype=Q.dtype, device=Q.device) if gQ is None else gQ
+        gR = zeros(R.shape, dtype=R.dtype, device=R.device) if gR is None else gR
+        if m >= n:
+            return _qr_backward_tall(Q, R, gQ, gR), None
+        # A = [X | Y] with X square: X = Q R1, Y = Q R2
+        Y = Q @ R[..., :, m:]
+        gX = _qr_backward_tall(Q, R[..., :, :m], gQ + Y @ gR[..., :, m:].mT, gR[..., :, :m])
+        return cat([gX, Q @ gR[..., :, m:]], dim=-1), None
+
+
+def linalg_qr(A: Tensor, mode: str = "reduced"):
+    """The QR decomposition ``A = Q R`` by Householder reflections: ``Q`` with orthonormal
+    columns, ``R`` upper triangular (LAPACK's signs: ``R``'s diagonal may be negative).
+
+    The gradient is PyTorch's (``mode='reduced'``, or ``'complete'`` with ``m <= n``).
+
+    Args:
+        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        mode (str): ``'reduced'`` (``Q`` (*, m, k), ``R`` (*, k, n), ``k = min(m, n)``),
+            ``'complete'`` (``Q`` (*, m, m), ``R`` (*, m, n)) or ``'r'`` (``R`` only, ``Q``
+            empty). Default: ``'reduced'``
+
+    Returns:
+        A named tuple ``(Q, R)``.
+
+    Example::
+
+        >>> A = ember.tensor([[3.0, 1.0], [4.0, 2.0]])
+        >>> Q, R = ember.linalg.qr(A)
+        >>> ember.allclose(Q @ R, A), ember.allclose(Q.mT @ Q, ember.eye(2))
+        (True, True)
+    """
+    check_input("linalg.qr", A, square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'"
+        )
+    Q, R = _Qr.apply(A, mode)
+    if mode == "r":
+        Q = zeros(0, dtype=A.dtype, device=A.device)
+    return results.linalg_qr(Q, R)
+
+
+def qr(input: Tensor, some: bool = True):
+    """The classic QR decomposition: reduced when ``some``, else complete.
+
+    Example::
+
+        >>> Q, R = ember.qr(ember.tensor([[3.0, 1.0], [4.0, 2.0], [0.0, 1.0]]))
+        >>> Q.shape, R.shape
+        (ember.Size([3, 2]), ember.Size([2, 2]))
+    """
+    check_input("qr", input, square=False)
+    return results.qr(*linalg_qr(input, "reduced" if some else "complete"))
+
+
+# -- singular value decomposition --------------------------------------------------------------------
+def _off_diagonal_inverse(d):
+    """``F[i, j] = 1 / d[i, j]`` off the diagonal, 0 on it (``d`` (*, k, k))."""
+    diagonal = eye(d.shape[-1], dtype=dtypes.bool, device=d.device)
+    return (1 / d.masked_fill(diagonal, 1.0)).masked_fill(diagonal, 0.0)
+
+
+class _Svd(Function):
+    @staticmethod
+    def forward(ctx, A, full_matrices):
+        u, s, vh = A._backend.kernels.linalg_svd(A._data, full_matrices)
+        U, S, Vh = A._make(u), A._make(s), A._make(vh)
+        ctx.save_for_backward(U, S, Vh)
+        return U, S, Vh
+
+    @staticmethod
+    def backward(ctx, gU, gS, gVh):
+        U, S, Vh = ctx.saved_tensors
+        k = S.shape[-1]
+        U, V = U[..., :, :k], Vh[..., :k, :].mT
+        if gU is None and gVh is None:
+            return (U * gS.unsqueeze(-2)) @ V.mT, None
+        m, n = U.shape[-2], V.shape[-2]
+        gU = zeros(U.shape, dtype=U.dtype, device=U.device) if gU is None else gU[..., :, :k]
+        gV = zeros(V.shape, dtype=V.dtype, device=V.device) if gVh is None else gVh[..., :k, :].mT
+        # U [(F o (U^T gU - gU^T U)) S + diag(gS) + S (F o (V^T gV - gV^T V))] V^T
+        #   + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T),  F[i, j] = 1 / (s_j^2 - s_i^2)
+        s2 = S * S
+        F = _off_diagonal_inverse(s2.unsqueeze(-2) - s2.unsqueeze(-1))
+        UgU, VgV = U.mT @ gU, V.mT @ gV
+        inner = (F * (UgU - UgU.mT)) * S.unsqueeze(-2) + S.unsqueeze(-1) * (F * (VgV - VgV.mT))
+        if gS is not None:
+            inner = inner + gS.diag_embed()
+        gA = U @ inner @ V.mT
+        if m > k:
+            gA = gA + ((gU - U @ UgU) / S.unsqueeze(-2)) @ V.mT
+        if n > k:
+            gA = gA + U @ ((gV - V @ VgV) / S.unsqueeze(-2)).mT
+        return gA, None
+
+
+def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None):
+    """The singular value decomposition ``A = U diag(S) Vh``, ``S`` descending.
+
+    The signs of the singular vectors are not unique (a column of ``U`` and the matching row of
+    ``Vh`` may both change sign); the gradient is PyTorch's, defined where the singular values are
+    distinct and, for the vectors, non-zero.
+
+    Args:
+        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        full_matrices (bool): ``U`` (*, m, m) and ``Vh`` (*, n, n) when true, else (*, m, k)
+            and (*, k, n), ``k = min(m, n)``. Default: ``True``
+        driver (str, optional): ignored (a cuSOLVER choice in PyTorch). Default: ``None``
+
+    Returns:
+        A named tuple ``(U, S, Vh)``.
+
+    Example::
+
+        >>> A = ember.tensor([[3.0, 0.0], [0.0, -4.0], [0.0, 0.0]])
+        >>> U, S, Vh = ember.linalg.svd(A, full_matrices=False)
+        >>> S
+        tensor([4., 3.])
+        >>> ember.allclose(U @ S.diag_embed() @ Vh, A)
+        True
+    """
+    check_input("linalg.svd", A, square=False)
+    return results.linalg_svd(*_Svd.apply(A, full_matrices))
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
+    """The classic SVD ``input = U diag(S) V^T`` (``V``, not ``V^T``): reduced when ``some``;
+    ``U`` and ``V`` zero-filled when not ``compute_uv``.
+
+    Example::
+
+        >>> A = ember.tensor([[3.0, 0.0], [0.0, -4.0]])
+        >>> U, S, V = ember.svd(A)
+        >>> S
+        tensor([4., 3.])
+        >>> ember.allclose(U @ S.diag() @ V.mT, A)
+        True
+    """
+    check_input("svd", input, square=False)
+    U, S, Vh = _Svd.apply(input, not some)
+    if not compute_uv:  # zero-filled, and square, as PyTorch's
+        m, n = input.shape[-2:]
+        batch = tuple(input.shape[:-2])
+        U = zeros((*batch, m, m), dtype=input.dtype, device=input.device)
+        return results.svd(U, S, zeros((*batch, n, n), dtype=input.dtype, device=input.device))
+    return results.svd(U, S, Vh.mT)
+
+
+# -- symmetric eigen decomposition -------------------------------------------------------------------
+class _Eigh(Function):
+    @staticmethod
+    def forward(ctx, A, upper):
+        w, v = A._backend.kernels.linalg_eigh(A._data, upper)
+        W, V = A._make(w), A._make(v)
+        ctx.save_for_backward(W, V)
+        return W, V
+
+    @staticmethod
+    def backward(ctx, gW, gV):
+        W, V = ctx.saved_tensors
+        inner = zeros(V.shape, dtype=V.dtype, device=V.device) if gW is None else gW.diag_embed()
+        if gV is not None:
+            # the skew part of V^T G_V over E[i, j] = w_j - w_i (the orthogonality constraint)
+            VgV = V.mT @ gV
+            F = _off_diagonal_inverse(W.unsqueeze(-2) - W.unsqueeze(-1))
+            inner = inner + F * (0.5 * (VgV - VgV.mT))
+        return V @ inner @ V.mT, None
+
+
+def _check_uplo(UPLO):
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+def linalg_eigh(A: Tensor, UPLO: str = "L"):
+    """The eigenvalues (ascending) and eigenvectors of a symmetric matrix: ``A = V diag(w) V^T``.
+
+    Only the lower (``UPLO='L'``) or upper (``'U'``) triangle of ``A`` is read. The signs of the
+    eigenvectors are not unique; the gradient is PyTorch's, defined where the eigenvalues are
+    distinct.
+
+    Args:
+        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        UPLO (str): the triangle to read, ``'L'`` or ``'U'``. Default: ``'L'``
+
+    Returns:
+        A named tuple ``(eigenvalues, eigenvectors)``.
+
+    Example::
+
+        >>> A = ember.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> w, V = ember.linalg.eigh(A)
+        >>> ember.allclose(w, ember.tensor([1.0, 3.0])), ember.allclose(V @ w.diag() @ V.mT, A)
+        (True, True)
+    """
+    check_input("linalg.eigh", A)
+    _check_uplo(UPLO)
+    return results.linalg_eigh(*_Eigh.apply(A, UPLO == "U"))
+
+
+def linalg_eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """The eigenvalues (ascending) of a symmetric matrix (see :func:`eigh`).
+
+    Example::
+
+        >>> ember.allclose(ember.linalg.eigvalsh(ember.tensor([[2.0, 1.0], [1.0, 2.0]])), ember.tensor([1.0, 3.0]))
+        True
+    """
+    check_input("linalg.eigvalsh", A)
+    _check_uplo(UPLO)
+    return _Eigh.apply(A, UPLO == "U")[0]
+
+
+# -- built on the SVD -------------------------------------------------------------------------------
+def _tolerance(A, S, atol, rtol):
+    """PyTorch's cut-off ``max(atol, rtol * S[0])`` (*, 1) for singular values ``S`` (*, k)
+    descending; ``rtol`` defaults to ``eps * max(m, n)`` when neither is given, to 0 when only
+    ``atol`` is."""
+    if rtol is None:
+        rtol = finfo(A.dtype).eps * max(A.shape[-2:]) if atol is None else 0.0
+    if isinstance(rtol, Tensor):
+        rtol = rtol.unsqueeze(-1)
+    largest = S[..., :1] if S.shape[-1] else zeros((*S.shape[:-1], 1), dtype=S.dtype, device=S.device)
+    cut = largest * rtol
+    if isinstance(atol, Tensor):
+        return cut.maximum(atol.unsqueeze(-1))
+    return cut if atol is None else cut.clamp_min(atol)
+
+
+def _reciprocal_above(S, cut):
+    """``1 / S`` where ``S > cut``, 0 elsewhere."""
+    small = S <= cut
+    return (1 / S.masked_fill(small, 1.0)).masked_fill(small, 0.0)
+
+
+def linalg_pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse, from the SVD (the eigen decomposition when
+    ``hermitian``): the singular values at most ``max(atol, rtol * S[0])`` count as zero.
+
+    Args:
+        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        atol (float or Tensor, optional): the absolute tolerance. Default: ``None`` (0)
+        rtol (float or Tensor, optional): the relative tolerance. Default: ``None`` (``eps *
+            max(m, n)`` when ``atol`` is not given either, else 0)
+        hermitian (bool): ``A`` is symmetric (its lower triangle is read). Default: ``False``
+
+    Example::
+
+        >>> ember.linalg.pinv(ember.tensor([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]]))
+        tensor([[1.0000, 0.0000, 0.0000],
+                [0.0000, 0.5000, 0.0000]])
+    """
+    check_input("linalg.pinv", A, square=hermitian)
+    with no_grad():
+        if hermitian:
+            w, V = _Eigh.apply(A, False)
+            magnitude = w.abs()
+            cut = _tolerance(A, magnitude.amax(-1, keepdim=True), atol, rtol)
+            X = (V * (_reciprocal_above(magnitude, cut) * w.sign()).unsqueeze(-2)) @ V.mT
+        else:
+            U, S, Vh = _Svd.apply(A, False)
+            X = (Vh.mT * _reciprocal_above(S, _tolerance(A, S, atol, rtol)).unsqueeze(-2)) @ U.mT
+    return _Pinv.apply(A, X)
+
+
+class _Pinv(Function):
+    """The pseudo-inverse ``X`` of ``A``, computed by the caller, with its gradient."""
+
+    @staticmethod
+    def forward(ctx, A, X):
+        out = X._make(X._data)
+        ctx.save_for_backward(A, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X
+        A, X = ctx.saved_tensors
+        gT = grad.mT
+        gA = -(X.mT @ grad @ X.mT) + (gT - A @ (X @ gT)) @ X @ X.mT + X.mT @ X @ (gT - gT @ X @ A)
+        return gA, None
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """The classic pseudo-inverse: :func:`ember.linalg.pinv` with ``rtol=rcond``.
+
+    Example::
+
+        >>> ember.pinverse(ember.tensor([[2.0, 0.0], [0.0, 0.0]]))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.0000]])
+    """
+    return linalg_pinv(input, rtol=rcond)
+
+
+def linalg_matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """The numerical rank: the count of singular values above ``max(atol, rtol * S[0])`` (see
+    :func:`pinv` for the defaults).
+
+    Args:
+        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        atol (float or Tensor, optional): the absolute tolerance. Default: ``None``
+        rtol (float or Tensor, optional): the relative tolerance. Default: ``None``
+        hermitian (bool): ``A`` is symmetric. Default: ``False``
+
+    Returns:
+        An int64 tensor of shape :math:`(*)`.
+
+    Example::
+
+        >>> ember.linalg.matrix_rank(ember.tensor([[1.0, 2.0], [2.0, 4.0]]))
+        tensor(1)
+    """
+    check_input("linalg.matrix_rank", A, square=hermitian)
+    if hermitian:
+        S = _Eigh.apply(A.detach(), False)[0].abs().sort(-1, descending=True).values
+    else:
+        S = _Svd.apply(A.detach(), False)[1]
+    return (S > _tolerance(A, S, atol, rtol)).sum(-1)
+
+
+_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def linalg_lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None):
+    """The least-squares solution of ``A X = B``: the ``X`` of smallest norm among those that
+    minimize ``|A X - B|``, through the pseudo-inverse (and differentiable through it).
+
+    As PyTorch's CPU drivers: ``rank`` for ``'gelsy'`` (the default), ``'gelsd'`` and ``'gelss'``;
+    ``singular_values`` for ``'gelsd'`` and ``'gelss'``; ``residuals`` (the squared norms of the
+    columns of ``A X - B``) for drivers other than ``'gelsy'`` when ``m > n`` and every matrix has
+    full rank; the others are empty.
+
+    Args:
+        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        B (Tensor): the right-hand side, :math:`(*, m, k)`.
+        rcond (float, optional): singular values at most ``rcond * S[0]`` count as zero.
+            Default: ``None`` (``eps * max(m, n)``)
+        driver (str, optional): ``'gels'``, ``'gelsy'``, ``'gelsd'`` or ``'gelss'``. Default: ``'gelsy'``
+
+    Returns:
+        A named tuple ``(solution, residuals, rank, singular_values)``.
+
+    Example::
+
+        >>> A = ember.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+        >>> ember.linalg.lstsq(A, ember.tensor([[1.0], [2.0], [3.0]])).solution
+        tensor([[1.],
+                [2.]])
+    """
+    op = "torch.linalg.lstsq"
+    check_input(op, A, square=False)
+    check_pair(op, A, B)
+    driver = "gelsy" if driver is None else driver
+    if driver not in _DRIVERS:
+        raise RuntimeError(f"{op}: parameter `driver` should be one of ({', '.join(_DRIVERS)})")
+    vector = B.ndim == A.ndim - 1
+    if vector:
+        B = B.unsqueeze(-1)
+    if B.ndim < 2 or B.shape[-2] != A.shape[-2]:
+        raise RuntimeError(f"{op}: input.size(-2) should match other.size(-2). Got {A.shape[-2]} and {B.shape[0]}")
+    batch = batch_shape(op, A, B)
+    A, B = A.expand(*batch, *A.shape[-2:]), B.expand(*batch, *B.shape[-2:])
+    m, n = A.shape[-2:]
+    rtol = finfo(A.dtype).eps * max(m, n) if rcond is None or rcond < 0 else rcond
+    S = _Svd.apply(A.detach(), False)[1]
+    rank = (S > _tolerance(A, S, None, rtol)).sum(-1)
+    X = linalg_pinv(A, rtol=rtol) @ B
+    empty = zeros(0, dtype=A.dtype, device=A.device)
+    residuals = empty
+    if driver != "gelsy" and m > n and bool((rank == n).all()):
+        residuals = ((A @ X - B) ** 2).sum(-2)
+    if driver == "gels":
+        rank = zeros(0, dtype=dtypes.int64, device=A.device)
+    singular_values = S if driver in ("gelsd", "gelss") else empty
+    return results.linalg_lstsq(X.squeeze(-1) if vector else X, residuals, rank, singular_values)

@@ -1,0 +1,163 @@
+"""``ember.linalg``'s errors against PyTorch's: singular and indefinite matrices raise
+``LinAlgError`` (a ``RuntimeError``) with PyTorch's message, the ``_ex`` forms return the same
+``info`` instead, and bad shapes and dtypes raise PyTorch's ``RuntimeError``."""
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+SINGULAR = [[1.0, 2.0], [2.0, 4.0]]
+BATCH = [[[1.0, 0.0], [0.0, 1.0]], SINGULAR]
+ZEROS = [[0.0, 0.0, 0.0]] * 3
+
+
+def _both(data, dtype="float64", device="cpu"):
+    return ember.tensor(data, dtype=getattr(ember, dtype), device=device), torch.tensor(
+        data, dtype=getattr(torch, dtype)
+    )
+
+
+def _message(fn, M, *args):
+    with pytest.raises(RuntimeError) as info:
+        fn(M, *args)
+    return info.value
+
+
+RAISING = {
+    "inv": lambda M, A: M.linalg.inv(A),
+    "inverse": lambda M, A: M.inverse(A),
+    "solve": lambda M, A: M.linalg.solve(A, A[..., 0]),
+    "cholesky": lambda M, A: M.linalg.cholesky(A),
+    "inv_ex_check": lambda M, A: M.linalg.inv_ex(A, check_errors=True),
+    "cholesky_ex_check": lambda M, A: M.linalg.cholesky_ex(A, check_errors=True),
+}
+
+
+@pytest.mark.parametrize("data", [SINGULAR, BATCH, ZEROS], ids=["single", "batch", "zeros"])
+@pytest.mark.parametrize("op", list(RAISING))
+def test_failed_factorizations_raise_linalg_error_with_torchs_message(op, data, device):
+    e, t = _both(data, device=device)
+    expected = _message(RAISING[op], torch, t)
+    actual = _message(RAISING[op], ember, e)
+    assert isinstance(actual, ember.linalg.LinAlgError)
+    assert str(actual) == str(expected)
+
+
+EX = {
+    "inv_ex": lambda M, A: M.linalg.inv_ex(A).info,
+    "solve_ex": lambda M, A: M.linalg.solve_ex(A, A).info,
+    "cholesky_ex": lambda M, A: M.linalg.cholesky_ex(A).info,
+    "lu_factor_ex": lambda M, A: M.linalg.lu_factor_ex(A).info,
+    "slogdet": lambda M, A: M.linalg.slogdet(A).logabsdet,
+    "det": lambda M, A: M.linalg.det(A),
+    "matrix_rank": lambda M, A: M.linalg.matrix_rank(A),
+}
+
+
+@pytest.mark.parametrize("data", [SINGULAR, BATCH, ZEROS], ids=["single", "batch", "zeros"])
+@pytest.mark.parametrize("op", list(EX))
+def test_the_ex_forms_return_torchs_info(op, data, device):
+    e, t = _both(data, device=device)
+    actual, expected = EX[op](ember, e), EX[op](torch, t)
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_array_equal(actual.cpu().numpy(), expected.numpy())
+
+
+BAD = {
+    "inv_non_square": (lambda M, A: M.linalg.inv(A), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "det_non_square": (lambda M, A: M.linalg.det(A), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "cholesky_non_square": (lambda M, A: M.linalg.cholesky(A), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "eigh_non_square": (lambda M, A: M.linalg.eigh(A), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "matrix_power_non_square": (lambda M, A: M.linalg.matrix_power(A, 2), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "matrix_exp_non_square": (lambda M, A: M.linalg.matrix_exp(A), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "inv_long": (lambda M, A: M.linalg.inv(A), [[1, 2], [3, 4]], "int64"),
+    "det_long": (lambda M, A: M.linalg.det(A), [[1, 2], [3, 4]], "int64"),
+    "qr_long": (lambda M, A: M.linalg.qr(A), [[1, 2], [3, 4]], "int64"),
+    "householder_wide": (
+        lambda M, A: M.linalg.householder_product(A, A[0, :1]),
+        [[1.0, 2.0, 3.0]] * 2,
+        "float64",
+    ),
+    "householder_tau": (lambda M, A: M.linalg.householder_product(A.mT, A), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "householder_dtype": (
+        lambda M, A: M.linalg.householder_product(A.mT, A[0, :2].float()),
+        [[1.0, 2.0, 3.0]] * 2,
+        "float64",
+    ),
+    "inv_half": (lambda M, A: M.linalg.inv(A), [[1.0, 2.0], [3.0, 4.0]], "float16"),
+    "inv_1d": (lambda M, A: M.linalg.inv(A), [1.0, 2.0], "float64"),
+    "qr_1d": (lambda M, A: M.linalg.qr(A), [1.0, 2.0], "float64"),
+    "svd_1d": (lambda M, A: M.linalg.svd(A), [1.0, 2.0], "float64"),
+    "solve_shapes": (lambda M, A: M.linalg.solve(A, A.new_ones(3)), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "solve_right_vector": (lambda M, A: M.linalg.solve(A, A[0], left=False), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "solve_batch_shapes": (
+        lambda M, A: M.linalg.solve(A, A.new_ones(2, 3, 2)),
+        [[1.0, 2.0], [3.0, 4.0]],
+        "float64",
+    ),
+    "solve_dtypes": (lambda M, A: M.linalg.solve(A, A.float()), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "solve_triangular_shapes": (
+        lambda M, A: M.linalg.solve_triangular(A, A.new_ones(3, 2), upper=True),
+        [[1.0, 2.0], [3.0, 4.0]],
+        "float64",
+    ),
+    "lu_solve_vector": (
+        lambda M, A: M.linalg.lu_solve(*M.linalg.lu_factor(A), A.new_ones(2)),
+        [[1.0, 2.0], [3.0, 4.0]],
+        "float64",
+    ),
+    "lu_factor_singular": (lambda M, A: M.linalg.lu_factor(A), SINGULAR, "float64"),
+    "triangular_solve_non_square": (
+        lambda M, A: M.triangular_solve(A.new_ones(2, 3), A),
+        [[1.0, 2.0, 3.0]] * 2,
+        "float64",
+    ),
+    "qr_mode": (lambda M, A: M.linalg.qr(A, mode="full"), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "eigh_uplo": (lambda M, A: M.linalg.eigh(A, UPLO="X"), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "vecdot_dtypes": (lambda M, A: M.linalg.vecdot(A, A.float()), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "multi_dot_one": (lambda M, A: M.linalg.multi_dot([A]), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "multi_dot_shapes": (lambda M, A: M.linalg.multi_dot([A, A.new_ones(3, 1)]), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "lstsq_driver": (lambda M, A: M.linalg.lstsq(A, A, driver="x"), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_arguments_raise_torchs_error(case):
+    fn, data, dtype = BAD[case]
+    e, t = _both(data, dtype)
+    expected, actual = _message(fn, torch, t), _message(fn, ember, e)
+    assert type(actual).__name__.replace("LinAlgError", "_LinAlgError") == type(expected).__name__
+    assert str(actual) == str(expected)
+
+
+@pytest.mark.parametrize("data", [[[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]])
+def test_the_gradient_of_a_singular_determinant_is_torchs(data, device):
+    e, t = _both(data, device=device)
+    e.requires_grad_()
+    t.requires_grad_()
+    ember.linalg.det(e).backward()
+    torch.linalg.det(t).backward()
+    np.testing.assert_array_equal(e.grad.cpu().numpy(), t.grad.numpy())
+
+
+def test_linalg_error_is_a_runtime_error():
+    assert issubclass(ember.linalg.LinAlgError, RuntimeError)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda M, A: M.linalg.qr(A, mode="r").R.sum().backward(),
+        lambda M, A: M.linalg.qr(A.mT @ A.new_ones(2, 3).mT.mT.mT[:, :2].mT, mode="complete").Q.sum().backward(),
+    ],
+    ids=["mode_r", "complete_tall"],
+)
+def test_qr_gradients_torch_refuses_are_refused(fn):
+    data = np.random.default_rng(0).standard_normal((3, 2))
+    e = ember.tensor(data, requires_grad=True)
+    t = torch.tensor(data, requires_grad=True)
+    expected, actual = _message(fn, torch, t), _message(fn, ember, e)
+    assert str(actual) == str(expected)
