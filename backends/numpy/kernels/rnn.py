@@ -25,6 +25,43 @@ from ..namespace import _matmul
 
 __all__ = ["NumpyRnnKernels"]
 
+#: the dtypes of the whole-layer LSTM path (products written into buffers with ``out=``)
+_LAYER_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+#: OpenBLAS's small-matrix GEMM (no packing; SkylakeX kernels and later) takes products of at most
+#: this many ``rows * inner * columns``; a layer's per-step products are split into column blocks
+#: that fit (see :func:`_column_blocks`)
+_SMALL_PRODUCT = 1_000_000
+
+
+def _column_blocks(w, rows):
+    """``[(columns, block)]``: ``w`` (inner, N) as C-contiguous column blocks, each small enough
+    for OpenBLAS's unpacked GEMM when multiplied by ``rows`` rows, or ``w`` whole where the
+    blocks would be narrower than 32 columns."""
+    width = _SMALL_PRODUCT // max(rows * w.shape[0], 1) // 16 * 16
+    if width >= w.shape[1] or width < 32:
+        return [(slice(None), np.ascontiguousarray(w))]
+    return [(slice(lo, lo + width), np.ascontiguousarray(w[:, lo : lo + width])) for lo in range(0, w.shape[1], width)]
+
+
+def _blocked_matmul(a, blocks, out):
+    """``a @ w`` into ``out``, ``w`` given by :func:`_column_blocks`."""
+    for columns, block in blocks:
+        np.matmul(a, block, out=out[:, columns])
+    return out
+
+
+class _LstmLayerState:
+    """What :meth:`NumpyRnnKernels.rnn_layer`'s LSTM path keeps for its backward: every step's
+    activated gates ``(N, 4H)``, cell states and their tanh ``(N, H)``, the hidden state each step
+    started from ``(N, H)`` and the initial cell state."""
+
+    __slots__ = ("gates", "c", "tanh_c", "h_prev", "c0")
+
+    def __init__(self, gates, c, tanh_c, h_prev, c0):
+        self.gates, self.c, self.tanh_c, self.h_prev, self.c0 = gates, c, tanh_c, h_prev, c0
+
 
 class NumpyRnnKernels:
     """Faster NumPy versions of portable rnn kernels (see the module docstring)."""
@@ -80,3 +117,127 @@ class NumpyRnnKernels:
         gg *= i
         gg *= gc
         return grad_gates, grad_gates, _matmul(grad_gates, w_hh), np.multiply(gc, f)
+
+    # -- a whole LSTM layer over equal-sized steps -----------------------------------------
+    def rnn_layer(self, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity="tanh", w_hr=None):
+        if not self._lstm_layer_path(mode, x, batch_sizes, w_hr):
+            return super().rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity, w_hr)
+        rows, hidden, batch = x.shape[0], h0.shape[1], batch_sizes[0]
+        scale, shift = self._gate_maps(hidden, x.dtype)
+        # the gates of every step in one buffer: the input part of all steps at once, scaled by
+        # ``scale`` (1/2 on i, f, o: exact) so that one tanh per step gives every activation
+        gates = _matmul(x, w_ih.T)
+        bias = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
+        if bias is not None:
+            gates += bias
+        gates *= scale
+        w_t = _column_blocks(np.multiply(w_hh.T, scale), batch)  # h @ w_t: the scaled hidden part
+        c_all, tanh_all, out = (np.empty((rows, hidden), dtype=x.dtype) for _ in range(3))
+        product = np.empty((batch, 4 * hidden), dtype=x.dtype)
+        both = np.empty((batch, hidden), dtype=x.dtype)
+        h, c = h0, c0
+        for t in range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes)):
+            rows_t = slice(t * batch, (t + 1) * batch)
+            g = gates[rows_t]
+            _blocked_matmul(h, w_t, product)
+            g += product
+            np.tanh(g, out=g)
+            g *= scale
+            g += shift
+            c = np.multiply(g[:, hidden : 2 * hidden], c, out=c_all[rows_t])  # f * c + i * g
+            np.multiply(g[:, :hidden], g[:, 2 * hidden : 3 * hidden], out=both)
+            c += both
+            np.tanh(c, out=tanh_all[rows_t])
+            h = np.multiply(g[:, 3 * hidden :], tanh_all[rows_t], out=out[rows_t])
+        last = slice(0, batch) if reverse else slice(rows - batch, rows)
+        h_prev = np.concatenate((out[batch:], h0) if reverse else (h0, out[:-batch]))
+        return out, out[last].copy(), c_all[last].copy(), _LstmLayerState(gates, c_all, tanh_all, h_prev, c0)
+
+    def _lstm_layer_path(self, mode, x, batch_sizes, w_hr):
+        """Whether :meth:`rnn_layer` takes the whole-layer LSTM path: no projection, float32 or
+        float64, every step of the same batch size (a padded batch)."""
+        return (
+            mode == "LSTM"
+            and w_hr is None
+            and x.dtype in _LAYER_DTYPES
+            and len(batch_sizes) > 0
+            and batch_sizes[0] == batch_sizes[-1]
+        )
+
+    def rnn_layer_backward(
+        self,
+        mode,
+        grad_out,
+        grad_h_n,
+        grad_c_n,
+        x,
+        w_ih,
+        w_hh,
+        batch_sizes,
+        reverse,
+        state,
+        nonlinearity="tanh",
+        needs_input_grad=True,
+        w_hr=None,
+    ):
+        if not isinstance(state, _LstmLayerState):
+            return super().rnn_layer_backward(
+                mode,
+                grad_out,
+                grad_h_n,
+                grad_c_n,
+                x,
+                w_ih,
+                w_hh,
+                batch_sizes,
+                reverse,
+                state,
+                nonlinearity,
+                needs_input_grad,
+                w_hr,
+            )
+        gates, c_all, tanh_all = state.gates, state.c, state.tanh_c
+        rows, hidden, batch = grad_out.shape[0], grad_h_n.shape[1], batch_sizes[0]
+        i, f, g, o = (gates[:, k * hidden : (k + 1) * hidden] for k in range(4))
+        # every step's gate gradients but the factor that the time loop brings (grad_c or grad_h),
+        # built over all steps at once, operation by operation as lstm_cell_backward builds them
+        grad_gates = np.subtract(1, gates)  # the sigmoid gates: act (1 - act) ...
+        grad_gates *= gates
+        gi, gf, gg, go = (grad_gates[:, k * hidden : (k + 1) * hidden] for k in range(4))
+        gi *= g
+        if reverse:  # f times the previous cell state
+            gf[:-batch] *= c_all[batch:]
+            gf[-batch:] *= state.c0
+        else:
+            gf[batch:] *= c_all[:-batch]
+            gf[:batch] *= state.c0
+        go *= tanh_all
+        np.multiply(g, g, out=gg)  # i (1 - g^2)
+        np.subtract(1, gg, out=gg)
+        gg *= i
+        cell = np.multiply(tanh_all, tanh_all)  # o (1 - tanh(c)^2): the path from h to c
+        np.subtract(1, cell, out=cell)
+        cell *= o
+        by_gate = grad_gates.reshape(rows, 4, hidden)
+        w_blocks = _column_blocks(w_hh, batch)
+        gh, gc = grad_h_n, grad_c_n
+        for t in range(len(batch_sizes)) if reverse else range(len(batch_sizes) - 1, -1, -1):
+            rows_t = slice(t * batch, (t + 1) * batch)
+            gh = gh + grad_out[rows_t]
+            gc_t = np.multiply(cell[rows_t], gh)
+            gc_t += gc
+            by_gate[rows_t, :3] *= gc_t[:, None]
+            go[rows_t] *= gh
+            gc = np.multiply(gc_t, f[rows_t])
+            gh = _blocked_matmul(grad_gates[rows_t], w_blocks, np.empty_like(gc))
+        grad_b = grad_gates.sum(axis=0)
+        return (
+            _matmul(grad_gates, w_ih) if needs_input_grad else None,
+            gh,
+            gc,
+            _matmul(grad_gates.T, x),
+            _matmul(grad_gates.T, state.h_prev),
+            grad_b,
+            grad_b.copy(),  # b_ih and b_hh get arrays of their own
+            None,
+        )
