@@ -17,6 +17,7 @@ from .arithmetic import ArithmeticKernels
 from .attention import AttentionKernels
 from .conv import ConvKernels
 from .ctc import CtcKernels
+from .embedding import EmbeddingKernels
 from .linear import LinearKernels
 from .loss import LossKernels
 from .normalization import NormalizationKernels
@@ -45,6 +46,7 @@ class Kernels(
     OptimKernels,
     AttentionKernels,
     CtcKernels,
+    EmbeddingKernels,
 ):
     """The portable kernel table (see the module docstring)."""
 

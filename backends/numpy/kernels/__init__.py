@@ -6,6 +6,7 @@ from ember.kernels import Kernels
 
 from .arithmetic import NumpyArithmeticKernels
 from .conv import NumpyConvKernels
+from .embedding import NumpyEmbeddingKernels
 from .linear import NumpyLinearKernels
 from .loss import NumpyLossKernels
 from .normalization import NumpyNormalizationKernels
@@ -29,6 +30,7 @@ class NumpyKernels(
     NumpySoftmaxKernels,
     NumpyLossKernels,
     NumpyOptimKernels,
+    NumpyEmbeddingKernels,
     Kernels,
 ):
     """The kernel table of the NumPy backend: the portable defaults plus these overrides."""
