@@ -20,14 +20,15 @@ An LSTM layer whose steps all have the same batch size (a padded batch, the comm
 through :meth:`NumpyRnnKernels.rnn_layer` whole instead of cell by cell: the gates of every step
 live in one ``(N, 4H)`` buffer, the input part and the 1/2 scale of the sigmoid gates applied to
 all steps at once (the scale folded into a copy of the hidden weight: a power of two, so the
-values are the cell path's bit for bit); the backward builds each step's gate factors for all
+values are the cell path's, bit for bit where its products are whole); the backward builds each step's gate factors for all
 steps before its time loop, which is left with five ufuncs and one product a step. The per-step
-products are split into column blocks that OpenBLAS runs on its unpacked small-matrix GEMM
-(``rows * inner * columns`` at most :data:`_SMALL_PRODUCT`, the SkylakeX kernels' limit); one
-thread, ``(16, 256) @ (256, 1024)``: about 105 us whole, 80 us in blocks (PyTorch: 85 us), and
-``(16, 1024) @ (1024, 256)``: 105 against 85 us. The small-matrix GEMM runs on one thread, which
-with two threads on a busy machine is faster still than OpenBLAS's threaded product. The LM step
-(2 x 256, 35 x 16, vocabulary 5000, one thread, shared machine): 1.32x -> 1.16x PyTorch's time.
+products go by blocks that OpenBLAS runs on its unpacked small-matrix GEMM (:mod:`.small_gemm`):
+the forward's as ``(w_hh * scale) @ h.T`` by 128-row blocks of the weight (views: no transposed
+copy), the backward's by 32-column blocks of ``w_hh`` (B=16, H=256, one thread: these widths
+beat the widest blocks that fit, 240 and 48; forward about 105 us whole, 80 us in blocks,
+PyTorch 85 us; backward 105 against 85 us, PyTorch 57 us). The small-matrix GEMM runs on one
+thread, which with two threads on a busy machine is faster still than OpenBLAS's threaded
+product. The LM step (2 x 256, 35 x 16, vocabulary 5000, one thread, shared machine): 1.32x -> 1.16x PyTorch's time.
 """
 
 from __future__ import annotations
@@ -35,27 +36,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..namespace import _matmul
+from .small_gemm import block_width
 
 __all__ = ["NumpyRnnKernels"]
 
 #: the dtypes of the whole-layer LSTM path (products written into buffers with ``out=``)
 _LAYER_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-#: OpenBLAS's small-matrix GEMM (no packing; SkylakeX kernels and later) takes products of at most
-#: this many ``rows * inner * columns`` of C-contiguous operands; a layer's per-step products are
-#: split into blocks that fit (see :func:`_block_width`)
-_SMALL_PRODUCT = 1_000_000
-
-
-def _block_width(size, inner, other):
-    """The widest power of two ``w`` with ``w * inner * other`` within :data:`_SMALL_PRODUCT`, for
-    splitting ``size`` rows or columns; ``size`` itself where it fits whole or the blocks would be
-    narrower than 16 (measured, B=16, H=256: 128 rows of the forward's weight and 32 columns of the
-    backward's beat the widest blocks that fit, 240 and 48)."""
-    fits = _SMALL_PRODUCT // max(inner * other, 1)
-    width = 1 << (fits.bit_length() - 1) if fits else 0
-    return size if width >= size or width < 16 else width
 
 
 class _LstmLayerState:
@@ -139,7 +125,7 @@ class NumpyRnnKernels:
         gates *= scale
         # the scaled hidden part, (w_hh * scale) @ h.T, by blocks of the weight's rows (views: no copy)
         w_s = np.multiply(w_hh, scale[:, None])
-        width = _block_width(w_s.shape[0], hidden, batch)
+        width = block_width(w_s.shape[0], hidden, batch)
         w_blocks = [(slice(lo, lo + width), w_s[lo : lo + width]) for lo in range(0, w_s.shape[0], width)]
         c_all, tanh_all, out = (np.empty((rows, hidden), dtype=x.dtype) for _ in range(3))
         product = np.empty((4 * hidden, batch), dtype=x.dtype)  # transposed: the weight's rows lead
@@ -230,7 +216,7 @@ class NumpyRnnKernels:
         np.subtract(1, cell, out=cell)
         cell *= o
         by_gate = grad_gates.reshape(rows, 4, hidden)
-        width = _block_width(hidden, 4 * hidden, batch)  # grad_h = grad_gates @ w_hh by column blocks
+        width = block_width(hidden, 4 * hidden, batch)  # grad_h = grad_gates @ w_hh by column blocks
         w_blocks = [
             (slice(lo, lo + width), np.ascontiguousarray(w_hh[:, lo : lo + width])) for lo in range(0, hidden, width)
         ]
