@@ -173,3 +173,20 @@ def test_seed_examples():
     input = Variable(ember.LongTensor([1, 2, 4, 5, 4, 3, 2, 9]))
     offsets = Variable(ember.LongTensor([0, 4]))
     assert embedding_sum(input, offsets).shape == (2, 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numpy_embedding_backward_agrees_with_portable(dtype):
+    """The NumPy weight gradient (first rows assigned, repeats added) equals the portable scatter-add
+    value for value: repeated indices summed in the order given, untouched rows zero."""
+    from ember.kernels import Kernels
+
+    backend = ember.backends.get_backend("cpu")
+    portable = Kernels(backend)
+    rng = np.random.default_rng(5)
+    for count, num in ((40, 7), (6, 50), (1, 3)):  # many repeats, none likely, one row
+        indices = rng.integers(0, num, count)
+        grad = rng.standard_normal((count, 5)).astype(dtype)
+        got = backend.kernels.embedding_backward(grad, indices, num)
+        assert got.dtype == dtype and got.shape == (num, 5)
+        np.testing.assert_array_equal(got, portable.embedding_backward(grad, indices, num))

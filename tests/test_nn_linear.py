@@ -36,6 +36,15 @@ def test_linear_module(shape, bias, device, dtype):
     assert repr(m) == repr(tm)
 
 
+def test_linear_classifier_shape_matches_torch(device, dtype):
+    """256 rows of 1024 features to 10: the NumPy backend multiplies these by blocks of rows
+    (OpenBLAS's small-matrix GEMM), forward and input gradient; this covers that path."""
+    m = nn.Linear(1024, 10).to(device=device, dtype=dtype)
+    tm = torch.nn.Linear(1024, 10).to(getattr(torch, dtype.name))
+    _copy_params(m, tm, device, dtype)
+    check(m, tm, [randn(256, 1024)], device=device, dtype=dtype)
+
+
 def test_linear_init_bounds():
     m = nn.Linear(20, 30)
     bound = 1 / math.sqrt(20)

@@ -115,6 +115,19 @@ def test_module_matches_torch(mode, config, device, dtype):
     _compare(e(*e_args), t(*t_args), e_leaves, t_leaves, dtype)
 
 
+def test_lstm_language_model_shape_matches_torch(device, dtype):
+    """A batch of 16 and 256 hidden units, in both directions: the NumPy backend splits these
+    per-step products into column blocks (OpenBLAS's small-matrix GEMM), so this covers that path."""
+    e, t = _make("LSTM", 32, 256, 1, bidirectional=True, dtype=dtype, device=device)
+    ex, tx = _pair(randn(3, 16, 32), dtype, device)
+    e_state = [_pair(randn(2, 16, 256), dtype, device) for _ in range(2)]
+    e_leaves = [ex, *(p[0] for p in e_state), *e.parameters()]
+    t_leaves = [tx, *(p[1] for p in e_state), *t.parameters()]
+    e_out = e(ex, (e_state[0][0], e_state[1][0]))
+    t_out = t(tx, (e_state[0][1], e_state[1][1]))
+    _compare(e_out, t_out, e_leaves, t_leaves, dtype)
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("enforce_sorted", [True, False])

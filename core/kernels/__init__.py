@@ -17,6 +17,7 @@ from .arithmetic import ArithmeticKernels
 from .attention import AttentionKernels
 from .conv import ConvKernels
 from .ctc import CtcKernels
+from .embedding import EmbeddingKernels
 from .linalg import LinalgKernels
 from .linear import LinearKernels
 from .loss import LossKernels
@@ -47,6 +48,7 @@ class Kernels(
     AttentionKernels,
     CtcKernels,
     LinalgKernels,
+    EmbeddingKernels,
 ):
     """The portable kernel table (see the module docstring)."""
 

@@ -6,6 +6,7 @@ from ember.kernels import Kernels
 
 from .arithmetic import NumpyArithmeticKernels
 from .conv import NumpyConvKernels
+from .embedding import NumpyEmbeddingKernels
 from .linalg import NumpyLinalgKernels
 from .linear import NumpyLinearKernels
 from .loss import NumpyLossKernels
@@ -31,6 +32,7 @@ class NumpyKernels(
     NumpyLossKernels,
     NumpyOptimKernels,
     NumpyLinalgKernels,
+    NumpyEmbeddingKernels,
     Kernels,
 ):
     """The kernel table of the NumPy backend: the portable defaults plus these overrides."""

@@ -2,25 +2,37 @@
 the three gradients without the portable kernel's transposes through the namespace.
 
 The backend runs its kernels with NumPy's floating-point warnings off already, so these call the
-namespace's raw ``matmul`` (bfloat16 products stay bfloat16), not its quiet wrapper."""
+namespace's raw ``matmul`` (bfloat16 products stay bfloat16), not its quiet wrapper. The forward
+product and the input gradient of float32/float64 go by row blocks where OpenBLAS's small-matrix
+GEMM then takes them (:mod:`.small_gemm`: a classifier's few output features)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..namespace import _matmul
+from .small_gemm import matmul_by_rows
 
 __all__ = ["NumpyLinearKernels"]
+
+#: the dtypes whose products with few output features go by row blocks (:func:`matmul_by_rows`)
+_BLOCKED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _product(a, b):
+    return matmul_by_rows(a, b) if a.dtype in _BLOCKED_DTYPES else _matmul(a, b)
 
 
 class NumpyLinearKernels:
     def linear(self, x, weight, bias):
-        out = _matmul(x, weight.T)
+        out = _product(x, weight.T)
         if bias is not None:
             out += bias  # in place: the product is a fresh buffer, so no second temporary
         return out
 
     def linear_backward(self, grad, x, weight, needs_input, needs_weight, needs_bias):
         return (
-            _matmul(grad, weight) if needs_input else None,
+            _product(grad, weight) if needs_input else None,
             _matmul(grad.T, x) if needs_weight else None,
             grad.sum(axis=0) if needs_bias else None,
         )

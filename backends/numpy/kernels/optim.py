@@ -40,9 +40,10 @@ def _gradient(param, grad, weight_decay, maximize):
 BLOCK = 1 << 16
 
 
-def _sgd_block(param, grad, buf, first, h):
+def _sgd_block(param, grad, buf, first, h, scratch=None):
     """One SGD step on same-shaped ``param``, ``grad`` (read only) and ``buf`` (None without
-    momentum; ``first``: filled with the gradient rather than updated), all written in place."""
+    momentum; ``first``: filled with the gradient rather than updated), all written in place;
+    ``scratch`` (their shape, or None: a fresh array) takes ``-lr *`` a gradient not owned."""
     g, owned = _gradient(param, grad, h.weight_decay, h.maximize)
     momentum = h.momentum
     if momentum != 0:
@@ -56,7 +57,7 @@ def _sgd_block(param, grad, buf, first, h):
             g, owned = np.add(g, np.multiply(buf, momentum)), True
         else:
             g, owned = buf, False
-    np.add(param, np.multiply(g, -h.lr, out=g if owned else None), out=param)
+    np.add(param, np.multiply(g, -h.lr, out=g if owned else scratch), out=param)
 
 
 class NumpyOptimKernels:
@@ -76,9 +77,17 @@ class NumpyOptimKernels:
         flat_b = None if buf is None else buf.reshape(-1)
 
         def run(first_block, last_block):
+            scratch = np.empty(BLOCK, dtype=param.dtype)  # one per thread, reused by its blocks
             for lo in range(first_block * BLOCK, min(last_block * BLOCK, param.size), BLOCK):
                 part = slice(lo, lo + BLOCK)
-                _sgd_block(flat_p[part], flat_g[part], None if flat_b is None else flat_b[part], first, h)
+                _sgd_block(
+                    flat_p[part],
+                    flat_g[part],
+                    None if flat_b is None else flat_b[part],
+                    first,
+                    h,
+                    scratch[: min(BLOCK, param.size - lo)],
+                )
 
         parallel_range(-(-param.size // BLOCK), run, param.size)
         return buf
