@@ -28,6 +28,7 @@ import socket
 import stat
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeAlias, TypeGuard
 
@@ -486,7 +487,7 @@ def save(obj: object, f: FileLike, *, format: str | None = None) -> None:  # noq
 
 
 def load(  # noqa: A002 - torch's name (format=)
-    f: FileLike, map_location: MapLocation = None, *, weights_only: bool = True, format: str | None = None
+    f: FileLike, map_location: MapLocation = None, *, weights_only: bool | None = None, format: str | None = None
 ) -> Any:
     """Load an object saved with :func:`save` or ``torch.save`` (or a plain safetensors file).
 
@@ -503,12 +504,16 @@ def load(  # noqa: A002 - torch's name (format=)
             ``fn(tensor, location)``: gets each storage (PyTorch's format: a 1-d tensor
             that the file's tensors view) or tensor (safetensors) on the CPU and the saved
             device string, and returns the tensor to use (``None`` keeps the default).
-        weights_only: restrict unpickling to data. Default: ``True``.
+        weights_only: restrict unpickling to data. Default (``None``): ``True``. As in
+            PyTorch, the environment variable ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` makes every
+            load ``weights_only=True``, and ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` makes a load
+            that does not pass ``weights_only`` a ``weights_only=False`` one (with a warning).
         format: the checkpoint format. Default: chosen by the file's suffix, else by the
             file's first bytes.
 
     Raises:
-        RuntimeError: the file is truncated, corrupt or not a checkpoint.
+        RuntimeError: the file is truncated, corrupt or not a checkpoint, or both
+            environment variables above are set.
         UnpicklingError: a ``weights_only`` load met a global it does not allow (the
             message names it and says how to allow it).
 
@@ -519,6 +524,7 @@ def load(  # noqa: A002 - torch's name (format=)
         >>> model.load_state_dict(state["model"])
         <All keys matched successfully>
     """
+    weights_only = _weights_only(weights_only)
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
     if _is_path(f) and not stat.S_ISREG(os.stat(f).st_mode):
         raise RuntimeError(f"ember.load: {name} is not a valid checkpoint (not a regular file)")
@@ -534,6 +540,31 @@ def load(  # noqa: A002 - torch's name (format=)
             raise exc.original from None
         except Exception as exc:  # anything a decoder raises means the bytes are bad
             raise RuntimeError(f"ember.load: {name} is not a valid checkpoint (truncated or corrupt): {exc}") from exc
+
+
+def _weights_only(requested: bool | None) -> bool:
+    """``load``'s ``weights_only`` after PyTorch's two environment overrides."""
+    force = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in _TRUE
+    force_no = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in _TRUE
+    if force and force_no:
+        raise RuntimeError(
+            "ember.load: only one of TORCH_FORCE_WEIGHTS_ONLY_LOAD or TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD "
+            "should be set, but both were set"
+        )
+    if force:
+        return True
+    if requested is None and force_no:
+        warnings.warn(
+            "ember.load: environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected; since `weights_only` "
+            "was not passed, forcing weights_only=False",
+            UserWarning,
+            stacklevel=3,
+        )
+        return False
+    return True if requested is None else requested
+
+
+_TRUE = ("1", "y", "yes", "true")
 
 
 def _sniff(stream):

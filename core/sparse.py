@@ -91,8 +91,21 @@ class SparseCOOTensor:
         coordinate (then the sum is dense, as in PyTorch); None before any backward. Duplicate
         coordinates hold one element, so each coordinate's gradient is that of the element (the
         mean of its entries' value gradients), not their sum."""
-        dense = None if self._dense_grad is None else self._dense_grad.grad
-        g = self._vals.grad
+        return self._gradient(self._vals.grad, None if self._dense_grad is None else self._dense_grad.grad)
+
+    def _grad_leaves(self) -> list[Tensor]:
+        """The dense leaves this tensor's gradient collects in: the values, and the dense
+        stand-in ``sparse @ dense`` made for it (``autograd.grad`` differentiates through these)."""
+        return [self._vals] if self._dense_grad is None else [self._vals, self._dense_grad]
+
+    def _gradient(
+        self, g: Tensor | None, dense: Tensor | None = None, materialize: bool = False
+    ) -> Tensor | SparseCOOTensor | None:
+        """This tensor's gradient from its values' gradient ``g`` and its dense stand-in's ``dense``
+        (with neither: None, or an empty sparse tensor of this size when ``materialize``)."""
+        if g is None and dense is None and materialize:
+            empty = self._vals.new_zeros((0,) + tuple(self._vals.shape[1:]))
+            return SparseCOOTensor(self._idx.new_zeros((self.sparse_dim(), 0)), empty, self._size, True)
         if g is None:
             return dense
         if self._coalesced:

@@ -272,12 +272,39 @@ def grad(
     grads = _default_grads(outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
+    if any(x.is_sparse for x in inputs):
+        return _grad_of_sparse_inputs(
+            outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads
+        )
     result = run_backward(
         outputs, grads, retain_graph, create_graph, inputs=inputs, allow_unused=bool(allow_unused or materialize_grads)
     )
     if materialize_grads:
         result = tuple(g if g is not None else x.new_zeros(x.shape) for g, x in zip(result, inputs))
     return result
+
+
+def _grad_of_sparse_inputs(outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """:func:`grad` where some inputs are sparse COO tensors: each is differentiated through the
+    dense leaves its gradient collects in (``SparseCOOTensor._grad_leaves``) and its gradient
+    assembled from theirs, as its ``.grad`` is."""
+    groups = [x._grad_leaves() if x.is_sparse else [x] for x in inputs]
+    flat = run_backward(
+        outputs, grads, retain_graph, create_graph, inputs=[t for g in groups for t in g], allow_unused=True
+    )
+    result, start = [], 0
+    for i, (x, group) in enumerate(zip(inputs, groups)):
+        part, start = flat[start : start + len(group)], start + len(group)
+        g = x._gradient(*part, materialize=materialize_grads) if x.is_sparse else part[0]
+        if g is None and materialize_grads:
+            g = x.new_zeros(x.shape)
+        if g is None and not (allow_unused or materialize_grads):
+            raise RuntimeError(
+                f"The differentiated Tensor at index {i} appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior."
+            )
+        result.append(g)
+    return tuple(result)
 
 
 def backward(

@@ -77,37 +77,50 @@ def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
 
 
 def _parse_to(args, kwargs):
+    """``(device, dtype, non_blocking, copy)`` of a ``to`` call, as PyTorch's overloads
+    ``to(device, dtype, non_blocking, copy)``, ``to(dtype, non_blocking, copy)`` and
+    ``to(tensor, non_blocking, copy)`` read them: the positional flags follow the target, in that
+    order. ``copy`` is None when not given (``Module.to`` refuses it)."""
     dev = kwargs.pop("device", None)
     dt = kwargs.pop("dtype", None)
-    copy = kwargs.pop("copy", False)
-    kwargs.pop("non_blocking", None)
+    flags = [kwargs.pop("non_blocking", None), kwargs.pop("copy", None)]
     kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    given = 0
     for arg in args:
-        if isinstance(arg, Tensor):
+        if isinstance(arg, bool):
+            if given == 2 or flags[given] is not None:
+                raise TypeError(
+                    "to() received an invalid combination of arguments: positional flags are "
+                    f"(non_blocking, copy), got {len([a for a in args if isinstance(a, bool)])} of them "
+                    f"with keywords {[n for n, f in zip(('non_blocking', 'copy'), flags) if f is not None]}"
+                )
+            flags[given] = arg
+            given += 1
+        elif isinstance(arg, Tensor):
             dev, dt = arg.device, arg.dtype
         elif isinstance(arg, dtypes.dtype):
             dt = arg
-        elif isinstance(arg, (str, _device, int)) and not isinstance(arg, bool):
+        elif isinstance(arg, (str, _device, int)):
             dev = arg
-        elif isinstance(arg, bool):
-            pass
         elif arg is None:
             continue
         else:
             dt = dtypes.as_dtype(arg)
     if isinstance(dev, int):
         dev = _device("cuda", dev)
-    return (_device(dev) if dev is not None else None), (dtypes.as_dtype(dt) if dt is not None else None), copy
+    dev = _device(dev) if dev is not None else None
+    return dev, (dtypes.as_dtype(dt) if dt is not None else None), bool(flags[0]), flags[1]
 
 
 def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """This tensor on another device and/or of another dtype (``self`` if nothing changes).
 
-    Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other_tensor)``,
-    and the keywords ``device``, ``dtype``, ``copy``, ``non_blocking`` (from pinned memory, see
-    :meth:`pin_memory`, a copy to the accelerator then runs asynchronously on the current stream).
+    Accepts ``to(device, dtype, non_blocking, copy)``, ``to(dtype, non_blocking, copy)`` and
+    ``to(other_tensor, non_blocking, copy)``, each argument also by keyword. ``non_blocking``: from
+    pinned memory (see :meth:`pin_memory`), a copy to the accelerator then runs asynchronously on
+    the current stream. ``copy``: a new tensor even when nothing changes.
 
     Args:
         *args (ember.device, str, ember.dtype or Tensor): the target device and/or dtype, or a tensor whose device and
@@ -128,8 +141,7 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     if not kwargs and len(args) == 1 and type(args[0]) is dtypes.dtype:  # the common to(dtype)
         dt = args[0]
         return self if dt is self.dtype else _Cast.apply(self, dt)
-    non_blocking = kwargs.get("non_blocking", any(arg is True for arg in args))
-    dev, dt, copy = _parse_to(args, dict(kwargs))
+    dev, dt, non_blocking, copy = _parse_to(args, dict(kwargs))
     out = self
     if dev is not None and dev != self._device:
         out = _Move.apply(out, dev, backend_for_device(dev), non_blocking)

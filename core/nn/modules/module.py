@@ -783,15 +783,25 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Self:
         r"""Move and/or cast parameters and buffers; returns ``self``.
 
-        Called as ``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype)`` or
-        ``to(tensor)``. Only floating point parameters and buffers are cast to ``dtype``.
+        Called as ``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype, non_blocking=False)``
+        or ``to(tensor, non_blocking=False)``. Only floating point parameters and buffers are cast
+        to ``dtype``. ``non_blocking`` is passed to :meth:`ember.Tensor.to` (asynchronous copies
+        from pinned memory).
+
+        Example::
+
+            >>> model = nn.Linear(2, 2).to("cpu", ember.float64, non_blocking=True)
+            >>> model.weight.dtype
+            ember.float64
         """
-        dev, dt, _ = _parse_to(args, dict(kwargs))
+        dev, dt, non_blocking, copy = _parse_to(args, dict(kwargs))
+        if copy is not None:
+            raise RuntimeError(".to() does not accept copy argument")
         if dt is not None and not dt.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
 
         def convert(t):
-            return t.to(dev, dt if t.is_floating_point() else None)
+            return t.to(dev, dt if t.is_floating_point() else None, non_blocking=non_blocking)
 
         return self._apply(convert)
 
