@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ember.kernels import Kernels
 
+from .activation import NumpyActivationKernels
 from .arithmetic import NumpyArithmeticKernels
 from .conv import NumpyConvKernels
 from .linear import NumpyLinearKernels
@@ -19,6 +20,7 @@ __all__ = ["NumpyKernels"]
 
 
 class NumpyKernels(
+    NumpyActivationKernels,
     NumpyArithmeticKernels,
     NumpyConvKernels,
     NumpyLinearKernels,
