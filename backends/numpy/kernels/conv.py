@@ -260,9 +260,11 @@ def _pitched_conv(x, weight, bias, pitch, groups):
 
 
 def _pitched_weight_grad(x, grad, weight_shape, pitch, groups):
-    """The weight gradient on :class:`_Pitch` columns: the output gradient on the grid (zeros at its
-    extra positions, so the garbage columns add ``0 * x``: exact when ``x`` is finite) times the
-    columns' transpose, accumulated over batch chunks."""
+    """The weight gradient on :class:`_Pitch` columns: the columns times the output gradient on the grid
+    (zeros at its extra positions, so the garbage columns add ``0 * x``: exact when ``x`` is finite),
+    transposed, accumulated over batch chunks. ``cols @ g.T`` rather than ``g @ cols.T``: OpenBLAS
+    runs the long contraction 20-25% faster with the wide operand first (32->64 3x3 at 16x16, b64:
+    6.1 -> 4.9 ms)."""
     n, c = x.shape[0], x.shape[1]
     cout, k, run = weight_shape[0], len(pitch.bases), pitch.run
     planes = np.swapaxes(pitch.planes(x), 0, 1)
@@ -270,7 +272,7 @@ def _pitched_weight_grad(x, grad, weight_shape, pitch, groups):
     cols = _Scratch(c * k * step * run, x.dtype)
     g = np.zeros((cout, step) + pitch.grid, dtype=x.dtype)  # the grid's extra positions stay zero
     real = (slice(None), slice(None)) + pitch.real
-    dw = np.zeros((groups, cout // groups, c // groups * k), dtype=x.dtype)
+    dw_t = np.zeros((groups, c // groups * k, cout // groups), dtype=x.dtype)
     for lo in range(0, n, step):
         m = min(n, lo + step) - lo
         if m < step:  # a shorter last chunk: a grid of its own
@@ -279,10 +281,10 @@ def _pitched_weight_grad(x, grad, weight_shape, pitch, groups):
         chunk_cols = cols.view((c, k, m, run))
         pitch.fill(chunk_cols, planes[:, lo : lo + m])
         product = np.matmul(
-            g.reshape(groups, cout // groups, m * run), np.swapaxes(chunk_cols.reshape(groups, -1, m * run), 1, 2)
+            chunk_cols.reshape(groups, -1, m * run), np.swapaxes(g.reshape(groups, cout // groups, m * run), 1, 2)
         )
-        np.add(dw, product, out=dw)
-    return dw.reshape(tuple(weight_shape))
+        np.add(dw_t, product, out=dw_t)
+    return np.swapaxes(dw_t, 1, 2).reshape(tuple(weight_shape))
 
 
 def _pitched_col2im(grad, weight, input_shape, pitch, groups):
