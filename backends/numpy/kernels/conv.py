@@ -288,36 +288,49 @@ def _pitched_weight_grad(x, grad, weight_shape, pitch, groups):
 
 
 def _pitched_col2im(grad, weight, input_shape, pitch, groups):
-    """The input gradient of a unit-stride convolution on :class:`_Pitch` columns: the output gradient
-    on the grid (zeros at its extra positions, so their columns are exact zeros when the weights
-    are finite) times the weights' transpose, each kernel offset's columns added as one run per
-    channel and sample into pitched planes, whose data part is the gradient."""
+    """The input gradient of a unit-stride convolution on :class:`_Pitch` columns: the weights' transpose
+    times the output gradient on the grid (zeros at its extra positions, so their columns are exact
+    zeros when the weights are finite), one GEMM per sample into rows of the planes' full length
+    whose tails stay zero, then each kernel offset's columns added into the pitched planes as one
+    flat shifted run per group (what a row's tail adds to the next row is zero), whose data part is
+    the gradient. One flat add per offset instead of one per channel and sample: an in-place add into
+    strided views runs at half speed (32->64 3x3 at 16x16, b64: 3.3 -> 0.6 ms of adds)."""
     n, cout = grad.shape[0], grad.shape[1]
-    c, k, run = input_shape[1], len(pitch.bases), pitch.run
-    w_t = np.ascontiguousarray(np.swapaxes(weight.reshape(groups, cout // groups, -1), 1, 2))
-    step = _chunk(n, c * k * run * grad.itemsize)
-    g = np.zeros((cout, step) + pitch.grid, dtype=grad.dtype)  # the grid's extra positions stay zero
+    c, k, run, length = input_shape[1], len(pitch.bases), pitch.run, pitch.length
+    cg, og = c // groups, cout // groups
+    # rows ordered (group, offset, channel): one offset's columns of a group are one contiguous block
+    w_t = weight.reshape((groups, og, cg, k)).transpose(0, 3, 2, 1).reshape(groups, k * cg, og)
+    w_t = np.ascontiguousarray(w_t)
+    step = _chunk(n, c * k * length * grad.itemsize)
+    g = np.zeros((groups, og, step) + pitch.grid, dtype=grad.dtype)  # the grid's extra positions stay zero
+    d = np.zeros((groups, k * cg, step, length), dtype=grad.dtype)  # the GEMMs never write the tails
     real = (slice(None), slice(None)) + pitch.real
-    d, acc = _Scratch(c * k * step * run, grad.dtype), _Scratch(c * step * pitch.length, grad.dtype)
+    acc = _Scratch(c * step * length, grad.dtype)
     body = slice(pitch.front, pitch.front + math.prod(pitch.extents))
     dx = np.empty(tuple(input_shape), dtype=grad.dtype)
     for lo in range(0, n, step):
         m = min(n, lo + step) - lo
-        if m < step:  # a shorter last chunk: a grid of its own
-            g = np.zeros((cout, m) + pitch.grid, dtype=grad.dtype)
-        np.copyto(g[real], np.swapaxes(grad[lo : lo + m], 0, 1))
-        dcols = d.view((groups, c // groups * k, m * run))
-        np.matmul(w_t, g.reshape(groups, cout // groups, m * run), out=dcols)
-        dcols = dcols.reshape(c, k, m, run)
-        planes = acc.view((c, m, pitch.length))
+        if m < step:  # a shorter last chunk: buffers of its own
+            g = np.zeros((groups, og, m) + pitch.grid, dtype=grad.dtype)
+            d = np.zeros((groups, k * cg, m, length), dtype=grad.dtype)
+        np.copyto(g.reshape((cout, m) + pitch.grid)[real], np.swapaxes(grad[lo : lo + m], 0, 1))
+        # (groups, og, m, run) -> per sample (m, groups, og, run) @ -> (m, groups, k * cg, run)
+        np.matmul(w_t, np.moveaxis(g.reshape(groups, og, m, run), 2, 0), out=np.moveaxis(d[..., :run], 2, 0))
+        planes = acc.view((c * m * length,))
         planes.fill(0)
+        block = cg * m * length
+        cols = d.reshape(groups, k, block)
 
-        def work(first, last, planes=planes, dcols=dcols):
-            for i, base in enumerate(pitch.bases):
-                view = planes[first:last, :, base : base + run]
-                np.add(view, dcols[first:last, i], out=view)
+        def work(first, last, planes=planes, cols=cols, block=block):
+            for gi in range(groups):
+                for i, base in enumerate(pitch.bases):
+                    start = gi * block + base  # where this offset's block of columns lands
+                    lo_, hi_ = max(first, start), min(last, start + block)
+                    if lo_ < hi_:
+                        view = planes[lo_:hi_]
+                        np.add(view, cols[gi, i, lo_ - start : hi_ - start], out=view)
 
-        parallel_range(c, work, dcols.size)
-        inner = planes[:, :, body].reshape((c, m) + pitch.extents)[(slice(None), slice(None)) + pitch.data]
-        np.copyto(dx[lo : lo + m], np.swapaxes(inner, 0, 1))
+        parallel_range(planes.size, work, cols.size)
+        inner = planes.reshape(c, m, length)[:, :, body].reshape((c, m) + pitch.extents)
+        np.copyto(dx[lo : lo + m], np.swapaxes(inner[(slice(None), slice(None)) + pitch.data], 0, 1))
     return dx
