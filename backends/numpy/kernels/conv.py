@@ -67,6 +67,20 @@ def _fill_columns(cols, xt, keys):
     parallel_range(cols.shape[0], run, cols.size)
 
 
+def _copy_split(dst, src, axis, bias=None):
+    """``dst[...] = src`` (plus ``bias``, one value per index of ``axis``, or None), split along ``axis``
+    over the intra-op threads."""
+
+    def run(lo, hi):
+        index = (slice(None),) * axis + (slice(lo, hi),)
+        if bias is None:
+            np.copyto(dst[index], src[index])
+        else:
+            np.add(src[index], bias[lo:hi].reshape((-1,) + (1,) * (dst.ndim - axis - 1)), out=dst[index])
+
+    parallel_range(dst.shape[axis], run, dst.size)
+
+
 class _Pitch:
     """Where a unit-stride convolution finds its windows in a pitched copy of its input.
 
@@ -104,7 +118,7 @@ class _Pitch:
         """``x`` ``(N, C, *spatial)`` copied into zeroed pitched planes ``(N, C, length)``."""
         buf = np.zeros(x.shape[:2] + (self.length,), dtype=x.dtype)
         body = buf[:, :, self.front : self.front + math.prod(self.extents)].reshape(x.shape[:2] + self.extents)
-        np.copyto(body[(slice(None), slice(None)) + self.data], x)
+        _copy_split(body[(slice(None), slice(None)) + self.data], x, 0)
         return buf
 
     def fill(self, cols, planes):
@@ -251,11 +265,7 @@ def _pitched_conv(x, weight, bias, pitch, groups):
         pitch.fill(chunk_cols, planes[:, lo : lo + m])
         product = res.view((groups, cout // groups, m * run))
         np.matmul(w, chunk_cols.reshape(groups, -1, m * run), out=product)
-        product = np.swapaxes(product.reshape((cout, m) + pitch.grid)[real], 0, 1)
-        if bias is None:
-            np.copyto(out[lo : lo + m], product)
-        else:
-            np.add(product, bias.reshape((-1,) + (1,) * len(pitch.out)), out=out[lo : lo + m])
+        _copy_split(out[lo : lo + m], np.swapaxes(product.reshape((cout, m) + pitch.grid)[real], 0, 1), 1, bias)
     return out
 
 
@@ -277,7 +287,7 @@ def _pitched_weight_grad(x, grad, weight_shape, pitch, groups):
         m = min(n, lo + step) - lo
         if m < step:  # a shorter last chunk: a grid of its own
             g = np.zeros((cout, m) + pitch.grid, dtype=x.dtype)
-        np.copyto(g[real], np.swapaxes(grad[lo : lo + m], 0, 1))
+        _copy_split(g[real], np.swapaxes(grad[lo : lo + m], 0, 1), 0)
         chunk_cols = cols.view((c, k, m, run))
         pitch.fill(chunk_cols, planes[:, lo : lo + m])
         product = np.matmul(
@@ -313,7 +323,7 @@ def _pitched_col2im(grad, weight, input_shape, pitch, groups):
         if m < step:  # a shorter last chunk: buffers of its own
             g = np.zeros((groups, og, m) + pitch.grid, dtype=grad.dtype)
             d = np.zeros((groups, k * cg, m, length), dtype=grad.dtype)
-        np.copyto(g.reshape((cout, m) + pitch.grid)[real], np.swapaxes(grad[lo : lo + m], 0, 1))
+        _copy_split(g.reshape((cout, m) + pitch.grid)[real], np.swapaxes(grad[lo : lo + m], 0, 1), 0)
         # (groups, og, m, run) -> per sample (m, groups, og, run) @ -> (m, groups, k * cg, run)
         np.matmul(w_t, np.moveaxis(g.reshape(groups, og, m, run), 2, 0), out=np.moveaxis(d[..., :run], 2, 0))
         planes = acc.view((c * m * length,))
@@ -332,5 +342,5 @@ def _pitched_col2im(grad, weight, input_shape, pitch, groups):
 
         parallel_range(planes.size, work, cols.size)
         inner = planes.reshape(c, m, length)[:, :, body].reshape((c, m) + pitch.extents)
-        np.copyto(dx[lo : lo + m], np.swapaxes(inner[(slice(None), slice(None)) + pitch.data], 0, 1))
+        _copy_split(dx[lo : lo + m], np.swapaxes(inner[(slice(None), slice(None)) + pitch.data], 0, 1), 1)
     return dx
