@@ -67,6 +67,14 @@ def _fill_columns(cols, xt, keys):
     parallel_range(cols.shape[0], run, cols.size)
 
 
+def _rows(a):
+    """``a``'s last axis (contiguous) as one opaque element: NumPy copies short rows (the 8-16 floats
+    of a plane row moved between pitches) a third faster as one block each than element by element."""
+    if a.shape[-1] > 1 and a.strides[-1] == a.itemsize:
+        return a.view(np.dtype((np.void, a.shape[-1] * a.itemsize)))[..., 0]
+    return a
+
+
 def _copy_split(dst, src, axis, bias=None):
     """``dst[...] = src`` (plus ``bias``, one value per index of ``axis``, or None), split along ``axis``
     over the intra-op threads."""
@@ -74,7 +82,10 @@ def _copy_split(dst, src, axis, bias=None):
     def run(lo, hi):
         index = (slice(None),) * axis + (slice(lo, hi),)
         if bias is None:
-            np.copyto(dst[index], src[index])
+            d, s = dst[index], src[index]
+            if d.dtype == s.dtype and d.ndim > axis + 1 and d.strides[-1] == s.strides[-1] == d.itemsize:
+                d, s = _rows(d), _rows(s)
+            np.copyto(d, s)
         else:
             np.add(src[index], bias[lo:hi].reshape((-1,) + (1,) * (dst.ndim - axis - 1)), out=dst[index])
 
