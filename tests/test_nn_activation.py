@@ -227,3 +227,24 @@ def test_seed_examples():
     out = m(input)
     np.testing.assert_allclose(out.sum(1).detach().numpy(), 1, rtol=1e-5)
     assert to_torch(out).shape == (2, 3, 12, 13)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_numpy_relu_backward_agrees_with_portable(dtype, threads, numpy_and_portable_kernels):
+    """The NumPy ReLU backward (mask ``y != 0``) against the portable one on ReLU outputs with zeros,
+    ``-0.``, NaN and inf, on 1 and 2 threads; a 0-d output too."""
+    from ember.backends.numpy.kernels import activation as numpy_activation
+
+    backend, portable = numpy_and_portable_kernels(numpy_activation, threads, None)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 3, 4)).astype(dtype)
+    x[0, 0, :4] = [0.0, -0.0, np.nan, -np.inf]
+    x[1, 1, 1] = np.inf
+    y = np.maximum(np.zeros((), dtype=dtype), x)
+    grad = rng.standard_normal(x.shape).astype(dtype)
+    grad[2, 2, 2] = np.inf
+    for g, out in ((grad, y), (grad[0, 0, 2], y[0, 0, 2])):
+        mine = backend.kernels.relu_backward(g, out)
+        assert mine.dtype == dtype
+        np.testing.assert_array_equal(mine, portable.relu_backward(g, out))

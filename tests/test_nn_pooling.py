@@ -272,13 +272,16 @@ def test_max_pool_nan_like_torch(device):
     assert_close(idx, t_idx)
 
 
-def test_numpy_scatter_add_agrees_with_portable():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_numpy_scatter_add_agrees_with_portable(threads, numpy_threads):
+    """Repeated indices add up; on 2 threads each takes its own samples (3 samples: an uneven split)."""
     from ember.kernels import Kernels
 
+    numpy_threads(threads)
     backend = ember.backends.get_backend("cpu")
     rng = np.random.default_rng(0)
-    values = rng.standard_normal((2, 3, 4)).astype(np.float32)
-    indices = rng.integers(0, 5, (2, 3, 4))
+    values = rng.standard_normal((3, 3, 4)).astype(np.float32)
+    indices = rng.integers(0, 5, (3, 3, 4))
     mine = backend.kernels.pool_scatter_add(values, indices, (5,))
     assert mine.dtype == np.float32
     np.testing.assert_allclose(mine, Kernels(backend).pool_scatter_add(values, indices, (5,)), rtol=1e-6)

@@ -1,5 +1,5 @@
-"""Portable activation kernels: forward and backward of threshold (ReLU), GELU, the backward of
-tanh and sigmoid from their outputs, and dropout. A backend overrides them with one fused kernel each."""
+"""Portable activation kernels: forward and backward of threshold, GELU, the backward of ReLU, tanh
+and sigmoid from their outputs, and dropout. A backend overrides them with one fused kernel each."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ class ActivationKernels:
     def threshold_backward(self, grad, keep):
         """``grad`` where ``keep``, else 0."""
         return grad * self.xp.astype(keep, grad.dtype)
+
+    def relu_backward(self, grad, y):
+        """Gradient of ReLU from its output ``y``: ``grad`` where ``y <= 0`` fails (so NaN passes), else 0."""
+        return self.threshold_backward(grad, self.xp.logical_not(y <= 0))
 
     def tanh_backward(self, grad, y):
         """Gradient of tanh from its output: ``grad * (1 - y²)``."""

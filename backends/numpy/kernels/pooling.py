@@ -41,24 +41,8 @@ class NumpyPoolingKernels:
         keys = window_keys(kernel, stride, dilation, out_shape)
         n = x.shape[0]
         values = np.empty((n, x.shape[1]) + tuple(out_shape), dtype=x.dtype)
+        indices = np.empty(values.shape, dtype=np.int64)
         arg = np.empty(values.shape, dtype=np.int8 if len(keys) < 128 else np.int64)
-
-        def run(lo, hi):
-            src, val, a = xpad[lo:hi], values[lo:hi], arg[lo:hi]
-            np.copyto(val, src[keys[0]])
-            for key in keys[1:]:
-                np.maximum(val, src[key], out=val)
-            # the first maximal offset = the number of leading offsets that miss the max, counted
-            # branch-free (a masked write per offset runs at branch-mispredict speed on random data)
-            a.fill(0)
-            missed = np.ones(val.shape, dtype=bool)
-            for key in keys[:-1]:
-                np.logical_and(missed, np.not_equal(src[key], val), out=missed)
-                np.add(a, missed, out=a, casting="unsafe")
-
-        parallel_range(n, run, values.size * len(keys))
-        if np.isnan(values).any():
-            return super().max_pool(x, kernel, stride, padding, dilation, out_shape)
         strides = _plane_strides(spatial)
         table = np.array(
             [
@@ -72,15 +56,35 @@ class NumpyPoolingKernels:
             shape = [1] * len(out_shape)
             shape[i] = o
             base += ((np.arange(o, dtype=np.int64) * s - p) * st).reshape(shape)
-        indices = table.take(arg)
-        indices += base
+
+        def run(lo, hi):
+            src, val, a = xpad[lo:hi], values[lo:hi], arg[lo:hi]
+            np.copyto(val, src[keys[0]])
+            for key in keys[1:]:
+                np.maximum(val, src[key], out=val)
+            # the first maximal offset = the number of leading offsets that miss the max, counted
+            # branch-free (a masked write per offset runs at branch-mispredict speed on random data)
+            a.fill(0)
+            missed = np.ones(val.shape, dtype=bool)
+            for key in keys[:-1]:
+                np.logical_and(missed, np.not_equal(src[key], val), out=missed)
+                np.add(a, missed, out=a, casting="unsafe")
+            np.add(table.take(a), base, out=indices[lo:hi])
+
+        parallel_range(n, run, values.size * len(keys))
+        if np.isnan(values).any():
+            return super().max_pool(x, kernel, stride, padding, dilation, out_shape)
         return values, indices
 
     def pool_scatter_add(self, values, indices, plane_shape):
         n, c = values.shape[:2]
         p = math.prod(plane_shape)
         q = math.prod(values.shape[2:])
-        target = indices.reshape(n * c, q) + (np.arange(n * c) * p)[:, None]
         out = np.zeros(n * c * p, dtype=values.dtype)
-        np.add.at(out, target.reshape(-1), values.reshape(-1))
+
+        def run(lo, hi):  # each sample's planes are its own: the samples split over the threads
+            target = indices[lo:hi].reshape((hi - lo) * c, q) + (np.arange(lo * c, hi * c) * p)[:, None]
+            np.add.at(out, target.reshape(-1), values[lo:hi].reshape(-1))
+
+        parallel_range(n, run, values.size)
         return out.reshape((n, c) + tuple(plane_shape))

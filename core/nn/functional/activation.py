@@ -118,11 +118,10 @@ class _Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        xp = grad._backend.xp
-        keep = xp.logical_not(ctx.y <= 0)
         if grad_state.enabled:  # create_graph: a differentiable product
-            return grad * grad._make(xp.astype(keep, grad._data.dtype))
-        return grad._make(grad._backend.kernels.threshold_backward(grad._data, keep))
+            xp = grad._backend.xp
+            return grad * grad._make(xp.astype(xp.logical_not(ctx.y <= 0), grad._data.dtype))
+        return grad._make(grad._backend.kernels.relu_backward(grad._data, ctx.y))
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
