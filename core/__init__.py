@@ -100,8 +100,9 @@ from .ops.reduction import *  # noqa: F403
 from .ops.sequences import *  # noqa: F403
 from .ops.shifts import *  # noqa: F403
 from .ops.slicing_joining import *  # noqa: F403
+from .ops.tensor_queries import *  # noqa: F403
 from .printing import set_printoptions
-from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 from .sparse import sparse_coo_tensor, spmm
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor

@@ -29,6 +29,7 @@ from .ops import (
     sequences,
     shifts,
     slicing_joining,
+    tensor_queries,
 )
 from .tensor import Tensor
 
@@ -618,6 +619,15 @@ INPLACE_ALIASES = {
     "__irshift__": "bitwise_right_shift_",
 }
 
+# PyTorch's surface that programs call and the tables above lacked (the surface work, one block).
+SURFACE = {
+    "stride": tensor_queries.stride,
+    "storage_offset": tensor_queries.storage_offset,
+    "is_signed": tensor_queries.is_signed,
+    "is_nonzero": tensor_queries.is_nonzero,
+    "is_same_size": tensor_queries.is_same_size,
+}
+
 TABLES = (
     AUTOGRAD,
     CONSTRUCTION,
@@ -632,6 +642,7 @@ TABLES = (
     FILLS,
     OPERATORS,
     PROPERTIES,
+    SURFACE,
 )
 
 
