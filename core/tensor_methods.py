@@ -14,6 +14,7 @@ from . import tensor as _tensor
 from .autograd import engine, function
 from .ops import (
     activations,
+    aliases,
     arithmetic,
     clamping,
     comparison,
@@ -626,7 +627,39 @@ SURFACE = {
     "is_signed": tensor_queries.is_signed,
     "is_nonzero": tensor_queries.is_nonzero,
     "is_same_size": tensor_queries.is_same_size,
+    "moveaxis": aliases.moveaxis,
+    "arctan2": aliases.arctan2,
 }
+
+# In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.
+SURFACE_INPLACE_TWINS = (
+    "acosh", "asinh", "atanh", "exp2", "erfc", "logit", "sinc", "deg2rad", "rad2deg", "heaviside", "copysign",
+    "hypot", "xlogy", "sgn", "fix",
+)  # fmt: skip
+SURFACE_INPLACE_ALIASES = {
+    "greater_": "gt_",
+    "greater_equal_": "ge_",
+    "less_": "lt_",
+    "less_equal_": "le_",
+    "not_equal_": "ne_",
+    "arccos_": "acos_",
+    "arcsin_": "asin_",
+    "arctan_": "atan_",
+    "arctan2_": "atan2_",
+    "arccosh_": "acosh_",
+    "arcsinh_": "asinh_",
+    "arctanh_": "atanh_",
+}
+
+# PyTorch's top-level in-place functions (``ember.exp_(x)``): the Tensor methods of these names.
+TOP_LEVEL_INPLACE = (
+    "abs_", "absolute_", "acos_", "arccos_", "acosh_", "arccosh_", "asin_", "arcsin_", "asinh_", "arcsinh_",
+    "atan_", "arctan_", "atanh_", "arctanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_",
+    "cosh_", "deg2rad_", "erf_", "erfc_", "exp_", "exp2_", "expm1_", "fill_", "fix_", "floor_", "frac_",
+    "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
+    "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_",
+    "trunc_", "xlogy_", "zero_",
+)  # fmt: skip
 
 TABLES = (
     AUTOGRAD,
@@ -654,10 +687,10 @@ def install():
             if name in defined:
                 raise RuntimeError(f"Tensor.{name} is defined both in ember/tensor.py and in the method table")
             setattr(Tensor, name, implementation)
-    for name in INPLACE_TWINS:
+    for name in INPLACE_TWINS + SURFACE_INPLACE_TWINS:
         setattr(Tensor, name + "_", inplace._inplace(name))
     for name in SHAPE_INPLACE_TWINS:
         setattr(Tensor, name + "_", slicing_joining._shape_inplace(name))
-    for alias, name in INPLACE_ALIASES.items():
+    for alias, name in (INPLACE_ALIASES | SURFACE_INPLACE_ALIASES).items():
         setattr(Tensor, alias, Tensor.__dict__[name])
     _tensor.connect(plugin.backend_registry, creation.default_device)
