@@ -55,6 +55,7 @@ from .ops.arithmetic import bitwise_and, bitwise_or, bitwise_xor
 from .ops.clamping import *  # noqa: F403
 from .ops.comparison import *  # noqa: F403
 from .ops.composite_math import *  # noqa: F403
+from .ops.constructions import *  # noqa: F403
 from .ops.conversion import clone
 from .ops.creation import (
     BoolTensor,
@@ -97,11 +98,16 @@ from .ops.linalg import *  # noqa: F403
 from .ops.matrix import *  # noqa: F403
 from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
+from .ops.pairwise import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
+from .ops.scatter_reductions import *  # noqa: F403
 from .ops.sequences import *  # noqa: F403
 from .ops.shifts import *  # noqa: F403
 from .ops.slicing_joining import *  # noqa: F403
+from .ops.special import *  # noqa: F403
+from .ops.statistics import *  # noqa: F403
 from .ops.tensor_queries import *  # noqa: F403
+from .ops.value_tests import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save

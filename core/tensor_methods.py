@@ -19,6 +19,7 @@ from .ops import (
     clamping,
     comparison,
     composite_math,
+    constructions,
     conversion,
     creation,
     indexing,
@@ -26,11 +27,16 @@ from .ops import (
     linalg,
     matrix,
     movement,
+    pairwise,
     reduction,
+    scatter_reductions,
     sequences,
     shifts,
     slicing_joining,
+    special,
+    statistics,
     tensor_queries,
+    value_tests,
 )
 from .tensor import Tensor
 
@@ -629,12 +635,42 @@ SURFACE = {
     "is_same_size": tensor_queries.is_same_size,
     "moveaxis": aliases.moveaxis,
     "arctan2": aliases.arctan2,
+    "renorm": pairwise.renorm,
+    "erfinv": special.erfinv,
+    "lgamma": special.lgamma,
+    "digamma": special.digamma,
+    "polygamma": special._polygamma_method,
+    "i0": special.i0,
+    "gcd": value_tests.gcd,
+    "lcm": value_tests.lcm,
+    "ldexp": value_tests.ldexp,
+    "frexp": value_tests.frexp,
+    "isneginf": value_tests.isneginf,
+    "isposinf": value_tests.isposinf,
+    "isreal": value_tests.isreal,
+    "histc": statistics.histc,
+    "quantile": statistics.quantile,
+    "nanquantile": statistics.nanquantile,
+    "nanmedian": statistics.nanmedian,
+    "mode": statistics.mode,
+    "cov": statistics.cov,
+    "corrcoef": statistics.corrcoef,
+    "diagflat": constructions.diagflat,
+    "unique_consecutive": constructions.unique_consecutive,
+    "fill_diagonal_": constructions.fill_diagonal_,
+    "scatter_reduce": scatter_reductions.scatter_reduce,
+    "index_reduce": scatter_reductions.index_reduce,
+    "addbmm": scatter_reductions.addbmm,
+    "bernoulli": creation.bernoulli,
+    "multinomial": creation.multinomial,
 }
 
 # In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.
 SURFACE_INPLACE_TWINS = (
     "acosh", "asinh", "atanh", "exp2", "erfc", "logit", "sinc", "deg2rad", "rad2deg", "heaviside", "copysign",
-    "hypot", "xlogy", "sgn", "fix",
+    "hypot", "xlogy", "sgn", "fix", "renorm", "erfinv", "lgamma", "digamma", "polygamma", "i0", "gcd", "lcm",
+    "ldexp", "scatter_reduce", "index_reduce", "addbmm", "addmm", "addmv", "addr", "baddbmm", "masked_scatter",
+    "index_copy",
 )  # fmt: skip
 SURFACE_INPLACE_ALIASES = {
     "greater_": "gt_",
@@ -658,7 +694,7 @@ TOP_LEVEL_INPLACE = (
     "cosh_", "deg2rad_", "erf_", "erfc_", "exp_", "exp2_", "expm1_", "fill_", "fix_", "floor_", "frac_",
     "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_",
-    "trunc_", "xlogy_", "zero_",
+    "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "ldexp_", "addmv_",
 )  # fmt: skip
 
 TABLES = (

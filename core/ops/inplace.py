@@ -122,6 +122,40 @@ _GENERATED_DOCS = {
     "xlogy": ("[0.0, 1.0, 2.0]", "ember.tensor([5.0, 1.0, 4.0])", "tensor([0.0000, 0.0000, 2.7726])"),
     "sgn": ("[-1.5, 0.0, 2.0]", "", "tensor([-1.,  0.,  1.])"),
     "fix": ("[1.7, -1.7, 2.0]", "", "tensor([ 1., -1.,  2.])"),
+    "renorm": ("[[3.0, 4.0], [0.3, 0.4]]", "2, 0, 1.0", "tensor([[0.6000, 0.8000],\n        [0.3000, 0.4000]])"),
+    "erfinv": ("[0.0, 0.5]", "", "tensor([0.0000, 0.4769])"),
+    "lgamma": ("[0.5, 4.0]", "", "tensor([0.5724, 1.7918])"),
+    "digamma": ("[1.0, 0.5]", "", "tensor([-0.5772, -1.9635])"),
+    "polygamma": ("[1.0, 2.0]", "1", "tensor([1.6449, 0.6449])"),
+    "i0": ("[0.0, 1.0]", "", "tensor([1.0000, 1.2661])"),
+    "gcd": ("[4, 6]", "ember.tensor([6, 9])", "tensor([2, 3])"),
+    "lcm": ("[4, 6]", "ember.tensor([6, 9])", "tensor([12, 18])"),
+    "ldexp": ("[1.0, 3.0]", "ember.tensor([3, -1])", "tensor([8.0000, 1.5000])"),
+    "scatter_reduce": (
+        "[1.0, 2.0, 3.0]",
+        "0, ember.tensor([0, 0]), ember.tensor([5.0, 7.0]), 'amax'",
+        "tensor([7., 2., 3.])",
+    ),
+    "index_reduce": (
+        "[[1.0, 1.0], [1.0, 1.0]]",
+        "0, ember.tensor([0, 0]), ember.tensor([[2.0, 3.0], [4.0, 5.0]]), 'prod'",
+        "tensor([[ 8., 15.],\n        [ 1.,  1.]])",
+    ),
+    "addbmm": ("[[0.0, 0.0]]", "ember.ones(2, 1, 3), ember.ones(2, 3, 2)", "tensor([[6., 6.]])"),
+    "addmm": ("[[0.0, 0.0]]", "ember.ones(1, 3), ember.ones(3, 2)", "tensor([[3., 3.]])"),
+    "addmv": ("[0.0, 0.0]", "ember.ones(2, 3), ember.ones(3)", "tensor([3., 3.])"),
+    "addr": (
+        "[[0.0, 0.0], [0.0, 0.0]]",
+        "ember.tensor([1.0, 2.0]), ember.tensor([1.0, 3.0])",
+        "tensor([[1., 3.],\n        [2., 6.]])",
+    ),
+    "baddbmm": ("[[[0.0, 0.0]]]", "ember.ones(1, 1, 3), ember.ones(1, 3, 2)", "tensor([[[3., 3.]]])"),
+    "masked_scatter": (
+        "[0.0, 0.0, 0.0]",
+        "ember.tensor([True, False, True]), ember.tensor([1.0, 2.0])",
+        "tensor([1., 0., 2.])",
+    ),
+    "index_copy": ("[0.0, 0.0, 0.0]", "0, ember.tensor([2, 0]), ember.tensor([1.0, 2.0])", "tensor([2., 0., 1.])"),
 }
 
 
