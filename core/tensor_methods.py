@@ -645,6 +645,7 @@ SURFACE = {
     "lcm": value_tests.lcm,
     "ldexp": value_tests.ldexp,
     "frexp": value_tests.frexp,
+    "nextafter": value_tests.nextafter,
     "isneginf": value_tests.isneginf,
     "isposinf": value_tests.isposinf,
     "isreal": value_tests.isreal,
@@ -670,7 +671,7 @@ SURFACE_INPLACE_TWINS = (
     "acosh", "asinh", "atanh", "exp2", "erfc", "logit", "sinc", "deg2rad", "rad2deg", "heaviside", "copysign",
     "hypot", "xlogy", "sgn", "fix", "renorm", "erfinv", "lgamma", "digamma", "polygamma", "i0", "gcd", "lcm",
     "ldexp", "scatter_reduce", "index_reduce", "addbmm", "addmm", "addmv", "addr", "baddbmm", "masked_scatter",
-    "index_copy",
+    "index_copy", "nextafter",
 )  # fmt: skip
 SURFACE_INPLACE_ALIASES = {
     "greater_": "gt_",

@@ -127,6 +127,21 @@ def test_integer_math(device):
         ember.frexp(ember.tensor([1], device=device))
 
 
+def test_nextafter_and_frexp_extremes(device, dtype):
+    x = np.array([1.0, 1.0, 0.0, 0.0, -1.0, 2.0, 0.5, np.inf, -np.inf, np.nan, 3.0, 123.456, -7.25e-5, 1e30])
+    y = np.array([2.0, 0.0, 1.0, -1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 3.0, -1.0, 1.0, np.inf])
+    if dtype is ember.float64:
+        x, y = np.append(x, [5e-324, 1e308, 1.7e308]), np.append(y, [0.0, np.inf, 0.0])
+    e, t = ember.tensor(x, dtype=dtype, device=device), torch.tensor(x, dtype=getattr(torch, dtype.name))
+    other_e, other_t = ember.tensor(y, dtype=dtype, device=device), torch.tensor(y, dtype=getattr(torch, dtype.name))
+    np.testing.assert_array_equal(ember.nextafter(e, other_e).cpu().numpy(), torch.nextafter(t, other_t).numpy())
+    for actual, expected in zip(ember.frexp(e), torch.frexp(t)):
+        np.testing.assert_array_equal(actual.cpu().numpy(), expected.numpy())
+    np.testing.assert_array_equal(e.clone().nextafter_(other_e).cpu().numpy(), t.clone().nextafter_(other_t).numpy())
+    with pytest.raises(NotImplementedError, match="nextafter"):
+        ember.nextafter(ember.tensor([1], device=device), ember.tensor([2], device=device))
+
+
 def test_value_tests(device):
     x = np.array([1.0, -np.inf, np.inf, np.nan, 2.0])
     for name in ("isneginf", "isposinf", "isreal"):

@@ -155,6 +155,11 @@ _GENERATED_DOCS = {
         "ember.tensor([True, False, True]), ember.tensor([1.0, 2.0])",
         "tensor([1., 0., 2.])",
     ),
+    "nextafter": (
+        "[1.0, 0.0], dtype=ember.float64",
+        "ember.tensor([2.0, 1.0], dtype=ember.float64)",
+        "tensor([ 1.0000e+00, 4.9407e-324], dtype=ember.float64)",
+    ),
     "index_copy": ("[0.0, 0.0, 0.0]", "0, ember.tensor([2, 0]), ember.tensor([1.0, 2.0])", "tensor([2., 0., 1.])"),
 }
 

@@ -8,12 +8,13 @@ import math
 from .. import dtypes
 from ..return_types import _return_type
 from ..tensor import Tensor
+from ..typeinfo import finfo
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .operands import as_tensor_arg, promote
 from .slicing_joining import searchsorted
 
-__all__ = ["isin", "isneginf", "isposinf", "isreal", "gcd", "lcm", "ldexp", "frexp"]
+__all__ = ["isin", "isneginf", "isposinf", "isreal", "gcd", "lcm", "ldexp", "frexp", "nextafter"]
 
 frexp_result = _return_type("frexp", ("mantissa", "exponent"))
 _EUCLID_STEPS = {1: 12, 2: 24, 4: 48, 8: 94}  # Euclid's worst case (Fibonacci pairs) per integer width
@@ -171,6 +172,12 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
     return input * scale.exp2()
 
 
+def _scale_down(value: Tensor, exponent: Tensor) -> Tensor:
+    """``value / 2 ** exponent`` in two exact steps, so that neither power overflows or goes subnormal."""
+    half = (exponent / 2).floor()
+    return value / half.exp2() / (exponent - half).exp2()
+
+
 def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
     """Each element as ``mantissa * 2 ** exponent`` with ``0.5 <= |mantissa| < 1`` (0 and non-finite
     values keep their value, exponent 0).
@@ -193,9 +200,47 @@ def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
     regular = (magnitude > 0) & magnitude.isfinite()
     safe = where(regular, magnitude, magnitude.new_ones(()))
     exponent = safe.log2().floor() + 1
-    mantissa = safe / exponent.exp2()
+    mantissa = _scale_down(safe, exponent)
     exponent = exponent + where(mantissa >= 1, 1.0, where(mantissa < 0.5, -1.0, 0.0))  # log2's rounding
-    mantissa = safe / exponent.exp2()
+    mantissa = _scale_down(safe, exponent)
     mantissa = where(regular, mantissa * input.sign(), input)
     exponent = where(regular, exponent, exponent.new_zeros(()))
     return frexp_result(mantissa, exponent.to(dtypes.int32))
+
+
+# significand bits and the exponent of the smallest subnormal, per floating dtype
+_FLOAT_BITS = {"float64": (53, -1074), "float32": (24, -149), "float16": (11, -24), "bfloat16": (8, -133)}
+
+
+def nextafter(input: Tensor, other: Tensor) -> Tensor:
+    """The floating-point number next to ``input`` in the direction of ``other``, element-wise.
+
+    Args:
+        input (Tensor): a floating tensor.
+        other (Tensor): the direction, broadcast against ``input``.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 1.0], dtype=ember.float64)
+        >>> (ember.nextafter(x, ember.tensor([2.0, 0.0], dtype=ember.float64)) - x).tolist()
+        [2.220446049250313e-16, -1.1102230246251565e-16]
+    """
+    if not isinstance(input, Tensor):
+        input = as_tensor_arg("nextafter", input, other)
+    a, b, common = promote("nextafter", input, other)
+    if not common.is_floating_point:
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_TORCH_NAMES[common.name]}'")
+    b = b if isinstance(b, Tensor) else a.new_full((), b)
+    digits, lowest = _FLOAT_BITS[common.name]
+    mantissa, exponent = frexp(a)
+    up = b > a
+    away = (a > 0) == up  # moving away from zero: the spacing above |a|
+    step = exponent.to(common) - digits
+    step = where(~away & (mantissa.abs() == 0.5), step - 1, step)  # below a power of two the spacing halves
+    ulp = step.clamp_min(lowest).exp2()
+    moved = a + where(up, ulp, -ulp)
+    tiny = a.new_full((), 2.0**lowest)
+    moved = where(a == 0, where(up, tiny, -tiny), moved)
+    largest = a.new_full((), float(finfo(common).max))
+    moved = where(a.isinf(), a.sign() * largest, moved)
+    return where((a == b) | a.isnan() | b.isnan(), where(a.isnan(), a, b), moved)
