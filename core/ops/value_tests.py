@@ -69,9 +69,7 @@ def isneginf(input: Tensor) -> Tensor:
         >>> ember.isneginf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([ True, False, False])
     """
-    if not input.dtype.is_floating_point:
-        return input.new_zeros(input.shape, dtype=dtypes.bool)
-    return input == -math.inf
+    return _equals(input, -math.inf)
 
 
 def isposinf(input: Tensor) -> Tensor:
@@ -85,9 +83,14 @@ def isposinf(input: Tensor) -> Tensor:
         >>> ember.isposinf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([False,  True, False])
     """
+    return _equals(input, math.inf)
+
+
+def _equals(input: Tensor, infinity: float) -> Tensor:
+    """``input == infinity``; all False for a dtype without infinities (no comparison made)."""
     if not input.dtype.is_floating_point:
         return input.new_zeros(input.shape, dtype=dtypes.bool)
-    return input == math.inf
+    return input == infinity
 
 
 def isreal(input: Tensor) -> Tensor:
