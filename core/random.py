@@ -239,20 +239,20 @@ def fork_rng(
         backend = backend_for_device(_device(device_type or "cuda", 0)) if device_type != "cpu" else None
     except Exception:  # noqa: BLE001 - no backend serves this device type: only the CPU stream is forked
         backend = None
-    if backend is None or devices is None and backend.device_count() == 0:
-        indices: list[int] = []
+    if backend is None:
+        generators: list[Any] = []
     elif devices is None:
-        indices = list(range(backend.device_count()))
+        generators = [backend.generator(index) for index in range(backend.device_count())]
     else:
-        indices = [d if isinstance(d, int) else _device(d).index or 0 for d in devices]
+        generators = [backend.generator(d if isinstance(d, int) else _device(d).index or 0) for d in devices]
     cpu_state = default_generator._native.get_state()
-    device_states = [(index, backend.generator(index).get_state()) for index in indices]
+    device_states = [(generator, generator.get_state()) for generator in generators]
     try:
         yield
     finally:
         default_generator._native.set_state(cpu_state)
-        for index, state in device_states:
-            backend.generator(index).set_state(state)
+        for generator, state in device_states:
+            generator.set_state(state)
 
 
 def native_generator(generator, backend, index):

@@ -94,9 +94,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 
     def reset_parameters(self) -> None:
         """Re-initialise the head and every cluster projection."""
-        self.head.reset_parameters()
-        for projection in self.tail:
-            for layer in projection:
+        for layer in self.modules():
+            if isinstance(layer, Linear):
                 layer.reset_parameters()
 
     def forward(self, input: Tensor, target: Tensor) -> _ASMoutput:

@@ -9,7 +9,7 @@ Loading a state dict with shaped tensors shapes them too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ... import dtypes
 from ...autograd import no_grad
@@ -20,6 +20,17 @@ from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Conv
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 
+if TYPE_CHECKING:  # what the mixins are mixed into, for checkers
+    from .batchnorm import _NormBase
+    from .conv import _ConvNd
+    from .module import Module
+
+    _ModuleBase = Module
+    _ConvBase = _ConvNd
+    _NormBaseClass = _NormBase
+else:
+    _ModuleBase = _ConvBase = _NormBaseClass = object
+
 __all__ = [
     "LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
     "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
@@ -27,7 +38,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-class LazyModuleMixin:
+class LazyModuleMixin(_ModuleBase):
     """The lazy-module machinery: a forward pre-hook that calls :meth:`initialize_parameters` with
     the first input, then turns the module into ``cls_to_become``; a load-state-dict pre-hook that
     shapes uninitialized tensors from the state dict's.
@@ -130,7 +141,7 @@ class LazyLinear(LazyModuleMixin, Linear):
                 self.reset_parameters()
 
 
-class _LazyConvXdMixin(LazyModuleMixin):
+class _LazyConvXdMixin(LazyModuleMixin, _ConvBase):
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_channels != 0:
             super().reset_parameters()
@@ -158,26 +169,25 @@ class _LazyConvXdMixin(LazyModuleMixin):
             self.reset_parameters()
 
 
-def _lazy_conv(base: type, transposed: bool) -> type:
+def _init_lazy_transposed(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                          bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):  # fmt: skip
+    LazyModuleMixin.__init__(
+        self, 0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode
+    )
+    self.out_channels = out_channels
+    self._lazy_init(bias, device, dtype)
+
+
+def _init_lazy_conv(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                    padding_mode="zeros", device=None, dtype=None):  # fmt: skip
+    LazyModuleMixin.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+    self.out_channels = out_channels
+    self._lazy_init(bias, device, dtype)
+
+
+def _lazy_conv(base: type[_ConvNd], transposed: bool) -> type:
     nd = base._nd
-
-    if transposed:
-
-        def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
-                     dilation=1, padding_mode="zeros", device=None, dtype=None):  # fmt: skip
-            LazyModuleMixin.__init__(
-                self, 0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode
-            )
-            self.out_channels = out_channels
-            self._lazy_init(bias, device, dtype)
-    else:
-
-        def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                     padding_mode="zeros", device=None, dtype=None):  # fmt: skip
-            LazyModuleMixin.__init__(self, 0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
-            self.out_channels = out_channels
-            self._lazy_init(bias, device, dtype)
-
+    __init__ = _init_lazy_transposed if transposed else _init_lazy_conv
     name = f"Lazy{base.__name__}"
     doc = f""":class:`{base.__name__}` whose ``in_channels`` is read from its first input (``input.shape[1]``,
     or ``shape[0]`` unbatched); it then becomes a :class:`{base.__name__}`.
@@ -201,7 +211,7 @@ LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d = (
 )
 
 
-class _LazyNormBase(LazyModuleMixin):
+class _LazyNormBase(LazyModuleMixin, _NormBaseClass):
     def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *,
                  bias=True):  # fmt: skip
         LazyModuleMixin.__init__(self, 0, eps, momentum, False, False, device, dtype)
