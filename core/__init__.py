@@ -145,7 +145,8 @@ _TOP_LEVEL_FUNCTIONAL = frozenset(
     """conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d layer_norm group_norm batch_norm
     instance_norm dropout dropout_ embedding pixel_shuffle pixel_unshuffle prelu selu selu_ celu celu_ rrelu rrelu_
     threshold threshold_ pdist pairwise_distance cosine_similarity kl_div binary_cross_entropy_with_logits bilinear
-    ctc_loss rms_norm max_pool1d max_pool2d max_pool3d avg_pool1d adaptive_avg_pool1d adaptive_max_pool1d""".split()
+    ctc_loss rms_norm max_pool1d max_pool2d max_pool3d avg_pool1d adaptive_avg_pool1d adaptive_max_pool1d
+    channel_shuffle""".split()
 )
 
 

@@ -640,6 +640,8 @@ SURFACE = {
     "lgamma": special.lgamma,
     "digamma": special.digamma,
     "polygamma": special._polygamma_method,
+    "mvlgamma": special.mvlgamma,
+    "dist": pairwise.dist,
     "i0": special.i0,
     "gcd": value_tests.gcd,
     "lcm": value_tests.lcm,
@@ -671,7 +673,7 @@ SURFACE_INPLACE_TWINS = (
     "acosh", "asinh", "atanh", "exp2", "erfc", "logit", "sinc", "deg2rad", "rad2deg", "heaviside", "copysign",
     "hypot", "xlogy", "sgn", "fix", "renorm", "erfinv", "lgamma", "digamma", "polygamma", "i0", "gcd", "lcm",
     "ldexp", "scatter_reduce", "index_reduce", "addbmm", "addmm", "addmv", "addr", "baddbmm", "masked_scatter",
-    "index_copy", "nextafter",
+    "index_copy", "nextafter", "mvlgamma", "bitwise_and", "bitwise_or", "bitwise_xor",
 )  # fmt: skip
 SURFACE_INPLACE_ALIASES = {
     "greater_": "gt_",
@@ -695,7 +697,7 @@ TOP_LEVEL_INPLACE = (
     "cosh_", "deg2rad_", "erf_", "erfc_", "exp_", "exp2_", "expm1_", "fill_", "fix_", "floor_", "frac_",
     "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
     "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_",
-    "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "ldexp_", "addmv_",
+    "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "ldexp_", "addmv_", "detach_",
 )  # fmt: skip
 
 TABLES = (

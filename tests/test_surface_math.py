@@ -381,3 +381,21 @@ def test_random_methods(device):
     assert a.shape == (1000,) and abs(float(a.float().mean()) - 0.3) < 0.06
     b = ember.tensor([0.0, 1.0, 0.0], device=device).multinomial(2, replacement=True)
     assert b.cpu().tolist() == [1, 1]
+
+
+def test_mvlgamma_dist_bitwise_inplace(device, dtype):
+    for p in (1, 3):
+        check(*_both("mvlgamma", p=p), [randn(6, low=1.6, high=6.0)], device=device, dtype=dtype)
+    e = ember.tensor([2.5, 3.0], dtype=dtype, device=device)
+    assert e.mvlgamma_(2) is e
+    assert_close(e, torch.tensor([2.5, 3.0], dtype=getattr(torch, dtype.name)).mvlgamma_(2), dtype)
+    with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
+        ember.mvlgamma(e, 0)
+    for p in (2, 1, 0, float("inf"), 3.5):
+        check(*_both("dist", p=p), [randn(3, 4), randn(4)], device=device, dtype=dtype, grad=p != 0)
+    a, b = np.array([12, 10, -3]), np.array([10, 6, 5])
+    for name in ("bitwise_and_", "bitwise_or_", "bitwise_xor_"):
+        e = ember.tensor(a, device=device)
+        assert getattr(e, name)(ember.tensor(b, device=device)) is e
+        np.testing.assert_array_equal(e.cpu().numpy(), getattr(torch.tensor(a), name)(torch.tensor(b)).numpy())
+    check(*_both("channel_shuffle", 2), [randn(2, 4, 3)], device=device, dtype=dtype)

@@ -22,7 +22,7 @@ __all__ = [
     "pixel_unshuffle", "prelu", "selu", "selu_", "celu", "celu_", "rrelu", "rrelu_", "threshold", "threshold_",
     "pdist", "pairwise_distance", "cosine_similarity", "kl_div", "binary_cross_entropy_with_logits", "bilinear",
     "ctc_loss", "rms_norm", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d",
-    "adaptive_max_pool1d",
+    "adaptive_max_pool1d", "channel_shuffle",
 ]  # fmt: skip
 
 # the same functions as ember.nn.functional's: PyTorch's top-level signature is theirs
@@ -38,7 +38,7 @@ pixel_shuffle, pixel_unshuffle, prelu, bilinear, rms_norm = (
 selu, selu_, celu, celu_, rrelu, rrelu_ = F.selu, F.selu_, F.celu, F.celu_, F.rrelu, F.rrelu_
 threshold, threshold_ = F.threshold, F.threshold_
 pdist, pairwise_distance, cosine_similarity = F.pdist, F.pairwise_distance, F.cosine_similarity
-avg_pool1d, adaptive_avg_pool1d = F.avg_pool1d, F.adaptive_avg_pool1d
+avg_pool1d, adaptive_avg_pool1d, channel_shuffle = F.avg_pool1d, F.adaptive_avg_pool1d, F.channel_shuffle
 
 _REDUCTIONS = ("none", "mean", "sum")  # PyTorch's at::Reduction codes 0, 1, 2
 

@@ -160,6 +160,10 @@ _GENERATED_DOCS = {
         "ember.tensor([2.0, 1.0], dtype=ember.float64)",
         "tensor([ 1.0000e+00, 4.9407e-324], dtype=ember.float64)",
     ),
+    "mvlgamma": ("[2.5, 3.0]", "2", "tensor([0.8570, 1.5502])"),
+    "bitwise_and": ("[12, 10]", "ember.tensor([10, 6])", "tensor([8, 2])"),
+    "bitwise_or": ("[12, 10]", "ember.tensor([10, 6])", "tensor([14, 14])"),
+    "bitwise_xor": ("[12, 10]", "ember.tensor([10, 6])", "tensor([ 6, 12])"),
     "index_copy": ("[0.0, 0.0, 0.0]", "0, ember.tensor([2, 0]), ember.tensor([1.0, 2.0])", "tensor([2., 0., 1.])"),
 }
 

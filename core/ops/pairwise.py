@@ -9,7 +9,7 @@ from .comparison import _TORCH_NAMES
 from .movement import broadcast_shapes, cat
 from .operands import wrap_dim
 
-__all__ = ["cdist", "renorm"]
+__all__ = ["cdist", "renorm", "dist"]
 
 _MM_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
@@ -106,3 +106,19 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     norms = input.norm(p, dim=others, keepdim=True)
     factor = (maxnorm / (norms + 1e-7)).where(norms > maxnorm, norms.new_ones(()))
     return input * factor
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm of ``input - other`` (broadcast), over all elements.
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor): the right-hand side, broadcast against ``input``.
+        p (float): the norm. Default: ``2``.
+
+    Example::
+
+        >>> ember.dist(ember.tensor([1.0, 2.0]), ember.tensor([4.0, 6.0]))
+        tensor(5.)
+    """
+    return (input - other).norm(p)

@@ -16,7 +16,7 @@ import math
 from ..tensor import Tensor
 from .arithmetic import _unary, where
 
-__all__ = ["lgamma", "digamma", "polygamma", "erfinv", "i0"]
+__all__ = ["lgamma", "digamma", "polygamma", "erfinv", "i0", "mvlgamma"]
 
 _LANCZOS_G = 7.0
 _LANCZOS = (
@@ -157,6 +157,29 @@ def polygamma(n: int, input: Tensor) -> Tensor:
         op = _unary("polygamma", lambda b, x: sign_factorial * _hurwitz_zeta(b, n + 1.0, x), _polygamma_derivative(n))
         _POLYGAMMA[n] = op
     return op(input)
+
+
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    """The logarithm of the multivariate gamma function of dimension ``p``, element-wise.
+
+    .. math::
+        out_i = \\frac{p (p - 1)}{4} \\ln \\pi + \\sum_{j=0}^{p-1} \\ln \\Gamma(input_i - j / 2)
+
+    Args:
+        input (Tensor): the input tensor (values above ``(p - 1) / 2``).
+        p (int): the dimension, ``>= 1``.
+
+    Example::
+
+        >>> ember.mvlgamma(ember.tensor([2.5, 3.0]), 2)
+        tensor([0.8570, 1.5502])
+    """
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    total = lgamma(input)
+    for j in range(1, p):
+        total = total + lgamma(input - j / 2)
+    return total + p * (p - 1) / 4 * math.log(math.pi)
 
 
 def _polygamma_method(self: Tensor, n: int) -> Tensor:
