@@ -49,11 +49,13 @@ from .dtypes import (
 from .dtypes import dtype as dtype
 from .layout import layout, sparse_coo, strided
 from .ops.activations import *  # noqa: F403
+from .ops.aliases import *  # noqa: F403
 from .ops.arithmetic import *  # noqa: F403
 from .ops.arithmetic import bitwise_and, bitwise_or, bitwise_xor
 from .ops.clamping import *  # noqa: F403
 from .ops.comparison import *  # noqa: F403
 from .ops.composite_math import *  # noqa: F403
+from .ops.constructions import *  # noqa: F403
 from .ops.conversion import clone
 from .ops.creation import (
     BoolTensor,
@@ -99,12 +101,18 @@ from .ops.linalg_solve import det, inverse, logdet, lu_solve, matrix_power, slog
 from .ops.matrix import *  # noqa: F403
 from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
+from .ops.pairwise import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
+from .ops.scatter_reductions import *  # noqa: F403
 from .ops.sequences import *  # noqa: F403
 from .ops.shifts import *  # noqa: F403
 from .ops.slicing_joining import *  # noqa: F403
+from .ops.special import *  # noqa: F403
+from .ops.statistics import *  # noqa: F403
+from .ops.tensor_queries import *  # noqa: F403
+from .ops.value_tests import *  # noqa: F403
 from .printing import set_printoptions
-from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 from .sparse import sparse_coo_tensor, spmm
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
@@ -132,6 +140,17 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
 __version__ = "0.1.0"
 
 tensor_methods.install()
+# PyTorch's top-level in-place forms (``ember.exp_(x)``) are the Tensor's in-place methods themselves.
+for _name in tensor_methods.TOP_LEVEL_INPLACE:
+    globals()[_name] = getattr(Tensor, _name)
+# PyTorch's functional ops at the top level (``ember.conv2d``): imported on first access, as ``ember.nn``.
+_TOP_LEVEL_FUNCTIONAL = frozenset(
+    """conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d layer_norm group_norm batch_norm
+    instance_norm dropout dropout_ embedding pixel_shuffle pixel_unshuffle prelu selu selu_ celu celu_ rrelu rrelu_
+    threshold threshold_ pdist pairwise_distance cosine_similarity kl_div binary_cross_entropy_with_logits bilinear
+    ctc_loss rms_norm max_pool1d max_pool2d max_pool3d avg_pool1d adaptive_avg_pool1d adaptive_max_pool1d
+    channel_shuffle""".split()
+)
 
 
 def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
@@ -180,7 +199,13 @@ def is_floating_point(input: Tensor) -> _builtins.bool:
     return input.dtype.is_floating_point
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL)
+
+
 def __getattr__(name: str) -> _typing.Any:
+    if name in _TOP_LEVEL_FUNCTIONAL:
+        return getattr(_importlib.import_module(f"{__name__}.ops.functional_top_level"), name)
     # Subpackages that pull in more code are imported on first access.
     if name in (
         "nn",

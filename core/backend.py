@@ -281,6 +281,15 @@ class Backend:
         """Whether ``array`` is laid out in row-major order without gaps (True by default)."""
         return True
 
+    def layout(self, array: _Array) -> tuple[tuple[int, ...], int]:
+        """``array``'s strides and offset into its storage, both counted in elements (``Tensor.stride``,
+        ``Tensor.storage_offset``). The default is a fresh row-major array's: contiguous strides, offset 0."""
+        strides, step = [], 1
+        for n in reversed(array.shape):
+            strides.append(step)
+            step *= max(int(n), 1)
+        return tuple(reversed(strides)), 0
+
     def scatter_add(self, target: _Array, axis: int, index: _Array, values: _Array) -> None:
         """``target[..., index[i], ...] += values[i]`` along ``axis``, in place.
 

@@ -1,14 +1,22 @@
-"""Seeding: ``ember.manual_seed`` reseeds every device's default generator."""
+"""Seeding and generator state: ``ember.manual_seed`` reseeds every device's default generator;
+``get_rng_state``/``set_rng_state`` and :func:`fork_rng` save and restore streams as uint8 tensors."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import secrets
+from collections.abc import Iterable, Iterator
 from typing import Any, Self
 
+from . import dtypes
 from .device import device as _device
-from .tensor import backend_for_device, backend_registry
+from .tensor import Tensor, backend_for_device, backend_registry, tensor
 
-__all__ = ["manual_seed", "seed", "initial_seed", "Generator", "default_generator"]
+__all__ = [
+    "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "get_rng_state", "set_rng_state",
+    "fork_rng",
+]  # fmt: skip
 
 _initial_seed = 67280421310721  # PyTorch's default, so fresh processes are reproducible too
 
@@ -102,12 +110,32 @@ class Generator:
     def initial_seed(self) -> int:
         return self._seed
 
-    def get_state(self) -> Any:
-        """An opaque snapshot of the stream (restore with :meth:`set_state`)."""
-        return self._native.get_state()
+    def get_state(self) -> Tensor:
+        """A snapshot of the stream as a CPU uint8 tensor (restore it with :meth:`set_state`).
 
-    def set_state(self, state: Any) -> Self:
-        self._native.set_state(state)
+        Example::
+
+            >>> g = ember.Generator().manual_seed(3)
+            >>> state = g.get_state()
+            >>> a = ember.rand(2, generator=g)
+            >>> bool((ember.rand(2, generator=g.set_state(state)) == a).all())
+            True
+        """
+        return encode_state(self._native.get_state())
+
+    def set_state(self, new_state: Tensor) -> Self:
+        """Restore a snapshot taken by :meth:`get_state`; returns ``self``.
+
+        Args:
+            new_state (ember.ByteTensor): the state to restore.
+
+        Example::
+
+            >>> g = ember.Generator().manual_seed(3)
+            >>> g.set_state(g.get_state()) is g
+            True
+        """
+        self._native.set_state(decode_state(new_state))
         return self
 
 
@@ -131,6 +159,100 @@ class _DefaultGenerator(Generator):
 
 
 default_generator = _DefaultGenerator()
+
+
+def encode_state(state: Any) -> Tensor:
+    """A backend generator's state (numbers, strings, lists and dicts of them) as a CPU uint8 tensor."""
+    return tensor(list(json.dumps(state).encode()), dtype=dtypes.uint8)
+
+
+def decode_state(new_state: Tensor) -> Any:
+    """The backend generator state that :func:`encode_state` wrote into ``new_state``."""
+    if not isinstance(new_state, Tensor) or new_state.dtype is not dtypes.uint8:
+        raise TypeError("RNG state must be a ember.ByteTensor")
+    try:
+        return json.loads(bytes(new_state.reshape(-1).tolist()))
+    except ValueError:
+        raise RuntimeError(
+            f"set_rng_state: the {new_state.numel()} bytes given are not a saved generator state"
+        ) from None
+
+
+def get_rng_state() -> Tensor:
+    """The state of the CPU default generator, as a uint8 tensor (restore it with :func:`set_rng_state`).
+
+    Example::
+
+        >>> state = ember.get_rng_state()
+        >>> a = ember.rand(3)
+        >>> ember.set_rng_state(state)
+        >>> bool((ember.rand(3) == a).all())
+        True
+    """
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    """Restore the CPU default generator to a state from :func:`get_rng_state`.
+
+    Args:
+        new_state (ember.ByteTensor): the state to restore.
+
+    Example::
+
+        >>> state = ember.get_rng_state()
+        >>> ember.set_rng_state(state)
+        >>> bool((ember.get_rng_state() == state).all())
+        True
+    """
+    default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(
+    devices: Iterable[Any] | None = None,
+    enabled: bool = True,
+    _caller: str = "fork_rng",
+    _devices_kw: str = "devices",
+    device_type: str | None = None,
+) -> Iterator[None]:
+    """Run a block with random streams that are restored when it ends: the CPU default generator
+    and those of ``devices`` of ``device_type``.
+
+    Args:
+        devices (iterable of int or device, optional): the devices whose default generators to fork;
+            every device of ``device_type`` when omitted (none when that type has no backend).
+        enabled (bool): ``False`` makes this a no-op. Default: ``True``.
+        device_type (str, optional): the device type of ``devices``; ``"meta"`` forks nothing. Default: ``"cuda"``.
+
+    Example::
+
+        >>> with ember.random.fork_rng():
+        ...     a = ember.rand(2)
+        >>> bool((ember.rand(2) == a).all())
+        True
+    """
+    if not enabled or device_type == "meta":
+        yield
+        return
+    try:
+        backend = backend_for_device(_device(device_type or "cuda", 0)) if device_type != "cpu" else None
+    except Exception:  # noqa: BLE001 - no backend serves this device type: only the CPU stream is forked
+        backend = None
+    if backend is None:
+        generators: list[Any] = []
+    elif devices is None:
+        generators = [backend.generator(index) for index in range(backend.device_count())]
+    else:
+        generators = [backend.generator(d if isinstance(d, int) else _device(d).index or 0) for d in devices]
+    cpu_state = default_generator._native.get_state()
+    device_states = [(generator, generator.get_state()) for generator in generators]
+    try:
+        yield
+    finally:
+        default_generator._native.set_state(cpu_state)
+        for generator, state in device_states:
+            generator.set_state(state)
 
 
 def native_generator(generator, backend, index):

@@ -14,10 +14,12 @@ from . import tensor as _tensor
 from .autograd import engine, function
 from .ops import (
     activations,
+    aliases,
     arithmetic,
     clamping,
     comparison,
     composite_math,
+    constructions,
     conversion,
     creation,
     indexing,
@@ -28,10 +30,16 @@ from .ops import (
     linalg_solve,
     matrix,
     movement,
+    pairwise,
     reduction,
+    scatter_reductions,
     sequences,
     shifts,
     slicing_joining,
+    special,
+    statistics,
+    tensor_queries,
+    value_tests,
 )
 from .tensor import Tensor
 
@@ -639,6 +647,80 @@ INPLACE_ALIASES = {
     "__irshift__": "bitwise_right_shift_",
 }
 
+# PyTorch's surface that programs call and the tables above lacked (the surface work, one block).
+SURFACE = {
+    "stride": tensor_queries.stride,
+    "storage_offset": tensor_queries.storage_offset,
+    "is_signed": tensor_queries.is_signed,
+    "is_nonzero": tensor_queries.is_nonzero,
+    "is_same_size": tensor_queries.is_same_size,
+    "moveaxis": aliases.moveaxis,
+    "arctan2": aliases.arctan2,
+    "renorm": pairwise.renorm,
+    "erfinv": special.erfinv,
+    "lgamma": special.lgamma,
+    "digamma": special.digamma,
+    "polygamma": special._polygamma_method,
+    "mvlgamma": special.mvlgamma,
+    "dist": pairwise.dist,
+    "i0": special.i0,
+    "gcd": value_tests.gcd,
+    "lcm": value_tests.lcm,
+    "ldexp": value_tests.ldexp,
+    "frexp": value_tests.frexp,
+    "nextafter": value_tests.nextafter,
+    "isneginf": value_tests.isneginf,
+    "isposinf": value_tests.isposinf,
+    "isreal": value_tests.isreal,
+    "histc": statistics.histc,
+    "quantile": statistics.quantile,
+    "nanquantile": statistics.nanquantile,
+    "nanmedian": statistics.nanmedian,
+    "mode": statistics.mode,
+    "cov": statistics.cov,
+    "corrcoef": statistics.corrcoef,
+    "diagflat": constructions.diagflat,
+    "unique_consecutive": constructions.unique_consecutive,
+    "fill_diagonal_": constructions.fill_diagonal_,
+    "scatter_reduce": scatter_reductions.scatter_reduce,
+    "index_reduce": scatter_reductions.index_reduce,
+    "addbmm": scatter_reductions.addbmm,
+    "bernoulli": creation.bernoulli,
+    "multinomial": creation.multinomial,
+}
+
+# In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.
+SURFACE_INPLACE_TWINS = (
+    "acosh", "asinh", "atanh", "exp2", "erfc", "logit", "sinc", "deg2rad", "rad2deg", "heaviside", "copysign",
+    "hypot", "xlogy", "sgn", "fix", "renorm", "erfinv", "lgamma", "digamma", "polygamma", "i0", "gcd", "lcm",
+    "ldexp", "scatter_reduce", "index_reduce", "addbmm", "addmm", "addmv", "addr", "baddbmm", "masked_scatter",
+    "index_copy", "nextafter", "mvlgamma", "bitwise_and", "bitwise_or", "bitwise_xor",
+)  # fmt: skip
+SURFACE_INPLACE_ALIASES = {
+    "greater_": "gt_",
+    "greater_equal_": "ge_",
+    "less_": "lt_",
+    "less_equal_": "le_",
+    "not_equal_": "ne_",
+    "arccos_": "acos_",
+    "arcsin_": "asin_",
+    "arctan_": "atan_",
+    "arctan2_": "atan2_",
+    "arccosh_": "acosh_",
+    "arcsinh_": "asinh_",
+    "arctanh_": "atanh_",
+}
+
+# PyTorch's top-level in-place functions (``ember.exp_(x)``): the Tensor methods of these names.
+TOP_LEVEL_INPLACE = (
+    "abs_", "absolute_", "acos_", "arccos_", "acosh_", "arccosh_", "asin_", "arcsin_", "asinh_", "arcsinh_",
+    "atan_", "arctan_", "atanh_", "arctanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_",
+    "cosh_", "deg2rad_", "erf_", "erfc_", "exp_", "exp2_", "expm1_", "fill_", "fix_", "floor_", "frac_",
+    "index_put_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
+    "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_",
+    "trunc_", "xlogy_", "zero_", "gcd_", "lcm_", "i0_", "ldexp_", "addmv_", "detach_",
+)  # fmt: skip
+
 TABLES = (
     AUTOGRAD,
     CONSTRUCTION,
@@ -654,6 +736,7 @@ TABLES = (
     FILLS,
     OPERATORS,
     PROPERTIES,
+    SURFACE,
 )
 
 
@@ -665,10 +748,10 @@ def install():
             if name in defined:
                 raise RuntimeError(f"Tensor.{name} is defined both in ember/tensor.py and in the method table")
             setattr(Tensor, name, implementation)
-    for name in INPLACE_TWINS:
+    for name in INPLACE_TWINS + SURFACE_INPLACE_TWINS:
         setattr(Tensor, name + "_", inplace._inplace(name))
     for name in SHAPE_INPLACE_TWINS:
         setattr(Tensor, name + "_", slicing_joining._shape_inplace(name))
-    for alias, name in INPLACE_ALIASES.items():
+    for alias, name in (INPLACE_ALIASES | SURFACE_INPLACE_ALIASES).items():
         setattr(Tensor, alias, Tensor.__dict__[name])
     _tensor.connect(plugin.backend_registry, creation.default_device)

@@ -167,6 +167,10 @@ class CupyBackend(Backend):
     def is_contiguous(self, array):
         return array.flags.c_contiguous
 
+    def layout(self, array):
+        size = array.itemsize
+        return tuple(s // size for s in array.strides), (array.data.ptr - array.data.mem.ptr) // size
+
     def synchronize(self, index=None):
         if self._capture.active:
             refuse("synchronize")

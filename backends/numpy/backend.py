@@ -100,6 +100,13 @@ class NumpyBackend(Backend):
     def is_contiguous(self, array):
         return array.flags.c_contiguous
 
+    def layout(self, array):
+        root = array
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        size = array.itemsize
+        return tuple(s // size for s in array.strides), (array.ctypes.data - root.ctypes.data) // size
+
     def check_indices(self, name, indices, bound, ignore_index, error, message):
         # two reductions answer the common case, every index in range; the default finds the culprit
         host = self.to_host(indices)

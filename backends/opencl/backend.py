@@ -134,6 +134,9 @@ class OpenCLBackend(Backend):
         return ns.to_host(array)
 
     # -- primitives beyond the standard ---------------------------------------------------
+    def layout(self, array):
+        return array.strides, array.offset
+
     def scatter_add(self, target, axis, index, values):
         ns.scatter_add(target, axis, index, values)
 

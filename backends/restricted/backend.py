@@ -59,6 +59,9 @@ class RestrictedBackend(NumpyBackend):
     def is_contiguous(self, array):
         return super().is_contiguous(array._array)
 
+    def layout(self, array):
+        return super().layout(array._array)
+
     def scatter_add(self, target, axis, index, values):
         super().scatter_add(target._array, axis, unwrap(index), unwrap(values))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import Any, Literal
 
@@ -19,6 +19,8 @@ from ..device import device as _device
 from ..graphed import graph_callable
 from ..graphs import Graph as _Graph
 from ..graphs import GraphPool
+from ..random import decode_state, encode_state
+from ..tensor import Tensor
 from . import amp
 from .availability import backend as _backend
 from .availability import is_available, is_bf16_supported
@@ -38,6 +40,10 @@ __all__ = [
     "empty_cache",
     "manual_seed",
     "manual_seed_all",
+    "get_rng_state",
+    "set_rng_state",
+    "get_rng_state_all",
+    "set_rng_state_all",
     "Stream",
     "Event",
     "current_stream",
@@ -136,6 +142,50 @@ def manual_seed_all(seed: int) -> None:
     backend = _backend()
     for index in range(backend.device_count()):
         backend.generator(index).manual_seed(int(seed))
+
+
+def _generator_index(device: _device | str | int) -> int:
+    if isinstance(device, int):
+        return device
+    device = _device(device)
+    return _current if device.index is None else device.index
+
+
+def get_rng_state(device: _device | str | int = "cuda") -> Tensor:
+    """The state of a CUDA device's default generator as a CPU uint8 tensor.
+
+    Without CUDA this raises AssertionError, as PyTorch's CPU build does.
+
+    Args:
+        device (ember.device or int): the device. Default: the current CUDA device.
+    """
+    if not is_available():
+        raise AssertionError("get_rng_state: ember has no CUDA device (no backend serves 'cuda')")
+    return encode_state(_backend().generator(_generator_index(device)).get_state())
+
+
+def set_rng_state(new_state: Tensor, device: _device | str | int = "cuda") -> None:
+    """Restore a CUDA device's default generator to a state from :func:`get_rng_state`.
+
+    Without CUDA this does nothing, as PyTorch's CPU build (which queues it for a CUDA that never starts).
+
+    Args:
+        new_state (ember.ByteTensor): the state to restore.
+        device (ember.device or int): the device. Default: the current CUDA device.
+    """
+    if is_available():
+        _backend().generator(_generator_index(device)).set_state(decode_state(new_state))
+
+
+def get_rng_state_all() -> list[Tensor]:
+    """The states of every CUDA device's default generator (empty without CUDA)."""
+    return [get_rng_state(index) for index in range(device_count())]
+
+
+def set_rng_state_all(new_states: Iterable[Tensor]) -> None:
+    """Restore every CUDA device's default generator, device ``i`` from ``new_states[i]``."""
+    for index, state in enumerate(new_states):
+        set_rng_state(state, index)
 
 
 # -- streams and events ---------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""``nn.Parameter``: a tensor that a :class:`Module` registers and optimizers update."""
+"""``nn.Parameter``: a tensor that a :class:`Module` registers and optimizers update; ``nn.Buffer``,
+one it registers as a buffer; and the uninitialized placeholders of the lazy modules
+(:class:`UninitializedParameter`, :class:`UninitializedBuffer`), shaped on their first use."""
 
 from __future__ import annotations
 
 from ..tensor import Tensor, _copy_slots
 
-__all__ = ["Parameter"]
+__all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"]
 
 
 class Parameter(Tensor):
@@ -66,3 +68,137 @@ class Parameter(Tensor):
 
 def _rebuild_parameter(data, requires_grad):
     return Parameter(data, requires_grad)
+
+
+class Buffer(Tensor):
+    r"""A kind of tensor that is module state but not a parameter (BatchNorm's ``running_mean``):
+    assigned as a :class:`Module` attribute it is registered as a buffer, as
+    :meth:`Module.register_buffer` would.
+
+    Args:
+        data (Tensor): the buffer's tensor. Default: an empty float tensor.
+        persistent (bool): whether the buffer is part of :meth:`Module.state_dict`. Default: ``True``.
+
+    Example::
+
+        >>> m = nn.Module()
+        >>> m.steps = nn.Buffer(ember.zeros(2))
+        >>> list(dict(m.named_buffers()))
+        ['steps']
+    """
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Buffer:
+        if data is None:
+            from ..ops.creation import empty
+
+            data = empty(0)
+        elif not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: data must be a Tensor, got {type(data).__name__}")
+        buffer = object.__new__(cls)
+        _copy_slots(data.detach(), buffer)
+        buffer._requires_grad = False
+        if data.requires_grad:
+            buffer.requires_grad = True
+        buffer.persistent = persistent
+        return buffer
+
+
+def is_lazy(value: object) -> bool:
+    """Whether ``value`` is an :class:`UninitializedParameter` or :class:`UninitializedBuffer`."""
+    return isinstance(value, _UninitializedTensor)
+
+
+class _UninitializedTensor:
+    """What the two placeholders share: an empty tensor that :meth:`materialize` gives its shape."""
+
+    cls_to_become: type = Tensor
+
+    def materialize(self, shape: tuple[int, ...] | int, device: object = None, dtype: object = None) -> None:
+        """Give the placeholder ``shape`` (uninitialized values) and make it an ordinary parameter or buffer.
+
+        Args:
+            shape (tuple of int): the shape.
+            device (ember.device, optional): the device. Default: the placeholder's.
+            dtype (ember.dtype, optional): the dtype. Default: the placeholder's.
+        """
+        from ..ops.creation import empty
+
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        data = empty(shape, device=device or self.device, dtype=dtype or self.dtype)
+        requires_grad = self._requires_grad
+        _copy_slots(data, self)
+        self._requires_grad = False
+        self.grad = None
+        self.__class__ = self.cls_to_become
+        if requires_grad:
+            self.requires_grad = True
+
+    def _become(self, moved: Tensor) -> None:
+        """Take the device and dtype of ``moved`` (what a module move made of this placeholder)."""
+        requires_grad = self._requires_grad
+        _copy_slots(moved.detach(), self)
+        self._requires_grad = requires_grad
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    __str__ = __repr__
+
+
+class UninitializedParameter(_UninitializedTensor, Parameter):
+    r"""A parameter whose shape is not known yet: a lazy module gives it one
+    (:meth:`materialize`) on its first forward, when it becomes a :class:`Parameter`.
+
+    Args:
+        requires_grad (bool): whether the parameter will require gradient. Default: ``True``.
+        device (ember.device, optional): its device.
+        dtype (ember.dtype, optional): its dtype.
+
+    Example::
+
+        >>> p = nn.UninitializedParameter()
+        >>> p.materialize((2, 3))
+        >>> type(p).__name__, p.shape
+        ('Parameter', ember.Size([2, 3]))
+    """
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad: bool = True, device: object = None, dtype: object = None) -> UninitializedParameter:
+        from ..ops.creation import empty
+
+        return super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+
+    def __reduce_ex__(self, protocol):
+        return (UninitializedParameter, (self._requires_grad, self.device, self.dtype))
+
+
+class UninitializedBuffer(_UninitializedTensor, Buffer):
+    r"""A buffer whose shape is not known yet: a lazy module gives it one (:meth:`materialize`)
+    on its first forward.
+
+    Args:
+        requires_grad (bool): whether the buffer will require gradient. Default: ``False``.
+        device (ember.device, optional): its device.
+        dtype (ember.dtype, optional): its dtype.
+        persistent (bool): whether the buffer is part of the state dict. Default: ``True``.
+
+    Example::
+
+        >>> b = nn.UninitializedBuffer()
+        >>> b.materialize(3)
+        >>> b.shape
+        ember.Size([3])
+    """
+
+    cls_to_become = Buffer
+
+    def __new__(
+        cls, requires_grad: bool = False, device: object = None, dtype: object = None, persistent: bool = True
+    ) -> UninitializedBuffer:
+        from ..ops.creation import empty
+
+        buffer = super().__new__(
+            cls, empty(0, device=device, dtype=dtype).requires_grad_(requires_grad), persistent=persistent
+        )
+        return buffer

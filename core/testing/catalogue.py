@@ -412,6 +412,11 @@ _e(
 )
 _e("nn.LinearCrossEntropyLoss", _m(nn.LinearCrossEntropyLoss, 4, 3), R(5, 4), Index(3, 5))
 _e("F.linear_cross_entropy", _f(F.linear_cross_entropy), R(5, 4), R(3, 4), Index(3, 5))
+# the surface work's layers (the lazy modules become the layers above on their first forward)
+_e("nn.ChannelShuffle", _m(nn.ChannelShuffle, 2), R(2, 4, 3))
+_e("F.channel_shuffle", _f(F.channel_shuffle, groups=3), R(1, 6, 2, 2))
+_e("nn.SyncBatchNorm", _m(nn.SyncBatchNorm, 3), R(4, 3, 5))
+_e("nn.AdaptiveLogSoftmaxWithLoss", _m(nn.AdaptiveLogSoftmaxWithLoss, 8, 10, [3, 6], 2.0), R(5, 8), Index(10, 5))
 
 #: Public names of ``ember.nn`` / ``ember.nn.functional`` that are not layers, functions of
 #: tensors or losses, and so have no entry.
@@ -421,5 +426,10 @@ EXEMPT = frozenset(
         "nn.RemovableHandle", "nn.RNNBase", "nn.RNNCellBase", "nn.register_module_forward_hook",
         "nn.register_module_forward_pre_hook", "nn.register_module_full_backward_hook",
         "nn.register_module_full_backward_pre_hook", "nn.DataParallel", "F.legacy_get_string",
+        # placeholders and lazy forms of catalogued layers (tests/test_surface_nn.py checks them against torch)
+        "nn.Buffer", "nn.UninitializedParameter", "nn.UninitializedBuffer", "nn.LazyModuleMixin", "nn.LazyLinear",
+        "nn.LazyConv1d", "nn.LazyConv2d", "nn.LazyConv3d", "nn.LazyConvTranspose1d", "nn.LazyConvTranspose2d",
+        "nn.LazyConvTranspose3d", "nn.LazyBatchNorm1d", "nn.LazyBatchNorm2d", "nn.LazyBatchNorm3d",
+        "nn.LazyInstanceNorm1d", "nn.LazyInstanceNorm2d", "nn.LazyInstanceNorm3d",
     }
 )  # fmt: skip

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
+from ...ops.comparison import _TORCH_NAMES
 from ...ops.creation import arange
 from ...tensor import Tensor
 
@@ -113,6 +115,13 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("pdist", input)
     _check_tensors("pdist", input=input)
+    if (
+        input.dtype in (dtypes.float16, dtypes.bfloat16)
+        and (input._backend.autocast_device_type or input.device.type) == "cpu"
+    ):
+        raise NotImplementedError(
+            f"\"pdist\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'"
+        )  # as PyTorch's CPU
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
     if p < 0:

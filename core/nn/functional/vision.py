@@ -30,7 +30,7 @@ from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool
 
 __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-    "grid_sample", "affine_grid",
+    "grid_sample", "affine_grid", "channel_shuffle",
 ]  # fmt: skip
 
 
@@ -105,6 +105,30 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = input.reshape(tuple(batch) + (c, h // r, r, w // r, r))
     x = x.permute(tuple(range(b)) + (b, b + 2, b + 4, b + 1, b + 3))
     return x.reshape(tuple(batch) + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    r"""Split the channels of :math:`(N, C, *)` into ``groups`` groups and interleave them
+    (ShuffleNet's channel shuffle): channel ``g * (C / groups) + k`` moves to ``k * groups + g``.
+
+    Args:
+        input (Tensor): :math:`(N, C, *)`, with :math:`C` divisible by ``groups``.
+        groups (int): the number of groups.
+
+    Examples::
+
+        >>> F.channel_shuffle(ember.arange(4.0).reshape(1, 4, 1), 2).flatten()
+        tensor([0., 2., 1., 3.])
+    """
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    n, c = input.shape[0], input.shape[1]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    rest = tuple(input.shape[2:])
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape)
 
 
 # -- interpolate -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The layers: every ``nn.Module`` subclass of the catalogue, one file per category."""
 
 from .activation import *
+from .adaptive import *
 from .attention import *
 from .batchnorm import *
 from .container import *
@@ -10,6 +11,7 @@ from .distance import *
 from .dropout import *
 from .fold import *
 from .instancenorm import *
+from .lazy import *
 from .linear import *
 from .linear_cross_entropy import *
 from .loss import *
@@ -20,5 +22,6 @@ from .pixelshuffle import *
 from .pooling import *
 from .rnn import *
 from .sparse import *
+from .syncbatchnorm import *
 from .transformer import *
 from .upsampling import *

@@ -16,7 +16,7 @@ from ...autograd.grad_mode import grad_state, no_grad
 from ...device import device as _device
 from ...ops.conversion import _parse_to
 from ...tensor import Tensor
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter
 
 __all__ = [
     "Module",
@@ -550,6 +550,12 @@ class Module:
             modules[name] = value
             return
         buffers = self.__dict__.get("_buffers")
+        if isinstance(value, Buffer):  # nn.Buffer: registered as register_buffer would
+            if buffers is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            remove_from(self.__dict__, self._parameters, self._modules)
+            self.register_buffer(name, value, value.persistent)
+            return
         if buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(

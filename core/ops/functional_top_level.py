@@ -1,0 +1,269 @@
+"""The functional ops PyTorch also exposes at the top level (``torch.conv2d``, ``torch.layer_norm``,
+``torch.kl_div``, ...): ``ember.nn.functional``'s functions, given PyTorch's top-level signature where
+it differs from ``torch.nn.functional``'s (argument order of ``batch_norm``/``instance_norm``/``embedding``,
+integer ``reduction`` codes, ``max_pool*`` without ``return_indices``, ``adaptive_max_pool1d`` returning
+the indices too).
+
+:mod:`ember` imports this module on the first access to one of these names, so that ``import ember``
+does not load ``ember.nn``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+from ..nn import functional as F
+from ..tensor import Tensor
+
+__all__ = [
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "layer_norm",
+    "group_norm", "batch_norm", "instance_norm", "dropout", "dropout_", "embedding", "pixel_shuffle",
+    "pixel_unshuffle", "prelu", "selu", "selu_", "celu", "celu_", "rrelu", "rrelu_", "threshold", "threshold_",
+    "pdist", "pairwise_distance", "cosine_similarity", "kl_div", "binary_cross_entropy_with_logits", "bilinear",
+    "ctc_loss", "rms_norm", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d",
+    "adaptive_max_pool1d", "channel_shuffle",
+]  # fmt: skip
+
+# the same functions as ember.nn.functional's: PyTorch's top-level signature is theirs
+conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
+conv_transpose1d, conv_transpose2d, conv_transpose3d = F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d
+pixel_shuffle, pixel_unshuffle, prelu, bilinear, rms_norm = (
+    F.pixel_shuffle,
+    F.pixel_unshuffle,
+    F.prelu,
+    F.bilinear,
+    F.rms_norm,
+)
+selu, selu_, celu, celu_, rrelu, rrelu_ = F.selu, F.selu_, F.celu, F.celu_, F.rrelu, F.rrelu_
+threshold, threshold_ = F.threshold, F.threshold_
+pdist, pairwise_distance, cosine_similarity = F.pdist, F.pairwise_distance, F.cosine_similarity
+avg_pool1d, adaptive_avg_pool1d, channel_shuffle = F.avg_pool1d, F.adaptive_avg_pool1d, F.channel_shuffle
+
+_REDUCTIONS = ("none", "mean", "sum")  # PyTorch's at::Reduction codes 0, 1, 2
+
+
+def _reduction(op: str, code: object) -> str:
+    if not isinstance(code, int) or isinstance(code, bool):
+        raise TypeError(f"{op}(): argument 'reduction' must be int, not {type(code).__name__}")
+    if not 0 <= code < len(_REDUCTIONS):
+        raise ValueError(f"{op}(): {code} is not a valid value for reduction (0: none, 1: mean, 2: sum)")
+    return _REDUCTIONS[code]
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+    cudnn_enable: bool = True,
+) -> Tensor:
+    """:func:`ember.nn.functional.layer_norm` with PyTorch's top-level signature (``cudnn_enable`` is ignored).
+
+    Example::
+
+        >>> ember.layer_norm(ember.tensor([[1.0, 2.0, 3.0]]), [3])
+        tensor([[-1.2247,  0.0000,  1.2247]])
+    """
+    return F.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+    cudnn_enabled: bool = True,
+) -> Tensor:
+    """:func:`ember.nn.functional.group_norm` with PyTorch's top-level signature (``cudnn_enabled`` is ignored).
+
+    Example::
+
+        >>> ember.group_norm(ember.tensor([[[1.0], [3.0]]]), 1)
+        tensor([[[-1.0000],
+                 [ 1.0000]]])
+    """
+    return F.group_norm(input, num_groups, weight, bias, eps)
+
+
+def batch_norm(
+    input: Tensor,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    training: bool,
+    momentum: float,
+    eps: float,
+    cudnn_enabled: bool,
+) -> Tensor:
+    """:func:`ember.nn.functional.batch_norm` with PyTorch's top-level argument order (weight and bias
+    first; every argument required; ``cudnn_enabled`` is ignored).
+
+    Example::
+
+        >>> x = ember.tensor([[1.0], [3.0]])
+        >>> ember.batch_norm(x, None, None, None, None, True, 0.1, 1e-5, False)
+        tensor([[-1.0000],
+                [ 1.0000]])
+    """
+    return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def instance_norm(
+    input: Tensor,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    use_input_stats: bool,
+    momentum: float,
+    eps: float,
+    cudnn_enabled: bool,
+) -> Tensor:
+    """:func:`ember.nn.functional.instance_norm` with PyTorch's top-level argument order (weight and bias
+    first; every argument required; ``cudnn_enabled`` is ignored).
+
+    Example::
+
+        >>> x = ember.tensor([[[1.0, 3.0]]])
+        >>> ember.instance_norm(x, None, None, None, None, True, 0.1, 1e-5, False)
+        tensor([[[-1.0000,  1.0000]]])
+    """
+    return F.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+
+
+def dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """:func:`ember.nn.functional.dropout` with PyTorch's top-level signature (``p`` and ``train`` required).
+
+    Example::
+
+        >>> ember.dropout(ember.ones(3), 0.5, False)
+        tensor([1., 1., 1.])
+    """
+    return F.dropout(input, p, train)
+
+
+def dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    """In-place :func:`dropout`: zeroes elements of ``input`` with probability ``p`` when ``train``.
+
+    Example::
+
+        >>> x = ember.ones(3)
+        >>> ember.dropout_(x, 0.0, True)
+        tensor([1., 1., 1.])
+    """
+    return F.dropout(input, p, train, inplace=True)
+
+
+def embedding(
+    weight: Tensor, indices: Tensor, padding_idx: int = -1, scale_grad_by_freq: bool = False, sparse: bool = False
+) -> Tensor:
+    """Rows of ``weight`` picked by ``indices``: :func:`ember.nn.functional.embedding` with PyTorch's
+    top-level signature (the weight first; ``padding_idx=-1`` means none).
+
+    Example::
+
+        >>> w = ember.tensor([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
+        >>> ember.embedding(w, ember.tensor([2, 0]))
+        tensor([[4., 5.],
+                [0., 1.]])
+    """
+    padding = None if padding_idx == -1 else padding_idx
+    return F.embedding(indices, weight, padding, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *, log_target: bool = False) -> Tensor:
+    """:func:`ember.nn.functional.kl_div` with PyTorch's top-level signature: ``reduction`` is a code,
+    0 (none, the default as PyTorch's binding applies it), 1 (mean) or 2 (sum).
+
+    Example::
+
+        >>> ember.kl_div(ember.tensor([-1.0, -2.0]), ember.tensor([0.5, 0.5]), 2)
+        tensor(0.8069)
+    """
+    mode = _reduction("kl_div", reduction)
+    if mode != "mean":
+        return F.kl_div(input, target, reduction=mode, log_target=log_target)
+    with warnings.catch_warnings():  # PyTorch warns about 'mean' in nn.functional only
+        warnings.simplefilter("ignore", UserWarning)
+        return F.kl_div(input, target, reduction=mode, log_target=log_target)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    pos_weight: Tensor | None = None,
+    reduction: int = 0,
+) -> Tensor:
+    """:func:`ember.nn.functional.binary_cross_entropy_with_logits` with PyTorch's top-level signature:
+    ``pos_weight`` fourth and ``reduction`` a code, 0 (none, the default as PyTorch's binding applies it),
+    1 (mean) or 2 (sum).
+
+    Example::
+
+        >>> ember.binary_cross_entropy_with_logits(ember.tensor([0.0, 0.0]), ember.tensor([1.0, 0.0]))
+        tensor([0.6931, 0.6931])
+    """
+    name = "binary_cross_entropy_with_logits"
+    return F.binary_cross_entropy_with_logits(
+        input, target, weight, reduction=_reduction(name, reduction), pos_weight=pos_weight
+    )
+
+
+def ctc_loss(
+    log_probs: Tensor,
+    targets: Tensor,
+    input_lengths: Tensor | Sequence[int],
+    target_lengths: Tensor | Sequence[int],
+    blank: int = 0,
+    reduction: int = 0,
+    zero_infinity: bool = False,
+) -> Tensor:
+    """:func:`ember.nn.functional.ctc_loss` with PyTorch's top-level signature: ``reduction`` is a code,
+    0 (none, the default as PyTorch's binding applies it), 1 (mean) or 2 (sum).
+
+    Example::
+
+        >>> log_probs = ember.full((2, 1, 2), 0.5).log()
+        >>> ember.ctc_loss(log_probs, ember.tensor([[1]]), [2], [1])
+        tensor([0.2877])
+    """
+    return F.ctc_loss(
+        log_probs, targets, input_lengths, target_lengths, blank, _reduction("ctc_loss", reduction), zero_infinity
+    )
+
+
+def _max_pool(pool):
+    def op(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+        return pool(input, kernel_size, stride if stride not in ((), []) else None, padding, dilation, ceil_mode)
+
+    return op
+
+
+max_pool1d, max_pool2d, max_pool3d = _max_pool(F.max_pool1d), _max_pool(F.max_pool2d), _max_pool(F.max_pool3d)
+for _nd, _op in ((1, max_pool1d), (2, max_pool2d), (3, max_pool3d)):
+    _op.__name__ = _op.__qualname__ = f"max_pool{_nd}d"
+    _op.__doc__ = f""":func:`ember.nn.functional.max_pool{_nd}d` with PyTorch's top-level signature: the output
+    only (``max_pool{_nd}d_with_indices`` gives the indices too); an empty ``stride`` means ``kernel_size``.
+
+    Example::
+
+        >>> ember.max_pool{_nd}d(ember.zeros(1, 1{", 4" * _nd}), 2).shape
+        ember.Size([1, 1{", 2" * _nd}])
+    """
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: int | Sequence[int]) -> tuple[Tensor, Tensor]:
+    """:func:`ember.nn.functional.adaptive_max_pool1d` with PyTorch's top-level signature: returns
+    ``(output, indices)``.
+
+    Example::
+
+        >>> ember.adaptive_max_pool1d(ember.tensor([[[1.0, 5.0, 2.0, 4.0]]]), 2)
+        (tensor([[[5., 4.]]]), tensor([[[1, 3]]]))
+    """
+    return F.adaptive_max_pool1d(input, output_size, return_indices=True)

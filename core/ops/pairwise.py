@@ -1,0 +1,124 @@
+"""Distances between sets of vectors and norm capping: ``cdist`` and ``renorm``, composed from
+ember's differentiable ops (every backend, gradients included)."""
+
+from __future__ import annotations
+
+from .. import dtypes
+from ..tensor import Tensor
+from .comparison import _TORCH_NAMES
+from .movement import broadcast_shapes, cat
+from .operands import wrap_dim
+
+__all__ = ["cdist", "renorm", "dist"]
+
+_MM_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+def _euclidean_by_mm(x1: Tensor, x2: Tensor) -> Tensor:
+    """``|a - b|`` as ``sqrt(|a|^2 - 2 a.b + |b|^2)``: one matrix product, PyTorch's ``_euclidean_dist``."""
+    x1_norm = x1.pow(2).sum(-1, keepdim=True)
+    x2_norm = x2.pow(2).sum(-1, keepdim=True)
+    x1_ = cat([x1 * -2, x1_norm, x1_norm.new_ones(x1_norm.shape)], -1)
+    x2_ = cat([x2, x2_norm.new_ones(x2_norm.shape), x2_norm], -1)
+    return (x1_ @ x2_.mT).clamp_min(0).sqrt()
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """The ``p``-norm distance between each row of ``x1`` and each row of ``x2`` (batched).
+
+    .. math::
+        out_{b,i,j} = \\| x1_{b,i,:} - x2_{b,j,:} \\|_p
+
+    For ``p = 2`` the distances come from one matrix product (faster, less exact near zero) when
+    ``compute_mode`` is ``'use_mm_for_euclid_dist'``, or ``'use_mm_for_euclid_dist_if_necessary'`` (the
+    default) and either input has more than 25 rows; ``'donot_use_mm_for_euclid_dist'`` never does.
+
+    Args:
+        x1 (Tensor): of shape :math:`(B, P, M)` (batch dimensions broadcast).
+        x2 (Tensor): of shape :math:`(B, R, M)`.
+        p (float): the norm, ``>= 0`` (``inf`` is the largest difference). Default: ``2.0``.
+        compute_mode (str): see above. Default: ``'use_mm_for_euclid_dist_if_necessary'``.
+
+    Shape:
+        - Output: :math:`(B, P, R)`.
+
+    Example::
+
+        >>> a = ember.tensor([[0.0, 0.0], [1.0, 1.0]])
+        >>> ember.cdist(a, ember.tensor([[3.0, 4.0]]))
+        tensor([[5.0000],
+                [3.6056]])
+    """
+    for name, x in (("X1", x1), ("X2", x2)):
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_TORCH_NAMES[x.dtype.name]}")
+        if x.dtype in (dtypes.float16, dtypes.bfloat16):
+            raise NotImplementedError(f"\"cdist\" not implemented for '{_TORCH_NAMES[x.dtype.name]}'")
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    if compute_mode not in _MM_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    batch = broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+    x1 = x1.expand(*batch, *x1.shape[-2:])
+    x2 = x2.expand(*batch, *x2.shape[-2:])
+    rows1, rows2 = x1.shape[-2], x2.shape[-2]
+    by_mm = p == 2 and (
+        compute_mode == "use_mm_for_euclid_dist" or compute_mode == _MM_MODES[0] and (rows1 > 25 or rows2 > 25)
+    )
+    if rows1 == 0 or rows2 == 0 or x1.shape[-1] == 0:
+        return x1.new_zeros((*batch, rows1, rows2))
+    if by_mm:
+        return _euclidean_by_mm(x1, x2)
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return diff.norm(p, dim=-1)
+
+
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice of ``input`` along ``dim`` whose ``p``-norm exceeds ``maxnorm``, scaled down to norm ``maxnorm``.
+
+    Args:
+        input (Tensor): the input tensor.
+        p (float): the norm.
+        dim (int): the dimension the slices are taken along (each slice is ``input.select(dim, i)``).
+        maxnorm (float): the largest norm a slice keeps.
+
+    Example::
+
+        >>> x = ember.tensor([[3.0, 4.0], [0.3, 0.4]])
+        >>> ember.renorm(x, 2, 0, 1.0)
+        tensor([[0.6000, 0.8000],
+                [0.3000, 0.4000]])
+    """
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"renorm: expected a floating point input, got {_TORCH_NAMES[input.dtype.name]}")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported (p = {p})")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    dim = wrap_dim(dim, input.ndim)
+    others = tuple(d for d in range(input.ndim) if d != dim)
+    norms = input.norm(p, dim=others, keepdim=True)
+    factor = (maxnorm / (norms + 1e-7)).where(norms > maxnorm, norms.new_ones(()))
+    return input * factor
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm of ``input - other`` (broadcast), over all elements.
+
+    Args:
+        input (Tensor): the input tensor.
+        other (Tensor): the right-hand side, broadcast against ``input``.
+        p (float): the norm. Default: ``2``.
+
+    Example::
+
+        >>> ember.dist(ember.tensor([1.0, 2.0]), ember.tensor([4.0, 6.0]))
+        tensor(5.)
+    """
+    return (input - other).norm(p)

@@ -1,0 +1,185 @@
+"""Reducing scatters and batched products: ``scatter_reduce``, ``index_reduce``, ``addbmm``.
+
+The reducing scatters compare each index with every target position (a one-hot mask along the
+scattered dimension) and reduce with ember's differentiable reductions, so every backend has
+them and the gradients are PyTorch's (``amax``/``amin`` share the gradient among tied values,
+the input's own value included). Their memory grows as ``index.numel() * input.size(dim)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import dtypes
+from ..tensor import Tensor
+from .arithmetic import where
+from .creation import arange
+from .movement import cat
+from .operands import wrap_dim
+
+__all__ = ["scatter_reduce", "index_reduce", "addbmm"]
+
+_SCATTER_REDUCES = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _lowest(dtype, highest=False):
+    if dtype.is_floating_point:
+        return math.inf if highest else -math.inf
+    if dtype is dtypes.bool:
+        return highest
+    bits = 8 * dtype.itemsize
+    if not dtype.is_signed:
+        return (1 << bits) - 1 if highest else 0
+    return (1 << (bits - 1)) - 1 if highest else -(1 << (bits - 1))
+
+
+def scatter_reduce(
+    input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """``input`` with the values of ``src`` reduced into the positions ``index`` names along ``dim``.
+
+    ``out[i][index[i][j]] = reduce(input[i][index[i][j]], src[i][j], ...)`` for a 2-D ``dim=1`` case;
+    positions no index names keep ``input``'s value.
+
+    Args:
+        input (Tensor): the tensor scattered into.
+        dim (int): the dimension along which to index.
+        index (Tensor): int64 indices, no larger than ``src`` in any dimension (nor ``input`` except along ``dim``).
+        src (Tensor): the values to scatter, of ``input``'s dtype.
+        reduce (str): ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'`` or ``'amin'``.
+        include_self (bool): also reduce ``input``'s values at the named positions. Default: ``True``.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 2.0, 3.0])
+        >>> src = ember.tensor([5.0, 7.0, 4.0, 1.0])
+        >>> x.scatter_reduce(0, ember.tensor([0, 0, 2, 2]), src, "amax")
+        tensor([7., 2., 4.])
+        >>> x.scatter_reduce(0, ember.tensor([0, 0, 2, 2]), src, "mean", include_self=False)
+        tensor([6.0000, 2.0000, 2.5000])
+    """
+    if reduce not in _SCATTER_REDUCES:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if index.dtype is not dtypes.int64:
+        raise RuntimeError("scatter_reduce(): Expected dtype int64 for index")
+    if src.dtype is not input.dtype:
+        raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
+    ndim = max(input.ndim, 1)
+    if max(index.ndim, 1) != ndim or max(src.ndim, 1) != ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    dim = wrap_dim(dim, ndim)
+    x, idx, s = input.reshape(input.shape or (1,)), index.reshape(index.shape or (1,)), src.reshape(src.shape or (1,))
+    for d in range(ndim):
+        if idx.shape[d] > s.shape[d] or d != dim and idx.shape[d] > x.shape[d]:
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} apart from "
+                f"dimension {dim} and to be no larger size than src {list(src.shape)}"
+            )
+    m = x.shape[dim]
+    if idx.numel() and bool(((idx < 0) | (idx >= m)).any()):
+        raise RuntimeError(f"scatter_reduce(): index out of bounds for dimension {dim} with size {m}")
+    for d in range(ndim):
+        s = s.narrow(d, 0, idx.shape[d])
+        short = x.shape[d] - idx.shape[d]
+        if d != dim and short:  # positions the index does not reach: an index that matches nothing
+            idx = cat([idx, idx.new_full((*idx.shape[:d], short, *idx.shape[d + 1 :]), m)], d)
+            s = cat([s, s.new_zeros((*s.shape[:d], short, *s.shape[d + 1 :]))], d)
+    idx, s, x_last = idx.movedim(dim, -1), s.movedim(dim, -1), x.movedim(dim, -1)
+    hit = idx.unsqueeze(-1) == arange(m, device=idx.device)  # (..., n, m)
+    count = hit.sum(-2)
+    touched = count > 0
+    spread = s.unsqueeze(-1)
+    if reduce in ("sum", "mean"):
+        total = where(hit, spread, spread.new_zeros(())).sum(-2).to(x.dtype)
+        if reduce == "sum":
+            out = x_last + total if include_self else where(touched, total, x_last)
+        else:
+            divisor = (count + 1 if include_self else count.clamp_min(1)).to(x.dtype)
+            mean = (x_last + total if include_self else total) / divisor
+            if not x.dtype.is_floating_point:
+                mean = ((x_last + total if include_self else total) // divisor).to(x.dtype)
+            out = where(touched, mean, x_last)
+    elif reduce == "prod":
+        product = where(hit, spread, spread.new_ones(())).prod(-2).to(x.dtype)
+        out = x_last * product if include_self else where(touched, product, x_last)
+    else:
+        fill = spread.new_full((), _lowest(x.dtype, highest=reduce == "amin"))
+        candidates = where(hit, spread, fill)
+        pick = candidates.amax if reduce == "amax" else candidates.amin
+        if include_self:
+            both = cat([candidates, x_last.unsqueeze(-2)], -2)
+            out = both.amax(-2) if reduce == "amax" else both.amin(-2)
+        else:
+            out = where(touched, pick(-2), x_last)
+    return out.movedim(-1, dim).reshape(input.shape)
+
+
+def index_reduce(
+    input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """``input`` with the slices of ``source`` along ``dim`` reduced into the slices ``index`` names.
+
+    Args:
+        input (Tensor): the tensor reduced into.
+        dim (int): the dimension along which to index.
+        index (Tensor): 1-D int64 indices, one per slice of ``source`` along ``dim``.
+        source (Tensor): the slices, of ``input``'s dtype.
+        reduce (str): ``'prod'``, ``'mean'``, ``'amax'`` or ``'amin'``.
+        include_self (bool): also reduce ``input``'s values at the named slices. Default: ``True``.
+
+    Example::
+
+        >>> x = ember.ones(3, 2)
+        >>> src = ember.tensor([[2.0, 3.0], [4.0, 5.0]])
+        >>> x.index_reduce(0, ember.tensor([0, 0]), src, "prod")
+        tensor([[ 8., 15.],
+                [ 1.,  1.],
+                [ 1.,  1.]])
+    """
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if index.ndim > 1:
+        raise IndexError("index_reduce_(): Index is supposed to be a vector")
+    if index.dtype not in (dtypes.int64, dtypes.int32):
+        raise IndexError("index_reduce_(): Expected dtype int32/int64 for index")
+    ndim = max(input.ndim, 1)
+    dim = wrap_dim(dim, ndim)
+    flat = index.reshape(-1)
+    if flat.shape[0] != (source.shape[dim] if source.ndim else 1):
+        raise RuntimeError("index_reduce_(): Number of indices should be equal to source.size(dim)")
+    shape = [1] * ndim
+    shape[dim] = -1
+    expanded = flat.to(dtypes.int64).reshape(shape).expand(source.shape or (1,))
+    return scatter_reduce(input, dim, expanded, source.reshape(source.shape or (1,)), reduce, include_self=include_self)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+    """``beta * input + alpha * sum_i batch1[i] @ batch2[i]``.
+
+    Args:
+        input (Tensor): the matrix added (broadcast to the product's shape).
+        batch1 (Tensor): a batch of matrices, :math:`(b, n, m)`.
+        batch2 (Tensor): a batch of matrices, :math:`(b, m, p)`.
+        beta (Number): the factor of ``input`` (0: ``input`` is ignored, NaN included). Default: ``1``.
+        alpha (Number): the factor of the summed products. Default: ``1``.
+
+    Example::
+
+        >>> b1 = ember.ones(2, 1, 3)
+        >>> b2 = ember.ones(2, 3, 2)
+        >>> ember.addbmm(ember.zeros(1, 2), b1, b2, alpha=0.5)
+        tensor([[3., 3.]])
+    """
+    if batch1.ndim != 3 or batch2.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if batch1.ndim != 3 else "batch2 must be a 3D tensor")
+    if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
+        raise RuntimeError(
+            f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x{batch1.shape[2]} and "
+            f"{batch2.shape[1]}x{batch2.shape[2]})"
+        )
+    product = (batch1 @ batch2).sum(0)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product
+    return (input * beta if beta != 1 else input) + product

@@ -1,0 +1,247 @@
+"""Special functions composed from the backend primitives, so that every backend has them:
+``lgamma``, ``digamma``, ``polygamma``, ``erfinv``, ``i0``.
+
+Each value is computed in the input's floating dtype (integers in the default float type) by
+a classical method: Lanczos' series with reflection (lgamma), recurrence plus the asymptotic
+series (digamma, and the Hurwitz zeta behind polygamma), Giles' approximation refined by two
+Newton steps on ``erf`` (erfinv), the power series and Hankel's expansion (i0). Gradients are
+PyTorch's: ``digamma``, ``polygamma(n + 1)``, ``sqrt(pi)/2 * exp(erfinv(x)^2)``, ``i1``, each
+itself differentiable.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..tensor import Tensor
+from .arithmetic import _unary, where
+
+__all__ = ["lgamma", "digamma", "polygamma", "erfinv", "i0", "mvlgamma"]
+
+_LANCZOS_G = 7.0
+_LANCZOS = (
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+)  # fmt: skip
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+# B_2k / (2k) for the asymptotic series of digamma; B_2k / (2k)! for the Euler-Maclaurin tail of zeta
+_B2K = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+_SHIFT = 10  # recurrence steps before the asymptotic series (its error at x >= 10 is below 1e-16)
+
+
+def _lgamma(b, x):
+    xp = b.xp
+    reflect = x < 0.5
+    z = xp.where(reflect, 1 - x, x) - 1  # Lanczos's series holds for z + 1 >= 0.5
+    series = xp.full(x.shape, _LANCZOS[0], dtype=x.dtype)
+    for i, c in enumerate(_LANCZOS[1:], start=1):
+        series = series + xp.divide(c, z + i)
+    t = z + (_LANCZOS_G + 0.5)
+    value = xp.add(xp.subtract(xp.multiply(z + 0.5, xp.log(t)), t), xp.log(series) + _HALF_LOG_2PI)
+    reflected = xp.subtract(xp.log(xp.divide(math.pi, xp.abs(xp.sin(math.pi * x)))), value)
+    out = xp.where(reflect, reflected, value)
+    pole = xp.logical_and(x <= 0, x == xp.floor(x))  # 0 and the negative integers
+    return xp.where(xp.logical_or(pole, xp.abs(x) == math.inf), math.inf, out)
+
+
+def _digamma(b, x):
+    xp = b.xp
+    reflect = x < 0.5
+    y = xp.where(reflect, 1 - x, x)
+    shift = xp.full(x.shape, 0.0, dtype=x.dtype)
+    for k in range(_SHIFT):
+        shift = shift + xp.divide(1, y + k)
+    w = y + _SHIFT
+    w2 = xp.divide(1, xp.multiply(w, w))
+    tail = xp.full(x.shape, 0.0, dtype=x.dtype)
+    for k in range(len(_B2K), 0, -1):
+        tail = (tail + _B2K[k - 1] / (2 * k)) * w2
+    value = xp.subtract(xp.subtract(xp.log(w), xp.divide(0.5, w)), xp.add(tail, shift))
+    out = xp.where(reflect, xp.subtract(value, xp.divide(math.pi, xp.tan(math.pi * x))), value)
+    pole = xp.logical_and(x <= 0, x == xp.floor(x))
+    return xp.where(pole, xp.where(x == 0, -math.inf, xp.full(x.shape, math.nan, dtype=x.dtype)), out)
+
+
+def _hurwitz_zeta(b, s, x):
+    """zeta(s, x) = sum_k (x + k)^-s for s > 1 and x > 0: the first terms, then Euler-Maclaurin."""
+    xp = b.xp
+    total = xp.full(x.shape, 0.0, dtype=x.dtype)
+    for k in range(_SHIFT):
+        total = total + xp.pow(x + k, -s)
+    w = x + _SHIFT
+    total = total + xp.pow(w, 1 - s) / (s - 1) + 0.5 * xp.pow(w, -s)
+    factor, power = 1.0, xp.pow(w, -s - 1)
+    for j in range(1, len(_B2K) + 1):
+        factor *= (s + 2 * j - 2) / (2 * j) if j == 1 else (s + 2 * j - 3) * (s + 2 * j - 2) / ((2 * j - 1) * (2 * j))
+        total = total + _B2K[j - 1] * factor * power
+        power = power / (w * w)
+    return total
+
+
+def _erfinv(b, x):
+    xp = b.xp
+    w = -xp.log((1 - x) * (1 + x))
+    small, large = w - 2.5, xp.sqrt(xp.maximum(w, 5.0)) - 3
+    p = xp.where(w < 5, 2.81022636e-08, xp.full(x.shape, -0.000200214257, dtype=x.dtype))
+    for c_small, c_large in (
+        (3.43273939e-07, 0.000100950558), (-3.5233877e-06, 0.00134934322), (-4.39150654e-06, -0.00367342844),
+        (0.00021858087, 0.00573950773), (-0.00125372503, -0.0076224613), (-0.00417768164, 0.00943887047),
+        (0.246640727, 1.00167406), (1.50140941, 2.83297682),
+    ):  # fmt: skip
+        p = xp.where(w < 5, c_small + p * small, c_large + p * large)
+    inside = xp.abs(x) < 1
+    y = xp.where(inside, p * x, xp.full(x.shape, 0.0, dtype=x.dtype))
+    for _ in range(2):  # Newton on erf(y) = x
+        y = xp.subtract(y, xp.divide(xp.subtract(b.erf(y), x), (2 / math.sqrt(math.pi)) * xp.exp(-y * y)))
+    edge = xp.where(x == 1, math.inf, xp.where(x == -1, -math.inf, xp.full(x.shape, math.nan, dtype=x.dtype)))
+    return xp.where(inside, y, edge)
+
+
+_I0_TERMS = 100  # the power series converges to double precision for |x| <= 40
+_I0_SWITCH = 40.0
+
+
+def _bessel_i(b, x, order):
+    """I_order(x) (order 0 or 1): the power series for small |x|, Hankel's expansion beyond."""
+    xp = b.xp
+    a = xp.abs(x)
+    s = xp.minimum(a, _I0_SWITCH)
+    q = s * s / 4
+    term = xp.full(x.shape, 1.0, dtype=x.dtype) if order == 0 else s / 2
+    total = term
+    for k in range(1, _I0_TERMS):
+        term = term * q / (k * (k + order))
+        total = total + term
+    big = xp.maximum(a, _I0_SWITCH)
+    mu, factor, hankel = 4.0 * order * order, xp.full(x.shape, 1.0, dtype=x.dtype), 1.0
+    for k in range(1, 12):
+        factor = -factor * (mu - (2 * k - 1) ** 2) / (k * 8 * big)
+        hankel = hankel + factor
+    asymptotic = xp.exp(big) / xp.sqrt(2 * math.pi * big) * hankel
+    value = xp.where(a <= _I0_SWITCH, total, asymptotic)
+    return value if order == 0 else xp.where(x < 0, -value, value)
+
+
+def _polygamma_derivative(n):
+    return lambda x, y: polygamma(n + 1, x)
+
+
+lgamma = _unary("lgamma", _lgamma, lambda x, y: digamma(x))
+digamma = _unary("digamma", _digamma, lambda x, y: polygamma(1, x))
+erfinv = _unary("erfinv", _erfinv, lambda x, y: (y * y).exp() * (math.sqrt(math.pi) / 2), saves="y")
+_i1 = _unary("i1", lambda b, x: _bessel_i(b, x, 1), lambda x, y: where(x == 0, 0.5, i0(x) - y / x), saves="xy")
+i0 = _unary("i0", lambda b, x: _bessel_i(b, x, 0), lambda x, y: _i1(x))
+_POLYGAMMA = {0: digamma}
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """The ``n``-th derivative of the digamma function.
+
+    .. math::
+        \\psi^{(n)}(x) = (-1)^{n+1} n! \\sum_{k \\ge 0} (x + k)^{-(n+1)}, \\quad n \\ge 1
+
+    Args:
+        n (int): the order of the derivative, ``n >= 0`` (0 is :func:`digamma`).
+        input (Tensor): the input tensor (positive values for ``n >= 1``).
+
+    Example::
+
+        >>> ember.polygamma(1, ember.tensor([1.0, 2.0]))
+        tensor([1.6449, 0.6449])
+    """
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    op = _POLYGAMMA.get(n)
+    if op is None:
+        sign_factorial = (-1) ** (n + 1) * math.factorial(n)
+        op = _unary("polygamma", lambda b, x: sign_factorial * _hurwitz_zeta(b, n + 1.0, x), _polygamma_derivative(n))
+        _POLYGAMMA[n] = op
+    return op(input)
+
+
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    """The logarithm of the multivariate gamma function of dimension ``p``, element-wise.
+
+    .. math::
+        out_i = \\frac{p (p - 1)}{4} \\ln \\pi + \\sum_{j=0}^{p-1} \\ln \\Gamma(input_i - j / 2)
+
+    Args:
+        input (Tensor): the input tensor (values above ``(p - 1) / 2``).
+        p (int): the dimension, ``>= 1``.
+
+    Example::
+
+        >>> ember.mvlgamma(ember.tensor([2.5, 3.0]), 2)
+        tensor([0.8570, 1.5502])
+    """
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    total = lgamma(input)
+    for j in range(1, p):
+        total = total + lgamma(input - j / 2)
+    return total + p * (p - 1) / 4 * math.log(math.pi)
+
+
+def _polygamma_method(self: Tensor, n: int) -> Tensor:
+    """``ember.polygamma(n, self)``.
+
+    Example::
+
+        >>> ember.tensor([1.0]).polygamma(2)
+        tensor([-2.4041])
+    """
+    return polygamma(n, self)
+
+
+lgamma.__doc__ = """Natural logarithm of the absolute value of the gamma function, element-wise.
+
+.. math::
+    out_i = \\ln |\\Gamma(input_i)|
+
+Args:
+    input (Tensor): the input tensor.
+
+Example::
+
+    >>> ember.lgamma(ember.tensor([0.5, 1.0, 4.0]))
+    tensor([0.5724, 0.0000, 1.7918])
+"""
+digamma.__doc__ = """The logarithmic derivative of the gamma function, element-wise (``-inf`` at 0, NaN at the negative integers).
+
+.. math::
+    out_i = \\frac{d}{dx} \\ln \\Gamma(x) \\Big|_{x = input_i}
+
+Args:
+    input (Tensor): the input tensor.
+
+Example::
+
+    >>> ember.digamma(ember.tensor([1.0, 0.5]))
+    tensor([-0.5772, -1.9635])
+"""
+erfinv.__doc__ = """The inverse of the error function, element-wise (``±inf`` at ``±1``, NaN beyond).
+
+.. math::
+    erf(out_i) = input_i
+
+Args:
+    input (Tensor): the input tensor, in [-1, 1].
+
+Example::
+
+    >>> ember.erfinv(ember.tensor([0.0, 0.5, -1.0]))
+    tensor([ 0.0000,  0.4769,    -inf])
+"""
+i0.__doc__ = """The modified Bessel function of the first kind of order zero, element-wise.
+
+.. math::
+    out_i = \\sum_{k \\ge 0} \\frac{(input_i^2 / 4)^k}{(k!)^2}
+
+Args:
+    input (Tensor): the input tensor.
+
+Example::
+
+    >>> ember.i0(ember.tensor([0.0, 1.0, 2.0]))
+    tensor([1.0000, 1.2661, 2.2796])
+"""

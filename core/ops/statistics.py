@@ -1,0 +1,346 @@
+"""Order statistics and moments beyond the plain reductions: ``quantile``, ``nanquantile``,
+``nanmedian``, ``mode``, ``cov``, ``corrcoef``, ``histc``; composed from sorting, gathering and
+arithmetic, so every backend has them and the differentiable ones have PyTorch's gradients."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import dtypes
+from ..return_types import _return_type
+from ..tensor import Tensor
+from .arithmetic import where
+from .comparison import _TORCH_NAMES
+from .creation import arange, zeros
+from .operands import wrap_dim
+
+__all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+nanmedian_result = _return_type("nanmedian", ("values", "indices"))
+mode_result = _return_type("mode", ("values", "indices"))
+
+
+def _quantile(op: str, input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolation: str, ignore_nan: bool):
+    if input.dtype not in (dtypes.float32, dtypes.float64):
+        raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            f"{op}() interpolation must be one of linear, lower, higher, midpoint or nearest, but got {interpolation}"
+        )
+    scalar_q = not isinstance(q, Tensor)
+    if scalar_q:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{op}() q must be in the range [0, 1] but got {q}")
+        qs = input.new_tensor([float(q)])
+    else:
+        if q.ndim > 1:
+            raise RuntimeError(f"{op}() q must be a scalar or 1D tensor")
+        if q.dtype is not input.dtype:
+            raise RuntimeError(f"{op}() q tensor must be same dtype as the input tensor")
+        qs = q.reshape(-1)
+    if input.numel() == 0:
+        raise RuntimeError(f"{op}() input tensor must be non-empty")
+    if dim is None:
+        x, out_shape = input.reshape(-1), [1] * input.ndim if keepdim else []
+        dim = 0
+    else:
+        dim = wrap_dim(dim, input.ndim)
+        x = input
+        out_shape = [s if i != dim else 1 for i, s in enumerate(input.shape)]
+        if not keepdim and input.ndim:
+            del out_shape[dim]
+    x = x.movedim(dim, -1) if x.ndim else x.reshape(1)
+    values = x.sort(-1).values  # NaN sorts last
+    n = values.shape[-1]
+    nan = values.isnan()
+    if ignore_nan:
+        count = (~nan).sum(-1, keepdim=True)
+        last = (count - 1).clamp_min(0).to(values.dtype)
+    else:
+        last = values.new_full((*values.shape[:-1], 1), n - 1)
+    qs = qs.to(values.device)
+    rank = last.unsqueeze(0) * qs.reshape(-1, *([1] * values.ndim))  # (Q, ..., 1)
+    if interpolation == "lower":
+        rank = rank.floor()
+    elif interpolation == "higher":
+        rank = rank.ceil()
+    elif interpolation == "nearest":
+        rank = rank.round()
+    low = rank.floor().long().clamp(0, n - 1)
+    high = rank.ceil().long().clamp(0, n - 1)
+    expanded = values.unsqueeze(0).expand(qs.shape[0], *values.shape)
+    below, above = expanded.gather(-1, low), expanded.gather(-1, high)
+    if interpolation == "midpoint":
+        result = below + (above - below) * 0.5
+    else:
+        result = below + (above - below) * (rank - low.to(rank.dtype))
+    invalid = count.unsqueeze(0) == 0 if ignore_nan else nan.any(-1, keepdim=True).unsqueeze(0)
+    result = where(invalid, math.nan, result).squeeze(-1)  # (Q, ...)
+    result = result.reshape(qs.shape[0], *out_shape)
+    return result[0] if scalar_q or q.ndim == 0 else result
+
+
+def quantile(
+    input: Tensor,
+    q: float | Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """The ``q``-th quantiles of ``input`` (all of it, or along ``dim``); NaN where a row holds a NaN.
+
+    Args:
+        input (Tensor): a float32 or float64 tensor.
+        q (float or Tensor): quantiles in [0, 1], a number or a 1-D tensor (its dimension comes first in the output).
+        dim (int, optional): the dimension to reduce; the flattened input when omitted.
+        keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
+        interpolation (str): between two neighbours: ``'linear'``, ``'lower'``, ``'higher'``, ``'midpoint'``
+            or ``'nearest'``. Default: ``'linear'``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, 2.0, 3.0, 4.0]])
+        >>> ember.quantile(x, 0.5, dim=1)
+        tensor([2.5000])
+        >>> ember.quantile(x, ember.tensor([0.0, 1.0]))
+        tensor([1., 4.])
+    """
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
+
+
+def nanquantile(
+    input: Tensor,
+    q: float | Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Tensor:
+    """:func:`quantile` that ignores NaN values (NaN only where a row is all NaN).
+
+    Args:
+        input (Tensor): a float32 or float64 tensor.
+        q (float or Tensor): quantiles in [0, 1], a number or a 1-D tensor.
+        dim (int, optional): the dimension to reduce; the flattened input when omitted.
+        keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
+        interpolation (str): as :func:`quantile`'s. Default: ``'linear'``.
+
+    Example::
+
+        >>> ember.nanquantile(ember.tensor([1.0, float('nan'), 3.0]), 0.5)
+        tensor(2.)
+    """
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median of the values that are not NaN (all of them, or along ``dim`` with their indices).
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int, optional): the dimension to reduce; with it, ``(values, indices)`` is returned.
+        keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.tensor([[1.0, float('nan'), 3.0, 2.0]])
+        >>> ember.nanmedian(x)
+        tensor(2.)
+        >>> ember.nanmedian(x, 1)
+        ember.return_types.nanmedian(
+        values=tensor([2.]),
+        indices=tensor([3]))
+    """
+    if dim is None:
+        if input.numel() == 0:
+            return input.new_full((), math.nan)
+        flat = input.reshape(-1)
+        values, _ = _nanmedian_along(flat, 0)
+        return values
+    dim = wrap_dim(dim, input.ndim)
+    if input.ndim and input.shape[dim] == 0:
+        raise IndexError(f"nanmedian(): Expected reduction dim {dim} to have non-zero size.")
+    values, indices = _nanmedian_along(input, dim)
+    if keepdim and input.ndim:
+        values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
+    return nanmedian_result(values, indices)
+
+
+def _nanmedian_along(input: Tensor, dim: int):
+    if input.ndim == 0:
+        return input.clone(), input.new_zeros((), dtype=dtypes.int64)
+    x = input.movedim(dim, -1)
+    order = x.argsort(-1, stable=True)  # NaN sorts last
+    values = x.gather(-1, order)
+    count = (~values.isnan()).sum(-1, keepdim=True)
+    k = ((count - 1).clamp_min(0) // 2).where(count > 0, x.new_full((), x.shape[-1] - 1, dtype=dtypes.int64))
+    return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+    """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the index of
+    its last occurrence.
+
+    Args:
+        input (Tensor): the input tensor.
+        dim (int): the dimension to reduce. Default: ``-1``.
+        keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
+
+    Example::
+
+        >>> ember.mode(ember.tensor([[3.0, 1.0, 3.0, 1.0], [2.0, 2.0, 7.0, 7.0]]), 1)
+        ember.return_types.mode(
+        values=tensor([1., 2.]),
+        indices=tensor([3, 1]))
+    """
+    if input.ndim == 0:
+        return mode_result(input.clone(), input.new_zeros((), dtype=dtypes.int64))
+    dim = wrap_dim(dim, input.ndim)
+    if input.shape[dim] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
+    x = input.detach().movedim(dim, -1)
+    n = x.shape[-1]
+    same = x.unsqueeze(-1) == x.unsqueeze(-2)  # (..., n, n)
+    counts = same.sum(-1)
+    best = counts.amax(-1, keepdim=True)
+    candidates = where(counts == best, x, x.new_full((), math.inf) if x.dtype.is_floating_point else x.amax())
+    value = candidates.amin(-1, keepdim=True)
+    positions = arange(n, device=x.device).expand(x.shape)
+    index = where(x == value, positions, positions.new_full((), -1)).amax(-1, keepdim=True)
+    values = input.movedim(dim, -1).gather(-1, index)  # differentiable through the gather
+    values, index = values.squeeze(-1), index.squeeze(-1)
+    if keepdim:
+        values, index = values.unsqueeze(dim), index.unsqueeze(dim)
+    return mode_result(values, index)
+
+
+def cov(
+    input: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None
+) -> Tensor:
+    """The covariance matrix of the variables in the rows of ``input`` (observations in columns).
+
+    Args:
+        input (Tensor): a 1-D (one variable) or 2-D tensor of shape (variables, observations).
+        correction (int): subtracted from the number of observations (1: Bessel's). Default: ``1``.
+        fweights (Tensor, optional): integer frequency of each observation.
+        aweights (Tensor, optional): importance weight of each observation.
+
+    Example::
+
+        >>> ember.cov(ember.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+        tensor([[ 1., -1.],
+                [-1.,  1.]])
+    """
+    if input.ndim > 2:
+        raise RuntimeError(
+            f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions"
+        )
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    if not x.dtype.is_floating_point:
+        x = x.to(dtypes.get_default_dtype())
+    n = x.shape[1]
+    weights = None
+    if fweights is not None:
+        if fweights.ndim > 1:
+            raise RuntimeError(
+                f"cov(): expected fweights to have one or fewer dimensions but got fweights with {fweights.ndim} dimensions"
+            )
+        if fweights.dtype.is_floating_point:
+            raise RuntimeError(
+                f"cov(): expected fweights to have integral dtype but got fweights with {_TORCH_NAMES[fweights.dtype.name]} dtype"
+            )
+        if fweights.numel() != n:
+            raise RuntimeError(
+                f"cov(): expected fweights to have the same numel as there are observations in the input but got {fweights.numel()} != {n}"
+            )
+        weights = fweights.to(x.dtype)
+    if aweights is not None:
+        if aweights.ndim > 1:
+            raise RuntimeError(
+                f"cov(): expected aweights to have one or fewer dimensions but got aweights with {aweights.ndim} dimensions"
+            )
+        if not aweights.dtype.is_floating_point:
+            raise RuntimeError(
+                f"cov(): expected aweights to have floating point dtype but got aweights with {_TORCH_NAMES[aweights.dtype.name]} dtype"
+            )
+        if aweights.numel() != n:
+            raise RuntimeError(
+                f"cov(): expected aweights to have the same numel as there are observations in the input but got {aweights.numel()} != {n}"
+            )
+        weights = aweights.to(x.dtype) if weights is None else weights * aweights
+    if weights is None:
+        total = x.new_full((), float(n))
+        mean = x.mean(1, keepdim=True)
+        norm = total - correction
+    else:
+        total = weights.sum()
+        mean = (x * weights).sum(1, keepdim=True) / total
+        if correction == 0:
+            norm = total
+        elif aweights is None:
+            norm = total - correction
+        else:
+            norm = total - correction * (weights * aweights).sum() / total
+    centred = x - mean
+    weighted = centred if weights is None else centred * weights
+    result = (weighted @ centred.mT) / norm.clamp_min(0)
+    return result.squeeze() if input.ndim < 2 else result
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson's correlation coefficients of the variables in the rows of ``input``, clipped to [-1, 1].
+
+    Args:
+        input (Tensor): a 1-D or 2-D tensor of shape (variables, observations).
+
+    Example::
+
+        >>> ember.corrcoef(ember.tensor([[0.0, 1.0, 2.0], [4.0, 2.0, 0.0]]))
+        tensor([[ 1., -1.],
+                [-1.,  1.]])
+    """
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    stddev = d.sqrt()
+    c = c / stddev.unsqueeze(1) / stddev.unsqueeze(0)
+    return c.clamp(-1, 1)
+
+
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """Histogram of ``input``: ``bins`` equal-width bins between ``min`` and ``max`` (the data's range
+    when both are 0); elements outside are ignored, ``max`` falls in the last bin.
+
+    Args:
+        input (Tensor): a floating tensor.
+        bins (int): the number of bins. Default: ``100``.
+        min (float): the lower end. Default: ``0``.
+        max (float): the upper end. Default: ``0``.
+
+    Example::
+
+        >>> ember.histc(ember.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
+        tensor([0., 2., 1., 0.])
+    """
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histc: bins must be > 0, but got {bins} for dimension 0")
+    if min > max:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    x = input.detach().reshape(-1)
+    if min == max and x.numel():
+        low, high = x.amin(), x.amax()
+    else:
+        low, high = x.new_full((), float(min)), x.new_full((), float(max))
+    same = low == high
+    low, high = where(same, low - 1, low), where(same, high + 1, high)
+    position = ((x - low) * bins / (high - low)).floor().long()
+    position = where(x == high, position.new_full((), bins - 1), position)
+    inside = (x >= low) & (x <= high)
+    index = where(inside, position, position.new_zeros(())).clamp(0, bins - 1)
+    return zeros(bins, dtype=x.dtype, device=x.device).scatter_add(0, index, inside.to(x.dtype))

@@ -1,0 +1,249 @@
+"""Element-wise tests of values and integer arithmetic composed from the primitives: ``isin``,
+``isneginf``, ``isposinf``, ``isreal``; ``gcd``, ``lcm``, ``ldexp``, ``frexp``."""
+
+from __future__ import annotations
+
+import math
+
+from .. import dtypes
+from ..return_types import _return_type
+from ..tensor import Tensor
+from ..typeinfo import finfo
+from .arithmetic import where
+from .comparison import _TORCH_NAMES
+from .operands import as_tensor_arg, promote
+from .slicing_joining import searchsorted
+
+__all__ = ["isin", "isneginf", "isposinf", "isreal", "gcd", "lcm", "ldexp", "frexp", "nextafter"]
+
+frexp_result = _return_type("frexp", ("mantissa", "exponent"))
+_EUCLID_STEPS = {1: 12, 2: 24, 4: 48, 8: 94}  # Euclid's worst case (Fibonacci pairs) per integer width
+
+
+def isin(
+    elements: Tensor | int | float,
+    test_elements: Tensor | int | float,
+    *,
+    assume_unique: bool = False,
+    invert: bool = False,
+) -> Tensor:
+    """Whether each element of ``elements`` occurs in ``test_elements``.
+
+    Args:
+        elements (Tensor or Number): the values to look up.
+        test_elements (Tensor or Number): the values to look for.
+        assume_unique (bool): accepted for PyTorch compatibility. Default: ``False``.
+        invert (bool): return the opposite (not in). Default: ``False``.
+
+    Example::
+
+        >>> ember.isin(ember.tensor([[1, 2], [3, 4]]), ember.tensor([2, 3]))
+        tensor([[False,  True],
+                [ True, False]])
+    """
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() received an invalid combination of arguments: at least one argument must be a Tensor")
+    if not isinstance(elements, Tensor):
+        elements = as_tensor_arg("isin", elements, test_elements)
+    if not isinstance(test_elements, Tensor):
+        test_elements = as_tensor_arg("isin", test_elements, elements)
+    common = dtypes.promote_types(elements.dtype, test_elements.dtype)
+    values, pool = elements.to(common), test_elements.to(common).reshape(-1)
+    if pool.numel() == 0:
+        found = values.new_zeros(values.shape, dtype=dtypes.bool)
+    else:
+        ordered = pool.sort().values
+        position = searchsorted(ordered, values.reshape(-1)).clamp_max(ordered.shape[0] - 1)
+        found = (ordered[position] == values.reshape(-1)).reshape(values.shape)
+    return ~found if invert else found
+
+
+def isneginf(input: Tensor) -> Tensor:
+    """Whether each element is negative infinity.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.isneginf(ember.tensor([-float('inf'), float('inf'), 1.0]))
+        tensor([ True, False, False])
+    """
+    return _equals(input, -math.inf)
+
+
+def isposinf(input: Tensor) -> Tensor:
+    """Whether each element is positive infinity.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.isposinf(ember.tensor([-float('inf'), float('inf'), 1.0]))
+        tensor([False,  True, False])
+    """
+    return _equals(input, math.inf)
+
+
+def _equals(input: Tensor, infinity: float) -> Tensor:
+    """``input == infinity``; all False for a dtype without infinities (no comparison made)."""
+    if not input.dtype.is_floating_point:
+        return input.new_zeros(input.shape, dtype=dtypes.bool)
+    return input == infinity
+
+
+def isreal(input: Tensor) -> Tensor:
+    """Whether each element is real: always, as ember has no complex dtypes.
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.isreal(ember.tensor([1.0, 2.0]))
+        tensor([True, True])
+    """
+    return input.new_ones(input.shape, dtype=dtypes.bool)
+
+
+def _integer_pair(op: str, input, other):
+    if not isinstance(input, Tensor):
+        input = as_tensor_arg(op, input, other)
+    a, b, common = promote(op, input, other)
+    if common.is_floating_point or common is dtypes.bool:
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{_TORCH_NAMES[common.name]}'")
+    if not isinstance(b, Tensor):
+        b = a.new_full((), b)
+    return a, b
+
+
+def gcd(input: Tensor, other: Tensor) -> Tensor:
+    """The greatest common divisor of each pair of integers (non-negative; ``gcd(0, 0) = 0``).
+
+    Args:
+        input (Tensor): an integer tensor.
+        other (Tensor): an integer tensor, broadcast against ``input``.
+
+    Example::
+
+        >>> ember.gcd(ember.tensor([0, -4, 6]), ember.tensor([0, 6, -9]))
+        tensor([0, 2, 3])
+    """
+    a, b = _integer_pair("gcd", input, other)
+    a, b = a.abs(), b.abs()
+    for _ in range(_EUCLID_STEPS[a.dtype.itemsize]):  # fixed count: no host synchronisation
+        zero = b == 0
+        a, b = where(zero, a, b), where(zero, b, a % where(zero, b.new_ones(()), b))
+    return a
+
+
+def lcm(input: Tensor, other: Tensor) -> Tensor:
+    """The least common multiple of each pair of integers (non-negative; 0 if either is 0).
+
+    Args:
+        input (Tensor): an integer tensor.
+        other (Tensor): an integer tensor, broadcast against ``input``.
+
+    Example::
+
+        >>> ember.lcm(ember.tensor([0, -4, 6]), ember.tensor([0, 6, -9]))
+        tensor([ 0, 12, 18])
+    """
+    a, b = _integer_pair("lcm", input, other)
+    g = gcd(a, b)
+    return where(g == 0, g, (a // where(g == 0, g.new_ones(()), g) * b).abs())
+
+
+def ldexp(input: Tensor, other: Tensor) -> Tensor:
+    """``input * 2 ** other``, in a floating dtype.
+
+    Args:
+        input (Tensor): the mantissas.
+        other (Tensor): the exponents, broadcast against ``input``.
+
+    Example::
+
+        >>> ember.ldexp(ember.tensor([1.0, 3.0]), ember.tensor([3, -1]))
+        tensor([8.0000, 1.5000])
+    """
+    if not isinstance(input, Tensor):
+        input = as_tensor_arg("ldexp", input, other)
+    scale = (other if isinstance(other, Tensor) else input.new_tensor(other)).to(
+        input.dtype if input.dtype.is_floating_point else dtypes.get_default_dtype()
+    )
+    return input * scale.exp2()
+
+
+def _scale_down(value: Tensor, exponent: Tensor) -> Tensor:
+    """``value / 2 ** exponent`` in two exact steps, so that neither power overflows or goes subnormal."""
+    half = (exponent / 2).floor()
+    return value / half.exp2() / (exponent - half).exp2()
+
+
+def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
+    """Each element as ``mantissa * 2 ** exponent`` with ``0.5 <= |mantissa| < 1`` (0 and non-finite
+    values keep their value, exponent 0).
+
+    Args:
+        input (Tensor): a floating tensor.
+
+    Example::
+
+        >>> ember.frexp(ember.tensor([8.0, -3.0, 0.0]))
+        ember.return_types.frexp(
+        mantissa=tensor([ 0.5000, -0.7500,  0.0000]),
+        exponent=tensor([4, 2, 0], dtype=ember.int32))
+    """
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"torch.frexp() only supports floating-point dtypes, but got {_TORCH_NAMES[input.dtype.name]}"
+        )
+    magnitude = input.abs()
+    regular = (magnitude > 0) & magnitude.isfinite()
+    safe = where(regular, magnitude, magnitude.new_ones(()))
+    exponent = safe.log2().floor() + 1
+    mantissa = _scale_down(safe, exponent)
+    exponent = exponent + where(mantissa >= 1, 1.0, where(mantissa < 0.5, -1.0, 0.0))  # log2's rounding
+    mantissa = _scale_down(safe, exponent)
+    mantissa = where(regular, mantissa * input.sign(), input)
+    exponent = where(regular, exponent, exponent.new_zeros(()))
+    return frexp_result(mantissa, exponent.to(dtypes.int32))
+
+
+# significand bits and the exponent of the smallest subnormal, per floating dtype
+_FLOAT_BITS = {"float64": (53, -1074), "float32": (24, -149), "float16": (11, -24), "bfloat16": (8, -133)}
+
+
+def nextafter(input: Tensor, other: Tensor) -> Tensor:
+    """The floating-point number next to ``input`` in the direction of ``other``, element-wise.
+
+    Args:
+        input (Tensor): a floating tensor.
+        other (Tensor): the direction, broadcast against ``input``.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 1.0], dtype=ember.float64)
+        >>> (ember.nextafter(x, ember.tensor([2.0, 0.0], dtype=ember.float64)) - x).tolist()
+        [2.220446049250313e-16, -1.1102230246251565e-16]
+    """
+    if not isinstance(input, Tensor):
+        input = as_tensor_arg("nextafter", input, other)
+    a, b, common = promote("nextafter", input, other)
+    if not common.is_floating_point:
+        raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_TORCH_NAMES[common.name]}'")
+    b = b if isinstance(b, Tensor) else a.new_full((), b)
+    digits, lowest = _FLOAT_BITS[common.name]
+    mantissa, exponent = frexp(a)
+    up = b > a
+    away = (a > 0) == up  # moving away from zero: the spacing above |a|
+    step = exponent.to(common) - digits
+    step = where(~away & (mantissa.abs() == 0.5), step - 1, step)  # below a power of two the spacing halves
+    ulp = step.clamp_min(lowest).exp2()
+    moved = a + where(up, ulp, -ulp)
+    tiny = a.new_full((), 2.0**lowest)
+    moved = where(a == 0, where(up, tiny, -tiny), moved)
+    largest = a.new_full((), float(finfo(common).max))
+    moved = where(a.isinf(), a.sign() * largest, moved)
+    return where((a == b) | a.isnan() | b.isnan(), where(a.isnan(), a, b), moved)
