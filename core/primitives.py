@@ -384,7 +384,7 @@ def build_namespace(module: ModuleType, name: str) -> SimpleNamespace:
     def permute_dims(x: _Array, /, axes: Sequence[int]) -> _Array:
         return x.transpose(axes)
 
-    adapted = {
+    adapted: dict[str, Callable[..., _Array]] = {
         "floor": integer_preserving(module.floor),
         "ceil": integer_preserving(module.ceil),
         "trunc": integer_preserving(module.trunc),
