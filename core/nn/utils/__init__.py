@@ -1,5 +1,9 @@
-"""``ember.nn.utils``: gradient clipping, weight normalisation, and ``utils.rnn`` for packed sequences."""
+"""``ember.nn.utils``: gradient clipping, weight normalisation, parameter vectors, fusion of
+batch norms, ``skip_init``, and ``utils.rnn`` for packed sequences."""
 
 from . import rnn
 from .clip_grad import *
+from .convert_parameters import *
+from .fusion import *
+from .init import *
 from .weight_norm import *
