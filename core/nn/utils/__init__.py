@@ -1,7 +1,7 @@
 """``ember.nn.utils``: gradient clipping, weight normalisation, parameter vectors, fusion of
-batch norms, ``skip_init``, and ``utils.rnn`` for packed sequences."""
+batch norms, ``skip_init``, ``parametrize``/``parametrizations``, and ``utils.rnn`` for packed sequences."""
 
-from . import rnn
+from . import parametrizations, parametrize, rnn
 from .clip_grad import *
 from .convert_parameters import *
 from .fusion import *
