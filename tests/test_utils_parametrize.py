@@ -223,3 +223,44 @@ def test_spectral_norm_matches_torch(device, kind):
         np.testing.assert_allclose(me.weight.detach().cpu().numpy(), mt.weight.detach().numpy(), rtol=1e-4, atol=1e-6)
     u_e, u_t = me.parametrizations.weight[0]._u, mt.parametrizations.weight[0]._u
     np.testing.assert_allclose(u_e.cpu().numpy(), u_t.numpy(), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["linear", "conv_transpose"])
+def test_spectral_norm_hook_api_matches_torch(device, kind):
+    make = {"linear": lambda lib: lib.nn.Linear(4, 3), "conv_transpose": lambda lib: lib.nn.ConvTranspose2d(2, 3, 2)}[
+        kind
+    ]
+    mt = torch.nn.utils.spectral_norm(make(torch), n_power_iterations=2)
+    me = nn.utils.spectral_norm(make(ember).to(device), n_power_iterations=2)
+    assert list(me.state_dict()) == list(mt.state_dict())
+    _load(me, mt, device)
+    x = np.random.default_rng(4).standard_normal((2, 4) if kind == "linear" else (1, 2, 3, 3)).astype(np.float32)
+    for mode in ("train", "train", "eval"):
+        getattr(me, mode)()
+        getattr(mt, mode)()
+        ye, yt = me(ember.tensor(x, device=device)), mt(torch.tensor(x))
+        np.testing.assert_allclose(ye.detach().cpu().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    (ye**2).sum().backward()
+    (yt**2).sum().backward()
+    np.testing.assert_allclose(me.weight_orig.grad.cpu().numpy(), mt.weight_orig.grad.numpy(), rtol=1e-4, atol=1e-5)
+    torch.nn.utils.remove_spectral_norm(mt)
+    nn.utils.remove_spectral_norm(me)
+    assert list(me.state_dict()) == list(mt.state_dict())
+    np.testing.assert_allclose(me.weight.detach().cpu().numpy(), mt.weight.detach().numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_spectral_norm_hook_api_errors_match_torch():
+    calls = [
+        lambda lib: lib.nn.utils.spectral_norm(lib.nn.utils.spectral_norm(lib.nn.Linear(2, 2))),
+        lambda lib: lib.nn.utils.remove_spectral_norm(lib.nn.Linear(2, 2)),
+        lambda lib: lib.nn.utils.spectral_norm(lib.nn.Linear(2, 2), n_power_iterations=0),
+        lambda lib: lib.nn.utils.spectral_norm(lib.nn.Linear(2, 2, bias=False), name="bias"),
+    ]
+    for call in calls:
+        with pytest.raises(Exception) as expected:
+            call(torch)
+        with pytest.raises(type(expected.value)) as got:
+            call(ember)
+        assert str(got.value) == str(expected.value).replace(
+            "Linear(in_features=2, out_features=2, bias=True)", repr(nn.Linear(2, 2))
+        )

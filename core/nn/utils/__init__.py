@@ -6,4 +6,5 @@ from .clip_grad import *
 from .convert_parameters import *
 from .fusion import *
 from .init import *
+from .spectral_norm import remove_spectral_norm, spectral_norm
 from .weight_norm import *

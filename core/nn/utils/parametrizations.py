@@ -8,9 +8,9 @@ from typing import TypeVar
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from .. import functional as F
-from ..modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from ..modules.module import Module
 from . import parametrize
+from .spectral_norm import _default_dim, _weight_matrix
 from .weight_norm import _norm_except_dim
 
 __all__ = ["weight_norm", "spectral_norm"]
@@ -80,9 +80,7 @@ class _SpectralNorm(Module):
             self._power_method(matrix, 15)
 
     def _matrix(self, weight: Tensor) -> Tensor:
-        if self.dim != 0:
-            weight = weight.permute(self.dim, *(d for d in range(weight.dim()) if d != self.dim))
-        return weight.flatten(1)
+        return _weight_matrix(weight, self.dim)
 
     def _power_method(self, matrix: Tensor, iterations: int) -> None:
         with no_grad():
@@ -130,6 +128,6 @@ def spectral_norm(
     if not isinstance(weight, Tensor):
         raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
     if dim is None:
-        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+        dim = _default_dim(module)
     parametrize.register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
     return module
