@@ -769,7 +769,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_i = T_0
         self.T_mult = T_mult
         self.eta_min = eta_min
-        self.T_cur = last_epoch
+        self.T_cur: float = last_epoch
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float | Tensor]:
@@ -778,7 +778,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             for base_lr in self.base_lrs
         ]
 
-    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]  # PyTorch's fractional epochs
+    def step(self, epoch: float | None = None) -> None:  # PyTorch's fractional epochs
         """Advance by one epoch, or go to ``epoch`` (which may be fractional)."""
         if epoch is None and self.last_epoch < 0:
             epoch = 0

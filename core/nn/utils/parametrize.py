@@ -83,7 +83,7 @@ class ParametrizationList(ModuleList):
         shape, dtype = original.shape, original.dtype
         with no_grad():
             new: Any = original
-            for module in reversed(self):  # type: ignore[call-overload]
+            for module in reversed(self):
                 if hasattr(module, "right_inverse"):
                     new = module.right_inverse(new)
         if not isinstance(new, (Tensor, Sequence)):
@@ -92,8 +92,8 @@ class ParametrizationList(ModuleList):
                 f"Got {type(new).__name__}"
             )
         self.is_tensor = isinstance(new, Tensor)
-        self.ntensors = 1 if self.is_tensor else len(new)
-        if self.is_tensor:
+        self.ntensors = 1 if isinstance(new, Tensor) else len(new)
+        if isinstance(new, Tensor):
             if original.dtype != new.dtype:
                 raise ValueError(
                     "When `right_inverse` outputs one tensor, it may not change the dtype.\n"
@@ -136,7 +136,7 @@ class ParametrizationList(ModuleList):
         r"""Set the original tensor(s) so that the parametrized tensor becomes ``value``
         (through each parametrization's ``right_inverse``, in reverse order)."""
         with no_grad():
-            for module in reversed(self):  # type: ignore[call-overload]
+            for module in reversed(self):
                 if not hasattr(module, "right_inverse"):
                     raise RuntimeError(f"parametrization {type(module).__name__} does not implement right_inverse.")
                 value = module.right_inverse(value)
@@ -171,7 +171,7 @@ class ParametrizationList(ModuleList):
                         )
                     _assign(original, item)
 
-    def forward(self) -> Tensor:  # type: ignore[override]
+    def forward(self) -> Tensor:
         if self.is_tensor:
             x = self[0](self.original)
         else:
@@ -199,7 +199,7 @@ def _parametrized_class(module: Module) -> None:
 
 def _add_property(module: Module, tensor_name: str) -> None:
     def get_parametrized(self: Module) -> Tensor:
-        parametrization = self.parametrizations[tensor_name]  # type: ignore[index]
+        parametrization = self.parametrizations[tensor_name]
         if not _cache_depth:
             return parametrization()
         key = (id(self), tensor_name)
@@ -209,7 +209,7 @@ def _add_property(module: Module, tensor_name: str) -> None:
         return tensor
 
     def set_original(self: Module, value: Tensor) -> None:
-        self.parametrizations[tensor_name].right_inverse(value)  # type: ignore[index]
+        self.parametrizations[tensor_name].right_inverse(value)
 
     setattr(module.__class__, tensor_name, property(get_parametrized, set_original))
 
@@ -260,8 +260,8 @@ def register_parametrization(
                     f"is enabled.\nmodule.{tensor_name}.shape: {y.shape}\nparametrization(module.{tensor_name}).shape: "
                     f"{x.shape}"
                 )
-        module.parametrizations[tensor_name].append(parametrization)  # type: ignore[index, operator]
-        module.parametrizations[tensor_name].unsafe |= unsafe  # type: ignore[index]
+        module.parametrizations[tensor_name].append(parametrization)
+        module.parametrizations[tensor_name].unsafe |= unsafe
     elif tensor_name in module._buffers or tensor_name in module._parameters:
         original = getattr(module, tensor_name)
         parametrizations = ParametrizationList([parametrization], original, unsafe=unsafe)
@@ -270,7 +270,7 @@ def register_parametrization(
             _parametrized_class(module)
             module.parametrizations = ModuleDict()
         _add_property(module, tensor_name)
-        module.parametrizations[tensor_name] = parametrizations  # type: ignore[index]
+        module.parametrizations[tensor_name] = parametrizations
     else:
         raise ValueError(
             f"Module '{module}' does not have a parameter, a buffer, or a parametrized element with name "
@@ -312,7 +312,7 @@ def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized
     """
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"Module {module} does not have a parametrization on {tensor_name}")
-    parametrizations = module.parametrizations[tensor_name]  # type: ignore[index]
+    parametrizations = module.parametrizations[tensor_name]
     if parametrizations.is_tensor:
         original = parametrizations.original
         if leave_parametrized:
@@ -327,7 +327,7 @@ def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized
             "sequence of tensors."
         )
     delattr(module.__class__, tensor_name)
-    del module.parametrizations[tensor_name]  # type: ignore[attr-defined]
+    del module.parametrizations[tensor_name]
     _register(module, tensor_name, original)
     if not is_parametrized(module):
         delattr(module, "parametrizations")

@@ -177,7 +177,10 @@ class ChainDataset(IterableDataset):
             yield from d
 
     def __len__(self) -> int:
-        return sum(len(d) for d in self._streams())  # type: ignore[arg-type]  # a stream has a length or fails here
+        total = 0
+        for d in self._streams():
+            total += len(d)  # type: ignore[arg-type]  # a stream has a length or fails here
+        return total
 
 
 def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: Generator | None = None) -> list[Subset]:
