@@ -211,12 +211,13 @@ def test_anomaly_mode_check_nan_off_and_nesting():
             assert is_anomaly_enabled()
     assert not is_anomaly_enabled() and is_anomaly_check_nan_enabled()
 
-    @ember.autograd.detect_anomaly()
-    def decorated():
-        return is_anomaly_enabled()
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+
+        @ember.autograd.detect_anomaly()
+        def decorated():
+            return is_anomaly_enabled()
+
         assert decorated() and not is_anomaly_enabled()
     with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
         ember.autograd.detect_anomaly()

@@ -151,7 +151,11 @@ def test_under_no_grad_returns_the_plain_result():
     x = ember.tensor(_X)
     with ember.no_grad():
         for reentrant in (True, False):
-            y = checkpoint(lin, x, use_reentrant=reentrant)
+            if reentrant:  # torch's reentrant variant warns that no input requires grad, even here
+                with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
+                    y = checkpoint(lin, x, use_reentrant=reentrant)
+            else:
+                y = checkpoint(lin, x, use_reentrant=reentrant)
             assert not y.requires_grad
             np.testing.assert_allclose(y.numpy(), lin(x).numpy())
 
