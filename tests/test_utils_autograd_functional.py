@@ -221,3 +221,20 @@ def test_anomaly_mode_check_nan_off_and_nesting():
         assert decorated() and not is_anomaly_enabled()
     with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
         ember.autograd.detect_anomaly()
+
+
+def test_set_multithreading_enabled_matches_torch():
+    states = []
+    for lib in (torch, ember):
+        seen = [lib.autograd.is_multithreading_enabled()]
+        with lib.autograd.grad_mode.set_multithreading_enabled(False):
+            seen.append(lib.autograd.is_multithreading_enabled())
+            x = lib.ones(2, requires_grad=True)
+            (x * 3).sum().backward()  # backward runs the same either way
+            seen.append(x.grad.tolist())
+
+        inside = lib.autograd.set_multithreading_enabled(False)(lib.autograd.is_multithreading_enabled)
+        seen += [inside(), lib.autograd.is_multithreading_enabled()]  # decorating leaves it set, as torch's
+        lib.autograd.set_multithreading_enabled(True)
+        states.append(seen)
+    assert states[0] == states[1] == [True, False, [3.0, 3.0], False, False]

@@ -11,6 +11,7 @@ from .engine import backward, grad, run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .multithreading import is_multithreading_enabled, set_multithreading_enabled
 
 __all__ = [
     "Function",
@@ -30,6 +31,8 @@ __all__ = [
     "functional",
     "detect_anomaly",
     "set_detect_anomaly",
+    "set_multithreading_enabled",
+    "is_multithreading_enabled",
 ]
 
 
