@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import copy
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ...tensor import Tensor
+from ..modules.module import Module
 from ..parameter import Parameter
 
 __all__ = ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval", "fuse_linear_bn_weights"]
 
-_C = TypeVar("_C")
+_C = TypeVar("_C", bound=Module)
 
 
 def _check_eval(layer, bn):
@@ -20,7 +21,12 @@ def _check_eval(layer, bn):
         raise AssertionError("bn.running_mean and bn.running_var must not be None")
 
 
-def fuse_conv_bn_eval(conv: _C, bn: object, transpose: bool = False) -> _C:
+def _bn_terms(bn: Any) -> tuple[Any, Any, float, Any, Any]:
+    """``(running_mean, running_var, eps, weight, bias)`` of a batch norm, as the fusions take them."""
+    return bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias
+
+
+def fuse_conv_bn_eval(conv: _C, bn: Any, transpose: bool = False) -> _C:
     r"""A copy of the eval-mode ``conv`` whose weight and bias absorb the eval-mode ``bn`` after it.
 
     Args:
@@ -41,16 +47,7 @@ def fuse_conv_bn_eval(conv: _C, bn: object, transpose: bool = False) -> _C:
     """
     _check_eval(conv, bn)
     fused = copy.deepcopy(conv)
-    fused.weight, fused.bias = fuse_conv_bn_weights(  # type: ignore[attr-defined]
-        fused.weight,  # type: ignore[attr-defined]
-        fused.bias,  # type: ignore[attr-defined]
-        bn.running_mean,  # type: ignore[attr-defined]
-        bn.running_var,  # type: ignore[attr-defined]
-        bn.eps,  # type: ignore[attr-defined]
-        bn.weight,  # type: ignore[attr-defined]
-        bn.bias,  # type: ignore[attr-defined]
-        transpose,
-    )
+    fused.weight, fused.bias = fuse_conv_bn_weights(fused.weight, fused.bias, *_bn_terms(bn), transpose)
     return fused
 
 
@@ -96,7 +93,7 @@ def fuse_conv_bn_weights(
     return Parameter(weight, conv_w.requires_grad), Parameter(bias, conv_b.requires_grad)
 
 
-def fuse_linear_bn_eval(linear: _C, bn: object) -> _C:
+def fuse_linear_bn_eval(linear: _C, bn: Any) -> _C:
     r"""A copy of the eval-mode ``linear`` whose weight and bias absorb the eval-mode ``bn`` after it.
 
     Args:
@@ -115,25 +112,17 @@ def fuse_linear_bn_eval(linear: _C, bn: object) -> _C:
         >>> bool(ember.allclose(fused(x), bn(lin(x)), atol=1e-6))
         True
     """
-    if linear.training or bn.training:  # type: ignore[attr-defined]
+    if linear.training or bn.training:
         raise AssertionError("Fusion only for eval!")
     fused = copy.deepcopy(linear)
-    out_features, num_features = linear.out_features, bn.num_features  # type: ignore[attr-defined]
+    out_features, num_features = linear.out_features, bn.num_features
     if out_features != num_features and num_features != 1:
         raise AssertionError(
             "To fuse, linear.out_features == bn.num_features or bn.num_features == 1, "
             f"got linear.out_features={out_features} and bn.num_features={num_features}"
         )
     _check_eval(linear, bn)
-    fused.weight, fused.bias = fuse_linear_bn_weights(  # type: ignore[attr-defined]
-        fused.weight,  # type: ignore[attr-defined]
-        fused.bias,  # type: ignore[attr-defined]
-        bn.running_mean,  # type: ignore[attr-defined]
-        bn.running_var,  # type: ignore[attr-defined]
-        bn.eps,  # type: ignore[attr-defined]
-        bn.weight,  # type: ignore[attr-defined]
-        bn.bias,  # type: ignore[attr-defined]
-    )
+    fused.weight, fused.bias = fuse_linear_bn_weights(fused.weight, fused.bias, *_bn_terms(bn))
     return fused
 
 
