@@ -13,6 +13,14 @@ from ember.utils.checkpoint import checkpoint, checkpoint_sequential
 torch = pytest.importorskip("torch")
 import torch.utils.checkpoint as tcheckpoint  # noqa: E402
 
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """The modules' random initial weights (torch's and ember's) are the same in every run."""
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+
+
 _rng = np.random.default_rng(3)
 _X = _rng.standard_normal((5, 4)).astype(np.float32)
 

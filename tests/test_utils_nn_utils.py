@@ -11,6 +11,14 @@ from ember import nn
 
 torch = pytest.importorskip("torch")
 
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """The modules' random initial weights (torch's and ember's) are the same in every run."""
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+
+
 _rng = np.random.default_rng(9)
 
 

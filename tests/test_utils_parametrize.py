@@ -14,6 +14,14 @@ from ember.nn.utils import parametrizations, parametrize
 
 torch = pytest.importorskip("torch")
 
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """The modules' random initial weights (torch's and ember's) are the same in every run."""
+    torch.manual_seed(0)
+    ember.manual_seed(0)
+
+
 _X = np.random.default_rng(2).standard_normal((5, 4)).astype(np.float32)
 
 
