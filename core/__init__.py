@@ -23,6 +23,7 @@ import typing as _typing
 from . import amp, autograd, cpu, dtypes, linalg, tensor_methods
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .compiler import compile  # noqa: A004 - PyTorch's name: ember runs eagerly (see ember.compiler)
 from .device import device
 from .dlpack import from_dlpack
 from .dtypes import (
@@ -124,9 +125,11 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         accelerator,
         backend,
         backends,
+        compiler,
         contrib,
         cuda,
         distributed,
+        jit,
         kernels,
         multiprocessing,
         nn,
@@ -222,6 +225,8 @@ def __getattr__(name: str) -> _typing.Any:
         "accelerator",
         "onnx",
         "multiprocessing",
+        "jit",
+        "compiler",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

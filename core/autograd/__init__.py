@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor, tensor
+from . import functional
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import backward, grad, run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .multithreading import is_multithreading_enabled, set_multithreading_enabled
 
 __all__ = [
     "Function",
@@ -25,6 +28,11 @@ __all__ = [
     "is_grad_enabled",
     "inference_mode",
     "once_differentiable",
+    "functional",
+    "detect_anomaly",
+    "set_detect_anomaly",
+    "set_multithreading_enabled",
+    "is_multithreading_enabled",
 ]
 
 

@@ -7,7 +7,16 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode"]
+from .multithreading import set_multithreading_enabled  # PyTorch's path: autograd.grad_mode.set_multithreading_enabled
+
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+    "set_multithreading_enabled",
+]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 

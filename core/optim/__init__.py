@@ -2,13 +2,17 @@
 
 from . import lr_scheduler
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 from .sparse_adam import SparseAdam
 
@@ -24,5 +28,9 @@ __all__ = [
     "Adamax",
     "ASGD",
     "LBFGS",
+    "NAdam",
+    "RAdam",
+    "Rprop",
+    "Adafactor",
     "lr_scheduler",
 ]

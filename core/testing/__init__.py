@@ -1,4 +1,5 @@
-"""The backend conformance kit: what a backend author runs against their backend.
+"""``ember.testing``: :func:`assert_close` and :func:`make_tensor`, as PyTorch's, and the backend
+conformance kit: what a backend author runs against their backend.
 
 Run it with pytest on the device your backend serves::
 
@@ -26,7 +27,10 @@ conformance table is generated from such reports). The options come from the pyt
 
 from __future__ import annotations
 
-__all__ = ["run"]
+from .comparison import assert_close
+from .creation import make_tensor
+
+__all__ = ["run", "assert_close", "make_tensor"]
 
 
 def run(device: str, *pytest_args: str) -> int:

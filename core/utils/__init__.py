@@ -1,5 +1,6 @@
-"""Utilities beside the tensor library: :mod:`ember.utils.data` (datasets and loaders)."""
+"""Utilities beside the tensor library: :mod:`ember.utils.data` (datasets and loaders),
+:mod:`ember.utils.checkpoint` (activation checkpointing)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]

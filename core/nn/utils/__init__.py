@@ -1,5 +1,10 @@
-"""``ember.nn.utils``: gradient clipping, weight normalisation, and ``utils.rnn`` for packed sequences."""
+"""``ember.nn.utils``: gradient clipping, weight normalisation, parameter vectors, fusion of
+batch norms, ``skip_init``, ``parametrize``/``parametrizations``, and ``utils.rnn`` for packed sequences."""
 
-from . import rnn
+from . import parametrizations, parametrize, rnn
 from .clip_grad import *
+from .convert_parameters import *
+from .fusion import *
+from .init import *
+from .spectral_norm import remove_spectral_norm, spectral_norm
 from .weight_norm import *

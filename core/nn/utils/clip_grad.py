@@ -1,4 +1,5 @@
-"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_``."""
+"""Gradient clipping: ``clip_grad_norm_`` (``get_total_norm`` then ``clip_grads_with_norm_``) and
+``clip_grad_value_``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from ...tensor import Tensor, tensor
 #: what the clipping functions take: one tensor or an iterable of them (``model.parameters()``)
 _tensors_t: TypeAlias = Tensor | Iterable[Tensor]
 
-__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
 
 def _grads(parameters: _tensors_t) -> list[Tensor]:
@@ -53,29 +54,8 @@ def clip_grad_norm_(
         >>> total_norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     """
     grads = _grads(parameters)
-    max_norm = float(max_norm)
-    norm_type = float(norm_type)
-    if not grads:
-        return tensor(0.0)
-    with no_grad():
-        if norm_type == math.inf:
-            norms = [g.detach().abs().max() for g in grads]
-        else:
-            norms = [g.detach().norm(norm_type) for g in grads]
-        if len({n.device for n in norms}) > 1:
-            first = norms[0].device
-            norms = [n.to(first) for n in norms]
-        stacked = stack(norms)
-        total_norm = stacked.max() if norm_type == math.inf else stacked.norm(norm_type)
-        if error_if_nonfinite and not bool(total_norm.isfinite()):
-            raise RuntimeError(
-                f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot "
-                "be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
-                "`error_if_nonfinite=False`"
-            )
-        clip_coef = (max_norm / (total_norm + 1e-6)).clamp(max=1.0)
-        for g in grads:
-            g.mul_(clip_coef.to(g.device))
+    total_norm = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
     return total_norm
 
 
@@ -107,3 +87,73 @@ def clip_grad_value_(parameters: _tensors_t, clip_value: float, foreach: bool | 
     with no_grad():
         for g in _grads(parameters):
             g.clamp_(min=-clip_value, max=clip_value)
+
+
+def get_total_norm(
+    tensors: _tensors_t, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach: bool | None = None
+) -> Tensor:
+    r"""The norm of ``tensors`` taken together, as if concatenated into one vector: the
+    ``norm_type``-norm of their individual norms.
+
+    Args:
+        tensors (Iterable[Tensor] or Tensor): the tensors (usually the gradients).
+        norm_type (float or str): the p of the p-norm; ``'inf'`` for the infinity norm. Default: 2.0.
+        error_if_nonfinite (bool): raise if the norm is ``nan``, ``inf`` or ``-inf``. Default: False.
+        foreach: accepted for compatibility; ignored.
+
+    Returns:
+        The total norm, a 0-d tensor on the first tensor's device (``tensor(0.)`` for none).
+
+    Example::
+
+        >>> nn.utils.get_total_norm([ember.tensor([3.0]), ember.tensor([4.0])])
+        tensor(5.)
+    """
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return tensor(0.0)
+    with no_grad():
+        if norm_type == math.inf:
+            norms = [t.detach().abs().max() for t in tensors]
+        else:
+            norms = [t.detach().norm(norm_type) for t in tensors]
+        first = norms[0].device
+        stacked = stack([n.to(first) for n in norms])
+        total_norm = stacked.max() if norm_type == math.inf else stacked.norm(norm_type)
+    if error_if_nonfinite and not bool(total_norm.isfinite()):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it cannot "
+            "be clipped. To disable this error and scale the gradients by the non-finite norm anyway, set "
+            "`error_if_nonfinite=False`"
+        )
+    return total_norm
+
+
+def clip_grads_with_norm_(
+    parameters: _tensors_t, max_norm: float, total_norm: Tensor, foreach: bool | None = None
+) -> None:
+    r"""Scale the gradients of ``parameters`` in place by
+    :math:`\min(1, \text{max\_norm} / (\text{total\_norm} + 10^{-6}))`.
+
+    Args:
+        parameters (Iterable[Tensor] or Tensor): tensors whose gradients are scaled.
+        max_norm (float): the largest norm allowed.
+        total_norm (Tensor): the gradients' total norm (see :func:`get_total_norm`).
+        foreach: accepted for compatibility; ignored.
+
+    Example::
+
+        >>> p = nn.Parameter(ember.zeros(2))
+        >>> p.grad = ember.tensor([3.0, 4.0])
+        >>> nn.utils.clip_grads_with_norm_([p], 1.0, nn.utils.get_total_norm([p.grad]))
+        >>> p.grad
+        tensor([0.6000, 0.8000])
+    """
+    grads = _grads(parameters)
+    if not grads:
+        return
+    with no_grad():
+        clip_coef = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(clip_coef.to(g.device))

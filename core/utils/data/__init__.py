@@ -10,7 +10,7 @@ Example::
 
 from ._collate import default_collate, default_convert
 from .dataloader import DataLoader, WorkerInfo, get_worker_info
-from .dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .distributed import DistributedSampler
 from .sampler import (
     BatchSampler,
@@ -20,9 +20,12 @@ from .sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from .stack_dataset import StackDataset
 
 __all__ = [
     "BatchSampler",
+    "ChainDataset",
+    "StackDataset",
     "ConcatDataset",
     "DataLoader",
     "Dataset",

@@ -148,19 +148,39 @@ class ChainDataset(IterableDataset):
 
     Args:
         datasets: the :class:`IterableDataset` streams to chain.
+
+    Example::
+
+        >>> class Count(ember.utils.data.IterableDataset):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...     def __iter__(self):
+        ...         return iter(range(self.n))
+        ...     def __len__(self):
+        ...         return self.n
+        >>> chain = ember.utils.data.ChainDataset([Count(2), Count(3)])
+        >>> list(chain), len(chain)
+        ([0, 1, 0, 1, 2], 5)
     """
 
     def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = datasets
 
-    def __iter__(self) -> Iterator[Any]:
+    def _streams(self) -> Iterator[IterableDataset]:
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
-                raise TypeError("ChainDataset only supports IterableDataset")
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield d
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self._streams():
             yield from d
 
     def __len__(self) -> int:
-        return sum(len(d) for d in self.datasets)  # type: ignore[arg-type, misc]  # a stream has a length or fails here
+        total = 0
+        for d in self._streams():
+            total += len(d)  # type: ignore[arg-type]  # a stream has a length or fails here
+        return total
 
 
 def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: Generator | None = None) -> list[Subset]:

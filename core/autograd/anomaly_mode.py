@@ -1,0 +1,160 @@
+"""Anomaly detection (``autograd.detect_anomaly``, ``autograd.set_detect_anomaly``).
+
+While it is on, every recorded operation keeps the traceback of its forward call (in its node's
+``metadata["traceback_"]``), and every backward function's results are checked for NaN: the first
+one raises PyTorch's ``RuntimeError("Function 'MulBackward0' returned nan values in its 0th
+output.")``, after a warning that shows the forward call that made the node.
+
+Off (the default) it costs nothing: switching it on swaps :meth:`Function.apply` for a recording
+wrapper, and switching it off puts the original back.
+"""
+
+from __future__ import annotations
+
+import traceback
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..tensor import Tensor
+from .function import Function
+
+__all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_original_apply = Function.__dict__["apply"]
+_state = {"enabled": False, "check_nan": True}
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on.
+
+    Example::
+
+        >>> ember.autograd.anomaly_mode.is_anomaly_enabled()
+        False
+    """
+    return _state["enabled"]
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection checks the backward results for NaN.
+
+    Example::
+
+        >>> ember.autograd.anomaly_mode.is_anomaly_check_nan_enabled()
+        True
+    """
+    return _state["check_nan"]
+
+
+def _check_nan(node):
+    def hook(grad_inputs, grad_outputs):
+        if not _state["enabled"] or not _state["check_nan"]:
+            return
+        for i, grad in enumerate(grad_inputs):
+            if isinstance(grad, Tensor) and grad.dtype.is_floating_point and bool(grad.isnan().any()):
+                trace = node.metadata.get("traceback_")
+                if trace:
+                    warnings.warn(
+                        f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+                        + "".join(trace),
+                        UserWarning,
+                        stacklevel=2,
+                    )
+                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
+
+    return hook
+
+
+def _recording_apply(cls, *args, **kwargs):
+    outputs = _original_apply.__func__(cls, *args, **kwargs)
+    for out in outputs if isinstance(outputs, tuple) else (outputs,):
+        node = out.grad_fn if isinstance(out, Tensor) else None
+        if node is not None and "traceback_" not in getattr(node, "metadata", {}):
+            node.metadata = {"traceback_": traceback.format_stack()[:-2]}
+            node.register_hook(_check_nan(node))
+            break
+    return outputs
+
+
+def _set(enabled: bool, check_nan: bool) -> None:
+    _state["enabled"], _state["check_nan"] = bool(enabled), bool(check_nan)
+    Function.apply = classmethod(_recording_apply) if enabled else _original_apply  # type: ignore[method-assign, assignment]
+
+
+class set_detect_anomaly:  # noqa: N801 - PyTorch's name
+    r"""Turn anomaly detection on or off (at once, and back to the previous setting when used
+    as a context manager or decorator that exits).
+
+    Args:
+        mode (bool): on (``True``) or off.
+        check_nan (bool): check the backward results for NaN. Default: ``True``.
+
+    Example::
+
+        >>> x = ember.tensor([0.0], requires_grad=True)
+        >>> with ember.autograd.set_detect_anomaly(True):
+        ...     y = x.sqrt() * 0
+        ...     y.sum().backward()  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        RuntimeError: Function 'SqrtBackward0' returned nan values in its 0th output.
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True) -> None:
+        self.prev = (_state["enabled"], _state["check_nan"])
+        _set(mode, check_nan)
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *args: object) -> None:
+        _set(*self.prev)
+
+    def clone(self) -> set_detect_anomaly:
+        return type(self)(_state["enabled"], _state["check_nan"])
+
+
+class detect_anomaly:  # noqa: N801 - PyTorch's name
+    r"""A context manager (or decorator) that turns anomaly detection on inside it.
+
+    Args:
+        check_nan (bool): check the backward results for NaN. Default: ``True``.
+
+    Example::
+
+        >>> import warnings
+        >>> x = ember.tensor([1.0], requires_grad=True)
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     with ember.autograd.detect_anomaly():
+        ...         (x * 2).sum().backward()
+        >>> x.grad
+        tensor([2.])
+    """
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.prev = (_state["enabled"], _state["check_nan"])
+        self.check_nan = check_nan
+        warnings.warn(
+            "Anomaly Detection has been enabled. This mode will increase the runtime and should only be enabled for "
+            "debugging.",
+            stacklevel=2,
+        )
+
+    def __enter__(self) -> None:
+        self.prev = (_state["enabled"], _state["check_nan"])
+        _set(True, self.check_nan)
+
+    def __exit__(self, *args: object) -> None:
+        _set(*self.prev)
+
+    def __call__(self, fn: _F) -> _F:
+        import functools
+
+        @functools.wraps(fn)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__(self.check_nan):
+                return fn(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
