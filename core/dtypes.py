@@ -12,6 +12,8 @@ from __future__ import annotations
 import numbers as _numbers
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "dtype",
     "float16",
@@ -219,6 +221,25 @@ def result_type(dims: list[dtype], zero_dims: list[dtype], scalars: list[dtype])
         elif best._category > result._category:
             result = best
     return result  # type: ignore[return-value]  # callers pass at least one dtype
+
+
+def host_dtype(d: dtype) -> np.dtype:
+    """The NumPy dtype that holds ``d`` on the host (``bfloat16`` through ``ml_dtypes``).
+
+    Raises:
+        TypeError: for ``bfloat16`` where ``ml_dtypes`` is not installed.
+
+    Example::
+
+        >>> ember.dtypes.host_dtype(ember.float32), ember.dtypes.host_dtype(ember.bfloat16)
+        (dtype('float32'), dtype(bfloat16))
+    """
+    if d is bfloat16:
+        native = numpy_bfloat16()
+        if native is None:
+            raise TypeError("ember.bfloat16 on the host needs the ml_dtypes package (pip install ml_dtypes)")
+        return np.dtype(native)
+    return np.dtype(d.name)
 
 
 def numpy_bfloat16() -> Any:

@@ -1003,7 +1003,7 @@ def tensor(
     dev = _resolve_device(device if device is not None or not isinstance(data, Tensor) else data.device)
     array, dt = _infer_host(data, dtype)
     backend = backend_for_device(dev)
-    array = np.asarray(array, dtype=dt.name)
+    array = np.asarray(array, dtype=dtypes.host_dtype(dt))
     t = _new(backend.from_host(array, dev.index), backend, dev)
     if requires_grad:
         t.requires_grad = True

@@ -35,7 +35,7 @@ class finfo:  # noqa: N801 - the public name mirrors torch.finfo
             raise TypeError(
                 "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"
             )
-        info = np.finfo(type.name)
+        info = _bfloat16_finfo() if type is dtypes.bfloat16 else np.finfo(type.name)
         self.bits = int(info.bits)
         self.eps = float(info.eps)
         self.max = float(info.max)
@@ -49,6 +49,13 @@ class finfo:  # noqa: N801 - the public name mirrors torch.finfo
             f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
             f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})"
         )
+
+
+def _bfloat16_finfo():
+    """``ml_dtypes``' limits of bfloat16 (NumPy's finfo does not know the type)."""
+    import ml_dtypes
+
+    return ml_dtypes.finfo(dtypes.host_dtype(dtypes.bfloat16))
 
 
 class iinfo:  # noqa: N801 - the public name mirrors torch.iinfo

@@ -102,3 +102,24 @@ def test_ml_dtypes_is_imported_only_for_bfloat16():
         "assert ember.ones(2, dtype=ember.bfloat16).dtype is ember.bfloat16"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_finfo_matches_torch():
+    got, expected = ember.finfo(ember.bfloat16), torch.finfo(torch.bfloat16)
+    for name in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        assert getattr(got, name) == getattr(expected, name), name
+
+
+def test_tensor_from_python_values_in_bfloat16(bf16_device):
+    got = ember.tensor([[1.5, 2.25], [3.0, -0.1]], dtype=ember.bfloat16, device=bf16_device)
+    expected = torch.tensor([[1.5, 2.25], [3.0, -0.1]], dtype=torch.bfloat16)
+    assert got.dtype is ember.bfloat16
+    assert got.float().cpu().numpy().tolist() == expected.float().numpy().tolist()
+
+
+def test_numpy_operand_with_a_bfloat16_tensor_raises_as_torch():
+    with pytest.raises(TypeError) as expected:
+        torch.ones(2, dtype=torch.bfloat16) + np.ones(2)
+    with pytest.raises(TypeError) as got:
+        ember.ones(2, dtype=ember.bfloat16) + np.ones(2)
+    assert str(got.value) == str(expected.value)

@@ -60,7 +60,9 @@ def array_operands(like, value):
     """
     if not isinstance(value, np.ndarray):
         return None
-    result = dtypes.as_dtype(np.result_type(np.dtype(like.dtype.name), value).name)
+    if like.dtype is dtypes.bfloat16:  # PyTorch converts the tensor to NumPy first, which has no bfloat16
+        raise TypeError("Got unsupported ScalarType BFloat16")
+    result = dtypes.as_dtype(np.result_type(dtypes.host_dtype(like.dtype), value).name)
     converted = tensor(value, dtype=result, device=like._device)
     return (like if like.dtype is result else like.to(result)), converted, result
 
