@@ -9,6 +9,7 @@ from ..tensor import Tensor
 from ..tensor import tensor as new_tensor
 from .function import AccumulateGrad
 from .grad_mode import grad_state
+from .validation import validated_gradients
 
 __all__ = ["run_backward", "grad", "backward", "tensor_backward"]
 
@@ -101,6 +102,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 grad_inputs = (grad_inputs,)
             if len(grad_inputs) < len(node.next_functions):
                 _too_few_gradients(node, grad_inputs)
+            if node._function._validates_gradients:
+                grad_inputs = validated_gradients(node, grad_inputs)
             if node._post_hooks:
                 # hooks see None for the inputs that need no gradient
                 grad_inputs = [grad if needed else None for grad, needed in zip(grad_inputs, node.needs_input_grad)]

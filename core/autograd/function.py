@@ -126,6 +126,9 @@ class FunctionCtx(Node):
         def __setattr__(self, name: str, value: Any) -> None: ...
 
     def name(self) -> str:
+        # PyTorch's names: "MulBackward0" for its own ops, "MyFunctionBackward" for a user's Function
+        if self._function._validates_gradients:
+            return self._function.__name__ + "Backward"
         return self._function.__name__.lstrip("_") + "Backward0"
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
@@ -202,6 +205,9 @@ class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
         cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"_function": cls, "__slots__": ()})
+        # a user's Function has its gradients checked and cast as PyTorch's engine does; ember's own
+        # return exact ones (see ember.autograd.validation)
+        cls._validates_gradients = not cls.__module__.startswith("ember.")
 
 
 class Function(metaclass=_FunctionMeta):
