@@ -49,6 +49,9 @@ def _globals():
         "target": ember.randn(3, 2),
         "loss_fn": nn.MSELoss(),
         "optimizer": optim.SGD(model.parameters(), lr=0.1),
+        # an example runs as a user's script does: what it defines belongs to __main__, not to
+        # the ember module whose docstring holds it (a user's autograd.Function is checked)
+        "__name__": "__main__",
     }
 
 
