@@ -1,0 +1,39 @@
+"""Probability distributions and their sampling, log-densities and divergences, as ``torch.distributions``.
+
+The distributions are composed of ember ops, so they run on every backend and their ``log_prob``,
+``entropy`` and reparameterized samples (``rsample``) are differentiable through autograd. Random
+draws come from the generator of the parameters' device, seeded by ``ember.manual_seed``.
+
+Example::
+
+    >>> from ember.distributions import Categorical, Normal, kl_divergence
+    >>> probs = ember.tensor([0.1, 0.2, 0.7])
+    >>> action = Categorical(probs).sample()
+    >>> action.shape
+    ember.Size([])
+    >>> kl_divergence(Normal(0.0, 1.0), Normal(0.0, 1.0))
+    tensor(0.)
+"""
+
+from __future__ import annotations
+
+from . import constraints
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .distribution import Distribution
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .normal import Normal
+from .uniform import Uniform
+
+__all__ = [
+    "Bernoulli",
+    "Categorical",
+    "Distribution",
+    "Independent",
+    "Normal",
+    "Uniform",
+    "constraints",
+    "kl_divergence",
+    "register_kl",
+]

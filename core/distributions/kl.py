@@ -1,0 +1,165 @@
+"""Kullback-Leibler divergences between distributions, as ``torch.distributions.kl``.
+
+:func:`kl_divergence` dispatches on the pair of types through the table :func:`register_kl` fills:
+the most specific registered pair wins (ties between two equally specific pairs are a warning, as
+PyTorch's).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import ember
+import ember.nn.functional as F
+
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .distribution import Distribution
+from .independent import Independent
+from .normal import Normal
+from .uniform import Uniform
+from .utils import sum_rightmost
+
+__all__ = ["kl_divergence", "register_kl"]
+
+_KL_REGISTRY: dict[tuple[type, type], Callable[..., ember.Tensor]] = {}
+_KL_MEMOIZE: dict[tuple[type, type], Callable[..., ember.Tensor]] = {}
+
+
+def register_kl(type_p: type, type_q: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator registering a pairwise function with :func:`kl_divergence`.
+
+    Args:
+        type_p (type): a subclass of :class:`Distribution`.
+        type_q (type): a subclass of :class:`Distribution`.
+
+    Example::
+
+        >>> from ember.distributions import Normal, kl_divergence, register_kl
+        >>> class MyNormal(Normal):
+        ...     pass
+        >>> @register_kl(MyNormal, MyNormal)
+        ... def kl_mynormal(p, q):
+        ...     return ember.zeros(())
+        >>> kl_divergence(MyNormal(0.0, 1.0), MyNormal(1.0, 1.0))
+        tensor(0.)
+    """
+    if not (isinstance(type_p, type) and issubclass(type_p, Distribution)):
+        raise TypeError(f"Expected type_p to be a Distribution subclass but got {type_p}")
+    if not (isinstance(type_q, type) and issubclass(type_q, Distribution)):
+        raise TypeError(f"Expected type_q to be a Distribution subclass but got {type_q}")
+
+    def decorator(fun: Callable[..., Any]) -> Callable[..., Any]:
+        _KL_REGISTRY[type_p, type_q] = fun
+        _KL_MEMOIZE.clear()
+        return fun
+
+    return decorator
+
+
+def _dispatch_kl(type_p: type, type_q: type) -> Callable[..., ember.Tensor] | None:
+    """The registered function of the most specific pair ``(super_p, super_q)`` matching the types."""
+    matches = [(sp, sq) for sp, sq in _KL_REGISTRY if issubclass(type_p, sp) and issubclass(type_q, sq)]
+    if not matches:
+        return None
+
+    def rank(pair: tuple[type, type]) -> tuple[int, int]:
+        return type_p.__mro__.index(pair[0]), type_q.__mro__.index(pair[1])
+
+    left = min(matches, key=rank)
+    right = min(matches, key=lambda pair: rank(pair)[::-1])
+    if _KL_REGISTRY[left] is not _KL_REGISTRY[right]:
+        warnings.warn(
+            f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). Please register_kl"
+            f"({left[0].__name__}, {right[1].__name__})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return _KL_REGISTRY[left]
+
+
+def kl_divergence(p: Distribution, q: Distribution) -> ember.Tensor:
+    r"""The Kullback-Leibler divergence :math:`KL(p \| q) = \int p(x) \log\frac{p(x)}{q(x)} dx`,
+    batched over the distributions' batch shape.
+
+    Args:
+        p (Distribution): a distribution.
+        q (Distribution): a distribution.
+
+    Raises:
+        NotImplementedError: if no function is registered for the pair of types.
+
+    Example::
+
+        >>> from ember.distributions import Normal, kl_divergence
+        >>> kl_divergence(Normal(0.0, 1.0), Normal(1.0, 2.0))
+        tensor(0.4431)
+    """
+    key = (type(p), type(q))
+    try:
+        fun = _KL_MEMOIZE[key]
+    except KeyError:
+        fun = _dispatch_kl(*key)  # type: ignore[assignment]
+        _KL_MEMOIZE[key] = fun
+    if fun is None:
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {p.__class__.__name__} and q type {q.__class__.__name__}"
+        )
+    return fun(p, q)
+
+
+def _infinite_where(condition: ember.Tensor, value: ember.Tensor) -> ember.Tensor:
+    return ember.where(condition, ember.full_like(value, math.inf), value)
+
+
+def _zero_where(condition: ember.Tensor, value: ember.Tensor) -> ember.Tensor:
+    return ember.where(condition, ember.zeros_like(value), value)
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p, q):
+    t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
+    t1 = _zero_where(p.probs == 0, _infinite_where(q.probs == 0, t1))
+    t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
+    t2 = _zero_where(p.probs == 1, _infinite_where(q.probs == 1, t2))
+    return t1 + t2
+
+
+@register_kl(Categorical, Categorical)
+def _kl_categorical_categorical(p, q):
+    t = p.probs * (p.logits - q.logits)
+    t = _infinite_where((q.probs == 0).expand_as(t), t)
+    t = _zero_where((p.probs == 0).expand_as(t), t)
+    return t.sum(-1)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent_independent(p, q):
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError
+    return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Normal, Normal)
+def _kl_normal_normal(p, q):
+    var_ratio = (p.scale / q.scale).pow(2)
+    t1 = ((p.loc - q.loc) / q.scale).pow(2)
+    return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p, q):
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    return _infinite_where((q.low > p.low) | (q.high < p.high), result)
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p, q):
+    common_term = p.high - p.low
+    t1 = (math.sqrt(math.pi * 2) * q.scale / common_term).log()
+    t2 = common_term.pow(2) / 12
+    t3 = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
+    return t1 + 0.5 * (t2 + t3) / q.scale.pow(2)

@@ -1,0 +1,358 @@
+"""ember.distributions against torch.distributions: values, gradients, sample shapes and moments,
+validation errors and KL divergences, for every family, on every device of EMBER_TEST_DEVICES.
+
+One table (``CASES``) lists the families: the constructor's arguments (NumPy arrays become tensors
+that require grad), the values ``log_prob``/``cdf`` are evaluated at and the quantiles for ``icdf``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import assert_close
+
+import ember
+import ember.distributions as D
+from ember.autograd import gradcheck
+
+torch = pytest.importorskip("torch")
+TD = torch.distributions
+
+_rng = np.random.default_rng(7)
+
+
+def _normal(*shape):
+    return _rng.standard_normal(shape)
+
+
+def _positive(*shape):
+    return _rng.uniform(0.5, 2.0, size=shape)
+
+
+def _unit(*shape):
+    return _rng.uniform(0.1, 0.9, size=shape)
+
+
+def _simplex(*shape):
+    p = _rng.uniform(0.1, 1.0, size=shape)
+    return p / p.sum(-1, keepdims=True)
+
+
+def _ints(high, *shape):
+    return _rng.integers(0, high, size=shape).astype(np.int64)
+
+
+class Case:
+    """One family's parameters and evaluation points; ``methods`` are compared with torch's."""
+
+    def __init__(self, cls, params, value=None, quantile=None, methods=(), discrete=False, moments=True):
+        self.cls, self.params, self.value, self.quantile = cls, params, value, quantile
+        self.methods = ("mean", "variance", "stddev", "entropy", "log_prob", *methods)
+        self.discrete, self.moments = discrete, moments
+
+
+CASES = {
+    "Normal": Case(
+        "Normal",
+        {"loc": _normal(2, 3), "scale": _positive(2, 3)},
+        _normal(4, 2, 3),
+        _unit(2, 3),
+        ("mode", "cdf", "icdf"),
+    ),
+    "Normal-scalar": Case("Normal", {"loc": 0.5, "scale": 2.0}, _normal(5), _unit(5), ("cdf", "icdf")),
+    "Categorical-probs": Case(
+        "Categorical", {"probs": _simplex(3, 4)}, _ints(4, 5, 3), methods=("mode",), discrete=True, moments=False
+    ),
+    "Categorical-logits": Case(
+        "Categorical", {"logits": _normal(2, 5)}, _ints(5, 2), methods=("mode",), discrete=True, moments=False
+    ),
+    "Bernoulli-probs": Case("Bernoulli", {"probs": _unit(3, 2)}, _ints(2, 4, 3, 2).astype(float), discrete=True),
+    "Bernoulli-logits": Case("Bernoulli", {"logits": _normal(4)}, _ints(2, 4).astype(float), discrete=True),
+    "Uniform": Case(
+        "Uniform",
+        {"low": np.array([-1.0, 0.0, 2.0]), "high": np.array([0.5, 3.0, 2.5])},
+        np.array([[-0.5, 1.0, 2.2]]),
+        _unit(3),
+        ("cdf", "icdf"),
+    ),
+}
+
+
+def _tensors(case, device, dtype, lib):
+    kwargs = {}
+    for name, value in case.params.items():
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            if lib == "torch":
+                kwargs[name] = torch.tensor(value, dtype=getattr(torch, dtype.name), requires_grad=True)
+            else:
+                kwargs[name] = ember.tensor(value, dtype=dtype, device=device, requires_grad=True)
+        else:
+            kwargs[name] = value
+    return kwargs
+
+
+def _pair(case, device, dtype):
+    e_kwargs, t_kwargs = _tensors(case, device, dtype, "ember"), _tensors(case, device, dtype, "torch")
+    return getattr(D, case.cls)(**e_kwargs), getattr(TD, case.cls)(**t_kwargs), e_kwargs, t_kwargs
+
+
+def _point(array, device, dtype, lib):
+    if array.dtype.kind != "f":
+        return torch.from_numpy(array) if lib == "torch" else ember.tensor(array, device=device)
+    if lib == "torch":
+        return torch.tensor(array, dtype=getattr(torch, dtype.name))
+    return ember.tensor(array, dtype=dtype, device=device)
+
+
+def _evaluate(dist, case, device, dtype, lib):
+    if not any(isinstance(v, np.ndarray) for v in case.params.values()):
+        device = "cpu"  # the parameters are numbers, made into cpu tensors
+    out = {}
+    for method in case.methods:
+        if method in ("log_prob", "cdf"):
+            out[method] = getattr(dist, method)(_point(case.value, device, dtype, lib))
+        elif method == "icdf":
+            out[method] = dist.icdf(_point(case.quantile, device, dtype, lib))
+        elif method in ("entropy",):
+            out[method] = dist.entropy()
+        else:
+            out[method] = getattr(dist, method)
+    return out
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_values_and_gradients_match_torch(name, device, dtype):
+    case = CASES[name]
+    e_dist, t_dist, e_kwargs, t_kwargs = _pair(case, device, dtype)
+    assert tuple(e_dist.batch_shape) == tuple(t_dist.batch_shape)
+    assert tuple(e_dist.event_shape) == tuple(t_dist.event_shape)
+    e_out = _evaluate(e_dist, case, device, dtype, "ember")
+    t_out = _evaluate(t_dist, case, device, dtype, "torch")
+    rtol = 1e-4 if dtype == ember.float32 else 1e-7
+    e_loss, t_loss = 0, 0
+    for method in case.methods:
+        assert_close(e_out[method], t_out[method], dtype, rtol=rtol, atol=rtol, what=f"{name}.{method}")
+        if t_out[method].requires_grad:
+            weight = _normal(*t_out[method].shape)
+            e_loss = e_loss + (e_out[method] * ember.tensor(weight, dtype=dtype, device=device)).sum()
+            t_loss = t_loss + (t_out[method] * torch.tensor(weight, dtype=t_out[method].dtype)).sum()
+    if isinstance(t_loss, int):
+        return  # no parameter requires grad (numbers)
+    t_loss.backward()
+    e_loss.backward()
+    for param, t_param in t_kwargs.items():
+        if isinstance(t_param, torch.Tensor) and t_param.grad is not None:
+            assert_close(
+                e_kwargs[param].grad, t_param.grad, dtype, rtol=rtol * 10, atol=rtol * 10, what=f"grad {param}"
+            )
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_sample_shapes_dtypes_and_devices(name, device):
+    case = CASES[name]
+    e_dist, t_dist, _, _ = _pair(case, device, ember.float32)
+    for sample_shape in ((), (5,), (2, 3)):
+        e_sample, t_sample = e_dist.sample(sample_shape), t_dist.sample(sample_shape)
+        assert tuple(e_sample.shape) == tuple(t_sample.shape), sample_shape
+        assert e_sample.dtype.name == str(t_sample.dtype).split(".")[-1]
+        expected = device if any(isinstance(v, np.ndarray) for v in case.params.values()) else "cpu"
+        assert e_sample.device.type == ember.device(expected).type
+        assert not e_sample.requires_grad
+    expanded = e_dist.expand((4, *e_dist.batch_shape))
+    assert tuple(expanded.sample((2,)).shape) == (2, 4, *e_dist.batch_shape, *e_dist.event_shape)
+    assert tuple(expanded.log_prob(expanded.sample()).shape) == (4, *e_dist.batch_shape)
+    if e_dist.has_enumerate_support:
+        assert_close(e_dist.enumerate_support(), t_dist.enumerate_support(), what="enumerate_support")
+        assert_close(
+            e_dist.enumerate_support(expand=False), t_dist.enumerate_support(expand=False), what="enumerate_support"
+        )
+
+
+@pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.moments])
+def test_sample_moments_and_seeding(name, device):
+    case = CASES[name]
+    e_dist, _, _, _ = _pair(case, device, ember.float32)
+    ember.manual_seed(3)
+    draws = e_dist.sample((20000,))
+    ember.manual_seed(3)
+    assert bool((e_dist.sample((20000,)) == draws).all()), "manual_seed does not fix the draws"
+    assert bool(e_dist.support.check(draws).all())
+    draws = draws.to(ember.float64)
+    mean, var = e_dist.mean.detach().to(ember.float64), e_dist.variance.detach().to(ember.float64)
+    sample_mean = draws.mean(0)
+    sample_var = draws.var(0)
+    assert bool(((sample_mean - mean).abs() <= 6 * (var / 20000).sqrt() + 1e-6).all()), (sample_mean, mean)
+    assert bool(((sample_var - var).abs() <= 0.1 * var + 1e-6).all()), (sample_var, var)
+
+
+def test_categorical_sample_frequencies(device):
+    probs = np.array([[0.1, 0.2, 0.7], [0.5, 0.25, 0.25]])
+    dist = D.Categorical(ember.tensor(probs, device=device))
+    ember.manual_seed(0)
+    draws = dist.sample((20000,)).cpu().numpy()
+    for row in range(2):
+        freq = np.bincount(draws[:, row], minlength=3) / 20000
+        np.testing.assert_allclose(freq, probs[row], atol=0.015)
+
+
+def _rsample_fn(cls, **fixed):
+    def fn(*params):
+        ember.manual_seed(11)
+        return getattr(D, cls)(*params, **fixed).rsample((3,))
+
+    return fn
+
+
+@pytest.mark.parametrize(
+    "cls,arrays",
+    [("Normal", (_normal(2), _positive(2))), ("Uniform", (np.array([-1.0, 0.0]), np.array([0.5, 2.0])))],
+)
+def test_rsample_gradcheck(cls, arrays, device):
+    if not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    inputs = tuple(ember.tensor(a, dtype=ember.float64, device=device, requires_grad=True) for a in arrays)
+    assert gradcheck(_rsample_fn(cls), inputs)
+
+
+def test_rsample_carries_gradients(device):
+    loc = ember.tensor([0.5, -1.0], device=device, requires_grad=True)
+    scale = ember.tensor([2.0, 0.5], device=device, requires_grad=True)
+    x = D.Normal(loc, scale).rsample((1000,))
+    (x**2).mean(0).sum().backward()
+    eps = ((x.detach() - loc.detach()) / scale.detach()).cpu().numpy()
+    xs = x.detach().cpu().numpy()
+    np.testing.assert_allclose(loc.grad.cpu().numpy(), (2 * xs).mean(0), rtol=1e-4)
+    np.testing.assert_allclose(scale.grad.cpu().numpy(), (2 * xs * eps).mean(0), rtol=1e-4)
+    with pytest.raises(NotImplementedError):
+        D.Categorical(ember.ones(3, device=device)).rsample()
+
+
+def _raises_like(e_fn, t_fn):
+    with pytest.raises(Exception) as t_info:
+        t_fn()
+    with pytest.raises(type(t_info.value)) as e_info:
+        e_fn()
+    return str(e_info.value), str(t_info.value)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, T: lib.Normal(T([0.0]), T([-1.0])),
+        lambda lib, T: lib.Normal(T([0.0]), T([1.0])).log_prob(T([float("nan")])),
+        lambda lib, T: lib.Normal(T([0.0, 0.0]), T([1.0, 1.0])).log_prob(T([1.0, 2.0, 3.0])),
+        lambda lib, T: lib.Normal(T([0.0]), T([1.0])).log_prob([1.0]),
+        lambda lib, T: lib.Categorical(T([0.5, 0.5]), logits=T([0.0, 0.0])),
+        lambda lib, T: lib.Categorical(),
+        lambda lib, T: lib.Categorical(T(0.5)),
+        lambda lib, T: lib.Categorical(T([-0.5, 1.5])),
+        lambda lib, T: lib.Categorical(T([0.5, 0.5])).log_prob(T([2.0])),
+        lambda lib, T: lib.Bernoulli(T([1.5])),
+        lambda lib, T: lib.Bernoulli(T([0.5])).log_prob(T([0.5])),
+        lambda lib, T: lib.Uniform(T([1.0]), T([0.0])),
+        lambda lib, T: lib.Uniform(T([0.0]), T([1.0])).log_prob(T([2.0])),
+        lambda lib, T: lib.Independent(lib.Normal(T([0.0]), T([1.0])), 2),
+    ],
+)
+def test_validation_errors_match_torch(make, device):
+    e_msg, t_msg = _raises_like(
+        lambda: make(D, lambda v: ember.tensor(v, device=device)), lambda: make(TD, torch.tensor)
+    )
+    assert e_msg.replace("ember", "torch").split("(")[0] == t_msg.split("(")[0]
+
+
+def test_validation_can_be_switched_off(device):
+    D.Distribution.set_default_validate_args(False)
+    try:
+        assert float(D.Normal(0.0, -1.0).scale) == -1.0
+    finally:
+        D.Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError):
+        D.Normal(0.0, -1.0)
+    dist = D.Normal(ember.zeros(1, device=device), ember.tensor([-1.0], device=device), validate_args=False)
+    assert dist.scale.shape == (1,)
+    with pytest.raises(ValueError):
+        D.Distribution.set_default_validate_args(2)
+
+
+KL_PAIRS = [
+    ("Normal", {"loc": _normal(3), "scale": _positive(3)}, "Normal", {"loc": _normal(3), "scale": _positive(3)}),
+    ("Categorical", {"probs": _simplex(2, 4)}, "Categorical", {"logits": _normal(2, 4)}),
+    ("Bernoulli", {"probs": _unit(3)}, "Bernoulli", {"logits": _normal(3)}),
+    (
+        "Uniform",
+        {"low": np.array([0.0, 0.0]), "high": np.array([1.0, 3.0])},
+        "Uniform",
+        {"low": np.array([-1.0, 0.5]), "high": np.array([2.0, 4.0])},
+    ),
+    (
+        "Uniform",
+        {"low": np.array([0.0, -1.0]), "high": np.array([1.0, 3.0])},
+        "Normal",
+        {"loc": _normal(2), "scale": _positive(2)},
+    ),
+]
+
+
+@pytest.mark.parametrize("pair", KL_PAIRS, ids=[f"{p[0]}-{p[2]}" for p in KL_PAIRS])
+def test_kl_divergence_matches_torch(pair, device, dtype):
+    p_cls, p_params, q_cls, q_params = pair
+    e_p, t_p, e_pk, t_pk = _pair(Case(p_cls, p_params), device, dtype)
+    e_q, t_q, e_qk, t_qk = _pair(Case(q_cls, q_params), device, dtype)
+    e_kl, t_kl = D.kl_divergence(e_p, e_q), TD.kl_divergence(t_p, t_q)
+    rtol = 1e-4 if dtype == ember.float32 else 1e-7
+    assert_close(e_kl, t_kl, dtype, rtol=rtol, atol=rtol, what="kl")
+    t_kl.sum().backward()
+    e_kl.sum().backward()
+    for e_params, t_params in ((e_pk, t_pk), (e_qk, t_qk)):
+        for name, t_param in t_params.items():
+            if t_param.grad is not None:
+                assert_close(e_params[name].grad, t_param.grad, dtype, rtol=rtol * 10, atol=rtol * 10, what=name)
+
+
+def test_kl_infinite_support_mismatch_and_dispatch(device):
+    e = D.kl_divergence(
+        D.Uniform(ember.tensor([0.0], device=device), ember.tensor([2.0], device=device)),
+        D.Uniform(ember.tensor([0.5], device=device), ember.tensor([1.0], device=device)),
+    )
+    assert float(e[0]) == float("inf")
+    independent = D.Independent(D.Normal(ember.zeros(2, 3, device=device), 1.0), 1)
+    kl = D.kl_divergence(independent, D.Independent(D.Normal(ember.ones(2, 3, device=device), 1.0), 1))
+    np.testing.assert_allclose(kl.cpu().numpy(), [1.5, 1.5], rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="No KL"):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Bernoulli(0.5))
+
+
+def test_register_kl_prefers_the_most_specific_pair():
+    class MyNormal(D.Normal):
+        pass
+
+    @D.register_kl(MyNormal, D.Normal)
+    def _kl(p, q):
+        return ember.tensor(42.0)
+
+    assert float(D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(0.0, 1.0))) == 42.0
+    assert float(D.kl_divergence(D.Normal(0.0, 1.0), MyNormal(0.0, 1.0))) == 0.0
+    with pytest.raises(TypeError):
+        D.register_kl(int, D.Normal)
+
+
+def test_independent_and_constraints(device):
+    base = D.Normal(ember.zeros(2, 3, device=device), ember.ones(2, 3, device=device))
+    ind = D.Independent(base, 1)
+    t_ind = TD.Independent(TD.Normal(torch.zeros(2, 3), torch.ones(2, 3)), 1)
+    assert (tuple(ind.batch_shape), tuple(ind.event_shape)) == ((2,), (3,))
+    assert repr(ind.support) == repr(t_ind.support)
+    value = _normal(2, 3)
+    assert_close(
+        ind.log_prob(ember.tensor(value, device=device)), t_ind.log_prob(torch.tensor(value, dtype=torch.float32))
+    )
+    assert_close(ind.entropy(), t_ind.entropy())
+    assert ind.has_rsample and not ind.has_enumerate_support
+    assert repr(D.constraints.interval(0.0, 1.0)) == repr(TD.constraints.interval(0.0, 1.0))
+    for name in ("real", "positive", "simplex", "unit_interval", "boolean", "nonnegative_integer", "lower_cholesky"):
+        assert repr(getattr(D.constraints, name)) == repr(getattr(TD.constraints, name))
+    x = np.array([[1.0, 0.0], [0.5, 2.0]])
+    for name in ("real", "positive", "simplex", "lower_cholesky", "positive_definite", "lower_triangular", "symmetric"):
+        e_check = getattr(D.constraints, name).check(ember.tensor(x, device=device))
+        assert_close(e_check, getattr(TD.constraints, name).check(torch.tensor(x)), what=name)
