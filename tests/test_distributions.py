@@ -38,6 +38,11 @@ def _simplex(*shape):
     return p / p.sum(-1, keepdims=True)
 
 
+def _spd(*shape):
+    a = _rng.standard_normal(shape)
+    return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
 def _ints(high, *shape):
     return _rng.integers(0, high, size=shape).astype(np.int64)
 
@@ -74,6 +79,28 @@ CASES = {
         np.array([[-0.5, 1.0, 2.2]]),
         _unit(3),
         ("cdf", "icdf"),
+    ),
+    "MultivariateNormal-cov": Case(
+        "MultivariateNormal",
+        {"loc": _normal(3), "covariance_matrix": _spd(2, 3, 3)},
+        _normal(4, 2, 3),
+        methods=("mode",),
+    ),
+    "MultivariateNormal-precision": Case(
+        "MultivariateNormal", {"loc": _normal(2, 3), "precision_matrix": _spd(3, 3)}, _normal(2, 3)
+    ),
+    "MultivariateNormal-tril": Case(
+        "MultivariateNormal", {"loc": _normal(2), "scale_tril": np.linalg.cholesky(_spd(3, 2, 2))}, _normal(5, 3, 2)
+    ),
+    "OneHotCategorical": Case(
+        "OneHotCategorical",
+        {"probs": _simplex(2, 3)},
+        np.eye(3)[_ints(3, 4, 2)],
+        methods=("mode",),
+        discrete=True,
+    ),
+    "OneHotCategorical-logits": Case(
+        "OneHotCategorical", {"logits": _normal(4)}, np.eye(4)[_ints(4, 3)], discrete=True
     ),
 }
 
@@ -195,23 +222,28 @@ def test_categorical_sample_frequencies(device):
         np.testing.assert_allclose(freq, probs[row], atol=0.015)
 
 
-def _rsample_fn(cls, **fixed):
+def _rsample_fn(cls, names):
     def fn(*params):
         ember.manual_seed(11)
-        return getattr(D, cls)(*params, **fixed).rsample((3,))
+        return getattr(D, cls)(**dict(zip(names, params)), validate_args=False).rsample((3,))
 
     return fn
 
 
 @pytest.mark.parametrize(
     "cls,arrays",
-    [("Normal", (_normal(2), _positive(2))), ("Uniform", (np.array([-1.0, 0.0]), np.array([0.5, 2.0])))],
+    [
+        ("Normal", {"loc": _normal(2), "scale": _positive(2)}),
+        ("Uniform", {"low": np.array([-1.0, 0.0]), "high": np.array([0.5, 2.0])}),
+        ("MultivariateNormal", {"loc": _normal(2), "scale_tril": np.linalg.cholesky(_spd(2, 2))}),
+        ("MultivariateNormal", {"loc": _normal(2), "covariance_matrix": _spd(2, 2)}),
+    ],
 )
 def test_rsample_gradcheck(cls, arrays, device):
     if not ember.backends.get_backend(device).supports_float64:
         pytest.skip(f"{device} has no float64")
-    inputs = tuple(ember.tensor(a, dtype=ember.float64, device=device, requires_grad=True) for a in arrays)
-    assert gradcheck(_rsample_fn(cls), inputs)
+    inputs = tuple(ember.tensor(a, dtype=ember.float64, device=device, requires_grad=True) for a in arrays.values())
+    assert gradcheck(_rsample_fn(cls, list(arrays)), inputs)
 
 
 def test_rsample_carries_gradients(device):
@@ -225,6 +257,21 @@ def test_rsample_carries_gradients(device):
     np.testing.assert_allclose(scale.grad.cpu().numpy(), (2 * xs * eps).mean(0), rtol=1e-4)
     with pytest.raises(NotImplementedError):
         D.Categorical(ember.ones(3, device=device)).rsample()
+    logits = ember.tensor([0.5, -1.0, 0.0], device=device, requires_grad=True)
+    sample = D.OneHotCategoricalStraightThrough(logits=logits).rsample((4,))
+    assert bool((sample.detach().sum(-1) == 1).all())
+    (sample * ember.tensor([1.0, 2.0, 3.0], device=device)).sum().backward()
+    t_logits = torch.tensor([0.5, -1.0, 0.0], requires_grad=True)
+    (4 * (t_logits.softmax(-1) * torch.tensor([1.0, 2.0, 3.0])).sum()).backward()
+    assert_close(logits.grad, t_logits.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_multivariate_normal_cholesky_fails_like_torch(device):
+    not_pd = [[1.0, 2.0], [2.0, 1.0]]
+    with pytest.raises(RuntimeError, match="positive-definite"):
+        D.MultivariateNormal(ember.zeros(2, device=device), ember.tensor(not_pd, device=device), validate_args=False)
+    with pytest.raises(RuntimeError):
+        TD.MultivariateNormal(torch.zeros(2), torch.tensor(not_pd), validate_args=False)
 
 
 def _raises_like(e_fn, t_fn):
@@ -252,6 +299,13 @@ def _raises_like(e_fn, t_fn):
         lambda lib, T: lib.Uniform(T([1.0]), T([0.0])),
         lambda lib, T: lib.Uniform(T([0.0]), T([1.0])).log_prob(T([2.0])),
         lambda lib, T: lib.Independent(lib.Normal(T([0.0]), T([1.0])), 2),
+        lambda lib, T: lib.MultivariateNormal(T([0.0, 0.0]), T([[1.0, 2.0], [2.0, 1.0]])),
+        lambda lib, T: lib.MultivariateNormal(T([0.0, 0.0]), scale_tril=T([[1.0, 1.0], [0.0, 1.0]])),
+        lambda lib, T: lib.MultivariateNormal(T([0.0, 0.0])),
+        lambda lib, T: lib.MultivariateNormal(T(0.0), T([[1.0]])),
+        lambda lib, T: lib.MultivariateNormal(T([0.0]), T([1.0])),
+        lambda lib, T: lib.MultivariateNormal(T([0.0]), T([[1.0]])).log_prob(T([0.0, 1.0])),
+        lambda lib, T: lib.OneHotCategorical(T([0.5, 0.5])).log_prob(T([1.0, 1.0])),
     ],
 )
 def test_validation_errors_match_torch(make, device):

@@ -35,9 +35,10 @@ def _pivots(a):
 def cholesky(a):
     """Lower Cholesky factor of the symmetric positive-definite matrices ``a`` (..., n, n).
 
-    Raises ``RuntimeError`` (as ``torch.linalg.cholesky``) when a matrix is not positive-definite.
+    Raises ``RuntimeError`` (as ``torch.linalg.cholesky``) when a matrix is not positive-definite. The
+    input is symmetrized first, so that its gradient is symmetric as PyTorch's.
     """
-    columns, pivots = _pivots(a)
+    columns, pivots = _pivots((a + a.mT) / 2)
     failed = ~(pivots > 0)
     if bool(failed.any()):
         order = int(failed.reshape(-1, a.shape[-1]).to(ember.int64).argmax(-1).max()) + 1
