@@ -15,9 +15,34 @@ from .utils import lazy_property
 __all__ = ["MultivariateNormal"]
 
 
+def _as_columns(matrix: ember.Tensor, vectors: ember.Tensor) -> tuple[ember.Tensor, ember.Tensor, tuple]:
+    """``matrix`` (B..., n, n) and ``vectors`` (S..., B..., n) broadcast, the vectors laid out as the
+    columns of (B..., n, prod(S)) matrices: one matmul per batch element rather than one per vector."""
+    batch_dims = matrix.dim() - 2
+    n = matrix.shape[-1]
+    lead = max(vectors.dim() - 1 - batch_dims, 0)
+    batch = tuple(ember.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(vectors.shape[lead:-1])))
+    sample = tuple(vectors.shape[:lead])
+    flat = vectors.expand(sample + batch + (n,)).reshape((-1,) + batch + (n,))
+    return matrix.expand(batch + (n, n)), flat.permute(*range(1, batch_dims + 2), 0), sample
+
+
+def _from_columns(columns: ember.Tensor, sample: tuple) -> ember.Tensor:
+    """The inverse of :func:`_as_columns`' layout: (B..., n, prod(S)) to (S..., B..., n)."""
+    flat = columns.permute(columns.dim() - 1, *range(columns.dim() - 1))
+    return flat.reshape(sample + tuple(flat.shape[1:]))
+
+
+def _batch_mv(matrix: ember.Tensor, vectors: ember.Tensor) -> ember.Tensor:
+    """``matrix @ vector`` for every vector of ``vectors``, broadcasting the batch dimensions."""
+    matrix, columns, sample = _as_columns(matrix, vectors)
+    return _from_columns(matrix @ columns, sample)
+
+
 def _batch_mahalanobis(scale_tril: ember.Tensor, diff: ember.Tensor) -> ember.Tensor:
     """``diff^T (L L^T)^{-1} diff`` for lower-triangular ``L``, broadcasting their batch dimensions."""
-    return solve_lower(scale_tril, diff.unsqueeze(-1)).squeeze(-1).pow(2).sum(-1)
+    scale_tril, columns, sample = _as_columns(scale_tril, diff)
+    return _from_columns(solve_lower(scale_tril, columns), sample).pow(2).sum(-1)
 
 
 def _precision_to_scale_tril(precision: ember.Tensor) -> ember.Tensor:
@@ -134,7 +159,7 @@ class MultivariateNormal(Distribution):
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
         shape = self._extended_shape(sample_shape)
         eps = ember.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
-        return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+        return self.loc + _batch_mv(self._unbroadcasted_scale_tril, eps)
 
     def _half_log_det(self) -> ember.Tensor:
         return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
