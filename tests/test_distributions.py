@@ -52,8 +52,21 @@ class Case:
 
     def __init__(self, cls, params, value=None, quantile=None, methods=(), discrete=False, moments=True):
         self.cls, self.params, self.value, self.quantile = cls, params, value, quantile
-        self.methods = ("mean", "variance", "stddev", "entropy", "log_prob", *methods)
+        basic = ("log_prob",) if callable(cls) else ("mean", "variance", "stddev", "entropy", "log_prob")
+        self.methods = (*basic, *methods)
         self.discrete, self.moments = discrete, moments
+
+
+def _tanh_normal(lib, loc, scale):
+    """A squashed Gaussian policy (SAC): Normal through tanh and an affine map."""
+    T = lib.transforms
+    return lib.TransformedDistribution(lib.Normal(loc, scale), [T.TanhTransform(), T.AffineTransform(1.0, 2.0)])
+
+
+def _sigmoid_independent(lib, loc, scale):
+    T = lib.transforms
+    base = lib.Independent(lib.Normal(loc, scale), 1)
+    return lib.TransformedDistribution(base, T.ComposeTransform([T.SigmoidTransform(), T.AffineTransform(0.0, -1.0)]))
 
 
 CASES = {
@@ -92,6 +105,26 @@ CASES = {
     "MultivariateNormal-tril": Case(
         "MultivariateNormal", {"loc": _normal(2), "scale_tril": np.linalg.cholesky(_spd(3, 2, 2))}, _normal(5, 3, 2)
     ),
+    "Exponential": Case(
+        "Exponential", {"rate": _positive(2, 3)}, _positive(4, 2, 3), _unit(2, 3), ("mode", "cdf", "icdf")
+    ),
+    "Laplace": Case(
+        "Laplace", {"loc": _normal(3), "scale": _positive(3)}, _normal(2, 3), _unit(3), ("mode", "cdf", "icdf")
+    ),
+    "LogNormal": Case(
+        "LogNormal", {"loc": _normal(3) * 0.3, "scale": _unit(3)}, _positive(2, 3), _unit(3), ("mode", "cdf", "icdf")
+    ),
+    "TanhNormal": Case(
+        _tanh_normal,
+        {"loc": _normal(3) * 0.5, "scale": _unit(3)},
+        np.array([[0.2, 1.5, 2.9]]),
+        _unit(3),
+        ("cdf", "icdf"),
+        moments=False,
+    ),
+    "SigmoidIndependent": Case(
+        _sigmoid_independent, {"loc": _normal(2, 3), "scale": _unit(2, 3)}, -_unit(4, 2, 3), moments=False
+    ),
     "OneHotCategorical": Case(
         "OneHotCategorical",
         {"probs": _simplex(2, 3)},
@@ -120,6 +153,8 @@ def _tensors(case, device, dtype, lib):
 
 def _pair(case, device, dtype):
     e_kwargs, t_kwargs = _tensors(case, device, dtype, "ember"), _tensors(case, device, dtype, "torch")
+    if callable(case.cls):
+        return case.cls(D, **e_kwargs), case.cls(TD, **t_kwargs), e_kwargs, t_kwargs
     return getattr(D, case.cls)(**e_kwargs), getattr(TD, case.cls)(**t_kwargs), e_kwargs, t_kwargs
 
 
@@ -237,6 +272,9 @@ def _rsample_fn(cls, names):
         ("Uniform", {"low": np.array([-1.0, 0.0]), "high": np.array([0.5, 2.0])}),
         ("MultivariateNormal", {"loc": _normal(2), "scale_tril": np.linalg.cholesky(_spd(2, 2))}),
         ("MultivariateNormal", {"loc": _normal(2), "covariance_matrix": _spd(2, 2)}),
+        ("Exponential", {"rate": _positive(3)}),
+        ("Laplace", {"loc": _normal(2), "scale": _positive(2)}),
+        ("LogNormal", {"loc": _normal(2), "scale": _positive(2)}),
     ],
 )
 def test_rsample_gradcheck(cls, arrays, device):
@@ -306,6 +344,14 @@ def _raises_like(e_fn, t_fn):
         lambda lib, T: lib.MultivariateNormal(T([0.0]), T([1.0])),
         lambda lib, T: lib.MultivariateNormal(T([0.0]), T([[1.0]])).log_prob(T([0.0, 1.0])),
         lambda lib, T: lib.OneHotCategorical(T([0.5, 0.5])).log_prob(T([1.0, 1.0])),
+        lambda lib, T: lib.Exponential(T([0.0])),
+        lambda lib, T: lib.Exponential(T([1.0])).log_prob(T([-1.0])),
+        lambda lib, T: lib.Laplace(T([0.0]), T([0.0])),
+        lambda lib, T: lib.LogNormal(T([0.0]), T([1.0])).log_prob(T([-1.0])),
+        lambda lib, T: lib.TransformedDistribution(lib.Normal(T(0.0), T(1.0)), [1]),
+        lambda lib, T: lib.TransformedDistribution(
+            lib.Normal(T(0.0), T(1.0)), lib.transforms.AffineTransform(T([0.0]), T([[1.0]]), event_dim=2)
+        ),
     ],
 )
 def test_validation_errors_match_torch(make, device):
