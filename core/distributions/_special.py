@@ -33,9 +33,10 @@ def _lgamma_lanczos(x):
 
 
 def lgamma(x):
-    """``log|Gamma(x)|`` elementwise, computed in float64 and cast back to ``x``'s dtype."""
+    """``log|Gamma(x)|`` elementwise, computed in float64 (where the device has it) and cast back."""
     dtype = x.dtype
-    x = x.to(ember.float64)
+    if x._backend.supports_float64:
+        x = x.to(ember.float64)
     reflect = x < 0.5
     direct = _lgamma_lanczos(ember.where(reflect, 1.0 - x, x))
     safe = ember.where(reflect, x, ember.full_like(x, 0.25))

@@ -1,0 +1,87 @@
+"""Samplers for the counting distributions, composed of ember's uniform draws (private).
+
+ember has no ``poisson``/``binomial`` sampling op in this tree; these loops draw from
+``ember.rand`` on the parameters' device (so ``manual_seed`` fixes them) until every element is
+accepted. Each loop round checks on the host whether any element is still pending.
+"""
+
+from __future__ import annotations
+
+import ember
+
+from ._special import lgamma
+
+# Below this rate Poisson draws count uniform products (Knuth); above it they use Hoermann's
+# transformed rejection (PTRS), whose acceptance rate is above 90 %.
+_SMALL_RATE = 10.0
+# Binomial draws sum Bernoulli trials in chunks of this many, keeping memory bounded.
+_TRIALS_PER_CHUNK = 256
+
+
+def _uniform(like):
+    return ember.rand(like.shape, dtype=like.dtype, device=like.device)
+
+
+def _poisson_small(rate):
+    """Knuth's method: the number of uniform draws whose running product stays above ``exp(-rate)``."""
+    limit = (-rate).exp()
+    product = ember.ones_like(rate)
+    count = ember.zeros_like(rate)
+    while True:
+        product = product * _uniform(rate)
+        active = product > limit
+        if not bool(active.any()):
+            return count
+        count = count + active.to(rate.dtype)
+
+
+def _poisson_large(rate):
+    """Hoermann's PTRS ("The transformed rejection method for generating Poisson random variables", 1993)."""
+    slam = rate.sqrt()
+    loglam = rate.log()
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    log_invalpha = (1.1239 + 1.1328 / (b - 3.4)).log()
+    vr = 0.9277 - 3.6224 / (b - 2)
+    result = ember.zeros_like(rate)
+    pending = ember.ones_like(rate, dtype=ember.bool)
+    while bool(pending.any()):
+        u = _uniform(rate) - 0.5
+        v = _uniform(rate)
+        us = 0.5 - u.abs()
+        k = ((2 * a / us + b) * u + rate + 0.43).floor()
+        quick = (us >= 0.07) & (v <= vr)
+        rejected = (k < 0) | ((us < 0.013) & (v > us))
+        log_ratio = v.log() + log_invalpha - (a / (us * us) + b).log()
+        exact = log_ratio <= -rate + k * loglam - lgamma(k.clamp(min=0) + 1)
+        accept = pending & (quick | (~rejected & exact))
+        result = ember.where(accept, k, result)
+        pending = pending & ~accept
+    return result
+
+
+def poisson(rate):
+    """Poisson draws of the shape of ``rate`` (already expanded to the sample shape)."""
+    with ember.no_grad():
+        small = rate < _SMALL_RATE
+        low = _poisson_small(ember.where(small, rate, ember.zeros_like(rate)))
+        if not bool((~small).any()):
+            return low
+        high = _poisson_large(ember.where(small, ember.full_like(rate, _SMALL_RATE), rate))
+        return ember.where(small, low, high)
+
+
+def binomial(total_count, probs):
+    """Binomial draws: Bernoulli trials summed over ``total_count`` (tensors of one shape)."""
+    with ember.no_grad():
+        trials = int(total_count.max()) if total_count.numel() else 0
+        count = ember.zeros_like(probs)
+        p = probs.unsqueeze(-1)
+        for start in range(0, trials, _TRIALS_PER_CHUNK):
+            size = min(_TRIALS_PER_CHUNK, trials - start)
+            index = ember.arange(start, start + size, dtype=probs.dtype, device=probs.device)
+            draws = (ember.rand(tuple(probs.shape) + (size,), dtype=probs.dtype, device=probs.device) < p).to(
+                probs.dtype
+            )
+            count = count + (draws * (index < total_count.unsqueeze(-1)).to(probs.dtype)).sum(-1)
+        return count
