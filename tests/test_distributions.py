@@ -13,10 +13,14 @@ from reference import assert_close
 
 import ember
 import ember.distributions as D
+import ember.distributions.relaxed_bernoulli
+import ember.distributions.relaxed_categorical
 from ember.autograd import gradcheck
 
 torch = pytest.importorskip("torch")
 TD = torch.distributions
+import torch.distributions.relaxed_bernoulli  # noqa: E402
+import torch.distributions.relaxed_categorical  # noqa: E402
 
 _rng = np.random.default_rng(7)
 
@@ -160,6 +164,34 @@ CASES = {
     ),
     "Geometric-probs": Case("Geometric", {"probs": _unit(2, 3)}, _ints(6, 3, 2, 3).astype(float), methods=("mode",)),
     "Geometric-logits": Case("Geometric", {"logits": _normal(3)}, _ints(6, 3).astype(float)),
+    "RelaxedBernoulli": Case(
+        "RelaxedBernoulli",
+        {"temperature": np.array(0.7), "probs": _unit(2, 3)},
+        _unit(4, 2, 3),
+        moments=False,
+        without=("mean", "variance", "stddev", "entropy"),
+    ),
+    "LogitRelaxedBernoulli": Case(
+        lambda lib, **kw: lib.relaxed_bernoulli.LogitRelaxedBernoulli(**kw),
+        {"temperature": np.array([0.5, 2.0, 1.0]), "logits": _normal(3)},
+        _normal(2, 3),
+        moments=False,
+        without=("mean", "variance", "stddev", "entropy"),
+    ),
+    "RelaxedOneHotCategorical": Case(
+        "RelaxedOneHotCategorical",
+        {"temperature": np.array(0.5), "logits": _normal(2, 4)},
+        _simplex(3, 2, 4),
+        moments=False,
+        without=("mean", "variance", "stddev", "entropy"),
+    ),
+    "ExpRelaxedCategorical": Case(
+        lambda lib, **kw: lib.relaxed_categorical.ExpRelaxedCategorical(**kw),
+        {"temperature": np.array([1.5]), "probs": _simplex(4)},
+        np.log(_simplex(2, 4)),
+        moments=False,
+        without=("mean", "variance", "stddev", "entropy"),
+    ),
     "OneHotCategorical": Case(
         "OneHotCategorical",
         {"probs": _simplex(2, 3)},
@@ -322,6 +354,8 @@ def _rsample_fn(cls, names):
         ("Exponential", {"rate": _positive(3)}),
         ("Laplace", {"loc": _normal(2), "scale": _positive(2)}),
         ("LogNormal", {"loc": _normal(2), "scale": _positive(2)}),
+        ("RelaxedBernoulli", {"temperature": np.array(0.5), "logits": _normal(3)}),
+        ("RelaxedOneHotCategorical", {"temperature": np.array(0.5), "logits": _normal(3)}),
     ],
 )
 def test_rsample_gradcheck(cls, arrays, device):
