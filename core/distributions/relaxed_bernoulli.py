@@ -32,7 +32,7 @@ class LogitRelaxedBernoulli(Distribution):
         >>> from ember.distributions.relaxed_bernoulli import LogitRelaxedBernoulli
         >>> m = LogitRelaxedBernoulli(ember.tensor(0.5), probs=ember.tensor([0.3]))
         >>> m.log_prob(ember.tensor([0.0]))
-        tensor([-0.4986])
+        tensor([-2.2538])
     """
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}

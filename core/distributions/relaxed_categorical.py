@@ -31,8 +31,8 @@ class ExpRelaxedCategorical(Distribution):
 
         >>> from ember.distributions.relaxed_categorical import ExpRelaxedCategorical
         >>> m = ExpRelaxedCategorical(ember.tensor(1.0), probs=ember.tensor([0.5, 0.5]))
-        >>> m.rsample().exp().sum()
-        tensor(1.)
+        >>> bool((m.rsample().exp().sum() - 1).abs() < 1e-6)
+        True
     """
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
