@@ -71,6 +71,29 @@ def poisson(rate):
         return ember.where(small, low, high)
 
 
+def standard_gamma(concentration):
+    """Gamma(concentration, 1) draws (Marsaglia and Tsang, 2000; boosted by ``U^(1/a)`` below 1)."""
+    with ember.no_grad():
+        boost = concentration < 1
+        a = ember.where(boost, concentration + 1, concentration)
+        d = a - 1.0 / 3.0
+        c = (9 * d).rsqrt()
+        result = ember.zeros_like(a)
+        pending = ember.ones_like(a, dtype=ember.bool)
+        while bool(pending.any()):
+            z = ember.randn(a.shape, dtype=a.dtype, device=a.device)
+            v = (1 + c * z) ** 3
+            positive = v > 0
+            safe_v = ember.where(positive, v, ember.ones_like(v))
+            log_u = _uniform(a).log()
+            accept = pending & positive & (log_u < 0.5 * z * z + d - d * safe_v + d * safe_v.log())
+            result = ember.where(accept, d * safe_v, result)
+            pending = pending & ~accept
+        if bool(boost.any()):
+            result = ember.where(boost, result * _uniform(a).pow(1.0 / concentration), result)
+        return result.clamp(min=ember.finfo(a.dtype).tiny)
+
+
 def binomial(total_count, probs):
     """Binomial draws: Bernoulli trials summed over ``total_count`` (tensors of one shape)."""
     with ember.no_grad():

@@ -69,3 +69,22 @@ def erfinv(y):
             x = x - (ember.erf(x) - y) * scale * (x * x).exp()
     # one last step with ``y`` attached: its derivative is erfinv's, sqrt(pi)/2 * exp(x^2)
     return x + (y - ember.erf(x)) * scale * (x * x).exp()
+
+
+# digamma: psi(x) = psi(x + 10) - sum_{i<10} 1/(x+i), then the asymptotic series at x + 10 >= 10.
+_DIGAMMA_SHIFT = 10
+_DIGAMMA_SERIES = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132)
+
+
+def digamma(x):
+    """``d/dx log Gamma(x)`` for ``x > 0`` elementwise (float64 where the device has it, cast back)."""
+    dtype = x.dtype
+    if x._backend.supports_float64:
+        x = x.to(ember.float64)
+    shift = sum(1.0 / (x + i) for i in range(_DIGAMMA_SHIFT))
+    z = x + _DIGAMMA_SHIFT
+    inv2 = 1.0 / (z * z)
+    series = 0.0
+    for c in reversed(_DIGAMMA_SERIES):
+        series = (series + c) * inv2
+    return (z.log() - 0.5 / z - series - shift).to(dtype)

@@ -1,0 +1,104 @@
+"""The gamma distribution, as ``torch.distributions.Gamma``."""
+
+from __future__ import annotations
+
+from numbers import Number
+from typing import Any
+
+import ember
+
+from . import constraints
+from ._sampling import standard_gamma
+from ._special import digamma, lgamma
+from .distribution import Distribution
+from .utils import broadcast_all
+
+__all__ = ["Gamma"]
+
+
+def _no_concentration_grad(name: str, concentration: ember.Tensor) -> None:
+    if ember.is_grad_enabled() and concentration.requires_grad:
+        raise NotImplementedError(
+            f"{name}.rsample: gradients with respect to the concentration (the gamma's shape) are not "
+            "implemented in ember; detach it, or use sample()"
+        )
+
+
+class Gamma(Distribution):
+    r"""The gamma distribution with shape ``concentration`` and inverse scale ``rate``:
+    :math:`p(x) = \frac{\beta^\alpha}{\Gamma(\alpha)} x^{\alpha-1} e^{-\beta x}`.
+
+    ``rsample`` carries gradients to ``rate``; gradients with respect to ``concentration`` (PyTorch's
+    implicit reparameterization) are not implemented and raise ``NotImplementedError``.
+
+    Args:
+        concentration (float or Tensor): shape parameter, positive.
+        rate (float or Tensor): rate (inverse scale), positive.
+        validate_args (bool, optional): check the parameters and ``log_prob``'s values. Default: ``None``.
+
+    Example::
+
+        >>> from ember.distributions import Gamma
+        >>> m = Gamma(ember.tensor([2.0]), ember.tensor([3.0]))
+        >>> m.log_prob(ember.tensor([1.0]))
+        tensor([-0.8028])
+        >>> m.mean
+        tensor([0.6667])
+    """
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _mean_carrier_measure = 0
+
+    def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        scalar = isinstance(concentration, Number) and isinstance(rate, Number)
+        batch_shape = ember.Size() if scalar else self.concentration.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Gamma:
+        new = self._get_checked_instance(Gamma, _instance)
+        batch_shape = ember.Size(tuple(batch_shape))
+        new.concentration = self.concentration.expand(batch_shape)
+        new.rate = self.rate.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self) -> ember.Tensor:
+        return self.concentration / self.rate
+
+    @property
+    def mode(self) -> ember.Tensor:
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self) -> ember.Tensor:
+        return self.concentration / self.rate.pow(2)
+
+    def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
+        _no_concentration_grad(type(self).__name__, self.concentration)
+        shape = self._extended_shape(sample_shape)
+        value = standard_gamma(self.concentration.detach().expand(shape)) / self.rate.expand(shape)
+        return value.clamp(min=ember.finfo(value.dtype).tiny)
+
+    def log_prob(self, value: ember.Tensor) -> ember.Tensor:
+        value = ember.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
+        if self._validate_args:
+            self._validate_sample(value)
+        return (
+            ember.xlogy(self.concentration, self.rate)
+            + ember.xlogy(self.concentration - 1, value)
+            - self.rate * value
+            - lgamma(self.concentration)
+        )
+
+    def entropy(self) -> ember.Tensor:
+        return (
+            self.concentration
+            - self.rate.log()
+            + lgamma(self.concentration)
+            + (1.0 - self.concentration) * digamma(self.concentration)
+        )
