@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ember
 
-from ._special import lgamma
+from ._special import digamma, lgamma
 
 # Below this rate Poisson draws count uniform products (Knuth); above it they use Hoermann's
 # transformed rejection (PTRS), whose acceptance rate is above 90 %.
@@ -92,6 +92,45 @@ def standard_gamma(concentration):
         if bool(boost.any()):
             result = ember.where(boost, result * _uniform(a).pow(1.0 / concentration), result)
         return result.clamp(min=ember.finfo(a.dtype).tiny)
+
+
+# the incomplete-gamma series is summed until its terms fall below this fraction of the sum
+_SERIES_TOLERANCE = 1e-15
+_SERIES_CHECK_EVERY = 16
+_SERIES_MAX_TERMS = 4096
+
+
+def standard_gamma_grad(x, concentration):
+    """``dx/dconcentration`` of Gamma(concentration, 1) draws ``x`` by implicit differentiation of the CDF
+    (Figurnov et al., 2018): ``-(dP/da) / p(x)``, with ``P(a, x) = x^a e^-x / Gamma(a+1) * S`` and
+    ``S = sum_n prod_{k<=n} x / (a + k)``, which simplifies to ``-(x/a) (S (log x - psi(a+1)) + dS/da)``."""
+    with ember.no_grad():
+        dtype = x.dtype
+        if x._backend.supports_float64:
+            x, concentration = x.to(ember.float64), concentration.to(ember.float64)
+        term = ember.ones_like(x)
+        harmonic = ember.zeros_like(x)
+        total = ember.ones_like(x)
+        total_grad = ember.zeros_like(x)
+        for k in range(1, _SERIES_MAX_TERMS + 1):
+            term = term * x / (concentration + k)
+            harmonic = harmonic + 1.0 / (concentration + k)
+            total = total + term
+            total_grad = total_grad - term * harmonic
+            if k % _SERIES_CHECK_EVERY == 0 and not bool((term > _SERIES_TOLERANCE * total).any()):
+                break
+        grad = -(x / concentration) * (total * (x.log() - digamma(concentration + 1)) + total_grad)
+        return grad.to(dtype)
+
+
+def reparameterized_gamma(concentration):
+    """Gamma(concentration, 1) draws whose gradient with respect to ``concentration`` is the implicit
+    reparameterization gradient (the draw's value, with ``dx/da`` attached as a linear term)."""
+    x = standard_gamma(concentration.detach())
+    if not (ember.is_grad_enabled() and concentration.requires_grad):
+        return x
+    slope = standard_gamma_grad(x, concentration.detach())
+    return x + slope * (concentration - concentration.detach())
 
 
 def binomial(total_count, probs):

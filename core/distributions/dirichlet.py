@@ -8,10 +8,9 @@ import ember
 import ember.nn.functional as F
 
 from . import constraints
-from ._sampling import standard_gamma
+from ._sampling import reparameterized_gamma
 from ._special import digamma, lgamma
 from .distribution import Distribution
-from .gamma import _no_concentration_grad
 
 __all__ = ["Dirichlet"]
 
@@ -20,8 +19,7 @@ class Dirichlet(Distribution):
     r"""The Dirichlet distribution over the simplex, parameterized by ``concentration``:
     :math:`p(x) \propto \prod_i x_i^{\alpha_i - 1}`.
 
-    ``rsample`` with gradients with respect to ``concentration`` is not implemented (it raises
-    ``NotImplementedError``); ``sample`` works.
+    ``rsample`` normalizes gamma draws that carry implicit reparameterization gradients.
 
     Args:
         concentration (Tensor): concentration parameters, shape ``batch_shape + (K,)``, positive.
@@ -56,9 +54,8 @@ class Dirichlet(Distribution):
         return new
 
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
-        _no_concentration_grad(type(self).__name__, self.concentration)
         shape = self._extended_shape(sample_shape)
-        gammas = standard_gamma(self.concentration.detach().expand(shape))
+        gammas = reparameterized_gamma(self.concentration.expand(shape))
         value = gammas / gammas.sum(-1, keepdim=True)
         finfo = ember.finfo(value.dtype)
         return value.clamp(min=finfo.tiny, max=1 - finfo.eps)

@@ -8,7 +8,7 @@ from typing import Any
 import ember
 
 from . import constraints
-from ._sampling import standard_gamma
+from ._sampling import reparameterized_gamma
 from ._special import digamma, lgamma
 from .distribution import Distribution
 from .utils import broadcast_all
@@ -16,20 +16,12 @@ from .utils import broadcast_all
 __all__ = ["Gamma"]
 
 
-def _no_concentration_grad(name: str, concentration: ember.Tensor) -> None:
-    if ember.is_grad_enabled() and concentration.requires_grad:
-        raise NotImplementedError(
-            f"{name}.rsample: gradients with respect to the concentration (the gamma's shape) are not "
-            "implemented in ember; detach it, or use sample()"
-        )
-
-
 class Gamma(Distribution):
     r"""The gamma distribution with shape ``concentration`` and inverse scale ``rate``:
     :math:`p(x) = \frac{\beta^\alpha}{\Gamma(\alpha)} x^{\alpha-1} e^{-\beta x}`.
 
-    ``rsample`` carries gradients to ``rate``; gradients with respect to ``concentration`` (PyTorch's
-    implicit reparameterization) are not implemented and raise ``NotImplementedError``.
+    ``rsample`` carries gradients to both parameters (implicit reparameterization for
+    ``concentration``, as PyTorch's).
 
     Args:
         concentration (float or Tensor): shape parameter, positive.
@@ -79,9 +71,8 @@ class Gamma(Distribution):
         return self.concentration / self.rate.pow(2)
 
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
-        _no_concentration_grad(type(self).__name__, self.concentration)
         shape = self._extended_shape(sample_shape)
-        value = standard_gamma(self.concentration.detach().expand(shape)) / self.rate.expand(shape)
+        value = reparameterized_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
         return value.clamp(min=ember.finfo(value.dtype).tiny)
 
     def log_prob(self, value: ember.Tensor) -> ember.Tensor:

@@ -20,9 +20,6 @@ __all__ = ["StudentT"]
 class StudentT(Distribution):
     r"""Student's t-distribution with ``df`` degrees of freedom, location ``loc`` and scale ``scale``.
 
-    ``rsample`` carries gradients to ``loc`` and ``scale``; gradients with respect to ``df`` are not
-    implemented and raise ``NotImplementedError``.
-
     Args:
         df (float or Tensor): degrees of freedom, positive.
         loc (float or Tensor): mean of the distribution. Default: ``0.0``.
@@ -76,15 +73,10 @@ class StudentT(Distribution):
         return ember.where(self.df > 2, finite, ember.where(self.df > 1, infinite, undefined))
 
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
-        if ember.is_grad_enabled() and self.df.requires_grad:
-            raise NotImplementedError(
-                "StudentT.rsample: gradients with respect to df are not implemented in ember; detach it, or use sample()"
-            )
         shape = self._extended_shape(sample_shape)
         x = ember.randn(shape, dtype=self.df.dtype, device=self.df.device)
-        with ember.no_grad():
-            z = self._chi2.rsample(sample_shape)
-        y = x * (z / self.df.detach()).rsqrt()
+        z = self._chi2.rsample(sample_shape)
+        y = x * (z / self.df).rsqrt()
         return self.loc + self.scale * y
 
     def log_prob(self, value: ember.Tensor) -> ember.Tensor:
