@@ -375,6 +375,18 @@ class Distribution:
                 f"support ({support!r}) of the distribution {self!r}, but found invalid values:\n{value}"
             )
 
+    def _expanded(self, cls: type, batch_shape: Any, _instance: Any, names: tuple[str, ...] = ()) -> Any:
+        """A new instance of ``cls`` with the tensors ``names`` (those this instance holds) expanded to
+        ``batch_shape`` and the distribution's shapes set: the body of most ``expand`` methods."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = ember.Size(tuple(batch_shape))
+        for name in names:
+            if name in self.__dict__:
+                setattr(new, name, self.__dict__[name].expand(batch_shape))
+        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def _get_checked_instance(self, cls: type, _instance: Any = None) -> Any:
         if _instance is None and type(self).__init__ != cls.__init__:
             raise NotImplementedError(

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from numbers import Number
 from typing import Any
 
 import ember
 import ember.nn.functional as F
 
 from . import constraints
+from ._binary import BinaryParameters
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import broadcast_all
 
 __all__ = ["Geometric"]
 
 
-class Geometric(Distribution):
+class Geometric(BinaryParameters, Distribution):
     r"""The number of failures before the first success in Bernoulli trials of success probability
     ``probs``: :math:`P(X = k) = (1-p)^k p`, ``k = 0, 1, ...``.
 
@@ -38,14 +38,8 @@ class Geometric(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs: Any = None, logits: Any = None, validate_args: bool | None = None) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        given = probs if probs is not None else logits
-        batch_shape = ember.Size() if isinstance(given, Number) else given.shape
+        is_scalar, _ = self._set_probs_or_logits(probs, logits)
+        batch_shape = ember.Size() if is_scalar else self._param.shape
         super().__init__(batch_shape, validate_args=validate_args)
         if self._validate_args and probs is not None:
             valid = self.probs > 0
@@ -56,23 +50,7 @@ class Geometric(Distribution):
                 )
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Geometric:
-        new = self._get_checked_instance(Geometric, _instance)
-        batch_shape = ember.Size(tuple(batch_shape))
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @lazy_property
-    def logits(self) -> ember.Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> ember.Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
+        return self._expanded(Geometric, batch_shape, _instance, ("probs", "logits"))
 
     @property
     def mean(self) -> ember.Tensor:
