@@ -17,6 +17,27 @@ from .utils import broadcast_all, clamp_probs
 __all__ = ["LogitRelaxedBernoulli", "RelaxedBernoulli"]
 
 
+class RelaxedParameters:
+    """Mixin of the relaxed distributions built on a base distribution: its parameters, read through."""
+
+    base_dist: Any
+
+    @property
+    def temperature(self) -> Any:
+        """The relaxation temperature."""
+        return self.base_dist.temperature
+
+    @property
+    def logits(self) -> ember.Tensor:
+        """The log-odds (log-probabilities) of the events."""
+        return self.base_dist.logits
+
+    @property
+    def probs(self) -> ember.Tensor:
+        """The probabilities of the events."""
+        return self.base_dist.probs
+
+
 class LogitRelaxedBernoulli(BinaryParameters, Distribution):
     r"""The logit of a :class:`RelaxedBernoulli` sample (Maddison et al., 2017): a reparameterizable
     distribution over the reals, parameterized by ``temperature`` and ``probs`` or ``logits``.
@@ -68,7 +89,7 @@ class LogitRelaxedBernoulli(BinaryParameters, Distribution):
         )
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class RelaxedBernoulli(RelaxedParameters, TransformedDistribution):
     r"""A reparameterizable relaxation of :class:`Bernoulli` over ``(0, 1)`` (the Concrete or
     Gumbel-sigmoid distribution): a :class:`LogitRelaxedBernoulli` sample through a sigmoid.
 
@@ -100,18 +121,3 @@ class RelaxedBernoulli(TransformedDistribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> RelaxedBernoulli:
         new = self._get_checked_instance(RelaxedBernoulli, _instance)
         return super().expand(batch_shape, _instance=new)  # type: ignore[return-value]
-
-    @property
-    def temperature(self) -> Any:
-        """The relaxation temperature."""
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> ember.Tensor:
-        """The log-odds of sampling ``1``."""
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> ember.Tensor:
-        """The probability of sampling ``1``."""
-        return self.base_dist.probs

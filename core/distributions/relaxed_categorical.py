@@ -10,6 +10,7 @@ import ember
 from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
+from .relaxed_bernoulli import RelaxedParameters
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform
 from .utils import broadcast_all, clamp_probs
@@ -91,7 +92,7 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(RelaxedParameters, TransformedDistribution):
     r"""A reparameterizable relaxation of :class:`OneHotCategorical` over the simplex (the Concrete
     or Gumbel-softmax distribution): an :class:`ExpRelaxedCategorical` sample through ``exp``.
 
@@ -122,18 +123,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> RelaxedOneHotCategorical:
         new = self._get_checked_instance(RelaxedOneHotCategorical, _instance)
         return super().expand(batch_shape, _instance=new)  # type: ignore[return-value]
-
-    @property
-    def temperature(self) -> Any:
-        """The relaxation temperature."""
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> ember.Tensor:
-        """The normalized event log-probabilities."""
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> ember.Tensor:
-        """The event probabilities."""
-        return self.base_dist.probs

@@ -336,7 +336,19 @@ class ComposeTransform(Transform):
 identity_transform = ComposeTransform([])
 
 
-class ExpTransform(Transform):
+class _MonotoneTransform(Transform):
+    """An increasing elementwise bijection without parameters: every instance equals every other."""
+
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    __hash__ = object.__hash__
+
+
+class ExpTransform(_MonotoneTransform):
     r"""The transform :math:`y = \exp(x)`.
 
     Example::
@@ -348,13 +360,6 @@ class ExpTransform(Transform):
 
     domain = constraints.real
     codomain = constraints.positive
-    bijective = True
-    sign = +1
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ExpTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.exp()
@@ -366,7 +371,7 @@ class ExpTransform(Transform):
         return x
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(_MonotoneTransform):
     r"""The transform :math:`y = \frac{1}{1 + \exp(-x)}` (clamped into the open unit interval).
 
     Example::
@@ -378,13 +383,6 @@ class SigmoidTransform(Transform):
 
     domain = constraints.real
     codomain = constraints.unit_interval
-    bijective = True
-    sign = +1
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         finfo = ember.finfo(x.dtype)
@@ -399,7 +397,7 @@ class SigmoidTransform(Transform):
         return -F.softplus(-x) - F.softplus(x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(_MonotoneTransform):
     r"""The transform :math:`y = \tanh(x)`.
 
     Example::
@@ -411,13 +409,6 @@ class TanhTransform(Transform):
 
     domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
-    bijective = True
-    sign = +1
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TanhTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.tanh()
