@@ -183,6 +183,24 @@ CASES = {
     "StudentT-heavy": Case(
         "StudentT", {"df": np.array([0.5, 1.5, 2.5])}, _normal(2, 3), moments=False, without=("stddev",)
     ),
+    "Cauchy": Case(
+        "Cauchy",
+        {"loc": _normal(3), "scale": _positive(3)},
+        _normal(2, 3),
+        _unit(3),
+        ("mode", "cdf", "icdf"),
+        moments=False,
+    ),
+    "HalfNormal": Case(
+        "HalfNormal", {"scale": _positive(2, 3)}, _positive(4, 2, 3), _unit(2, 3), ("mode", "cdf", "icdf")
+    ),
+    "Gumbel": Case("Gumbel", {"loc": _normal(3), "scale": _positive(3)}, _normal(2, 3), methods=("mode",)),
+    "Multinomial": Case(
+        "Multinomial",
+        {"total_count": 10, "probs": _simplex(2, 3)},
+        np.array([[[2.0, 3.0, 5.0], [0.0, 1.0, 9.0]]]),
+        without=("entropy",),  # torch's lgamma(total_count + 1) is float32; checked below at 1e-6
+    ),
     "RelaxedBernoulli": Case(
         "RelaxedBernoulli",
         {"temperature": np.array(0.7), "probs": _unit(2, 3)},
@@ -346,6 +364,15 @@ def test_categorical_sample_frequencies(device):
     for row in range(2):
         freq = np.bincount(draws[:, row], minlength=3) / 20000
         np.testing.assert_allclose(freq, probs[row], atol=0.015)
+
+
+def test_multinomial_entropy_and_sample_counts(device):
+    probs = _simplex(2, 3)
+    e_dist = D.Multinomial(7, ember.tensor(probs, device=device))
+    t_dist = TD.Multinomial(7, torch.tensor(probs))
+    assert_close(e_dist.entropy(), t_dist.entropy(), rtol=1e-6, atol=1e-6)
+    draws = e_dist.sample((3, 5))
+    assert tuple(draws.shape) == (3, 5, 2, 3) and bool((draws.sum(-1) == 7).all())
 
 
 def test_reinforce_program(device):
@@ -530,6 +557,11 @@ def _raises_like(e_fn, t_fn):
         lambda lib, T: lib.Dirichlet(T([1.0, 1.0])).log_prob(T([0.7, 0.7])),
         lambda lib, T: lib.StudentT(T([-1.0])),
         lambda lib, T: lib.Chi2(T([0.0])),
+        lambda lib, T: lib.Cauchy(T([0.0]), T([-1.0])),
+        lambda lib, T: lib.HalfNormal(T([1.0])).log_prob(T([-1.0])),
+        lambda lib, T: lib.Gumbel(T([0.0]), T([0.0])),
+        lambda lib, T: lib.Multinomial(3, T([0.5, 0.5])).log_prob(T([2.0, 2.0])),
+        lambda lib, T: lib.Multinomial(3, T([0.5, 0.5])).log_prob(T([-1.0, 2.0])),
         lambda lib, T: lib.Poisson(T([1.0])).log_prob(T([0.5])),
         lambda lib, T: lib.Binomial(3, T([0.5]), T([0.0])),
         lambda lib, T: lib.Binomial(3, T([0.5])).log_prob(T([4.0])),

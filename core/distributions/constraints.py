@@ -37,6 +37,7 @@ __all__ = [
     "less_than",
     "lower_cholesky",
     "lower_triangular",
+    "multinomial",
     "nonnegative",
     "nonnegative_integer",
     "one_hot",
@@ -195,6 +196,20 @@ class _OneHot(Constraint):
         is_boolean = (value == 0) | (value == 1)
         is_normalized = value.sum(-1) == 1
         return is_boolean.all(-1) & is_normalized
+
+
+class _Multinomial(Constraint):
+    """Non-negative integer counts over the last dimension summing to at most ``upper_bound``."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound: Any) -> None:
+        self.upper_bound = upper_bound
+        super().__init__()
+
+    def check(self, x):
+        return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
 
 
 class _IntegerInterval(Constraint):
@@ -422,6 +437,7 @@ interval = _Interval
 half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 lower_triangular = _LowerTriangular()
+multinomial = _Multinomial
 lower_cholesky = _LowerCholesky()
 corr_cholesky = _CorrCholesky()
 square = _Square()

@@ -25,6 +25,7 @@ from . import constraints
 from .utils import sum_rightmost
 
 __all__ = [
+    "AbsTransform",
     "AffineTransform",
     "ComposeTransform",
     "ExpTransform",
@@ -418,6 +419,31 @@ class TanhTransform(_MonotoneTransform):
 
     def log_abs_det_jacobian(self, x, y):
         return 2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))
+
+
+class AbsTransform(Transform):
+    r"""The transform :math:`y = |x|` (not bijective: its inverse returns the non-negative root).
+
+    Example::
+
+        >>> from ember.distributions.transforms import AbsTransform
+        >>> AbsTransform()(ember.tensor([-2.0, 3.0]))
+        tensor([2., 3.])
+    """
+
+    domain = constraints.real
+    codomain = constraints.positive
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AbsTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
 
 
 class AffineTransform(Transform):
