@@ -27,7 +27,7 @@ class HalfNormal(TransformedDistribution):
         >>> from ember.distributions import HalfNormal
         >>> m = HalfNormal(ember.tensor([1.0]))
         >>> m.log_prob(ember.tensor([1.0]))
-        tensor([-1.2258])
+        tensor([-0.7258])
     """
 
     arg_constraints = {"scale": constraints.positive}
