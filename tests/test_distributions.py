@@ -148,6 +148,7 @@ CASES = {
         _ints(30, 3, 4).astype(float),
         methods=("mode",),
         without=("entropy",),
+        draws=4000,
     ),
     "Binomial-probs": Case(
         "Binomial",
@@ -200,6 +201,7 @@ CASES = {
         {"total_count": 10, "probs": _simplex(2, 3)},
         np.array([[[2.0, 3.0, 5.0], [0.0, 1.0, 9.0]]]),
         without=("entropy",),  # torch's lgamma(total_count + 1) is float32; checked below at 1e-6
+        draws=2000,
     ),
     "RelaxedBernoulli": Case(
         "RelaxedBernoulli",
