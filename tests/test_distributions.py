@@ -678,3 +678,57 @@ def test_independent_and_constraints(device):
     for name in ("real", "positive", "simplex", "lower_cholesky", "positive_definite", "lower_triangular", "symmetric"):
         e_check = getattr(D.constraints, name).check(ember.tensor(x, device=device))
         assert_close(e_check, getattr(TD.constraints, name).check(torch.tensor(x)), what=name)
+
+
+@pytest.mark.parametrize(
+    "name,args,shape",
+    [
+        ("real", (), (2, 3)),
+        ("real_vector", (), (2, 3)),
+        ("positive", (), (2, 3)),
+        ("nonnegative", (), (3,)),
+        ("greater_than", (1.5,), (3,)),
+        ("greater_than_eq", (-1.0,), (3,)),
+        ("less_than", (2.0,), (3,)),
+        ("unit_interval", (), (2, 3)),
+        ("interval", (-2.0, 3.0), (2, 3)),
+        ("half_open_interval", (0.0, 4.0), (3,)),
+        ("simplex", (), (2, 3)),
+    ],
+)
+def test_biject_to_and_transform_to_match_torch(name, args, shape, device):
+    x = _normal(*shape)
+    dtype = ember.float64 if ember.backends.get_backend(device).supports_float64 else ember.float32
+    e_x = ember.tensor(x, dtype=dtype, device=device)
+    t_x = torch.tensor(x, dtype=getattr(torch, e_x.dtype.name))
+    e_constraint, t_constraint = getattr(D.constraints, name), getattr(TD.constraints, name)
+    if args:
+        e_constraint, t_constraint = e_constraint(*args), t_constraint(*args)
+    for e_registry, t_registry in ((D.biject_to, TD.biject_to), (D.transform_to, TD.transform_to)):
+        e_t, t_t = e_registry(e_constraint), t_registry(t_constraint)
+        assert repr(e_t) == repr(t_t)
+        e_y, t_y = e_t(e_x), t_t(t_x)
+        assert_close(e_y, t_y, what=f"{name} forward")
+        assert bool(e_constraint.check(e_y).all())
+        assert_close(e_t.inv(e_y), t_t.inv(t_y), rtol=1e-4, atol=1e-5, what=f"{name} inverse")
+        if e_t.bijective:
+            assert_close(e_t.log_abs_det_jacobian(e_x, e_y), t_t.log_abs_det_jacobian(t_x, t_y), what=f"{name} ladj")
+    with pytest.raises(NotImplementedError):
+        D.biject_to(D.constraints.boolean)
+
+
+def test_stick_breaking_dirichlet_density_matches_torch(device):
+    """A Dirichlet density pulled back to unconstrained space (what HMC samples), against torch's."""
+    concentration, x = _positive(3), _normal(4, 2)
+    e_t, t_t = D.biject_to(D.constraints.simplex), TD.biject_to(TD.constraints.simplex)
+    e_dist = D.TransformedDistribution(D.Independent(D.Normal(ember.zeros(2, device=device), 1.0), 1), e_t)
+    t_dist = TD.TransformedDistribution(TD.Independent(TD.Normal(torch.zeros(2), 1.0), 1), t_t)
+    value = t_t(torch.tensor(x, dtype=torch.float32))
+    assert_close(
+        e_dist.log_prob(ember.tensor(value.numpy(), device=device)), t_dist.log_prob(value), rtol=1e-4, atol=1e-4
+    )
+    e_density = D.Dirichlet(ember.tensor(concentration, dtype=ember.float32, device=device)).log_prob(
+        ember.tensor(value.numpy(), device=device)
+    )
+    t_density = TD.Dirichlet(torch.tensor(concentration, dtype=torch.float32)).log_prob(value)
+    assert_close(e_density, t_density, rtol=1e-4, atol=1e-4)

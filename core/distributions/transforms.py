@@ -29,7 +29,10 @@ __all__ = [
     "AffineTransform",
     "ComposeTransform",
     "ExpTransform",
+    "IndependentTransform",
     "SigmoidTransform",
+    "SoftmaxTransform",
+    "StickBreakingTransform",
     "TanhTransform",
     "Transform",
     "identity_transform",
@@ -534,3 +537,171 @@ class AffineTransform(Transform):
 
     def inverse_shape(self, shape: Any) -> Any:
         return self.forward_shape(shape)
+
+
+class IndependentTransform(Transform):
+    """Wraps a transform to treat ``reinterpreted_batch_ndims`` extra rightmost dimensions as
+    dependent: the log-det-Jacobian is summed over them.
+
+    Args:
+        base_transform (Transform): the transform to wrap.
+        reinterpreted_batch_ndims (int): the number of extra rightmost dimensions.
+        cache_size (int): 0 or 1. Default: ``0``.
+
+    Example::
+
+        >>> from ember.distributions.transforms import ExpTransform, IndependentTransform
+        >>> t = IndependentTransform(ExpTransform(), 1)
+        >>> x = ember.zeros(2, 3)
+        >>> t.log_abs_det_jacobian(x, t(x)).shape
+        ember.Size([2])
+    """
+
+    def __init__(self, base_transform: Transform, reinterpreted_batch_ndims: int, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.base_transform = base_transform.with_cache(cache_size)
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return IndependentTransform(self.base_transform, self.reinterpreted_batch_ndims, cache_size=cache_size)
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
+
+    @property
+    def codomain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return self.base_transform.bijective
+
+    @property
+    def sign(self) -> Any:
+        return self.base_transform.sign
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, IndependentTransform)
+            and self.base_transform == other.base_transform
+            and self.reinterpreted_batch_ndims == other.reinterpreted_batch_ndims
+        )
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        if x.dim() < self.domain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform(x)
+
+    def _inverse(self, y):
+        if y.dim() < self.codomain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform.inv(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y), self.reinterpreted_batch_ndims)
+
+    def forward_shape(self, shape: Any) -> Any:
+        return self.base_transform.forward_shape(shape)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        return self.base_transform.inverse_shape(shape)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.base_transform!r}, {self.reinterpreted_batch_ndims})"
+
+
+def _vector_shape(shape: Any) -> Any:
+    if len(shape) < 1:
+        raise ValueError("Too few dimensions on input")
+    return tuple(shape)
+
+
+class SoftmaxTransform(Transform):
+    r"""From unconstrained space to the simplex by :math:`y = \exp(x)` normalized over the last
+    dimension (not bijective: its inverse is ``log``, up to a constant).
+
+    Example::
+
+        >>> from ember.distributions.transforms import SoftmaxTransform
+        >>> SoftmaxTransform()(ember.zeros(4))
+        tensor([0.2500, 0.2500, 0.2500, 0.2500])
+    """
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SoftmaxTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        probs = (x - x.amax(-1, keepdim=True)).exp()
+        return probs / probs.sum(-1, keepdim=True)
+
+    def _inverse(self, y):
+        return y.log()
+
+    def forward_shape(self, shape: Any) -> Any:
+        return _vector_shape(shape)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        return _vector_shape(shape)
+
+
+class StickBreakingTransform(Transform):
+    """From unconstrained vectors of size ``K - 1`` to the simplex of size ``K`` by stick breaking: each
+    coordinate's sigmoid takes that fraction of the stick that is left.
+
+    Example::
+
+        >>> from ember.distributions.transforms import StickBreakingTransform
+        >>> t = StickBreakingTransform()
+        >>> y = t(ember.zeros(3))
+        >>> y
+        tensor([0.2500, 0.2500, 0.2500, 0.2500])
+        >>> bool((t.inv(y).abs() < 1e-6).all())
+        True
+    """
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StickBreakingTransform)
+
+    __hash__ = object.__hash__
+
+    @staticmethod
+    def _log_offset(n, like):
+        # log(K - i) for i = 1..K-1: centres the breaks so that zeros map to the uniform point
+        return (n + 1 - ember.arange(1, n + 1, dtype=like.dtype, device=like.device)).log()
+
+    def _call(self, x):
+        finfo = ember.finfo(x.dtype)
+        z = ember.sigmoid(x - self._log_offset(x.shape[-1], x)).clamp(min=finfo.tiny, max=1.0 - finfo.eps)
+        z_cumprod = (1 - z).cumprod(-1)
+        return F.pad(z, (0, 1), value=1.0) * F.pad(z_cumprod, (1, 0), value=1.0)
+
+    def _inverse(self, y):
+        y_crop = y[..., :-1]
+        remaining = (1 - y_crop.cumsum(-1)).clamp(min=ember.finfo(y.dtype).tiny)
+        return y_crop.log() - remaining.log() + self._log_offset(y_crop.shape[-1], y)
+
+    def log_abs_det_jacobian(self, x, y):
+        x = x - self._log_offset(x.shape[-1], x)
+        return (-x + F.logsigmoid(x) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape: Any) -> Any:
+        shape = _vector_shape(shape)
+        return shape[:-1] + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        shape = _vector_shape(shape)
+        return shape[:-1] + (shape[-1] - 1,)
