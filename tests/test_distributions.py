@@ -732,3 +732,27 @@ def test_stick_breaking_dirichlet_density_matches_torch(device):
     )
     t_density = TD.Dirichlet(torch.tensor(concentration, dtype=torch.float32)).log_prob(value)
     assert_close(e_density, t_density, rtol=1e-4, atol=1e-4)
+
+
+def test_gamma_cdf_matches_torch(device, dtype):
+    concentration, rate, value = np.array([0.3, 2.0, 9.0, 250.0]), _positive(4), np.array([0.05, 1.2, 30.0, 160.0])
+    e_rate = ember.tensor(rate, dtype=dtype, device=device, requires_grad=True)
+    t_rate = torch.tensor(rate, dtype=getattr(torch, dtype.name), requires_grad=True)
+    e_value = ember.tensor(value, dtype=dtype, device=device, requires_grad=True)
+    t_value = torch.tensor(value, dtype=getattr(torch, dtype.name), requires_grad=True)
+    e_cdf = D.Gamma(ember.tensor(concentration, dtype=dtype, device=device), e_rate).cdf(e_value)
+    t_cdf = TD.Gamma(torch.tensor(concentration, dtype=t_rate.dtype), t_rate).cdf(t_value)
+    tol = 1e-4 if dtype == ember.float32 else 1e-9
+    assert_close(e_cdf, t_cdf, dtype, rtol=tol, atol=tol)
+    e_cdf.sum().backward()
+    t_cdf.sum().backward()
+    assert_close(e_rate.grad, t_rate.grad, dtype, rtol=tol * 10, atol=tol * 10, what="grad rate")
+    assert_close(e_value.grad, t_value.grad, dtype, rtol=tol * 10, atol=tol * 10, what="grad value")
+    e_chi2 = D.Chi2(ember.tensor([3.0], dtype=dtype, device=device)).cdf(
+        ember.tensor([2.5], dtype=dtype, device=device)
+    )
+    assert_close(
+        e_chi2, TD.Chi2(torch.tensor([3.0], dtype=t_rate.dtype)).cdf(torch.tensor([2.5], dtype=t_rate.dtype)), dtype
+    )
+    with pytest.raises(NotImplementedError, match="concentration"):
+        D.Gamma(ember.tensor([2.0], device=device, requires_grad=True), 1.0).cdf(ember.tensor([1.0], device=device))

@@ -9,7 +9,7 @@ import ember
 
 from . import constraints
 from ._sampling import reparameterized_gamma
-from ._special import digamma, lgamma
+from ._special import digamma, gammainc, lgamma
 from .distribution import Distribution
 from .utils import broadcast_all
 
@@ -79,6 +79,21 @@ class Gamma(Distribution):
             - self.rate * value
             - lgamma(self.concentration)
         )
+
+    def cdf(self, value: ember.Tensor) -> ember.Tensor:
+        value = ember.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
+        if self._validate_args:
+            self._validate_sample(value)
+        if ember.is_grad_enabled() and self.concentration.requires_grad:
+            raise NotImplementedError(
+                "Gamma.cdf: the derivative with respect to concentration is not implemented (as in PyTorch's "
+                "gammainc); detach the concentration"
+            )
+        x = self.rate * value
+        # P(a, x), its derivative in x (the standard gamma density) attached for autograd
+        density = ((self.concentration - 1) * x.log() - x - lgamma(self.concentration)).exp()
+        cdf = gammainc(self.concentration.detach(), x.detach())
+        return cdf + density.detach() * (x - x.detach())
 
     def entropy(self) -> ember.Tensor:
         return (
