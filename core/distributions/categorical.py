@@ -14,6 +14,32 @@ from .utils import lazy_property, logits_to_probs, probs_to_logits
 __all__ = ["Categorical"]
 
 
+class CategoricalParameters:
+    """Mixin of the distributions built on a :class:`Categorical` (``self._categorical``): its
+    parameters, read through."""
+
+    _categorical: Categorical
+
+    @property
+    def _param(self) -> ember.Tensor:
+        return self._categorical._param
+
+    @property
+    def probs(self) -> ember.Tensor:
+        """The event probabilities."""
+        return self._categorical.probs
+
+    @property
+    def logits(self) -> ember.Tensor:
+        """The normalized event log-probabilities."""
+        return self._categorical.logits
+
+    @property
+    def param_shape(self) -> ember.Size:
+        """The shape of the parameter tensor, ``batch_shape + (K,)``."""
+        return self._categorical.param_shape
+
+
 class Categorical(Distribution):
     r"""A categorical distribution over ``{0, ..., K-1}`` parameterized by ``probs`` or ``logits``
     (exactly one of them), whose last dimension indexes the ``K`` categories.

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import math
-from numbers import Number
 from typing import Any
 
 import ember
 
-from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_all
+from ._location_scale import LocationScale
 
 __all__ = ["Cauchy"]
 
 
-class Cauchy(Distribution):
+class Cauchy(LocationScale):
     r"""The Cauchy (Lorentz) distribution: the ratio of two independent standard normals, located and
     scaled. Its mean and variance are undefined (``nan`` and ``inf``).
 
@@ -34,25 +31,12 @@ class Cauchy(Distribution):
         tensor([0.5000])
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = ember.Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
-
     def expand(self, batch_shape: Any, _instance: Any = None) -> Cauchy:
         return self._expanded(Cauchy, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self) -> ember.Tensor:
         return ember.full(self._extended_shape(), math.nan, dtype=self.loc.dtype, device=self.loc.device)
-
-    @property
-    def mode(self) -> ember.Tensor:
-        return self.loc
 
     @property
     def variance(self) -> ember.Tensor:

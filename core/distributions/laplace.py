@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import math
-from numbers import Number
 from typing import Any
 
 import ember
 
-from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_all
+from ._location_scale import LocationScale
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     r"""The Laplace distribution: :math:`p(x) = \frac{1}{2b} e^{-|x - \mu| / b}`.
 
     Args:
@@ -33,24 +30,11 @@ class Laplace(Distribution):
         tensor([2.])
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = ember.Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
-
     def expand(self, batch_shape: Any, _instance: Any = None) -> Laplace:
         return self._expanded(Laplace, batch_shape, _instance, ("loc", "scale"))
 
     @property
     def mean(self) -> ember.Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> ember.Tensor:
         return self.loc
 
     @property

@@ -10,14 +10,14 @@ import ember
 from . import constraints
 from ._special import lgamma
 from .binomial import Binomial
-from .categorical import Categorical
+from .categorical import Categorical, CategoricalParameters
 from .distribution import Distribution
 from .utils import broadcast_all
 
 __all__ = ["Multinomial"]
 
 
-class Multinomial(Distribution):
+class Multinomial(CategoricalParameters, Distribution):
     r"""The counts of ``total_count`` categorical draws over ``K`` categories, parameterized by ``probs``
     or ``logits`` as :class:`Categorical`; samples have event shape ``(K,)``.
 
@@ -66,21 +66,6 @@ class Multinomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self) -> constraints.Constraint:
         return constraints.multinomial(self.total_count)
-
-    @property
-    def logits(self) -> ember.Tensor:
-        """The normalized event log-probabilities."""
-        return self._categorical.logits
-
-    @property
-    def probs(self) -> ember.Tensor:
-        """The event probabilities."""
-        return self._categorical.probs
-
-    @property
-    def param_shape(self) -> ember.Size:
-        """The shape of the parameter tensor, ``batch_shape + (K,)``."""
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> ember.Tensor:

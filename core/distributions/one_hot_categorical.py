@@ -8,13 +8,13 @@ import ember
 import ember.nn.functional as F
 
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, CategoricalParameters
 from .distribution import Distribution
 
 __all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(CategoricalParameters, Distribution):
     r"""A categorical distribution whose samples are one-hot vectors of size ``K`` (the event shape),
     parameterized by ``probs`` or ``logits`` as :class:`Categorical`.
 
@@ -50,25 +50,6 @@ class OneHotCategorical(Distribution):
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
-
-    @property
-    def _param(self) -> ember.Tensor:
-        return self._categorical._param
-
-    @property
-    def probs(self) -> ember.Tensor:
-        """The event probabilities."""
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> ember.Tensor:
-        """The normalized event log-probabilities."""
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> ember.Size:
-        """The shape of the parameter tensor, ``batch_shape + (K,)``."""
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> ember.Tensor:

@@ -8,7 +8,7 @@ from typing import Any
 import ember
 
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, CategoricalParameters
 from .distribution import Distribution
 from .relaxed_bernoulli import RelaxedParameters
 from .transformed_distribution import TransformedDistribution
@@ -18,7 +18,7 @@ from .utils import broadcast_all, clamp_probs
 __all__ = ["ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(CategoricalParameters, Distribution):
     r"""The log of a :class:`RelaxedOneHotCategorical` sample (the ExpConcrete distribution of
     Maddison et al., 2017), parameterized by ``temperature`` and ``probs`` or ``logits``.
 
@@ -57,21 +57,6 @@ class ExpRelaxedCategorical(Distribution):
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
-
-    @property
-    def param_shape(self) -> ember.Size:
-        """The shape of the parameter tensor, ``batch_shape + (K,)``."""
-        return self._categorical.param_shape
-
-    @property
-    def logits(self) -> ember.Tensor:
-        """The normalized event log-probabilities."""
-        return self._categorical.logits
-
-    @property
-    def probs(self) -> ember.Tensor:
-        """The event probabilities."""
-        return self._categorical.probs
 
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
         shape = self._extended_shape(sample_shape)
