@@ -16,7 +16,7 @@ __all__ = ["MultivariateNormal"]
 
 
 def _as_columns(matrix: ember.Tensor, vectors: ember.Tensor) -> tuple[ember.Tensor, ember.Tensor, tuple]:
-    """``matrix`` (B..., n, n) and ``vectors`` (S..., B..., n) broadcast, the vectors laid out as the
+    """``matrix`` (B..., r, n) and ``vectors`` (S..., B..., n) broadcast, the vectors laid out as the
     columns of (B..., n, prod(S)) matrices: one matmul per batch element rather than one per vector."""
     batch_dims = matrix.dim() - 2
     n = matrix.shape[-1]
@@ -24,7 +24,7 @@ def _as_columns(matrix: ember.Tensor, vectors: ember.Tensor) -> tuple[ember.Tens
     batch = tuple(ember.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(vectors.shape[lead:-1])))
     sample = tuple(vectors.shape[:lead])
     flat = vectors.expand(sample + batch + (n,)).reshape((-1,) + batch + (n,))
-    return matrix.expand(batch + (n, n)), flat.permute(*range(1, batch_dims + 2), 0), sample
+    return matrix.expand(batch + tuple(matrix.shape[-2:])), flat.permute(*range(1, batch_dims + 2), 0), sample
 
 
 def _from_columns(columns: ember.Tensor, sample: tuple) -> ember.Tensor:
