@@ -612,8 +612,16 @@ def test_validation_can_be_switched_off(device):
         D.Distribution.set_default_validate_args(2)
 
 
+def _loc_scale():
+    return {"loc": _normal(3), "scale": _positive(3)}
+
+
+def _gamma():
+    return {"concentration": _positive(3), "rate": _positive(3)}
+
+
 KL_PAIRS = [
-    ("Normal", {"loc": _normal(3), "scale": _positive(3)}, "Normal", {"loc": _normal(3), "scale": _positive(3)}),
+    ("Normal", _loc_scale(), "Normal", _loc_scale()),
     ("Categorical", {"probs": _simplex(2, 4)}, "Categorical", {"logits": _normal(2, 4)}),
     ("Bernoulli", {"probs": _unit(3)}, "Bernoulli", {"logits": _normal(3)}),
     (
@@ -628,6 +636,44 @@ KL_PAIRS = [
         "Normal",
         {"loc": _normal(2), "scale": _positive(2)},
     ),
+    (
+        "MultivariateNormal",
+        {"loc": _normal(2, 3), "scale_tril": np.linalg.cholesky(_spd(3, 3))},
+        "MultivariateNormal",
+        {"loc": _normal(3), "covariance_matrix": _spd(2, 3, 3)},
+    ),
+    ("OneHotCategorical", {"probs": _simplex(2, 4)}, "OneHotCategorical", {"logits": _normal(2, 4)}),
+    ("Exponential", {"rate": _positive(3)}, "Exponential", {"rate": _positive(3)}),
+    ("Laplace", _loc_scale(), "Laplace", _loc_scale()),
+    ("LogNormal", _loc_scale(), "LogNormal", _loc_scale()),
+    ("Poisson", {"rate": _positive(3)}, "Poisson", {"rate": _positive(3)}),
+    ("Geometric", {"probs": _unit(3)}, "Geometric", {"logits": _normal(3)}),
+    (
+        "Binomial",
+        {"total_count": np.array([5.0, 7.0]), "probs": _unit(2)},
+        "Binomial",
+        {"total_count": np.array([5.0, 6.0]), "logits": _normal(2)},
+    ),
+    ("Gamma", _gamma(), "Gamma", _gamma()),
+    ("Chi2", {"df": _positive(3)}, "Chi2", {"df": _positive(3)}),
+    (
+        "Beta",
+        {"concentration1": _positive(3), "concentration0": _positive(3)},
+        "Beta",
+        {"concentration1": _positive(3), "concentration0": _positive(3)},
+    ),
+    ("Dirichlet", {"concentration": _positive(2, 3)}, "Dirichlet", {"concentration": _positive(3)}),
+    ("Cauchy", _loc_scale(), "Cauchy", _loc_scale()),
+    ("HalfNormal", {"scale": _positive(3)}, "HalfNormal", {"scale": _positive(3)}),
+    ("Gumbel", _loc_scale(), "Gumbel", _loc_scale()),
+    ("Exponential", {"rate": _positive(3)}, "Normal", _loc_scale()),
+    ("Gamma", _gamma(), "Normal", _loc_scale()),
+    ("Gumbel", _loc_scale(), "Normal", _loc_scale()),
+    ("Laplace", _loc_scale(), "Normal", _loc_scale()),
+    ("Exponential", {"rate": _positive(3)}, "Gamma", _gamma()),
+    ("Gamma", _gamma(), "Exponential", {"rate": _positive(3)}),
+    ("Normal", _loc_scale(), "Laplace", _loc_scale()),
+    ("Normal", _loc_scale(), "Gumbel", _loc_scale()),
 ]
 
 
@@ -658,6 +704,23 @@ def test_kl_infinite_support_mismatch_and_dispatch(device):
     np.testing.assert_allclose(kl.cpu().numpy(), [1.5, 1.5], rtol=1e-6)
     with pytest.raises(NotImplementedError, match="No KL"):
         D.kl_divergence(D.Normal(0.0, 1.0), D.Bernoulli(0.5))
+
+
+@pytest.mark.parametrize(
+    "p,q",
+    [
+        (lambda lib, T: lib.Normal(T([0.0]), T([1.0])), lambda lib, T: lib.Uniform(T([0.0]), T([1.0]))),
+        (lambda lib, T: lib.Laplace(T([0.0]), T([1.0])), lambda lib, T: lib.Gamma(T([2.0]), T([1.0]))),
+        (lambda lib, T: lib.Gumbel(T([0.0]), T([1.0])), lambda lib, T: lib.Exponential(T([1.0]))),
+        (lambda lib, T: lib.Exponential(T([1.0])), lambda lib, T: lib.Beta(T([2.0]), T([1.0]))),
+        (lambda lib, T: lib.Gamma(T([2.0]), T([1.0])), lambda lib, T: lib.Uniform(T([0.0]), T([5.0]))),
+    ],
+)
+def test_kl_support_mismatch_is_infinite_as_torch(p, q, device):
+    def make(lib, T):
+        return lib.kl_divergence(p(lib, T), q(lib, T))
+
+    assert_close(make(D, lambda v: ember.tensor(v, device=device)), make(TD, torch.tensor))
 
 
 def test_register_kl_prefers_the_most_specific_pair():

@@ -27,6 +27,7 @@ from .distribution import Distribution
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
+from .gumbel import _EULER_GAMMA, Gumbel
 from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
@@ -279,3 +280,88 @@ def _kl_uniform_normal(p, q):
     t2 = common_term.pow(2) / 12
     t3 = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
     return t1 + 0.5 * (t2 + t3) / q.scale.pow(2)
+
+
+# ---- pairs of different families -------------------------------------------------------------
+
+
+def _infinity(p, q):
+    """KL is infinite where p puts mass outside q's support: a bounded or half-line q."""
+    return ember.full(p.batch_shape, math.inf, dtype=p.mean.dtype, device=p.mean.device)
+
+
+for _p_type in (Exponential, Gamma, Gumbel, Laplace, Normal):
+    for _q_type in (Beta, Uniform):
+        register_kl(_p_type, _q_type)(_infinity)
+for _p_type in (Gumbel, Laplace, Normal):
+    for _q_type in (Exponential, Gamma):
+        register_kl(_p_type, _q_type)(_infinity)
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    scale_ratio = p.scale / q.scale
+    loc_term = (p.loc - q.loc) / q.scale
+    tail = (lgamma(1 + scale_ratio) - loc_term).exp()
+    return -scale_ratio.log() + loc_term + scale_ratio * _EULER_GAMMA + tail - (1 + _EULER_GAMMA)
+
+
+def _kl_to_normal(q, mean, second_moment, entropy):
+    """KL(p || q) for Normal q from p's mean, E[x^2] and entropy: cross-entropy minus entropy."""
+    cross_entropy = 0.5 * (2 * math.pi * q.scale.pow(2)).log()
+    cross_entropy = cross_entropy + (second_moment - 2 * q.loc * mean + q.loc.pow(2)) / (2 * q.scale.pow(2))
+    return cross_entropy - entropy
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p, q):
+    return _kl_to_normal(q, p.mean, 2 * p.rate.pow(-2), p.entropy())
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p, q):
+    second_moment = p.concentration * (p.concentration + 1) / p.rate.pow(2)
+    return _kl_to_normal(q, p.mean, second_moment, p.entropy())
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    second_moment = p.variance + p.mean.pow(2)
+    return _kl_to_normal(q, p.mean, second_moment, p.entropy())
+
+
+@register_kl(Laplace, Normal)
+def _kl_laplace_normal(p, q):
+    return _kl_to_normal(q, p.loc, 2 * p.scale.pow(2) + p.loc.pow(2), p.entropy())
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p, q):
+    # E_p[log x] = -log(rate) - euler_gamma, E_p[x] = 1 / rate
+    expected_log = -p.rate.log() - _EULER_GAMMA
+    cross_entropy = -q.concentration * q.rate.log() + lgamma(q.concentration)
+    cross_entropy = cross_entropy - (q.concentration - 1) * expected_log + q.rate / p.rate
+    return cross_entropy - p.entropy()
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p, q):
+    # E_p|x - m| of a normal: sigma sqrt(2/pi) exp(-d^2 / 2 sigma^2) + d erf(d / (sigma sqrt 2)), d = mu - m
+    diff = p.loc - q.loc
+    expected_abs = math.sqrt(2 / math.pi) * p.scale * (-0.5 * (diff / p.scale).pow(2)).exp()
+    expected_abs = expected_abs + diff * ember.erf(diff / (p.scale * math.sqrt(2)))
+    return (2 * q.scale).log() + expected_abs / q.scale - p.entropy()
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p, q):
+    # -log q(x) = log(scale) + z + exp(-z), z = (x - loc) / scale; E_p exp(-z) by the normal's mgf
+    z_mean = (p.loc - q.loc) / q.scale
+    z_var = (p.scale / q.scale).pow(2)
+    cross_entropy = q.scale.log() + z_mean + (-z_mean + 0.5 * z_var).exp()
+    return cross_entropy - p.entropy()
