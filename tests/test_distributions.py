@@ -257,6 +257,16 @@ CASES = {
         _normal(5, 2),
         methods=("mean", "variance"),
     ),
+    "NegativeBinomial-probs": Case(
+        "NegativeBinomial",
+        {"total_count": np.array([1.5, 3.0, 2.5]), "probs": np.array([0.3, 0.4, 0.6])},
+        _ints(8, 4, 3).astype(float),
+        methods=("mode",),
+        without=("entropy",),
+    ),
+    "NegativeBinomial-logits": Case(
+        "NegativeBinomial", {"total_count": 4, "logits": _normal(2)}, _ints(6, 3, 2).astype(float), without=("entropy",)
+    ),
     "OneHotCategorical": Case(
         "OneHotCategorical",
         {"probs": _simplex(2, 3)},
@@ -591,6 +601,9 @@ def _raises_like(e_fn, t_fn):
         lambda lib, T: lib.StudentT(T([-1.0])),
         lambda lib, T: lib.Chi2(T([0.0])),
         lambda lib, T: lib.Cauchy(T([0.0]), T([-1.0])),
+        lambda lib, T: lib.NegativeBinomial(T([-1.0]), T([0.5])),
+        lambda lib, T: lib.NegativeBinomial(T([1.0]), T([1.0])),
+        lambda lib, T: lib.NegativeBinomial(T([1.0]), T([0.5])).log_prob(T([0.5])),
         lambda lib, T: lib.MixtureSameFamily(lib.Bernoulli(T([0.5])), lib.Normal(T([0.0]), T([1.0]))),
         lambda lib, T: lib.MixtureSameFamily(lib.Categorical(T([0.5, 0.5])), lib.Normal(T([0.0] * 3), T([1.0] * 3))),
         lambda lib, T: lib.MixtureSameFamily(
