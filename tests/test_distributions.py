@@ -203,6 +203,9 @@ CASES = {
     "HalfNormal": Case(
         "HalfNormal", {"scale": _positive(2, 3)}, _positive(4, 2, 3), _unit(2, 3), ("mode", "cdf", "icdf")
     ),
+    "HalfCauchy": Case(
+        "HalfCauchy", {"scale": _positive(3)}, _positive(2, 3), _unit(3), ("mode", "cdf", "icdf"), moments=False
+    ),
     "Gumbel": Case("Gumbel", {"loc": _normal(3), "scale": _positive(3)}, _normal(2, 3), methods=("mode",)),
     "Multinomial": Case(
         "Multinomial",
@@ -614,6 +617,7 @@ def _raises_like(e_fn, t_fn):
         lambda lib, T: lib.LowRankMultivariateNormal(T([0.0, 0.0]), T([[1.0], [1.0]]), T([1.0])),
         lambda lib, T: lib.LowRankMultivariateNormal(T([0.0, 0.0]), T([[1.0], [1.0]]), T([1.0, -1.0])),
         lambda lib, T: lib.HalfNormal(T([1.0])).log_prob(T([-1.0])),
+        lambda lib, T: lib.HalfCauchy(T([-1.0])),
         lambda lib, T: lib.Gumbel(T([0.0]), T([0.0])),
         lambda lib, T: lib.Multinomial(3, T([0.5, 0.5])).log_prob(T([2.0, 2.0])),
         lambda lib, T: lib.Multinomial(3, T([0.5, 0.5])).log_prob(T([-1.0, 2.0])),
