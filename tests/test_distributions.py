@@ -796,6 +796,14 @@ def test_independent_and_constraints(device):
     for name in ("real", "positive", "simplex", "unit_interval", "boolean", "nonnegative_integer", "lower_cholesky"):
         assert repr(getattr(D.constraints, name)) == repr(getattr(TD.constraints, name))
     x = np.array([[1.0, 0.0], [0.5, 2.0]])
+    for make in (
+        lambda c: c.cat([c.unit_interval, c.positive], 1, [1, 1]),
+        lambda c: c.stack([c.unit_interval, c.positive], 1),
+        lambda c: c.stack([c.real], -1),
+    ):
+        e_c, t_c = make(D.constraints), make(TD.constraints)
+        assert (e_c.event_dim, e_c.is_discrete) == (t_c.event_dim, t_c.is_discrete)
+        assert_close(e_c.check(ember.tensor(x, device=device)), t_c.check(torch.tensor(x)), what="cat/stack")
     for name in ("real", "positive", "simplex", "lower_cholesky", "positive_definite", "lower_triangular", "symmetric"):
         e_check = getattr(D.constraints, name).check(ember.tensor(x, device=device))
         assert_close(e_check, getattr(TD.constraints, name).check(torch.tensor(x)), what=name)

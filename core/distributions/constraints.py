@@ -369,35 +369,8 @@ class _PositiveSemidefinite(_PositiveDefinite):
         return ember.finfo(value.dtype).eps
 
 
-class _Cat(Constraint):
-    """Applies a sequence of constraints to submatrices of ``dim`` of sizes ``lengths``."""
-
-    def __init__(self, cseq: Any, dim: int = 0, lengths: Any = None) -> None:
-        self.cseq = list(cseq)
-        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
-        if len(self.lengths) != len(self.cseq):
-            raise ValueError(f"cat: got {len(self.cseq)} constraints but {len(self.lengths)} lengths")
-        self.dim = dim
-        super().__init__()
-
-    @property
-    def is_discrete(self) -> bool:  # type: ignore[override]
-        return any(c.is_discrete for c in self.cseq)
-
-    @property
-    def event_dim(self) -> int:  # type: ignore[override]
-        return max(c.event_dim for c in self.cseq)
-
-    def check(self, value):
-        checks, start = [], 0
-        for constr, length in zip(self.cseq, self.lengths):
-            checks.append(constr.check(value.narrow(self.dim, start, length)))
-            start += length
-        return ember.cat(checks, self.dim)
-
-
-class _Stack(Constraint):
-    """Applies a sequence of constraints to the slices of ``dim``."""
+class _Composite(Constraint):
+    """A constraint made of a sequence of constraints, each for one part of the value along ``dim``."""
 
     def __init__(self, cseq: Any, dim: int = 0) -> None:
         self.cseq = list(cseq)
@@ -410,7 +383,32 @@ class _Stack(Constraint):
 
     @property
     def event_dim(self) -> int:  # type: ignore[override]
-        dim = max(c.event_dim for c in self.cseq)
+        return max(c.event_dim for c in self.cseq)
+
+
+class _Cat(_Composite):
+    """Applies a sequence of constraints to submatrices of ``dim`` of sizes ``lengths``."""
+
+    def __init__(self, cseq: Any, dim: int = 0, lengths: Any = None) -> None:
+        super().__init__(cseq, dim)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise ValueError(f"cat: got {len(self.cseq)} constraints but {len(self.lengths)} lengths")
+
+    def check(self, value):
+        checks, start = [], 0
+        for constr, length in zip(self.cseq, self.lengths):
+            checks.append(constr.check(value.narrow(self.dim, start, length)))
+            start += length
+        return ember.cat(checks, self.dim)
+
+
+class _Stack(_Composite):
+    """Applies a sequence of constraints to the slices of ``dim``."""
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        dim = super().event_dim
         return dim + 1 if self.dim + dim < 0 else dim
 
     def check(self, value):
