@@ -1,0 +1,149 @@
+"""Samplers for the counting distributions, composed of ember's uniform draws (private).
+
+ember has no ``poisson``/``binomial`` sampling op in this tree; these loops draw from
+``ember.rand`` on the parameters' device (so ``manual_seed`` fixes them) until every element is
+accepted. Each loop round checks on the host whether any element is still pending.
+"""
+
+from __future__ import annotations
+
+import ember
+
+from ._special import digamma, lgamma
+
+# Below this rate Poisson draws count uniform products (Knuth); above it they use Hoermann's
+# transformed rejection (PTRS), whose acceptance rate is above 90 %.
+_SMALL_RATE = 10.0
+# Binomial draws sum Bernoulli trials in chunks of this many, keeping memory bounded.
+_TRIALS_PER_CHUNK = 256
+
+
+def _uniform(like):
+    return ember.rand(like.shape, dtype=like.dtype, device=like.device)
+
+
+def _poisson_small(rate):
+    """Knuth's method: the number of uniform draws whose running product stays above ``exp(-rate)``."""
+    limit = (-rate).exp()
+    product = ember.ones_like(rate)
+    count = ember.zeros_like(rate)
+    while True:
+        product = product * _uniform(rate)
+        active = product > limit
+        if not bool(active.any()):
+            return count
+        count = count + active.to(rate.dtype)
+
+
+def _poisson_large(rate):
+    """Hoermann's PTRS ("The transformed rejection method for generating Poisson random variables", 1993)."""
+    slam = rate.sqrt()
+    loglam = rate.log()
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    log_invalpha = (1.1239 + 1.1328 / (b - 3.4)).log()
+    vr = 0.9277 - 3.6224 / (b - 2)
+    result = ember.zeros_like(rate)
+    pending = ember.ones_like(rate, dtype=ember.bool)
+    while bool(pending.any()):
+        u = _uniform(rate) - 0.5
+        v = _uniform(rate)
+        us = 0.5 - u.abs()
+        k = ((2 * a / us + b) * u + rate + 0.43).floor()
+        quick = (us >= 0.07) & (v <= vr)
+        rejected = (k < 0) | ((us < 0.013) & (v > us))
+        log_ratio = v.log() + log_invalpha - (a / (us * us) + b).log()
+        exact = log_ratio <= -rate + k * loglam - lgamma(k.clamp(min=0) + 1)
+        accept = pending & (quick | (~rejected & exact))
+        result = ember.where(accept, k, result)
+        pending = pending & ~accept
+    return result
+
+
+def poisson(rate):
+    """Poisson draws of the shape of ``rate`` (already expanded to the sample shape)."""
+    with ember.no_grad():
+        small = rate < _SMALL_RATE
+        low = _poisson_small(ember.where(small, rate, ember.zeros_like(rate)))
+        if not bool((~small).any()):
+            return low
+        high = _poisson_large(ember.where(small, ember.full_like(rate, _SMALL_RATE), rate))
+        return ember.where(small, low, high)
+
+
+def standard_gamma(concentration):
+    """Gamma(concentration, 1) draws (Marsaglia and Tsang, 2000; boosted by ``U^(1/a)`` below 1)."""
+    with ember.no_grad():
+        boost = concentration < 1
+        a = ember.where(boost, concentration + 1, concentration)
+        d = a - 1.0 / 3.0
+        c = (9 * d).rsqrt()
+        result = ember.zeros_like(a)
+        pending = ember.ones_like(a, dtype=ember.bool)
+        while bool(pending.any()):
+            z = ember.randn(a.shape, dtype=a.dtype, device=a.device)
+            v = (1 + c * z) ** 3
+            positive = v > 0
+            safe_v = ember.where(positive, v, ember.ones_like(v))
+            log_u = _uniform(a).log()
+            accept = pending & positive & (log_u < 0.5 * z * z + d - d * safe_v + d * safe_v.log())
+            result = ember.where(accept, d * safe_v, result)
+            pending = pending & ~accept
+        if bool(boost.any()):
+            result = ember.where(boost, result * _uniform(a).pow(1.0 / concentration), result)
+        return result.clamp(min=ember.finfo(a.dtype).tiny)
+
+
+# the incomplete-gamma series is summed until its terms fall below this fraction of the sum
+_SERIES_TOLERANCE = 1e-15
+_SERIES_CHECK_EVERY = 16
+_SERIES_MAX_TERMS = 4096
+
+
+def standard_gamma_grad(x, concentration):
+    """``dx/dconcentration`` of Gamma(concentration, 1) draws ``x`` by implicit differentiation of the CDF
+    (Figurnov et al., 2018): ``-(dP/da) / p(x)``, with ``P(a, x) = x^a e^-x / Gamma(a+1) * S`` and
+    ``S = sum_n prod_{k<=n} x / (a + k)``, which simplifies to ``-(x/a) (S (log x - psi(a+1)) + dS/da)``."""
+    with ember.no_grad():
+        dtype = x.dtype
+        if x._backend.supports_float64:
+            x, concentration = x.to(ember.float64), concentration.to(ember.float64)
+        term = ember.ones_like(x)
+        harmonic = ember.zeros_like(x)
+        total = ember.ones_like(x)
+        total_grad = ember.zeros_like(x)
+        for k in range(1, _SERIES_MAX_TERMS + 1):
+            term = term * x / (concentration + k)
+            harmonic = harmonic + 1.0 / (concentration + k)
+            total = total + term
+            total_grad = total_grad - term * harmonic
+            if k % _SERIES_CHECK_EVERY == 0 and not bool((term > _SERIES_TOLERANCE * total).any()):
+                break
+        grad = -(x / concentration) * (total * (x.log() - digamma(concentration + 1)) + total_grad)
+        return grad.to(dtype)
+
+
+def reparameterized_gamma(concentration):
+    """Gamma(concentration, 1) draws whose gradient with respect to ``concentration`` is the implicit
+    reparameterization gradient (the draw's value, with ``dx/da`` attached as a linear term)."""
+    x = standard_gamma(concentration.detach())
+    if not (ember.is_grad_enabled() and concentration.requires_grad):
+        return x
+    slope = standard_gamma_grad(x, concentration.detach())
+    return x + slope * (concentration - concentration.detach())
+
+
+def binomial(total_count, probs):
+    """Binomial draws: Bernoulli trials summed over ``total_count`` (tensors of one shape)."""
+    with ember.no_grad():
+        trials = int(total_count.max()) if total_count.numel() else 0
+        count = ember.zeros_like(probs)
+        p = probs.unsqueeze(-1)
+        for start in range(0, trials, _TRIALS_PER_CHUNK):
+            size = min(_TRIALS_PER_CHUNK, trials - start)
+            index = ember.arange(start, start + size, dtype=probs.dtype, device=probs.device)
+            draws = (ember.rand(tuple(probs.shape) + (size,), dtype=probs.dtype, device=probs.device) < p).to(
+                probs.dtype
+            )
+            count = count + (draws * (index < total_count.unsqueeze(-1)).to(probs.dtype)).sum(-1)
+        return count

@@ -1,0 +1,98 @@
+"""The Dirichlet distribution, as ``torch.distributions.Dirichlet``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ember
+import ember.nn.functional as F
+
+from . import constraints
+from ._sampling import reparameterized_gamma
+from ._special import digamma, lgamma
+from .distribution import Distribution
+
+__all__ = ["Dirichlet"]
+
+
+class Dirichlet(Distribution):
+    r"""The Dirichlet distribution over the simplex, parameterized by ``concentration``:
+    :math:`p(x) \propto \prod_i x_i^{\alpha_i - 1}`.
+
+    ``rsample`` normalizes gamma draws that carry implicit reparameterization gradients.
+
+    Args:
+        concentration (Tensor): concentration parameters, shape ``batch_shape + (K,)``, positive.
+        validate_args (bool, optional): check the parameters and ``log_prob``'s values. Default: ``None``.
+
+    Example::
+
+        >>> from ember.distributions import Dirichlet
+        >>> m = Dirichlet(ember.tensor([0.5, 0.5]))
+        >>> m.log_prob(ember.tensor([0.25, 0.75]))
+        tensor(-0.3077)
+        >>> m.sample().shape
+        ember.Size([2])
+    """
+
+    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, concentration: ember.Tensor, validate_args: bool | None = None) -> None:
+        if concentration.dim() < 1:
+            raise ValueError("`concentration` parameter must be at least one-dimensional.")
+        self.concentration = concentration
+        super().__init__(concentration.shape[:-1], concentration.shape[-1:], validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Dirichlet:
+        new = self._get_checked_instance(Dirichlet, _instance)
+        batch_shape = ember.Size(tuple(batch_shape))
+        new.concentration = self.concentration.expand(tuple(batch_shape) + tuple(self.event_shape))
+        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
+        shape = self._extended_shape(sample_shape)
+        gammas = reparameterized_gamma(self.concentration.expand(shape))
+        value = gammas / gammas.sum(-1, keepdim=True)
+        finfo = ember.finfo(value.dtype)
+        return value.clamp(min=finfo.tiny, max=1 - finfo.eps)
+
+    def log_prob(self, value: ember.Tensor) -> ember.Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return (
+            ember.xlogy(self.concentration - 1.0, value).sum(-1)
+            + lgamma(self.concentration.sum(-1))
+            - lgamma(self.concentration).sum(-1)
+        )
+
+    @property
+    def mean(self) -> ember.Tensor:
+        return self.concentration / self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def mode(self) -> ember.Tensor:
+        concentrationm1 = (self.concentration - 1).clamp(min=0.0)
+        mode = concentrationm1 / concentrationm1.sum(-1, keepdim=True)
+        # all concentrations below 1: the density peaks at the vertex of the largest one
+        vertex = F.one_hot(self.concentration.argmax(-1), self.concentration.shape[-1]).to(mode.dtype)
+        below_one = (self.concentration < 1).all(-1, keepdim=True)
+        return ember.where(below_one, vertex, mode)
+
+    @property
+    def variance(self) -> ember.Tensor:
+        con0 = self.concentration.sum(-1, keepdim=True)
+        return self.concentration * (con0 - self.concentration) / (con0.pow(2) * (con0 + 1))
+
+    def entropy(self) -> ember.Tensor:
+        k = self.concentration.shape[-1]
+        a0 = self.concentration.sum(-1)
+        return (
+            lgamma(self.concentration).sum(-1)
+            - lgamma(a0)
+            - (k - a0) * digamma(a0)
+            - ((self.concentration - 1.0) * digamma(self.concentration)).sum(-1)
+        )

@@ -1,0 +1,104 @@
+"""The gamma distribution, as ``torch.distributions.Gamma``."""
+
+from __future__ import annotations
+
+from numbers import Number
+from typing import Any
+
+import ember
+
+from . import constraints
+from ._sampling import reparameterized_gamma
+from ._special import digamma, gammainc, lgamma
+from .distribution import Distribution
+from .utils import broadcast_all
+
+__all__ = ["Gamma"]
+
+
+class Gamma(Distribution):
+    r"""The gamma distribution with shape ``concentration`` and inverse scale ``rate``:
+    :math:`p(x) = \frac{\beta^\alpha}{\Gamma(\alpha)} x^{\alpha-1} e^{-\beta x}`.
+
+    ``rsample`` carries gradients to both parameters (implicit reparameterization for
+    ``concentration``, as PyTorch's).
+
+    Args:
+        concentration (float or Tensor): shape parameter, positive.
+        rate (float or Tensor): rate (inverse scale), positive.
+        validate_args (bool, optional): check the parameters and ``log_prob``'s values. Default: ``None``.
+
+    Example::
+
+        >>> from ember.distributions import Gamma
+        >>> m = Gamma(ember.tensor([2.0]), ember.tensor([3.0]))
+        >>> m.log_prob(ember.tensor([1.0]))
+        tensor([-0.8028])
+        >>> m.mean
+        tensor([0.6667])
+    """
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _mean_carrier_measure = 0
+
+    def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        scalar = isinstance(concentration, Number) and isinstance(rate, Number)
+        batch_shape = ember.Size() if scalar else self.concentration.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Gamma:
+        return self._expanded(Gamma, batch_shape, _instance, ("concentration", "rate"))
+
+    @property
+    def mean(self) -> ember.Tensor:
+        return self.concentration / self.rate
+
+    @property
+    def mode(self) -> ember.Tensor:
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self) -> ember.Tensor:
+        return self.concentration / self.rate.pow(2)
+
+    def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
+        shape = self._extended_shape(sample_shape)
+        value = reparameterized_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        return value.clamp(min=ember.finfo(value.dtype).tiny)
+
+    def log_prob(self, value: ember.Tensor) -> ember.Tensor:
+        value = ember.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
+        if self._validate_args:
+            self._validate_sample(value)
+        return (
+            ember.xlogy(self.concentration, self.rate)
+            + ember.xlogy(self.concentration - 1, value)
+            - self.rate * value
+            - lgamma(self.concentration)
+        )
+
+    def cdf(self, value: ember.Tensor) -> ember.Tensor:
+        value = ember.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
+        if self._validate_args:
+            self._validate_sample(value)
+        if ember.is_grad_enabled() and self.concentration.requires_grad:
+            raise NotImplementedError(
+                "Gamma.cdf: the derivative with respect to concentration is not implemented (as in PyTorch's "
+                "gammainc); detach the concentration"
+            )
+        x = self.rate * value
+        # P(a, x), its derivative in x (the standard gamma density) attached for autograd
+        density = ((self.concentration - 1) * x.log() - x - lgamma(self.concentration)).exp()
+        cdf = gammainc(self.concentration.detach(), x.detach())
+        return cdf + density.detach() * (x - x.detach())
+
+    def entropy(self) -> ember.Tensor:
+        return (
+            self.concentration
+            - self.rate.log()
+            + lgamma(self.concentration)
+            + (1.0 - self.concentration) * digamma(self.concentration)
+        )
