@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ember
 
-from ._special import digamma, lgamma
+from ..ops.special import digamma, lgamma
 
 # Below this rate Poisson draws count uniform products (Knuth); above it they use Hoermann's
 # transformed rejection (PTRS), whose acceptance rate is above 90 %.

@@ -9,7 +9,7 @@ import ember
 from . import constraints
 from ._binary import BinaryParameters
 from ._sampling import binomial
-from ._special import lgamma
+from ..ops.special import lgamma
 from .distribution import Distribution
 
 __all__ = ["Binomial"]

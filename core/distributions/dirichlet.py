@@ -9,7 +9,7 @@ import ember.nn.functional as F
 
 from . import constraints
 from ._sampling import reparameterized_gamma
-from ._special import digamma, lgamma
+from ..ops.special import digamma, lgamma
 from .distribution import Distribution
 
 __all__ = ["Dirichlet"]

@@ -9,7 +9,8 @@ import ember
 
 from . import constraints
 from ._sampling import reparameterized_gamma
-from ._special import digamma, gammainc, lgamma
+from ..ops.special import digamma, lgamma
+from ._gammainc import gammainc
 from .distribution import Distribution
 from .utils import broadcast_all
 

@@ -16,7 +16,7 @@ import ember
 import ember.nn.functional as F
 
 from ._linalg import solve_lower
-from ._special import digamma, lgamma
+from ..ops.special import digamma, lgamma
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial

@@ -8,7 +8,7 @@ from typing import Any
 import ember
 
 from . import constraints
-from ._special import lgamma
+from ..ops.special import lgamma
 from .binomial import Binomial
 from .categorical import Categorical, CategoricalParameters
 from .distribution import Distribution

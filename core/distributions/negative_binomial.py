@@ -10,7 +10,7 @@ import ember.nn.functional as F
 from . import constraints
 from ._binary import BinaryParameters
 from ._sampling import poisson, standard_gamma
-from ._special import lgamma
+from ..ops.special import lgamma
 from .distribution import Distribution
 
 __all__ = ["NegativeBinomial"]

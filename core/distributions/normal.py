@@ -8,7 +8,7 @@ from typing import Any
 import ember
 
 from ._location_scale import LocationScale
-from ._special import erfinv
+from ..ops.special import erfinv
 
 __all__ = ["Normal"]
 

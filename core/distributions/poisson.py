@@ -9,7 +9,7 @@ import ember
 
 from . import constraints
 from ._sampling import poisson
-from ._special import lgamma
+from ..ops.special import lgamma
 from .distribution import Distribution
 from .utils import broadcast_all
 

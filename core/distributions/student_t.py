@@ -9,7 +9,7 @@ from typing import Any
 import ember
 
 from . import constraints
-from ._special import digamma, lgamma
+from ..ops.special import digamma, lgamma
 from .chi2 import Chi2
 from .distribution import Distribution
 from .utils import broadcast_all

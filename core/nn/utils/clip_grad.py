@@ -53,6 +53,7 @@ def clip_grad_norm_(
         >>> loss.backward()
         >>> total_norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     """
+    max_norm = float(max_norm)  # a ValueError for a non-number, before any work (as torch)
     grads = _grads(parameters)
     total_norm = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
