@@ -6,10 +6,10 @@ from typing import Any
 
 import ember
 
+from ..ops.special import lgamma
 from . import constraints
 from ._binary import BinaryParameters
 from ._sampling import binomial
-from ..ops.special import lgamma
 from .distribution import Distribution
 
 __all__ = ["Binomial"]

@@ -7,9 +7,9 @@ from typing import Any
 import ember
 import ember.nn.functional as F
 
+from ..ops.special import digamma, lgamma
 from . import constraints
 from ._sampling import reparameterized_gamma
-from ..ops.special import digamma, lgamma
 from .distribution import Distribution
 
 __all__ = ["Dirichlet"]

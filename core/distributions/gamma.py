@@ -7,10 +7,10 @@ from typing import Any
 
 import ember
 
-from . import constraints
-from ._sampling import reparameterized_gamma
 from ..ops.special import digamma, lgamma
+from . import constraints
 from ._gammainc import gammainc
+from ._sampling import reparameterized_gamma
 from .distribution import Distribution
 from .utils import broadcast_all
 

@@ -15,8 +15,8 @@ from typing import Any
 import ember
 import ember.nn.functional as F
 
-from ._linalg import solve_lower
 from ..ops.special import digamma, lgamma
+from ._linalg import solve_lower
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial

@@ -7,8 +7,8 @@ from typing import Any
 
 import ember
 
-from . import constraints
 from ..ops.special import lgamma
+from . import constraints
 from .binomial import Binomial
 from .categorical import Categorical, CategoricalParameters
 from .distribution import Distribution

@@ -7,10 +7,10 @@ from typing import Any
 import ember
 import ember.nn.functional as F
 
+from ..ops.special import lgamma
 from . import constraints
 from ._binary import BinaryParameters
 from ._sampling import poisson, standard_gamma
-from ..ops.special import lgamma
 from .distribution import Distribution
 
 __all__ = ["NegativeBinomial"]

@@ -7,8 +7,8 @@ from typing import Any
 
 import ember
 
-from ._location_scale import LocationScale
 from ..ops.special import erfinv
+from ._location_scale import LocationScale
 
 __all__ = ["Normal"]
 

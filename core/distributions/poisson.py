@@ -7,9 +7,9 @@ from typing import Any
 
 import ember
 
+from ..ops.special import lgamma
 from . import constraints
 from ._sampling import poisson
-from ..ops.special import lgamma
 from .distribution import Distribution
 from .utils import broadcast_all
 

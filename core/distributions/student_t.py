@@ -8,8 +8,8 @@ from typing import Any
 
 import ember
 
-from . import constraints
 from ..ops.special import digamma, lgamma
+from . import constraints
 from .chi2 import Chi2
 from .distribution import Distribution
 from .utils import broadcast_all
