@@ -67,6 +67,17 @@ def array_operands(like, value):
     return (like if like.dtype is result else like.to(result)), converted, result
 
 
+def _cpu_scalar_moved(op, a, b):
+    """``(a, b)`` with a 0-d CPU tensor moved (differentiably) to the other operand's accelerator, as
+    PyTorch computes a CPU scalar tensor with a tensor of any device; else the device error."""
+    if b.ndim == 0 and b._device.type == "cpu" and a._device.type != "cpu":
+        return a, b.to(a._device)
+    if a.ndim == 0 and a._device.type == "cpu" and b._device.type != "cpu":
+        return a.to(b._device), b
+    check_same_device(op, a, b)
+    return a, b
+
+
 def promote(op, a, b):
     """Bring ``a`` (a tensor) and ``b`` (a tensor or Python scalar) to a common dtype.
 
@@ -74,8 +85,8 @@ def promote(op, a, b):
     tensors are cast (differentiably) only when their dtype differs from the result.
     """
     if isinstance(b, Tensor):
-        if a._device is not b._device:
-            check_same_device(op, a, b)
+        if a._device is not b._device and a._device != b._device:
+            a, b = _cpu_scalar_moved(op, a, b)
         na, nb = a._data.dtype, b._data.dtype
         if na is nb or na == nb:  # the common case: one native type, no ember dtype lookups
             return a, b, a._backend._ember[na]
