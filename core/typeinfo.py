@@ -5,6 +5,8 @@ The limits are host constants (read from NumPy's tables once per call); no tenso
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import dtypes
@@ -51,7 +53,7 @@ class finfo:  # noqa: N801 - the public name mirrors torch.finfo
         )
 
 
-def _bfloat16_finfo():
+def _bfloat16_finfo() -> Any:
     """``ml_dtypes``' limits of bfloat16 (NumPy's finfo does not know the type)."""
     import ml_dtypes
 
