@@ -90,13 +90,14 @@ def gemm(device, m, n, k, a, a_rs, a_cs, a_offsets, b, b_rs, b_cs, b_offsets, ou
             return False
         strides.append(step)
     queue = ctypes.c_void_p(device.queue.int_ptr)
-    status = _ROUTINES[out.dtype](
-        _ROW_MAJOR, la[0], lb[0], m, n, k, 1.0,
-        a.buffer.int_ptr, int(a_offsets[0]), la[1], strides[0],
-        b.buffer.int_ptr, int(b_offsets[0]), lb[1], strides[1],
-        0.0, out.buffer.int_ptr, out.offset, max(n, 1), m * n, a_offsets.size,
-        ctypes.byref(queue), None,
-    )  # fmt: skip
+    with device.launch_lock:  # CLBlast's calls on one queue from several threads crash (its kernel cache)
+        status = _ROUTINES[out.dtype](
+            _ROW_MAJOR, la[0], lb[0], m, n, k, 1.0,
+            a.buffer.int_ptr, int(a_offsets[0]), la[1], strides[0],
+            b.buffer.int_ptr, int(b_offsets[0]), lb[1], strides[1],
+            0.0, out.buffer.int_ptr, out.offset, max(n, 1), m * n, a_offsets.size,
+            ctypes.byref(queue), None,
+        )  # fmt: skip
     return status == 0
 
 

@@ -148,6 +148,10 @@ class Device:
         #: (what, dtype) -> whether CLBlast's GEMM measured faster than the own kernel (clblast.py)
         self.gemm_choice = {}
         self._lock = threading.Lock()
+        #: a kernel's arguments are set and the kernel enqueued as one step: a cached kernel is
+        #: shared by every thread, and another thread's arguments in between would be launched
+        #: (or, on PoCL, crash the process)
+        self.launch_lock = threading.Lock()
 
     # -- buffers -------------------------------------------------------------------------
     def new_buffer(self, nbytes, host=None):
@@ -209,8 +213,12 @@ class Device:
                     header = "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" + header
                 with self._lock:
                     program = self._programs[key] = binary_cache.build(self.context, self.cl_device, header + text)
-            kern = self._kernels[(key, name)] = getattr(program, name)
-            kern.typed = False
+            with self._lock:  # one kernel object per name, however many threads ask at once
+                kern = self._kernels.get((key, name))
+                if kern is None:
+                    kern = getattr(program, name)
+                    kern.typed = False
+                    self._kernels[(key, name)] = kern
         return kern
 
     def meta(self, values):
@@ -237,10 +245,11 @@ class Device:
         The first call fixes the kernel's scalar argument types from ``args``: PyOpenCL's
         typed invoker packs them without inspecting each value (about 5x cheaper per launch).
         """
-        if not kern.typed:
-            kern.set_scalar_arg_dtypes([a.dtype if isinstance(a, np.generic) else None for a in args])
-            kern.typed = True
-        kern(self.queue, global_size, local_size, *args)
+        with self.launch_lock:
+            if not kern.typed:
+                kern.set_scalar_arg_dtypes([a.dtype if isinstance(a, np.generic) else None for a in args])
+                kern.typed = True
+            kern(self.queue, global_size, local_size, *args)
 
     def run(self, kern, global_size, buffers, scalars):
         """Run ``kern`` over ``global_size`` work-items in groups of :attr:`local_size` (see
@@ -250,9 +259,10 @@ class Device:
         setters are those PyOpenCL's generated invokers call (``Kernel._set_arg_multi``,
         ``_set_arg_buf_pack_multi``; PyOpenCL 2024.1 and later, as ember requires).
         """
-        kern._set_arg_multi(buffers)
-        kern._set_arg_buf_pack_multi(scalars)
-        _enqueue(self.queue, kern, global_size, self.local_range, None, None, False, False)
+        with self.launch_lock:
+            kern._set_arg_multi(buffers)
+            kern._set_arg_buf_pack_multi(scalars)
+            _enqueue(self.queue, kern, global_size, self.local_range, None, None, False, False)
 
     def launch(self, kern, n, *args, local=None):
         """Run ``kern`` over ``n`` work-items (nothing for ``n == 0``), as :meth:`enqueue`.
@@ -265,7 +275,8 @@ class Device:
         if n > 0:
             local = local or self.local_size
             if kern.typed:
-                kern(self.queue, (-(-n // local) * local,), (local,), *args)
+                with self.launch_lock:
+                    kern(self.queue, (-(-n // local) * local,), (local,), *args)
             else:
                 self.enqueue(kern, (-(-n // local) * local,), (local,), *args)
 
