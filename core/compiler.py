@@ -41,8 +41,8 @@ def compile(  # noqa: A001 - PyTorch's name
 
     Args:
         model (Module or callable): what to "compile"; ``None`` returns a decorator.
-        fullgraph, dynamic, backend, mode, options, name, disable, recompile_limit,
-            isolate_recompiles, shapes_spec: PyTorch's options, accepted.
+        fullgraph, dynamic, backend, mode, options, name, disable, recompile_limit, isolate_recompiles, shapes_spec:
+            PyTorch's options, accepted.
 
     Returns:
         ``model``.

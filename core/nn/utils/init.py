@@ -21,7 +21,7 @@ def skip_init(module_cls: type[_M], *args: Any, **kwargs: Any) -> _M:
 
     Args:
         module_cls: a :class:`~ember.nn.Module` subclass whose constructor takes ``device``.
-        *args, **kwargs: the constructor's arguments (``device`` defaults to ``"cpu"``).
+        args, kwargs: the constructor's arguments (``device`` defaults to ``"cpu"``).
 
     Example::
 
