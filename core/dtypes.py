@@ -103,6 +103,9 @@ long = int64
 all_dtypes = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
 _BY_NAME = {d.name: d for d in all_dtypes}
 _BY_NAME["bfloat16"] = bfloat16  # not in all_dtypes: a backend registers it only where it can hold it
+
+#: the 16-bit floating types, which PyTorch's kernels accumulate in float32
+narrow_float = (float16, bfloat16)
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
 
 

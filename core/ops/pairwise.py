@@ -52,7 +52,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
     for name, x in (("X1", x1), ("X2", x2)):
         if not x.dtype.is_floating_point:
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_TORCH_NAMES[x.dtype.name]}")
-        if x.dtype in (dtypes.float16, dtypes.bfloat16):
+        if x.dtype in dtypes.narrow_float:
             raise NotImplementedError(f"\"cdist\" not implemented for '{_TORCH_NAMES[x.dtype.name]}'")
         if x.ndim < 2:
             raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")

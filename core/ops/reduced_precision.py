@@ -20,12 +20,9 @@ from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 
-__all__ = ["computes_in_float32", "narrow_float"]
+__all__ = ["computes_in_float32"]
 
 _Op = TypeVar("_Op", bound=Callable[..., Any])
-
-#: the floating types PyTorch accumulates in float32
-narrow_float = (dtypes.float16, dtypes.bfloat16)
 
 
 def _round(result: Any, dtype: dtypes.dtype) -> Any:
@@ -60,7 +57,7 @@ def computes_in_float32(op: _Op) -> _Op:
     @functools.wraps(op)
     def run(input: Any, *args: Any, **kwargs: Any) -> Any:
         d = getattr(input, "dtype", None)
-        if (d is dtypes.bfloat16 or d is dtypes.float16) and kwargs.get("dtype") is None:
+        if d in dtypes.narrow_float and kwargs.get("dtype") is None:
             if _amp.active and cast_inputs(name, input)[0].dtype is not d:
                 return op(input, *args, **kwargs)  # autocast's policy sets the op's type
             return _round(op(input.float(), *args, **kwargs), d)

@@ -18,7 +18,7 @@ from .comparison import _TORCH_NAMES
 from .matrix_norms import matrix_norm
 from .movement import stack
 from .operands import normalize_dims, wrap_dim
-from .reduced_precision import computes_in_float32, narrow_float
+from .reduced_precision import computes_in_float32
 
 if TYPE_CHECKING:
     from ..types import _dtype
@@ -675,7 +675,7 @@ def norm(
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"norm(): input dtype should be floating point, but got {input.dtype}")
-    if input.dtype in narrow_float:  # computed in float32 and rounded once, as PyTorch's
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
         return norm(input.float(), p, dim, keepdim).to(input.dtype)
     if p == "nuc":  # the nuclear norm of the matrices over the two dims (all of a 2-D input)
         return matrix_norm(input, "nuc", tuple(range(input.ndim)) if dim is None else dim, keepdim)

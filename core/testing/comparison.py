@@ -68,7 +68,7 @@ def _close_mask(a, e, rtol, atol, equal_nan):
 
 def _host(t: Tensor) -> np.ndarray:
     value = t.detach().cpu()
-    if value.dtype in (dtypes.float16, dtypes.bfloat16):
+    if value.dtype in dtypes.narrow_float:
         value = value.float()
     return np.asarray(value.numpy())
 

@@ -17,7 +17,6 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.comparison import _TORCH_NAMES
-from ...ops.reduced_precision import narrow_float
 from ...tensor import Tensor
 from ..common_types import _dtype_t
 
@@ -898,7 +897,7 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
         input = input.to(dtypes.as_dtype(dtype))
     if not input.dtype.is_floating_point and input.numel():
         raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype.name.capitalize()}'")
-    if input.dtype in narrow_float:  # computed in float32 and rounded once, as PyTorch's
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
         return _softmax_family(name, fn, input.float(), dim, stacklevel, None).to(input.dtype)
     axis = input._wrap_dim(dim)
     if input.ndim == 0:

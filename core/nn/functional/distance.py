@@ -115,10 +115,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("pdist", input)
     _check_tensors("pdist", input=input)
-    if (
-        input.dtype in (dtypes.float16, dtypes.bfloat16)
-        and (input._backend.autocast_device_type or input.device.type) == "cpu"
-    ):
+    if input.dtype in dtypes.narrow_float and (input._backend.autocast_device_type or input.device.type) == "cpu":
         raise NotImplementedError(
             f"\"pdist\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'"
         )  # as PyTorch's CPU

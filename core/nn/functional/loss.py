@@ -20,7 +20,6 @@ from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.operands import check_same_device
-from ...ops.reduced_precision import narrow_float
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
 from .distance import pairwise_distance
@@ -1215,7 +1214,7 @@ def cross_entropy(
     class_dim = 1 if input.ndim >= 2 else 0
     # the fused kernel computes in the input's type; a 16-bit input takes log_softmax (float32
     # inside, rounded once) and nll_loss, whose rounding is PyTorch's
-    fused = input.dtype.is_floating_point and input.dtype not in narrow_float
+    fused = input.dtype.is_floating_point and input.dtype not in dtypes.narrow_float
     if not target.dtype.is_floating_point and fused and input.ndim >= 1:
         x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
         loss = _CrossEntropy.apply(x, t, weight, ignore_index, reduction, label_smoothing)

@@ -20,7 +20,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.operands import check_same_device
-from ...ops.reduced_precision import computes_in_float32, narrow_float
+from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
 from ...typeinfo import finfo
 from .padding import pad
@@ -162,12 +162,12 @@ def _mixed_type(y):
     """The dtype a normalization returns whatever its parameters' dtype when ``y`` is 16-bit
     (PyTorch's CPU "mixed type": a bfloat16/float16 input with float32 parameters, as in an
     autocast region, gives the input's dtype), else None."""
-    return y.dtype if y.dtype in (dtypes.bfloat16, dtypes.float16) else None
+    return y.dtype if y.dtype in dtypes.narrow_float else None
 
 
 def _float32(param):
     """A 16-bit parameter as float32 (a differentiable cast), any other one, or None, as it is."""
-    return param.float() if param is not None and param.dtype in narrow_float else param
+    return param.float() if param is not None and param.dtype in dtypes.narrow_float else param
 
 
 def _update_running(running, batch_stat, momentum, scale=1.0):
@@ -415,7 +415,7 @@ def rms_norm(
     axes = _trailing_axes("rms_norm", input, normalized_shape, weight=weight)
     if eps is None:
         eps = finfo(input.dtype).eps
-    if input.dtype in narrow_float:  # computed in float32 and rounded once, as PyTorch's
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
         return rms_norm(input.float(), normalized_shape, weight, eps).to(input.dtype)
     y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
     return _affine(y, weight, None, lambda t: t)
