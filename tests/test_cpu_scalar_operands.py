@@ -45,3 +45,41 @@ def test_other_device_mixes_still_raise(accelerator):
         ember.ones(2) + ember.ones(2, device=accelerator)
     with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
         ember.ones(2, device=accelerator) * ember.ones(1)
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda m, x, s, c: m.where(c, s, x),
+        lambda m, x, s, c: m.where(c, x, s),
+        lambda m, x, s, c: m.clamp(x, min=s),
+        lambda m, x, s, c: m.clamp(x, -s, s),
+        lambda m, x, s, c: x.masked_fill(c, s),
+        lambda m, x, s, c: m.hypot(s, x),
+        lambda m, x, s, c: m.logical_and(x, s),
+    ],
+    ids=["where-input", "where-other", "clamp-min", "clamp-both", "masked_fill", "hypot", "logical_and"],
+)
+def test_cpu_scalar_in_other_ops_as_torch(accelerator, op):
+    values = np.array([0.5, -1.0, 2.0, -3.0], dtype=np.float32)
+    x, tx = ember.tensor(values, device=accelerator), torch.tensor(values)
+    s, ts = ember.tensor(1.5), torch.tensor(1.5)
+    y, ty = op(ember, x, s, x > 0), op(torch, tx, ts, tx > 0)
+    assert y.device == x.device
+    np.testing.assert_allclose(y.cpu().numpy(), ty.numpy(), rtol=1e-6)
+
+
+def test_setitem_with_cpu_scalar_as_torch(accelerator):
+    values = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+    x, tx = ember.tensor(values, device=accelerator), torch.tensor(values)
+    x[x > 0] = ember.tensor(7.0)
+    tx[tx > 0] = torch.tensor(7.0)
+    np.testing.assert_allclose(x.cpu().numpy(), tx.numpy())
+
+
+def test_where_with_a_cpu_tensor_of_more_dims_raises(accelerator):
+    x = ember.ones(3, device=accelerator)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        ember.where(x > 0, ember.ones(3), x)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        x.clamp(min=ember.zeros(3))

@@ -18,7 +18,15 @@ from .comparison import _TORCH_NAMES
 
 if TYPE_CHECKING:
     from ..types import Number
-from .operands import array_operands, as_tensor_arg, broadcast_error, check_same_device, is_scalar, promote, sum_to
+from .operands import (
+    array_operands,
+    as_tensor_arg,
+    broadcast_error,
+    is_scalar,
+    on_one_device,
+    promote,
+    sum_to,
+)
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -1154,7 +1162,10 @@ def clamp(  # noqa: A002
         if bound is not None and not is_scalar(bound):
             if not isinstance(bound, Tensor):
                 raise TypeError(f"clamp(): bounds must be numbers or tensors, got {type(bound).__name__}")
-            check_same_device("clamp", input, bound)
+    if isinstance(min, Tensor):
+        input, min = on_one_device("clamp", input, min)  # noqa: A001
+    if isinstance(max, Tensor):
+        input, max = on_one_device("clamp", input, max)  # noqa: A001
     if input.dtype.is_floating_point:
         min = float(min) if is_scalar(min) else min  # noqa: A001
         max = float(max) if is_scalar(max) else max  # noqa: A001
@@ -1226,7 +1237,7 @@ def where(
         like = condition
     a = as_tensor_arg("where", input, like)
     b = as_tensor_arg("where", other, like)
-    check_same_device("where", condition, a, b)
+    condition, a, b = on_one_device("where", condition, a, b)
     error = broadcast_error(condition.shape, a.shape) or broadcast_error(condition.shape, b.shape)
     error = error or broadcast_error(a.shape, b.shape)
     if error is not None:
@@ -1325,9 +1336,9 @@ ge = _compare("ge", lambda xp, a, b: xp.greater_equal(a, b))
 
 def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor | Number], Tensor]:
     def op(input: Tensor, other: Tensor | Number) -> Tensor:
-        b = other.to(dtypes.bool)._data if isinstance(other, Tensor) else bool(other)
         if isinstance(other, Tensor):
-            check_same_device(name, input, other)
+            input, other = on_one_device(name, input, other)
+        b = other.to(dtypes.bool)._data if isinstance(other, Tensor) else bool(other)
         return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
 
     op.__name__ = name

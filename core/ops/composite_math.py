@@ -78,7 +78,8 @@ def _tensor_pair(op, input, other):
         if not isinstance(other, Tensor):
             raise TypeError(f"{op}(): expected at least one Tensor argument")
         input = as_tensor_arg(op, input, other)
-    other = as_tensor_arg(op, other, input)
+    if not isinstance(other, Tensor):
+        other = as_tensor_arg(op, other, input)
     a, b, _ = promote(op, input, other)
     return a, b
 

@@ -155,6 +155,10 @@ def setitem(self, key, value):
     """``self[key] = value`` in place; ``value`` broadcasts and is cast to ``self.dtype``."""
     native, _ = _native_key(self, key)
     if isinstance(value, Tensor):
+        if (
+            value.ndim == 0 and value._device.type == "cpu"
+        ):  # PyTorch writes a 0-d CPU value into a tensor of any device
+            value = value.to(self._device)
         check_same_device("index_put_", self, value)
         if value.dtype is not self.dtype:
             value = value.to(self.dtype)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_same_device",
+    "on_one_device",
     "promote",
     "sum_to",
     "normalize_dims",
@@ -40,11 +41,32 @@ def check_same_device(op, *tensors):
             )
 
 
+def _is_cpu_scalar(t):
+    return t.ndim == 0 and t._device.type == "cpu"
+
+
+def on_one_device(op, *tensors):
+    """``tensors`` on one device, as PyTorch computes them: a 0-d CPU tensor is a scalar that joins
+    (differentiably) the device of the others; any other mismatch raises the device error."""
+    first = tensors[0]._device
+    if all(t._device is first or t._device == first for t in tensors[1:]):
+        return tensors
+    device = next((t._device for t in tensors if not _is_cpu_scalar(t)), first)
+    moved = []
+    for t in tensors:
+        if t._device is not device and t._device != device:
+            if not _is_cpu_scalar(t):
+                check_same_device(op, *tensors)
+            t = t.to(device)
+        moved.append(t)
+    return tuple(moved)
+
+
 def as_tensor_arg(op, value, like):
-    """``value`` as a tensor on ``like``'s device (scalars become 0-d tensors)."""
+    """``value`` as a tensor on ``like``'s device (scalars become 0-d tensors, a 0-d CPU tensor
+    moves to ``like``'s accelerator)."""
     if isinstance(value, Tensor):
-        check_same_device(op, like, value)
-        return value
+        return on_one_device(op, like, value)[1]
     if is_scalar(value):
         return tensor(value, dtype=dtypes.scalar_dtype(value), device=like._device)
     raise TypeError(f"{op}(): expected a Tensor or a number, got {type(value).__name__}")
@@ -67,17 +89,6 @@ def array_operands(like, value):
     return (like if like.dtype is result else like.to(result)), converted, result
 
 
-def _cpu_scalar_moved(op, a, b):
-    """``(a, b)`` with a 0-d CPU tensor moved (differentiably) to the other operand's accelerator, as
-    PyTorch computes a CPU scalar tensor with a tensor of any device; else the device error."""
-    if b.ndim == 0 and b._device.type == "cpu" and a._device.type != "cpu":
-        return a, b.to(a._device)
-    if a.ndim == 0 and a._device.type == "cpu" and b._device.type != "cpu":
-        return a.to(b._device), b
-    check_same_device(op, a, b)
-    return a, b
-
-
 def promote(op, a, b):
     """Bring ``a`` (a tensor) and ``b`` (a tensor or Python scalar) to a common dtype.
 
@@ -86,7 +97,7 @@ def promote(op, a, b):
     """
     if isinstance(b, Tensor):
         if a._device is not b._device and a._device != b._device:
-            a, b = _cpu_scalar_moved(op, a, b)
+            a, b = on_one_device(op, a, b)
         na, nb = a._data.dtype, b._data.dtype
         if na is nb or na == nb:  # the common case: one native type, no ember dtype lookups
             return a, b, a._backend._ember[na]
