@@ -5,6 +5,8 @@ singular value and symmetric eigen decompositions, and the functions built on th
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .ops.linalg_common import LinAlgError
 from .ops.linalg_decompositions import linalg_cholesky as cholesky
@@ -38,6 +40,9 @@ from .ops.matrix_norms import _check_floating, check_norm_dtype, matrix_norm
 from .ops.reduction import norm as _pnorm
 from .ops.singular import svdvals
 from .tensor import Tensor
+
+if TYPE_CHECKING:
+    from .types import _dtype
 
 __all__ = [
     "LinAlgError",
@@ -75,7 +80,14 @@ __all__ = [
 ]
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+def vector_norm(
+    x: Tensor,
+    ord: float = 2,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+) -> Tensor:
     r"""The vector ``ord``-norm of ``x`` over ``dim`` (every element when ``None``).
 
     .. math::
@@ -108,7 +120,14 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     return _pnorm(x, ord, dim=None if dim == () else dim, keepdim=keepdim, dtype=dtype)
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+def norm(
+    A: Tensor,
+    ord: float | str | None = None,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+) -> Tensor:
     r"""A vector or matrix norm, chosen as :func:`torch.linalg.norm` does: a matrix norm when ``ord``
     is a string or ``dim`` has two entries (or, with ``ord`` given and ``dim`` not, ``A`` is 2-D),
     else a vector norm; with neither given, the 2-norm of every element.

@@ -8,7 +8,7 @@ from typing import Any
 import ember
 
 from . import constraints
-from .distribution import Distribution
+from ._location_scale import LocationScale
 from .transformed_distribution import TransformedDistribution
 from .transforms import AbsTransform
 
@@ -19,8 +19,9 @@ class FoldedAtZero(TransformedDistribution):
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    base_dist: LocationScale
 
-    def __init__(self, base: Distribution, validate_args: bool | None = None) -> None:
+    def __init__(self, base: LocationScale, validate_args: bool | None = None) -> None:
         super().__init__(base, AbsTransform(), validate_args=validate_args)
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ember
 
 from ..ops.special import lgamma
+from ..tensor import Tensor
 
 # the regularized incomplete gamma: its series (below a + 1) and continued fraction (above) are
 # iterated until every element's last step is below this relative size; the host checks every few steps
@@ -14,7 +15,7 @@ _GAMMAINC_CHECK_EVERY = 8
 _GAMMAINC_MAX_STEPS = 4096
 
 
-def _gammainc_series(a, x):
+def _gammainc_series(a: Tensor, x: Tensor) -> Tensor:
     """``P(a, x) = x^a e^-x / Gamma(a + 1) * sum_n prod_{k<=n} x / (a + k)``."""
     term = ember.ones_like(x)
     total = ember.ones_like(x)
@@ -26,7 +27,7 @@ def _gammainc_series(a, x):
     return (a * x.log() - x - lgamma(a + 1)).exp() * total
 
 
-def _gammaincc_fraction(a, x):
+def _gammaincc_fraction(a: Tensor, x: Tensor) -> Tensor:
     """``Q(a, x)`` by Legendre's continued fraction, evaluated with the modified Lentz method."""
     tiny = 1e-300 if x.dtype == ember.float64 else 1e-30
     b = x + 1 - a
@@ -48,7 +49,7 @@ def _gammaincc_fraction(a, x):
     return (a * x.log() - x - lgamma(a)).exp() * h
 
 
-def gammainc(a, x):
+def gammainc(a: Tensor, x: Tensor) -> Tensor:
     """The regularized lower incomplete gamma ``P(a, x)`` for ``a > 0``, ``x >= 0`` (no gradient)."""
     with ember.no_grad():
         dtype = x.dtype

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ember
 
 from ..ops.special import digamma, lgamma
+from ..tensor import Tensor
 
 # Below this rate Poisson draws count uniform products (Knuth); above it they use Hoermann's
 # transformed rejection (PTRS), whose acceptance rate is above 90 %.
@@ -18,11 +19,11 @@ _SMALL_RATE = 10.0
 _TRIALS_PER_CHUNK = 256
 
 
-def _uniform(like):
+def _uniform(like: Tensor) -> Tensor:
     return ember.rand(like.shape, dtype=like.dtype, device=like.device)
 
 
-def _poisson_small(rate):
+def _poisson_small(rate: Tensor) -> Tensor:
     """Knuth's method: the number of uniform draws whose running product stays above ``exp(-rate)``."""
     limit = (-rate).exp()
     product = ember.ones_like(rate)
@@ -35,7 +36,7 @@ def _poisson_small(rate):
         count = count + active.to(rate.dtype)
 
 
-def _poisson_large(rate):
+def _poisson_large(rate: Tensor) -> Tensor:
     """Hoermann's PTRS ("The transformed rejection method for generating Poisson random variables", 1993)."""
     slam = rate.sqrt()
     loglam = rate.log()
@@ -60,7 +61,7 @@ def _poisson_large(rate):
     return result
 
 
-def poisson(rate):
+def poisson(rate: Tensor) -> Tensor:
     """Poisson draws of the shape of ``rate`` (already expanded to the sample shape)."""
     with ember.no_grad():
         small = rate < _SMALL_RATE
@@ -71,7 +72,7 @@ def poisson(rate):
         return ember.where(small, low, high)
 
 
-def standard_gamma(concentration):
+def standard_gamma(concentration: Tensor) -> Tensor:
     """Gamma(concentration, 1) draws (Marsaglia and Tsang, 2000; boosted by ``U^(1/a)`` below 1)."""
     with ember.no_grad():
         boost = concentration < 1
@@ -100,7 +101,7 @@ _SERIES_CHECK_EVERY = 16
 _SERIES_MAX_TERMS = 4096
 
 
-def standard_gamma_grad(x, concentration):
+def standard_gamma_grad(x: Tensor, concentration: Tensor) -> Tensor:
     """``dx/dconcentration`` of Gamma(concentration, 1) draws ``x`` by implicit differentiation of the CDF
     (Figurnov et al., 2018): ``-(dP/da) / p(x)``, with ``P(a, x) = x^a e^-x / Gamma(a+1) * S`` and
     ``S = sum_n prod_{k<=n} x / (a + k)``, which simplifies to ``-(x/a) (S (log x - psi(a+1)) + dS/da)``."""
@@ -123,7 +124,7 @@ def standard_gamma_grad(x, concentration):
         return grad.to(dtype)
 
 
-def reparameterized_gamma(concentration):
+def reparameterized_gamma(concentration: Tensor) -> Tensor:
     """Gamma(concentration, 1) draws whose gradient with respect to ``concentration`` is the implicit
     reparameterization gradient (the draw's value, with ``dx/da`` attached as a linear term)."""
     x = standard_gamma(concentration.detach())
@@ -133,7 +134,7 @@ def reparameterized_gamma(concentration):
     return x + slope * (concentration - concentration.detach())
 
 
-def binomial(total_count, probs):
+def binomial(total_count: Tensor, probs: Tensor) -> Tensor:
     """Binomial draws: Bernoulli trials summed over ``total_count`` (tensors of one shape)."""
     with ember.no_grad():
         trials = int(total_count.max()) if total_count.numel() else 0

@@ -184,7 +184,7 @@ class _IndependentConstraint(Constraint):
 class _Boolean(Constraint):
     is_discrete = True
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return (value == 0) | (value == 1)
 
 
@@ -192,7 +192,7 @@ class _OneHot(Constraint):
     is_discrete = True
     event_dim = 1
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         is_boolean = (value == 0) | (value == 1)
         is_normalized = value.sum(-1) == 1
         return is_boolean.all(-1) & is_normalized
@@ -208,7 +208,7 @@ class _Multinomial(Constraint):
         self.upper_bound = upper_bound
         super().__init__()
 
-    def check(self, x):
+    def check(self, x: ember.Tensor) -> ember.Tensor:
         return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
 
 
@@ -220,10 +220,10 @@ class _IntegerInterval(Constraint):
         self.upper_bound = upper_bound
         super().__init__()
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
 
@@ -234,15 +234,15 @@ class _IntegerGreaterThan(Constraint):
         self.lower_bound = lower_bound
         super().__init__()
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return (value % 1 == 0) & (value >= self.lower_bound)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
 
 
 class _Real(Constraint):
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return value == value  # False for NaN
 
 
@@ -251,15 +251,15 @@ class _GreaterThan(Constraint):
         self.lower_bound = lower_bound
         super().__init__()
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return self.lower_bound < value
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
 
 
 class _GreaterThanEq(_GreaterThan):
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return self.lower_bound <= value
 
 
@@ -268,10 +268,10 @@ class _LessThan(Constraint):
         self.upper_bound = upper_bound
         super().__init__()
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return value < self.upper_bound
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(upper_bound={self.upper_bound})"
 
 
@@ -281,29 +281,29 @@ class _Interval(Constraint):
         self.upper_bound = upper_bound
         super().__init__()
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return (self.lower_bound <= value) & (value <= self.upper_bound)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
 
 class _HalfOpenInterval(_Interval):
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return (self.lower_bound <= value) & (value < self.upper_bound)
 
 
 class _Simplex(Constraint):
     event_dim = 1
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
 
 
 class _LowerTriangular(Constraint):
     event_dim = 2
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         tril = ember.tril(value)
         return (tril == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
 
@@ -311,7 +311,7 @@ class _LowerTriangular(Constraint):
 class _LowerCholesky(Constraint):
     event_dim = 2
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         lower = (ember.tril(value) == value).reshape(tuple(value.shape[:-2]) + (-1,)).all(-1)
         positive_diagonal = (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
         return lower & positive_diagonal
@@ -320,7 +320,7 @@ class _LowerCholesky(Constraint):
 class _CorrCholesky(Constraint):
     event_dim = 2
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         tol = ember.finfo(value.dtype).eps * value.shape[-1] * 10
         row_norm = (value * value).sum(-1).sqrt()
         unit_rows = ((row_norm - 1.0).abs() <= tol).all(-1)
@@ -330,14 +330,14 @@ class _CorrCholesky(Constraint):
 class _Square(Constraint):
     event_dim = 2
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         return ember.full(
             tuple(value.shape[:-2]), value.shape[-1] == value.shape[-2], dtype=ember.bool, device=value.device
         )
 
 
 class _Symmetric(_Square):
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         square = super().check(value)
         if not bool(square.all()):
             return square
@@ -350,7 +350,7 @@ class _PositiveDefinite(_Symmetric):
         """The diagonal shift, relative to the largest entry, that the factorization is tried with."""
         return 0.0
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         symmetric = super().check(value)
         if not bool(symmetric.all()):
             return symmetric
@@ -395,7 +395,7 @@ class _Cat(_Composite):
         if len(self.lengths) != len(self.cseq):
             raise ValueError(f"cat: got {len(self.cseq)} constraints but {len(self.lengths)} lengths")
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         checks, start = [], 0
         for constr, length in zip(self.cseq, self.lengths):
             checks.append(constr.check(value.narrow(self.dim, start, length)))
@@ -411,7 +411,7 @@ class _Stack(_Composite):
         dim = super().event_dim
         return dim + 1 if self.dim + dim < 0 else dim
 
-    def check(self, value):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
         slices = value.unbind(self.dim)
         return ember.stack([c.check(v) for c, v in zip(self.cseq, slices)], self.dim)
 

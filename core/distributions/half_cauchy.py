@@ -28,6 +28,8 @@ class HalfCauchy(FoldedAtZero):
         tensor([-1.1447])
     """
 
+    base_dist: Cauchy
+
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         super().__init__(Cauchy(0, scale, validate_args=False), validate_args=validate_args)
 

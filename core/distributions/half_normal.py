@@ -28,6 +28,8 @@ class HalfNormal(FoldedAtZero):
         tensor([-0.7258])
     """
 
+    base_dist: Normal
+
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         super().__init__(Normal(0, scale, validate_args=False), validate_args=validate_args)
 

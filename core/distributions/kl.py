@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import ember
 import ember.nn.functional as F
@@ -43,9 +43,10 @@ __all__ = ["kl_divergence", "register_kl"]
 
 _KL_REGISTRY: dict[tuple[type, type], Callable[..., ember.Tensor]] = {}
 _KL_MEMOIZE: dict[tuple[type, type], Callable[..., ember.Tensor]] = {}
+_KLFunction = TypeVar("_KLFunction", bound=Callable[..., Any])
 
 
-def register_kl(type_p: type, type_q: type) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def register_kl(type_p: type, type_q: type) -> Callable[[_KLFunction], _KLFunction]:
     """Decorator registering a pairwise function with :func:`kl_divergence`.
 
     Args:
@@ -68,7 +69,7 @@ def register_kl(type_p: type, type_q: type) -> Callable[[Callable[..., Any]], Ca
     if not (isinstance(type_q, type) and issubclass(type_q, Distribution)):
         raise TypeError(f"Expected type_q to be a Distribution subclass but got {type_q}")
 
-    def decorator(fun: Callable[..., Any]) -> Callable[..., Any]:
+    def decorator(fun: _KLFunction) -> _KLFunction:
         _KL_REGISTRY[type_p, type_q] = fun
         _KL_MEMOIZE.clear()
         return fun
@@ -136,7 +137,7 @@ def _zero_where(condition: ember.Tensor, value: ember.Tensor) -> ember.Tensor:
 
 
 @register_kl(Bernoulli, Bernoulli)
-def _kl_bernoulli_bernoulli(p, q):
+def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> ember.Tensor:
     t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
     t1 = _zero_where(p.probs == 0, _infinite_where(q.probs == 0, t1))
     t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
@@ -145,7 +146,7 @@ def _kl_bernoulli_bernoulli(p, q):
 
 
 @register_kl(Beta, Beta)
-def _kl_beta_beta(p, q):
+def _kl_beta_beta(p: Beta, q: Beta) -> ember.Tensor:
     sum_params_p = p.concentration1 + p.concentration0
     sum_params_q = q.concentration1 + q.concentration0
     t1 = lgamma(q.concentration1) + lgamma(q.concentration0) + lgamma(sum_params_p)
@@ -157,7 +158,7 @@ def _kl_beta_beta(p, q):
 
 
 @register_kl(Binomial, Binomial)
-def _kl_binomial_binomial(p, q):
+def _kl_binomial_binomial(p: Binomial, q: Binomial) -> ember.Tensor:
     if bool((p.total_count < q.total_count).any()):
         raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
     kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
@@ -165,13 +166,13 @@ def _kl_binomial_binomial(p, q):
 
 
 @register_kl(Cauchy, Cauchy)
-def _kl_cauchy_cauchy(p, q):
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> ember.Tensor:
     t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
     return t1 - (4 * p.scale * q.scale).log()
 
 
 @register_kl(Categorical, Categorical)
-def _kl_categorical_categorical(p, q):
+def _kl_categorical_categorical(p: Categorical, q: Categorical) -> ember.Tensor:
     t = p.probs * (p.logits - q.logits)
     t = _infinite_where((q.probs == 0).expand_as(t), t)
     t = _zero_where((p.probs == 0).expand_as(t), t)
@@ -179,7 +180,7 @@ def _kl_categorical_categorical(p, q):
 
 
 @register_kl(Dirichlet, Dirichlet)
-def _kl_dirichlet_dirichlet(p, q):
+def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> ember.Tensor:
     sum_p = p.concentration.sum(-1)
     sum_q = q.concentration.sum(-1)
     t1 = lgamma(sum_p) - lgamma(sum_q)
@@ -190,13 +191,13 @@ def _kl_dirichlet_dirichlet(p, q):
 
 
 @register_kl(Exponential, Exponential)
-def _kl_exponential_exponential(p, q):
+def _kl_exponential_exponential(p: Exponential, q: Exponential) -> ember.Tensor:
     rate_ratio = q.rate / p.rate
     return rate_ratio - rate_ratio.log() - 1
 
 
 @register_kl(Gamma, Gamma)
-def _kl_gamma_gamma(p, q):
+def _kl_gamma_gamma(p: Gamma, q: Gamma) -> ember.Tensor:
     t1 = q.concentration * (p.rate / q.rate).log()
     t2 = lgamma(q.concentration) - lgamma(p.concentration)
     t3 = (p.concentration - q.concentration) * digamma(p.concentration)
@@ -205,31 +206,31 @@ def _kl_gamma_gamma(p, q):
 
 
 @register_kl(Geometric, Geometric)
-def _kl_geometric_geometric(p, q):
+def _kl_geometric_geometric(p: Geometric, q: Geometric) -> ember.Tensor:
     return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
 
 
 @register_kl(HalfNormal, HalfNormal)
-def _kl_halfnormal_halfnormal(p, q):
+def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal) -> ember.Tensor:
     return _kl_normal_normal(p.base_dist, q.base_dist)
 
 
 @register_kl(Independent, Independent)
-def _kl_independent_independent(p, q):
+def _kl_independent_independent(p: Independent, q: Independent) -> ember.Tensor:
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
 
 
 @register_kl(Laplace, Laplace)
-def _kl_laplace_laplace(p, q):
+def _kl_laplace_laplace(p: Laplace, q: Laplace) -> ember.Tensor:
     scale_ratio = p.scale / q.scale
     loc_abs_diff = (q.loc - p.loc).abs()
     return -scale_ratio.log() + loc_abs_diff / q.scale + scale_ratio * (-loc_abs_diff / p.scale).exp() - 1
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
-def _kl_multivariatenormal_multivariatenormal(p, q):
+def _kl_multivariatenormal_multivariatenormal(p: MultivariateNormal, q: MultivariateNormal) -> ember.Tensor:
     if p.event_shape != q.event_shape:
         raise ValueError(
             "KL-divergence between two Multivariate Normals with different event shapes cannot be computed"
@@ -244,37 +245,37 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
 
 
 @register_kl(Normal, Normal)
-def _kl_normal_normal(p, q):
+def _kl_normal_normal(p: Normal, q: Normal) -> ember.Tensor:
     var_ratio = (p.scale / q.scale).pow(2)
     t1 = ((p.loc - q.loc) / q.scale).pow(2)
     return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
 
 
 @register_kl(OneHotCategorical, OneHotCategorical)
-def _kl_onehotcategorical_onehotcategorical(p, q):
+def _kl_onehotcategorical_onehotcategorical(p: OneHotCategorical, q: OneHotCategorical) -> ember.Tensor:
     return _kl_categorical_categorical(p._categorical, q._categorical)
 
 
 @register_kl(Poisson, Poisson)
-def _kl_poisson_poisson(p, q):
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> ember.Tensor:
     return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
 
 
 @register_kl(TransformedDistribution, TransformedDistribution)
-def _kl_transformed_transformed(p, q):
+def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistribution) -> ember.Tensor:
     if p.transforms != q.transforms or p.event_shape != q.event_shape:
         raise NotImplementedError
     return kl_divergence(p.base_dist, q.base_dist)
 
 
 @register_kl(Uniform, Uniform)
-def _kl_uniform_uniform(p, q):
+def _kl_uniform_uniform(p: Uniform, q: Uniform) -> ember.Tensor:
     result = ((q.high - q.low) / (p.high - p.low)).log()
     return _infinite_where((q.low > p.low) | (q.high < p.high), result)
 
 
 @register_kl(Uniform, Normal)
-def _kl_uniform_normal(p, q):
+def _kl_uniform_normal(p: Uniform, q: Normal) -> ember.Tensor:
     common_term = p.high - p.low
     t1 = (math.sqrt(math.pi * 2) * q.scale / common_term).log()
     t2 = common_term.pow(2) / 12
@@ -285,11 +286,13 @@ def _kl_uniform_normal(p, q):
 # ---- pairs of different families -------------------------------------------------------------
 
 
-def _infinity(p, q):
+def _infinity(p: Distribution, q: Distribution) -> ember.Tensor:
     """KL is infinite where p puts mass outside q's support: a bounded or half-line q."""
     return ember.full(p.batch_shape, math.inf, dtype=p.mean.dtype, device=p.mean.device)
 
 
+_p_type: type[Distribution]
+_q_type: type[Distribution]
 for _p_type in (Exponential, Gamma, Gumbel, Laplace, Normal):
     for _q_type in (Beta, Uniform):
         register_kl(_p_type, _q_type)(_infinity)
@@ -299,14 +302,14 @@ for _p_type in (Gumbel, Laplace, Normal):
 
 
 @register_kl(Gumbel, Gumbel)
-def _kl_gumbel_gumbel(p, q):
+def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel) -> ember.Tensor:
     scale_ratio = p.scale / q.scale
     loc_term = (p.loc - q.loc) / q.scale
     tail = (lgamma(1 + scale_ratio) - loc_term).exp()
     return -scale_ratio.log() + loc_term + scale_ratio * _EULER_GAMMA + tail - (1 + _EULER_GAMMA)
 
 
-def _kl_to_normal(q, mean, second_moment, entropy):
+def _kl_to_normal(q: Normal, mean: ember.Tensor, second_moment: ember.Tensor, entropy: ember.Tensor) -> ember.Tensor:
     """KL(p || q) for Normal q from p's mean, E[x^2] and entropy: cross-entropy minus entropy."""
     cross_entropy = 0.5 * (2 * math.pi * q.scale.pow(2)).log()
     cross_entropy = cross_entropy + (second_moment - 2 * q.loc * mean + q.loc.pow(2)) / (2 * q.scale.pow(2))
@@ -314,29 +317,29 @@ def _kl_to_normal(q, mean, second_moment, entropy):
 
 
 @register_kl(Exponential, Normal)
-def _kl_exponential_normal(p, q):
+def _kl_exponential_normal(p: Exponential, q: Normal) -> ember.Tensor:
     return _kl_to_normal(q, p.mean, 2 * p.rate.pow(-2), p.entropy())
 
 
 @register_kl(Gamma, Normal)
-def _kl_gamma_normal(p, q):
+def _kl_gamma_normal(p: Gamma, q: Normal) -> ember.Tensor:
     second_moment = p.concentration * (p.concentration + 1) / p.rate.pow(2)
     return _kl_to_normal(q, p.mean, second_moment, p.entropy())
 
 
 @register_kl(Gumbel, Normal)
-def _kl_gumbel_normal(p, q):
+def _kl_gumbel_normal(p: Gumbel, q: Normal) -> ember.Tensor:
     second_moment = p.variance + p.mean.pow(2)
     return _kl_to_normal(q, p.mean, second_moment, p.entropy())
 
 
 @register_kl(Laplace, Normal)
-def _kl_laplace_normal(p, q):
+def _kl_laplace_normal(p: Laplace, q: Normal) -> ember.Tensor:
     return _kl_to_normal(q, p.loc, 2 * p.scale.pow(2) + p.loc.pow(2), p.entropy())
 
 
 @register_kl(Exponential, Gamma)
-def _kl_exponential_gamma(p, q):
+def _kl_exponential_gamma(p: Exponential, q: Gamma) -> ember.Tensor:
     # E_p[log x] = -log(rate) - euler_gamma, E_p[x] = 1 / rate
     expected_log = -p.rate.log() - _EULER_GAMMA
     cross_entropy = -q.concentration * q.rate.log() + lgamma(q.concentration)
@@ -345,12 +348,12 @@ def _kl_exponential_gamma(p, q):
 
 
 @register_kl(Gamma, Exponential)
-def _kl_gamma_exponential(p, q):
+def _kl_gamma_exponential(p: Gamma, q: Exponential) -> ember.Tensor:
     return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
 
 
 @register_kl(Normal, Laplace)
-def _kl_normal_laplace(p, q):
+def _kl_normal_laplace(p: Normal, q: Laplace) -> ember.Tensor:
     # E_p|x - m| of a normal: sigma sqrt(2/pi) exp(-d^2 / 2 sigma^2) + d erf(d / (sigma sqrt 2)), d = mu - m
     diff = p.loc - q.loc
     expected_abs = math.sqrt(2 / math.pi) * p.scale * (-0.5 * (diff / p.scale).pow(2)).exp()
@@ -359,7 +362,7 @@ def _kl_normal_laplace(p, q):
 
 
 @register_kl(Normal, Gumbel)
-def _kl_normal_gumbel(p, q):
+def _kl_normal_gumbel(p: Normal, q: Gumbel) -> ember.Tensor:
     # -log q(x) = log(scale) + z + exp(-z), z = (x - loc) / scale; E_p exp(-z) by the normal's mgf
     z_mean = (p.loc - q.loc) / q.scale
     z_var = (p.scale / q.scale).pow(2)

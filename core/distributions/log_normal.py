@@ -32,6 +32,7 @@ class LogNormal(TransformedDistribution):
         True
     """
 
+    base_dist: Normal
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True

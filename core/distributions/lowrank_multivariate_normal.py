@@ -104,7 +104,7 @@ class LowRankMultivariateNormal(Distribution):
         return self.loc
 
     @lazy_property
-    def variance(self) -> ember.Tensor:  # type: ignore[override]
+    def variance(self) -> ember.Tensor:
         variance = self._unbroadcasted_cov_factor.pow(2).sum(-1) + self._unbroadcasted_cov_diag
         return variance.expand(tuple(self._batch_shape) + tuple(self._event_shape))
 

@@ -365,13 +365,13 @@ class ExpTransform(_MonotoneTransform):
     domain = constraints.real
     codomain = constraints.positive
 
-    def _call(self, x):
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
         return x.exp()
 
-    def _inverse(self, y):
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
         return y.log()
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
         return x
 
 
@@ -388,16 +388,16 @@ class SigmoidTransform(_MonotoneTransform):
     domain = constraints.real
     codomain = constraints.unit_interval
 
-    def _call(self, x):
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
         finfo = ember.finfo(x.dtype)
         return ember.sigmoid(x).clamp(min=finfo.tiny, max=1.0 - finfo.eps)
 
-    def _inverse(self, y):
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
         finfo = ember.finfo(y.dtype)
         y = y.clamp(min=finfo.tiny, max=1.0 - finfo.eps)
         return y.log() - (-y).log1p()
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
         return -F.softplus(-x) - F.softplus(x)
 
 
@@ -414,13 +414,13 @@ class TanhTransform(_MonotoneTransform):
     domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
 
-    def _call(self, x):
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
         return x.tanh()
 
-    def _inverse(self, y):
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
         return ember.atanh(y)
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
         return 2.0 * (math.log(2.0) - x - F.softplus(-2.0 * x))
 
 
@@ -442,10 +442,10 @@ class AbsTransform(Transform):
 
     __hash__ = object.__hash__
 
-    def _call(self, x):
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
         return x.abs()
 
-    def _inverse(self, y):
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
         return y
 
 
@@ -511,13 +511,13 @@ class AffineTransform(Transform):
             return 1 if float(self.scale) > 0 else -1 if float(self.scale) < 0 else 0
         return self.scale.sign()
 
-    def _call(self, x):
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
         return self.loc + self.scale * x
 
-    def _inverse(self, y):
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
         return (y - self.loc) / self.scale
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
         shape = tuple(x.shape)
         if isinstance(self.scale, numbers.Real):
             result = ember.full_like(x, math.log(abs(self.scale)))
@@ -592,17 +592,17 @@ class IndependentTransform(Transform):
 
     __hash__ = object.__hash__
 
-    def _call(self, x):
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
         if x.dim() < self.domain.event_dim:
             raise ValueError("Too few dimensions on input")
         return self.base_transform(x)
 
-    def _inverse(self, y):
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
         if y.dim() < self.codomain.event_dim:
             raise ValueError("Too few dimensions on input")
         return self.base_transform.inv(y)
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
         return sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y), self.reinterpreted_batch_ndims)
 
     def forward_shape(self, shape: Any) -> Any:
@@ -640,11 +640,11 @@ class SoftmaxTransform(Transform):
 
     __hash__ = object.__hash__
 
-    def _call(self, x):
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
         probs = (x - x.amax(-1, keepdim=True)).exp()
         return probs / probs.sum(-1, keepdim=True)
 
-    def _inverse(self, y):
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
         return y.log()
 
     def forward_shape(self, shape: Any) -> Any:
@@ -679,22 +679,22 @@ class StickBreakingTransform(Transform):
     __hash__ = object.__hash__
 
     @staticmethod
-    def _log_offset(n, like):
+    def _log_offset(n: int, like: ember.Tensor) -> ember.Tensor:
         # log(K - i) for i = 1..K-1: centres the breaks so that zeros map to the uniform point
         return (n + 1 - ember.arange(1, n + 1, dtype=like.dtype, device=like.device)).log()
 
-    def _call(self, x):
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
         finfo = ember.finfo(x.dtype)
         z = ember.sigmoid(x - self._log_offset(x.shape[-1], x)).clamp(min=finfo.tiny, max=1.0 - finfo.eps)
         z_cumprod = (1 - z).cumprod(-1)
         return F.pad(z, (0, 1), value=1.0) * F.pad(z_cumprod, (1, 0), value=1.0)
 
-    def _inverse(self, y):
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
         y_crop = y[..., :-1]
         remaining = (1 - y_crop.cumsum(-1)).clamp(min=ember.finfo(y.dtype).tiny)
         return y_crop.log() - remaining.log() + self._log_offset(y_crop.shape[-1], y)
 
-    def log_abs_det_jacobian(self, x, y):
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
         x = x - self._log_offset(x.shape[-1], x)
         return (-x + F.logsigmoid(x) + y[..., :-1].log()).sum(-1)
 

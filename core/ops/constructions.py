@@ -163,7 +163,7 @@ def unravel_index(indices: Tensor, shape: int | Sequence[int]) -> tuple[Tensor, 
     return tuple(reversed(coords))
 
 
-def _spacing(op: str, y: Tensor, x: Tensor | None, dx: float | None, dim: int):
+def _spacing(op: str, y: Tensor, x: Tensor | None, dx: float | None, dim: int) -> tuple[int, float | Tensor]:
     dim = wrap_dim(dim, y.ndim)
     if x is not None and dx is not None:
         raise TypeError(f"{op}() received an invalid combination of arguments: both x and dx")

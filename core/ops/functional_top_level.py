@@ -11,7 +11,8 @@ does not load ``ember.nn``.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import cast
 
 from ..nn import functional as F
 from ..tensor import Tensor
@@ -237,9 +238,18 @@ def ctc_loss(
     )
 
 
-def _max_pool(pool):
-    def op(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
-        return pool(input, kernel_size, stride if stride not in ((), []) else None, padding, dilation, ceil_mode)
+def _max_pool(pool: Callable[..., Tensor | tuple[Tensor, Tensor]]) -> Callable[..., Tensor]:
+    def op(
+        input: Tensor,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = (),
+        padding: int | Sequence[int] = 0,
+        dilation: int | Sequence[int] = 1,
+        ceil_mode: bool = False,
+    ) -> Tensor:
+        # without return_indices, F's max_pool returns the output alone
+        out = pool(input, kernel_size, stride if stride not in ((), []) else None, padding, dilation, ceil_mode)
+        return cast(Tensor, out)
 
     return op
 
@@ -266,4 +276,5 @@ def adaptive_max_pool1d(input: Tensor, output_size: int | Sequence[int]) -> tupl
         >>> ember.adaptive_max_pool1d(ember.tensor([[[1.0, 5.0, 2.0, 4.0]]]), 2)
         (tensor([[[5., 4.]]]), tensor([[[1, 3]]]))
     """
-    return F.adaptive_max_pool1d(input, output_size, return_indices=True)
+    # F's annotation is a 1-tuple; its kernel, as torch's, takes any sequence of one int
+    return F.adaptive_max_pool1d_with_indices(input, output_size)  # type: ignore[arg-type]

@@ -4,6 +4,9 @@ named tuples they return, and the masks (triangles, identities) of their gradien
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
 from ..return_types import _return_type
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
@@ -27,24 +30,94 @@ class LinAlgError(RuntimeError):
 
 
 # the named tuples, with PyTorch's names (``torch.return_types.linalg_qr`` ...)
-linalg_slogdet = _return_type("linalg_slogdet", ("sign", "logabsdet"))
-slogdet = _return_type("slogdet", ("sign", "logabsdet"))
-linalg_inv_ex = _return_type("linalg_inv_ex", ("inverse", "info"))
-linalg_solve_ex = _return_type("linalg_solve_ex", ("result", "info"))
-linalg_cholesky_ex = _return_type("linalg_cholesky_ex", ("L", "info"))
-linalg_lu_factor = _return_type("linalg_lu_factor", ("LU", "pivots"))
-linalg_lu_factor_ex = _return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
-linalg_lu = _return_type("linalg_lu", ("P", "L", "U"))
-triangular_solve = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
-linalg_qr = _return_type("linalg_qr", ("Q", "R"))
-qr = _return_type("qr", ("Q", "R"))
-linalg_svd = _return_type("linalg_svd", ("U", "S", "Vh"))
-svd = _return_type("svd", ("U", "S", "V"))
-linalg_eigh = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
-linalg_lstsq = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+if TYPE_CHECKING:
+    # what type checkers see: the same fields, typed
+
+    class linalg_slogdet(NamedTuple):
+        sign: Tensor
+        logabsdet: Tensor
+
+    class slogdet(NamedTuple):
+        sign: Tensor
+        logabsdet: Tensor
+
+    class linalg_inv_ex(NamedTuple):
+        inverse: Tensor
+        info: Tensor
+
+    class linalg_solve_ex(NamedTuple):
+        result: Tensor
+        info: Tensor
+
+    class linalg_cholesky_ex(NamedTuple):
+        L: Tensor
+        info: Tensor
+
+    class linalg_lu_factor(NamedTuple):
+        LU: Tensor
+        pivots: Tensor
+
+    class linalg_lu_factor_ex(NamedTuple):
+        LU: Tensor
+        pivots: Tensor
+        info: Tensor
+
+    class linalg_lu(NamedTuple):
+        P: Tensor
+        L: Tensor
+        U: Tensor
+
+    class triangular_solve(NamedTuple):
+        solution: Tensor
+        cloned_coefficient: Tensor
+
+    class linalg_qr(NamedTuple):
+        Q: Tensor
+        R: Tensor
+
+    class qr(NamedTuple):
+        Q: Tensor
+        R: Tensor
+
+    class linalg_svd(NamedTuple):
+        U: Tensor
+        S: Tensor
+        Vh: Tensor
+
+    class svd(NamedTuple):
+        U: Tensor
+        S: Tensor
+        V: Tensor
+
+    class linalg_eigh(NamedTuple):
+        eigenvalues: Tensor
+        eigenvectors: Tensor
+
+    class linalg_lstsq(NamedTuple):
+        solution: Tensor
+        residuals: Tensor
+        rank: Tensor
+        singular_values: Tensor
+
+else:
+    linalg_slogdet = _return_type("linalg_slogdet", ("sign", "logabsdet"))
+    slogdet = _return_type("slogdet", ("sign", "logabsdet"))
+    linalg_inv_ex = _return_type("linalg_inv_ex", ("inverse", "info"))
+    linalg_solve_ex = _return_type("linalg_solve_ex", ("result", "info"))
+    linalg_cholesky_ex = _return_type("linalg_cholesky_ex", ("L", "info"))
+    linalg_lu_factor = _return_type("linalg_lu_factor", ("LU", "pivots"))
+    linalg_lu_factor_ex = _return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+    linalg_lu = _return_type("linalg_lu", ("P", "L", "U"))
+    triangular_solve = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
+    linalg_qr = _return_type("linalg_qr", ("Q", "R"))
+    qr = _return_type("qr", ("Q", "R"))
+    linalg_svd = _return_type("linalg_svd", ("U", "S", "Vh"))
+    svd = _return_type("svd", ("U", "S", "V"))
+    linalg_eigh = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+    linalg_lstsq = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 
-def check_input(op, A, name="A", square=True):
+def check_input(op: str, A: object, name: str = "A", square: bool = True) -> None:
     """PyTorch's checks of a matrix argument: a floating point tensor of at least two
     dimensions, square when ``square``."""
     if not isinstance(A, Tensor):
@@ -63,7 +136,7 @@ def check_input(op, A, name="A", square=True):
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {_TORCH_NAMES[A.dtype.name]}")
 
 
-def check_pair(op, A, B):
+def check_pair(op: str, A: Tensor, B: object) -> None:
     """``B`` a tensor of ``A``'s dtype and device."""
     if not isinstance(B, Tensor):
         raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type(B).__name__}")
@@ -75,7 +148,7 @@ def check_pair(op, A, B):
         )
 
 
-def check_info(op, info, message, error=LinAlgError):
+def check_info(op: str, info: Tensor, message: Callable[[int], str], error: type[Exception] = LinAlgError) -> None:
     """Raise ``error`` for the first matrix whose ``info`` (a tensor) is not zero;
     ``message(order)`` says what failed. One host read."""
     values = info.reshape(-1).tolist()
@@ -85,7 +158,7 @@ def check_info(op, info, message, error=LinAlgError):
             raise error(f"{op}: {batch}{message(value)}")
 
 
-def batch_shape(op, A, B):
+def batch_shape(op: str, A: Tensor, B: Tensor) -> tuple[int, ...]:
     """The broadcast batch shape of ``A`` and ``B`` (their leading dimensions)."""
     a, b = tuple(A.shape[:-2]), tuple(B.shape[:-2])
     out = []
@@ -98,7 +171,7 @@ def batch_shape(op, A, B):
     return tuple(out)
 
 
-def triangle(x, upper, strict=False):
+def triangle(x: Tensor, upper: bool, strict: bool = False) -> Tensor:
     """The upper (or lower) triangle of ``x``, without the diagonal when ``strict``."""
     if upper:
         return x.triu(1 if strict else 0)

@@ -57,14 +57,14 @@ class _Cholesky(Function):
         return 0.5 * (gA + gA.mT)
 
 
-def _not_positive_definite(order):
+def _not_positive_definite(order: int) -> str:
     return (
         "The factorization could not be completed because the input is not positive-definite "
         f"(the leading minor of order {order} is not positive-definite)."
     )
 
 
-def linalg_cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
+def linalg_cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> results.linalg_cholesky_ex:
     """The Cholesky factor and the ``info`` of the factorization (0 when it succeeded, else the
     order of the first leading minor that is not positive-definite); raises only when
     ``check_errors``.
@@ -227,7 +227,7 @@ class _Qr(Function):
         return cat([gX, Q @ gR[..., :, m:]], dim=-1), None
 
 
-def linalg_qr(A: Tensor, mode: str = "reduced"):
+def linalg_qr(A: Tensor, mode: str = "reduced") -> results.linalg_qr:
     """The QR decomposition ``A = Q R`` by Householder reflections: ``Q`` with orthonormal
     columns, ``R`` upper triangular (LAPACK's signs: ``R``'s diagonal may be negative).
 
@@ -260,7 +260,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced"):
     return results.linalg_qr(Q, R)
 
 
-def qr(input: Tensor, some: bool = True):
+def qr(input: Tensor, some: bool = True) -> results.qr:
     """The classic QR decomposition: reduced when ``some``, else complete.
 
     Example::
@@ -314,7 +314,7 @@ class _Svd(Function):
         return gA, None
 
 
-def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None):
+def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> results.linalg_svd:
     """The singular value decomposition ``A = U diag(S) Vh``, ``S`` descending.
 
     The signs of the singular vectors are not unique (a column of ``U`` and the matching row of
@@ -343,7 +343,7 @@ def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = No
     return results.linalg_svd(*_Svd.apply(A, full_matrices))
 
 
-def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> results.svd:
     """The classic SVD ``input = U diag(S) V^T`` (``V``, not ``V^T``): reduced when ``some``;
     ``U`` and ``V`` zero-filled when not ``compute_uv``.
 
@@ -392,7 +392,7 @@ def _check_uplo(UPLO):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
-def linalg_eigh(A: Tensor, UPLO: str = "L"):
+def linalg_eigh(A: Tensor, UPLO: str = "L") -> results.linalg_eigh:
     """The eigenvalues (ascending) and eigenvectors of a symmetric matrix: ``A = V diag(w) V^T``.
 
     Only the lower (``UPLO='L'``) or upper (``'U'``) triangle of ``A`` is read. The signs of the
@@ -453,7 +453,9 @@ def _reciprocal_above(S, cut):
     return (1 / S.masked_fill(small, 1.0)).masked_fill(small, 0.0)
 
 
-def linalg_pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+def linalg_pinv(
+    A: Tensor, *, atol: float | Tensor | None = None, rtol: float | Tensor | None = None, hermitian: bool = False
+) -> Tensor:
     """The Moore-Penrose pseudo-inverse, from the SVD (the eigen decomposition when
     ``hermitian``): the singular values at most ``max(atol, rtol * S[0])`` count as zero.
 
@@ -513,7 +515,9 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     return linalg_pinv(input, rtol=rcond)
 
 
-def linalg_matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+def linalg_matrix_rank(
+    A: Tensor, *, atol: float | Tensor | None = None, rtol: float | Tensor | None = None, hermitian: bool = False
+) -> Tensor:
     """The numerical rank: the count of singular values above ``max(atol, rtol * S[0])`` (see
     :func:`pinv` for the defaults).
 
@@ -542,7 +546,9 @@ def linalg_matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = Fal
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
-def linalg_lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None):
+def linalg_lstsq(
+    A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
+) -> results.linalg_lstsq:
     """The least-squares solution of ``A X = B``: the ``X`` of smallest norm among those that
     minimize ``|A X - B|``, through the pseudo-inverse (and differentiable through it).
 

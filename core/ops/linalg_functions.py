@@ -105,7 +105,7 @@ def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
     return Q
 
 
-def _chain_order(sizes):
+def _chain_order(sizes: Sequence[int]) -> list[list[int]]:
     """The split points of the cheapest product of matrices ``sizes[i] x sizes[i + 1]``."""
     count = len(sizes) - 1
     cost = [[0] * count for _ in range(count)]
@@ -119,7 +119,7 @@ def _chain_order(sizes):
     return split
 
 
-def _chain_product(tensors, split, i, j):
+def _chain_product(tensors: Sequence[Tensor], split: list[list[int]], i: int, j: int) -> Tensor:
     if i == j:
         return tensors[i]
     k = split[i][j]

@@ -39,14 +39,14 @@ __all__ = [
 ]
 
 
-def _singular_inverse(order):
+def _singular_inverse(order: int) -> str:
     return (
         f"The diagonal element {order} is zero, the inversion could not be completed because the input matrix "
         "is singular."
     )
 
 
-def _singular_solve(order):
+def _singular_solve(order: int) -> str:
     return "The solver failed because the input matrix is singular."
 
 
@@ -189,7 +189,7 @@ def det(input: Tensor) -> Tensor:
     return linalg_det(input)
 
 
-def linalg_slogdet(A: Tensor):
+def linalg_slogdet(A: Tensor) -> results.linalg_slogdet:
     """The sign and the natural logarithm of the absolute value of the determinant.
 
     ``sign`` is 0 and ``logabsdet`` ``-inf`` for a singular matrix. The gradient of ``logabsdet``
@@ -211,7 +211,7 @@ def linalg_slogdet(A: Tensor):
     return results.linalg_slogdet(*_Slogdet.apply(A))
 
 
-def slogdet(input: Tensor):
+def slogdet(input: Tensor) -> results.slogdet:
     """The sign and log absolute determinant: :func:`ember.linalg.slogdet` (a ``slogdet`` tuple).
 
     Example::
@@ -243,7 +243,7 @@ def logdet(input: Tensor) -> Tensor:
 
 
 # -- inverses and square systems --------------------------------------------------------------------
-def linalg_inv_ex(A: Tensor, *, check_errors: bool = False):
+def linalg_inv_ex(A: Tensor, *, check_errors: bool = False) -> results.linalg_inv_ex:
     """The inverse and the ``info`` of the LU factorization: 0 for an invertible matrix, else the
     1-based order of the first zero pivot; raises only when ``check_errors``.
 
@@ -299,7 +299,7 @@ def inverse(input: Tensor) -> Tensor:
     return linalg_inv(input)
 
 
-def linalg_solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
+def linalg_solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> results.linalg_solve_ex:
     """:func:`ember.linalg.solve` that returns the ``info`` of the LU factorization instead of
     raising (unless ``check_errors``).
 
@@ -388,7 +388,9 @@ def linalg_solve_triangular(
     return _SolveTriangular.apply(A.expand(*batch, n, n), B.expand(*batch, *B.shape[-2:]), upper, unitriangular)
 
 
-def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
+def triangular_solve(
+    b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False
+) -> results.triangular_solve:
     """The classic triangular solver: ``X`` with ``A X = b`` (``A^T X = b`` when ``transpose``).
 
     Args:
@@ -489,7 +491,7 @@ class _LuSolve(Function):
         return gLU, None, gB, None
 
 
-def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False):
+def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> results.linalg_lu_factor_ex:
     """The LU factorization with partial pivoting in LAPACK's compact form, and its ``info``.
 
     ``LU`` holds ``L`` (unit diagonal, not stored) below its diagonal and ``U`` on and above it;
@@ -519,7 +521,7 @@ def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = F
     return results.linalg_lu_factor_ex(LU, pivots, info)
 
 
-def linalg_lu_factor(A: Tensor, *, pivot: bool = True):
+def linalg_lu_factor(A: Tensor, *, pivot: bool = True) -> results.linalg_lu_factor:
     """The LU factorization with partial pivoting in LAPACK's compact form.
 
     Raises :class:`ember.linalg.LinAlgError` where ``U`` has a zero on its diagonal (use
@@ -552,7 +554,7 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True):
     return results.linalg_lu_factor(LU, pivots)
 
 
-def linalg_lu(A: Tensor, *, pivot: bool = True):
+def linalg_lu(A: Tensor, *, pivot: bool = True) -> results.linalg_lu:
     """The LU factorization with partial pivoting, ``A = P L U``, unpacked.
 
     Args:
@@ -653,11 +655,12 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         return A.masked_fill(A.new_ones(()).bool(), 0.0) + eye(A.shape[-1], dtype=A.dtype, device=A.device)
     if n < 0:
         A, n = linalg_inv(A), -n
-    result = None
+    result: Tensor | None = None
     while n:
         if n & 1:
             result = A if result is None else result @ A
         n >>= 1
         if n:
             A = A @ A
+    assert result is not None  # n > 0 here, so the loop set it
     return result

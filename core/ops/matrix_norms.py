@@ -4,6 +4,8 @@ and the induced 1- and inf-norms, over two dimensions of a batch of matrices."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import dtypes
 from ..tensor import Tensor
@@ -12,12 +14,15 @@ from .operands import wrap_dim
 from .reduced_precision import computes_in_float32
 from .singular import svdvals
 
+if TYPE_CHECKING:
+    from ..types import _dtype
+
 __all__ = ["matrix_norm"]
 
 _MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
 
 
-def _check_floating(op, input, name="input"):
+def _check_floating(op: str, input: object, name: str = "input") -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(input).__name__}")
     if not input.dtype.is_floating_point:
@@ -26,7 +31,7 @@ def _check_floating(op, input, name="input"):
         )
 
 
-def check_norm_dtype(op, input, dtype):
+def check_norm_dtype(op: str, input: Tensor, dtype: _dtype | None) -> None:
     """Refuse an output ``dtype`` that ``input``'s type cannot be converted to without narrowing, as
     PyTorch's norms do (``linalg.matrix_norm(float32, dtype=float16)``)."""
     if dtype is not None and dtypes.promote_types(input.dtype, dtype) is not dtype:
@@ -57,7 +62,14 @@ def _keep(out, dims, keepdim):
 
 
 @computes_in_float32
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+def matrix_norm(
+    A: Tensor,
+    ord: float | str = "fro",
+    dim: int | Sequence[int] = (-2, -1),  # an int is refused with PyTorch's message
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+) -> Tensor:
     r"""The matrix norm of ``A`` over the two dimensions ``dim`` (a batch over the others).
 
     ``ord``: ``'fro'`` (Frobenius), ``'nuc'`` (nuclear: the sum of the singular values), ``2`` /
@@ -92,7 +104,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if (A.shape[d0] == 0 or A.shape[d1] == 0) and ord in ("nuc", 2, 1, math.inf):  # 0, as PyTorch (the
         # negative orders reduce over an empty dimension with amin, an error in both)
         return _keep(A.abs().sum((d0, d1)), (d0, d1), keepdim)
-    if ord in ("nuc", 2, -2):
+    if isinstance(ord, str) or ord in (2, -2):  # the string is "nuc": "fro" returned above
         s = svdvals(A.movedim((d0, d1), (-2, -1)))
         out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
         return _keep(out, (d0, d1), keepdim)

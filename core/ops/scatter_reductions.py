@@ -9,6 +9,7 @@ the input's own value included). Their memory grows as ``index.numel() * input.s
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from .. import dtypes
 from ..tensor import Tensor
@@ -17,12 +18,15 @@ from .creation import arange
 from .movement import cat
 from .operands import wrap_dim
 
+if TYPE_CHECKING:
+    from ..types import _dtype
+
 __all__ = ["scatter_reduce", "index_reduce", "addbmm"]
 
 _SCATTER_REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
 
-def _lowest(dtype, highest=False):
+def _lowest(dtype: _dtype, highest: bool = False) -> float | int | bool:
     if dtype.is_floating_point:
         return math.inf if highest else -math.inf
     if dtype is dtypes.bool:

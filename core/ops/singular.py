@@ -3,14 +3,19 @@ over the array primitives, LAPACK where a backend overrides it), and their gradi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..autograd.function import Function, once_differentiable
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 
+if TYPE_CHECKING:
+    from ..backend import _Array
+
 __all__ = ["svdvals"]
 
 
-def singular_triplets(input):
+def singular_triplets(input: Tensor) -> tuple[_Array, _Array, _Array]:
     """``(u, s, v)`` arrays of ``input`` (..., m, n), ``k = min(m, n)``: ``u`` (..., m, k), ``s``
     (..., k) in descending order and ``v`` (..., n, k) with ``input = u @ diag(s) @ v.T``."""
     backend = input._backend
@@ -32,7 +37,7 @@ class _Svdvals(Function):
         return (ctx.u * grad.unsqueeze(-2)) @ ctx.v.mT
 
 
-def svdvals(input):
+def svdvals(input: Tensor) -> Tensor:
     """The singular values of a matrix or a batch of matrices, in descending order.
 
     Computed by one-sided Jacobi rotations; the gradient is :math:`U \\operatorname{diag}(g) V^T`

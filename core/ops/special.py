@@ -12,6 +12,7 @@ itself differentiable.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from .. import dtypes
 from ..tensor import Tensor
@@ -142,13 +143,15 @@ def _polygamma_derivative(n):
     return lambda x, y: polygamma(n + 1, x)
 
 
-lgamma = _unary("lgamma", _in_float64(_lgamma), lambda x, y: digamma(x))
-digamma = _unary("digamma", _in_float64(_digamma), lambda x, y: polygamma(1, x))
-erfinv = _unary("erfinv", _in_float64(_erfinv), lambda x, y: (y * y).exp() * (math.sqrt(math.pi) / 2), saves="y")
-_i1 = _unary(
+lgamma: Callable[[Tensor], Tensor] = _unary("lgamma", _in_float64(_lgamma), lambda x, y: digamma(x))
+digamma: Callable[[Tensor], Tensor] = _unary("digamma", _in_float64(_digamma), lambda x, y: polygamma(1, x))
+erfinv: Callable[[Tensor], Tensor] = _unary(
+    "erfinv", _in_float64(_erfinv), lambda x, y: (y * y).exp() * (math.sqrt(math.pi) / 2), saves="y"
+)
+_i1: Callable[[Tensor], Tensor] = _unary(
     "i1", _in_float64(lambda b, x: _bessel_i(b, x, 1)), lambda x, y: where(x == 0, 0.5, i0(x) - y / x), saves="xy"
 )
-i0 = _unary("i0", _in_float64(lambda b, x: _bessel_i(b, x, 0)), lambda x, y: _i1(x))
+i0: Callable[[Tensor], Tensor] = _unary("i0", _in_float64(lambda b, x: _bessel_i(b, x, 0)), lambda x, y: _i1(x))
 _POLYGAMMA = {0: digamma}
 
 

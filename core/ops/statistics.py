@@ -5,7 +5,7 @@ arithmetic, so every backend has them and the differentiable ones have PyTorch's
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple, overload
 
 from .. import dtypes
 from ..return_types import _return_type
@@ -18,19 +18,32 @@ from .operands import wrap_dim
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
-nanmedian_result = _return_type("nanmedian", ("values", "indices"))
-mode_result = _return_type("mode", ("values", "indices"))
+if TYPE_CHECKING:
+    # what type checkers see: ``ember.return_types.nanmedian`` and ``mode``, typed
+
+    class nanmedian_result(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+    class mode_result(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+else:
+    nanmedian_result = _return_type("nanmedian", ("values", "indices"))
+    mode_result = _return_type("mode", ("values", "indices"))
 
 
-def _quantile(op: str, input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolation: str, ignore_nan: bool):
+def _quantile(
+    op: str, input: Tensor, q: float | Tensor, dim: int | None, keepdim: bool, interpolation: str, ignore_nan: bool
+) -> Tensor:
     if input.dtype not in (dtypes.float32, dtypes.float64):
         raise RuntimeError(f"{op}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(
             f"{op}() interpolation must be one of linear, lower, higher, midpoint or nearest, but got {interpolation}"
         )
-    scalar_q = not isinstance(q, Tensor)
-    if scalar_q:
+    if not isinstance(q, Tensor):
         if not 0 <= q <= 1:
             raise RuntimeError(f"{op}() q must be in the range [0, 1] but got {q}")
         qs = input.new_tensor([float(q)])
@@ -79,7 +92,7 @@ def _quantile(op: str, input: Tensor, q: Any, dim: int | None, keepdim: bool, in
     invalid = count.unsqueeze(0) == 0 if ignore_nan else nan.any(-1, keepdim=True).unsqueeze(0)
     result = where(invalid, math.nan, result).squeeze(-1)  # (Q, ...)
     result = result.reshape(qs.shape[0], *out_shape)
-    return result[0] if scalar_q or q.ndim == 0 else result
+    return result[0] if not isinstance(q, Tensor) or q.ndim == 0 else result
 
 
 def quantile(
@@ -136,7 +149,11 @@ def nanquantile(
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
 
 
-def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+@overload
+def nanmedian(input: Tensor) -> Tensor: ...
+@overload
+def nanmedian(input: Tensor, dim: int, keepdim: bool = False) -> nanmedian_result: ...
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | nanmedian_result:
     """The lower median of the values that are not NaN (all of them, or along ``dim`` with their indices).
 
     Args:
@@ -169,7 +186,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     return nanmedian_result(values, indices)
 
 
-def _nanmedian_along(input: Tensor, dim: int):
+def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     if input.ndim == 0:
         return input.clone(), input.new_zeros((), dtype=dtypes.int64)
     x = input.movedim(dim, -1)
@@ -180,7 +197,7 @@ def _nanmedian_along(input: Tensor, dim: int):
     return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
 
 
-def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> mode_result:
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the index of
     its last occurrence.
 

@@ -49,7 +49,7 @@ def storage_offset(input: Tensor) -> int:
     return input._backend.layout(input._data)[1]
 
 
-def _tensor_arg(op, name, value, position):
+def _tensor_arg(op: str, name: str, value: object, position: int) -> None:
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(value).__name__}")
 

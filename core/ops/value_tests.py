@@ -43,12 +43,10 @@ def isin(
     """
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin() received an invalid combination of arguments: at least one argument must be a Tensor")
-    if not isinstance(elements, Tensor):
-        elements = as_tensor_arg("isin", elements, test_elements)
-    if not isinstance(test_elements, Tensor):
-        test_elements = as_tensor_arg("isin", test_elements, elements)
-    common = dtypes.promote_types(elements.dtype, test_elements.dtype)
-    values, pool = elements.to(common), test_elements.to(common).reshape(-1)
+    a = elements if isinstance(elements, Tensor) else as_tensor_arg("isin", elements, test_elements)
+    b = test_elements if isinstance(test_elements, Tensor) else as_tensor_arg("isin", test_elements, a)
+    common = dtypes.promote_types(a.dtype, b.dtype)
+    values, pool = a.to(common), b.to(common).reshape(-1)
     if pool.numel() == 0:
         found = values.new_zeros(values.shape, dtype=dtypes.bool)
     else:
@@ -107,7 +105,7 @@ def isreal(input: Tensor) -> Tensor:
     return input.new_ones(input.shape, dtype=dtypes.bool)
 
 
-def _integer_pair(op: str, input, other):
+def _integer_pair(op: str, input: Tensor | int, other: Tensor | int) -> tuple[Tensor, Tensor]:
     if not isinstance(input, Tensor):
         input = as_tensor_arg(op, input, other)
     a, b, common = promote(op, input, other)

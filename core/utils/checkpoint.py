@@ -37,6 +37,9 @@ from ..tensor import Tensor, backend_for_device
 __all__ = ["checkpoint", "checkpoint_sequential", "detach_variable", "noop_context_fn"]
 
 
+_ContextFn = Callable[[], tuple[contextlib.AbstractContextManager, contextlib.AbstractContextManager]]
+
+
 def noop_context_fn() -> tuple[contextlib.AbstractContextManager, contextlib.AbstractContextManager]:
     """The default ``context_fn`` of :func:`checkpoint`: two null contexts (forward, recomputation).
 
@@ -86,7 +89,19 @@ class _RNGState:
 class _Segment:
     """What the recomputation needs: the function, its arguments, the RNG and autocast state."""
 
-    def __init__(self, function, args, kwargs, preserve_rng_state, context_fn):
+    # set by the non-reentrant variant: the forward's outputs (until the tying node takes them)
+    # and the leaf tensors the segment reads
+    outputs: tuple[Any, ...]
+    leaves: list[Tensor]
+
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        preserve_rng_state: bool,
+        context_fn: _ContextFn,
+    ) -> None:
         self.function = function
         self.args = args
         self.kwargs = kwargs
@@ -95,7 +110,7 @@ class _Segment:
         self.autocast = (_autocast.active, dict(_autocast.dtypes))
         self.context_fn = context_fn
 
-    def run(self, args, recompute):
+    def run(self, args: tuple[Any, ...], recompute: bool) -> Any:
         """Run the function on ``args`` with a graph (under the forward's RNG and autocast state
         when ``recompute``)."""
         replay = self.rng.replay() if recompute and self.rng is not None else contextlib.nullcontext()
@@ -110,13 +125,13 @@ class _Segment:
             _autocast.active, _autocast.dtypes = saved
 
 
-def _outputs(result):
+def _outputs(result: Tensor | Iterable[Any]) -> tuple[Any, ...]:
     return (result,) if isinstance(result, Tensor) else tuple(result)
 
 
 class _ReentrantCheckpoint(Function):
     @staticmethod
-    def forward(ctx, segment, *args):
+    def forward(ctx: Any, segment: _Segment, *args: Any) -> Any:
         if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
             warnings.warn(
                 "None of the inputs have requires_grad=True. Gradients will be None", UserWarning, stacklevel=4
@@ -126,7 +141,7 @@ class _ReentrantCheckpoint(Function):
             return segment.function(*args)
 
     @staticmethod
-    def backward(ctx, *grads):
+    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
         segment = ctx.segment
         inputs = detach_variable(tuple(segment.args))
         outputs = _outputs(segment.run(inputs, recompute=True))
@@ -137,7 +152,7 @@ class _ReentrantCheckpoint(Function):
         return (None, *(x.grad if isinstance(x, Tensor) else None for x in inputs))
 
 
-def _leaves(outputs, arguments):
+def _leaves(outputs: Iterable[Tensor], arguments: Iterable[Any]) -> list[Tensor]:
     """The leaf tensors requiring grad that ``outputs``' graph reads, other than ``arguments``.
 
     The walk goes through non-leaf tensors made before the segment (read from the function's
@@ -152,7 +167,8 @@ def _leaves(outputs, arguments):
             continue
         seen.add(id(node))
         if isinstance(node, AccumulateGrad):
-            leaf = node.variable
+            # the property is attached after AccumulateGrad's class body, out of mypy's sight
+            leaf = node.variable  # type: ignore[attr-defined]
             if leaf is not None and id(leaf) not in own:
                 leaves.append(leaf)
         else:
@@ -164,13 +180,13 @@ class _Checkpoint(Function):
     """One node from the segment's outputs to its tensor arguments and the leaves it reads."""
 
     @staticmethod
-    def forward(ctx, segment, *tensors):
+    def forward(ctx: Any, segment: _Segment, *tensors: Tensor) -> tuple[Any, ...]:
         ctx.segment = segment
-        outputs, segment.outputs = segment.outputs, None  # the forward's graph is dropped here
+        outputs, segment.outputs = segment.outputs, ()  # the forward's graph is dropped here
         return tuple(o.detach() if isinstance(o, Tensor) else o for o in outputs)
 
     @staticmethod
-    def backward(ctx, *grads):
+    def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
         segment = ctx.segment
         create_graph = grad_state.enabled
         arguments = detach_variable(tuple(segment.args))
@@ -287,8 +303,8 @@ def checkpoint_sequential(
     if kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
 
-    def run(start, end):
-        def forward(x):
+    def run(start: int, end: int) -> Callable[[Tensor], Tensor]:
+        def forward(x: Tensor) -> Tensor:
             for j in range(start, end + 1):
                 x = functions[j](x)
             return x
