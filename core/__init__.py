@@ -110,6 +110,7 @@ from .ops.shifts import *  # noqa: F403
 from .ops.slicing_joining import *  # noqa: F403
 from .ops.special import *  # noqa: F403
 from .ops.statistics import *  # noqa: F403
+from .ops.strided import as_strided
 from .ops.tensor_queries import *  # noqa: F403
 from .ops.value_tests import *  # noqa: F403
 from .printing import set_printoptions

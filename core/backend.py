@@ -32,6 +32,7 @@ per op except the backend's own code.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -289,6 +290,19 @@ class Backend:
             strides.append(step)
             step *= max(int(n), 1)
         return tuple(reversed(strides)), 0
+
+    def storage_size(self, array: _Array) -> int:
+        """The number of elements of the storage ``array`` views (the positions :meth:`layout`'s
+        offset and strides address). The default is a fresh array's: its own size."""
+        return math.prod(array.shape)
+
+    def as_strided(self, array: _Array, shape: tuple[int, ...], strides: tuple[int, ...], offset: int) -> _Array:
+        """A view of the storage ``array`` views, with ``shape`` and ``strides`` and first element at
+        storage position ``offset`` (in elements, as :meth:`layout` counts them; the caller has
+        checked the bounds against :meth:`storage_size`). Writes through the view change
+        ``array``. A backend without strided views raises NotImplementedError (the default):
+        ``Tensor.as_strided`` then reports it, and ``Tensor.unfold`` copies."""
+        raise NotImplementedError(f"as_strided: the {type(self).__name__} backend has no strided views")
 
     def scatter_add(self, target: _Array, axis: int, index: _Array, values: _Array) -> None:
         """``target[..., index[i], ...] += values[i]`` along ``axis``, in place.

@@ -38,6 +38,7 @@ from .ops import (
     slicing_joining,
     special,
     statistics,
+    strided,
     tensor_queries,
     value_tests,
 )
@@ -651,6 +652,7 @@ INPLACE_ALIASES = {
 SURFACE = {
     "stride": tensor_queries.stride,
     "storage_offset": tensor_queries.storage_offset,
+    "as_strided": strided.as_strided,
     "is_signed": tensor_queries.is_signed,
     "is_nonzero": tensor_queries.is_nonzero,
     "is_same_size": tensor_queries.is_same_size,

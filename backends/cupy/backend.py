@@ -171,6 +171,14 @@ class CupyBackend(Backend):
         size = array.itemsize
         return tuple(s // size for s in array.strides), (array.data.ptr - array.data.mem.ptr) // size
 
+    def storage_size(self, array):
+        return array.data.mem.size // array.itemsize
+
+    def as_strided(self, array, shape, strides, offset):
+        size = array.itemsize
+        memory = cupy.cuda.MemoryPointer(array.data.mem, offset * size)
+        return cupy.ndarray(shape, array.dtype, memptr=memory, strides=tuple(s * size for s in strides))
+
     def synchronize(self, index=None):
         if self._capture.active:
             refuse("synchronize")

@@ -21,6 +21,13 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 _FP_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
 
 
+def _root(array):
+    """The array that owns ``array``'s memory (its storage)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
 class NumpyGenerator(Generator):
     """A PCG64 stream from NumPy."""
 
@@ -101,11 +108,22 @@ class NumpyBackend(Backend):
         return array.flags.c_contiguous
 
     def layout(self, array):
-        root = array
-        while isinstance(root.base, np.ndarray):
-            root = root.base
+        root = _root(array)
         size = array.itemsize
         return tuple(s // size for s in array.strides), (array.ctypes.data - root.ctypes.data) // size
+
+    def storage_size(self, array):
+        return _root(array).nbytes // array.itemsize
+
+    def as_strided(self, array, shape, strides, offset):
+        root = _root(array)
+        size = array.itemsize
+        if not root.flags.c_contiguous:
+            raise NotImplementedError("as_strided: the storage is not one contiguous block")
+        flat = root.reshape(-1).view(np.uint8)
+        return np.ndarray(
+            shape, array.dtype, buffer=flat, offset=offset * size, strides=tuple(s * size for s in strides)
+        )
 
     def check_indices(self, name, indices, bound, ignore_index, error, message):
         # two reductions answer the common case, every index in range; the default finds the culprit

@@ -20,6 +20,18 @@ def _matmul(x1, x2, /):
 
 namespace.matmul = _matmul
 
+
+def _broadcast_to(x, /, shape):
+    """``np.broadcast_to`` that writes through to ``x`` (NumPy's view is read-only), as PyTorch's
+    ``expand`` does; ember's in-place ops refuse the writes whose result the aliasing would decide."""
+    out = np.broadcast_to(x, shape)
+    if x.flags.writeable:
+        out.flags.writeable = True
+    return out
+
+
+namespace.broadcast_to = _broadcast_to
+
 # PyTorch computes log(0) = -inf, 0/0 = nan and exp(1000) = inf silently. The functions that can
 # signal a floating-point error run with NumPy's warnings off for that call only: the error state is
 # a context variable (NumPy 2), set and reset around the call, so the user's own NumPy state and

@@ -137,6 +137,12 @@ class OpenCLBackend(Backend):
     def layout(self, array):
         return array.strides, array.offset
 
+    def storage_size(self, array):
+        return array.storage.nbytes // array.dtype.itemsize
+
+    def as_strided(self, array, shape, strides, offset):
+        return array.view(shape, strides, offset)
+
     def scatter_add(self, target, axis, index, values):
         ns.scatter_add(target, axis, index, values)
 

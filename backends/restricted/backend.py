@@ -62,6 +62,12 @@ class RestrictedBackend(NumpyBackend):
     def layout(self, array):
         return super().layout(array._array)
 
+    def storage_size(self, array):
+        return super().storage_size(array._array)
+
+    def as_strided(self, array, shape, strides, offset):
+        return RestrictedArray(super().as_strided(array._array, shape, strides, offset))
+
     def scatter_add(self, target, axis, index, values):
         super().scatter_add(target._array, axis, unwrap(index), unwrap(values))
 

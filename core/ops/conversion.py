@@ -12,6 +12,7 @@ from ..tensor import Tensor, _new, backend_for_device
 from .creation import CUDA_LEGACY_TYPES, LEGACY_TYPES
 from .movement import broadcast_shapes
 from .operands import sum_to
+from .strided import check_no_internal_overlap
 
 if TYPE_CHECKING:
     from ..types import Device
@@ -344,12 +345,16 @@ def check_inplace(tensor):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
-def assign_(target, value):
+def assign_(target, value, *, one_value=False):
     """Write ``value`` into ``target``'s storage, recording the write for autograd.
 
     When ``target`` is a view, the write is recorded on its base (PyTorch's ``CopySlices``)
-    and the view's history is rebuilt from the base's, so gradients reach both.
+    and the view's history is rebuilt from the base's, so gradients reach both. A view whose
+    elements alias each other (a broadcast) is refused as PyTorch refuses it, unless the
+    write stores ``one_value`` everywhere (``fill_``).
     """
+    if target._base is not None and not one_value:
+        check_no_internal_overlap(target)
     if value._device != target._device:
         value = value.to(target._device)
     if grad_state.enabled and (target._requires_grad or value._requires_grad):

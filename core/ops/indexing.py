@@ -15,6 +15,7 @@ from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
 from .movement import broadcast_shapes
 from .operands import check_same_device, is_scalar, sum_to, wrap_dim
+from .strided import check_no_internal_overlap, has_internal_overlap
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -153,7 +154,7 @@ class _SetItem(Function):
 
 def setitem(self, key, value):
     """``self[key] = value`` in place; ``value`` broadcasts and is cast to ``self.dtype``."""
-    native, _ = _native_key(self, key)
+    native, advanced = _native_key(self, key)
     if isinstance(value, Tensor):
         if (
             value.ndim == 0 and value._device.type == "cpu"
@@ -177,6 +178,12 @@ def setitem(self, key, value):
             return
         _SetItem.apply(self, value, native)
         return
+    if self._base is not None and not advanced and has_internal_overlap(self):
+        # PyTorch writes into a basic-indexed region as a copy into that view: refused when the
+        # region's own elements alias each other
+        region = self._data[native]
+        if any(s == 0 and n > 1 for n, s in zip(region.shape, self._backend.layout(region)[0])):
+            check_no_internal_overlap(self)
     try:
         self._data[native] = value._data if isinstance(value, Tensor) else value
     except ValueError as exc:  # the backend's words for a value that does not broadcast to the target

@@ -17,6 +17,7 @@ from ..random import check_probabilities, native_generator
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
+from .strided import check_no_internal_overlap
 
 if TYPE_CHECKING:
     from ..random import Generator
@@ -205,8 +206,10 @@ def _inplace(name):
     return method
 
 
-def _write(self, data):
-    """Store freshly made native ``data`` (no autograd) into ``self``."""
+def _write(self, data, *, one_value=False):
+    """Store freshly made native ``data`` (no autograd) into ``self`` (see :func:`assign_` for ``one_value``)."""
+    if self._base is not None and not one_value:
+        check_no_internal_overlap(self)
     if grad_state.enabled and self._requires_grad and self.grad_fn is None:
         check_inplace(self)
     self._data[...] = data
@@ -232,11 +235,11 @@ def fill_(self: Tensor, value: Tensor | Number) -> Tensor:
             raise RuntimeError(
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
             )
-        return assign_(self, value)
+        return assign_(self, value, one_value=True)
     if grad_state.enabled and self._requires_grad:
         check_inplace(self)
-        return assign_(self, self.new_full((), value))
-    return _write(self, self._backend.xp.full(self._data.shape, value, dtype=self._data.dtype))
+        return assign_(self, self.new_full((), value), one_value=True)
+    return _write(self, self._backend.xp.full(self._data.shape, value, dtype=self._data.dtype), one_value=True)
 
 
 def zero_(self: Tensor) -> Tensor:

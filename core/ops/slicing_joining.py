@@ -24,6 +24,7 @@ from .movement import cat, flip, movedim, narrow, transpose
 if TYPE_CHECKING:
     from ..types import Number
 from .operands import sum_to, wrap_dim
+from .strided import as_strided
 
 __all__ = [
     "select", "unique", "bincount", "searchsorted", "tensor_split", "hsplit", "vsplit", "dsplit",
@@ -544,6 +545,8 @@ def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -
 def unfold(self, dimension, size, step):
     """All windows of length ``size`` with stride ``step`` along ``dimension``, as a new last dimension.
 
+    The result is a view of ``self`` (its windows overlap when ``step < size``).
+
     Args:
         dimension (int): the dimension to take windows along.
         size (int): the length of each window.
@@ -569,6 +572,15 @@ def unfold(self, dimension, size, step):
     if self.ndim == 0:
         return self.reshape(1)
     count = (n - size) // step + 1
+    strides, offset = self._backend.layout(self._data)
+    shape = list(self.shape)
+    shape[axis] = count
+    window_strides = list(strides)
+    window_strides[axis] = strides[axis] * step
+    try:  # a view, as in PyTorch, where the backend has strided views
+        return as_strided(self, shape + [size], window_strides + [strides[axis]], offset)
+    except NotImplementedError:
+        pass
     index = (arange(count, device=self._device) * step).unsqueeze(-1) + arange(size, device=self._device)
     picked = self.index_select(axis, index.reshape(-1))
     shape = list(self.shape)

@@ -1,0 +1,122 @@
+"""Strided views of a tensor's storage (``as_strided``) and the memory-overlap rule of in-place writes.
+
+``as_strided`` makes a view with any sizes, strides and storage offset over the storage a
+tensor shares with its views, through the backend's ``as_strided`` primitive. Its gradient
+goes back through the storage: the output's gradient is added at the storage positions its
+elements read, and the input's gradient is read back from the positions of the input's
+elements (PyTorch's ``as_strided_backward``).
+
+An in-place write to a tensor whose elements alias each other (a broadcast view, a zero
+stride along a dimension of more than one element) is refused as PyTorch refuses it, except
+for writes of one value (``fill_``/``zero_``), which PyTorch allows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from .. import dtypes
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .creation import arange, full
+
+__all__ = ["as_strided"]  # has_internal_overlap and check_no_internal_overlap serve the in-place ops
+
+_OVERLAP_MESSAGE = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+    "location. Please clone() the tensor before performing the operation."
+)
+
+
+def has_internal_overlap(t: Tensor) -> bool:
+    """Whether two elements of ``t`` are one memory location: a zero stride along a dimension of
+    more than one element (the case PyTorch's ``has_internal_overlap`` answers "yes")."""
+    if t._base is None:  # a tensor that owns its storage is laid out without aliasing
+        return False
+    strides = t._backend.layout(t._data)[0]
+    return any(s == 0 and n > 1 for n, s in zip(t._data.shape, strides))
+
+
+def check_no_internal_overlap(t: Tensor) -> None:
+    """Raise PyTorch's error when an in-place write would store into aliased elements of ``t``."""
+    if t._base is not None and has_internal_overlap(t):
+        raise RuntimeError(_OVERLAP_MESSAGE)
+
+
+def _positions(t: Tensor, shape, strides, offset) -> Tensor:
+    """The storage position of each element of a ``shape``/``strides``/``offset`` view, as an int64 tensor."""
+    positions = full(tuple(shape), offset, dtype=dtypes.int64, device=t._device)
+    for axis, (n, s) in enumerate(zip(shape, strides)):
+        step = arange(n, device=t._device) * s
+        positions = positions + step.reshape((n,) + (1,) * (len(shape) - axis - 1))
+    return positions
+
+
+class _AsStrided(Function):
+    @staticmethod
+    def forward(ctx, x, size, stride, offset):
+        backend = x._backend
+        in_strides, in_offset = backend.layout(x._data)
+        ctx.geometry = (tuple(x._data.shape), tuple(in_strides), in_offset, size, stride, offset)
+        data = backend.as_strided(x._data, size, stride, offset)
+        return x._view_of(data, lambda base: as_strided(base, size, stride, offset))
+
+    @staticmethod
+    def backward(ctx, grad):
+        in_shape, in_strides, in_offset, size, stride, offset = ctx.geometry
+        out_pos = _positions(grad, size, stride, offset).reshape(-1)
+        in_pos = _positions(grad, in_shape, in_strides, in_offset).reshape(-1)
+        extent = 1 + max(int(out_pos.max()) if out_pos.numel() else 0, int(in_pos.max()) if in_pos.numel() else 0)
+        storage = grad.new_zeros((extent,)).index_add(0, out_pos, grad.reshape(-1))
+        return storage[in_pos].reshape(in_shape), None, None, None
+
+
+def _storage_error(size, stride, offset, itemsize, available):
+    needed = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    return RuntimeError(
+        f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
+        f"{itemsize} requiring a storage size of {needed * itemsize} are out of bounds for storage of size "
+        f"{available * itemsize}"
+    )
+
+
+def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None) -> Tensor:
+    """A view of ``input``'s storage with the given sizes, strides and storage offset.
+
+    The view reads the storage ``input`` shares with its base: element ``(i_0, ..., i_k)`` is
+    storage position ``storage_offset + sum(i_j * stride[j])``. Writing through a view whose
+    elements overlap is refused, as in PyTorch.
+
+    Args:
+        input (Tensor): the tensor whose storage to view.
+        size (tuple of int): the shape of the view.
+        stride (tuple of int): the step, in elements, along each dimension of the view.
+        storage_offset (int, optional): the storage position of the first element.
+            Default: ``input.storage_offset()``
+
+    Example::
+
+        >>> x = ember.arange(6.0)
+        >>> ember.as_strided(x, (2, 2), (1, 2))
+        tensor([[0., 2.],
+                [1., 3.]])
+        >>> x.as_strided((2, 2), (2, 1), 1)
+        tensor([[1., 2.],
+                [3., 4.]])
+    """
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: size {list(size)}, stride {list(stride)}")
+    if any(n < 0 for n in size) or any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"as_strided: Negative strides or sizes are not supported, got size {list(size)}, stride {list(stride)}"
+        )
+    backend = input._backend
+    offset = backend.layout(input._data)[1] if storage_offset is None else int(storage_offset)
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    available = backend.storage_size(input._data)
+    if math.prod(size) and offset + sum((n - 1) * s for n, s in zip(size, stride)) >= available:
+        raise _storage_error(size, stride, offset, input.element_size(), available)
+    return _AsStrided.apply(input, size, stride, offset)

@@ -1,0 +1,127 @@
+"""Strided views against PyTorch: ``as_strided``, ``unfold`` as a view, and in-place writes into tensors
+whose elements alias each other (broadcast views), on every test device."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import check, randn, torch
+
+import ember
+from ember.autograd import gradcheck, gradgradcheck
+
+
+@pytest.mark.parametrize(
+    "size, stride, offset",
+    [((2, 2), (1, 2), None), ((3, 2), (2, 1), 1), ((4, 3), (1, 1), 0), ((2, 3), (0, 1), 2), ((0, 3), (1, 1), 0)],
+)
+def test_as_strided_values_and_gradients(device, dtype, size, stride, offset):
+    # a fresh (contiguous, offset 0) input: overlapping windows accumulate their gradients
+    check(lambda x: (x * 1).as_strided(size, stride, offset), lambda x: (x * 1).as_strided(size, stride, offset), [randn(12)], device=device, dtype=dtype)  # fmt: skip
+
+
+def test_as_strided_of_a_view_uses_its_storage_offset(device):
+    base = np.arange(12.0)
+    x, tx = ember.tensor(base, device=device), torch.tensor(base)
+    v, tv = x[3:].as_strided((2, 2), (3, 1)), tx[3:].as_strided((2, 2), (3, 1))
+    np.testing.assert_array_equal(v.cpu().numpy(), tv.numpy())
+    assert v.storage_offset() == tv.storage_offset() == 3
+    v[0, 1] = 100.0
+    tv[0, 1] = 100.0
+    np.testing.assert_array_equal(x.cpu().numpy(), tx.numpy())
+
+
+def test_as_strided_errors(device):
+    x = ember.arange(6.0, device=device)
+    with pytest.raises(RuntimeError, match="out of bounds for storage of size 24"):
+        x.as_strided((3, 3), (2, 1))
+    with pytest.raises(RuntimeError, match="mismatch in length of strides and shape"):
+        x.as_strided((2, 2), (1,))
+    with pytest.raises(RuntimeError, match="Negative strides"):
+        x.as_strided((2,), (-1,), 3)
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        torch.arange(6.0).as_strided((3, 3), (2, 1))
+
+
+def test_as_strided_gradcheck(device):
+    x = ember.tensor(randn(8), dtype=ember.float64, device=device, requires_grad=True)
+
+    def fn(t):
+        return (t * 2).as_strided((3, 3), (2, 1), 1)
+
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("dim, size, step", [(0, 2, 1), (1, 3, 2), (-1, 1, 1), (1, 5, 5)])
+def test_unfold_matches_torch_and_is_a_view(device, dtype, dim, size, step):
+    check(lambda x: (x * 1).unfold(dim, size, step), lambda x: (x * 1).unfold(dim, size, step), [randn(3, 5)], device=device, dtype=dtype)  # fmt: skip
+    x = ember.arange(15.0, device=device).reshape(3, 5)
+    tx = torch.arange(15.0).reshape(3, 5)
+    w, tw = x.unfold(dim, size, step), tx.unfold(dim, size, step)
+    assert w.stride() == tw.stride()
+    w[0, 0].fill_(-1.0)
+    tw[0, 0].fill_(-1.0)
+    np.testing.assert_array_equal(x.cpu().numpy(), tx.numpy())
+
+
+def test_unfold_gradcheck(device):
+    x = ember.tensor(randn(4, 6), dtype=ember.float64, device=device, requires_grad=True)
+    assert gradcheck(lambda t: t.unfold(1, 3, 2), (x,))
+    assert gradgradcheck(lambda t: (t * t).unfold(1, 3, 1), (x,))
+
+
+IN_PLACE = {
+    "fill_": lambda m, e: e.fill_(5.0),
+    "zero_": lambda m, e: e.zero_(),
+    "add_": lambda m, e: e.add_(1.0),
+    "mul_": lambda m, e: e.mul_(2.0),
+    "copy_": lambda m, e: e.copy_(m.ones(2, 3)),
+    "exp_": lambda m, e: e.exp_(),
+    "clamp_": lambda m, e: e.clamp_(0.5),
+    "uniform_": lambda m, e: e.uniform_(),
+    "setitem-row": lambda m, e: e.__setitem__(1, m.tensor([5.0, 6.0, 7.0])),
+    "setitem-column": lambda m, e: e.__setitem__((slice(None), 1), 4.0),
+    "setitem-column-tensor": lambda m, e: e.__setitem__((slice(None), 0), m.tensor([1.0, 2.0])),
+}
+
+
+@pytest.mark.parametrize("name", IN_PLACE)
+def test_in_place_writes_into_a_broadcast_view_as_torch(device, name):
+    op = IN_PLACE[name]
+    tx = torch.arange(3.0).reshape(1, 3)
+    try:
+        op(torch, tx.expand(2, 3))
+        expected = tx.numpy()
+    except RuntimeError as error:
+        expected = error
+    x = ember.arange(3.0, device=device).reshape(1, 3)
+    if isinstance(expected, RuntimeError):
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            op(_OnDevice(device), x.expand(2, 3))
+        np.testing.assert_array_equal(x.cpu().numpy(), [[0.0, 1.0, 2.0]])  # nothing was written
+    else:
+        op(_OnDevice(device), x.expand(2, 3))
+        if name != "uniform_":
+            np.testing.assert_array_equal(x.cpu().numpy(), expected)
+
+
+class _OnDevice:
+    """``ember`` with ``tensor``/``ones`` made on one device (the other operands of the writes above)."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def tensor(self, values):
+        return ember.tensor(values, device=self.device)
+
+    def ones(self, *shape):
+        return ember.ones(*shape, device=self.device)
+
+
+def test_writes_into_views_without_aliasing_still_work(device):
+    x = ember.zeros(2, 3, device=device)
+    x.t().add_(1.0)
+    x[:, 1:].mul_(3.0)
+    x.unsqueeze(0).expand(1, 2, 3).add_(1.0)  # a size-1 broadcast dimension aliases nothing
+    np.testing.assert_array_equal(x.cpu().numpy(), [[2.0, 4.0, 4.0], [2.0, 4.0, 4.0]])
