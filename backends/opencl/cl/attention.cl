@@ -1,0 +1,235 @@
+// Fused scaled dot-product attention (flash-attention style): out = softmax(q k^T * scale + mask) v
+// without the (L, S) probabilities in memory. The forward walks the keys block by block with an
+// online softmax (running row max m, running sum l, the output accumulated and rescaled), and
+// saves the log-sum-exp of each row's scores; the backward recomputes the probabilities from it.
+//
+// Defines: T (float or double), BM (rows of a work-group: its size), BN (rows of a tile in local
+// memory), DMAX (the head dims E and EV rounded up: the length of the private rows).
+// Launch: global (ceil(rows / BM) * BM, batch), local (BM, 1); dimension 1 is the flattened
+// batch index b. Queries are rows i < L, keys rows j < S.
+//
+// meta = [nd, batch shape (nd), then per operand (q, k, v, mask, grad): offset, batch strides (nd),
+// row stride, column stride]; the operands are strided views (broadcast ones have zero strides).
+// Outputs are contiguous: out (B, L, EV), lse and D (B, L), dq (B, L, E), dk (B, S, E),
+// dv (B, S, EV), ds (B, L, S).
+// mask_kind: 0 none, 1 bool (bmask, nonzero attends), 2 additive float (fmask); causal: key j
+// is masked for query i when j > i. A row whose keys are all masked gives zeros (lse = -inf).
+
+#define OP_Q 0
+#define OP_K 1
+#define OP_V 2
+#define OP_MASK 3
+#define OP_GRAD 4
+
+// The start of operand `op`'s matrix for batch index b.
+inline long base_of(__constant long *meta, int op, long b)
+{
+    const int nd = (int)meta[0];
+    __constant long *o = meta + 1 + nd + op * (nd + 3);
+    long off = o[0];
+    for (int d = nd - 1; d >= 0; --d) {
+        const long n = meta[1 + d];
+        off += (b % n) * o[1 + d];
+        b /= n;
+    }
+    return off;
+}
+
+inline long row_stride(__constant long *meta, int op) { const int nd = (int)meta[0]; return meta[1 + nd + op * (nd + 3) + 1 + nd]; }
+
+inline long col_stride(__constant long *meta, int op) { const int nd = (int)meta[0]; return meta[1 + nd + op * (nd + 3) + 2 + nd]; }
+
+// The score of (i, j) from its dot product: the mask added or applied, the causal mask applied.
+inline T masked(T s, long i, long j, int mask_kind, int causal, __global const uchar *bmask,
+                __global const T *fmask, long mb, long mr, long mc)
+{
+    if (mask_kind == 1) {
+        if (!bmask[mb + i * mr + j * mc]) s = -INFINITY;
+    } else if (mask_kind == 2) {
+        s += fmask[mb + i * mr + j * mc];
+    }
+    if (causal && j > i) s = -INFINITY;
+    return s;
+}
+
+// `n` rows of `width` elements of a strided matrix (start `base`, strides rs, cs) from row `r0`
+// into a local tile of rows DMAX apart, times `factor`; shared by the work-group's BM items.
+inline void load_tile(__local T *tile, __global const T *a, long base, long rs, long cs, long r0, int n,
+                      int width, T factor)
+{
+    for (int x = get_local_id(0); x < n * width; x += BM) {
+        const int r = x / width, d = x % width;
+        tile[r * DMAX + d] = a[base + (r0 + r) * rs + d * cs] * factor;
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(BM, 1, 1)))
+void attention_forward(const long L, const long S, const int E, const int EV, const T scale,
+                       const int mask_kind, const int causal, __global T *out, __global T *lse,
+                       __global const T *q, __global const T *k, __global const T *v,
+                       __global const uchar *bmask, __global const T *fmask, __constant long *meta)
+{
+    __local T ks[BN * DMAX];
+    __local T vs[BN * DMAX];
+    const long i = get_global_id(0), b = get_global_id(1);
+    const int live = i < L;
+    const long qb = base_of(meta, OP_Q, b), qr = row_stride(meta, OP_Q), qc = col_stride(meta, OP_Q);
+    const long kb = base_of(meta, OP_K, b), kr = row_stride(meta, OP_K), kc = col_stride(meta, OP_K);
+    const long vb = base_of(meta, OP_V, b), vr = row_stride(meta, OP_V), vc = col_stride(meta, OP_V);
+    const long mb = base_of(meta, OP_MASK, b), mr = row_stride(meta, OP_MASK), mc = col_stride(meta, OP_MASK);
+    T qi[DMAX], acc[DMAX], s[BN];
+    for (int d = 0; d < E; ++d) qi[d] = live ? q[qb + i * qr + d * qc] * scale : 0;
+    for (int d = 0; d < EV; ++d) acc[d] = 0;
+    T m = -INFINITY, l = 0;
+    // causal: no key past the group's last query takes part (the same bound for the whole group)
+    const long last = min(L, (long)(get_group_id(0) + 1) * BM);
+    const long keys = causal ? min(S, last) : S;
+    for (long j0 = 0; j0 < keys; j0 += BN) {
+        const int n = (int)min((long)BN, keys - j0);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        load_tile(ks, k, kb, kr, kc, j0, n, E, 1);
+        load_tile(vs, v, vb, vr, vc, j0, n, EV, 1);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (!live) continue;
+        T top = -INFINITY;
+        for (int jj = 0; jj < n; ++jj) {
+            T dot = 0;
+            for (int d = 0; d < E; ++d) dot += qi[d] * ks[jj * DMAX + d];
+            s[jj] = masked(dot, i, j0 + jj, mask_kind, causal, bmask, fmask, mb, mr, mc);
+            top = fmax(top, s[jj]);
+        }
+        const T mn = fmax(m, top);
+        if (mn == -INFINITY) continue;  // every key so far masked
+        const T alpha = exp(m - mn);
+        T sum = 0;
+        for (int d = 0; d < EV; ++d) acc[d] *= alpha;
+        for (int jj = 0; jj < n; ++jj) {
+            const T p = exp(s[jj] - mn);
+            sum += p;
+            for (int d = 0; d < EV; ++d) acc[d] += p * vs[jj * DMAX + d];
+        }
+        l = l * alpha + sum;
+        m = mn;
+    }
+    if (!live) return;
+    const long row = b * L + i;
+    const T inv = l > 0 ? 1 / l : 0;
+    for (int d = 0; d < EV; ++d) out[row * EV + d] = acc[d] * inv;
+    lse[row] = l > 0 ? m + log(l) : -INFINITY;
+}
+
+// The probability of a score given its row's log-sum-exp (0 in a fully masked row).
+inline T prob(T s, T lse_i) { return lse_i == -INFINITY ? 0 : exp(s - lse_i); }
+
+// dq (and ds, the gradient of the scores, when want_ds) per query row; also D = rowsum(grad * out),
+// which attention_backward_dkv reads after it (the same in-order queue).
+__kernel __attribute__((reqd_work_group_size(BM, 1, 1)))
+void attention_backward_dq(const long L, const long S, const int E, const int EV, const T scale,
+                           const int mask_kind, const int causal, const int want_ds, __global T *dq,
+                           __global T *ds, __global T *D, __global const T *lse, __global const T *out,
+                           __global const T *q, __global const T *k, __global const T *v,
+                           __global const T *grad, __global const uchar *bmask, __global const T *fmask,
+                           __constant long *meta)
+{
+    __local T ks[BN * DMAX];
+    __local T vs[BN * DMAX];
+    const long i = get_global_id(0), b = get_global_id(1);
+    const int live = i < L;
+    const long row = b * L + i;
+    const long qb = base_of(meta, OP_Q, b), qr = row_stride(meta, OP_Q), qc = col_stride(meta, OP_Q);
+    const long kb = base_of(meta, OP_K, b), kr = row_stride(meta, OP_K), kc = col_stride(meta, OP_K);
+    const long vb = base_of(meta, OP_V, b), vr = row_stride(meta, OP_V), vc = col_stride(meta, OP_V);
+    const long mb = base_of(meta, OP_MASK, b), mr = row_stride(meta, OP_MASK), mc = col_stride(meta, OP_MASK);
+    const long gb = base_of(meta, OP_GRAD, b), gr = row_stride(meta, OP_GRAD), gc = col_stride(meta, OP_GRAD);
+    T qi[DMAX], gi[DMAX], dqi[DMAX];
+    T Di = 0, li = -INFINITY;
+    if (live) {
+        for (int d = 0; d < E; ++d) qi[d] = q[qb + i * qr + d * qc] * scale;
+        for (int d = 0; d < EV; ++d) {
+            gi[d] = grad[gb + i * gr + d * gc];
+            Di += gi[d] * out[row * EV + d];
+        }
+        D[row] = Di;
+        li = lse[row];
+    }
+    for (int d = 0; d < E; ++d) dqi[d] = 0;
+    const long last = min(L, (long)(get_group_id(0) + 1) * BM);
+    const long keys = causal ? min(S, last) : S;
+    for (long j0 = 0; j0 < keys; j0 += BN) {
+        const int n = (int)min((long)BN, keys - j0);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        load_tile(ks, k, kb, kr, kc, j0, n, E, 1);
+        load_tile(vs, v, vb, vr, vc, j0, n, EV, 1);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (!live) continue;
+        for (int jj = 0; jj < n; ++jj) {
+            T dot = 0, dp = 0;
+            for (int d = 0; d < E; ++d) dot += qi[d] * ks[jj * DMAX + d];
+            for (int d = 0; d < EV; ++d) dp += gi[d] * vs[jj * DMAX + d];
+            const T p = prob(masked(dot, i, j0 + jj, mask_kind, causal, bmask, fmask, mb, mr, mc), li);
+            const T dsij = p * (dp - Di);
+            for (int d = 0; d < E; ++d) dqi[d] += dsij * ks[jj * DMAX + d];
+            if (want_ds) ds[row * S + j0 + jj] = dsij;
+        }
+    }
+    if (!live) return;
+    for (int d = 0; d < E; ++d) dq[row * E + d] = dqi[d] * scale;
+    if (want_ds)
+        for (long j = keys; j < S; ++j) ds[row * S + j] = 0;
+}
+
+// dk and dv per key row j, over the query rows (causal: only those at or after the group's first key).
+__kernel __attribute__((reqd_work_group_size(BM, 1, 1)))
+void attention_backward_dkv(const long L, const long S, const int E, const int EV, const T scale,
+                            const int mask_kind, const int causal, __global T *dk, __global T *dv,
+                            __global const T *D, __global const T *lse, __global const T *q,
+                            __global const T *k, __global const T *v, __global const T *grad,
+                            __global const uchar *bmask, __global const T *fmask, __constant long *meta)
+{
+    __local T qs[BN * DMAX];
+    __local T gs[BN * DMAX];
+    __local T ls[BN];
+    __local T Ds[BN];
+    const long j = get_global_id(0), b = get_global_id(1);
+    const int live = j < S;
+    const long qb = base_of(meta, OP_Q, b), qr = row_stride(meta, OP_Q), qc = col_stride(meta, OP_Q);
+    const long kb = base_of(meta, OP_K, b), kr = row_stride(meta, OP_K), kc = col_stride(meta, OP_K);
+    const long vb = base_of(meta, OP_V, b), vr = row_stride(meta, OP_V), vc = col_stride(meta, OP_V);
+    const long mb = base_of(meta, OP_MASK, b), mr = row_stride(meta, OP_MASK), mc = col_stride(meta, OP_MASK);
+    const long gb = base_of(meta, OP_GRAD, b), gr = row_stride(meta, OP_GRAD), gc = col_stride(meta, OP_GRAD);
+    T kj[DMAX], vj[DMAX], dkj[DMAX], dvj[DMAX];
+    for (int d = 0; d < E; ++d) {
+        kj[d] = live ? k[kb + j * kr + d * kc] : 0;
+        dkj[d] = 0;
+    }
+    for (int d = 0; d < EV; ++d) {
+        vj[d] = live ? v[vb + j * vr + d * vc] : 0;
+        dvj[d] = 0;
+    }
+    const long first = causal ? min(L, (long)get_group_id(0) * BM) : 0;
+    for (long i0 = first; i0 < L; i0 += BN) {
+        const int n = (int)min((long)BN, L - i0);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        load_tile(qs, q, qb, qr, qc, i0, n, E, scale);
+        load_tile(gs, grad, gb, gr, gc, i0, n, EV, 1);
+        for (int x = get_local_id(0); x < n; x += BM) {
+            ls[x] = lse[b * L + i0 + x];
+            Ds[x] = D[b * L + i0 + x];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (!live) continue;
+        for (int ii = 0; ii < n; ++ii) {
+            T dot = 0, dp = 0;
+            for (int d = 0; d < E; ++d) dot += qs[ii * DMAX + d] * kj[d];
+            for (int d = 0; d < EV; ++d) dp += gs[ii * DMAX + d] * vj[d];
+            const T p = prob(masked(dot, i0 + ii, j, mask_kind, causal, bmask, fmask, mb, mr, mc), ls[ii]);
+            const T dsij = p * (dp - Ds[ii]);
+            for (int d = 0; d < EV; ++d) dvj[d] += p * gs[ii * DMAX + d];
+            for (int d = 0; d < E; ++d) dkj[d] += dsij * qs[ii * DMAX + d];  // q already scaled
+        }
+    }
+    if (!live) return;
+    const long row = b * S + j;
+    for (int d = 0; d < E; ++d) dk[row * E + d] = dkj[d];
+    for (int d = 0; d < EV; ++d) dv[row * EV + d] = dvj[d];
+}
