@@ -80,7 +80,9 @@ class OpenCLAttentionKernels:
         kind = 0 if mask is None else _MASK_KINDS.get(mask.dtype, 2)
         scalars = (np.int64(L), np.int64(S), np.int32(E), np.int32(EV), SCALAR_TYPES[cl_type(q.dtype)](scale),
                    np.int32(kind), np.int32(bool(is_causal)))  # fmt: skip
-        masks = (q.buffer, q.buffer) if mask is None else ((mask.buffer, q.buffer) if kind == 1 else (q.buffer, mask.buffer))
+        masks = [q.buffer, q.buffer]  # (bool mask, float mask): q's buffer stands in for the absent ones
+        if kind:
+            masks[kind - 1] = mask.buffer
         return batch, math.prod(batch), L, S, E, EV, scalars, masks
 
     def fused_attention_forward(self, q, k, v, mask, is_causal, scale):

@@ -9,8 +9,8 @@ import numpy as np
 from ember.kernels import Kernels
 
 from . import codegen
-from .attention import OpenCLAttentionKernels
 from .array import collapse, empty
+from .attention import OpenCLAttentionKernels
 from .conv import OpenCLConvKernels
 from .elementwise import narrow_half, widen_half
 from .optim import OpenCLOptimKernels

@@ -1,0 +1,180 @@
+"""The fused-attention hook (``fused_attention_supports/forward/backward``), differential against
+PyTorch's ``scaled_dot_product_attention`` on every device: outputs and the gradients of q, k,
+v and a float mask. On a device whose kernels serve a case the fused kernels run (the output's
+``grad_fn`` is ``FusedAttentionBackward0``); elsewhere the portable kernels do, and the same
+comparisons hold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from reference import check, randn, torch
+
+import ember
+import ember.nn.functional as F
+from ember import nn
+from ember.autograd import grad as autograd_grad
+
+TF = torch.nn.functional
+FUSED, PORTABLE = "FusedAttentionBackward0", "AttentionBackward0"
+
+
+def _has_fused(device):
+    """Whether the device's kernel table overrides the fused-attention hook."""
+    return "fused_attention_supports" in type(ember.backends.get_backend(device).kernels).overridden()
+
+
+def _bool_mask(*shape, p=0.6, empty_rows=()):
+    m = np.random.default_rng(7).random(shape) < p
+    m[..., 0] = True
+    for r in empty_rows:  # every key masked: zeros out, as PyTorch's
+        m[..., r, :] = False
+    return m
+
+
+def _float_mask(*shape, empty_rows=()):
+    m = randn(*shape)
+    m[np.random.default_rng(8).random(shape) < 0.2] = -np.inf
+    m[..., 0] = 0.5
+    for r in empty_rows:
+        m[..., r, :] = -np.inf
+    return m
+
+
+def _sdpa(**kwargs):
+    return (
+        lambda *a: F.scaled_dot_product_attention(*a, **kwargs),
+        lambda *a: TF.scaled_dot_product_attention(*a, **kwargs),
+    )
+
+
+# (q, k, v) shapes: head dims not multiples of a work-group, L != S, more than one key/query
+# block (32 rows), broadcast batch axes, no batch axes
+SHAPES = [
+    ((2, 3, 37, 5), (2, 3, 45, 5), (2, 3, 45, 7)),
+    ((1, 2, 70, 33), (1, 2, 9, 33), (1, 2, 9, 16)),
+    ((2, 1, 6, 8), (3, 40, 8), (1, 40, 8)),
+    ((33, 4), (65, 4), (65, 3)),
+]
+
+
+@pytest.mark.parametrize("shapes", SHAPES, ids=["L!=S", "long-L", "broadcast", "2-d"])
+@pytest.mark.parametrize("kind", ["none", "causal", "scale", "bool", "float"])
+def test_fused_matches_torch(device, dtype, shapes, kind):
+    arrays = [randn(*s) for s in shapes]
+    L, S = shapes[0][-2], shapes[1][-2]
+    kwargs = {"is_causal": True} if kind == "causal" else {"scale": 0.3} if kind == "scale" else {}
+    if kind == "bool":
+        arrays.append(_bool_mask(L, S, empty_rows=(1,)))
+    elif kind == "float":
+        arrays.append(_float_mask(L, S, empty_rows=(2,)))  # its gradient compared too
+    ember_fn, torch_fn = _sdpa(**kwargs)
+    outs, _ = check(ember_fn, torch_fn, arrays, device=device, dtype=dtype)
+    assert outs[0].grad_fn.name() == (FUSED if _has_fused(device) else PORTABLE)
+
+
+def test_fused_batched_masks_and_views(device, dtype):
+    """A per-batch float mask broadcast over heads; q, k, v as transposed (strided) views."""
+    q, k, v = randn(2, 40, 3, 6), randn(2, 35, 3, 6), randn(2, 35, 3, 6)
+    mask = _float_mask(2, 1, 40, 35, empty_rows=(4,))
+
+    def ember_fn(q, k, v, m):
+        return F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), m)
+
+    def torch_fn(q, k, v, m):
+        return TF.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), m)
+
+    check(ember_fn, torch_fn, [q, k, v, mask], device=device, dtype=dtype)
+
+
+def test_fused_gqa(device, dtype):
+    ember_fn, torch_fn = _sdpa(enable_gqa=True, is_causal=True)
+    check(ember_fn, torch_fn, [randn(2, 6, 34, 5), randn(2, 2, 34, 5), randn(2, 2, 34, 5)], device=device, dtype=dtype)
+
+
+def test_fused_multihead_attention_without_weights(device, dtype):
+    """MultiheadAttention with ``need_weights=False`` and a key padding mask that hides every key
+    of one sequence's last positions."""
+    torch.manual_seed(0)
+    ref = torch.nn.MultiheadAttention(12, 3, batch_first=True, dtype=torch.float64)
+    mha = nn.MultiheadAttention(12, 3, batch_first=True, dtype=ember.float64)
+    mha.load_state_dict({name: ember.tensor(t.detach().numpy()) for name, t in ref.state_dict().items()})
+    mha.to(device=device, dtype=dtype)
+    ref.to(getattr(torch, str(dtype).split(".")[-1]))
+    x, y = randn(2, 36, 12), randn(2, 41, 12)
+    padding = np.zeros((2, 41), dtype=bool)
+    padding[1, 30:] = True
+    causal = np.triu(np.ones((36, 41), dtype=bool), 1)
+    check(
+        lambda x, y, p, c: mha(x, y, y, key_padding_mask=p, attn_mask=c, need_weights=False)[0],
+        lambda x, y, p, c: ref(x, y, y, key_padding_mask=p, attn_mask=c, need_weights=False)[0],
+        [x, y, padding, causal],
+        device=device,
+        dtype=dtype,
+    )
+
+
+def test_fused_double_backward_uses_tensor_ops(device):
+    """With ``create_graph`` the fused forward's backward is written with tensor ops: the
+    gradients differentiate again, as PyTorch's."""
+    arrays = [randn(2, 33, 5), randn(2, 34, 5), randn(2, 34, 5), _float_mask(33, 34, empty_rows=(3,))]
+    e = [ember.tensor(a, dtype=ember.float64, device=device, requires_grad=True) for a in arrays]
+    t = [torch.tensor(a, requires_grad=True) for a in arrays]
+    results = []
+    for sdpa, grad, xs in ((F.scaled_dot_product_attention, autograd_grad, e),
+                           (TF.scaled_dot_product_attention, torch.autograd.grad, t)):  # fmt: skip
+        out = sdpa(*xs)
+        first = grad((out * out).sum(), xs, create_graph=True)
+        results.append((out, first, grad(sum((g * g).sum() for g in first), xs)))
+    (out, first, second), (t_out, t_first, t_second) = results
+    assert out.grad_fn.name() == (FUSED if _has_fused(device) else PORTABLE)
+    assert all(g.grad_fn is not None for g in first)
+    for a, b in zip((*first, *second), (*t_first, *t_second)):
+        np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().numpy(), rtol=1e-7, atol=1e-9)
+
+
+def _attention_node(t):
+    """The name of the attention node in ``t``'s graph (depth first)."""
+    stack, seen = [t.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.name() in (FUSED, PORTABLE):
+            return node.name()
+        stack.extend(n for n, _ in getattr(node, "next_functions", ()))
+    return None
+
+
+def test_fused_path_taken_only_where_it_applies(device):
+    """Where the kernels serve a case the graph holds the fused node; attention weights
+    (MultiheadAttention's ``need_weights``), dropout and head dims the kernels refuse take the
+    portable kernels."""
+    x = ember.randn(2, 4, 10, 8, device=device, requires_grad=True)
+    fused = FUSED if _has_fused(device) else PORTABLE
+    assert F.scaled_dot_product_attention(x, x, x).grad_fn.name() == fused
+    kernels = ember.backends.get_backend(device).kernels
+    assert kernels.fused_attention_supports(x._data, x._data, x._data, None, False, 1.0, 0.0) is (fused == FUSED)
+    assert kernels.fused_attention_supports(x._data, x._data, x._data, None, False, 1.0, 0.5) is False
+    assert F.scaled_dot_product_attention(x, x, x, dropout_p=0.5).grad_fn.name() == PORTABLE
+    wide = ember.randn(1, 2, 3, 300, device=device, requires_grad=True)
+    assert F.scaled_dot_product_attention(wide, wide, wide).grad_fn.name() == PORTABLE
+    mha = nn.MultiheadAttention(8, 2).to(device)
+    y = ember.randn(5, 3, 8, device=device)
+    assert _attention_node(mha(y, y, y, need_weights=False)[0]) == fused
+    out, weights = mha(y, y, y, need_weights=True)
+    assert _attention_node(out) == PORTABLE and weights.shape == (3, 5, 5)
+
+
+def test_fused_float16(device):
+    """float16 attention (fused where a backend's kernels take it, else portable) against float32."""
+    q = ember.randn(2, 3, 20, 8, device=device)
+    half = q.half().requires_grad_()
+    out = F.scaled_dot_product_attention(half, half, half, is_causal=True)
+    out.float().sum().backward()
+    full = q.requires_grad_()
+    ref = F.scaled_dot_product_attention(full, full, full, is_causal=True)
+    ref.sum().backward()
+    np.testing.assert_allclose(out.float().detach().cpu().numpy(), ref.detach().cpu().numpy(), rtol=2e-2, atol=2e-2)
+    np.testing.assert_allclose(half.grad.float().cpu().numpy(), full.grad.cpu().numpy(), rtol=5e-2, atol=5e-2)
