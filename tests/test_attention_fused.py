@@ -14,14 +14,23 @@ import ember
 import ember.nn.functional as F
 from ember import nn
 from ember.autograd import grad as autograd_grad
+from ember.backends.cupy import cudnn_attention  # importable without CuPy
 
 TF = torch.nn.functional
 FUSED, PORTABLE = "FusedAttentionBackward0", "AttentionBackward0"
 
 
-def _has_fused(device):
-    """Whether the device's kernel table overrides the fused-attention hook."""
-    return "fused_attention_supports" in type(ember.backends.get_backend(device).kernels).overridden()
+def _fused(device, dtype=ember.float32, masked=False):
+    """The attention node the backend of ``device`` gives a case of head dims that are multiples
+    of 8: the OpenCL kernels take float32 and float64 with any mask; cuDNN (CUDA, with the
+    frontend installed) float16 and bfloat16 without a mask; cpu and restricted have none."""
+    kind = device.split(":")[0]
+    if kind == "opencl":
+        return FUSED if dtype in (ember.float32, ember.float64) else PORTABLE
+    if kind == "cuda":
+        served = cudnn_attention.available() and dtype in (ember.float16, ember.bfloat16) and not masked
+        return FUSED if served else PORTABLE
+    return PORTABLE
 
 
 def _bool_mask(*shape, p=0.6, empty_rows=()):
@@ -70,7 +79,7 @@ def test_fused_matches_torch(device, dtype, shapes, kind):
         arrays.append(_float_mask(L, S, empty_rows=(2,)))  # its gradient compared too
     ember_fn, torch_fn = _sdpa(**kwargs)
     outs, _ = check(ember_fn, torch_fn, arrays, device=device, dtype=dtype)
-    assert outs[0].grad_fn.name() == (FUSED if _has_fused(device) else PORTABLE)
+    assert outs[0].grad_fn.name() == _fused(device, dtype, masked=kind in ("bool", "float"))
 
 
 def test_fused_batched_masks_and_views(device, dtype):
@@ -127,7 +136,7 @@ def test_fused_double_backward_uses_tensor_ops(device):
         first = grad((out * out).sum(), xs, create_graph=True)
         results.append((out, first, grad(sum((g * g).sum() for g in first), xs)))
     (out, first, second), (t_out, t_first, t_second) = results
-    assert out.grad_fn.name() == (FUSED if _has_fused(device) else PORTABLE)
+    assert out.grad_fn.name() == _fused(device, ember.float64, masked=True)
     assert all(g.grad_fn is not None for g in first)
     for a, b in zip((*first, *second), (*t_first, *t_second)):
         np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().numpy(), rtol=1e-7, atol=1e-9)
@@ -152,7 +161,7 @@ def test_fused_path_taken_only_where_it_applies(device):
     (MultiheadAttention's ``need_weights``), dropout and head dims the kernels refuse take the
     portable kernels."""
     x = ember.randn(2, 4, 10, 8, device=device, requires_grad=True)
-    fused = FUSED if _has_fused(device) else PORTABLE
+    fused = _fused(device)
     assert F.scaled_dot_product_attention(x, x, x).grad_fn.name() == fused
     kernels = ember.backends.get_backend(device).kernels
     assert kernels.fused_attention_supports(x._data, x._data, x._data, None, False, 1.0, 0.0) is (fused == FUSED)
@@ -178,3 +187,25 @@ def test_fused_float16(device):
     ref.sum().backward()
     np.testing.assert_allclose(out.float().detach().cpu().numpy(), ref.detach().cpu().numpy(), rtol=2e-2, atol=2e-2)
     np.testing.assert_allclose(half.grad.float().cpu().numpy(), full.grad.cpu().numpy(), rtol=5e-2, atol=5e-2)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+@pytest.mark.parametrize("causal", [False, True])
+def test_fused_cudnn_16_bit(device, name, causal):
+    """cuDNN's fused SDPA (float16, bfloat16) against PyTorch in float32 on the same rounded
+    inputs: outputs and the gradients of q, k, v."""
+    if not device.startswith("cuda"):
+        pytest.skip("cuDNN's fused attention serves CUDA devices only")
+    dtype = getattr(ember, name)
+    shapes = [(2, 4, 40, 64), (2, 4, 56, 64), (2, 4, 56, 64), (2, 4, 40, 64)]
+    q, k, v, g = (ember.tensor(randn(*s), dtype=dtype, device=device) for s in shapes)
+    q, k, v = (t.requires_grad_() for t in (q, k, v))
+    tq, tk, tv, tg = (torch.tensor(t.detach().float().cpu().numpy(), requires_grad=True) for t in (q, k, v, g))
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+    out.backward(g)
+    ref = TF.scaled_dot_product_attention(tq, tk, tv, is_causal=causal)
+    ref.backward(tg)
+    assert out.grad_fn.name() == _fused(device, dtype)
+    tol = 2e-2 if name == "float16" else 8e-2
+    for a, b in ((out, ref), (q.grad, tq.grad), (k.grad, tk.grad), (v.grad, tv.grad)):
+        np.testing.assert_allclose(a.detach().float().cpu().numpy(), b.detach().numpy(), rtol=tol, atol=tol)
