@@ -63,14 +63,14 @@ class OpenCLAttentionKernels:
 
     @staticmethod
     def _dmax(q, v):
-        return -(-max(q.shape[-1], v.shape[-1]) // 16) * 16
+        return -(-max(q.shape[-1], v.shape[-1]) // 8) * 8
 
     def _kernel(self, q, v, name):
         device, dtype = q.device, q.dtype
         dmax = self._dmax(q, v)
         tile = _tile_rows(device, dmax, dtype.itemsize)
         t = cl_type(dtype)
-        defines = {"T": t, "BM": _ROWS, "BN": tile, "DMAX": dmax}
+        defines = {"T": t, "VT": f"{t}8", "BM": _ROWS, "BN": tile, "DMAX": dmax}
         return device.kernel(("attention", t, dmax, tile), "attention.cl", name, defines)
 
     def _common(self, q, k, v, mask, is_causal, scale):

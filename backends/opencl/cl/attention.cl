@@ -3,8 +3,10 @@
 // online softmax (running row max m, running sum l, the output accumulated and rescaled), and
 // saves the log-sum-exp of each row's scores; the backward recomputes the probabilities from it.
 //
-// Defines: T (float or double), BM (rows of a work-group: its size), BN (rows of a tile in local
-// memory), DMAX (the head dims E and EV rounded up: the length of the private rows).
+// Defines: T (float or double), VT (its 8-wide vector type), BM (rows of a work-group: its size),
+// BN (rows of a tile in local memory), DMAX (the head dims E and EV rounded up to a multiple of
+// 8: the length of the rows in private and local memory, zero-padded past E or EV, so that the
+// dot products and updates run on 8-wide vectors: NV = DMAX / 8 of them per row).
 // Launch: global (ceil(rows / BM) * BM, batch), local (BM, 1); dimension 1 is the flattened
 // batch index b. Queries are rows i < L, keys rows j < S.
 //
@@ -15,6 +17,7 @@
 // mask_kind: 0 none, 1 bool (bmask, nonzero attends), 2 additive float (fmask); causal: key j
 // is masked for query i when j > i. A row whose keys are all masked gives zeros (lse = -inf).
 
+#define NV (DMAX / 8)
 #define OP_Q 0
 #define OP_K 1
 #define OP_V 2
@@ -53,14 +56,29 @@ inline T masked(T s, long i, long j, int mask_kind, int causal, __global const u
 }
 
 // `n` rows of `width` elements of a strided matrix (start `base`, strides rs, cs) from row `r0`
-// into a local tile of rows DMAX apart, times `factor`; shared by the work-group's BM items.
+// into a local tile of rows DMAX long, zero past `width`, times `factor`; shared by the
+// work-group's BM items.
 inline void load_tile(__local T *tile, __global const T *a, long base, long rs, long cs, long r0, int n,
                       int width, T factor)
 {
-    for (int x = get_local_id(0); x < n * width; x += BM) {
-        const int r = x / width, d = x % width;
-        tile[r * DMAX + d] = a[base + (r0 + r) * rs + d * cs] * factor;
+    for (int x = get_local_id(0); x < n * DMAX; x += BM) {
+        const int r = x / DMAX, d = x % DMAX;
+        tile[x] = d < width ? a[base + (r0 + r) * rs + d * cs] * factor : 0;
     }
+}
+
+// One row of `width` elements of a strided matrix into a private row of NV vectors, zero-padded.
+inline void load_row(VT *row, __global const T *a, long at, long cs, int width, T factor)
+{
+    T *r = (T *)row;
+    for (int d = 0; d < DMAX; ++d) r[d] = d < width ? a[at + d * cs] * factor : 0;
+}
+
+inline T dot_(const VT *x, __local const VT *y)
+{
+    VT s = x[0] * y[0];
+    for (int c = 1; c < NV; ++c) s += x[c] * y[c];
+    return ((s.s0 + s.s1) + (s.s2 + s.s3)) + ((s.s4 + s.s5) + (s.s6 + s.s7));
 }
 
 __kernel __attribute__((reqd_work_group_size(BM, 1, 1)))
@@ -69,17 +87,18 @@ void attention_forward(const long L, const long S, const int E, const int EV, co
                        __global const T *q, __global const T *k, __global const T *v,
                        __global const uchar *bmask, __global const T *fmask, __constant long *meta)
 {
-    __local T ks[BN * DMAX];
-    __local T vs[BN * DMAX];
+    __local VT ks[BN * NV];
+    __local VT vs[BN * NV];
     const long i = get_global_id(0), b = get_global_id(1);
     const int live = i < L;
     const long qb = base_of(meta, OP_Q, b), qr = row_stride(meta, OP_Q), qc = col_stride(meta, OP_Q);
     const long kb = base_of(meta, OP_K, b), kr = row_stride(meta, OP_K), kc = col_stride(meta, OP_K);
     const long vb = base_of(meta, OP_V, b), vr = row_stride(meta, OP_V), vc = col_stride(meta, OP_V);
     const long mb = base_of(meta, OP_MASK, b), mr = row_stride(meta, OP_MASK), mc = col_stride(meta, OP_MASK);
-    T qi[DMAX], acc[DMAX], s[BN];
-    for (int d = 0; d < E; ++d) qi[d] = live ? q[qb + i * qr + d * qc] * scale : 0;
-    for (int d = 0; d < EV; ++d) acc[d] = 0;
+    VT qi[NV], acc[NV];
+    T s[BN];
+    load_row(qi, q, qb + i * qr, qc, live ? E : 0, scale);
+    for (int c = 0; c < NV; ++c) acc[c] = 0;
     T m = -INFINITY, l = 0;
     // causal: no key past the group's last query takes part (the same bound for the whole group)
     const long last = min(L, (long)(get_group_id(0) + 1) * BM);
@@ -87,26 +106,24 @@ void attention_forward(const long L, const long S, const int E, const int EV, co
     for (long j0 = 0; j0 < keys; j0 += BN) {
         const int n = (int)min((long)BN, keys - j0);
         barrier(CLK_LOCAL_MEM_FENCE);
-        load_tile(ks, k, kb, kr, kc, j0, n, E, 1);
-        load_tile(vs, v, vb, vr, vc, j0, n, EV, 1);
+        load_tile((__local T *)ks, k, kb, kr, kc, j0, n, E, 1);
+        load_tile((__local T *)vs, v, vb, vr, vc, j0, n, EV, 1);
         barrier(CLK_LOCAL_MEM_FENCE);
         if (!live) continue;
         T top = -INFINITY;
         for (int jj = 0; jj < n; ++jj) {
-            T dot = 0;
-            for (int d = 0; d < E; ++d) dot += qi[d] * ks[jj * DMAX + d];
-            s[jj] = masked(dot, i, j0 + jj, mask_kind, causal, bmask, fmask, mb, mr, mc);
+            s[jj] = masked(dot_(qi, ks + jj * NV), i, j0 + jj, mask_kind, causal, bmask, fmask, mb, mr, mc);
             top = fmax(top, s[jj]);
         }
         const T mn = fmax(m, top);
         if (mn == -INFINITY) continue;  // every key so far masked
         const T alpha = exp(m - mn);
         T sum = 0;
-        for (int d = 0; d < EV; ++d) acc[d] *= alpha;
+        for (int c = 0; c < NV; ++c) acc[c] *= alpha;
         for (int jj = 0; jj < n; ++jj) {
             const T p = exp(s[jj] - mn);
             sum += p;
-            for (int d = 0; d < EV; ++d) acc[d] += p * vs[jj * DMAX + d];
+            for (int c = 0; c < NV; ++c) acc[c] += p * vs[jj * NV + c];
         }
         l = l * alpha + sum;
         m = mn;
@@ -114,7 +131,8 @@ void attention_forward(const long L, const long S, const int E, const int EV, co
     if (!live) return;
     const long row = b * L + i;
     const T inv = l > 0 ? 1 / l : 0;
-    for (int d = 0; d < EV; ++d) out[row * EV + d] = acc[d] * inv;
+    const T *a = (const T *)acc;
+    for (int d = 0; d < EV; ++d) out[row * EV + d] = a[d] * inv;
     lse[row] = l > 0 ? m + log(l) : -INFINITY;
 }
 
@@ -131,8 +149,8 @@ void attention_backward_dq(const long L, const long S, const int E, const int EV
                            __global const T *grad, __global const uchar *bmask, __global const T *fmask,
                            __constant long *meta)
 {
-    __local T ks[BN * DMAX];
-    __local T vs[BN * DMAX];
+    __local VT ks[BN * NV];
+    __local VT vs[BN * NV];
     const long i = get_global_id(0), b = get_global_id(1);
     const int live = i < L;
     const long row = b * L + i;
@@ -141,39 +159,37 @@ void attention_backward_dq(const long L, const long S, const int E, const int EV
     const long vb = base_of(meta, OP_V, b), vr = row_stride(meta, OP_V), vc = col_stride(meta, OP_V);
     const long mb = base_of(meta, OP_MASK, b), mr = row_stride(meta, OP_MASK), mc = col_stride(meta, OP_MASK);
     const long gb = base_of(meta, OP_GRAD, b), gr = row_stride(meta, OP_GRAD), gc = col_stride(meta, OP_GRAD);
-    T qi[DMAX], gi[DMAX], dqi[DMAX];
+    VT qi[NV], gi[NV], dqi[NV];
+    load_row(qi, q, qb + i * qr, qc, live ? E : 0, scale);
+    load_row(gi, grad, gb + i * gr, gc, live ? EV : 0, 1);
     T Di = 0, li = -INFINITY;
     if (live) {
-        for (int d = 0; d < E; ++d) qi[d] = q[qb + i * qr + d * qc] * scale;
-        for (int d = 0; d < EV; ++d) {
-            gi[d] = grad[gb + i * gr + d * gc];
-            Di += gi[d] * out[row * EV + d];
-        }
+        const T *g = (const T *)gi;
+        for (int d = 0; d < EV; ++d) Di += g[d] * out[row * EV + d];
         D[row] = Di;
         li = lse[row];
     }
-    for (int d = 0; d < E; ++d) dqi[d] = 0;
+    for (int c = 0; c < NV; ++c) dqi[c] = 0;
     const long last = min(L, (long)(get_group_id(0) + 1) * BM);
     const long keys = causal ? min(S, last) : S;
     for (long j0 = 0; j0 < keys; j0 += BN) {
         const int n = (int)min((long)BN, keys - j0);
         barrier(CLK_LOCAL_MEM_FENCE);
-        load_tile(ks, k, kb, kr, kc, j0, n, E, 1);
-        load_tile(vs, v, vb, vr, vc, j0, n, EV, 1);
+        load_tile((__local T *)ks, k, kb, kr, kc, j0, n, E, 1);
+        load_tile((__local T *)vs, v, vb, vr, vc, j0, n, EV, 1);
         barrier(CLK_LOCAL_MEM_FENCE);
         if (!live) continue;
         for (int jj = 0; jj < n; ++jj) {
-            T dot = 0, dp = 0;
-            for (int d = 0; d < E; ++d) dot += qi[d] * ks[jj * DMAX + d];
-            for (int d = 0; d < EV; ++d) dp += gi[d] * vs[jj * DMAX + d];
-            const T p = prob(masked(dot, i, j0 + jj, mask_kind, causal, bmask, fmask, mb, mr, mc), li);
-            const T dsij = p * (dp - Di);
-            for (int d = 0; d < E; ++d) dqi[d] += dsij * ks[jj * DMAX + d];
+            const T sc = masked(dot_(qi, ks + jj * NV), i, j0 + jj, mask_kind, causal, bmask, fmask, mb, mr, mc);
+            const T p = prob(sc, li);
+            const T dsij = p * (dot_(gi, vs + jj * NV) - Di);
+            for (int c = 0; c < NV; ++c) dqi[c] += dsij * ks[jj * NV + c];
             if (want_ds) ds[row * S + j0 + jj] = dsij;
         }
     }
     if (!live) return;
-    for (int d = 0; d < E; ++d) dq[row * E + d] = dqi[d] * scale;
+    const T *a = (const T *)dqi;
+    for (int d = 0; d < E; ++d) dq[row * E + d] = a[d] * scale;
     if (want_ds)
         for (long j = keys; j < S; ++j) ds[row * S + j] = 0;
 }
@@ -186,8 +202,8 @@ void attention_backward_dkv(const long L, const long S, const int E, const int E
                             __global const T *k, __global const T *v, __global const T *grad,
                             __global const uchar *bmask, __global const T *fmask, __constant long *meta)
 {
-    __local T qs[BN * DMAX];
-    __local T gs[BN * DMAX];
+    __local VT qs[BN * NV];
+    __local VT gs[BN * NV];
     __local T ls[BN];
     __local T Ds[BN];
     const long j = get_global_id(0), b = get_global_id(1);
@@ -197,21 +213,16 @@ void attention_backward_dkv(const long L, const long S, const int E, const int E
     const long vb = base_of(meta, OP_V, b), vr = row_stride(meta, OP_V), vc = col_stride(meta, OP_V);
     const long mb = base_of(meta, OP_MASK, b), mr = row_stride(meta, OP_MASK), mc = col_stride(meta, OP_MASK);
     const long gb = base_of(meta, OP_GRAD, b), gr = row_stride(meta, OP_GRAD), gc = col_stride(meta, OP_GRAD);
-    T kj[DMAX], vj[DMAX], dkj[DMAX], dvj[DMAX];
-    for (int d = 0; d < E; ++d) {
-        kj[d] = live ? k[kb + j * kr + d * kc] : 0;
-        dkj[d] = 0;
-    }
-    for (int d = 0; d < EV; ++d) {
-        vj[d] = live ? v[vb + j * vr + d * vc] : 0;
-        dvj[d] = 0;
-    }
+    VT kj[NV], vj[NV], dkj[NV], dvj[NV];
+    load_row(kj, k, kb + j * kr, kc, live ? E : 0, 1);
+    load_row(vj, v, vb + j * vr, vc, live ? EV : 0, 1);
+    for (int c = 0; c < NV; ++c) dkj[c] = dvj[c] = 0;
     const long first = causal ? min(L, (long)get_group_id(0) * BM) : 0;
     for (long i0 = first; i0 < L; i0 += BN) {
         const int n = (int)min((long)BN, L - i0);
         barrier(CLK_LOCAL_MEM_FENCE);
-        load_tile(qs, q, qb, qr, qc, i0, n, E, scale);
-        load_tile(gs, grad, gb, gr, gc, i0, n, EV, 1);
+        load_tile((__local T *)qs, q, qb, qr, qc, i0, n, E, scale);
+        load_tile((__local T *)gs, grad, gb, gr, gc, i0, n, EV, 1);
         for (int x = get_local_id(0); x < n; x += BM) {
             ls[x] = lse[b * L + i0 + x];
             Ds[x] = D[b * L + i0 + x];
@@ -219,17 +230,18 @@ void attention_backward_dkv(const long L, const long S, const int E, const int E
         barrier(CLK_LOCAL_MEM_FENCE);
         if (!live) continue;
         for (int ii = 0; ii < n; ++ii) {
-            T dot = 0, dp = 0;
-            for (int d = 0; d < E; ++d) dot += qs[ii * DMAX + d] * kj[d];
-            for (int d = 0; d < EV; ++d) dp += gs[ii * DMAX + d] * vj[d];
-            const T p = prob(masked(dot, i0 + ii, j, mask_kind, causal, bmask, fmask, mb, mr, mc), ls[ii]);
-            const T dsij = p * (dp - Ds[ii]);
-            for (int d = 0; d < EV; ++d) dvj[d] += p * gs[ii * DMAX + d];
-            for (int d = 0; d < E; ++d) dkj[d] += dsij * qs[ii * DMAX + d];  // q already scaled
+            const T sc = masked(dot_(kj, qs + ii * NV), i0 + ii, j, mask_kind, causal, bmask, fmask, mb, mr, mc);
+            const T p = prob(sc, ls[ii]);
+            const T dsij = p * (dot_(vj, gs + ii * NV) - Ds[ii]);
+            for (int c = 0; c < NV; ++c) {
+                dvj[c] += p * gs[ii * NV + c];
+                dkj[c] += dsij * qs[ii * NV + c];  // q already scaled
+            }
         }
     }
     if (!live) return;
     const long row = b * S + j;
-    for (int d = 0; d < E; ++d) dk[row * E + d] = dkj[d];
-    for (int d = 0; d < EV; ++d) dv[row * EV + d] = dvj[d];
+    const T *dka = (const T *)dkj, *dva = (const T *)dvj;
+    for (int d = 0; d < E; ++d) dk[row * E + d] = dka[d];
+    for (int d = 0; d < EV; ++d) dv[row * EV + d] = dva[d];
 }
