@@ -96,6 +96,18 @@ def test_fused_batched_masks_and_views(device, dtype):
     check(ember_fn, torch_fn, [q, k, v, mask], device=device, dtype=dtype)
 
 
+def test_fused_nan_propagates(device):
+    """A NaN in a query row, or in every score of a row, gives NaN there, as PyTorch's."""
+    q, k, v = randn(2, 40, 8), randn(2, 36, 8), randn(2, 36, 8)
+    q[0, 3, 2] = np.nan
+    mask = randn(40, 36)
+    mask[5] = np.nan
+    out = F.scaled_dot_product_attention(*(ember.tensor(a, device=device) for a in (q, k, v, mask)))
+    ref = TF.scaled_dot_product_attention(*(torch.tensor(a, dtype=torch.float32) for a in (q, k, v, mask)))
+    np.testing.assert_array_equal(np.isnan(out.cpu().numpy()), ref.isnan().numpy())
+    assert np.isnan(out.cpu().numpy()).any()
+
+
 def test_fused_gqa(device, dtype):
     ember_fn, torch_fn = _sdpa(enable_gqa=True, is_causal=True)
     check(ember_fn, torch_fn, [randn(2, 6, 34, 5), randn(2, 2, 34, 5), randn(2, 2, 34, 5)], device=device, dtype=dtype)

@@ -113,9 +113,9 @@ void attention_forward(const long L, const long S, const int E, const int EV, co
         T top = -INFINITY;
         for (int jj = 0; jj < n; ++jj) {
             s[jj] = masked(dot_(qi, ks + jj * NV), i, j0 + jj, mask_kind, causal, bmask, fmask, mb, mr, mc);
-            top = fmax(top, s[jj]);
+            top = s[jj] > top || isnan(s[jj]) ? s[jj] : top;  // a NaN score stays (fmax would drop it)
         }
-        const T mn = fmax(m, top);
+        const T mn = top > m || isnan(top) ? top : m;
         if (mn == -INFINITY) continue;  // every key so far masked
         const T alpha = exp(m - mn);
         T sum = 0;
@@ -130,10 +130,10 @@ void attention_forward(const long L, const long S, const int E, const int EV, co
     }
     if (!live) return;
     const long row = b * L + i;
-    const T inv = l > 0 ? 1 / l : 0;
+    const T inv = l == 0 ? 0 : 1 / l;  // NaN stays NaN
     const T *a = (const T *)acc;
     for (int d = 0; d < EV; ++d) out[row * EV + d] = a[d] * inv;
-    lse[row] = l > 0 ? m + log(l) : -INFINITY;
+    lse[row] = l == 0 ? -INFINITY : m + log(l);
 }
 
 // The probability of a score given its row's log-sum-exp (0 in a fully masked row).

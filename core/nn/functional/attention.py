@@ -1,9 +1,11 @@
 """Attention, functional forms: ``F.scaled_dot_product_attention`` and ``F.multi_head_attention_forward``.
 
 The attention math lives once, in the ``attention_forward``/``attention_backward`` kernels
-(:mod:`ember.kernels.attention`), which a backend may override with a fused kernel. The one
-autograd Function here calls them; with ``create_graph`` its backward is written with
-tensor ops, so that attention differentiates twice.
+(:mod:`ember.kernels.attention`), which :class:`_Attention` calls. Where the weights are not
+returned and the backend's ``fused_attention_supports`` says True (its fused kernels serve the
+dtype, head dims, mask kind and dropout), :class:`_FusedAttention` runs the backend's fused
+kernels instead, with ``is_causal`` passed as a flag. With ``create_graph`` both backwards are
+written with tensor ops, so that attention differentiates twice.
 """
 
 from __future__ import annotations
