@@ -90,7 +90,7 @@ class OpenCLAttentionKernels:
         batch, B, L, S, E, EV, scalars, masks = self._common(q, k, v, mask, is_causal, scale)
         out = empty((*batch, L, EV), q.dtype, device)
         lse = empty((*batch, L), q.dtype, device)
-        meta = _meta(device, batch, (q, k, v, q if mask is None else mask))
+        meta = _meta(device, batch, (q, k, v, q if mask is None else mask, q))
         kern = self._kernel(q, v, "attention_forward")
         device.enqueue(kern, (-(-L // _ROWS) * _ROWS, B), (_ROWS, 1), *scalars, out.buffer, lse.buffer,
                        q.buffer, k.buffer, v.buffer, *masks, meta)  # fmt: skip

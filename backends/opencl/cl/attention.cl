@@ -24,54 +24,80 @@
 #define OP_MASK 3
 #define OP_GRAD 4
 
-// The start of operand `op`'s matrix for batch index b.
-inline long base_of(__constant long *meta, int op, long b)
+// Where operand `op`'s matrix for batch index b lies: its start and its row and column strides.
+typedef struct { long at, row, col; } layout;
+
+inline layout layout_of(__constant long *meta, int op, long b)
 {
     const int nd = (int)meta[0];
     __constant long *o = meta + 1 + nd + op * (nd + 3);
-    long off = o[0];
+    layout l = {o[0], o[1 + nd], o[2 + nd]};
     for (int d = nd - 1; d >= 0; --d) {
         const long n = meta[1 + d];
-        off += (b % n) * o[1 + d];
+        l.at += (b % n) * o[1 + d];
         b /= n;
     }
-    return off;
+    return l;
 }
 
-inline long row_stride(__constant long *meta, int op) { const int nd = (int)meta[0]; return meta[1 + nd + op * (nd + 3) + 1 + nd]; }
+// The layouts of every operand for batch index b (an absent one's entries are q's).
+typedef struct { layout q, k, v, mask, grad; } operands;
 
-inline long col_stride(__constant long *meta, int op) { const int nd = (int)meta[0]; return meta[1 + nd + op * (nd + 3) + 2 + nd]; }
+inline operands operands_of(__constant long *meta, long b)
+{
+    operands o = {layout_of(meta, OP_Q, b), layout_of(meta, OP_K, b), layout_of(meta, OP_V, b),
+                  layout_of(meta, OP_MASK, b), layout_of(meta, OP_GRAD, b)};
+    return o;
+}
+
+inline long at_(layout l, long r, long c) { return l.at + r * l.row + c * l.col; }
 
 // The score of (i, j) from its dot product: the mask added or applied, the causal mask applied.
 inline T masked(T s, long i, long j, int mask_kind, int causal, __global const uchar *bmask,
-                __global const T *fmask, long mb, long mr, long mc)
+                __global const T *fmask, layout ml)
 {
     if (mask_kind == 1) {
-        if (!bmask[mb + i * mr + j * mc]) s = -INFINITY;
+        if (!bmask[at_(ml, i, j)]) s = -INFINITY;
     } else if (mask_kind == 2) {
-        s += fmask[mb + i * mr + j * mc];
+        s += fmask[at_(ml, i, j)];
     }
     if (causal && j > i) s = -INFINITY;
     return s;
 }
 
-// `n` rows of `width` elements of a strided matrix (start `base`, strides rs, cs) from row `r0`
-// into a local tile of rows DMAX long, zero past `width`, times `factor`; shared by the
-// work-group's BM items.
-inline void load_tile(__local T *tile, __global const T *a, long base, long rs, long cs, long r0, int n,
-                      int width, T factor)
+// `n` rows of `width` elements of a strided matrix from row `r0` into a local tile of rows DMAX
+// long, zero past `width`, times `factor`; shared by the work-group's BM items.
+inline void load_tile(__local VT *tile, __global const T *a, layout l, long r0, int n, int width, T factor)
 {
+    __local T *t = (__local T *)tile;
     for (int x = get_local_id(0); x < n * DMAX; x += BM) {
         const int r = x / DMAX, d = x % DMAX;
-        tile[x] = d < width ? a[base + (r0 + r) * rs + d * cs] * factor : 0;
+        t[x] = d < width ? a[at_(l, r0 + r, d)] * factor : 0;
     }
 }
 
-// One row of `width` elements of a strided matrix into a private row of NV vectors, zero-padded.
-inline void load_row(VT *row, __global const T *a, long at, long cs, int width, T factor)
+// Rows j0 .. j0 + n of k and v into their tiles, once every item is done with the last ones.
+inline void load_kv(__local VT *ks, __local VT *vs, __global const T *k, __global const T *v, operands o,
+                    long j0, int n, int E, int EV)
 {
-    T *r = (T *)row;
-    for (int d = 0; d < DMAX; ++d) r[d] = d < width ? a[at + d * cs] * factor : 0;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    load_tile(ks, k, o.k, j0, n, E, 1);
+    load_tile(vs, v, o.v, j0, n, EV, 1);
+    barrier(CLK_LOCAL_MEM_FENCE);
+}
+
+// The keys a work-group of queries walks: all, or with the causal flag none past its last query
+// (the same bound for the whole group, so that its barriers stay uniform).
+inline long key_bound(long L, long S, int causal)
+{
+    return causal ? min(S, min(L, (long)(get_group_id(0) + 1) * BM)) : S;
+}
+
+// Row `r` (`width` elements) of a strided matrix into a private row of NV vectors, zero-padded.
+inline void load_row(VT *row, __global const T *a, layout l, long r, int width, T factor)
+{
+    T *x = (T *)row;
+    for (int d = 0; d < DMAX; ++d) x[d] = d < width ? a[at_(l, r, d)] * factor : 0;
 }
 
 inline T dot_(const VT *x, __local const VT *y)
@@ -91,28 +117,20 @@ void attention_forward(const long L, const long S, const int E, const int EV, co
     __local VT vs[BN * NV];
     const long i = get_global_id(0), b = get_global_id(1);
     const int live = i < L;
-    const long qb = base_of(meta, OP_Q, b), qr = row_stride(meta, OP_Q), qc = col_stride(meta, OP_Q);
-    const long kb = base_of(meta, OP_K, b), kr = row_stride(meta, OP_K), kc = col_stride(meta, OP_K);
-    const long vb = base_of(meta, OP_V, b), vr = row_stride(meta, OP_V), vc = col_stride(meta, OP_V);
-    const long mb = base_of(meta, OP_MASK, b), mr = row_stride(meta, OP_MASK), mc = col_stride(meta, OP_MASK);
+    const operands o = operands_of(meta, b);
     VT qi[NV], acc[NV];
     T s[BN];
-    load_row(qi, q, qb + i * qr, qc, live ? E : 0, scale);
+    load_row(qi, q, o.q, i, live ? E : 0, scale);
     for (int c = 0; c < NV; ++c) acc[c] = 0;
     T m = -INFINITY, l = 0;
-    // causal: no key past the group's last query takes part (the same bound for the whole group)
-    const long last = min(L, (long)(get_group_id(0) + 1) * BM);
-    const long keys = causal ? min(S, last) : S;
+    const long keys = key_bound(L, S, causal);
     for (long j0 = 0; j0 < keys; j0 += BN) {
         const int n = (int)min((long)BN, keys - j0);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        load_tile((__local T *)ks, k, kb, kr, kc, j0, n, E, 1);
-        load_tile((__local T *)vs, v, vb, vr, vc, j0, n, EV, 1);
-        barrier(CLK_LOCAL_MEM_FENCE);
+        load_kv(ks, vs, k, v, o, j0, n, E, EV);
         if (!live) continue;
         T top = -INFINITY;
         for (int jj = 0; jj < n; ++jj) {
-            s[jj] = masked(dot_(qi, ks + jj * NV), i, j0 + jj, mask_kind, causal, bmask, fmask, mb, mr, mc);
+            s[jj] = masked(dot_(qi, ks + jj * NV), i, j0 + jj, mask_kind, causal, bmask, fmask, o.mask);
             top = s[jj] > top || isnan(s[jj]) ? s[jj] : top;  // a NaN score stays (fmax would drop it)
         }
         const T mn = top > m || isnan(top) ? top : m;
@@ -154,14 +172,10 @@ void attention_backward_dq(const long L, const long S, const int E, const int EV
     const long i = get_global_id(0), b = get_global_id(1);
     const int live = i < L;
     const long row = b * L + i;
-    const long qb = base_of(meta, OP_Q, b), qr = row_stride(meta, OP_Q), qc = col_stride(meta, OP_Q);
-    const long kb = base_of(meta, OP_K, b), kr = row_stride(meta, OP_K), kc = col_stride(meta, OP_K);
-    const long vb = base_of(meta, OP_V, b), vr = row_stride(meta, OP_V), vc = col_stride(meta, OP_V);
-    const long mb = base_of(meta, OP_MASK, b), mr = row_stride(meta, OP_MASK), mc = col_stride(meta, OP_MASK);
-    const long gb = base_of(meta, OP_GRAD, b), gr = row_stride(meta, OP_GRAD), gc = col_stride(meta, OP_GRAD);
+    const operands o = operands_of(meta, b);
     VT qi[NV], gi[NV], dqi[NV];
-    load_row(qi, q, qb + i * qr, qc, live ? E : 0, scale);
-    load_row(gi, grad, gb + i * gr, gc, live ? EV : 0, 1);
+    load_row(qi, q, o.q, i, live ? E : 0, scale);
+    load_row(gi, grad, o.grad, i, live ? EV : 0, 1);
     T Di = 0, li = -INFINITY;
     if (live) {
         const T *g = (const T *)gi;
@@ -170,17 +184,13 @@ void attention_backward_dq(const long L, const long S, const int E, const int EV
         li = lse[row];
     }
     for (int c = 0; c < NV; ++c) dqi[c] = 0;
-    const long last = min(L, (long)(get_group_id(0) + 1) * BM);
-    const long keys = causal ? min(S, last) : S;
+    const long keys = key_bound(L, S, causal);
     for (long j0 = 0; j0 < keys; j0 += BN) {
         const int n = (int)min((long)BN, keys - j0);
-        barrier(CLK_LOCAL_MEM_FENCE);
-        load_tile((__local T *)ks, k, kb, kr, kc, j0, n, E, 1);
-        load_tile((__local T *)vs, v, vb, vr, vc, j0, n, EV, 1);
-        barrier(CLK_LOCAL_MEM_FENCE);
+        load_kv(ks, vs, k, v, o, j0, n, E, EV);
         if (!live) continue;
         for (int jj = 0; jj < n; ++jj) {
-            const T sc = masked(dot_(qi, ks + jj * NV), i, j0 + jj, mask_kind, causal, bmask, fmask, mb, mr, mc);
+            const T sc = masked(dot_(qi, ks + jj * NV), i, j0 + jj, mask_kind, causal, bmask, fmask, o.mask);
             const T p = prob(sc, li);
             const T dsij = p * (dot_(gi, vs + jj * NV) - Di);
             for (int c = 0; c < NV; ++c) dqi[c] += dsij * ks[jj * NV + c];
@@ -208,21 +218,17 @@ void attention_backward_dkv(const long L, const long S, const int E, const int E
     __local T Ds[BN];
     const long j = get_global_id(0), b = get_global_id(1);
     const int live = j < S;
-    const long qb = base_of(meta, OP_Q, b), qr = row_stride(meta, OP_Q), qc = col_stride(meta, OP_Q);
-    const long kb = base_of(meta, OP_K, b), kr = row_stride(meta, OP_K), kc = col_stride(meta, OP_K);
-    const long vb = base_of(meta, OP_V, b), vr = row_stride(meta, OP_V), vc = col_stride(meta, OP_V);
-    const long mb = base_of(meta, OP_MASK, b), mr = row_stride(meta, OP_MASK), mc = col_stride(meta, OP_MASK);
-    const long gb = base_of(meta, OP_GRAD, b), gr = row_stride(meta, OP_GRAD), gc = col_stride(meta, OP_GRAD);
+    const operands o = operands_of(meta, b);
     VT kj[NV], vj[NV], dkj[NV], dvj[NV];
-    load_row(kj, k, kb + j * kr, kc, live ? E : 0, 1);
-    load_row(vj, v, vb + j * vr, vc, live ? EV : 0, 1);
+    load_row(kj, k, o.k, j, live ? E : 0, 1);
+    load_row(vj, v, o.v, j, live ? EV : 0, 1);
     for (int c = 0; c < NV; ++c) dkj[c] = dvj[c] = 0;
     const long first = causal ? min(L, (long)get_group_id(0) * BM) : 0;
     for (long i0 = first; i0 < L; i0 += BN) {
         const int n = (int)min((long)BN, L - i0);
         barrier(CLK_LOCAL_MEM_FENCE);
-        load_tile((__local T *)qs, q, qb, qr, qc, i0, n, E, scale);
-        load_tile((__local T *)gs, grad, gb, gr, gc, i0, n, EV, 1);
+        load_tile(qs, q, o.q, i0, n, E, scale);
+        load_tile(gs, grad, o.grad, i0, n, EV, 1);
         for (int x = get_local_id(0); x < n; x += BM) {
             ls[x] = lse[b * L + i0 + x];
             Ds[x] = D[b * L + i0 + x];
@@ -230,7 +236,7 @@ void attention_backward_dkv(const long L, const long S, const int E, const int E
         barrier(CLK_LOCAL_MEM_FENCE);
         if (!live) continue;
         for (int ii = 0; ii < n; ++ii) {
-            const T sc = masked(dot_(kj, qs + ii * NV), i0 + ii, j, mask_kind, causal, bmask, fmask, mb, mr, mc);
+            const T sc = masked(dot_(kj, qs + ii * NV), i0 + ii, j, mask_kind, causal, bmask, fmask, o.mask);
             const T p = prob(sc, ls[ii]);
             const T dsij = p * (dot_(vj, gs + ii * NV) - Ds[ii]);
             for (int c = 0; c < NV; ++c) {
