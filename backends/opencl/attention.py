@@ -63,6 +63,7 @@ class OpenCLAttentionKernels:
 
     @staticmethod
     def _dmax(q, v):
+        """The private and local rows' length: the larger head dim rounded up to a multiple of 8."""
         return -(-max(q.shape[-1], v.shape[-1]) // 8) * 8
 
     def _kernel(self, q, v, name):
