@@ -22,11 +22,11 @@ FUSED, PORTABLE = "FusedAttentionBackward0", "AttentionBackward0"
 
 def _fused(device, dtype=ember.float32, masked=False):
     """The attention node the backend of ``device`` gives a case of head dims that are multiples
-    of 8: the OpenCL kernels take float32 and float64 with any mask; cuDNN (CUDA, with the
+    of 8: the OpenCL kernels take float32, float64 and float16 with any mask; cuDNN (CUDA, with the
     frontend installed) float16 and bfloat16 without a mask; cpu and restricted have none."""
     kind = device.split(":")[0]
     if kind == "opencl":
-        return FUSED if dtype in (ember.float32, ember.float64) else PORTABLE
+        return FUSED if dtype in (ember.float32, ember.float64, ember.float16) else PORTABLE
     if kind == "cuda":
         served = cudnn_attention.available() and dtype in (ember.float16, ember.bfloat16) and not masked
         return FUSED if served else PORTABLE
@@ -192,17 +192,31 @@ def test_fused_path_taken_only_where_it_applies(device):
     assert _attention_node(out) == PORTABLE and weights.shape == (3, 5, 5)
 
 
-def test_fused_float16(device):
-    """float16 attention (fused where a backend's kernels take it, else portable) against float32."""
-    q = ember.randn(2, 3, 20, 8, device=device)
-    half = q.half().requires_grad_()
-    out = F.scaled_dot_product_attention(half, half, half, is_causal=True)
-    out.float().sum().backward()
-    full = q.requires_grad_()
-    ref = F.scaled_dot_product_attention(full, full, full, is_causal=True)
-    ref.sum().backward()
-    np.testing.assert_allclose(out.float().detach().cpu().numpy(), ref.detach().cpu().numpy(), rtol=2e-2, atol=2e-2)
-    np.testing.assert_allclose(half.grad.float().cpu().numpy(), full.grad.cpu().numpy(), rtol=5e-2, atol=5e-2)
+@pytest.mark.parametrize("kind", ["causal", "bool", "float"])
+def test_fused_float16(device, kind):
+    """float16 attention (fused where a backend's kernels take it, else portable) against the
+    float32 result on the same rounded inputs: output and the gradients of q, k, v, mask."""
+    arrays = [randn(2, 3, 37, 8), randn(2, 3, 41, 8), randn(2, 3, 41, 8)]
+    if kind == "bool":
+        arrays.append(_bool_mask(37, 41, empty_rows=(2,)))
+    elif kind == "float":
+        arrays.append(_float_mask(37, 41, empty_rows=(2,)))
+    results = []
+    for dtype in (ember.float16, ember.float32):
+        xs = [
+            ember.tensor(a, device=device)
+            if a.dtype == bool
+            else ember.tensor(a, dtype=ember.float16, device=device).to(dtype).requires_grad_()
+            for a in arrays
+        ]
+        out = F.scaled_dot_product_attention(*xs, is_causal=kind == "causal")
+        out.float().sum().backward()
+        results.append([out] + [x.grad for x in xs if x.requires_grad])
+    assert results[0][0].grad_fn.name() == _fused(device, ember.float16, masked=kind != "causal")
+    for half, full in zip(*results):
+        np.testing.assert_allclose(
+            half.float().detach().cpu().numpy(), full.detach().cpu().numpy(), rtol=2e-2, atol=2e-2
+        )
 
 
 @pytest.mark.parametrize("name", ["float16", "bfloat16"])

@@ -3,7 +3,9 @@
 // online softmax (running row max m, running sum l, the output accumulated and rescaled), and
 // saves the log-sum-exp of each row's scores; the backward recomputes the probabilities from it.
 //
-// Defines: T (float or double), VT (its 8-wide vector type), BM (rows of a work-group: its size),
+// Defines: T (float or double: the compute type), HALF (1: the inputs and outputs are float16,
+// stored as half and read and written with vload_half / vstore_half_rte, which need no
+// cl_khr_fp16; T is then float), VT (T's 8-wide vector type), BM (rows of a work-group: its size),
 // BN (rows of a tile in local memory), DMAX (the head dims E and EV rounded up to a multiple of
 // 8: the length of the rows in private and local memory, zero-padded past E or EV, so that the
 // dot products and updates run on 8-wide vectors: NV = DMAX / 8 of them per row).
@@ -12,12 +14,21 @@
 //
 // meta = [nd, batch shape (nd), then per operand (q, k, v, mask, grad): offset, batch strides (nd),
 // row stride, column stride]; the operands are strided views (broadcast ones have zero strides).
-// Outputs are contiguous: out (B, L, EV), lse and D (B, L), dq (B, L, E), dk (B, S, E),
+// Outputs are contiguous: out (B, L, EV), lse and D (B, L, in T), dq (B, L, E), dk (B, S, E),
 // dv (B, S, EV), ds (B, L, S).
 // mask_kind: 0 none, 1 bool (bmask, nonzero attends), 2 additive float (fmask); causal: key j
 // is masked for query i when j > i. A row whose keys are all masked gives zeros (lse = -inf).
 
 #define NV (DMAX / 8)
+#if HALF
+typedef half ST;  // the storage type of the inputs and outputs
+#define LD(a, i) vload_half((i), (a))
+#define STORE(a, i, x) vstore_half_rte((x), (i), (a))
+#else
+typedef T ST;
+#define LD(a, i) ((a)[i])
+#define STORE(a, i, x) ((a)[i] = (x))
+#endif
 #define OP_Q 0
 #define OP_K 1
 #define OP_V 2
@@ -54,12 +65,12 @@ inline long at_(layout l, long r, long c) { return l.at + r * l.row + c * l.col;
 
 // The score of (i, j) from its dot product: the mask added or applied, the causal mask applied.
 inline T masked(T s, long i, long j, int mask_kind, int causal, __global const uchar *bmask,
-                __global const T *fmask, layout ml)
+                __global const ST *fmask, layout ml)
 {
     if (mask_kind == 1) {
         if (!bmask[at_(ml, i, j)]) s = -INFINITY;
     } else if (mask_kind == 2) {
-        s += fmask[at_(ml, i, j)];
+        s += LD(fmask, at_(ml, i, j));
     }
     if (causal && j > i) s = -INFINITY;
     return s;
@@ -67,17 +78,17 @@ inline T masked(T s, long i, long j, int mask_kind, int causal, __global const u
 
 // `n` rows of `width` elements of a strided matrix from row `r0` into a local tile of rows DMAX
 // long, zero past `width`, times `factor`; shared by the work-group's BM items.
-inline void load_tile(__local VT *tile, __global const T *a, layout l, long r0, int n, int width, T factor)
+inline void load_tile(__local VT *tile, __global const ST *a, layout l, long r0, int n, int width, T factor)
 {
     __local T *t = (__local T *)tile;
     for (int x = get_local_id(0); x < n * DMAX; x += BM) {
         const int r = x / DMAX, d = x % DMAX;
-        t[x] = d < width ? a[at_(l, r0 + r, d)] * factor : 0;
+        t[x] = d < width ? LD(a, at_(l, r0 + r, d)) * factor : 0;
     }
 }
 
 // Rows j0 .. j0 + n of k and v into their tiles, once every item is done with the last ones.
-inline void load_kv(__local VT *ks, __local VT *vs, __global const T *k, __global const T *v, operands o,
+inline void load_kv(__local VT *ks, __local VT *vs, __global const ST *k, __global const ST *v, operands o,
                     long j0, int n, int E, int EV)
 {
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -94,10 +105,10 @@ inline long key_bound(long L, long S, int causal)
 }
 
 // Row `r` (`width` elements) of a strided matrix into a private row of NV vectors, zero-padded.
-inline void load_row(VT *row, __global const T *a, layout l, long r, int width, T factor)
+inline void load_row(VT *row, __global const ST *a, layout l, long r, int width, T factor)
 {
     T *x = (T *)row;
-    for (int d = 0; d < DMAX; ++d) x[d] = d < width ? a[at_(l, r, d)] * factor : 0;
+    for (int d = 0; d < DMAX; ++d) x[d] = d < width ? LD(a, at_(l, r, d)) * factor : 0;
 }
 
 inline T dot_(const VT *x, __local const VT *y)
@@ -109,9 +120,9 @@ inline T dot_(const VT *x, __local const VT *y)
 
 __kernel __attribute__((reqd_work_group_size(BM, 1, 1)))
 void attention_forward(const long L, const long S, const int E, const int EV, const T scale,
-                       const int mask_kind, const int causal, __global T *out, __global T *lse,
-                       __global const T *q, __global const T *k, __global const T *v,
-                       __global const uchar *bmask, __global const T *fmask, __constant long *meta)
+                       const int mask_kind, const int causal, __global ST *out, __global T *lse,
+                       __global const ST *q, __global const ST *k, __global const ST *v,
+                       __global const uchar *bmask, __global const ST *fmask, __constant long *meta)
 {
     __local VT ks[BN * NV];
     __local VT vs[BN * NV];
@@ -150,7 +161,7 @@ void attention_forward(const long L, const long S, const int E, const int EV, co
     const long row = b * L + i;
     const T inv = l == 0 ? 0 : 1 / l;  // NaN stays NaN
     const T *a = (const T *)acc;
-    for (int d = 0; d < EV; ++d) out[row * EV + d] = a[d] * inv;
+    for (int d = 0; d < EV; ++d) STORE(out, row * EV + d, a[d] * inv);
     lse[row] = l == 0 ? -INFINITY : m + log(l);
 }
 
@@ -161,10 +172,10 @@ inline T prob(T s, T lse_i) { return lse_i == -INFINITY ? 0 : exp(s - lse_i); }
 // which attention_backward_dkv reads after it (the same in-order queue).
 __kernel __attribute__((reqd_work_group_size(BM, 1, 1)))
 void attention_backward_dq(const long L, const long S, const int E, const int EV, const T scale,
-                           const int mask_kind, const int causal, const int want_ds, __global T *dq,
-                           __global T *ds, __global T *D, __global const T *lse, __global const T *out,
-                           __global const T *q, __global const T *k, __global const T *v,
-                           __global const T *grad, __global const uchar *bmask, __global const T *fmask,
+                           const int mask_kind, const int causal, const int want_ds, __global ST *dq,
+                           __global ST *ds, __global T *D, __global const T *lse, __global const ST *out,
+                           __global const ST *q, __global const ST *k, __global const ST *v,
+                           __global const ST *grad, __global const uchar *bmask, __global const ST *fmask,
                            __constant long *meta)
 {
     __local VT ks[BN * NV];
@@ -179,7 +190,7 @@ void attention_backward_dq(const long L, const long S, const int E, const int EV
     T Di = 0, li = -INFINITY;
     if (live) {
         const T *g = (const T *)gi;
-        for (int d = 0; d < EV; ++d) Di += g[d] * out[row * EV + d];
+        for (int d = 0; d < EV; ++d) Di += g[d] * LD(out, row * EV + d);
         D[row] = Di;
         li = lse[row];
     }
@@ -194,23 +205,23 @@ void attention_backward_dq(const long L, const long S, const int E, const int EV
             const T p = prob(sc, li);
             const T dsij = p * (dot_(gi, vs + jj * NV) - Di);
             for (int c = 0; c < NV; ++c) dqi[c] += dsij * ks[jj * NV + c];
-            if (want_ds) ds[row * S + j0 + jj] = dsij;
+            if (want_ds) STORE(ds, row * S + j0 + jj, dsij);
         }
     }
     if (!live) return;
     const T *a = (const T *)dqi;
-    for (int d = 0; d < E; ++d) dq[row * E + d] = a[d] * scale;
+    for (int d = 0; d < E; ++d) STORE(dq, row * E + d, a[d] * scale);
     if (want_ds)
-        for (long j = keys; j < S; ++j) ds[row * S + j] = 0;
+        for (long j = keys; j < S; ++j) STORE(ds, row * S + j, (T)0);
 }
 
 // dk and dv per key row j, over the query rows (causal: only those at or after the group's first key).
 __kernel __attribute__((reqd_work_group_size(BM, 1, 1)))
 void attention_backward_dkv(const long L, const long S, const int E, const int EV, const T scale,
-                            const int mask_kind, const int causal, __global T *dk, __global T *dv,
-                            __global const T *D, __global const T *lse, __global const T *q,
-                            __global const T *k, __global const T *v, __global const T *grad,
-                            __global const uchar *bmask, __global const T *fmask, __constant long *meta)
+                            const int mask_kind, const int causal, __global ST *dk, __global ST *dv,
+                            __global const T *D, __global const T *lse, __global const ST *q,
+                            __global const ST *k, __global const ST *v, __global const ST *grad,
+                            __global const uchar *bmask, __global const ST *fmask, __constant long *meta)
 {
     __local VT qs[BN * NV];
     __local VT gs[BN * NV];
@@ -248,6 +259,6 @@ void attention_backward_dkv(const long L, const long S, const int E, const int E
     if (!live) return;
     const long row = b * S + j;
     const T *dka = (const T *)dkj, *dva = (const T *)dvj;
-    for (int d = 0; d < E; ++d) dk[row * E + d] = dka[d];
-    for (int d = 0; d < EV; ++d) dv[row * EV + d] = dva[d];
+    for (int d = 0; d < E; ++d) STORE(dk, row * E + d, dka[d]);
+    for (int d = 0; d < EV; ++d) STORE(dv, row * EV + d, dva[d]);
 }
