@@ -4,9 +4,9 @@ and per dropout (a counter-based Philox mask: ``cu/dropout.cu``),
 one-kernel (or one-pass) forms of softmax/log-softmax (``cu/softmax.cu``), the NLL loss
 (``cu/nll.cu``), batch-norm statistics, backward and running-statistics update
 (``cu/batch_norm.cu``), max and average pooling (``cu/max_pool.cu``, ``cu/avg_pool.cu``), the
-LSTM gate math and padded LSTM layers (``cu/lstm.cu``), and fused optimizer steps (SGD,
-Adam). Each falls back to the portable kernel for the cases it does not cover (other dtypes,
-axes or layouts).
+LSTM gate math and padded LSTM layers (``cu/lstm.cu``), fused optimizer steps (SGD,
+Adam) and cuDNN's fused attention (``cudnn_attention.py``). Each falls back to the portable
+kernel for the cases it does not cover (other dtypes, axes or layouts).
 
 cuDNN is used as ``ember.backends.cudnn`` says: ``enabled``, ``allow_tf32``, ``deterministic``."""
 
@@ -20,7 +20,7 @@ from ember.kernels import Kernels
 from ember.kernels.conv import conv_output_shape
 from ember.kernels.optim import adam_kernel, fused_source, sgd_kernel
 
-from . import cudnn_conv
+from . import cudnn_attention, cudnn_conv
 from .linalg import CupyLinalgKernels
 from .source import BLOCK, function, launch_size
 
@@ -165,6 +165,26 @@ class CupyKernels(CupyLinalgKernels, Kernels):
         if out is not None:
             return out
         return super().conv_backward_weight(x, grad, weight_shape, stride, padding, dilation, groups)
+
+    # -- fused attention: cuDNN's SDPA (float16/bfloat16, no mask or causal; cudnn_attention.py) --
+    def fused_attention_supports(self, q, k, v, mask, is_causal, scale, dropout_p):
+        return cudnn_flags.enabled and cudnn_attention.supports(q, k, v, mask, is_causal, scale, dropout_p)
+
+    def fused_attention_forward(self, q, k, v, mask, is_causal, scale):
+        return cudnn_attention.forward(q, k, v, is_causal, scale)
+
+    def fused_attention_backward(self, grad, q, k, v, mask, is_causal, scale, out, stats, mask_grad):
+        grads = cudnn_attention.backward(grad, q, k, v, is_causal, scale, out, stats)
+        if grads is not None:
+            return (*grads, None)
+        # no backward engine for the case: the portable kernels, from the recomputed probabilities
+        bias = None
+        if is_causal:
+            L, S = q.shape[-2], k.shape[-2]
+            bias = cupy.where(cupy.tri(L, S, dtype=bool), 0.0, -cupy.inf).astype(q.dtype)
+        _, probs = self.attention_forward(q, k, v, bias, scale, None)
+        dq, dk, dv, _ = self.attention_backward(grad, None, q, k, v, probs, scale, None)
+        return dq, dk, dv, None
 
     # -- softmax family ----------------------------------------------------------------------
     def _softmax(self, x, axis, take_log):

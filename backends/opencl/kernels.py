@@ -10,6 +10,7 @@ from ember.kernels import Kernels
 
 from . import codegen
 from .array import collapse, empty
+from .attention import OpenCLAttentionKernels
 from .conv import OpenCLConvKernels
 from .elementwise import narrow_half, widen_half
 from .optim import OpenCLOptimKernels
@@ -20,9 +21,11 @@ from .runtime import cl_type
 __all__ = ["OpenCLKernels"]
 
 
-class OpenCLKernels(OpenCLConvKernels, OpenCLPoolingKernels, OpenCLRnnKernels, OpenCLOptimKernels, Kernels):
+class OpenCLKernels(
+    OpenCLConvKernels, OpenCLPoolingKernels, OpenCLRnnKernels, OpenCLOptimKernels, OpenCLAttentionKernels, Kernels
+):
     """Overrides: softmax and log-softmax in one pass per row (instead of five array ops);
-    the mixins' convolution, pooling, LSTM-cell and fused optimizer-step kernels."""
+    the mixins' convolution, pooling, LSTM-cell, fused optimizer-step and fused attention kernels."""
 
     def _softmax(self, x, axis, log):
         axis %= max(x.ndim, 1)

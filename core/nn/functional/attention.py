@@ -1,9 +1,11 @@
 """Attention, functional forms: ``F.scaled_dot_product_attention`` and ``F.multi_head_attention_forward``.
 
 The attention math lives once, in the ``attention_forward``/``attention_backward`` kernels
-(:mod:`ember.kernels.attention`), which a backend may override with a fused kernel. The one
-autograd Function here calls them; with ``create_graph`` its backward is written with
-tensor ops, so that attention differentiates twice.
+(:mod:`ember.kernels.attention`), which :class:`_Attention` calls. Where the weights are not
+returned and the backend's ``fused_attention_supports`` says True (its fused kernels serve the
+dtype, head dims, mask kind and dropout), :class:`_FusedAttention` runs the backend's fused
+kernels instead, with ``is_causal`` passed as a flag. With ``create_graph`` both backwards are
+written with tensor ops, so that attention differentiates twice.
 """
 
 from __future__ import annotations
@@ -34,6 +36,23 @@ def _safe_softmax(scores):
     return e / total.masked_fill(total == 0, 1.0)
 
 
+def _grads_by_tensor_ops(q, k, v, bias, scale, keep, grad, grad_weights):
+    """``(dq, dk, dv, dscores)`` of attention from tensor ops, so that they differentiate again
+    (the backward with ``create_graph``); ``keep`` is the dropout multipliers' array or None."""
+    scores = q.matmul(k.mT) * scale
+    if bias is not None:
+        scores = scores + bias
+    probs = _safe_softmax(scores)
+    keep_t = None if keep is None else q._make(keep)
+    weights = probs if keep_t is None else probs * keep_t
+    dweights = grad.matmul(v.mT)
+    if grad_weights is not None:
+        dweights = dweights + grad_weights
+    dprobs = dweights if keep_t is None else dweights * keep_t
+    dscores = probs * (dprobs - (dprobs * probs).sum(-1, keepdim=True))
+    return dscores.matmul(k) * scale, dscores.mT.matmul(q) * scale, weights.mT.matmul(grad), dscores
+
+
 class _Attention(Function):
     """``(out, weights)`` of attention; ``weights`` are the probabilities after dropout."""
 
@@ -57,19 +76,7 @@ class _Attention(Function):
         if grad is None:
             grad = q.new_zeros(q.shape[:-1] + v.shape[-1:])
         if grad_state.enabled:
-            # create_graph: the same gradients from tensor ops, so that they differentiate again.
-            scores = q.matmul(k.mT) * scale
-            if bias is not None:
-                scores = scores + bias
-            probs = _safe_softmax(scores)
-            keep_t = None if keep is None else q._make(keep)
-            weights = probs if keep_t is None else probs * keep_t
-            dweights = grad.matmul(v.mT)
-            if grad_weights is not None:
-                dweights = dweights + grad_weights
-            dprobs = dweights if keep_t is None else dweights * keep_t
-            dscores = probs * (dprobs - (dprobs * probs).sum(-1, keepdim=True))
-            dq, dk, dv = dscores.matmul(k) * scale, dscores.mT.matmul(q) * scale, weights.mT.matmul(grad)
+            dq, dk, dv, dscores = _grads_by_tensor_ops(q, k, v, bias, scale, keep, grad, grad_weights)
         else:
             dq, dk, dv, dscores = q._backend.kernels.attention_backward(
                 grad._data,
@@ -83,6 +90,47 @@ class _Attention(Function):
             )
             dq, dk, dv, dscores = q._make(dq), q._make(dk), q._make(dv), q._make(dscores)
         return dq, dk, dv, dscores if ctx.needs_input_grad[3] else None, None, None, None
+
+
+class _FusedAttention(Function):
+    """``out`` of attention through the backend's fused kernels (``fused_attention_forward``):
+    no weights, no dropout; ``mask`` is None, bool or an additive float mask, or ``is_causal``."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, is_causal, scale):
+        out, stats = q._backend.kernels.fused_attention_forward(
+            q._data, k._data, v._data, None if mask is None else mask._data, is_causal, scale
+        )
+        out = q._make(out)
+        ctx.is_causal, ctx.scale, ctx.stats = is_causal, scale, stats
+        ctx.save_for_backward(q, k, v, mask, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, mask, out = ctx.saved_tensors
+        mask_grad = ctx.needs_input_grad[3]
+        if grad_state.enabled:
+            if ctx.is_causal:
+                mask = q.new_ones((q.shape[-2], k.shape[-2]), dtype=dtypes.bool).tril()
+            bias = None if mask is None else _mask_to_bias(mask, q.dtype)
+            dq, dk, dv, dmask = _grads_by_tensor_ops(q, k, v, bias, ctx.scale, None, grad, None)
+        else:
+            dq, dk, dv, dmask = q._backend.kernels.fused_attention_backward(
+                grad._data,
+                q._data,
+                k._data,
+                v._data,
+                None if mask is None else mask._data,
+                ctx.is_causal,
+                ctx.scale,
+                out._data,
+                ctx.stats,
+                mask_grad,
+            )
+            dq, dk, dv = q._make(dq), q._make(dk), q._make(dv)
+            dmask = None if dmask is None else q._make(dmask)
+        return dq, dk, dv, dmask if mask_grad else None, None, None
 
 
 def _check_sdpa(query, key, value, attn_mask):
@@ -134,19 +182,38 @@ def _repeat_heads(t, heads):
     )
 
 
-def _attention(query, key, value, bias, scale, dropout_p, need_weights):
-    """Broadcast the batch axes, draw the dropout mask and run :class:`_Attention`."""
+def _attention(query, key, value, mask, is_causal, scale, dropout_p, need_weights):
+    """Broadcast the batch axes and run the backend's fused kernels where they serve the case
+    (:class:`_FusedAttention`), else draw the dropout mask and run :class:`_Attention`.
+
+    ``mask`` is None, a bool mask (True attends) or an additive float mask; ``is_causal``
+    masks the keys after each query (never with ``mask``)."""
     L, S = query.shape[-2], key.shape[-2]
     shapes = [query.shape[:-2], key.shape[:-2], value.shape[:-2]]
-    if bias is not None:
-        shapes.append(bias.shape[:-2])
+    if mask is not None:
+        shapes.append(mask.shape[:-2])
+        if mask.dtype is not dtypes.bool and mask.dtype is not query.dtype:
+            # a float mask made for the inputs (MultiheadAttention's under autocast) follows q's dtype
+            mask = mask.to(query.dtype)
     batch = tuple(broadcast_shapes(*shapes))
     query = query.expand(batch + tuple(query.shape[-2:]))
     key = key.expand(batch + tuple(key.shape[-2:]))
     value = value.expand(batch + tuple(value.shape[-2:]))
-    if bias is not None:
-        # a float mask made for the inputs (MultiheadAttention's under autocast) follows q's dtype
-        bias = (bias if bias.dtype is query.dtype else bias.to(query.dtype)).expand(batch + (L, S))
+    if not need_weights:
+        fused_mask = None if mask is None else mask.expand(batch + (L, S))
+        if query._backend.kernels.fused_attention_supports(
+            query._data,
+            key._data,
+            value._data,
+            None if fused_mask is None else fused_mask._data,
+            is_causal,
+            scale,
+            dropout_p,
+        ):
+            return _FusedAttention.apply(query, key, value, fused_mask, is_causal, scale)
+    if is_causal:
+        mask = query.new_ones((L, S), dtype=dtypes.bool).tril()
+    bias = None if mask is None else _mask_to_bias(mask, query.dtype).expand(batch + (L, S))
     keep = None
     if dropout_p > 0.0:
         keep = _keep_mask(query, batch + (L, S), dropout_p)
@@ -217,18 +284,10 @@ def scaled_dot_product_attention(
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
-    L, S = query.shape[-2], key.shape[-2]
-    bias = None
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError(
-                "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
-            )
-        attn_mask = query.new_ones((L, S), dtype=dtypes.bool).tril()
-    if attn_mask is not None:
-        bias = _mask_to_bias(attn_mask, query.dtype)
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    return _attention(query, key, value, bias, scale, dropout_p, False)
+    return _attention(query, key, value, attn_mask, is_causal, scale, dropout_p, False)
 
 
 def _canonical_mask(mask, name, query):
@@ -428,7 +487,7 @@ def multi_head_attention_forward(
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
-    result = _attention(q, k, v, attn_mask, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
+    result = _attention(q, k, v, attn_mask, False, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
     out, weights = result if need_weights else (result, None)
     out = out.transpose(0, 1).reshape((tgt_len * bsz, embed_dim))
     out = linear(out, out_proj_weight, out_proj_bias).reshape((tgt_len, bsz, -1))
