@@ -11,8 +11,21 @@ stacks the results (a loop, not a batching interpreter).
 from __future__ import annotations
 
 from .forward import jvp, linearize
+from .functional_call import functional_call, stack_module_state
 from .grad import grad, grad_and_value, vjp
 from .jacobians import hessian, jacfwd, jacrev
 from .vmap import vmap
 
-__all__ = ["grad", "grad_and_value", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "hessian", "vmap"]
+__all__ = [
+    "grad",
+    "grad_and_value",
+    "vjp",
+    "jvp",
+    "linearize",
+    "jacrev",
+    "jacfwd",
+    "hessian",
+    "vmap",
+    "functional_call",
+    "stack_module_state",
+]
