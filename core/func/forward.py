@@ -40,7 +40,7 @@ class _Linearization:
             for out in self.outputs:
                 if not isinstance(out, Tensor):
                     raise RuntimeError(
-                        f"{api}: expected f(*args) to return only tensors, got unsupported type {type(out)}"
+                        f"{api}: expected f(*primals) to return only tensors, got unsupported type {type(out)}"
                     )
             self.attached = self.level.attached(self.outputs)
             differentiable = [o.requires_grad for o in self.outputs]
