@@ -57,7 +57,7 @@ def _check_keys(module: Module, tensors: dict[str, Tensor]) -> None:
 def _swap(module: Module, name: str, tensor: Any) -> Any:
     """Put ``tensor`` (or, given ``_MISSING``, nothing) at the dotted ``name``; return what was there."""
     if tensor is not _MISSING and tensor is not None and not isinstance(tensor, Tensor):
-        raise TypeError(f"{tensor} is not an instance of torch.Tensor")
+        raise TypeError(f"{tensor} is not an instance of ember.Tensor")
     prefix, _, attr = name.rpartition(".")
     owner = module.get_submodule(prefix)
     for table in (owner._parameters, owner._buffers):
@@ -70,7 +70,7 @@ def _swap(module: Module, name: str, tensor: Any) -> Any:
             return original
     original = getattr(owner, attr, _MISSING)
     if original is not _MISSING and original is not None and not isinstance(original, Tensor):
-        raise TypeError(f"attribute `{attr}`: {original} is not an instance of torch.Tensor")
+        raise TypeError(f"attribute `{attr}`: {original} is not an instance of ember.Tensor")
     if tensor is not _MISSING:
         setattr(owner, attr, tensor)
     elif hasattr(owner, attr):
@@ -154,8 +154,8 @@ def functional_call(
         tensor([3.])
     """
     warnings.warn(
-        "`torch.nn.utils.stateless.functional_call` is deprecated as of PyTorch 2.0 and will be removed in a future "
-        "version of PyTorch. Please use `torch.func.functional_call` instead which is a drop-in replacement.",
+        "`ember.nn.utils.stateless.functional_call` is deprecated, as PyTorch 2.0 deprecates its own. Please use "
+        "`ember.func.functional_call` instead which is a drop-in replacement.",
         FutureWarning,
         stacklevel=2,
     )
