@@ -120,6 +120,13 @@ def _ensemble_grad(lib, fn, models, x):
     return fn.grad(loss)(params)
 
 
+def _ensemble_train_bn(lib, fn, models, x):
+    """Training-mode batch norm: each member's running statistics are updated in its slice of the buffers."""
+    params, buffers = fn.stack_module_state(models)
+    out = lib.vmap(lambda p, b: fn.functional_call(models[0], (p, b), (x,)))(params, buffers)
+    return out, buffers
+
+
 def _ensemble_eval_bn(lib, fn, models, x):
     for m in models:
         m.eval()
@@ -172,6 +179,7 @@ CASES = {
     "per_sample_grads_bn_eval": (_per_sample_grads_and_loss, _mlp_bn, [randn(5, 4), randn(5, 2)], 1),
     "ensemble": (_ensemble, _mlp, [randn(6, 4)], 3),
     "ensemble_grad": (_ensemble_grad, _mlp, [randn(4, 4)], 2),
+    "ensemble_bn_train": (_ensemble_train_bn, _mlp_bn, [randn(4, 4)], 2),
     "ensemble_bn_eval": (_ensemble_eval_bn, _mlp_bn, [randn(4, 4)], 2),
     "functional_call": (_functional_call_values, _mlp, [randn(2, 4), randn(8, 4)], 1),
     "functional_call_grad": (_functional_call_grad, _mlp, [randn(3, 4)], 1),
