@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 from reference import randn, reseed
-from test_func_transforms import assert_same_message, both, compare_trees, make
+from test_func_transforms import both, compare_trees, make, same_error
 
 import ember
 import ember.func
@@ -279,15 +279,7 @@ def _errors(lib, fn):
 
 @pytest.mark.parametrize("name", list(_errors(torch, torch.func)))
 def test_errors_as_torch(name):
-    try:
-        _errors(torch, torch.func)[name]()
-    except Exception as exc:  # noqa: BLE001 - the exception torch raises is the expectation
-        expected = exc
-    else:
-        pytest.fail(f"torch raised nothing for {name}")
-    with pytest.raises(type(expected)) as info:
-        _errors(ember, ember.func)[name]()
-    assert_same_message(name, info.value, expected)
+    same_error(name, _errors(ember, ember.func)[name], _errors(torch, torch.func)[name])
 
 
 def test_tied_strict_accepts_one_name(device, dtype):

@@ -298,14 +298,19 @@ def _errors(lib, fn):
 
 @pytest.mark.parametrize("name", list(_errors(torch, torch.func)))
 def test_errors_as_torch(name):
+    same_error(name, _errors(ember, ember.func)[name], _errors(torch, torch.func)[name])
+
+
+def same_error(name, ember_call, torch_call):
+    """``ember_call()`` raises the exception type ``torch_call()`` raises, with its message."""
     try:
-        _errors(torch, torch.func)[name]()
+        torch_call()
     except Exception as exc:  # noqa: BLE001 - the exception torch raises is the expectation
         expected = exc
     else:
         pytest.fail(f"torch raised nothing for {name}")
     with pytest.raises(type(expected)) as info:
-        _errors(ember, ember.func)[name]()
+        ember_call()
     assert_same_message(name, info.value, expected)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from reference import randn, reseed
-from test_func_transforms import assert_same_message, both
+from test_func_transforms import both, same_error
 
 import ember
 import ember.func
@@ -134,15 +134,7 @@ def _errors(lib):
 
 @pytest.mark.parametrize("name", list(_errors(torch)))
 def test_errors_as_torch(name):
-    try:
-        _errors(torch)[name]()
-    except Exception as exc:  # noqa: BLE001 - the exception torch raises is the expectation
-        expected = exc
-    else:
-        pytest.fail(f"torch raised nothing for {name}")
-    with pytest.raises(type(expected)) as info:
-        _errors(ember)[name]()
-    assert_same_message(name, info.value, expected)
+    same_error(name, _errors(ember)[name], _errors(torch)[name])
 
 
 def test_out_dims_none_needs_one_value():

@@ -15,7 +15,7 @@ from ..autograd.functional import _grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..tensor import Tensor
 from .argnums import split_aux
-from .level import Level, check_tensor, detach_tree
+from .level import Level, check_primal, check_tensor, detach_tree, flat_outputs
 from .pytree import tree_flatten, tree_unflatten
 
 __all__ = ["jvp", "linearize"]
@@ -30,18 +30,12 @@ class _Linearization:
     def __init__(self, func: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, api: str) -> None:
         leaves, self.spec = tree_flatten(primals)
         for leaf in leaves:
-            if not check_tensor(leaf).dtype.is_floating_point:
-                raise ValueError(f"Expected primal to be floating point or complex, but got: {leaf.dtype}")
+            check_primal(leaf)
         self.primals = leaves
         self.level = Level(leaves)
         with enable_grad():
             output, aux = split_aux(func(*tree_unflatten(self.level.inputs, self.spec)), has_aux, api)
-            self.outputs, self.out_spec = tree_flatten(output)
-            for out in self.outputs:
-                if not isinstance(out, Tensor):
-                    raise RuntimeError(
-                        f"{api}: expected f(*primals) to return only tensors, got unsupported type {type(out)}"
-                    )
+            self.outputs, self.out_spec = flat_outputs(output, api)
             self.attached = self.level.attached(self.outputs)
             differentiable = [o.requires_grad for o in self.outputs]
             self.cotangents = [o.new_zeros(o.shape).requires_grad_(d) for o, d in zip(self.outputs, differentiable)]

@@ -10,7 +10,7 @@ from ..autograd.functional import _grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..tensor import Tensor
 from .argnums import normalize_argnums, replace, select, split_aux
-from .level import Level, detach_tree
+from .level import Level, detach_tree, flat_outputs
 from .pytree import tree_flatten, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp"]
@@ -142,12 +142,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     level = Level(leaves)
     with enable_grad():
         output, aux = split_aux(func(*tree_unflatten(level.inputs, spec)), has_aux, "vjp(f, *primals)")
-    outputs, out_spec = tree_flatten(output)
-    for out in outputs:
-        if not isinstance(out, Tensor):
-            raise RuntimeError(
-                f"vjp(f, *primals): expected f(*primals) to return only tensors, got unsupported type {type(out)}"
-            )
+    outputs, out_spec = flat_outputs(output, "vjp(f, *primals)")
     attached = level.attached(outputs)
 
     def vjp_fn(cotangents: Any, *, retain_graph: bool = True, create_graph: bool | None = None) -> tuple[Any, ...]:

@@ -10,7 +10,7 @@ from ..autograd.functional import _grad, _stack
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
 from .argnums import normalize_argnums, replace, select, split_aux
-from .level import Level, check_tensor, detach_tree
+from .level import Level, check_primal, detach_tree, flat_outputs
 from .pytree import tree_flatten, tree_unflatten
 from .vmap import check_randomness
 
@@ -27,12 +27,7 @@ def _jacobian(func, argnums, has_aux, args, kwargs):
     with enable_grad():
         result = func(*replace(args, argnums, tree_unflatten(inputs, spec)), **kwargs)
         output, aux = split_aux(result, has_aux, "vjp(f, *primals)")
-        outputs, out_spec = tree_flatten(output)
-        for out in outputs:
-            if not isinstance(out, Tensor):
-                raise RuntimeError(
-                    f"vjp(f, *primals): expected f(*primals) to return only tensors, got unsupported type {type(out)}"
-                )
+        outputs, out_spec = flat_outputs(output, "vjp(f, *primals)")
         attached = level.attached(outputs)
         jacobians = []
         for out in outputs:
@@ -134,8 +129,7 @@ def jacfwd(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if isinstance(argnums, (int, tuple)):
             for primal in tree_flatten(select(args, normalize_argnums(argnums, len(args))))[0]:
-                if not check_tensor(primal).dtype.is_floating_point:
-                    raise ValueError(f"Expected primal to be floating point or complex, but got: {primal.dtype}")
+                check_primal(primal)
         jacobian, aux = _jacobian(func, argnums, has_aux, args, kwargs)
         return (jacobian, aux) if has_aux else jacobian
 

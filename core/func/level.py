@@ -16,9 +16,9 @@ from typing import Any
 from ..autograd.function import AccumulateGrad
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
-from .pytree import tree_map
+from .pytree import TreeSpec, tree_flatten, tree_map
 
-__all__ = ["Level", "check_tensor", "detach_tree"]
+__all__ = ["Level", "check_primal", "check_tensor", "detach_tree", "flat_outputs"]
 
 
 def check_tensor(value: Any) -> Tensor:
@@ -26,6 +26,22 @@ def check_tensor(value: Any) -> Tensor:
     if not isinstance(value, Tensor):
         raise ValueError(f"Thing passed to transform API must be Tensor, got {type(value)}")
     return value
+
+
+def check_primal(value: Any) -> Tensor:
+    """``value``, a primal of a forward-mode transform: a floating-point tensor."""
+    if not check_tensor(value).dtype.is_floating_point:
+        raise ValueError(f"Expected primal to be floating point or complex, but got: {value.dtype}")
+    return value
+
+
+def flat_outputs(output: Any, api: str) -> tuple[list[Tensor], TreeSpec]:
+    """``(leaves, spec)`` of a function's output, which must hold tensors only."""
+    outputs, spec = tree_flatten(output)
+    for out in outputs:
+        if not isinstance(out, Tensor):
+            raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got unsupported type {type(out)}")
+    return outputs, spec
 
 
 def detach_tree(tree: Any) -> Any:
