@@ -22,7 +22,9 @@ def _zeros_for_unused(grads: Any, inputs: list[Tensor]) -> list[Tensor]:
     return [inp.new_zeros(inp.shape) if g is None else g for g, inp in zip(grads, inputs)]
 
 
-def _grad_and_value(func, argnums, has_aux, args, kwargs):
+def _grad_and_value(
+    func: Callable[..., Any], argnums: Any, has_aux: bool, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, Any]:
     argnums = normalize_argnums(argnums, len(args))
     leaves, spec = tree_flatten(select(args, argnums))
     level = Level(leaves)

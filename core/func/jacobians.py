@@ -17,7 +17,9 @@ from .vmap import check_randomness
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
 
-def _jacobian(func, argnums, has_aux, args, kwargs):
+def _jacobian(
+    func: Callable[..., Any], argnums: Any, has_aux: bool, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, Any]:
     """``(jacobian, aux)``: one backward pass per output element; each block is shaped
     ``output.shape + input.shape``, nested as output pytree of (differentiated) input pytrees."""
     argnums = normalize_argnums(argnums, len(args))

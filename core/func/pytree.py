@@ -61,7 +61,7 @@ def tree_flatten(tree: Any) -> tuple[list[Any], TreeSpec]:
     """``(leaves, spec)``: the leaves of ``tree`` in order and its structure."""
     leaves: list[Any] = []
 
-    def walk(node):
+    def walk(node: Any) -> TreeSpec:
         kind, context, items = _children(node)
         if kind is None:
             leaves.append(node)
@@ -75,15 +75,16 @@ def tree_unflatten(leaves: list[Any], spec: TreeSpec) -> Any:
     """The pytree of structure ``spec`` holding ``leaves`` (the inverse of :func:`tree_flatten`)."""
     items = iter(leaves)
 
-    def build(node):
+    def build(node: TreeSpec) -> Any:
         if node.kind is None:
             return next(items)
         values = [build(child) for child in node.children]
-        if issubclass(node.kind, dict):
-            return node.kind(zip(node.context, values))
-        if issubclass(node.kind, tuple) and hasattr(node.kind, "_fields"):  # a named tuple
-            return node.kind(*values)
-        return node.kind(values)
+        kind: Any = node.kind
+        if issubclass(kind, dict):
+            return kind(zip(node.context, values))
+        if issubclass(kind, tuple) and hasattr(kind, "_fields"):  # a named tuple
+            return kind(*values)
+        return kind(values)
 
     return build(spec)
 
@@ -100,7 +101,7 @@ def broadcast_prefix(prefix: Any, tree: Any) -> list[Any] | None:
     ``None`` when the two do not match."""
     result: list[Any] = []
 
-    def walk(p, node):
+    def walk(p: Any, node: Any) -> bool:
         p_kind, p_context, p_items = _children(p)
         if p_kind is None:
             result.extend([p] * len(tree_flatten(node)[0]))

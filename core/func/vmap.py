@@ -14,7 +14,7 @@ from typing import Any
 from ..device import device as _device
 from ..ops.movement import stack
 from ..tensor import Tensor, backend_for_device
-from .pytree import broadcast_prefix, tree_flatten, tree_unflatten
+from .pytree import TreeSpec, broadcast_prefix, tree_flatten, tree_unflatten
 
 __all__ = ["vmap", "check_randomness"]
 
@@ -37,7 +37,7 @@ def _generators(tensors: list[Tensor]) -> list[Any]:
     return [backend_for_device(d).generator(d.index or 0) for d in sorted(devices, key=str)]
 
 
-def _mapped_inputs(name, in_dims, args):
+def _mapped_inputs(name: str, in_dims: Any, args: tuple[Any, ...]) -> tuple[list[Any], TreeSpec, list[Any], int]:
     """``(leaves, spec, dims, batch_size)``: the flat inputs, their in_dims (normalised) and the batch size."""
     if not args:
         raise ValueError(
@@ -88,7 +88,7 @@ def _mapped_inputs(name, in_dims, args):
     return leaves, spec, dims, sizes[0]
 
 
-def _entry(leaf, dim, index):
+def _entry(leaf: Any, dim: int | None, index: int | None) -> Any:
     if dim is None:
         return leaf
     if index is None:  # an empty batch: a stand-in entry, to learn the output's structure and shapes
@@ -96,7 +96,15 @@ def _entry(leaf, dim, index):
     return leaf.select(dim, index)
 
 
-def _run(func, kwargs, randomness, leaves, spec, dims, batch_size):
+def _run(
+    func: Callable[..., Any],
+    kwargs: dict[str, Any],
+    randomness: str,
+    leaves: list[Any],
+    spec: TreeSpec,
+    dims: list[Any],
+    batch_size: int,
+) -> list[Any]:
     """``func``'s results, one per batch entry (one for a stand-in entry when the batch is empty)."""
     generators = [] if randomness == "different" else _generators([t for t in leaves if isinstance(t, Tensor)])
     states = [g.get_state() for g in generators]
@@ -114,7 +122,7 @@ def _run(func, kwargs, randomness, leaves, spec, dims, batch_size):
     return results
 
 
-def _check_out_dims(name, out_dims):
+def _check_out_dims(name: str, out_dims: Any) -> None:
     leaves = tree_flatten(out_dims)[0]
     if not all(d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in leaves):
         raise ValueError(
@@ -123,7 +131,7 @@ def _check_out_dims(name, out_dims):
         )
 
 
-def _same(values):
+def _same(values: list[Any]) -> bool:
     first = values[0]
     if all(v is first for v in values):
         return True
@@ -132,7 +140,7 @@ def _same(values):
     return all(v == first for v in values)
 
 
-def _combine(name, out_dims, results, batch_size):
+def _combine(name: str, out_dims: Any, results: list[Any], batch_size: int) -> Any:
     """The per-entry results stacked along their ``out_dims``."""
     first = results[0]
     leaves, spec = tree_flatten(first)
