@@ -167,6 +167,15 @@ def _bn_buffers(lib, fn, models, x):
     return out, buffers, dict(model.named_buffers())
 
 
+def _no_running_stats(lib, fn, models, x):
+    (model,) = models
+    fn.replace_all_batch_norm_modules_(model)
+    bn = model[1]
+    train = model(x)
+    model.eval()
+    return train, model(x), [bn.running_mean, bn.running_var, bn.num_batches_tracked, bn.track_running_stats]
+
+
 def _tied(lib, fn, models, x, w):
     (model,) = models
     tied = fn.functional_call(model, {"a.weight": w}, (x,))
@@ -184,6 +193,7 @@ CASES = {
     "functional_call": (_functional_call_values, _mlp, [randn(2, 4), randn(8, 4)], 1),
     "functional_call_grad": (_functional_call_grad, _mlp, [randn(3, 4)], 1),
     "buffers": (_bn_buffers, _mlp_bn, [randn(5, 4)], 1),
+    "no_running_stats": (_no_running_stats, _mlp_bn, [randn(5, 4)], 1),
     "tied": (_tied, _Tied.build, [randn(2, 3), randn(3, 3)], 1),
 }
 

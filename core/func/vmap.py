@@ -188,7 +188,8 @@ def vmap(
     composes with :func:`ember.func.grad` (``vmap(grad(f))`` gives per-sample gradients).
 
     ember runs ``func`` once per batch entry in a Python loop and stacks the outputs (it has no
-    batching interpreter): the results are PyTorch's, the speed is a loop's. An output with
+    batching interpreter): the results are PyTorch's, the speed is a loop's. Functions that PyTorch's
+    vmap refuses -- ``.item()`` on a mapped tensor, control flow on its values -- run here. An output with
     ``out_dims=None`` must be the same for every entry (checked by value: an output that depends on
     the batch only in ways that cancel is accepted, where PyTorch refuses it). ``randomness``:
     ``"error"`` raises when ``func`` draws from the default generator of the CPU or of an input's
