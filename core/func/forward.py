@@ -145,6 +145,13 @@ def linearize(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..
         flat, spec = tree_flatten(tangents)
         if spec != linear.spec:
             raise RuntimeError(f"Expected the tangents {spec} to have the same argspec as the primals {linear.spec}")
-        return linear(linear.check(flat))
+        for i, (tangent, primal) in enumerate(zip(flat, linear.primals)):
+            for what in ("shape", "device", "dtype"):
+                if getattr(check_tensor(tangent), what) != getattr(primal, what):
+                    raise RuntimeError(
+                        f"tangent:{i} with {what} {getattr(tangent, what)} in flattened pytree doesn't match the "
+                        f"{what} {getattr(primal, what)} of the corresponding primal."
+                    )
+        return linear(flat)
 
     return linear.output, jvp_fn
