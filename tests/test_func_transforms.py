@@ -103,6 +103,10 @@ GRAD_CASES = {
         lambda lib, fn, x: fn.grad(lambda x: fn.grad(lambda y: (x * y.sin()).sum())(x.cos()).sum())(x),
         [randn(3)],
     ),
+    "inner_at_outer_input": (
+        lambda lib, fn, x: fn.grad(lambda x: fn.grad(lambda y: (x * y**2).sum())(x).pow(2).sum())(x),
+        [randn(3)],
+    ),
     "kwargs": (lambda lib, fn, x: fn.grad(lambda x, scale: (x * scale).sum())(x, scale=3.0), [randn(3)]),
 }
 
@@ -212,6 +216,12 @@ JACOBIAN_CASES = {
     "hessian_mlp": (
         lambda lib, fn, w1, w2, x: fn.hessian(lambda w: _mlp(lib, w, w2, x).pow(2).sum())(w1),
         [randn(2, 3), randn(3, 1), randn(4, 2)],
+    ),
+    "jacrev_of_vmap_grad": (
+        lambda lib, fn, x: fn.jacrev(
+            lambda x: lib.vmap(fn.grad(lambda y: (x * y).sin().sum()))(x.reshape(3, 1)).sum(0)
+        )(x),
+        [randn(3)],
     ),
     "grad_of_jacrev": (lambda lib, fn, x: fn.grad(lambda x: fn.jacrev(lambda y: y.sin() * y)(x).sum())(x), [randn(3)]),
 }

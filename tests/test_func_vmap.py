@@ -56,6 +56,7 @@ CASES = {
         [randn(5, 3), randn(3, 2)],
     ),
     "jacrev_in_vmap": (lambda lib, x: lib.vmap(lib.func.jacrev(lambda a: a.sin() * a.sum()))(x), [randn(3, 2)]),
+    "hessian_in_vmap": (lambda lib, x: lib.vmap(lib.func.hessian(lambda v: (v**3).prod()))(x), [randn(3, 2)]),
     "vmap_in_grad": (
         lambda lib, x: lib.func.grad(lambda a: lib.vmap(lambda r: (r**3).sum())(a).sum())(x),
         [randn(3, 2)],
