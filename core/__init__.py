@@ -131,6 +131,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         cuda,
         distributed,
         distributions,
+        func,
         jit,
         kernels,
         multiprocessing,
@@ -205,12 +206,14 @@ def is_floating_point(input: Tensor) -> _builtins.bool:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL)
+    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL | {"vmap"})
 
 
 def __getattr__(name: str) -> _typing.Any:
     if name in _TOP_LEVEL_FUNCTIONAL:
         return getattr(_importlib.import_module(f"{__name__}.ops.functional_top_level"), name)
+    if name == "vmap":  # torch.vmap is torch.func.vmap
+        return _importlib.import_module(f"{__name__}.func").vmap
     # Subpackages that pull in more code are imported on first access.
     if name in (
         "nn",
@@ -230,6 +233,7 @@ def __getattr__(name: str) -> _typing.Any:
         "multiprocessing",
         "jit",
         "compiler",
+        "func",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
