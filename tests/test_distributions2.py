@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import test_distributions as base
 from reference import assert_close
-from test_distributions import Case, _normal, _positive, _unit
+from test_distributions import Case, _normal, _positive, _raises_like, _unit
 
 import ember
 import ember.distributions as D
@@ -302,3 +302,154 @@ def test_kl_registrations_cover_torchs_for_the_new_families():
         if t_p in new or t_q in new:
             e_p, e_q = getattr(D, t_p.__name__), getattr(D, t_q.__name__)
             assert (e_p, e_q) in D.kl._KL_REGISTRY, (t_p.__name__, t_q.__name__)
+
+
+def _matrices(*shape):
+    return _normal(*shape) * 0.5
+
+
+TRANSFORMS = [
+    ("PowerTransform", lambda T, t: T.PowerTransform(t(np.array([0.5, 2.0, -1.5]))), _positive(2, 3)),
+    ("PowerTransform-number", lambda T, t: T.PowerTransform(3.0), _positive(4)),
+    ("SoftplusTransform", lambda T, t: T.SoftplusTransform(), _normal(2, 3) * 3),
+    ("ReshapeTransform", lambda T, t: T.ReshapeTransform((6,), (2, 3)), _normal(4, 6)),
+    ("LowerCholeskyTransform", lambda T, t: T.LowerCholeskyTransform(), _matrices(2, 3, 3)),
+    ("PositiveDefiniteTransform", lambda T, t: T.PositiveDefiniteTransform(), _matrices(2, 3, 3)),
+    ("CorrCholeskyTransform", lambda T, t: T.CorrCholeskyTransform(), _normal(2, 6)),
+    (
+        "CatTransform",
+        lambda T, t: T.CatTransform([T.ExpTransform(), T.identity_transform, T.SoftplusTransform()], 1, [1, 2, 3]),
+        _normal(2, 6),
+    ),
+    (
+        "CatTransform-events",
+        lambda T, t: T.CatTransform([T.ExpTransform(), T.IndependentTransform(T.SigmoidTransform(), 1)], -1, [2, 3]),
+        _normal(4, 5),
+    ),
+    (
+        "CatTransform-batch",
+        lambda T, t: T.CatTransform([T.ExpTransform(), T.SigmoidTransform()], 0, [2, 1]),
+        _normal(3, 2),
+    ),
+    ("StackTransform", lambda T, t: T.StackTransform([T.ExpTransform(), T.TanhTransform()], dim=-1), _normal(3, 2)),
+    (
+        "CumulativeDistributionTransform",
+        lambda T, t: T.CumulativeDistributionTransform(
+            T.Normal(t(np.array([0.5, -1.0])), t(np.array([1.5, 0.7]))) if hasattr(T, "Normal") else None
+        ),
+        _normal(3, 2),
+    ),
+]
+
+
+def _transform(make, lib, device, dtype):
+    module = D if lib == "ember" else TD
+    namespace = type("T", (), {**vars(module.transforms), "Normal": module.Normal})
+    if lib == "ember":
+        return make(namespace, lambda a: ember.tensor(a, dtype=dtype, device=device, requires_grad=True))
+    return make(namespace, lambda a: torch.tensor(a, dtype=getattr(torch, dtype.name), requires_grad=True))
+
+
+@pytest.mark.parametrize("name,make,x", TRANSFORMS, ids=[t[0] for t in TRANSFORMS])
+def test_transforms_match_torch(name, make, x, device, dtype):
+    e_t, t_t = _transform(make, "ember", device, dtype), _transform(make, "torch", device, dtype)
+    e_x = ember.tensor(x, dtype=dtype, device=device, requires_grad=True)
+    t_x = torch.tensor(x, dtype=getattr(torch, dtype.name), requires_grad=True)
+    tol = 1e-4 if dtype == ember.float32 else 1e-9
+    e_y, t_y = e_t(e_x), t_t(t_x)
+    assert_close(e_y, t_y, dtype, rtol=tol, atol=tol, what=f"{name} forward")
+    if name == "CatTransform-events":  # torch's cat constraint concatenates checks of unequal ranks
+        _raises_like(lambda: e_t.codomain.check(e_y), lambda: t_t.codomain.check(t_y))
+    else:
+        assert_close(e_t.codomain.check(e_y), t_t.codomain.check(t_y), what=f"{name} codomain")
+    assert_close(e_t.inv(e_y), t_t.inv(t_y), dtype, rtol=10 * tol, atol=10 * tol, what=f"{name} inverse")
+    assert (e_t.bijective, e_t.domain.event_dim, e_t.codomain.event_dim) == (
+        t_t.bijective,
+        t_t.domain.event_dim,
+        t_t.codomain.event_dim,
+    )
+    assert tuple(e_t.forward_shape(tuple(x.shape))) == tuple(t_t.forward_shape(torch.Size(x.shape)))
+    assert tuple(e_t.inverse_shape(tuple(e_y.shape))) == tuple(t_t.inverse_shape(t_y.shape))
+    weight = np.cos(np.arange(e_y.numel())).reshape(tuple(e_y.shape))
+    e_loss = (e_y * ember.tensor(weight, dtype=dtype, device=device)).sum()
+    t_loss = (t_y * torch.tensor(weight, dtype=t_y.dtype)).sum()
+    if e_t.bijective or name.startswith("LowerCholesky"):
+        try:
+            t_ladj = t_t.log_abs_det_jacobian(t_x, t_y)
+        except NotImplementedError:
+            t_ladj = None
+        if t_ladj is not None:
+            e_ladj = e_t.log_abs_det_jacobian(e_x, e_y)
+            assert_close(e_ladj, t_ladj, dtype, rtol=tol, atol=tol, what=f"{name} log_abs_det_jacobian")
+            e_loss, t_loss = e_loss + e_ladj.sum(), t_loss + t_ladj.sum()
+    e_loss.backward()
+    t_loss.backward()
+    assert_close(e_x.grad, t_x.grad, dtype, rtol=10 * tol, atol=10 * tol, what=f"{name} grad")
+    assert (e_t == _transform(make, "ember", device, dtype)) == (t_t == _transform(make, "torch", device, dtype))
+    cached = e_t.with_cache(1)
+    y = cached(e_x)
+    assert cached.inv(y) is e_x
+
+
+def test_transform_errors_match_torch(device):
+    x = ember.zeros(2, 5, device=device)
+    with pytest.raises(ValueError, match="different numbers of elements"):
+        D.transforms.ReshapeTransform((2, 3), (5,))
+    with pytest.raises(ValueError, match="Shape mismatch"):
+        D.transforms.ReshapeTransform((6,), (2, 3)).forward_shape((4, 5))
+    with pytest.raises(ValueError, match="flattened lower-diagonal"):
+        D.transforms.CorrCholeskyTransform().forward_shape((4, 5))
+    with pytest.raises(ValueError, match="not square"):
+        D.transforms.CorrCholeskyTransform().inverse_shape((3, 4))
+    with pytest.raises(AssertionError, match="must equal length 3"):
+        D.transforms.CatTransform([D.transforms.ExpTransform()] * 2, 1, [1, 2])(x)
+    with pytest.raises(AssertionError, match="must equal len"):
+        D.transforms.StackTransform([D.transforms.ExpTransform()] * 2, 1)(x)
+    with pytest.raises(AssertionError, match="must match transforms"):
+        D.transforms.CatTransform([D.transforms.ExpTransform()], 0, [1, 2])
+    with pytest.raises(ValueError, match="lower triangular part"):
+        D.utils.vec_to_tril_matrix(ember.zeros(4, device=device))
+
+
+def test_tril_vector_helpers_match_torch(device):
+    vec = _normal(2, 6)
+    for diag in (0, -1):
+        width = 6 if diag == 0 else 6
+        e_mat = D.utils.vec_to_tril_matrix(ember.tensor(vec[..., :width], device=device), diag)
+        t_mat = TD.utils.vec_to_tril_matrix(torch.tensor(vec[..., :width], dtype=torch.float32), diag)
+        assert_close(e_mat, t_mat)
+        assert_close(D.utils.tril_matrix_to_vec(e_mat, diag), TD.utils.tril_matrix_to_vec(t_mat, diag))
+
+
+@pytest.mark.parametrize("name,args,shape", [("corr_cholesky", (), (2, 6))])
+def test_biject_to_and_transform_to_match_torch(name, args, shape, device):
+    base.test_biject_to_and_transform_to_match_torch(name, args, shape, device)
+
+
+def test_constraint_registry_matrix_cat_and_stack(device):
+    for make in (
+        lambda c: c.cat([c.positive, c.real, c.unit_interval], 1, [1, 2, 1]),
+        lambda c: c.stack([c.positive, c.interval(-1.0, 2.0)], 1),
+    ):
+        for e_registry, t_registry in ((D.biject_to, TD.biject_to), (D.transform_to, TD.transform_to)):
+            e_t, t_t = e_registry(make(D.constraints)), t_registry(make(TD.constraints))
+            assert type(e_t).__name__ == type(t_t).__name__
+            x = _normal(3, len(e_t.transforms) if isinstance(e_t, D.transforms.StackTransform) else 4)
+            e_y = e_t(ember.tensor(x, device=device))
+            assert_close(e_y, t_t(torch.tensor(x, dtype=torch.float32)), rtol=1e-5, atol=1e-6)
+            assert bool(make(D.constraints).check(e_y).all())
+    x = _matrices(2, 3, 3)
+    for name, transform in (
+        ("lower_cholesky", "LowerCholeskyTransform"),
+        ("positive_definite", "PositiveDefiniteTransform"),
+    ):
+        e_t = D.transform_to(getattr(D.constraints, name))
+        assert type(e_t).__name__ == transform
+        e_y = e_t(ember.tensor(x, device=device))
+        assert_close(
+            e_y,
+            TD.transform_to(getattr(TD.constraints, name))(torch.tensor(x, dtype=torch.float32)),
+            rtol=1e-5,
+            atol=1e-6,
+        )
+        assert bool(getattr(D.constraints, name).check(e_y).all())

@@ -930,11 +930,6 @@ class CorrCholeskyTransform(Transform):
     codomain = constraints.corr_cholesky
     bijective = True
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CorrCholeskyTransform)
-
-    __hash__ = object.__hash__
-
     def _call(self, x: ember.Tensor) -> ember.Tensor:
         eps = ember.finfo(x.dtype).eps
         x = x.tanh().clamp(min=-1 + eps, max=1 - eps)
