@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import test_distributions as base
 from reference import assert_close
-from test_distributions import Case, _normal, _positive, _raises_like, _unit
+from test_distributions import Case, _normal, _positive, _raises_like, _simplex, _spd, _unit
 
 import ember
 import ember.distributions as D
@@ -81,6 +81,59 @@ CASES = {
         _unit(4, 2, 3),
         _unit(2, 3),
         ("cdf", "icdf"),  # mode: test_heavy_tails_and_undefined_moments_match_torch
+    ),
+    "LogisticNormal": Case(
+        "LogisticNormal",
+        {"loc": _normal(2, 3), "scale": _positive(2, 3)},
+        _simplex(4, 2, 4),
+        moments=False,  # test_logistic_normal_draws_are_normal_in_unconstrained_space
+        without=("mean", "variance", "stddev", "entropy"),
+    ),
+    "LogisticNormal-scalar": Case(
+        "LogisticNormal",
+        {"loc": 0.3, "scale": 1.5},
+        _simplex(3, 2),
+        moments=False,
+        without=("mean", "variance", "stddev", "entropy"),
+    ),
+    "GeneralizedPareto": Case(
+        "GeneralizedPareto",
+        {"loc": _normal(4), "scale": _positive(4), "concentration": np.array([-0.3, 0.0, 0.2, 0.4])},
+        quantile=_unit(3, 4),
+        methods=("mode", "icdf"),
+        without=("log_prob",),  # test_generalized_pareto_density_matches_torch: torch's is float32-only
+        draws=20000,
+    ),
+    "LKJCholesky": Case(
+        "LKJCholesky",
+        {"dim": 3, "concentration": np.array([0.5, 1.0, 2.5])},
+        TD.transforms.CorrCholeskyTransform()(torch.tensor(_normal(4, 3, 3))).numpy(),
+        moments=False,  # test_lkj_cholesky_correlations_have_the_lkj_marginals
+        without=("mean", "variance", "stddev", "entropy"),
+    ),
+    "LKJCholesky-scalar": Case(
+        "LKJCholesky",
+        {"dim": 4, "concentration": 0.7},
+        TD.transforms.CorrCholeskyTransform()(torch.tensor(_normal(2, 6))).numpy(),
+        moments=False,
+        without=("mean", "variance", "stddev", "entropy"),
+    ),
+    "Wishart-cov": Case(
+        "Wishart",
+        {"df": np.array([4.0, 6.5]), "covariance_matrix": _spd(2, 3, 3)},
+        _spd(4, 2, 3, 3),
+        methods=("mode",),
+        draws=20000,
+    ),
+    "Wishart-precision": Case(
+        "Wishart", {"df": np.array(5.0), "precision_matrix": _spd(3, 3)}, _spd(2, 3, 3), methods=("mode",), draws=20000
+    ),
+    "Wishart-tril": Case(
+        "Wishart",
+        {"df": 3.5, "scale_tril": np.linalg.cholesky(_spd(2, 2))},
+        _spd(3, 2, 2),
+        methods=("mode",),
+        draws=20000,
     ),
 }
 
@@ -453,3 +506,120 @@ def test_constraint_registry_matrix_cat_and_stack(device):
             atol=1e-6,
         )
         assert bool(getattr(D.constraints, name).check(e_y).all())
+
+
+def test_generalized_pareto_density_matches_torch(device):
+    """log_prob, cdf and their gradients in float32 (torch's float64 GeneralizedPareto.log_prob raises:
+    it compares the concentration with a float32 zero), and ember's float64 against its float32."""
+    case = Case(
+        "GeneralizedPareto",
+        {"loc": np.zeros(4), "scale": _positive(4), "concentration": np.array([-0.3, 0.0, 0.2, 0.4])},
+        _unit(3, 4),
+        methods=("cdf",),
+        without=("mean", "variance", "stddev", "entropy"),
+    )
+    name = "GeneralizedPareto-density"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(base.CASES, name, case)
+        base.test_values_and_gradients_match_torch(name, device, ember.float32)
+    if ember.backends.get_backend(device).supports_float64:
+        dist = D.GeneralizedPareto(*(ember.tensor(v, dtype=ember.float64, device=device) for v in case.params.values()))
+        value = ember.tensor(case.value, dtype=ember.float64, device=device)
+        single = D.GeneralizedPareto(*(ember.tensor(v, device=device) for v in case.params.values()))
+        assert_close(dist.log_prob(value), single.log_prob(value.float()).double(), rtol=1e-5, atol=1e-6)
+        assert_close(dist.cdf(value), single.cdf(value.float()).double(), rtol=1e-5, atol=1e-6)
+
+
+def test_logistic_normal_draws_are_normal_in_unconstrained_space(device):
+    loc, scale = ember.tensor([0.5, -1.0, 2.0], device=device), ember.tensor([1.0, 0.3, 2.0], device=device)
+    dist, n = D.LogisticNormal(loc, scale), 8000
+    ember.manual_seed(2)
+    draws = dist.sample((n,))
+    assert bool(D.constraints.simplex.check(draws).all())
+    z = D.transforms.StickBreakingTransform().inv(draws).cpu().numpy()
+    np.testing.assert_allclose(z.mean(0), loc.cpu().numpy(), atol=6 * scale.cpu().numpy().max() / np.sqrt(n))
+    np.testing.assert_allclose(z.std(0), scale.cpu().numpy(), rtol=0.05)
+
+
+def test_lkj_cholesky_correlations_have_the_lkj_marginals(device):
+    """L L^T is a correlation matrix; each off-diagonal correlation r has (r + 1)/2 ~ Beta(b, b) with
+    b = concentration + (dim - 2)/2: mean 0, variance 1/(2b + 1). (torch's sampler fails this beyond the
+    second row: see LKJCholesky's docstring.)"""
+    concentration, dim, n = np.array([0.5, 1.0, 3.0]), 3, 6000
+    dist = D.LKJCholesky(dim, ember.tensor(concentration, device=device))
+    ember.manual_seed(6)
+    factors = dist.sample((n,))
+    assert tuple(factors.shape) == (n, 3, dim, dim)
+    assert bool(D.constraints.corr_cholesky.check(factors).all())
+    corr = (factors @ factors.mT).cpu().numpy()
+    np.testing.assert_allclose(np.diagonal(corr, axis1=-2, axis2=-1), 1.0, atol=1e-5)
+    b = concentration + (dim - 2) / 2
+    for i, j in ((1, 0), (2, 0), (2, 1)):
+        r = corr[..., i, j]
+        assert np.all(np.abs(r.mean(0)) < 6 * np.sqrt(1 / (2 * b + 1) / n))
+        np.testing.assert_allclose(r.var(0), 1 / (2 * b + 1), rtol=0.08)
+
+
+def test_wishart_number_df_with_batched_matrices(device):
+    """df given as a number with a batch of scale matrices (torch's mean and mode fail there)."""
+    tril = np.linalg.cholesky(_spd(3, 2, 2))
+    e_dist = D.Wishart(4.5, scale_tril=ember.tensor(tril, dtype=ember.float32, device=device))
+    t_dist = TD.Wishart(torch.tensor([4.5] * 3), scale_tril=torch.tensor(tril, dtype=torch.float32))
+    for method in ("mean", "mode", "variance"):
+        assert_close(getattr(e_dist, method), getattr(t_dist, method), rtol=1e-5, atol=1e-5, what=method)
+    value = torch.tensor(_spd(2, 2), dtype=torch.float32)
+    assert_close(
+        e_dist.log_prob(ember.tensor(value.numpy(), device=device)), t_dist.log_prob(value), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_wishart_rsample_gradients_and_errors(device):
+    if not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    f64 = {"dtype": ember.float64, "device": device}
+    tril = ember.tensor(np.linalg.cholesky(_spd(2, 3, 3)), **f64, requires_grad=True)
+
+    def draw(tril):
+        ember.manual_seed(9)
+        return D.Wishart(ember.tensor([4.0, 7.0], **f64), scale_tril=tril.tril(), validate_args=False).rsample((2,))
+
+    assert base.gradcheck(draw, (tril,))
+    df = ember.tensor([3.5, 9.0], **f64, requires_grad=True)
+    ember.manual_seed(3)
+    D.Wishart(df, covariance_matrix=ember.eye(2, **f64)).rsample((4000,)).mean(0).sum().backward()
+    # d/ddf of E[W] = df * I summed over the batch: 2 per element of the trace
+    np.testing.assert_allclose(df.grad.cpu().numpy(), [2.0, 2.0], rtol=0.1)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, T: lib.Wishart(T(2.0), T([[1.0, 0.0], [0.0, 1.0]]), T([[1.0, 0.0], [0.0, 1.0]])),
+        lambda lib, T: lib.Wishart(T(2.0)),
+        lambda lib, T: lib.Wishart(T(2.0), T([1.0, 1.0])),
+        lambda lib, T: lib.Wishart(T(0.5), T([[1.0, 0.0], [0.0, 1.0]])),
+        lambda lib, T: lib.Wishart(T(3.0), T([[1.0, 2.0], [2.0, 1.0]])),
+        lambda lib, T: lib.Wishart(T(3.0), scale_tril=T([[1.0, 1.0], [0.0, 1.0]])),
+        lambda lib, T: lib.Wishart(T(3.0), T([[1.0, 0.0], [0.0, 1.0]])).log_prob(T([[1.0, 2.0], [2.0, 1.0]])),
+        lambda lib, T: lib.LKJCholesky(1, T(1.0)),
+        lambda lib, T: lib.LKJCholesky(2, T(-1.0)),
+        lambda lib, T: lib.LKJCholesky(2, T(1.0)).log_prob(T([[1.0, 0.0], [1.0, 1.0]])),
+        lambda lib, T: lib.LogisticNormal(T([0.0]), T([-1.0])),
+        lambda lib, T: lib.LogisticNormal(T([0.0]), T([1.0])).log_prob(T([0.7, 0.7])),
+        lambda lib, T: lib.GeneralizedPareto(T([0.0]), T([0.0]), T([0.1])),
+        lambda lib, T: lib.GeneralizedPareto(T([0.0]), T([1.0]), T([0.1])).log_prob(T([-1.0])),
+        lambda lib, T: lib.GeneralizedPareto(T([0.0]), T([1.0]), T([-0.5])).log_prob(T([3.0])),
+    ],
+)
+def test_matrix_and_simplex_family_errors_match_torch(make, device):
+    base.test_validation_errors_match_torch(make, device)
+
+
+def test_wishart_kl_by_bregman_divergence_matches_torch(device, dtype):
+    pair = (
+        "Wishart",
+        {"df": np.array([4.0, 6.0]), "covariance_matrix": _spd(2, 3, 3)},
+        "Wishart",
+        {"df": np.array([5.0, 3.5]), "scale_tril": np.linalg.cholesky(_spd(3, 3))},
+    )
+    base.test_kl_divergence_matches_torch(pair, device, dtype)

@@ -22,6 +22,11 @@ class LKJCholesky(Distribution):
     :math:`\eta` (Lewandowski, Kurowicka and Joe, 2009). Samples are drawn by the onion method, rows of
     Beta-distributed squared norms in uniformly random directions.
 
+    PyTorch 2.13's sampler draws row :math:`k \ge 2`'s squared norm from :math:`B(k/2 + 1/2, \cdot)` rather
+    than the onion method's :math:`B(k/2, \cdot)`, so that its correlations beyond the second row are not
+    LKJ-distributed (their variances come out too large); ember's follow the LKJ marginals
+    :math:`(r + 1)/2 \sim B(\eta - 1 + D/2, \eta - 1 + D/2)`. The densities are the same.
+
     Args:
         dim (int): the dimension of the matrices, at least 2.
         concentration (float or Tensor): concentration (eta), positive. Default: ``1.0`` (uniform over
@@ -47,11 +52,12 @@ class LKJCholesky(Distribution):
             raise ValueError(f"Expected dim to be an integer greater than or equal to 2. Found dim={dim}.")
         self.dim = dim
         (self.concentration,) = broadcast_all(concentration)
-        # row i's squared norm below the diagonal is Beta(i / 2, concentration + (dim - 1 - i) / 2)
-        marginal = self.concentration + 0.5 * (self.dim - 2)
-        offset = ember.arange(self.dim - 1, dtype=self.concentration.dtype, device=self.concentration.device)
-        offset = ember.cat([offset.new_zeros((1,)), offset])
-        self._beta = Beta(offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset)
+        # the onion method: row k's squared norm below the diagonal is Beta(k / 2, concentration + (dim - 1 - k) / 2)
+        # (row 0 has none; its Beta is a placeholder)
+        rows = ember.arange(self.dim, dtype=self.concentration.dtype, device=self.concentration.device)
+        rows = rows.clamp(min=1)
+        marginal = self.concentration + 0.5 * (self.dim - 1)
+        self._beta = Beta(rows / 2, marginal.unsqueeze(-1) - rows / 2)
         super().__init__(self.concentration.shape, (dim, dim), validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> LKJCholesky:

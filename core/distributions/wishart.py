@@ -154,7 +154,8 @@ class Wishart(ExponentialFamily):
         return ember.cholesky_solve(identity, tril).expand(tuple(self._batch_shape) + tuple(self._event_shape))
 
     def _df_matrix(self, df: ember.Tensor) -> ember.Tensor:
-        return df.reshape(tuple(self._batch_shape) + (1, 1))
+        # df stays a 0-d tensor when given as a number (as PyTorch's, whose mean then fails on batched matrices)
+        return df.expand(self._batch_shape).reshape(tuple(self._batch_shape) + (1, 1))
 
     @property
     def mean(self) -> ember.Tensor:
