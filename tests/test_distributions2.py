@@ -339,7 +339,7 @@ def test_exponential_family_entropy_and_kl_by_bregman_divergence(device, dtype):
     e_entropy, t_entropy = D.ExponentialFamily.entropy(e_p), TD.ExponentialFamily.entropy(t_p)
     assert_close(e_entropy, t_entropy, dtype, rtol=tol, atol=tol, what="entropy")
     assert_close(e_entropy, e_p.entropy(), dtype, rtol=10 * tol, atol=10 * tol, what="closed form")
-    kl = D.kl.__dict__["_kl_expfamily_expfamily"]
+    kl = D.kl._kl_expfamily_expfamily
     e_kl, t_kl = kl(e_p, e_q), TD.kl._kl_expfamily_expfamily(t_p, t_q)
     assert_close(e_kl, t_kl, dtype, rtol=tol, atol=tol, what="kl")
     (e_entropy.sum() + e_kl.sum()).backward()
@@ -623,3 +623,40 @@ def test_wishart_kl_by_bregman_divergence_matches_torch(device, dtype):
         {"df": np.array([5.0, 3.5]), "scale_tril": np.linalg.cholesky(_spd(3, 3))},
     )
     base.test_kl_divergence_matches_torch(pair, device, dtype)
+
+
+EXPONENTIAL_FAMILIES = [
+    ("Bernoulli", {"probs": _unit(3)}),
+    ("Beta", {"concentration1": _positive(3), "concentration0": _positive(3)}),
+    ("Dirichlet", {"concentration": _positive(2, 3)}),
+    ("Exponential", {"rate": _positive(3)}),
+    ("Gamma", {"concentration": _positive(3), "rate": _positive(3)}),
+    ("Normal", {"loc": _normal(3), "scale": _positive(3)}),
+    ("Poisson", {"rate": _positive(3)}),
+    ("ContinuousBernoulli", {"logits": np.array([-1.5, 0.7, 2.0])}),
+    ("Wishart", {"df": np.array([4.0, 5.5]), "covariance_matrix": _spd(2, 3, 3)}),
+]
+
+
+@pytest.mark.parametrize("cls,params", EXPONENTIAL_FAMILIES, ids=[f[0] for f in EXPONENTIAL_FAMILIES])
+def test_exponential_families_bregman_entropy_and_kl_match_torch(cls, params, device, dtype):
+    """The families torch derives from ExponentialFamily: the base class's autograd entropy (where torch
+    defines the carrier measure) and the Bregman KL to a second member, with gradients."""
+    p, t_p, p_kwargs, t_p_kwargs = base._pair(Case(cls, params), device, dtype)
+    q_params = {k: v * 1.2 if k != "probs" else v * 0.9 for k, v in params.items()}
+    q, t_q, q_kwargs, t_q_kwargs = base._pair(Case(cls, q_params), device, dtype)
+    assert isinstance(p, D.ExponentialFamily) and isinstance(t_p, TD.ExponentialFamily)
+    tol = 1e-4 if dtype == ember.float32 else 1e-8
+    e_out, t_out = [D.kl._kl_expfamily_expfamily(p, q)], [TD.kl._kl_expfamily_expfamily(t_p, t_q)]
+    if not isinstance(type(t_p)._mean_carrier_measure, property):
+        e_out.append(D.ExponentialFamily.entropy(p))
+        t_out.append(TD.ExponentialFamily.entropy(t_p))
+        assert_close(e_out[-1], p.entropy(), dtype, rtol=10 * tol, atol=10 * tol, what="closed-form entropy")
+    for e_value, t_value in zip(e_out, t_out):
+        assert_close(e_value, t_value, dtype, rtol=tol, atol=tol, what=cls)
+    sum(v.sum() for v in e_out).backward()
+    sum(v.sum() for v in t_out).backward()
+    for e_kwargs, t_kwargs in ((p_kwargs, t_p_kwargs), (q_kwargs, t_q_kwargs)):
+        for name, t_param in t_kwargs.items():
+            if isinstance(t_param, torch.Tensor) and t_param.grad is not None:
+                assert_close(e_kwargs[name].grad, t_param.grad, dtype, rtol=10 * tol, atol=10 * tol, what=name)

@@ -381,8 +381,8 @@ def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily) -> ember
     """The Bregman divergence of the log-normalizer between the natural parameters, for one family."""
     if type(p) is not type(q):
         raise NotImplementedError(
-            "The cross KL-divergence between different exponential families cannot be computed using Bregman "
-            f"divergences ({type(p).__name__} and {type(q).__name__})"
+            f"No KL(p || q) is implemented for p type {type(p).__name__} and q type {type(q).__name__}: the cross "
+            "KL-divergence between different exponential families cannot be computed using Bregman divergences"
         )
     log_normalizer, p_params, gradients = p._log_normalizer_and_gradients()
     q_params = q._natural_params
