@@ -41,7 +41,7 @@ class LKJCholesky(Distribution):
         >>> L.shape, bool(((L @ L.mT).diagonal() - 1).abs().max() < 1e-5)
         (ember.Size([3, 3]), True)
         >>> m.log_prob(ember.eye(3))
-        tensor(-0.4516)
+        tensor(-2.5310)
     """
 
     arg_constraints = {"concentration": constraints.positive}

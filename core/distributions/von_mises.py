@@ -78,7 +78,7 @@ class VonMises(Distribution):
         >>> from ember.distributions import VonMises
         >>> m = VonMises(ember.tensor([1.0]), ember.tensor([2.0]))
         >>> m.log_prob(ember.tensor([1.0]))
-        tensor([-0.6605])
+        tensor([-0.6619])
         >>> m.sample((4,)).shape
         ember.Size([4, 1])
     """

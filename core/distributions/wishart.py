@@ -55,7 +55,7 @@ class Wishart(ExponentialFamily):
         (ember.Size([2, 2]), tensor([[4., 0.],
                 [0., 4.]]))
         >>> m.log_prob(ember.eye(2))
-        tensor(-3.0310)
+        tensor(-4.2242)
     """
 
     support = constraints.positive_definite
