@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import ember
 
@@ -53,7 +53,7 @@ class ExponentialFamily(Distribution):
         with ember.enable_grad():
             log_normalizer = self._log_normalizer(*params)
             gradients = ember.autograd.grad(log_normalizer.sum(), params, create_graph=True)
-        return log_normalizer, params, gradients
+        return log_normalizer, params, cast(tuple[ember.Tensor, ...], gradients)
 
     def entropy(self) -> ember.Tensor:
         log_normalizer, params, gradients = self._log_normalizer_and_gradients()

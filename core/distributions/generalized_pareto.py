@@ -129,7 +129,7 @@ class GeneralizedPareto(Distribution):
         return self.loc
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
-    def support(self) -> constraints.Constraint:  # type: ignore[override]
+    def support(self) -> constraints.Constraint:
         upper = ember.where(
             self.concentration < 0, self.loc - self.scale / self.concentration, ember.full_like(self.loc, math.inf)
         )

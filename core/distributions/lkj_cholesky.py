@@ -64,7 +64,7 @@ class LKJCholesky(Distribution):
         new = self._expanded(LKJCholesky, batch_shape, _instance, ("concentration",))
         new.dim = self.dim
         new._beta = self._beta.expand(tuple(batch_shape) + (self.dim,))
-        return new  # type: ignore[no-any-return]
+        return new
 
     def sample(self, sample_shape: Any = ()) -> ember.Tensor:
         with ember.no_grad():

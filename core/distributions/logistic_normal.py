@@ -52,9 +52,9 @@ class LogisticNormal(TransformedDistribution):
     @property
     def loc(self) -> ember.Tensor:
         """The mean of the base normal distribution."""
-        return self.base_dist.base_dist.loc  # type: ignore[attr-defined, no-any-return]
+        return self.base_dist.base_dist.loc  # type: ignore[attr-defined]
 
     @property
     def scale(self) -> ember.Tensor:
         """The standard deviation of the base normal distribution."""
-        return self.base_dist.base_dist.scale  # type: ignore[attr-defined, no-any-return]
+        return self.base_dist.base_dist.scale  # type: ignore[attr-defined]

@@ -63,7 +63,7 @@ class Wishart(ExponentialFamily):
     _mean_carrier_measure = 0
 
     @property
-    def arg_constraints(self) -> dict[str, constraints.Constraint]:  # type: ignore[override]
+    def arg_constraints(self) -> dict[str, constraints.Constraint]:
         return {
             "covariance_matrix": constraints.positive_definite,
             "precision_matrix": constraints.positive_definite,
@@ -136,7 +136,7 @@ class Wishart(ExponentialFamily):
         ExponentialFamily.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._dist_chi2 = new._chi2()
         new._validate_args = self._validate_args
-        return new  # type: ignore[no-any-return]
+        return new
 
     @lazy_property
     def scale_tril(self) -> ember.Tensor:
