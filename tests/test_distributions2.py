@@ -201,6 +201,8 @@ def test_von_mises_circular_moments(device):
         ("Kumaraswamy", {"concentration1": _positive(3), "concentration0": _positive(3)}),
         ("ContinuousBernoulli", {"probs": np.array([0.2, 0.7, 0.9])}),
         ("ContinuousBernoulli", {"logits": _normal(3)}),
+        ("GeneralizedPareto", {"loc": _normal(3), "scale": _positive(3), "concentration": np.array([-0.2, 0.3, 0.6])}),
+        ("LogisticNormal", {"loc": _normal(2, 3), "scale": _positive(2, 3)}),
     ],
 )
 def test_rsample_gradcheck(cls, arrays, device):

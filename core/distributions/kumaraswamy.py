@@ -9,11 +9,10 @@ import ember
 
 from ..ops.special import digamma, lgamma
 from . import constraints
-from .gumbel import _EULER_GAMMA
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, PowerTransform
 from .uniform import Uniform
-from .utils import broadcast_all
+from .utils import broadcast_all, euler_constant
 
 __all__ = ["Kumaraswamy"]
 
@@ -87,5 +86,5 @@ class Kumaraswamy(TransformedDistribution):
     def entropy(self) -> ember.Tensor:
         t1 = 1 - self.concentration1.reciprocal()
         t0 = 1 - self.concentration0.reciprocal()
-        h0 = digamma(self.concentration0 + 1) + _EULER_GAMMA
+        h0 = digamma(self.concentration0 + 1) + euler_constant
         return t0 + t1 * h0 - self.concentration1.log() - self.concentration0.log()

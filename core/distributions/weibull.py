@@ -9,10 +9,9 @@ import ember
 from ..ops.special import lgamma
 from . import constraints
 from .exponential import Exponential
-from .gumbel import _EULER_GAMMA
 from .transformed_distribution import TransformedDistribution
 from .transforms import AffineTransform, PowerTransform
-from .utils import broadcast_all
+from .utils import broadcast_all, euler_constant
 
 __all__ = ["Weibull"]
 
@@ -75,5 +74,7 @@ class Weibull(TransformedDistribution):
 
     def entropy(self) -> ember.Tensor:
         return (
-            _EULER_GAMMA * (1 - self.concentration_reciprocal) + (self.scale * self.concentration_reciprocal).log() + 1
+            euler_constant * (1 - self.concentration_reciprocal)
+            + (self.scale * self.concentration_reciprocal).log()
+            + 1
         )
