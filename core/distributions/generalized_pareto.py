@@ -53,15 +53,18 @@ class GeneralizedPareto(Distribution):
         zero = self.concentration.abs() <= 1e-8
         return zero, ember.where(zero, ember.ones_like(self.concentration), self.concentration)
 
+    def _standardized(self, value: ember.Tensor) -> tuple[ember.Tensor, ember.Tensor, ember.Tensor]:
+        """``(value - loc) / scale`` (``value`` validated) and :meth:`_safe_concentration`."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return ((value - self.loc) / self.scale, *self._safe_concentration())
+
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
         u = ember.rand(self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device)
         return self.icdf(u)
 
     def log_prob(self, value: ember.Tensor) -> ember.Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        z = (value - self.loc) / self.scale
-        zero, concentration = self._safe_concentration()
+        z, zero, concentration = self._standardized(value)
         y = 1 / concentration + ember.ones_like(z)
         nonzero = ember.where(y == 0, y, y * (concentration * z).log1p())
         return -self.scale.log() - ember.where(zero, z, nonzero)
@@ -78,10 +81,7 @@ class GeneralizedPareto(Distribution):
             >>> GeneralizedPareto(0.0, 1.0, 0.0).log_survival_function(ember.tensor(2.0))
             tensor(-2.)
         """
-        if self._validate_args:
-            self._validate_sample(value)
-        z = (value - self.loc) / self.scale
-        zero, concentration = self._safe_concentration()
+        z, zero, concentration = self._standardized(value)
         return ember.where(zero, -z, -(concentration * z).log1p() / concentration)
 
     def log_cdf(self, value: ember.Tensor) -> ember.Tensor:
