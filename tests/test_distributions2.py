@@ -662,3 +662,36 @@ def test_exponential_families_bregman_entropy_and_kl_match_torch(cls, params, de
         for name, t_param in t_kwargs.items():
             if isinstance(t_param, torch.Tensor) and t_param.grad is not None:
                 assert_close(e_kwargs[name].grad, t_param.grad, dtype, rtol=10 * tol, atol=10 * tol, what=name)
+
+
+@pytest.mark.parametrize(
+    "make,value",
+    [
+        (
+            lambda lib, T: lib.MixtureSameFamily(
+                lib.Categorical(T([0.3, 0.7])), lib.Uniform(T([0.0, -1.0]), T([1.0, 2.0]))
+            ),
+            [[0.5, 1.5], [-0.5, 0.9]],
+        ),
+        (
+            lambda lib, T: lib.MixtureSameFamily(
+                lib.Categorical(T([0.5, 0.5])), lib.Independent(lib.Pareto(T([[1.0, 2.0], [0.5, 1.0]]), T(2.0)), 1)
+            ),
+            [[2.5, 2.5], [0.7, 3.0], [1.5, 1.5]],
+        ),
+    ],
+)
+def test_mixture_same_family_constraint_matches_torch(make, value, device):
+    e_dist = make(D, lambda v: ember.tensor(v, device=device))
+    t_dist = make(TD, torch.tensor)
+    assert repr(e_dist.support).split("(")[:2] == repr(t_dist.support).split("(")[:2]
+    assert isinstance(e_dist.support, D.constraints.MixtureSameFamilyConstraint)
+    assert (e_dist.support.event_dim, e_dist.support.is_discrete) == (
+        t_dist.support.event_dim,
+        t_dist.support.is_discrete,
+    )
+    e_check = e_dist.support.check(ember.tensor(value, device=device))
+    assert_close(e_check, t_dist.support.check(torch.tensor(value)), what="check")
+    _raises_like(
+        lambda: e_dist.log_prob(ember.tensor(value, device=device)), lambda: t_dist.log_prob(torch.tensor(value))
+    )
