@@ -586,6 +586,10 @@ def test_wishart_rsample_gradients_and_errors(device):
         return D.Wishart(ember.tensor([4.0, 7.0], **f64), scale_tril=tril.tril(), validate_args=False).rsample((2,))
 
     assert base.gradcheck(draw, (tril,))
+    with pytest.warns(UserWarning, match="Low df"):
+        low = D.Wishart(ember.tensor(2.5, **f64), covariance_matrix=ember.eye(3, **f64))
+    ember.manual_seed(0)
+    assert bool(D.constraints.positive_definite.check(low.sample((50,))).all())
     df = ember.tensor([3.5, 9.0], **f64, requires_grad=True)
     ember.manual_seed(3)
     D.Wishart(df, covariance_matrix=ember.eye(2, **f64)).rsample((4000,)).mean(0).sum().backward()
