@@ -86,10 +86,6 @@ from .weibull import Weibull
 from .wishart import Wishart
 
 __all__ = [
-    "Wishart",
-    "LogisticNormal",
-    "LKJCholesky",
-    "GeneralizedPareto",
     "Bernoulli",
     "Beta",
     "Binomial",
@@ -103,6 +99,7 @@ __all__ = [
     "ExponentialFamily",
     "FisherSnedecor",
     "Gamma",
+    "GeneralizedPareto",
     "Geometric",
     "Gumbel",
     "HalfCauchy",
@@ -110,8 +107,10 @@ __all__ = [
     "Independent",
     "InverseGamma",
     "Kumaraswamy",
+    "LKJCholesky",
     "Laplace",
     "LogNormal",
+    "LogisticNormal",
     "LowRankMultivariateNormal",
     "MixtureSameFamily",
     "Multinomial",
@@ -129,6 +128,7 @@ __all__ = [
     "Uniform",
     "VonMises",
     "Weibull",
+    "Wishart",
     "AbsTransform",
     "AffineTransform",
     "CatTransform",
