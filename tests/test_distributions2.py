@@ -45,6 +45,13 @@ CASES = {
         _positive(4, 3),
         methods=("mode",),
     ),
+    "InverseGamma-cdf": Case(
+        "InverseGamma",
+        {"concentration": 3.0, "rate": _positive(3)},  # a number: Gamma.cdf has no concentration gradient
+        _positive(4, 3),
+        methods=("cdf",),
+        moments=False,
+    ),
     "VonMises": Case(
         "VonMises",
         {"loc": _normal(4), "concentration": np.array([0.3, 2.0, 3.75, 40.0])},
