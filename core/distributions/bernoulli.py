@@ -10,13 +10,13 @@ import ember.nn.functional as F
 
 from . import constraints
 from ._binary import BinaryParameters
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(BinaryParameters, Distribution):
+class Bernoulli(BinaryParameters, ExponentialFamily):
     r"""A Bernoulli distribution: ``1`` with probability ``probs``, ``0`` otherwise, parameterized by
     ``probs`` or ``logits`` (exactly one of them).
 
@@ -81,3 +81,11 @@ class Bernoulli(BinaryParameters, Distribution):
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
         return values
+
+    @property
+    def _natural_params(self) -> tuple[ember.Tensor, ...]:
+        return (ember.logit(self.probs),)
+
+    def _log_normalizer(self, *natural_params: ember.Tensor) -> ember.Tensor:
+        (x,) = natural_params
+        return x.exp().log1p()

@@ -7,15 +7,17 @@ from typing import Any
 
 import ember
 
+from ..ops.special import lgamma
 from . import constraints
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Beta"]
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     r"""The beta distribution over ``(0, 1)``: :math:`p(x) \propto x^{\alpha-1} (1-x)^{\beta-1}`, a
     two-category :class:`Dirichlet`.
 
@@ -89,3 +91,11 @@ class Beta(Distribution):
 
     def entropy(self) -> ember.Tensor:
         return self._dirichlet.entropy()
+
+    @property
+    def _natural_params(self) -> tuple[ember.Tensor, ...]:
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, *natural_params: ember.Tensor) -> ember.Tensor:
+        x, y = natural_params
+        return lgamma(x) + lgamma(y) - lgamma(x + y)

@@ -138,3 +138,26 @@ for _registry in (biject_to, transform_to):
     _registry.register(constraints.half_open_interval, _to_interval)
 biject_to.register(constraints.simplex, lambda constraint: transforms.StickBreakingTransform())
 transform_to.register(constraints.simplex, lambda constraint: transforms.SoftmaxTransform())
+
+
+def _to_cat(registry: ConstraintRegistry) -> Callable[[Any], transforms.Transform]:
+    def factory(constraint: Any) -> transforms.Transform:
+        return transforms.CatTransform([registry(c) for c in constraint.cseq], constraint.dim, constraint.lengths)
+
+    return factory
+
+
+def _to_stack(registry: ConstraintRegistry) -> Callable[[Any], transforms.Transform]:
+    def factory(constraint: Any) -> transforms.Transform:
+        return transforms.StackTransform([registry(c) for c in constraint.cseq], constraint.dim)
+
+    return factory
+
+
+for _registry in (biject_to, transform_to):
+    _registry.register(constraints.corr_cholesky, lambda constraint: transforms.CorrCholeskyTransform())
+    _registry.register(constraints.cat, _to_cat(_registry))
+    _registry.register(constraints.stack, _to_stack(_registry))
+transform_to.register(constraints.lower_cholesky, lambda constraint: transforms.LowerCholeskyTransform())
+transform_to.register(constraints.positive_definite, lambda constraint: transforms.PositiveDefiniteTransform())
+transform_to.register(constraints.positive_semidefinite, lambda constraint: transforms.PositiveDefiniteTransform())

@@ -22,6 +22,7 @@ import ember
 
 __all__ = [
     "Constraint",
+    "MixtureSameFamilyConstraint",
     "boolean",
     "cat",
     "corr_cholesky",
@@ -179,6 +180,47 @@ class _IndependentConstraint(Constraint):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+
+
+class MixtureSameFamilyConstraint(Constraint):
+    """The support of a :class:`~ember.distributions.MixtureSameFamily`: the component distribution's
+    constraint, checked with the components' (rightmost batch) dimension added back to the value; a value
+    is valid where it is valid for every component.
+
+    Args:
+        base_constraint (Constraint): the support of the component distribution.
+
+    Example::
+
+        >>> from ember.distributions import Categorical, MixtureSameFamily, Uniform
+        >>> mixture = MixtureSameFamily(Categorical(ember.ones(2)), Uniform(ember.zeros(2), ember.tensor([1.0, 2.0])))
+        >>> mixture.support.check(ember.tensor([0.5, 1.5]))
+        tensor([ True, False])
+    """
+
+    def __init__(self, base_constraint: Constraint) -> None:
+        if not isinstance(base_constraint, Constraint):
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+        self.base_constraint = base_constraint
+        super().__init__()
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        return self.base_constraint.event_dim
+
+    def check(self, value: ember.Tensor) -> ember.Tensor:
+        result = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
+        if value.dim() < self.event_dim:
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}")
+        keep = value.dim() - self.event_dim
+        return result.reshape(tuple(result.shape[:keep]) + (-1,)).all(-1)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.base_constraint!r})"
 
 
 class _Boolean(Constraint):

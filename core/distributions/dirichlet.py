@@ -11,11 +11,12 @@ from ..ops.special import digamma, lgamma
 from . import constraints
 from ._sampling import reparameterized_gamma
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 
 __all__ = ["Dirichlet"]
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     r"""The Dirichlet distribution over the simplex, parameterized by ``concentration``:
     :math:`p(x) \propto \prod_i x_i^{\alpha_i - 1}`.
 
@@ -96,3 +97,11 @@ class Dirichlet(Distribution):
             - (k - a0) * digamma(a0)
             - ((self.concentration - 1.0) * digamma(self.concentration)).sum(-1)
         )
+
+    @property
+    def _natural_params(self) -> tuple[ember.Tensor, ...]:
+        return (self.concentration,)
+
+    def _log_normalizer(self, *natural_params: ember.Tensor) -> ember.Tensor:
+        (x,) = natural_params
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))

@@ -8,13 +8,13 @@ from typing import Any
 import ember
 
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Exponential"]
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     r"""The exponential distribution parameterized by ``rate``: :math:`p(x) = \lambda e^{-\lambda x}`.
 
     Args:
@@ -80,3 +80,11 @@ class Exponential(Distribution):
 
     def entropy(self) -> ember.Tensor:
         return 1.0 - self.rate.log()
+
+    @property
+    def _natural_params(self) -> tuple[ember.Tensor, ...]:
+        return (-self.rate,)
+
+    def _log_normalizer(self, *natural_params: ember.Tensor) -> ember.Tensor:
+        (x,) = natural_params
+        return -(-x).log()

@@ -11,13 +11,13 @@ from ..ops.special import digamma, lgamma
 from . import constraints
 from ._gammainc import gammainc
 from ._sampling import reparameterized_gamma
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Gamma"]
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     r"""The gamma distribution with shape ``concentration`` and inverse scale ``rate``:
     :math:`p(x) = \frac{\beta^\alpha}{\Gamma(\alpha)} x^{\alpha-1} e^{-\beta x}`.
 
@@ -103,3 +103,11 @@ class Gamma(Distribution):
             + lgamma(self.concentration)
             + (1.0 - self.concentration) * digamma(self.concentration)
         )
+
+    @property
+    def _natural_params(self) -> tuple[ember.Tensor, ...]:
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, *natural_params: ember.Tensor) -> ember.Tensor:
+        x, y = natural_params
+        return lgamma(x + 1) + (x + 1) * (-y.reciprocal()).log()

@@ -22,8 +22,10 @@ from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
@@ -34,6 +36,7 @@ from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
@@ -368,3 +371,123 @@ def _kl_normal_gumbel(p: Normal, q: Gumbel) -> ember.Tensor:
     z_var = (p.scale / q.scale).pow(2)
     cross_entropy = q.scale.log() + z_mean + (-z_mean + 0.5 * z_var).exp()
     return cross_entropy - p.entropy()
+
+
+# ---- the exponential families and the families added with them (ContinuousBernoulli, Pareto) ------
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily) -> ember.Tensor:
+    """The Bregman divergence of the log-normalizer between the natural parameters, for one family."""
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            f"No KL(p || q) is implemented for p type {type(p).__name__} and q type {type(q).__name__}: the cross "
+            "KL-divergence between different exponential families cannot be computed using Bregman divergences"
+        )
+    log_normalizer, p_params, gradients = p._log_normalizer_and_gradients()
+    q_params = q._natural_params
+    result = q._log_normalizer(*q_params) - log_normalizer
+    for p_param, q_param, gradient in zip(p_params, q_params, gradients):
+        result = result - sum_rightmost((q_param - p_param) * gradient, len(q.event_shape))
+    return result
+
+
+def _x_log_x(x: ember.Tensor) -> ember.Tensor:
+    return x * x.log()
+
+
+def _cross_entropy_with_continuous_bernoulli(mean: ember.Tensor, q: ContinuousBernoulli) -> ember.Tensor:
+    """``-E_p[log q(x)]`` from p's mean (q's log-density is linear in x)."""
+    return -mean * q.logits - (-q.probs).log1p() - q._cont_bern_log_norm()
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p: ContinuousBernoulli, q: ContinuousBernoulli) -> ember.Tensor:
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + (-p.probs).log1p()
+    t3 = -q._cont_bern_log_norm() - (-q.probs).log1p()
+    return t1 + t2 + t3
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p: Pareto, q: Pareto) -> ember.Tensor:
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    return _infinite_where(p.scale < q.scale, result)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p: Beta, q: ContinuousBernoulli) -> ember.Tensor:
+    return -p.entropy() + _cross_entropy_with_continuous_bernoulli(p.mean, q)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p: ContinuousBernoulli, q: Exponential) -> ember.Tensor:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p: ContinuousBernoulli, q: Normal) -> ember.Tensor:
+    t2 = 0.5 * (math.log(2.0 * math.pi) + (q.loc / q.scale).square()) + q.scale.log()
+    t3 = (p.variance + p.mean.square() - 2.0 * q.loc * p.mean) / (2.0 * q.scale.square())
+    return -p.entropy() + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p: ContinuousBernoulli, q: Uniform) -> ember.Tensor:
+    result = -p.entropy() + (q.high - q.low).log()
+    # PyTorch's condition: infinite unless q's interval reaches past both ends of [0, 1]
+    return _infinite_where((q.low >= 0) | (q.high <= 1), result)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p: Uniform, q: ContinuousBernoulli) -> ember.Tensor:
+    result = -p.entropy() + _cross_entropy_with_continuous_bernoulli(p.mean, q)
+    return _infinite_where((p.high >= 1) | (p.low <= 0), result)
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p: Pareto, q: Exponential) -> ember.Tensor:
+    scale_rate = p.scale * q.rate
+    result = (p.alpha / scale_rate).log() - p.alpha.reciprocal() + p.alpha * scale_rate / (p.alpha - 1) - 1
+    return _infinite_where(p.alpha <= 1, result)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p: Pareto, q: Gamma) -> ember.Tensor:
+    common_term = p.scale.log() + p.alpha.reciprocal()
+    t1 = p.alpha.log() - common_term
+    t2 = lgamma(q.concentration) - q.concentration * q.rate.log()
+    t3 = (1 - q.concentration) * common_term
+    t4 = q.rate * p.alpha * p.scale / (p.alpha - 1)
+    return _infinite_where(p.alpha <= 1, t1 + t2 + t3 + t4 - 1)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p: Pareto, q: Normal) -> ember.Tensor:
+    var_normal = 2 * q.scale.pow(2)
+    common_term = p.scale / (p.alpha - 1)
+    t1 = (math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log()
+    t2 = p.alpha.reciprocal()
+    t3 = p.alpha * common_term.pow(2) / (p.alpha - 2)
+    t4 = (p.alpha * common_term - q.loc).pow(2)
+    return _infinite_where(p.alpha <= 2, t1 - t2 + (t3 + t4) / var_normal - 1)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p: Uniform, q: Pareto) -> ember.Tensor:
+    width = p.high - p.low
+    t1 = (q.alpha * q.scale.pow(q.alpha) * width).log()
+    t2 = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    return _infinite_where(p.low < q.scale, t2 * (q.alpha + 1) - t1)
+
+
+for _p_type, _q_type in (
+    (Beta, Pareto),
+    (ContinuousBernoulli, Pareto),
+    (Pareto, Beta),
+    (Pareto, ContinuousBernoulli),
+    (Pareto, Uniform),
+    *((_p, _q) for _p in (Exponential, Gamma, Gumbel, Laplace, Normal) for _q in (ContinuousBernoulli, Pareto)),
+):
+    register_kl(_p_type, _q_type)(_infinity)

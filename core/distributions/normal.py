@@ -9,11 +9,12 @@ import ember
 
 from ..ops.special import erfinv
 from ._location_scale import LocationScale
+from .exp_family import ExponentialFamily
 
 __all__ = ["Normal"]
 
 
-class Normal(LocationScale):
+class Normal(LocationScale, ExponentialFamily):
     r"""A normal distribution parameterized by ``loc`` (mean) and ``scale`` (standard deviation).
 
     .. math:: p(x) = \frac{1}{\sigma\sqrt{2\pi}} e^{-(x-\mu)^2 / 2\sigma^2}
@@ -71,3 +72,11 @@ class Normal(LocationScale):
 
     def entropy(self) -> ember.Tensor:
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def _natural_params(self) -> tuple[ember.Tensor, ...]:
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, *natural_params: ember.Tensor) -> ember.Tensor:
+        x, y = natural_params
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

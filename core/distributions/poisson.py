@@ -10,13 +10,13 @@ import ember
 from ..ops.special import lgamma
 from . import constraints
 from ._sampling import poisson
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Poisson"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     r"""The Poisson distribution with rate ``rate``: :math:`P(k) = \lambda^k e^{-\lambda} / k!`.
 
     Samples are non-negative integers (as floats of the rate's dtype).
@@ -66,3 +66,11 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return ember.xlogy(value, rate) - rate - lgamma(value + 1)
+
+    @property
+    def _natural_params(self) -> tuple[ember.Tensor, ...]:
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, *natural_params: ember.Tensor) -> ember.Tensor:
+        (x,) = natural_params
+        return x.exp()

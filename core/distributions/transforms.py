@@ -22,16 +22,26 @@ import ember
 import ember.nn.functional as F
 
 from . import constraints
-from .utils import sum_rightmost
+from ._linalg import cholesky
+from .utils import broadcast_all, sum_rightmost, tril_matrix_to_vec, vec_to_tril_matrix
 
 __all__ = [
     "AbsTransform",
     "AffineTransform",
+    "CatTransform",
     "ComposeTransform",
+    "CorrCholeskyTransform",
+    "CumulativeDistributionTransform",
     "ExpTransform",
     "IndependentTransform",
+    "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
+    "PowerTransform",
+    "ReshapeTransform",
     "SigmoidTransform",
     "SoftmaxTransform",
+    "SoftplusTransform",
+    "StackTransform",
     "StickBreakingTransform",
     "TanhTransform",
     "Transform",
@@ -705,3 +715,441 @@ class StickBreakingTransform(Transform):
     def inverse_shape(self, shape: Any) -> Any:
         shape = _vector_shape(shape)
         return shape[:-1] + (shape[-1] - 1,)
+
+
+class ReshapeTransform(Transform):
+    """Reshapes the rightmost ``in_shape`` dimensions into ``out_shape`` (a unit Jacobian).
+
+    Args:
+        in_shape (Size): the input event shape.
+        out_shape (Size): the output event shape, with as many elements.
+        cache_size (int): 0 or 1. Default: ``0``.
+
+    Raises:
+        ValueError: if the two shapes have different numbers of elements.
+
+    Example::
+
+        >>> from ember.distributions.transforms import ReshapeTransform
+        >>> ReshapeTransform((4,), (2, 2))(ember.zeros(3, 4)).shape
+        ember.Size([3, 2, 2])
+    """
+
+    bijective = True
+
+    def __init__(self, in_shape: Any, out_shape: Any, cache_size: int = 0) -> None:
+        self.in_shape = ember.Size(tuple(in_shape))
+        self.out_shape = ember.Size(tuple(out_shape))
+        if math.prod(self.in_shape) != math.prod(self.out_shape):
+            raise ValueError("in_shape, out_shape have different numbers of elements")
+        super().__init__(cache_size=cache_size)
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.independent(constraints.real, len(self.in_shape))
+
+    @property
+    def codomain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.independent(constraints.real, len(self.out_shape))
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
+
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
+        return x.reshape(tuple(x.shape[: x.dim() - len(self.in_shape)]) + tuple(self.out_shape))
+
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
+        return y.reshape(tuple(y.shape[: y.dim() - len(self.out_shape)]) + tuple(self.in_shape))
+
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
+        return x.new_zeros(tuple(x.shape[: x.dim() - len(self.in_shape)]))
+
+    @staticmethod
+    def _reshaped(shape: Any, source: ember.Size, target: ember.Size) -> Any:
+        shape = tuple(shape)
+        if len(shape) < len(source):
+            raise ValueError("Too few dimensions on input")
+        cut = len(shape) - len(source)
+        if shape[cut:] != tuple(source):
+            raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {tuple(source)}")
+        return shape[:cut] + tuple(target)
+
+    def forward_shape(self, shape: Any) -> Any:
+        return self._reshaped(shape, self.in_shape, self.out_shape)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        return self._reshaped(shape, self.out_shape, self.in_shape)
+
+
+class PowerTransform(Transform):
+    r"""The transform :math:`y = x^{\text{exponent}}` on the positive reals.
+
+    Args:
+        exponent (Tensor or float): the exponent.
+        cache_size (int): 0 or 1. Default: ``0``.
+
+    Example::
+
+        >>> from ember.distributions.transforms import PowerTransform
+        >>> t = PowerTransform(ember.tensor(2.0))
+        >>> t(ember.tensor([3.0])), t.inv(ember.tensor([16.0]))
+        (tensor([9.]), tensor([4.]))
+    """
+
+    domain = constraints.positive
+    codomain = constraints.positive
+    bijective = True
+
+    def __init__(self, exponent: Any, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        (self.exponent,) = broadcast_all(exponent)
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return PowerTransform(self.exponent, cache_size=cache_size)
+
+    @property
+    def sign(self) -> Any:
+        return self.exponent.sign()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PowerTransform) and bool((self.exponent == other.exponent).all())
+
+    __hash__ = object.__hash__
+
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
+        return x.pow(self.exponent)
+
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
+        return (self.exponent * y / x).abs().log()
+
+    def forward_shape(self, shape: Any) -> Any:
+        return tuple(ember.broadcast_shapes(tuple(shape), tuple(self.exponent.shape)))
+
+    def inverse_shape(self, shape: Any) -> Any:
+        return self.forward_shape(shape)
+
+
+class SoftplusTransform(_MonotoneTransform):
+    r"""The transform :math:`y = \log(1 + \exp(x))`; its inverse is :math:`x = \log(\exp(y) - 1)`.
+
+    Example::
+
+        >>> from ember.distributions.transforms import SoftplusTransform
+        >>> SoftplusTransform()(ember.tensor([0.0]))
+        tensor([0.6931])
+    """
+
+    domain = constraints.real
+    codomain = constraints.positive
+
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
+        return F.softplus(x)
+
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
+        return (-(-y).expm1()).log() + y
+
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
+        return -F.softplus(-x)
+
+
+class _MatrixTransform(Transform):
+    """A transform of square matrices without parameters: every instance equals every other."""
+
+    domain = constraints.independent(constraints.real, 2)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    __hash__ = object.__hash__
+
+
+class LowerCholeskyTransform(_MatrixTransform):
+    """From unconstrained square matrices to lower-triangular ones with a positive diagonal: the strictly
+    lower triangle is kept and the diagonal exponentiated.
+
+    Example::
+
+        >>> from ember.distributions.transforms import LowerCholeskyTransform
+        >>> LowerCholeskyTransform()(ember.tensor([[0.0, 5.0], [2.0, 0.0]]))
+        tensor([[1., 0.],
+                [2., 1.]])
+    """
+
+    codomain = constraints.lower_cholesky
+
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
+        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
+
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
+        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(_MatrixTransform):
+    """From unconstrained square matrices to positive-definite ones: ``L @ L.mT`` for the
+    :class:`LowerCholeskyTransform` ``L`` of the input.
+
+    Example::
+
+        >>> from ember.distributions.transforms import PositiveDefiniteTransform
+        >>> PositiveDefiniteTransform()(ember.tensor([[0.0, 5.0], [2.0, 0.0]]))
+        tensor([[1., 2.],
+                [2., 5.]])
+    """
+
+    codomain = constraints.positive_definite
+
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
+        lower = LowerCholeskyTransform()(x)
+        return lower @ lower.mT
+
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
+        return LowerCholeskyTransform().inv(cholesky(y))
+
+
+class CorrCholeskyTransform(Transform):
+    r"""From unconstrained vectors of size :math:`D(D-1)/2` to the Cholesky factors of :math:`D \times D`
+    correlation matrices (lower-triangular, positive diagonal, rows of unit norm): each entry's
+    ``tanh`` takes that fraction of the row's remaining norm (stick breaking, as PyTorch's).
+
+    Example::
+
+        >>> from ember.distributions.transforms import CorrCholeskyTransform
+        >>> y = CorrCholeskyTransform()(ember.tensor([0.5, -0.3, 1.0]))
+        >>> y.shape, bool(((y * y).sum(-1) - 1).abs().max() < 1e-6)
+        (ember.Size([3, 3]), True)
+    """
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
+        eps = ember.finfo(x.dtype).eps
+        x = x.tanh().clamp(min=-1 + eps, max=1 - eps)
+        r = vec_to_tril_matrix(x, diag=-1)
+        remaining = (1 - r * r).sqrt().cumprod(-1)
+        r = r + ember.eye(r.shape[-1], dtype=r.dtype, device=r.device)
+        return r * F.pad(remaining[..., :-1], (1, 0), value=1.0)
+
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
+        remaining = F.pad((1 - (y * y).cumsum(-1))[..., :-1], (1, 0), value=1.0)
+        t = tril_matrix_to_vec(y, diag=-1) / tril_matrix_to_vec(remaining, diag=-1).sqrt()
+        return (t.log1p() - (-t).log1p()) / 2
+
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
+        remaining = tril_matrix_to_vec(1 - (y * y).cumsum(-1), diag=-2)
+        stick_breaking = 0.5 * remaining.log().sum(-1)
+        tanh = -2 * (x + F.softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return stick_breaking + tanh
+
+    def forward_shape(self, shape: Any) -> Any:
+        shape = _vector_shape(shape)
+        n = shape[-1]
+        size = round((0.25 + 2 * n) ** 0.5 + 0.5)
+        if size * (size - 1) // 2 != n:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return shape[:-1] + (size, size)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        return shape[:-2] + (shape[-1] * (shape[-1] - 1) // 2,)
+
+
+def _check_slices(name: str, z: ember.Tensor, dim: int, length: int, what: str) -> None:
+    if not -z.dim() <= dim < z.dim():
+        raise AssertionError(f"dim {dim} out of range for {name} with {z.dim()} dimensions")
+    if z.shape[dim] != length:
+        raise AssertionError(f"{name}.size({dim}) = {z.shape[dim]} must equal {what} {length}")
+
+
+class CatTransform(Transform):
+    """Applies a sequence of transforms to consecutive slices of ``dim`` (of the given ``lengths``) and
+    concatenates the results, as :func:`ember.cat` does.
+
+    Args:
+        tseq (sequence of Transform): the transforms.
+        dim (int): the dimension sliced. Default: ``0``.
+        lengths (sequence of int, optional): each slice's length. Default: ``1`` each.
+        cache_size (int): 0 or 1. Default: ``0``.
+
+    Example::
+
+        >>> from ember.distributions.transforms import CatTransform, ExpTransform, identity_transform
+        >>> t = CatTransform([ExpTransform(), identity_transform], dim=0, lengths=[1, 2])
+        >>> t(ember.tensor([0.0, 1.0, 2.0]))
+        tensor([1., 1., 2.])
+    """
+
+    def __init__(self, tseq: Any, dim: int = 0, lengths: Any = None, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = [1] * len(self.transforms) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})")
+        self.dim = dim
+
+    @property
+    def event_dim(self) -> int:
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self) -> int:
+        """The total length of ``dim``."""
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _slices(self, name: str, z: ember.Tensor) -> list[ember.Tensor]:
+        _check_slices(name, z, self.dim, self.length, "length")
+        starts = [sum(self.lengths[:i]) for i in range(len(self.lengths))]
+        return [z.narrow(self.dim, start, length) for start, length in zip(starts, self.lengths)]
+
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
+        return ember.cat([t(xs) for t, xs in zip(self.transforms, self._slices("x", x))], self.dim)
+
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
+        return ember.cat([t.inv(ys) for t, ys in zip(self.transforms, self._slices("y", y))], self.dim)
+
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
+        terms = []
+        for t, xs, ys in zip(self.transforms, self._slices("x", x), self._slices("y", y)):
+            terms.append(sum_rightmost(t.log_abs_det_jacobian(xs, ys), self.event_dim - t.event_dim))
+        dim = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        if dim < 0:
+            return ember.cat(terms, dim)
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @property
+    def codomain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """Applies the ``i``-th transform to the ``i``-th slice along ``dim`` and stacks the results, as
+    :func:`ember.stack` does.
+
+    Args:
+        tseq (sequence of Transform): the transforms, one per slice.
+        dim (int): the dimension sliced. Default: ``0``.
+        cache_size (int): 0 or 1. Default: ``0``.
+
+    Example::
+
+        >>> from ember.distributions.transforms import ExpTransform, StackTransform, identity_transform
+        >>> t = StackTransform([ExpTransform(), identity_transform], dim=1)
+        >>> t(ember.zeros(3, 2))[0]
+        tensor([1., 0.])
+    """
+
+    def __init__(self, tseq: Any, dim: int = 0, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slices(self, name: str, z: ember.Tensor) -> list[ember.Tensor]:
+        _check_slices(name, z, self.dim, len(self.transforms), "len(transforms)")
+        return [z.select(self.dim, i) for i in range(z.shape[self.dim])]
+
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
+        return ember.stack([t(xs) for t, xs in zip(self.transforms, self._slices("x", x))], self.dim)
+
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
+        return ember.stack([t.inv(ys) for t, ys in zip(self.transforms, self._slices("y", y))], self.dim)
+
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
+        pieces = zip(self.transforms, self._slices("x", x), self._slices("y", y))
+        return ember.stack([t.log_abs_det_jacobian(xs, ys) for t, xs, ys in pieces], self.dim)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @property
+    def codomain(self) -> constraints.Constraint:  # type: ignore[override]
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
+class CumulativeDistributionTransform(Transform):
+    """The cumulative distribution function of a distribution, from its support to the unit interval
+    (a copula's building block); its inverse is the distribution's ``icdf`` and its log-det-Jacobian
+    its ``log_prob``.
+
+    Args:
+        distribution (Distribution): a distribution with ``cdf``, ``icdf`` and ``log_prob``.
+        cache_size (int): 0 or 1. Default: ``0``.
+
+    Example::
+
+        >>> from ember.distributions import Normal
+        >>> from ember.distributions.transforms import CumulativeDistributionTransform
+        >>> CumulativeDistributionTransform(Normal(0.0, 1.0))(ember.tensor([0.0]))
+        tensor([0.5000])
+    """
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution: Any, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self) -> constraints.Constraint:  # type: ignore[override]
+        return self.distribution.support
+
+    def _call(self, x: ember.Tensor) -> ember.Tensor:
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y: ember.Tensor) -> ember.Tensor:
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
+        return self.distribution.log_prob(x)
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)

@@ -15,7 +15,18 @@ from typing import Any
 
 import ember
 
-__all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs", "probs_to_logits"]
+__all__ = [
+    "broadcast_all",
+    "euler_constant",
+    "clamp_probs",
+    "lazy_property",
+    "logits_to_probs",
+    "probs_to_logits",
+    "tril_matrix_to_vec",
+    "vec_to_tril_matrix",
+]
+
+euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant
 
 
 def broadcast_all(*values: Any) -> tuple[ember.Tensor, ...]:
@@ -148,3 +159,56 @@ def sum_rightmost(value: ember.Tensor, dim: int) -> ember.Tensor:
     if dim == 0:
         return value
     return value.reshape(tuple(value.shape[: value.dim() - dim]) + (-1,)).sum(-1)
+
+
+def vec_to_tril_matrix(vec: ember.Tensor, diag: int = 0) -> ember.Tensor:
+    """Fills the lower triangle (from diagonal ``diag`` down, row by row) of square matrices with the last
+    dimension of ``vec``; the rest is zero. The inverse of :func:`tril_matrix_to_vec`.
+
+    Args:
+        vec (Tensor): the triangle's entries, ``(..., n)``.
+        diag (int): the highest diagonal filled: 0 the main one, -1 the one below it. Default: ``0``.
+
+    Raises:
+        ValueError: if ``n`` is not the size of such a triangle.
+
+    Example::
+
+        >>> from ember.distributions.utils import vec_to_tril_matrix
+        >>> vec_to_tril_matrix(ember.tensor([1.0, 2.0, 3.0]))
+        tensor([[1., 0.],
+                [2., 3.]])
+    """
+    n = vec.shape[-1]
+    size = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * n + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if abs(round(size) - size) > 1e-6:
+        raise ValueError(
+            f"The size of last dimension is {n} which cannot be expressed as the lower triangular part of a "
+            "square D x D matrix."
+        )
+    size = round(size)
+    # each matrix entry reads the vector's entry at its place in the triangle, or the appended zero
+    places = iter(range(n))
+    position = ember.tensor(
+        [next(places) if j <= i + diag else n for i in range(size) for j in range(size)], device=vec.device
+    )
+    padded = ember.cat([vec, vec.new_zeros(tuple(vec.shape[:-1]) + (1,))], -1)
+    return padded[..., position].reshape(tuple(vec.shape[:-1]) + (size, size))
+
+
+def tril_matrix_to_vec(mat: ember.Tensor, diag: int = 0) -> ember.Tensor:
+    """The lower triangle (from diagonal ``diag`` down, row by row) of square matrices as a vector.
+
+    Args:
+        mat (Tensor): matrices ``(..., n, n)``.
+        diag (int): the highest diagonal read. Default: ``0``.
+
+    Example::
+
+        >>> from ember.distributions.utils import tril_matrix_to_vec
+        >>> tril_matrix_to_vec(ember.tensor([[1.0, 0.0], [2.0, 3.0]]))
+        tensor([1., 2., 3.])
+    """
+    n = mat.shape[-1]
+    rows, cols = ember.tril_indices(n, n, diag, device=mat.device)
+    return mat[..., rows, cols]
