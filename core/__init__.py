@@ -94,6 +94,7 @@ from .ops.creation import (
     zeros_like,
 )
 from .ops.creation import range as range  # noqa: A004
+from .ops.global_state import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
 from .ops.linalg_decompositions import cholesky, cholesky_inverse, cholesky_solve, pinverse, qr, svd
@@ -111,6 +112,9 @@ from .ops.slicing_joining import *  # noqa: F403
 from .ops.special import *  # noqa: F403
 from .ops.statistics import *  # noqa: F403
 from .ops.strided import as_strided
+from .ops.strided_empty import empty_strided
+from .ops.tensor_from_data import *  # noqa: F403
+from .ops.tensor_functions import *  # noqa: F403
 from .ops.tensor_queries import *  # noqa: F403
 from .ops.value_tests import *  # noqa: F403
 from .printing import set_printoptions

@@ -39,6 +39,7 @@ from .ops import (
     special,
     statistics,
     strided,
+    strided_empty,
     tensor_queries,
     value_tests,
 )
@@ -689,6 +690,7 @@ SURFACE = {
     "addbmm": scatter_reductions.addbmm,
     "bernoulli": creation.bernoulli,
     "multinomial": creation.multinomial,
+    "new_empty_strided": strided_empty.new_empty_strided,
 }
 
 # In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.
