@@ -110,6 +110,7 @@ from .ops.sequences import *  # noqa: F403
 from .ops.shifts import *  # noqa: F403
 from .ops.slicing_joining import *  # noqa: F403
 from .ops.special import *  # noqa: F403
+from .ops.special_functions import igamma, igammac
 from .ops.statistics import *  # noqa: F403
 from .ops.strided import as_strided
 from .ops.strided_empty import empty_strided
@@ -234,6 +235,7 @@ def __getattr__(name: str) -> _typing.Any:
         "multiprocessing",
         "jit",
         "compiler",
+        "special",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -37,6 +37,7 @@ from .ops import (
     shifts,
     slicing_joining,
     special,
+    special_functions,
     statistics,
     strided,
     strided_empty,
@@ -691,6 +692,8 @@ SURFACE = {
     "bernoulli": creation.bernoulli,
     "multinomial": creation.multinomial,
     "new_empty_strided": strided_empty.new_empty_strided,
+    "igamma": special_functions.igamma,
+    "igammac": special_functions.igammac,
 }
 
 # In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.
