@@ -104,8 +104,10 @@ from .ops.matrix import *  # noqa: F403
 from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
 from .ops.pairwise import *  # noqa: F403
+from .ops.real_views import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
 from .ops.scatter_reductions import *  # noqa: F403
+from .ops.scatter_views import *  # noqa: F403
 from .ops.sequences import *  # noqa: F403
 from .ops.shifts import *  # noqa: F403
 from .ops.slicing_joining import *  # noqa: F403
@@ -118,6 +120,7 @@ from .ops.tensor_from_data import *  # noqa: F403
 from .ops.tensor_functions import *  # noqa: F403
 from .ops.tensor_queries import *  # noqa: F403
 from .ops.value_tests import *  # noqa: F403
+from .ops.view_copies import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save

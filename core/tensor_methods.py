@@ -31,8 +31,10 @@ from .ops import (
     matrix,
     movement,
     pairwise,
+    real_views,
     reduction,
     scatter_reductions,
+    scatter_views,
     sequences,
     shifts,
     slicing_joining,
@@ -43,6 +45,7 @@ from .ops import (
     strided_empty,
     tensor_queries,
     value_tests,
+    view_copies,
 )
 from .tensor import Tensor
 
@@ -694,6 +697,27 @@ SURFACE = {
     "new_empty_strided": strided_empty.new_empty_strided,
     "igamma": special_functions.igamma,
     "igammac": special_functions.igammac,
+    "real": real_views.real_property,
+    "imag": real_views.imag_property,
+    "H": real_views.H,
+    "mH": real_views.mH,
+    "adjoint": real_views.adjoint,
+    "conj": real_views.conj,
+    "conj_physical": real_views.conj_physical,
+    "resolve_conj": real_views.resolve_conj,
+    "resolve_neg": real_views.resolve_neg,
+    "is_conj": real_views.is_conj,
+    "is_neg": real_views.is_neg,
+    "narrow_copy": view_copies.narrow_copy,
+    "split_with_sizes": view_copies.split_with_sizes,
+    "unsafe_split": view_copies.unsafe_split,
+    "unsafe_chunk": view_copies.unsafe_chunk,
+    "unsafe_split_with_sizes": view_copies.unsafe_split_with_sizes,
+    "select_scatter": scatter_views.select_scatter,
+    "slice_scatter": scatter_views.slice_scatter,
+    "diagonal_scatter": scatter_views.diagonal_scatter,
+    "put_": scatter_views.put_,
+    "put": scatter_views.put,
 }
 
 # In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.
