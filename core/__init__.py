@@ -94,6 +94,7 @@ from .ops.creation import (
     zeros_like,
 )
 from .ops.creation import range as range  # noqa: A004
+from .ops.deprecated_linalg import *  # noqa: F403
 from .ops.global_state import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403

@@ -22,6 +22,8 @@ from .ops import (
     constructions,
     conversion,
     creation,
+    deprecated_linalg,
+    geometric_sampling,
     indexing,
     inplace,
     linalg,
@@ -43,6 +45,7 @@ from .ops import (
     statistics,
     strided,
     strided_empty,
+    tensor_functions,
     tensor_queries,
     value_tests,
     view_copies,
@@ -718,6 +721,9 @@ SURFACE = {
     "diagonal_scatter": scatter_views.diagonal_scatter,
     "put_": scatter_views.put_,
     "put": scatter_views.put,
+    "geometric_": geometric_sampling.geometric_,
+    "lu": deprecated_linalg.lu,
+    "output_nr": tensor_functions.output_nr,
 }
 
 # In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.

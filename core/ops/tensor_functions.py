@@ -92,3 +92,20 @@ def detach(input: Tensor) -> Tensor:
         False
     """
     return input.detach()
+
+
+def _output_nr(self: Tensor) -> int:
+    """The index of this tensor among the outputs of its ``grad_fn`` (0 for a leaf or a tensor
+    without a graph). ember composes some multi-output ops (``unbind``, ``split``) from
+    single-output nodes, so their pieces report 0 where PyTorch's one node counts them.
+
+    Example::
+
+        >>> values, indices = ember.tensor([1.0, 3.0], requires_grad=True).max(0)
+        >>> values.output_nr
+        0
+    """
+    return self._output_nr
+
+
+output_nr = property(_output_nr)
