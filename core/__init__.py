@@ -122,6 +122,7 @@ from .ops.tensor_functions import *  # noqa: F403
 from .ops.tensor_queries import *  # noqa: F403
 from .ops.value_tests import *  # noqa: F403
 from .ops.view_copies import *  # noqa: F403
+from .ops.windows import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
