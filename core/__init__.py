@@ -96,6 +96,7 @@ from .ops.creation import (
 from .ops.creation import range as range  # noqa: A004
 from .ops.deprecated_linalg import *  # noqa: F403
 from .ops.global_state import *  # noqa: F403
+from .ops.histograms import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
 from .ops.linalg_decompositions import cholesky, cholesky_inverse, cholesky_solve, pinverse, qr, svd
@@ -104,6 +105,7 @@ from .ops.linalg_solve import det, inverse, logdet, lu_solve, matrix_power, slog
 from .ops.matrix import *  # noqa: F403
 from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
+from .ops.numerical_gradient import *  # noqa: F403
 from .ops.pairwise import *  # noqa: F403
 from .ops.real_views import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403

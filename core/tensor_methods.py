@@ -24,6 +24,7 @@ from .ops import (
     creation,
     deprecated_linalg,
     geometric_sampling,
+    histograms,
     indexing,
     inplace,
     linalg,
@@ -724,6 +725,7 @@ SURFACE = {
     "geometric_": geometric_sampling.geometric_,
     "lu": deprecated_linalg.lu,
     "output_nr": tensor_functions.output_nr,
+    "histogram": histograms.histogram,
 }
 
 # In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.
