@@ -168,6 +168,12 @@ _TOP_LEVEL_FUNCTIONAL = frozenset(
     ctc_loss rms_norm max_pool1d max_pool2d max_pool3d avg_pool1d adaptive_avg_pool1d adaptive_max_pool1d
     channel_shuffle""".split()
 )
+# more of them, and the count samplers, each from its module (imported on first access as well)
+_TOP_LEVEL_LAZY = dict.fromkeys(
+    """cosine_embedding_loss margin_ranking_loss hinge_embedding_loss triplet_margin_loss poisson_nll_loss
+    alpha_dropout feature_alpha_dropout constant_pad_nd""".split(),
+    "top_level_losses",
+) | dict.fromkeys(("poisson", "binomial"), "count_sampling")
 
 
 def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
@@ -217,12 +223,14 @@ def is_floating_point(input: Tensor) -> _builtins.bool:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL)
+    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL | set(_TOP_LEVEL_LAZY))
 
 
 def __getattr__(name: str) -> _typing.Any:
     if name in _TOP_LEVEL_FUNCTIONAL:
         return getattr(_importlib.import_module(f"{__name__}.ops.functional_top_level"), name)
+    if name in _TOP_LEVEL_LAZY:
+        return getattr(_importlib.import_module(f"{__name__}.ops.{_TOP_LEVEL_LAZY[name]}"), name)
     # Subpackages that pull in more code are imported on first access.
     if name in (
         "nn",
