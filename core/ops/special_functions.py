@@ -231,7 +231,10 @@ def _incomplete_gamma(b, a, x, upper):
         d = 1 / xp.where(xp.abs(an * d + bn) < tiny, tiny, an * d + bn)
         c = bn + an / c
         c = xp.where(xp.abs(c) < tiny, tiny, c)
-        h = h * d * c
+        step = d * c
+        h = h * step
+    # where the terms have not converged (a in the thousands, x near a): NaN rather than a wrong value
+    converged = xp.where(series, term <= 1e-15 * total, xp.abs(step - 1) <= 1e-15)
     upper_value = xp.exp(aa * xp.log(xc) - xc - log_gamma) * h
     if upper:
         value = xp.where(series, 1 - lower, upper_value)
@@ -242,6 +245,7 @@ def _incomplete_gamma(b, a, x, upper):
     edge = xp.where(both(x == 0, a > 0), 0.0, edge)
     edge = xp.where(both(x == math.inf, both(a > 0, a < math.inf)), 1.0, edge)
     edge = xp.where(both(a == math.inf, both(x > 0, x < math.inf)), 0.0, edge)
+    value = xp.where(converged, value, xp.full(x.shape, math.nan, dtype=x.dtype))
     return xp.where(finite, value, 1 - edge if upper else edge)
 
 
@@ -300,8 +304,10 @@ def gammainc(input: Tensor, other: Tensor) -> Tensor:
         P(a, x) = \frac{1}{\Gamma(a)} \int_0^x t^{a - 1} e^{-t} dt
 
     Computed by its power series where ``x < a + 1`` and by the continued fraction of ``1 - P``
-    elsewhere, 300 terms each: exact to rounding for ``a`` up to about 1000. The gradient flows to
-    ``other`` only (PyTorch has none for ``input``).
+    elsewhere, 300 terms each, with no host synchronisation: exact to rounding for ``a`` up to
+    about 1000; NaN where those terms do not converge (``a`` in the thousands with ``x`` within a
+    few percent of ``a``, where PyTorch switches to Temme's asymptotic expansion). The gradient
+    flows to ``other`` only (PyTorch has none for ``input``).
 
     Args:
         input (Tensor): the non-negative parameter ``a``.
@@ -321,7 +327,8 @@ def gammaincc(input: Tensor, other: Tensor) -> Tensor:
     .. math::
         Q(a, x) = \frac{1}{\Gamma(a)} \int_x^\infty t^{a - 1} e^{-t} dt
 
-    Computed as :func:`gammainc` is (its accuracy holds for ``a`` up to about 1000).
+    Computed as :func:`gammainc` is (exact to rounding for ``a`` up to about 1000, NaN where its
+    300 terms do not converge).
 
     Args:
         input (Tensor): the non-negative parameter ``a``.
