@@ -31,8 +31,11 @@ from .ops.special_functions import (
     i1,
     i1e,
     log_ndtr,
+    modified_bessel_i0,
+    modified_bessel_i1,
     ndtr,
     ndtri,
+    spherical_bessel_j0,
     xlog1py,
     zeta,
 )
@@ -40,7 +43,8 @@ from .ops.special_functions import (
 __all__ = [
     "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
     "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
-    "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy", "zeta",
+    "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
+    "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta",
 ]  # fmt: skip
 
 expit = sigmoid

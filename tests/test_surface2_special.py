@@ -191,3 +191,15 @@ def test_broadcasting(device):
     a, x = randn(3, 1, low=0.5, high=3.0), randn(1, 4, low=0.5, high=3.0)
     check(S.gammainc, T.gammainc, [a, x], device=device, grad=False, rtol=1e-9)
     check(S.zeta, T.zeta, [a + 1.5, x], device=device, grad=False, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0"])
+def test_non_differentiable_bessels(device, dtype, name):
+    x = np.concatenate([randn(30, low=-20.0, high=20.0), [0.0, 1e-8, 0.5]])
+    e = getattr(S, name)(ember.tensor(x, dtype=dtype, device=device, requires_grad=True))
+    t = getattr(T, name)(torch.tensor(x, dtype=getattr(torch, dtype.name), requires_grad=True))
+    assert e.requires_grad is t.requires_grad is False
+    assert_close(e, t, **_tol(dtype))
+    e_int, t_int = getattr(S, name)(ember.tensor([1, 2], device=device)), getattr(T, name)(torch.tensor([1, 2]))
+    assert e_int.dtype is ember.float32 and t_int.dtype is torch.float32
+    assert_close(e_int, t_int, rtol=1e-6, atol=1e-7)

@@ -20,13 +20,14 @@ from .arithmetic import _Binary, _unary, where
 from .comparison import _TORCH_NAMES
 from .composite_math import _erfc, _floating_pair, _tensor_pair, erfc
 from .movement import broadcast_tensors
-from .special import _bessel_i, _erfinv, _hurwitz_zeta, _i1, _in_float64, _lgamma
+from .special import _bessel_i, _erfinv, _hurwitz_zeta, _i1, _in_float64, _lgamma, i0
 
 if TYPE_CHECKING:
     from ..types import Number
 
 __all__ = [
     "i0e", "i1", "i1e", "erfcx", "ndtr", "ndtri", "log_ndtr", "entr", "xlog1py", "zeta", "gammainc", "gammaincc",
+    "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0",
 ]  # fmt: skip
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -392,3 +393,58 @@ def igammac(input: Tensor, other: Tensor) -> Tensor:
         tensor([0.3679])
     """
     return gammaincc(input, other)
+
+
+def _no_graph(op: str, input: Tensor) -> Tensor:
+    """``input`` as PyTorch's non-differentiable special functions take it: detached, floating."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    x = input.detach()
+    return x if x.dtype.is_floating_point else x.to(dtypes.get_default_dtype())
+
+
+def modified_bessel_i0(input: Tensor) -> Tensor:
+    r"""The modified Bessel function of the first kind of order 0, :math:`I_0` (as
+    :func:`ember.i0`, without a gradient, as in PyTorch).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.modified_bessel_i0(ember.tensor([0.0, 1.0]))
+        tensor([1.0000, 1.2661])
+    """
+    return i0(_no_graph("modified_bessel_i0", input))
+
+
+def modified_bessel_i1(input: Tensor) -> Tensor:
+    r"""The modified Bessel function of the first kind of order 1, :math:`I_1` (as
+    :func:`ember.special.i1`, without a gradient, as in PyTorch).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.modified_bessel_i1(ember.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.5652])
+    """
+    return i1(_no_graph("modified_bessel_i1", input))
+
+
+def spherical_bessel_j0(input: Tensor) -> Tensor:
+    r"""The spherical Bessel function of the first kind of order 0, :math:`\sin(x) / x` (1 at 0;
+    without a gradient, as in PyTorch).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.spherical_bessel_j0(ember.tensor([0.0, 1.0]))
+        tensor([1.0000, 0.8415])
+    """
+    x = _no_graph("spherical_bessel_j0", input)
+    zero = x == 0
+    return where(zero, x * 0 + 1, x.sin() / where(zero, x * 0 + 1, x))
