@@ -23,6 +23,8 @@ from .ops.composite_math import erfc, exp2, logit, sinc, xlogy
 from .ops.reduction import logsumexp
 from .ops.special import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
 from .ops.special_functions import (
+    bessel_j0,
+    bessel_j1,
     entr,
     erfcx,
     gammainc,
@@ -41,7 +43,7 @@ from .ops.special_functions import (
 )
 
 __all__ = [
-    "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+    "bessel_j0", "bessel_j1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
     "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
     "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
     "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta",

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "i0e", "i1", "i1e", "erfcx", "ndtr", "ndtri", "log_ndtr", "entr", "xlog1py", "zeta", "gammainc", "gammaincc",
-    "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0",
+    "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "bessel_j0", "bessel_j1",
 ]  # fmt: skip
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -448,3 +448,79 @@ def spherical_bessel_j0(input: Tensor) -> Tensor:
     x = _no_graph("spherical_bessel_j0", input)
     zero = x == 0
     return where(zero, x * 0 + 1, x.sin() / where(zero, x * 0 + 1, x))
+
+
+_J_SERIES_TO, _J_MILLER_TO, _J_MILLER_START = 8.0, 25.0, 80
+
+
+def _bessel_j(b, x, order):
+    """J_order(x) (order 0 or 1): the power series up to |x| = 8, Miller's backward recurrence
+    (normalised by J_0 + 2 (J_2 + J_4 + ...) = 1) up to 25, Hankel's expansion beyond."""
+    xp = b.xp
+    a = xp.abs(x)
+    s = xp.minimum(a, _J_SERIES_TO)
+    q = -(s * s) / 4
+    term = xp.full(x.shape, 1.0, dtype=x.dtype) if order == 0 else s / 2
+    series = term
+    for k in range(1, 40):
+        term = term * q / (k * (k + order))
+        series = series + term
+    m = xp.minimum(xp.maximum(a, _J_SERIES_TO), _J_MILLER_TO)
+    above, here = xp.full(x.shape, 0.0, dtype=x.dtype), xp.full(x.shape, 1e-30, dtype=x.dtype)
+    norm, j1 = xp.full(x.shape, 0.0, dtype=x.dtype), here
+    for k in range(_J_MILLER_START, 0, -1):  # J_{k-1} = (2k / x) J_k - J_{k+1}
+        above, here = here, (2 * k / m) * here - above
+        if k - 1 == 1:
+            j1 = here
+        if k - 1 > 0 and (k - 1) % 2 == 0:
+            norm = norm + 2 * here
+    miller = (here if order == 0 else j1) / (norm + here)
+    big = xp.maximum(a, _J_MILLER_TO)
+    mu = 4.0 * order * order
+    p, q_sum, t = xp.full(x.shape, 1.0, dtype=x.dtype), xp.full(x.shape, 0.0, dtype=x.dtype), 1.0
+    for k in range(1, 30):
+        t = t * (mu - (2 * k - 1) ** 2) / (k * 8 * big)
+        signed = t if (k // 2) % 2 == 0 else -t
+        if k % 2:
+            q_sum = q_sum + signed
+        else:
+            p = p + signed
+    chi = big - (order / 2 + 0.25) * math.pi
+    hankel = xp.sqrt(2 / (math.pi * big)) * (p * xp.cos(chi) - q_sum * xp.sin(chi))
+    value = xp.where(a <= _J_SERIES_TO, series, xp.where(a <= _J_MILLER_TO, miller, hankel))
+    value = value if order == 0 else xp.where(x < 0, -value, value)
+    return xp.where(a == math.inf, 0.0, value)
+
+
+_bessel_j0 = _unary("bessel_j0", _in_float64(lambda b, x: _bessel_j(b, x, 0)), None)
+_bessel_j1 = _unary("bessel_j1", _in_float64(lambda b, x: _bessel_j(b, x, 1)), None)
+
+
+def bessel_j0(input: Tensor) -> Tensor:
+    r"""The Bessel function of the first kind of order 0, :math:`J_0` (without a gradient, as in
+    PyTorch; 0 at infinity, its limit, where PyTorch gives NaN).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.bessel_j0(ember.tensor([0.0, 1.0, 10.0]))
+        tensor([ 1.0000,  0.7652, -0.2459])
+    """
+    return _bessel_j0(_no_graph("bessel_j0", input))
+
+
+def bessel_j1(input: Tensor) -> Tensor:
+    r"""The Bessel function of the first kind of order 1, :math:`J_1` (without a gradient, as in
+    PyTorch; 0 at infinity, its limit, where PyTorch gives NaN).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.bessel_j1(ember.tensor([0.0, 1.0, 10.0]))
+        tensor([0.0000, 0.4401, 0.0435])
+    """
+    return _bessel_j1(_no_graph("bessel_j1", input))
