@@ -169,3 +169,12 @@ def test_put_errors(device):
         x.put(ember.tensor([1, 2], device=device), ember.tensor([9.0], device=device))
     with pytest.raises(IndexError):
         x.put(ember.tensor([4], device=device), ember.tensor([9.0], device=device))
+
+
+def test_put_dtype_mismatch(device):
+    for lib, dev in ((ember, device), (torch, "cpu")):
+        with pytest.raises(
+            RuntimeError,
+            match="put_\\(\\): self and source expected to have the same dtype, but got self.dtype = Float and source.dtype = Double",
+        ):
+            lib.zeros(3, device=dev).put(lib.tensor([0], device=dev), lib.tensor([1.0], dtype=lib.float64, device=dev))

@@ -9,6 +9,7 @@ receives the gradient of the region, the input the gradient everywhere else.
 from __future__ import annotations
 
 from ..tensor import Tensor
+from .comparison import _TORCH_NAMES
 from .view_copies import _slice
 
 __all__ = ["select_scatter", "slice_scatter", "diagonal_scatter", "put"]
@@ -118,16 +119,21 @@ def put_(self: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     if not isinstance(index, Tensor) or index.dtype.name != "int64":
         got = index.dtype if isinstance(index, Tensor) else type(index).__name__
         raise RuntimeError(f"put_(): Expected a long tensor for index, but got {got}")
+    if source.dtype is not self.dtype:
+        raise RuntimeError(
+            "put_(): self and source expected to have the same dtype, but got "
+            f"self.dtype = {_TORCH_NAMES[self.dtype.name]} and source.dtype = {_TORCH_NAMES[source.dtype.name]}"
+        )
     if index.numel() != source.numel():
         raise IndexError(
             "put_(): Expected source and index to have the same number of elements, "
             f"but got source.numel() = {source.numel()}, index.numel() = {index.numel()}"
         )
     if _row_major(self):
-        self.view(-1).index_put_((index.reshape(-1),), source.reshape(-1).to(self.dtype), accumulate)
+        self.view(-1).index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
         return self
     flat = self.contiguous().view(-1)
-    flat.index_put_((index.reshape(-1),), source.reshape(-1).to(self.dtype), accumulate)
+    flat.index_put_((index.reshape(-1),), source.reshape(-1), accumulate)
     return self.copy_(flat.view(self.shape))
 
 
