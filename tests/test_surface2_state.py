@@ -254,6 +254,8 @@ def test_empty_strided_errors(device):
             lib.empty_strided((2, 3), (1,))
         with pytest.raises(RuntimeError, match="negative dimension -3"):
             lib.empty_strided((2, -3), (1, 2))
+        with pytest.raises(RuntimeError, match="Storage size calculation overflowed with sizes=\\[2, 3\\] and strides"):
+            lib.empty_strided((2, 3), (-1, 1))
     assert ember.empty_strided((2,), (1,), requires_grad=True, device=device).requires_grad
 
 

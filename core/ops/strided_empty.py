@@ -54,7 +54,9 @@ def empty_strided(
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
     for s in stride:
         if s < 0:
-            raise RuntimeError(f"empty_strided: strides must be non-negative, got {list(stride)}")
+            raise RuntimeError(
+                f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}"
+            )
     storage = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
     result = as_strided(empty(storage, dtype=dtype, device=device), size, stride)
     if requires_grad:
