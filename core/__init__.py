@@ -94,6 +94,9 @@ from .ops.creation import (
     zeros_like,
 )
 from .ops.creation import range as range  # noqa: A004
+from .ops.deprecated_linalg import *  # noqa: F403
+from .ops.global_state import *  # noqa: F403
+from .ops.histograms import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
 from .ops.linalg_decompositions import cholesky, cholesky_inverse, cholesky_solve, pinverse, qr, svd
@@ -102,17 +105,26 @@ from .ops.linalg_solve import det, inverse, logdet, lu_solve, matrix_power, slog
 from .ops.matrix import *  # noqa: F403
 from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
+from .ops.numerical_gradient import *  # noqa: F403
 from .ops.pairwise import *  # noqa: F403
+from .ops.real_views import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
 from .ops.scatter_reductions import *  # noqa: F403
+from .ops.scatter_views import *  # noqa: F403
 from .ops.sequences import *  # noqa: F403
 from .ops.shifts import *  # noqa: F403
 from .ops.slicing_joining import *  # noqa: F403
 from .ops.special import *  # noqa: F403
+from .ops.special_functions import igamma, igammac
 from .ops.statistics import *  # noqa: F403
 from .ops.strided import as_strided
+from .ops.strided_empty import empty_strided
+from .ops.tensor_from_data import *  # noqa: F403
+from .ops.tensor_functions import *  # noqa: F403
 from .ops.tensor_queries import *  # noqa: F403
 from .ops.value_tests import *  # noqa: F403
+from .ops.view_copies import *  # noqa: F403
+from .ops.windows import *  # noqa: F403
 from .printing import set_printoptions
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
@@ -157,6 +169,12 @@ _TOP_LEVEL_FUNCTIONAL = frozenset(
     ctc_loss rms_norm max_pool1d max_pool2d max_pool3d avg_pool1d adaptive_avg_pool1d adaptive_max_pool1d
     channel_shuffle""".split()
 )
+# more of them, and the count samplers, each from its module (imported on first access as well)
+_TOP_LEVEL_LAZY = dict.fromkeys(
+    """cosine_embedding_loss margin_ranking_loss hinge_embedding_loss triplet_margin_loss poisson_nll_loss
+    alpha_dropout feature_alpha_dropout constant_pad_nd""".split(),
+    "top_level_losses",
+) | dict.fromkeys(("poisson", "binomial"), "count_sampling")
 
 
 def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
@@ -206,7 +224,7 @@ def is_floating_point(input: Tensor) -> _builtins.bool:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL | {"vmap"})
+    return sorted(set(globals()) | _TOP_LEVEL_FUNCTIONAL | set(_TOP_LEVEL_LAZY) | {"vmap"})
 
 
 def __getattr__(name: str) -> _typing.Any:
@@ -214,6 +232,8 @@ def __getattr__(name: str) -> _typing.Any:
         return getattr(_importlib.import_module(f"{__name__}.ops.functional_top_level"), name)
     if name == "vmap":  # torch.vmap is torch.func.vmap
         return _importlib.import_module(f"{__name__}.func").vmap
+    if name in _TOP_LEVEL_LAZY:
+        return getattr(_importlib.import_module(f"{__name__}.ops.{_TOP_LEVEL_LAZY[name]}"), name)
     # Subpackages that pull in more code are imported on first access.
     if name in (
         "nn",
@@ -234,6 +254,7 @@ def __getattr__(name: str) -> _typing.Any:
         "jit",
         "compiler",
         "func",
+        "special",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -1,0 +1,41 @@
+"""``Tensor.geometric_``: samples of the geometric distribution (the number of Bernoulli trials up
+to and including the first success), drawn from ember's generators by inversion of exponential samples.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import dtypes
+from ..random import Generator
+from ..tensor import Tensor
+from .creation import empty
+
+__all__: list[str] = []
+
+
+def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) -> Tensor:
+    r"""Fills this tensor with samples of the geometric distribution with success probability ``p``.
+
+    .. math::
+        P(X = k) = (1 - p)^{k - 1} p, \quad k = 1, 2, \ldots
+
+    A sample is ``floor(E / -log(1 - p)) + 1`` for an exponential sample ``E`` of rate 1, computed in
+    float64 where the device has it; integer tensors receive the counts as they are.
+
+    Args:
+        p (float): the success probability, in (0, 1).
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+
+    Example::
+
+        >>> _ = ember.manual_seed(0)
+        >>> x = ember.empty(1000).geometric_(0.5)
+        >>> bool(x.min() >= 1), abs(x.mean().item() - 2.0) < 0.2
+        (True, True)
+    """
+    if not 0.0 < p < 1.0:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    wide = dtypes.float64 if self._backend.supports_float64 else dtypes.float32
+    draws = empty(self.shape, dtype=wide, device=self.device).exponential_(1.0, generator=generator)
+    return self.copy_((draws / -math.log1p(-p)).floor() + 1)

@@ -1,0 +1,526 @@
+"""The special functions of ``torch.special`` that :mod:`ember.ops.special` does not have, composed
+from the backend primitives so that every backend has them: the exponentially scaled Bessel
+functions ``i0e``/``i1e`` (and ``i1``), ``erfcx``, the normal distribution's ``ndtr``, ``ndtri``
+and ``log_ndtr``, ``entr``, ``xlog1py``, Hurwitz's ``zeta`` and the regularized incomplete gamma
+functions ``gammainc``/``gammaincc`` (PyTorch's ``igamma``/``igammac``).
+
+Values are computed in float64 where the backend has it and rounded once to the input's type, as
+:mod:`ember.ops.special` does; gradients are PyTorch's formulas, themselves differentiable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import dtypes
+from ..tensor import Tensor
+from .arithmetic import _Binary, _unary, where
+from .comparison import _TORCH_NAMES
+from .composite_math import _erfc, _floating_pair, _tensor_pair, erfc
+from .movement import broadcast_tensors
+from .special import _bessel_i, _erfinv, _hurwitz_zeta, _i1, _in_float64, _lgamma, i0
+
+if TYPE_CHECKING:
+    from ..types import Number
+
+__all__ = [
+    "i0e", "i1", "i1e", "erfcx", "ndtr", "ndtri", "log_ndtr", "entr", "xlog1py", "zeta", "gammainc", "gammaincc",
+    "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "bessel_j0", "bessel_j1",
+]  # fmt: skip
+
+_SQRT_PI = math.sqrt(math.pi)
+_SQRT_2PI = math.sqrt(2 * math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+_LOG_HALF = math.log(0.5)
+_SERIES_SWITCH = 40.0  # _bessel_i's switch from the power series to Hankel's expansion
+_FRACTION_FROM = 3.0  # Laplace's continued fraction for erfc is used from here on
+_GAMMA_TERMS = 300  # series / continued-fraction terms of the incomplete gamma functions
+
+
+def _scaled_bessel_i(b, x, order):
+    """``exp(-|x|) I_order(x)``: the power series times ``exp(-|x|)`` up to |x| = 40, beyond that
+    Hankel's expansion without its ``exp(|x|)`` (which overflows past |x| = 709)."""
+    xp = b.xp
+    a = xp.abs(x)
+    small = xp.minimum(a, _SERIES_SWITCH)
+    series = _bessel_i(b, small, order) * xp.exp(-small)
+    big = xp.maximum(a, _SERIES_SWITCH)
+    mu, factor, hankel = 4.0 * order * order, xp.full(x.shape, 1.0, dtype=x.dtype), 1.0
+    for k in range(1, 12):
+        factor = -factor * (mu - (2 * k - 1) ** 2) / (k * 8 * big)
+        hankel = hankel + factor
+    value = xp.where(a <= _SERIES_SWITCH, series, hankel / xp.sqrt(2 * math.pi * big))
+    return value if order == 0 else xp.where(x < 0, -value, value)
+
+
+def _laplace_fraction(xp, z):
+    """``f(z) = z + (1/2) / (z + 1 / (z + (3/2) / (z + ...)))``, with ``erfc(z) = exp(-z^2) / (sqrt(pi) f(z))``
+    for ``z >= 3`` (30 terms, evaluated from the tail)."""
+    f = z
+    for k in range(30, 0, -1):
+        f = z + (0.5 * k) / f
+    return f
+
+
+def _erfcx(b, x):
+    xp = b.xp
+    z = xp.maximum(x, _FRACTION_FROM)
+    tail = 1 / (_SQRT_PI * _laplace_fraction(xp, z))
+    near = xp.exp(xp.minimum(x, _FRACTION_FROM) ** 2) * _erfc(b, xp.minimum(x, _FRACTION_FROM))
+    return xp.where(x >= _FRACTION_FROM, tail, near)
+
+
+def _ndtri(b, p):
+    """``-ndtri(1 - p)`` for ``p > 1/2`` (``1 - p`` is exact there); in the lower half
+    ``sqrt(2) erfinv(2p - 1)`` (below ``p = 1e-6``: ``-sqrt(-2 ln p)``, where ``2p - 1`` has lost
+    the digits), refined by Newton steps on ``log_ndtr``, which keeps its relative accuracy in the tail."""
+    xp = b.xp
+    inside = xp.logical_and(p > 0, p < 1)
+    upper = p > 0.5
+    q = xp.where(inside, xp.where(upper, 1 - p, p), 0.5)
+    log_q = xp.log(q)
+    y = xp.where(q < 1e-6, -xp.sqrt(-2 * log_q), math.sqrt(2) * _erfinv(b, 2 * q - 1))
+    for _ in range(4):
+        log_cdf = _log_ndtr(b, y)
+        y = y - (log_cdf - log_q) * xp.exp(log_cdf + 0.5 * y * y + 0.5 * math.log(2 * math.pi))
+    edge = xp.where(p == 0, -math.inf, xp.where(p == 1, math.inf, xp.full(p.shape, math.nan, dtype=p.dtype)))
+    return xp.where(inside, xp.where(upper, -y, y), edge)
+
+
+def _log_ndtr(b, x):
+    xp = b.xp
+    t = x * _SQRT_HALF
+    upper = xp.log1p(-0.5 * _erfc(b, xp.maximum(t, 0.0)))  # ndtr = 1 - erfc(t) / 2 for x > 0
+    middle = xp.log(0.5 * _erfc(b, -xp.minimum(t, 0.0)))
+    z = xp.maximum(-t, _FRACTION_FROM)  # the far lower tail, where erfc underflows: its logarithm
+    lower = _LOG_HALF - z * z - xp.log(_SQRT_PI * _laplace_fraction(xp, z))
+    return xp.where(t > 0, upper, xp.where(-t < _FRACTION_FROM, middle, lower))
+
+
+def _entr(b, x):
+    xp = b.xp
+    positive = x > 0
+    value = -x * xp.log(xp.where(positive, x, 1.0))
+    value = xp.where(positive, value, xp.where(x == 0, 0.0, xp.full(x.shape, -math.inf, dtype=x.dtype)))
+    return xp.where(x != x, x, value)
+
+
+i0e: Callable[[Tensor], Tensor] = _unary(
+    "i0e", _in_float64(lambda b, x: _scaled_bessel_i(b, x, 0)), lambda x, y: i1e(x) - x.sign() * y, saves="xy"
+)
+i1e: Callable[[Tensor], Tensor] = _unary(
+    "i1e",
+    _in_float64(lambda b, x: _scaled_bessel_i(b, x, 1)),
+    lambda x, y: where(x == 0, 0.5, i0e(x) - y * (x.sign() + 1 / x)),
+    saves="xy",
+)
+i1: Callable[[Tensor], Tensor] = _i1
+erfcx: Callable[[Tensor], Tensor] = _unary(
+    "erfcx", _in_float64(_erfcx), lambda x, y: 2 * x * y - 2 / _SQRT_PI, saves="xy"
+)
+ndtri: Callable[[Tensor], Tensor] = _unary(
+    "ndtri", _in_float64(_ndtri), lambda x, y: (0.5 * y * y).exp() * _SQRT_2PI, saves="y"
+)
+log_ndtr: Callable[[Tensor], Tensor] = _unary(
+    "log_ndtr", _in_float64(_log_ndtr), lambda x, y: (-0.5 * x * x - y).exp() / _SQRT_2PI, saves="xy"
+)
+entr: Callable[[Tensor], Tensor] = _unary("entr", _entr, lambda x, y: -(x.log() + 1))
+
+
+def ndtr(input: Tensor) -> Tensor:
+    r"""The standard normal cumulative distribution function, element-wise.
+
+    .. math::
+        \text{ndtr}(x) = \frac{1}{\sqrt{2 \pi}} \int_{-\infty}^{x} e^{-t^2 / 2} dt
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.ndtr(ember.tensor([-1.0, 0.0, 1.0]))
+        tensor([0.1587, 0.5000, 0.8413])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"ndtr(): argument 'input' must be Tensor, not {type(input).__name__}")
+    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+    return erfc(x * -_SQRT_HALF) * 0.5
+
+
+def xlog1py(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+    r"""``input * log1p(other)``, taken as 0 where ``input == 0`` (NaN where ``other`` is NaN).
+
+    Args:
+        input (Tensor or Number): the multiplier.
+        other (Tensor or Number): the argument of ``log1p``.
+
+    Example::
+
+        >>> ember.special.xlog1py(ember.tensor([0.0, 2.0]), ember.tensor([-1.0, 1.0]))
+        tensor([0.0000, 1.3863])
+    """
+    x, y = _floating_pair("xlog1py", input, other)
+    zero = x.detach() == 0
+    value = where(zero, x * 0 + 0, x * where(zero, y * 0, y).log1p())  # + 0: a +0.0 for x = -0.0
+    return where(y.detach().isnan(), y, value)
+
+
+class _InFloat64Binary(_Binary):
+    """A binary op on operands of one shape whose values ``function(b, a, c)`` are computed in
+    float64 where the backend has it, rounded once to the operands' type."""
+
+    function: Any = None
+
+    @classmethod
+    def values(cls, backend, a, b):
+        if a.dtype.itemsize >= 8 or not backend.supports_float64:
+            return cls.function(backend, a, b)
+        xp, wide = backend.xp, backend.native_dtype(dtypes.float64)
+        return xp.astype(cls.function(backend, xp.astype(a, wide), xp.astype(b, wide)), a.dtype)
+
+
+def _zeta(b, x, q):
+    """Hurwitz's zeta, infinite at ``x = 1`` and NaN below (where its series diverges)."""
+    xp = b.xp
+    value = _hurwitz_zeta(b, xp.where(x == 1, 2.0, x), q)  # its 1 / (x - 1) term is not used at x = 1
+    return xp.where(x == 1, math.inf, xp.where(x < 1, xp.full(x.shape, math.nan, dtype=x.dtype), value))
+
+
+def _no_derivative(name: str) -> None:
+    raise NotImplementedError(f"the derivative for '{name}' is not implemented.")
+
+
+class _Zeta(_InFloat64Binary):
+    saves = 2
+    function = staticmethod(lambda b, x, q: _zeta(b, x, q))
+
+    @staticmethod
+    def gradients(ctx, g):
+        x, q, _ = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            _no_derivative("zeta")
+        return None, g * -x * zeta(x + 1, q)
+
+
+def _incomplete_gamma(b, a, x, upper):
+    """P(a, x) (``upper`` False) or Q(a, x): the series of P where ``x < a + 1``, the continued
+    fraction of Q (modified Lentz) elsewhere, each ``_GAMMA_TERMS`` terms long; PyTorch's values
+    at the edges (NaN for negative or NaN operands and for ``a = x = 0``)."""
+    xp = b.xp
+    both = xp.logical_and
+    finite = both(both(a > 0, x > 0), both(a < math.inf, x < math.inf))
+    aa, xx = xp.where(finite, a, 1.0), xp.where(finite, x, 1.0)
+    series = xx < aa + 1
+    xs, xc = xp.minimum(xx, aa + 1), xp.maximum(xx, aa + 1)  # each branch only sees its own range
+    log_gamma = _lgamma(b, aa)
+    term = 1 / aa
+    total = term
+    for n in range(1, _GAMMA_TERMS):
+        term = term * xs / (aa + n)
+        total = total + term
+    lower = xp.exp(aa * xp.log(xs) - xs - log_gamma) * total
+    tiny = 1e-300
+    bn = xc + 1 - aa
+    c = xp.full(x.shape, 1 / tiny, dtype=x.dtype)
+    d = 1 / bn
+    h = d
+    for i in range(1, _GAMMA_TERMS):
+        an = -i * (i - aa)
+        bn = bn + 2
+        d = 1 / xp.where(xp.abs(an * d + bn) < tiny, tiny, an * d + bn)
+        c = bn + an / c
+        c = xp.where(xp.abs(c) < tiny, tiny, c)
+        step = d * c
+        h = h * step
+    # where the terms have not converged (a in the thousands, x near a): NaN rather than a wrong value
+    converged = xp.where(series, term <= 1e-15 * total, xp.abs(step - 1) <= 1e-15)
+    upper_value = xp.exp(aa * xp.log(xc) - xc - log_gamma) * h
+    if upper:
+        value = xp.where(series, 1 - lower, upper_value)
+    else:
+        value = xp.where(series, lower, 1 - upper_value)
+    edge = xp.full(x.shape, math.nan, dtype=x.dtype)  # the edges of P
+    edge = xp.where(both(a == 0, x > 0), 1.0, edge)
+    edge = xp.where(both(x == 0, a > 0), 0.0, edge)
+    edge = xp.where(both(x == math.inf, both(a > 0, a < math.inf)), 1.0, edge)
+    edge = xp.where(both(a == math.inf, both(x > 0, x < math.inf)), 0.0, edge)
+    value = xp.where(converged, value, xp.full(x.shape, math.nan, dtype=x.dtype))
+    return xp.where(finite, value, 1 - edge if upper else edge)
+
+
+class _GammaInc(_InFloat64Binary):
+    saves = 2
+    upper = False
+    function = staticmethod(lambda b, a, x: _incomplete_gamma(b, a, x, False))
+
+    @classmethod
+    def gradients(cls, ctx, g):
+        a, x, _ = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            _no_derivative("igammac: input" if cls.upper else "igamma: input")
+        density = (-x + (a - 1) * x.log() - a.lgamma()).exp()
+        return None, -g * density if cls.upper else g * density
+
+
+class _GammaIncC(_GammaInc):
+    upper = True
+    function = staticmethod(lambda b, a, x: _incomplete_gamma(b, a, x, True))
+
+
+def _floating_binary(op: str, fn_cls: type[_Binary], input: Tensor | Number, other: Tensor | Number) -> Tensor:
+    a, b = _tensor_pair(op, input, other)
+    if not a.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{_TORCH_NAMES[a.dtype.name]}'")
+    return fn_cls.apply(*broadcast_tensors(a, b))
+
+
+def zeta(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+    r"""The Hurwitz zeta function, element-wise (Riemann's for ``other = 1``).
+
+    .. math::
+        \zeta(x, q) = \sum_{k=0}^{\infty} \frac{1}{(k + q)^x}
+
+    Infinite at ``x = 1``, NaN for ``x < 1``; the gradient flows to ``other`` only (PyTorch has
+    none for ``input``).
+
+    Args:
+        input (Tensor or Number): the exponent ``x``.
+        other (Tensor or Number): the offset ``q``.
+
+    Example::
+
+        >>> ember.special.zeta(ember.tensor([2.0, 4.0]), 1.0)
+        tensor([1.6449, 1.0823])
+    """
+    x, q = _floating_pair("zeta", input, other)
+    return _Zeta.apply(*broadcast_tensors(x, q))
+
+
+def gammainc(input: Tensor, other: Tensor) -> Tensor:
+    r"""The regularized lower incomplete gamma function, element-wise.
+
+    .. math::
+        P(a, x) = \frac{1}{\Gamma(a)} \int_0^x t^{a - 1} e^{-t} dt
+
+    Computed by its power series where ``x < a + 1`` and by the continued fraction of ``1 - P``
+    elsewhere, 300 terms each, with no host synchronisation: exact to rounding for ``a`` up to
+    about 1000; NaN where those terms do not converge (``a`` in the thousands with ``x`` within a
+    few percent of ``a``, where PyTorch switches to Temme's asymptotic expansion). The gradient
+    flows to ``other`` only (PyTorch has none for ``input``).
+
+    Args:
+        input (Tensor): the non-negative parameter ``a``.
+        other (Tensor): the non-negative argument ``x``.
+
+    Example::
+
+        >>> ember.special.gammainc(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
+        tensor([0.6321, 0.2642])
+    """
+    return _floating_binary("igamma", _GammaInc, input, other)
+
+
+def gammaincc(input: Tensor, other: Tensor) -> Tensor:
+    r"""The regularized upper incomplete gamma function, ``1 - gammainc(input, other)``, element-wise.
+
+    .. math::
+        Q(a, x) = \frac{1}{\Gamma(a)} \int_x^\infty t^{a - 1} e^{-t} dt
+
+    Computed as :func:`gammainc` is (exact to rounding for ``a`` up to about 1000, NaN where its
+    300 terms do not converge).
+
+    Args:
+        input (Tensor): the non-negative parameter ``a``.
+        other (Tensor): the non-negative argument ``x``.
+
+    Example::
+
+        >>> ember.special.gammaincc(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
+        tensor([0.3679, 0.7358])
+    """
+    return _floating_binary("igammac", _GammaIncC, input, other)
+
+
+_UNARY_DOCS = {
+    i0e: ("The exponentially scaled modified Bessel function of the first kind of order 0, ``exp(-|x|) I0(x)``.",
+          "[0.0, 1.0, 2.0]", "tensor([1.0000, 0.4658, 0.3085])"),
+    i1: ("The modified Bessel function of the first kind of order 1.", "[0.0, 1.0, 2.0]", "tensor([0.0000, 0.5652, 1.5906])"),
+    i1e: ("The exponentially scaled modified Bessel function of the first kind of order 1, ``exp(-|x|) I1(x)``.",
+          "[0.0, 1.0, 2.0]", "tensor([0.0000, 0.2079, 0.2153])"),
+    erfcx: ("The scaled complementary error function, ``exp(x^2) erfc(x)``, accurate where ``erfc`` underflows.",
+            "[0.0, 1.0, 30.0]", "tensor([1.0000, 0.4276, 0.0188])"),
+    ndtri: ("The inverse of :func:`ndtr`: the ``x`` with ``ndtr(x) = p``, for ``p`` in [0, 1].",
+            "[0.1, 0.5, 0.9]", "tensor([-1.2816,  0.0000,  1.2816])"),
+    log_ndtr: ("The logarithm of :func:`ndtr`, accurate far in the lower tail where ``ndtr`` underflows.",
+               "[-40.0, 0.0, 1.0]", "tensor([-804.6084,   -0.6931,   -0.1728])"),
+    entr: ("The entropy term ``-x ln(x)`` element-wise: 0 at ``x = 0``, ``-inf`` for ``x < 0``.",
+           "[0.0, 0.5, 2.0]", "tensor([ 0.0000,  0.3466, -1.3863])"),
+}  # fmt: skip
+for _fn, (_summary, _values, _output) in _UNARY_DOCS.items():
+    _fn.__doc__ = (
+        f"{_summary}\n\nArgs:\n    input (Tensor): the input tensor.\n\nExample::\n\n"
+        f"    >>> ember.special.{_fn.__name__}(ember.tensor({_values}))\n    {_output}\n"
+    )
+
+
+def igamma(input: Tensor, other: Tensor) -> Tensor:
+    r"""PyTorch's top-level name of :func:`ember.special.gammainc`.
+
+    Args:
+        input (Tensor): the non-negative parameter ``a``.
+        other (Tensor): the non-negative argument ``x``.
+
+    Example::
+
+        >>> ember.igamma(ember.tensor([1.0]), ember.tensor([1.0]))
+        tensor([0.6321])
+    """
+    return gammainc(input, other)
+
+
+def igammac(input: Tensor, other: Tensor) -> Tensor:
+    r"""PyTorch's top-level name of :func:`ember.special.gammaincc`.
+
+    Args:
+        input (Tensor): the non-negative parameter ``a``.
+        other (Tensor): the non-negative argument ``x``.
+
+    Example::
+
+        >>> ember.igammac(ember.tensor([1.0]), ember.tensor([1.0]))
+        tensor([0.3679])
+    """
+    return gammaincc(input, other)
+
+
+def _no_graph(op: str, input: Tensor) -> Tensor:
+    """``input`` as PyTorch's non-differentiable special functions take it: detached, floating."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    x = input.detach()
+    return x if x.dtype.is_floating_point else x.to(dtypes.get_default_dtype())
+
+
+def modified_bessel_i0(input: Tensor) -> Tensor:
+    r"""The modified Bessel function of the first kind of order 0, :math:`I_0` (as
+    :func:`ember.i0`, without a gradient, as in PyTorch).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.modified_bessel_i0(ember.tensor([0.0, 1.0]))
+        tensor([1.0000, 1.2661])
+    """
+    return i0(_no_graph("modified_bessel_i0", input))
+
+
+def modified_bessel_i1(input: Tensor) -> Tensor:
+    r"""The modified Bessel function of the first kind of order 1, :math:`I_1` (as
+    :func:`ember.special.i1`, without a gradient, as in PyTorch).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.modified_bessel_i1(ember.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.5652])
+    """
+    return i1(_no_graph("modified_bessel_i1", input))
+
+
+def spherical_bessel_j0(input: Tensor) -> Tensor:
+    r"""The spherical Bessel function of the first kind of order 0, :math:`\sin(x) / x` (1 at 0;
+    without a gradient, as in PyTorch).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.spherical_bessel_j0(ember.tensor([0.0, 1.0]))
+        tensor([1.0000, 0.8415])
+    """
+    x = _no_graph("spherical_bessel_j0", input)
+    zero = x == 0
+    return where(zero, x * 0 + 1, x.sin() / where(zero, x * 0 + 1, x))
+
+
+_J_SERIES_TO, _J_MILLER_TO, _J_MILLER_START = 8.0, 25.0, 80
+
+
+def _bessel_j(b, x, order):
+    """J_order(x) (order 0 or 1): the power series up to |x| = 8, Miller's backward recurrence
+    (normalised by J_0 + 2 (J_2 + J_4 + ...) = 1) up to 25, Hankel's expansion beyond."""
+    xp = b.xp
+    a = xp.abs(x)
+    s = xp.minimum(a, _J_SERIES_TO)
+    q = -(s * s) / 4
+    term = xp.full(x.shape, 1.0, dtype=x.dtype) if order == 0 else s / 2
+    series = term
+    for k in range(1, 40):
+        term = term * q / (k * (k + order))
+        series = series + term
+    m = xp.minimum(xp.maximum(a, _J_SERIES_TO), _J_MILLER_TO)
+    above, here = xp.full(x.shape, 0.0, dtype=x.dtype), xp.full(x.shape, 1e-30, dtype=x.dtype)
+    norm, j1 = xp.full(x.shape, 0.0, dtype=x.dtype), here
+    for k in range(_J_MILLER_START, 0, -1):  # J_{k-1} = (2k / x) J_k - J_{k+1}
+        above, here = here, (2 * k / m) * here - above
+        if k - 1 == 1:
+            j1 = here
+        if k - 1 > 0 and (k - 1) % 2 == 0:
+            norm = norm + 2 * here
+    miller = (here if order == 0 else j1) / (norm + here)
+    big = xp.maximum(a, _J_MILLER_TO)
+    mu = 4.0 * order * order
+    p, q_sum, t = xp.full(x.shape, 1.0, dtype=x.dtype), xp.full(x.shape, 0.0, dtype=x.dtype), 1.0
+    for k in range(1, 30):
+        t = t * (mu - (2 * k - 1) ** 2) / (k * 8 * big)
+        signed = t if (k // 2) % 2 == 0 else -t
+        if k % 2:
+            q_sum = q_sum + signed
+        else:
+            p = p + signed
+    chi = big - (order / 2 + 0.25) * math.pi
+    hankel = xp.sqrt(2 / (math.pi * big)) * (p * xp.cos(chi) - q_sum * xp.sin(chi))
+    value = xp.where(a <= _J_SERIES_TO, series, xp.where(a <= _J_MILLER_TO, miller, hankel))
+    value = value if order == 0 else xp.where(x < 0, -value, value)
+    return xp.where(a == math.inf, 0.0, value)
+
+
+_bessel_j0 = _unary("bessel_j0", _in_float64(lambda b, x: _bessel_j(b, x, 0)), None)
+_bessel_j1 = _unary("bessel_j1", _in_float64(lambda b, x: _bessel_j(b, x, 1)), None)
+
+
+def bessel_j0(input: Tensor) -> Tensor:
+    r"""The Bessel function of the first kind of order 0, :math:`J_0` (without a gradient, as in
+    PyTorch; 0 at infinity, its limit, where PyTorch gives NaN).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.bessel_j0(ember.tensor([0.0, 1.0, 10.0]))
+        tensor([ 1.0000,  0.7652, -0.2459])
+    """
+    return _bessel_j0(_no_graph("bessel_j0", input))
+
+
+def bessel_j1(input: Tensor) -> Tensor:
+    r"""The Bessel function of the first kind of order 1, :math:`J_1` (without a gradient, as in
+    PyTorch; 0 at infinity, its limit, where PyTorch gives NaN).
+
+    Args:
+        input (Tensor): the input tensor.
+
+    Example::
+
+        >>> ember.special.bessel_j1(ember.tensor([0.0, 1.0, 10.0]))
+        tensor([0.0000, 0.4401, 0.0435])
+    """
+    return _bessel_j1(_no_graph("bessel_j1", input))

@@ -1,0 +1,96 @@
+"""Uninitialised tensors with given strides: ``empty_strided`` and ``Tensor.new_empty_strided``.
+
+The result is a strided view (:func:`ember.as_strided`) of a fresh storage just large enough to
+hold every element the sizes and strides reach, as PyTorch allocates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .. import dtypes
+from ..tensor import Tensor
+from .creation import empty
+from .strided import as_strided
+
+__all__ = ["empty_strided"]
+
+
+def empty_strided(
+    size: Sequence[int],
+    stride: Sequence[int],
+    *,
+    dtype: dtypes.dtype | None = None,
+    layout: object = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
+    r"""An uninitialised tensor of shape ``size`` whose elements lie ``stride`` apart in its storage.
+
+    Args:
+        size (tuple of int): the shape of the result.
+        stride (tuple of int): the step, in elements, along each dimension.
+        dtype (ember.dtype, optional): the dtype. Default: :func:`ember.get_default_dtype`.
+        layout (ember.layout, optional): ``ember.strided`` only (accepted for PyTorch compatibility).
+        device (ember.device, optional): the device. Default: ``cpu``.
+        requires_grad (bool, optional): whether the result requires grad. Default: ``False``.
+        pin_memory (bool, optional): accepted for PyTorch compatibility. Default: ``False``.
+
+    Example::
+
+        >>> x = ember.empty_strided((2, 3), (1, 2))
+        >>> x.shape, x.stride()
+        (ember.Size([2, 3]), (1, 2))
+    """
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"dimensionality of sizes ({len(size)}) must match dimensionality of strides ({len(stride)})"
+        )
+    for n in size:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+    for s in stride:
+        if s < 0:
+            raise RuntimeError(
+                f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}"
+            )
+    storage = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    result = as_strided(empty(storage, dtype=dtype, device=device), size, stride)
+    if requires_grad:
+        result.requires_grad_(True)
+    return result
+
+
+def new_empty_strided(
+    self: Tensor,
+    size: Sequence[int],
+    stride: Sequence[int],
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    r""":func:`ember.empty_strided` with this tensor's dtype and device unless given.
+
+    Args:
+        size (tuple of int): the shape of the result.
+        stride (tuple of int): the step, in elements, along each dimension.
+        dtype (ember.dtype, optional): the dtype. Default: this tensor's.
+        device (ember.device, optional): the device. Default: this tensor's.
+        requires_grad (bool, optional): whether the result requires grad. Default: ``False``.
+
+    Example::
+
+        >>> ember.ones(2, dtype=ember.float64).new_empty_strided((2, 2), (1, 2)).dtype
+        ember.float64
+    """
+    return empty_strided(
+        size,
+        stride,
+        dtype=self.dtype if dtype is None else dtype,
+        device=self.device if device is None else device,
+        requires_grad=requires_grad,
+    )

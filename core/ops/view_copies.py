@@ -1,0 +1,192 @@
+"""PyTorch's ``*_copy`` functions (``view_copy``, ``permute_copy``, ``narrow_copy``, ...): the
+result of a view op in fresh contiguous memory, so that writing to it leaves the input alone;
+and the splitting functions PyTorch spells several ways (``split_with_sizes``, ``unsafe_split``,
+``unsafe_chunk``, ``unsafe_split_with_sizes``: ember's views are always safe to write through,
+so the ``unsafe_`` forms are the plain ones). Gradients flow as through the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..tensor import Tensor
+from .creation import empty
+
+__all__ = [
+    "view_copy", "permute_copy", "transpose_copy", "t_copy", "unsqueeze_copy", "squeeze_copy", "expand_copy",
+    "select_copy", "slice_copy", "diagonal_copy", "detach_copy", "narrow_copy", "as_strided_copy", "unbind_copy",
+    "split_copy", "split_with_sizes_copy", "split_with_sizes", "unsafe_split", "unsafe_chunk",
+    "unsafe_split_with_sizes",
+]  # fmt: skip
+
+
+def _fresh(view: Tensor) -> Tensor:
+    """``view``'s values in memory of their own, contiguous (``copy_`` carries the gradient)."""
+    return empty(view.shape, dtype=view.dtype, device=view.device).copy_(view)
+
+
+def _slice(input: Tensor, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1) -> Tensor:
+    dim = dim + input.ndim if dim < 0 else dim
+    return input[(slice(None),) * dim + (slice(start, end, step),)]
+
+
+def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """Splits ``input`` along ``dim`` into views of the given sizes, which must add up to its size there.
+
+    Args:
+        input (Tensor): the tensor to split.
+        split_sizes (sequence of int): the sizes of the pieces.
+        dim (int, optional): the dimension to split along. Default: ``0``.
+
+    Example::
+
+        >>> [p.shape for p in ember.split_with_sizes(ember.zeros(2, 5), [2, 3], dim=1)]
+        [ember.Size([2, 2]), ember.Size([2, 3])]
+    """
+    if isinstance(split_sizes, int) or not all(isinstance(s, int) for s in split_sizes):
+        raise TypeError(
+            f"split_with_sizes(): argument 'split_sizes' (position 1) must be tuple of ints, not {type(split_sizes).__name__}"
+        )
+    return input.split(list(split_sizes), dim)
+
+
+_VIEWS: dict[str, tuple[Callable[..., Any], str, str, str]] = {
+    # name: (the view, its arguments for the docstring, the example call, the example's output)
+    "view_copy": (lambda x, *size: x.view(*size), "size (int...): the shape of the result.",
+                  "ember.view_copy(ember.arange(4.0), (2, 2))", "tensor([[0., 1.],\n        [2., 3.]])"),
+    "permute_copy": (lambda x, dims: x.permute(dims), "dims (tuple of int): the new order of the dimensions.",
+                     "ember.permute_copy(ember.zeros(2, 3, 4), (2, 0, 1)).shape", "ember.Size([4, 2, 3])"),
+    "transpose_copy": (lambda x, dim0, dim1: x.transpose(dim0, dim1), "dim0, dim1 (int): the dimensions to swap.",
+                       "ember.transpose_copy(ember.zeros(2, 3), 0, 1).stride()", "(2, 1)"),
+    "t_copy": (lambda x: x.t(), "", "ember.t_copy(ember.tensor([[1.0, 2.0]]))", "tensor([[1.],\n        [2.]])"),
+    "unsqueeze_copy": (lambda x, dim: x.unsqueeze(dim), "dim (int): where to insert the new dimension.",
+                       "ember.unsqueeze_copy(ember.zeros(3), 0).shape", "ember.Size([1, 3])"),
+    "squeeze_copy": (lambda x, dim=None: x.squeeze(dim), "dim (int or tuple of int, optional): the size-1 "
+                     "dimensions to remove; all of them when omitted.",
+                     "ember.squeeze_copy(ember.zeros(1, 3, 1)).shape", "ember.Size([3])"),
+    "expand_copy": (lambda x, size, *, implicit=False: x.expand(size), "size (tuple of int): the expanded shape.",
+                    "ember.expand_copy(ember.tensor([[1.0], [2.0]]), (2, 2))", "tensor([[1., 1.],\n        [2., 2.]])"),
+    "select_copy": (lambda x, dim, index: x.select(dim, index), "dim (int), index (int): the slice to take.",
+                    "ember.select_copy(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), 0, 1)", "tensor([3., 4.])"),
+    "slice_copy": (_slice, "dim (int), start (int, optional), end (int, optional), step (int): the slice "
+                   "``start:end:step`` along ``dim``.",
+                   "ember.slice_copy(ember.arange(6.0), 0, 1, None, 2)", "tensor([1., 3., 5.])"),
+    "diagonal_copy": (lambda x, offset=0, dim1=0, dim2=1: x.diagonal(offset, dim1, dim2),
+                      "offset (int), dim1 (int), dim2 (int): the diagonal to take.",
+                      "ember.diagonal_copy(ember.tensor([[1.0, 2.0], [3.0, 4.0]]))", "tensor([1., 4.])"),
+    "detach_copy": (lambda x: x.detach(), "", "ember.detach_copy(ember.ones(2, requires_grad=True)).requires_grad",
+                    "False"),
+    "narrow_copy": (lambda x, dim, start, length: x.narrow(dim, start, length),
+                    "dim (int), start (int), length (int): the ``length`` elements from ``start`` along ``dim``.",
+                    "ember.narrow_copy(ember.arange(5.0), 0, 1, 3)", "tensor([1., 2., 3.])"),
+    "as_strided_copy": (lambda x, size, stride, storage_offset=None: x.as_strided(size, stride, storage_offset),
+                        "size, stride (tuple of int), storage_offset (int, optional): the strided view.",
+                        "ember.as_strided_copy(ember.arange(4.0), (2, 2), (1, 1))",
+                        "tensor([[0., 1.],\n        [1., 2.]])"),
+}  # fmt: skip
+
+_SPLITS: dict[str, tuple[Callable[..., tuple[Tensor, ...]], str, str, str]] = {
+    "unbind_copy": (lambda x, dim=0: x.unbind(dim), "dim (int, optional): the dimension to remove. Default: ``0``.",
+                    "ember.unbind_copy(ember.tensor([[1.0, 2.0], [3.0, 4.0]]))",
+                    "(tensor([1., 2.]), tensor([3., 4.]))"),
+    "split_copy": (lambda x, split_size, dim=0: x.split(split_size, dim),
+                   "split_size (int or list of int), dim (int, optional): as :meth:`Tensor.split`.",
+                   "ember.split_copy(ember.arange(3.0), 2)", "(tensor([0., 1.]), tensor([2.]))"),
+    "split_with_sizes_copy": (split_with_sizes, "split_sizes (list of int), dim (int, optional): as "
+                              ":func:`split_with_sizes`.",
+                              "ember.split_with_sizes_copy(ember.arange(3.0), [1, 2])",
+                              "(tensor([0.]), tensor([1., 2.]))"),
+}  # fmt: skip
+
+
+def _doc(name: str, view: str, args: str, example: str, output: str) -> str:
+    args_block = (
+        f"    input (Tensor): the input tensor.\n    {args}\n" if args else "    input (Tensor): the input tensor.\n"
+    )
+    output = output.replace("\n", "\n    ")
+    return (
+        f"``{view}`` in memory of its own (contiguous): writing to the result leaves ``input`` alone.\n\n"
+        f"Args:\n{args_block}\nExample::\n\n    >>> {example}\n    {output}\n"
+    )
+
+
+def _copy_function(name: str, view: Callable[..., Any], args: str, example: str, output: str) -> Callable[..., Tensor]:
+    def function(input: Tensor, *a: Any, **k: Any) -> Tensor:
+        return _fresh(view(input, *a, **k))
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = _doc(name, name[: -len("_copy")], args, example, output)
+    return function
+
+
+def _split_copy_function(
+    name: str, split: Callable[..., tuple[Tensor, ...]], args: str, example: str, output: str
+) -> Callable[..., tuple[Tensor, ...]]:
+    def function(input: Tensor, *a: Any, **k: Any) -> tuple[Tensor, ...]:
+        return tuple(_fresh(piece) for piece in split(input, *a, **k))
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = _doc(name, name[: -len("_copy")], args, example, output)
+    return function
+
+
+view_copy, permute_copy, transpose_copy, t_copy, unsqueeze_copy, squeeze_copy, expand_copy = (
+    _copy_function(n, *_VIEWS[n])
+    for n in ("view_copy", "permute_copy", "transpose_copy", "t_copy", "unsqueeze_copy", "squeeze_copy", "expand_copy")
+)
+select_copy, slice_copy, diagonal_copy, detach_copy, narrow_copy, as_strided_copy = (
+    _copy_function(n, *_VIEWS[n])
+    for n in ("select_copy", "slice_copy", "diagonal_copy", "detach_copy", "narrow_copy", "as_strided_copy")
+)
+unbind_copy, split_copy, split_with_sizes_copy = (
+    _split_copy_function(n, *_SPLITS[n]) for n in ("unbind_copy", "split_copy", "split_with_sizes_copy")
+)
+
+
+def unsafe_split(input: Tensor, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """:meth:`Tensor.split` (PyTorch's form without the view checks; ember's views need none).
+
+    Args:
+        input (Tensor): the tensor to split.
+        split_size (int): the size of each piece (the last may be smaller).
+        dim (int, optional): the dimension to split along. Default: ``0``.
+
+    Example::
+
+        >>> ember.unsafe_split(ember.arange(3.0), 2)
+        (tensor([0., 1.]), tensor([2.]))
+    """
+    return input.split(split_size, dim)
+
+
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """:meth:`Tensor.chunk` (PyTorch's form without the view checks; ember's views need none).
+
+    Args:
+        input (Tensor): the tensor to split.
+        chunks (int): the number of pieces.
+        dim (int, optional): the dimension to split along. Default: ``0``.
+
+    Example::
+
+        >>> ember.unsafe_chunk(ember.arange(4.0), 2)
+        (tensor([0., 1.]), tensor([2., 3.]))
+    """
+    return input.chunk(chunks, dim)
+
+
+def unsafe_split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """:func:`split_with_sizes` (PyTorch's form without the view checks; ember's views need none).
+
+    Args:
+        input (Tensor): the tensor to split.
+        split_sizes (sequence of int): the sizes of the pieces.
+        dim (int, optional): the dimension to split along. Default: ``0``.
+
+    Example::
+
+        >>> ember.unsafe_split_with_sizes(ember.arange(3.0), [1, 2])
+        (tensor([0.]), tensor([1., 2.]))
+    """
+    return split_with_sizes(input, split_sizes, dim)

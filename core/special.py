@@ -1,0 +1,55 @@
+"""``ember.special``: PyTorch's ``torch.special`` namespace.
+
+Most names are ember's element-wise functions under the names SciPy and PyTorch give them
+(``expit`` is :func:`ember.sigmoid`, ``gammaln`` is :func:`ember.lgamma`, ``psi`` is
+:func:`ember.digamma`, ``multigammaln`` is :func:`ember.mvlgamma`); the functions ember has
+only here (``i0e``, ``i1``, ``i1e``, ``erfcx``, ``ndtr``, ``ndtri``, ``log_ndtr``, ``entr``,
+``xlog1py``, ``zeta``, ``gammainc``, ``gammaincc``) live in :mod:`ember.ops.special_functions`.
+
+Example::
+
+    >>> import ember.special
+    >>> ember.special.expit(ember.tensor([0.0]))
+    tensor([0.5000])
+    >>> ember.special.gammaln(ember.tensor([4.0]))
+    tensor([1.7918])
+"""
+
+from __future__ import annotations
+
+from .ops.activations import log_softmax, softmax
+from .ops.arithmetic import erf, expm1, log1p, round, sigmoid  # noqa: A004 - PyTorch's name
+from .ops.composite_math import erfc, exp2, logit, sinc, xlogy
+from .ops.reduction import logsumexp
+from .ops.special import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
+from .ops.special_functions import (
+    bessel_j0,
+    bessel_j1,
+    entr,
+    erfcx,
+    gammainc,
+    gammaincc,
+    i0e,
+    i1,
+    i1e,
+    log_ndtr,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    ndtr,
+    ndtri,
+    spherical_bessel_j0,
+    xlog1py,
+    zeta,
+)
+
+__all__ = [
+    "bessel_j0", "bessel_j1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+    "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
+    "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
+    "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta",
+]  # fmt: skip
+
+expit = sigmoid
+gammaln = lgamma
+psi = digamma
+multigammaln = mvlgamma
