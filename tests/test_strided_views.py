@@ -125,3 +125,31 @@ def test_writes_into_views_without_aliasing_still_work(device):
     x[:, 1:].mul_(3.0)
     x.unsqueeze(0).expand(1, 2, 3).add_(1.0)  # a size-1 broadcast dimension aliases nothing
     np.testing.assert_array_equal(x.cpu().numpy(), [[2.0, 4.0, 4.0], [2.0, 4.0, 4.0]])
+
+
+def test_view_of_a_strided_tensor_as_torch(device):
+    """``view`` raises where the strides do not allow one, else writes through (every backend)."""
+    x, tx = ember.arange(12.0, device=device).reshape(3, 4), torch.arange(12.0).reshape(3, 4)
+    assert x.t().is_contiguous() is tx.t().is_contiguous() is False
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        x.t().view(-1)
+    for make in (lambda m: m.t().view(2, 2, 3), lambda m: m[:, ::2].view(6), lambda m: m.t().unsqueeze(0).view(4, 3)):
+        try:
+            expected = make(tx)
+        except RuntimeError:
+            with pytest.raises(RuntimeError, match="view size is not compatible"):
+                make(x)
+            continue
+        v = make(x)
+        np.testing.assert_array_equal(v.cpu().numpy(), expected.numpy())
+        v.fill_(-1.0)
+        expected.fill_(-1.0)
+        np.testing.assert_array_equal(x.cpu().numpy(), tx.numpy())
+
+
+def test_contiguous_of_a_strided_vector(device):
+    s = ember.arange(6.0, device=device)[::2]
+    assert not s.is_contiguous()
+    c = s.contiguous()
+    assert c.is_contiguous() and c.stride() == (1,)
+    np.testing.assert_array_equal(c.cpu().numpy(), [0.0, 2.0, 4.0])

@@ -134,6 +134,9 @@ class OpenCLBackend(Backend):
         return ns.to_host(array)
 
     # -- primitives beyond the standard ---------------------------------------------------
+    def is_contiguous(self, array):
+        return array.is_contiguous
+
     def layout(self, array):
         return array.strides, array.offset
 

@@ -859,9 +859,15 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
 class _Contiguous(Function):
     @staticmethod
     def forward(ctx, x):
-        xp = x._backend.xp
-        # flattening a strided array copies it in row-major order; the reshape back is a view
-        return x._make(xp.reshape(xp.reshape(x._data, (-1,)), x._data.shape))
+        backend = x._backend
+        xp = backend.xp
+        # flattening a strided array copies it in row-major order; the reshape back is a view. A
+        # strided array that flattens without a copy (one step between all elements, e.g. x[::2])
+        # is copied as the 1-D array it then is
+        flat = xp.reshape(x._data, (-1,))
+        if not backend.is_contiguous(flat):
+            flat = xp.astype(flat, flat.dtype, copy=True)
+        return x._make(xp.reshape(flat, x._data.shape))
 
     @staticmethod
     def backward(ctx, grad):
