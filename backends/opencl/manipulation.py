@@ -36,7 +36,9 @@ def reshape(x, /, shape, *, copy=None):
         if strides is not None:
             return x.view(shape, strides, x.offset)
         if copy is False:
-            raise ValueError(f"cannot reshape an array of shape {x.shape} and strides {x.strides} into {shape} without a copy")
+            raise ValueError(
+                f"cannot reshape an array of shape {x.shape} and strides {x.strides} into {shape} without a copy"
+            )
     x = astype(x, x.dtype, copy=True)
     return x.view(shape, contiguous_strides(shape), x.offset)
 
