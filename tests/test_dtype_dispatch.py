@@ -1,0 +1,99 @@
+"""Differential test of dtype dispatch, driven by PyTorch's OpInfo database (the ops of
+``test_opinfo.py``): for every dtype whose CPU kernel PyTorch's OpInfo does not list, the op's
+first float32 sample is cast to that dtype and run through torch and ember.
+
+Where torch raises, ember must raise the same exception type (``NotImplementedError`` for a
+kernel with no instance for the dtype, ``RuntimeError``, ``ValueError``, ...) with a message
+naming the offending dtype; where torch accepts anyway (an OpInfo list can be narrower than
+the kernel), ember must return the same values in the same dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+from test_opinfo import OPS, TIED_INDICES, _compare, _find, _flatten, _resolve, _samples, _to_ember  # noqa: E402
+
+DTYPES = ["int64", "int32", "int16", "int8", "uint8", "bool", "float16", "bfloat16"]
+
+#: (op, dtype name) -> why ember's outcome differs from torch's: genuine differences only
+ALLOWED = {}
+
+
+def _cast(value, tdtype):
+    """The sample's floating tensors, scaled to spread small integers, cast to ``tdtype``."""
+    if isinstance(value, torch.Tensor) and value.dtype.is_floating_point:
+        return (value.detach() * 3).to(tdtype)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(v, tdtype) for v in value)
+    if isinstance(value, dict):
+        return {k: _cast(v, tdtype) for k, v in value.items()}
+    return value
+
+
+def _ember(value, device):
+    """``_to_ember``, with bfloat16 tensors carried through float32 (NumPy has no bfloat16)."""
+    if isinstance(value, torch.Tensor) and value.dtype == torch.bfloat16:
+        return _to_ember(value.float(), device, {}).to(ember.bfloat16)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_ember(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: _ember(v, device) for k, v in value.items()}
+    return _to_ember(value, device, {})
+
+
+def _outcome(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs), None
+    except Exception as error:  # noqa: BLE001 - the outcome under test is the exception itself
+        return None, error
+
+
+def _compare_values(name, actual, expected, dtype_name):
+    if name in TIED_INDICES:  # small integers tie: compare the values, not the indices
+        actual, expected = _flatten(actual)[: TIED_INDICES[name]], _flatten(expected)[: TIED_INDICES[name]]
+    narrow = [t.dtype for t in _flatten(expected) if isinstance(t, torch.Tensor)]
+    if torch.float16 in narrow or torch.bfloat16 in narrow:  # 8 or 11 significant bits
+        for x, y in zip(_flatten(actual), _flatten(expected)):
+            assert str(x.dtype).split(".")[-1] == str(y.dtype).split(".")[-1], (x.dtype, y.dtype)
+            np.testing.assert_allclose(x.float().cpu().numpy(), y.float().numpy(), rtol=2e-2, atol=2e-2)
+        return
+    _compare(actual, expected, dtype_name)
+
+
+@pytest.mark.parametrize("name", OPS, ids=[n.replace("/", "-") for n in OPS])
+def test_refused_dtypes_match_torch(device, name):
+    op = _find(name)
+    fn = _resolve(name)
+    supported = op.supported_dtypes("cpu")
+    candidates = [d for d in DTYPES if getattr(torch, d) not in supported]
+    if str(device).startswith("opencl") and "bfloat16" in candidates:
+        candidates.remove("bfloat16")  # the OpenCL backend has no bfloat16 arrays
+    if not candidates:
+        pytest.skip(f"torch's CPU kernel of {name} takes every dtype checked")
+    samples = _samples(op, name, torch.float32, count=1)
+    for dtype_name in candidates:
+        if (name, dtype_name) in ALLOWED:
+            continue
+        tdtype = getattr(torch, dtype_name)
+        for sample in samples:
+            input, args, kwargs = _cast(sample.input, tdtype), _cast(sample.args, tdtype), _cast(sample.kwargs, tdtype)
+            expected, torch_error = _outcome(op.op, input, *args, **kwargs)
+            actual, ember_error = _outcome(
+                fn, _ember(input, device), *_ember(args, device), **_ember(kwargs, device)
+            )  # fmt: skip
+            where = f"{name} on {dtype_name}"
+            if torch_error is None:
+                assert ember_error is None, f"{where}: torch accepts, ember raises {ember_error!r}"
+                _compare_values(name, actual, expected, "float32")
+                continue
+            assert ember_error is not None, f"{where}: torch raises {torch_error!r}, ember returns a value"
+            assert type(ember_error) is type(torch_error), (
+                f"{where}: torch raises {torch_error!r}, ember {ember_error!r}"
+            )
+            if isinstance(torch_error, NotImplementedError):  # PyTorch's dispatch error: the same text
+                assert str(ember_error) == str(torch_error), f"{where}: {ember_error} (torch: {torch_error})"
