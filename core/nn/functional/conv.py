@@ -13,9 +13,11 @@ from __future__ import annotations
 import collections.abc
 import itertools
 
+from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
 from ...tensor import Tensor
 from ..common_types import _size_1_t, _size_2_t, _size_3_t
@@ -140,6 +142,12 @@ def _check_operands(op, nd, input, weight, bias):
         if t is not None and t.dtype is not input.dtype:
             raise RuntimeError(f"{op}: Input type ({input.dtype}) and {name} type ({t.dtype}) should be the same")
     if not input.dtype.is_floating_point:
+        transposed = op.startswith("conv_transpose")  # PyTorch's transposed kernels take int64 only
+        if input.dtype is dtypes.bool or transposed and input.dtype is not dtypes.int64:
+            not_implemented(
+                f"slow_conv{'_transpose' if transposed else ''}{max(nd, 2)}d{'_out' if transposed else ''}_cpu",
+                input.dtype,
+            )
         raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
 
 
