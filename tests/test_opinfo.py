@@ -357,7 +357,6 @@ INTEGER_KNOWN = {
         for name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
     },
     ("nn.functional.local_response_norm", "int64"): "ember takes floating point only",
-    ("nn.functional.unfold", "bool"): "ember's unfold takes no bool input",
 }
 
 #: ops whose index outputs are unspecified among equal values (ties abound in small integers):
