@@ -1147,6 +1147,19 @@ class _Clamp(Function):
         return g, glow, ghigh
 
 
+def _bool_clamp_kernel(low, high):
+    """The PyTorch kernel that refuses clamping a bool tensor to these bounds; None where one takes them."""
+    if isinstance(low, Tensor) and isinstance(high, Tensor):
+        return "clamp_cpu" if low.dtype is dtypes.bool and high.dtype is dtypes.bool else None
+    if isinstance(low, bool) and isinstance(high, bool):
+        return "clamp_scalar_cpu"
+    if high is None and isinstance(low, bool):
+        return "clamp_min_scalar_cpu"
+    if low is None and isinstance(high, bool):
+        return "clamp_max_scalar_cpu"
+    return None
+
+
 def clamp(  # noqa: A002
     input: Tensor, min: Tensor | Number | None = None, max: Tensor | Number | None = None
 ) -> Tensor:
@@ -1175,10 +1188,8 @@ def clamp(  # noqa: A002
         if bound is not None and not is_scalar(bound):
             if not isinstance(bound, Tensor):
                 raise TypeError(f"clamp(): bounds must be numbers or tensors, got {type(bound).__name__}")
-    if input.dtype is dtypes.bool and all(
-        b is None or isinstance(b, Tensor) and b.dtype is dtypes.bool for b in (min, max)
-    ):
-        not_implemented("clamp_cpu", dtypes.bool)
+    if input.dtype is dtypes.bool and (kernel := _bool_clamp_kernel(min, max)) is not None:
+        not_implemented(kernel, dtypes.bool)
     if isinstance(min, Tensor):
         input, min = on_one_device("clamp", input, min)  # noqa: A001
     if isinstance(max, Tensor):
