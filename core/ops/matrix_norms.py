@@ -93,6 +93,8 @@ def matrix_norm(
     """
     low = dtype or getattr(A, "dtype", None)
     if ord in ("nuc", 2, -2) and low in dtypes.narrow_float:  # PyTorch's SVD has no float16 kernel
+        _check_floating("linalg.matrix_norm", A, "A")  # (its earlier checks first)
+        check_norm_dtype("linalg.matrix_norm", A, dtype)
         raise RuntimeError(f"linalg.matrix_norm: Low precision dtypes not supported. Got {TORCH_NAMES[low]}")
     return _matrix_norm(A, ord, dim, keepdim, dtype=dtype)
 
