@@ -21,6 +21,7 @@ from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
 from ...tensor import Tensor
 from ..common_types import _size_1_t, _size_2_t, _size_3_t
+from .conv_integer import integer_conv
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -148,7 +149,8 @@ def _check_operands(op, nd, input, weight, bias):
                 f"slow_conv{'_transpose' if transposed else ''}{max(nd, 2)}d{'_out' if transposed else ''}_cpu",
                 input.dtype,
             )
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+        if transposed:  # (int64: ember's transposed convolutions take floating point only)
+            raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
 
 
 def _check_groups(op, groups, input, weight, bias, transposed):
@@ -233,6 +235,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
             f"Calculated padded input size per channel: ({_fmt(padded)}). Kernel size: ({_fmt(extent)}). "
             "Kernel size can't be greater than actual input size"
         )
+    if not input.dtype.is_floating_point:  # PyTorch's integer convolution: exact, in the input's type
+        return _finish(integer_conv(input, weight, stride, pads, dilation, groups), bias, nd, batched)
     out = _Conv.apply(input, weight, bias, stride, pads, dilation, groups)
     return out if batched else out.squeeze(0)
 

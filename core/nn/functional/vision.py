@@ -208,7 +208,6 @@ def _per_dim(value, dim, what):
     return [value] * dim
 
 
-@computes_in_float32
 def _interpolate_kernel(mode, nd):
     """The PyTorch CPU kernel that refuses an integer input of ``interpolate(mode=mode)`` (``nd`` spatial dims)."""
     if mode == "area":
@@ -220,6 +219,7 @@ def _interpolate_kernel(mode, nd):
     )
 
 
+@computes_in_float32
 def interpolate(
     input: Tensor,
     size: int | Sequence[int] | None = None,
