@@ -8,6 +8,7 @@ never a detour through floating point.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from ...tensor import Tensor
 from .padding import pad
@@ -15,7 +16,14 @@ from .padding import pad
 __all__ = ["integer_conv"]
 
 
-def integer_conv(input: Tensor, weight: Tensor, stride, pads, dilation, groups: int) -> Tensor:
+def integer_conv(
+    input: Tensor,
+    weight: Tensor,
+    stride: Sequence[int],
+    pads: Sequence[tuple[int, int]],
+    dilation: Sequence[int],
+    groups: int,
+) -> Tensor:
     """The ``(N, C_out, *spatial)`` convolution of an integer ``(N, C_in, *spatial)`` input (no bias).
 
     Args:
