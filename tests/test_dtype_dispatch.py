@@ -121,3 +121,15 @@ def test_integer_convolution_is_exact(device, nd):
     assert got.dtype is ember.int64
     assert int(want.abs().max()) > 2**53
     np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_uint8_nearest_interpolation_matches_torch(device, mode, nd):
+    """PyTorch's CPU interpolates uint8 images by nearest neighbours (the OpInfo lists it as supported)."""
+    x = np.random.default_rng(nd).integers(0, 256, size=(2, 3) + (5,) * nd).astype(np.uint8)
+    for kwargs in ({"scale_factor": 1.7}, {"size": (3,) * nd}):
+        want = torch.nn.functional.interpolate(torch.tensor(x), mode=mode, **kwargs)
+        got = ember.nn.functional.interpolate(ember.tensor(x, device=device), mode=mode, **kwargs)
+        assert got.dtype is ember.uint8
+        np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())

@@ -283,7 +283,12 @@ def interpolate(
     if not input.dtype.is_floating_point:
         if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
             not_implemented(_interpolate_kernel(mode, input.ndim - 2), input.dtype)
-        raise RuntimeError(f"interpolate(): expected a floating point input, got {input.dtype}")  # PyTorch: uint8 too
+        if mode in ("nearest", "nearest-exact"):  # a gather of bytes: exact through float32
+            args = (size, scale_factor, mode, align_corners, recompute_scale_factor)
+            return interpolate(input.float(), *args).to(dtypes.uint8)
+        raise RuntimeError(
+            f"interpolate(): uint8 {mode} is not supported, got {input.dtype}"
+        )  # PyTorch rounds its own way
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
     scales: list[Any]
