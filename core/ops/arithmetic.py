@@ -1045,6 +1045,11 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     if not isinstance(input, Tensor):
         if not is_scalar(input):
             raise TypeError(f"pow(): unsupported base type {type(input).__name__}")
+        if exponent.dtype is dtypes.bool:  # an int base raises a bool exponent to int64, a bool base has no kernel
+            if isinstance(input, bool):
+                not_implemented("pow", dtypes.bool)
+            if isinstance(input, int):
+                exponent = exponent.to(dtypes.int64)
         integral = isinstance(input, int) and not isinstance(input, bool) and exponent.dtype._category == 1
         x = exponent if exponent.dtype.is_floating_point or integral else exponent.to(dtypes.get_default_dtype())
         return _RPow.apply(x, input)

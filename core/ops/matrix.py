@@ -316,6 +316,12 @@ def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
         for lab in labels:
             if lab not in output and lab not in contracted:
                 contracted.append(lab)
+    if (
+        ops
+        and all(t.dtype is dtypes.bool for t in ops)
+        and any(sum(lab in labels for labels in labs) > 1 for lab in contracted)
+    ):  # PyTorch contracts a label shared by two operands with bmm, which has no bool kernel
+        not_implemented("bmm", dtypes.bool)
     order = output + contracted
     aligned = []
     for t, labels in zip(ops, labs):

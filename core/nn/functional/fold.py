@@ -60,7 +60,7 @@ def _blocks(size, kernel, dilation, padding, stride):
     )
 
 
-#: PyTorch's im2col kernel: floating types and bool
+#: PyTorch's im2col and col2im kernels: floating types and bool
 _IM2COL_TYPES = FLOATING_AND_HALF | {dtypes.bool}
 
 
@@ -139,6 +139,10 @@ def fold(
         return autocast_call("col2im", fold, input, output_size, kernel_size, dilation, padding, stride)
     op = "fold"
     cols, batched = _batched(op, input, 3)
+    if cols.dtype not in _IM2COL_TYPES:
+        not_implemented("col2im_out_cpu", cols.dtype)
+    if cols.dtype is dtypes.bool:  # no bool convolution: the overlaps sum 0s and 1s in float32, then any()
+        return fold(input.float(), output_size, kernel_size, dilation, padding, stride).bool()
     size, kernel, dil, pd, st = _pairs(
         op, output_size=output_size, kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride
     )

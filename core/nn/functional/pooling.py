@@ -1028,6 +1028,10 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
         if o + k - 1 > n:
             raise RuntimeError(f"{op}(): pool {name} {k} too large relative to input {name} {n}")
     n, c = x.shape[0], x.shape[1]
+    if x.dtype not in FLOATING_AND_HALF:  # PyTorch draws (or takes) the samples in the input's type
+        if _random_samples is None or _random_samples.dtype is x.dtype:
+            not_implemented("check_uniform_bounds" if _random_samples is None else f"{op}_out_frame", x.dtype)
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
     if _random_samples is None:
         samples = rand(n, c, nd, dtype=x.dtype, device=x.device)
     else:
