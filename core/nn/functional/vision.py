@@ -284,11 +284,10 @@ def interpolate(
         if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
             not_implemented(_interpolate_kernel(mode, input.ndim - 2), input.dtype)
         if mode in ("nearest", "nearest-exact"):  # a gather of bytes: exact through float32
-            args = (size, scale_factor, mode, align_corners, recompute_scale_factor)
-            return interpolate(input.float(), *args).to(dtypes.uint8)
-        raise RuntimeError(
-            f"interpolate(): uint8 {mode} is not supported, got {input.dtype}"
-        )  # PyTorch rounds its own way
+            scaled = interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor)
+            return scaled.to(dtypes.uint8)
+        # (PyTorch's uint8 bilinear and bicubic round in their own integer arithmetic)
+        raise RuntimeError(f"interpolate(): uint8 {mode} is not supported, got {input.dtype}")
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
     scales: list[Any]
