@@ -105,15 +105,18 @@ def test_refused_dtypes_match_torch(device, name):
                 assert str(ember_error) == str(torch_error), f"{where}: {ember_error} (torch: {torch_error})"
 
 
+@pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("nd", [1, 2])
-def test_integer_convolution_is_exact(device, nd):
+def test_integer_convolution_is_exact(device, nd, transposed):
     """An int64 convolution beyond 2**53 (where float64 rounds) equals PyTorch's exactly."""
     rng = np.random.default_rng(0)
     x = rng.integers(-(2**44), 2**44, size=(2, 4) + (5,) * nd)
-    w = rng.integers(-(2**12), 2**12, size=(6, 2) + (3,) * nd)
+    w = rng.integers(-(2**12), 2**12, size=(4, 3) + (3,) * nd if transposed else (6, 2) + (3,) * nd)
     b = rng.integers(-(2**50), 2**50, size=(6,))
-    conv = f"conv{nd}d"
+    conv = f"conv_transpose{nd}d" if transposed else f"conv{nd}d"
     kwargs = {"stride": 2, "padding": 1, "dilation": 1 if nd == 1 else 2, "groups": 2}
+    if transposed:
+        kwargs["output_padding"] = 1
     want = getattr(torch.nn.functional, conv)(torch.tensor(x), torch.tensor(w), torch.tensor(b), **kwargs)
     got = getattr(ember.nn.functional, conv)(
         ember.tensor(x, device=device), ember.tensor(w, device=device), ember.tensor(b, device=device), **kwargs

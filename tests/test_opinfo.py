@@ -352,13 +352,6 @@ INTEGER_SAMPLES_PER_OP = 2  # forward only; the first samples hold the edge shap
 
 #: (op, dtype) -> what differs: integer inputs ember refuses or computes in floating point
 INTEGER_KNOWN = {
-    **{
-        (
-            f"nn.functional.{name}",
-            "int64",
-        ): "ember's transposed convolutions take floating point only (PyTorch: int64 too)"
-        for name in ("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
-    },
     ("nn.functional.local_response_norm", "int64"): "ember takes floating point only",
 }
 

@@ -21,7 +21,7 @@ from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
 from ...tensor import Tensor
 from ..common_types import _size_1_t, _size_2_t, _size_3_t
-from .conv_integer import integer_conv
+from .conv_integer import integer_conv, integer_conv_transpose
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -149,8 +149,6 @@ def _check_operands(op, nd, input, weight, bias):
                 f"slow_conv{'_transpose' if transposed else ''}{max(nd, 2)}d{'_out' if transposed else ''}_cpu",
                 input.dtype,
             )
-        if transposed:  # (int64: ember's transposed convolutions take floating point only)
-            raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
 
 
 def _check_groups(op, groups, input, weight, bias, transposed):
@@ -269,6 +267,9 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
             f"Given input size per channel: ({_fmt(input.shape[2:])}). Calculated output size per channel: "
             f"({_fmt(out_spatial)}). Output size is too small"
         )
+    if not input.dtype.is_floating_point:  # PyTorch's int64 transposed convolution: exact, in int64
+        out = integer_conv_transpose(input, weight, stride, padding, output_padding, dilation, groups)
+        return _finish(out, bias, nd, batched)
     input_shape = (input.shape[0], weight.shape[1] * groups) + tuple(out_spatial)
     pads = tuple((p, p) for p in padding)
     out = _ConvBackwardInput.apply(input, weight, input_shape, stride, pads, dilation, groups)

@@ -1,4 +1,4 @@
-"""Convolution of integer tensors, which PyTorch's CPU kernels compute in the input's type.
+"""Convolution of integer tensors (and its transpose), which PyTorch's CPU kernels compute in the input's type.
 
 The windows are gathered with :meth:`Tensor.unfold` and contracted with the weight by the
 backend's integer matmul, so the result is exact (wrapping as the type does, as PyTorch's),
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ...tensor import Tensor
 from .padding import pad
 
-__all__ = ["integer_conv"]
+__all__ = ["integer_conv", "integer_conv_transpose"]
 
 
 def integer_conv(
@@ -56,3 +56,46 @@ def integer_conv(
     filters = weight.reshape((groups, weight.shape[0] // groups, taps)).transpose(1, 2)
     out = cols.matmul(filters)  # (N, G, P, C_out / G)
     return out.permute(0, 1, 3, 2).reshape((n, weight.shape[0]) + out_shape)
+
+
+def integer_conv_transpose(
+    input: Tensor,
+    weight: Tensor,
+    stride: Sequence[int],
+    padding: Sequence[int],
+    output_padding: Sequence[int],
+    dilation: Sequence[int],
+    groups: int,
+) -> Tensor:
+    """The transposed convolution of an integer ``(N, C_in, *spatial)`` input (no bias): the input
+    spread ``stride`` apart with zeros, convolved with the flipped, transposed kernel.
+
+    Args:
+        input (Tensor): the batched integer input.
+        weight (Tensor): ``(C_in, C_out / groups, *kernel)`` of the same type.
+        stride, padding, output_padding, dilation: one int per spatial dimension.
+        groups (int): the number of channel groups.
+
+    Example::
+
+        >>> from ember.nn.functional.conv_integer import integer_conv_transpose
+        >>> integer_conv_transpose(ember.tensor([[[1, 2]]]), ember.tensor([[[1, 10]]]), (2,), (0,), (0,), (1,), 1)
+        tensor([[[ 1, 10,  2, 20]]])
+    """
+    nd = input.ndim - 2
+    n, c_in = input.shape[:2]
+    kernel = tuple(weight.shape[2:])
+    spread = input
+    if any(s != 1 for s in stride):
+        spread = input.new_zeros((n, c_in) + tuple((i - 1) * s + 1 for i, s in zip(input.shape[2:], stride)))
+        spread[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)] = input
+    reach = [d * (k - 1) - p for d, k, p in zip(dilation, kernel, padding)]  # negative: cropped
+    pads = tuple((r, r + o) for r, o in zip(reach, output_padding))
+    c_out = weight.shape[1] * groups
+    flipped = (
+        weight.reshape((groups, c_in // groups, weight.shape[1]) + kernel)
+        .transpose(1, 2)
+        .reshape((c_out, c_in // groups) + kernel)
+        .flip(tuple(range(2, 2 + nd)))
+    )
+    return integer_conv(spread, flipped, (1,) * nd, pads, dilation, groups)
