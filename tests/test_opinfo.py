@@ -351,9 +351,7 @@ INTEGER_DTYPES = ["int64", "bool"]
 INTEGER_SAMPLES_PER_OP = 2  # forward only; the first samples hold the edge shapes
 
 #: (op, dtype) -> what differs: integer inputs ember refuses or computes in floating point
-INTEGER_KNOWN = {
-    ("nn.functional.local_response_norm", "int64"): "ember takes floating point only",
-}
+INTEGER_KNOWN: dict[tuple[str, str], str] = {}
 
 #: ops whose index outputs are unspecified among equal values (ties abound in small integers):
 #: their values are compared, not their indices; argsort gives nothing but indices
