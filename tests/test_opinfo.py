@@ -351,14 +351,7 @@ INTEGER_DTYPES = ["int64", "bool"]
 INTEGER_SAMPLES_PER_OP = 2  # forward only; the first samples hold the edge shapes
 
 #: (op, dtype) -> what differs: integer inputs ember refuses or computes in floating point
-INTEGER_KNOWN = {
-    **{
-        (f"nn.functional.{name}", "int64"): "ember's convolutions take floating point only (PyTorch: int64 too)"
-        for name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
-    },
-    ("nn.functional.local_response_norm", "int64"): "ember takes floating point only",
-    ("nn.functional.unfold", "bool"): "ember's unfold takes no bool input",
-}
+INTEGER_KNOWN: dict[tuple[str, str], str] = {}
 
 #: ops whose index outputs are unspecified among equal values (ties abound in small integers):
 #: their values are compared, not their indices; argsort gives nothing but indices

@@ -15,6 +15,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from .comparison import _TORCH_NAMES
+from .dtype_support import FLOATING_AND_HALF, not_implemented
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -356,6 +357,8 @@ def _unary(
     cls.compute = staticmethod(compute)
     cls.derivative = staticmethod(derivative) if derivative is not None else None
     autocast = has_policy(name)  # exp, log, ... run in float32 under autocast on cuda
+    # PyTorch's vectorised rounding kernels carry a "_vml" in their names
+    bool_kernel = f"{name}_vml_cpu" if name in ("floor", "ceil", "trunc", "round") else f"{name}_cpu"
 
     def op(input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
@@ -365,7 +368,7 @@ def _unary(
         if input.dtype is dtypes.bool and not floating:  # PyTorch has no bool kernel but sign's
             if name == "sign":
                 return input.clone()
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
+            not_implemented(bool_kernel, dtypes.bool)
         if floating and not input.dtype.is_floating_point:
             input = input.to(dtypes.get_default_dtype())
         return cls.apply(input)
@@ -523,13 +526,14 @@ def square(input: Tensor) -> Tensor:
     return mul(input, input)
 
 
-def round(input: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
+def round(input: Tensor, decimals: int | None = None) -> Tensor:  # noqa: A001
     """Rounds every element of ``input`` to the nearest integer, ties to even, or to ``decimals`` decimal places.
 
     Args:
         input (Tensor): the input tensor.
-        decimals (int): the number of decimal places to round to; a negative number rounds to the left of the decimal
-            point. Default: ``0``.
+        decimals (int, optional): the number of decimal places to round to; a negative number rounds to the left of
+            the decimal point. Given (even as 0), ``input`` must be floating point, as in PyTorch. Default: ``None``
+            (round to integers, any dtype).
 
     Example::
 
@@ -538,6 +542,10 @@ def round(input: Tensor, decimals: int = 0) -> Tensor:  # noqa: A001
         >>> ember.round(ember.tensor([1.2345, 12.5]), decimals=2)
         tensor([ 1.2300, 12.5000])
     """
+    if decimals is None:
+        return _round_half_even(input)
+    if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
+        not_implemented("round_vml_cpu" if decimals == 0 else "round_cpu", input.dtype)
     if decimals == 0:
         return _round_half_even(input)
     scale = 10.0**decimals
@@ -785,13 +793,14 @@ class _IntTruncDiv(_RoundedDiv):
     )
 
 
-def _exact_binary(fn_cls, op, input, other):
-    """An integer-valued division op: exact in integer arithmetic, raising on an integer zero divisor."""
+def _exact_binary(fn_cls, op, input, other, kernel=None):
+    """An integer-valued division op: exact in integer arithmetic, raising on an integer zero divisor
+    (``kernel``: PyTorch's name for it, by default ``<op>_cpu``)."""
     a, b, result = promote(op, input, other)
     if result.is_floating_point:
         return fn_cls.apply(a, b)
     if result is dtypes.bool:
-        raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool'")
+        not_implemented(kernel or f"{op}_cpu", result)
     empty = a.numel() == 0 or (isinstance(b, Tensor) and b.numel() == 0)
     zero = (b == 0) if not isinstance(b, Tensor) else bool((b == 0).any())
     if zero and not empty:
@@ -946,9 +955,9 @@ def div(
     if rounding_mode is None:
         return _binary(_Div, "div", input, other, floating=True)
     if rounding_mode == "floor":
-        return _exact_binary(_FloorDiv, "div", input, other)
+        return _exact_binary(_FloorDiv, "div", input, other, "div_floor_cpu")
     if rounding_mode == "trunc":
-        return _exact_binary(_TruncDiv, "div", input, other)
+        return _exact_binary(_TruncDiv, "div", input, other, "div_trunc_cpu")
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
@@ -1036,9 +1045,18 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     if not isinstance(input, Tensor):
         if not is_scalar(input):
             raise TypeError(f"pow(): unsupported base type {type(input).__name__}")
+        if exponent.dtype is dtypes.bool:  # an int base raises a bool exponent to int64, a bool base has no kernel
+            if isinstance(input, bool):
+                not_implemented("pow", dtypes.bool)
+            if isinstance(input, int):
+                exponent = exponent.to(dtypes.int64)
         integral = isinstance(input, int) and not isinstance(input, bool) and exponent.dtype._category == 1
         x = exponent if exponent.dtype.is_floating_point or integral else exponent.to(dtypes.get_default_dtype())
         return _RPow.apply(x, input)
+    if input.dtype is dtypes.bool and (
+        isinstance(exponent, bool) or isinstance(exponent, Tensor) and exponent.dtype is dtypes.bool
+    ):
+        not_implemented("pow", dtypes.bool)
     if is_scalar(exponent) and not input.dtype.is_floating_point and not isinstance(exponent, int):
         input = input.to(dtypes.get_default_dtype())
     if isinstance(exponent, int) and not isinstance(exponent, bool) and exponent < 0:
@@ -1134,6 +1152,19 @@ class _Clamp(Function):
         return g, glow, ghigh
 
 
+def _bool_clamp_kernel(low, high):
+    """The PyTorch kernel that refuses clamping a bool tensor to these bounds; None where one takes them."""
+    if isinstance(low, Tensor) and isinstance(high, Tensor):
+        return "clamp_cpu" if low.dtype is dtypes.bool and high.dtype is dtypes.bool else None
+    if isinstance(low, bool) and isinstance(high, bool):
+        return "clamp_scalar_cpu"
+    if high is None and isinstance(low, bool):
+        return "clamp_min_scalar_cpu"
+    if low is None and isinstance(high, bool):
+        return "clamp_max_scalar_cpu"
+    return None
+
+
 def clamp(  # noqa: A002
     input: Tensor, min: Tensor | Number | None = None, max: Tensor | Number | None = None
 ) -> Tensor:
@@ -1162,6 +1193,8 @@ def clamp(  # noqa: A002
         if bound is not None and not is_scalar(bound):
             if not isinstance(bound, Tensor):
                 raise TypeError(f"clamp(): bounds must be numbers or tensors, got {type(bound).__name__}")
+    if input.dtype is dtypes.bool and (kernel := _bool_clamp_kernel(min, max)) is not None:
+        not_implemented(kernel, dtypes.bool)
     if isinstance(min, Tensor):
         input, min = on_one_device("clamp", input, min)  # noqa: A001
     if isinstance(max, Tensor):
@@ -1267,6 +1300,8 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
         >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
         tensor([5., 2.])
     """
+    if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
+        not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
     return input + weight * (end - input)
 
 
@@ -1287,6 +1322,8 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         >>> ember.addcmul(ember.tensor([1.0, 1.0]), ember.tensor([2.0, 3.0]), ember.tensor([4.0, 5.0]), value=0.5)
         tensor([5.0000, 8.5000])
     """
+    if all(isinstance(t, Tensor) and t.dtype is dtypes.bool for t in (input, tensor1, tensor2)):
+        not_implemented("addcmul_cpu_out", dtypes.bool)
     return input + tensor1 * tensor2 * value
 
 
@@ -1307,7 +1344,18 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         >>> ember.addcdiv(ember.tensor([1.0, 1.0]), ember.tensor([2.0, 3.0]), ember.tensor([4.0, 5.0]), value=2)
         tensor([2.0000, 2.2000])
     """
+    if all(isinstance(t, Tensor) and not t.dtype.is_floating_point for t in (tensor1, tensor2)):
+        raise RuntimeError(_ADDCDIV_INTEGERS)
     return input + tensor1 / tensor2 * value
+
+
+_ADDCDIV_INTEGERS = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv will perform a true "
+    "division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + value * "
+    "torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) "
+    "for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
+    "tensor2), for all dtypes."
+)
 
 
 # -- comparisons and logic (no gradient) ---------------------------------------------------

@@ -8,7 +8,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import clamp, pow, where  # noqa: A004
-from .comparison import _TORCH_NAMES
+from .dtype_support import not_implemented
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -115,5 +115,5 @@ def bitwise_not(input: Tensor) -> Tensor:
     if input.dtype is dtypes.bool:
         return input.logical_not()
     if input.dtype.is_floating_point:
-        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+        not_implemented("bitwise_not_cpu", input.dtype)
     return input._make(~input._data)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..tensor import Tensor
+from .dtype_support import TORCH_NAMES
 from .operands import broadcast_error, check_same_device
 
 __all__ = ["isclose", "allclose", "equal"]
 
-_TORCH_NAMES = {
-    "float16": "Half", "float32": "Float", "float64": "Double", "bfloat16": "BFloat16", "int8": "Char",
-    "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
-}  # fmt: skip
+#: dtype name -> PyTorch's ScalarType name
+_TORCH_NAMES = {d.name: name for d, name in TORCH_NAMES.items()}
 
 
 def _check_pair(op, input, other):

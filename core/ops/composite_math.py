@@ -15,6 +15,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from .arithmetic import _Binary, _unary, abs, sign, sub, trunc, where  # noqa: A004
 from .comparison import _TORCH_NAMES
+from .dtype_support import not_implemented
 from .operands import as_tensor_arg, is_scalar, promote
 
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
     """
     a, b = _tensor_pair("hypot", input, other)
     if not a.dtype.is_floating_point:
-        raise RuntimeError(f"\"hypot_cpu\" not implemented for '{_TORCH_NAMES[a.dtype.name]}'")
+        not_implemented("hypot_cpu", a.dtype)
     return _Hypot.apply(a, b)
 
 

@@ -201,6 +201,8 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
         >>> ember.trapezoid(ember.tensor([1.0, 2.0, 3.0]), ember.tensor([0.0, 1.0, 3.0]))
         tensor(6.5000)
     """
+    if isinstance(y, Tensor) and y.dtype is dtypes.bool:
+        raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
     dim, step = _spacing("trapezoid", y, x, dx, dim)
     if y.shape[dim] == 0:
         return y.sum(dim).to(y.dtype if y.dtype.is_floating_point else dtypes.get_default_dtype())

@@ -451,6 +451,8 @@ def linspace(
     """
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
+    start, end = (v.to(dtypes.int64) if isinstance(v, Tensor) and v.dtype is dtypes.bool else v for v in (start, end))
     backend, dev, dt = _place(dtype, device)
     if steps == 1:
         host = np.array([start], dtype=np.float64)

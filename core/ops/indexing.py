@@ -13,6 +13,7 @@ from ..tensor import Tensor, tensor
 from .arithmetic import where
 from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
+from .dtype_support import not_implemented
 from .movement import broadcast_shapes
 from .operands import check_same_device, is_scalar, sum_to, wrap_dim
 from .strided import check_no_internal_overlap, has_internal_overlap
@@ -796,6 +797,8 @@ def topk(  # noqa: A002
         values=tensor([1., 3.]),
         indices=tensor([0, 2]))
     """
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= size:
@@ -822,6 +825,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ret
         values=tensor(2.),
         indices=tensor(3))
     """
+    if input.dtype is dtypes.bool:
+        not_implemented("kthvalue_cpu", input.dtype)
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         values, indices = kthvalue(input.reshape(1), k, 0, keepdim)

@@ -9,6 +9,7 @@ from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .dtype_support import not_implemented
 from .operands import array_operands, check_same_device, sum_to
 
 if TYPE_CHECKING:
@@ -97,6 +98,11 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
             f"mat1 and mat2 shapes cannot be multiplied ({_shapes(a, b)})"
             if na <= 2 and nb <= 2
             else f"Expected size for first two dimensions of batch2 tensor to be compatible: matmul got shapes ({_shapes(a, b)})"
+        )
+    if a.dtype is dtypes.bool:  # PyTorch has no bool GEMM: the kernel its matmul would call refuses
+        not_implemented(
+            "dot" if na == 1 == nb else "addmv_impl_cpu" if nb == 1 else "addmm_impl_cpu_" if nb == 2 else "bmm",
+            a.dtype,
         )
     if na == 1 and nb == 1:
         return _Matmul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
@@ -325,6 +331,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, 
         >>> ember.baddbmm(ember.ones(1), ember.ones(1, 1, 2), ember.ones(1, 2, 1))
         tensor([[[3.]]])
     """
+    if isinstance(batch1, Tensor) and batch1.dtype is dtypes.bool:
+        not_implemented("baddbmm", batch1.dtype)
     return _add_scaled_product("baddbmm", bmm, input, batch1, batch2, beta, alpha)
 
 

@@ -15,6 +15,7 @@ from ..amp.state import state as _amp
 from ..tensor import Tensor
 from .arithmetic import where
 from .creation import arange, zeros
+from .dtype_support import not_implemented
 from .movement import broadcast_tensors, cat, stack
 from .operands import broadcast_error, check_same_device, wrap_dim
 
@@ -138,6 +139,8 @@ def trace(input: Tensor) -> Tensor:
         tensor(4)
     """
     _check_tensor("trace", input)
+    if input.dtype is dtypes.bool:
+        not_implemented("trace", input.dtype)
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     if _amp.active:
@@ -313,6 +316,12 @@ def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
         for lab in labels:
             if lab not in output and lab not in contracted:
                 contracted.append(lab)
+    if (
+        ops
+        and all(t.dtype is dtypes.bool for t in ops)
+        and any(sum(lab in labels for labels in labs) > 1 for lab in contracted)
+    ):  # PyTorch contracts a label shared by two operands with bmm, which has no bool kernel
+        not_implemented("bmm", dtypes.bool)
     order = output + contracted
     aligned = []
     for t, labels in zip(ops, labs):
@@ -436,6 +445,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     err = broadcast_error(input.shape, other.shape)
     if err is not None:
         raise err
+    if input.dtype is dtypes.bool and other.dtype is dtypes.bool:
+        not_implemented("cross", input.dtype)
     a, b = broadcast_tensors(input, other)
     if dim is None:
         warnings.warn(

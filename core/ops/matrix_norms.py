@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
+from .dtype_support import TORCH_NAMES
 from .operands import wrap_dim
 from .reduced_precision import computes_in_float32
 from .singular import svdvals
@@ -61,7 +62,6 @@ def _keep(out, dims, keepdim):
     return out
 
 
-@computes_in_float32
 def matrix_norm(
     A: Tensor,
     ord: float | str = "fro",
@@ -91,6 +91,16 @@ def matrix_norm(
         >>> ember.linalg.matrix_norm(A, ord=2), ember.linalg.matrix_norm(A)
         (tensor(4.), tensor(5.))
     """
+    low = dtype or getattr(A, "dtype", None)
+    if ord in ("nuc", 2, -2) and low in dtypes.narrow_float:  # PyTorch's SVD has no float16 kernel
+        _check_floating("linalg.matrix_norm", A, "A")  # (its earlier checks first)
+        check_norm_dtype("linalg.matrix_norm", A, dtype)
+        raise RuntimeError(f"linalg.matrix_norm: Low precision dtypes not supported. Got {TORCH_NAMES[low]}")
+    return _matrix_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+@computes_in_float32
+def _matrix_norm(A, ord, dim, keepdim, *, dtype):
     op = "linalg.matrix_norm"
     _check_floating(op, A, "A")
     if ord not in _MATRIX_ORDS:

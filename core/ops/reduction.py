@@ -15,6 +15,7 @@ from ..tensor import Tensor
 from . import arithmetic
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
+from .dtype_support import FLOATING_AND_HALF, not_implemented
 from .matrix_norms import matrix_norm
 from .movement import stack
 from .operands import normalize_dims, wrap_dim
@@ -675,10 +676,10 @@ def norm(
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"norm(): input dtype should be floating point, but got {input.dtype}")
-    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
-        return norm(input.float(), p, dim, keepdim).to(input.dtype)
     if p == "nuc":  # the nuclear norm of the matrices over the two dims (all of a 2-D input)
         return matrix_norm(input, "nuc", tuple(range(input.ndim)) if dim is None else dim, keepdim)
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
+        return norm(input.float(), p, dim, keepdim).to(input.dtype)
     if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):
@@ -934,8 +935,8 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
         >>> ember.logcumsumexp(ember.tensor([0.0, 0.0]), 0)
         tensor([0.0000, 0.6931])
     """
-    if not input.dtype.is_floating_point:
-        input = input.to(dtypes.get_default_dtype())
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("logcumsumexp_out_cpu", input.dtype)
     return _scan(input, dim, _log_add_exp)
 
 
@@ -966,6 +967,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
+    if input.dtype is dtypes.bool:
+        not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
         flat = input.reshape(-1)
         if flat.shape[0] == 0:

@@ -15,6 +15,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from .arithmetic import where
 from .creation import arange
+from .dtype_support import not_implemented
 from .movement import cat
 from .operands import wrap_dim
 
@@ -174,6 +175,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, al
         >>> ember.addbmm(ember.zeros(1, 2), b1, b2, alpha=0.5)
         tensor([[3., 3.]])
     """
+    if batch1.dtype is dtypes.bool:  # PyTorch sums the products with addmm, which has no bool kernel
+        not_implemented("addmm_impl_cpu_", batch1.dtype)
     if batch1.ndim != 3 or batch2.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if batch1.ndim != 3 else "batch2 must be a 3D tensor")
     if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
@@ -181,7 +184,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, al
             f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x{batch1.shape[2]} and "
             f"{batch2.shape[1]}x{batch2.shape[2]})"
         )
-    product = (batch1 @ batch2).sum(0)
+    product = (batch1 @ batch2).sum(0, dtype=batch1.dtype)  # an integer sum stays in its type, as PyTorch's
     if alpha != 1:
         product = product * alpha
     if beta == 0:

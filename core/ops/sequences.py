@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..tensor import Tensor
 from .creation import arange, tensor
+from .dtype_support import not_implemented
 from .linalg import outer, scale_by
 from .movement import cat, stack
 from .operands import check_same_device, wrap_dim
@@ -194,7 +195,7 @@ def _triangle_indices(op, row, col, offset, dtype, device, lower):
         raise RuntimeError(f"{op}: row and col must be non-negative, got row={row}, col={col}")
     dtype = dtypes.int64 if dtype is None else dtype
     if dtype not in (dtypes.int64, dtypes.int32):
-        raise RuntimeError(f"\"{op}\" not implemented for '{dtype}'")
+        not_implemented(op, dtype)
     r = arange(row, device=device).unsqueeze(1)
     c = arange(col, device=device).unsqueeze(0)
     keep = (c - r <= offset) if lower else (c - r >= offset)

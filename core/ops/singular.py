@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ..autograd.function import Function, once_differentiable
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
+from .dtype_support import FLOATING, not_implemented
 
 if TYPE_CHECKING:
     from ..backend import _Array
@@ -62,4 +63,6 @@ def svdvals(input: Tensor) -> Tensor:
         raise RuntimeError(
             f"linalg.svd: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[input.dtype.name]}"
         )
+    if input.dtype not in FLOATING:
+        not_implemented("linalg_svd_cpu", input.dtype)
     return _Svdvals.apply(input)

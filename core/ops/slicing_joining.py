@@ -18,6 +18,7 @@ from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .conversion import check_inplace
 from .creation import arange
+from .dtype_support import not_implemented
 from .indexing import _IndexAccumulate, _native_key
 from .movement import cat, flip, movedim, narrow, transpose
 
@@ -211,6 +212,8 @@ def searchsorted(
         seq = seq.gather(-1, sorter)
     scalar = not isinstance(input, Tensor)
     values = seq.new_full((), input) if scalar else input.detach()  # type: ignore[union-attr]
+    if seq.dtype is dtypes.bool and values.dtype is dtypes.bool and values.numel():
+        not_implemented("searchsorted_out_cpu", seq.dtype)
     if seq.ndim > 1 and tuple(seq.shape[:-1]) != tuple(values.shape[:-1]):
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "

@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
+from .dtype_support import not_implemented
 from .operands import wrap_dim
 
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
@@ -171,6 +172,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> T
         values=tensor([2.]),
         indices=tensor([3]))
     """
+    if input.dtype is dtypes.bool:
+        not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
         if input.numel() == 0:
             return input.new_full((), math.nan)

@@ -16,7 +16,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
-from ...ops.comparison import _TORCH_NAMES
+from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
 from ...tensor import Tensor
 from ..common_types import _dtype_t
 
@@ -68,17 +68,23 @@ def _check_tensor(name, input):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
 
 
-#: activations PyTorch has only floating-point kernels for
-_FLOATING_ONLY = frozenset(
-    {"celu", "elu", "selu", "silu", "mish", "hardsigmoid", "hardswish", "rrelu", "gelu", "softplus"}
-)
+#: activation -> (PyTorch's CPU kernel, the dtypes it is compiled for)
+_KERNELS = {
+    **dict.fromkeys(("elu", "selu", "celu"), ("elu_cpu", FLOATING_AND_HALF)),
+    **{name: (f"{name}_cpu", FLOATING_AND_HALF) for name in ("silu", "mish", "hardsigmoid", "hardswish", "leaky_relu")},
+    "rrelu": ("rrelu_with_noise_out_cpu", FLOATING_AND_HALF),
+    **dict.fromkeys(("threshold", "threshold_"), ("threshold_cpu", ALL)),
+}
 
 
 def _apply(name, input, inplace, fn):
     """Run the out-of-place activation ``fn``; with ``inplace`` write the result into ``input``."""
     _check_tensor(name, input)
-    if name in _FLOATING_ONLY and not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{input.dtype.name.capitalize()}'")
+    kernel = _KERNELS.get(name)
+    if kernel is not None and input.dtype not in kernel[1]:
+        not_implemented(kernel[0], input.dtype)
+    if input.dtype is dtypes.bool and name in ("hardtanh", "relu6"):
+        raise RuntimeError("Bool inputs not supported for hardtanh")
     if not inplace:
         return fn(input)
     if grad_state.enabled and input.requires_grad:
@@ -423,6 +429,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                 [-0.3000, -2.0000]])
     """
     _check_tensor("prelu", input)
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("prelu_cpu", input.dtype)
     if not isinstance(weight, Tensor):
         raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")
     if _amp.active:
@@ -470,7 +478,9 @@ def rrelu(
         >>> bool(((y[:2] / x[:2] >= 1 / 8) & (y[:2] / x[:2] <= 1 / 3)).all())
         True
     """
-    if not training:
+    if not training:  # PyTorch's leaky_relu
+        if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
+            not_implemented("leaky_relu_cpu", input.dtype)
         return _apply("rrelu", input, inplace, lambda x: where(x >= 0, x, x * ((lower + upper) / 2)))
 
     def sample(x):
@@ -515,6 +525,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         tensor([[0.5000, 2.0000]])
     """
     _check_tensor("glu", input)
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("glu_cpu", input.dtype)
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     d = input._wrap_dim(dim)
@@ -544,8 +556,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     _check_tensor("gelu", input)
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("GeluKernelImpl", input.dtype)
     return _Gelu.apply(input, approximate)
 
 
@@ -622,6 +634,8 @@ def logsigmoid(input: Tensor) -> Tensor:
         tensor([-2.1269, -0.9741, -0.6931, -0.3133, -0.0486])
     """
     _check_tensor("logsigmoid", input)
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("log_sigmoid_cpu", input.dtype)
     return input.clamp(max=0) - (-input.abs()).exp().log1p()
 
 
@@ -641,6 +655,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         tensor([-2.,  0.,  0.,  1.,  3.])
     """
     _check_tensor("hardshrink", input)
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("hardshrink_cpu", input.dtype)
     # 0 inside [-lambd, lambd], ``input`` elsewhere: NaN passes, as in PyTorch
     return where((input >= -lambd).logical_and(input <= lambd), 0.0, input).to(input.dtype)
 
@@ -702,8 +718,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("softplus", input)
     _check_tensor("softplus", input)
-    if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"softplus_cpu\" not implemented for '{input.dtype.name.capitalize()}'")
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("softplus_cpu", input.dtype)
     scaled = input * beta if beta != 1 else input
     smooth = scaled.clamp(max=threshold).exp().log1p()
     if beta != 1:
@@ -727,6 +743,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         tensor([-1.5000,  0.0000,  0.0000,  0.5000,  2.5000])
     """
     _check_tensor("softshrink", input)
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("softshrink_check", input.dtype)
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     # 0 inside [-lambd, lambd], shrunk toward 0 elsewhere: NaN passes, as in PyTorch
@@ -895,11 +913,12 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
         (input,) = cast_inputs(name, input, dtype=dtype)
     if dtype is not None:
         input = input.to(dtypes.as_dtype(dtype))
-    if not input.dtype.is_floating_point and input.numel():
-        raise RuntimeError(f"\"{name}\" not implemented for '{input.dtype.name.capitalize()}'")
+    axis = input._wrap_dim(dim)
+    if input.dtype not in FLOATING_AND_HALF and input.numel():
+        kernel = "log_softmax" if name == "log_softmax" else "softmax"
+        not_implemented(f"{kernel}{'_lastdim' if axis >= input.ndim - 1 else ''}_kernel_impl", input.dtype)
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
         return _softmax_family(name, fn, input.float(), dim, stacklevel, None).to(input.dtype)
-    axis = input._wrap_dim(dim)
     if input.ndim == 0:
         return fn.apply(input.reshape((1,)), 0).reshape(())
     if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity)

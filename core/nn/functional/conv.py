@@ -13,12 +13,15 @@ from __future__ import annotations
 import collections.abc
 import itertools
 
+from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
 from ...tensor import Tensor
 from ..common_types import _size_1_t, _size_2_t, _size_3_t
+from .conv_integer import integer_conv, integer_conv_transpose
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -140,7 +143,12 @@ def _check_operands(op, nd, input, weight, bias):
         if t is not None and t.dtype is not input.dtype:
             raise RuntimeError(f"{op}: Input type ({input.dtype}) and {name} type ({t.dtype}) should be the same")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+        transposed = op.startswith("conv_transpose")  # PyTorch's transposed kernels take int64 only
+        if input.dtype is dtypes.bool or transposed and input.dtype is not dtypes.int64:
+            not_implemented(
+                f"slow_conv{'_transpose' if transposed else ''}{max(nd, 2)}d{'_out' if transposed else ''}_cpu",
+                input.dtype,
+            )
 
 
 def _check_groups(op, groups, input, weight, bias, transposed):
@@ -225,6 +233,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
             f"Calculated padded input size per channel: ({_fmt(padded)}). Kernel size: ({_fmt(extent)}). "
             "Kernel size can't be greater than actual input size"
         )
+    if not input.dtype.is_floating_point:  # PyTorch's integer convolution: exact, in the input's type
+        return _finish(integer_conv(input, weight, stride, pads, dilation, groups), bias, nd, batched)
     out = _Conv.apply(input, weight, bias, stride, pads, dilation, groups)
     return out if batched else out.squeeze(0)
 
@@ -257,6 +267,9 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
             f"Given input size per channel: ({_fmt(input.shape[2:])}). Calculated output size per channel: "
             f"({_fmt(out_spatial)}). Output size is too small"
         )
+    if not input.dtype.is_floating_point:  # PyTorch's int64 transposed convolution: exact, in int64
+        out = integer_conv_transpose(input, weight, stride, padding, output_padding, dilation, groups)
+        return _finish(out, bias, nd, batched)
     input_shape = (input.shape[0], weight.shape[1] * groups) + tuple(out_spatial)
     pads = tuple((p, p) for p in padding)
     out = _ConvBackwardInput.apply(input, weight, input_shape, stride, pads, dilation, groups)

@@ -12,6 +12,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...ops.dtype_support import FLOATING, not_implemented
 from ...tensor import Tensor
 from .loss import _REDUCTIONS
 
@@ -110,6 +111,8 @@ def ctc_loss(
             raise TypeError(f"ctc_loss(): argument '{name}' must be Tensor, not {type(value).__name__}")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_probs.ndim in (2, 3) and log_probs.dtype not in FLOATING:  # PyTorch's CPU kernel: float32, float64
+        not_implemented("ctc_loss_cpu", log_probs.dtype)
     if log_probs.ndim not in (2, 3) or not log_probs.dtype.is_floating_point:
         raise RuntimeError(
             f"ctc_loss(): expected floating point log_probs of shape (T, N, C) or (T, C), got {log_probs.dtype} "

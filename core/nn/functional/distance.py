@@ -5,8 +5,8 @@ from __future__ import annotations
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...ops.comparison import _TORCH_NAMES
 from ...ops.creation import arange
+from ...ops.dtype_support import not_implemented
 from ...tensor import Tensor
 
 __all__ = ["cosine_similarity", "pairwise_distance", "pdist"]
@@ -115,12 +115,17 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("pdist", input)
     _check_tensors("pdist", input=input)
-    if input.dtype in dtypes.narrow_float and (input._backend.autocast_device_type or input.device.type) == "cpu":
-        raise NotImplementedError(
-            f"\"pdist\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'"
-        )  # as PyTorch's CPU
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if (
+        input.dtype in dtypes.narrow_float
+        and input.shape[0] > 1
+        and input.shape[1] > 0  # PyTorch's CPU kernel, which an empty result never reaches
+        and (input._backend.autocast_device_type or input.device.type) == "cpu"
+    ):
+        not_implemented("pdist", input.dtype)
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     n = input.shape[0]

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 
+from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...ops.creation import eye
+from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
 from ...tensor import Tensor
 from ..common_types import _size_any_t
 from .conv import conv2d, conv_transpose2d
@@ -58,6 +60,10 @@ def _blocks(size, kernel, dilation, padding, stride):
     )
 
 
+#: PyTorch's im2col and col2im kernels: floating types and bool
+_IM2COL_TYPES = FLOATING_AND_HALF | {dtypes.bool}
+
+
 def unfold(
     input: Tensor,
     kernel_size: _size_any_t,
@@ -87,6 +93,10 @@ def unfold(
         return autocast_call("im2col", unfold, input, kernel_size, dilation, padding, stride)
     op = "unfold"
     x, batched = _batched(op, input, 4)
+    if x.dtype not in _IM2COL_TYPES:
+        not_implemented("im2col_out_cpu", x.dtype)
+    if x.dtype is dtypes.bool:  # no bool convolution: the one-hot columns copy 0s and 1s, exact in float32
+        return unfold(input.float(), kernel_size, dilation, padding, stride).bool()
     kernel, dil, pd, st = _pairs(op, kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
     if any(b < 1 for b in _blocks(x.shape[2:], kernel, dil, pd, st)):
         raise RuntimeError(
@@ -129,6 +139,10 @@ def fold(
         return autocast_call("col2im", fold, input, output_size, kernel_size, dilation, padding, stride)
     op = "fold"
     cols, batched = _batched(op, input, 3)
+    if cols.dtype not in _IM2COL_TYPES:
+        not_implemented("col2im_out_cpu", cols.dtype)
+    if cols.dtype is dtypes.bool:  # no bool convolution: the overlaps sum 0s and 1s in float32, then any()
+        return fold(input.float(), output_size, kernel_size, dilation, padding, stride).bool()
     size, kernel, dil, pd, st = _pairs(
         op, output_size=output_size, kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride
     )

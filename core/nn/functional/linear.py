@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
+from ...ops.dtype_support import not_implemented
 from ...tensor import Tensor, _new
 
 __all__ = ["linear", "bilinear"]
@@ -54,6 +56,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"mat1 and mat2 must have the same dtype, but got {input.dtype.name.capitalize()} and "
             f"{weight.dtype.name.capitalize()}"
         )
+    if input.dtype is dtypes.bool:  # PyTorch has no bool GEMM
+        not_implemented("addmm_impl_cpu_", input.dtype)
     if input.device != weight.device:
         raise RuntimeError(
             f"Expected all tensors to be on the same device, but found at least two devices, "
@@ -85,6 +89,7 @@ def _common_case(input, weight, bias):
         and x.ndim != 0
         and x.shape[-1] == shape[1]
         and x.dtype == w.dtype
+        and input._backend._ember[x.dtype] is not dtypes.bool  # refused below
         and input._backend is weight._backend
         and (weight._device is dev or weight._device == dev)
         and (
@@ -172,6 +177,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         return autocast_call("bilinear", bilinear, input1, input2, weight, bias)
     for arg, value in (("input1", input1), ("input2", input2), ("weight", weight)):
         _check_tensor("bilinear", arg, value)
+    if input1.dtype is dtypes.bool:  # PyTorch's bilinear contracts with bmm, which has no bool kernel
+        not_implemented("bmm", input1.dtype)
     if weight.ndim != 3:
         raise RuntimeError(f"bilinear(): weight must be three-dimensional, got {weight.ndim}-D")
     out_features, in1, in2 = weight.shape

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ...ops.dtype_support import FLOATING_AND_HALF
 from ...tensor import Tensor
 from .linear import linear
 from .loss import cross_entropy
@@ -49,6 +50,12 @@ def linear_cross_entropy(
     for name, value in (("input", input), ("linear_weight", linear_weight), ("target", target)):
         if not isinstance(value, Tensor):
             raise TypeError(f"linear_cross_entropy(): argument '{name}' must be Tensor, not {type(value).__name__}")
+    if options is not None and input.dtype not in FLOATING_AND_HALF:  # PyTorch's chunked path accumulates in
+        # the input's dtype unless told otherwise, and takes floating types only
+        raise ValueError(
+            "acc_dtype must be one of {None, ember.float16, ember.bfloat16, ember.float32, ember.float64}, got "
+            f"{input.dtype!r}. Pass acc_dtype=None to let the op pick automatically."
+        )
     if input.ndim not in (1, 2):
         raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.ndim}")
     if linear_weight.ndim < 2:

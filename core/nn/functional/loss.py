@@ -19,6 +19,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.creation import arange
+from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.operands import check_same_device
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
@@ -108,12 +109,22 @@ def _check_tensors(name, **tensors):
     check_same_device(name, *tensors.values())
 
 
-def _pointwise_target(name, input, target):
+#: the C type names PyTorch's in-place casts print
+_C_NAMES = {
+    dtypes.int64: "long int", dtypes.int32: "int", dtypes.int16: "short int", dtypes.int8: "signed char",
+    dtypes.uint8: "unsigned char", dtypes.bool: "bool",
+}  # fmt: skip
+
+
+def _pointwise_target(name, input, target, kernel=None):
     """Warn (like PyTorch) when ``target`` only broadcasts to ``input``; return both broadcast
-    (in float32 under autocast)."""
+    (in float32 under autocast). With ``kernel``, refuse two non-floating operands as PyTorch's
+    floating-only kernel of that name does."""
     if _amp.active:
         input, target = cast_inputs(name, input, target)
     _check_tensors(name, input=input, target=target)
+    if kernel is not None and input.dtype not in FLOATING_AND_HALF and target.dtype not in FLOATING_AND_HALF:
+        not_implemented(kernel, dtypes.promote_types(input.dtype, target.dtype))
     if target.shape != input.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -184,7 +195,7 @@ def mse_loss(
         tensor(4.2500)
     """
     reduction = _get_reduction(size_average, reduce, reduction)
-    input, target = _pointwise_target("mse_loss", input, target)
+    input, target = _pointwise_target("mse_loss", input, target, "mse_cpu")
     diff = input - target
     loss = diff * diff
     if weight is not None:
@@ -222,7 +233,7 @@ def smooth_l1_loss(
         tensor(0.6667)
     """
     reduction = _get_reduction(size_average, reduce, reduction)
-    input, target = _pointwise_target("smooth_l1_loss", input, target)
+    input, target = _pointwise_target("smooth_l1_loss", input, target, "smooth_l1_cpu")
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     z = (input - target).abs()
@@ -255,7 +266,7 @@ def huber_loss(
         tensor(0.3333)
     """
     reduction = _get_reduction(None, None, reduction)
-    input, target = _pointwise_target("huber_loss", input, target)
+    input, target = _pointwise_target("huber_loss", input, target, "huber_cpu")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     z = (input - target).abs()
@@ -292,6 +303,10 @@ def soft_margin_loss(
         input, target = cast_inputs("soft_margin_loss", input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("soft_margin_loss", input=input, target=target)
+    if (
+        not input.dtype.is_floating_point and input.dtype is not dtypes.bool
+    ):  # its float result goes into `input`'s type
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {TORCH_NAMES[input.dtype]}")
     return _reduce((-target * input).exp().log1p(), reduction)
 
 
@@ -384,6 +399,8 @@ def gaussian_nll_loss(
         raise ValueError(reduction + " is not valid")
     if bool((var.detach() < 0).any()):
         raise ValueError("var has negative entry/entries")
+    if not var.dtype.is_floating_point:  # PyTorch clamps var in place to eps, which its type cannot hold
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {_C_NAMES[var.dtype]}")
     d = var.detach()
     var = var + (d.clamp(min=eps) - d)
     diff = input - target
@@ -425,6 +442,8 @@ def kl_div(
     if _amp.active:
         input, target = cast_inputs("kl_div", input, target)
     _check_tensors("kl_div", input=input, target=target)
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if size_average is not None or reduce is not None:
         reduction = legacy_get_string(size_average, reduce)
     else:
@@ -490,6 +509,8 @@ def binary_cross_entropy(
         input, target, weight = cast_inputs("binary_cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("binary_cross_entropy", input=input, target=target)
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("binary_cross_entropy", input.dtype)
     _check_same_size("binary_cross_entropy", input, target)
     d = input.detach()
     if bool(((d < 0).logical_or(d > 1)).any()):
@@ -630,6 +651,8 @@ def hinge_embedding_loss(
         input, target = cast_inputs("hinge_embedding_loss", input, target)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("hinge_embedding_loss", input=input, target=target)
+    if not input.dtype.is_floating_point:  # PyTorch computes in the input's type: the margin truncated to it
+        margin = int(margin)
     zero = input.detach().new_zeros(())
     margin_part = where(target != 1, (margin - input).clamp(min=0), zero)
     self_part = where(target != -1, input, zero)
@@ -707,6 +730,8 @@ def multi_margin_loss(
         input, weight = cast_inputs("multi_margin_loss", input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("multi_margin_loss", input=input, target=target)
+    if input.dtype not in FLOATING:
+        not_implemented("multi_margin_loss_cpu_kernel", input.dtype)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     _check_long("multi_margin_loss", target)
@@ -761,6 +786,8 @@ def multilabel_margin_loss(
         (input,) = cast_inputs("multilabel_margin_loss", input)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("multilabel_margin_loss", input=input, target=target)
+    if input.dtype not in FLOATING:
+        not_implemented("multilabel_margin_loss_forward_out_frame", input.dtype)
     _check_long("multilabel_margin_loss", target)
     unbatched = input.ndim <= 1  # a 0-d input is one sample of one class
     if input.ndim > 2 or (input.ndim == 1 and input.numel() == 0):

@@ -19,6 +19,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
+from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
 from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
@@ -116,10 +117,21 @@ class _BatchNorm(Function):
         )
 
 
+#: op -> the PyTorch CPU kernel that refuses a non-floating input (LRN's avg_pool2d takes int64)
+_KERNELS = {
+    "batch_norm": "batch_norm", "instance_norm": "batch_norm", "layer_norm": "LayerNormKernelImpl",
+    "group_norm": "GroupNormKernelImpl", "rms_norm": "rms_norm", "local_response_norm": "avg_pool2d",
+}  # fmt: skip
+
+
 def _check_tensor(op, name, value):
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
     if not value.dtype.is_floating_point:
+        if op == "local_response_norm" and value.dtype is dtypes.int64:
+            return  # PyTorch's avg_pool2d takes int64
+        if op in _KERNELS:
+            not_implemented(_KERNELS[op], value.dtype)
         raise RuntimeError(f"{op}(): expected a floating point {name}, got {value.dtype}")
 
 
@@ -507,7 +519,9 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     div = squares.narrow(1, 0, channels)
     for offset in range(1, size):
         div = div + squares.narrow(1, offset, channels)
-    return input / (div * (alpha / size) + k).pow(beta)
+    # (PyTorch averages an int64 window in int64, truncating, before it scales)
+    scaled = div * (alpha / size) if input.dtype.is_floating_point else div // size * alpha
+    return input / (scaled + k).pow(beta)
 
 
 @computes_in_float32

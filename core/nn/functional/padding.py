@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...ops.dtype_support import not_implemented
 from ...tensor import Tensor
 
 __all__ = ["pad"]
@@ -174,6 +176,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     _check_non_constant(input, pad, mode)
+    if input.dtype is dtypes.bool and mode != "circular":  # PyTorch's reflection/replication kernels
+        not_implemented(f"{_AUTOCAST_NAMES[mode]}{len(pad) // 2}d", input.dtype)
     if _amp.active:  # reflection_pad1d, replication_pad3d, ... as autocast's tables name them
         (input,) = cast_inputs(f"{_AUTOCAST_NAMES[mode]}{len(pad) // 2}d", input)
     xp = input._backend.xp

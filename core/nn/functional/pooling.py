@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 
+from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.creation import rand
+from ...ops.dtype_support import FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
@@ -222,6 +224,8 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
     if _amp.active:
         return autocast_call(op, _max_pool, op, nd, input, kernel_size, stride, padding, dilation, ceil_mode)
     x, batched = _batched(op, nd, input)
+    if x.dtype is dtypes.bool:
+        not_implemented("max_pool3d" if nd == 3 else "max_pool2d", x.dtype)
     kernel, stride, padding, dilation, out_shape = _pool_geometry(
         op, nd, x, kernel_size, stride, padding, dilation, ceil_mode
     )
@@ -351,6 +355,8 @@ def max_pool1d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor | tuple[Tensor, Tensor]:
+    if not return_indices and isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
+        not_implemented("max_pool1d_impl", input.dtype)  # PyTorch's values-only kernel
     out = max_pool1d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     return out if return_indices else out[0]
 
@@ -411,6 +417,8 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     x, batched = _batched(op, nd, input)
     if not isinstance(indices, Tensor) or indices.dtype.is_floating_point:
         raise TypeError(f"{op}: expected 'indices' to be an integer Tensor")
+    if x.dtype not in FLOATING_AND_HALF:
+        not_implemented("max_unpool3d" if nd == 3 else "max_unpool2d", x.dtype)
     if tuple(indices.shape) != tuple(input.shape):
         raise RuntimeError(
             f"{op}: Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) "
@@ -528,11 +536,18 @@ def max_unpool3d(
 
 
 # -- average pooling --------------------------------------------------------------------------
+#: PyTorch's average pooling kernels: floating types and int64 (avg_pool3d's has no float16 and
+#: bfloat16, which ember's computes in float32)
+_AVG_POOL_TYPES = FLOATING_AND_HALF | {dtypes.int64}
+
+
 def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
     if _amp.active:
         args = (input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         return autocast_call(op, _avg_pool, op, nd, *args)
     x, batched = _batched(op, nd, input)
+    if x.dtype not in _AVG_POOL_TYPES:
+        not_implemented("avg_pool3d_out_frame" if nd == 3 else "avg_pool2d", x.dtype)
     kernel, stride, padding, _, out_shape = _pool_geometry(op, nd, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
@@ -755,6 +770,8 @@ def _adaptive_max(nd, input, output_size):
         return autocast_call(f"adaptive_max_pool{nd}d", _adaptive_max, nd, input, output_size)
     op = f"adaptive_max_pool{nd}d"
     x, batched = _adaptive_batched(op, nd, input)
+    if x.dtype not in FLOATING_AND_HALF:
+        not_implemented("adaptive_max_pool3d_cpu" if nd == 3 else "adaptive_max_pool2d", x.dtype)
     out_shape = _adaptive_output_size(op, nd, x, output_size)
 
     def compute(kernels, data):
@@ -902,14 +919,23 @@ def _averaging_matrix(size, out, like):
     return _tensor(rows, dtype=like.dtype, device=like.device)
 
 
+_MEAN_OF_INTEGERS = (
+    "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: "
+)
+
+
 def _adaptive_avg(nd, input, output_size):
     if _amp.active:  # (its body averages through matmul, which runs as it is inside)
         return autocast_call(f"adaptive_avg_pool{nd}d", _adaptive_avg, nd, input, output_size)
     op = f"adaptive_avg_pool{nd}d"
     x, batched = _adaptive_batched(op, nd, input)
     out_shape = _adaptive_output_size(op, nd, x, output_size)
-    if not x.dtype.is_floating_point:
-        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+    if x.dtype not in FLOATING_AND_HALF:
+        if x.numel() == 0 and nd < 3:  # PyTorch's 2-d kernel returns an empty batch before its dtype dispatch
+            return _unbatch(x.new_zeros(tuple(x.shape[:2]) + tuple(out_shape)), batched)
+        if all(o == 1 for o in out_shape):  # PyTorch averages into 1x1 with mean()
+            raise RuntimeError(_MEAN_OF_INTEGERS + TORCH_NAMES[x.dtype])
+        not_implemented("adaptive_avg_pool3d_cpu" if nd == 3 else "adaptive_avg_pool2d", x.dtype)
     for i, o in enumerate(out_shape):
         axis = 2 + i
         size = x.shape[axis]
@@ -1002,6 +1028,10 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
         if o + k - 1 > n:
             raise RuntimeError(f"{op}(): pool {name} {k} too large relative to input {name} {n}")
     n, c = x.shape[0], x.shape[1]
+    if x.dtype not in FLOATING_AND_HALF:  # PyTorch draws (or takes) the samples in the input's type
+        if _random_samples is None or _random_samples.dtype is x.dtype:
+            not_implemented("check_uniform_bounds" if _random_samples is None else f"{op}_out_frame", x.dtype)
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
     if _random_samples is None:
         samples = rand(n, c, nd, dtype=x.dtype, device=x.device)
     else:

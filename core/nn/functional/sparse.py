@@ -7,6 +7,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.arithmetic import where
 from ...ops.creation import arange
+from ...ops.dtype_support import FLOATING_AND_HALF
 from ...ops.operands import check_same_device
 from ...sparse import SparseCOOTensor
 from ...tensor import Tensor
@@ -169,6 +170,11 @@ def embedding_bag(
         tensor([[ 4.,  6.],
                 [12., 14.]])
     """
+    if isinstance(weight, Tensor) and weight.dtype not in FLOATING_AND_HALF:
+        raise RuntimeError(
+            "Expected tensor for argument #1 'weight' to have one of the following scalar types: Half, BFloat16, "
+            f"Float, Double; but got {weight.dtype} instead (while checking arguments for embedding_bag)"
+        )
     input = _check_indices("embedding_bag", input, weight)
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, got {mode!r}")

@@ -22,6 +22,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.arithmetic import where
 from ...ops.creation import linspace
+from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
 from ...ops.movement import stack
 from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
@@ -207,6 +208,17 @@ def _per_dim(value, dim, what):
     return [value] * dim
 
 
+def _interpolate_kernel(mode, nd):
+    """The PyTorch CPU kernel that refuses an integer input of ``interpolate(mode=mode)`` (``nd`` spatial dims)."""
+    if mode == "area":
+        return "adaptive_avg_pool3d_cpu" if nd == 3 else "adaptive_avg_pool2d"
+    if nd == 2 and mode in ("nearest", "nearest-exact", "bilinear"):
+        return f"upsample_{'bilinear' if mode == 'bilinear' else 'nearest'}2d_channels_last"
+    return "compute_indices_weights_" + {"bicubic": "cubic", "nearest-exact": "nearest", "trilinear": "linear"}.get(
+        mode, mode
+    )
+
+
 @computes_in_float32
 def interpolate(
     input: Tensor,
@@ -269,7 +281,13 @@ def interpolate(
     if antialias:
         raise NotImplementedError("interpolate(): antialias=True is not supported")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"interpolate(): expected a floating point input, got {input.dtype}")
+        if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
+            not_implemented(_interpolate_kernel(mode, input.ndim - 2), input.dtype)
+        if mode in ("nearest", "nearest-exact"):  # a gather of bytes: exact through float32
+            scaled = interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor)
+            return scaled.to(dtypes.uint8)
+        # (PyTorch's uint8 bilinear and bicubic round in their own integer arithmetic)
+        raise RuntimeError(f"interpolate(): uint8 {mode} is not supported, got {input.dtype}")
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
     scales: list[Any]
@@ -527,6 +545,8 @@ def grid_sample(
             f"{op}: expected input and grid to be on same device, but input is on {input.device} "
             f"and grid is on {grid.device}"
         )
+    if input.dtype not in FLOATING_AND_HALF:
+        not_implemented("grid_sampler_2d_cpu_kernel_impl" if input.ndim == 4 else "grid_sampler3d_cpu", input.dtype)
     if input.dtype is not grid.dtype:
         raise RuntimeError(
             f"{op}: expected input and grid to have same dtype, but input has {input.dtype} and grid has {grid.dtype}"

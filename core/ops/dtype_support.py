@@ -1,0 +1,64 @@
+"""The element types PyTorch's CPU kernels are compiled for, and the error a missing one raises.
+
+PyTorch instantiates each CPU kernel for a fixed group of dtypes (its ``AT_DISPATCH_*`` macros);
+an input outside the group raises ``NotImplementedError('"<kernel>" not implemented for
+'<Type>'')``. ember keeps the same groups, one rule for every backend, so that an op refuses
+exactly what PyTorch refuses, with the same exception type and kernel name. An op checks its
+input with a membership test (no allocation) and calls :func:`not_implemented` when it fails::
+
+    if input.dtype not in FLOATING:
+        not_implemented("leaky_relu_cpu", input.dtype)
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from .. import dtypes
+from ..dtypes import dtype
+
+__all__ = [
+    "FLOATING",
+    "FLOATING_AND_HALF",
+    "INTEGRAL",
+    "ALL",
+    "ALL_AND_BOOL",
+    "TORCH_NAMES",
+    "not_implemented",
+]
+
+#: ``AT_DISPATCH_FLOATING_TYPES``: float32 and float64
+FLOATING: frozenset[dtype] = frozenset({dtypes.float32, dtypes.float64})
+#: ``AT_DISPATCH_FLOATING_TYPES_AND2(Half, BFloat16)``: every floating type
+FLOATING_AND_HALF: frozenset[dtype] = FLOATING | {dtypes.float16, dtypes.bfloat16}
+#: ``AT_DISPATCH_INTEGRAL_TYPES``: the signed integers and uint8
+INTEGRAL: frozenset[dtype] = frozenset({dtypes.uint8, dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64})
+#: ``AT_DISPATCH_ALL_TYPES_AND2(Half, BFloat16)``: every type but bool
+ALL: frozenset[dtype] = INTEGRAL | FLOATING_AND_HALF
+#: ``AT_DISPATCH_ALL_TYPES_AND3(Bool, Half, BFloat16)``: every type
+ALL_AND_BOOL: frozenset[dtype] = ALL | {dtypes.bool}
+
+#: ember dtype -> PyTorch's ScalarType name, as its messages print it
+TORCH_NAMES: dict[dtype, str] = {
+    dtypes.float16: "Half", dtypes.bfloat16: "BFloat16", dtypes.float32: "Float", dtypes.float64: "Double",
+    dtypes.int8: "Char", dtypes.int16: "Short", dtypes.int32: "Int", dtypes.int64: "Long",
+    dtypes.uint8: "Byte", dtypes.bool: "Bool",
+}  # fmt: skip
+
+
+def not_implemented(kernel: str, dt: dtype) -> NoReturn:
+    """Raise PyTorch's error for a kernel that has no instance for ``dt``.
+
+    Args:
+        kernel (str): the kernel name PyTorch prints (``"addmm_impl_cpu_"``).
+        dt (dtype): the offending element type.
+
+    Example::
+
+        >>> from ember.ops.dtype_support import not_implemented
+        >>> not_implemented("dot", ember.bool)
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: "dot" not implemented for 'Bool'
+    """
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_NAMES[dt]}'")
