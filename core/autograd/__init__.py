@@ -9,7 +9,14 @@ from . import functional
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import backward, grad, run_backward
 from .function import Function, FunctionCtx, once_differentiable
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .multithreading import is_multithreading_enabled, set_multithreading_enabled
 
@@ -27,6 +34,7 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "inference_mode",
+    "is_inference_mode_enabled",
     "once_differentiable",
     "functional",
     "detect_anomaly",

@@ -15,6 +15,7 @@ __all__ = [
     "set_grad_enabled",
     "is_grad_enabled",
     "inference_mode",
+    "is_inference_mode_enabled",
     "set_multithreading_enabled",
 ]
 
@@ -23,6 +24,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 class _GradState(threading.local):
     enabled = True
+    inference = False
 
 
 grad_state = _GradState()
@@ -56,10 +58,14 @@ class _GradModeContext:
         grad_state.enabled = self._prev
         return False
 
+    def _fresh(self) -> _GradModeContext:
+        """A new context of the same kind and setting (each call of a decorated function enters its own)."""
+        return self.__class__()
+
     def __call__(self, fn: _F) -> _F:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__():
+            with self._fresh():
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
@@ -87,10 +93,47 @@ class enable_grad(_GradModeContext):  # noqa: N801
 
 
 class inference_mode(no_grad):  # noqa: N801
-    """Same as :class:`no_grad` (ember has no separate inference tensors)."""
+    """Context manager (and decorator) for inference: no autograd graph is recorded, as in
+    :class:`no_grad`, and :func:`is_inference_mode_enabled` is True. ``inference_mode(False)``
+    leaves inference mode and turns recording on, as in PyTorch. (ember has no separate
+    inference tensors: tensors made inside are ordinary tensors that do not require grad.)
+
+    Args:
+        mode (bool): whether to enter inference mode. Default: ``True``
+
+    Example::
+
+        >>> with ember.inference_mode():
+        ...     print(ember.is_inference_mode_enabled(), ember.is_grad_enabled())
+        True False
+    """
 
     def __init__(self, mode: bool = True) -> None:
+        self.inference = bool(mode)
         self.mode = not mode
+
+    def _fresh(self) -> inference_mode:
+        return inference_mode(self.inference)
+
+    def __enter__(self) -> None:
+        self._prev_inference = grad_state.inference
+        grad_state.inference = self.inference
+        super().__enter__()
+
+    def __exit__(self, *exc: object) -> Literal[False]:
+        grad_state.inference = self._prev_inference
+        return super().__exit__(*exc)
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside :class:`inference_mode`.
+
+    Example::
+
+        >>> ember.is_inference_mode_enabled()
+        False
+    """
+    return grad_state.inference
 
 
 class set_grad_enabled(_GradModeContext):  # noqa: N801
