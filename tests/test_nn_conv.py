@@ -290,6 +290,43 @@ def test_numpy_gemm_conv_kernels_agree_with_portable_ones(
     np.testing.assert_allclose(gw, portable.conv_backward_weight(x, g, w.shape, *args), rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("threads,chunk", [(2, 1), (2, 2), (3, 3), (2, None)])
+def test_numpy_conv_batch_split_matches_one_thread(threads, chunk, numpy_threads, monkeypatch):
+    """The unit-stride NumPy conv kernels with the batch's chunks split over the threads (an odd batch:
+    uneven shares, a shorter last chunk): forward and input gradient equal the one-thread results
+    exactly, the weight gradient (the threads' partial sums added) to rounding; BLAS's thread count
+    is what it was before."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from ember.backends.numpy.kernels import conv as numpy_conv
+
+    if chunk is not None:
+        monkeypatch.setattr(numpy_conv, "_chunk", lambda n, per_sample_bytes: min(n, chunk))
+    kernels = ember.backends.get_backend("cpu").kernels
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 16, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((8, 16, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(8).astype(np.float32)
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    g = rng.standard_normal((7, 8, 6, 5)).astype(np.float32)
+
+    def run():
+        return (
+            kernels.conv_bias(x, w, b, *args),
+            kernels.conv_backward_input(g, w, x.shape, *args),
+            kernels.conv_backward_weight(x, g, w.shape, *args),
+        )
+
+    numpy_threads(1)
+    out, gx, gw = run()
+    numpy_threads(threads)
+    blas = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    out_split, gx_split, gw_split = run()
+    np.testing.assert_array_equal(out_split, out)
+    np.testing.assert_array_equal(gx_split, gx)
+    np.testing.assert_allclose(gw_split, gw, rtol=1e-5, atol=1e-5)
+    assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"] == blas
+
+
 @pytest.mark.parametrize("where", ["input", "weight"])
 def test_numpy_gemm_conv_kernels_non_finite(where):
     """An inf in the input or the weight: the NumPy kernels give the portable kernels' infs and NaNs."""
