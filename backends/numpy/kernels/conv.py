@@ -42,6 +42,11 @@ def _gemm_path(x, weight_shape):
     return x.dtype.kind == "f" and math.prod(weight_shape[1:]) >= MIN_CONTRACTION
 
 
+def _sample_path(x, weight_shape):
+    """A short contraction on a float dtype BLAS multiplies: per-sample products, the batch split."""
+    return x.dtype.kind == "f" and x.dtype.itemsize >= 4 and math.prod(weight_shape[1:]) < MIN_CONTRACTION
+
+
 def _chunk(n, per_sample_bytes):
     """Samples per chunk: as many as fit :data:`CHUNK_BYTES`, at least one."""
     return min(n, max(1, CHUNK_BYTES // max(per_sample_bytes, 1)))
@@ -147,14 +152,66 @@ class NumpyConvKernels:
     """Faster NumPy versions of portable conv kernels."""
 
     def conv(self, x, weight, stride, padding, dilation, groups):
+        if weight.dtype == x.dtype and _sample_path(x, weight.shape):
+            return self._sample_conv(x, weight, None, stride, padding, dilation, groups)
         if not _gemm_path(x, weight.shape) or weight.dtype != x.dtype:
             return super().conv(x, weight, stride, padding, dilation, groups)
         return self._gemm_conv(x, weight, None, stride, padding, dilation, groups)
 
     def conv_bias(self, x, weight, bias, stride, padding, dilation, groups):
+        if weight.dtype == x.dtype == bias.dtype and _sample_path(x, weight.shape):
+            return self._sample_conv(x, weight, bias, stride, padding, dilation, groups)
         if not _gemm_path(x, weight.shape) or weight.dtype != x.dtype or bias.dtype != x.dtype:
             return super().conv_bias(x, weight, bias, stride, padding, dilation, groups)
         return self._gemm_conv(x, weight, bias, stride, padding, dilation, groups)
+
+    def _sample_conv(self, x, weight, bias, stride, padding, dilation, groups):
+        """The portable kernel's per-sample products (which OpenBLAS runs faster than one wide GEMM on a
+        short contraction) a cache-sized batch chunk at a time, each chunk's products written straight
+        into the output (``bias``, or None, added in place), the chunks split over the threads."""
+        n, c = x.shape[0], x.shape[1]
+        cout, kernel = weight.shape[0], tuple(weight.shape[2:])
+        out_shape = conv_output_shape(
+            tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding)), kernel, stride, dilation
+        )
+        p, k = math.prod(out_shape), math.prod(kernel)
+        w = weight.reshape(groups, cout // groups, c // groups * k)
+        out = np.empty((n, cout) + out_shape, dtype=x.dtype)
+        step = _chunk(n, c * k * p * x.itemsize)
+
+        def work(first, last):
+            for lo in range(first, last, step):
+                m = min(last, lo + step) - lo
+                cols = self.im2col(x[lo : lo + m], kernel, stride, padding, dilation, out_shape)
+                part = out[lo : lo + m]
+                np.matmul(w, cols.reshape(m, groups, -1, p), out=part.reshape(m, groups, cout // groups, p))
+                if bias is not None:
+                    np.add(part, bias.reshape((-1,) + (1,) * len(out_shape)), out=part)
+
+        _by_chunks(n, step, work, out.size * c * k)
+        return out
+
+    def _sample_weight_grad(self, x, grad, weight_shape, stride, padding, dilation, groups):
+        """The weight gradient by per-sample products (as :meth:`_sample_conv`), a batch chunk at a time,
+        summed over each thread's chunks, the threads' sums added in batch order."""
+        n, c = x.shape[0], x.shape[1]
+        cout, kernel = weight_shape[0], tuple(weight_shape[2:])
+        out_shape = tuple(grad.shape[2:])
+        p, k = math.prod(out_shape), math.prod(kernel)
+        step = _chunk(n, c * k * p * x.itemsize)
+        sums = []
+
+        def work(first, last):
+            dw = np.zeros((groups, cout // groups, c // groups * k), dtype=x.dtype)
+            for lo in range(first, last, step):
+                m = min(last, lo + step) - lo
+                cols = self.im2col(x[lo : lo + m], kernel, stride, padding, dilation, out_shape)
+                g = grad[lo : lo + m].reshape(m, groups, cout // groups, p)
+                np.add(dw, np.matmul(g, np.swapaxes(cols.reshape(m, groups, -1, p), 2, 3)).sum(axis=0), out=dw)
+            sums.append((first, dw))
+
+        _by_chunks(n, step, work, grad.size * c * k)
+        return _ordered_sum(sums).reshape(tuple(weight_shape))
 
     def _gemm_conv(self, x, weight, bias, stride, padding, dilation, groups):
         """The convolution by chunks of im2col columns and one GEMM each; ``bias`` (or None) is added
@@ -221,6 +278,8 @@ class NumpyConvKernels:
         return np.ascontiguousarray(inner)
 
     def conv_backward_weight(self, x, grad, weight_shape, stride, padding, dilation, groups):
+        if grad.dtype == x.dtype and _sample_path(x, weight_shape):
+            return self._sample_weight_grad(x, grad, weight_shape, stride, padding, dilation, groups)
         if not _gemm_path(x, weight_shape) or grad.dtype != x.dtype:
             return super().conv_backward_weight(x, grad, weight_shape, stride, padding, dilation, groups)
         n, c = x.shape[0], x.shape[1]
@@ -258,6 +317,15 @@ def _by_chunks(n, step, fn, elements):
     each on two BLAS threads."""
     chunks = -(-n // step)
     parallel_gemm_range(chunks, lambda first, last: fn(first * step, min(n, last * step)), elements)
+
+
+def _ordered_sum(sums):
+    """The sum of the threads' ``(first sample, partial sum)`` pairs, added in batch order (into the first)."""
+    sums.sort(key=lambda part: part[0])
+    total = sums[0][1]
+    for _, part in sums[1:]:
+        np.add(total, part, out=total)
+    return total
 
 
 def _pitched_conv(x, weight, bias, pitch, groups):
@@ -322,11 +390,7 @@ def _pitched_weight_grad(x, grad, weight_shape, pitch, groups):
         sums.append((first, dw_t))
 
     _by_chunks(n, step, work, grad.size * c * k)
-    sums.sort(key=lambda part: part[0])  # the threads' sums added in batch order
-    dw_t = sums[0][1]
-    for _, part in sums[1:]:
-        np.add(dw_t, part, out=dw_t)
-    return np.swapaxes(dw_t, 1, 2).reshape(tuple(weight_shape))
+    return np.swapaxes(_ordered_sum(sums), 1, 2).reshape(tuple(weight_shape))
 
 
 def _pitched_col2im(grad, weight, input_shape, pitch, groups):
