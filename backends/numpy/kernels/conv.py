@@ -331,29 +331,34 @@ def _ordered_sum(sums):
 def _pitched_conv(x, weight, bias, pitch, groups):
     """The unit-stride convolution on :class:`_Pitch` columns: per batch chunk, the chunk's pitched planes,
     one contiguous copy per kernel offset, channel and sample, one GEMM per group on the output grid,
-    whose real positions are copied (plus ``bias``, or None) into the output."""
+    whose real positions are copied into the output. ``bias`` (or None) rides in the GEMM, as one
+    more weight column against a row of ones under the columns: adding it while copying the output
+    broadcast it over 8-16 float rows (32->64 3x3 at 16x16, b64: 0.7 ms against 0.25 for the copy)."""
     n, c = x.shape[0], x.shape[1]
     cout, k, run = weight.shape[0], len(pitch.bases), pitch.run
-    w = weight.reshape(groups, cout // groups, c // groups * k)
+    cg, og = c // groups, cout // groups
+    w = weight.reshape(groups, og, cg * k)
+    rows = cg * k + (bias is not None)  # per group: the columns, then the row of ones
+    if bias is not None:
+        w = np.concatenate([w, bias.reshape(groups, og, 1)], axis=2)
     step = _chunk(n, c * k * run * x.itemsize)
     out = np.empty((n, cout) + pitch.out, dtype=x.dtype)
     real = (slice(None), slice(None)) + pitch.real
-    channel_bias = None if bias is None else bias.reshape((1, -1) + (1,) * len(pitch.out))
 
     def work(first, last):
         planes = pitch.zero_planes(min(step, last - first), c, x.dtype)
-        cols, res = _Scratch(c * k * step * run, x.dtype), _Scratch(cout * step * run, x.dtype)
+        cols, res = _Scratch(groups * rows * step * run, x.dtype), _Scratch(cout * step * run, x.dtype)
         for lo in range(first, last, step):
             m = min(last, lo + step) - lo
-            chunk_cols = cols.view((c, k, m, run))
-            pitch.fill(chunk_cols, pitch.copy_in(planes[:m], x[lo : lo + m]))
-            product = res.view((groups, cout // groups, m * run))
-            np.matmul(w, chunk_cols.reshape(groups, -1, m * run), out=product)
-            product = np.swapaxes(product.reshape((cout, m) + pitch.grid)[real], 0, 1)
-            if bias is None:
-                _copy_rows(out[lo : lo + m], product)
-            else:
-                np.add(product, channel_bias, out=out[lo : lo + m])
+            chunk_cols = cols.view((groups, rows, m, run))
+            chunk_planes = pitch.copy_in(planes[:m], x[lo : lo + m])
+            for gi in range(groups):
+                pitch.fill(chunk_cols[gi, : cg * k].reshape(cg, k, m, run), chunk_planes[gi * cg : (gi + 1) * cg])
+            if bias is not None:
+                chunk_cols[:, -1].fill(1)
+            product = res.view((groups, og, m * run))
+            np.matmul(w, chunk_cols.reshape(groups, rows, m * run), out=product)
+            _copy_rows(out[lo : lo + m], np.swapaxes(product.reshape((cout, m) + pitch.grid)[real], 0, 1))
 
     _by_chunks(n, step, work, out.size * c * k)
     return out
