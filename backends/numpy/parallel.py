@@ -81,8 +81,9 @@ def _blas_libraries():
             _blas["libraries"] = []
             return _blas["libraries"]
         libraries = ThreadpoolController().select(user_api="blas").lib_controllers
-        home = os.path.dirname(os.path.realpath(np.__file__))
-        own = [lib for lib in libraries if os.path.realpath(lib.filepath).startswith(home)]
+        home = os.path.dirname(os.path.realpath(np.__file__))  # wheels: numpy/.dylibs, numpy.libs beside it
+        homes = (home + os.sep, home + ".libs" + os.sep)
+        own = [lib for lib in libraries if os.path.realpath(lib.filepath).startswith(homes)]
         _blas["libraries"] = own or libraries
     return _blas["libraries"]
 
