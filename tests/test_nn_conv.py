@@ -369,6 +369,33 @@ def test_numpy_conv_batch_split_matches_one_thread(threads, chunk, numpy_threads
     assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"] == blas
 
 
+def test_numpy_conv_without_blas_control(numpy_threads, monkeypatch):
+    """Without threadpoolctl (BLAS's thread count out of reach) the NumPy conv kernels run the batch
+    whole on 2 threads, with the one-thread results."""
+    from ember.backends.numpy import parallel
+
+    kernels = ember.backends.get_backend("cpu").kernels
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((5, 16, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((8, 16, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((5, 8, 6, 5)).astype(np.float32)
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+
+    def run():
+        return (
+            kernels.conv(x, w, *args),
+            kernels.conv_backward_input(g, w, x.shape, *args),
+            kernels.conv_backward_weight(x, g, w.shape, *args),
+        )
+
+    numpy_threads(1)
+    want = run()
+    numpy_threads(2)
+    monkeypatch.setattr(parallel, "_blas", {"libraries": []})
+    for mine, ref in zip(run(), want):
+        np.testing.assert_array_equal(mine, ref)
+
+
 @pytest.mark.parametrize("where", ["input", "weight"])
 def test_numpy_gemm_conv_kernels_non_finite(where):
     """An inf in the input or the weight: the NumPy kernels give the portable kernels' infs and NaNs."""

@@ -93,13 +93,14 @@ def parallel_gemm_range(n, fn, elements):
     threads, BLAS runs each call on its caller's thread (its thread count set to one, then back).
 
     A chunk's GEMM, small enough to stay in one core's cache, runs no faster on two BLAS
-    threads, and BLAS's idle threads compete with the pool's for the cores.
+    threads, and BLAS's idle threads compete with the pool's for the cores. Without
+    threadpoolctl (BLAS's thread count out of reach) ``fn`` runs whole, on BLAS's threads.
     """
     threads = _threads(n, elements)
-    if threads == 1:
+    libraries = _blas_libraries() if threads > 1 else []
+    if not libraries:
         fn(0, n)
         return
-    libraries = _blas_libraries()
     saved = [lib.get_num_threads() for lib in libraries]
     for lib in libraries:
         lib.set_num_threads(1)
