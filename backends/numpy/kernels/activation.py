@@ -15,8 +15,9 @@ from ..parallel import parallel_range
 
 __all__ = ["NumpyActivationKernels"]
 
-#: bytes of one block of the leading axis (its mask stays in the cache)
-BLOCK_BYTES = 1 << 18
+#: bytes of one block of the leading axis (its mask stays in the cache; few blocks, so that two threads
+#: seldom queue for the GIL)
+BLOCK_BYTES = 1 << 20
 
 
 class NumpyActivationKernels:

@@ -26,8 +26,9 @@ from ..parallel import parallel_range
 __all__ = ["NumpyPoolingKernels"]
 
 
-#: bytes of one block of pooled values (the tournament's temporaries stay in the cache)
-BLOCK_BYTES = 1 << 17
+#: bytes of one block of pooled values (the tournament's temporaries stay in the cache; few blocks, so that
+#: two threads seldom queue for the GIL)
+BLOCK_BYTES = 1 << 18
 
 
 def _plane_strides(spatial):
