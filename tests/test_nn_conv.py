@@ -237,7 +237,7 @@ def test_numpy_kernels_agree_with_portable_ones():
 
 
 NUMPY_GEMM_CASES = [
-    # input shape, weight shape (contraction C/groups * K >= 64: the one-GEMM NumPy path), kernel args
+    # input shape, weight shape (contraction C/groups * K >= 64: one GEMM per chunk; below: per-sample), kernel args
     ((3, 16, 7, 6), (8, 8, 3, 2), ((2, 1), ((1, 1), (0, 2)), (1, 2), 2)),
     ((2, 12, 9), (6, 12, 7), ((3,), ((2, 3),), (2,), 1)),
     ((2, 4, 5, 4, 6), (4, 4, 2, 3, 3), ((1, 2, 1), ((1, 0), (1, 1), (0, 1)), (2, 1, 1), 1)),
@@ -248,6 +248,11 @@ NUMPY_GEMM_CASES = [
     ((2, 4, 5, 4, 6), (4, 4, 2, 3, 3), ((1, 1, 1), ((1, 0), (1, 1), (0, 1)), (2, 1, 1), 1)),
     # unit stride, a padding beyond the kernel's span in a trailing dim (the strided path)
     ((2, 8, 5, 4), (4, 8, 2, 3), ((1, 1), ((0, 1), (3, 3)), (1, 1), 1)),
+    # short contractions (C/groups * K < 64): per-sample products, the batch in chunks over the threads
+    ((5, 3, 8, 7), (4, 3, 3, 3), ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)),
+    ((3, 4, 7, 6), (6, 2, 3, 2), ((2, 1), ((1, 1), (0, 2)), (1, 2), 2)),
+    ((4, 2, 9), (3, 2, 5), ((2,), ((2, 1),), (1,), 1)),
+    ((3, 2, 4, 3, 5), (2, 2, 2, 2, 3), ((1, 1, 2), ((1, 0), (0, 1), (1, 1)), (1, 1, 1), 1)),
 ]
 
 
@@ -258,7 +263,8 @@ NUMPY_GEMM_CASES = [
 def test_numpy_gemm_conv_kernels_agree_with_portable_ones(
     xs, ws, args, dtype, threads, chunk, numpy_threads, monkeypatch
 ):
-    """The NumPy one-GEMM conv kernels (long contractions) against the portable ones, on 1 and 2 threads
+    """The NumPy conv kernels (one GEMM per chunk on long contractions, per-sample products on short
+    ones) against the portable ones, on 1 and 2 threads
     (split however small the work), with a negative-stride input, the batch in one chunk or in chunks
     of 1 or 2 samples (a shorter last chunk)."""
     from ember.backends.numpy.kernels import conv as numpy_conv
@@ -285,48 +291,6 @@ def test_numpy_gemm_conv_kernels_agree_with_portable_ones(
     gx = backend.kernels.conv_backward_input(g, w, x.shape, *args)
     assert gx.dtype == dtype and gx.shape == x.shape
     np.testing.assert_allclose(gx, portable.conv_backward_input(g, w, x.shape, *args), rtol=tol, atol=tol)
-    gw = backend.kernels.conv_backward_weight(x, g, w.shape, *args)
-    assert gw.dtype == dtype and gw.shape == w.shape
-    np.testing.assert_allclose(gw, portable.conv_backward_weight(x, g, w.shape, *args), rtol=tol, atol=tol)
-
-
-NUMPY_SAMPLE_CASES = [
-    # input shape, weight shape (contraction C/groups * K < 64: per-sample products), kernel args
-    ((5, 3, 8, 7), (4, 3, 3, 3), ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)),
-    ((3, 4, 7, 6), (6, 2, 3, 2), ((2, 1), ((1, 1), (0, 2)), (1, 2), 2)),
-    ((4, 2, 9), (3, 2, 5), ((2,), ((2, 1),), (1,), 1)),
-    ((3, 2, 4, 3, 5), (2, 2, 2, 2, 3), ((1, 1, 2), ((1, 0), (0, 1), (1, 1)), (1, 1, 1), 1)),
-]
-
-
-@pytest.mark.parametrize("threads,chunk", [(1, None), (1, 2), (2, 1), (2, None), (3, 2)])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("xs,ws,args", NUMPY_SAMPLE_CASES)
-def test_numpy_sample_conv_kernels_agree_with_portable_ones(
-    xs, ws, args, dtype, threads, chunk, numpy_threads, monkeypatch
-):
-    """The NumPy per-sample conv kernels (short contractions) against the portable ones: the batch in
-    chunks of 1 or 2 samples or one, split over 1-3 threads (uneven shares)."""
-    from ember.backends.numpy.kernels import conv as numpy_conv
-    from ember.kernels import Kernels
-
-    numpy_threads(threads)
-    if chunk is not None:
-        monkeypatch.setattr(numpy_conv, "_chunk", lambda n, per_sample_bytes: min(n, chunk))
-    backend = ember.backends.get_backend("cpu")
-    portable = Kernels(backend)
-    rng = np.random.default_rng(4)
-    x = rng.standard_normal(xs).astype(dtype)[:, :, ::-1]
-    w = rng.standard_normal(ws).astype(dtype)
-    b = rng.standard_normal(ws[0]).astype(dtype)
-    tol = 1e-5 if dtype == np.float32 else 1e-12
-    out = backend.kernels.conv(x, w, *args)
-    assert out.dtype == dtype and out.flags.c_contiguous
-    np.testing.assert_allclose(out, portable.conv(x, w, *args), rtol=tol, atol=tol)
-    out_bias = backend.kernels.conv_bias(x, w, b, *args)
-    assert out_bias.dtype == dtype
-    np.testing.assert_allclose(out_bias, portable.conv_bias(x, w, b, *args), rtol=tol, atol=tol)
-    g = rng.standard_normal(out.shape).astype(dtype)
     gw = backend.kernels.conv_backward_weight(x, g, w.shape, *args)
     assert gw.dtype == dtype and gw.shape == w.shape
     np.testing.assert_allclose(gw, portable.conv_backward_weight(x, g, w.shape, *args), rtol=tol, atol=tol)
