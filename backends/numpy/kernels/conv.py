@@ -110,10 +110,9 @@ class _Pitch:
         self.fits = all(o <= e for o, e in zip(self.out[1:], self.extents[1:]))
         strides = [math.prod(self.extents[i + 1 :]) for i in range(len(spatial))]
         self.front = sum(lo * st for (lo, _), st in zip(rest, strides[1:]))
-        self.bases = [
-            sum(o * d * st for o, d, st in zip(offs, dilation, strides))
-            for offs in itertools.product(*(range(k) for k in kernel))
-        ]
+        self.kernel = tuple(kernel)
+        self.steps = tuple(d * st for d, st in zip(dilation, strides))  # flat distance of one offset per dim
+        self.bases = [sum(o * st for o, st in zip(offs, self.steps)) for offs in itertools.product(*map(range, kernel))]
         self.run = self.out[0] * strides[0]
         self.length = max(self.front + math.prod(self.extents), self.bases[-1] + self.run)
         self.grid = self.out[:1] + self.extents[1:]
@@ -133,10 +132,18 @@ class _Pitch:
         return np.swapaxes(planes, 0, 1)
 
     def fill(self, cols, planes):
-        """``cols[:, k] = planes[:, :, bases[k]:][..., :run]``: ``cols`` ``(C, K, m, run)``, ``planes`` ``(C, m, length)``."""
-        run = self.run
-        for k, base in enumerate(self.bases):
-            np.copyto(cols[:, k], planes[:, :, base : base + run])
+        """``cols[:, k] = planes[:, :, bases[k]:][..., :run]`` for every kernel offset ``k``: ``cols``
+        ``(C, K, m, run)``, ``planes`` ``(C, m, length)``. One copy from a view of ``planes`` whose kernel
+        axes step by the offsets' flat distances (:attr:`steps`), not one per offset: fewer calls, and
+        fewer hand-offs of the GIL when two threads fill their chunks side by side."""
+        c, m, item = planes.shape[0], planes.shape[1], planes.itemsize
+        windows = np.lib.stride_tricks.as_strided(
+            planes,
+            shape=(c, *self.kernel, m, self.run),
+            strides=(planes.strides[0], *(st * item for st in self.steps), planes.strides[1], planes.strides[2]),
+            writeable=False,
+        )
+        np.copyto(cols.reshape(windows.shape), windows)
 
 
 def _unit_pitch(input_shape, kernel, stride, padding, dilation):
