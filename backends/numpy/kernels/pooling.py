@@ -106,9 +106,10 @@ class NumpyPoolingKernels:
         n, c = values.shape[:2]
         p = math.prod(plane_shape)
         q = math.prod(values.shape[2:])
-        out = np.zeros(n * c * p, dtype=values.dtype)
+        out = np.empty(n * c * p, dtype=values.dtype)
 
-        def run(lo, hi):  # each sample's planes are its own: the samples split over the threads
+        def run(lo, hi):  # each sample's planes are its own: the samples (zeroed, then added to) split over the threads
+            out[lo * c * p : hi * c * p].fill(0)
             target = indices[lo:hi].reshape((hi - lo) * c, q) + (np.arange(lo * c, hi * c) * p)[:, None]
             np.add.at(out, target.reshape(-1), values[lo:hi].reshape(-1))
 
