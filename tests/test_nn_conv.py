@@ -333,6 +333,27 @@ def test_numpy_conv_batch_split_matches_one_thread(threads, chunk, numpy_threads
     assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"] == blas
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.int64])
+@pytest.mark.parametrize(
+    "xs,args",
+    [
+        ((2, 3, 9), ((3,), (2,), ((1, 2),), (2,), (4,))),
+        ((3, 2, 7, 6), ((3, 2), (1, 2), ((1, 1), (0, 2)), (2, 1), (5, 4))),
+        ((2, 2, 4, 5, 3), ((2, 3, 2), (1, 1, 2), ((1, 0), (1, 1), (0, 1)), (1, 1, 1), (4, 5, 2))),
+    ],
+)
+def test_numpy_im2col_agrees_with_portable(xs, args, dtype):
+    """The NumPy im2col (one copy from a strided view) equals the portable one (a copy per kernel offset),
+    1-3 d, strides, dilations, asymmetric padding, on a negative-stride view."""
+    from ember.kernels import Kernels
+
+    backend = ember.backends.get_backend("cpu")
+    x = (np.random.default_rng(8).standard_normal(xs) * 5).astype(dtype)[:, ::-1]
+    mine = backend.kernels.im2col(x, *args)
+    assert mine.dtype == dtype and mine.flags.c_contiguous
+    np.testing.assert_array_equal(mine, Kernels(backend).im2col(x, *args))
+
+
 def test_numpy_conv_without_blas_control(numpy_threads, monkeypatch):
     """Without threadpoolctl (BLAS's thread count out of reach) the NumPy conv kernels run the batch
     whole on 2 threads, with the one-thread results."""

@@ -158,6 +158,26 @@ def _unit_pitch(input_shape, kernel, stride, padding, dilation):
 class NumpyConvKernels:
     """Faster NumPy versions of portable conv kernels."""
 
+    def im2col(self, x, kernel, stride, padding, dilation, out_shape):
+        """The portable kernel's columns ``(N, C, prod(kernel), *out_shape)`` by one copy from a view of the
+        padded input whose kernel axes step by the dilation and output axes by the stride, instead of
+        one copy per kernel offset and a stack."""
+        xp = self.pad_constant(x, padding, 0)
+        spatial = xp.strides[2:]
+        windows = np.lib.stride_tricks.as_strided(
+            xp,
+            shape=(*xp.shape[:2], *kernel, *out_shape),
+            strides=(
+                *xp.strides[:2],
+                *(s * d for s, d in zip(spatial, dilation)),
+                *(s * t for s, t in zip(spatial, stride)),
+            ),
+            writeable=False,
+        )
+        cols = np.empty((*xp.shape[:2], math.prod(kernel), *out_shape), dtype=x.dtype)
+        np.copyto(cols.reshape(windows.shape), windows)
+        return cols
+
     def conv(self, x, weight, stride, padding, dilation, groups):
         if weight.dtype == x.dtype and _sample_path(x, weight.shape):
             return self._sample_conv(x, weight, None, stride, padding, dilation, groups)
