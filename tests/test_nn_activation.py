@@ -229,14 +229,15 @@ def test_seed_examples():
     assert to_torch(out).shape == (2, 3, 12, 13)
 
 
+@pytest.mark.parametrize("block_bytes", [None, 1])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_numpy_relu_backward_agrees_with_portable(dtype, threads, numpy_and_portable_kernels):
+def test_numpy_relu_backward_agrees_with_portable(dtype, threads, block_bytes, numpy_and_portable_kernels):
     """The NumPy ReLU backward (mask ``y != 0``) against the portable one on ReLU outputs with zeros,
-    ``-0.``, NaN and inf, on 1 and 2 threads; a 0-d output too."""
+    ``-0.``, NaN and inf, on 1 and 2 threads, in one block or blocks of one row; a 0-d output too."""
     from ember.backends.numpy.kernels import activation as numpy_activation
 
-    backend, portable = numpy_and_portable_kernels(numpy_activation, threads, None)
+    backend, portable = numpy_and_portable_kernels(numpy_activation, threads, block_bytes)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((5, 3, 4)).astype(dtype)
     x[0, 0, :4] = [0.0, -0.0, np.nan, -np.inf]

@@ -237,7 +237,7 @@ def test_numpy_kernels_agree_with_portable_ones():
 
 
 NUMPY_GEMM_CASES = [
-    # input shape, weight shape (contraction C/groups * K >= 64: the one-GEMM NumPy path), kernel args
+    # input shape, weight shape (contraction C/groups * K >= 64: one GEMM per chunk; below: per-sample), kernel args
     ((3, 16, 7, 6), (8, 8, 3, 2), ((2, 1), ((1, 1), (0, 2)), (1, 2), 2)),
     ((2, 12, 9), (6, 12, 7), ((3,), ((2, 3),), (2,), 1)),
     ((2, 4, 5, 4, 6), (4, 4, 2, 3, 3), ((1, 2, 1), ((1, 0), (1, 1), (0, 1)), (2, 1, 1), 1)),
@@ -248,6 +248,11 @@ NUMPY_GEMM_CASES = [
     ((2, 4, 5, 4, 6), (4, 4, 2, 3, 3), ((1, 1, 1), ((1, 0), (1, 1), (0, 1)), (2, 1, 1), 1)),
     # unit stride, a padding beyond the kernel's span in a trailing dim (the strided path)
     ((2, 8, 5, 4), (4, 8, 2, 3), ((1, 1), ((0, 1), (3, 3)), (1, 1), 1)),
+    # short contractions (C/groups * K < 64): per-sample products, the batch in chunks over the threads
+    ((5, 3, 8, 7), (4, 3, 3, 3), ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)),
+    ((3, 4, 7, 6), (6, 2, 3, 2), ((2, 1), ((1, 1), (0, 2)), (1, 2), 2)),
+    ((4, 2, 9), (3, 2, 5), ((2,), ((2, 1),), (1,), 1)),
+    ((3, 2, 4, 3, 5), (2, 2, 2, 2, 3), ((1, 1, 2), ((1, 0), (0, 1), (1, 1)), (1, 1, 1), 1)),
 ]
 
 
@@ -258,7 +263,8 @@ NUMPY_GEMM_CASES = [
 def test_numpy_gemm_conv_kernels_agree_with_portable_ones(
     xs, ws, args, dtype, threads, chunk, numpy_threads, monkeypatch
 ):
-    """The NumPy one-GEMM conv kernels (long contractions) against the portable ones, on 1 and 2 threads
+    """The NumPy conv kernels (one GEMM per chunk on long contractions, per-sample products on short
+    ones) against the portable ones, on 1 and 2 threads
     (split however small the work), with a negative-stride input, the batch in one chunk or in chunks
     of 1 or 2 samples (a shorter last chunk)."""
     from ember.backends.numpy.kernels import conv as numpy_conv
@@ -288,6 +294,91 @@ def test_numpy_gemm_conv_kernels_agree_with_portable_ones(
     gw = backend.kernels.conv_backward_weight(x, g, w.shape, *args)
     assert gw.dtype == dtype and gw.shape == w.shape
     np.testing.assert_allclose(gw, portable.conv_backward_weight(x, g, w.shape, *args), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("threads,chunk", [(2, 1), (2, 2), (3, 3), (2, None)])
+def test_numpy_conv_batch_split_matches_one_thread(threads, chunk, numpy_threads, monkeypatch):
+    """The unit-stride NumPy conv kernels with the batch's chunks split over the threads (an odd batch:
+    uneven shares, a shorter last chunk): forward and input gradient equal the one-thread results
+    exactly, the weight gradient (the threads' partial sums added) to rounding; BLAS's thread count
+    is what it was before."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from ember.backends.numpy.kernels import conv as numpy_conv
+
+    if chunk is not None:
+        monkeypatch.setattr(numpy_conv, "_chunk", lambda n, per_sample_bytes: min(n, chunk))
+    kernels = ember.backends.get_backend("cpu").kernels
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 16, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((8, 16, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(8).astype(np.float32)
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    g = rng.standard_normal((7, 8, 6, 5)).astype(np.float32)
+
+    def run():
+        return (
+            kernels.conv_bias(x, w, b, *args),
+            kernels.conv_backward_input(g, w, x.shape, *args),
+            kernels.conv_backward_weight(x, g, w.shape, *args),
+        )
+
+    numpy_threads(1)
+    out, gx, gw = run()
+    numpy_threads(threads)
+    blas = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    out_split, gx_split, gw_split = run()
+    np.testing.assert_array_equal(out_split, out)
+    np.testing.assert_array_equal(gx_split, gx)
+    np.testing.assert_allclose(gw_split, gw, rtol=1e-5, atol=1e-5)
+    assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"] == blas
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64])
+@pytest.mark.parametrize(
+    "xs,args",
+    [
+        ((2, 3, 9), ((3,), (2,), ((1, 2),), (2,), (4,))),
+        ((3, 2, 7, 6), ((3, 2), (1, 2), ((1, 1), (0, 2)), (2, 1), (5, 4))),
+        ((2, 2, 4, 5, 3), ((2, 3, 2), (1, 1, 2), ((1, 0), (1, 1), (0, 1)), (1, 1, 1), (4, 5, 2))),
+    ],
+)
+def test_numpy_im2col_agrees_with_portable(xs, args, dtype):
+    """The NumPy im2col (one copy from a strided view) equals the portable one (a copy per kernel offset),
+    1-3 d, strides, dilations, asymmetric padding, on a negative-stride view."""
+    from ember.kernels import Kernels
+
+    backend = ember.backends.get_backend("cpu")
+    x = (np.random.default_rng(8).standard_normal(xs) * 5).astype(dtype)[:, ::-1]
+    mine = backend.kernels.im2col(x, *args)
+    assert mine.dtype == dtype and mine.flags.c_contiguous
+    np.testing.assert_array_equal(mine, Kernels(backend).im2col(x, *args))
+
+
+def test_numpy_conv_without_blas_control(numpy_threads, monkeypatch):
+    """Without threadpoolctl (BLAS's thread count out of reach) the NumPy conv kernels run the batch
+    whole on 2 threads, with the one-thread results."""
+    from ember.backends.numpy import parallel
+
+    kernels = ember.backends.get_backend("cpu").kernels
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((5, 16, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((8, 16, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((5, 8, 6, 5)).astype(np.float32)
+    args = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+
+    def run():
+        return (
+            kernels.conv(x, w, *args),
+            kernels.conv_backward_input(g, w, x.shape, *args),
+            kernels.conv_backward_weight(x, g, w.shape, *args),
+        )
+
+    numpy_threads(1)
+    want = run()
+    numpy_threads(2)
+    monkeypatch.setattr(parallel, "_blas", {"libraries": []})
+    for mine, ref in zip(run(), want):
+        np.testing.assert_array_equal(mine, ref)
 
 
 @pytest.mark.parametrize("where", ["input", "weight"])

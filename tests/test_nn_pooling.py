@@ -296,15 +296,20 @@ NUMPY_MAX_POOL_CASES = [
 ]
 
 
+@pytest.mark.parametrize("block", [None, 1])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("nan", [False, True])
 @pytest.mark.parametrize("shape,args", NUMPY_MAX_POOL_CASES)
-def test_numpy_max_pool_agrees_with_portable(shape, args, nan, threads, numpy_threads):
+def test_numpy_max_pool_agrees_with_portable(shape, args, nan, threads, block, numpy_threads, monkeypatch):
     """The NumPy max_pool override: same values and indices as the portable kernel (ties: first
-    occurrence; -inf inputs; a NaN wins), on 1 and 2 threads, on a negative-stride view."""
+    occurrence; -inf inputs; a NaN wins), on 1 and 2 threads, the batch in one block or blocks of
+    one sample, on a negative-stride view."""
+    from ember.backends.numpy.kernels import pooling as numpy_pooling
     from ember.kernels import Kernels
 
     numpy_threads(threads)
+    if block is not None:
+        monkeypatch.setattr(numpy_pooling, "BLOCK_BYTES", block)
     backend = ember.backends.get_backend("cpu")
     x = np.random.default_rng(0).integers(-2, 3, shape).astype(np.float32)
     x[x == -2] = -np.inf

@@ -1,18 +1,27 @@
 """A thread pool over the batch for the NumPy kernels that NumPy runs on one core.
 
-NumPy releases the GIL inside its copy and ufunc loops, so slices of one array processed by
-several threads run on several cores. :func:`parallel_range` splits ``range(n)`` into one
-contiguous chunk per thread (``ember.get_num_threads()`` of them) and runs ``fn(start, stop)``
-on each; the caller's thread does the first chunk.
+NumPy releases the GIL inside its copy, ufunc and BLAS loops, so slices of one array
+processed by several threads run on several cores. :func:`parallel_range` splits
+``range(n)`` into one contiguous chunk per thread (``ember.get_num_threads()`` of them) and
+runs ``fn(start, stop)`` on each; the caller's thread does the first chunk.
+
+Each split costs a few wake-ups of a thread on another core (the worker's, the GIL's, the
+caller's: about 150 us together on a 2-core VM), so a kernel should split its whole work
+once rather than each of its passes. :func:`parallel_gemm_range` is the split for work that
+calls BLAS in every chunk (the convolutions' per-chunk GEMMs): BLAS runs one thread per call
+while the chunks run, so the cores go to the chunks instead of to BLAS's own threads.
 """
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 from ember.threads import get_num_threads
 
-__all__ = ["parallel_range"]
+__all__ = ["parallel_gemm_range", "parallel_range"]
 
 _pool = {"size": 0, "executor": None}
 
@@ -29,19 +38,74 @@ def _executor(workers):
     return _pool["executor"]
 
 
+def _threads(n, elements):
+    """The number of threads that ``n`` chunks of ``elements`` total work are split over."""
+    threads = min(get_num_threads(), n)
+    return threads if threads > 1 and elements >= MIN_PARALLEL_ELEMENTS else 1
+
+
+def _split(n, threads, fn):
+    bounds = [n * i // threads for i in range(threads + 1)]
+    executor = _executor(threads - 1)
+    futures = [executor.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+    try:
+        fn(bounds[0], bounds[1])
+    finally:
+        for future in futures:
+            future.result()
+
+
 def parallel_range(n, fn, elements):
     """Run ``fn(start, stop)`` over ``range(n)`` split across the intra-op threads.
 
     ``elements`` (the work's total size) decides whether splitting pays; the chunks are
     disjoint, so ``fn`` may write to its own rows of a shared output.
     """
-    threads = min(get_num_threads(), n)
-    if threads <= 1 or elements < MIN_PARALLEL_ELEMENTS:
+    threads = _threads(n, elements)
+    if threads == 1:
+        fn(0, n)
+    else:
+        _split(n, threads, fn)
+
+
+_blas = {}
+
+
+def _blas_libraries():
+    """threadpoolctl's controllers of the BLAS library NumPy calls (those loaded from NumPy's own
+    directories, else every BLAS loaded), found once; empty without threadpoolctl."""
+    if "libraries" not in _blas:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _blas["libraries"] = []
+            return _blas["libraries"]
+        libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        home = os.path.dirname(os.path.realpath(np.__file__))  # wheels: numpy/.dylibs, numpy.libs beside it
+        homes = (home + os.sep, home + ".libs" + os.sep)
+        own = [lib for lib in libraries if os.path.realpath(lib.filepath).startswith(homes)]
+        _blas["libraries"] = own or libraries
+    return _blas["libraries"]
+
+
+def parallel_gemm_range(n, fn, elements):
+    """:func:`parallel_range` for chunks that each call BLAS: while the chunks are split over the
+    threads, BLAS runs each call on its caller's thread (its thread count set to one, then back).
+
+    A chunk's GEMM, small enough to stay in one core's cache, runs no faster on two BLAS
+    threads, and BLAS's idle threads compete with the pool's for the cores. Without
+    threadpoolctl (BLAS's thread count out of reach) ``fn`` runs whole, on BLAS's threads.
+    """
+    threads = _threads(n, elements)
+    libraries = _blas_libraries() if threads > 1 else []
+    if not libraries:
         fn(0, n)
         return
-    bounds = [n * i // threads for i in range(threads + 1)]
-    executor = _executor(threads - 1)
-    futures = [executor.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, threads)]
-    fn(bounds[0], bounds[1])
-    for future in futures:
-        future.result()
+    saved = [lib.get_num_threads() for lib in libraries]
+    for lib in libraries:
+        lib.set_num_threads(1)
+    try:
+        _split(n, threads, fn)
+    finally:
+        for lib, count in zip(libraries, saved):
+            lib.set_num_threads(count)

@@ -27,7 +27,7 @@ import numpy as np
 
 from ember.kernels.conv import conv_output_shape, window_keys
 
-from ..parallel import parallel_range
+from ..parallel import parallel_gemm_range, parallel_range
 
 __all__ = ["NumpyConvKernels"]
 
@@ -40,6 +40,11 @@ CHUNK_BYTES = 1 << 20
 
 def _gemm_path(x, weight_shape):
     return x.dtype.kind == "f" and math.prod(weight_shape[1:]) >= MIN_CONTRACTION
+
+
+def _sample_path(x, weight_shape):
+    """A short contraction on a float dtype BLAS multiplies: per-sample products, the batch split."""
+    return x.dtype.kind == "f" and x.dtype.itemsize >= 4 and math.prod(weight_shape[1:]) < MIN_CONTRACTION
 
 
 def _chunk(n, per_sample_bytes):
@@ -75,21 +80,11 @@ def _rows(a):
     return a
 
 
-def _copy_split(dst, src, axis, bias=None):
-    """``dst[...] = src`` (plus ``bias``, one value per index of ``axis``, or None), split along ``axis``
-    over the intra-op threads."""
-
-    def run(lo, hi):
-        index = (slice(None),) * axis + (slice(lo, hi),)
-        if bias is None:
-            d, s = dst[index], src[index]
-            if d.dtype == s.dtype and d.ndim > axis + 1 and d.strides[-1] == s.strides[-1] == d.itemsize:
-                d, s = _rows(d), _rows(s)
-            np.copyto(d, s)
-        else:
-            np.add(src[index], bias[lo:hi].reshape((-1,) + (1,) * (dst.ndim - axis - 1)), out=dst[index])
-
-    parallel_range(dst.shape[axis], run, dst.size)
+def _copy_rows(dst, src):
+    """``dst[...] = src``, row by row (:func:`_rows`) where both have the same dtype and contiguous rows."""
+    if dst.dtype == src.dtype and dst.ndim > 1 and dst.strides[-1] == src.strides[-1] == dst.itemsize:
+        dst, src = _rows(dst), _rows(src)
+    np.copyto(dst, src)
 
 
 class _Pitch:
@@ -115,32 +110,40 @@ class _Pitch:
         self.fits = all(o <= e for o, e in zip(self.out[1:], self.extents[1:]))
         strides = [math.prod(self.extents[i + 1 :]) for i in range(len(spatial))]
         self.front = sum(lo * st for (lo, _), st in zip(rest, strides[1:]))
-        self.bases = [
-            sum(o * d * st for o, d, st in zip(offs, dilation, strides))
-            for offs in itertools.product(*(range(k) for k in kernel))
-        ]
+        self.kernel = tuple(kernel)
+        self.steps = tuple(d * st for d, st in zip(dilation, strides))  # flat distance of one offset per dim
+        self.bases = [sum(o * st for o, st in zip(offs, self.steps)) for offs in itertools.product(*map(range, kernel))]
         self.run = self.out[0] * strides[0]
         self.length = max(self.front + math.prod(self.extents), self.bases[-1] + self.run)
         self.grid = self.out[:1] + self.extents[1:]
         self.data = (slice(lo0, lo0 + spatial[0]),) + tuple(slice(0, s) for s in spatial[1:])
         self.real = tuple(slice(0, o) for o in self.out)
 
-    def planes(self, x):
-        """``x`` ``(N, C, *spatial)`` copied into zeroed pitched planes ``(N, C, length)``."""
-        buf = np.zeros(x.shape[:2] + (self.length,), dtype=x.dtype)
-        body = buf[:, :, self.front : self.front + math.prod(self.extents)].reshape(x.shape[:2] + self.extents)
-        _copy_split(body[(slice(None), slice(None)) + self.data], x, 0)
-        return buf
+    def zero_planes(self, m, c, dtype):
+        """Zeroed pitched planes for ``m`` samples ``(m, C, length)``; :meth:`copy_in` writes only the data
+        positions, so the padding stays zero from one chunk to the next."""
+        return np.zeros((m, c, self.length), dtype=dtype)
+
+    def copy_in(self, planes, x):
+        """``x`` ``(m, C, *spatial)`` copied into the data positions of ``planes`` ``(m, C, length)``;
+        returns them channel-major ``(C, m, length)``."""
+        body = planes[:, :, self.front : self.front + math.prod(self.extents)].reshape(x.shape[:2] + self.extents)
+        _copy_rows(body[(slice(None), slice(None)) + self.data], x)
+        return np.swapaxes(planes, 0, 1)
 
     def fill(self, cols, planes):
-        """``cols[:, k] = planes[:, :, bases[k]:][..., :run]``: ``cols`` ``(C, K, m, run)``, ``planes`` ``(C, m, length)``."""
-        bases, run = self.bases, self.run
-
-        def work(lo, hi):
-            for k, base in enumerate(bases):
-                np.copyto(cols[lo:hi, k], planes[lo:hi, :, base : base + run])
-
-        parallel_range(cols.shape[0], work, cols.size)
+        """``cols[:, k] = planes[:, :, bases[k]:][..., :run]`` for every kernel offset ``k``: ``cols``
+        ``(C, K, m, run)``, ``planes`` ``(C, m, length)``. One copy from a view of ``planes`` whose kernel
+        axes step by the offsets' flat distances (:attr:`steps`), not one per offset: fewer calls, and
+        fewer hand-offs of the GIL when two threads fill their chunks side by side."""
+        c, m, item = planes.shape[0], planes.shape[1], planes.itemsize
+        windows = np.lib.stride_tricks.as_strided(
+            planes,
+            shape=(c, *self.kernel, m, self.run),
+            strides=(planes.strides[0], *(st * item for st in self.steps), planes.strides[1], planes.strides[2]),
+            writeable=False,
+        )
+        np.copyto(cols.reshape(windows.shape), windows)
 
 
 def _unit_pitch(input_shape, kernel, stride, padding, dilation):
@@ -155,15 +158,87 @@ def _unit_pitch(input_shape, kernel, stride, padding, dilation):
 class NumpyConvKernels:
     """Faster NumPy versions of portable conv kernels."""
 
+    def im2col(self, x, kernel, stride, padding, dilation, out_shape):
+        """The portable kernel's columns ``(N, C, prod(kernel), *out_shape)`` by one copy from a view of the
+        padded input whose kernel axes step by the dilation and output axes by the stride, instead of
+        one copy per kernel offset and a stack."""
+        xp = self.pad_constant(x, padding, 0)
+        spatial = xp.strides[2:]
+        windows = np.lib.stride_tricks.as_strided(
+            xp,
+            shape=(*xp.shape[:2], *kernel, *out_shape),
+            strides=(
+                *xp.strides[:2],
+                *(s * d for s, d in zip(spatial, dilation)),
+                *(s * t for s, t in zip(spatial, stride)),
+            ),
+            writeable=False,
+        )
+        cols = np.empty((*xp.shape[:2], math.prod(kernel), *out_shape), dtype=x.dtype)
+        np.copyto(cols.reshape(windows.shape), windows)
+        return cols
+
     def conv(self, x, weight, stride, padding, dilation, groups):
+        if weight.dtype == x.dtype and _sample_path(x, weight.shape):
+            return self._sample_conv(x, weight, None, stride, padding, dilation, groups)
         if not _gemm_path(x, weight.shape) or weight.dtype != x.dtype:
             return super().conv(x, weight, stride, padding, dilation, groups)
         return self._gemm_conv(x, weight, None, stride, padding, dilation, groups)
 
     def conv_bias(self, x, weight, bias, stride, padding, dilation, groups):
+        if weight.dtype == x.dtype == bias.dtype and _sample_path(x, weight.shape):
+            return self._sample_conv(x, weight, bias, stride, padding, dilation, groups)
         if not _gemm_path(x, weight.shape) or weight.dtype != x.dtype or bias.dtype != x.dtype:
             return super().conv_bias(x, weight, bias, stride, padding, dilation, groups)
         return self._gemm_conv(x, weight, bias, stride, padding, dilation, groups)
+
+    def _sample_conv(self, x, weight, bias, stride, padding, dilation, groups):
+        """The portable kernel's per-sample products (which OpenBLAS runs faster than one wide GEMM on a
+        short contraction) a cache-sized batch chunk at a time, each chunk's products written straight
+        into the output (``bias``, or None, added in place), the chunks split over the threads."""
+        n, c = x.shape[0], x.shape[1]
+        cout, kernel = weight.shape[0], tuple(weight.shape[2:])
+        out_shape = conv_output_shape(
+            tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding)), kernel, stride, dilation
+        )
+        p, k = math.prod(out_shape), math.prod(kernel)
+        w = weight.reshape(groups, cout // groups, c // groups * k)
+        out = np.empty((n, cout) + out_shape, dtype=x.dtype)
+        step = _chunk(n, c * k * p * x.itemsize)
+
+        def work(first, last):
+            for lo in range(first, last, step):
+                m = min(last, lo + step) - lo
+                cols = self.im2col(x[lo : lo + m], kernel, stride, padding, dilation, out_shape)
+                part = out[lo : lo + m]
+                np.matmul(w, cols.reshape(m, groups, -1, p), out=part.reshape(m, groups, cout // groups, p))
+                if bias is not None:
+                    np.add(part, bias.reshape((-1,) + (1,) * len(out_shape)), out=part)
+
+        _by_chunks(n, step, work, out.size * c * k)
+        return out
+
+    def _sample_weight_grad(self, x, grad, weight_shape, stride, padding, dilation, groups):
+        """The weight gradient by per-sample products (as :meth:`_sample_conv`), a batch chunk at a time,
+        summed over each thread's chunks, the threads' sums added in batch order."""
+        n, c = x.shape[0], x.shape[1]
+        cout, kernel = weight_shape[0], tuple(weight_shape[2:])
+        out_shape = tuple(grad.shape[2:])
+        p, k = math.prod(out_shape), math.prod(kernel)
+        step = _chunk(n, c * k * p * x.itemsize)
+        sums = []
+
+        def work(first, last):
+            dw = np.zeros((groups, cout // groups, c // groups * k), dtype=x.dtype)
+            for lo in range(first, last, step):
+                m = min(last, lo + step) - lo
+                cols = self.im2col(x[lo : lo + m], kernel, stride, padding, dilation, out_shape)
+                g = grad[lo : lo + m].reshape(m, groups, cout // groups, p)
+                np.add(dw, np.matmul(g, np.swapaxes(cols.reshape(m, groups, -1, p), 2, 3)).sum(axis=0), out=dw)
+            sums.append((first, dw))
+
+        _by_chunks(n, step, work, grad.size * c * k)
+        return _ordered_sum(sums).reshape(tuple(weight_shape))
 
     def _gemm_conv(self, x, weight, bias, stride, padding, dilation, groups):
         """The convolution by chunks of im2col columns and one GEMM each; ``bias`` (or None) is added
@@ -230,6 +305,8 @@ class NumpyConvKernels:
         return np.ascontiguousarray(inner)
 
     def conv_backward_weight(self, x, grad, weight_shape, stride, padding, dilation, groups):
+        if grad.dtype == x.dtype and _sample_path(x, weight_shape):
+            return self._sample_weight_grad(x, grad, weight_shape, stride, padding, dilation, groups)
         if not _gemm_path(x, weight_shape) or grad.dtype != x.dtype:
             return super().conv_backward_weight(x, grad, weight_shape, stride, padding, dilation, groups)
         n, c = x.shape[0], x.shape[1]
@@ -258,54 +335,94 @@ class NumpyConvKernels:
         return dw.reshape(tuple(weight_shape))
 
 
+def _by_chunks(n, step, fn, elements):
+    """Run ``fn(lo, hi)`` (a contiguous run of whole chunks of ``step`` samples, ``hi - lo`` of them) over
+    the batch, the chunks split over the intra-op threads, each calling BLAS on its own thread.
+
+    Each thread copies, multiplies and copies back its own chunks: one hand-off per kernel
+    instead of one per copy, and the GEMMs of cache-sized chunks run side by side instead of
+    each on two BLAS threads."""
+    chunks = -(-n // step)
+    parallel_gemm_range(chunks, lambda first, last: fn(first * step, min(n, last * step)), elements)
+
+
+def _ordered_sum(sums):
+    """The sum of the threads' ``(first sample, partial sum)`` pairs, added in batch order (into the first)."""
+    sums.sort(key=lambda part: part[0])
+    total = sums[0][1]
+    for _, part in sums[1:]:
+        np.add(total, part, out=total)
+    return total
+
+
 def _pitched_conv(x, weight, bias, pitch, groups):
-    """The unit-stride convolution on :class:`_Pitch` columns: per batch chunk, one contiguous copy per
-    kernel offset, channel and sample, one GEMM per group on the output grid, whose real positions
-    are copied (plus ``bias``, or None) into the output."""
+    """The unit-stride convolution on :class:`_Pitch` columns: per batch chunk, the chunk's pitched planes,
+    one contiguous copy per kernel offset, channel and sample, one GEMM per group on the output grid,
+    whose real positions are copied into the output. ``bias`` (or None) rides in the GEMM, as one
+    more weight column against a row of ones under the columns: adding it while copying the output
+    broadcast it over 8-16 float rows (32->64 3x3 at 16x16, b64: 0.7 ms against 0.25 for the copy)."""
     n, c = x.shape[0], x.shape[1]
     cout, k, run = weight.shape[0], len(pitch.bases), pitch.run
-    planes = np.swapaxes(pitch.planes(x), 0, 1)
-    w = weight.reshape(groups, cout // groups, c // groups * k)
+    cg, og = c // groups, cout // groups
+    w = weight.reshape(groups, og, cg * k)
+    rows = cg * k + (bias is not None)  # per group: the columns, then the row of ones
+    if bias is not None:
+        w = np.concatenate([w, bias.reshape(groups, og, 1)], axis=2)
     step = _chunk(n, c * k * run * x.itemsize)
-    cols, res = _Scratch(c * k * step * run, x.dtype), _Scratch(cout * step * run, x.dtype)
     out = np.empty((n, cout) + pitch.out, dtype=x.dtype)
     real = (slice(None), slice(None)) + pitch.real
-    for lo in range(0, n, step):
-        m = min(n, lo + step) - lo
-        chunk_cols = cols.view((c, k, m, run))
-        pitch.fill(chunk_cols, planes[:, lo : lo + m])
-        product = res.view((groups, cout // groups, m * run))
-        np.matmul(w, chunk_cols.reshape(groups, -1, m * run), out=product)
-        _copy_split(out[lo : lo + m], np.swapaxes(product.reshape((cout, m) + pitch.grid)[real], 0, 1), 1, bias)
+
+    def work(first, last):
+        planes = pitch.zero_planes(min(step, last - first), c, x.dtype)
+        cols, res = _Scratch(groups * rows * step * run, x.dtype), _Scratch(cout * step * run, x.dtype)
+        for lo in range(first, last, step):
+            m = min(last, lo + step) - lo
+            chunk_cols = cols.view((groups, rows, m, run))
+            chunk_planes = pitch.copy_in(planes[:m], x[lo : lo + m])
+            for gi in range(groups):
+                pitch.fill(chunk_cols[gi, : cg * k].reshape(cg, k, m, run), chunk_planes[gi * cg : (gi + 1) * cg])
+            if bias is not None:
+                chunk_cols[:, -1].fill(1)
+            product = res.view((groups, og, m * run))
+            np.matmul(w, chunk_cols.reshape(groups, rows, m * run), out=product)
+            _copy_rows(out[lo : lo + m], np.swapaxes(product.reshape((cout, m) + pitch.grid)[real], 0, 1))
+
+    _by_chunks(n, step, work, out.size * c * k)
     return out
 
 
 def _pitched_weight_grad(x, grad, weight_shape, pitch, groups):
     """The weight gradient on :class:`_Pitch` columns: the columns times the output gradient on the grid
     (zeros at its extra positions, so the garbage columns add ``0 * x``: exact when ``x`` is finite),
-    transposed, accumulated over batch chunks. ``cols @ g.T`` rather than ``g @ cols.T``: OpenBLAS
-    runs the long contraction 20-25% faster with the wide operand first (32->64 3x3 at 16x16, b64:
-    6.1 -> 4.9 ms)."""
+    transposed, accumulated over batch chunks (one sum per thread, the threads' sums added at the end).
+    ``cols @ g.T`` rather than ``g @ cols.T``: OpenBLAS runs the long contraction 20-25% faster with
+    the wide operand first (32->64 3x3 at 16x16, b64: 6.1 -> 4.9 ms)."""
     n, c = x.shape[0], x.shape[1]
     cout, k, run = weight_shape[0], len(pitch.bases), pitch.run
-    planes = np.swapaxes(pitch.planes(x), 0, 1)
     step = _chunk(n, c * k * run * x.itemsize)
-    cols = _Scratch(c * k * step * run, x.dtype)
-    g = np.zeros((cout, step) + pitch.grid, dtype=x.dtype)  # the grid's extra positions stay zero
     real = (slice(None), slice(None)) + pitch.real
-    dw_t = np.zeros((groups, c // groups * k, cout // groups), dtype=x.dtype)
-    for lo in range(0, n, step):
-        m = min(n, lo + step) - lo
-        if m < step:  # a shorter last chunk: a grid of its own
-            g = np.zeros((cout, m) + pitch.grid, dtype=x.dtype)
-        _copy_split(g[real], np.swapaxes(grad[lo : lo + m], 0, 1), 0)
-        chunk_cols = cols.view((c, k, m, run))
-        pitch.fill(chunk_cols, planes[:, lo : lo + m])
-        product = np.matmul(
-            chunk_cols.reshape(groups, -1, m * run), np.swapaxes(g.reshape(groups, cout // groups, m * run), 1, 2)
-        )
-        np.add(dw_t, product, out=dw_t)
-    return np.swapaxes(dw_t, 1, 2).reshape(tuple(weight_shape))
+    sums = []
+
+    def work(first, last):
+        planes = pitch.zero_planes(min(step, last - first), c, x.dtype)
+        cols = _Scratch(c * k * step * run, x.dtype)
+        g = np.zeros((cout, min(step, last - first)) + pitch.grid, dtype=x.dtype)  # extra positions stay zero
+        dw_t = np.zeros((groups, c // groups * k, cout // groups), dtype=x.dtype)
+        for lo in range(first, last, step):
+            m = min(last, lo + step) - lo
+            if m < g.shape[1]:  # a shorter last chunk: a grid of its own
+                g = np.zeros((cout, m) + pitch.grid, dtype=x.dtype)
+            _copy_rows(g[real], np.swapaxes(grad[lo : lo + m], 0, 1))
+            chunk_cols = cols.view((c, k, m, run))
+            pitch.fill(chunk_cols, pitch.copy_in(planes[:m], x[lo : lo + m]))
+            product = np.matmul(
+                chunk_cols.reshape(groups, -1, m * run), np.swapaxes(g.reshape(groups, cout // groups, m * run), 1, 2)
+            )
+            np.add(dw_t, product, out=dw_t)
+        sums.append((first, dw_t))
+
+    _by_chunks(n, step, work, grad.size * c * k)
+    return np.swapaxes(_ordered_sum(sums), 1, 2).reshape(tuple(weight_shape))
 
 
 def _pitched_col2im(grad, weight, input_shape, pitch, groups):
@@ -323,35 +440,31 @@ def _pitched_col2im(grad, weight, input_shape, pitch, groups):
     w_t = weight.reshape((groups, og, cg, k)).transpose(0, 3, 2, 1).reshape(groups, k * cg, og)
     w_t = np.ascontiguousarray(w_t)
     step = _chunk(n, c * k * length * grad.itemsize)
-    g = np.zeros((groups, og, step) + pitch.grid, dtype=grad.dtype)  # the grid's extra positions stay zero
-    d = np.zeros((groups, k * cg, step, length), dtype=grad.dtype)  # the GEMMs never write the tails
     real = (slice(None), slice(None)) + pitch.real
-    acc = _Scratch(c * step * length, grad.dtype)
     body = slice(pitch.front, pitch.front + math.prod(pitch.extents))
     dx = np.empty(tuple(input_shape), dtype=grad.dtype)
-    for lo in range(0, n, step):
-        m = min(n, lo + step) - lo
-        if m < step:  # a shorter last chunk: buffers of its own
-            g = np.zeros((groups, og, m) + pitch.grid, dtype=grad.dtype)
-            d = np.zeros((groups, k * cg, m, length), dtype=grad.dtype)
-        _copy_split(g.reshape((cout, m) + pitch.grid)[real], np.swapaxes(grad[lo : lo + m], 0, 1), 0)
-        # (groups, og, m, run) -> per sample (m, groups, og, run) @ -> (m, groups, k * cg, run)
-        np.matmul(w_t, np.moveaxis(g.reshape(groups, og, m, run), 2, 0), out=np.moveaxis(d[..., :run], 2, 0))
-        planes = acc.view((c * m * length,))
-        planes.fill(0)
-        block = cg * m * length
-        cols = d.reshape(groups, k, block)
 
-        def work(first, last, planes=planes, cols=cols, block=block):
+    def work(first, last):
+        g = d = None
+        acc = _Scratch(c * step * length, grad.dtype)
+        for lo in range(first, last, step):
+            m = min(last, lo + step) - lo
+            if g is None or m < g.shape[2]:  # the grid's extra positions and the rows' tails stay zero
+                g = np.zeros((groups, og, m) + pitch.grid, dtype=grad.dtype)
+                d = np.zeros((groups, k * cg, m, length), dtype=grad.dtype)
+            _copy_rows(g.reshape((cout, m) + pitch.grid)[real], np.swapaxes(grad[lo : lo + m], 0, 1))
+            # (groups, og, m, run) -> per sample (m, groups, og, run) @ -> (m, groups, k * cg, run)
+            np.matmul(w_t, np.moveaxis(g.reshape(groups, og, m, run), 2, 0), out=np.moveaxis(d[..., :run], 2, 0))
+            planes = acc.view((c * m * length,))
+            planes.fill(0)
+            block = cg * m * length
+            cols = d.reshape(groups, k, block)
             for gi in range(groups):
                 for i, base in enumerate(pitch.bases):
-                    start = gi * block + base  # where this offset's block of columns lands
-                    lo_, hi_ = max(first, start), min(last, start + block)
-                    if lo_ < hi_:
-                        view = planes[lo_:hi_]
-                        np.add(view, cols[gi, i, lo_ - start : hi_ - start], out=view)
+                    view = planes[gi * block + base : (gi + 1) * block + base]  # where this offset's columns land
+                    np.add(view, cols[gi, i, : view.size], out=view)
+            inner = planes.reshape(c, m, length)[:, :, body].reshape((c, m) + pitch.extents)
+            _copy_rows(dx[lo : lo + m], np.swapaxes(inner[(slice(None), slice(None)) + pitch.data], 0, 1))
 
-        parallel_range(planes.size, work, cols.size)
-        inner = planes.reshape(c, m, length)[:, :, body].reshape((c, m) + pitch.extents)
-        _copy_split(dx[lo : lo + m], np.swapaxes(inner[(slice(None), slice(None)) + pitch.data], 0, 1), 1)
+    _by_chunks(n, step, work, grad.size * c * k)
     return dx

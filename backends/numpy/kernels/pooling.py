@@ -1,10 +1,10 @@
 """NumPy overrides of the pooling kernels, where they measurably pay.
 
-``max_pool`` takes the running maximum with ``np.maximum`` into one output buffer, then finds
-each window's first maximal offset once (counting the leading offsets that miss the maximum,
-branch-free, into a small int array) and turns it into flat plane indices through one lookup table, instead of the
-portable kernel's two ``where`` per offset and per-dim index arithmetic; the batch is split
-over the intra-op threads. Windows holding a NaN go to the portable kernel (PyTorch's scan
+``max_pool`` finds each window's maximum and first maximal offset together, by a tournament of
+adjacent offsets (one comparison and one maximum per pair, the offsets selected branch-free in
+a small int array), a cache-sized block of the batch at a time, and turns the offsets into flat
+plane indices through one lookup table, instead of the portable kernel's two ``where`` per
+offset and per-dim index arithmetic; the blocks are split over the intra-op threads. Windows holding a NaN go to the portable kernel (PyTorch's scan
 lets a later NaN win, which a maximum cannot tell). ``pool_scatter_add`` (the gradient of
 every max-type pool) is one ``np.add.at`` over flat global positions (NumPy 2's fast path
 for one integer index array: 2-7x faster than ``np.bincount``, which works in float64, on
@@ -26,8 +26,38 @@ from ..parallel import parallel_range
 __all__ = ["NumpyPoolingKernels"]
 
 
+#: bytes of one block of pooled values (the tournament's temporaries stay in the cache; few blocks, so that
+#: two threads seldom queue for the GIL)
+BLOCK_BYTES = 1 << 18
+
+
 def _plane_strides(spatial):
     return tuple(math.prod(spatial[i + 1 :]) for i in range(len(spatial)))
+
+
+def _first_max(leaves, arg_dtype):
+    """The elementwise maximum of ``leaves`` and the index of the first leaf that attains it, by a
+    tournament of adjacent pairs (the right one wins only when strictly greater, so ties keep the
+    first): one comparison and one maximum per pair, the indices selected branch-free in
+    ``arg_dtype``."""
+    nodes = [(leaf, i) for i, leaf in enumerate(leaves)]
+    while len(nodes) > 1:
+        paired = []
+        for (v1, a1), (v2, a2) in zip(nodes[0::2], nodes[1::2]):
+            right = np.greater(v2, v1)
+            if isinstance(a1, int) and isinstance(a2, int):
+                arg = np.add(right, arg_dtype.type(a1), dtype=arg_dtype)
+                if a2 - a1 != 1:
+                    arg = np.add(np.multiply(right, arg_dtype.type(a2 - a1), dtype=arg_dtype), arg_dtype.type(a1))
+            else:
+                a1 = np.full(right.shape, a1, dtype=arg_dtype) if isinstance(a1, int) else a1
+                arg = np.subtract(a2, a1, dtype=arg_dtype)
+                np.multiply(arg, right, out=arg)
+                np.add(arg, a1, out=arg)
+            paired.append((np.maximum(v1, v2), arg))
+        nodes = paired + nodes[len(paired) * 2 :]
+    value, arg = nodes[0]
+    return value, np.full(value.shape, arg, dtype=arg_dtype) if isinstance(arg, int) else arg
 
 
 class NumpyPoolingKernels:
@@ -42,7 +72,7 @@ class NumpyPoolingKernels:
         n = x.shape[0]
         values = np.empty((n, x.shape[1]) + tuple(out_shape), dtype=x.dtype)
         indices = np.empty(values.shape, dtype=np.int64)
-        arg = np.empty(values.shape, dtype=np.int8 if len(keys) < 128 else np.int64)
+        arg = np.dtype(np.int8 if len(keys) < 128 else np.int64)
         strides = _plane_strides(spatial)
         table = np.array(
             [
@@ -57,19 +87,15 @@ class NumpyPoolingKernels:
             shape[i] = o
             base += ((np.arange(o, dtype=np.int64) * s - p) * st).reshape(shape)
 
-        def run(lo, hi):
-            src, val, a = xpad[lo:hi], values[lo:hi], arg[lo:hi]
-            np.copyto(val, src[keys[0]])
-            for key in keys[1:]:
-                np.maximum(val, src[key], out=val)
-            # the first maximal offset = the number of leading offsets that miss the max, counted
-            # branch-free (a masked write per offset runs at branch-mispredict speed on random data)
-            a.fill(0)
-            missed = np.ones(val.shape, dtype=bool)
-            for key in keys[:-1]:
-                np.logical_and(missed, np.not_equal(src[key], val), out=missed)
-                np.add(a, missed, out=a, casting="unsafe")
-            np.add(table.take(a), base, out=indices[lo:hi])
+        step = max(1, BLOCK_BYTES // max(values[0].nbytes, 1))
+
+        def run(first, last):
+            for lo in range(first, last, step):
+                hi = min(last, lo + step)
+                src = xpad[lo:hi]
+                value, offset = _first_max([src[key] for key in keys], arg)
+                np.copyto(values[lo:hi], value)
+                np.add(table.take(offset), base, out=indices[lo:hi])
 
         parallel_range(n, run, values.size * len(keys))
         if np.isnan(values).any():
@@ -80,9 +106,10 @@ class NumpyPoolingKernels:
         n, c = values.shape[:2]
         p = math.prod(plane_shape)
         q = math.prod(values.shape[2:])
-        out = np.zeros(n * c * p, dtype=values.dtype)
+        out = np.empty(n * c * p, dtype=values.dtype)
 
-        def run(lo, hi):  # each sample's planes are its own: the samples split over the threads
+        def run(lo, hi):  # each sample's planes are its own: the samples (zeroed, then added to) split over the threads
+            out[lo * c * p : hi * c * p].fill(0)
             target = indices[lo:hi].reshape((hi - lo) * c, q) + (np.arange(lo * c, hi * c) * p)[:, None]
             np.add.at(out, target.reshape(-1), values[lo:hi].reshape(-1))
 
