@@ -124,3 +124,30 @@ def test_seed_examples():
     assert m(input).size() == (128, 30)
     m = nn.Bilinear(20, 30, 40)
     assert m(Variable(ember.randn(128, 20)), Variable(ember.randn(128, 30))).size() == (128, 40)
+
+
+def test_numpy_linear_on_one_blas_thread(numpy_threads):
+    """A layer between OpenBLAS's own threading threshold and the one where its threads pay runs on one
+    BLAS thread when ember has two (so no BLAS thread is woken to spin): same numbers as on one
+    ember thread, and BLAS's thread count back as it was."""
+    import numpy as np
+    import threadpoolctl
+
+    from ember.backends.numpy.kernels import linear as kernels_linear
+
+    kernels = ember.backends.get_backend("cpu").kernels
+    rng = np.random.default_rng(3)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((64, 2048), (10, 2048), (10,)))
+    g = rng.standard_normal((64, 10)).astype(np.float32)
+    assert kernels_linear._one_thread(64, w)
+
+    def run():
+        return (kernels.linear(x, w, b), *kernels.linear_backward(g, x, w, True, True, True))
+
+    numpy_threads(1)
+    want = run()
+    numpy_threads(2)
+    blas = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    for mine, ref in zip(run(), want):
+        np.testing.assert_allclose(mine, ref, rtol=1e-5, atol=1e-5)
+    assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"] == blas

@@ -21,7 +21,7 @@ import numpy as np
 
 from ember.threads import get_num_threads
 
-__all__ = ["parallel_gemm_range", "parallel_range"]
+__all__ = ["on_one_blas_thread", "parallel_gemm_range", "parallel_range"]
 
 _pool = {"size": 0, "executor": None}
 
@@ -106,6 +106,27 @@ def parallel_gemm_range(n, fn, elements):
         lib.set_num_threads(1)
     try:
         _split(n, threads, fn)
+    finally:
+        for lib, count in zip(libraries, saved):
+            lib.set_num_threads(count)
+
+
+def on_one_blas_thread(fn, *args):
+    """``fn(*args)`` with BLAS on its caller's thread only (its thread count set to one, then back)
+    while the intra-op threads are more than one; else plain ``fn(*args)``.
+
+    For a product too small to gain from BLAS's threads (a classifier's few output features):
+    once woken, OpenBLAS's threads spin for about 0.1 s after the call, taking the second core
+    from the pool's kernels and from any other work for the rest of a training step.
+    """
+    libraries = _blas_libraries() if get_num_threads() > 1 else ()
+    if not libraries:
+        return fn(*args)
+    saved = [lib.get_num_threads() for lib in libraries]
+    for lib in libraries:
+        lib.set_num_threads(1)
+    try:
+        return fn(*args)
     finally:
         for lib, count in zip(libraries, saved):
             lib.set_num_threads(count)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..namespace import _matmul
+from ..parallel import on_one_blas_thread
 from .small_gemm import matmul_by_rows
 
 __all__ = ["NumpyLinearKernels"]
@@ -19,20 +20,39 @@ __all__ = ["NumpyLinearKernels"]
 _BLOCKED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+#: multiply-adds of a layer's products run on one BLAS thread (:func:`on_one_blas_thread`): from
+#: where OpenBLAS starts threading a GEMM (65536 x 4 multiply-adds; below, it runs on one thread
+#: by itself and the switch would only cost) up to where its threads pay: 64 x 2048 -> 10
+#: (1.3 M) goes there, 256 x 784 -> 1024 (205 M) keeps BLAS's threads
+ONE_THREAD_MACS = (1 << 18, 1 << 23)
+
+
+def _one_thread(rows, weight):
+    low, high = ONE_THREAD_MACS
+    return low <= rows * weight.size < high
+
+
 def _product(a, b):
     return matmul_by_rows(a, b) if a.dtype in _BLOCKED_DTYPES else _matmul(a, b)
 
 
+def _products(grad, x, weight, needs_input, needs_weight):
+    return (_product(grad, weight) if needs_input else None, _matmul(grad.T, x) if needs_weight else None)
+
+
 class NumpyLinearKernels:
     def linear(self, x, weight, bias):
-        out = _product(x, weight.T)
+        if _one_thread(x.shape[0], weight):
+            out = on_one_blas_thread(_product, x, weight.T)
+        else:
+            out = _product(x, weight.T)
         if bias is not None:
             out += bias  # in place: the product is a fresh buffer, so no second temporary
         return out
 
     def linear_backward(self, grad, x, weight, needs_input, needs_weight, needs_bias):
-        return (
-            _product(grad, weight) if needs_input else None,
-            _matmul(grad.T, x) if needs_weight else None,
-            grad.sum(axis=0) if needs_bias else None,
-        )
+        if _one_thread(grad.shape[0], weight):
+            grad_input, grad_weight = on_one_blas_thread(_products, grad, x, weight, needs_input, needs_weight)
+        else:
+            grad_input, grad_weight = _products(grad, x, weight, needs_input, needs_weight)
+        return grad_input, grad_weight, grad.sum(axis=0) if needs_bias else None
