@@ -330,8 +330,8 @@ class _Unary(Function):
 
     @classmethod
     def backward(cls, ctx, grad):
-        if cls.derivative is None:
-            return grad * 0
+        if cls.derivative is None:  # piecewise constant: exactly zero, whatever grad holds (as PyTorch)
+            return grad.new_zeros(grad.shape)
         x, y = ctx.saved_tensors
         if not grad_state.enabled:  # no graph to build
             if cls.fused_backward is not None:  # one kernel, not one per operation
@@ -666,7 +666,7 @@ class _Pow(_Binary):
         if b is None:
             e = ctx.b_scalar
             if e == 0:
-                return g * 0, None
+                return g.new_zeros(a.shape), None
             return g * e * a.pow(e - 1), None
         ga = g * b * a.pow(b - 1) if ctx.needs_input_grad[0] else None
         gb = None
@@ -702,9 +702,10 @@ class _Extremum(_Binary):
     def gradients(cls, ctx, g):
         a, b, _ = ctx.saved_tensors
         half = g * 0.5
-        wins_a = cls.wins(a, b)
-        ga = where(a == b, half, where(wins_a, g, g * 0))
-        gb = where(a == b, half, where(wins_a, g * 0, g))
+        zero = g.new_zeros(())  # selected, not multiplied: an inf/NaN grad stays with the winner only
+        # a NaN operand wins nothing and loses nothing: both get the gradient (PyTorch's masked_fill rule)
+        ga = where(a == b, half, where(cls.wins(b, a), zero, g))
+        gb = where(a == b, half, where(cls.wins(a, b), zero, g))
         return ga, gb
 
 
@@ -765,7 +766,9 @@ class _RoundedDiv(_Binary):
     """Division rounded to an integer: piecewise constant, so both gradients are zero (as in PyTorch)."""
 
     saves = 0
-    gradients = staticmethod(lambda ctx, g: (g * 0, g * 0))
+    gradients = staticmethod(
+        lambda ctx, g: (g.new_zeros(ctx.a_shape), None if ctx.b_shape is None else g.new_zeros(ctx.b_shape))
+    )
 
 
 class _FloorDiv(_RoundedDiv):
@@ -1122,15 +1125,16 @@ class _Clamp(Function):
         if high is not None:
             upper = x <= high
             mask = upper if mask is None else mask & upper
-        g = sum_to(where(mask, grad, grad * 0) if mask is not None else grad, x.shape)
+        zero = grad.new_zeros(())  # selected, not multiplied: an inf/NaN grad does not leak past a bound
+        g = sum_to(where(mask, grad, zero) if mask is not None else grad, x.shape)
         glow = ghigh = None
         # with both bounds, a crossed pair (min > max) gives everything to max (PyTorch's rule)
         if low_t is not None and ctx.needs_input_grad[1]:
             takes = x < low_t if high is None else (x < low_t) & (low_t < high)
-            glow = sum_to(where(takes, grad, grad * 0), low_t.shape)
+            glow = sum_to(where(takes, grad, zero), low_t.shape)
         if high_t is not None and ctx.needs_input_grad[2]:
             takes = x > high_t if low is None else (x > high_t) | (high_t < low)
-            ghigh = sum_to(where(takes, grad, grad * 0), high_t.shape)
+            ghigh = sum_to(where(takes, grad, zero), high_t.shape)
         return g, glow, ghigh
 
 
@@ -1188,7 +1192,7 @@ class _Where(Function):
     @staticmethod
     def backward(ctx, grad):
         (condition,) = ctx.saved_tensors
-        zero = grad * 0
+        zero = grad.new_zeros(())  # selected, not multiplied: an inf/NaN grad reaches only the chosen side
         ga = sum_to(where(condition, grad, zero), ctx.shapes[0]) if ctx.needs_input_grad[1] else None
         gb = sum_to(where(condition, zero, grad), ctx.shapes[1]) if ctx.needs_input_grad[2] else None
         return None, ga, gb
