@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 from ... import dtypes
 from ...amp.policy import cast_inputs
@@ -99,8 +100,8 @@ class _Threshold(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad_state.enabled:  # create_graph: a differentiable product
-            return grad * grad._make(grad._backend.xp.astype(ctx.keep, grad._data.dtype)), None, None
+        if grad_state.enabled:  # create_graph: a differentiable select (an inf/NaN grad stays where x passes)
+            return where(grad._make(ctx.keep), grad, grad.new_zeros(())), None, None
         return grad._make(grad._backend.kernels.threshold_backward(grad._data, ctx.keep)), None, None
 
 
@@ -117,9 +118,9 @@ class _Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad_state.enabled:  # create_graph: a differentiable product
-            xp = grad._backend.xp
-            return grad * grad._make(xp.astype(xp.logical_not(ctx.y <= 0), grad._data.dtype))
+        if grad_state.enabled:  # create_graph: a differentiable select (an inf/NaN grad stays where y > 0)
+            keep = grad._make(grad._backend.xp.logical_not(ctx.y <= 0))
+            return where(keep, grad, grad.new_zeros(()))
         return grad._make(grad._backend.kernels.relu_backward(grad._data, ctx.y))
 
 
@@ -571,6 +572,68 @@ class _Gelu(Function):
         return grad._make(grad._backend.kernels.gelu_backward(grad._data, x._data, ctx.approximate)), None
 
 
+class _Pointwise(Function):
+    """An activation with PyTorch's own backward formula: ``value(x)`` runs without a graph, and
+    ``gradient(x, grad)`` (differentiable tensor ops) multiplies ``grad`` once by the derivative or selects
+    it, as PyTorch's kernel does, so an inf/NaN ``grad`` lands where PyTorch's lands."""
+
+    value: Any = None
+    gradient: Any = None
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return cls.value(x)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        return cls.gradient(x, grad)
+
+
+class _Silu(_Pointwise):
+    @staticmethod
+    def value(x):
+        return x * x.sigmoid()
+
+    @staticmethod
+    def gradient(x, grad):
+        s = x.sigmoid()
+        return grad * (s * (1 + x * (1 - s)))
+
+
+class _Mish(_Pointwise):
+    @staticmethod
+    def value(x):
+        return x * softplus(x).tanh()
+
+    @staticmethod
+    def gradient(x, grad):
+        t = softplus(x).tanh()
+        return grad * (t + x * x.sigmoid() * (1 - t * t))
+
+
+class _LogSigmoid(_Pointwise):
+    @staticmethod
+    def value(x):
+        return x.clamp(max=0) - (-x.abs()).exp().log1p()
+
+    @staticmethod
+    def gradient(x, grad):
+        return grad * (-x).sigmoid()
+
+
+class _Hardswish(_Pointwise):
+    @staticmethod
+    def value(x):
+        return x * _hardtanh(x + 3, 0.0, 6.0) / 6
+
+    @staticmethod
+    def gradient(x, grad):
+        # 0 below -3 whatever grad holds, grad * (x / 3 + 1/2) on [-3, 3], grad above
+        return where(x < -3, grad.new_zeros(()), where(x <= 3, grad * (x / 3 + 0.5), grad))
+
+
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     r"""SiLU (swish): :math:`x \sigma(x)`.
 
@@ -586,7 +649,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.silu(x)
         tensor([-0.2384, -0.1888,  0.0000,  0.7311,  2.8577])
     """
-    return _apply("silu", input, inplace, lambda x: x * x.sigmoid())
+    return _apply("silu", input, inplace, _Silu.apply)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -604,7 +667,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.mish(x)
         tensor([-0.2525, -0.2207,  0.0000,  0.8651,  2.9865])
     """
-    return _apply("mish", input, inplace, lambda x: x * softplus(x).tanh())
+    return _apply("mish", input, inplace, _Mish.apply)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -622,7 +685,7 @@ def logsigmoid(input: Tensor) -> Tensor:
         tensor([-2.1269, -0.9741, -0.6931, -0.3133, -0.0486])
     """
     _check_tensor("logsigmoid", input)
-    return input.clamp(max=0) - (-input.abs()).exp().log1p()
+    return _LogSigmoid.apply(input)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -801,7 +864,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.hardswish(ember.tensor([-4.0, -1.5, 0.0, 1.5, 4.0]))
         tensor([-0.0000, -0.3750,  0.0000,  1.1250,  4.0000])
     """
-    return _apply("hardswish", input, inplace, lambda x: x * _hardtanh(x + 3, 0.0, 6.0) / 6)
+    return _apply("hardswish", input, inplace, _Hardswish.apply)
 
 
 # -- softmax family -------------------------------------------------------------------------
