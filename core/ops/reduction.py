@@ -450,26 +450,60 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
-def _scaled_variance(input, dim, unbiased, keepdim, correction):
+def _scaled_variance(input, axes, keepdim, correction):
     """``(scale, v)`` with the variance equal to ``scale**2 * v``: the deviations are divided by
     their largest magnitude before squaring, so that neither var nor std overflows where the
     result itself is finite (PyTorch accumulates in a wider type to the same effect)."""
+    count = math.prod(input.shape[a] for a in axes)
+    centered = input - input.mean(axes, keepdim=True)
+    scale = centered.abs().amax(axes, keepdim=True) if count else centered.sum(axes, keepdim=True)
+    scale = where_(scale == 0, scale * 0 + 1, scale)
+    scale = where_(scale.isfinite(), scale, scale * 0 + 1)
+    unit = centered / scale
+    dof = builtins.max(count - correction, 0)
+    total = (unit * unit).sum(axes, keepdim=keepdim)
+    if not keepdim:
+        scale = scale.reshape(total.shape)
+    return scale, (total / dof if dof else total * math.inf)
+
+
+class _Variance(Function):
+    """var (or std, ``is_std``) over ``axes``; the backward is PyTorch's ``var_backward``/``std_backward``:
+    ``grad`` is multiplied once by ``2 (x - mean) / (N - correction)``, so an inf/NaN ``grad`` reaches each
+    element of its own slice, and nothing flows through the mean (its gradient sums to zero)."""
+
+    @staticmethod
+    def forward(ctx, input, axes, keepdim, correction, is_std, full):
+        scale, v = _scaled_variance(input, axes, keepdim, correction)
+        out = v.sqrt() * scale if is_std else v * (scale * scale)
+        ctx.axes, ctx.keepdim, ctx.correction, ctx.is_std, ctx.full = axes, keepdim, correction, is_std, full
+        ctx.save_for_backward(input, out if is_std else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        axes = ctx.axes
+        if ctx.is_std:  # 0 where the deviation is 0 (std's infinite slope is not taken), as PyTorch
+            grad = where_(result == 0, grad.new_zeros(()), grad / (result * 2))
+        if not ctx.keepdim:
+            grad = grad.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+        centered = x - x.mean(axes, keepdim=True)
+        dof = math.prod(x.shape[a] for a in axes) - ctx.correction
+        if dof <= 0 and ctx.full:  # PyTorch: NaN where x equals the mean, inf elsewhere
+            inf = centered.new_full((), math.inf)
+            return grad * where_(centered == 0, centered.new_full((), math.nan), inf), None, None, None, None, None
+        return grad * (2.0 / dof if dof else math.inf) * centered, None, None, None, None, None
+
+
+def _variance(input, dim, unbiased, keepdim, correction, is_std):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
     axes = normalize_dims(dim, input.ndim)
-    count = math.prod(input.shape[a] for a in axes)
-    centered = input - input.mean(axes, keepdim=True)
-    scale = centered.detach().abs().amax(axes, keepdim=True) if count else centered.detach().sum(axes, keepdim=True)
-    scale = where_(scale == 0, scale * 0 + 1, scale)
-    scale = where_(scale.isfinite(), scale, scale * 0 + 1)
-    unit = centered / scale
-    dof = builtins.max(count - _correction(unbiased, correction), 0)
-    total = (unit * unit).sum(axes, keepdim=keepdim)
-    if not keepdim:
-        scale = scale.reshape(total.shape)
-    return scale, (total / dof if dof else total * math.inf)
+    full = dim is None or input.ndim == 0
+    return _Variance.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
 
 
 @computes_in_float32
@@ -502,8 +536,7 @@ def var(
         >>> ember.var(x, dim=1, correction=0)
         tensor([0.6667, 0.6667])
     """
-    scale, v = _scaled_variance(input, dim, unbiased, keepdim, correction)
-    return v * (scale * scale)
+    return _variance(input, dim, unbiased, keepdim, correction, is_std=False)
 
 
 @computes_in_float32
@@ -536,10 +569,7 @@ def std(
         >>> ember.std(x, dim=0)
         tensor([2.1213, 2.1213, 2.1213])
     """
-    scale, v = _scaled_variance(input, dim, unbiased, keepdim, correction)
-    # the gradient at a zero deviation is zero (PyTorch's rule), not sqrt's infinite slope times 0
-    zero = v.detach() == 0
-    return where_(zero, v * 0, where_(zero, v * 0 + 1, v).sqrt()) * scale
+    return _variance(input, dim, unbiased, keepdim, correction, is_std=True)
 
 
 @computes_in_float32
