@@ -222,6 +222,26 @@ class _Amin(_Extremum):
     compute = staticmethod(lambda xp, x, axes, keepdim: xp.min(x, axis=axes, keepdims=keepdim))
 
 
+class _Evenly:
+    """max(input)/min(input) over every element: the gradient is shared equally between the elements equal to
+    the result (the NaNs when it is NaN) and selected, so an inf/NaN grad reaches only those (PyTorch's
+    ``evenly_distribute_backward``; ``amax``/``amin`` multiply by the mask instead)."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        mask = (x == y) | (x.isnan() & y.isnan())
+        return where_(mask, grad / mask.sum(), grad.new_zeros(())), None, None
+
+
+class _AllMax(_Evenly, _Amax):
+    pass
+
+
+class _AllMin(_Evenly, _Amin):
+    pass
+
+
 def _check_nonempty(name, input, axes):
     for a in axes:
         if input.shape[a] == 0:
@@ -347,7 +367,7 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
-        return (amax if name == "max" else amin)(input)
+        return (_AllMax if name == "max" else _AllMin).apply(input, tuple(range(input.ndim)), False)
     axis = wrap_dim(dim, input.ndim)
     indices = _arg("argmax" if name == "max" else "argmin", input, axis, True)
     values = input.gather(axis, indices) if input.ndim else input.clone()
