@@ -342,6 +342,25 @@ class _Unary(Function):
         return grad * cls.derivative(x, y)
 
 
+class _Pointwise(Function):
+    """An element-wise function with PyTorch's own backward formula: ``value(x)`` runs without a graph, and
+    ``gradient(x, grad)`` (differentiable tensor ops) multiplies ``grad`` once by the derivative or selects
+    it, as PyTorch's kernel does, so an inf/NaN ``grad`` lands where PyTorch's lands."""
+
+    value: Any = None
+    gradient: Any = None
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return cls.value(x)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        return cls.gradient(x, grad)
+
+
 def _unary(
     name: str,
     compute: Callable[..., Any],
@@ -1271,7 +1290,28 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
         >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
         tensor([5., 2.])
     """
-    return input + weight * (end - input)
+    return _Lerp.apply(input, end, weight)
+
+
+class _Lerp(Function):
+    """``input + weight * (end - input)``; PyTorch's backward multiplies ``grad`` once per operand (by
+    ``1 - weight``, ``weight`` and ``end - input``), where the composite's chain would add ``inf - inf``."""
+
+    @staticmethod
+    def forward(ctx, input, end, weight):
+        ctx.save_for_backward(input, end, weight if isinstance(weight, Tensor) else None)
+        ctx.weight = weight
+        return input + weight * (end - input)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, end, weight_t = ctx.saved_tensors
+        weight = ctx.weight if weight_t is None else weight_t
+        needs = ctx.needs_input_grad
+        gi = sum_to(grad * (1 - weight), input.shape) if needs[0] else None
+        ge = sum_to(grad * weight, end.shape) if needs[1] else None
+        gw = sum_to(grad * (end - input), weight_t.shape) if weight_t is not None and needs[2] else None
+        return gi, ge, gw
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
 
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
-from ...ops.arithmetic import where
+from ...ops.arithmetic import _Pointwise, where
 from ...ops.comparison import _TORCH_NAMES
 from ...tensor import Tensor
 from ..common_types import _dtype_t
@@ -570,25 +569,6 @@ class _Gelu(Function):
             cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
             return grad * (cdf + x * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))), None
         return grad._make(grad._backend.kernels.gelu_backward(grad._data, x._data, ctx.approximate)), None
-
-
-class _Pointwise(Function):
-    """An activation with PyTorch's own backward formula: ``value(x)`` runs without a graph, and
-    ``gradient(x, grad)`` (differentiable tensor ops) multiplies ``grad`` once by the derivative or selects
-    it, as PyTorch's kernel does, so an inf/NaN ``grad`` lands where PyTorch's lands."""
-
-    value: Any = None
-    gradient: Any = None
-
-    @classmethod
-    def forward(cls, ctx, x):
-        ctx.save_for_backward(x)
-        return cls.value(x)
-
-    @classmethod
-    def backward(cls, ctx, grad):
-        (x,) = ctx.saved_tensors
-        return cls.gradient(x, grad)
 
 
 class _Silu(_Pointwise):
