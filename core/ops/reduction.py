@@ -12,6 +12,7 @@ from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ..typeinfo import finfo
 from . import arithmetic
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
@@ -986,7 +987,34 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """
     if not input.dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())
-    return _scan(input, dim, _log_add_exp)
+    return _LogCumSumExp.apply(input, dim)
+
+
+class _LogCumSumExp(Function):
+    """The scan of :func:`_log_add_exp`, with PyTorch's ``logcumsumexp_backward``: the positive and the negative
+    parts of ``grad`` go through a reversed logcumsumexp in log space (a NaN ``grad`` is neither, so it does
+    not spread along the scan as the chain of log-add-exps would spread it)."""
+
+    @staticmethod
+    def forward(ctx, input, dim):
+        out = _scan(input, dim, _log_add_exp)
+        ctx.save_for_backward(input, out)
+        ctx.axis = wrap_dim(dim, input.ndim) if input.ndim else 0
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0 or grad.numel() == 0:
+            return grad, None
+        x, out = ctx.saved_tensors
+        axis = ctx.axis
+        lowest = grad.new_full((), finfo(grad.dtype).min)
+        log_abs = grad.abs().log()
+
+        def part(log_grad):  # exp(reversed logcumsumexp(log_grad - out) + x)
+            return (logcumsumexp((log_grad - out).flip(axis), axis).flip(axis) + x).exp()
+
+        return part(where_(grad > 0, log_abs, lowest)) - part(where_(grad < 0, log_abs, lowest)), None
 
 
 def _log_add_exp(acc, part):
