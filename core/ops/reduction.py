@@ -679,14 +679,18 @@ class _PNorm(Function):
         p = ctx.p
         y = _restore_dims(y, ctx.axes, x.ndim, ctx.keepdim)
         grad = _restore_dims(grad, ctx.axes, x.ndim, ctx.keepdim)
+        # PyTorch's norm_backward: the subgradient 0 at a zero norm is a factor of grad, so an inf/NaN grad
+        # still gives NaN there, as in PyTorch
         if p == 1:
-            return grad * x.sign(), None, None, None
-        safe = y.masked_fill(y == 0, 1)
-        if p == 2:
-            g = x * (grad / safe)
+            g = x.sign() * grad
+        elif p == 2:
+            g = grad * (x / y).masked_fill(y == 0, 0)
+        elif p < 1:
+            g = x.sign() * x.abs().pow(p - 1).masked_fill(x == 0, 0) * grad * y.pow(1 - p)
         else:
-            g = x * x.abs().pow(p - 2) * (grad / safe.pow(p - 1))
-        return g.masked_fill(y == 0, 0), None, None, None
+            scaled = x.sign() * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+            g = scaled * (grad / y.pow(p - 1)).masked_fill(y == 0, 0)
+        return g, None, None, None
 
 
 def norm(
