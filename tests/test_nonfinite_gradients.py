@@ -32,6 +32,13 @@ KNOWN = {
     "nn.functional.adaptive_avg_pool2d": "averages through a matmul with an averaging matrix",
     "nn.functional.adaptive_avg_pool3d": "averages through a matmul with an averaging matrix",
     "nn.functional.interpolate/area": "area interpolation is adaptive average pooling (a matmul)",
+    # the grid gradient: PyTorch's kernel forms ((ne - nw) s + (se - sw) n) gOut per corner pair, ember adds
+    # each corner's product, so an inf upstream can give inf - inf = NaN where PyTorch has +-inf (the input
+    # gradient matches)
+    "nn.functional.grid_sample": "the grid gradient groups the corner terms differently from PyTorch's kernel",
+    # the weight gradient: PyTorch's kernel forms (sum(g x) - sum(g) mean) rstd, ember sum(g (x - mean) rstd),
+    # so an inf upstream gives inf - inf = NaN in PyTorch where ember has +-inf
+    "nn.functional.group_norm": "the weight gradient is grouped differently from PyTorch's kernel",
     # PyTorch's fused kernel multiplies its per-element coefficients by grad_output (NaN at the clamped
     # hinge terms too); ember's composite selects at the clamp
     "nn.functional.multilabel_margin_loss": "PyTorch's kernel multiplies where ember's clamp selects",
