@@ -27,11 +27,6 @@ KNOWN = {
     # grad by the 0/1 mask where PyTorch's threshold_backward selects
     "nn.functional.relu": "relu_backward kernels multiply by the mask (kernel files)",
     "nn.functional.threshold": "threshold_backward kernels multiply by the mask (kernel files)",
-    # composite forward whose backward is a matmul with a 0-filled matrix (0 * NaN spreads)
-    "nn.functional.adaptive_avg_pool1d": "averages through a matmul with an averaging matrix",
-    "nn.functional.adaptive_avg_pool2d": "averages through a matmul with an averaging matrix",
-    "nn.functional.adaptive_avg_pool3d": "averages through a matmul with an averaging matrix",
-    "nn.functional.interpolate/area": "area interpolation is adaptive average pooling (a matmul)",
     # the grid gradient: PyTorch's kernel forms ((ne - nw) s + (se - sw) n) gOut per corner pair, ember adds
     # each corner's product, so an inf upstream can give inf - inf = NaN where PyTorch has +-inf (the input
     # gradient matches)
