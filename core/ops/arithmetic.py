@@ -437,7 +437,7 @@ def _sign(b, x):
 
 
 sign = _unary("sign", _sign, None, floating=False)
-_frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x * 0 + 1)
+_frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x.new_ones(()))  # the identity's slope
 _round_half_even = _unary("round", lambda b, x: b.xp.round(x), None, floating=False)
 
 
