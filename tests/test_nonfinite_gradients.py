@@ -27,6 +27,9 @@ KNOWN = {
     # grad by the 0/1 mask where PyTorch's threshold_backward selects
     "nn.functional.relu": "relu_backward kernels multiply by the mask (kernel files)",
     "nn.functional.threshold": "threshold_backward kernels multiply by the mask (kernel files)",
+    # restricted (portable kernels) only: nll_loss_backward multiplies a one-hot matrix by the row's grad
+    "nn.functional.nll_loss": "the portable nll_loss_backward kernel multiplies by a one-hot (kernel file)",
+    "nn.functional.linear_cross_entropy/chunked_none": "the portable nll_loss_backward kernel (kernel file)",
     # the grid gradient: PyTorch's kernel forms ((ne - nw) s + (se - sw) n) gOut per corner pair, ember adds
     # each corner's product, so an inf upstream can give inf - inf = NaN where PyTorch has +-inf (the input
     # gradient matches)

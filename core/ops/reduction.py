@@ -1012,13 +1012,17 @@ class _LogCumSumExp(Function):
             return grad, None
         x, out = ctx.saved_tensors
         axis = ctx.axis
+        dtype = grad.dtype
+        if dtype is not dtypes.float64 and grad._backend.supports_float64:  # the log-space sums lose digits
+            grad, x, out = grad.to(dtypes.float64), x.to(dtypes.float64), out.to(dtypes.float64)
         lowest = grad.new_full((), finfo(grad.dtype).min)
         log_abs = grad.abs().log()
 
         def part(log_grad):  # exp(reversed logcumsumexp(log_grad - out) + x)
             return (logcumsumexp((log_grad - out).flip(axis), axis).flip(axis) + x).exp()
 
-        return part(where_(grad > 0, log_abs, lowest)) - part(where_(grad < 0, log_abs, lowest)), None
+        result = part(where_(grad > 0, log_abs, lowest)) - part(where_(grad < 0, log_abs, lowest))
+        return result.to(dtype), None
 
 
 def _log_add_exp(acc, part):
