@@ -656,7 +656,8 @@ def std_mean(
 
 
 class _PNorm(Function):
-    """``(sum |x|^p)^(1/p)`` for finite ``p > 0``; the gradient at a zero norm is zero."""
+    """``(sum |x|^p)^(1/p)`` for finite ``p > 0``, the count of non-zeros for ``p == 0``; the backward is
+    PyTorch's ``norm_backward``."""
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
@@ -666,6 +667,8 @@ class _PNorm(Function):
             n = xp.sqrt(xp.sum(a * a, axis=axes, keepdims=keepdim))
         elif p == 1:
             n = xp.sum(a, axis=axes, keepdims=keepdim)
+        elif p == 0:  # the count of non-zeros
+            n = xp.sum(xp.astype(a != 0, a.dtype), axis=axes, keepdims=keepdim)
         else:
             n = xp.pow(xp.sum(xp.pow(a, p), axis=axes, keepdims=keepdim), 1.0 / p)
         y = x._make(n)
@@ -677,6 +680,8 @@ class _PNorm(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         p = ctx.p
+        if p == 0:  # in the graph with a zero gradient, whatever grad holds (as PyTorch)
+            return x.new_zeros(x.shape), None, None, None
         y = _restore_dims(y, ctx.axes, x.ndim, ctx.keepdim)
         grad = _restore_dims(grad, ctx.axes, x.ndim, ctx.keepdim)
         # PyTorch's norm_backward: the subgradient 0 at a zero norm is a factor of grad, so an inf/NaN grad
@@ -743,8 +748,6 @@ def norm(
         return input.abs().amax(axes, keepdim)
     if p == -math.inf:
         return input.abs().amin(axes, keepdim)
-    if p == 0:  # the count of non-zeros, in the graph with a zero gradient (as PyTorch)
-        return where_(input.detach() != 0, input * 0 + 1, input * 0).sum(axes, keepdim=keepdim)
     return _PNorm.apply(input, float(p), axes, keepdim)
 
 
