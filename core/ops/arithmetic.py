@@ -331,8 +331,8 @@ class _Unary(Function):
 
     @classmethod
     def backward(cls, ctx, grad):
-        if cls.derivative is None:
-            return grad * 0
+        if cls.derivative is None:  # piecewise constant: exactly zero, whatever grad holds (as PyTorch)
+            return grad.new_zeros(grad.shape)
         x, y = ctx.saved_tensors
         if not grad_state.enabled:  # no graph to build
             if cls.fused_backward is not None:  # one kernel, not one per operation
@@ -341,6 +341,25 @@ class _Unary(Function):
                 native = cls.derivative(None if x is None else x._data, None if y is None else y._data)
                 return grad._make(grad._data * native)
         return grad * cls.derivative(x, y)
+
+
+class _Pointwise(Function):
+    """An element-wise function with PyTorch's own backward formula: ``value(x)`` runs without a graph, and
+    ``gradient(x, grad)`` (differentiable tensor ops) multiplies ``grad`` once by the derivative or selects
+    it, as PyTorch's kernel does, so an inf/NaN ``grad`` lands where PyTorch's lands."""
+
+    value: Any = None
+    gradient: Any = None
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return cls.value(x)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        return cls.gradient(x, grad)
 
 
 def _unary(
@@ -421,7 +440,7 @@ def _sign(b, x):
 
 
 sign = _unary("sign", _sign, None, floating=False)
-_frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x * 0 + 1)
+_frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x.new_ones(()))  # the identity's slope
 _round_half_even = _unary("round", lambda b, x: b.xp.round(x), None, floating=False)
 
 
@@ -674,7 +693,7 @@ class _Pow(_Binary):
         if b is None:
             e = ctx.b_scalar
             if e == 0:
-                return g * 0, None
+                return g.new_zeros(a.shape), None
             return g * e * a.pow(e - 1), None
         ga = g * b * a.pow(b - 1) if ctx.needs_input_grad[0] else None
         gb = None
@@ -710,9 +729,10 @@ class _Extremum(_Binary):
     def gradients(cls, ctx, g):
         a, b, _ = ctx.saved_tensors
         half = g * 0.5
-        wins_a = cls.wins(a, b)
-        ga = where(a == b, half, where(wins_a, g, g * 0))
-        gb = where(a == b, half, where(wins_a, g * 0, g))
+        zero = g.new_zeros(())  # selected, not multiplied: an inf/NaN grad stays with the winner only
+        # a NaN operand wins nothing and loses nothing: both get the gradient (PyTorch's masked_fill rule)
+        ga = where(a == b, half, where(cls.wins(b, a), zero, g))
+        gb = where(a == b, half, where(cls.wins(a, b), zero, g))
         return ga, gb
 
 
@@ -773,7 +793,9 @@ class _RoundedDiv(_Binary):
     """Division rounded to an integer: piecewise constant, so both gradients are zero (as in PyTorch)."""
 
     saves = 0
-    gradients = staticmethod(lambda ctx, g: (g * 0, g * 0))
+    gradients = staticmethod(
+        lambda ctx, g: (g.new_zeros(ctx.a_shape), None if ctx.b_shape is None else g.new_zeros(ctx.b_shape))
+    )
 
 
 class _FloorDiv(_RoundedDiv):
@@ -1140,15 +1162,16 @@ class _Clamp(Function):
         if high is not None:
             upper = x <= high
             mask = upper if mask is None else mask & upper
-        g = sum_to(where(mask, grad, grad * 0) if mask is not None else grad, x.shape)
+        zero = grad.new_zeros(())  # selected, not multiplied: an inf/NaN grad does not leak past a bound
+        g = sum_to(where(mask, grad, zero) if mask is not None else grad, x.shape)
         glow = ghigh = None
         # with both bounds, a crossed pair (min > max) gives everything to max (PyTorch's rule)
         if low_t is not None and ctx.needs_input_grad[1]:
             takes = x < low_t if high is None else (x < low_t) & (low_t < high)
-            glow = sum_to(where(takes, grad, grad * 0), low_t.shape)
+            glow = sum_to(where(takes, grad, zero), low_t.shape)
         if high_t is not None and ctx.needs_input_grad[2]:
             takes = x > high_t if low is None else (x > high_t) | (high_t < low)
-            ghigh = sum_to(where(takes, grad, grad * 0), high_t.shape)
+            ghigh = sum_to(where(takes, grad, zero), high_t.shape)
         return g, glow, ghigh
 
 
@@ -1221,7 +1244,7 @@ class _Where(Function):
     @staticmethod
     def backward(ctx, grad):
         (condition,) = ctx.saved_tensors
-        zero = grad * 0
+        zero = grad.new_zeros(())  # selected, not multiplied: an inf/NaN grad reaches only the chosen side
         ga = sum_to(where(condition, grad, zero), ctx.shapes[0]) if ctx.needs_input_grad[1] else None
         gb = sum_to(where(condition, zero, grad), ctx.shapes[1]) if ctx.needs_input_grad[2] else None
         return None, ga, gb
@@ -1300,9 +1323,34 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
         >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
         tensor([5., 2.])
     """
+<<<<<<< HEAD
     if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
     return input + weight * (end - input)
+=======
+    return _Lerp.apply(input, end, weight)
+
+
+class _Lerp(Function):
+    """``input + weight * (end - input)``; PyTorch's backward multiplies ``grad`` once per operand (by
+    ``1 - weight``, ``weight`` and ``end - input``), where the composite's chain would add ``inf - inf``."""
+
+    @staticmethod
+    def forward(ctx, input, end, weight):
+        ctx.save_for_backward(input, end, weight if isinstance(weight, Tensor) else None)
+        ctx.weight = weight
+        return input + weight * (end - input)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, end, weight_t = ctx.saved_tensors
+        weight = ctx.weight if weight_t is None else weight_t
+        needs = ctx.needs_input_grad
+        gi = sum_to(grad * (1 - weight), input.shape) if needs[0] else None
+        ge = sum_to(grad * weight, end.shape) if needs[1] else None
+        gw = sum_to(grad * (end - input), weight_t.shape) if weight_t is not None and needs[2] else None
+        return gi, ge, gw
+>>>>>>> nangrad
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .. import dtypes
 from ..tensor import Tensor
-from .arithmetic import _Binary, _unary, abs, sign, sub, trunc, where  # noqa: A004
+from .arithmetic import _Binary, _Pointwise, _unary, abs, sign, sub, trunc, where  # noqa: A004
 from .comparison import _TORCH_NAMES
 from .dtype_support import not_implemented
 from .operands import as_tensor_arg, is_scalar, promote
@@ -235,9 +235,23 @@ def sinc(input: Tensor) -> Tensor:
         tensor([1.0000, 0.6366])
     """
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
-    zero = x.detach() == 0
-    scaled = where(zero, x * 0 + 1, x) * math.pi
-    return where(zero, x * 0 + 1, scaled.sin() / scaled)
+    return _Sinc.apply(x)
+
+
+class _Sinc(_Pointwise):
+    @staticmethod
+    def value(x):
+        zero = x == 0
+        scaled = where(zero, x * 0 + 1, x) * math.pi
+        return where(zero, x * 0 + 1, scaled.sin() / scaled)
+
+    @staticmethod
+    def gradient(x, grad):
+        # PyTorch's sinc_backward: grad times the derivative, and exactly 0 where pi x^2 is 0
+        scaled = x * math.pi
+        square = x * x * math.pi
+        out = grad * ((scaled * scaled.cos() - scaled.sin()) / square)
+        return where(square == 0, grad.new_zeros(()), out)
 
 
 def deg2rad(input: Tensor) -> Tensor:

@@ -38,7 +38,7 @@ class _MatrixExp(Function):
         (A,) = ctx.saved_tensors
         n = A.shape[-1]
         top = cat([A.mT, grad], dim=-1)
-        bottom = cat([grad * 0, A.mT], dim=-1)
+        bottom = cat([grad.new_zeros(grad.shape), A.mT], dim=-1)  # zeros, not grad * 0 (NaN where grad is inf)
         return _MatrixExp.apply(cat([top, bottom], dim=-2))[..., :n, n:]
 
 

@@ -12,6 +12,7 @@ from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ..typeinfo import finfo
 from . import arithmetic
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
@@ -223,6 +224,26 @@ class _Amin(_Extremum):
     compute = staticmethod(lambda xp, x, axes, keepdim: xp.min(x, axis=axes, keepdims=keepdim))
 
 
+class _Evenly:
+    """max(input)/min(input) over every element: the gradient is shared equally between the elements equal to
+    the result (the NaNs when it is NaN) and selected, so an inf/NaN grad reaches only those (PyTorch's
+    ``evenly_distribute_backward``; ``amax``/``amin`` multiply by the mask instead)."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        mask = (x == y) | (x.isnan() & y.isnan())
+        return where_(mask, grad / mask.sum(), grad.new_zeros(())), None, None
+
+
+class _AllMax(_Evenly, _Amax):
+    pass
+
+
+class _AllMin(_Evenly, _Amin):
+    pass
+
+
 def _check_nonempty(name, input, axes):
     for a in axes:
         if input.shape[a] == 0:
@@ -348,7 +369,7 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
                 f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                 "Specify the reduction dim with the 'dim' argument."
             )
-        return (amax if name == "max" else amin)(input)
+        return (_AllMax if name == "max" else _AllMin).apply(input, tuple(range(input.ndim)), False)
     axis = wrap_dim(dim, input.ndim)
     indices = _arg("argmax" if name == "max" else "argmin", input, axis, True)
     values = input.gather(axis, indices) if input.ndim else input.clone()
@@ -451,26 +472,60 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
-def _scaled_variance(input, dim, unbiased, keepdim, correction):
+def _scaled_variance(input, axes, keepdim, correction):
     """``(scale, v)`` with the variance equal to ``scale**2 * v``: the deviations are divided by
     their largest magnitude before squaring, so that neither var nor std overflows where the
     result itself is finite (PyTorch accumulates in a wider type to the same effect)."""
+    count = math.prod(input.shape[a] for a in axes)
+    centered = input - input.mean(axes, keepdim=True)
+    scale = centered.abs().amax(axes, keepdim=True) if count else centered.sum(axes, keepdim=True)
+    scale = where_(scale == 0, scale * 0 + 1, scale)
+    scale = where_(scale.isfinite(), scale, scale * 0 + 1)
+    unit = centered / scale
+    dof = builtins.max(count - correction, 0)
+    total = (unit * unit).sum(axes, keepdim=keepdim)
+    if not keepdim:
+        scale = scale.reshape(total.shape)
+    return scale, (total / dof if dof else total * math.inf)
+
+
+class _Variance(Function):
+    """var (or std, ``is_std``) over ``axes``; the backward is PyTorch's ``var_backward``/``std_backward``:
+    ``grad`` is multiplied once by ``2 (x - mean) / (N - correction)``, so an inf/NaN ``grad`` reaches each
+    element of its own slice, and nothing flows through the mean (its gradient sums to zero)."""
+
+    @staticmethod
+    def forward(ctx, input, axes, keepdim, correction, is_std, full):
+        scale, v = _scaled_variance(input, axes, keepdim, correction)
+        out = v.sqrt() * scale if is_std else v * (scale * scale)
+        ctx.axes, ctx.keepdim, ctx.correction, ctx.is_std, ctx.full = axes, keepdim, correction, is_std, full
+        ctx.save_for_backward(input, out if is_std else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, result = ctx.saved_tensors
+        axes = ctx.axes
+        if ctx.is_std:  # 0 where the deviation is 0 (std's infinite slope is not taken), as PyTorch
+            grad = where_(result == 0, grad.new_zeros(()), grad / (result * 2))
+        if not ctx.keepdim:
+            grad = grad.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+        centered = x - x.mean(axes, keepdim=True)
+        dof = math.prod(x.shape[a] for a in axes) - ctx.correction
+        if dof <= 0 and ctx.full:  # PyTorch: NaN where x equals the mean, inf elsewhere
+            inf = centered.new_full((), math.inf)
+            return grad * where_(centered == 0, centered.new_full((), math.nan), inf), None, None, None, None, None
+        return grad * (2.0 / dof if dof else math.inf) * centered, None, None, None, None, None
+
+
+def _variance(input, dim, unbiased, keepdim, correction, is_std):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
     axes = normalize_dims(dim, input.ndim)
-    count = math.prod(input.shape[a] for a in axes)
-    centered = input - input.mean(axes, keepdim=True)
-    scale = centered.detach().abs().amax(axes, keepdim=True) if count else centered.detach().sum(axes, keepdim=True)
-    scale = where_(scale == 0, scale * 0 + 1, scale)
-    scale = where_(scale.isfinite(), scale, scale * 0 + 1)
-    unit = centered / scale
-    dof = builtins.max(count - _correction(unbiased, correction), 0)
-    total = (unit * unit).sum(axes, keepdim=keepdim)
-    if not keepdim:
-        scale = scale.reshape(total.shape)
-    return scale, (total / dof if dof else total * math.inf)
+    full = dim is None or input.ndim == 0
+    return _Variance.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
 
 
 @computes_in_float32
@@ -503,8 +558,7 @@ def var(
         >>> ember.var(x, dim=1, correction=0)
         tensor([0.6667, 0.6667])
     """
-    scale, v = _scaled_variance(input, dim, unbiased, keepdim, correction)
-    return v * (scale * scale)
+    return _variance(input, dim, unbiased, keepdim, correction, is_std=False)
 
 
 @computes_in_float32
@@ -537,10 +591,7 @@ def std(
         >>> ember.std(x, dim=0)
         tensor([2.1213, 2.1213, 2.1213])
     """
-    scale, v = _scaled_variance(input, dim, unbiased, keepdim, correction)
-    # the gradient at a zero deviation is zero (PyTorch's rule), not sqrt's infinite slope times 0
-    zero = v.detach() == 0
-    return where_(zero, v * 0, where_(zero, v * 0 + 1, v).sqrt()) * scale
+    return _variance(input, dim, unbiased, keepdim, correction, is_std=True)
 
 
 @computes_in_float32
@@ -606,7 +657,8 @@ def std_mean(
 
 
 class _PNorm(Function):
-    """``(sum |x|^p)^(1/p)`` for finite ``p > 0``; the gradient at a zero norm is zero."""
+    """``(sum |x|^p)^(1/p)`` for finite ``p > 0``, the count of non-zeros for ``p == 0``; the backward is
+    PyTorch's ``norm_backward``."""
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
@@ -616,6 +668,8 @@ class _PNorm(Function):
             n = xp.sqrt(xp.sum(a * a, axis=axes, keepdims=keepdim))
         elif p == 1:
             n = xp.sum(a, axis=axes, keepdims=keepdim)
+        elif p == 0:  # the count of non-zeros
+            n = xp.sum(xp.astype(a != 0, a.dtype), axis=axes, keepdims=keepdim)
         else:
             n = xp.pow(xp.sum(xp.pow(a, p), axis=axes, keepdims=keepdim), 1.0 / p)
         y = x._make(n)
@@ -627,16 +681,22 @@ class _PNorm(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         p = ctx.p
+        if p == 0:  # in the graph with a zero gradient, whatever grad holds (as PyTorch)
+            return x.new_zeros(x.shape), None, None, None
         y = _restore_dims(y, ctx.axes, x.ndim, ctx.keepdim)
         grad = _restore_dims(grad, ctx.axes, x.ndim, ctx.keepdim)
+        # PyTorch's norm_backward: the subgradient 0 at a zero norm is a factor of grad, so an inf/NaN grad
+        # still gives NaN there, as in PyTorch
         if p == 1:
-            return grad * x.sign(), None, None, None
-        safe = y.masked_fill(y == 0, 1)
-        if p == 2:
-            g = x * (grad / safe)
+            g = x.sign() * grad
+        elif p == 2:
+            g = grad * (x / y).masked_fill(y == 0, 0)
+        elif p < 1:
+            g = x.sign() * x.abs().pow(p - 1).masked_fill(x == 0, 0) * grad * y.pow(1 - p)
         else:
-            g = x * x.abs().pow(p - 2) * (grad / safe.pow(p - 1))
-        return g.masked_fill(y == 0, 0), None, None, None
+            scaled = x.sign() * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+            g = scaled * (grad / y.pow(p - 1)).masked_fill(y == 0, 0)
+        return g, None, None, None
 
 
 def norm(
@@ -689,8 +749,6 @@ def norm(
         return input.abs().amax(axes, keepdim)
     if p == -math.inf:
         return input.abs().amin(axes, keepdim)
-    if p == 0:  # the count of non-zeros, in the graph with a zero gradient (as PyTorch)
-        return where_(input.detach() != 0, input * 0 + 1, input * 0).sum(axes, keepdim=keepdim)
     return _PNorm.apply(input, float(p), axes, keepdim)
 
 
@@ -937,7 +995,38 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("logcumsumexp_out_cpu", input.dtype)
-    return _scan(input, dim, _log_add_exp)
+    return _LogCumSumExp.apply(input, dim)
+
+
+class _LogCumSumExp(Function):
+    """The scan of :func:`_log_add_exp`, with PyTorch's ``logcumsumexp_backward``: the positive and the negative
+    parts of ``grad`` go through a reversed logcumsumexp in log space (a NaN ``grad`` is neither, so it does
+    not spread along the scan as the chain of log-add-exps would spread it)."""
+
+    @staticmethod
+    def forward(ctx, input, dim):
+        out = _scan(input, dim, _log_add_exp)
+        ctx.save_for_backward(input, out)
+        ctx.axis = wrap_dim(dim, input.ndim) if input.ndim else 0
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.ndim == 0 or grad.numel() == 0:
+            return grad, None
+        x, out = ctx.saved_tensors
+        axis = ctx.axis
+        dtype = grad.dtype
+        if dtype is not dtypes.float64 and grad._backend.supports_float64:  # the log-space sums lose digits
+            grad, x, out = grad.to(dtypes.float64), x.to(dtypes.float64), out.to(dtypes.float64)
+        lowest = grad.new_full((), finfo(grad.dtype).min)
+        log_abs = grad.abs().log()
+
+        def part(log_grad):  # exp(reversed logcumsumexp(log_grad - out) + x)
+            return (logcumsumexp((log_grad - out).flip(axis), axis).flip(axis) + x).exp()
+
+        result = part(where_(grad > 0, log_abs, lowest)) - part(where_(grad < 0, log_abs, lowest))
+        return result.to(dtype), None
 
 
 def _log_add_exp(acc, part):

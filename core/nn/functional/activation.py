@@ -15,8 +15,13 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
+<<<<<<< HEAD
 from ...ops.arithmetic import where
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
+=======
+from ...ops.arithmetic import _Pointwise, where
+from ...ops.comparison import _TORCH_NAMES
+>>>>>>> nangrad
 from ...tensor import Tensor
 from ..common_types import _dtype_t
 
@@ -105,8 +110,8 @@ class _Threshold(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad_state.enabled:  # create_graph: a differentiable product
-            return grad * grad._make(grad._backend.xp.astype(ctx.keep, grad._data.dtype)), None, None
+        if grad_state.enabled:  # create_graph: a differentiable select (an inf/NaN grad stays where x passes)
+            return where(grad._make(ctx.keep), grad, grad.new_zeros(())), None, None
         return grad._make(grad._backend.kernels.threshold_backward(grad._data, ctx.keep)), None, None
 
 
@@ -123,9 +128,9 @@ class _Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad_state.enabled:  # create_graph: a differentiable product
-            xp = grad._backend.xp
-            return grad * grad._make(xp.astype(xp.logical_not(ctx.y <= 0), grad._data.dtype))
+        if grad_state.enabled:  # create_graph: a differentiable select (an inf/NaN grad stays where y > 0)
+            keep = grad._make(grad._backend.xp.logical_not(ctx.y <= 0))
+            return where(keep, grad, grad.new_zeros(()))
         return grad._make(grad._backend.kernels.relu_backward(grad._data, ctx.y))
 
 
@@ -583,6 +588,49 @@ class _Gelu(Function):
         return grad._make(grad._backend.kernels.gelu_backward(grad._data, x._data, ctx.approximate)), None
 
 
+class _Silu(_Pointwise):
+    @staticmethod
+    def value(x):
+        return x * x.sigmoid()
+
+    @staticmethod
+    def gradient(x, grad):
+        s = x.sigmoid()
+        return grad * (s * (1 + x * (1 - s)))
+
+
+class _Mish(_Pointwise):
+    @staticmethod
+    def value(x):
+        return x * softplus(x).tanh()
+
+    @staticmethod
+    def gradient(x, grad):
+        t = softplus(x).tanh()
+        return grad * (t + x * x.sigmoid() * (1 - t * t))
+
+
+class _LogSigmoid(_Pointwise):
+    @staticmethod
+    def value(x):
+        return x.clamp(max=0) - (-x.abs()).exp().log1p()
+
+    @staticmethod
+    def gradient(x, grad):
+        return grad * (-x).sigmoid()
+
+
+class _Hardswish(_Pointwise):
+    @staticmethod
+    def value(x):
+        return x * _hardtanh(x + 3, 0.0, 6.0) / 6
+
+    @staticmethod
+    def gradient(x, grad):
+        # 0 below -3 whatever grad holds, grad * (x / 3 + 1/2) on [-3, 3], grad above
+        return where(x < -3, grad.new_zeros(()), where(x <= 3, grad * (x / 3 + 0.5), grad))
+
+
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     r"""SiLU (swish): :math:`x \sigma(x)`.
 
@@ -598,7 +646,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.silu(x)
         tensor([-0.2384, -0.1888,  0.0000,  0.7311,  2.8577])
     """
-    return _apply("silu", input, inplace, lambda x: x * x.sigmoid())
+    return _apply("silu", input, inplace, _Silu.apply)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -616,7 +664,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.mish(x)
         tensor([-0.2525, -0.2207,  0.0000,  0.8651,  2.9865])
     """
-    return _apply("mish", input, inplace, lambda x: x * softplus(x).tanh())
+    return _apply("mish", input, inplace, _Mish.apply)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -634,9 +682,13 @@ def logsigmoid(input: Tensor) -> Tensor:
         tensor([-2.1269, -0.9741, -0.6931, -0.3133, -0.0486])
     """
     _check_tensor("logsigmoid", input)
+<<<<<<< HEAD
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("log_sigmoid_cpu", input.dtype)
     return input.clamp(max=0) - (-input.abs()).exp().log1p()
+=======
+    return _LogSigmoid.apply(input)
+>>>>>>> nangrad
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -819,7 +871,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.hardswish(ember.tensor([-4.0, -1.5, 0.0, 1.5, 4.0]))
         tensor([-0.0000, -0.3750,  0.0000,  1.1250,  4.0000])
     """
-    return _apply("hardswish", input, inplace, lambda x: x * _hardtanh(x + 3, 0.0, 6.0) / 6)
+    return _apply("hardswish", input, inplace, _Hardswish.apply)
 
 
 # -- softmax family -------------------------------------------------------------------------

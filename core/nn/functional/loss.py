@@ -19,8 +19,12 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.creation import arange
+<<<<<<< HEAD
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.operands import check_same_device
+=======
+from ...ops.operands import check_same_device, sum_to
+>>>>>>> nangrad
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
 from .distance import pairwise_distance
@@ -515,10 +519,28 @@ def binary_cross_entropy(
     d = input.detach()
     if bool(((d < 0).logical_or(d > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+class _BinaryCrossEntropy(Function):
+    """The element-wise BCE (each log clamped at -100) with PyTorch's backward: ``grad`` is multiplied once,
+    by ``(x - y) / max(x (1 - x), 1e-12)`` for the input and by ``-logit(x)`` for the target (the composite's
+    two log terms would add ``inf - inf`` for an inf ``grad``)."""
+
+    @staticmethod
+    def forward(ctx, input, target):
+        ctx.save_for_backward(input, target)
+        return -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        gx = grad * (x - y) / ((1 - x) * x).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
+        gy = -x.logit() * grad if ctx.needs_input_grad[1] else None
+        return gx, gy
 
 
 def binary_cross_entropy_with_logits(
@@ -563,14 +585,45 @@ def binary_cross_entropy_with_logits(
     _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    log_sig = logsigmoid(input)
-    if pos_weight is not None:
-        loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * log_sig
-    else:
-        loss = (1 - target) * input - log_sig
+    loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+class _BinaryCrossEntropyWithLogits(Function):
+    """The element-wise BCE of logits with PyTorch's backward: ``grad`` is multiplied once per operand (the
+    composite's terms would add ``inf - inf`` for an inf ``grad``)."""
+
+    @staticmethod
+    def forward(ctx, input, target, pos_weight):
+        ctx.save_for_backward(input, target, pos_weight)
+        log_sig = logsigmoid(input)
+        if pos_weight is not None:
+            return (1 - target) * input - ((pos_weight - 1) * target + 1) * log_sig
+        return (1 - target) * input - log_sig
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, pos_weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        gx = gy = gp = None
+        if pos_weight is None:
+            gx = (x.sigmoid() - y) * grad if needs[0] else None
+            gy = -x * grad if needs[1] else None
+        else:
+            if needs[0]:
+                weighted = pos_weight * y
+                gx = ((weighted + 1 - y) * x.sigmoid() - weighted) * grad
+            if needs[1]:
+                gy = (logsigmoid(-x) - pos_weight * logsigmoid(x)) * grad
+            if needs[2]:
+                gp = sum_to(-(y * logsigmoid(x)) * grad, pos_weight.shape)
+        return (
+            None if gx is None else sum_to(gx, x.shape),
+            None if gy is None else sum_to(gy, y.shape),
+            gp,
+        )
 
 
 # -- margin ----------------------------------------------------------------------------------

@@ -15,7 +15,11 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.creation import rand
+<<<<<<< HEAD
 from ...ops.dtype_support import FLOATING_AND_HALF, TORCH_NAMES, not_implemented
+=======
+from ...ops.movement import cat
+>>>>>>> nangrad
 from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
@@ -910,13 +914,43 @@ def adaptive_max_pool3d(
 
 
 def _averaging_matrix(size, out, like):
-    """``(size, out)`` matrix whose column ``i`` averages bin ``[floor(i*size/out), ceil((i+1)*size/out))``."""
+    """``(size, out)`` matrix whose column ``i`` averages bin ``[floor(i*size/out), ceil((i+1)*size/out))``;
+    and its taps, ``[(index, weight)]``: input element ``j`` is in bin ``index[j]`` with weight ``weight[j]`` (the
+    bins holding ``j`` one tap each; a missing one points at bin ``out`` with weight 0)."""
     rows = [[0.0] * out for _ in range(size)]
+    bins: list[list[tuple[int, float]]] = [[] for _ in range(size)]
     for i in range(out):
         begin, end = (i * size) // out, -((-(i + 1) * size) // out)
         for j in range(begin, end):
             rows[j][i] = 1.0 / (end - begin)
-    return _tensor(rows, dtype=like.dtype, device=like.device)
+            bins[j].append((i, 1.0 / (end - begin)))
+    count = max(len(b) for b in bins)
+    taps = []
+    for k in range(count):
+        held = [b[k] if k < len(b) else (out, 0.0) for b in bins]
+        index = _tensor([i for i, _ in held], dtype=dtypes.int64, device=like.device)
+        taps.append((index, _tensor([w for _, w in held], dtype=like.dtype, device=like.device)))
+    return _tensor(rows, dtype=like.dtype, device=like.device), taps
+
+
+class _Average(Function):
+    """``x @ matrix`` over the last dimension (adaptive average bins); the backward adds ``grad / bin size`` of
+    each bin holding an element, as PyTorch's adaptive average pooling backward, not ``grad @ matrix.T``, whose
+    zero entries would spread an inf/NaN grad (``0 * inf``) over the whole row."""
+
+    @staticmethod
+    def forward(ctx, x, matrix, taps):
+        ctx.taps = taps
+        return x @ matrix
+
+    @staticmethod
+    def backward(ctx, grad):
+        padded = cat([grad, grad.new_zeros(grad.shape[:-1] + (1,))], -1)  # bin ``out``: the missing tap
+        total = None
+        for index, weight in ctx.taps:
+            term = padded.index_select(-1, index) * weight
+            total = term if total is None else total + term
+        return total, None, None
 
 
 _MEAN_OF_INTEGERS = (
@@ -942,7 +976,7 @@ def _adaptive_avg(nd, input, output_size):
         if size == o:
             continue
         moved = x.transpose(axis, -1)
-        x = (moved @ _averaging_matrix(size, o, x)).transpose(axis, -1)
+        x = _Average.apply(moved, *_averaging_matrix(size, o, x)).transpose(axis, -1)
     return _unbatch(x, batched)
 
 

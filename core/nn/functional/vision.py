@@ -596,9 +596,11 @@ def grid_sample(
             index = term if index is None else index + term
             if w is not None:
                 weight = w if weight is None else weight * w
-        mask = valid.to(input.dtype)
-        weight = mask if weight is None else weight * mask
-        value = _GatherPoints.apply(flat, index._data) * weight.unsqueeze(1)
+        # a corner outside the input reads 0 (selected, so an inf/NaN grad does not reach the clamped index
+        # it was gathered from, as PyTorch skips it); its weight still multiplies grad, as in PyTorch
+        value = _GatherPoints.apply(flat, index._data)
+        value = where(valid.unsqueeze(1), value, value.new_zeros(()))
+        value = value if weight is None else value * weight.unsqueeze(1)
         out = value if out is None else out + value
     return out.reshape((n, c) + tuple(out_shape))
 
