@@ -1323,11 +1323,8 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
         >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
         tensor([5., 2.])
     """
-<<<<<<< HEAD
     if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
-    return input + weight * (end - input)
-=======
     return _Lerp.apply(input, end, weight)
 
 
@@ -1350,7 +1347,6 @@ class _Lerp(Function):
         ge = sum_to(grad * weight, end.shape) if needs[1] else None
         gw = sum_to(grad * (end - input), weight_t.shape) if weight_t is not None and needs[2] else None
         return gi, ge, gw
->>>>>>> nangrad
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:

@@ -15,13 +15,8 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
-<<<<<<< HEAD
-from ...ops.arithmetic import where
-from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
-=======
 from ...ops.arithmetic import _Pointwise, where
-from ...ops.comparison import _TORCH_NAMES
->>>>>>> nangrad
+from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
 from ...tensor import Tensor
 from ..common_types import _dtype_t
 
@@ -682,13 +677,9 @@ def logsigmoid(input: Tensor) -> Tensor:
         tensor([-2.1269, -0.9741, -0.6931, -0.3133, -0.0486])
     """
     _check_tensor("logsigmoid", input)
-<<<<<<< HEAD
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("log_sigmoid_cpu", input.dtype)
-    return input.clamp(max=0) - (-input.abs()).exp().log1p()
-=======
     return _LogSigmoid.apply(input)
->>>>>>> nangrad
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:

@@ -19,12 +19,8 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.creation import arange
-<<<<<<< HEAD
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
-from ...ops.operands import check_same_device
-=======
 from ...ops.operands import check_same_device, sum_to
->>>>>>> nangrad
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
 from .distance import pairwise_distance

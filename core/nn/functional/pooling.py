@@ -15,11 +15,8 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.creation import rand
-<<<<<<< HEAD
 from ...ops.dtype_support import FLOATING_AND_HALF, TORCH_NAMES, not_implemented
-=======
 from ...ops.movement import cat
->>>>>>> nangrad
 from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
