@@ -3,18 +3,42 @@
 ``nll_loss_backward`` writes the one nonzero per row into a zeroed ``(N, C)`` array
 instead of building the one-hot matrix by a broadcast comparison, a cast and a product
 (three passes over ``N * C`` for a language model's vocabulary-wide rows).
-``cross_entropy_backward`` writes ``coeff * (softmax * Q - q)`` into one buffer by blocks
-of rows (``exp`` and the scaling meet in the cache), then subtracts the one nonzero of the
-target's one-hot part per row in place.
+
+``cross_entropy`` keeps no log-probabilities: it takes each row's log-sum-exp
+``max + log(sum(exp(x - max)))`` by cache-sized blocks of rows (the exponentials go into one
+scratch block and are summed there), and the losses from the logits at the targets; the
+backward rebuilds ``softmax = exp(x - lse)`` block by block, writing
+``coeff * (softmax * Q - q)`` into its one output, then subtracts the one nonzero of the
+target's one-hot part per row in place. Against keeping ``log_softmax(x)`` (N, C) for the
+backward, the forward writes nothing of the logits' size (nor keeps it), for one more pass in
+the backward's cache-sized blocks: the LSTM language model's 560x5000 float32 logits in its
+training step, one thread, shared machine, medians of 31 alternating steps: forward 4.14 -> 2.75
+ms, backward 2.48 -> 3.11 ms, the step 80.2 -> 79.8 ms.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .softmax import _by_row_blocks
+from .softmax import _BLAS_DTYPES, _by_row_blocks
 
 __all__ = ["NumpyLossKernels"]
+
+
+class _RowLogSumExp:
+    """What :meth:`NumpyLossKernels.cross_entropy` keeps for its backward: the logits ``x`` (N, C)
+    and each row's log-sum-exp ``lse`` (N,), so that ``log_softmax(x) = x - lse[:, None]``."""
+
+    __slots__ = ("x", "lse")
+
+    def __init__(self, x, lse):
+        self.x, self.lse = x, lse
+
+
+def _row_sums(block, ones):
+    """The sums of ``block``'s rows: a matrix-vector product with ``ones`` where BLAS takes the
+    dtype (faster than NumPy's row reduction), else the reduction."""
+    return np.matmul(block, ones) if ones is not None else block.sum(axis=1)
 
 
 class NumpyLossKernels:
@@ -38,22 +62,53 @@ class NumpyLossKernels:
         out[np.arange(target.shape[0]), safe] = -(coeff * w)
         return out
 
-    def cross_entropy_backward(self, coeff, logp, target, weight, ignore_index, label_smoothing):
-        if logp.size == 0:
-            return super().cross_entropy_backward(coeff, logp, target, weight, ignore_index, label_smoothing)
-        n, num_classes = logp.shape
-        safe, w = self._nll_picks(target, weight, ignore_index, logp.dtype)
+    def cross_entropy(self, x, target, weight, ignore_index, label_smoothing):
+        if x.size == 0:
+            return super().cross_entropy(x, target, weight, ignore_index, label_smoothing)
+        n, num_classes = x.shape
+        lse = np.empty(n, dtype=x.dtype)
+        ones = np.ones(num_classes, dtype=x.dtype) if x.dtype in _BLAS_DTYPES else None
+
+        def block(lo, hi):
+            rows = x[lo:hi]
+            top = rows.max(axis=1)
+            scratch = np.subtract(rows, top[:, None])
+            np.exp(scratch, out=scratch)
+            part = lse[lo:hi]
+            np.log(_row_sums(scratch, ones), out=part)
+            part += top
+
+        _by_row_blocks(x, block)
+        safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
+        losses = np.subtract(lse, x[np.arange(n), safe])  # -log_softmax(x) at the targets
+        np.multiply(losses, w, out=losses)
+        if label_smoothing > 0:  # -sum_c weight_c log_softmax(x)_c, zero where ignored
+            total = num_classes if weight is None else np.sum(weight)
+            smooth = np.multiply(lse, total)
+            smooth -= _row_sums(x, ones) if weight is None else np.matmul(x, weight)
+            smooth *= target != ignore_index
+            losses *= 1 - label_smoothing
+            losses += smooth * (label_smoothing / num_classes)
+        return _RowLogSumExp(x, lse), losses, w
+
+    def cross_entropy_backward(self, coeff, saved, target, weight, ignore_index, label_smoothing):
+        if not isinstance(saved, _RowLogSumExp):  # the portable forward's log-probabilities
+            return super().cross_entropy_backward(coeff, saved, target, weight, ignore_index, label_smoothing)
+        x, lse = saved.x, saved.lse
+        n, num_classes = x.shape
+        safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
         picked = coeff * w * (1 - label_smoothing)  # the target class's share of each row's weights
         total = picked
         if label_smoothing > 0:
             smooth = coeff * (target != ignore_index) * (label_smoothing / num_classes)
             total = picked + smooth * (num_classes if weight is None else np.sum(weight))
             spread = smooth[:, None] if weight is None else np.multiply.outer(smooth, weight)
-        out = np.empty(logp.shape, dtype=logp.dtype)
+        out = np.empty(x.shape, dtype=x.dtype)
 
         def block(lo, hi):
             part = out[lo:hi]
-            np.exp(logp[lo:hi], out=part)
+            np.subtract(x[lo:hi], lse[lo:hi, None], out=part)  # log_softmax(x)
+            np.exp(part, out=part)
             np.multiply(part, total[lo:hi, None], out=part)
             if label_smoothing > 0:
                 np.subtract(part, spread[lo:hi], out=part)
