@@ -3,6 +3,7 @@ N-d inputs, gradchecks (incl. double backward of NLL), bad-input errors, seed ex
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -347,24 +348,24 @@ def test_numpy_cross_entropy_backward_agrees_with_portable(dtype, threads, block
 
     backend, portable = numpy_and_portable_kernels(numpy_softmax, threads, block_bytes)
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((6, 9)).astype(dtype)
+    logits = rng.standard_normal((6, 9)).astype(dtype)
     target = np.array([0, 8, 3, 7, 3, 5])
     weight = rng.random(9).astype(dtype)
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    for smoothing in (0.0, 0.25):
-        for w in (None, weight):
-            saved, losses, pw = backend.kernels.cross_entropy(x, target, w, 3, smoothing)
-            logp, *want_losses = portable.cross_entropy(x, target, w, 3, smoothing)
-            # the NumPy forward keeps each row's log-sum-exp, not the log-probabilities
-            for got, want in zip((x - saved.lse[:, None], losses, pw), (logp, *want_losses)):
-                assert got.dtype == dtype
-                np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
-            for coeff in (np.asarray(0.25, dtype=dtype), rng.standard_normal(6).astype(dtype)):
-                got = backend.kernels.cross_entropy_backward(coeff, saved, target, w, 3, smoothing)
-                want = portable.cross_entropy_backward(coeff, logp, target, w, 3, smoothing)
-                assert got.dtype == dtype
-                np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
-                assert not got[[2, 4]].any()  # the ignored rows
+    # C-contiguous logits, and a transposed view (an (N, C, d) input's flattened classes are strided)
+    for x, smoothing, w in itertools.product((logits, np.asfortranarray(logits)), (0.0, 0.25), (None, weight)):
+        saved, losses, pw = backend.kernels.cross_entropy(x, target, w, 3, smoothing)
+        logp, *want_losses = portable.cross_entropy(x, target, w, 3, smoothing)
+        # the NumPy forward keeps each row's log-sum-exp, not the log-probabilities
+        for got, want in zip((x - saved.lse[:, None], losses, pw), (logp, *want_losses)):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+        for coeff in (np.asarray(0.25, dtype=dtype), rng.standard_normal(6).astype(dtype)):
+            got = backend.kernels.cross_entropy_backward(coeff, saved, target, w, 3, smoothing)
+            want = portable.cross_entropy_backward(coeff, logp, target, w, 3, smoothing)
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+            assert not got[[2, 4]].any()  # the ignored rows
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
