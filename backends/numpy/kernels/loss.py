@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import softmax as _softmax
 from .softmax import _BLAS_DTYPES, _by_row_blocks
 
 __all__ = ["NumpyLossKernels"]
@@ -38,7 +39,7 @@ class _RowLogSumExp:
 def _row_sums(block, ones):
     """The sums of ``block``'s rows: a matrix-vector product with ``ones`` where BLAS takes the
     dtype (faster than NumPy's row reduction), else the reduction."""
-    return np.matmul(block, ones) if ones is not None else block.sum(axis=1)
+    return np.matmul(block, ones) if ones is not None else np.add.reduce(block, axis=1)
 
 
 class NumpyLossKernels:
@@ -67,18 +68,22 @@ class NumpyLossKernels:
             return super().cross_entropy(x, target, weight, ignore_index, label_smoothing)
         n, num_classes = x.shape
         lse = np.empty(n, dtype=x.dtype)
-        ones = np.ones(num_classes, dtype=x.dtype) if x.dtype in _BLAS_DTYPES else None
+        one_block = x.nbytes <= _softmax.BLOCK_BYTES  # a few rows: no blocks, NumPy's row sums
+        ones = np.ones(num_classes, dtype=x.dtype) if x.dtype in _BLAS_DTYPES and not one_block else None
 
         def block(lo, hi):
             rows = x[lo:hi]
-            top = rows.max(axis=1)
+            top = np.maximum.reduce(rows, axis=1)
             scratch = np.subtract(rows, top[:, None])
             np.exp(scratch, out=scratch)
             part = lse[lo:hi]
             np.log(_row_sums(scratch, ones), out=part)
             part += top
 
-        _by_row_blocks(x, block)
+        if one_block:
+            block(0, n)
+        else:
+            _by_row_blocks(x, block)
         safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
         losses = np.subtract(lse, x[np.arange(n), safe])  # -log_softmax(x) at the targets
         np.multiply(losses, w, out=losses)
