@@ -352,8 +352,10 @@ def test_numpy_cross_entropy_backward_agrees_with_portable(dtype, threads, block
     target = np.array([0, 8, 3, 7, 3, 5])
     weight = rng.random(9).astype(dtype)
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    # C-contiguous logits, and a transposed view (an (N, C, d) input's flattened classes are strided)
-    for x, smoothing, w in itertools.product((logits, np.asfortranarray(logits)), (0.0, 0.25), (None, weight)):
+    # C-contiguous logits, a transposed view (an (N, C, d) input's flattened classes are strided), and
+    # rows far from 0 (their log-sum-exps shifted by the row maxima, the others' not)
+    large = logits + np.array([-200, 0, 0, 150, 0, 0], dtype=dtype)[:, None]
+    for x, smoothing, w in itertools.product((logits, np.asfortranarray(logits), large), (0.0, 0.25), (None, weight)):
         saved, losses, pw = backend.kernels.cross_entropy(x, target, w, 3, smoothing)
         logp, *want_losses = portable.cross_entropy(x, target, w, 3, smoothing)
         # the NumPy forward keeps each row's log-sum-exp, not the log-probabilities

@@ -6,7 +6,8 @@ instead of building the one-hot matrix by a broadcast comparison, a cast and a p
 
 ``cross_entropy`` keeps no log-probabilities: it takes each row's log-sum-exp
 ``max + log(sum(exp(x - max)))`` by cache-sized blocks of rows (the exponentials go into one
-scratch block and are summed there), and the losses from the logits at the targets; the
+scratch block and are summed there; ``log(sum(exp(x)))``, one pass fewer, where the rows' maxima
+are within :data:`_EXP_RANGE` of 0), and the losses from the logits at the targets; the
 backward rebuilds ``softmax = exp(x - lse)`` block by block, writing
 ``coeff * (softmax * Q - q)`` into its one output, then subtracts the one nonzero of the
 target's one-hot part per row in place. Against keeping ``log_softmax(x)`` (N, C) for the
@@ -24,6 +25,12 @@ from . import softmax as _softmax
 from .softmax import _BLAS_DTYPES, _by_row_blocks
 
 __all__ = ["NumpyLossKernels"]
+
+
+#: rows whose maxima lie within +-this take their log-sum-exp without the shift by the maximum:
+#: ``exp`` of every element stays finite (float32 overflows above 88.7), the row's largest term is
+#: a normal number (above 1e-26) and the sum of up to 10**12 of them cannot overflow
+_EXP_RANGE = 60
 
 
 class _RowLogSumExp:
@@ -74,9 +81,12 @@ class NumpyLossKernels:
         def block(lo, hi):
             rows = x[lo:hi]
             top = np.maximum.reduce(rows, axis=1)
+            part = lse[lo:hi]
+            if np.minimum.reduce(top) >= -_EXP_RANGE and np.maximum.reduce(top) <= _EXP_RANGE:
+                np.log(_row_sums(np.exp(rows), ones), out=part)  # no shift needed: one pass fewer
+                return
             scratch = np.subtract(rows, top[:, None])
             np.exp(scratch, out=scratch)
-            part = lse[lo:hi]
             np.log(_row_sums(scratch, ones), out=part)
             part += top
 
