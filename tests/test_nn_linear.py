@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from reference import assert_close, check, randn
 
@@ -151,3 +152,27 @@ def test_numpy_linear_on_one_blas_thread(numpy_threads):
     for mine, ref in zip(run(), want):
         np.testing.assert_allclose(mine, ref, rtol=1e-5, atol=1e-5)
     assert [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"] == blas
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "rows,inner,outer", [(8, 64, 64), (16, 300, 700), (40, 256, 10), (256, 1024, 10), (300, 64, 96)]
+)
+def test_numpy_linear_kernels_agree_with_portable(rows, inner, outer, dtype, numpy_and_portable_kernels):
+    """The NumPy linear kernels (products by row blocks that OpenBLAS's small-matrix GEMM takes, a
+    product of at most 16 rows whole) against the portable ones: forward and the three gradients,
+    shapes over and under the small-matrix limit, with few and many output features."""
+    from ember.backends.numpy.kernels import small_gemm
+
+    backend, portable = numpy_and_portable_kernels(small_gemm, 1, None)
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((rows, inner)).astype(dtype), rng.standard_normal((outer, inner)).astype(dtype)
+    b, g = rng.standard_normal(outer).astype(dtype), rng.standard_normal((rows, outer)).astype(dtype)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    got, want = backend.kernels.linear(x, w, b), portable.linear(x, w, b)
+    assert got.dtype == dtype and got.shape == (rows, outer)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    got = backend.kernels.linear_backward(g, x, w, True, True, True)
+    for a, e in zip(got, portable.linear_backward(g, x, w, True, True, True)):
+        assert a.dtype == dtype and a.shape == e.shape
+        np.testing.assert_allclose(a, e, rtol=tol, atol=tol)

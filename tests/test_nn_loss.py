@@ -3,6 +3,7 @@ N-d inputs, gradchecks (incl. double backward of NLL), bad-input errors, seed ex
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -340,29 +341,33 @@ def test_numpy_softmax_and_nll_kernels_agree_with_portable(dtype, threads, block
 @pytest.mark.parametrize("threads,block_bytes", [(1, None), (2, 40)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_numpy_cross_entropy_backward_agrees_with_portable(dtype, threads, block_bytes, numpy_and_portable_kernels):
-    """The NumPy cross_entropy_backward (softmax - one-hot in one buffer) against the portable kernel:
-    ignored targets, class weights, label smoothing, 'none' and scalar coefficients, blocks of a few
-    rows split over 2 threads."""
+    """The NumPy cross_entropy (row log-sum-exps, no log-probabilities kept) and its backward (softmax -
+    one-hot in one buffer) against the portable kernels: ignored targets, class weights, label
+    smoothing, 'none' and scalar coefficients, blocks of a few rows split over 2 threads."""
     from ember.backends.numpy.kernels import softmax as numpy_softmax
 
     backend, portable = numpy_and_portable_kernels(numpy_softmax, threads, block_bytes)
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((6, 9)).astype(dtype)
+    logits = rng.standard_normal((6, 9)).astype(dtype)
     target = np.array([0, 8, 3, 7, 3, 5])
     weight = rng.random(9).astype(dtype)
     tol = 1e-5 if dtype == np.float32 else 1e-12
-    for smoothing in (0.0, 0.25):
-        for w in (None, weight):
-            logp, losses, pw = backend.kernels.cross_entropy(x, target, w, 3, smoothing)
-            for got, want in zip((logp, losses, pw), portable.cross_entropy(x, target, w, 3, smoothing)):
-                assert got.dtype == dtype
-                np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
-            for coeff in (np.asarray(0.25, dtype=dtype), rng.standard_normal(6).astype(dtype)):
-                got = backend.kernels.cross_entropy_backward(coeff, logp, target, w, 3, smoothing)
-                want = portable.cross_entropy_backward(coeff, logp, target, w, 3, smoothing)
-                assert got.dtype == dtype
-                np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
-                assert not got[[2, 4]].any()  # the ignored rows
+    # C-contiguous logits, a transposed view (an (N, C, d) input's flattened classes are strided), and
+    # rows far from 0 (their log-sum-exps shifted by the row maxima, the others' not)
+    large = logits + np.array([-200, 0, 0, 150, 0, 0], dtype=dtype)[:, None]
+    for x, smoothing, w in itertools.product((logits, np.asfortranarray(logits), large), (0.0, 0.25), (None, weight)):
+        saved, losses, pw = backend.kernels.cross_entropy(x, target, w, 3, smoothing)
+        logp, *want_losses = portable.cross_entropy(x, target, w, 3, smoothing)
+        # the NumPy forward keeps each row's log-sum-exp, not the log-probabilities
+        for got, want in zip((x - saved.lse[:, None], losses, pw), (logp, *want_losses)):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+        for coeff in (np.asarray(0.25, dtype=dtype), rng.standard_normal(6).astype(dtype)):
+            got = backend.kernels.cross_entropy_backward(coeff, saved, target, w, 3, smoothing)
+            want = portable.cross_entropy_backward(coeff, logp, target, w, 3, smoothing)
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+            assert not got[[2, 4]].any()  # the ignored rows
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

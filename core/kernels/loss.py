@@ -46,8 +46,10 @@ class LossKernels:
         """Log-softmax of the logits ``x`` (N, C) over the classes, then the NLL of ``target`` (N,)
         mixed with the uniform target by ``label_smoothing``.
 
-        Returns ``(logp, losses, w)``: the log-probabilities (N, C), the per-sample losses (N,)
-        and the per-sample weights (N,) (as :meth:`nll_loss`; 0 where ignored).
+        Returns ``(saved, losses, w)``: what :meth:`cross_entropy_backward` takes (here the
+        log-probabilities (N, C); a backend's override may keep something else and read it in its
+        own backward), the per-sample losses (N,) and the per-sample weights (N,) (as
+        :meth:`nll_loss`; 0 where ignored).
         """
         xp = self.xp
         logp = self.log_softmax(x, 1)
@@ -59,7 +61,8 @@ class LossKernels:
         return logp, losses, w
 
     def cross_entropy_backward(self, coeff, logp, target, weight, ignore_index, label_smoothing):
-        """The (N, C) gradient of ``sum(coeff * losses)`` (:meth:`cross_entropy`) in the logits."""
+        """The (N, C) gradient of ``sum(coeff * losses)`` (:meth:`cross_entropy`) in the logits;
+        ``logp`` is what :meth:`cross_entropy` returned first."""
         xp = self.xp
         num_classes = logp.shape[1]
         onehot = self.nll_loss_backward(-(1 - label_smoothing) * coeff, target, weight, ignore_index, num_classes)

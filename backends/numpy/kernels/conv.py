@@ -342,6 +342,8 @@ def _by_chunks(n, step, fn, elements):
     Each thread copies, multiplies and copies back its own chunks: one hand-off per kernel
     instead of one per copy, and the GEMMs of cache-sized chunks run side by side instead of
     each on two BLAS threads."""
+    if not n:  # an empty batch: nothing to compute
+        return
     chunks = -(-n // step)
     parallel_gemm_range(chunks, lambda first, last: fn(first * step, min(n, last * step)), elements)
 

@@ -3,18 +3,51 @@
 ``nll_loss_backward`` writes the one nonzero per row into a zeroed ``(N, C)`` array
 instead of building the one-hot matrix by a broadcast comparison, a cast and a product
 (three passes over ``N * C`` for a language model's vocabulary-wide rows).
-``cross_entropy_backward`` writes ``coeff * (softmax * Q - q)`` into one buffer by blocks
-of rows (``exp`` and the scaling meet in the cache), then subtracts the one nonzero of the
-target's one-hot part per row in place.
+
+``cross_entropy`` keeps no log-probabilities: it takes each row's log-sum-exp
+``max + log(sum(exp(x - max)))`` by cache-sized blocks of rows (the exponentials go into one
+scratch block and are summed there; ``log(sum(exp(x)))``, one pass fewer, where the rows' maxima
+are within :data:`_EXP_RANGE` of 0), and the losses from the logits at the targets; the
+backward rebuilds ``softmax = exp(x - lse)`` block by block, writing
+``coeff * (softmax * Q - q)`` into its one output, then subtracts the one nonzero of the
+target's one-hot part per row in place; where the block's log-sum-exps lie in ``[0, 60]`` it
+writes ``exp(x) * (coeff * Q * exp(-lse))`` instead, one pass fewer. Against keeping
+``log_softmax(x)`` (N, C) for the backward, the forward writes nothing of the logits' size (nor
+keeps it): the LSTM language model's 560x5000 float32 logits in its training step, one thread,
+shared machine, medians of 31 alternating steps in one process: forward 4.24 -> 2.43 ms,
+backward 2.63 -> 2.51 ms, the step 82.1 -> 81.5 ms.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .softmax import _by_row_blocks
+from . import softmax as _softmax
+from .softmax import _BLAS_DTYPES, _by_row_blocks
 
 __all__ = ["NumpyLossKernels"]
+
+
+#: rows whose maxima lie within +-this take their log-sum-exp without the shift by the maximum:
+#: ``exp`` of every element stays finite (float32 overflows above 88.7), the row's largest term is
+#: a normal number (above 1e-26) and the sum of up to 10**12 of them cannot overflow
+_EXP_RANGE = 60
+
+
+class _RowLogSumExp:
+    """What :meth:`NumpyLossKernels.cross_entropy` keeps for its backward: the logits ``x`` (N, C)
+    and each row's log-sum-exp ``lse`` (N,), so that ``log_softmax(x) = x - lse[:, None]``."""
+
+    __slots__ = ("x", "lse")
+
+    def __init__(self, x, lse):
+        self.x, self.lse = x, lse
+
+
+def _row_sums(block, ones):
+    """The sums of ``block``'s rows: a matrix-vector product with ``ones`` where BLAS takes the
+    dtype (faster than NumPy's row reduction), else the reduction."""
+    return np.matmul(block, ones) if ones is not None else np.add.reduce(block, axis=1)
 
 
 class NumpyLossKernels:
@@ -38,23 +71,67 @@ class NumpyLossKernels:
         out[np.arange(target.shape[0]), safe] = -(coeff * w)
         return out
 
-    def cross_entropy_backward(self, coeff, logp, target, weight, ignore_index, label_smoothing):
-        if logp.size == 0:
-            return super().cross_entropy_backward(coeff, logp, target, weight, ignore_index, label_smoothing)
-        n, num_classes = logp.shape
-        safe, w = self._nll_picks(target, weight, ignore_index, logp.dtype)
+    def cross_entropy(self, x, target, weight, ignore_index, label_smoothing):
+        if x.size == 0:
+            return super().cross_entropy(x, target, weight, ignore_index, label_smoothing)
+        n, num_classes = x.shape
+        lse = np.empty(n, dtype=x.dtype)
+        one_block = x.nbytes <= _softmax.BLOCK_BYTES  # a few rows: no blocks, NumPy's row sums
+        ones = np.ones(num_classes, dtype=x.dtype) if x.dtype in _BLAS_DTYPES and not one_block else None
+
+        def block(lo, hi):
+            rows = x[lo:hi]
+            top = np.maximum.reduce(rows, axis=1)
+            part = lse[lo:hi]
+            if np.minimum.reduce(top) >= -_EXP_RANGE and np.maximum.reduce(top) <= _EXP_RANGE:
+                np.log(_row_sums(np.exp(rows), ones), out=part)  # no shift needed: one pass fewer
+                return
+            scratch = np.subtract(rows, top[:, None])
+            np.exp(scratch, out=scratch)
+            np.log(_row_sums(scratch, ones), out=part)
+            part += top
+
+        if one_block:
+            block(0, n)
+        else:
+            _by_row_blocks(x, block)
+        safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
+        losses = np.subtract(lse, x[np.arange(n), safe])  # -log_softmax(x) at the targets
+        np.multiply(losses, w, out=losses)
+        if label_smoothing > 0:  # -sum_c weight_c log_softmax(x)_c, zero where ignored
+            total = num_classes if weight is None else np.sum(weight)
+            smooth = np.multiply(lse, total)
+            smooth -= _row_sums(x, ones) if weight is None else np.matmul(x, weight)
+            smooth *= target != ignore_index
+            losses *= 1 - label_smoothing
+            losses += smooth * (label_smoothing / num_classes)
+        return _RowLogSumExp(x, lse), losses, w
+
+    def cross_entropy_backward(self, coeff, saved, target, weight, ignore_index, label_smoothing):
+        if not isinstance(saved, _RowLogSumExp):  # the portable forward's log-probabilities
+            return super().cross_entropy_backward(coeff, saved, target, weight, ignore_index, label_smoothing)
+        x, lse = saved.x, saved.lse
+        n, num_classes = x.shape
+        safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
         picked = coeff * w * (1 - label_smoothing)  # the target class's share of each row's weights
         total = picked
         if label_smoothing > 0:
             smooth = coeff * (target != ignore_index) * (label_smoothing / num_classes)
             total = picked + smooth * (num_classes if weight is None else np.sum(weight))
             spread = smooth[:, None] if weight is None else np.multiply.outer(smooth, weight)
-        out = np.empty(logp.shape, dtype=logp.dtype)
+        out = np.empty(x.shape, dtype=x.dtype)
 
         def block(lo, hi):
-            part = out[lo:hi]
-            np.exp(logp[lo:hi], out=part)
-            np.multiply(part, total[lo:hi, None], out=part)
+            part, row_lse = out[lo:hi], lse[lo:hi]
+            if np.minimum.reduce(row_lse) >= 0 and np.maximum.reduce(row_lse) <= _EXP_RANGE:
+                # exp(x) * (total * exp(-lse)): one pass fewer; with 0 <= lse no term underflows that
+                # exp(x - lse) would keep, and exp(-lse) is a normal number
+                np.exp(x[lo:hi], out=part)
+                np.multiply(part, (total[lo:hi] * np.exp(-row_lse))[:, None], out=part)
+            else:
+                np.subtract(x[lo:hi], row_lse[:, None], out=part)  # log_softmax(x)
+                np.exp(part, out=part)
+                np.multiply(part, total[lo:hi, None], out=part)
             if label_smoothing > 0:
                 np.subtract(part, spread[lo:hi], out=part)
 

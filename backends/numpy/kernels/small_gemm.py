@@ -31,6 +31,8 @@ def matmul_by_rows(a, b):
     """``a @ b`` (2-d, the raw ``np.matmul``), by blocks of ``a``'s rows that the small-matrix GEMM
     takes where the whole product is over its limit and the blocks are 16 rows or more."""
     rows = a.shape[0]
+    if rows <= 16:  # blocks are never narrower: whole, without working out the width
+        return np.matmul(a, b)
     width = block_width(rows, a.shape[1], b.shape[1])
     if not b.flags.c_contiguous:  # a transposed right operand: blocks of at most 1200 results
         width = min(width, 1 << max((1200 // max(b.shape[1], 1)).bit_length() - 1, 0))

@@ -1114,10 +1114,10 @@ class _CrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
         wdata = None if weight is None else weight._data
-        logp, losses, w = x._backend.kernels.cross_entropy(x._data, target._data, wdata, ignore_index, label_smoothing)
+        saved, losses, w = x._backend.kernels.cross_entropy(x._data, target._data, wdata, ignore_index, label_smoothing)
         out, total = _reduce_losses(x._backend.xp, losses, w, reduction)
         ctx.save_for_backward(x)
-        ctx.logp, ctx.args = logp, (target, weight, ignore_index, reduction, total, label_smoothing)
+        ctx.kernel_saved, ctx.args = saved, (target, weight, ignore_index, reduction, total, label_smoothing)
         return x._make(out)
 
     @staticmethod
@@ -1130,7 +1130,7 @@ class _CrossEntropy(Function):
         return (
             grad._make(
                 grad._backend.kernels.cross_entropy_backward(
-                    coeff, ctx.logp, target._data, wdata, ignore_index, label_smoothing
+                    coeff, ctx.kernel_saved, target._data, wdata, ignore_index, label_smoothing
                 )
             ),
             None,
