@@ -23,13 +23,6 @@ SAMPLES = 3
 #: op -> why ember's gradient still differs from torch's for non-finite upstream values. Each is checked
 #: anyway and reported as an expected failure while it differs (an xpass is reported too).
 KNOWN = {
-    # the fix belongs to a kernel file (core/kernels/*, backends/*/kernels/*): the backward multiplies
-    # grad by the 0/1 mask where PyTorch's threshold_backward selects
-    "nn.functional.relu": "relu_backward kernels multiply by the mask (kernel files)",
-    "nn.functional.threshold": "threshold_backward kernels multiply by the mask (kernel files)",
-    # restricted (portable kernels) only: nll_loss_backward multiplies a one-hot matrix by the row's grad
-    "nn.functional.nll_loss": "the portable nll_loss_backward kernel multiplies by a one-hot (kernel file)",
-    "nn.functional.linear_cross_entropy/chunked_none": "the portable nll_loss_backward kernel (kernel file)",
     # the grid gradient: PyTorch's kernel forms ((ne - nw) s + (se - sw) n) gOut per corner pair, ember adds
     # each corner's product, so an inf upstream can give inf - inf = NaN where PyTorch has +-inf (the input
     # gradient matches)
@@ -155,8 +148,6 @@ def test_classic_nonfinite_cases_match_torch(device, case):
     build, values, upstream = CLASSIC[case]
     expected = _grads(torch, build, values, upstream)
     actual = _grads(ember, build, values, upstream, device)
-    if case == "relu_then_log" and np.isnan(actual).any() and not np.isnan(expected).any():
-        pytest.xfail(KNOWN["nn.functional.relu"])
     np.testing.assert_array_equal(actual, expected)
     if case in ("clamp_min_then_sqrt", "relu_then_log"):
         assert not np.isnan(expected).any()  # the point of the case: no NaN in PyTorch
@@ -172,6 +163,4 @@ def test_classic_cases_with_create_graph(device, case):
     np.testing.assert_array_equal(g.detach().cpu().numpy(), _grads(torch, build, values, upstream))
     expected = _grads(torch, build, values, upstream, second=True)
     actual = _grads(ember, build, values, upstream, device, second=True)
-    if case == "relu_then_log" and np.isnan(actual).any() and not np.isnan(expected).any():
-        pytest.xfail(KNOWN["nn.functional.relu"])  # the second backward runs relu's first-order kernel
     np.testing.assert_array_equal(actual, expected)

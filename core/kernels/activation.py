@@ -29,8 +29,9 @@ class ActivationKernels:
         return xp.where(keep, x, xp.asarray(value, dtype=x.dtype)), keep
 
     def threshold_backward(self, grad, keep):
-        """``grad`` where ``keep``, else 0."""
-        return grad * self.xp.astype(keep, grad.dtype)
+        """``grad`` where ``keep``, else 0 (selected, so a non-finite ``grad`` elsewhere gives 0, as in PyTorch)."""
+        xp = self.xp
+        return xp.where(keep, grad, xp.zeros((), dtype=grad.dtype))
 
     def relu_backward(self, grad, y):
         """Gradient of ReLU from its output ``y``: ``grad`` where ``y <= 0`` fails (so NaN passes), else 0."""

@@ -35,12 +35,16 @@ class LossKernels:
         return -xp.reshape(picked, (x.shape[0],)) * w, w
 
     def nll_loss_backward(self, coeff, target, weight, ignore_index, num_classes):
-        """The (N, C) gradient of ``sum(coeff * nll_loss(x))``: ``-coeff[n] * weight[t_n]`` at ``(n, t_n)``."""
+        """The (N, C) gradient of ``sum(coeff * nll_loss(x))``: ``-coeff[n] * weight[t_n]`` at ``(n, t_n)``,
+        zero elsewhere and in the ignored rows (selected, as PyTorch's kernel skips them: a non-finite
+        ``coeff`` there gives 0)."""
         xp = self.xp
         safe, w = self._nll_picks(target, weight, ignore_index, coeff.dtype)
+        zero = xp.zeros((), dtype=coeff.dtype)
+        picked = xp.where(target != ignore_index, -(coeff * w), zero)
         classes = xp.arange(num_classes, dtype=safe.dtype)
-        onehot = xp.astype(xp.expand_dims(safe, axis=1) == xp.expand_dims(classes, axis=0), coeff.dtype)
-        return onehot * xp.expand_dims(-(coeff * w), axis=1)
+        onehot = xp.expand_dims(safe, axis=1) == xp.expand_dims(classes, axis=0)
+        return xp.where(onehot, xp.expand_dims(picked, axis=1), zero)
 
     def cross_entropy(self, x, target, weight, ignore_index, label_smoothing):
         """Log-softmax of the logits ``x`` (N, C) over the classes, then the NLL of ``target`` (N,)

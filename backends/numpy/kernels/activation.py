@@ -1,10 +1,12 @@
-"""NumPy override of the ReLU backward: one comparison and one product, split over the intra-op threads.
+"""NumPy override of the ReLU backward: a comparison and a bitwise select, split over the intra-op threads.
 
-The portable kernel makes the mask ``not (y <= 0)`` in two passes, casts it to the gradient's
-dtype in a third and multiplies in a fourth. A ReLU output is non-negative, zero or NaN, so
-the mask is ``y != 0`` (NaN passes), one pass, and NumPy multiplies a float by a bool
-directly, a cache-sized block of the leading axis at a time; the blocks are split over the
-intra-op threads (64x64x16x16 float32, one thread: 0.77 -> 0.59 ms).
+A ReLU output is non-negative, zero or NaN, so the gradient passes where ``y != 0`` (NaN passes)
+and is zero elsewhere, as PyTorch selects it: a non-finite gradient where ``y == 0`` gives 0,
+not the NaN of a product by the mask. The mask is made in the integer type of the float's
+width as all bits set or none, and ANDed with the gradient's bits, a cache-sized block of the
+leading axis at a time (three vectorized passes over the block; ``np.where`` runs 7x slower);
+the blocks are split over the intra-op threads (64x64x16x16 float32, one thread: 0.71 ms, the
+product by the mask took 0.63 ms).
 """
 
 from __future__ import annotations
@@ -29,10 +31,16 @@ class NumpyActivationKernels:
         out = np.empty(grad.shape, dtype=grad.dtype)
         step = max(1, BLOCK_BYTES // max(grad[0].nbytes, 1))
 
-        def run(first, last):  # the mask of a block stays in the cache between its two passes
+        bits = np.dtype(f"i{grad.itemsize}")  # the integer type of the float's width
+
+        def run(first, last):  # the mask of a block stays in the cache between its passes
+            mask = np.empty((min(step, last - first),) + grad.shape[1:], dtype=bits)
             for lo in range(first, last, step):
                 hi = min(last, lo + step)
-                np.multiply(grad[lo:hi], np.not_equal(y[lo:hi], 0), out=out[lo:hi])
+                block = mask[: hi - lo]
+                np.not_equal(y[lo:hi], 0, out=block, casting="unsafe")  # 1 or 0
+                np.negative(block, out=block)  # all bits set, or none
+                np.bitwise_and(grad[lo:hi].view(bits), block, out=out[lo:hi].view(bits))
 
         parallel_range(grad.shape[0], run, grad.size)
         return out

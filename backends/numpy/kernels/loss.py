@@ -68,7 +68,7 @@ class NumpyLossKernels:
     def nll_loss_backward(self, coeff, target, weight, ignore_index, num_classes):
         safe, w = self._nll_picks(target, weight, ignore_index, coeff.dtype)
         out = np.zeros((target.shape[0], num_classes), dtype=coeff.dtype)
-        out[np.arange(target.shape[0]), safe] = -(coeff * w)
+        out[np.arange(target.shape[0]), safe] = np.where(target != ignore_index, -(coeff * w), 0)  # ignored rows: 0
         return out
 
     def cross_entropy(self, x, target, weight, ignore_index, label_smoothing):
