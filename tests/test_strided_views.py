@@ -153,3 +153,18 @@ def test_contiguous_of_a_strided_vector(device):
     c = s.contiguous()
     assert c.is_contiguous() and c.stride() == (1,)
     np.testing.assert_array_equal(c.cpu().numpy(), [0.0, 2.0, 4.0])
+
+
+def test_reshape_that_copies_is_not_a_view(device):
+    """A reshape the strides cannot express copies, and the copy is no view: writing to it leaves the
+    input and its gradient alone (ember used to record it as a view and rewrote the input's history)."""
+    results = []
+    for m, kwargs in ((torch, {}), (ember, {"device": device})):
+        x = m.ones(2, 3, requires_grad=True, **kwargs)
+        a = x * 1
+        b = a.t().reshape(-1)
+        b.mul_(2)
+        a.sum().backward()
+        results.append((x.grad.cpu().numpy() if m is ember else x.grad.numpy(), b._base is None))
+    np.testing.assert_array_equal(results[1][0], results[0][0])
+    assert results[1][1] and results[0][1]

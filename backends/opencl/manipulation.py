@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from ember.strides import view_strides
+
 from .array import as_shape, broadcast_strides, contiguous_strides, empty
 from .elementwise import astype, copy_into, device_of, result_type
 
@@ -22,6 +24,8 @@ def normalize_axis(axis, ndim):
 
 
 def reshape(x, /, shape, *, copy=None):
+    """``x`` in ``shape``: a view of a contiguous array; a non-contiguous one is copied (contiguous),
+    unless ``copy=False``, which gives a strided view where the strides allow one (ValueError else)."""
     shape = list(as_shape(shape))
     if -1 in shape:
         known = math.prod(s for s in shape if s != -1)
@@ -29,44 +33,16 @@ def reshape(x, /, shape, *, copy=None):
     shape = tuple(shape)
     if math.prod(shape) != x.size:
         raise ValueError(f"cannot reshape array of size {x.size} into shape {shape}")
-    if not copy:
-        if x.is_contiguous or x.size <= 1:
-            return x.view(shape, contiguous_strides(shape), x.offset)
-        strides = _view_strides(x.shape, x.strides, shape)
-        if strides is not None:
-            return x.view(shape, strides, x.offset)
-        if copy is False:
+    if copy is False and not x.is_contiguous:
+        strides = view_strides(x.shape, x.strides, shape)
+        if strides is None:
             raise ValueError(
                 f"cannot reshape an array of shape {x.shape} and strides {x.strides} into {shape} without a copy"
             )
-    x = astype(x, x.dtype, copy=True)
+        return x.view(shape, strides, x.offset)
+    if not x.is_contiguous or copy:
+        x = astype(x, x.dtype, copy=True)
     return x.view(shape, contiguous_strides(shape), x.offset)
-
-
-def _view_strides(shape, strides, new_shape):
-    """The strides that show ``shape``/``strides`` elements in ``new_shape`` without moving them, or
-    None when a new dimension would span two runs of the old layout (a copy is then needed).
-
-    The old dimensions are taken from the last in runs that are contiguous with each other (each
-    stride the product of the size and stride after it); every run must be covered by whole new
-    dimensions, whose strides step through the run.
-    """
-    new_strides = [0] * len(new_shape)
-    new_d = len(new_shape) - 1
-    base = strides[-1]
-    run = view = 1
-    for d in range(len(shape) - 1, -1, -1):
-        run *= shape[d]
-        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != run * base):
-            while new_d >= 0 and (view < run or new_shape[new_d] == 1):
-                new_strides[new_d] = view * base
-                view *= new_shape[new_d]
-                new_d -= 1
-            if view != run:
-                return None
-            if d > 0:
-                base, run, view = strides[d - 1], 1, 1
-    return tuple(new_strides) if new_d == -1 else None
 
 
 def permute_dims(x, /, axes):

@@ -64,10 +64,11 @@ class LossKernels:
             losses = losses * (1 - label_smoothing) + smooth * (label_smoothing / x.shape[1])
         return logp, losses, w
 
-    def cross_entropy_backward(self, coeff, logp, target, weight, ignore_index, label_smoothing):
+    def cross_entropy_backward(self, coeff, saved, target, weight, ignore_index, label_smoothing):
         """The (N, C) gradient of ``sum(coeff * losses)`` (:meth:`cross_entropy`) in the logits;
-        ``logp`` is what :meth:`cross_entropy` returned first."""
+        ``saved`` is what :meth:`cross_entropy` returned first (here the log-probabilities)."""
         xp = self.xp
+        logp = saved
         num_classes = logp.shape[1]
         onehot = self.nll_loss_backward(-(1 - label_smoothing) * coeff, target, weight, ignore_index, num_classes)
         if label_smoothing > 0:

@@ -9,6 +9,7 @@ from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd.function import Function
+from ..strides import view_strides
 from ..tensor import Size, Tensor, size_arg
 from .operands import check_same_device, sum_to, wrap_dim
 
@@ -53,11 +54,32 @@ def _infer_shape(op, shape, numel):
     return shape
 
 
+def _strided_view(x, shape):
+    """``x``'s data seen in ``shape`` without a copy, or None where the strides do not allow it (or
+    the backend makes no strided views)."""
+    data, backend = x._data, x._backend
+    if backend.is_contiguous(data):
+        return backend.xp.reshape(data, shape)
+    strides, offset = backend.layout(data)
+    new = view_strides(tuple(data.shape), tuple(strides), tuple(shape))
+    if new is None:
+        return None
+    try:
+        return backend.as_strided(data, tuple(shape), new, offset)
+    except NotImplementedError:
+        return None
+
+
 class _Reshape(Function):
+    """A view where the strides allow one, else a copy (not a view: writes to it stay in it), as PyTorch's reshape."""
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x._data.shape
-        return x._view_of(x._backend.xp.reshape(x._data, shape), lambda base: base.reshape(shape))
+        data = _strided_view(x, shape)
+        if data is None:
+            return x._make(x._backend.xp.reshape(x._data, shape))
+        return x._view_of(data, lambda base: base.reshape(shape))
 
     @staticmethod
     def backward(ctx, grad):
@@ -110,15 +132,15 @@ def view(input: Tensor, *shape: int | _size_t) -> Tensor:
         tensor([100,   1,   2,   3,   4,   5])
     """
     shape = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
-    data = input._data
-    if not input._backend.is_contiguous(data):
-        try:
-            input._backend.xp.reshape(data, shape, copy=False)
-        except ValueError:
-            raise RuntimeError(
-                "view size is not compatible with input tensor's size and stride (at least one dimension "
-                "spans across two contiguous subspaces). Use .reshape(...) instead."
-            ) from None
+    data, backend = input._data, input._backend
+    if (
+        not backend.is_contiguous(data)
+        and view_strides(tuple(data.shape), tuple(backend.layout(data)[0]), shape) is None
+    ):
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one dimension "
+            "spans across two contiguous subspaces). Use .reshape(...) instead."
+        )
     return reshape(input, shape)  # type: ignore[arg-type]
 
 

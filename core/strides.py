@@ -1,0 +1,52 @@
+"""Stride arithmetic shared by the core and the backends: whether a strided array can be seen in a
+new shape without moving its elements, and with which strides."""
+
+from __future__ import annotations
+
+__all__ = ["view_strides"]
+
+
+def view_strides(
+    shape: tuple[int, ...], strides: tuple[int, ...], new_shape: tuple[int, ...]
+) -> tuple[int, ...] | None:
+    """The strides (in elements) that show an array of ``shape``/``strides`` in ``new_shape`` without
+    moving its elements, or None when a new dimension would span two runs of the old layout (a copy
+    is then needed; PyTorch's ``view`` refuses, its ``reshape`` copies).
+
+    The old dimensions are taken from the last in runs that are contiguous with each other (each
+    stride the product of the size and stride after it); every run must be covered by whole new
+    dimensions, whose strides step through the run.
+
+    Example::
+
+        >>> view_strides((3, 4), (1, 3), (12,)) is None  # a transposed 4 x 3
+        True
+        >>> view_strides((3, 4), (8, 2), (3, 2, 2))  # every other column of a 3 x 8
+        (8, 4, 2)
+    """
+    if not shape or not new_shape or 0 in shape:
+        return _contiguous(new_shape)
+    new_strides = [0] * len(new_shape)
+    new_d = len(new_shape) - 1
+    base = strides[-1]
+    run = seen = 1
+    for d in range(len(shape) - 1, -1, -1):
+        run *= shape[d]
+        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != run * base):
+            while new_d >= 0 and (seen < run or new_shape[new_d] == 1):
+                new_strides[new_d] = seen * base
+                seen *= new_shape[new_d]
+                new_d -= 1
+            if seen != run:
+                return None
+            if d > 0:
+                base, run, seen = strides[d - 1], 1, 1
+    return tuple(new_strides) if new_d == -1 else None
+
+
+def _contiguous(shape):
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= max(n, 1)
+    return tuple(reversed(strides))
