@@ -131,17 +131,17 @@ def view(input: Tensor, *shape: int | _size_t) -> Tensor:
         >>> x
         tensor([100,   1,   2,   3,   4,   5])
     """
-    shape = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
+    new_shape: tuple[int, ...] = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
     data, backend = input._data, input._backend
     if (
         not backend.is_contiguous(data)
-        and view_strides(tuple(data.shape), tuple(backend.layout(data)[0]), shape) is None
+        and view_strides(tuple(data.shape), tuple(backend.layout(data)[0]), new_shape) is None
     ):
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one dimension "
             "spans across two contiguous subspaces). Use .reshape(...) instead."
         )
-    return reshape(input, shape)  # type: ignore[arg-type]
+    return reshape(input, new_shape)
 
 
 class _Permute(Function):
