@@ -11,8 +11,10 @@ own pool and NumPy's BLAS through threadpoolctl):
   forward): add, matmul, relu, conv2d, max_pool2d, batch_norm, cross_entropy.
 
 Steps of the two frameworks alternate in rounds, medians in ms, ratio ember / PyTorch (below
-1 means ember is faster). Run on a quiet machine for absolute figures; the ratios hold up
-better than the times on a shared one.
+1 means ember is faster); each timed block starts after a rest (:data:`SETTLE_S`) and one untimed
+call, so that neither framework's idle worker threads take the cores from the other's block.
+Run on a quiet machine for absolute figures; the ratios hold up better than the times on a
+shared one.
 
 With ``--phases``, a third table splits each step into zero_grad, forward, loss, backward and
 the optimizer step (the two frameworks' steps alternating, medians of at least 25).
@@ -50,6 +52,13 @@ def _set_threads(threads):
     ember.set_num_threads(threads)
 
 
+#: seconds of rest before each timed block: after its last call, each framework's worker threads stay
+#: awake (OpenBLAS's spin for about 0.1 s, PyTorch's OpenMP threads for a few ms) and would take the
+#: cores from the next framework's block (measured: PyTorch's 2-thread CNN step 61 ms right after
+#: ember's, 37-39 ms rested)
+SETTLE_S = 0.25
+
+
 def _alternate(fns, rounds, per_round):
     """Median ms per call of each of ``fns``, timed in alternating rounds of ``per_round`` calls."""
     for fn in fns:
@@ -57,6 +66,8 @@ def _alternate(fns, rounds, per_round):
     times = [[] for _ in fns]
     for _ in range(rounds):
         for fn, acc in zip(fns, times):
+            time.sleep(SETTLE_S)  # the other framework's idle threads stop spinning
+            fn()  # untimed: this framework's own threads awake, as in a training loop
             start = time.perf_counter()
             for _ in range(per_round):
                 fn()
