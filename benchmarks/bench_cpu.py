@@ -11,8 +11,10 @@ own pool and NumPy's BLAS through threadpoolctl):
   forward): add, matmul, relu, conv2d, max_pool2d, batch_norm, cross_entropy.
 
 Steps of the two frameworks alternate in rounds, medians in ms, ratio ember / PyTorch (below
-1 means ember is faster); each timed block starts after a rest (:data:`SETTLE_S`) and one untimed
-call, so that neither framework's idle worker threads take the cores from the other's block.
+1 means ember is faster); each timed block of training steps starts after a rest (:data:`SETTLE_S`)
+and one untimed step, so that neither framework's idle worker threads take the cores from the
+other's block (the single ops alternate without rests: a rest between blocks of a few
+sub-millisecond calls leaves PyTorch's OpenMP threads waking in the timed calls).
 Run on a quiet machine for absolute figures; the ratios hold up better than the times on a
 shared one.
 
@@ -59,15 +61,16 @@ def _set_threads(threads):
 SETTLE_S = 0.25
 
 
-def _alternate(fns, rounds, per_round):
+def _alternate(fns, rounds, per_round, settle=0.0):
     """Median ms per call of each of ``fns``, timed in alternating rounds of ``per_round`` calls."""
     for fn in fns:
         fn()
     times = [[] for _ in fns]
     for _ in range(rounds):
         for fn, acc in zip(fns, times):
-            time.sleep(SETTLE_S)  # the other framework's idle threads stop spinning
-            fn()  # untimed: this framework's own threads awake, as in a training loop
+            if settle:
+                time.sleep(settle)  # the other framework's idle threads stop spinning
+                fn()  # untimed: this framework's own threads awake, as in a training loop
             start = time.perf_counter()
             for _ in range(per_round):
                 fn()
@@ -178,7 +181,7 @@ def _report_workloads(names, threads, rounds):
         for n in threads:
             _set_threads(n)
             per_round = 10 if name == "small-ops" else 2
-            t_ms, e_ms = _alternate([t_step, e_step], rounds, per_round)
+            t_ms, e_ms = _alternate([t_step, e_step], rounds, per_round, SETTLE_S)
             print(f"{name:10s} {n:7d} {t_ms:9.2f} {e_ms:9.2f} {e_ms / t_ms:11.2f}x", flush=True)
 
 
