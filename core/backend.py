@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 
 from .primitives import DERIVED, PRIMITIVES, REQUIRED, build_namespace, complete_namespace
+from .strides import contiguous_strides
 
 if TYPE_CHECKING:
     from .device import device as _device
@@ -285,11 +286,7 @@ class Backend:
     def layout(self, array: _Array) -> tuple[tuple[int, ...], int]:
         """``array``'s strides and offset into its storage, both counted in elements (``Tensor.stride``,
         ``Tensor.storage_offset``). The default is a fresh row-major array's: contiguous strides, offset 0."""
-        strides, step = [], 1
-        for n in reversed(array.shape):
-            strides.append(step)
-            step *= max(int(n), 1)
-        return tuple(reversed(strides)), 0
+        return contiguous_strides(tuple(int(n) for n in array.shape)), 0
 
     def storage_size(self, array: _Array) -> int:
         """The number of elements of the storage ``array`` views (the positions :meth:`layout`'s

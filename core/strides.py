@@ -3,7 +3,7 @@ new shape without moving its elements, and with which strides."""
 
 from __future__ import annotations
 
-__all__ = ["view_strides"]
+__all__ = ["contiguous_strides", "view_strides"]
 
 
 def view_strides(
@@ -25,7 +25,7 @@ def view_strides(
         (8, 4, 2)
     """
     if not shape or not new_shape or 0 in shape:
-        return _contiguous(new_shape)
+        return contiguous_strides(new_shape)
     new_strides = [0] * len(new_shape)
     new_d = len(new_shape) - 1
     base = strides[-1]
@@ -44,7 +44,14 @@ def view_strides(
     return tuple(new_strides) if new_d == -1 else None
 
 
-def _contiguous(shape):
+def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The strides (in elements) of a fresh row-major array of ``shape`` (a size-0 dimension steps as 1).
+
+    Example::
+
+        >>> contiguous_strides((2, 3, 4))
+        (12, 4, 1)
+    """
     strides, step = [], 1
     for n in reversed(shape):
         strides.append(step)

@@ -14,6 +14,7 @@ while the chunks run, so the cores go to the chunks instead of to BLAS's own thr
 
 from __future__ import annotations
 
+import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -88,6 +89,19 @@ def _blas_libraries():
     return _blas["libraries"]
 
 
+@contextlib.contextmanager
+def _blas_on_one_thread(libraries):
+    """BLAS's thread count (of each of ``libraries``) set to one inside, then back as it was."""
+    saved = [lib.get_num_threads() for lib in libraries]
+    for lib in libraries:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, count in zip(libraries, saved):
+            lib.set_num_threads(count)
+
+
 def parallel_gemm_range(n, fn, elements):
     """:func:`parallel_range` for chunks that each call BLAS: while the chunks are split over the
     threads, BLAS runs each call on its caller's thread (its thread count set to one, then back).
@@ -97,18 +111,12 @@ def parallel_gemm_range(n, fn, elements):
     threadpoolctl (BLAS's thread count out of reach) ``fn`` runs whole, on BLAS's threads.
     """
     threads = _threads(n, elements)
-    libraries = _blas_libraries() if threads > 1 else []
+    libraries = _blas_libraries() if threads > 1 else ()
     if not libraries:
         fn(0, n)
         return
-    saved = [lib.get_num_threads() for lib in libraries]
-    for lib in libraries:
-        lib.set_num_threads(1)
-    try:
+    with _blas_on_one_thread(libraries):
         _split(n, threads, fn)
-    finally:
-        for lib, count in zip(libraries, saved):
-            lib.set_num_threads(count)
 
 
 def on_one_blas_thread(fn, *args):
@@ -122,11 +130,5 @@ def on_one_blas_thread(fn, *args):
     libraries = _blas_libraries() if get_num_threads() > 1 else ()
     if not libraries:
         return fn(*args)
-    saved = [lib.get_num_threads() for lib in libraries]
-    for lib in libraries:
-        lib.set_num_threads(1)
-    try:
+    with _blas_on_one_thread(libraries):
         return fn(*args)
-    finally:
-        for lib, count in zip(libraries, saved):
-            lib.set_num_threads(count)

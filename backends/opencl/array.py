@@ -13,6 +13,8 @@ import operator
 
 import numpy as np
 
+from ember.strides import contiguous_strides
+
 from .runtime import Storage
 
 __all__ = [
@@ -44,14 +46,6 @@ def bind_operations(operations):
     ``setitem`` and ``to_host``); called once by ``namespace.py``."""
     global _ops
     _ops = operations
-
-
-def contiguous_strides(shape):
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= max(size, 1)
-    return tuple(reversed(strides))
 
 
 class CLArray:

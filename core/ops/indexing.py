@@ -16,7 +16,7 @@ from .creation import full
 from .dtype_support import not_implemented
 from .movement import broadcast_shapes
 from .operands import check_same_device, is_scalar, sum_to, wrap_dim
-from .strided import check_no_internal_overlap, has_internal_overlap
+from .strided import aliases, check_no_internal_overlap, has_internal_overlap
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -183,7 +183,7 @@ def setitem(self, key, value):
         # PyTorch writes into a basic-indexed region as a copy into that view: refused when the
         # region's own elements alias each other
         region = self._data[native]
-        if any(s == 0 and n > 1 for n, s in zip(region.shape, self._backend.layout(region)[0])):
+        if aliases(region.shape, self._backend.layout(region)[0]):
             check_no_internal_overlap(self)
     try:
         self._data[native] = value._data if isinstance(value, Tensor) else value

@@ -21,7 +21,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from .creation import arange, full
 
-__all__ = ["as_strided"]  # has_internal_overlap and check_no_internal_overlap serve the in-place ops
+__all__ = ["as_strided"]  # aliases, has_internal_overlap, check_no_internal_overlap serve the in-place ops
 
 _OVERLAP_MESSAGE = (
     "unsupported operation: more than one element of the written-to tensor refers to a single memory "
@@ -34,8 +34,13 @@ def has_internal_overlap(t: Tensor) -> bool:
     more than one element (the case PyTorch's ``has_internal_overlap`` answers "yes")."""
     if t._base is None:  # a tensor that owns its storage is laid out without aliasing
         return False
-    strides = t._backend.layout(t._data)[0]
-    return any(s == 0 and n > 1 for n, s in zip(t._data.shape, strides))
+    return aliases(t._data.shape, t._backend.layout(t._data)[0])
+
+
+def aliases(shape, strides) -> bool:
+    """Whether a ``shape``/``strides`` layout shows one memory location as two elements: a zero
+    stride along a dimension of more than one element."""
+    return any(s == 0 and n > 1 for n, s in zip(shape, strides))
 
 
 def check_no_internal_overlap(t: Tensor) -> None:

@@ -727,12 +727,7 @@ def _multiclass_shapes(name, input, target):
 
 def _check_long(name, target):
     if target.dtype is not dtypes.int64:
-        raise RuntimeError(f"{name}: expected scalar type Long but found {_scalar_type_name(target.dtype)}")
-
-
-def _scalar_type_name(dt):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int32": "Int", "int16": "Short",
-            "int8": "Char", "uint8": "Byte", "bool": "Bool", "int64": "Long"}.get(dt.name, dt.name)  # fmt: skip
+        raise RuntimeError(f"{name}: expected scalar type Long but found {TORCH_NAMES[target.dtype]}")
 
 
 def _check_class_range(
@@ -1229,7 +1224,7 @@ def nll_loss(
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("nll_loss", input=input, target=target)
     if not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"nll_loss_out_frame\" not implemented for '{_scalar_type_name(input.dtype)}'")
+        not_implemented("nll_loss_out_frame", input.dtype)
     x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
     loss = _NLLLoss.apply(x, t, weight, ignore_index, reduction)
     return loss.reshape(out_shape) if reduction == "none" else loss
