@@ -101,6 +101,15 @@ def numpy_threads(monkeypatch):
 
 
 @pytest.fixture
+def no_onednn(monkeypatch):
+    """The NumPy backend's own kernels, not oneDNN's, for the rest of the test
+    (``ember.backends.mkldnn.enabled`` off, restored afterwards)."""
+    import ember.backends.mkldnn
+
+    monkeypatch.setattr(ember.backends.mkldnn, "enabled", False)
+
+
+@pytest.fixture
 def numpy_and_portable_kernels(numpy_threads, monkeypatch):
     """``numpy_and_portable_kernels(module, threads, block_bytes)`` gives ``(backend, portable)``: the
     cpu backend on ``threads`` threads with ``module.BLOCK_BYTES`` set to ``block_bytes`` (unless it is

@@ -215,7 +215,7 @@ def test_errors(device):
         nn.ConvTranspose2d(4, 4, 3, padding_mode="reflect")
 
 
-def test_numpy_kernels_agree_with_portable_ones():
+def test_numpy_kernels_agree_with_portable_ones(no_onednn):
     """The NumPy overrides and the portable defaults give the same numbers (float32 kept)."""
     from ember.kernels import Kernels
 
@@ -261,7 +261,7 @@ NUMPY_GEMM_CASES = [
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("xs,ws,args", NUMPY_GEMM_CASES)
 def test_numpy_gemm_conv_kernels_agree_with_portable_ones(
-    xs, ws, args, dtype, threads, chunk, numpy_threads, monkeypatch
+    xs, ws, args, dtype, threads, chunk, numpy_threads, monkeypatch, no_onednn
 ):
     """The NumPy conv kernels (one GEMM per chunk on long contractions, per-sample products on short
     ones) against the portable ones, on 1 and 2 threads
@@ -297,7 +297,7 @@ def test_numpy_gemm_conv_kernels_agree_with_portable_ones(
 
 
 @pytest.mark.parametrize("threads,chunk", [(2, 1), (2, 2), (3, 3), (2, None)])
-def test_numpy_conv_batch_split_matches_one_thread(threads, chunk, numpy_threads, monkeypatch):
+def test_numpy_conv_batch_split_matches_one_thread(threads, chunk, numpy_threads, monkeypatch, no_onednn):
     """The unit-stride NumPy conv kernels with the batch's chunks split over the threads (an odd batch:
     uneven shares, a shorter last chunk): forward and input gradient equal the one-thread results
     exactly, the weight gradient (the threads' partial sums added) to rounding; BLAS's thread count
@@ -354,7 +354,7 @@ def test_numpy_im2col_agrees_with_portable(xs, args, dtype):
     np.testing.assert_array_equal(mine, Kernels(backend).im2col(x, *args))
 
 
-def test_numpy_conv_without_blas_control(numpy_threads, monkeypatch):
+def test_numpy_conv_without_blas_control(numpy_threads, monkeypatch, no_onednn):
     """Without threadpoolctl (BLAS's thread count out of reach) the NumPy conv kernels run the batch
     whole on 2 threads, with the one-thread results."""
     from ember.backends.numpy import parallel
@@ -382,7 +382,7 @@ def test_numpy_conv_without_blas_control(numpy_threads, monkeypatch):
 
 
 @pytest.mark.parametrize("where", ["input", "weight"])
-def test_numpy_gemm_conv_kernels_non_finite(where):
+def test_numpy_gemm_conv_kernels_non_finite(where, no_onednn):
     """An inf in the input or the weight: the NumPy kernels give the portable kernels' infs and NaNs."""
     from ember.kernels import Kernels
 

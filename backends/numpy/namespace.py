@@ -6,14 +6,20 @@ import numpy as np
 
 from ember.backend import build_namespace
 
+from .onednn import gemm
+
 __all__ = ["namespace", "quiet"]
 
 namespace = build_namespace(np, "ember.backends.numpy.namespace")
 
 
 def _matmul(x1, x2, /):
-    """``np.matmul``, except that bfloat16 operands (which ml_dtypes multiplies into float32) give
+    """``np.matmul``, except that large float32 matrix products go through oneDNN where it is installed
+    (:func:`.onednn.gemm.matmul`) and bfloat16 operands (which ml_dtypes multiplies into float32) give
     bfloat16, as PyTorch's bfloat16 matmul does (float32 accumulation, one rounding)."""
+    out = gemm.matmul(x1, x2)
+    if out is not None:
+        return out
     out = np.matmul(x1, x2)
     return out if out.dtype == x1.dtype else out.astype(x1.dtype)
 

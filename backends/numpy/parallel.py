@@ -22,7 +22,7 @@ import numpy as np
 
 from ember.threads import get_num_threads
 
-__all__ = ["on_one_blas_thread", "parallel_gemm_range", "parallel_range"]
+__all__ = ["on_one_blas_thread", "parallel_chunks", "parallel_gemm_range", "parallel_range"]
 
 _pool = {"size": 0, "executor": None}
 
@@ -45,15 +45,24 @@ def _threads(n, elements):
     return threads if threads > 1 and elements >= MIN_PARALLEL_ELEMENTS else 1
 
 
-def _split(n, threads, fn):
+def parallel_chunks(n, threads, fn):
+    """Run ``fn(start, stop, index)`` on ``threads`` contiguous chunks of ``range(n)``, chunk ``index``
+    on a thread of its own (the caller's thread does chunk 0), whatever the work's size."""
+    if threads <= 1:
+        fn(0, n, 0)
+        return
     bounds = [n * i // threads for i in range(threads + 1)]
     executor = _executor(threads - 1)
-    futures = [executor.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, threads)]
+    futures = [executor.submit(fn, bounds[i], bounds[i + 1], i) for i in range(1, threads)]
     try:
-        fn(bounds[0], bounds[1])
+        fn(bounds[0], bounds[1], 0)
     finally:
         for future in futures:
             future.result()
+
+
+def _split(n, threads, fn):
+    parallel_chunks(n, threads, lambda start, stop, _: fn(start, stop))
 
 
 def parallel_range(n, fn, elements):

@@ -12,6 +12,7 @@ from .linalg import NumpyLinalgKernels
 from .linear import NumpyLinearKernels
 from .loss import NumpyLossKernels
 from .normalization import NumpyNormalizationKernels
+from .onednn_conv import OnednnConvKernels
 from .optim import NumpyOptimKernels
 from .pooling import NumpyPoolingKernels
 from .rnn import NumpyRnnKernels
@@ -24,6 +25,7 @@ __all__ = ["NumpyKernels"]
 class NumpyKernels(
     NumpyActivationKernels,
     NumpyArithmeticKernels,
+    OnednnConvKernels,
     NumpyConvKernels,
     NumpyLinearKernels,
     NumpyPoolingKernels,

@@ -4,13 +4,15 @@ the three gradients without the portable kernel's transposes through the namespa
 The backend runs its kernels with NumPy's floating-point warnings off already, so these call the
 namespace's raw ``matmul`` (bfloat16 products stay bfloat16), not its quiet wrapper. The forward
 product and the input gradient of float32/float64 go by row blocks where OpenBLAS's small-matrix
-GEMM then takes them (:mod:`.small_gemm`: a classifier's few output features)."""
+GEMM then takes them (:mod:`.small_gemm`: a classifier's few output features). float32 products
+go through oneDNN where it is installed and takes them (:mod:`..onednn.gemm`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..namespace import _matmul
+from ..onednn import gemm
 from ..parallel import on_one_blas_thread
 from .small_gemm import matmul_by_rows
 
@@ -36,22 +38,35 @@ def _product(a, b):
     return matmul_by_rows(a, b) if a.dtype in _BLOCKED_DTYPES else _matmul(a, b)
 
 
+def _onednn_products(grad, x, weight, needs_input, needs_weight):
+    """The two gradient products through oneDNN (:func:`.onednn.gemm.matmul`), or None where it does not take both."""
+    grad_input = gemm.matmul(grad, weight) if needs_input else None
+    grad_weight = gemm.matmul(grad.T, x) if needs_weight else None
+    if (grad_input is None and needs_input) or (grad_weight is None and needs_weight):
+        return None
+    return grad_input, grad_weight
+
+
 def _products(grad, x, weight, needs_input, needs_weight):
     return (_product(grad, weight) if needs_input else None, _matmul(grad.T, x) if needs_weight else None)
 
 
 class NumpyLinearKernels:
     def linear(self, x, weight, bias):
-        if _one_thread(x.shape[0], weight):
-            out = on_one_blas_thread(_product, x, weight.T)
-        else:
-            out = _product(x, weight.T)
+        out = gemm.matmul(x, weight.T)
+        if out is None:
+            out = (
+                on_one_blas_thread(_product, x, weight.T) if _one_thread(x.shape[0], weight) else _product(x, weight.T)
+            )
         if bias is not None:
             out += bias  # in place: the product is a fresh buffer, so no second temporary
         return out
 
     def linear_backward(self, grad, x, weight, needs_input, needs_weight, needs_bias):
-        if _one_thread(grad.shape[0], weight):
+        products = _onednn_products(grad, x, weight, needs_input, needs_weight)
+        if products is not None:
+            grad_input, grad_weight = products
+        elif _one_thread(grad.shape[0], weight):
             grad_input, grad_weight = on_one_blas_thread(_products, grad, x, weight, needs_input, needs_weight)
         else:
             grad_input, grad_weight = _products(grad, x, weight, needs_input, needs_weight)

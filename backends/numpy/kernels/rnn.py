@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..namespace import _matmul
+from ..onednn import gemm
 from .small_gemm import block_width
 
 __all__ = ["NumpyRnnKernels"]
@@ -55,6 +56,45 @@ class _LstmLayerState:
 
     def __init__(self, gates, c, tanh_c, h_prev, c0):
         self.gates, self.c, self.tanh_c, self.h_prev, self.c0 = gates, c, tanh_c, h_prev, c0
+
+
+def _hidden_product(w_s, hidden, batch):
+    """``h -> h @ w_s.T`` for a step's ``(batch, hidden)`` state: through oneDNN where it takes the
+    product, else as ``(w_s @ h.T).T`` by blocks of ``w_s``'s rows (views: no copy) that OpenBLAS's
+    small-matrix GEMM takes; the result is a buffer that the next call overwrites."""
+    if gemm.takes(batch, hidden, w_s.shape[0], w_s.dtype):
+        w_t, product = w_s.T, np.empty((batch, w_s.shape[0]), dtype=w_s.dtype)
+        return lambda h: gemm.matmul(h, w_t, out=product)
+    width = block_width(w_s.shape[0], hidden, batch)
+    w_blocks = [(slice(lo, lo + width), w_s[lo : lo + width]) for lo in range(0, w_s.shape[0], width)]
+    transposed = np.empty((w_s.shape[0], batch), dtype=w_s.dtype)
+
+    def blocks(h):
+        h_t = np.ascontiguousarray(h.T)
+        for rows_w, block in w_blocks:
+            np.matmul(block, h_t, out=transposed[rows_w])
+        return transposed.T
+
+    return blocks
+
+
+def _hidden_grad_product(w_hh, hidden, batch):
+    """``g -> g @ w_hh`` for a step's ``(batch, 4 * hidden)`` gate gradients, a new array: through oneDNN
+    where it takes the product, else by column blocks of ``w_hh`` that OpenBLAS's small-matrix GEMM takes."""
+    if gemm.takes(batch, 4 * hidden, hidden, w_hh.dtype):
+        return lambda g: gemm.matmul(g, w_hh)
+    width = block_width(hidden, 4 * hidden, batch)
+    w_blocks = [
+        (slice(lo, lo + width), np.ascontiguousarray(w_hh[:, lo : lo + width])) for lo in range(0, hidden, width)
+    ]
+
+    def blocks(g):
+        out = np.empty((g.shape[0], hidden), dtype=g.dtype)
+        for columns, block in w_blocks:
+            np.matmul(g, block, out=out[:, columns])
+        return out
+
+    return blocks
 
 
 class NumpyRnnKernels:
@@ -125,21 +165,16 @@ class NumpyRnnKernels:
         if bias is not None:
             gates += bias
         gates *= scale
-        # the scaled hidden part, (w_hh * scale) @ h.T, by blocks of the weight's rows (views: no copy)
+        # the scaled hidden part, h @ (w_hh * scale).T
         w_s = np.multiply(w_hh, scale[:, None])
-        width = block_width(w_s.shape[0], hidden, batch)
-        w_blocks = [(slice(lo, lo + width), w_s[lo : lo + width]) for lo in range(0, w_s.shape[0], width)]
+        hidden_part = _hidden_product(w_s, hidden, batch)
         c_all, tanh_all, out = (np.empty((rows, hidden), dtype=x.dtype) for _ in range(3))
-        product = np.empty((4 * hidden, batch), dtype=x.dtype)  # transposed: the weight's rows lead
         both = np.empty((batch, hidden), dtype=x.dtype)
         h, c = h0, c0
         for t in range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes)):
             rows_t = slice(t * batch, (t + 1) * batch)
             g = gates[rows_t]
-            h_t = np.ascontiguousarray(h.T)
-            for rows_w, block in w_blocks:
-                np.matmul(block, h_t, out=product[rows_w])
-            g += product.T
+            g += hidden_part(h)
             np.tanh(g, out=g)
             g *= scale
             g += shift
@@ -218,10 +253,7 @@ class NumpyRnnKernels:
         np.subtract(1, cell, out=cell)
         cell *= o
         by_gate = grad_gates.reshape(rows, 4, hidden)
-        width = block_width(hidden, 4 * hidden, batch)  # grad_h = grad_gates @ w_hh by column blocks
-        w_blocks = [
-            (slice(lo, lo + width), np.ascontiguousarray(w_hh[:, lo : lo + width])) for lo in range(0, hidden, width)
-        ]
+        hidden_grad = _hidden_grad_product(w_hh, hidden, batch)
         gh, gc = grad_h_n, grad_c_n
         for t in range(len(batch_sizes)) if reverse else range(len(batch_sizes) - 1, -1, -1):
             rows_t = slice(t * batch, (t + 1) * batch)
@@ -231,9 +263,7 @@ class NumpyRnnKernels:
             by_gate[rows_t, :3] *= gc_t[:, None]
             go[rows_t] *= gh
             gc = np.multiply(gc_t, f[rows_t])
-            gh, step_grad = np.empty_like(gc), grad_gates[rows_t]
-            for columns, block in w_blocks:
-                np.matmul(step_grad, block, out=gh[:, columns])
+            gh = hidden_grad(grad_gates[rows_t])
         grad_b = grad_gates.sum(axis=0)
         return (
             _matmul(grad_gates, w_ih) if needs_input_grad else None,

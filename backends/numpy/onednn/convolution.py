@@ -1,0 +1,236 @@
+"""Convolutions through oneDNN's primitives: forward, input gradient and weight gradient.
+
+PyTorch's CPU convolutions are these primitives (``mkldnn_convolution``): each lets oneDNN choose
+its operands' layouts (blocked, e.g. ``nChw16c``), and the call reorders the NumPy arrays into
+them and its result back. One :class:`ConvolutionPlan` per geometry holds the primitive
+descriptors, their primitives, memory and reorders; :func:`plan` caches them (the
+:data:`MAX_PLANS` most recent geometries; an evicted plan frees its oneDNN objects when its
+last user drops it). A plan serves one call at a time (its memory
+objects point at that call's arrays), which its lock enforces.
+
+Shapes follow PyTorch's: ``x`` is ``(N, C, *spatial)``, ``weight`` ``(O, C / groups, *kernel)``,
+``padding`` a ``(low, high)`` pair per spatial dimension, every array (results included: the
+caller allocates them) C-contiguous float32.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+
+from .library import OnednnError, load
+from .memory import Memory, Reorder, any_desc, array_desc, same_desc
+
+__all__ = ["ConvolutionPlan", "MAX_PLANS", "plan"]
+
+#: geometries whose plans stay cached; the oldest leaves the cache when a new one would pass this
+MAX_PLANS = 64
+
+_FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
+_ARG_SRC, _ARG_DST, _ARG_WEIGHTS, _ARG_BIAS = 1, 17, 33, 41
+_ARG_DIFF_SRC, _ARG_DIFF_DST, _ARG_DIFF_WEIGHTS = 129, 145, 161
+_QUERY = {_ARG_SRC: 129, _ARG_DIFF_SRC: 130, _ARG_WEIGHTS: 131, _ARG_DIFF_WEIGHTS: 132, _ARG_DST: 133}
+_QUERY[_ARG_DIFF_DST] = 134
+
+
+class _Operand:
+    """One operand of a primitive: memory on the caller's array and, where the primitive chose another
+    layout, memory of its own with the reorder between the two (into it for an input, out of it for an
+    output)."""
+
+    __slots__ = ("user", "inner", "reorder_args", "reorder")
+
+    def __init__(self, lib, plain, chosen, output):
+        self.user = Memory(lib, plain)
+        if same_desc(lib, plain, chosen):
+            self.inner, self.reorder, self.reorder_args = self.user, None, None
+        else:
+            self.inner = Memory(lib, chosen, owned=True)
+            source, target = (self.inner, self.user) if output else (self.user, self.inner)
+            self.reorder = Reorder(lib, chosen if output else plain, plain if output else chosen)
+            self.reorder_args = self.reorder.args(source, target)
+
+    def release(self, lib):
+        for memory in {id(self.user): self.user, id(self.inner): self.inner}.values():
+            lib.dnnl_memory_destroy(memory.handle)
+        if self.reorder is not None:
+            lib.dnnl_primitive_destroy(self.reorder.primitive)
+
+
+class _Step:
+    """A primitive with its operands: ``inputs`` and ``outputs`` map argument indices to plain shapes."""
+
+    def __init__(self, lib, descriptor, inputs, outputs):
+        self.lib, self.descriptor = lib, descriptor
+        plain = {arg: array_desc(lib, shape) for arg, shape in {**inputs, **outputs}.items()}
+        self.operands = {
+            arg: _Operand(lib, plain[arg], _chosen(lib, descriptor, arg, plain[arg]), arg in outputs) for arg in plain
+        }
+        for desc in plain.values():
+            lib.dnnl_memory_desc_destroy(desc)
+        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
+        self.primitive = ctypes.c_void_p()
+        lib.check(lib.dnnl_primitive_create(ctypes.byref(self.primitive), descriptor), "dnnl_primitive_create")
+        self.args = lib.exec_args([(arg, operand.inner.handle) for arg, operand in self.operands.items()])
+
+    def __call__(self, arrays):
+        """Run the step on ``arrays`` (argument index -> C-contiguous float32 array, outputs included)."""
+        lib, operands = self.lib, self.operands
+        for arg, array in arrays.items():
+            operands[arg].user.point_at(array)
+        for arg in self.inputs:
+            if operands[arg].reorder is not None:
+                lib.execute(operands[arg].reorder.primitive, operands[arg].reorder_args)
+        lib.execute(self.primitive, self.args)
+        for arg in self.outputs:
+            if operands[arg].reorder is not None:
+                lib.execute(operands[arg].reorder.primitive, operands[arg].reorder_args)
+
+    def release(self):
+        for operand in self.operands.values():
+            operand.release(self.lib)
+        self.lib.dnnl_primitive_destroy(self.primitive)
+        self.lib.dnnl_primitive_desc_destroy(self.descriptor)
+
+
+def _chosen(lib, descriptor, arg, plain):
+    """The layout the primitive chose for argument ``arg`` (the plain one for the bias, which it takes as is)."""
+    return plain if arg == _ARG_BIAS else lib.dnnl_primitive_desc_query_md(descriptor, _QUERY[arg], 0)
+
+
+class ConvolutionPlan:
+    """The primitives of one convolution geometry; the gradient primitives are built on first use.
+
+    Args:
+        x_shape, weight_shape (tuple): the input's and the weight's shapes.
+        stride, dilation (tuple): per spatial dimension.
+        padding (tuple): a ``(low, high)`` pair per spatial dimension.
+        groups (int): channel groups.
+    """
+
+    def __init__(self, lib, x_shape, weight_shape, stride, padding, dilation, groups):
+        self.lib, self.lock = lib, threading.Lock()
+        self.x_shape, self.weight_shape = tuple(x_shape), tuple(weight_shape)
+        kernel = weight_shape[2:]
+        self.y_shape = (x_shape[0], weight_shape[0]) + tuple(
+            (size + lo + hi - d * (k - 1) - 1) // s + 1
+            for size, (lo, hi), k, s, d in zip(x_shape[2:], padding, kernel, stride, dilation)
+        )
+        # grouped weights are (groups, O / groups, C / groups, *kernel): the same memory as (O, C / groups, *kernel)
+        self.w_dims = (groups, weight_shape[0] // groups) + tuple(weight_shape[1:]) if groups > 1 else self.weight_shape
+        self.geometry = tuple(
+            lib.dims(values)
+            for values in (stride, [d - 1 for d in dilation], [lo for lo, _ in padding], [hi for _, hi in padding])
+        )
+        self.hint = self._forward_descriptor(False)  # the gradient primitives' hint
+        self._forward, self._input_grad, self._weight_grad = {}, None, None
+
+    def _forward_descriptor(self, bias):
+        lib, descriptor = self.lib, ctypes.c_void_p()
+        descs = [any_desc(lib, shape) for shape in (self.x_shape, self.w_dims, self.y_shape)]
+        bias_desc = array_desc(lib, self.y_shape[1:2]) if bias else None
+        lib.check(
+            lib.dnnl_convolution_forward_primitive_desc_create(
+                ctypes.byref(descriptor), lib.engine, _FORWARD_TRAINING, _DIRECT, descs[0], descs[1], bias_desc,
+                descs[2], *self.geometry, None,
+            ),
+            "dnnl_convolution_forward_primitive_desc_create",
+        )  # fmt: skip
+        for desc in (*descs, bias_desc):
+            if desc is not None:
+                lib.dnnl_memory_desc_destroy(desc)
+        return descriptor
+
+    def _gradient_step(self, create, name, inputs, outputs, shapes, extra=()):
+        lib, descriptor = self.lib, ctypes.c_void_p()
+        descs = [any_desc(lib, shape) for shape in shapes]
+        args = (ctypes.byref(descriptor), lib.engine, _DIRECT, *descs[:2], *extra, descs[2], *self.geometry)
+        lib.check(create(*args, self.hint, None), name)
+        for desc in descs:
+            lib.dnnl_memory_desc_destroy(desc)
+        return _Step(lib, descriptor, inputs, outputs)
+
+    def forward(self, x, weight, bias, y):
+        """Write into ``y`` the convolution of ``x`` with ``weight``, plus ``bias`` unless it is None."""
+        arrays = {_ARG_SRC: x, _ARG_WEIGHTS: weight, _ARG_DST: y}
+        if bias is not None:
+            arrays[_ARG_BIAS] = bias
+        with self.lock, self.lib.on_one_thread():
+            step = self._forward.get(bias is not None)
+            if step is None:
+                inputs = {_ARG_SRC: self.x_shape, _ARG_WEIGHTS: self.w_dims}
+                if bias is not None:
+                    inputs[_ARG_BIAS] = self.y_shape[1:2]
+                step = _Step(self.lib, self._forward_descriptor(bias is not None), inputs, {_ARG_DST: self.y_shape})
+                self._forward[bias is not None] = step
+            step(arrays)
+
+    def input_grad(self, grad, weight, dx):
+        """Write into ``dx`` the gradient with respect to the input of ``grad`` (the output's gradient)."""
+        with self.lock, self.lib.on_one_thread():
+            if self._input_grad is None:
+                self._input_grad = self._gradient_step(
+                    self.lib.dnnl_convolution_backward_data_primitive_desc_create,
+                    "dnnl_convolution_backward_data_primitive_desc_create",
+                    {_ARG_DIFF_DST: self.y_shape, _ARG_WEIGHTS: self.w_dims},
+                    {_ARG_DIFF_SRC: self.x_shape},
+                    (self.x_shape, self.w_dims, self.y_shape),
+                )
+            self._input_grad({_ARG_DIFF_DST: grad, _ARG_WEIGHTS: weight, _ARG_DIFF_SRC: dx})
+
+    def weight_grad(self, x, grad, dw):
+        """Write into ``dw`` the gradient with respect to the weight of ``grad`` (the output's gradient)."""
+        with self.lock, self.lib.on_one_thread():
+            if self._weight_grad is None:
+                self._weight_grad = self._gradient_step(
+                    self.lib.dnnl_convolution_backward_weights_primitive_desc_create,
+                    "dnnl_convolution_backward_weights_primitive_desc_create",
+                    {_ARG_SRC: self.x_shape, _ARG_DIFF_DST: self.y_shape},
+                    {_ARG_DIFF_WEIGHTS: self.w_dims},
+                    (self.x_shape, self.w_dims, self.y_shape),
+                    extra=(None,),  # no bias gradient: the caller sums the output's gradient itself
+                )
+            self._weight_grad({_ARG_SRC: x, _ARG_DIFF_DST: grad, _ARG_DIFF_WEIGHTS: dw})
+
+    def __del__(self):
+        if getattr(self, "hint", None) is not None:  # (not after a failed __init__)
+            self.release()
+
+    def release(self):
+        """Free the plan's oneDNN objects (the plan is unusable after; a second call does nothing)."""
+        with self.lock:
+            if self.hint is None:
+                return
+            for step in (self._input_grad, self._weight_grad, *self._forward.values()):
+                if step is not None:
+                    step.release()
+            self.lib.dnnl_primitive_desc_destroy(self.hint)
+            self._forward, self._input_grad, self._weight_grad, self.hint = {}, None, None, None
+
+
+_plans: dict = {}
+_cache_lock = threading.Lock()
+
+
+def plan(x_shape, weight_shape, stride, padding, dilation, groups, slot=0):
+    """The cached :class:`ConvolutionPlan` of a geometry (built on first use), or None when oneDNN is
+    not loaded or has no implementation for it. Calls that run at the same time (the chunks of a
+    batch split over the threads) take different ``slot`` numbers, and so plans of their own."""
+    key = (x_shape, weight_shape, stride, padding, dilation, groups, slot)
+    found = _plans.get(key)
+    if found is not None or key in _plans:
+        return found
+    lib = load()
+    if lib is None:
+        return None
+    with _cache_lock:
+        if key not in _plans:
+            try:
+                with lib.on_one_thread():
+                    built = ConvolutionPlan(lib, x_shape, weight_shape, stride, padding, dilation, groups)
+            except OnednnError:
+                built = None
+            while len(_plans) >= MAX_PLANS:  # an evicted plan is released when its last user drops it
+                del _plans[next(iter(_plans))]
+            _plans[key] = built
+        return _plans[key]

@@ -1,0 +1,87 @@
+"""oneDNN memory for NumPy arrays: descriptors of C-contiguous float32 arrays, descriptors that let a
+primitive choose its layout, memory objects, and the reorders between the two layouts.
+
+A primitive plan (:mod:`.convolution`) creates its descriptors, memory objects and reorders once;
+each call then points the user-side memory objects at the call's arrays
+(:meth:`Memory.point_at`) and executes. Memory in a layout oneDNN chose is allocated by oneDNN
+and kept by the plan.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+__all__ = ["Memory", "Reorder", "any_desc", "array_desc", "same_desc"]
+
+_F32 = 3  # dnnl_f32
+_TAG_ANY = 1  # dnnl_format_tag_any
+_LIBRARY_ALLOCATES = ctypes.c_void_p(-1)  # DNNL_MEMORY_ALLOCATE
+
+
+def array_desc(lib, shape):
+    """A descriptor of a C-contiguous float32 array of ``shape``."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= size
+    desc = ctypes.c_void_p()
+    lib.check(
+        lib.dnnl_memory_desc_create_with_strides(
+            ctypes.byref(desc), len(shape), lib.dims(shape), _F32, lib.dims(strides[::-1])
+        ),
+        "dnnl_memory_desc_create_with_strides",
+    )
+    return desc
+
+
+def any_desc(lib, shape):
+    """A float32 descriptor of ``shape`` whose layout the primitive chooses."""
+    desc = ctypes.c_void_p()
+    lib.check(
+        lib.dnnl_memory_desc_create_with_tag(ctypes.byref(desc), len(shape), lib.dims(shape), _F32, _TAG_ANY),
+        "dnnl_memory_desc_create_with_tag",
+    )
+    return desc
+
+
+def same_desc(lib, a, b):
+    """Whether two descriptors describe the same layout."""
+    return bool(lib.dnnl_memory_desc_equal(a, b))
+
+
+class Memory:
+    """A oneDNN memory object: on a NumPy array's data (``point_at``), or owned by oneDNN when
+    ``owned`` (a layout the primitive chose)."""
+
+    __slots__ = ("lib", "handle")
+
+    def __init__(self, lib, desc, owned=False):
+        self.lib, self.handle = lib, ctypes.c_void_p()
+        data = _LIBRARY_ALLOCATES if owned else ctypes.c_void_p(None)
+        lib.check(lib.dnnl_memory_create(ctypes.byref(self.handle), desc, lib.engine, data), "dnnl_memory_create")
+
+    def point_at(self, array: np.ndarray):
+        """Make the memory the data of ``array`` (C-contiguous float32, of the descriptor's shape)."""
+        self.lib.dnnl_memory_set_data_handle(self.handle, array.ctypes.data)
+
+
+class Reorder:
+    """A reorder primitive from one layout to another of the same shape."""
+
+    __slots__ = ("lib", "primitive")
+
+    def __init__(self, lib, source, target):
+        self.lib = lib
+        desc, self.primitive = ctypes.c_void_p(), ctypes.c_void_p()
+        lib.check(
+            lib.dnnl_reorder_primitive_desc_create(ctypes.byref(desc), source, lib.engine, target, lib.engine, None),
+            "dnnl_reorder_primitive_desc_create",
+        )
+        lib.check(lib.dnnl_primitive_create(ctypes.byref(self.primitive), desc), "dnnl_primitive_create")
+        lib.dnnl_primitive_desc_destroy(desc)
+
+    def args(self, source: Memory, target: Memory):
+        """The execution arguments that copy ``source`` into ``target``."""
+        return self.lib.exec_args(((1, source.handle), (17, target.handle)))  # DNNL_ARG_FROM, DNNL_ARG_TO

@@ -1,0 +1,243 @@
+"""The NumPy backend's oneDNN kernels (float32 convolutions and matrix products) against PyTorch, which
+runs the same library: values and gradients, the cases left to the NumPy kernels, the
+``ember.backends.mkldnn`` flags, the thread count shared with PyTorch's OpenMP runtime, and the
+plan cache. Skipped where the ``onednn`` extra is not installed (it is in CI)."""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+import ember.backends.mkldnn
+import ember.nn.functional as F
+from ember.backends.numpy.kernels.conv import NumpyConvKernels
+from ember.backends.numpy.onednn import convolution, gemm, load
+
+pytestmark = pytest.mark.skipif(not ember.backends.mkldnn.is_available(), reason="oneDNN (the onednn extra) missing")
+
+CONV_CASES = [
+    # (input shape, weight shape, keyword arguments)
+    ((4, 3, 11), (5, 3, 3), {"stride": 2, "padding": 1}),
+    ((3, 6, 9, 8), (8, 3, 3, 3), {"groups": 2, "dilation": 2, "padding": 2}),
+    ((5, 4, 7, 9), (6, 4, 2, 3), {"padding": "same"}),  # an even kernel: asymmetric padding
+    ((2, 8, 6, 6), (8, 1, 3, 3), {"groups": 8, "stride": (2, 1)}),  # depthwise
+    ((2, 2, 5, 6, 4), (3, 2, 3, 2, 2), {"padding": (1, 0, 1), "stride": (1, 2, 1)}),
+    ((64, 32, 16, 16), (64, 32, 3, 3), {"padding": 1}),
+]
+
+CONV_FUNCTIONS = {3: (F.conv1d, torch.nn.functional.conv1d), 4: (F.conv2d, torch.nn.functional.conv2d)}
+CONV_FUNCTIONS[5] = (F.conv3d, torch.nn.functional.conv3d)
+
+
+def _conv_both(xs, ws, kwargs, bias, rng, x_view=lambda a: a):
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = rng.standard_normal(ws).astype(np.float32)
+    b = rng.standard_normal(ws[0]).astype(np.float32) if bias else None
+    mine_fn, ref_fn = CONV_FUNCTIONS[len(xs)]
+    leaves = [ember.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    refs = [torch.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    out = mine_fn(x_view(leaves[0]), *leaves[1:], **kwargs)
+    ref = ref_fn(x_view(refs[0]), *refs[1:], **kwargs)
+    g = rng.standard_normal(tuple(ref.shape)).astype(np.float32)
+    out.backward(ember.tensor(g))
+    ref.backward(torch.tensor(g))
+    return (out, *leaves), (ref, *refs)
+
+
+def _assert_close(mine, ref, rtol=1e-5, atol=1e-5):
+    assert mine.dtype == ember.float32
+    np.testing.assert_allclose(mine.detach().numpy(), ref.detach().numpy(), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("xs,ws,kwargs", CONV_CASES)
+def test_conv_matches_torch(xs, ws, kwargs, bias, threads, numpy_threads):
+    """Forward and the gradients of input, weight and bias, 1-3 d, groups, strides, dilations,
+    asymmetric padding, the batch split over 1 and 2 threads."""
+    numpy_threads(threads)
+    (out, *leaves), (ref, *refs) = _conv_both(xs, ws, kwargs, bias, np.random.default_rng(len(xs) + threads))
+    _assert_close(out, ref)
+    for leaf, ref_leaf in zip(leaves, refs):
+        scale = max(1.0, float(ref_leaf.grad.abs().max()))
+        _assert_close(leaf.grad, ref_leaf.grad, atol=1e-5 * scale)
+
+
+def test_conv_forward_and_input_grad_bitwise_equal_to_torch():
+    """PyTorch's CPU convolution is oneDNN's: the forward and the input gradient agree bit for bit."""
+    (out, x, _w), (ref, tx, _tw) = _conv_both(
+        (8, 16, 10, 10), (32, 16, 3, 3), {"padding": 1}, False, np.random.default_rng(0)
+    )
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_conv_strided_input_and_empty_batch():
+    rng = np.random.default_rng(1)
+    (out, *leaves), (ref, *refs) = _conv_both(
+        (3, 4, 8, 10), (5, 4, 3, 3), {"padding": 1}, True, rng, x_view=lambda a: a.transpose(2, 3)
+    )
+    _assert_close(out, ref)
+    _assert_close(leaves[0].grad, refs[0].grad, atol=1e-4)
+    empty = F.conv2d(ember.zeros(0, 4, 8, 8), ember.zeros(5, 4, 3, 3))
+    assert tuple(empty.shape) == (0, 5, 6, 6)
+
+
+def test_conv_non_finite_like_torch():
+    x = np.random.default_rng(2).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    x[0, 1, 2, 3], x[1, 0, 0, 0] = np.nan, np.inf
+    w = np.ones((4, 3, 3, 3), dtype=np.float32)
+    mine = F.conv2d(ember.tensor(x), ember.tensor(w), padding=1).numpy()
+    ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy()
+    np.testing.assert_array_equal(np.isnan(mine), np.isnan(ref))
+    np.testing.assert_array_equal(np.isinf(mine), np.isinf(ref))
+
+
+@pytest.fixture
+def numpy_conv_refused(monkeypatch):
+    """The NumPy conv kernels raise when called: a test passes only where oneDNN took every call."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the NumPy conv kernel ran")
+
+    for name in ("conv", "conv_bias", "conv_backward_input", "conv_backward_weight"):
+        monkeypatch.setattr(NumpyConvKernels, name, refuse)
+
+
+def test_float32_conv_goes_through_onednn(numpy_conv_refused):
+    x = ember.randn(2, 3, 8, 8, requires_grad=True)
+    conv = ember.nn.Conv2d(3, 4, 3)
+    conv(x).sum().backward()
+    assert x.grad is not None and conv.weight.grad is not None
+
+
+@pytest.mark.parametrize("case", ["flag off", "float64", "bfloat16"])
+def test_other_cases_go_to_the_numpy_kernels(case, numpy_conv_refused):
+    dtype = {"float64": ember.float64, "bfloat16": ember.bfloat16}.get(case, ember.float32)
+    x, w = ember.randn(2, 3, 8, 8, dtype=dtype), ember.randn(4, 3, 3, 3, dtype=dtype)
+    with ember.backends.mkldnn.flags(enabled=case != "flag off"), pytest.raises(AssertionError, match="NumPy conv"):
+        F.conv2d(x, w)
+
+
+def test_mkldnn_flags():
+    assert ember.backends.mkldnn.enabled is True and ember.backends.mkldnn.is_available() is True
+    with ember.backends.mkldnn.flags(enabled=False, deterministic=True):
+        assert ember.backends.mkldnn.enabled is False and ember.backends.mkldnn.deterministic is True
+    assert ember.backends.mkldnn.enabled is True and ember.backends.mkldnn.deterministic is False
+    assert torch.backends.mkldnn.is_available()  # the names are PyTorch's
+
+
+def test_openmp_thread_count_is_given_back():
+    """oneDNN runs on one OpenMP thread per caller inside ember's calls; PyTorch's count (the same
+    OpenMP runtime in this process) is as it was after them, and PyTorch still computes right."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    omp = ctypes.CDLL("libgomp.so.1")
+    try:
+        before = omp.omp_get_max_threads()
+        x = ember.randn(4, 8, 12, 12, requires_grad=True)
+        F.conv2d(x, ember.randn(8, 8, 3, 3), padding=1).sum().backward()
+        ember.randn(256, 512) @ ember.randn(512, 256)
+        assert omp.omp_get_max_threads() == before
+        assert torch.get_num_threads() == 2
+        a, b = torch.randn(300, 400), torch.randn(400, 200)
+        np.testing.assert_allclose((a @ b).numpy(), a.numpy() @ b.numpy(), rtol=1e-4, atol=1e-4)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_plan_cache_releases_old_geometries(monkeypatch, numpy_threads):
+    monkeypatch.setattr(convolution, "_plans", {})
+    monkeypatch.setattr(convolution, "MAX_PLANS", 2)
+    numpy_threads(2)  # two threads looking plans up at once
+    rng = np.random.default_rng(3)
+    for _ in range(2):
+        for size in (5, 6, 7, 8):
+            (out, *leaves), (ref, *refs) = _conv_both((2, 3, size, size), (4, 3, 3, 3), {}, True, rng)
+            _assert_close(out, ref)
+            _assert_close(leaves[1].grad, refs[1].grad, atol=1e-4)
+    assert len(convolution._plans) <= 2
+
+
+def test_unimplemented_geometry_is_remembered(monkeypatch):
+    """A geometry oneDNN refuses is cached as None and served by the NumPy kernels."""
+    monkeypatch.setattr(convolution, "_plans", {})
+
+    def refuse(*args, **kwargs):
+        raise convolution.OnednnError("oneDNN: refused")
+
+    monkeypatch.setattr(convolution, "ConvolutionPlan", refuse)
+    x, w = ember.randn(2, 3, 6, 6), ember.randn(4, 3, 3, 3)
+    ref = torch.nn.functional.conv2d(torch.tensor(x.numpy()), torch.tensor(w.numpy()))
+    _assert_close(F.conv2d(x, w), ref)
+    assert list(convolution._plans.values()) == [None]
+
+
+def _layouts(rng, shape):
+    """The same float32 matrix C-ordered, Fortran-ordered, as every other row of a taller one, and
+    with negative strides."""
+    a = rng.standard_normal(shape).astype(np.float32)
+    tall = np.empty((shape[0] * 2, shape[1]), dtype=np.float32)
+    tall[::2] = a
+    return {"C": a, "F": np.asfortranarray(a), "rows": tall[::2], "reversed": a[::-1, ::-1].copy()[::-1, ::-1]}
+
+
+@pytest.mark.parametrize("left", ["C", "F", "rows", "reversed"])
+@pytest.mark.parametrize("right", ["C", "F", "rows"])
+@pytest.mark.parametrize("shape", [(64, 256, 512), (1, 4096, 1024), (512, 4096, 1)])
+def test_gemm_layouts(shape, left, right):
+    m, k, n = shape
+    rng = np.random.default_rng(4)
+    a, b = _layouts(rng, (m, k))[left], _layouts(rng, (k, n))[right]
+    out = gemm.matmul(a, b)
+    assert out is not None and out.dtype == np.float32 and out.flags.c_contiguous
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-4, atol=1e-3)
+
+
+def test_gemm_declines():
+    small = np.ones((8, 8), dtype=np.float32)
+    big = np.ones((256, 256), dtype=np.float32)
+    assert gemm.matmul(small, small) is None  # under MIN_MACS: NumPy's matmul is faster
+    assert gemm.matmul(big.astype(np.float64), big.astype(np.float64)) is None
+    assert gemm.matmul(big, np.ones((255, 256), dtype=np.float32)) is None  # NumPy raises the mismatch
+    with ember.backends.mkldnn.flags(enabled=False):
+        assert gemm.matmul(big, big) is None
+    assert gemm.matmul(big, big) is not None
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_matmul_and_linear_match_torch(threads, numpy_threads):
+    numpy_threads(threads)
+    rng = np.random.default_rng(5)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((128, 300), (200, 300), (200,)))
+    mine = [ember.tensor(a, requires_grad=True) for a in (x, w, b)]
+    refs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out, ref = F.linear(*mine), torch.nn.functional.linear(*refs)
+    _assert_close(out, ref, rtol=1e-4, atol=1e-4)
+    (out * out).sum().backward()
+    (ref * ref).sum().backward()
+    for leaf, ref_leaf in zip(mine, refs):
+        _assert_close(leaf.grad, ref_leaf.grad, rtol=1e-4, atol=1e-2)
+    _assert_close(mine[0] @ mine[1].T, refs[0] @ refs[1].T, rtol=1e-4, atol=1e-4)
+
+
+def test_lstm_matches_torch_with_and_without_onednn():
+    """The LSTM layer's per-step products (oneDNN, else OpenBLAS by blocks) give PyTorch's values."""
+    torch.manual_seed(0)
+    ref_lstm = torch.nn.LSTM(64, 128, 2)
+    lstm = ember.nn.LSTM(64, 128, 2)
+    lstm.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in ref_lstm.state_dict().items()})
+    x = np.random.default_rng(6).standard_normal((7, 32, 64)).astype(np.float32)
+    ref, _ = ref_lstm(torch.tensor(x))
+    for enabled in (True, False):
+        with ember.backends.mkldnn.flags(enabled=enabled):
+            out, _ = lstm(ember.tensor(x))
+        _assert_close(out, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_library_loads_once():
+    assert load() is load()
