@@ -373,6 +373,16 @@ def info(stream: TextIO | None = None) -> None:
             print(f"    {name}: {description}", file=stream)
     for name, reason in failed_plugins().items():
         print(f"  plugin {name}: failed to load - {reason}", file=stream)
+    print(_onednn_status(), file=stream)
+
+
+def _onednn_status() -> str:
+    """Whether the cpu backend's float32 convolutions and matrix products run in oneDNN."""
+    from ember.backends import mkldnn
+
+    if mkldnn.is_available():
+        return "oneDNN: the cpu backend's float32 convolutions and matrix products (ember.backends.mkldnn)"
+    return 'oneDNN: not installed, the cpu backend computes with NumPy alone (pip install "ember[onednn]", Linux on x86-64)'
 
 
 def main(argv: Sequence[str] | None = None) -> int:

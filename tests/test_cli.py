@@ -20,6 +20,21 @@ def _run(*args, cwd=None):
 def test_info():
     result = _run("info")
     assert result.returncode == 0 and "backends:" in result.stdout and "numpy (cpu)" in result.stdout
+    assert "oneDNN: " in result.stdout
+
+
+@pytest.mark.parametrize("available", [True, False])
+def test_info_says_whether_onednn_serves(available, monkeypatch):
+    import io
+
+    import ember.backends.mkldnn
+    from ember.__main__ import info
+
+    monkeypatch.setattr(ember.backends.mkldnn, "is_available", lambda: available)
+    out = io.StringIO()
+    info(out)
+    last = out.getvalue().splitlines()[-1]
+    assert last.startswith("oneDNN: ") and ('pip install "ember[onednn]"' in last) is not available
 
 
 def test_console_script_installed():
