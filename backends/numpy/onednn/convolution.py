@@ -141,8 +141,9 @@ class ConvolutionPlan:
                 lib.dnnl_memory_desc_destroy(desc)
         return descriptor
 
-    def _gradient_step(self, create, name, inputs, outputs, shapes, extra=()):
-        lib, descriptor = self.lib, ctypes.c_void_p()
+    def _gradient_step(self, name, inputs, outputs, shapes, extra=()):
+        """The step of the gradient primitive that ``lib.<name>`` describes, with this plan's forward as hint."""
+        lib, descriptor, create = self.lib, ctypes.c_void_p(), getattr(self.lib, name)
         descs = [any_desc(lib, shape) for shape in shapes]
         args = (ctypes.byref(descriptor), lib.engine, _DIRECT, *descs[:2], *extra, descs[2], *self.geometry)
         lib.check(create(*args, self.hint, None), name)
@@ -170,7 +171,6 @@ class ConvolutionPlan:
         with self.lock, self.lib.on_one_thread():
             if self._input_grad is None:
                 self._input_grad = self._gradient_step(
-                    self.lib.dnnl_convolution_backward_data_primitive_desc_create,
                     "dnnl_convolution_backward_data_primitive_desc_create",
                     {_ARG_DIFF_DST: self.y_shape, _ARG_WEIGHTS: self.w_dims},
                     {_ARG_DIFF_SRC: self.x_shape},
@@ -183,7 +183,6 @@ class ConvolutionPlan:
         with self.lock, self.lib.on_one_thread():
             if self._weight_grad is None:
                 self._weight_grad = self._gradient_step(
-                    self.lib.dnnl_convolution_backward_weights_primitive_desc_create,
                     "dnnl_convolution_backward_weights_primitive_desc_create",
                     {_ARG_SRC: self.x_shape, _ARG_DIFF_DST: self.y_shape},
                     {_ARG_DIFF_WEIGHTS: self.w_dims},

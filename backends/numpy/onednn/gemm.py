@@ -28,20 +28,17 @@ _F32 = np.dtype(np.float32)
 def _layout(x):
     """``(transposed, leading dimension)`` of a 2-d float32 array as ``dnnl_sgemm`` reads it (row-major),
     or None where neither axis has unit stride."""
-    rows, cols = x.shape
-    row_step, col_step = x.strides
-    if col_step == 4 or cols == 1:
-        lead = row_step // 4
-        if row_step % 4 == 0 and lead >= cols:
-            return b"N", lead
-        if rows == 1:
-            return b"N", cols
-    if row_step == 4 or rows == 1:
-        lead = col_step // 4
-        if col_step % 4 == 0 and lead >= rows:
-            return b"T", lead
-        if cols == 1:
-            return b"T", rows
+    (rows, cols), (row_step, col_step) = x.shape, x.strides
+    # row-major ("N": the columns step by one element) or its transpose ("T": the rows do)
+    for trans, unit, step, inner, outer in (
+        (b"N", col_step, row_step, cols, rows),
+        (b"T", row_step, col_step, rows, cols),
+    ):
+        if unit == 4 or inner == 1:
+            if step % 4 == 0 and step // 4 >= inner:
+                return trans, step // 4
+            if outer == 1:
+                return trans, inner
     return None
 
 
