@@ -144,6 +144,29 @@ def test_workers_are_seeded_from_the_base_seed():
     assert first[0][4] != first[1][4]  # NumPy's global generator differs per worker
 
 
+class _ThreadCounts(eud.Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        x = ember.randn(64, 512)  # a product large enough for oneDNN's threads where it is installed
+        return ember.get_num_threads(), float((x @ x.T).trace().item())
+
+
+def test_workers_compute_on_one_thread_as_torch():
+    """As PyTorch's workers (torch.set_num_threads(1) in each): one intra-op thread, which also keeps
+    a forked worker out of the parent's OpenMP thread team."""
+    previous = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        ember.randn(64, 512) @ ember.randn(512, 64)  # the parent's threads started before the fork
+        counts = list(eud.DataLoader(_ThreadCounts(), batch_size=None, num_workers=2))
+    finally:
+        ember.set_num_threads(previous)
+    assert [count for count, _ in counts] == [1, 1]
+    assert all(trace > 0 for _, trace in counts)
+
+
 def test_torch_seeds_workers_the_same_way():
     class Draw(tud.Dataset):
         def __len__(self):

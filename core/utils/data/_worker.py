@@ -23,6 +23,7 @@ import numpy as np
 
 from ...multiprocessing.reductions import dumps
 from ...random import manual_seed
+from ...threads import set_num_threads
 
 __all__ = ["WorkerInfo", "get_worker_info", "ExceptionWrapper", "IterationEnd", "Resume"]
 
@@ -175,6 +176,7 @@ def worker_loop(
     Once ``done_event`` is set (the loader is shutting down), the tasks still queued are skipped
     instead of fetched, so that the worker reaches its stop message at once."""
     global _worker_info
+    set_num_threads(1)  # as PyTorch's workers: one intra-op thread each
     seed = base_seed + worker_id
     _seed(seed, worker_id, base_seed)
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
