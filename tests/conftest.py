@@ -95,6 +95,8 @@ def numpy_threads(monkeypatch):
     from ember.backends.numpy import parallel
 
     monkeypatch.setattr(parallel, "MIN_PARALLEL_ELEMENTS", 0)
+    monkeypatch.setattr(parallel, "TEAM_SPIN_S", 0.0)  # no pause of the splits after an OpenMP team's call
+    monkeypatch.setitem(parallel._team, "spinning_until", 0.0)
     previous = ember.get_num_threads()
     yield ember.set_num_threads
     ember.set_num_threads(previous)

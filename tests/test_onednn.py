@@ -6,6 +6,7 @@ plan cache. Skipped where the ``onednn`` extra is not installed (it is in CI).""
 from __future__ import annotations
 
 import ctypes
+import time
 
 import numpy as np
 import pytest
@@ -237,6 +238,24 @@ def test_lstm_matches_torch_with_and_without_onednn():
         with ember.backends.mkldnn.flags(enabled=enabled):
             out, _ = lstm(ember.tensor(x))
         _assert_close(out, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_splits_pause_while_the_openmp_team_spins(numpy_threads, monkeypatch):
+    """Right after a product on oneDNN's OpenMP team of 2, parallel_range runs on the caller's thread
+    alone; once the team's spin is over it splits again."""
+    from ember.backends.numpy import parallel
+
+    numpy_threads(2)
+    monkeypatch.setattr(parallel, "TEAM_SPIN_S", 0.05)
+    chunks = []
+    a = np.ones((256, 256), dtype=np.float32)
+    assert gemm.matmul(a, a) is not None
+    parallel.parallel_range(8, lambda lo, hi: chunks.append((lo, hi)), 1 << 20)
+    assert chunks == [(0, 8)]
+    time.sleep(0.06)
+    chunks.clear()
+    parallel.parallel_range(8, lambda lo, hi: chunks.append((lo, hi)), 1 << 20)
+    assert sorted(chunks) == [(0, 4), (4, 8)]
 
 
 def test_library_loads_once():

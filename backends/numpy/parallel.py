@@ -10,24 +10,40 @@ caller's: about 150 us together on a 2-core VM), so a kernel should split its wh
 once rather than each of its passes. :func:`parallel_gemm_range` is the split for work that
 calls BLAS in every chunk (the convolutions' per-chunk GEMMs): BLAS runs one thread per call
 while the chunks run, so the cores go to the chunks instead of to BLAS's own threads.
+
+oneDNN's matrix products run on its OpenMP team (:mod:`.onednn.gemm`), whose threads keep
+spinning for a while after each call (libgomp's default wait), each on a core of its own. For
+:data:`TEAM_SPIN_S` after such a call (:func:`after_openmp_team`), :func:`parallel_range` runs its
+work on the caller's thread alone instead of making the pool's thread fight a spinning one for
+the core; its results do not depend on the split.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ember.threads import get_num_threads
 
-__all__ = ["on_one_blas_thread", "parallel_chunks", "parallel_gemm_range", "parallel_range"]
+__all__ = ["after_openmp_team", "on_one_blas_thread", "parallel_chunks", "parallel_gemm_range", "parallel_range"]
 
 _pool = {"size": 0, "executor": None}
 
 # Below this many elements per call the hand-off costs more than the second core saves.
 MIN_PARALLEL_ELEMENTS = 1 << 16
+
+#: seconds that an OpenMP team's idle threads spin after a call (libgomp's default: 300,000 spins)
+TEAM_SPIN_S = 0.005
+_team = {"spinning_until": 0.0}
+
+
+def after_openmp_team():
+    """Note that a call on an OpenMP team of more than one thread just returned (its threads now spin)."""
+    _team["spinning_until"] = time.perf_counter() + TEAM_SPIN_S
 
 
 def _executor(workers):
@@ -72,7 +88,7 @@ def parallel_range(n, fn, elements):
     disjoint, so ``fn`` may write to its own rows of a shared output.
     """
     threads = _threads(n, elements)
-    if threads == 1:
+    if threads == 1 or time.perf_counter() < _team["spinning_until"]:
         fn(0, n)
     else:
         _split(n, threads, fn)

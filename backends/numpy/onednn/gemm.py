@@ -15,6 +15,7 @@ import numpy as np
 from ember.backends import mkldnn
 from ember.threads import get_num_threads
 
+from ..parallel import after_openmp_team
 from .library import load
 
 __all__ = ["MIN_MACS", "matmul", "takes"]
@@ -62,9 +63,12 @@ def matmul(a, b, out=None):
     (trans_a, lead_a), (trans_b, lead_b) = _layout(a), _layout(b)
     if out is None:
         out = np.empty((m, n), dtype=np.float32)
-    with lib.on_threads(get_num_threads()):
+    threads = get_num_threads()
+    with lib.on_threads(threads):
         status = lib.dnnl_sgemm(
             trans_a, trans_b, m, n, k, 1.0, a.ctypes.data, lead_a, b.ctypes.data, lead_b, 0.0, out.ctypes.data, n
         )
+    if threads > 1:
+        after_openmp_team()
     lib.check(status, "dnnl_sgemm")
     return out
