@@ -51,7 +51,9 @@ def _pair(shape, dtype, device, orthogonal_map, use_trivialization, seed=0):
 
 
 def _load(me, mt, device, dtype):
-    me.load_state_dict({k: ember.tensor(v.detach().numpy(), dtype=dtype, device=device) for k, v in mt.state_dict().items()})
+    me.load_state_dict(
+        {k: ember.tensor(v.detach().numpy(), dtype=dtype, device=device) for k, v in mt.state_dict().items()}
+    )
 
 
 def _assert_orthogonal(Q, dtype):
