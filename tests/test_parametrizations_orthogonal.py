@@ -218,3 +218,15 @@ def test_type_errors_as_torch():
         torch.nn.utils.parametrizations.orthogonal(torch.nn.Linear(2, 2), orthogonal_map=5)
     with pytest.raises(TypeError, match="orthogonal_map must be a str, not 'int'"):
         parametrizations.orthogonal(nn.Linear(2, 2), orthogonal_map=5)
+
+
+@pytest.mark.parametrize("orthogonal_map", _MAPS)
+def test_remove_parametrizations_keeps_the_orthogonal_weight(device, orthogonal_map):
+    mt, me = _pair((5, 3), ember.float32, device, orthogonal_map, True)
+    _load(me, mt, device, ember.float32)
+    torch.nn.utils.parametrize.remove_parametrizations(mt, "weight")
+    ember.nn.utils.parametrize.remove_parametrizations(me, "weight")
+    assert list(me.state_dict()) == list(mt.state_dict()) == ["weight"]
+    assert isinstance(me.weight, nn.Parameter)
+    np.testing.assert_allclose(_np(me.weight), _np(mt.weight), rtol=1e-5, atol=2e-6)
+    _assert_orthogonal(me.weight, ember.float32)
