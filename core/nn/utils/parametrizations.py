@@ -1,5 +1,5 @@
-"""``nn.utils.parametrizations``: ``weight_norm`` and ``spectral_norm`` as parametrizations
-(:mod:`ember.nn.utils.parametrize`), with PyTorch's state-dict layout."""
+"""``nn.utils.parametrizations``: ``weight_norm``, ``spectral_norm`` and ``orthogonal`` as
+parametrizations (:mod:`ember.nn.utils.parametrize`), with PyTorch's state-dict layout."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from ...tensor import Tensor
 from .. import functional as F
 from ..modules.module import Module
 from . import parametrize
+from .orthogonal import orthogonal
 from .spectral_norm import _default_dim, _weight_matrix
 from .weight_norm import _norm_except_dim
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["orthogonal", "weight_norm", "spectral_norm"]
 
 _M = TypeVar("_M", bound=Module)
 
