@@ -81,7 +81,7 @@ _inference_entries = 0  # inference_mode(True) contexts open in any thread: whil
 _inference_lock = threading.Lock()
 
 
-def enter_version_class(version_class: type) -> type:
+def enter_version_class(version_class: type[_Version]) -> type[_Version]:
     """Give the tensors this thread makes from now on ``version_class``; returns the class it had,
     for :func:`exit_version_class`."""
     global _inference_entries
@@ -92,7 +92,7 @@ def enter_version_class(version_class: type) -> type:
     return previous
 
 
-def exit_version_class(version_class: type, previous: type) -> None:
+def exit_version_class(version_class: type[_Version], previous: type[_Version]) -> None:
     """Undo :func:`enter_version_class` (``version_class`` is what it set, ``previous`` what it returned)."""
     global _inference_entries
     creation.version = previous

@@ -5,7 +5,7 @@ named tuples they return, and the masks (triangles, identities) of their gradien
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from ..return_types import _return_type
 from ..tensor import Tensor
@@ -155,9 +155,10 @@ def check_input(
     """:func:`check_matrix`, then with ``B`` :func:`check_pair`, then :func:`check_precision`, in
     PyTorch's order."""
     check_matrix(op, A, name, square)
+    matrix = cast(Tensor, A)
     if B is not _NO_B:
-        check_pair(op, A, B)
-    check_precision(op, A, kernel)
+        check_pair(op, matrix, B)
+    check_precision(op, matrix, kernel)
 
 
 def check_pair(op: str, A: Tensor, B: object) -> None:

@@ -98,10 +98,9 @@ def resample_uint8(
         view = [1] * input.ndim
         view[axis] = n_out
         wide = out.to(dtypes.int32)
-        total = None
+        total: Tensor = tensor(1 << (precision - 1), dtype=dtypes.int32, device=input.device)  # rounds the shift
         for index, weight in zip(indices, weights):
             picked = take_axis(wide, tensor(index, dtype=dtypes.int64, device=input.device)._data, axis)
-            term = picked * tensor(weight, dtype=dtypes.int32, device=input.device).reshape(view)
-            total = term if total is None else total + term
-        out = ((total + (1 << (precision - 1))) >> precision).clamp(0, 255).to(dtypes.uint8)
+            total = total + picked * tensor(weight, dtype=dtypes.int32, device=input.device).reshape(view)
+        out = (total >> precision).clamp(0, 255).to(dtypes.uint8)
     return out

@@ -326,7 +326,7 @@ def interpolate(
         if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
             not_implemented(_interpolate_kernel(mode, dim), input.dtype)
         if mode in ("bilinear", "bicubic"):  # PyTorch's integer arithmetic
-            return resample_uint8(input, out_sizes, scales, mode, align_corners)
+            return resample_uint8(input, out_sizes, scales, mode, bool(align_corners))
         # nearest: a gather of bytes, exact through float32
         return interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor).to(
             input.dtype
