@@ -293,6 +293,14 @@ class Backend:
         offset and strides address). The default is a fresh array's: its own size."""
         return math.prod(array.shape)
 
+    def data_address(self, array: _Array) -> int | None:
+        """The address of ``array``'s first element in host or device memory (``Tensor.data_ptr``), or
+        ``None`` where the backend's memory has no address to give (an OpenCL buffer is a handle). The
+        default reads the array interface protocols, ``__array_interface__`` (NumPy) and
+        ``__cuda_array_interface__`` (CuPy), and gives ``None`` for an array that has neither."""
+        interface = getattr(array, "__array_interface__", None) or getattr(array, "__cuda_array_interface__", None)
+        return None if interface is None else int(interface["data"][0])
+
     def as_strided(self, array: _Array, shape: tuple[int, ...], strides: tuple[int, ...], offset: int) -> _Array:
         """A view of the storage ``array`` views, with ``shape`` and ``strides`` and first element at
         storage position ``offset`` (in elements, as :meth:`layout` counts them; the caller has

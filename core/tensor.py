@@ -10,6 +10,7 @@ one table of the Tensor's surface, :mod:`ember.tensor_methods`; this module impo
 from __future__ import annotations
 
 import numbers
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
@@ -62,6 +63,44 @@ class _Version:
         self.value = 0
 
 
+class _InferenceVersion(_Version):
+    """The counter of a tensor made in inference mode, shared by its views (``Tensor.is_inference``)."""
+
+    __slots__ = ()
+
+
+class _Creation(threading.local):
+    """Per thread, the class of a new tensor's version counter: ``inference_mode`` sets
+    :class:`_InferenceVersion`, so that tensors made inside it, and their views, are inference tensors."""
+
+    version = _Version
+
+
+creation = _Creation()
+_inference_entries = 0  # inference_mode(True) contexts open in any thread: while 0, _new skips the thread-local
+_inference_lock = threading.Lock()
+
+
+def enter_version_class(version_class: type[_Version]) -> type[_Version]:
+    """Give the tensors this thread makes from now on ``version_class``; returns the class it had,
+    for :func:`exit_version_class`."""
+    global _inference_entries
+    previous, creation.version = creation.version, version_class
+    if version_class is _InferenceVersion:
+        with _inference_lock:
+            _inference_entries += 1
+    return previous
+
+
+def exit_version_class(version_class: type[_Version], previous: type[_Version]) -> None:
+    """Undo :func:`enter_version_class` (``version_class`` is what it set, ``previous`` what it returned)."""
+    global _inference_entries
+    creation.version = previous
+    if version_class is _InferenceVersion:
+        with _inference_lock:
+            _inference_entries -= 1
+
+
 _new_version = object.__new__
 
 _backend_cache = {}
@@ -111,7 +150,7 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     t.grad_fn = None
     t._output_nr = 0
     if version is None:  # _Version(), without the Python-level __init__ call
-        version = _new_version(_Version)
+        version = _new_version(creation.version if _inference_entries else _Version)
         version.value = 0
     t._version = version
     t._base = None

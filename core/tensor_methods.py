@@ -48,6 +48,7 @@ from .ops import (
     strided_empty,
     tensor_functions,
     tensor_queries,
+    untyped_storage,
     value_tests,
     view_copies,
 )
@@ -665,6 +666,9 @@ SURFACE = {
     "is_signed": tensor_queries.is_signed,
     "is_nonzero": tensor_queries.is_nonzero,
     "is_same_size": tensor_queries.is_same_size,
+    "is_inference": tensor_queries.is_inference,
+    "data_ptr": untyped_storage.data_ptr,
+    "untyped_storage": untyped_storage.untyped_storage,
     "moveaxis": aliases.moveaxis,
     "arctan2": aliases.arctan2,
     "renorm": pairwise.renorm,

@@ -21,13 +21,7 @@ from test_opinfo import OPS, TIED_INDICES, _compare, _find, _flatten, _resolve, 
 DTYPES = ["int64", "int32", "int16", "int8", "uint8", "bool", "float16", "bfloat16"]
 
 #: (op, dtype name) -> why ember's outcome differs from torch's: genuine differences only
-ALLOWED = {
-    **{
-        ("nn.functional.avg_pool3d", name): "ember computes a float16/bfloat16 avg_pool3d in float32 (autocast's "
-        "policy needs it), where PyTorch's CPU kernel has no instance for them"
-        for name in ("float16", "bfloat16")
-    },
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def _cast(value, tdtype):

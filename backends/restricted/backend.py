@@ -65,6 +65,9 @@ class RestrictedBackend(NumpyBackend):
     def storage_size(self, array):
         return super().storage_size(array._array)
 
+    def data_address(self, array):
+        return super().data_address(array._array)
+
     def as_strided(self, array, shape, strides, offset):
         return RestrictedArray(super().as_strided(array._array, shape, strides, offset))
 

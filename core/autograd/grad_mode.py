@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
+from ..tensor import _InferenceVersion, _Version, enter_version_class, exit_version_class
 from .multithreading import set_multithreading_enabled  # PyTorch's path: autograd.grad_mode.set_multithreading_enabled
 
 __all__ = [
@@ -95,8 +96,9 @@ class enable_grad(_GradModeContext):  # noqa: N801
 class inference_mode(no_grad):  # noqa: N801
     """Context manager (and decorator) for inference: no autograd graph is recorded, as in
     :class:`no_grad`, and :func:`is_inference_mode_enabled` is True. ``inference_mode(False)``
-    leaves inference mode and turns recording on, as in PyTorch. (ember has no separate
-    inference tensors: tensors made inside are ordinary tensors that do not require grad.)
+    leaves inference mode and turns recording on, as in PyTorch. Tensors made inside are
+    inference tensors (:meth:`ember.Tensor.is_inference`), and so are their views; ember does not
+    enforce PyTorch's restrictions on using them outside (in-place updates, saving for backward).
 
     Args:
         mode (bool): whether to enter inference mode. Default: ``True``
@@ -118,10 +120,13 @@ class inference_mode(no_grad):  # noqa: N801
     def __enter__(self) -> None:
         self._prev_inference = grad_state.inference
         grad_state.inference = self.inference
+        self._version_class = _InferenceVersion if self.inference else _Version
+        self._prev_version_class = enter_version_class(self._version_class)
         super().__enter__()
 
     def __exit__(self, *exc: object) -> Literal[False]:
         grad_state.inference = self._prev_inference
+        exit_version_class(self._version_class, self._prev_version_class)
         return super().__exit__(*exc)
 
 

@@ -5,11 +5,12 @@ named tuples they return, and the masks (triangles, identities) of their gradien
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from ..return_types import _return_type
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
+from .dtype_support import FLOATING, not_implemented
 from .operands import check_same_device
 
 __all__ = ["LinAlgError"]
@@ -117,7 +118,10 @@ else:
     linalg_lstsq = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 
-def check_input(op: str, A: object, name: str = "A", square: bool = True) -> None:
+_NO_B = object()  # check_input without a right-hand side
+
+
+def check_matrix(op: str, A: object, name: str = "A", square: bool = True) -> None:
     """PyTorch's checks of a matrix argument: a floating point tensor of at least two
     dimensions, square when ``square``."""
     if not isinstance(A, Tensor):
@@ -132,8 +136,29 @@ def check_input(op: str, A: object, name: str = "A", square: bool = True) -> Non
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[A.dtype.name]}"
         )
-    if A.dtype.itemsize < 4:  # float16, bfloat16: LAPACK has no such types, nor has PyTorch's linalg
+
+
+def check_precision(op: str, A: Tensor, kernel: str | None) -> None:
+    """Refuse float16 and bfloat16, which have no LAPACK kernel, as PyTorch's CPU does: with
+    ``NotImplementedError`` naming ``kernel`` (``"lu_cpu"``) where the op reaches the kernel's dtype
+    dispatch, with ``RuntimeError`` ("Low precision dtypes not supported") where the op checks
+    first (``linalg.inv``, ``linalg.slogdet``: ``kernel=None``)."""
+    if A.dtype not in FLOATING:
+        if kernel is not None:
+            not_implemented(kernel, A.dtype)
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {_TORCH_NAMES[A.dtype.name]}")
+
+
+def check_input(
+    op: str, A: object, name: str = "A", square: bool = True, *, kernel: str | None = None, B: object = _NO_B
+) -> None:
+    """:func:`check_matrix`, then with ``B`` :func:`check_pair`, then :func:`check_precision`, in
+    PyTorch's order."""
+    check_matrix(op, A, name, square)
+    matrix = cast(Tensor, A)
+    if B is not _NO_B:
+        check_pair(op, matrix, B)
+    check_precision(op, matrix, kernel)
 
 
 def check_pair(op: str, A: Tensor, B: object) -> None:

@@ -77,7 +77,7 @@ def linalg_cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = F
         >>> ember.linalg.cholesky_ex(ember.tensor([[1.0, 2.0], [2.0, 1.0]])).info
         tensor(2, dtype=ember.int32)
     """
-    check_input("linalg.cholesky_ex", A)
+    check_input("linalg.cholesky_ex", A, kernel="cholesky_cpu")
     L, info = _Cholesky.apply(A)
     if check_errors:
         check_info("linalg.cholesky_ex", info, _not_positive_definite)
@@ -101,7 +101,7 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
         tensor([[2., 0.],
                 [1., 2.]])
     """
-    check_input("linalg.cholesky", A)
+    check_input("linalg.cholesky", A, kernel="cholesky_cpu")
     L, info = _Cholesky.apply(A)
     check_info("linalg.cholesky", info, _not_positive_definite)
     return L.mT if upper else L
@@ -116,7 +116,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
         tensor([[2., 1.],
                 [0., 2.]])
     """
-    check_input("cholesky", input)
+    check_input("cholesky", input, kernel="cholesky_cpu")
     return linalg_cholesky(input, upper=upper)
 
 
@@ -144,8 +144,7 @@ class _CholeskySolve(Function):
 
 
 def _cholesky_solve(op, B, L, upper):
-    check_input(op, L)
-    check_pair(op, L, B)
+    check_input(op, L, kernel="cholesky_solve_cpu", B=B)
     if B.ndim < 2 or B.shape[-2] != L.shape[-1]:
         raise RuntimeError(
             f"{op}: Incompatible shapes of A and B for the equation AX = B ({L.shape[-2]}x{L.shape[-1]} and "
@@ -183,7 +182,7 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
         tensor([[0.2500, 0.0000],
                 [0.0000, 0.0625]])
     """
-    check_input("cholesky_inverse", L)
+    check_input("cholesky_inverse", L, kernel="cholesky_inverse_out_cpu")
     identity = eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
     return _cholesky_solve("cholesky_inverse", identity, L, upper)
 
@@ -249,7 +248,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced") -> results.linalg_qr:
         >>> ember.allclose(Q @ R, A), ember.allclose(Q.mT @ Q, ember.eye(2))
         (True, True)
     """
-    check_input("linalg.qr", A, square=False)
+    check_input("linalg.qr", A, square=False, kernel="geqrf_cpu")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or 'complete'"
@@ -269,7 +268,7 @@ def qr(input: Tensor, some: bool = True) -> results.qr:
         >>> Q.shape, R.shape
         (ember.Size([3, 2]), ember.Size([2, 2]))
     """
-    check_input("qr", input, square=False)
+    check_input("qr", input, square=False, kernel="geqrf_cpu")
     return results.qr(*linalg_qr(input, "reduced" if some else "complete"))
 
 
@@ -339,7 +338,7 @@ def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = No
         >>> ember.allclose(U @ S.diag_embed() @ Vh, A)
         True
     """
-    check_input("linalg.svd", A, square=False)
+    check_input("linalg.svd", A, square=False, kernel="linalg_svd_cpu")
     return results.linalg_svd(*_Svd.apply(A, full_matrices))
 
 
@@ -356,7 +355,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> results.sv
         >>> ember.allclose(U @ S.diag() @ V.mT, A)
         True
     """
-    check_input("svd", input, square=False)
+    check_input("svd", input, square=False, kernel="linalg_svd_cpu")
     U, S, Vh = _Svd.apply(input, not some)
     if not compute_uv:  # zero-filled, and square, as PyTorch's
         m, n = input.shape[-2:]
@@ -413,7 +412,7 @@ def linalg_eigh(A: Tensor, UPLO: str = "L") -> results.linalg_eigh:
         >>> ember.allclose(w, ember.tensor([1.0, 3.0])), ember.allclose(V @ w.diag() @ V.mT, A)
         (True, True)
     """
-    check_input("linalg.eigh", A)
+    check_input("linalg.eigh", A, kernel="linalg_eigh_cpu")
     _check_uplo(UPLO)
     return results.linalg_eigh(*_Eigh.apply(A, UPLO == "U"))
 
@@ -426,7 +425,7 @@ def linalg_eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
         >>> ember.allclose(ember.linalg.eigvalsh(ember.tensor([[2.0, 1.0], [1.0, 2.0]])), ember.tensor([1.0, 3.0]))
         True
     """
-    check_input("linalg.eigvalsh", A)
+    check_input("linalg.eigvalsh", A, kernel="linalg_eigh_cpu")
     _check_uplo(UPLO)
     return _Eigh.apply(A, UPLO == "U")[0]
 

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, eye
-from .linalg_common import check_input
+from .linalg_common import check_input, check_matrix, check_precision
 from .matrix import cross as _cross
 from .matrix import diagonal as _diagonal
 from .movement import cat
@@ -80,7 +80,7 @@ def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
                 [-1.,  0.]])
     """
     op = "torch.linalg.householder_product"
-    check_input(op, A, square=False)
+    check_matrix(op, A, square=False)
     if not isinstance(tau, Tensor):
         raise TypeError(f"{op}(): argument 'tau' must be Tensor, not {type(tau).__name__}")
     m, n = A.shape[-2:]
@@ -97,6 +97,7 @@ def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
         raise RuntimeError(
             f"{op}: tau dtype {_TORCH_NAMES[tau.dtype.name]} does not match input dtype {_TORCH_NAMES[A.dtype.name]}"
         )
+    check_precision(op, A, "orgqr_cpu")
     rows = arange(m, device=A.device).unsqueeze(-1)
     Q = eye(m, n, dtype=A.dtype, device=A.device).expand(*A.shape[:-2], m, n)
     for i in range(tau.shape[-1] - 1, -1, -1):  # H_i (H_i+1 ... H_k [I; 0])

@@ -14,7 +14,7 @@ from ..tensor import Tensor
 from . import linalg_common as results
 from .arithmetic import where
 from .creation import eye
-from .linalg_common import batch_shape, check_info, check_input, check_pair, triangle
+from .linalg_common import batch_shape, check_info, check_input, triangle
 from .movement import cat
 
 __all__ = [
@@ -140,8 +140,7 @@ def _is_vector_rhs(A, B):
 
 def _solve_operands(op, A, B, left):
     """``(A, B, vector)`` broadcast to one batch shape, ``B`` (*, n, k)."""
-    check_input(op, A)
-    check_pair(op, A, B)
+    check_input(op, A, kernel="lu_cpu", B=B)
     vector = _is_vector_rhs(A, B)
     if vector:
         B = B.unsqueeze(-1)
@@ -174,7 +173,7 @@ def linalg_det(A: Tensor) -> Tensor:
         >>> ember.linalg.det(ember.tensor([[2.0, 1.0], [1.0, 3.0]]))
         tensor(5.)
     """
-    check_input("linalg.det", A)
+    check_input("linalg.det", A, kernel="lu_cpu")
     return _Det.apply(A)
 
 
@@ -260,7 +259,7 @@ def linalg_inv_ex(A: Tensor, *, check_errors: bool = False) -> results.linalg_in
         >>> ember.linalg.inv_ex(ember.tensor([[1.0, 2.0], [2.0, 4.0]])).info
         tensor(2, dtype=ember.int32)
     """
-    check_input("linalg.inv_ex", A)
+    check_input("linalg.inv", A)  # PyTorch names linalg.inv in inv_ex's argument errors
     inverse, info = _Inv.apply(A)
     if check_errors:
         check_info("linalg.inv_ex", info, _singular_inverse)
@@ -373,8 +372,7 @@ def linalg_solve_triangular(
                 [2.]])
     """
     op = "linalg.solve_triangular"
-    check_input(op, A)
-    check_pair(op, A, B)
+    check_input(op, A, kernel="triangular_solve_cpu", B=B)
     if B.ndim < 2 or B.shape[-2 if left else -1] != A.shape[-1]:
         shape = "x".join(map(str, B.shape))
         equation = "AX = B" if left else "XA = B"
@@ -512,7 +510,7 @@ def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = F
         tensor([2, 2], dtype=ember.int32)
     """
     op = "linalg.lu_factor_ex"
-    check_input(op, A, square=False)
+    check_input(op, A, square=False, kernel="lu_cpu")
     if not pivot:
         raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
     LU, pivots, info = _LuFactor.apply(A)
@@ -595,8 +593,7 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
                 [3.]])
     """
     op = "linalg.lu_solve"
-    check_input(op, LU)
-    check_pair(op, LU, B)
+    check_input(op, LU, kernel="linalg.lu_solve_cpu", B=B)
     if B.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
     if pivots.shape != LU.shape[:-1]:

@@ -1,5 +1,5 @@
-"""Questions about a tensor's layout and values that return Python values: ``stride``,
-``storage_offset``, ``is_signed``, ``is_nonzero``, ``is_same_size``.
+"""Questions about a tensor's layout, values and origin that return Python values: ``stride``,
+``storage_offset``, ``is_signed``, ``is_nonzero``, ``is_same_size``, ``is_inference``.
 
 Strides and offsets are the backend's (:meth:`ember.backend.Backend.layout`), counted in
 elements as PyTorch counts them; a backend without strided views reports a fresh row-major layout.
@@ -7,10 +7,10 @@ elements as PyTorch counts them; a backend without strided views reports a fresh
 
 from __future__ import annotations
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _InferenceVersion
 from .operands import wrap_dim
 
-__all__ = ["is_signed", "is_nonzero", "is_same_size"]
+__all__ = ["is_signed", "is_nonzero", "is_same_size", "is_inference"]
 
 
 def stride(input: Tensor, dim: int | None = None) -> tuple[int, ...] | int:
@@ -105,3 +105,19 @@ def is_same_size(input: Tensor, other: Tensor) -> bool:
     _tensor_arg("is_same_size", "input", input, 0)
     _tensor_arg("is_same_size", "other", other, 1)
     return tuple(input.shape) == tuple(other.shape)
+
+
+def is_inference(input: Tensor) -> bool:
+    """True if ``input`` is an inference tensor: made inside :class:`ember.inference_mode`, or a
+    view of such a tensor. A view made in inference mode of an ordinary tensor is ordinary, and so is
+    an ordinary tensor updated in place there, as in PyTorch.
+
+    Example::
+
+        >>> x = ember.ones(2)
+        >>> with ember.inference_mode():
+        ...     y = x * 2
+        >>> x.is_inference(), y.is_inference(), y[1:].is_inference()
+        (False, True, True)
+    """
+    return type(input._version) is _InferenceVersion

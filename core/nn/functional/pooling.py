@@ -15,7 +15,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.creation import rand
-from ...ops.dtype_support import FLOATING_AND_HALF, TORCH_NAMES, not_implemented
+from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.movement import cat
 from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
@@ -537,9 +537,10 @@ def max_unpool3d(
 
 
 # -- average pooling --------------------------------------------------------------------------
-#: PyTorch's average pooling kernels: floating types and int64 (avg_pool3d's has no float16 and
-#: bfloat16, which ember's computes in float32)
+#: the types of PyTorch's average pooling kernels: floating types and int64; avg_pool3d's CPU kernel
+#: has no float16 and bfloat16 (autocast computes those in float32)
 _AVG_POOL_TYPES = FLOATING_AND_HALF | {dtypes.int64}
+_AVG_POOL3D_TYPES = FLOATING | {dtypes.int64}
 
 
 def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
@@ -547,11 +548,11 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
         args = (input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         return autocast_call(op, _avg_pool, op, nd, *args)
     x, batched = _batched(op, nd, input)
-    if x.dtype not in _AVG_POOL_TYPES:
-        not_implemented("avg_pool3d_out_frame" if nd == 3 else "avg_pool2d", x.dtype)
     kernel, stride, padding, _, out_shape = _pool_geometry(op, nd, x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    if x.dtype not in (_AVG_POOL3D_TYPES if nd == 3 else _AVG_POOL_TYPES):  # after the argument checks, as PyTorch
+        not_implemented("avg_pool3d_out_frame" if nd == 3 else "avg_pool2d", x.dtype)
     out = _AvgPool.apply(x, kernel, stride, padding, out_shape, bool(count_include_pad), divisor_override)
     if not x.dtype.is_floating_point and out.dtype is not x.dtype:  # an integer mean truncates, as in PyTorch
         out = out.trunc().to(x.dtype)
@@ -626,8 +627,7 @@ def avg_pool2d(
     )
 
 
-@computes_in_float32
-def avg_pool3d(
+def avg_pool3d(  # no float32 computation of float16/bfloat16: PyTorch's CPU kernel refuses them
     input: Tensor,
     kernel_size: _size_3_t,
     stride: _size_3_t | None = None,

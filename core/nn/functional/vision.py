@@ -28,6 +28,7 @@ from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
 from .padding import take_axis
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+from .resample_uint8 import resample_uint8
 
 __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
@@ -280,14 +281,6 @@ def interpolate(
             raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
     if antialias:
         raise NotImplementedError("interpolate(): antialias=True is not supported")
-    if not input.dtype.is_floating_point:
-        if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
-            not_implemented(_interpolate_kernel(mode, input.ndim - 2), input.dtype)
-        if mode in ("nearest", "nearest-exact"):  # a gather of bytes: exact through float32
-            scaled = interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor)
-            return scaled.to(dtypes.uint8)
-        # (PyTorch's uint8 bilinear and bicubic round in their own integer arithmetic)
-        raise RuntimeError(f"interpolate(): uint8 {mode} is not supported, got {input.dtype}")
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
     scales: list[Any]
@@ -328,6 +321,15 @@ def interpolate(
         raise RuntimeError(
             f"Input and output sizes should be greater than 0, but got input {tuple(in_sizes)} "
             f"output {tuple(out_sizes)}"
+        )
+    if not input.dtype.is_floating_point:
+        if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
+            not_implemented(_interpolate_kernel(mode, dim), input.dtype)
+        if mode in ("bilinear", "bicubic"):  # PyTorch's integer arithmetic
+            return resample_uint8(input, out_sizes, scales, mode, bool(align_corners))
+        # nearest: a gather of bytes, exact through float32
+        return interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor).to(
+            input.dtype
         )
     if mode == "area":
         return _AREA[dim](input, out_sizes)
