@@ -22,6 +22,12 @@ DTYPES = ["int64", "int32", "int16", "int8", "uint8", "bool", "float16", "bfloat
 
 #: (op, dtype name) -> why ember's outcome differs from torch's: genuine differences only
 ALLOWED: dict[tuple[str, str], str] = {}
+#: (op, dtype) pairs that PyTorch's CPU kernel refuses but its CUDA kernel takes, which ember takes off
+#: the CPU (the devices of other types: accelerators)
+OFF_CPU_ALLOWED: dict[tuple[str, str], str] = {
+    ("nn.functional.avg_pool3d", "float16"): "PyTorch's CUDA avg_pool3d takes it (tests/test_semantics_gaps1.py)",
+    ("nn.functional.avg_pool3d", "bfloat16"): "PyTorch's CUDA avg_pool3d takes it (tests/test_semantics_gaps1.py)",
+}
 
 
 def _cast(value, tdtype):
@@ -76,8 +82,9 @@ def test_refused_dtypes_match_torch(device, name):
     if not candidates:
         pytest.skip(f"torch's CPU kernel of {name} takes every dtype checked")
     samples = _samples(op, name, torch.float32, count=1)
+    off_cpu = not str(device).startswith(("cpu", "restricted"))
     for dtype_name in candidates:
-        if (name, dtype_name) in ALLOWED:
+        if (name, dtype_name) in ALLOWED or (off_cpu and (name, dtype_name) in OFF_CPU_ALLOWED):
             continue
         tdtype = getattr(torch, dtype_name)
         for sample in samples:

@@ -216,6 +216,8 @@ def test_linalg_values_in_float32_and_float64(device, dtype, op):
 
 # -- avg_pool3d on float16 / bfloat16 -------------------------------------------------------------
 def test_avg_pool3d_refuses_low_precision_as_torch(device):
+    if not device.startswith(("cpu", "restricted")):
+        pytest.skip("PyTorch's CUDA avg_pool3d takes float16/bfloat16: see the off-CPU test below")
     x = torch.randn(2, 3, 4, 4, 4)
     for name in _narrow_types(device):
         e, t = ember.tensor(x.numpy(), device=device).to(getattr(ember, name)), x.to(getattr(torch, name))
@@ -230,6 +232,20 @@ def test_avg_pool3d_refuses_low_precision_as_torch(device):
         got, want = EF.avg_pool2d(e[0], 2), F.avg_pool2d(t[0], 2)
         assert got.dtype is getattr(ember, name)
         np.testing.assert_allclose(got.float().cpu().numpy(), want.float().numpy(), rtol=1e-2, atol=1e-2)
+
+
+def test_avg_pool3d_off_the_cpu_takes_low_precision(device):
+    """Off the CPU (PyTorch's CUDA kernel takes float16/bfloat16), avg_pool3d computes them in float32
+    and rounds back once."""
+    if device.startswith(("cpu", "restricted")):
+        pytest.skip("the CPU refuses them, as PyTorch's CPU kernel")
+    x = torch.randn(2, 3, 4, 4, 4)
+    for name in _narrow_types(device):
+        e = ember.tensor(x.numpy(), device=device).to(getattr(ember, name))
+        got = EF.avg_pool3d(e, 2)
+        assert got.dtype is getattr(ember, name)
+        want = F.avg_pool3d(x.to(getattr(torch, name)).float(), 2).to(getattr(torch, name))
+        np.testing.assert_array_equal(got.float().cpu().numpy(), want.float().numpy())
 
 
 def test_avg_pool3d_under_autocast_computes_in_float32_as_torch():

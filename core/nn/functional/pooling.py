@@ -627,7 +627,7 @@ def avg_pool2d(
     )
 
 
-def avg_pool3d(  # no float32 computation of float16/bfloat16: PyTorch's CPU kernel refuses them
+def avg_pool3d(  # float16/bfloat16: refused on the CPU as PyTorch's CPU kernel does, else computed in float32
     input: Tensor,
     kernel_size: _size_3_t,
     stride: _size_3_t | None = None,
@@ -659,9 +659,22 @@ def avg_pool3d(  # no float32 computation of float16/bfloat16: PyTorch's CPU ker
         >>> F.avg_pool3d(ember.ones(1, 3, 4, 6, 6), (2, 3, 3)).shape
         ember.Size([1, 3, 2, 2, 2])
     """
-    return _avg_pool(
-        "avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
-    )
+    args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    if getattr(input, "dtype", None) in dtypes.narrow_float and isinstance(input, Tensor):
+        if input.device.type not in _CPU_DEVICE_TYPES:  # PyTorch's CUDA kernel takes them
+            return _avg_pool3d_in_float32(input, *args)
+    return _avg_pool3d(input, *args)
+
+
+def _avg_pool3d(input, *args):
+    return _avg_pool("avg_pool3d", 3, input, *args)
+
+
+_avg_pool3d.__name__ = "avg_pool3d"  # autocast's policy knows the op by this name
+#: avg_pool3d of float16/bfloat16 off the CPU, computed in float32 and rounded back once
+_avg_pool3d_in_float32 = computes_in_float32(_avg_pool3d)
+#: the device types whose avg_pool3d refuses float16/bfloat16, as PyTorch's CPU kernel does
+_CPU_DEVICE_TYPES = ("cpu", "restricted")
 
 
 # -- power-average pooling --------------------------------------------------------------------
