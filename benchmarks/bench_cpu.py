@@ -21,7 +21,7 @@ shared one.
 With ``--phases``, a third table splits each step into zero_grad, forward, loss, backward and
 the optimizer step (the two frameworks' steps alternating, medians of at least 25).
 
-    python benchmarks/bench_cpu.py [--threads 1 2] [--rounds 7] [--only cnn mlp ...] [--no-ops] [--phases]
+    python benchmarks/bench_cpu.py [--threads 1 2] [--rounds 7] [--only cnn mlp ...] [--no-ops] [--phases] [--no-onednn]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 import ember
+import ember.backends.mkldnn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from workloads import _trainer, cnn, lstm_lm, mlp, small_ops  # noqa: E402
@@ -210,8 +211,14 @@ def main(argv=None):
     parser.add_argument("--no-ops", action="store_true", help="skip the single-op table")
     parser.add_argument("--no-workloads", action="store_true", help="skip the training-step table")
     parser.add_argument("--phases", action="store_true", help="also time each phase of the steps")
+    parser.add_argument("--no-onednn", action="store_true", help="ember's NumPy kernels alone (mkldnn.enabled off)")
     args = parser.parse_args(argv)
-    print(f"numpy {np.__version__}, torch {torch.__version__}, cores available {len(os.sched_getaffinity(0))}")
+    ember.backends.mkldnn.enabled = not args.no_onednn
+    onednn = "on" if ember.backends.mkldnn.enabled and ember.backends.mkldnn.is_available() else "off"
+    print(
+        f"numpy {np.__version__}, torch {torch.__version__}, cores available {len(os.sched_getaffinity(0))}, "
+        f"ember's oneDNN kernels {onednn}"
+    )
     if not args.no_workloads:
         _report_workloads(args.only, args.threads, args.rounds)
     if args.phases:
