@@ -199,6 +199,14 @@ def test_gemm_layouts(shape, left, right):
     np.testing.assert_allclose(out, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-4, atol=1e-3)
 
 
+def test_gemm_accumulates_into_out():
+    rng = np.random.default_rng(7)
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in ((128, 256), (256, 96)))
+    out = np.full((128, 96), 3.0, dtype=np.float32)
+    assert gemm.matmul(a, b, out=out, accumulate=True) is out
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b + 3.0, rtol=1e-4, atol=1e-3)
+
+
 def test_gemm_declines():
     small = np.ones((8, 8), dtype=np.float32)
     big = np.ones((256, 256), dtype=np.float32)

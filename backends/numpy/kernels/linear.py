@@ -38,6 +38,17 @@ def _product(a, b):
     return matmul_by_rows(a, b) if a.dtype in _BLOCKED_DTYPES else _matmul(a, b)
 
 
+def _onednn_linear(x, weight, bias):
+    """``x @ weight.T + bias`` through oneDNN, the product added to the bias inside the GEMM (one pass
+    fewer, one rounding, as PyTorch's ``addmm``), or None where it does not take the case (no bias
+    included: the plain product then goes through :func:`.onednn.gemm.matmul`)."""
+    if bias is None or bias.dtype != x.dtype or x.ndim != 2 or not gemm.takes(*x.shape, weight.shape[0], x.dtype):
+        return None
+    out = np.empty((x.shape[0], weight.shape[0]), dtype=x.dtype)
+    np.copyto(out, bias)
+    return gemm.matmul(x, weight.T, out=out, accumulate=True)
+
+
 def _onednn_products(grad, x, weight, needs_input, needs_weight):
     """The two gradient products through oneDNN (:func:`.onednn.gemm.matmul`), or None where it does not take both."""
     grad_input = gemm.matmul(grad, weight) if needs_input else None
@@ -53,6 +64,9 @@ def _products(grad, x, weight, needs_input, needs_weight):
 
 class NumpyLinearKernels:
     def linear(self, x, weight, bias):
+        out = _onednn_linear(x, weight, bias)
+        if out is not None:
+            return out
         out = gemm.matmul(x, weight.T)
         if out is None:
             out = (

@@ -49,9 +49,10 @@ def takes(rows, inner, columns, dtype):
     return dtype == _F32 and rows * inner * columns >= MIN_MACS and mkldnn.enabled and load() is not None
 
 
-def matmul(a, b, out=None):
+def matmul(a, b, out=None, accumulate=False):
     """``a @ b`` of 2-d float32 arrays through oneDNN, written into ``out`` (a C-contiguous
-    ``(M, N)`` float32 array) or a new array; None where it does not take the case (see :func:`takes`)."""
+    ``(M, N)`` float32 array) or a new array, or added to ``out``'s values with ``accumulate`` (one
+    rounding of the sum, as PyTorch's ``addmm``); None where it does not take the case (see :func:`takes`)."""
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0] or b.dtype != a.dtype:
         return None  # NumPy's matmul serves (or raises)
     if not takes(a.shape[0], a.shape[1], b.shape[1], a.dtype):
@@ -66,7 +67,19 @@ def matmul(a, b, out=None):
     threads = get_num_threads()
     with lib.on_threads(threads):
         status = lib.dnnl_sgemm(
-            trans_a, trans_b, m, n, k, 1.0, a.ctypes.data, lead_a, b.ctypes.data, lead_b, 0.0, out.ctypes.data, n
+            trans_a,
+            trans_b,
+            m,
+            n,
+            k,
+            1.0,
+            a.ctypes.data,
+            lead_a,
+            b.ctypes.data,
+            lead_b,
+            float(accumulate),
+            out.ctypes.data,
+            n,
         )
     if threads > 1:
         after_openmp_team()
