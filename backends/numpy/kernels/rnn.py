@@ -59,21 +59,22 @@ class _LstmLayerState:
 
 
 def _hidden_product(w_s, hidden, batch):
-    """``h -> h @ w_s.T`` for a step's ``(batch, hidden)`` state: through oneDNN where it takes the
-    product, else as ``(w_s @ h.T).T`` by blocks of ``w_s``'s rows (views: no copy) that OpenBLAS's
-    small-matrix GEMM takes; the result is a buffer that the next call overwrites."""
+    """``(h, g) -> g += h @ w_s.T`` for a step's ``(batch, hidden)`` state and ``(batch, 4 * hidden)``
+    gates: through oneDNN where it takes the product (added inside the GEMM), else as
+    ``(w_s @ h.T).T`` by blocks of ``w_s``'s rows (views: no copy) that OpenBLAS's small-matrix GEMM
+    takes, then added."""
     if gemm.takes(batch, hidden, w_s.shape[0], w_s.dtype):
-        w_t, product = w_s.T, np.empty((batch, w_s.shape[0]), dtype=w_s.dtype)
-        return lambda h: gemm.matmul(h, w_t, out=product)
+        w_t = w_s.T
+        return lambda h, g: gemm.matmul(h, w_t, out=g, accumulate=True)
     width = block_width(w_s.shape[0], hidden, batch)
     w_blocks = [(slice(lo, lo + width), w_s[lo : lo + width]) for lo in range(0, w_s.shape[0], width)]
     transposed = np.empty((w_s.shape[0], batch), dtype=w_s.dtype)
 
-    def blocks(h):
+    def blocks(h, g):
         h_t = np.ascontiguousarray(h.T)
         for rows_w, block in w_blocks:
             np.matmul(block, h_t, out=transposed[rows_w])
-        return transposed.T
+        g += transposed.T
 
     return blocks
 
@@ -167,14 +168,14 @@ class NumpyRnnKernels:
         gates *= scale
         # the scaled hidden part, h @ (w_hh * scale).T
         w_s = np.multiply(w_hh, scale[:, None])
-        hidden_part = _hidden_product(w_s, hidden, batch)
+        add_hidden_part = _hidden_product(w_s, hidden, batch)
         c_all, tanh_all, out = (np.empty((rows, hidden), dtype=x.dtype) for _ in range(3))
         both = np.empty((batch, hidden), dtype=x.dtype)
         h, c = h0, c0
         for t in range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes)):
             rows_t = slice(t * batch, (t + 1) * batch)
             g = gates[rows_t]
-            g += hidden_part(h)
+            add_hidden_part(h, g)
             np.tanh(g, out=g)
             g *= scale
             g += shift
