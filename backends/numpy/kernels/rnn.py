@@ -28,12 +28,17 @@ copy), the backward's by 32-column blocks of ``w_hh`` (B=16, H=256, one thread: 
 beat the widest blocks that fit, 240 and 48; forward about 105 us whole, 80 us in blocks,
 PyTorch 85 us; backward 105 against 85 us, PyTorch 57 us). The small-matrix GEMM runs on one
 thread, which with two threads on a busy machine is faster still than OpenBLAS's threaded
-product. The LM step (2 x 256, 35 x 16, vocabulary 5000, one thread, thread CPU time on a shared
+product. Where oneDNN is installed (the ``onednn`` extra), the per-step products are its
+``dnnl_sgemm`` instead (:class:`~ember.backends.numpy.onednn.gemm.StepProduct`: 16 x 256 @ 256 x 1024,
+one thread, 60 us against the blocks' 80 us), the forward's added into the step's gates inside the
+GEMM. The LM step (2 x 256, 35 x 16, vocabulary 5000, one thread, thread CPU time on a shared
 machine, with the embedding and log-softmax changes of the same session): 1.32-1.35x -> 1.19-1.22x
 PyTorch's time.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -59,13 +64,13 @@ class _LstmLayerState:
 
 
 def _hidden_product(w_s, hidden, batch):
-    """``(h, g) -> g += h @ w_s.T`` for a step's ``(batch, hidden)`` state and ``(batch, 4 * hidden)``
-    gates: through oneDNN where it takes the product (added inside the GEMM), else as
-    ``(w_s @ h.T).T`` by blocks of ``w_s``'s rows (views: no copy) that OpenBLAS's small-matrix GEMM
-    takes, then added."""
+    """``((h, g) -> g += h @ w_s.T, threads)`` for a step's ``(batch, hidden)`` state and ``(batch, 4 *
+    hidden)`` gates, and the context the time loop runs in: through oneDNN where it takes the product
+    (added inside the GEMM), else as ``(w_s @ h.T).T`` by blocks of ``w_s``'s rows (views: no copy)
+    that OpenBLAS's small-matrix GEMM takes, then added."""
     if gemm.takes(batch, hidden, w_s.shape[0], w_s.dtype):
-        w_t = w_s.T
-        return lambda h, g: gemm.matmul(h, w_t, out=g, accumulate=True)
+        product = gemm.StepProduct(w_s.T, batch, accumulate=True)
+        return product, product.threads()
     width = block_width(w_s.shape[0], hidden, batch)
     w_blocks = [(slice(lo, lo + width), w_s[lo : lo + width]) for lo in range(0, w_s.shape[0], width)]
     transposed = np.empty((w_s.shape[0], batch), dtype=w_s.dtype)
@@ -76,14 +81,16 @@ def _hidden_product(w_s, hidden, batch):
             np.matmul(block, h_t, out=transposed[rows_w])
         g += transposed.T
 
-    return blocks
+    return blocks, contextlib.nullcontext()
 
 
 def _hidden_grad_product(w_hh, hidden, batch):
-    """``g -> g @ w_hh`` for a step's ``(batch, 4 * hidden)`` gate gradients, a new array: through oneDNN
-    where it takes the product, else by column blocks of ``w_hh`` that OpenBLAS's small-matrix GEMM takes."""
+    """``(g -> g @ w_hh, threads)`` for a step's ``(batch, 4 * hidden)`` gate gradients (a new array),
+    and the context the time loop runs in: through oneDNN where it takes the product, else by column
+    blocks of ``w_hh`` that OpenBLAS's small-matrix GEMM takes."""
     if gemm.takes(batch, 4 * hidden, hidden, w_hh.dtype):
-        return lambda g: gemm.matmul(g, w_hh)
+        product = gemm.StepProduct(w_hh, batch)
+        return lambda g: product(g, np.empty((batch, hidden), dtype=g.dtype)), product.threads()
     width = block_width(hidden, 4 * hidden, batch)
     w_blocks = [
         (slice(lo, lo + width), np.ascontiguousarray(w_hh[:, lo : lo + width])) for lo in range(0, hidden, width)
@@ -95,7 +102,7 @@ def _hidden_grad_product(w_hh, hidden, batch):
             np.matmul(g, block, out=out[:, columns])
         return out
 
-    return blocks
+    return blocks, contextlib.nullcontext()
 
 
 class NumpyRnnKernels:
@@ -168,22 +175,23 @@ class NumpyRnnKernels:
         gates *= scale
         # the scaled hidden part, h @ (w_hh * scale).T
         w_s = np.multiply(w_hh, scale[:, None])
-        add_hidden_part = _hidden_product(w_s, hidden, batch)
+        add_hidden_part, threads = _hidden_product(w_s, hidden, batch)
         c_all, tanh_all, out = (np.empty((rows, hidden), dtype=x.dtype) for _ in range(3))
         both = np.empty((batch, hidden), dtype=x.dtype)
         h, c = h0, c0
-        for t in range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes)):
-            rows_t = slice(t * batch, (t + 1) * batch)
-            g = gates[rows_t]
-            add_hidden_part(h, g)
-            np.tanh(g, out=g)
-            g *= scale
-            g += shift
-            c = np.multiply(g[:, hidden : 2 * hidden], c, out=c_all[rows_t])  # f * c + i * g
-            np.multiply(g[:, :hidden], g[:, 2 * hidden : 3 * hidden], out=both)
-            c += both
-            np.tanh(c, out=tanh_all[rows_t])
-            h = np.multiply(g[:, 3 * hidden :], tanh_all[rows_t], out=out[rows_t])
+        with threads:  # oneDNN's thread count set once around the time loop
+            for t in range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes)):
+                rows_t = slice(t * batch, (t + 1) * batch)
+                g = gates[rows_t]
+                add_hidden_part(h, g)
+                np.tanh(g, out=g)
+                g *= scale
+                g += shift
+                c = np.multiply(g[:, hidden : 2 * hidden], c, out=c_all[rows_t])  # f * c + i * g
+                np.multiply(g[:, :hidden], g[:, 2 * hidden : 3 * hidden], out=both)
+                c += both
+                np.tanh(c, out=tanh_all[rows_t])
+                h = np.multiply(g[:, 3 * hidden :], tanh_all[rows_t], out=out[rows_t])
         last = slice(0, batch) if reverse else slice(rows - batch, rows)
         h_prev = np.concatenate((out[batch:], h0) if reverse else (h0, out[:-batch]))
         return out, out[last].copy(), c_all[last].copy(), _LstmLayerState(gates, c_all, tanh_all, h_prev, c0)
@@ -254,17 +262,18 @@ class NumpyRnnKernels:
         np.subtract(1, cell, out=cell)
         cell *= o
         by_gate = grad_gates.reshape(rows, 4, hidden)
-        hidden_grad = _hidden_grad_product(w_hh, hidden, batch)
+        hidden_grad, threads = _hidden_grad_product(w_hh, hidden, batch)
         gh, gc = grad_h_n, grad_c_n
-        for t in range(len(batch_sizes)) if reverse else range(len(batch_sizes) - 1, -1, -1):
-            rows_t = slice(t * batch, (t + 1) * batch)
-            gh = gh + grad_out[rows_t]
-            gc_t = np.multiply(cell[rows_t], gh)
-            gc_t += gc
-            by_gate[rows_t, :3] *= gc_t[:, None]
-            go[rows_t] *= gh
-            gc = np.multiply(gc_t, f[rows_t])
-            gh = hidden_grad(grad_gates[rows_t])
+        with threads:
+            for t in range(len(batch_sizes)) if reverse else range(len(batch_sizes) - 1, -1, -1):
+                rows_t = slice(t * batch, (t + 1) * batch)
+                gh = gh + grad_out[rows_t]
+                gc_t = np.multiply(cell[rows_t], gh)
+                gc_t += gc
+                by_gate[rows_t, :3] *= gc_t[:, None]
+                go[rows_t] *= gh
+                gc = np.multiply(gc_t, f[rows_t])
+                gh = hidden_grad(grad_gates[rows_t])
         grad_b = grad_gates.sum(axis=0)
         return (
             _matmul(grad_gates, w_ih) if needs_input_grad else None,

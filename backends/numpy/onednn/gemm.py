@@ -10,6 +10,8 @@ split over the pool, 10.2 ms on the team; PyTorch 9 ms).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ember.backends import mkldnn
@@ -18,7 +20,7 @@ from ember.threads import get_num_threads
 from ..parallel import after_openmp_team
 from .library import load
 
-__all__ = ["MIN_MACS", "matmul", "takes"]
+__all__ = ["MIN_MACS", "StepProduct", "matmul", "takes"]
 
 #: products of fewer multiply-adds stay with NumPy (the call through ctypes costs more than it saves)
 MIN_MACS = 1 << 21
@@ -85,3 +87,46 @@ def matmul(a, b, out=None, accumulate=False):
         after_openmp_team()
     lib.check(status, "dnnl_sgemm")
     return out
+
+
+class StepProduct:
+    """``out = a @ b`` (or ``out += a @ b`` with ``accumulate``) for a loop of C-contiguous ``(rows, k)``
+    ``a`` against one ``b``, as an LSTM's time steps run them: the checks and ``b``'s layout worked out
+    once, each call one ``dnnl_sgemm``. Call it inside ``with product.threads():``, which sets oneDNN's
+    OpenMP thread count once around the loop. Build it where :func:`takes` the product.
+
+    Args:
+        b (ndarray): the ``(k, n)`` float32 right operand, shared by every call.
+        rows (int): the rows of every ``a``.
+        accumulate (bool): add the product to ``out``'s values (one rounding) instead of writing it.
+    """
+
+    def __init__(self, b, rows, accumulate=False):
+        self.lib = load()
+        self.b = b if _layout(b) is not None else np.ascontiguousarray(b)
+        self.trans_b, self.lead_b = _layout(self.b)
+        self.rows, (self.k, self.n) = rows, self.b.shape
+        self.beta = float(accumulate)
+
+    def __call__(self, a, out):
+        """Write (or add) ``a @ b`` into ``out``, a C-contiguous ``(rows, n)`` float32 array."""
+        if not a.flags.c_contiguous:
+            a = np.ascontiguousarray(a)
+        status = self.lib.dnnl_sgemm(
+            b"N", self.trans_b, self.rows, self.n, self.k, 1.0, a.ctypes.data, self.k, self.b.ctypes.data,
+            self.lead_b, self.beta, out.ctypes.data, self.n,
+        )  # fmt: skip
+        if status:
+            self.lib.check(status, "dnnl_sgemm")
+        return out
+
+    @contextlib.contextmanager
+    def threads(self):
+        """oneDNN's OpenMP thread count set to ``ember.get_num_threads()`` inside, given back after."""
+        threads = get_num_threads()
+        try:
+            with self.lib.on_threads(threads):
+                yield self
+        finally:
+            if threads > 1:
+                after_openmp_team()
