@@ -63,6 +63,22 @@ class _LstmLayerState:
         self.gates, self.c, self.tanh_c, self.h_prev, self.c0 = gates, c, tanh_c, h_prev, c0
 
 
+def _input_part(x, w_ih, bias, scale):
+    """``(x @ w_ih.T + bias) * scale``, every step's input part of the gates in one new buffer. Where
+    oneDNN takes the product, ``x @ (w_ih * scale).T`` is added inside the GEMM to ``bias * scale``
+    (``scale`` holds powers of two: the same values, two passes over the buffer fewer)."""
+    if bias is not None and x.ndim == 2 and gemm.takes(*x.shape, w_ih.shape[0], x.dtype):
+        gates = np.empty((x.shape[0], w_ih.shape[0]), dtype=x.dtype)
+        np.copyto(gates, np.multiply(bias, scale))
+        if gemm.matmul(x, np.multiply(w_ih, scale[:, None]).T, out=gates, accumulate=True) is not None:
+            return gates
+    gates = _matmul(x, w_ih.T)
+    if bias is not None:
+        gates += bias
+    gates *= scale
+    return gates
+
+
 def _hidden_product(w_s, hidden, batch):
     """``((h, g) -> g += h @ w_s.T, threads)`` for a step's ``(batch, hidden)`` state and ``(batch, 4 *
     hidden)`` gates, and the context the time loop runs in: through oneDNN where it takes the product
@@ -168,11 +184,8 @@ class NumpyRnnKernels:
         scale, shift = self._gate_maps(hidden, x.dtype)
         # the gates of every step in one buffer: the input part of all steps at once, scaled by
         # ``scale`` (1/2 on i, f, o: exact) so that one tanh per step gives every activation
-        gates = _matmul(x, w_ih.T)
         bias = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
-        if bias is not None:
-            gates += bias
-        gates *= scale
+        gates = _input_part(x, w_ih, bias, scale)
         # the scaled hidden part, h @ (w_hh * scale).T
         w_s = np.multiply(w_hh, scale[:, None])
         add_hidden_part, threads = _hidden_product(w_s, hidden, batch)
