@@ -27,7 +27,7 @@ from ...ops.arithmetic import where
 from ...tensor import Tensor, tensor
 from .padding import take_axis
 
-__all__ = ["resample_antialias"]
+__all__ = ["antialias_taps", "resample_antialias"]
 
 _CUBIC_A = -0.5  # Keys' constant, which PyTorch (and Pillow) use for antialiased bicubic
 
@@ -45,10 +45,13 @@ def _cubic(x: np.ndarray) -> np.ndarray:
 
 
 #: mode -> (the filter's width in source pixels at scale 1, the filter)
-_FILTERS: dict[str, tuple[int, Callable[[np.ndarray], np.ndarray]]] = {"bilinear": (2, _triangle), "bicubic": (4, _cubic)}
+_FILTERS: dict[str, tuple[int, Callable[[np.ndarray], np.ndarray]]] = {
+    "bilinear": (2, _triangle),
+    "bicubic": (4, _cubic),
+}
 
 
-def _axis_taps(
+def antialias_taps(
     in_size: int, out_size: int, align_corners: bool, scale_factor: float | None, mode: str, dtype: np.dtype
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per tap ``k`` (rows) and output position (columns): the source index, the weight and
@@ -93,16 +96,14 @@ def resample_antialias(
             n_in, n_out = out.shape[axis], out_sizes[axis - 2]
             if n_in == n_out:
                 continue
-            indices, weights, inside = _axis_taps(n_in, n_out, align_corners, scales[axis - 2], mode, dtype)
+            indices, weights, inside = antialias_taps(n_in, n_out, align_corners, scales[axis - 2], mode, dtype)
             view = [1] * input.ndim
             view[axis] = n_out
-            total = None
+            terms = []
             for index, weight, mask in zip(indices, weights, inside):
                 picked = take_axis(out, tensor(index, device=input.device)._data, axis)
                 if not mask.all():
                     picked = where(tensor(mask, device=input.device).reshape(view), picked, 0.0)
-                picked = picked * tensor(weight, device=input.device).reshape(view)
-                total = picked if total is None else total + picked
-            assert total is not None  # every axis has at least one tap
-            out = total
+                terms.append(picked * tensor(weight, device=input.device).reshape(view))
+            out = sum(terms[1:], terms[0])  # in tap order, as PyTorch sums
     return out

@@ -348,8 +348,8 @@ def _interpolate(
     if antialias:
         if mode == "lanczos":
             raise NotImplementedError("interpolate(): mode='lanczos' is not supported")
-        if input.dtype is dtypes.uint8:  # PyTorch's integer arithmetic for it is not ported
-            raise NotImplementedError("interpolate(): antialias=True is not supported for uint8 input")
+        if input.dtype is dtypes.uint8:  # PyTorch's integer arithmetic
+            return resample_uint8(input, out_sizes, scales, mode, align_corners, antialias=True)
         if input.dtype not in (dtypes.float32, dtypes.float64):
             not_implemented("compute_index_ranges_weights", input.dtype)
         return resample_antialias(input, out_sizes, scales, mode, align_corners)
