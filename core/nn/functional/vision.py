@@ -261,8 +261,9 @@ def interpolate(
 
         >>> F.interpolate(ember.randn(1, 1, 2, 2), scale_factor=2, mode="bilinear").size()
         ember.Size([1, 1, 4, 4])
-        >>> F.interpolate(ember.ones(1, 1, 8, 8), size=3, mode="bicubic", antialias=True)[0, 0, 0]
-        tensor([1., 1., 1.])
+        >>> spike = ember.tensor([[[[0.0, 0, 0, 9, 0, 0, 0, 0]]]])
+        >>> F.interpolate(spike, size=(1, 4), mode="bilinear", antialias=True)  # a triangle 4 pixels wide
+        tensor([[[[0.0000, 3.3750, 1.1250, 0.0000]]]])
     """
     args = (size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
     if antialias and isinstance(input, Tensor) and input.dtype in dtypes.narrow_float:
@@ -349,10 +350,10 @@ def _interpolate(
         if mode == "lanczos":
             raise NotImplementedError("interpolate(): mode='lanczos' is not supported")
         if input.dtype is dtypes.uint8:  # PyTorch's integer arithmetic
-            return resample_uint8(input, out_sizes, scales, mode, align_corners, antialias=True)
+            return resample_uint8(input, out_sizes, scales, mode, bool(align_corners), antialias=True)
         if input.dtype not in (dtypes.float32, dtypes.float64):
             not_implemented("compute_index_ranges_weights", input.dtype)
-        return resample_antialias(input, out_sizes, scales, mode, align_corners)
+        return resample_antialias(input, out_sizes, scales, mode, bool(align_corners))
     if not input.dtype.is_floating_point:
         if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
             not_implemented(_interpolate_kernel(mode, dim), input.dtype)
