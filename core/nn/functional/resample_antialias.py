@@ -27,7 +27,7 @@ from ...ops.arithmetic import where
 from ...tensor import Tensor, tensor
 from .padding import take_axis
 
-__all__ = ["antialias_taps", "resample_antialias"]
+__all__ = ["antialias_taps", "resample_antialias", "resized_axes"]
 
 _CUBIC_A = -0.5  # Keys' constant, which PyTorch (and Pillow) use for antialiased bicubic
 
@@ -84,6 +84,18 @@ def antialias_taps(
     return np.minimum(index, in_size - 1), weight, inside
 
 
+def resized_axes(shape: Sequence[int], out_sizes: Sequence[int]) -> list[tuple[int, int, int, list[int]]]:
+    """``(axis, in size, out size, view)`` of every spatial axis whose size changes, the last axis
+    first (PyTorch's order); ``view`` reshapes a per-output-position vector to broadcast along the axis."""
+    changed = []
+    for axis in range(len(shape) - 1, 1, -1):
+        if shape[axis] != out_sizes[axis - 2]:
+            view = [1] * len(shape)
+            view[axis] = out_sizes[axis - 2]
+            changed.append((axis, shape[axis], out_sizes[axis - 2], view))
+    return changed
+
+
 def resample_antialias(
     input: Tensor, out_sizes: Sequence[int], scales: Sequence[float | None], mode: str, align_corners: bool
 ) -> Tensor:
@@ -92,13 +104,8 @@ def resample_antialias(
     out = input
     dtype = np.dtype(input._data.dtype)
     with input._backend.device_context(input._device.index):
-        for axis in range(input.ndim - 1, 1, -1):  # the last axis first
-            n_in, n_out = out.shape[axis], out_sizes[axis - 2]
-            if n_in == n_out:
-                continue
+        for axis, n_in, n_out, view in resized_axes(input.shape, out_sizes):
             indices, weights, inside = antialias_taps(n_in, n_out, align_corners, scales[axis - 2], mode, dtype)
-            view = [1] * input.ndim
-            view[axis] = n_out
             terms = []
             for index, weight, mask in zip(indices, weights, inside):
                 picked = take_axis(out, tensor(index, device=input.device)._data, axis)

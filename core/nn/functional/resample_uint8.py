@@ -2,7 +2,7 @@
 
 PyTorch resamples a uint8 image separably, the last axis first, in fixed point: each axis's
 weights (computed in double, bicubic with ``A = -0.75``, taps past the border folded onto the edge
-pixels) are scaled by ``2**precision`` and rounded to int16, where ``precision`` is the largest
+pixels; with ``antialias=True`` the antialiased weights of :mod:`.resample_antialias`) are scaled by ``2**precision`` and rounded to int16, where ``precision`` is the largest
 that keeps the biggest weight below ``2**15``; an output pixel is
 ``clamp((sum(weight * pixel) + 2**(precision - 1)) >> precision, 0, 255)``, rounded back to uint8
 after each axis. An axis whose size does not change is not resampled. The weight tables are
@@ -18,7 +18,7 @@ import numpy as np
 from ... import dtypes
 from ...tensor import Tensor, tensor
 from .padding import take_axis
-from .resample_antialias import antialias_taps
+from .resample_antialias import antialias_taps, resized_axes
 
 __all__ = ["resample_uint8"]
 
@@ -112,13 +112,8 @@ def resample_uint8(
     """``input`` (uint8, ``(N, C, H, W)``) resampled to ``out_sizes`` as PyTorch's CPU does it,
     with its antialiased filter (:mod:`.resample_antialias`) when ``antialias``."""
     out = input.clone()  # (a new tensor when no axis changes size, as PyTorch's copy)
-    for axis in range(input.ndim - 1, 1, -1):  # the last axis first
-        n_in, n_out = out.shape[axis], out_sizes[axis - 2]
-        if n_in == n_out:
-            continue
+    for axis, n_in, n_out, view in resized_axes(input.shape, out_sizes):
         indices, weights, precision = _axis_weights(n_in, n_out, align_corners, scales[axis - 2], mode, antialias)
-        view = [1] * input.ndim
-        view[axis] = n_out
         wide = out.to(dtypes.int32)
         total: Tensor = tensor(1 << (precision - 1), dtype=dtypes.int32, device=input.device)  # rounds the shift
         for index, weight in zip(indices, weights):
