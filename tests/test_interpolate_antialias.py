@@ -1,6 +1,6 @@
 """interpolate(..., antialias=True), differential against PyTorch's CPU kernels.
 
-Values and input gradients (bilinear and bicubic, align_corners both ways, size and
+Values and input gradients (bilinear, bicubic and lanczos, align_corners both ways, size and
 scale_factor, down- and up-sampling, batches and channels, non-square), uint8 exactly, a
 float64 gradcheck, non-finite pixels, and PyTorch's errors.
 
@@ -35,7 +35,7 @@ CASES = [
     ((1, 1, 6, 6), {"size": (6, 3)}),  # H unchanged: not resampled
     ((1, 1, 3, 4), {"scale_factor": 3}),  # upsampling only
 ]
-MODES = [("bilinear", None), ("bilinear", True), ("bicubic", False), ("bicubic", True)]
+MODES = [("bilinear", None), ("bilinear", True), ("bicubic", False), ("bicubic", True), ("lanczos", False)]
 
 
 def _kwargs(kwargs, mode, align_corners):
@@ -71,13 +71,14 @@ def test_unchanged_axis_under_a_scale_factor(device, dtype):
         assert ember.autograd.gradcheck(lambda t: F.interpolate(t, **kw), (x,))
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
-def test_gradcheck(device, mode):
+@pytest.mark.parametrize("mode,align_corners", MODES)
+def test_gradcheck(device, mode, align_corners):
     if not ember.backends.get_backend(device).supports_float64:
         pytest.skip(f"{device} has no float64")
     x = ember.tensor(randn(1, 2, 7, 6), dtype=ember.float64, device=device, requires_grad=True)
-    for kw in ({"size": (3, 4), "align_corners": False}, {"size": (10, 2), "align_corners": True}):
-        assert ember.autograd.gradcheck(lambda t, kw=kw: F.interpolate(t, mode=mode, antialias=True, **kw), (x,))
+    for size in ((3, 4), (10, 2)):
+        kw = {"size": size, "mode": mode, "align_corners": align_corners, "antialias": True}
+        assert ember.autograd.gradcheck(lambda t, kw=kw: F.interpolate(t, **kw), (x,))
 
 
 @pytest.mark.parametrize("shape,kwargs", CASES)
@@ -89,7 +90,7 @@ def test_uint8(device, shape, kwargs, mode, align_corners):
     assert_close(F.interpolate(ember.tensor(image, device=device), **kw), expected)
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "lanczos"])
 def test_non_finite_pixels(device, dtype, mode):
     image = randn(1, 1, 12, 12)
     image[0, 0, 5, 6], image[0, 0, 0, 0] = np.inf, np.nan
@@ -143,22 +144,22 @@ def _same_error(device, shape, dtype="float32", **kwargs):
         ((1, 1, 4, 4), {"mode": "nearest", "align_corners": True}),  # align_corners is checked first
         ((1, 1, 4, 4), {"mode": "bilinear", "size": (2, 3, 4)}),
         ((1, 1, 4, 4), {"mode": "bilinear", "size": 2, "scale_factor": 2}),
+        ((1, 1, 4, 4), {"mode": "lanczos", "antialias": False}),
+        ((1, 1, 4, 4), {"mode": "lanczos", "align_corners": True}),
+        ((1, 1, 4), {"mode": "lanczos", "antialias": False}),
+        ((1, 1, 4, 4, 4), {"mode": "lanczos"}),
         ((1, 1, 4, 4), {"mode": "bicubic", "dtype": "int64"}),
+        ((1, 1, 4, 4), {"mode": "lanczos", "dtype": "int16"}),
         ((1, 1, 4, 4), {"mode": "bilinear", "dtype": "int32"}),
         ((1, 1, 4, 4), {"mode": "bilinear", "dtype": "bool"}),
         ((1, 1, 4, 4), {"mode": "bicubic", "dtype": "int8"}),
     ],
 )
 def test_errors(device, shape, kwargs):
-    kwargs = {"size": 2, **kwargs} if "scale_factor" not in kwargs else kwargs
-    _same_error(device, shape, antialias=True, **kwargs)
+    defaults = {"antialias": True} if "scale_factor" in kwargs else {"size": 2, "antialias": True}
+    _same_error(device, shape, **{**defaults, **kwargs})
 
 
 def test_empty_output(device):  # PyTorch's type and message, which prints the sizes as "(H: 4, W: 4)"
     with pytest.raises(RuntimeError, match="Input and output sizes should be greater than 0"):
         F.interpolate(ember.zeros(1, 1, 4, 4, device=device), scale_factor=0.1, mode="bilinear", antialias=True)
-
-
-def test_lanczos_refused(device):
-    with pytest.raises(NotImplementedError, match="lanczos"):
-        F.interpolate(ember.zeros(1, 1, 4, 4, device=device), size=2, mode="lanczos", antialias=True)

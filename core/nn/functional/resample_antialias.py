@@ -1,11 +1,12 @@
-"""``interpolate(mode='bilinear' | 'bicubic', antialias=True)`` as PyTorch's CPU computes it.
+"""``interpolate(mode='bilinear' | 'bicubic' | 'lanczos', antialias=True)`` as PyTorch's CPU computes it.
 
 PyTorch resamples separably, the last axis first, skipping an axis whose size does not
 change. Along an axis with source step ``scale`` (``in / out``, ``1 / scale_factor``, or
 ``(in - 1) / (out - 1)`` with ``align_corners``), output ``i`` is centred on the source point
 ``center = scale * (i + 0.5)``; when downsampling (``scale >= 1``) the filter is stretched by
 ``scale``: its support becomes ``scale`` times the filter's half-width (1 for the triangle of
-bilinear, 2 for the Keys cubic of bicubic, with ``A = -0.5`` as in Pillow), and source pixel
+bilinear, 2 for the Keys cubic of bicubic, with ``A = -0.5`` as in Pillow, 3 for Lanczos-3's
+``sinc(x) sinc(x / 3)``), and source pixel
 ``j`` in ``[trunc(center - support + 0.5), trunc(center + support + 0.5))`` gets the weight
 ``filter((j - center + 0.5) / scale)``; the weights of an output are normalised to sum to 1.
 
@@ -44,10 +45,15 @@ def _cubic(x: np.ndarray) -> np.ndarray:
     return np.where(x < 1, near, np.where(x < 2, far, 0)).astype(x.dtype)
 
 
+def _lanczos(x: np.ndarray) -> np.ndarray:  # Lanczos-3: sinc(x) sinc(x / 3) for |x| < 3
+    return np.where(np.abs(x) < 3, np.sinc(x) * np.sinc(x / 3), 0).astype(x.dtype)
+
+
 #: mode -> (the filter's width in source pixels at scale 1, the filter)
 _FILTERS: dict[str, tuple[int, Callable[[np.ndarray], np.ndarray]]] = {
     "bilinear": (2, _triangle),
     "bicubic": (4, _cubic),
+    "lanczos": (6, _lanczos),
 }
 
 
@@ -100,7 +106,8 @@ def resample_antialias(
     input: Tensor, out_sizes: Sequence[int], scales: Sequence[float | None], mode: str, align_corners: bool
 ) -> Tensor:
     """``input`` (float32/float64, ``(N, C, H, W)``) resampled to ``out_sizes`` with PyTorch's
-    antialiased ``mode`` ('bilinear' or 'bicubic'); ``scales`` are the given scale factors or None."""
+    antialiased ``mode`` ('bilinear', 'bicubic' or 'lanczos'); ``scales`` are the given scale factors
+    or None."""
     out = input
     dtype = np.dtype(input._data.dtype)
     with input._backend.device_context(input._device.index):

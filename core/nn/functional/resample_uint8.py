@@ -1,4 +1,5 @@
-"""``interpolate(mode='bilinear' | 'bicubic')`` of uint8 images, in PyTorch's CPU integer arithmetic.
+"""``interpolate(mode='bilinear' | 'bicubic')`` of uint8 images (and ``'lanczos'`` with ``antialias=True``),
+in PyTorch's CPU integer arithmetic.
 
 PyTorch resamples a uint8 image separably, the last axis first, in fixed point: each axis's
 weights (computed in double, bicubic with ``A = -0.75``, taps past the border folded onto the edge

@@ -221,6 +221,13 @@ def _interpolate_kernel(mode, nd):
     )
 
 
+def _input_error(input: Tensor, mode: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
+        f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
+    )
+
+
 def interpolate(
     input: Tensor,
     size: int | Sequence[int] | None = None,
@@ -242,14 +249,15 @@ def interpolate(
         size (int or Tuple[int]): output spatial size.
         scale_factor (float or Tuple[float]): multiplier for spatial size.
         mode (str): ``'nearest'`` | ``'nearest-exact'`` | ``'linear'`` | ``'bilinear'`` |
-            ``'bicubic'`` | ``'trilinear'`` | ``'area'``. Default: ``'nearest'``
+            ``'bicubic'`` | ``'trilinear'`` | ``'area'`` | ``'lanczos'`` (Lanczos-3, 4-D inputs,
+            ``antialias=True`` and ``align_corners=False`` only). Default: ``'nearest'``
         align_corners (bool, optional): align the centres of the corner pixels of input
             and output (interpolating modes only). Default: ``False``
         recompute_scale_factor (bool, optional): compute the output size from
             ``scale_factor`` and interpolate with the scale implied by the sizes instead of
             the given ``scale_factor``. Default: None
-        antialias (bool): low-pass filter while downsampling (``'bilinear'`` and ``'bicubic'``
-            on 4-D inputs): the filter's support is stretched by the downscale factor and the
+        antialias (bool): low-pass filter while downsampling (``'bilinear'``, ``'bicubic'`` and
+            ``'lanczos'`` on 4-D inputs): the filter's support is stretched by the downscale factor and the
             weights of each output are normalised, as in PyTorch (and Pillow with
             ``align_corners=False``); bicubic then uses ``A = -0.5``. Default: ``False``
 
@@ -286,11 +294,9 @@ def _interpolate(
         return autocast_call("interpolate", interpolate, *args)
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if not antialias and (mode not in _MODES or input.ndim not in (3, 4, 5)):  # antialias: checked below
-        raise NotImplementedError(
-            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
-            f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
-        )
+    late = antialias or mode == "lanczos"  # their mode and shape checks follow the sizes', as in PyTorch
+    if not late and (mode not in _MODES or input.ndim not in (3, 4, 5)):
+        raise _input_error(input, mode)
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError(
@@ -299,7 +305,7 @@ def _interpolate(
             )
     else:
         align_corners = bool(align_corners)
-        if not antialias and input.ndim - 2 != _MODE_DIMS[mode]:
+        if not late and input.ndim - 2 != _MODE_DIMS[mode]:
             raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
@@ -341,14 +347,19 @@ def _interpolate(
         raise ValueError(
             "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
         )
+    if mode == "lanczos":
+        if input.ndim != 4:
+            raise _input_error(input, mode)
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if any(n <= 0 for n in in_sizes + out_sizes):
         raise RuntimeError(
             f"Input and output sizes should be greater than 0, but got input {tuple(in_sizes)} "
             f"output {tuple(out_sizes)}"
         )
     if antialias:
-        if mode == "lanczos":
-            raise NotImplementedError("interpolate(): mode='lanczos' is not supported")
         if input.dtype is dtypes.uint8:  # PyTorch's integer arithmetic
             return resample_uint8(input, out_sizes, scales, mode, bool(align_corners), antialias=True)
         if input.dtype not in (dtypes.float32, dtypes.float64):
