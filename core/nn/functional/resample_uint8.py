@@ -1,8 +1,9 @@
-"""``interpolate(mode='bilinear' | 'bicubic')`` of uint8 images, in PyTorch's CPU integer arithmetic.
+"""``interpolate(mode='bilinear' | 'bicubic')`` of uint8 images (and ``'lanczos'`` with ``antialias=True``),
+in PyTorch's CPU integer arithmetic.
 
 PyTorch resamples a uint8 image separably, the last axis first, in fixed point: each axis's
 weights (computed in double, bicubic with ``A = -0.75``, taps past the border folded onto the edge
-pixels) are scaled by ``2**precision`` and rounded to int16, where ``precision`` is the largest
+pixels; with ``antialias=True`` the antialiased weights of :mod:`.resample_antialias`) are scaled by ``2**precision`` and rounded to int16, where ``precision`` is the largest
 that keeps the biggest weight below ``2**15``; an output pixel is
 ``clamp((sum(weight * pixel) + 2**(precision - 1)) >> precision, 0, 255)``, rounded back to uint8
 after each axis. An axis whose size does not change is not resampled. The weight tables are
@@ -18,6 +19,7 @@ import numpy as np
 from ... import dtypes
 from ...tensor import Tensor, tensor
 from .padding import take_axis
+from .resample_antialias import antialias_taps, resized_axes
 
 __all__ = ["resample_uint8"]
 
@@ -47,11 +49,12 @@ def _source_scale(in_size: int, out_size: int, align_corners: bool, scale_factor
     return 1.0 / scale_factor if scale_factor is not None and scale_factor > 0 else in_size / out_size
 
 
-def _axis_weights(
+def _float_weights(
     in_size: int, out_size: int, align_corners: bool, scale_factor: float | None, mode: str
-) -> tuple[list[list[int]], list[list[int]], int]:
-    """Per tap ``k``: the source index and the int16 weight of every output position, and the
-    fixed-point precision (PyTorch's ``_compute_index_ranges_int16_weights`` without antialiasing)."""
+) -> tuple[list[int], list[list[float]], float]:
+    """The first source index and the ``taps`` double weights of every output position, and the
+    largest weight met while folding the border taps (PyTorch's ``_compute_index_ranges_int16_weights``
+    without antialiasing, before rounding)."""
     taps, kernel = _FILTERS[mode]
     support = taps // 2
     scale = _source_scale(in_size, out_size, align_corners, scale_factor)
@@ -76,27 +79,42 @@ def _axis_weights(
             slot += 1
         starts.append(start)
         rows.append(row[:size] + [0.0] * (taps - size))
+    return starts, rows, peak
+
+
+def _axis_weights(
+    in_size: int, out_size: int, align_corners: bool, scale_factor: float | None, mode: str, antialias: bool
+) -> tuple[list[list[int]], list[list[int]], int]:
+    """Per tap ``k``: the source index and the int16 weight of every output position, and the
+    fixed-point precision (PyTorch's ``_compute_index_ranges_int16_weights``)."""
+    if antialias:  # the double weights of the float path (padded taps weigh 0)
+        index, weight, _ = antialias_taps(in_size, out_size, align_corners, scale_factor, mode, np.dtype(np.float64))
+        indices, columns, peak = index.tolist(), weight.tolist(), float(weight.max())
+    else:
+        starts, rows, peak = _float_weights(in_size, out_size, align_corners, scale_factor, mode)
+        indices = [[min(start + k, in_size - 1) for start in starts] for k in range(len(rows[0]))]
+        columns = [list(column) for column in zip(*rows)]
     precision = 0
     while precision < 22 and int(0.5 + peak * (1 << (precision + 1))) < (1 << 15):
         precision += 1
     unit = 1 << precision
-    indices = [[min(start + k, in_size - 1) for start in starts] for k in range(taps)]
-    weights = [[int(w * unit - 0.5) if w * unit < 0 else int(w * unit + 0.5) for w in column] for column in zip(*rows)]
+    weights = [[int(w * unit - 0.5) if w * unit < 0 else int(w * unit + 0.5) for w in column] for column in columns]
     return indices, weights, precision
 
 
 def resample_uint8(
-    input: Tensor, out_sizes: Sequence[int], scales: Sequence[float | None], mode: str, align_corners: bool
+    input: Tensor,
+    out_sizes: Sequence[int],
+    scales: Sequence[float | None],
+    mode: str,
+    align_corners: bool,
+    antialias: bool = False,
 ) -> Tensor:
-    """``input`` (uint8, ``(N, C, H, W)``) resampled to ``out_sizes`` as PyTorch's CPU does it."""
+    """``input`` (uint8, ``(N, C, H, W)``) resampled to ``out_sizes`` as PyTorch's CPU does it,
+    with its antialiased filter (:mod:`.resample_antialias`) when ``antialias``."""
     out = input.clone()  # (a new tensor when no axis changes size, as PyTorch's copy)
-    for axis in range(input.ndim - 1, 1, -1):  # the last axis first
-        n_in, n_out = out.shape[axis], out_sizes[axis - 2]
-        if n_in == n_out:
-            continue
-        indices, weights, precision = _axis_weights(n_in, n_out, align_corners, scales[axis - 2], mode)
-        view = [1] * input.ndim
-        view[axis] = n_out
+    for axis, n_in, n_out, view in resized_axes(input.shape, out_sizes):
+        indices, weights, precision = _axis_weights(n_in, n_out, align_corners, scales[axis - 2], mode, antialias)
         wide = out.to(dtypes.int32)
         total: Tensor = tensor(1 << (precision - 1), dtype=dtypes.int32, device=input.device)  # rounds the shift
         for index, weight in zip(indices, weights):

@@ -28,6 +28,7 @@ from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
 from .padding import take_axis
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+from .resample_antialias import resample_antialias
 from .resample_uint8 import resample_uint8
 
 __all__ = [
@@ -220,7 +221,13 @@ def _interpolate_kernel(mode, nd):
     )
 
 
-@computes_in_float32
+def _input_error(input: Tensor, mode: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
+        f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
+    )
+
+
 def interpolate(
     input: Tensor,
     size: int | Sequence[int] | None = None,
@@ -242,13 +249,17 @@ def interpolate(
         size (int or Tuple[int]): output spatial size.
         scale_factor (float or Tuple[float]): multiplier for spatial size.
         mode (str): ``'nearest'`` | ``'nearest-exact'`` | ``'linear'`` | ``'bilinear'`` |
-            ``'bicubic'`` | ``'trilinear'`` | ``'area'``. Default: ``'nearest'``
+            ``'bicubic'`` | ``'trilinear'`` | ``'area'`` | ``'lanczos'`` (Lanczos-3, 4-D inputs,
+            ``antialias=True`` and ``align_corners=False`` only). Default: ``'nearest'``
         align_corners (bool, optional): align the centres of the corner pixels of input
             and output (interpolating modes only). Default: ``False``
         recompute_scale_factor (bool, optional): compute the output size from
             ``scale_factor`` and interpolate with the scale implied by the sizes instead of
             the given ``scale_factor``. Default: None
-        antialias (bool): not supported; must be False.
+        antialias (bool): low-pass filter while downsampling (``'bilinear'``, ``'bicubic'`` and
+            ``'lanczos'`` on 4-D inputs): the filter's support is stretched by the downscale factor and the
+            weights of each output are normalised, as in PyTorch (and Pillow with
+            ``align_corners=False``); bicubic then uses ``A = -0.5``. Default: ``False``
 
     Shape:
         - Input: :math:`(N, C, d_1, ..., d_K)`, :math:`K` = 1, 2 or 3
@@ -258,17 +269,34 @@ def interpolate(
 
         >>> F.interpolate(ember.randn(1, 1, 2, 2), scale_factor=2, mode="bilinear").size()
         ember.Size([1, 1, 4, 4])
+        >>> spike = ember.tensor([[[[0.0, 0, 0, 9, 0, 0, 0, 0]]]])
+        >>> F.interpolate(spike, size=(1, 4), mode="bilinear", antialias=True)  # a triangle 4 pixels wide
+        tensor([[[[0.0000, 3.3750, 1.1250, 0.0000]]]])
     """
+    args = (size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
+    if antialias and isinstance(input, Tensor) and input.dtype in dtypes.narrow_float:
+        if input.device.type in _CPU_DEVICE_TYPES:  # validated as PyTorch does, then refused by its dtype
+            return _interpolate(input, *args)
+    return _interpolate_in_float32(input, *args)
+
+
+def _interpolate(
+    input: Tensor,
+    size: int | Sequence[int] | None,
+    scale_factor: float | Sequence[float] | None,
+    mode: str,
+    align_corners: bool | None,
+    recompute_scale_factor: bool | None,
+    antialias: bool,
+) -> Tensor:
     if _amp.active:  # float32 on cuda; as it is on cpu, whatever ops its modes use inside
         args = (input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
         return autocast_call("interpolate", interpolate, *args)
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if mode not in _MODES or input.ndim not in (3, 4, 5):
-        raise NotImplementedError(
-            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for the modes: "
-            f"nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact (got {mode})"
-        )
+    late = antialias or mode == "lanczos"  # their mode and shape checks follow the sizes', as in PyTorch
+    if not late and (mode not in _MODES or input.ndim not in (3, 4, 5)):
+        raise _input_error(input, mode)
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError(
@@ -277,10 +305,8 @@ def interpolate(
             )
     else:
         align_corners = bool(align_corners)
-        if input.ndim - 2 != _MODE_DIMS[mode]:
+        if not late and input.ndim - 2 != _MODE_DIMS[mode]:
             raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
-    if antialias:
-        raise NotImplementedError("interpolate(): antialias=True is not supported")
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
     scales: list[Any]
@@ -317,11 +343,28 @@ def interpolate(
             scales = [None] * dim
     else:
         raise ValueError("either size or scale_factor should be defined")
+    if antialias and (mode not in ("bilinear", "bicubic", "lanczos") or input.ndim != 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
+        )
+    if mode == "lanczos":
+        if input.ndim != 4:
+            raise _input_error(input, mode)
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     if any(n <= 0 for n in in_sizes + out_sizes):
         raise RuntimeError(
             f"Input and output sizes should be greater than 0, but got input {tuple(in_sizes)} "
             f"output {tuple(out_sizes)}"
         )
+    if antialias:
+        if input.dtype is dtypes.uint8:  # PyTorch's integer arithmetic
+            return resample_uint8(input, out_sizes, scales, mode, bool(align_corners), antialias=True)
+        if input.dtype not in (dtypes.float32, dtypes.float64):
+            not_implemented("compute_index_ranges_weights", input.dtype)
+        return resample_antialias(input, out_sizes, scales, mode, bool(align_corners))
     if not input.dtype.is_floating_point:
         if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
             not_implemented(_interpolate_kernel(mode, dim), input.dtype)
@@ -348,6 +391,13 @@ def interpolate(
                 taps = _linear_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
             out = _resample_axis(out, i + 2, taps)
     return out
+
+
+_interpolate.__name__ = "interpolate"  # autocast's policy knows the op by this name
+#: interpolate with float16/bfloat16 computed in float32 and rounded back once
+_interpolate_in_float32 = computes_in_float32(_interpolate)
+#: the device types whose antialiased interpolate refuses float16/bfloat16, as PyTorch's CPU kernel does
+_CPU_DEVICE_TYPES = ("cpu", "restricted")
 
 
 def upsample(
