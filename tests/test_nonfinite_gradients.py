@@ -33,9 +33,6 @@ KNOWN = {
     # the weight gradient: PyTorch's kernel forms (sum(g x) - sum(g) mean) rstd, ember sum(g (x - mean) rstd),
     # so an inf upstream gives inf - inf = NaN in PyTorch where ember has +-inf
     "nn.functional.group_norm": "the weight gradient is grouped differently from PyTorch's kernel",
-    # PyTorch's fused kernel multiplies its per-element coefficients by grad_output (NaN at the clamped
-    # hinge terms too); ember's composite selects at the clamp
-    "nn.functional.multilabel_margin_loss": "PyTorch's kernel multiplies where ember's clamp selects",
 }
 
 

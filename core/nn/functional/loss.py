@@ -892,13 +892,31 @@ def multilabel_margin_loss(
     classes = _arange_like(x, n_classes)
     hits = (safe.unsqueeze(-1) == classes).logical_and(active.unsqueeze(-1))  # (N, J, C)
     is_target = hits.any(1)  # (N, C)
-    picked = x.gather(1, safe)  # (N, J)
-    hinge = (1 - picked.unsqueeze(-1) + x.unsqueeze(1)).clamp(min=0)  # (N, J, C)
     mask = active.unsqueeze(-1).logical_and(is_target.logical_not().unsqueeze(1))
-    loss = (hinge * mask.to(hinge.dtype)).sum((1, 2)) / n_classes
+    loss = _MultiLabelMargin.apply(x, safe, hits, mask)
     if unbatched and reduction == "none":
         loss = loss.reshape(())
     return _reduce(loss, reduction)
+
+
+class _MultiLabelMargin(Function):
+    """The per-sample multi-label hinge loss over the (target j, class c) pairs in ``mask``; its gradient is
+    PyTorch's ``multilabel_margin_loss_backward``: each input's count of active hinges (minus, at a target
+    class) over C, times the upstream gradient, so an inf/NaN upstream reaches the whole row as in PyTorch.
+    ``safe``: the target classes (N, J), ``hits``: (N, J, C) where class c is target j."""
+
+    @staticmethod
+    def forward(ctx, x, safe, hits, mask):
+        hinge = 1 - x.gather(1, safe).unsqueeze(-1) + x.unsqueeze(1)  # (N, J, C)
+        ctx.on, ctx.hits = mask.logical_and(hinge > 0), hits
+        return (hinge.clamp(min=0) * mask.to(hinge.dtype)).sum((1, 2)) / x.shape[1]
+
+    @staticmethod
+    def backward(ctx, grad):
+        on = ctx.on.to(grad.dtype)
+        raised = on.sum(1)  # (N, C): the hinges that class c raises
+        lowered = (ctx.hits.to(grad.dtype) * on.sum(2, keepdim=True)).sum(1)  # those that target class c lowers
+        return (raised - lowered) / on.shape[2] * grad.unsqueeze(1), None, None, None
 
 
 def multilabel_soft_margin_loss(
