@@ -30,9 +30,6 @@ KNOWN = {
     # each corner's product, so an inf upstream can give inf - inf = NaN where PyTorch has +-inf (the input
     # gradient matches)
     "nn.functional.grid_sample": "the grid gradient groups the corner terms differently from PyTorch's kernel",
-    # the weight gradient: PyTorch's kernel forms (sum(g x) - sum(g) mean) rstd, ember sum(g (x - mean) rstd),
-    # so an inf upstream gives inf - inf = NaN in PyTorch where ember has +-inf
-    "nn.functional.group_norm": "the weight gradient is grouped differently from PyTorch's kernel",
 }
 
 
