@@ -913,7 +913,7 @@ def _scan(input, dim, combine):
 def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
     """Cumulative product along ``dim`` (integers accumulate in int64).
 
-    The gradient is exact in the presence of zeros: the scan is a chain of products.
+    The gradient is exact in the presence of zeros (PyTorch's formula, which selects around them).
 
     Args:
         input (Tensor): the input.
