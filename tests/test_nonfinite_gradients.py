@@ -19,6 +19,9 @@ torch = pytest.importorskip("torch")
 T = pytest.importorskip("test_opinfo")
 
 SAMPLES = 3
+#: op -> how many samples it takes where the first SAMPLES miss the case that tells: a zero in cumprod's input, a
+#: padded or 'max' bag, an inactive hinge with an inf upstream
+SAMPLES_FOR = {"cumprod": 8, "nn.functional.embedding_bag": 8, "nn.functional.multi_margin_loss": 6}
 
 #: op -> why ember's gradient still differs from torch's for non-finite upstream values. Each is checked
 #: anyway and reported as an expected failure while it differs (an xpass is reported too).
@@ -27,12 +30,6 @@ KNOWN = {
     # each corner's product, so an inf upstream can give inf - inf = NaN where PyTorch has +-inf (the input
     # gradient matches)
     "nn.functional.grid_sample": "the grid gradient groups the corner terms differently from PyTorch's kernel",
-    # the weight gradient: PyTorch's kernel forms (sum(g x) - sum(g) mean) rstd, ember sum(g (x - mean) rstd),
-    # so an inf upstream gives inf - inf = NaN in PyTorch where ember has +-inf
-    "nn.functional.group_norm": "the weight gradient is grouped differently from PyTorch's kernel",
-    # PyTorch's fused kernel multiplies its per-element coefficients by grad_output (NaN at the clamped
-    # hinge terms too); ember's composite selects at the clamp
-    "nn.functional.multilabel_margin_loss": "PyTorch's kernel multiplies where ember's clamp selects",
 }
 
 
@@ -53,7 +50,7 @@ def _mismatches(name, device, tdtype):
     """The samples of ``name`` whose ember input gradients differ from torch's (NaN pattern or values)."""
     op, fn = T._find(name), T._resolve(name)
     try:
-        samples = T._samples(op, name, tdtype, requires_grad=True, count=SAMPLES)
+        samples = T._samples(op, name, tdtype, requires_grad=True, count=SAMPLES_FOR.get(name, SAMPLES))
     except Exception:  # noqa: BLE001 - no differentiable samples in this dtype
         return []
     bad = []
@@ -140,6 +137,29 @@ CLASSIC = {
     "maximum_inf_upstream": (lambda m, x: m.maximum(x, m.zeros_like(x)), [-1.0, 2.0], [np.inf, np.inf]),
     "floor_nan_upstream": (lambda m, x: x.floor(), [-1.5, 2.5], [np.nan, np.inf]),
     "std_inf_upstream": (lambda m, x: x.std(dim=1), [[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], [np.inf, 1.0]),
+    # past a zero the products are 0: a NaN upstream there reaches neither the elements before it nor after
+    # the second zero; an inf at the first zero's run stays in it
+    "cumprod_zeros": (lambda m, x: x.cumprod(0), [2.0, 0.0, 3.0, 0.0, 4.0], [1.0, 1.0, np.inf, np.nan, np.nan]),
+    # the padded entry and the entries past the last offset get no gradient, not NaN * 0
+    "embedding_bag_padding": (
+        lambda m, x: m.nn.functional.embedding_bag(
+            m.tensor([0, 2, 1, 3], device=x.device), x, m.tensor([0, 2], device=x.device), mode="sum", padding_idx=2
+        ),
+        [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]],
+        [[np.nan, 1.0], [np.inf, 1.0]],
+    ),
+    # only each bag's first maximum takes the gradient
+    "embedding_bag_max": (
+        lambda m, x: m.nn.functional.embedding_bag(m.tensor([[0, 1, 2]], device=x.device), x, mode="max"),
+        [[1.0, 5.0], [4.0, 5.0], [4.0, 2.0]],
+        [[np.nan, np.inf]],
+    ),
+    # PyTorch multiplies each input's coefficient by the upstream gradient: inf * 0 is NaN off the active hinges
+    "multi_margin_inactive_hinge": (
+        lambda m, x: m.nn.functional.multi_margin_loss(x, m.tensor([1, 0], device=x.device), reduction="sum"),
+        [[0.1, 0.9, 0.3, -2.0], [1.0, 0.2, 0.5, 0.4]],
+        np.inf,
+    ),
 }
 
 

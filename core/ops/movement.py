@@ -54,14 +54,15 @@ def _infer_shape(op, shape, numel):
     return shape
 
 
-def _strided_view(x, shape):
+def _strided_view(x, shape, new=None):
     """``x``'s data seen in ``shape`` without a copy, or None where the strides do not allow it (or
-    the backend makes no strided views)."""
+    the backend makes no strided views); ``new``: the strides of that view where the caller has them."""
     data, backend = x._data, x._backend
     if backend.is_contiguous(data):
         return backend.xp.reshape(data, shape)
     strides, offset = backend.layout(data)
-    new = view_strides(tuple(data.shape), tuple(strides), tuple(shape))
+    if new is None:
+        new = view_strides(tuple(data.shape), tuple(strides), tuple(shape))
     if new is None:
         return None
     try:
@@ -74,16 +75,16 @@ class _Reshape(Function):
     """A view where the strides allow one, else a copy (not a view: writes to it stay in it), as PyTorch's reshape."""
 
     @staticmethod
-    def forward(ctx, x, shape):
+    def forward(ctx, x, shape, strides=None):
         ctx.shape = x._data.shape
-        data = _strided_view(x, shape)
+        data = _strided_view(x, shape, strides)
         if data is None:
             return x._make(x._backend.xp.reshape(x._data, shape))
         return x._view_of(data, lambda base: base.reshape(shape))
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.shape), None
+        return grad.reshape(ctx.shape), None, None
 
 
 def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
@@ -104,14 +105,18 @@ def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
                 [2, 3],
                 [4, 5]])
     """
-    shape = _infer_shape("reshape", _shape_arg(shape), input.numel())
+    return _reshape(input, _infer_shape("reshape", _shape_arg(shape), input.numel()))
+
+
+def _reshape(input: Tensor, shape: tuple[int, ...], strides: tuple[int, ...] | None = None) -> Tensor:
+    """:func:`reshape` to the checked ``shape``; ``strides``: those of the view where the caller has them."""
     if shape == input._data.shape:
         return (
-            _Reshape.apply(input, shape)
+            _Reshape.apply(input, shape, strides)
             if input._requires_grad
             else input._view_of(input._data, lambda base: base.reshape(shape))
         )
-    return _Reshape.apply(input, shape)
+    return _Reshape.apply(input, shape, strides)
 
 
 def view(input: Tensor, *shape: int | _size_t) -> Tensor:
@@ -133,15 +138,15 @@ def view(input: Tensor, *shape: int | _size_t) -> Tensor:
     """
     new_shape: tuple[int, ...] = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
     data, backend = input._data, input._backend
-    if (
-        not backend.is_contiguous(data)
-        and view_strides(tuple(data.shape), tuple(backend.layout(data)[0]), new_shape) is None
-    ):
-        raise RuntimeError(
-            "view size is not compatible with input tensor's size and stride (at least one dimension "
-            "spans across two contiguous subspaces). Use .reshape(...) instead."
-        )
-    return reshape(input, new_shape)
+    strides = None
+    if not backend.is_contiguous(data):
+        strides = view_strides(tuple(data.shape), tuple(backend.layout(data)[0]), new_shape)
+        if strides is None:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension "
+                "spans across two contiguous subspaces). Use .reshape(...) instead."
+            )
+    return _reshape(input, new_shape, strides)
 
 
 class _Permute(Function):

@@ -11,6 +11,7 @@ from .. import dtypes, return_types
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd.function import Function
+from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from . import arithmetic
@@ -18,7 +19,7 @@ from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING_AND_HALF, not_implemented
 from .matrix_norms import matrix_norm
-from .movement import stack
+from .movement import cat, stack
 from .operands import normalize_dims, wrap_dim
 from .reduced_precision import computes_in_float32
 
@@ -912,7 +913,7 @@ def _scan(input, dim, combine):
 def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
     """Cumulative product along ``dim`` (integers accumulate in int64).
 
-    The gradient is exact in the presence of zeros: the scan is a chain of products.
+    The gradient is exact in the presence of zeros (PyTorch's formula, which selects around them).
 
     Args:
         input (Tensor): the input.
@@ -927,7 +928,68 @@ def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
     out = _accumulate_dtype(input.dtype, dtype)
     if out is not input.dtype:
         input = input.to(out)
-    return _scan(input, dim, lambda acc, part: acc * part)
+    axis = wrap_dim(dim, input.ndim)
+    if input.ndim == 0 or input.shape[axis] <= 1:
+        return input.clone()
+    return _Cumprod.apply(input, axis)
+
+
+class _Cumprod(Function):
+    """The scan of products, with PyTorch's ``cumprod_backward``: the gradient before a slice's first zero is
+    the reversed cumulative sum of ``out * grad`` over ``x``, at the first zero the products up to the second
+    one, 0 after it, each selected, so an inf/NaN upstream past a zero stays there as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        out = _scan(x, axis, lambda acc, part: acc * part)
+        ctx.save_for_backward(x, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        if grad_state.enabled:
+            return _cumprod_grad_differentiable(x, out, grad, ctx.axis), None
+        return _cumprod_grad(x, out, grad, ctx.axis), None
+
+
+def _reversed_cumsum(w, axis):
+    return w.flip(axis).cumsum(axis).flip(axis)
+
+
+def _cumprod_grad(x, out, grad, axis):
+    """PyTorch's O(n) gradient: the three regions of each slice (before, at and after its first zero)."""
+    zeros = (x == 0).to(dtypes.int64).cumsum(axis)
+    before = zeros == 0
+    first = zeros == 1
+    at_first_zero = first & (x == 0)
+    between = first & ~at_first_zero
+    grad_before = _reversed_cumsum((out * grad).masked_fill(~before, 0), axis) / x
+    index = first.to(dtypes.int64).argmax(axis, keepdim=True)
+    prefix = out.gather(axis, (index - 1).clamp(min=0)).masked_fill(index == 0, 1)
+    run = x.masked_fill(~between, 1).cumprod(axis) * grad.masked_fill(~first, 0)
+    grad_zero = run.sum(axis, keepdim=True) * prefix
+    return where(before, grad_before, where(at_first_zero, grad_zero, x.new_zeros(())))
+
+
+def _cumprod_grad_differentiable(x, out, grad, axis):
+    """The gradient under ``create_graph``: PyTorch's O(n) formula without zeros (a host sync decides, as in
+    PyTorch), else the sum of ``grad`` times the products with ``x_k`` left out, differentiable everywhere."""
+    if not bool((x == 0).any()):
+        return _reversed_cumsum(out * grad, axis) / x
+    parts = []
+    for k in range(x.shape[axis]):
+        until = x.narrow(axis, 0, k).prod(axis, keepdim=True) if k else None
+        rest = x.narrow(axis, k + 1, x.shape[axis] - k - 1)
+        if until is None:
+            omitted = cat([x.new_ones(()).expand(*grad.narrow(axis, 0, 1).shape), rest.cumprod(axis)], axis)
+        elif rest.shape[axis]:
+            omitted = cat([until, until * rest.cumprod(axis)], axis)
+        else:
+            omitted = until
+        parts.append((grad.narrow(axis, k, x.shape[axis] - k) * omitted).sum(axis))
+    return stack(parts, axis)
 
 
 def _cumulative_extremum(name, input, dim, better):

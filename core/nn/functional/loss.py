@@ -783,18 +783,13 @@ def multi_margin_loss(
     x, t = _multiclass_shapes("multi_margin_loss", input.reshape((1,)) if input.ndim == 0 else input, target)
     n_classes = x.shape[1]
     _check_class_range("multi_margin_loss", t, n_classes, error=RuntimeError, message="target out of range")
-    picked = x.gather(1, t.unsqueeze(1))
-    z = (margin - picked + x).clamp(min=0)
-    if p == 2:
-        z = z * z
     if weight is not None:
         if weight.ndim != 1 or weight.shape[0] != n_classes:
             raise RuntimeError(
                 f"multi_margin_loss: inconsistent weight size, expected {[n_classes]} but got {list(weight.shape)}"
             )
-        z = z * weight[t].unsqueeze(1)
-    not_target = t.unsqueeze(1) != _arange_like(x, n_classes).unsqueeze(0)
-    loss = (z * not_target.to(z.dtype)).sum(1) / n_classes
+        weight = weight[t]
+    loss = _MultiMargin.apply(x, t, weight, p, margin)
     if unbatched and reduction == "none":
         loss = loss.reshape(target.shape)  # () or (1,), as the target
     return _reduce(loss, reduction)
@@ -802,6 +797,47 @@ def multi_margin_loss(
 
 def _arange_like(x, n):
     return arange(n, device=x.device)
+
+
+class _MultiMargin(Function):
+    """The per-sample multi-class hinge loss; its gradient is PyTorch's ``multi_margin_loss_backward``: the
+    coefficient of each input (0 off the active hinges, minus their sum at the target) times the upstream
+    gradient, so an inf/NaN upstream reaches the whole row as in PyTorch. ``weight`` is the class weight
+    of each sample's target."""
+
+    @staticmethod
+    def forward(ctx, x, t, weight, p, margin):
+        hinge, not_target = _multi_margin_hinge(x, t, margin)
+        z = hinge.clamp(min=0)
+        if p == 2:
+            z = z * z
+        if weight is not None:
+            z = z * weight.unsqueeze(1)
+        ctx.save_for_backward(x, t, weight)
+        ctx.p, ctx.margin = p, margin
+        return (z * not_target.to(z.dtype)).sum(1) / x.shape[1]
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, weight = ctx.saved_tensors
+        n_classes = x.shape[1]
+        hinge, not_target = _multi_margin_hinge(x, t, ctx.margin)
+        active = (hinge > 0) & not_target
+        slope = where(active, hinge * (2 / n_classes), 0.0) if ctx.p == 2 else active.to(x.dtype) / n_classes
+        if weight is not None:
+            slope = slope * weight.unsqueeze(1)
+        coefficient = where(not_target, slope, -slope.sum(1, keepdim=True))
+        grad_weight = None
+        if weight is not None and ctx.needs_input_grad[2]:
+            z = where(active, hinge, 0.0) ** ctx.p
+            grad_weight = grad * z.sum(1) / n_classes
+        return coefficient * grad.unsqueeze(1), None, grad_weight, None, None
+
+
+def _multi_margin_hinge(x, t, margin):
+    """``margin - x[t] + x`` and where the class is not the target."""
+    not_target = t.unsqueeze(1) != _arange_like(x, x.shape[1]).unsqueeze(0)
+    return margin - x.gather(1, t.unsqueeze(1)) + x, not_target
 
 
 def multilabel_margin_loss(
@@ -856,13 +892,31 @@ def multilabel_margin_loss(
     classes = _arange_like(x, n_classes)
     hits = (safe.unsqueeze(-1) == classes).logical_and(active.unsqueeze(-1))  # (N, J, C)
     is_target = hits.any(1)  # (N, C)
-    picked = x.gather(1, safe)  # (N, J)
-    hinge = (1 - picked.unsqueeze(-1) + x.unsqueeze(1)).clamp(min=0)  # (N, J, C)
     mask = active.unsqueeze(-1).logical_and(is_target.logical_not().unsqueeze(1))
-    loss = (hinge * mask.to(hinge.dtype)).sum((1, 2)) / n_classes
+    loss = _MultiLabelMargin.apply(x, safe, hits, mask)
     if unbatched and reduction == "none":
         loss = loss.reshape(())
     return _reduce(loss, reduction)
+
+
+class _MultiLabelMargin(Function):
+    """The per-sample multi-label hinge loss over the (target j, class c) pairs in ``mask``; its gradient is
+    PyTorch's ``multilabel_margin_loss_backward``: each input's count of active hinges (minus, at a target
+    class) over C, times the upstream gradient, so an inf/NaN upstream reaches the whole row as in PyTorch.
+    ``safe``: the target classes (N, J), ``hits``: (N, J, C) where class c is target j."""
+
+    @staticmethod
+    def forward(ctx, x, safe, hits, mask):
+        hinge = 1 - x.gather(1, safe).unsqueeze(-1) + x.unsqueeze(1)  # (N, J, C)
+        ctx.on, ctx.hits = mask.logical_and(hinge > 0), hits
+        return (hinge.clamp(min=0) * mask.to(hinge.dtype)).sum((1, 2)) / x.shape[1]
+
+    @staticmethod
+    def backward(ctx, grad):
+        on = ctx.on.to(grad.dtype)
+        raised = on.sum(1)  # (N, C): the hinges that class c raises
+        lowered = (ctx.hits.to(grad.dtype) * on.sum(2, keepdim=True)).sum(1)  # those that target class c lowers
+        return (raised - lowered) / on.shape[2] * grad.unsqueeze(1), None, None, None
 
 
 def multilabel_soft_margin_loss(

@@ -161,10 +161,11 @@ def _channel_view(t, ndim):
     return t.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-def _affine(y, weight, bias, view):
+def _affine(y, weight, bias, view, scale=None):
+    """``y * weight + bias`` per channel (``view`` shapes them), ``scale(y, weight)`` for the product where given."""
     low = _mixed_type(y)
     if weight is not None:
-        y = y * view(weight)
+        y = y * view(weight) if scale is None else scale(y, weight)
     if bias is not None:
         y = y + view(bias)
     return y if low is None or y.dtype is low else y.to(low)
@@ -474,8 +475,46 @@ def group_norm(
     for name, value in (("weight", weight), ("bias", bias)):
         _check_param(op, name, value, channels)
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
-    y, _, _ = _Normalize.apply(grouped, (2,), eps)
-    return _affine(y.reshape(input.shape), weight, bias, lambda t: _channel_view(t, input.ndim))
+    y, mean, var = _Normalize.apply(grouped, (2,), eps)
+    return _affine(
+        y.reshape(input.shape),
+        weight,
+        bias,
+        lambda t: _channel_view(t, input.ndim),
+        lambda y, w: _GroupScale.apply(y, w, input, mean, var, eps),
+    )
+
+
+class _GroupScale(Function):
+    """``xhat * weight`` per channel in group_norm; the weight's gradient is PyTorch's grouping,
+    ``sum_n (sum(grad x) - sum(grad) mean) rstd`` per channel (an inf upstream gives inf - inf = NaN where
+    ``sum(grad xhat)`` would not), and ``sum(grad xhat)`` under create_graph (it differentiates again)."""
+
+    @staticmethod
+    def forward(ctx, y, weight, x, mean, var, eps):
+        ctx.save_for_backward(y, weight, x, mean, var)
+        ctx.eps = eps
+        return y * _channel_view(weight, y.ndim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, weight, x, mean, var = ctx.saved_tensors
+        grad_y = (grad * _channel_view(weight, y.ndim)).to(y.dtype)
+        if not ctx.needs_input_grad[1]:
+            return grad_y, None, None, None, None, None
+        planes = (x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+        batch, channels = planes[:2]
+        if grad_state.enabled:
+            grad_weight = (grad * y).reshape(planes).sum((0, 2))
+        else:
+            groups = mean.shape[1]
+            grad = grad.reshape(planes)
+            by_channel = (grad * x.reshape(planes)).sum(2)  # sum(grad x), (N, C)
+            spread = (batch, groups, channels // groups)  # each group's statistic over its channels
+            mean = mean.reshape(batch, groups, 1).expand(spread).reshape(batch, channels)
+            rstd = (var + ctx.eps).rsqrt().reshape(batch, groups, 1).expand(spread).reshape(batch, channels)
+            grad_weight = ((by_channel - grad.sum(2) * mean) * rstd).sum(0)
+        return grad_y, grad_weight.to(weight.dtype), None, None, None, None
 
 
 @computes_in_float32

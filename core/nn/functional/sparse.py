@@ -239,11 +239,13 @@ def embedding_bag(
     if mode == "max":
         member = (bag.unsqueeze(0) == arange(num_bags, device=input.device).unsqueeze(1)).logical_and(keep.unsqueeze(0))
         filled = where(member.unsqueeze(-1), rows.unsqueeze(0), float("-inf")).to(rows.dtype)
-        return where(member.any(1, keepdim=True), filled.amax(1), 0.0).to(rows.dtype)
-    keepf = keep.to(rows.dtype)
+        # the first maximum of each bag takes the gradient (PyTorch's max_indices), selected
+        return where(member.any(1, keepdim=True), filled.max(1).values, 0.0).to(rows.dtype)
     if per_sample_weights is not None:
-        keepf = keepf * per_sample_weights
-    out = rows.new_zeros((num_bags, dim)).index_add(0, bag, rows * keepf.unsqueeze(1))
+        rows = rows * per_sample_weights.unsqueeze(1)
+    # the entries left out are selected away, so an inf/NaN upstream does not reach them (as in PyTorch)
+    kept = where(keep.unsqueeze(1), rows, 0.0).to(rows.dtype)
+    out = rows.new_zeros((num_bags, dim)).index_add(0, bag, kept)
     if mode == "mean":
         counts = rows.detach().new_zeros((num_bags,)).index_add(0, bag, keep.to(rows.dtype))
         out = out / counts.clamp(min=1).unsqueeze(1)
