@@ -29,8 +29,10 @@ MAX_PLANS = 64
 _FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
 _ARG_SRC, _ARG_DST, _ARG_WEIGHTS, _ARG_BIAS = 1, 17, 33, 41
 _ARG_DIFF_SRC, _ARG_DIFF_DST, _ARG_DIFF_WEIGHTS = 129, 145, 161
-_QUERY = {_ARG_SRC: 129, _ARG_DIFF_SRC: 130, _ARG_WEIGHTS: 131, _ARG_DIFF_WEIGHTS: 132, _ARG_DST: 133}
-_QUERY[_ARG_DIFF_DST] = 134
+#: argument index -> the dnnl_query_t of the memory descriptor the primitive chose for it
+_QUERY = {
+    _ARG_SRC: 129, _ARG_DIFF_SRC: 130, _ARG_WEIGHTS: 131, _ARG_DIFF_WEIGHTS: 132, _ARG_DST: 133, _ARG_DIFF_DST: 134,
+}  # fmt: skip
 
 
 class _Operand:

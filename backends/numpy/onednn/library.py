@@ -1,5 +1,5 @@
 """oneDNN's C API through ctypes: the library found and loaded once, its functions' signatures, the
-CPU engine and stream.
+CPU engine and a stream per calling thread.
 
 The library is the ``onednn-cpu-gomp`` wheel's ``libdnnl.so.3`` (oneDNN 3.2, OpenMP through
 the system's ``libgomp.so.1``), loaded with ``RTLD_DEEPBIND`` so that its calls into itself stay
@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import threading
 
 __all__ = ["OnednnError", "Library", "load"]
 
@@ -93,8 +94,9 @@ _IN_ORDER_STREAM = 1  # dnnl_stream_in_order
 
 
 class Library:
-    """The loaded library: its functions as attributes (``lib.dnnl_sgemm(...)``), one CPU engine and
-    stream, :meth:`check` for the status a call returns and :meth:`execute` for a primitive."""
+    """The loaded library: its functions as attributes (``lib.dnnl_sgemm(...)``), one CPU engine and a
+    stream per calling thread, :meth:`check` for the status a call returns and :meth:`execute` for a
+    primitive."""
 
     def __init__(self, cdll, gomp):
         for name, argtypes in _SIGNATURES.items():
@@ -103,11 +105,18 @@ class Library:
             function.restype = _RETURNS.get(name, ctypes.c_int)
             setattr(self, name, function)
         self._set_omp_threads, self._omp_threads = gomp.omp_set_num_threads, gomp.omp_get_max_threads
-        self.engine, self.stream = _handle(), _handle()
+        self.engine = _handle()
         self.check(self.dnnl_engine_create(ctypes.byref(self.engine), _CPU_ENGINE, 0), "dnnl_engine_create")
-        self.check(
-            self.dnnl_stream_create(ctypes.byref(self.stream), self.engine, _IN_ORDER_STREAM), "dnnl_stream_create"
-        )
+        self._streams = threading.local()  # one stream per calling thread (the chunks of a split run at once)
+
+    def _stream(self):
+        stream = getattr(self._streams, "stream", None)
+        if stream is None:
+            stream = self._streams.stream = _handle()
+            self.check(
+                self.dnnl_stream_create(ctypes.byref(stream), self.engine, _IN_ORDER_STREAM), "dnnl_stream_create"
+            )
+        return stream
 
     @staticmethod
     def check(status, call):
@@ -133,9 +142,9 @@ class Library:
         return self.on_threads(1)
 
     def execute(self, primitive, args):
-        """Run ``primitive`` on the stream with ``args``, a ctypes array of :class:`_ExecArg` (inside
+        """Run ``primitive`` on this thread's stream with ``args``, a ctypes array of :class:`_ExecArg` (inside
         :meth:`on_one_thread`)."""
-        status = self.dnnl_primitive_execute(primitive, self.stream, len(args), args)
+        status = self.dnnl_primitive_execute(primitive, self._stream(), len(args), args)
         if status:
             self.check(status, "dnnl_primitive_execute")
 
