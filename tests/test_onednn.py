@@ -266,5 +266,41 @@ def test_splits_pause_while_the_openmp_team_spins(numpy_threads, monkeypatch):
     assert sorted(chunks) == [(0, 4), (4, 8)]
 
 
+def test_concurrent_convolutions_from_several_threads(numpy_threads):
+    """Two user threads convolving the same geometry at once (one plan, its lock; the pool's splits;
+    a stream per thread) get the results of running alone."""
+    import threading
+
+    numpy_threads(2)
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((8, 4, 10, 10)).astype(np.float32), rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
+
+    def run():
+        xt = ember.tensor(x, requires_grad=True)
+        wt = ember.tensor(w, requires_grad=True)
+        F.conv2d(xt, wt, padding=1).square().sum().backward()
+        return xt.grad.numpy(), wt.grad.numpy()
+
+    want = run()
+    results, errors = [], []
+
+    def worker():
+        try:
+            for _ in range(10):
+                results.append(run())
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(results) == 20
+    for got in results:
+        for mine, ref in zip(got, want):
+            np.testing.assert_array_equal(mine, ref)
+
+
 def test_library_loads_once():
     assert load() is load()
