@@ -20,7 +20,11 @@ from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 
-__all__ = ["computes_in_float32"]
+__all__ = ["CPU_DEVICE_TYPES", "computes_in_float32", "narrow_on_cpu"]
+
+#: the device types whose kernels refuse float16/bfloat16 where PyTorch's CPU kernels do, although
+#: its CUDA kernels take them (elsewhere, ops compute those in float32)
+CPU_DEVICE_TYPES = ("cpu", "restricted")
 
 _Op = TypeVar("_Op", bound=Callable[..., Any])
 
@@ -64,3 +68,17 @@ def computes_in_float32(op: _Op) -> _Op:
         return op(input, *args, **kwargs)
 
     return run  # type: ignore[return-value]
+
+
+def narrow_on_cpu(input: Any) -> bool:
+    """Whether ``input`` is a float16/bfloat16 tensor on a device of :data:`CPU_DEVICE_TYPES`: where an op
+    whose PyTorch CPU kernel refuses those types refuses them too, instead of computing in float32.
+
+    Example::
+
+        >>> from ember.ops.reduced_precision import narrow_on_cpu
+        >>> narrow_on_cpu(ember.ones(2, dtype=ember.float16)), narrow_on_cpu(ember.ones(2))
+        (True, False)
+    """
+    dtype, device = getattr(input, "dtype", None), getattr(input, "device", None)
+    return dtype in dtypes.narrow_float and device is not None and device.type in CPU_DEVICE_TYPES

@@ -17,7 +17,7 @@ from ...autograd.function import Function
 from ...ops.creation import rand
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.movement import cat
-from ...ops.reduced_precision import computes_in_float32
+from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
 from ..common_types import (
@@ -660,10 +660,9 @@ def avg_pool3d(  # float16/bfloat16: refused on the CPU as PyTorch's CPU kernel 
         ember.Size([1, 3, 2, 2, 2])
     """
     args = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
-    if getattr(input, "dtype", None) in dtypes.narrow_float and isinstance(input, Tensor):
-        if input.device.type not in _CPU_DEVICE_TYPES:  # PyTorch's CUDA kernel takes them
-            return _avg_pool3d_in_float32(input, *args)
-    return _avg_pool3d(input, *args)
+    if narrow_on_cpu(input):  # refused, as PyTorch's CPU kernel does (its CUDA kernel takes them)
+        return _avg_pool3d(input, *args)
+    return _avg_pool3d_in_float32(input, *args)
 
 
 def _avg_pool3d(input, *args):
@@ -673,8 +672,6 @@ def _avg_pool3d(input, *args):
 _avg_pool3d.__name__ = "avg_pool3d"  # autocast's policy knows the op by this name
 #: avg_pool3d of float16/bfloat16 off the CPU, computed in float32 and rounded back once
 _avg_pool3d_in_float32 = computes_in_float32(_avg_pool3d)
-#: the device types whose avg_pool3d refuses float16/bfloat16, as PyTorch's CPU kernel does
-_CPU_DEVICE_TYPES = ("cpu", "restricted")
 
 
 # -- power-average pooling --------------------------------------------------------------------

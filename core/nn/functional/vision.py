@@ -24,7 +24,7 @@ from ...ops.arithmetic import where
 from ...ops.creation import linspace
 from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
 from ...ops.movement import stack
-from ...ops.reduced_precision import computes_in_float32
+from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from .padding import take_axis
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
@@ -274,9 +274,8 @@ def interpolate(
         tensor([[[[0.0000, 3.3750, 1.1250, 0.0000]]]])
     """
     args = (size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
-    if antialias and isinstance(input, Tensor) and input.dtype in dtypes.narrow_float:
-        if input.device.type in _CPU_DEVICE_TYPES:  # validated as PyTorch does, then refused by its dtype
-            return _interpolate(input, *args)
+    if antialias and narrow_on_cpu(input):  # validated as PyTorch does, then refused by its dtype
+        return _interpolate(input, *args)
     return _interpolate_in_float32(input, *args)
 
 
@@ -396,8 +395,6 @@ def _interpolate(
 _interpolate.__name__ = "interpolate"  # autocast's policy knows the op by this name
 #: interpolate with float16/bfloat16 computed in float32 and rounded back once
 _interpolate_in_float32 = computes_in_float32(_interpolate)
-#: the device types whose antialiased interpolate refuses float16/bfloat16, as PyTorch's CPU kernel does
-_CPU_DEVICE_TYPES = ("cpu", "restricted")
 
 
 def upsample(
