@@ -25,9 +25,9 @@ _F32 = np.dtype(np.float32)
 
 
 def _plans(x_shape, weight_shape, arrays, stride, padding, dilation, groups):
-    """``plans(lo, hi, slot)``, the oneDNN plan of the batch chunk ``lo:hi`` (None where oneDNN has no
-    implementation for it), or None where the NumPy kernels serve: oneDNN off or missing, a dtype
-    other than float32, an empty array."""
+    """``(plans, y_shape)``: ``plans(lo, hi, slot)``, the oneDNN plan of the batch chunk ``lo:hi``, and
+    the whole batch's output shape; or None where the NumPy kernels serve: oneDNN off or missing, a
+    dtype other than float32, an empty array, a geometry oneDNN has no implementation for."""
     if not mkldnn.enabled or any(a.dtype != _F32 or a.size == 0 for a in arrays):
         return None
     geometry = (tuple(weight_shape), tuple(stride), tuple(map(tuple, padding)), tuple(dilation), groups)
@@ -36,7 +36,8 @@ def _plans(x_shape, weight_shape, arrays, stride, padding, dilation, groups):
     def plans(lo, hi, slot):
         return plan((hi - lo, *rest), *geometry, slot)
 
-    return plans if plans(0, x_shape[0], 0) is not None else None
+    whole = plans(0, x_shape[0], 0)
+    return None if whole is None else (plans, whole.y_shape)
 
 
 def _split(n, work):
@@ -52,31 +53,31 @@ class OnednnConvKernels:
 
     def conv_bias(self, x, weight, bias, stride, padding, dilation, groups):
         arrays = (x, weight) if bias is None else (x, weight, bias)
-        plans = _plans(x.shape, weight.shape, arrays, stride, padding, dilation, groups)
-        if plans is None:
+        found = _plans(x.shape, weight.shape, arrays, stride, padding, dilation, groups)
+        if found is None:
             if bias is None:
                 return super().conv(x, weight, stride, padding, dilation, groups)
             return super().conv_bias(x, weight, bias, stride, padding, dilation, groups)
-        x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+        (plans, y_shape), x, weight = found, np.ascontiguousarray(x), np.ascontiguousarray(weight)
         bias = None if bias is None else np.ascontiguousarray(bias)
-        y = np.empty(plans(0, x.shape[0], 0).y_shape, dtype=np.float32)
+        y = np.empty(y_shape, dtype=np.float32)
         _split(x.shape[0], lambda lo, hi, slot: plans(lo, hi, slot).forward(x[lo:hi], weight, bias, y[lo:hi]))
         return y
 
     def conv_backward_input(self, grad, weight, input_shape, stride, padding, dilation, groups):
-        plans = _plans(input_shape, weight.shape, (grad, weight), stride, padding, dilation, groups)
-        if plans is None or plans(0, grad.shape[0], 0).y_shape != grad.shape:
+        found = _plans(input_shape, weight.shape, (grad, weight), stride, padding, dilation, groups)
+        if found is None or found[1] != grad.shape:
             return super().conv_backward_input(grad, weight, input_shape, stride, padding, dilation, groups)
-        grad, weight = np.ascontiguousarray(grad), np.ascontiguousarray(weight)
+        plans, grad, weight = found[0], np.ascontiguousarray(grad), np.ascontiguousarray(weight)
         dx = np.empty(tuple(input_shape), dtype=np.float32)
         _split(grad.shape[0], lambda lo, hi, slot: plans(lo, hi, slot).input_grad(grad[lo:hi], weight, dx[lo:hi]))
         return dx
 
     def conv_backward_weight(self, x, grad, weight_shape, stride, padding, dilation, groups):
-        plans = _plans(x.shape, weight_shape, (x, grad), stride, padding, dilation, groups)
-        if plans is None or plans(0, x.shape[0], 0).y_shape != grad.shape:
+        found = _plans(x.shape, weight_shape, (x, grad), stride, padding, dilation, groups)
+        if found is None or found[1] != grad.shape:
             return super().conv_backward_weight(x, grad, weight_shape, stride, padding, dilation, groups)
-        x, grad = np.ascontiguousarray(x), np.ascontiguousarray(grad)
+        plans, x, grad = found[0], np.ascontiguousarray(x), np.ascontiguousarray(grad)
         sums = {}
 
         def work(lo, hi, slot):

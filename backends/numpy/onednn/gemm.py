@@ -45,6 +45,16 @@ def _layout(x):
     return None
 
 
+def _operand(x):
+    """``(x, transposed, leading dimension)``: ``x`` as ``dnnl_sgemm`` reads it, a C-contiguous copy
+    where neither axis has unit stride (see :func:`_layout`)."""
+    layout = _layout(x)
+    if layout is None:
+        x = np.ascontiguousarray(x)
+        layout = _layout(x)
+    return (x, *layout)
+
+
 def takes(rows, inner, columns, dtype):
     """Whether :func:`matmul` takes a ``(rows, inner) @ (inner, columns)`` product of ``dtype``: float32,
     at least :data:`MIN_MACS` multiply-adds, oneDNN installed and ``ember.backends.mkldnn.enabled``."""
@@ -61,9 +71,7 @@ def matmul(a, b, out=None, accumulate=False):
         return None
     (m, k), n = a.shape, b.shape[1]
     lib = load()
-    a = a if _layout(a) is not None else np.ascontiguousarray(a)
-    b = b if _layout(b) is not None else np.ascontiguousarray(b)
-    (trans_a, lead_a), (trans_b, lead_b) = _layout(a), _layout(b)
+    (a, trans_a, lead_a), (b, trans_b, lead_b) = _operand(a), _operand(b)
     if out is None:
         out = np.empty((m, n), dtype=np.float32)
     threads = get_num_threads()
@@ -103,8 +111,7 @@ class StepProduct:
 
     def __init__(self, b, rows, accumulate=False):
         self.lib = load()
-        self.b = b if _layout(b) is not None else np.ascontiguousarray(b)
-        self.trans_b, self.lead_b = _layout(self.b)
+        self.b, self.trans_b, self.lead_b = _operand(b)
         self.rows, (self.k, self.n) = rows, self.b.shape
         self.beta = float(accumulate)
 
