@@ -83,6 +83,16 @@ def _compare(e_out, t_out, e_leaves, t_leaves, dtype, tol=1.0):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("config", CONFIGS)
 def test_module_matches_torch(mode, config, device, dtype):
+    _module_case(mode, config, device, dtype)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_lstm_numpy_kernels_match_torch(config, device, dtype, no_onednn):
+    """The NumPy backend's own LSTM kernels, where oneDNN's primitive would otherwise take float32."""
+    _module_case("LSTM", config, device, dtype)
+
+
+def _module_case(mode, config, device, dtype):
     layers, bias, batch_first, bidirectional, with_state = config
     e, t = _make(
         mode,
@@ -115,9 +125,13 @@ def test_module_matches_torch(mode, config, device, dtype):
     _compare(e(*e_args), t(*t_args), e_leaves, t_leaves, dtype)
 
 
-def test_lstm_language_model_shape_matches_torch(device, dtype):
+@pytest.mark.parametrize("onednn", [True, False], ids=["onednn", "numpy-kernels"])
+def test_lstm_language_model_shape_matches_torch(device, dtype, onednn, request):
     """A batch of 16 and 256 hidden units, in both directions: the NumPy backend splits these
-    per-step products into column blocks (OpenBLAS's small-matrix GEMM), so this covers that path."""
+    per-step products into column blocks (OpenBLAS's small-matrix GEMM) unless oneDNN's primitive
+    takes the layer, so this covers both paths."""
+    if not onednn:
+        request.getfixturevalue("no_onednn")
     e, t = _make("LSTM", 32, 256, 1, bidirectional=True, dtype=dtype, device=device)
     ex, tx = _pair(randn(3, 16, 32), dtype, device)
     e_state = [_pair(randn(2, 16, 256), dtype, device) for _ in range(2)]

@@ -16,7 +16,8 @@ import ember
 import ember.backends.mkldnn
 import ember.nn.functional as F
 from ember.backends.numpy.kernels.conv import NumpyConvKernels
-from ember.backends.numpy.onednn import convolution, gemm, load
+from ember.backends.numpy.onednn import convolution, gemm, load, lstm
+from ember.backends.numpy.onednn.library import OnednnError
 
 pytestmark = pytest.mark.skipif(not ember.backends.mkldnn.is_available(), reason="oneDNN (the onednn extra) missing")
 
@@ -152,8 +153,8 @@ def test_openmp_thread_count_is_given_back():
 
 
 def test_plan_cache_releases_old_geometries(monkeypatch, numpy_threads):
-    monkeypatch.setattr(convolution, "_plans", {})
-    monkeypatch.setattr(convolution, "MAX_PLANS", 2)
+    monkeypatch.setattr(convolution._cache, "plans", {})
+    monkeypatch.setattr(convolution._cache, "limit", 2)
     numpy_threads(2)  # two threads looking plans up at once
     rng = np.random.default_rng(3)
     for _ in range(2):
@@ -161,21 +162,21 @@ def test_plan_cache_releases_old_geometries(monkeypatch, numpy_threads):
             (out, *leaves), (ref, *refs) = _conv_both((2, 3, size, size), (4, 3, 3, 3), {}, True, rng)
             _assert_close(out, ref)
             _assert_close(leaves[1].grad, refs[1].grad, atol=1e-4)
-    assert len(convolution._plans) <= 2
+    assert len(convolution._cache.plans) <= 2
 
 
 def test_unimplemented_geometry_is_remembered(monkeypatch):
     """A geometry oneDNN refuses is cached as None and served by the NumPy kernels."""
-    monkeypatch.setattr(convolution, "_plans", {})
+    monkeypatch.setattr(convolution._cache, "plans", {})
 
     def refuse(*args, **kwargs):
-        raise convolution.OnednnError("oneDNN: refused")
+        raise OnednnError("oneDNN: refused")
 
     monkeypatch.setattr(convolution, "ConvolutionPlan", refuse)
     x, w = ember.randn(2, 3, 6, 6), ember.randn(4, 3, 3, 3)
     ref = torch.nn.functional.conv2d(torch.tensor(x.numpy()), torch.tensor(w.numpy()))
     _assert_close(F.conv2d(x, w), ref)
-    assert list(convolution._plans.values()) == [None]
+    assert list(convolution._cache.plans.values()) == [None]
 
 
 def _layouts(rng, shape):
@@ -304,3 +305,105 @@ def test_concurrent_convolutions_from_several_threads(numpy_threads):
 
 def test_library_loads_once():
     assert load() is load()
+
+
+# -- LSTM layers through oneDNN's primitive ------------------------------------------------------
+LSTM_CASES = [
+    # (input size, hidden, layers, bias, bidirectional, batch_first)
+    (8, 6, 1, True, False, False),
+    (5, 7, 2, False, True, True),
+    (32, 64, 2, True, True, False),
+]
+
+
+def _lstm_both(input_size, hidden, layers, bias, bidirectional, batch_first, rng, steps=5, batch=3):
+    """ember's and PyTorch's LSTM on the same float32 weights, inputs and output gradients, run forward
+    and backward: ``(outputs, leaves)`` of each."""
+    ref = torch.nn.LSTM(input_size, hidden, layers, bias=bias, bidirectional=bidirectional, batch_first=batch_first)
+    mine = ember.nn.LSTM(input_size, hidden, layers, bias=bias, bidirectional=bidirectional, batch_first=batch_first)
+    mine.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()})
+    shape = (batch, steps, input_size) if batch_first else (steps, batch, input_size)
+    states = (layers * (2 if bidirectional else 1), batch, hidden)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in (shape, states, states)]
+    leaves = [ember.tensor(a, requires_grad=True) for a in arrays]
+    refs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, (h_n, c_n) = mine(leaves[0], (leaves[1], leaves[2]))
+    ref_out, (ref_h_n, ref_c_n) = ref(refs[0], (refs[1], refs[2]))
+    grads = [rng.standard_normal(tuple(t.shape)).astype(np.float32) for t in (ref_out, ref_h_n, ref_c_n)]
+    ember.autograd.backward([out, h_n, c_n], [ember.tensor(g) for g in grads])
+    torch.autograd.backward([ref_out, ref_h_n, ref_c_n], [torch.tensor(g) for g in grads])
+    return ((out, h_n, c_n), leaves + list(mine.parameters())), (
+        (ref_out, ref_h_n, ref_c_n),
+        refs + list(ref.parameters()),
+    )
+
+
+@pytest.mark.parametrize("case", LSTM_CASES)
+def test_lstm_equals_torch_bit_for_bit_on_one_thread(case, numpy_threads):
+    """PyTorch's CPU LSTM is oneDNN's primitive too: on one thread, outputs and every gradient (input,
+    states, weights, biases) are PyTorch's exactly."""
+    numpy_threads(1)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        (outs, leaves), (ref_outs, ref_leaves) = _lstm_both(*case, np.random.default_rng(7))
+    finally:
+        torch.set_num_threads(previous)
+    for mine, ref in zip(outs, ref_outs):
+        np.testing.assert_array_equal(mine.detach().numpy(), ref.detach().numpy())
+    for mine, ref in zip(leaves, ref_leaves):
+        np.testing.assert_array_equal(mine.grad.numpy(), ref.grad.numpy())
+
+
+def test_lstm_on_two_threads_matches_torch(numpy_threads):
+    numpy_threads(2)
+    (outs, leaves), (ref_outs, ref_leaves) = _lstm_both(32, 64, 2, True, True, False, np.random.default_rng(8))
+    for mine, ref in zip(outs, ref_outs):
+        _assert_close(mine, ref)
+    for mine, ref in zip(leaves, ref_leaves):
+        _assert_close(mine.grad, ref.grad, atol=1e-4)
+    assert any(key[-1] == 2 for key in lstm._cache.plans)  # a plan of its own for the thread count
+
+
+def test_lstm_layer_results_are_the_callers(numpy_threads):
+    """The backward reads the forward's results: the caller's copies may change without changing it."""
+    numpy_threads(1)
+    rng = np.random.default_rng(9)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((4, 2, 3), (1, 2, 5), (1, 2, 5))]
+    grads = []
+    for change in (False, True):
+        ember.manual_seed(0)
+        model = ember.nn.LSTM(3, 5)
+        x = ember.tensor(arrays[0], requires_grad=True)
+        out, (h_n, c_n) = model(x, (ember.tensor(arrays[1]), ember.tensor(arrays[2])))
+        loss = (out * 2).sum() + h_n.sum() + c_n.sum()
+        if change:
+            with ember.no_grad():
+                out.fill_(7.0)
+                h_n.fill_(7.0)
+                c_n.fill_(7.0)
+        loss.backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_lstm_plans_fall_back_to_numpy_kernels(monkeypatch):
+    """A geometry oneDNN refuses is remembered and goes through the NumPy kernels; float64 never asks."""
+    monkeypatch.setattr(lstm._cache, "plans", {})
+
+    def refuse(*args, **kwargs):
+        raise OnednnError("oneDNN: refused")
+
+    monkeypatch.setattr(lstm, "LstmPlan", refuse)
+    for dtype in (torch.float32, torch.float64):
+        ref = torch.nn.LSTM(3, 4).to(dtype)
+        mine = ember.nn.LSTM(3, 4).to(getattr(ember, str(dtype).split(".")[-1]))
+        mine.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()})
+        x = np.random.default_rng(1).standard_normal((5, 2, 3))
+        np.testing.assert_allclose(
+            mine(ember.tensor(x).to(mine.weight_ih_l0.dtype))[0].detach().numpy(),
+            ref(torch.tensor(x).to(dtype))[0].detach().numpy(),
+            rtol=1e-5,
+            atol=1e-6,
+        )
+    assert list(lstm._cache.plans.values()) == [None]

@@ -42,8 +42,12 @@ import contextlib
 
 import numpy as np
 
+from ember.backends import mkldnn
+from ember.threads import get_num_threads
+
 from ..namespace import _matmul
-from ..onednn import gemm
+from ..onednn import gemm, lstm
+from ..parallel import after_openmp_team
 from .small_gemm import block_width
 
 __all__ = ["NumpyRnnKernels"]
@@ -61,6 +65,66 @@ class _LstmLayerState:
 
     def __init__(self, gates, c, tanh_c, h_prev, c0):
         self.gates, self.c, self.tanh_c, self.h_prev, self.c0 = gates, c, tanh_c, h_prev, c0
+
+
+class _OnednnLstmState:
+    """What :meth:`NumpyRnnKernels.rnn_layer`'s oneDNN path keeps for its backward: the plan, the
+    OpenMP thread count it runs on, and the forward's arrays (:meth:`.lstm.LstmPlan.backward`'s ``saved``)."""
+
+    __slots__ = ("plan", "threads", "saved")
+
+    def __init__(self, plan, threads, saved):
+        self.plan, self.threads, self.saved = plan, threads, saved
+
+
+def _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse):
+    """``(output, h_n, c_n, state)`` of an LSTM layer through oneDNN's primitive (PyTorch's CPU path),
+    or None where it does not take the case: oneDNN missing or off, not all float32, an empty size."""
+    arrays = [a for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh) if a is not None]
+    if not mkldnn.enabled or any(a.dtype != np.float32 for a in arrays) or not all(a.size for a in arrays):
+        return None
+    threads, batch, hidden = get_num_threads(), batch_sizes[0], h0.shape[1]
+    plan = lstm.plan(len(batch_sizes), batch, x.shape[1], hidden, reverse, threads)
+    if plan is None:
+        return None
+    contiguous = np.ascontiguousarray
+    if b_ih is None and b_hh is None:
+        bias = np.zeros(4 * hidden, dtype=np.float32)
+    else:
+        bias = b_ih + b_hh if b_ih is not None and b_hh is not None else contiguous(b_hh if b_ih is None else b_ih)
+    saved = (contiguous(x), contiguous(h0), contiguous(c0), contiguous(w_ih), contiguous(w_hh), bias)
+    # the results stay the backward's (it reads them): the caller gets copies it may change
+    results = (np.empty((x.shape[0], hidden), np.float32), *(np.empty((batch, hidden), np.float32) for _ in "hc"))
+    workspace = plan.workspace()
+    with plan.lib.on_threads(threads):
+        plan.forward(*saved, *results, workspace)
+    if threads > 1:
+        after_openmp_team()
+    return (*(r.copy() for r in results), _OnednnLstmState(plan, threads, saved + results + (workspace,)))
+
+
+def _onednn_layer_backward(state, grad_out, grad_h_n, grad_c_n, needs_input_grad):
+    """:meth:`NumpyRnnKernels.rnn_layer_backward`'s results for a layer that ran through oneDNN."""
+    x, h0, c0, w_ih, w_hh, bias = state.saved[:6]
+    if grad_c_n is None:
+        grad_c_n = np.zeros_like(c0)
+    grads = tuple(np.ascontiguousarray(g, dtype=np.float32) for g in (grad_out, grad_h_n, grad_c_n))
+    results = tuple(np.empty_like(a) for a in (x, h0, c0, w_ih, w_hh, bias))
+    with state.plan.lib.on_threads(state.threads):
+        state.plan.backward(state.saved, grads, results)
+    if state.threads > 1:
+        after_openmp_team()
+    grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_bias = results
+    return (
+        grad_x if needs_input_grad else None,
+        grad_h0,
+        grad_c0,
+        grad_w_ih,
+        grad_w_hh,
+        grad_bias,
+        grad_bias.copy(),  # b_ih and b_hh get arrays of their own
+        None,
+    )
 
 
 def _input_part(x, w_ih, bias, scale):
@@ -180,6 +244,9 @@ class NumpyRnnKernels:
     def rnn_layer(self, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity="tanh", w_hr=None):
         if not self._lstm_layer_path(mode, x, batch_sizes, w_hr):
             return super().rnn_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse, nonlinearity, w_hr)
+        through_onednn = _onednn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse)
+        if through_onednn is not None:
+            return through_onednn
         rows, hidden, batch = x.shape[0], h0.shape[1], batch_sizes[0]
         scale, shift = self._gate_maps(hidden, x.dtype)
         # the gates of every step in one buffer: the input part of all steps at once, scaled by
@@ -236,6 +303,8 @@ class NumpyRnnKernels:
         needs_input_grad=True,
         w_hr=None,
     ):
+        if isinstance(state, _OnednnLstmState):
+            return _onednn_layer_backward(state, grad_out, grad_h_n, grad_c_n, needs_input_grad)
         if not isinstance(state, _LstmLayerState):
             return super().rnn_layer_backward(
                 mode,

@@ -2,11 +2,10 @@
 
 PyTorch's CPU convolutions are these primitives (``mkldnn_convolution``): each lets oneDNN choose
 its operands' layouts (blocked, e.g. ``nChw16c``), and the call reorders the NumPy arrays into
-them and its result back. One :class:`ConvolutionPlan` per geometry holds the primitive
-descriptors, their primitives, memory and reorders; :func:`plan` caches them (the
-:data:`MAX_PLANS` most recent geometries; an evicted plan frees its oneDNN objects when its
-last user drops it). A plan serves one call at a time (its memory
-objects point at that call's arrays), which its lock enforces.
+them and its result back. One :class:`ConvolutionPlan` per geometry holds the steps
+(:class:`~.primitive.Step`: primitives, memory and reorders); :func:`plan` caches them (a
+:class:`~.primitive.PlanCache` of the most recent geometries). A plan serves one call at a time
+(its memory objects point at that call's arrays), which its lock enforces.
 
 Shapes follow PyTorch's: ``x`` is ``(N, C, *spatial)``, ``weight`` ``(O, C / groups, *kernel)``,
 ``padding`` a ``(low, high)`` pair per spatial dimension, every array (results included: the
@@ -18,86 +17,14 @@ from __future__ import annotations
 import ctypes
 import threading
 
-from .library import OnednnError, load
-from .memory import Memory, Reorder, any_desc, array_desc, same_desc
+from .memory import any_desc, array_desc
+from .primitive import PlanCache, Step
 
-__all__ = ["ConvolutionPlan", "MAX_PLANS", "plan"]
-
-#: geometries whose plans stay cached; the oldest leaves the cache when a new one would pass this
-MAX_PLANS = 64
+__all__ = ["ConvolutionPlan", "plan"]
 
 _FORWARD_TRAINING, _DIRECT = 64, 1  # dnnl_forward_training, dnnl_convolution_direct
 _ARG_SRC, _ARG_DST, _ARG_WEIGHTS, _ARG_BIAS = 1, 17, 33, 41
 _ARG_DIFF_SRC, _ARG_DIFF_DST, _ARG_DIFF_WEIGHTS = 129, 145, 161
-#: argument index -> the dnnl_query_t of the memory descriptor the primitive chose for it
-_QUERY = {
-    _ARG_SRC: 129, _ARG_DIFF_SRC: 130, _ARG_WEIGHTS: 131, _ARG_DIFF_WEIGHTS: 132, _ARG_DST: 133, _ARG_DIFF_DST: 134,
-}  # fmt: skip
-
-
-class _Operand:
-    """One operand of a primitive: memory on the caller's array and, where the primitive chose another
-    layout, memory of its own with the reorder between the two (into it for an input, out of it for an
-    output)."""
-
-    __slots__ = ("user", "inner", "reorder_args", "reorder")
-
-    def __init__(self, lib, plain, chosen, output):
-        self.user = Memory(lib, plain)
-        if same_desc(lib, plain, chosen):
-            self.inner, self.reorder, self.reorder_args = self.user, None, None
-        else:
-            self.inner = Memory(lib, chosen, owned=True)
-            source, target = (self.inner, self.user) if output else (self.user, self.inner)
-            self.reorder = Reorder(lib, chosen if output else plain, plain if output else chosen)
-            self.reorder_args = self.reorder.args(source, target)
-
-    def release(self, lib):
-        for memory in {id(self.user): self.user, id(self.inner): self.inner}.values():
-            lib.dnnl_memory_destroy(memory.handle)
-        if self.reorder is not None:
-            lib.dnnl_primitive_destroy(self.reorder.primitive)
-
-
-class _Step:
-    """A primitive with its operands: ``inputs`` and ``outputs`` map argument indices to plain shapes."""
-
-    def __init__(self, lib, descriptor, inputs, outputs):
-        self.lib, self.descriptor = lib, descriptor
-        plain = {arg: array_desc(lib, shape) for arg, shape in {**inputs, **outputs}.items()}
-        self.operands = {
-            arg: _Operand(lib, plain[arg], _chosen(lib, descriptor, arg, plain[arg]), arg in outputs) for arg in plain
-        }
-        for desc in plain.values():
-            lib.dnnl_memory_desc_destroy(desc)
-        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
-        self.primitive = ctypes.c_void_p()
-        lib.check(lib.dnnl_primitive_create(ctypes.byref(self.primitive), descriptor), "dnnl_primitive_create")
-        self.args = lib.exec_args([(arg, operand.inner.handle) for arg, operand in self.operands.items()])
-
-    def __call__(self, arrays):
-        """Run the step on ``arrays`` (argument index -> C-contiguous float32 array, outputs included)."""
-        lib, operands = self.lib, self.operands
-        for arg, array in arrays.items():
-            operands[arg].user.point_at(array)
-        for arg in self.inputs:
-            if operands[arg].reorder is not None:
-                lib.execute(operands[arg].reorder.primitive, operands[arg].reorder_args)
-        lib.execute(self.primitive, self.args)
-        for arg in self.outputs:
-            if operands[arg].reorder is not None:
-                lib.execute(operands[arg].reorder.primitive, operands[arg].reorder_args)
-
-    def release(self):
-        for operand in self.operands.values():
-            operand.release(self.lib)
-        self.lib.dnnl_primitive_destroy(self.primitive)
-        self.lib.dnnl_primitive_desc_destroy(self.descriptor)
-
-
-def _chosen(lib, descriptor, arg, plain):
-    """The layout the primitive chose for argument ``arg`` (the plain one for the bias, which it takes as is)."""
-    return plain if arg == _ARG_BIAS else lib.dnnl_primitive_desc_query_md(descriptor, _QUERY[arg], 0)
 
 
 class ConvolutionPlan:
@@ -151,7 +78,7 @@ class ConvolutionPlan:
         lib.check(create(*args, self.hint, None), name)
         for desc in descs:
             lib.dnnl_memory_desc_destroy(desc)
-        return _Step(lib, descriptor, inputs, outputs)
+        return Step(lib, descriptor, inputs, outputs)
 
     def forward(self, x, weight, bias, y):
         """Write into ``y`` the convolution of ``x`` with ``weight``, plus ``bias`` unless it is None."""
@@ -164,7 +91,7 @@ class ConvolutionPlan:
                 inputs = {_ARG_SRC: self.x_shape, _ARG_WEIGHTS: self.w_dims}
                 if bias is not None:
                     inputs[_ARG_BIAS] = self.y_shape[1:2]
-                step = _Step(self.lib, self._forward_descriptor(bias is not None), inputs, {_ARG_DST: self.y_shape})
+                step = Step(self.lib, self._forward_descriptor(bias is not None), inputs, {_ARG_DST: self.y_shape})
                 self._forward[bias is not None] = step
             step(arrays)
 
@@ -209,29 +136,12 @@ class ConvolutionPlan:
             self._forward, self._input_grad, self._weight_grad, self.hint = {}, None, None, None
 
 
-_plans: dict = {}
-_cache_lock = threading.Lock()
+#: the plans of the most recent geometries (and slots), each on one OpenMP thread
+_cache = PlanCache(lambda lib, *key: ConvolutionPlan(lib, *key[:-1]), threads=lambda key: 1)
 
 
 def plan(x_shape, weight_shape, stride, padding, dilation, groups, slot=0):
     """The cached :class:`ConvolutionPlan` of a geometry (built on first use), or None when oneDNN is
     not loaded or has no implementation for it. Calls that run at the same time (the chunks of a
     batch split over the threads) take different ``slot`` numbers, and so plans of their own."""
-    key = (x_shape, weight_shape, stride, padding, dilation, groups, slot)
-    found = _plans.get(key)
-    if found is not None or key in _plans:
-        return found
-    lib = load()
-    if lib is None:
-        return None
-    with _cache_lock:
-        if key not in _plans:
-            try:
-                with lib.on_one_thread():
-                    built = ConvolutionPlan(lib, x_shape, weight_shape, stride, padding, dilation, groups)
-            except OnednnError:
-                built = None
-            while len(_plans) >= MAX_PLANS:  # an evicted plan is released when its last user drops it
-                del _plans[next(iter(_plans))]
-            _plans[key] = built
-        return _plans[key]
+    return _cache.get((x_shape, weight_shape, stride, padding, dilation, groups, slot))

@@ -78,6 +78,12 @@ _SIGNATURES = {
         (_handle, _handle, ctypes.c_int, _handle, _handle, _handle, _handle)
         + (_dims, _dims, _dims, _dims, _handle, _handle)
     ),
+    "dnnl_lstm_forward_primitive_desc_create": (
+        (_handle, _handle, ctypes.c_int, ctypes.c_int) + (_handle,) * 11 + (ctypes.c_uint, _handle)
+    ),
+    "dnnl_lstm_backward_primitive_desc_create": (
+        (_handle, _handle, ctypes.c_int, ctypes.c_int) + (_handle,) * 22 + (ctypes.c_uint, _handle, _handle)
+    ),
     "dnnl_sgemm": (
         (ctypes.c_char, ctypes.c_char, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_float)
         + (_handle, ctypes.c_int64, _handle, ctypes.c_int64, ctypes.c_float, _handle, ctypes.c_int64)

@@ -1,7 +1,7 @@
 """oneDNN memory for NumPy arrays: descriptors of C-contiguous float32 arrays, descriptors that let a
 primitive choose its layout, memory objects, and the reorders between the two layouts.
 
-A primitive plan (:mod:`.convolution`) creates its descriptors, memory objects and reorders once;
+A primitive's step (:mod:`.primitive`) creates its descriptors, memory objects and reorders once;
 each call then points the user-side memory objects at the call's arrays
 (:meth:`Memory.point_at`) and executes. Memory in a layout oneDNN chose is allocated by oneDNN
 and kept by the plan.
@@ -13,11 +13,23 @@ import ctypes
 
 import numpy as np
 
-__all__ = ["Memory", "Reorder", "any_desc", "array_desc", "same_desc"]
+__all__ = ["Memory", "Reorder", "any_desc", "array_desc", "same_desc", "strided_desc"]
 
 _F32 = 3  # dnnl_f32
 _TAG_ANY = 1  # dnnl_format_tag_any
 _LIBRARY_ALLOCATES = ctypes.c_void_p(-1)  # DNNL_MEMORY_ALLOCATE
+
+
+def strided_desc(lib, shape, strides):
+    """A descriptor of a float32 array of ``shape`` with ``strides`` (in elements)."""
+    desc = ctypes.c_void_p()
+    lib.check(
+        lib.dnnl_memory_desc_create_with_strides(
+            ctypes.byref(desc), len(shape), lib.dims(shape), _F32, lib.dims(strides)
+        ),
+        "dnnl_memory_desc_create_with_strides",
+    )
+    return desc
 
 
 def array_desc(lib, shape):
@@ -26,14 +38,7 @@ def array_desc(lib, shape):
     for size in reversed(shape):
         strides.append(step)
         step *= size
-    desc = ctypes.c_void_p()
-    lib.check(
-        lib.dnnl_memory_desc_create_with_strides(
-            ctypes.byref(desc), len(shape), lib.dims(shape), _F32, lib.dims(strides[::-1])
-        ),
-        "dnnl_memory_desc_create_with_strides",
-    )
-    return desc
+    return strided_desc(lib, shape, strides[::-1])
 
 
 def any_desc(lib, shape):
