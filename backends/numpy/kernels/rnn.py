@@ -34,6 +34,12 @@ one thread, 60 us against the blocks' 80 us), the forward's added into the step'
 GEMM. The LM step (2 x 256, 35 x 16, vocabulary 5000, one thread, thread CPU time on a shared
 machine, with the embedding and log-softmax changes of the same session): 1.32-1.35x -> 1.19-1.22x
 PyTorch's time.
+
+Where oneDNN is installed and ``ember.backends.mkldnn.enabled``, a float32 layer of that kind goes
+through oneDNN's LSTM primitives instead, forward and backward (:mod:`..onednn.lstm`, PyTorch's CPU
+path): the time loop runs inside oneDNN on its OpenMP team, and the values are PyTorch's bit for
+bit on one thread. Two LSTM layers of the LM step, forward and backward: 38.1 -> 31.7 ms on one
+thread, 25.3 -> 17.7 ms on two.
 """
 
 from __future__ import annotations
