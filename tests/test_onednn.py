@@ -6,6 +6,8 @@ plan cache. Skipped where the ``onednn`` extra is not installed (it is in CI).""
 from __future__ import annotations
 
 import ctypes
+import itertools
+import math
 import time
 
 import numpy as np
@@ -16,7 +18,7 @@ import ember
 import ember.backends.mkldnn
 import ember.nn.functional as F
 from ember.backends.numpy.kernels.conv import NumpyConvKernels
-from ember.backends.numpy.onednn import convolution, gemm, load, lstm
+from ember.backends.numpy.onednn import convolution, gemm, load, lstm, multiply_add
 from ember.backends.numpy.onednn.library import OnednnError
 
 pytestmark = pytest.mark.skipif(not ember.backends.mkldnn.is_available(), reason="oneDNN (the onednn extra) missing")
@@ -407,3 +409,56 @@ def test_lstm_plans_fall_back_to_numpy_kernels(monkeypatch):
             atol=1e-6,
         )
     assert list(lstm._cache.plans.values()) == [None]
+
+
+# -- the SGD step's multiply-adds on oneDNN's team -----------------------------------------------
+SGD_CASES = [
+    {"momentum": m, "dampening": d, "nesterov": n, "weight_decay": wd, "maximize": mx}
+    for m, d, n, wd, mx in itertools.product((0.0, 0.9), (0.0, 0.3), (False, True), (0.0, 0.01), (False, True))
+    if not n or (m and d == 0)
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_multiply_add_rounds_as_numpy(threads, numpy_threads):
+    """``x * scale + y`` with two roundings (NumPy's multiply, then add), into a new array, ``x`` or ``y``."""
+    numpy_threads(threads)
+    rng = np.random.default_rng(11)
+    size = multiply_add.MIN_ELEMENTS * 2 + 7  # a tail past the vector width
+    x, y = (rng.standard_normal(size).astype(np.float32) for _ in range(2))
+    x[:4] = [np.nan, np.inf, -0.0, 1e38]
+    want = np.add(np.multiply(x, np.float32(0.3)), y)
+    plan = multiply_add.plan(size, threads)
+    with plan.lib.on_threads(threads):
+        np.testing.assert_array_equal(plan(x, 0.3, y, np.empty_like(x)), want)
+        np.testing.assert_array_equal(plan(x.copy(), 0.3, y, y.copy()), want)
+        into_x = x.copy()
+        np.testing.assert_array_equal(plan(into_x, 0.3, y, into_x), want)
+    assert not multiply_add.takes(x[:100], y[:100])  # short: NumPy's
+    assert not multiply_add.takes(x.astype(np.float64), y.astype(np.float64))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sgd_step_on_onednn_equals_numpy_kernels(threads, numpy_threads, monkeypatch):
+    """Every SGD option (momentum, dampening, Nesterov, weight decay, maximize), the first step and a
+    later one: oneDNN's multiply-adds give the NumPy kernels' blocked step bit for bit."""
+    from ember.kernels.optim import SGDHyper
+
+    numpy_threads(threads)
+    kernels = ember.backends.get_backend("cpu").kernels
+    rng = np.random.default_rng(12)
+    shape = (3, multiply_add.MIN_ELEMENTS // 2 + 5)
+    for options, first in itertools.product(SGD_CASES, (True, False)):
+        arrays = [rng.standard_normal(shape).astype(np.float32) for _ in range(3)]
+        results = []
+        for enabled in (True, False):
+            monkeypatch.setattr(ember.backends.mkldnn, "enabled", enabled)
+            p, g, b = (a.copy() for a in arrays)
+            keep = None if first or not options["momentum"] else b
+            returned = kernels.sgd_step(p, g, keep, *SGDHyper(lr=0.1, **options))
+            results.append((p, returned))
+        (p_dnnl, b_dnnl), (p_numpy, b_numpy) = results
+        np.testing.assert_array_equal(p_dnnl, p_numpy, err_msg=f"{options}, first={first}")
+        if options["momentum"]:
+            np.testing.assert_array_equal(b_dnnl, b_numpy, err_msg=f"{options}, first={first}")
+    assert any(key == (math.prod(shape), threads) for key in multiply_add._cache.plans)

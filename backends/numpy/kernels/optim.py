@@ -9,6 +9,13 @@ with momentum, one thread: the 1024x1024 float32 update took 1.5 ms over whole a
 by blocks; PyTorch: about 1.0 ms). The arithmetic is the portable kernels' operation by
 operation, so both give the same values. Zero-dimensional parameters go through the portable
 kernels (NumPy scalars cannot be written in place).
+
+The SGD step is written once (:func:`_sgd_update`) in multiply-adds, ``x * scale + y`` rounded
+twice. Where oneDNN is installed and ``ember.backends.mkldnn.enabled``, a C-contiguous float32
+parameter of at least :data:`~ember.backends.numpy.onednn.multiply_add.MIN_ELEMENTS` elements
+runs them whole on oneDNN's OpenMP team (the same roundings: the same values bit for bit),
+else as NumPy ufuncs by blocks. On two threads NumPy's blocks gain little from ember's pool,
+whose thread fights the team's spinning one for the core after a oneDNN product.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from ember.kernels.optim import adam_kernel, sgd_kernel
+from ember.threads import get_num_threads
 
-from ..parallel import parallel_range
+from ..onednn import multiply_add
+from ..parallel import after_openmp_team, parallel_range
 
 __all__ = ["NumpyOptimKernels"]
 
@@ -40,24 +49,56 @@ def _gradient(param, grad, weight_decay, maximize):
 BLOCK = 1 << 16
 
 
-def _sgd_block(param, grad, buf, first, h, scratch=None):
-    """One SGD step on same-shaped ``param``, ``grad`` (read only) and ``buf`` (None without
-    momentum; ``first``: filled with the gradient rather than updated), all written in place;
-    ``scratch`` (their shape, or None: a fresh array) takes ``-lr *`` a gradient not owned."""
-    g, owned = _gradient(param, grad, h.weight_decay, h.maximize)
-    momentum = h.momentum
-    if momentum != 0:
+def _sgd_update(param, grad, buf, first, h, multiply_add):
+    """One SGD step on same-shaped ``param``, ``grad`` (read only) and ``buf`` (None without momentum;
+    ``first``: filled with the gradient rather than updated), all written in place, as the portable
+    kernel computes it, operation by operation. ``multiply_add(x, scale, y, out)`` computes
+    ``x * scale + y`` with two roundings (the product, then the sum) into ``out`` (``x``, ``y``, or
+    None for a fresh array) and returns it."""
+    g = np.negative(grad) if h.maximize else grad
+    if h.weight_decay != 0:
+        g = multiply_add(param, h.weight_decay, g, None)
+    if h.momentum != 0:
         if first:
             np.copyto(buf, g)
         else:
-            np.multiply(buf, momentum, out=buf)
-            alpha = 1 - h.dampening
-            np.add(buf, g if alpha == 1 else np.multiply(g, alpha), out=buf)
-        if h.nesterov:
-            g, owned = np.add(g, np.multiply(buf, momentum)), True
-        else:
-            g, owned = buf, False
-    np.add(param, np.multiply(g, -h.lr, out=g if owned else scratch), out=param)
+            multiply_add(buf, h.momentum, g if h.dampening == 0 else np.multiply(g, 1 - h.dampening), buf)
+        g = multiply_add(buf, h.momentum, g, None) if h.nesterov else buf
+    multiply_add(g, -h.lr, param, param)
+
+
+def _numpy_multiply_add(scratch=None):
+    """``multiply_add`` of :func:`_sgd_update` as two ufuncs; ``scratch`` (the arrays' shape, or None: a
+    fresh array) takes the product when ``out`` is ``y``."""
+
+    def multiply_add(x, scale, y, out):
+        if out is y:
+            return np.add(y, np.multiply(x, scale, out=scratch), out=out)
+        out = np.multiply(x, scale, out=out)
+        return np.add(out, y, out=out)
+
+    return multiply_add
+
+
+def _onednn_sgd(param, grad, buf, first, h):
+    """:func:`_sgd_update` over whole C-contiguous float32 arrays, its multiply-adds on oneDNN's OpenMP
+    team (:mod:`..onednn.multiply_add`: the same roundings); False where that does not take the case
+    (small or other arrays, oneDNN missing or off)."""
+    if not multiply_add.takes(*((param, grad) if buf is None else (param, grad, buf))):
+        return False
+    threads = get_num_threads()
+    plan = multiply_add.plan(param.size, threads)
+    if plan is None:
+        return False
+
+    def on_team(x, scale, y, out):
+        return plan(x, scale, y, np.empty_like(x) if out is None else out)
+
+    with plan.lib.on_threads(threads):
+        _sgd_update(param.reshape(-1), grad.reshape(-1), None if buf is None else buf.reshape(-1), first, h, on_team)
+    if threads > 1:
+        after_openmp_team()
+    return True
 
 
 class NumpyOptimKernels:
@@ -69,9 +110,11 @@ class NumpyOptimKernels:
             return super().sgd_step(param, grad, momentum_buffer, *h)
         first = h.momentum != 0 and momentum_buffer is None
         buf = np.empty_like(param) if first else momentum_buffer
+        if _onednn_sgd(param, grad, buf, first, h):
+            return buf
         arrays = (param, grad) if buf is None else (param, grad, buf)
         if param.size <= BLOCK or not all(a.flags.c_contiguous for a in arrays):
-            _sgd_block(param, grad, buf, first, h)
+            _sgd_update(param, grad, buf, first, h, _numpy_multiply_add())
             return buf
         flat_p, flat_g = param.reshape(-1), grad.reshape(-1)
         flat_b = None if buf is None else buf.reshape(-1)
@@ -80,13 +123,13 @@ class NumpyOptimKernels:
             scratch = np.empty(BLOCK, dtype=param.dtype)  # one per thread, reused by its blocks
             for lo in range(first_block * BLOCK, min(last_block * BLOCK, param.size), BLOCK):
                 part = slice(lo, lo + BLOCK)
-                _sgd_block(
+                _sgd_update(
                     flat_p[part],
                     flat_g[part],
                     None if flat_b is None else flat_b[part],
                     first,
                     h,
-                    scratch[: min(BLOCK, param.size - lo)],
+                    _numpy_multiply_add(scratch[: min(BLOCK, param.size - lo)]),
                 )
 
         parallel_range(-(-param.size // BLOCK), run, param.size)

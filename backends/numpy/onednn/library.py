@@ -85,6 +85,13 @@ _SIGNATURES = {
     "dnnl_lstm_backward_primitive_desc_create": (
         (_handle, _handle, ctypes.c_int, ctypes.c_int) + (_handle,) * 22 + (ctypes.c_uint, _handle, _handle)
     ),
+    "dnnl_primitive_attr_create": (_handle,),
+    "dnnl_primitive_attr_destroy": (_handle,),
+    "dnnl_primitive_attr_set_post_ops": (_handle, _handle),
+    "dnnl_post_ops_create": (_handle,),
+    "dnnl_post_ops_destroy": (_handle,),
+    "dnnl_post_ops_append_binary": (_handle, ctypes.c_int, _handle),
+    "dnnl_binary_primitive_desc_create": (_handle, _handle, ctypes.c_int, _handle, _handle, _handle, _handle),
     "dnnl_sgemm": (
         (ctypes.c_char, ctypes.c_char, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_float)
         + (_handle, ctypes.c_int64, _handle, ctypes.c_int64, ctypes.c_float, _handle, ctypes.c_int64)
