@@ -442,9 +442,11 @@ def test_multiply_add_rounds_as_numpy(threads, numpy_threads):
 def test_sgd_step_on_onednn_equals_numpy_kernels(threads, numpy_threads, monkeypatch):
     """Every SGD option (momentum, dampening, Nesterov, weight decay, maximize), the first step and a
     later one: oneDNN's multiply-adds give the NumPy kernels' blocked step bit for bit."""
+    from ember.backends.numpy import parallel
     from ember.kernels.optim import SGDHyper
 
     numpy_threads(threads)
+    monkeypatch.setitem(parallel._team, "spinning_until", float("inf"))  # as after a product on the team
     kernels = ember.backends.get_backend("cpu").kernels
     rng = np.random.default_rng(12)
     shape = (3, multiply_add.MIN_ELEMENTS // 2 + 5)
@@ -462,3 +464,19 @@ def test_sgd_step_on_onednn_equals_numpy_kernels(threads, numpy_threads, monkeyp
         if options["momentum"]:
             np.testing.assert_array_equal(b_dnnl, b_numpy, err_msg=f"{options}, first={first}")
     assert any(key == (math.prod(shape), threads) for key in multiply_add._cache.plans)
+
+
+def test_sgd_step_wakes_no_idle_team(numpy_threads, monkeypatch):
+    """On two threads the step goes to oneDNN's team only while it spins from a call just before."""
+    from ember.backends.numpy import parallel
+
+    numpy_threads(2)
+    monkeypatch.setattr(multiply_add._cache, "plans", {})
+    p = ember.nn.Parameter(ember.randn(multiply_add.MIN_ELEMENTS))
+    p.grad = ember.randn(multiply_add.MIN_ELEMENTS)
+    optimizer = ember.optim.SGD([p], lr=0.1, momentum=0.9)
+    optimizer.step()
+    assert multiply_add._cache.plans == {}  # the NumPy kernels served
+    monkeypatch.setitem(parallel._team, "spinning_until", float("inf"))
+    optimizer.step()
+    assert list(multiply_add._cache.plans) == [(multiply_add.MIN_ELEMENTS, 2)]

@@ -29,7 +29,14 @@ import numpy as np
 
 from ember.threads import get_num_threads
 
-__all__ = ["after_openmp_team", "on_one_blas_thread", "parallel_chunks", "parallel_gemm_range", "parallel_range"]
+__all__ = [
+    "after_openmp_team",
+    "on_one_blas_thread",
+    "openmp_team_spinning",
+    "parallel_chunks",
+    "parallel_gemm_range",
+    "parallel_range",
+]
 
 _pool = {"size": 0, "executor": None}
 
@@ -44,6 +51,11 @@ _team = {"spinning_until": 0.0}
 def after_openmp_team():
     """Note that a call on an OpenMP team of more than one thread just returned (its threads now spin)."""
     _team["spinning_until"] = time.perf_counter() + TEAM_SPIN_S
+
+
+def openmp_team_spinning():
+    """Whether an OpenMP team's call returned less than :data:`TEAM_SPIN_S` ago (its threads still spin)."""
+    return time.perf_counter() < _team["spinning_until"]
 
 
 def _executor(workers):
@@ -88,7 +100,7 @@ def parallel_range(n, fn, elements):
     disjoint, so ``fn`` may write to its own rows of a shared output.
     """
     threads = _threads(n, elements)
-    if threads == 1 or time.perf_counter() < _team["spinning_until"]:
+    if threads == 1 or openmp_team_spinning():
         fn(0, n)
     else:
         _split(n, threads, fn)
