@@ -20,6 +20,8 @@ whose thread fights the team's spinning one for the core after a oneDNN product.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ember.kernels.optim import adam_kernel, sgd_kernel
@@ -67,17 +69,13 @@ def _sgd_update(param, grad, buf, first, h, multiply_add):
     multiply_add(g, -h.lr, param, param)
 
 
-def _numpy_multiply_add(scratch=None):
+def _ufunc_multiply_add(x, scale, y, out, scratch=None):
     """``multiply_add`` of :func:`_sgd_update` as two ufuncs; ``scratch`` (the arrays' shape, or None: a
     fresh array) takes the product when ``out`` is ``y``."""
-
-    def multiply_add(x, scale, y, out):
-        if out is y:
-            return np.add(y, np.multiply(x, scale, out=scratch), out=out)
-        out = np.multiply(x, scale, out=out)
-        return np.add(out, y, out=out)
-
-    return multiply_add
+    if out is y:
+        return np.add(y, np.multiply(x, scale, out=scratch), out=out)
+    out = np.multiply(x, scale, out=out)
+    return np.add(out, y, out=out)
 
 
 def _onednn_sgd(param, grad, buf, first, h):
@@ -115,11 +113,11 @@ class NumpyOptimKernels:
             return super().sgd_step(param, grad, momentum_buffer, *h)
         first = h.momentum != 0 and momentum_buffer is None
         buf = np.empty_like(param) if first else momentum_buffer
-        if _onednn_sgd(param, grad, buf, first, h):
+        if param.size >= multiply_add.MIN_ELEMENTS and _onednn_sgd(param, grad, buf, first, h):
             return buf
         arrays = (param, grad) if buf is None else (param, grad, buf)
         if param.size <= BLOCK or not all(a.flags.c_contiguous for a in arrays):
-            _sgd_update(param, grad, buf, first, h, _numpy_multiply_add())
+            _sgd_update(param, grad, buf, first, h, _ufunc_multiply_add)
             return buf
         flat_p, flat_g = param.reshape(-1), grad.reshape(-1)
         flat_b = None if buf is None else buf.reshape(-1)
@@ -134,7 +132,7 @@ class NumpyOptimKernels:
                     None if flat_b is None else flat_b[part],
                     first,
                     h,
-                    _numpy_multiply_add(scratch[: min(BLOCK, param.size - lo)]),
+                    functools.partial(_ufunc_multiply_add, scratch=scratch[: min(BLOCK, param.size - lo)]),
                 )
 
         parallel_range(-(-param.size // BLOCK), run, param.size)
