@@ -34,6 +34,10 @@ _SRC_LAYER, _SRC_ITER, _SRC_ITER_C = 1, 2, 3
 _DST_LAYER, _DST_ITER, _DST_ITER_C = 17, 18, 19
 _WEIGHTS_LAYER, _WEIGHTS_ITER, _BIAS, _WORKSPACE = 33, 34, 41, 64
 _DIFF = 128  # an argument's gradient: its index plus this
+#: the forward's inputs and outputs, in the order of the primitive descriptor's arguments (and of
+#: :meth:`LstmPlan.backward`'s ``saved``, then the workspace)
+_INPUTS = (_SRC_LAYER, _SRC_ITER, _SRC_ITER_C, _WEIGHTS_LAYER, _WEIGHTS_ITER, _BIAS)
+_OUTPUTS = (_DST_LAYER, _DST_ITER, _DST_ITER_C)
 
 
 class LstmPlan:
@@ -61,11 +65,9 @@ class LstmPlan:
             _DST_ITER_C: state,
         }
         self.direction = _RIGHT_TO_LEFT if reverse else _LEFT_TO_RIGHT
-        inputs = {arg: self.shapes[arg] for arg in (_SRC_LAYER, _SRC_ITER, _SRC_ITER_C, _WEIGHTS_LAYER, _WEIGHTS_ITER)}
-        inputs[_BIAS] = self.shapes[_BIAS]
-        outputs = {arg: self.shapes[arg] for arg in (_DST_LAYER, _DST_ITER, _DST_ITER_C)}
+        outputs = {arg: self.shapes[arg] for arg in _OUTPUTS}
         outputs[_WORKSPACE] = None  # in the layout the primitive chose
-        self._forward = Step(lib, self._descriptor(), inputs, outputs)
+        self._forward = Step(lib, self._descriptor(), {arg: self.shapes[arg] for arg in _INPUTS}, outputs)
         self.workspace_bytes = self._forward.size(_WORKSPACE)
         self._backward = None
 
@@ -78,9 +80,8 @@ class LstmPlan:
             arg: any_desc(lib, shape.shape) if isinstance(shape, Layout) else array_desc(lib, shape)
             for arg, shape in shapes.items()
         }
-        inputs = [descs[arg] for arg in (_SRC_LAYER, _SRC_ITER, _SRC_ITER_C, _WEIGHTS_LAYER, _WEIGHTS_ITER)]
-        operands = inputs + [None, None] + [descs[arg] for arg in (_BIAS, _DST_LAYER, _DST_ITER, _DST_ITER_C)]
-        # (None, None: no peephole or projection weights)
+        # the weights, then none for the peephole and projection weights, then the bias and the outputs
+        operands = [descs[arg] for arg in _INPUTS[:-1]] + [None, None] + [descs[arg] for arg in (_BIAS, *_OUTPUTS)]
         if backward:
             create = "dnnl_lstm_backward_primitive_desc_create"
             status = lib.dnnl_lstm_backward_primitive_desc_create(
@@ -104,10 +105,7 @@ class LstmPlan:
     def forward(self, x, h0, c0, w_ih, w_hh, bias, out, h_n, c_n, workspace):
         """Run the layer: write every step's hidden state into ``out`` ``(steps * batch, hidden)``, the
         last states into ``h_n`` and ``c_n``, and what the backward needs into ``workspace``."""
-        arrays = {
-            _SRC_LAYER: x, _SRC_ITER: h0, _SRC_ITER_C: c0, _WEIGHTS_LAYER: w_ih, _WEIGHTS_ITER: w_hh, _BIAS: bias,
-            _DST_LAYER: out, _DST_ITER: h_n, _DST_ITER_C: c_n, _WORKSPACE: workspace,
-        }  # fmt: skip
+        arrays = dict(zip(_INPUTS + _OUTPUTS + (_WORKSPACE,), (x, h0, c0, w_ih, w_hh, bias, out, h_n, c_n, workspace)))
         with self.lock:
             self._forward(arrays)
 
@@ -121,15 +119,12 @@ class LstmPlan:
             results (tuple): written: the gradients of ``x``, ``h0``, ``c0``, ``w_ih``, ``w_hh`` and
                 ``bias``.
         """
-        args = (_SRC_LAYER, _SRC_ITER, _SRC_ITER_C, _WEIGHTS_LAYER, _WEIGHTS_ITER, _BIAS, _DST_LAYER, _DST_ITER)
-        args += (_DST_ITER_C, _WORKSPACE)
-        grad_args = tuple(a + _DIFF for a in (_DST_LAYER, _DST_ITER, _DST_ITER_C))
-        result_args = tuple(a + _DIFF for a in (_SRC_LAYER, _SRC_ITER, _SRC_ITER_C, _WEIGHTS_LAYER, _WEIGHTS_ITER))
-        result_args += (_BIAS + _DIFF,)
-        arrays = dict(zip(args + grad_args + result_args, saved + grads + results))
+        grad_args = tuple(arg + _DIFF for arg in _OUTPUTS)
+        result_args = tuple(arg + _DIFF for arg in _INPUTS)
+        arrays = dict(zip(_INPUTS + _OUTPUTS + (_WORKSPACE,) + grad_args + result_args, saved + grads + results))
         with self.lock:
             if self._backward is None:
-                inputs = {arg: self.shapes[arg] for arg in args if arg != _WORKSPACE}
+                inputs = {arg: self.shapes[arg] for arg in _INPUTS + _OUTPUTS}
                 inputs[_WORKSPACE] = None
                 inputs.update((arg, self.shapes[arg - _DIFF]) for arg in grad_args)
                 outputs = {arg: self.shapes[arg - _DIFF] for arg in result_args}

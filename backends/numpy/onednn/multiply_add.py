@@ -21,8 +21,8 @@ import numpy as np
 from ember.backends import mkldnn
 
 from .library import load
-from .memory import Memory, array_desc
-from .primitive import PlanCache
+from .memory import array_desc
+from .primitive import PlanCache, Step
 
 __all__ = ["MIN_ELEMENTS", "MultiplyAddPlan", "plan", "takes"]
 
@@ -66,17 +66,13 @@ class MultiplyAddPlan:
                 ),
                 "dnnl_binary_primitive_desc_create",
             )
-            self.primitive = ctypes.c_void_p()
-            lib.check(lib.dnnl_primitive_create(ctypes.byref(self.primitive), descriptor), "dnnl_primitive_create")
-            self.memory = [Memory(lib, desc) for desc in (vector, scalar, vector, vector)]
         finally:
-            for handle, destroy in ((descriptor, "primitive_desc"), (attr, "primitive_attr"), (post_ops, "post_ops")):
+            for handle, destroy in ((attr, "primitive_attr"), (post_ops, "post_ops")):
                 if handle:
                     getattr(lib, f"dnnl_{destroy}_destroy")(handle)
             for desc in (vector, scalar):
                 lib.dnnl_memory_desc_destroy(desc)
-        arguments = (_SRC_0, _SRC_1, _POST_OP_0_SRC_1, _DST)
-        self.args = lib.exec_args([(arg, memory.handle) for arg, memory in zip(arguments, self.memory)])
+        self.step = Step(lib, descriptor, {_SRC_0: (size,), _SRC_1: (1,), _POST_OP_0_SRC_1: (size,)}, {_DST: (size,)})
         self.scale = np.empty(1, dtype=np.float32)
 
     def __call__(self, x, scale, y, out):
@@ -84,17 +80,13 @@ class MultiplyAddPlan:
         return ``out``. Call it inside ``lib.on_threads(threads)`` of the plan's thread count."""
         with self.lock:
             self.scale[0] = scale
-            for memory, array in zip(self.memory, (x, self.scale, y, out)):
-                memory.point_at(array)
-            self.lib.execute(self.primitive, self.args)
+            self.step({_SRC_0: x, _SRC_1: self.scale, _POST_OP_0_SRC_1: y, _DST: out})
         return out
 
     def __del__(self):
-        if getattr(self, "memory", None) is not None:  # (not after a failed __init__)
-            for memory in self.memory:
-                self.lib.dnnl_memory_destroy(memory.handle)
-            self.lib.dnnl_primitive_destroy(self.primitive)
-            self.memory = None
+        if getattr(self, "step", None) is not None:  # (not after a failed __init__)
+            self.step.release()
+            self.step = None
 
 
 #: the plans of the most recent sizes and thread counts; the key's last item is the thread count
