@@ -112,10 +112,20 @@ def no_onednn(monkeypatch):
 
 
 @pytest.fixture
-def numpy_and_portable_kernels(numpy_threads, monkeypatch):
+def no_loops(monkeypatch):
+    """The NumPy backend's NumPy kernels, not its compiled loops (``ember.backends.numpy.loops``, where
+    Numba is installed), for the rest of the test."""
+    from ember.backends.numpy.loops import runtime
+
+    monkeypatch.setattr(runtime, "enabled", False)
+
+
+@pytest.fixture
+def numpy_and_portable_kernels(numpy_threads, no_loops, monkeypatch):
     """``numpy_and_portable_kernels(module, threads, block_bytes)`` gives ``(backend, portable)``: the
     cpu backend on ``threads`` threads with ``module.BLOCK_BYTES`` set to ``block_bytes`` (unless it is
-    None), and the portable kernel table over the same backend, for comparing NumPy overrides with it."""
+    None), and the portable kernel table over the same backend, for comparing NumPy overrides (their
+    NumPy code, not the compiled loops) with it."""
     from ember.kernels import Kernels
 
     def setup(module, threads, block_bytes):

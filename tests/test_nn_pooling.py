@@ -273,7 +273,7 @@ def test_max_pool_nan_like_torch(device):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_numpy_scatter_add_agrees_with_portable(threads, numpy_threads):
+def test_numpy_scatter_add_agrees_with_portable(threads, numpy_threads, no_loops):
     """Repeated indices add up; on 2 threads each takes its own samples (3 samples: an uneven split)."""
     from ember.kernels import Kernels
 
@@ -300,7 +300,7 @@ NUMPY_MAX_POOL_CASES = [
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("nan", [False, True])
 @pytest.mark.parametrize("shape,args", NUMPY_MAX_POOL_CASES)
-def test_numpy_max_pool_agrees_with_portable(shape, args, nan, threads, block, numpy_threads, monkeypatch):
+def test_numpy_max_pool_agrees_with_portable(shape, args, nan, threads, block, numpy_threads, no_loops, monkeypatch):
     """The NumPy max_pool override: same values and indices as the portable kernel (ties: first
     occurrence; -inf inputs; a NaN wins), on 1 and 2 threads, the batch in one block or blocks of
     one sample, on a negative-stride view."""

@@ -33,6 +33,12 @@ class ActivationKernels:
         xp = self.xp
         return xp.where(keep, grad, xp.zeros((), dtype=grad.dtype))
 
+    def relu(self, x):
+        """``max(0, x)`` keeping ``-0.`` and NaN, as PyTorch's ``clamp_min(x, 0)`` (the second operand of
+        ``maximum`` is taken where the two are equal)."""
+        xp = self.xp
+        return xp.maximum(xp.asarray(0, dtype=x.dtype), x)
+
     def relu_backward(self, grad, y):
         """Gradient of ReLU from its output ``y``: ``grad`` where ``y <= 0`` fails (so NaN passes), else 0."""
         return self.threshold_backward(grad, self.xp.logical_not(y <= 0))

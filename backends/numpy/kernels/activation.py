@@ -1,4 +1,5 @@
-"""NumPy override of the ReLU backward: a comparison and a bitwise select, split over the intra-op threads.
+"""NumPy overrides of ReLU and its gradient: compiled loops where Numba is installed (:mod:`..loops`),
+else, for the gradient, a comparison and a bitwise select split over the intra-op threads.
 
 A ReLU output is non-negative, zero or NaN, so the gradient passes where ``y != 0`` (NaN passes)
 and is zero elsewhere, as PyTorch selects it: a non-finite gradient where ``y == 0`` gives 0,
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import loops
 from ..parallel import parallel_range
 
 __all__ = ["NumpyActivationKernels"]
@@ -25,9 +27,22 @@ BLOCK_BYTES = 1 << 20
 class NumpyActivationKernels:
     """Faster NumPy versions of portable activation kernels."""
 
+    def relu(self, x):
+        compiled = loops.get()
+        if compiled is None or not loops.takes(x):
+            return super().relu(x)
+        out = np.empty(x.shape, dtype=x.dtype)
+        loops.launch(compiled.relu, x.reshape(-1), out.reshape(-1))
+        return out
+
     def relu_backward(self, grad, y):
         if grad.dtype.kind != "f" or grad.shape != y.shape or grad.ndim == 0:
             return super().relu_backward(grad, y)
+        compiled = loops.get()
+        if compiled is not None and loops.takes(grad, y):
+            out = np.empty(grad.shape, dtype=grad.dtype)
+            loops.launch(compiled.relu_backward, grad.reshape(-1), y.reshape(-1), out.reshape(-1))
+            return out
         out = np.empty(grad.shape, dtype=grad.dtype)
         step = max(1, BLOCK_BYTES // max(grad[0].nbytes, 1))
 

@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from .. import loops
 from ..parallel import parallel_range
 
 __all__ = ["NumpyNormalizationKernels"]
@@ -103,6 +104,9 @@ class NumpyNormalizationKernels:
         return out, mean, var, invstd
 
     def batch_norm_forward(self, x, axes, eps, weight, bias):
+        compiled = _compiled_over_channels(x, axes)
+        if compiled is not None and all(p is None or p.dtype == x.dtype for p in (weight, bias)):
+            return _compiled_batch_norm_forward(compiled, x, eps, weight, bias)
         if (weight is None and bias is None) or x.ndim == 0 or x.size == 0:
             return super().batch_norm_forward(x, axes, eps, weight, bias)
         count = math.prod(x.shape[a] for a in axes)
@@ -139,6 +143,9 @@ class NumpyNormalizationKernels:
         return _normalize_backward(grad, xhat, invstd, axes)
 
     def batch_norm_backward(self, grad, xhat, invstd, axes, weight):
+        compiled = _compiled_over_channels(grad, axes, xhat)
+        if compiled is not None and (weight is None or weight.dtype == grad.dtype):
+            return _compiled_batch_norm_backward(compiled, grad, xhat, invstd, weight)
         if xhat.ndim == 0 or xhat.size == 0:
             return super().batch_norm_backward(grad, xhat, invstd, axes, weight)
         count = math.prod(grad.shape[a] for a in axes)
@@ -177,3 +184,58 @@ def _grad_input(grad, xhat, scale, mean_grad, coeff):
 
     _by_leading_blocks(out, block)
     return out
+
+
+def _compiled_over_channels(x, axes, *others):
+    """The compiled loops where they serve a normalization of ``x`` over every axis but axis 1, else None."""
+    if x.ndim < 2 or set(axes) != {a for a in range(x.ndim) if a != 1}:
+        return None
+    compiled = loops.get()
+    return compiled if compiled is not None and loops.takes(x, *others) else None
+
+
+def _as_channels(a):
+    """``a`` (C-contiguous, channels on axis 1) viewed as ``(N, C, S)``."""
+    return a.reshape(a.shape[0], a.shape[1], -1)
+
+
+def _per_channel(param, channels, fill, dtype):
+    return (
+        np.full(channels, fill, dtype=dtype) if param is None else np.ascontiguousarray(param, dtype=dtype).reshape(-1)
+    )
+
+
+def _compiled_batch_norm_forward(compiled, x, eps, weight, bias):
+    channels, dtype = x.shape[1], x.dtype
+    keep = (1, channels) + (1,) * (x.ndim - 2)
+    mean64, var64 = np.empty(channels), np.empty(channels)
+    loops.launch(compiled.channel_moments, _as_channels(x), mean64, var64)
+    mean, var = mean64.astype(dtype), var64.astype(dtype)
+    invstd = 1.0 / np.sqrt(var + dtype.type(eps))
+    scale = invstd * _per_channel(weight, channels, 1, dtype)
+    y, xhat = np.empty(x.shape, dtype=dtype), np.empty(x.shape, dtype=dtype)
+    shift = _per_channel(bias, channels, 0, dtype)
+    loops.launch(compiled.normalize, _as_channels(x), mean, invstd, scale, shift, _as_channels(y), _as_channels(xhat))
+    return y, xhat, mean.reshape(keep), var.reshape(keep), invstd.reshape(keep)
+
+
+def _compiled_batch_norm_backward(compiled, grad, xhat, invstd, weight):
+    channels, dtype = grad.shape[1], grad.dtype
+    count = grad.size // channels
+    sum_grad, sum_grad_xhat = np.empty(channels), np.empty(channels)
+    loops.launch(compiled.channel_gradient_sums, _as_channels(grad), _as_channels(xhat), sum_grad, sum_grad_xhat)
+    invstd = invstd.reshape(-1).astype(dtype, copy=False)
+    scale = invstd if weight is None else invstd * weight.reshape(-1).astype(dtype, copy=False)
+    coeff = (-(sum_grad_xhat / count)).astype(dtype)
+    mean_grad = (sum_grad / count).astype(dtype)
+    out = np.empty(grad.shape, dtype=dtype)
+    loops.launch(
+        compiled.normalize_backward,
+        _as_channels(grad),
+        _as_channels(xhat),
+        coeff,
+        mean_grad,
+        np.ascontiguousarray(scale),
+        _as_channels(out),
+    )
+    return out, sum_grad_xhat.astype(dtype), sum_grad.astype(dtype)

@@ -21,6 +21,7 @@ import numpy as np
 from ember.kernels.conv import window_keys
 from ember.kernels.pooling import lowest, pool_padding
 
+from .. import loops
 from ..parallel import parallel_range
 
 __all__ = ["NumpyPoolingKernels"]
@@ -64,6 +65,17 @@ class NumpyPoolingKernels:
     """Faster NumPy versions of portable pooling kernels."""
 
     def max_pool(self, x, kernel, stride, padding, dilation, out_shape):
+        compiled = loops.get() if len(kernel) == 2 else None
+        if compiled is not None and loops.takes(x):
+            n, c = x.shape[:2]
+            values = np.empty((n, c) + tuple(out_shape), dtype=x.dtype)
+            indices = np.empty(values.shape, dtype=np.int64)
+            planes = (n * c,) + tuple(out_shape)
+            loops.launch(
+                compiled.max_pool2d, x.reshape((n * c,) + x.shape[2:]), *kernel, *stride, *padding, *dilation,
+                values.reshape(planes), indices.reshape(planes),
+            )  # fmt: skip
+            return values, indices
         spatial = tuple(x.shape[2:])
         xpad = self.pad_constant(
             x, pool_padding(spatial, kernel, stride, padding, dilation, out_shape), lowest(x.dtype)
@@ -107,6 +119,12 @@ class NumpyPoolingKernels:
         p = math.prod(plane_shape)
         q = math.prod(values.shape[2:])
         out = np.empty(n * c * p, dtype=values.dtype)
+        compiled = loops.get()
+        if compiled is not None and loops.takes(values) and indices.dtype == np.int64 and indices.flags.c_contiguous:
+            loops.launch(
+                compiled.pool_scatter_add, values.reshape(n * c, q), indices.reshape(n * c, q), out.reshape(n * c, p)
+            )
+            return out.reshape((n, c) + tuple(plane_shape))
 
         def run(lo, hi):  # each sample's planes are its own: the samples (zeroed, then added to) split over the threads
             out[lo * c * p : hi * c * p].fill(0)

@@ -35,10 +35,11 @@ class ConvolutionPlan:
         stride, dilation (tuple): per spatial dimension.
         padding (tuple): a ``(low, high)`` pair per spatial dimension.
         groups (int): channel groups.
+        threads (int): the OpenMP threads each call runs on.
     """
 
-    def __init__(self, lib, x_shape, weight_shape, stride, padding, dilation, groups):
-        self.lib, self.lock = lib, threading.Lock()
+    def __init__(self, lib, x_shape, weight_shape, stride, padding, dilation, groups, threads=1):
+        self.lib, self.lock, self.threads = lib, threading.Lock(), threads
         self.x_shape, self.weight_shape = tuple(x_shape), tuple(weight_shape)
         kernel = weight_shape[2:]
         self.y_shape = (x_shape[0], weight_shape[0]) + tuple(
@@ -85,7 +86,7 @@ class ConvolutionPlan:
         arrays = {_ARG_SRC: x, _ARG_WEIGHTS: weight, _ARG_DST: y}
         if bias is not None:
             arrays[_ARG_BIAS] = bias
-        with self.lock, self.lib.on_one_thread():
+        with self.lock, self.lib.on_threads(self.threads):
             step = self._forward.get(bias is not None)
             if step is None:
                 inputs = {_ARG_SRC: self.x_shape, _ARG_WEIGHTS: self.w_dims}
@@ -97,7 +98,7 @@ class ConvolutionPlan:
 
     def input_grad(self, grad, weight, dx):
         """Write into ``dx`` the gradient with respect to the input of ``grad`` (the output's gradient)."""
-        with self.lock, self.lib.on_one_thread():
+        with self.lock, self.lib.on_threads(self.threads):
             if self._input_grad is None:
                 self._input_grad = self._gradient_step(
                     "dnnl_convolution_backward_data_primitive_desc_create",
@@ -109,7 +110,7 @@ class ConvolutionPlan:
 
     def weight_grad(self, x, grad, dw):
         """Write into ``dw`` the gradient with respect to the weight of ``grad`` (the output's gradient)."""
-        with self.lock, self.lib.on_one_thread():
+        with self.lock, self.lib.on_threads(self.threads):
             if self._weight_grad is None:
                 self._weight_grad = self._gradient_step(
                     "dnnl_convolution_backward_weights_primitive_desc_create",
@@ -136,12 +137,13 @@ class ConvolutionPlan:
             self._forward, self._input_grad, self._weight_grad, self.hint = {}, None, None, None
 
 
-#: the plans of the most recent geometries (and slots), each on one OpenMP thread
-_cache = PlanCache(lambda lib, *key: ConvolutionPlan(lib, *key[:-1]), threads=lambda key: 1)
+#: the plans of the most recent geometries (with slots and thread counts)
+_cache = PlanCache(lambda lib, *key: ConvolutionPlan(lib, *key[:6], threads=key[7]), threads=lambda key: key[7])
 
 
-def plan(x_shape, weight_shape, stride, padding, dilation, groups, slot=0):
-    """The cached :class:`ConvolutionPlan` of a geometry (built on first use), or None when oneDNN is
-    not loaded or has no implementation for it. Calls that run at the same time (the chunks of a
-    batch split over the threads) take different ``slot`` numbers, and so plans of their own."""
-    return _cache.get((x_shape, weight_shape, stride, padding, dilation, groups, slot))
+def plan(x_shape, weight_shape, stride, padding, dilation, groups, slot=0, threads=1):
+    """The cached :class:`ConvolutionPlan` of a geometry (built on first use) on ``threads`` OpenMP
+    threads, or None when oneDNN is not loaded or has no implementation for it. Calls that run at the
+    same time (the chunks of a batch split over the threads) take different ``slot`` numbers, and so
+    plans of their own."""
+    return _cache.get((x_shape, weight_shape, stride, padding, dilation, groups, slot, threads))

@@ -7,13 +7,14 @@ inside it when a process also holds another oneDNN (PyTorch links one in statica
 :func:`load` returns None where it is missing or fails to load (another platform, no libgomp):
 the NumPy kernels then serve alone.
 
-The convolutions run oneDNN on one OpenMP thread per calling thread (:meth:`Library.on_one_thread`):
-they split the batch over ember's own thread pool (:mod:`ember.backends.numpy.parallel`), which
-releases the GIL for the length of each call. An OpenMP team would keep its idle threads spinning
-for milliseconds after each call (libgomp's default wait), taking the second core from the pool's
-kernels that run between the convolutions (a 2-thread CNN step: 58 ms with oneDNN's team, against
-47 ms with the team told to sleep). The matrix products and the LSTM layers, which hold the
-cores for longer, run on a team of ``ember.get_num_threads()`` (:meth:`Library.on_threads`).
+The matrix products and the LSTM layers run on a team of ``ember.get_num_threads()``
+(:meth:`Library.on_threads`). So do the convolutions where Numba's compiled loops serve the kernels
+around them (:mod:`ember.backends.numpy.loops`, on the same team). Without those loops the
+convolutions run oneDNN on one OpenMP thread per calling thread (:meth:`Library.on_one_thread`),
+the batch split over ember's own thread pool (:mod:`ember.backends.numpy.parallel`): a team would
+keep its idle threads spinning for milliseconds after each call (libgomp's default wait), taking
+the second core from the pool's kernels that run between the convolutions (a 2-thread CNN step:
+58 ms with oneDNN's team, against 47 ms with the team told to sleep).
 OpenMP's thread count is a setting of the calling thread that another library in the process
 (PyTorch) shares and sets, so it is set around each use and given back after it.
 """

@@ -1,0 +1,96 @@
+"""Numba, found and set up once: the compiled loops' module, the OpenMP team they run on, and their
+thread count.
+
+With the optional ``numba`` extra installed (``pip install ember[numba]``), the NumPy backend runs
+its element-wise, normalization and pooling kernels as loops that Numba compiles to machine code
+and runs over ``ember.get_num_threads()`` threads without the GIL (``parallel=True``). They run on
+Numba's ``omp`` threading layer, which is GNU OpenMP: the same team of threads that oneDNN's
+matrix products and LSTM layers use (:mod:`..onednn`), so a kernel that follows a oneDNN call finds
+the team's threads awake instead of fighting them for the cores (the reason the Python thread pool
+of :mod:`..parallel` steps aside after such a call). A process that already chose another Numba
+threading layer keeps it.
+
+The loops are compiled once per signature and kept in Numba's on-disk cache (``cache=True``), so a
+later process loads them in milliseconds. :func:`get` returns None where Numba is missing or fails
+to load, in a child process forked from one that ran the loops (GNU OpenMP does not survive a
+fork), and while ``enabled`` is False: the NumPy kernels then serve alone.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ember.threads import get_num_threads
+
+from ..parallel import after_openmp_team
+
+__all__ = ["enabled", "get", "launch", "takes"]
+
+#: use the compiled loops (where Numba is installed); tests set it False to check the NumPy kernels
+enabled = True
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_state: dict = {}
+
+
+def _load():
+    try:
+        import numba
+    except ImportError:
+        return None
+    if "NUMBA_THREADING_LAYER" not in os.environ:  # the user's choice stands
+        numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+    from . import activation, normalization, pooling
+
+    _state["numba"] = numba
+    _state["max_threads"] = numba.config.NUMBA_NUM_THREADS
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+    class Loops:
+        """The compiled loops, by name."""
+
+    loops = Loops()
+    for module in (activation, normalization, pooling):
+        for name in module.__all__:
+            setattr(loops, name, getattr(module, name))
+    return loops
+
+
+def get():
+    """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.normalization` and
+    :mod:`.pooling`), or None where they do not serve (see the module's text)."""
+    if not enabled:
+        return None
+    if "loops" not in _state:
+        if _state.get("forked"):
+            return None
+        try:
+            _state["loops"] = _load()
+        except Exception:  # a broken Numba install: the NumPy kernels serve
+            _state["loops"] = None
+    return _state["loops"]
+
+
+def _forget_after_fork():
+    _state.clear()
+    _state["forked"] = True
+    _state["loops"] = None
+
+
+def takes(*arrays):
+    """Whether the loops serve ``arrays``: C-contiguous, all float32 or all float64, not empty."""
+    dtype = arrays[0].dtype
+    return dtype in _FLOATS and arrays[0].size > 0 and all(a.dtype == dtype and a.flags.c_contiguous for a in arrays)
+
+
+def launch(loop, *args):
+    """Run ``loop(*args)`` on ``ember.get_num_threads()`` threads (at most Numba's ``NUMBA_NUM_THREADS``)."""
+    numba = _state["numba"]
+    threads = min(get_num_threads(), _state["max_threads"])
+    if numba.get_num_threads() != threads:
+        numba.set_num_threads(threads)
+    loop(*args)
+    if threads > 1:
+        after_openmp_team()

@@ -1,0 +1,188 @@
+"""The NumPy backend's compiled loops (``ember.backends.numpy.loops``, Numba) against PyTorch: ReLU and
+its gradient, batch norm forward and backward, 2-d max pooling and its gradient, bit for bit where
+PyTorch's kernel computes the same way (the selects, the pooling scan and its gradient's sums), on 1
+and 2 threads, with the special values that tell the semantics apart (NaN, -0., inf, ties, windows
+that overhang the plane)."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import ember
+
+pytest.importorskip("numba")
+
+from ember.backends.numpy import loops  # noqa: E402
+
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def threads(request):
+    previous = ember.get_num_threads()
+    ember.set_num_threads(request.param)
+    yield request.param
+    ember.set_num_threads(previous)
+
+
+def _kernels():
+    return ember.backends.get_backend("cpu").kernels
+
+
+def _specials(shape, dtype, seed=0):
+    """Random values with NaN, +-0., +-inf and repeated values mixed in."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-3, 4, shape).astype(dtype) / 2
+    flat = x.reshape(-1)
+    picks = rng.choice(flat.size, size=min(flat.size, 12), replace=False)
+    flat[picks] = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, np.nan] * 2, dtype=dtype)[: picks.size]
+    return x
+
+
+def test_loops_load():
+    assert loops.get() is not None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_and_gradient_match_torch(dtype, threads):
+    """Values (signed zeros included) and gradients, a non-finite upstream gradient where the output is 0."""
+    x = _specials((6, 5, 7), dtype)
+    grad = _specials((6, 5, 7), dtype, seed=1)
+    y = _kernels().relu(x)
+    want = torch.relu(torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(y, want)
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(want))
+    got = _kernels().relu_backward(grad, y)
+    expected = torch.ops.aten.threshold_backward(torch.tensor(grad), torch.tensor(want), 0).numpy()
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == dtype
+
+
+POOL_CASES = [
+    # input shape, kernel, stride, padding, dilation, ceil_mode
+    ((2, 3, 8, 8), 2, 2, 0, 1, False),
+    ((2, 3, 9, 7), 3, 2, 1, 1, False),
+    ((1, 2, 9, 8), (3, 2), (2, 1), (1, 1), (1, 2), False),
+    ((2, 2, 5, 5), 2, 2, 0, 1, True),  # the last window overhangs the plane
+    ((2, 2, 10, 9), 3, 3, 1, 2, True),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,kernel,stride,padding,dilation,ceil_mode", POOL_CASES)
+def test_max_pool2d_and_gradient_match_torch(shape, kernel, stride, padding, dilation, ceil_mode, dtype, threads):
+    """Values and indices (ties keep the first, the last NaN wins, all -inf windows) and the gradient's
+    sums where windows overlap, bit for bit."""
+    x = _specials(shape, dtype)
+    grad_seed = np.random.default_rng(2)
+    args = dict(kernel_size=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+    ex = ember.tensor(x, requires_grad=True)
+    tx = torch.tensor(x, requires_grad=True)
+    e_values, e_indices = ember.nn.functional.max_pool2d(ex, return_indices=True, **args)
+    t_values, t_indices = TF.max_pool2d(tx, return_indices=True, **args)
+    np.testing.assert_array_equal(e_values.detach().numpy(), t_values.detach().numpy())
+    np.testing.assert_array_equal(e_indices.numpy(), t_indices.numpy())
+    grad = grad_seed.standard_normal(t_values.shape).astype(dtype)
+    e_values.backward(ember.tensor(grad))
+    t_values.backward(torch.tensor(grad))
+    np.testing.assert_array_equal(ex.grad.numpy(), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(16, 3), (4, 3, 7), (4, 3, 5, 6), (2, 3, 4, 5, 3)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_training_matches_torch(shape, affine, dtype, threads):
+    """Output, running statistics and the gradients of input, weight and bias, with a large offset."""
+    rng = np.random.default_rng(3)
+    x = (1000 + 3 * rng.standard_normal(shape)).astype(dtype)
+    grad = rng.standard_normal(shape).astype(dtype)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    name = {2: "BatchNorm1d", 3: "BatchNorm1d", 4: "BatchNorm2d", 5: "BatchNorm3d"}[len(shape)]
+    e_module, t_module = getattr(ember.nn, name)(3, affine=affine), getattr(torch.nn, name)(3, affine=affine)
+    if affine:
+        weight, bias = rng.standard_normal(3), rng.standard_normal(3)
+        for module, lib in ((e_module, ember), (t_module, torch)):
+            with lib.no_grad():
+                module.weight.copy_(lib.tensor(weight))
+                module.bias.copy_(lib.tensor(bias))
+    e_module.to(dtype=ember.float32 if dtype == np.float32 else ember.float64)
+    t_module.to(dtype=torch.float32 if dtype == np.float32 else torch.float64)
+    ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ey, ty = e_module(ex), t_module(tx)
+    np.testing.assert_allclose(ey.detach().numpy(), ty.detach().numpy(), **tol)
+    for name in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(e_module, name).numpy(), getattr(t_module, name).numpy(), **tol)
+    ey.backward(ember.tensor(grad))
+    ty.backward(torch.tensor(grad))
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), **tol)
+    if affine:
+        for name in ("weight", "bias"):
+            e_grad, t_grad = getattr(e_module, name).grad.numpy(), getattr(t_module, name).grad.numpy()
+            np.testing.assert_allclose(e_grad, t_grad, rtol=tol["rtol"], atol=tol["atol"] * x.size)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_loops_agree_with_numpy_kernels(dtype, monkeypatch):
+    """The loops and the NumPy kernels they replace give the same results (the selects bit for bit)."""
+    from ember.backends.numpy.loops import runtime
+
+    kernels = _kernels()
+    x = _specials((3, 4, 6, 6), dtype)
+    grad = np.random.default_rng(4).standard_normal((3, 4, 6, 6)).astype(dtype)
+    compiled = (kernels.relu(x), kernels.relu_backward(grad, kernels.relu(x)))
+    batch_norm = kernels.batch_norm_forward(x + 1, (0, 2, 3), 1e-5, None, None)
+    monkeypatch.setattr(runtime, "enabled", False)
+    for got, want in zip(compiled, (kernels.relu(x), kernels.relu_backward(grad, kernels.relu(x)))):
+        np.testing.assert_array_equal(got, want)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for got, want in zip(batch_norm, kernels.batch_norm_forward(x + 1, (0, 2, 3), 1e-5, None, None)):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_other_dtypes_and_layouts_go_to_numpy():
+    """float16, integers and strided views are not the loops' case; the NumPy kernels serve them."""
+    assert not loops.takes(np.ones(4, np.float16))
+    assert not loops.takes(np.ones(4, np.int64))
+    assert not loops.takes(np.ones((4, 4), np.float32)[:, ::2])
+    assert not loops.takes(np.ones(4, np.float32), np.ones(4, np.float64))
+    assert not loops.takes(np.ones(0, np.float32))
+    assert loops.takes(np.ones((2, 3), np.float32), np.ones((2, 3), np.float32))
+    x = np.arange(-3, 3, dtype=np.float16)
+    np.testing.assert_array_equal(_kernels().relu(x), np.maximum(np.float16(0), x))
+
+
+def test_more_threads_than_numba_has():
+    """A thread count above Numba's NUMBA_NUM_THREADS runs on as many as Numba has."""
+    previous = ember.get_num_threads()
+    ember.set_num_threads(64)
+    try:
+        x = np.arange(-5, 5, dtype=np.float32)
+        np.testing.assert_array_equal(_kernels().relu(x), np.maximum(np.float32(0), x))
+    finally:
+        ember.set_num_threads(previous)
+
+
+def _loops_in_child(queue):
+    from ember.backends.numpy import loops as child_loops
+
+    x = np.arange(-2, 2, dtype=np.float32)
+    queue.put((child_loops.get() is None, ember.backends.get_backend("cpu").kernels.relu(x).tolist()))
+
+
+def test_forked_child_uses_numpy_kernels():
+    """GNU OpenMP does not survive a fork: a child forked after the loops ran uses the NumPy kernels."""
+    _kernels().relu(np.ones(8, np.float32))  # the loops have run in this process
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_loops_in_child, args=(queue,))
+    child.start()
+    without_loops, values = queue.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert without_loops
+    assert values == [0.0, 0.0, 0.0, 1.0]
