@@ -1,8 +1,9 @@
 """Intra-op thread count: ``set_num_threads`` / ``get_num_threads``, as in PyTorch.
 
 The count sizes the thread pool that CPU kernels split their batch over and, through
-``threadpoolctl`` when it is installed (scikit-learn depends on it), the BLAS library's
-thread pool, so that both frameworks of a side-by-side run use the same number of cores.
+``threadpoolctl`` when it is installed (scikit-learn depends on it), the thread pools of the BLAS
+libraries loaded at the first call, so that both frameworks of a side-by-side run use the same
+number of cores.
 Without ``threadpoolctl`` BLAS keeps the count it read from ``OMP_NUM_THREADS`` /
 ``OPENBLAS_NUM_THREADS`` at start-up.
 """
@@ -59,8 +60,22 @@ def set_num_threads(num: int) -> None:
     if isinstance(num, bool) or not isinstance(num, int) or num <= 0:
         raise RuntimeError(f"set_num_threads: Number of threads must be a positive integer, got {num!r}")
     _state["threads"] = num
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(limits=num, user_api="blas")
+    for controller in _blas_controllers():
+        controller.set_num_threads(num)
+
+
+_blas: dict = {}
+
+
+def _blas_controllers():
+    """threadpoolctl's controllers of the BLAS libraries loaded at the first call, found once (the scan
+    of the process's libraries takes milliseconds, in a data-loader worker as well); empty without
+    threadpoolctl."""
+    if "controllers" not in _blas:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _blas["controllers"] = []
+        else:
+            _blas["controllers"] = ThreadpoolController().select(user_api="blas").lib_controllers
+    return _blas["controllers"]

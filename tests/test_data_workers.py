@@ -275,8 +275,9 @@ def test_shutdown_skips_the_tasks_still_queued_like_torch(tmp_path):
     counts = {}
     for name, lib in (("torch", tud), ("ember", eud)):
         log = tmp_path / f"{name}.log"
-        iterator = iter(lib.DataLoader(_Logged(8, log, 0.5), num_workers=1, prefetch_factor=4, timeout=0.1))
-        with pytest.raises(RuntimeError, match="DataLoader timed out after 0.1 seconds"):
+        # the worker must have taken the first item before the timeout: 0.5 s, on a loaded machine too
+        iterator = iter(lib.DataLoader(_Logged(8, log, 1.0), num_workers=1, prefetch_factor=4, timeout=0.5))
+        with pytest.raises(RuntimeError, match="DataLoader timed out after 0.5 seconds"):
             next(iterator)
         if name == "torch":
             iterator._shutdown_workers()  # collected in a cycle, torch's would wait 5 s per worker
