@@ -29,7 +29,7 @@ class NumpyActivationKernels:
 
     def relu(self, x):
         compiled = loops.get()
-        if compiled is None or not loops.takes(x):
+        if compiled is None or not loops.takes_elementwise(x):
             return super().relu(x)
         out = np.empty(x.shape, dtype=x.dtype)
         loops.launch(compiled.relu, x.reshape(-1), out.reshape(-1))
@@ -39,7 +39,7 @@ class NumpyActivationKernels:
         if grad.dtype.kind != "f" or grad.shape != y.shape or grad.ndim == 0:
             return super().relu_backward(grad, y)
         compiled = loops.get()
-        if compiled is not None and loops.takes(grad, y):
+        if compiled is not None and loops.takes_elementwise(grad, y):
             out = np.empty(grad.shape, dtype=grad.dtype)
             loops.launch(compiled.relu_backward, grad.reshape(-1), y.reshape(-1), out.reshape(-1))
             return out

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import loops
 from ..namespace import _matmul
 from ..onednn import gemm
 from ..parallel import on_one_blas_thread
@@ -85,15 +84,4 @@ class NumpyLinearKernels:
             grad_input, grad_weight = on_one_blas_thread(_products, grad, x, weight, needs_input, needs_weight)
         else:
             grad_input, grad_weight = _products(grad, x, weight, needs_input, needs_weight)
-        return grad_input, grad_weight, _column_sums(grad) if needs_bias else None
-
-
-def _column_sums(grad):
-    """``grad.sum(axis=0)`` (the bias gradient), as a compiled loop over the threads where it serves (the
-    same bits: each column added in row order)."""
-    compiled = loops.get()
-    if compiled is None or grad.ndim != 2 or grad.shape[0] == 0 or not loops.takes(grad):
-        return grad.sum(axis=0)
-    out = np.empty(grad.shape[1], dtype=grad.dtype)
-    loops.launch(compiled.column_sums, grad, out)
-    return out
+        return grad_input, grad_weight, grad.sum(axis=0) if needs_bias else None

@@ -70,11 +70,16 @@ class NumpyPoolingKernels:
             n, c = x.shape[:2]
             values = np.empty((n, c) + tuple(out_shape), dtype=x.dtype)
             indices = np.empty(values.shape, dtype=np.int64)
-            planes = (n * c,) + tuple(out_shape)
-            loops.launch(
-                compiled.max_pool2d, x.reshape((n * c,) + x.shape[2:]), *kernel, *stride, *padding, *dilation,
-                values.reshape(planes), indices.reshape(planes),
-            )  # fmt: skip
+            planes, x_planes = (n * c,) + tuple(out_shape), x.reshape((n * c,) + x.shape[2:])
+            if (kernel, stride, padding, dilation) == ((2, 2), (2, 2), (0, 0), (1, 1)) and all(
+                2 * o <= s for o, s in zip(out_shape, x.shape[2:])
+            ):  # MaxPool2d(2), every window inside the plane
+                loops.launch(compiled.max_pool2d_2x2, x_planes, values.reshape(planes), indices.reshape(planes))
+            else:
+                loops.launch(
+                    compiled.max_pool2d, x_planes, *kernel, *stride, *padding, *dilation,
+                    values.reshape(planes), indices.reshape(planes),
+                )  # fmt: skip
             return values, indices
         spatial = tuple(x.shape[2:])
         xpad = self.pad_constant(

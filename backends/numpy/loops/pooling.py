@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["max_pool2d", "pool_scatter_add"]
+__all__ = ["max_pool2d", "max_pool2d_2x2", "pool_scatter_add"]
 
 
 @njit(parallel=True, nogil=True, cache=True)
@@ -37,9 +37,35 @@ def max_pool2d(x, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation
                         if w < 0 or w >= width:
                             continue
                         value = x[p, h, w]
-                        if arg < 0 or value > best or value != value:
-                            best = value
-                            arg = h * width + w
+                        take = (value > best) | (value != value) | (arg < 0)  # no branch: a select
+                        best = value if take else best
+                        arg = h * width + w if take else arg
+                values[p, oh, ow] = best
+                indices[p, oh, ow] = arg
+
+
+@njit(inline="always")
+def _take(value, best, arg, index):
+    """The running maximum and its index after ``value`` at ``index``: taken when greater or NaN."""
+    take = (value > best) | (value != value)
+    return (value if take else best), (index if take else arg)
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def max_pool2d_2x2(x, values, indices):
+    """:func:`max_pool2d` for 2x2 windows at stride 2 without padding or dilation (``MaxPool2d(2)``),
+    the four positions unrolled: branch-free selects that vectorize."""
+    planes, width = x.shape[0], x.shape[2]
+    out_h, out_w = values.shape[1], values.shape[2]
+    for p in prange(planes):
+        for oh in range(out_h):
+            top, bottom = 2 * oh, 2 * oh + 1
+            for ow in range(out_w):
+                left = 2 * ow
+                best, arg = x[p, top, left], top * width + left
+                best, arg = _take(x[p, top, left + 1], best, arg, top * width + left + 1)
+                best, arg = _take(x[p, bottom, left], best, arg, bottom * width + left)
+                best, arg = _take(x[p, bottom, left + 1], best, arg, bottom * width + left + 1)
                 values[p, oh, ow] = best
                 indices[p, oh, ow] = arg
 
