@@ -193,3 +193,42 @@ def test_forked_child_uses_numpy_kernels():
     assert child.exitcode == 0
     assert without_loops
     assert values == [0.0, 0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("case", ["plain", "weight", "ignore_index", "label_smoothing", "large_logits", "nan_row"])
+def test_cross_entropy_on_the_team_matches_torch(case, threads):
+    """Float32 logits large enough for oneDNN's exponentials and the row-sum loop (the language model's
+    loss): the loss and the logits' gradient against PyTorch, the paths that fall back to the shifted
+    NumPy sums included (logits far from 0, a NaN row)."""
+    import ember.backends.mkldnn
+
+    if not ember.backends.mkldnn.is_available():
+        pytest.skip("oneDNN is not installed")
+    rng = np.random.default_rng(6)
+    x = (3 * rng.standard_normal((70, 1000))).astype(np.float32)
+    target = rng.integers(0, 1000, 70)
+    kwargs = {}
+    if case == "weight":
+        kwargs["weight"] = rng.random(1000).astype(np.float32)
+    elif case == "ignore_index":
+        target[::7] = -100
+    elif case == "label_smoothing":
+        kwargs["label_smoothing"] = 0.1
+    elif case == "large_logits":
+        x[3] += 500.0
+        x[5] -= 300.0
+    elif case == "nan_row":
+        x[4, 9] = np.nan
+    from ember.backends.numpy.kernels.loss import _team_log_sum_exp
+
+    on_the_team = _team_log_sum_exp(x) is not None
+    assert on_the_team == (case not in ("large_logits", "nan_row"))
+    ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    e_kwargs = {k: ember.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    t_kwargs = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    e_loss = ember.nn.functional.cross_entropy(ex, ember.tensor(target), **e_kwargs)
+    t_loss = TF.cross_entropy(tx, torch.tensor(target), **t_kwargs)
+    np.testing.assert_allclose(e_loss.item(), t_loss.item(), rtol=1e-5, equal_nan=True)
+    e_loss.backward()
+    t_loss.backward()
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-8, equal_nan=True)

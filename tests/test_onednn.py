@@ -18,7 +18,7 @@ import ember
 import ember.backends.mkldnn
 import ember.nn.functional as F
 from ember.backends.numpy.kernels.conv import NumpyConvKernels
-from ember.backends.numpy.onednn import convolution, gemm, load, lstm, multiply_add
+from ember.backends.numpy.onednn import convolution, exponential, gemm, load, lstm, multiply_add
 from ember.backends.numpy.onednn.library import OnednnError
 
 pytestmark = pytest.mark.skipif(not ember.backends.mkldnn.is_available(), reason="oneDNN (the onednn extra) missing")
@@ -436,6 +436,32 @@ def test_multiply_add_rounds_as_numpy(threads, numpy_threads):
         np.testing.assert_array_equal(plan(into_x, 0.3, y, into_x), want)
     assert not multiply_add.takes(x[:100], y[:100])  # short: NumPy's
     assert not multiply_add.takes(x.astype(np.float64), y.astype(np.float64))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_exponential_within_two_ulp(threads, numpy_threads):
+    """oneDNN's ``exp`` of a float32 vector: within 2.5 ulp of the exact exponential for the arguments of
+    a softmax (|x| < 10, as NumPy's), 5 ulp beyond; the infinities and the overflow and underflow as NumPy gives them but NaN as inf (which its callers
+    check for), in place too."""
+    numpy_threads(threads)
+    rng = np.random.default_rng(12)
+    size = exponential.MIN_ELEMENTS + 13
+    x = (20 * rng.standard_normal(size)).astype(np.float32)
+    x[:6] = [np.nan, np.inf, -np.inf, -0.0, 89.0, -104.0]  # overflow to inf, underflow to 0
+    plan = exponential.plan(size, threads)
+    with plan.lib.on_threads(threads):
+        got = plan(x, np.empty_like(x))
+        copy = x.copy()
+        plan(copy, copy)
+    np.testing.assert_array_equal(got, copy)
+    np.testing.assert_array_equal(got[:6], [np.inf, np.inf, 0.0, 1.0, np.inf, 0.0])
+    exact = np.exp(x.astype(np.float64))
+    normal = (exact > np.finfo(np.float32).tiny) & (exact < np.finfo(np.float32).max)
+    error = np.abs(got[normal] - exact[normal]) / np.spacing(exact[normal].astype(np.float32))
+    near = np.abs(x[normal]) < 10
+    assert error[near].max() <= 2.5 and error.max() <= 5
+    assert not exponential.takes(x[:100])  # short: NumPy's
+    assert not exponential.takes(x.astype(np.float64))
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -46,7 +46,7 @@ def _load():
         return None
     if "NUMBA_THREADING_LAYER" not in os.environ:  # the user's choice stands
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
-    from . import activation, normalization, pooling
+    from . import activation, normalization, pooling, rows
 
     _state["numba"] = numba
     _state["max_threads"] = numba.config.NUMBA_NUM_THREADS
@@ -56,15 +56,15 @@ def _load():
         """The compiled loops, by name."""
 
     loops = Loops()
-    for module in (activation, normalization, pooling):
+    for module in (activation, normalization, pooling, rows):
         for name in module.__all__:
             setattr(loops, name, getattr(module, name))
     return loops
 
 
 def get():
-    """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.normalization` and
-    :mod:`.pooling`), or None where they do not serve (see the module's text)."""
+    """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.normalization`,
+    :mod:`.pooling` and :mod:`.rows`), or None where they do not serve (see the module's text)."""
     if not enabled:
         return None
     if "loops" not in _state:

@@ -1,6 +1,7 @@
 """oneDNN, the library behind PyTorch's CPU convolutions, LSTMs and products, for the NumPy backend's
 float32 convolutions (:mod:`.convolution`), LSTM layers (:mod:`.lstm`), matrix products
-(:mod:`.gemm`) and SGD steps (:mod:`.multiply_add`), where the optional ``onednn-cpu-gomp`` wheel is installed
+(:mod:`.gemm`), SGD steps (:mod:`.multiply_add`) and the cross entropy's exponentials
+(:mod:`.exponential`), where the optional ``onednn-cpu-gomp`` wheel is installed
 (``pip install ember[onednn]``; Linux on x86-64). Elsewhere, or with
 ``ember.backends.mkldnn.enabled = False``, the NumPy kernels serve alone.
 """

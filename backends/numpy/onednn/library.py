@@ -93,6 +93,9 @@ _SIGNATURES = {
     "dnnl_post_ops_destroy": (_handle,),
     "dnnl_post_ops_append_binary": (_handle, ctypes.c_int, _handle),
     "dnnl_binary_primitive_desc_create": (_handle, _handle, ctypes.c_int, _handle, _handle, _handle, _handle),
+    "dnnl_eltwise_forward_primitive_desc_create": (
+        (_handle, _handle, ctypes.c_int, ctypes.c_int, _handle, _handle, ctypes.c_float, ctypes.c_float, _handle)
+    ),
     "dnnl_sgemm": (
         (ctypes.c_char, ctypes.c_char, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_float)
         + (_handle, ctypes.c_int64, _handle, ctypes.c_int64, ctypes.c_float, _handle, ctypes.c_int64)

@@ -1,0 +1,78 @@
+"""``exp(x)`` over a float32 vector on oneDNN's OpenMP team (the ``eltwise_exp`` primitive).
+
+NumPy's ``exp`` runs on one core, and after a oneDNN product (the language model's decoder) ember's
+Python thread pool steps aside while the team's threads spin (:mod:`..parallel`). The primitive
+runs on the team itself, vectorized: 560x5000 float32, 2 threads, 0.48 ms, against 1.32 ms for
+NumPy (one thread: 0.89 ms). Its results are within 2.5 ulp of the exact exponential where
+``|x| < 10`` (NumPy's: 2.4 ulp), 5 ulp beyond, and not NumPy's bits; and **NaN gives inf**: the cross-entropy kernels (:mod:`..kernels.loss`)
+use it only where a check of the sums it feeds sends a NaN to NumPy's path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+
+import numpy as np
+
+from ember.backends import mkldnn
+
+from .library import load
+from .memory import array_desc
+from .primitive import PlanCache, Step
+
+__all__ = ["MIN_ELEMENTS", "ExpPlan", "plan", "takes"]
+
+#: vectors shorter than this stay with NumPy (a primitive's call costs about 20 us)
+MIN_ELEMENTS = 1 << 16
+
+_FORWARD_INFERENCE, _EXP = 96, 0x2A  # dnnl_forward_inference, dnnl_eltwise_exp
+_SRC, _DST = 1, 17
+_F32 = np.dtype(np.float32)
+
+
+def takes(x):
+    """Whether :func:`plan` serves ``x``: C-contiguous float32, at least :data:`MIN_ELEMENTS`, oneDNN
+    installed and ``ember.backends.mkldnn.enabled``."""
+    return x.size >= MIN_ELEMENTS and x.dtype == _F32 and x.flags.c_contiguous and mkldnn.enabled and load() is not None
+
+
+class ExpPlan:
+    """``out = exp(x)`` for float32 vectors of ``size`` elements, on the OpenMP thread count it was built
+    on. A plan serves one call at a time, which its lock enforces."""
+
+    def __init__(self, lib, size):
+        self.lib, self.lock = lib, threading.Lock()
+        vector, descriptor = array_desc(lib, (size,)), ctypes.c_void_p()
+        try:
+            lib.check(
+                lib.dnnl_eltwise_forward_primitive_desc_create(
+                    ctypes.byref(descriptor), lib.engine, _FORWARD_INFERENCE, _EXP, vector, vector, 0.0, 0.0, None
+                ),
+                "dnnl_eltwise_forward_primitive_desc_create",
+            )
+        finally:
+            lib.dnnl_memory_desc_destroy(vector)
+        self.step = Step(lib, descriptor, {_SRC: (size,)}, {_DST: (size,)})
+
+    def __call__(self, x, out):
+        """Write ``exp(x)`` into ``out`` (C-contiguous float32 vectors of the plan's size; ``out`` may be
+        ``x``) and return ``out``. Call it inside ``lib.on_threads(threads)`` of the plan's thread count."""
+        with self.lock:
+            self.step({_SRC: x, _DST: out})
+        return out
+
+    def __del__(self):
+        if getattr(self, "step", None) is not None:  # (not after a failed __init__)
+            self.step.release()
+            self.step = None
+
+
+#: the plans of the most recent sizes and thread counts; the key's last item is the thread count
+_cache = PlanCache(lambda lib, size, threads: ExpPlan(lib, size), threads=lambda key: key[-1])
+
+
+def plan(size, threads):
+    """The cached :class:`ExpPlan` of ``size`` elements on ``threads`` OpenMP threads, or None when oneDNN
+    is not loaded or refuses it."""
+    return _cache.get((size, threads))
