@@ -373,7 +373,19 @@ def info(stream: TextIO | None = None) -> None:
             print(f"    {name}: {description}", file=stream)
     for name, reason in failed_plugins().items():
         print(f"  plugin {name}: failed to load - {reason}", file=stream)
+    print(_numba_status(), file=stream)
     print(_onednn_status(), file=stream)
+
+
+def _numba_status() -> str:
+    """Whether the cpu backend's ReLU, batch norm and max pooling run as compiled loops."""
+    from ember.backends.numpy import loops
+
+    if loops.get() is not None:
+        return (
+            "Numba: the cpu backend's ReLU, batch norm and max pooling as compiled loops (ember.backends.numpy.loops)"
+        )
+    return 'Numba: not installed, those kernels run as NumPy ufuncs (pip install "ember[numba]")'
 
 
 def _onednn_status() -> str:

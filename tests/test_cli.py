@@ -21,6 +21,23 @@ def test_info():
     result = _run("info")
     assert result.returncode == 0 and "backends:" in result.stdout and "numpy (cpu)" in result.stdout
     assert "oneDNN: " in result.stdout
+    assert "Numba: " in result.stdout
+
+
+@pytest.mark.parametrize("available", [True, False])
+def test_info_says_whether_the_compiled_loops_serve(available, monkeypatch):
+    import io
+
+    from ember.__main__ import info
+    from ember.backends.numpy.loops import runtime
+
+    if available and runtime.get() is None:
+        pytest.skip("Numba is not installed")
+    monkeypatch.setattr(runtime, "enabled", available)
+    out = io.StringIO()
+    info(out)
+    line = next(line for line in out.getvalue().splitlines() if line.startswith("Numba: "))
+    assert ('pip install "ember[numba]"' in line) is not available
 
 
 @pytest.mark.parametrize("available", [True, False])

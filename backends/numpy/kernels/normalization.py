@@ -13,6 +13,11 @@ The element-wise passes go over the leading axis a cache-sized block at a time
 (:data:`BLOCK_BYTES`), the blocks split over the intra-op threads: backward's four passes
 meet in the cache (64x32x32x32 float32, one thread: 6.5 -> 5.9 ms) and, with two threads,
 run on both cores.
+
+Where Numba is installed, batch norm over every axis but the channels' of C-contiguous float32 or
+float64 arrays runs as compiled loops instead (:mod:`..loops.normalization`: float64 statistics,
+the same element-wise roundings; 64x32x32x32 float32, one thread: forward 2.95 -> 1.53 ms,
+backward 2.71 -> 1.59 ms; two threads: 2.26 -> 0.84 and 2.13 -> 0.87 ms).
 """
 
 from __future__ import annotations
@@ -200,6 +205,7 @@ def _as_channels(a):
 
 
 def _per_channel(param, channels, fill, dtype):
+    """``param`` as a contiguous ``(C,)`` array of ``dtype``, or ``fill`` in each channel where it is None."""
     return (
         np.full(channels, fill, dtype=dtype) if param is None else np.ascontiguousarray(param, dtype=dtype).reshape(-1)
     )

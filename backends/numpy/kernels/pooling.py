@@ -9,6 +9,10 @@ lets a later NaN win, which a maximum cannot tell). ``pool_scatter_add`` (the gr
 every max-type pool) is one ``np.add.at`` over flat global positions (NumPy 2's fast path
 for one integer index array: 2-7x faster than ``np.bincount``, which works in float64, on
 the CNN benchmark's shapes; the portable kernel's per-axis index grid is slower still).
+
+Where Numba is installed, 2-d max pooling and the scatter-add of C-contiguous float32 or float64
+arrays run as compiled loops instead (:mod:`..loops.pooling`, PyTorch's scan: NaN windows too;
+``MaxPool2d(2)`` on 64x32x32x32 float32, one thread: 3.7 -> 0.55 ms, its gradient 1.5 -> 0.54 ms).
 """
 
 from __future__ import annotations
