@@ -489,7 +489,7 @@ def test_sgd_step_on_onednn_equals_numpy_kernels(threads, numpy_threads, monkeyp
         np.testing.assert_array_equal(p_dnnl, p_numpy, err_msg=f"{options}, first={first}")
         if options["momentum"]:
             np.testing.assert_array_equal(b_dnnl, b_numpy, err_msg=f"{options}, first={first}")
-    assert any(key == (math.prod(shape), threads) for key in multiply_add._cache.plans)
+    assert any(key == (math.prod(shape), threads) for key in multiply_add.MultiplyAddPlan._cache.plans)
 
 
 def test_sgd_step_wakes_no_idle_team(numpy_threads, monkeypatch):
@@ -497,12 +497,12 @@ def test_sgd_step_wakes_no_idle_team(numpy_threads, monkeypatch):
     from ember.backends.numpy import parallel
 
     numpy_threads(2)
-    monkeypatch.setattr(multiply_add._cache, "plans", {})
+    monkeypatch.setattr(multiply_add.MultiplyAddPlan._cache, "plans", {})
     p = ember.nn.Parameter(ember.randn(multiply_add.MIN_ELEMENTS))
     p.grad = ember.randn(multiply_add.MIN_ELEMENTS)
     optimizer = ember.optim.SGD([p], lr=0.1, momentum=0.9)
     optimizer.step()
-    assert multiply_add._cache.plans == {}  # the NumPy kernels served
+    assert multiply_add.MultiplyAddPlan._cache.plans == {}  # the NumPy kernels served
     monkeypatch.setitem(parallel._team, "spinning_until", float("inf"))
     optimizer.step()
-    assert list(multiply_add._cache.plans) == [(multiply_add.MIN_ELEMENTS, 2)]
+    assert list(multiply_add.MultiplyAddPlan._cache.plans) == [(multiply_add.MIN_ELEMENTS, 2)]

@@ -11,7 +11,6 @@ use it only where a check of the sums it feeds sends a NaN to NumPy's path.
 from __future__ import annotations
 
 import ctypes
-import threading
 
 import numpy as np
 
@@ -19,7 +18,7 @@ from ember.backends import mkldnn
 
 from .library import load
 from .memory import array_desc
-from .primitive import PlanCache, Step
+from .primitive import Step, VectorPlan
 
 __all__ = ["MIN_ELEMENTS", "ExpPlan", "plan", "takes"]
 
@@ -37,12 +36,12 @@ def takes(x):
     return x.size >= MIN_ELEMENTS and x.dtype == _F32 and x.flags.c_contiguous and mkldnn.enabled and load() is not None
 
 
-class ExpPlan:
+class ExpPlan(VectorPlan):
     """``out = exp(x)`` for float32 vectors of ``size`` elements, on the OpenMP thread count it was built
     on. A plan serves one call at a time, which its lock enforces."""
 
     def __init__(self, lib, size):
-        self.lib, self.lock = lib, threading.Lock()
+        super().__init__(lib)
         vector, descriptor = array_desc(lib, (size,)), ctypes.c_void_p()
         try:
             lib.check(
@@ -62,17 +61,8 @@ class ExpPlan:
             self.step({_SRC: x, _DST: out})
         return out
 
-    def __del__(self):
-        if getattr(self, "step", None) is not None:  # (not after a failed __init__)
-            self.step.release()
-            self.step = None
-
-
-#: the plans of the most recent sizes and thread counts; the key's last item is the thread count
-_cache = PlanCache(lambda lib, size, threads: ExpPlan(lib, size), threads=lambda key: key[-1])
-
 
 def plan(size, threads):
     """The cached :class:`ExpPlan` of ``size`` elements on ``threads`` OpenMP threads, or None when oneDNN
     is not loaded or refuses it."""
-    return _cache.get((size, threads))
+    return ExpPlan.cached(size, threads)

@@ -14,7 +14,6 @@ two threads, against 1.3-2.4 ms for NumPy's blocked passes on a loaded machine.
 from __future__ import annotations
 
 import ctypes
-import threading
 
 import numpy as np
 
@@ -22,7 +21,7 @@ from ember.backends import mkldnn
 
 from .library import load
 from .memory import array_desc
-from .primitive import PlanCache, Step
+from .primitive import Step, VectorPlan
 
 __all__ = ["MIN_ELEMENTS", "MultiplyAddPlan", "plan", "takes"]
 
@@ -47,12 +46,12 @@ def takes(*arrays):
     )
 
 
-class MultiplyAddPlan:
+class MultiplyAddPlan(VectorPlan):
     """``out = x * scale + y`` for float32 vectors of ``size`` elements, on the OpenMP thread count it
     was built on. A plan serves one call at a time, which its lock enforces."""
 
     def __init__(self, lib, size):
-        self.lib, self.lock = lib, threading.Lock()
+        super().__init__(lib)
         vector, scalar = array_desc(lib, (size,)), array_desc(lib, (1,))
         post_ops, attr, descriptor = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
         try:
@@ -83,17 +82,8 @@ class MultiplyAddPlan:
             self.step({_SRC_0: x, _SRC_1: self.scale, _POST_OP_0_SRC_1: y, _DST: out})
         return out
 
-    def __del__(self):
-        if getattr(self, "step", None) is not None:  # (not after a failed __init__)
-            self.step.release()
-            self.step = None
-
-
-#: the plans of the most recent sizes and thread counts; the key's last item is the thread count
-_cache = PlanCache(lambda lib, size, threads: MultiplyAddPlan(lib, size), threads=lambda key: key[-1])
-
 
 def plan(size, threads):
     """The cached :class:`MultiplyAddPlan` of ``size`` elements on ``threads`` OpenMP threads, or None
     when oneDNN is not loaded or refuses it."""
-    return _cache.get((size, threads))
+    return MultiplyAddPlan.cached(size, threads)

@@ -16,7 +16,7 @@ import threading
 from .library import OnednnError, load
 from .memory import Memory, Reorder, array_desc, same_desc, strided_desc
 
-__all__ = ["Layout", "PlanCache", "Step"]
+__all__ = ["Layout", "PlanCache", "Step", "VectorPlan"]
 
 _QUERY_EXEC_ARG_MD = 255  # dnnl_query_exec_arg_md: the descriptor of an execution argument
 
@@ -147,3 +147,31 @@ class PlanCache:
                     del self.plans[next(iter(self.plans))]
                 self.plans[key] = built
             return self.plans[key]
+
+
+class VectorPlan:
+    """The base of a plan that runs one :class:`Step` over float32 vectors of one size, on the OpenMP
+    thread count it was built on (:mod:`.multiply_add`, :mod:`.exponential`). A subclass builds
+    ``self.step`` in its ``__init__`` after calling this one's; a plan serves one call at a time, which
+    ``self.lock`` enforces, and frees its step when collected. :meth:`cached` gives the plan of a size
+    and a thread count, built on first use.
+    """
+
+    def __init__(self, lib):
+        self.lib, self.lock = lib, threading.Lock()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # the plans of the most recent sizes and thread counts; the key's last item is the thread count
+        cls._cache = PlanCache(lambda lib, size, threads: cls(lib, size), threads=lambda key: key[-1])
+
+    @classmethod
+    def cached(cls, size, threads):
+        """The cached plan of ``size`` elements on ``threads`` OpenMP threads, or None when oneDNN is not
+        loaded or refuses it."""
+        return cls._cache.get((size, threads))
+
+    def __del__(self):
+        if getattr(self, "step", None) is not None:  # (not after a failed __init__)
+            self.step.release()
+            self.step = None
