@@ -232,3 +232,32 @@ def test_cross_entropy_on_the_team_matches_torch(case, threads):
     e_loss.backward()
     t_loss.backward()
     np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-8, equal_nan=True)
+
+
+def test_workqueue_layer_takes_one_launch_at_a_time():
+    """Where the user picks Numba's work queue (or no OpenMP or TBB is found), the loops still serve, and
+    launches from several Python threads queue instead of tripping its single-launch check."""
+    import os
+    import subprocess
+    import sys
+
+    program = """
+import threading, numpy as np, ember
+from ember.backends.numpy.loops import runtime
+kernels = ember.backends.get_backend("cpu").kernels
+runtime.MIN_ELEMENTWISE = 0
+x = np.arange(-4000, 4000, dtype=np.float32)
+results = []
+def work():
+    for _ in range(50):
+        results.append(bool((kernels.relu(x) == np.maximum(np.float32(0), x)).all()))
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+import numba
+print(numba.threading_layer(), runtime.get() is not None, all(results), len(results))
+"""
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["workqueue", "True", "True", "200"]

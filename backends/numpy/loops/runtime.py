@@ -8,7 +8,8 @@ Numba's ``omp`` threading layer, which is GNU OpenMP: the same team of threads t
 matrix products and LSTM layers use (:mod:`..onednn`), so a kernel that follows a oneDNN call finds
 the team's threads awake instead of fighting them for the cores (the reason the Python thread pool
 of :mod:`..parallel` steps aside after such a call). A process that already chose another Numba
-threading layer keeps it.
+threading layer keeps it; where neither OpenMP nor TBB is found, Numba's own work queue serves,
+one launch at a time.
 
 The loops are compiled once per signature and kept in Numba's on-disk cache (``cache=True``), so a
 later process loads them in milliseconds. :func:`get` returns None where Numba is missing or fails
@@ -18,7 +19,9 @@ fork), and while ``enabled`` is False: the NumPy kernels then serve alone.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 
 import numpy as np
 
@@ -37,6 +40,7 @@ MIN_ELEMENTWISE = 1 << 14
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _state: dict = {}
+_loading = threading.Lock()
 
 
 def _load():
@@ -48,8 +52,11 @@ def _load():
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
     from . import activation, normalization, pooling, rows
 
+    activation.relu(np.zeros(1, np.float32), np.empty(1, np.float32))  # picks the threading layer, or raises
     _state["numba"] = numba
     _state["max_threads"] = numba.config.NUMBA_NUM_THREADS
+    # Numba's own work queue (no OpenMP or TBB on the machine) takes one launch at a time
+    _state["serial"] = threading.Lock() if numba.threading_layer() == "workqueue" else contextlib.nullcontext()
     os.register_at_fork(after_in_child=_forget_after_fork)
 
     class Loops:
@@ -68,18 +75,17 @@ def get():
     if not enabled:
         return None
     if "loops" not in _state:
-        if _state.get("forked"):
-            return None
-        try:
-            _state["loops"] = _load()
-        except Exception:  # a broken Numba install: the NumPy kernels serve
-            _state["loops"] = None
+        with _loading:  # one thread loads, the others wait for it
+            if "loops" not in _state:
+                try:
+                    _state["loops"] = _load()
+                except Exception:  # a broken Numba install, no threading layer: the NumPy kernels serve
+                    _state["loops"] = None
     return _state["loops"]
 
 
 def _forget_after_fork():
     _state.clear()
-    _state["forked"] = True
     _state["loops"] = None
 
 
@@ -100,6 +106,7 @@ def launch(loop, *args):
     threads = min(get_num_threads(), _state["max_threads"])
     if numba.get_num_threads() != threads:
         numba.set_num_threads(threads)
-    loop(*args)
+    with _state["serial"]:
+        loop(*args)
     if threads > 1:
         after_openmp_team()
