@@ -67,7 +67,7 @@ def set_num_threads(num: int) -> None:
 _blas: dict = {}
 
 
-def _blas_controllers():
+def _blas_controllers() -> list:
     """threadpoolctl's controllers of the BLAS libraries loaded at the first call, found once (the scan
     of the process's libraries takes milliseconds, in a data-loader worker as well); empty without
     threadpoolctl."""
