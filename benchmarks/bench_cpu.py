@@ -22,6 +22,7 @@ With ``--phases``, a third table splits each step into zero_grad, forward, loss,
 the optimizer step (the two frameworks' steps alternating, medians of at least 25).
 
     python benchmarks/bench_cpu.py [--threads 1 2] [--rounds 7] [--only cnn mlp ...] [--no-ops] [--phases] [--no-onednn]
+        [--no-numba]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import torch
 
 import ember
 import ember.backends.mkldnn
+from ember.backends.numpy import loops
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from workloads import _trainer, cnn, lstm_lm, mlp, small_ops  # noqa: E402
@@ -211,13 +213,16 @@ def main(argv=None):
     parser.add_argument("--no-ops", action="store_true", help="skip the single-op table")
     parser.add_argument("--no-workloads", action="store_true", help="skip the training-step table")
     parser.add_argument("--phases", action="store_true", help="also time each phase of the steps")
-    parser.add_argument("--no-onednn", action="store_true", help="ember's NumPy kernels alone (mkldnn.enabled off)")
+    parser.add_argument("--no-onednn", action="store_true", help="no oneDNN kernels (mkldnn.enabled off)")
+    parser.add_argument("--no-numba", action="store_true", help="no compiled loops (ember.backends.numpy.loops)")
     args = parser.parse_args(argv)
     ember.backends.mkldnn.enabled = not args.no_onednn
+    loops.runtime.enabled = not args.no_numba
     onednn = "on" if ember.backends.mkldnn.enabled and ember.backends.mkldnn.is_available() else "off"
+    compiled = "on" if loops.get() is not None else "off"
     print(
         f"numpy {np.__version__}, torch {torch.__version__}, cores available {len(os.sched_getaffinity(0))}, "
-        f"ember's oneDNN kernels {onednn}"
+        f"ember's oneDNN kernels {onednn}, compiled loops (Numba) {compiled}"
     )
     if not args.no_workloads:
         _report_workloads(args.only, args.threads, args.rounds)

@@ -261,3 +261,24 @@ print(numba.threading_layer(), runtime.get() is not None, all(results), len(resu
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["workqueue", "True", "True", "200"]
+
+
+def test_loading_leaves_openmp_and_torch_thread_counts_alone():
+    """Numba's omp layer sets OpenMP's thread count to NUMBA_NUM_THREADS when it starts; PyTorch, imported
+    first, shares that runtime (its libgomp.so.1): loading the loops must not change PyTorch's threads."""
+    import os
+    import subprocess
+    import sys
+
+    program = """
+import torch, ctypes, numpy as np, ember
+from ember.backends.numpy import loops
+before = torch.get_num_threads()
+assert loops.get() is not None
+ember.backends.get_backend("cpu").kernels.relu(np.ones(1 << 15, np.float32))
+print(before, torch.get_num_threads(), ctypes.CDLL("libgomp.so.1").omp_get_max_threads())
+"""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "1", "1"]

@@ -20,6 +20,7 @@ fork), and while ``enabled`` is False: the NumPy kernels then serve alone.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import threading
 
@@ -52,7 +53,11 @@ def _load():
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
     from . import activation, normalization, pooling, rows
 
-    activation.relu(np.zeros(1, np.float32), np.empty(1, np.float32))  # picks the threading layer, or raises
+    openmp = _openmp()
+    saved = openmp.omp_get_max_threads() if openmp is not None else None
+    activation.relu(np.zeros(1, np.float32), np.empty(1, np.float32))  # starts the threading layer, or raises
+    if openmp is not None:  # starting, the omp layer set OpenMP's thread count to NUMBA_NUM_THREADS: put it back
+        openmp.omp_set_num_threads(saved)
     _state["numba"] = numba
     _state["max_threads"] = numba.config.NUMBA_NUM_THREADS
     # Numba's own work queue (no OpenMP or TBB on the machine) takes one launch at a time
@@ -67,6 +72,15 @@ def _load():
         for name in module.__all__:
             setattr(loops, name, getattr(module, name))
     return loops
+
+
+def _openmp():
+    """The process's GNU OpenMP runtime (``libgomp.so.1``: the one Numba's ``omp`` layer, oneDNN and a
+    PyTorch imported before share), or None where it does not load."""
+    try:
+        return ctypes.CDLL("libgomp.so.1")
+    except OSError:
+        return None
 
 
 def get():
