@@ -190,8 +190,8 @@ def _team_log_sum_exp(x):
     sum leaves ``[1e-20, 1e30]`` (a NaN, an overflow, or a largest term too near the subnormals: the
     caller shifts by the maximum instead). Inside that range no term overflowed and the largest one is a
     normal number (at least ``1e-20 / C``), beside which the subnormal terms weigh nothing."""
-    compiled = loops.get()
-    if compiled is None or not exponential.takes(x):
+    compiled = loops.get() if exponential.takes(x) else None
+    if compiled is None:
         return None
     scratch = np.empty(x.shape, dtype=x.dtype)
     if not _team_exp(x, scratch):
@@ -206,8 +206,8 @@ def _team_log_sum_exp(x):
 def _team_scaled_softmax(x, lse, total):
     """``softmax(x) * total[:, None]`` as ``exp(x) * (total * exp(-lse))`` on the OpenMP team, where the
     compiled loops and oneDNN serve ``x`` and every log-sum-exp lies in ``[0, _EXP_RANGE]``; else None."""
-    compiled = loops.get()
-    if compiled is None or not exponential.takes(x):
+    compiled = loops.get() if exponential.takes(x) else None
+    if compiled is None:
         return None
     if not (np.minimum.reduce(lse) >= 0 and np.maximum.reduce(lse) <= _EXP_RANGE):
         return None
