@@ -2,8 +2,9 @@
 thread count.
 
 With the optional ``numba`` extra installed (``pip install ember[numba]``), the NumPy backend runs
-its element-wise, normalization and pooling kernels as loops that Numba compiles to machine code
-and runs over ``ember.get_num_threads()`` threads without the GIL (``parallel=True``). They run on
+its ReLU, batch-norm and max-pooling kernels (and, with oneDNN, the cross entropy's row sums) as
+loops that Numba compiles to machine code and runs over ``ember.get_num_threads()`` threads without
+the GIL (``parallel=True``). They run on
 Numba's ``omp`` threading layer, which is GNU OpenMP: the same team of threads that oneDNN's
 matrix products and LSTM layers use (:mod:`..onednn`), so a kernel that follows a oneDNN call finds
 the team's threads awake instead of fighting them for the cores (the reason the Python thread pool
