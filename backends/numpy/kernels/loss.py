@@ -171,10 +171,10 @@ class NumpyLossKernels:
 
 
 def _team_exp(x, out):
-    """``exp(x)`` into ``out`` on oneDNN's OpenMP team (:mod:`..onednn.exponential`); False where it does
-    not serve ``x``."""
+    """``exp(x)`` into ``out`` on oneDNN's OpenMP team (:mod:`..onednn.exponential`), for ``x`` that
+    :func:`exponential.takes <..onednn.exponential.takes>`; False where oneDNN has no plan for it."""
     threads = get_num_threads()
-    plan = exponential.plan(x.size, threads) if exponential.takes(x) else None
+    plan = exponential.plan(x.size, threads)
     if plan is None:
         return False
     with plan.lib.on_threads(threads):

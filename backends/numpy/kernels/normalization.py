@@ -204,13 +204,6 @@ def _as_channels(a):
     return a.reshape(a.shape[0], a.shape[1], -1)
 
 
-def _per_channel(param, channels, fill, dtype):
-    """``param`` as a contiguous ``(C,)`` array of ``dtype``, or ``fill`` in each channel where it is None."""
-    return (
-        np.full(channels, fill, dtype=dtype) if param is None else np.ascontiguousarray(param, dtype=dtype).reshape(-1)
-    )
-
-
 def _compiled_batch_norm_forward(compiled, x, eps, weight, bias):
     channels, dtype = x.shape[1], x.dtype
     keep = (1, channels) + (1,) * (x.ndim - 2)
@@ -218,9 +211,9 @@ def _compiled_batch_norm_forward(compiled, x, eps, weight, bias):
     loops.launch(compiled.channel_moments, _as_channels(x), mean64, var64)
     mean, var = mean64.astype(dtype), var64.astype(dtype)
     invstd = 1.0 / np.sqrt(var + dtype.type(eps))
-    scale = invstd * _per_channel(weight, channels, 1, dtype)
+    scale = invstd if weight is None else invstd * weight.reshape(-1)  # (the caller checked the dtypes)
+    shift = np.zeros(channels, dtype=dtype) if bias is None else np.ascontiguousarray(bias.reshape(-1))
     y, xhat = np.empty(x.shape, dtype=dtype), np.empty(x.shape, dtype=dtype)
-    shift = _per_channel(bias, channels, 0, dtype)
     loops.launch(compiled.normalize, _as_channels(x), mean, invstd, scale, shift, _as_channels(y), _as_channels(xhat))
     return y, xhat, mean.reshape(keep), var.reshape(keep), invstd.reshape(keep)
 
@@ -231,7 +224,7 @@ def _compiled_batch_norm_backward(compiled, grad, xhat, invstd, weight):
     sum_grad, sum_grad_xhat = np.empty(channels), np.empty(channels)
     loops.launch(compiled.channel_gradient_sums, _as_channels(grad), _as_channels(xhat), sum_grad, sum_grad_xhat)
     invstd = invstd.reshape(-1).astype(dtype, copy=False)
-    scale = invstd if weight is None else invstd * weight.reshape(-1).astype(dtype, copy=False)
+    scale = invstd if weight is None else invstd * weight.reshape(-1)  # (the caller checked the dtypes)
     coeff = (-(sum_grad_xhat / count)).astype(dtype)
     mean_grad = (sum_grad / count).astype(dtype)
     out = np.empty(grad.shape, dtype=dtype)
@@ -241,7 +234,7 @@ def _compiled_batch_norm_backward(compiled, grad, xhat, invstd, weight):
         _as_channels(xhat),
         coeff,
         mean_grad,
-        np.ascontiguousarray(scale),
+        scale,
         _as_channels(out),
     )
     return out, sum_grad_xhat.astype(dtype), sum_grad.astype(dtype)

@@ -12,28 +12,13 @@ from __future__ import annotations
 
 import ctypes
 
-import numpy as np
-
-from ember.backends import mkldnn
-
-from .library import load
 from .memory import array_desc
 from .primitive import Step, VectorPlan
 
 __all__ = ["MIN_ELEMENTS", "ExpPlan", "plan", "takes"]
 
-#: vectors shorter than this stay with NumPy (a primitive's call costs about 20 us)
-MIN_ELEMENTS = 1 << 16
-
 _FORWARD_INFERENCE, _EXP = 96, 0x2A  # dnnl_forward_inference, dnnl_eltwise_exp
 _SRC, _DST = 1, 17
-_F32 = np.dtype(np.float32)
-
-
-def takes(x):
-    """Whether :func:`plan` serves ``x``: C-contiguous float32, at least :data:`MIN_ELEMENTS`, oneDNN
-    installed and ``ember.backends.mkldnn.enabled``."""
-    return x.size >= MIN_ELEMENTS and x.dtype == _F32 and x.flags.c_contiguous and mkldnn.enabled and load() is not None
 
 
 class ExpPlan(VectorPlan):
@@ -66,3 +51,7 @@ def plan(size, threads):
     """The cached :class:`ExpPlan` of ``size`` elements on ``threads`` OpenMP threads, or None when oneDNN
     is not loaded or refuses it."""
     return ExpPlan.cached(size, threads)
+
+
+#: :meth:`ExpPlan.takes`'s size threshold, and the check itself
+MIN_ELEMENTS, takes = ExpPlan.MIN_ELEMENTS, ExpPlan.takes

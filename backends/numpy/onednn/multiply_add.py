@@ -17,33 +17,14 @@ import ctypes
 
 import numpy as np
 
-from ember.backends import mkldnn
-
-from .library import load
 from .memory import array_desc
 from .primitive import Step, VectorPlan
 
 __all__ = ["MIN_ELEMENTS", "MultiplyAddPlan", "plan", "takes"]
 
-#: vectors shorter than this stay with NumPy (a primitive's call costs about 20 us)
-MIN_ELEMENTS = 1 << 16
-
 _ADD, _MUL = 0x1FFF0, 0x1FFF1  # dnnl_binary_add, dnnl_binary_mul
 _SRC_0, _SRC_1, _DST = 1, 2, 17
 _POST_OP_0_SRC_1 = 32768 | _SRC_1  # DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1
-_F32 = np.dtype(np.float32)
-
-
-def takes(*arrays):
-    """Whether :func:`plan` serves ``arrays``: C-contiguous float32 of one size, at least
-    :data:`MIN_ELEMENTS`, oneDNN installed and ``ember.backends.mkldnn.enabled``."""
-    size = arrays[0].size
-    return (
-        size >= MIN_ELEMENTS
-        and all(a.dtype == _F32 and a.size == size and a.flags.c_contiguous for a in arrays)
-        and mkldnn.enabled
-        and load() is not None
-    )
 
 
 class MultiplyAddPlan(VectorPlan):
@@ -87,3 +68,7 @@ def plan(size, threads):
     """The cached :class:`MultiplyAddPlan` of ``size`` elements on ``threads`` OpenMP threads, or None
     when oneDNN is not loaded or refuses it."""
     return MultiplyAddPlan.cached(size, threads)
+
+
+#: :meth:`MultiplyAddPlan.takes`'s size threshold, and the check itself
+MIN_ELEMENTS, takes = MultiplyAddPlan.MIN_ELEMENTS, MultiplyAddPlan.takes

@@ -13,12 +13,17 @@ from __future__ import annotations
 import ctypes
 import threading
 
+import numpy as np
+
+from ember.backends import mkldnn
+
 from .library import OnednnError, load
 from .memory import Memory, Reorder, array_desc, same_desc, strided_desc
 
 __all__ = ["Layout", "PlanCache", "Step", "VectorPlan"]
 
 _QUERY_EXEC_ARG_MD = 255  # dnnl_query_exec_arg_md: the descriptor of an execution argument
+_F32 = np.dtype(np.float32)
 
 
 class Layout:
@@ -153,12 +158,27 @@ class VectorPlan:
     """The base of a plan that runs one :class:`Step` over float32 vectors of one size, on the OpenMP
     thread count it was built on (:mod:`.multiply_add`, :mod:`.exponential`). A subclass builds
     ``self.step`` in its ``__init__`` after calling this one's; a plan serves one call at a time, which
-    ``self.lock`` enforces, and frees its step when collected. :meth:`cached` gives the plan of a size
-    and a thread count, built on first use.
+    ``self.lock`` enforces, and frees its step when collected. :meth:`takes` says whether plans serve
+    some arrays, :meth:`cached` gives the plan of a size and a thread count, built on first use.
     """
+
+    #: vectors shorter than this stay with NumPy (a primitive's call costs about 20 us)
+    MIN_ELEMENTS = 1 << 16
 
     def __init__(self, lib):
         self.lib, self.lock = lib, threading.Lock()
+
+    @classmethod
+    def takes(cls, *arrays):
+        """Whether :meth:`cached` serves ``arrays``: C-contiguous float32 of one size, at least
+        :data:`MIN_ELEMENTS`, oneDNN installed and ``ember.backends.mkldnn.enabled``."""
+        size = arrays[0].size
+        return (
+            size >= cls.MIN_ELEMENTS
+            and all(a.dtype == _F32 and a.size == size and a.flags.c_contiguous for a in arrays)
+            and mkldnn.enabled
+            and load() is not None
+        )
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
