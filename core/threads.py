@@ -1,9 +1,8 @@
 """Intra-op thread count: ``set_num_threads`` / ``get_num_threads``, as in PyTorch.
 
 The count sizes the thread pool that CPU kernels split their batch over and, through
-``threadpoolctl`` when it is installed (scikit-learn depends on it), the thread pools of the BLAS
-libraries loaded at the first call, so that both frameworks of a side-by-side run use the same
-number of cores.
+``threadpoolctl`` when it is installed (scikit-learn depends on it), the BLAS libraries' thread
+pools, so that both frameworks of a side-by-side run use the same number of cores.
 Without ``threadpoolctl`` BLAS keeps the count it read from ``OMP_NUM_THREADS`` /
 ``OPENBLAS_NUM_THREADS`` at start-up.
 """
@@ -11,6 +10,7 @@ Without ``threadpoolctl`` BLAS keeps the count it read from ``OMP_NUM_THREADS`` 
 from __future__ import annotations
 
 import os
+import sys
 
 __all__ = ["get_num_threads", "set_num_threads"]
 
@@ -60,22 +60,26 @@ def set_num_threads(num: int) -> None:
     if isinstance(num, bool) or not isinstance(num, int) or num <= 0:
         raise RuntimeError(f"set_num_threads: Number of threads must be a positive integer, got {num!r}")
     _state["threads"] = num
-    for controller in _blas_controllers():
+    for controller in blas_controllers():
         controller.set_num_threads(num)
 
 
 _blas: dict = {}
 
 
-def _blas_controllers() -> list:
-    """threadpoolctl's controllers of the BLAS libraries loaded at the first call, found once (the scan
-    of the process's libraries takes milliseconds, in a data-loader worker as well); empty without
-    threadpoolctl."""
-    if "controllers" not in _blas:
+def blas_controllers() -> list:
+    """threadpoolctl's controllers of the BLAS libraries loaded; empty without threadpoolctl.
+
+    The scan of the process's libraries takes milliseconds (more in a fresh data-loader worker), so it
+    runs again only when modules were imported since the last one: a BLAS library comes into the
+    process with an extension module (NumPy's, SciPy's).
+    """
+    if _blas.get("modules") != len(sys.modules):
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:
             _blas["controllers"] = []
         else:
             _blas["controllers"] = ThreadpoolController().select(user_api="blas").lib_controllers
+        _blas["modules"] = len(sys.modules)  # counted after threadpoolctl's own import
     return _blas["controllers"]

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ember.threads import get_num_threads
+from ember.threads import blas_controllers, get_num_threads
 
 __all__ = [
     "after_openmp_team",
@@ -111,14 +111,10 @@ _blas = {}
 
 def _blas_libraries():
     """threadpoolctl's controllers of the BLAS library NumPy calls (those loaded from NumPy's own
-    directories, else every BLAS loaded), found once; empty without threadpoolctl."""
+    directories, else every BLAS that :func:`ember.threads.blas_controllers` found), found once; empty
+    without threadpoolctl."""
     if "libraries" not in _blas:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _blas["libraries"] = []
-            return _blas["libraries"]
-        libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        libraries = blas_controllers()
         home = os.path.dirname(os.path.realpath(np.__file__))  # wheels: numpy/.dylibs, numpy.libs beside it
         homes = (home + os.sep, home + ".libs" + os.sep)
         own = [lib for lib in libraries if os.path.realpath(lib.filepath).startswith(homes)]
