@@ -210,6 +210,33 @@ def test_gemm_accumulates_into_out():
     np.testing.assert_allclose(out, a.astype(np.float64) @ b + 3.0, rtol=1e-4, atol=1e-3)
 
 
+def test_gemm_adds_the_bias_inside_the_product():
+    rng = np.random.default_rng(8)
+    a, w, bias = (rng.standard_normal(s).astype(np.float32) for s in ((128, 256), (96, 256), (96,)))
+    out = gemm.matmul(a, w.T, bias=bias)
+    np.testing.assert_allclose(out, a.astype(np.float64) @ w.T + bias, rtol=1e-4, atol=1e-3)
+    assert gemm.matmul(a, w.T, bias=bias.astype(np.float64)) is None  # the caller's NumPy path serves
+    assert gemm.matmul(a, w.T, bias=bias[:95]) is None
+
+
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_step_product(accumulate, numpy_threads):
+    """An LSTM loop's per-step product against one right operand, written into (or added to) each step's output."""
+    numpy_threads(2)
+    rng = np.random.default_rng(9)
+    w = rng.standard_normal((1024, 256)).astype(np.float32)
+    product = gemm.step_product(w.T, 16, accumulate=accumulate)
+    assert product is not None
+    with product.threads():
+        for _ in range(3):
+            h = rng.standard_normal((32, 256)).astype(np.float32)[::2]  # not contiguous: copied
+            out = np.full((16, 1024), 2.0, dtype=np.float32)
+            assert product(h, out) is out
+            expected = h.astype(np.float64) @ w.T + (2.0 if accumulate else 0.0)
+            np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-3)
+    assert gemm.step_product(w[:8, :8].copy(), 4) is None  # under MIN_MACS
+
+
 def test_gemm_declines():
     small = np.ones((8, 8), dtype=np.float32)
     big = np.ones((256, 256), dtype=np.float32)

@@ -39,14 +39,12 @@ def _product(a, b):
 
 
 def _onednn_linear(x, weight, bias):
-    """``x @ weight.T + bias`` through oneDNN, the product added to the bias inside the GEMM (one pass
-    fewer, one rounding, as PyTorch's ``addmm``), or None where it does not take the case (no bias
-    included: the plain product then goes through :func:`.onednn.gemm.matmul`)."""
-    if bias is None or bias.dtype != x.dtype or x.ndim != 2 or not gemm.takes(*x.shape, weight.shape[0], x.dtype):
+    """``x @ weight.T + bias`` through oneDNN, the bias added inside the product (one pass fewer, one
+    rounding, as PyTorch's ``addmm``), or None where it does not take the case (no bias included: the
+    plain product then goes through :func:`.onednn.gemm.matmul`)."""
+    if bias is None or bias.dtype != x.dtype or x.ndim != 2:
         return None
-    out = np.empty((x.shape[0], weight.shape[0]), dtype=x.dtype)
-    np.copyto(out, bias)
-    return gemm.matmul(x, weight.T, out=out, accumulate=True)
+    return gemm.matmul(x, weight.T, bias=bias)
 
 
 def _onednn_products(grad, x, weight, needs_input, needs_weight):

@@ -28,10 +28,10 @@ copy), the backward's by 32-column blocks of ``w_hh`` (B=16, H=256, one thread: 
 beat the widest blocks that fit, 240 and 48; forward about 105 us whole, 80 us in blocks,
 PyTorch 85 us; backward 105 against 85 us, PyTorch 57 us). The small-matrix GEMM runs on one
 thread, which with two threads on a busy machine is faster still than OpenBLAS's threaded
-product. Where oneDNN is installed (the ``onednn`` extra), the per-step products are its
-``dnnl_sgemm`` instead (:class:`~ember.backends.numpy.onednn.gemm.StepProduct`: 16 x 256 @ 256 x 1024,
-one thread, 60 us against the blocks' 80 us), the forward's added into the step's gates inside the
-GEMM. The LM step (2 x 256, 35 x 16, vocabulary 5000, one thread, thread CPU time on a shared
+product. Where oneDNN is installed (the ``onednn`` extra), the per-step products are its matmul
+primitive instead (:class:`~ember.backends.numpy.onednn.gemm.StepProduct`: 16 x 256 @ 256 x 1024,
+one thread, 60 us against the blocks' 80 us, measured with ``dnnl_sgemm``, which the primitive
+replaced), the forward's added into the step's gates inside the product. The LM step (2 x 256, 35 x 16, vocabulary 5000, one thread, thread CPU time on a shared
 machine, with the embedding and log-softmax changes of the same session): 1.32-1.35x -> 1.19-1.22x
 PyTorch's time.
 
@@ -135,12 +135,11 @@ def _onednn_layer_backward(state, grad_out, grad_h_n, grad_c_n, needs_input_grad
 
 def _input_part(x, w_ih, bias, scale):
     """``(x @ w_ih.T + bias) * scale``, every step's input part of the gates in one new buffer. Where
-    oneDNN takes the product, ``x @ (w_ih * scale).T`` is added inside the GEMM to ``bias * scale``
+    oneDNN takes the product, ``x @ (w_ih * scale).T`` with ``bias * scale`` added inside the product
     (``scale`` holds powers of two: the same values, two passes over the buffer fewer)."""
     if bias is not None and x.ndim == 2 and gemm.takes(*x.shape, w_ih.shape[0], x.dtype):
-        gates = np.empty((x.shape[0], w_ih.shape[0]), dtype=x.dtype)
-        np.copyto(gates, np.multiply(bias, scale))
-        if gemm.matmul(x, np.multiply(w_ih, scale[:, None]).T, out=gates, accumulate=True) is not None:
+        gates = gemm.matmul(x, np.multiply(w_ih, scale[:, None]).T, bias=np.multiply(bias, scale))
+        if gates is not None:
             return gates
     gates = _matmul(x, w_ih.T)
     if bias is not None:
@@ -154,8 +153,8 @@ def _hidden_product(w_s, hidden, batch):
     hidden)`` gates, and the context the time loop runs in: through oneDNN where it takes the product
     (added inside the GEMM), else as ``(w_s @ h.T).T`` by blocks of ``w_s``'s rows (views: no copy)
     that OpenBLAS's small-matrix GEMM takes, then added."""
-    if gemm.takes(batch, hidden, w_s.shape[0], w_s.dtype):
-        product = gemm.StepProduct(w_s.T, batch, accumulate=True)
+    product = gemm.step_product(w_s.T, batch, accumulate=True)
+    if product is not None:
         return product, product.threads()
     width = block_width(w_s.shape[0], hidden, batch)
     w_blocks = [(slice(lo, lo + width), w_s[lo : lo + width]) for lo in range(0, w_s.shape[0], width)]
@@ -174,8 +173,8 @@ def _hidden_grad_product(w_hh, hidden, batch):
     """``(g -> g @ w_hh, threads)`` for a step's ``(batch, 4 * hidden)`` gate gradients (a new array),
     and the context the time loop runs in: through oneDNN where it takes the product, else by column
     blocks of ``w_hh`` that OpenBLAS's small-matrix GEMM takes."""
-    if gemm.takes(batch, 4 * hidden, hidden, w_hh.dtype):
-        product = gemm.StepProduct(w_hh, batch)
+    product = gemm.step_product(w_hh, batch)
+    if product is not None:
         return lambda g: product(g, np.empty((batch, hidden), dtype=g.dtype)), product.threads()
     width = block_width(hidden, 4 * hidden, batch)
     w_blocks = [

@@ -1,16 +1,24 @@
-"""float32 matrix products through oneDNN's ``dnnl_sgemm`` on ``ember.get_num_threads()`` OpenMP threads.
+"""float32 matrix products through oneDNN's matmul primitive on ``ember.get_num_threads()`` OpenMP threads.
 
-OpenBLAS runs the products of a training step 10-20% slower than oneDNN on AVX-512 machines, and
-a thin one (``(16, 256) @ (256, 1024)``, an LSTM step) twice as slow: 86 us against 60 us (one
-thread, PyTorch 49 us). Unlike the convolutions, a product runs on oneDNN's own OpenMP team rather
-than split over ember's pool: a training step of products alone (the MLP) keeps the team's threads
-busy, and after a rest ember's pool threads wake slowly (2-thread MLP step after 0.25 s idle: 17.5 ms
-split over the pool, 10.2 ms on the team; PyTorch 9 ms).
+OpenBLAS runs the products of a training step 10-20% slower than oneDNN on AVX-512 machines, and a
+thin one (``(16, 256) @ (256, 1024)``, an LSTM step) twice as slow. Of oneDNN's two ways to a product,
+the matmul primitive beats ``dnnl_sgemm`` on two threads (median ms, this 2-core machine; PyTorch's
+MKL ``addmm`` in brackets): ``(256, 1024) @ (1024, 1024).T`` 2.47 against 3.78 (2.78), the thin step
+0.067 against 0.137 (0.080), ``(256, 784) @ (784, 1024).T`` 1.88 against 2.07 (2.10), and it adds a
+linear layer's bias inside the product. One :class:`ProductPlan` per geometry (shapes, the operands'
+strides, bias, accumulation, thread count) holds the primitive; :func:`matmul` caches them.
+
+Unlike the convolutions, a product runs on oneDNN's own OpenMP team rather than split over ember's
+pool: a training step of products alone (the MLP) keeps the team's threads busy, and after a rest
+ember's pool threads wake slowly (2-thread MLP step after 0.25 s idle: 17.5 ms split over the pool,
+10.2 ms on the team; PyTorch 9 ms).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import threading
 
 import numpy as np
 
@@ -19,40 +27,105 @@ from ember.threads import get_num_threads
 
 from ..parallel import after_openmp_team
 from .library import load
+from .memory import strided_desc
+from .primitive import Layout, PlanCache, Step
 
-__all__ = ["MIN_MACS", "StepProduct", "matmul", "takes"]
+__all__ = ["MIN_MACS", "ProductPlan", "StepProduct", "matmul", "step_product", "takes"]
 
 #: products of fewer multiply-adds stay with NumPy (the call through ctypes costs more than it saves)
 MIN_MACS = 1 << 21
 
 _F32 = np.dtype(np.float32)
+_SRC, _WEIGHTS, _BIAS, _DST = 1, 33, 41, 17  # DNNL_ARG_*
 
 
-def _layout(x):
-    """``(transposed, leading dimension)`` of a 2-d float32 array as ``dnnl_sgemm`` reads it (row-major),
-    or None where neither axis has unit stride."""
+def _strides(x):
+    """The element strides of a 2-d float32 array as the primitive reads it: one axis of unit stride (or
+    of length one) and the other stepping over at least its length; None where the array is not so."""
     (rows, cols), (row_step, col_step) = x.shape, x.strides
-    # row-major ("N": the columns step by one element) or its transpose ("T": the rows do)
-    for trans, unit, step, inner, outer in (
-        (b"N", col_step, row_step, cols, rows),
-        (b"T", row_step, col_step, rows, cols),
-    ):
-        if unit == 4 or inner == 1:
-            if step % 4 == 0 and step // 4 >= inner:
-                return trans, step // 4
-            if outer == 1:
-                return trans, inner
+    if (col_step == 4 or cols == 1) and row_step % 4 == 0 and row_step // 4 >= cols:
+        return (row_step // 4, 1)
+    if (row_step == 4 or rows == 1) and col_step % 4 == 0 and col_step // 4 >= rows:
+        return (1, col_step // 4)
     return None
 
 
 def _operand(x):
-    """``(x, transposed, leading dimension)``: ``x`` as ``dnnl_sgemm`` reads it, a C-contiguous copy
-    where neither axis has unit stride (see :func:`_layout`)."""
-    layout = _layout(x)
-    if layout is None:
+    """``(x, strides)``: ``x`` as the primitive reads it (see :func:`_strides`), a C-contiguous copy where
+    it cannot."""
+    strides = _strides(x)
+    if strides is None:
         x = np.ascontiguousarray(x)
-        layout = _layout(x)
-    return (x, *layout)
+        strides = (x.shape[1], 1)
+    return x, strides
+
+
+class ProductPlan:
+    """``out = a @ b (+ bias)``, or ``out += a @ b`` with ``accumulate``, for float32 ``(m, k)`` ``a`` and
+    ``(k, n)`` ``b`` of the given element strides and a C-contiguous ``(m, n)`` ``out``: one matmul
+    primitive, run on the OpenMP thread count it was built on. A plan serves one call at a time, which its
+    lock enforces.
+
+    Args:
+        m, k, n (int): the product's shape.
+        a_strides, b_strides (tuple): the operands' element strides (see :func:`_strides`).
+        bias (bool): a ``(n,)`` bias is added to every row (inside the product: one rounding).
+        accumulate (bool): the product is added to ``out``'s values (one rounding) instead of written.
+    """
+
+    def __init__(self, lib, m, k, n, a_strides, b_strides, bias, accumulate):
+        self.lib, self.lock = lib, threading.Lock()
+        layouts = {_SRC: Layout((m, k), a_strides), _WEIGHTS: Layout((k, n), b_strides)}
+        if bias:
+            layouts[_BIAS] = Layout((1, n), (n, 1))
+        descs = {arg: strided_desc(lib, layout.shape, layout.strides) for arg, layout in layouts.items()}
+        dst, descriptor = strided_desc(lib, (m, n), (n, 1)), ctypes.c_void_p()
+        attr = _sum_attr(lib) if accumulate else None
+        try:
+            lib.check(
+                lib.dnnl_matmul_primitive_desc_create(
+                    ctypes.byref(descriptor), lib.engine, descs[_SRC], descs[_WEIGHTS], descs.get(_BIAS), dst, attr
+                ),
+                "dnnl_matmul_primitive_desc_create",
+            )
+        finally:
+            for desc in (*descs.values(), dst):
+                lib.dnnl_memory_desc_destroy(desc)
+            if attr is not None:
+                lib.dnnl_primitive_attr_destroy(attr)
+        self.step = Step(lib, descriptor, layouts, {_DST: (m, n)})
+
+    def __call__(self, a, b, out, bias=None):
+        """Write (or add) ``a @ b (+ bias)`` into ``out`` and return it. Call it inside
+        ``lib.on_threads(threads)`` of the plan's thread count."""
+        arrays = {_SRC: a, _WEIGHTS: b, _DST: out}
+        if bias is not None:
+            arrays[_BIAS] = bias
+        with self.lock:
+            self.step(arrays)
+        return out
+
+    def __del__(self):
+        if getattr(self, "step", None) is not None:  # (not after a failed __init__)
+            self.step.release()
+            self.step = None
+
+
+def _sum_attr(lib):
+    """Primitive attributes with a sum post-op: the result added to the destination's values."""
+    attr, post_ops = ctypes.c_void_p(), ctypes.c_void_p()
+    lib.check(lib.dnnl_primitive_attr_create(ctypes.byref(attr)), "dnnl_primitive_attr_create")
+    lib.check(lib.dnnl_post_ops_create(ctypes.byref(post_ops)), "dnnl_post_ops_create")
+    try:
+        lib.check(lib.dnnl_post_ops_append_sum(post_ops, 1.0, 0, 0), "dnnl_post_ops_append_sum")  # dnnl_data_type_undef
+        lib.check(lib.dnnl_primitive_attr_set_post_ops(attr, post_ops), "dnnl_primitive_attr_set_post_ops")
+    finally:
+        lib.dnnl_post_ops_destroy(post_ops)
+    return attr
+
+
+#: the plans of the most recent geometries; a key's last item is its thread count
+_plans = PlanCache(lambda lib, *key: ProductPlan(lib, *key[:-1]), threads=lambda key: key[-1])
 
 
 def takes(rows, inner, columns, dtype):
@@ -61,79 +134,71 @@ def takes(rows, inner, columns, dtype):
     return dtype == _F32 and rows * inner * columns >= MIN_MACS and mkldnn.enabled and load() is not None
 
 
-def matmul(a, b, out=None, accumulate=False):
-    """``a @ b`` of 2-d float32 arrays through oneDNN, written into ``out`` (a C-contiguous
-    ``(M, N)`` float32 array) or a new array, or added to ``out``'s values with ``accumulate`` (one
-    rounding of the sum, as PyTorch's ``addmm``); None where it does not take the case (see :func:`takes`)."""
+def matmul(a, b, out=None, accumulate=False, bias=None):
+    """``a @ b`` of 2-d float32 arrays through oneDNN, written into ``out`` (a C-contiguous ``(M, N)``
+    float32 array) or a new array, with ``bias`` (a contiguous float32 ``(N,)`` array) added to every row,
+    or added to ``out``'s values with ``accumulate`` (one rounding of each sum, as PyTorch's ``addmm``);
+    None where it does not take the case (see :func:`takes`)."""
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0] or b.dtype != a.dtype:
         return None  # NumPy's matmul serves (or raises)
-    if not takes(a.shape[0], a.shape[1], b.shape[1], a.dtype):
-        return None
     (m, k), n = a.shape, b.shape[1]
-    lib = load()
-    (a, trans_a, lead_a), (b, trans_b, lead_b) = _operand(a), _operand(b)
+    if not takes(m, k, n, a.dtype):
+        return None
+    if bias is not None and (bias.dtype != _F32 or bias.shape != (n,) or not bias.flags.c_contiguous):
+        return None
+    (a, a_strides), (b, b_strides) = _operand(a), _operand(b)
+    threads = get_num_threads()
+    plan = _plans.get((m, k, n, a_strides, b_strides, bias is not None, accumulate, threads))
+    if plan is None:
+        return None
     if out is None:
         out = np.empty((m, n), dtype=np.float32)
-    threads = get_num_threads()
-    with lib.on_threads(threads):
-        status = lib.dnnl_sgemm(
-            trans_a,
-            trans_b,
-            m,
-            n,
-            k,
-            1.0,
-            a.ctypes.data,
-            lead_a,
-            b.ctypes.data,
-            lead_b,
-            float(accumulate),
-            out.ctypes.data,
-            n,
-        )
+    with plan.lib.on_threads(threads):
+        plan(a, b, out, bias)
     if threads > 1:
         after_openmp_team()
-    lib.check(status, "dnnl_sgemm")
     return out
 
 
 class StepProduct:
     """``out = a @ b`` (or ``out += a @ b`` with ``accumulate``) for a loop of C-contiguous ``(rows, k)``
-    ``a`` against one ``b``, as an LSTM's time steps run them: the checks and ``b``'s layout worked out
-    once, each call one ``dnnl_sgemm``. Call it inside ``with product.threads():``, which sets oneDNN's
-    OpenMP thread count once around the loop. Build it where :func:`takes` the product.
+    ``a`` against one ``b``, as an LSTM's time steps run them: the checks, ``b``'s layout and the plan
+    worked out once (:func:`step_product` builds it). Call it inside ``with product.threads():``, which
+    sets oneDNN's OpenMP thread count once around the loop.
 
     Args:
-        b (ndarray): the ``(k, n)`` float32 right operand, shared by every call.
-        rows (int): the rows of every ``a``.
-        accumulate (bool): add the product to ``out``'s values (one rounding) instead of writing it.
+        plan (ProductPlan): the plan of ``(rows, k) @ b``.
+        b (ndarray): the ``(k, n)`` float32 right operand, shared by every call, as the plan reads it.
+        threads (int): the plan's OpenMP thread count.
     """
 
-    def __init__(self, b, rows, accumulate=False):
-        self.lib = load()
-        self.b, self.trans_b, self.lead_b = _operand(b)
-        self.rows, (self.k, self.n) = rows, self.b.shape
-        self.beta = float(accumulate)
+    def __init__(self, plan, b, threads):
+        self.plan, self.b, self.thread_count = plan, b, threads
 
     def __call__(self, a, out):
         """Write (or add) ``a @ b`` into ``out``, a C-contiguous ``(rows, n)`` float32 array."""
         if not a.flags.c_contiguous:
             a = np.ascontiguousarray(a)
-        status = self.lib.dnnl_sgemm(
-            b"N", self.trans_b, self.rows, self.n, self.k, 1.0, a.ctypes.data, self.k, self.b.ctypes.data,
-            self.lead_b, self.beta, out.ctypes.data, self.n,
-        )  # fmt: skip
-        if status:
-            self.lib.check(status, "dnnl_sgemm")
-        return out
+        return self.plan(a, self.b, out)
 
     @contextlib.contextmanager
     def threads(self):
-        """oneDNN's OpenMP thread count set to ``ember.get_num_threads()`` inside, given back after."""
-        threads = get_num_threads()
+        """oneDNN's OpenMP thread count set to the plan's inside, given back after."""
         try:
-            with self.lib.on_threads(threads):
+            with self.plan.lib.on_threads(self.thread_count):
                 yield self
         finally:
-            if threads > 1:
+            if self.thread_count > 1:
                 after_openmp_team()
+
+
+def step_product(b, rows, accumulate=False):
+    """The :class:`StepProduct` of ``(rows, k) @ b`` for float32 ``b``, adding into its output with
+    ``accumulate``; None where oneDNN does not take it (see :func:`takes`)."""
+    k, n = b.shape
+    if not takes(rows, k, n, b.dtype):
+        return None
+    b, b_strides = _operand(b)
+    threads = get_num_threads()
+    plan = _plans.get((rows, k, n, (k, 1), b_strides, False, accumulate, threads))
+    return None if plan is None else StepProduct(plan, b, threads)

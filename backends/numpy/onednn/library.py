@@ -96,10 +96,8 @@ _SIGNATURES = {
     "dnnl_eltwise_forward_primitive_desc_create": (
         (_handle, _handle, ctypes.c_int, ctypes.c_int, _handle, _handle, ctypes.c_float, ctypes.c_float, _handle)
     ),
-    "dnnl_sgemm": (
-        (ctypes.c_char, ctypes.c_char, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_float)
-        + (_handle, ctypes.c_int64, _handle, ctypes.c_int64, ctypes.c_float, _handle, ctypes.c_int64)
-    ),
+    "dnnl_post_ops_append_sum": (_handle, ctypes.c_float, ctypes.c_int32, ctypes.c_int),
+    "dnnl_matmul_primitive_desc_create": (_handle, _handle, _handle, _handle, _handle, _handle, _handle),
 }
 _RETURNS = {
     "dnnl_memory_desc_equal": ctypes.c_int,
@@ -112,7 +110,7 @@ _IN_ORDER_STREAM = 1  # dnnl_stream_in_order
 
 
 class Library:
-    """The loaded library: its functions as attributes (``lib.dnnl_sgemm(...)``), one CPU engine and a
+    """The loaded library: its functions as attributes (``lib.dnnl_memory_create(...)``), one CPU engine and a
     stream per calling thread, :meth:`check` for the status a call returns and :meth:`execute` for a
     primitive."""
 
