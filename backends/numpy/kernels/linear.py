@@ -38,15 +38,6 @@ def _product(a, b):
     return matmul_by_rows(a, b) if a.dtype in _BLOCKED_DTYPES else _matmul(a, b)
 
 
-def _onednn_linear(x, weight, bias):
-    """``x @ weight.T + bias`` through oneDNN, the bias added inside the product (one pass fewer, one
-    rounding, as PyTorch's ``addmm``), or None where it does not take the case (no bias included: the
-    plain product then goes through :func:`.onednn.gemm.matmul`)."""
-    if bias is None or bias.dtype != x.dtype or x.ndim != 2:
-        return None
-    return gemm.matmul(x, weight.T, bias=bias)
-
-
 def _onednn_products(grad, x, weight, needs_input, needs_weight):
     """The two gradient products through oneDNN (:func:`.onednn.gemm.matmul`), or None where it does not take both."""
     grad_input = gemm.matmul(grad, weight) if needs_input else None
@@ -62,10 +53,13 @@ def _products(grad, x, weight, needs_input, needs_weight):
 
 class NumpyLinearKernels:
     def linear(self, x, weight, bias):
-        out = _onednn_linear(x, weight, bias)
-        if out is not None:
-            return out
-        out = gemm.matmul(x, weight.T)
+        out = None
+        if x.shape[0] * weight.size >= gemm.MIN_MACS:  # else oneDNN declines: no need to ask it
+            # the bias added inside the product (one pass fewer, one rounding, as PyTorch's ``addmm``)
+            fused = bias is not None and bias.dtype == x.dtype
+            out = gemm.matmul(x, weight.T, bias=bias if fused else None)
+            if out is not None and fused:
+                return out
         if out is None:
             out = (
                 on_one_blas_thread(_product, x, weight.T) if _one_thread(x.shape[0], weight) else _product(x, weight.T)
@@ -75,7 +69,9 @@ class NumpyLinearKernels:
         return out
 
     def linear_backward(self, grad, x, weight, needs_input, needs_weight, needs_bias):
-        products = _onednn_products(grad, x, weight, needs_input, needs_weight)
+        products = None
+        if grad.shape[0] * weight.size >= gemm.MIN_MACS:  # else oneDNN declines: no need to ask it
+            products = _onednn_products(grad, x, weight, needs_input, needs_weight)
         if products is not None:
             grad_input, grad_weight = products
         elif _one_thread(grad.shape[0], weight):
