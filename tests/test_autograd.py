@@ -30,6 +30,29 @@ def test_accumulation_into_leaves(device):
     close(e.grad, t.detach().exp())
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_repeated_accumulation_leaves_the_callers_gradients_alone(device, dtype):
+    """From the second sum on the engine adds into its own array: the sums stay PyTorch's, the
+    gradient tensors the caller passed keep their values, and ``.grad`` stays one tensor."""
+    values = [[1.0, -2.0, 3.0], [0.5, 4.0, -1.5]]
+    e, t = both(values, device, dtype)
+    b_e, b_t = both(values, device, dtype)
+    seed_e = ember.ones(2, 3, dtype=getattr(ember, dtype), device=device)
+    seed_t = torch.ones(2, 3, dtype=getattr(torch, dtype))
+    grad_tensor = None
+    for step in range(4):
+        for x, b, seed in ((e, b_e, seed_e), (t, b_t, seed_t)):
+            (x + b).backward(seed * (step + 1))  # the same gradient object reaches both leaves
+        close(e.grad, t.grad)
+        close(b_e.grad, b_t.grad)
+        grad_tensor = e.grad if grad_tensor is None else grad_tensor
+        assert e.grad is grad_tensor
+    close(seed_e, seed_t)
+    e.grad = None
+    (e * 2).sum().backward()
+    close(e.grad, 2 * torch.ones(2, 3, dtype=getattr(torch, dtype)))
+
+
 def test_shared_subgraph_and_topological_order(device):
     e, t = both([0.5, -1.0], device)
     outs = []

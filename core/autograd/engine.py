@@ -190,9 +190,15 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
     elif create_graph:
         leaf.grad = current + grad
     else:
-        # Rebind rather than add in place: the first gradient may share storage with a
-        # tensor the caller still holds.
-        current._data = current._data + grad._data
+        # The first sum is a new array: the gradient it replaces may share storage with a tensor the
+        # caller holds. Later sums may go in place, into that array of the engine's own (``_accumulated``
+        # marks it; views of ``.grad`` then see the sum, as in PyTorch).
+        data = current._data
+        if getattr(current, "_accumulated", None) is data:
+            total = current._backend.kernels.accumulate_grad(data, grad._data)
+        else:
+            total = data + grad._data
+        current._data = current._accumulated = total
         current._version.value += 1
     if leaf._post_accumulate_hooks:
         for hook in leaf._post_accumulate_hooks:

@@ -12,6 +12,7 @@ Kernels take and return native arrays, never tensors: the autograd Functions in
 
 from __future__ import annotations
 
+from .accumulation import AccumulationKernels
 from .activation import ActivationKernels
 from .arithmetic import ArithmeticKernels
 from .attention import AttentionKernels
@@ -49,6 +50,7 @@ class Kernels(
     CtcKernels,
     LinalgKernels,
     EmbeddingKernels,
+    AccumulationKernels,
 ):
     """The portable kernel table (see the module docstring)."""
 

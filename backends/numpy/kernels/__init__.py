@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ember.kernels import Kernels
 
+from .accumulation import NumpyAccumulationKernels
 from .activation import NumpyActivationKernels
 from .arithmetic import NumpyArithmeticKernels
 from .conv import NumpyConvKernels
@@ -37,6 +38,7 @@ class NumpyKernels(
     NumpyOptimKernels,
     NumpyLinalgKernels,
     NumpyEmbeddingKernels,
+    NumpyAccumulationKernels,
     Kernels,
 ):
     """The kernel table of the NumPy backend: the portable defaults plus these overrides."""

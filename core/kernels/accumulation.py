@@ -1,0 +1,25 @@
+"""Portable kernel of gradient accumulation: the sum of a leaf's gradients across backward passes.
+
+The backward engine adds each new gradient of a leaf into its ``.grad``. Its first sum makes a new
+array (the gradient it replaces may share storage with a tensor the caller holds); from then on the
+array is the engine's own, and :meth:`AccumulationKernels.accumulate_grad` may write the sum over it,
+as PyTorch's ``AccumulateGrad`` does (``grad += new_grad``): no new buffer per backward pass. The
+portable default makes a new array each time (an array namespace need not write in place); the NumPy
+backend overrides it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["AccumulationKernels"]
+
+
+class AccumulationKernels:
+    def accumulate_grad(self, total, grad):
+        """``total + grad``, for a ``total`` that only the engine holds (see the module docstring): the
+        result may be ``total`` itself, written in place. ``grad`` is left as it is.
+
+        Args:
+            total: the leaf's gradient so far, an array the engine made.
+            grad: the new gradient, of ``total``'s shape.
+        """
+        return self.xp.add(total, grad)
