@@ -533,3 +533,17 @@ def test_sgd_step_wakes_no_idle_team(numpy_threads, monkeypatch):
     monkeypatch.setitem(parallel._team, "spinning_until", float("inf"))
     optimizer.step()
     assert list(multiply_add.MultiplyAddPlan._cache.plans) == [(multiply_add.MIN_ELEMENTS, 2)]
+
+
+def test_gemm_single_rows_share_a_plan():
+    """A one-row operand reads no row stride: a row of a bigger array and a lone row use one plan."""
+    from ember.backends.numpy.onednn.gemm import _strides
+
+    rng = np.random.default_rng(10)
+    big = rng.standard_normal((8, 4096)).astype(np.float32)
+    assert _strides(big[3:4]) == _strides(big[3].copy()[None]) == (4096, 1)
+    assert _strides(big[:, 5:6]) == (4096, 1)
+    assert _strides(big.T[:1]) == (1, 4096)
+    assert _strides(big[::-1]) is None  # negative strides: copied
+    w = rng.standard_normal((4096, 1024)).astype(np.float32)
+    np.testing.assert_allclose(gemm.matmul(big[3:4], w), big[3:4].astype(np.float64) @ w, rtol=1e-4, atol=1e-3)

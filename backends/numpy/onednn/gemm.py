@@ -41,12 +41,20 @@ _SRC, _WEIGHTS, _BIAS, _DST = 1, 33, 41, 17  # DNNL_ARG_*
 
 def _strides(x):
     """The element strides of a 2-d float32 array as the primitive reads it: one axis of unit stride (or
-    of length one) and the other stepping over at least its length; None where the array is not so."""
+    of length one) and the other stepping over at least its length; None where the array is not so. An
+    axis of length one gets the stride of a contiguous array (its stride reads nothing): the arrays of
+    one shape and layout share one plan."""
     (rows, cols), (row_step, col_step) = x.shape, x.strides
-    if (col_step == 4 or cols == 1) and row_step % 4 == 0 and row_step // 4 >= cols:
-        return (row_step // 4, 1)
-    if (row_step == 4 or rows == 1) and col_step % 4 == 0 and col_step // 4 >= rows:
-        return (1, col_step // 4)
+    if col_step == 4 or cols == 1:  # row-major
+        if rows == 1:
+            return (cols, 1)
+        if row_step % 4 == 0 and row_step // 4 >= cols:
+            return (row_step // 4, 1)
+    if row_step == 4 or rows == 1:  # column-major
+        if cols == 1:
+            return (1, rows)
+        if col_step % 4 == 0 and col_step // 4 >= rows:
+            return (1, col_step // 4)
     return None
 
 
