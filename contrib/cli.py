@@ -379,11 +379,16 @@ def info(stream: TextIO | None = None) -> None:
 
 def _numba_status() -> str:
     """Whether the cpu backend's ReLU, batch norm and max pooling run as compiled loops."""
-    from ember.backends.numpy import loops
+    from ember.backends.numpy.loops import runtime
 
-    if loops.get() is not None:
+    if runtime.get() is not None:
         return (
             "Numba: the cpu backend's ReLU, batch norm and max pooling as compiled loops (ember.backends.numpy.loops)"
+        )
+    if runtime.installed():
+        return (
+            f"Numba: installed, but the compiled loops serve {ember.get_num_threads()} threads only beside "
+            "oneDNN (ember.backends.numpy.loops): those kernels run as NumPy ufuncs"
         )
     return 'Numba: not installed, those kernels run as NumPy ufuncs (pip install "ember[numba]")'
 

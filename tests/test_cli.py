@@ -25,19 +25,40 @@ def test_info():
 
 
 @pytest.mark.parametrize("available", [True, False])
-def test_info_says_whether_the_compiled_loops_serve(available, monkeypatch):
+def test_info_says_whether_the_compiled_loops_serve(available, monkeypatch, request):
     import io
 
     from ember.__main__ import info
     from ember.backends.numpy.loops import runtime
 
-    if available and runtime.get() is None:
+    if available and not runtime.installed():
         pytest.skip("Numba is not installed")
+    previous = ember.get_num_threads()
+    ember.set_num_threads(1)  # the loops serve one thread with or without oneDNN
+    request.addfinalizer(lambda: ember.set_num_threads(previous))
     monkeypatch.setattr(runtime, "enabled", available)
     out = io.StringIO()
     info(out)
     line = next(line for line in out.getvalue().splitlines() if line.startswith("Numba: "))
     assert ('pip install "ember[numba]"' in line) is not available
+
+
+def test_info_says_when_the_compiled_loops_stand_aside(request):
+    import io
+
+    from ember.__main__ import info
+    from ember.backends.numpy.loops import runtime
+
+    if not runtime.installed():
+        pytest.skip("Numba is not installed")
+    previous = ember.get_num_threads()
+    ember.set_num_threads(2)
+    request.addfinalizer(lambda: ember.set_num_threads(previous))
+    out = io.StringIO()
+    with ember.backends.mkldnn.flags(enabled=False):
+        info(out)
+    line = next(line for line in out.getvalue().splitlines() if line.startswith("Numba: "))
+    assert line.startswith("Numba: installed, but the compiled loops serve 2 threads only beside oneDNN")
 
 
 @pytest.mark.parametrize("available", [True, False])
