@@ -547,3 +547,37 @@ def test_gemm_single_rows_share_a_plan():
     assert _strides(big[::-1]) is None  # negative strides: copied
     w = rng.standard_normal((4096, 1024)).astype(np.float32)
     np.testing.assert_allclose(gemm.matmul(big[3:4], w), big[3:4].astype(np.float64) @ w, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gemm_batched_products(threads, numpy_threads):
+    """Stacks of products with one batch shape, the operands transposed or strided views, as attention's."""
+    numpy_threads(threads)
+    rng = np.random.default_rng(11)
+    q, k = (rng.standard_normal((4, 4, 128, 64)).astype(np.float32) for _ in range(2))
+    pairs = ((q, np.swapaxes(k, -1, -2)), (q[:, 1:2], k[:, 1:2].mT), (q.mT.copy().mT, k.mT), (q[:, ::2], k[:, ::2].mT))
+    for a, b in pairs:
+        out = gemm.matmul(a, b)
+        assert out is not None and out.shape == a.shape[:-1] + b.shape[-1:] and out.flags.c_contiguous
+        np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+    assert gemm.matmul(q, k[:1].mT) is None  # batch shapes NumPy broadcasts: NumPy's matmul serves
+    assert gemm.matmul(q[0, 0], k.mT) is None
+    # stacks whose matrices interleave (rows of every head side by side), or are not packed: NumPy serves
+    assert gemm.matmul(q.transpose(0, 2, 1, 3).copy().transpose(0, 2, 1, 3), k.mT) is None
+    assert gemm.matmul(q[:, :, :, ::2], k[:, :, :32].mT) is None
+
+
+def test_batched_matmul_and_attention_match_torch(numpy_threads):
+    numpy_threads(2)
+    rng = np.random.default_rng(12)
+    q, k, v = (rng.standard_normal((4, 4, 64, 32)).astype(np.float32) for _ in range(3))
+    mine = [ember.tensor(a, requires_grad=True) for a in (q, k, v)]
+    refs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+    _assert_close(mine[0] @ mine[1].transpose(-1, -2), refs[0] @ refs[1].transpose(-1, -2), rtol=1e-4, atol=1e-4)
+    out = F.scaled_dot_product_attention(*mine, is_causal=True)
+    ref = torch.nn.functional.scaled_dot_product_attention(*refs, is_causal=True)
+    _assert_close(out, ref, rtol=1e-4, atol=1e-5)
+    (out * out).sum().backward()
+    (ref * ref).sum().backward()
+    for leaf, ref_leaf in zip(mine, refs):
+        _assert_close(leaf.grad, ref_leaf.grad, rtol=1e-4, atol=1e-4)
