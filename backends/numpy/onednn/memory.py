@@ -13,6 +13,8 @@ import ctypes
 
 import numpy as np
 
+from ember.strides import contiguous_strides
+
 __all__ = ["Memory", "Reorder", "any_desc", "array_desc", "same_desc", "strided_desc"]
 
 _F32 = 3  # dnnl_f32
@@ -34,11 +36,7 @@ def strided_desc(lib, shape, strides):
 
 def array_desc(lib, shape):
     """A descriptor of a C-contiguous float32 array of ``shape``."""
-    strides, step = [], 1
-    for size in reversed(shape):
-        strides.append(step)
-        step *= size
-    return strided_desc(lib, shape, strides[::-1])
+    return strided_desc(lib, shape, contiguous_strides(shape))
 
 
 def any_desc(lib, shape):
