@@ -7,6 +7,7 @@ from ember.kernels import Kernels
 from .accumulation import NumpyAccumulationKernels
 from .activation import NumpyActivationKernels
 from .arithmetic import NumpyArithmeticKernels
+from .attention import NumpyAttentionKernels
 from .conv import NumpyConvKernels
 from .embedding import NumpyEmbeddingKernels
 from .linalg import NumpyLinalgKernels
@@ -39,6 +40,7 @@ class NumpyKernels(
     NumpyLinalgKernels,
     NumpyEmbeddingKernels,
     NumpyAccumulationKernels,
+    NumpyAttentionKernels,
     Kernels,
 ):
     """The kernel table of the NumPy backend: the portable defaults plus these overrides."""
