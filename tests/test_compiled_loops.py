@@ -118,6 +118,38 @@ def test_max_pool2d_and_gradient_match_torch(shape, kernel, stride, padding, dil
     np.testing.assert_array_equal(ex.grad.numpy(), tx.grad.numpy())
 
 
+_STANDARDIZING = {
+    "layer_norm": (lambda lib, x, w, b: lib.nn.functional.layer_norm(x, x.shape[-2:], w, b), (5, 6)),
+    "group_norm": (lambda lib, x, w, b: lib.nn.functional.group_norm(x, 2, w, b), (4,)),
+    "instance_norm": (lambda lib, x, w, b: lib.nn.functional.instance_norm(x, weight=w, bias=b), (4,)),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(_STANDARDIZING))
+def test_standardizing_norms_match_torch(name, dtype, threads, monkeypatch):
+    """Layer, group and instance norm standardise over trailing axes through the loops (each row a
+    channel): output and the gradients of input, weight and bias, with a large offset."""
+    launched = []
+    launch = loops.launch
+    monkeypatch.setattr(loops, "launch", lambda loop, *args: launched.append(loop) or launch(loop, *args))
+    fn, param_shape = _STANDARDIZING[name]
+    rng = np.random.default_rng(4)
+    x = (1000 + 3 * rng.standard_normal((3, 4, 5, 6))).astype(dtype)
+    weight, bias = (rng.standard_normal(param_shape).astype(dtype) for _ in range(2))
+    grad = rng.standard_normal(x.shape).astype(dtype)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    results = []
+    for lib in (ember, torch):
+        leaves = [lib.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+        out = fn(lib, *leaves)
+        out.backward(lib.tensor(grad))
+        results.append([out.detach().numpy()] + [leaf.grad.numpy() for leaf in leaves])
+    for mine, ref, scale in zip(*results, (1, 1, x.size, x.size)):
+        np.testing.assert_allclose(mine, ref, rtol=tol["rtol"], atol=tol["atol"] * scale)
+    assert {loop.__name__ for loop in launched} >= {"channel_moments", "standardize", "normalize_backward"}
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(16, 3), (4, 3, 7), (4, 3, 5, 6), (2, 3, 4, 5, 3)])
 @pytest.mark.parametrize("affine", [True, False])

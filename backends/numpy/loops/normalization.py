@@ -1,6 +1,7 @@
 """Batch normalization's passes as compiled loops over ``(N, C, S)`` C-contiguous arrays (the
 channels on axis 1, every other axis flattened into ``N`` before them and ``S`` after them; see
-:mod:`.runtime`).
+:mod:`.runtime`). A standardisation over trailing axes (layer, group and instance norm) is the same
+with ``N = 1``: each row a channel.
 
 The statistics are sums over a channel's ``N * S`` values in float64, in two passes (the mean, then
 the centered squares), the channels split over the threads; their order is free
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-__all__ = ["channel_moments", "normalize", "channel_gradient_sums", "normalize_backward"]
+__all__ = ["channel_moments", "normalize", "standardize", "channel_gradient_sums", "normalize_backward"]
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath={"reassoc"})
@@ -49,6 +50,18 @@ def normalize(x, mean, invstd, scale, shift, y, xhat):
             d = x[i, c, j] - centre
             y[i, c, j] = d * factor + offset
             xhat[i, c, j] = d * inverse
+
+
+@njit(parallel=True, nogil=True, cache=True)
+def standardize(x, mean, invstd, xhat):
+    """``xhat = (x - mean) * invstd``, per channel (each ``(C,)`` in ``x``'s dtype)."""
+    n, channels, s = x.shape
+    for plane in prange(n * channels):
+        i = plane // channels
+        c = plane - i * channels
+        centre, inverse = mean[c], invstd[c]
+        for j in range(s):
+            xhat[i, c, j] = (x[i, c, j] - centre) * inverse
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath={"reassoc"})
