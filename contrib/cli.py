@@ -378,13 +378,11 @@ def info(stream: TextIO | None = None) -> None:
 
 
 def _numba_status() -> str:
-    """Whether the cpu backend's ReLU, batch norm and max pooling run as compiled loops."""
+    """Whether the cpu backend's ReLU, normalizations and max pooling run as compiled loops."""
     from ember.backends.numpy.loops import runtime
 
     if runtime.get() is not None:
-        return (
-            "Numba: the cpu backend's ReLU, batch norm and max pooling as compiled loops (ember.backends.numpy.loops)"
-        )
+        return "Numba: the cpu backend's ReLU, normalizations and max pooling as compiled loops (ember.backends.numpy.loops)"
     if runtime.installed():
         return (
             f"Numba: installed, but the compiled loops serve {ember.get_num_threads()} threads only beside "

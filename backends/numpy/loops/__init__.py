@@ -1,4 +1,5 @@
-"""Compiled loops (Numba) for the NumPy backend's ReLU, batch-norm, max-pooling and cross-entropy kernels;
+"""Compiled loops (Numba) for the NumPy backend's ReLU, normalization (batch, layer, group, instance),
+max-pooling and cross-entropy kernels;
 :mod:`.runtime` says how they load and run."""
 
 from .runtime import get, launch, takes, takes_elementwise

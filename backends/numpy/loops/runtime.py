@@ -2,7 +2,7 @@
 thread count.
 
 With the optional ``numba`` extra installed (``pip install ember[numba]``), the NumPy backend runs
-its ReLU, batch-norm and max-pooling kernels (and, with oneDNN, the cross entropy's row sums) as
+its ReLU, normalization and max-pooling kernels (and, with oneDNN, the cross entropy's row sums) as
 loops that Numba compiles to machine code and runs over ``ember.get_num_threads()`` threads without
 the GIL (``parallel=True``). They run on
 Numba's ``omp`` threading layer, which is GNU OpenMP: the same team of threads that oneDNN's
