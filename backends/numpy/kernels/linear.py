@@ -53,17 +53,15 @@ def _products(grad, x, weight, needs_input, needs_weight):
 
 class NumpyLinearKernels:
     def linear(self, x, weight, bias):
-        out = None
         if x.shape[0] * weight.size >= gemm.MIN_MACS:  # else oneDNN declines: no need to ask it
             # the bias added inside the product (one pass fewer, one rounding, as PyTorch's ``addmm``)
             fused = bias is not None and bias.dtype == x.dtype
             out = gemm.matmul(x, weight.T, bias=bias if fused else None)
-            if out is not None and fused:
+            if out is not None:
+                if bias is not None and not fused:
+                    out += bias
                 return out
-        if out is None:
-            out = (
-                on_one_blas_thread(_product, x, weight.T) if _one_thread(x.shape[0], weight) else _product(x, weight.T)
-            )
+        out = on_one_blas_thread(_product, x, weight.T) if _one_thread(x.shape[0], weight) else _product(x, weight.T)
         if bias is not None:
             out += bias  # in place: the product is a fresh buffer, so no second temporary
         return out
