@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import threading
 
 import numpy as np
 
@@ -31,7 +30,7 @@ from ember.threads import get_num_threads
 from ..parallel import after_openmp_team
 from .library import load
 from .memory import strided_desc
-from .primitive import Layout, PlanCache, Step
+from .primitive import Layout, PlanCache, Step, StepPlan
 
 __all__ = ["MIN_MACS", "ProductPlan", "StepProduct", "matmul", "packed", "step_product", "takes"]
 
@@ -107,11 +106,10 @@ def packed(x):
     return x
 
 
-class ProductPlan:
+class ProductPlan(StepPlan):
     """``out = a @ b (+ bias)``, or ``out += a @ b`` with ``accumulate``, for float32 ``(*, m, k)`` ``a`` and
     ``(*, k, n)`` ``b`` (one batch shape) of the given element strides and a C-contiguous ``(*, m, n)``
-    ``out``: one matmul primitive, run on the OpenMP thread count it was built on. A plan serves one call
-    at a time, which its lock enforces.
+    ``out``: one matmul primitive, run on the OpenMP thread count it was built on (see :class:`StepPlan`).
 
     Args:
         a_shape, b_shape (tuple): the operands' shapes.
@@ -121,7 +119,7 @@ class ProductPlan:
     """
 
     def __init__(self, lib, a_shape, b_shape, a_strides, b_strides, bias, accumulate):
-        self.lib, self.lock = lib, threading.Lock()
+        super().__init__(lib)
         out_shape = (*a_shape[:-1], b_shape[-1])
         layouts = {_SRC: Layout(a_shape, a_strides), _WEIGHTS: Layout(b_shape, b_strides)}
         if bias:
@@ -153,11 +151,6 @@ class ProductPlan:
         with self.lock:
             self.step(arrays)
         return out
-
-    def __del__(self):
-        if getattr(self, "step", None) is not None:  # (not after a failed __init__)
-            self.step.release()
-            self.step = None
 
 
 def _sum_attr(lib):

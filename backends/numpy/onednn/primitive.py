@@ -20,7 +20,7 @@ from ember.backends import mkldnn
 from .library import OnednnError, load
 from .memory import Memory, Reorder, array_desc, same_desc, strided_desc
 
-__all__ = ["Layout", "PlanCache", "Step", "VectorPlan"]
+__all__ = ["Layout", "PlanCache", "Step", "StepPlan", "VectorPlan"]
 
 _QUERY_EXEC_ARG_MD = 255  # dnnl_query_exec_arg_md: the descriptor of an execution argument
 _F32 = np.dtype(np.float32)
@@ -154,19 +154,29 @@ class PlanCache:
             return self.plans[key]
 
 
-class VectorPlan:
-    """The base of a plan that runs one :class:`Step` over float32 vectors of one size, on the OpenMP
-    thread count it was built on (:mod:`.multiply_add`, :mod:`.exponential`). A subclass builds
-    ``self.step`` in its ``__init__`` after calling this one's; a plan serves one call at a time, which
-    ``self.lock`` enforces, and frees its step when collected. :meth:`takes` says whether plans serve
-    some arrays, :meth:`cached` gives the plan of a size and a thread count, built on first use.
+class StepPlan:
+    """The base of a plan that runs one :class:`Step` on the OpenMP thread count it was built on
+    (:class:`VectorPlan`, :class:`~.gemm.ProductPlan`). A subclass builds ``self.step`` in its
+    ``__init__`` after calling this one's; a plan serves one call at a time, which ``self.lock``
+    enforces, and frees its step when collected."""
+
+    def __init__(self, lib):
+        self.lib, self.lock = lib, threading.Lock()
+
+    def __del__(self):
+        if getattr(self, "step", None) is not None:  # (not after a failed __init__)
+            self.step.release()
+            self.step = None
+
+
+class VectorPlan(StepPlan):
+    """The base of a :class:`StepPlan` over float32 vectors of one size (:mod:`.multiply_add`,
+    :mod:`.exponential`). :meth:`takes` says whether plans serve some arrays, :meth:`cached` gives the
+    plan of a size and a thread count, built on first use.
     """
 
     #: vectors shorter than this stay with NumPy (a primitive's call costs about 20 us)
     MIN_ELEMENTS = 1 << 16
-
-    def __init__(self, lib):
-        self.lib, self.lock = lib, threading.Lock()
 
     @classmethod
     def takes(cls, *arrays):
@@ -190,8 +200,3 @@ class VectorPlan:
         """The cached plan of ``size`` elements on ``threads`` OpenMP threads, or None when oneDNN is not
         loaded or refuses it."""
         return cls._cache.get((size, threads))
-
-    def __del__(self):
-        if getattr(self, "step", None) is not None:  # (not after a failed __init__)
-            self.step.release()
-            self.step = None
