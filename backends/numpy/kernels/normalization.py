@@ -221,28 +221,18 @@ def _as_rows(a, axes):
 
 
 def _compiled_normalize_forward(compiled, x, axes, eps):
-    rows, dtype = _as_rows(x, axes), x.dtype
+    rows = _as_rows(x, axes)
     keep = x.shape[: x.ndim - len(axes)] + (1,) * len(axes)
-    mean64, var64 = np.empty(rows.shape[1]), np.empty(rows.shape[1])
-    loops.launch(compiled.channel_moments, rows, mean64, var64)
-    mean, var = mean64.astype(dtype), var64.astype(dtype)
-    invstd = 1.0 / np.sqrt(var + dtype.type(eps))
-    xhat = np.empty(x.shape, dtype=dtype)
+    mean, var, invstd = _compiled_moments(compiled, rows, eps)
+    xhat = np.empty(x.shape, dtype=x.dtype)
     loops.launch(compiled.standardize, rows, mean, invstd, _as_rows(xhat, axes))
     return xhat, mean.reshape(keep), var.reshape(keep), invstd.reshape(keep)
 
 
 def _compiled_normalize_backward(compiled, grad, xhat, invstd, axes):
-    rows, dtype = _as_rows(grad, axes), grad.dtype
-    count = rows.shape[2]
-    sum_grad, sum_grad_xhat = np.empty(rows.shape[1]), np.empty(rows.shape[1])
-    loops.launch(compiled.channel_gradient_sums, rows, _as_rows(xhat, axes), sum_grad, sum_grad_xhat)
-    coeff = (-(sum_grad_xhat / count)).astype(dtype)
-    mean_grad = (sum_grad / count).astype(dtype)
-    out = np.empty(grad.shape, dtype=dtype)
     scale = np.ascontiguousarray(invstd.reshape(-1))
-    loops.launch(compiled.normalize_backward, rows, _as_rows(xhat, axes), coeff, mean_grad, scale, _as_rows(out, axes))
-    return out
+    out, _, _ = _compiled_gradient(compiled, _as_rows(grad, axes), _as_rows(xhat, axes), scale)
+    return out.reshape(grad.shape)
 
 
 def _as_channels(a):
@@ -250,13 +240,35 @@ def _as_channels(a):
     return a.reshape(a.shape[0], a.shape[1], -1)
 
 
+def _compiled_moments(compiled, x, eps):
+    """Each channel's ``(mean, var, invstd)`` of an ``(N, C, S)`` view ``x``: float64 sums, rounded to
+    ``x``'s dtype."""
+    dtype = x.dtype
+    mean64, var64 = np.empty(x.shape[1]), np.empty(x.shape[1])
+    loops.launch(compiled.channel_moments, x, mean64, var64)
+    mean, var = mean64.astype(dtype), var64.astype(dtype)
+    return mean, var, 1.0 / np.sqrt(var + dtype.type(eps))
+
+
+def _compiled_gradient(compiled, grad, xhat, scale):
+    """``(grad_x, sum_grad, sum_grad_xhat)`` of ``(N, C, S)`` views: each channel's float64 sums of
+    ``grad`` and ``grad * xhat``, and the input gradient ``(xhat * coeff + grad - mean_grad) * scale``
+    (``(N, C, S)``, ``scale`` per channel) that the means of those sums give."""
+    channels, dtype = grad.shape[1], grad.dtype
+    count = grad.size // channels
+    sum_grad, sum_grad_xhat = np.empty(channels), np.empty(channels)
+    loops.launch(compiled.channel_gradient_sums, grad, xhat, sum_grad, sum_grad_xhat)
+    coeff = (-(sum_grad_xhat / count)).astype(dtype)
+    mean_grad = (sum_grad / count).astype(dtype)
+    out = np.empty(grad.shape, dtype=dtype)
+    loops.launch(compiled.normalize_backward, grad, xhat, coeff, mean_grad, scale, out)
+    return out, sum_grad, sum_grad_xhat
+
+
 def _compiled_batch_norm_forward(compiled, x, eps, weight, bias):
     channels, dtype = x.shape[1], x.dtype
     keep = (1, channels) + (1,) * (x.ndim - 2)
-    mean64, var64 = np.empty(channels), np.empty(channels)
-    loops.launch(compiled.channel_moments, _as_channels(x), mean64, var64)
-    mean, var = mean64.astype(dtype), var64.astype(dtype)
-    invstd = 1.0 / np.sqrt(var + dtype.type(eps))
+    mean, var, invstd = _compiled_moments(compiled, _as_channels(x), eps)
     scale = invstd if weight is None else invstd * weight.reshape(-1)  # (the caller checked the dtypes)
     shift = np.zeros(channels, dtype=dtype) if bias is None else np.ascontiguousarray(bias.reshape(-1))
     y, xhat = np.empty(x.shape, dtype=dtype), np.empty(x.shape, dtype=dtype)
@@ -265,22 +277,8 @@ def _compiled_batch_norm_forward(compiled, x, eps, weight, bias):
 
 
 def _compiled_batch_norm_backward(compiled, grad, xhat, invstd, weight):
-    channels, dtype = grad.shape[1], grad.dtype
-    count = grad.size // channels
-    sum_grad, sum_grad_xhat = np.empty(channels), np.empty(channels)
-    loops.launch(compiled.channel_gradient_sums, _as_channels(grad), _as_channels(xhat), sum_grad, sum_grad_xhat)
+    dtype = grad.dtype
     invstd = invstd.reshape(-1).astype(dtype, copy=False)
     scale = invstd if weight is None else invstd * weight.reshape(-1)  # (the caller checked the dtypes)
-    coeff = (-(sum_grad_xhat / count)).astype(dtype)
-    mean_grad = (sum_grad / count).astype(dtype)
-    out = np.empty(grad.shape, dtype=dtype)
-    loops.launch(
-        compiled.normalize_backward,
-        _as_channels(grad),
-        _as_channels(xhat),
-        coeff,
-        mean_grad,
-        scale,
-        _as_channels(out),
-    )
-    return out, sum_grad_xhat.astype(dtype), sum_grad.astype(dtype)
+    out, sum_grad, sum_grad_xhat = _compiled_gradient(compiled, _as_channels(grad), _as_channels(xhat), scale)
+    return out.reshape(grad.shape), sum_grad_xhat.astype(dtype), sum_grad.astype(dtype)
