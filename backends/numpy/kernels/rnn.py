@@ -31,9 +31,9 @@ thread, which with two threads on a busy machine is faster still than OpenBLAS's
 product. Where oneDNN is installed (the ``onednn`` extra), the per-step products are its matmul
 primitive instead (:class:`~ember.backends.numpy.onednn.gemm.StepProduct`: 16 x 256 @ 256 x 1024,
 one thread, 60 us against the blocks' 80 us, measured with ``dnnl_sgemm``, which the primitive
-replaced), the forward's added into the step's gates inside the product. The LM step (2 x 256, 35 x 16, vocabulary 5000, one thread, thread CPU time on a shared
-machine, with the embedding and log-softmax changes of the same session): 1.32-1.35x -> 1.19-1.22x
-PyTorch's time.
+replaced), the forward's added into the step's gates inside the product. The LM step (2 x 256,
+35 x 16, vocabulary 5000, one thread, thread CPU time on a shared machine, with the embedding and
+log-softmax changes of the same session): 1.32-1.35x -> 1.19-1.22x PyTorch's time.
 
 Where oneDNN is installed and ``ember.backends.mkldnn.enabled``, a float32 layer of that kind goes
 through oneDNN's LSTM primitives instead, forward and backward (:mod:`..onednn.lstm`, PyTorch's CPU
