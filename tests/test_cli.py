@@ -25,7 +25,7 @@ def test_info():
 
 
 @pytest.mark.parametrize("available", [True, False])
-def test_info_says_whether_the_compiled_loops_serve(available, monkeypatch, request):
+def test_info_says_whether_the_compiled_loops_serve(available, monkeypatch, numpy_threads):
     import io
 
     from ember.__main__ import info
@@ -33,9 +33,7 @@ def test_info_says_whether_the_compiled_loops_serve(available, monkeypatch, requ
 
     if available and not runtime.installed():
         pytest.skip("Numba is not installed")
-    previous = ember.get_num_threads()
-    ember.set_num_threads(1)  # the loops serve one thread with or without oneDNN
-    request.addfinalizer(lambda: ember.set_num_threads(previous))
+    numpy_threads(1)  # the loops serve one thread with or without oneDNN
     monkeypatch.setattr(runtime, "enabled", available)
     out = io.StringIO()
     info(out)
@@ -43,7 +41,7 @@ def test_info_says_whether_the_compiled_loops_serve(available, monkeypatch, requ
     assert ('pip install "ember[numba]"' in line) is not available
 
 
-def test_info_says_when_the_compiled_loops_stand_aside(request):
+def test_info_says_when_the_compiled_loops_stand_aside(numpy_threads):
     import io
 
     from ember.__main__ import info
@@ -51,9 +49,7 @@ def test_info_says_when_the_compiled_loops_stand_aside(request):
 
     if not runtime.installed():
         pytest.skip("Numba is not installed")
-    previous = ember.get_num_threads()
-    ember.set_num_threads(2)
-    request.addfinalizer(lambda: ember.set_num_threads(previous))
+    numpy_threads(2)
     out = io.StringIO()
     with ember.backends.mkldnn.flags(enabled=False):
         info(out)

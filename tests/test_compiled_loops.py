@@ -54,22 +54,18 @@ def test_loops_load():
     assert loops.get() is not None
 
 
-def test_loops_serve_several_threads_only_beside_onednn():
+def test_loops_serve_several_threads_only_beside_onednn(numpy_threads):
     """On several threads the loops serve only where oneDNN's products and convolutions share their OpenMP
     team; without it, OpenBLAS's threads and ember's pool would fight the team's spinning threads."""
     from ember.backends.numpy.onednn import load
 
-    previous = ember.get_num_threads()
-    try:
-        ember.set_num_threads(2)
-        with ember.backends.mkldnn.flags(enabled=False):
-            assert loops.get() is None
-            ember.set_num_threads(1)
-            assert loops.get() is not None
-        ember.set_num_threads(2)
-        assert (loops.get() is not None) == (load() is not None)
-    finally:
-        ember.set_num_threads(previous)
+    numpy_threads(2)
+    with ember.backends.mkldnn.flags(enabled=False):
+        assert loops.get() is None
+        numpy_threads(1)
+        assert loops.get() is not None
+    numpy_threads(2)
+    assert (loops.get() is not None) == (load() is not None)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
