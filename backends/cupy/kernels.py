@@ -17,6 +17,7 @@ import numpy as np
 
 from ember.backends import cudnn as cudnn_flags
 from ember.kernels import Kernels
+from ember.kernels.accumulation import InPlaceAccumulationKernels
 from ember.kernels.conv import conv_output_shape
 from ember.kernels.optim import adam_kernel, fused_source, sgd_kernel
 
@@ -114,7 +115,7 @@ def _as_2d(shape):
     return tuple(shape[:2]) + (1,) + tuple(shape[2:])
 
 
-class CupyKernels(CupyLinalgKernels, Kernels):
+class CupyKernels(CupyLinalgKernels, InPlaceAccumulationKernels, Kernels):
     """The kernel table of the CuPy backend."""
 
     def fmod(self, a, b):  # C's fmod, exact (the remainder and floor division derive from it)

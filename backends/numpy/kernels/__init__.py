@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ember.kernels import Kernels
+from ember.kernels.accumulation import InPlaceAccumulationKernels
 
-from .accumulation import NumpyAccumulationKernels
 from .activation import NumpyActivationKernels
 from .arithmetic import NumpyArithmeticKernels
 from .attention import NumpyAttentionKernels
@@ -39,7 +39,7 @@ class NumpyKernels(
     NumpyOptimKernels,
     NumpyLinalgKernels,
     NumpyEmbeddingKernels,
-    NumpyAccumulationKernels,
+    InPlaceAccumulationKernels,
     NumpyAttentionKernels,
     Kernels,
 ):
