@@ -293,6 +293,13 @@ class Backend:
         offset and strides address). The default is a fresh array's: its own size."""
         return math.prod(array.shape)
 
+    def memory_owner(self, array: _Array) -> object:
+        """The object that owns the memory ``array`` views: arrays with different owners share no
+        element. The backward engine copies a leaf's first gradient whose owner another ``.grad`` or
+        the caller holds, so that no two of them alias. The default is the array itself (a backend
+        whose arrays are never views of each other)."""
+        return array
+
     def data_address(self, array: _Array) -> int | None:
         """The address of ``array``'s first element in host or device memory (``Tensor.data_ptr``), or
         ``None`` where the backend's memory has no address to give (an OpenCL buffer is a handle). The

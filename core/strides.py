@@ -3,7 +3,7 @@ new shape without moving its elements, and with which strides."""
 
 from __future__ import annotations
 
-__all__ = ["contiguous_strides", "view_strides"]
+__all__ = ["contiguous_strides", "is_dense", "view_strides"]
 
 
 def view_strides(
@@ -57,3 +57,22 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
         strides.append(step)
         step *= max(n, 1)
     return tuple(reversed(strides))
+
+
+def is_dense(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
+    """Whether a ``shape``/``strides`` layout covers a block of memory exactly once: its strides are a
+    fresh array's strides in some order of the dimensions (PyTorch's "non-overlapping and dense").
+
+    Example::
+
+        >>> is_dense((3, 4), (1, 3))  # a transposed 4 x 3
+        True
+        >>> is_dense((3, 4), (0, 1))  # a row broadcast to 3 rows
+        False
+    """
+    step = 1
+    for n, s in sorted(((n, s) for n, s in zip(shape, strides) if n != 1), key=lambda d: d[1]):
+        if s != step:
+            return False
+        step *= n
+    return True

@@ -53,6 +53,60 @@ def test_repeated_accumulation_leaves_the_callers_gradients_alone(device, dtype)
     close(e.grad, 2 * torch.ones(2, 3, dtype=getattr(torch, dtype)))
 
 
+#: backward passes whose gradients reach a leaf as a broadcast, a shared or a transposed array
+_FIRST_GRADIENTS = {
+    "sum": lambda T, x, y: x.sum().backward(),
+    "mean over rows": lambda T, x, y: x.mean(0).sum().backward(),
+    "shared by a sum": lambda T, x, y: (x + y).backward(T.ones(3, 4, dtype=x.dtype, device=x.device) * 2),
+    "transposed": lambda T, x, y: (x.t() * 3).sum().backward(),
+    "through a view": lambda T, x, y: (x.view(12) * y.reshape(12)).sum().backward(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_FIRST_GRADIENTS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_first_gradient_is_laid_out_as_the_leaf_and_aliases_nothing(device, case, dtype):
+    """A leaf's first ``.grad`` has the leaf's strides and memory of its own, as PyTorch's
+    AccumulateGrad makes it: writing one element changes that element only, and another leaf's
+    gradient stays as it was."""
+    values = np.arange(12.0).reshape(3, 4) / 7
+    results = []
+    for T, dev in ((ember, device), (torch, "cpu")):
+        x = T.tensor(values, dtype=getattr(T, dtype), device=dev, requires_grad=True)
+        y = T.tensor(values + 1, dtype=getattr(T, dtype), device=dev, requires_grad=True)
+        _FIRST_GRADIENTS[case](T, x, y)
+        strides = (x.grad.stride(), None if y.grad is None else y.grad.stride())
+        x.grad[0, 0] = 100.0
+        results.append((strides, x.grad, y.grad))
+    (e_strides, e_x, e_y), (t_strides, t_x, t_y) = results
+    assert e_strides == t_strides
+    close(e_x, t_x)
+    if t_y is not None:
+        close(e_y, t_y)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_first_gradient_keeps_the_callers_gradient(device, layout):
+    """The gradient passed to ``backward`` is never the leaf's ``.grad``: changing one leaves the
+    other alone (PyTorch copies a gradient the caller holds)."""
+    for T, dev in ((ember, device), (torch, "cpu")):
+        x = T.ones(4, 3, device=dev)
+        leaf = x.t().requires_grad_() if layout == "transposed" else x.requires_grad_()
+        seed = T.arange(12.0).reshape(leaf.shape).to(dev)
+        leaf.backward(seed)
+        leaf.grad.add_(1)
+        assert seed.cpu().tolist() == np.arange(12.0).reshape(tuple(leaf.shape)).tolist()
+        assert leaf.grad.stride() == leaf.stride()
+
+
+def test_first_gradient_under_create_graph_is_differentiable():
+    e, t = both([[0.5, -1.0], [2.0, 3.0]])
+    for x in (e, t):
+        (x * x).sum().backward(create_graph=True)
+        x.grad.sum().backward()
+    close(e.grad, t.grad)
+
+
 def test_shared_subgraph_and_topological_order(device):
     e, t = both([0.5, -1.0], device)
     outs = []

@@ -174,6 +174,9 @@ class CupyBackend(Backend):
     def storage_size(self, array):
         return array.data.mem.size // array.itemsize
 
+    def memory_owner(self, array):
+        return array.data.mem
+
     def as_strided(self, array, shape, strides, offset):
         size = array.itemsize
         memory = cupy.cuda.MemoryPointer(array.data.mem, offset * size)

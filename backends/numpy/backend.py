@@ -115,6 +115,9 @@ class NumpyBackend(Backend):
     def storage_size(self, array):
         return _root(array).nbytes // array.itemsize
 
+    def memory_owner(self, array):
+        return _root(array)
+
     def as_strided(self, array, shape, strides, offset):
         root = _root(array)
         size = array.itemsize

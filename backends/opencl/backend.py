@@ -143,6 +143,9 @@ class OpenCLBackend(Backend):
     def storage_size(self, array):
         return array.storage.nbytes // array.dtype.itemsize
 
+    def memory_owner(self, array):
+        return array.storage
+
     def as_strided(self, array, shape, strides, offset):
         return array.view(shape, strides, offset)
 

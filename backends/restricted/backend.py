@@ -65,6 +65,9 @@ class RestrictedBackend(NumpyBackend):
     def storage_size(self, array):
         return super().storage_size(array._array)
 
+    def memory_owner(self, array):
+        return super().memory_owner(array._array)
+
     def data_address(self, array):
         return super().data_address(array._array)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 
+from ..strides import is_dense
 from ..tensor import Tensor
 from ..tensor import tensor as new_tensor
 from .function import AccumulateGrad
@@ -56,6 +57,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             capture.setdefault(tensor._gradient_edge(), []).append(i)
         results = [None] * len(inputs)
 
+    # the memory of the gradients the caller passed: a leaf's ``.grad`` never takes it (_first_gradient)
+    held = {}
+    for _, grad in roots:
+        if isinstance(grad, Tensor):
+            owner = grad._backend.memory_owner(grad._data)
+            held[id(owner)] = owner
     root_nodes = [edge[0] for edge, _ in roots]
     dependencies = _collect_dependencies(root_nodes)
     buffers = {}
@@ -90,7 +97,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         results[i] = grads[nr]
             if isinstance(node, AccumulateGrad):
                 if capture is None:
-                    _accumulate_into_leaf(node._variable(), grads[0], create_graph)
+                    _accumulate_into_leaf(node._variable(), grads[0], create_graph, held)
                 continue
             if node.materialize_grads:
                 for g in grads:
@@ -162,7 +169,7 @@ def _too_few_gradients(node, result):
     )
 
 
-def _accumulate_into_leaf(leaf, grad, create_graph):
+def _accumulate_into_leaf(leaf, grad, create_graph, held):
     if grad is None or leaf is None:  # a leaf nobody holds any more needs no gradient
         return
     if leaf._hooks:
@@ -180,6 +187,8 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
         )
     current = leaf._grad
     if current is None:
+        if dense:
+            grad = _first_gradient(leaf, grad, held, create_graph)
         if dense and grad._data.dtype == leaf._data.dtype and grad._device is leaf._device:
             leaf._grad = grad  # what the checks of the ``grad`` setter would let through
         else:
@@ -203,6 +212,46 @@ def _accumulate_into_leaf(leaf, grad, create_graph):
     if leaf._post_accumulate_hooks:
         for hook in leaf._post_accumulate_hooks:
             hook(leaf)
+
+
+def _first_gradient(leaf, grad, held, create_graph):
+    """The tensor that becomes ``leaf``'s first ``.grad``, as PyTorch's ``AccumulateGrad`` chooses it.
+
+    ``grad`` itself where nothing else holds its memory and it is laid out as the leaf (no graph
+    to build); otherwise a copy in the leaf's layout (differentiable under ``create_graph``). So
+    no ``.grad`` aliases another one (``a + b`` hands both the same gradient), the gradient the
+    caller passed to ``backward``, or elements of itself (the broadcast gradient of ``sum``).
+
+    Args:
+        leaf: the leaf tensor.
+        grad: its gradient, a dense tensor of the leaf's shape.
+        held: ``id(owner) -> owner`` of the memory that the caller's gradients and the ``.grad``
+            taken so far in this backward pass hold (:meth:`ember.backend.Backend.memory_owner`);
+            a taken gradient's owner is added.
+        create_graph: whether the backward pass builds a graph of the gradients.
+    """
+    backend, data, leaf_data = grad._backend, grad._data, leaf._data
+    if backend is not leaf._backend:  # the ``grad`` setter's device error follows
+        return grad
+    # the gradient layout contract: a dense leaf's strides, else contiguous
+    leaf_strides = None if backend.is_contiguous(leaf_data) else backend.layout(leaf_data)[0]
+    if leaf_strides is not None and not is_dense(leaf_data.shape, leaf_strides):
+        leaf_strides = None
+    if not create_graph and (
+        backend.is_contiguous(data) if leaf_strides is None else _same_strides(backend, data, leaf_strides)
+    ):
+        owner = backend.memory_owner(data)
+        if id(owner) not in held:
+            held[id(owner)] = owner
+            return grad
+    if leaf_strides is not None:
+        return grad.new_empty_strided(leaf_data.shape, leaf_strides).copy_(grad)
+    return grad.clone() if backend.is_contiguous(data) else grad.contiguous()
+
+
+def _same_strides(backend, data, strides):
+    """Whether ``data`` steps as ``strides`` along each dimension of more than one element."""
+    return all(n == 1 or a == b for n, a, b in zip(data.shape, backend.layout(data)[0], strides))
 
 
 def reset_grads(tensors, set_to_none):
