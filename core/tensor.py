@@ -227,7 +227,6 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_post_accumulate_hooks",
         "_accumulator",
         "_retains_grad",  # set only by retain_grad(), so that making a tensor stays cheap
-        "_accumulated",  # set only on a .grad by the backward engine: the array its sums made
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -916,11 +915,9 @@ _MISSING = object()
 def _copy_slots(src, dst):
     for name in Tensor.__slots__:
         if name != "__weakref__":
-            # a gradient sink belongs to one leaf only: the copy gets its own when first used; the
-            # engine's mark of its own summed array is not the copy's either
-            value = (
-                None if name in ("_accumulator", "_accumulated") else getattr(src, name, _MISSING)
-            )  # optional slots (``_retains_grad``) may be unset
+            # a gradient sink belongs to one leaf only: the copy gets its own when first used;
+            # optional slots (``_retains_grad``) may be unset
+            value = None if name == "_accumulator" else getattr(src, name, _MISSING)
             if value is not _MISSING:
                 object.__setattr__(dst, name, value)
 

@@ -107,6 +107,57 @@ def test_first_gradient_under_create_graph_is_differentiable():
     close(e.grad, t.grad)
 
 
+def test_accumulation_writes_into_the_grad_memory(device):
+    """Later gradients are added into ``.grad`` in place, as PyTorch's ``grad += new_grad``: a ``.grad``
+    that views a flat buffer fills the buffer, and a view of ``.grad`` sees every sum."""
+    results = []
+    for T, dev in ((ember, device), (torch, "cpu")):
+        x = T.tensor([1.0, -2.0, 3.0], device=dev, requires_grad=True)
+        flat = T.zeros(5, device=dev)
+        x.grad = flat[1:4]
+        (x * x).sum().backward()
+        first = flat.cpu().tolist()
+        view = x.grad[:2]
+        (x * 3).sum().backward()
+        results.append((first, flat.cpu().tolist(), view.cpu().tolist()))
+    assert results[0] == results[1]
+
+
+def test_accumulation_refuses_a_grad_with_aliased_elements():
+    for T in (ember, torch):
+        x = T.ones(3, requires_grad=True)
+        x.grad = T.zeros(1).expand(3)
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            (x * 2).sum().backward()
+
+
+def _returning(T, kept):
+    """A custom Function of ``T`` whose backward returns the tensor ``kept``."""
+
+    class Constant(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return kept
+
+    return Constant
+
+
+def test_accumulation_leaves_a_tensor_a_custom_backward_returns_alone():
+    """A custom Function's backward may return a tensor it keeps: the leaf copies it, and later sums
+    leave the kept tensor as it was (PyTorch copies a gradient something else holds)."""
+    for T in (ember, torch):
+        kept = T.tensor([1.0, 2.0])
+        x = T.zeros(2, requires_grad=True)
+        for _ in range(3):
+            _returning(T, kept).apply(x).sum().backward()
+        assert kept.tolist() == [1.0, 2.0]
+        assert x.grad.tolist() == [3.0, 6.0]
+
+
 def test_shared_subgraph_and_topological_order(device):
     e, t = both([0.5, -1.0], device)
     outs = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 
+from ..ops.strided import check_no_internal_overlap
 from ..strides import is_dense
 from ..tensor import Tensor
 from ..tensor import tensor as new_tensor
@@ -111,6 +112,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 _too_few_gradients(node, grad_inputs)
             if node._function._validates_gradients:
                 grad_inputs = validated_gradients(node, grad_inputs)
+                # a user's backward may return a tensor it keeps: no leaf takes that memory as its own
+                for g in grad_inputs:
+                    if isinstance(g, Tensor):
+                        owner = g._backend.memory_owner(g._data)
+                        held[id(owner)] = owner
             if node._post_hooks:
                 # hooks see None for the inputs that need no gradient
                 grad_inputs = [grad if needed else None for grad, needed in zip(grad_inputs, node.needs_input_grad)]
@@ -199,15 +205,14 @@ def _accumulate_into_leaf(leaf, grad, create_graph, held):
     elif create_graph:
         leaf.grad = current + grad
     else:
-        # The first sum is a new array: the gradient it replaces may share storage with a tensor the
-        # caller holds. Later sums may go in place, into that array of the engine's own (``_accumulated``
-        # marks it; views of ``.grad`` then see the sum, as in PyTorch).
+        # PyTorch's ``grad += new_grad``: the sum goes into the memory of ``.grad``, so that views of
+        # it (or a flat buffer it views) see the sum
+        if current._base is not None:
+            check_no_internal_overlap(current)
         data = current._data
-        if getattr(current, "_accumulated", None) is data:
-            total = current._backend.kernels.accumulate_grad(data, grad._data)
-        else:
-            total = data + grad._data
-        current._data = current._accumulated = total
+        total = current._backend.kernels.accumulate_grad(data, grad._data)
+        if total is not data:
+            current._data = total
         current._version.value += 1
     if leaf._post_accumulate_hooks:
         for hook in leaf._post_accumulate_hooks:
