@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
@@ -64,9 +65,31 @@ class _Version:
 
 
 class _InferenceVersion(_Version):
-    """The counter of a tensor made in inference mode, shared by its views (``Tensor.is_inference``)."""
+    """The counter of a tensor made in inference mode, shared by its views (``Tensor.is_inference``).
 
-    __slots__ = ()
+    Outside inference mode an in-place update of such a tensor raises PyTorch's error when it bumps
+    the counter, after the write, as in PyTorch; autograd refuses to save one for backward
+    (:class:`ember.autograd.function.SavedTensor`).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self):
+        self._value = 0
+
+    @property
+    def value(self):
+        return self._value
+
+    @value.setter
+    def value(self, value):
+        if creation.version is not _InferenceVersion:
+            raise RuntimeError(
+                "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone "
+                "to get a normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 "
+                "for more details."
+            )
+        self._value = value
 
 
 class _Creation(threading.local):
@@ -617,7 +640,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> x.grad
             tensor([12.])
         """
-        return self._grad
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not getattr(self, "_retains_grad", False):
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return grad
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
@@ -910,6 +936,13 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
 
 _MISSING = object()
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+    "won't be populated during autograd.backward(). If you indeed want the .grad field to be populated "
+    "for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor "
+    "by mistake, make sure you access the leaf Tensor instead."
+)
 
 
 def _copy_slots(src, dst):

@@ -42,3 +42,57 @@ def test_inference_mode_records_no_graph():
     with ember.inference_mode():
         y = x * 2
     assert not y.requires_grad and y.grad_fn is None
+
+
+def _outcome(fn):
+    """``("ok", value)`` or ``("error", type, first words of the message)``."""
+    try:
+        return "ok", fn()
+    except RuntimeError as error:
+        return "error", type(error).__name__, str(error)[:40]
+
+
+def _inplace_outcomes(m):
+    """In-place updates of an inference tensor (and a view of it) outside inference mode: each raises
+    after the write, as in PyTorch; inside inference mode they go through."""
+    with m.inference_mode():
+        x = m.ones(3)
+    outcomes = []
+
+    def attempt(update):
+        outcomes.append(_outcome(update))
+        outcomes.append(x.tolist())
+
+    attempt(lambda: x.add_(1))
+    attempt(lambda: x.__setitem__(0, 5.0))
+    attempt(lambda: x.view(3)[1:].mul_(2))
+    with m.no_grad():
+        attempt(lambda: x.mul_(2))
+    with m.inference_mode(False):
+        attempt(lambda: x.sub_(1))
+    with m.inference_mode():
+        attempt(lambda: x.zero_().tolist())
+    outcomes.append(x.view(3).is_inference())
+    return outcomes
+
+
+def test_inplace_update_of_an_inference_tensor_outside_inference_mode_raises_as_torch():
+    assert _inplace_outcomes(ember) == _inplace_outcomes(torch)
+
+
+def _saving_outcomes(m):
+    """Recorded ops that would save an inference tensor for backward raise; ops that save none run."""
+    with m.inference_mode():
+        x = m.tensor([1.0, 2.0])
+    w = m.tensor([0.5, -1.0], requires_grad=True)
+    return [
+        _outcome(lambda: (x + w).sum().tolist()),
+        _outcome(lambda: (x * w).sum().tolist()),
+        _outcome(lambda: m.nn.functional.linear(x, w.view(1, 2)).tolist()),
+        _outcome(lambda: (x.clone() * w).sum().tolist()),
+        _outcome(lambda: (x * w.detach()).sum().tolist()),
+    ]
+
+
+def test_saving_an_inference_tensor_for_backward_raises_as_torch():
+    assert _saving_outcomes(ember) == _saving_outcomes(torch)

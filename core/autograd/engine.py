@@ -22,7 +22,7 @@ def _collect_dependencies(roots):
     stack = [node for node in roots if node is not None]
     roots = set(stack)
     while stack:
-        for child, _ in stack.pop().next_functions:
+        for child, _ in stack.pop()._edges:
             if child is not None:
                 count = dependencies.get(child, 0)
                 dependencies[child] = count + 1
@@ -108,7 +108,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             grad_inputs = node._function.backward(node, *grads)  # FunctionCtx.apply, inlined
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
-            if len(grad_inputs) < len(node.next_functions):
+            if len(grad_inputs) < len(node._edges):
                 _too_few_gradients(node, grad_inputs)
             if node._function._validates_gradients:
                 grad_inputs = validated_gradients(node, grad_inputs)
@@ -127,7 +127,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if not retain_graph:
                 node._saved = None
             # an input that needs no gradient has no edge (child None): its gradient is dropped
-            for (child, nr), grad in zip(node.next_functions, grad_inputs):
+            for (child, nr), grad in zip(node._edges, grad_inputs):
                 if child is None:
                     continue
                 if grad is not None:  # _accumulate(buffer, nr, grad), inlined
@@ -171,7 +171,7 @@ def _materialize(node, grads):
 def _too_few_gradients(node, result):
     raise RuntimeError(
         f"function {node.name()} returned an incorrect number of gradients "
-        f"(expected {len(node.next_functions)}, got {len(result)})"
+        f"(expected {len(node._edges)}, got {len(result)})"
     )
 
 

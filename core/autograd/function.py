@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _InferenceVersion
 from .grad_mode import grad_state
 
 __all__ = ["Function", "Node", "AccumulateGrad", "FunctionCtx", "once_differentiable"]
@@ -42,17 +42,24 @@ class Node:
     """A vertex of the backward graph.
 
     Attributes:
-        next_functions: one ``(node, output_nr)`` pair (or ``(None, 0)``) per forward input.
+        next_functions: one ``(node, output_nr)`` pair per tensor the forward took (``(None, 0)`` for
+            one that needs no gradient), as PyTorch lists them.
     """
 
-    __slots__ = ("next_functions", "_sequence_nr", "__weakref__")
-    next_functions: tuple[tuple[Node | None, int], ...]
+    __slots__ = ("_edges", "_sequence_nr", "__weakref__")
+    #: one ``(node, output_nr)`` pair per forward argument (:data:`NOT_A_TENSOR` for the others):
+    #: aligned with what ``backward`` returns, the engine's view of the graph
+    _edges: tuple[tuple[Node | None, int], ...]
     _sequence_nr: int
     _pre_hooks: list[Callable[..., Any]] | None
     _post_hooks: list[Callable[..., Any]] | None
 
     def name(self) -> str:
         return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        return tuple(edge for edge in self._edges if edge is not NOT_A_TENSOR)
 
     def register_prehook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
         """Run ``hook(grad_outputs)`` before this node's backward; it may return new grads."""
@@ -69,7 +76,7 @@ class Node:
         return _NodeHookHandle(self._post_hooks, hook)
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
 
 class _NodeHookHandle:
@@ -91,7 +98,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: Tensor) -> None:
         self._variable = weakref.ref(variable)  # the leaf holds this node; no reference cycle
-        self.next_functions = ()
+        self._edges = ()
         self._sequence_nr = next(_sequence)
         self._pre_hooks = None
         self._post_hooks = None
@@ -126,10 +133,7 @@ class FunctionCtx(Node):
         def __setattr__(self, name: str, value: Any) -> None: ...
 
     def name(self) -> str:
-        # PyTorch's names: "MulBackward0" for its own ops, "MyFunctionBackward" for a user's Function
-        if self._function._validates_gradients:
-            return self._function.__name__ + "Backward"
-        return self._function.__name__.lstrip("_") + "Backward0"
+        return type(self).__name__
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors for backward; they are checked against in-place changes when read."""
@@ -176,7 +180,15 @@ class SavedTensor:
     __slots__ = ("tensor", "version", "output_nr", "data", "requires_grad")
 
     def __init__(self, tensor, output_nr=None):
-        self.version = tensor._version.value
+        version = tensor._version
+        if type(version) is _InferenceVersion:
+            raise RuntimeError(
+                "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+                "inference mode in computation tracked by autograd. To work around this, you can make a "
+                "clone to get a normal tensor and use it in autograd, or use `ember.no_grad()` instead "
+                "of `ember.inference_mode()`."
+            )
+        self.version = version.value
         self.output_nr = output_nr
         if output_nr is None:
             self.tensor = tensor
@@ -204,10 +216,13 @@ class SavedTensor:
 class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
-        cls._backward_cls = type(name + "Backward", (FunctionCtx,), {"_function": cls, "__slots__": ()})
         # a user's Function has its gradients checked and cast as PyTorch's engine does; ember's own
         # return exact ones (see ember.autograd.validation)
         cls._validates_gradients = not cls.__module__.startswith("ember.")
+        # the node class, named as PyTorch names it: "MulBackward0" for its own ops (ember's _Mul),
+        # "MyFunctionBackward" for a user's Function
+        node_name = name + "Backward" if cls._validates_gradients else name.lstrip("_") + "Backward0"
+        cls._backward_cls = type(node_name, (FunctionCtx,), {"_function": cls, "__slots__": ()})
 
 
 class Function(metaclass=_FunctionMeta):
@@ -255,9 +270,9 @@ class Function(metaclass=_FunctionMeta):
                         edges.append(gradient_edge(a))
                 else:
                     needs.append(False)
-                    edges.append(_NO_EDGE)
+                    edges.append(_NO_EDGE if isinstance(a, tensor_cls) else NOT_A_TENSOR)
             ctx.needs_input_grad = tuple(needs)
-            ctx.next_functions = tuple(edges)
+            ctx._edges = tuple(edges)
             ctx._sequence_nr = next(_sequence)
         else:
             ctx.needs_input_grad = (False,) * len(args)
@@ -288,6 +303,9 @@ class Function(metaclass=_FunctionMeta):
 
 
 _NO_EDGE = (None, 0)
+#: the edge of a forward argument that is not a tensor: an edge to no node, which
+#: ``Node.next_functions`` leaves out (PyTorch's nodes have inputs for tensors only)
+NOT_A_TENSOR = tuple([None, 0])  # its own object: compared by identity
 
 
 def _attach(ctx, outputs):

@@ -97,8 +97,9 @@ class inference_mode(no_grad):  # noqa: N801
     """Context manager (and decorator) for inference: no autograd graph is recorded, as in
     :class:`no_grad`, and :func:`is_inference_mode_enabled` is True. ``inference_mode(False)``
     leaves inference mode and turns recording on, as in PyTorch. Tensors made inside are
-    inference tensors (:meth:`ember.Tensor.is_inference`), and so are their views; ember does not
-    enforce PyTorch's restrictions on using them outside (in-place updates, saving for backward).
+    inference tensors (:meth:`ember.Tensor.is_inference`), and so are their views. As in PyTorch,
+    outside inference mode an in-place update of one raises (after the write), and so does an op
+    that would save one for backward.
 
     Args:
         mode (bool): whether to enter inference mode. Default: ``True``

@@ -59,7 +59,7 @@ def validated_gradients(node: Any, grads: tuple[Any, ...]) -> tuple[Any, ...]:
         tensor([2., 2., 2.])
     """
     out = list(grads)
-    for i, ((child, nr), grad) in enumerate(zip(node.next_functions, grads)):
+    for i, ((child, nr), grad) in enumerate(zip(node._edges, grads)):
         if child is None or not isinstance(grad, Tensor):
             continue
         meta = _input_meta(child, nr)

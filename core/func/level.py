@@ -86,5 +86,5 @@ class Level:
                 if node not in self.fresh:
                     return True
                 continue
-            stack.extend(child for child, _ in node.next_functions if child is not None)
+            stack.extend(child for child, _ in node._edges if child is not None)
         return False

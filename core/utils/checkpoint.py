@@ -172,7 +172,7 @@ def _leaves(outputs: Iterable[Tensor], arguments: Iterable[Any]) -> list[Tensor]
             if leaf is not None and id(leaf) not in own:
                 leaves.append(leaf)
         else:
-            stack.extend(child for child, _ in node.next_functions)
+            stack.extend(child for child, _ in node._edges)
     return leaves
 
 

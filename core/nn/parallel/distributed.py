@@ -115,7 +115,7 @@ def _reachable_leaves(outputs):
             if variable is not None:
                 leaves.add(id(variable))
             continue
-        stack.extend(child for child, _ in node.next_functions)
+        stack.extend(child for child, _ in node._edges)
     return leaves
 
 
