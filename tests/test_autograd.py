@@ -1,5 +1,7 @@
 """Autograd semantics against PyTorch: engine, hooks, retain/create graph, custom Functions, errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -587,3 +589,37 @@ def test_backward_may_return_a_tuple_subclass_as_torch(device):
         results.append((a.grad.cpu().numpy(), b.grad.cpu().numpy()))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def _graph_names(T):
+    """Names along ``next_functions`` from the output of a small graph, and how many edges each node lists."""
+    x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = (x * 2).exp().relu().sigmoid().sum()
+    seen, node = [], y.grad_fn
+    while node is not None:
+        seen.append((node.name(), type(node).__name__, len(node.next_functions)))
+        node = node.next_functions[0][0] if node.next_functions else None
+    return seen
+
+
+def test_next_functions_list_the_tensor_arguments_as_torch():
+    assert _graph_names(ember) == _graph_names(torch)
+    for T in (ember, torch):
+        x = T.ones(2, requires_grad=True)
+        edges = (x * T.ones(2)).grad_fn.next_functions
+        assert len(edges) == 2 and edges[1] == (None, 0)
+        assert repr(x.exp().grad_fn).startswith("<ExpBackward0 object at 0x")
+
+
+def test_reading_grad_of_a_non_leaf_warns_as_torch():
+    for T in (ember, torch):
+        x = T.ones(2, requires_grad=True)
+        y, kept = x * 2, x * 3
+        kept.retain_grad()
+        (y + kept).sum().backward()
+        with pytest.warns(UserWarning, match="is not a leaf Tensor is being accessed"):
+            assert y.grad is None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert kept.grad.tolist() == [1.0, 1.0]
+            assert x.grad.tolist() == [5.0, 5.0]
