@@ -597,7 +597,8 @@ def _graph_names(T):
     y = (x * x.detach()).exp().relu().sigmoid().sum()
     seen, node = [], y.grad_fn
     while node is not None:
-        seen.append((node.name(), type(node).__name__, len(node.next_functions)))
+        leaf = not node.next_functions  # PyTorch's sink is named "torch::autograd::AccumulateGrad"
+        seen.append((None if leaf else node.name(), type(node).__name__, len(node.next_functions)))
         node = node.next_functions[0][0] if node.next_functions else None
     return seen
 
