@@ -32,6 +32,14 @@ __all__ = [
 ]  # fmt: skip
 
 
+def _reduced_axes(dim, ndim):
+    """The axes a reduction over ``dim`` runs over: all of them for ``None`` and, as in PyTorch's
+    ``sum``, ``mean``, ``var``, ``std`` and ``norm``, for an empty list of dims."""
+    if dim is not None and not isinstance(dim, int) and len(dim) == 0:
+        dim = None
+    return normalize_dims(dim, ndim)
+
+
 def _restore_dims(grad, axes, ndim, keepdim):
     """Re-insert reduced axes (size 1) so that ``grad`` broadcasts against the input."""
     if keepdim or not axes:
@@ -88,7 +96,7 @@ def sum(
     """
     if _amp.active:
         (input,) = cast_inputs("sum", input, dtype=dtype)
-    axes = normalize_dims(dim, len(input._data.shape))
+    axes = _reduced_axes(dim, len(input._data.shape))
     d = input.dtype
     out = _accumulate_dtype(d, dtype)
     if out is not d:
@@ -126,12 +134,34 @@ def mean(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
         )
-    shape = input._data.shape
-    axes = normalize_dims(dim, len(shape))
-    count = math.prod([shape[a] for a in axes])
-    return (
-        _Sum.apply(input, axes, keepdim, None) / count if count else _Sum.apply(input, axes, keepdim, None) * math.nan
-    )
+    axes = _reduced_axes(dim, len(input._data.shape))
+    return _Mean.apply(input, axes, keepdim)
+
+
+class _Mean(Function):
+    """The mean as one node: the backend's mean (float16/bfloat16 summed and divided in float32,
+    rounded once, as PyTorch's CPU kernel), NaN over no elements."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        shape = ctx.shape = x._data.shape
+        ctx.axes, ctx.keepdim = axes, keepdim
+        xp = x._backend.xp
+        if not math.prod([shape[a] for a in axes]):  # no elements: NaN (NumPy's mean would warn)
+            return x._make(xp.sum(x._data, axis=axes, keepdims=keepdim) * math.nan)
+        return x._make(xp.mean(x._data, axis=axes, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, axes, keepdim = ctx.shape, ctx.axes, ctx.keepdim
+        count = math.prod([shape[a] for a in axes])
+        if grad_state.enabled:  # create_graph: differentiable ops
+            return _restore_dims(grad / count, axes, len(shape), keepdim).expand(shape), None, None
+        xp = grad._backend.xp
+        g = xp.divide(grad._data, count)
+        if axes and not keepdim:
+            g = xp.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+        return grad._make(xp.broadcast_to(g, shape)), None, None
 
 
 class _Prod(Function):
@@ -524,8 +554,8 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std):
         unbiased, dim = dim, None
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
-    axes = normalize_dims(dim, input.ndim)
-    full = dim is None or input.ndim == 0
+    axes = _reduced_axes(dim, input.ndim)
+    full = len(axes) == input.ndim
     return _Variance.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
 
 
@@ -622,7 +652,7 @@ def var_mean(
     """
     mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
     return var(input, dim, unbiased, keepdim, correction=correction), input.mean(
-        normalize_dims(mean_dim, input.ndim), keepdim
+        _reduced_axes(mean_dim, input.ndim), keepdim
     )
 
 
@@ -653,7 +683,7 @@ def std_mean(
     """
     mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
     return std(input, dim, unbiased, keepdim, correction=correction), input.mean(
-        normalize_dims(mean_dim, input.ndim), keepdim
+        _reduced_axes(mean_dim, input.ndim), keepdim
     )
 
 
@@ -745,7 +775,7 @@ def norm(
         p = 2
     if isinstance(p, str):
         raise RuntimeError(f"norm(): unsupported norm type {p!r}")
-    axes = normalize_dims(dim, input.ndim)
+    axes = _reduced_axes(dim, input.ndim)
     if p == math.inf:
         return input.abs().amax(axes, keepdim)
     if p == -math.inf:
