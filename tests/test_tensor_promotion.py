@@ -79,3 +79,29 @@ def test_inplace_cannot_downcast():
     y = ember.tensor([1.0, 2.0])
     y.add_(ember.tensor([1, 1]))
     assert y.dtype is ember.float32
+
+
+CLAMP_BOUNDS = [
+    ("float32", [1.0, 5.0], "float64", [2.0]),
+    ("float32", [1.0, 5.0], "float64", 2.0),
+    ("int32", [1, 5], "int64", 2),
+    ("int32", [1, 5], "int64", [2]),
+    ("int32", [1, 5], "float32", 2.5),
+    ("int32", [1, 5], "float16", [2.5]),
+    ("float64", [1.0, 5.0], "float32", 2.0),
+]
+
+
+@pytest.mark.parametrize("a,a_value,b,b_value", CLAMP_BOUNDS, ids=str)
+@pytest.mark.parametrize("side", ["min", "max"])
+def test_clamp_tensor_bound_promotes(a, a_value, b, b_value, side, device):
+    """The result type of clamp comes from the input and both bounds (a 0-d bound does not widen the category)."""
+    e = ember.clamp(
+        ember.tensor(a_value, dtype=getattr(ember, a), device=device),
+        **{side: ember.tensor(b_value, dtype=getattr(ember, b), device=device)},
+    )
+    t = torch.clamp(
+        torch.tensor(a_value, dtype=getattr(torch, a)), **{side: torch.tensor(b_value, dtype=getattr(torch, b))}
+    )
+    assert _name(e.dtype) == _name(t.dtype)
+    assert e.tolist() == t.tolist()

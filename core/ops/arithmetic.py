@@ -1222,11 +1222,21 @@ def clamp(  # noqa: A002
         input, min = on_one_device("clamp", input, min)  # noqa: A001
     if isinstance(max, Tensor):
         input, max = on_one_device("clamp", input, max)  # noqa: A001
-    if input.dtype.is_floating_point:
+    # one result type over the input and both bounds (a 0-d or scalar bound does not widen its category)
+    groups: tuple[list[dtypes.dtype], list[dtypes.dtype], list[dtypes.dtype]] = ([], [], [])
+    for value in (input, min, max):
+        if isinstance(value, Tensor):
+            groups[0 if value.ndim else 1].append(value.dtype)
+        elif value is not None:
+            groups[2].append(dtypes.scalar_dtype(value))
+    result = dtypes.result_type(*groups)
+    input, min, max = (  # noqa: A001
+        value.to(result) if isinstance(value, Tensor) and value.dtype is not result else value
+        for value in (input, min, max)
+    )
+    if result.is_floating_point:
         min = float(min) if is_scalar(min) else min  # noqa: A001
         max = float(max) if is_scalar(max) else max  # noqa: A001
-    elif (is_scalar(min) and isinstance(min, float)) or (is_scalar(max) and isinstance(max, float)):
-        input = input.to(dtypes.get_default_dtype())
     return _Clamp.apply(input, min, max)
 
 
