@@ -27,6 +27,7 @@ from .operands import (
     on_one_device,
     promote,
     sum_to,
+    wrap_integer,
 )
 
 __all__ = [
@@ -709,7 +710,11 @@ class _RPow(Function):
 
     @staticmethod
     def forward(ctx, x, base):
-        z = x._make(x._backend.xp.pow(base, x._data))
+        xp, data = x._backend.xp, x._data
+        if isinstance(base, int) and data.dtype.kind in "iu":  # integer powers: PyTorch's rule below 0 (_pow)
+            z = x._make(_pow(xp, xp.asarray(wrap_integer(base, x.dtype), dtype=data.dtype), data))
+        else:
+            z = x._make(xp.pow(base, data))
         ctx.save_for_backward(z)
         ctx.base = base
         return z
@@ -835,7 +840,8 @@ def _binary(fn_cls, op, input, other, floating=False):
     if floating and not result.is_floating_point:
         result = dtypes.get_default_dtype()
         a = a.to(result)
-        b = b.to(result) if isinstance(b, Tensor) else float(b)
+        # a number divides as given, not as the integer type would hold it (uint8 / -3 is negative)
+        b = b.to(result) if isinstance(b, Tensor) else float(other)
     return fn_cls.apply(a, b)
 
 
@@ -973,6 +979,13 @@ def div(
         tensor([ 3., -4.])
     """
     if not isinstance(input, Tensor):
+        if (
+            rounding_mode is None
+            and is_scalar(input)
+            and isinstance(other, Tensor)
+            and not other.dtype.is_floating_point
+        ):
+            input = float(input)  # true division: -3 / uint8 is -3.0 / float, not 253 / float
         input = full_like_scalar(other, input)
     if rounding_mode is None:
         return _binary(_Div, "div", input, other, floating=True)
@@ -1072,7 +1085,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
                 not_implemented("pow", dtypes.bool)
             if isinstance(input, int):
                 exponent = exponent.to(dtypes.int64)
-        integral = isinstance(input, int) and not isinstance(input, bool) and exponent.dtype._category == 1
+        integral = isinstance(input, int) and exponent.dtype._category == 1
         x = exponent if exponent.dtype.is_floating_point or integral else exponent.to(dtypes.get_default_dtype())
         return _RPow.apply(x, input)
     if input.dtype is dtypes.bool and (
@@ -1520,7 +1533,9 @@ def _bitwise(
         for t in (input, other):
             if isinstance(t, Tensor) and t.dtype.is_floating_point:
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[t.dtype.name]}'")
-        a, b, _ = promote(name, input, other)
+        a, b, result = promote(name, input, other)
+        if result.is_floating_point:  # an integer tensor with a float number
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[result.name]}'")
         return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
 
     op.__name__ = name
