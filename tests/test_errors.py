@@ -49,6 +49,12 @@ CASES = [
     ("tensor_bad_data", lambda T, d: T.tensor([[1, 2], [3]]), (ValueError, TypeError), None),
     ("len_0d", lambda T, d: len(T.tensor(1.0)), TypeError, "len\\(\\) of a 0-d tensor"),
     ("backward_int", lambda T, d: T.tensor([1.0]).long().sum().backward(), RuntimeError, "does not require grad"),
+    ("amax_empty_no_dim", lambda T, d: T.zeros(0, 3, device=d).amax(), RuntimeError, "Expected reduction dim to be specified"),
+    ("amin_empty_no_dim", lambda T, d: T.zeros(0, 3, device=d).amin(), RuntimeError, "Expected reduction dim to be specified"),
+    ("amax_empty_dim", lambda T, d: T.zeros(0, 3, device=d).amax(0), IndexError, "Expected reduction dim 0 to have non-zero size"),
+    ("nanmean_int_input", lambda T, d: T.ones(3, dtype=T.int64, device=d).nanmean(dtype=T.float32), RuntimeError, "expected input to have floating point"),
+    ("nanmean_int_dtype", lambda T, d: T.ones(3, device=d).nanmean(dtype=T.int64), RuntimeError, "Optional dtype must be either a floating point"),
+    ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on
 

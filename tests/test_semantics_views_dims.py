@@ -143,3 +143,34 @@ def test_out_of_range_dims_raise_index_error(name, device):
     with pytest.raises(IndexError, match="out of range|Dimension") as actual:
         fn(ember, ember.ones(2, 3, 4, device=device))
     assert str(actual.value).split(",")[0] == str(expected.value).split(",")[0] or "range" in str(actual.value)
+
+
+#: name -> fn(T, x, keepdim): a reduction given an empty list of dims, which PyTorch reads as every dim
+EMPTY_DIM_LISTS = {
+    "sum": lambda T, x, k: x.sum((), keepdim=k),
+    "sum_list": lambda T, x, k: T.sum(x, [], keepdim=k),
+    "mean": lambda T, x, k: x.mean((), keepdim=k),
+    "nansum": lambda T, x, k: T.nansum(x, (), keepdim=k),
+    "nanmean": lambda T, x, k: T.nanmean(x, (), keepdim=k),
+    "var": lambda T, x, k: x.var((), keepdim=k),
+    "std": lambda T, x, k: x.std((), keepdim=k, correction=0),
+    "var_mean": lambda T, x, k: T.var_mean(x, (), keepdim=k),
+    "std_mean": lambda T, x, k: T.std_mean(x, (), keepdim=k),
+    "count_nonzero": lambda T, x, k: T.count_nonzero(x, ()),
+    "amax": lambda T, x, k: x.amax((), keepdim=k),
+    "logsumexp_keepdim": lambda T, x, k: T.logsumexp(x, (), keepdim=True),
+    "sum_integer": lambda T, x, k: (x * 10).to(T.int32).sum((), keepdim=k),
+}
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("name", list(EMPTY_DIM_LISTS))
+def test_an_empty_dim_list_reduces_every_dim(name, keepdim, device, dtype):
+    fn = EMPTY_DIM_LISTS[name]
+    values = np.random.default_rng(0).standard_normal((2, 3, 4))
+    expected = fn(torch, torch.tensor(values, dtype=getattr(torch, dtype.name)), keepdim)
+    actual = fn(ember, ember.tensor(values, dtype=dtype, device=device), keepdim)
+    for a, e in zip(actual, expected) if isinstance(expected, tuple) else ((actual, expected),):
+        assert a.shape == e.shape
+        assert str(a.dtype).split(".")[-1] == str(e.dtype).split(".")[-1]
+        np.testing.assert_allclose(a.cpu().numpy(), e.numpy(), rtol=1e-5, atol=1e-6)

@@ -54,6 +54,11 @@ class _Sum(Function):
         return grad.expand(ctx.shape), None, None, None
 
 
+def _every_dim_if_empty(dim):
+    """``dim`` with an empty list read as every dimension, as PyTorch's sum, mean, var and std read it."""
+    return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
+
+
 def _accumulate_dtype(d, dtype):
     """The type a sum or product of elements of type ``d`` is computed in."""
     if dtype is not None:
@@ -88,7 +93,7 @@ def sum(
     """
     if _amp.active:
         (input,) = cast_inputs("sum", input, dtype=dtype)
-    axes = normalize_dims(dim, len(input._data.shape))
+    axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
     d = input.dtype
     out = _accumulate_dtype(d, dtype)
     if out is not d:
@@ -127,7 +132,7 @@ def mean(
             f"or complex dtype. Got: {input.dtype}"
         )
     shape = input._data.shape
-    axes = normalize_dims(dim, len(shape))
+    axes = normalize_dims(_every_dim_if_empty(dim), len(shape))
     count = math.prod([shape[a] for a in axes])
     return (
         _Sum.apply(input, axes, keepdim, None) / count if count else _Sum.apply(input, axes, keepdim, None) * math.nan
@@ -274,7 +279,7 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         tensor([4., 5., 6.])
     """
     axes = normalize_dims(dim if dim != () else None, input.ndim)
-    _check_nonempty("amax", input, axes)
+    _check_nonempty("amax", input, axes if dim != () else ())
     return _Amax.apply(input, axes, keepdim)
 
 
@@ -297,7 +302,7 @@ def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         tensor([1., 4.])
     """
     axes = normalize_dims(dim if dim != () else None, input.ndim)
-    _check_nonempty("amin", input, axes)
+    _check_nonempty("amin", input, axes if dim != () else ())
     return _Amin.apply(input, axes, keepdim)
 
 
@@ -524,6 +529,7 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std):
         unbiased, dim = dim, None
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
+    dim = _every_dim_if_empty(dim)
     axes = normalize_dims(dim, input.ndim)
     full = dim is None or input.ndim == 0
     return _Variance.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
@@ -772,7 +778,7 @@ def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) ->
     """
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("logsumexp", input)
-    axes = normalize_dims(dim, input.ndim)
+    axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
     if not input.dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())
     if input.numel() == 0:
@@ -1188,13 +1194,18 @@ def nanmean(
         >>> ember.nanmean(x, dim=1)
         tensor([1.0000, 3.5000])
     """
-    if dtype is not None:
-        input = input.to(dtype)
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point:  # the input's own type, whatever ``dtype`` asks for
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{_TORCH_NAMES[input.dtype.name]}"
         )
+    if dtype is not None:
+        if not dtypes.as_dtype(dtype).is_floating_point:
+            raise RuntimeError(
+                "nanmean(): could not infer output dtype. Optional dtype must be either a floating point or "
+                f"complex dtype. Got: {_TORCH_NAMES[dtypes.as_dtype(dtype).name]}"
+            )
+        input = input.to(dtype)
     count = input.detach().isnan().logical_not().sum(dim, keepdim=keepdim)
     return nansum(input, dim, keepdim) / count
 
