@@ -9,7 +9,7 @@ from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd.function import Function
-from ..strides import view_strides
+from ..strides import dense_order, is_dense, view_strides
 from ..tensor import Size, Tensor, size_arg
 from .operands import check_same_device, sum_to, wrap_dim
 
@@ -447,7 +447,9 @@ def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
         interleaved += [1, s]
         target += [r, s]
         final.append(r * s)  # type: ignore[operator]
-    return x.reshape(interleaved).expand(target).reshape(final)  # type: ignore[arg-type]
+    out = x.reshape(interleaved).expand(target).reshape(final)  # type: ignore[arg-type]
+    # a copy, as in PyTorch: the reshape is a view of ``input`` where nothing was tiled (all counts 1)
+    return out.clone() if out._base is not None else out
 
 
 def tile(input: Tensor, dims: _size_t) -> Tensor:
@@ -883,18 +885,41 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     return permute(input, order)
 
 
+def _row_major(backend, data):
+    """A row-major copy of the non-contiguous native array ``data``."""
+    xp = backend.xp
+    # flattening a strided array copies it in row-major order; the reshape back is a view. A
+    # strided array that flattens without a copy (one step between all elements, e.g. x[::2])
+    # is copied as the 1-D array it then is
+    flat = xp.reshape(data, (-1,))
+    if not backend.is_contiguous(flat):
+        flat = xp.astype(flat, flat.dtype, copy=True)
+    return xp.reshape(flat, data.shape)
+
+
+def preserve_format_copy(x, native_dtype):
+    """``x``'s values copied into a new native array of ``native_dtype``, laid out as PyTorch's
+    ``preserve_format`` lays out a copy: with ``x``'s strides where they cover its elements once and
+    without gaps (:func:`ember.strides.is_dense`: a transpose keeps its strides), else dense strides
+    in the order of ``x``'s (:func:`ember.strides.dense_order`; a broadcast row copies row-major,
+    where the array API's ``astype`` would put its zero stride innermost)."""
+    backend, data = x._backend, x._data
+    xp = backend.xp
+    if backend.is_contiguous(data):
+        return xp.astype(data, native_dtype, copy=True)
+    strides = tuple(backend.layout(data)[0])
+    if is_dense(tuple(data.shape), strides):
+        return xp.astype(data, native_dtype, copy=True)
+    order = dense_order(tuple(data.shape), strides)
+    copied = _row_major(backend, xp.permute_dims(data, order))
+    back = xp.permute_dims(copied, tuple(order.index(d) for d in range(len(order))))
+    return xp.astype(back, native_dtype, copy=False)
+
+
 class _Contiguous(Function):
     @staticmethod
     def forward(ctx, x):
-        backend = x._backend
-        xp = backend.xp
-        # flattening a strided array copies it in row-major order; the reshape back is a view. A
-        # strided array that flattens without a copy (one step between all elements, e.g. x[::2])
-        # is copied as the 1-D array it then is
-        flat = xp.reshape(x._data, (-1,))
-        if not backend.is_contiguous(flat):
-            flat = xp.astype(flat, flat.dtype, copy=True)
-        return x._make(xp.reshape(flat, x._data.shape))
+        return x._make(_row_major(x._backend, x._data))
 
     @staticmethod
     def backward(ctx, grad):
