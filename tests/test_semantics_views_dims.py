@@ -32,6 +32,10 @@ WRITES = {
     "squeeze_view_mul_": lambda T, b: b[None, :1].squeeze(0).mul_(3),
     "as_strided_like_view_fill_": lambda T, b: b.view(2, 2, 3)[:, 1].fill_(4),
     "real_view_add_of_nested": lambda T, b: b[1:][:, 1:][0].add_(5),
+    "diagonal_of_transpose_fill_": lambda T, b: b.t().diagonal(-1).fill_(9),
+    "diagonal_dims_swapped_mul_": lambda T, b: b.diagonal(1, 1, 0).mul_(-2),
+    "diagonal_non_adjacent_dims_add_": lambda T, b: b.view(2, 2, 3).diagonal(0, 0, 2).add_(100),
+    "diagonal_non_adjacent_offset_sub_": lambda T, b: b.view(2, 2, 3).diagonal(-1, 2, 0).sub_(7),
 }
 
 
@@ -74,6 +78,31 @@ def test_ops_on_non_contiguous_inputs_match_pytorch(name, device):
     actual = NONCONTIGUOUS[name](ember, _base(ember, device).t()[:, ::2])
     assert tuple(actual.shape) == tuple(expected.shape)
     np.testing.assert_allclose(actual.cpu().numpy(), expected.numpy(), rtol=1e-12)
+
+
+#: name -> fn(T, x): an op that PyTorch computes into new memory, though the input's values could be viewed
+COPIES = {
+    "flip": lambda T, x: x.flip(0),
+    "flip_both": lambda T, x: T.flip(x, (0, 1)),
+    "fliplr": lambda T, x: T.fliplr(x),
+    "repeat_ones": lambda T, x: x.repeat(1, 1),
+    "repeat_size_one_dim": lambda T, x: x[:1].repeat(3, 1),
+    "tile_ones": lambda T, x: T.tile(x, (1,)),
+    "diag_of_matrix": lambda T, x: T.diag(x, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(COPIES))
+def test_ops_that_copy_do_not_write_back(name, device):
+    expected_base, actual_base = _base(torch, device), _base(ember, device)
+    expected, actual = COPIES[name](torch, expected_base), COPIES[name](ember, actual_base)
+    np.testing.assert_array_equal(actual.cpu().numpy(), expected.numpy())
+    expected[0] = 50.0
+    actual[0] = 50.0
+    np.testing.assert_array_equal(actual.cpu().numpy(), expected.numpy())
+    np.testing.assert_array_equal(actual_base.cpu().numpy(), expected_base.numpy())
+    if device == "cpu":
+        assert actual.is_contiguous() and tuple(actual.stride()) == tuple(expected.stride())
 
 
 def test_view_of_a_non_contiguous_tensor_is_refused_as_in_pytorch(device):

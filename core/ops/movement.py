@@ -521,7 +521,9 @@ class _Flip(Function):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return x._make(x._backend.xp.flip(x._data, axis=axes))
+        xp = x._backend.xp
+        # the array API's flip is a view (negative strides); PyTorch's flip is a copy
+        return x._make(xp.astype(xp.flip(x._data, axis=axes), x._data.dtype, copy=True))
 
     @staticmethod
     def backward(ctx, grad):
