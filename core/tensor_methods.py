@@ -656,6 +656,9 @@ INPLACE_ALIASES = {
     "__ifloordiv__": "floor_divide_",
     "__ilshift__": "bitwise_left_shift_",
     "__irshift__": "bitwise_right_shift_",
+    "__iand__": "bitwise_and_",
+    "__ior__": "bitwise_or_",
+    "__ixor__": "bitwise_xor_",
 }
 
 # PyTorch's surface that programs call and the tables above lacked (the surface work, one block).

@@ -366,7 +366,21 @@ INT_OPS = [
     ("bool_mul_int", lambda T, a: (a > 0) * 3),
     ("uint8", lambda T, a: a.abs().to(T.uint8) + 250),
     ("int32_div", lambda T, a: a.int() / a.int().abs().clamp(min=1)),
+    ("iand_writes_through_view", lambda T, a: _augmented(a, lambda v: v.__iand__(6))),
+    ("ior_writes_through_view", lambda T, a: _augmented(a, lambda v: v.__ior__(a[1:].flip(0)))),
+    ("ixor_writes_through_view", lambda T, a: _augmented(a, lambda v: v.__ixor__(3))),
+    ("iand_bool_writes_through_view", lambda T, a: _augmented(a > 0, lambda v: v.__iand__(a[1:] < 5))),
 ]
+
+
+def _augmented(a, operator):
+    """``view op= other`` on a view of a copy of ``a``, as Python runs it: the result is stored back
+    into the view's name; returns the copy, which sees the write where the operator is in place."""
+    base = a.clone()
+    view = base[1:]
+    stored = operator(view)
+    assert stored is view  # an in-place operator returns the tensor it changed
+    return base
 
 
 @pytest.mark.parametrize("fn", [pytest.param(fn, id=name) for name, fn in INT_OPS])
