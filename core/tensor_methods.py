@@ -126,6 +126,10 @@ def _matrix_transposed(self):
         >>> ember.zeros(5, 2, 3).mT.shape
         ember.Size([5, 3, 2])
     """
+    if self.ndim == 1:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    if self.ndim == 0:  # the identity (a view), as PyTorch's deprecated 0-D case
+        return movement.permute(self, ())
     return movement.transpose(self, -2, -1)
 
 

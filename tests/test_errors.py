@@ -54,6 +54,11 @@ CASES = [
     ("amax_empty_dim", lambda T, d: T.zeros(0, 3, device=d).amax(0), IndexError, "Expected reduction dim 0 to have non-zero size"),
     ("nanmean_int_input", lambda T, d: T.ones(3, dtype=T.int64, device=d).nanmean(dtype=T.float32), RuntimeError, "expected input to have floating point"),
     ("nanmean_int_dtype", lambda T, d: T.ones(3, device=d).nanmean(dtype=T.int64), RuntimeError, "Optional dtype must be either a floating point"),
+    ("movedim_repeated_source", lambda T, d: T.zeros(2, 3, 4, device=d).movedim((0, 0), (1, 2)), RuntimeError, "repeated dim in `source`"),
+    ("movedim_repeated_destination", lambda T, d: T.zeros(2, 3, 4, device=d).movedim((0, 1), (2, -1)), RuntimeError, "repeated dim in `destination`"),
+    ("movedim_lengths", lambda T, d: T.zeros(2, 3, 4, device=d).movedim((0, 1), (1,)), RuntimeError, "should contain the same number of dims"),
+    ("squeeze_repeated_dim", lambda T, d: T.zeros(1, 2, 1, device=d).squeeze((0, -3)), RuntimeError, "appears multiple times"),
+    ("mT_1d", lambda T, d: T.zeros(3, device=d).mT, RuntimeError, "only supported on matrices or batches of matrices"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on

@@ -105,3 +105,18 @@ def test_clamp_tensor_bound_promotes(a, a_value, b, b_value, side, device):
     )
     assert _name(e.dtype) == _name(t.dtype)
     assert e.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("a", DTYPES)
+@pytest.mark.parametrize("empty", ["float32", "int32", "bool"])
+def test_cat_promotes_with_skipped_legacy_empty_tensors(a, empty, device):
+    """A 1-D empty tensor is skipped in cat's shape checks but takes part in its type promotion."""
+    e = ember.cat([_make(ember, a, False, device), ember.tensor([], dtype=getattr(ember, empty), device=device)])
+    t = torch.cat([_make(torch, a, False), torch.tensor([], dtype=getattr(torch, empty))])
+    assert _name(e.dtype) == _name(t.dtype)
+    assert e.tolist() == t.tolist()
+    e = ember.cat(
+        [ember.tensor([], dtype=getattr(ember, empty), device=device), _make(ember, a, False, device)[None]], 1
+    )
+    t = torch.cat([torch.tensor([], dtype=getattr(torch, empty)), _make(torch, a, False)[None]], 1)
+    assert _name(e.dtype) == _name(t.dtype) and tuple(e.shape) == tuple(t.shape)

@@ -11,7 +11,7 @@ from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..strides import dense_order, is_dense, view_strides
 from ..tensor import Size, Tensor, size_arg
-from .operands import check_same_device, sum_to, wrap_dim
+from .operands import check_same_device, normalize_dims, sum_to, wrap_dim
 
 if TYPE_CHECKING:
     from ..types import _size as _size_t
@@ -258,8 +258,7 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     if dim is None:
         new = tuple(s for s in shape if s != 1)
     else:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        axes = {wrap_dim(d, input.ndim) for d in dims}
+        axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
         new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
     return input.reshape(new)
 
@@ -675,8 +674,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
                     f"Sizes of tensors must match except in dimension {axis}. Expected size "
                     f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list."
                 )
-    result = nonempty[0].dtype
-    for t in nonempty[1:]:
+    result = tensors[0].dtype  # a skipped legacy empty tensor still takes part in the promotion
+    for t in tensors[1:]:
         result = dtypes.promote_types(result, t.dtype)
     nonempty = [t if t.dtype is result else t.to(result) for t in nonempty]
     if len(nonempty) == 1:
@@ -877,8 +876,16 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     n = input.ndim
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain the same "
+            f"number of dims as destination ({list(dst)} dims)"
+        )
     src = [wrap_dim(s, n) for s in src]  # type: ignore[assignment]
     dst = [wrap_dim(d, n) for d in dst]  # type: ignore[assignment]
+    for name, given, dims in (("source", source, src), ("destination", destination, dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(given)})")  # type: ignore[call-overload]
     if n == 0:
         return input.reshape(())
     order = [d for d in range(n) if d not in src]
