@@ -52,7 +52,7 @@ from .ops import (
     value_tests,
     view_copies,
 )
-from .tensor import Tensor
+from .tensor import Tensor, is_number
 
 __all__ = ["install"]
 
@@ -171,7 +171,9 @@ def _rmul(self, other):
 
 
 def _rtruediv(self, other):
-    """``other / self``."""
+    """``other / self``: for a number, ``self.reciprocal() * other``, as PyTorch's ``Tensor.__rtruediv__``."""
+    if is_number(other):
+        return arithmetic.reciprocal(self) * other
     return arithmetic.div(other, self)
 
 

@@ -440,3 +440,23 @@ def _view_of_view(a, b):
 )
 def test_inplace_on_views(fn, inputs, device, dtype):
     _run(fn, inputs, device, dtype)
+
+
+def test_float32_formulas_in_pytorchs_order(device):
+    """``number / x`` is ``x.reciprocal() * number`` and addcdiv is ``input + value * t1 / t2``, as
+    PyTorch computes them, so float32 results agree bit for bit; lerp takes PyTorch's formula from
+    the nearer end (weight 1 gives ``end`` exactly, ember's ``input + w * (end - input)`` did not)."""
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(5000).astype(np.float32), rng.standard_normal(5000).astype(np.float32)
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    ea, eb = ember.tensor(a, device=device), ember.tensor(b, device=device)
+    np.testing.assert_array_equal((0.3 / ea).cpu().numpy(), (0.3 / ta).numpy())
+    np.testing.assert_array_equal(
+        ember.addcdiv(ea, ea, eb.abs() + 1, value=0.7).cpu().numpy(),
+        torch.addcdiv(ta, ta, tb.abs() + 1, value=0.7).numpy(),
+    )
+    for weight in (0.3, 0.7, 1.0, -0.2):
+        expected = torch.lerp(ta, tb, weight).numpy()
+        np.testing.assert_allclose(ember.lerp(ea, eb, weight).cpu().numpy(), expected, rtol=2e-7, atol=1e-7)
+    np.testing.assert_array_equal(ember.lerp(ea, eb, 1.0).cpu().numpy(), b)
+    np.testing.assert_array_equal(ember.lerp(ea, eb, ember.ones(5000, device=device)).cpu().numpy(), b)

@@ -29,6 +29,7 @@ from .operands import (
     sum_to,
     wrap_integer,
 )
+from .reduced_precision import opmath
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -324,7 +325,7 @@ class _Unary(Function):
 
     @classmethod
     def forward(cls, ctx, x):
-        y = x._make(cls.compute(x._backend, x._data))
+        y = x._make(opmath(x, lambda data: cls.compute(x._backend, data), x._data))
         if cls.derivative is not None:
             saves = cls.saves
             ctx.save_for_backward(x if "x" in saves else None, y if "y" in saves else None)
@@ -355,6 +356,8 @@ class _Pointwise(Function):
     @classmethod
     def forward(cls, ctx, x):
         ctx.save_for_backward(x)
+        if x.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
+            return cls.value(x.float()).to(x.dtype)
         return cls.value(x)
 
     @classmethod
@@ -578,6 +581,9 @@ class _Binary(Function):
 
     name: Any = None
     keeps: Any = None  # needs_input_grad -> (keep a, keep b); None keeps both
+    # whether a float16/bfloat16 op reads a Python-number operand unrounded (PyTorch's mul and div
+    # kernels do; add, sub, pow, remainder, ... first round it to the tensor's type)
+    exact_number = False
 
     @classmethod
     def values(cls, backend, a, b):
@@ -588,7 +594,15 @@ class _Binary(Function):
     def forward(cls, ctx, a, b):
         scalar = not isinstance(b, Tensor)
         try:
-            z = a._make(cls.values(a._backend, a._data, b if scalar else b._data))
+            z = a._make(
+                opmath(
+                    a,
+                    lambda x, y: cls.values(a._backend, x, y),
+                    a._data,
+                    b if scalar else b._data,
+                    round_numbers=not cls.exact_number,
+                )
+            )
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
             error = None if scalar else broadcast_error(a.shape, b.shape)
             if error is None:
@@ -642,6 +656,7 @@ class _RSub(_Binary):
 
 
 class _Mul(_Binary):
+    exact_number = True
     saves = 2
 
     compute = staticmethod(lambda xp, a, b: xp.multiply(a, b))
@@ -657,6 +672,7 @@ class _Mul(_Binary):
 
 
 class _Div(_Binary):
+    exact_number = True
     saves = 2
     compute = staticmethod(lambda xp, a, b: xp.divide(a, b))
     keeps = staticmethod(lambda needs: (needs[1], True))
@@ -797,6 +813,8 @@ class _Fmod(_KernelBinary):
 class _RoundedDiv(_Binary):
     """Division rounded to an integer: piecewise constant, so both gradients are zero (as in PyTorch)."""
 
+    exact_number = True
+
     saves = 0
     gradients = staticmethod(
         lambda ctx, g: (g.new_zeros(ctx.a_shape), None if ctx.b_shape is None else g.new_zeros(ctx.b_shape))
@@ -882,6 +900,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
             return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
         input = full_like_scalar(other, input)
     if alpha != 1:
+        if _narrow_result(input, other) is not None:  # one rounding of input + alpha * other, as PyTorch
+            return add(input.float(), other.float(), alpha=_rounded_to(alpha, input.dtype)).to(input.dtype)
         other = other * alpha
     return _binary(_Add, "add", input, other)
 
@@ -925,6 +945,8 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     if alpha != 1:
+        if _narrow_result(input, other) is not None:  # one rounding of input - alpha * other, as PyTorch
+            return sub(input.float(), other.float(), alpha=_rounded_to(alpha, input.dtype)).to(input.dtype)
         other = other * alpha
     return _binary(_Sub, "sub", input, other)
 
@@ -1359,7 +1381,17 @@ class _Lerp(Function):
     def forward(ctx, input, end, weight):
         ctx.save_for_backward(input, end, weight if isinstance(weight, Tensor) else None)
         ctx.weight = weight
-        return input + weight * (end - input)
+        narrow = input.dtype if input.dtype in dtypes.narrow_float else None
+        if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
+            input, end = input.float(), end.float()
+            weight = weight.float() if isinstance(weight, Tensor) and weight.dtype is narrow else weight
+        # PyTorch's formula: from the nearer end, so that weight 1 gives ``end`` exactly
+        diff = end - input
+        if isinstance(weight, Tensor):
+            out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
+        else:
+            out = input + weight * diff if -0.5 < weight < 0.5 else end - diff * (1 - weight)
+        return out if narrow is None else out.to(narrow)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1391,7 +1423,10 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     """
     if all(isinstance(t, Tensor) and t.dtype is dtypes.bool for t in (input, tensor1, tensor2)):
         not_implemented("addcmul_cpu_out", dtypes.bool)
-    return input + tensor1 * tensor2 * value
+    narrow = _narrow_result(input, tensor1, tensor2)
+    if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
+        return addcmul(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
+    return input + value * tensor1 * tensor2  # PyTorch's order of the products
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
@@ -1413,7 +1448,23 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     """
     if all(isinstance(t, Tensor) and not t.dtype.is_floating_point for t in (tensor1, tensor2)):
         raise RuntimeError(_ADDCDIV_INTEGERS)
-    return input + tensor1 / tensor2 * value
+    narrow = _narrow_result(input, tensor1, tensor2)
+    if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
+        return addcdiv(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
+    return input + value * tensor1 / tensor2  # PyTorch's order of the operations
+
+
+def _rounded_to(number, dtype):
+    """The Python ``number`` as the 16-bit float ``dtype`` holds it (PyTorch rounds ``alpha`` so)."""
+    return tensor(number, dtype=dtype).item()
+
+
+def _narrow_result(*tensors):
+    """The float16/bfloat16 type all of ``tensors`` have, else None."""
+    first = tensors[0].dtype if isinstance(tensors[0], Tensor) else None
+    if first in dtypes.narrow_float and all(isinstance(t, Tensor) and t.dtype is first for t in tensors):
+        return first
+    return None
 
 
 _ADDCDIV_INTEGERS = (

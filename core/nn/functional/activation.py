@@ -17,6 +17,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
+from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
 from ..common_types import _dtype_t
 
@@ -567,7 +568,7 @@ class _Gelu(Function):
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        return x._make(x._backend.kernels.gelu(x._data, approximate))
+        return x._make(opmath(x, lambda data: x._backend.kernels.gelu(data, approximate), x._data))
 
     @staticmethod
     def backward(ctx, grad):
