@@ -103,7 +103,7 @@ def opmath(like: Any, compute: Callable[..., Any], *operands: Any, round_numbers
         0.1845703125
     """
     data = like._data
-    if like.dtype not in dtypes.narrow_float:
+    if data.dtype.itemsize != 2 or like.dtype not in dtypes.narrow_float:  # the itemsize first: the cheap test
         return compute(*operands)
     backend = like._backend
     xp, narrow, wide = backend.xp, data.dtype, backend.native_dtype(dtypes.float32)
