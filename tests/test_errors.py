@@ -59,6 +59,11 @@ CASES = [
     ("movedim_lengths", lambda T, d: T.zeros(2, 3, 4, device=d).movedim((0, 1), (1,)), RuntimeError, "should contain the same number of dims"),
     ("squeeze_repeated_dim", lambda T, d: T.zeros(1, 2, 1, device=d).squeeze((0, -3)), RuntimeError, "appears multiple times"),
     ("mT_1d", lambda T, d: T.zeros(3, device=d).mT, RuntimeError, "only supported on matrices or batches of matrices"),
+    ("fill_uint8_overflow", lambda T, d: T.zeros(3, dtype=T.uint8, device=d).fill_(256), RuntimeError, "value cannot be converted to type uint8_t without overflow"),
+    ("fill_int8_float_overflow", lambda T, d: T.zeros(3, dtype=T.int8, device=d).fill_(127.5), RuntimeError, "value cannot be converted to type int8_t without overflow"),
+    ("masked_fill_uint8_negative_float", lambda T, d: T.zeros(3, dtype=T.uint8, device=d).masked_fill(T.ones(3, dtype=T.bool, device=d), -0.5), RuntimeError, "without overflow"),
+    ("full_like_int8_overflow", lambda T, d: T.full_like(T.zeros(3, dtype=T.int8, device=d), 300), RuntimeError, "without overflow"),
+    ("full_int32_overflow", lambda T, d: T.full((2,), 2**31, dtype=T.int32, device=d), RuntimeError, "without overflow"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on

@@ -15,6 +15,7 @@ from ..tensor import Tensor, _new, backend_for_device, dtype_arg, is_number, siz
 from .comparison import _TORCH_NAMES
 from .dtype_support import not_implemented
 from .movement import broadcast_shapes
+from .operands import fill_value_for
 
 if TYPE_CHECKING:
     from ..random import Generator
@@ -174,6 +175,7 @@ def full(
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     backend, dev, dt = _place(dtype, device, op="full")
+    fill_value = fill_value_for(fill_value, dt)
     with backend.device_context(dev.index):
         data = backend.xp.full(shape, fill_value, dtype=backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
