@@ -213,6 +213,8 @@ SCALAR_OPERAND_OPS = {
     "bitwise_and_float": lambda T, x: x & 2.5,
     "bitwise_or_float": lambda T, x: 1.5 | x,
     "bitwise_xor_float": lambda T, x: T.bitwise_xor(x, 2.5),
+    "clamp_negative_min": lambda T, x: x.clamp(min=-1),
+    "clamp_beyond_max": lambda T, x: x.clamp(0, 300),
 }
 
 

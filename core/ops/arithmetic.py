@@ -23,6 +23,7 @@ from .operands import (
     array_operands,
     as_tensor_arg,
     broadcast_error,
+    fill_value_for,
     is_scalar,
     on_one_device,
     promote,
@@ -1272,6 +1273,9 @@ def clamp(  # noqa: A002
     if result.is_floating_point:
         min = float(min) if is_scalar(min) else min  # noqa: A001
         max = float(max) if is_scalar(max) else max  # noqa: A001
+    else:  # a number bound is converted as a fill value (-1 is 255 for uint8, 300 raises)
+        min = fill_value_for(min, result) if is_scalar(min) else min  # noqa: A001
+        max = fill_value_for(max, result) if is_scalar(max) else max  # noqa: A001
     return _Clamp.apply(input, min, max)
 
 
