@@ -3,7 +3,7 @@ new shape without moving its elements, and with which strides."""
 
 from __future__ import annotations
 
-__all__ = ["contiguous_strides", "is_dense", "view_strides"]
+__all__ = ["contiguous_strides", "dense_order", "is_dense", "view_strides"]
 
 
 def view_strides(
@@ -76,3 +76,37 @@ def is_dense(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
             return False
         step *= n
     return True
+
+
+def dense_order(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[int, ...]:
+    """The dimensions of a ``shape``/``strides`` layout from the outermost to the innermost, as PyTorch
+    orders them for a copy that keeps the layout (``preserve_format``, ``infer_dense_strides``): by
+    stride, a tie going to the smaller size inside, and a zero stride (a broadcast) keeping its
+    dimension where it is relative to the others.
+
+    Example::
+
+        >>> dense_order((3, 4), (1, 6))  # every other row of a 4 x 6, transposed
+        (1, 0)
+        >>> dense_order((3, 2), (0, 1))  # a row broadcast to 3 rows
+        (0, 1)
+    """
+
+    def inside(d0, d1):  # 1: d0 goes outside d1, -1: inside it, 0: no order between them
+        if strides[d0] == 0 or strides[d1] == 0:
+            return 0
+        if strides[d0] != strides[d1]:
+            return 1 if strides[d0] > strides[d1] else -1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    order = list(range(len(shape) - 1, -1, -1))  # innermost first while sorting
+    for i in range(1, len(order)):  # a stable insertion sort that a zero stride does not cross
+        moving = i
+        for j in range(i - 1, -1, -1):
+            comparison = inside(order[j], order[moving])
+            if comparison > 0:
+                order[j], order[moving] = order[moving], order[j]
+                moving = j
+            elif comparison < 0:
+                break
+    return tuple(reversed(order))

@@ -299,6 +299,9 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         def __ipow__(self, other: Any) -> Tensor: ...
         def __ilshift__(self, other: Any) -> Tensor: ...
         def __irshift__(self, other: Any) -> Tensor: ...
+        def __iand__(self, other: Any) -> Tensor: ...
+        def __ior__(self, other: Any) -> Tensor: ...
+        def __ixor__(self, other: Any) -> Tensor: ...
         def __lt__(self, other: Any) -> Tensor: ...
         def __le__(self, other: Any) -> Tensor: ...
         def __gt__(self, other: Any) -> Tensor: ...
@@ -1012,12 +1015,17 @@ def _infer_host(data, dtype):
         array = data._backend.to_host(data._data)
         inferred = data.dtype
     else:
+        from_tensors = None
         if isinstance(data, (list, tuple)) and _contains_tensor(data):
-            data = _tensors_to_lists(data)
+            data, from_tensors = _tensors_to_scalars(data)
         array = np.asarray(data)
+        if not isinstance(data, np.ndarray) and _beyond_int64(array):
+            array = _wide_numbers(data, dtype)
         if array.dtype == object:
             raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
-        if isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
+        if from_tensors is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
+            inferred = from_tensors
+        elif isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
             inferred = dtypes.as_dtype(array.dtype.name)
         elif array.dtype.kind == "f":
             inferred = dtypes.get_default_dtype()
@@ -1030,15 +1038,68 @@ def _infer_host(data, dtype):
     return array, (dtype_arg("tensor", dtype) if dtype is not None else inferred)
 
 
+def _beyond_int64(array):
+    """Whether NumPy's array of Python numbers may hold an int beyond int64: it made the ints uint64
+    or objects, or floats where they stand beside smaller ints."""
+    kind = array.dtype.kind
+    return kind in "uO" or kind == "f" and array.size > 0 and bool(np.abs(array).max() >= 2.0**63)
+
+
+def _leaves(data):
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _leaves(item)
+    else:
+        yield data
+
+
+def _wide_numbers(data, dtype):
+    """Python numbers some of which lie beyond int64, as PyTorch reads them: in floating point where
+    one of them is a float or ``dtype`` is floating, else PyTorch's overflow error."""
+    leaves = list(_leaves(data))
+    floating = dtype is not None and dtype_arg("tensor", dtype).is_floating_point
+    if floating or any(isinstance(x, float) for x in leaves):
+        return np.asarray(data, dtype=np.float64)
+    if all(isinstance(x, numbers.Integral) for x in leaves):
+        raise ValueError("Overflow when unpacking long long")
+    return np.asarray(data)
+
+
 def _contains_tensor(seq):
     return any(isinstance(x, Tensor) or isinstance(x, (list, tuple)) and _contains_tensor(x) for x in seq)
 
 
-def _tensors_to_lists(seq):
-    return [
-        x.tolist() if isinstance(x, Tensor) else _tensors_to_lists(x) if isinstance(x, (list, tuple)) else x
-        for x in seq
-    ]
+def _tensors_to_scalars(seq):
+    """``seq`` with each tensor in it replaced by its one element, and the dtype PyTorch infers for
+    the whole: the promotion of the tensors' dtypes and the numbers' types (a float the default
+    dtype, an int int64). A tensor of more than one element is refused, as in PyTorch."""
+    inferred = None
+
+    def convert(x):
+        nonlocal inferred
+        if isinstance(x, (list, tuple)):
+            return [convert(item) for item in x]
+        if isinstance(x, Tensor):
+            if x.numel() != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            kind, value = x.dtype, x.item()
+        else:
+            kind, value = (dtypes.scalar_dtype(x) if is_number(x) else None), x
+        if kind is not None:
+            inferred = kind if inferred is None else dtypes.promote_types(inferred, kind)
+        return value
+
+    return convert(seq), inferred
+
+
+def _check_integer_range(array, dt):
+    """PyTorch's check of Python ints stored as the integer type ``dt``: a signed type takes its own
+    range, an unsigned one also the negatives down to ``-max`` (they wrap: -1 is 255 as uint8)."""
+    bits = 8 * dt.itemsize
+    high = (1 << (bits - 1)) - 1 if dt.is_signed else (1 << bits) - 1
+    low = -(1 << (bits - 1)) if dt.is_signed else -high
+    if array.min() < low or array.max() > high:
+        raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
 
 
 def _resolve_device(dev):
@@ -1073,6 +1134,9 @@ def tensor(
     """
     dev = _resolve_device(device if device is not None or not isinstance(data, Tensor) else data.device)
     array, dt = _infer_host(data, dtype)
+    if array.dtype.kind in "iuf" and array.size and dt._category == 1 and dt.itemsize < 8:
+        if not isinstance(data, (Tensor, np.ndarray, np.generic)):
+            _check_integer_range(array, dt)
     backend = backend_for_device(dev)
     array = np.asarray(array, dtype=dtypes.host_dtype(dt))
     t = _new(backend.from_host(array, dev.index), backend, dev)

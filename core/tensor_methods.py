@@ -52,7 +52,7 @@ from .ops import (
     value_tests,
     view_copies,
 )
-from .tensor import Tensor
+from .tensor import Tensor, is_number
 
 __all__ = ["install"]
 
@@ -126,6 +126,10 @@ def _matrix_transposed(self):
         >>> ember.zeros(5, 2, 3).mT.shape
         ember.Size([5, 3, 2])
     """
+    if self.ndim == 1:
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    if self.ndim == 0:  # the identity (a view), as PyTorch's deprecated 0-D case
+        return movement.permute(self, ())
     return movement.transpose(self, -2, -1)
 
 
@@ -167,7 +171,9 @@ def _rmul(self, other):
 
 
 def _rtruediv(self, other):
-    """``other / self``."""
+    """``other / self``: for a number, ``self.reciprocal() * other``, as PyTorch's ``Tensor.__rtruediv__``."""
+    if is_number(other):
+        return arithmetic.reciprocal(self) * other
     return arithmetic.div(other, self)
 
 
@@ -656,6 +662,9 @@ INPLACE_ALIASES = {
     "__ifloordiv__": "floor_divide_",
     "__ilshift__": "bitwise_left_shift_",
     "__irshift__": "bitwise_right_shift_",
+    "__iand__": "bitwise_and_",
+    "__ior__": "bitwise_or_",
+    "__ixor__": "bitwise_xor_",
 }
 
 # PyTorch's surface that programs call and the tables above lacked (the surface work, one block).

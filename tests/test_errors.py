@@ -49,6 +49,22 @@ CASES = [
     ("tensor_bad_data", lambda T, d: T.tensor([[1, 2], [3]]), (ValueError, TypeError), None),
     ("len_0d", lambda T, d: len(T.tensor(1.0)), TypeError, "len\\(\\) of a 0-d tensor"),
     ("backward_int", lambda T, d: T.tensor([1.0]).long().sum().backward(), RuntimeError, "does not require grad"),
+    ("amax_empty_no_dim", lambda T, d: T.zeros(0, 3, device=d).amax(), RuntimeError, "Expected reduction dim to be specified"),
+    ("amin_empty_no_dim", lambda T, d: T.zeros(0, 3, device=d).amin(), RuntimeError, "Expected reduction dim to be specified"),
+    ("amax_empty_dim", lambda T, d: T.zeros(0, 3, device=d).amax(0), IndexError, "Expected reduction dim 0 to have non-zero size"),
+    ("nanmean_int_input", lambda T, d: T.ones(3, dtype=T.int64, device=d).nanmean(dtype=T.float32), RuntimeError, "expected input to have floating point"),
+    ("nanmean_int_dtype", lambda T, d: T.ones(3, device=d).nanmean(dtype=T.int64), RuntimeError, "Optional dtype must be either a floating point"),
+    ("movedim_repeated_source", lambda T, d: T.zeros(2, 3, 4, device=d).movedim((0, 0), (1, 2)), RuntimeError, "repeated dim in `source`"),
+    ("movedim_repeated_destination", lambda T, d: T.zeros(2, 3, 4, device=d).movedim((0, 1), (2, -1)), RuntimeError, "repeated dim in `destination`"),
+    ("movedim_lengths", lambda T, d: T.zeros(2, 3, 4, device=d).movedim((0, 1), (1,)), RuntimeError, "should contain the same number of dims"),
+    ("squeeze_repeated_dim", lambda T, d: T.zeros(1, 2, 1, device=d).squeeze((0, -3)), RuntimeError, "appears multiple times"),
+    ("mT_1d", lambda T, d: T.zeros(3, device=d).mT, RuntimeError, "only supported on matrices or batches of matrices"),
+    ("fill_uint8_overflow", lambda T, d: T.zeros(3, dtype=T.uint8, device=d).fill_(256), RuntimeError, "value cannot be converted to type uint8_t without overflow"),
+    ("fill_int8_float_overflow", lambda T, d: T.zeros(3, dtype=T.int8, device=d).fill_(127.5), RuntimeError, "value cannot be converted to type int8_t without overflow"),
+    ("masked_fill_uint8_negative_float", lambda T, d: T.zeros(3, dtype=T.uint8, device=d).masked_fill(T.ones(3, dtype=T.bool, device=d), -0.5), RuntimeError, "without overflow"),
+    ("full_like_int8_overflow", lambda T, d: T.full_like(T.zeros(3, dtype=T.int8, device=d), 300), RuntimeError, "without overflow"),
+    ("full_int32_overflow", lambda T, d: T.full((2,), 2**31, dtype=T.int32, device=d), RuntimeError, "without overflow"),
+    ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on
 

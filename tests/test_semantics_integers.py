@@ -198,3 +198,37 @@ def test_small_integer_reductions_keep_their_type(name, dtype_name, device):
     actual = fn(ember, ember.tensor(values, dtype=getattr(ember, dtype_name), device=device))
     assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
     assert actual.tolist() == expected.tolist()
+
+
+#: name -> fn(T, x): a Python number and an integer tensor, the number as PyTorch holds it
+SCALAR_OPERAND_OPS = {
+    "true_divide_negative": lambda T, x: x / -3,
+    "rtrue_divide_negative": lambda T, x: -3 / x,
+    "div_negative": lambda T, x: T.div(x, -2),
+    "floor_divide_negative": lambda T, x: x // -3,
+    "rpow_negative_exponent": lambda T, x: 2 ** (x - 2),
+    "rpow_one_negative_exponent": lambda T, x: (-1) ** (x - 3),
+    "rpow_bool_base": lambda T, x: True**x,
+    "rpow_float_base": lambda T, x: 2.0 ** (x - 2),
+    "bitwise_and_float": lambda T, x: x & 2.5,
+    "bitwise_or_float": lambda T, x: 1.5 | x,
+    "bitwise_xor_float": lambda T, x: T.bitwise_xor(x, 2.5),
+    "clamp_negative_min": lambda T, x: x.clamp(min=-1),
+    "clamp_beyond_max": lambda T, x: x.clamp(0, 300),
+}
+
+
+@pytest.mark.parametrize("dtype_name", ["uint8", "int8", "int32", "int64"])
+@pytest.mark.parametrize("name", list(SCALAR_OPERAND_OPS))
+def test_python_number_with_integer_tensor(name, dtype_name, device):
+    fn = SCALAR_OPERAND_OPS[name]
+    values = [1, 2, 3, 4]
+    try:
+        expected = fn(torch, torch.tensor(values, dtype=getattr(torch, dtype_name)))
+    except (RuntimeError, NotImplementedError, TypeError) as error:
+        with pytest.raises(type(error)):
+            fn(ember, ember.tensor(values, dtype=getattr(ember, dtype_name), device=device))
+        return
+    actual = fn(ember, ember.tensor(values, dtype=getattr(ember, dtype_name), device=device))
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_allclose(actual.cpu().numpy(), expected.numpy(), rtol=1e-6)

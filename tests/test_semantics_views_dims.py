@@ -32,6 +32,10 @@ WRITES = {
     "squeeze_view_mul_": lambda T, b: b[None, :1].squeeze(0).mul_(3),
     "as_strided_like_view_fill_": lambda T, b: b.view(2, 2, 3)[:, 1].fill_(4),
     "real_view_add_of_nested": lambda T, b: b[1:][:, 1:][0].add_(5),
+    "diagonal_of_transpose_fill_": lambda T, b: b.t().diagonal(-1).fill_(9),
+    "diagonal_dims_swapped_mul_": lambda T, b: b.diagonal(1, 1, 0).mul_(-2),
+    "diagonal_non_adjacent_dims_add_": lambda T, b: b.view(2, 2, 3).diagonal(0, 0, 2).add_(100),
+    "diagonal_non_adjacent_offset_sub_": lambda T, b: b.view(2, 2, 3).diagonal(-1, 2, 0).sub_(7),
 }
 
 
@@ -74,6 +78,31 @@ def test_ops_on_non_contiguous_inputs_match_pytorch(name, device):
     actual = NONCONTIGUOUS[name](ember, _base(ember, device).t()[:, ::2])
     assert tuple(actual.shape) == tuple(expected.shape)
     np.testing.assert_allclose(actual.cpu().numpy(), expected.numpy(), rtol=1e-12)
+
+
+#: name -> fn(T, x): an op that PyTorch computes into new memory, though the input's values could be viewed
+COPIES = {
+    "flip": lambda T, x: x.flip(0),
+    "flip_both": lambda T, x: T.flip(x, (0, 1)),
+    "fliplr": lambda T, x: T.fliplr(x),
+    "repeat_ones": lambda T, x: x.repeat(1, 1),
+    "repeat_size_one_dim": lambda T, x: x[:1].repeat(3, 1),
+    "tile_ones": lambda T, x: T.tile(x, (1,)),
+    "diag_of_matrix": lambda T, x: T.diag(x, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(COPIES))
+def test_ops_that_copy_do_not_write_back(name, device):
+    expected_base, actual_base = _base(torch, device), _base(ember, device)
+    expected, actual = COPIES[name](torch, expected_base), COPIES[name](ember, actual_base)
+    np.testing.assert_array_equal(actual.cpu().numpy(), expected.numpy())
+    expected[0] = 50.0
+    actual[0] = 50.0
+    np.testing.assert_array_equal(actual.cpu().numpy(), expected.numpy())
+    np.testing.assert_array_equal(actual_base.cpu().numpy(), expected_base.numpy())
+    if device == "cpu":
+        assert actual.is_contiguous() and tuple(actual.stride()) == tuple(expected.stride())
 
 
 def test_view_of_a_non_contiguous_tensor_is_refused_as_in_pytorch(device):
@@ -143,3 +172,34 @@ def test_out_of_range_dims_raise_index_error(name, device):
     with pytest.raises(IndexError, match="out of range|Dimension") as actual:
         fn(ember, ember.ones(2, 3, 4, device=device))
     assert str(actual.value).split(",")[0] == str(expected.value).split(",")[0] or "range" in str(actual.value)
+
+
+#: name -> fn(T, x, keepdim): a reduction given an empty list of dims, which PyTorch reads as every dim
+EMPTY_DIM_LISTS = {
+    "sum": lambda T, x, k: x.sum((), keepdim=k),
+    "sum_list": lambda T, x, k: T.sum(x, [], keepdim=k),
+    "mean": lambda T, x, k: x.mean((), keepdim=k),
+    "nansum": lambda T, x, k: T.nansum(x, (), keepdim=k),
+    "nanmean": lambda T, x, k: T.nanmean(x, (), keepdim=k),
+    "var": lambda T, x, k: x.var((), keepdim=k),
+    "std": lambda T, x, k: x.std((), keepdim=k, correction=0),
+    "var_mean": lambda T, x, k: T.var_mean(x, (), keepdim=k),
+    "std_mean": lambda T, x, k: T.std_mean(x, (), keepdim=k),
+    "count_nonzero": lambda T, x, k: T.count_nonzero(x, ()),
+    "amax": lambda T, x, k: x.amax((), keepdim=k),
+    "logsumexp_keepdim": lambda T, x, k: T.logsumexp(x, (), keepdim=True),
+    "sum_integer": lambda T, x, k: (x * 10).to(T.int32).sum((), keepdim=k),
+}
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("name", list(EMPTY_DIM_LISTS))
+def test_an_empty_dim_list_reduces_every_dim(name, keepdim, device, dtype):
+    fn = EMPTY_DIM_LISTS[name]
+    values = np.random.default_rng(0).standard_normal((2, 3, 4))
+    expected = fn(torch, torch.tensor(values, dtype=getattr(torch, dtype.name)), keepdim)
+    actual = fn(ember, ember.tensor(values, dtype=dtype, device=device), keepdim)
+    for a, e in zip(actual, expected) if isinstance(expected, tuple) else ((actual, expected),):
+        assert a.shape == e.shape
+        assert str(a.dtype).split(".")[-1] == str(e.dtype).split(".")[-1]
+        np.testing.assert_allclose(a.cpu().numpy(), e.numpy(), rtol=1e-5, atol=1e-6)

@@ -168,3 +168,33 @@ def test_reshape_that_copies_is_not_a_view(device):
         results.append((x.grad.cpu().numpy() if m is ember else x.grad.numpy(), b._base is None))
     np.testing.assert_array_equal(results[1][0], results[0][0])
     assert results[1][1] and results[0][1]
+
+
+#: name -> fn(T, x) on a contiguous (2, 3, 4) tensor: a copy of a layout with gaps or a broadcast
+PRESERVE_FORMAT_COPIES = {
+    "clone_broadcast_row": lambda T, x: x[:1, :1].expand(2, 3, 4).clone(),
+    "clone_broadcast_column": lambda T, x: x[:, :, :1].expand(2, 3, 4).clone(),
+    "clone_broadcast_of_permuted": lambda T, x: x.permute(2, 0, 1)[:, :, :1].expand(4, 2, 5).clone(),
+    "clone_strided_transpose": lambda T, x: x.transpose(0, 2)[:, ::2].clone(),
+    "clone_strided": lambda T, x: x[::2, ::2, ::2].clone(),
+    "clone_transpose": lambda T, x: x.transpose(0, 2).clone(),
+    "double_broadcast": lambda T, x: x[:1].expand(3, 3, 4).double(),
+    "int_strided_transpose": lambda T, x: x.mT[:, ::2].int(),
+    "repeat_size_one_dims": lambda T, x: x[:1].repeat(3, 1, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(PRESERVE_FORMAT_COPIES))
+def test_copies_keep_pytorchs_preserve_format_layout(device, name):
+    """A copy keeps a dense layout's strides and lays out any other in the order of its strides, as
+    PyTorch's ``preserve_format`` (a broadcast row's copy is row-major, so ``view`` works on it)."""
+    fn = PRESERVE_FORMAT_COPIES[name]
+    expected = fn(torch, torch.arange(24.0).reshape(2, 3, 4))
+    actual = fn(ember, ember.arange(24.0, device=device).reshape(2, 3, 4))
+    np.testing.assert_array_equal(actual.cpu().numpy(), expected.numpy())
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    if device == "cpu":  # other backends lay out copies their own way
+        assert actual.stride() == expected.stride()
+        assert actual.is_contiguous() is expected.is_contiguous()
+    if expected.is_contiguous():
+        np.testing.assert_array_equal(actual.view(-1).cpu().numpy(), expected.view(-1).numpy())

@@ -26,6 +26,21 @@ CREATION = [
     ("tensor_dtype", lambda T, d: T.tensor([1, 2], dtype=T.float64, device=d)),
     ("tensor_numpy_f32", lambda T, d: T.tensor(np.ones(3, dtype=np.float32), device=d)),
     ("tensor_of_tensors", lambda T, d: T.tensor([T.tensor(1.0), T.tensor(2.0)]).to(d)),
+    ("tensor_of_one_element_tensors", lambda T, d: T.tensor([T.tensor([1.0]), T.tensor([[2.0]])], device=d)),
+    ("tensor_of_nested_one_element_tensors", lambda T, d: T.tensor([[T.tensor([1.0])], [T.tensor([2.0])]], device=d)),
+    ("tensor_of_int32_tensors", lambda T, d: T.tensor([T.tensor(1, dtype=T.int32), T.tensor(2, dtype=T.int32)], device=d)),
+    ("tensor_of_float64_tensor_and_int", lambda T, d: T.tensor([T.tensor(1.5, dtype=T.float64), 2], device=d)),
+    ("tensor_of_bool_tensor_and_int", lambda T, d: T.tensor((T.tensor(True), 2), device=d)),
+    ("tensor_of_float16_tensor_and_float", lambda T, d: T.tensor([T.tensor(1, dtype=T.float16), 2.5], device=d)),
+    ("tensor_int64_extremes", lambda T, d: T.tensor([2**63 - 1, -(2**63)], device=d)),
+    ("tensor_int_beyond_int64_as_float", lambda T, d: T.tensor([2**63, 1], dtype=T.float64, device=d)),
+    ("tensor_float_beside_huge_int", lambda T, d: T.tensor([1.5, 2**70], device=d)),
+    ("tensor_uint8_negatives_wrap", lambda T, d: T.tensor([-1, -255, 255], dtype=T.uint8, device=d)),
+    ("tensor_int8_extremes", lambda T, d: T.tensor([-128, 127], dtype=T.int8, device=d)),
+    ("full_uint8_negative_wraps", lambda T, d: T.full((2,), -1, dtype=T.uint8, device=d)),
+    ("fill_uint8_negative_wraps", lambda T, d: T.zeros(2, dtype=T.uint8, device=d).fill_(-255)),
+    ("masked_fill_uint8_negative_wraps", lambda T, d: T.zeros(2, dtype=T.uint8, device=d).masked_fill(T.tensor([True, False], device=d), -2)),
+    ("full_like_int8_extreme", lambda T, d: T.full_like(T.zeros(2, dtype=T.int8, device=d), -128.0)),
     ("as_tensor", lambda T, d: T.as_tensor([1, 2], dtype=T.float32, device=d)),
     ("zeros", lambda T, d: T.zeros(2, 3, device=d)),
     ("zeros_tuple", lambda T, d: T.zeros((2, 3), dtype=T.int64, device=d)),
@@ -66,6 +81,35 @@ CREATION = [
 @pytest.mark.parametrize("fn", [pytest.param(fn, id=name) for name, fn in CREATION])
 def test_creation(fn, device):
     _same(fn(ember, device), fn(torch, "cpu"))
+
+
+# fmt: off
+CREATION_ERRORS = [
+    ("tensor_int_beyond_int64", lambda T, d: T.tensor([2**63], device=d), ValueError),
+    ("tensor_int_below_int64", lambda T, d: T.tensor([[-(2**63) - 1]], device=d), ValueError),
+    ("tensor_int_beyond_int64_beside_small", lambda T, d: T.tensor([1, 2**63], device=d), ValueError),
+    ("tensor_scalar_beyond_uint64", lambda T, d: T.tensor(2**64, device=d), ValueError),
+    ("tensor_uint8_overflow", lambda T, d: T.tensor([300], dtype=T.uint8, device=d), RuntimeError),
+    ("tensor_uint8_below_wrap", lambda T, d: T.tensor([-256], dtype=T.uint8, device=d), RuntimeError),
+    ("tensor_int8_overflow", lambda T, d: T.tensor(128, dtype=T.int8, device=d), RuntimeError),
+    ("tensor_int32_overflow", lambda T, d: T.tensor([2**31], dtype=T.int32, device=d), RuntimeError),
+    ("tensor_float_into_int8_overflow", lambda T, d: T.tensor([300.5], dtype=T.int8, device=d), RuntimeError),
+    ("tensor_of_two_element_tensors", lambda T, d: T.tensor([T.tensor([1.0, 2.0]), T.tensor([3.0, 4.0])], device=d), ValueError),
+    ("rand_int64", lambda T, d: T.rand(2, dtype=T.int64, device=d), NotImplementedError),
+    ("rand_bool", lambda T, d: T.rand(2, dtype=T.bool, device=d), NotImplementedError),
+    ("randn_int32", lambda T, d: T.randn(2, 3, dtype=T.int32, device=d), NotImplementedError),
+    ("rand_like_uint8", lambda T, d: T.rand_like(T.ones(2, dtype=T.uint8, device=d)), NotImplementedError),
+    ("randn_like_int64", lambda T, d: T.randn_like(T.ones(2, dtype=T.int64, device=d)), NotImplementedError),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("fn,error", [pytest.param(fn, e, id=name) for name, fn, e in CREATION_ERRORS])
+def test_creation_errors(fn, error, device):
+    with pytest.raises(error) as expected:
+        fn(torch, "cpu")
+    with pytest.raises(error, match=str(expected.value).split("'")[0][:30]):
+        fn(ember, device)
 
 
 def test_creation_device_and_grad(device):

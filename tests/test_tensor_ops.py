@@ -212,6 +212,10 @@ INDEXING = [
     ("getitem_adv_slice", lambda T, a: a[:, [3, 1, 1]], [randn(3, 4)]),
     ("getitem_mask", lambda T, a: a[a > 0], [randn(3, 4)]),
     ("getitem_row_mask", lambda T, a: a[a[:, 0] > 0], [randn(5, 2)]),
+    ("getitem_python_true", lambda T, a: a[True], [randn(3, 4)]),
+    ("getitem_python_false", lambda T, a: a[False, None], [randn(3, 4)]),
+    ("getitem_python_bool_mid", lambda T, a: a[0, True, 1:], [randn(3, 4)]),
+    ("getitem_python_bool_adv", lambda T, a: a[[2, 0], True], [randn(3, 4)]),
     ("gather", lambda T, a, i: a.gather(1, i), [randn(2, 3), IDX]),
     ("gather0", lambda T, a, i: T.gather(a, 0, i), [randn(3, 3), IDX]),
     ("scatter", lambda T, a, i, s: a.scatter(1, i[:, :1], s), [randn(2, 3), IDX, randn(2, 1)]),
@@ -253,6 +257,7 @@ INPLACE = [
     ("setitem", lambda T, a, b: _setitem(a * 1, (slice(None), 1), b), [randn(3, 4), randn(3)]),
     ("setitem_mask", lambda T, a: _setitem(a * 1, a > 0, 0.0), [randn(3, 4)]),
     ("setitem_adv", lambda T, a, b: _setitem(a * 1, [0, 2], b), [randn(3, 4), randn(4)]),
+    ("setitem_python_bool", lambda T, a, b: _setitem(_setitem(a * 1, (0, True), b), False, 7.0), [randn(3, 4), randn(4)]),
     ("view_inplace", lambda T, a: _view_inplace(a * 1), [randn(3, 4)]),
     ("scatter_add_", lambda T, a, i, s: (a * 1).scatter_add_(1, i, s), [randn(2, 3), IDX, randn(2, 3)]),
     ("index_add_", lambda T, a, i, s: (a * 1).index_add_(0, i[1], s), [randn(2, 3), IDX, randn(3, 3)]),
@@ -361,7 +366,21 @@ INT_OPS = [
     ("bool_mul_int", lambda T, a: (a > 0) * 3),
     ("uint8", lambda T, a: a.abs().to(T.uint8) + 250),
     ("int32_div", lambda T, a: a.int() / a.int().abs().clamp(min=1)),
+    ("iand_writes_through_view", lambda T, a: _augmented(a, lambda v: v.__iand__(6))),
+    ("ior_writes_through_view", lambda T, a: _augmented(a, lambda v: v.__ior__(a[1:].flip(0)))),
+    ("ixor_writes_through_view", lambda T, a: _augmented(a, lambda v: v.__ixor__(3))),
+    ("iand_bool_writes_through_view", lambda T, a: _augmented(a > 0, lambda v: v.__iand__(a[1:] < 5))),
 ]
+
+
+def _augmented(a, operator):
+    """``view op= other`` on a view of a copy of ``a``, as Python runs it: the result is stored back
+    into the view's name; returns the copy, which sees the write where the operator is in place."""
+    base = a.clone()
+    view = base[1:]
+    stored = operator(view)
+    assert stored is view  # an in-place operator returns the tensor it changed
+    return base
 
 
 @pytest.mark.parametrize("fn", [pytest.param(fn, id=name) for name, fn in INT_OPS])
@@ -421,3 +440,23 @@ def _view_of_view(a, b):
 )
 def test_inplace_on_views(fn, inputs, device, dtype):
     _run(fn, inputs, device, dtype)
+
+
+def test_float32_formulas_in_pytorchs_order(device):
+    """``number / x`` is ``x.reciprocal() * number`` and addcdiv is ``input + value * t1 / t2``, as
+    PyTorch computes them, so float32 results agree bit for bit; lerp takes PyTorch's formula from
+    the nearer end (weight 1 gives ``end`` exactly, ember's ``input + w * (end - input)`` did not)."""
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(5000).astype(np.float32), rng.standard_normal(5000).astype(np.float32)
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    ea, eb = ember.tensor(a, device=device), ember.tensor(b, device=device)
+    np.testing.assert_array_equal((0.3 / ea).cpu().numpy(), (0.3 / ta).numpy())
+    np.testing.assert_array_equal(
+        ember.addcdiv(ea, ea, eb.abs() + 1, value=0.7).cpu().numpy(),
+        torch.addcdiv(ta, ta, tb.abs() + 1, value=0.7).numpy(),
+    )
+    for weight in (0.3, 0.7, 1.0, -0.2):
+        expected = torch.lerp(ta, tb, weight).numpy()
+        np.testing.assert_allclose(ember.lerp(ea, eb, weight).cpu().numpy(), expected, rtol=2e-7, atol=1e-7)
+    np.testing.assert_array_equal(ember.lerp(ea, eb, 1.0).cpu().numpy(), b)
+    np.testing.assert_array_equal(ember.lerp(ea, eb, ember.ones(5000, device=device)).cpu().numpy(), b)

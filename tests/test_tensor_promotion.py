@@ -79,3 +79,44 @@ def test_inplace_cannot_downcast():
     y = ember.tensor([1.0, 2.0])
     y.add_(ember.tensor([1, 1]))
     assert y.dtype is ember.float32
+
+
+CLAMP_BOUNDS = [
+    ("float32", [1.0, 5.0], "float64", [2.0]),
+    ("float32", [1.0, 5.0], "float64", 2.0),
+    ("int32", [1, 5], "int64", 2),
+    ("int32", [1, 5], "int64", [2]),
+    ("int32", [1, 5], "float32", 2.5),
+    ("int32", [1, 5], "float16", [2.5]),
+    ("float64", [1.0, 5.0], "float32", 2.0),
+]
+
+
+@pytest.mark.parametrize("a,a_value,b,b_value", CLAMP_BOUNDS, ids=str)
+@pytest.mark.parametrize("side", ["min", "max"])
+def test_clamp_tensor_bound_promotes(a, a_value, b, b_value, side, device):
+    """The result type of clamp comes from the input and both bounds (a 0-d bound does not widen the category)."""
+    e = ember.clamp(
+        ember.tensor(a_value, dtype=getattr(ember, a), device=device),
+        **{side: ember.tensor(b_value, dtype=getattr(ember, b), device=device)},
+    )
+    t = torch.clamp(
+        torch.tensor(a_value, dtype=getattr(torch, a)), **{side: torch.tensor(b_value, dtype=getattr(torch, b))}
+    )
+    assert _name(e.dtype) == _name(t.dtype)
+    assert e.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("a", DTYPES)
+@pytest.mark.parametrize("empty", ["float32", "int32", "bool"])
+def test_cat_promotes_with_skipped_legacy_empty_tensors(a, empty, device):
+    """A 1-D empty tensor is skipped in cat's shape checks but takes part in its type promotion."""
+    e = ember.cat([_make(ember, a, False, device), ember.tensor([], dtype=getattr(ember, empty), device=device)])
+    t = torch.cat([_make(torch, a, False), torch.tensor([], dtype=getattr(torch, empty))])
+    assert _name(e.dtype) == _name(t.dtype)
+    assert e.tolist() == t.tolist()
+    e = ember.cat(
+        [ember.tensor([], dtype=getattr(ember, empty), device=device), _make(ember, a, False, device)[None]], 1
+    )
+    t = torch.cat([torch.tensor([], dtype=getattr(torch, empty)), _make(torch, a, False)[None]], 1)
+    assert _name(e.dtype) == _name(t.dtype) and tuple(e.shape) == tuple(t.shape)

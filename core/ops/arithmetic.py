@@ -23,11 +23,14 @@ from .operands import (
     array_operands,
     as_tensor_arg,
     broadcast_error,
+    fill_value_for,
     is_scalar,
     on_one_device,
     promote,
     sum_to,
+    wrap_integer,
 )
+from .reduced_precision import opmath
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -323,7 +326,7 @@ class _Unary(Function):
 
     @classmethod
     def forward(cls, ctx, x):
-        y = x._make(cls.compute(x._backend, x._data))
+        y = x._make(opmath(x, lambda data: cls.compute(x._backend, data), x._data))
         if cls.derivative is not None:
             saves = cls.saves
             ctx.save_for_backward(x if "x" in saves else None, y if "y" in saves else None)
@@ -354,6 +357,8 @@ class _Pointwise(Function):
     @classmethod
     def forward(cls, ctx, x):
         ctx.save_for_backward(x)
+        if x.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
+            return cls.value(x.float()).to(x.dtype)
         return cls.value(x)
 
     @classmethod
@@ -577,6 +582,9 @@ class _Binary(Function):
 
     name: Any = None
     keeps: Any = None  # needs_input_grad -> (keep a, keep b); None keeps both
+    # whether a float16/bfloat16 op reads a Python-number operand unrounded (PyTorch's mul and div
+    # kernels do; add, sub, pow, remainder, ... first round it to the tensor's type)
+    exact_number = False
 
     @classmethod
     def values(cls, backend, a, b):
@@ -587,7 +595,15 @@ class _Binary(Function):
     def forward(cls, ctx, a, b):
         scalar = not isinstance(b, Tensor)
         try:
-            z = a._make(cls.values(a._backend, a._data, b if scalar else b._data))
+            z = a._make(
+                opmath(
+                    a,
+                    lambda x, y: cls.values(a._backend, x, y),
+                    a._data,
+                    b if scalar else b._data,
+                    round_numbers=not cls.exact_number,
+                )
+            )
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
             error = None if scalar else broadcast_error(a.shape, b.shape)
             if error is None:
@@ -641,6 +657,7 @@ class _RSub(_Binary):
 
 
 class _Mul(_Binary):
+    exact_number = True
     saves = 2
 
     compute = staticmethod(lambda xp, a, b: xp.multiply(a, b))
@@ -656,6 +673,7 @@ class _Mul(_Binary):
 
 
 class _Div(_Binary):
+    exact_number = True
     saves = 2
     compute = staticmethod(lambda xp, a, b: xp.divide(a, b))
     keeps = staticmethod(lambda needs: (needs[1], True))
@@ -709,7 +727,11 @@ class _RPow(Function):
 
     @staticmethod
     def forward(ctx, x, base):
-        z = x._make(x._backend.xp.pow(base, x._data))
+        xp, data = x._backend.xp, x._data
+        if isinstance(base, int) and data.dtype.kind in "iu":  # integer powers: PyTorch's rule below 0 (_pow)
+            z = x._make(_pow(xp, xp.asarray(wrap_integer(base, x.dtype), dtype=data.dtype), data))
+        else:
+            z = x._make(xp.pow(base, data))
         ctx.save_for_backward(z)
         ctx.base = base
         return z
@@ -792,6 +814,8 @@ class _Fmod(_KernelBinary):
 class _RoundedDiv(_Binary):
     """Division rounded to an integer: piecewise constant, so both gradients are zero (as in PyTorch)."""
 
+    exact_number = True
+
     saves = 0
     gradients = staticmethod(
         lambda ctx, g: (g.new_zeros(ctx.a_shape), None if ctx.b_shape is None else g.new_zeros(ctx.b_shape))
@@ -835,7 +859,8 @@ def _binary(fn_cls, op, input, other, floating=False):
     if floating and not result.is_floating_point:
         result = dtypes.get_default_dtype()
         a = a.to(result)
-        b = b.to(result) if isinstance(b, Tensor) else float(b)
+        # a number divides as given, not as the integer type would hold it (uint8 / -3 is negative)
+        b = b.to(result) if isinstance(b, Tensor) else float(other)
     return fn_cls.apply(a, b)
 
 
@@ -876,6 +901,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
             return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
         input = full_like_scalar(other, input)
     if alpha != 1:
+        if _narrow_result(input, other) is not None:  # one rounding of input + alpha * other, as PyTorch
+            return add(input.float(), other.float(), alpha=_rounded_to(alpha, input.dtype)).to(input.dtype)
         other = other * alpha
     return _binary(_Add, "add", input, other)
 
@@ -919,6 +946,8 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     if alpha != 1:
+        if _narrow_result(input, other) is not None:  # one rounding of input - alpha * other, as PyTorch
+            return sub(input.float(), other.float(), alpha=_rounded_to(alpha, input.dtype)).to(input.dtype)
         other = other * alpha
     return _binary(_Sub, "sub", input, other)
 
@@ -973,6 +1002,13 @@ def div(
         tensor([ 3., -4.])
     """
     if not isinstance(input, Tensor):
+        if (
+            rounding_mode is None
+            and is_scalar(input)
+            and isinstance(other, Tensor)
+            and not other.dtype.is_floating_point
+        ):
+            input = float(input)  # true division: -3 / uint8 is -3.0 / float, not 253 / float
         input = full_like_scalar(other, input)
     if rounding_mode is None:
         return _binary(_Div, "div", input, other, floating=True)
@@ -1072,7 +1108,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
                 not_implemented("pow", dtypes.bool)
             if isinstance(input, int):
                 exponent = exponent.to(dtypes.int64)
-        integral = isinstance(input, int) and not isinstance(input, bool) and exponent.dtype._category == 1
+        integral = isinstance(input, int) and exponent.dtype._category == 1
         x = exponent if exponent.dtype.is_floating_point or integral else exponent.to(dtypes.get_default_dtype())
         return _RPow.apply(x, input)
     if input.dtype is dtypes.bool and (
@@ -1222,11 +1258,24 @@ def clamp(  # noqa: A002
         input, min = on_one_device("clamp", input, min)  # noqa: A001
     if isinstance(max, Tensor):
         input, max = on_one_device("clamp", input, max)  # noqa: A001
-    if input.dtype.is_floating_point:
+    # one result type over the input and both bounds (a 0-d or scalar bound does not widen its category)
+    groups: tuple[list[dtypes.dtype], list[dtypes.dtype], list[dtypes.dtype]] = ([], [], [])
+    for value in (input, min, max):
+        if isinstance(value, Tensor):
+            groups[0 if value.ndim else 1].append(value.dtype)
+        elif value is not None:
+            groups[2].append(dtypes.scalar_dtype(value))
+    result = dtypes.result_type(*groups)
+    input, min, max = (  # noqa: A001
+        value.to(result) if isinstance(value, Tensor) and value.dtype is not result else value
+        for value in (input, min, max)
+    )
+    if result.is_floating_point:
         min = float(min) if is_scalar(min) else min  # noqa: A001
         max = float(max) if is_scalar(max) else max  # noqa: A001
-    elif (is_scalar(min) and isinstance(min, float)) or (is_scalar(max) and isinstance(max, float)):
-        input = input.to(dtypes.get_default_dtype())
+    else:  # a number bound is converted as a fill value (-1 is 255 for uint8, 300 raises)
+        min = fill_value_for(min, result) if is_scalar(min) else min  # noqa: A001
+        max = fill_value_for(max, result) if is_scalar(max) else max  # noqa: A001
     return _Clamp.apply(input, min, max)
 
 
@@ -1336,7 +1385,17 @@ class _Lerp(Function):
     def forward(ctx, input, end, weight):
         ctx.save_for_backward(input, end, weight if isinstance(weight, Tensor) else None)
         ctx.weight = weight
-        return input + weight * (end - input)
+        narrow = input.dtype if input.dtype in dtypes.narrow_float else None
+        if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
+            input, end = input.float(), end.float()
+            weight = weight.float() if isinstance(weight, Tensor) and weight.dtype is narrow else weight
+        # PyTorch's formula: from the nearer end, so that weight 1 gives ``end`` exactly
+        diff = end - input
+        if isinstance(weight, Tensor):
+            out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
+        else:
+            out = input + weight * diff if -0.5 < weight < 0.5 else end - diff * (1 - weight)
+        return out if narrow is None else out.to(narrow)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1368,7 +1427,10 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     """
     if all(isinstance(t, Tensor) and t.dtype is dtypes.bool for t in (input, tensor1, tensor2)):
         not_implemented("addcmul_cpu_out", dtypes.bool)
-    return input + tensor1 * tensor2 * value
+    narrow = _narrow_result(input, tensor1, tensor2)
+    if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
+        return addcmul(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
+    return input + value * tensor1 * tensor2  # PyTorch's order of the products
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
@@ -1390,7 +1452,23 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     """
     if all(isinstance(t, Tensor) and not t.dtype.is_floating_point for t in (tensor1, tensor2)):
         raise RuntimeError(_ADDCDIV_INTEGERS)
-    return input + tensor1 / tensor2 * value
+    narrow = _narrow_result(input, tensor1, tensor2)
+    if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
+        return addcdiv(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
+    return input + value * tensor1 / tensor2  # PyTorch's order of the operations
+
+
+def _rounded_to(number, dtype):
+    """The Python ``number`` as the 16-bit float ``dtype`` holds it (PyTorch rounds ``alpha`` so)."""
+    return tensor(number, dtype=dtype).item()
+
+
+def _narrow_result(*tensors):
+    """The float16/bfloat16 type all of ``tensors`` have, else None."""
+    first = tensors[0].dtype if isinstance(tensors[0], Tensor) else None
+    if first in dtypes.narrow_float and all(isinstance(t, Tensor) and t.dtype is first for t in tensors):
+        return first
+    return None
 
 
 _ADDCDIV_INTEGERS = (
@@ -1510,7 +1588,9 @@ def _bitwise(
         for t in (input, other):
             if isinstance(t, Tensor) and t.dtype.is_floating_point:
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[t.dtype.name]}'")
-        a, b, _ = promote(name, input, other)
+        a, b, result = promote(name, input, other)
+        if result.is_floating_point:  # an integer tensor with a float number
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[result.name]}'")
         return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
 
     op.__name__ = name

@@ -10,7 +10,7 @@ from ..autograd.grad_mode import grad_state
 from ..device import device as _device
 from ..tensor import Tensor, _new, backend_for_device
 from .creation import CUDA_LEGACY_TYPES, LEGACY_TYPES
-from .movement import broadcast_shapes
+from .movement import broadcast_shapes, preserve_format_copy
 from .operands import sum_to
 from .strided import check_no_internal_overlap
 
@@ -25,7 +25,7 @@ class _Cast(Function):
     def forward(ctx, x, dt):
         ctx.source = x.dtype
         backend = x._backend
-        return x._make(backend.xp.astype(x._data, backend.native_dtype(dt)))
+        return x._make(preserve_format_copy(x, backend.native_dtype(dt)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -52,7 +52,7 @@ class _Move(Function):
 class _Clone(Function):
     @staticmethod
     def forward(ctx, x):
-        return x._make(x._backend.xp.astype(x._data, x._data.dtype, copy=True))
+        return x._make(preserve_format_copy(x, x._data.dtype))
 
     @staticmethod
     def backward(ctx, grad):

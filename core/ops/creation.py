@@ -13,7 +13,9 @@ from ..device import device as _device
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, _new, backend_for_device, dtype_arg, is_number, size_arg, tensor
 from .comparison import _TORCH_NAMES
+from .dtype_support import not_implemented
 from .movement import broadcast_shapes
+from .operands import fill_value_for
 
 if TYPE_CHECKING:
     from ..random import Generator
@@ -173,6 +175,7 @@ def full(
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     backend, dev, dt = _place(dtype, device, op="full")
+    fill_value = fill_value_for(fill_value, dt)
     with backend.device_context(dev.index):
         data = backend.xp.full(shape, fill_value, dtype=backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
@@ -532,10 +535,13 @@ def eye(
 
 
 # -- random --------------------------------------------------------------------------------
-def _random(sample, size, generator, dtype, device, requires_grad, default=None, op="random factory"):
+def _random(sample, size, generator, dtype, device, requires_grad, default=None, op="random factory", kernel=None):
+    """``kernel``: PyTorch's name for a sampler that has floating-point instances only (rand, randn)."""
     shape = _size(size, op)
     device = device if device is not None or generator is None else generator.device
     backend, dev, dt = _place(dtype, device, default, op)
+    if kernel is not None and not dt.is_floating_point:
+        not_implemented(kernel, dt)
     gen = native_generator(generator, backend, dev.index)
     data = sample(gen, shape, backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
@@ -559,7 +565,15 @@ def rand(
         >>> ember.rand(size=(2, 3)).shape
         ember.Size([2, 3])
     """
-    return _random(lambda g, s, d: g.uniform(s, d), _sizes("rand", args, size), generator, dtype, device, requires_grad)
+    return _random(
+        lambda g, s, d: g.uniform(s, d),
+        _sizes("rand", args, size),
+        generator,
+        dtype,
+        device,
+        requires_grad,
+        kernel="check_uniform_bounds",
+    )
 
 
 def randn(
@@ -580,7 +594,15 @@ def randn(
         >>> ember.randn(size=[4]).shape
         ember.Size([4])
     """
-    return _random(lambda g, s, d: g.normal(s, d), _sizes("randn", args, size), generator, dtype, device, requires_grad)
+    return _random(
+        lambda g, s, d: g.normal(s, d),
+        _sizes("randn", args, size),
+        generator,
+        dtype,
+        device,
+        requires_grad,
+        kernel="normal_kernel_cpu",
+    )
 
 
 @overload

@@ -35,8 +35,8 @@ def _native_key(x, key):
         key = (key,)
     out, advanced, consumed = [], False, 0
     for k in key:
-        if isinstance(k, bool):
-            raise IndexError("indexing with a Python bool is not supported")
+        if isinstance(k, bool):  # a 0-d mask, as PyTorch reads it: a new dim of size 1 (True) or 0 (False)
+            k = tensor(k, device=x._device)
         if isinstance(k, int):
             size = x.shape[consumed] if consumed < x.ndim else None
             if size is None:

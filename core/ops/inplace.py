@@ -17,6 +17,7 @@ from ..random import check_probabilities, native_generator
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
+from .operands import fill_value_for
 from .strided import check_no_internal_overlap
 
 if TYPE_CHECKING:
@@ -239,6 +240,7 @@ def fill_(self: Tensor, value: Tensor | Number) -> Tensor:
     if grad_state.enabled and self._requires_grad:
         check_inplace(self)
         return assign_(self, self.new_full((), value), one_value=True)
+    value = fill_value_for(value, self.dtype)
     return _write(self, self._backend.xp.full(self._data.shape, value, dtype=self._data.dtype), one_value=True)
 
 

@@ -18,6 +18,7 @@ from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .movement import broadcast_tensors, cat, stack
 from .operands import broadcast_error, check_same_device, wrap_dim
+from .strided import as_strided
 
 __all__ = ["diag", "diagonal", "diag_embed", "trace", "tril", "triu", "einsum", "tensordot", "kron", "cross"]
 
@@ -49,10 +50,25 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     a, b = wrap_dim(dim1, input.ndim), wrap_dim(dim2, input.ndim)
     if a == b:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    moved = input.movedim((a, b), (-2, -1))
-    n1, n2 = moved.shape[-2], moved.shape[-1]
+    n1, n2 = input.shape[a], input.shape[b]
     r0, c0 = max(0, -offset), max(0, offset)
     length = max(0, min(n1 - r0, n2 - c0))
+    strides, storage_offset = input._backend.layout(input._data)
+    if n1 > 1 and n2 > 1 and strides[a] != n2 * strides[b]:  # the plane does not flatten in this order
+        if strides[b] == n1 * strides[a]:  # it does with the dims swapped: the same elements, offset negated
+            return diagonal(input, -offset, b, a)
+        keep = [d for d in range(input.ndim) if d not in (a, b)]
+        start = storage_offset + (r0 * strides[a] + c0 * strides[b] if length else 0)
+        try:  # a view, as in PyTorch, where the backend has strided views
+            return as_strided(
+                input,
+                [input.shape[d] for d in keep] + [length],
+                [strides[d] for d in keep] + [strides[a] + strides[b]],
+                start,
+            )
+        except NotImplementedError:
+            pass
+    moved = input.movedim((a, b), (-2, -1))
     # every (n2 + 1)-th element of the flattened plane from (r0, c0): a strided slice, so a view of
     # ``input`` (an in-place write reaches it, as in PyTorch) wherever the plane flattens without a copy
     flat = moved.reshape(*moved.shape[:-2], n1 * n2)
@@ -117,8 +133,8 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     _check_tensor("diag", input)
     if input.ndim == 1:
         return _embed_last(input, diagonal)
-    if input.ndim == 2:
-        return globals()["diagonal"](input, diagonal)
+    if input.ndim == 2:  # a copy, as PyTorch's diag (diagonal is the view)
+        return globals()["diagonal"](input, diagonal).clone()
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 

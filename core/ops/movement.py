@@ -9,9 +9,9 @@ from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd.function import Function
-from ..strides import view_strides
+from ..strides import dense_order, is_dense, view_strides
 from ..tensor import Size, Tensor, size_arg
-from .operands import check_same_device, sum_to, wrap_dim
+from .operands import check_same_device, normalize_dims, sum_to, wrap_dim
 
 if TYPE_CHECKING:
     from ..types import _size as _size_t
@@ -258,8 +258,7 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     if dim is None:
         new = tuple(s for s in shape if s != 1)
     else:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        axes = {wrap_dim(d, input.ndim) for d in dims}
+        axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
         new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
     return input.reshape(new)
 
@@ -447,7 +446,9 @@ def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
         interleaved += [1, s]
         target += [r, s]
         final.append(r * s)  # type: ignore[operator]
-    return x.reshape(interleaved).expand(target).reshape(final)  # type: ignore[arg-type]
+    out = x.reshape(interleaved).expand(target).reshape(final)  # type: ignore[arg-type]
+    # a copy, as in PyTorch: the reshape is a view of ``input`` where nothing was tiled (all counts 1)
+    return out.clone() if out._base is not None else out
 
 
 def tile(input: Tensor, dims: _size_t) -> Tensor:
@@ -519,7 +520,9 @@ class _Flip(Function):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
-        return x._make(x._backend.xp.flip(x._data, axis=axes))
+        xp = x._backend.xp
+        # the array API's flip is a view (negative strides); PyTorch's flip is a copy
+        return x._make(xp.astype(xp.flip(x._data, axis=axes), x._data.dtype, copy=True))
 
     @staticmethod
     def backward(ctx, grad):
@@ -671,8 +674,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
                     f"Sizes of tensors must match except in dimension {axis}. Expected size "
                     f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list."
                 )
-    result = nonempty[0].dtype
-    for t in nonempty[1:]:
+    result = tensors[0].dtype  # a skipped legacy empty tensor still takes part in the promotion
+    for t in tensors[1:]:
         result = dtypes.promote_types(result, t.dtype)
     nonempty = [t if t.dtype is result else t.to(result) for t in nonempty]
     if len(nonempty) == 1:
@@ -873,8 +876,16 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     n = input.ndim
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain the same "
+            f"number of dims as destination ({list(dst)} dims)"
+        )
     src = [wrap_dim(s, n) for s in src]  # type: ignore[assignment]
     dst = [wrap_dim(d, n) for d in dst]  # type: ignore[assignment]
+    for name, given, dims in (("source", source, src), ("destination", destination, dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(given)})")  # type: ignore[call-overload]
     if n == 0:
         return input.reshape(())
     order = [d for d in range(n) if d not in src]
@@ -883,18 +894,41 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     return permute(input, order)
 
 
+def _row_major(backend, data):
+    """A row-major copy of the non-contiguous native array ``data``."""
+    xp = backend.xp
+    # flattening a strided array copies it in row-major order; the reshape back is a view. A
+    # strided array that flattens without a copy (one step between all elements, e.g. x[::2])
+    # is copied as the 1-D array it then is
+    flat = xp.reshape(data, (-1,))
+    if not backend.is_contiguous(flat):
+        flat = xp.astype(flat, flat.dtype, copy=True)
+    return xp.reshape(flat, data.shape)
+
+
+def preserve_format_copy(x, native_dtype):
+    """``x``'s values copied into a new native array of ``native_dtype``, laid out as PyTorch's
+    ``preserve_format`` lays out a copy: with ``x``'s strides where they cover its elements once and
+    without gaps (:func:`ember.strides.is_dense`: a transpose keeps its strides), else dense strides
+    in the order of ``x``'s (:func:`ember.strides.dense_order`; a broadcast row copies row-major,
+    where the array API's ``astype`` would put its zero stride innermost)."""
+    backend, data = x._backend, x._data
+    xp = backend.xp
+    if backend.is_contiguous(data):
+        return xp.astype(data, native_dtype, copy=True)
+    strides = tuple(backend.layout(data)[0])
+    if is_dense(tuple(data.shape), strides):
+        return xp.astype(data, native_dtype, copy=True)
+    order = dense_order(tuple(data.shape), strides)
+    copied = _row_major(backend, xp.permute_dims(data, order))
+    back = xp.permute_dims(copied, tuple(order.index(d) for d in range(len(order))))
+    return xp.astype(back, native_dtype, copy=False)
+
+
 class _Contiguous(Function):
     @staticmethod
     def forward(ctx, x):
-        backend = x._backend
-        xp = backend.xp
-        # flattening a strided array copies it in row-major order; the reshape back is a view. A
-        # strided array that flattens without a copy (one step between all elements, e.g. x[::2])
-        # is copied as the 1-D array it then is
-        flat = xp.reshape(x._data, (-1,))
-        if not backend.is_contiguous(flat):
-            flat = xp.astype(flat, flat.dtype, copy=True)
-        return x._make(xp.reshape(flat, x._data.shape))
+        return x._make(_row_major(x._backend, x._data))
 
     @staticmethod
     def backward(ctx, grad):

@@ -22,6 +22,7 @@ __all__ = [
     "is_scalar",
     "wrap_dim",
     "broadcast_error",
+    "fill_value_for",
 ]
 
 
@@ -143,6 +144,24 @@ def wrap_integer(value, dtype):
     if bits >= 64:
         raise OverflowError(f"value {value} cannot be converted to type {dtype.name} without overflow")
     return (value - low) % (1 << bits) + low
+
+
+def fill_value_for(value, dtype):
+    """The Python number ``value`` as PyTorch stores it as a fill value of ``dtype`` (``full``,
+    ``fill_``, ``masked_fill``): an integer type takes an int in its range and, if unsigned, the
+    negatives down to minus its maximum, wrapped (-1 is 255 as uint8); a float must lie in the
+    integer type's range. Anything beyond raises PyTorch's RuntimeError; other types take ``value``
+    as it is."""
+    if dtype._category != 1 or isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    bits = 8 * dtype.itemsize
+    high = (1 << (bits - 1)) - 1 if dtype.is_signed else (1 << bits) - 1
+    low = -(1 << (bits - 1)) if dtype.is_signed else 0
+    if isinstance(value, numbers.Integral) and not dtype.is_signed and -high <= value < 0:
+        return int(value) + (1 << bits)
+    if value < low or value > high:  # NaN passes, as in PyTorch
+        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+    return value
 
 
 def sum_to(grad, shape):

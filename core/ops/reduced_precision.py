@@ -20,7 +20,7 @@ from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 
-__all__ = ["CPU_DEVICE_TYPES", "computes_in_float32", "narrow_on_cpu"]
+__all__ = ["CPU_DEVICE_TYPES", "computes_in_float32", "narrow_on_cpu", "opmath"]
 
 #: the device types whose kernels refuse float16/bfloat16 where PyTorch's CPU kernels do, although
 #: its CUDA kernels take them (elsewhere, ops compute those in float32)
@@ -82,3 +82,37 @@ def narrow_on_cpu(input: Any) -> bool:
     """
     dtype, device = getattr(input, "dtype", None), getattr(input, "device", None)
     return dtype in dtypes.narrow_float and device is not None and device.type in CPU_DEVICE_TYPES
+
+
+def opmath(like: Any, compute: Callable[..., Any], *operands: Any, round_numbers: bool = False) -> Any:
+    """The native result of ``compute(*operands)`` as PyTorch's element-wise kernels compute a
+    float16/bfloat16 tensor ``like``: its native arrays among ``operands`` read in float32 (a
+    Python number stays a number, not rounded to 16 bits first, unless ``round_numbers``: PyTorch
+    keeps the number only in add, sub, mul and div), the result rounded to ``like``'s type once.
+    For any other type, ``compute(*operands)`` as it is.
+
+    Computing a formula in the 16-bit type instead rounds after every step: ``x * 0.37`` multiplied
+    by 0.369140625 in bfloat16, GELU's ``1 + erf(x / sqrt 2)`` cancelled to 0 below x = -3.
+
+    Example::
+
+        >>> from ember.ops.reduced_precision import opmath
+        >>> x = ember.tensor([0.5], dtype=ember.bfloat16)
+        >>> backend = x._backend
+        >>> ember.tensor(opmath(x, lambda a: backend.xp.multiply(a, 0.37), x._data)).item()
+        0.1845703125
+    """
+    data = like._data
+    if data.dtype.itemsize != 2 or like.dtype not in dtypes.narrow_float:  # the itemsize first: the cheap test
+        return compute(*operands)
+    backend = like._backend
+    xp, narrow, wide = backend.xp, data.dtype, backend.native_dtype(dtypes.float32)
+    widened = [
+        xp.astype(o, wide)
+        if getattr(o, "dtype", None) == narrow
+        else xp.astype(xp.asarray(o, dtype=narrow), wide)
+        if round_numbers and isinstance(o, (int, float))
+        else o
+        for o in operands
+    ]
+    return xp.astype(compute(*widened), narrow)

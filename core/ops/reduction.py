@@ -32,14 +32,6 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _reduced_axes(dim, ndim):
-    """The axes a reduction over ``dim`` runs over: all of them for ``None`` and, as in PyTorch's
-    ``sum``, ``mean``, ``var``, ``std`` and ``norm``, for an empty list of dims."""
-    if dim is not None and not isinstance(dim, int) and len(dim) == 0:
-        dim = None
-    return normalize_dims(dim, ndim)
-
-
 def _restore_dims(grad, axes, ndim, keepdim):
     """Re-insert reduced axes (size 1) so that ``grad`` broadcasts against the input."""
     if keepdim or not axes:
@@ -60,6 +52,11 @@ class _Sum(Function):
     def backward(ctx, grad):
         grad = _restore_dims(grad, ctx.axes, len(ctx.shape), ctx.keepdim)
         return grad.expand(ctx.shape), None, None, None
+
+
+def _every_dim_if_empty(dim):
+    """``dim`` with an empty list read as every dimension, as PyTorch's sum, mean, var and std read it."""
+    return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
 
 
 def _accumulate_dtype(d, dtype):
@@ -96,7 +93,7 @@ def sum(
     """
     if _amp.active:
         (input,) = cast_inputs("sum", input, dtype=dtype)
-    axes = _reduced_axes(dim, len(input._data.shape))
+    axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
     d = input.dtype
     out = _accumulate_dtype(d, dtype)
     if out is not d:
@@ -134,7 +131,7 @@ def mean(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
         )
-    axes = _reduced_axes(dim, len(input._data.shape))
+    axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
     return _Mean.apply(input, axes, keepdim)
 
 
@@ -304,7 +301,7 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         tensor([4., 5., 6.])
     """
     axes = normalize_dims(dim if dim != () else None, input.ndim)
-    _check_nonempty("amax", input, axes)
+    _check_nonempty("amax", input, axes if dim != () else ())
     return _Amax.apply(input, axes, keepdim)
 
 
@@ -327,7 +324,7 @@ def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         tensor([1., 4.])
     """
     axes = normalize_dims(dim if dim != () else None, input.ndim)
-    _check_nonempty("amin", input, axes)
+    _check_nonempty("amin", input, axes if dim != () else ())
     return _Amin.apply(input, axes, keepdim)
 
 
@@ -554,7 +551,7 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std):
         unbiased, dim = dim, None
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
-    axes = _reduced_axes(dim, input.ndim)
+    axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
     full = len(axes) == input.ndim
     return _Variance.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
 
@@ -652,7 +649,7 @@ def var_mean(
     """
     mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
     return var(input, dim, unbiased, keepdim, correction=correction), input.mean(
-        _reduced_axes(mean_dim, input.ndim), keepdim
+        normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
     )
 
 
@@ -683,7 +680,7 @@ def std_mean(
     """
     mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
     return std(input, dim, unbiased, keepdim, correction=correction), input.mean(
-        _reduced_axes(mean_dim, input.ndim), keepdim
+        normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
     )
 
 
@@ -775,7 +772,7 @@ def norm(
         p = 2
     if isinstance(p, str):
         raise RuntimeError(f"norm(): unsupported norm type {p!r}")
-    axes = _reduced_axes(dim, input.ndim)
+    axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
     if p == math.inf:
         return input.abs().amax(axes, keepdim)
     if p == -math.inf:
@@ -802,7 +799,7 @@ def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) ->
     """
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("logsumexp", input)
-    axes = normalize_dims(dim, input.ndim)
+    axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
     if not input.dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())
     if input.numel() == 0:
@@ -1218,13 +1215,18 @@ def nanmean(
         >>> ember.nanmean(x, dim=1)
         tensor([1.0000, 3.5000])
     """
-    if dtype is not None:
-        input = input.to(dtype)
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point:  # the input's own type, whatever ``dtype`` asks for
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{_TORCH_NAMES[input.dtype.name]}"
         )
+    if dtype is not None:
+        if not dtypes.as_dtype(dtype).is_floating_point:
+            raise RuntimeError(
+                "nanmean(): could not infer output dtype. Optional dtype must be either a floating point or "
+                f"complex dtype. Got: {_TORCH_NAMES[dtypes.as_dtype(dtype).name]}"
+            )
+        input = input.to(dtype)
     count = input.detach().isnan().logical_not().sum(dim, keepdim=keepdim)
     return nansum(input, dim, keepdim) / count
 

@@ -76,7 +76,8 @@ def _digamma(b, x):
     value = xp.subtract(xp.subtract(xp.log(w), xp.divide(0.5, w)), xp.add(tail, shift))
     out = xp.where(reflect, xp.subtract(value, xp.divide(math.pi, xp.tan(math.pi * x))), value)
     pole = xp.logical_and(x <= 0, x == xp.floor(x))
-    return xp.where(pole, xp.where(x == 0, -math.inf, xp.full(x.shape, math.nan, dtype=x.dtype)), out)
+    # at zero the pole's side is the zero's sign: +inf at -0.0, -inf at +0.0 (as PyTorch)
+    return xp.where(pole, xp.where(x == 0, xp.divide(-1.0, x), xp.full(x.shape, math.nan, dtype=x.dtype)), out)
 
 
 def _hurwitz_zeta(b, s, x):

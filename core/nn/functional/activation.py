@@ -17,6 +17,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
+from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
 from ..common_types import _dtype_t
 
@@ -77,6 +78,11 @@ _KERNELS = {
 }
 
 
+#: the activations whose formula takes more than one rounding: a float16/bfloat16 input is computed in
+#: float32 and the result rounded once, as PyTorch's kernels compute them (the others are exact)
+_OPMATH = frozenset(("elu", "selu", "celu", "hardsigmoid", "hardswish"))
+
+
 def _apply(name, input, inplace, fn):
     """Run the out-of-place activation ``fn``; with ``inplace`` write the result into ``input``."""
     _check_tensor(name, input)
@@ -85,6 +91,8 @@ def _apply(name, input, inplace, fn):
         not_implemented(kernel[0], input.dtype)
     if input.dtype is dtypes.bool and name in ("hardtanh", "relu6"):
         raise RuntimeError("Bool inputs not supported for hardtanh")
+    if name in _OPMATH and input.dtype in dtypes.narrow_float:
+        fn = _in_float32(fn)
     if not inplace:
         return fn(input)
     if grad_state.enabled and input.requires_grad:
@@ -93,6 +101,11 @@ def _apply(name, input, inplace, fn):
         # compute from a copy so that the graph never reads the storage the write changes
         return input.copy_(fn(input.clone()))
     return input.copy_(fn(input))
+
+
+def _in_float32(fn):
+    """``fn`` computed on a float32 copy of its 16-bit float input, its result rounded back once."""
+    return lambda x: fn(x.float()).to(x.dtype)
 
 
 class _Threshold(Function):
@@ -567,7 +580,7 @@ class _Gelu(Function):
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
-        return x._make(x._backend.kernels.gelu(x._data, approximate))
+        return x._make(opmath(x, lambda data: x._backend.kernels.gelu(data, approximate), x._data))
 
     @staticmethod
     def backward(ctx, grad):
@@ -762,6 +775,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     _check_tensor("softplus", input)
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("softplus_cpu", input.dtype)
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch (opmath)
+        return softplus(input.float(), beta, threshold).to(input.dtype)
     scaled = input * beta if beta != 1 else input
     smooth = scaled.clamp(max=threshold).exp().log1p()
     if beta != 1:
