@@ -76,6 +76,18 @@ def test_lp_pool_matches_torch(device, dtype, nd, xs, args):
     )
 
 
+@pytest.mark.parametrize("nd, xs", [(1, (2, 3, 9)), (2, (2, 3, 5, 6)), (3, (1, 2, 3, 4, 5))])
+@pytest.mark.parametrize("norm_type", [float("inf"), -float("inf")])
+def test_lp_pool_infinite_norm_matches_torch(device, nd, xs, norm_type):
+    # p = +-inf is the largest / smallest magnitude of the window, not the p-th root of a sum
+    check(
+        lambda x: getattr(F, f"lp_pool{nd}d")(x, norm_type, 2, None, True),
+        lambda x: getattr(TF, f"lp_pool{nd}d")(x, norm_type, 2, None, True),
+        [randn(*xs)],
+        device=device,
+    )
+
+
 @pytest.mark.parametrize(
     "nd, xs, size", [(1, (2, 3, 8), 5), (2, (2, 3, 7, 9), (4, 5)), (2, (3, 10, 9), (None, 4)), (3, (1, 2, 5, 4, 7), 3)]
 )
