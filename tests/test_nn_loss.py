@@ -404,6 +404,25 @@ def test_cross_entropy_double_backward_matches_torch(device, dtype, reduction, w
     assert_close(eg.grad, tg.grad, dtype, what="second derivative in the upstream gradient")
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_cross_entropy_every_target_ignored_matches_torch(device, smoothing, create_graph):
+    """A batch whose targets are all ``ignore_index``: the mean loss is NaN (0 / 0) but the logits'
+    gradient is 0, as PyTorch's kernels skip the ignored rows (ember once gave NaN: inf * 0)."""
+    x = randn(3, 4)
+    target = np.full(3, 2)
+    ex = ember.tensor(x, device=device, requires_grad=True)
+    tx = torch.tensor(x, requires_grad=True)
+    kwargs = {"ignore_index": 2, "label_smoothing": smoothing}
+    eloss = F.cross_entropy(ex, ember.tensor(target, device=device), **kwargs)
+    tloss = TF.cross_entropy(tx, torch.tensor(target), **kwargs)
+    assert_close(eloss, tloss)  # both NaN
+    (egx,) = ember.autograd.grad(eloss, [ex], create_graph=create_graph)
+    (tgx,) = torch.autograd.grad(tloss, [tx], create_graph=create_graph)
+    assert_close(egx, tgx, what="input grad")
+    assert not egx.detach().cpu().numpy().any()
+
+
 def test_cross_entropy_label_smoothing_gradgradcheck(device):
     if not ember.backends.get_backend(device).supports_float64:
         pytest.skip("no float64")

@@ -1116,7 +1116,8 @@ class _NLLLossGrad(Function):
     @staticmethod
     def forward(ctx, grad, target, weight, ignore_index, reduction, total, num_classes):
         ctx.args = (target, weight, ignore_index, reduction)
-        coeff = grad._data if reduction == "none" else grad._data / total if reduction == "mean" else grad._data
+        # the backend's divide: 0 / 0 (every target ignored) is NaN silently, as in PyTorch
+        coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data
         return grad._make(
             grad._backend.kernels.nll_loss_backward(coeff, target._data, wdata, ignore_index, num_classes)
@@ -1136,7 +1137,7 @@ def _reduce_losses(xp, losses, w, reduction):
     if reduction == "sum":
         return xp.sum(losses), None
     total = xp.sum(w)
-    return xp.sum(losses) / total, total
+    return xp.divide(xp.sum(losses), total), total  # the backend's divide: 0 / 0 is NaN silently
 
 
 class _NLLLoss(Function):
@@ -1174,7 +1175,7 @@ class _CrossEntropy(Function):
         target, weight, ignore_index, reduction, total, label_smoothing = ctx.args
         if grad_state.enabled:
             return _cross_entropy_grad_graph(ctx.saved_tensors[0], grad, *ctx.args), None, None, None, None, None
-        coeff = grad._data / total if reduction == "mean" else grad._data
+        coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data
         return (
             grad._make(
@@ -1197,10 +1198,12 @@ def _cross_entropy_grad_graph(x, grad, target, weight, ignore_index, reduction, 
     g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes)
     if label_smoothing > 0:
         coeff = grad / x._make(total) if reduction == "mean" else grad
-        valid = x._make(x._backend.xp.astype(target._data != ignore_index, x._data.dtype))
-        spread = valid.reshape((-1, 1)) if weight is None else valid.reshape((-1, 1)) * weight.reshape((1, -1))
+        valid = x._make(target._data != ignore_index).reshape((-1, 1))
         coeff = coeff.reshape((-1, 1)) if coeff.ndim else coeff
-        g = g * (1 - label_smoothing) - coeff * spread * (label_smoothing / num_classes)
+        # an ignored row's share selected to 0 (not multiplied by 0: coeff is inf when every row is ignored)
+        spread = where(valid, coeff * (label_smoothing / num_classes), 0.0)
+        spread = spread if weight is None else spread * weight.reshape((1, -1))
+        g = g * (1 - label_smoothing) - spread
     return g - softmax(x, 1) * g.sum(1, keepdim=True)
 
 
