@@ -265,6 +265,11 @@ def test_errors(device):
         F.nll_loss(ember.randn(2, 3, 4, device=device), ember.zeros(2, 5, dtype=ember.int64, device=device))
     with pytest.warns(UserWarning, match="target size"):
         F.mse_loss(x, ember.randn(5, device=device))
+    # PyTorch's RuntimeError, for class indices and probabilities alike
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+        F.cross_entropy(x, ember.tensor([0, 1, 2], device=device), label_smoothing=1.5)
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+        nn.CrossEntropyLoss(label_smoothing=1.5)(x, x.softmax(1))
 
 
 def test_seed_examples():
@@ -421,6 +426,19 @@ def test_cross_entropy_every_target_ignored_matches_torch(device, smoothing, cre
     (tgx,) = torch.autograd.grad(tloss, [tx], create_graph=create_graph)
     assert_close(egx, tgx, what="input grad")
     assert not egx.detach().cpu().numpy().any()
+
+
+@pytest.mark.parametrize("probabilities", [False, True])
+def test_cross_entropy_negative_label_smoothing_is_none(device, probabilities):
+    """PyTorch accepts a negative ``label_smoothing`` and smooths only for a positive one."""
+    x = randn(4, 5)
+    target = PROBS if probabilities else CLASSES
+    check(
+        lambda t, y: F.cross_entropy(t, y, label_smoothing=-0.3),
+        lambda t, y: TF.cross_entropy(t, y, label_smoothing=-0.3),
+        [x, target],
+        device=device,
+    )
 
 
 def test_cross_entropy_label_smoothing_gradgradcheck(device):

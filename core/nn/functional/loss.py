@@ -1337,8 +1337,9 @@ def cross_entropy(
         input, target, weight = cast_inputs("cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cross_entropy", input=input, target=target)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    label_smoothing = max(label_smoothing, 0.0)  # PyTorch smooths only for a positive value
     class_dim = 1 if input.ndim >= 2 else 0
     # the fused kernel computes in the input's type; a 16-bit input takes log_softmax (float32
     # inside, rounded once) and nll_loss, whose rounding is PyTorch's
