@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from reference import assert_close, randn
@@ -159,6 +161,34 @@ def test_errors(device):
         F.embedding_bag(ember.tensor([1, 2], device=device), w)
     with pytest.raises(NotImplementedError, match="per_sample_weights"):
         F.embedding_bag(ember.tensor(INDICES, device=device), w, per_sample_weights=ember.ones(2, 4))
+
+
+@pytest.mark.parametrize(
+    "indices, offsets, include_last_offset",
+    [
+        ([1, 2], [1], False),  # offsets[0] is not 0
+        ([], [1], False),  # checked with no indices too
+        ([1, 2], [0, 3], False),  # offsets[-1] past the input
+        ([1, 2], [0, 3], True),
+        ([1, 2], [], True),  # no end offset
+    ],
+)
+def test_embedding_bag_offsets_errors_match_torch(device, indices, offsets, include_last_offset):
+    """PyTorch's RuntimeError for offsets that do not describe bags of the input (ember accepted some)."""
+    w = randn(5, 3)
+    kwargs = {"include_last_offset": include_last_offset}
+    with pytest.raises(RuntimeError) as expected:
+        TF.embedding_bag(
+            torch.tensor(indices, dtype=torch.long), torch.tensor(w), torch.tensor(offsets, dtype=torch.long), **kwargs
+        )
+    message = str(expected.value).splitlines()[0]
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        F.embedding_bag(
+            ember.tensor(indices, dtype=ember.long, device=device),
+            ember.tensor(w, device=device),
+            ember.tensor(offsets, dtype=ember.long, device=device),
+            **kwargs,
+        )
 
 
 def test_seed_examples():

@@ -214,15 +214,21 @@ def embedding_bag(
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
     n = input.shape[0]
     end = n
+    if include_last_offset and offsets.shape[0] == 0:
+        raise RuntimeError("include_last_offset: number of offset should be at least 1")
+    if offsets.shape[0]:  # PyTorch's checks, on the offsets as given
+        first, last = int(offsets[0].item()), int(offsets[-1].item())
+        if first != 0:
+            raise RuntimeError(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. "
+                f"However, got {first}"
+            )
+        if last > n:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {last}")
     if include_last_offset:
-        if offsets.shape[0]:
-            end = min(n, int(offsets[-1].item()))
+        end = int(offsets[-1].item())
         offsets = offsets[:-1]
     num_bags = offsets.shape[0]
-    if num_bags and n and int(offsets[0].item()) != 0:
-        raise ValueError(
-            f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got {int(offsets[0].item())}"
-        )
     padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0])
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
