@@ -117,6 +117,8 @@ BAD_INPUTS = {
  "multinomial_3d": lambda T: T.multinomial(T.ones(2, 2, 2), 1),
  "one_hot_neg": lambda T: T.nn.functional.one_hot(T.tensor([-1])),
  "one_hot_float": lambda T: T.nn.functional.one_hot(T.tensor([1.0])),
+ "one_hot_empty_infer": lambda T: T.nn.functional.one_hot(T.zeros(0, dtype=T.int64)),
+ "one_hot_empty_given": lambda T: T.nn.functional.one_hot(T.zeros(0, dtype=T.int64), 3),
  "pad_bad": lambda T: T.nn.functional.pad(T.zeros(2, 2), (1,)),
  "interpolate_none": lambda T: T.nn.functional.interpolate(T.zeros(1, 1, 2, 2)),
  "layer_norm_shape": lambda T: T.nn.functional.layer_norm(T.zeros(2, 3), (4,)),
