@@ -3,6 +3,7 @@ N-d inputs, gradchecks (incl. double backward of NLL), bad-input errors, seed ex
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 
@@ -439,6 +440,41 @@ def test_cross_entropy_negative_label_smoothing_is_none(device, probabilities):
         [x, target],
         device=device,
     )
+
+
+@pytest.mark.parametrize("with_logits", [True, False])
+@pytest.mark.parametrize("operand", ["target", "weight", "pos_weight"])
+def test_binary_cross_entropy_mixed_dtypes_match_torch(device, with_logits, operand):
+    """float32 predictions against a float64 target, weight or pos_weight (as NumPy labels give): the
+    output's and gradients' dtypes and values are PyTorch's. ember's BCE-with-logits backward once failed
+    on a float64 target, and the weights promoted the loss to float64."""
+    if operand == "pos_weight" and not with_logits:
+        pytest.skip("binary_cross_entropy has no pos_weight")
+    rng = np.random.default_rng(7)
+    logits = rng.standard_normal((3, 4)).astype(np.float32)
+    x = logits if with_logits else (1 / (1 + np.exp(-logits))).astype(np.float32)
+    y = rng.uniform(size=(3, 4))
+    w = rng.uniform(0.5, 2.0, size=4)
+    results = []
+    for lib, fn in ((ember, F), (torch, TF)):
+        name = "binary_cross_entropy_with_logits" if with_logits else "binary_cross_entropy"
+        new = functools.partial(ember.tensor, device=device) if lib is ember else torch.tensor
+        inp = new(x, requires_grad=True)
+        target = new(y if operand == "target" else y.astype(np.float32), requires_grad=operand == "target")
+        kwargs = {operand: new(w)} if operand != "target" else {}
+        if operand != "target" or with_logits:
+            out = getattr(fn, name)(inp, target, reduction="none", **kwargs)
+            out.sum().backward()
+            results.append((out, inp.grad, target.grad))
+        else:  # PyTorch's kernel takes one dtype
+            with pytest.raises(RuntimeError, match="Found dtype Double but expected Float"):
+                getattr(fn, name)(inp, target)
+    for e, t in zip(*results):
+        if t is None:
+            assert e is None
+            continue
+        assert e.dtype.name == str(t.dtype).removeprefix("torch.")
+        assert_close(e, t, rtol=1e-6, atol=1e-6)
 
 
 def test_cross_entropy_label_smoothing_gradgradcheck(device):

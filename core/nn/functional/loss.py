@@ -512,12 +512,14 @@ def binary_cross_entropy(
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("binary_cross_entropy", input.dtype)
     _check_same_size("binary_cross_entropy", input, target)
+    if target.dtype is not input.dtype:  # PyTorch's kernel takes one dtype, no promotion
+        raise RuntimeError(f"Found dtype {TORCH_NAMES[target.dtype]} but expected {TORCH_NAMES[input.dtype]}")
     d = input.detach()
     if bool(((d < 0).logical_or(d > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
-        loss = loss * weight
+        loss = (loss * weight).to(loss.dtype)  # the weight does not promote (PyTorch)
     return _reduce(loss, reduction)
 
 
@@ -583,7 +585,7 @@ def binary_cross_entropy_with_logits(
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
-        loss = loss * weight
+        loss = (loss * weight).to(loss.dtype)  # weighted in place in PyTorch: no promotion
     return _reduce(loss, reduction)
 
 
@@ -595,9 +597,10 @@ class _BinaryCrossEntropyWithLogits(Function):
     def forward(ctx, input, target, pos_weight):
         ctx.save_for_backward(input, target, pos_weight)
         log_sig = logsigmoid(input)
-        if pos_weight is not None:
-            return (1 - target) * input - ((pos_weight - 1) * target + 1) * log_sig
-        return (1 - target) * input - log_sig
+        linear = (1 - target) * input
+        if pos_weight is not None:  # the logits' and target's dtype: pos_weight does not promote (PyTorch)
+            return (linear - ((pos_weight - 1) * target + 1) * log_sig).to(linear.dtype)
+        return linear - log_sig
 
     @staticmethod
     def backward(ctx, grad):
@@ -615,10 +618,11 @@ class _BinaryCrossEntropyWithLogits(Function):
                 gy = (logsigmoid(-x) - pos_weight * logsigmoid(x)) * grad
             if needs[2]:
                 gp = sum_to(-(y * logsigmoid(x)) * grad, pos_weight.shape)
+        # each gradient in its operand's dtype (a float64 target of float32 logits promotes the products)
         return (
-            None if gx is None else sum_to(gx, x.shape),
-            None if gy is None else sum_to(gy, y.shape),
-            gp,
+            None if gx is None else sum_to(gx, x.shape).to(x.dtype),
+            None if gy is None else sum_to(gy, y.shape).to(y.dtype),
+            None if gp is None else gp.to(pos_weight.dtype),
         )
 
 
