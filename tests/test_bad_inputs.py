@@ -118,6 +118,11 @@ BAD_INPUTS = {
  "one_hot_neg": lambda T: T.nn.functional.one_hot(T.tensor([-1])),
  "one_hot_float": lambda T: T.nn.functional.one_hot(T.tensor([1.0])),
  "one_hot_empty_infer": lambda T: T.nn.functional.one_hot(T.zeros(0, dtype=T.int64)),
+ "nll_weight_dtype": lambda T: T.nn.functional.nll_loss(T.zeros(2, 3), T.tensor([0, 1]), T.ones(3, dtype=T.float64)),
+ "cross_entropy_weight_dtype": lambda T: T.nn.CrossEntropyLoss(T.ones(3))(T.zeros(2, 3, dtype=T.float64), T.tensor([0, 1])),
+ "cross_entropy_smoothing_weight_dtype": lambda T: T.nn.functional.cross_entropy(
+     T.zeros(2, 3), T.tensor([0, 1]), T.ones(3, dtype=T.float64), label_smoothing=0.1),
+ "multi_margin_weight_dtype": lambda T: T.nn.functional.multi_margin_loss(T.zeros(2, 3), T.tensor([0, 1]), weight=T.ones(3, dtype=T.float64)),
  "one_hot_empty_given": lambda T: T.nn.functional.one_hot(T.zeros(0, dtype=T.int64), 3),
  "pad_bad": lambda T: T.nn.functional.pad(T.zeros(2, 2), (1,)),
  "interpolate_none": lambda T: T.nn.functional.interpolate(T.zeros(1, 1, 2, 2)),

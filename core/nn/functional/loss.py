@@ -792,6 +792,7 @@ def multi_margin_loss(
             raise RuntimeError(
                 f"multi_margin_loss: inconsistent weight size, expected {[n_classes]} but got {list(weight.shape)}"
             )
+        _check_weight_dtype(weight, input)
         weight = weight[t]
     loss = _MultiMargin.apply(x, t, weight, p, margin)
     if unbatched and reduction == "none":
@@ -1235,6 +1236,12 @@ def _flatten_classes(name, input, target, target_is_index=True):
     return input.movedim(1, -1).reshape((-1, c)), target.reshape((-1,)), expected
 
 
+def _check_weight_dtype(weight, input):
+    """PyTorch's class-index kernels take the weight in the input's dtype, without promotion."""
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {TORCH_NAMES[input.dtype]} but found {TORCH_NAMES[weight.dtype]}")
+
+
 def _check_weight(weight, n_classes, input):
     if weight is not None:
         if not isinstance(weight, Tensor):
@@ -1298,6 +1305,7 @@ def _class_index_operands(input, target, weight, ignore_index):
     x, t, out_shape = _flatten_classes("nll_loss", input, target)
     n_classes = x.shape[1]
     weight = _check_weight(weight, n_classes, input)
+    _check_weight_dtype(weight, input)
     _check_class_range("nll_loss", t, n_classes, ignore_index)
     return x, t, out_shape, weight
 
