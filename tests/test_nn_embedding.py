@@ -220,3 +220,21 @@ def test_numpy_embedding_backward_agrees_with_portable(dtype):
         got = backend.kernels.embedding_backward(grad, indices, num)
         assert got.dtype == dtype and got.shape == (num, 5)
         np.testing.assert_array_equal(got, portable.embedding_backward(grad, indices, num))
+
+
+@pytest.mark.parametrize("bag", [False, True])
+def test_sparse_gradient_refuses_scale_grad_by_freq_as_torch(device, bag):
+    """PyTorch raises in backward for a sparse gradient scaled by frequency (ember once computed it)."""
+    results = []
+    for lib in (nn, torch.nn):
+        new = (lambda a: ember.tensor(a, device=device)) if lib is nn else torch.tensor
+        if bag:
+            module = lib.EmbeddingBag(6, 3, mode="sum", sparse=True, scale_grad_by_freq=True)
+            out = module.to(device)(new([1, 1, 2]), new([0])) if lib is nn else module(new([1, 1, 2]), new([0]))
+        else:
+            module = lib.Embedding(6, 3, sparse=True, scale_grad_by_freq=True)
+            out = module.to(device)(new([1, 1, 2])) if lib is nn else module(new([1, 1, 2]))
+        with pytest.raises(RuntimeError, match="scale_grad_by_freq not supported with sparse gradients") as info:
+            out.sum().backward()
+        results.append(type(info.value))
+    assert results[0] is results[1]

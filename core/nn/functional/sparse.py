@@ -36,6 +36,8 @@ class _Embedding(Function):
         if padding_idx is not None:
             g = g * (flat != padding_idx).to(g.dtype).unsqueeze(1)
         if scale_grad_by_freq:
+            if sparse:  # PyTorch's sparse gradient kernel has no frequency scaling
+                raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
             counts = g.detach().new_zeros((num,)).index_add(0, flat, g.detach().new_ones(flat.shape))
             g = g / counts[flat].unsqueeze(1)
         if sparse:
