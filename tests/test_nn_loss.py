@@ -477,6 +477,20 @@ def test_binary_cross_entropy_mixed_dtypes_match_torch(device, with_logits, oper
         assert_close(e, t, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("reduction", ["none", "sum"])
+def test_kl_div_zero_and_negative_targets_match_torch(device, reduction):
+    """PyTorch's ``xlogy(target, target)``: a zero target adds 0 to the loss but NaN to its own gradient,
+    a negative target is NaN (ember once gave finite values for both)."""
+    x = np.array([-1.0, -2.0, -0.5, -0.3])
+    target = np.array([-0.2, 0.0, 0.5, 1.0])
+    check(
+        lambda a, t: F.kl_div(a, t, reduction=reduction),
+        lambda a, t: TF.kl_div(a, t, reduction=reduction),
+        [x, target],
+        device=device,
+    )
+
+
 def test_cross_entropy_label_smoothing_gradgradcheck(device):
     if not ember.backends.get_backend(device).supports_float64:
         pytest.skip("no float64")

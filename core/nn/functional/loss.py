@@ -459,9 +459,9 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        positive = target > 0
-        safe = where(positive, target, 1.0).to(target.dtype)
-        loss = where(positive, target * safe.log(), 0.0).to(input.dtype) - target * input
+        # PyTorch's xlogy(target, target): 0 at target 0, NaN for a negative target (and, in the
+        # target's gradient, at 0)
+        loss = where(target == 0, 0.0, target * target.log()).to(input.dtype) - target * input
     if reduction == "batchmean":
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total
