@@ -491,6 +491,20 @@ def test_kl_div_zero_and_negative_targets_match_torch(device, reduction):
     )
 
 
+@pytest.mark.parametrize("log_input", [True, False])
+def test_poisson_nll_full_target_gradient_matches_torch(device, log_input):
+    """Stirling's term is masked to 0 for targets up to 1, but its gradient is NaN at target 0, as PyTorch's
+    masked_fill of ``target * log(target)`` (ember once gave 0 there)."""
+    x = np.array([0.3, 1.2, 0.5, 2.0, 0.7])
+    target = np.array([0.0, 0.5, 1.0, 3.0, 2.0])
+    check(
+        lambda a, t: F.poisson_nll_loss(a, t, log_input=log_input, full=True, reduction="none"),
+        lambda a, t: TF.poisson_nll_loss(a, t, log_input=log_input, full=True, reduction="none"),
+        [x, target],
+        device=device,
+    )
+
+
 def test_cross_entropy_label_smoothing_gradgradcheck(device):
     if not ember.backends.get_backend(device).supports_float64:
         pytest.skip("no float64")

@@ -352,9 +352,8 @@ def poisson_nll_loss(
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
-    if full:
-        safe = where(target > 1, target, 1.0).to(target.dtype)
-        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+    if full:  # Stirling's term, masked to 0 up to target 1 (PyTorch's masked_fill: NaN in the gradient at 0)
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
         loss = loss + where(target > 1, stirling, 0.0).to(loss.dtype)
     return _reduce(loss, reduction)
 
