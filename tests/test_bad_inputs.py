@@ -118,6 +118,10 @@ BAD_INPUTS = {
  "one_hot_neg": lambda T: T.nn.functional.one_hot(T.tensor([-1])),
  "one_hot_float": lambda T: T.nn.functional.one_hot(T.tensor([1.0])),
  "one_hot_empty_infer": lambda T: T.nn.functional.one_hot(T.zeros(0, dtype=T.int64)),
+ "pack_lengths_float": lambda T: T.nn.utils.rnn.pack_padded_sequence(T.ones(3, 4, 2), T.tensor([4.7, 2.0, 1.0]), batch_first=True).batch_sizes,
+ "pack_lengths_2d": lambda T: T.nn.utils.rnn.pack_padded_sequence(T.ones(3, 4, 2), [[4, 2, 1]], batch_first=True),
+ "pack_lengths_0d": lambda T: T.nn.utils.rnn.pack_padded_sequence(T.ones(3, 4, 2), T.tensor(3), batch_first=True),
+ "pad_sequence_side": lambda T: T.nn.utils.rnn.pad_sequence([T.ones(2)], padding_side="middle"),
  "nll_weight_dtype": lambda T: T.nn.functional.nll_loss(T.zeros(2, 3), T.tensor([0, 1]), T.ones(3, dtype=T.float64)),
  "cross_entropy_weight_dtype": lambda T: T.nn.CrossEntropyLoss(T.ones(3))(T.zeros(2, 3, dtype=T.float64), T.tensor([0, 1])),
  "cross_entropy_smoothing_weight_dtype": lambda T: T.nn.functional.cross_entropy(
