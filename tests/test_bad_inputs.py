@@ -118,6 +118,7 @@ BAD_INPUTS = {
  "one_hot_neg": lambda T: T.nn.functional.one_hot(T.tensor([-1])),
  "one_hot_float": lambda T: T.nn.functional.one_hot(T.tensor([1.0])),
  "one_hot_empty_infer": lambda T: T.nn.functional.one_hot(T.zeros(0, dtype=T.int64)),
+ "bilinear_no_in1_features": lambda T: T.nn.Bilinear(0, 2, 3),
  "pack_lengths_float": lambda T: T.nn.utils.rnn.pack_padded_sequence(T.ones(3, 4, 2), T.tensor([4.7, 2.0, 1.0]), batch_first=True).batch_sizes,
  "pack_lengths_2d": lambda T: T.nn.utils.rnn.pack_padded_sequence(T.ones(3, 4, 2), [[4, 2, 1]], batch_first=True),
  "pack_lengths_0d": lambda T: T.nn.utils.rnn.pack_padded_sequence(T.ones(3, 4, 2), T.tensor(3), batch_first=True),
