@@ -274,6 +274,16 @@ def test_transformer_encoder_inference_zeroes_padding_as_torch(device, layer_kwa
         nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, norm_first=True, batch_first=True), 1)
 
 
+def test_attention_empty_batch_matches_torch(device):
+    """A batch of 0 sequences through multi-head attention and an encoder layer (ember once failed to
+    reshape the empty output with -1 and, in the layer's ReLU backward, to size its blocks)."""
+    t_mha, e_mha = torch.nn.MultiheadAttention(4, 2), nn.MultiheadAttention(4, 2)
+    _pair(t_mha, e_mha, device, ember.float64, [randn(3, 0, 4)] * 3)
+    t_layer = torch.nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True)
+    e_layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True)
+    _pair(t_layer, e_layer, device, ember.float64, [randn(0, 3, 4)])
+
+
 def test_transformer_decoder_stack(device, dtype):
     t_layer = torch.nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True)
     e_layer = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True)

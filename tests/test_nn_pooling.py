@@ -333,3 +333,13 @@ def test_numpy_max_pool_agrees_with_portable(shape, args, nan, threads, block, n
     assert values.dtype == np.float32 and indices.dtype == np.int64
     np.testing.assert_array_equal(values, want_values)
     np.testing.assert_array_equal(indices, want_indices)
+
+
+@pytest.mark.parametrize(
+    "name, args, shape",
+    [("max_pool2d", (2,), (0, 3, 4, 4)), ("max_pool1d", (2,), (0, 3, 4)), ("lp_pool2d", (2.0, 2), (0, 3, 4, 4))],
+)
+def test_pool_empty_batch_matches_torch(device, name, args, shape):
+    """A batch of 0 samples: an empty output and gradient, as PyTorch (ember's NumPy kernels once raised
+    IndexError sizing their blocks by the first sample)."""
+    check(lambda x: getattr(F, name)(x, *args), lambda x: getattr(TF, name)(x, *args), [randn(*shape)], device=device)
