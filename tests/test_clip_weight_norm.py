@@ -42,6 +42,25 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm, device):
         np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("norm_type", [2.0, math.inf])
+def test_clip_grad_norm_of_a_generator_clips(norm_type, device):
+    """``clip_grad_norm_(model.parameters(), ...)``: the generator is read once for the norm and once for
+    the scaling (ember once returned the norm and left the gradients unclipped)."""
+    pe, pt = _params_with_grads(device)
+    total_e = nn.utils.clip_grad_norm_((p for p in pe), 0.5, norm_type=norm_type)
+    total_t = torch.nn.utils.clip_grad_norm_((p for p in pt), 0.5, norm_type=norm_type)
+    assert float(total_e) == pytest.approx(total_t.item(), rel=1e-10)
+    for a, b in zip(pe, pt):
+        np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), rtol=1e-10)
+    model = nn.Linear(4, 3).to(device)
+    model(ember.ones(2, 4, device=device)).sum().backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 0.1, norm_type=norm_type)
+    assert float(nn.utils.get_total_norm([p.grad for p in model.parameters()], norm_type)) <= 0.1 + 1e-6
+    for lib in (nn, torch.nn):
+        with pytest.warns(UserWarning, match="`parameters` is an empty generator, no gradient clipping will occur"):
+            lib.utils.clip_grad_norm_((p for p in []), 1.0)
+
+
 def test_clip_grad_norm_single_tensor_none_grads_and_errors():
     p = nn.Parameter(ember.ones(3))
     assert float(nn.utils.clip_grad_norm_(p, 1.0)) == 0.0  # no gradient at all

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 import ember
@@ -137,3 +139,45 @@ def test_errors():
         lr_scheduler.LambdaLR(opt_e, [lambda e: 1.0])
     with pytest.raises(ValueError, match="total_steps OR"):
         lr_scheduler.OneCycleLR(opt_e, max_lr=0.1)
+
+
+def _warnings(fn):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+    return [str(w.message).split(".")[0] for w in caught]
+
+
+@pytest.mark.parametrize("optimizer_first", [True, False])
+@pytest.mark.parametrize(
+    "name,kwargs", [("StepLR", {"step_size": 2}), ("OneCycleLR", {"max_lr": 1.0, "total_steps": 9})]
+)
+def test_step_order_and_get_lr_warnings_match_torch(optimizer_first, name, kwargs):
+    """PyTorch warns when the first ``scheduler.step()`` comes before any ``optimizer.step()`` and when
+    ``get_lr()`` is called outside a step (ember once stayed silent)."""
+    caught = []
+    for lib, opt in zip((optim, torch.optim), _optimizers()):
+        sched = getattr(lib.lr_scheduler, name)(opt, **kwargs)
+
+        def steps(opt=opt, sched=sched):
+            if optimizer_first:
+                opt.step()
+            sched.step()
+            opt.step()
+            sched.step()
+            sched.get_lr()
+
+        caught.append(_warnings(steps))
+    assert caught[0] == caught[1]
+    assert any(m.startswith("To get the last learning rate") for m in caught[0])
+    assert any(m.startswith("Detected call of `lr_scheduler") for m in caught[0]) != optimizer_first
+
+
+def test_state_dict_keys_match_torch():
+    keys = []
+    for lib, opt in zip((optim, torch.optim), _optimizers()):
+        sched = lib.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+        opt.step()
+        sched.step()
+        keys.append(sorted(sched.state_dict()))
+    assert keys[0] == keys[1]

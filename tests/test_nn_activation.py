@@ -95,6 +95,18 @@ MODULES = [
 ]
 
 
+@pytest.mark.parametrize(
+    "name, args",
+    [("hardswish", ()), ("hardsigmoid", ()), ("rrelu", (0.1, 0.3)), ("leaky_relu", (0.2,)), ("relu6", ())]
+    + [("hardtanh", (-1.0, 2.0)), ("threshold", (0.5, 20.0)), ("softshrink", (0.5,)), ("hardshrink", (0.5,))],
+)
+def test_gradient_at_the_kinks_matches_torch(name, args, device, dtype):
+    """The one-sided choices at the breakpoints are PyTorch's: hardswish's gradient is 0 at -3 and
+    1 at 3, rrelu's (evaluation) is the slope at 0 (ember once gave -0.5, 1.5 and 1)."""
+    x = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0, 6.0, -6.0])
+    check(lambda t: getattr(F, name)(t, *args), lambda t: getattr(TF, name)(t, *args), [x], device=device, dtype=dtype)
+
+
 @pytest.mark.parametrize("name,args", MODULES, ids=[m[0] for m in MODULES])
 def test_module_matches_torch(name, args, device, dtype):
     m, tm = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
@@ -202,8 +214,13 @@ def test_errors(device):
         F.prelu(ember.randn(2, 3, device=device), ember.ones(4, device=device))
     with pytest.raises(IndexError):
         F.softmax(ember.randn(2, 3, device=device), dim=2)
-    with pytest.raises(ValueError):
-        nn.Hardtanh(1, -1)
+    for low, high in ((1, -1), (1, 1)):  # PyTorch asserts in the module
+        with pytest.raises(AssertionError, match="must be greater than min_val"):
+            nn.Hardtanh(low, high)
+        with pytest.raises(AssertionError):
+            torch.nn.Hardtanh(low, high)
+    with pytest.raises(ValueError, match="min_val cannot be greater than max_val"):
+        F.hardtanh(ember.randn(2, device=device), 1.0, -1.0)
 
 
 def test_seed_examples():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from reference import assert_close, check, randn, to_ember, torch
@@ -239,6 +241,47 @@ def test_transformer(device, dtype, kwargs):
         "tgt_key_padding_mask": ~_mask(N, T),
     }
     _pair(t_mod, e_mod, device, dtype, [randn(*lead(S), 8), randn(*lead(T), 8)], **masks)
+
+
+@pytest.mark.parametrize(
+    "layer_kwargs, float_mask, ragged",
+    [({}, False, False), ({}, True, False), ({"norm_first": True}, False, False), ({}, False, True)],
+)
+def test_transformer_encoder_inference_zeroes_padding_as_torch(device, layer_kwargs, float_mask, ragged):
+    """PyTorch's encoder stack in evaluation without autograd runs padded batches as nested tensors:
+    the padded positions come out 0 (before ``norm``), unless its layer or mask rules that path out
+    (ember once computed them in every mode)."""
+    lengths = [5, 3, 1]
+    pad = np.arange(5)[None, :] >= np.array(lengths)[:, None]
+    if ragged:
+        pad[1, 0] = True  # padding not at the end: no nested tensor
+    mask = np.where(pad, -np.inf, 0.0) if float_mask else pad
+    mods = []
+    for lib in (torch.nn, nn):
+        layer = lib.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, **layer_kwargs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # norm_first: both warn that no nested tensor will be used
+            mods.append(lib.TransformerEncoder(layer, 2, norm=lib.LayerNorm(8)).eval())
+    t_mod, e_mod = mods
+    _load(e_mod, t_mod, device, ember.float64)
+    x = randn(3, 5, 8)
+    with torch.no_grad():
+        expected = t_mod(torch.tensor(x), src_key_padding_mask=torch.tensor(mask))
+    with ember.no_grad():
+        actual = e_mod(ember.tensor(x, device=device), src_key_padding_mask=ember.tensor(mask, device=device))
+    assert_close(actual, expected, ember.float64)
+    with pytest.warns(UserWarning, match="use_nested_tensor is False because encoder_layer.norm_first was True"):
+        nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, norm_first=True, batch_first=True), 1)
+
+
+def test_attention_empty_batch_matches_torch(device):
+    """A batch of 0 sequences through multi-head attention and an encoder layer (ember once failed to
+    reshape the empty output with -1 and, in the layer's ReLU backward, to size its blocks)."""
+    t_mha, e_mha = torch.nn.MultiheadAttention(4, 2), nn.MultiheadAttention(4, 2)
+    _pair(t_mha, e_mha, device, ember.float64, [randn(3, 0, 4)] * 3)
+    t_layer = torch.nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True)
+    e_layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True)
+    _pair(t_layer, e_layer, device, ember.float64, [randn(0, 3, 4)])
 
 
 def test_transformer_decoder_stack(device, dtype):

@@ -408,3 +408,22 @@ def test_numpy_gemm_conv_kernels_non_finite(where, no_onednn):
         rtol=1e-10,
         atol=1e-10,
     )
+
+
+@pytest.mark.parametrize(
+    "name, weight_shape, kwargs, shape",
+    [
+        ("conv2d", (4, 3, 3, 3), {"padding": 1}, (0, 3, 5, 5)),
+        ("conv1d", (6, 1, 3), {"groups": 3}, (0, 3, 6)),
+        ("conv_transpose2d", (3, 4, 3, 3), {"stride": 2}, (0, 3, 5, 5)),
+    ],
+)
+def test_conv_empty_batch_matches_torch(device, name, weight_shape, kwargs, shape):
+    """A batch of 0 samples: empty output, empty input gradient and a zero weight gradient, as PyTorch
+    (ember's NumPy weight gradient once raised IndexError summing no chunks)."""
+    check(
+        lambda x, w: getattr(F, name)(x, w, **kwargs),
+        lambda x, w: getattr(TF, name)(x, w, **kwargs),
+        [randn(*shape), randn(*weight_shape)],
+        device=device,
+    )

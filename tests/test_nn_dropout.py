@@ -99,3 +99,21 @@ def test_seed_examples():
     assert m(Variable(ember.randn(20, 16, 4, 32, 32))).shape == (20, 16, 4, 32, 32)
     m = nn.AlphaDropout(p=0.2)
     assert m(Variable(ember.randn(20, 16))).shape == (20, 16)
+
+
+@pytest.mark.parametrize("name", ["dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d"])
+@pytest.mark.parametrize("dtype_name", ["int64", "bool", "uint8"])
+def test_integer_input_matches_torch(name, dtype_name, device):
+    """An integer or bool input in training: p=0 and p=1 keep its dtype (p=1 gives zeros), any other p
+    raises PyTorch's RuntimeError (ember once returned float32)."""
+    torch = pytest.importorskip("torch")
+    x = np.ones((2, 3, 4), dtype=dtype_name)
+    for p in (0.0, 1.0):
+        out = getattr(F, name)(ember.tensor(x, device=device), p, True)
+        ref = getattr(torch.nn.functional, name)(torch.tensor(x), p, True)
+        assert out.dtype.name == dtype_name == str(ref.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(out.cpu().numpy(), ref.numpy())
+    with pytest.raises(RuntimeError):
+        getattr(torch.nn.functional, name)(torch.tensor(x), 0.5, True)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type"):
+        getattr(F, name)(ember.tensor(x, device=device), 0.5, True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from reference import assert_close, randn
@@ -161,6 +163,34 @@ def test_errors(device):
         F.embedding_bag(ember.tensor(INDICES, device=device), w, per_sample_weights=ember.ones(2, 4))
 
 
+@pytest.mark.parametrize(
+    "indices, offsets, include_last_offset",
+    [
+        ([1, 2], [1], False),  # offsets[0] is not 0
+        ([], [1], False),  # checked with no indices too
+        ([1, 2], [0, 3], False),  # offsets[-1] past the input
+        ([1, 2], [0, 3], True),
+        ([1, 2], [], True),  # no end offset
+    ],
+)
+def test_embedding_bag_offsets_errors_match_torch(device, indices, offsets, include_last_offset):
+    """PyTorch's RuntimeError for offsets that do not describe bags of the input (ember accepted some)."""
+    w = randn(5, 3)
+    kwargs = {"include_last_offset": include_last_offset}
+    with pytest.raises(RuntimeError) as expected:
+        TF.embedding_bag(
+            torch.tensor(indices, dtype=torch.long), torch.tensor(w), torch.tensor(offsets, dtype=torch.long), **kwargs
+        )
+    message = str(expected.value).splitlines()[0]
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        F.embedding_bag(
+            ember.tensor(indices, dtype=ember.long, device=device),
+            ember.tensor(w, device=device),
+            ember.tensor(offsets, dtype=ember.long, device=device),
+            **kwargs,
+        )
+
+
 def test_seed_examples():
     embedding = nn.Embedding(10, 3)
     input = Variable(ember.LongTensor([[1, 2, 4, 5], [4, 3, 2, 9]]))
@@ -190,3 +220,21 @@ def test_numpy_embedding_backward_agrees_with_portable(dtype):
         got = backend.kernels.embedding_backward(grad, indices, num)
         assert got.dtype == dtype and got.shape == (num, 5)
         np.testing.assert_array_equal(got, portable.embedding_backward(grad, indices, num))
+
+
+@pytest.mark.parametrize("bag", [False, True])
+def test_sparse_gradient_refuses_scale_grad_by_freq_as_torch(device, bag):
+    """PyTorch raises in backward for a sparse gradient scaled by frequency (ember once computed it)."""
+    results = []
+    for lib in (nn, torch.nn):
+        new = (lambda a: ember.tensor(a, device=device)) if lib is nn else torch.tensor
+        if bag:
+            module = lib.EmbeddingBag(6, 3, mode="sum", sparse=True, scale_grad_by_freq=True)
+            out = module.to(device)(new([1, 1, 2]), new([0])) if lib is nn else module(new([1, 1, 2]), new([0]))
+        else:
+            module = lib.Embedding(6, 3, sparse=True, scale_grad_by_freq=True)
+            out = module.to(device)(new([1, 1, 2])) if lib is nn else module(new([1, 1, 2]))
+        with pytest.raises(RuntimeError, match="scale_grad_by_freq not supported with sparse gradients") as info:
+            out.sum().backward()
+        results.append(type(info.value))
+    assert results[0] is results[1]

@@ -3,6 +3,7 @@ N-d inputs, gradchecks (incl. double backward of NLL), bad-input errors, seed ex
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 
@@ -265,6 +266,11 @@ def test_errors(device):
         F.nll_loss(ember.randn(2, 3, 4, device=device), ember.zeros(2, 5, dtype=ember.int64, device=device))
     with pytest.warns(UserWarning, match="target size"):
         F.mse_loss(x, ember.randn(5, device=device))
+    # PyTorch's RuntimeError, for class indices and probabilities alike
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+        F.cross_entropy(x, ember.tensor([0, 1, 2], device=device), label_smoothing=1.5)
+    with pytest.raises(RuntimeError, match="label_smoothing must be between 0.0 and 1.0"):
+        nn.CrossEntropyLoss(label_smoothing=1.5)(x, x.softmax(1))
 
 
 def test_seed_examples():
@@ -402,6 +408,101 @@ def test_cross_entropy_double_backward_matches_torch(device, dtype, reduction, w
     (tgx**2).sum().backward()
     assert_close(ex.grad, tx.grad, dtype, what="second derivative in the input")
     assert_close(eg.grad, tg.grad, dtype, what="second derivative in the upstream gradient")
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_cross_entropy_every_target_ignored_matches_torch(device, smoothing, create_graph):
+    """A batch whose targets are all ``ignore_index``: the mean loss is NaN (0 / 0) but the logits'
+    gradient is 0, as PyTorch's kernels skip the ignored rows (ember once gave NaN: inf * 0)."""
+    x = randn(3, 4)
+    target = np.full(3, 2)
+    ex = ember.tensor(x, device=device, requires_grad=True)
+    tx = torch.tensor(x, requires_grad=True)
+    kwargs = {"ignore_index": 2, "label_smoothing": smoothing}
+    eloss = F.cross_entropy(ex, ember.tensor(target, device=device), **kwargs)
+    tloss = TF.cross_entropy(tx, torch.tensor(target), **kwargs)
+    assert_close(eloss, tloss)  # both NaN
+    (egx,) = ember.autograd.grad(eloss, [ex], create_graph=create_graph)
+    (tgx,) = torch.autograd.grad(tloss, [tx], create_graph=create_graph)
+    assert_close(egx, tgx, what="input grad")
+    assert not egx.detach().cpu().numpy().any()
+
+
+@pytest.mark.parametrize("probabilities", [False, True])
+def test_cross_entropy_negative_label_smoothing_is_none(device, probabilities):
+    """PyTorch accepts a negative ``label_smoothing`` and smooths only for a positive one."""
+    x = randn(4, 5)
+    target = PROBS if probabilities else CLASSES
+    check(
+        lambda t, y: F.cross_entropy(t, y, label_smoothing=-0.3),
+        lambda t, y: TF.cross_entropy(t, y, label_smoothing=-0.3),
+        [x, target],
+        device=device,
+    )
+
+
+@pytest.mark.parametrize("with_logits", [True, False])
+@pytest.mark.parametrize("operand", ["target", "weight", "pos_weight"])
+def test_binary_cross_entropy_mixed_dtypes_match_torch(device, with_logits, operand):
+    """float32 predictions against a float64 target, weight or pos_weight (as NumPy labels give): the
+    output's and gradients' dtypes and values are PyTorch's. ember's BCE-with-logits backward once failed
+    on a float64 target, and the weights promoted the loss to float64."""
+    if operand == "pos_weight" and not with_logits:
+        pytest.skip("binary_cross_entropy has no pos_weight")
+    rng = np.random.default_rng(7)
+    logits = rng.standard_normal((3, 4)).astype(np.float32)
+    x = logits if with_logits else (1 / (1 + np.exp(-logits))).astype(np.float32)
+    y = rng.uniform(size=(3, 4))
+    w = rng.uniform(0.5, 2.0, size=4)
+    results = []
+    for lib, fn in ((ember, F), (torch, TF)):
+        name = "binary_cross_entropy_with_logits" if with_logits else "binary_cross_entropy"
+        new = functools.partial(ember.tensor, device=device) if lib is ember else torch.tensor
+        inp = new(x, requires_grad=True)
+        target = new(y if operand == "target" else y.astype(np.float32), requires_grad=operand == "target")
+        kwargs = {operand: new(w)} if operand != "target" else {}
+        if operand != "target" or with_logits:
+            out = getattr(fn, name)(inp, target, reduction="none", **kwargs)
+            out.sum().backward()
+            results.append((out, inp.grad, target.grad))
+        else:  # PyTorch's kernel takes one dtype
+            with pytest.raises(RuntimeError, match="Found dtype Double but expected Float"):
+                getattr(fn, name)(inp, target)
+    for e, t in zip(*results):
+        if t is None:
+            assert e is None
+            continue
+        assert e.dtype.name == str(t.dtype).removeprefix("torch.")
+        assert_close(e, t, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum"])
+def test_kl_div_zero_and_negative_targets_match_torch(device, reduction):
+    """PyTorch's ``xlogy(target, target)``: a zero target adds 0 to the loss but NaN to its own gradient,
+    a negative target is NaN (ember once gave finite values for both)."""
+    x = np.array([-1.0, -2.0, -0.5, -0.3])
+    target = np.array([-0.2, 0.0, 0.5, 1.0])
+    check(
+        lambda a, t: F.kl_div(a, t, reduction=reduction),
+        lambda a, t: TF.kl_div(a, t, reduction=reduction),
+        [x, target],
+        device=device,
+    )
+
+
+@pytest.mark.parametrize("log_input", [True, False])
+def test_poisson_nll_full_target_gradient_matches_torch(device, log_input):
+    """Stirling's term is masked to 0 for targets up to 1, but its gradient is NaN at target 0, as PyTorch's
+    masked_fill of ``target * log(target)`` (ember once gave 0 there)."""
+    x = np.array([0.3, 1.2, 0.5, 2.0, 0.7])
+    target = np.array([0.0, 0.5, 1.0, 3.0, 2.0])
+    check(
+        lambda a, t: F.poisson_nll_loss(a, t, log_input=log_input, full=True, reduction="none"),
+        lambda a, t: TF.poisson_nll_loss(a, t, log_input=log_input, full=True, reduction="none"),
+        [x, target],
+        device=device,
+    )
 
 
 def test_cross_entropy_label_smoothing_gradgradcheck(device):

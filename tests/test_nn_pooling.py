@@ -76,6 +76,18 @@ def test_lp_pool_matches_torch(device, dtype, nd, xs, args):
     )
 
 
+@pytest.mark.parametrize("nd, xs", [(1, (2, 3, 9)), (2, (2, 3, 5, 6)), (3, (1, 2, 3, 4, 5))])
+@pytest.mark.parametrize("norm_type", [float("inf"), -float("inf")])
+def test_lp_pool_infinite_norm_matches_torch(device, nd, xs, norm_type):
+    # p = +-inf is the largest / smallest magnitude of the window, not the p-th root of a sum
+    check(
+        lambda x: getattr(F, f"lp_pool{nd}d")(x, norm_type, 2, None, True),
+        lambda x: getattr(TF, f"lp_pool{nd}d")(x, norm_type, 2, None, True),
+        [randn(*xs)],
+        device=device,
+    )
+
+
 @pytest.mark.parametrize(
     "nd, xs, size", [(1, (2, 3, 8), 5), (2, (2, 3, 7, 9), (4, 5)), (2, (3, 10, 9), (None, 4)), (3, (1, 2, 5, 4, 7), 3)]
 )
@@ -321,3 +333,13 @@ def test_numpy_max_pool_agrees_with_portable(shape, args, nan, threads, block, n
     assert values.dtype == np.float32 and indices.dtype == np.int64
     np.testing.assert_array_equal(values, want_values)
     np.testing.assert_array_equal(indices, want_indices)
+
+
+@pytest.mark.parametrize(
+    "name, args, shape",
+    [("max_pool2d", (2,), (0, 3, 4, 4)), ("max_pool1d", (2,), (0, 3, 4)), ("lp_pool2d", (2.0, 2), (0, 3, 4, 4))],
+)
+def test_pool_empty_batch_matches_torch(device, name, args, shape):
+    """A batch of 0 samples: an empty output and gradient, as PyTorch (ember's NumPy kernels once raised
+    IndexError sizing their blocks by the first sample)."""
+    check(lambda x: getattr(F, name)(x, *args), lambda x: getattr(TF, name)(x, *args), [randn(*shape)], device=device)

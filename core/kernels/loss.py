@@ -71,8 +71,8 @@ class LossKernels:
         logp = saved
         num_classes = logp.shape[1]
         onehot = self.nll_loss_backward(-(1 - label_smoothing) * coeff, target, weight, ignore_index, num_classes)
-        if label_smoothing > 0:
-            valid = xp.astype(target != ignore_index, logp.dtype)
-            row = xp.reshape(coeff * valid * (label_smoothing / num_classes), (-1, 1))
+        if label_smoothing > 0:  # selected, not multiplied: an ignored row stays 0 for a non-finite coeff
+            zero = xp.zeros((), dtype=logp.dtype)
+            row = xp.reshape(xp.where(target != ignore_index, coeff * (label_smoothing / num_classes), zero), (-1, 1))
             onehot = onehot + (row if weight is None else row * xp.reshape(weight, (1, -1)))
         return xp.exp(logp) * xp.sum(onehot, axis=1, keepdims=True) - onehot

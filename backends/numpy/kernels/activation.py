@@ -44,7 +44,7 @@ class NumpyActivationKernels:
             loops.launch(compiled.relu_backward, grad.reshape(-1), y.reshape(-1), out.reshape(-1))
             return out
         out = np.empty(grad.shape, dtype=grad.dtype)
-        step = max(1, BLOCK_BYTES // max(grad[0].nbytes, 1))
+        step = max(1, BLOCK_BYTES // max(grad[:1].nbytes, 1))
 
         bits = np.dtype(f"i{grad.itemsize}")  # the integer type of the float's width
 

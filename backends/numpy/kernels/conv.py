@@ -305,6 +305,8 @@ class NumpyConvKernels:
         return np.ascontiguousarray(inner)
 
     def conv_backward_weight(self, x, grad, weight_shape, stride, padding, dilation, groups):
+        if x.shape[0] == 0:  # an empty batch: no chunks to sum (the portable kernel gives the zeros)
+            return super().conv_backward_weight(x, grad, weight_shape, stride, padding, dilation, groups)
         if grad.dtype == x.dtype and _sample_path(x, weight_shape):
             return self._sample_weight_grad(x, grad, weight_shape, stride, padding, dilation, groups)
         if not _gemm_path(x, weight_shape) or grad.dtype != x.dtype:

@@ -137,10 +137,11 @@ class NumpyLossKernels:
         x, lse = saved.x, saved.lse
         n, num_classes = x.shape
         safe, w = self._nll_picks(target, weight, ignore_index, x.dtype)
-        picked = coeff * w * (1 - label_smoothing)  # the target class's share of each row's weights
+        valid = target != ignore_index  # ignored rows selected to 0, as PyTorch's kernel skips them (inf * 0)
+        picked = np.where(valid, coeff * w * (1 - label_smoothing), 0)  # the target class's share of the weights
         total = picked
         if label_smoothing > 0:
-            smooth = coeff * (target != ignore_index) * (label_smoothing / num_classes)
+            smooth = np.where(valid, coeff * (label_smoothing / num_classes), 0)
             total = picked + smooth * (num_classes if weight is None else np.sum(weight))
             spread = smooth[:, None] if weight is None else np.multiply.outer(smooth, weight)
         out = _team_scaled_softmax(x, lse, total)

@@ -41,7 +41,7 @@ BLOCK_BYTES = 1 << 20
 
 def _by_leading_blocks(out, fn):
     """Run ``fn(lo, hi)`` over ``out``'s leading axis in cache-sized blocks, split over the threads."""
-    step = max(1, BLOCK_BYTES // max(out[0].nbytes, 1))
+    step = max(1, BLOCK_BYTES // max(out[:1].nbytes, 1))
 
     def run(first, last):
         for lo in range(first, last, step):
@@ -53,7 +53,7 @@ def _by_leading_blocks(out, fn):
 def _block_sums(out, fn):
     """The sum of ``fn(lo, hi)`` over ``out``'s leading axis in cache-sized blocks, the blocks split over
     the threads; the blocks and the order of the sum do not depend on the thread count."""
-    step = max(1, BLOCK_BYTES // max(out[0].nbytes, 1))
+    step = max(1, BLOCK_BYTES // max(out[:1].nbytes, 1))
     starts = range(0, out.shape[0], step)
     parts = [None] * len(starts)
 

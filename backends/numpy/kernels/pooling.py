@@ -108,7 +108,7 @@ class NumpyPoolingKernels:
             shape[i] = o
             base += ((np.arange(o, dtype=np.int64) * s - p) * st).reshape(shape)
 
-        step = max(1, BLOCK_BYTES // max(values[0].nbytes, 1))
+        step = max(1, BLOCK_BYTES // max(values[:1].nbytes, 1))  # [:1]: an empty batch has no row 0
 
         def run(first, last):
             for lo in range(first, last, step):

@@ -493,7 +493,7 @@ def rrelu(
     if not training:  # PyTorch's leaky_relu
         if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
             not_implemented("leaky_relu_cpu", input.dtype)
-        return _apply("rrelu", input, inplace, lambda x: where(x >= 0, x, x * ((lower + upper) / 2)))
+        return _apply("rrelu", input, inplace, lambda x: where(x > 0, x, x * ((lower + upper) / 2)))
 
     def sample(x):
         slope = x.detach().new_empty(x.shape).uniform_(lower, upper)
@@ -634,8 +634,9 @@ class _Hardswish(_Pointwise):
 
     @staticmethod
     def gradient(x, grad):
-        # 0 below -3 whatever grad holds, grad * (x / 3 + 1/2) on [-3, 3], grad above
-        return where(x < -3, grad.new_zeros(()), where(x <= 3, grad * (x / 3 + 0.5), grad))
+        # 0 up to -3 whatever grad holds, grad * (x / 3 + 1/2) on (-3, 3), grad from 3 on (PyTorch's
+        # ends: 0 at -3 and grad at 3)
+        return where(x <= -3, grad.new_zeros(()), where(x < 3, grad * (x / 3 + 0.5), grad))
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:

@@ -490,7 +490,8 @@ def multi_head_attention_forward(
     result = _attention(q, k, v, attn_mask, False, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
     out, weights = result if need_weights else (result, None)
     out = out.transpose(0, 1).reshape((tgt_len * bsz, embed_dim))
-    out = linear(out, out_proj_weight, out_proj_bias).reshape((tgt_len, bsz, -1))
+    out = linear(out, out_proj_weight, out_proj_bias)
+    out = out.reshape((tgt_len, bsz, out.shape[-1]))  # not -1: an empty batch is 0 elements
     if weights is not None:
         weights = weights.reshape((bsz, num_heads, tgt_len, src_len))
         if average_attn_weights:

@@ -6,6 +6,7 @@ import warnings
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
+from ...ops.dtype_support import TORCH_NAMES
 from ...random import native_generator
 from ...tensor import Tensor
 
@@ -39,8 +40,10 @@ def _dropout_impl(name, input, p, training, inplace, mask_shape, alpha):
     _check(name, input, p)
     if not training or p == 0:
         return input
-    if p == 1:
-        return _finish(input, input * 0.0, inplace)
+    if p == 1:  # times a zero of the input's dtype: an integer or bool input keeps its dtype (PyTorch)
+        return _finish(input, input * input.new_zeros(()), inplace)
+    if not input.dtype.is_floating_point:  # the scaled mask is floating: PyTorch refuses to cast it back
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {TORCH_NAMES[input.dtype]}")
     if not alpha and tuple(mask_shape) == tuple(input.shape) and input.dtype.is_floating_point:
         return _finish(input, _Dropout.apply(input, p), inplace)
     noise = _keep_mask(input, mask_shape, p)

@@ -352,9 +352,8 @@ def poisson_nll_loss(
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
-    if full:
-        safe = where(target > 1, target, 1.0).to(target.dtype)
-        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+    if full:  # Stirling's term, masked to 0 up to target 1 (PyTorch's masked_fill: NaN in the gradient at 0)
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
         loss = loss + where(target > 1, stirling, 0.0).to(loss.dtype)
     return _reduce(loss, reduction)
 
@@ -459,9 +458,9 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        positive = target > 0
-        safe = where(positive, target, 1.0).to(target.dtype)
-        loss = where(positive, target * safe.log(), 0.0).to(input.dtype) - target * input
+        # PyTorch's xlogy(target, target): 0 at target 0, NaN for a negative target (and, in the
+        # target's gradient, at 0)
+        loss = where(target == 0, 0.0, target * target.log()).to(input.dtype) - target * input
     if reduction == "batchmean":
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total
@@ -512,12 +511,14 @@ def binary_cross_entropy(
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("binary_cross_entropy", input.dtype)
     _check_same_size("binary_cross_entropy", input, target)
+    if target.dtype is not input.dtype:  # PyTorch's kernel takes one dtype, no promotion
+        raise RuntimeError(f"Found dtype {TORCH_NAMES[target.dtype]} but expected {TORCH_NAMES[input.dtype]}")
     d = input.detach()
     if bool(((d < 0).logical_or(d > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = _BinaryCrossEntropy.apply(input, target)
     if weight is not None:
-        loss = loss * weight
+        loss = (loss * weight).to(loss.dtype)  # the weight does not promote (PyTorch)
     return _reduce(loss, reduction)
 
 
@@ -583,7 +584,7 @@ def binary_cross_entropy_with_logits(
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
-        loss = loss * weight
+        loss = (loss * weight).to(loss.dtype)  # weighted in place in PyTorch: no promotion
     return _reduce(loss, reduction)
 
 
@@ -595,9 +596,10 @@ class _BinaryCrossEntropyWithLogits(Function):
     def forward(ctx, input, target, pos_weight):
         ctx.save_for_backward(input, target, pos_weight)
         log_sig = logsigmoid(input)
-        if pos_weight is not None:
-            return (1 - target) * input - ((pos_weight - 1) * target + 1) * log_sig
-        return (1 - target) * input - log_sig
+        linear = (1 - target) * input
+        if pos_weight is not None:  # the logits' and target's dtype: pos_weight does not promote (PyTorch)
+            return (linear - ((pos_weight - 1) * target + 1) * log_sig).to(linear.dtype)
+        return linear - log_sig
 
     @staticmethod
     def backward(ctx, grad):
@@ -615,10 +617,11 @@ class _BinaryCrossEntropyWithLogits(Function):
                 gy = (logsigmoid(-x) - pos_weight * logsigmoid(x)) * grad
             if needs[2]:
                 gp = sum_to(-(y * logsigmoid(x)) * grad, pos_weight.shape)
+        # each gradient in its operand's dtype (a float64 target of float32 logits promotes the products)
         return (
-            None if gx is None else sum_to(gx, x.shape),
-            None if gy is None else sum_to(gy, y.shape),
-            gp,
+            None if gx is None else sum_to(gx, x.shape).to(x.dtype),
+            None if gy is None else sum_to(gy, y.shape).to(y.dtype),
+            None if gp is None else gp.to(pos_weight.dtype),
         )
 
 
@@ -788,6 +791,7 @@ def multi_margin_loss(
             raise RuntimeError(
                 f"multi_margin_loss: inconsistent weight size, expected {[n_classes]} but got {list(weight.shape)}"
             )
+        _check_weight_dtype(weight, input)
         weight = weight[t]
     loss = _MultiMargin.apply(x, t, weight, p, margin)
     if unbatched and reduction == "none":
@@ -1116,7 +1120,8 @@ class _NLLLossGrad(Function):
     @staticmethod
     def forward(ctx, grad, target, weight, ignore_index, reduction, total, num_classes):
         ctx.args = (target, weight, ignore_index, reduction)
-        coeff = grad._data if reduction == "none" else grad._data / total if reduction == "mean" else grad._data
+        # the backend's divide: 0 / 0 (every target ignored) is NaN silently, as in PyTorch
+        coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data
         return grad._make(
             grad._backend.kernels.nll_loss_backward(coeff, target._data, wdata, ignore_index, num_classes)
@@ -1136,7 +1141,7 @@ def _reduce_losses(xp, losses, w, reduction):
     if reduction == "sum":
         return xp.sum(losses), None
     total = xp.sum(w)
-    return xp.sum(losses) / total, total
+    return xp.divide(xp.sum(losses), total), total  # the backend's divide: 0 / 0 is NaN silently
 
 
 class _NLLLoss(Function):
@@ -1174,7 +1179,7 @@ class _CrossEntropy(Function):
         target, weight, ignore_index, reduction, total, label_smoothing = ctx.args
         if grad_state.enabled:
             return _cross_entropy_grad_graph(ctx.saved_tensors[0], grad, *ctx.args), None, None, None, None, None
-        coeff = grad._data / total if reduction == "mean" else grad._data
+        coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data
         return (
             grad._make(
@@ -1197,10 +1202,12 @@ def _cross_entropy_grad_graph(x, grad, target, weight, ignore_index, reduction, 
     g = _NLLLossGrad.apply(grad, target, weight, ignore_index, reduction, total, num_classes)
     if label_smoothing > 0:
         coeff = grad / x._make(total) if reduction == "mean" else grad
-        valid = x._make(x._backend.xp.astype(target._data != ignore_index, x._data.dtype))
-        spread = valid.reshape((-1, 1)) if weight is None else valid.reshape((-1, 1)) * weight.reshape((1, -1))
+        valid = x._make(target._data != ignore_index).reshape((-1, 1))
         coeff = coeff.reshape((-1, 1)) if coeff.ndim else coeff
-        g = g * (1 - label_smoothing) - coeff * spread * (label_smoothing / num_classes)
+        # an ignored row's share selected to 0 (not multiplied by 0: coeff is inf when every row is ignored)
+        spread = where(valid, coeff * (label_smoothing / num_classes), 0.0)
+        spread = spread if weight is None else spread * weight.reshape((1, -1))
+        g = g * (1 - label_smoothing) - spread
     return g - softmax(x, 1) * g.sum(1, keepdim=True)
 
 
@@ -1226,6 +1233,12 @@ def _flatten_classes(name, input, target, target_is_index=True):
         raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)})")
     c = input.shape[1]
     return input.movedim(1, -1).reshape((-1, c)), target.reshape((-1,)), expected
+
+
+def _check_weight_dtype(weight, input):
+    """PyTorch's class-index kernels take the weight in the input's dtype, without promotion."""
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {TORCH_NAMES[input.dtype]} but found {TORCH_NAMES[weight.dtype]}")
 
 
 def _check_weight(weight, n_classes, input):
@@ -1291,6 +1304,7 @@ def _class_index_operands(input, target, weight, ignore_index):
     x, t, out_shape = _flatten_classes("nll_loss", input, target)
     n_classes = x.shape[1]
     weight = _check_weight(weight, n_classes, input)
+    _check_weight_dtype(weight, input)
     _check_class_range("nll_loss", t, n_classes, ignore_index)
     return x, t, out_shape, weight
 
@@ -1334,8 +1348,9 @@ def cross_entropy(
         input, target, weight = cast_inputs("cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cross_entropy", input=input, target=target)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    label_smoothing = max(label_smoothing, 0.0)  # PyTorch smooths only for a positive value
     class_dim = 1 if input.ndim >= 2 else 0
     # the fused kernel computes in the input's type; a 16-bit input takes log_softmax (float32
     # inside, rounded once) and nll_loss, whose rounding is PyTorch's

@@ -677,6 +677,12 @@ _avg_pool3d_in_float32 = computes_in_float32(_avg_pool3d)
 # -- power-average pooling --------------------------------------------------------------------
 def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
     kernel = _ints(f"lp_pool{nd}d", "kernel_size", kernel_size, nd)
+    if isinstance(norm_type, (int, float)) and math.isinf(norm_type):
+        # p = +inf is the largest magnitude in the window, p = -inf the smallest (PyTorch's rule)
+        max_pool = (max_pool1d, max_pool2d, max_pool3d)[nd - 1]
+        if norm_type > 0:
+            return max_pool(input.abs(), kernel, stride, 0, 1, ceil_mode)
+        return -max_pool(-input.abs(), kernel, stride, 0, 1, ceil_mode)
     pool = (avg_pool1d, avg_pool2d, avg_pool3d)[nd - 1]
     out = pool(input.pow(norm_type), kernel, stride, 0, ceil_mode)
     return (out.sign() * relu(out.abs())).mul(math.prod(kernel)).pow(1.0 / norm_type)

@@ -36,6 +36,8 @@ class _Embedding(Function):
         if padding_idx is not None:
             g = g * (flat != padding_idx).to(g.dtype).unsqueeze(1)
         if scale_grad_by_freq:
+            if sparse:  # PyTorch's sparse gradient kernel has no frequency scaling
+                raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
             counts = g.detach().new_zeros((num,)).index_add(0, flat, g.detach().new_ones(flat.shape))
             g = g / counts[flat].unsqueeze(1)
         if sparse:
@@ -214,15 +216,21 @@ def embedding_bag(
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
     n = input.shape[0]
     end = n
+    if include_last_offset and offsets.shape[0] == 0:
+        raise RuntimeError("include_last_offset: number of offset should be at least 1")
+    if offsets.shape[0]:  # PyTorch's checks, on the offsets as given
+        first, last = int(offsets[0].item()), int(offsets[-1].item())
+        if first != 0:
+            raise RuntimeError(
+                "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. "
+                f"However, got {first}"
+            )
+        if last > n:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {last}")
     if include_last_offset:
-        if offsets.shape[0]:
-            end = min(n, int(offsets[-1].item()))
+        end = int(offsets[-1].item())
         offsets = offsets[:-1]
     num_bags = offsets.shape[0]
-    if num_bags and n and int(offsets[0].item()) != 0:
-        raise ValueError(
-            f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from position 0. However, got {int(offsets[0].item())}"
-        )
     padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0])
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
@@ -277,7 +285,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
-        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
+        if not tensor.numel():
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(tensor.max().item()) + 1
     if tensor.numel() and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes):
         raise RuntimeError(
             "Class values must be smaller than num_classes."

@@ -244,8 +244,8 @@ class Hardtanh(Module):
                 "keyword argument `max_value` is deprecated and rename to `max_val`", FutureWarning, stacklevel=2
             )
             max_val = max_value
-        if max_val <= min_val:
-            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
+        if max_val <= min_val:  # PyTorch's assertion (the functional form raises ValueError)
+            raise AssertionError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace

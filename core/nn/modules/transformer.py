@@ -7,10 +7,13 @@ that a PyTorch Transformer's ``state_dict`` loads unchanged.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 from ... import dtypes
+from ...amp import is_autocast_enabled
+from ...autograd.grad_mode import grad_state
 from ...ops.creation import full
 from ...ops.matrix import triu
 from ...tensor import Tensor
@@ -47,6 +50,42 @@ def _activation(activation):
     if isinstance(activation, str):
         raise RuntimeError(f"activation should be relu/gelu, not {activation}")
     return activation
+
+
+def _relu_or_gelu(activation):
+    """Whether ``activation`` is ReLU or GELU (function or module), the activations of PyTorch's fused layer."""
+    from .activation import GELU, ReLU
+
+    return activation in (F.relu, F.gelu) or isinstance(activation, (ReLU, GELU))
+
+
+def _why_no_nested_tensor(layer):
+    """Why PyTorch's encoder stack would not pack its input into a nested tensor (``''``: it would)."""
+    name = "encoder_layer"
+    attn = getattr(layer, "self_attn", None)
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return f"{name}.norm_first was True"
+    if not attn.batch_first:
+        return f"{name}.self_attn.batch_first was not True(use batch_first for better inference performance)"
+    if not attn._qkv_same_embed_dim:
+        return f"{name}.self_attn._qkv_same_embed_dim was not True"
+    if attn.in_proj_bias is None:
+        return f"{name}.self_attn was passed bias=False"
+    if not _relu_or_gelu(layer.activation):
+        return f"{name}.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return f"{name}.norm1.eps was not equal to {name}.norm2.eps"
+    if attn.num_heads % 2 == 1:
+        return f"{name}.self_attn.num_heads is odd"
+    return ""
+
+
+def _left_aligned(padding_mask):
+    """Whether each row of ``padding_mask`` (True or nonzero: padding) pads only at its end."""
+    pad = padding_mask if padding_mask.dtype is dtypes.bool else padding_mask != 0
+    return not bool(pad[..., :-1].logical_and(pad[..., 1:].logical_not()).any())
 
 
 def _seq_len(src, batch_first):
@@ -234,9 +273,13 @@ class TransformerEncoder(Module):
         encoder_layer (TransformerEncoderLayer): the layer to copy.
         num_layers (int): number of layers.
         norm (Module, optional): a final normalization. Default: ``None``
-        enable_nested_tensor (bool): accepted for PyTorch compatibility; ember has no nested
-            tensors, so padded positions are computed (not zeroed) in every mode. Default: ``True``
-        mask_check (bool): accepted for PyTorch compatibility. Default: ``True``
+        enable_nested_tensor (bool): as PyTorch's fast path, which packs the sequences into a nested
+            tensor: in evaluation without autograd, a batched input with ``src_key_padding_mask`` (padding
+            at the ends) and no ``mask`` gives 0 at the padded positions (before ``norm``). Needs a
+            ``TransformerEncoderLayer`` with ``batch_first``, post-norm, biases, ReLU or GELU, equal
+            norm eps and an even head count (else a warning, and the padded positions are computed).
+            Default: ``True``
+        mask_check (bool): check that the padding is at the ends of the sequences. Default: ``True``
 
     Examples::
 
@@ -263,6 +306,26 @@ class TransformerEncoder(Module):
         self.enable_nested_tensor = enable_nested_tensor
         self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_no_nested_tensor(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(
+                f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}", stacklevel=2
+            )
+            self.use_nested_tensor = False
+
+    def _zeroes_padding(self, src, mask, src_key_padding_mask):
+        """Whether PyTorch would run this call on a nested tensor (its padded positions then come out 0)."""
+        first = self.layers[0]
+        if not getattr(self, "use_nested_tensor", False) or first.training or src.ndim != 3:
+            return False
+        if src_key_padding_mask is None or mask is not None or is_autocast_enabled():
+            return False
+        if getattr(self, "mask_check", True) and not _left_aligned(src_key_padding_mask):
+            return False
+        attn = first.self_attn
+        weights = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias)
+        weights += tuple(p for m in (first.norm1, first.norm2, first.linear1, first.linear2) for p in m.parameters())
+        return not (grad_state.enabled and any(t.requires_grad for t in weights))
 
     def forward(
         self,
@@ -277,6 +340,10 @@ class TransformerEncoder(Module):
         output = src
         for layer in self.layers:
             output = layer(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        if self._zeroes_padding(src, mask, src_key_padding_mask):
+            # PyTorch's nested tensor holds the unpadded tokens only: padded back with zeros
+            pad = src_key_padding_mask if src_key_padding_mask.dtype is dtypes.bool else src_key_padding_mask != 0
+            output = output.masked_fill(pad.unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output

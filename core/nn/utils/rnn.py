@@ -125,11 +125,23 @@ def invert_permutation(permutation: Tensor | None) -> Tensor | None:
 
 
 def _lengths_list(lengths: Tensor | Sequence[int]) -> list[int]:
-    if isinstance(lengths, Tensor):
-        if lengths.dtype.is_floating_point or lengths.ndim != 1:
-            raise TypeError(f"pack_padded_sequence: lengths must be a 1D integer tensor or list, got {lengths.dtype}")
-        return [int(v) for v in lengths.tolist()]
-    return [int(v) for v in lengths]
+    """The lengths as Python ints: PyTorch casts them to a CPU int64 tensor (floats truncated)."""
+    ndim = getattr(lengths, "ndim", None)  # a tensor or an array
+    ndim = _nesting(lengths) if ndim is None else ndim
+    if ndim != 1:
+        raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {ndim}D cpu Long tensor")
+    return [int(v) for v in (lengths.tolist() if hasattr(lengths, "tolist") else lengths)]
+
+
+def _nesting(values) -> int:
+    """How deep ``values`` nests sequences (a list of numbers: 1)."""
+    depth = 0
+    while isinstance(values, Sequence) and not isinstance(values, str):
+        depth += 1
+        if not values:
+            break
+        values = values[0]
+    return depth
 
 
 def _batch_sizes(sorted_lengths):
@@ -336,7 +348,7 @@ def pad_sequence(
     """
     sequences = _check_sequences("pad_sequence", sequences)
     if padding_side not in ("left", "right"):
-        raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+        raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
     lengths = [s.shape[0] for s in sequences]
     steps, batch = max(lengths), len(sequences)
     starts, total = [], 0
