@@ -8,9 +8,10 @@ from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
 from ..autograd.function import Function
+from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .dtype_support import not_implemented
-from .operands import array_operands, check_same_device, sum_to
+from .operands import array_operands, check_same_device, sum_to, sum_to_array
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -33,6 +34,8 @@ class _Matmul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        if not grad_state.enabled:  # no graph to build: the products on native arrays
+            return _native_matmul_backward(ctx.needs_input_grad, grad, a, b)
         ga = sum_to(grad @ b.mT, a.shape) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
@@ -47,6 +50,33 @@ class _Matmul(Function):
             else:
                 gb = sum_to(a.mT @ grad, b.shape)
         return ga, gb
+
+
+def _native_matmul_backward(needs, grad, a, b):
+    """``_Matmul``'s backward on native arrays: the same products as the graph-building one."""
+    xp, g, x, w = grad._backend.xp, grad._data, a._data, b._data
+    ga = gb = None
+    if needs[0]:
+        ga = grad._make(sum_to_array(xp, xp.matmul(g, _swap_last(xp, w)), x.shape))
+    if needs[1]:
+        if w.ndim == 2:
+            if x.ndim != 2:
+                rows = _rows(x.shape)
+                x, g = xp.reshape(x, (rows, x.shape[-1])), xp.reshape(g, (rows, g.shape[-1]))
+            if _transposed_layout(b):
+                product = xp.permute_dims(xp.matmul(xp.permute_dims(g, (1, 0)), x), (1, 0))
+            else:
+                product = xp.matmul(xp.permute_dims(x, (1, 0)), g)
+            gb = grad._make(product)
+        else:
+            gb = grad._make(sum_to_array(xp, xp.matmul(_swap_last(xp, x), g), w.shape))
+    return ga, gb
+
+
+def _swap_last(xp, array):
+    """``array`` with its last two axes swapped (a view)."""
+    n = array.ndim
+    return xp.permute_dims(array, (*range(n - 2), n - 1, n - 2))
 
 
 def _transposed_layout(matrix):

@@ -180,6 +180,18 @@ def sum_to(grad, shape):
     return grad
 
 
+def sum_to_array(xp, array, shape):
+    """:func:`sum_to` on a native array of namespace ``xp`` (a gradient outside any graph)."""
+    ashape = array.shape
+    if ashape == shape:
+        return array
+    lead = len(ashape) - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and ashape[i + lead] != 1)
+    if axes:
+        array = xp.sum(array, axis=axes, keepdims=True)
+    return xp.reshape(array, shape)
+
+
 def wrap_dim(dim, ndim):
     """Turn a possibly negative ``dim`` into an index in ``[0, ndim)`` (0-d counts as 1-d)."""
     if type(dim) is int and -ndim <= dim < ndim:  # the common case, checked without max()
