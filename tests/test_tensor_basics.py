@@ -41,6 +41,7 @@ CREATION = [
     ("fill_uint8_negative_wraps", lambda T, d: T.zeros(2, dtype=T.uint8, device=d).fill_(-255)),
     ("masked_fill_uint8_negative_wraps", lambda T, d: T.zeros(2, dtype=T.uint8, device=d).masked_fill(T.tensor([True, False], device=d), -2)),
     ("full_like_int8_extreme", lambda T, d: T.full_like(T.zeros(2, dtype=T.int8, device=d), -128.0)),
+    ("setitem_uint8_negative_wraps", lambda T, d: _stored(T.zeros(3, dtype=T.uint8, device=d), slice(0, 2), -1)),
     ("as_tensor", lambda T, d: T.as_tensor([1, 2], dtype=T.float32, device=d)),
     ("zeros", lambda T, d: T.zeros(2, 3, device=d)),
     ("zeros_tuple", lambda T, d: T.zeros((2, 3), dtype=T.int64, device=d)),
@@ -78,6 +79,11 @@ CREATION = [
 # fmt: on
 
 
+def _stored(t, key, value):
+    t[key] = value
+    return t
+
+
 @pytest.mark.parametrize("fn", [pytest.param(fn, id=name) for name, fn in CREATION])
 def test_creation(fn, device):
     _same(fn(ember, device), fn(torch, "cpu"))
@@ -100,6 +106,7 @@ CREATION_ERRORS = [
     ("randn_int32", lambda T, d: T.randn(2, 3, dtype=T.int32, device=d), NotImplementedError),
     ("rand_like_uint8", lambda T, d: T.rand_like(T.ones(2, dtype=T.uint8, device=d)), NotImplementedError),
     ("randn_like_int64", lambda T, d: T.randn_like(T.ones(2, dtype=T.int64, device=d)), NotImplementedError),
+    ("setitem_int8_overflow", lambda T, d: _stored(T.zeros(3, dtype=T.int8, device=d), 0, 300), RuntimeError),
 ]
 # fmt: on
 

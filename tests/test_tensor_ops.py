@@ -216,6 +216,10 @@ INDEXING = [
     ("getitem_python_false", lambda T, a: a[False, None], [randn(3, 4)]),
     ("getitem_python_bool_mid", lambda T, a: a[0, True, 1:], [randn(3, 4)]),
     ("getitem_python_bool_adv", lambda T, a: a[[2, 0], True], [randn(3, 4)]),
+    ("getitem_list_of_lists_is_a_tuple", lambda T, a: _legacy(lambda: a[[[0, 1], [2, 0]]]), [randn(3, 4)]),
+    ("getitem_list_with_slice_is_a_tuple", lambda T, a: _legacy(lambda: a[[slice(None), 1]]), [randn(3, 4)]),
+    ("getitem_list_with_none_is_a_tuple", lambda T, a: _legacy(lambda: a[[None, 2]]), [randn(3, 4)]),
+    ("getitem_list_of_ints_is_one_index", lambda T, a: a[[2, 0, 2]], [randn(3, 4)]),
     ("gather", lambda T, a, i: a.gather(1, i), [randn(2, 3), IDX]),
     ("gather0", lambda T, a, i: T.gather(a, 0, i), [randn(3, 3), IDX]),
     ("scatter", lambda T, a, i, s: a.scatter(1, i[:, :1], s), [randn(2, 3), IDX, randn(2, 1)]),
@@ -263,6 +267,12 @@ INPLACE = [
     ("index_add_", lambda T, a, i, s: (a * 1).index_add_(0, i[1], s), [randn(2, 3), IDX, randn(3, 3)]),
 ]
 # fmt: on
+
+
+def _legacy(index):
+    """``index()`` under the non-tuple-sequence warning both libraries give."""
+    with pytest.warns(UserWarning, match="non-tuple sequence"):
+        return index()
 
 
 def _iadd(a, b):

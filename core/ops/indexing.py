@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Literal, overload
+
+import numpy as np
 
 from .. import dtypes, return_types
 from ..amp.policy import cast_inputs
@@ -15,7 +18,7 @@ from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
 from .dtype_support import not_implemented
 from .movement import broadcast_shapes
-from .operands import check_same_device, is_scalar, sum_to, wrap_dim
+from .operands import check_same_device, fill_value_for, is_scalar, sum_to, wrap_dim
 from .strided import aliases, check_no_internal_overlap, has_internal_overlap
 
 if TYPE_CHECKING:
@@ -29,8 +32,27 @@ __all__ = [
 
 
 # -- keys ----------------------------------------------------------------------------------
+def _sequence_as_tuple(key):
+    """Whether a list index is read as a tuple of indices, by PyTorch's (NumPy's legacy) rule: a list
+    of fewer than 32 items of which one is a tensor, a sequence, a slice, ``...`` or ``None``
+    (``x[[[0, 1], [2, 0]]]`` is ``x[[0, 1], [2, 0]]``); a list of ints is one index."""
+    return (
+        isinstance(key, list)
+        and len(key) < 32
+        and any(isinstance(k, (Tensor, list, tuple, slice, np.ndarray)) or k is None or k is Ellipsis for k in key)
+    )
+
+
 def _native_key(x, key):
     """Translate a Python/tensor index into the backend's; report whether it is advanced."""
+    if _sequence_as_tuple(key):
+        warnings.warn(
+            "Using a non-tuple sequence for multidimensional indexing is deprecated; use x[tuple(seq)] "
+            "instead of x[seq] (PyTorch's warning: its later releases read the list as one tensor index).",
+            UserWarning,
+            stacklevel=3,
+        )
+        key = tuple(key)
     if not isinstance(key, tuple):
         key = (key,)
     out, advanced, consumed = [], False, 0
@@ -166,6 +188,8 @@ def setitem(self, key, value):
             value = value.to(self.dtype)
     elif not is_scalar(value):
         value = tensor(value, dtype=self.dtype, device=self._device)
+    else:  # a number is stored as a fill value (-1 is 255 in uint8; 300 in int8 raises, as in PyTorch)
+        value = fill_value_for(value, self.dtype)
     recording = grad_state.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if recording:
         check_inplace(self)
