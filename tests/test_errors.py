@@ -59,6 +59,8 @@ CASES = [
     ("movedim_lengths", lambda T, d: T.zeros(2, 3, 4, device=d).movedim((0, 1), (1,)), RuntimeError, "should contain the same number of dims"),
     ("squeeze_repeated_dim", lambda T, d: T.zeros(1, 2, 1, device=d).squeeze((0, -3)), RuntimeError, "appears multiple times"),
     ("mT_1d", lambda T, d: T.zeros(3, device=d).mT, RuntimeError, "only supported on matrices or batches of matrices"),
+    ("index_copy_negative_index", lambda T, d: T.zeros(3, 4, device=d).index_copy(0, T.tensor([-1], device=d), T.ones(1, 4, device=d)), IndexError, "index_copy_\\(\\): index -1 is out of bounds for dimension 0 with size 3"),
+    ("index_copy_index_too_large", lambda T, d: T.zeros(3, 4, device=d).index_copy(1, T.tensor([4], device=d), T.ones(3, 1, device=d)), IndexError, "index 4 is out of bounds for dimension 1 with size 4"),
     ("fill_uint8_overflow", lambda T, d: T.zeros(3, dtype=T.uint8, device=d).fill_(256), RuntimeError, "value cannot be converted to type uint8_t without overflow"),
     ("fill_int8_float_overflow", lambda T, d: T.zeros(3, dtype=T.int8, device=d).fill_(127.5), RuntimeError, "value cannot be converted to type int8_t without overflow"),
     ("masked_fill_uint8_negative_float", lambda T, d: T.zeros(3, dtype=T.uint8, device=d).masked_fill(T.ones(3, dtype=T.bool, device=d), -0.5), RuntimeError, "without overflow"),

@@ -578,6 +578,9 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             f"index_copy_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
             f"({source.shape[axis] if source.ndim else 1})"
         )
+    size = input.shape[axis]  # no negative indices, as PyTorch's index_copy (an IndexError)
+    message = f"index_copy_(): index {{value}} is out of bounds for dimension {axis} with size {size}"
+    input._backend.check_indices("index_copy_", index._data, size, None, IndexError, message)
     src = source if source.ndim else source.reshape(1)
     view = [1] * src.ndim
     view[axis] = index.numel()
