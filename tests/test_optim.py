@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 
 import numpy as np
 import pytest
@@ -266,3 +267,39 @@ def test_sparse_gradient_errors():
             opt.step()
     with pytest.raises(RuntimeError, match="weight_decay"):
         optim.Adagrad(emb.parameters(), weight_decay=0.1).step()
+
+
+def _hook_log(T):
+    """The calls of every kind of optimizer hook, in order, with what the step hooks receive."""
+    module = importlib.import_module(T.__name__ + ".optim.optimizer")
+    log = []
+    p = T.nn.Parameter(T.ones(2))
+    p.grad = T.ones(2)
+    opt = T.optim.SGD([p], lr=0.1)
+    own = opt.register_step_pre_hook(lambda o, args, kwargs: log.append(("pre", len(args), args[0] is o, kwargs)))
+    opt.register_step_post_hook(lambda o, args, kwargs: log.append(("post", len(args), kwargs)))
+    global_pre = module.register_optimizer_step_pre_hook(lambda o, args, kwargs: log.append("global pre"))
+    global_post = module.register_optimizer_step_post_hook(lambda o, args, kwargs: log.append("global post"))
+    opt.register_state_dict_pre_hook(lambda o: log.append("state_dict pre"))
+    opt.register_state_dict_post_hook(lambda o, sd: {**sd, "extra": 1})
+    opt.register_load_state_dict_pre_hook(lambda o, sd: log.append(("load pre", sorted(sd))))
+    opt.register_load_state_dict_post_hook(lambda o: log.append("load post 1"))
+    opt.register_load_state_dict_post_hook(lambda o: log.append("load post 0"), prepend=True)
+    try:
+        opt.step()
+        opt.load_state_dict(opt.state_dict())
+        own.remove()
+        global_pre.remove()
+        opt.step(closure=None)
+        log.append(p.tolist())
+        opt.register_step_pre_hook(lambda o, args, kwargs: 5)
+        with pytest.raises(RuntimeError, match="must return None or a tuple of"):
+            opt.step()
+    finally:
+        global_pre.remove()
+        global_post.remove()
+    return log
+
+
+def test_optimizer_hooks_as_torch():
+    assert _hook_log(ember) == _hook_log(torch)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
@@ -13,9 +14,61 @@ from .. import dtypes, graphs
 from ..autograd.engine import reset_grads
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor, tensor
+from ..utils.hooks import RemovableHandle
 from ._types import LearningRate, ParamsT
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "register_optimizer_step_post_hook", "register_optimizer_step_pre_hook", "required"]
+
+_global_step_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_step_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register ``hook(optimizer, args, kwargs)`` to run before every optimizer's ``step``, before the
+    optimizer's own pre-hooks; it may return ``(new_args, new_kwargs)``.
+
+    Example::
+
+        >>> seen = []
+        >>> handle = ember.optim.optimizer.register_optimizer_step_pre_hook(lambda opt, a, k: seen.append(1))
+        >>> ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=0.1).step()
+        >>> handle.remove(); seen
+        [1]
+    """
+    handle = RemovableHandle(_global_step_pre_hooks)
+    _global_step_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register ``hook(optimizer, args, kwargs)`` to run after every optimizer's ``step``, after the
+    optimizer's own post-hooks."""
+    handle = RemovableHandle(_global_step_post_hooks)
+    _global_step_post_hooks[handle.id] = hook
+    return handle
+
+
+def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
+    """``step`` running the global and the optimizer's step hooks around it, as PyTorch's."""
+
+    @functools.wraps(step)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        self = args[0]  # the hooks see the whole call, the optimizer first, as PyTorch's
+        for hook in chain(_global_step_pre_hooks.values(), self._hooks("_optimizer_step_pre_hooks").values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"{hook} must return None or a tuple of (new_args, new_kwargs), but got {result}."
+                    )
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in chain(self._hooks("_optimizer_step_post_hooks").values(), _global_step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+
+    run._with_step_hooks = True  # type: ignore[attr-defined]
+    return run
 
 
 class _RequiredParameter:
@@ -99,6 +152,9 @@ class Optimizer:
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
+        cls = type(self)
+        if not getattr(cls.step, "_with_step_hooks", False):  # once per class, as PyTorch patches it
+            cls.step = _with_step_hooks(cls.step)  # type: ignore[method-assign]
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or dicts, but got "
@@ -113,6 +169,56 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+
+    def _hooks(self, name: str) -> OrderedDict[int, Callable[..., Any]]:
+        """The hook dictionary ``name`` (made on first use: an unpickled optimizer has none)."""
+        hooks = self.__dict__.get(name)
+        if hooks is None:
+            hooks = self.__dict__[name] = OrderedDict()
+        return hooks
+
+    def _register(self, name: str, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        hooks = self._hooks(name)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Register ``hook(optimizer, args, kwargs)`` to run before :meth:`step`; it may return
+        ``(new_args, new_kwargs)`` for the step. Returns a handle whose ``remove()`` removes it.
+
+        Example::
+
+            >>> opt = ember.optim.SGD([ember.zeros(1, requires_grad=True)], lr=0.1)
+            >>> handle = opt.register_step_pre_hook(lambda o, args, kwargs: print("step"))
+            >>> opt.step()
+            step
+        """
+        return self._register("_optimizer_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Register ``hook(optimizer, args, kwargs)`` to run after :meth:`step`."""
+        return self._register("_optimizer_step_post_hooks", hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """Register ``hook(optimizer)`` to run before :meth:`state_dict` builds the dict."""
+        return self._register("_optimizer_state_dict_pre_hooks", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """Register ``hook(optimizer, state_dict)`` to run on the dict :meth:`state_dict` built; it may
+        return a new dict."""
+        return self._register("_optimizer_state_dict_post_hooks", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """Register ``hook(optimizer, state_dict)`` to run before :meth:`load_state_dict`; it may return
+        the dict to load instead."""
+        return self._register("_optimizer_load_state_dict_pre_hooks", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """Register ``hook(optimizer)`` to run after :meth:`load_state_dict`."""
+        return self._register("_optimizer_load_state_dict_post_hooks", hook, prepend)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
@@ -187,6 +293,8 @@ class Optimizer:
         groups, in order) to their state; ``"param_groups"`` holds each group's options
         with ``"params"`` replaced by those ids.
         """
+        for pre_hook in self._hooks("_optimizer_state_dict_pre_hooks").values():
+            pre_hook(self)
         mapping: dict[int, int] = {}
         start = 0
 
@@ -200,7 +308,12 @@ class Optimizer:
 
         groups = [pack_group(g) for g in self.param_groups]
         state = {(mapping[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for post_hook in self._hooks("_optimizer_state_dict_post_hooks").values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     @staticmethod
     def _cast_state(param: Tensor, value: Any, key: str | None = None) -> Any:
@@ -221,6 +334,10 @@ class Optimizer:
 
         State tensors are cast to their parameter's dtype and device (``step`` stays as is).
         """
+        for pre_hook in self._hooks("_optimizer_load_state_dict_pre_hooks").values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -245,6 +362,8 @@ class Optimizer:
         for group, saved in zip(groups, saved_groups):
             saved["params"] = group["params"]
         self.__setstate__({"state": state, "param_groups": saved_groups})
+        for post_hook in self._hooks("_optimizer_load_state_dict_post_hooks").values():
+            post_hook(self)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         r"""Perform a single optimization step.
