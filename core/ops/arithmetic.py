@@ -326,7 +326,11 @@ class _Unary(Function):
 
     @classmethod
     def forward(cls, ctx, x):
-        y = x._make(opmath(x, lambda data: cls.compute(x._backend, data), x._data))
+        data = x._data
+        if data.dtype.itemsize == 2:  # perhaps float16/bfloat16: computed as opmath says
+            y = x._make(opmath(x, lambda native: cls.compute(x._backend, native), data))
+        else:  # the per-op path: no closure
+            y = x._make(cls.compute(x._backend, data))
         if cls.derivative is not None:
             saves = cls.saves
             ctx.save_for_backward(x if "x" in saves else None, y if "y" in saves else None)
@@ -594,16 +598,15 @@ class _Binary(Function):
     @classmethod
     def forward(cls, ctx, a, b):
         scalar = not isinstance(b, Tensor)
+        data, other = a._data, b if scalar else b._data
         try:
-            z = a._make(
-                opmath(
-                    a,
-                    lambda x, y: cls.values(a._backend, x, y),
-                    a._data,
-                    b if scalar else b._data,
-                    round_numbers=not cls.exact_number,
+            if data.dtype.itemsize == 2:  # perhaps float16/bfloat16: computed as opmath says
+                native = opmath(
+                    a, lambda x, y: cls.values(a._backend, x, y), data, other, round_numbers=not cls.exact_number
                 )
-            )
+            else:  # the per-op path: no closure
+                native = cls.values(a._backend, data, other)
+            z = a._make(native)
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
             error = None if scalar else broadcast_error(a.shape, b.shape)
             if error is None:
