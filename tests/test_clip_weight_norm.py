@@ -42,6 +42,27 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm, device):
         np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), rtol=1e-10)
 
 
+def test_clip_grad_norm_of_a_parameters_generator_matches_torch(device):
+    # model.parameters() is a generator: the norm and the scaling must both see every gradient
+    rng = np.random.default_rng(5)
+    w, b = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    gw, gb = 4 * rng.standard_normal((3, 4)), 4 * rng.standard_normal(3)
+    lin_e, lin_t = nn.Linear(4, 3).to(device).double(), torch.nn.Linear(4, 3).double()
+    for mod, lib, dev in ((lin_e, ember, device), (lin_t, torch, "cpu")):
+        with lib.no_grad():
+            mod.weight.copy_(lib.tensor(w, device=dev))
+            mod.bias.copy_(lib.tensor(b, device=dev))
+        mod.weight.grad, mod.bias.grad = lib.tensor(gw, device=dev), lib.tensor(gb, device=dev)
+    total_e = nn.utils.clip_grad_norm_(lin_e.parameters(), 1.0)
+    total_t = torch.nn.utils.clip_grad_norm_(lin_t.parameters(), 1.0)
+    assert float(total_e) == pytest.approx(total_t.item(), rel=1e-12)
+    assert total_t.item() > 1.0  # so the gradients were scaled
+    for pe, pt in zip(lin_e.parameters(), lin_t.parameters()):
+        np.testing.assert_allclose(pe.grad.cpu().numpy(), pt.grad.numpy(), rtol=1e-12)
+    with pytest.warns(UserWarning, match="empty generator"):
+        nn.utils.clip_grad_norm_((p for p in []), 1.0)
+
+
 def test_clip_grad_norm_single_tensor_none_grads_and_errors():
     p = nn.Parameter(ember.ones(3))
     assert float(nn.utils.clip_grad_norm_(p, 1.0)) == 0.0  # no gradient at all

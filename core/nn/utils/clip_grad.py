@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import types
 import warnings
 from collections.abc import Iterable
 from typing import TypeAlias
@@ -54,6 +55,14 @@ def clip_grad_norm_(
         >>> total_norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     """
     max_norm = float(max_norm)  # a ValueError for a non-number, before any work (as torch)
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    else:
+        # read once: ``model.parameters()`` is a generator, and both steps below walk the parameters
+        is_generator = isinstance(parameters, types.GeneratorType)
+        parameters = list(parameters)
+        if is_generator and not parameters:
+            warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=2)
     grads = _grads(parameters)
     total_norm = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
