@@ -164,7 +164,7 @@ def manual_seed_all(seed: int) -> None:
 def seed() -> None:
     """Seed the current CUDA device's default generator with a random number (nothing without CUDA)."""
     if is_available():
-        _backend().generator(_current).seed()
+        _backend().generator(_current).manual_seed(secrets.randbits(63))
 
 
 def seed_all() -> None:

@@ -938,9 +938,10 @@ def is_contiguous(input: Tensor, memory_format: object = None) -> bool:
         False
     """
     check_memory_format(memory_format, None, "is_contiguous")
-    if memory_format is None or memory_format.rank is None:
+    rank = getattr(memory_format, "rank", None)  # the channels-last formats' rank
+    if rank is None:
         return input._backend.is_contiguous(input._data)
-    if input.ndim != memory_format.rank:
+    if input.ndim != rank:
         return False
     # channels innermost: the strides of (C, W, H, N) -- (C, W, H, D, N) in 3-D -- run row-major
     order = [1, *range(input.ndim - 1, 1, -1), 0]
