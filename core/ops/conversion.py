@@ -9,7 +9,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..device import device as _device
 from ..layout import check_memory_format
-from ..tensor import Tensor, _new, backend_for_device
+from ..tensor import Tensor, _new, backend_for_device, writable_data
 from .creation import CUDA_LEGACY_TYPES, LEGACY_TYPES
 from .movement import broadcast_shapes
 from .operands import sum_to
@@ -301,7 +301,7 @@ class _Assign(Function):
         data = value._data
         if data.dtype != target._data.dtype:
             data = backend.xp.astype(data, target._data.dtype)
-        target._data[...] = data
+        writable_data(target)[...] = data
         ctx.value_shape = value.shape
         ctx.value_dtype = value.dtype
         ctx.mark_dirty(target)
@@ -327,6 +327,7 @@ class _CopySlices(Function):
 
     @staticmethod
     def forward(ctx, base, value, replay):
+        writable_data(base)  # before the view is made, so that the region aliases what base keeps
         region = replay(base)
         data = value._data
         if data.dtype != base._data.dtype:
@@ -378,7 +379,7 @@ def assign_(target, value, *, one_value=False):
     data = value._data
     if data.dtype != target._data.dtype:
         data = target._backend.xp.astype(data, target._data.dtype)
-    target._data[...] = data
+    writable_data(target)[...] = data
     target._version.value += 1
     return target
 
