@@ -20,7 +20,18 @@ from __future__ import annotations
 
 import importlib.util
 
-__all__ = ["matmul", "is_built"]
+__all__ = [
+    "matmul",
+    "is_built",
+    "enable_flash_sdp",
+    "flash_sdp_enabled",
+    "enable_mem_efficient_sdp",
+    "mem_efficient_sdp_enabled",
+    "enable_math_sdp",
+    "math_sdp_enabled",
+    "enable_cudnn_sdp",
+    "cudnn_sdp_enabled",
+]
 
 _PRECISIONS = ("ieee", "tf32", "none")
 
@@ -68,3 +79,57 @@ matmul = _MatmulFlags()
 def is_built():
     """True when the library of ember's CUDA backend (CuPy) is installed; says nothing about a GPU."""
     return importlib.util.find_spec("cupy") is not None
+
+
+# -- scaled dot-product attention kernels -------------------------------------------------------
+# PyTorch chooses among several attention kernels and lets programs switch each off. ember's
+# ``scaled_dot_product_attention`` has one implementation per backend, which computes what all
+# of PyTorch's kernels compute; the switches are kept and reported, so that programs which set
+# and query them run, and they do not change which kernel runs.
+_sdp_enabled = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
+
+
+def _set_sdp(kind, enabled):
+    if not isinstance(enabled, bool):
+        raise RuntimeError(f"set_sdp_use_{kind} expects a bool, but got {type(enabled).__name__}")
+    _sdp_enabled[kind] = enabled
+
+
+def enable_flash_sdp(enabled):
+    """Switch PyTorch's flash attention kernel on or off (recorded; see the note above). Default: on."""
+    _set_sdp("flash", enabled)
+
+
+def flash_sdp_enabled():
+    """Whether the flash attention kernel is switched on (:func:`enable_flash_sdp`)."""
+    return _sdp_enabled["flash"]
+
+
+def enable_mem_efficient_sdp(enabled):
+    """Switch PyTorch's memory-efficient attention kernel on or off (recorded). Default: on."""
+    _set_sdp("mem_efficient", enabled)
+
+
+def mem_efficient_sdp_enabled():
+    """Whether the memory-efficient attention kernel is switched on (:func:`enable_mem_efficient_sdp`)."""
+    return _sdp_enabled["mem_efficient"]
+
+
+def enable_math_sdp(enabled):
+    """Switch PyTorch's reference (math) attention kernel on or off (recorded). Default: on."""
+    _set_sdp("math", enabled)
+
+
+def math_sdp_enabled():
+    """Whether the math attention kernel is switched on (:func:`enable_math_sdp`)."""
+    return _sdp_enabled["math"]
+
+
+def enable_cudnn_sdp(enabled):
+    """Switch PyTorch's cuDNN attention kernel on or off (recorded). Default: on."""
+    _set_sdp("cudnn", enabled)
+
+
+def cudnn_sdp_enabled():
+    """Whether the cuDNN attention kernel is switched on (:func:`enable_cudnn_sdp`)."""
+    return _sdp_enabled["cudnn"]

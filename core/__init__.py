@@ -48,7 +48,16 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import dtype as dtype
-from .layout import layout, sparse_coo, strided
+from .layout import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    sparse_coo,
+    strided,
+)
 from .ops.activations import *  # noqa: F403
 from .ops.aliases import *  # noqa: F403
 from .ops.arithmetic import *  # noqa: F403

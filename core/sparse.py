@@ -170,7 +170,10 @@ class SparseCOOTensor:
         return SparseCOOTensor(self._idx.flip(0), self._vals, (self._size[1], self._size[0]))
 
     def to(self, *args: Any, **kwargs: Any) -> SparseCOOTensor:
-        return SparseCOOTensor(self._idx.to(*args, **kwargs).long(), self._vals.to(*args, **kwargs), self._size)
+        """This tensor on another device or with another dtype (its values'); coalesced stays coalesced."""
+        return SparseCOOTensor(
+            self._idx.to(*args, **kwargs).long(), self._vals.to(*args, **kwargs), self._size, self._coalesced
+        )
 
     # -- conversion ---------------------------------------------------------------------
     def _linear_index(self) -> tuple[Any, Size]:
@@ -219,16 +222,18 @@ class SparseCOOTensor:
             raise RuntimeError(f"add: expected sizes to match, got {list(self._size)} and {list(other.shape)}")
 
     def add(self, other: Tensor | SparseCOOTensor, alpha: Number = 1) -> Tensor | SparseCOOTensor:
-        """``self + alpha * other`` for a sparse ``other`` (coordinates concatenated); a dense ``other``
+        """``self + alpha * other`` for a sparse ``other``: the coordinates concatenated, merged into a
+        coalesced sum when both operands are coalesced (as PyTorch merges them); a dense ``other``
         raises, as in PyTorch (``dense + sparse`` is the supported order)."""
         if isinstance(other, SparseCOOTensor):
             self._check_size(other)
             values = other._vals if alpha == 1 else other._vals * alpha
-            return SparseCOOTensor(
+            total = SparseCOOTensor(
                 cat((self._idx, other._idx), 1),
                 cat((self._vals, values), 0),
                 self._size,
             )
+            return total.coalesce() if self._coalesced and other._coalesced else total
         if isinstance(other, Tensor):
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
         raise TypeError(f"add: unsupported operand type {type(other).__name__} for a sparse tensor")

@@ -184,6 +184,19 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     return t
 
 
+def writable_data(t):
+    """``t``'s native array, ready for an in-place write.
+
+    A backend may hold a 0-d result as a scalar of its library rather than a 0-d array (NumPy
+    returns scalars from operations on 0-d arrays), and a scalar takes no writes: ``t`` then gets a
+    0-d array of its own first. A scalar shares no storage, so no alias is lost.
+    """
+    data = t._data
+    if not hasattr(data, "__setitem__"):
+        data = t._data = t._backend.xp.asarray(data)
+    return data
+
+
 def _check_grad(t, grad):
     """PyTorch's checks on assigning ``t.grad = grad``: a tensor of ``t``'s shape, dtype and device."""
     if not isinstance(grad, Tensor) and not getattr(grad, "is_sparse", False):

@@ -77,3 +77,25 @@ def test_cuda_is_built_and_mps():
     assert isinstance(ember.backends.cuda.is_built(), bool)
     assert ember.backends.mps.is_available() is False
     assert ember.backends.mps.is_built() is False
+
+
+def test_cuda_sdp_switches_as_torch():
+    # LLM training scripts switch attention kernels on and off before the first step
+    kinds = ("flash", "mem_efficient", "math", "cudnn")
+    theirs, ours = torch.backends.cuda, ember.backends.cuda
+    try:
+        for kind in kinds:
+            assert getattr(ours, f"{kind}_sdp_enabled")() is getattr(theirs, f"{kind}_sdp_enabled")() is True
+            for lib in (theirs, ours):
+                getattr(lib, f"enable_{kind}_sdp")(False)
+            assert getattr(ours, f"{kind}_sdp_enabled")() is getattr(theirs, f"{kind}_sdp_enabled")() is False
+            with pytest.raises(RuntimeError):
+                getattr(theirs, f"enable_{kind}_sdp")("yes")
+            with pytest.raises(RuntimeError, match="expects a bool"):
+                getattr(ours, f"enable_{kind}_sdp")("yes")
+        q = ember.ones(1, 2, 3, 4)  # attention still runs with the switches off
+        assert ember.nn.functional.scaled_dot_product_attention(q, q, q).shape == q.shape
+    finally:
+        for kind in kinds:
+            for lib in (theirs, ours):
+                getattr(lib, f"enable_{kind}_sdp")(True)

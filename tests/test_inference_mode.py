@@ -96,3 +96,29 @@ def _saving_outcomes(m):
 
 def test_saving_an_inference_tensor_for_backward_raises_as_torch():
     assert _saving_outcomes(ember) == _saving_outcomes(torch)
+
+
+def test_grad_modes_decorate_without_the_call_as_torch():
+    # ``@torch.no_grad`` / ``@torch.inference_mode`` with no parentheses, on a method as programs write them
+    def probe(m):
+        class Evaluator:
+            @m.no_grad
+            def plain(self, x):
+                return (x * 2).requires_grad, m.is_inference_mode_enabled()
+
+            @m.inference_mode
+            def inference(self, x):
+                return (x * 2).requires_grad, m.is_inference_mode_enabled()
+
+            @m.enable_grad
+            def recording(self, x):
+                return (x * 2).requires_grad, m.is_inference_mode_enabled()
+
+        ev, x = Evaluator(), m.ones(2, requires_grad=True)
+        with m.no_grad():
+            inner = ev.recording(x)
+        names = [f.__name__ for f in (Evaluator.plain, Evaluator.inference, Evaluator.recording)]
+        kinds = [type(c()).__name__ for c in (m.no_grad, m.enable_grad, m.inference_mode)]
+        return ev.plain(x), ev.inference(x), inner, names, kinds, m.is_grad_enabled()
+
+    assert probe(ember) == probe(torch)

@@ -83,6 +83,67 @@ def test_layout_pickles_to_the_same_object():
     assert pickle.loads(pickle.dumps(ember.sparse_coo)) is ember.sparse_coo
 
 
+_FORMATS = ("contiguous_format", "channels_last", "channels_last_3d", "preserve_format")
+
+
+def test_memory_formats_are_torchs_names():
+    import pickle
+
+    for name in _FORMATS:
+        fmt = getattr(ember, name)
+        assert isinstance(fmt, ember.memory_format)
+        assert repr(fmt) == repr(getattr(torch, name)).replace("torch.", "ember.")
+        assert pickle.loads(pickle.dumps(fmt)) is fmt
+
+
+def test_channels_last_in_a_conv_program_matches_torch(device):
+    # model.to(memory_format=...) and input.to(memory_format=...), as an image-classification script does
+    conv_e, conv_t = ember.nn.Conv2d(3, 4, 3).to(device), torch.nn.Conv2d(3, 4, 3)
+    conv_e.load_state_dict({k: ember.tensor(v.numpy(), device=device) for k, v in conv_t.state_dict().items()})
+    conv_e = conv_e.to(memory_format=ember.channels_last)
+    conv_t = conv_t.to(memory_format=torch.channels_last)
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
+    got = conv_e(ember.tensor(x, device=device).to(device, memory_format=ember.channels_last, non_blocking=True))
+    want = conv_t(torch.tensor(x).to("cpu", memory_format=torch.channels_last, non_blocking=True))
+    np.testing.assert_allclose(got.detach().cpu().numpy(), want.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T, x: x.to(memory_format=T.channels_last),
+        lambda T, x: x.contiguous(memory_format=T.channels_last),
+        lambda T, x: x.clone(memory_format=T.channels_last_3d),
+        lambda T, x: x.to(memory_format="channels_last"),
+    ],
+)
+def test_memory_format_refusals_match_torch(device, call):
+    with pytest.raises((RuntimeError, TypeError)) as want:
+        call(torch, torch.ones(2, 3))
+    with pytest.raises(want.type) as got:
+        call(ember, ember.ones(2, 3, device=device))
+    if want.type is RuntimeError:
+        assert str(got.value) == str(want.value)
+
+
+def test_is_contiguous_in_a_memory_format_matches_torch(device):
+    x = np.arange(120.0).reshape(2, 3, 4, 5)
+    cases = [
+        lambda T, t: t,
+        lambda T, t: t[:, :1],
+        lambda T, t: t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2),
+        lambda T, t: t.reshape(1, 2, 3, 4, 5),
+        lambda T, t: t.reshape(1, 2, 3, 4, 5).permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3),
+        lambda T, t: t[0],
+    ]
+    for make in cases:
+        e, t = make(ember, ember.tensor(x, device=device)), make(torch, torch.tensor(x))
+        for name in _FORMATS[:3]:
+            assert e.is_contiguous(memory_format=getattr(ember, name)) == t.is_contiguous(
+                memory_format=getattr(torch, name)
+            )
+
+
 # -- ember.accelerator ----------------------------------------------------------------------
 def test_accelerator_without_one_answers_as_torch_cpu(monkeypatch):
     monkeypatch.setenv("EMBER_ACCELERATOR", "no_such_device")

@@ -307,3 +307,38 @@ def test_transformer_errors():
         model(ember.randn(5, 2, 8), ember.randn(4, 3, 8))
     with pytest.raises(RuntimeError, match="d_model"):
         model(ember.randn(5, 2, 6), ember.randn(4, 2, 6))
+
+
+def test_sdpa_kernel_switches_as_torch():
+    # a program pinning the attention kernel: ``with sdpa_kernel(SDPBackend.MATH): F.scaled_dot_product_attention(...)``
+    from torch.nn.attention import SDPBackend as TorchBackend
+    from torch.nn.attention import sdpa_kernel as torch_kernel
+
+    from ember.nn.attention import SDPBackend, sdpa_kernel
+
+    assert {b.name: int(b) for b in SDPBackend} == {
+        n: int(getattr(TorchBackend, n)) for n in dir(TorchBackend) if n.isupper()
+    }
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal((1, 2, 5, 4)).astype(np.float32) for _ in range(3))
+    switches = ("flash", "mem_efficient", "math", "cudnn")
+    for choice in ([SDPBackend.MATH], [SDPBackend.FLASH_ATTENTION, SDPBackend.MATH]):
+        theirs = [getattr(TorchBackend, b.name) for b in choice]
+        with torch_kernel(theirs), sdpa_kernel(choice if len(choice) > 1 else choice[0]) as given:
+            assert given == {}
+            for kind in switches:
+                assert (
+                    getattr(ember.backends.cuda, f"{kind}_sdp_enabled")()
+                    is getattr(torch.backends.cuda, f"{kind}_sdp_enabled")()
+                )
+            want = torch.nn.functional.scaled_dot_product_attention(*map(torch.tensor, (q, k, v)), is_causal=True)
+            got = ember.nn.functional.scaled_dot_product_attention(*map(ember.tensor, (q, k, v)), is_causal=True)
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+        assert all(getattr(ember.backends.cuda, f"{kind}_sdp_enabled")() for kind in switches)
+    with pytest.raises(AssertionError) as want_error:
+        with torch_kernel("math"):
+            pass
+    with pytest.raises(AssertionError) as got_error:
+        with sdpa_kernel("math"):
+            pass
+    assert str(got_error.value) == str(want_error.value)

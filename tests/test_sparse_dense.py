@@ -177,3 +177,25 @@ def test_gradient_of_duplicated_coordinates_matches_torch(route, device, dtype):
         (torch.sparse.mm(ts, tw.t()) * tw[:, :3].t().repeat(4, 1)[:4]).sum().backward()
     assert s.grad.is_coalesced()
     _close(s.grad.to_dense(), ts.grad.to_dense(), dtype)
+
+
+def test_coalesced_state_through_to_and_add_matches_torch(device):
+    # a graph program's adjacency: dense -> to_sparse() -> .to(device), then sums of such matrices
+    dense = [[0.0, 1.0, 2.0], [0.0, 0.0, 3.0], [1.0, 0.0, 0.0]]
+    ours, theirs = ember.tensor(dense, device=device).to_sparse(), torch.tensor(dense).to_sparse()
+    uncoalesced = ember.sparse_coo_tensor([[0, 0], [1, 1]], [1.0, 2.0], (3, 3), device=device)
+    uncoalesced_t = torch.sparse_coo_tensor([[0, 0], [1, 1]], [1.0, 2.0], (3, 3))
+    cases = [
+        (ours.to(device), theirs.to("cpu")),
+        (ours.to(ember.float64), theirs.to(torch.float64)),
+        (ours + ours, theirs + theirs),
+        (ours.add(ours, alpha=-1), theirs.add(theirs, alpha=-1)),
+        (ours + uncoalesced, theirs + uncoalesced_t),
+    ]
+    for got, want in cases:
+        assert got.is_coalesced() == want.is_coalesced()
+        if want.is_coalesced():  # torch's uncoalesced sums keep duplicates its own way
+            assert got._nnz() == want._nnz()
+            np.testing.assert_array_equal(got.indices().cpu().numpy(), want.indices().numpy())
+            np.testing.assert_allclose(got.values().cpu().numpy(), want.values().numpy())
+        np.testing.assert_allclose(got.to_dense().cpu().numpy(), want.to_dense().numpy())

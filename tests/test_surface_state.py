@@ -111,6 +111,20 @@ def test_cuda_rng_state_without_cuda():
     assert ember.cuda.set_rng_state_all([]) is None
 
 
+@pytest.mark.skipif(ember.cuda.is_available(), reason="checks the behaviour without CUDA")
+def test_cuda_seeding_without_cuda_is_a_no_op_as_torch():
+    # programs seed CUDA unconditionally (torch.cuda.manual_seed(seed) beside torch.manual_seed)
+    ember.manual_seed(3)
+    expected = ember.rand(3)
+    ember.manual_seed(3)
+    for lib in (torch, ember):
+        assert lib.cuda.manual_seed(5) is None
+        assert lib.cuda.manual_seed_all(5) is None
+        assert lib.cuda.seed() is None
+        assert lib.cuda.seed_all() is None
+    assert ember.equal(ember.rand(3), expected)  # the CPU stream is left alone
+
+
 @pytest.mark.skipif(not ember.cuda.is_available(), reason="needs CUDA")
 def test_cuda_rng_state_round_trips():
     state = ember.cuda.get_rng_state()

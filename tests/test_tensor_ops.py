@@ -470,3 +470,32 @@ def test_float32_formulas_in_pytorchs_order(device):
         np.testing.assert_allclose(ember.lerp(ea, eb, weight).cpu().numpy(), expected, rtol=2e-7, atol=1e-7)
     np.testing.assert_array_equal(ember.lerp(ea, eb, 1.0).cpu().numpy(), b)
     np.testing.assert_array_equal(ember.lerp(ea, eb, ember.ones(5000, device=device)).cpu().numpy(), b)
+
+
+_ZERO_DIM_WRITES = [
+    ("iadd", lambda T, t: t.__iadd__(2)),
+    ("iadd_tensor", lambda T, t: t.__iadd__(T.tensor(2.5))),
+    ("mul_", lambda T, t: t.mul_(3)),
+    ("clamp_", lambda T, t: t.clamp_(0.0, 1.0)),
+    ("fill_", lambda T, t: t.fill_(4.0)),
+    ("zero_", lambda T, t: t.zero_()),
+    ("copy_", lambda T, t: t.copy_(T.tensor(5.0))),
+    ("setitem", lambda T, t: t.__setitem__((), 6.0)),
+]
+
+
+@pytest.mark.parametrize("name,write", _ZERO_DIM_WRITES, ids=[n for n, _ in _ZERO_DIM_WRITES])
+def test_in_place_on_a_computed_0d_tensor_matches_torch(device, name, write):
+    # a metric accumulated as a tensor: ``self.sum = 0`` then ``self.sum += acc * n``, twice
+    def run(T, dev):
+        acc = T.tensor([75.0], device=dev)[0]
+        total = 0 + acc * 4  # a 0-d result of arithmetic
+        total += acc * 4
+        write(T, total)
+        grad_in = T.tensor(1.5, device=dev, requires_grad=True)
+        recorded = grad_in * 2
+        write(T, recorded)
+        recorded.sum().backward()
+        return float(total), float(recorded.detach()), float(grad_in.grad if grad_in.grad is not None else 0.0)
+
+    assert run(ember, device) == pytest.approx(run(torch, "cpu"))

@@ -72,8 +72,18 @@ class _GradModeContext:
         return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
-class no_grad(_GradModeContext):  # noqa: N801
-    """Context manager (and decorator) in which no autograd graph is recorded.
+class _NoParamContext(_GradModeContext):
+    """A context that takes no argument, so that it decorates with or without the call:
+    ``@ember.no_grad()`` and ``@ember.no_grad`` alike, as PyTorch's."""
+
+    def __new__(cls, orig_func: Callable[..., Any] | None = None) -> Any:
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamContext):  # noqa: N801
+    """Context manager (and decorator, with or without the call) in which no autograd graph is recorded.
 
     Example::
 
@@ -82,13 +92,18 @@ class no_grad(_GradModeContext):  # noqa: N801
         ...     y = x * 2
         >>> y.requires_grad
         False
+        >>> @ember.no_grad
+        ... def doubled(t):
+        ...     return t * 2
+        >>> doubled(x).requires_grad
+        False
     """
 
     mode = False
 
 
-class enable_grad(_GradModeContext):  # noqa: N801
-    """Context manager (and decorator) that turns recording back on inside ``no_grad``."""
+class enable_grad(_NoParamContext):  # noqa: N801
+    """Context manager (and decorator, with or without the call) that turns recording back on inside ``no_grad``."""
 
     mode = True
 
@@ -102,7 +117,8 @@ class inference_mode(no_grad):  # noqa: N801
     that would save one for backward.
 
     Args:
-        mode (bool): whether to enter inference mode. Default: ``True``
+        mode (bool): whether to enter inference mode; a function instead decorates it, as
+            ``@ember.inference_mode`` without the call. Default: ``True``
 
     Example::
 
@@ -110,6 +126,11 @@ class inference_mode(no_grad):  # noqa: N801
         ...     print(ember.is_inference_mode_enabled(), ember.is_grad_enabled())
         True False
     """
+
+    def __new__(cls, mode: bool | Callable[..., Any] = True) -> Any:
+        if callable(mode):  # the bare decorator: inference_mode(fn)
+            return cls()(mode)
+        return object.__new__(cls)
 
     def __init__(self, mode: bool = True) -> None:
         self.inference = bool(mode)

@@ -3,13 +3,15 @@
 Devices, memory statistics, streams and events, and PyTorch's CUDA-graph API
 (:class:`CUDAGraph`, :class:`graph`, :func:`make_graphed_callables`) over the generic capture
 of :mod:`ember.graphs`. Nothing here imports CuPy until a function is called; without CuPy or
-a GPU, :func:`is_available` is False and the other functions raise with the reason.
+a GPU, :func:`is_available` is False, the seeding functions do nothing (as PyTorch's CPU build) and
+the other functions raise with the reason.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import secrets
 import sys
 from collections.abc import Iterable, Iterator
 from types import TracebackType
@@ -40,6 +42,8 @@ __all__ = [
     "empty_cache",
     "manual_seed",
     "manual_seed_all",
+    "seed",
+    "seed_all",
     "get_rng_state",
     "set_rng_state",
     "get_rng_state_all",
@@ -133,15 +137,40 @@ def empty_cache() -> None:
 
 
 def manual_seed(seed: int) -> None:
-    """Seed the default generator of the current CUDA device."""
-    _backend().generator(_current).manual_seed(int(seed))
+    """Seed the default generator of the current CUDA device.
+
+    Without CUDA this does nothing, as PyTorch's CPU build (which queues the seed for a CUDA
+    that never starts), so a program may seed CUDA unconditionally.
+
+    Args:
+        seed (int): the seed.
+    """
+    if is_available():
+        _backend().generator(_current).manual_seed(int(seed))
 
 
 def manual_seed_all(seed: int) -> None:
-    """Seed the default generators of every CUDA device."""
-    backend = _backend()
-    for index in range(backend.device_count()):
-        backend.generator(index).manual_seed(int(seed))
+    """Seed the default generators of every CUDA device (nothing without CUDA, as :func:`manual_seed`).
+
+    Args:
+        seed (int): the seed.
+    """
+    if is_available():
+        backend = _backend()
+        for index in range(backend.device_count()):
+            backend.generator(index).manual_seed(int(seed))
+
+
+def seed() -> None:
+    """Seed the current CUDA device's default generator with a random number (nothing without CUDA)."""
+    if is_available():
+        _backend().generator(_current).manual_seed(secrets.randbits(63))
+
+
+def seed_all() -> None:
+    """Seed every CUDA device's default generator with one random number (nothing without CUDA)."""
+    if is_available():
+        manual_seed_all(secrets.randbits(63))
 
 
 def _generator_index(device: _device | str | int) -> int:

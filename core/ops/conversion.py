@@ -8,7 +8,8 @@ from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..device import device as _device
-from ..tensor import Tensor, _new, backend_for_device
+from ..layout import check_memory_format
+from ..tensor import Tensor, _new, backend_for_device, writable_data
 from .creation import CUDA_LEGACY_TYPES, LEGACY_TYPES
 from .movement import broadcast_shapes, preserve_format_copy
 from .operands import sum_to
@@ -64,7 +65,8 @@ def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
-        memory_format (ember.memory_format, optional): accepted for PyTorch compatibility; the copy is contiguous.
+        memory_format (ember.memory_format, optional): checked as PyTorch checks it (see
+            :class:`ember.memory_format`); the copy is in ember's row-major order.
 
     Example::
 
@@ -74,6 +76,7 @@ def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
         >>> x
         tensor([1., 2.])
     """
+    check_memory_format(memory_format, input.ndim, "clone")
     return _Clone.apply(input)
 
 
@@ -81,11 +84,12 @@ def _parse_to(args, kwargs):
     """``(device, dtype, non_blocking, copy)`` of a ``to`` call, as PyTorch's overloads
     ``to(device, dtype, non_blocking, copy)``, ``to(dtype, non_blocking, copy)`` and
     ``to(tensor, non_blocking, copy)`` read them: the positional flags follow the target, in that
-    order. ``copy`` is None when not given (``Module.to`` refuses it)."""
+    order. ``copy`` is None when not given (``Module.to`` refuses it). A ``memory_format`` keyword
+    is checked to be an :class:`ember.memory_format` and otherwise left to the caller."""
     dev = kwargs.pop("device", None)
     dt = kwargs.pop("dtype", None)
     flags = [kwargs.pop("non_blocking", None), kwargs.pop("copy", None)]
-    kwargs.pop("memory_format", None)
+    check_memory_format(kwargs.pop("memory_format", None), None, "to")
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     given = 0
@@ -126,6 +130,8 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     Args:
         *args (ember.device, str, ember.dtype or Tensor): the target device and/or dtype, or a tensor whose device and
             dtype to take.
+        memory_format (ember.memory_format, optional): checked as PyTorch checks it (see
+            :class:`ember.memory_format`); the values keep ember's row-major order.
 
     Example::
 
@@ -143,6 +149,7 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         dt = args[0]
         return self if dt is self.dtype else _Cast.apply(self, dt)
     dev, dt, non_blocking, copy = _parse_to(args, dict(kwargs))
+    check_memory_format(kwargs.get("memory_format"), self.ndim, "to")
     out = self
     if dev is not None and dev != self._device:
         out = _Move.apply(out, dev, backend_for_device(dev), non_blocking)
@@ -294,7 +301,7 @@ class _Assign(Function):
         data = value._data
         if data.dtype != target._data.dtype:
             data = backend.xp.astype(data, target._data.dtype)
-        target._data[...] = data
+        writable_data(target)[...] = data
         ctx.value_shape = value.shape
         ctx.value_dtype = value.dtype
         ctx.mark_dirty(target)
@@ -320,6 +327,7 @@ class _CopySlices(Function):
 
     @staticmethod
     def forward(ctx, base, value, replay):
+        writable_data(base)  # before the view is made, so that the region aliases what base keeps
         region = replay(base)
         data = value._data
         if data.dtype != base._data.dtype:
@@ -371,7 +379,7 @@ def assign_(target, value, *, one_value=False):
     data = value._data
     if data.dtype != target._data.dtype:
         data = target._backend.xp.astype(data, target._data.dtype)
-    target._data[...] = data
+    writable_data(target)[...] = data
     target._version.value += 1
     return target
 

@@ -12,7 +12,7 @@ from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, tensor, writable_data
 from .arithmetic import where
 from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
@@ -160,7 +160,7 @@ def getitem(self, key):
 class _SetItem(Function):
     @staticmethod
     def forward(ctx, x, value, key):
-        x._data[key] = value._data
+        writable_data(x)[key] = value._data
         ctx.key, ctx.value_shape = key, value.shape
         ctx.mark_dirty(x)
         return x
@@ -210,7 +210,7 @@ def setitem(self, key, value):
         if aliases(region.shape, self._backend.layout(region)[0]):
             check_no_internal_overlap(self)
     try:
-        self._data[native] = value._data if isinstance(value, Tensor) else value
+        writable_data(self)[native] = value._data if isinstance(value, Tensor) else value
     except ValueError as exc:  # the backend's words for a value that does not broadcast to the target
         raise RuntimeError(
             f"index_put_: a value of shape {list(value.shape) if isinstance(value, Tensor) else []} does not "

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..random import check_probabilities, native_generator
-from ..tensor import Tensor
+from ..tensor import Tensor, writable_data
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
 from .operands import fill_value_for
@@ -213,7 +213,7 @@ def _write(self, data, *, one_value=False):
         check_no_internal_overlap(self)
     if grad_state.enabled and self._requires_grad and self.grad_fn is None:
         check_inplace(self)
-    self._data[...] = data
+    writable_data(self)[...] = data
     self._version.value += 1
     return self
 

@@ -9,6 +9,7 @@ from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd.function import Function
+from ..layout import check_memory_format
 from ..strides import dense_order, is_dense, view_strides
 from ..tensor import Size, Tensor, size_arg
 from .operands import check_same_device, normalize_dims, sum_to, wrap_dim
@@ -940,7 +941,8 @@ def contiguous(input: Tensor, memory_format: object = None) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
-        memory_format (ember.memory_format): the memory format of the result.
+        memory_format (ember.memory_format): the memory format asked for; checked as PyTorch
+            checks it (see :class:`ember.memory_format`), the result is row-major.
 
     Example::
 
@@ -950,11 +952,13 @@ def contiguous(input: Tensor, memory_format: object = None) -> Tensor:
         >>> ember.contiguous(x).is_contiguous()
         True
     """
+    check_memory_format(memory_format, input.ndim, "contiguous")
     return input if is_contiguous(input) else _Contiguous.apply(input)
 
 
 def is_contiguous(input: Tensor, memory_format: object = None) -> bool:
-    """True if the elements are laid out in row-major order without gaps.
+    """True if the elements are laid out in row-major order without gaps (or, for
+    ``memory_format=ember.channels_last``/``channels_last_3d``, in that order: channels innermost).
 
     Args:
         memory_format (ember.memory_format): the memory format to test against. Default: ``ember.contiguous_format``.
@@ -967,7 +971,21 @@ def is_contiguous(input: Tensor, memory_format: object = None) -> bool:
         >>> x.t().is_contiguous()
         False
     """
-    return input._backend.is_contiguous(input._data)
+    check_memory_format(memory_format, None, "is_contiguous")
+    rank = getattr(memory_format, "rank", None)  # the channels-last formats' rank
+    if rank is None:
+        return input._backend.is_contiguous(input._data)
+    if input.ndim != rank:
+        return False
+    # channels innermost: the strides of (C, W, H, N) -- (C, W, H, D, N) in 3-D -- run row-major
+    order = [1, *range(input.ndim - 1, 1, -1), 0]
+    expected = 1
+    for dim in order:
+        size = input.shape[dim]
+        if size != 1 and input.stride(dim) != expected:
+            return False
+        expected *= size
+    return True
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:

@@ -1,0 +1,80 @@
+"""``ember.nn.attention``: PyTorch's ``torch.nn.attention``, the choice of kernels for
+:func:`ember.nn.functional.scaled_dot_product_attention`.
+
+:func:`sdpa_kernel` switches the kernels named by :class:`SDPBackend` on and the others off for
+the duration of a block, through the switches of :mod:`ember.backends.cuda`
+(``flash_sdp_enabled()`` and the others report them inside the block, as in PyTorch). ember's
+attention has one implementation per backend, which computes what every one of PyTorch's
+kernels computes, and it runs whatever the switches say.
+
+Example::
+
+    >>> from ember.nn.attention import SDPBackend, sdpa_kernel
+    >>> q = ember.ones(1, 2, 3, 4)
+    >>> with sdpa_kernel(SDPBackend.MATH):
+    ...     print(ember.backends.cuda.flash_sdp_enabled(), ember.backends.cuda.math_sdp_enabled())
+    ...     out = ember.nn.functional.scaled_dot_product_attention(q, q, q)
+    False True
+    >>> ember.backends.cuda.flash_sdp_enabled()
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections.abc import Iterator
+
+__all__ = ["SDPBackend", "sdpa_kernel"]
+
+
+class SDPBackend(enum.IntEnum):
+    """The kernels of scaled dot-product attention, with PyTorch's names and values."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+#: the switch of :mod:`ember.backends.cuda` that each kernel has
+_SWITCHES = {
+    SDPBackend.MATH: "math",
+    SDPBackend.FLASH_ATTENTION: "flash",
+    SDPBackend.EFFICIENT_ATTENTION: "mem_efficient",
+    SDPBackend.CUDNN_ATTENTION: "cudnn",
+}
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends: list[SDPBackend] | SDPBackend, set_priority: bool = False) -> Iterator[dict[str, object]]:
+    """Context manager that allows only ``backends`` for scaled dot-product attention inside the block.
+
+    On leaving the block the switches are as they were before it.
+
+    Args:
+        backends (SDPBackend or list of SDPBackend): the kernels allowed.
+        set_priority (bool): whether the order of ``backends`` is their priority; accepted for
+            PyTorch compatibility (ember has one kernel). Default: ``False``
+
+    Raises:
+        AssertionError: ``backends`` is neither an :class:`SDPBackend` nor a list of them (as PyTorch).
+    """
+    if not isinstance(backends, (list, SDPBackend)):
+        raise AssertionError(
+            "Backend must be an instance of SDPBackend or a list of SDPBackend instances, "
+            f"got {type(backends).__name__}"
+        )
+    allowed = [backends] if isinstance(backends, SDPBackend) else backends
+    from ...backends import cuda as switches  # ember.backends imports ember: resolved on use
+
+    previous = {kind: getattr(switches, f"{kind}_sdp_enabled")() for kind in _SWITCHES.values()}
+    try:
+        for backend, kind in _SWITCHES.items():
+            getattr(switches, f"enable_{kind}_sdp")(backend in allowed)
+        yield {}
+    finally:
+        for kind, enabled in previous.items():
+            getattr(switches, f"enable_{kind}_sdp")(enabled)
