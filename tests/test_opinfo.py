@@ -204,7 +204,7 @@ def _to_ember(value, device, dtype_map):
             t.requires_grad_(True)
         dtype_map[id(value)] = t
         return t
-    if isinstance(value, torch.dtype):
+    if isinstance(value, (torch.dtype, torch.memory_format)):
         return getattr(ember, str(value).split(".")[-1])
     if isinstance(value, torch.nn.PairwiseDistance):  # a module argument (distance_function=)
         return ember.nn.PairwiseDistance(value.norm, value.eps, value.keepdim)
