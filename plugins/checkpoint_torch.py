@@ -332,24 +332,28 @@ class _Unpickler(pickle.Unpickler):
         xp = storage._backend.xp
         if count == 0 or all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
             t = storage._make(xp.reshape(data[offset : offset + count], size))  # shares the storage's memory
-        elif isinstance(data, np.ndarray):  # strided on the CPU: a NumPy view, no copy
-            itemsize = data.itemsize
-            t = ember.from_numpy(
-                np.lib.stride_tricks.as_strided(data[offset:], size, tuple(s * itemsize for s in stride))
-            )
-        else:  # strided on another device: a copy, so bound what overlapping views may add up to
-            self._copied += count * storage.element_size()
-            if self._limit is not None and self._copied > self._limit:
-                raise CorruptCheckpoint(
-                    "the strided views in this file add up to more bytes than the file holds; load with "
-                    "map_location='cpu'"
-                )
-            host = np.asarray(storage._backend.to_host(data))
-            view = np.lib.stride_tricks.as_strided(host[offset:], size, tuple(s * host.itemsize for s in stride))
-            t = ember.tensor(np.ascontiguousarray(view), device=storage.device)
+        else:
+            t = self._strided(storage, offset, size, stride, count)
         if requires_grad:
             t.requires_grad_(True)
         return t
+
+    def _strided(self, storage, offset, size, stride, count):
+        """A strided view of ``storage`` (its offset and strides kept, as in torch), or a bounded copy."""
+        data = storage._data
+        try:  # a view the backend knows as one of the storage: storage_offset() and sharing survive a re-save
+            return storage._make(storage._backend.as_strided(data, size, stride, offset))
+        except NotImplementedError:
+            pass
+        # a backend without strided views: a copy, so bound what overlapping views add up to
+        self._copied += count * storage.element_size()
+        if self._limit is not None and self._copied > self._limit:
+            raise CorruptCheckpoint(
+                "the strided views in this file add up to more bytes than the file holds; load with map_location='cpu'"
+            )
+        host = np.asarray(storage._backend.to_host(data))
+        view = np.lib.stride_tricks.as_strided(host[offset:], size, tuple(s * host.itemsize for s in stride))
+        return ember.tensor(np.ascontiguousarray(view), device=storage.device)
 
 
 def _contiguous(size):

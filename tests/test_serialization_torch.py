@@ -115,6 +115,24 @@ def test_views_share_storage_both_ways():
     assert t["col"].stride() == (4,) and t["col"].tolist() == [2.0, 6.0, 10.0]
 
 
+def test_strided_views_keep_their_geometry_through_a_resave():
+    # a torch file's strided views (column, transpose, expand) load as views of their storage, with
+    # torch's storage_offset and strides, and ember.save writes them back as views of one storage
+    base = torch.arange(12.0).reshape(3, 4)
+    saved = {"base": base, "col": base[:, 1], "t": base.t()[1:], "expand": base[1:2].expand(3, 4)}
+    back = _torch_to_ember(saved)
+    for key, t in saved.items():
+        assert back[key].stride() == t.stride() and back[key].storage_offset() == t.storage_offset(), key
+        assert back[key].untyped_storage().data_ptr() == back["base"].untyped_storage().data_ptr(), key
+    again = _ember_to_torch(back)
+    for key, t in saved.items():
+        assert again[key].stride() == t.stride() and again[key].storage_offset() == t.storage_offset(), key
+        assert again[key].untyped_storage().data_ptr() == again["base"].untyped_storage().data_ptr(), key
+        assert torch.equal(again[key], t), key
+    again["base"][1, 1] = 100.0
+    assert again["col"][1].item() == again["t"][0, 1].item() == again["expand"][2, 1].item() == 100.0
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
