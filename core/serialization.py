@@ -280,10 +280,7 @@ class _Unflattener:
             return host[()]
         if kind == "ndarray":
             return host
-        try:
-            return place(host, kind, self.map_location)
-        except Exception as exc:
-            raise _PlacementFailed(exc) from exc
+        return place(host, kind, self.map_location)
 
     def decode(self, node):
         if node is None or isinstance(node, (bool, int, float, str)):
@@ -337,8 +334,17 @@ def unflatten(tree: Any, arrays: dict[str, np.ndarray], map_location: MapLocatio
 def place(host: np.ndarray, location: str, map_location: MapLocation) -> Tensor:
     """A tensor of host array ``host`` on the device ``map_location`` picks for saved ``location``.
 
-    A CPU target takes ``host`` over without a copy (loaders hand over arrays they own).
+    A CPU target takes ``host`` over without a copy (loaders hand over arrays they own). An error
+    of ``map_location`` or of the placement reaches the caller of :func:`ember.load` unchanged,
+    not reported as a corrupt file.
     """
+    try:
+        return _place(host, location, map_location)
+    except Exception as exc:
+        raise _PlacementFailed(exc) from exc
+
+
+def _place(host: np.ndarray, location: str, map_location: MapLocation) -> Tensor:
     target: device | str = location
     if callable(map_location) and not isinstance(map_location, (str, device)):
         result = map_location(from_numpy(host), location)

@@ -297,3 +297,18 @@ def test_unseekable_streams_both_ways(fmt):
         assert torch.load(io.BytesIO(bytes(pipe.written)), weights_only=True)["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     back = ember.load(io.BufferedReader(_Pipe(bytes(pipe.written))), format=fmt)
     assert back["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0] and back["v"].dtype == ember.int64
+
+
+def test_map_location_errors_are_not_reported_as_corrupt_files():
+    buffer = io.BytesIO()
+    torch.save({"w": torch.arange(3.0)}, buffer)
+
+    def refuse(storage, location):
+        raise ValueError(f"no room on {location}")
+
+    for lib in (torch, ember):  # an unknown device: RuntimeError; the callable's own error unchanged
+        with pytest.raises(RuntimeError) as info:
+            lib.load(io.BytesIO(buffer.getvalue()), map_location="bogus", weights_only=True)
+        assert "corrupt" not in str(info.value) and "bogus" in str(info.value)
+        with pytest.raises(ValueError, match="no room on cpu"):
+            lib.load(io.BytesIO(buffer.getvalue()), map_location=refuse, weights_only=True)
