@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
+import inspect
 import io
 import math
 import os
@@ -43,7 +44,7 @@ from .tensor import Tensor, from_numpy, tensor
 FileLike: TypeAlias = str | os.PathLike[str] | IO[bytes]
 #: where :func:`load` puts the tensors: a device (or its name), a mapping of saved device
 #: names to new ones, or a function ``fn(tensor, location) -> tensor or None``
-# a checkpoint format's functions: ``saver(obj, stream)``, ``loader(stream, map_location, weights_only)``
+# a checkpoint format's functions: ``saver(obj, stream)``, ``loader(stream, map_location, weights_only[, mmap])``
 _Saver: TypeAlias = Callable[[Any, IO[bytes]], None]
 _Loader: TypeAlias = Callable[[IO[bytes], "MapLocation", bool], Any]
 MapLocation: TypeAlias = device | str | dict[str, str] | Callable[[Tensor, str], Tensor | None] | None
@@ -493,7 +494,12 @@ def save(obj: object, f: FileLike, *, format: str | None = None) -> None:  # noq
 
 
 def load(  # noqa: A002 - torch's name (format=)
-    f: FileLike, map_location: MapLocation = None, *, weights_only: bool | None = None, format: str | None = None
+    f: FileLike,
+    map_location: MapLocation = None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+    format: str | None = None,
 ) -> Any:
     """Load an object saved with :func:`save` or ``torch.save`` (or a plain safetensors file).
 
@@ -514,12 +520,18 @@ def load(  # noqa: A002 - torch's name (format=)
             PyTorch, the environment variable ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` makes every
             load ``weights_only=True``, and ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` makes a load
             that does not pass ``weights_only`` a ``weights_only=False`` one (with a warning).
+        mmap: map the file into memory instead of reading it: the tensors (on the CPU) are
+            copy-on-write views of the file's bytes, read from disk as they are used; writes to
+            them never reach the file. Needs a path, and a format whose loader takes ``mmap``
+            (PyTorch's). Default: ``False``.
         format: the checkpoint format. Default: chosen by the file's suffix, else by the
             file's first bytes.
 
     Raises:
+        ValueError: ``mmap=True`` with a file object instead of a path.
         RuntimeError: the file is truncated, corrupt or not a checkpoint, or both
-            environment variables above are set.
+            environment variables above are set, or ``mmap=True`` for a format that cannot
+            be mapped.
         UnpicklingError: a ``weights_only`` load met a global it does not allow (the
             message names it and says how to allow it).
 
@@ -531,6 +543,8 @@ def load(  # noqa: A002 - torch's name (format=)
         <All keys matched successfully>
     """
     weights_only = _weights_only(weights_only)
+    if mmap and not _is_path(f):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
     if _is_path(f) and not stat.S_ISREG(os.stat(f).st_mode):
         raise RuntimeError(f"ember.load: {name} is not a valid checkpoint (not a regular file)")
@@ -538,8 +552,15 @@ def load(  # noqa: A002 - torch's name (format=)
         if format is None:
             format = _sniff(stream) or _registry().for_path(f if _is_path(f) else None)
         _, loader = _registry().get(format)
+        options = {}
+        if mmap:
+            if "mmap" not in inspect.signature(loader).parameters:
+                raise RuntimeError(
+                    f"ember.load: mmap can only be used with files in a format that maps ({format!r} does not)"
+                )
+            options["mmap"] = True
         try:
-            return loader(stream, map_location=map_location, weights_only=weights_only)
+            return loader(stream, map_location=map_location, weights_only=weights_only, **options)
         except (ImportError, pickle.UnpicklingError):
             raise
         except _PlacementFailed as exc:

@@ -24,6 +24,7 @@ import _compat_pickle
 import collections
 import io
 import math
+import mmap as _mmap
 import pickle
 import struct
 import sys
@@ -248,9 +249,10 @@ def _dtype_globals():
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, archive, prefix, entries, map_location, weights_only, size):
+    def __init__(self, file, archive, prefix, entries, map_location, weights_only, size, mapped=None):
         super().__init__(file, encoding="utf-8")
         self._archive, self._prefix, self._entries = archive, prefix, entries
+        self._mapped = mapped  # the whole file, memory-mapped copy-on-write (mmap=True), else None
         self._map_location, self._weights_only = map_location, weights_only
         self._storages = {}
         self._copied, self._limit = 0, size
@@ -310,9 +312,13 @@ class _Unpickler(pickle.Unpickler):
             native = np.dtype(kind.dtype.name if kind.dtype.name != "bfloat16" else _bfloat16())
             if info is None or type(numel) is not int or info.file_size != numel * native.itemsize:
                 raise CorruptCheckpoint(f"storage {key!r} is missing or does not hold {numel} x {kind.dtype}")
-            host = np.empty(numel, dtype=native.newbyteorder("<"))
-            with self._archive.open(info) as entry:
-                read_exactly(entry, host)
+            if self._mapped is not None:  # a copy-on-write view of the file's bytes, as torch's MAP_PRIVATE
+                start = _data_offset(self._mapped, info)  # each storage its own array (its own root) over the map
+                host = np.ndarray((numel,), native.newbyteorder("<"), buffer=self._mapped, offset=start)
+            else:
+                host = np.empty(numel, dtype=native.newbyteorder("<"))
+                with self._archive.open(info) as entry:
+                    read_exactly(entry, host)
             # placed once per storage (map_location sees storages, as in torch); tensors are views of it
             storage = self._storages[key] = place(host.astype(native, copy=False), location, self._map_location)
         elif storage.dtype is not kind.dtype:
@@ -411,8 +417,24 @@ def _rebuild_from_type(func, new_type, args, state):
     return result
 
 
-def load(stream, map_location=None, weights_only=True):
-    """Read a PyTorch zip checkpoint (the directory validated before any tensor data)."""
+def _data_offset(mapped, info):
+    """Where entry ``info``'s bytes start in the mapped file (after its local header)."""
+    header = bytes(mapped[info.header_offset : info.header_offset + 30])
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise CorruptCheckpoint(f"entry {info.filename!r} has no local header")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    start = info.header_offset + 30 + name_length + extra_length
+    if start + info.file_size > len(mapped):
+        raise CorruptCheckpoint(f"entry {info.filename!r} runs past the end of the file")
+    return start
+
+
+def load(stream, map_location=None, weights_only=True, mmap=False):
+    """Read a PyTorch zip checkpoint (the directory validated before any tensor data).
+
+    With ``mmap=True`` (``stream`` a file on disk) the storages are copy-on-write views of the
+    memory-mapped file rather than copies read into memory, as ``torch.load(mmap=True)``.
+    """
     size = stream_size(stream)
     if size is None:  # the zip directory is at the end: a pipe is read whole first (bounded by what it holds)
         stream = io.BytesIO(stream.read())
@@ -427,9 +449,10 @@ def load(stream, map_location=None, weights_only=True):
         raise CorruptCheckpoint(f"not a zip archive ({exc})") from None
     with archive:
         prefix, entries = _validated(archive, size)
+        mapped = _mmap.mmap(stream.fileno(), 0, access=_mmap.ACCESS_COPY) if mmap else None
         with archive.open(entries[prefix + "data.pkl"]) as pickled:
             unpickler = _Unpickler(
-                io.BufferedReader(pickled), archive, prefix, entries, map_location, weights_only, size
+                io.BufferedReader(pickled), archive, prefix, entries, map_location, weights_only, size, mapped
             )
             return unpickler.load()
 

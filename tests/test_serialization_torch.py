@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import io
+import mmap
 import pickle
 
 import numpy as np
@@ -312,3 +313,26 @@ def test_map_location_errors_are_not_reported_as_corrupt_files():
         assert "corrupt" not in str(info.value) and "bogus" in str(info.value)
         with pytest.raises(ValueError, match="no room on cpu"):
             lib.load(io.BytesIO(buffer.getvalue()), map_location=refuse, weights_only=True)
+
+
+def test_mmap_loads_copy_on_write_views_of_the_file(tmp_path):
+    path = tmp_path / "model.pt"
+    base = torch.arange(12.0).reshape(3, 4)
+    saved = {"sd": torch.nn.BatchNorm1d(4).state_dict(), "col": base[:, 1], "half": torch.ones(3, dtype=torch.float16)}
+    torch.save(saved, path)
+    before = path.read_bytes()
+    theirs, ours = torch.load(path, mmap=True, weights_only=True), ember.load(path, mmap=True)
+    _same(ours, theirs)
+    assert ours["col"].stride() == theirs["col"].stride() == (4,)
+    root = ours["sd"]["running_var"].numpy()
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    assert isinstance(root.base, mmap.mmap)  # the file's pages, not a copy read into memory
+    ours["sd"]["running_var"].add_(1.0)  # copy-on-write, as torch's default MAP_PRIVATE
+    assert ours["sd"]["running_var"].tolist() == [2.0] * 4 and path.read_bytes() == before
+    for lib in (torch, ember):
+        with pytest.raises(ValueError, match="f must be a file path in order to use the mmap argument"):
+            lib.load(io.BytesIO(before), mmap=True, weights_only=True)
+    ember.save({"w": ember.ones(2)}, tmp_path / "w.safetensors")
+    with pytest.raises(RuntimeError, match="mmap can only be used"):
+        ember.load(tmp_path / "w.safetensors", mmap=True)
