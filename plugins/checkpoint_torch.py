@@ -16,6 +16,10 @@ unpickles any object (whole models), mapping PyTorch's tensor globals to ember's
 
 The zip directory is validated (stored entries, inside the file, not overlapping) before any
 tensor data is read; each storage is read once, in bounded pieces, into the array returned.
+
+Files that ``torch.save(..., _use_new_zipfile_serialization=False)`` wrote (PyTorch's legacy
+format, and every checkpoint before PyTorch 1.6) are read too: header pickles, the object's pickle,
+the storage keys' pickle, then each storage's element count and bytes.
 """
 
 from __future__ import annotations
@@ -248,13 +252,63 @@ def _dtype_globals():
     return found
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, archive, prefix, entries, map_location, weights_only, size, mapped=None):
-        super().__init__(file, encoding="utf-8")
+class _ZipStorages:
+    """The storages of a zip checkpoint: ``(key, dtype, numel) -> host array`` read from ``archive/data/<key>``."""
+
+    def __init__(self, archive, prefix, entries, mapped=None):
         self._archive, self._prefix, self._entries = archive, prefix, entries
         self._mapped = mapped  # the whole file, memory-mapped copy-on-write (mmap=True), else None
+
+    def __call__(self, key, native, numel):
+        info = self._entries.get(f"{self._prefix}data/{key}")
+        if info is None or info.file_size != numel * native.itemsize:
+            raise CorruptCheckpoint(f"storage {key!r} is missing or does not hold {numel} x {native}")
+        if self._mapped is not None:  # a copy-on-write view of the file's bytes, as torch's MAP_PRIVATE
+            start = _data_offset(self._mapped, info)  # each storage its own array (its own root) over the map
+            return np.ndarray((numel,), native.newbyteorder("<"), buffer=self._mapped, offset=start)
+        host = np.empty(numel, dtype=native.newbyteorder("<"))
+        with self._archive.open(info) as entry:
+            read_exactly(entry, host)
+        return host
+
+
+class _LegacyStorages:
+    """The storages of a legacy checkpoint, whose bytes follow the pickle: allocated while it is
+    read (bounded by the bytes left in the file), filled by :meth:`read` after it."""
+
+    def __init__(self, room):
+        self.hosts, self._room = {}, room
+
+    def __call__(self, key, native, numel):
+        host = self.hosts.get(key)
+        if host is None:
+            self._room -= numel * native.itemsize
+            if self._room < 0:
+                raise CorruptCheckpoint(f"storage {key!r} of {numel} x {native} does not fit in the file")
+            host = self.hosts[key] = np.empty(numel, dtype=native.newbyteorder("<"))
+        elif host.size != numel or host.dtype != native.newbyteorder("<"):
+            raise CorruptCheckpoint(f"storage {key!r} is read with two sizes or dtypes")
+        return host
+
+    def read(self, stream, keys):
+        """Fill the storages from ``stream``: for each of ``keys`` in turn, its element count (int64) and bytes."""
+        if not (isinstance(keys, list) and sorted(keys) == sorted(self.hosts)):
+            raise CorruptCheckpoint("the storage list does not match the storages the pickle names")
+        for key in keys:
+            host = self.hosts[key]
+            count = stream.read(8)
+            if len(count) != 8 or struct.unpack("<q", count)[0] != host.size:
+                raise CorruptCheckpoint(f"storage {key!r} does not hold {host.size} elements")
+            read_exactly(stream, host)
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, storages, map_location, weights_only, size):
+        super().__init__(file, encoding="utf-8")
+        self._read_storage = storages  # (key, native dtype, numel) -> little-endian host array
         self._map_location, self._weights_only = map_location, weights_only
         self._storages = {}
+        self._locations = set()  # the devices the storages were saved on
         self._copied, self._limit = 0, size
         self._allowed = _dtype_globals()
         self._allowed.update(
@@ -301,6 +355,10 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
     def persistent_load(self, pid):
+        if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module":  # legacy: a class and its source
+            return pid[1]
+        if isinstance(pid, tuple) and len(pid) == 6 and pid[5] is None:  # legacy: a storage (not a storage view)
+            pid = pid[:5]
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
             raise CorruptCheckpoint(f"unknown persistent id {pid!r}")
         _, kind, key, location, numel = pid
@@ -308,17 +366,11 @@ class _Unpickler(pickle.Unpickler):
             raise CorruptCheckpoint(f"bad storage reference {pid!r}")
         storage = self._storages.get(key)
         if storage is None:
-            info = self._entries.get(f"{self._prefix}data/{key}")
             native = np.dtype(kind.dtype.name if kind.dtype.name != "bfloat16" else _bfloat16())
-            if info is None or type(numel) is not int or info.file_size != numel * native.itemsize:
-                raise CorruptCheckpoint(f"storage {key!r} is missing or does not hold {numel} x {kind.dtype}")
-            if self._mapped is not None:  # a copy-on-write view of the file's bytes, as torch's MAP_PRIVATE
-                start = _data_offset(self._mapped, info)  # each storage its own array (its own root) over the map
-                host = np.ndarray((numel,), native.newbyteorder("<"), buffer=self._mapped, offset=start)
-            else:
-                host = np.empty(numel, dtype=native.newbyteorder("<"))
-                with self._archive.open(info) as entry:
-                    read_exactly(entry, host)
+            if type(numel) is not int or numel < 0:
+                raise CorruptCheckpoint(f"storage {key!r} has a bad size {numel!r}")
+            host = self._read_storage(key, native, numel)
+            self._locations.add(location)
             # placed once per storage (map_location sees storages, as in torch); tensors are views of it
             storage = self._storages[key] = place(host.astype(native, copy=False), location, self._map_location)
         elif storage.dtype is not kind.dtype:
@@ -440,9 +492,17 @@ def load(stream, map_location=None, weights_only=True, mmap=False):
         stream = io.BytesIO(stream.read())
         size = len(stream.getbuffer())
     here = stream.tell()
-    if stream.read(4) != b"PK\x03\x04":
-        raise CorruptCheckpoint("not a zip archive (PyTorch's format starts with a zip entry)")
+    head = stream.read(4)
     stream.seek(here)
+    if head[:2] == b"\x80\x02":  # a pickle: torch.save(..., _use_new_zipfile_serialization=False)
+        if mmap:
+            raise CorruptCheckpoint(
+                "mmap can only be used with files saved with torch.save(f, _use_new_zipfile_serialization=True); "
+                "this one is in the legacy format"
+            )
+        return _load_legacy(stream, map_location, weights_only, size)
+    if head != b"PK\x03\x04":
+        raise CorruptCheckpoint("not a zip archive (PyTorch's format starts with a zip entry)")
     try:
         archive = zipfile.ZipFile(stream)
     except zipfile.BadZipFile as exc:
@@ -451,10 +511,56 @@ def load(stream, map_location=None, weights_only=True, mmap=False):
         prefix, entries = _validated(archive, size)
         mapped = _mmap.mmap(stream.fileno(), 0, access=_mmap.ACCESS_COPY) if mmap else None
         with archive.open(entries[prefix + "data.pkl"]) as pickled:
-            unpickler = _Unpickler(
-                io.BufferedReader(pickled), archive, prefix, entries, map_location, weights_only, size, mapped
-            )
-            return unpickler.load()
+            storages = _ZipStorages(archive, prefix, entries, mapped)
+            return _Unpickler(io.BufferedReader(pickled), storages, map_location, weights_only, size).load()
+
+
+_LEGACY_MAGIC, _LEGACY_PROTOCOL = 0x1950A86A20F9469CFC6C, 1001
+
+
+class _DataUnpickler(pickle.Unpickler):
+    """The legacy format's plain records (magic number, version, system info, storage keys): no globals."""
+
+    def find_class(self, module, name):
+        raise CorruptCheckpoint(f"a legacy checkpoint's header names the global {module}.{name}")
+
+
+def _load_legacy(stream, map_location, weights_only, size):
+    """Read PyTorch's legacy format: three header pickles, the object's pickle, the storage keys' pickle,
+    then each storage's element count and bytes. The tensors are rebuilt over storages allocated on the
+    CPU and filled after the pickle; where ``map_location`` (or a saved device) puts storages elsewhere,
+    the object's pickle is read a second time over the filled storages."""
+    start = stream.tell()
+    if _DataUnpickler(stream).load() != _LEGACY_MAGIC:
+        raise CorruptCheckpoint("not a PyTorch checkpoint (neither a zip archive nor the legacy magic number)")
+    if _DataUnpickler(stream).load() != _LEGACY_PROTOCOL:
+        raise CorruptCheckpoint("unknown legacy protocol version")
+    info = _DataUnpickler(stream).load()
+    if not isinstance(info, dict) or info.get("little_endian") is not True:
+        raise CorruptCheckpoint("only little-endian legacy checkpoints are read")
+    body = stream.tell()
+    storages = _LegacyStorages(size - (body - start))
+    first = _Unpickler(stream, storages, "cpu", weights_only, size)
+    result = first.load()
+    storages.read(stream, _DataUnpickler(stream).load())
+    if all(_on_cpu(location, map_location) for location in first._locations):
+        return result  # the tensors already view the filled storages
+    stream.seek(body)
+    return _Unpickler(stream, storages, map_location, weights_only, size).load()
+
+
+def _on_cpu(location, map_location):
+    """Whether a storage saved on ``location`` is placed on the CPU (as it was read) by ``map_location``."""
+    if callable(map_location) and not isinstance(map_location, (str, ember.device)):
+        return False
+    if isinstance(map_location, dict):
+        target = map_location.get(location, location)
+    else:
+        target = location if map_location is None else map_location
+    try:
+        return ember.device(target) == ember.device("cpu")
+    except (RuntimeError, TypeError, ValueError):  # not a device: the placement reports it
+        return False
 
 
 @hookimpl

@@ -336,3 +336,37 @@ def test_mmap_loads_copy_on_write_views_of_the_file(tmp_path):
     ember.save({"w": ember.ones(2)}, tmp_path / "w.safetensors")
     with pytest.raises(RuntimeError, match="mmap can only be used"):
         ember.load(tmp_path / "w.safetensors", mmap=True)
+
+
+@pytest.mark.parametrize("map_location", [None, "cpu", "restricted", lambda storage, location: None])
+def test_legacy_format_files_load(tmp_path, map_location):
+    # torch.save(..., _use_new_zipfile_serialization=False), as every checkpoint before PyTorch 1.6
+    path = tmp_path / "old.pt"
+    base = torch.arange(12.0).reshape(3, 4)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    saved = {"sd": model.state_dict(), "base": base, "row": base[1], "col": base[:, 2], "epoch": 3, "name": "x"}
+    torch.save(saved, path, _use_new_zipfile_serialization=False)
+    theirs, ours = torch.load(path, weights_only=True), ember.load(path, map_location=map_location)
+    _same(ours, theirs)
+    assert ours["col"].stride() == (4,) and ours["col"].storage_offset() == theirs["col"].storage_offset() == 2
+    assert ours["base"].device == ember.device(map_location if isinstance(map_location, str) else "cpu")
+    ours["base"].add_(100.0)  # one storage: the views see the write
+    assert ours["row"].tolist() == [104.0, 105.0, 106.0, 107.0]
+
+
+def test_legacy_format_errors(tmp_path):
+    path = tmp_path / "old.pt"
+    torch.save({"w": torch.arange(4.0)}, path, _use_new_zipfile_serialization=False)
+    data = path.read_bytes()
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="mmap can only be used with files saved with"):
+            lib.load(path, mmap=True, weights_only=True)
+    (tmp_path / "cut.pt").write_bytes(data[:-5])  # the last storage's bytes cut short
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError):
+            lib.load(tmp_path / "cut.pt", weights_only=True)
+    # a storage record claiming far more elements than the file holds is refused before allocating
+    huge = data.replace(b"K\x04N", b"\x8a\x05\x00\x00\x00\x00\x01N")  # numel 4 -> 2**32, view_metadata None
+    assert huge != data
+    with pytest.raises(RuntimeError, match="does not fit in the file"):
+        ember.load(io.BytesIO(huge))
