@@ -494,7 +494,7 @@ def load(stream, map_location=None, weights_only=True, mmap=False):
     here = stream.tell()
     head = stream.read(4)
     stream.seek(here)
-    if head[:2] == b"\x80\x02":  # a pickle: torch.save(..., _use_new_zipfile_serialization=False)
+    if head[:1] == b"\x80":  # a pickle: torch.save(..., _use_new_zipfile_serialization=False)
         if mmap:
             raise CorruptCheckpoint(
                 "mmap can only be used with files saved with torch.save(f, _use_new_zipfile_serialization=True); "

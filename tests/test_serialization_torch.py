@@ -352,6 +352,8 @@ def test_legacy_format_files_load(tmp_path, map_location):
     assert ours["base"].device == ember.device(map_location if isinstance(map_location, str) else "cpu")
     ours["base"].add_(100.0)  # one storage: the views see the write
     assert ours["row"].tolist() == [104.0, 105.0, 106.0, 107.0]
+    torch.save(saved, path, _use_new_zipfile_serialization=False, pickle_protocol=4)
+    _same(ember.load(path, map_location=map_location), theirs)
 
 
 def test_legacy_format_errors(tmp_path):
