@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
+import functools
 import inspect
 import io
 import math
@@ -463,7 +464,14 @@ def _write_atomic(path, write):
         os.close(dir_fd)
 
 
-def save(obj: object, f: FileLike, *, format: str | None = None) -> None:  # noqa: A002 - torch's name
+def save(  # noqa: A002 - torch's name (format=)
+    obj: object,
+    f: FileLike,
+    *,
+    pickle_protocol: int = 2,
+    _use_new_zipfile_serialization: bool = True,
+    format: str | None = None,
+) -> None:
     """Save ``obj`` — typically a ``state_dict`` — to a file.
 
     By default (and for ``.pt``, ``.pth``, ``.bin`` files) in PyTorch's format, which
@@ -479,6 +487,10 @@ def save(obj: object, f: FileLike, *, format: str | None = None) -> None:  # noq
     Args:
         obj: the object to save.
         f: a path (``str`` or ``os.PathLike``) or a binary file object with ``write``.
+        pickle_protocol: the pickle protocol of PyTorch's format (as ``torch.save``).
+            Default: ``2``.
+        _use_new_zipfile_serialization: ``False`` writes PyTorch's legacy (pre-1.6) format
+            instead of the zip archive, as ``torch.save``. Default: ``True``.
         format: ``"torch"`` or ``"safetensors"`` (or a plugin's). Default: chosen by the
             file's suffix, else ``"torch"``.
 
@@ -486,7 +498,18 @@ def save(obj: object, f: FileLike, *, format: str | None = None) -> None:  # noq
 
         >>> ember.save({"model": model.state_dict(), "epoch": 3}, "checkpoint.pt")
     """
-    saver, _ = _registry().get(format or _registry().for_path(f if _is_path(f) else None))
+    format = format or _registry().for_path(f if _is_path(f) else None)
+    saver, _ = _registry().get(format)
+    options: dict[str, Any] = {}
+    if pickle_protocol != 2:
+        options["pickle_protocol"] = pickle_protocol
+    if not _use_new_zipfile_serialization:
+        options["_use_new_zipfile_serialization"] = False
+    unknown = [name for name in options if name not in inspect.signature(saver).parameters]
+    if unknown:
+        raise ValueError(f"ember.save: the {format!r} format takes no {', '.join(unknown)}")
+    if options:
+        saver = functools.partial(saver, **options)
     if _is_path(f):
         _write_atomic(f, lambda out: saver(obj, out))
     else:

@@ -43,6 +43,8 @@ from ember.serialization import CorruptCheckpoint, get_safe_globals, place, read
 __all__ = ["ember_register_checkpoint_formats", "save", "load"]
 
 _ALIGNMENT = 64
+#: the legacy format's first two records (torch.serialization's MAGIC_NUMBER and PROTOCOL_VERSION)
+_LEGACY_MAGIC, _LEGACY_PROTOCOL = 0x1950A86A20F9469CFC6C, 1001
 #: torch storage class name -> ember dtype name
 _STORAGES = {
     "DoubleStorage": "float64",
@@ -84,8 +86,9 @@ class _Storage:
 class _Pickler(pickle._Pickler):
     """Writes ember tensors, dtypes and devices as PyTorch spells them; storages as persistent ids."""
 
-    def __init__(self, file):
-        super().__init__(file, protocol=2)
+    def __init__(self, file, protocol=2, legacy=False):
+        super().__init__(file, protocol=protocol)
+        self._legacy = legacy  # the legacy format's storage ids carry a sixth item (a storage view: none)
         self.storages = {}  # id(root host array) -> _Storage
         self._keep = []  # keeps the roots alive, so their ids stay unique while pickling
 
@@ -99,7 +102,8 @@ class _Pickler(pickle._Pickler):
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):
             numel = obj.host.size
-            return ("storage", _TORCH[_STORAGE_OF[obj.host.dtype.name]], obj.key, obj.location, numel)
+            pid = ("storage", _TORCH[_STORAGE_OF[obj.host.dtype.name]], obj.key, obj.location, numel)
+            return (*pid, None) if self._legacy else pid
         return None
 
     def reducer_override(self, obj):
@@ -159,10 +163,12 @@ def _location(dev):
     return "cpu" if dev.type == "cpu" and dev.index == 0 else str(dev)
 
 
-def save(obj, stream):
-    """Write ``obj`` to ``stream`` as ``torch.save`` does."""
+def save(obj, stream, pickle_protocol=2, _use_new_zipfile_serialization=True):
+    """Write ``obj`` to ``stream`` as ``torch.save`` does (its legacy format where asked)."""
+    if not _use_new_zipfile_serialization:
+        return _save_legacy(obj, stream, pickle_protocol)
     pickled = io.BytesIO()
-    pickler = _Pickler(pickled)
+    pickler = _Pickler(pickled, pickle_protocol)
     pickler.dump(obj)
     with zipfile.ZipFile(_Tell(stream), "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         _write(archive, "archive/data.pkl", memoryview(pickled.getbuffer()))
@@ -173,6 +179,27 @@ def save(obj, stream):
             host = storage.host.astype(storage.host.dtype.newbyteorder("<"), copy=False)
             _write(archive, f"archive/data/{storage.key}", memoryview(host.reshape(-1).view(np.uint8)))
         _write(archive, "archive/version", b"3\n")
+
+
+def _save_legacy(obj, stream, protocol):
+    """PyTorch's legacy format: header pickles, the object's pickle, the storage keys, then each storage's count and bytes."""
+    info = {
+        "protocol_version": _LEGACY_PROTOCOL,
+        "little_endian": True,
+        "type_sizes": {"short": 2, "int": 4, "long": 4},
+    }
+    for record in (_LEGACY_MAGIC, _LEGACY_PROTOCOL, info):
+        pickle.dump(record, stream, protocol=protocol)
+    pickler = _Pickler(stream, protocol, legacy=True)
+    pickler.dump(obj)
+    storages = sorted(pickler.storages.values(), key=lambda storage: storage.key)
+    pickle.dump([storage.key for storage in storages], stream, protocol=protocol)
+    for storage in storages:
+        host = storage.host.astype(storage.host.dtype.newbyteorder("<"), copy=False)
+        stream.write(struct.pack("<q", host.size))
+        data = memoryview(host.reshape(-1).view(np.uint8))
+        for begin in range(0, len(data), 16 << 20):
+            stream.write(data[begin : begin + (16 << 20)])
 
 
 class _Tell(io.RawIOBase):
@@ -513,9 +540,6 @@ def load(stream, map_location=None, weights_only=True, mmap=False):
         with archive.open(entries[prefix + "data.pkl"]) as pickled:
             storages = _ZipStorages(archive, prefix, entries, mapped)
             return _Unpickler(io.BufferedReader(pickled), storages, map_location, weights_only, size).load()
-
-
-_LEGACY_MAGIC, _LEGACY_PROTOCOL = 0x1950A86A20F9469CFC6C, 1001
 
 
 class _DataUnpickler(pickle.Unpickler):

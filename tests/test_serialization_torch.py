@@ -372,3 +372,23 @@ def test_legacy_format_errors(tmp_path):
     assert huge != data
     with pytest.raises(RuntimeError, match="does not fit in the file"):
         ember.load(io.BytesIO(huge))
+
+
+@pytest.mark.parametrize("zipfile_format", [True, False])
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_save_options_of_torch_save(zipfile_format, protocol):
+    # torch.save's pickle_protocol and _use_new_zipfile_serialization=False (the legacy format)
+    e = ember.arange(12.0).reshape(3, 4)
+    obj = {"sd": nn.Linear(2, 3).state_dict(), "base": e, "col": e[:, 1], "p": nn.Parameter(ember.ones(2)), "n": 3}
+    buffer = io.BytesIO()
+    ember.save(obj, buffer, pickle_protocol=protocol, _use_new_zipfile_serialization=zipfile_format)
+    assert buffer.getvalue()[:2] == (b"PK" if zipfile_format else bytes([0x80, protocol]))
+    # torch's weights-only unpickler takes protocol 2 and 3 only, for its own files too
+    theirs = torch.load(io.BytesIO(buffer.getvalue()), weights_only=protocol < 4)
+    _same(ember.load(io.BytesIO(buffer.getvalue())), theirs)
+    _same(obj, theirs)
+    assert theirs["col"].stride() == (4,) and isinstance(theirs["p"], torch.nn.Parameter)
+    theirs["base"][1, 1] = 100.0
+    assert theirs["col"][1].item() == 100.0
+    with pytest.raises(ValueError, match="the 'safetensors' format takes no pickle_protocol"):
+        ember.save({}, io.BytesIO(), format="safetensors", pickle_protocol=protocol + 1)
