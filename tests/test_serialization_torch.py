@@ -392,3 +392,29 @@ def test_save_options_of_torch_save(zipfile_format, protocol):
     assert theirs["col"][1].item() == 100.0
     with pytest.raises(ValueError, match="the 'safetensors' format takes no pickle_protocol"):
         ember.save({}, io.BytesIO(), format="safetensors", pickle_protocol=protocol + 1)
+
+
+def test_state_dict_metadata_and_batchnorm_checkpoints_without_num_batches_tracked():
+    def build(lib):
+        return lib.nn.Sequential(
+            lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2), lib.nn.Sequential(lib.nn.InstanceNorm1d(2))
+        )
+
+    # each module's version under its prefix, as PyTorch's state_dict carries it (and ember.save writes it)
+    assert build(ember).state_dict()._metadata == build(torch).state_dict()._metadata
+    assert _ember_to_torch(build(ember).state_dict())._metadata == build(torch).state_dict()._metadata
+    old = build(torch).state_dict()
+    del old["1.num_batches_tracked"]
+    old._metadata["1"]["version"] = 1  # a checkpoint older than num_batches_tracked (torchvision's classic weights)
+    renamed = {k: v for k, v in old.items()}  # a dict comprehension (stripping "module.") drops the metadata
+    current = build(torch).state_dict()
+    del current["1.num_batches_tracked"]  # version 2 without the key: missing, in both
+    for state, ok in ((old, True), (renamed, True), (current, False)):
+        theirs, ours = build(torch), build(ember)
+        if ok:
+            assert str(theirs.load_state_dict(state)) == str(ours.load_state_dict(_torch_to_ember(state)))
+            assert ours[1].num_batches_tracked.item() == theirs[1].num_batches_tracked.item() == 0
+        else:
+            for model, given in ((theirs, state), (ours, _torch_to_ember(state))):
+                with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "1.num_batches_tracked"'):
+                    model.load_state_dict(given)
