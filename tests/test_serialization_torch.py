@@ -418,3 +418,16 @@ def test_state_dict_metadata_and_batchnorm_checkpoints_without_num_batches_track
             for model, given in ((theirs, state), (ours, _torch_to_ember(state))):
                 with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "1.num_batches_tracked"'):
                     model.load_state_dict(given)
+
+
+@pytest.mark.parametrize("stale", [("running_mean", "running_var"), ("running_var",)])
+def test_instance_norm_checkpoint_from_before_0_4_is_explained(stale):
+    # a state_dict without metadata holding running stats an InstanceNorm without them does not track
+    messages = []
+    for lib in (torch, ember):
+        model = lib.nn.Sequential(lib.nn.InstanceNorm1d(2))
+        state = {f"0.{name}": lib.ones(2) for name in stale}
+        with pytest.raises(RuntimeError) as info:
+            model.load_state_dict(state)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] and "Unexpected running stats buffer(s)" in messages[1]
