@@ -350,6 +350,7 @@ class _Unpickler(pickle.Unpickler):
                 "torch.device": ember.device,
                 "torch.Tensor": _TENSOR_TYPE,  # only as _rebuild_from_type_v2's type, never called
                 "torch.nn.parameter.Parameter": _PARAMETER_TYPE,
+                "torch._utils._rebuild_tensor": self._rebuild_tensor,  # (storage, offset, size, stride): before 0.4
                 "torch._utils._rebuild_tensor_v2": self._rebuild_tensor,
                 "torch._utils._rebuild_parameter": _rebuild_parameter,
                 "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,

@@ -431,3 +431,36 @@ def test_instance_norm_checkpoint_from_before_0_4_is_explained(stale):
             model.load_state_dict(state)
         messages.append(str(info.value))
     assert messages[0] == messages[1] and "Unexpected running stats buffer(s)" in messages[1]
+
+
+def test_checkpoints_from_before_0_4_load():
+    # PyTorch 0.3 wrote the legacy format with tensors rebuilt by torch._utils._rebuild_tensor(storage,
+    # offset, size, stride); the bytes are made here as it laid them out
+    class Storage:
+        pass
+
+    class Tensor:
+        def __init__(self, *geometry):
+            self.geometry = geometry
+
+    storage, values = Storage(), np.arange(6, dtype="<f4")
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ("storage", torch.FloatStorage, "0", "cpu", values.size, None) if obj is storage else None
+
+        def reducer_override(self, obj):
+            if isinstance(obj, Tensor):
+                return torch._utils._rebuild_tensor, (storage, *obj.geometry)
+            return NotImplemented
+
+    buffer = io.BytesIO()
+    for record in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001, "little_endian": True}):
+        pickle.dump(record, buffer, protocol=2)
+    Pickler(buffer, protocol=2).dump({"w": Tensor(0, (2, 3), (3, 1)), "col": Tensor(1, (2,), (3,))})
+    pickle.dump(["0"], buffer, protocol=2)
+    buffer.write(np.int64(values.size).tobytes() + values.tobytes())
+    theirs = torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    ours = ember.load(io.BytesIO(buffer.getvalue()))
+    _same(ours, theirs)
+    assert ours["col"].tolist() == [1.0, 4.0] and ours["col"].stride() == theirs["col"].stride() == (3,)
