@@ -374,6 +374,12 @@ class _Unpickler(pickle.Unpickler):
                 found = next((obj for obj in self._allowed.values() if obj is candidate is not None), None)
         if found is not None:
             return found
+        if (module == "ember" and name.endswith("Storage")) or f"{module}.{name}" == "ember._utils._rebuild_tensor_v3":
+            # a storage class of another dtype (complex), or the rebuild of dtypes without one (uint16, float8...)
+            raise pickle.UnpicklingError(
+                f"ember.load: the file holds tensors of a dtype ember does not have (it names torch{module[5:]}.{name}); "
+                f"ember reads tensors of dtypes {', '.join(_STORAGES.values())}"
+            )
         if self._weights_only:
             raise pickle.UnpicklingError(
                 f"Weights only load failed: unsupported global {module}.{name}. Loading this file with "
