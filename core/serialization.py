@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
+import errno
 import functools
 import inspect
 import io
@@ -437,6 +438,10 @@ def _alive(pid):
 def _write_atomic(path, write):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):  # torch.save's check and words
+        raise RuntimeError(f"Parent directory {directory} does not exist.")
+    if os.path.isdir(path):  # torch.save: a RuntimeError from its file writer
+        raise RuntimeError(f"ember.save: cannot write {path}: {os.strerror(errno.EISDIR)}")
     _remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp")
     try:
@@ -569,7 +574,9 @@ def load(  # noqa: A002 - torch's name (format=)
     if mmap and not _is_path(f):
         raise ValueError("f must be a file path in order to use the mmap argument")
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
-    if _is_path(f) and not stat.S_ISREG(os.stat(f).st_mode):
+    if _is_path(f) and not stat.S_ISREG(mode := os.stat(f).st_mode):
+        if stat.S_ISDIR(mode):  # what torch.load's open() raises
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
         raise RuntimeError(f"ember.load: {name} is not a valid checkpoint (not a regular file)")
     with open(f, "rb") if _is_path(f) else contextlib.nullcontext(f) as stream:
         if format is None:

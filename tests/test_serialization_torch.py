@@ -475,3 +475,16 @@ def test_tensors_of_dtypes_ember_lacks_are_named(dtype, weights_only):
     assert torch.load(io.BytesIO(buffer.getvalue()), weights_only=weights_only)["w"].dtype == getattr(torch, dtype)
     with pytest.raises(pickle.UnpicklingError, match="the file holds tensors of a dtype ember does not have"):
         ember.load(io.BytesIO(buffer.getvalue()), weights_only=weights_only)
+
+
+def test_paths_that_are_not_files(tmp_path):
+    # torch.save: RuntimeError for a missing parent directory (same words) and for a directory;
+    # torch.load of a directory: IsADirectoryError
+    for lib, t in ((torch, torch.ones(1)), (ember, ember.ones(1))):
+        with pytest.raises(RuntimeError, match=f"Parent directory {tmp_path / 'missing'} does not exist."):
+            lib.save(t, tmp_path / "missing" / "x.pt")
+        with pytest.raises(RuntimeError, match="Is a directory"):
+            lib.save(t, tmp_path)
+        with pytest.raises(IsADirectoryError):
+            lib.load(tmp_path, weights_only=True)
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind
