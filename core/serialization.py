@@ -20,6 +20,9 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
+import errno
+import functools
+import inspect
 import io
 import math
 import os
@@ -43,7 +46,7 @@ from .tensor import Tensor, from_numpy, tensor
 FileLike: TypeAlias = str | os.PathLike[str] | IO[bytes]
 #: where :func:`load` puts the tensors: a device (or its name), a mapping of saved device
 #: names to new ones, or a function ``fn(tensor, location) -> tensor or None``
-# a checkpoint format's functions: ``saver(obj, stream)``, ``loader(stream, map_location, weights_only)``
+# a checkpoint format's functions: ``saver(obj, stream)``, ``loader(stream, map_location, weights_only[, mmap])``
 _Saver: TypeAlias = Callable[[Any, IO[bytes]], None]
 _Loader: TypeAlias = Callable[[IO[bytes], "MapLocation", bool], Any]
 MapLocation: TypeAlias = device | str | dict[str, str] | Callable[[Tensor, str], Tensor | None] | None
@@ -280,10 +283,7 @@ class _Unflattener:
             return host[()]
         if kind == "ndarray":
             return host
-        try:
-            return place(host, kind, self.map_location)
-        except Exception as exc:
-            raise _PlacementFailed(exc) from exc
+        return place(host, kind, self.map_location)
 
     def decode(self, node):
         if node is None or isinstance(node, (bool, int, float, str)):
@@ -337,8 +337,17 @@ def unflatten(tree: Any, arrays: dict[str, np.ndarray], map_location: MapLocatio
 def place(host: np.ndarray, location: str, map_location: MapLocation) -> Tensor:
     """A tensor of host array ``host`` on the device ``map_location`` picks for saved ``location``.
 
-    A CPU target takes ``host`` over without a copy (loaders hand over arrays they own).
+    A CPU target takes ``host`` over without a copy (loaders hand over arrays they own). An error
+    of ``map_location`` or of the placement reaches the caller of :func:`ember.load` unchanged,
+    not reported as a corrupt file.
     """
+    try:
+        return _place(host, location, map_location)
+    except Exception as exc:
+        raise _PlacementFailed(exc) from exc
+
+
+def _place(host: np.ndarray, location: str, map_location: MapLocation) -> Tensor:
     target: device | str = location
     if callable(map_location) and not isinstance(map_location, (str, device)):
         result = map_location(from_numpy(host), location)
@@ -429,6 +438,10 @@ def _alive(pid):
 def _write_atomic(path, write):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):  # torch.save's check and words
+        raise RuntimeError(f"Parent directory {directory} does not exist.")
+    if os.path.isdir(path):  # torch.save: a RuntimeError from its file writer
+        raise RuntimeError(f"ember.save: cannot write {path}: {os.strerror(errno.EISDIR)}")
     _remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f"{_temp_prefix(path)}{os.getpid()}.", suffix=".tmp")
     try:
@@ -456,7 +469,14 @@ def _write_atomic(path, write):
         os.close(dir_fd)
 
 
-def save(obj: object, f: FileLike, *, format: str | None = None) -> None:  # noqa: A002 - torch's name
+def save(  # noqa: A002 - torch's name (format=)
+    obj: object,
+    f: FileLike,
+    *,
+    pickle_protocol: int = 2,
+    _use_new_zipfile_serialization: bool = True,
+    format: str | None = None,
+) -> None:
     """Save ``obj`` — typically a ``state_dict`` — to a file.
 
     By default (and for ``.pt``, ``.pth``, ``.bin`` files) in PyTorch's format, which
@@ -472,6 +492,10 @@ def save(obj: object, f: FileLike, *, format: str | None = None) -> None:  # noq
     Args:
         obj: the object to save.
         f: a path (``str`` or ``os.PathLike``) or a binary file object with ``write``.
+        pickle_protocol: the pickle protocol of PyTorch's format (as ``torch.save``).
+            Default: ``2``.
+        _use_new_zipfile_serialization: ``False`` writes PyTorch's legacy (pre-1.6) format
+            instead of the zip archive, as ``torch.save``. Default: ``True``.
         format: ``"torch"`` or ``"safetensors"`` (or a plugin's). Default: chosen by the
             file's suffix, else ``"torch"``.
 
@@ -479,7 +503,18 @@ def save(obj: object, f: FileLike, *, format: str | None = None) -> None:  # noq
 
         >>> ember.save({"model": model.state_dict(), "epoch": 3}, "checkpoint.pt")
     """
-    saver, _ = _registry().get(format or _registry().for_path(f if _is_path(f) else None))
+    format = format or _registry().for_path(f if _is_path(f) else None)
+    saver, _ = _registry().get(format)
+    options: dict[str, Any] = {}
+    if pickle_protocol != 2:
+        options["pickle_protocol"] = pickle_protocol
+    if not _use_new_zipfile_serialization:
+        options["_use_new_zipfile_serialization"] = False
+    unknown = [name for name in options if name not in inspect.signature(saver).parameters]
+    if unknown:
+        raise ValueError(f"ember.save: the {format!r} format takes no {', '.join(unknown)}")
+    if options:
+        saver = functools.partial(saver, **options)
     if _is_path(f):
         _write_atomic(f, lambda out: saver(obj, out))
     else:
@@ -487,7 +522,12 @@ def save(obj: object, f: FileLike, *, format: str | None = None) -> None:  # noq
 
 
 def load(  # noqa: A002 - torch's name (format=)
-    f: FileLike, map_location: MapLocation = None, *, weights_only: bool | None = None, format: str | None = None
+    f: FileLike,
+    map_location: MapLocation = None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+    format: str | None = None,
 ) -> Any:
     """Load an object saved with :func:`save` or ``torch.save`` (or a plain safetensors file).
 
@@ -508,12 +548,18 @@ def load(  # noqa: A002 - torch's name (format=)
             PyTorch, the environment variable ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` makes every
             load ``weights_only=True``, and ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` makes a load
             that does not pass ``weights_only`` a ``weights_only=False`` one (with a warning).
+        mmap: map the file into memory instead of reading it: the tensors (on the CPU) are
+            copy-on-write views of the file's bytes, read from disk as they are used; writes to
+            them never reach the file. Needs a path, and a format whose loader takes ``mmap``
+            (PyTorch's). Default: ``False``.
         format: the checkpoint format. Default: chosen by the file's suffix, else by the
             file's first bytes.
 
     Raises:
+        ValueError: ``mmap=True`` with a file object instead of a path.
         RuntimeError: the file is truncated, corrupt or not a checkpoint, or both
-            environment variables above are set.
+            environment variables above are set, or ``mmap=True`` for a format that cannot
+            be mapped.
         UnpicklingError: a ``weights_only`` load met a global it does not allow (the
             message names it and says how to allow it).
 
@@ -525,15 +571,26 @@ def load(  # noqa: A002 - torch's name (format=)
         <All keys matched successfully>
     """
     weights_only = _weights_only(weights_only)
+    if mmap and not _is_path(f):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
-    if _is_path(f) and not stat.S_ISREG(os.stat(f).st_mode):
+    if _is_path(f) and not stat.S_ISREG(mode := os.stat(f).st_mode):
+        if stat.S_ISDIR(mode):  # what torch.load's open() raises
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), name)
         raise RuntimeError(f"ember.load: {name} is not a valid checkpoint (not a regular file)")
     with open(f, "rb") if _is_path(f) else contextlib.nullcontext(f) as stream:
         if format is None:
             format = _sniff(stream) or _registry().for_path(f if _is_path(f) else None)
         _, loader = _registry().get(format)
+        options = {}
+        if mmap:
+            if "mmap" not in inspect.signature(loader).parameters:
+                raise RuntimeError(
+                    f"ember.load: mmap can only be used with files in a format that maps ({format!r} does not)"
+                )
+            options["mmap"] = True
         try:
-            return loader(stream, map_location=map_location, weights_only=weights_only)
+            return loader(stream, map_location=map_location, weights_only=weights_only, **options)
         except (ImportError, pickle.UnpicklingError):
             raise
         except _PlacementFailed as exc:

@@ -16,6 +16,10 @@ unpickles any object (whole models), mapping PyTorch's tensor globals to ember's
 
 The zip directory is validated (stored entries, inside the file, not overlapping) before any
 tensor data is read; each storage is read once, in bounded pieces, into the array returned.
+
+Files that ``torch.save(..., _use_new_zipfile_serialization=False)`` wrote (PyTorch's legacy
+format, and every checkpoint before PyTorch 1.6) are read too: header pickles, the object's pickle,
+the storage keys' pickle, then each storage's element count and bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import _compat_pickle
 import collections
 import io
 import math
+import mmap as _mmap
 import pickle
 import struct
 import sys
@@ -38,6 +43,8 @@ from ember.serialization import CorruptCheckpoint, get_safe_globals, place, read
 __all__ = ["ember_register_checkpoint_formats", "save", "load"]
 
 _ALIGNMENT = 64
+#: the legacy format's first two records (torch.serialization's MAGIC_NUMBER and PROTOCOL_VERSION)
+_LEGACY_MAGIC, _LEGACY_PROTOCOL = 0x1950A86A20F9469CFC6C, 1001
 #: torch storage class name -> ember dtype name
 _STORAGES = {
     "DoubleStorage": "float64",
@@ -79,8 +86,9 @@ class _Storage:
 class _Pickler(pickle._Pickler):
     """Writes ember tensors, dtypes and devices as PyTorch spells them; storages as persistent ids."""
 
-    def __init__(self, file):
-        super().__init__(file, protocol=2)
+    def __init__(self, file, protocol=2, legacy=False):
+        super().__init__(file, protocol=protocol)
+        self._legacy = legacy  # the legacy format's storage ids carry a sixth item (a storage view: none)
         self.storages = {}  # id(root host array) -> _Storage
         self._keep = []  # keeps the roots alive, so their ids stay unique while pickling
 
@@ -94,7 +102,8 @@ class _Pickler(pickle._Pickler):
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):
             numel = obj.host.size
-            return ("storage", _TORCH[_STORAGE_OF[obj.host.dtype.name]], obj.key, obj.location, numel)
+            pid = ("storage", _TORCH[_STORAGE_OF[obj.host.dtype.name]], obj.key, obj.location, numel)
+            return (*pid, None) if self._legacy else pid
         return None
 
     def reducer_override(self, obj):
@@ -154,10 +163,12 @@ def _location(dev):
     return "cpu" if dev.type == "cpu" and dev.index == 0 else str(dev)
 
 
-def save(obj, stream):
-    """Write ``obj`` to ``stream`` as ``torch.save`` does."""
+def save(obj, stream, pickle_protocol=2, _use_new_zipfile_serialization=True):
+    """Write ``obj`` to ``stream`` as ``torch.save`` does (its legacy format where asked)."""
+    if not _use_new_zipfile_serialization:
+        return _save_legacy(obj, stream, pickle_protocol)
     pickled = io.BytesIO()
-    pickler = _Pickler(pickled)
+    pickler = _Pickler(pickled, pickle_protocol)
     pickler.dump(obj)
     with zipfile.ZipFile(_Tell(stream), "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         _write(archive, "archive/data.pkl", memoryview(pickled.getbuffer()))
@@ -168,6 +179,27 @@ def save(obj, stream):
             host = storage.host.astype(storage.host.dtype.newbyteorder("<"), copy=False)
             _write(archive, f"archive/data/{storage.key}", memoryview(host.reshape(-1).view(np.uint8)))
         _write(archive, "archive/version", b"3\n")
+
+
+def _save_legacy(obj, stream, protocol):
+    """PyTorch's legacy format: header pickles, the object's pickle, the storage keys, then each storage's count and bytes."""
+    info = {
+        "protocol_version": _LEGACY_PROTOCOL,
+        "little_endian": True,
+        "type_sizes": {"short": 2, "int": 4, "long": 4},
+    }
+    for record in (_LEGACY_MAGIC, _LEGACY_PROTOCOL, info):
+        pickle.dump(record, stream, protocol=protocol)
+    pickler = _Pickler(stream, protocol, legacy=True)
+    pickler.dump(obj)
+    storages = sorted(pickler.storages.values(), key=lambda storage: storage.key)
+    pickle.dump([storage.key for storage in storages], stream, protocol=protocol)
+    for storage in storages:
+        host = storage.host.astype(storage.host.dtype.newbyteorder("<"), copy=False)
+        stream.write(struct.pack("<q", host.size))
+        data = memoryview(host.reshape(-1).view(np.uint8))
+        for begin in range(0, len(data), 16 << 20):
+            stream.write(data[begin : begin + (16 << 20)])
 
 
 class _Tell(io.RawIOBase):
@@ -247,12 +279,63 @@ def _dtype_globals():
     return found
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, archive, prefix, entries, map_location, weights_only, size):
-        super().__init__(file, encoding="utf-8")
+class _ZipStorages:
+    """The storages of a zip checkpoint: ``(key, dtype, numel) -> host array`` read from ``archive/data/<key>``."""
+
+    def __init__(self, archive, prefix, entries, mapped=None):
         self._archive, self._prefix, self._entries = archive, prefix, entries
+        self._mapped = mapped  # the whole file, memory-mapped copy-on-write (mmap=True), else None
+
+    def __call__(self, key, native, numel):
+        info = self._entries.get(f"{self._prefix}data/{key}")
+        if info is None or info.file_size != numel * native.itemsize:
+            raise CorruptCheckpoint(f"storage {key!r} is missing or does not hold {numel} x {native}")
+        if self._mapped is not None:  # a copy-on-write view of the file's bytes, as torch's MAP_PRIVATE
+            start = _data_offset(self._mapped, info)  # each storage its own array (its own root) over the map
+            return np.ndarray((numel,), native.newbyteorder("<"), buffer=self._mapped, offset=start)
+        host = np.empty(numel, dtype=native.newbyteorder("<"))
+        with self._archive.open(info) as entry:
+            read_exactly(entry, host)
+        return host
+
+
+class _LegacyStorages:
+    """The storages of a legacy checkpoint, whose bytes follow the pickle: allocated while it is
+    read (bounded by the bytes left in the file), filled by :meth:`read` after it."""
+
+    def __init__(self, room):
+        self.hosts, self._room = {}, room
+
+    def __call__(self, key, native, numel):
+        host = self.hosts.get(key)
+        if host is None:
+            self._room -= numel * native.itemsize
+            if self._room < 0:
+                raise CorruptCheckpoint(f"storage {key!r} of {numel} x {native} does not fit in the file")
+            host = self.hosts[key] = np.empty(numel, dtype=native.newbyteorder("<"))
+        elif host.size != numel or host.dtype != native.newbyteorder("<"):
+            raise CorruptCheckpoint(f"storage {key!r} is read with two sizes or dtypes")
+        return host
+
+    def read(self, stream, keys):
+        """Fill the storages from ``stream``: for each of ``keys`` in turn, its element count (int64) and bytes."""
+        if not (isinstance(keys, list) and sorted(keys) == sorted(self.hosts)):
+            raise CorruptCheckpoint("the storage list does not match the storages the pickle names")
+        for key in keys:
+            host = self.hosts[key]
+            count = stream.read(8)
+            if len(count) != 8 or struct.unpack("<q", count)[0] != host.size:
+                raise CorruptCheckpoint(f"storage {key!r} does not hold {host.size} elements")
+            read_exactly(stream, host)
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, storages, map_location, weights_only, size):
+        super().__init__(file, encoding="utf-8")
+        self._read_storage = storages  # (key, native dtype, numel) -> little-endian host array
         self._map_location, self._weights_only = map_location, weights_only
         self._storages = {}
+        self._locations = set()  # the devices the storages were saved on
         self._copied, self._limit = 0, size
         self._allowed = _dtype_globals()
         self._allowed.update(
@@ -267,6 +350,7 @@ class _Unpickler(pickle.Unpickler):
                 "torch.device": ember.device,
                 "torch.Tensor": _TENSOR_TYPE,  # only as _rebuild_from_type_v2's type, never called
                 "torch.nn.parameter.Parameter": _PARAMETER_TYPE,
+                "torch._utils._rebuild_tensor": self._rebuild_tensor,  # (storage, offset, size, stride): before 0.4
                 "torch._utils._rebuild_tensor_v2": self._rebuild_tensor,
                 "torch._utils._rebuild_parameter": _rebuild_parameter,
                 "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
@@ -290,6 +374,12 @@ class _Unpickler(pickle.Unpickler):
                 found = next((obj for obj in self._allowed.values() if obj is candidate is not None), None)
         if found is not None:
             return found
+        if (module == "ember" and name.endswith("Storage")) or f"{module}.{name}" == "ember._utils._rebuild_tensor_v3":
+            # a storage class of another dtype (complex), or the rebuild of dtypes without one (uint16, float8...)
+            raise pickle.UnpicklingError(
+                f"ember.load: the file holds tensors of a dtype ember does not have (it names torch{module[5:]}.{name}); "
+                f"ember reads tensors of dtypes {', '.join(_STORAGES.values())}"
+            )
         if self._weights_only:
             raise pickle.UnpicklingError(
                 f"Weights only load failed: unsupported global {module}.{name}. Loading this file with "
@@ -299,6 +389,10 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
     def persistent_load(self, pid):
+        if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module":  # legacy: a class and its source
+            return pid[1]
+        if isinstance(pid, tuple) and len(pid) == 6 and pid[5] is None:  # legacy: a storage (not a storage view)
+            pid = pid[:5]
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
             raise CorruptCheckpoint(f"unknown persistent id {pid!r}")
         _, kind, key, location, numel = pid
@@ -306,13 +400,11 @@ class _Unpickler(pickle.Unpickler):
             raise CorruptCheckpoint(f"bad storage reference {pid!r}")
         storage = self._storages.get(key)
         if storage is None:
-            info = self._entries.get(f"{self._prefix}data/{key}")
             native = np.dtype(kind.dtype.name if kind.dtype.name != "bfloat16" else _bfloat16())
-            if info is None or type(numel) is not int or info.file_size != numel * native.itemsize:
-                raise CorruptCheckpoint(f"storage {key!r} is missing or does not hold {numel} x {kind.dtype}")
-            host = np.empty(numel, dtype=native.newbyteorder("<"))
-            with self._archive.open(info) as entry:
-                read_exactly(entry, host)
+            if type(numel) is not int or numel < 0:
+                raise CorruptCheckpoint(f"storage {key!r} has a bad size {numel!r}")
+            host = self._read_storage(key, native, numel)
+            self._locations.add(location)
             # placed once per storage (map_location sees storages, as in torch); tensors are views of it
             storage = self._storages[key] = place(host.astype(native, copy=False), location, self._map_location)
         elif storage.dtype is not kind.dtype:
@@ -332,24 +424,28 @@ class _Unpickler(pickle.Unpickler):
         xp = storage._backend.xp
         if count == 0 or all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
             t = storage._make(xp.reshape(data[offset : offset + count], size))  # shares the storage's memory
-        elif isinstance(data, np.ndarray):  # strided on the CPU: a NumPy view, no copy
-            itemsize = data.itemsize
-            t = ember.from_numpy(
-                np.lib.stride_tricks.as_strided(data[offset:], size, tuple(s * itemsize for s in stride))
-            )
-        else:  # strided on another device: a copy, so bound what overlapping views may add up to
-            self._copied += count * storage.element_size()
-            if self._limit is not None and self._copied > self._limit:
-                raise CorruptCheckpoint(
-                    "the strided views in this file add up to more bytes than the file holds; load with "
-                    "map_location='cpu'"
-                )
-            host = np.asarray(storage._backend.to_host(data))
-            view = np.lib.stride_tricks.as_strided(host[offset:], size, tuple(s * host.itemsize for s in stride))
-            t = ember.tensor(np.ascontiguousarray(view), device=storage.device)
+        else:
+            t = self._strided(storage, offset, size, stride, count)
         if requires_grad:
             t.requires_grad_(True)
         return t
+
+    def _strided(self, storage, offset, size, stride, count):
+        """A strided view of ``storage`` (its offset and strides kept, as in torch), or a bounded copy."""
+        data = storage._data
+        try:  # a view the backend knows as one of the storage: storage_offset() and sharing survive a re-save
+            return storage._make(storage._backend.as_strided(data, size, stride, offset))
+        except NotImplementedError:
+            pass
+        # a backend without strided views: a copy, so bound what overlapping views add up to
+        self._copied += count * storage.element_size()
+        if self._limit is not None and self._copied > self._limit:
+            raise CorruptCheckpoint(
+                "the strided views in this file add up to more bytes than the file holds; load with map_location='cpu'"
+            )
+        host = np.asarray(storage._backend.to_host(data))
+        view = np.lib.stride_tricks.as_strided(host[offset:], size, tuple(s * host.itemsize for s in stride))
+        return ember.tensor(np.ascontiguousarray(view), device=storage.device)
 
 
 def _contiguous(size):
@@ -407,27 +503,95 @@ def _rebuild_from_type(func, new_type, args, state):
     return result
 
 
-def load(stream, map_location=None, weights_only=True):
-    """Read a PyTorch zip checkpoint (the directory validated before any tensor data)."""
+def _data_offset(mapped, info):
+    """Where entry ``info``'s bytes start in the mapped file (after its local header)."""
+    header = bytes(mapped[info.header_offset : info.header_offset + 30])
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise CorruptCheckpoint(f"entry {info.filename!r} has no local header")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    start = info.header_offset + 30 + name_length + extra_length
+    if start + info.file_size > len(mapped):
+        raise CorruptCheckpoint(f"entry {info.filename!r} runs past the end of the file")
+    return start
+
+
+def load(stream, map_location=None, weights_only=True, mmap=False):
+    """Read a PyTorch zip checkpoint (the directory validated before any tensor data).
+
+    With ``mmap=True`` (``stream`` a file on disk) the storages are copy-on-write views of the
+    memory-mapped file rather than copies read into memory, as ``torch.load(mmap=True)``.
+    """
     size = stream_size(stream)
     if size is None:  # the zip directory is at the end: a pipe is read whole first (bounded by what it holds)
         stream = io.BytesIO(stream.read())
         size = len(stream.getbuffer())
     here = stream.tell()
-    if stream.read(4) != b"PK\x03\x04":
-        raise CorruptCheckpoint("not a zip archive (PyTorch's format starts with a zip entry)")
+    head = stream.read(4)
     stream.seek(here)
+    if head[:1] == b"\x80":  # a pickle: torch.save(..., _use_new_zipfile_serialization=False)
+        if mmap:
+            raise CorruptCheckpoint(
+                "mmap can only be used with files saved with torch.save(f, _use_new_zipfile_serialization=True); "
+                "this one is in the legacy format"
+            )
+        return _load_legacy(stream, map_location, weights_only, size)
+    if head != b"PK\x03\x04":
+        raise CorruptCheckpoint("not a zip archive (PyTorch's format starts with a zip entry)")
     try:
         archive = zipfile.ZipFile(stream)
     except zipfile.BadZipFile as exc:
         raise CorruptCheckpoint(f"not a zip archive ({exc})") from None
     with archive:
         prefix, entries = _validated(archive, size)
+        mapped = _mmap.mmap(stream.fileno(), 0, access=_mmap.ACCESS_COPY) if mmap else None
         with archive.open(entries[prefix + "data.pkl"]) as pickled:
-            unpickler = _Unpickler(
-                io.BufferedReader(pickled), archive, prefix, entries, map_location, weights_only, size
-            )
-            return unpickler.load()
+            storages = _ZipStorages(archive, prefix, entries, mapped)
+            return _Unpickler(io.BufferedReader(pickled), storages, map_location, weights_only, size).load()
+
+
+class _DataUnpickler(pickle.Unpickler):
+    """The legacy format's plain records (magic number, version, system info, storage keys): no globals."""
+
+    def find_class(self, module, name):
+        raise CorruptCheckpoint(f"a legacy checkpoint's header names the global {module}.{name}")
+
+
+def _load_legacy(stream, map_location, weights_only, size):
+    """Read PyTorch's legacy format: three header pickles, the object's pickle, the storage keys' pickle,
+    then each storage's element count and bytes. The tensors are rebuilt over storages allocated on the
+    CPU and filled after the pickle; where ``map_location`` (or a saved device) puts storages elsewhere,
+    the object's pickle is read a second time over the filled storages."""
+    start = stream.tell()
+    if _DataUnpickler(stream).load() != _LEGACY_MAGIC:
+        raise CorruptCheckpoint("not a PyTorch checkpoint (neither a zip archive nor the legacy magic number)")
+    if _DataUnpickler(stream).load() != _LEGACY_PROTOCOL:
+        raise CorruptCheckpoint("unknown legacy protocol version")
+    info = _DataUnpickler(stream).load()
+    if not isinstance(info, dict) or info.get("little_endian") is not True:
+        raise CorruptCheckpoint("only little-endian legacy checkpoints are read")
+    body = stream.tell()
+    storages = _LegacyStorages(size - (body - start))
+    first = _Unpickler(stream, storages, "cpu", weights_only, size)
+    result = first.load()
+    storages.read(stream, _DataUnpickler(stream).load())
+    if all(_on_cpu(location, map_location) for location in first._locations):
+        return result  # the tensors already view the filled storages
+    stream.seek(body)
+    return _Unpickler(stream, storages, map_location, weights_only, size).load()
+
+
+def _on_cpu(location, map_location):
+    """Whether a storage saved on ``location`` is placed on the CPU (as it was read) by ``map_location``."""
+    if callable(map_location) and not isinstance(map_location, (str, ember.device)):
+        return False
+    if isinstance(map_location, dict):
+        target = map_location.get(location, location)
+    else:
+        target = location if map_location is None else map_location
+    try:
+        return ember.device(target) == ember.device("cpu")
+    except (RuntimeError, TypeError, ValueError):  # not a device: the placement reports it
+        return False
 
 
 @hookimpl

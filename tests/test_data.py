@@ -104,6 +104,10 @@ def test_default_collate_tensors_and_errors(device):
         eud.default_collate([[1, 2], [1]])
     with pytest.raises(TypeError, match="default_collate: batch must contain"):
         eud.default_collate([object(), object()])
+    # a tensor sample followed by a number: torch.stack's TypeError, naming the element
+    for lib, collate in ((torch, tud.default_collate), (ember, eud.default_collate)):
+        with pytest.raises(TypeError, match="expected Tensor as element 1 in argument 0, but got int"):
+            collate([lib.tensor(1), 2])
 
 
 def test_default_convert_and_no_batching():

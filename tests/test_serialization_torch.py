@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import io
+import mmap
 import pickle
 
 import numpy as np
@@ -113,6 +114,24 @@ def test_views_share_storage_both_ways():
     t = _ember_to_torch({"base": e, "row": e[1], "col": e[:, 2]})
     assert t["row"].untyped_storage().data_ptr() == t["base"].untyped_storage().data_ptr()
     assert t["col"].stride() == (4,) and t["col"].tolist() == [2.0, 6.0, 10.0]
+
+
+def test_strided_views_keep_their_geometry_through_a_resave():
+    # a torch file's strided views (column, transpose, expand) load as views of their storage, with
+    # torch's storage_offset and strides, and ember.save writes them back as views of one storage
+    base = torch.arange(12.0).reshape(3, 4)
+    saved = {"base": base, "col": base[:, 1], "t": base.t()[1:], "expand": base[1:2].expand(3, 4)}
+    back = _torch_to_ember(saved)
+    for key, t in saved.items():
+        assert back[key].stride() == t.stride() and back[key].storage_offset() == t.storage_offset(), key
+        assert back[key].untyped_storage().data_ptr() == back["base"].untyped_storage().data_ptr(), key
+    again = _ember_to_torch(back)
+    for key, t in saved.items():
+        assert again[key].stride() == t.stride() and again[key].storage_offset() == t.storage_offset(), key
+        assert again[key].untyped_storage().data_ptr() == again["base"].untyped_storage().data_ptr(), key
+        assert torch.equal(again[key], t), key
+    again["base"][1, 1] = 100.0
+    assert again["col"][1].item() == again["t"][0, 1].item() == again["expand"][2, 1].item() == 100.0
 
 
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
@@ -279,3 +298,193 @@ def test_unseekable_streams_both_ways(fmt):
         assert torch.load(io.BytesIO(bytes(pipe.written)), weights_only=True)["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     back = ember.load(io.BufferedReader(_Pipe(bytes(pipe.written))), format=fmt)
     assert back["w"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0] and back["v"].dtype == ember.int64
+
+
+def test_map_location_errors_are_not_reported_as_corrupt_files():
+    buffer = io.BytesIO()
+    torch.save({"w": torch.arange(3.0)}, buffer)
+
+    def refuse(storage, location):
+        raise ValueError(f"no room on {location}")
+
+    for lib in (torch, ember):  # an unknown device: RuntimeError; the callable's own error unchanged
+        with pytest.raises(RuntimeError) as info:
+            lib.load(io.BytesIO(buffer.getvalue()), map_location="bogus", weights_only=True)
+        assert "corrupt" not in str(info.value) and "bogus" in str(info.value)
+        with pytest.raises(ValueError, match="no room on cpu"):
+            lib.load(io.BytesIO(buffer.getvalue()), map_location=refuse, weights_only=True)
+
+
+def test_mmap_loads_copy_on_write_views_of_the_file(tmp_path):
+    path = tmp_path / "model.pt"
+    base = torch.arange(12.0).reshape(3, 4)
+    saved = {"sd": torch.nn.BatchNorm1d(4).state_dict(), "col": base[:, 1], "half": torch.ones(3, dtype=torch.float16)}
+    torch.save(saved, path)
+    before = path.read_bytes()
+    theirs, ours = torch.load(path, mmap=True, weights_only=True), ember.load(path, mmap=True)
+    _same(ours, theirs)
+    assert ours["col"].stride() == theirs["col"].stride() == (4,)
+    root = ours["sd"]["running_var"].numpy()
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    assert isinstance(root.base, mmap.mmap)  # the file's pages, not a copy read into memory
+    ours["sd"]["running_var"].add_(1.0)  # copy-on-write, as torch's default MAP_PRIVATE
+    assert ours["sd"]["running_var"].tolist() == [2.0] * 4 and path.read_bytes() == before
+    for lib in (torch, ember):
+        with pytest.raises(ValueError, match="f must be a file path in order to use the mmap argument"):
+            lib.load(io.BytesIO(before), mmap=True, weights_only=True)
+    ember.save({"w": ember.ones(2)}, tmp_path / "w.safetensors")
+    with pytest.raises(RuntimeError, match="mmap can only be used"):
+        ember.load(tmp_path / "w.safetensors", mmap=True)
+
+
+@pytest.mark.parametrize("map_location", [None, "cpu", "restricted", lambda storage, location: None])
+def test_legacy_format_files_load(tmp_path, map_location):
+    # torch.save(..., _use_new_zipfile_serialization=False), as every checkpoint before PyTorch 1.6
+    path = tmp_path / "old.pt"
+    base = torch.arange(12.0).reshape(3, 4)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    saved = {"sd": model.state_dict(), "base": base, "row": base[1], "col": base[:, 2], "epoch": 3, "name": "x"}
+    torch.save(saved, path, _use_new_zipfile_serialization=False)
+    theirs, ours = torch.load(path, weights_only=True), ember.load(path, map_location=map_location)
+    _same(ours, theirs)
+    assert ours["col"].stride() == (4,) and ours["col"].storage_offset() == theirs["col"].storage_offset() == 2
+    assert ours["base"].device == ember.device(map_location if isinstance(map_location, str) else "cpu")
+    ours["base"].add_(100.0)  # one storage: the views see the write
+    assert ours["row"].tolist() == [104.0, 105.0, 106.0, 107.0]
+    torch.save(saved, path, _use_new_zipfile_serialization=False, pickle_protocol=4)
+    _same(ember.load(path, map_location=map_location), theirs)
+
+
+def test_legacy_format_errors(tmp_path):
+    path = tmp_path / "old.pt"
+    torch.save({"w": torch.arange(4.0)}, path, _use_new_zipfile_serialization=False)
+    data = path.read_bytes()
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="mmap can only be used with files saved with"):
+            lib.load(path, mmap=True, weights_only=True)
+    (tmp_path / "cut.pt").write_bytes(data[:-5])  # the last storage's bytes cut short
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError):
+            lib.load(tmp_path / "cut.pt", weights_only=True)
+    # a storage record claiming far more elements than the file holds is refused before allocating
+    huge = data.replace(b"K\x04N", b"\x8a\x05\x00\x00\x00\x00\x01N")  # numel 4 -> 2**32, view_metadata None
+    assert huge != data
+    with pytest.raises(RuntimeError, match="does not fit in the file"):
+        ember.load(io.BytesIO(huge))
+
+
+@pytest.mark.parametrize("zipfile_format", [True, False])
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_save_options_of_torch_save(zipfile_format, protocol):
+    # torch.save's pickle_protocol and _use_new_zipfile_serialization=False (the legacy format)
+    e = ember.arange(12.0).reshape(3, 4)
+    obj = {"sd": nn.Linear(2, 3).state_dict(), "base": e, "col": e[:, 1], "p": nn.Parameter(ember.ones(2)), "n": 3}
+    buffer = io.BytesIO()
+    ember.save(obj, buffer, pickle_protocol=protocol, _use_new_zipfile_serialization=zipfile_format)
+    assert buffer.getvalue()[:2] == (b"PK" if zipfile_format else bytes([0x80, protocol]))
+    # torch's weights-only unpickler takes protocol 2 and 3 only, for its own files too
+    theirs = torch.load(io.BytesIO(buffer.getvalue()), weights_only=protocol < 4)
+    _same(ember.load(io.BytesIO(buffer.getvalue())), theirs)
+    _same(obj, theirs)
+    assert theirs["col"].stride() == (4,) and isinstance(theirs["p"], torch.nn.Parameter)
+    theirs["base"][1, 1] = 100.0
+    assert theirs["col"][1].item() == 100.0
+    with pytest.raises(ValueError, match="the 'safetensors' format takes no pickle_protocol"):
+        ember.save({}, io.BytesIO(), format="safetensors", pickle_protocol=protocol + 1)
+
+
+def test_state_dict_metadata_and_batchnorm_checkpoints_without_num_batches_tracked():
+    def build(lib):
+        return lib.nn.Sequential(
+            lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2), lib.nn.Sequential(lib.nn.InstanceNorm1d(2))
+        )
+
+    # each module's version under its prefix, as PyTorch's state_dict carries it (and ember.save writes it)
+    assert build(ember).state_dict()._metadata == build(torch).state_dict()._metadata
+    assert _ember_to_torch(build(ember).state_dict())._metadata == build(torch).state_dict()._metadata
+    old = build(torch).state_dict()
+    del old["1.num_batches_tracked"]
+    old._metadata["1"]["version"] = 1  # a checkpoint older than num_batches_tracked (torchvision's classic weights)
+    renamed = {k: v for k, v in old.items()}  # a dict comprehension (stripping "module.") drops the metadata
+    current = build(torch).state_dict()
+    del current["1.num_batches_tracked"]  # version 2 without the key: missing, in both
+    for state, ok in ((old, True), (renamed, True), (current, False)):
+        theirs, ours = build(torch), build(ember)
+        if ok:
+            assert str(theirs.load_state_dict(state)) == str(ours.load_state_dict(_torch_to_ember(state)))
+            assert ours[1].num_batches_tracked.item() == theirs[1].num_batches_tracked.item() == 0
+        else:
+            for model, given in ((theirs, state), (ours, _torch_to_ember(state))):
+                with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "1.num_batches_tracked"'):
+                    model.load_state_dict(given)
+
+
+@pytest.mark.parametrize("stale", [("running_mean", "running_var"), ("running_var",)])
+def test_instance_norm_checkpoint_from_before_0_4_is_explained(stale):
+    # a state_dict without metadata holding running stats an InstanceNorm without them does not track
+    messages = []
+    for lib in (torch, ember):
+        model = lib.nn.Sequential(lib.nn.InstanceNorm1d(2))
+        state = {f"0.{name}": lib.ones(2) for name in stale}
+        with pytest.raises(RuntimeError) as info:
+            model.load_state_dict(state)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] and "Unexpected running stats buffer(s)" in messages[1]
+
+
+def test_checkpoints_from_before_0_4_load():
+    # PyTorch 0.3 wrote the legacy format with tensors rebuilt by torch._utils._rebuild_tensor(storage,
+    # offset, size, stride); the bytes are made here as it laid them out
+    class Storage:
+        pass
+
+    class Tensor:
+        def __init__(self, *geometry):
+            self.geometry = geometry
+
+    storage, values = Storage(), np.arange(6, dtype="<f4")
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ("storage", torch.FloatStorage, "0", "cpu", values.size, None) if obj is storage else None
+
+        def reducer_override(self, obj):
+            if isinstance(obj, Tensor):
+                return torch._utils._rebuild_tensor, (storage, *obj.geometry)
+            return NotImplemented
+
+    buffer = io.BytesIO()
+    for record in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001, "little_endian": True}):
+        pickle.dump(record, buffer, protocol=2)
+    Pickler(buffer, protocol=2).dump({"w": Tensor(0, (2, 3), (3, 1)), "col": Tensor(1, (2,), (3,))})
+    pickle.dump(["0"], buffer, protocol=2)
+    buffer.write(np.int64(values.size).tobytes() + values.tobytes())
+    theirs = torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+    ours = ember.load(io.BytesIO(buffer.getvalue()))
+    _same(ours, theirs)
+    assert ours["col"].tolist() == [1.0, 4.0] and ours["col"].stride() == theirs["col"].stride() == (3,)
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "complex64"])
+@pytest.mark.parametrize("weights_only", [True, False])
+def test_tensors_of_dtypes_ember_lacks_are_named(dtype, weights_only):
+    # torch reads them back; ember has no such dtype and says so (not "unsupported global, try weights_only=False")
+    buffer = io.BytesIO()
+    torch.save({"w": torch.ones(2, dtype=getattr(torch, dtype))}, buffer)
+    assert torch.load(io.BytesIO(buffer.getvalue()), weights_only=weights_only)["w"].dtype == getattr(torch, dtype)
+    with pytest.raises(pickle.UnpicklingError, match="the file holds tensors of a dtype ember does not have"):
+        ember.load(io.BytesIO(buffer.getvalue()), weights_only=weights_only)
+
+
+def test_paths_that_are_not_files(tmp_path):
+    # torch.save: RuntimeError for a missing parent directory (same words) and for a directory;
+    # torch.load of a directory: IsADirectoryError
+    for lib, t in ((torch, torch.ones(1)), (ember, ember.ones(1))):
+        with pytest.raises(RuntimeError, match=f"Parent directory {tmp_path / 'missing'} does not exist."):
+            lib.save(t, tmp_path / "missing" / "x.pt")
+        with pytest.raises(RuntimeError, match="Is a directory"):
+            lib.save(t, tmp_path)
+        with pytest.raises(IsADirectoryError):
+            lib.load(tmp_path, weights_only=True)
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind

@@ -705,6 +705,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 [2, 4]])
     """
     tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     if _amp.active:
         tensors = cast_inputs("stack", *tensors)
     if not tensors:

@@ -67,8 +67,12 @@ def ember_register_checkpoint_formats(registry: CheckpointFormatRegistry) -> Non
     """Register file formats for :func:`ember.save` / :func:`ember.load`.
 
     Call ``registry.register_format(name, saver, loader, suffixes=())``, where
-    ``saver(obj, stream)`` writes ``obj`` to a binary stream and
-    ``loader(stream, map_location, weights_only)`` returns the object read from one. A
+    ``saver(obj, stream)`` writes ``obj`` to a binary stream (a saver may also take the keywords
+    ``pickle_protocol`` and ``_use_new_zipfile_serialization``, which ``ember.save`` passes when
+    they are not the default) and
+    ``loader(stream, map_location, weights_only)`` returns the object read from one (a loader
+    that can memory-map a file on disk also takes a keyword ``mmap``, which
+    ``ember.load(..., mmap=True)`` passes with the opened file as ``stream``). A
     loader validates the file's header before it reads tensor data, reads that data in
     bounded pieces into the arrays it returns, and raises
     :class:`ember.serialization.CorruptCheckpoint` for bytes it cannot read (helpers:

@@ -18,6 +18,8 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 class _NormBase(Module):
     """Parameters (``weight``, ``bias``) and running statistics shared by batch and instance norm."""
 
+    _version = 2  # version 2 added the num_batches_tracked buffer (PyTorch's numbering)
+
     def __init__(
         self,
         num_features: int,
@@ -47,6 +49,21 @@ class _NormBase(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
+        version = local_metadata.get("version", None)
+        if (version is None or version < 2) and self.track_running_stats:
+            # a state_dict older than num_batches_tracked (or one without metadata) may lack it: keep ours
+            key = prefix + "num_batches_tracked"
+            if key not in state_dict:
+                state_dict[key] = (
+                    self.num_batches_tracked if self.num_batches_tracked is not None else tensor(0, dtype=dtypes.int64)
+                )
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
     def reset_running_stats(self) -> None:
         """Running mean to 0, running variance to 1, ``num_batches_tracked`` to 0."""

@@ -29,6 +29,30 @@ class _InstanceNorm(_NormBase):
     ) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
+        # before version 1 (PyTorch 0.4.0) instance norm tracked running stats by default; a state_dict
+        # without metadata that holds them, for a module that tracks none, gets PyTorch's explanation
+        if local_metadata.get("version", None) is None and not self.track_running_stats:
+            stale = [prefix + name for name in ("running_mean", "running_var") if prefix + name in state_dict]
+            if stale:
+                name = type(self).__name__
+                keys = " and ".join(f'"{key}"' for key in stale)
+                error_msgs.append(
+                    f"Unexpected running stats buffer(s) {keys} for {name} with track_running_stats=False. "
+                    "If state_dict is a checkpoint saved before 0.4.0, "
+                    f"this may be expected because {name} does not track running stats by default since 0.4.0. "
+                    "Please remove these keys from state_dict. If the running stats are actually needed, instead "
+                    f"set track_running_stats=True in {name} to enable them. See the documentation of {name} for "
+                    "details."
+                )
+                for key in stale:
+                    del state_dict[key]
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+
     def _check_input_dim(self, input):
         n = self.no_batch_dim
         if input.dim() not in (n, n + 1):

@@ -57,7 +57,11 @@ def _stack(tensors):
     reaches the main process by its segment instead of being pickled by value."""
     first = tensors[0]
     if get_worker_info() is None or any(
-        t.device.type != "cpu" or t.requires_grad or t.dtype is not first.dtype or t.shape != first.shape
+        not isinstance(t, Tensor)  # stack() says which element is not a tensor
+        or t.device.type != "cpu"
+        or t.requires_grad
+        or t.dtype is not first.dtype
+        or t.shape != first.shape
         for t in tensors
     ):
         return stack(tensors, 0)

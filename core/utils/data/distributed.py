@@ -37,6 +37,14 @@ class DistributedSampler(Sampler):
         drop_last (bool): drop the tail so every rank gets the same number of samples
             without padding. Default: ``False``.
 
+    .. note::
+        The partition (padding, ``drop_last``, which positions each rank takes) is PyTorch's
+        exactly; the shuffled order is not PyTorch's for the same ``seed``: it is
+        :func:`ember.randperm` with an :class:`ember.Generator` seeded with ``seed + epoch``, and
+        ember's generators are the backend's (PCG64 on NumPy), not PyTorch's Mersenne Twister,
+        as for every random op. Every rank computes the same permutation, which is what the
+        partition needs; a job whose ranks mix PyTorch and ember would not.
+
     .. warning::
         Call :meth:`set_epoch` at the start of every epoch before creating the
         :class:`DataLoader` iterator, or every epoch uses the same order.
