@@ -96,6 +96,31 @@ def _hurwitz_zeta(b, s, x):
     return total
 
 
+def _polygamma_zeta(b, s, x):
+    """zeta(s, x) for the integer ``s = n + 1`` of ``polygamma(n, x)``, any real ``x``: below zero the
+    terms ``(x + k)^-s`` with ``x + k < 0`` are summed as ``(-1)^s (zeta(s, 1 - f) - zeta(s, 1 - x))``
+    with ``f = x - floor(x)``, so that every zeta evaluated has a positive argument; ``+inf`` at zero
+    and the negative integers (as Cephes' zeta behind PyTorch's polygamma)."""
+    xp = b.xp
+    negative = x < 0
+    f = x - xp.floor(x)
+    positive = xp.where(negative, f, x)
+    inner = _hurwitz_zeta(b, s, xp.where(negative, 1 - f, 1.0)) - _hurwitz_zeta(b, s, xp.where(negative, 1 - x, 1.0))
+    value = _hurwitz_zeta(b, s, positive) + xp.where(negative, (-1) ** int(s) * inner, 0.0)
+    pole = xp.logical_and(x <= 0, x == xp.floor(x))
+    return xp.where(pole, math.inf, value)
+
+
+def _trigamma(b, x):
+    """polygamma(1, x) as PyTorch's trigamma: the reflection ``(pi / sin(pi x))^2 - trigamma(1 - x)``
+    below 1/2 (so the negative integers give ``sin``'s rounding, a large finite value, and 0 gives inf)."""
+    xp = b.xp
+    reflect = x < 0.5
+    value = _hurwitz_zeta(b, 2.0, xp.where(reflect, 1 - x, x))
+    csc = xp.divide(math.pi, xp.sin(math.pi * x))
+    return xp.where(reflect, xp.multiply(csc, csc) - value, value)
+
+
 def _erfinv(b, x):
     xp = b.xp
     w = -xp.log((1 - x) * (1 + x))
@@ -176,11 +201,8 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     op = _POLYGAMMA.get(n)
     if op is None:
         sign_factorial = (-1) ** (n + 1) * math.factorial(n)
-        op = _unary(
-            "polygamma",
-            _in_float64(lambda b, x: sign_factorial * _hurwitz_zeta(b, n + 1.0, x)),
-            _polygamma_derivative(n),
-        )
+        compute = _trigamma if n == 1 else (lambda b, x: sign_factorial * _polygamma_zeta(b, n + 1.0, x))
+        op = _unary("polygamma", _in_float64(compute), _polygamma_derivative(n))
         _POLYGAMMA[n] = op
     return op(input)
 
