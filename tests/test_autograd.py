@@ -265,6 +265,25 @@ def test_tensor_hooks(device):
     close(e.grad, t.grad)
 
 
+def test_hook_order_tensor_retain_grad_node(device):
+    # ember ran the hooks in registration order: a node pre-hook registered before a tensor hook ran
+    # first, and retain_grad kept the gradient before the tensor hooks registered after it
+    results = []
+    for x in both([1.0, 2.0], device):
+        order = []
+        y = x * 2
+        y.grad_fn.register_prehook(
+            lambda gout, order=order: (order.append(("pre", gout[0].tolist())), (gout[0] * 10,))[1]
+        )
+        y.register_hook(lambda g, order=order: (order.append(("tensor", g.tolist())), g * 3)[1])
+        y.retain_grad()
+        y.register_hook(lambda g, order=order: (order.append(("tensor2", g.tolist())), g + 1)[1])
+        y.grad_fn.register_hook(lambda gin, gout, order=order: order.append(("post", gin[0].tolist())))
+        y.sum().backward()
+        results.append((order, y.grad.tolist(), x.grad.tolist()))
+    assert results[0] == results[1]
+
+
 def test_post_accumulate_grad_hook():
     x = ember.tensor([1.0], requires_grad=True)
     calls = []

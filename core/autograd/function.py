@@ -38,6 +38,10 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _sequence = itertools.count()
 
 
+# the order of a node's pre-hooks: the tensor hooks, retain_grad's, then the node's own
+_TENSOR_PREHOOK, _RETAIN_GRAD_PREHOOK, _NODE_PREHOOK = 0, 1, 2
+
+
 class Node:
     """A vertex of the backward graph.
 
@@ -62,11 +66,22 @@ class Node:
         return tuple(edge for edge in self._edges if edge is not NOT_A_TENSOR)
 
     def register_prehook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
-        """Run ``hook(grad_outputs)`` before this node's backward; it may return new grads."""
+        """Run ``hook(grad_outputs)`` before this node's backward; it may return new grads.
+
+        The hooks of the tensors this node made (:meth:`Tensor.register_hook`) run first, then
+        :meth:`Tensor.retain_grad`'s, then these in the order they were registered (as PyTorch)."""
+        return self._insert_prehook(hook, _NODE_PREHOOK)
+
+    def _insert_prehook(self, hook: Callable[..., Any], rank: int) -> _NodeHookHandle:
+        """Register ``hook`` after every pre-hook of ``rank`` or below and before the higher ranks."""
         if self._pre_hooks is None:  # the subclasses hold the hook lists (a slot, or their __dict__)
             self._pre_hooks = []  # type: ignore[misc]
-        self._pre_hooks.append(hook)
-        return _NodeHookHandle(self._pre_hooks, hook)
+        hooks = self._pre_hooks
+        at = len(hooks)
+        while at and getattr(hooks[at - 1], "_prehook_rank", _NODE_PREHOOK) > rank:
+            at -= 1
+        hooks.insert(at, hook)
+        return _NodeHookHandle(hooks, hook)
 
     def register_hook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
         """Run ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
