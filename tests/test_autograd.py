@@ -474,6 +474,37 @@ def test_mark_dirty():
     assert x.grad.tolist() == [12.0, 12.0]
 
 
+def test_mark_dirty_view_rewrites_base(device):
+    # the base's history ignored the in-place write into its view: ember gave a.grad [1, 10, 100],
+    # PyTorch [1, 20, 200] (the write recorded on the base, as CopySlices)
+    results = []
+    for lib, a in zip((ember, torch), both([1.0, 2.0, 3.0], device)):
+
+        class DoubleInplace(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_dirty(x)
+                ctx.save_for_backward(x)
+                return x.mul_(2)
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return grad * 2
+
+        v = a * 1
+        out = DoubleInplace.apply(v[1:])
+        weights = lib.tensor([1.0, 10.0, 100.0], dtype=lib.float64, device=device if lib is ember else "cpu")
+        (v * weights).sum().backward(retain_graph=True)
+        grads = [a.grad.tolist()]
+        a.grad = None
+        (out * 5).sum().backward()
+        results.append((grads + [a.grad.tolist()], v.tolist()))
+        with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+            DoubleInplace.apply(lib.ones(2, requires_grad=True)[:1])
+    assert results[0] == results[1]
+
+
 def test_mark_non_differentiable():
     class SortWithIndex(Function):
         @staticmethod

@@ -313,8 +313,13 @@ class Function(metaclass=_FunctionMeta):
                 outputs._requires_grad = True
             if ctx._saved:
                 _wrap_saved(ctx, (outputs,))
+            if ctx._dirty:
+                _rebase_dirty_views(ctx, (outputs,))
             return outputs
-        return _attach(ctx, outputs)
+        _attach(ctx, outputs)
+        if ctx._dirty:
+            _rebase_dirty_views(ctx, outputs if isinstance(outputs, tuple) else (outputs,))
+        return outputs
 
 
 _NO_EDGE = (None, 0)
@@ -338,6 +343,18 @@ def _attach(ctx, outputs):
     if ctx._saved:
         _wrap_saved(ctx, outs)
     return outputs
+
+
+def _rebase_dirty_views(ctx, outs):
+    """A dirty output that is a view of another tensor: the write is recorded on its base, whose
+    history then runs through ``ctx`` (PyTorch's ``CopySlices``), and the view reads its new history
+    from the base."""
+    from ..ops.conversion import rebase_view  # the ops build on this module
+
+    for out in outs:
+        if isinstance(out, Tensor) and out.grad_fn is ctx and out._base is not None and out._view_replay is not None:
+            if any(out is t for t in ctx._dirty):  # recording is on again here
+                rebase_view(out, out._alias_with_grad_fn(ctx, out._output_nr, True), written=True)
 
 
 def _wrap_saved(ctx, outs):
