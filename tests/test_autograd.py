@@ -474,6 +474,34 @@ def test_mark_dirty():
     assert x.grad.tolist() == [12.0, 12.0]
 
 
+def test_function_setup_context(device):
+    # the new style (forward without ctx, then setup_context) raised TypeError in ember
+    results = []
+    for lib, (x, y) in zip((ember, torch), zip(both([1.0, 2.0], device), both([3.0, 4.0], device))):
+
+        class ScaledMul(lib.autograd.Function):
+            @staticmethod
+            def forward(x, y, scale=3.0):
+                return x * y * scale, (x + y).detach()
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, y, ctx.scale = inputs  # the default bound
+                ctx.save_for_backward(x, y)
+                ctx.mark_non_differentiable(output[1])
+
+            @staticmethod
+            def backward(ctx, grad, _):
+                x, y = ctx.saved_tensors
+                return grad * y * ctx.scale, grad * x * ctx.scale, None
+
+        out, total = ScaledMul.apply(x, y)
+        out.sum().backward()
+        (g,) = lib.autograd.grad(ScaledMul.apply(x, y, scale=0.5)[0].sum(), y, create_graph=True)
+        results.append((x.grad.tolist(), y.grad.tolist(), total.requires_grad, g.tolist(), g.requires_grad))
+    assert results[0] == results[1]
+
+
 def test_mark_dirty_view_rewrites_base(device):
     # the base's history ignored the in-place write into its view: ember gave a.grad [1, 10, 100],
     # PyTorch [1, 20, 200] (the write recorded on the base, as CopySlices)

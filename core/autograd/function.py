@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import weakref
 from collections.abc import Callable
@@ -238,6 +239,8 @@ class _FunctionMeta(type):
         # "MyFunctionBackward" for a user's Function
         node_name = name + "Backward" if cls._validates_gradients else name.lstrip("_") + "Backward0"
         cls._backward_cls = type(node_name, (FunctionCtx,), {"_function": cls, "__slots__": ()})
+        # the new style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
+        cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != __name__)
 
 
 class Function(metaclass=_FunctionMeta):
@@ -255,6 +258,16 @@ class Function(metaclass=_FunctionMeta):
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError("Function subclasses must implement backward to be differentiated")
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> Any:
+        """Fill ``ctx`` for a ``forward`` that takes no ``ctx`` (PyTorch's new style).
+
+        A subclass that defines it has ``forward(*args)`` called without ``ctx``, then
+        ``setup_context(ctx, inputs, output)``, where ``inputs`` holds every argument of ``forward``
+        positionally (keyword arguments and defaults bound) and ``output`` what ``forward`` returned.
+        """
+        raise NotImplementedError("setup_context is not implemented.")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
@@ -293,7 +306,10 @@ class Function(metaclass=_FunctionMeta):
             ctx.needs_input_grad = (False,) * len(args)
         state.enabled = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
+            if cls._uses_setup_context:
+                outputs = _forward_then_setup_context(cls, ctx, args, kwargs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
         finally:
             state.enabled = enabled
         if ctx._dirty:
@@ -320,6 +336,15 @@ class Function(metaclass=_FunctionMeta):
         if ctx._dirty:
             _rebase_dirty_views(ctx, outputs if isinstance(outputs, tuple) else (outputs,))
         return outputs
+
+
+def _forward_then_setup_context(cls, ctx, args, kwargs):
+    bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+    bound.apply_defaults()
+    inputs = bound.args
+    outputs = cls.forward(*inputs)
+    cls.setup_context(ctx, inputs, outputs)
+    return outputs
 
 
 _NO_EDGE = (None, 0)
