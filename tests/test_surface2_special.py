@@ -90,6 +90,39 @@ def test_aliases(device, dtype, name, args):
     check(lambda t: getattr(S, name)(t, *args), lambda t: getattr(T, name)(t, *args), [x], device=device, dtype=dtype)
 
 
+def test_xlogy_xlog1py_edge_gradients(device):
+    # ember's gradient was 0 wherever x == 0; PyTorch's is log(y) (log1p(y)) there unless y is outside
+    # the domain, and x / y (x / (1 + y)) for y, NaN at x == y == 0 (x == 0, y == -1)
+    x = [0.0, -0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 1.5]
+    y = [1.0, 2.5, 0.0, -1.0, -3.0, 0.0, float("nan"), -0.5]
+    for name in ("xlogy", "xlog1py"):
+        ex, ey = (ember.tensor(v, dtype=ember.float64, device=device, requires_grad=True) for v in (x, y))
+        tx, ty = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, y))
+        e, t = getattr(S, name)(ex, ey), getattr(T, name)(tx, ty)
+        assert_close(e, t)
+        e.sum().backward()
+        t.sum().backward()
+        assert_close(ex.grad, tx.grad)
+        assert_close(ey.grad, ty.grad)
+
+
+def test_logit_gradient_and_rounding(device):
+    # without eps the gradient is NaN outside [0, 1] (ember gave 1 / (x (1 - x))); the value is
+    # log(x / (1 - x)) with the ratio rounded to the input's type, as PyTorch's kernel (float16 too)
+    x = [-0.1, 0.0, 0.2, 0.7, 1.0, 1.2]
+    for eps in (None, 0.1):
+        e = ember.tensor(x, dtype=ember.float64, device=device, requires_grad=True)
+        t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        S.logit(e, eps).sum().backward()
+        T.logit(t, eps).sum().backward()
+        assert_close(e.grad, t.grad)
+    v = randn(200, low=0.0, high=1.0)
+    for name in ("float16", "float64"):
+        e = S.logit(ember.tensor(v, device=device).to(getattr(ember, name)))
+        t = T.logit(torch.tensor(v).to(getattr(torch, name)))
+        assert_close(e, t, rtol=0, atol=0)
+
+
 def test_polygamma_alias(device, dtype):
     check(
         lambda t: S.polygamma(2, t),

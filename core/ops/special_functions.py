@@ -18,7 +18,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from .arithmetic import _Binary, _unary, where
 from .comparison import _TORCH_NAMES
-from .composite_math import _erfc, _floating_pair, _tensor_pair, erfc
+from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc
 from .movement import broadcast_tensors
 from .special import _bessel_i, _erfinv, _hurwitz_zeta, _i1, _in_float64, _lgamma, i0
 
@@ -161,10 +161,11 @@ def xlog1py(input: Tensor | Number, other: Tensor | Number) -> Tensor:
         >>> ember.special.xlog1py(ember.tensor([0.0, 2.0]), ember.tensor([-1.0, 1.0]))
         tensor([0.0000, 1.3863])
     """
-    x, y = _floating_pair("xlog1py", input, other)
-    zero = x.detach() == 0
-    value = where(zero, x * 0 + 0, x * where(zero, y * 0, y).log1p())  # + 0: a +0.0 for x = -0.0
-    return where(y.detach().isnan(), y, value)
+    return _XLog1PY.apply(*_floating_pair("xlog1py", input, other))
+
+
+class _XLog1PY(_XLogY):
+    log, edge = "log1p", -1
 
 
 class _InFloat64Binary(_Binary):
