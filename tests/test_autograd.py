@@ -502,6 +502,27 @@ def test_function_setup_context(device):
     assert results[0] == results[1]
 
 
+def test_function_non_tensor_output_gets_none(device):
+    # backward received a zero tensor built from no metadata (TypeError) for an output that is a number
+    results = []
+    for lib, x in zip((ember, torch), both([1.0, 2.0], device)):
+
+        class WithCount(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, 3, x * 3
+
+            @staticmethod
+            def backward(ctx, g1, g2, g3):
+                results.append((g2, g3.tolist()))
+                return g1 * 2 + g3
+
+        a, n, _ = WithCount.apply(x)
+        a.sum().backward()
+        results.append((n, x.grad.tolist()))
+    assert results[:2] == results[2:]
+
+
 def test_mark_dirty_view_rewrites_base(device):
     # the base's history ignored the in-place write into its view: ember gave a.grad [1, 10, 100],
     # PyTorch [1, 20, 200] (the write recorded on the base, as CopySlices)

@@ -163,9 +163,10 @@ def _num_outputs(node):
 
 
 def _materialize(node, grads):
-    """``grads`` with zeros, shaped as the node's outputs, for the outputs that got no gradient."""
+    """``grads`` with zeros, shaped as the node's outputs, for the outputs that got no gradient
+    (``None`` stays for an output that is not a tensor, as PyTorch passes it)."""
     meta = node._output_meta
-    return [g if g is not None else Tensor._zeros_from_meta(meta[i]) for i, g in enumerate(grads)]
+    return [g if g is not None or meta[i] is None else Tensor._zeros_from_meta(meta[i]) for i, g in enumerate(grads)]
 
 
 def _too_few_gradients(node, result):
