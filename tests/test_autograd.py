@@ -292,6 +292,18 @@ def test_post_accumulate_grad_hook():
     assert calls == [4.0]
 
 
+def test_post_accumulate_grad_hook_must_return_none_and_unused_index():
+    # ember accepted a returned value silently, and named no index for an unused input
+    for lib in (ember, torch):
+        x = lib.tensor([1.0], requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda p: p.grad * 10)
+        with pytest.raises(RuntimeError, match="^Tensor post accumulate grad hooks should return None.$"):
+            (x * 4).sum().backward()
+        unused = lib.tensor([1.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="^The differentiated Tensor at index 1 appears to not have been used"):
+            lib.autograd.grad((x * 2).sum(), [x, unused])
+
+
 def test_hook_on_tensor_without_grad():
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         ember.ones(2).register_hook(lambda g: g)

@@ -147,10 +147,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         grad_state.enabled = previous
 
     if capture is not None:
-        for grad in results:
+        for index, grad in enumerate(results):
             if grad is None and not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
+                    f"The differentiated Tensor at index {index} appears to not have been used in the "
                     "graph. Set allow_unused=True if this is the desired behavior."
                 )
         return tuple(results)
@@ -217,7 +217,8 @@ def _accumulate_into_leaf(leaf, grad, create_graph, held):
         current._version.value += 1
     if leaf._post_accumulate_hooks:
         for hook in leaf._post_accumulate_hooks:
-            hook(leaf)
+            if hook(leaf) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _first_gradient(leaf, grad, held, create_graph):
