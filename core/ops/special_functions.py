@@ -435,8 +435,8 @@ def modified_bessel_i1(input: Tensor) -> Tensor:
 
 
 def spherical_bessel_j0(input: Tensor) -> Tensor:
-    r"""The spherical Bessel function of the first kind of order 0, :math:`\sin(x) / x` (1 at 0;
-    without a gradient, as in PyTorch).
+    r"""The spherical Bessel function of the first kind of order 0, :math:`\sin(x) / x` (1 at 0, 0 at
+    infinity as in PyTorch; without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
@@ -448,7 +448,8 @@ def spherical_bessel_j0(input: Tensor) -> Tensor:
     """
     x = _no_graph("spherical_bessel_j0", input)
     zero = x == 0
-    return where(zero, x * 0 + 1, x.sin() / where(zero, x * 0 + 1, x))
+    value = where(zero, x * 0 + 1, x.sin() / where(zero, x * 0 + 1, x))
+    return where(x.isinf(), value.new_zeros(()), value)  # sin(inf) is NaN; the limit is 0
 
 
 _J_SERIES_TO, _J_MILLER_TO, _J_MILLER_START = 8.0, 25.0, 80
