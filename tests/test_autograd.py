@@ -304,6 +304,24 @@ def test_post_accumulate_grad_hook_must_return_none_and_unused_index():
             lib.autograd.grad((x * 2).sum(), [x, unused])
 
 
+def test_grad_is_grads_batched(device):
+    # ember's grad had no is_grads_batched (TypeError)
+    results = []
+    for lib, x in zip((ember, torch), both([[1.0, 2.0], [3.0, 4.0]], device)):
+        unused = lib.tensor(1.0, requires_grad=True)
+        y = x * x.sin()
+        vectors = lib.stack([lib.ones(2, 2), lib.eye(2), lib.arange(4.0).reshape(2, 2)]).to(x.dtype)
+        vectors = vectors.to(device) if lib is ember else vectors
+        g, none = lib.autograd.grad(
+            y, [x, unused], vectors, is_grads_batched=True, allow_unused=True, retain_graph=True
+        )
+        (gy,) = lib.autograd.grad(y.sum(), x, lib.ones(3, dtype=x.dtype), is_grads_batched=True, create_graph=True)
+        results.append((g.tolist(), none, gy.tolist(), gy.requires_grad))
+        with pytest.raises(RuntimeError, match="we interpret the first dimension of each grad_output as the batch"):
+            lib.autograd.grad(y, x, vectors[:, 0], is_grads_batched=True)
+    assert results[0] == results[1]
+
+
 def test_hook_on_tensor_without_grad():
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         ember.ones(2).register_hook(lambda g: g)

@@ -313,6 +313,7 @@ def grad(
     retain_graph: bool | None = None,
     create_graph: bool = False,
     allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
     materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched).
@@ -324,6 +325,9 @@ def grad(
         retain_graph: keep the graph. Default: ``create_graph``.
         create_graph: record the backward for higher derivatives. Default: False.
         allow_unused: return None for inputs the outputs do not depend on instead of raising.
+        is_grads_batched: the first dimension of each of ``grad_outputs`` is a batch of vectors; each
+            gradient gets that dimension in front (one vector-Jacobian product per vector). Default: False.
+        materialize_grads: return zeros instead of None for unused inputs. Default: False.
 
     Example::
 
@@ -334,9 +338,11 @@ def grad(
     """
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
-    grads = _default_grads(outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
+    grads = _default_grads(outputs, grad_outputs)
     if any(x.is_sparse for x in inputs):
         return _grad_of_sparse_inputs(
             outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads
@@ -347,6 +353,34 @@ def grad(
     if materialize_grads:
         result = tuple(g if g is not None else x.new_zeros(x.shape) for g, x in zip(result, inputs))
     return result
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad`` with ``is_grads_batched``: one backward per vector of the batch, the results stacked."""
+    from ..ops.movement import stack  # the ops build on this module
+
+    vectors = _as_list(grad_outputs) or []
+    if len(vectors) != len(outputs):
+        raise RuntimeError(
+            f"grad requires one gradient per output: got {len(vectors)} gradients for {len(outputs)} outputs"
+        )
+    for i, (out, g) in enumerate(zip(outputs, vectors)):
+        if g is None or tuple(g.shape[1:]) != tuple(out.shape):
+            shape = "None" if g is None else f"ember.Size({list(g.shape)})"
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
+                f"output, but a mismatch was detected: grad_output[{i}] has a shape of {shape} and output[{i}] has "
+                f"a shape of ember.Size({list(out.shape)}). If you only want some tensors in `grad_output` to be "
+                "considered batched, consider using vmap."
+            )
+    size = vectors[0].shape[0]
+    rows = [
+        grad(outputs, inputs, [g[b] for g in vectors], retain_graph or b < size - 1, create_graph, allow_unused,
+             materialize_grads=materialize_grads)
+        for b in range(size)
+    ]  # fmt: skip
+    return tuple(None if column[0] is None else stack(list(column)) for column in zip(*rows))
 
 
 def _grad_of_sparse_inputs(outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads):
