@@ -322,6 +322,41 @@ def test_grad_is_grads_batched(device):
     assert results[0] == results[1]
 
 
+def test_saved_tensors_hooks(device):
+    # ember had no autograd.graph (AttributeError): the pack/unpack hooks on saved tensors, save_on_cpu
+    # and disable_saved_tensors_hooks, with double backward through what the hooks gave back
+    results = []
+    for lib, x in zip((ember, torch), both([1.0, 2.0], device)):
+        packed = []
+        graph = lib.autograd.graph
+
+        def pack(t, packed=packed):
+            packed.append(tuple(t.shape))
+            return t.detach().clone()
+
+        with graph.saved_tensors_hooks(pack, lambda t: t * 2):
+            y = x * x
+        with graph.saved_tensors_hooks(pack, lambda t: t):
+            z = (x.sin() * x).exp()
+        (gx,) = lib.autograd.grad(y.sum(), x)
+        (g,) = lib.autograd.grad(z.sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        with graph.save_on_cpu():
+            w = (x.exp() * x).sum()
+        (gw,) = lib.autograd.grad(w, x)
+        with graph.saved_tensors_hooks(lambda t: 1, lambda p: p):
+            bad = x.exp()
+        with pytest.raises(TypeError, match="unpack_hook expected to be a Tensor but got result of type int"):
+            bad.sum().backward()
+        with graph.disable_saved_tensors_hooks("no hooks here"):
+            with pytest.raises(RuntimeError, match="^no hooks here$"):
+                with graph.saved_tensors_hooks(pack, lambda t: t):
+                    pass
+        results.append([len(packed), gx.tolist(), g.tolist(), gg.tolist(), gw.tolist()])
+    np.testing.assert_allclose(np.array(results[0][1:]), np.array(results[1][1:]), rtol=1e-12)
+    assert results[0][0] == results[1][0]
+
+
 def test_hook_on_tensor_without_grad():
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         ember.ones(2).register_hook(lambda g: g)

@@ -179,7 +179,7 @@ class FunctionCtx(Node):
             )
         tensors: list[Any] = []
         for entry in saved:
-            tensors.append(entry.unpack(self) if isinstance(entry, SavedTensor) else entry)
+            tensors.append(entry.unpack(self) if isinstance(entry, (SavedTensor, _HookedSavedTensor)) else entry)
         return tuple(tensors)
 
     def apply(self, *grads: Any) -> tuple[Any, ...]:
@@ -191,7 +191,8 @@ class FunctionCtx(Node):
 
 
 class SavedTensor:
-    """A tensor held for backward, with the version it had when saved."""
+    """A tensor held for backward, with the version it had when saved (or, under
+    :class:`ember.autograd.graph.saved_tensors_hooks`, what the pack hook made of it)."""
 
     __slots__ = ("tensor", "version", "output_nr", "data", "requires_grad")
 
@@ -382,19 +383,51 @@ def _rebase_dirty_views(ctx, outs):
                 rebase_view(out, out._alias_with_grad_fn(ctx, out._output_nr, True), written=True)
 
 
+class _HookedSavedTensor:
+    """A saved tensor kept as the innermost ``saved_tensors_hooks``'s pack hook made it; unpacked by its
+    unpack hook and given the saved tensor's place in the graph. As in PyTorch, the version is not checked."""
+
+    __slots__ = ("packed", "unpack_hook", "output_nr", "grad_fn", "requires_grad", "accumulator")
+
+    def __init__(self, tensor, output_nr=None):
+        pack, self.unpack_hook = grad_state.saved_tensors_hooks[-1]
+        self.output_nr = output_nr
+        self.requires_grad = tensor._requires_grad
+        self.grad_fn = None if output_nr is not None else tensor.grad_fn  # an output's node is the reader
+        self.accumulator = None
+        if output_nr is None:
+            self.output_nr = tensor._output_nr
+            if tensor._requires_grad and tensor.grad_fn is None:
+                self.accumulator = gradient_edge(tensor)[0]  # an unpacked leaf still feeds the leaf's .grad
+        self.packed = pack(tensor)
+
+    def unpack(self, node):
+        value = self.unpack_hook(self.packed)
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type {type(value).__name__}"
+            )
+        grad_fn = node if self.grad_fn is None and self.accumulator is None and self.requires_grad else self.grad_fn
+        out = value._alias_with_grad_fn(grad_fn, self.output_nr, self.requires_grad)
+        if self.accumulator is not None:
+            out._accumulator = self.accumulator
+        return out
+
+
 def _wrap_saved(ctx, outs):
     """Turn the tensors ``ctx`` saved into :class:`SavedTensor` entries (outputs by storage)."""
     entries = []
+    saved_cls = _HookedSavedTensor if grad_state.saved_tensors_hooks else SavedTensor
     for t in ctx._saved:
         if t is None:
             entries.append(None)
             continue
         for nr, out in enumerate(outs):
             if out is t and t.grad_fn is ctx:
-                entries.append(SavedTensor(t._storage_alias(), nr))
+                entries.append(saved_cls(t._storage_alias(), nr))
                 break
         else:
-            entries.append(SavedTensor(t))
+            entries.append(saved_cls(t))
     ctx._saved = tuple(entries)
 
 
