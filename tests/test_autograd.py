@@ -357,6 +357,36 @@ def test_saved_tensors_hooks(device):
     assert results[0][0] == results[1][0]
 
 
+def test_once_differentiable_refuses_a_second_derivative():
+    # ember's once_differentiable did nothing: the backward was recorded as it ran (a differentiable
+    # backward gave a second derivative, one using constants a silently wrong one); PyTorch runs it
+    # unrecorded and makes differentiating through its result an error
+    for lib in (ember, torch):
+
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x**3
+
+            @staticmethod
+            @lib.autograd.function.once_differentiable
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                assert not (x * 1).requires_grad  # run unrecorded
+                return grad * 3 * x**2
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        (g,) = lib.autograd.grad((Cube.apply(x) * x).sum(), x, create_graph=True)
+        assert g.requires_grad and g.tolist() == [4.0, 32.0]
+        with pytest.raises(
+            RuntimeError, match="differentiate twice a function that was marked with @once_differentiable"
+        ):
+            g.sum().backward()
+        (g,) = lib.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)  # the incoming gradient is a constant
+        assert not g.requires_grad
+
+
 def test_hook_on_tensor_without_grad():
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         ember.ones(2).register_hook(lambda g: g)
@@ -478,6 +508,9 @@ def test_custom_function_and_gradcheck():
     np.testing.assert_allclose(x.grad.numpy(), [0.75, 6.75])
     assert ember.autograd.gradcheck(Cube.apply, (x,))
     assert ember.autograd.gradgradcheck(Cube.apply, (x,))
+    # inputs (and outputs) as a list, as PyTorch reads them: ember passed the list as one argument
+    assert ember.autograd.gradcheck(lambda a, b: [a * b, a.sin()], [x, (x * 2).detach().requires_grad_()])
+    assert ember.autograd.gradgradcheck(ember.special.erfcx, [x])
 
 
 def test_gradcheck_detects_wrong_backward():

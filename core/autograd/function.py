@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import weakref
@@ -432,8 +433,44 @@ def _wrap_saved(ctx, outs):
 
 
 def once_differentiable(fn: _F) -> _F:
-    """Decorator for a ``backward`` that cannot itself be differentiated (kept for API parity)."""
-    return fn
+    """Decorator for a ``backward`` that cannot itself be differentiated.
+
+    ``backward`` runs without recording; when a graph is being built (``create_graph``) and a
+    gradient it received requires grad, the gradients it returns require grad too, and
+    differentiating through them raises ``RuntimeError`` (as PyTorch does, rather than giving a
+    silently wrong higher derivative).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        previous = grad_state.enabled
+        grad_state.enabled = False
+        try:
+            outputs = fn(ctx, *args)
+        finally:
+            grad_state.enabled = previous
+        if not previous or not any(isinstance(a, Tensor) and a._requires_grad for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        fakes = [
+            o.detach().requires_grad_() if isinstance(o, Tensor) else o for o in ((outputs,) if single else outputs)
+        ]
+        errors = _DelayedError.apply(*fakes)
+        return errors[0] if single else errors
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _DelayedError(Function):
+    """The node behind the gradients a ``once_differentiable`` backward returned under ``create_graph``."""
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        return tuple(t.detach() if isinstance(t, Tensor) else t for t in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 def gradient_edge(tensor):
