@@ -387,6 +387,25 @@ def test_once_differentiable_refuses_a_second_derivative():
         assert not g.requires_grad
 
 
+def _grad_argument_messages(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    found = []
+    for outputs, grads in (([y, y], [lib.ones(2)]), ([y * 3, y], [lib.ones(3), lib.ones(2)])):
+        with pytest.raises(RuntimeError) as info:
+            lib.autograd.grad(outputs, [x], grads)
+        found.append(str(info.value))
+    with pytest.raises(RuntimeError) as info:
+        y.backward(lib.ones(3))
+    found.append(str(info.value))
+    return [m.replace("torch.", "ember.") for m in found]
+
+
+def test_gradient_count_and_shape_messages():
+    # ember said "grad requires one gradient per output: ..." and printed shapes as lists, always at index 0
+    assert _grad_argument_messages(ember) == _grad_argument_messages(torch)
+
+
 def test_hook_on_tensor_without_grad():
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         ember.ones(2).register_hook(lambda g: g)

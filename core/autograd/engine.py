@@ -288,19 +288,17 @@ def _as_list(x):
 def _default_grads(outputs, grad_outputs):
     grads = _as_list(grad_outputs) or [None] * len(outputs)
     if len(grads) != len(outputs):
-        raise RuntimeError(
-            f"grad requires one gradient per output: got {len(grads)} gradients for {len(outputs)} outputs"
-        )
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     result = []
-    for out, g in zip(outputs, grads):
+    for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = out.new_ones(out.shape)
         elif g.shape != out.shape:
             raise RuntimeError(
-                f"Mismatch in shape: grad_output[0] has a shape of {list(g.shape)} and output[0] "
-                f"has a shape of {list(out.shape)}."
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                f"has a shape of {out.shape}."
             )
         result.append(g)
     return result
@@ -361,17 +359,15 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
 
     vectors = _as_list(grad_outputs) or []
     if len(vectors) != len(outputs):
-        raise RuntimeError(
-            f"grad requires one gradient per output: got {len(vectors)} gradients for {len(outputs)} outputs"
-        )
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(vectors)} gradients")
     for i, (out, g) in enumerate(zip(outputs, vectors)):
         if g is None or tuple(g.shape[1:]) != tuple(out.shape):
-            shape = "None" if g is None else f"ember.Size({list(g.shape)})"
+            shape = "None" if g is None else g.shape
             raise RuntimeError(
                 "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
                 "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
                 f"output, but a mismatch was detected: grad_output[{i}] has a shape of {shape} and output[{i}] has "
-                f"a shape of ember.Size({list(out.shape)}). If you only want some tensors in `grad_output` to be "
+                f"a shape of {out.shape}. If you only want some tensors in `grad_output` to be "
                 "considered batched, consider using vmap."
             )
     size = vectors[0].shape[0]
@@ -460,8 +456,8 @@ def tensor_backward(
         gradient = new_tensor(gradient, dtype=self.dtype, device=self._device)
     if gradient.shape != shape:
         raise RuntimeError(
-            f"Mismatch in shape: grad_output[0] has a shape of {list(gradient.shape)} and "
-            f"output[0] has a shape of {list(self.shape)}."
+            f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and "
+            f"output[0] has a shape of {self.shape}."
         )
     if retain_graph is None:
         retain_graph = create_graph
