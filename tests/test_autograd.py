@@ -406,6 +406,43 @@ def test_gradient_count_and_shape_messages():
     assert _grad_argument_messages(ember) == _grad_argument_messages(torch)
 
 
+def _multi_grad_hook_calls(lib):
+    seen = []
+    x, y = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([3.0], requires_grad=True)
+    z = x * 3
+    handle = lib.autograd.graph.register_multi_grad_hook(
+        (x, y, z), lambda grads: seen.append([None if g is None else g.tolist() for g in grads])
+    )
+    (z.sum() + y.sum()).backward(retain_graph=True)
+    (x * 2).sum().backward()  # y and z are not in this graph: None for them
+    lib.autograd.grad((z * y).sum(), [z])  # only z's gradient is computed
+    handle.remove()
+    (x * 2).sum().backward()
+    lib.autograd.graph.register_multi_grad_hook((x, y), lambda g: seen.append(("any", g.tolist())), mode="any")
+    (x.sum() + y.sum() * 5).backward()
+    with pytest.raises(ValueError, match="Expects mode to be one of"):
+        lib.autograd.graph.register_multi_grad_hook((x,), print, mode="x")
+    return seen
+
+
+def test_register_multi_grad_hook():
+    # ember.autograd.graph had no register_multi_grad_hook
+    assert _multi_grad_hook_calls(ember) == _multi_grad_hook_calls(torch)
+
+
+def test_grad_runs_the_hooks_of_input_leaves():
+    # autograd.grad ignored the hooks on a leaf input: ember returned [2, 2], PyTorch [20, 20]
+    results = []
+    for lib in (ember, torch):
+        seen = []
+        x, unused = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([1.0], requires_grad=True)
+        x.register_hook(lambda g, seen=seen: (seen.append(g.tolist()), g * 10)[1])
+        unused.register_hook(lambda g, seen=seen: seen.append("not an input"))
+        (g,) = lib.autograd.grad((x * 2).sum() + unused.sum(), x)
+        results.append((g.tolist(), seen, x.grad))
+    assert results[0] == results[1]
+
+
 def test_hook_on_tensor_without_grad():
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         ember.ones(2).register_hook(lambda g: g)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import threading
 from collections.abc import Sequence
 
 from ..ops.strided import check_no_internal_overlap
@@ -14,6 +15,33 @@ from .grad_mode import grad_state
 from .validation import validated_gradients
 
 __all__ = ["run_backward", "grad", "backward", "tensor_backward"]
+
+
+class _GraphTask:
+    """The backward pass running on this thread: which nodes it reaches (for multi-gradient hooks)."""
+
+    __slots__ = ("dependencies", "roots", "capture")
+
+    def __init__(self, dependencies, roots, capture):
+        self.dependencies, self.roots, self.capture = dependencies, roots, capture
+
+    def will_execute(self, node):
+        """Whether ``node`` runs in this pass; for ``autograd.grad`` a leaf's sink runs only for an input."""
+        if self.capture is not None and type(node) is AccumulateGrad:
+            return (node, 0) in self.capture
+        return node in self.dependencies or any(node is root for root in self.roots)
+
+
+class _CurrentTask(threading.local):
+    task: _GraphTask | None = None
+
+
+_current = _CurrentTask()
+
+
+def current_graph_task():
+    """The backward pass running on this thread (``None`` outside one)."""
+    return _current.task
 
 
 def _collect_dependencies(roots):
@@ -83,6 +111,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     previous = grad_state.enabled
     grad_state.enabled = bool(create_graph)
     pop, push = heapq.heappop, heapq.heappush
+    outer_task = _current.task
+    _current.task = _GraphTask(dependencies, root_nodes, capture)
     try:
         while ready:
             node = pop(ready)[1]
@@ -93,6 +123,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     if new is not None:
                         grads = list(new)
             if capture is not None:
+                if type(node) is AccumulateGrad and grads[0] is not None and (node, 0) in capture:
+                    leaf = node._variable()  # an input leaf's hooks see (and may replace) its gradient
+                    if leaf is not None:
+                        grads = [_run_leaf_hooks(leaf, grads[0])]
                 for nr in range(len(grads)):
                     for i in capture.get((node, nr), ()):
                         results[i] = grads[nr]
@@ -145,6 +179,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     push(ready, (-child._sequence_nr, child))
     finally:
         grad_state.enabled = previous
+        _current.task = outer_task
 
     if capture is not None:
         for index, grad in enumerate(results):
@@ -176,14 +211,20 @@ def _too_few_gradients(node, result):
     )
 
 
-def _accumulate_into_leaf(leaf, grad, create_graph, held):
-    if grad is None or leaf is None:  # a leaf nobody holds any more needs no gradient
-        return
+def _run_leaf_hooks(leaf, grad):
+    """``grad`` through the hooks registered on the leaf (each may replace it)."""
     if leaf._hooks:
         for hook in leaf._hooks:
             new = hook(grad)
             if new is not None:
                 grad = new
+    return grad
+
+
+def _accumulate_into_leaf(leaf, grad, create_graph, held):
+    if grad is None or leaf is None:  # a leaf nobody holds any more needs no gradient
+        return
+    grad = _run_leaf_hooks(leaf, grad)
     if not create_graph:
         grad = grad.detach()
     dense = isinstance(grad, Tensor)  # else sparse: no native array

@@ -14,14 +14,15 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from ..tensor import Tensor
-from .function import Node
+from .engine import current_graph_task
+from .function import Node, gradient_edge
 from .grad_mode import grad_state
 
-__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
+__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "register_multi_grad_hook"]
 
 
 class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
@@ -115,3 +116,71 @@ class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
     def __exit__(self, *exc: object) -> Literal[False]:
         grad_state.saved_tensors_hooks_disabled = self._previous
         return False
+
+
+class _MultiHandle:
+    """Removes the tensor hooks of one :func:`register_multi_grad_hook`."""
+
+    def __init__(self, handles: list[Any]) -> None:
+        self.handles = handles
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def register_multi_grad_hook(tensors: Sequence[Tensor], fn: Callable[..., None], *, mode: str = "all") -> _MultiHandle:
+    """Call ``fn`` once per backward pass with the gradients of several tensors.
+
+    With ``mode="all"``, ``fn(grads)`` runs once the gradients of all the ``tensors`` that this pass
+    reaches are computed, with ``None`` for the others. With ``mode="any"``, ``fn(grad)`` runs once,
+    with the first of their gradients computed.
+
+    Args:
+        tensors (sequence of Tensor): the tensors to watch.
+        fn (callable): ``fn(grads)`` (``"all"``) or ``fn(grad)`` (``"any"``).
+        mode (str): ``"all"`` or ``"any"``. Default: ``"all"``
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook.
+
+    Example::
+
+        >>> x, y = ember.ones(2, requires_grad=True), ember.ones(1, requires_grad=True)
+        >>> handle = ember.autograd.graph.register_multi_grad_hook((x, y), lambda gs: print(gs[1]))
+        >>> (x * 2).sum().backward()
+        None
+    """
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    passes: dict[int, Any] = {}  # id of a running backward pass -> (its task, grads, how many to come) or True
+
+    def hook_for(index: int) -> Callable[[Tensor], None]:
+        def hook(grad: Tensor) -> None:
+            task = current_graph_task()
+            key = id(task)
+            if mode == "any":
+                if passes.get(key, (None,))[0] is not task:
+                    passes.clear()  # a new pass: the ones before it are over
+                    passes[key] = (task,)
+                    fn(grad)
+                return
+            entry = passes.get(key)
+            if entry is None or entry[0] is not task:
+                waiting = sum(
+                    1
+                    for t in tensors
+                    if t.requires_grad and task is not None and task.will_execute(gradient_edge(t)[0])
+                )
+                passes.clear()
+                entry = passes[key] = [task, [None] * len(tensors), waiting]
+            entry[1][index] = grad
+            entry[2] -= 1
+            if entry[2] <= 0:
+                del passes[key]
+                fn(tuple(entry[1]))
+
+        return hook
+
+    return _MultiHandle([t.register_hook(hook_for(i)) for i, t in enumerate(tensors) if t.requires_grad])
