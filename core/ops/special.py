@@ -103,10 +103,13 @@ def _polygamma_zeta(b, s, x):
     and the negative integers (as Cephes' zeta behind PyTorch's polygamma)."""
     xp = b.xp
     negative = x < 0
-    f = x - xp.floor(x)
+    below = xp.floor(x)
+    f = xp.subtract(x, below)  # the namespace's own calls: quiet at -inf - -inf, as PyTorch
     positive = xp.where(negative, f, x)
-    inner = _hurwitz_zeta(b, s, xp.where(negative, 1 - f, 1.0)) - _hurwitz_zeta(b, s, xp.where(negative, 1 - x, 1.0))
-    value = _hurwitz_zeta(b, s, positive) + xp.where(negative, (-1) ** int(s) * inner, 0.0)
+    one_minus_f = xp.subtract(below + 1, x)  # exact near the integer above x, where 1 - f would round
+    near = _hurwitz_zeta(b, s, xp.where(negative, one_minus_f, 1.0))
+    inner = xp.subtract(near, _hurwitz_zeta(b, s, xp.where(negative, 1 - x, 1.0)))
+    value = xp.add(_hurwitz_zeta(b, s, positive), xp.where(negative, (-1) ** int(s) * inner, 0.0))
     pole = xp.logical_and(x <= 0, x == xp.floor(x))
     return xp.where(pole, math.inf, value)
 
@@ -118,7 +121,7 @@ def _trigamma(b, x):
     reflect = x < 0.5
     value = _hurwitz_zeta(b, 2.0, xp.where(reflect, 1 - x, x))
     csc = xp.divide(math.pi, xp.sin(math.pi * x))
-    return xp.where(reflect, xp.multiply(csc, csc) - value, value)
+    return xp.where(reflect, xp.subtract(xp.multiply(csc, csc), value), value)
 
 
 def _erfinv(b, x):
