@@ -315,7 +315,7 @@ def test_grad_is_grads_batched(device):
         g, none = lib.autograd.grad(
             y, [x, unused], vectors, is_grads_batched=True, allow_unused=True, retain_graph=True
         )
-        (gy,) = lib.autograd.grad(y.sum(), x, lib.ones(3, dtype=x.dtype), is_grads_batched=True, create_graph=True)
+        (gy,) = lib.autograd.grad(y.sum(), x, x.new_ones(3), is_grads_batched=True, create_graph=True)
         results.append((g.tolist(), none, gy.tolist(), gy.requires_grad))
         with pytest.raises(RuntimeError, match="we interpret the first dimension of each grad_output as the batch"):
             lib.autograd.grad(y, x, vectors[:, 0], is_grads_batched=True)
