@@ -443,6 +443,32 @@ def test_grad_runs_the_hooks_of_input_leaves():
     assert results[0] == results[1]
 
 
+def _grad_runs_only_the_needed_nodes(lib):
+    fired = []
+    x = lib.tensor([2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    q = lib.tensor([1.5, 0.5], dtype=lib.float64, requires_grad=True)
+    side = x.exp()  # on no path to q
+    side.register_hook(lambda g: fired.append("side"))
+    out = lib.special.zeta(x, q) + side
+    # zeta has no derivative in x: asking for q's alone must not compute (and refuse) it
+    (gq,) = lib.autograd.grad(out.sum(), q, retain_graph=True)
+    with pytest.raises(NotImplementedError, match="the derivative for 'zeta' is not implemented"):
+        lib.autograd.grad(out.sum(), x)
+    a = lib.tensor([0.7, 2.0], dtype=lib.float64, requires_grad=True)
+    rate = lib.tensor([1.5, 0.5], dtype=lib.float64, requires_grad=True)
+    (grate,) = lib.autograd.grad(lib.distributions.Gamma(a, rate).cdf(x).sum(), rate)
+    return gq.tolist(), grate.tolist(), fired
+
+
+def test_grad_runs_only_the_nodes_on_a_path_to_the_inputs():
+    # ember's autograd.grad ran every node of the graph: hooks off the path fired and a derivative
+    # that is not needed (zeta's in x, igamma's in a) raised NotImplementedError
+    e, t = _grad_runs_only_the_needed_nodes(ember), _grad_runs_only_the_needed_nodes(torch)
+    np.testing.assert_allclose(e[0], t[0], rtol=1e-12)
+    np.testing.assert_allclose(e[1], t[1], rtol=1e-12)
+    assert e[2] == t[2] == []
+
+
 def test_hook_on_tensor_without_grad():
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         ember.ones(2).register_hook(lambda g: g)

@@ -20,15 +20,15 @@ __all__ = ["run_backward", "grad", "backward", "tensor_backward"]
 class _GraphTask:
     """The backward pass running on this thread: which nodes it reaches (for multi-gradient hooks)."""
 
-    __slots__ = ("dependencies", "roots", "capture")
+    __slots__ = ("dependencies", "roots", "needed")
 
-    def __init__(self, dependencies, roots, capture):
-        self.dependencies, self.roots, self.capture = dependencies, roots, capture
+    def __init__(self, dependencies, roots, needed):
+        self.dependencies, self.roots, self.needed = dependencies, roots, needed
 
     def will_execute(self, node):
-        """Whether ``node`` runs in this pass; for ``autograd.grad`` a leaf's sink runs only for an input."""
-        if self.capture is not None and type(node) is AccumulateGrad:
-            return (node, 0) in self.capture
+        """Whether ``node`` runs (or, an input of ``autograd.grad``, is reached) in this pass."""
+        if self.needed is not None:
+            return node in self.needed
         return node in self.dependencies or any(node is root for root in self.roots)
 
 
@@ -44,14 +44,38 @@ def current_graph_task():
     return _current.task
 
 
-def _collect_dependencies(roots):
-    """Count, for every node reachable from ``roots``, how many edges point at it."""
-    dependencies = {}
+def _nodes_reaching(roots, targets):
+    """The nodes reachable from ``roots`` from which one of ``targets`` is reachable (targets included)."""
+    parents = {}
     stack = [node for node in roots if node is not None]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for child, _ in node._edges:
+            if child is not None:
+                parents.setdefault(child, []).append(node)
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    needed = {node for node in targets if node in seen}
+    stack = list(needed)
+    while stack:
+        for parent in parents.get(stack.pop(), ()):
+            if parent not in needed:
+                needed.add(parent)
+                stack.append(parent)
+    return needed
+
+
+def _collect_dependencies(roots, needed=None):
+    """Count, for every node reachable from ``roots`` (through ``needed`` ones only, when given), how
+    many edges point at it."""
+    dependencies = {}
+    stack = [node for node in roots if node is not None and (needed is None or node in needed)]
     roots = set(stack)
     while stack:
         for child, _ in stack.pop()._edges:
-            if child is not None:
+            if child is not None and (needed is None or child in needed):
                 count = dependencies.get(child, 0)
                 dependencies[child] = count + 1
                 if count == 0 and child not in roots:  # first edge to it: visit it once
@@ -93,7 +117,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             owner = grad._backend.memory_owner(grad._data)
             held[id(owner)] = owner
     root_nodes = [edge[0] for edge, _ in roots]
-    dependencies = _collect_dependencies(root_nodes)
+    # autograd.grad runs only the nodes on a path to an input, as PyTorch's engine does
+    needed = None if capture is None else _nodes_reaching(root_nodes, {node for node, _ in capture})
+    dependencies = _collect_dependencies(root_nodes, needed)
     buffers = {}
     for (node, nr), grad in roots:
         buffer = buffers.get(node)
@@ -105,14 +131,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     # so the heap never compares nodes
     ready = []
     for node in set(root_nodes):
-        if dependencies.get(node, 0) == 0:
+        if dependencies.get(node, 0) == 0 and (needed is None or node in needed):
             heapq.heappush(ready, (-node._sequence_nr, node))
 
     previous = grad_state.enabled
     grad_state.enabled = bool(create_graph)
     pop, push = heapq.heappop, heapq.heappush
     outer_task = _current.task
-    _current.task = _GraphTask(dependencies, root_nodes, capture)
+    _current.task = _GraphTask(dependencies, root_nodes, needed)
     try:
         while ready:
             node = pop(ready)[1]
@@ -134,12 +160,29 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 if capture is None:
                     _accumulate_into_leaf(node._variable(), grads[0], create_graph, held)
                 continue
+            narrowed = None
+            if needed is not None:
+                if not any(child in needed for child, _ in node._edges):
+                    continue  # an input's own node, with no input below it: captured, not run
+                if not node._function._validates_gradients:
+                    # ember's ops compute only the gradients on a path to an input (PyTorch's
+                    # should_compute_output); a user's Function keeps the flags of its forward
+                    narrowed = node.needs_input_grad
+                    node.needs_input_grad = tuple(
+                        flag and child in needed for flag, (child, _) in zip(narrowed, node._edges)
+                    )
             if node.materialize_grads:
                 for g in grads:
                     if g is None:
                         grads = _materialize(node, grads)
                         break
-            grad_inputs = node._function.backward(node, *grads)  # FunctionCtx.apply, inlined
+            if narrowed is None:
+                grad_inputs = node._function.backward(node, *grads)  # FunctionCtx.apply, inlined
+            else:
+                try:
+                    grad_inputs = node._function.backward(node, *grads)
+                finally:
+                    node.needs_input_grad = narrowed
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
             if len(grad_inputs) < len(node._edges):
@@ -162,7 +205,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 node._saved = None
             # an input that needs no gradient has no edge (child None): its gradient is dropped
             for (child, nr), grad in zip(node._edges, grad_inputs):
-                if child is None:
+                if child is None or (needed is not None and child not in needed):
                     continue
                 if grad is not None:  # _accumulate(buffer, nr, grad), inlined
                     buffer = buffers.get(child)
