@@ -251,3 +251,21 @@ def test_values_and_gradients_match_pytorch(name, device, dtype):
             assert a.grad is None or not a.grad.abs().sum().item(), f"{name}: input {i} has a gradient torch has not"
         else:
             _assert_close(a.grad, b.grad, dtype, f"{name}: gradient of input {i}")
+
+
+def _slogdet_sign_gradients(lib, device):
+    A = lib.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=lib.float64, requires_grad=True)
+    if lib is ember:
+        A = A.detach().to(device).requires_grad_()
+    sign, logabsdet = lib.linalg.slogdet(A)
+    flags = (sign.requires_grad, logabsdet.requires_grad, lib.slogdet(A).sign.requires_grad)
+    sign.sum().backward(retain_graph=True)
+    alone = A.grad
+    (sign * logabsdet).sum().backward()
+    return flags, alone, A.grad.tolist()
+
+
+def test_slogdet_sign_requires_grad_without_a_gradient(device):
+    # ember's sign was non-differentiable (requires_grad False; backward from it raised), PyTorch's
+    # requires grad and contributes none
+    assert _slogdet_sign_gradients(ember, device) == _slogdet_sign_gradients(torch, device)

@@ -71,13 +71,15 @@ class _Slogdet(Function):
     @staticmethod
     def forward(ctx, A):
         sign, logabsdet = A._backend.kernels.linalg_slogdet(A._data)
-        sign = A._make(sign)
-        ctx.mark_non_differentiable(sign)
+        # as PyTorch, sign is an output of the node too (requires grad, contributes no gradient)
+        ctx.set_materialize_grads(False)
         ctx.save_for_backward(A)
-        return sign, A._make(logabsdet)
+        return A._make(sign), A._make(logabsdet)
 
     @staticmethod
     def backward(ctx, _, grad):
+        if grad is None:  # only sign was used: no gradient (None), as PyTorch
+            return None
         (A,) = ctx.saved_tensors
         return grad[..., None, None] * _inverse_unchecked(A).mT
 
@@ -194,7 +196,7 @@ def linalg_slogdet(A: Tensor) -> results.linalg_slogdet:
     """The sign and the natural logarithm of the absolute value of the determinant.
 
     ``sign`` is 0 and ``logabsdet`` ``-inf`` for a singular matrix. The gradient of ``logabsdet``
-    is :math:`A^{-T}`; ``sign`` has none.
+    is :math:`A^{-T}`; ``sign`` requires grad (as in PyTorch) but contributes none.
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
