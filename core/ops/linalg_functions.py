@@ -235,8 +235,7 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
     """
     if x.dtype.name not in ("float32", "float64") and (x.dtype.is_floating_point or x.dtype.name == "bool"):
         raise RuntimeError(
-            "linalg.vander supports floating point, complex, and integer tensors, but got "
-            f"{_TORCH_NAMES[x.dtype.name]}"
+            f"linalg.vander supports floating point, complex, and integer tensors, but got {_TORCH_NAMES[x.dtype.name]}"
         )
     x = x.unsqueeze(-1) if x.ndim == 0 else x
     n = x.shape[-1] if N is None else N
