@@ -96,12 +96,17 @@ def _hurwitz_zeta(b, s, x):
     return total
 
 
-def _polygamma_zeta(b, s, x):
-    """zeta(s, x) for the integer ``s = n + 1`` of ``polygamma(n, x)``, any real ``x``: below zero the
-    terms ``(x + k)^-s`` with ``x + k < 0`` are summed as ``(-1)^s (zeta(s, 1 - f) - zeta(s, 1 - x))``
-    with ``f = x - floor(x)``, so that every zeta evaluated has a positive argument; ``+inf`` at zero
-    and the negative integers (as Cephes' zeta behind PyTorch's polygamma)."""
+def _integer_order_zeta(b, s, x):
+    """zeta(s, x) for an integer order ``s`` (a number or an array: ``n + 1`` of ``polygamma(n, x)``,
+    or ``special.zeta``'s), any real ``x``: below zero the terms ``(x + k)^-s`` with ``x + k < 0`` are
+    summed as ``(-1)^s (zeta(s, 1 - f) - zeta(s, 1 - x))`` with ``f = x - floor(x)``, so that every zeta
+    evaluated has a positive argument; ``+inf`` at zero and the negative integers (as Cephes' zeta
+    behind PyTorch's)."""
     xp = b.xp
+    if isinstance(s, (int, float)):
+        sign = (-1) ** int(s)
+    else:
+        sign = xp.where(xp.remainder(s, 2) == 0, 1.0, -1.0)
     negative = x < 0
     below = xp.floor(x)
     f = xp.subtract(x, below)  # the namespace's own calls: quiet at -inf - -inf, as PyTorch
@@ -109,7 +114,7 @@ def _polygamma_zeta(b, s, x):
     one_minus_f = xp.subtract(below + 1, x)  # exact near the integer above x, where 1 - f would round
     near = _hurwitz_zeta(b, s, xp.where(negative, one_minus_f, 1.0))
     inner = xp.subtract(near, _hurwitz_zeta(b, s, xp.where(negative, 1 - x, 1.0)))
-    value = xp.add(_hurwitz_zeta(b, s, positive), xp.where(negative, (-1) ** int(s) * inner, 0.0))
+    value = xp.add(_hurwitz_zeta(b, s, positive), xp.where(negative, sign * inner, 0.0))
     pole = xp.logical_and(x <= 0, x == xp.floor(x))
     return xp.where(pole, math.inf, value)
 
@@ -204,7 +209,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     op = _POLYGAMMA.get(n)
     if op is None:
         sign_factorial = (-1) ** (n + 1) * math.factorial(n)
-        compute = _trigamma if n == 1 else (lambda b, x: sign_factorial * _polygamma_zeta(b, n + 1.0, x))
+        compute = _trigamma if n == 1 else (lambda b, x: sign_factorial * _integer_order_zeta(b, n + 1.0, x))
         op = _unary("polygamma", _in_float64(compute), _polygamma_derivative(n))
         _POLYGAMMA[n] = op
     return op(input)

@@ -20,7 +20,7 @@ from .arithmetic import _Binary, _unary, where
 from .comparison import _TORCH_NAMES
 from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc
 from .movement import broadcast_tensors
-from .special import _bessel_i, _erfinv, _hurwitz_zeta, _i1, _in_float64, _lgamma, i0
+from .special import _bessel_i, _erfinv, _i1, _in_float64, _integer_order_zeta, _lgamma, i0
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -183,10 +183,19 @@ class _InFloat64Binary(_Binary):
 
 
 def _zeta(b, x, q):
-    """Hurwitz's zeta, infinite at ``x = 1`` and NaN below (where its series diverges)."""
+    """Hurwitz's zeta, infinite at ``x = 1`` and NaN below (where its series diverges); PyTorch's (Cephes')
+    values elsewhere: for ``q <= 0`` infinite at the integers and NaN unless ``x`` is an integer, and at
+    ``x = inf`` the limit of ``q^-x`` (1 at ``q = 1``, ``inf`` below, NaN above)."""
     xp = b.xp
-    value = _hurwitz_zeta(b, xp.where(x == 1, 2.0, x), q)  # its 1 / (x - 1) term is not used at x = 1
-    return xp.where(x == 1, math.inf, xp.where(x < 1, xp.full(x.shape, math.nan, dtype=x.dtype), value))
+    nan = xp.full(x.shape, math.nan, dtype=x.dtype)
+    order = xp.where(xp.logical_or(x == 1, x == math.inf), 2.0, x)  # x = 1 and inf are set below
+    value = _integer_order_zeta(b, order, q)  # exact for an integer x, q of either sign
+    # q^-x is not real (at a q that is not itself a pole, as Cephes checks the pole first)
+    non_integer = xp.logical_and(xp.logical_and(q < 0, q != xp.floor(q)), order != xp.floor(order))
+    value = xp.where(non_integer, nan, value)
+    value = xp.where(xp.logical_and(x < math.inf, q == math.inf), nan, value)
+    value = xp.where(x == math.inf, xp.where(q == 1, 1.0, xp.where(q < 1, math.inf, nan)), value)
+    return xp.where(x == 1, math.inf, xp.where(x < 1, nan, value))
 
 
 def _no_derivative(name: str) -> None:
