@@ -106,6 +106,17 @@ def test_xlogy_xlog1py_edge_gradients(device):
         assert_close(ey.grad, ty.grad)
 
 
+def test_i1_i1e_gradient_at_zero_and_nan(device):
+    # PyTorch's i1/i1e gradients take their value at 0 (0.5) wherever |x| <= eps, NaN included (ember: NaN)
+    x = [0.0, 1e-20, -1e-9, float("nan"), 2.0, -3.5]
+    for name in ("i1", "i1e"):
+        e = ember.tensor(x, dtype=ember.float64, device=device, requires_grad=True)
+        t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        getattr(S, name)(e).sum().backward()
+        getattr(T, name)(t).sum().backward()
+        assert_close(e.grad, t.grad, rtol=1e-12, atol=0)
+
+
 def test_logit_gradient_and_rounding(device):
     # without eps the gradient is NaN outside [0, 1] (ember gave 1 / (x (1 - x))); the value is
     # log(x / (1 - x)) with the ratio rounded to the input's type, as PyTorch's kernel (float16 too)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from .. import dtypes
 from ..tensor import Tensor
+from ..typeinfo import finfo
 from .arithmetic import _unary, where
 
 __all__ = ["lgamma", "digamma", "polygamma", "erfinv", "i0", "mvlgamma"]
@@ -173,6 +174,11 @@ def _bessel_i(b, x, order):
     return value if order == 0 else xp.where(x < 0, -value, value)
 
 
+def _not_tiny(x):
+    """``|x| > eps`` (False for NaN): where PyTorch's i1/i1e gradients use their value 0.5 at 0."""
+    return x.abs() > finfo(x.dtype).eps
+
+
 def _polygamma_derivative(n):
     return lambda x, y: polygamma(n + 1, x)
 
@@ -183,7 +189,7 @@ erfinv: Callable[[Tensor], Tensor] = _unary(
     "erfinv", _in_float64(_erfinv), lambda x, y: (y * y).exp() * (math.sqrt(math.pi) / 2), saves="y"
 )
 _i1: Callable[[Tensor], Tensor] = _unary(
-    "i1", _in_float64(lambda b, x: _bessel_i(b, x, 1)), lambda x, y: where(x == 0, 0.5, i0(x) - y / x), saves="xy"
+    "i1", _in_float64(lambda b, x: _bessel_i(b, x, 1)), lambda x, y: where(_not_tiny(x), i0(x) - y / x, 0.5), saves="xy"
 )
 i0: Callable[[Tensor], Tensor] = _unary("i0", _in_float64(lambda b, x: _bessel_i(b, x, 0)), lambda x, y: _i1(x))
 _POLYGAMMA = {0: digamma}

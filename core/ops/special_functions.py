@@ -20,7 +20,7 @@ from .arithmetic import _Binary, _unary, where
 from .comparison import _TORCH_NAMES
 from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc
 from .movement import broadcast_tensors
-from .special import _bessel_i, _erfinv, _i1, _in_float64, _integer_order_zeta, _lgamma, i0
+from .special import _bessel_i, _erfinv, _i1, _in_float64, _integer_order_zeta, _lgamma, _not_tiny, i0
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -113,7 +113,7 @@ i0e: Callable[[Tensor], Tensor] = _unary(
 i1e: Callable[[Tensor], Tensor] = _unary(
     "i1e",
     _in_float64(lambda b, x: _scaled_bessel_i(b, x, 1)),
-    lambda x, y: where(x == 0, 0.5, i0e(x) - y * (x.sign() + 1 / x)),
+    lambda x, y: where(_not_tiny(x), i0e(x) - y * (x.sign() + 1 / x), 0.5),
     saves="xy",
 )
 i1: Callable[[Tensor], Tensor] = _i1
