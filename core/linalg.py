@@ -8,7 +8,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .ops.linalg_common import LinAlgError
+from .ops.linalg import matmul
+from .ops.linalg_common import LinAlgError, check_matrix
 from .ops.linalg_decompositions import linalg_cholesky as cholesky
 from .ops.linalg_decompositions import linalg_cholesky_ex as cholesky_ex
 from .ops.linalg_decompositions import linalg_eigh as eigh
@@ -22,6 +23,7 @@ from .ops.linalg_functions import linalg_cross as cross
 from .ops.linalg_functions import linalg_diagonal as diagonal
 from .ops.linalg_functions import linalg_householder_product as householder_product
 from .ops.linalg_functions import linalg_multi_dot as multi_dot
+from .ops.linalg_functions import linalg_vander as vander
 from .ops.linalg_functions import linalg_vecdot as vecdot
 from .ops.linalg_functions import matrix_exp
 from .ops.linalg_solve import linalg_det as det
@@ -35,6 +37,8 @@ from .ops.linalg_solve import linalg_slogdet as slogdet
 from .ops.linalg_solve import linalg_solve as solve
 from .ops.linalg_solve import linalg_solve_ex as solve_ex
 from .ops.linalg_solve import linalg_solve_triangular as solve_triangular
+from .ops.linalg_solve import linalg_tensorinv as tensorinv
+from .ops.linalg_solve import linalg_tensorsolve as tensorsolve
 from .ops.linalg_solve import matrix_power
 from .ops.matrix_norms import _check_floating, check_norm_dtype, matrix_norm
 from .ops.reduction import norm as _pnorm
@@ -48,6 +52,7 @@ __all__ = [
     "LinAlgError",
     "cholesky",
     "cholesky_ex",
+    "cond",
     "cross",
     "det",
     "diagonal",
@@ -61,6 +66,7 @@ __all__ = [
     "lu_factor",
     "lu_factor_ex",
     "lu_solve",
+    "matmul",
     "matrix_exp",
     "matrix_norm",
     "matrix_power",
@@ -75,6 +81,9 @@ __all__ = [
     "solve_triangular",
     "svd",
     "svdvals",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
     "vecdot",
     "vector_norm",
 ]
@@ -160,3 +169,49 @@ def norm(
     if isinstance(ord, str) or (isinstance(A, Tensor) and A.ndim == 2):
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     return vector_norm(A, ord, None, keepdim, dtype=dtype)
+
+
+def cond(A: Tensor, p: float | str | None = None) -> Tensor:
+    r"""The condition number of a matrix (or of each matrix of a batch) in the norm ``p``.
+
+    .. math::
+        \kappa(A) = \|A\|_p \|A^{-1}\|_p
+
+    For ``p`` of ``None``, 2 or -2 it is the ratio of the largest to the smallest singular value (its
+    inverse for -2), for any shape; the other orders need square matrices and give ``inf`` for a
+    singular one. An empty matrix gives 0.
+
+    Args:
+        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        p (int, inf, -inf, 'fro' or 'nuc', optional): the norm (see :func:`matrix_norm`). Default: ``None``
+
+    Example::
+
+        >>> ember.linalg.cond(ember.tensor([[1.0, 0.0], [0.0, 4.0]]))
+        tensor(4.)
+    """
+    if isinstance(A, Tensor) and A.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if p not in (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc"):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if p is None or p in (2, -2):
+        check_matrix("linalg.svd", A, square=False)
+        if A.numel() == 0:
+            return A.new_zeros(A.shape[:-2])
+        s = svdvals(A)
+        largest, smallest = s[..., 0], s[..., -1]
+        return smallest / largest if p == -2 else largest / smallest
+    name = p if isinstance(p, str) else ("inf" if p == math.inf else "-inf" if p == -math.inf else int(p))
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"linalg.cond(ord={name}): A must be batches of square matrices, "
+            f"but they are {A.shape[-2]} by {A.shape[-1]} matrices"
+        )
+    # PyTorch's order of the dtype checks: the nuclear norm's SVD, else the inverse
+    check_matrix("linalg.svd" if p == "nuc" else "linalg.inv", A)
+    if A.numel() == 0:
+        return A.new_zeros(A.shape[:-2])
+    inverse, info = inv_ex(A)
+    inverse = inverse.masked_fill((info > 0)[..., None, None], math.inf)
+    # inf * 0 (a singular matrix of zeros) is inf, as PyTorch's nan_to_num makes it
+    return (matrix_norm(A, p) * matrix_norm(inverse, p)).nan_to_num(math.inf, math.inf, -math.inf)

@@ -794,7 +794,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             grads[nr] = new
             return grads
 
-        return self.grad_fn.register_prehook(prehook)
+        from .autograd.function import _TENSOR_PREHOOK
+
+        prehook._prehook_rank = getattr(hook, "_prehook_rank", _TENSOR_PREHOOK)  # type: ignore[attr-defined]
+        return self.grad_fn._insert_prehook(prehook, prehook._prehook_rank)  # type: ignore[attr-defined]
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> _RemovableHandle:
         """Call ``hook(tensor)`` after a gradient was accumulated into this leaf's ``.grad``.
@@ -845,6 +848,9 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             if owner is not None:
                 owner.grad = grad.detach() if owner.grad is None else owner.grad + grad.detach()
 
+        from .autograd.function import _RETAIN_GRAD_PREHOOK
+
+        keep._prehook_rank = _RETAIN_GRAD_PREHOOK  # type: ignore[attr-defined]  # after every tensor hook
         self.register_hook(keep)
 
     @property

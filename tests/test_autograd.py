@@ -265,12 +265,208 @@ def test_tensor_hooks(device):
     close(e.grad, t.grad)
 
 
+def test_hook_order_tensor_retain_grad_node(device):
+    # ember ran the hooks in registration order: a node pre-hook registered before a tensor hook ran
+    # first, and retain_grad kept the gradient before the tensor hooks registered after it
+    results = []
+    for x in both([1.0, 2.0], device):
+        order = []
+        y = x * 2
+        y.grad_fn.register_prehook(
+            lambda gout, order=order: (order.append(("pre", gout[0].tolist())), (gout[0] * 10,))[1]
+        )
+        y.register_hook(lambda g, order=order: (order.append(("tensor", g.tolist())), g * 3)[1])
+        y.retain_grad()
+        y.register_hook(lambda g, order=order: (order.append(("tensor2", g.tolist())), g + 1)[1])
+        y.grad_fn.register_hook(lambda gin, gout, order=order: order.append(("post", gin[0].tolist())))
+        y.sum().backward()
+        results.append((order, y.grad.tolist(), x.grad.tolist()))
+    assert results[0] == results[1]
+
+
 def test_post_accumulate_grad_hook():
     x = ember.tensor([1.0], requires_grad=True)
     calls = []
     x.register_post_accumulate_grad_hook(lambda p: calls.append(p.grad.item()))
     (x * 4).sum().backward()
     assert calls == [4.0]
+
+
+def test_post_accumulate_grad_hook_must_return_none_and_unused_index():
+    # ember accepted a returned value silently, and named no index for an unused input
+    for lib in (ember, torch):
+        x = lib.tensor([1.0], requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda p: p.grad * 10)
+        with pytest.raises(RuntimeError, match="^Tensor post accumulate grad hooks should return None.$"):
+            (x * 4).sum().backward()
+        unused = lib.tensor([1.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="^The differentiated Tensor at index 1 appears to not have been used"):
+            lib.autograd.grad((x * 2).sum(), [x, unused])
+
+
+def test_grad_is_grads_batched(device):
+    # ember's grad had no is_grads_batched (TypeError)
+    results = []
+    for lib, x in zip((ember, torch), both([[1.0, 2.0], [3.0, 4.0]], device)):
+        unused = lib.tensor(1.0, requires_grad=True)
+        y = x * x.sin()
+        vectors = lib.stack([lib.ones(2, 2), lib.eye(2), lib.arange(4.0).reshape(2, 2)]).to(x.dtype)
+        vectors = vectors.to(device) if lib is ember else vectors
+        g, none = lib.autograd.grad(
+            y, [x, unused], vectors, is_grads_batched=True, allow_unused=True, retain_graph=True
+        )
+        (gy,) = lib.autograd.grad(y.sum(), x, x.new_ones(3), is_grads_batched=True, create_graph=True)
+        results.append((g.tolist(), none, gy.tolist(), gy.requires_grad))
+        with pytest.raises(RuntimeError, match="we interpret the first dimension of each grad_output as the batch"):
+            lib.autograd.grad(y, x, vectors[:, 0], is_grads_batched=True)
+    assert results[0] == results[1]
+
+
+def test_saved_tensors_hooks(device):
+    # ember had no autograd.graph (AttributeError): the pack/unpack hooks on saved tensors, save_on_cpu
+    # and disable_saved_tensors_hooks, with double backward through what the hooks gave back
+    results = []
+    for lib, x in zip((ember, torch), both([1.0, 2.0], device)):
+        packed = []
+        graph = lib.autograd.graph
+
+        def pack(t, packed=packed):
+            packed.append(tuple(t.shape))
+            return t.detach().clone()
+
+        with graph.saved_tensors_hooks(pack, lambda t: t * 2):
+            y = x * x
+        with graph.saved_tensors_hooks(pack, lambda t: t):
+            z = (x.sin() * x).exp()
+        (gx,) = lib.autograd.grad(y.sum(), x)
+        (g,) = lib.autograd.grad(z.sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        with graph.save_on_cpu():
+            w = (x.exp() * x).sum()
+        (gw,) = lib.autograd.grad(w, x)
+        with graph.saved_tensors_hooks(lambda t: 1, lambda p: p):
+            bad = x.exp()
+        with pytest.raises(TypeError, match="unpack_hook expected to be a Tensor but got result of type int"):
+            bad.sum().backward()
+        with graph.disable_saved_tensors_hooks("no hooks here"):
+            with pytest.raises(RuntimeError, match="^no hooks here$"):
+                with graph.saved_tensors_hooks(pack, lambda t: t):
+                    pass
+        results.append([len(packed), gx.tolist(), g.tolist(), gg.tolist(), gw.tolist()])
+    np.testing.assert_allclose(np.array(results[0][1:]), np.array(results[1][1:]), rtol=1e-12)
+    assert results[0][0] == results[1][0]
+
+
+def test_once_differentiable_refuses_a_second_derivative():
+    # ember's once_differentiable did nothing: the backward was recorded as it ran (a differentiable
+    # backward gave a second derivative, one using constants a silently wrong one); PyTorch runs it
+    # unrecorded and makes differentiating through its result an error
+    for lib in (ember, torch):
+
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x**3
+
+            @staticmethod
+            @lib.autograd.function.once_differentiable
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                assert not (x * 1).requires_grad  # run unrecorded
+                return grad * 3 * x**2
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        (g,) = lib.autograd.grad((Cube.apply(x) * x).sum(), x, create_graph=True)
+        assert g.requires_grad and g.tolist() == [4.0, 32.0]
+        with pytest.raises(
+            RuntimeError, match="differentiate twice a function that was marked with @once_differentiable"
+        ):
+            g.sum().backward()
+        (g,) = lib.autograd.grad(Cube.apply(x).sum(), x, create_graph=True)  # the incoming gradient is a constant
+        assert not g.requires_grad
+
+
+def _grad_argument_messages(lib):
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    found = []
+    for outputs, grads in (([y, y], [lib.ones(2)]), ([y * 3, y], [lib.ones(3), lib.ones(2)])):
+        with pytest.raises(RuntimeError) as info:
+            lib.autograd.grad(outputs, [x], grads)
+        found.append(str(info.value))
+    with pytest.raises(RuntimeError) as info:
+        y.backward(lib.ones(3))
+    found.append(str(info.value))
+    return [m.replace("torch.", "ember.") for m in found]
+
+
+def test_gradient_count_and_shape_messages():
+    # ember said "grad requires one gradient per output: ..." and printed shapes as lists, always at index 0
+    assert _grad_argument_messages(ember) == _grad_argument_messages(torch)
+
+
+def _multi_grad_hook_calls(lib):
+    seen = []
+    x, y = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([3.0], requires_grad=True)
+    z = x * 3
+    handle = lib.autograd.graph.register_multi_grad_hook(
+        (x, y, z), lambda grads: seen.append([None if g is None else g.tolist() for g in grads])
+    )
+    (z.sum() + y.sum()).backward(retain_graph=True)
+    (x * 2).sum().backward()  # y and z are not in this graph: None for them
+    lib.autograd.grad((z * y).sum(), [z])  # only z's gradient is computed
+    handle.remove()
+    (x * 2).sum().backward()
+    lib.autograd.graph.register_multi_grad_hook((x, y), lambda g: seen.append(("any", g.tolist())), mode="any")
+    (x.sum() + y.sum() * 5).backward()
+    with pytest.raises(ValueError, match="Expects mode to be one of"):
+        lib.autograd.graph.register_multi_grad_hook((x,), print, mode="x")
+    return seen
+
+
+def test_register_multi_grad_hook():
+    # ember.autograd.graph had no register_multi_grad_hook
+    assert _multi_grad_hook_calls(ember) == _multi_grad_hook_calls(torch)
+
+
+def test_grad_runs_the_hooks_of_input_leaves():
+    # autograd.grad ignored the hooks on a leaf input: ember returned [2, 2], PyTorch [20, 20]
+    results = []
+    for lib in (ember, torch):
+        seen = []
+        x, unused = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([1.0], requires_grad=True)
+        x.register_hook(lambda g, seen=seen: (seen.append(g.tolist()), g * 10)[1])
+        unused.register_hook(lambda g, seen=seen: seen.append("not an input"))
+        (g,) = lib.autograd.grad((x * 2).sum() + unused.sum(), x)
+        results.append((g.tolist(), seen, x.grad))
+    assert results[0] == results[1]
+
+
+def _grad_runs_only_the_needed_nodes(lib):
+    fired = []
+    x = lib.tensor([2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    q = lib.tensor([1.5, 0.5], dtype=lib.float64, requires_grad=True)
+    side = x.exp()  # on no path to q
+    side.register_hook(lambda g: fired.append("side"))
+    out = lib.special.zeta(x, q) + side
+    # zeta has no derivative in x: asking for q's alone must not compute (and refuse) it
+    (gq,) = lib.autograd.grad(out.sum(), q, retain_graph=True)
+    with pytest.raises(NotImplementedError, match="the derivative for 'zeta' is not implemented"):
+        lib.autograd.grad(out.sum(), x)
+    a = lib.tensor([0.7, 2.0], dtype=lib.float64, requires_grad=True)
+    rate = lib.tensor([1.5, 0.5], dtype=lib.float64, requires_grad=True)
+    (grate,) = lib.autograd.grad(lib.distributions.Gamma(a, rate).cdf(x).sum(), rate)
+    return gq.tolist(), grate.tolist(), fired
+
+
+def test_grad_runs_only_the_nodes_on_a_path_to_the_inputs():
+    # ember's autograd.grad ran every node of the graph: hooks off the path fired and a derivative
+    # that is not needed (zeta's in x, igamma's in a) raised NotImplementedError
+    e, t = _grad_runs_only_the_needed_nodes(ember), _grad_runs_only_the_needed_nodes(torch)
+    np.testing.assert_allclose(e[0], t[0], rtol=1e-12)
+    np.testing.assert_allclose(e[1], t[1], rtol=1e-12)
+    assert e[2] == t[2] == []
 
 
 def test_hook_on_tensor_without_grad():
@@ -394,6 +590,9 @@ def test_custom_function_and_gradcheck():
     np.testing.assert_allclose(x.grad.numpy(), [0.75, 6.75])
     assert ember.autograd.gradcheck(Cube.apply, (x,))
     assert ember.autograd.gradgradcheck(Cube.apply, (x,))
+    # inputs (and outputs) as a list, as PyTorch reads them: ember passed the list as one argument
+    assert ember.autograd.gradcheck(lambda a, b: [a * b, a.sin()], [x, (x * 2).detach().requires_grad_()])
+    assert ember.autograd.gradgradcheck(ember.special.erfcx, [x])
 
 
 def test_gradcheck_detects_wrong_backward():
@@ -453,6 +652,86 @@ def test_mark_dirty():
     assert y.grad_fn is not None and "AddOneInplace" in y.grad_fn.name()
     (y * y).sum().backward()
     assert x.grad.tolist() == [12.0, 12.0]
+
+
+def test_function_setup_context(device):
+    # the new style (forward without ctx, then setup_context) raised TypeError in ember
+    results = []
+    for lib, (x, y) in zip((ember, torch), zip(both([1.0, 2.0], device), both([3.0, 4.0], device))):
+
+        class ScaledMul(lib.autograd.Function):
+            @staticmethod
+            def forward(x, y, scale=3.0):
+                return x * y * scale, (x + y).detach()
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, y, ctx.scale = inputs  # the default bound
+                ctx.save_for_backward(x, y)
+                ctx.mark_non_differentiable(output[1])
+
+            @staticmethod
+            def backward(ctx, grad, _):
+                x, y = ctx.saved_tensors
+                return grad * y * ctx.scale, grad * x * ctx.scale, None
+
+        out, total = ScaledMul.apply(x, y)
+        out.sum().backward()
+        (g,) = lib.autograd.grad(ScaledMul.apply(x, y, scale=0.5)[0].sum(), y, create_graph=True)
+        results.append((x.grad.tolist(), y.grad.tolist(), total.requires_grad, g.tolist(), g.requires_grad))
+    assert results[0] == results[1]
+
+
+def test_function_non_tensor_output_gets_none(device):
+    # backward received a zero tensor built from no metadata (TypeError) for an output that is a number
+    results = []
+    for lib, x in zip((ember, torch), both([1.0, 2.0], device)):
+
+        class WithCount(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, 3, x * 3
+
+            @staticmethod
+            def backward(ctx, g1, g2, g3):
+                results.append((g2, g3.tolist()))
+                return g1 * 2 + g3
+
+        a, n, _ = WithCount.apply(x)
+        a.sum().backward()
+        results.append((n, x.grad.tolist()))
+    assert results[:2] == results[2:]
+
+
+def test_mark_dirty_view_rewrites_base(device):
+    # the base's history ignored the in-place write into its view: ember gave a.grad [1, 10, 100],
+    # PyTorch [1, 20, 200] (the write recorded on the base, as CopySlices)
+    results = []
+    for lib, a in zip((ember, torch), both([1.0, 2.0, 3.0], device)):
+
+        class DoubleInplace(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_dirty(x)
+                ctx.save_for_backward(x)
+                return x.mul_(2)
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return grad * 2
+
+        v = a * 1
+        out = DoubleInplace.apply(v[1:])
+        weights = lib.tensor([1.0, 10.0, 100.0], dtype=lib.float64, device=device if lib is ember else "cpu")
+        (v * weights).sum().backward(retain_graph=True)
+        grads = [a.grad.tolist()]
+        a.grad = None
+        (out * 5).sum().backward()
+        results.append((grads + [a.grad.tolist()], v.tolist()))
+        with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+            DoubleInplace.apply(lib.ones(2, requires_grad=True)[:1])
+    assert results[0] == results[1]
 
 
 def test_mark_non_differentiable():

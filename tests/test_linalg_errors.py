@@ -121,6 +121,16 @@ BAD = {
     "multi_dot_one": (lambda M, A: M.linalg.multi_dot([A]), [[1.0, 2.0], [3.0, 4.0]], "float64"),
     "multi_dot_shapes": (lambda M, A: M.linalg.multi_dot([A, A.new_ones(3, 1)]), [[1.0, 2.0], [3.0, 4.0]], "float64"),
     "lstsq_driver": (lambda M, A: M.linalg.lstsq(A, A, driver="x"), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "cond_non_square": (lambda M, A: M.linalg.cond(A, float("inf")), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "cond_order": (lambda M, A: M.linalg.cond(A, 3), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "cond_vector": (lambda M, A: M.linalg.cond(A[0]), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "cond_integer": (lambda M, A: M.linalg.cond(A.long()), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "vander_N": (lambda M, A: M.linalg.vander(A[0], N=1), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "vander_half": (lambda M, A: M.linalg.vander(A[0].half()), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "tensorinv_ind": (lambda M, A: M.linalg.tensorinv(A, ind=0), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "tensorinv_shape": (lambda M, A: M.linalg.tensorinv(A.reshape(1, 4), ind=1), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "tensorinv_singular": (lambda M, A: M.linalg.tensorinv(A * 0, ind=1), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "tensorsolve_shape": (lambda M, A: M.linalg.tensorsolve(A, A[:, :1]), [[1.0, 2.0], [3.0, 4.0]], "float64"),
 }
 
 

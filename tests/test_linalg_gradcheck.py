@@ -66,6 +66,10 @@ CASES = {
     "lstsq": (lambda A, B: ember.linalg.lstsq(A, B).solution, [((4, 2), 0.0), ((4, 2), 0.0)], False),
     "matrix_exp": (ember.linalg.matrix_exp, [((3, 3), 0.0)], True),
     "matrix_power": (lambda A: ember.linalg.matrix_power(A, -3), [((3, 3), 3.0)], False),
+    # svdvals' second derivative treated U and V as constants (a silently wrong Hessian)
+    "svdvals": (ember.linalg.svdvals, [((2, 4, 3), 0.0)], True),
+    "matrix_norm_nuc": (lambda A: ember.linalg.matrix_norm(A, "nuc"), [((3, 3), 0.0)], True),
+    "cond": (ember.linalg.cond, [((3, 3), 3.0)], True),
 }
 
 

@@ -80,6 +80,24 @@ def _lstsq(M, A, B, driver):
 
 # name: (function of the module (ember or torch) and the inputs, the inputs)
 CASES = {
+    # ember.linalg had no cond, vander, tensorinv, tensorsolve or matmul (AttributeError)
+    "cond": (lambda M, A: M.linalg.cond(A), [_randn(2, 4, 3)]),
+    "cond_minus_2": (lambda M, A: M.linalg.cond(A, -2), [_general(3, 3)]),
+    "cond_fro": (lambda M, A: M.linalg.cond(A.detach(), "fro"), [_general(2, 3, 3)]),
+    "cond_inf": (lambda M, A: M.linalg.cond(A.detach(), float("-inf")), [_general(3, 3)]),
+    "cond_singular_1": (lambda M, A: M.linalg.cond(A.detach(), 1), [np.zeros((2, 3, 3))]),
+    "cond_nuc": (lambda M, A: M.linalg.cond(A, "nuc"), [_general(3, 3)]),
+    "cond_empty": (lambda M, A: M.linalg.cond(A, 1), [np.zeros((2, 0, 0))]),
+    "vander": (lambda M, x: M.linalg.vander(x), [_randn(2, 3)]),
+    "vander_N": (lambda M, x: M.linalg.vander(x, N=5), [_randn(3)]),
+    "tensorinv": (lambda M, A: M.linalg.tensorinv(A, ind=2), [_general(6, 6).reshape(2, 3, 6)]),
+    "tensorinv_ind1": (lambda M, A: M.linalg.tensorinv(A, ind=1), [_general(6, 6).reshape(6, 3, 2)]),
+    "tensorsolve": (lambda M, A, B: M.linalg.tensorsolve(A, B), [_general(6, 6).reshape(2, 3, 6), _randn(2, 3)]),
+    "tensorsolve_dims": (
+        lambda M, A, B: M.linalg.tensorsolve(A, B, dims=(0,)),
+        [_general(6, 6).reshape(6, 2, 3), _randn(2, 3)],
+    ),
+    "linalg_matmul": (lambda M, A, B: M.linalg.matmul(A, B), [_randn(2, 3, 4), _randn(4, 2)]),
     "det": (lambda M, A: M.linalg.det(A), [_general(3, 3)]),
     "det_batch": (lambda M, A: M.det(A), [_general(2, 4, 4)]),
     "det_method_1x1": (lambda M, A: A.det(), [_general(2, 1, 1)]),
@@ -233,3 +251,21 @@ def test_values_and_gradients_match_pytorch(name, device, dtype):
             assert a.grad is None or not a.grad.abs().sum().item(), f"{name}: input {i} has a gradient torch has not"
         else:
             _assert_close(a.grad, b.grad, dtype, f"{name}: gradient of input {i}")
+
+
+def _slogdet_sign_gradients(lib, device):
+    A = lib.tensor([[2.0, 1.0], [1.0, 3.0]], dtype=lib.float64, requires_grad=True)
+    if lib is ember:
+        A = A.detach().to(device).requires_grad_()
+    sign, logabsdet = lib.linalg.slogdet(A)
+    flags = (sign.requires_grad, logabsdet.requires_grad, lib.slogdet(A).sign.requires_grad)
+    sign.sum().backward(retain_graph=True)
+    alone = A.grad
+    (sign * logabsdet).sum().backward()
+    return flags, alone, A.grad.tolist()
+
+
+def test_slogdet_sign_requires_grad_without_a_gradient(device):
+    # ember's sign was non-differentiable (requires_grad False; backward from it raised), PyTorch's
+    # requires grad and contributes none
+    assert _slogdet_sign_gradients(ember, device) == _slogdet_sign_gradients(torch, device)

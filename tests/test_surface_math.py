@@ -37,6 +37,20 @@ def test_polygamma(device, dtype, n):
         ember.polygamma(-1, ember.ones(2, device=device))
 
 
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_polygamma_negative_arguments(device, n):
+    # below -10 the shifted Euler-Maclaurin sum started at a negative point: polygamma(1, -30.5) gave -0.032
+    # (trigamma is positive), polygamma(2, -10.5) gave -1.1e6; the poles give PyTorch's inf / large values
+    x = [-0.5, -2.3, -10.5, -30.5, -100.25, -700.5, -1.0, -10.0, -30.0, 0.0, float("-inf"), 0.3, 25.0, -1e-8, -1 - 1e-9]
+    e = ember.polygamma(n, ember.tensor(x, dtype=ember.float64, device=device))
+    assert_close(e, torch.polygamma(n, torch.tensor(x, dtype=torch.float64)), rtol=1e-9, atol=0)
+    x = ember.tensor(x[:6], dtype=ember.float64, device=device, requires_grad=True)
+    t = torch.tensor(x.tolist(), dtype=torch.float64, requires_grad=True)
+    ember.digamma(x).sum().backward()
+    torch.digamma(t).sum().backward()
+    assert_close(x.grad, t.grad, rtol=1e-9, atol=0)
+
+
 def test_special_edges(device):
     x = [float("inf"), 0.0, -2.0, 1.0, -0.5]
     for name in ("lgamma", "digamma"):

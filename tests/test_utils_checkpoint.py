@@ -141,6 +141,20 @@ def test_tuple_outputs_and_non_tensor_arguments():
 
 
 @pytest.mark.parametrize("reentrant", [True, False])
+def test_non_tensor_output(device, reentrant):
+    # a checkpointed function returning a number beside its tensor: ember's backward failed with
+    # TypeError (it made a zero gradient for the number's output), PyTorch passes None for it
+    x = ember.tensor(_X, device=device, requires_grad=True)
+    xt = torch.tensor(_X, requires_grad=True)
+    a, k = checkpoint(lambda v, scale=1.0: ((v * scale).tanh(), 3), x, use_reentrant=reentrant)
+    at, kt = tcheckpoint.checkpoint(lambda v, scale=1.0: ((v * scale).tanh(), 3), xt, use_reentrant=reentrant)
+    a.sum().backward()
+    at.sum().backward()
+    assert k == kt
+    _assert_close([x.grad.cpu().numpy()], [xt.grad.numpy()])
+
+
+@pytest.mark.parametrize("reentrant", [True, False])
 @pytest.mark.parametrize("segments", [1, 2, 3])
 def test_checkpoint_sequential_matches_torch(device, reentrant, segments):
     model_e, model_t = _pair(device)

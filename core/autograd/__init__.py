@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor, tensor
-from . import functional
+from . import functional, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import backward, grad, run_backward
 from .function import Function, FunctionCtx, once_differentiable
@@ -37,6 +37,7 @@ __all__ = [
     "is_inference_mode_enabled",
     "once_differentiable",
     "functional",
+    "graph",
     "detect_anomaly",
     "set_detect_anomaly",
     "set_multithreading_enabled",

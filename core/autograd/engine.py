@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import threading
 from collections.abc import Sequence
 
 from ..ops.strided import check_no_internal_overlap
@@ -16,14 +17,65 @@ from .validation import validated_gradients
 __all__ = ["run_backward", "grad", "backward", "tensor_backward"]
 
 
-def _collect_dependencies(roots):
-    """Count, for every node reachable from ``roots``, how many edges point at it."""
-    dependencies = {}
+class _GraphTask:
+    """The backward pass running on this thread: which nodes it reaches (for multi-gradient hooks)."""
+
+    __slots__ = ("dependencies", "roots", "needed")
+
+    def __init__(self, dependencies, roots, needed):
+        self.dependencies, self.roots, self.needed = dependencies, roots, needed
+
+    def will_execute(self, node):
+        """Whether ``node`` runs (or, an input of ``autograd.grad``, is reached) in this pass."""
+        if self.needed is not None:
+            return node in self.needed
+        return node in self.dependencies or any(node is root for root in self.roots)
+
+
+class _CurrentTask(threading.local):
+    task: _GraphTask | None = None
+
+
+_current = _CurrentTask()
+
+
+def current_graph_task():
+    """The backward pass running on this thread (``None`` outside one)."""
+    return _current.task
+
+
+def _nodes_reaching(roots, targets):
+    """The nodes reachable from ``roots`` from which one of ``targets`` is reachable (targets included)."""
+    parents = {}
     stack = [node for node in roots if node is not None]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for child, _ in node._edges:
+            if child is not None:
+                parents.setdefault(child, []).append(node)
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    needed = {node for node in targets if node in seen}
+    stack = list(needed)
+    while stack:
+        for parent in parents.get(stack.pop(), ()):
+            if parent not in needed:
+                needed.add(parent)
+                stack.append(parent)
+    return needed
+
+
+def _collect_dependencies(roots, needed=None):
+    """Count, for every node reachable from ``roots`` (through ``needed`` ones only, when given), how
+    many edges point at it."""
+    dependencies = {}
+    stack = [node for node in roots if node is not None and (needed is None or node in needed)]
     roots = set(stack)
     while stack:
         for child, _ in stack.pop()._edges:
-            if child is not None:
+            if child is not None and (needed is None or child in needed):
                 count = dependencies.get(child, 0)
                 dependencies[child] = count + 1
                 if count == 0 and child not in roots:  # first edge to it: visit it once
@@ -65,7 +117,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             owner = grad._backend.memory_owner(grad._data)
             held[id(owner)] = owner
     root_nodes = [edge[0] for edge, _ in roots]
-    dependencies = _collect_dependencies(root_nodes)
+    # autograd.grad runs only the nodes on a path to an input, as PyTorch's engine does
+    needed = None if capture is None else _nodes_reaching(root_nodes, {node for node, _ in capture})
+    dependencies = _collect_dependencies(root_nodes, needed)
     buffers = {}
     for (node, nr), grad in roots:
         buffer = buffers.get(node)
@@ -77,12 +131,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     # so the heap never compares nodes
     ready = []
     for node in set(root_nodes):
-        if dependencies.get(node, 0) == 0:
+        if dependencies.get(node, 0) == 0 and (needed is None or node in needed):
             heapq.heappush(ready, (-node._sequence_nr, node))
 
     previous = grad_state.enabled
     grad_state.enabled = bool(create_graph)
     pop, push = heapq.heappop, heapq.heappush
+    outer_task = _current.task
+    _current.task = _GraphTask(dependencies, root_nodes, needed)
     try:
         while ready:
             node = pop(ready)[1]
@@ -93,6 +149,10 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     if new is not None:
                         grads = list(new)
             if capture is not None:
+                if type(node) is AccumulateGrad and grads[0] is not None and (node, 0) in capture:
+                    leaf = node._variable()  # an input leaf's hooks see (and may replace) its gradient
+                    if leaf is not None:
+                        grads = [_run_leaf_hooks(leaf, grads[0])]
                 for nr in range(len(grads)):
                     for i in capture.get((node, nr), ()):
                         results[i] = grads[nr]
@@ -100,12 +160,29 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 if capture is None:
                     _accumulate_into_leaf(node._variable(), grads[0], create_graph, held)
                 continue
+            narrowed = None
+            if needed is not None:
+                if not any(child in needed for child, _ in node._edges):
+                    continue  # an input's own node, with no input below it: captured, not run
+                if not node._function._validates_gradients:
+                    # ember's ops compute only the gradients on a path to an input (PyTorch's
+                    # should_compute_output); a user's Function keeps the flags of its forward
+                    narrowed = node.needs_input_grad
+                    node.needs_input_grad = tuple(
+                        flag and child in needed for flag, (child, _) in zip(narrowed, node._edges)
+                    )
             if node.materialize_grads:
                 for g in grads:
                     if g is None:
                         grads = _materialize(node, grads)
                         break
-            grad_inputs = node._function.backward(node, *grads)  # FunctionCtx.apply, inlined
+            if narrowed is None:
+                grad_inputs = node._function.backward(node, *grads)  # FunctionCtx.apply, inlined
+            else:
+                try:
+                    grad_inputs = node._function.backward(node, *grads)
+                finally:
+                    node.needs_input_grad = narrowed
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
             if len(grad_inputs) < len(node._edges):
@@ -128,7 +205,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 node._saved = None
             # an input that needs no gradient has no edge (child None): its gradient is dropped
             for (child, nr), grad in zip(node._edges, grad_inputs):
-                if child is None:
+                if child is None or (needed is not None and child not in needed):
                     continue
                 if grad is not None:  # _accumulate(buffer, nr, grad), inlined
                     buffer = buffers.get(child)
@@ -145,12 +222,13 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     push(ready, (-child._sequence_nr, child))
     finally:
         grad_state.enabled = previous
+        _current.task = outer_task
 
     if capture is not None:
-        for grad in results:
+        for index, grad in enumerate(results):
             if grad is None and not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
+                    f"The differentiated Tensor at index {index} appears to not have been used in the "
                     "graph. Set allow_unused=True if this is the desired behavior."
                 )
         return tuple(results)
@@ -163,9 +241,10 @@ def _num_outputs(node):
 
 
 def _materialize(node, grads):
-    """``grads`` with zeros, shaped as the node's outputs, for the outputs that got no gradient."""
+    """``grads`` with zeros, shaped as the node's outputs, for the outputs that got no gradient
+    (``None`` stays for an output that is not a tensor, as PyTorch passes it)."""
     meta = node._output_meta
-    return [g if g is not None else Tensor._zeros_from_meta(meta[i]) for i, g in enumerate(grads)]
+    return [g if g is not None or meta[i] is None else Tensor._zeros_from_meta(meta[i]) for i, g in enumerate(grads)]
 
 
 def _too_few_gradients(node, result):
@@ -175,14 +254,20 @@ def _too_few_gradients(node, result):
     )
 
 
-def _accumulate_into_leaf(leaf, grad, create_graph, held):
-    if grad is None or leaf is None:  # a leaf nobody holds any more needs no gradient
-        return
+def _run_leaf_hooks(leaf, grad):
+    """``grad`` through the hooks registered on the leaf (each may replace it)."""
     if leaf._hooks:
         for hook in leaf._hooks:
             new = hook(grad)
             if new is not None:
                 grad = new
+    return grad
+
+
+def _accumulate_into_leaf(leaf, grad, create_graph, held):
+    if grad is None or leaf is None:  # a leaf nobody holds any more needs no gradient
+        return
+    grad = _run_leaf_hooks(leaf, grad)
     if not create_graph:
         grad = grad.detach()
     dense = isinstance(grad, Tensor)  # else sparse: no native array
@@ -216,7 +301,8 @@ def _accumulate_into_leaf(leaf, grad, create_graph, held):
         current._version.value += 1
     if leaf._post_accumulate_hooks:
         for hook in leaf._post_accumulate_hooks:
-            hook(leaf)
+            if hook(leaf) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _first_gradient(leaf, grad, held, create_graph):
@@ -286,19 +372,17 @@ def _as_list(x):
 def _default_grads(outputs, grad_outputs):
     grads = _as_list(grad_outputs) or [None] * len(outputs)
     if len(grads) != len(outputs):
-        raise RuntimeError(
-            f"grad requires one gradient per output: got {len(grads)} gradients for {len(outputs)} outputs"
-        )
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     result = []
-    for out, g in zip(outputs, grads):
+    for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = out.new_ones(out.shape)
         elif g.shape != out.shape:
             raise RuntimeError(
-                f"Mismatch in shape: grad_output[0] has a shape of {list(g.shape)} and output[0] "
-                f"has a shape of {list(out.shape)}."
+                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                f"has a shape of {out.shape}."
             )
         result.append(g)
     return result
@@ -311,6 +395,7 @@ def grad(
     retain_graph: bool | None = None,
     create_graph: bool = False,
     allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
     materialize_grads: bool = False,
 ) -> tuple[Tensor | None, ...]:
     """The gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched).
@@ -322,6 +407,9 @@ def grad(
         retain_graph: keep the graph. Default: ``create_graph``.
         create_graph: record the backward for higher derivatives. Default: False.
         allow_unused: return None for inputs the outputs do not depend on instead of raising.
+        is_grads_batched: the first dimension of each of ``grad_outputs`` is a batch of vectors; each
+            gradient gets that dimension in front (one vector-Jacobian product per vector). Default: False.
+        materialize_grads: return zeros instead of None for unused inputs. Default: False.
 
     Example::
 
@@ -332,9 +420,11 @@ def grad(
     """
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
-    grads = _default_grads(outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
+    grads = _default_grads(outputs, grad_outputs)
     if any(x.is_sparse for x in inputs):
         return _grad_of_sparse_inputs(
             outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads
@@ -345,6 +435,32 @@ def grad(
     if materialize_grads:
         result = tuple(g if g is not None else x.new_zeros(x.shape) for g, x in zip(result, inputs))
     return result
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``grad`` with ``is_grads_batched``: one backward per vector of the batch, the results stacked."""
+    from ..ops.movement import stack  # the ops build on this module
+
+    vectors = _as_list(grad_outputs) or []
+    if len(vectors) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(vectors)} gradients")
+    for i, (out, g) in enumerate(zip(outputs, vectors)):
+        if g is None or tuple(g.shape[1:]) != tuple(out.shape):
+            shape = "None" if g is None else g.shape
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each grad_output as the batch "
+                "dimension. The sizes of the remaining dimensions are expected to match the shape of corresponding "
+                f"output, but a mismatch was detected: grad_output[{i}] has a shape of {shape} and output[{i}] has "
+                f"a shape of {out.shape}. If you only want some tensors in `grad_output` to be "
+                "considered batched, consider using vmap."
+            )
+    size = vectors[0].shape[0]
+    rows = [
+        grad(outputs, inputs, [g[b] for g in vectors], retain_graph or b < size - 1, create_graph, allow_unused,
+             materialize_grads=materialize_grads)
+        for b in range(size)
+    ]  # fmt: skip
+    return tuple(None if column[0] is None else stack(list(column)) for column in zip(*rows))
 
 
 def _grad_of_sparse_inputs(outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads):
@@ -424,8 +540,8 @@ def tensor_backward(
         gradient = new_tensor(gradient, dtype=self.dtype, device=self._device)
     if gradient.shape != shape:
         raise RuntimeError(
-            f"Mismatch in shape: grad_output[0] has a shape of {list(gradient.shape)} and "
-            f"output[0] has a shape of {list(self.shape)}."
+            f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and "
+            f"output[0] has a shape of {self.shape}."
         )
     if retain_graph is None:
         retain_graph = create_graph

@@ -23,6 +23,8 @@ Example::
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import weakref
 from collections.abc import Callable
@@ -36,6 +38,10 @@ __all__ = ["Function", "Node", "AccumulateGrad", "FunctionCtx", "once_differenti
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 _sequence = itertools.count()
+
+
+# the order of a node's pre-hooks: the tensor hooks, retain_grad's, then the node's own
+_TENSOR_PREHOOK, _RETAIN_GRAD_PREHOOK, _NODE_PREHOOK = 0, 1, 2
 
 
 class Node:
@@ -62,11 +68,22 @@ class Node:
         return tuple(edge for edge in self._edges if edge is not NOT_A_TENSOR)
 
     def register_prehook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
-        """Run ``hook(grad_outputs)`` before this node's backward; it may return new grads."""
+        """Run ``hook(grad_outputs)`` before this node's backward; it may return new grads.
+
+        The hooks of the tensors this node made (:meth:`Tensor.register_hook`) run first, then
+        :meth:`Tensor.retain_grad`'s, then these in the order they were registered (as PyTorch)."""
+        return self._insert_prehook(hook, _NODE_PREHOOK)
+
+    def _insert_prehook(self, hook: Callable[..., Any], rank: int) -> _NodeHookHandle:
+        """Register ``hook`` after every pre-hook of ``rank`` or below and before the higher ranks."""
         if self._pre_hooks is None:  # the subclasses hold the hook lists (a slot, or their __dict__)
             self._pre_hooks = []  # type: ignore[misc]
-        self._pre_hooks.append(hook)
-        return _NodeHookHandle(self._pre_hooks, hook)
+        hooks = self._pre_hooks
+        at = len(hooks)
+        while at and getattr(hooks[at - 1], "_prehook_rank", _NODE_PREHOOK) > rank:
+            at -= 1
+        hooks.insert(at, hook)
+        return _NodeHookHandle(hooks, hook)
 
     def register_hook(self, hook: Callable[..., Any]) -> _NodeHookHandle:
         """Run ``hook(grad_inputs, grad_outputs)`` after this node's backward."""
@@ -163,7 +180,7 @@ class FunctionCtx(Node):
             )
         tensors: list[Any] = []
         for entry in saved:
-            tensors.append(entry.unpack(self) if isinstance(entry, SavedTensor) else entry)
+            tensors.append(entry.unpack(self) if isinstance(entry, (SavedTensor, _HookedSavedTensor)) else entry)
         return tuple(tensors)
 
     def apply(self, *grads: Any) -> tuple[Any, ...]:
@@ -175,7 +192,8 @@ class FunctionCtx(Node):
 
 
 class SavedTensor:
-    """A tensor held for backward, with the version it had when saved."""
+    """A tensor held for backward, with the version it had when saved (or, under
+    :class:`ember.autograd.graph.saved_tensors_hooks`, what the pack hook made of it)."""
 
     __slots__ = ("tensor", "version", "output_nr", "data", "requires_grad")
 
@@ -223,6 +241,8 @@ class _FunctionMeta(type):
         # "MyFunctionBackward" for a user's Function
         node_name = name + "Backward" if cls._validates_gradients else name.lstrip("_") + "Backward0"
         cls._backward_cls = type(node_name, (FunctionCtx,), {"_function": cls, "__slots__": ()})
+        # the new style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
+        cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != __name__)
 
 
 class Function(metaclass=_FunctionMeta):
@@ -240,6 +260,16 @@ class Function(metaclass=_FunctionMeta):
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError("Function subclasses must implement backward to be differentiated")
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> Any:
+        """Fill ``ctx`` for a ``forward`` that takes no ``ctx`` (PyTorch's new style).
+
+        A subclass that defines it has ``forward(*args)`` called without ``ctx``, then
+        ``setup_context(ctx, inputs, output)``, where ``inputs`` holds every argument of ``forward``
+        positionally (keyword arguments and defaults bound) and ``output`` what ``forward`` returned.
+        """
+        raise NotImplementedError("setup_context is not implemented.")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
@@ -278,7 +308,10 @@ class Function(metaclass=_FunctionMeta):
             ctx.needs_input_grad = (False,) * len(args)
         state.enabled = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
+            if cls._uses_setup_context:
+                outputs = _forward_then_setup_context(cls, ctx, args, kwargs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
         finally:
             state.enabled = enabled
         if ctx._dirty:
@@ -298,8 +331,22 @@ class Function(metaclass=_FunctionMeta):
                 outputs._requires_grad = True
             if ctx._saved:
                 _wrap_saved(ctx, (outputs,))
+            if ctx._dirty:
+                _rebase_dirty_views(ctx, (outputs,))
             return outputs
-        return _attach(ctx, outputs)
+        _attach(ctx, outputs)
+        if ctx._dirty:
+            _rebase_dirty_views(ctx, outputs if isinstance(outputs, tuple) else (outputs,))
+        return outputs
+
+
+def _forward_then_setup_context(cls, ctx, args, kwargs):
+    bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+    bound.apply_defaults()
+    inputs = bound.args
+    outputs = cls.forward(*inputs)
+    cls.setup_context(ctx, inputs, outputs)
+    return outputs
 
 
 _NO_EDGE = (None, 0)
@@ -325,25 +372,105 @@ def _attach(ctx, outputs):
     return outputs
 
 
+def _rebase_dirty_views(ctx, outs):
+    """A dirty output that is a view of another tensor: the write is recorded on its base, whose
+    history then runs through ``ctx`` (PyTorch's ``CopySlices``), and the view reads its new history
+    from the base."""
+    from ..ops.conversion import rebase_view  # the ops build on this module
+
+    for out in outs:
+        if isinstance(out, Tensor) and out.grad_fn is ctx and out._base is not None and out._view_replay is not None:
+            if any(out is t for t in ctx._dirty):  # recording is on again here
+                rebase_view(out, out._alias_with_grad_fn(ctx, out._output_nr, True), written=True)
+
+
+class _HookedSavedTensor:
+    """A saved tensor kept as the innermost ``saved_tensors_hooks``'s pack hook made it; unpacked by its
+    unpack hook and given the saved tensor's place in the graph. As in PyTorch, the version is not checked."""
+
+    __slots__ = ("packed", "unpack_hook", "output_nr", "grad_fn", "requires_grad", "accumulator")
+
+    def __init__(self, tensor, output_nr=None):
+        pack, self.unpack_hook = grad_state.saved_tensors_hooks[-1]
+        self.output_nr = output_nr
+        self.requires_grad = tensor._requires_grad
+        self.grad_fn = None if output_nr is not None else tensor.grad_fn  # an output's node is the reader
+        self.accumulator = None
+        if output_nr is None:
+            self.output_nr = tensor._output_nr
+            if tensor._requires_grad and tensor.grad_fn is None:
+                self.accumulator = gradient_edge(tensor)[0]  # an unpacked leaf still feeds the leaf's .grad
+        self.packed = pack(tensor)
+
+    def unpack(self, node):
+        value = self.unpack_hook(self.packed)
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type {type(value).__name__}"
+            )
+        grad_fn = node if self.grad_fn is None and self.accumulator is None and self.requires_grad else self.grad_fn
+        out = value._alias_with_grad_fn(grad_fn, self.output_nr, self.requires_grad)
+        if self.accumulator is not None:
+            out._accumulator = self.accumulator
+        return out
+
+
 def _wrap_saved(ctx, outs):
     """Turn the tensors ``ctx`` saved into :class:`SavedTensor` entries (outputs by storage)."""
     entries = []
+    saved_cls = _HookedSavedTensor if grad_state.saved_tensors_hooks else SavedTensor
     for t in ctx._saved:
         if t is None:
             entries.append(None)
             continue
         for nr, out in enumerate(outs):
             if out is t and t.grad_fn is ctx:
-                entries.append(SavedTensor(t._storage_alias(), nr))
+                entries.append(saved_cls(t._storage_alias(), nr))
                 break
         else:
-            entries.append(SavedTensor(t))
+            entries.append(saved_cls(t))
     ctx._saved = tuple(entries)
 
 
 def once_differentiable(fn: _F) -> _F:
-    """Decorator for a ``backward`` that cannot itself be differentiated (kept for API parity)."""
-    return fn
+    """Decorator for a ``backward`` that cannot itself be differentiated.
+
+    ``backward`` runs without recording; when a graph is being built (``create_graph``) and a
+    gradient it received requires grad, the gradients it returns require grad too, and
+    differentiating through them raises ``RuntimeError`` (as PyTorch does, rather than giving a
+    silently wrong higher derivative).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        previous = grad_state.enabled
+        grad_state.enabled = False
+        try:
+            outputs = fn(ctx, *args)
+        finally:
+            grad_state.enabled = previous
+        if not previous or not any(isinstance(a, Tensor) and a._requires_grad for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        fakes = [
+            o.detach().requires_grad_() if isinstance(o, Tensor) else o for o in ((outputs,) if single else outputs)
+        ]
+        errors = _DelayedError.apply(*fakes)
+        return errors[0] if single else errors
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _DelayedError(Function):
+    """The node behind the gradients a ``once_differentiable`` backward returned under ``create_graph``."""
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        return tuple(t.detach() if isinstance(t, Tensor) else t for t in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 def gradient_edge(tensor):

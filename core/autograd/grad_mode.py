@@ -26,6 +26,10 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 class _GradState(threading.local):
     enabled = True
     inference = False
+    # ember.autograd.graph: the (pack, unpack) pairs of the saved_tensors_hooks entered, innermost
+    # last, and the message of an enclosing disable_saved_tensors_hooks
+    saved_tensors_hooks: tuple[tuple[Callable[..., Any], Callable[..., Any]], ...] = ()
+    saved_tensors_hooks_disabled: str | None = None
 
 
 grad_state = _GradState()

@@ -19,7 +19,8 @@ class GradcheckError(RuntimeError):
 
 
 def _as_tuple(x: Any) -> tuple[Any, ...]:
-    return x if isinstance(x, tuple) else (x,)
+    """A tuple of the inputs (or outputs): a list is read as its elements, as PyTorch does."""
+    return x if isinstance(x, tuple) else tuple(x) if isinstance(x, list) else (x,)
 
 
 def _differentiable_outputs(outputs):

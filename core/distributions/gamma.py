@@ -7,6 +7,7 @@ from typing import Any
 
 import ember
 
+from ..autograd.function import Function
 from ..ops.special import digamma, lgamma
 from . import constraints
 from ._gammainc import gammainc
@@ -15,6 +16,23 @@ from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Gamma"]
+
+
+class _GammaCdf(Function):
+    """``P(a, x)``, differentiable in ``x`` (its derivative the standard gamma density, itself
+    differentiable); as PyTorch's ``gammainc``, differentiating in ``a`` raises, and only then."""
+
+    @staticmethod
+    def forward(ctx, a, x):
+        ctx.save_for_backward(a, x)
+        return gammainc(a, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, x = ctx.saved_tensors
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
+        return None, grad * ((a - 1) * x.log() - x - lgamma(a)).exp()
 
 
 class Gamma(ExponentialFamily):
@@ -85,16 +103,7 @@ class Gamma(ExponentialFamily):
         value = ember.as_tensor(value, dtype=self.rate.dtype, device=self.rate.device)
         if self._validate_args:
             self._validate_sample(value)
-        if ember.is_grad_enabled() and self.concentration.requires_grad:
-            raise NotImplementedError(
-                "Gamma.cdf: the derivative with respect to concentration is not implemented (as in PyTorch's "
-                "gammainc); detach the concentration"
-            )
-        x = self.rate * value
-        # P(a, x), its derivative in x (the standard gamma density) attached for autograd
-        density = ((self.concentration - 1) * x.log() - x - lgamma(self.concentration)).exp()
-        cdf = gammainc(self.concentration.detach(), x.detach())
-        return cdf + density.detach() * (x - x.detach())
+        return _GammaCdf.apply(*ember.broadcast_tensors(self.concentration, self.rate * value))
 
     def entropy(self) -> ember.Tensor:
         return (

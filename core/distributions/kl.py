@@ -33,6 +33,7 @@ from .gumbel import _EULER_GAMMA, Gumbel
 from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
@@ -232,13 +233,23 @@ def _kl_laplace_laplace(p: Laplace, q: Laplace) -> ember.Tensor:
     return -scale_ratio.log() + loc_abs_diff / q.scale + scale_ratio * (-loc_abs_diff / p.scale).exp() - 1
 
 
+def _scale_tril(d: MultivariateNormal | LowRankMultivariateNormal) -> ember.Tensor:
+    return d._unbroadcasted_scale_tril if isinstance(d, MultivariateNormal) else d.scale_tril
+
+
 @register_kl(MultivariateNormal, MultivariateNormal)
-def _kl_multivariatenormal_multivariatenormal(p: MultivariateNormal, q: MultivariateNormal) -> ember.Tensor:
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_multivariatenormal(
+    p: MultivariateNormal | LowRankMultivariateNormal, q: MultivariateNormal | LowRankMultivariateNormal
+) -> ember.Tensor:
     if p.event_shape != q.event_shape:
+        low_rank = "(Low Rank) " if LowRankMultivariateNormal in (type(p), type(q)) else ""
         raise ValueError(
-            "KL-divergence between two Multivariate Normals with different event shapes cannot be computed"
+            f"KL-divergence between two {low_rank}Multivariate Normals with different event shapes cannot be computed"
         )
-    p_tril, q_tril = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    p_tril, q_tril = _scale_tril(p), _scale_tril(q)
     half_term1 = q_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1) - p_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     batch = ember.broadcast_shapes(tuple(q_tril.shape[:-2]), tuple(p_tril.shape[:-2]))
     n = p.event_shape[0]
@@ -474,6 +485,91 @@ def _kl_pareto_normal(p: Pareto, q: Normal) -> ember.Tensor:
     return _infinite_where(p.alpha <= 2, t1 - t2 + (t3 + t4) / var_normal - 1)
 
 
+def _x_log_x_or_zero(x: ember.Tensor) -> ember.Tensor:
+    return ember.special.xlogy(x, x)  # 0 at x = 0, the limit
+
+
+def _uniform_mean_log(p: Uniform) -> ember.Tensor:
+    """``E[log x]`` for ``x ~ Uniform(low, high)`` with ``low >= 0``."""
+    return (_x_log_x_or_zero(p.high) - _x_log_x_or_zero(p.low)) / (p.high - p.low) - 1
+
+
+def _gumbel_cross_entropy(q: Gumbel, mean: ember.Tensor, mean_exp: ember.Tensor) -> ember.Tensor:
+    """``-E_p[log q(x)]`` for Gumbel ``q`` from ``E[x]`` and ``E[exp(-x / scale)]`` under p."""
+    return q.scale.log() + (mean - q.loc) / q.scale + (q.loc / q.scale).exp() * mean_exp
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> ember.Tensor:
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p: Beta, q: Exponential) -> ember.Tensor:
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+def _beta_mean_log(p: Beta) -> ember.Tensor:
+    return digamma(p.concentration1) - digamma(p.concentration1 + p.concentration0)
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p: Beta, q: Gamma) -> ember.Tensor:
+    cross_entropy = lgamma(q.concentration) - q.concentration * q.rate.log() + q.rate * p.mean
+    return cross_entropy - (q.concentration - 1) * _beta_mean_log(p) - p.entropy()
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p: Beta, q: Normal) -> ember.Tensor:
+    return _kl_to_normal(q, p.mean, p.variance + p.mean.pow(2), p.entropy())
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p: Beta, q: Uniform) -> ember.Tensor:
+    return _infinite_where((q.low > 0) | (q.high < 1), -p.entropy() + (q.high - q.low).log())
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p: Exponential, q: Gumbel) -> ember.Tensor:
+    mean_exp = p.rate / (p.rate + q.scale.reciprocal())  # E[exp(-x / s)] for x ~ Exponential(rate)
+    return _gumbel_cross_entropy(q, p.mean, mean_exp) - p.entropy()
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p: Gamma, q: Gumbel) -> ember.Tensor:
+    mean_exp = (p.rate / (p.rate + q.scale.reciprocal())).pow(p.concentration)
+    return _gumbel_cross_entropy(q, p.mean, mean_exp) - p.entropy()
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p: Uniform, q: Beta) -> ember.Tensor:
+    a, b = q.concentration1, q.concentration0
+    # E[log(1 - x)] for x ~ Uniform(low, high): log(1 - x) integrated by parts
+    mean_log1m = -(_x_log_x_or_zero(1 - p.high) - _x_log_x_or_zero(1 - p.low)) / (p.high - p.low) - 1
+    log_beta = lgamma(a) + lgamma(b) - lgamma(a + b)
+    result = log_beta - (a - 1) * _uniform_mean_log(p) - (b - 1) * mean_log1m - p.entropy()
+    return _infinite_where((p.low < 0) | (p.high > 1), result)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p: Uniform, q: Exponential) -> ember.Tensor:
+    return _infinite_where(p.low < 0, q.rate * p.mean - q.rate.log() - p.entropy())
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p: Uniform, q: Gamma) -> ember.Tensor:
+    cross_entropy = lgamma(q.concentration) - q.concentration * q.rate.log() + q.rate * p.mean
+    result = cross_entropy - (q.concentration - 1) * _uniform_mean_log(p) - p.entropy()
+    return _infinite_where(p.low < 0, result)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p: Uniform, q: Gumbel) -> ember.Tensor:
+    width = p.high - p.low
+    mean_exp = q.scale * ((-p.low / q.scale).exp() - (-p.high / q.scale).exp()) / width
+    return _gumbel_cross_entropy(q, p.mean, mean_exp) - p.entropy()
+
+
 @register_kl(Uniform, Pareto)
 def _kl_uniform_pareto(p: Uniform, q: Pareto) -> ember.Tensor:
     width = p.high - p.low
@@ -488,6 +584,8 @@ for _p_type, _q_type in (
     (Pareto, Beta),
     (Pareto, ContinuousBernoulli),
     (Pareto, Uniform),
+    (Poisson, Bernoulli),
+    (Poisson, Binomial),
     *((_p, _q) for _p in (Exponential, Gamma, Gumbel, Laplace, Normal) for _q in (ContinuousBernoulli, Pareto)),
 ):
     register_kl(_p_type, _q_type)(_infinity)

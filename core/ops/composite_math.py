@@ -208,8 +208,24 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     """
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     if eps is not None:
-        x = x.clamp(eps, 1 - eps)
-    return x.log() - (-x).log1p()
+        x = x.clamp(eps, 1 - eps)  # the gradient 0 outside [eps, 1 - eps], as PyTorch's
+    return _Logit.apply(x)
+
+
+class _Logit(_Pointwise):
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return cls.value(x)  # in float16 too the ratio is rounded to the input's type, as PyTorch's kernel
+
+    @staticmethod
+    def value(x):
+        return (x / (1 - x)).log()
+
+    @staticmethod
+    def gradient(x, grad):
+        # PyTorch's logit_backward without eps: NaN outside [0, 1], where the value is NaN
+        return where((x < 0) | (x > 1), grad.new_full((), math.nan), grad / (x * (1 - x)))
 
 
 def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:
@@ -220,10 +236,32 @@ def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:
         >>> ember.xlogy(ember.tensor([0.0, 2.0]), ember.tensor([0.0, 1.0]))
         tensor([0., 0.])
     """
-    x, y = _floating_pair("xlogy", input, other)
-    zero = x.detach() == 0
-    value = where(zero, x * 0 + 0, x * where(zero, y * 0 + 1, y).log())  # + 0: a +0.0 for x = -0.0
-    return where(y.detach().isnan(), y, value)
+    return _XLogY.apply(*_floating_pair("xlogy", input, other))
+
+
+class _XLogY(_Binary):
+    """``a * log(b)`` (``log1p`` in the subclass), 0 where ``a == 0`` and NaN where ``b`` is; PyTorch's
+    gradients: ``xlogy(g, b)``, zeroed where ``a == 0`` and ``b`` is outside the log's domain, and
+    ``g * a / b`` (NaN at ``a == b == 0``)."""
+
+    saves = 2
+    log, edge = "log", 0  # the function of b, and the end of its domain
+
+    @classmethod
+    def compute(cls, xp, a, b):
+        zero = a == 0
+        value = xp.where(zero, 0, a * getattr(xp, cls.log)(xp.where(zero, 1 - cls.edge, b)))  # a +0.0 for -0.0
+        return xp.where(xp.isnan(b), b, value)
+
+    @classmethod
+    def gradients(cls, ctx, g):
+        a, b, _ = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = cls.apply(g, b).masked_fill((a == 0) & (b <= cls.edge), 0)
+        if ctx.needs_input_grad[1]:
+            gb = g * a / (b - cls.edge)
+        return ga, gb
 
 
 def sinc(input: Tensor) -> Tensor:

@@ -326,15 +326,16 @@ class _CopySlices(Function):
     """Write ``value`` into the region of ``base`` that a view covers (an in-place op on a view)."""
 
     @staticmethod
-    def forward(ctx, base, value, replay):
+    def forward(ctx, base, value, replay, written=False):
         writable_data(base)  # before the view is made, so that the region aliases what base keeps
         region = replay(base)
-        data = value._data
-        if data.dtype != base._data.dtype:
-            data = base._backend.xp.astype(data, base._data.dtype)
-        region._data[...] = data
+        if not written:  # else the caller wrote ``value`` there and counted the write
+            data = value._data
+            if data.dtype != base._data.dtype:
+                data = base._backend.xp.astype(data, base._data.dtype)
+            region._data[...] = data
+            ctx.mark_dirty(base)
         ctx.replay, ctx.value_shape, ctx.value_dtype = replay, value.shape, value.dtype
-        ctx.mark_dirty(base)
         return base
 
     @staticmethod
@@ -344,13 +345,29 @@ class _CopySlices(Function):
             gb = zero_overwritten(grad, lambda mask: ctx.replay(mask)._data.__setitem__(..., True))
         if ctx.needs_input_grad[1]:
             gv = sum_to(ctx.replay(grad), ctx.value_shape).to(ctx.value_dtype)
-        return gb, gv, None
+        return gb, gv, None, None
 
 
 def check_inplace(tensor):
     """Refuse in-place changes to a leaf that requires grad while recording (as PyTorch does)."""
     if grad_state.enabled and tensor._requires_grad and tensor.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def rebase_view(target, value, written=False):
+    """Record on the base of the view ``target`` that ``value`` was written over the region the view
+    covers (PyTorch's ``CopySlices``) and give ``target`` that region's history in the rewritten base.
+
+    Used by an in-place write into a view and, with ``written`` (the write done and counted), by a
+    custom Function that marks a view dirty: ``value`` is then the view itself, with the Function's node.
+    """
+    base, replay = target._base, target._view_replay
+    if base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    _CopySlices.apply(base, value, replay, written)
+    fresh = replay(base)
+    target.grad_fn, target._output_nr, target._requires_grad = fresh.grad_fn, fresh._output_nr, True
+    return target
 
 
 def assign_(target, value, *, one_value=False):
@@ -367,15 +384,9 @@ def assign_(target, value, *, one_value=False):
         value = value.to(target._device)
     if grad_state.enabled and (target._requires_grad or value._requires_grad):
         check_inplace(target)
-        base, replay = target._base, target._view_replay
-        if base is None or replay is None:
+        if target._base is None or target._view_replay is None:
             return _Assign.apply(target, value)
-        if base._requires_grad and base.grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-        _CopySlices.apply(base, value, replay)
-        fresh = replay(base)
-        target.grad_fn, target._output_nr, target._requires_grad = fresh.grad_fn, fresh._output_nr, True
-        return target
+        return rebase_view(target, value)
     data = value._data
     if data.dtype != target._data.dtype:
         data = target._backend.xp.astype(data, target._data.dtype)

@@ -22,6 +22,7 @@ __all__ = [
     "linalg_vecdot",
     "linalg_cross",
     "linalg_diagonal",
+    "linalg_vander",
 ]
 
 
@@ -212,3 +213,33 @@ def linalg_diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -
         tensor([1., 4.])
     """
     return _diagonal(A, offset, dim1, dim2)
+
+
+def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix of ``x``: its columns are the powers ``x^0, x^1, ..., x^(N-1)``.
+
+    Args:
+        x (Tensor): a tensor of shape :math:`(*, n)` (a number is read as one element), floating
+            point (float32 or float64) or integer.
+        N (int, optional): the number of columns, at least 2. Default: ``n``
+
+    Returns:
+        A tensor of shape :math:`(*, n, N)`.
+
+    Example::
+
+        >>> ember.linalg.vander(ember.tensor([1, 2, 3]))
+        tensor([[1, 1, 1],
+                [1, 2, 4],
+                [1, 3, 9]])
+    """
+    if x.dtype.name not in ("float32", "float64") and (x.dtype.is_floating_point or x.dtype.name == "bool"):
+        raise RuntimeError(
+            f"linalg.vander supports floating point, complex, and integer tensors, but got {_TORCH_NAMES[x.dtype.name]}"
+        )
+    x = x.unsqueeze(-1) if x.ndim == 0 else x
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    powers = x.unsqueeze(-1).expand(*x.shape, n - 1).cumprod(-1)
+    return cat([powers.new_ones((*x.shape, 1)), powers], dim=-1)

@@ -36,6 +36,8 @@ __all__ = [
     "linalg_lu_factor_ex",
     "linalg_lu",
     "linalg_lu_solve",
+    "linalg_tensorinv",
+    "linalg_tensorsolve",
 ]
 
 
@@ -69,13 +71,15 @@ class _Slogdet(Function):
     @staticmethod
     def forward(ctx, A):
         sign, logabsdet = A._backend.kernels.linalg_slogdet(A._data)
-        sign = A._make(sign)
-        ctx.mark_non_differentiable(sign)
+        # as PyTorch, sign is an output of the node too (requires grad, contributes no gradient)
+        ctx.set_materialize_grads(False)
         ctx.save_for_backward(A)
-        return sign, A._make(logabsdet)
+        return A._make(sign), A._make(logabsdet)
 
     @staticmethod
     def backward(ctx, _, grad):
+        if grad is None:  # only sign was used: no gradient (None), as PyTorch
+            return None
         (A,) = ctx.saved_tensors
         return grad[..., None, None] * _inverse_unchecked(A).mT
 
@@ -192,7 +196,7 @@ def linalg_slogdet(A: Tensor) -> results.linalg_slogdet:
     """The sign and the natural logarithm of the absolute value of the determinant.
 
     ``sign`` is 0 and ``logabsdet`` ``-inf`` for a singular matrix. The gradient of ``logabsdet``
-    is :math:`A^{-T}`; ``sign`` has none.
+    is :math:`A^{-T}`; ``sign`` requires grad (as in PyTorch) but contributes none.
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
@@ -347,6 +351,60 @@ def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     X, info = _solve("linalg.solve", A, B, left)
     check_info("torch.linalg.solve", info, _singular_solve)
     return X
+
+
+def linalg_tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of ``A`` for :func:`ember.tensordot` over ``ind`` dimensions: the result ``X``,
+    shaped ``A.shape[ind:] + A.shape[:ind]``, satisfies ``tensordot(X, A, ind)`` = the identity.
+
+    Args:
+        A (Tensor): a floating point tensor with ``prod(A.shape[:ind]) == prod(A.shape[ind:])``.
+        ind (int): how many leading dimensions index the rows. Default: ``2``
+
+    Example::
+
+        >>> X = ember.linalg.tensorinv(ember.eye(6).reshape(2, 3, 6), ind=2)
+        >>> X.shape
+        ember.Size([6, 2, 3])
+    """
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != cols:
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[ind:]) == prod(self.shape[:ind]), but got "
+            f"{cols} != {rows}"
+        )
+    inverse, info = linalg_inv_ex(A.reshape(rows, cols))
+    check_info("inv", info, _singular_inverse)
+    return inverse.reshape(*A.shape[ind:], *A.shape[:ind])
+
+
+def linalg_tensorsolve(A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None) -> Tensor:
+    """The ``X`` with ``tensordot(A, X, X.ndim) == B``: ``A`` (its ``dims`` first moved to the end)
+    is read as a square matrix of ``prod(B.shape)`` rows, and ``X`` has shape ``A.shape[B.ndim:]``.
+
+    Args:
+        A (Tensor): a floating point tensor with ``prod(A.shape[B.ndim:]) == prod(B.shape)``.
+        B (Tensor): the right-hand side.
+        dims (tuple of ints, optional): dimensions of ``A`` moved to the end first. Default: ``None``
+
+    Example::
+
+        >>> A = ember.eye(6).reshape(2, 3, 6)
+        >>> ember.linalg.tensorsolve(A, ember.ones(2, 3)).shape
+        ember.Size([6])
+    """
+    if dims is not None:
+        A = A.movedim(tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
+    shape = tuple(A.shape[B.ndim :])
+    size, rhs = math.prod(shape), B.numel()
+    if size != rhs:
+        raise RuntimeError(
+            "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {size} != {rhs}"
+        )
+    return linalg_solve(A.reshape(size, size), B.flatten()).reshape(shape)
 
 
 def linalg_solve_triangular(

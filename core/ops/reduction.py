@@ -709,8 +709,8 @@ class _PNorm(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         p = ctx.p
-        if p == 0:  # in the graph with a zero gradient, whatever grad holds (as PyTorch)
-            return x.new_zeros(x.shape), None, None, None
+        if p == 0:  # in the graph, without a gradient: None (x.grad stays None), as PyTorch
+            return None, None, None, None
         y = _restore_dims(y, ctx.axes, x.ndim, ctx.keepdim)
         grad = _restore_dims(grad, ctx.axes, x.ndim, ctx.keepdim)
         # PyTorch's norm_backward: the subgradient 0 at a zero norm is a factor of grad, so an inf/NaN grad

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd.function import Function, once_differentiable
+from ..autograd.function import Function
+from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING, not_implemented
@@ -29,20 +30,35 @@ class _Svdvals(Function):
     def forward(ctx, x):
         u, s, v = singular_triplets(x)
         ctx.u, ctx.v = x._make(u), x._make(v)
+        # x for a second derivative only, not saved: an in-place change of x after the op breaks
+        # only that, as PyTorch (which saves U, S, V) never breaks the first
+        ctx.x, ctx.x_version = x, x._version.value
         return x._make(s)
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad):
-        # d(sum_i g_i s_i) = U diag(g) V^T
+        # d(sum_i g_i s_i) = U diag(g) V^T; building a graph (a second derivative), U and V are
+        # taken from the differentiable SVD of x, as PyTorch's svdvals differentiates through svd
+        if grad_state.enabled and ctx.needs_input_grad[0]:
+            from .linalg_decompositions import linalg_svd  # it builds on this module
+
+            x = ctx.x
+            if x._version.value != ctx.x_version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [{x.type()} {list(x.shape)}], which is input 0 of {ctx.name()}, is at version "
+                    f"{x._version.value}; expected version {ctx.x_version} instead."
+                )
+            u, _, vh = linalg_svd(x, full_matrices=False)
+            return (u * grad.unsqueeze(-2)) @ vh
         return (ctx.u * grad.unsqueeze(-2)) @ ctx.v.mT
 
 
 def svdvals(input: Tensor) -> Tensor:
     """The singular values of a matrix or a batch of matrices, in descending order.
 
-    Computed by one-sided Jacobi rotations; the gradient is :math:`U \\operatorname{diag}(g) V^T`
-    (first order only).
+    Computed by one-sided Jacobi rotations; the gradient is :math:`U \\operatorname{diag}(g) V^T`,
+    itself differentiable (through :func:`ember.linalg.svd`).
 
     Args:
         input (Tensor): a floating point tensor of shape :math:`(*, m, n)`.

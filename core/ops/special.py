@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from .. import dtypes
 from ..tensor import Tensor
+from ..typeinfo import finfo
 from .arithmetic import _unary, where
 
 __all__ = ["lgamma", "digamma", "polygamma", "erfinv", "i0", "mvlgamma"]
@@ -96,6 +97,39 @@ def _hurwitz_zeta(b, s, x):
     return total
 
 
+def _integer_order_zeta(b, s, x):
+    """zeta(s, x) for an integer order ``s`` (a number or an array: ``n + 1`` of ``polygamma(n, x)``,
+    or ``special.zeta``'s), any real ``x``: below zero the terms ``(x + k)^-s`` with ``x + k < 0`` are
+    summed as ``(-1)^s (zeta(s, 1 - f) - zeta(s, 1 - x))`` with ``f = x - floor(x)``, so that every zeta
+    evaluated has a positive argument; ``+inf`` at zero and the negative integers (as Cephes' zeta
+    behind PyTorch's)."""
+    xp = b.xp
+    if isinstance(s, (int, float)):
+        sign = (-1) ** int(s)
+    else:
+        sign = xp.where(xp.remainder(s, 2) == 0, 1.0, -1.0)
+    negative = x < 0
+    below = xp.floor(x)
+    f = xp.subtract(x, below)  # the namespace's own calls: quiet at -inf - -inf, as PyTorch
+    positive = xp.where(negative, f, x)
+    one_minus_f = xp.subtract(below + 1, x)  # exact near the integer above x, where 1 - f would round
+    near = _hurwitz_zeta(b, s, xp.where(negative, one_minus_f, 1.0))
+    inner = xp.subtract(near, _hurwitz_zeta(b, s, xp.where(negative, 1 - x, 1.0)))
+    value = xp.add(_hurwitz_zeta(b, s, positive), xp.where(negative, sign * inner, 0.0))
+    pole = xp.logical_and(x <= 0, x == xp.floor(x))
+    return xp.where(pole, math.inf, value)
+
+
+def _trigamma(b, x):
+    """polygamma(1, x) as PyTorch's trigamma: the reflection ``(pi / sin(pi x))^2 - trigamma(1 - x)``
+    below 1/2 (so the negative integers give ``sin``'s rounding, a large finite value, and 0 gives inf)."""
+    xp = b.xp
+    reflect = x < 0.5
+    value = _hurwitz_zeta(b, 2.0, xp.where(reflect, 1 - x, x))
+    csc = xp.divide(math.pi, xp.sin(math.pi * x))
+    return xp.where(reflect, xp.subtract(xp.multiply(csc, csc), value), value)
+
+
 def _erfinv(b, x):
     xp = b.xp
     w = -xp.log((1 - x) * (1 + x))
@@ -140,6 +174,11 @@ def _bessel_i(b, x, order):
     return value if order == 0 else xp.where(x < 0, -value, value)
 
 
+def _not_tiny(x):
+    """``|x| > eps`` (False for NaN): where PyTorch's i1/i1e gradients use their value 0.5 at 0."""
+    return x.abs() > finfo(x.dtype).eps
+
+
 def _polygamma_derivative(n):
     return lambda x, y: polygamma(n + 1, x)
 
@@ -150,7 +189,7 @@ erfinv: Callable[[Tensor], Tensor] = _unary(
     "erfinv", _in_float64(_erfinv), lambda x, y: (y * y).exp() * (math.sqrt(math.pi) / 2), saves="y"
 )
 _i1: Callable[[Tensor], Tensor] = _unary(
-    "i1", _in_float64(lambda b, x: _bessel_i(b, x, 1)), lambda x, y: where(x == 0, 0.5, i0(x) - y / x), saves="xy"
+    "i1", _in_float64(lambda b, x: _bessel_i(b, x, 1)), lambda x, y: where(_not_tiny(x), i0(x) - y / x, 0.5), saves="xy"
 )
 i0: Callable[[Tensor], Tensor] = _unary("i0", _in_float64(lambda b, x: _bessel_i(b, x, 0)), lambda x, y: _i1(x))
 _POLYGAMMA = {0: digamma}
@@ -176,11 +215,8 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     op = _POLYGAMMA.get(n)
     if op is None:
         sign_factorial = (-1) ** (n + 1) * math.factorial(n)
-        op = _unary(
-            "polygamma",
-            _in_float64(lambda b, x: sign_factorial * _hurwitz_zeta(b, n + 1.0, x)),
-            _polygamma_derivative(n),
-        )
+        compute = _trigamma if n == 1 else (lambda b, x: sign_factorial * _integer_order_zeta(b, n + 1.0, x))
+        op = _unary("polygamma", _in_float64(compute), _polygamma_derivative(n))
         _POLYGAMMA[n] = op
     return op(input)
 

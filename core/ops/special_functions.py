@@ -18,9 +18,9 @@ from .. import dtypes
 from ..tensor import Tensor
 from .arithmetic import _Binary, _unary, where
 from .comparison import _TORCH_NAMES
-from .composite_math import _erfc, _floating_pair, _tensor_pair, erfc
+from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc
 from .movement import broadcast_tensors
-from .special import _bessel_i, _erfinv, _hurwitz_zeta, _i1, _in_float64, _lgamma, i0
+from .special import _bessel_i, _erfinv, _i1, _in_float64, _integer_order_zeta, _lgamma, _not_tiny, i0
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -113,7 +113,7 @@ i0e: Callable[[Tensor], Tensor] = _unary(
 i1e: Callable[[Tensor], Tensor] = _unary(
     "i1e",
     _in_float64(lambda b, x: _scaled_bessel_i(b, x, 1)),
-    lambda x, y: where(x == 0, 0.5, i0e(x) - y * (x.sign() + 1 / x)),
+    lambda x, y: where(_not_tiny(x), i0e(x) - y * (x.sign() + 1 / x), 0.5),
     saves="xy",
 )
 i1: Callable[[Tensor], Tensor] = _i1
@@ -161,10 +161,11 @@ def xlog1py(input: Tensor | Number, other: Tensor | Number) -> Tensor:
         >>> ember.special.xlog1py(ember.tensor([0.0, 2.0]), ember.tensor([-1.0, 1.0]))
         tensor([0.0000, 1.3863])
     """
-    x, y = _floating_pair("xlog1py", input, other)
-    zero = x.detach() == 0
-    value = where(zero, x * 0 + 0, x * where(zero, y * 0, y).log1p())  # + 0: a +0.0 for x = -0.0
-    return where(y.detach().isnan(), y, value)
+    return _XLog1PY.apply(*_floating_pair("xlog1py", input, other))
+
+
+class _XLog1PY(_XLogY):
+    log, edge = "log1p", -1
 
 
 class _InFloat64Binary(_Binary):
@@ -182,10 +183,19 @@ class _InFloat64Binary(_Binary):
 
 
 def _zeta(b, x, q):
-    """Hurwitz's zeta, infinite at ``x = 1`` and NaN below (where its series diverges)."""
+    """Hurwitz's zeta, infinite at ``x = 1`` and NaN below (where its series diverges); PyTorch's (Cephes')
+    values elsewhere: for ``q <= 0`` infinite at the integers and NaN unless ``x`` is an integer, and at
+    ``x = inf`` the limit of ``q^-x`` (1 at ``q = 1``, ``inf`` below, NaN above)."""
     xp = b.xp
-    value = _hurwitz_zeta(b, xp.where(x == 1, 2.0, x), q)  # its 1 / (x - 1) term is not used at x = 1
-    return xp.where(x == 1, math.inf, xp.where(x < 1, xp.full(x.shape, math.nan, dtype=x.dtype), value))
+    nan = xp.full(x.shape, math.nan, dtype=x.dtype)
+    order = xp.where(xp.logical_or(x == 1, x == math.inf), 2.0, x)  # x = 1 and inf are set below
+    value = _integer_order_zeta(b, order, q)  # exact for an integer x, q of either sign
+    # q^-x is not real (at a q that is not itself a pole, as Cephes checks the pole first)
+    non_integer = xp.logical_and(xp.logical_and(q < 0, q != xp.floor(q)), order != xp.floor(order))
+    value = xp.where(non_integer, nan, value)
+    value = xp.where(xp.logical_and(x < math.inf, q == math.inf), nan, value)
+    value = xp.where(x == math.inf, xp.where(q == 1, 1.0, xp.where(q < 1, math.inf, nan)), value)
+    return xp.where(x == 1, math.inf, xp.where(x < 1, nan, value))
 
 
 def _no_derivative(name: str) -> None:
@@ -434,8 +444,8 @@ def modified_bessel_i1(input: Tensor) -> Tensor:
 
 
 def spherical_bessel_j0(input: Tensor) -> Tensor:
-    r"""The spherical Bessel function of the first kind of order 0, :math:`\sin(x) / x` (1 at 0;
-    without a gradient, as in PyTorch).
+    r"""The spherical Bessel function of the first kind of order 0, :math:`\sin(x) / x` (1 at 0, 0 at
+    infinity as in PyTorch; without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
@@ -447,7 +457,8 @@ def spherical_bessel_j0(input: Tensor) -> Tensor:
     """
     x = _no_graph("spherical_bessel_j0", input)
     zero = x == 0
-    return where(zero, x * 0 + 1, x.sin() / where(zero, x * 0 + 1, x))
+    value = where(zero, x * 0 + 1, x.sin() / where(zero, x * 0 + 1, x))
+    return where(x.isinf(), value.new_zeros(()), value)  # sin(inf) is NaN; the limit is 0
 
 
 _J_SERIES_TO, _J_MILLER_TO, _J_MILLER_START = 8.0, 25.0, 80
