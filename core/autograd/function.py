@@ -28,7 +28,7 @@ import inspect
 import itertools
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..tensor import Tensor, _InferenceVersion
 from .grad_mode import grad_state
@@ -352,7 +352,7 @@ def _forward_then_setup_context(cls, ctx, args, kwargs):
 _NO_EDGE = (None, 0)
 #: the edge of a forward argument that is not a tensor: an edge to no node, which
 #: ``Node.next_functions`` leaves out (PyTorch's nodes have inputs for tensors only)
-NOT_A_TENSOR = tuple([None, 0])  # its own object: compared by identity
+NOT_A_TENSOR = cast(tuple[None, int], tuple([None, 0]))  # its own object: compared by identity
 
 
 def _attach(ctx, outputs):

@@ -9,6 +9,7 @@ import ember
 
 from ..autograd.function import Function
 from ..ops.special import digamma, lgamma
+from ..tensor import Tensor
 from . import constraints
 from ._gammainc import gammainc
 from ._sampling import reparameterized_gamma
@@ -23,12 +24,12 @@ class _GammaCdf(Function):
     differentiable); as PyTorch's ``gammainc``, differentiating in ``a`` raises, and only then."""
 
     @staticmethod
-    def forward(ctx, a, x):
+    def forward(ctx: Any, a: Tensor, x: Tensor) -> Tensor:
         ctx.save_for_backward(a, x)
         return gammainc(a, x)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: Tensor) -> tuple[None, Tensor]:
         a, x = ctx.saved_tensors
         if ctx.needs_input_grad[0]:
             raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")

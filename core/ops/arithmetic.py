@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 
@@ -905,7 +905,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         input = full_like_scalar(other, input)
     if alpha != 1:
         if _narrow_result(input, other) is not None:  # one rounding of input + alpha * other, as PyTorch
-            return add(input.float(), other.float(), alpha=_rounded_to(alpha, input.dtype)).to(input.dtype)
+            a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
+            return add(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
         other = other * alpha
     return _binary(_Add, "add", input, other)
 
@@ -950,7 +951,8 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         )
     if alpha != 1:
         if _narrow_result(input, other) is not None:  # one rounding of input - alpha * other, as PyTorch
-            return sub(input.float(), other.float(), alpha=_rounded_to(alpha, input.dtype)).to(input.dtype)
+            a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
+            return sub(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
         other = other * alpha
     return _binary(_Sub, "sub", input, other)
 
@@ -1269,9 +1271,10 @@ def clamp(  # noqa: A002
         elif value is not None:
             groups[2].append(dtypes.scalar_dtype(value))
     result = dtypes.result_type(*groups)
-    input, min, max = (  # noqa: A001
-        value.to(result) if isinstance(value, Tensor) and value.dtype is not result else value
-        for value in (input, min, max)
+    if input.dtype is not result:
+        input = input.to(result)
+    min, max = (  # noqa: A001
+        value.to(result) if isinstance(value, Tensor) and value.dtype is not result else value for value in (min, max)
     )
     if result.is_floating_point:
         min = float(min) if is_scalar(min) else min  # noqa: A001

@@ -889,7 +889,7 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     dst = [wrap_dim(d, n) for d in dst]  # type: ignore[assignment]
     for name, given, dims in (("source", source, src), ("destination", destination, dst)):
         if len(set(dims)) != len(dims):
-            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(given)})")  # type: ignore[call-overload]
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(given)})")  # type: ignore[arg-type]
     if n == 0:
         return input.reshape(())
     order = [d for d in range(n) if d not in src]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from ... import dtypes
 from ...amp import is_autocast_enabled
@@ -342,7 +342,8 @@ class TransformerEncoder(Module):
             output = layer(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
         if self._zeroes_padding(src, mask, src_key_padding_mask):
             # PyTorch's nested tensor holds the unpadded tokens only: padded back with zeros
-            pad = src_key_padding_mask if src_key_padding_mask.dtype is dtypes.bool else src_key_padding_mask != 0
+            given = cast(Tensor, src_key_padding_mask)  # _zeroes_padding holds only with a mask
+            pad = given if given.dtype is dtypes.bool else given != 0
             output = output.masked_fill(pad.unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)

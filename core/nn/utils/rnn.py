@@ -133,7 +133,7 @@ def _lengths_list(lengths: Tensor | Sequence[int]) -> list[int]:
     return [int(v) for v in (lengths.tolist() if hasattr(lengths, "tolist") else lengths)]
 
 
-def _nesting(values) -> int:
+def _nesting(values: Any) -> int:
     """How deep ``values`` nests sequences (a list of numbers: 1)."""
     depth = 0
     while isinstance(values, Sequence) and not isinstance(values, str):
