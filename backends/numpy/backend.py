@@ -116,7 +116,7 @@ class NumpyBackend(Backend):
         return _root(array).nbytes // array.itemsize
 
     def memory_owner(self, array):
-        return _root(array)
+        return array if array.base is None else _root(array)  # a fresh array owns its memory: no walk
 
     def as_strided(self, array, shape, strides, offset):
         root = _root(array)

@@ -267,7 +267,8 @@ def _run_leaf_hooks(leaf, grad):
 def _accumulate_into_leaf(leaf, grad, create_graph, held):
     if grad is None or leaf is None:  # a leaf nobody holds any more needs no gradient
         return
-    grad = _run_leaf_hooks(leaf, grad)
+    if leaf._hooks:
+        grad = _run_leaf_hooks(leaf, grad)
     if not create_graph:
         grad = grad.detach()
     dense = isinstance(grad, Tensor)  # else sparse: no native array
@@ -324,20 +325,22 @@ def _first_gradient(leaf, grad, held, create_graph):
     backend, data, leaf_data = grad._backend, grad._data, leaf._data
     if backend is not leaf._backend:  # the ``grad`` setter's device error follows
         return grad
+    is_contiguous = backend.is_contiguous
     # the gradient layout contract: a dense leaf's strides, else contiguous
-    leaf_strides = None if backend.is_contiguous(leaf_data) else backend.layout(leaf_data)[0]
-    if leaf_strides is not None and not is_dense(leaf_data.shape, leaf_strides):
-        leaf_strides = None
-    if not create_graph and (
-        backend.is_contiguous(data) if leaf_strides is None else _same_strides(backend, data, leaf_strides)
-    ):
+    leaf_strides = None
+    if not is_contiguous(leaf_data):
+        strides = backend.layout(leaf_data)[0]
+        if is_dense(leaf_data.shape, strides):
+            leaf_strides = strides
+    contiguous = is_contiguous(data)
+    if not create_graph and (contiguous if leaf_strides is None else _same_strides(backend, data, leaf_strides)):
         owner = backend.memory_owner(data)
         if id(owner) not in held:
             held[id(owner)] = owner
             return grad
     if leaf_strides is not None:
         return grad.new_empty_strided(leaf_data.shape, leaf_strides).copy_(grad)
-    return grad.clone() if backend.is_contiguous(data) else grad.contiguous()
+    return grad.clone() if contiguous else grad.contiguous()
 
 
 def _same_strides(backend, data, strides):
