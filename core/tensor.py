@@ -126,6 +126,10 @@ def exit_version_class(version_class: type[_Version], previous: type[_Version]) 
 
 _new_version = object.__new__
 
+# the order of a node's pre-hooks: the tensor hooks, retain_grad's, then the node's own (as PyTorch);
+# Node.register_prehook ranks its hooks last
+TENSOR_PREHOOK, RETAIN_GRAD_PREHOOK, NODE_PREHOOK = 0, 1, 2
+
 _backend_cache = {}
 
 # The two questions the tensor asks of the layers above it, which the plugin host and the op
@@ -794,9 +798,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             grads[nr] = new
             return grads
 
-        from .autograd.function import _TENSOR_PREHOOK
-
-        prehook._prehook_rank = getattr(hook, "_prehook_rank", _TENSOR_PREHOOK)  # type: ignore[attr-defined]
+        prehook._prehook_rank = getattr(hook, "_prehook_rank", TENSOR_PREHOOK)  # type: ignore[attr-defined]
         return self.grad_fn._insert_prehook(prehook, prehook._prehook_rank)  # type: ignore[attr-defined]
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> _RemovableHandle:
@@ -848,9 +850,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             if owner is not None:
                 owner.grad = grad.detach() if owner.grad is None else owner.grad + grad.detach()
 
-        from .autograd.function import _RETAIN_GRAD_PREHOOK
-
-        keep._prehook_rank = _RETAIN_GRAD_PREHOOK  # type: ignore[attr-defined]  # after every tensor hook
+        keep._prehook_rank = RETAIN_GRAD_PREHOOK  # type: ignore[attr-defined]  # after every tensor hook
         self.register_hook(keep)
 
     @property

@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ..tensor import Tensor, _InferenceVersion
+from ..tensor import NODE_PREHOOK, Tensor, _InferenceVersion
 from .grad_mode import grad_state
 
 __all__ = ["Function", "Node", "AccumulateGrad", "FunctionCtx", "once_differentiable"]
@@ -40,8 +40,15 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _sequence = itertools.count()
 
 
-# the order of a node's pre-hooks: the tensor hooks, retain_grad's, then the node's own
-_TENSOR_PREHOOK, _RETAIN_GRAD_PREHOOK, _NODE_PREHOOK = 0, 1, 2
+#: ``ember.ops.conversion.rebase_view``, which records a write into a view on its base: the ops build
+#: on this module, so they hand it down once, at import (:func:`connect_rebase_view`)
+_rebase_view: Callable[..., Any] | None = None
+
+
+def connect_rebase_view(rebase_view: Callable[..., Any]) -> None:
+    """Connect ``ember.ops.conversion.rebase_view`` (used for the dirty outputs that are views)."""
+    global _rebase_view
+    _rebase_view = rebase_view
 
 
 class Node:
@@ -72,7 +79,7 @@ class Node:
 
         The hooks of the tensors this node made (:meth:`Tensor.register_hook`) run first, then
         :meth:`Tensor.retain_grad`'s, then these in the order they were registered (as PyTorch)."""
-        return self._insert_prehook(hook, _NODE_PREHOOK)
+        return self._insert_prehook(hook, NODE_PREHOOK)
 
     def _insert_prehook(self, hook: Callable[..., Any], rank: int) -> _NodeHookHandle:
         """Register ``hook`` after every pre-hook of ``rank`` or below and before the higher ranks."""
@@ -80,7 +87,7 @@ class Node:
             self._pre_hooks = []  # type: ignore[misc]
         hooks = self._pre_hooks
         at = len(hooks)
-        while at and getattr(hooks[at - 1], "_prehook_rank", _NODE_PREHOOK) > rank:
+        while at and getattr(hooks[at - 1], "_prehook_rank", NODE_PREHOOK) > rank:
             at -= 1
         hooks.insert(at, hook)
         return _NodeHookHandle(hooks, hook)
@@ -376,12 +383,10 @@ def _rebase_dirty_views(ctx, outs):
     """A dirty output that is a view of another tensor: the write is recorded on its base, whose
     history then runs through ``ctx`` (PyTorch's ``CopySlices``), and the view reads its new history
     from the base."""
-    from ..ops.conversion import rebase_view  # the ops build on this module
-
     for out in outs:
         if isinstance(out, Tensor) and out.grad_fn is ctx and out._base is not None and out._view_replay is not None:
             if any(out is t for t in ctx._dirty):  # recording is on again here
-                rebase_view(out, out._alias_with_grad_fn(ctx, out._output_nr, True), written=True)
+                _rebase_view(out, out._alias_with_grad_fn(ctx, out._output_nr, True), written=True)
 
 
 class _HookedSavedTensor:

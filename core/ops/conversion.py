@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
-from ..autograd.function import Function
+from ..autograd.function import Function, connect_rebase_view
 from ..autograd.grad_mode import grad_state
 from ..device import device as _device
 from ..layout import check_memory_format
@@ -368,6 +368,9 @@ def rebase_view(target, value, written=False):
     fresh = replay(base)
     target.grad_fn, target._output_nr, target._requires_grad = fresh.grad_fn, fresh._output_nr, True
     return target
+
+
+connect_rebase_view(rebase_view)
 
 
 def assign_(target, value, *, one_value=False):
