@@ -131,7 +131,8 @@ def test_logit_gradient_and_rounding(device):
     for name in ("float16", "float64"):
         e = S.logit(ember.tensor(v, device=device).to(getattr(ember, name)))
         t = T.logit(torch.tensor(v).to(getattr(torch, name)))
-        assert_close(e, t, rtol=0, atol=0)
+        # float16: the same bits; float64: a device's log may differ from the CPU's in the last bit
+        assert_close(e, t, rtol=0 if name == "float16" else 1e-15, atol=0)
 
 
 def test_polygamma_alias(device, dtype):
