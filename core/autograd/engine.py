@@ -114,8 +114,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     held = {}
     for _, grad in roots:
         if isinstance(grad, Tensor):
-            owner = grad._backend.memory_owner(grad._data)
-            held[id(owner)] = owner
+            _hold(held, grad)
     root_nodes = [edge[0] for edge, _ in roots]
     # autograd.grad runs only the nodes on a path to an input, as PyTorch's engine does
     needed = None if capture is None else _nodes_reaching(root_nodes, {node for node, _ in capture})
@@ -192,8 +191,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 # a user's backward may return a tensor it keeps: no leaf takes that memory as its own
                 for g in grad_inputs:
                     if isinstance(g, Tensor):
-                        owner = g._backend.memory_owner(g._data)
-                        held[id(owner)] = owner
+                        _hold(held, g)
             if node._post_hooks:
                 # hooks see None for the inputs that need no gradient
                 grad_inputs = [grad if needed else None for grad, needed in zip(grad_inputs, node.needs_input_grad)]
@@ -334,13 +332,21 @@ def _first_gradient(leaf, grad, held, create_graph):
             leaf_strides = strides
     contiguous = is_contiguous(data)
     if not create_graph and (contiguous if leaf_strides is None else _same_strides(backend, data, leaf_strides)):
-        owner = backend.memory_owner(data)
-        if id(owner) not in held:
-            held[id(owner)] = owner
+        if _hold(held, grad):
             return grad
     if leaf_strides is not None:
         return grad.new_empty_strided(leaf_data.shape, leaf_strides).copy_(grad)
     return grad.clone() if contiguous else grad.contiguous()
+
+
+def _hold(held, tensor):
+    """Add the memory ``tensor`` views to ``held`` (``id(owner) -> owner``); True where it was not
+    held yet (a first gradient may then be that memory)."""
+    owner = tensor._backend.memory_owner(tensor._data)
+    if id(owner) in held:
+        return False
+    held[id(owner)] = owner
+    return True
 
 
 def _same_strides(backend, data, strides):
