@@ -164,13 +164,19 @@ def fill_value_for(value, dtype):
     return value
 
 
+def _expanded_axes(gshape, shape):
+    """The axes of ``gshape`` that broadcasting ``shape`` to it added or stretched from 1."""
+    lead = len(gshape) - len(shape)
+    return tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+
+
 def sum_to(grad, shape):
     """Sum ``grad`` over the dimensions that broadcasting expanded to get from ``shape``."""
     gshape = grad._data.shape
     if gshape == shape:
         return grad
     lead = len(gshape) - len(shape)
-    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    dims = _expanded_axes(gshape, shape)
     if dims:
         grad = grad.sum(dims, keepdim=True)
     if lead:
@@ -182,11 +188,9 @@ def sum_to(grad, shape):
 
 def sum_to_array(xp, array, shape):
     """:func:`sum_to` on a native array of namespace ``xp`` (a gradient outside any graph)."""
-    ashape = array.shape
-    if ashape == shape:
+    if array.shape == shape:
         return array
-    lead = len(ashape) - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and ashape[i + lead] != 1)
+    axes = _expanded_axes(array.shape, shape)
     if axes:
         array = xp.sum(array, axis=axes, keepdims=True)
     return xp.reshape(array, shape)
