@@ -321,8 +321,9 @@ class Function(metaclass=_FunctionMeta):
                 outputs = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
         finally:
             state.enabled = enabled
-        if ctx._dirty:
-            for tensor in ctx._dirty:
+        dirty = ctx._dirty
+        if dirty:
+            for tensor in dirty:
                 tensor._version.value += 1
         if not record:
             ctx._saved = ()
@@ -338,11 +339,11 @@ class Function(metaclass=_FunctionMeta):
                 outputs._requires_grad = True
             if ctx._saved:
                 _wrap_saved(ctx, (outputs,))
-            if ctx._dirty:
+            if dirty:
                 _rebase_dirty_views(ctx, (outputs,))
             return outputs
         _attach(ctx, outputs)
-        if ctx._dirty:
+        if dirty:
             _rebase_dirty_views(ctx, outputs if isinstance(outputs, tuple) else (outputs,))
         return outputs
 
