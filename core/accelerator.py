@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from typing import Literal, Self
 
-from . import cuda
+from . import cuda, device_memory
 from .device import device as _device
 from .plugin import backend_registry
 
@@ -31,9 +31,14 @@ __all__ = [
     "device_count",
     "device_index",
     "empty_cache",
+    "get_memory_info",
     "is_available",
+    "max_memory_allocated",
+    "max_memory_reserved",
     "memory_allocated",
     "memory_reserved",
+    "memory_stats",
+    "reset_peak_memory_stats",
     "set_device_index",
     "set_device_idx",
     "synchronize",
@@ -67,7 +72,7 @@ def _index(kind, dev):
     dev = _device(dev)
     if dev.type != kind:
         raise ValueError(f"{dev.type} doesn't match the current accelerator {kind}.")
-    return dev.index
+    return current_device_index() if dev.index is None else dev.index
 
 
 def is_available() -> bool:
@@ -179,24 +184,59 @@ def synchronize(device: _device | str | int | None = None) -> None:
         RuntimeError: when no accelerator is available.
     """
     kind, backend = _require()
-    backend.synchronize(_index(kind, device))
+    index = _index(kind, device)
+    backend.synchronize(index)
+    device_memory.observe(backend, index)
 
 
 def empty_cache() -> None:
     """Return the allocator's unused cached memory to the driver, where the backend caches any."""
     _, backend = _require()
-    backend.empty_cache()
+    device_memory.empty_cache(backend, None)
 
 
-def memory_allocated(device_index: int | None = None) -> int:
+def memory_stats(device_index: _device | str | int | None = None, /) -> dict[str, int]:
+    """The memory statistics of an accelerator device under PyTorch's keys
+    (``allocated_bytes.all.current``/``.peak``, ``reserved_bytes.all.current``/``.peak``; see
+    :mod:`ember.device_memory` for how the peaks are kept).
+
+    Args:
+        device_index (int or ember.device, optional): the device. Default: the current device
+
+    Raises:
+        RuntimeError: when no accelerator is available.
+    """
+    kind, backend = _require()
+    return device_memory.stats(backend, _index(kind, device_index))
+
+
+def memory_allocated(device_index: _device | str | int | None = None, /) -> int:
     """Bytes held by tensors on the accelerator device (where its backend tracks it)."""
-    kind, backend = _require()
-    if kind == "cuda":
-        return cuda.memory_allocated(device_index)
-    return backend.memory_allocated(_index(kind, device_index))
+    return memory_stats(device_index)["allocated_bytes.all.current"]
 
 
-def memory_reserved(device_index: _device | str | int | None = None) -> int:
+def max_memory_allocated(device_index: _device | str | int | None = None, /) -> int:
+    """The peak of :func:`memory_allocated` since the start or :func:`reset_peak_memory_stats`."""
+    return memory_stats(device_index)["allocated_bytes.all.peak"]
+
+
+def memory_reserved(device_index: _device | str | int | None = None, /) -> int:
     """Bytes reserved by the accelerator's allocator."""
+    return memory_stats(device_index)["reserved_bytes.all.current"]
+
+
+def max_memory_reserved(device_index: _device | str | int | None = None, /) -> int:
+    """The peak of :func:`memory_reserved` since the start or :func:`reset_peak_memory_stats`."""
+    return memory_stats(device_index)["reserved_bytes.all.peak"]
+
+
+def reset_peak_memory_stats(device_index: _device | str | int | None = None, /) -> None:
+    """Start the peaks of :func:`max_memory_allocated` and :func:`max_memory_reserved` afresh."""
     kind, backend = _require()
-    return backend.memory_reserved(_index(kind, device_index))
+    device_memory.reset_peaks(backend, _index(kind, device_index))
+
+
+def get_memory_info(device_index: _device | str | int | None = None, /) -> tuple[int, int]:
+    """``(free, total)`` bytes of an accelerator device, as its driver reports them."""
+    kind, backend = _require()
+    return backend.memory_info(_index(kind, device_index))

@@ -235,6 +235,21 @@ class Backend:
         """The most bytes :meth:`memory_allocated` has reported, where the backend tracks a peak."""
         return self.memory_allocated(index)
 
+    def reset_max_memory_allocated(self, index: int | None = None) -> None:
+        """Start the peak of :meth:`max_memory_allocated` afresh from the current value (a no-op
+        for backends that track no peak)."""
+
+    def memory_info(self, index: int) -> tuple[int, int]:
+        """``(free, total)`` bytes of device ``index`` as its driver reports them
+        (``ember.cuda.mem_get_info``); backends without such a report raise ``RuntimeError``."""
+        raise RuntimeError(f"the {self.name} backend does not report the free memory of its devices")
+
+    def device_properties(self, index: int) -> dict[str, Any]:
+        """The properties of device ``index`` under the attribute names of PyTorch's
+        ``torch.cuda.get_device_properties`` (``name``, ``major``, ``minor``, ``total_memory``,
+        ``multi_processor_count``, ...); by default only ``name``."""
+        return {"name": self.device_name(index)}
+
     def empty_cache(self, index: int | None = None) -> None:
         """Return the allocator's cached, unused memory (of device ``index``, else of every
         device) to the driver; a no-op for backends that cache none."""
@@ -383,6 +398,10 @@ class Backend:
         ``record(event)``, ``wait_event(event)``, ``ptr`` and use as a context manager that
         makes the stream current; see :mod:`ember.cuda`.
         """
+        raise RuntimeError(f"the {self.name} backend has no streams")
+
+    def default_stream(self, index: int) -> Any:
+        """The native stream device ``index`` launches on unless told otherwise (CUDA's null stream)."""
         raise RuntimeError(f"the {self.name} backend has no streams")
 
     def create_stream(self, index: int, priority: int = 0) -> Any:

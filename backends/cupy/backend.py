@@ -203,6 +203,37 @@ class CupyBackend(Backend):
     def empty_cache(self, index=None):
         cupy.get_default_memory_pool().free_all_blocks()
 
+    def memory_info(self, index):
+        with cupy.cuda.Device(index):
+            free, total = cupy.cuda.runtime.memGetInfo()
+        return int(free), int(total)
+
+    def device_properties(self, index):
+        props = cupy.cuda.runtime.getDeviceProperties(index)
+        name = props["name"]
+        # the names of torch.cuda.get_device_properties; fields a CUDA release dropped are left out
+        fields = {
+            "major": "major",
+            "minor": "minor",
+            "total_memory": "totalGlobalMem",
+            "multi_processor_count": "multiProcessorCount",
+            "is_integrated": "integrated",
+            "is_multi_gpu_board": "isMultiGpuBoard",
+            "max_threads_per_multi_processor": "maxThreadsPerMultiProcessor",
+            "warp_size": "warpSize",
+            "regs_per_multiprocessor": "regsPerMultiprocessor",
+            "shared_memory_per_block": "sharedMemPerBlock",
+            "shared_memory_per_block_optin": "sharedMemPerBlockOptin",
+            "shared_memory_per_multiprocessor": "sharedMemPerMultiprocessor",
+            "L2_cache_size": "l2CacheSize",
+        }
+        properties = {"name": name.decode() if isinstance(name, bytes) else str(name)}
+        properties.update({ours: int(props[theirs]) for ours, theirs in fields.items() if theirs in props})
+        for flag in ("is_integrated", "is_multi_gpu_board"):
+            if flag in properties:
+                properties[flag] = bool(properties[flag])
+        return properties
+
     def from_host(self, host_array, index, copy=True):
         with cupy.cuda.Device(index):
             if host_array.size == 1:  # a fill kernel: no copy from pageable memory, capturable
@@ -252,6 +283,9 @@ class CupyBackend(Backend):
     # -- streams, events, graphs (see ember.cuda and ember.graphs) ------------------------
     def current_stream(self, index):
         return cupy.cuda.get_current_stream(index)
+
+    def default_stream(self, index):
+        return cupy.cuda.Stream.null
 
     def create_stream(self, index, priority=0):
         with cupy.cuda.Device(index):

@@ -126,6 +126,10 @@ class OpenCLBackend(Backend):
     def max_memory_allocated(self, index=None):
         return sum(d.peak for d in (self.devices if index is None else [self.devices[index]]))
 
+    def reset_max_memory_allocated(self, index=None):
+        for d in self.devices if index is None else [self.devices[index]]:
+            d.peak = d.allocated
+
     # -- host transfer ------------------------------------------------------------------
     def from_host(self, host_array, index, copy=True):
         return ns.from_host(np.asarray(host_array), self.devices[index or 0])

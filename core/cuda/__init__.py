@@ -17,15 +17,31 @@ from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import Any, Literal
 
+from .. import device_memory
 from ..device import device as _device
 from ..graphed import graph_callable
 from ..graphs import Graph as _Graph
 from ..graphs import GraphPool
+from ..plugin import backend_registry
 from ..random import decode_state, encode_state
 from ..tensor import Tensor
 from . import amp
 from .availability import backend as _backend
 from .availability import is_available, is_bf16_supported
+from .current import current_device, index_of, set_current_device
+from .memory import (
+    empty_cache,
+    max_memory_allocated,
+    max_memory_reserved,
+    mem_get_info,
+    memory_allocated,
+    memory_reserved,
+    memory_stats,
+    memory_summary,
+    reset_max_memory_allocated,
+    reset_peak_memory_stats,
+)
+from .properties import get_device_capability, get_device_properties
 
 __all__ = [
     "is_available",
@@ -36,10 +52,21 @@ __all__ = [
     "device",
     "get_device_name",
     "synchronize",
+    "get_device_properties",
+    "get_device_capability",
     "memory_allocated",
     "memory_reserved",
     "max_memory_allocated",
+    "max_memory_reserved",
+    "memory_stats",
+    "memory_summary",
+    "reset_peak_memory_stats",
+    "reset_max_memory_allocated",
+    "mem_get_info",
     "empty_cache",
+    "is_initialized",
+    "init",
+    "default_stream",
     "manual_seed",
     "manual_seed_all",
     "seed",
@@ -60,26 +87,29 @@ __all__ = [
     "amp",
 ]
 
-_current = 0
-_peak: dict[int, int] = {}
-
 
 def device_count() -> int:
     """Number of CUDA devices (0 when CUDA is unavailable)."""
     return _backend().device_count() if is_available() else 0
 
 
-def current_device() -> int:
-    """Index of the current CUDA device."""
-    return _current
+def is_initialized() -> bool:
+    """True once a backend serving ``cuda`` has been loaded (by a CUDA tensor, a function of
+    this module or :func:`init`); asking loads nothing."""
+    return backend_registry().loaded_backend("cuda") is not None
+
+
+def init() -> None:
+    """Load the backend serving ``cuda`` now rather than on first use; raises ``RuntimeError``
+    with the reason when none can serve it."""
+    _backend()
 
 
 def set_device(index: _device | str | int) -> None:
     """Make ``index`` the current CUDA device for the backend's allocations and launches."""
-    global _current
     index = _device(index).index if not isinstance(index, int) else index
     _backend().set_device(index)
-    _current = index
+    set_current_device(index)
 
 
 class device:  # noqa: N801 - mirrors torch.cuda.device
@@ -89,51 +119,32 @@ class device:  # noqa: N801 - mirrors torch.cuda.device
         self.index = _device(index).index if not isinstance(index, int) else index
 
     def __enter__(self) -> device:
-        global _current
-        self._previous = _current
+        self._previous = current_device()
         self._context = _backend().device_context(self.index)
         self._context.__enter__()
-        _current = self.index
+        set_current_device(self.index)
         return self
 
     def __exit__(self, *exc: Any) -> bool | None:
-        global _current
-        _current = self._previous
+        set_current_device(self._previous)
         return self._context.__exit__(*exc)
 
 
 def get_device_name(index: int | None = None) -> str:
     """The GPU's name, e.g. ``'NVIDIA H200'``."""
-    return _backend().device_name(_current if index is None else index)
+    return _backend().device_name(index_of(index))
 
 
-def synchronize(index: int | None = None) -> None:
-    """Wait until all queued work on the device has finished."""
-    _backend().synchronize(_current if index is None else index)
+def synchronize(device: _device | str | int | None = None) -> None:
+    """Wait until all queued work on the device has finished.
 
-
-def memory_allocated(index: int | None = None) -> int:
-    """Bytes held by tensors on the device (from the backend's memory pool)."""
-    used = _backend().memory_allocated(_current if index is None else index)
-    key = _current if index is None else index
-    _peak[key] = max(_peak.get(key, 0), used)
-    return used
-
-
-def max_memory_allocated(index: int | None = None) -> int:
-    """The largest :func:`memory_allocated` value observed so far."""
-    memory_allocated(index)
-    return _peak.get(_current if index is None else index, 0)
-
-
-def memory_reserved(index: int | None = None) -> int:
-    """Bytes reserved by the backend's allocator on the device."""
-    return _backend().memory_reserved(_current if index is None else index)
-
-
-def empty_cache() -> None:
-    """Return unused cached blocks of the allocator to the driver."""
-    _backend().empty_cache()
+    Args:
+        device (ember.device or int, optional): the device. Default: the current device
+    """
+    index = index_of(device)
+    backend = _backend()
+    backend.synchronize(index)
+    device_memory.observe(backend, index)
 
 
 def manual_seed(seed: int) -> None:
@@ -146,7 +157,7 @@ def manual_seed(seed: int) -> None:
         seed (int): the seed.
     """
     if is_available():
-        _backend().generator(_current).manual_seed(int(seed))
+        _backend().generator(current_device()).manual_seed(int(seed))
 
 
 def manual_seed_all(seed: int) -> None:
@@ -164,20 +175,13 @@ def manual_seed_all(seed: int) -> None:
 def seed() -> None:
     """Seed the current CUDA device's default generator with a random number (nothing without CUDA)."""
     if is_available():
-        _backend().generator(_current).manual_seed(secrets.randbits(63))
+        _backend().generator(current_device()).manual_seed(secrets.randbits(63))
 
 
 def seed_all() -> None:
     """Seed every CUDA device's default generator with one random number (nothing without CUDA)."""
     if is_available():
         manual_seed_all(secrets.randbits(63))
-
-
-def _generator_index(device: _device | str | int) -> int:
-    if isinstance(device, int):
-        return device
-    device = _device(device)
-    return _current if device.index is None else device.index
 
 
 def get_rng_state(device: _device | str | int = "cuda") -> Tensor:
@@ -190,7 +194,7 @@ def get_rng_state(device: _device | str | int = "cuda") -> Tensor:
     """
     if not is_available():
         raise AssertionError("get_rng_state: ember has no CUDA device (no backend serves 'cuda')")
-    return encode_state(_backend().generator(_generator_index(device)).get_state())
+    return encode_state(_backend().generator(index_of(device)).get_state())
 
 
 def set_rng_state(new_state: Tensor, device: _device | str | int = "cuda") -> None:
@@ -203,7 +207,7 @@ def set_rng_state(new_state: Tensor, device: _device | str | int = "cuda") -> No
         device (ember.device or int): the device. Default: the current CUDA device.
     """
     if is_available():
-        _backend().generator(_generator_index(device)).set_state(decode_state(new_state))
+        _backend().generator(index_of(device)).set_state(decode_state(new_state))
 
 
 def get_rng_state_all() -> list[Tensor]:
@@ -233,7 +237,7 @@ class Stream:
     """
 
     def __init__(self, device: _device | str | int | None = None, priority: int = 0, _native: Any = None) -> None:
-        self.device_index = _index(device)
+        self.device_index = index_of(device)
         self._native = _native if _native is not None else _backend().create_stream(self.device_index, priority)
 
     @property
@@ -316,15 +320,19 @@ class Event:
         return _backend().event_elapsed_ms(self._native, end_event._native)
 
 
-def _index(device: _device | str | int | None = None) -> int:
-    if device is None:
-        return _current
-    return device if isinstance(device, int) else _device(device).index or 0
+def default_stream(device: _device | str | int | None = None) -> Stream:
+    """The default stream of ``device`` (default: the current device): CUDA's null stream.
+
+    Args:
+        device (ember.device or int, optional): the device. Default: the current device
+    """
+    index = index_of(device)
+    return Stream(index, _native=_backend().default_stream(index))
 
 
 def current_stream(device: _device | str | int | None = None) -> Stream:
     """The stream ember launches on for ``device`` (default: the current device)."""
-    index = _index(device)
+    index = index_of(device)
     return Stream(index, _native=_backend().current_stream(index))
 
 
@@ -374,7 +382,7 @@ class CUDAGraph(_Graph):
 
 def graph_pool_handle() -> GraphPool:
     """A new graph memory pool on the current device, to share between graphs (``pool=``)."""
-    return GraphPool(_backend(), _current)
+    return GraphPool(_backend(), current_device())
 
 
 class graph:  # noqa: N801 - mirrors torch.cuda.graph

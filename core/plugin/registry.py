@@ -110,6 +110,11 @@ class BackendRegistry:
             specs.sort(key=lambda s: s.name != preferred)
         return specs
 
+    def loaded_backend(self, device_type: str) -> Backend | None:
+        """The backend serving ``device_type`` if one has been chosen and loaded already, else
+        None; loads nothing."""
+        return self._chosen.get(device_type)
+
     def backend_for(self, device_type: str) -> Backend:
         """The loaded backend serving ``device_type``; RuntimeError naming every reason if none."""
         backend = self._chosen.get(device_type)
