@@ -19,9 +19,10 @@ from __future__ import annotations
 import builtins as _builtins
 import importlib as _importlib
 import typing as _typing
+from math import e, inf, nan, pi
 
 from . import amp, autograd, cpu, dtypes, linalg, tensor_methods
-from .amp import autocast, get_autocast_dtype, is_autocast_enabled
+from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .compiler import compile  # noqa: A004 - PyTorch's name: ember runs eagerly (see ember.compiler)
 from .device import device
@@ -162,9 +163,12 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         plugin,
         testing,
         utils,
+        version,
     )
 
 __version__ = "0.1.0"
+#: ``x[:, ember.newaxis]``: NumPy's and PyTorch's name for ``None`` in an index
+newaxis = None
 
 tensor_methods.install()
 # PyTorch's top-level in-place forms (``ember.exp_(x)``) are the Tensor's in-place methods themselves.
@@ -264,6 +268,7 @@ def __getattr__(name: str) -> _typing.Any:
         "compiler",
         "func",
         "special",
+        "version",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

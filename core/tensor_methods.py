@@ -34,6 +34,7 @@ from .ops import (
     matrix,
     movement,
     pairwise,
+    python_callables,
     real_views,
     reduction,
     scatter_reductions,
@@ -669,6 +670,8 @@ INPLACE_ALIASES = {
 
 # PyTorch's surface that programs call and the tables above lacked (the surface work, one block).
 SURFACE = {
+    "apply_": python_callables.apply_,
+    "map_": python_callables.map_,
     "stride": tensor_queries.stride,
     "storage_offset": tensor_queries.storage_offset,
     "as_strided": strided.as_strided,

@@ -22,6 +22,7 @@ from ..device import device as _device
 from ..graphed import graph_callable
 from ..graphs import Graph as _Graph
 from ..graphs import GraphPool
+from ..ops.creation import CUDA_LEGACY_TYPES
 from ..plugin import backend_registry
 from ..random import decode_state, encode_state
 from ..tensor import Tensor
@@ -85,7 +86,33 @@ __all__ = [
     "graph_pool_handle",
     "make_graphed_callables",
     "amp",
+    "BoolTensor",
+    "ByteTensor",
+    "CharTensor",
+    "ShortTensor",
+    "IntTensor",
+    "LongTensor",
+    "HalfTensor",
+    "FloatTensor",
+    "DoubleTensor",
 ]
+
+
+# the legacy CUDA tensor types (``ember.cuda.FloatTensor(2, 3)``: a tensor on the current device)
+BoolTensor, ByteTensor, CharTensor, ShortTensor, IntTensor, LongTensor, HalfTensor, FloatTensor, DoubleTensor = (
+    CUDA_LEGACY_TYPES[name]
+    for name in (
+        "BoolTensor",
+        "ByteTensor",
+        "CharTensor",
+        "ShortTensor",
+        "IntTensor",
+        "LongTensor",
+        "HalfTensor",
+        "FloatTensor",
+        "DoubleTensor",
+    )
+)
 
 
 def device_count() -> int:

@@ -10,7 +10,7 @@ from ..autograd.grad_mode import grad_state
 from ..device import device as _device
 from ..layout import check_memory_format
 from ..tensor import Tensor, _new, backend_for_device, writable_data
-from .creation import CUDA_LEGACY_TYPES, LEGACY_TYPES
+from .creation import LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, preserve_format_copy
 from .operands import sum_to
 from .strided import check_no_internal_overlap
@@ -259,19 +259,7 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs:
         return prefix + _NAMES[self.dtype]
     if isinstance(dtype, dtypes.dtype):
         return to(self, dtype)
-    if isinstance(dtype, type):
-        legacy = dtype.__dict__.get("_legacy_dtype")
-        if legacy is None:
-            raise TypeError(f"invalid type: {dtype!r}")
-        dev = "cuda" if dtype.__dict__.get("_legacy_cuda") else None
-        return to(self, dev, legacy) if dev else to(self, legacy)
-    name = str(dtype)
-    cuda_type = ".cuda." in name
-    short = name.split(".")[-1]
-    table = CUDA_LEGACY_TYPES if cuda_type else LEGACY_TYPES
-    if short not in table:
-        raise ValueError(f"invalid type: '{name}'")
-    legacy = table[short]._legacy_dtype
+    legacy, cuda_type = legacy_type(dtype)
     if cuda_type:
         return to(self, "cuda" if self._device.type != "cuda" else self._device, legacy)
     return to(self, "cpu", legacy) if self._device.type == "cuda" else to(self, legacy)

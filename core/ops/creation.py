@@ -914,7 +914,8 @@ def legacy_new(cls, args, device=None, dtype=None):
 
 
 def _legacy_type(name, dt, cuda=False):
-    return type(name, (Tensor,), {"_legacy_dtype": dt, "_legacy_cuda": cuda, "__slots__": (), "__module__": "ember"})
+    module = "ember.cuda" if cuda else "ember"
+    return type(name, (Tensor,), {"_legacy_dtype": dt, "_legacy_cuda": cuda, "__slots__": (), "__module__": module})
 
 
 FloatTensor = _legacy_type("FloatTensor", dtypes.float32)
@@ -942,6 +943,27 @@ LEGACY_TYPES = {
     )
 }
 CUDA_LEGACY_TYPES = {name: _legacy_type(name, t._legacy_dtype, cuda=True) for name, t in LEGACY_TYPES.items()}
+
+
+def legacy_type(spec: Any) -> tuple[dtypes.dtype, bool]:
+    """The dtype a legacy tensor type names and whether it is a CUDA type.
+
+    ``spec`` is a type class (``ember.DoubleTensor``, ``ember.cuda.FloatTensor``) or its name,
+    with the ``torch.`` or ``ember.`` prefix (``'torch.cuda.FloatTensor'``). Anything else raises
+    PyTorch's error: TypeError for a class that is no tensor type, ValueError for a name.
+    """
+    if isinstance(spec, type):
+        legacy = spec.__dict__.get("_legacy_dtype")
+        if legacy is None:
+            raise TypeError(f"invalid type: {spec!r}")
+        return legacy, bool(spec.__dict__.get("_legacy_cuda"))
+    name = str(spec)
+    cuda_type = ".cuda." in name
+    table = CUDA_LEGACY_TYPES if cuda_type else LEGACY_TYPES
+    short = name.split(".")[-1]
+    if short not in table:
+        raise ValueError(f"invalid type: '{name}'")
+    return table[short]._legacy_dtype, cuda_type
 
 
 # -- new_* methods -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from .. import dtypes
 from ..amp import autocast_mode
 from ..amp.state import state as _autocast_state
 from ..autograd import anomaly_mode
+from . import creation
 
 __all__ = [
     "set_float32_matmul_precision",
@@ -39,6 +40,7 @@ __all__ = [
     "set_autocast_cache_enabled",
     "clear_autocast_cache",
     "set_flush_denormal",
+    "set_default_tensor_type",
 ]
 
 _MATMUL_PRECISIONS = ("highest", "high", "medium")
@@ -489,3 +491,40 @@ def set_flush_denormal(mode: bool) -> bool:
     """
     _flag("set_flush_denormal", "mode", mode, 1)
     return False
+
+
+def set_default_tensor_type(t: type | str) -> None:
+    """Set the default floating dtype, and the default device (``cpu``, or ``cuda`` for a CUDA
+    type), from a legacy tensor type. Deprecated, as in PyTorch: use :func:`set_default_dtype`
+    and :func:`set_default_device`.
+
+    Args:
+        t (type or str): a floating legacy type (``ember.DoubleTensor``) or its name
+            (``'torch.cuda.FloatTensor'``).
+
+    Example::
+
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ember.set_default_tensor_type(ember.DoubleTensor)
+        >>> ember.tensor([1.5]).dtype
+        ember.float64
+        >>> ember.set_default_dtype(ember.float32)
+    """
+    warnings.warn(
+        "set_default_tensor_type() is deprecated as of PyTorch 2.1, please use set_default_dtype() and "
+        "set_default_device() as alternatives.",
+        UserWarning,
+        stacklevel=2,
+    )
+    dtype, cuda_type = creation.legacy_type(t)
+    if not dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    if cuda_type:
+        from .. import cuda  # ember.cuda is imported on first use
+
+        if not cuda.is_available():
+            raise TypeError(f"type {getattr(t, '__name__', t)} not available: ember has no CUDA device")
+    creation.set_default_device("cuda" if cuda_type else None)
+    dtypes.set_default_dtype(dtype)

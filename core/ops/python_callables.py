@@ -1,0 +1,104 @@
+"""``Tensor.apply_`` and ``Tensor.map_``: a Python callable run on every element of a CPU tensor,
+in place, as in PyTorch (slow: one Python call per element; for tests and small tensors).
+
+Each result is stored as the tensor's dtype stores a Python number: a float rounded to the
+floating type, an integer truncated toward zero and refused outside the integer type's range, any
+value as its truth for ``bool``. As in PyTorch, the call is not recorded by autograd (a tensor
+that requires grad is refused) and leaves the version counter as it is.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, writable_data
+
+__all__ = ["apply_", "map_"]
+
+
+def _check(self: Tensor, op: str) -> None:
+    if self._device.type != "cpu":
+        raise RuntimeError(f"{op} is only implemented on CPU tensors (got a tensor on {self._device})")
+    if self._requires_grad:
+        raise RuntimeError(f"Can't call {op}() on Variable that requires grad. Use var.detach().{op}() instead.")
+
+
+def _converter(self: Tensor) -> Callable[[Any], Any]:
+    """How a callable's result becomes an element of ``self``'s dtype."""
+    dtype = self.dtype
+    if dtype.is_floating_point:
+
+        def to_float(value: Any) -> float:
+            if not isinstance(value, numbers.Real):
+                raise TypeError(f"must be real number, not {type(value).__name__}")
+            return float(value)
+
+        return to_float
+    if dtype._category == 0:  # bool
+        return bool
+    info = np.iinfo(self._data.dtype)
+
+    def to_int(value: Any) -> int:
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an integer")
+        number = int(value)  # a float truncates toward zero, as a C cast
+        if not info.min <= number <= info.max:
+            if dtype.itemsize == 8:
+                raise ValueError("Overflow when unpacking long long")
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+        return number
+
+    return to_int
+
+
+def _store(self: Tensor, results: list[Any]) -> Tensor:
+    data = writable_data(self)
+    data[...] = np.asarray(results, dtype=data.dtype).reshape(data.shape)
+    return self
+
+
+def apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A002 - PyTorch's name
+    """Replace every element ``x`` of this CPU tensor by ``callable(x)``, in place.
+
+    Args:
+        callable (callable): takes one Python number, returns one.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 2.0, 3.0])
+        >>> x.apply_(lambda v: v * 10)
+        tensor([10., 20., 30.])
+    """
+    _check(self, "apply_")
+    convert = _converter(self)
+    return _store(self, [convert(callable(value)) for value in self.reshape(-1).tolist()])
+
+
+def map_(self: Tensor, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:  # noqa: A002
+    """Replace every element ``x`` of this CPU tensor by ``callable(x, y)``, with ``y`` the element
+    of ``tensor`` (broadcast to this tensor's shape, of the same dtype) at the same place, in place.
+
+    Args:
+        tensor (Tensor): the second operand.
+        callable (callable): takes two Python numbers, returns one.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 2.0, 3.0])
+        >>> x.map_(ember.tensor([10.0]), lambda a, b: a + b)
+        tensor([11., 12., 13.])
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"map_(): argument 'other' (position 1) must be Tensor, not {type(tensor).__name__}")
+    _check(self, "map_")
+    if tensor._requires_grad:
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
+    if tensor.dtype is not self.dtype:
+        raise TypeError(f"map_: expected a {self.dtype} tensor for 'other' (got {tensor.dtype})")
+    others = tensor.expand(self.shape).reshape(-1).tolist()
+    convert = _converter(self)
+    return _store(self, [convert(callable(a, b)) for a, b in zip(self.reshape(-1).tolist(), others, strict=True)])
