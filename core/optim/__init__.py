@@ -1,6 +1,6 @@
 """``ember.optim``: optimizers and learning-rate schedulers, with PyTorch's update rules."""
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adafactor import Adafactor
 from .adagrad import Adagrad
@@ -33,4 +33,5 @@ __all__ = [
     "Rprop",
     "Adafactor",
     "lr_scheduler",
+    "swa_utils",
 ]
