@@ -292,6 +292,10 @@ def _add_scaled_product(op, product, input, a, b, beta, alpha):
     """``beta * input + alpha * product(a, b)``: the body of addmm, addmv and baddbmm (autocast first)."""
     if _amp.active:
         return autocast_call(op, _add_scaled_product, op, product, input, a, b, beta, alpha)
+    narrow = a.dtype
+    if narrow in dtypes.narrow_float and input.dtype is narrow and b.dtype is narrow:
+        # PyTorch adds into the product's float32 accumulator and rounds once
+        return _add_scaled_product(op, product, input.float(), a.float(), b.float(), beta, alpha).to(narrow)
     out = scale_by(product(a, b), alpha)
     if not out.dtype.is_floating_point and out.dtype is not dtypes.bool:
         beta = int(beta)
