@@ -8,6 +8,7 @@ from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -32,6 +33,7 @@ __all__ = [
     "RAdam",
     "Rprop",
     "Adafactor",
+    "Muon",
     "lr_scheduler",
     "swa_utils",
 ]
