@@ -276,8 +276,12 @@ def batch_norm(
         return y if low is None else y.to(low)
     if running_mean is None or running_var is None:
         raise RuntimeError(f"{op}(): running_mean and running_var must be defined in evaluation mode")
-    y = (input - view(running_mean)) * view((running_var + eps).rsqrt())
-    return _affine(y, weight, bias, view)
+    low = _mixed_type(input)
+    if low is not None:  # in float32, rounded once, as in training
+        input, weight, bias = input.float(), _float32(weight), _float32(bias)
+        running_mean, running_var = _float32(running_mean), _float32(running_var)
+    y = _affine((input - view(running_mean)) * view((running_var + eps).rsqrt()), weight, bias, view)
+    return y if low is None else y.to(low)
 
 
 @computes_in_float32
@@ -426,10 +430,10 @@ def rms_norm(
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, weight = cast_inputs("rms_norm", input, weight)
     axes = _trailing_axes("rms_norm", input, normalized_shape, weight=weight)
-    if eps is None:
-        eps = finfo(input.dtype).eps
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
         return rms_norm(input.float(), normalized_shape, weight, eps).to(input.dtype)
+    if eps is None:  # the epsilon of the type computed in (float32 for a 16-bit input), as PyTorch's
+        eps = finfo(input.dtype).eps
     y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
     return _affine(y, weight, None, lambda t: t)
 
@@ -563,7 +567,6 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     return input / (scaled + k).pow(beta)
 
 
-@computes_in_float32
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
     r"""Divides ``input`` by its :math:`L_p` norm over dimension ``dim``.
 

@@ -974,6 +974,8 @@ _MEAN_OF_INTEGERS = (
 def _adaptive_avg(nd, input, output_size):
     if _amp.active:  # (its body averages through matmul, which runs as it is inside)
         return autocast_call(f"adaptive_avg_pool{nd}d", _adaptive_avg, nd, input, output_size)
+    if input.dtype in dtypes.narrow_float:  # summed in float32 and rounded once, as PyTorch's
+        return _adaptive_avg(nd, input.float(), output_size).to(input.dtype)
     op = f"adaptive_avg_pool{nd}d"
     x, batched = _adaptive_batched(op, nd, input)
     out_shape = _adaptive_output_size(op, nd, x, output_size)
