@@ -118,11 +118,14 @@ def _as_2d(shape):
 class CupyKernels(CupyLinalgKernels, InPlaceAccumulationKernels, Kernels):
     """The kernel table of the CuPy backend."""
 
-    #: cuBLAS's float16/bfloat16 GEMM accumulates in float32 and rounds once; the bias is then added
-    #: in the 16-bit type (PyTorch adds it in the GEMM: its results differ in the last bit in about a
-    #: third of the elements). Computing the product in float32 instead would give up the tensor
-    #: cores' 16-bit speed; fusing the bias into the GEMM (beta = 1) awaits a run on a GPU.
-    NARROW_BIAS_IN_FLOAT32 = False
+    #: cuBLAS's and cuDNN's float16/bfloat16 products accumulate in float32 and round once; the bias
+    #: is then added in the 16-bit type (PyTorch adds it in the GEMM's epilogue: its results differ
+    #: in the last bit in about a third of the elements). Computing in float32 instead would give up
+    #: the tensor cores' 16-bit speed; fusing the bias (cuBLAS's beta = 1, cuDNN's bias epilogue)
+    #: awaits a run on a GPU.
+    NARROW_PRODUCTS_IN_FLOAT32 = False
+    #: cuDNN accumulates 16-bit convolutions in float32 itself
+    CONV_IN_FLOAT32 = ()
 
     def fmod(self, a, b):  # C's fmod, exact (the remainder and floor division derive from it)
         return cupy.fmod(a, b)

@@ -12,6 +12,7 @@ Kernels take and return native arrays, never tensors: the autograd Functions in
 
 from __future__ import annotations
 
+from .. import dtypes
 from .accumulation import AccumulationKernels
 from .activation import ActivationKernels
 from .arithmetic import ArithmeticKernels
@@ -53,6 +54,17 @@ class Kernels(
     AccumulationKernels,
 ):
     """The portable kernel table (see the module docstring)."""
+
+    #: whether a float16/bfloat16 product with a bias (``linear``, ``conv_bias``) is computed in
+    #: float32 and rounded once, as PyTorch's kernels add the bias to the float32 accumulator: the
+    #: functional layer widens the operands (:func:`ember.ops.reduced_precision.opmath`). A backend
+    #: whose 16-bit GEMM would lose its speed in float32 sets it False and adds the bias after the
+    #: product's rounding.
+    NARROW_PRODUCTS_IN_FLOAT32 = True
+    #: the 16-bit dtypes whose convolutions are computed in float32 and rounded once, gradients
+    #: included: PyTorch's CPU runs bfloat16 through oneDNN so, and float16 as im2col products, each
+    #: rounded (the bias, under :attr:`NARROW_PRODUCTS_IN_FLOAT32`, inside the forward's rounding)
+    CONV_IN_FLOAT32: tuple[dtypes.dtype, ...] = (dtypes.bfloat16,)
 
     def __init__(self, backend):
         self.backend = backend

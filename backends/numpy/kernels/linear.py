@@ -53,8 +53,6 @@ def _products(grad, x, weight, needs_input, needs_weight):
 
 class NumpyLinearKernels:
     def linear(self, x, weight, bias):
-        if self._rounds_once(x, bias):
-            return self._linear_in_float32(x, weight, bias)
         if x.shape[0] * weight.size >= gemm.MIN_MACS:  # else oneDNN declines: no need to ask it
             # the bias added inside the product (one pass fewer, one rounding, as PyTorch's ``addmm``)
             fused = bias is not None and bias.dtype == x.dtype

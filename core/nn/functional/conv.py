@@ -19,6 +19,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
+from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
 from ..common_types import _size_1_t, _size_2_t, _size_3_t
 from .conv_integer import integer_conv, integer_conv_transpose
@@ -67,7 +68,10 @@ class _Conv(Function):
             return _run_kernel(ctx, "conv", x, weight, stride, padding, dilation, groups)
         ctx.save_for_backward(x, weight)
         ctx.args = (stride, padding, dilation, groups)
-        return x._make(x._backend.kernels.conv_bias(x._data, weight._data, bias._data, *ctx.args))
+        kernels = x._backend.kernels
+        if kernels.NARROW_PRODUCTS_IN_FLOAT32:  # a 16-bit convolution's bias added before its one rounding
+            return x._make(opmath(x, lambda *a: kernels.conv_bias(*a, *ctx.args), x._data, weight._data, bias._data))
+        return x._make(kernels.conv_bias(x._data, weight._data, bias._data, *ctx.args))
 
     @staticmethod
     def backward(ctx, grad):
@@ -235,8 +239,24 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
         )
     if not input.dtype.is_floating_point:  # PyTorch's integer convolution: exact, in the input's type
         return _finish(integer_conv(input, weight, stride, pads, dilation, groups), bias, nd, batched)
-    out = _Conv.apply(input, weight, bias, stride, pads, dilation, groups)
+    narrow = _computed_in_float32(input)
+    if narrow is not None:
+        out = _Conv.apply(input.float(), weight.float(), _float(bias), stride, pads, dilation, groups).to(narrow)
+    else:
+        out = _Conv.apply(input, weight, bias, stride, pads, dilation, groups)
     return out if batched else out.squeeze(0)
+
+
+def _computed_in_float32(input):
+    """The 16-bit dtype of ``input`` when its whole convolution (bias, gradients and a transposed
+    convolution's overlapping sums included) is computed in float32 and rounded once, as the backend
+    says (``Kernels.CONV_IN_FLOAT32``); else None."""
+    dtype = input.dtype
+    return dtype if dtype in input._backend.kernels.CONV_IN_FLOAT32 else None
+
+
+def _float(t):
+    return None if t is None else t.float()
 
 
 def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation, output_size=None):
@@ -272,6 +292,10 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
         return _finish(out, bias, nd, batched)
     input_shape = (input.shape[0], weight.shape[1] * groups) + tuple(out_spatial)
     pads = tuple((p, p) for p in padding)
+    narrow = _computed_in_float32(input)
+    if narrow is not None:
+        out = _ConvBackwardInput.apply(input.float(), weight.float(), input_shape, stride, pads, dilation, groups)
+        return _finish(out, _float(bias), nd, batched).to(narrow)
     out = _ConvBackwardInput.apply(input, weight, input_shape, stride, pads, dilation, groups)
     return _finish(out, bias, nd, batched)
 

@@ -10,6 +10,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.dtype_support import not_implemented
+from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
 
 __all__ = ["linear", "bilinear"]
@@ -105,6 +106,14 @@ def _common_case(input, weight, bias):
     )
 
 
+def _linear(like, kernels, rows, w, b):
+    """The backend's ``linear`` of native ``rows``; a 16-bit one with a bias computed in float32 and
+    rounded once where the backend asks for it (``Kernels.NARROW_PRODUCTS_IN_FLOAT32``)."""
+    if b is not None and rows.dtype.itemsize == 2 and kernels.NARROW_PRODUCTS_IN_FLOAT32:
+        return opmath(like, kernels.linear, rows, w, b)
+    return kernels.linear(rows, w, b)
+
+
 class _Linear(Function):
     """``x @ w^T + b`` as one autograd node (the backend's ``linear``/``linear_backward``), ``x`` (*, in)."""
 
@@ -113,12 +122,13 @@ class _Linear(Function):
         ctx.save_for_backward(x, weight)
         backend, data, w = x._backend, x._data, weight._data
         b = None if bias is None else bias._data
-        if data.ndim == 2:  # rows already: no reshapes
-            return _new(backend.kernels.linear(data, w, b), backend, x._device)
-        xp = backend.xp
-        lead = data.shape[:-1]
-        y = backend.kernels.linear(xp.reshape(data, (math.prod(lead), data.shape[-1])), w, b)
-        return _new(xp.reshape(y, lead + (w.shape[0],)), backend, x._device)
+        kernels = backend.kernels
+        if data.ndim != 2:
+            xp = backend.xp
+            lead = data.shape[:-1]
+            rows = xp.reshape(data, (math.prod(lead), data.shape[-1]))
+            return _new(xp.reshape(_linear(x, kernels, rows, w, b), lead + (w.shape[0],)), backend, x._device)
+        return _new(_linear(x, kernels, data, w, b), backend, x._device)
 
     @staticmethod
     def backward(ctx, grad):
