@@ -160,6 +160,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         onnx,
         optim,
         plugin,
+        profiler,
         testing,
         utils,
     )
@@ -264,6 +265,7 @@ def __getattr__(name: str) -> _typing.Any:
         "compiler",
         "func",
         "special",
+        "profiler",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
