@@ -7,7 +7,7 @@ Example::
     ...     with record_function("step"):
     ...         y = ember.ones(4) * 2 + 1
     >>> [e.key for e in prof.key_averages()]
-    ['step', 'aten::mul', 'aten::add']
+    ['step', 'aten::ones', 'aten::mul', 'aten::add']
 
 See :class:`profile` for what is recorded, and the profiling guide in the documentation.
 """

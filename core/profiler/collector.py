@@ -10,7 +10,9 @@ stops:
   engine runs as PyTorch names it (``autograd::engine::evaluate_function: MulBackward0``
   around ``MulBackward0``), with the ops of the backward nested inside;
 * a wrapper around the engine's accumulation into a leaf's ``.grad``
-  (``torch::autograd::AccumulateGrad``, PyTorch's name).
+  (``torch::autograd::AccumulateGrad``, PyTorch's name);
+* wrappers around the public calls that PyTorch records as one op and ember runs as several
+  Functions or none (:mod:`ember.profiler.entry_points`).
 
 Ranges nest per thread: a range opened while another is open on the same thread is its child.
 One collector records at a time, for every thread of the process.
@@ -34,6 +36,7 @@ from ..autograd import engine
 from ..autograd.apply_layers import ApplyFunction, set_apply_layer
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import entry_points
 from .events import EventList, FunctionEvent
 from .op_names import op_event_names
 
@@ -133,33 +136,36 @@ class Collector:
 
     # -- the ops -------------------------------------------------------------------------------------
 
-    def _open_op(self, names: tuple[str, ...], args: tuple[Any, ...]) -> list[FunctionEvent]:
+    def _open_op(self, names: tuple[str, ...], args: tuple[Any, ...]) -> tuple[list[FunctionEvent], float]:
+        """The events of an op (outermost first) and its start time; the event of the public call
+        that runs it under the same name (``aten::add_`` for ``aten::add``) is its first event."""
         if self.use_device is not None:
             _synchronize(args, self.use_device)
-        return [self.open(name, args) for name in names]
+        stack = self._stack()
+        adopted = []
+        if stack and stack[-1].wraps_op and stack[-1].name in (names[0], names[0] + "_"):
+            adopted, names = [stack[-1]], names[1:]
+        start = (time.perf_counter_ns() - self.start_ns) / 1e3
+        return adopted + [self.open(name, args) for name in names], start
 
-    def _close_op(self, events: list[FunctionEvent], outputs: Any, args: tuple[Any, ...]) -> None:
+    def _close_op(self, events: list[FunctionEvent], start: float, outputs: Any, args: tuple[Any, ...]) -> None:
         outs = outputs if isinstance(outputs, tuple) else (outputs,)
         device = _synchronize(outs, self.use_device) if self.use_device is not None else None
-        start = events[0].time_range.start
-        self.close(events[0])
+        end = (time.perf_counter_ns() - self.start_ns) / 1e3
+        opened = [event for event in events if not event.wraps_op]
+        if opened:
+            self.close(opened[0])
         if device is not None:
             for event in events:
-                event.device_time_total = event.time_range.end - start
+                event.measured_device_time = (event.measured_device_time or 0.0) + end - start
         node = next((out.grad_fn for out in outs if isinstance(out, Tensor) and out.grad_fn is not None), None)
         if node is not None:
             for event in events:
                 event.sequence_nr = node._sequence_nr
         if self.profile_memory:
             cpu, accelerator = _new_bytes(outs, args)
-            for event in events:
-                event.cpu_memory_usage += cpu
-                event.device_memory_usage += accelerator
-            parent = events[0].cpu_parent
-            while parent is not None:  # a parent's usage counts its children's
-                parent.cpu_memory_usage += cpu
-                parent.device_memory_usage += accelerator
-                parent = parent.cpu_parent
+            events[-1].own_cpu_memory += cpu  # the innermost: its parents count their children's
+            events[-1].own_device_memory += accelerator
 
     # -- start and stop ------------------------------------------------------------------------------
 
@@ -173,6 +179,7 @@ class Collector:
         _active = self
         set_apply_layer("profiler", _profiling_layer)
         _patch_backwards(Function)
+        entry_points.install(self)
         engine._accumulate_into_leaf = _profiled_accumulate
 
     def stop(self) -> EventList:
@@ -180,6 +187,7 @@ class Collector:
         global _active
         if _active is self:
             engine._accumulate_into_leaf = _original_accumulate
+            entry_points.remove()
             _restore_backwards()
             set_apply_layer("profiler", None)
             _active = None
@@ -203,13 +211,13 @@ def _profiling_layer(inner: ApplyFunction) -> ApplyFunction:
             return inner(cls, *args, **kwargs)
         if cls not in _visited:
             _patch_backwards(cls)  # a Function class defined while recording
-        events = collector._open_op(names, args)  # type: ignore[union-attr]
+        events, start = collector._open_op(names, args)  # type: ignore[union-attr]
         try:
             outputs = inner(cls, *args, **kwargs)
         except BaseException:
-            collector.close(events[0])  # type: ignore[union-attr]
+            collector._close_op(events, start, None, args)  # type: ignore[union-attr]
             raise
-        collector._close_op(events, outputs, args)  # type: ignore[union-attr]
+        collector._close_op(events, start, outputs, args)  # type: ignore[union-attr]
         return outputs
 
     return profiling_apply

@@ -115,6 +115,8 @@ class FunctionEvent(_TimesAsText):
     overload_name = ""
     device_type = DeviceType.CPU
     device_index = 0
+    #: recorded around a public call (:mod:`ember.profiler.entry_points`) rather than a Function
+    wraps_op = False
 
     def __init__(
         self,
@@ -143,10 +145,11 @@ class FunctionEvent(_TimesAsText):
         self.use_device = use_device
         self.cpu_children: list[FunctionEvent] = []
         self.cpu_parent: FunctionEvent | None = None
-        self.cpu_memory_usage = 0
-        self.device_memory_usage = 0
-        #: device time measured (with a device sync) for an op whose tensors are on an accelerator
-        self.device_time_total = 0.0
+        #: bytes of the tensors this range itself made, on the CPU and on an accelerator
+        self.own_cpu_memory = 0
+        self.own_device_memory = 0
+        #: the time of an op on an accelerator, measured with a device sync around it (None: not measured)
+        self.measured_device_time: float | None = None
 
     @property
     def key(self) -> str:
@@ -164,16 +167,31 @@ class FunctionEvent(_TimesAsText):
         return self.cpu_time_total - sum(child.cpu_time_total for child in self.cpu_children)
 
     @property
+    def device_time_total(self) -> float:
+        """The device time of an op measured on an accelerator; of another range, its children's."""
+        if self.measured_device_time is not None:
+            return self.measured_device_time
+        return sum(child.device_time_total for child in self.cpu_children)
+
+    @property
     def self_device_time_total(self) -> float:
         return self.device_time_total - sum(child.device_time_total for child in self.cpu_children)
 
     @property
+    def cpu_memory_usage(self) -> int:
+        return self.own_cpu_memory + sum(child.cpu_memory_usage for child in self.cpu_children)
+
+    @property
     def self_cpu_memory_usage(self) -> int:
-        return self.cpu_memory_usage - sum(child.cpu_memory_usage for child in self.cpu_children)
+        return self.own_cpu_memory
+
+    @property
+    def device_memory_usage(self) -> int:
+        return self.own_device_memory + sum(child.device_memory_usage for child in self.cpu_children)
 
     @property
     def self_device_memory_usage(self) -> int:
-        return self.device_memory_usage - sum(child.device_memory_usage for child in self.cpu_children)
+        return self.own_device_memory
 
     def __repr__(self) -> str:
         return (
@@ -266,8 +284,9 @@ class EventList(list):
 
     Example::
 
+        >>> x = ember.ones(4)
         >>> with ember.profiler.profile() as prof:
-        ...     y = ember.ones(4) * 2
+        ...     y = x * 2
         >>> events = prof.events()
         >>> [e.name for e in events]
         ['aten::mul']

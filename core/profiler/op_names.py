@@ -5,8 +5,10 @@ Function by the ATen operator PyTorch runs for it, so that a script that picks e
 (``"aten::mm"``, ``"aten::conv2d"``) reads the same out of ember's profile. Where PyTorch runs a
 composite op that calls a kernel op (``aten::linear`` calling ``aten::addmm``), the event is
 nested the same way. A Function with no entry here is named from its class (``_Add`` ->
-``aten::add``, ``Log1p`` -> ``aten::log1p``); a user's own ``Function`` gets no event of its
-own (PyTorch records the ops inside it), nor do ember's internal helper nodes.
+``aten::add``, ``Log1p`` -> ``aten::log1p``), in the ``ember::`` namespace for the building
+blocks PyTorch has no op for (``ember::normalize`` inside ``aten::layer_norm``); a user's own
+``Function`` gets no event of its own (PyTorch records the ops inside it), nor do ember's
+internal helper nodes.
 """
 
 from __future__ import annotations
@@ -94,6 +96,17 @@ _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
     "_MatrixExp": _fixed("aten::linalg_matrix_exp"),
     "_SolveTriangular": _fixed("aten::linalg_solve_triangular"),
     "_Svdvals": _fixed("aten::linalg_svdvals"),
+    "_LogAddExp": _fixed("aten::logaddexp"),
+    "_XLogY": _fixed("aten::xlogy"),
+    "_XLog1PY": _fixed("aten::special_xlog1py"),
+    "_LogCumSumExp": _fixed("aten::logcumsumexp"),
+    "_GammaInc": _fixed("aten::igamma"),
+    "_GammaIncC": _fixed("aten::igammac"),
+    "_Zeta": _fixed("aten::special_zeta"),
+    "_LuFactor": _fixed("aten::linalg_lu_factor"),
+    "_ConstantPad": _fixed("aten::constant_pad_nd"),
+    "_MultiLabelMargin": _fixed("aten::multilabel_margin_loss"),
+    "_MultiMargin": _fixed("aten::multi_margin_loss"),
     "Bessel_j0": _fixed("aten::special_bessel_j0"),
     "Bessel_j1": _fixed("aten::special_bessel_j1"),
     "Erfcx": _fixed("aten::special_erfcx"),
@@ -107,6 +120,35 @@ _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
 
 #: ember's internal nodes that are no operator of their own (the ops inside them are recorded)
 _UNRECORDED = frozenset({"_DelayedError", "_BackwardHookFunction", "_Checkpoint", "_ReentrantCheckpoint", "_Pin"})
+#: ember's building blocks that PyTorch has no ATen op for: named ``ember::<name>`` (module, class name)
+_EMBER_ONLY = frozenset(
+    {
+        ("ember.nn.functional.normalization", "_Normalize"),
+        ("ember.nn.functional.normalization", "_GroupScale"),
+        ("ember.nn.functional.normalization", "_CrossMapLRN2d"),
+        ("ember.nn.functional.padding", "_TakeAxis"),
+        ("ember.nn.functional.padding", "_TakeAxisBackward"),
+        ("ember.nn.functional.pooling", "_ToPlane"),
+        ("ember.nn.functional.pooling", "_MaxByIndex"),
+        ("ember.nn.functional.pooling", "_Average"),
+        ("ember.nn.functional.pooling", "_Gather"),
+        ("ember.nn.functional.pooling", "_ScatterAdd"),
+        ("ember.nn.functional.pooling", "_AvgPoolBackward"),
+        ("ember.nn.functional.pooling", "_Unpool"),
+        ("ember.nn.functional.activation", "_SoftmaxKernel"),
+        ("ember.ops.arithmetic", "_Unary"),
+        ("ember.ops.arithmetic", "_Pointwise"),
+        ("ember.ops.arithmetic", "_Binary"),
+        ("ember.ops.arithmetic", "_KernelBinary"),
+        ("ember.ops.arithmetic", "_Extremum"),
+        ("ember.nn.functional.vision", "_GatherPoints"),
+        ("ember.nn.functional.vision", "_GatherPointsBackward"),
+        ("ember.nn.modules.rnn", "_RecurrentLayer"),
+        ("ember.ops.reduction", "_Extremum"),
+        ("ember.ops.special_functions", "_InFloat64Binary"),
+        ("ember.sparse", "_DenseGradProduct"),
+    }
+)
 
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NO_EVENT: Names = ()
@@ -120,7 +162,8 @@ def _names_of(cls: type) -> Names | Callable[[tuple[Any, ...]], Names]:
     named = _NAMED.get(cls.__name__)
     if named is not None:
         return named
-    return ("aten::" + _WORD_BOUNDARY.sub("_", cls.__name__.lstrip("_")).lower(),)
+    namespace = "ember::" if (cls.__module__, cls.__name__) in _EMBER_ONLY else "aten::"
+    return (namespace + _WORD_BOUNDARY.sub("_", cls.__name__.lstrip("_")).lower(),)
 
 
 def op_event_names(cls: type, args: tuple[Any, ...]) -> Names:
