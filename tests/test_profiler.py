@@ -146,6 +146,12 @@ def test_record_shapes_of_common_ops_match_torch():
         ember.ones(2, 3) + ember.ones(3)
     grouped = {(a.key, str(a.input_shapes)) for a in prof.key_averages(group_by_input_shape=True)}
     assert ("aten::add", "[[2, 3], [3]]") in grouped
+    for T in (ember, torch):  # the shapes are a column only where the averages are grouped by them
+        x = T.ones(2, 3)
+        with T.profiler.profile(record_shapes=True) as prof:
+            x * 2
+        assert "Input Shapes" not in prof.key_averages().table()
+        assert "Input Shapes" in prof.key_averages(group_by_input_shape=True).table()
 
 
 @pytest.mark.parametrize(
@@ -510,3 +516,41 @@ def test_profiler_action_values_are_torch():
         (a.name, a.value) for a in torch.profiler.ProfilerAction if a.name != "DEVICE_STOPPED"
     ]
     assert {a.name: a.value for a in ProfilerActivity}.items() >= {"CPU": 0, "CUDA": 3}.items()
+
+
+def test_device_time_measured_with_a_sync_only_while_recording(device, monkeypatch):
+    x = ember.ones(64, 64, device=device)
+    backend = x._backend
+    syncs = []
+    original = backend.synchronize
+    monkeypatch.setattr(backend, "synchronize", lambda index=None: syncs.append(index) or original(index))
+    accelerator = ember.device(device).type != "cpu"
+    activity = ProfilerActivity.CUDA if ember.device(device).type == "cuda" else ProfilerActivity.PrivateUse1
+    with profile(activities=[ProfilerActivity.CPU, activity]) as prof:
+        with record_function("block"):
+            (x @ x) * 2
+    assert bool(syncs) == accelerator
+    events = prof.events()
+    _assert_nested(events)
+    ops = [e for e in events if e.name in ("aten::mm", "aten::mul")]
+    assert len(ops) == 2 and all((e.device_time_total > 0) == accelerator for e in ops)
+    block = events[0]
+    assert block.device_time_total == pytest.approx(sum(c.device_time_total for c in block.cpu_children))
+    assert block.self_device_time_total == pytest.approx(0.0, abs=1e-6)
+    recorded = len(syncs)
+    (x @ x) * 2  # noqa: B018 - the ops after the profiler stopped
+    assert len(syncs) == recorded
+
+
+def test_with_stack_keeps_the_callers_frames(tmp_path):
+    x = ember.ones(3)
+    with profile(with_stack=True) as prof:
+        x * 2
+    (mul,) = prof.events()
+    assert __file__ in mul.stack[0] and "test_with_stack_keeps_the_callers_frames" in mul.stack[0]
+    path = tmp_path / "stacks.txt"
+    prof.export_stacks(str(path))
+    (line,) = path.read_text().splitlines()
+    assert line.split(";")[-2] == mul.stack[0] and line.split(";")[-1].startswith("aten::mul ")
+    grouped = prof.key_averages(group_by_stack_n=1)
+    assert grouped[0].stack == mul.stack[:1]

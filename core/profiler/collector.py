@@ -300,7 +300,8 @@ def _shapes(values: tuple[Any, ...]) -> list[list[int]]:
 
 
 def _python_stack() -> list[str]:
-    frames = traceback.extract_stack()[:-1]
+    """The Python frames of the call outside ember, innermost first (as PyTorch lists them)."""
+    frames = reversed(traceback.extract_stack()[:-1])
     return [
         f"{frame.filename}({frame.lineno}): {frame.name}"
         for frame in frames

@@ -93,8 +93,8 @@ class FunctionEvent(_TimesAsText):
         time_range (Interval): start and end, microseconds since the profiler started.
         input_shapes (list): the shape of each argument (``[]`` for a non-tensor) with
             ``record_shapes=True``, else ``[]``.
-        stack (list[str]): the Python frames ``"file(line): function"`` of the call, innermost
-            last, with ``with_stack=True``.
+        stack (list[str]): the Python frames ``"file(line): function"`` of the call outside
+            ember, innermost first, with ``with_stack=True``.
         cpu_children (list[FunctionEvent]): the ranges directly inside it, on its thread.
         cpu_parent (FunctionEvent or None): the range directly around it.
         sequence_nr (int): the sequence number of the autograd node that the op made or that
@@ -212,7 +212,8 @@ class FunctionEventAvg(_TimesAsText):
         self_cpu_time_total (float): the sum of their self times.
         device_time_total (float): the sum of their device times (``self_device_time_total``:
             of their self device times).
-        input_shapes (list): the shapes of the first event (the key's when grouped by shapes).
+        input_shapes (list): the key's shapes when grouped by them, else ``[]``.
+        stack (list[str]): the key's frames when grouped by them, else ``[]``.
     """
 
     def __init__(self) -> None:
@@ -366,7 +367,8 @@ class EventList(list):
         self, group_by_input_shapes: bool = False, group_by_stack_n: int = 0, group_by_overload_name: bool = False
     ) -> EventList:
         """One :class:`FunctionEventAvg` per key: the name, and the input shapes or the first
-        ``group_by_stack_n`` frames of the stack when asked."""
+        ``group_by_stack_n`` frames of the stack when asked (the averages keep the shapes and
+        the frames only then)."""
         averages: dict[tuple[Any, ...], FunctionEventAvg] = {}
         for event in self:
             key: tuple[Any, ...] = (event.key, event.node_id)
@@ -380,8 +382,10 @@ class EventList(list):
             if average is None:
                 average = averages[key] = FunctionEventAvg()
             average.add(event)
-            if group_by_stack_n == 0:
-                average.stack = []
+        for average in averages.values():  # what the key holds, as PyTorch keeps it
+            average.stack = (average.stack or [])[:group_by_stack_n]
+            if not group_by_input_shapes:
+                average.input_shapes = []
         return EventList(
             averages.values(), use_device=self._use_device, profile_memory=self._profile_memory, with_flops=False
         )

@@ -250,4 +250,4 @@ class profile:  # noqa: N801 - PyTorch's name
         with open(path, "w", encoding="utf-8") as f:
             for event in self.events():
                 if event.stack:
-                    f.write(";".join([*event.stack, event.name]) + f" {int(getattr(event, metric))}\n")
+                    f.write(";".join([*reversed(event.stack), event.name]) + f" {int(getattr(event, metric))}\n")
