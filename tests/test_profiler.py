@@ -554,3 +554,27 @@ def test_with_stack_keeps_the_callers_frames(tmp_path):
     assert line.split(";")[-2] == mul.stack[0] and line.split(";")[-1].startswith("aten::mul ")
     grouped = prof.key_averages(group_by_stack_n=1)
     assert grouped[0].stack == mul.stack[:1]
+
+
+def test_training_step_of_a_small_cnn_matches_torch():
+    """The ops of a forward pass and the optimizer's ranges, as torch records them for the same model."""
+
+    def ranges(T):
+        T.manual_seed(0)
+        nn = T.nn
+        model = nn.Sequential(
+            nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 10), nn.BatchNorm1d(10)
+        )
+        optimizer = T.optim.Adam(model.parameters())
+        x, y = T.randn(8, 1, 8, 8), T.randint(0, 10, (8,))
+        with T.profiler.profile() as prof:
+            with T.profiler.record_function("forward"):
+                loss = nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            with T.profiler.record_function("optimizer"):
+                optimizer.step()
+                optimizer.zero_grad()
+        ranges = {e.name: [c.name for c in e.cpu_children] for e in prof.events() if e.is_user_annotation}
+        return ranges["forward"], ranges["optimizer"]
+
+    assert ranges(ember) == ranges(torch)

@@ -28,6 +28,18 @@ _FUNCTIONAL = (
     "kl_div", "pad", "hardtanh", "leaky_relu", "elu", "softplus", "cosine_similarity", "one_hot",
     "max_unpool1d", "max_unpool2d", "max_unpool3d",
 )  # fmt: skip
+#: ``ember.nn.functional`` names whose Function has PyTorch's name but which prepare their operands with
+#: other ops first (a reshape in ``batch_norm``): recorded around the call, the Function's event is theirs
+_FUNCTIONAL_AROUND_FUNCTION = {
+    "linear": "aten::linear",
+    "conv1d": "aten::conv1d",
+    "conv2d": "aten::conv2d",
+    "conv3d": "aten::conv3d",
+    "batch_norm": "aten::batch_norm",
+    "embedding": "aten::embedding",
+    "dropout": "aten::dropout",
+    "cross_entropy": "aten::cross_entropy_loss",
+}
 #: the factory functions of ``ember``, which make tensors without a Function
 _FACTORIES = (
     "zeros", "ones", "empty", "full", "rand", "randn", "randint", "randperm", "arange", "linspace",
@@ -49,7 +61,9 @@ EventName = str | Callable[[tuple[Any, ...]], str]
 def _recorded(function: Callable[..., Any], name: EventName, collector: Any) -> Callable[..., Any]:
     @functools.wraps(function)
     def recorded(*args: Any, **kwargs: Any) -> Any:
-        event = collector.open(name if isinstance(name, str) else name(args), args)
+        event_name = name if isinstance(name, str) else name(args)
+        # an optimizer's range is a user annotation in PyTorch (its record_function), an op's is not
+        event = collector.open(event_name, args, is_user_annotation=not event_name.startswith("aten::"))
         event.wraps_op = True
         try:
             return function(*args, **kwargs)
@@ -70,6 +84,7 @@ def _targets() -> list[tuple[Any, str, EventName]]:
     from ..tensor_methods import INPLACE_ALIASES
 
     targets: list[tuple[Any, str, EventName]] = [(F, name, f"aten::{name}") for name in _FUNCTIONAL]
+    targets += [(F, name, event) for name, event in _FUNCTIONAL_AROUND_FUNCTION.items()]
     targets += [(ember, name, f"aten::{name}") for name in _FACTORIES if hasattr(ember, name)]
     targets += [(Tensor, name, f"aten::{name}") for name in _TENSOR_METHODS]
     targets += [
