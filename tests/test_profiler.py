@@ -344,7 +344,18 @@ def test_optimizer_steps_named_as_torch():
 def _hooks():
     from ember.optim import SGD
 
+    def functions():
+        pending, found = [Function], {}
+        while pending:
+            cls = pending.pop()
+            pending.extend(cls.__subclasses__())
+            found[cls] = cls.__dict__.get("backward")
+        return found
+
     return (
+        dict(vars(ember.Tensor)),
+        dict(vars(ember.nn.functional)),
+        functions(),
         Function.__dict__["apply"],
         _Binary.__dict__["backward"],
         engine._accumulate_into_leaf,
@@ -353,7 +364,7 @@ def _hooks():
         ember.Tensor.__dict__.get("t"),
         ember.zeros,
         ember.nn.functional.layer_norm,
-        SGD.__dict__["step"],
+        SGD.__dict__.get("step"),
         ember.nn.MaxPool2d.__dict__["_functional"],
     )
 
@@ -380,6 +391,16 @@ def test_nothing_left_on_the_op_path_after_exit():
         prof.step()
         assert _hooks() != before  # recording
     assert _hooks() == before
+
+
+def test_a_wrapper_kept_past_the_profiler_passes_calls_on():
+    with profile():
+        kept = ember.nn.functional.layer_norm  # the recording wrapper
+    x = ember.ones(2, 4)
+    with profile() as prof:
+        kept(x, (4,))
+    assert kept is not ember.nn.functional.layer_norm
+    assert [e.name for e in prof.events()] == ["ember::normalize"]  # not recorded by the stale wrapper
 
 
 def test_profiler_and_anomaly_mode_compose():

@@ -65,6 +65,10 @@ class Collector:
         with_stack (bool): keep the Python stack of each op's call.
         use_device (str, optional): a device type (``"cuda"``, ``"opencl"``) whose ops are timed
             with a device synchronization around them, and whose time the events report.
+
+    Attributes:
+        events (list[FunctionEvent]): the ranges recorded so far.
+        running (bool): between :meth:`start` and :meth:`stop`.
     """
 
     def __init__(
@@ -82,7 +86,7 @@ class Collector:
         self.events: list[FunctionEvent] = []
         self._ids = itertools.count(1)
         self._local = threading.local()
-        self._running = False
+        self.running = False
 
     # -- the ranges ---------------------------------------------------------------------------------
 
@@ -131,7 +135,7 @@ class Collector:
                 inner.time_range.end = end
                 if inner is event:
                     break
-        elif event.time_range.end == 0.0 and self._running:  # opened on another thread
+        elif event.time_range.end == 0.0 and self.running:  # opened on another thread
             event.time_range.end = end
 
     # -- the ops -------------------------------------------------------------------------------------
@@ -175,7 +179,7 @@ class Collector:
         if _active is not None:
             raise RuntimeError("Profiler is already enabled: one profiler records at a time")
         self.start_ns = time.perf_counter_ns()
-        self._running = True
+        self.running = True
         _active = self
         set_apply_layer("profiler", _profiling_layer)
         _patch_backwards(Function)
@@ -192,7 +196,7 @@ class Collector:
             set_apply_layer("profiler", None)
             _active = None
         end = (time.perf_counter_ns() - self.start_ns) / 1e3
-        self._running = False
+        self.running = False
         for event in self.events:
             if event.time_range.end == 0.0:
                 event.time_range.end = end

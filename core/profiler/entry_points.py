@@ -8,7 +8,9 @@ event named as PyTorch names it around the call, and put back when it stops. A F
 under the same name (``x.add_`` -> ``aten::add_`` -> ...) is not recorded twice.
 
 A call reached by a reference taken before recording started (``from ember import zeros``) is
-not recorded by name; its Functions still are.
+not recorded by name; its Functions still are. A wrapper that code took a reference to while
+recording (a class made then that stores ``F.max_pool2d``) only passes the call on once the
+profiler stops.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ EventName = str | Callable[[tuple[Any, ...]], str]
 def _recorded(function: Callable[..., Any], name: EventName, collector: Any) -> Callable[..., Any]:
     @functools.wraps(function)
     def recorded(*args: Any, **kwargs: Any) -> Any:
+        if not collector.running:  # a reference someone took while recording, used after it stopped
+            return function(*args, **kwargs)
         event_name = name if isinstance(name, str) else name(args)
         # an optimizer's range is a user annotation in PyTorch (its record_function), an op's is not
         event = collector.open(event_name, args, is_user_annotation=not event_name.startswith("aten::"))
