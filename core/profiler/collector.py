@@ -152,7 +152,11 @@ class Collector:
         start = (time.perf_counter_ns() - self.start_ns) / 1e3
         return adopted + [self.open(name, args) for name in names], start
 
-    def _close_op(self, events: list[FunctionEvent], start: float, outputs: Any, args: tuple[Any, ...]) -> None:
+    def _close_op(
+        self, events: list[FunctionEvent], start: float, outputs: Any, args: tuple[Any, ...], node_type: type
+    ) -> None:
+        """Close the events of an op that returned ``outputs``; ``node_type``: the class of the
+        backward node it makes, whose sequence number links the op to its backward."""
         outs = outputs if isinstance(outputs, tuple) else (outputs,)
         device = _synchronize(outs, self.use_device) if self.use_device is not None else None
         end = (time.perf_counter_ns() - self.start_ns) / 1e3
@@ -162,7 +166,7 @@ class Collector:
         if device is not None:
             for event in events:
                 event.measured_device_time = (event.measured_device_time or 0.0) + end - start
-        node = next((out.grad_fn for out in outs if isinstance(out, Tensor) and out.grad_fn is not None), None)
+        node = next((out.grad_fn for out in outs if isinstance(out, Tensor) and type(out.grad_fn) is node_type), None)
         if node is not None:
             for event in events:
                 event.sequence_nr = node._sequence_nr
@@ -219,9 +223,9 @@ def _profiling_layer(inner: ApplyFunction) -> ApplyFunction:
         try:
             outputs = inner(cls, *args, **kwargs)
         except BaseException:
-            collector._close_op(events, start, None, args)  # type: ignore[union-attr]
+            collector._close_op(events, start, None, args, cls._backward_cls)  # type: ignore[union-attr]
             raise
-        collector._close_op(events, start, outputs, args)  # type: ignore[union-attr]
+        collector._close_op(events, start, outputs, args, cls._backward_cls)  # type: ignore[union-attr]
         return outputs
 
     return profiling_apply
