@@ -166,7 +166,9 @@ class Collector:
         if device is not None:
             for event in events:
                 event.measured_device_time = (event.measured_device_time or 0.0) + end - start
-        node = next((out.grad_fn for out in outs if isinstance(out, Tensor) and type(out.grad_fn) is node_type), None)
+        node: Any = next(
+            (out.grad_fn for out in outs if isinstance(out, Tensor) and type(out.grad_fn) is node_type), None
+        )
         if node is not None:
             for event in events:
                 event.sequence_nr = node._sequence_nr
