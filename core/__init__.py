@@ -161,6 +161,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         onnx,
         optim,
         plugin,
+        profiler,
         testing,
         utils,
         version,
@@ -269,6 +270,7 @@ def __getattr__(name: str) -> _typing.Any:
         "func",
         "special",
         "version",
+        "profiler",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

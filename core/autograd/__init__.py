@@ -54,3 +54,12 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def __getattr__(name: str) -> Any:
+    # ``ember.autograd.profiler`` (PyTorch's original profiler API) is imported on first access
+    if name == "profiler":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.profiler")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

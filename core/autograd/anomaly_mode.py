@@ -5,8 +5,8 @@ While it is on, every recorded operation keeps the traceback of its forward call
 one raises PyTorch's ``RuntimeError("Function 'MulBackward0' returned nan values in its 0th
 output.")``, after a warning that shows the forward call that made the node.
 
-Off (the default) it costs nothing: switching it on swaps :meth:`Function.apply` for a recording
-wrapper, and switching it off puts the original back.
+Off (the default) it costs nothing: switching it on wraps :meth:`Function.apply` in a recording
+layer (:mod:`ember.autograd.apply_layers`), and switching it off removes the layer.
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..tensor import Tensor
-from .function import Function
+from .apply_layers import ApplyFunction, set_apply_layer
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-_original_apply = Function.__dict__["apply"]
 _state = {"enabled": False, "check_nan": True}
 
 
@@ -67,20 +66,23 @@ def _check_nan(node):
     return hook
 
 
-def _recording_apply(cls, *args, **kwargs):
-    outputs = _original_apply.__func__(cls, *args, **kwargs)
-    for out in outputs if isinstance(outputs, tuple) else (outputs,):
-        node = out.grad_fn if isinstance(out, Tensor) else None
-        if node is not None and "traceback_" not in getattr(node, "metadata", {}):
-            node.metadata = {"traceback_": traceback.format_stack()[:-2]}
-            node.register_hook(_check_nan(node))
-            break
-    return outputs
+def _recording_layer(inner: ApplyFunction) -> ApplyFunction:
+    def recording_apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        outputs = inner(cls, *args, **kwargs)
+        for out in outputs if isinstance(outputs, tuple) else (outputs,):
+            node = out.grad_fn if isinstance(out, Tensor) else None
+            if node is not None and "traceback_" not in getattr(node, "metadata", {}):
+                node.metadata = {"traceback_": traceback.format_stack()[:-2]}
+                node.register_hook(_check_nan(node))
+                break
+        return outputs
+
+    return recording_apply
 
 
 def _set(enabled: bool, check_nan: bool) -> None:
     _state["enabled"], _state["check_nan"] = bool(enabled), bool(check_nan)
-    Function.apply = classmethod(_recording_apply) if enabled else _original_apply  # type: ignore[method-assign, assignment]
+    set_apply_layer("anomaly", _recording_layer if enabled else None)
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name

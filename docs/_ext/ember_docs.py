@@ -33,6 +33,8 @@ API_MODULES = (
     "ember.nn.utils",
     "ember.nn.utils.rnn",
     "ember.autograd",
+    "ember.autograd.profiler",
+    "ember.profiler",
     "ember.optim",
     "ember.optim.lr_scheduler",
     "ember.utils.data",
