@@ -33,6 +33,7 @@ API_MODULES = (
     "ember.nn.utils",
     "ember.nn.utils.rnn",
     "ember.autograd",
+    "ember.autograd.forward_ad",
     "ember.optim",
     "ember.optim.lr_scheduler",
     "ember.utils.data",
