@@ -110,6 +110,23 @@ CASES = {
         [(5, 4), (8, 4), (8,), (3, 8)],
     ),
     "mse": (lambda L, F, x, y: F.mse_loss(x, y), [(4, 3), (4, 3)]),
+    # composites that reshape to the same shape (a view made without recording when nothing requires grad)
+    "same_shape_reshape": (
+        lambda L, F, x, y: (
+            x.reshape(3, 4),
+            x.repeat(2, 1),
+            x.repeat_interleave(2),
+            x.median(),
+            L.take_along_dim(x, L.tensor([[0], [1], [3]]), 1),
+            x.masked_select(x > 0),
+            L.linalg.cross(x[:, :3], y[:, :3]),
+            L.linalg.solve(x[:, :3], y),
+            F.prelu(x, y[0]),
+        ),
+        [(3, 4), (3, 4)],
+    ),
+    # backward formulas that select by the gradient's value (zero where it is zero)
+    "det_logcumsumexp": (lambda L, F, x: (L.linalg.det(x), x.logcumsumexp(1)), [(3, 3)]),
 }
 
 

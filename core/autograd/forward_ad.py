@@ -38,7 +38,16 @@ from . import function
 from . import tangents as dual
 from .engine import grad as _autograd_grad
 from .grad_mode import enable_grad, grad_state
-from .tangents import DualLevel, check_floating, check_tangent_size, in_layout, live, suspended, write_into
+from .tangents import (
+    DualLevel,
+    check_floating,
+    check_tangent_size,
+    cotangent_for,
+    in_layout,
+    live,
+    suspended,
+    write_into,
+)
 
 __all__ = ["UnpackedDualTensor", "dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual"]
 
@@ -288,10 +297,7 @@ def _by_double_backward(
     ``u`` against the input tangents is the Jacobian times the tangents."""
     differentiable = [_differentiable(ctx, o) for o in outs]
     with enable_grad():
-        cotangents = [
-            o.new_zeros(o.shape).requires_grad_() if d else (o.new_zeros(o.shape) if isinstance(o, Tensor) else None)
-            for o, d in zip(outs, differentiable)
-        ]
+        cotangents = [cotangent_for(o, d) if isinstance(o, Tensor) else None for o, d in zip(outs, differentiable)]
         grads = ctx.apply(*cotangents)
     pairs = [(g, t) for g, t in zip(grads, tangents) if t is not None and isinstance(g, Tensor) and g.requires_grad]
     wrt = [c for c, d in zip(cotangents, differentiable) if d]

@@ -22,6 +22,7 @@ __all__ = [
     "check_floating",
     "check_tangent_size",
     "close_level",
+    "cotangent_for",
     "drop_tangent",
     "in_layout",
     "live",
@@ -96,6 +97,16 @@ class DualLevel:
             tangent = tensor._view_replay(base_tangent)
         self.set(tensor, tangent)
         return tangent
+
+
+def cotangent_for(output: Tensor, requires_grad: bool = True) -> Tensor:
+    """The cotangent ``u`` at which the double-backward trick differentiates ``backward(u)``: ones.
+
+    ``backward`` is linear in ``u``, but some formulas select by ``u``'s value (det's
+    ``where(grad * det == 0, 0, ...)``, which keeps singular inputs finite): at ``u = 0`` they
+    take their zero branch and ``J t`` would come out 0; at ones they take the derivative's.
+    """
+    return output.new_ones(output.shape).requires_grad_(requires_grad)
 
 
 #: the level in force (one at a time, as PyTorch)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..autograd.functional import _grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
-from ..autograd.tangents import check_tangent_size
+from ..autograd.tangents import check_tangent_size, cotangent_for
 from ..tensor import Tensor
 from .argnums import split_aux
 from .level import Level, check_primal, check_tensor, detach_tree, flat_outputs
@@ -39,7 +39,7 @@ class _Linearization:
             self.outputs, self.out_spec = flat_outputs(output, api)
             self.attached = self.level.attached(self.outputs)
             differentiable = [o.requires_grad for o in self.outputs]
-            self.cotangents = [o.new_zeros(o.shape).requires_grad_(d) for o, d in zip(self.outputs, differentiable)]
+            self.cotangents = [cotangent_for(o, d) for o, d in zip(self.outputs, differentiable)]
             self.vjp = _grad(self.outputs, self.level.inputs, self.cotangents, create_graph=True)
         self.output, self.aux = (output, aux) if self.attached else (detach_tree(output), detach_tree(aux))
 
