@@ -546,3 +546,28 @@ def test_func_jvp_matches_forward_ad(device):
     with fwAD.dual_level():
         by_duals = fwAD.unpack_dual(F.softmax(fwAD.make_dual(xe, te).tanh(), 1)).tangent
     np.testing.assert_allclose(by_duals.cpu().numpy(), by_func.cpu().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_gradcheck_checks_forward_mode(device):
+    x = ember.tensor(randn(2, 3), dtype=ember.float64, device=device, requires_grad=True)
+    w = ember.tensor(randn(4, 3), dtype=ember.float64, device=device, requires_grad=True)
+    fn = lambda x, w: (F.softmax(F.linear(x, w).tanh(), 1), x.t()[1:])  # noqa: E731
+    assert ember.autograd.gradcheck(fn, (x, w), check_forward_ad=True)
+
+    class WrongJvp(_Sine):
+        @staticmethod
+        def jvp(ctx, tx):
+            (x,) = ctx.saved_tensors
+            return tx * x.sin()
+
+        @staticmethod
+        def backward(ctx, g):
+            return None
+
+    with pytest.raises(
+        ember.autograd.GradcheckError, match="Jacobian computed with forward mode mismatch for output 0"
+    ):
+        ember.autograd.gradcheck(WrongJvp.apply, (x,), check_forward_ad=True, check_backward_ad=False)
+    assert not ember.autograd.gradcheck(
+        WrongJvp.apply, (x,), check_forward_ad=True, check_backward_ad=False, raise_exception=False
+    )
