@@ -571,3 +571,28 @@ def test_gradcheck_checks_forward_mode(device):
     assert not ember.autograd.gradcheck(
         WrongJvp.apply, (x,), check_forward_ad=True, check_backward_ad=False, raise_exception=False
     )
+
+
+def test_module_with_batch_norm_beside_backward(device):
+    """A dual input through modules (batch norm in training mode updates its statistics): the tangent,
+    the parameters' gradients and the running statistics are torch's."""
+    x, t = randn(5, 4), randn(5, 4)
+
+    def build(lib):
+        nn = lib.nn
+        return nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 3), nn.LayerNorm(3)).double()
+
+    expected_model, model = build(torch), build(ember).to(device)
+    model.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in expected_model.state_dict().items()})
+    with tfwAD.dual_level():
+        out = expected_model(tfwAD.make_dual(torch.tensor(x), torch.tensor(t)))
+        expected = tfwAD.unpack_dual(out).tangent
+        out.sum().backward()
+    with fwAD.dual_level():
+        out = model(fwAD.make_dual(ember.tensor(x, device=device), ember.tensor(t, device=device)))
+        tangent = fwAD.unpack_dual(out).tangent
+        out.sum().backward()
+        assert fwAD.unpack_dual(model[1].running_mean).tangent is None
+    assert_close(tangent, expected)
+    assert_close(model[0].weight.grad, expected_model[0].weight.grad)
+    assert_close(model[1].running_var, expected_model[1].running_var)
