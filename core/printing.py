@@ -142,6 +142,11 @@ def tensor_repr(t):
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t._requires_grad:
         extras.append("requires_grad=True")
+    from .autograd.tangents import tangent_of  # the layers above printing
+
+    tangent = tangent_of(t)
+    if tangent is not None:
+        extras.append(f"tangent={tangent!r}")
     text = prefix + body
     for extra in extras:  # on a new line where the last one would run past the line width, as PyTorch
         if len(text) - text.rfind("\n") + 1 + len(extra) + 2 > _options["linewidth"]:

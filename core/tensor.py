@@ -132,6 +132,10 @@ TENSOR_PREHOOK, RETAIN_GRAD_PREHOOK, NODE_PREHOOK = 0, 1, 2
 
 _backend_cache = {}
 
+#: called with a tensor that ``detach_`` cut from the graph while a forward-mode level is in force
+#: (``ember.autograd.tangents`` sets it, to drop the tensor's tangent), None otherwise
+in_place_detach_listener: Callable[[Tensor], None] | None = None
+
 # The two questions the tensor asks of the layers above it, which the plugin host and the op
 # modules answer; ember.tensor_methods.install() connects them once, at ``import ember``.
 _backend_registry = None  # () -> the plugin host's BackendRegistry (ember.plugin.backend_registry)
@@ -727,6 +731,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         """
         self.grad_fn = None
         self._requires_grad = False
+        if in_place_detach_listener is not None:
+            in_place_detach_listener(self)
         return self
 
     @property

@@ -136,6 +136,17 @@ def _jvp_case(lib, fn, x, y, tx, ty):
     return fn.jvp(lambda x, y: f_vector(lib, x, y), (x, y), (tx, ty))
 
 
+def test_jvp_where_backward_selects_by_the_gradient(device):
+    """det's backward is zero where ``grad * det`` is (singular inputs stay finite), logcumsumexp's takes
+    the log of the gradient: the Jacobian-vector product is still torch's, not 0 or NaN."""
+    x, t = randn(3, 3), randn(3, 3)
+    for name in ("det", "logcumsumexp"):
+        fn = {"det": lambda lib: lib.linalg.det, "logcumsumexp": lambda lib: lambda a: a.logcumsumexp(1)}[name]
+        _, got = ember.func.jvp(fn(ember), (ember.tensor(x, device=device),), (ember.tensor(t, device=device),))
+        _, expected = torch.func.jvp(fn(torch), (torch.tensor(x),), (torch.tensor(t),))
+        assert_close(got, expected, what=name)
+
+
 def _jvp_aux(lib, fn, x, t):
     return fn.jvp(lambda x: (x.exp(), x.sum()), (x,), (t,), has_aux=True)
 

@@ -198,3 +198,12 @@ def test_copies_keep_pytorchs_preserve_format_layout(device, name):
         assert actual.is_contiguous() is expected.is_contiguous()
     if expected.is_contiguous():
         np.testing.assert_array_equal(actual.view(-1).cpu().numpy(), expected.view(-1).numpy())
+
+
+def test_layout_of_a_computed_0d_tensor(device, dtype):
+    """A 0-d result (which NumPy hands back as a scalar) has torch's layout: no strides, offset 0."""
+    for make in (lambda lib: lib.tensor(3.0, dtype=getattr(lib, dtype.name)) * 2, lambda lib: lib.ones(3).sum()):
+        x, tx = make(ember), make(torch)
+        if device != "cpu":
+            x = x.to(device)
+        assert (x.stride(), x.storage_offset()) == (tx.stride(), tx.storage_offset())

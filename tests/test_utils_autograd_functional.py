@@ -238,3 +238,13 @@ def test_set_multithreading_enabled_matches_torch():
         lib.autograd.set_multithreading_enabled(True)
         states.append(seen)
     assert states[0] == states[1] == [True, False, [3.0, 3.0], False, False]
+
+
+def test_jvp_of_det_as_torch():
+    """det's backward is zero where ``grad * det`` is: the back trick must not differentiate it at a
+    zero cotangent (it gave 0 where torch gives det(A) tr(A^-1 T))."""
+    rng = np.random.default_rng(3)
+    a, t = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    _, got = ember.autograd.functional.jvp(ember.linalg.det, ember.tensor(a), ember.tensor(t))
+    _, expected = torch.autograd.functional.jvp(torch.linalg.det, torch.tensor(a), torch.tensor(t))
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-10)

@@ -108,6 +108,8 @@ class NumpyBackend(Backend):
         return array.flags.c_contiguous
 
     def layout(self, array):
+        if isinstance(array, np.generic):  # a 0-d result NumPy returns as a scalar: a storage of its own
+            return (), 0
         root = _root(array)
         size = array.itemsize
         return tuple(s // size for s in array.strides), (array.ctypes.data - root.ctypes.data) // size

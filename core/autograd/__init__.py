@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor, tensor
-from . import functional, graph
+from . import forward_ad, functional, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import backward, grad, run_backward
 from .function import Function, FunctionCtx, once_differentiable
@@ -36,6 +36,7 @@ __all__ = [
     "inference_mode",
     "is_inference_mode_enabled",
     "once_differentiable",
+    "forward_ad",
     "functional",
     "graph",
     "detect_anomaly",

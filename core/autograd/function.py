@@ -51,6 +51,20 @@ def connect_rebase_view(rebase_view: Callable[..., Any]) -> None:
     _rebase_view = rebase_view
 
 
+#: the forward-mode rule in force, which gives the outputs of an op on dual tensors their tangents:
+#: ``rule.prepare(cls, ctx, args)`` before ``forward`` (the input tangents, or None; with tangents,
+#: forward mode is suspended until ``forward`` returns: its own ops compute none), then
+#: ``rule.propagate(cls, ctx, args, kwargs, outputs, tangents)``. Set by ``ember.autograd.forward_ad``
+#: while a dual level is, None otherwise (one global read per op)
+tangent_rule: Any = None
+
+
+def connect_forward_ad(rule: Any) -> None:
+    """Set :data:`tangent_rule` (``ember.autograd.forward_ad`` does, on entering and leaving a level)."""
+    global tangent_rule
+    tangent_rule = rule
+
+
 class Node:
     """A vertex of the backward graph.
 
@@ -163,6 +177,10 @@ class FunctionCtx(Node):
         """Keep tensors for backward; they are checked against in-place changes when read."""
         self._saved = tensors
 
+    def save_for_forward(self, *tensors: Tensor | None) -> None:
+        """Keep tensors for ``jvp`` (forward mode), where ``ctx.saved_tensors`` gives them."""
+        self._saved_for_forward = tensors
+
     def mark_dirty(self, *tensors: Tensor) -> None:
         """Declare inputs that ``forward`` modified in place (and returns)."""
         self._dirty = tensors
@@ -269,6 +287,37 @@ class Function(metaclass=_FunctionMeta):
         raise NotImplementedError("Function subclasses must implement backward to be differentiated")
 
     @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        """Forward mode's rule: the tangent of each output of ``forward`` from the tangents of its
+        inputs (one per argument of ``forward``: zeros for a tensor that carries none, None for
+        the others). ``ctx.saved_tensors`` gives what ``forward`` kept with ``ctx.save_for_forward``;
+        an input that ``forward`` modified in place has its tangent modified in place and returned.
+
+        Example::
+
+            >>> import ember.autograd.forward_ad as fwAD
+            >>> class Cube(ember.autograd.Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         ctx.save_for_forward(x)
+            ...         return x**3
+            ...     @staticmethod
+            ...     def backward(ctx, grad):
+            ...         raise NotImplementedError
+            ...     @staticmethod
+            ...     def jvp(ctx, tangent):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 3 * x**2 * tangent
+            >>> with fwAD.dual_level():
+            ...     x = fwAD.make_dual(ember.tensor([2.0]), ember.tensor([1.0]))
+            ...     fwAD.unpack_dual(Cube.apply(x)).tangent
+            tensor([12.])
+        """
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with forward mode AD."
+        )
+
+    @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> Any:
         """Fill ``ctx`` for a ``forward`` that takes no ``ctx`` (PyTorch's new style).
 
@@ -313,6 +362,8 @@ class Function(metaclass=_FunctionMeta):
             ctx._sequence_nr = next(_sequence)
         else:
             ctx.needs_input_grad = (False,) * len(args)
+        rule = tangent_rule
+        tangents = None if rule is None else rule.prepare(cls, ctx, args)
         state.enabled = False
         try:
             if cls._uses_setup_context:
@@ -321,11 +372,15 @@ class Function(metaclass=_FunctionMeta):
                 outputs = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
         finally:
             state.enabled = enabled
+            if tangents is not None:  # prepare suspended forward mode for forward's own ops
+                connect_forward_ad(rule)
         dirty = ctx._dirty
         if dirty:
             for tensor in dirty:
                 tensor._version.value += 1
         if not record:
+            if tangents is not None:
+                rule.propagate(cls, ctx, args, kwargs, outputs, tangents)
             ctx._saved = ()
             return outputs
         if type(outputs) is tensor_cls and not ctx._non_differentiable:
@@ -341,10 +396,12 @@ class Function(metaclass=_FunctionMeta):
                 _wrap_saved(ctx, (outputs,))
             if dirty:
                 _rebase_dirty_views(ctx, (outputs,))
-            return outputs
-        _attach(ctx, outputs)
-        if dirty:
-            _rebase_dirty_views(ctx, outputs if isinstance(outputs, tuple) else (outputs,))
+        else:
+            _attach(ctx, outputs)
+            if dirty:
+                _rebase_dirty_views(ctx, outputs if isinstance(outputs, tuple) else (outputs,))
+        if tangents is not None:
+            rule.propagate(cls, ctx, args, kwargs, outputs, tangents)
         return outputs
 
 

@@ -16,6 +16,7 @@ from ..ops.movement import stack
 from ..tensor import Tensor
 from .engine import grad as _autograd_grad
 from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
+from .tangents import cotangent_for
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
 
@@ -231,7 +232,7 @@ def jvp(
         v = _input_vector(v, inputs, is_inputs_tuple, create_graph, "jvp")
         is_outputs_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", "jvp")
         _check(outputs, "outputs", strict)
-        grad_outputs = tuple(o.new_zeros(o.shape).requires_grad_(True) for o in outputs)
+        grad_outputs = tuple(cotangent_for(o) for o in outputs)
         grad_inputs = _grad(outputs, inputs, grad_outputs, create_graph=True)
         _check(grad_inputs, "grad_inputs", strict)
     with set_grad_enabled(create_graph or is_grad_enabled()):
@@ -447,7 +448,7 @@ def hvp(
     """
     with enable_grad():
         is_inputs_tuple, inputs, v, outputs, jac = _gradient_at(func, inputs, v, create_graph, strict, "hvp")
-        grad_jac = tuple(t.new_zeros(t.shape).requires_grad_(True) for t in inputs)
+        grad_jac = tuple(cotangent_for(t) for t in inputs)
         double_back = _grad(jac, inputs, grad_jac, create_graph=True)
         _check(jac, "hessian", strict)
     with set_grad_enabled(create_graph or is_grad_enabled()):

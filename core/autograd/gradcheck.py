@@ -9,6 +9,7 @@ import numpy as np
 
 from ..ops.creation import randn
 from ..tensor import Tensor, _new, tensor
+from . import forward_ad
 from .engine import grad as autograd_grad
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError"]
@@ -78,6 +79,27 @@ def _analytical_jacobians(outputs, inputs, index):
     return jacobians
 
 
+def _forward_jacobians(fn, inputs, index):
+    """d(outputs)/d(inputs[index]) by forward mode: one column per input element, from dual tensors."""
+    x = inputs[index]
+    columns = []
+    for i in range(x.numel()):
+        seed = np.zeros(x.numel())
+        seed[i] = 1.0
+        with forward_ad.dual_level():
+            args = list(inputs)
+            args[index] = forward_ad.make_dual(
+                x.detach(), tensor(seed.reshape(tuple(x.shape)), dtype=x.dtype, device=x.device)
+            )
+            column = []
+            for out in _as_tuple(fn(*args)):
+                tangent = forward_ad.unpack_dual(out).tangent
+                values = np.zeros(out.numel()) if tangent is None else tangent.detach().to("cpu").numpy()
+                column.append(np.asarray(values, dtype=np.float64).reshape(-1))
+        columns.append(column)
+    return [np.stack([col[k] for col in columns], axis=1) for k in range(len(columns[0]) if columns else 0)]
+
+
 def gradcheck(
     func: Callable[..., Any],
     inputs: Tensor | Sequence[Any],
@@ -86,6 +108,8 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
+    check_backward_ad: bool = True,
+    check_forward_ad: bool = False,
     **_ignored: Any,
 ) -> bool:
     """Compare the gradients autograd computes for ``func`` with central finite differences.
@@ -97,6 +121,9 @@ def gradcheck(
         eps: perturbation size. Default: 1e-6.
         atol, rtol: tolerances. Defaults: 1e-5, 1e-3.
         raise_exception: raise :class:`GradcheckError` on mismatch instead of returning False.
+        check_backward_ad: check the Jacobians backward mode gives. Default: ``True``.
+        check_forward_ad: check the Jacobians forward mode (:mod:`ember.autograd.forward_ad`)
+            gives. Default: ``False``.
 
     Returns:
         True if every gradient matches.
@@ -106,28 +133,32 @@ def gradcheck(
         >>> x = ember.randn(3, dtype=ember.float64, requires_grad=True)
         >>> ember.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
         True
+        >>> ember.autograd.gradcheck(lambda t: t.sin(), (x,), check_forward_ad=True)
+        True
     """
     inputs = _as_tuple(inputs)
-    outputs = _as_tuple(func(*inputs))
-    checked = [o for o in outputs if isinstance(o, Tensor) and o.dtype.is_floating_point]
+
+    def floating(*args: Any) -> tuple[Tensor, ...]:
+        """The outputs the Jacobians are of: the floating-point tensors ``func`` returns."""
+        return tuple(o for o in _as_tuple(func(*args)) if isinstance(o, Tensor) and o.dtype.is_floating_point)
+
+    checked = floating(*inputs)
     for index, x in enumerate(inputs):
         if not isinstance(x, Tensor) or not x.requires_grad:
             continue
-        numerical = _numerical_jacobians(
-            lambda *a: tuple(o for o in _as_tuple(func(*a)) if isinstance(o, Tensor) and o.dtype.is_floating_point),
-            inputs,
-            index,
-            eps,
-        )
-        analytical = _analytical_jacobians(checked, inputs, index)
-        for k, (a, n) in enumerate(zip(analytical, numerical)):
-            if not np.allclose(a, n, atol=atol, rtol=rtol, equal_nan=True):
-                message = (
-                    f"Jacobian mismatch for output {k} with respect to input {index},\nnumerical:{n}\nanalytical:{a}\n"
-                )
-                if raise_exception:
-                    raise GradcheckError(message)
-                return False
+        numerical = _numerical_jacobians(floating, inputs, index, eps)
+        modes = []
+        if check_backward_ad:
+            modes.append(("Jacobian mismatch", _analytical_jacobians(checked, inputs, index)))
+        if check_forward_ad:
+            modes.append(("Jacobian computed with forward mode mismatch", _forward_jacobians(floating, inputs, index)))
+        for what, analytical in modes:
+            for k, (a, n) in enumerate(zip(analytical, numerical)):
+                if not np.allclose(a, n, atol=atol, rtol=rtol, equal_nan=True):
+                    message = f"{what} for output {k} with respect to input {index},\nnumerical:{n}\nanalytical:{a}\n"
+                    if raise_exception:
+                        raise GradcheckError(message)
+                    return False
     return True
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..autograd.functional import _grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
+from ..autograd.tangents import check_tangent_size, cotangent_for
 from ..tensor import Tensor
 from .argnums import split_aux
 from .level import Level, check_primal, check_tensor, detach_tree, flat_outputs
@@ -38,7 +39,7 @@ class _Linearization:
             self.outputs, self.out_spec = flat_outputs(output, api)
             self.attached = self.level.attached(self.outputs)
             differentiable = [o.requires_grad for o in self.outputs]
-            self.cotangents = [o.new_zeros(o.shape).requires_grad_(d) for o, d in zip(self.outputs, differentiable)]
+            self.cotangents = [cotangent_for(o, d) for o, d in zip(self.outputs, differentiable)]
             self.vjp = _grad(self.outputs, self.level.inputs, self.cotangents, create_graph=True)
         self.output, self.aux = (output, aux) if self.attached else (detach_tree(output), detach_tree(aux))
 
@@ -46,13 +47,7 @@ class _Linearization:
         """The tangents cast to the primals' dtypes, their shapes checked."""
         result = []
         for primal, tangent in zip(self.primals, tangents):
-            check_tensor(tangent)
-            if tangent.shape != primal.shape:
-                raise RuntimeError(
-                    "Trying to set a forward gradient that has a different size than that of the original Tensor, "
-                    f"this is not supported. Tensor is of size {list(primal.shape)} while the given forward gradient "
-                    f"is of size {list(tangent.shape)}."
-                )
+            check_tangent_size(primal, check_tensor(tangent))
             result.append(tangent if tangent.dtype is primal.dtype else tangent.to(primal.dtype))
         return result
 

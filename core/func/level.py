@@ -15,6 +15,7 @@ from typing import Any
 
 from ..autograd.function import AccumulateGrad
 from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.tangents import check_floating
 from ..tensor import Tensor
 from .pytree import TreeSpec, tree_flatten, tree_map
 
@@ -30,9 +31,7 @@ def check_tensor(value: Any) -> Tensor:
 
 def check_primal(value: Any) -> Tensor:
     """``value``, a primal of a forward-mode transform: a floating-point tensor."""
-    if not check_tensor(value).dtype.is_floating_point:
-        raise ValueError(f"Expected primal to be floating point or complex, but got: {value.dtype}")
-    return value
+    return check_floating(check_tensor(value), "primal")
 
 
 def flat_outputs(output: Any, api: str) -> tuple[list[Tensor], TreeSpec]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
+from ..autograd import function as autograd_function
+from ..autograd import tangents
 from ..autograd.function import Function, connect_rebase_view
 from ..autograd.grad_mode import grad_state
 from ..device import device as _device
@@ -376,13 +378,17 @@ def assign_(target, value, *, one_value=False):
     if grad_state.enabled and (target._requires_grad or value._requires_grad):
         check_inplace(target)
         if target._base is None or target._view_replay is None:
-            return _Assign.apply(target, value)
-        return rebase_view(target, value)
-    data = value._data
-    if data.dtype != target._data.dtype:
-        data = target._backend.xp.astype(data, target._data.dtype)
-    writable_data(target)[...] = data
-    target._version.value += 1
+            _Assign.apply(target, value)
+        else:
+            rebase_view(target, value)
+    else:
+        data = value._data
+        if data.dtype != target._data.dtype:
+            data = target._backend.xp.astype(data, target._data.dtype)
+        writable_data(target)[...] = data
+        target._version.value += 1
+    if autograd_function.tangent_rule is not None:
+        tangents.write_tangent(target, value)
     return target
 
 

@@ -10,6 +10,8 @@ import numpy as np
 from .. import dtypes, return_types
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
+from ..autograd import function as autograd_function
+from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor, writable_data
@@ -177,6 +179,12 @@ class _SetItem(Function):
 
 def setitem(self, key, value):
     """``self[key] = value`` in place; ``value`` broadcasts and is cast to ``self.dtype``."""
+    _write_item(self, key, value)
+    if autograd_function.tangent_rule is not None:
+        tangents.write_tangent(self, value, key)
+
+
+def _write_item(self, key, value):
     native, advanced = _native_key(self, key)
     if isinstance(value, Tensor):
         if (

@@ -12,6 +12,8 @@ import math
 from typing import TYPE_CHECKING
 
 from .. import dtypes
+from ..autograd import function as autograd_function
+from ..autograd import tangents
 from ..autograd.grad_mode import grad_state
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, writable_data
@@ -215,6 +217,8 @@ def _write(self, data, *, one_value=False):
         check_inplace(self)
     writable_data(self)[...] = data
     self._version.value += 1
+    if autograd_function.tangent_rule is not None:  # values that carry no tangent
+        tangents.write_tangent(self)
     return self
 
 

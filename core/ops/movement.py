@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
+from ..autograd import function as autograd_function
 from ..autograd.function import Function
 from ..layout import check_memory_format
 from ..strides import dense_order, is_dense, view_strides
@@ -114,7 +115,7 @@ def _reshape(input: Tensor, shape: tuple[int, ...], strides: tuple[int, ...] | N
     if shape == input._data.shape:
         return (
             _Reshape.apply(input, shape, strides)
-            if input._requires_grad
+            if input._requires_grad or autograd_function.tangent_rule is not None  # a graph, or a tangent
             else input._view_of(input._data, lambda base: base.reshape(shape))
         )
     return _Reshape.apply(input, shape, strides)

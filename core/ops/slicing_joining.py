@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
+from ..autograd import function as autograd_function
+from ..autograd import tangents
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
@@ -694,6 +696,8 @@ def _shape_inplace(name):
         self._data = result._data
         if result.grad_fn is not None:
             self._set_grad_fn(result.grad_fn, result._output_nr)
+        if autograd_function.tangent_rule is not None:
+            tangents.take_tangent(self, result)
         return self
 
     method.__name__ = name + "_"

@@ -35,6 +35,7 @@ API_MODULES = (
     "ember.autograd",
     "ember.autograd.profiler",
     "ember.profiler",
+    "ember.autograd.forward_ad",
     "ember.optim",
     "ember.optim.lr_scheduler",
     "ember.utils.data",
