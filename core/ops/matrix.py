@@ -358,6 +358,11 @@ def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
         done = [i for i in done if result.shape[i] != 1 or aligned[k].shape[i] != 1]
         if done and _amp.active:  # PyTorch contracts such a pair through bmm, which autocast casts
             result, aligned[k] = cast_inputs("bmm", result, aligned[k])
+        if done and result.dtype in dtypes.narrow_float and aligned[k].dtype is result.dtype:
+            # PyTorch's bmm: exact products summed in float32, rounded to the 16-bit type once
+            narrow = result.dtype
+            result = (result.float() * aligned[k].float()).sum(done, keepdim=True).to(narrow)
+            continue
         result = result * aligned[k]
         if done:
             # a product's contraction keeps the operands' type (int32 stays int32), as in PyTorch
