@@ -513,7 +513,7 @@ SHAPE = {
     "unfold": slicing_joining.unfold,
     "repeat": movement.repeat,
     "repeat_interleave": sequences.repeat_interleave,
-    "tile": movement.tile,
+    "tile": movement.tile_method,
     "roll": movement.roll,
     "flip": movement.tensor_flip,
     "fliplr": slicing_joining.fliplr,

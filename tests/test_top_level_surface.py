@@ -135,3 +135,16 @@ def test_apply_refuses_other_devices(device):
         pytest.skip("the device runs apply_ (cpu) or is checked on cpu")
     with pytest.raises(RuntimeError, match="only implemented on CPU"):
         ember.tensor([1.0], device=device).apply_(lambda v: v)
+
+
+@pytest.mark.parametrize("args", [(2,), ((2,),), (2, 2), ([2, 2],), ((1, 2, 1),)])
+def test_tile_method_takes_counts_as_torch(args, device):
+    theirs = torch.arange(3).tile(*args)
+    ours = ember.arange(3, device=device).tile(*args)
+    assert ours.tolist() == theirs.tolist()
+
+
+def test_tile_function_takes_a_tuple_as_torch():
+    with pytest.raises(TypeError):
+        torch.tile(torch.arange(3), 2)
+    assert ember.tile(ember.arange(3), (2,)).tolist() == [0, 1, 2, 0, 1, 2]

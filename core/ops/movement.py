@@ -472,6 +472,21 @@ def tile(input: Tensor, dims: _size_t) -> Tensor:
     return repeat(input, dims)
 
 
+def tile_method(self: Tensor, *dims: int | _size_t) -> Tensor:
+    """``Tensor.tile``: :func:`tile` with the counts given as a tuple or one by one, as PyTorch's
+    method takes them (``x.tile(2)``, ``x.tile(2, 2)``, ``x.tile((2, 2))``).
+
+    Args:
+        *dims (int): the number of copies along each dimension.
+
+    Example::
+
+        >>> ember.tensor([1, 2]).tile(2)
+        tensor([1, 2, 1, 2])
+    """
+    return tile(self, _shape_arg(dims, "tile"))
+
+
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one.
 
