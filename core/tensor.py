@@ -189,11 +189,12 @@ def _new(data, backend, dev, requires_grad=False, version=None):
 
 
 def writable_data(t):
-    """``t``'s native array, ready for an in-place write.
+    """``t``'s native array, ready for an in-place write or to be seen through a view.
 
     A backend may hold a 0-d result as a scalar of its library rather than a 0-d array (NumPy
-    returns scalars from operations on 0-d arrays), and a scalar takes no writes: ``t`` then gets a
-    0-d array of its own first. A scalar shares no storage, so no alias is lost.
+    returns scalars from operations on 0-d arrays), and a scalar takes no writes and shares no
+    memory: ``t`` then gets a 0-d array of its own first, once, so that writes reach it and views
+    of it alias it. A scalar shares no storage, so no alias is lost.
     """
     data = t._data
     if not hasattr(data, "__setitem__"):
@@ -711,7 +712,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> y.requires_grad, y.grad_fn
             (False, None)
         """
-        return _new(self._data, self._backend, self._device, False, self._version)
+        return _new(writable_data(self), self._backend, self._device, False, self._version)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place.
@@ -746,7 +747,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> w
             tensor([10., 20.], requires_grad=True)
         """
-        return _new(self._data, self._backend, self._device)
+        return _new(writable_data(self), self._backend, self._device)
 
     @data.setter
     def data(self, value: Tensor) -> None:

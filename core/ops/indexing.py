@@ -111,7 +111,7 @@ class _Index(Function):
     @staticmethod
     def forward(ctx, x, key, advanced):
         ctx.shape, ctx.key, ctx.advanced = x.shape, key, advanced
-        data = x._data[key]
+        data = writable_data(x)[key]
         return x._make(data) if advanced else x._view_of(data, lambda base: _Index.apply(base, key, False))
 
     @staticmethod

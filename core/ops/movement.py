@@ -11,7 +11,7 @@ from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..layout import check_memory_format
 from ..strides import dense_order, is_dense, view_strides
-from ..tensor import Size, Tensor, size_arg
+from ..tensor import Size, Tensor, size_arg, writable_data
 from .operands import check_same_device, normalize_dims, sum_to, wrap_dim
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def _infer_shape(op, shape, numel):
 def _strided_view(x, shape, new=None):
     """``x``'s data seen in ``shape`` without a copy, or None where the strides do not allow it (or
     the backend makes no strided views); ``new``: the strides of that view where the caller has them."""
-    data, backend = x._data, x._backend
+    data, backend = writable_data(x), x._backend
     if backend.is_contiguous(data):
         return backend.xp.reshape(data, shape)
     strides, offset = backend.layout(data)
@@ -115,7 +115,7 @@ def _reshape(input: Tensor, shape: tuple[int, ...], strides: tuple[int, ...] | N
         return (
             _Reshape.apply(input, shape, strides)
             if input._requires_grad
-            else input._view_of(input._data, lambda base: base.reshape(shape))
+            else input._view_of(writable_data(input), lambda base: base.reshape(shape))
         )
     return _Reshape.apply(input, shape, strides)
 
@@ -138,7 +138,7 @@ def view(input: Tensor, *shape: int | _size_t) -> Tensor:
         tensor([100,   1,   2,   3,   4,   5])
     """
     new_shape: tuple[int, ...] = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
-    data, backend = input._data, input._backend
+    data, backend = writable_data(input), input._backend
     strides = None
     if not backend.is_contiguous(data):
         strides = view_strides(tuple(data.shape), tuple(backend.layout(data)[0]), new_shape)
@@ -154,7 +154,7 @@ class _Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return x._view_of(x._backend.xp.permute_dims(x._data, dims), lambda base: base.permute(dims))
+        return x._view_of(x._backend.xp.permute_dims(writable_data(x), dims), lambda base: base.permute(dims))
 
     @staticmethod
     def backward(ctx, grad):
@@ -291,7 +291,7 @@ class _Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x._data.shape
-        return x._view_of(x._backend.xp.broadcast_to(x._data, shape), lambda base: base.expand(shape))
+        return x._view_of(x._backend.xp.broadcast_to(writable_data(x), shape), lambda base: base.expand(shape))
 
     @staticmethod
     def backward(ctx, grad):
