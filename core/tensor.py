@@ -179,7 +179,7 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     if version is None:  # _Version(), without the Python-level __init__ call
         version = _new_version(creation.version if _inference_entries else _Version)
         version.value = 0
-    t._version = version
+    t._version_counter = version
     t._base = None
     t._view_replay = None
     t._hooks = None
@@ -261,7 +261,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_grad",
         "grad_fn",
         "_output_nr",
-        "_version",
+        "_version_counter",
         "_base",
         "_view_replay",
         "_hooks",
@@ -587,7 +587,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         ``replay(t)`` makes the same view of another tensor ``t`` shaped like ``self``, with
         differentiable ops; in-place ops on the view use it to rewrite the base's history.
         """
-        t = _new(data, self._backend, self._device, False, self._version)
+        t = _new(data, self._backend, self._device, False, self._version_counter)
         if self._base is None:
             t._base = self
             t._view_replay = replay
@@ -687,16 +687,31 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         self.requires_grad = requires_grad
         return self
 
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's storage has had (its views share the count), as
+        PyTorch's ``Tensor._version``; autograd compares it to refuse a backward through a saved tensor
+        that was modified.
+
+        Example::
+
+            >>> x = ember.zeros(2)
+            >>> x[0] = 1
+            >>> x.add_(1)._version
+            2
+        """
+        return self._version_counter.value
+
     def _set_grad_fn(self, node, output_nr):
         self.grad_fn = node
         self._output_nr = output_nr
         self._requires_grad = True
 
     def _storage_alias(self):
-        return _new(self._data, self._backend, self._device, self._requires_grad, self._version)
+        return _new(self._data, self._backend, self._device, self._requires_grad, self._version_counter)
 
     def _alias_with_grad_fn(self, node, output_nr, requires_grad):
-        t = _new(self._data, self._backend, self._device, requires_grad, self._version)
+        t = _new(self._data, self._backend, self._device, requires_grad, self._version_counter)
         if requires_grad:
             t.grad_fn = node
             t._output_nr = output_nr
@@ -712,7 +727,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> y.requires_grad, y.grad_fn
             (False, None)
         """
-        return _new(writable_data(self), self._backend, self._device, False, self._version)
+        return _new(writable_data(self), self._backend, self._device, False, self._version_counter)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place.

@@ -205,7 +205,7 @@ class SavedTensor:
     __slots__ = ("tensor", "version", "output_nr", "data", "requires_grad")
 
     def __init__(self, tensor, output_nr=None):
-        version = tensor._version
+        version = tensor._version_counter
         if type(version) is _InferenceVersion:
             raise RuntimeError(
                 "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
@@ -226,11 +226,11 @@ class SavedTensor:
 
     def unpack(self, node):
         tensor = self.tensor if self.output_nr is None else self.data
-        if tensor._version.value != self.version:
+        if tensor._version_counter.value != self.version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{tensor.type()} {list(tensor.shape)}], which is output "
-                f"{self.output_nr or 0} of {node.name()}, is at version {tensor._version.value}; "
+                f"{self.output_nr or 0} of {node.name()}, is at version {tensor._version_counter.value}; "
                 f"expected version {self.version} instead."
             )
         if self.output_nr is None:
@@ -324,7 +324,7 @@ class Function(metaclass=_FunctionMeta):
         dirty = ctx._dirty
         if dirty:
             for tensor in dirty:
-                tensor._version.value += 1
+                tensor._version_counter.value += 1
         if not record:
             ctx._saved = ()
             return outputs

@@ -394,7 +394,7 @@ def assign_(target, value, *, one_value=False):
     if data.dtype != target._data.dtype:
         data = target._backend.xp.astype(data, target._data.dtype)
     writable_data(target)[...] = data
-    target._version.value += 1
+    target._version_counter.value += 1
     return target
 
 

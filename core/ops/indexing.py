@@ -216,7 +216,7 @@ def setitem(self, key, value):
             f"index_put_: a value of shape {list(value.shape) if isinstance(value, Tensor) else []} does not "
             f"broadcast to the indexed shape of a tensor of shape {list(self.shape)}: {exc}"
         ) from None
-    self._version.value += 1
+    self._version_counter.value += 1
 
 
 # -- gather / scatter ----------------------------------------------------------------------

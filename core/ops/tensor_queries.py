@@ -120,4 +120,4 @@ def is_inference(input: Tensor) -> bool:
         >>> x.is_inference(), y.is_inference(), y[1:].is_inference()
         (False, True, True)
     """
-    return type(input._version) is _InferenceVersion
+    return type(input._version_counter) is _InferenceVersion

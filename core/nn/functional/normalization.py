@@ -188,7 +188,7 @@ def _update_running(running, batch_stat, momentum, scale=1.0):
     with no_grad():
         stat = batch_stat.to(running.dtype)._data
         running._backend.kernels.running_update(running._data, stat, momentum, scale)
-        running._version.value += 1
+        running._version_counter.value += 1
 
 
 def _count(shape, axes):
