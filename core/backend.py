@@ -316,6 +316,17 @@ class Backend:
         ``Tensor.as_strided`` then reports it, and ``Tensor.unfold`` copies."""
         raise NotImplementedError(f"as_strided: the {type(self).__name__} backend has no strided views")
 
+    def bitcast(self, array: _Array, dtype: _Native) -> _Array:
+        """A view of ``array``'s memory whose bytes are read as native ``dtype`` (``Tensor.view(dtype)``).
+
+        Where the item sizes are equal, the view has ``array``'s shape and strides. Otherwise the
+        last dimension, whose stride is one element, holds ``shape[-1] * old_size // new_size``
+        elements of stride one, and every other stride and the offset measure the same bytes in
+        the new elements (the caller has checked that they divide, and that ``array`` is not 0-d).
+        Writes through the view change ``array``. A backend whose arrays cannot alias another
+        dtype raises NotImplementedError (the default): ``Tensor.view(dtype)`` then reports it."""
+        raise NotImplementedError(f"view(dtype): the {type(self).__name__} backend cannot reinterpret memory")
+
     def scatter_add(self, target: _Array, axis: int, index: _Array, values: _Array) -> None:
         """``target[..., index[i], ...] += values[i]`` along ``axis``, in place.
 

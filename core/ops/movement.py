@@ -12,6 +12,7 @@ from ..autograd.function import Function
 from ..layout import check_memory_format
 from ..strides import dense_order, is_dense, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
+from .dtype_views import view_dtype
 from .operands import check_same_device, normalize_dims, sum_to, wrap_dim
 
 if TYPE_CHECKING:
@@ -120,14 +121,16 @@ def _reshape(input: Tensor, shape: tuple[int, ...], strides: tuple[int, ...] | N
     return _Reshape.apply(input, shape, strides)
 
 
-def view(input: Tensor, *shape: int | _size_t) -> Tensor:
-    """The same storage seen in a new shape; raises where the strides do not allow a view.
+def view(input: Tensor, *shape: int | _size_t | dtypes.dtype, dtype: dtypes.dtype | None = None) -> Tensor:
+    """The same storage seen in a new shape, or as another dtype; raises where the strides do not allow a view.
 
     Unlike :func:`reshape`, ``view`` never copies: writes through the result reach ``input``.
+    ``view(dtype)`` reads the same bytes as ``dtype`` (see :func:`ember.ops.dtype_views.view_dtype`).
 
     Args:
         input (Tensor): the input tensor.
-        *shape (int or ember.dtype): the new shape; one size may be -1 (inferred).
+        *shape (int or ember.dtype): the new shape, one size may be -1 (inferred); or a dtype.
+        dtype (ember.dtype, optional): the dtype to read the memory as, instead of a shape.
 
     Example::
 
@@ -136,7 +139,13 @@ def view(input: Tensor, *shape: int | _size_t) -> Tensor:
         >>> y[0, 0] = 100
         >>> x
         tensor([100,   1,   2,   3,   4,   5])
+        >>> ember.tensor([1.0]).view(ember.int32)
+        tensor([1065353216], dtype=ember.int32)
     """
+    if dtype is not None or (len(shape) == 1 and isinstance(shape[0], dtypes.dtype)):
+        if dtype is not None and shape:
+            raise TypeError("view() takes either a shape or a dtype, not both")
+        return view_dtype(input, shape[0] if dtype is None else dtype)
     new_shape: tuple[int, ...] = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
     data, backend = writable_data(input), input._backend
     strides = None
