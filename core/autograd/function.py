@@ -245,8 +245,12 @@ class _FunctionMeta(type):
         # return exact ones (see ember.autograd.validation)
         cls._validates_gradients = not cls.__module__.startswith("ember.")
         # the node class, named as PyTorch names it: "MulBackward0" for its own ops (ember's _Mul),
-        # "MyFunctionBackward" for a user's Function
-        node_name = name + "Backward" if cls._validates_gradients else name.lstrip("_") + "Backward0"
+        # "MyFunctionBackward" for a user's Function; an op of ember's whose PyTorch name does not follow
+        # from the class name sets its own, ``_backward_name = "SumBackward1"`` (not inherited)
+        if cls._validates_gradients:
+            node_name = name + "Backward"
+        else:
+            node_name = attrs.get("_backward_name") or name.lstrip("_") + "Backward0"
         cls._backward_cls = type(node_name, (FunctionCtx,), {"_function": cls, "__slots__": ()})
         # the new style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
         cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != __name__)

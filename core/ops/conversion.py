@@ -22,6 +22,8 @@ __all__ = ["clone", "to"]
 
 
 class _Cast(Function):
+    _backward_name = "ToCopyBackward0"
+
     @staticmethod
     def forward(ctx, x, dt):
         ctx.source = x.dtype
@@ -34,6 +36,8 @@ class _Cast(Function):
 
 
 class _Move(Function):
+    _backward_name = "ToCopyBackward0"
+
     @staticmethod
     def forward(ctx, x, dev, backend, non_blocking):
         ctx.source = x._device

@@ -73,13 +73,12 @@ def _strided_view(x, shape, new=None):
         return None
 
 
-class _Reshape(Function):
-    """A view where the strides allow one, else a copy (not a view: writes to it stay in it), as PyTorch's reshape."""
+class _View(Function):
+    """``x`` in a new ``shape``: ``data``, the view the strides allow, or a copy where they allow none (None)."""
 
     @staticmethod
-    def forward(ctx, x, shape, strides=None):
+    def forward(ctx, x, shape, data):
         ctx.shape = x._data.shape
-        data = _strided_view(x, shape, strides)
         if data is None:
             return x._make(x._backend.xp.reshape(x._data, shape))
         return x._view_of(data, lambda base: base.reshape(shape))
@@ -87,6 +86,37 @@ class _Reshape(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.shape), None, None
+
+
+# the nodes of the ops that are views in a new shape, named as PyTorch's
+class _UnsafeView(_View):
+    """A reshape that copies (PyTorch's clone then ``_unsafe_view``): not a view, writes to it stay in it."""
+
+
+class _Squeeze(_View):
+    """``squeeze()``: every dimension of size 1."""
+
+
+class _SqueezeDim(_View):
+    """``squeeze(dim)``."""
+
+    _backward_name = "SqueezeBackward1"
+
+
+class _SqueezeDims(_View):
+    """``squeeze(dims)``, a tuple."""
+
+    _backward_name = "SqueezeBackward2"
+
+
+class _Unsqueeze(_View):
+    pass
+
+
+class _TVector(_View):
+    """``t()`` of a tensor of at most one dimension: itself, as a new view."""
+
+    _backward_name = "TBackward0"
 
 
 def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
@@ -110,15 +140,17 @@ def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
     return _reshape(input, _infer_shape("reshape", _shape_arg(shape), input.numel()))
 
 
-def _reshape(input: Tensor, shape: tuple[int, ...], strides: tuple[int, ...] | None = None) -> Tensor:
-    """:func:`reshape` to the checked ``shape``; ``strides``: those of the view where the caller has them."""
-    if shape == input._data.shape:
-        return (
-            _Reshape.apply(input, shape, strides)
-            if input._requires_grad
-            else input._view_of(writable_data(input), lambda base: base.reshape(shape))
-        )
-    return _Reshape.apply(input, shape, strides)
+def _reshape(
+    input: Tensor, shape: tuple[int, ...], strides: tuple[int, ...] | None = None, node: type[_View] | None = None
+) -> Tensor:
+    """:func:`reshape` to the checked ``shape``; ``strides``: those of the view where the caller has them;
+    ``node``: the op's node class (default: a view's, or a copy's where the strides allow no view)."""
+    if shape == input._data.shape and not input._requires_grad:
+        return input._view_of(writable_data(input), lambda base: base.reshape(shape))
+    data = _strided_view(input, shape, strides)
+    if node is None:
+        node = _UnsafeView if data is None else _View
+    return node.apply(input, shape, data)
 
 
 def view(input: Tensor, *shape: int | _size_t | dtypes.dtype, dtype: dtypes.dtype | None = None) -> Tensor:
@@ -173,6 +205,14 @@ class _Permute(Function):
         return grad.permute(inverse), None
 
 
+class _Transpose(_Permute):
+    pass
+
+
+class _T(_Permute):
+    pass
+
+
 def permute(input: Tensor, *dims: int | _size_t) -> Tensor:
     """Reorder dimensions: output dimension ``i`` is input dimension ``dims[i]`` (a view).
 
@@ -222,7 +262,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
         return input.reshape(())
     dims = list(range(n))
     dims[a], dims[b] = dims[b], dims[a]
-    return _Permute.apply(input, tuple(dims))
+    return _Transpose.apply(input, tuple(dims))
 
 
 swapaxes = swapdims = transpose
@@ -245,7 +285,7 @@ def t(input: Tensor) -> Tensor:
     n = len(input._data.shape)
     if n > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
-    return transpose(input, 0, 1) if n == 2 else input.reshape(input.shape)
+    return _T.apply(input, (1, 0)) if n == 2 else _reshape(input, tuple(input.shape), node=_TVector)
 
 
 def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
@@ -266,11 +306,10 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """
     shape = input.shape
     if dim is None:
-        new = tuple(s for s in shape if s != 1)
-    else:
-        axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
-        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-    return input.reshape(new)
+        return _reshape(input, tuple(s for s in shape if s != 1), node=_Squeeze)
+    axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
+    new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+    return _reshape(input, new, node=_SqueezeDim if isinstance(dim, int) else _SqueezeDims)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -293,7 +332,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     axis = wrap_dim(dim, input.ndim + 1)
     shape = list(input.shape)
     shape.insert(axis, 1)
-    return input.reshape(shape)
+    return _reshape(input, tuple(shape), node=_Unsqueeze)
 
 
 class _Expand(Function):
@@ -501,6 +540,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:  # nothing to merge: the tensor itself, as in PyTorch
+        return input
     shape = input.shape
     merged = 1
     for s in shape[start : end + 1]:
@@ -684,13 +725,36 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
                     f"Sizes of tensors must match except in dimension {axis}. Expected size "
                     f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list."
                 )
-    result = tensors[0].dtype  # a skipped legacy empty tensor still takes part in the promotion
-    for t in tensors[1:]:
-        result = dtypes.promote_types(result, t.dtype)
-    nonempty = [t if t.dtype is result else t.to(result) for t in nonempty]
+    # a skipped legacy empty tensor still takes part in the promotion
+    nonempty = _promoted(nonempty, _result_type(tensors))
     if len(nonempty) == 1:
         return nonempty[0].clone()
     return _Cat.apply(*nonempty, axis=axis)
+
+
+def _result_type(tensors: Sequence[Tensor]) -> dtypes.dtype:
+    """The dtype ``cat`` and ``stack`` promote their tensors to."""
+    result = tensors[0].dtype
+    for t in tensors[1:]:
+        result = dtypes.promote_types(result, t.dtype)
+    return result
+
+
+def _promoted(tensors: Sequence[Tensor], result: dtypes.dtype) -> list[Tensor]:
+    """``tensors``, each cast to ``result`` where it has another dtype."""
+    return [t if t.dtype is result else t.to(result) for t in tensors]
+
+
+class _Stack(Function):
+    @staticmethod
+    def forward(ctx, *tensors, axis):
+        ctx.axis = axis
+        first = tensors[0]
+        return first._make(first._backend.xp.stack([t._data for t in tensors], axis=axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.unbind(ctx.axis)
 
 
 concat = concatenate = cat
@@ -728,8 +792,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
                 f"{list(t.shape)} at entry {i}"
             )
+    check_same_device("stack", *tensors)
     axis = wrap_dim(dim, len(shape) + 1)
-    return cat([t.unsqueeze(axis) for t in tensors], axis)
+    return _Stack.apply(*_promoted(tensors, _result_type(tensors)), axis=axis)
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
@@ -939,6 +1004,8 @@ def preserve_format_copy(x, native_dtype):
 
 
 class _Contiguous(Function):
+    _backward_name = "CloneBackward0"
+
     @staticmethod
     def forward(ctx, x):
         return x._make(_row_major(x._backend, x._data))

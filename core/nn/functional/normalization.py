@@ -78,6 +78,8 @@ class _BatchNorm(Function):
     """``(y, mean, var)``: ``y = xhat * weight + bias`` (per channel; either may be None) with ``xhat``
     ``x`` standardised over ``axes``; ``mean``/``var`` carry no gradient."""
 
+    _backward_name = "NativeBatchNormBackward0"
+
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps):
         y, xhat, mean, var, invstd = x._backend.kernels.batch_norm_forward(
