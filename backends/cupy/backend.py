@@ -184,7 +184,7 @@ class CupyBackend(Backend):
 
     def bitcast(self, array, dtype):
         # built on the memory pointer, as as_strided is, so that only the caller's checks apply
-        dtype = cupy.dtype(dtype)
+        dtype = np.dtype(dtype)
         shape, strides = list(array.shape), list(array.strides)
         if dtype.itemsize != array.itemsize:
             shape[-1] = shape[-1] * array.itemsize // dtype.itemsize
