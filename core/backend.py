@@ -425,9 +425,16 @@ class Backend:
         raise RuntimeError(f"the {self.name} backend cannot capture graphs")
 
     # -- exchange -----------------------------------------------------------------------
-    def to_dlpack(self, array: _Array, stream: Any = None) -> Any:
-        """Export an array through DLPack (``array.__dlpack__``)."""
-        return array.__dlpack__(stream=stream) if stream is not None else array.__dlpack__()
+    def to_dlpack(self, array: _Array, stream: Any = None, max_version: tuple[int, int] | None = None) -> Any:
+        """Export an array through DLPack (``array.__dlpack__``); ``max_version``: the newest DLPack
+        version the consumer reads (a versioned capsule carries the read-only flag, so that a writable
+        array is imported writable; without it, NumPy imports read-only)."""
+        kwargs: dict[str, Any] = {}
+        if stream is not None:
+            kwargs["stream"] = stream
+        if max_version is not None:
+            kwargs["max_version"] = max_version
+        return array.__dlpack__(**kwargs)
 
     def from_dlpack(self, obj: Any) -> tuple[_Array, int]:
         """Import an object exposing ``__dlpack__``; returns ``(array, device_index)``."""

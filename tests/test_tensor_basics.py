@@ -323,3 +323,25 @@ def test_grad_fn_names():
         (lambda x: x.exp(), "ExpBackward0"),
     ]:
         assert op(x).grad_fn.name() == name
+
+
+def test_from_dlpack_of_a_tensor_shares_writable_memory():
+    # PyTorch: torch.from_dlpack(t) aliases t both ways; the consumer asks for a versioned capsule
+    for T in (ember, torch):
+        x = T.zeros(3)
+        y = T.from_dlpack(x)
+        y.add_(1)
+        x[0] = 5
+        assert x.tolist() == y.tolist() == [5.0, 1.0, 1.0]
+
+
+def test_storage_queries_of_a_computed_0d_tensor_as_torch():
+    def run(T):
+        t = T.tensor(3.0) * 2
+        address = t.data_ptr()
+        t.add_(1)
+        array = t.numpy()
+        array[...] = 9
+        return t.stride(), t.storage_offset(), t.data_ptr() == address, type(array).__name__, t.item()
+
+    assert run(ember) == run(torch)

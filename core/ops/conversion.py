@@ -449,4 +449,4 @@ def numpy(self: Tensor, *, force: bool = False) -> Any:
             f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() to "
             "copy the tensor to host memory first."
         )
-    return self._backend.to_host(self._data)
+    return self._backend.to_host(writable_data(self))  # the tensor's own memory, even for a 0-d result
