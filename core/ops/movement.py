@@ -174,10 +174,12 @@ def view(input: Tensor, *shape: int | _size_t | dtypes.dtype, dtype: dtypes.dtyp
         >>> ember.tensor([1.0]).view(ember.int32)
         tensor([1065353216], dtype=ember.int32)
     """
-    if dtype is not None or (len(shape) == 1 and isinstance(shape[0], dtypes.dtype)):
-        if dtype is not None and shape:
+    if dtype is not None:
+        if shape:
             raise TypeError("view() takes either a shape or a dtype, not both")
-        return view_dtype(input, shape[0] if dtype is None else dtype)
+        return view_dtype(input, dtype)
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        return view_dtype(input, shape[0])
     new_shape: tuple[int, ...] = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
     data, backend = writable_data(input), input._backend
     strides = None
