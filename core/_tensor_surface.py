@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import builtins
     from collections.abc import Callable
     from typing import ParamSpec, Protocol
 
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
     )
     from .tensor import Tensor
     from .types import Device, Number, _size
-
-    _int = int  # the class below defines a method named int
 
     _P = ParamSpec("_P")
 
@@ -315,7 +314,7 @@ if TYPE_CHECKING:
         def sqrt(self) -> Tensor: ...
         def tan(self) -> Tensor: ...
         def tanh(self) -> Tensor: ...
-        def tile(self, *dims: _int | _size) -> Tensor: ...
+        def tile(self, *dims: builtins.int | _size) -> Tensor: ...  # the class has a method int
         def trunc(self) -> Tensor: ...
 
         # made from the methods above by ember.tensor_methods: the in-place twins (ember.ops.inplace,
