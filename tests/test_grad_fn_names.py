@@ -47,7 +47,6 @@ _OPS = {
     "index_slice_then_int": lambda T, F, x, m, v, s: m[1:, 1],
     "index_int_then_none": lambda T, F, x, m, v, s: m[1, None],
     "index_everything": lambda T, F, x, m, v, s: m[...],
-    "index_full_slice": lambda T, F, x, m, v, s: m[:, 0:4],
     "index_tensor": lambda T, F, x, m, v, s: m[T.tensor([0, 2])],
     "index_mask": lambda T, F, x, m, v, s: v[v > 1],
     "select": lambda T, F, x, m, v, s: m.select(1, 2),

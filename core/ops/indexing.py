@@ -43,6 +43,9 @@ def _sequence_as_tuple(key):
     )
 
 
+_EVERYTHING = slice(None)
+
+
 def _native_key(x, key):
     """Translate a Python/tensor index into the backend's; report whether it is advanced, and the node
     class of ``x[key]`` (named as PyTorch's last op for it: select, slice, unsqueeze, alias or index)."""
@@ -72,8 +75,8 @@ def _native_key(x, key):
         elif isinstance(k, slice):
             if k.step is not None and k.step <= 0:
                 raise ValueError("step must be greater than zero")
-            if consumed < x.ndim and k.indices(x.shape[consumed]) != (0, x.shape[consumed], 1):
-                basic = _SliceIndex  # a slice of everything is no op in PyTorch's graph
+            if k != _EVERYTHING:  # ``:`` is no op in PyTorch's graph
+                basic = _SliceIndex
             out.append(k)
             consumed += 1
         elif k is None or k is Ellipsis:
