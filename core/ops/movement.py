@@ -110,7 +110,7 @@ class _SqueezeDims(_View):
 
 
 class _Unsqueeze(_View):
-    pass
+    """``unsqueeze(dim)``: a new dimension of size 1."""
 
 
 class _TVector(_View):
@@ -208,11 +208,11 @@ class _Permute(Function):
 
 
 class _Transpose(_Permute):
-    pass
+    """``transpose(dim0, dim1)``: two dimensions swapped."""
 
 
 class _T(_Permute):
-    pass
+    """``t()`` of a matrix."""
 
 
 def permute(input: Tensor, *dims: int | _size_t) -> Tensor:
