@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import builtins
     from collections.abc import Callable
     from typing import ParamSpec, Protocol
 
@@ -228,7 +229,6 @@ if TYPE_CHECKING:
         take = indexing.take
         take_along_dim = indexing.take_along_dim
         tensor_split = slicing_joining.tensor_split
-        tile = movement.tile
         to = conversion.to
         topk = indexing.topk
         trace = matrix.trace
@@ -314,6 +314,7 @@ if TYPE_CHECKING:
         def sqrt(self) -> Tensor: ...
         def tan(self) -> Tensor: ...
         def tanh(self) -> Tensor: ...
+        def tile(self, *dims: builtins.int | _size) -> Tensor: ...  # the class has a method int
         def trunc(self) -> Tensor: ...
 
         # made from the methods above by ember.tensor_methods: the in-place twins (ember.ops.inplace,

@@ -331,6 +331,17 @@ class Backend:
         ``Tensor.as_strided`` then reports it, and ``Tensor.unfold`` copies."""
         raise NotImplementedError(f"as_strided: the {type(self).__name__} backend has no strided views")
 
+    def bitcast(self, array: _Array, dtype: _Native) -> _Array:
+        """A view of ``array``'s memory whose bytes are read as native ``dtype`` (``Tensor.view(dtype)``).
+
+        Where the item sizes are equal, the view has ``array``'s shape and strides. Otherwise the
+        last dimension, whose stride is one element, holds ``shape[-1] * old_size // new_size``
+        elements of stride one, and every other stride and the offset measure the same bytes in
+        the new elements (the caller has checked that they divide, and that ``array`` is not 0-d).
+        Writes through the view change ``array``. A backend whose arrays cannot alias another
+        dtype raises NotImplementedError (the default): ``Tensor.view(dtype)`` then reports it."""
+        raise NotImplementedError(f"view(dtype): the {type(self).__name__} backend cannot reinterpret memory")
+
     def scatter_add(self, target: _Array, axis: int, index: _Array, values: _Array) -> None:
         """``target[..., index[i], ...] += values[i]`` along ``axis``, in place.
 
@@ -433,9 +444,16 @@ class Backend:
         raise RuntimeError(f"the {self.name} backend cannot capture graphs")
 
     # -- exchange -----------------------------------------------------------------------
-    def to_dlpack(self, array: _Array, stream: Any = None) -> Any:
-        """Export an array through DLPack (``array.__dlpack__``)."""
-        return array.__dlpack__(stream=stream) if stream is not None else array.__dlpack__()
+    def to_dlpack(self, array: _Array, stream: Any = None, max_version: tuple[int, int] | None = None) -> Any:
+        """Export an array through DLPack (``array.__dlpack__``); ``max_version``: the newest DLPack
+        version the consumer reads (a versioned capsule carries the read-only flag, so that a writable
+        array is imported writable; without it, NumPy imports read-only)."""
+        kwargs: dict[str, Any] = {}
+        if stream is not None:
+            kwargs["stream"] = stream
+        if max_version is not None:
+            kwargs["max_version"] = max_version
+        return array.__dlpack__(**kwargs)
 
     def from_dlpack(self, obj: Any) -> tuple[_Array, int]:
         """Import an object exposing ``__dlpack__``; returns ``(array, device_index)``."""

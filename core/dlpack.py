@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .device import device as _device
-from .tensor import _new, backend_for_device
+from .tensor import _new, backend_for_device, writable_data
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -45,7 +45,7 @@ def to_dlpack(tensor: Tensor) -> Any:
 def _dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=None):
     if self._requires_grad:
         raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
-    return self._backend.to_dlpack(self._data, stream)
+    return self._backend.to_dlpack(writable_data(self), stream, max_version)
 
 
 def _dlpack_device(self):

@@ -183,7 +183,7 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     if version is None:  # _Version(), without the Python-level __init__ call
         version = _new_version(creation.version if _inference_entries else _Version)
         version.value = 0
-    t._version = version
+    t._version_counter = version
     t._base = None
     t._view_replay = None
     t._hooks = None
@@ -193,11 +193,12 @@ def _new(data, backend, dev, requires_grad=False, version=None):
 
 
 def writable_data(t):
-    """``t``'s native array, ready for an in-place write.
+    """``t``'s native array, ready for an in-place write or to be seen through a view.
 
     A backend may hold a 0-d result as a scalar of its library rather than a 0-d array (NumPy
-    returns scalars from operations on 0-d arrays), and a scalar takes no writes: ``t`` then gets a
-    0-d array of its own first. A scalar shares no storage, so no alias is lost.
+    returns scalars from operations on 0-d arrays), and a scalar takes no writes and shares no
+    memory: ``t`` then gets a 0-d array of its own first, once, so that writes reach it and views
+    of it alias it. A scalar shares no storage, so no alias is lost.
     """
     data = t._data
     if not hasattr(data, "__setitem__"):
@@ -264,7 +265,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_grad",
         "grad_fn",
         "_output_nr",
-        "_version",
+        "_version_counter",
         "_base",
         "_view_replay",
         "_hooks",
@@ -590,7 +591,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         ``replay(t)`` makes the same view of another tensor ``t`` shaped like ``self``, with
         differentiable ops; in-place ops on the view use it to rewrite the base's history.
         """
-        t = _new(data, self._backend, self._device, False, self._version)
+        t = _new(data, self._backend, self._device, False, self._version_counter)
         if self._base is None:
             t._base = self
             t._view_replay = replay
@@ -690,16 +691,31 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         self.requires_grad = requires_grad
         return self
 
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's storage has had (its views share the count), as
+        PyTorch's ``Tensor._version``; autograd compares it to refuse a backward through a saved tensor
+        that was modified.
+
+        Example::
+
+            >>> x = ember.zeros(2)
+            >>> x[0] = 1
+            >>> x.add_(1)._version
+            2
+        """
+        return self._version_counter.value
+
     def _set_grad_fn(self, node, output_nr):
         self.grad_fn = node
         self._output_nr = output_nr
         self._requires_grad = True
 
     def _storage_alias(self):
-        return _new(self._data, self._backend, self._device, self._requires_grad, self._version)
+        return _new(self._data, self._backend, self._device, self._requires_grad, self._version_counter)
 
     def _alias_with_grad_fn(self, node, output_nr, requires_grad):
-        t = _new(self._data, self._backend, self._device, requires_grad, self._version)
+        t = _new(self._data, self._backend, self._device, requires_grad, self._version_counter)
         if requires_grad:
             t.grad_fn = node
             t._output_nr = output_nr
@@ -715,7 +731,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> y.requires_grad, y.grad_fn
             (False, None)
         """
-        return _new(self._data, self._backend, self._device, False, self._version)
+        return _new(writable_data(self), self._backend, self._device, False, self._version_counter)
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place.
@@ -752,7 +768,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> w
             tensor([10., 20.], requires_grad=True)
         """
-        return _new(self._data, self._backend, self._device)
+        return _new(writable_data(self), self._backend, self._device)
 
     @data.setter
     def data(self, value: Tensor) -> None:

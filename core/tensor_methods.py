@@ -93,6 +93,19 @@ def _to_dense(self):
     return self
 
 
+def _tile(self, *dims):
+    """``ember.tile(self, dims)``, the copies along each dimension given as one tuple or as several ints.
+
+    Example::
+
+        >>> ember.tensor([1, 2]).tile(2)
+        tensor([1, 2, 1, 2])
+        >>> ember.tensor([1, 2]).tile(2, 1).shape
+        ember.Size([2, 2])
+    """
+    return movement.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+
+
 def _where(self, condition, other):
     """``ember.where(condition, self, other)``: this tensor where ``condition`` holds, else ``other``.
 
@@ -513,7 +526,7 @@ SHAPE = {
     "unfold": slicing_joining.unfold,
     "repeat": movement.repeat,
     "repeat_interleave": sequences.repeat_interleave,
-    "tile": movement.tile_method,
+    "tile": _tile,
     "roll": movement.roll,
     "flip": movement.tensor_flip,
     "fliplr": slicing_joining.fliplr,

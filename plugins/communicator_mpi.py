@@ -47,7 +47,7 @@ def _store(tensor, host):
     backend = tensor._backend
     native = backend.native_dtype(tensor.dtype)
     tensor._data[...] = backend.from_host(np.asarray(host, dtype=native), tensor._device.index)
-    tensor._version.value += 1
+    tensor._version_counter.value += 1
 
 
 #: collective -> code in the argument signature that ranks compare before each collective

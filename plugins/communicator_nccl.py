@@ -101,7 +101,7 @@ class NCCLCommunicator(Communicator):
     def _store(tensor, data, aliased):
         if not aliased:
             tensor._data[...] = data
-        tensor._version.value += 1
+        tensor._version_counter.value += 1
 
     def _stream(self):
         return self._cupy.cuda.get_current_stream().ptr
@@ -159,7 +159,7 @@ class NCCLCommunicator(Communicator):
         for out, values in zip(tensor_list, gathered):
             self._buffer("all_gather", out)
             out._data[...] = values
-            out._version.value += 1
+            out._version_counter.value += 1
         return Work()
 
     def barrier(self):

@@ -27,6 +27,8 @@ CASES = [
     ("index_too_many", lambda T, d: T.ones(2, device=d)[0, 0], IndexError, "too many indices"),
     ("gather_range", lambda T, d: T.ones(2, 3, device=d).gather(1, T.tensor([[5]], device=d)), (RuntimeError, IndexError), "out of bounds|out of range"),
     ("index_select_range", lambda T, d: T.ones(2, 3, device=d).index_select(0, T.tensor([3], device=d)), (RuntimeError, IndexError), "out of range|out of bounds"),
+    ("index_select_uint8_index", lambda T, d: T.ones(2, 3, device=d).index_select(0, T.tensor([1, 0], dtype=T.uint8, device=d)), RuntimeError, "Expected dtype int32 or int64 for index"),
+    ("index_select_int16_index", lambda T, d: T.ones(2, 3, device=d).index_select(0, T.tensor([1], dtype=T.int16, device=d)), RuntimeError, "Expected dtype int32 or int64 for index"),
     ("gather_float_index", lambda T, d: T.ones(2, 3, device=d).gather(1, T.ones(2, 1, device=d)), RuntimeError, "int64|Long"),
     ("neg_bool", lambda T, d: -T.tensor([True], device=d), RuntimeError, "Negation, the `-` operator, on a bool tensor"),
     ("sub_bool", lambda T, d: T.tensor([True], device=d) - T.tensor([False], device=d), RuntimeError, "Subtraction, the `-` operator, with two bool"),

@@ -209,13 +209,13 @@ def test_step_bumps_versions_and_invalidates_saved_parameters(device):
     w = nn.Parameter(ember.tensor([1.0, 2.0], device=device))
     opt = optim.SGD([w], lr=0.1, momentum=0.9)
     (w * w).sum().backward()
-    version = w._version.value
+    version = w._version
     opt.step()
-    assert w._version.value == version + 1
+    assert w._version == version + 1
     buf = opt.state[w]["momentum_buffer"]
-    buf_version = buf._version.value
+    buf_version = buf._version
     loss = (w * w).sum()
     opt.step()
-    assert buf._version.value == buf_version + 1
+    assert buf._version == buf_version + 1
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()

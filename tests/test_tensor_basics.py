@@ -199,6 +199,20 @@ def test_to_device_and_back(device):
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
 
 
+def test_version_is_an_int_counting_writes_as_torch(device):
+    def run(T, dev):
+        x = T.zeros(3, 4, device=dev)
+        counts = [x._version]
+        x.add_(1)
+        x[0] = 2
+        v = x[1]
+        v.mul_(3)
+        counts += [x._version, v._version, x.detach()._version, (x + 1)._version]
+        return counts, all(type(n) is int for n in counts)
+
+    assert run(ember, device) == run(torch, "cpu")
+
+
 def test_views_share_storage_and_version(device):
     x = ember.zeros(3, 4, device=device)
     for view in (
@@ -211,10 +225,10 @@ def test_views_share_storage_and_version(device):
         x[:, 1:3],
         x.narrow(1, 0, 2),
     ):
-        before = x._version.value
+        before = x._version
         view.add_(1)
-        assert x._version.value == before + 1
-        assert view._version is x._version
+        assert x._version == before + 1
+        assert view._version_counter is x._version_counter
     assert x.sum().item() == 4 + 12 * 5 + 6 + 6  # every view wrote through to x
     x.zero_()
     v = x[0]
@@ -309,3 +323,25 @@ def test_grad_fn_names():
         (lambda x: x.exp(), "ExpBackward0"),
     ]:
         assert op(x).grad_fn.name() == name
+
+
+def test_from_dlpack_of_a_tensor_shares_writable_memory():
+    # PyTorch: torch.from_dlpack(t) aliases t both ways; the consumer asks for a versioned capsule
+    for T in (ember, torch):
+        x = T.zeros(3)
+        y = T.from_dlpack(x)
+        y.add_(1)
+        x[0] = 5
+        assert x.tolist() == y.tolist() == [5.0, 1.0, 1.0]
+
+
+def test_storage_queries_of_a_computed_0d_tensor_as_torch():
+    def run(T):
+        t = T.tensor(3.0) * 2
+        address = t.data_ptr()
+        t.add_(1)
+        array = t.numpy()
+        array[...] = 9
+        return t.stride(), t.storage_offset(), t.data_ptr() == address, type(array).__name__, t.item()
+
+    assert run(ember) == run(torch)

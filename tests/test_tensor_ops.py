@@ -185,6 +185,10 @@ MOVEMENT = [
     ("expand", lambda T, a: a.expand(2, 3, 4), [randn(3, 1)]),
     ("expand_keep", lambda T, a: a.expand(-1, 4), [randn(3, 1)]),
     ("repeat", lambda T, a: a.repeat(2, 1, 3), [randn(2, 3)]),
+    ("tile_method_ints", lambda T, a: a.tile(2, 1, 3), [randn(2, 3)]),
+    ("tile_method_int", lambda T, a: a.tile(2), [randn(2, 3)]),
+    ("tile_tuple", lambda T, a: T.tile(a, (2,)), [randn(2, 3)]),
+    ("stack_mixed_dtypes", lambda T, a: T.stack([a, a.double()], 2), [randn(2, 3)]),
     ("flatten", lambda T, a: a.flatten(), [randn(2, 3, 4)]),
     ("flatten_range", lambda T, a: T.flatten(a, 1, 2), [randn(2, 3, 4)]),
     ("contiguous", lambda T, a: a.t().contiguous(), [randn(2, 3)]),
@@ -499,3 +503,38 @@ def test_in_place_on_a_computed_0d_tensor_matches_torch(device, name, write):
         return float(total), float(recorded.detach()), float(grad_in.grad if grad_in.grad is not None else 0.0)
 
     assert run(ember, device) == pytest.approx(run(torch, "cpu"))
+
+
+_ZERO_DIM_VIEWS = [
+    ("view", lambda T, t: t.view(1)),
+    ("view_0d", lambda T, t: t.view(())),
+    ("reshape", lambda T, t: t.reshape(1, 1)),
+    ("flatten", lambda T, t: t.flatten()),
+    ("unsqueeze", lambda T, t: t.unsqueeze(0)),
+    ("squeeze", lambda T, t: t.squeeze()),
+    ("permute", lambda T, t: t.permute(())),
+    ("t", lambda T, t: t.t()),
+    ("expand_1", lambda T, t: t.expand(1, 1)),
+    ("index_none", lambda T, t: t[None]),
+    ("index_ellipsis", lambda T, t: t[...]),
+    ("as_strided", lambda T, t: t.as_strided((1,), (1,))),
+    ("unfold", lambda T, t: t.unfold(0, 1, 1)),
+    ("diagonal_of_expand", lambda T, t: t.expand(1, 1).diagonal()),
+    ("detach", lambda T, t: t.detach()),
+    ("data", lambda T, t: t.data),
+    ("view_as", lambda T, t: t.view_as(T.zeros(1, 1))),
+    ("atleast_2d", lambda T, t: T.atleast_2d(t)),
+]
+
+
+@pytest.mark.parametrize("name,make_view", _ZERO_DIM_VIEWS, ids=[n for n, _ in _ZERO_DIM_VIEWS])
+def test_views_of_a_computed_0d_tensor_share_its_memory(device, name, make_view):
+    # a 0-d result of arithmetic is a tensor like any other: a view of it writes through, both ways
+    def run(T, dev):
+        t = T.tensor(3.0, device=dev) * 2
+        v = make_view(T, t)
+        v.add_(1)
+        t.mul_(10)
+        return float(t), v.tolist()
+
+    assert run(ember, device) == run(torch, "cpu")

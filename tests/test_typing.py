@@ -93,7 +93,8 @@ def test_tensor_surface_is_what_tensor_carries():
         assert getattr(ember.Tensor, name) is getattr(importlib.import_module(f"ember.ops.{module}"), function), name
     for node in spelt:
         runtime = list(inspect.signature(getattr(ember.Tensor, node.name)).parameters)
-        assert runtime[1:] == [a.arg for a in node.args.args[1:]], node.name
+        declared = [a.arg for a in node.args.args[1:]] + ([node.args.vararg.arg] if node.args.vararg else [])
+        assert runtime[1:] == declared, node.name
 
 
 def test_tensor_surface_declares_the_generated_methods():

@@ -130,6 +130,9 @@ class NumpyBackend(Backend):
             shape, array.dtype, buffer=flat, offset=offset * size, strides=tuple(s * size for s in strides)
         )
 
+    def bitcast(self, array, dtype):
+        return array.view(dtype)
+
     def check_indices(self, name, indices, bound, ignore_index, error, message):
         # two reductions answer the common case, every index in range; the default finds the culprit
         host = self.to_host(indices)

@@ -89,6 +89,16 @@ class CLArray:
     def view(self, shape, strides, offset):
         return CLArray(self.storage, shape, self.dtype, strides, offset)
 
+    def bitcast(self, dtype):
+        """This array's bytes read as ``dtype`` (the rules of :meth:`ember.backend.Backend.bitcast`)."""
+        dtype = np.dtype(dtype)
+        old, new = self.dtype.itemsize, dtype.itemsize
+        if old == new:
+            return CLArray(self.storage, self.shape, dtype, self.strides, self.offset)
+        shape = self.shape[:-1] + (self.shape[-1] * old // new,)
+        strides = tuple(s * old // new for s in self.strides[:-1]) + (1,)
+        return CLArray(self.storage, shape, dtype, strides, self.offset * old // new)
+
     def __repr__(self):
         return f"CLArray({_ops.to_host(self)!r}, device={self.device.name!r})"
 

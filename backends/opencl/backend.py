@@ -153,6 +153,9 @@ class OpenCLBackend(Backend):
     def as_strided(self, array, shape, strides, offset):
         return array.view(shape, strides, offset)
 
+    def bitcast(self, array, dtype):
+        return array.bitcast(dtype)
+
     def scatter_add(self, target, axis, index, values):
         ns.scatter_add(target, axis, index, values)
 

@@ -58,6 +58,8 @@ def map_fields(family, flat, signature):
             dtype, c = s
             params.append(f", __global const {cl_type(dtype)} *a{i}")
             value = f"vload_half(i{i}, a{i})" if dtype == _HALF else f"a{i}[i{i}]"
+            if dtype == np.bool_:  # any nonzero byte is true (memory viewed as bool may hold others)
+                value = f"({value} != 0)"
             loads.append(f"    const {c} x{i} = ({c}){value};")
         else:
             params.append(f", const {s} x{i}")

@@ -18,7 +18,8 @@ __all__ = [
     "erf",
 ]  # fmt: skip
 
-_BOOL, _INT64, _HALF, _FLOAT = np.dtype("bool"), np.dtype("int64"), np.dtype("float16"), np.dtype("float32")
+_BOOL, _INT16, _INT64 = np.dtype("bool"), np.dtype("int16"), np.dtype("int64")
+_HALF, _FLOAT = np.dtype("float16"), np.dtype("float32")
 _LONG = PACK["long"]
 
 
@@ -466,13 +467,15 @@ def astype(x, dtype, /, *, copy=True, device=None):
         return x
     if dtype == np.float64 and not x.device.supports_float64:
         raise TypeError(f"OpenCL device opencl:{x.device.index} does not support float64")
-    compute = compute_type(x.dtype)
-    return map_into(empty(x.shape, dtype, x.device), [x], "x0", [compute])
+    return copy_into(empty(x.shape, dtype, x.device), x)
 
 
 def copy_into(out, value):
     """``out[...] = value`` (broadcast and cast to ``out``'s dtype)."""
     if isinstance(value, CLArray):
+        if value.dtype == out.dtype == _HALF:  # the bits, as PyTorch copies: through float a NaN loses its payload
+            map_into(out.bitcast(_INT16), [value.bitcast(_INT16)], "x0", [compute_type(_INT16)])
+            return out
         return map_into(out, [value], "x0", [compute_type(value.dtype)])
     return map_into(out, [operand(value, out.dtype)], "x0", [compute_type(out.dtype)])
 

@@ -74,6 +74,9 @@ class RestrictedBackend(NumpyBackend):
     def as_strided(self, array, shape, strides, offset):
         return RestrictedArray(super().as_strided(array._array, shape, strides, offset))
 
+    def bitcast(self, array, dtype):
+        return RestrictedArray(super().bitcast(array._array, dtype))
+
     def scatter_add(self, target, axis, index, values):
         super().scatter_add(target._array, axis, unwrap(index), unwrap(values))
 

@@ -297,7 +297,7 @@ def _accumulate_into_leaf(leaf, grad, create_graph, held):
         total = current._backend.kernels.accumulate_grad(data, grad._data)
         if total is not data:
             current._data = total
-        current._version.value += 1
+        current._version_counter.value += 1
     if leaf._post_accumulate_hooks:
         for hook in leaf._post_accumulate_hooks:
             if hook(leaf) is not None:

@@ -282,11 +282,14 @@ def _view_of_tangent(
     if len(duals) != 1:
         return None
     source = args[duals[0]]
-    if not all(isinstance(o, Tensor) and o._base is not None and o._version is source._version for o in outs):
+    if not all(
+        isinstance(o, Tensor) and o._base is not None and o._version_counter is source._version_counter for o in outs
+    ):
         return None
     replaced = list(args)
     replaced[duals[0]] = tangents[duals[0]]
-    results = cls.apply(*replaced, **kwargs)
+    retarget = getattr(cls, "retarget", None)  # an op whose arguments carry its input's native view
+    results = cls.apply(*(retarget(tuple(replaced)) if retarget is not None else replaced), **kwargs)
     return results if isinstance(results, tuple) else (results,)
 
 

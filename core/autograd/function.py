@@ -223,7 +223,7 @@ class SavedTensor:
     __slots__ = ("tensor", "version", "output_nr", "data", "requires_grad")
 
     def __init__(self, tensor, output_nr=None):
-        version = tensor._version
+        version = tensor._version_counter
         if type(version) is _InferenceVersion:
             raise RuntimeError(
                 "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
@@ -244,11 +244,11 @@ class SavedTensor:
 
     def unpack(self, node):
         tensor = self.tensor if self.output_nr is None else self.data
-        if tensor._version.value != self.version:
+        if tensor._version_counter.value != self.version:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{tensor.type()} {list(tensor.shape)}], which is output "
-                f"{self.output_nr or 0} of {node.name()}, is at version {tensor._version.value}; "
+                f"{self.output_nr or 0} of {node.name()}, is at version {tensor._version_counter.value}; "
                 f"expected version {self.version} instead."
             )
         if self.output_nr is None:
@@ -263,8 +263,12 @@ class _FunctionMeta(type):
         # return exact ones (see ember.autograd.validation)
         cls._validates_gradients = not cls.__module__.startswith("ember.")
         # the node class, named as PyTorch names it: "MulBackward0" for its own ops (ember's _Mul),
-        # "MyFunctionBackward" for a user's Function
-        node_name = name + "Backward" if cls._validates_gradients else name.lstrip("_") + "Backward0"
+        # "MyFunctionBackward" for a user's Function; an op of ember's whose PyTorch name does not follow
+        # from the class name sets its own, ``_backward_name = "SumBackward1"`` (not inherited)
+        if cls._validates_gradients:
+            node_name = name + "Backward"
+        else:
+            node_name = attrs.get("_backward_name") or name.lstrip("_") + "Backward0"
         cls._backward_cls = type(node_name, (FunctionCtx,), {"_function": cls, "__slots__": ()})
         # the new style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
         cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != __name__)
@@ -377,7 +381,7 @@ class Function(metaclass=_FunctionMeta):
         dirty = ctx._dirty
         if dirty:
             for tensor in dirty:
-                tensor._version.value += 1
+                tensor._version_counter.value += 1
         if not record:
             if tangents is not None:
                 rule.propagate(cls, ctx, args, kwargs, outputs, tangents)

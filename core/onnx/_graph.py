@@ -37,7 +37,7 @@ class GraphBuilder:
     def bind(self, tensor, name):
         """Make ``name`` the value of ``tensor`` from now on."""
         self._names[id(tensor)] = name
-        self._versions[id(tensor)] = tensor._version.value
+        self._versions[id(tensor)] = tensor._version_counter.value
         self._keep.append(tensor)  # keeps ids unique while the trace lives
 
     def module_name(self, module):
@@ -52,7 +52,7 @@ class GraphBuilder:
         key = id(tensor)
         name = self._names.get(key)
         if name is not None:
-            if tensor._version.value != self._versions[key]:
+            if tensor._version_counter.value != self._versions[key]:
                 raise UnsupportedOperatorError(
                     f"onnx export: a traced value of shape {list(tensor.shape)} was modified in place by an "
                     "operation the exporter does not record; use the out-of-place form"

@@ -381,7 +381,8 @@ def _unary(
     fused_backward: str | None = None,
 ) -> Callable[[Tensor], Tensor]:
     attributes = {"saves": saves, "arithmetic": arithmetic, "fused_backward": fused_backward}
-    cls: Any = type(name.capitalize(), (_Unary,), attributes)
+    # named as PyTorch's node: "log1p" -> Log1PBackward0, "expm1" -> Expm1Backward0
+    cls: Any = type(name.title().replace("_", ""), (_Unary,), attributes)
     cls.compute = staticmethod(compute)
     cls.derivative = staticmethod(derivative) if derivative is not None else None
     autocast = has_policy(name)  # exp, log, ... run in float32 under autocast on cuda
@@ -654,6 +655,8 @@ class _Sub(_Binary):
 class _RSub(_Binary):
     """``b - a`` for a Python scalar ``b``: the scalar stays a scalar down to the backend."""
 
+    _backward_name = "RsubBackward1"
+
     saves = 0
     compute = staticmethod(lambda xp, a, b: b - a)
     gradients = staticmethod(lambda ctx, g: (-g, None))
@@ -725,8 +728,16 @@ class _Pow(_Binary):
         return ga, gb
 
 
+class _PowTensors(_Pow):
+    """``input ** exponent`` for a tensor exponent (PyTorch's ``pow.Tensor_Tensor``)."""
+
+    _backward_name = "PowBackward1"
+
+
 class _RPow(Function):
     """``base ** x`` for a Python scalar ``base``."""
+
+    _backward_name = "PowBackward2"
 
     @staticmethod
     def forward(ctx, x, base):
@@ -1125,7 +1136,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     if isinstance(exponent, int) and not isinstance(exponent, bool) and exponent < 0:
         if not input.dtype.is_floating_point:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return _binary(_Pow, "pow", input, exponent)
+    return _binary(_PowTensors if isinstance(exponent, Tensor) else _Pow, "pow", input, exponent)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
@@ -1178,6 +1189,10 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
 
 # -- clamp, where, lerp --------------------------------------------------------------------
 class _Clamp(Function):
+    """``clamp`` with number bounds (PyTorch's ``clamp``; tensor bounds are ``clamp.Tensor``, below)."""
+
+    _backward_name = "ClampBackward1"
+
     @staticmethod
     def forward(ctx, x, low, high):
         xp = x._backend.xp
@@ -1214,6 +1229,10 @@ class _Clamp(Function):
             takes = x > high_t if low is None else (x > high_t) | (high_t < low)
             ghigh = sum_to(where(takes, grad, zero), high_t.shape)
         return g, glow, ghigh
+
+
+class _ClampTensors(_Clamp):
+    _backward_name = "ClampBackward0"
 
 
 def _bool_clamp_kernel(low, high):
@@ -1282,7 +1301,7 @@ def clamp(  # noqa: A002
     else:  # a number bound is converted as a fill value (-1 is 255 for uint8, 300 raises)
         min = fill_value_for(min, result) if is_scalar(min) else min  # noqa: A001
         max = fill_value_for(max, result) if is_scalar(max) else max  # noqa: A001
-    return _Clamp.apply(input, min, max)
+    return (_ClampTensors if isinstance(min, Tensor) or isinstance(max, Tensor) else _Clamp).apply(input, min, max)
 
 
 clip = clamp

@@ -24,6 +24,8 @@ __all__ = ["clone", "to"]
 
 
 class _Cast(Function):
+    _backward_name = "ToCopyBackward0"
+
     @staticmethod
     def forward(ctx, x, dt):
         ctx.source = x.dtype
@@ -36,6 +38,8 @@ class _Cast(Function):
 
 
 class _Move(Function):
+    _backward_name = "ToCopyBackward0"
+
     @staticmethod
     def forward(ctx, x, dev, backend, non_blocking):
         ctx.source = x._device
@@ -386,7 +390,7 @@ def assign_(target, value, *, one_value=False):
         if data.dtype != target._data.dtype:
             data = target._backend.xp.astype(data, target._data.dtype)
         writable_data(target)[...] = data
-        target._version.value += 1
+        target._version_counter.value += 1
     if autograd_function.tangent_rule is not None:
         tangents.write_tangent(target, value)
     return target
@@ -439,4 +443,4 @@ def numpy(self: Tensor, *, force: bool = False) -> Any:
             f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() to "
             "copy the tensor to host memory first."
         )
-    return self._backend.to_host(self._data)
+    return self._backend.to_host(writable_data(self))  # the tensor's own memory, even for a 0-d result

@@ -45,8 +45,12 @@ def _sequence_as_tuple(key):
     )
 
 
+_EVERYTHING = slice(None)
+
+
 def _native_key(x, key):
-    """Translate a Python/tensor index into the backend's; report whether it is advanced."""
+    """Translate a Python/tensor index into the backend's; report whether it is advanced, and the node
+    class of ``x[key]`` (named as PyTorch's last op for it: select, slice, unsqueeze, alias or index)."""
     if _sequence_as_tuple(key):
         warnings.warn(
             "Using a non-tuple sequence for multidimensional indexing is deprecated; use x[tuple(seq)] "
@@ -57,7 +61,7 @@ def _native_key(x, key):
         key = tuple(key)
     if not isinstance(key, tuple):
         key = (key,)
-    out, advanced, consumed = [], False, 0
+    out, advanced, consumed, basic = [], False, 0, _AliasIndex
     for k in key:
         if isinstance(k, bool):  # a 0-d mask, as PyTorch reads it: a new dim of size 1 (True) or 0 (False)
             k = tensor(k, device=x._device)
@@ -69,14 +73,19 @@ def _native_key(x, key):
                 raise IndexError(f"index {k} is out of bounds for dimension {consumed} with size {size}")
             out.append(k)
             consumed += 1
+            basic = _SelectIndex
         elif isinstance(k, slice):
             if k.step is not None and k.step <= 0:
                 raise ValueError("step must be greater than zero")
+            if k != _EVERYTHING:  # ``:`` is no op in PyTorch's graph
+                basic = _SliceIndex
             out.append(k)
             consumed += 1
         elif k is None or k is Ellipsis:
             out.append(k)
-            if k is Ellipsis:
+            if k is None:
+                basic = _UnsqueezeIndex
+            else:
                 consumed = x.ndim - sum(1 for j in key if j is not None and j is not Ellipsis) + consumed
         else:
             if not isinstance(k, Tensor):
@@ -106,19 +115,46 @@ def _native_key(x, key):
         raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
     if not any(k is Ellipsis for k in out):
         out.append(Ellipsis)
-    return tuple(out), advanced
+    return tuple(out), advanced, _Index if advanced else basic
 
 
 class _Index(Function):
     @staticmethod
     def forward(ctx, x, key, advanced):
         ctx.shape, ctx.key, ctx.advanced = x.shape, key, advanced
-        data = x._data[key]
+        data = writable_data(x)[key]
         return x._make(data) if advanced else x._view_of(data, lambda base: _Index.apply(base, key, False))
 
     @staticmethod
     def backward(ctx, grad):
         return _IndexAccumulate.apply(grad, ctx.shape, ctx.key, ctx.advanced), None, None
+
+
+# ``x[key]`` with basic indices only, its node named as PyTorch's last op for the key
+class _SelectIndex(_Index):
+    _backward_name = "SelectBackward0"
+
+
+class _SliceIndex(_Index):
+    _backward_name = "SliceBackward0"
+
+
+class _UnsqueezeIndex(_Index):
+    _backward_name = "UnsqueezeBackward0"
+
+
+class _IndexSelect(_Index):
+    """``index_select``: ``x[..., index]`` along one dimension."""
+
+
+class _MaskedSelect(_Index):
+    """``masked_select``: ``x[mask]`` with a mask of ``x``'s shape."""
+
+
+class _AliasIndex(_Index):
+    """A key of full slices and ``...``: the whole tensor, as a new view."""
+
+    _backward_name = "AliasBackward0"
 
 
 def _flat_positions(backend, shape, key):
@@ -155,8 +191,8 @@ class _IndexAccumulate(Function):
 
 def getitem(self, key):
     """``self[key]``: basic indexing gives a view; tensors and lists index advanced (copies)."""
-    native, advanced = _native_key(self, key)
-    return _Index.apply(self, native, advanced)
+    native, advanced, node = _native_key(self, key)
+    return node.apply(self, native, advanced)
 
 
 class _SetItem(Function):
@@ -185,7 +221,7 @@ def setitem(self, key, value):
 
 
 def _write_item(self, key, value):
-    native, advanced = _native_key(self, key)
+    native, advanced, _ = _native_key(self, key)
     if isinstance(value, Tensor):
         if (
             value.ndim == 0 and value._device.type == "cpu"
@@ -224,7 +260,7 @@ def _write_item(self, key, value):
             f"index_put_: a value of shape {list(value.shape) if isinstance(value, Tensor) else []} does not "
             f"broadcast to the indexed shape of a tensor of shape {list(self.shape)}: {exc}"
         ) from None
-    self._version.value += 1
+    self._version_counter.value += 1
 
 
 # -- gather / scatter ----------------------------------------------------------------------
@@ -398,6 +434,12 @@ class _Scatter(Function):
         return gx, None, None, gsrc
 
 
+class _ScatterValue(_Scatter):
+    """``scatter`` of a number (PyTorch's ``scatter.value``)."""
+
+    _backward_name = "ScatterBackward1"
+
+
 def _scatter_forward(ctx, x, axis, index, src, accumulate):
     """The forward of scatter (``accumulate=False``) and scatter_add: a copy of ``x`` with the ``src`` values
     (its part under ``index``'s shape) written, or added, at the positions ``index`` addresses along ``axis``."""
@@ -468,6 +510,7 @@ def scatter(
     axis = _check_index("scatter", input, dim, index)
     if input.ndim == 0:
         return _on_0d(lambda x, d, i, s: scatter(x, d, i, s, value, reduce=reduce), input, index, src).reshape(())
+    node = _ScatterValue if src is None else _Scatter
     if src is None:
         src = input.new_full(index.shape, value)  # type: ignore[arg-type]  # given when src is not
     elif check_same_device("scatter", input, src) or src.dtype is not input.dtype:
@@ -479,7 +522,7 @@ def scatter(
         return input * factors
     if reduce is not None:
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
-    return _Scatter.apply(input, axis, index, src)
+    return node.apply(input, axis, index, src)
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -501,10 +544,12 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
         raise IndexError("index_select(): Index is supposed to be a vector of integers")
+    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     check_same_device("index_select", input, index)
     if input.ndim == 0:
         return _on_0d(index_select, input, index)
-    key = (slice(None),) * axis + (index.reshape(-1),)
+    key = (slice(None),) * axis + (index.reshape(-1)._data, Ellipsis)
     if index.numel():
         top, bottom = int(index.max()), int(index.min())
         if top >= input.shape[axis] or bottom < 0:
@@ -512,7 +557,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
                 f"index out of range in self (index {top if top >= input.shape[axis] else bottom} "
                 f"for dimension {axis} with size {input.shape[axis]})"
             )
-    return input[key]
+    return _IndexSelect.apply(input, key, True)
 
 
 def _check_index_source(op, input, dim, index, source, index_problem):
@@ -677,8 +722,9 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
+    check_same_device("masked_select", input, mask)
     a, m = input.broadcast_tensors(mask)
-    return a[m]
+    return _MaskedSelect.apply(a, (m._data, Ellipsis), True)
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:

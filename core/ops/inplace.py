@@ -216,7 +216,7 @@ def _write(self, data, *, one_value=False):
     if grad_state.enabled and self._requires_grad and self.grad_fn is None:
         check_inplace(self)
     writable_data(self)[...] = data
-    self._version.value += 1
+    self._version_counter.value += 1
     if autograd_function.tangent_rule is not None:  # values that carry no tangent
         tangents.write_tangent(self)
     return self

@@ -52,6 +52,14 @@ class _Matmul(Function):
         return ga, gb
 
 
+class _Mm(_Matmul):
+    """The product of two matrices (``mm``, and ``matmul`` of two 2-D operands)."""
+
+
+class _Bmm(_Matmul):
+    """``bmm``: a batch of matrix products."""
+
+
 def _native_matmul_backward(needs, grad, a, b):
     """``_Matmul``'s backward on native arrays: the same products as the graph-building one."""
     xp, g, x, w = grad._backend.xp, grad._data, a._data, b._data
@@ -119,8 +127,12 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         return input @ other
     if _amp.active:
         return autocast_call("matmul", matmul, input, other)
-    _check_operands("matmul", input, other)
-    a, b = input, other
+    return _matmul(input, other)
+
+
+def _matmul(a: Tensor, b: Tensor, node: type[_Matmul] | None = None) -> Tensor:
+    """:func:`matmul` after autocast; ``node``: the op's node class where it is not ``matmul``'s (``bmm``)."""
+    _check_operands("matmul", a, b)
     sa, sb = a._data.shape, b._data.shape
     na, nb = len(sa), len(sb)
     if sa[-1] != sb[-2 if nb > 1 else 0]:
@@ -140,7 +152,9 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         return _Matmul.apply(a.unsqueeze(0), b).squeeze(-2)
     if nb == 1:
         return _Matmul.apply(a, b.unsqueeze(1)).squeeze(-1)
-    return _Matmul.apply(a, b)
+    if node is None:
+        node = _Mm if na == 2 == nb else _Matmul
+    return node.apply(a, b)
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -197,7 +211,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(
             f"batch1 and batch2 must have same number of batches, got {input.shape[0]} and {mat2.shape[0]}"
         )
-    return matmul(input, mat2)
+    return _matmul(input, mat2, _Bmm)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:

@@ -12,7 +12,8 @@ from ..autograd import function as autograd_function
 from ..autograd.function import Function
 from ..layout import check_memory_format
 from ..strides import dense_order, is_dense, view_strides
-from ..tensor import Size, Tensor, size_arg
+from ..tensor import Size, Tensor, size_arg, writable_data
+from .dtype_views import view_dtype
 from .operands import check_same_device, normalize_dims, sum_to, wrap_dim
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def _infer_shape(op, shape, numel):
 def _strided_view(x, shape, new=None):
     """``x``'s data seen in ``shape`` without a copy, or None where the strides do not allow it (or
     the backend makes no strided views); ``new``: the strides of that view where the caller has them."""
-    data, backend = x._data, x._backend
+    data, backend = writable_data(x), x._backend
     if backend.is_contiguous(data):
         return backend.xp.reshape(data, shape)
     strides, offset = backend.layout(data)
@@ -73,13 +74,12 @@ def _strided_view(x, shape, new=None):
         return None
 
 
-class _Reshape(Function):
-    """A view where the strides allow one, else a copy (not a view: writes to it stay in it), as PyTorch's reshape."""
+class _View(Function):
+    """``x`` in a new ``shape``: ``data``, the view the strides allow, or a copy where they allow none (None)."""
 
     @staticmethod
-    def forward(ctx, x, shape, strides=None):
+    def forward(ctx, x, shape, data):
         ctx.shape = x._data.shape
-        data = _strided_view(x, shape, strides)
         if data is None:
             return x._make(x._backend.xp.reshape(x._data, shape))
         return x._view_of(data, lambda base: base.reshape(shape))
@@ -87,6 +87,44 @@ class _Reshape(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.shape), None, None
+
+    @staticmethod
+    def retarget(args):
+        """The arguments that make the same view of another tensor ``args[0]`` (forward mode applies
+        a view op to the input's tangent): ``data`` is the view of that tensor's own storage."""
+        x, shape, _ = args
+        return x, shape, _strided_view(x, shape)
+
+
+# the nodes of the ops that are views in a new shape, named as PyTorch's
+class _UnsafeView(_View):
+    """A reshape that copies (PyTorch's clone then ``_unsafe_view``): not a view, writes to it stay in it."""
+
+
+class _Squeeze(_View):
+    """``squeeze()``: every dimension of size 1."""
+
+
+class _SqueezeDim(_View):
+    """``squeeze(dim)``."""
+
+    _backward_name = "SqueezeBackward1"
+
+
+class _SqueezeDims(_View):
+    """``squeeze(dims)``, a tuple."""
+
+    _backward_name = "SqueezeBackward2"
+
+
+class _Unsqueeze(_View):
+    """``unsqueeze(dim)``: a new dimension of size 1."""
+
+
+class _TVector(_View):
+    """``t()`` of a tensor of at most one dimension: itself, as a new view."""
+
+    _backward_name = "TBackward0"
 
 
 def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
@@ -110,25 +148,30 @@ def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
     return _reshape(input, _infer_shape("reshape", _shape_arg(shape), input.numel()))
 
 
-def _reshape(input: Tensor, shape: tuple[int, ...], strides: tuple[int, ...] | None = None) -> Tensor:
-    """:func:`reshape` to the checked ``shape``; ``strides``: those of the view where the caller has them."""
-    if shape == input._data.shape:
-        return (
-            _Reshape.apply(input, shape, strides)
-            if input._requires_grad or autograd_function.tangent_rule is not None  # a graph, or a tangent
-            else input._view_of(input._data, lambda base: base.reshape(shape))
-        )
-    return _Reshape.apply(input, shape, strides)
+def _reshape(
+    input: Tensor, shape: tuple[int, ...], strides: tuple[int, ...] | None = None, node: type[_View] | None = None
+) -> Tensor:
+    """:func:`reshape` to the checked ``shape``; ``strides``: those of the view where the caller has them;
+    ``node``: the op's node class (default: a view's, or a copy's where the strides allow no view)."""
+    # a view without a node where no graph records it and no tangent follows it (forward mode)
+    if shape == input._data.shape and not input._requires_grad and autograd_function.tangent_rule is None:
+        return input._view_of(writable_data(input), lambda base: base.reshape(shape))
+    data = _strided_view(input, shape, strides)
+    if node is None:
+        node = _UnsafeView if data is None else _View
+    return node.apply(input, shape, data)
 
 
-def view(input: Tensor, *shape: int | _size_t) -> Tensor:
-    """The same storage seen in a new shape; raises where the strides do not allow a view.
+def view(input: Tensor, *shape: int | _size_t | dtypes.dtype, dtype: dtypes.dtype | None = None) -> Tensor:
+    """The same storage seen in a new shape, or as another dtype; raises where the strides do not allow a view.
 
     Unlike :func:`reshape`, ``view`` never copies: writes through the result reach ``input``.
+    ``view(dtype)`` reads the same bytes as ``dtype`` (see :func:`ember.ops.dtype_views.view_dtype`).
 
     Args:
         input (Tensor): the input tensor.
-        *shape (int or ember.dtype): the new shape; one size may be -1 (inferred).
+        *shape (int or ember.dtype): the new shape, one size may be -1 (inferred); or a dtype.
+        dtype (ember.dtype, optional): the dtype to read the memory as, instead of a shape.
 
     Example::
 
@@ -137,9 +180,17 @@ def view(input: Tensor, *shape: int | _size_t) -> Tensor:
         >>> y[0, 0] = 100
         >>> x
         tensor([100,   1,   2,   3,   4,   5])
+        >>> ember.tensor([1.0]).view(ember.int32)
+        tensor([1065353216], dtype=ember.int32)
     """
+    if dtype is not None:
+        if shape:
+            raise TypeError("view() takes either a shape or a dtype, not both")
+        return view_dtype(input, dtype)
+    if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+        return view_dtype(input, shape[0])
     new_shape: tuple[int, ...] = _infer_shape("view", _shape_arg(shape, "view"), input.numel())
-    data, backend = input._data, input._backend
+    data, backend = writable_data(input), input._backend
     strides = None
     if not backend.is_contiguous(data):
         strides = view_strides(tuple(data.shape), tuple(backend.layout(data)[0]), new_shape)
@@ -155,7 +206,7 @@ class _Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return x._view_of(x._backend.xp.permute_dims(x._data, dims), lambda base: base.permute(dims))
+        return x._view_of(x._backend.xp.permute_dims(writable_data(x), dims), lambda base: base.permute(dims))
 
     @staticmethod
     def backward(ctx, grad):
@@ -163,6 +214,14 @@ class _Permute(Function):
         for i, d in enumerate(ctx.dims):
             inverse[d] = i
         return grad.permute(inverse), None
+
+
+class _Transpose(_Permute):
+    """``transpose(dim0, dim1)``: two dimensions swapped."""
+
+
+class _T(_Permute):
+    """``t()`` of a matrix."""
 
 
 def permute(input: Tensor, *dims: int | _size_t) -> Tensor:
@@ -214,7 +273,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
         return input.reshape(())
     dims = list(range(n))
     dims[a], dims[b] = dims[b], dims[a]
-    return _Permute.apply(input, tuple(dims))
+    return _Transpose.apply(input, tuple(dims))
 
 
 swapaxes = swapdims = transpose
@@ -237,7 +296,7 @@ def t(input: Tensor) -> Tensor:
     n = len(input._data.shape)
     if n > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {n}D")
-    return transpose(input, 0, 1) if n == 2 else input.reshape(input.shape)
+    return _T.apply(input, (1, 0)) if n == 2 else _reshape(input, tuple(input.shape), node=_TVector)
 
 
 def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
@@ -258,11 +317,10 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """
     shape = input.shape
     if dim is None:
-        new = tuple(s for s in shape if s != 1)
-    else:
-        axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
-        new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-    return input.reshape(new)
+        return _reshape(input, tuple(s for s in shape if s != 1), node=_Squeeze)
+    axes = set(normalize_dims(dim, input.ndim))  # a dim named twice is refused, as in PyTorch
+    new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
+    return _reshape(input, new, node=_SqueezeDim if isinstance(dim, int) else _SqueezeDims)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -285,14 +343,14 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     axis = wrap_dim(dim, input.ndim + 1)
     shape = list(input.shape)
     shape.insert(axis, 1)
-    return input.reshape(shape)
+    return _reshape(input, tuple(shape), node=_Unsqueeze)
 
 
 class _Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x._data.shape
-        return x._view_of(x._backend.xp.broadcast_to(x._data, shape), lambda base: base.expand(shape))
+        return x._view_of(x._backend.xp.broadcast_to(writable_data(x), shape), lambda base: base.expand(shape))
 
     @staticmethod
     def backward(ctx, grad):
@@ -472,21 +530,6 @@ def tile(input: Tensor, dims: _size_t) -> Tensor:
     return repeat(input, dims)
 
 
-def tile_method(self: Tensor, *dims: int | _size_t) -> Tensor:
-    """``Tensor.tile``: :func:`tile` with the counts given as a tuple or one by one, as PyTorch's
-    method takes them (``x.tile(2)``, ``x.tile(2, 2)``, ``x.tile((2, 2))``).
-
-    Args:
-        *dims (int): the number of copies along each dimension.
-
-    Example::
-
-        >>> ember.tensor([1, 2]).tile(2)
-        tensor([1, 2, 1, 2])
-    """
-    return tile(self, _shape_arg(dims, "tile"))
-
-
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions ``start_dim..end_dim`` into one.
 
@@ -508,6 +551,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:  # nothing to merge: the tensor itself, as in PyTorch
+        return input
     shape = input.shape
     merged = 1
     for s in shape[start : end + 1]:
@@ -691,13 +736,36 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
                     f"Sizes of tensors must match except in dimension {axis}. Expected size "
                     f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list."
                 )
-    result = tensors[0].dtype  # a skipped legacy empty tensor still takes part in the promotion
-    for t in tensors[1:]:
-        result = dtypes.promote_types(result, t.dtype)
-    nonempty = [t if t.dtype is result else t.to(result) for t in nonempty]
+    # a skipped legacy empty tensor still takes part in the promotion
+    nonempty = _promoted(nonempty, _result_type(tensors))
     if len(nonempty) == 1:
         return nonempty[0].clone()
     return _Cat.apply(*nonempty, axis=axis)
+
+
+def _result_type(tensors: Sequence[Tensor]) -> dtypes.dtype:
+    """The dtype ``cat`` and ``stack`` promote their tensors to."""
+    result = tensors[0].dtype
+    for t in tensors[1:]:
+        result = dtypes.promote_types(result, t.dtype)
+    return result
+
+
+def _promoted(tensors: Sequence[Tensor], result: dtypes.dtype) -> list[Tensor]:
+    """``tensors``, each cast to ``result`` where it has another dtype."""
+    return [t if t.dtype is result else t.to(result) for t in tensors]
+
+
+class _Stack(Function):
+    @staticmethod
+    def forward(ctx, *tensors, axis):
+        ctx.axis = axis
+        first = tensors[0]
+        return first._make(first._backend.xp.stack([t._data for t in tensors], axis=axis))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.unbind(ctx.axis)
 
 
 concat = concatenate = cat
@@ -735,8 +803,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
                 f"{list(t.shape)} at entry {i}"
             )
+    check_same_device("stack", *tensors)
     axis = wrap_dim(dim, len(shape) + 1)
-    return cat([t.unsqueeze(axis) for t in tensors], axis)
+    return _Stack.apply(*_promoted(tensors, _result_type(tensors)), axis=axis)
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
@@ -946,6 +1015,8 @@ def preserve_format_copy(x, native_dtype):
 
 
 class _Contiguous(Function):
+    _backward_name = "CloneBackward0"
+
     @staticmethod
     def forward(ctx, x):
         return x._make(_row_major(x._backend, x._data))

@@ -54,6 +54,12 @@ class _Sum(Function):
         return grad.expand(ctx.shape), None, None, None
 
 
+class _SumDims(_Sum):
+    """``sum(dim)`` (PyTorch's ``sum.dim_IntList``)."""
+
+    _backward_name = "SumBackward1"
+
+
 def _every_dim_if_empty(dim):
     """``dim`` with an empty list read as every dimension, as PyTorch's sum, mean, var and std read it."""
     return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
@@ -99,7 +105,8 @@ def sum(
     if out is not d:
         input = input.to(out)
     # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
-    return _Sum.apply(input, axes, keepdim, None if out.is_floating_point else input._data.dtype)
+    node = _Sum if dim is None else _SumDims
+    return node.apply(input, axes, keepdim, None if out.is_floating_point else input._data.dtype)
 
 
 def mean(
@@ -132,7 +139,7 @@ def mean(
             f"or complex dtype. Got: {input.dtype}"
         )
     axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
-    return _Mean.apply(input, axes, keepdim)
+    return (_Mean if dim is None else _MeanDims).apply(input, axes, keepdim)
 
 
 class _Mean(Function):
@@ -161,6 +168,12 @@ class _Mean(Function):
         return grad._make(xp.broadcast_to(g, shape)), None, None
 
 
+class _MeanDims(_Mean):
+    """``mean(dim)``."""
+
+    _backward_name = "MeanBackward1"
+
+
 class _Prod(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
@@ -178,6 +191,12 @@ class _Prod(Function):
             return _prod_grad(flat, grad.reshape(1), 0).reshape(x.shape), None, None
         grad = _restore_dims(grad, axes, x.ndim, ctx.keepdim)
         return _prod_grad(x, grad, ctx.axis), None, None
+
+
+class _ProdDim(_Prod):
+    """``prod(dim)``."""
+
+    _backward_name = "ProdBackward1"
 
 
 def _prod_grad(x, grad, axis):
@@ -221,7 +240,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     axis = None if dim is None else wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         axis = None
-    return _Prod.apply(input, axis, keepdim if axis is not None else False)
+    return (_Prod if dim is None else _ProdDim).apply(input, axis, keepdim if axis is not None else False)
 
 
 class _Extremum(Function):
@@ -265,11 +284,11 @@ class _Evenly:
 
 
 class _AllMax(_Evenly, _Amax):
-    pass
+    _backward_name = "MaxBackward1"
 
 
 class _AllMin(_Evenly, _Amin):
-    pass
+    _backward_name = "MinBackward1"
 
 
 def _check_nonempty(name, input, axes):
@@ -522,6 +541,8 @@ class _Variance(Function):
     ``grad`` is multiplied once by ``2 (x - mean) / (N - correction)``, so an inf/NaN ``grad`` reaches each
     element of its own slice, and nothing flows through the mean (its gradient sums to zero)."""
 
+    _backward_name = "VarBackward0"
+
     @staticmethod
     def forward(ctx, input, axes, keepdim, correction, is_std, full):
         scale, v = _scaled_variance(input, axes, keepdim, correction)
@@ -546,6 +567,10 @@ class _Variance(Function):
         return grad * (2.0 / dof if dof else math.inf) * centered, None, None, None, None, None
 
 
+class _StandardDeviation(_Variance):
+    _backward_name = "StdBackward0"
+
+
 def _variance(input, dim, unbiased, keepdim, correction, is_std):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
@@ -553,7 +578,8 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std):
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
     full = len(axes) == input.ndim
-    return _Variance.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
+    node = _StandardDeviation if is_std else _Variance
+    return node.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
 
 
 @computes_in_float32
@@ -687,6 +713,8 @@ def std_mean(
 class _PNorm(Function):
     """``(sum |x|^p)^(1/p)`` for finite ``p > 0``, the count of non-zeros for ``p == 0``; the backward is
     PyTorch's ``norm_backward``."""
+
+    _backward_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):

@@ -32,7 +32,7 @@ class _Svdvals(Function):
         ctx.u, ctx.v = x._make(u), x._make(v)
         # x for a second derivative only, not saved: an in-place change of x after the op breaks
         # only that, as PyTorch (which saves U, S, V) never breaks the first
-        ctx.x, ctx.x_version = x, x._version.value
+        ctx.x, ctx.x_version = x, x._version_counter.value
         return x._make(s)
 
     @staticmethod
@@ -43,11 +43,11 @@ class _Svdvals(Function):
             from .linalg_decompositions import linalg_svd  # it builds on this module
 
             x = ctx.x
-            if x._version.value != ctx.x_version:
+            if x._version_counter.value != ctx.x_version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: [{x.type()} {list(x.shape)}], which is input 0 of {ctx.name()}, is at version "
-                    f"{x._version.value}; expected version {ctx.x_version} instead."
+                    f"{x._version_counter.value}; expected version {ctx.x_version} instead."
                 )
             u, _, vh = linalg_svd(x, full_matrices=False)
             return (u * grad.unsqueeze(-2)) @ vh

@@ -645,7 +645,7 @@ def index_put(
         out = input.clone()
         out[key] = values
         return out
-    native, advanced = _native_key(input, key)
+    native, advanced, _ = _native_key(input, key)
     target = tuple(input.detach()[key].shape)
     values = values.to(input.dtype).expand(target)
     return input + _IndexAccumulate.apply(values, input.shape, native, advanced)

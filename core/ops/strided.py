@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from .. import dtypes
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, writable_data
 from .creation import arange, full
 
 __all__ = ["as_strided"]  # aliases, has_internal_overlap, check_no_internal_overlap serve the in-place ops
@@ -117,11 +117,11 @@ def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storag
         raise RuntimeError(
             f"as_strided: Negative strides or sizes are not supported, got size {list(size)}, stride {list(stride)}"
         )
-    backend = input._backend
-    offset = backend.layout(input._data)[1] if storage_offset is None else int(storage_offset)
+    backend, data = input._backend, writable_data(input)
+    offset = backend.layout(data)[1] if storage_offset is None else int(storage_offset)
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
-    available = backend.storage_size(input._data)
+    available = backend.storage_size(data)
     if math.prod(size) and offset + sum((n - 1) * s for n, s in zip(size, stride)) >= available:
         raise _storage_error(size, stride, offset, input.element_size(), available)
     return _AsStrided.apply(input, size, stride, offset)

@@ -7,7 +7,7 @@ elements as PyTorch counts them; a backend without strided views reports a fresh
 
 from __future__ import annotations
 
-from ..tensor import Tensor, _InferenceVersion
+from ..tensor import Tensor, _InferenceVersion, writable_data
 from .operands import wrap_dim
 
 __all__ = ["is_signed", "is_nonzero", "is_same_size", "is_inference"]
@@ -27,7 +27,7 @@ def stride(input: Tensor, dim: int | None = None) -> tuple[int, ...] | int:
         >>> x.t().stride(0)
         1
     """
-    strides = input._backend.layout(input._data)[0]
+    strides = input._backend.layout(writable_data(input))[0]
     if dim is None:
         return tuple(strides)
     if not isinstance(dim, int) or isinstance(dim, bool):
@@ -46,7 +46,7 @@ def storage_offset(input: Tensor) -> int:
         >>> x[2:].storage_offset()
         2
     """
-    return input._backend.layout(input._data)[1]
+    return input._backend.layout(writable_data(input))[1]
 
 
 def _tensor_arg(op: str, name: str, value: object, position: int) -> None:
@@ -120,4 +120,4 @@ def is_inference(input: Tensor) -> bool:
         >>> x.is_inference(), y.is_inference(), y[1:].is_inference()
         (False, True, True)
     """
-    return type(input._version) is _InferenceVersion
+    return type(input._version_counter) is _InferenceVersion

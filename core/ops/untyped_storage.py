@@ -11,17 +11,17 @@ address raises. The size of a storage is known on every backend.
 from __future__ import annotations
 
 from ..device import device as _device
-from ..tensor import Tensor
+from ..tensor import Tensor, writable_data
 
 __all__ = ["UntypedStorage", "data_ptr", "untyped_storage"]
 
 
 def _address(op: str, input: Tensor) -> int:
     """The address of ``input``'s first element; 0 for an empty storage, as in PyTorch."""
-    backend = input._backend
-    if not backend.storage_size(input._data):
+    backend, data = input._backend, writable_data(input)  # an array, whose address stays
+    if not backend.storage_size(data):
         return 0
-    address = backend.data_address(input._data)
+    address = backend.data_address(data)
     if address is None:
         raise RuntimeError(
             f"{op}: the {backend.name} backend gives no address for the memory of a tensor on {input._device}"
@@ -46,6 +46,7 @@ class UntypedStorage:
     __slots__ = ("_tensor",)
 
     def __init__(self, tensor: Tensor) -> None:
+        writable_data(tensor)  # memory of its own, which later writes keep
         self._tensor = tensor
 
     def nbytes(self) -> int:

@@ -118,7 +118,7 @@ def _bump(*tensors: Tensor | None) -> None:
     """Record that an optimizer kernel wrote ``tensors`` in place (``None`` entries skipped)."""
     for t in tensors:
         if t is not None:
-            t._version.value += 1
+            t._version_counter.value += 1
 
 
 def _densify(grad: Tensor, group: dict[str, Any]) -> Tensor:

@@ -62,6 +62,8 @@ def _run_kernel(ctx, kernel, a, b, *args):
 class _Conv(Function):
     """``conv(x, weight)``, plus ``bias`` (per output channel, or None) added inside the kernel's output."""
 
+    _backward_name = "ConvolutionBackward0"
+
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         if bias is None:
@@ -104,6 +106,12 @@ class _ConvBackwardInput(Function):
         if ctx.needs_input_grad[1]:
             d_weight = _ConvBackwardWeight.apply(gg, grad, tuple(weight.shape), *ctx.args)
         return d_grad, d_weight, None, None, None, None, None
+
+
+class _ConvTranspose(_ConvBackwardInput):
+    """``conv_transpose``: the same kernel, its node named as PyTorch's convolution."""
+
+    _backward_name = "ConvolutionBackward0"
 
 
 class _ConvBackwardWeight(Function):
@@ -294,9 +302,9 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
     pads = tuple((p, p) for p in padding)
     narrow = _computed_in_float32(input)
     if narrow is not None:
-        out = _ConvBackwardInput.apply(input.float(), weight.float(), input_shape, stride, pads, dilation, groups)
+        out = _ConvTranspose.apply(input.float(), weight.float(), input_shape, stride, pads, dilation, groups)
         return _finish(out, _float(bias), nd, batched).to(narrow)
-    out = _ConvBackwardInput.apply(input, weight, input_shape, stride, pads, dilation, groups)
+    out = _ConvTranspose.apply(input, weight, input_shape, stride, pads, dilation, groups)
     return _finish(out, bias, nd, batched)
 
 

@@ -1145,6 +1145,8 @@ def _reduce_losses(xp, losses, w, reduction):
 
 
 class _NLLLoss(Function):
+    _backward_name = "NllLossBackward0"
+
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, reduction):
         losses, w = x._backend.kernels.nll_loss(

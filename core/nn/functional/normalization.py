@@ -78,6 +78,8 @@ class _BatchNorm(Function):
     """``(y, mean, var)``: ``y = xhat * weight + bias`` (per channel; either may be None) with ``xhat``
     ``x`` standardised over ``axes``; ``mean``/``var`` carry no gradient."""
 
+    _backward_name = "NativeBatchNormBackward0"
+
     @staticmethod
     def forward(ctx, x, weight, bias, axes, eps):
         y, xhat, mean, var, invstd = x._backend.kernels.batch_norm_forward(
@@ -188,7 +190,7 @@ def _update_running(running, batch_stat, momentum, scale=1.0):
     with no_grad():
         stat = batch_stat.to(running.dtype)._data
         running._backend.kernels.running_update(running._data, stat, momentum, scale)
-        running._version.value += 1
+        running._version_counter.value += 1
 
 
 def _count(shape, axes):

@@ -46,6 +46,8 @@ def take_axis(x, index, axis):
 
 
 class _ConstantPad(Function):
+    _backward_name = "ConstantPadNdBackward0"
+
     @staticmethod
     def forward(ctx, x, pads, value):
         ctx.pads = pads

@@ -137,6 +137,37 @@ class _AvgPool(Function):
         return (_AvgPoolBackward.apply(grad, ctx.input_shape, *ctx.args),) + (None,) * 6
 
 
+# the pooling nodes of 2-D and 3-D batches, named as PyTorch's (its 1-D pooling is a 2-D one between
+# an unsqueeze and a squeeze)
+class _MaxPool2d(_MaxByIndex):
+    _backward_name = "MaxPool2DWithIndicesBackward0"
+
+
+class _MaxPool3d(_MaxByIndex):
+    _backward_name = "MaxPool3DWithIndicesBackward0"
+
+
+class _AdaptiveMaxPool2d(_MaxByIndex):
+    _backward_name = "AdaptiveMaxPool2DBackward0"
+
+
+class _AdaptiveMaxPool3d(_MaxByIndex):
+    _backward_name = "AdaptiveMaxPool3DBackward0"
+
+
+class _AvgPool2d(_AvgPool):
+    _backward_name = "AvgPool2DBackward0"
+
+
+class _AvgPool3d(_AvgPool):
+    _backward_name = "AvgPool3DBackward0"
+
+
+_MAX_POOL_NODES = {2: _MaxPool2d, 3: _MaxPool3d}
+_ADAPTIVE_MAX_POOL_NODES = {2: _AdaptiveMaxPool2d, 3: _AdaptiveMaxPool3d}
+_AVG_POOL_NODES = {2: _AvgPool2d, 3: _AvgPool3d}
+
+
 class _AvgPoolBackward(Function):
     @staticmethod
     def forward(ctx, grad, input_shape, kernel, stride, padding, count_include_pad, divisor_override):
@@ -234,7 +265,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
     def compute(kernels, data):
         return kernels.max_pool(data, kernel, stride, padding, dilation, out_shape)
 
-    values, indices = _MaxByIndex.apply(x, compute)
+    values, indices = _MAX_POOL_NODES.get(nd, _MaxByIndex).apply(x, compute)
     return _unbatch(values, batched), _unbatch(indices, batched)
 
 
@@ -553,7 +584,8 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
         raise RuntimeError("divisor must be not zero")
     if x.dtype not in (_AVG_POOL3D_TYPES if nd == 3 else _AVG_POOL_TYPES):  # after the argument checks, as PyTorch
         not_implemented("avg_pool3d_out_frame" if nd == 3 else "avg_pool2d", x.dtype)
-    out = _AvgPool.apply(x, kernel, stride, padding, out_shape, bool(count_include_pad), divisor_override)
+    node = _AVG_POOL_NODES.get(nd, _AvgPool)
+    out = node.apply(x, kernel, stride, padding, out_shape, bool(count_include_pad), divisor_override)
     if not x.dtype.is_floating_point and out.dtype is not x.dtype:  # an integer mean truncates, as in PyTorch
         out = out.trunc().to(x.dtype)
     return _unbatch(out, batched)
@@ -794,7 +826,7 @@ def _adaptive_max(nd, input, output_size):
     def compute(kernels, data):
         return kernels.adaptive_max_pool(data, out_shape)
 
-    values, indices = _MaxByIndex.apply(x, compute)
+    values, indices = _ADAPTIVE_MAX_POOL_NODES.get(nd, _MaxByIndex).apply(x, compute)
     return _unbatch(values, batched), _unbatch(indices, batched)
 
 

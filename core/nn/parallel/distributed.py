@@ -45,7 +45,7 @@ def _unflatten_into(flat, tensors):
     for t in tensors:
         n = t.numel()
         t._data[...] = xp.reshape(flat._data[offset : offset + n], tuple(t.shape))
-        t._version.value += 1
+        t._version_counter.value += 1
         offset += n
 
 
@@ -404,7 +404,7 @@ class DistributedDataParallel(Module):
                         p.grad = p._make(reduced)
                     else:
                         p.grad._data = reduced
-                        p.grad._version.value += 1
+                        p.grad._version_counter.value += 1
         self._reset_iteration()
 
     def _unfinished_error(self):
