@@ -50,6 +50,8 @@ def _fixed(*names: str) -> Callable[[tuple[Any, ...]], Names]:
 #: Function class name -> the names of its events (outermost first), from its arguments
 _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
     "_Matmul": _matmul_names,
+    "_Mm": _matmul_names,
+    "_Bmm": _matmul_names,
     "_Linear": _linear_names,
     "_Conv": _conv_names,
     "_AvgPool": _avg_pool_names,
@@ -65,7 +67,8 @@ _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
     "_Assign": _fixed("aten::copy_"),
     "_CopySlices": _fixed("aten::copy_"),
     "_SetItem": _fixed("aten::index_put_"),
-    "_Reshape": _fixed("aten::view"),
+    "_View": _fixed("aten::view"),
+    "_UnsafeView": _fixed("aten::reshape", "aten::clone", "aten::_unsafe_view"),
     "_Contiguous": _fixed("aten::contiguous", "aten::clone"),
     "_RPow": _fixed("aten::pow"),
     "_RSub": _fixed("aten::rsub"),
