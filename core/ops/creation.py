@@ -16,6 +16,7 @@ from .comparison import _TORCH_NAMES
 from .dtype_support import not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
+from .out_argument import out_dtype, write_out
 
 if TYPE_CHECKING:
     from ..random import Generator
@@ -132,6 +133,14 @@ def _place(dtype, device, default=None, op="tensor factory"):
     return backend_for_device(dev), dev, dt
 
 
+def _into_out(name, out, dtype, device, requires_grad, make):
+    """A factory's ``out=``: ``make(dtype, device)`` (``out``'s dtype, and its device unless ``device``
+    says otherwise) written into ``out``, which takes the result's shape without a warning."""
+    result = make(out_dtype(name, dtype, out), out.device if device is None else device)
+    write_out(name, result, out, warn_resize=False)
+    return out.requires_grad_() if requires_grad else out
+
+
 def _finish(data, backend, dev, requires_grad):
     t = _new(data, backend, dev)
     if requires_grad:
@@ -167,6 +176,10 @@ def full(
         >>> ember.full((2,), True)
         tensor([True, True])
     """
+    if out is not None:
+        return _into_out(
+            "full", out, dtype, device, requires_grad, lambda dt, dev: full(size, fill_value, dtype=dt, device=dev)
+        )
     shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
     if not isinstance(fill_value, Tensor) and not is_number(fill_value):
         raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
@@ -190,6 +203,10 @@ def _filled(name: str, value: str) -> _SizeFactory:
         requires_grad: bool = False,
         out: Tensor | None = None,
     ) -> Tensor:
+        if out is not None:
+            return _into_out(
+                name, out, dtype, device, requires_grad, lambda dt, dev: make(*args, size=size, dtype=dt, device=dev)
+            )
         shape = _sizes(name, args, size)
         backend, dev, dt = _place(dtype, device, op=name)
         with backend.device_context(dev.index):
@@ -358,12 +375,18 @@ def arange(
         >>> ember.arange(0.0, 1.0, 0.25)
         tensor([0.0000, 0.2500, 0.5000, 0.7500])
     """
+    if out is not None:
+        return _into_out(
+            "arange", out, dtype, device, requires_grad, lambda dt, dev: arange(start, end, step, dtype=dt, device=dev)
+        )
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = values
-    if step == 0:
+    if step == 0 or step != step:
         raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0 and end != start:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
@@ -565,6 +588,15 @@ def rand(
         >>> ember.rand(size=(2, 3)).shape
         ember.Size([2, 3])
     """
+    if out is not None:
+        return _into_out(
+            "rand",
+            out,
+            dtype,
+            device,
+            requires_grad,
+            lambda dt, dev: rand(*args, size=size, generator=generator, dtype=dt, device=dev),
+        )
     return _random(
         lambda g, s, d: g.uniform(s, d),
         _sizes("rand", args, size),
@@ -594,6 +626,15 @@ def randn(
         >>> ember.randn(size=[4]).shape
         ember.Size([4])
     """
+    if out is not None:
+        return _into_out(
+            "randn",
+            out,
+            dtype,
+            device,
+            requires_grad,
+            lambda dt, dev: randn(*args, size=size, generator=generator, dtype=dt, device=dev),
+        )
     return _random(
         lambda g, s, d: g.normal(s, d),
         _sizes("randn", args, size),

@@ -25,6 +25,7 @@ __all__ = [
     "ALL_AND_BOOL",
     "TORCH_NAMES",
     "not_implemented",
+    "check_castable",
 ]
 
 #: ``AT_DISPATCH_FLOATING_TYPES``: float32 and float64
@@ -62,3 +63,27 @@ def not_implemented(kernel: str, dt: dtype) -> NoReturn:
         NotImplementedError: "dot" not implemented for 'Bool'
     """
     raise NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_NAMES[dt]}'")
+
+
+def check_castable(result: dtype, target: dtype) -> None:
+    """Raise PyTorch's error when a result of dtype ``result`` may not be written into a tensor of
+    dtype ``target`` (an in-place op or ``out=``): floating into integer, or a number into bool.
+
+    Args:
+        result (dtype): the dtype the operation computes.
+        target (dtype): the dtype of the tensor written to.
+
+    Example::
+
+        >>> from ember.ops.dtype_support import check_castable
+        >>> check_castable(ember.int64, ember.float32)
+        >>> check_castable(ember.float32, ember.int64)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: result type Float can't be cast to the desired output type Long
+    """
+    if result._category > target._category:
+        raise RuntimeError(
+            f"result type {TORCH_NAMES.get(result, result.name)} can't be cast to the desired output type "
+            f"{TORCH_NAMES.get(target, target.name)}"
+        )

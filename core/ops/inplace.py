@@ -17,6 +17,7 @@ from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, writable_data
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
+from .dtype_support import check_castable
 from .operands import fill_value_for
 from .strided import check_no_internal_overlap
 
@@ -194,8 +195,8 @@ def _inplace(name):
             result = out_of_place(self.clone(), *args, **kwargs)
         else:
             result = out_of_place(self, *args, **kwargs)
-        if result.dtype is not self.dtype and result.dtype._category > self.dtype._category:
-            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {self.dtype}")
+        if result.dtype is not self.dtype:
+            check_castable(result.dtype, self.dtype)
         if tuple(result.shape) != tuple(self.shape):
             raise RuntimeError(
                 f"{name}_: output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"
