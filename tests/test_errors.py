@@ -66,6 +66,15 @@ CASES = [
     ("masked_fill_uint8_negative_float", lambda T, d: T.zeros(3, dtype=T.uint8, device=d).masked_fill(T.ones(3, dtype=T.bool, device=d), -0.5), RuntimeError, "without overflow"),
     ("full_like_int8_overflow", lambda T, d: T.full_like(T.zeros(3, dtype=T.int8, device=d), 300), RuntimeError, "without overflow"),
     ("full_int32_overflow", lambda T, d: T.full((2,), 2**31, dtype=T.int32, device=d), RuntimeError, "without overflow"),
+    ("broadcast_eq", lambda T, d: T.eq(T.ones(2, 3, device=d), T.ones(4, device=d)), RuntimeError, "The size of tensor a \\(3\\) must match the size of tensor b \\(4\\) at non-singleton dimension 1"),
+    ("broadcast_lt_inplace", lambda T, d: T.ones(3, device=d).lt_(T.ones(4, device=d)), RuntimeError, "The size of tensor a \\(3\\) must match the size of tensor b \\(4\\)"),
+    ("broadcast_fmax", lambda T, d: T.fmax(T.ones(2, 3, device=d), T.ones(4, device=d)), RuntimeError, "The size of tensor a \\(3\\) must match"),
+    ("broadcast_logical_and", lambda T, d: T.logical_and(T.ones(2, 3, device=d), T.ones(4, device=d)), RuntimeError, "The size of tensor a \\(3\\) must match"),
+    ("broadcast_bitwise_and", lambda T, d: T.ones(2, 3, dtype=T.int64, device=d) & T.ones(4, dtype=T.int64, device=d), RuntimeError, "The size of tensor a \\(3\\) must match"),
+    ("broadcast_matmul_batch", lambda T, d: T.ones(2, 2, 3, device=d) @ T.ones(3, 3, 4, device=d), RuntimeError, "The size of tensor a \\(2\\) must match the size of tensor b \\(3\\) at non-singleton dimension 0"),
+    ("arange_infinite_end", lambda T, d: T.arange(0, float("inf"), device=d), RuntimeError, "unsupported range: 0 -> inf"),
+    ("arange_nan_end", lambda T, d: T.arange(0, float("nan"), device=d), RuntimeError, "unsupported range: 0 -> nan"),
+    ("cat_of_a_tensor", lambda T, d: T.cat(T.ones(2, 3, device=d)), TypeError, "cat\\(\\): argument 'tensors' \\(position 1\\) must be tuple of Tensors, not Tensor"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on

@@ -27,6 +27,7 @@ from .operands import (
     is_scalar,
     on_one_device,
     promote,
+    raise_broadcast_error,
     sum_to,
     wrap_integer,
 )
@@ -609,10 +610,7 @@ class _Binary(Function):
                 native = cls.values(a._backend, data, other)
             z = a._make(native)
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
-            error = None if scalar else broadcast_error(a.shape, b.shape)
-            if error is None:
-                raise
-            raise error from exc
+            raise_broadcast_error(exc, a, b)
         ctx.a_shape = a._data.shape
         ctx.b_shape = None if scalar else b._data.shape
         if cls.saves:
@@ -1507,7 +1505,10 @@ def _compare(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
         if other is None and name in ("eq", "ne"):
             return name == "ne"
         a, b, _ = promote(name, input, other)
-        data = compute(a._backend.xp, a._data, b._data if isinstance(b, Tensor) else b)
+        try:
+            data = compute(a._backend.xp, a._data, b._data if isinstance(b, Tensor) else b)
+        except Exception as exc:
+            raise_broadcast_error(exc, a, b)
         return input._make(data)
 
     op.__name__ = name
@@ -1528,7 +1529,10 @@ def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
         if isinstance(other, Tensor):
             input, other = on_one_device(name, input, other)
         b = other.to(dtypes.bool)._data if isinstance(other, Tensor) else bool(other)
-        return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
+        try:
+            return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
+        except Exception as exc:
+            raise_broadcast_error(exc, input, other)
 
     op.__name__ = name
     op.__doc__ = _generated_doc(name)
@@ -1610,7 +1614,10 @@ def _bitwise(
         a, b, result = promote(name, input, other)
         if result.is_floating_point:  # an integer tensor with a float number
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[result.name]}'")
-        return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
+        try:
+            return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
+        except Exception as exc:
+            raise_broadcast_error(exc, a, b)
 
     op.__name__ = name
     op.__doc__ = _generated_doc(name)

@@ -11,7 +11,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .dtype_support import not_implemented
-from .operands import array_operands, check_same_device, sum_to, sum_to_array
+from .operands import array_operands, check_same_device, raise_broadcast_error, sum_to, sum_to_array
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -140,7 +140,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         return _Matmul.apply(a.unsqueeze(0), b).squeeze(-2)
     if nb == 1:
         return _Matmul.apply(a, b.unsqueeze(1)).squeeze(-1)
-    return _Matmul.apply(a, b)
+    try:
+        return _Matmul.apply(a, b)
+    except Exception as exc:  # the backend's error for batch dimensions that do not broadcast
+        raise_broadcast_error(exc, sa[:-2], sb[:-2])
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
