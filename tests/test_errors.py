@@ -75,6 +75,21 @@ CASES = [
     ("arange_infinite_end", lambda T, d: T.arange(0, float("inf"), device=d), RuntimeError, "unsupported range: 0 -> inf"),
     ("arange_nan_end", lambda T, d: T.arange(0, float("nan"), device=d), RuntimeError, "unsupported range: 0 -> nan"),
     ("cat_of_a_tensor", lambda T, d: T.cat(T.ones(2, 3, device=d)), TypeError, "cat\\(\\): argument 'tensors' \\(position 1\\) must be tuple of Tensors, not Tensor"),
+    ("scatter_src_smaller_than_index", lambda T, d: T.zeros(2, 3, device=d).scatter(1, T.zeros(2, 2, dtype=T.int64, device=d), T.ones(1, 1, device=d)), RuntimeError, "Expected index \\[2, 2\\] to be no larger than self \\[2, 3\\] apart from dimension 1 and to be no larger size than src \\[1, 1\\]"),
+    ("scatter_add_src_smaller_than_index", lambda T, d: T.zeros(2, 3, device=d).scatter_add(1, T.zeros(2, 2, dtype=T.int64, device=d), T.ones(2, 1, device=d)), RuntimeError, "no larger size than src \\[2, 1\\]"),
+    ("scatter_index_larger_than_self", lambda T, d: T.zeros(2, 3, device=d).scatter(1, T.zeros(3, 1, dtype=T.int64, device=d), T.ones(3, 1, device=d)), RuntimeError, "Expected index \\[3, 1\\] to be no larger than self \\[2, 3\\]"),
+    ("masked_fill_uint8_mask", lambda T, d: T.ones(3, device=d).masked_fill(T.ones(3, dtype=T.uint8, device=d), 0.0), RuntimeError, "masked_fill_ only supports boolean masks, but got mask with dtype unsigned char"),
+    ("masked_fill_float_mask", lambda T, d: T.ones(3, device=d).masked_fill(T.ones(3, device=d), 0.0), RuntimeError, "masked_fill_ only supports boolean masks, but got mask with dtype float"),
+    ("masked_scatter_float_mask", lambda T, d: T.ones(3, device=d).masked_scatter(T.ones(3, device=d), T.ones(3, device=d)), RuntimeError, "masked_scatter_ only supports boolean masks, but got mask with dtype Float"),
+    ("take_int32_index", lambda T, d: T.ones(3, device=d).take(T.tensor([0], dtype=T.int32, device=d)), RuntimeError, "take\\(\\): Expected a long tensor for index, but got Int"),
+    ("take_float_index", lambda T, d: T.ones(3, device=d).take(T.tensor([0.0], device=d)), RuntimeError, "take\\(\\): Expected a long tensor for index, but got Float"),
+    ("index_select_float_index", lambda T, d: T.ones(3, device=d).index_select(0, T.tensor([0.0], device=d)), RuntimeError, "index_select\\(\\): Expected dtype int32 or int64 for index"),
+    ("index_select_2d_index", lambda T, d: T.ones(3, device=d).index_select(0, T.tensor([[0]], device=d)), IndexError, "index_select\\(\\): Index is supposed to be a vector"),
+    ("index_add_float_index", lambda T, d: T.ones(3, device=d).index_add(0, T.tensor([0.0], device=d), T.ones(1, device=d)), RuntimeError, "index_add_\\(\\): Expected dtype int32/int64 for index but got: Float"),
+    ("index_add_count", lambda T, d: T.ones(2, 3, device=d).index_add(1, T.tensor([0], device=d), T.ones(2, 2, device=d)), RuntimeError, "index_add_\\(\\): Number of indices \\(1\\) should be equal to source.size\\(dim\\): \\(2\\), for dim: 1"),
+    ("index_copy_int32_index", lambda T, d: T.ones(3, device=d).index_copy(0, T.tensor([0], dtype=T.int32, device=d), T.ones(1, device=d)), RuntimeError, "index_copy_\\(\\): Expected a long tensor for index, but got Int"),
+    ("index_copy_count", lambda T, d: T.ones(2, 3, device=d).index_copy(1, T.tensor([0], device=d), T.ones(2, 2, device=d)), IndexError, "index_copy_\\(\\): Number of indices \\(1\\) should be equal to source.size\\(dim\\) \\(2\\)"),
+    ("index_fill_int32_index", lambda T, d: T.ones(3, device=d).index_fill(0, T.tensor([0], dtype=T.int32, device=d), 1.0), IndexError, "index_fill_\\(\\): Expected dtype int64 for index."),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on
@@ -138,3 +153,12 @@ def test_bad_argument_types():
         x.sum(dim="a")
     with pytest.raises(TypeError):
         ember.zeros(2, dtype="notadtype")
+
+
+def test_masked_scatter_uint8_mask_is_deprecated(device):
+    x = ember.zeros(3, device=device)
+    with pytest.warns(UserWarning, match="masked_scatter_ received a mask with dtype torch.uint8"):
+        out = x.masked_scatter(
+            ember.tensor([1, 0, 1], dtype=ember.uint8, device=device), ember.tensor([1.0, 2.0], device=device)
+        )
+    assert out.tolist() == [1.0, 0.0, 2.0]

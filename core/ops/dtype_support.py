@@ -24,6 +24,7 @@ __all__ = [
     "ALL",
     "ALL_AND_BOOL",
     "TORCH_NAMES",
+    "C_NAMES",
     "not_implemented",
     "check_castable",
 ]
@@ -44,6 +45,13 @@ TORCH_NAMES: dict[dtype, str] = {
     dtypes.float16: "Half", dtypes.bfloat16: "BFloat16", dtypes.float32: "Float", dtypes.float64: "Double",
     dtypes.int8: "Char", dtypes.int16: "Short", dtypes.int32: "Int", dtypes.int64: "Long",
     dtypes.uint8: "Byte", dtypes.bool: "Bool",
+}  # fmt: skip
+
+#: ember dtype -> the C type name some of PyTorch's messages print ("mask with dtype float")
+C_NAMES: dict[dtype, str] = {
+    dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float", dtypes.float64: "double",
+    dtypes.int8: "signed char", dtypes.int16: "short int", dtypes.int32: "int", dtypes.int64: "long int",
+    dtypes.uint8: "unsigned char", dtypes.bool: "bool",
 }  # fmt: skip
 
 
