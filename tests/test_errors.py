@@ -17,7 +17,7 @@ CASES = [
     ("view_numel", lambda T, d: T.ones(2, 3, device=d).view(4), RuntimeError, "shape '\\[4\\]' is invalid for input of size 6"),
     ("reshape_two_infer", lambda T, d: T.ones(6, device=d).reshape(-1, -1), RuntimeError, "only one dimension can be inferred"),
     ("cat_shapes", lambda T, d: T.cat([T.ones(2, 3, device=d), T.ones(2, 2, device=d)]), RuntimeError, None),
-    ("cat_empty", lambda T, d: T.cat([]), (RuntimeError, ValueError), None),
+    ("cat_empty", lambda T, d: T.cat([]), ValueError, "torch.cat\\(\\): expected a non-empty list of Tensors"),
     ("stack_shapes", lambda T, d: T.stack([T.ones(2, device=d), T.ones(3, device=d)]), RuntimeError, None),
     ("permute_len", lambda T, d: T.ones(2, 3, device=d).permute(0), RuntimeError, None),
     ("expand_bad", lambda T, d: T.ones(2, 3, device=d).expand(3, 3), RuntimeError, None),
@@ -90,6 +90,21 @@ CASES = [
     ("index_copy_int32_index", lambda T, d: T.ones(3, device=d).index_copy(0, T.tensor([0], dtype=T.int32, device=d), T.ones(1, device=d)), RuntimeError, "index_copy_\\(\\): Expected a long tensor for index, but got Int"),
     ("index_copy_count", lambda T, d: T.ones(2, 3, device=d).index_copy(1, T.tensor([0], device=d), T.ones(2, 2, device=d)), IndexError, "index_copy_\\(\\): Number of indices \\(1\\) should be equal to source.size\\(dim\\) \\(2\\)"),
     ("index_fill_int32_index", lambda T, d: T.ones(3, device=d).index_fill(0, T.tensor([0], dtype=T.int32, device=d), 1.0), IndexError, "index_fill_\\(\\): Expected dtype int64 for index."),
+    ("hstack_empty", lambda T, d: T.hstack([]), RuntimeError, "hstack expects a non-empty TensorList"),
+    ("vstack_empty", lambda T, d: T.vstack([]), RuntimeError, "vstack expects a non-empty TensorList"),
+    ("dstack_empty", lambda T, d: T.dstack([]), RuntimeError, "dstack expects a non-empty TensorList"),
+    ("column_stack_empty", lambda T, d: T.column_stack([]), RuntimeError, "column_stack expects a non-empty TensorList"),
+    ("meshgrid_empty", lambda T, d: T.meshgrid([], indexing="ij"), RuntimeError, "meshgrid expects a non-empty TensorList"),
+    ("meshgrid_dtypes", lambda T, d: T.meshgrid(T.ones(2, device=d), T.ones(2, dtype=T.float64, device=d), indexing="ij"), RuntimeError, "meshgrid expects all tensors to have the same dtype"),
+    ("stack_of_a_tensor", lambda T, d: T.stack(T.ones(2, 2, device=d)), TypeError, r"stack\(\): argument 'tensors' \(position 1\) must be tuple of Tensors, not Tensor"),
+    ("hstack_of_a_tensor", lambda T, d: T.hstack(T.ones(2, 2, device=d)), TypeError, r"hstack\(\): argument 'tensors' \(position 1\) must be tuple of Tensors, not Tensor"),
+    ("narrow_start_beyond", lambda T, d: T.ones(2, 3, device=d).narrow(1, 4, 0), IndexError, r"start out of range \(expected to be in range of \[-3, 3\], but got 4\)"),
+    ("narrow_negative_length", lambda T, d: T.ones(2, 3, device=d).narrow(1, 0, -1), RuntimeError, r"narrow\(\): length must be non-negative"),
+    ("narrow_0d", lambda T, d: T.tensor(1.0, device=d).narrow(0, 0, 1), RuntimeError, r"narrow\(\) cannot be applied to a 0-dim tensor"),
+    ("flatten_0d_dim", lambda T, d: T.tensor(1.0, device=d).flatten(1), IndexError, r"Dimension out of range \(expected to be in range of \[-1, 0\], but got 1\)"),
+    ("einsum_too_few_operands", lambda T, d: T.einsum("ij,jk->ik", T.ones(2, 3, device=d)), RuntimeError, r"einsum\(\): fewer operands were provided than specified in the equation"),
+    ("einsum_too_many_operands", lambda T, d: T.einsum("i,i", T.ones(2, device=d), T.ones(2, device=d), T.ones(2, device=d)), RuntimeError, r"einsum\(\): more operands were provided"),
+    ("tile_negative", lambda T, d: T.ones(2, 3, device=d).tile(2, -1), RuntimeError, "Trying to create tensor with negative dimension"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on
@@ -162,3 +177,12 @@ def test_masked_scatter_uint8_mask_is_deprecated(device):
             ember.tensor([1, 0, 1], dtype=ember.uint8, device=device), ember.tensor([1.0, 2.0], device=device)
         )
     assert out.tolist() == [1.0, 0.0, 2.0]
+
+
+def test_meshgrid_of_tensors_on_two_devices(device):
+    if device == "cpu":
+        pytest.skip("needs a second device")
+    with pytest.raises(
+        RuntimeError, match=f"meshgrid expects all tensors to have the same device, but found cpu and {device}"
+    ):
+        ember.meshgrid(ember.ones(2), ember.ones(2, device=device), indexing="ij")

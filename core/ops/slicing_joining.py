@@ -20,7 +20,7 @@ from .conversion import check_inplace
 from .creation import arange
 from .dtype_support import not_implemented
 from .indexing import _IndexAccumulate, _native_key
-from .movement import cat, flip, movedim, narrow, transpose
+from .movement import cat, flip, movedim, narrow, tensor_list, transpose
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -405,6 +405,7 @@ def dstack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[[1, 3],
                  [2, 4]]])
     """
+    tensors = tensor_list("dstack", tensors)
     return cat(list(atleast_3d(*tensors)) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
 
 
@@ -420,7 +421,7 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[1, 3],
                 [2, 4]])
     """
-    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensor_list("column_stack", tensors)], 1)
 
 
 def fliplr(input: Tensor) -> Tensor:
@@ -527,10 +528,17 @@ def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise ValueError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
-    for t in tensors:
-        if t.ndim > 1:  # type: ignore[union-attr]
-            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")  # type: ignore[union-attr]
-    flat = [t.reshape(-1) for t in tensors]  # type: ignore[union-attr]
+    grid_axes = tensor_list("meshgrid", tensors)  # type: ignore[arg-type]
+    for t in grid_axes:
+        if t.dtype is not grid_axes[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+        if t.device != grid_axes[0].device:
+            raise RuntimeError(
+                f"meshgrid expects all tensors to have the same device, but found {grid_axes[0].device} and {t.device}"
+            )
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")
+    flat = [t.reshape(-1) for t in grid_axes]
     swap = indexing == "xy" and len(flat) >= 2
     if swap:
         flat[0], flat[1] = flat[1], flat[0]
