@@ -105,6 +105,23 @@ CASES = [
     ("einsum_too_few_operands", lambda T, d: T.einsum("ij,jk->ik", T.ones(2, 3, device=d)), RuntimeError, r"einsum\(\): fewer operands were provided than specified in the equation"),
     ("einsum_too_many_operands", lambda T, d: T.einsum("i,i", T.ones(2, device=d), T.ones(2, device=d), T.ones(2, device=d)), RuntimeError, r"einsum\(\): more operands were provided"),
     ("tile_negative", lambda T, d: T.ones(2, 3, device=d).tile(2, -1), RuntimeError, "Trying to create tensor with negative dimension"),
+    ("float_power_inplace_float32", lambda T, d: T.ones(2, device=d).float_power_(2), RuntimeError, "the base given to float_power_ has dtype Float but the operation's result requires dtype Double"),
+    ("lerp_end_dtype", lambda T, d: T.lerp(T.ones(2, device=d), T.ones(2, dtype=T.float64, device=d), 0.5), RuntimeError, "expected dtype float for `end` but got dtype double"),
+    ("lerp_weight_dtype", lambda T, d: T.ones(2, device=d).lerp_(T.ones(2, device=d), T.ones(2, dtype=T.float64, device=d)), RuntimeError, "expected dtype float for `weight` but got dtype double"),
+    ("index_put_dtype", lambda T, d: T.ones(2, device=d).index_put_((T.tensor([0], device=d),), T.tensor([1.0], dtype=T.float64, device=d)), RuntimeError, "Index put requires the source and destination dtypes match, got Float for the destination and Double for the source"),
+    ("index_put_accumulate_dtype", lambda T, d: T.ones(2, device=d).index_put((T.tensor([0], device=d),), T.tensor([1], device=d), accumulate=True), RuntimeError, "got Float for the destination and Long for the source"),
+    ("setitem_integer_index_dtype", lambda T, d: T.ones(2, device=d).__setitem__(T.tensor([0], device=d), T.tensor([1.0], dtype=T.float64, device=d)), RuntimeError, "Index put requires the source and destination dtypes match"),
+    ("multinomial_integer", lambda T, d: T.multinomial(T.tensor([1, 1], device=d), 1), RuntimeError, "multinomial only supports floating-point dtypes for input, got: Long"),
+    ("cumsum_bool_dtype", lambda T, d: T.cumsum(T.ones(2, device=d), 0, dtype=T.bool), NotImplementedError, "\"cumsum_out_cpu\" not implemented for 'Bool'"),
+    ("cumprod_bool_dtype", lambda T, d: T.cumprod(T.ones(2, device=d), 0, dtype=T.bool), NotImplementedError, "\"cumprod_out_cpu\" not implemented for 'Bool'"),
+    ("linspace_float_steps", lambda T, d: T.linspace(0, 1, 2.5, device=d), TypeError, r"linspace\(\)"),
+    ("logspace_float_steps", lambda T, d: T.logspace(0, 1, 2.5, device=d), TypeError, r"logspace\(\)"),
+    ("bce_with_logits_integer_target", lambda T, d: T.nn.functional.binary_cross_entropy_with_logits(T.ones(3, device=d), T.ones(3, dtype=T.int64, device=d)), RuntimeError, "result type Float can't be cast to the desired output type Long"),
+    ("ctc_target_longer_than_targets", lambda T, d: T.nn.functional.ctc_loss(T.ones(5, 2, 4, device=d).log_softmax(2), T.ones(2, 3, dtype=T.int64, device=d), T.tensor([5, 5]), T.tensor([3, 4])), RuntimeError, "Expected tensor to have size at least 4 at dimension 1, but got size 3 for argument #2 'targets'"),
+    ("ctc_negative_target_length", lambda T, d: T.nn.functional.ctc_loss(T.ones(5, 2, 4, device=d).log_softmax(2), T.ones(2, 3, dtype=T.int64, device=d), T.tensor([5, 5]), T.tensor([-1, 3])), RuntimeError, "Expected target_lengths to have value at least 0, but got value -1"),
+    ("ctc_concatenated_targets_size", lambda T, d: T.nn.functional.ctc_loss(T.ones(5, 2, 4, device=d).log_softmax(2), T.ones(5, dtype=T.int64, device=d), T.tensor([5, 5]), T.tensor([3, 3])), RuntimeError, "Expected tensor to have size 6 at dimension 0, but got size 5 for argument #2 'targets'"),
+    ("embedding_bag_index_out_of_range", lambda T, d: T.nn.functional.embedding_bag(T.tensor([0, 5], device=d), T.ones(3, 2, device=d), T.tensor([0], device=d)), RuntimeError, r"takes value 5 which is not in the valid range \[0, 3\)"),
+    ("conv2d_padding_string", lambda T, d: T.nn.functional.conv2d(T.ones(1, 3, 5, 5, device=d), T.ones(4, 3, 3, 3, device=d), padding="bogus"), RuntimeError, "Invalid padding string: 'bogus'"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on
@@ -186,3 +203,15 @@ def test_meshgrid_of_tensors_on_two_devices(device):
         RuntimeError, match=f"meshgrid expects all tensors to have the same device, but found cpu and {device}"
     ):
         ember.meshgrid(ember.ones(2), ember.ones(2, device=device), indexing="ij")
+
+
+def test_setitem_casts_through_slices_and_masks(device):
+    """Only an integer index refuses a value of another dtype (PyTorch's index_put_); slices and bool masks cast it."""
+    for key in (slice(0, 1), 0, ember.tensor([True, False], device=device)):
+        x = ember.zeros(2, device=device)
+        x[key] = (
+            ember.tensor([3.0], dtype=ember.float64, device=device)
+            if not isinstance(key, int)
+            else ember.tensor(3.0, dtype=ember.float64, device=device)
+        )
+        assert x.tolist() == [3.0, 0.0] and x.dtype is ember.float32

@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from .comparison import _TORCH_NAMES
-from .dtype_support import FLOATING_AND_HALF, not_implemented
+from .dtype_support import C_NAMES, FLOATING_AND_HALF, not_implemented
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -1391,6 +1391,11 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
     """
     if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
+    for name, operand in (("end", end), ("weight", weight)):
+        if isinstance(operand, Tensor) and operand.dtype is not input.dtype:
+            raise RuntimeError(
+                f"expected dtype {C_NAMES[input.dtype]} for `{name}` but got dtype {C_NAMES[operand.dtype]}"
+            )
     return _Lerp.apply(input, end, weight)
 
 

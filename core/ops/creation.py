@@ -13,7 +13,7 @@ from ..device import device as _device
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, _new, backend_for_device, dtype_arg, is_number, size_arg, tensor
 from .comparison import _TORCH_NAMES
-from .dtype_support import not_implemented
+from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
 from .out_argument import out_dtype, write_out
@@ -446,6 +446,15 @@ def range(  # noqa: A001
     )
 
 
+def _steps(op, steps):
+    """The ``steps`` argument of ``linspace``/``logspace``: a non-negative int (a float is PyTorch's TypeError)."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return int(steps)
+
+
 def linspace(
     start: Number | Tensor,
     end: Number | Tensor,
@@ -475,8 +484,7 @@ def linspace(
         >>> ember.linspace(-10, 10, steps=3)
         tensor([-10.,   0.,  10.])
     """
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
+    steps = _steps("linspace", steps)
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
     start, end = (v.to(dtypes.int64) if isinstance(v, Tensor) and v.dtype is dtypes.bool else v for v in (start, end))
     backend, dev, dt = _place(dtype, device)
@@ -521,6 +529,7 @@ def logspace(
         >>> ember.logspace(0, 2, 3, base=2)
         tensor([1., 2., 4.])
     """
+    steps = _steps("logspace", steps)
     out = base ** linspace(start, end, steps, dtype=dtypes.float64 if dtype is None else dtype, device=device)
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
 
@@ -912,6 +921,10 @@ def multinomial(
         >>> ember.multinomial(weights, 4, replacement=True)
         tensor([2, 2, 1, 1])
     """
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {TORCH_NAMES[input.dtype]}"
+        )
     if input.ndim not in (1, 2):
         raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
     probs = input.detach().to(dtypes.float64 if input._backend.supports_float64 else input.dtype)

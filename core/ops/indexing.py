@@ -43,6 +43,25 @@ def _sequence_as_tuple(key):
     )
 
 
+def check_index_put_dtype(self, key, value):
+    """PyTorch's refusal to write a tensor ``value`` of another dtype through a ``key`` that holds an
+    integer index (a tensor or a sequence): such a write is its ``index_put_``, which, unlike a
+    write through slices or a bool mask, does not cast."""
+    if value.dtype is self.dtype:
+        return
+    for k in key if isinstance(key, tuple) else (key,):
+        if (
+            isinstance(k, Tensor)
+            and k.dtype is not dtypes.bool
+            and k.dtype is not dtypes.uint8
+            or (isinstance(k, (list, np.ndarray)) and np.asarray(k).dtype.kind in "iu")
+        ):
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{TORCH_NAMES[self.dtype]} for the destination and {TORCH_NAMES[value.dtype]} for the source."
+            )
+
+
 def _native_key(x, key):
     """Translate a Python/tensor index into the backend's; report whether it is advanced."""
     if _sequence_as_tuple(key):
@@ -185,6 +204,7 @@ def setitem(self, key, value):
             value = value.to(self._device)
         check_same_device("index_put_", self, value)
         if value.dtype is not self.dtype:
+            check_index_put_dtype(self, key, value)
             value = value.to(self.dtype)
     elif not is_scalar(value):
         value = tensor(value, dtype=self.dtype, device=self._device)

@@ -17,7 +17,7 @@ from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, writable_data
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
-from .dtype_support import check_castable
+from .dtype_support import TORCH_NAMES, check_castable
 from .operands import fill_value_for
 from .strided import check_no_internal_overlap
 
@@ -183,6 +183,10 @@ def _generated_doc(name):
     )
 
 
+#: in-place twins whose result must already have the tensor's dtype (PyTorch casts no result of theirs)
+_EXACT_RESULT_DTYPE = frozenset({"float_power"})
+
+
 def _inplace(name):
     out_of_place = getattr(Tensor, name)
 
@@ -196,6 +200,11 @@ def _inplace(name):
         else:
             result = out_of_place(self, *args, **kwargs)
         if result.dtype is not self.dtype:
+            if name in _EXACT_RESULT_DTYPE:
+                raise RuntimeError(
+                    f"the base given to {name}_ has dtype {TORCH_NAMES[self.dtype]} but the operation's result "
+                    f"requires dtype {TORCH_NAMES[result.dtype]}"
+                )
             check_castable(result.dtype, self.dtype)
         if tuple(result.shape) != tuple(self.shape):
             raise RuntimeError(

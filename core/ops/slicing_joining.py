@@ -19,7 +19,7 @@ from .comparison import _TORCH_NAMES
 from .conversion import check_inplace
 from .creation import arange
 from .dtype_support import not_implemented
-from .indexing import _IndexAccumulate, _native_key
+from .indexing import _IndexAccumulate, _native_key, check_index_put_dtype
 from .movement import cat, flip, movedim, narrow, tensor_list, transpose
 
 if TYPE_CHECKING:
@@ -647,6 +647,7 @@ def index_put(
         tensor([0., 2., 0.])
     """
     key = tuple(indices)
+    check_index_put_dtype(input, key, values)
     if not accumulate:
         out = input.clone()
         out[key] = values

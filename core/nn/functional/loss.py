@@ -19,7 +19,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.creation import arange
-from ...ops.dtype_support import C_NAMES, FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
+from ...ops.dtype_support import C_NAMES, FLOATING, FLOATING_AND_HALF, TORCH_NAMES, check_castable, not_implemented
 from ...ops.operands import check_same_device, sum_to
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
@@ -575,6 +575,8 @@ def binary_cross_entropy_with_logits(
     _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    if not target.dtype.is_floating_point:  # PyTorch computes in the target's type, in place
+        check_castable(input.dtype, target.dtype)
     loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = (loss * weight).to(loss.dtype)  # weighted in place in PyTorch: no promotion
