@@ -196,6 +196,19 @@ def test_masked_scatter_uint8_mask_is_deprecated(device):
     assert out.tolist() == [1.0, 0.0, 2.0]
 
 
+def test_gradients_and_weights_on_another_device(device):
+    if device == "cpu":
+        pytest.skip("needs a second device")
+    x = ember.ones(2, device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match=f"invalid gradient at index 0 - expected device {x.device} but got cpu"):
+        (x * 2).backward(ember.ones(2))
+    with pytest.raises(RuntimeError, match=f"invalid gradient at index 0 - expected device {x.device} but got cpu"):
+        ember.autograd.grad(x * 2, x, ember.ones(2))
+    with pytest.raises(RuntimeError, match=f"found at least two devices, {x.device} and cpu"):
+        ember.bincount(ember.tensor([0, 1], device=device), ember.ones(2))
+    assert x.grad is None
+
+
 def test_meshgrid_of_tensors_on_two_devices(device):
     if device == "cpu":
         pytest.skip("needs a second device")

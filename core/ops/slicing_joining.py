@@ -24,7 +24,7 @@ from .movement import cat, flip, movedim, narrow, tensor_list, transpose
 
 if TYPE_CHECKING:
     from ..types import Number
-from .operands import sum_to, wrap_dim
+from .operands import check_same_device, sum_to, wrap_dim
 from .strided import as_strided
 
 __all__ = [
@@ -130,6 +130,8 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is not None and (weights.ndim != 1 or weights.shape[0] != n):
         raise RuntimeError("weights should be 1-d and have the same length as input")
+    if weights is not None:
+        check_same_device("bincount", input, weights)
     bins = max(int(input.max().item()) + 1 if n else 0, minlength)
     if weights is None:
         dt, values = dtypes.int64, None
