@@ -725,6 +725,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> y.requires_grad
             False
         """
+        if self._base is not None:  # PyTorch: the view's history belongs to its base
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self._requires_grad = False
         return self

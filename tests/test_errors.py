@@ -1,5 +1,7 @@
 """Bad input raises the error PyTorch raises (type and message), naming the op, shapes, dtypes, devices."""
 
+import warnings
+
 import pytest
 
 import ember
@@ -122,6 +124,7 @@ CASES = [
     ("ctc_concatenated_targets_size", lambda T, d: T.nn.functional.ctc_loss(T.ones(5, 2, 4, device=d).log_softmax(2), T.ones(5, dtype=T.int64, device=d), T.tensor([5, 5]), T.tensor([3, 3])), RuntimeError, "Expected tensor to have size 6 at dimension 0, but got size 5 for argument #2 'targets'"),
     ("embedding_bag_index_out_of_range", lambda T, d: T.nn.functional.embedding_bag(T.tensor([0, 5], device=d), T.ones(3, 2, device=d), T.tensor([0], device=d)), RuntimeError, r"takes value 5 which is not in the valid range \[0, 3\)"),
     ("conv2d_padding_string", lambda T, d: T.nn.functional.conv2d(T.ones(1, 3, 5, 5, device=d), T.ones(4, 3, 3, 3, device=d), padding="bogus"), RuntimeError, "Invalid padding string: 'bogus'"),
+    ("detach_view_in_place", lambda T, d: T.ones(2, 3, device=d)[0].detach_(), RuntimeError, "Can't detach views in-place. Use detach\\(\\) instead"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on
@@ -228,3 +231,23 @@ def test_setitem_casts_through_slices_and_masks(device):
             else ember.tensor(3.0, dtype=ember.float64, device=device)
         )
         assert x.tolist() == [3.0, 0.0] and x.dtype is ember.float32
+
+
+@pytest.mark.parametrize(
+    "shape,message",
+    [
+        ((), "Tensor.T is deprecated on 0-D tensors"),
+        ((3,), "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated"),
+        ((2, 3, 4), "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated"),
+    ],
+)  # PyTorch's warnings (it warns once per process, so they are not compared call by call)
+def test_T_of_a_non_matrix_is_deprecated(shape, message):
+    with pytest.warns(UserWarning, match=message.replace(".", "\\.")):
+        result = ember.ones(shape).T
+    assert tuple(result.shape) == tuple(reversed(shape))
+
+
+def test_T_of_a_matrix_does_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ember.ones(2, 3).T.shape == (3, 2)
