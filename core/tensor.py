@@ -927,6 +927,22 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
     __hash__ = object.__hash__  # by identity, in C: optimizer state and hook tables look tensors up per step
 
+    def __contains__(self, element: object) -> bool:
+        """``element in x``: whether any element of ``x`` equals ``element`` (a number, or a tensor
+        broadcast against ``x``), as PyTorch's ``(element == x).any()``.
+
+        Example::
+
+            >>> x = ember.tensor([[1, 2], [3, 4]])
+            >>> 3 in x, 5 in x, ember.tensor([1, 4]) in x
+            (True, False, True)
+        """
+        if not isinstance(element, (Tensor, numbers.Number)):
+            raise RuntimeError(
+                f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}."
+            )
+        return bool((element == self).any().item())
+
     def __iter__(self) -> Iterator[Tensor]:
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")

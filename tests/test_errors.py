@@ -125,6 +125,12 @@ CASES = [
     ("embedding_bag_index_out_of_range", lambda T, d: T.nn.functional.embedding_bag(T.tensor([0, 5], device=d), T.ones(3, 2, device=d), T.tensor([0], device=d)), RuntimeError, r"takes value 5 which is not in the valid range \[0, 3\)"),
     ("conv2d_padding_string", lambda T, d: T.nn.functional.conv2d(T.ones(1, 3, 5, 5, device=d), T.ones(4, 3, 3, 3, device=d), padding="bogus"), RuntimeError, "Invalid padding string: 'bogus'"),
     ("detach_view_in_place", lambda T, d: T.ones(2, 3, device=d)[0].detach_(), RuntimeError, "Can't detach views in-place. Use detach\\(\\) instead"),
+    ("contains_a_string", lambda T, d: "a" in T.ones(2, device=d), RuntimeError, "Tensor.__contains__ only supports Tensor or scalar, but you passed in a <class 'str'>"),
+    ("random_to_beyond_uint8", lambda T, d: T.ones(2, dtype=T.uint8, device=d).random_(0, 300), RuntimeError, "to - 1 is out of bounds for unsigned char"),
+    ("random_from_below_int8", lambda T, d: T.ones(2, dtype=T.int8, device=d).random_(-129, 5), RuntimeError, "from is out of bounds for signed char"),
+    ("random_bool_to", lambda T, d: T.ones(2, dtype=T.bool, device=d).random_(3), RuntimeError, "to - 1 is out of bounds for bool"),
+    ("conv2d_empty_kernel", lambda T, d: T.nn.functional.conv2d(T.ones(1, 1, 5, 5, device=d), T.ones(1, 1, 0, 3, device=d)), RuntimeError, "kernel size should be greater than zero"),
+    ("conv_transpose1d_empty_kernel", lambda T, d: T.nn.functional.conv_transpose1d(T.ones(1, 1, 5, device=d), T.ones(1, 1, 0, device=d)), RuntimeError, "kernel size should be greater than zero"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on
@@ -251,3 +257,13 @@ def test_T_of_a_matrix_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ember.ones(2, 3).T.shape == (3, 2)
+
+
+def test_contains_compares_elements_as_torch(device):
+    values = [[1, 2], [3, 4]]
+    for element in (3, 5, 2.0, [1, 4], [[1, 0], [0, 4]], [9, 9]):
+        expected = (torch.tensor(element) if isinstance(element, list) else element) in torch.tensor(values)
+        got = (ember.tensor(element, device=device) if isinstance(element, list) else element) in ember.tensor(
+            values, device=device
+        )
+        assert got is expected, element

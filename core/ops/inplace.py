@@ -17,7 +17,7 @@ from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, writable_data
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
-from .dtype_support import TORCH_NAMES, check_castable
+from .dtype_support import C_NAMES, TORCH_NAMES, check_castable
 from .operands import fill_value_for
 from .strided import check_no_internal_overlap
 
@@ -368,6 +368,18 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
     return _write(self, backend.xp.astype(u < probs, self._data.dtype))
 
 
+def _check_random_bound(name, value, dtype):
+    """PyTorch's check that a bound of ``random_`` fits an integer (or bool) ``dtype``."""
+    if dtype.is_floating_point:
+        return
+    bits = 8 * dtype.itemsize
+    low, high = (0, 1) if dtype is dtypes.bool else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+    if not dtype.is_signed and dtype is not dtypes.bool:
+        low, high = 0, (1 << bits) - 1
+    if not low <= value <= high:
+        raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")
+
+
 def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: Generator | None = None) -> Tensor:
     """Fill with integers uniform in ``[from_, to)`` (``[0, from_)`` with one argument).
 
@@ -388,6 +400,11 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: G
         from_, to = 0, from_
         if to == 0:
             to = 2**24 if self.dtype.is_floating_point else 2**63 - 1
+        else:
+            _check_random_bound("to - 1", to - 1, self.dtype)
+    else:
+        _check_random_bound("from", from_, self.dtype)
+        _check_random_bound("to - 1", to - 1, self.dtype)
     _require(from_ < to, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)

@@ -193,6 +193,8 @@ def _operands(op, nd, input, weight, bias, groups, transposed):
     if not batched:
         input = input.unsqueeze(0)
     _check_groups(op, groups, input, weight, bias, transposed)
+    if not all(weight.shape[2:]):
+        raise RuntimeError(f"{op}: kernel size should be greater than zero, but got {list(weight.shape[2:])}")
     return input, weight, bias, batched
 
 
