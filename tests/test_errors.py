@@ -131,6 +131,10 @@ CASES = [
     ("random_bool_to", lambda T, d: T.ones(2, dtype=T.bool, device=d).random_(3), RuntimeError, "to - 1 is out of bounds for bool"),
     ("conv2d_empty_kernel", lambda T, d: T.nn.functional.conv2d(T.ones(1, 1, 5, 5, device=d), T.ones(1, 1, 0, 3, device=d)), RuntimeError, "kernel size should be greater than zero"),
     ("conv_transpose1d_empty_kernel", lambda T, d: T.nn.functional.conv_transpose1d(T.ones(1, 1, 5, device=d), T.ones(1, 1, 0, device=d)), RuntimeError, "kernel size should be greater than zero"),
+    ("iand_float_into_long", lambda T, d: T.ones(3, dtype=T.int64, device=d).__iand__(T.ones(3, device=d)), RuntimeError, "result type Float can't be cast to the desired output type Long"),
+    ("gcd_inplace_float_into_long", lambda T, d: T.ones(3, dtype=T.int64, device=d).gcd_(T.ones(3, device=d)), RuntimeError, "result type Float can't be cast to the desired output type Long"),
+    ("hypot_inplace_long_into_bool", lambda T, d: T.ones(3, dtype=T.bool, device=d).hypot_(T.ones(3, dtype=T.int64, device=d)), RuntimeError, "result type Long can't be cast to the desired output type Bool"),
+    ("bitwise_or_inplace_grows_float", lambda T, d: T.ones(3, device=d).bitwise_or_(T.ones(2, 3, device=d)), RuntimeError, r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on

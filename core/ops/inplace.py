@@ -15,10 +15,12 @@ from .. import dtypes
 from ..autograd.grad_mode import grad_state
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, writable_data
+from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
 from .dtype_support import C_NAMES, TORCH_NAMES, check_castable
-from .operands import fill_value_for
+from .movement import broadcast_shapes
+from .operands import fill_value_for, is_scalar
 from .strided import check_no_internal_overlap
 
 if TYPE_CHECKING:
@@ -187,6 +189,22 @@ def _generated_doc(name):
 _EXACT_RESULT_DTYPE = frozenset({"float_power"})
 
 
+def _raise_output_error(name, self, args, exc):
+    """On the error path of an in-place twin whose out-of-place op refused its operands' dtypes:
+    PyTorch checks the result against ``self`` before it looks for a kernel, so raise its error for
+    a broadcast shape other than ``self``'s or a result dtype ``self`` cannot hold; else ``exc``."""
+    other = args[0] if args else None
+    if isinstance(other, Tensor):
+        shape = broadcast_shapes(self.shape, other.shape)
+        if tuple(shape) != tuple(self.shape):
+            raise RuntimeError(
+                f"{name}_: output with shape {list(self.shape)} doesn't match the broadcast shape {list(shape)}"
+            ) from exc
+    if isinstance(other, Tensor) or is_scalar(other):
+        check_castable(result_type(self, other), self.dtype)
+    raise exc
+
+
 def _inplace(name):
     out_of_place = getattr(Tensor, name)
 
@@ -194,11 +212,14 @@ def _inplace(name):
         recording = grad_state.enabled and (
             self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
         )
-        if recording:
-            check_inplace(self)
-            result = out_of_place(self.clone(), *args, **kwargs)
-        else:
-            result = out_of_place(self, *args, **kwargs)
+        try:
+            if recording:
+                check_inplace(self)
+                result = out_of_place(self.clone(), *args, **kwargs)
+            else:
+                result = out_of_place(self, *args, **kwargs)
+        except NotImplementedError as exc:  # a dtype the op refuses; PyTorch checks the output first
+            _raise_output_error(name, self, args, exc)
         if result.dtype is not self.dtype:
             if name in _EXACT_RESULT_DTYPE:
                 raise RuntimeError(
