@@ -135,6 +135,7 @@ CASES = [
     ("gcd_inplace_float_into_long", lambda T, d: T.ones(3, dtype=T.int64, device=d).gcd_(T.ones(3, device=d)), RuntimeError, "result type Float can't be cast to the desired output type Long"),
     ("hypot_inplace_long_into_bool", lambda T, d: T.ones(3, dtype=T.bool, device=d).hypot_(T.ones(3, dtype=T.int64, device=d)), RuntimeError, "result type Long can't be cast to the desired output type Bool"),
     ("bitwise_or_inplace_grows_float", lambda T, d: T.ones(3, device=d).bitwise_or_(T.ones(2, 3, device=d)), RuntimeError, r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"),
+    ("arange_bool", lambda T, d: T.arange(2, dtype=T.bool, device=d), NotImplementedError, "\"arange_cpu\" not implemented for 'Bool'"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on
@@ -271,3 +272,8 @@ def test_contains_compares_elements_as_torch(device):
             values, device=device
         )
         assert got is expected, element
+
+
+def test_range_is_deprecated():
+    with pytest.warns(UserWarning, match="torch.range is deprecated and will be removed in a future release"):
+        assert ember.range(0, 2).tolist() == [0.0, 1.0, 2.0]

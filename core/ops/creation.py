@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
@@ -392,6 +393,8 @@ def arange(
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, int) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
+    if dt is dtypes.bool:
+        not_implemented("arange_cpu", dt)
     count = max(math.ceil((end - start) / step), 0)
     with backend.device_context(dev.index):
         xp = backend.xp
@@ -400,7 +403,7 @@ def arange(
             data = xp.astype(index * step + start, backend.native_dtype(dt))
         elif dt.is_floating_point:  # no float64 on this backend: computed in dt
             data = xp.arange(start, end, step, dtype=backend.native_dtype(dt))
-        elif dt is dtypes.bool or dt is dtypes.int64:
+        elif dt is dtypes.int64:
             data = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dt))
         else:  # counted in int64 and wrapped into the narrower type, as PyTorch (uint8 from -3 starts at 253)
             wide = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dtypes.int64))
@@ -434,6 +437,12 @@ def range(  # noqa: A001
         >>> ember.range(0, 1, 0.5)
         tensor([0.0000, 0.5000, 1.0000])
     """
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
+        "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
     if end is None:
         start, end = 0, start
     return arange(
