@@ -745,6 +745,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> y.requires_grad
             False
         """
+        if self._base is not None:  # PyTorch: the view's history belongs to its base
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self._requires_grad = False
         if in_place_detach_listener is not None:
@@ -946,6 +948,22 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return bool(self.item())
 
     __hash__ = object.__hash__  # by identity, in C: optimizer state and hook tables look tensors up per step
+
+    def __contains__(self, element: object) -> bool:
+        """``element in x``: whether any element of ``x`` equals ``element`` (a number, or a tensor
+        broadcast against ``x``), as PyTorch's ``(element == x).any()``.
+
+        Example::
+
+            >>> x = ember.tensor([[1, 2], [3, 4]])
+            >>> 3 in x, 5 in x, ember.tensor([1, 4]) in x
+            (True, False, True)
+        """
+        if not isinstance(element, (Tensor, numbers.Number)):
+            raise RuntimeError(
+                f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}."
+            )
+        return bool((element == self).any().item())
 
     def __iter__(self) -> Iterator[Tensor]:
         if self.ndim == 0:

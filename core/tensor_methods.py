@@ -9,6 +9,8 @@ is an alias (``x.absolute is x.abs``). :func:`install` puts them on the class, o
 
 from __future__ import annotations
 
+import warnings
+
 from . import dlpack, dtypes, pinned_memory, plugin, printing, shared_memory, sparse
 from . import tensor as _tensor
 from .autograd import engine, function
@@ -129,6 +131,16 @@ def _transposed(self):
                 [2, 5],
                 [3, 6]])
     """
+    if self.ndim != 2:  # PyTorch deprecates it there (x.mT transposes batches of matrices)
+        warnings.warn(
+            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases."
+            if self.ndim == 0
+            else "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it "
+            "will throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+            "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
     return movement.permute(self, tuple(reversed(range(self.ndim))))
 
 

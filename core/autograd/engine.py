@@ -378,6 +378,18 @@ def _as_list(x):
     return [x] if not isinstance(x, (list, tuple)) else list(x)
 
 
+def _check_grad_output(i, output, grad):
+    """PyTorch's checks of the gradient given for ``output`` (the ``i``-th root of a backward pass):
+    ``output``'s shape and device."""
+    if grad.shape != output.shape:
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape} and output[{i}] "
+            f"has a shape of {output.shape}."
+        )
+    if grad._device != output._device:
+        raise RuntimeError(f"invalid gradient at index {i} - expected device {output._device} but got {grad._device}")
+
+
 def _default_grads(outputs, grad_outputs):
     grads = _as_list(grad_outputs) or [None] * len(outputs)
     if len(grads) != len(outputs):
@@ -388,11 +400,8 @@ def _default_grads(outputs, grad_outputs):
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             g = out.new_ones(out.shape)
-        elif g.shape != out.shape:
-            raise RuntimeError(
-                f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
-                f"has a shape of {out.shape}."
-            )
+        else:
+            _check_grad_output(i, out, g)
         result.append(g)
     return result
 
@@ -545,13 +554,10 @@ def tensor_backward(
         if self.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         gradient = self._make(self._backend.xp.ones(shape, dtype=self._data.dtype))
-    elif not isinstance(gradient, Tensor):
-        gradient = new_tensor(gradient, dtype=self.dtype, device=self._device)
-    if gradient.shape != shape:
-        raise RuntimeError(
-            f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and "
-            f"output[0] has a shape of {self.shape}."
-        )
+    else:
+        if not isinstance(gradient, Tensor):
+            gradient = new_tensor(gradient, dtype=self.dtype, device=self._device)
+        _check_grad_output(0, self, gradient)
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:

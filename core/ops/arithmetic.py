@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from .comparison import _TORCH_NAMES
-from .dtype_support import FLOATING_AND_HALF, not_implemented
+from .dtype_support import C_NAMES, FLOATING_AND_HALF, not_implemented
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -27,9 +27,11 @@ from .operands import (
     is_scalar,
     on_one_device,
     promote,
+    raise_broadcast_error,
     sum_to,
     wrap_integer,
 )
+from .out_argument import write_out
 from .reduced_precision import opmath
 
 __all__ = [
@@ -609,10 +611,7 @@ class _Binary(Function):
                 native = cls.values(a._backend, data, other)
             z = a._make(native)
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
-            error = None if scalar else broadcast_error(a.shape, b.shape)
-            if error is None:
-                raise
-            raise error from exc
+            raise_broadcast_error(exc, a, b)
         ctx.a_shape = a._data.shape
         ctx.b_shape = None if scalar else b._data.shape
         if cls.saves:
@@ -901,6 +900,7 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to add to ``input``.
         alpha (Number): the multiplier for ``other``. Default: ``1``.
+        out (Tensor, optional): the tensor to write the result into. Default: ``None``
 
     Example::
 
@@ -910,6 +910,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         >>> ember.add(a, ember.tensor([1.0, 1.0, 1.0]), alpha=2)
         tensor([3., 4., 5.])
     """
+    if out is not None:
+        return write_out("add", add(input, other, alpha=alpha), out)
     if not isinstance(input, Tensor):
         if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
             return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
@@ -932,6 +934,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to subtract from ``input``.
         alpha (Number): the multiplier for ``other``. Default: ``1``.
+        out (Tensor, optional): the tensor to write the result into. Default: ``None``
 
     Example::
 
@@ -939,6 +942,8 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         >>> ember.sub(a, ember.tensor([0.5, 0.5, 0.5]), alpha=2)
         tensor([0., 1., 2.])
     """
+    if out is not None:
+        return write_out("sub", sub(input, other, alpha=alpha), out)
     input_bool = isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is dtypes.bool
     other_bool = isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
     if not isinstance(input, Tensor):
@@ -977,6 +982,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, out: Tensor | None = Non
     Args:
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to multiply by.
+        out (Tensor, optional): the tensor to write the result into. Default: ``None``
 
     Example::
 
@@ -988,6 +994,8 @@ def mul(input: Tensor | Number, other: Tensor | Number, out: Tensor | None = Non
         tensor([[0.5000, 1.0000],
                 [1.5000, 2.0000]])
     """
+    if out is not None:
+        return write_out("mul", mul(input, other), out)
     if not isinstance(input, Tensor):
         return _binary(_Mul, "mul", other, input)
     return _binary(_Mul, "mul", input, other)
@@ -1006,6 +1014,7 @@ def div(
         other (Tensor or Number): the divisor.
         rounding_mode (str, optional): ``None`` for true division, ``'trunc'`` to round the quotient toward zero,
             ``'floor'`` to round it down.
+        out (Tensor, optional): the tensor to write the result into. Default: ``None``
 
     Example::
 
@@ -1017,6 +1026,8 @@ def div(
         >>> ember.div(a, 2, rounding_mode='floor')
         tensor([ 3., -4.])
     """
+    if out is not None:
+        return write_out("div", div(input, other, rounding_mode=rounding_mode), out)
     if not isinstance(input, Tensor):
         if (
             rounding_mode is None
@@ -1399,6 +1410,11 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
     """
     if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
+    for name, operand in (("end", end), ("weight", weight)):
+        if isinstance(operand, Tensor) and operand.dtype is not input.dtype:
+            raise RuntimeError(
+                f"expected dtype {C_NAMES[input.dtype]} for `{name}` but got dtype {C_NAMES[operand.dtype]}"
+            )
     return _Lerp.apply(input, end, weight)
 
 
@@ -1513,7 +1529,10 @@ def _compare(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
         if other is None and name in ("eq", "ne"):
             return name == "ne"
         a, b, _ = promote(name, input, other)
-        data = compute(a._backend.xp, a._data, b._data if isinstance(b, Tensor) else b)
+        try:
+            data = compute(a._backend.xp, a._data, b._data if isinstance(b, Tensor) else b)
+        except Exception as exc:
+            raise_broadcast_error(exc, a, b)
         return input._make(data)
 
     op.__name__ = name
@@ -1534,7 +1553,10 @@ def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
         if isinstance(other, Tensor):
             input, other = on_one_device(name, input, other)
         b = other.to(dtypes.bool)._data if isinstance(other, Tensor) else bool(other)
-        return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
+        try:
+            return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
+        except Exception as exc:
+            raise_broadcast_error(exc, input, other)
 
     op.__name__ = name
     op.__doc__ = _generated_doc(name)
@@ -1616,7 +1638,10 @@ def _bitwise(
         a, b, result = promote(name, input, other)
         if result.is_floating_point:  # an integer tensor with a float number
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[result.name]}'")
-        return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
+        try:
+            return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
+        except Exception as exc:
+            raise_broadcast_error(exc, a, b)
 
     op.__name__ = name
     op.__doc__ = _generated_doc(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
@@ -13,9 +14,10 @@ from ..device import device as _device
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, _new, backend_for_device, dtype_arg, is_number, size_arg, tensor
 from .comparison import _TORCH_NAMES
-from .dtype_support import not_implemented
+from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
+from .out_argument import out_dtype, write_out
 
 if TYPE_CHECKING:
     from ..random import Generator
@@ -132,6 +134,14 @@ def _place(dtype, device, default=None, op="tensor factory"):
     return backend_for_device(dev), dev, dt
 
 
+def _into_out(name, out, dtype, device, requires_grad, make):
+    """A factory's ``out=``: ``make(dtype, device)`` (``out``'s dtype, and its device unless ``device``
+    says otherwise) written into ``out``, which takes the result's shape without a warning."""
+    result = make(out_dtype(name, dtype, out), out.device if device is None else device)
+    write_out(name, result, out, warn_resize=False)
+    return out.requires_grad_() if requires_grad else out
+
+
 def _finish(data, backend, dev, requires_grad):
     t = _new(data, backend, dev)
     if requires_grad:
@@ -167,6 +177,10 @@ def full(
         >>> ember.full((2,), True)
         tensor([True, True])
     """
+    if out is not None:
+        return _into_out(
+            "full", out, dtype, device, requires_grad, lambda dt, dev: full(size, fill_value, dtype=dt, device=dev)
+        )
     shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
     if not isinstance(fill_value, Tensor) and not is_number(fill_value):
         raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
@@ -190,6 +204,10 @@ def _filled(name: str, value: str) -> _SizeFactory:
         requires_grad: bool = False,
         out: Tensor | None = None,
     ) -> Tensor:
+        if out is not None:
+            return _into_out(
+                name, out, dtype, device, requires_grad, lambda dt, dev: make(*args, size=size, dtype=dt, device=dev)
+            )
         shape = _sizes(name, args, size)
         backend, dev, dt = _place(dtype, device, op=name)
         with backend.device_context(dev.index):
@@ -358,17 +376,25 @@ def arange(
         >>> ember.arange(0.0, 1.0, 0.25)
         tensor([0.0000, 0.2500, 0.5000, 0.7500])
     """
+    if out is not None:
+        return _into_out(
+            "arange", out, dtype, device, requires_grad, lambda dt, dev: arange(start, end, step, dtype=dt, device=dev)
+        )
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = values
-    if step == 0:
+    if step == 0 or step != step:
         raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0 and end != start:
         raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, int) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
+    if dt is dtypes.bool:
+        not_implemented("arange_cpu", dt)
     count = max(math.ceil((end - start) / step), 0)
     with backend.device_context(dev.index):
         xp = backend.xp
@@ -377,7 +403,7 @@ def arange(
             data = xp.astype(index * step + start, backend.native_dtype(dt))
         elif dt.is_floating_point:  # no float64 on this backend: computed in dt
             data = xp.arange(start, end, step, dtype=backend.native_dtype(dt))
-        elif dt is dtypes.bool or dt is dtypes.int64:
+        elif dt is dtypes.int64:
             data = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dt))
         else:  # counted in int64 and wrapped into the narrower type, as PyTorch (uint8 from -3 starts at 253)
             wide = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dtypes.int64))
@@ -411,6 +437,12 @@ def range(  # noqa: A001
         >>> ember.range(0, 1, 0.5)
         tensor([0.0000, 0.5000, 1.0000])
     """
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
+        "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
     if end is None:
         start, end = 0, start
     return arange(
@@ -421,6 +453,15 @@ def range(  # noqa: A001
         device=device,
         requires_grad=requires_grad,
     )
+
+
+def _steps(op, steps):
+    """The ``steps`` argument of ``linspace``/``logspace``: a non-negative int (a float is PyTorch's TypeError)."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    return int(steps)
 
 
 def linspace(
@@ -452,8 +493,7 @@ def linspace(
         >>> ember.linspace(-10, 10, steps=3)
         tensor([-10.,   0.,  10.])
     """
-    if steps < 0:
-        raise RuntimeError("number of steps must be non-negative")
+    steps = _steps("linspace", steps)
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
     start, end = (v.to(dtypes.int64) if isinstance(v, Tensor) and v.dtype is dtypes.bool else v for v in (start, end))
     backend, dev, dt = _place(dtype, device)
@@ -498,6 +538,7 @@ def logspace(
         >>> ember.logspace(0, 2, 3, base=2)
         tensor([1., 2., 4.])
     """
+    steps = _steps("logspace", steps)
     out = base ** linspace(start, end, steps, dtype=dtypes.float64 if dtype is None else dtype, device=device)
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
 
@@ -565,6 +606,15 @@ def rand(
         >>> ember.rand(size=(2, 3)).shape
         ember.Size([2, 3])
     """
+    if out is not None:
+        return _into_out(
+            "rand",
+            out,
+            dtype,
+            device,
+            requires_grad,
+            lambda dt, dev: rand(*args, size=size, generator=generator, dtype=dt, device=dev),
+        )
     return _random(
         lambda g, s, d: g.uniform(s, d),
         _sizes("rand", args, size),
@@ -594,6 +644,15 @@ def randn(
         >>> ember.randn(size=[4]).shape
         ember.Size([4])
     """
+    if out is not None:
+        return _into_out(
+            "randn",
+            out,
+            dtype,
+            device,
+            requires_grad,
+            lambda dt, dev: randn(*args, size=size, generator=generator, dtype=dt, device=dev),
+        )
     return _random(
         lambda g, s, d: g.normal(s, d),
         _sizes("randn", args, size),
@@ -871,6 +930,10 @@ def multinomial(
         >>> ember.multinomial(weights, 4, replacement=True)
         tensor([2, 2, 1, 1])
     """
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {TORCH_NAMES[input.dtype]}"
+        )
     if input.ndim not in (1, 2):
         raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
     probs = input.detach().to(dtypes.float64 if input._backend.supports_float64 else input.dtype)

@@ -24,7 +24,9 @@ __all__ = [
     "ALL",
     "ALL_AND_BOOL",
     "TORCH_NAMES",
+    "C_NAMES",
     "not_implemented",
+    "check_castable",
 ]
 
 #: ``AT_DISPATCH_FLOATING_TYPES``: float32 and float64
@@ -45,6 +47,13 @@ TORCH_NAMES: dict[dtype, str] = {
     dtypes.uint8: "Byte", dtypes.bool: "Bool",
 }  # fmt: skip
 
+#: ember dtype -> the C type name some of PyTorch's messages print ("mask with dtype float")
+C_NAMES: dict[dtype, str] = {
+    dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float", dtypes.float64: "double",
+    dtypes.int8: "signed char", dtypes.int16: "short int", dtypes.int32: "int", dtypes.int64: "long int",
+    dtypes.uint8: "unsigned char", dtypes.bool: "bool",
+}  # fmt: skip
+
 
 def not_implemented(kernel: str, dt: dtype) -> NoReturn:
     """Raise PyTorch's error for a kernel that has no instance for ``dt``.
@@ -62,3 +71,27 @@ def not_implemented(kernel: str, dt: dtype) -> NoReturn:
         NotImplementedError: "dot" not implemented for 'Bool'
     """
     raise NotImplementedError(f"\"{kernel}\" not implemented for '{TORCH_NAMES[dt]}'")
+
+
+def check_castable(result: dtype, target: dtype) -> None:
+    """Raise PyTorch's error when a result of dtype ``result`` may not be written into a tensor of
+    dtype ``target`` (an in-place op or ``out=``): floating into integer, or a number into bool.
+
+    Args:
+        result (dtype): the dtype the operation computes.
+        target (dtype): the dtype of the tensor written to.
+
+    Example::
+
+        >>> from ember.ops.dtype_support import check_castable
+        >>> check_castable(ember.int64, ember.float32)
+        >>> check_castable(ember.float32, ember.int64)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: result type Float can't be cast to the desired output type Long
+    """
+    if result._category > target._category:
+        raise RuntimeError(
+            f"result type {TORCH_NAMES.get(result, result.name)} can't be cast to the desired output type "
+            f"{TORCH_NAMES.get(target, target.name)}"
+        )

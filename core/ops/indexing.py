@@ -18,7 +18,7 @@ from ..tensor import Tensor, tensor, writable_data
 from .arithmetic import where
 from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
-from .dtype_support import not_implemented
+from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import check_same_device, fill_value_for, is_scalar, sum_to, wrap_dim
 from .strided import aliases, check_no_internal_overlap, has_internal_overlap
@@ -46,6 +46,25 @@ def _sequence_as_tuple(key):
 
 
 _EVERYTHING = slice(None)
+
+
+def check_index_put_dtype(self, key, value):
+    """PyTorch's refusal to write a tensor ``value`` of another dtype through a ``key`` that holds an
+    integer index (a tensor or a sequence): such a write is its ``index_put_``, which, unlike a
+    write through slices or a bool mask, does not cast."""
+    if value.dtype is self.dtype:
+        return
+    for k in key if isinstance(key, tuple) else (key,):
+        if (
+            isinstance(k, Tensor)
+            and k.dtype is not dtypes.bool
+            and k.dtype is not dtypes.uint8
+            or (isinstance(k, (list, np.ndarray)) and np.asarray(k).dtype.kind in "iu")
+        ):
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{TORCH_NAMES[self.dtype]} for the destination and {TORCH_NAMES[value.dtype]} for the source."
+            )
 
 
 def _native_key(x, key):
@@ -229,6 +248,7 @@ def _write_item(self, key, value):
             value = value.to(self._device)
         check_same_device("index_put_", self, value)
         if value.dtype is not self.dtype:
+            check_index_put_dtype(self, key, value)
             value = value.to(self.dtype)
     elif not is_scalar(value):
         value = tensor(value, dtype=self.dtype, device=self._device)
@@ -264,7 +284,10 @@ def _write_item(self, key, value):
 
 
 # -- gather / scatter ----------------------------------------------------------------------
-def _check_index(op, input, dim, index, src_shape=None):
+def _check_index(op, input, dim, index, src=None):
+    """PyTorch's checks of ``gather``/``scatter``/``scatter_add``: an integer ``index`` of ``input``'s
+    rank, on its device, no larger than ``input`` outside ``dim`` nor than ``src`` (when given), with
+    values in range along ``dim``. Returns ``dim`` wrapped."""
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
     check_same_device(op, input, index)
@@ -277,9 +300,17 @@ def _check_index(op, input, dim, index, src_shape=None):
     axis = wrap_dim(dim, input.ndim)
     if index.ndim != input.ndim and index.numel() and input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if src is not None and index.numel() and max(index.ndim, 1) != max(src.ndim, 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     sizes = input.shape if input.ndim else (1,)
-    for d in range(index.ndim):
-        if d != axis and d < len(sizes) and index.shape[d] > sizes[d]:
+    for d in range(index.ndim if index.numel() else 0):
+        beyond_self = d != axis and d < len(sizes) and index.shape[d] > sizes[d]
+        if src is not None and (beyond_self or index.shape[d] > (src.shape[d] if src.ndim else 1)):
+            raise RuntimeError(
+                f"Expected index {list(index.shape)} to be no larger than self {list(input.shape)} apart from "
+                f"dimension {axis} and to be no larger size than src {list(src.shape)}"
+            )
+        if beyond_self:
             raise RuntimeError(
                 f"Size does not match at dimension {d} expected index {list(index.shape)} to be no "
                 f"larger than self {list(input.shape)} apart from dimension {axis}"
@@ -289,6 +320,18 @@ def _check_index(op, input, dim, index, src_shape=None):
         message = f"{op}(): index {{value}} is out of bounds for dimension {axis} with size {size}"
         index._backend.check_indices(op, index._data, size, None, RuntimeError, message)
     return axis
+
+
+_LONG = (dtypes.int64,)
+_INT_OR_LONG = (dtypes.int64, dtypes.int32)
+
+
+def _check_index_dtype(index, accepted, error, message):
+    """Raise ``error(message)`` unless ``index``'s dtype is one of ``accepted``: each indexing op of
+    PyTorch takes its own set and words its own message (``{dtype}`` is the index's dtype, named as
+    PyTorch names it)."""
+    if index.dtype not in accepted:
+        raise error(message.format(dtype=TORCH_NAMES[index.dtype]))
 
 
 def _on_0d(fn, input, index, *tensors):
@@ -405,15 +448,10 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         >>> ember.scatter_add(ember.zeros(3), 0, ember.tensor([0, 2, 0]), ember.tensor([1.0, 2.0, 3.0]))
         tensor([4., 0., 2.])
     """
-    axis = _check_index("scatter_add", input, dim, index)
     check_same_device("scatter_add", input, src)
+    axis = _check_index("scatter_add", input, dim, index, src)
     if input.ndim == 0:
         return _on_0d(scatter_add, input, index, src).reshape(())
-    for d in range(index.ndim):
-        if index.shape[d] > src.shape[d]:
-            raise RuntimeError(
-                f"Expected index {list(index.shape)} to be no larger than src {list(src.shape)} at dimension {d}"
-            )
     if src.dtype is not input.dtype:
         raise RuntimeError(
             f"scatter_add(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})"
@@ -507,7 +545,7 @@ def scatter(
         raise TypeError("scatter(): expected src or value")
     if src is not None and not isinstance(src, Tensor):
         value, src = src, None
-    axis = _check_index("scatter", input, dim, index)
+    axis = _check_index("scatter", input, dim, index, src)
     if input.ndim == 0:
         return _on_0d(lambda x, d, i, s: scatter(x, d, i, s, value, reduce=reduce), input, index, src).reshape(())
     node = _ScatterValue if src is None else _Scatter
@@ -542,10 +580,11 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
                 [1., 2.]])
     """
     axis = wrap_dim(dim, input.ndim)
-    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
-        raise IndexError("index_select(): Index is supposed to be a vector of integers")
-    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
-        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    _check_index_dtype(index, _INT_OR_LONG, RuntimeError, "index_select(): Expected dtype int32 or int64 for index")
     check_same_device("index_select", input, index)
     if input.ndim == 0:
         return _on_0d(index_select, input, index)
@@ -560,11 +599,15 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     return _IndexSelect.apply(input, key, True)
 
 
-def _check_index_source(op, input, dim, index, source, index_problem):
-    """The checks of ``index_add``/``index_copy``: a 1-D integer index, a tensor source, one device."""
+def _check_index_source(op, input, dim, index, source, index_problem, accepted, dtype_problem):
+    """The checks of ``index_add``/``index_copy``: a 1-D index of an ``accepted`` dtype, a tensor
+    source, one device."""
     axis = wrap_dim(dim, input.ndim)
-    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.ndim > 1:
         raise IndexError(f"{op}_(): {index_problem}")
+    _check_index_dtype(index, accepted, RuntimeError, f"{op}_(): {dtype_problem}")
     if not isinstance(source, Tensor):
         raise TypeError(f"{op}(): argument 'source' must be Tensor, not {type(source).__name__}")
     check_same_device(op, input, index, source)
@@ -588,7 +631,16 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
                 [0., 0.],
                 [1., 1.]])
     """
-    axis = _check_index_source("index_add", input, dim, index, source, "Index is supposed to be a vector")
+    axis = _check_index_source(
+        "index_add",
+        input,
+        dim,
+        index,
+        source,
+        "Index is supposed to be a vector",
+        _INT_OR_LONG,
+        "Expected dtype int32/int64 for index but got: {dtype}",
+    )
     if input.ndim == 0:
         if source.ndim:
             raise RuntimeError(
@@ -597,8 +649,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
         return _on_0d(lambda x, d, i, s: index_add(x, d, i, s, alpha=alpha), input, index, source).reshape(())
     if source.ndim and source.shape[axis] != index.numel():
         raise RuntimeError(
-            f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
-            f"({source.shape[axis]})"
+            f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
+            f"({source.shape[axis]}), for dim: {axis}"
         )
     if alpha != 1:
         source = source * alpha
@@ -616,7 +668,16 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         >>> ember.zeros(3).index_copy(0, ember.tensor([2, 0]), ember.tensor([1.0, 2.0]))
         tensor([2., 0., 1.])
     """
-    axis = _check_index_source("index_copy", input, dim, index, source, "Index should have dimension 1 or 0 (got more)")
+    axis = _check_index_source(
+        "index_copy",
+        input,
+        dim,
+        index,
+        source,
+        "Index should have dimension 1 or 0 (got more)",
+        _LONG,
+        "Expected a long tensor for index, but got {dtype}",
+    )
     if _amp.active:
         input, source = cast_inputs("index_copy", input, source)
     if source.dtype is not input.dtype:
@@ -627,7 +688,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     if input.ndim == 0:
         return _on_0d(index_copy, input, index, source).reshape(())
     if (source.shape[axis] if source.ndim else 1) != index.numel():
-        raise RuntimeError(
+        raise IndexError(
             f"index_copy_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
             f"({source.shape[axis] if source.ndim else 1})"
         )
@@ -657,8 +718,11 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
                 [-1.,  4.]])
     """
     axis = wrap_dim(dim, input.ndim)
-    if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_fill(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.ndim > 1:
         raise IndexError("index_fill_(): Index is supposed to be a vector")
+    _check_index_dtype(index, _LONG, IndexError, "index_fill_(): Expected dtype int64 for index.")
     check_same_device("index_fill", input, index)
     if input.ndim == 0:
         return _on_0d(lambda x, d, i: index_fill(x, d, i, value), input, index).reshape(())
@@ -684,13 +748,12 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
         tensor([[1., 2.],
                 [0., 0.]])
     """
-    if not isinstance(mask, Tensor) or mask.dtype is not dtypes.bool:
-        if isinstance(mask, Tensor) and mask.dtype is dtypes.uint8:
-            mask = mask.to(dtypes.bool)
-        else:
-            raise RuntimeError(
-                f"masked_fill_ only supports boolean masks, but got mask with dtype {getattr(mask, 'dtype', type(mask).__name__)}"
-            )
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"masked_fill(): argument 'mask' must be Tensor, not {type(mask).__name__}")
+    if mask.dtype is not dtypes.bool:
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype {C_NAMES.get(mask.dtype, mask.dtype)}"
+        )
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(
@@ -740,6 +803,18 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         >>> ember.masked_scatter(ember.zeros(4), ember.tensor([True, False, True, False]), ember.tensor([1.0, 2.0, 3.0]))
         tensor([1., 0., 2., 0.])
     """
+    if mask.dtype is dtypes.uint8:
+        warnings.warn(
+            "masked_scatter_ received a mask with dtype torch.uint8, this behavior is now deprecated,please use a "
+            "mask with dtype torch.bool instead.",
+            UserWarning,
+            stacklevel=2,
+        )
+        mask = mask.to(dtypes.bool)
+    elif mask.dtype is not dtypes.bool:
+        raise RuntimeError(
+            f"masked_scatter_ only supports boolean masks, but got mask with dtype {TORCH_NAMES[mask.dtype]}"
+        )
     a, m = input.broadcast_tensors(mask)
     count = int(m.sum())
     out = a.clone()
@@ -935,4 +1010,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         tensor([[1., 4.],
                 [3., 3.]])
     """
+    if not isinstance(index, Tensor):
+        raise TypeError(f"take(): argument 'index' must be Tensor, not {type(index).__name__}")
+    _check_index_dtype(index, _LONG, RuntimeError, "take(): Expected a long tensor for index, but got {dtype}")
     return input.reshape(-1)[index.reshape(-1)].reshape(index.shape)

@@ -17,9 +17,12 @@ from ..autograd import tangents
 from ..autograd.grad_mode import grad_state
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, writable_data
+from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
-from .operands import fill_value_for
+from .dtype_support import C_NAMES, TORCH_NAMES, check_castable
+from .movement import broadcast_shapes
+from .operands import fill_value_for, is_scalar
 from .strided import check_no_internal_overlap
 
 if TYPE_CHECKING:
@@ -184,6 +187,26 @@ def _generated_doc(name):
     )
 
 
+#: in-place twins whose result must already have the tensor's dtype (PyTorch casts no result of theirs)
+_EXACT_RESULT_DTYPE = frozenset({"float_power"})
+
+
+def _raise_output_error(name, self, args, exc):
+    """On the error path of an in-place twin whose out-of-place op refused its operands' dtypes:
+    PyTorch checks the result against ``self`` before it looks for a kernel, so raise its error for
+    a broadcast shape other than ``self``'s or a result dtype ``self`` cannot hold; else ``exc``."""
+    other = args[0] if args else None
+    if isinstance(other, Tensor):
+        shape = broadcast_shapes(self.shape, other.shape)
+        if tuple(shape) != tuple(self.shape):
+            raise RuntimeError(
+                f"{name}_: output with shape {list(self.shape)} doesn't match the broadcast shape {list(shape)}"
+            ) from exc
+    if isinstance(other, Tensor) or is_scalar(other):
+        check_castable(result_type(self, other), self.dtype)
+    raise exc
+
+
 def _inplace(name):
     out_of_place = getattr(Tensor, name)
 
@@ -191,13 +214,21 @@ def _inplace(name):
         recording = grad_state.enabled and (
             self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
         )
-        if recording:
-            check_inplace(self)
-            result = out_of_place(self.clone(), *args, **kwargs)
-        else:
-            result = out_of_place(self, *args, **kwargs)
-        if result.dtype is not self.dtype and result.dtype._category > self.dtype._category:
-            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {self.dtype}")
+        try:
+            if recording:
+                check_inplace(self)
+                result = out_of_place(self.clone(), *args, **kwargs)
+            else:
+                result = out_of_place(self, *args, **kwargs)
+        except NotImplementedError as exc:  # a dtype the op refuses; PyTorch checks the output first
+            _raise_output_error(name, self, args, exc)
+        if result.dtype is not self.dtype:
+            if name in _EXACT_RESULT_DTYPE:
+                raise RuntimeError(
+                    f"the base given to {name}_ has dtype {TORCH_NAMES[self.dtype]} but the operation's result "
+                    f"requires dtype {TORCH_NAMES[result.dtype]}"
+                )
+            check_castable(result.dtype, self.dtype)
         if tuple(result.shape) != tuple(self.shape):
             raise RuntimeError(
                 f"{name}_: output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"
@@ -362,6 +393,18 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
     return _write(self, backend.xp.astype(u < probs, self._data.dtype))
 
 
+def _check_random_bound(name, value, dtype):
+    """PyTorch's check that a bound of ``random_`` fits an integer (or bool) ``dtype``."""
+    if dtype.is_floating_point:
+        return
+    bits = 8 * dtype.itemsize
+    low, high = (0, 1) if dtype is dtypes.bool else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+    if not dtype.is_signed and dtype is not dtypes.bool:
+        low, high = 0, (1 << bits) - 1
+    if not low <= value <= high:
+        raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")
+
+
 def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: Generator | None = None) -> Tensor:
     """Fill with integers uniform in ``[from_, to)`` (``[0, from_)`` with one argument).
 
@@ -382,6 +425,11 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: G
         from_, to = 0, from_
         if to == 0:
             to = 2**24 if self.dtype.is_floating_point else 2**63 - 1
+        else:
+            _check_random_bound("to - 1", to - 1, self.dtype)
+    else:
+        _check_random_bound("from", from_, self.dtype)
+        _check_random_bound("to - 1", to - 1, self.dtype)
     _require(from_ < to, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)

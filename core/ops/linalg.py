@@ -11,7 +11,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .dtype_support import not_implemented
-from .operands import array_operands, check_same_device, sum_to, sum_to_array
+from .operands import array_operands, check_same_device, raise_broadcast_error, sum_to, sum_to_array
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -154,7 +154,10 @@ def _matmul(a: Tensor, b: Tensor, node: type[_Matmul] | None = None) -> Tensor:
         return _Matmul.apply(a, b.unsqueeze(1)).squeeze(-1)
     if node is None:
         node = _Mm if na == 2 == nb else _Matmul
-    return node.apply(a, b)
+    try:
+        return node.apply(a, b)
+    except Exception as exc:  # the backend's error for batch dimensions that do not broadcast
+        raise_broadcast_error(exc, sa[:-2], sb[:-2])
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:

@@ -291,9 +291,9 @@ def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) > len(operands):
-        raise ValueError("einsum(): fewer operands were provided than specified in the equation")
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
     if len(terms) < len(operands):
-        raise ValueError("einsum(): more operands were provided than specified in the equation")
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
     n_ellipsis = 0
     for term, t in zip(terms, operands):
         if "..." in term:

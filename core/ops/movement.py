@@ -13,8 +13,10 @@ from ..autograd.function import Function
 from ..layout import check_memory_format
 from ..strides import dense_order, is_dense, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
+from .dtype_support import TORCH_NAMES
 from .dtype_views import view_dtype
 from .operands import check_same_device, normalize_dims, sum_to, wrap_dim
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..types import _size as _size_t
@@ -506,17 +508,20 @@ def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
         interleaved += [1, s]
         target += [r, s]
         final.append(r * s)  # type: ignore[operator]
+    for n in final:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {final}")
     out = x.reshape(interleaved).expand(target).reshape(final)  # type: ignore[arg-type]
     # a copy, as in PyTorch: the reshape is a view of ``input`` where nothing was tiled (all counts 1)
     return out.clone() if out._base is not None else out
 
 
-def tile(input: Tensor, dims: _size_t) -> Tensor:
+def tile(input: Tensor, *dims: int | _size_t) -> Tensor:
     """Like :func:`repeat`, padding ``dims`` with leading ones.
 
     Args:
         input (Tensor): the input tensor.
-        dims (tuple of ints): the number of copies along each dimension.
+        *dims (ints or tuple of ints): the number of copies along each dimension.
 
     Example::
 
@@ -524,10 +529,10 @@ def tile(input: Tensor, dims: _size_t) -> Tensor:
         tensor([[1, 2, 1, 2],
                 [1, 2, 1, 2]])
     """
-    dims = tuple(dims)
-    if len(dims) < input.ndim:
-        dims = (1,) * (input.ndim - len(dims)) + dims
-    return repeat(input, dims)
+    reps = _shape_arg(dims, "tile")
+    if len(reps) < input.ndim:
+        reps = (1,) * (input.ndim - len(reps)) + reps
+    return repeat(input, reps)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -546,9 +551,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         >>> ember.flatten(x, start_dim=1).shape
         ember.Size([2, 12])
     """
+    start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
     if input.ndim == 0:
         return input.reshape(1)
-    start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if start == end:  # nothing to merge: the tensor itself, as in PyTorch
@@ -689,6 +694,18 @@ class _Cat(Function):
         return tuple(grad.split(ctx.sizes, ctx.axis))
 
 
+def tensor_list(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
+    """The ``tensors`` argument of a joining op (``stack``, ``hstack``, ``meshgrid``, ...) as a list,
+    with PyTorch's errors: a TypeError for one tensor in place of the sequence, a RuntimeError
+    naming the op for an empty one."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{op} expects a non-empty TensorList")
+    return tensors
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Concatenate tensors along an existing dimension ``dim``.
 
@@ -697,6 +714,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
     Args:
         tensors (sequence of Tensors): the tensors to concatenate.
         dim (int): the dimension to concatenate along. Default: ``0``.
+        out (Tensor, optional): the tensor to write the result into. Default: ``None``
 
     Example::
 
@@ -710,6 +728,15 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
         tensor([[1, 2, 5],
                 [3, 4, 6]])
     """
+    result = _concatenated(tensors, dim)
+    if out is not None and isinstance(out, Tensor) and result.dtype._category > out.dtype._category:
+        raise TypeError(f"torch.cat(): input types can't be cast to the desired output type {TORCH_NAMES[out.dtype]}")
+    return write_out("cat", result, out)
+
+
+def _concatenated(tensors, dim):
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = [t for t in tensors]
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -788,14 +815,12 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         tensor([[1, 3],
                 [2, 4]])
     """
-    tensors = list(tensors)
+    tensors = tensor_list("stack", tensors)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
     if _amp.active:
         tensors = cast_inputs("stack", *tensors)
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.shape != shape:
@@ -822,7 +847,7 @@ def hstack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[1, 3],
                 [2, 4]])
     """
-    tensors = list(tensors)
+    tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensor_list("hstack", tensors)]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
@@ -838,7 +863,7 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[1, 2],
                 [3, 4]])
     """
-    return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
+    return cat([t.reshape(1, -1) if t.ndim <= 1 else t for t in tensor_list("vstack", tensors)], 0)
 
 
 def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
@@ -857,11 +882,17 @@ def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
         tensor([[2, 3],
                 [5, 6]])
     """
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {int(start)})")
     if start < 0:
         start += size
-    if start < 0 or start + length > size or length < 0:
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     key = (slice(None),) * axis + (slice(start, start + length),)
     return input[key]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, NoReturn, TypeGuard
 
 import numpy as np
 
@@ -22,6 +22,7 @@ __all__ = [
     "is_scalar",
     "wrap_dim",
     "broadcast_error",
+    "raise_broadcast_error",
     "fill_value_for",
 ]
 
@@ -234,3 +235,13 @@ def broadcast_error(a_shape, b_shape):
                 f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at non-singleton dimension {n - i}"
             )
     return None
+
+
+def raise_broadcast_error(exc: BaseException, a: object, b: object) -> NoReturn:
+    """Raise PyTorch's error if ``a`` and ``b`` (tensors, numbers or shapes) do not broadcast, from
+    ``exc``, the error the backend raised computing them; re-raise ``exc`` if they do. Called only on
+    the error path, so that an op checks nothing before it computes."""
+    error = broadcast_error(*(x if isinstance(x, tuple) else getattr(x, "shape", ()) for x in (a, b)))
+    if error is None:
+        raise exc
+    raise error from exc

@@ -872,6 +872,8 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
     if _amp.active:
         (input,) = cast_inputs("cumsum", input, dtype=dtype)
     out = _accumulate_dtype(input.dtype, dtype)
+    if out is dtypes.bool:
+        not_implemented("cumsum_out_cpu", out)
     if out is not input.dtype:
         input = input.to(out)
     axis = wrap_dim(dim, input.ndim)
@@ -981,6 +983,8 @@ def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
         tensor([1., 2., 6.])
     """
     out = _accumulate_dtype(input.dtype, dtype)
+    if out is dtypes.bool:
+        not_implemented("cumprod_out_cpu", out)
     if out is not input.dtype:
         input = input.to(out)
     axis = wrap_dim(dim, input.ndim)

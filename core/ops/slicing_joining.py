@@ -21,12 +21,12 @@ from .comparison import _TORCH_NAMES
 from .conversion import check_inplace
 from .creation import arange
 from .dtype_support import not_implemented
-from .indexing import _IndexAccumulate, _native_key
-from .movement import cat, flip, movedim, narrow, transpose
+from .indexing import _IndexAccumulate, _native_key, check_index_put_dtype
+from .movement import cat, flip, movedim, narrow, tensor_list, transpose
 
 if TYPE_CHECKING:
     from ..types import Number
-from .operands import sum_to, wrap_dim
+from .operands import check_same_device, sum_to, wrap_dim
 from .strided import as_strided
 
 __all__ = [
@@ -132,6 +132,8 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if weights is not None and (weights.ndim != 1 or weights.shape[0] != n):
         raise RuntimeError("weights should be 1-d and have the same length as input")
+    if weights is not None:
+        check_same_device("bincount", input, weights)
     bins = max(int(input.max().item()) + 1 if n else 0, minlength)
     if weights is None:
         dt, values = dtypes.int64, None
@@ -407,6 +409,7 @@ def dstack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[[1, 3],
                  [2, 4]]])
     """
+    tensors = tensor_list("dstack", tensors)
     return cat(list(atleast_3d(*tensors)) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
 
 
@@ -422,7 +425,7 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[1, 3],
                 [2, 4]])
     """
-    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensor_list("column_stack", tensors)], 1)
 
 
 def fliplr(input: Tensor) -> Tensor:
@@ -529,10 +532,17 @@ def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise ValueError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
-    for t in tensors:
-        if t.ndim > 1:  # type: ignore[union-attr]
-            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")  # type: ignore[union-attr]
-    flat = [t.reshape(-1) for t in tensors]  # type: ignore[union-attr]
+    grid_axes = tensor_list("meshgrid", tensors)  # type: ignore[arg-type]
+    for t in grid_axes:
+        if t.dtype is not grid_axes[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+        if t.device != grid_axes[0].device:
+            raise RuntimeError(
+                f"meshgrid expects all tensors to have the same device, but found {grid_axes[0].device} and {t.device}"
+            )
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")
+    flat = [t.reshape(-1) for t in grid_axes]
     swap = indexing == "xy" and len(flat) >= 2
     if swap:
         flat[0], flat[1] = flat[1], flat[0]
@@ -641,6 +651,7 @@ def index_put(
         tensor([0., 2., 0.])
     """
     key = tuple(indices)
+    check_index_put_dtype(input, key, values)
     if not accumulate:
         out = input.clone()
         out[key] = values

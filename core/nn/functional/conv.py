@@ -205,6 +205,8 @@ def _operands(op, nd, input, weight, bias, groups, transposed):
     if not batched:
         input = input.unsqueeze(0)
     _check_groups(op, groups, input, weight, bias, transposed)
+    if not all(weight.shape[2:]):
+        raise RuntimeError(f"{op}: kernel size should be greater than zero, but got {list(weight.shape[2:])}")
     return input, weight, bias, batched
 
 
@@ -229,7 +231,7 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
             total = [d * (k - 1) for d, k in zip(dilation, kernel)]
             pads = tuple((t // 2, t - t // 2) for t in total)
         else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
     else:
         pads = tuple((p, p) for p in _expand(op, "padding", padding, nd))
     if any(s <= 0 for s in stride):

@@ -49,8 +49,31 @@ def _lengths(name, value, n):
     return value
 
 
-def _extended_labels(targets, target_lengths, blank, n):
-    """``(N, 2 S + 1)`` int64 labels: blank, t_1, blank, t_2, ..., blank (padding beyond a target is blank)."""
+def _check_target_lengths(targets, target_lengths):
+    """PyTorch's checks of the targets against their lengths: none negative, and each within the
+    padded targets (``(N, S)``) or all of them summing to the concatenated targets' size."""
+    where = "(while checking arguments for ctc_loss_allocate_outputs)"
+    for length in target_lengths:
+        if length < 0:
+            raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value {length} {where}")
+    if targets.ndim == 1:
+        total = sum(target_lengths)
+        if targets.shape[0] != total:
+            raise RuntimeError(
+                f"Expected tensor to have size {total} at dimension 0, but got size {targets.shape[0]} for "
+                f"argument #2 'targets' {where}"
+            )
+    elif target_lengths and targets.shape[1] < max(target_lengths):
+        raise RuntimeError(
+            f"Expected tensor to have size at least {max(target_lengths)} at dimension 1, but got size "
+            f"{targets.shape[1]} for argument #2 'targets' {where}"
+        )
+
+
+def _extended_labels(targets, target_lengths, blank, n, like):
+    """``(N, 2 S + 1)`` int64 labels on ``like``'s device: blank, t_1, blank, t_2, ..., blank (padding
+    beyond a target is blank)."""
+    _check_target_lengths(targets, target_lengths)
     host = targets.tolist()
     if targets.ndim == 1:
         starts = [sum(target_lengths[:i]) for i in range(n)]
@@ -63,7 +86,7 @@ def _extended_labels(targets, target_lengths, blank, n):
         ext = [blank] * width
         ext[1 : 2 * len(row) : 2] = row
         extended.append(ext)
-    return targets.new_tensor(extended, dtype=dtypes.int64)
+    return like.new_tensor(extended, dtype=dtypes.int64)
 
 
 def ctc_loss(
@@ -128,7 +151,7 @@ def ctc_loss(
     target_lengths = _lengths("target_lengths", target_lengths, n)
     if any(length > T or length < 1 for length in input_lengths):
         raise RuntimeError(f"ctc_loss(): input_lengths must be in [1, {T}] (input length T), got {input_lengths}")
-    labels = _extended_labels(targets, target_lengths, blank, n)
+    labels = _extended_labels(targets, target_lengths, blank, n, log_probs)
     loss = _CtcLoss.apply(log_probs, labels._data, input_lengths, target_lengths, zero_infinity)
     if zero_infinity:
         loss = loss.masked_fill(loss.isinf(), 0.0)

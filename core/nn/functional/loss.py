@@ -19,7 +19,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import where
 from ...ops.creation import arange
-from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
+from ...ops.dtype_support import C_NAMES, FLOATING, FLOATING_AND_HALF, TORCH_NAMES, check_castable, not_implemented
 from ...ops.operands import check_same_device, sum_to
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
@@ -107,13 +107,6 @@ def _check_tensors(name, **tensors):
         if not isinstance(value, Tensor):
             raise TypeError(f"{name}(): argument '{arg}' must be Tensor, not {type(value).__name__}")
     check_same_device(name, *tensors.values())
-
-
-#: the C type names PyTorch's in-place casts print
-_C_NAMES = {
-    dtypes.int64: "long int", dtypes.int32: "int", dtypes.int16: "short int", dtypes.int8: "signed char",
-    dtypes.uint8: "unsigned char", dtypes.bool: "bool",
-}  # fmt: skip
 
 
 def _pointwise_target(name, input, target, kernel=None):
@@ -399,7 +392,7 @@ def gaussian_nll_loss(
     if bool((var.detach() < 0).any()):
         raise ValueError("var has negative entry/entries")
     if not var.dtype.is_floating_point:  # PyTorch clamps var in place to eps, which its type cannot hold
-        raise RuntimeError(f"result type Float can't be cast to the desired output type {_C_NAMES[var.dtype]}")
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {C_NAMES[var.dtype]}")
     d = var.detach()
     var = var + (d.clamp(min=eps) - d)
     diff = input - target
@@ -582,6 +575,8 @@ def binary_cross_entropy_with_logits(
     _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    if not target.dtype.is_floating_point:  # PyTorch computes in the target's type, in place
+        check_castable(input.dtype, target.dtype)
     loss = _BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = (loss * weight).to(loss.dtype)  # weighted in place in PyTorch: no promotion

@@ -21,6 +21,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
+from ...ops.out_argument import write_out
 from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
 from ...typeinfo import finfo
@@ -593,10 +594,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     """
     _check_tensor("normalize", "input", input)
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
-    result = input / denom
-    if out is not None:
-        return out.copy_(result)
-    return result
+    return write_out("normalize", input / denom, out)
 
 
 def _window_sums(values, lo, size):

@@ -64,8 +64,20 @@ def _check_indices(name, input, weight):
     if weight.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D, got {weight.ndim}-D")
     if input.numel():
-        input._backend.check_indices(name, input._data, weight.shape[0], None, IndexError, "index out of range in self")
+        n = weight.shape[0]
+        error, message = _OUT_OF_RANGE[name]
+        input._backend.check_indices(name, input._data, n, None, error, message.replace("{n}", str(n)))
     return input.long()
+
+
+#: op -> PyTorch's exception and message for an index outside the embedding table ({n}: its size)
+_OUT_OF_RANGE = {
+    "embedding": (IndexError, "index out of range in self"),
+    "embedding_bag": (
+        RuntimeError,
+        "embedding_bag: input takes value {value} which is not in the valid range [0, {n})",
+    ),
+}
 
 
 def _normalize_padding_idx(padding_idx, num_embeddings):
