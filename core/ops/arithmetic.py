@@ -27,6 +27,7 @@ from .operands import (
     is_scalar,
     on_one_device,
     promote,
+    promote_floating,
     sum_to,
     wrap_integer,
 )
@@ -858,12 +859,7 @@ def _exact_binary(fn_cls, op, input, other, kernel=None):
 
 
 def _binary(fn_cls, op, input, other, floating=False):
-    a, b, result = promote(op, input, other)
-    if floating and not result.is_floating_point:
-        result = dtypes.get_default_dtype()
-        a = a.to(result)
-        # a number divides as given, not as the integer type would hold it (uint8 / -3 is negative)
-        b = b.to(result) if isinstance(b, Tensor) else float(other)
+    a, b, _ = (promote_floating if floating else promote)(op, input, other)
     return fn_cls.apply(a, b)
 
 

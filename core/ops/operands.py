@@ -17,6 +17,7 @@ __all__ = [
     "check_same_device",
     "on_one_device",
     "promote",
+    "promote_floating",
     "sum_to",
     "normalize_dims",
     "is_scalar",
@@ -132,6 +133,26 @@ def promote(op, a, b):
     elif result is not dtypes.bool:
         b = wrap_integer(int(b), result)
     return a, b, result
+
+
+def promote_floating(op, a, b):
+    """:func:`promote` for an op that computes in floating point (true division, atan2, xlogy):
+    integer and bool operands become the default dtype with the values they hold, not through
+    their integer result type (``int8 / uint8(200)`` divides by 200, not by -56, and
+    ``xlogy(uint8, -2)`` takes the log of -2, not of 254).
+
+    Returns ``(a, b, dtype)`` as :func:`promote` does.
+    """
+    pa, pb, result = promote(op, a, b)
+    if result.is_floating_point:
+        return pa, pb, result
+    result = dtypes.get_default_dtype()
+    if isinstance(b, Tensor):
+        a, b = on_one_device(op, a, b)
+        return a.to(result), b.to(result), result
+    if is_scalar(b):
+        return a.to(result), float(b), result
+    return pa.to(result), pb.to(result), result  # a NumPy array, which NumPy's rules promoted
 
 
 def wrap_integer(value, dtype):
