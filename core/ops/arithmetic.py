@@ -31,6 +31,7 @@ from .operands import (
     sum_to,
     wrap_integer,
 )
+from .out_argument import write_out
 from .reduced_precision import opmath
 
 __all__ = [
@@ -886,6 +887,7 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to add to ``input``.
         alpha (Number): the multiplier for ``other``. Default: ``1``.
+        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
 
     Example::
 
@@ -895,6 +897,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         >>> ember.add(a, ember.tensor([1.0, 1.0, 1.0]), alpha=2)
         tensor([3., 4., 5.])
     """
+    if out is not None:
+        return write_out("add", add(input, other, alpha=alpha), out)
     if not isinstance(input, Tensor):
         if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
             return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
@@ -917,6 +921,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to subtract from ``input``.
         alpha (Number): the multiplier for ``other``. Default: ``1``.
+        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
 
     Example::
 
@@ -924,6 +929,8 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         >>> ember.sub(a, ember.tensor([0.5, 0.5, 0.5]), alpha=2)
         tensor([0., 1., 2.])
     """
+    if out is not None:
+        return write_out("sub", sub(input, other, alpha=alpha), out)
     input_bool = isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is dtypes.bool
     other_bool = isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
     if not isinstance(input, Tensor):
@@ -962,6 +969,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, out: Tensor | None = Non
     Args:
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to multiply by.
+        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
 
     Example::
 
@@ -973,6 +981,8 @@ def mul(input: Tensor | Number, other: Tensor | Number, out: Tensor | None = Non
         tensor([[0.5000, 1.0000],
                 [1.5000, 2.0000]])
     """
+    if out is not None:
+        return write_out("mul", mul(input, other), out)
     if not isinstance(input, Tensor):
         return _binary(_Mul, "mul", other, input)
     return _binary(_Mul, "mul", input, other)
@@ -991,6 +1001,7 @@ def div(
         other (Tensor or Number): the divisor.
         rounding_mode (str, optional): ``None`` for true division, ``'trunc'`` to round the quotient toward zero,
             ``'floor'`` to round it down.
+        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
 
     Example::
 
@@ -1002,6 +1013,8 @@ def div(
         >>> ember.div(a, 2, rounding_mode='floor')
         tensor([ 3., -4.])
     """
+    if out is not None:
+        return write_out("div", div(input, other, rounding_mode=rounding_mode), out)
     if not isinstance(input, Tensor):
         if (
             rounding_mode is None

@@ -16,6 +16,7 @@ from .comparison import _TORCH_NAMES
 from .dtype_support import not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
+from .out_argument import factory_dtype, write_out
 
 if TYPE_CHECKING:
     from ..random import Generator
@@ -158,6 +159,7 @@ def full(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
 
     Example::
 
@@ -170,6 +172,8 @@ def full(
     shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
     if not isinstance(fill_value, Tensor) and not is_number(fill_value):
         raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
+    if out is not None:
+        dtype, device = factory_dtype("full", dtype, out), out.device
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     if isinstance(fill_value, Tensor):
@@ -178,7 +182,8 @@ def full(
     fill_value = fill_value_for(fill_value, dt)
     with backend.device_context(dev.index):
         data = backend.xp.full(shape, fill_value, dtype=backend.native_dtype(dt))
-    return _finish(data, backend, dev, requires_grad)
+    result = _finish(data, backend, dev, requires_grad)
+    return result if out is None else write_out("full", result, out, factory=True)
 
 
 def _filled(name: str, value: str) -> _SizeFactory:
@@ -191,10 +196,13 @@ def _filled(name: str, value: str) -> _SizeFactory:
         out: Tensor | None = None,
     ) -> Tensor:
         shape = _sizes(name, args, size)
+        if out is not None:
+            dtype, device = factory_dtype(name, dtype, out), out.device
         backend, dev, dt = _place(dtype, device, op=name)
         with backend.device_context(dev.index):
             data = getattr(backend.xp, name)(shape, dtype=backend.native_dtype(dt))
-        return _finish(data, backend, dev, requires_grad)
+        result = _finish(data, backend, dev, requires_grad)
+        return result if out is None else write_out(name, result, out, factory=True)
 
     make.__name__ = name
     make.__doc__ = (
@@ -348,6 +356,7 @@ def arange(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
 
     Example::
 
@@ -358,18 +367,28 @@ def arange(
         >>> ember.arange(0.0, 1.0, 0.25)
         tensor([0.0000, 0.2500, 0.5000, 0.7500])
     """
+    if out is not None:
+        dtype, device = factory_dtype("arange", dtype, out), out.device
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = values
     if step == 0:
         raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0 and end != start:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, int) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
-    count = max(math.ceil((end - start) / step), 0)
+    first, last, gap = (start, end, step) if dt.is_floating_point else (int(start), int(end), int(step))
+    if gap == 0:  # an integer type truncates the step first, as PyTorch (0.5 is 0)
+        raise ValueError("step must be nonzero")
+    if dt is dtypes.int64 or dt is dtypes.bool:  # counted exactly from the truncated bounds, as PyTorch
+        count = (last - first + gap - (1 if gap > 0 else -1)) // gap
+    else:  # counted in float64 from the bounds as given, as PyTorch (also for the narrower integers)
+        count = max(math.ceil((end - start) / step), 0)
     with backend.device_context(dev.index):
         xp = backend.xp
         if dt.is_floating_point and backend.supports_float64:
@@ -378,11 +397,12 @@ def arange(
         elif dt.is_floating_point:  # no float64 on this backend: computed in dt
             data = xp.arange(start, end, step, dtype=backend.native_dtype(dt))
         elif dt is dtypes.bool or dt is dtypes.int64:
-            data = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dt))
+            data = xp.arange(first, first + count * gap, gap, dtype=backend.native_dtype(dt))
         else:  # counted in int64 and wrapped into the narrower type, as PyTorch (uint8 from -3 starts at 253)
-            wide = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dtypes.int64))
+            wide = xp.arange(first, first + count * gap, gap, dtype=backend.native_dtype(dtypes.int64))
             data = xp.astype(wide, backend.native_dtype(dt))
-    return _finish(data, backend, dev, requires_grad)
+    result = _finish(data, backend, dev, requires_grad)
+    return result if out is None else write_out("arange", result, out, factory=True)
 
 
 def range(  # noqa: A001
@@ -535,8 +555,13 @@ def eye(
 
 
 # -- random --------------------------------------------------------------------------------
-def _random(sample, size, generator, dtype, device, requires_grad, default=None, op="random factory", kernel=None):
-    """``kernel``: PyTorch's name for a sampler that has floating-point instances only (rand, randn)."""
+def _random(
+    sample, size, generator, dtype, device, requires_grad, default=None, op="random factory", kernel=None, out=None
+):
+    """``kernel``: PyTorch's name for a sampler that has floating-point instances only (rand, randn);
+    ``out``: the tensor to write the samples into (its dtype and device)."""
+    if out is not None:
+        dtype, device = factory_dtype(op, dtype, out), out.device
     shape = _size(size, op)
     device = device if device is not None or generator is None else generator.device
     backend, dev, dt = _place(dtype, device, default, op)
@@ -544,7 +569,8 @@ def _random(sample, size, generator, dtype, device, requires_grad, default=None,
         not_implemented(kernel, dt)
     gen = native_generator(generator, backend, dev.index)
     data = sample(gen, shape, backend.native_dtype(dt))
-    return _finish(data, backend, dev, requires_grad)
+    result = _finish(data, backend, dev, requires_grad)
+    return result if out is None else write_out(op, result, out, factory=True)
 
 
 def rand(
@@ -572,7 +598,9 @@ def rand(
         dtype,
         device,
         requires_grad,
+        op="rand",
         kernel="check_uniform_bounds",
+        out=out,
     )
 
 
@@ -601,7 +629,9 @@ def randn(
         dtype,
         device,
         requires_grad,
+        op="randn",
         kernel="normal_kernel_cpu",
+        out=out,
     )
 
 

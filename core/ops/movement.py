@@ -12,7 +12,9 @@ from ..autograd.function import Function
 from ..layout import check_memory_format
 from ..strides import dense_order, is_dense, view_strides
 from ..tensor import Size, Tensor, size_arg
+from .dtype_support import TORCH_NAMES
 from .operands import check_same_device, normalize_dims, sum_to, wrap_dim
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..types import _size as _size_t
@@ -636,6 +638,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
     Args:
         tensors (sequence of Tensors): the tensors to concatenate.
         dim (int): the dimension to concatenate along. Default: ``0``.
+        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
 
     Example::
 
@@ -649,6 +652,13 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
         tensor([[1, 2, 5],
                 [3, 4, 6]])
     """
+    if out is not None:
+        result = cat(tensors, dim)
+        if isinstance(out, Tensor) and result.dtype._category > out.dtype._category:
+            raise TypeError(
+                f"torch.cat(): input types can't be cast to the desired output type {TORCH_NAMES[out.dtype]}"
+            )
+        return write_out("cat", result, out)
     tensors = [t for t in tensors]
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
