@@ -43,7 +43,9 @@ def _asinh(b, x):
 def _acosh(b, x):
     xp = b.xp
     t = x - 1
-    return xp.where(x > _BIG, xp.log(x) + _LN2, xp.log1p(t + xp.sqrt(t * (x + 1))))
+    value = xp.where(x > _BIG, xp.log(x) + _LN2, xp.log1p(t + xp.sqrt(t * (x + 1))))
+    # below -1 the product under the root is positive too: NaN there by hand, as outside [-1, 1)
+    return xp.where(x < -1, xp.full(x.shape, math.nan, dtype=x.dtype), value)
 
 
 def _atanh(b, x):
