@@ -215,6 +215,9 @@ SCALAR_OPERAND_OPS = {
     "bitwise_xor_float": lambda T, x: T.bitwise_xor(x, 2.5),
     "clamp_negative_min": lambda T, x: x.clamp(min=-1),
     "clamp_beyond_max": lambda T, x: x.clamp(0, 300),
+    "pow_exponent_beyond_narrow_types": lambda T, x: x**300,
+    "pow_exponent_beyond_int32": lambda T, x: x ** (2**40),
+    "pow_exponent_in_place": lambda T, x: x.pow_(2**40),
 }
 
 

@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from .comparison import _TORCH_NAMES
-from .dtype_support import FLOATING_AND_HALF, not_implemented
+from .dtype_support import FLOATING_AND_HALF, INTEGRAL, not_implemented
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -23,6 +23,7 @@ from .operands import (
     array_operands,
     as_tensor_arg,
     broadcast_error,
+    check_scalar_fits,
     fill_value_for,
     is_scalar,
     on_one_device,
@@ -1091,6 +1092,11 @@ def fmod(input: Tensor, other: Tensor | Number) -> Tensor:
     return _exact_binary(_Fmod, "fmod", input, other)
 
 
+#: the base types into which pow converts a Python exponent with a range check (float32 and float64
+#: take it as a double)
+_EXPONENT_CHECKED = INTEGRAL | {dtypes.float16, dtypes.bfloat16}
+
+
 @overload
 def pow(input: Tensor, exponent: Tensor | Number) -> Tensor: ...  # noqa: A001
 @overload
@@ -1125,15 +1131,18 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         integral = isinstance(input, int) and exponent.dtype._category == 1
         x = exponent if exponent.dtype.is_floating_point or integral else exponent.to(dtypes.get_default_dtype())
         return _RPow.apply(x, input)
-    if input.dtype is dtypes.bool and (
-        isinstance(exponent, bool) or isinstance(exponent, Tensor) and exponent.dtype is dtypes.bool
-    ):
+    if input.dtype is dtypes.bool and isinstance(exponent, bool):  # x ** True is x, x ** False is True
+        return input.clone() if exponent else input.new_ones(input.shape)
+    if input.dtype is dtypes.bool and isinstance(exponent, Tensor) and exponent.dtype is dtypes.bool:
         not_implemented("pow", dtypes.bool)
     if is_scalar(exponent) and not input.dtype.is_floating_point and not isinstance(exponent, int):
         input = input.to(dtypes.get_default_dtype())
     if isinstance(exponent, int) and not isinstance(exponent, bool) and exponent < 0:
         if not input.dtype.is_floating_point:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if (type(exponent) is int or type(exponent) is float) and input.dtype in _EXPONENT_CHECKED:
+        # PyTorch converts the exponent to the base's type, checked: int8 ** 300 is an error, not int8 ** 44
+        check_scalar_fits(exponent, input.dtype)
     return _binary(_Pow, "pow", input, exponent)
 
 

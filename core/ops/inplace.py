@@ -182,8 +182,14 @@ def _generated_doc(name):
     )
 
 
+#: the ops whose in-place twin PyTorch refuses when the result's dtype is not this tensor's, even
+#: where a cast would be allowed (``float16.float_power_(2)``: the result is float64)
+_EXACT_RESULT_TYPE = frozenset({"float_power"})
+
+
 def _inplace(name):
     out_of_place = getattr(Tensor, name)
+    exact = name in _EXACT_RESULT_TYPE
 
     def method(self, *args, **kwargs):
         recording = grad_state.enabled and (
@@ -194,8 +200,14 @@ def _inplace(name):
             result = out_of_place(self.clone(), *args, **kwargs)
         else:
             result = out_of_place(self, *args, **kwargs)
-        if result.dtype is not self.dtype and result.dtype._category > self.dtype._category:
-            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {self.dtype}")
+        if result.dtype is not self.dtype:
+            if exact:
+                raise RuntimeError(
+                    f"the base given to {name}_ has dtype {_TORCH_NAMES[self.dtype.name]} but the operation's "
+                    f"result requires dtype {_TORCH_NAMES[result.dtype.name]}"
+                )
+            if result.dtype._category > self.dtype._category:
+                raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {self.dtype}")
         if tuple(result.shape) != tuple(self.shape):
             raise RuntimeError(
                 f"{name}_: output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import TYPE_CHECKING, TypeGuard
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor, tensor
+from ..typeinfo import finfo, iinfo
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -24,7 +26,15 @@ __all__ = [
     "wrap_dim",
     "broadcast_error",
     "fill_value_for",
+    "check_scalar_fits",
 ]
+
+#: ember dtype -> the C++ type PyTorch's overflow errors name
+_C_TYPES = {
+    dtypes.bool: "bool", dtypes.uint8: "uint8_t", dtypes.int8: "int8_t", dtypes.int16: "int16_t",
+    dtypes.int32: "int", dtypes.int64: "int64_t", dtypes.float16: "c10::Half",
+    dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float", dtypes.float64: "double",
+}  # fmt: skip
 
 
 def is_scalar(value: object) -> TypeGuard[Number]:
@@ -181,8 +191,24 @@ def fill_value_for(value, dtype):
     if isinstance(value, numbers.Integral) and not dtype.is_signed and -high <= value < 0:
         return int(value) + (1 << bits)
     if value < low or value > high:  # NaN passes, as in PyTorch
-        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+        raise _overflow(dtype)
     return value
+
+
+def _overflow(dtype):
+    return RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype]} without overflow")
+
+
+def check_scalar_fits(value, dtype):
+    """Raise PyTorch's overflow error where the Python number ``value`` lies outside the range of
+    ``dtype`` (an integer type's, or a floating type's finite range; infinities and NaN fit), as
+    PyTorch's checked conversion of a scalar operand does (``int8_tensor ** 300``)."""
+    if dtype._category == 1:
+        info = iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise _overflow(dtype)
+    elif dtype._category == 2 and math.isfinite(value) and abs(value) > finfo(dtype).max:
+        raise _overflow(dtype)
 
 
 def _expanded_axes(gshape, shape):
