@@ -421,3 +421,29 @@ def test_acosh_below_minus_one_is_nan(device, dtype):
     want = torch.acosh(torch.tensor(values, dtype=getattr(torch, str(dtype).split(".")[-1])))
     got = ember.acosh(ember.tensor(values, dtype=dtype, device=device))
     np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
+
+
+LDEXP_TYPES = ["bool", "uint8", "int32", "int64", "float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("exponent_type", LDEXP_TYPES)
+@pytest.mark.parametrize("mantissa_type", LDEXP_TYPES)
+def test_ldexp_type_promotion(mantissa_type, exponent_type, device):
+    # the promoted type of both operands (the default float for integers), as torch
+    def run(T):
+        mantissa = T.tensor([1, 0, 3], dtype=getattr(T, mantissa_type))
+        exponent = T.tensor([True, False, True]) if exponent_type == "bool" else T.tensor([-3, 2, 12])
+        exponent = exponent.to(getattr(T, exponent_type))
+        if T is ember:
+            mantissa, exponent = mantissa.to(device), exponent.to(device)
+        return T.ldexp(mantissa, exponent)
+
+    try:
+        want = run(torch)
+    except NotImplementedError:
+        with pytest.raises(NotImplementedError):
+            run(ember)
+        return
+    got = run(ember)
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
