@@ -66,6 +66,9 @@ CASES = [
     ("masked_fill_uint8_negative_float", lambda T, d: T.zeros(3, dtype=T.uint8, device=d).masked_fill(T.ones(3, dtype=T.bool, device=d), -0.5), RuntimeError, "without overflow"),
     ("full_like_int8_overflow", lambda T, d: T.full_like(T.zeros(3, dtype=T.int8, device=d), 300), RuntimeError, "without overflow"),
     ("full_int32_overflow", lambda T, d: T.full((2,), 2**31, dtype=T.int32, device=d), RuntimeError, "without overflow"),
+    ("where_uint8_overflow", lambda T, d: T.where(T.ones(2, dtype=T.bool, device=d), 300, T.zeros(2, dtype=T.uint8, device=d)), RuntimeError, "value cannot be converted to type uint8_t without overflow"),
+    ("where_int8_beyond_2_53", lambda T, d: T.where(T.ones(2, dtype=T.bool, device=d), T.zeros(2, dtype=T.int8, device=d), 2**53 + 1), RuntimeError, "value cannot be converted to type int8_t without overflow"),
+    ("masked_fill_int8_0d_uint8", lambda T, d: T.zeros(3, dtype=T.int8, device=d).masked_fill(T.ones(3, dtype=T.bool, device=d), T.tensor(200, dtype=T.uint8)), RuntimeError, "value cannot be converted to type int8_t without overflow"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on

@@ -1375,6 +1375,10 @@ def where(
     for value, t in ((input, a), (other, b)):
         groups[2 if is_scalar(value) else (0 if t.ndim else 1)].append(t.dtype)
     result = dtypes.result_type(*groups)
+    if result._category == 1:  # an integer type takes a number in its range only (uint8: 300 raises, -1 is 255)
+        for value in (input, other):
+            if is_scalar(value):
+                fill_value_for(value, result)
     a = a if a.dtype is result else a.to(result)
     b = b if b.dtype is result else b.to(result)
     return _Where.apply(condition, a, b)

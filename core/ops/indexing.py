@@ -643,6 +643,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
             raise RuntimeError(
                 f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
             )
+        if value._device.type == "cpu" and value.dtype is not input.dtype:  # read without a device sync
+            fill_value_for(value.item(), input.dtype)  # checked as PyTorch converts it (uint8 takes no 300)
         value = value.to(input.dtype)
     else:
         value = input.new_full((), value)
