@@ -95,6 +95,7 @@ ERRORS = {
     "cat_float_into_integer": lambda T, d: T.cat(
         [T.tensor([1], device=d), T.tensor([2.0], device=d)], out=T.empty(2, dtype=T.int64, device=d)
     ),
+    "out_aliases_its_elements": lambda T, d: T.add(T.ones(2, device=d), 1, out=T.zeros(1, device=d).expand(2)),
     "arange_step_truncated_to_zero": lambda T, d: T.arange(0, 1, 0.25, out=T.empty(0, dtype=T.int64, device=d)),
 }
 

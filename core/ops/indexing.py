@@ -19,7 +19,7 @@ from .creation import full
 from .dtype_support import not_implemented
 from .movement import broadcast_shapes
 from .operands import check_same_device, fill_value_for, is_scalar, sum_to, wrap_dim
-from .strided import aliases, check_no_internal_overlap, has_internal_overlap
+from .overlap import aliases, check_no_internal_overlap, has_internal_overlap
 
 if TYPE_CHECKING:
     from ..types import Number

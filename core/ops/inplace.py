@@ -18,7 +18,7 @@ from ..tensor import Tensor, writable_data
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
 from .operands import fill_value_for
-from .strided import check_no_internal_overlap
+from .overlap import check_no_internal_overlap
 
 if TYPE_CHECKING:
     from ..random import Generator
