@@ -106,6 +106,13 @@ def test_half_pow_refuses_an_exponent_it_cannot_hold(exponent, device):
         ember.ones(2, dtype=ember.float16, device=device) ** exponent
 
 
+def test_infinite_fill_values_and_bounds(device):
+    # an infinity is in every floating type's range (only finite numbers beyond it raise)
+    for dtype in (ember.float16, ember.float32):
+        assert ember.full((2,), -float("inf"), dtype=dtype, device=device).tolist() == [-float("inf")] * 2
+        assert ember.zeros(2, dtype=dtype, device=device).clamp(max=float("inf")).tolist() == [0.0, 0.0]
+
+
 CLAMP_BOUNDS = [
     ("float32", [1.0, 5.0], "float64", [2.0]),
     ("float32", [1.0, 5.0], "float64", 2.0),

@@ -1294,7 +1294,10 @@ def clamp(  # noqa: A002
     min, max = (  # noqa: A001
         value.to(result) if isinstance(value, Tensor) and value.dtype is not result else value for value in (min, max)
     )
-    if result.is_floating_point:
+    if result.is_floating_point:  # a number bound must fit the type (float32 takes no 1e39, float16 no 70000)
+        for bound in (min, max):
+            if is_scalar(bound):
+                check_scalar_fits(bound, result)
         min = float(min) if is_scalar(min) else min  # noqa: A001
         max = float(max) if is_scalar(max) else max  # noqa: A001
     else:  # a number bound is converted as a fill value (-1 is 255 for uint8, 300 raises)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from typing import TYPE_CHECKING, TypeGuard
 
 import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor, tensor
-from ..typeinfo import finfo, iinfo
+from ..typeinfo import iinfo
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -181,9 +182,15 @@ def fill_value_for(value, dtype):
     """The Python number ``value`` as PyTorch stores it as a fill value of ``dtype`` (``full``,
     ``fill_``, ``masked_fill``): an integer type takes an int in its range and, if unsigned, the
     negatives down to minus its maximum, wrapped (-1 is 255 as uint8); a float must lie in the
-    integer type's range. Anything beyond raises PyTorch's RuntimeError; other types take ``value``
-    as it is."""
-    if dtype._category != 1 or isinstance(value, bool) or not isinstance(value, numbers.Real):
+    integer type's range; a floating type takes a finite number within its range (1e39 is no
+    float32, 70000 no float16; PyTorch's one-element fills skip that check, ember does not). Anything beyond raises PyTorch's RuntimeError; other types take ``value`` as it is."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    if dtype._category == 2:  # a floating type takes a finite number in its range (float16: up to 65504)
+        if _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
+            raise _overflow(dtype)
+        return value
+    if dtype._category != 1:
         return value
     bits = 8 * dtype.itemsize
     high = (1 << (bits - 1)) - 1 if dtype.is_signed else (1 << bits) - 1
@@ -193,6 +200,20 @@ def fill_value_for(value, dtype):
     if value < low or value > high:  # NaN passes, as in PyTorch
         raise _overflow(dtype)
     return value
+
+
+#: the largest finite value of each floating type (written out: finfo of bfloat16 would import ml_dtypes)
+_FLOAT_MAX = {
+    dtypes.float16: 65504.0,
+    dtypes.bfloat16: 3.3895313892515355e38,
+    dtypes.float32: 3.4028234663852886e38,
+    dtypes.float64: sys.float_info.max,
+}
+
+
+def _finite(value):
+    """Neither infinite nor NaN (an int of any size is finite)."""
+    return value == value and value != math.inf and value != -math.inf
 
 
 def _overflow(dtype):
@@ -207,7 +228,7 @@ def check_scalar_fits(value, dtype):
         info = iinfo(dtype)
         if not info.min <= value <= info.max:
             raise _overflow(dtype)
-    elif dtype._category == 2 and math.isfinite(value) and abs(value) > finfo(dtype).max:
+    elif dtype._category == 2 and _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
         raise _overflow(dtype)
 
 
