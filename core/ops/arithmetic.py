@@ -1296,7 +1296,7 @@ def clamp(  # noqa: A002
     )
     if result.is_floating_point:  # a number bound must fit the type (float32 takes no 1e39, float16 no 70000)
         for bound in (min, max):
-            if is_scalar(bound):
+            if is_scalar(bound) and not -65504.0 <= bound <= 65504.0:  # within every floating type's range
                 check_scalar_fits(bound, result)
         min = float(min) if is_scalar(min) else min  # noqa: A001
         max = float(max) if is_scalar(max) else max  # noqa: A001
