@@ -653,12 +653,12 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
                 [3, 4, 6]])
     """
     if out is not None:
-        result = cat(tensors, dim)
-        if isinstance(out, Tensor) and result.dtype._category > out.dtype._category:
+        joined = cat(tensors, dim)
+        if isinstance(out, Tensor) and joined.dtype._category > out.dtype._category:
             raise TypeError(
                 f"torch.cat(): input types can't be cast to the desired output type {TORCH_NAMES[out.dtype]}"
             )
-        return write_out("cat", result, out)
+        return write_out("cat", joined, out)
     tensors = [t for t in tensors]
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")

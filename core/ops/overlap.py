@@ -5,6 +5,8 @@ PyTorch allows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..tensor import Tensor
 
 __all__ = ["aliases", "has_internal_overlap", "check_no_internal_overlap"]
@@ -23,7 +25,7 @@ def has_internal_overlap(t: Tensor) -> bool:
     return aliases(t._data.shape, t._backend.layout(t._data)[0])
 
 
-def aliases(shape, strides) -> bool:
+def aliases(shape: Sequence[int], strides: Sequence[int]) -> bool:
     """Whether a ``shape``/``strides`` layout shows one memory location as two elements: a zero
     stride along a dimension of more than one element."""
     return any(s == 0 and n > 1 for n, s in zip(shape, strides))
