@@ -4,7 +4,9 @@ Most names are ember's element-wise functions under the names SciPy and PyTorch 
 (``expit`` is :func:`ember.sigmoid`, ``gammaln`` is :func:`ember.lgamma`, ``psi`` is
 :func:`ember.digamma`, ``multigammaln`` is :func:`ember.mvlgamma`); the functions ember has
 only here (``i0e``, ``i1``, ``i1e``, ``erfcx``, ``ndtr``, ``ndtri``, ``log_ndtr``, ``entr``,
-``xlog1py``, ``zeta``, ``gammainc``, ``gammaincc``) live in :mod:`ember.ops.special_functions`.
+``xlog1py``, ``zeta``, ``gammainc``, ``gammaincc``, the Bessel functions of the first kind) live in
+:mod:`ember.ops.special_functions`, those of the second kind and Airy's in
+:mod:`ember.ops.bessel_second_kind`, the orthogonal polynomials in :mod:`ember.ops.orthogonal_polynomials`.
 
 Example::
 
@@ -19,7 +21,30 @@ from __future__ import annotations
 
 from .ops.activations import log_softmax, softmax
 from .ops.arithmetic import erf, expm1, log1p, round, sigmoid  # noqa: A004 - PyTorch's name
+from .ops.bessel_second_kind import (
+    airy_ai,
+    bessel_y0,
+    bessel_y1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+)
 from .ops.composite_math import erfc, exp2, logit, sinc, xlogy
+from .ops.orthogonal_polynomials import (
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+)
 from .ops.reduction import logsumexp
 from .ops.special import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
 from .ops.special_functions import (
@@ -43,9 +68,12 @@ from .ops.special_functions import (
 )
 
 __all__ = [
-    "bessel_j0", "bessel_j1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
-    "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
-    "modified_bessel_i0", "modified_bessel_i1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc",
+    "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+    "chebyshev_polynomial_w", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc",
+    "gammaln", "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e", "laguerre_polynomial_l",
+    "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
+    "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "shifted_chebyshev_polynomial_t",
+    "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "sinc",
     "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta",
 ]  # fmt: skip
 

@@ -138,6 +138,15 @@ CASES = [
     ("hypot_inplace_long_into_bool", lambda T, d: T.ones(3, dtype=T.bool, device=d).hypot_(T.ones(3, dtype=T.int64, device=d)), RuntimeError, "result type Long can't be cast to the desired output type Bool"),
     ("bitwise_or_inplace_grows_float", lambda T, d: T.ones(3, device=d).bitwise_or_(T.ones(2, 3, device=d)), RuntimeError, r"output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"),
     ("arange_bool", lambda T, d: T.arange(2, dtype=T.bool, device=d), NotImplementedError, "\"arange_cpu\" not implemented for 'Bool'"),
+    ("full_float32_overflow", lambda T, d: T.full((2,), 1e39, device=d), RuntimeError, "value cannot be converted to type float without overflow"),
+    ("fill_float32_overflow", lambda T, d: T.zeros(2, device=d).fill_(-1e300), RuntimeError, "value cannot be converted to type float without overflow"),
+    ("masked_fill_float32_overflow", lambda T, d: T.zeros(2, device=d).masked_fill(T.ones(2, dtype=T.bool, device=d), 1e39), RuntimeError, "value cannot be converted to type float without overflow"),
+    ("clamp_float32_overflow", lambda T, d: T.zeros(2, device=d).clamp(max=1e39), RuntimeError, "value cannot be converted to type float without overflow"),
+    ("fill_half_overflow", lambda T, d: T.zeros(2, dtype=T.float16, device=d).fill_(65520.0), RuntimeError, "value cannot be converted to type c10::Half without overflow"),
+    ("clamp_half_overflow", lambda T, d: T.zeros(2, dtype=T.float16, device=d).clamp(70000), RuntimeError, "value cannot be converted to type c10::Half without overflow"),
+    ("where_uint8_overflow", lambda T, d: T.where(T.ones(2, dtype=T.bool, device=d), 300, T.zeros(2, dtype=T.uint8, device=d)), RuntimeError, "value cannot be converted to type uint8_t without overflow"),
+    ("where_int8_beyond_2_53", lambda T, d: T.where(T.ones(2, dtype=T.bool, device=d), T.zeros(2, dtype=T.int8, device=d), 2**53 + 1), RuntimeError, "value cannot be converted to type int8_t without overflow"),
+    ("masked_fill_int8_0d_uint8", lambda T, d: T.zeros(3, dtype=T.int8, device=d).masked_fill(T.ones(3, dtype=T.bool, device=d), T.tensor(200, dtype=T.uint8)), RuntimeError, "value cannot be converted to type int8_t without overflow"),
     ("bitwise_int_float_number", lambda T, d: T.ones(3, dtype=T.int64, device=d) & 2.5, NotImplementedError, "not implemented for 'Float'"),
 ]
 # fmt: on

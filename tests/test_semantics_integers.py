@@ -215,6 +215,9 @@ SCALAR_OPERAND_OPS = {
     "bitwise_xor_float": lambda T, x: T.bitwise_xor(x, 2.5),
     "clamp_negative_min": lambda T, x: x.clamp(min=-1),
     "clamp_beyond_max": lambda T, x: x.clamp(0, 300),
+    "pow_exponent_beyond_narrow_types": lambda T, x: x**300,
+    "pow_exponent_beyond_int32": lambda T, x: x ** (2**40),
+    "pow_exponent_in_place": lambda T, x: x.pow_(2**40),
 }
 
 
@@ -230,5 +233,33 @@ def test_python_number_with_integer_tensor(name, dtype_name, device):
             fn(ember, ember.tensor(values, dtype=getattr(ember, dtype_name), device=device))
         return
     actual = fn(ember, ember.tensor(values, dtype=getattr(ember, dtype_name), device=device))
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_allclose(actual.cpu().numpy(), expected.numpy(), rtol=1e-6)
+
+
+#: name -> fn(T, x, s): ops that compute integer operands in floating point, with ``x`` an int8
+#: tensor and ``s`` a 0-d uint8 tensor holding 200 (which int8 cannot hold)
+FLOATING_OPS = {
+    "true_divide": lambda T, x, s: x / s,
+    "rtrue_divide": lambda T, x, s: s / x,
+    "div": lambda T, x, s: T.div(x, s),
+    "atan2": lambda T, x, s: T.atan2(s, x),
+    "xlogy": lambda T, x, s: T.xlogy(x, s),
+    "xlogy_number": lambda T, x, s: T.xlogy(x.to(T.uint8), -2),
+    "xlog1py": lambda T, x, s: T.special.xlog1py(s, x),
+    "copysign": lambda T, x, s: T.copysign(s, x),
+    "zeta": lambda T, x, s: T.special.zeta(s, (x // 8).abs()),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOATING_OPS))
+def test_floating_ops_take_integer_operands_with_their_values(name, device):
+    # the operands become floating point as they are, not first through their integer result
+    # type (int8 / uint8(200) divides by 200, not by -56)
+    fn = FLOATING_OPS[name]
+    values = [-128, -7, 5, 127]
+    expected = fn(torch, torch.tensor(values, dtype=torch.int8), torch.tensor(200, dtype=torch.uint8))
+    x = ember.tensor(values, dtype=ember.int8, device=device)
+    actual = fn(ember, x, ember.tensor(200, dtype=ember.uint8, device=device))
     assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
     np.testing.assert_allclose(actual.cpu().numpy(), expected.numpy(), rtol=1e-6)

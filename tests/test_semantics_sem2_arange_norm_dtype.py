@@ -1,5 +1,5 @@
 """``arange`` into a narrow integer type from a negative start (counted wide and wrapped, as PyTorch),
-and the norms refusing an output dtype the input cannot be converted to without narrowing."""
+into an integer type from fractional arguments (truncated first, as PyTorch), and the norms refusing an output dtype the input cannot be converted to without narrowing."""
 
 import numpy as np
 import pytest
@@ -18,6 +18,12 @@ RANGES = {
     "int8_negative": ((-3, 5), "int8"),
     "int16_negative": ((-5, 3, 3), "int16"),
     "int32_negative": ((-5, 3), "int32"),
+    "int64_fractional_step": ((0, 5, 1.5), "int64"),
+    "int32_fractional_step": ((0, 5, 1.5), "int32"),
+    "int64_fractional_descending": ((10, 0.5, -2.5), "int64"),
+    "int32_fractional_descending": ((10, 0.5, -2.5), "int32"),
+    "int64_fractional_end": ((0, 0.9), "int64"),
+    "int64_beyond_2_53_float_step": ((2**53, 2**53 + 10, 3.0), "int64"),
 }
 
 
@@ -28,6 +34,23 @@ def test_arange_narrow_integer_like_torch(device, case):
     got = ember.arange(*args, dtype=getattr(ember, name), device=device)
     assert got.dtype is getattr(ember, name)
     np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+
+
+BAD_RANGES = {
+    "step_truncated_to_zero": ((0, 2.5, 0.5), "int64"),
+    "inconsistent_before_truncation": ((0.5, 0.2, 1), "int64"),
+    "infinite_end": ((0, float("inf")), "float32"),
+    "nan_end": ((0, float("nan")), "float32"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_RANGES))
+def test_arange_errors_like_torch(device, case):
+    args, name = BAD_RANGES[case]
+    with pytest.raises(Exception) as want:
+        torch.arange(*args, dtype=getattr(torch, name))
+    with pytest.raises(want.type, match=str(want.value).split(":")[0]):
+        ember.arange(*args, dtype=getattr(ember, name), device=device)
 
 
 NORMS = {

@@ -413,3 +413,37 @@ def test_mvlgamma_dist_bitwise_inplace(device, dtype):
         assert getattr(e, name)(ember.tensor(b, device=device)) is e
         np.testing.assert_array_equal(e.cpu().numpy(), getattr(torch.tensor(a), name)(torch.tensor(b)).numpy())
     check(*_both("channel_shuffle", 2), [randn(2, 4, 3)], device=device, dtype=dtype)
+
+
+def test_acosh_below_minus_one_is_nan(device, dtype):
+    # (x - 1)(x + 1) is positive there too; torch gives NaN, not log1p(x - 1 + |...|)
+    values = [-32768.0, -3.0, -1.5, -1.0, 0.5, 1.0, 2.0, float("-inf")]
+    want = torch.acosh(torch.tensor(values, dtype=getattr(torch, str(dtype).split(".")[-1])))
+    got = ember.acosh(ember.tensor(values, dtype=dtype, device=device))
+    np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
+
+
+LDEXP_TYPES = ["bool", "uint8", "int32", "int64", "float16", "float32", "float64"]
+
+
+@pytest.mark.parametrize("exponent_type", LDEXP_TYPES)
+@pytest.mark.parametrize("mantissa_type", LDEXP_TYPES)
+def test_ldexp_type_promotion(mantissa_type, exponent_type, device):
+    # the promoted type of both operands (the default float for integers), as torch
+    def run(T):
+        mantissa = T.tensor([1, 0, 3], dtype=getattr(T, mantissa_type))
+        exponent = T.tensor([True, False, True]) if exponent_type == "bool" else T.tensor([-3, 2, 12])
+        exponent = exponent.to(getattr(T, exponent_type))
+        if T is ember:
+            mantissa, exponent = mantissa.to(device), exponent.to(device)
+        return T.ldexp(mantissa, exponent)
+
+    try:
+        want = run(torch)
+    except NotImplementedError:
+        with pytest.raises(NotImplementedError):
+            run(ember)
+        return
+    got = run(ember)
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())

@@ -288,6 +288,19 @@ def test_unique_bincount_searchsorted(device):
     )
 
 
+@pytest.mark.parametrize("weights_type", ["float16", "bfloat16", "float32", "float64", "int32", "bool"])
+def test_bincount_weights_type(weights_type, device):
+    # float32 and float64 weights keep their type; torch sums any other in float64
+    if weights_type == "bfloat16" and device.startswith("opencl"):
+        pytest.skip("no bfloat16 on OpenCL")
+    want = torch.bincount(torch.tensor([0, 2, 2]), torch.tensor([1, 1, 0]).to(getattr(torch, weights_type)))
+    got = ember.bincount(
+        ember.tensor([0, 2, 2], device=device), ember.tensor([1, 1, 0], device=device).to(getattr(ember, weights_type))
+    )
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    assert got.tolist() == want.tolist()
+
+
 def test_splits_and_stacks(device, dtype):
     x = randn(4, 6, 2)
     for arg, dim in [(3, 1), ([1, 4], 1), ([-1, 10], 0), (4, 2)]:

@@ -81,6 +81,38 @@ def test_inplace_cannot_downcast():
     assert y.dtype is ember.float32
 
 
+def test_float_power_in_place_needs_float64(device):
+    # the result is float64: torch refuses to round it into another floating type in place
+    for name in ("float16", "float32", "int64"):
+        with pytest.raises(RuntimeError, match="float_power_ has dtype"):
+            ember.ones(2, dtype=getattr(ember, name), device=device).float_power_(2)
+    if ember.backends.get_backend(device).supports_float64:
+        x = ember.tensor([2.0, 3.0], dtype=ember.float64, device=device)
+        assert x.float_power_(2).tolist() == [4.0, 9.0]
+
+
+@pytest.mark.parametrize("exponent", [True, False])
+def test_bool_tensor_to_a_bool_power(exponent, device):
+    want = torch.tensor([True, False]) ** exponent
+    got = ember.tensor([True, False], device=device) ** exponent
+    assert got.dtype is ember.bool and got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("exponent", [70000, 1e6, 2**40])
+def test_half_pow_refuses_an_exponent_it_cannot_hold(exponent, device):
+    with pytest.raises(RuntimeError, match="c10::Half without overflow"):
+        torch.ones(2, dtype=torch.float16) ** exponent
+    with pytest.raises(RuntimeError, match="c10::Half without overflow"):
+        ember.ones(2, dtype=ember.float16, device=device) ** exponent
+
+
+def test_infinite_fill_values_and_bounds(device):
+    # an infinity is in every floating type's range (only finite numbers beyond it raise)
+    for dtype in (ember.float16, ember.float32):
+        assert ember.full((2,), -float("inf"), dtype=dtype, device=device).tolist() == [-float("inf")] * 2
+        assert ember.zeros(2, dtype=dtype, device=device).clamp(max=float("inf")).tolist() == [0.0, 0.0]
+
+
 CLAMP_BOUNDS = [
     ("float32", [1.0, 5.0], "float64", [2.0]),
     ("float32", [1.0, 5.0], "float64", 2.0),

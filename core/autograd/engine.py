@@ -6,7 +6,7 @@ import heapq
 import threading
 from collections.abc import Sequence
 
-from ..ops.strided import check_no_internal_overlap
+from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
 from ..tensor import Tensor
 from ..tensor import tensor as new_tensor

@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from .comparison import _TORCH_NAMES
-from .dtype_support import C_NAMES, FLOATING_AND_HALF, not_implemented
+from .dtype_support import C_NAMES, FLOATING_AND_HALF, INTEGRAL, not_implemented
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -23,10 +23,12 @@ from .operands import (
     array_operands,
     as_tensor_arg,
     broadcast_error,
+    check_scalar_fits,
     fill_value_for,
     is_scalar,
     on_one_device,
     promote,
+    promote_floating,
     raise_broadcast_error,
     sum_to,
     wrap_integer,
@@ -868,12 +870,7 @@ def _exact_binary(fn_cls, op, input, other, kernel=None):
 
 
 def _binary(fn_cls, op, input, other, floating=False):
-    a, b, result = promote(op, input, other)
-    if floating and not result.is_floating_point:
-        result = dtypes.get_default_dtype()
-        a = a.to(result)
-        # a number divides as given, not as the integer type would hold it (uint8 / -3 is negative)
-        b = b.to(result) if isinstance(b, Tensor) else float(other)
+    a, b, _ = (promote_floating if floating else promote)(op, input, other)
     return fn_cls.apply(a, b)
 
 
@@ -1104,6 +1101,11 @@ def fmod(input: Tensor, other: Tensor | Number) -> Tensor:
     return _exact_binary(_Fmod, "fmod", input, other)
 
 
+#: the base types into which pow converts a Python exponent with a range check (float32 and float64
+#: take it as a double)
+_EXPONENT_CHECKED = INTEGRAL | {dtypes.float16, dtypes.bfloat16}
+
+
 @overload
 def pow(input: Tensor, exponent: Tensor | Number) -> Tensor: ...  # noqa: A001
 @overload
@@ -1138,15 +1140,18 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         integral = isinstance(input, int) and exponent.dtype._category == 1
         x = exponent if exponent.dtype.is_floating_point or integral else exponent.to(dtypes.get_default_dtype())
         return _RPow.apply(x, input)
-    if input.dtype is dtypes.bool and (
-        isinstance(exponent, bool) or isinstance(exponent, Tensor) and exponent.dtype is dtypes.bool
-    ):
+    if input.dtype is dtypes.bool and isinstance(exponent, bool):  # x ** True is x, x ** False is True
+        return input.clone() if exponent else input.new_ones(input.shape)
+    if input.dtype is dtypes.bool and isinstance(exponent, Tensor) and exponent.dtype is dtypes.bool:
         not_implemented("pow", dtypes.bool)
     if is_scalar(exponent) and not input.dtype.is_floating_point and not isinstance(exponent, int):
         input = input.to(dtypes.get_default_dtype())
     if isinstance(exponent, int) and not isinstance(exponent, bool) and exponent < 0:
         if not input.dtype.is_floating_point:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if (type(exponent) is int or type(exponent) is float) and input.dtype in _EXPONENT_CHECKED:
+        # PyTorch converts the exponent to the base's type, checked: int8 ** 300 is an error, not int8 ** 44
+        check_scalar_fits(exponent, input.dtype)
     return _binary(_PowTensors if isinstance(exponent, Tensor) else _Pow, "pow", input, exponent)
 
 
@@ -1306,7 +1311,10 @@ def clamp(  # noqa: A002
     min, max = (  # noqa: A001
         value.to(result) if isinstance(value, Tensor) and value.dtype is not result else value for value in (min, max)
     )
-    if result.is_floating_point:
+    if result.is_floating_point:  # a number bound must fit the type (float32 takes no 1e39, float16 no 70000)
+        for bound in (min, max):
+            if is_scalar(bound) and not -65504.0 <= bound <= 65504.0:  # within every floating type's range
+                check_scalar_fits(bound, result)
         min = float(min) if is_scalar(min) else min  # noqa: A001
         max = float(max) if is_scalar(max) else max  # noqa: A001
     else:  # a number bound is converted as a fill value (-1 is 255 for uint8, 300 raises)
@@ -1387,6 +1395,10 @@ def where(
     for value, t in ((input, a), (other, b)):
         groups[2 if is_scalar(value) else (0 if t.ndim else 1)].append(t.dtype)
     result = dtypes.result_type(*groups)
+    if result._category == 1:  # an integer type takes a number in its range only (uint8: 300 raises, -1 is 255)
+        for value in (input, other):
+            if is_scalar(value):
+                fill_value_for(value, result)
     a = a if a.dtype is result else a.to(result)
     b = b if b.dtype is result else b.to(result)
     return _Where.apply(condition, a, b)

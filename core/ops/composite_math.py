@@ -16,7 +16,7 @@ from ..tensor import Tensor
 from .arithmetic import _Binary, _Pointwise, _unary, abs, sign, sub, trunc, where  # noqa: A004
 from .comparison import _TORCH_NAMES
 from .dtype_support import not_implemented
-from .operands import as_tensor_arg, is_scalar, promote
+from .operands import as_tensor_arg, is_scalar, promote, promote_floating
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -43,7 +43,9 @@ def _asinh(b, x):
 def _acosh(b, x):
     xp = b.xp
     t = x - 1
-    return xp.where(x > _BIG, xp.log(x) + _LN2, xp.log1p(t + xp.sqrt(t * (x + 1))))
+    value = xp.where(x > _BIG, xp.log(x) + _LN2, xp.log1p(t + xp.sqrt(t * (x + 1))))
+    # below -1 the product under the root is positive too: NaN there by hand, as outside [-1, 1)
+    return xp.where(x < -1, xp.full(x.shape, math.nan, dtype=x.dtype), value)
 
 
 def _atanh(b, x):
@@ -73,15 +75,20 @@ erfc = _unary("erfc", _erfc, lambda x, y: (-(x * x)).exp() * (-2.0 / _SQRT_PI))
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
-def _tensor_pair(op, input, other):
-    """Both operands as tensors on one device, promoted to their common dtype."""
+def _as_tensors(op, input, other):
+    """Both operands as tensors on one device (a number becomes a 0-d tensor of its own type)."""
     if not isinstance(input, Tensor):
         if not isinstance(other, Tensor):
             raise TypeError(f"{op}(): expected at least one Tensor argument")
         input = as_tensor_arg(op, input, other)
     if not isinstance(other, Tensor):
         other = as_tensor_arg(op, other, input)
-    a, b, _ = promote(op, input, other)
+    return input, other
+
+
+def _tensor_pair(op, input, other):
+    """Both operands as tensors on one device, promoted to their common dtype."""
+    a, b, _ = promote(op, *_as_tensors(op, input, other))
     return a, b
 
 
@@ -129,10 +136,8 @@ class _LogAddExp(_Binary):
 
 
 def _floating_pair(op, input, other):
-    a, b = _tensor_pair(op, input, other)
-    if not a.dtype.is_floating_point:
-        default = dtypes.get_default_dtype()
-        a, b = a.to(default), b.to(default)
+    """Both operands as tensors on one device, promoted to their common floating-point dtype."""
+    a, b, _ = promote_floating(op, *_as_tensors(op, input, other))
     return a, b
 
 

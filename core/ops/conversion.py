@@ -15,7 +15,7 @@ from ..tensor import Tensor, _new, backend_for_device, writable_data
 from .creation import LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, preserve_format_copy
 from .operands import sum_to
-from .strided import check_no_internal_overlap
+from .overlap import check_no_internal_overlap
 
 if TYPE_CHECKING:
     from ..types import Device

@@ -168,6 +168,7 @@ def full(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
 
     Example::
 
@@ -192,7 +193,8 @@ def full(
     fill_value = fill_value_for(fill_value, dt)
     with backend.device_context(dev.index):
         data = backend.xp.full(shape, fill_value, dtype=backend.native_dtype(dt))
-    return _finish(data, backend, dev, requires_grad)
+    result = _finish(data, backend, dev, requires_grad)
+    return result
 
 
 def _filled(name: str, value: str) -> _SizeFactory:
@@ -212,7 +214,8 @@ def _filled(name: str, value: str) -> _SizeFactory:
         backend, dev, dt = _place(dtype, device, op=name)
         with backend.device_context(dev.index):
             data = getattr(backend.xp, name)(shape, dtype=backend.native_dtype(dt))
-        return _finish(data, backend, dev, requires_grad)
+        result = _finish(data, backend, dev, requires_grad)
+        return result
 
     make.__name__ = name
     make.__doc__ = (
@@ -366,6 +369,7 @@ def arange(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
 
     Example::
 
@@ -388,14 +392,18 @@ def arange(
         raise RuntimeError("step must be nonzero")
     if not (math.isfinite(start) and math.isfinite(end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
-    if (end - start) * step < 0 and end != start:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, int) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
-    if dt is dtypes.bool:
-        not_implemented("arange_cpu", dt)
-    count = max(math.ceil((end - start) / step), 0)
+    first, last, gap = (start, end, step) if dt.is_floating_point else (int(start), int(end), int(step))
+    if gap == 0:  # an integer type truncates the step first, as PyTorch (0.5 is 0)
+        raise ValueError("step must be nonzero")
+    if dt is dtypes.int64 or dt is dtypes.bool:  # counted exactly from the truncated bounds, as PyTorch
+        count = (last - first + gap - (1 if gap > 0 else -1)) // gap
+    else:  # counted in float64 from the bounds as given, as PyTorch (also for the narrower integers)
+        count = max(math.ceil((end - start) / step), 0)
     with backend.device_context(dev.index):
         xp = backend.xp
         if dt.is_floating_point and backend.supports_float64:
@@ -403,12 +411,13 @@ def arange(
             data = xp.astype(index * step + start, backend.native_dtype(dt))
         elif dt.is_floating_point:  # no float64 on this backend: computed in dt
             data = xp.arange(start, end, step, dtype=backend.native_dtype(dt))
-        elif dt is dtypes.int64:
-            data = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dt))
+        elif dt is dtypes.bool or dt is dtypes.int64:
+            data = xp.arange(first, first + count * gap, gap, dtype=backend.native_dtype(dt))
         else:  # counted in int64 and wrapped into the narrower type, as PyTorch (uint8 from -3 starts at 253)
-            wide = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dtypes.int64))
+            wide = xp.arange(first, first + count * gap, gap, dtype=backend.native_dtype(dtypes.int64))
             data = xp.astype(wide, backend.native_dtype(dt))
-    return _finish(data, backend, dev, requires_grad)
+    result = _finish(data, backend, dev, requires_grad)
+    return result
 
 
 def range(  # noqa: A001
@@ -585,7 +594,8 @@ def _random(sample, size, generator, dtype, device, requires_grad, default=None,
         not_implemented(kernel, dt)
     gen = native_generator(generator, backend, dev.index)
     data = sample(gen, shape, backend.native_dtype(dt))
-    return _finish(data, backend, dev, requires_grad)
+    result = _finish(data, backend, dev, requires_grad)
+    return result
 
 
 def rand(
@@ -622,6 +632,7 @@ def rand(
         dtype,
         device,
         requires_grad,
+        op="rand",
         kernel="check_uniform_bounds",
     )
 
@@ -660,6 +671,7 @@ def randn(
         dtype,
         device,
         requires_grad,
+        op="randn",
         kernel="normal_kernel_cpu",
     )
 

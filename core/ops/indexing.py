@@ -21,7 +21,7 @@ from .creation import full
 from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import check_same_device, fill_value_for, is_scalar, sum_to, wrap_dim
-from .strided import aliases, check_no_internal_overlap, has_internal_overlap
+from .overlap import aliases, check_no_internal_overlap, has_internal_overlap
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -759,6 +759,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
             raise RuntimeError(
                 f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
             )
+        if value._device.type == "cpu" and value.dtype is not input.dtype:  # read without a device sync
+            fill_value_for(value.item(), input.dtype)  # checked as PyTorch converts it (uint8 takes no 300)
         value = value.to(input.dtype)
     else:
         value = input.new_full((), value)

@@ -23,7 +23,7 @@ from .conversion import assign_, check_inplace
 from .dtype_support import C_NAMES, TORCH_NAMES, check_castable
 from .movement import broadcast_shapes
 from .operands import fill_value_for, is_scalar
-from .strided import check_no_internal_overlap
+from .overlap import check_no_internal_overlap
 
 if TYPE_CHECKING:
     from ..random import Generator

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import numbers
+import sys
 from typing import TYPE_CHECKING, NoReturn, TypeGuard
 
 import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor, tensor
+from ..typeinfo import iinfo
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -17,6 +20,7 @@ __all__ = [
     "check_same_device",
     "on_one_device",
     "promote",
+    "promote_floating",
     "sum_to",
     "normalize_dims",
     "is_scalar",
@@ -24,7 +28,15 @@ __all__ = [
     "broadcast_error",
     "raise_broadcast_error",
     "fill_value_for",
+    "check_scalar_fits",
 ]
+
+#: ember dtype -> the C++ type PyTorch's overflow errors name
+_C_TYPES = {
+    dtypes.bool: "bool", dtypes.uint8: "uint8_t", dtypes.int8: "int8_t", dtypes.int16: "int16_t",
+    dtypes.int32: "int", dtypes.int64: "int64_t", dtypes.float16: "c10::Half",
+    dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float", dtypes.float64: "double",
+}  # fmt: skip
 
 
 def is_scalar(value: object) -> TypeGuard[Number]:
@@ -135,6 +147,26 @@ def promote(op, a, b):
     return a, b, result
 
 
+def promote_floating(op, a, b):
+    """:func:`promote` for an op that computes in floating point (true division, atan2, xlogy):
+    integer and bool operands become the default dtype with the values they hold, not through
+    their integer result type (``int8 / uint8(200)`` divides by 200, not by -56, and
+    ``xlogy(uint8, -2)`` takes the log of -2, not of 254).
+
+    Returns ``(a, b, dtype)`` as :func:`promote` does.
+    """
+    pa, pb, result = promote(op, a, b)
+    if result.is_floating_point:
+        return pa, pb, result
+    result = dtypes.get_default_dtype()
+    if isinstance(b, Tensor):
+        a, b = on_one_device(op, a, b)
+        return a.to(result), b.to(result), result
+    if is_scalar(b):
+        return a.to(result), float(b), result
+    return pa.to(result), pb.to(result), result  # a NumPy array, which NumPy's rules promoted
+
+
 def wrap_integer(value, dtype):
     """A Python int as the integer ``dtype`` holds it: wrapped modulo 2**bits as PyTorch casts a
     scalar (``uint8 tensor + -1`` adds 255); a value beyond int64 is an error."""
@@ -151,9 +183,15 @@ def fill_value_for(value, dtype):
     """The Python number ``value`` as PyTorch stores it as a fill value of ``dtype`` (``full``,
     ``fill_``, ``masked_fill``): an integer type takes an int in its range and, if unsigned, the
     negatives down to minus its maximum, wrapped (-1 is 255 as uint8); a float must lie in the
-    integer type's range. Anything beyond raises PyTorch's RuntimeError; other types take ``value``
-    as it is."""
-    if dtype._category != 1 or isinstance(value, bool) or not isinstance(value, numbers.Real):
+    integer type's range; a floating type takes a finite number within its range (1e39 is no
+    float32, 70000 no float16; PyTorch's one-element fills skip that check, ember does not). Anything beyond raises PyTorch's RuntimeError; other types take ``value`` as it is."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    if dtype._category == 2:  # a floating type takes a finite number in its range (float16: up to 65504)
+        if _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
+            raise _overflow(dtype)
+        return value
+    if dtype._category != 1:
         return value
     bits = 8 * dtype.itemsize
     high = (1 << (bits - 1)) - 1 if dtype.is_signed else (1 << bits) - 1
@@ -161,8 +199,38 @@ def fill_value_for(value, dtype):
     if isinstance(value, numbers.Integral) and not dtype.is_signed and -high <= value < 0:
         return int(value) + (1 << bits)
     if value < low or value > high:  # NaN passes, as in PyTorch
-        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+        raise _overflow(dtype)
     return value
+
+
+#: the largest finite value of each floating type (written out: finfo of bfloat16 would import ml_dtypes)
+_FLOAT_MAX = {
+    dtypes.float16: 65504.0,
+    dtypes.bfloat16: 3.3895313892515355e38,
+    dtypes.float32: 3.4028234663852886e38,
+    dtypes.float64: sys.float_info.max,
+}
+
+
+def _finite(value):
+    """Neither infinite nor NaN (an int of any size is finite)."""
+    return value == value and value != math.inf and value != -math.inf
+
+
+def _overflow(dtype):
+    return RuntimeError(f"value cannot be converted to type {_C_TYPES[dtype]} without overflow")
+
+
+def check_scalar_fits(value, dtype):
+    """Raise PyTorch's overflow error where the Python number ``value`` lies outside the range of
+    ``dtype`` (an integer type's, or a floating type's finite range; infinities and NaN fit), as
+    PyTorch's checked conversion of a scalar operand does (``int8_tensor ** 300``)."""
+    if dtype._category == 1:
+        info = iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise _overflow(dtype)
+    elif dtype._category == 2 and _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
+        raise _overflow(dtype)
 
 
 def _expanded_axes(gshape, shape):

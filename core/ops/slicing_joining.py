@@ -108,7 +108,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 
     Args:
         input (Tensor): 1-D, non-negative integers.
-        weights (Tensor, optional): same length; float weights keep their dtype, others give float64.
+        weights (Tensor, optional): same length; float32 and float64 weights keep their dtype, others give float64.
         minlength (int): the minimum number of bins. Default: 0
 
     Example::
@@ -138,7 +138,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if weights is None:
         dt, values = dtypes.int64, None
     else:
-        dt = weights.dtype if weights.dtype.is_floating_point else dtypes.float64
+        dt = weights.dtype if weights.dtype in (dtypes.float32, dtypes.float64) else dtypes.float64
         values = weights.detach().to(dt)._data
     native = backend.native_dtype(dt)
     out = xp.zeros((bins,), dtype=native)

@@ -476,19 +476,54 @@ def _bessel_j(b, x, order):
     for k in range(1, 40):
         term = term * q / (k * (k + order))
         series = series + term
-    m = xp.minimum(xp.maximum(a, _J_SERIES_TO), _J_MILLER_TO)
-    above, here = xp.full(x.shape, 0.0, dtype=x.dtype), xp.full(x.shape, 1e-30, dtype=x.dtype)
-    norm, j1 = xp.full(x.shape, 0.0, dtype=x.dtype), here
-    for k in range(_J_MILLER_START, 0, -1):  # J_{k-1} = (2k / x) J_k - J_{k+1}
-        above, here = here, (2 * k / m) * here - above
-        if k - 1 == 1:
-            j1 = here
-        if k - 1 > 0 and (k - 1) % 2 == 0:
-            norm = norm + 2 * here
-    miller = (here if order == 0 else j1) / (norm + here)
+    miller = _miller(b, xp.minimum(xp.maximum(a, _J_SERIES_TO), _J_MILLER_TO))[order]
     big = xp.maximum(a, _J_MILLER_TO)
+    p, q_sum, chi = _hankel(b, big, order)
+    hankel = xp.sqrt(2 / (math.pi * big)) * (p * xp.cos(chi) - q_sum * xp.sin(chi))
+    value = xp.where(a <= _J_SERIES_TO, series, xp.where(a <= _J_MILLER_TO, miller, hankel))
+    value = value if order == 0 else xp.where(x < 0, -value, value)
+    return xp.where(a == math.inf, 0.0, value)
+
+
+def _miller(b, m):
+    """``(J_0, J_1, N_0, N_1)`` at ``m`` (from about 5 to 25) by Miller's backward recurrence from
+    degree 80, normalised by ``J_0 + 2 (J_2 + J_4 + ...) = 1``, with Neumann's sums for the second
+    kind: ``N_0 = sum_k (-1)^k J_2k / k`` and ``N_1 = sum_k (-1)^k (J_2k-1 - J_2k+1) / k``."""
+    xp = b.xp
+    zero = xp.full(m.shape, 0.0, dtype=m.dtype)
+    above, here = zero, xp.full(m.shape, 1e-30, dtype=m.dtype)
+    norm, j1, n0, n1 = zero, here, zero, zero
+    for k in range(_J_MILLER_START, 0, -1):  # J_{k-1} = (2k / m) J_k - J_{k+1}
+        above, here = here, (2 * k / m) * here - above
+        i = k - 1
+        if i == 1:
+            j1 = here
+        if i > 0 and i % 2 == 0:
+            norm = norm + 2 * here
+            n0 = n0 + ((-1) ** (i // 2) / (i // 2)) * here
+        if i % 2 == 1:  # J_i enters N_1 from the terms k = (i + 1) / 2 and, past J_1, k = (i - 1) / 2
+            half = (i - 1) // 2
+            n1 = n1 + ((-1) ** (half + 1) * (1 / (half + 1) + (1 / half if half else 0.0))) * here
+        if i % 16 == 0:  # the values grow by up to 1e88 on the way down: rescaled, float32 holds them
+            scale = 1 / xp.maximum(xp.abs(here), 1e-30)
+            above, here, norm, j1, n0, n1 = (
+                above * scale,
+                here * scale,
+                norm * scale,
+                j1 * scale,
+                n0 * scale,
+                n1 * scale,
+            )
+    norm = norm + here
+    return here / norm, j1 / norm, n0 / norm, n1 / norm
+
+
+def _hankel(b, big, order):
+    """``(P, Q, chi)`` of Hankel's expansion at ``big`` (25 and beyond): ``J = sqrt(2 / (pi x))
+    (P cos(chi) - Q sin(chi))`` and ``Y = sqrt(2 / (pi x)) (P sin(chi) + Q cos(chi))``."""
+    xp = b.xp
     mu = 4.0 * order * order
-    p, q_sum, t = xp.full(x.shape, 1.0, dtype=x.dtype), xp.full(x.shape, 0.0, dtype=x.dtype), 1.0
+    p, q_sum, t = xp.full(big.shape, 1.0, dtype=big.dtype), xp.full(big.shape, 0.0, dtype=big.dtype), 1.0
     for k in range(1, 30):
         t = t * (mu - (2 * k - 1) ** 2) / (k * 8 * big)
         signed = t if (k // 2) % 2 == 0 else -t
@@ -496,11 +531,7 @@ def _bessel_j(b, x, order):
             q_sum = q_sum + signed
         else:
             p = p + signed
-    chi = big - (order / 2 + 0.25) * math.pi
-    hankel = xp.sqrt(2 / (math.pi * big)) * (p * xp.cos(chi) - q_sum * xp.sin(chi))
-    value = xp.where(a <= _J_SERIES_TO, series, xp.where(a <= _J_MILLER_TO, miller, hankel))
-    value = value if order == 0 else xp.where(x < 0, -value, value)
-    return xp.where(a == math.inf, 0.0, value)
+    return p, q_sum, big - (order / 2 + 0.25) * math.pi
 
 
 _bessel_j0 = _unary("bessel_j0", _in_float64(lambda b, x: _bessel_j(b, x, 0)), None)

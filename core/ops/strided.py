@@ -1,14 +1,11 @@
-"""Strided views of a tensor's storage (``as_strided``) and the memory-overlap rule of in-place writes.
+"""Strided views of a tensor's storage (``as_strided``).
 
 ``as_strided`` makes a view with any sizes, strides and storage offset over the storage a
 tensor shares with its views, through the backend's ``as_strided`` primitive. Its gradient
 goes back through the storage: the output's gradient is added at the storage positions its
 elements read, and the input's gradient is read back from the positions of the input's
-elements (PyTorch's ``as_strided_backward``).
-
-An in-place write to a tensor whose elements alias each other (a broadcast view, a zero
-stride along a dimension of more than one element) is refused as PyTorch refuses it, except
-for writes of one value (``fill_``/``zero_``), which PyTorch allows.
+elements (PyTorch's ``as_strided_backward``). The rule of in-place writes into views whose
+elements alias each other is in :mod:`ember.ops.overlap`.
 """
 
 from __future__ import annotations
@@ -21,32 +18,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor, writable_data
 from .creation import arange, full
 
-__all__ = ["as_strided"]  # aliases, has_internal_overlap, check_no_internal_overlap serve the in-place ops
-
-_OVERLAP_MESSAGE = (
-    "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-    "location. Please clone() the tensor before performing the operation."
-)
-
-
-def has_internal_overlap(t: Tensor) -> bool:
-    """Whether two elements of ``t`` are one memory location: a zero stride along a dimension of
-    more than one element (the case PyTorch's ``has_internal_overlap`` answers "yes")."""
-    if t._base is None:  # a tensor that owns its storage is laid out without aliasing
-        return False
-    return aliases(t._data.shape, t._backend.layout(t._data)[0])
-
-
-def aliases(shape, strides) -> bool:
-    """Whether a ``shape``/``strides`` layout shows one memory location as two elements: a zero
-    stride along a dimension of more than one element."""
-    return any(s == 0 and n > 1 for n, s in zip(shape, strides))
-
-
-def check_no_internal_overlap(t: Tensor) -> None:
-    """Raise PyTorch's error when an in-place write would store into aliased elements of ``t``."""
-    if t._base is not None and has_internal_overlap(t):
-        raise RuntimeError(_OVERLAP_MESSAGE)
+__all__ = ["as_strided"]
 
 
 def _positions(t: Tensor, shape, strides, offset) -> Tensor:

@@ -11,7 +11,8 @@ from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
-from .operands import as_tensor_arg, promote
+from .dtype_support import not_implemented
+from .operands import as_tensor_arg, promote, promote_floating
 from .slicing_joining import searchsorted
 
 __all__ = ["isin", "isneginf", "isposinf", "isreal", "gcd", "lcm", "ldexp", "frexp", "nextafter"]
@@ -154,7 +155,8 @@ def lcm(input: Tensor, other: Tensor) -> Tensor:
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
-    """``input * 2 ** other``, in a floating dtype.
+    """``input * 2 ** other``, in the promoted type of both (the default floating type for two
+    integer tensors).
 
     Args:
         input (Tensor): the mantissas.
@@ -167,10 +169,11 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """
     if not isinstance(input, Tensor):
         input = as_tensor_arg("ldexp", input, other)
-    scale = (other if isinstance(other, Tensor) else input.new_tensor(other)).to(
-        input.dtype if input.dtype.is_floating_point else dtypes.get_default_dtype()
-    )
-    return input * scale.exp2()
+    exponent = other if isinstance(other, Tensor) else as_tensor_arg("ldexp", other, input)
+    if exponent.dtype is dtypes.bool and input.dtype.is_floating_point:  # PyTorch's kernel has no bool exponent
+        not_implemented("ldexp_cpu_exp", dtypes.bool)
+    mantissa, exponent, _ = promote_floating("ldexp", input, exponent)
+    return mantissa * exponent.exp2()
 
 
 def _scale_down(value: Tensor, exponent: Tensor) -> Tensor:
