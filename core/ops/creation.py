@@ -397,10 +397,12 @@ def arange(
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, int) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
+    if dt is dtypes.bool:
+        not_implemented("arange_cpu", dt)
     first, last, gap = (start, end, step) if dt.is_floating_point else (int(start), int(end), int(step))
     if gap == 0:  # an integer type truncates the step first, as PyTorch (0.5 is 0)
         raise ValueError("step must be nonzero")
-    if dt is dtypes.int64 or dt is dtypes.bool:  # counted exactly from the truncated bounds, as PyTorch
+    if dt is dtypes.int64:  # counted exactly from the truncated bounds, as PyTorch
         count = (last - first + gap - (1 if gap > 0 else -1)) // gap
     else:  # counted in float64 from the bounds as given, as PyTorch (also for the narrower integers)
         count = max(math.ceil((end - start) / step), 0)
@@ -411,7 +413,7 @@ def arange(
             data = xp.astype(index * step + start, backend.native_dtype(dt))
         elif dt.is_floating_point:  # no float64 on this backend: computed in dt
             data = xp.arange(start, end, step, dtype=backend.native_dtype(dt))
-        elif dt is dtypes.bool or dt is dtypes.int64:
+        elif dt is dtypes.int64:
             data = xp.arange(first, first + count * gap, gap, dtype=backend.native_dtype(dt))
         else:  # counted in int64 and wrapped into the narrower type, as PyTorch (uint8 from -3 starts at 253)
             wide = xp.arange(first, first + count * gap, gap, dtype=backend.native_dtype(dtypes.int64))
