@@ -202,3 +202,38 @@ def test_errors():
         F.grid_sample(x, ember.randn(1, 2, 2, 2), mode="foo", align_corners=False)
     with pytest.raises(ValueError, match="expected padding_mode"):
         F.grid_sample(x, ember.randn(1, 2, 2, 2), padding_mode="foo", align_corners=False)
+
+
+def _raised(fn):
+    """The type and message of what ``fn()`` raises, or None."""
+    try:
+        fn()
+    except Exception as error:  # noqa: BLE001 - the exception is the result under test
+        return type(error), str(error)
+    return None
+
+
+@pytest.mark.parametrize(
+    "shape,kwargs",
+    [
+        ((2, 3, 5), {"mode": "bilinear", "size": (3, 3)}),  # the size's length is checked before the mode
+        ((2, 3, 5), {"mode": "trilinear", "scale_factor": (2.0, 2.0, 2.0)}),
+        ((2, 3, 5), {"mode": "bogus", "size": (3, 3)}),
+        ((2, 3, 5), {"mode": "bicubic", "size": 3}),
+        ((2, 3, 5), {"mode": "lanczos", "size": 3}),
+        ((2, 3, 5), {"mode": "bilinear", "size": 3, "recompute_scale_factor": True}),
+        ((3, 5), {"mode": "linear", "scale_factor": 2.0, "antialias": True}),
+        ((1, 2, 3, 4, 5), {"mode": "bicubic", "size": 3}),
+        ((2, 3, 5, 4), {"mode": "bilinear", "size": (3.5, 2)}),  # sizes must be integers
+        ((2, 3, 5, 4), {"mode": "nearest", "size": 2.5}),
+    ],
+)
+def test_interpolate_errors_as_torch(shape, kwargs):
+    """interpolate checks its arguments in PyTorch's order and raises PyTorch's error types."""
+    x = randn(*shape)
+    got = _raised(lambda: F.interpolate(ember.tensor(x), **kwargs))
+    expected = _raised(lambda: TF.interpolate(torch.tensor(x), **kwargs))
+    assert got is not None and expected is not None
+    assert got[0] is expected[0], (got, expected)
+    if expected[0] is not TypeError:  # torch's argument parser words a scalar's TypeError its own way
+        assert got[1] == expected[1]

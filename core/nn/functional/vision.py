@@ -135,8 +135,9 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
 
 
 # -- interpolate -------------------------------------------------------------------------
-_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
-_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+#: the spatial dimensions that each interpolating mode takes
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "lanczos": 2}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area", "lanczos")
 #: ``mode="area"`` is adaptive average pooling to the output size (as in PyTorch)
 _AREA: dict[int, Callable[..., Tensor]] = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
 _CUBIC_A = -0.75
@@ -208,6 +209,13 @@ def _per_dim(value, dim, what):
             raise ValueError(what(value))
         return list(value)
     return [value] * dim
+
+
+def _is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer: a Python or NumPy int, or a tensor of an integer dtype."""
+    if isinstance(value, Tensor):
+        return not value.dtype.is_floating_point
+    return isinstance(value, numbers.Integral)
 
 
 def _interpolate_kernel(mode, nd):
@@ -293,9 +301,6 @@ def _interpolate(
         return autocast_call("interpolate", interpolate, *args)
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
-    late = antialias or mode == "lanczos"  # their mode and shape checks follow the sizes', as in PyTorch
-    if not late and (mode not in _MODES or input.ndim not in (3, 4, 5)):
-        raise _input_error(input, mode)
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError(
@@ -304,8 +309,6 @@ def _interpolate(
             )
     else:
         align_corners = bool(align_corners)
-        if not late and input.ndim - 2 != _MODE_DIMS[mode]:
-            raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
     scales: list[Any]
@@ -321,6 +324,11 @@ def _interpolate(
                 "...,dK) format and output size in (o1, o2, ...,oK) format."
             ),
         )
+        if not all(_is_integer(s) for s in sizes):
+            raise TypeError(
+                "expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, int], but got "
+                f"size with types {[type(s) for s in sizes]}"
+            )
         out_sizes, scales = [int(s) for s in sizes], [None] * dim
         if recompute_scale_factor:
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
@@ -346,9 +354,14 @@ def _interpolate(
         raise ValueError(
             "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
         )
-    if mode == "lanczos":
-        if input.ndim != 4:
+    # the mode and the input's rank are checked after the sizes, as in PyTorch
+    if mode not in _MODES or input.ndim not in (3, 4, 5):
+        raise _input_error(input, mode)
+    if input.ndim - 2 != _MODE_DIMS.get(mode, input.ndim - 2):
+        if mode in ("bicubic", "lanczos"):
             raise _input_error(input, mode)
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
+    if mode == "lanczos":
         if align_corners:
             raise ValueError("Lanczos mode does not support align_corners=True")
         if not antialias:
