@@ -218,6 +218,16 @@ def test_seed_examples():
         F.affine_grid(ember.randn(1, 2, 3), (1, 1, 2, 2))
 
 
+@pytest.mark.parametrize("factor", [2.0, True, None])
+@pytest.mark.parametrize("op", ["pixel_shuffle", "pixel_unshuffle"])
+def test_shuffle_factor_must_be_int(op, factor):
+    with pytest.raises(TypeError) as expected:
+        getattr(TF, op)(torch.zeros(1, 8, 2, 4), factor)
+    with pytest.raises(TypeError) as got:
+        getattr(F, op)(ember.zeros(1, 8, 2, 4), factor)
+    assert str(got.value) == str(expected.value)
+
+
 def test_errors():
     x = ember.randn(1, 2, 3, 4)
     with pytest.raises(ValueError, match="only one of size or scale_factor"):

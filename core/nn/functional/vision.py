@@ -38,10 +38,12 @@ __all__ = [
 
 
 # -- pixel shuffle -----------------------------------------------------------------------
-def _check_shuffle(op, input, factor):
+def _check_shuffle(op, input, factor, name):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if not isinstance(factor, numbers.Integral) or factor <= 0:
+    if not isinstance(factor, numbers.Integral) or isinstance(factor, bool):
+        raise TypeError(f"{op}(): argument '{name}' (position 2) must be int, not {type(factor).__name__}")
+    if factor <= 0:
         raise RuntimeError(f"{op} expects a positive factor, but got {factor}")
     if input.ndim < 3:
         raise RuntimeError(
@@ -65,7 +67,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
         >>> F.pixel_shuffle(ember.randn(1, 9, 4, 4), 3).size()
         ember.Size([1, 1, 12, 12])
     """
-    _check_shuffle("pixel_shuffle", input, upscale_factor)
+    _check_shuffle("pixel_shuffle", input, upscale_factor, "upscale_factor")
     r = int(upscale_factor)
     *batch, c, h, w = input.shape
     if c % (r * r):
@@ -95,7 +97,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
         >>> F.pixel_unshuffle(ember.randn(1, 1, 12, 12), 3).size()
         ember.Size([1, 9, 4, 4])
     """
-    _check_shuffle("pixel_unshuffle", input, downscale_factor)
+    _check_shuffle("pixel_unshuffle", input, downscale_factor, "downscale_factor")
     r = int(downscale_factor)
     *batch, c, h, w = input.shape
     for name, dim, size in (("height", -2, h), ("width", -1, w)):
