@@ -1,6 +1,7 @@
 """Convolutions and transposed convolutions, differential against PyTorch."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -427,3 +428,19 @@ def test_conv_empty_batch_matches_torch(device, name, weight_shape, kwargs, shap
         [randn(*shape), randn(*weight_shape)],
         device=device,
     )
+
+
+def test_same_padding_with_asymmetric_pads_warns_once():
+    """PyTorch warns once per process (TORCH_WARN_ONCE) when 'same' pads one side more than the other."""
+    from ember.nn.functional import conv as conv_module
+
+    conv_module._warn_asymmetric_same_padding.cache_clear()
+    x = ember.randn(1, 2, 5)
+    with pytest.warns(UserWarning, match="even kernel lengths and odd dilation") as record:
+        F.conv1d(x, ember.randn(3, 2, 2), padding="same")
+        F.conv1d(x, ember.randn(3, 2, 2), padding="same")
+    assert len(record) == 1 and record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.conv1d(x, ember.randn(3, 2, 3), padding="same")  # symmetric
+        F.conv1d(x, ember.randn(3, 2, 2), padding="same", dilation=2)

@@ -11,7 +11,9 @@ tensor op.
 from __future__ import annotations
 
 import collections.abc
+import functools
 import itertools
+import warnings
 
 from ... import dtypes
 from ...amp.policy import cast_inputs
@@ -203,6 +205,15 @@ def _finish(out, bias, nd, batched):
     return out if batched else out.squeeze(0)
 
 
+@functools.cache  # once per process, as PyTorch's TORCH_WARN_ONCE
+def _warn_asymmetric_same_padding():
+    warnings.warn(
+        "Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy of the input "
+        "be created",
+        stacklevel=4,  # the caller of conv1d/2d/3d
+    )
+
+
 def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     input, weight, bias, batched = _operands(op, nd, input, weight, bias, groups, False)
     stride = _expand(op, "stride", stride, nd)
@@ -216,6 +227,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
                 raise RuntimeError("padding='same' is not supported for strided convolutions")
             total = [d * (k - 1) for d, k in zip(dilation, kernel)]
             pads = tuple((t // 2, t - t // 2) for t in total)
+            if any(t % 2 for t in total):
+                _warn_asymmetric_same_padding()
         else:
             raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
     else:
