@@ -628,7 +628,7 @@ class RNNCellBase(Module):
         batched = input.ndim == 2
         if not batched:
             input = input.unsqueeze(0)
-        if input.dtype is not self.weight_ih.dtype:  # PyTorch's matmul refuses it
+        if input.dtype is not self.weight_ih.dtype and not _amp.active:  # PyTorch's matmul refuses it
             raise RuntimeError(
                 f"{cell}: input dtype ({input.dtype}) does not match weight dtype ({self.weight_ih.dtype})"
             )
@@ -654,7 +654,7 @@ class RNNCellBase(Module):
                     raise RuntimeError(
                         f"hidden{k} has inconsistent hidden_size: got {state.shape[1]}, expected {self.hidden_size}"
                     )
-                if state.dtype is not input.dtype:
+                if state.dtype is not input.dtype and not _amp.active:
                     raise RuntimeError(
                         f"{cell}: {name} dtype ({state.dtype}) does not match input dtype ({input.dtype})"
                     )
