@@ -158,6 +158,8 @@ def _check_groups(op, groups, input, weight, bias, transposed):
         raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
     c = input.shape[1]
     if transposed:
+        if weight.numel() == 0:  # PyTorch's kernels refuse it
+            raise RuntimeError(f"{op}: non-empty weight tensor expected, but got: {list(weight.shape)}")
         if weight.shape[0] != c:
             raise RuntimeError(
                 f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
@@ -167,6 +169,11 @@ def _check_groups(op, groups, input, weight, bias, transposed):
             raise RuntimeError(f"{op}: input channels ({c}) must be divisible by groups ({groups})")
         out_channels = weight.shape[1] * groups
     else:
+        if weight.shape[0] < groups:
+            raise RuntimeError(
+                f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+                f"but got weight of size {list(weight.shape)} instead"
+            )
         if weight.shape[0] % groups:
             raise RuntimeError(
                 f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
