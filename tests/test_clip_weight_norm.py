@@ -91,7 +91,8 @@ def test_weight_norm_matches_torch(dim, device):
         lin_e.bias.copy_(ember.tensor(lin_t.bias.detach().numpy()))
     with pytest.warns(FutureWarning):
         torch.nn.utils.weight_norm(lin_t, dim=dim)
-    assert nn.utils.weight_norm(lin_e, dim=dim) is lin_e
+    with pytest.warns(FutureWarning, match="deprecated in favor of `ember.nn.utils.parametrizations.weight_norm`"):
+        assert nn.utils.weight_norm(lin_e, dim=dim) is lin_e
     assert [n for n, _ in lin_e.named_parameters()] == [n for n, _ in lin_t.named_parameters()]
     assert lin_e.weight_g.shape == lin_t.weight_g.shape
     np.testing.assert_allclose(lin_e.weight_g.detach().cpu().numpy(), lin_t.weight_g.detach().numpy(), rtol=1e-12)
@@ -116,6 +117,7 @@ def test_weight_norm_matches_torch(dim, device):
     np.testing.assert_allclose(to_torch(lin_e.weight).numpy(), 2 * lin_t.weight.detach().numpy(), rtol=1e-10)
 
 
+@pytest.mark.filterwarnings("ignore:`ember.nn.utils.weight_norm` is deprecated")
 def test_weight_norm_errors():
     lin = nn.utils.weight_norm(nn.Linear(2, 2))
     with pytest.raises(RuntimeError, match="Cannot register two weight_norm hooks"):

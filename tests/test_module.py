@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -289,8 +290,18 @@ def test_full_backward_hook_without_input_grad():
     lin = nn.Linear(3, 2)
     seen = []
     lin.register_full_backward_hook(lambda m, gi, go: seen.append((gi, go[0].shape)))
-    lin(ember.randn(4, 3)).sum().backward()
+    # PyTorch warns that the hook fires on the outputs' gradients, pointing at the backward() call
+    with pytest.warns(
+        UserWarning,
+        match="Full backward hook is firing when gradients are computed with respect to "
+        "module outputs since no inputs require gradients",
+    ) as record:
+        lin(ember.randn(4, 3)).sum().backward()
     assert seen == [((None,), ember.Size([4, 2]))]
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lin(ember.randn(4, 3, requires_grad=True)).sum().backward()
 
 
 def test_backward_pre_hook_can_replace_grad_output():

@@ -114,6 +114,15 @@ def test_module_matches_torch(name, args, device, dtype):
     check(m, tm, [_input()], device=device, dtype=dtype)
 
 
+@pytest.mark.parametrize(
+    "name", ["ReLU", "ReLU6", "SELU", "CELU", "ELU", "Hardtanh", "LeakyReLU", "RReLU", "SiLU", "Mish",
+             "Hardsigmoid", "Hardswish"],
+)  # fmt: skip
+def test_inplace_module_repr_matches_torch(name):
+    """Hardsigmoid and Hardswish print no options even in place, as PyTorch (ember printed inplace=True)."""
+    assert repr(getattr(nn, name)(inplace=True)) == repr(getattr(torch.nn, name)(inplace=True))
+
+
 def test_softmax2d(device, dtype):
     check(nn.Softmax2d(), torch.nn.Softmax2d(), [randn(2, 3, 2, 2)], device=device, dtype=dtype)
     with pytest.raises(ValueError):

@@ -1,6 +1,7 @@
 """Convolutions and transposed convolutions, differential against PyTorch."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -189,7 +190,7 @@ def test_errors(device):
         F.conv2d(ember.randn(1, 4, 2, 2, device=device), w)
     with pytest.raises(RuntimeError, match="to have 4 channels, but got 3 channels"):
         F.conv2d(ember.randn(1, 3, 5, 5, device=device), w)
-    with pytest.raises(RuntimeError, match="expected weight to be divisible by 3"):
+    with pytest.raises(RuntimeError, match="expected weight to be at least 3 at dimension 0"):
         F.conv2d(x, w, groups=3)
     with pytest.raises(RuntimeError, match="not supported for strided convolutions"):
         F.conv2d(x, w, padding="same", stride=2)
@@ -427,3 +428,40 @@ def test_conv_empty_batch_matches_torch(device, name, weight_shape, kwargs, shap
         [randn(*shape), randn(*weight_shape)],
         device=device,
     )
+
+
+def test_same_padding_with_asymmetric_pads_warns_once():
+    """PyTorch warns once per process (TORCH_WARN_ONCE) when 'same' pads one side more than the other."""
+    from ember.nn.functional import conv as conv_module
+
+    conv_module._warn_asymmetric_same_padding.cache_clear()
+    x = ember.randn(1, 2, 5)
+    with pytest.warns(UserWarning, match="even kernel lengths and odd dilation") as record:
+        F.conv1d(x, ember.randn(3, 2, 2), padding="same")
+        F.conv1d(x, ember.randn(3, 2, 2), padding="same")
+    assert len(record) == 1 and record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.conv1d(x, ember.randn(3, 2, 3), padding="same")  # symmetric
+        F.conv1d(x, ember.randn(3, 2, 2), padding="same", dilation=2)
+
+
+@pytest.mark.parametrize(
+    "op,x_shape,w_shape,groups",
+    [
+        ("conv1d", (1, 2, 5), (0, 2, 2), 1),  # gave an empty output
+        ("conv2d", (1, 4, 5, 5), (0, 4, 2, 2), 1),
+        ("conv3d", (1, 2, 4, 4, 4), (0, 2, 2, 2, 2), 1),
+        ("conv1d", (1, 4, 5), (1, 2, 2), 2),
+        ("conv_transpose1d", (1, 2, 5), (2, 0, 2), 1),
+        ("conv_transpose2d", (1, 2, 5, 5), (2, 0, 2, 2), 1),
+        ("conv_transpose3d", (1, 2, 4, 4, 4), (2, 0, 2, 2, 2), 1),
+    ],
+)
+def test_empty_or_too_few_filters_raise_as_torch(op, x_shape, w_shape, groups):
+    with pytest.raises(RuntimeError) as expected:
+        getattr(TF, op)(torch.randn(*x_shape), torch.randn(*w_shape), groups=groups)
+    with pytest.raises(RuntimeError) as got:
+        getattr(F, op)(ember.randn(*x_shape), ember.randn(*w_shape), groups=groups)
+    if "transpose" not in op:
+        assert str(got.value) == str(expected.value)

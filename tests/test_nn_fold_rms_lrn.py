@@ -73,6 +73,31 @@ def test_fold_unfold_errors():
         F.unfold(ember.randn(2, 3), 2)
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kernel_size": 0},  # unfold returned an empty result
+        {"kernel_size": (2, -1)},
+        {"kernel_size": 2, "stride": 0},  # ZeroDivisionError
+        {"kernel_size": 2, "stride": (1, 0)},
+        {"kernel_size": 2, "dilation": 0},
+        {"kernel_size": 2, "padding": -1},
+        {"kernel_size": 2, "padding": -1, "stride": 0},  # unfold checks padding first, fold stride
+        {"kernel_size": 2, "dilation": 0, "padding": -1, "stride": 0},
+    ],
+)
+@pytest.mark.parametrize("op", ["unfold", "fold"])
+def test_fold_unfold_geometry_errors_as_torch(op, kwargs):
+    """The block geometry is checked first, in PyTorch's order for each op, with its messages."""
+    x = randn(1, 2, 5, 6) if op == "unfold" else randn(1, 8, 12)
+    args = () if op == "unfold" else ((4, 5),)
+    with pytest.raises(RuntimeError) as expected:
+        getattr(TF, op)(torch.tensor(x), *args, **kwargs)
+    with pytest.raises(RuntimeError) as got:
+        getattr(F, op)(ember.tensor(x), *args, **kwargs)
+    assert str(got.value) == str(expected.value)
+
+
 @pytest.mark.parametrize("shape,normalized", [((3, 4, 5), (5,)), ((2, 3, 4), (3, 4)), ((0, 5), (5,))])
 @pytest.mark.parametrize("eps", [None, 1e-3])
 @pytest.mark.parametrize("affine", [True, False])

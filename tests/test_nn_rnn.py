@@ -358,7 +358,7 @@ def test_bad_inputs():
         rnn(ember.randn(5, 3, 10, 1))
     with pytest.raises(RuntimeError, match="For batched 3-D input, hx should also be 3-D but got 2-D tensor"):
         rnn(ember.randn(5, 3, 10), ember.randn(3, 20))
-    with pytest.raises(ValueError, match="input must have the type"):
+    with pytest.raises(ValueError, match=r"RNN input dtype \(ember.float64\) does not match weight dtype"):
         rnn(ember.randn(5, 3, 10, dtype=ember.float64))
     lstm = nn.LSTM(10, 20)
     with pytest.raises(RuntimeError, match=r"Expected hidden\[1\] size \(1, 3, 20\), got \[1, 2, 20\]"):
@@ -374,3 +374,34 @@ def test_bad_inputs():
         cell(ember.randn(3, 10), (ember.randn(3, 19), ember.randn(3, 20)))
     with pytest.raises(ValueError, match="GRUCell: Expected input to be 1D or 2D, got 3D instead"):
         nn.GRUCell(10, 20)(ember.randn(1, 3, 10))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.nn.GRU(3, 4)(lib.randn(2, 1, 3), lib.randn(1, 1, 4, dtype=lib.float64)),
+        lambda lib: lib.nn.LSTM(3, 4)(lib.randn(2, 1, 3), (lib.randn(1, 1, 4), lib.randn(1, 1, 4, dtype=lib.float64))),
+        lambda lib: lib.nn.GRUCell(3, 4)(lib.randn(2, 3), lib.randn(2, 4, dtype=lib.float64)),
+        lambda lib: lib.nn.LSTMCell(3, 4)(lib.randn(3), (lib.randn(4, dtype=lib.float64), lib.randn(4))),
+        lambda lib: lib.nn.RNNCell(3, 4)(lib.randn(2, 3, dtype=lib.float64)),
+        lambda lib: lib.nn.RNN(3, 4)(lib.randn(2, 1, 3, dtype=lib.float64)),
+    ],
+)
+def test_dtype_mismatch_errors_as_torch(call):
+    """A hidden state of another dtype than the weights was used as it was (GRU gave float32 outputs
+    from a float64 h0); PyTorch refuses it. A cell's input of another dtype raises RuntimeError, as PyTorch's."""
+    with pytest.raises(Exception) as expected:
+        call(torch)
+    with pytest.raises(expected.type):
+        call(ember)
+
+
+def test_hidden_state_of_another_dtype_under_cpu_autocast():
+    """Under autocast the layer's operands are cast, so a bfloat16 h0/c0 is taken, as in PyTorch."""
+    outputs = []
+    for lib in (ember, torch):
+        lstm = lib.nn.LSTM(3, 4)
+        h0 = (lib.zeros(1, 1, 4, dtype=lib.bfloat16), lib.zeros(1, 1, 4, dtype=lib.bfloat16))
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            outputs.append(str(lstm(lib.randn(2, 1, 3), h0)[0].dtype).split(".")[-1])
+    assert outputs[0] == outputs[1] == "bfloat16"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 from reference import assert_close, check, randn, torch
 
@@ -112,6 +113,55 @@ def test_grid_sample_nearest(device, dtype, in_shape, grid_shape, padding_mode, 
     )
 
 
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [True, False])
+def test_grid_sample_bicubic(device, dtype, padding_mode, align_corners):
+    """Bicubic taps around the unpadded position, each padded on its own; gradients to input and grid."""
+    check(
+        lambda x, g: F.grid_sample(x, g, "bicubic", padding_mode, align_corners),
+        lambda x, g: TF.grid_sample(x, g, "bicubic", padding_mode, align_corners),
+        [randn(2, 3, 4, 5), randn(2, 3, 2, 2, low=-1.6, high=1.6)],
+        device,
+        dtype,
+    )
+
+
+def test_grid_sample_bicubic_needs_4d_input():
+    with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D input"):
+        F.grid_sample(ember.randn(1, 1, 2, 2, 2), ember.zeros(1, 1, 1, 1, 3), "bicubic", align_corners=False)
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_grid_sample_nearest_grid_gradient_is_zeros(device, dim):
+    """Rounding is piecewise constant: the grid's gradient is zeros (not missing), as PyTorch's."""
+    x = ember.randn(1, 2, *([3] * dim), device=device)
+    grid = ember.tensor(randn(1, *([2] * dim), dim), dtype=x.dtype, device=device, requires_grad=True)
+    (g,) = ember.autograd.grad(F.grid_sample(x, grid, "nearest", align_corners=False).sum(), grid)
+    assert g.shape == grid.shape and not g.cpu().numpy().any()
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+def test_grid_sample_non_finite_grid(device, mode):
+    """A NaN or infinite grid point under zero padding reads 0, as in PyTorch (it indexed out of the input)."""
+    grid = randn(1, 2, 2, 2)
+    grid[0, 0, 0] = np.nan
+    grid[0, 1, 1, 0] = np.inf
+    x = randn(1, 2, 3, 4)
+    out = F.grid_sample(ember.tensor(x, device=device), ember.tensor(grid, device=device), mode, align_corners=False)
+    expected = TF.grid_sample(torch.tensor(x), torch.tensor(grid), mode, align_corners=False)
+    np.testing.assert_array_equal(np.isnan(out.cpu().numpy()), expected.isnan().numpy())
+    finite = ~expected.isnan().numpy()
+    assert_close(out.cpu().numpy()[finite], expected.numpy()[finite])
+
+
+def test_affine_grid_unit_size_warning_and_batch_mismatch():
+    theta = ember.randn(2, 2, 3)
+    with pytest.warns(UserWarning, match="unit-size grids when align_corners=True"):
+        F.affine_grid(theta, (2, 3, 1, 4), align_corners=True)
+    with pytest.raises(RuntimeError):  # PyTorch's bmm refuses it
+        F.affine_grid(theta, (3, 3, 2, 4), align_corners=False)
+
+
 @pytest.mark.filterwarnings("ignore:Since version 1.3.0")
 @pytest.mark.parametrize("size", [(2, 3, 4, 5), (2, 1, 1, 3), (2, 3, 2, 4, 3)])
 @pytest.mark.parametrize("align_corners", [True, False])
@@ -168,6 +218,16 @@ def test_seed_examples():
         F.affine_grid(ember.randn(1, 2, 3), (1, 1, 2, 2))
 
 
+@pytest.mark.parametrize("factor", [2.0, True, None])
+@pytest.mark.parametrize("op", ["pixel_shuffle", "pixel_unshuffle"])
+def test_shuffle_factor_must_be_int(op, factor):
+    with pytest.raises(TypeError) as expected:
+        getattr(TF, op)(torch.zeros(1, 8, 2, 4), factor)
+    with pytest.raises(TypeError) as got:
+        getattr(F, op)(ember.zeros(1, 8, 2, 4), factor)
+    assert str(got.value) == str(expected.value)
+
+
 def test_errors():
     x = ember.randn(1, 2, 3, 4)
     with pytest.raises(ValueError, match="only one of size or scale_factor"):
@@ -202,3 +262,38 @@ def test_errors():
         F.grid_sample(x, ember.randn(1, 2, 2, 2), mode="foo", align_corners=False)
     with pytest.raises(ValueError, match="expected padding_mode"):
         F.grid_sample(x, ember.randn(1, 2, 2, 2), padding_mode="foo", align_corners=False)
+
+
+def _raised(fn):
+    """The type and message of what ``fn()`` raises, or None."""
+    try:
+        fn()
+    except Exception as error:  # noqa: BLE001 - the exception is the result under test
+        return type(error), str(error)
+    return None
+
+
+@pytest.mark.parametrize(
+    "shape,kwargs",
+    [
+        ((2, 3, 5), {"mode": "bilinear", "size": (3, 3)}),  # the size's length is checked before the mode
+        ((2, 3, 5), {"mode": "trilinear", "scale_factor": (2.0, 2.0, 2.0)}),
+        ((2, 3, 5), {"mode": "bogus", "size": (3, 3)}),
+        ((2, 3, 5), {"mode": "bicubic", "size": 3}),
+        ((2, 3, 5), {"mode": "lanczos", "size": 3}),
+        ((2, 3, 5), {"mode": "bilinear", "size": 3, "recompute_scale_factor": True}),
+        ((3, 5), {"mode": "linear", "scale_factor": 2.0, "antialias": True}),
+        ((1, 2, 3, 4, 5), {"mode": "bicubic", "size": 3}),
+        ((2, 3, 5, 4), {"mode": "bilinear", "size": (3.5, 2)}),  # sizes must be integers
+        ((2, 3, 5, 4), {"mode": "nearest", "size": 2.5}),
+    ],
+)
+def test_interpolate_errors_as_torch(shape, kwargs):
+    """interpolate checks its arguments in PyTorch's order and raises PyTorch's error types."""
+    x = randn(*shape)
+    got = _raised(lambda: F.interpolate(ember.tensor(x), **kwargs))
+    expected = _raised(lambda: TF.interpolate(torch.tensor(x), **kwargs))
+    assert got is not None and expected is not None
+    assert got[0] is expected[0], (got, expected)
+    if expected[0] is not TypeError:  # torch's argument parser words a scalar's TypeError its own way
+        assert got[1] == expected[1]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from reference import assert_close, check, randn, to_torch
@@ -86,6 +88,42 @@ def test_lazy_load_state_dict_and_errors(device):
     assert type(p) is nn.Parameter and p.requires_grad and p.shape == (2, 3)
     t_p = torch.nn.UninitializedParameter()
     assert repr(nn.UninitializedParameter()) == repr(t_p)
+
+
+@pytest.mark.parametrize(
+    "use,error",
+    [
+        (lambda p: p.shape, RuntimeError),
+        (lambda p: p.numel(), ValueError),  # counting a lazy model's parameters gave 0
+        (lambda p: p.nelement(), ValueError),
+        (lambda p: p.dim(), ValueError),
+        (lambda p: len(p), ValueError),
+        (lambda p: p.size(), None),
+        (lambda p: p.ndim, None),
+    ],
+)
+@pytest.mark.parametrize("kind", ["UninitializedParameter", "UninitializedBuffer"])
+def test_uninitialized_placeholder_refuses_its_shape(kind, use, error):
+    """An unmaterialized placeholder's shape and size are errors, as PyTorch's (where PyTorch allows it, so does ember)."""
+    ours, theirs = getattr(nn, kind)(), getattr(torch.nn, kind)()
+    if error is None:
+        assert list(np.atleast_1d(use(ours))) == list(np.atleast_1d(use(theirs)))
+    else:
+        for placeholder in (ours, theirs):
+            with pytest.raises(error, match="uninitialized"):
+                use(placeholder)
+    lazy = nn.LazyLinear(3)
+    with pytest.raises(ValueError, match="uninitialized parameter"):
+        sum(p.numel() for p in lazy.parameters())
+
+
+def test_uninitialized_parameter_deepcopy():
+    """A fresh placeholder of the same dtype and requires_grad, as PyTorch's (ember passed its arguments
+    to the wrong parameters and tried to make a tensor on 'cuda')."""
+    p = nn.UninitializedParameter(requires_grad=False, dtype=ember.float64)
+    q = copy.deepcopy(p)
+    assert type(q) is nn.UninitializedParameter and q is not p
+    assert q.dtype == ember.float64 and q.device == p.device and not q.requires_grad
 
 
 def test_sync_batchnorm_without_process_group(device, dtype):

@@ -272,3 +272,42 @@ def test_spectral_norm_hook_api_errors_match_torch():
         assert str(got.value) == str(expected.value).replace(
             "Linear(in_features=2, out_features=2, bias=True)", repr(nn.Linear(2, 2))
         )
+
+
+@pytest.mark.parametrize("tensor_name", [None, "weight"])
+@pytest.mark.parametrize("make", ["weight_norm", "custom"])
+def test_type_before_and_transfer_parametrizations_match_torch(make, tensor_name):
+    """type_before_parametrizations and transfer_parametrizations_and_params (missing before): the
+    receiving module gets the same parametrizations, shares the originals and computes the same weight."""
+
+    def run(lib):
+        lib.manual_seed(0)
+        src = lib.nn.Linear(3, 2)
+        if make == "weight_norm":
+            lib.nn.utils.parametrizations.weight_norm(src)
+        else:
+
+            class Double(lib.nn.Module):
+                def forward(self, x):
+                    return x * 2
+
+            lib.nn.utils.parametrize.register_parametrization(src, "weight", Double())
+            lib.nn.utils.parametrize.register_parametrization(src, "bias", Double())
+        P = lib.nn.utils.parametrize
+        dst = P.transfer_parametrizations_and_params(src, lib.nn.Linear(3, 2), tensor_name)
+        shared = [
+            getattr(dst.parametrizations[n], k) is getattr(src.parametrizations[n], k)
+            for n in dst.parametrizations
+            for k, _ in dst.parametrizations[n].named_parameters(recurse=False)
+        ]
+        return (
+            P.type_before_parametrizations(src).__name__,
+            P.type_before_parametrizations(lib.nn.Linear(1, 1)).__name__,
+            type(dst).__name__,
+            sorted(dst.state_dict()),
+            shared,
+            dst.weight.detach().numpy().tolist() == src.weight.detach().numpy().tolist(),
+            P.transfer_parametrizations_and_params(lib.nn.Linear(3, 2), lib.nn.Linear(1, 1)).weight.shape[1],
+        )
+
+    assert run(ember) == run(torch)

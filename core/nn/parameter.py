@@ -4,6 +4,8 @@ one it registers as a buffer; and the uninitialized placeholders of the lazy mod
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from ..tensor import Tensor, _copy_slots
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"]
@@ -139,6 +141,37 @@ class _UninitializedTensor:
         _copy_slots(moved.detach(), self)
         self._requires_grad = requires_grad
 
+    # Until materialized, its shape and size are errors, as PyTorch's (its empty placeholder would count 0).
+    @property
+    def shape(self):
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually happens in "
+            "`load_state_dict` when trying to load an uninitialized parameter into an initialized one. Call "
+            "`forward` to initialize the parameters before accessing their attributes."
+        )
+
+    def _refuse(self, method: str) -> NoReturn:
+        kind = "parameter" if isinstance(self, Parameter) else "buffer"
+        raise ValueError(
+            f"Attempted to use an uninitialized {kind} in {method}. This error happens when you are using a "
+            f"`LazyModule` or explicitly manipulating `ember.nn.parameter.Uninitialized{kind.capitalize()}` "
+            "objects. When using LazyModules Call `forward` with a dummy batch to initialize the parameters before "
+            "calling ember functions"
+        )
+
+    def numel(self) -> int:
+        self._refuse("numel")
+
+    nelement = numel
+
+    def dim(self) -> int:
+        self._refuse("dim")
+
+    ndimension = dim
+
+    def __len__(self) -> int:
+        self._refuse("__len__")
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
@@ -168,6 +201,11 @@ class UninitializedParameter(_UninitializedTensor, Parameter):
         from ..ops.creation import empty
 
         return super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+
+    def __deepcopy__(self, memo: dict) -> UninitializedParameter:
+        if id(self) not in memo:
+            memo[id(self)] = UninitializedParameter(self._requires_grad, self.device, self.dtype)
+        return memo[id(self)]
 
     def __reduce_ex__(self, protocol):
         return (UninitializedParameter, (self._requires_grad, self.device, self.dtype))

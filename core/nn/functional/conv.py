@@ -11,7 +11,9 @@ tensor op.
 from __future__ import annotations
 
 import collections.abc
+import functools
 import itertools
+import warnings
 
 from ... import dtypes
 from ...amp.policy import cast_inputs
@@ -168,6 +170,8 @@ def _check_groups(op, groups, input, weight, bias, transposed):
         raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
     c = input.shape[1]
     if transposed:
+        if weight.numel() == 0:  # PyTorch's kernels refuse it
+            raise RuntimeError(f"{op}: non-empty weight tensor expected, but got: {list(weight.shape)}")
         if weight.shape[0] != c:
             raise RuntimeError(
                 f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(input.shape)} "
@@ -177,6 +181,11 @@ def _check_groups(op, groups, input, weight, bias, transposed):
             raise RuntimeError(f"{op}: input channels ({c}) must be divisible by groups ({groups})")
         out_channels = weight.shape[1] * groups
     else:
+        if weight.shape[0] < groups:
+            raise RuntimeError(
+                f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+                f"but got weight of size {list(weight.shape)} instead"
+            )
         if weight.shape[0] % groups:
             raise RuntimeError(
                 f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
@@ -217,6 +226,15 @@ def _finish(out, bias, nd, batched):
     return out if batched else out.squeeze(0)
 
 
+@functools.cache  # once per process, as PyTorch's TORCH_WARN_ONCE
+def _warn_asymmetric_same_padding():
+    warnings.warn(
+        "Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy of the input "
+        "be created",
+        stacklevel=4,  # the caller of conv1d/2d/3d
+    )
+
+
 def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     input, weight, bias, batched = _operands(op, nd, input, weight, bias, groups, False)
     stride = _expand(op, "stride", stride, nd)
@@ -230,6 +248,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
                 raise RuntimeError("padding='same' is not supported for strided convolutions")
             total = [d * (k - 1) for d, k in zip(dilation, kernel)]
             pads = tuple((t // 2, t - t // 2) for t in total)
+            if any(t % 2 for t in total):
+                _warn_asymmetric_same_padding()
         else:
             raise RuntimeError(f"Invalid padding string: '{padding}'")
     else:

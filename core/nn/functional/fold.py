@@ -34,6 +34,23 @@ def _pairs(op, **values):
     return tuple(_pair(op, name, value) for name, value in values.items())
 
 
+#: PyTorch's im2col/col2im checks of the block geometry: (what must hold, the name in the message, the least value)
+_GEOMETRY_RULES = {
+    "kernel_size": ("kernel size should be greater than zero", "kernel", 1),
+    "dilation": ("dilation should be greater than zero", "dilation", 1),
+    "padding": ("padding should be non-negative", "pad", 0),
+    "stride": ("stride should be greater than zero", "stride", 1),
+}
+
+
+def _check_geometry(**pairs):
+    """Each ``(height, width)`` pair of ``pairs`` checked by :data:`_GEOMETRY_RULES`, in the order given."""
+    for name, (height, width) in pairs.items():
+        what, label, least = _GEOMETRY_RULES[name]
+        if height < least or width < least:
+            raise RuntimeError(f"{what}, but got {label}_height: {height} {label}_width: {width}")
+
+
 def _batched(op, input, nd):
     """``input`` with a batch dimension (added to an unbatched ``(nd - 1)``-D one) and whether it had one."""
     if not isinstance(input, Tensor):
@@ -92,12 +109,13 @@ def unfold(
     if _amp.active:  # PyTorch's im2col is one op outside the tables: its convolution is not cast
         return autocast_call("im2col", unfold, input, kernel_size, dilation, padding, stride)
     op = "unfold"
+    kernel, dil, pd, st = _pairs(op, kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
+    _check_geometry(kernel_size=kernel, dilation=dil, padding=pd, stride=st)
     x, batched = _batched(op, input, 4)
     if x.dtype not in _IM2COL_TYPES:
         not_implemented("im2col_out_cpu", x.dtype)
     if x.dtype is dtypes.bool:  # no bool convolution: the one-hot columns copy 0s and 1s, exact in float32
         return unfold(input.float(), kernel_size, dilation, padding, stride).bool()
-    kernel, dil, pd, st = _pairs(op, kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
     if any(b < 1 for b in _blocks(x.shape[2:], kernel, dil, pd, st)):
         raise RuntimeError(
             f"{op}(): input of spatial size {list(x.shape[2:])} is too small for kernel_size {list(kernel)}, "
@@ -138,14 +156,15 @@ def fold(
     if _amp.active:  # col2im, likewise
         return autocast_call("col2im", fold, input, output_size, kernel_size, dilation, padding, stride)
     op = "fold"
+    size, kernel, dil, pd, st = _pairs(
+        op, output_size=output_size, kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride
+    )
+    _check_geometry(kernel_size=kernel, stride=st, dilation=dil, padding=pd)
     cols, batched = _batched(op, input, 3)
     if cols.dtype not in _IM2COL_TYPES:
         not_implemented("col2im_out_cpu", cols.dtype)
     if cols.dtype is dtypes.bool:  # no bool convolution: the overlaps sum 0s and 1s in float32, then any()
         return fold(input.float(), output_size, kernel_size, dilation, padding, stride).bool()
-    size, kernel, dil, pd, st = _pairs(
-        op, output_size=output_size, kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride
-    )
     k = math.prod(kernel)
     if cols.shape[1] % k:
         raise RuntimeError(

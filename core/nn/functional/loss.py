@@ -1297,8 +1297,13 @@ def nll_loss(
 def _class_index_operands(input, target, weight, ignore_index):
     """The checked operands of a class-index loss: ``input`` as (N, C), ``target`` as (N,), the
     target's shape, and the weight (detached, or None)."""
-    _check_long("nll_loss", target)
     x, t, out_shape = _flatten_classes("nll_loss", input, target)
+    if target.dtype is not dtypes.int64:  # PyTorch's nll_loss also takes uint8 indices
+        if target.dtype is not dtypes.uint8:
+            raise RuntimeError(f"expected target dtype to be Long or Byte, but got {TORCH_NAMES[target.dtype]}")
+        if input.ndim > 2:  # but not its kernel for spatial inputs
+            _check_long("nll_loss", target)
+        t = t.long()
     n_classes = x.shape[1]
     weight = _check_weight(weight, n_classes, input)
     _check_weight_dtype(weight, input)
@@ -1352,19 +1357,15 @@ def cross_entropy(
     # the fused kernel computes in the input's type; a 16-bit input takes log_softmax (float32
     # inside, rounded once) and nll_loss, whose rounding is PyTorch's
     fused = input.dtype.is_floating_point and input.dtype not in dtypes.narrow_float
-    if not target.dtype.is_floating_point and fused and input.ndim >= 1:
+    # a target of the input's shape holds probabilities; any other is class indices (a float one is refused)
+    probabilities = target.dtype.is_floating_point and target.shape == input.shape
+    if not probabilities and fused and input.ndim >= 1:
         x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
         loss = _CrossEntropy.apply(x, t, weight, ignore_index, reduction, label_smoothing)
         return loss.reshape(out_shape) if reduction == "none" else loss
     logp = log_softmax(input, class_dim)
     n_classes = input.shape[class_dim] if input.ndim else 0
-    if target.dtype.is_floating_point:
-        if target.shape != input.shape:
-            raise RuntimeError(
-                f"Expected target size {list(input.shape)}, got {list(target.shape)}"
-                if input.ndim >= 2
-                else f"cross_entropy: expected target of shape {list(input.shape)}, got {list(target.shape)}"
-            )
+    if probabilities:
         weight = _check_weight(weight, n_classes, input)
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes

@@ -38,10 +38,12 @@ __all__ = [
 
 
 # -- pixel shuffle -----------------------------------------------------------------------
-def _check_shuffle(op, input, factor):
+def _check_shuffle(op, input, factor, name):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if not isinstance(factor, numbers.Integral) or factor <= 0:
+    if not isinstance(factor, numbers.Integral) or isinstance(factor, bool):
+        raise TypeError(f"{op}(): argument '{name}' (position 2) must be int, not {type(factor).__name__}")
+    if factor <= 0:
         raise RuntimeError(f"{op} expects a positive factor, but got {factor}")
     if input.ndim < 3:
         raise RuntimeError(
@@ -65,7 +67,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
         >>> F.pixel_shuffle(ember.randn(1, 9, 4, 4), 3).size()
         ember.Size([1, 1, 12, 12])
     """
-    _check_shuffle("pixel_shuffle", input, upscale_factor)
+    _check_shuffle("pixel_shuffle", input, upscale_factor, "upscale_factor")
     r = int(upscale_factor)
     *batch, c, h, w = input.shape
     if c % (r * r):
@@ -95,7 +97,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
         >>> F.pixel_unshuffle(ember.randn(1, 1, 12, 12), 3).size()
         ember.Size([1, 9, 4, 4])
     """
-    _check_shuffle("pixel_unshuffle", input, downscale_factor)
+    _check_shuffle("pixel_unshuffle", input, downscale_factor, "downscale_factor")
     r = int(downscale_factor)
     *batch, c, h, w = input.shape
     for name, dim, size in (("height", -2, h), ("width", -1, w)):
@@ -135,8 +137,9 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
 
 
 # -- interpolate -------------------------------------------------------------------------
-_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
-_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+#: the spatial dimensions that each interpolating mode takes
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "lanczos": 2}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area", "lanczos")
 #: ``mode="area"`` is adaptive average pooling to the output size (as in PyTorch)
 _AREA: dict[int, Callable[..., Tensor]] = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
 _CUBIC_A = -0.75
@@ -177,6 +180,12 @@ def _cubic_taps(xp, dtype, int64, in_size, out_size, scale_factor, align_corners
     floor = xp.floor(src)
     t = src - floor
     base = xp.astype(floor, int64)
+    return [(xp.minimum(xp.maximum(base + k - 1, 0), in_size - 1), w) for k, w in enumerate(_cubic_weights(t))]
+
+
+def _cubic_weights(t):
+    """Keys' cubic convolution weights (``A = -0.75``) of the taps at offsets -1, 0, 1, 2 from
+    ``floor(src)``, for ``t = src - floor(src)`` (native arrays or tensors: operators only)."""
     a = _CUBIC_A
 
     def near(x):  # |x| <= 1
@@ -185,8 +194,7 @@ def _cubic_taps(xp, dtype, int64, in_size, out_size, scale_factor, align_corners
     def far(x):  # 1 < |x| < 2
         return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
 
-    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
-    return [(xp.minimum(xp.maximum(base + k - 1, 0), in_size - 1), w) for k, w in enumerate(weights)]
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
 
 
 def _resample_axis(x, axis, taps):
@@ -208,6 +216,13 @@ def _per_dim(value, dim, what):
             raise ValueError(what(value))
         return list(value)
     return [value] * dim
+
+
+def _is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer: a Python or NumPy int, or a tensor of an integer dtype."""
+    if isinstance(value, Tensor):
+        return not value.dtype.is_floating_point
+    return isinstance(value, numbers.Integral)
 
 
 def _interpolate_kernel(mode, nd):
@@ -293,9 +308,6 @@ def _interpolate(
         return autocast_call("interpolate", interpolate, *args)
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate(): argument 'input' must be Tensor, not {type(input).__name__}")
-    late = antialias or mode == "lanczos"  # their mode and shape checks follow the sizes', as in PyTorch
-    if not late and (mode not in _MODES or input.ndim not in (3, 4, 5)):
-        raise _input_error(input, mode)
     if mode in ("nearest", "nearest-exact", "area"):
         if align_corners is not None:
             raise ValueError(
@@ -304,8 +316,6 @@ def _interpolate(
             )
     else:
         align_corners = bool(align_corners)
-        if not late and input.ndim - 2 != _MODE_DIMS[mode]:
-            raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
     dim = input.ndim - 2
     in_sizes = list(input.shape[2:])
     scales: list[Any]
@@ -321,6 +331,11 @@ def _interpolate(
                 "...,dK) format and output size in (o1, o2, ...,oK) format."
             ),
         )
+        if not all(_is_integer(s) for s in sizes):
+            raise TypeError(
+                "expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, int], but got "
+                f"size with types {[type(s) for s in sizes]}"
+            )
         out_sizes, scales = [int(s) for s in sizes], [None] * dim
         if recompute_scale_factor:
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
@@ -346,9 +361,14 @@ def _interpolate(
         raise ValueError(
             "Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D tensor as input"
         )
-    if mode == "lanczos":
-        if input.ndim != 4:
+    # the mode and the input's rank are checked after the sizes, as in PyTorch
+    if mode not in _MODES or input.ndim not in (3, 4, 5):
+        raise _input_error(input, mode)
+    if input.ndim - 2 != _MODE_DIMS.get(mode, input.ndim - 2):
+        if mode in ("bicubic", "lanczos"):
             raise _input_error(input, mode)
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_MODE_DIMS[mode] + 2}D input")
+    if mode == "lanczos":
         if align_corners:
             raise ValueError("Lanczos mode does not support align_corners=True")
         if not antialias:
@@ -516,11 +536,16 @@ def _reflect(coord, twice_low, twice_high):
     return where(flips.fmod(2) == 0, extra + low, span - extra + low)
 
 
-def _source_coord(coord, size, padding_mode, align_corners):
+def _unnormalize(coord, size, align_corners):
+    """A grid coordinate in ``[-1, 1]`` as a position in pixels along an axis of ``size`` pixels."""
     if align_corners:
-        coord = (coord + 1) / 2 * (size - 1)
-    else:
-        coord = ((coord + 1) * size - 1) / 2
+        return (coord + 1) / 2 * (size - 1)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _pad_coord(coord, size, padding_mode, align_corners):
+    """PyTorch's ``compute_coordinates``: a position outside the input moved inside it by the padding mode
+    (``'zeros'`` leaves it, to read 0)."""
     if padding_mode == "border":
         coord = coord.clamp(0, size - 1)
     elif padding_mode == "reflection":
@@ -541,12 +566,13 @@ def grid_sample(
     Args:
         input (Tensor): input of shape :math:`(N, C, H_{in}, W_{in})` (or 5-D).
         grid (Tensor): flow field of shape :math:`(N, H_{out}, W_{out}, 2)` (or 5-D with 3).
-        mode (str): ``'bilinear'`` | ``'nearest'``. Default: ``'bilinear'``
+        mode (str): ``'bilinear'`` | ``'nearest'`` | ``'bicubic'`` (4-D input only: Keys' cubic
+            convolution with ``A = -0.75`` over 4x4 taps, each tap padded on its own). Default: ``'bilinear'``
         padding_mode (str): ``'zeros'`` | ``'border'`` | ``'reflection'``. Default: ``'zeros'``
         align_corners (bool, optional): -1 and 1 are the centres (True) or the outer edges
             (False) of the corner pixels. Default: ``False``
 
-    Gradients flow to both ``input`` and ``grid`` (bilinear).
+    Gradients flow to both ``input`` and ``grid`` (zeros for the grid under ``'nearest'``).
 
     Shape:
         - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(N, C, D_{in}, H_{in}, W_{in})`
@@ -574,8 +600,6 @@ def grid_sample(
             "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', "
             f"but got: '{padding_mode}'"
         )
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample(): mode='bicubic' is not supported")
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
@@ -615,20 +639,30 @@ def grid_sample(
             f"{op}: expected input to have non-empty spatial dimensions, but input has sizes "
             f"{list(input.shape)} with dimension 2 being empty"
         )
+    if mode == "bicubic" and dim == 3:
+        raise RuntimeError(f"{op}: bicubic interpolation only supports 4D input")
     n, c = input.shape[:2]
     sizes = input.shape[2:]
     out_shape = grid.shape[1:-1]
     points = grid.reshape(n, -1, dim)
     # grid[..., 0] indexes the last spatial dimension (x = width), grid[..., 1] the one before.
-    coords = [_source_coord(points[:, :, dim - 1 - j], sizes[j], padding_mode, align_corners) for j in range(dim)]
+    coords = [_unnormalize(points[:, :, dim - 1 - j], sizes[j], align_corners) for j in range(dim)]
     flat = input.reshape(n, c, -1)
     strides = [math.prod(sizes[j + 1 :]) for j in range(dim)]
     int64 = dtypes.int64
-    if mode == "nearest":
-        corners = [[(coord.detach().round(), None)] for coord in coords]
-    else:
-        corners = []
-        for coord in coords:
+    # corners[j]: the (position, weight) of each tap along spatial axis j
+    corners: list[list[tuple[Tensor, Tensor]]] = []
+    for j, coord in enumerate(coords):
+        if mode == "bicubic":  # taps around the unpadded position, each then padded on its own (as in PyTorch)
+            low = coord.detach().floor()
+            weights = _cubic_weights(coord - low)
+            taps = [_pad_coord(low + (k - 1), sizes[j], padding_mode, align_corners) for k in range(4)]
+            corners.append(list(zip(taps, weights)))
+            continue
+        coord = _pad_coord(coord, sizes[j], padding_mode, align_corners)
+        if mode == "nearest":  # weight 1, with the zero gradient of rounding: PyTorch's grid gradient is zeros
+            corners.append([(coord.detach().round(), coord.masked_fill(coord.new_ones((), dtype=dtypes.bool), 1.0))])
+        else:
             low = coord.detach().floor()
             frac = coord - low
             corners.append([(low, 1 - frac), (low + 1, frac)])
@@ -639,17 +673,16 @@ def grid_sample(
         valid: Any
         index, weight, valid = None, None, None
         for j, (position, w) in enumerate(combo):
-            inside = (position >= 0) & (position <= sizes[j] - 1)
+            inside = (position >= 0) & (position <= sizes[j] - 1)  # False for NaN
             valid = inside if valid is None else valid & inside
-            term = position.clamp(0, sizes[j] - 1).to(int64) * strides[j]
+            term = where(inside, position, 0).to(int64) * strides[j]
             index = term if index is None else index + term
-            if w is not None:
-                weight = w if weight is None else weight * w
+            weight = w if weight is None else weight * w
         # a corner outside the input reads 0 (selected, so an inf/NaN grad does not reach the clamped index
         # it was gathered from, as PyTorch skips it); its weight still multiplies grad, as in PyTorch
         value = _GatherPoints.apply(flat, index._data)
         value = where(valid.unsqueeze(1), value, value.new_zeros(()))
-        value = value if weight is None else value * weight.unsqueeze(1)
+        value = value * weight.unsqueeze(1)
         out = value if out is None else out + value
     return out.reshape((n, c) + tuple(out_shape))
 
@@ -704,12 +737,22 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
             f"Got size {size}."
         )
     dim = len(size) - 2
-    if theta.ndim != 3 or tuple(theta.shape[1:]) != (dim, dim + 1) or theta.shape[0] != size[0]:
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (dim, dim + 1):
         raise ValueError(
             f"Expected a batch of {dim}D affine matrices of shape Nx{dim}x{dim + 1} for size {size}. Got {theta.shape}."
         )
-    if min(size) <= 0:
+    if align_corners and min(size[2:]) == 1:
+        warnings.warn(
+            "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when align_corners=True. "
+            "This is not an intended use case of affine_grid. See the documentation of affine_grid for details.",
+            stacklevel=2,
+        )
+    elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if theta.shape[0] != size[0]:  # PyTorch's bmm of the base grid by theta refuses it
+        raise RuntimeError(
+            f"affine_grid: theta holds {theta.shape[0]} matrices, but size asks for a batch of {size[0]}"
+        )
     if _amp.active:  # PyTorch's base @ theta is a bmm: built in its dtype from the start
         (theta,) = cast_inputs("bmm", theta)
     spatial = size[2:]

@@ -146,6 +146,9 @@ class Hardsigmoid(_Inplace):
 
     _fn = staticmethod(F.hardsigmoid)
 
+    def extra_repr(self) -> str:
+        return ""  # PyTorch prints Hardsigmoid() even in place
+
 
 class Hardswish(_Inplace):
     r"""Hard swish: :math:`x \, \text{relu6}(x + 3) / 6`.
@@ -155,6 +158,9 @@ class Hardswish(_Inplace):
     """
 
     _fn = staticmethod(F.hardswish)
+
+    def extra_repr(self) -> str:
+        return ""  # PyTorch prints Hardswish() even in place
 
 
 class Sigmoid(_Plain):

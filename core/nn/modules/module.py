@@ -184,6 +184,12 @@ class _BackwardHook:
             self.grad_outputs = out
         local = self.grad_outputs
         if self.input_indices is None:
+            warnings.warn(
+                "Full backward hook is firing when gradients are computed with respect to module outputs since no "
+                "inputs require gradients. See the documentation of ember.nn.Module.register_full_backward_hook "
+                "for more details.",
+                stacklevel=5,  # the caller of backward()
+            )
             grad_inputs = (None,) * self.n_inputs
             for hook in self.user_hooks:
                 res = hook(self.module, grad_inputs, self.grad_outputs)

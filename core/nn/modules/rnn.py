@@ -298,7 +298,10 @@ class RNNBase(Module):
         if not isinstance(input, Tensor):
             raise TypeError(f"{self._name()}: input must be a Tensor or PackedSequence, got {type(input).__name__}")
         if input.dtype is not weight.dtype:
-            raise ValueError(f"input must have the type {weight.dtype}, got type {input.dtype}")
+            raise ValueError(
+                f"{self._name()} input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). Convert "
+                f"input: input.to({weight.dtype}), or convert model: model.to({input.dtype})"
+            )
         if input.device != weight.device:
             raise RuntimeError(
                 f"{self._name()}: Input and parameter tensors are not at the same device, found input tensor at "
@@ -328,6 +331,10 @@ class RNNBase(Module):
             )
         if tuple(hx.shape) != expected:
             raise RuntimeError(msg.format(expected, list(hx.shape)))
+        if hx.dtype is not weight.dtype and not _amp.active:  # PyTorch's kernels refuse it (autocast casts it)
+            raise RuntimeError(
+                f"{self._name()}: hidden state dtype ({hx.dtype}) does not match weight dtype ({weight.dtype})"
+            )
 
     # -- running ----------------------------------------------------------------------------
     def _initial(self, input, batch, cell=False):
@@ -621,8 +628,10 @@ class RNNCellBase(Module):
         batched = input.ndim == 2
         if not batched:
             input = input.unsqueeze(0)
-        if input.dtype is not self.weight_ih.dtype:
-            raise ValueError(f"{cell}: input must have the type {self.weight_ih.dtype}, got type {input.dtype}")
+        if input.dtype is not self.weight_ih.dtype and not _amp.active:  # PyTorch's matmul refuses it
+            raise RuntimeError(
+                f"{cell}: input dtype ({input.dtype}) does not match weight dtype ({self.weight_ih.dtype})"
+            )
         check_same_device(cell, self.weight_ih, input)
         if input.shape[1] != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} expected {self.input_size}")
@@ -644,6 +653,10 @@ class RNNCellBase(Module):
                 if state.shape[1] != self.hidden_size:
                     raise RuntimeError(
                         f"hidden{k} has inconsistent hidden_size: got {state.shape[1]}, expected {self.hidden_size}"
+                    )
+                if state.dtype is not input.dtype and not _amp.active:
+                    raise RuntimeError(
+                        f"{cell}: {name} dtype ({state.dtype}) does not match input dtype ({input.dtype})"
                     )
             full.append(state)
         result = _RecurrentLayer.apply(

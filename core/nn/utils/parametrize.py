@@ -21,7 +21,10 @@ from ..modules.container import ModuleDict, ModuleList
 from ..modules.module import Module
 from ..parameter import Parameter
 
-__all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized", "remove_parametrizations"]
+__all__ = [
+    "cached", "ParametrizationList", "register_parametrization", "is_parametrized", "remove_parametrizations",
+    "type_before_parametrizations", "transfer_parametrizations_and_params",
+]  # fmt: skip
 
 _cache_depth = 0
 _cache: dict[tuple[int, str], Tensor] = {}
@@ -336,3 +339,53 @@ def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized
         delattr(module, "parametrizations")
         module.__class__ = module.__class__.__bases__[0]
     return module
+
+
+def type_before_parametrizations(module: Module) -> type:
+    r"""The class of ``module`` before parametrizations were registered on it (its own class if none were).
+
+    Example::
+
+        >>> m = nn.utils.parametrizations.weight_norm(nn.Linear(3, 2))
+        >>> type(m).__name__, nn.utils.parametrize.type_before_parametrizations(m).__name__
+        ('ParametrizedLinear', 'Linear')
+    """
+    return module.__class__.__bases__[0] if is_parametrized(module) else type(module)
+
+
+def transfer_parametrizations_and_params(
+    from_module: Module, to_module: Module, tensor_name: str | None = None
+) -> Module:
+    r"""Register the parametrizations of ``from_module`` (those of ``tensor_name`` only, if given) on
+    ``to_module``, sharing their modules and their original tensors; a parametrized tensor that
+    ``to_module`` lacks is first created as a parameter. Nothing happens if ``from_module`` has none.
+
+    Args:
+        from_module (nn.Module): the module to take the parametrizations from.
+        to_module (nn.Module): the module to give them to.
+        tensor_name (str, optional): the one parametrized tensor to transfer. Default: all of them.
+
+    Returns:
+        Module: ``to_module``
+
+    Example::
+
+        >>> src = nn.utils.parametrizations.weight_norm(nn.Linear(3, 2))
+        >>> dst = nn.utils.parametrize.transfer_parametrizations_and_params(src, nn.Linear(3, 2))
+        >>> dst.parametrizations.weight.original0 is src.parametrizations.weight.original0
+        True
+    """
+    if not is_parametrized(from_module):
+        return to_module
+    names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
+    for name in names:
+        if not hasattr(to_module, name):
+            setattr(to_module, name, Parameter(getattr(from_module, name)))
+        source = from_module.parametrizations[name]
+        for parametrization in source:
+            register_parametrization(to_module, name, parametrization)
+        target = to_module.parametrizations[name]
+        originals = ["original"] if source.is_tensor else [f"original{i}" for i in range(source.ntensors)]
+        for original in originals:
+            setattr(target, original, getattr(source, original))
+    return to_module

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...tensor import Tensor
@@ -82,6 +83,8 @@ def weight_norm(module: _M, name: str = "weight", dim: int | None = 0) -> _M:
     Returns:
         The original module with the weight norm hook.
 
+    Deprecated (a ``FutureWarning``, as in PyTorch): use :func:`ember.nn.utils.parametrizations.weight_norm`.
+
     Example::
 
         >>> m = nn.utils.weight_norm(nn.Linear(20, 40), name="weight")
@@ -90,6 +93,11 @@ def weight_norm(module: _M, name: str = "weight", dim: int | None = 0) -> _M:
         >>> m.weight_v.size()
         ember.Size([40, 20])
     """
+    warnings.warn(
+        "`ember.nn.utils.weight_norm` is deprecated in favor of `ember.nn.utils.parametrizations.weight_norm`.",
+        FutureWarning,
+        stacklevel=2,
+    )
     WeightNorm.apply(module, name, dim)
     return module
 
