@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 from ..tensor import Tensor
 from . import function
@@ -255,6 +255,7 @@ class _Rule:
             return  # ember's own in-place writes record their tangents where they are called (write_tangent)
         outs = outputs if isinstance(outputs, tuple) else (outputs,)
         with suspended():
+            results: Sequence[Any] | None
             if custom:
                 results = _custom_jvp(level, cls, ctx, args, tangents, outs)
             else:
@@ -303,7 +304,7 @@ def _by_double_backward(
         cotangents = [cotangent_for(o, d) if isinstance(o, Tensor) else None for o, d in zip(outs, differentiable)]
         grads = ctx.apply(*cotangents)
     pairs = [(g, t) for g, t in zip(grads, tangents) if t is not None and isinstance(g, Tensor) and g.requires_grad]
-    wrt = [c for c, d in zip(cotangents, differentiable) if d]
+    wrt = [cast(Tensor, c) for c, d in zip(cotangents, differentiable) if d]
     products: Sequence[Tensor | None] = [None] * len(wrt)
     if pairs and wrt:
         create_graph = grad_state.enabled and (
