@@ -410,3 +410,17 @@ def test_to_empty_matches_torch():
         assert model[0].weight.requires_grad
         model.to_empty(device="cpu", recurse=False)
     assert shapes[0] == shapes[1]
+
+
+def test_module_compile_in_place():
+    """Module.compile (missing before) returns None and leaves the module running eagerly, checking
+    its arguments as ember.compile does."""
+    model = nn.Linear(2, 2)
+    x = ember.ones(1, 2)
+    expected = model(x)
+    assert model.compile(mode="reduce-overhead") is None and type(model) is nn.Linear
+    assert ember.equal(model(x), expected)
+    with pytest.raises(RuntimeError, match="Unrecognized mode=bogus"):
+        model.compile(mode="bogus")
+    with pytest.raises(RuntimeError):
+        torch.nn.Linear(2, 2).compile(mode="bogus")
