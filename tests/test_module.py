@@ -396,3 +396,31 @@ def test_deepcopy_and_pickle():
     blank = Net.__new__(Net)
     blank.__setstate__(state)
     assert blank._forward_hooks_always_called == OrderedDict()
+
+
+def test_to_empty_matches_torch():
+    """Module.to_empty (missing before): every parameter and buffer replaced by an uninitialized tensor
+    of its shape and dtype, the Parameter objects kept, as PyTorch's."""
+    shapes = []
+    for lib in (ember, torch):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3)).double()
+        weight = model[0].weight
+        assert model.to_empty(device="cpu") is model and model[0].weight is weight
+        shapes.append([(k, tuple(v.shape), str(v.dtype).split(".")[-1]) for k, v in model.state_dict().items()])
+        assert model[0].weight.requires_grad
+        model.to_empty(device="cpu", recurse=False)
+    assert shapes[0] == shapes[1]
+
+
+def test_module_compile_in_place():
+    """Module.compile (missing before) returns None and leaves the module running eagerly, checking
+    its arguments as ember.compile does."""
+    model = nn.Linear(2, 2)
+    x = ember.ones(1, 2)
+    expected = model(x)
+    assert model.compile(mode="reduce-overhead") is None and type(model) is nn.Linear
+    assert ember.equal(model(x), expected)
+    with pytest.raises(RuntimeError, match="Unrecognized mode=bogus"):
+        model.compile(mode="bogus")
+    with pytest.raises(RuntimeError):
+        torch.nn.Linear(2, 2).compile(mode="bogus")

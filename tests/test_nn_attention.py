@@ -342,3 +342,37 @@ def test_sdpa_kernel_switches_as_torch():
         with sdpa_kernel("math"):
             pass
     assert str(got_error.value) == str(want_error.value)
+
+
+@pytest.mark.parametrize("which", ["encoder_layer", "encoder", "transformer", "decoder_layer", "mha"])
+def test_mismatched_mask_warnings_match_torch(which):
+    """The encoder (layer) makes its masks float on entry and warns under its own argument names, as
+    PyTorch (ember warned under the attention's names 'key_padding_mask and attn_mask')."""
+
+    def messages(lib):
+        lib.manual_seed(0)
+        x = lib.zeros(2, 3, 8)
+        causal = lib.tensor(np.triu(np.ones((3, 3), bool), 1))
+        padding = lib.tensor([[0.0, -np.inf, 0.0], [0.0, 0.0, 0.0]])
+        kw = {"dropout": 0.0, "batch_first": True}
+        calls = {
+            "encoder_layer": lambda: lib.nn.TransformerEncoderLayer(8, 2, 16, **kw)(x, causal, padding),
+            "encoder": lambda: lib.nn.TransformerEncoder(
+                lib.nn.TransformerEncoderLayer(8, 2, 16, **kw), 2, enable_nested_tensor=False
+            )(x, causal, padding),
+            "transformer": lambda: lib.nn.Transformer(8, 2, 1, 1, 16, **kw)(
+                x, x, src_mask=causal, src_key_padding_mask=padding, tgt_mask=causal, tgt_key_padding_mask=padding
+            ),
+            "decoder_layer": lambda: lib.nn.TransformerDecoderLayer(8, 2, 16, **kw)(
+                x, x, tgt_mask=causal, tgt_key_padding_mask=padding
+            ),
+            "mha": lambda: lib.nn.MultiheadAttention(8, 2, batch_first=True)(
+                x, x, x, attn_mask=causal, key_padding_mask=padding
+            ),
+        }
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            calls[which]()
+        return [str(w.message) for w in caught if "mismatched" in str(w.message)]
+
+    assert messages(ember) == messages(torch)

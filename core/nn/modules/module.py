@@ -13,8 +13,10 @@ from typing import Any, Self
 from ...autograd.engine import reset_grads
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
+from ...compiler import compile as compile_model
 from ...device import device as _device
 from ...ops.conversion import _parse_to
+from ...ops.creation import empty_like
 from ...tensor import Tensor
 from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter
@@ -739,6 +741,35 @@ class Module:
             True
         """
         return self._apply(lambda t: t.share_memory_())
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        r"""Compile this module's forward in place, as PyTorch's ``Module.compile``: ember has no compiler
+        (see :func:`ember.compile`, which checks the arguments), so the module keeps running eagerly.
+
+        Examples::
+
+            >>> model = nn.Linear(2, 2)
+            >>> model.compile(mode="reduce-overhead")
+            >>> model(ember.ones(1, 2)).shape
+            ember.Size([1, 2])
+        """
+        compile_model(self, *args, **kwargs)
+
+    def to_empty(self, *, device: int | str | _device | None, recurse: bool = True) -> Self:
+        r"""Replace every parameter and buffer by an uninitialized tensor of its shape and dtype on
+        ``device`` (for a module built without its values, to be initialised or loaded next); returns ``self``.
+
+        Args:
+            device (ember.device): the device of the new tensors.
+            recurse (bool): also those of the submodules. Default: ``True``
+
+        Examples::
+
+            >>> model = nn.Linear(2, 3).to_empty(device="cpu")
+            >>> model.weight.shape, model.weight.requires_grad
+            (ember.Size([3, 2]), True)
+        """
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def cpu(self) -> Self:
         r"""Move all parameters and buffers to the CPU; returns ``self``."""

@@ -20,6 +20,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t
+from ..functional.attention import _canonical_mask
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -102,6 +103,18 @@ def _detect_is_causal_mask(mask, is_causal, size):
         causal = _generate_square_subsequent_mask(size, device=mask.device, dtype=mask.dtype)
         return tuple(mask.shape) == tuple(causal.shape) and bool((mask == causal).all())
     return bool(is_causal)
+
+
+def _canonical_masks(padding_mask, padding_name, mask, mask_name, like):
+    """The encoder's masks as float masks (``-inf`` where a bool mask is True), as PyTorch's encoder
+    makes them on entry, warning under their names when their dtypes differ (the attention then sees
+    two float masks and does not warn again)."""
+    if padding_mask is not None and mask is not None and padding_mask.dtype is not mask.dtype:
+        warnings.warn(
+            f"Support for mismatched {padding_name} and {mask_name} is deprecated. Use same type for both instead.",
+            stacklevel=3,
+        )
+    return _canonical_mask(padding_mask, padding_name, like), _canonical_mask(mask, mask_name, like)
 
 
 class _LayerBase(Module):
@@ -194,6 +207,9 @@ class TransformerEncoderLayer(_LayerBase):
         is_causal: bool = False,
     ) -> Tensor:
         """Pass the input through the layer (masks as in :class:`Transformer`)."""
+        src_key_padding_mask, src_mask = _canonical_masks(
+            src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", src
+        )
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -337,9 +353,10 @@ class TransformerEncoder(Module):
         """Pass the input through the layers in turn (masks as in :class:`Transformer`)."""
         batch_first = self.layers[0].self_attn.batch_first
         is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(src, batch_first))
+        padding, attn_mask = _canonical_masks(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src)
         output = src
         for layer in self.layers:
-            output = layer(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+            output = layer(output, src_mask=attn_mask, is_causal=is_causal, src_key_padding_mask=padding)
         if self._zeroes_padding(src, mask, src_key_padding_mask):
             # PyTorch's nested tensor holds the unpadded tokens only: padded back with zeros
             given = cast(Tensor, src_key_padding_mask)  # _zeroes_padding holds only with a mask
