@@ -29,6 +29,10 @@ from .dlpack import from_dlpack
 from .dtypes import (
     bfloat16,
     bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     float,
     float16,
@@ -64,6 +68,7 @@ from .ops.arithmetic import *  # noqa: F403
 from .ops.arithmetic import bitwise_and, bitwise_or, bitwise_xor
 from .ops.clamping import *  # noqa: F403
 from .ops.comparison import *  # noqa: F403
+from .ops.complex_views import *  # noqa: F403
 from .ops.composite_math import *  # noqa: F403
 from .ops.constructions import *  # noqa: F403
 from .ops.conversion import clone
@@ -116,7 +121,6 @@ from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
 from .ops.numerical_gradient import *  # noqa: F403
 from .ops.pairwise import *  # noqa: F403
-from .ops.real_views import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
 from .ops.scatter_reductions import *  # noqa: F403
 from .ops.scatter_views import *  # noqa: F403

@@ -21,7 +21,9 @@ from typing import Any, TypeAlias
 
 __all__ = [
     "AxisError",
+    "COMPLEX",
     "COMPOSITIONS",
+    "FFT",
     "DERIVED",
     "PRIMITIVES",
     "REQUIRED",
@@ -222,6 +224,15 @@ DERIVED = tuple(COMPOSITIONS)
 #: Every primitive a backend's namespace offers once completed: required, then derived.
 PRIMITIVES = REQUIRED + DERIVED
 
+#: The array API's functions of complex numbers: a namespace has them where its backend registers
+#: the complex dtypes (NumPy, CuPy); a backend without complex dtypes need not.
+COMPLEX = ("real", "imag", "conj")
+
+#: The array API's ``fft`` extension: the functions of the namespace's ``xp.fft`` (NumPy's and
+#: CuPy's signatures: ``n``/``s``, ``axis``/``axes``, ``norm``), where its backend registers the
+#: complex dtypes; ``ember.fft`` casts their results to PyTorch's dtypes.
+FFT = ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fftn", "ifftn", "rfftn", "irfftn")
+
 
 def _bind(composition: Callable[..., Any], namespace: _Namespace) -> Callable[..., Any]:
     def primitive(*args: Any, **kwargs: Any) -> Any:
@@ -299,7 +310,8 @@ _CLASSIC_NAMES = {
 
 
 def build_namespace(module: ModuleType, name: str) -> SimpleNamespace:
-    """A namespace holding exactly :data:`PRIMITIVES`, taken from the NumPy-like ``module``
+    """A namespace holding exactly :data:`PRIMITIVES` (and :data:`COMPLEX`, with ``fft`` holding
+    :data:`FFT`, where ``module`` has them), taken from the NumPy-like ``module``
     (NumPy, CuPy): the module's own functions, adapted only where the module departs from
     the array API standard (older names, no ``descending`` sort, ``floor`` of integers).
 
@@ -403,6 +415,9 @@ def build_namespace(module: ModuleType, name: str) -> SimpleNamespace:
         if fn is None:
             fn = getattr(module, _CLASSIC_NAMES[primitive])
         functions[primitive] = fn
+    functions.update({name: getattr(module, name) for name in COMPLEX if hasattr(module, name)})
     namespace = SimpleNamespace(**functions)
     namespace.__name__ = name
+    if hasattr(module, "fft"):
+        namespace.fft = SimpleNamespace(**{name: getattr(module.fft, name) for name in FFT})
     return namespace

@@ -643,7 +643,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if value and not self.dtype.is_floating_point:
+        if value and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
         self._requires_grad = value
 
@@ -1052,6 +1052,8 @@ def _infer_host(data, dtype):
             inferred = dtypes.int64
         elif array.dtype.kind == "b":
             inferred = dtypes.bool
+        elif array.dtype.kind == "c":
+            inferred = dtypes.default_complex_dtype()
         else:
             raise TypeError(f"tensor: unsupported element type {array.dtype}")
     return array, (dtype_arg("tensor", dtype) if dtype is not None else inferred)

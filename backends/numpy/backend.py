@@ -75,7 +75,7 @@ class NumpyBackend(Backend):
 
     def __init__(self):
         super().__init__()
-        for d in dtypes.all_dtypes:
+        for d in dtypes.all_dtypes + dtypes.complex_dtypes:
             self.register_dtype(d, np.dtype(d.name))
         self.register_dtype_lazily(dtypes.bfloat16, _numpy_bfloat16)
         self.kernels = NumpyKernels(self)

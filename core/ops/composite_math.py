@@ -15,6 +15,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from .arithmetic import _Binary, _Pointwise, _unary, abs, sign, sub, trunc, where  # noqa: A004
 from .comparison import _TORCH_NAMES
+from .complex_views import complex_sgn
 from .dtype_support import not_implemented
 from .operands import as_tensor_arg, is_scalar, promote
 
@@ -364,7 +365,8 @@ def copysign(input: Tensor, other: Tensor | Number) -> Tensor:
 
 
 def sgn(input: Tensor) -> Tensor:
-    """The sign of each element (:func:`sign` for real tensors).
+    """The sign of each element: :func:`sign` for real tensors, ``input / |input|`` (0 at 0) for
+    complex ones.
 
     Args:
         input (Tensor): the input tensor.
@@ -373,7 +375,11 @@ def sgn(input: Tensor) -> Tensor:
 
         >>> ember.sgn(ember.tensor([-2.5, 0.0, 3.0]))
         tensor([-1.,  0.,  1.])
+        >>> ember.sgn(ember.tensor([3 + 4j, 0j]))
+        tensor([0.6000+0.8000j, 0.0000+0.0000j])
     """
+    if input.dtype.is_complex:
+        return complex_sgn(input)
     return sign(input)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
@@ -26,11 +27,21 @@ class _Cast(Function):
     def forward(ctx, x, dt):
         ctx.source = x.dtype
         backend = x._backend
+        if ctx.source.is_complex and not dt.is_complex and dt is not dtypes.bool:
+            return x._make(preserve_format_copy(_discarding_imaginary_parts(x), backend.native_dtype(dt)))
         return x._make(preserve_format_copy(x, backend.native_dtype(dt)))
 
     @staticmethod
     def backward(ctx, grad):
+        if grad.dtype.is_complex and not ctx.source.is_complex:  # the real part's gradient, silently
+            grad = grad.real
         return grad.to(ctx.source), None
+
+
+def _discarding_imaginary_parts(x):
+    """The real part of the complex ``x``, with PyTorch's warning that a cast to a real type drops the rest."""
+    warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=5)
+    return x.real
 
 
 class _Move(Function):

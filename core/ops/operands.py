@@ -123,12 +123,14 @@ def promote(op, a, b):
     da = a.dtype
     sd = dtypes.scalar_dtype(b)
     if sd._category > da._category:
-        result = sd
+        result = da.to_complex() if sd.is_complex and da.is_floating_point else sd
         a = a.to(result)
     else:
         result = da
     if result.is_floating_point:
         b = float(b)
+    elif result.is_complex:
+        b = complex(b)
     elif result is not dtypes.bool:
         b = wrap_integer(int(b), result)
     return a, b, result

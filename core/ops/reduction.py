@@ -63,7 +63,7 @@ def _accumulate_dtype(d, dtype):
     """The type a sum or product of elements of type ``d`` is computed in."""
     if dtype is not None:
         return dtypes.as_dtype(dtype)
-    return dtypes.int64 if not d.is_floating_point else d
+    return dtypes.int64 if d._category < 2 else d
 
 
 def sum(
@@ -99,7 +99,7 @@ def sum(
     if out is not d:
         input = input.to(out)
     # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
-    return _Sum.apply(input, axes, keepdim, None if out.is_floating_point else input._data.dtype)
+    return _Sum.apply(input, axes, keepdim, None if out._category >= 2 else input._data.dtype)
 
 
 def mean(
@@ -126,7 +126,7 @@ def mean(
     """
     if dtype is not None:
         input = input.to(dtype)
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
@@ -188,7 +188,7 @@ def _prod_grad(x, grad, axis):
     prod_nonzero = ones.prod(axis, keepdim=True)
     no_zero = prod_nonzero / ones
     others = where_(zeros == 0, no_zero, where_(zero & (zeros == 1), prod_nonzero.expand(x.shape), x * 0))
-    return grad * others
+    return grad * others.conj()
 
 
 def where_(condition, a, b):
@@ -300,6 +300,8 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         >>> ember.amax(x, dim=0)
         tensor([4., 5., 6.])
     """
+    if input.dtype.is_complex:
+        not_implemented("max_values_cpu", input.dtype)
     axes = normalize_dims(dim if dim != () else None, input.ndim)
     _check_nonempty("amax", input, axes if dim != () else ())
     return _Amax.apply(input, axes, keepdim)
@@ -323,12 +325,16 @@ def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         >>> ember.amin(x, dim=1)
         tensor([1., 4.])
     """
+    if input.dtype.is_complex:
+        not_implemented("min_values_cpu", input.dtype)
     axes = normalize_dims(dim if dim != () else None, input.ndim)
     _check_nonempty("amin", input, axes if dim != () else ())
     return _Amin.apply(input, axes, keepdim)
 
 
 def _arg(name, input, dim, keepdim):
+    if input.dtype.is_complex:
+        raise RuntimeError(f"{name}(): does not support complex input")
     xp = input._backend.xp
     if dim is None:
         if input.numel() == 0:
@@ -391,6 +397,10 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 def _extremum_with_indices(name, input, dim, keepdim, other):
     if isinstance(dim, Tensor):  # max(input, other): element-wise
         return (arithmetic.maximum if name == "max" else arithmetic.minimum)(input, dim)
+    if input.dtype.is_complex:
+        if dim is None:
+            not_implemented(f"{name}_all", input.dtype)
+        raise RuntimeError(f"{name}(): does not support complex input")
     if dim is None:
         if input.numel() == 0:
             raise RuntimeError(

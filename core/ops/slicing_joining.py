@@ -650,7 +650,7 @@ def index_put(
 
 
 def is_complex(input: Tensor) -> bool:
-    """Whether ``input`` has a complex dtype: always ``False``, since ember has no complex dtypes.
+    """Whether ``input`` has a complex dtype (``complex64`` or ``complex128``).
 
     Args:
         input (Tensor): the input tensor.
@@ -659,8 +659,10 @@ def is_complex(input: Tensor) -> bool:
 
         >>> ember.is_complex(ember.tensor([1.0, 2.0]))
         False
+        >>> ember.is_complex(ember.tensor([1j]))
+        True
     """
-    return False
+    return input.dtype.is_complex
 
 
 # -- docstrings of the generated shape-changing in-place methods: name -> (tensor, call arguments, new shape)
