@@ -224,9 +224,10 @@ DERIVED = tuple(COMPOSITIONS)
 #: Every primitive a backend's namespace offers once completed: required, then derived.
 PRIMITIVES = REQUIRED + DERIVED
 
-#: The array API's functions of complex numbers: a namespace has them where its backend registers
-#: the complex dtypes (NumPy, CuPy); a backend without complex dtypes need not.
-COMPLEX = ("real", "imag", "conj")
+#: The array API's functions that complex numbers need beyond :data:`PRIMITIVES` (the inverse
+#: hyperbolic functions on their principal branches): a namespace has them where its backend
+#: registers the complex dtypes (NumPy, CuPy); a backend without complex dtypes need not.
+COMPLEX = ("real", "imag", "conj", "asinh", "acosh", "atanh")
 
 #: The array API's ``fft`` extension: the functions of the namespace's ``xp.fft`` (NumPy's and
 #: CuPy's signatures: ``n``/``s``, ``axis``/``axes``, ``norm``), where its backend registers the
@@ -306,6 +307,9 @@ _CLASSIC_NAMES = {
     "acos": "arccos",
     "atan": "arctan",
     "atan2": "arctan2",
+    "asinh": "arcsinh",
+    "acosh": "arccosh",
+    "atanh": "arctanh",
 }
 
 
@@ -415,7 +419,10 @@ def build_namespace(module: ModuleType, name: str) -> SimpleNamespace:
         if fn is None:
             fn = getattr(module, _CLASSIC_NAMES[primitive])
         functions[primitive] = fn
-    functions.update({name: getattr(module, name) for name in COMPLEX if hasattr(module, name)})
+    if hasattr(module, "complex64"):
+        functions.update(
+            {name: getattr(module, name, None) or getattr(module, _CLASSIC_NAMES[name]) for name in COMPLEX}
+        )
     namespace = SimpleNamespace(**functions)
     namespace.__name__ = name
     if hasattr(module, "fft"):

@@ -14,7 +14,7 @@ import ember
 UNARY = [
     "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos",
     "atan", "sinh", "cosh", "tanh", "sigmoid", "reciprocal", "neg", "abs", "sgn", "angle", "square",
-    "conj", "conj_physical", "isnan", "isinf", "isfinite",
+    "conj", "conj_physical", "isnan", "isinf", "isfinite", "isreal", "asinh", "acosh", "atanh", "exp2",
 ]  # fmt: skip
 
 
@@ -73,6 +73,10 @@ def test_reductions_and_matmul(complex_device, dtype):
     assert_same(e.H, t.H)
     assert_same(e.adjoint(), t.adjoint())
     assert ember.allclose(e, e.clone()) and ember.isclose(e, e + 1e-9).all()
+    assert_same(ember.vdot(e[0], m[:, 0]), torch.vdot(t[0], tm[:, 0]))
+    assert_same(ember.dot(e[0], m[:, 0]), torch.dot(t[0], tm[:, 0]))
+    assert_same(e.logsumexp(1), t.logsumexp(1))
+    assert_same(e.cumsum(1), t.cumsum(1))
 
 
 def test_real_and_imag_are_views_that_write_through(complex_device):
@@ -189,6 +193,9 @@ def test_angle_of_real_numbers():
         lambda m, z: z.round(),
         lambda m, z: z.erf(),
         lambda m, z: z.frac(),
+        lambda m, z: m.unique(z),
+        lambda m, z: m.xlogy(z, z),
+        lambda m, z: m.copysign(z, z),
     ],
 )
 def test_ops_without_complex_kernels_raise_as_torch(call):

@@ -387,6 +387,8 @@ def _default_grads(outputs, grad_outputs):
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out.dtype.is_complex:
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             g = out.new_ones(out.shape)
         elif g.shape != out.shape:
             raise RuntimeError(
@@ -544,6 +546,8 @@ def tensor_backward(
     if gradient is None:
         if self.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        if self.dtype.is_complex:
+            raise RuntimeError("grad can be implicitly created only for real scalar outputs")
         gradient = self._make(self._backend.xp.ones(shape, dtype=self._data.dtype))
     elif not isinstance(gradient, Tensor):
         gradient = new_tensor(gradient, dtype=self.dtype, device=self._device)

@@ -35,6 +35,8 @@ _SQRT_PI = math.sqrt(math.pi)
 
 def _asinh(b, x):
     xp = b.xp
+    if x.dtype.kind == "c":
+        return xp.asinh(x)
     a = xp.abs(x)
     small = xp.log1p(a + a * a / (1 + xp.sqrt(1 + a * a)))
     y = xp.where(a > _BIG, xp.log(a) + _LN2, small)
@@ -43,11 +45,15 @@ def _asinh(b, x):
 
 def _acosh(b, x):
     xp = b.xp
+    if x.dtype.kind == "c":
+        return xp.acosh(x)
     t = x - 1
     return xp.where(x > _BIG, xp.log(x) + _LN2, xp.log1p(t + xp.sqrt(t * (x + 1))))
 
 
 def _atanh(b, x):
+    if x.dtype.kind == "c":
+        return b.xp.atanh(x)
     return 0.5 * b.xp.log1p(b.xp.divide(2 * x, 1 - x))
 
 
@@ -131,6 +137,8 @@ class _LogAddExp(_Binary):
 
 def _floating_pair(op, input, other):
     a, b = _tensor_pair(op, input, other)
+    if a.dtype.is_complex:
+        not_implemented(f"{op}_cpu", a.dtype)
     if not a.dtype.is_floating_point:
         default = dtypes.get_default_dtype()
         a, b = a.to(default), b.to(default)

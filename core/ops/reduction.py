@@ -810,11 +810,11 @@ def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) ->
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("logsumexp", input)
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         input = input.to(dtypes.get_default_dtype())
     if input.numel() == 0:
         return (input.exp().sum(axes, keepdim=keepdim)).log()
-    m = input.detach().amax(axes, keepdim=True)
+    m = input.detach().real.amax(axes, keepdim=True)  # complex numbers shift by their largest real part
     m = m.masked_fill(m.isinf(), 0)
     out = (input - m).exp().sum(axes, keepdim=True).log() + m
     return out if keepdim else out.squeeze(axes) if axes else out

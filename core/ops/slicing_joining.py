@@ -74,6 +74,8 @@ def unique(  # noqa: A002
         >>> ember.unique(ember.tensor([3, 1, 3]))
         tensor([1, 3])
     """
+    if input.dtype.is_complex:  # no order to sort by
+        not_implemented("unique", input.dtype)
     if dim is not None:
         return _unique_dim(input, wrap_dim(dim, input.ndim), return_inverse, return_counts)
     backend = input._backend

@@ -92,7 +92,7 @@ def _equals(input: Tensor, infinity: float) -> Tensor:
 
 
 def isreal(input: Tensor) -> Tensor:
-    """Whether each element is real: always, as ember has no complex dtypes.
+    """Whether each element is real: its imaginary part is 0 (every element of a real tensor is).
 
     Args:
         input (Tensor): the input tensor.
@@ -101,7 +101,11 @@ def isreal(input: Tensor) -> Tensor:
 
         >>> ember.isreal(ember.tensor([1.0, 2.0]))
         tensor([True, True])
+        >>> ember.isreal(ember.tensor([1 + 0j, 2j]))
+        tensor([ True, False])
     """
+    if input.dtype.is_complex:
+        return input.imag == 0
     return input.new_ones(input.shape, dtype=dtypes.bool)
 
 

@@ -1,0 +1,87 @@
+"""Gradients through complex tensors against PyTorch's: the conjugate Wirtinger convention,
+``backward()`` of a real loss computed from complex intermediates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from complex_support import assert_same, complex_data, pair, torch
+
+import ember
+
+HOLOMORPHIC = [
+    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos", "atan",
+    "sinh", "cosh", "tanh", "sigmoid", "reciprocal", "neg", "square", "conj",
+]  # fmt: skip
+
+FUNCTIONS = {
+    "abs": lambda m, z, w: z.abs(),
+    "angle": lambda m, z, w: z.angle(),
+    "sgn": lambda m, z, w: z.sgn(),
+    "real": lambda m, z, w: z.real,
+    "imag": lambda m, z, w: z.imag,
+    "view_as_real": lambda m, z, w: m.view_as_real(z),
+    "view_as_complex": lambda m, z, w: m.view_as_complex(m.view_as_real(z) * 2),
+    "mul": lambda m, z, w: z * w,
+    "div": lambda m, z, w: z / w,
+    "rdiv": lambda m, z, w: w / z,
+    "pow tensor": lambda m, z, w: z**w,
+    "pow scalar": lambda m, z, w: z**2.5,
+    "pow complex scalar": lambda m, z, w: z ** (1 - 0.5j),
+    "rpow": lambda m, z, w: 2**z,
+    "complex rpow": lambda m, z, w: (1 + 1j) ** z,
+    "add sub": lambda m, z, w: z + w - 3j,
+    "sum": lambda m, z, w: (z * w).sum(0),
+    "mean": lambda m, z, w: z.mean(),
+    "prod": lambda m, z, w: z.prod(1),
+    "matmul": lambda m, z, w: z @ w.mT,
+    "mH": lambda m, z, w: z.mH @ w,
+    "z times conj z": lambda m, z, w: z * z.conj(),
+    "complex()": lambda m, z, w: m.complex(z.real * 2, z.imag.exp()),
+    "polar()": lambda m, z, w: m.polar(z.abs(), z.angle() + 0.5),
+    "to complex128": lambda m, z, w: z.to(m.complex128) * w.to(m.complex128),
+}
+
+
+def _loss(out, weights):
+    """A real loss that reads every part of ``out`` with its own weight."""
+    if out.dtype.is_complex:
+        return (out * weights).real.sum()
+    return (out * weights.real).sum()
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("name", HOLOMORPHIC + list(FUNCTIONS))
+def test_gradient_as_torch(dtype, name):
+    values = complex_data(2, 3)
+    z, tz = pair(values, dtype, requires_grad=True)
+    w, tw = pair(complex_data(2, 3, seed=1), dtype)
+    fn = FUNCTIONS.get(name) or (lambda m, x, _: getattr(m, name)(x))
+    out, tout = fn(ember, z, w), fn(torch, tz, tw)
+    assert_same(out, tout, rtol=1e-4, atol=1e-4)
+    weights, tweights = pair(complex_data(*tout.shape, seed=2), dtype)
+    _loss(out, weights).backward()
+    _loss(tout, tweights).backward()
+    assert_same(z.grad, tz.grad, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_real_leaf_through_complex_intermediates(dtype):
+    x, tx = pair(np.random.default_rng(0).standard_normal(4), dtype, requires_grad=True)
+    for m, leaf in ((ember, x), (torch, tx)):
+        y = leaf * (1 + 2j)
+        ((y * y.conj()).real.sum() + (y.exp() * 1j).abs().sum() + m.view_as_real(y).sum()).backward()
+    assert_same(x.grad, tx.grad)
+
+
+def test_abs_backward_at_zero_and_loss_of_abs():
+    z, tz = pair([0j, 3 + 4j], "complex64", requires_grad=True)
+    z.abs().sum().backward()
+    tz.abs().sum().backward()
+    assert_same(z.grad, tz.grad)
+
+
+def test_backward_of_complex_output_needs_a_gradient():
+    z = ember.tensor([1j], requires_grad=True)
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for real scalar outputs"):
+        (z * 2).sum().backward()
