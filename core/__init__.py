@@ -20,7 +20,7 @@ import builtins as _builtins
 import importlib as _importlib
 import typing as _typing
 
-from . import amp, autograd, cpu, dtypes, linalg, tensor_methods
+from . import amp, autograd, cpu, dtypes, fft, linalg, tensor_methods
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .compiler import compile  # noqa: A004 - PyTorch's name: ember runs eagerly (see ember.compiler)

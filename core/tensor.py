@@ -1159,6 +1159,7 @@ def tensor(
         if not isinstance(data, (Tensor, np.ndarray, np.generic)):
             _check_integer_range(array, dt)
     backend = backend_for_device(dev)
+    backend.native_dtype(dt)  # a TypeError naming the dtype where the backend does not hold it
     array = np.asarray(array, dtype=dtypes.host_dtype(dt))
     t = _new(backend.from_host(array, dev.index), backend, dev)
     if requires_grad:

@@ -48,6 +48,7 @@ class _Move(Function):
     @staticmethod
     def forward(ctx, x, dev, backend, non_blocking):
         ctx.source = x._device
+        backend.native_dtype(x.dtype)  # a TypeError naming the dtype where the target does not hold it
         if backend is x._backend:
             data = backend.transfer(x._data, dev.index)
         elif non_blocking:  # asynchronous from pinned host memory (Tensor.pin_memory)
