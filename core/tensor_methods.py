@@ -268,6 +268,8 @@ CONVERSION = {
     "char": conversion._cast_method(dtypes.int8),
     "byte": conversion._cast_method(dtypes.uint8),
     "bool": conversion._cast_method(dtypes.bool),
+    "cfloat": conversion._cast_method(dtypes.complex64),
+    "cdouble": conversion._cast_method(dtypes.complex128),
     "type": conversion.type_,
     "type_as": conversion.type_as,
     "cpu": conversion.cpu,

@@ -40,6 +40,13 @@ FUNCTIONS = {
     "complex()": lambda m, z, w: m.complex(z.real * 2, z.imag.exp()),
     "polar()": lambda m, z, w: m.polar(z.abs(), z.angle() + 0.5),
     "to complex128": lambda m, z, w: z.to(m.complex128) * w.to(m.complex128),
+    "sinc": lambda m, z, w: z.sinc(),
+    "float_power": lambda m, z, w: m.float_power(z, 2),
+    "vdot": lambda m, z, w: m.vdot(z[0], w[1]),
+    "logsumexp": lambda m, z, w: z.logsumexp(1),
+    "asinh": lambda m, z, w: z.asinh(),
+    "acosh": lambda m, z, w: z.acosh(),
+    "atanh": lambda m, z, w: z.atanh(),
 }
 
 

@@ -161,6 +161,20 @@ def test_complex_and_polar_errors(make):
         make(ember)
 
 
+def test_more_complex_values(complex_device):
+    z, tz = pair(np.append(complex_data(4), [0j]), "complex64", complex_device)
+    assert_same(ember.sinc(z), torch.sinc(tz))
+    assert_same(ember.float_power(z, 2), torch.float_power(tz, 2))
+    assert_same(ember.float_power(z.real, 0.5j), torch.float_power(tz.real, 0.5j))
+    assert_same(ember.addcdiv(z, z, z + 1, value=2), torch.addcdiv(tz, tz, tz + 1, value=2))
+    assert_same(z.real.cfloat(), tz.real.cfloat())
+    assert_same(z.real.cdouble(), tz.real.cdouble())
+    special = [complex("nan+1j"), complex("inf-infj"), complex("1+nanj")]
+    e, t = pair(special, "complex64", complex_device)
+    assert_same(ember.nan_to_num(e), torch.nan_to_num(t))
+    assert_same(ember.nan_to_num(e, nan=2.0, posinf=1.0), torch.nan_to_num(t, nan=2.0, posinf=1.0))
+
+
 def test_angle_of_real_numbers():
     for values in ([-1, 0, 2], [-1.0, float("nan"), 2.0, -0.0]):
         assert_same(ember.angle(ember.tensor(values)), torch.angle(torch.tensor(values)))
@@ -196,6 +210,17 @@ def test_angle_of_real_numbers():
         lambda m, z: m.unique(z),
         lambda m, z: m.xlogy(z, z),
         lambda m, z: m.copysign(z, z),
+        lambda m, z: m.deg2rad(z),
+        lambda m, z: m.rad2deg(z),
+        lambda m, z: z.clone().abs_(),
+        lambda m, z: z.nansum(),
+        lambda m, z: z % 2,
+        lambda m, z: m.fmod(z, 2),
+        lambda m, z: z // 2,
+        lambda m, z: m.div(z, 2, rounding_mode="trunc"),
+        lambda m, z: m.atan2(z, z),
+        lambda m, z: z & z,
+        lambda m, z: m.addcdiv(z, m.ones(2, dtype=m.int64), m.ones(2, dtype=m.int64)),
     ],
 )
 def test_ops_without_complex_kernels_raise_as_torch(call):

@@ -928,7 +928,7 @@ def _exact_binary(fn_cls, op, input, other, kernel=None):
     a, b, result = promote(op, input, other)
     if result.is_floating_point:
         return fn_cls.apply(a, b)
-    if result is dtypes.bool:
+    if result is dtypes.bool or result.is_complex:
         not_implemented(kernel or f"{op}_cpu", result)
     empty = a.numel() == 0 or (isinstance(b, Tensor) and b.numel() == 0)
     zero = (b == 0) if not isinstance(b, Tensor) else bool((b == 0).any())
@@ -1263,6 +1263,9 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.atan2(ember.tensor([1.0, 1.0, -1.0]), ember.tensor([1.0, -1.0, -1.0]))
         tensor([ 0.7854,  2.3562, -2.3562])
     """
+    for t in (input, other):
+        if isinstance(t, Tensor) and t.dtype.is_complex:
+            not_implemented("atan2_cpu", t.dtype)
     return _binary(_Atan2, "atan2", input, other, floating=True)
 
 
@@ -1548,7 +1551,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         >>> ember.addcdiv(ember.tensor([1.0, 1.0]), ember.tensor([2.0, 3.0]), ember.tensor([4.0, 5.0]), value=2)
         tensor([2.0000, 2.2000])
     """
-    if all(isinstance(t, Tensor) and not t.dtype.is_floating_point for t in (tensor1, tensor2)):
+    if all(isinstance(t, Tensor) and t.dtype._category < 2 for t in (tensor1, tensor2)):
         raise RuntimeError(_ADDCDIV_INTEGERS)
     narrow = _narrow_result(input, tensor1, tensor2)
     if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
@@ -1690,10 +1693,10 @@ def _bitwise(
         ):
             return logical(input, other)
         for t in (input, other):
-            if isinstance(t, Tensor) and t.dtype.is_floating_point:
+            if isinstance(t, Tensor) and t.dtype._category >= 2:
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[t.dtype.name]}'")
         a, b, result = promote(name, input, other)
-        if result.is_floating_point:  # an integer tensor with a float number
+        if result._category >= 2:  # an integer tensor with a float or complex number
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[result.name]}'")
         return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
 

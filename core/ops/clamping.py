@@ -8,6 +8,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import clamp, pow, where  # noqa: A004
+from .complex_views import complex as complex_from_parts
 from .dtype_support import not_implemented
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"nan_to_num(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if input.dtype.is_complex:  # the real and imaginary parts, each on its own
+        parts = (nan_to_num(part, nan, posinf, neginf) for part in (input.real, input.imag))
+        return complex_from_parts(*parts)
     if not input.dtype.is_floating_point:
         return input.clone()
     info = finfo(input.dtype)
@@ -87,13 +91,16 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:
         >>> ember.float_power(ember.tensor([2]), 2)
         tensor([4.], dtype=ember.float64)
     """
+    operands = (input, exponent)
+    complex_ = any(isinstance(v, complex) or isinstance(v, Tensor) and v.dtype.is_complex for v in operands)
+    wide, number = (dtypes.complex128, complex) if complex_ else (dtypes.float64, float)
     if isinstance(input, Tensor):
-        base = input.to(dtypes.float64)
-        exponent = exponent.to(dtypes.float64) if isinstance(exponent, Tensor) else float(exponent)
+        base = input.to(wide)
+        exponent = exponent.to(wide) if isinstance(exponent, Tensor) else number(exponent)
         return pow(base, exponent)
     if not isinstance(exponent, Tensor):
         raise TypeError("float_power(): expected a Tensor as input or exponent")
-    return pow(float(input), exponent.to(dtypes.float64))
+    return pow(number(input), exponent.to(wide))
 
 
 def bitwise_not(input: Tensor) -> Tensor:

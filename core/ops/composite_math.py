@@ -73,7 +73,16 @@ def _erfc(b, x):
 
 
 asinh = _unary("asinh", _asinh, lambda x, y: (x * x + 1).rsqrt())
-acosh = _unary("acosh", _acosh, lambda x, y: ((x - 1) * (x + 1)).rsqrt())
+
+
+def _acosh_derivative(x, y):
+    """``1 / sqrt(x^2 - 1)``; for complex ``x`` as ``1 / (sqrt(x - 1) sqrt(x + 1))``, the branch of acosh's."""
+    if x.dtype.is_complex:
+        return (x - 1).rsqrt() * (x + 1).rsqrt()
+    return ((x - 1) * (x + 1)).rsqrt()
+
+
+acosh = _unary("acosh", _acosh, _acosh_derivative)
 atanh = _unary("atanh", _atanh, lambda x, y: (1 - x * x).reciprocal())
 exp2 = _unary("exp2", lambda b, x: b.xp.pow(2.0, x), lambda x, y: y * _LN2, saves="y")
 erfc = _unary("erfc", _erfc, lambda x, y: (-(x * x)).exp() * (-2.0 / _SQRT_PI))
@@ -281,7 +290,7 @@ def sinc(input: Tensor) -> Tensor:
         >>> ember.sinc(ember.tensor([0.0, 0.5]))
         tensor([1.0000, 0.6366])
     """
-    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+    x = input if input.dtype._category >= 2 else input.to(dtypes.get_default_dtype())
     return _Sinc.apply(x)
 
 
@@ -297,8 +306,15 @@ class _Sinc(_Pointwise):
         # PyTorch's sinc_backward: grad times the derivative, and exactly 0 where pi x^2 is 0
         scaled = x * math.pi
         square = x * x * math.pi
-        out = grad * ((scaled * scaled.cos() - scaled.sin()) / square)
+        out = grad * ((scaled * scaled.cos() - scaled.sin()) / square).conj()
         return where(square == 0, grad.new_zeros(()), out)
+
+
+def _angle_units(op: str, input: Tensor) -> Tensor:
+    """``input`` as the floating tensor ``deg2rad``/``rad2deg`` scale; PyTorch's error for complex ones."""
+    if input.dtype.is_complex:
+        raise RuntimeError(f"{op} is not supported for complex tensors.")
+    return input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
 
 
 def deg2rad(input: Tensor) -> Tensor:
@@ -309,8 +325,7 @@ def deg2rad(input: Tensor) -> Tensor:
         >>> ember.deg2rad(ember.tensor([180.0]))
         tensor([3.1416])
     """
-    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
-    return x * (math.pi / 180.0)
+    return _angle_units("deg2rad", input) * (math.pi / 180.0)
 
 
 def rad2deg(input: Tensor) -> Tensor:
@@ -321,8 +336,7 @@ def rad2deg(input: Tensor) -> Tensor:
         >>> ember.rad2deg(ember.tensor([math.pi]))
         tensor([180.])
     """
-    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
-    return x * (180.0 / math.pi)
+    return _angle_units("rad2deg", input) * (180.0 / math.pi)
 
 
 def heaviside(input: Tensor, values: Tensor) -> Tensor:

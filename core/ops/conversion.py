@@ -184,6 +184,8 @@ _GENERATED_DOCS = {
     "int8": ("char", "tensor([0, 1, 2], dtype=ember.int8)"),
     "uint8": ("byte", "tensor([0, 1, 2], dtype=ember.uint8)"),
     "bool": ("bool", "tensor([False,  True,  True])"),
+    "complex64": ("cfloat", "tensor([0.0000+0.j, 1.5000+0.j, 2.0000+0.j])"),
+    "complex128": ("cdouble", "tensor([0.0000+0.j, 1.5000+0.j, 2.0000+0.j], dtype=ember.complex128)"),
 }
 
 

@@ -194,8 +194,11 @@ def _inplace(name):
             result = out_of_place(self.clone(), *args, **kwargs)
         else:
             result = out_of_place(self, *args, **kwargs)
-        if result.dtype is not self.dtype and result.dtype._category > self.dtype._category:
-            raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {self.dtype}")
+        if result.dtype is not self.dtype:
+            if result.dtype._category > self.dtype._category:
+                raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output type {self.dtype}")
+            if self.dtype.is_complex and result.dtype.is_floating_point:  # abs_: a real result
+                raise RuntimeError(f"In-place {name} is not supported for complex tensors.")
         if tuple(result.shape) != tuple(self.shape):
             raise RuntimeError(
                 f"{name}_: output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"

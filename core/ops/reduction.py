@@ -1201,6 +1201,8 @@ def nansum(
         >>> ember.nansum(x, dim=0)
         tensor([4., 4.])
     """
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     if input.dtype.is_floating_point:
         input = input.masked_fill(input.detach().isnan(), 0)
     return sum(input, dim, keepdim, dtype=dtype)
