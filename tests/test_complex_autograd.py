@@ -47,6 +47,12 @@ FUNCTIONS = {
     "asinh": lambda m, z, w: z.asinh(),
     "acosh": lambda m, z, w: z.acosh(),
     "atanh": lambda m, z, w: z.atanh(),
+    "var": lambda m, z, w: z.var(1),
+    "std": lambda m, z, w: z.std(),
+    "norm": lambda m, z, w: z.norm(),
+    "norm p=3": lambda m, z, w: z.norm(p=3, dim=0),
+    "vector_norm inf": lambda m, z, w: m.linalg.vector_norm(z, float("inf"), dim=1),
+    "linalg.norm": lambda m, z, w: m.linalg.norm(z),
 }
 
 

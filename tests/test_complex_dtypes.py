@@ -99,6 +99,18 @@ def test_creation_with_complex_dtype(dtype):
     assert ember.empty(3, dtype=e).dtype is e
 
 
+@pytest.mark.parametrize("dtype", COMPLEX)
+def test_random_complex_samples(dtype):
+    ember.manual_seed(0)
+    z = ember.randn(20000, dtype=getattr(ember, dtype))
+    assert z.dtype is getattr(ember, dtype)
+    # as torch: each part N(0, 1/2), so E|z|^2 = 1
+    assert abs(z.real.var().item() - 0.5) < 0.03 and abs(z.imag.var().item() - 0.5) < 0.03
+    u = ember.rand(20000, dtype=getattr(ember, dtype))
+    assert 0 <= u.real.min().item() and u.imag.max().item() < 1 and abs(u.imag.mean().item() - 0.5) < 0.02
+    assert ember.randn_like(z).dtype is z.dtype
+
+
 def test_cast_to_real_warns_and_keeps_the_real_part():
     z = ember.tensor([1 + 2j, -3 - 4j])
     with pytest.warns(UserWarning, match="Casting complex values to real discards the imaginary part"):

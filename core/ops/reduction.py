@@ -559,6 +559,10 @@ class _Variance(Function):
 def _variance(input, dim, unbiased, keepdim, correction, is_std):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
+    if input.dtype.is_complex:  # the variance of complex numbers: the real parts' plus the imaginary parts'
+        parts = (_variance(part, dim, unbiased, keepdim, correction, False) for part in (input.real, input.imag))
+        variance = builtins.sum(parts)
+        return variance.sqrt() if is_std else variance
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
@@ -772,6 +776,10 @@ def norm(
         (input,) = cast_inputs("norm", input)
     if dtype is not None:
         input = input.to(dtype)
+    if input.dtype.is_complex:  # a vector norm of complex numbers is the norm of their absolute values
+        if p == "nuc":
+            raise NotImplementedError("norm: ember has no nuclear norm of complex matrices (no complex SVD)")
+        input = input.abs()
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"norm(): input dtype should be floating point, but got {input.dtype}")
     if p == "nuc":  # the nuclear norm of the matrices over the two dims (all of a 2-D input)
