@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
 from ..tensor import Tensor
@@ -83,21 +83,23 @@ def clamp_max(input: Tensor, max: Tensor | Number) -> Tensor:  # noqa: A002
     return clamp(input, max=max)
 
 
-def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:
-    """``input ** exponent`` computed in float64 (both operands are cast to double).
+def float_power(input: Tensor | Number | complex, exponent: Tensor | Number | complex) -> Tensor:
+    """``input ** exponent`` computed in float64 (both operands are cast to double), or in complex128
+    where either operand is complex.
 
     Example::
 
         >>> ember.float_power(ember.tensor([2]), 2)
         tensor([4.], dtype=ember.float64)
+        >>> ember.float_power(ember.tensor([2]), 1j).dtype
+        ember.complex128
     """
     operands = (input, exponent)
     complex_ = any(isinstance(v, complex) or isinstance(v, Tensor) and v.dtype.is_complex for v in operands)
-    wide, number = (dtypes.complex128, complex) if complex_ else (dtypes.float64, float)
+    wide = dtypes.complex128 if complex_ else dtypes.float64
+    number: Any = complex if complex_ else float
     if isinstance(input, Tensor):
-        base = input.to(wide)
-        exponent = exponent.to(wide) if isinstance(exponent, Tensor) else number(exponent)
-        return pow(base, exponent)
+        return pow(input.to(wide), exponent.to(wide) if isinstance(exponent, Tensor) else number(exponent))
     if not isinstance(exponent, Tensor):
         raise TypeError("float_power(): expected a Tensor as input or exponent")
     return pow(number(input), exponent.to(wide))
