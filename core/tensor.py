@@ -909,6 +909,9 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
     def __int__(self) -> int:
         return int(self._scalar())
 
+    def __complex__(self) -> complex:
+        return complex(self._scalar())
+
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
@@ -1155,6 +1158,8 @@ def tensor(
     """
     dev = _resolve_device(device if device is not None or not isinstance(data, Tensor) else data.device)
     array, dt = _infer_host(data, dtype)
+    if array.dtype.kind == "c" and not dt.is_complex and not isinstance(data, (Tensor, np.ndarray)):
+        raise TypeError("must be real number, not complex")
     if array.dtype.kind in "iuf" and array.size and dt._category == 1 and dt.itemsize < 8:
         if not isinstance(data, (Tensor, np.ndarray, np.generic)):
             _check_integer_range(array, dt)

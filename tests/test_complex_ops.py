@@ -76,6 +76,7 @@ def test_reductions_and_matmul(complex_device, dtype):
     assert_same(ember.vdot(e[0], m[:, 0]), torch.vdot(t[0], tm[:, 0]))
     assert_same(ember.dot(e[0], m[:, 0]), torch.dot(t[0], tm[:, 0]))
     assert_same(e.logsumexp(1), t.logsumexp(1))
+    assert_same(ember.linalg.vecdot(e[:2], m.mT), torch.linalg.vecdot(t[:2], tm.mT))
     assert_same(e.cumsum(1), t.cumsum(1))
 
 
@@ -175,6 +176,18 @@ def test_more_complex_values(complex_device):
     assert_same(ember.nan_to_num(e, nan=2.0, posinf=1.0), torch.nan_to_num(t, nan=2.0, posinf=1.0))
 
 
+def test_complex_data_with_a_real_dtype_is_refused():
+    with pytest.raises(TypeError, match="must be real number, not complex"):
+        torch.tensor([1j, 2], dtype=torch.float32)
+    with pytest.raises(TypeError, match="must be real number, not complex"):
+        ember.tensor([1j, 2], dtype=ember.float32)
+
+
+def test_python_number_conversions():
+    z = ember.tensor(1 - 2j)
+    assert complex(z) == 1 - 2j and complex(ember.tensor(1.5)) == 1.5 + 0j
+
+
 def test_angle_of_real_numbers():
     for values in ([-1, 0, 2], [-1.0, float("nan"), 2.0, -0.0]):
         assert_same(ember.angle(ember.tensor(values)), torch.angle(torch.tensor(values)))
@@ -221,6 +234,23 @@ def test_angle_of_real_numbers():
         lambda m, z: m.atan2(z, z),
         lambda m, z: z & z,
         lambda m, z: m.addcdiv(z, m.ones(2, dtype=m.int64), m.ones(2, dtype=m.int64)),
+        lambda m, z: z.median(),
+        lambda m, z: z.kthvalue(1),
+        lambda m, z: z.cummax(0),
+        lambda m, z: z.cummin(0),
+        lambda m, z: m.isposinf(z),
+        lambda m, z: m.isneginf(z),
+        lambda m, z: m.special.i0(z),
+        lambda m, z: m.special.erfc(z),
+        lambda m, z: m.special.erfinv(z),
+        lambda m, z: m.lgamma(z),
+        lambda m, z: m.digamma(z),
+        lambda m, z: m.logit(z),
+        lambda m, z: m.gcd(z, z),
+        lambda m, z: m.ones(2).masked_fill(m.tensor([True, False]), 1j),
+        lambda m, z: m.ones(2).fill_(1j),
+        lambda m, z: m.full((2,), 1j, dtype=m.float64),
+        lambda m, z: m.full((2,), 1j, dtype=m.int64),
     ],
 )
 def test_ops_without_complex_kernels_raise_as_torch(call):

@@ -85,7 +85,12 @@ def _acosh_derivative(x, y):
 acosh = _unary("acosh", _acosh, _acosh_derivative)
 atanh = _unary("atanh", _atanh, lambda x, y: (1 - x * x).reciprocal())
 exp2 = _unary("exp2", lambda b, x: b.xp.pow(2.0, x), lambda x, y: y * _LN2, saves="y")
-erfc = _unary("erfc", _erfc, lambda x, y: (-(x * x)).exp() * (-2.0 / _SQRT_PI))
+erfc = _unary(
+    "erfc",
+    _erfc,
+    lambda x, y: (-(x * x)).exp() * (-2.0 / _SQRT_PI),
+    complex_error="\"erfc_vml_cpu\" not implemented for '{}'",
+)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
@@ -224,6 +229,8 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
         >>> ember.logit(ember.tensor([0.5, 0.75]))
         tensor([0.0000, 1.0986])
     """
+    if input.dtype.is_complex:
+        not_implemented("logit_cpu", input.dtype)
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     if eps is not None:
         x = x.clamp(eps, 1 - eps)  # the gradient 0 outside [eps, 1 - eps], as PyTorch's

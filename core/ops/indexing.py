@@ -861,7 +861,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ret
         values=tensor(2.),
         indices=tensor(3))
     """
-    if input.dtype is dtypes.bool:
+    if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("kthvalue_cpu", input.dtype)
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:

@@ -148,12 +148,26 @@ def wrap_integer(value, dtype):
     return (value - low) % (1 << bits) + low
 
 
+#: the C++ type of an element, as PyTorch's conversion errors name it (the integers: ``int64_t``, ...)
+_C_TYPES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "bool": "bool",
+}
+
+
 def fill_value_for(value, dtype):
     """The Python number ``value`` as PyTorch stores it as a fill value of ``dtype`` (``full``,
     ``fill_``, ``masked_fill``): an integer type takes an int in its range and, if unsigned, the
     negatives down to minus its maximum, wrapped (-1 is 255 as uint8); a float must lie in the
     integer type's range. Anything beyond raises PyTorch's RuntimeError; other types take ``value``
     as it is."""
+    if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real) and not dtype.is_complex:
+        raise RuntimeError(
+            f"value cannot be converted to type {_C_TYPES.get(dtype.name, dtype.name + '_t')} without overflow"
+        )
     if dtype._category != 1 or isinstance(value, bool) or not isinstance(value, numbers.Real):
         return value
     bits = 8 * dtype.itemsize

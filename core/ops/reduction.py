@@ -1038,6 +1038,8 @@ def _cumprod_grad_differentiable(x, out, grad, axis):
 
 
 def _cumulative_extremum(name, input, dim, better):
+    if input.dtype.is_complex:
+        not_implemented(f"{name}_cpu", input.dtype)
     axis = wrap_dim(dim, input.ndim)
     xp, backend = input._backend.xp, input._backend
     long = backend.native_dtype(dtypes.int64)
@@ -1163,7 +1165,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
-    if input.dtype is dtypes.bool:
+    if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
         flat = input.reshape(-1)
