@@ -53,6 +53,10 @@ FUNCTIONS = {
     "norm p=3": lambda m, z, w: z.norm(p=3, dim=0),
     "vector_norm inf": lambda m, z, w: m.linalg.vector_norm(z, float("inf"), dim=1),
     "linalg.norm": lambda m, z, w: m.linalg.norm(z),
+    "cumprod": lambda m, z, w: z.cumprod(1),
+    "linear": lambda m, z, w: m.nn.functional.linear(z, w, w[0, :2]),
+    "conv1d": lambda m, z, w: m.nn.functional.conv1d(z.unsqueeze(0), w.reshape(1, 2, 3), padding=1),
+    "conv2d": lambda m, z, w: m.nn.functional.conv2d(z.reshape(1, 1, 2, 3), w.reshape(1, 1, 2, 3), padding=1),
 }
 
 
@@ -98,3 +102,25 @@ def test_backward_of_complex_output_needs_a_gradient():
     z = ember.tensor([1j], requires_grad=True)
     with pytest.raises(RuntimeError, match="grad can be implicitly created only for real scalar outputs"):
         (z * 2).sum().backward()
+
+
+def test_complex_linear_layer_gradients_and_init():
+    layer = ember.nn.Linear(4, 3, dtype=ember.cfloat)
+    assert layer.weight.dtype is ember.complex64 and layer.bias.dtype is ember.complex64
+    reference = torch.nn.Linear(4, 3, dtype=torch.cfloat)
+    with torch.no_grad():
+        reference.weight.copy_(torch.from_numpy(layer.weight.detach().numpy()))
+        reference.bias.copy_(torch.from_numpy(layer.bias.detach().numpy()))
+    x, tx = pair(complex_data(5, 4), "complex64")
+    (layer(x).abs() ** 2).mean().backward()
+    (reference(tx).abs() ** 2).mean().backward()
+    assert_same(layer.weight.grad, reference.weight.grad, rtol=1e-4, atol=1e-5)
+    assert_same(layer.bias.grad, reference.bias.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_complex_uniform_and_normal_fill_each_part():
+    ember.manual_seed(0)
+    u = ember.empty(20000, dtype=ember.cdouble).uniform_(2.0, 3.0)
+    assert 2.0 <= u.real.min().item() and u.imag.max().item() < 3.0
+    n = ember.empty(20000, dtype=ember.cfloat).normal_(1.0, 2.0)
+    assert abs(n.imag.mean().item() - 1.0) < 0.05 and abs(n.real.std().item() - 2.0**0.5) < 0.05

@@ -994,6 +994,8 @@ class _Cumprod(Function):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
+        if grad.dtype.is_complex:  # a polynomial in x: the conjugate Wirtinger gradient takes conj(x)
+            x, out = x.conj(), out.conj()
         if grad_state.enabled:
             return _cumprod_grad_differentiable(x, out, grad, ctx.axis), None
         return _cumprod_grad(x, out, grad, ctx.axis), None
