@@ -124,3 +124,42 @@ def test_complex_uniform_and_normal_fill_each_part():
     assert 2.0 <= u.real.min().item() and u.imag.max().item() < 3.0
     n = ember.empty(20000, dtype=ember.cfloat).normal_(1.0, 2.0)
     assert abs(n.imag.mean().item() - 1.0) < 0.05 and abs(n.real.std().item() - 2.0**0.5) < 0.05
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9}),
+        ("Adam", {"lr": 0.1}),
+        ("AdamW", {"lr": 0.1, "amsgrad": True}),
+        ("RMSprop", {"lr": 0.01, "centered": True}),
+        ("Adagrad", {"lr": 0.1, "initial_accumulator_value": 0.5}),
+        ("Adamax", {"lr": 0.1}),
+        ("NAdam", {"lr": 0.1}),
+        ("RAdam", {"lr": 0.1}),
+        ("Adadelta", {"lr": 1.0}),
+        ("ASGD", {"lr": 0.1}),
+        ("Rprop", {"lr": 0.1}),
+    ],
+)
+def test_optimizers_update_complex_parameters_as_torch(name, kwargs):
+    # PyTorch's optimizers update a complex parameter as the real view of its parts
+    start, target = complex_data(5), complex_data(5, seed=1)
+    params = []
+    for m in (ember, torch):
+        p = m.tensor(start, dtype=m.complex64, requires_grad=True)
+        goal = m.tensor(target, dtype=m.complex64)
+        opt = getattr(m.optim, name)([p], **kwargs)
+        for _ in range(3):
+            opt.zero_grad()
+            ((p - goal).abs() ** 2).sum().backward()
+            opt.step()
+        params.append(p)
+    assert_same(params[0], params[1], rtol=1e-4, atol=1e-5)
+
+
+def test_adafactor_refuses_complex_parameters():
+    p = ember.tensor([1j], requires_grad=True)
+    p.grad = ember.tensor([1 + 0j])
+    with pytest.raises(RuntimeError, match="Adafactor does not support complex parameters"):
+        ember.optim.Adafactor([p]).step()
