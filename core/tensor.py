@@ -904,10 +904,20 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return self.item()
 
     def __float__(self) -> float:
-        return float(self._scalar())
+        return float(self._real_scalar("double"))
 
     def __int__(self) -> int:
-        return int(self._scalar())
+        return int(self._real_scalar("int64_t"))
+
+    def _real_scalar(self, c_type):
+        """The one element as a Python real number; a complex one with a nonzero imaginary part
+        is refused as PyTorch refuses it, with zero its real part is the number."""
+        value = self._scalar()
+        if isinstance(value, complex):
+            if value.imag != 0:
+                raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+            return value.real
+        return value
 
     def __complex__(self) -> complex:
         return complex(self._scalar())

@@ -186,6 +186,13 @@ def test_complex_data_with_a_real_dtype_is_refused():
 def test_python_number_conversions():
     z = ember.tensor(1 - 2j)
     assert complex(z) == 1 - 2j and complex(ember.tensor(1.5)) == 1.5 + 0j
+    assert int(ember.tensor([2 + 0j])) == int(torch.tensor([2 + 0j])) == 2
+    assert float(ember.tensor(2.5 + 0j)) == 2.5
+    for convert, c_type in ((float, "double"), (int, "int64_t")):
+        with pytest.raises(RuntimeError, match=f"value cannot be converted to type {c_type} without overflow"):
+            convert(torch.tensor(1j))
+        with pytest.raises(RuntimeError, match=f"value cannot be converted to type {c_type} without overflow"):
+            convert(z)
 
 
 def test_angle_of_real_numbers():
