@@ -54,6 +54,8 @@ FUNCTIONS = {
     "vector_norm inf": lambda m, z, w: m.linalg.vector_norm(z, float("inf"), dim=1),
     "linalg.norm": lambda m, z, w: m.linalg.norm(z),
     "cumprod": lambda m, z, w: z.cumprod(1),
+    "lerp": lambda m, z, w: m.lerp(z, w, 0.7 - 0.2j),
+    "lerp tensor weight": lambda m, z, w: m.lerp(w, z, z * 0.2),
     "linear": lambda m, z, w: m.nn.functional.linear(z, w, w[0, :2]),
     "conv1d": lambda m, z, w: m.nn.functional.conv1d(z.unsqueeze(0), w.reshape(1, 2, 3), padding=1),
     "conv2d": lambda m, z, w: m.nn.functional.conv2d(z.reshape(1, 1, 2, 3), w.reshape(1, 1, 2, 3), padding=1),

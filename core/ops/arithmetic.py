@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import cmath
 import math
 from collections.abc import Callable
@@ -1473,7 +1474,7 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
         >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
         tensor([5., 2.])
     """
-    if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
+    if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
     return _Lerp.apply(input, end, weight)
 
@@ -1495,13 +1496,15 @@ class _Lerp(Function):
         if isinstance(weight, Tensor):
             out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
         else:
-            out = input + weight * diff if -0.5 < weight < 0.5 else end - diff * (1 - weight)
+            out = input + weight * diff if builtins.abs(weight) < 0.5 else end - diff * (1 - weight)
         return out if narrow is None else out.to(narrow)
 
     @staticmethod
     def backward(ctx, grad):
         input, end, weight_t = ctx.saved_tensors
         weight = ctx.weight if weight_t is None else weight_t
+        if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad times the conjugate slopes
+            input, end, weight = input.conj(), end.conj(), _conj(weight)
         needs = ctx.needs_input_grad
         gi = sum_to(grad * (1 - weight), input.shape) if needs[0] else None
         ge = sum_to(grad * weight, end.shape) if needs[1] else None
