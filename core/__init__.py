@@ -21,7 +21,7 @@ import importlib as _importlib
 import typing as _typing
 from math import e, inf, nan, pi
 
-from . import amp, autograd, cpu, dtypes, linalg, tensor_methods
+from . import amp, autograd, cpu, dtypes, fft, linalg, tensor_methods
 from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .compiler import compile  # noqa: A004 - PyTorch's name: ember runs eagerly (see ember.compiler)
@@ -30,6 +30,10 @@ from .dlpack import from_dlpack
 from .dtypes import (
     bfloat16,
     bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     float,
     float16,
@@ -65,6 +69,7 @@ from .ops.arithmetic import *  # noqa: F403
 from .ops.arithmetic import bitwise_and, bitwise_or, bitwise_xor
 from .ops.clamping import *  # noqa: F403
 from .ops.comparison import *  # noqa: F403
+from .ops.complex_views import *  # noqa: F403
 from .ops.composite_math import *  # noqa: F403
 from .ops.constructions import *  # noqa: F403
 from .ops.conversion import clone
@@ -117,7 +122,6 @@ from .ops.movement import *  # noqa: F403
 from .ops.movement import broadcast_shapes
 from .ops.numerical_gradient import *  # noqa: F403
 from .ops.pairwise import *  # noqa: F403
-from .ops.real_views import *  # noqa: F403
 from .ops.reduction import *  # noqa: F403
 from .ops.scatter_reductions import *  # noqa: F403
 from .ops.scatter_views import *  # noqa: F403

@@ -342,6 +342,19 @@ class Backend:
         dtype raises NotImplementedError (the default): ``Tensor.view(dtype)`` then reports it."""
         raise NotImplementedError(f"view(dtype): the {type(self).__name__} backend cannot reinterpret memory")
 
+    def view_as_real(self, array: _Array, native: _Native) -> _Array:
+        """The view of the complex ``array`` as its real and imaginary parts, a last dimension of
+        size 2 of the real type ``native`` (``Tensor.view_as_real``). The default reinterprets the
+        memory of a NumPy-like array (``ndarray.view``, which NumPy and CuPy have); a backend that
+        registers no complex dtype never receives a complex array."""
+        return array[..., None].view(native)
+
+    def view_as_complex(self, array: _Array, native: _Native) -> _Array:
+        """The view of ``array``, whose last dimension (size 2, stride 1) holds real and imaginary
+        parts, as complex numbers of type ``native`` (``ember.view_as_complex``); the default
+        reinterprets a NumPy-like array's memory, as :meth:`view_as_real`."""
+        return array.view(native)[..., 0]
+
     def scatter_add(self, target: _Array, axis: int, index: _Array, values: _Array) -> None:
         """``target[..., index[i], ...] += values[i]`` along ``axis``, in place.
 

@@ -2,9 +2,10 @@
 
 An ember ``dtype`` is a small immutable object; backends map it to their native
 element type (``numpy.float32``, an OpenCL type name, ...). Promotion follows
-PyTorch: categories ``bool < integer < floating``; inside a category the wider
-type wins; Python scalars and zero-dimensional tensors only raise the category,
-never the width, of dimensioned tensors.
+PyTorch: categories ``bool < integer < floating < complex``; inside a category the
+wider type wins (a complex type and a wider float meet in the wider complex type);
+Python scalars and zero-dimensional tensors only raise the category, never the
+width, of dimensioned tensors.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ __all__ = [
     "int64",
     "uint8",
     "bool",
+    "complex64",
+    "complex128",
+    "cfloat",
+    "cdouble",
     "half",
     "float",
     "double",
@@ -49,15 +54,27 @@ class dtype:  # noqa: N801 - the public name mirrors torch.dtype
     Attributes:
         name: the NumPy-style name (``"float32"``).
         itemsize: bytes per element.
-        is_floating_point: True for float16/32/64.
-        is_signed: True for signed integer and floating types.
+        is_floating_point: True for float16/32/64 and bfloat16.
+        is_complex: True for complex64/128.
+        is_signed: True for signed integer, floating and complex types.
     """
 
-    __slots__ = ("name", "itemsize", "is_floating_point", "is_signed", "_category", "_rank")
+    __slots__ = (
+        "name",
+        "itemsize",
+        "is_floating_point",
+        "is_complex",
+        "is_signed",
+        "_category",
+        "_rank",
+        "_differentiable",
+    )
     name: str
     itemsize: _builtin_int
     is_floating_point: _builtin_bool
+    is_complex: _builtin_bool
     is_signed: _builtin_bool
+    _differentiable: _builtin_bool  # floating or complex: autograd records the tensors of this type
     _category: _builtin_int
     _rank: _builtin_int
 
@@ -67,6 +84,8 @@ class dtype:  # noqa: N801 - the public name mirrors torch.dtype
         self.name = name
         self.itemsize = itemsize
         self.is_floating_point = category == 2
+        self.is_complex = category == 3
+        self._differentiable = category >= 2
         self.is_signed = is_signed
         self._category = category
         self._rank = rank
@@ -77,9 +96,37 @@ class dtype:  # noqa: N801 - the public name mirrors torch.dtype
     def __reduce__(self) -> tuple[Any, ...]:
         return (_by_name, (self.name,))
 
-    @property
-    def is_complex(self) -> _builtin_bool:
-        return False
+    def to_complex(self) -> dtype:
+        """The complex type whose parts are this floating type (a complex type is its own).
+
+        Raises:
+            RuntimeError: for integer and bool types, as PyTorch; ``TypeError`` for ``float16``,
+                whose complex type (``complex32``) ember does not have.
+
+        Example::
+
+            >>> ember.float64.to_complex()
+            ember.complex128
+        """
+        if self.is_complex:
+            return self
+        if self is float16:
+            raise TypeError("ember has no complex32 (ComplexHalf) dtype: the complex type of float16 is unsupported")
+        if not self.is_floating_point:
+            raise RuntimeError(f"Unknown Complex ScalarType for {TORCH_SCALAR_NAMES[self.name]}")
+        return complex128 if self is float64 else complex64
+
+    def to_real(self) -> dtype:
+        """The floating type of a complex type's parts; any other type is returned as it is.
+
+        Example::
+
+            >>> ember.complex64.to_real()
+            ember.float32
+        """
+        if self.is_complex:
+            return float64 if self is complex128 else float32
+        return self
 
 
 bool = dtype("bool", 1, 0, 0, False)  # noqa: A001
@@ -92,6 +139,8 @@ float16 = dtype("float16", 2, 2, 6, True)
 bfloat16 = dtype("bfloat16", 2, 2, 6, True)
 float32 = dtype("float32", 4, 2, 7, True)
 float64 = dtype("float64", 8, 2, 8, True)
+complex64 = dtype("complex64", 8, 3, 9, True)
+complex128 = dtype("complex128", 16, 3, 10, True)
 
 half = float16
 float = float32  # noqa: A001
@@ -99,10 +148,21 @@ double = float64
 short = int16
 int = int32  # noqa: A001
 long = int64
+cfloat = complex64
+cdouble = complex128
 
 all_dtypes = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
 _BY_NAME = {d.name: d for d in all_dtypes}
 _BY_NAME["bfloat16"] = bfloat16  # not in all_dtypes: a backend registers it only where it can hold it
+#: the complex types; not in all_dtypes: a backend registers them only where it computes with them
+complex_dtypes = (complex64, complex128)
+_BY_NAME.update(complex64=complex64, complex128=complex128, cfloat=complex64, cdouble=complex128)
+#: dtype name -> PyTorch's ScalarType name, as its messages print it
+TORCH_SCALAR_NAMES = {
+    "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+    "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}  # fmt: skip
 
 #: the 16-bit floating types, which PyTorch's kernels accumulate in float32
 narrow_float = (float16, bfloat16)
@@ -130,6 +190,10 @@ def as_dtype(value: Any) -> dtype:
     try:
         return _BY_NAME[name]
     except KeyError:
+        if name in ("complex32", "chalf"):
+            raise TypeError(
+                f"unsupported dtype: {value!r} (ember has complex64 and complex128, no complex32)"
+            ) from None
         raise TypeError(f"unsupported dtype: {value!r}") from None
 
 
@@ -185,6 +249,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """
     if a is b:
         return a
+    if a._category == 3 or b._category == 3:  # complex64 with float64 meets in complex128
+        return _promote_complex(a, b)
     if a._rank == b._rank == 6:  # float16 with bfloat16: neither holds the other
         return float32
     if a._category != b._category:
@@ -196,12 +262,26 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     return a if a._rank >= b._rank else b
 
 
+def _promote_complex(a: dtype, b: dtype) -> dtype:
+    """:func:`promote_types` where one of ``a``, ``b`` is complex: the complex type whose parts
+    hold the wider of the real widths (a float16 or bfloat16 part widens to float32)."""
+    widest = promote_types(a.to_real(), b.to_real())
+    return complex128 if widest is float64 else complex64
+
+
+def default_complex_dtype() -> dtype:
+    """The complex type of the default floating type (``complex64`` for ``float32``)."""
+    return complex128 if _default_dtype is float64 else complex64
+
+
 def scalar_dtype(value: object) -> dtype:
-    """The dtype a Python scalar takes on its own (bool, int64 or the default float)."""
+    """The dtype a Python scalar takes on its own (bool, int64, the default float or its complex type)."""
     if isinstance(value, _builtin_bool):
         return bool
     if isinstance(value, _numbers.Integral):  # Python and NumPy integers
         return int64
+    if isinstance(value, _numbers.Complex) and not isinstance(value, _numbers.Real):
+        return default_complex_dtype()
     return get_default_dtype()
 
 
@@ -210,7 +290,8 @@ def result_type(dims: list[dtype], zero_dims: list[dtype], scalars: list[dtype])
 
     Each argument is a list of dtypes of one priority class; the result takes the
     widest type of the highest-priority class, unless a lower class has a higher
-    category, in which case that class's type (a scalar's default type) wins.
+    category, in which case that class's type (a scalar's default type) wins; a complex
+    lower class over a floating result gives that float's complex type, as PyTorch.
     """
     result = None
     for group in (dims, zero_dims, scalars):
@@ -222,7 +303,7 @@ def result_type(dims: list[dtype], zero_dims: list[dtype], scalars: list[dtype])
         if result is None:
             result = best
         elif best._category > result._category:
-            result = best
+            result = result.to_complex() if best._category == 3 and result._category == 2 else best
     return result  # type: ignore[return-value]  # callers pass at least one dtype
 
 

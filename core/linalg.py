@@ -117,6 +117,8 @@ def vector_norm(
         >>> ember.linalg.vector_norm(ember.tensor([[3.0, -4.0], [0.0, 12.0]]), ord=1, dim=1)
         tensor([ 7., 12.])
     """
+    if isinstance(x, Tensor) and x.dtype.is_complex:  # the norm of the absolute values, a real tensor
+        x, dtype = (x if dtype is None else x.to(dtype)).abs(), None
     _check_floating("linalg.vector_norm", x, "x")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")

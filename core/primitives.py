@@ -21,7 +21,9 @@ from typing import Any, TypeAlias
 
 __all__ = [
     "AxisError",
+    "COMPLEX",
     "COMPOSITIONS",
+    "FFT",
     "DERIVED",
     "PRIMITIVES",
     "REQUIRED",
@@ -222,6 +224,16 @@ DERIVED = tuple(COMPOSITIONS)
 #: Every primitive a backend's namespace offers once completed: required, then derived.
 PRIMITIVES = REQUIRED + DERIVED
 
+#: The array API's functions that complex numbers need beyond :data:`PRIMITIVES` (the inverse
+#: hyperbolic functions on their principal branches): a namespace has them where its backend
+#: registers the complex dtypes (NumPy, CuPy); a backend without complex dtypes need not.
+COMPLEX = ("real", "imag", "conj", "asinh", "acosh", "atanh")
+
+#: The array API's ``fft`` extension: the functions of the namespace's ``xp.fft`` (NumPy's and
+#: CuPy's signatures: ``n``/``s``, ``axis``/``axes``, ``norm``), where its backend registers the
+#: complex dtypes; ``ember.fft`` casts their results to PyTorch's dtypes.
+FFT = ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fftn", "ifftn", "rfftn", "irfftn")
+
 
 def _bind(composition: Callable[..., Any], namespace: _Namespace) -> Callable[..., Any]:
     def primitive(*args: Any, **kwargs: Any) -> Any:
@@ -295,11 +307,15 @@ _CLASSIC_NAMES = {
     "acos": "arccos",
     "atan": "arctan",
     "atan2": "arctan2",
+    "asinh": "arcsinh",
+    "acosh": "arccosh",
+    "atanh": "arctanh",
 }
 
 
 def build_namespace(module: ModuleType, name: str) -> SimpleNamespace:
-    """A namespace holding exactly :data:`PRIMITIVES`, taken from the NumPy-like ``module``
+    """A namespace holding exactly :data:`PRIMITIVES` (and :data:`COMPLEX`, with ``fft`` holding
+    :data:`FFT`, where ``module`` has them), taken from the NumPy-like ``module``
     (NumPy, CuPy): the module's own functions, adapted only where the module departs from
     the array API standard (older names, no ``descending`` sort, ``floor`` of integers).
 
@@ -403,6 +419,12 @@ def build_namespace(module: ModuleType, name: str) -> SimpleNamespace:
         if fn is None:
             fn = getattr(module, _CLASSIC_NAMES[primitive])
         functions[primitive] = fn
+    if hasattr(module, "complex64"):
+        functions.update(
+            {name: getattr(module, name, None) or getattr(module, _CLASSIC_NAMES[name]) for name in COMPLEX}
+        )
     namespace = SimpleNamespace(**functions)
     namespace.__name__ = name
+    if hasattr(module, "fft"):
+        namespace.fft = SimpleNamespace(**{name: getattr(module.fft, name) for name in FFT})
     return namespace

@@ -86,6 +86,19 @@ def _format_floats(array):
     return {"float_kind": lambda v: fmt(v).rjust(width)}
 
 
+def _format_complex(array):
+    """PyTorch's complex elements: the real parts aligned as a float tensor of them, each
+    followed by its imaginary part, formatted as the imaginary parts' tensor but not padded."""
+    real = _format_floats(array.real)["float_kind"]
+    imag = _format_floats(array.imag)["float_kind"]
+
+    def element(v):
+        imag_text = (imag(v.imag) + "j").lstrip()
+        return real(v.real) + (imag_text if imag_text[0] in "+-" else "+" + imag_text)
+
+    return {"complex_kind": element}
+
+
 def _summarized(array):
     """The elements a summarized printout shows: PyTorch sizes the columns from these alone."""
     if array.size <= _options["threshold"]:
@@ -110,6 +123,8 @@ def tensor_repr(t):
     prefix = "tensor("
     if array.dtype.kind == "f":
         formatter = _format_floats(_summarized(array).astype(np.float64))
+    elif array.dtype.kind == "c":
+        formatter = _format_complex(_summarized(array).astype(np.complex128))
     elif array.dtype.kind == "b":
         formatter = _format_bools(_summarized(array))
     else:
@@ -133,7 +148,9 @@ def tensor_repr(t):
         extras.append(f"device='{t._device}'")
     dt = t.dtype
     # an empty tensor shows every dtype but the default one (no element says int or bool)
-    default_shown = dt is dtypes.get_default_dtype() or (array.size != 0 and (dt is dtypes.int64 or dt is dtypes.bool))
+    default_shown = dt is dtypes.get_default_dtype() or (
+        array.size != 0 and (dt is dtypes.int64 or dt is dtypes.bool or dt is dtypes.default_complex_dtype())
+    )
     if array.size == 0 and array.ndim != 1:
         extras.append(f"size={tuple(array.shape)}")
     if not default_shown:

@@ -648,7 +648,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if value and not self.dtype.is_floating_point:
+        if value and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
         self._requires_grad = value
 
@@ -928,10 +928,23 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return self.item()
 
     def __float__(self) -> float:
-        return float(self._scalar())
+        return float(self._real_scalar("double"))
 
     def __int__(self) -> int:
-        return int(self._scalar())
+        return int(self._real_scalar("int64_t"))
+
+    def _real_scalar(self, c_type):
+        """The one element as a Python real number; a complex one with a nonzero imaginary part
+        is refused as PyTorch refuses it, with zero its real part is the number."""
+        value = self._scalar()
+        if isinstance(value, complex):
+            if value.imag != 0:
+                raise RuntimeError(f"value cannot be converted to type {c_type} without overflow")
+            return value.real
+        return value
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar())
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self.numel() != 1:
@@ -1092,6 +1105,8 @@ def _infer_host(data, dtype):
             inferred = dtypes.int64
         elif array.dtype.kind == "b":
             inferred = dtypes.bool
+        elif array.dtype.kind == "c":
+            inferred = dtypes.default_complex_dtype()
         else:
             raise TypeError(f"tensor: unsupported element type {array.dtype}")
     return array, (dtype_arg("tensor", dtype) if dtype is not None else inferred)
@@ -1193,10 +1208,13 @@ def tensor(
     """
     dev = _resolve_device(device if device is not None or not isinstance(data, Tensor) else data.device)
     array, dt = _infer_host(data, dtype)
+    if array.dtype.kind == "c" and not dt.is_complex and not isinstance(data, (Tensor, np.ndarray)):
+        raise TypeError("must be real number, not complex")
     if array.dtype.kind in "iuf" and array.size and dt._category == 1 and dt.itemsize < 8:
         if not isinstance(data, (Tensor, np.ndarray, np.generic)):
             _check_integer_range(array, dt)
     backend = backend_for_device(dev)
+    backend.native_dtype(dt)  # a TypeError naming the dtype where the backend does not hold it
     array = np.asarray(array, dtype=dtypes.host_dtype(dt))
     t = _new(backend.from_host(array, dev.index), backend, dev)
     if requires_grad:

@@ -57,6 +57,8 @@ _STORAGES = {
     "CharStorage": "int8",
     "ByteStorage": "uint8",
     "BoolStorage": "bool",
+    "ComplexFloatStorage": "complex64",
+    "ComplexDoubleStorage": "complex128",
 }
 _STORAGE_OF = {dtype: name for name, dtype in _STORAGES.items()}
 
@@ -270,7 +272,7 @@ class _StorageType:
 
 def _dtype_globals():
     found = {}
-    for name in ("float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool"):
+    for name in _STORAGES.values():
         if isinstance(getattr(ember, name, None), ember.dtype):
             found[f"torch.{name}"] = getattr(ember, name)
     for storage, name in _STORAGES.items():

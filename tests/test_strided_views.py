@@ -207,3 +207,18 @@ def test_layout_of_a_computed_0d_tensor(device, dtype):
         if device != "cpu":
             x = x.to(device)
         assert (x.stride(), x.storage_offset()) == (tx.stride(), tx.storage_offset())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gradient_through_a_view_of_overlapping_windows(dtype):
+    # unfold of unfold: the inner view's elements overlap in memory; each window element's
+    # gradient must be counted once (it was counted once per overlapping element)
+    data = np.random.default_rng(0).standard_normal((1, 2, 5, 5))
+    grads = []
+    for lib in (torch, ember):
+        x = lib.tensor(data, dtype=getattr(lib, dtype), requires_grad=True)
+        y = x.unfold(2, 3, 1).unfold(3, 2, 1)
+        weights = lib.tensor(np.arange(y.numel(), dtype=np.float64).reshape(tuple(y.shape)), dtype=getattr(lib, dtype))
+        (y * weights).sum().backward()
+        grads.append(np.asarray(x.grad.numpy(), dtype=np.float64))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-5)

@@ -139,7 +139,7 @@ class CupyBackend(Backend):
     def __init__(self):
         super().__init__()
         self._count = cupy.cuda.runtime.getDeviceCount()
-        for d in dtypes.all_dtypes:
+        for d in dtypes.all_dtypes + dtypes.complex_dtypes:
             self.register_dtype(d, np.dtype(d.name))
         self.register_dtype_lazily(dtypes.bfloat16, _cupy_bfloat16)
         self.kernels = CupyKernels(self)

@@ -72,10 +72,12 @@ class NumpyBackend(Backend):
 
     device_type = "cpu"
     xp = namespace
+    #: the complex dtypes it registers: its namespace has the complex primitives and ``xp.fft``
+    _complex_dtypes = dtypes.complex_dtypes
 
     def __init__(self):
         super().__init__()
-        for d in dtypes.all_dtypes:
+        for d in dtypes.all_dtypes + self._complex_dtypes:
             self.register_dtype(d, np.dtype(d.name))
         self.register_dtype_lazily(dtypes.bfloat16, _numpy_bfloat16)
         self.kernels = NumpyKernels(self)

@@ -41,6 +41,7 @@ class RestrictedBackend(NumpyBackend):
 
     device_type = "restricted"
     autocast_device_type = "cpu"  # a host backend: PyTorch's CPU autocast policy
+    _complex_dtypes = ()  # the required primitives have no complex functions and no fft
     xp = SimpleNamespace(**{name: _primitive(getattr(numpy_namespace, name)) for name in REQUIRED})
 
     def __init__(self):

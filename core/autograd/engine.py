@@ -399,6 +399,8 @@ def _default_grads(outputs, grad_outputs):
         if g is None:
             if out.numel() != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if out.dtype.is_complex:
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             g = out.new_ones(out.shape)
         else:
             _check_grad_output(i, out, g)
@@ -553,6 +555,8 @@ def tensor_backward(
     if gradient is None:
         if self.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        if self.dtype.is_complex:
+            raise RuntimeError("grad can be implicitly created only for real scalar outputs")
         gradient = self._make(self._backend.xp.ones(shape, dtype=self._data.dtype))
     else:
         if not isinstance(gradient, Tensor):

@@ -392,7 +392,7 @@ class Function(metaclass=_FunctionMeta):
             data = outputs._data
             backend = outputs._backend
             ctx._output_meta = ((backend, outputs._device, data.shape, data.dtype),)
-            if backend._ember[data.dtype].is_floating_point:
+            if backend._ember[data.dtype]._differentiable:
                 outputs.grad_fn = ctx
                 outputs._output_nr = 0
                 outputs._requires_grad = True
@@ -433,7 +433,7 @@ def _attach(ctx, outputs):
     for i, out in enumerate(outs):
         if not isinstance(out, Tensor):
             continue
-        if any(out is t for t in non_diff) or not out.dtype.is_floating_point:
+        if any(out is t for t in non_diff) or not out.dtype._differentiable:
             continue
         out._set_grad_fn(ctx, i)
     if ctx._saved:

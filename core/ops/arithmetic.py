@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+import cmath
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast, overload
@@ -345,6 +347,8 @@ class _Unary(Function):
         if cls.derivative is None:  # piecewise constant: exactly zero, whatever grad holds (as PyTorch)
             return grad.new_zeros(grad.shape)
         x, y = ctx.saved_tensors
+        if grad.dtype.is_complex:  # holomorphic: the conjugate Wirtinger gradient, grad * conj(f'(x))
+            return grad * cls.derivative(x, y).conj()
         if not grad_state.enabled:  # no graph to build
             if cls.fused_backward is not None:  # one kernel, not one per operation
                 return grad._make(getattr(grad._backend.kernels, cls.fused_backward)(grad._data, y._data))
@@ -383,7 +387,10 @@ def _unary(
     saves: str = "x",
     arithmetic: bool = False,
     fused_backward: str | None = None,
+    complex_error: str | None = None,
 ) -> Callable[[Tensor], Tensor]:
+    """The op ``name`` computing ``compute(backend, x)``; ``complex_error``: PyTorch's message for a
+    complex input where it has no complex kernel (None: complex inputs are computed as they are)."""
     attributes = {"saves": saves, "arithmetic": arithmetic, "fused_backward": fused_backward}
     # named as PyTorch's node: "log1p" -> Log1PBackward0, "expm1" -> Expm1Backward0
     cls: Any = type(name.title().replace("_", ""), (_Unary,), attributes)
@@ -403,7 +410,12 @@ def _unary(
                 return input.clone()
             not_implemented(bool_kernel, dtypes.bool)
         if floating and not input.dtype.is_floating_point:
-            input = input.to(dtypes.get_default_dtype())
+            if not input.dtype.is_complex:
+                input = input.to(dtypes.get_default_dtype())
+            elif complex_error is not None:
+                raise NotImplementedError(complex_error.format(_TORCH_NAMES[input.dtype.name]))
+        elif complex_error is not None and input.dtype.is_complex:
+            raise NotImplementedError(complex_error.format(_TORCH_NAMES[input.dtype.name]))
         return cls.apply(input)
 
     op.__name__ = name
@@ -414,11 +426,14 @@ def _unary(
 
 def _sigmoid(b, x):
     xp = b.xp
+    if x.dtype.kind == "c":  # no overflow-safe split by sign: complex numbers have none
+        return 1 / (1 + xp.exp(-x))
     e = xp.exp(-xp.abs(x))
     return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 _LN2 = math.log(2.0)
+_NO_COMPLEX_ROUNDING = "%s is not supported for complex inputs"
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -426,8 +441,25 @@ exp = _unary("exp", lambda b, x: b.xp.exp(x), lambda x, y: y, saves="y", arithme
 expm1 = _unary("expm1", lambda b, x: b.xp.expm1(x), lambda x, y: y + 1, saves="y", arithmetic=True)
 log = _unary("log", lambda b, x: b.xp.log(x), lambda x, y: x.reciprocal())
 log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: (x + 1).reciprocal())
-log2 = _unary("log2", lambda b, x: b.xp.log(x) / _LN2, lambda x, y: (x * _LN2).reciprocal())
-log10 = _unary("log10", lambda b, x: b.xp.log(x) / _LN10, lambda x, y: (x * _LN10).reciprocal())
+
+
+def _log_base(ln_base):
+    """``log(x) / ln_base``; a complex logarithm's parts are divided one by one (a complex division
+    would make ``log(0) = -inf + 0j`` into ``-inf + nan j``)."""
+
+    def compute(b, x):
+        y = b.xp.log(x)
+        if y.dtype.kind != "c":
+            return y / ln_base
+        parts = b.view_as_real(y, y.real.dtype)
+        parts /= ln_base
+        return y
+
+    return compute
+
+
+log2 = _unary("log2", _log_base(_LN2), lambda x, y: (x * _LN2).reciprocal())
+log10 = _unary("log10", _log_base(_LN10), lambda x, y: (x * _LN10).reciprocal())
 sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: (y * 2).reciprocal(), saves="y")
 rsqrt = _unary("rsqrt", lambda b, x: b.xp.divide(1, b.xp.sqrt(x)), lambda x, y: y.pow(3) * -0.5, saves="y")
 sin = _unary("sin", lambda b, x: b.xp.sin(x), lambda x, y: x.cos())
@@ -440,11 +472,16 @@ sinh = _unary("sinh", lambda b, x: b.xp.sinh(x), lambda x, y: x.cosh())
 cosh = _unary("cosh", lambda b, x: b.xp.cosh(x), lambda x, y: x.sinh())
 tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y, saves="y", fused_backward="tanh_backward")
 sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves="y", fused_backward="sigmoid_backward")
-erf = _unary("erf", lambda b, x: b.erf(x), lambda x, y: (-(x * x)).exp() * _TWO_OVER_SQRT_PI)
+erf = _unary(
+    "erf",
+    lambda b, x: b.erf(x),
+    lambda x, y: (-(x * x)).exp() * _TWO_OVER_SQRT_PI,
+    complex_error="\"erf_vml_cpu\" not implemented for '{}'",
+)
 reciprocal = _unary("reciprocal", lambda b, x: b.xp.divide(1, x), lambda x, y: -(y * y), saves="y", arithmetic=True)
-floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False)
-ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False)
-trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False)
+floor = _unary("floor", lambda b, x: b.xp.floor(x), None, floating=False, complex_error=_NO_COMPLEX_ROUNDING % "floor")
+ceil = _unary("ceil", lambda b, x: b.xp.ceil(x), None, floating=False, complex_error=_NO_COMPLEX_ROUNDING % "ceil")
+trunc = _unary("trunc", lambda b, x: b.xp.trunc(x), None, floating=False, complex_error=_NO_COMPLEX_ROUNDING % "trunc")
 
 
 def _sign(b, x):
@@ -453,9 +490,21 @@ def _sign(b, x):
     return xp.astype(x > 0, x.dtype) - xp.astype(x < 0, x.dtype)
 
 
-sign = _unary("sign", _sign, None, floating=False)
+sign = _unary(
+    "sign",
+    _sign,
+    None,
+    floating=False,
+    complex_error="Unlike NumPy, torch.sign is not intended to support complex numbers. Please use torch.sgn instead.",
+)
 _frac = _unary("frac", lambda b, x: x - b.xp.trunc(x), lambda x, y: x.new_ones(()))  # the identity's slope
-_round_half_even = _unary("round", lambda b, x: b.xp.round(x), None, floating=False)
+_round_half_even = _unary(
+    "round",
+    lambda b, x: b.xp.round(x),
+    None,
+    floating=False,
+    complex_error="\"round_vml_cpu\" not implemented for '{}'",
+)
 
 
 class _Neg(Function):
@@ -477,7 +526,7 @@ class _Abs(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * x.sign()
+        return grad * (x.sgn() if x.dtype.is_complex else x.sign())
 
 
 def neg(input: Tensor) -> Tensor:
@@ -641,6 +690,13 @@ class _Binary(Function):
         return ga, gb
 
 
+def _conj(value):
+    """The complex conjugate of a saved operand: a tensor, a Python number or None (not saved)."""
+    if value is None:
+        return None
+    return value.conj() if isinstance(value, Tensor) else value.conjugate()
+
+
 class _Add(_Binary):
     saves = 0
     compute = staticmethod(lambda xp, a, b: xp.add(a, b))
@@ -674,6 +730,8 @@ class _Mul(_Binary):
     def gradients(ctx, g):
         a, b, _ = ctx.saved_tensors
         other = ctx.b_scalar if ctx.b_shape is None else b
+        if g.dtype.is_complex:  # conjugate Wirtinger gradients: g * conj(d out / d operand)
+            other, a = _conj(other), _conj(a)
         return (g * other if ctx.needs_input_grad[0] else None), (
             g * a if ctx.b_shape is not None and ctx.needs_input_grad[1] else None
         )
@@ -689,7 +747,9 @@ class _Div(_Binary):
     def gradients(ctx, g):
         a, b, _ = ctx.saved_tensors
         if ctx.b_shape is None:
-            return g / ctx.b_scalar, None
+            return g / ctx.b_scalar.conjugate(), None
+        if g.dtype.is_complex:  # conjugate Wirtinger gradients: g * conj(d out / d operand)
+            a, b = _conj(a), b.conj()
         ga = g / b if ctx.needs_input_grad[0] else None
         gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
         return ga, gb
@@ -715,6 +775,8 @@ class _Pow(_Binary):
     @staticmethod
     def gradients(ctx, g):
         a, b, z = ctx.saved_tensors
+        if g.dtype.is_complex:
+            return _complex_pow_gradients(ctx, g, a, b, z)
         if b is None:
             e = ctx.b_scalar
             if e == 0:
@@ -733,6 +795,22 @@ class _PowTensors(_Pow):
     """``input ** exponent`` for a tensor exponent (PyTorch's ``pow.Tensor_Tensor``)."""
 
     _backward_name = "PowBackward1"
+
+
+def _complex_pow_gradients(ctx, g, a, b, z):
+    """:class:`_Pow`'s gradients for complex operands: ``g * conj(b a^(b-1))`` and ``g * conj(z log a)``
+    (0 where ``a`` is 0, as PyTorch's ``pow_backward_exponent``)."""
+    if b is None:
+        e = ctx.b_scalar
+        if e == 0:
+            return g.new_zeros(a.shape), None
+        return g * (a.pow(e - 1) * e).conj(), None
+    ga = g * (b * a.pow(b - 1)).conj() if ctx.needs_input_grad[0] else None
+    gb = None
+    if ctx.needs_input_grad[1]:
+        zero = a == 0
+        gb = where(zero, g.new_zeros(()), g * (z * where(zero, a.new_ones(()), a).log()).conj())
+    return ga, gb
 
 
 class _RPow(Function):
@@ -754,7 +832,10 @@ class _RPow(Function):
     @staticmethod
     def backward(ctx, grad):
         (z,) = ctx.saved_tensors
-        return grad * z * (math.log(ctx.base) if ctx.base > 0 else math.nan), None
+        base = ctx.base
+        if grad.dtype.is_complex:
+            return grad * (z * cmath.log(base)).conj(), None
+        return grad * z * (math.log(base) if base > 0 else math.nan), None
 
 
 class _Extremum(_Binary):
@@ -860,7 +941,7 @@ def _exact_binary(fn_cls, op, input, other, kernel=None):
     a, b, result = promote(op, input, other)
     if result.is_floating_point:
         return fn_cls.apply(a, b)
-    if result is dtypes.bool:
+    if result is dtypes.bool or result.is_complex:
         not_implemented(kernel or f"{op}_cpu", result)
     empty = a.numel() == 0 or (isinstance(b, Tensor) and b.numel() == 0)
     zero = (b == 0) if not isinstance(b, Tensor) else bool((b == 0).any())
@@ -1138,21 +1219,31 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
             if isinstance(input, int):
                 exponent = exponent.to(dtypes.int64)
         integral = isinstance(input, int) and exponent.dtype._category == 1
-        x = exponent if exponent.dtype.is_floating_point or integral else exponent.to(dtypes.get_default_dtype())
+        x = exponent if exponent.dtype._category >= 2 or integral else exponent.to(dtypes.get_default_dtype())
+        if isinstance(input, complex) and not x.dtype.is_complex:  # a complex base makes the result complex
+            x = x.to(x.dtype.to_complex())
         return _RPow.apply(x, input)
     if input.dtype is dtypes.bool and isinstance(exponent, bool):  # x ** True is x, x ** False is True
         return input.clone() if exponent else input.new_ones(input.shape)
     if input.dtype is dtypes.bool and isinstance(exponent, Tensor) and exponent.dtype is dtypes.bool:
         not_implemented("pow", dtypes.bool)
-    if is_scalar(exponent) and not input.dtype.is_floating_point and not isinstance(exponent, int):
+    floating = input.dtype.is_floating_point or input.dtype.is_complex
+    if is_scalar(exponent) and not floating and not isinstance(exponent, (int, complex)):
         input = input.to(dtypes.get_default_dtype())
     if isinstance(exponent, int) and not isinstance(exponent, bool) and exponent < 0:
-        if not input.dtype.is_floating_point:
+        if not floating:
             raise RuntimeError("Integers to negative integer powers are not allowed.")
     if (type(exponent) is int or type(exponent) is float) and input.dtype in _EXPONENT_CHECKED:
         # PyTorch converts the exponent to the base's type, checked: int8 ** 300 is an error, not int8 ** 44
         check_scalar_fits(exponent, input.dtype)
     return _binary(_PowTensors if isinstance(exponent, Tensor) else _Pow, "pow", input, exponent)
+
+
+def _ordered(op, input, other):
+    """``(input, other)``, checked to be real: complex numbers have no order (PyTorch's error)."""
+    if any(isinstance(t, Tensor) and t.dtype.is_complex for t in (input, other)):
+        raise RuntimeError(f"{op} not implemented for complex tensors.")
+    return input, other
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
@@ -1167,7 +1258,7 @@ def maximum(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.maximum(ember.tensor([1.0, 5.0, 3.0]), ember.tensor([4.0, 2.0, 3.0]))
         tensor([4., 5., 3.])
     """
-    return _binary(_Maximum, "maximum", input, other)
+    return _binary(_Maximum, "maximum", *_ordered("maximum", input, other))
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
@@ -1182,7 +1273,7 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.minimum(ember.tensor([1.0, 5.0, 3.0]), ember.tensor([4.0, 2.0, 3.0]))
         tensor([1., 2., 3.])
     """
-    return _binary(_Minimum, "minimum", input, other)
+    return _binary(_Minimum, "minimum", *_ordered("minimum", input, other))
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:
@@ -1200,6 +1291,9 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.atan2(ember.tensor([1.0, 1.0, -1.0]), ember.tensor([1.0, -1.0, -1.0]))
         tensor([ 0.7854,  2.3562, -2.3562])
     """
+    for t in (input, other):
+        if isinstance(t, Tensor) and t.dtype.is_complex:
+            not_implemented("atan2_cpu", t.dtype)
     return _binary(_Atan2, "atan2", input, other, floating=True)
 
 
@@ -1294,6 +1388,8 @@ def clamp(  # noqa: A002
                 raise TypeError(f"clamp(): bounds must be numbers or tensors, got {type(bound).__name__}")
     if input.dtype is dtypes.bool and (kernel := _bool_clamp_kernel(min, max)) is not None:
         not_implemented(kernel, dtypes.bool)
+    if input.dtype.is_complex:
+        raise NotImplementedError("clamp is not supported for complex types")
     if isinstance(min, Tensor):
         input, min = on_one_device("clamp", input, min)  # noqa: A001
     if isinstance(max, Tensor):
@@ -1420,7 +1516,7 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
         >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
         tensor([5., 2.])
     """
-    if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
+    if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
     for name, operand in (("end", end), ("weight", weight)):
         if isinstance(operand, Tensor) and operand.dtype is not input.dtype:
@@ -1447,13 +1543,15 @@ class _Lerp(Function):
         if isinstance(weight, Tensor):
             out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
         else:
-            out = input + weight * diff if -0.5 < weight < 0.5 else end - diff * (1 - weight)
+            out = input + weight * diff if builtins.abs(weight) < 0.5 else end - diff * (1 - weight)
         return out if narrow is None else out.to(narrow)
 
     @staticmethod
     def backward(ctx, grad):
         input, end, weight_t = ctx.saved_tensors
         weight = ctx.weight if weight_t is None else weight_t
+        if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad times the conjugate slopes
+            input, end, weight = input.conj(), end.conj(), _conj(weight)
         needs = ctx.needs_input_grad
         gi = sum_to(grad * (1 - weight), input.shape) if needs[0] else None
         ge = sum_to(grad * weight, end.shape) if needs[1] else None
@@ -1503,7 +1601,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         >>> ember.addcdiv(ember.tensor([1.0, 1.0]), ember.tensor([2.0, 3.0]), ember.tensor([4.0, 5.0]), value=2)
         tensor([2.0000, 2.2000])
     """
-    if all(isinstance(t, Tensor) and not t.dtype.is_floating_point for t in (tensor1, tensor2)):
+    if all(isinstance(t, Tensor) and t.dtype._category < 2 for t in (tensor1, tensor2)):
         raise RuntimeError(_ADDCDIV_INTEGERS)
     narrow = _narrow_result(input, tensor1, tensor2)
     if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
@@ -1534,13 +1632,19 @@ _ADDCDIV_INTEGERS = (
 
 
 # -- comparisons and logic (no gradient) ---------------------------------------------------
-def _compare(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor | Number], Tensor]:
+def _compare(
+    name: str, compute: Callable[..., Any], ordered: bool = False
+) -> Callable[[Tensor, Tensor | Number], Tensor]:
+    """The comparison ``name``; ``ordered`` ones (``<``, ...) refuse complex numbers, which have no order."""
+
     def op(input: Tensor, other: Tensor | Number) -> Tensor:
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
         if other is None and name in ("eq", "ne"):
             return name == "ne"
-        a, b, _ = promote(name, input, other)
+        a, b, result = promote(name, input, other)
+        if ordered and result.is_complex:
+            not_implemented(f"{name}_cpu", result)
         try:
             data = compute(a._backend.xp, a._data, b._data if isinstance(b, Tensor) else b)
         except Exception as exc:
@@ -1554,10 +1658,10 @@ def _compare(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
 
 eq = _compare("eq", lambda xp, a, b: xp.equal(a, b))
 ne = _compare("ne", lambda xp, a, b: xp.not_equal(a, b))
-lt = _compare("lt", lambda xp, a, b: xp.less(a, b))
-le = _compare("le", lambda xp, a, b: xp.less_equal(a, b))
-gt = _compare("gt", lambda xp, a, b: xp.greater(a, b))
-ge = _compare("ge", lambda xp, a, b: xp.greater_equal(a, b))
+lt = _compare("lt", lambda xp, a, b: xp.less(a, b), ordered=True)
+le = _compare("le", lambda xp, a, b: xp.less_equal(a, b), ordered=True)
+gt = _compare("gt", lambda xp, a, b: xp.greater(a, b), ordered=True)
+ge = _compare("ge", lambda xp, a, b: xp.greater_equal(a, b), ordered=True)
 
 
 def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor | Number], Tensor]:
@@ -1645,10 +1749,10 @@ def _bitwise(
         ):
             return logical(input, other)
         for t in (input, other):
-            if isinstance(t, Tensor) and t.dtype.is_floating_point:
+            if isinstance(t, Tensor) and t.dtype._category >= 2:
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[t.dtype.name]}'")
         a, b, result = promote(name, input, other)
-        if result.is_floating_point:  # an integer tensor with a float number
+        if result._category >= 2:  # an integer tensor with a float or complex number
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[result.name]}'")
         try:
             return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import clamp, pow, where  # noqa: A004
+from .complex_views import complex as complex_from_parts
 from .dtype_support import not_implemented
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"nan_to_num(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if input.dtype.is_complex:  # the real and imaginary parts, each on its own
+        parts = (nan_to_num(part, nan, posinf, neginf) for part in (input.real, input.imag))
+        return complex_from_parts(*parts)
     if not input.dtype.is_floating_point:
         return input.clone()
     info = finfo(input.dtype)
@@ -79,21 +83,26 @@ def clamp_max(input: Tensor, max: Tensor | Number) -> Tensor:  # noqa: A002
     return clamp(input, max=max)
 
 
-def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:
-    """``input ** exponent`` computed in float64 (both operands are cast to double).
+def float_power(input: Tensor | Number | complex, exponent: Tensor | Number | complex) -> Tensor:
+    """``input ** exponent`` computed in float64 (both operands are cast to double), or in complex128
+    where either operand is complex.
 
     Example::
 
         >>> ember.float_power(ember.tensor([2]), 2)
         tensor([4.], dtype=ember.float64)
+        >>> ember.float_power(ember.tensor([2]), 1j).dtype
+        ember.complex128
     """
+    operands = (input, exponent)
+    complex_ = any(isinstance(v, complex) or isinstance(v, Tensor) and v.dtype.is_complex for v in operands)
+    wide = dtypes.complex128 if complex_ else dtypes.float64
+    number: Any = complex if complex_ else float
     if isinstance(input, Tensor):
-        base = input.to(dtypes.float64)
-        exponent = exponent.to(dtypes.float64) if isinstance(exponent, Tensor) else float(exponent)
-        return pow(base, exponent)
+        return pow(input.to(wide), exponent.to(wide) if isinstance(exponent, Tensor) else number(exponent))
     if not isinstance(exponent, Tensor):
         raise TypeError("float_power(): expected a Tensor as input or exponent")
-    return pow(float(input), exponent.to(dtypes.float64))
+    return pow(number(input), exponent.to(wide))
 
 
 def bitwise_not(input: Tensor) -> Tensor:

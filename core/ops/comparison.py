@@ -54,11 +54,12 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     xp = input._backend.xp
     a, b = input.detach(), other.detach()
     close = xp.equal(a._data, b._data)
-    if equal_nan and a.dtype.is_floating_point:
+    inexact = a.dtype.is_floating_point or a.dtype.is_complex
+    if equal_nan and inexact:
         close = xp.logical_or(close, xp.logical_and(xp.isnan(a._data), xp.isnan(b._data)))
     if rtol == 0 and atol == 0:
         return input._make(close)
-    if not a.dtype.is_floating_point:
+    if not inexact:
         a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
     x, y = a._data, b._data
     within = xp.less_equal(xp.abs(xp.subtract(x, y)), atol + rtol * xp.abs(y))

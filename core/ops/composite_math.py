@@ -15,6 +15,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from .arithmetic import _Binary, _Pointwise, _unary, abs, sign, sub, trunc, where  # noqa: A004
 from .comparison import _TORCH_NAMES
+from .complex_views import complex_sgn
 from .dtype_support import not_implemented
 from .operands import as_tensor_arg, is_scalar, promote, promote_floating
 
@@ -34,6 +35,8 @@ _SQRT_PI = math.sqrt(math.pi)
 
 def _asinh(b, x):
     xp = b.xp
+    if x.dtype.kind == "c":
+        return xp.asinh(x)
     a = xp.abs(x)
     small = xp.log1p(a + a * a / (1 + xp.sqrt(1 + a * a)))
     y = xp.where(a > _BIG, xp.log(a) + _LN2, small)
@@ -42,6 +45,8 @@ def _asinh(b, x):
 
 def _acosh(b, x):
     xp = b.xp
+    if x.dtype.kind == "c":
+        return xp.acosh(x)
     t = x - 1
     value = xp.where(x > _BIG, xp.log(x) + _LN2, xp.log1p(t + xp.sqrt(t * (x + 1))))
     # below -1 the product under the root is positive too: NaN there by hand, as outside [-1, 1)
@@ -49,6 +54,8 @@ def _acosh(b, x):
 
 
 def _atanh(b, x):
+    if x.dtype.kind == "c":
+        return b.xp.atanh(x)
     return 0.5 * b.xp.log1p(b.xp.divide(2 * x, 1 - x))
 
 
@@ -68,10 +75,24 @@ def _erfc(b, x):
 
 
 asinh = _unary("asinh", _asinh, lambda x, y: (x * x + 1).rsqrt())
-acosh = _unary("acosh", _acosh, lambda x, y: ((x - 1) * (x + 1)).rsqrt())
+
+
+def _acosh_derivative(x, y):
+    """``1 / sqrt(x^2 - 1)``; for complex ``x`` as ``1 / (sqrt(x - 1) sqrt(x + 1))``, the branch of acosh's."""
+    if x.dtype.is_complex:
+        return (x - 1).rsqrt() * (x + 1).rsqrt()
+    return ((x - 1) * (x + 1)).rsqrt()
+
+
+acosh = _unary("acosh", _acosh, _acosh_derivative)
 atanh = _unary("atanh", _atanh, lambda x, y: (1 - x * x).reciprocal())
 exp2 = _unary("exp2", lambda b, x: b.xp.pow(2.0, x), lambda x, y: y * _LN2, saves="y")
-erfc = _unary("erfc", _erfc, lambda x, y: (-(x * x)).exp() * (-2.0 / _SQRT_PI))
+erfc = _unary(
+    "erfc",
+    _erfc,
+    lambda x, y: (-(x * x)).exp() * (-2.0 / _SQRT_PI),
+    complex_error="\"erfc_vml_cpu\" not implemented for '{}'",
+)
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
@@ -138,6 +159,8 @@ class _LogAddExp(_Binary):
 def _floating_pair(op, input, other):
     """Both operands as tensors on one device, promoted to their common floating-point dtype."""
     a, b, _ = promote_floating(op, *_as_tensors(op, input, other))
+    if a.dtype.is_complex:
+        not_implemented(f"{op}_cpu", a.dtype)
     return a, b
 
 
@@ -211,6 +234,8 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
         >>> ember.logit(ember.tensor([0.5, 0.75]))
         tensor([0.0000, 1.0986])
     """
+    if input.dtype.is_complex:
+        not_implemented("logit_cpu", input.dtype)
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     if eps is not None:
         x = x.clamp(eps, 1 - eps)  # the gradient 0 outside [eps, 1 - eps], as PyTorch's
@@ -277,7 +302,7 @@ def sinc(input: Tensor) -> Tensor:
         >>> ember.sinc(ember.tensor([0.0, 0.5]))
         tensor([1.0000, 0.6366])
     """
-    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+    x = input if input.dtype._category >= 2 else input.to(dtypes.get_default_dtype())
     return _Sinc.apply(x)
 
 
@@ -293,8 +318,15 @@ class _Sinc(_Pointwise):
         # PyTorch's sinc_backward: grad times the derivative, and exactly 0 where pi x^2 is 0
         scaled = x * math.pi
         square = x * x * math.pi
-        out = grad * ((scaled * scaled.cos() - scaled.sin()) / square)
+        out = grad * ((scaled * scaled.cos() - scaled.sin()) / square).conj()
         return where(square == 0, grad.new_zeros(()), out)
+
+
+def _angle_units(op: str, input: Tensor) -> Tensor:
+    """``input`` as the floating tensor ``deg2rad``/``rad2deg`` scale; PyTorch's error for complex ones."""
+    if input.dtype.is_complex:
+        raise RuntimeError(f"{op} is not supported for complex tensors.")
+    return input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
 
 
 def deg2rad(input: Tensor) -> Tensor:
@@ -305,8 +337,7 @@ def deg2rad(input: Tensor) -> Tensor:
         >>> ember.deg2rad(ember.tensor([180.0]))
         tensor([3.1416])
     """
-    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
-    return x * (math.pi / 180.0)
+    return _angle_units("deg2rad", input) * (math.pi / 180.0)
 
 
 def rad2deg(input: Tensor) -> Tensor:
@@ -317,8 +348,7 @@ def rad2deg(input: Tensor) -> Tensor:
         >>> ember.rad2deg(ember.tensor([math.pi]))
         tensor([180.])
     """
-    x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
-    return x * (180.0 / math.pi)
+    return _angle_units("rad2deg", input) * (180.0 / math.pi)
 
 
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
@@ -369,7 +399,8 @@ def copysign(input: Tensor, other: Tensor | Number) -> Tensor:
 
 
 def sgn(input: Tensor) -> Tensor:
-    """The sign of each element (:func:`sign` for real tensors).
+    """The sign of each element: :func:`sign` for real tensors, ``input / |input|`` (0 at 0) for
+    complex ones.
 
     Args:
         input (Tensor): the input tensor.
@@ -378,7 +409,11 @@ def sgn(input: Tensor) -> Tensor:
 
         >>> ember.sgn(ember.tensor([-2.5, 0.0, 3.0]))
         tensor([-1.,  0.,  1.])
+        >>> ember.sgn(ember.tensor([3 + 4j, 0j]))
+        tensor([0.6000+0.8000j, 0.0000+0.0000j])
     """
+    if input.dtype.is_complex:
+        return complex_sgn(input)
     return sign(input)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from .. import dtypes
@@ -30,11 +31,21 @@ class _Cast(Function):
     def forward(ctx, x, dt):
         ctx.source = x.dtype
         backend = x._backend
+        if ctx.source.is_complex and not dt.is_complex and dt is not dtypes.bool:
+            return x._make(preserve_format_copy(_discarding_imaginary_parts(x), backend.native_dtype(dt)))
         return x._make(preserve_format_copy(x, backend.native_dtype(dt)))
 
     @staticmethod
     def backward(ctx, grad):
+        if grad.dtype.is_complex and not ctx.source.is_complex:  # the real part's gradient, silently
+            grad = grad.real
         return grad.to(ctx.source), None
+
+
+def _discarding_imaginary_parts(x):
+    """The real part of the complex ``x``, with PyTorch's warning that a cast to a real type drops the rest."""
+    warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=5)
+    return x.real
 
 
 class _Move(Function):
@@ -43,6 +54,7 @@ class _Move(Function):
     @staticmethod
     def forward(ctx, x, dev, backend, non_blocking):
         ctx.source = x._device
+        backend.native_dtype(x.dtype)  # a TypeError naming the dtype where the target does not hold it
         if backend is x._backend:
             data = backend.transfer(x._data, dev.index)
         elif non_blocking:  # asynchronous from pinned host memory (Tensor.pin_memory)
@@ -178,6 +190,8 @@ _GENERATED_DOCS = {
     "int8": ("char", "tensor([0, 1, 2], dtype=ember.int8)"),
     "uint8": ("byte", "tensor([0, 1, 2], dtype=ember.uint8)"),
     "bool": ("bool", "tensor([False,  True,  True])"),
+    "complex64": ("cfloat", "tensor([0.0000+0.j, 1.5000+0.j, 2.0000+0.j])"),
+    "complex128": ("cdouble", "tensor([0.0000+0.j, 1.5000+0.j, 2.0000+0.j], dtype=ember.complex128)"),
 }
 
 

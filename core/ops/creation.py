@@ -587,17 +587,35 @@ def eye(
 
 
 # -- random --------------------------------------------------------------------------------
-def _random(sample, size, generator, dtype, device, requires_grad, default=None, op="random factory", kernel=None):
-    """``kernel``: PyTorch's name for a sampler that has floating-point instances only (rand, randn)."""
+def _random(
+    sample,
+    size,
+    generator,
+    dtype,
+    device,
+    requires_grad,
+    default=None,
+    op="random factory",
+    kernel=None,
+    part_scale=None,
+):
+    """``kernel``: PyTorch's name for a sampler that has floating-point instances only (rand, randn);
+    ``part_scale``: where complex samples exist, the factor of their real and imaginary parts, each
+    sampled on its own (``randn``: ``sqrt(1/2)``, for a variance of 1)."""
     shape = _size(size, op)
     device = device if device is not None or generator is None else generator.device
     backend, dev, dt = _place(dtype, device, default, op)
-    if kernel is not None and not dt.is_floating_point:
+    complex_parts = dt.is_complex and part_scale is not None
+    if kernel is not None and not dt.is_floating_point and not complex_parts:
         not_implemented(kernel, dt)
     gen = native_generator(generator, backend, dev.index)
-    data = sample(gen, shape, backend.native_dtype(dt))
-    result = _finish(data, backend, dev, requires_grad)
-    return result
+    if complex_parts:
+        parts = sample(gen, (*shape, 2), backend.native_dtype(dt.to_real()))
+        parts = parts * part_scale if part_scale != 1 else parts
+        data = backend.view_as_complex(parts, backend.native_dtype(dt))
+    else:
+        data = sample(gen, shape, backend.native_dtype(dt))
+    return _finish(data, backend, dev, requires_grad)
 
 
 def rand(
@@ -636,6 +654,7 @@ def rand(
         requires_grad,
         op="rand",
         kernel="check_uniform_bounds",
+        part_scale=1.0,
     )
 
 
@@ -675,6 +694,7 @@ def randn(
         requires_grad,
         op="randn",
         kernel="normal_kernel_cpu",
+        part_scale=math.sqrt(0.5),
     )
 
 

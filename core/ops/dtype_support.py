@@ -41,11 +41,7 @@ ALL: frozenset[dtype] = INTEGRAL | FLOATING_AND_HALF
 ALL_AND_BOOL: frozenset[dtype] = ALL | {dtypes.bool}
 
 #: ember dtype -> PyTorch's ScalarType name, as its messages print it
-TORCH_NAMES: dict[dtype, str] = {
-    dtypes.float16: "Half", dtypes.bfloat16: "BFloat16", dtypes.float32: "Float", dtypes.float64: "Double",
-    dtypes.int8: "Char", dtypes.int16: "Short", dtypes.int32: "Int", dtypes.int64: "Long",
-    dtypes.uint8: "Byte", dtypes.bool: "Bool",
-}  # fmt: skip
+TORCH_NAMES: dict[dtype, str] = {dtypes.as_dtype(name): torch for name, torch in dtypes.TORCH_SCALAR_NAMES.items()}
 
 #: ember dtype -> the C type name some of PyTorch's messages print ("mask with dtype float")
 C_NAMES: dict[dtype, str] = {

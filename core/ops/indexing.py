@@ -885,6 +885,12 @@ def _sort_indices(input, axis, descending, stable=True):
     return input._make(xp.astype(indices, input._backend.native_dtype(dtypes.int64)))
 
 
+def _check_sortable(input: Tensor) -> None:
+    """PyTorch's error for sorting complex numbers, which have no order."""
+    if input.dtype.is_complex:
+        raise RuntimeError("Sort does not support complex dtypes on CPU")
+
+
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> return_types.sort:
     """``(values, indices)`` sorted along ``dim``.
 
@@ -903,6 +909,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
         >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]), descending=True).values
         tensor([3., 2., 1.])
     """
+    _check_sortable(input)
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return return_types.sort(input.clone(), input.new_zeros((), dtype=dtypes.int64))
@@ -927,6 +934,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
         tensor([[0, 1],
                 [1, 0]])
     """
+    _check_sortable(input)
     if input.ndim == 0:
         return input.new_zeros((), dtype=dtypes.int64)
     return _sort_indices(input, wrap_dim(dim, input.ndim), descending)
@@ -955,8 +963,9 @@ def topk(  # noqa: A002
         values=tensor([1., 3.]),
         indices=tensor([0, 2]))
     """
-    if input.dtype is dtypes.bool:
-        raise RuntimeError("topk does not support bool dtypes on CPU")
+    if input.dtype is dtypes.bool or input.dtype.is_complex:
+        kind = "bool" if input.dtype is dtypes.bool else "complex"
+        raise RuntimeError(f"topk does not support {kind} dtypes on CPU")
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= size:
@@ -983,7 +992,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ret
         values=tensor(2.),
         indices=tensor(3))
     """
-    if input.dtype is dtypes.bool:
+    if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("kthvalue_cpu", input.dtype)
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:

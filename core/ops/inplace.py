@@ -229,6 +229,8 @@ def _inplace(name):
                     f"requires dtype {TORCH_NAMES[result.dtype]}"
                 )
             check_castable(result.dtype, self.dtype)
+            if self.dtype.is_complex and result.dtype.is_floating_point:  # abs_: a real result
+                raise RuntimeError(f"In-place {name} is not supported for complex tensors.")
         if tuple(result.shape) != tuple(self.shape):
             raise RuntimeError(
                 f"{name}_: output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"
@@ -291,10 +293,15 @@ def zero_(self: Tensor) -> Tensor:
     return fill_(self, 0)
 
 
-def _sample_(self, name, draw, generator):
+def _sample_(self, name, draw, generator, draw_part=None):
+    """Fill ``self`` with ``draw(generator, shape, native dtype, xp)``; a complex tensor, where
+    ``draw_part`` is given, with its real and imaginary parts drawn by it, each on its own."""
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
     native = self._data.dtype
+    if self.dtype.is_complex and draw_part is not None:
+        parts = draw_part(gen, (*self._data.shape, 2), backend.native_dtype(self.dtype.to_real()), backend.xp)
+        return _write(self, backend.view_as_complex(parts, native))
     if not self.dtype.is_floating_point:
         raise NotImplementedError(f"\"{name}\" not implemented for '{_TORCH_NAMES[self.dtype.name]}'")
     return _write(self, draw(gen, tuple(self._data.shape), native, backend.xp))
@@ -306,7 +313,7 @@ def _require(ok, message):
 
 
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
-    """Fill with samples from U[a, b).
+    """Fill with samples from U[a, b) (for a complex tensor: its real and imaginary parts, each).
 
     .. math::
         out_i ~ U(a, b)
@@ -323,11 +330,16 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generat
         tensor([0.7012, 0.2739, 0.0223])
     """
     _require(a <= b, f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    return _sample_(self, "uniform_", lambda g, s, d, xp: g.uniform(s, d) * (b - a) + a, generator)
+
+    def draw(g, s, d, xp):
+        return g.uniform(s, d) * (b - a) + a
+
+    return _sample_(self, "uniform_", draw, generator, draw_part=draw)
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Generator | None = None) -> Tensor:
-    """Fill with samples from N(mean, std^2).
+    """Fill with samples from N(mean, std^2) (for a complex tensor, as PyTorch: its real and
+    imaginary parts from N(mean, std^2 / 2), each).
 
     .. math::
         out_i ~ N(mean, std^2)
@@ -344,7 +356,14 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
         tensor([10.1118,  9.8613,  9.9573])
     """
     _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std}")
-    return _sample_(self, "normal_", lambda g, s, d, xp: g.normal(s, d) * std + mean, generator)
+    part_std = std / math.sqrt(2.0)
+    return _sample_(
+        self,
+        "normal_",
+        lambda g, s, d, xp: g.normal(s, d) * std + mean,
+        generator,
+        draw_part=lambda g, s, d, xp: g.normal(s, d) * part_std + mean,
+    )
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | None = None) -> Tensor:

@@ -34,6 +34,8 @@ class _Matmul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ b^H and a^H @ grad
+            a, b = a.conj(), b.conj()
         if not grad_state.enabled:  # no graph to build: the products on native arrays
             return _native_matmul_backward(ctx.needs_input_grad, grad, a, b)
         ga = sum_to(grad @ b.mT, a.shape) if ctx.needs_input_grad[0] else None
@@ -269,7 +271,24 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other)
 
 
-vdot = dot
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors, conjugating the first (the same as :func:`dot` for real tensors).
+
+    .. math::
+        out = sum_i conj(input_i) * other_i
+
+    Args:
+        input (Tensor): the first 1-D tensor, conjugated.
+        other (Tensor): the second 1-D tensor, of the same length.
+
+    Example::
+
+        >>> ember.vdot(ember.tensor([1j, 2.0]), ember.tensor([1j, 1.0]))
+        tensor(3.+0.j)
+    """
+    if isinstance(input, Tensor) and input.dtype.is_complex:
+        input = input.conj()
+    return dot(input, other)
 
 
 def inner(input: Tensor, other: Tensor) -> Tensor:

@@ -190,7 +190,7 @@ def linalg_vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
             f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {_TORCH_NAMES[x.dtype.name]} "
             f"and y of type {_TORCH_NAMES[y.dtype.name]} instead"
         )
-    return (x * y).sum(dim)
+    return (x.conj() * y).sum(dim)
 
 
 def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:

@@ -136,12 +136,14 @@ def promote(op, a, b):
     da = a.dtype
     sd = dtypes.scalar_dtype(b)
     if sd._category > da._category:
-        result = sd
+        result = da.to_complex() if sd.is_complex and da.is_floating_point else sd
         a = a.to(result)
     else:
         result = da
     if result.is_floating_point:
         b = float(b)
+    elif result.is_complex:
+        b = complex(b)
     elif result is not dtypes.bool:
         b = wrap_integer(int(b), result)
     return a, b, result
@@ -156,7 +158,7 @@ def promote_floating(op, a, b):
     Returns ``(a, b, dtype)`` as :func:`promote` does.
     """
     pa, pb, result = promote(op, a, b)
-    if result.is_floating_point:
+    if result.is_floating_point or result.is_complex:
         return pa, pb, result
     result = dtypes.get_default_dtype()
     if isinstance(b, Tensor):
@@ -179,12 +181,28 @@ def wrap_integer(value, dtype):
     return (value - low) % (1 << bits) + low
 
 
+#: the C++ type of an element, as PyTorch's conversion errors name it (the integers: ``int64_t``, ...)
+_C_TYPES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "bool": "bool",
+}
+
+
 def fill_value_for(value, dtype):
     """The Python number ``value`` as PyTorch stores it as a fill value of ``dtype`` (``full``,
     ``fill_``, ``masked_fill``): an integer type takes an int in its range and, if unsigned, the
     negatives down to minus its maximum, wrapped (-1 is 255 as uint8); a float must lie in the
     integer type's range; a floating type takes a finite number within its range (1e39 is no
-    float32, 70000 no float16; PyTorch's one-element fills skip that check, ember does not). Anything beyond raises PyTorch's RuntimeError; other types take ``value`` as it is."""
+    float32, 70000 no float16; PyTorch's one-element fills skip that check, ember does not); a
+    complex number goes into complex types only. Anything beyond raises PyTorch's RuntimeError;
+    other types take ``value`` as it is."""
+    if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real) and not dtype.is_complex:
+        raise RuntimeError(
+            f"value cannot be converted to type {_C_TYPES.get(dtype.name, dtype.name + '_t')} without overflow"
+        )
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return value
     if dtype._category == 2:  # a floating type takes a finite number in its range (float16: up to 65504)

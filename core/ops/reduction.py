@@ -69,7 +69,7 @@ def _accumulate_dtype(d, dtype):
     """The type a sum or product of elements of type ``d`` is computed in."""
     if dtype is not None:
         return dtypes.as_dtype(dtype)
-    return dtypes.int64 if not d.is_floating_point else d
+    return dtypes.int64 if d._category < 2 else d
 
 
 def sum(
@@ -106,7 +106,7 @@ def sum(
         input = input.to(out)
     # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
     node = _Sum if dim is None else _SumDims
-    return node.apply(input, axes, keepdim, None if out.is_floating_point else input._data.dtype)
+    return node.apply(input, axes, keepdim, None if out._category >= 2 else input._data.dtype)
 
 
 def mean(
@@ -133,7 +133,7 @@ def mean(
     """
     if dtype is not None:
         input = input.to(dtype)
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype}"
@@ -207,7 +207,7 @@ def _prod_grad(x, grad, axis):
     prod_nonzero = ones.prod(axis, keepdim=True)
     no_zero = prod_nonzero / ones
     others = where_(zeros == 0, no_zero, where_(zero & (zeros == 1), prod_nonzero.expand(x.shape), x * 0))
-    return grad * others
+    return grad * others.conj()
 
 
 def where_(condition, a, b):
@@ -319,6 +319,8 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         >>> ember.amax(x, dim=0)
         tensor([4., 5., 6.])
     """
+    if input.dtype.is_complex:
+        not_implemented("max_values_cpu", input.dtype)
     axes = normalize_dims(dim if dim != () else None, input.ndim)
     _check_nonempty("amax", input, axes if dim != () else ())
     return _Amax.apply(input, axes, keepdim)
@@ -342,12 +344,16 @@ def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         >>> ember.amin(x, dim=1)
         tensor([1., 4.])
     """
+    if input.dtype.is_complex:
+        not_implemented("min_values_cpu", input.dtype)
     axes = normalize_dims(dim if dim != () else None, input.ndim)
     _check_nonempty("amin", input, axes if dim != () else ())
     return _Amin.apply(input, axes, keepdim)
 
 
 def _arg(name, input, dim, keepdim):
+    if input.dtype.is_complex:
+        raise RuntimeError(f"{name}(): does not support complex input")
     xp = input._backend.xp
     if dim is None:
         if input.numel() == 0:
@@ -410,6 +416,10 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 def _extremum_with_indices(name, input, dim, keepdim, other):
     if isinstance(dim, Tensor):  # max(input, other): element-wise
         return (arithmetic.maximum if name == "max" else arithmetic.minimum)(input, dim)
+    if input.dtype.is_complex:
+        if dim is None:
+            not_implemented(f"{name}_all", input.dtype)
+        raise RuntimeError(f"{name}(): does not support complex input")
     if dim is None:
         if input.numel() == 0:
             raise RuntimeError(
@@ -574,6 +584,10 @@ class _StandardDeviation(_Variance):
 def _variance(input, dim, unbiased, keepdim, correction, is_std):
     if isinstance(dim, bool):
         unbiased, dim = dim, None
+    if input.dtype.is_complex:  # the variance of complex numbers: the real parts' plus the imaginary parts'
+        parts = (_variance(part, dim, unbiased, keepdim, correction, False) for part in (input.real, input.imag))
+        variance = builtins.sum(parts)
+        return variance.sqrt() if is_std else variance
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
@@ -790,6 +804,10 @@ def norm(
         (input,) = cast_inputs("norm", input)
     if dtype is not None:
         input = input.to(dtype)
+    if input.dtype.is_complex:  # a vector norm of complex numbers is the norm of their absolute values
+        if p == "nuc":
+            raise NotImplementedError("norm: ember has no nuclear norm of complex matrices (no complex SVD)")
+        input = input.abs()
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"norm(): input dtype should be floating point, but got {input.dtype}")
     if p == "nuc":  # the nuclear norm of the matrices over the two dims (all of a 2-D input)
@@ -828,11 +846,11 @@ def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) ->
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("logsumexp", input)
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         input = input.to(dtypes.get_default_dtype())
     if input.numel() == 0:
         return (input.exp().sum(axes, keepdim=keepdim)).log()
-    m = input.detach().amax(axes, keepdim=True)
+    m = input.detach().real.amax(axes, keepdim=True)  # complex numbers shift by their largest real part
     m = m.masked_fill(m.isinf(), 0)
     out = (input - m).exp().sum(axes, keepdim=True).log() + m
     return out if keepdim else out.squeeze(axes) if axes else out
@@ -1008,6 +1026,8 @@ class _Cumprod(Function):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
+        if grad.dtype.is_complex:  # a polynomial in x: the conjugate Wirtinger gradient takes conj(x)
+            x, out = x.conj(), out.conj()
         if grad_state.enabled:
             return _cumprod_grad_differentiable(x, out, grad, ctx.axis), None
         return _cumprod_grad(x, out, grad, ctx.axis), None
@@ -1052,6 +1072,8 @@ def _cumprod_grad_differentiable(x, out, grad, axis):
 
 
 def _cumulative_extremum(name, input, dim, better):
+    if input.dtype.is_complex:
+        not_implemented(f"{name}_cpu", input.dtype)
     axis = wrap_dim(dim, input.ndim)
     xp, backend = input._backend.xp, input._backend
     long = backend.native_dtype(dtypes.int64)
@@ -1177,7 +1199,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
-    if input.dtype is dtypes.bool:
+    if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
         flat = input.reshape(-1)
@@ -1223,6 +1245,8 @@ def nansum(
         >>> ember.nansum(x, dim=0)
         tensor([4., 4.])
     """
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     if input.dtype.is_floating_point:
         input = input.masked_fill(input.detach().isnan(), 0)
     return sum(input, dim, keepdim, dtype=dtype)

@@ -76,6 +76,8 @@ def unique(  # noqa: A002
         >>> ember.unique(ember.tensor([3, 1, 3]))
         tensor([1, 3])
     """
+    if input.dtype.is_complex:  # no order to sort by
+        not_implemented("unique", input.dtype)
     if dim is not None:
         return _unique_dim(input, wrap_dim(dim, input.ndim), return_inverse, return_counts)
     backend = input._backend
@@ -663,7 +665,7 @@ def index_put(
 
 
 def is_complex(input: Tensor) -> bool:
-    """Whether ``input`` has a complex dtype: always ``False``, since ember has no complex dtypes.
+    """Whether ``input`` has a complex dtype (``complex64`` or ``complex128``).
 
     Args:
         input (Tensor): the input tensor.
@@ -672,8 +674,10 @@ def is_complex(input: Tensor) -> bool:
 
         >>> ember.is_complex(ember.tensor([1.0, 2.0]))
         False
+        >>> ember.is_complex(ember.tensor([1j]))
+        True
     """
-    return False
+    return input.dtype.is_complex
 
 
 # -- docstrings of the generated shape-changing in-place methods: name -> (tensor, call arguments, new shape)

@@ -183,15 +183,29 @@ def _polygamma_derivative(n):
     return lambda x, y: polygamma(n + 1, x)
 
 
-lgamma: Callable[[Tensor], Tensor] = _unary("lgamma", _in_float64(_lgamma), lambda x, y: digamma(x))
-digamma: Callable[[Tensor], Tensor] = _unary("digamma", _in_float64(_digamma), lambda x, y: polygamma(1, x))
+_NO_COMPLEX = "\"{kernel}\" not implemented for '{{}}'"
+lgamma: Callable[[Tensor], Tensor] = _unary(
+    "lgamma", _in_float64(_lgamma), lambda x, y: digamma(x), complex_error=_NO_COMPLEX.format(kernel="lgamma_vml_cpu")
+)
+digamma: Callable[[Tensor], Tensor] = _unary(
+    "digamma", _in_float64(_digamma), lambda x, y: polygamma(1, x), complex_error=_NO_COMPLEX.format(kernel="digamma")
+)
 erfinv: Callable[[Tensor], Tensor] = _unary(
-    "erfinv", _in_float64(_erfinv), lambda x, y: (y * y).exp() * (math.sqrt(math.pi) / 2), saves="y"
+    "erfinv",
+    _in_float64(_erfinv),
+    lambda x, y: (y * y).exp() * (math.sqrt(math.pi) / 2),
+    saves="y",
+    complex_error=_NO_COMPLEX.format(kernel="erfinv_vml_cpu"),
 )
 _i1: Callable[[Tensor], Tensor] = _unary(
     "i1", _in_float64(lambda b, x: _bessel_i(b, x, 1)), lambda x, y: where(_not_tiny(x), i0(x) - y / x, 0.5), saves="xy"
 )
-i0: Callable[[Tensor], Tensor] = _unary("i0", _in_float64(lambda b, x: _bessel_i(b, x, 0)), lambda x, y: _i1(x))
+i0: Callable[[Tensor], Tensor] = _unary(
+    "i0",
+    _in_float64(lambda b, x: _bessel_i(b, x, 0)),
+    lambda x, y: _i1(x),
+    complex_error=_NO_COMPLEX.format(kernel="i0_vml_cpu"),
+)
 _POLYGAMMA = {0: digamma}
 
 

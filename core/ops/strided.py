@@ -46,6 +46,12 @@ class _AsStrided(Function):
         in_pos = _positions(grad, in_shape, in_strides, in_offset).reshape(-1)
         extent = 1 + max(int(out_pos.max()) if out_pos.numel() else 0, int(in_pos.max()) if in_pos.numel() else 0)
         storage = grad.new_zeros((extent,)).index_add(0, out_pos, grad.reshape(-1))
+        # an input whose elements overlap in memory (a view such as unfold's windows) shares each
+        # position's gradient among the elements at it, as PyTorch's as_strided_backward: its own
+        # backward sums them again
+        uses = in_pos.new_zeros((extent,)).index_add(0, in_pos, in_pos.new_ones(in_pos.shape))
+        if in_pos.numel() and int(uses.max()) > 1:
+            storage = storage / uses.clamp_min(1).to(grad.dtype.to_real())
         return storage[in_pos].reshape(in_shape), None, None, None
 
 

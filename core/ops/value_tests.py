@@ -87,13 +87,15 @@ def isposinf(input: Tensor) -> Tensor:
 
 def _equals(input: Tensor, infinity: float) -> Tensor:
     """``input == infinity``; all False for a dtype without infinities (no comparison made)."""
+    if input.dtype.is_complex:  # an infinite complex number has no sign
+        raise RuntimeError(f"{'isposinf' if infinity > 0 else 'isneginf'} does not support complex inputs.")
     if not input.dtype.is_floating_point:
         return input.new_zeros(input.shape, dtype=dtypes.bool)
     return input == infinity
 
 
 def isreal(input: Tensor) -> Tensor:
-    """Whether each element is real: always, as ember has no complex dtypes.
+    """Whether each element is real: its imaginary part is 0 (every element of a real tensor is).
 
     Args:
         input (Tensor): the input tensor.
@@ -102,7 +104,11 @@ def isreal(input: Tensor) -> Tensor:
 
         >>> ember.isreal(ember.tensor([1.0, 2.0]))
         tensor([True, True])
+        >>> ember.isreal(ember.tensor([1 + 0j, 2j]))
+        tensor([ True, False])
     """
+    if input.dtype.is_complex:
+        return input.imag == 0
     return input.new_ones(input.shape, dtype=dtypes.bool)
 
 
@@ -110,7 +116,7 @@ def _integer_pair(op: str, input: Tensor | int, other: Tensor | int) -> tuple[Te
     if not isinstance(input, Tensor):
         input = as_tensor_arg(op, input, other)
     a, b, common = promote(op, input, other)
-    if common.is_floating_point or common is dtypes.bool:
+    if common._category >= 2 or common is dtypes.bool:
         raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{_TORCH_NAMES[common.name]}'")
     if not isinstance(b, Tensor):
         b = a.new_full((), b)

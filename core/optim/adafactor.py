@@ -66,6 +66,8 @@ class Adafactor(Optimizer):
                 raise ValueError(message)
         super().__init__(params, defaults)
 
+    _complex_as_real = False  # PyTorch's Adafactor refuses complex parameters
+
     def _update(self, param, grad, state, group):
         if param.is_complex():
             raise RuntimeError("Adafactor does not support complex parameters")

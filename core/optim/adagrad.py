@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..ops.complex_views import view_as_real
 from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_state, _sparse_rows, _to_scalar
 
@@ -71,7 +72,10 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 state = self.state[p]
                 state["step"] = _scalar_state(0)
-                state["sum"] = p.new_full(p.shape, group["initial_accumulator_value"])
+                # a complex parameter is updated as its real view (Optimizer._complex_as_real): both
+                # parts start at the initial value, as PyTorch's
+                coordinates = view_as_real(p) if p.dtype.is_complex else p
+                state["sum"] = coordinates.new_full(coordinates.shape, group["initial_accumulator_value"])
 
     def _update(self, param, grad, state, group):
         state["step"] += 1

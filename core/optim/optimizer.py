@@ -13,6 +13,7 @@ from typing import Any
 from .. import dtypes, graphs
 from ..autograd.engine import reset_grads
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..ops.complex_views import view_as_real
 from ..tensor import Tensor, tensor
 from ..utils.hooks import RemovableHandle
 from ._types import LearningRate, ParamsT
@@ -149,6 +150,9 @@ class Optimizer:
     _update_maximizes = False
     #: whether a captured step replays correctly (no host-side state advanced per step)
     _capturable = False
+    #: whether a complex parameter is updated as the real view of its parts (``view_as_real``),
+    #: each part its own coordinate, as PyTorch's optimizers do; its state is of that view
+    _complex_as_real = True
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -399,7 +403,10 @@ class Optimizer:
             state = self.state.get(p)
             if state is None:
                 state = {}
-            self._update(p, grad, state, group)
+            if p.dtype.is_complex and self._complex_as_real and not grad.is_sparse:
+                self._update(view_as_real(p), view_as_real(grad), state, group)
+            else:
+                self._update(p, grad, state, group)
             if state:  # like PyTorch, parameters that keep no state get no entry
                 self.state[p] = state
 

@@ -32,6 +32,7 @@ API_MODULES = (
     "ember.nn.init",
     "ember.nn.utils",
     "ember.nn.utils.rnn",
+    "ember.fft",
     "ember.autograd",
     "ember.autograd.profiler",
     "ember.profiler",

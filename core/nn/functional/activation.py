@@ -89,6 +89,8 @@ def _apply(name, input, inplace, fn):
     kernel = _KERNELS.get(name)
     if kernel is not None and input.dtype not in kernel[1]:
         not_implemented(kernel[0], input.dtype)
+    if input.dtype.is_complex and name in ("relu", "relu6", "hardtanh"):  # PyTorch computes them with clamp
+        raise NotImplementedError("clamp is not supported for complex types")
     if input.dtype is dtypes.bool and name in ("hardtanh", "relu6"):
         raise RuntimeError("Bool inputs not supported for hardtanh")
     if name in _OPMATH and input.dtype in dtypes.narrow_float:

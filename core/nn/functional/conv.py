@@ -61,6 +61,12 @@ def _run_kernel(ctx, kernel, a, b, *args):
     return a._make(getattr(a._backend.kernels, kernel)(a._data, b._data, *args))
 
 
+def _conjugated(saved):
+    """The saved operands of a convolution (linear in each), conjugated where complex: the
+    conjugate Wirtinger gradient of one operand is the real formula with the other conjugated."""
+    return tuple(t.conj() for t in saved)
+
+
 class _Conv(Function):
     """``conv(x, weight)``, plus ``bias`` (per output channel, or None) added inside the kernel's output."""
 
@@ -79,7 +85,7 @@ class _Conv(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
+        x, weight = _conjugated(ctx.saved_tensors)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = _ConvBackwardInput.apply(grad, weight, tuple(x.shape), *ctx.args)
@@ -99,7 +105,7 @@ class _ConvBackwardInput(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        grad, weight = ctx.saved_tensors
+        grad, weight = _conjugated(ctx.saved_tensors)
         d_grad = d_weight = None
         if ctx.needs_input_grad[0]:
             d_grad = _Conv.apply(gg, weight, None, *ctx.args)
@@ -125,7 +131,7 @@ class _ConvBackwardWeight(Function):
 
     @staticmethod
     def backward(ctx, gw):
-        x, grad = ctx.saved_tensors
+        x, grad = _conjugated(ctx.saved_tensors)
         d_x = d_grad = None
         if ctx.needs_input_grad[0]:
             d_x = _ConvBackwardInput.apply(grad, gw, tuple(x.shape), *ctx.args)
@@ -267,7 +273,7 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
             f"Calculated padded input size per channel: ({_fmt(padded)}). Kernel size: ({_fmt(extent)}). "
             "Kernel size can't be greater than actual input size"
         )
-    if not input.dtype.is_floating_point:  # PyTorch's integer convolution: exact, in the input's type
+    if input.dtype._category < 2:  # PyTorch's integer convolution: exact, in the input's type
         return _finish(integer_conv(input, weight, stride, pads, dilation, groups), bias, nd, batched)
     narrow = _computed_in_float32(input)
     if narrow is not None:

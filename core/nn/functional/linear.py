@@ -133,6 +133,8 @@ class _Linear(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
+        if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ conj(w), grad^T @ conj(x)
+            x, weight = x.conj(), weight.conj()
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         data, w = x._data, weight._data
         count = math.prod(data.shape[:-1])
