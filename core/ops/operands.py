@@ -182,15 +182,6 @@ def wrap_integer(value, dtype):
 
 
 #: the C++ type of an element, as PyTorch's conversion errors name it (the integers: ``int64_t``, ...)
-_C_TYPES = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "c10::Half",
-    "bfloat16": "c10::BFloat16",
-    "bool": "bool",
-}
-
-
 def fill_value_for(value, dtype):
     """The Python number ``value`` as PyTorch stores it as a fill value of ``dtype`` (``full``,
     ``fill_``, ``masked_fill``): an integer type takes an int in its range and, if unsigned, the
@@ -201,7 +192,7 @@ def fill_value_for(value, dtype):
     other types take ``value`` as it is."""
     if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real) and not dtype.is_complex:
         raise RuntimeError(
-            f"value cannot be converted to type {_C_TYPES.get(dtype.name, dtype.name + '_t')} without overflow"
+            f"value cannot be converted to type {_C_TYPES.get(dtype, dtype.name + '_t')} without overflow"
         )
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return value

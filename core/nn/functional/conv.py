@@ -176,7 +176,7 @@ def _check_groups(op, groups, input, weight, bias, transposed):
         raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
     c = input.shape[1]
     if transposed:
-        if weight.numel() == 0:  # PyTorch's kernels refuse it
+        if weight.numel() == 0 and all(weight.shape[2:]):  # PyTorch's kernels refuse it (a zero-size kernel: below)
             raise RuntimeError(f"{op}: non-empty weight tensor expected, but got: {list(weight.shape)}")
         if weight.shape[0] != c:
             raise RuntimeError(
