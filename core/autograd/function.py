@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..tensor import NODE_PREHOOK, Tensor, _InferenceVersion
 from .grad_mode import grad_state
+from .view_history import refresh_view_history
 
 __all__ = ["Function", "Node", "AccumulateGrad", "FunctionCtx", "once_differentiable"]
 
@@ -337,9 +338,14 @@ class Function(metaclass=_FunctionMeta):
         record = False
         if enabled:
             for a in args:
-                if isinstance(a, tensor_cls) and a._requires_grad:
-                    record = True
-                    break
+                if isinstance(a, tensor_cls):
+                    # a view whose storage was written in place since its history was set takes up
+                    # its base's new history (one slot read for a tensor that is no view)
+                    seen = a._view_version
+                    if seen is not None and seen != a._version.value:
+                        refresh_view_history(a)
+                    if a._requires_grad:
+                        record = True
         if record:
             needs = []
             edges = []
@@ -347,7 +353,7 @@ class Function(metaclass=_FunctionMeta):
                 if isinstance(a, tensor_cls) and a._requires_grad:
                     needs.append(True)
                     # gradient_edge(a), inlined: a non-leaf's node, or a leaf's sink once it has one
-                    node = a.grad_fn
+                    node = a._grad_fn
                     if node is not None:
                         edges.append((node, a._output_nr))
                     elif a._accumulator is not None:
@@ -389,7 +395,7 @@ class Function(metaclass=_FunctionMeta):
             backend = outputs._backend
             ctx._output_meta = ((backend, outputs._device, data.shape, data.dtype),)
             if backend._ember[data.dtype].is_floating_point:
-                outputs.grad_fn = ctx
+                outputs._grad_fn = ctx
                 outputs._output_nr = 0
                 outputs._requires_grad = True
             if ctx._saved:
@@ -442,7 +448,7 @@ def _rebase_dirty_views(ctx, outs):
     history then runs through ``ctx`` (PyTorch's ``CopySlices``), and the view reads its new history
     from the base."""
     for out in outs:
-        if isinstance(out, Tensor) and out.grad_fn is ctx and out._base is not None and out._view_replay is not None:
+        if isinstance(out, Tensor) and out._grad_fn is ctx and out._base is not None and out._view_replay is not None:
             if any(out is t for t in ctx._dirty):  # recording is on again here
                 _rebase_view(out, out._alias_with_grad_fn(ctx, out._output_nr, True), written=True)
 
@@ -487,7 +493,7 @@ def _wrap_saved(ctx, outs):
             entries.append(None)
             continue
         for nr, out in enumerate(outs):
-            if out is t and t.grad_fn is ctx:
+            if out is t and t._grad_fn is ctx:
                 entries.append(saved_cls(t._storage_alias(), nr))
                 break
         else:
