@@ -281,7 +281,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_hooks",
         "_post_accumulate_hooks",
         "_accumulator",
-        "_retains_grad",  # set only by retain_grad(), so that making a tensor stays cheap
+        "_retains_grad",  # retain_grad()'s hook handle, set only by it, so that making a tensor stays cheap
         "_view_of_requiring_grad",  # set only on a view made of a base that required grad
         "_custom_function_origin",  # set only on a view of a view that a custom Function returned
         "__weakref__",
@@ -695,7 +695,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             tensor([12.])
         """
         grad = self._grad
-        if grad is None and self.grad_fn is not None and not getattr(self, "_retains_grad", False):
+        if grad is None and self.grad_fn is not None and getattr(self, "_retains_grad", None) is None:
             warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return grad
 
@@ -903,7 +903,6 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             return
         if self.retains_grad:
             return
-        self._retains_grad = True
         ref = weakref.ref(self)
 
         def keep(grad):
@@ -912,7 +911,15 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
                 owner.grad = grad.detach() if owner.grad is None else owner.grad + grad.detach()
 
         keep._prehook_rank = RETAIN_GRAD_PREHOOK  # type: ignore[attr-defined]  # after every tensor hook
-        self.register_hook(keep)
+        self._retains_grad = self.register_hook(keep)
+
+    def _move_retained_grad(self):
+        """After an in-place op gave this tensor a new node: retain the gradient at that node, not the old one."""
+        handle = getattr(self, "_retains_grad", None)
+        if handle is not None:
+            handle.remove()
+            del self._retains_grad
+            self.retain_grad()
 
     @property
     def retains_grad(self) -> bool:
@@ -926,7 +933,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> y.retains_grad, x.retains_grad
             (True, False)
         """
-        return getattr(self, "_retains_grad", False)
+        return getattr(self, "_retains_grad", None) is not None
 
     # -- conversion -----------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):

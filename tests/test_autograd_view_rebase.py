@@ -190,3 +190,27 @@ def test_custom_function_may_write_into_a_view_it_marks_dirty(device):
         ((c * T.tensor([1.0, 3.0], **kwargs)).sum() + u * 5).backward()
         grads.append(x.grad.cpu().numpy())
     np.testing.assert_array_equal(grads[1], grads[0])
+
+
+RETAINED = {
+    # retain_grad on a view, then a write into its base: the view's gradient is kept at its new node
+    "view_then_base_written": lambda T, x: [c := x.clone(), v := c[0], v.retain_grad(), c.mul_(2), v, v * 3][-2:],
+    # retain_grad, then a write into the tensor itself: kept at its new node, not the old one
+    "tensor_then_written": lambda T, x: [y := x * 3, y.retain_grad(), y.mul_(2), y, y.sum()][-2:],
+    # ... and for a view written into, whose new node the loss does not reach
+    "view_then_written": lambda T, x: [c := x * 3, v := c[0], v.retain_grad(), v.mul_(2), v, c.sum()][-2:],
+}
+
+
+@pytest.mark.parametrize("case", sorted(RETAINED))
+def test_retained_gradient_follows_the_new_node(device, case):
+    grads = []
+    for T, kwargs in ((torch, {}), (ember, {"device": device})):
+        x = T.tensor([1.0, 2.0], requires_grad=True, **kwargs)
+        kept, loss = RETAINED[case](T, x)
+        loss.backward()
+        grads.append(None if kept.grad is None else kept.grad.cpu().numpy())
+    if grads[0] is None:
+        assert grads[1] is None
+    else:
+        np.testing.assert_array_equal(grads[1], grads[0])

@@ -446,11 +446,13 @@ def _attach(ctx, outputs):
 def _rebase_dirty_views(ctx, outs):
     """A dirty output that is a view of another tensor: the write is recorded on its base, whose
     history then runs through ``ctx`` (PyTorch's ``CopySlices``), and the view reads its new history
-    from the base."""
+    from the base. A dirty output that retains its gradient retains it at its new node."""
     for out in outs:
-        if isinstance(out, Tensor) and out._grad_fn is ctx and out._base is not None and out._view_replay is not None:
-            if any(out is t for t in ctx._dirty):  # recording is on again here
+        if isinstance(out, Tensor) and out._grad_fn is ctx and any(out is t for t in ctx._dirty):
+            if out._base is not None and out._view_replay is not None:  # recording is on again here
                 _rebase_view(out, out._alias_with_grad_fn(ctx, out._output_nr, True), written=True)
+            else:
+                out._move_retained_grad()
 
 
 class _HookedSavedTensor:

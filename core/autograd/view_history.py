@@ -82,8 +82,9 @@ def refresh_view_history(view: Tensor) -> None:
     """Give ``view``, whose storage was written in place since its history was set, the history of
     the same view made of its base now.
 
-    Raises ``RuntimeError`` for a view made under ``no_grad`` of a base that requires grad, whose
-    history is ambiguous (PyTorch's error).
+    Raises ``RuntimeError`` (PyTorch's errors) for a view made under ``no_grad`` of a base that
+    requires grad, whose history is ambiguous, and for a view a custom ``Function`` returned, whose
+    replay would bypass the custom backward.
     """
     base = view._base
     if base._requires_grad:
@@ -99,6 +100,8 @@ def refresh_view_history(view: Tensor) -> None:
             grad_state.enabled = previous
         view._grad_fn, view._output_nr, view._requires_grad = fresh._grad_fn, fresh._output_nr, True
     view._view_version = view._version.value
+    if base._requires_grad:
+        view._move_retained_grad()
 
 
 def check_view_writable(view: Tensor) -> None:

@@ -361,6 +361,7 @@ def rebase_view(target, value, written=False):
     fresh = replay(base)
     target._grad_fn, target._output_nr, target._requires_grad = fresh._grad_fn, fresh._output_nr, True
     target._view_version = target._version.value
+    target._move_retained_grad()
     return target
 
 
