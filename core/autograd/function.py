@@ -336,21 +336,34 @@ class Function(metaclass=_FunctionMeta):
         enabled = state.enabled
         tensor_cls = Tensor
         record = False
+        # A view whose storage was written in place since its history was set takes up its base's
+        # new history before it is read here (one slot read for a tensor that is no view): the
+        # first loop for those it passes that do not require grad (a write may have given them
+        # grad), the second for all
         if enabled:
             for a in args:
                 if isinstance(a, tensor_cls):
-                    # a view whose storage was written in place since its history was set takes up
-                    # its base's new history (one slot read for a tensor that is no view)
+                    if a._requires_grad:
+                        record = True
+                        break
                     seen = a._view_version
                     if seen is not None and seen != a._version.value:
                         refresh_view_history(a)
-                    if a._requires_grad:
-                        record = True
+                        if a._requires_grad:
+                            record = True
+                            break
         if record:
             needs = []
             edges = []
             for a in args:
-                if isinstance(a, tensor_cls) and a._requires_grad:
+                if not isinstance(a, tensor_cls):
+                    needs.append(False)
+                    edges.append(NOT_A_TENSOR)
+                    continue
+                seen = a._view_version
+                if seen is not None and seen != a._version.value:
+                    refresh_view_history(a)
+                if a._requires_grad:
                     needs.append(True)
                     # gradient_edge(a), inlined: a non-leaf's node, or a leaf's sink once it has one
                     node = a._grad_fn
@@ -362,7 +375,7 @@ class Function(metaclass=_FunctionMeta):
                         edges.append(gradient_edge(a))
                 else:
                     needs.append(False)
-                    edges.append(_NO_EDGE if isinstance(a, tensor_cls) else NOT_A_TENSOR)
+                    edges.append(_NO_EDGE)
             ctx.needs_input_grad = tuple(needs)
             ctx._edges = tuple(edges)
             ctx._sequence_nr = next(_sequence)
