@@ -141,7 +141,7 @@ in_place_detach_listener: Callable[[Tensor], None] | None = None
 refresh_view_history: Any = None
 #: the refusal to rebuild the history of a view a custom Function made, or None (``ember.autograd.view_history``
 #: sets it, at import)
-custom_function_origin: Any = None
+custom_function_refusal: Any = None
 
 # The two questions the tensor asks of the layers above it, which the plugin host and the op
 # modules answer; ember.tensor_methods.install() connects them once, at ``import ember``.
@@ -283,7 +283,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_accumulator",
         "_retains_grad",  # retain_grad()'s hook handle, set only by it, so that making a tensor stays cheap
         "_view_of_requiring_grad",  # set only on a view made of a base that required grad
-        "_custom_function_origin",  # set only on a view of a view that a custom Function returned
+        "_custom_function_refusal",  # set only on a view of a view that a custom Function returned
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -619,9 +619,9 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             if parent is not None and replay is not None:
                 t._view_replay = lambda base: replay(parent(base))
             if self._grad_fn is not None:  # a view of what a custom Function returned is refused a rebase too
-                refusal = custom_function_origin(self)
+                refusal = custom_function_refusal(self)
                 if refusal is not None:
-                    t._custom_function_origin = refusal
+                    t._custom_function_refusal = refusal
         if t._view_replay is not None:
             t._view_version = version.value
             if base._requires_grad:

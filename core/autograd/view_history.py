@@ -24,7 +24,7 @@ from .. import tensor as _tensor
 from ..tensor import Tensor
 from .grad_mode import grad_state
 
-__all__ = ["refresh_view_history", "check_view_writable", "custom_function_origin"]
+__all__ = ["refresh_view_history", "check_view_writable", "custom_function_refusal"]
 
 _NO_GRAD_VIEW = (
     "A view was created in no_grad mode and {what} with grad mode enabled. Given that this use case is "
@@ -47,11 +47,11 @@ _MULTI_OUTPUT_VIEW = (
 )
 
 
-def custom_function_origin(view: Tensor) -> str | None:
+def custom_function_refusal(view: Tensor) -> str | None:
     """PyTorch's refusal (a message to format with ``origin`` and ``what``) for a view that a user's
     ``Function`` returned, or a view of one, whose history cannot be rebuilt from its base's without
     bypassing the custom backward; None for any other view."""
-    refusal = getattr(view, "_custom_function_origin", None)
+    refusal = getattr(view, "_custom_function_refusal", None)
     if refusal is not None:
         return refusal
     node = view._grad_fn
@@ -62,7 +62,7 @@ def custom_function_origin(view: Tensor) -> str | None:
 
 
 def _check_not_custom_function_view(view: Tensor, what: str) -> None:
-    refusal = custom_function_origin(view)
+    refusal = custom_function_refusal(view)
     if refusal is not None:
         node = view._grad_fn
         function = getattr(type(node), "_function", None)
@@ -113,4 +113,4 @@ def check_view_writable(view: Tensor) -> None:
 
 
 _tensor.refresh_view_history = refresh_view_history
-_tensor.custom_function_origin = custom_function_origin
+_tensor.custom_function_refusal = custom_function_refusal
