@@ -155,10 +155,15 @@ def tensor_repr(t):
         extras.append(f"size={tuple(array.shape)}")
     if not default_shown:
         extras.append(f"dtype={dt!r}")
-    if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t._requires_grad:
-        extras.append("requires_grad=True")
+    try:
+        grad_fn = t.grad_fn
+    except RuntimeError:  # a view whose history cannot be rebuilt after a write into its base
+        extras.append("grad_fn=<Invalid>")
+    else:
+        if grad_fn is not None:
+            extras.append(f"grad_fn=<{grad_fn.name()}>")
+        elif t._requires_grad:
+            extras.append("requires_grad=True")
     from .autograd.tangents import tangent_of  # the layers above printing
 
     tangent = tangent_of(t)

@@ -136,6 +136,13 @@ _backend_cache = {}
 #: (``ember.autograd.tangents`` sets it, to drop the tensor's tangent), None otherwise
 in_place_detach_listener: Callable[[Tensor], None] | None = None
 
+#: gives a view whose storage was written in place since its history was set its base's new history:
+#: ``ember.autograd.view_history`` sets it, at import
+refresh_view_history: Any = None
+#: the refusal to rebuild the history of a view a custom Function made, or None (``ember.autograd.view_history``
+#: sets it, at import)
+custom_function_refusal: Any = None
+
 # The two questions the tensor asks of the layers above it, which the plugin host and the op
 # modules answer; ember.tensor_methods.install() connects them once, at ``import ember``.
 _backend_registry = None  # () -> the plugin host's BackendRegistry (ember.plugin.backend_registry)
@@ -178,7 +185,7 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     t._device = dev
     t._requires_grad = requires_grad
     t._grad = None
-    t.grad_fn = None
+    t._grad_fn = None
     t._output_nr = 0
     if version is None:  # _Version(), without the Python-level __init__ call
         version = _new_version(creation.version if _inference_entries else _Version)
@@ -186,6 +193,7 @@ def _new(data, backend, dev, requires_grad=False, version=None):
     t._version_counter = version
     t._base = None
     t._view_replay = None
+    t._view_version = None
     t._hooks = None
     t._post_accumulate_hooks = None
     t._accumulator = None
@@ -263,15 +271,20 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_device",
         "_requires_grad",
         "_grad",
-        "grad_fn",
+        "_grad_fn",
         "_output_nr",
         "_version_counter",
         "_base",
         "_view_replay",
+        # a view's: the version of the storage when its history was last set (None for a tensor that is
+        # no view, or a view that cannot replay itself on its base); see ember.autograd.view_history
+        "_view_version",
         "_hooks",
         "_post_accumulate_hooks",
         "_accumulator",
-        "_retains_grad",  # set only by retain_grad(), so that making a tensor stays cheap
+        "_retains_grad",  # retain_grad()'s hook handle, set only by it, so that making a tensor stays cheap
+        "_view_of_requiring_grad",  # set only on a view made of a base that required grad
+        "_custom_function_refusal",  # set only on a view of a view that a custom Function returned
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -280,6 +293,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         # Operations (methods and operators), and the methods that need the layers above, are
         # installed at import time from ember.tensor_methods; type checkers see them through these
         # declarations.
+        _view_version: int | None
+
         def __new__(cls, *args: Any, device: Any = None, dtype: Any = None) -> Tensor: ...
         def __getattr__(self, name: str) -> Any: ...
         def backward(
@@ -589,17 +604,29 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         """A view: ``data`` aliases this tensor's storage, so it shares the version counter.
 
         ``replay(t)`` makes the same view of another tensor ``t`` shaped like ``self``, with
-        differentiable ops; in-place ops on the view use it to rewrite the base's history.
+        differentiable ops; in-place ops on the view use it to rewrite the base's history, and a
+        view whose base was written in place since reads its history anew through it
+        (:func:`ember.autograd.view_history.refresh_view_history`).
         """
-        t = _new(data, self._backend, self._device, False, self._version_counter)
-        if self._base is None:
-            t._base = self
+        version = self._version_counter
+        t = _new(data, self._backend, self._device, False, version)
+        base = self._base
+        if base is None:
+            base = t._base = self
             t._view_replay = replay
         else:
-            t._base = self._base
+            t._base = base
             parent = self._view_replay
             if parent is not None and replay is not None:
                 t._view_replay = lambda base: replay(parent(base))
+            if self._grad_fn is not None:  # a view of what a custom Function returned is refused a rebase too
+                refusal = custom_function_refusal(self)
+                if refusal is not None:
+                    t._custom_function_refusal = refusal
+        if t._view_replay is not None:
+            t._view_version = version.value
+            if base._requires_grad:
+                t._view_of_requiring_grad = True
         return t
 
     def _meta(self):
@@ -637,6 +664,9 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> (x * 2).requires_grad
             True
         """
+        seen = self._view_version
+        if seen is not None and seen != self._version_counter.value:
+            refresh_view_history(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -666,7 +696,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             tensor([12.])
         """
         grad = self._grad
-        if grad is None and self.grad_fn is not None and not getattr(self, "_retains_grad", False):
+        if grad is None and self.grad_fn is not None and getattr(self, "_retains_grad", None) is None:
             warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
         return grad
 
@@ -706,8 +736,26 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         """
         return self._version_counter.value
 
+    @property
+    def grad_fn(self) -> Any:
+        """The node of the backward graph that made this tensor (None for a leaf).
+
+        A view whose base (or another view of it) was modified in place since the view was made
+        reads the base's new history, as PyTorch's views do.
+
+        Example::
+
+            >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+            >>> x.grad_fn is None, (x * 2).grad_fn.name()
+            (True, 'MulBackward0')
+        """
+        seen = self._view_version
+        if seen is not None and seen != self._version_counter.value:
+            refresh_view_history(self)
+        return self._grad_fn
+
     def _set_grad_fn(self, node, output_nr):
-        self.grad_fn = node
+        self._grad_fn = node
         self._output_nr = output_nr
         self._requires_grad = True
 
@@ -717,7 +765,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
     def _alias_with_grad_fn(self, node, output_nr, requires_grad):
         t = _new(self._data, self._backend, self._device, requires_grad, self._version_counter)
         if requires_grad:
-            t.grad_fn = node
+            t._grad_fn = node
             t._output_nr = output_nr
         return t
 
@@ -745,9 +793,14 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> y.requires_grad
             False
         """
-        if self._base is not None:  # PyTorch: the view's history belongs to its base
-            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn = None
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using DistributedDataParallel (DDP) "
+                "for training, and gradient_as_bucket_view is set as True, gradients are views of DDP buckets, and "
+                "hence detach_() cannot be called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
+        self._grad_fn = None
         self._requires_grad = False
         if in_place_detach_listener is not None:
             in_place_detach_listener(self)
@@ -866,7 +919,6 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             return
         if self.retains_grad:
             return
-        self._retains_grad = True
         ref = weakref.ref(self)
 
         def keep(grad):
@@ -875,7 +927,15 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
                 owner.grad = grad.detach() if owner.grad is None else owner.grad + grad.detach()
 
         keep._prehook_rank = RETAIN_GRAD_PREHOOK  # type: ignore[attr-defined]  # after every tensor hook
-        self.register_hook(keep)
+        self._retains_grad = self.register_hook(keep)
+
+    def _move_retained_grad(self):
+        """After an in-place op gave this tensor a new node: retain the gradient at that node, not the old one."""
+        handle = getattr(self, "_retains_grad", None)
+        if handle is not None:
+            handle.remove()
+            del self._retains_grad
+            self.retain_grad()
 
     @property
     def retains_grad(self) -> bool:
@@ -889,7 +949,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> y.retains_grad, x.retains_grad
             (True, False)
         """
-        return getattr(self, "_retains_grad", False)
+        return getattr(self, "_retains_grad", None) is not None
 
     # -- conversion -----------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):

@@ -97,7 +97,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     """
     roots = []
     for tensor, grad in zip(tensors, grad_tensors):
-        if not tensor._requires_grad:
+        if not tensor.requires_grad:  # a view reads its base's history first (view_history)
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         roots.append((tensor._gradient_edge(), grad))
 
@@ -105,7 +105,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     if inputs is not None:
         capture = {}
         for i, tensor in enumerate(inputs):
-            if not tensor._requires_grad:
+            if not tensor.requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             capture.setdefault(tensor._gradient_edge(), []).append(i)
         results = [None] * len(inputs)

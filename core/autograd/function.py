@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..tensor import NODE_PREHOOK, Tensor, _InferenceVersion
 from .grad_mode import grad_state
+from .view_history import refresh_view_history
 
 __all__ = ["Function", "Node", "AccumulateGrad", "FunctionCtx", "once_differentiable"]
 
@@ -339,19 +340,37 @@ class Function(metaclass=_FunctionMeta):
         enabled = state.enabled
         tensor_cls = Tensor
         record = False
+        # A view whose storage was written in place since its history was set takes up its base's
+        # new history before it is read here (one slot read for a tensor that is no view): the
+        # first loop for those it passes that do not require grad (a write may have given them
+        # grad), the second for all
         if enabled:
             for a in args:
-                if isinstance(a, tensor_cls) and a._requires_grad:
-                    record = True
-                    break
+                if isinstance(a, tensor_cls):
+                    if a._requires_grad:
+                        record = True
+                        break
+                    seen = a._view_version
+                    if seen is not None and seen != a._version_counter.value:
+                        refresh_view_history(a)
+                        if a._requires_grad:
+                            record = True
+                            break
         if record:
             needs = []
             edges = []
             for a in args:
-                if isinstance(a, tensor_cls) and a._requires_grad:
+                if not isinstance(a, tensor_cls):
+                    needs.append(False)
+                    edges.append(NOT_A_TENSOR)
+                    continue
+                seen = a._view_version
+                if seen is not None and seen != a._version_counter.value:
+                    refresh_view_history(a)
+                if a._requires_grad:
                     needs.append(True)
                     # gradient_edge(a), inlined: a non-leaf's node, or a leaf's sink once it has one
-                    node = a.grad_fn
+                    node = a._grad_fn
                     if node is not None:
                         edges.append((node, a._output_nr))
                     elif a._accumulator is not None:
@@ -360,7 +379,7 @@ class Function(metaclass=_FunctionMeta):
                         edges.append(gradient_edge(a))
                 else:
                     needs.append(False)
-                    edges.append(_NO_EDGE if isinstance(a, tensor_cls) else NOT_A_TENSOR)
+                    edges.append(_NO_EDGE)
             ctx.needs_input_grad = tuple(needs)
             ctx._edges = tuple(edges)
             ctx._sequence_nr = next(_sequence)
@@ -393,7 +412,7 @@ class Function(metaclass=_FunctionMeta):
             backend = outputs._backend
             ctx._output_meta = ((backend, outputs._device, data.shape, data.dtype),)
             if backend._ember[data.dtype]._differentiable:
-                outputs.grad_fn = ctx
+                outputs._grad_fn = ctx
                 outputs._output_nr = 0
                 outputs._requires_grad = True
             if ctx._saved:
@@ -444,11 +463,13 @@ def _attach(ctx, outputs):
 def _rebase_dirty_views(ctx, outs):
     """A dirty output that is a view of another tensor: the write is recorded on its base, whose
     history then runs through ``ctx`` (PyTorch's ``CopySlices``), and the view reads its new history
-    from the base."""
+    from the base. A dirty output that retains its gradient retains it at its new node."""
     for out in outs:
-        if isinstance(out, Tensor) and out.grad_fn is ctx and out._base is not None and out._view_replay is not None:
-            if any(out is t for t in ctx._dirty):  # recording is on again here
+        if isinstance(out, Tensor) and out._grad_fn is ctx and any(out is t for t in ctx._dirty):
+            if out._base is not None and out._view_replay is not None:  # recording is on again here
                 _rebase_view(out, out._alias_with_grad_fn(ctx, out._output_nr, True), written=True)
+            else:
+                out._move_retained_grad()
 
 
 class _HookedSavedTensor:
@@ -491,7 +512,7 @@ def _wrap_saved(ctx, outs):
             entries.append(None)
             continue
         for nr, out in enumerate(outs):
-            if out is t and t.grad_fn is ctx:
+            if out is t and t._grad_fn is ctx:
                 entries.append(saved_cls(t._storage_alias(), nr))
                 break
         else:

@@ -10,6 +10,7 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function, connect_rebase_view
 from ..autograd.grad_mode import grad_state
+from ..autograd.view_history import check_view_writable
 from ..device import device as _device
 from ..layout import check_memory_format
 from ..tensor import Tensor, _new, backend_for_device, writable_data
@@ -358,7 +359,7 @@ class _CopySlices(Function):
 
 def check_inplace(tensor):
     """Refuse in-place changes to a leaf that requires grad while recording (as PyTorch does)."""
-    if grad_state.enabled and tensor._requires_grad and tensor.grad_fn is None:
+    if grad_state.enabled and tensor.requires_grad and tensor._grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
@@ -370,11 +371,15 @@ def rebase_view(target, value, written=False):
     custom Function that marks a view dirty: ``value`` is then the view itself, with the Function's node.
     """
     base, replay = target._base, target._view_replay
-    if base._requires_grad and base.grad_fn is None:
+    if not written:  # a custom Function may write into a view it marks dirty
+        check_view_writable(target)
+    if base._requires_grad and base._grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     _CopySlices.apply(base, value, replay, written)
     fresh = replay(base)
-    target.grad_fn, target._output_nr, target._requires_grad = fresh.grad_fn, fresh._output_nr, True
+    target._grad_fn, target._output_nr, target._requires_grad = fresh._grad_fn, fresh._output_nr, True
+    target._view_version = target._version_counter.value
+    target._move_retained_grad()
     return target
 
 
@@ -393,7 +398,7 @@ def assign_(target, value, *, one_value=False):
         check_no_internal_overlap(target)
     if value._device != target._device:
         value = value.to(target._device)
-    if grad_state.enabled and (target._requires_grad or value._requires_grad):
+    if grad_state.enabled and (target.requires_grad or value._requires_grad):
         check_inplace(target)
         if target._base is None or target._view_replay is None:
             _Assign.apply(target, value)

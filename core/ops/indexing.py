@@ -254,7 +254,7 @@ def _write_item(self, key, value):
         value = tensor(value, dtype=self.dtype, device=self._device)
     else:  # a number is stored as a fill value (-1 is 255 in uint8; 300 in int8 raises, as in PyTorch)
         value = fill_value_for(value, self.dtype)
-    recording = grad_state.enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    recording = grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if recording:
         check_inplace(self)
         if not isinstance(value, Tensor):

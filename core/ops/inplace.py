@@ -212,7 +212,7 @@ def _inplace(name):
 
     def method(self, *args, **kwargs):
         recording = grad_state.enabled and (
-            self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args)
+            self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
         )
         try:
             if recording:
@@ -246,7 +246,7 @@ def _write(self, data, *, one_value=False):
     """Store freshly made native ``data`` (no autograd) into ``self`` (see :func:`assign_` for ``one_value``)."""
     if self._base is not None and not one_value:
         check_no_internal_overlap(self)
-    if grad_state.enabled and self._requires_grad and self.grad_fn is None:
+    if grad_state.enabled and self.requires_grad and self._grad_fn is None:
         check_inplace(self)
     writable_data(self)[...] = data
     self._version_counter.value += 1

@@ -1,0 +1,116 @@
+"""A view's autograd history, kept in step with its base's when the storage is written in place.
+
+A view shares its base's storage and version counter. An in-place op on the base (or on another
+view of it) gives the base a new history, which a view made earlier must take up: its gradient has
+to flow through the write. As in PyTorch, the view remembers the version its history was set at
+(``Tensor._view_version``); when the counter has moved on, the next read of its history (an op it
+enters, ``grad_fn``, ``requires_grad``, ``is_leaf``, ``backward``) replays the view on its base
+(``Tensor._view_replay``) and takes the replayed view's history.
+
+Example::
+
+    >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+    >>> c = x.clone()
+    >>> v = c[0]
+    >>> _ = c.mul_(2)
+    >>> v.backward()
+    >>> x.grad
+    tensor([2., 0.])
+"""
+
+from __future__ import annotations
+
+from .. import tensor as _tensor
+from ..tensor import Tensor
+from .grad_mode import grad_state
+
+__all__ = ["refresh_view_history", "check_view_writable", "custom_function_refusal"]
+
+_NO_GRAD_VIEW = (
+    "A view was created in no_grad mode and {what} with grad mode enabled. Given that this use case is "
+    "ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the "
+    "inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
+    "outside (if you want the inplace to be tracked)."
+)
+
+
+_CUSTOM_FUNCTION_VIEW = (
+    "{origin} is a view and {what}. This view was created inside a custom Function (or because an input was "
+    "returned as-is) and the autograd logic to handle view+inplace would override the custom backward associated "
+    "with the custom Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by "
+    "cloning the output of the custom Function."
+)
+_MULTI_OUTPUT_VIEW = (
+    "{origin} is a view and {what}. This view is the output of a function that returns multiple views. Such "
+    "functions do not allow the output views to be modified inplace. You should replace the inplace operation by "
+    "an out-of-place one."
+)
+
+
+def custom_function_refusal(view: Tensor) -> str | None:
+    """PyTorch's refusal (a message to format with ``origin`` and ``what``) for a view that a user's
+    ``Function`` returned, or a view of one, whose history cannot be rebuilt from its base's without
+    bypassing the custom backward; None for any other view."""
+    refusal = getattr(view, "_custom_function_refusal", None)
+    if refusal is not None:
+        return refusal
+    node = view._grad_fn
+    function = getattr(type(node), "_function", None)
+    if function is None or not function._validates_gradients:
+        return None
+    return _MULTI_OUTPUT_VIEW if len(node._output_meta) > 1 else _CUSTOM_FUNCTION_VIEW
+
+
+def _check_not_custom_function_view(view: Tensor, what: str) -> None:
+    refusal = custom_function_refusal(view)
+    if refusal is not None:
+        node = view._grad_fn
+        function = getattr(type(node), "_function", None)
+        if function is not None and function._validates_gradients:
+            name = function.__name__
+        else:  # a view op's node, named as PyTorch names the op ("IndexBackward0": "Index")
+            name = node.name().removesuffix("0").removesuffix("Backward")
+        raise RuntimeError(refusal.format(origin=f"Output {view._output_nr} of {name}", what=what))
+
+
+def _made_without_grad(view: Tensor) -> bool:
+    """Whether ``view`` was made of a base that required grad while recording was off (no history)."""
+    return view._grad_fn is None and getattr(view, "_view_of_requiring_grad", False)
+
+
+def refresh_view_history(view: Tensor) -> None:
+    """Give ``view``, whose storage was written in place since its history was set, the history of
+    the same view made of its base now.
+
+    Raises ``RuntimeError`` (PyTorch's errors) for a view made under ``no_grad`` of a base that
+    requires grad, whose history is ambiguous, and for a view a custom ``Function`` returned, whose
+    replay would bypass the custom backward.
+    """
+    base = view._base
+    if base._requires_grad:
+        what = "its base or another view of its base has been modified inplace"
+        if _made_without_grad(view):
+            raise RuntimeError(_NO_GRAD_VIEW.format(what=what))
+        _check_not_custom_function_view(view, what)
+        previous = grad_state.enabled
+        grad_state.enabled = True  # the history is read whatever the grad mode
+        try:
+            fresh = view._view_replay(base)
+        finally:
+            grad_state.enabled = previous
+        view._grad_fn, view._output_nr, view._requires_grad = fresh._grad_fn, fresh._output_nr, True
+    view._view_version = view._version_counter.value
+    if base._requires_grad:
+        view._move_retained_grad()
+
+
+def check_view_writable(view: Tensor) -> None:
+    """Refuse a recorded in-place write into a view made under ``no_grad`` of a base that requires grad, or
+    into a view a custom ``Function`` returned."""
+    if view._view_version is not None and _made_without_grad(view):
+        raise RuntimeError(_NO_GRAD_VIEW.format(what="is being modified inplace"))
+    _check_not_custom_function_view(view, "is being modified inplace")
+
+
+_tensor.refresh_view_history = refresh_view_history
+_tensor.custom_function_refusal = custom_function_refusal
