@@ -506,7 +506,8 @@ class _GatherPointsBackward(Function):
 
 
 def _reflect(coord, twice_low, twice_high):
-    """PyTorch's ``reflect_coordinates``: fold ``coord`` into ``[twice_low / 2, twice_high / 2]``."""
+    """PyTorch's ``reflect_coordinates`` (its scalar 3-D kernel): fold ``coord`` into
+    ``[twice_low / 2, twice_high / 2]``."""
     if twice_low == twice_high:
         return coord * 0
     low, span = twice_low / 2, (twice_high - twice_low) / 2
@@ -516,17 +517,88 @@ def _reflect(coord, twice_low, twice_high):
     return where(flips.fmod(2) == 0, extra + low, span - extra + low)
 
 
-def _source_coord(coord, size, padding_mode, align_corners):
+def _reflect_2d(coord, low, twice_span):
+    """The same fold as PyTorch's vectorized 2-D kernel computes it (its rounding, and the gradient
+    sign it gives at the fold points): into ``[low, low + twice_span / 2]``."""
+    if twice_span == 0:
+        return coord * 0
+    shifted = coord - low
+    flat = where(shifted < 0, -shifted, shifted)
+    extra = flat - (flat.detach() / twice_span).trunc() * twice_span
+    mirrored = twice_span - extra
+    return where(extra > mirrored, mirrored, extra) + low
+
+
+def _clip(coord, size):
+    """``coord`` clamped to ``[0, size - 1]``, its gradient zero on the borders as well as beyond them
+    (PyTorch's ``clip_coordinates``; ``clamp`` would pass the gradient at the borders)."""
+    inside = (coord > 0) & (coord < size - 1)
+    return where(inside, coord, coord.detach().clamp(0, size - 1))
+
+
+def _fused_multiply_add(a, scale, offset):
+    """``a * scale + offset`` rounded once, as a fused multiply-add rounds it, for a float32 or float64
+    ``a`` and a ``scale`` that is a small integer or half-integer (other dtypes round twice)."""
+    if a.dtype is dtypes.float32 and a._backend.supports_float64:
+        # the product of a float32 by such a scale, and the sum, are exact in float64
+        return (a.to(dtypes.float64) * scale + offset).to(dtypes.float32)
+    if a.dtype is not dtypes.float64:
+        return a * scale + offset
+    # Veltkamp's split: hi keeps the upper 26 bits of a, so hi * scale + offset is exact and the
+    # last addition is the only rounding
+    big = a * 134217729.0
+    hi = big - (big - a)
+    return (hi * scale + offset) + (a - hi) * scale
+
+
+def _unnormalize(coord, size, align_corners, planar):
+    """A grid coordinate in ``[-1, 1]`` as a pixel coordinate along a dimension of ``size``, rounded
+    as PyTorch's CPU kernels round it: the 2-D (``planar``) one with a fused multiply-add."""
     if align_corners:
-        coord = (coord + 1) / 2 * (size - 1)
-    else:
-        coord = ((coord + 1) * size - 1) / 2
-    if padding_mode == "border":
-        coord = coord.clamp(0, size - 1)
-    elif padding_mode == "reflection":
-        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
-        coord = coord.clamp(0, size - 1)
-    return coord
+        return (coord + 1) * ((size - 1) / 2)
+    if planar:
+        return _fused_multiply_add(coord + 1, size / 2, -0.5)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _pad_coord(coord, size, padding_mode, align_corners, planar):
+    """PyTorch's ``compute_coordinates``: a pixel coordinate moved inside for border and reflection padding."""
+    if padding_mode == "reflection":
+        if planar:
+            coord = _reflect_2d(coord, 0, 2 * (size - 1)) if align_corners else _reflect_2d(coord, -0.5, 2 * size)
+        else:
+            coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
+    return coord if padding_mode == "zeros" else _clip(coord, size)
+
+
+def _grid_cubic_taps(coord, size, padding_mode, align_corners):
+    """The 4 (position, weight) taps of bicubic sampling at the pixel coordinate ``coord`` (PyTorch's
+    cubic convolution with ``A = -0.75``); the positions are padded one by one, as PyTorch pads them."""
+    a = -0.75
+    low = coord.detach().floor()
+    t = coord - low
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    return [(_pad_coord(low + (i - 1), size, padding_mode, align_corners, True), w) for i, w in enumerate(weights)]
+
+
+class _OnesWithZeroGrad(Function):
+    """Ones shaped like ``x`` whose gradient to ``x`` is zero: nearest sampling's weight, which keeps the
+    grid in the graph (PyTorch gives it a zero gradient rather than none)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.new_ones(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.new_zeros(grad.shape)
 
 
 def grid_sample(
@@ -541,12 +613,12 @@ def grid_sample(
     Args:
         input (Tensor): input of shape :math:`(N, C, H_{in}, W_{in})` (or 5-D).
         grid (Tensor): flow field of shape :math:`(N, H_{out}, W_{out}, 2)` (or 5-D with 3).
-        mode (str): ``'bilinear'`` | ``'nearest'``. Default: ``'bilinear'``
+        mode (str): ``'bilinear'`` | ``'nearest'`` | ``'bicubic'`` (4-D input only). Default: ``'bilinear'``
         padding_mode (str): ``'zeros'`` | ``'border'`` | ``'reflection'``. Default: ``'zeros'``
         align_corners (bool, optional): -1 and 1 are the centres (True) or the outer edges
             (False) of the corner pixels. Default: ``False``
 
-    Gradients flow to both ``input`` and ``grid`` (bilinear).
+    Gradients flow to both ``input`` and ``grid`` (``'nearest'`` gives the grid a zero gradient).
 
     Shape:
         - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(N, C, D_{in}, H_{in}, W_{in})`
@@ -574,8 +646,6 @@ def grid_sample(
             "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', "
             f"but got: '{padding_mode}'"
         )
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample(): mode='bicubic' is not supported")
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
@@ -610,6 +680,8 @@ def grid_sample(
         raise RuntimeError(
             f"{op}: expected grid to have size {dim} in last dimension, but got grid with sizes {list(grid.shape)}"
         )
+    if mode == "bicubic" and dim != 2:
+        raise RuntimeError(f"{op}: bicubic interpolation only supports 4D input")
     if any(s == 0 for s in input.shape[2:]):
         raise RuntimeError(
             f"{op}: expected input to have non-empty spatial dimensions, but input has sizes "
@@ -620,15 +692,20 @@ def grid_sample(
     out_shape = grid.shape[1:-1]
     points = grid.reshape(n, -1, dim)
     # grid[..., 0] indexes the last spatial dimension (x = width), grid[..., 1] the one before.
-    coords = [_source_coord(points[:, :, dim - 1 - j], sizes[j], padding_mode, align_corners) for j in range(dim)]
+    planar = dim == 2
+    coords = [_unnormalize(points[:, :, dim - 1 - j], sizes[j], align_corners, planar) for j in range(dim)]
     flat = input.reshape(n, c, -1)
     strides = [math.prod(sizes[j + 1 :]) for j in range(dim)]
     int64 = dtypes.int64
-    if mode == "nearest":
-        corners = [[(coord.detach().round(), None)] for coord in coords]
-    else:
-        corners = []
-        for coord in coords:
+    corners = []
+    for size, coord in zip(sizes, coords):
+        if mode == "bicubic":
+            corners.append(_grid_cubic_taps(coord, size, padding_mode, align_corners))
+            continue
+        coord = _pad_coord(coord, size, padding_mode, align_corners, planar)
+        if mode == "nearest":
+            corners.append([(coord.detach().round(), _OnesWithZeroGrad.apply(coord) if grid.requires_grad else None)])
+        else:
             low = coord.detach().floor()
             frac = coord - low
             corners.append([(low, 1 - frac), (low + 1, frac)])
@@ -658,7 +735,22 @@ def _base_coords(steps, align_corners, like):
     if steps <= 1:
         return linspace(0, 0, steps, dtype=like.dtype, device=like.device)
     coords = linspace(-1, 1, steps, dtype=like.dtype, device=like.device)
-    return coords if align_corners else coords * ((steps - 1) / steps)
+    return coords if align_corners else coords * (steps - 1) / steps  # in this order, as PyTorch rounds
+
+
+class _AffineGrid(Function):
+    """``base @ theta^T`` for the constant coordinates ``base``. As PyTorch's affine_grid_generator, it
+    saves no tensor for backward (``base`` is rebuilt from the size, not taken from the graph), so a
+    grid can be backpropagated through more than once without ``retain_graph``."""
+
+    @staticmethod
+    def forward(ctx, theta, base):
+        ctx.base = base
+        return base.matmul(theta.transpose(1, 2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(1, 2).matmul(ctx.base), None
 
 
 def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
@@ -722,5 +814,4 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
         axes.append(_base_coords(spatial[j], align_corners, theta).reshape(view).expand(spatial))
     ones = theta.new_ones(spatial)
     base = stack(axes + [ones], dim=-1).reshape(1, -1, dim + 1)
-    grid = base.matmul(theta.transpose(1, 2))
-    return grid.reshape((size[0],) + spatial + (dim,))
+    return _AffineGrid.apply(theta, base).reshape((size[0],) + spatial + (dim,))
