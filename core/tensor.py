@@ -1129,6 +1129,17 @@ def _resolve_device(dev):
     return _device(dev)
 
 
+def warn_copy_construct(call: str) -> None:
+    """PyTorch's warning when ``call`` (``ember.tensor``, ``tensor.new_tensor``) copies a tensor; points
+    at the caller's caller."""
+    warnings.warn(
+        "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+        f"sourceTensor.detach().clone().requires_grad_(True), rather than {call}(sourceTensor).",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def tensor(
     data: Any,
     dtype: dtypes.dtype | None = None,
@@ -1151,6 +1162,13 @@ def tensor(
         tensor([[1., 2.],
                 [3., 4.]])
     """
+    if isinstance(data, Tensor):
+        warn_copy_construct("ember.tensor")
+    return copy_to_tensor(data, dtype, device, requires_grad)
+
+
+def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requires_grad: bool) -> Tensor:
+    """:func:`tensor` without its warning for a tensor ``data``."""
     dev = _resolve_device(device if device is not None or not isinstance(data, Tensor) else data.device)
     array, dt = _infer_host(data, dtype)
     if array.dtype.kind in "iuf" and array.size and dt._category == 1 and dt.itemsize < 8:

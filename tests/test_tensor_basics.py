@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -327,3 +328,23 @@ def test_grad_fn_names():
         (lambda x: x.exp(), "ExpBackward0"),
     ]:
         assert op(x).grad_fn.name() == name
+
+
+@pytest.mark.parametrize(
+    "call,spelling",
+    [
+        (lambda T, x: T.tensor(x), "ember.tensor(sourceTensor)"),
+        (lambda T, x: x.new_tensor(x), "tensor.new_tensor(sourceTensor)"),
+    ],
+)
+def test_copy_constructing_from_a_tensor_warns_as_in_pytorch(call, spelling, device):
+    # the neural style tutorial's Normalization does torch.tensor(mean) on a tensor mean
+    with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+        expected = call(torch, torch.ones(2, requires_grad=True))
+    with pytest.warns(UserWarning, match=spelling.replace("(", r"\(").replace(")", r"\)")) as record:
+        actual = call(ember, ember.ones(2, device=device, requires_grad=True))
+    assert record[0].filename == __file__
+    assert actual.requires_grad == expected.requires_grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember.tensor([1.0, 2.0]), ember.as_tensor(actual), actual.new_tensor([1.0])

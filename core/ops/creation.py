@@ -11,7 +11,17 @@ import numpy as np
 from .. import dtypes
 from ..device import device as _device
 from ..random import check_probabilities, native_generator
-from ..tensor import Tensor, _new, backend_for_device, dtype_arg, is_number, size_arg, tensor
+from ..tensor import (
+    Tensor,
+    _new,
+    backend_for_device,
+    copy_to_tensor,
+    dtype_arg,
+    is_number,
+    size_arg,
+    tensor,
+    warn_copy_construct,
+)
 from .comparison import _TORCH_NAMES
 from .dtype_support import not_implemented
 from .movement import broadcast_shapes
@@ -1055,9 +1065,6 @@ def _new_tensor(
         >>> x.new_tensor([1, 2])
         tensor([1., 2.], dtype=ember.float64)
     """
-    return tensor(
-        data,
-        dtype=dtype or self.dtype,
-        device=device if device is not None else self._device,
-        requires_grad=requires_grad,
-    )
+    if isinstance(data, Tensor):
+        warn_copy_construct("tensor.new_tensor")
+    return copy_to_tensor(data, dtype or self.dtype, device if device is not None else self._device, requires_grad)
