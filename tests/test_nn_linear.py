@@ -62,6 +62,11 @@ def test_linear_errors(device):
         F.linear(ember.randn(4, 19, device=device), ember.randn(3, 20, device=device))
     with pytest.raises(TypeError):
         F.linear([1.0], ember.randn(3, 1))
+    # a float32 observation into a float64 network (the DQN tutorial's mistake): PyTorch's dtype names
+    with pytest.raises(RuntimeError, match="must have the same dtype, but got Float and Double"):
+        torch.nn.Linear(3, 2).double()(torch.ones(1, 3))
+    with pytest.raises(RuntimeError, match="must have the same dtype, but got Float and Double"):
+        nn.Linear(3, 2).double().to(device)(ember.ones(1, 3, device=device))
 
 
 def test_functional_linear_gradcheck(device):
