@@ -1034,16 +1034,18 @@ def _infer_host(data, dtype):
         array = data._backend.to_host(data._data)
         inferred = data.dtype
     else:
-        from_tensors = None
-        if isinstance(data, (list, tuple)) and _contains_tensor(data):
-            data, from_tensors = _tensors_to_scalars(data)
+        from_typed = None
+        if isinstance(data, (list, tuple)) and _contains_typed(data):
+            data, from_typed = _typed_to_scalars(data)
         array = np.asarray(data)
         if not isinstance(data, np.ndarray) and _beyond_int64(array):
             array = _wide_numbers(data, dtype)
         if array.dtype == object:
             raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
-        if from_tensors is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
-            inferred = from_tensors
+        if array.dtype.kind == "c":
+            raise TypeError(f"tensor: unsupported element type {array.dtype}")
+        if from_typed is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
+            inferred = from_typed
         elif isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
             inferred = dtypes.as_dtype(array.dtype.name)
         elif array.dtype.kind == "f":
@@ -1084,14 +1086,16 @@ def _wide_numbers(data, dtype):
     return np.asarray(data)
 
 
-def _contains_tensor(seq):
-    return any(isinstance(x, Tensor) or isinstance(x, (list, tuple)) and _contains_tensor(x) for x in seq)
+def _contains_typed(seq):
+    """Whether ``seq`` holds (at any depth) a tensor or a NumPy scalar: an element with a dtype of its own."""
+    return any(isinstance(x, (Tensor, np.generic)) or isinstance(x, (list, tuple)) and _contains_typed(x) for x in seq)
 
 
-def _tensors_to_scalars(seq):
-    """``seq`` with each tensor in it replaced by its one element, and the dtype PyTorch infers for
-    the whole: the promotion of the tensors' dtypes and the numbers' types (a float the default
-    dtype, an int int64). A tensor of more than one element is refused, as in PyTorch."""
+def _typed_to_scalars(seq):
+    """``seq`` with each tensor and NumPy scalar in it replaced by its Python number, and the dtype
+    PyTorch infers for the whole: the promotion of their dtypes (``np.float64(0.5)`` is float64) and
+    the Python numbers' types (a float the default dtype, an int int64). A tensor of more than one
+    element is refused, as in PyTorch."""
     inferred = None
 
     def convert(x):
@@ -1102,6 +1106,8 @@ def _tensors_to_scalars(seq):
             if x.numel() != 1:
                 raise ValueError("only one element tensors can be converted to Python scalars")
             kind, value = x.dtype, x.item()
+        elif isinstance(x, np.generic):
+            kind, value = dtypes.as_dtype(x.dtype.name), x.item()
         else:
             kind, value = (dtypes.scalar_dtype(x) if is_number(x) else None), x
         if kind is not None:

@@ -348,3 +348,29 @@ def test_copy_constructing_from_a_tensor_warns_as_in_pytorch(call, spelling, dev
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ember.tensor([1.0, 2.0]), ember.as_tensor(actual), actual.new_tensor([1.0])
+
+
+#: data mixing NumPy scalars with Python numbers: PyTorch promotes the NumPy scalars' own dtypes with
+#: the numbers' types (the DQN tutorial's torch.tensor([reward]) of a np.float64 reward is float64)
+NUMPY_SCALAR_DATA = {
+    "float64_in_list": lambda: [np.float64(0.5)],
+    "float64_nested": lambda: [[np.float64(0.5), 1.0]],
+    "python_float_then_float64": lambda: (1.0, np.float64(2)),
+    "float16": lambda: [np.float16(1.5)],
+    "float32_and_float64": lambda: [np.float32(1), np.float64(2)],
+    "int32": lambda: [np.int32(1)],
+    "int32_and_python_int": lambda: [np.int32(2), 3],
+    "int64_and_python_float": lambda: [np.int64(3), 2.5],
+    "uint8": lambda: [np.uint8(3)],
+    "uint8_and_int8": lambda: [np.uint8(200), np.int8(-1)],
+    "int8_and_bool": lambda: [np.int8(1), True],
+    "bool": lambda: [np.bool_(True)],
+}
+
+
+@pytest.mark.parametrize("name", list(NUMPY_SCALAR_DATA))
+def test_numpy_scalars_in_a_list_keep_their_dtype(name, device):
+    expected = torch.tensor(NUMPY_SCALAR_DATA[name]())
+    actual = ember.tensor(NUMPY_SCALAR_DATA[name](), device=device)
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    assert actual.tolist() == expected.tolist()
