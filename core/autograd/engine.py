@@ -468,17 +468,24 @@ def grad(
             stacklevel=2,
         )
     if isinstance(inputs, dict):
-        grads_by_name = grad(
-            outputs,
-            list(inputs.values()),
-            grad_outputs,
-            retain_graph,
-            create_graph,
-            allow_unused=allow_unused,
-            is_grads_batched=is_grads_batched,
-            materialize_grads=materialize_grads,
-        )
-        return dict(zip(inputs, grads_by_name))
+        grads = _grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph, allow_unused,
+                      is_grads_batched, materialize_grads)  # fmt: skip
+        return dict(zip(inputs, grads))
+    return _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, is_grads_batched,
+                 materialize_grads)  # fmt: skip
+
+
+def _grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None,
+    retain_graph: bool | None,
+    create_graph: bool,
+    allow_unused: bool | None,
+    is_grads_batched: bool,
+    materialize_grads: bool,
+) -> tuple[Tensor | None, ...]:
+    """:func:`grad` for a tensor or a sequence of tensors as ``inputs``."""
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
     if retain_graph is None:
