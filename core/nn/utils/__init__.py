@@ -1,8 +1,8 @@
 """``ember.nn.utils``: gradient clipping, weight normalisation, parameter vectors, fusion of
-batch norms, ``skip_init``, ``parametrize``/``parametrizations``, ``utils.rnn`` for packed sequences, and
+batch norms, ``skip_init``, ``parametrize``/``parametrizations``, ``prune``, ``utils.rnn`` for packed sequences, and
 ``stateless.functional_call``."""
 
-from . import parametrizations, parametrize, rnn, stateless
+from . import parametrizations, parametrize, prune, rnn, stateless
 from .clip_grad import *
 from .convert_parameters import *
 from .fusion import *
