@@ -499,3 +499,16 @@ def test_in_place_on_a_computed_0d_tensor_matches_torch(device, name, write):
         return float(total), float(recorded.detach()), float(grad_in.grad if grad_in.grad is not None else 0.0)
 
     assert run(ember, device) == pytest.approx(run(torch, "cpu"))
+
+
+@pytest.mark.parametrize("exponent", [2, 3, 3.0, -0.5, -1, -2.0])
+def test_pow_by_a_small_number_rounds_as_pytorch(exponent, device, dtype):
+    # PyTorch computes x ** 3 as x * x * x (rounded twice), x ** -2 as 1 / (x * x), x ** -0.5 as
+    # 1 / sqrt(x): a third of float32 cubes differed in the last bit (minGPT's NewGELU cubes)
+    values = np.abs(np.random.default_rng(0).standard_normal(1000)) + 0.01
+    expected = torch.tensor(values, dtype=getattr(torch, dtype.name)).pow(exponent).numpy()
+    actual = ember.tensor(values, dtype=dtype, device=device).pow(exponent).cpu().numpy()
+    if device == "cpu":
+        np.testing.assert_array_equal(actual, expected)
+    else:  # a device's division and square root may round differently
+        np.testing.assert_allclose(actual, expected, rtol=4 * np.finfo(expected.dtype).eps)

@@ -704,9 +704,25 @@ def _pow(xp, a, b):
     return xp.where(negative, below, z)
 
 
+#: Python-number exponents that PyTorch computes with multiplications, divisions and a square root
+#: (its pow kernel's fast paths; ``x ** 3`` is ``x * x * x``, rounded twice) instead of ``pow``
+_POW_BY_ARITHMETIC: dict[float, Callable[[Any, Any], Any]] = {
+    2: lambda xp, a: a * a,
+    3: lambda xp, a: a * a * a,
+    -0.5: lambda xp, a: 1 / xp.sqrt(a),
+    -1: lambda xp, a: 1 / a,
+    -2: lambda xp, a: 1 / (a * a),
+}
+
+
 class _Pow(_Binary):
     saves = 3
     compute = staticmethod(_pow)
+
+    @classmethod
+    def values(cls, backend, a, b):
+        by_arithmetic = _POW_BY_ARITHMETIC.get(b) if isinstance(b, (int, float)) and a.dtype.kind == "f" else None
+        return by_arithmetic(backend.xp, a) if by_arithmetic is not None else _pow(backend.xp, a, b)
 
     @staticmethod
     def gradients(ctx, g):
