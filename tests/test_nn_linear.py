@@ -181,3 +181,18 @@ def test_numpy_linear_kernels_agree_with_portable(rows, inner, outer, dtype, num
     for a, e in zip(got, portable.linear_backward(g, x, w, True, True, True)):
         assert a.dtype == dtype and a.shape == e.shape
         np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "float16"])
+def test_reduced_precision_linear_rounds_once_with_its_bias(name):
+    # PyTorch's addmm adds the bias to the float32 product and rounds once; rounding the product,
+    # then the sum, changed a third of the outputs of a bfloat16 layer (autocast's Linear on the CPU)
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) * k for s, k in (((5, 3, 8), 1), ((16, 8), 0.3), ((16,), 0.1))]
+    expected = torch.nn.functional.linear(*(torch.tensor(a).to(getattr(torch, name)) for a in arrays))
+    actual = F.linear(*(ember.tensor(a).to(getattr(ember, name)) for a in arrays))
+    np.testing.assert_array_equal(actual.float().numpy(), expected.float().numpy())
+    with torch.autocast("cpu", dtype=torch.bfloat16), ember.autocast("cpu", dtype=ember.bfloat16):
+        expected = torch.nn.functional.linear(*(torch.tensor(a) for a in arrays))
+        actual = F.linear(*(ember.tensor(a) for a in arrays))
+    np.testing.assert_array_equal(actual.float().numpy(), expected.float().numpy())

@@ -53,6 +53,11 @@ def _products(grad, x, weight, needs_input, needs_weight):
 
 class NumpyLinearKernels:
     def linear(self, x, weight, bias):
+        if bias is not None and x.dtype.itemsize == 2 and x.dtype.kind in "fV":
+            # float16/bfloat16: the bias joins the float32 product before its one rounding, as in
+            # PyTorch's addmm (adding it to the rounded product rounded twice)
+            wide = _matmul(x.astype(np.float32), weight.T.astype(np.float32))
+            return (wide + bias.astype(np.float32)).astype(x.dtype)
         if x.shape[0] * weight.size >= gemm.MIN_MACS:  # else oneDNN declines: no need to ask it
             # the bias added inside the product (one pass fewer, one rounding, as PyTorch's ``addmm``)
             fused = bias is not None and bias.dtype == x.dtype
