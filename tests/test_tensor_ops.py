@@ -512,3 +512,14 @@ def test_pow_by_a_small_number_rounds_as_pytorch(exponent, device, dtype):
         np.testing.assert_array_equal(actual, expected)
     else:  # a device's division and square root may round differently
         np.testing.assert_allclose(actual, expected, rtol=4 * np.finfo(expected.dtype).eps)
+
+
+@pytest.mark.parametrize("exponent", [3, 3.0, -2])
+def test_bfloat16_pow_by_three_or_minus_two_rounds_each_step(exponent):
+    # PyTorch's bfloat16 fast path multiplies in bfloat16: x ** 3 is round(round(x * x) * x), the
+    # NewGELU cube of a bfloat16 activation under autocast
+    values = np.abs(np.random.default_rng(0).standard_normal(1000)) + 0.01
+    for dtype in ("bfloat16", "float16"):
+        expected = torch.tensor(values).to(getattr(torch, dtype)).pow(exponent).float().numpy()
+        actual = ember.tensor(values).to(getattr(ember, dtype)).pow(exponent).float().numpy()
+        np.testing.assert_array_equal(actual, expected)
