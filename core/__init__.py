@@ -110,6 +110,7 @@ from .ops.creation import (
 )
 from .ops.creation import range as range  # noqa: A004
 from .ops.deprecated_linalg import *  # noqa: F403
+from .ops.foreach import *  # noqa: F403
 from .ops.global_state import *  # noqa: F403
 from .ops.histograms import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403

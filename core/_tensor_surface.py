@@ -245,7 +245,7 @@ if TYPE_CHECKING:
         unsqueeze = movement.unsqueeze
         var = reduction.var
         var_mean = reduction.var_mean
-        vdot = linalg.dot
+        vdot = linalg.vdot
         view = movement.view
         view_as = movement.view_as
         vsplit = slicing_joining.vsplit

@@ -1147,16 +1147,16 @@ def _infer_host(data, dtype):
         array = data._backend.to_host(data._data)
         inferred = data.dtype
     else:
-        from_tensors = None
-        if isinstance(data, (list, tuple)) and _contains_tensor(data):
-            data, from_tensors = _tensors_to_scalars(data)
+        from_typed = None
+        if isinstance(data, (list, tuple)) and _contains_typed(data):
+            data, from_typed = _typed_to_scalars(data)
         array = np.asarray(data)
         if not isinstance(data, np.ndarray) and _beyond_int64(array):
             array = _wide_numbers(data, dtype)
         if array.dtype == object:
             raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
-        if from_tensors is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
-            inferred = from_tensors
+        if from_typed is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
+            inferred = from_typed
         elif isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
             inferred = dtypes.as_dtype(array.dtype.name)
         elif array.dtype.kind == "f":
@@ -1199,14 +1199,16 @@ def _wide_numbers(data, dtype):
     return np.asarray(data)
 
 
-def _contains_tensor(seq):
-    return any(isinstance(x, Tensor) or isinstance(x, (list, tuple)) and _contains_tensor(x) for x in seq)
+def _contains_typed(seq):
+    """Whether ``seq`` holds (at any depth) a tensor or a NumPy scalar: an element with a dtype of its own."""
+    return any(isinstance(x, (Tensor, np.generic)) or isinstance(x, (list, tuple)) and _contains_typed(x) for x in seq)
 
 
-def _tensors_to_scalars(seq):
-    """``seq`` with each tensor in it replaced by its one element, and the dtype PyTorch infers for
-    the whole: the promotion of the tensors' dtypes and the numbers' types (a float the default
-    dtype, an int int64). A tensor of more than one element is refused, as in PyTorch."""
+def _typed_to_scalars(seq):
+    """``seq`` with each tensor and NumPy scalar in it replaced by its Python number, and the dtype
+    PyTorch infers for the whole: the promotion of their dtypes (``np.float64(0.5)`` is float64) and
+    the Python numbers' types (a float the default dtype, an int int64). A tensor of more than one
+    element is refused, as in PyTorch."""
     inferred = None
 
     def convert(x):
@@ -1217,6 +1219,8 @@ def _tensors_to_scalars(seq):
             if x.numel() != 1:
                 raise ValueError("only one element tensors can be converted to Python scalars")
             kind, value = x.dtype, x.item()
+        elif isinstance(x, np.generic):
+            kind, value = dtypes.as_dtype(x.dtype.name), x.item()
         else:
             kind, value = (dtypes.scalar_dtype(x) if is_number(x) else None), x
         if kind is not None:
@@ -1244,6 +1248,17 @@ def _resolve_device(dev):
     return _device(dev)
 
 
+def warn_copy_construct(call: str) -> None:
+    """PyTorch's warning when ``call`` (``ember.tensor``, ``tensor.new_tensor``) copies a tensor; points
+    at the caller's caller."""
+    warnings.warn(
+        "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+        f"sourceTensor.detach().clone().requires_grad_(True), rather than {call}(sourceTensor).",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def tensor(
     data: Any,
     dtype: dtypes.dtype | None = None,
@@ -1266,6 +1281,13 @@ def tensor(
         tensor([[1., 2.],
                 [3., 4.]])
     """
+    if isinstance(data, Tensor):
+        warn_copy_construct("ember.tensor")
+    return copy_to_tensor(data, dtype, device, requires_grad)
+
+
+def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requires_grad: bool) -> Tensor:
+    """:func:`tensor` without its warning for a tensor ``data``."""
     dev = _resolve_device(device if device is not None or not isinstance(data, Tensor) else data.device)
     array, dt = _infer_host(data, dtype)
     if array.dtype.kind == "c" and not dt.is_complex and not isinstance(data, (Tensor, np.ndarray)):

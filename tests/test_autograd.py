@@ -907,3 +907,19 @@ def test_reading_grad_of_a_non_leaf_warns_as_torch():
             warnings.simplefilter("error")
             assert kept.grad.tolist() == [1.0, 1.0]
             assert x.grad.tolist() == [5.0, 5.0]
+
+
+def test_grad_takes_pytorchs_only_inputs_and_a_dict_of_inputs():
+    for lib in (torch, ember):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        w = lib.tensor([3.0, 4.0], requires_grad=True)
+        # WGAN-GP's gradient penalty passes only_inputs=True; positionally it comes before allow_unused
+        (g,) = lib.autograd.grad((x * 2).sum(), x, None, True, True, only_inputs=True)
+        assert g.tolist() == [2.0, 2.0]
+        _, unused = lib.autograd.grad((x * 2).sum(), [x, w], None, False, False, True, True)
+        assert unused is None
+        with pytest.warns(FutureWarning, match="only_inputs argument is deprecated"):
+            lib.autograd.grad((x * 2).sum(), x, only_inputs=False)
+        named = lib.autograd.grad((x * w).sum(), {"x": x, "w": w})
+        assert isinstance(named, dict) and list(named) == ["x", "w"]
+        assert named["x"].tolist() == [3.0, 4.0] and named["w"].tolist() == [1.0, 2.0]

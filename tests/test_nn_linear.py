@@ -62,6 +62,11 @@ def test_linear_errors(device):
         F.linear(ember.randn(4, 19, device=device), ember.randn(3, 20, device=device))
     with pytest.raises(TypeError):
         F.linear([1.0], ember.randn(3, 1))
+    # a float32 observation into a float64 network (the DQN tutorial's mistake): PyTorch's dtype names
+    with pytest.raises(RuntimeError, match="must have the same dtype, but got Float and Double"):
+        torch.nn.Linear(3, 2).double()(torch.ones(1, 3))
+    with pytest.raises(RuntimeError, match="must have the same dtype, but got Float and Double"):
+        nn.Linear(3, 2).double().to(device)(ember.ones(1, 3, device=device))
 
 
 def test_functional_linear_gradcheck(device):
@@ -176,3 +181,18 @@ def test_numpy_linear_kernels_agree_with_portable(rows, inner, outer, dtype, num
     for a, e in zip(got, portable.linear_backward(g, x, w, True, True, True)):
         assert a.dtype == dtype and a.shape == e.shape
         np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "float16"])
+def test_reduced_precision_linear_rounds_once_with_its_bias(name):
+    # PyTorch's addmm adds the bias to the float32 product and rounds once; rounding the product,
+    # then the sum, changed a third of the outputs of a bfloat16 layer (autocast's Linear on the CPU)
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) * k for s, k in (((5, 3, 8), 1), ((16, 8), 0.3), ((16,), 0.1))]
+    expected = torch.nn.functional.linear(*(torch.tensor(a).to(getattr(torch, name)) for a in arrays))
+    actual = F.linear(*(ember.tensor(a).to(getattr(ember, name)) for a in arrays))
+    np.testing.assert_array_equal(actual.float().numpy(), expected.float().numpy())
+    with torch.autocast("cpu", dtype=torch.bfloat16), ember.autocast("cpu", dtype=ember.bfloat16):
+        expected = torch.nn.functional.linear(*(torch.tensor(a) for a in arrays))
+        actual = F.linear(*(ember.tensor(a) for a in arrays))
+    np.testing.assert_array_equal(actual.float().numpy(), expected.float().numpy())

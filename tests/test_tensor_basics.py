@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -87,6 +88,24 @@ def _stored(t, key, value):
 @pytest.mark.parametrize("fn", [pytest.param(fn, id=name) for name, fn in CREATION])
 def test_creation(fn, device):
     _same(fn(ember, device), fn(torch, "cpu"))
+
+
+LINSPACE_ENDS = [(-1, 1), (0, 1), (0.5, 3.7), (10, -3), (1e-8, 2e-8), (2.7, 200.2)]
+
+
+@pytest.mark.parametrize("dtype_name", ["float64", "float32", "float16", "bfloat16", "int64", "int32"])
+@pytest.mark.parametrize("steps", [2, 7, 28, 100, 1001])
+def test_linspace_has_pytorch_bits(dtype_name, steps, device):
+    # PyTorch rounds each value once (a fused multiply-add) from a step in the result's dtype; a grid
+    # built on it (affine_grid) puts samples a rounding away from pixel centres, where gradients jump
+    try:
+        ember.zeros(1, dtype=getattr(ember, dtype_name), device=device)
+    except TypeError as unsupported:
+        pytest.skip(str(unsupported))
+    for start, end in LINSPACE_ENDS:
+        expected = torch.linspace(start, end, steps, dtype=getattr(torch, dtype_name))
+        actual = ember.linspace(start, end, steps, dtype=getattr(ember, dtype_name), device=device)
+        np.testing.assert_array_equal(actual.float().cpu().numpy(), expected.float().numpy())
 
 
 # fmt: off
@@ -345,3 +364,49 @@ def test_storage_queries_of_a_computed_0d_tensor_as_torch():
         return t.stride(), t.storage_offset(), t.data_ptr() == address, type(array).__name__, t.item()
 
     assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize(
+    "call,spelling",
+    [
+        (lambda T, x: T.tensor(x), "ember.tensor(sourceTensor)"),
+        (lambda T, x: x.new_tensor(x), "tensor.new_tensor(sourceTensor)"),
+    ],
+)
+def test_copy_constructing_from_a_tensor_warns_as_in_pytorch(call, spelling, device):
+    # the neural style tutorial's Normalization does torch.tensor(mean) on a tensor mean
+    with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+        expected = call(torch, torch.ones(2, requires_grad=True))
+    with pytest.warns(UserWarning, match=spelling.replace("(", r"\(").replace(")", r"\)")) as record:
+        actual = call(ember, ember.ones(2, device=device, requires_grad=True))
+    assert record[0].filename == __file__
+    assert actual.requires_grad == expected.requires_grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember.tensor([1.0, 2.0]), ember.as_tensor(actual), actual.new_tensor([1.0])
+
+
+#: data mixing NumPy scalars with Python numbers: PyTorch promotes the NumPy scalars' own dtypes with
+#: the numbers' types (the DQN tutorial's torch.tensor([reward]) of a np.float64 reward is float64)
+NUMPY_SCALAR_DATA = {
+    "float64_in_list": lambda: [np.float64(0.5)],
+    "float64_nested": lambda: [[np.float64(0.5), 1.0]],
+    "python_float_then_float64": lambda: (1.0, np.float64(2)),
+    "float16": lambda: [np.float16(1.5)],
+    "float32_and_float64": lambda: [np.float32(1), np.float64(2)],
+    "int32": lambda: [np.int32(1)],
+    "int32_and_python_int": lambda: [np.int32(2), 3],
+    "int64_and_python_float": lambda: [np.int64(3), 2.5],
+    "uint8": lambda: [np.uint8(3)],
+    "uint8_and_int8": lambda: [np.uint8(200), np.int8(-1)],
+    "int8_and_bool": lambda: [np.int8(1), True],
+    "bool": lambda: [np.bool_(True)],
+}
+
+
+@pytest.mark.parametrize("name", list(NUMPY_SCALAR_DATA))
+def test_numpy_scalars_in_a_list_keep_their_dtype(name, device):
+    expected = torch.tensor(NUMPY_SCALAR_DATA[name]())
+    actual = ember.tensor(NUMPY_SCALAR_DATA[name](), device=device)
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    assert actual.tolist() == expected.tolist()

@@ -538,3 +538,27 @@ def test_views_of_a_computed_0d_tensor_share_its_memory(device, name, make_view)
         return float(t), v.tolist()
 
     assert run(ember, device) == run(torch, "cpu")
+
+
+@pytest.mark.parametrize("exponent", [2, 3, 3.0, -0.5, -1, -2.0])
+def test_pow_by_a_small_number_rounds_as_pytorch(exponent, device, dtype):
+    # PyTorch computes x ** 3 as x * x * x (rounded twice), x ** -2 as 1 / (x * x), x ** -0.5 as
+    # 1 / sqrt(x): a third of float32 cubes differed in the last bit (minGPT's NewGELU cubes)
+    values = np.abs(np.random.default_rng(0).standard_normal(1000)) + 0.01
+    expected = torch.tensor(values, dtype=getattr(torch, dtype.name)).pow(exponent).numpy()
+    actual = ember.tensor(values, dtype=dtype, device=device).pow(exponent).cpu().numpy()
+    if device == "cpu":
+        np.testing.assert_array_equal(actual, expected)
+    else:  # a device's division and square root may round differently
+        np.testing.assert_allclose(actual, expected, rtol=4 * np.finfo(expected.dtype).eps)
+
+
+@pytest.mark.parametrize("exponent", [3, 3.0, -2])
+def test_bfloat16_pow_by_three_or_minus_two_rounds_each_step(exponent):
+    # PyTorch's bfloat16 fast path multiplies in bfloat16: x ** 3 is round(round(x * x) * x), the
+    # NewGELU cube of a bfloat16 activation under autocast
+    values = np.abs(np.random.default_rng(0).standard_normal(1000)) + 0.01
+    for dtype in ("bfloat16", "float16"):
+        expected = torch.tensor(values).to(getattr(torch, dtype)).pow(exponent).float().numpy()
+        actual = ember.tensor(values).to(getattr(ember, dtype)).pow(exponent).float().numpy()
+        np.testing.assert_array_equal(actual, expected)

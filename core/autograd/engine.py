@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import heapq
 import threading
+import warnings
 from collections.abc import Sequence
+from typing import overload
 
 from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
@@ -408,24 +410,55 @@ def _default_grads(outputs, grad_outputs):
     return result
 
 
+@overload
 def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],
     grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool | None = None,
     is_grads_batched: bool = False,
     materialize_grads: bool = False,
-) -> tuple[Tensor | None, ...]:
+) -> tuple[Tensor | None, ...]: ...
+
+
+@overload
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: dict[str, Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> dict[str, Tensor | None]: ...
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor] | dict[str, Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple[Tensor | None, ...] | dict[str, Tensor | None]:
     """The gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched).
 
     Args:
         outputs: tensor(s) to differentiate.
-        inputs: tensor(s) to differentiate with respect to.
+        inputs: tensor(s) to differentiate with respect to; a dict of them gives a dict of their
+            gradients under the same keys.
         grad_outputs: the vector(s) in the vector-Jacobian product; ones for scalars.
         retain_graph: keep the graph. Default: ``create_graph``.
         create_graph: record the backward for higher derivatives. Default: False.
+        only_inputs: deprecated and ignored (a FutureWarning when False), as in PyTorch. Default: True.
         allow_unused: return None for inputs the outputs do not depend on instead of raising.
         is_grads_batched: the first dimension of each of ``grad_outputs`` is a batch of vectors; each
             gradient gets that dimension in front (one vector-Jacobian product per vector). Default: False.
@@ -438,6 +471,32 @@ def grad(
         >>> g
         tensor(27.)
     """
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+            "gradient for other parts of the graph, please use ember.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
+    if isinstance(inputs, dict):
+        grads = _grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph, allow_unused,
+                      is_grads_batched, materialize_grads)  # fmt: skip
+        return dict(zip(inputs, grads))
+    return _grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, is_grads_batched,
+                 materialize_grads)  # fmt: skip
+
+
+def _grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None,
+    retain_graph: bool | None,
+    create_graph: bool,
+    allow_unused: bool | None,
+    is_grads_batched: bool,
+    materialize_grads: bool,
+) -> tuple[Tensor | None, ...]:
+    """:func:`grad` for a tensor or a sequence of tensors as ``inputs``."""
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
     if retain_graph is None:
@@ -476,8 +535,8 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
             )
     size = vectors[0].shape[0]
     rows = [
-        grad(outputs, inputs, [g[b] for g in vectors], retain_graph or b < size - 1, create_graph, allow_unused,
-             materialize_grads=materialize_grads)
+        grad(outputs, inputs, [g[b] for g in vectors], retain_graph or b < size - 1, create_graph,
+             allow_unused=allow_unused, materialize_grads=materialize_grads)
         for b in range(size)
     ]  # fmt: skip
     return tuple(None if column[0] is None else stack(list(column)) for column in zip(*rows))

@@ -650,14 +650,18 @@ class _Binary(Function):
         return cls.compute(backend.xp, a, b)
 
     @classmethod
+    def narrow_values(cls, a, data, other):
+        """:meth:`values` for an operand ``a`` of a 2-byte type: computed in float32 and rounded once
+        where ``a`` is float16/bfloat16 (:func:`opmath`), as PyTorch's kernels compute."""
+        return opmath(a, lambda x, y: cls.values(a._backend, x, y), data, other, round_numbers=not cls.exact_number)
+
+    @classmethod
     def forward(cls, ctx, a, b):
         scalar = not isinstance(b, Tensor)
         data, other = a._data, b if scalar else b._data
         try:
-            if data.dtype.itemsize == 2:  # perhaps float16/bfloat16: computed as opmath says
-                native = opmath(
-                    a, lambda x, y: cls.values(a._backend, x, y), data, other, round_numbers=not cls.exact_number
-                )
+            if data.dtype.itemsize == 2:  # perhaps float16/bfloat16
+                native = cls.narrow_values(a, data, other)
             else:  # the per-op path: no closure
                 native = cls.values(a._backend, data, other)
             z = a._make(native)
@@ -768,9 +772,33 @@ def _pow(xp, a, b):
     return xp.where(negative, below, z)
 
 
+#: Python-number exponents that PyTorch computes with multiplications, divisions and a square root
+#: (its pow kernel's fast paths; ``x ** 3`` is ``x * x * x``, rounded twice) instead of ``pow``
+_POW_BY_ARITHMETIC: dict[float, Callable[[Any, Any], Any]] = {
+    2: lambda xp, a: a * a,
+    3: lambda xp, a: a * a * a,
+    -0.5: lambda xp, a: 1 / xp.sqrt(a),
+    -1: lambda xp, a: 1 / a,
+    -2: lambda xp, a: 1 / (a * a),
+}
+
+
 class _Pow(_Binary):
     saves = 3
     compute = staticmethod(_pow)
+
+    @classmethod
+    def values(cls, backend, a, b):
+        by_arithmetic = _POW_BY_ARITHMETIC.get(b) if isinstance(b, (int, float)) and a.dtype.kind == "f" else None
+        return by_arithmetic(backend.xp, a) if by_arithmetic is not None else _pow(backend.xp, a, b)
+
+    @classmethod
+    def narrow_values(cls, a, data, other):
+        # PyTorch's bfloat16 fast paths multiply and divide in bfloat16, each step rounded
+        # (x ** 3 is round(round(x * x) * x)); its float16 ones compute in float32
+        if a.dtype is dtypes.bfloat16 and isinstance(other, (int, float)) and other in (3, -2):
+            return _POW_BY_ARITHMETIC[other](a._backend.xp, data)
+        return super().narrow_values(a, data, other)
 
     @staticmethod
     def gradients(ctx, g):

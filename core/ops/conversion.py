@@ -12,10 +12,10 @@ from ..autograd.function import Function, connect_rebase_view
 from ..autograd.grad_mode import grad_state
 from ..autograd.view_history import check_view_writable
 from ..device import device as _device
-from ..layout import check_memory_format
+from ..layout import check_memory_format, contiguous_format
 from ..tensor import Tensor, _new, backend_for_device, writable_data
 from .creation import LEGACY_TYPES, legacy_type
-from .movement import broadcast_shapes, preserve_format_copy
+from .movement import _Contiguous, broadcast_shapes, preserve_format_copy
 from .operands import sum_to
 from .overlap import check_no_internal_overlap
 
@@ -84,8 +84,9 @@ def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
-        memory_format (ember.memory_format, optional): checked as PyTorch checks it (see
-            :class:`ember.memory_format`); the copy is in ember's row-major order.
+        memory_format (ember.memory_format, optional): ``ember.contiguous_format`` lays the copy
+            out row-major; otherwise it keeps ``input``'s strides where they are dense (checked as
+            PyTorch checks it, see :class:`ember.memory_format`).
 
     Example::
 
@@ -96,6 +97,8 @@ def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
         tensor([1., 2.])
     """
     check_memory_format(memory_format, input.ndim, "clone")
+    if memory_format is contiguous_format and not input.is_contiguous():
+        return _Contiguous.apply(input)
     return _Clone.apply(input)
 
 

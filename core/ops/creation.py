@@ -12,7 +12,17 @@ import numpy as np
 from .. import dtypes
 from ..device import device as _device
 from ..random import check_probabilities, native_generator
-from ..tensor import Tensor, _new, backend_for_device, dtype_arg, is_number, size_arg, tensor
+from ..tensor import (
+    Tensor,
+    _new,
+    backend_for_device,
+    copy_to_tensor,
+    dtype_arg,
+    is_number,
+    size_arg,
+    tensor,
+    warn_copy_construct,
+)
 from .comparison import _TORCH_NAMES
 from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
@@ -511,11 +521,56 @@ def linspace(
     if steps == 1:
         host = np.array([start], dtype=np.float64)
     else:
+        host = _linspace_values(start, end, steps, dt)
+    return _finish(backend.from_host(host.astype(dtypes.host_dtype(dt)), dev.index), backend, dev, requires_grad)
+
+
+def _linspace_values(start, end, steps, dt):
+    """PyTorch's CPU linspace, on the host: ``start + step * i`` for the first half and ``end - step *
+    (steps - 1 - i)`` for the rest, with ``step`` and each value rounded as PyTorch rounds them: once
+    (a fused multiply-add) in float32 and float64, each operation in float16 and bfloat16, in float64 from
+    truncated ends for integers (the cast to the dtype truncates)."""
+    i = np.arange(steps, dtype=np.float64)
+    first = i < steps // 2
+    counts = np.where(first, i, i - (steps - 1))  # the second half counts back from ``end``
+    if any(isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype.is_complex) for v in (start, end)):
         step = (end - start) / (steps - 1)
-        i = np.arange(steps, dtype=np.float64)
-        half = steps // 2
-        host = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
-    return _finish(backend.from_host(host.astype(dt.name), dev.index), backend, dev, requires_grad)
+        return np.where(first, start + step * counts, end + step * counts)
+    if dt in (dtypes.float16, dtypes.bfloat16):
+        half, single = dtypes.host_dtype(dt).type, np.float32
+        low, high = half(float(start)), half(float(end))
+        step = half(single(half(single(high) - single(low))) / single(half(steps - 1)))
+        products = (single(step) * counts.astype(half).astype(single)).astype(half)
+        return (np.where(first, single(low), single(high)) + products.astype(single)).astype(half)
+    if dt is dtypes.float32:  # exact in float64, then the one rounding
+        low, high = np.float32(float(start)), np.float32(float(end))
+        step = np.float32((high - low) / np.float32(steps - 1))
+        return np.float64(step) * counts + np.where(first, np.float64(low), np.float64(high))
+    if dt.is_floating_point:
+        low, high = float(start), float(end)
+    else:
+        low, high = float(int(start)), float(int(end))  # PyTorch casts the ends to the dtype first
+    step = (high - low) / (steps - 1)
+    bases = np.where(first, low, high)
+    if all(np.isfinite(v) for v in (low, high, step * 134217729.0)):
+        return _fused_multiply_add(np.float64(step), counts, bases)
+    return step * counts + bases
+
+
+def _fused_multiply_add(a, b, c):
+    """``a * b + c`` on float64 arrays, rounded once: Dekker's exact product and a two-sum, the
+    sum's last rounding the only one (but for halfway cases so rare that they are not seen)."""
+    product = a * b
+    split = 134217729.0  # 2**27 + 1: Veltkamp's splitting constant for 53-bit significands
+    a_big, b_big = a * split, b * split
+    a_hi = a_big - (a_big - a)
+    b_hi = b_big - (b_big - b)
+    a_lo, b_lo = a - a_hi, b - b_hi
+    product_error = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    total = c + product
+    c_part = total - product
+    sum_error = (c - c_part) + (product - (total - c_part))
+    return total + (sum_error + product_error)
 
 
 def logspace(
@@ -1129,9 +1184,6 @@ def _new_tensor(
         >>> x.new_tensor([1, 2])
         tensor([1., 2.], dtype=ember.float64)
     """
-    return tensor(
-        data,
-        dtype=dtype or self.dtype,
-        device=device if device is not None else self._device,
-        requires_grad=requires_grad,
-    )
+    if isinstance(data, Tensor):
+        warn_copy_construct("tensor.new_tensor")
+    return copy_to_tensor(data, dtype or self.dtype, device if device is not None else self._device, requires_grad)

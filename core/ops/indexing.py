@@ -19,7 +19,7 @@ from .arithmetic import where
 from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
 from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
-from .movement import broadcast_shapes
+from .movement import broadcast_shapes, row_major
 from .operands import check_same_device, fill_value_for, is_scalar, sum_to, wrap_dim
 from .overlap import aliases, check_no_internal_overlap, has_internal_overlap
 
@@ -142,6 +142,8 @@ class _Index(Function):
     def forward(ctx, x, key, advanced):
         ctx.shape, ctx.key, ctx.advanced = x.shape, key, advanced
         data = writable_data(x)[key]
+        if advanced and not x._backend.is_contiguous(data):
+            data = row_major(x._backend, data)  # PyTorch lays an advanced index out row-major
         return x._make(data) if advanced else x._view_of(data, lambda base: _Index.apply(base, key, False))
 
     @staticmethod

@@ -678,7 +678,7 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
         s %= n
         if s:
             out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
-    return out
+    return input.clone() if out is input else out  # a new tensor even when nothing moves
 
 
 class _Cat(Function):
@@ -1014,7 +1014,7 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     return permute(input, order)
 
 
-def _row_major(backend, data):
+def row_major(backend, data):
     """A row-major copy of the non-contiguous native array ``data``."""
     xp = backend.xp
     # flattening a strided array copies it in row-major order; the reshape back is a view. A
@@ -1040,7 +1040,7 @@ def preserve_format_copy(x, native_dtype):
     if is_dense(tuple(data.shape), strides):
         return xp.astype(data, native_dtype, copy=True)
     order = dense_order(tuple(data.shape), strides)
-    copied = _row_major(backend, xp.permute_dims(data, order))
+    copied = row_major(backend, xp.permute_dims(data, order))
     back = xp.permute_dims(copied, tuple(order.index(d) for d in range(len(order))))
     return xp.astype(back, native_dtype, copy=False)
 
@@ -1050,7 +1050,7 @@ class _Contiguous(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x._make(_row_major(x._backend, x._data))
+        return x._make(row_major(x._backend, x._data))
 
     @staticmethod
     def backward(ctx, grad):

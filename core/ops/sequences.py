@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import dtypes
+from ..layout import contiguous_format
 from ..tensor import Tensor
 from .creation import arange, tensor
 from .dtype_support import not_implemented
@@ -137,6 +138,8 @@ def repeat_interleave(
         expanded = x.unsqueeze(axis + 1).expand(shape[: axis + 1] + [repeats] + shape[axis + 1 :])
         shape[axis] *= repeats
         result = expanded.reshape(shape)
+        if repeats == 1:  # the reshape is then a view of ``input``; PyTorch returns a copy
+            result = result.clone(memory_format=contiguous_format)
     if output_size is not None and result.shape[axis] != output_size:
         raise RuntimeError(
             f"repeat_interleave: allocated size {output_size} does not match the required size {result.shape[axis]}"

@@ -9,7 +9,7 @@ from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
-from ...ops.dtype_support import not_implemented
+from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
 
@@ -54,8 +54,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if input.dtype is not weight.dtype:
         raise RuntimeError(
-            f"mat1 and mat2 must have the same dtype, but got {input.dtype.name.capitalize()} and "
-            f"{weight.dtype.name.capitalize()}"
+            f"mat1 and mat2 must have the same dtype, but got {TORCH_NAMES[input.dtype]} and "
+            f"{TORCH_NAMES[weight.dtype]}"
         )
     if input.dtype is dtypes.bool:  # PyTorch has no bool GEMM
         not_implemented("addmm_impl_cpu_", input.dtype)

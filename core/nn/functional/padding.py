@@ -190,4 +190,4 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             before, after = int(pad[2 * i]), int(pad[2 * i + 1])
             if before or after:
                 out = take_axis(out, _source_index(xp, input.shape[dim], before, after, mode), dim)
-    return out
+    return input.clone() if out is input else out  # a new tensor even when nothing pads

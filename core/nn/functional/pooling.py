@@ -1017,14 +1017,17 @@ def _adaptive_avg(nd, input, output_size):
         if all(o == 1 for o in out_shape):  # PyTorch averages into 1x1 with mean()
             raise RuntimeError(_MEAN_OF_INTEGERS + TORCH_NAMES[x.dtype])
         not_implemented("adaptive_avg_pool3d_cpu" if nd == 3 else "adaptive_avg_pool2d", x.dtype)
+    pooled = x
     for i, o in enumerate(out_shape):
         axis = 2 + i
         size = x.shape[axis]
         if size == o:
             continue
-        moved = x.transpose(axis, -1)
-        x = _Average.apply(moved, *_averaging_matrix(size, o, x)).transpose(axis, -1)
-    return _unbatch(x, batched)
+        moved = pooled.transpose(axis, -1)
+        pooled = _Average.apply(moved, *_averaging_matrix(size, o, pooled)).transpose(axis, -1)
+    if pooled is x:  # every bin is one element; still a new tensor, as in PyTorch
+        pooled = x.clone()
+    return _unbatch(pooled, batched)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: _size_1_opt_t) -> Tensor:

@@ -526,7 +526,8 @@ class _GatherPointsBackward(Function):
 
 
 def _reflect(coord, twice_low, twice_high):
-    """PyTorch's ``reflect_coordinates``: fold ``coord`` into ``[twice_low / 2, twice_high / 2]``."""
+    """PyTorch's ``reflect_coordinates`` (its scalar 3-D kernel): fold ``coord`` into
+    ``[twice_low / 2, twice_high / 2]``."""
     if twice_low == twice_high:
         return coord * 0
     low, span = twice_low / 2, (twice_high - twice_low) / 2
@@ -536,22 +537,88 @@ def _reflect(coord, twice_low, twice_high):
     return where(flips.fmod(2) == 0, extra + low, span - extra + low)
 
 
-def _unnormalize(coord, size, align_corners):
-    """A grid coordinate in ``[-1, 1]`` as a position in pixels along an axis of ``size`` pixels."""
+def _reflect_2d(coord, low, twice_span):
+    """The same fold as PyTorch's vectorized 2-D kernel computes it (its rounding, and the gradient
+    sign it gives at the fold points): into ``[low, low + twice_span / 2]``."""
+    if twice_span == 0:
+        return coord * 0
+    shifted = coord - low
+    flat = where(shifted < 0, -shifted, shifted)
+    extra = flat - (flat.detach() / twice_span).trunc() * twice_span
+    mirrored = twice_span - extra
+    return where(extra > mirrored, mirrored, extra) + low
+
+
+def _clip(coord, size):
+    """``coord`` clamped to ``[0, size - 1]``, its gradient zero on the borders as well as beyond them
+    (PyTorch's ``clip_coordinates``; ``clamp`` would pass the gradient at the borders)."""
+    inside = (coord > 0) & (coord < size - 1)
+    return where(inside, coord, coord.detach().clamp(0, size - 1))
+
+
+def _fused_multiply_add(a, scale, offset):
+    """``a * scale + offset`` rounded once, as a fused multiply-add rounds it, for a float32 or float64
+    ``a`` and a ``scale`` that is a small integer or half-integer (other dtypes round twice)."""
+    if a.dtype is dtypes.float32 and a._backend.supports_float64:
+        # the product of a float32 by such a scale, and the sum, are exact in float64
+        return (a.to(dtypes.float64) * scale + offset).to(dtypes.float32)
+    if a.dtype is not dtypes.float64:
+        return a * scale + offset
+    # Veltkamp's split: hi keeps the upper 26 bits of a, so hi * scale + offset is exact and the
+    # last addition is the only rounding
+    big = a * 134217729.0
+    hi = big - (big - a)
+    return (hi * scale + offset) + (a - hi) * scale
+
+
+def _unnormalize(coord, size, align_corners, planar):
+    """A grid coordinate in ``[-1, 1]`` as a pixel coordinate along a dimension of ``size``, rounded
+    as PyTorch's CPU kernels round it: the 2-D (``planar``) one with a fused multiply-add."""
     if align_corners:
-        return (coord + 1) / 2 * (size - 1)
+        return (coord + 1) * ((size - 1) / 2)
+    if planar:
+        return _fused_multiply_add(coord + 1, size / 2, -0.5)
     return ((coord + 1) * size - 1) / 2
 
 
-def _pad_coord(coord, size, padding_mode, align_corners):
-    """PyTorch's ``compute_coordinates``: a position outside the input moved inside it by the padding mode
-    (``'zeros'`` leaves it, to read 0)."""
-    if padding_mode == "border":
-        coord = coord.clamp(0, size - 1)
-    elif padding_mode == "reflection":
-        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
-        coord = coord.clamp(0, size - 1)
-    return coord
+def _pad_coord(coord, size, padding_mode, align_corners, planar):
+    """PyTorch's ``compute_coordinates``: a pixel coordinate moved inside for border and reflection padding."""
+    if padding_mode == "reflection":
+        if planar:
+            coord = _reflect_2d(coord, 0, 2 * (size - 1)) if align_corners else _reflect_2d(coord, -0.5, 2 * size)
+        else:
+            coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
+    return coord if padding_mode == "zeros" else _clip(coord, size)
+
+
+def _grid_cubic_taps(coord, size, padding_mode, align_corners):
+    """The 4 (position, weight) taps of bicubic sampling at the pixel coordinate ``coord`` (PyTorch's
+    cubic convolution with ``A = -0.75``); the positions are padded one by one, as PyTorch pads them."""
+    a = -0.75
+    low = coord.detach().floor()
+    t = coord - low
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    return [(_pad_coord(low + (i - 1), size, padding_mode, align_corners, True), w) for i, w in enumerate(weights)]
+
+
+class _OnesWithZeroGrad(Function):
+    """Ones shaped like ``x`` whose gradient to ``x`` is zero: nearest sampling's weight, which keeps the
+    grid in the graph (PyTorch gives it a zero gradient rather than none)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.new_ones(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.new_zeros(grad.shape)
 
 
 def grid_sample(
@@ -566,13 +633,12 @@ def grid_sample(
     Args:
         input (Tensor): input of shape :math:`(N, C, H_{in}, W_{in})` (or 5-D).
         grid (Tensor): flow field of shape :math:`(N, H_{out}, W_{out}, 2)` (or 5-D with 3).
-        mode (str): ``'bilinear'`` | ``'nearest'`` | ``'bicubic'`` (4-D input only: Keys' cubic
-            convolution with ``A = -0.75`` over 4x4 taps, each tap padded on its own). Default: ``'bilinear'``
+        mode (str): ``'bilinear'`` | ``'nearest'`` | ``'bicubic'`` (4-D input only). Default: ``'bilinear'``
         padding_mode (str): ``'zeros'`` | ``'border'`` | ``'reflection'``. Default: ``'zeros'``
         align_corners (bool, optional): -1 and 1 are the centres (True) or the outer edges
             (False) of the corner pixels. Default: ``False``
 
-    Gradients flow to both ``input`` and ``grid`` (zeros for the grid under ``'nearest'``).
+    Gradients flow to both ``input`` and ``grid`` (``'nearest'`` gives the grid a zero gradient).
 
     Shape:
         - Input: :math:`(N, C, H_{in}, W_{in})` or :math:`(N, C, D_{in}, H_{in}, W_{in})`
@@ -634,6 +700,8 @@ def grid_sample(
         raise RuntimeError(
             f"{op}: expected grid to have size {dim} in last dimension, but got grid with sizes {list(grid.shape)}"
         )
+    if mode == "bicubic" and dim != 2:
+        raise RuntimeError(f"{op}: bicubic interpolation only supports 4D input")
     if any(s == 0 for s in input.shape[2:]):
         raise RuntimeError(
             f"{op}: expected input to have non-empty spatial dimensions, but input has sizes "
@@ -646,22 +714,19 @@ def grid_sample(
     out_shape = grid.shape[1:-1]
     points = grid.reshape(n, -1, dim)
     # grid[..., 0] indexes the last spatial dimension (x = width), grid[..., 1] the one before.
-    coords = [_unnormalize(points[:, :, dim - 1 - j], sizes[j], align_corners) for j in range(dim)]
+    planar = dim == 2
+    coords = [_unnormalize(points[:, :, dim - 1 - j], sizes[j], align_corners, planar) for j in range(dim)]
     flat = input.reshape(n, c, -1)
     strides = [math.prod(sizes[j + 1 :]) for j in range(dim)]
     int64 = dtypes.int64
-    # corners[j]: the (position, weight) of each tap along spatial axis j
-    corners: list[list[tuple[Tensor, Tensor]]] = []
-    for j, coord in enumerate(coords):
-        if mode == "bicubic":  # taps around the unpadded position, each then padded on its own (as in PyTorch)
-            low = coord.detach().floor()
-            weights = _cubic_weights(coord - low)
-            taps = [_pad_coord(low + (k - 1), sizes[j], padding_mode, align_corners) for k in range(4)]
-            corners.append(list(zip(taps, weights)))
+    corners = []
+    for size, coord in zip(sizes, coords):
+        if mode == "bicubic":
+            corners.append(_grid_cubic_taps(coord, size, padding_mode, align_corners))
             continue
-        coord = _pad_coord(coord, sizes[j], padding_mode, align_corners)
-        if mode == "nearest":  # weight 1, with the zero gradient of rounding: PyTorch's grid gradient is zeros
-            corners.append([(coord.detach().round(), coord.masked_fill(coord.new_ones((), dtype=dtypes.bool), 1.0))])
+        coord = _pad_coord(coord, size, padding_mode, align_corners, planar)
+        if mode == "nearest":
+            corners.append([(coord.detach().round(), _OnesWithZeroGrad.apply(coord) if grid.requires_grad else None)])
         else:
             low = coord.detach().floor()
             frac = coord - low
@@ -677,12 +742,13 @@ def grid_sample(
             valid = inside if valid is None else valid & inside
             term = where(inside, position, 0).to(int64) * strides[j]
             index = term if index is None else index + term
-            weight = w if weight is None else weight * w
+            if w is not None:
+                weight = w if weight is None else weight * w
         # a corner outside the input reads 0 (selected, so an inf/NaN grad does not reach the clamped index
         # it was gathered from, as PyTorch skips it); its weight still multiplies grad, as in PyTorch
         value = _GatherPoints.apply(flat, index._data)
         value = where(valid.unsqueeze(1), value, value.new_zeros(()))
-        value = value * weight.unsqueeze(1)
+        value = value if weight is None else value * weight.unsqueeze(1)
         out = value if out is None else out + value
     return out.reshape((n, c) + tuple(out_shape))
 
@@ -691,7 +757,22 @@ def _base_coords(steps, align_corners, like):
     if steps <= 1:
         return linspace(0, 0, steps, dtype=like.dtype, device=like.device)
     coords = linspace(-1, 1, steps, dtype=like.dtype, device=like.device)
-    return coords if align_corners else coords * ((steps - 1) / steps)
+    return coords if align_corners else coords * (steps - 1) / steps  # in this order, as PyTorch rounds
+
+
+class _AffineGrid(Function):
+    """``base @ theta^T`` for the constant coordinates ``base``. As PyTorch's affine_grid_generator, it
+    saves no tensor for backward (``base`` is rebuilt from the size, not taken from the graph), so a
+    grid can be backpropagated through more than once without ``retain_graph``."""
+
+    @staticmethod
+    def forward(ctx, theta, base):
+        ctx.base = base
+        return base.matmul(theta.transpose(1, 2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.transpose(1, 2).matmul(ctx.base), None
 
 
 def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
@@ -765,5 +846,4 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
         axes.append(_base_coords(spatial[j], align_corners, theta).reshape(view).expand(spatial))
     ones = theta.new_ones(spatial)
     base = stack(axes + [ones], dim=-1).reshape(1, -1, dim + 1)
-    grid = base.matmul(theta.transpose(1, 2))
-    return grid.reshape((size[0],) + spatial + (dim,))
+    return _AffineGrid.apply(theta, base).reshape((size[0],) + spatial + (dim,))
