@@ -85,7 +85,7 @@ def _mismatches(name, device, tdtype):
         e_grads = ember.autograd.grad(
             outs,
             [leaves[id(t)] for t in _leaves(sample)],
-            [ember.tensor(u, dtype=o.dtype, device=device) for u, o in zip(ups, outs)],
+            [ember.tensor(u, dtype=o.dtype, device=o.device) for u, o in zip(ups, outs)],
             allow_unused=True,
         )
         for ge, gt in zip(e_grads, t_grads):

@@ -319,7 +319,7 @@ def test_opinfo_samples_match_torch(device, dtype, name):
                 for t in _flatten([sample.input, *sample.args]) + _flatten(list(sample.kwargs.values()))
                 if isinstance(t, torch.Tensor) and t.requires_grad
             ],
-            [ember.tensor(u, dtype=a.dtype, device=device) for u, a in zip(ups, outs_e)],
+            [ember.tensor(u, dtype=a.dtype, device=a.device) for u, a in zip(ups, outs_e)],
             allow_unused=True,
         )
         precise = None

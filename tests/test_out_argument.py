@@ -86,5 +86,5 @@ def test_factory_out_takes_out_dtype_and_requires_grad():
 def test_out_on_another_device_is_refused(device):
     if device == "cpu":
         pytest.skip("needs a second device")
-    with pytest.raises(RuntimeError, match=f"found at least two devices, {device} and cpu"):
+    with pytest.raises(RuntimeError, match=f"found at least two devices, {ember.device(device)} and cpu"):
         ember.add(ember.ones(2, device=device), 1, out=ember.empty(2))
