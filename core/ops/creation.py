@@ -498,7 +498,8 @@ def logspace(
         >>> ember.logspace(0, 2, 3, base=2)
         tensor([1., 2., 4.])
     """
-    out = base ** linspace(start, end, steps, dtype=dtypes.float64 if dtype is None else dtype, device=device)
+    floating = dtype is not None and dtypes.as_dtype(dtype).is_floating_point  # integer results round base ** float
+    out = base ** linspace(start, end, steps, dtype=dtype if floating else dtypes.float64, device=device)
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
 
 
