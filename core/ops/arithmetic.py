@@ -30,6 +30,7 @@ from .operands import (
     sum_to,
     wrap_integer,
 )
+from .out_argument import OUT_ARG, write_out
 from .reduced_precision import opmath
 
 __all__ = [
@@ -295,8 +296,9 @@ _GENERATED_DOCS = {
 }
 
 
-def _generated_doc(name):
-    """The PyTorch-form docstring of the generated op ``name`` (None for private helpers without an entry)."""
+def _generated_doc(name, takes_out=False):
+    """The PyTorch-form docstring of the generated op ``name`` (None for private helpers without an entry);
+    ``takes_out``: the op has an ``out=`` argument."""
     if name not in _GENERATED_DOCS:
         return None
     summary, formula, operands, output = _GENERATED_DOCS[name]
@@ -305,10 +307,11 @@ def _generated_doc(name):
         "input (Tensor): the input tensor.",
         "other (Tensor or Number): the second operand, broadcast against ``input``.",
     )
+    args = args[: len(operands)] + ((OUT_ARG,) if takes_out else ())
     call = ", ".join(f"ember.tensor({values})" for values in operands)
     return (
         f"{summary}\n\n.. math::\n    out_i = {formula}\n\nArgs:\n    "
-        + "\n    ".join(args[: len(operands)])
+        + "\n    ".join(args)
         + f"\n\nExample::\n\n    >>> ember.{name}({call})\n    {output}\n"
     )
 
@@ -388,7 +391,9 @@ def _unary(
     # PyTorch's vectorised rounding kernels carry a "_vml" in their names
     bool_kernel = f"{name}_vml_cpu" if name in ("floor", "ceil", "trunc", "round") else f"{name}_cpu"
 
-    def op(input: Tensor) -> Tensor:
+    def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(name, op(input), out)
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
         if autocast and _amp.active:
@@ -403,7 +408,7 @@ def _unary(
 
     op.__name__ = name
     op.__qualname__ = name
-    op.__doc__ = _generated_doc(name)
+    op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 
 
@@ -475,7 +480,7 @@ class _Abs(Function):
         return grad * x.sign()
 
 
-def neg(input: Tensor) -> Tensor:
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The negative of every element of ``input``.
 
     .. math::
@@ -483,6 +488,7 @@ def neg(input: Tensor) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -494,10 +500,12 @@ def neg(input: Tensor) -> Tensor:
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
             "invert a mask, use the `~` or `logical_not()` operator instead."
         )
+    if out is not None:
+        return write_out("neg", _Neg.apply(input), out, exact_dtype=True)
     return _Neg.apply(input)
 
 
-def abs(input: Tensor) -> Tensor:  # noqa: A001
+def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """The absolute value of every element of ``input``.
 
     .. math::
@@ -505,6 +513,7 @@ def abs(input: Tensor) -> Tensor:  # noqa: A001
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -513,6 +522,8 @@ def abs(input: Tensor) -> Tensor:  # noqa: A001
     """
     if input.dtype is dtypes.bool:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    if out is not None:
+        return write_out("abs", _Abs.apply(input), out, exact_dtype=True)
     return _Abs.apply(input)
 
 
@@ -890,6 +901,7 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to add to ``input``.
         alpha (Number): the multiplier for ``other``. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -899,6 +911,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         >>> ember.add(a, ember.tensor([1.0, 1.0, 1.0]), alpha=2)
         tensor([3., 4., 5.])
     """
+    if out is not None:
+        return write_out("add", add(input, other, alpha=alpha), out)
     if not isinstance(input, Tensor):
         if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
             return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
@@ -921,6 +935,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to subtract from ``input``.
         alpha (Number): the multiplier for ``other``. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -928,6 +943,8 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         >>> ember.sub(a, ember.tensor([0.5, 0.5, 0.5]), alpha=2)
         tensor([0., 1., 2.])
     """
+    if out is not None:
+        return write_out("sub", sub(input, other, alpha=alpha), out)
     input_bool = isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is dtypes.bool
     other_bool = isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
     if not isinstance(input, Tensor):
@@ -957,7 +974,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
     return _binary(_Sub, "sub", input, other)
 
 
-def mul(input: Tensor | Number, other: Tensor | Number, out: Tensor | None = None) -> Tensor:
+def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """Multiplies ``input`` by ``other``, with broadcasting and type promotion.
 
     .. math::
@@ -966,6 +983,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, out: Tensor | None = Non
     Args:
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to multiply by.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -977,6 +995,8 @@ def mul(input: Tensor | Number, other: Tensor | Number, out: Tensor | None = Non
         tensor([[0.5000, 1.0000],
                 [1.5000, 2.0000]])
     """
+    if out is not None:
+        return write_out("mul", mul(input, other), out)
     if not isinstance(input, Tensor):
         return _binary(_Mul, "mul", other, input)
     return _binary(_Mul, "mul", input, other)
@@ -995,6 +1015,7 @@ def div(
         other (Tensor or Number): the divisor.
         rounding_mode (str, optional): ``None`` for true division, ``'trunc'`` to round the quotient toward zero,
             ``'floor'`` to round it down.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1006,6 +1027,8 @@ def div(
         >>> ember.div(a, 2, rounding_mode='floor')
         tensor([ 3., -4.])
     """
+    if out is not None:
+        return write_out("div", div(input, other, rounding_mode=rounding_mode), out)
     if not isinstance(input, Tensor):
         if (
             rounding_mode is None
@@ -1086,7 +1109,7 @@ def fmod(input: Tensor, other: Tensor | Number) -> Tensor:
 def pow(input: Tensor, exponent: Tensor | Number) -> Tensor: ...  # noqa: A001
 @overload
 def pow(input: Number, exponent: Tensor) -> Tensor: ...  # noqa: A001
-def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
+def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """Raises ``input`` to the power ``exponent``, element by element; either may be a Python number.
 
     .. math::
@@ -1095,6 +1118,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     Args:
         input (Tensor or Number): the base.
         exponent (Tensor or Number): the exponent.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1103,6 +1127,8 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         >>> ember.pow(2, ember.tensor([0, 1, 4]))
         tensor([ 1,  2, 16])
     """
+    if out is not None:
+        return write_out("pow", pow(input, exponent), out)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, exponent = cast_inputs("pow", input, exponent)
     if not isinstance(input, Tensor):
@@ -1230,7 +1256,7 @@ def _bool_clamp_kernel(low, high):
 
 
 def clamp(  # noqa: A002
-    input: Tensor, min: Tensor | Number | None = None, max: Tensor | Number | None = None
+    input: Tensor, min: Tensor | Number | None = None, max: Tensor | Number | None = None, *, out: Tensor | None = None
 ) -> Tensor:
     """Clamps every element of ``input`` into the range ``[min, max]``; either bound may be omitted, and either may be
     a tensor.
@@ -1242,6 +1268,7 @@ def clamp(  # noqa: A002
         input (Tensor): the input tensor.
         min (Number or Tensor, optional): the lower bound.
         max (Number or Tensor, optional): the upper bound.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1251,6 +1278,8 @@ def clamp(  # noqa: A002
         >>> ember.clamp(a, min=0.0)
         tensor([0.0000, 0.5000, 3.0000])
     """
+    if out is not None:
+        return write_out("clamp", clamp(input, min, max), out, exact_dtype=True)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for bound in (min, max):
@@ -1310,7 +1339,11 @@ def where(condition: Tensor, /) -> tuple[Tensor, ...]: ...
 @overload
 def where(condition: Tensor, input: Tensor | Number, other: Tensor | Number) -> Tensor: ...
 def where(
-    condition: Tensor, input: Tensor | Number | None = None, other: Tensor | Number | None = None
+    condition: Tensor,
+    input: Tensor | Number | None = None,
+    other: Tensor | Number | None = None,
+    *,
+    out: Tensor | None = None,
 ) -> Tensor | tuple[Tensor, ...]:
     """Elements of ``input`` where ``condition`` holds and of ``other`` elsewhere; the three are broadcast together.
 
@@ -1323,6 +1356,7 @@ def where(
         condition (Tensor): a bool tensor choosing between ``input`` and ``other``.
         input (Tensor or Number): the values where ``condition`` is ``True``.
         other (Tensor or Number): the values where ``condition`` is ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1332,6 +1366,8 @@ def where(
         >>> ember.where(x > 0)
         (tensor([1]),)
     """
+    if out is not None:
+        return write_out("where", where(condition, input, other), out, exact_dtype=True)  # type: ignore[arg-type]
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor):

@@ -16,6 +16,7 @@ from .comparison import _TORCH_NAMES
 from .dtype_support import not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
+from .out_argument import creation_placement, write_out
 
 if TYPE_CHECKING:
     from ..random import Generator
@@ -158,6 +159,7 @@ def full(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -167,6 +169,9 @@ def full(
         >>> ember.full((2,), True)
         tensor([True, True])
     """
+    if out is not None:
+        dt, dev = creation_placement("full", dtype, device, out)
+        return write_out("full", full(size, fill_value, dtype=dt, device=dev), out, warn_resize=False)
     shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
     if not isinstance(fill_value, Tensor) and not is_number(fill_value):
         raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
@@ -190,6 +195,9 @@ def _filled(name: str, value: str) -> _SizeFactory:
         requires_grad: bool = False,
         out: Tensor | None = None,
     ) -> Tensor:
+        if out is not None:
+            dt, dev = creation_placement(name, dtype, device, out)
+            return write_out(name, make(*args, size=size, dtype=dt, device=dev), out, warn_resize=False)
         shape = _sizes(name, args, size)
         backend, dev, dt = _place(dtype, device, op=name)
         with backend.device_context(dev.index):
@@ -348,6 +356,7 @@ def arange(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -358,6 +367,9 @@ def arange(
         >>> ember.arange(0.0, 1.0, 0.25)
         tensor([0.0000, 0.2500, 0.5000, 0.7500])
     """
+    if out is not None:
+        dt, dev = creation_placement("arange", dtype, device, out)
+        return write_out("arange", arange(start, end, step, dtype=dt, device=dev), out, warn_resize=False)
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -431,6 +443,7 @@ def linspace(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """``steps`` values evenly spaced from ``start`` to ``end`` inclusive.
 
@@ -444,6 +457,7 @@ def linspace(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -452,6 +466,9 @@ def linspace(
         >>> ember.linspace(-10, 10, steps=3)
         tensor([-10.,   0.,  10.])
     """
+    if out is not None:
+        dt, dev = creation_placement("linspace", dtype, device, out)
+        return write_out("linspace", linspace(start, end, steps, dtype=dt, device=dev), out, warn_resize=False)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
@@ -476,6 +493,7 @@ def logspace(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """``base ** linspace(start, end, steps)``.
 
@@ -490,6 +508,7 @@ def logspace(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -498,13 +517,22 @@ def logspace(
         >>> ember.logspace(0, 2, 3, base=2)
         tensor([1., 2., 4.])
     """
+    if out is not None:
+        dt, dev = creation_placement("logspace", dtype, device, out)
+        return write_out("logspace", logspace(start, end, steps, base, dtype=dt, device=dev), out, warn_resize=False)
     floating = dtype is not None and dtypes.as_dtype(dtype).is_floating_point  # integer results round base ** float
     out = base ** linspace(start, end, steps, dtype=dtype if floating else dtypes.float64, device=device)
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
 
 
 def eye(
-    n: int, m: int | None = None, *, dtype: _dtype | None = None, device: Device = None, requires_grad: bool = False
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """An ``n x m`` matrix with ones on the diagonal.
 
@@ -514,6 +542,7 @@ def eye(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -525,6 +554,9 @@ def eye(
         tensor([[1, 0, 0],
                 [0, 1, 0]])
     """
+    if out is not None:
+        dt, dev = creation_placement("eye", dtype, device, out)
+        return write_out("eye", eye(n, m, dtype=dt, device=dev), out, warn_resize=False)
     m = n if m is None else m
     for name, value in (("n", n), ("m", m)):
         if size_arg("eye", value, name) < 0:
@@ -566,6 +598,11 @@ def rand(
         >>> ember.rand(size=(2, 3)).shape
         ember.Size([2, 3])
     """
+    if out is not None:
+        dt, dev = creation_placement("rand", dtype, device, out)
+        return write_out(
+            "rand", rand(*args, size=size, generator=generator, dtype=dt, device=dev), out, warn_resize=False
+        )
     return _random(
         lambda g, s, d: g.uniform(s, d),
         _sizes("rand", args, size),
@@ -595,6 +632,11 @@ def randn(
         >>> ember.randn(size=[4]).shape
         ember.Size([4])
     """
+    if out is not None:
+        dt, dev = creation_placement("randn", dtype, device, out)
+        return write_out(
+            "randn", randn(*args, size=size, generator=generator, dtype=dt, device=dev), out, warn_resize=False
+        )
     return _random(
         lambda g, s, d: g.normal(s, d),
         _sizes("randn", args, size),
@@ -616,6 +658,7 @@ def randint(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor: ...
 @overload
 def randint(
@@ -627,6 +670,7 @@ def randint(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor: ...
 @overload
 def randint(
@@ -638,6 +682,7 @@ def randint(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor: ...
 @overload
 def randint(
@@ -648,6 +693,7 @@ def randint(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor: ...
 def randint(
     low: Any = 0,
@@ -658,6 +704,7 @@ def randint(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Integers uniform in ``[low, high)`` (int64 by default).
 
@@ -670,6 +717,11 @@ def randint(
         >>> bool(((ember.randint(low=3, high=5, size=(100,)) >= 3)).all())
         True
     """
+    if out is not None:
+        dt, dev = creation_placement("randint", dtype, device, out)
+        return write_out(
+            "randint", randint(low, high, size, generator=generator, dtype=dt, device=dev), out, warn_resize=False
+        )
     if size is None:
         low, high, size = 0, low, high
     elif high is None:
@@ -699,6 +751,7 @@ def randperm(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """A random permutation of the integers from 0 to ``n - 1`` (int64 by default).
 
@@ -708,6 +761,7 @@ def randperm(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -715,6 +769,9 @@ def randperm(
         >>> ember.randperm(5)
         tensor([3, 2, 1, 0, 4])
     """
+    if out is not None:
+        dt, dev = creation_placement("randperm", dtype, device, out)
+        return write_out("randperm", randperm(n, generator=generator, dtype=dt, device=dev), out, warn_resize=False)
     keys = rand(
         n,
         generator=generator,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from .creation import full
 from .dtype_support import not_implemented
 from .movement import broadcast_shapes
 from .operands import check_same_device, fill_value_for, is_scalar, sum_to, wrap_dim
+from .out_argument import write_out
 from .strided import aliases, check_no_internal_overlap, has_internal_overlap
 
 if TYPE_CHECKING:
@@ -285,7 +286,7 @@ class _Gather(Function):
         return zeros.scatter_add(ctx.axis, index, grad), None, None
 
 
-def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim == 1`` (and likewise for others).
 
     Args:
@@ -293,6 +294,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         dim (int): the dimension to gather along.
         index (Tensor): the int64 indices; the result has its shape.
         sparse_grad (bool): accepted for PyTorch compatibility; the gradient is dense. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -301,6 +303,8 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         tensor([[2., 1.],
                 [3., 3.]])
     """
+    if out is not None:
+        return write_out("gather", gather(input, dim, index, sparse_grad=sparse_grad), out, exact_dtype=True)
     axis = _check_index("gather", input, dim, index)
     if input.ndim == 0:
         return _on_0d(gather, input, index).reshape(index.shape)
@@ -482,13 +486,14 @@ def scatter(
     return _Scatter.apply(input, axis, index, src)
 
 
-def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Rows (along ``dim``) of ``input`` picked by the 1-D ``index``.
 
     Args:
         input (Tensor): the input tensor.
         dim (int): the dimension to index.
         index (Tensor): the 1-D indices along ``dim``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -498,6 +503,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
                 [3., 4.],
                 [1., 2.]])
     """
+    if out is not None:
+        return write_out("index_select", index_select(input, dim, index), out, exact_dtype=True)
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor) or index.ndim > 1 or index.dtype.is_floating_point:
         raise IndexError("index_select(): Index is supposed to be a vector of integers")
@@ -762,7 +769,9 @@ def _sort_indices(input, axis, descending, stable=True):
     return input._make(xp.astype(indices, input._backend.native_dtype(dtypes.int64)))
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> return_types.sort:
+def sort(
+    input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *, out: Any = None
+) -> return_types.sort:
     """``(values, indices)`` sorted along ``dim``.
 
     Args:
@@ -770,6 +779,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
         dim (int): the dimension to sort along. Default: ``-1``.
         descending (bool): sort from largest to smallest. Default: ``False``.
         stable (bool): keep the order of equal elements. Default: ``False``.
+        out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
 
     Example::
 
@@ -780,6 +790,8 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
         >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]), descending=True).values
         tensor([3., 2., 1.])
     """
+    if out is not None:
+        return write_out("sort", sort(input, dim, descending, stable), out, exact_dtype=True)
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return return_types.sort(input.clone(), input.new_zeros((), dtype=dtypes.int64))
@@ -810,7 +822,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 
 def topk(  # noqa: A002
-    input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+    input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out: Any = None
 ) -> return_types.topk:
     """The ``k`` largest (or smallest) elements along ``dim`` as ``(values, indices)``.
 
@@ -820,6 +832,7 @@ def topk(  # noqa: A002
         dim (int): the dimension to search. Default: ``-1``.
         largest (bool): take the largest elements; the smallest when ``False``. Default: ``True``.
         sorted (bool): return the elements in sorted order. Default: ``True``.
+        out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
 
     Example::
 
@@ -832,6 +845,8 @@ def topk(  # noqa: A002
         values=tensor([1., 3.]),
         indices=tensor([0, 2]))
     """
+    if out is not None:
+        return write_out("topk", topk(input, k, dim, largest, sorted), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         raise RuntimeError("topk does not support bool dtypes on CPU")
     axis = wrap_dim(dim, input.ndim)

@@ -12,6 +12,7 @@ from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .dtype_support import not_implemented
 from .operands import array_operands, check_same_device, sum_to, sum_to_array
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -107,7 +108,7 @@ def _shapes(a, b):
     return f"{'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))}"
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D operands and broadcast batches.
 
     Example::
@@ -115,6 +116,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         >>> (ember.ones(2, 3) @ ember.ones(3)).tolist()
         [3.0, 3.0]
     """
+    if out is not None:
+        return write_out("matmul", matmul(input, other), out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ other
     if _amp.active:
@@ -143,7 +146,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return _Matmul.apply(a, b)
 
 
-def mm(input: Tensor, mat2: Tensor) -> Tensor:
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Product of two matrices ``(n, m) @ (m, p)`` (``input`` may be sparse COO: :func:`ember.sparse.mm`).
 
     .. math::
@@ -152,6 +155,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     Args:
         input (Tensor): the first matrix, ``(n, m)``.
         mat2 (Tensor): the second matrix, ``(m, p)``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -159,6 +163,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         tensor([[3.],
                 [7.]])
     """
+    if out is not None:
+        return write_out("mm", mm(input, mat2), out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ mat2
     if _amp.active:
@@ -171,7 +177,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
-def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Batched product ``(b, n, m) @ (b, m, p)`` without broadcasting.
 
     .. math::
@@ -180,6 +186,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     Args:
         input (Tensor): the first batch of matrices, ``(b, n, m)``.
         mat2 (Tensor): the second batch, ``(b, m, p)``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -188,6 +195,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         >>> ember.bmm(ember.tensor([[[1.0, 2.0]]]), ember.tensor([[[3.0], [4.0]]]))
         tensor([[[11.]]])
     """
+    if out is not None:
+        return write_out("bmm", bmm(input, mat2), out, exact_dtype=True)
     if _amp.active:
         return autocast_call("bmm", bmm, input, mat2)
     _check_operands("bmm", input, mat2)
@@ -302,7 +311,9 @@ def _add_scaled_product(op, product, input, a, b, beta, alpha):
     return out + scale_by(input, beta) if beta != 0 else out
 
 
-def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+def addmm(
+    input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1, out: Tensor | None = None
+) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``.
 
     .. math::
@@ -314,6 +325,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha:
         mat2 (Tensor): the second matrix, ``(m, p)``.
         beta (Number): the multiplier of ``input``. Default: ``1``.
         alpha (Number): the multiplier of the product. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -321,6 +333,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha:
         tensor([[2.5000, 4.5000],
                 [6.5000, 8.5000]])
     """
+    if out is not None:
+        return write_out("addmm", addmm(input, mat1, mat2, beta=beta, alpha=alpha), out, exact_dtype=True)
     return _add_scaled_product("addmm", mm, input, mat1, mat2, beta, alpha)
 
 
@@ -345,7 +359,15 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: N
     return _add_scaled_product("addmv", mv, input, mat, vec, beta, alpha)
 
 
-def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+def baddbmm(
+    input: Tensor,
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+    out: Tensor | None = None,
+) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)``.
 
     .. math::
@@ -357,6 +379,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, 
         batch2 (Tensor): the second batch, ``(b, m, p)``.
         beta (Number): the multiplier of ``input``. Default: ``1``.
         alpha (Number): the multiplier of the product. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -365,6 +388,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, 
         >>> ember.baddbmm(ember.ones(1), ember.ones(1, 1, 2), ember.ones(1, 2, 1))
         tensor([[[3.]]])
     """
+    if out is not None:
+        return write_out("baddbmm", baddbmm(input, batch1, batch2, beta=beta, alpha=alpha), out, exact_dtype=True)
     if isinstance(batch1, Tensor) and batch1.dtype is dtypes.bool:
         not_implemented("baddbmm", batch1.dtype)
     return _add_scaled_product("baddbmm", bmm, input, batch1, batch2, beta, alpha)

@@ -21,6 +21,7 @@ from .dtype_support import FLOATING_AND_HALF, not_implemented
 from .matrix_norms import matrix_norm
 from .movement import cat, stack
 from .operands import normalize_dims, wrap_dim
+from .out_argument import write_out
 from .reduced_precision import computes_in_float32
 
 if TYPE_CHECKING:
@@ -67,7 +68,12 @@ def _accumulate_dtype(d, dtype):
 
 
 def sum(
-    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:  # noqa: A001
     """Sum of elements over ``dim`` (all when None); integer inputs sum in int64.
 
@@ -79,6 +85,7 @@ def sum(
         dim (int or tuple of ints, optional): dimensions to reduce.
         keepdim (bool): keep reduced dimensions with size 1. Default: False.
         dtype (ember.dtype, optional): the type to accumulate in and return.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -91,6 +98,10 @@ def sum(
         tensor([[ 6.],
                 [15.]])
     """
+    if out is not None:
+        return write_out(
+            "sum", sum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     if _amp.active:
         (input,) = cast_inputs("sum", input, dtype=dtype)
     axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
@@ -103,7 +114,12 @@ def sum(
 
 
 def mean(
-    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Arithmetic mean over ``dim``; the input must be floating point (or give ``dtype``).
 
@@ -115,6 +131,7 @@ def mean(
         dim (int or tuple of ints, optional): the dimension or dimensions to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -124,6 +141,10 @@ def mean(
         >>> ember.mean(x, dim=1)
         tensor([2., 5.])
     """
+    if out is not None:  # a floating-point mean is computed in out's dtype, as PyTorch
+        if dtype is None and input.dtype.is_floating_point and out.dtype.is_floating_point:
+            dtype = out.dtype
+        return write_out("mean", mean(input, dim, keepdim, dtype=dtype), out, exact_dtype=True)
     if dtype is not None:
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
@@ -412,7 +433,9 @@ def max(input: Tensor) -> Tensor: ...  # noqa: A001
 def max(input: Tensor, dim: int, keepdim: bool = False) -> return_types.max: ...  # noqa: A001
 @overload
 def max(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
-def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:  # noqa: A001
+def max(  # noqa: A001
+    input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *, out: Any = None
+) -> Any:
     """Maximum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor.
 
     Args:
@@ -420,6 +443,7 @@ def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
         dim (int or Tensor, optional): the dimension to reduce; all elements when ``None``; a tensor to take the
             element-wise maximum with (as :func:`maximum`).
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
 
     Returns:
         A 0-d tensor without ``dim``; with it, a named tuple ``(values, indices)``.
@@ -434,6 +458,8 @@ def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
         values=tensor([3., 6.]),
         indices=tensor([2, 2]))
     """
+    if out is not None:
+        return write_out("max", max(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
     return _extremum_with_indices("max", input, dim, keepdim, None)
 
 
@@ -443,7 +469,9 @@ def min(input: Tensor) -> Tensor: ...  # noqa: A001
 def min(input: Tensor, dim: int, keepdim: bool = False) -> return_types.min: ...  # noqa: A001
 @overload
 def min(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
-def min(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:  # noqa: A001
+def min(  # noqa: A001
+    input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *, out: Any = None
+) -> Any:
     """Minimum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor.
 
     Args:
@@ -451,6 +479,7 @@ def min(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
         dim (int or Tensor, optional): the dimension to reduce; all elements when ``None``; a tensor to take the
             element-wise minimum with (as :func:`minimum`).
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
 
     Returns:
         A 0-d tensor without ``dim``; with it, a named tuple ``(values, indices)``.
@@ -465,6 +494,8 @@ def min(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
         values=tensor([1., 2., 3.]),
         indices=tensor([0, 0, 0]))
     """
+    if out is not None:
+        return write_out("min", min(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
@@ -821,7 +852,7 @@ class _Cumsum(Function):
         return grad.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis), None
 
 
-def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
+def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Cumulative sum along ``dim``.
 
     .. math::
@@ -831,6 +862,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
         input (Tensor): the input tensor.
         dim (int): the dimension to scan.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -841,6 +873,10 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
         >>> ember.cumsum(ember.tensor([1, 2, 3]), dim=0)
         tensor([1, 3, 6])
     """
+    if out is not None:
+        return write_out(
+            "cumsum", cumsum(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     if _amp.active:
         (input,) = cast_inputs("cumsum", input, dtype=dtype)
     out = _accumulate_dtype(input.dtype, dtype)

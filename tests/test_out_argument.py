@@ -1,0 +1,255 @@
+"""``out=``: the result is written into the given tensor, which is returned, with PyTorch's checks."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+A = [[1.0, -2.0, 3.0], [0.5, 4.0, -1.5]]
+B = [[2.0, 1.0, -1.0], [3.0, 0.25, 2.0]]
+M = [[1.0, 2.0], [3.0, -1.0], [0.5, 2.0]]
+
+
+def _args(lib, device, dtype_name):
+    """The operands of the ops below, in ``lib`` (ember or torch)."""
+    dt = getattr(lib, dtype_name)
+    dev = device if lib is ember else "cpu"
+    t = lambda v, d=dt: lib.tensor(v, dtype=d, device=dev)  # noqa: E731
+    return {
+        "a": t(A),
+        "b": t(B),
+        "pos": t(A).abs() + 0.5,
+        "m": t(M),
+        "sq": t(A)[:, :2],
+        "batch": t(A).reshape(1, 2, 3),
+        "batch2": t(M).reshape(1, 3, 2),
+        "index": t([2, 0], lib.int64),
+        "gindex": t([[0, 2, 1], [1, 1, 0]], lib.int64),
+        "cond": t(A) > 0,
+    }
+
+
+# name -> (function of (lib, operands), whether torch insists on the exact dtype)
+CASES = {
+    "add": lambda lib, x, out: lib.add(x["a"], x["b"], alpha=2, out=out),
+    "sub": lambda lib, x, out: lib.sub(x["a"], x["b"], out=out),
+    "mul": lambda lib, x, out: lib.mul(x["a"], 3, out=out),
+    "div": lambda lib, x, out: lib.div(x["a"], x["b"], out=out),
+    "div_floor": lambda lib, x, out: lib.div(x["a"], x["b"], rounding_mode="floor", out=out),
+    "true_divide": lambda lib, x, out: lib.true_divide(x["a"], 2, out=out),
+    "pow": lambda lib, x, out: lib.pow(x["a"], 2, out=out),
+    "exp": lambda lib, x, out: lib.exp(x["a"], out=out),
+    "log": lambda lib, x, out: lib.log(x["pos"], out=out),
+    "sqrt": lambda lib, x, out: lib.sqrt(x["pos"], out=out),
+    "tanh": lambda lib, x, out: lib.tanh(x["a"], out=out),
+    "sigmoid": lambda lib, x, out: lib.sigmoid(x["a"], out=out),
+    "abs": lambda lib, x, out: lib.abs(x["a"], out=out),
+    "neg": lambda lib, x, out: lib.neg(x["a"], out=out),
+    "clamp": lambda lib, x, out: lib.clamp(x["a"], -1.0, 1.0, out=out),
+    "where": lambda lib, x, out: lib.where(x["cond"], x["a"], x["b"], out=out),
+    "matmul": lambda lib, x, out: lib.matmul(x["a"], x["m"], out=out),
+    "mm": lambda lib, x, out: lib.mm(x["a"], x["m"], out=out),
+    "bmm": lambda lib, x, out: lib.bmm(x["batch"], x["batch2"], out=out),
+    "addmm": lambda lib, x, out: lib.addmm(x["sq"], x["a"], x["m"], beta=0.5, alpha=2, out=out),
+    "baddbmm": lambda lib, x, out: lib.baddbmm(x["sq"][None], x["batch"], x["batch2"], out=out),
+    "cat": lambda lib, x, out: lib.cat([x["a"], x["b"]], 1, out=out),
+    "stack": lambda lib, x, out: lib.stack([x["a"], x["b"]], out=out),
+    "sum": lambda lib, x, out: lib.sum(x["a"], 1, out=out),
+    "mean": lambda lib, x, out: lib.mean(x["a"], 0, keepdim=True, out=out),
+    "cumsum": lambda lib, x, out: lib.cumsum(x["a"], 1, out=out),
+    "index_select": lambda lib, x, out: lib.index_select(x["a"], 1, x["index"], out=out),
+    "gather": lambda lib, x, out: lib.gather(x["a"], 1, x["gindex"], out=out),
+}
+EXACT_DTYPE = {"abs", "neg", "clamp", "matmul", "mm", "bmm", "addmm", "baddbmm", "index_select", "gather"}
+
+
+def _check(r, expected, device):
+    assert r.dtype == getattr(ember, str(expected.dtype).split(".")[1])
+    assert tuple(r.shape) == tuple(expected.shape)
+    assert str(r.device) == str(ember.device(device))
+    np.testing.assert_allclose(r.numpy(force=True), expected.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_result_written_into_out(device, name):
+    for dtype_name in ("float32", "float64"):
+        x, tx = _args(ember, device, dtype_name), _args(torch, "cpu", dtype_name)
+        expected = CASES[name](torch, tx, None)
+        o = ember.full(tuple(expected.shape), 7.0, dtype=getattr(ember, dtype_name), device=device)
+        version = o._version.value
+        r = CASES[name](ember, x, o)
+        assert r is o
+        assert o._version.value > version
+        _check(o, expected, device)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_out_of_another_shape_is_resized(device, name):
+    x, tx = _args(ember, device, "float32"), _args(torch, "cpu", "float32")
+    expected = CASES[name](torch, tx, None)
+    o = ember.zeros(0, device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an empty out resizes without a warning
+        assert CASES[name](ember, x, o) is o
+    _check(o, expected, device)
+    o = ember.zeros(5, device=device)
+    with pytest.warns(UserWarning, match=r"had shape \[5\], which does not match the required output shape"):
+        with pytest.warns(UserWarning) as torch_warnings:
+            CASES[name](torch, tx, torch.zeros(5))
+        assert CASES[name](ember, x, o) is o
+    assert "resized" in str(torch_warnings[0].message)
+    _check(o, expected, device)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_out_dtype_rule(device, name):
+    """Float results go into a wider float out (castable ops) and never into an integer out."""
+    x, tx = _args(ember, device, "float32"), _args(torch, "cpu", "float32")
+    if ember.device(device).type != "cpu" and not ember.ones(1, device=device).double().dtype == ember.float64:
+        pytest.skip("no float64 on this device")
+    for dtype_name in ("float64", "int64"):
+        try:
+            expected = CASES[name](torch, tx, torch.zeros(0, dtype=getattr(torch, dtype_name)))
+        except (RuntimeError, TypeError) as error:
+            with pytest.raises(type(error)):
+                CASES[name](ember, x, ember.zeros(0, dtype=getattr(ember, dtype_name), device=device))
+            continue
+        assert name not in EXACT_DTYPE
+        o = ember.zeros(0, dtype=getattr(ember, dtype_name), device=device)
+        assert CASES[name](ember, x, o) is o
+        _check(o, expected, device)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        ember.add(x["a"], 1, out=ember.zeros(2, 3, dtype=ember.int64, device=device))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_out_refuses_autograd(device, name):
+    x = _args(ember, device, "float32")
+    x = {k: v.requires_grad_() if v.dtype.is_floating_point else v for k, v in x.items()}
+    with pytest.raises(RuntimeError, match="functions with out=... arguments don't support automatic differentiation"):
+        CASES[name](ember, x, ember.zeros(0, device=device))
+    with ember.no_grad():  # no graph to record: allowed
+        o = ember.zeros(0, device=device)
+        assert CASES[name](ember, x, o) is o
+    plain = _args(ember, device, "float32")
+    with pytest.raises(RuntimeError, match="^add\\(\\): functions with out=... arguments"):
+        ember.add(plain["a"], 1, out=ember.zeros(2, 3, device=device, requires_grad=True))
+
+
+def test_out_aliasing_an_input_works_as_the_inplace_op(device):
+    a = ember.tensor(A, device=device)
+    b = ember.tensor(B, device=device)
+    ta, tb = torch.tensor(A), torch.tensor(B)
+    assert ember.add(a, b, out=a) is a
+    torch.add(ta, tb, out=ta)
+    _check(a, ta, device)
+    out = b[:, :2]  # a view: written through to b
+    assert ember.matmul(a[:, :2], a[:, :2].T, out=out) is out
+    torch.matmul(ta[:, :2], ta[:, :2].T, out=tb[:, :2])
+    _check(b, tb, device)
+
+
+def test_out_on_another_device_raises(device):
+    if ember.device(device).type == "cpu":
+        pytest.skip("needs a second device")
+    a = ember.tensor(A, device=device)
+    with pytest.raises(RuntimeError, match="cpu"):
+        ember.add(a, a, out=ember.zeros(2, 3))
+
+
+def test_out_must_be_a_tensor(device):
+    a = ember.tensor(A, device=device)
+    with pytest.raises(TypeError, match="argument 'out' must be Tensor"):
+        ember.add(a, a, out=[1.0])
+
+
+def test_tuple_outs(device):
+    x, tx = _args(ember, device, "float32"), _args(torch, "cpu", "float32")
+    for call in (
+        lambda lib, x, out: lib.max(x["a"], 1, out=out),
+        lambda lib, x, out: lib.min(x["a"], 0, keepdim=True, out=out),
+        lambda lib, x, out: lib.sort(x["a"], descending=True, out=out),
+        lambda lib, x, out: lib.topk(x["a"], 2, out=out),
+    ):
+        expected = call(torch, tx, None)
+        values, indices = ember.zeros(0, device=device), ember.zeros(0, dtype=ember.int64, device=device)
+        r = call(ember, x, (values, indices))
+        assert r.values is values and r.indices is indices
+        assert type(r).__name__ == type(expected).__name__
+        _check(values, expected.values, device)
+        _check(indices, expected.indices, device)
+        with pytest.raises(RuntimeError):  # indices must be int64
+            call(ember, x, (ember.zeros(0, device=device), ember.zeros(0, dtype=ember.int32, device=device)))
+        with pytest.raises(RuntimeError, match="automatic differentiation"):
+            call(ember, {"a": x["a"].clone().requires_grad_()}, (values, indices))
+    o = ember.zeros(0, device=device)
+    assert ember.max(x["a"], out=o) is o
+    _check(o, torch.max(tx["a"]), device)
+
+
+CREATION = {
+    "zeros": lambda lib, out, **kw: lib.zeros(2, 3, out=out, **kw),
+    "ones": lambda lib, out, **kw: lib.ones((2, 3), out=out, **kw),
+    "full": lambda lib, out, **kw: lib.full((3,), 1.5, out=out, **kw),
+    "arange": lambda lib, out, **kw: lib.arange(1, 7, 2, out=out, **kw),
+    "arange_float": lambda lib, out, **kw: lib.arange(0, 1, 0.25, out=out, **kw),
+    "arange_int": lambda lib, out, **kw: lib.arange(5, out=out, **kw),
+    "linspace": lambda lib, out, **kw: lib.linspace(0, 1, 5, out=out, **kw),
+    "logspace": lambda lib, out, **kw: lib.logspace(0, 1, 3, out=out, **kw),
+    "eye": lambda lib, out, **kw: lib.eye(3, out=out, **kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CREATION))
+def test_creation_ops_make_out_dtype(device, name):
+    for dtype_name in ("float32", "float64", "int64") if name != "arange_float" else ("float32", "float64"):
+        expected = CREATION[name](torch, torch.empty(0, dtype=getattr(torch, dtype_name)))
+        o = ember.ones(2, dtype=getattr(ember, dtype_name), device=device)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            assert CREATION[name](ember, o) is o
+        _check(o, expected, device)
+    with pytest.raises(RuntimeError, match=r"dtype Double does not match dtype of out parameter \(Float\)"):
+        CREATION[name](ember, ember.empty(0, device=device), dtype=ember.float64)
+    with pytest.raises(RuntimeError, match="automatic differentiation"):
+        CREATION[name](ember, ember.empty(0, device=device, requires_grad=True))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, out: lib.rand(2, 3, out=out),
+        lambda lib, out: lib.randn(2, 3, out=out),
+        lambda lib, out: lib.randint(0, 10, (2, 3), out=out),
+        lambda lib, out: lib.randperm(6, out=out),
+    ],
+)
+def test_random_creation_ops_fill_out(device, call):
+    expected = call(torch, torch.empty(0, dtype=torch.float64))
+    o = ember.empty(0, dtype=ember.float64, device=device)
+    assert call(ember, o) is o
+    assert o.dtype is ember.float64 and o.shape == tuple(expected.shape)
+    assert bool((o != 0).any())
+
+
+def test_normalize_out(device):
+    x = ember.tensor(A, device=device)
+    o = ember.zeros(0, device=device)
+    assert ember.nn.functional.normalize(x, out=o) is o
+    _check(o, torch.nn.functional.normalize(torch.tensor(A)), device)
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "cumsum"])
+def test_reductions_compute_in_out_dtype(op):
+    """A float32 input reduced into a float64 out is accumulated in float64, as PyTorch."""
+    values = torch.linspace(1.0, 1.001, 1000, dtype=torch.float32)
+    expected = getattr(torch, op)(values, 0, out=torch.empty(0, dtype=torch.float64))
+    o = ember.empty(0, dtype=ember.float64)
+    getattr(ember, op)(ember.tensor(values.numpy()), 0, out=o)
+    np.testing.assert_array_equal(o.numpy(), expected.numpy())
+    with pytest.raises(RuntimeError):  # an explicit dtype must be out's
+        getattr(ember, op)(ember.tensor(values.numpy()), 0, dtype=ember.float32, out=o)
