@@ -63,8 +63,36 @@ CASES = {
     "cumsum": lambda lib, x, out: lib.cumsum(x["a"], 1, out=out),
     "index_select": lambda lib, x, out: lib.index_select(x["a"], 1, x["index"], out=out),
     "gather": lambda lib, x, out: lib.gather(x["a"], 1, x["gindex"], out=out),
+    "floor": lambda lib, x, out: lib.floor(x["a"], out=out),
+    "sign": lambda lib, x, out: lib.sign(x["a"], out=out),
+    "maximum": lambda lib, x, out: lib.maximum(x["a"], x["b"], out=out),
+    "minimum": lambda lib, x, out: lib.minimum(x["a"], x["b"], out=out),
+    "remainder": lambda lib, x, out: lib.remainder(x["a"], x["b"], out=out),
+    "fmod": lambda lib, x, out: lib.fmod(x["a"], x["b"], out=out),
+    "floor_divide": lambda lib, x, out: lib.floor_divide(x["a"], x["b"], out=out),
+    "atan2": lambda lib, x, out: lib.atan2(x["a"], x["b"], out=out),
+    "square": lambda lib, x, out: lib.square(x["a"], out=out),
+    "lerp": lambda lib, x, out: lib.lerp(x["a"], x["b"], 0.25, out=out),
+    "addcmul": lambda lib, x, out: lib.addcmul(x["a"], x["a"], x["b"], value=0.5, out=out),
+    "addcdiv": lambda lib, x, out: lib.addcdiv(x["a"], x["a"], x["b"], value=0.5, out=out),
+    "softmax": lambda lib, x, out: lib.softmax(x["a"], 1, out=out),
+    "log_softmax": lambda lib, x, out: lib.log_softmax(x["a"], 0, out=out),
+    "mv": lambda lib, x, out: lib.mv(x["a"], x["b"][0], out=out),
+    "addmv": lambda lib, x, out: lib.addmv(x["b"][:, 0], x["a"], x["b"][1], alpha=2, out=out),
+    "outer": lambda lib, x, out: lib.outer(x["a"][0], x["b"][1], out=out),
+    "addr": lambda lib, x, out: lib.addr(x["a"], x["b"][:, 0], x["b"][0], beta=0.5, out=out),
+    "tril": lambda lib, x, out: lib.tril(x["a"], out=out),
+    "triu": lambda lib, x, out: lib.triu(x["a"], 1, out=out),
+    "clamp_min": lambda lib, x, out: lib.clamp_min(x["a"], 0.0, out=out),
+    "clamp_max": lambda lib, x, out: lib.clamp_max(x["a"], 0.0, out=out),
+    "prod": lambda lib, x, out: lib.prod(x["a"], 1, out=out),
+    "hstack": lambda lib, x, out: lib.hstack([x["a"], x["b"]], out=out),
+    "vstack": lambda lib, x, out: lib.vstack([x["a"], x["b"]], out=out),
 }
-EXACT_DTYPE = {"abs", "neg", "clamp", "matmul", "mm", "bmm", "addmm", "baddbmm", "index_select", "gather"}
+EXACT_DTYPE = {
+    *("abs", "neg", "clamp", "clamp_min", "clamp_max", "floor", "sign", "where", "index_select", "gather"),
+    *("matmul", "mm", "bmm", "addmm", "baddbmm", "mv", "addmv", "tril", "triu", "softmax", "log_softmax"),
+}
 
 
 def _check(r, expected, device):
@@ -253,3 +281,15 @@ def test_reductions_compute_in_out_dtype(op):
     np.testing.assert_array_equal(o.numpy(), expected.numpy())
     with pytest.raises(RuntimeError):  # an explicit dtype must be out's
         getattr(ember, op)(ember.tensor(values.numpy()), 0, dtype=ember.float32, out=o)
+
+
+@pytest.mark.parametrize("name", ["eq", "ne", "lt", "le", "gt", "ge"])
+def test_comparisons_write_into_any_dtype(device, name):
+    """A bool result goes into an out of any dtype; no gradient flows, so inputs that require grad are fine."""
+    a, b = torch.tensor(A), torch.tensor(B).clamp(max=1.0)
+    for dtype_name in ("bool", "float32", "int64"):
+        expected = getattr(torch, name)(a, b, out=torch.empty(0, dtype=getattr(torch, dtype_name)))
+        o = ember.empty(0, dtype=getattr(ember, dtype_name), device=device)
+        x = ember.tensor(A, device=device, requires_grad=True)
+        assert getattr(ember, name)(x, ember.tensor(b.numpy(), device=device), out=o) is o
+        _check(o, expected, device)

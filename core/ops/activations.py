@@ -9,6 +9,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from .out_argument import write_out
+
 if TYPE_CHECKING:
     from ..tensor import Tensor
     from ..types import _dtype
@@ -22,13 +24,14 @@ def _functional() -> ModuleType:
     return functional
 
 
-def softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
+def softmax(input: Tensor, dim: int, dtype: _dtype | None = None, *, out: Tensor | None = None) -> Tensor:
     """Softmax along ``dim``; see :func:`ember.nn.functional.softmax`.
 
     Args:
         input (Tensor): the input.
         dim (int): the dimension softmax is computed along.
         dtype (ember.dtype, optional): cast the input to this type first. Default: None
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -36,16 +39,19 @@ def softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
         tensor([[0.5000, 0.5000],
                 [0.1192, 0.8808]])
     """
+    if out is not None:
+        return write_out("softmax", softmax(input, dim, dtype), out, exact_dtype=True)
     return _functional().softmax(input, dim, dtype=dtype)
 
 
-def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None, *, out: Tensor | None = None) -> Tensor:
     """Log of softmax along ``dim``; see :func:`ember.nn.functional.log_softmax`.
 
     Args:
         input (Tensor): the input.
         dim (int): the dimension log-softmax is computed along.
         dtype (ember.dtype, optional): cast the input to this type first. Default: None
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -53,6 +59,8 @@ def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
         tensor([[-0.6931, -0.6931],
                 [-2.1269, -0.1269]])
     """
+    if out is not None:
+        return write_out("log_softmax", log_softmax(input, dim, dtype), out, exact_dtype=True)
     return _functional().log_softmax(input, dim, dtype=dtype)
 
 

@@ -393,7 +393,7 @@ def _unary(
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         if out is not None:
-            return write_out(name, op(input), out)
+            return write_out(name, op(input), out, exact_dtype=not floating)  # floor, sign, ...: out's dtype
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
         if autocast and _amp.active:
@@ -546,7 +546,7 @@ def frac(input: Tensor) -> Tensor:
     return _frac(input)
 
 
-def square(input: Tensor) -> Tensor:
+def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The square of every element of ``input`` (a bool input squares to int64, as in PyTorch).
 
     .. math::
@@ -554,12 +554,15 @@ def square(input: Tensor) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.square(ember.tensor([-2.0, 0.5, 3.0]))
         tensor([4.0000, 0.2500, 9.0000])
     """
+    if out is not None:
+        return write_out("square", square(input), out)
     if input.dtype is dtypes.bool:
         input = input.to(dtypes.int64)
     return mul(input, input)
@@ -1047,7 +1050,7 @@ def div(
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
-def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+def floor_divide(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """Divides ``input`` by ``other`` and rounds the quotient down, as ``div(..., rounding_mode='floor')``.
 
     .. math::
@@ -1056,16 +1059,19 @@ def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     Args:
         input (Tensor): the input tensor.
         other (Tensor or Number): the divisor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.floor_divide(ember.tensor([7, -7]), 2)
         tensor([ 3, -4])
     """
+    if out is not None:
+        return write_out("floor_divide", floor_divide(input, other), out)
     return div(input, other, rounding_mode="floor")
 
 
-def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+def remainder(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """The Python-style modulus of ``input`` by ``other``: the result has the sign of ``other``.
 
     .. math::
@@ -1074,6 +1080,7 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     Args:
         input (Tensor): the input tensor.
         other (Tensor or Number): the divisor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1082,12 +1089,14 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:
         >>> ember.remainder(ember.tensor([5, 6]), -4)
         tensor([-3, -2])
     """
+    if out is not None:
+        return write_out("remainder", remainder(input, other), out)
     if not isinstance(input, Tensor):
         input = full_like_scalar(other, input)
     return _exact_binary(_Remainder, "remainder", input, other)
 
 
-def fmod(input: Tensor, other: Tensor | Number) -> Tensor:
+def fmod(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """The C-style modulus of ``input`` by ``other``: the result has the sign of ``input``.
 
     .. math::
@@ -1096,12 +1105,15 @@ def fmod(input: Tensor, other: Tensor | Number) -> Tensor:
     Args:
         input (Tensor): the input tensor.
         other (Tensor or Number): the divisor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fmod(ember.tensor([-3.0, -2.0, 2.0, 3.0]), 2)
         tensor([-1., -0.,  0.,  1.])
     """
+    if out is not None:
+        return write_out("fmod", fmod(input, other), out)
     return _exact_binary(_Fmod, "fmod", input, other)
 
 
@@ -1154,37 +1166,43 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
     return _binary(_Pow, "pow", input, exponent)
 
 
-def maximum(input: Tensor, other: Tensor) -> Tensor:
+def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The element-wise maximum of ``input`` and ``other`` (NaN propagates).
 
     Args:
         input (Tensor): the input tensor.
         other (Tensor): the second input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.maximum(ember.tensor([1.0, 5.0, 3.0]), ember.tensor([4.0, 2.0, 3.0]))
         tensor([4., 5., 3.])
     """
+    if out is not None:
+        return write_out("maximum", maximum(input, other), out)
     return _binary(_Maximum, "maximum", input, other)
 
 
-def minimum(input: Tensor, other: Tensor) -> Tensor:
+def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The element-wise minimum of ``input`` and ``other`` (NaN propagates).
 
     Args:
         input (Tensor): the input tensor.
         other (Tensor): the second input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.minimum(ember.tensor([1.0, 5.0, 3.0]), ember.tensor([4.0, 2.0, 3.0]))
         tensor([1., 2., 3.])
     """
+    if out is not None:
+        return write_out("minimum", minimum(input, other), out)
     return _binary(_Minimum, "minimum", input, other)
 
 
-def atan2(input: Tensor, other: Tensor) -> Tensor:
+def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The element-wise arctangent of ``input / other``, taking the quadrant from the signs of both.
 
     .. math::
@@ -1193,12 +1211,15 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
     Args:
         input (Tensor): the first input tensor (the y coordinates).
         other (Tensor): the second input tensor (the x coordinates).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.atan2(ember.tensor([1.0, 1.0, -1.0]), ember.tensor([1.0, -1.0, -1.0]))
         tensor([ 0.7854,  2.3562, -2.3562])
     """
+    if out is not None:
+        return write_out("atan2", atan2(input, other), out)
     return _binary(_Atan2, "atan2", input, other, floating=True)
 
 
@@ -1398,7 +1419,7 @@ def where(
     return _Where.apply(condition, a, b)
 
 
-def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
+def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """Linear interpolation between ``input`` and ``end``, by ``weight``.
 
     .. math::
@@ -1408,12 +1429,15 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
         input (Tensor): the tensor of start points.
         end (Tensor): the tensor of end points.
         weight (float or Tensor): the interpolation weight.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
         tensor([5., 2.])
     """
+    if out is not None:
+        return write_out("lerp", lerp(input, end, weight), out)
     if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
     return _Lerp.apply(input, end, weight)
@@ -1450,7 +1474,7 @@ class _Lerp(Function):
         return gi, ge, gw
 
 
-def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1, out: Tensor | None = None) -> Tensor:
     """Multiplies ``tensor1`` by ``tensor2``, scales the product by ``value`` and adds it to ``input``.
 
     .. math::
@@ -1461,12 +1485,15 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         tensor1 (Tensor): the first factor.
         tensor2 (Tensor): the second factor.
         value (Number): the multiplier of the product. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.addcmul(ember.tensor([1.0, 1.0]), ember.tensor([2.0, 3.0]), ember.tensor([4.0, 5.0]), value=0.5)
         tensor([5.0000, 8.5000])
     """
+    if out is not None:
+        return write_out("addcmul", addcmul(input, tensor1, tensor2, value=value), out)
     if all(isinstance(t, Tensor) and t.dtype is dtypes.bool for t in (input, tensor1, tensor2)):
         not_implemented("addcmul_cpu_out", dtypes.bool)
     narrow = _narrow_result(input, tensor1, tensor2)
@@ -1475,7 +1502,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     return input + value * tensor1 * tensor2  # PyTorch's order of the products
 
 
-def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1, out: Tensor | None = None) -> Tensor:
     """Divides ``tensor1`` by ``tensor2``, scales the quotient by ``value`` and adds it to ``input``.
 
     .. math::
@@ -1486,12 +1513,15 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         tensor1 (Tensor): the numerator.
         tensor2 (Tensor): the denominator.
         value (Number): the multiplier of the quotient. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.addcdiv(ember.tensor([1.0, 1.0]), ember.tensor([2.0, 3.0]), ember.tensor([4.0, 5.0]), value=2)
         tensor([2.0000, 2.2000])
     """
+    if out is not None:
+        return write_out("addcdiv", addcdiv(input, tensor1, tensor2, value=value), out)
     if all(isinstance(t, Tensor) and not t.dtype.is_floating_point for t in (tensor1, tensor2)):
         raise RuntimeError(_ADDCDIV_INTEGERS)
     narrow = _narrow_result(input, tensor1, tensor2)
@@ -1524,7 +1554,9 @@ _ADDCDIV_INTEGERS = (
 
 # -- comparisons and logic (no gradient) ---------------------------------------------------
 def _compare(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor | Number], Tensor]:
-    def op(input: Tensor, other: Tensor | Number) -> Tensor:
+    def op(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(name, op(input, other), out)
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
         if other is None and name in ("eq", "ne"):
@@ -1534,7 +1566,7 @@ def _compare(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
         return input._make(data)
 
     op.__name__ = name
-    op.__doc__ = _generated_doc(name)
+    op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 
 

@@ -9,6 +9,7 @@ from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import clamp, pow, where  # noqa: A004
 from .dtype_support import not_implemented
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -43,7 +44,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     return where(x == float("-inf"), x.new_full((), float(neginf)), out)
 
 
-def clamp_min(input: Tensor, min: Tensor | Number) -> Tensor:  # noqa: A002
+def clamp_min(input: Tensor, min: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """``max(input, min)`` element-wise (:func:`clamp` with only a lower bound).
 
     .. math::
@@ -52,16 +53,19 @@ def clamp_min(input: Tensor, min: Tensor | Number) -> Tensor:  # noqa: A002
     Args:
         input (Tensor): the input tensor.
         min (Number or Tensor): the lower bound.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.clamp_min(ember.tensor([-2.0, 0.5, 3.0]), 0.0)
         tensor([0.0000, 0.5000, 3.0000])
     """
+    if out is not None:
+        return write_out("clamp_min", clamp_min(input, min), out, exact_dtype=True)
     return clamp(input, min=min)
 
 
-def clamp_max(input: Tensor, max: Tensor | Number) -> Tensor:  # noqa: A002
+def clamp_max(input: Tensor, max: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """``min(input, max)`` element-wise (:func:`clamp` with only an upper bound).
 
     .. math::
@@ -70,12 +74,15 @@ def clamp_max(input: Tensor, max: Tensor | Number) -> Tensor:  # noqa: A002
     Args:
         input (Tensor): the input tensor.
         max (Number or Tensor): the upper bound.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.clamp_max(ember.tensor([-2.0, 0.5, 3.0]), 1.0)
         tensor([-2.0000,  0.5000,  1.0000])
     """
+    if out is not None:
+        return write_out("clamp_max", clamp_max(input, max), out, exact_dtype=True)
     return clamp(input, max=max)
 
 

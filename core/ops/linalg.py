@@ -209,7 +209,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     return matmul(input, mat2)
 
 
-def mv(input: Tensor, vec: Tensor) -> Tensor:
+def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix-vector product ``(n, m) @ (m,)``.
 
     .. math::
@@ -218,12 +218,15 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     Args:
         input (Tensor): the matrix, ``(n, m)``.
         vec (Tensor): the vector, ``(m,)``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.mv(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
         tensor([2., 5.])
     """
+    if out is not None:
+        return write_out("mv", mv(input, vec), out, exact_dtype=True)
     if _amp.active:
         return autocast_call("mv", mv, input, vec)
     _check_operands("mv", input, vec)
@@ -338,7 +341,9 @@ def addmm(
     return _add_scaled_product("addmm", mm, input, mat1, mat2, beta, alpha)
 
 
-def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+def addmv(
+    input: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1, out: Tensor | None = None
+) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``.
 
     .. math::
@@ -350,12 +355,15 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: N
         vec (Tensor): the vector, ``(m,)``.
         beta (Number): the multiplier of ``input``. Default: ``1``.
         alpha (Number): the multiplier of the product. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.addmv(ember.tensor([1.0, 1.0]), ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
         tensor([3., 6.])
     """
+    if out is not None:
+        return write_out("addmv", addmv(input, mat, vec, beta=beta, alpha=alpha), out, exact_dtype=True)
     return _add_scaled_product("addmv", mv, input, mat, vec, beta, alpha)
 
 
@@ -395,7 +403,7 @@ def baddbmm(
     return _add_scaled_product("baddbmm", bmm, input, batch1, batch2, beta, alpha)
 
 
-def outer(input: Tensor, vec2: Tensor) -> Tensor:
+def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The outer product of two 1-D tensors (``ger`` is the older name of ``outer``).
 
     .. math::
@@ -404,6 +412,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     Args:
         input (Tensor): the first 1-D tensor.
         vec2 (Tensor): the second 1-D tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -411,6 +420,8 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
         tensor([[  1.,  10., 100.],
                 [  2.,  20., 200.]])
     """
+    if out is not None:
+        return write_out("outer", outer(input, vec2), out)
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected 1D tensors, got {input.ndim}D and {vec2.ndim}D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)

@@ -18,6 +18,7 @@ from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .movement import broadcast_tensors, cat, stack
 from .operands import broadcast_error, check_same_device, wrap_dim
+from .out_argument import write_out
 from .strided import as_strided
 
 __all__ = ["diag", "diagonal", "diag_embed", "trace", "tril", "triu", "einsum", "tensordot", "kron", "cross"]
@@ -174,12 +175,13 @@ def _triangle(op, input, diagonal, lower):
     return input.masked_fill(keep.logical_not(), 0)
 
 
-def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+def tril(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """The lower triangle of the last two dimensions (elements with ``col - row <= diagonal``); others are 0.
 
     Args:
         input (Tensor): at least 2-D.
         diagonal (int, optional): which diagonal bounds the triangle. Default: 0
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -193,15 +195,18 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
                 [1., 0., 0.],
                 [1., 1., 0.]])
     """
+    if out is not None:
+        return write_out("tril", tril(input, diagonal), out, exact_dtype=True)
     return _triangle("tril", input, diagonal, True)
 
 
-def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """The upper triangle of the last two dimensions (elements with ``col - row >= diagonal``); others are 0.
 
     Args:
         input (Tensor): at least 2-D.
         diagonal (int, optional): which diagonal bounds the triangle. Default: 0
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -215,6 +220,8 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
                 [0., 0., 1.],
                 [0., 0., 0.]])
     """
+    if out is not None:
+        return write_out("triu", triu(input, diagonal), out, exact_dtype=True)
     return _triangle("triu", input, diagonal, False)
 
 

@@ -731,11 +731,12 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None)
     return cat([t.unsqueeze(axis) for t in tensors], axis)
 
 
-def hstack(tensors: Sequence[Tensor]) -> Tensor:
+def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Concatenate along dimension 1 (0 for 1-D tensors).
 
     Args:
         tensors (sequence of Tensors): the tensors to join.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -745,15 +746,18 @@ def hstack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[1, 3],
                 [2, 4]])
     """
+    if out is not None:
+        return write_out("hstack", hstack(tensors), out, cast_error=TypeError)
     tensors = list(tensors)
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
-def vstack(tensors: Sequence[Tensor]) -> Tensor:
+def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Concatenate along dimension 0, treating 1-D tensors as rows.
 
     Args:
         tensors (sequence of Tensors): the tensors to join.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -761,6 +765,8 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[1, 2],
                 [3, 4]])
     """
+    if out is not None:
+        return write_out("vstack", vstack(tensors), out, cast_error=TypeError)
     return cat([t.reshape(1, -1) if t.ndim == 1 else t for t in tensors], 0)
 
 

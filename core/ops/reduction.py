@@ -216,7 +216,14 @@ def where_(condition, a, b):
     return where(condition, a, b)
 
 
-def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: _dtype | None = None) -> Tensor:
+def prod(
+    input: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
+) -> Tensor:
     """Product of elements over one ``dim`` (all when None).
 
     Args:
@@ -224,6 +231,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
         dim (int, optional): the dimension to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -233,6 +241,10 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
         >>> ember.prod(x, dim=1)
         tensor([  6., 120.])
     """
+    if out is not None:
+        return write_out(
+            "prod", prod(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
         (input,) = cast_inputs("prod", input, dtype=dtype)
     d = input.dtype

@@ -16,6 +16,7 @@ from .dtype_support import not_implemented
 from .linalg import outer, scale_by
 from .movement import cat, stack
 from .operands import check_same_device, wrap_dim
+from .out_argument import write_out
 from .slicing_joining import meshgrid, searchsorted
 
 if TYPE_CHECKING:
@@ -244,7 +245,9 @@ def bucketize(input: Tensor | Number, boundaries: Tensor, *, out_int32: bool = F
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+def addr(
+    input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Number = 1, alpha: Number = 1, out: Tensor | None = None
+) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``.
 
     Example::
@@ -253,6 +256,8 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Number = 1, alpha: 
         tensor([[3., 4.],
                 [6., 8.]])
     """
+    if out is not None:
+        return write_out("addr", addr(input, vec1, vec2, beta=beta, alpha=alpha), out)
     product = scale_by(outer(vec1, vec2), alpha)
     if not product.dtype.is_floating_point and product.dtype is not dtypes.bool:
         beta = int(beta)  # an integer addr truncates beta (and alpha), as PyTorch
