@@ -65,6 +65,9 @@ CASES = {
     "gather": lambda lib, x, out: lib.gather(x["a"], 1, x["gindex"], out=out),
     "floor": lambda lib, x, out: lib.floor(x["a"], out=out),
     "sign": lambda lib, x, out: lib.sign(x["a"], out=out),
+    "round": lambda lib, x, out: lib.round(x["a"] * 1.7, out=out),
+    "round_decimals": lambda lib, x, out: lib.round(x["a"] / 3, decimals=2, out=out),
+    "frac": lambda lib, x, out: lib.frac(x["a"] * 1.7, out=out),
     "maximum": lambda lib, x, out: lib.maximum(x["a"], x["b"], out=out),
     "minimum": lambda lib, x, out: lib.minimum(x["a"], x["b"], out=out),
     "remainder": lambda lib, x, out: lib.remainder(x["a"], x["b"], out=out),
@@ -90,7 +93,8 @@ CASES = {
     "vstack": lambda lib, x, out: lib.vstack([x["a"], x["b"]], out=out),
 }
 EXACT_DTYPE = {
-    *("abs", "neg", "clamp", "clamp_min", "clamp_max", "floor", "sign", "where", "index_select", "gather"),
+    *("abs", "neg", "clamp", "clamp_min", "clamp_max", "floor", "sign", "round", "round_decimals", "frac"),
+    *("where", "index_select", "gather"),
     *("matmul", "mm", "bmm", "addmm", "baddbmm", "mv", "addmv", "tril", "triu", "softmax", "log_softmax"),
 }
 

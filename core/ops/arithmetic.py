@@ -527,7 +527,7 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     return _Abs.apply(input)
 
 
-def frac(input: Tensor) -> Tensor:
+def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The fractional part of every element of a floating-point ``input``.
 
     .. math::
@@ -535,12 +535,15 @@ def frac(input: Tensor) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.frac(ember.tensor([1.5, -2.25, 3.0]))
         tensor([ 0.5000, -0.2500,  0.0000])
     """
+    if out is not None:
+        return write_out("frac", frac(input), out, exact_dtype=True)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     return _frac(input)
@@ -568,7 +571,7 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return mul(input, input)
 
 
-def round(input: Tensor, decimals: int | None = None) -> Tensor:  # noqa: A001
+def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """Rounds every element of ``input`` to the nearest integer, ties to even, or to ``decimals`` decimal places.
 
     Args:
@@ -576,6 +579,7 @@ def round(input: Tensor, decimals: int | None = None) -> Tensor:  # noqa: A001
         decimals (int, optional): the number of decimal places to round to; a negative number rounds to the left of
             the decimal point. Given (even as 0), ``input`` must be floating point, as in PyTorch. Default: ``None``
             (round to integers, any dtype).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -584,6 +588,8 @@ def round(input: Tensor, decimals: int | None = None) -> Tensor:  # noqa: A001
         >>> ember.round(ember.tensor([1.2345, 12.5]), decimals=2)
         tensor([ 1.2300, 12.5000])
     """
+    if out is not None:
+        return write_out("round", round(input, decimals), out, exact_dtype=True)
     if decimals is None:
         return _round_half_even(input)
     if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
