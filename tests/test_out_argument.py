@@ -90,11 +90,20 @@ CASES = {
     "clamp_max": lambda lib, x, out: lib.clamp_max(x["a"], 0.0, out=out),
     "prod": lambda lib, x, out: lib.prod(x["a"], 1, out=out),
     "hstack": lambda lib, x, out: lib.hstack([x["a"], x["b"]], out=out),
+    "amax": lambda lib, x, out: lib.amax(x["a"], 1, out=out),
+    "amin": lambda lib, x, out: lib.amin(x["a"], (0, 1), out=out),
+    "dot": lambda lib, x, out: lib.dot(x["a"][0], x["b"][1], out=out),
+    "masked_select": lambda lib, x, out: lib.masked_select(x["a"], x["cond"], out=out),
+    "take": lambda lib, x, out: lib.take(x["a"], x["index"], out=out),
+    "kron": lambda lib, x, out: lib.kron(x["a"], x["b"], out=out),
+    "cross": lambda lib, x, out: lib.cross(x["a"], x["b"], dim=1, out=out),
+    "logaddexp": lambda lib, x, out: lib.logaddexp(x["a"], x["b"], out=out),
+    "hypot": lambda lib, x, out: lib.hypot(x["a"], x["b"], out=out),
     "vstack": lambda lib, x, out: lib.vstack([x["a"], x["b"]], out=out),
 }
 EXACT_DTYPE = {
     *("abs", "neg", "clamp", "clamp_min", "clamp_max", "floor", "sign", "round", "round_decimals", "frac"),
-    *("where", "index_select", "gather"),
+    *("where", "index_select", "gather", "amax", "amin", "dot", "masked_select", "take", "cross"),
     *("matmul", "mm", "bmm", "addmm", "baddbmm", "mv", "addmv", "tril", "triu", "softmax", "log_softmax"),
 }
 
@@ -206,6 +215,10 @@ def test_tuple_outs(device):
         lambda lib, x, out: lib.min(x["a"], 0, keepdim=True, out=out),
         lambda lib, x, out: lib.sort(x["a"], descending=True, out=out),
         lambda lib, x, out: lib.topk(x["a"], 2, out=out),
+        lambda lib, x, out: lib.kthvalue(x["a"], 2, 1, out=out),
+        lambda lib, x, out: lib.median(x["a"], 1, keepdim=True, out=out),
+        lambda lib, x, out: lib.cummax(x["a"], 1, out=out),
+        lambda lib, x, out: lib.cummin(x["a"], 0, out=out),
     ):
         expected = call(torch, tx, None)
         values, indices = ember.zeros(0, device=device), ember.zeros(0, dtype=ember.int64, device=device)
@@ -296,4 +309,38 @@ def test_comparisons_write_into_any_dtype(device, name):
         o = ember.empty(0, dtype=getattr(ember, dtype_name), device=device)
         x = ember.tensor(A, device=device, requires_grad=True)
         assert getattr(ember, name)(x, ember.tensor(b.numpy(), device=device), out=o) is o
+        _check(o, expected, device)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x, out: lib.argmax(x, 1, out=out),
+        lambda lib, x, out: lib.argmin(x, out=out),
+        lambda lib, x, out: lib.any(x > 1, 1, out=out),
+        lambda lib, x, out: lib.all(x > -2, out=out),
+        lambda lib, x, out: lib.logical_not(x, out=out),
+        lambda lib, x, out: lib.logical_and(x, x > 1, out=out),
+        lambda lib, x, out: lib.logical_xor(x, x < 0, out=out),
+        lambda lib, x, out: lib.bitwise_and(x.long(), 6, out=out),
+        lambda lib, x, out: lib.bitwise_or(x.long(), x.long() * 3, out=out),
+    ],
+)
+def test_integer_and_bool_results(device, call):
+    """Ops whose result is int64 or bool: out of the result's dtype, and torch's answer for another."""
+    x, tx = ember.tensor(A, device=device), torch.tensor(A)
+    expected = call(torch, tx, None)
+    dtype = getattr(ember, str(expected.dtype).split(".")[1])
+    o = ember.zeros(0, dtype=dtype, device=device)
+    assert call(ember, x, o) is o
+    _check(o, expected, device)
+    for other in ("float32", "int64", "bool"):
+        try:
+            expected = call(torch, tx, torch.zeros(0, dtype=getattr(torch, other)))
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                call(ember, x, ember.zeros(0, dtype=getattr(ember, other), device=device))
+            continue
+        o = ember.zeros(0, dtype=getattr(ember, other), device=device)
+        assert call(ember, x, o) is o
         _check(o, expected, device)

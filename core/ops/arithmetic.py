@@ -1585,14 +1585,16 @@ ge = _compare("ge", lambda xp, a, b: xp.greater_equal(a, b))
 
 
 def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor | Number], Tensor]:
-    def op(input: Tensor, other: Tensor | Number) -> Tensor:
+    def op(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(name, op(input, other), out)
         if isinstance(other, Tensor):
             input, other = on_one_device(name, input, other)
         b = other.to(dtypes.bool)._data if isinstance(other, Tensor) else bool(other)
         return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
 
     op.__name__ = name
-    op.__doc__ = _generated_doc(name)
+    op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 
 
@@ -1601,17 +1603,20 @@ logical_or = _logical("logical_or", lambda xp, a, b: xp.logical_or(a, b))
 logical_xor = _logical("logical_xor", lambda xp, a, b: xp.logical_xor(a, b))
 
 
-def logical_not(input: Tensor) -> Tensor:
+def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The element-wise logical NOT of ``input`` (zero is ``False``); returns a bool tensor.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.logical_not(ember.tensor([0, 1, -2]))
         tensor([ True, False, False])
     """
+    if out is not None:
+        return write_out("logical_not", logical_not(input), out)
     return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
 
 
@@ -1660,7 +1665,9 @@ def isfinite(input: Tensor) -> Tensor:
 def _bitwise(
     name: str, logical: Callable[[Tensor, Tensor | Number], Tensor], integer: Callable[..., Any]
 ) -> Callable[[Tensor, Tensor | Number], Tensor]:
-    def op(input: Tensor, other: Tensor | Number) -> Tensor:
+    def op(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(name, op(input, other), out)
         if input.dtype is dtypes.bool and (
             isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
         ):
@@ -1674,7 +1681,7 @@ def _bitwise(
         return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
 
     op.__name__ = name
-    op.__doc__ = _generated_doc(name)
+    op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 
 

@@ -17,6 +17,7 @@ from .arithmetic import _Binary, _Pointwise, _unary, abs, sign, sub, trunc, wher
 from .comparison import _TORCH_NAMES
 from .dtype_support import not_implemented
 from .operands import as_tensor_arg, is_scalar, promote
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -143,7 +144,7 @@ def _floating_only(op, input, other):
     return a, b
 
 
-def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+def logaddexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``log(exp(input) + exp(other))``, computed without overflow.
 
     Example::
@@ -151,6 +152,8 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.logaddexp(ember.tensor([0.0, 1000.0]), ember.tensor([0.0, 1000.0]))
         tensor([6.9315e-01, 1.0007e+03])
     """
+    if out is not None:
+        return write_out("logaddexp", logaddexp(input, other), out)
     return _LogAddExp.apply(*_floating_only("logaddexp", input, other))
 
 
@@ -184,7 +187,7 @@ class _Hypot(_Binary):
         return where(zero, g * 0, g * a / safe), where(zero, g * 0, g * b / safe)
 
 
-def hypot(input: Tensor, other: Tensor) -> Tensor:
+def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``sqrt(input**2 + other**2)`` element-wise, without intermediate overflow.
 
     Example::
@@ -192,6 +195,8 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.hypot(ember.tensor([3.0]), ember.tensor([4.0]))
         tensor([5.])
     """
+    if out is not None:
+        return write_out("hypot", hypot(input, other), out)
     a, b = _tensor_pair("hypot", input, other)
     if not a.dtype.is_floating_point:
         not_implemented("hypot_cpu", a.dtype)

@@ -669,12 +669,13 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
     return out
 
 
-def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> Tensor:
     """A 1-D tensor of the elements of ``input`` where ``mask`` is true (both broadcast).
 
     Args:
         input (Tensor): the input tensor.
         mask (Tensor): the bool mask, broadcast against ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -682,6 +683,8 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
         >>> ember.masked_select(x, x > 1.5)
         tensor([2., 3., 4.])
     """
+    if out is not None:
+        return write_out("masked_select", masked_select(input, mask), out, exact_dtype=True)
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
     a, m = input.broadcast_tensors(mask)
@@ -859,7 +862,7 @@ def topk(  # noqa: A002
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
 
 
-def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> return_types.kthvalue:
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out: Any = None) -> return_types.kthvalue:
     """The ``k``-th smallest element along ``dim`` as ``(values, indices)``.
 
     Args:
@@ -867,6 +870,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ret
         k (int): which smallest element to take, counting from 1.
         dim (int): the dimension to search. Default: ``-1``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
 
     Example::
 
@@ -875,6 +879,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ret
         values=tensor(2.),
         indices=tensor(3))
     """
+    if out is not None:
+        return write_out("kthvalue", kthvalue(input, k, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         not_implemented("kthvalue_cpu", input.dtype)
     axis = wrap_dim(dim, input.ndim)
@@ -890,12 +896,13 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ret
     return return_types.kthvalue(values, indices)
 
 
-def take(input: Tensor, index: Tensor) -> Tensor:
+def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elements of the flattened ``input`` at ``index`` (output has ``index``'s shape).
 
     Args:
         input (Tensor): the input tensor.
         index (Tensor): the int64 indices into the flattened ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -904,4 +911,6 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         tensor([[1., 4.],
                 [3., 3.]])
     """
+    if out is not None:
+        return write_out("take", take(input, index), out, exact_dtype=True)
     return input.reshape(-1)[index.reshape(-1)].reshape(index.shape)

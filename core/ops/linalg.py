@@ -235,7 +235,7 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     return matmul(input, vec)
 
 
-def dot(input: Tensor, other: Tensor) -> Tensor:
+def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inner product of two 1-D tensors.
 
     .. math::
@@ -244,12 +244,15 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     Args:
         input (Tensor): the first 1-D tensor.
         other (Tensor): the second 1-D tensor, of the same length.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.dot(ember.tensor([2.0, 3.0]), ember.tensor([2.0, 1.0]))
         tensor(7.)
     """
+    if out is not None:
+        return write_out("dot", dot(input, other), out, exact_dtype=True)
     if _amp.active:  # one product, not matmul's policy (cpu leaves dot alone, cuda promotes)
         return autocast_call("dot", dot, input, other)
     _check_operands("dot", input, other)

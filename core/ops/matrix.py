@@ -426,7 +426,7 @@ def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[int] | Sequence[Sequenc
     return (left @ right).reshape([a.shape[i] for i in fa] + [b.shape[j] for j in fb])
 
 
-def kron(input: Tensor, other: Tensor) -> Tensor:
+def kron(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Kronecker product: blocks ``input[i] * other`` tiled in ``input``'s layout.
 
     Example::
@@ -434,6 +434,8 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.kron(ember.eye(2), ember.ones(2, 2)).shape
         ember.Size([4, 4])
     """
+    if out is not None:
+        return write_out("kron", kron(input, other), out)
     _check_tensor("kron", input)
     _check_tensor("kron", other, "other")
     check_same_device("kron", input, other)
@@ -445,19 +447,22 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     return (a * b).reshape([x * y for x, y in zip(sa, sb)])
 
 
-def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor | None = None) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (inputs broadcast).
 
     Args:
         input (Tensor), other (Tensor): the operands.
         dim (int, optional): the dimension of size 3. Default: the first dimension of size 3
             (deprecated in PyTorch, which warns).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.cross(ember.tensor([1.0, 0.0, 0.0]), ember.tensor([0.0, 1.0, 0.0]), dim=0)
         tensor([0., 0., 1.])
     """
+    if out is not None:
+        return write_out("cross", cross(input, other, dim), out, exact_dtype=True)
     _check_tensor("cross", input)
     _check_tensor("cross", other, "other")
     check_same_device("cross", input, other)

@@ -315,7 +315,7 @@ def _check_nonempty(name, input, axes):
         )
 
 
-def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Maximum over ``dim`` (all dims when empty).
 
     Unlike :func:`max`, the gradient is spread evenly over the elements that tie for the maximum.
@@ -324,6 +324,7 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         input (Tensor): the input tensor.
         dim (int or tuple of ints): the dimensions to reduce; all of them when empty. Default: ``()``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -333,12 +334,14 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         >>> ember.amax(x, dim=0)
         tensor([4., 5., 6.])
     """
+    if out is not None:
+        return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim if dim != () else None, input.ndim)
     _check_nonempty("amax", input, axes if dim != () else ())
     return _Amax.apply(input, axes, keepdim)
 
 
-def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Minimum over ``dim`` (all dims when empty).
 
     Unlike :func:`min`, the gradient is spread evenly over the elements that tie for the minimum.
@@ -347,6 +350,7 @@ def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         input (Tensor): the input tensor.
         dim (int or tuple of ints): the dimensions to reduce; all of them when empty. Default: ``()``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -356,6 +360,8 @@ def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         >>> ember.amin(x, dim=1)
         tensor([1., 4.])
     """
+    if out is not None:
+        return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim if dim != () else None, input.ndim)
     _check_nonempty("amin", input, axes if dim != () else ())
     return _Amin.apply(input, axes, keepdim)
@@ -378,13 +384,14 @@ def _arg(name, input, dim, keepdim):
     return input._make(xp.astype(data, input._backend.native_dtype(dtypes.int64)))
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Index of the maximum (over the flattened tensor when ``dim`` is None).
 
     Args:
         input (Tensor): the input tensor.
         dim (int, optional): the dimension to reduce; the flattened tensor when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -394,18 +401,21 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
         >>> ember.argmax(x, dim=1)
         tensor([1, 0])
     """
+    if out is not None:
+        return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         raise RuntimeError("argmax(): does not support bool input")
     return _arg("argmax", input, dim, keepdim)
 
 
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Index of the minimum (over the flattened tensor when ``dim`` is None).
 
     Args:
         input (Tensor): the input tensor.
         dim (int, optional): the dimension to reduce; the flattened tensor when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -416,6 +426,8 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
         tensor([[0],
                 [2]])
     """
+    if out is not None:
+        return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         raise RuntimeError("argmin(): does not support bool input")
     return _arg("argmin", input, dim, keepdim)
@@ -900,13 +912,16 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor 
     return _Cumsum.apply(input, axis)
 
 
-def all(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def all(
+    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, out: Tensor | None = None
+) -> Tensor:  # noqa: A001
     """True where every element over ``dim`` is non-zero.
 
     Args:
         input (Tensor): the input tensor.
         dim (int or tuple of ints, optional): the dimension or dimensions to test; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -916,19 +931,24 @@ def all(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = F
         >>> ember.all(x, dim=1)
         tensor([False,  True])
     """
+    if out is not None:
+        return write_out("all", all(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
     out = input._make(input._backend.xp.all(data, axis=axes, keepdims=keepdim))
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
-def any(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def any(
+    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, out: Tensor | None = None
+) -> Tensor:  # noqa: A001
     """True where some element over ``dim`` is non-zero.
 
     Args:
         input (Tensor): the input tensor.
         dim (int or tuple of ints, optional): the dimension or dimensions to test; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -938,6 +958,8 @@ def any(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = F
         >>> ember.any(x, dim=1)
         tensor([False,  True])
     """
+    if out is not None:
+        return write_out("any", any(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
     out = input._make(input._backend.xp.any(data, axis=axes, keepdims=keepdim))
@@ -1091,7 +1113,7 @@ def _cumulative_extremum(name, input, dim, better):
     return getattr(return_types, name)(input.gather(axis, indices), indices)
 
 
-def cummax(input: Tensor, dim: int) -> return_types.cummax:
+def cummax(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummax:
     """Running maximum along ``dim`` and the index where it was found, as ``(values, indices)``.
 
     Ties take the later index; a NaN propagates (as in PyTorch).
@@ -1101,15 +1123,18 @@ def cummax(input: Tensor, dim: int) -> return_types.cummax:
         >>> ember.cummax(ember.tensor([1.0, 3.0, 2.0]), 0).values
         tensor([1., 3., 3.])
     """
+    if out is not None:
+        return write_out("cummax", cummax(input, dim), out, exact_dtype=True)
     return _cumulative_extremum("cummax", input, dim, lambda xp, a, b: xp.greater_equal(a, b))
 
 
-def cummin(input: Tensor, dim: int) -> return_types.cummin:
+def cummin(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummin:
     """Running minimum along ``dim`` and the index where it was found, as ``(values, indices)``.
 
     Args:
         input (Tensor): the input tensor.
         dim (int): the dimension to scan.
+        out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
 
     Example::
 
@@ -1118,6 +1143,8 @@ def cummin(input: Tensor, dim: int) -> return_types.cummin:
         values=tensor([3., 1., 1., 0.]),
         indices=tensor([0, 1, 1, 3]))
     """
+    if out is not None:
+        return write_out("cummin", cummin(input, dim), out, exact_dtype=True)
     return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))
 
 
@@ -1178,7 +1205,7 @@ def _log_add_exp(acc, part):
 def median(input: Tensor) -> Tensor: ...
 @overload
 def median(input: Tensor, dim: int, keepdim: bool = False) -> return_types.median: ...
-def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Any = None) -> Any:
     """The median (the lower of the two middle values for an even count); NaN if any element is NaN.
 
     With ``dim``, returns ``(values, indices)`` along that dimension.
@@ -1187,12 +1214,15 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         input (Tensor): the input.
         dim (int, optional): the dimension to reduce. Default: all elements, values only.
         keepdim (bool, optional): keep the reduced dimension. Default: ``False``
+        out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
 
     Example::
 
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
+    if out is not None:
+        return write_out("median", median(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
     if input.dtype is dtypes.bool:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
