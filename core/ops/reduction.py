@@ -619,6 +619,7 @@ def var(
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Variance over ``dim`` with Bessel's correction (``correction=1``) by default.
 
@@ -632,6 +633,7 @@ def var(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -641,6 +643,8 @@ def var(
         >>> ember.var(x, dim=1, correction=0)
         tensor([0.6667, 0.6667])
     """
+    if out is not None:
+        return write_out("var", var(input, dim, unbiased, keepdim, correction=correction), out)
     return _variance(input, dim, unbiased, keepdim, correction, is_std=False)
 
 
@@ -652,6 +656,7 @@ def std(
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Standard deviation over ``dim`` (square root of :func:`var`).
 
@@ -665,6 +670,7 @@ def std(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -674,6 +680,8 @@ def std(
         >>> ember.std(x, dim=0)
         tensor([2.1213, 2.1213, 2.1213])
     """
+    if out is not None:
+        return write_out("std", std(input, dim, unbiased, keepdim, correction=correction), out)
     return _variance(input, dim, unbiased, keepdim, correction, is_std=True)
 
 
@@ -836,7 +844,7 @@ def norm(
 
 
 @computes_in_float32
-def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed stably.
 
     .. math::
@@ -846,12 +854,15 @@ def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) ->
         input (Tensor): the input tensor.
         dim (int): the dimension to reduce.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.logsumexp(ember.tensor([[0.0, 0.0], [1000.0, 1000.0]]), dim=1)
         tensor([6.9315e-01, 1.0007e+03])
     """
+    if out is not None:
+        return write_out("logsumexp", logsumexp(input, dim, keepdim), out)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("logsumexp", input)
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
@@ -1007,7 +1018,7 @@ def _scan(input, dim, combine):
 
 
 @computes_in_float32
-def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
+def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Cumulative product along ``dim`` (integers accumulate in int64).
 
     The gradient is exact in the presence of zeros (PyTorch's formula, which selects around them).
@@ -1016,12 +1027,17 @@ def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
         input (Tensor): the input.
         dim (int): the dimension to scan.
         dtype (ember.dtype, optional): accumulate and return in this type. Default: None
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.cumprod(ember.tensor([1.0, 2.0, 3.0]), 0)
         tensor([1., 2., 6.])
     """
+    if out is not None:
+        return write_out(
+            "cumprod", cumprod(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     out = _accumulate_dtype(input.dtype, dtype)
     if out is not input.dtype:
         input = input.to(out)
