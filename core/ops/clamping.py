@@ -17,7 +17,14 @@ if TYPE_CHECKING:
 __all__ = ["nan_to_num", "clamp_min", "clamp_max", "float_power", "bitwise_not"]
 
 
-def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+def nan_to_num(
+    input: Tensor,
+    nan: float = 0.0,
+    posinf: float | None = None,
+    neginf: float | None = None,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """Replace NaN with ``nan`` and infinities with ``posinf``/``neginf`` (default: the dtype's extremes).
 
     Args:
@@ -25,12 +32,15 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
         nan (float, optional): the value for NaNs. Default: 0.0
         posinf (float, optional): the value for +inf. Default: the largest finite value.
         neginf (float, optional): the value for -inf. Default: the most negative finite value.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.nan_to_num(ember.tensor([float("nan"), 1.0]))
         tensor([0., 1.])
     """
+    if out is not None:
+        return write_out("nan_to_num", nan_to_num(input, nan, posinf, neginf), out, exact_dtype=True)
     if not isinstance(input, Tensor):
         raise TypeError(f"nan_to_num(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not input.dtype.is_floating_point:

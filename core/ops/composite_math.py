@@ -86,7 +86,7 @@ def _tensor_pair(op, input, other):
     return a, b
 
 
-def fmax(input: Tensor, other: Tensor) -> Tensor:
+def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Element-wise maximum that ignores NaN: the other value where one of them is NaN.
 
     The gradient goes to ``input`` where ``input >= other`` (or ``other`` is NaN), else to ``other``.
@@ -96,11 +96,13 @@ def fmax(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.fmax(ember.tensor([1.0, float("nan")]), ember.tensor([float("nan"), 2.0]))
         tensor([1., 2.])
     """
+    if out is not None:
+        return write_out("fmax", fmax(input, other), out)
     a, b = _tensor_pair("fmax", input, other)
     return where((a >= b) | b.isnan(), a, b)
 
 
-def fmin(input: Tensor, other: Tensor) -> Tensor:
+def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Element-wise minimum that ignores NaN (see :func:`fmax`).
 
     Example::
@@ -108,6 +110,8 @@ def fmin(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.fmin(ember.tensor([1.0, float("nan")]), ember.tensor([float("nan"), 2.0]))
         tensor([1., 2.])
     """
+    if out is not None:
+        return write_out("fmin", fmin(input, other), out)
     a, b = _tensor_pair("fmin", input, other)
     return where((a <= b) | b.isnan(), a, b)
 
@@ -157,7 +161,7 @@ def logaddexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Ten
     return _LogAddExp.apply(*_floating_only("logaddexp", input, other))
 
 
-def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+def logaddexp2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``log2(2**input + 2**other)``, computed without overflow.
 
     Example::
@@ -165,6 +169,8 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.logaddexp2(ember.tensor([1.0]), ember.tensor([1.0]))
         tensor([2.])
     """
+    if out is not None:
+        return write_out("logaddexp2", logaddexp2(input, other), out)
     a, b = _floating_only("logaddexp2", input, other)
     return _LogAddExp.apply(a * _LN2, b * _LN2) / _LN2
 
@@ -203,7 +209,7 @@ def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     return _Hypot.apply(a, b)
 
 
-def logit(input: Tensor, eps: float | None = None) -> Tensor:
+def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
     """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]``.
 
     Example::
@@ -211,6 +217,8 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
         >>> ember.logit(ember.tensor([0.5, 0.75]))
         tensor([0.0000, 1.0986])
     """
+    if out is not None:
+        return write_out("logit", logit(input, eps), out)
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     if eps is not None:
         x = x.clamp(eps, 1 - eps)  # the gradient 0 outside [eps, 1 - eps], as PyTorch's
@@ -233,7 +241,7 @@ class _Logit(_Pointwise):
         return where((x < 0) | (x > 1), grad.new_full((), math.nan), grad / (x * (1 - x)))
 
 
-def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+def xlogy(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """``input * log(other)``, taken as 0 where ``input == 0`` (NaN where ``other`` is NaN).
 
     Example::
@@ -241,6 +249,8 @@ def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:
         >>> ember.xlogy(ember.tensor([0.0, 2.0]), ember.tensor([0.0, 1.0]))
         tensor([0., 0.])
     """
+    if out is not None:
+        return write_out("xlogy", xlogy(input, other), out)
     return _XLogY.apply(*_floating_pair("xlogy", input, other))
 
 
@@ -269,7 +279,7 @@ class _XLogY(_Binary):
         return ga, gb
 
 
-def sinc(input: Tensor) -> Tensor:
+def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The normalised sinc, ``sin(pi x) / (pi x)``, with ``sinc(0) = 1``.
 
     Example::
@@ -277,6 +287,8 @@ def sinc(input: Tensor) -> Tensor:
         >>> ember.sinc(ember.tensor([0.0, 0.5]))
         tensor([1.0000, 0.6366])
     """
+    if out is not None:
+        return write_out("sinc", sinc(input), out)
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     return _Sinc.apply(x)
 
@@ -297,7 +309,7 @@ class _Sinc(_Pointwise):
         return where(square == 0, grad.new_zeros(()), out)
 
 
-def deg2rad(input: Tensor) -> Tensor:
+def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Degrees to radians.
 
     Example::
@@ -305,11 +317,13 @@ def deg2rad(input: Tensor) -> Tensor:
         >>> ember.deg2rad(ember.tensor([180.0]))
         tensor([3.1416])
     """
+    if out is not None:
+        return write_out("deg2rad", deg2rad(input), out)
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     return x * (math.pi / 180.0)
 
 
-def rad2deg(input: Tensor) -> Tensor:
+def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Radians to degrees.
 
     Example::
@@ -317,11 +331,13 @@ def rad2deg(input: Tensor) -> Tensor:
         >>> ember.rad2deg(ember.tensor([math.pi]))
         tensor([180.])
     """
+    if out is not None:
+        return write_out("rad2deg", rad2deg(input), out)
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     return x * (180.0 / math.pi)
 
 
-def heaviside(input: Tensor, values: Tensor) -> Tensor:
+def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The Heaviside step: 0 where ``input < 0``, ``values`` where ``input == 0``, 1 where ``input > 0``.
 
     Example::
@@ -329,6 +345,8 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
         >>> ember.heaviside(ember.tensor([-1.0, 0.0, 2.0]), ember.tensor([0.5]))
         tensor([0.0000, 0.5000, 1.0000])
     """
+    if out is not None:
+        return write_out("heaviside", heaviside(input, values), out, exact_dtype=True)
     if not isinstance(input, Tensor) or not isinstance(values, Tensor):
         raise TypeError("heaviside(): expected Tensor arguments 'input' and 'values'")
     if input.dtype is not values.dtype:
@@ -337,7 +355,7 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
     return where(x == 0, values.detach(), (x > 0).to(input.dtype))
 
 
-def signbit(input: Tensor) -> Tensor:
+def signbit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """True where the sign bit is set (negative numbers and -0.0).
 
     Example::
@@ -345,13 +363,15 @@ def signbit(input: Tensor) -> Tensor:
         >>> ember.signbit(ember.tensor([-1.0, -0.0, 0.0, 2.0]))
         tensor([ True,  True, False, False])
     """
+    if out is not None:
+        return write_out("signbit", signbit(input), out, exact_dtype=True)
     x = input.detach()
     if not x.dtype.is_floating_point:
         return x < 0
     return (x < 0) | ((x == 0) & (x.reciprocal() < 0))
 
 
-def copysign(input: Tensor, other: Tensor | Number) -> Tensor:
+def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """``|input|`` with the sign of ``other`` (its sign bit, so -0.0 counts as negative).
 
     Example::
@@ -359,6 +379,8 @@ def copysign(input: Tensor, other: Tensor | Number) -> Tensor:
         >>> ember.copysign(ember.tensor([1.0, 2.0]), ember.tensor([-0.0, 3.0]))
         tensor([-1.,  2.])
     """
+    if out is not None:
+        return write_out("copysign", copysign(input, other), out)
     a, b = _floating_pair("copysign", input, other) if not is_scalar(other) else (input, other)
     if is_scalar(b):
         if not a.dtype.is_floating_point:

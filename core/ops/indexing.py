@@ -533,7 +533,9 @@ def _check_index_source(op, input, dim, index, source, index_problem):
     return axis
 
 
-def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Number = 1) -> Tensor:
+def index_add(
+    input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Number = 1, out: Tensor | None = None
+) -> Tensor:
     """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``.
 
     Args:
@@ -542,6 +544,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
         index (Tensor): the 1-D indices along ``dim``.
         source (Tensor): the rows to add.
         alpha (Number): the multiplier of ``source``. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -550,6 +553,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
                 [0., 0.],
                 [1., 1.]])
     """
+    if out is not None:
+        return write_out("index_add", index_add(input, dim, index, source, alpha=alpha), out, exact_dtype=True)
     axis = _check_index_source("index_add", input, dim, index, source, "Index is supposed to be a vector")
     if input.ndim == 0:
         if source.ndim:

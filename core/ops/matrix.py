@@ -118,12 +118,13 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     return _embed_last(input, offset).movedim((-2, -1), (a, b))
 
 
-def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+def diag(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """A 1-D input becomes a 2-D matrix with it on diagonal ``diagonal``; a 2-D input gives that diagonal.
 
     Args:
         input (Tensor): 1-D or 2-D.
         diagonal (int, optional): 0 the main diagonal, > 0 above, < 0 below. Default: 0
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -131,6 +132,8 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
         tensor([[1., 0.],
                 [0., 2.]])
     """
+    if out is not None:
+        return write_out("diag", diag(input, diagonal), out, exact_dtype=True)
     _check_tensor("diag", input)
     if input.ndim == 1:
         return _embed_last(input, diagonal)

@@ -27,6 +27,7 @@ from .movement import cat, flip, movedim, narrow, transpose
 if TYPE_CHECKING:
     from ..types import Number
 from .operands import sum_to, wrap_dim
+from .out_argument import write_out
 from .strided import as_strided
 
 __all__ = [
@@ -395,11 +396,12 @@ def atleast_3d(*tensors: Tensor | Sequence[Tensor]) -> Any:
     return _atleast(tensors, 3)
 
 
-def dstack(tensors: Sequence[Tensor]) -> Tensor:
+def dstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Concatenate along dimension 2 after :func:`atleast_3d`.
 
     Args:
         tensors (sequence of Tensors): the tensors to join.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -407,14 +409,17 @@ def dstack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[[1, 3],
                  [2, 4]]])
     """
+    if out is not None:
+        return write_out("dstack", dstack(tensors), out, cast_error=TypeError)
     return cat(list(atleast_3d(*tensors)) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
 
 
-def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+def column_stack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Stack 0-/1-D tensors as columns (and concatenate 2-D ones) along dimension 1.
 
     Args:
         tensors (sequence of Tensors): the tensors to join.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -422,6 +427,8 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[1, 3],
                 [2, 4]])
     """
+    if out is not None:
+        return write_out("column_stack", column_stack(tensors), out, cast_error=TypeError)
     return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
 
 

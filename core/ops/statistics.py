@@ -5,7 +5,7 @@ arithmetic, so every backend has them and the differentiable ones have PyTorch's
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from .. import dtypes
 from ..return_types import _return_type
@@ -15,6 +15,7 @@ from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .operands import wrap_dim
+from .out_argument import write_out
 
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
 
@@ -200,7 +201,7 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
 
 
-def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> mode_result:
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: Any = None) -> mode_result:
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the index of
     its last occurrence.
 
@@ -208,6 +209,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> mode_result:
         input (Tensor): the input tensor.
         dim (int): the dimension to reduce. Default: ``-1``.
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -216,6 +218,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> mode_result:
         values=tensor([1., 2.]),
         indices=tensor([3, 1]))
     """
+    if out is not None:
+        return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
     if input.ndim == 0:
         return mode_result(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     dim = wrap_dim(dim, input.ndim)
