@@ -720,12 +720,13 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 def nonzero(input: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...
 @overload
 def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
-def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None) -> Tensor | tuple[Tensor, ...]:
     """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D ones.
 
     Args:
         input (Tensor): the input tensor.
         as_tuple (bool): return one 1-D index tensor per dimension instead. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -736,6 +737,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, 
         >>> ember.nonzero(x, as_tuple=True)
         (tensor([0, 1]), tensor([0, 1]))
     """
+    if out is not None:
+        return write_out("nonzero", nonzero(input), out, exact_dtype=True)
     backend = input._backend
     xp = backend.xp
     long = backend.native_dtype(dtypes.int64)

@@ -16,6 +16,7 @@ from .arithmetic import where
 from .creation import eye
 from .linalg_common import batch_shape, check_info, check_input, triangle
 from .movement import cat
+from .out_argument import write_out
 
 __all__ = [
     "det",
@@ -291,7 +292,7 @@ def linalg_inv(A: Tensor) -> Tensor:
     return inverse
 
 
-def inverse(input: Tensor) -> Tensor:
+def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of a square matrix: :func:`ember.linalg.inv`.
 
     Example::
@@ -299,6 +300,8 @@ def inverse(input: Tensor) -> Tensor:
         >>> ember.inverse(ember.tensor([[2.0, 0.0], [0.0, 4.0]])).diagonal()
         tensor([0.5000, 0.2500])
     """
+    if out is not None:
+        return write_out("inverse", inverse(input), out, exact_dtype=True)
     return linalg_inv(input)
 
 
@@ -683,13 +686,14 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
 
 
 # -- powers -------------------------------------------------------------------------------------------
-def matrix_power(A: Tensor, n: int) -> Tensor:
+def matrix_power(A: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     """The ``n``-th power of a square matrix (of each of a batch), by repeated squaring; the
     inverse's power for negative ``n``, the identity for 0.
 
     Args:
         A (Tensor): a tensor of shape :math:`(*, m, m)`.
         n (int): the exponent.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -697,6 +701,8 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         tensor([[1., 3.],
                 [0., 1.]])
     """
+    if out is not None:
+        return write_out("matrix_power", matrix_power(A, n), out, exact_dtype=True)
     op = "linalg.matrix_power"
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(A).__name__}")

@@ -378,19 +378,24 @@ def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
     return result.reshape(tuple(result.shape[: len(output)]))
 
 
-def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[int] | Sequence[Sequence[int]] | Tensor = 2) -> Tensor:
+def tensordot(
+    a: Tensor, b: Tensor, dims: int | Sequence[int] | Sequence[Sequence[int]] | Tensor = 2, *, out: Tensor | None = None
+) -> Tensor:
     """Contract the last ``dims`` dimensions of ``a`` with the first ``dims`` of ``b`` (or given pairs).
 
     Args:
         a (Tensor), b (Tensor): the operands.
         dims (int or tuple of two lists of ints): how many dimensions to contract, or
             which dimensions of ``a`` and ``b``. Default: 2
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.tensordot(ember.ones(3, 4), ember.ones(4, 5), dims=1).shape
         ember.Size([3, 5])
     """
+    if out is not None:
+        return write_out("tensordot", tensordot(a, b, dims), out, exact_dtype=True)
     _check_tensor("tensordot", a, "a")
     _check_tensor("tensordot", b, "b")
     check_same_device("tensordot", a, b)

@@ -796,6 +796,8 @@ def norm(
     dim: int | Sequence[int] | None = None,
     keepdim: bool = False,
     dtype: _dtype | None = None,
+    *,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The ``p``-norm over ``dim`` (all elements when None).
 
@@ -810,6 +812,7 @@ def norm(
         dim (int or tuple of ints, optional): the dimensions to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         dtype (ember.dtype, optional): the type to compute and return in.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -821,6 +824,8 @@ def norm(
         >>> ember.norm(x, p=float('inf'))
         tensor(8.)
     """
+    if out is not None:
+        return write_out("norm", norm(input, p, dim, keepdim, dtype), out, exact_dtype=True)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("norm", input)
     if dtype is not None:
@@ -1165,7 +1170,7 @@ def cummin(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummin:
 
 
 @computes_in_float32
-def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+def logcumsumexp(input: Tensor, dim: int, *, out: Tensor | None = None) -> Tensor:
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (a running log-add-exp).
 
     Example::
@@ -1173,6 +1178,8 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
         >>> ember.logcumsumexp(ember.tensor([0.0, 0.0]), 0)
         tensor([0.0000, 0.6931])
     """
+    if out is not None:
+        return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True)
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("logcumsumexp_out_cpu", input.dtype)
     return _LogCumSumExp.apply(input, dim)
@@ -1267,7 +1274,12 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out:
 
 
 def nansum(
-    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Sum over ``dim`` treating NaN as zero.
 
@@ -1276,6 +1288,7 @@ def nansum(
         dim (int or tuple of ints, optional): dimensions to reduce. Default: all.
         keepdim (bool, optional): keep reduced dimensions. Default: ``False``
         dtype (ember.dtype, optional): accumulate and return in this type. Default: None
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1285,13 +1298,24 @@ def nansum(
         >>> ember.nansum(x, dim=0)
         tensor([4., 4.])
     """
+    if out is not None:  # computed in out's dtype, as torch, which has no integer kernel for a floating input
+        if dtype is None and input.dtype.is_floating_point and not out.dtype.is_floating_point:
+            not_implemented("nansum_cpu", out.dtype)
+        return write_out(
+            "nansum", nansum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     if input.dtype.is_floating_point:
         input = input.masked_fill(input.detach().isnan(), 0)
     return sum(input, dim, keepdim, dtype=dtype)
 
 
 def nanmean(
-    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Mean over ``dim`` of the elements that are not NaN.
 
@@ -1300,6 +1324,7 @@ def nanmean(
         dim (int or tuple of ints, optional): dimensions to reduce. Default: all.
         keepdim (bool, optional): keep reduced dimensions. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: None
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1309,6 +1334,10 @@ def nanmean(
         >>> ember.nanmean(x, dim=1)
         tensor([1.0000, 3.5000])
     """
+    if out is not None:  # computed in out's dtype, as torch
+        return write_out(
+            "nanmean", nanmean(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     if not input.dtype.is_floating_point:  # the input's own type, whatever ``dtype`` asks for
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "

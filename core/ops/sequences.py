@@ -36,7 +36,13 @@ __all__ = [
 
 
 def diff(
-    input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None
+    input: Tensor,
+    n: int = 1,
+    dim: int = -1,
+    prepend: Tensor | None = None,
+    append: Tensor | None = None,
+    *,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The ``n``-th forward difference along ``dim`` (``logical_xor`` of neighbours for bool).
 
@@ -45,12 +51,15 @@ def diff(
         n (int): how many times to difference. Default: 1
         dim (int): the dimension. Default: -1
         prepend, append (Tensor, optional): values joined before/after ``input`` along ``dim``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.diff(ember.tensor([1, 3, 2]))
         tensor([ 2, -1])
     """
+    if out is not None:
+        return write_out("diff", diff(input, n, dim, prepend, append), out)
     if not isinstance(input, Tensor):
         raise TypeError(f"diff(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input.ndim == 0:

@@ -12,6 +12,7 @@ from ..typeinfo import finfo
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .operands import as_tensor_arg, promote
+from .out_argument import write_out
 from .slicing_joining import searchsorted
 
 __all__ = ["isin", "isneginf", "isposinf", "isreal", "gcd", "lcm", "ldexp", "frexp", "nextafter"]
@@ -213,12 +214,13 @@ def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
 _FLOAT_BITS = {"float64": (53, -1074), "float32": (24, -149), "float16": (11, -24), "bfloat16": (8, -133)}
 
 
-def nextafter(input: Tensor, other: Tensor) -> Tensor:
+def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The floating-point number next to ``input`` in the direction of ``other``, element-wise.
 
     Args:
         input (Tensor): a floating tensor.
         other (Tensor): the direction, broadcast against ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -226,6 +228,8 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
         >>> (ember.nextafter(x, ember.tensor([2.0, 0.0], dtype=ember.float64)) - x).tolist()
         [2.220446049250313e-16, -1.1102230246251565e-16]
     """
+    if out is not None:
+        return write_out("nextafter", nextafter(input, other), out)
     if not isinstance(input, Tensor):
         input = as_tensor_arg("nextafter", input, other)
     a, b, common = promote("nextafter", input, other)
