@@ -1,5 +1,6 @@
-"""``arange`` into a narrow integer type from a negative start (counted wide and wrapped, as PyTorch),
-and the norms refusing an output dtype the input cannot be converted to without narrowing."""
+"""``arange`` into a narrow integer type from a negative start (counted wide and wrapped, as PyTorch) and into
+an integer type from fractional bounds, and the norms refusing an output dtype the input cannot be converted to
+without narrowing."""
 
 import numpy as np
 import pytest
@@ -19,6 +20,24 @@ RANGES = {
     "int16_negative": ((-5, 3, 3), "int16"),
     "int32_negative": ((-5, 3), "int32"),
 }
+
+
+FRACTIONAL = [(0, 2.5, 1), (0, 3, 1.5), (-1.5, 2, 1), (0.9, 3.2, 1.1), (0, 5, 2.9), (2.5, -1.5, -1), (0, 2, 0.5)]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+@pytest.mark.parametrize("args", FRACTIONAL)
+def test_arange_integer_dtype_with_fractional_bounds_like_torch(device, dtype, args):
+    """int64 truncates start, end and step first (a step of 0.5 is 0: ValueError); the narrower types count
+    with the fractional bounds and step from the truncated start by the truncated step."""
+    try:
+        want = torch.arange(*args, dtype=getattr(torch, dtype))
+    except ValueError:
+        with pytest.raises(ValueError, match="step must be nonzero"):
+            ember.arange(*args, dtype=getattr(ember, dtype), device=device)
+        return
+    got = ember.arange(*args, dtype=getattr(ember, dtype), device=device)
+    np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
 
 
 @pytest.mark.parametrize("case", sorted(RANGES))

@@ -381,6 +381,10 @@ def arange(
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, int) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
+    if dt is dtypes.int64:  # PyTorch's int64 arange truncates the three bounds to integers first
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
     count = max(math.ceil((end - start) / step), 0)
     with backend.device_context(dev.index):
         xp = backend.xp
@@ -389,11 +393,12 @@ def arange(
             data = xp.astype(index * step + start, backend.native_dtype(dt))
         elif dt.is_floating_point:  # no float64 on this backend: computed in dt
             data = xp.arange(start, end, step, dtype=backend.native_dtype(dt))
-        elif dt is dtypes.bool or dt is dtypes.int64:
+        elif dt is dtypes.bool:
             data = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dt))
-        else:  # counted in int64 and wrapped into the narrower type, as PyTorch (uint8 from -3 starts at 253)
-            wide = xp.arange(start, start + count * step, step, dtype=backend.native_dtype(dtypes.int64))
-            data = xp.astype(wide, backend.native_dtype(dt))
+        else:  # start + i * step with both truncated to integers, counted in int64 and wrapped into a narrower
+            # type, as PyTorch (uint8 from -3 starts at 253; int32 from 0.9 by 1.1 gives 0, 1, 2)
+            index = xp.arange(count, dtype=backend.native_dtype(dtypes.int64))
+            data = xp.astype(index * int(step) + int(start), backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
 
 
