@@ -131,13 +131,27 @@ CASES = {
     "polygamma": lambda lib, x, out: lib.polygamma(1, x["pos"], out=out),
     "mvlgamma": lambda lib, x, out: lib.mvlgamma(x["pos"] + 2, 2, out=out),
     "renorm": lambda lib, x, out: lib.renorm(x["a"], 2, 0, 1.0, out=out),
+    "linalg.norm": lambda lib, x, out: lib.linalg.norm(x["a"], out=out),
+    "linalg.vector_norm": lambda lib, x, out: lib.linalg.vector_norm(x["a"], 3, dim=1, out=out),
+    "linalg.matrix_norm": lambda lib, x, out: lib.linalg.matrix_norm(x["batch"], "nuc", out=out),
+    "linalg.inv": lambda lib, x, out: lib.linalg.inv(x["sq"], out=out),
+    "linalg.solve": lambda lib, x, out: lib.linalg.solve(x["sq"], x["a"], out=out),
+    "linalg.det": lambda lib, x, out: lib.linalg.det(x["sq"], out=out),
+    "linalg.cholesky": lambda lib, x, out: lib.linalg.cholesky(x["sq"] @ x["sq"].mT + 1, out=out),
+    "linalg.pinv": lambda lib, x, out: lib.linalg.pinv(x["a"], out=out),
+    "linalg.cross": lambda lib, x, out: lib.linalg.cross(x["a"], x["b"], out=out),
+    "linalg.multi_dot": lambda lib, x, out: lib.linalg.multi_dot([x["a"], x["m"], x["sq"]], out=out),
+    "linalg.vecdot": lambda lib, x, out: lib.linalg.vecdot(x["a"], x["b"], out=out),
+    "linalg.eigvalsh": lambda lib, x, out: lib.linalg.eigvalsh(x["sq"] @ x["sq"].mT, out=out),
     "vstack": lambda lib, x, out: lib.vstack([x["a"], x["b"]], out=out),
 }
 EXACT_DTYPE = {
     *("abs", "neg", "clamp", "clamp_min", "clamp_max", "floor", "sign", "round", "round_decimals", "frac"),
     *("where", "index_select", "gather", "amax", "amin", "dot", "masked_select", "take", "cross"),
     *("heaviside", "nan_to_num", "index_add", "diag", "logcumsumexp", "norm", "tensordot"),
-    *("addbmm", "inverse", "matrix_power", "renorm"),
+    *("addbmm", "inverse", "matrix_power", "renorm", "linalg.norm", "linalg.vector_norm", "linalg.matrix_norm"),
+    *("linalg.inv", "linalg.solve", "linalg.det", "linalg.cholesky", "linalg.cross", "linalg.multi_dot"),
+    *("linalg.vecdot", "linalg.eigvalsh"),
     *("matmul", "mm", "bmm", "addmm", "baddbmm", "mv", "addmv", "tril", "triu", "softmax", "log_softmax"),
 }
 
@@ -402,3 +416,25 @@ def test_integer_and_bool_results(device, call):
         o = ember.zeros(0, dtype=getattr(ember, other), device=device)
         assert call(ember, x, o) is o
         _check(o, expected, device)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x, out: lib.linalg.qr(x, out=out),
+        lambda lib, x, out: lib.linalg.eigh(x @ x.mT, out=out),
+        lambda lib, x, out: lib.linalg.svd(x, full_matrices=False, out=out),
+        lambda lib, x, out: lib.linalg.slogdet(x[:2], out=out),
+    ],
+)
+def test_decompositions_write_their_tuple(device, call):
+    x, tx = ember.tensor(M, device=device), torch.tensor(M)
+    expected = call(torch, tx, None)
+    outs = tuple(ember.empty(0, device=device) for _ in expected)
+    r = call(ember, x, outs)
+    assert type(r).__name__ == type(expected).__name__.replace("_out", "")
+    assert all(a is b for a, b in zip(r, outs))
+    for got, want in zip(outs, expected):
+        np.testing.assert_allclose(got.numpy(force=True).__abs__(), want.numpy().__abs__(), rtol=1e-5, atol=1e-5)
+    with pytest.raises(RuntimeError):
+        call(ember, x, tuple(ember.empty(0, dtype=ember.float64, device=device) for _ in expected))

@@ -8,6 +8,7 @@ differentiable ops, so that they can be differentiated again."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ..autograd.function import Function
 from ..tensor import Tensor
@@ -161,7 +162,7 @@ def _solve_operands(op, A, B, left):
 
 
 # -- determinants ---------------------------------------------------------------------------------
-def linalg_det(A: Tensor) -> Tensor:
+def linalg_det(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The determinant of a square matrix or of each matrix of a batch.
 
     Computed from the LU factorization with partial pivoting; the gradient is
@@ -169,6 +170,7 @@ def linalg_det(A: Tensor) -> Tensor:
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
         Tensor of shape :math:`(*)`.
@@ -178,6 +180,8 @@ def linalg_det(A: Tensor) -> Tensor:
         >>> ember.linalg.det(ember.tensor([[2.0, 1.0], [1.0, 3.0]]))
         tensor(5.)
     """
+    if out is not None:
+        return write_out("linalg.det", linalg_det(A), out, exact_dtype=True)
     check_input("linalg.det", A, kernel="lu_cpu")
     return _Det.apply(A)
 
@@ -193,7 +197,7 @@ def det(input: Tensor) -> Tensor:
     return linalg_det(input)
 
 
-def linalg_slogdet(A: Tensor) -> results.linalg_slogdet:
+def linalg_slogdet(A: Tensor, *, out: Any = None) -> results.linalg_slogdet:
     """The sign and the natural logarithm of the absolute value of the determinant.
 
     ``sign`` is 0 and ``logabsdet`` ``-inf`` for a singular matrix. The gradient of ``logabsdet``
@@ -201,6 +205,7 @@ def linalg_slogdet(A: Tensor) -> results.linalg_slogdet:
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(sign, logabsdet)`` of tensors of shape :math:`(*)`.
@@ -211,6 +216,8 @@ def linalg_slogdet(A: Tensor) -> results.linalg_slogdet:
         >>> sign, logabsdet
         (tensor(-1.), tensor(0.))
     """
+    if out is not None:
+        return write_out("linalg.slogdet", linalg_slogdet(A), out, exact_dtype=True)
     check_input("linalg.slogdet", A)
     return results.linalg_slogdet(*_Slogdet.apply(A))
 
@@ -271,7 +278,7 @@ def linalg_inv_ex(A: Tensor, *, check_errors: bool = False) -> results.linalg_in
     return results.linalg_inv_ex(inverse, info)
 
 
-def linalg_inv(A: Tensor) -> Tensor:
+def linalg_inv(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of a square matrix or of each matrix of a batch.
 
     Raises :class:`ember.linalg.LinAlgError` when a matrix is singular. The gradient is
@@ -279,6 +286,7 @@ def linalg_inv(A: Tensor) -> Tensor:
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -286,6 +294,8 @@ def linalg_inv(A: Tensor) -> Tensor:
         tensor([[0.5000, 0.0000],
                 [0.0000, 0.2500]])
     """
+    if out is not None:
+        return write_out("linalg.inv", linalg_inv(A), out, exact_dtype=True)
     check_input("linalg.inv", A)
     inverse, info = _Inv.apply(A)
     check_info("linalg.inv", info, _singular_inverse)
@@ -333,7 +343,7 @@ def _solve(op, A, B, left):
     return (X.squeeze(-1) if vector else X), info
 
 
-def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True, out: Tensor | None = None) -> Tensor:
     """The solution ``X`` of ``A X = B`` (``X A = B`` when ``left`` is false) for square ``A``.
 
     ``B`` is a (batch of) vector(s) when it is 1-D or shaped ``A.shape[:-1]``, else a (batch of)
@@ -344,6 +354,7 @@ def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
         B (Tensor): the right-hand side, :math:`(*, n)` or :math:`(*, n, k)`.
         left (bool): solve ``A X = B`` (else ``X A = B``). Default: ``True``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -351,6 +362,8 @@ def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         >>> ember.linalg.solve(A, ember.tensor([9.0, 8.0]))
         tensor([2., 3.])
     """
+    if out is not None:
+        return write_out("linalg.solve", linalg_solve(A, B, left=left), out, exact_dtype=True)
     X, info = _solve("linalg.solve", A, B, left)
     check_info("torch.linalg.solve", info, _singular_solve)
     return X
