@@ -95,16 +95,19 @@ def relu_(input: Tensor) -> Tensor:
     return _functional().relu_(input)
 
 
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+def hardshrink(input: Tensor, lambd: float = 0.5, *, out: Tensor | None = None) -> Tensor:
     """Hard shrinkage; see :func:`ember.nn.functional.hardshrink`.
 
     Args:
         input (Tensor): the input tensor.
         lambd (float): the threshold. Default: 0.5
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.hardshrink(ember.tensor([-1.0, -0.25, 0.25, 2.0]))
         tensor([-1.,  0.,  0.,  2.])
     """
+    if out is not None:
+        return write_out("hardshrink", hardshrink(input, lambd), out, exact_dtype=True)
     return _functional().hardshrink(input, lambd)

@@ -113,7 +113,7 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:
     return pow(float(input), exponent.to(dtypes.float64))
 
 
-def bitwise_not(input: Tensor) -> Tensor:
+def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Bitwise NOT of an integer tensor; logical NOT of a bool tensor.
 
     .. math::
@@ -121,6 +121,7 @@ def bitwise_not(input: Tensor) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -129,6 +130,8 @@ def bitwise_not(input: Tensor) -> Tensor:
         >>> ember.bitwise_not(ember.tensor([True, False]))
         tensor([False,  True])
     """
+    if out is not None:
+        return write_out("bitwise_not", bitwise_not(input), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         return input.logical_not()
     if input.dtype.is_floating_point:

@@ -390,31 +390,37 @@ def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None
     return where(signbit(b), -abs(a), abs(a))  # type: ignore[arg-type]
 
 
-def sgn(input: Tensor) -> Tensor:
+def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The sign of each element (:func:`sign` for real tensors).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.sgn(ember.tensor([-2.5, 0.0, 3.0]))
         tensor([-1.,  0.,  1.])
     """
+    if out is not None:
+        return write_out("sgn", sgn(input), out, exact_dtype=True)
     return sign(input)
 
 
-def fix(input: Tensor) -> Tensor:
+def fix(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Rounds every element of ``input`` toward zero: an alias of :func:`trunc`.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fix(ember.tensor([1.7, -1.7, 2.0]))
         tensor([ 1., -1.,  2.])
     """
+    if out is not None:
+        return write_out("fix", fix(input), out, exact_dtype=True)
     return trunc(input)
 
 

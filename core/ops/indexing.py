@@ -359,7 +359,7 @@ class _ScatterAdd(Function):
         return grad, None, None, gsrc
 
 
-def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate).
 
     Args:
@@ -367,12 +367,15 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         dim (int): the dimension to scatter along.
         index (Tensor): the int64 indices to add at.
         src (Tensor): the values to add.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.scatter_add(ember.zeros(3), 0, ember.tensor([0, 2, 0]), ember.tensor([1.0, 2.0, 3.0]))
         tensor([4., 0., 2.])
     """
+    if out is not None:
+        return write_out("scatter_add", scatter_add(input, dim, index, src), out, exact_dtype=True)
     axis = _check_index("scatter_add", input, dim, index)
     check_same_device("scatter_add", input, src)
     if input.ndim == 0:
@@ -443,6 +446,7 @@ def scatter(
     value: Number | None = None,
     *,
     reduce: str | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """``input`` with ``src`` (or the scalar ``value``) written at ``index`` along ``dim``.
 
@@ -456,6 +460,7 @@ def scatter(
         value (Number, optional): one value to write instead of ``src``.
         reduce (str, optional): ``'add'`` or ``'multiply'`` to combine with the existing values instead of replacing
             them.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -465,6 +470,8 @@ def scatter(
         >>> ember.scatter(ember.zeros(3), 0, ember.tensor([1]), value=9.0)
         tensor([0., 9., 0.])
     """
+    if out is not None:
+        return write_out("scatter", scatter(input, dim, index, src, value, reduce=reduce), out, exact_dtype=True)
     if src is None and value is None:
         raise TypeError("scatter(): expected src or value")
     if src is not None and not isinstance(src, Tensor):
@@ -575,7 +582,7 @@ def index_add(
     return scatter_add(input, axis, expanded, source if source.ndim else source.reshape(1))
 
 
-def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input`` with the slices of ``source`` written at ``index`` along ``dim``.
 
     Example::
@@ -583,6 +590,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         >>> ember.zeros(3).index_copy(0, ember.tensor([2, 0]), ember.tensor([1.0, 2.0]))
         tensor([2., 0., 1.])
     """
+    if out is not None:
+        return write_out("index_copy", index_copy(input, dim, index, source), out, exact_dtype=True)
     axis = _check_index_source("index_copy", input, dim, index, source, "Index should have dimension 1 or 0 (got more)")
     if _amp.active:
         input, source = cast_inputs("index_copy", input, source)

@@ -270,12 +270,13 @@ def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 vdot = dot
 
 
-def inner(input: Tensor, other: Tensor) -> Tensor:
+def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Sum of products over the last dimension of both tensors.
 
     Args:
         input (Tensor): the first tensor.
         other (Tensor): the second tensor; its last dimension matches ``input``'s.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -284,6 +285,8 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.inner(ember.tensor([[1.0, 2.0], [0.0, 1.0]]), ember.tensor([3.0, 4.0]))
         tensor([11.,  4.])
     """
+    if out is not None:
+        return write_out("inner", inner(input, other), out, exact_dtype=True)
     if input.ndim == 0 or other.ndim == 0:
         return input * other
     if _amp.active and input.ndim == 1 and other.ndim == 1:  # PyTorch's 1-D inner is a dot, not an mm

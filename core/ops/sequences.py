@@ -165,7 +165,7 @@ def ravel(input: Tensor) -> Tensor:
     return input.reshape(-1)
 
 
-def msort(input: Tensor) -> Tensor:
+def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input`` sorted along its first dimension (the values of ``sort(input, dim=0)``).
 
     Example::
@@ -174,6 +174,8 @@ def msort(input: Tensor) -> Tensor:
         tensor([[2, 1],
                 [3, 4]])
     """
+    if out is not None:
+        return write_out("msort", msort(input), out, exact_dtype=True)
     return input.sort(dim=0).values
 
 

@@ -104,6 +104,7 @@ def quantile(
     keepdim: bool = False,
     *,
     interpolation: str = "linear",
+    out: Tensor | None = None,
 ) -> Tensor:
     """The ``q``-th quantiles of ``input`` (all of it, or along ``dim``); NaN where a row holds a NaN.
 
@@ -114,6 +115,7 @@ def quantile(
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
         interpolation (str): between two neighbours: ``'linear'``, ``'lower'``, ``'higher'``, ``'midpoint'``
             or ``'nearest'``. Default: ``'linear'``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -123,6 +125,10 @@ def quantile(
         >>> ember.quantile(x, ember.tensor([0.0, 1.0]))
         tensor([1., 4.])
     """
+    if out is not None:
+        return write_out(
+            "quantile", quantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
+        )
     return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
@@ -133,6 +139,7 @@ def nanquantile(
     keepdim: bool = False,
     *,
     interpolation: str = "linear",
+    out: Tensor | None = None,
 ) -> Tensor:
     """:func:`quantile` that ignores NaN values (NaN only where a row is all NaN).
 
@@ -142,12 +149,17 @@ def nanquantile(
         dim (int, optional): the dimension to reduce; the flattened input when omitted.
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
         interpolation (str): as :func:`quantile`'s. Default: ``'linear'``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.nanquantile(ember.tensor([1.0, float('nan'), 3.0]), 0.5)
         tensor(2.)
     """
+    if out is not None:
+        return write_out(
+            "nanquantile", nanquantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
+        )
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
 
 

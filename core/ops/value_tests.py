@@ -27,6 +27,7 @@ def isin(
     *,
     assume_unique: bool = False,
     invert: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Whether each element of ``elements`` occurs in ``test_elements``.
 
@@ -35,6 +36,7 @@ def isin(
         test_elements (Tensor or Number): the values to look for.
         assume_unique (bool): accepted for PyTorch compatibility. Default: ``False``.
         invert (bool): return the opposite (not in). Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -42,6 +44,10 @@ def isin(
         tensor([[False,  True],
                 [ True, False]])
     """
+    if out is not None:
+        return write_out(
+            "isin", isin(elements, test_elements, assume_unique=assume_unique, invert=invert), out, exact_dtype=True
+        )
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin() received an invalid combination of arguments: at least one argument must be a Tensor")
     a = elements if isinstance(elements, Tensor) else as_tensor_arg("isin", elements, test_elements)
@@ -117,18 +123,21 @@ def _integer_pair(op: str, input: Tensor | int, other: Tensor | int) -> tuple[Te
     return a, b
 
 
-def gcd(input: Tensor, other: Tensor) -> Tensor:
+def gcd(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The greatest common divisor of each pair of integers (non-negative; ``gcd(0, 0) = 0``).
 
     Args:
         input (Tensor): an integer tensor.
         other (Tensor): an integer tensor, broadcast against ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.gcd(ember.tensor([0, -4, 6]), ember.tensor([0, 6, -9]))
         tensor([0, 2, 3])
     """
+    if out is not None:
+        return write_out("gcd", gcd(input, other), out)
     a, b = _integer_pair("gcd", input, other)
     a, b = a.abs(), b.abs()
     for _ in range(_EUCLID_STEPS[a.dtype.itemsize]):  # fixed count: no host synchronisation
@@ -137,18 +146,21 @@ def gcd(input: Tensor, other: Tensor) -> Tensor:
     return a
 
 
-def lcm(input: Tensor, other: Tensor) -> Tensor:
+def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The least common multiple of each pair of integers (non-negative; 0 if either is 0).
 
     Args:
         input (Tensor): an integer tensor.
         other (Tensor): an integer tensor, broadcast against ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.lcm(ember.tensor([0, -4, 6]), ember.tensor([0, 6, -9]))
         tensor([ 0, 12, 18])
     """
+    if out is not None:
+        return write_out("lcm", lcm(input, other), out)
     a, b = _integer_pair("lcm", input, other)
     g = gcd(a, b)
     return where(g == 0, g, (a // where(g == 0, g.new_ones(()), g) * b).abs())
