@@ -163,6 +163,8 @@ CASES = {
     "hardshrink": lambda lib, x, out: lib.hardshrink(x["a"], 1.0, out=out),
     "quantile": lambda lib, x, out: lib.quantile(x["a"], 0.3, dim=1, out=out),
     "nanquantile": lambda lib, x, out: lib.nanquantile(x["a"].log(), 0.7, dim=0, keepdim=True, out=out),
+    "histc": lambda lib, x, out: lib.histc(x["a"], 4, out=out),
+    "conj_physical": lambda lib, x, out: lib.conj_physical(x["a"], out=out),
     "vstack": lambda lib, x, out: lib.vstack([x["a"], x["b"]], out=out),
 }
 EXACT_DTYPE = {
@@ -172,7 +174,7 @@ EXACT_DTYPE = {
     *("addbmm", "inverse", "matrix_power", "renorm", "linalg.norm", "linalg.vector_norm", "linalg.matrix_norm"),
     *("linalg.inv", "linalg.solve", "linalg.det", "linalg.cholesky", "linalg.cross", "linalg.multi_dot"),
     *("linalg.vecdot", "linalg.eigvalsh", "sgn", "fix", "inner", "msort", "scatter", "scatter_add", "index_copy"),
-    *("hardshrink", "quantile", "nanquantile"),
+    *("hardshrink", "quantile", "nanquantile", "histc", "conj_physical"),
     *("matmul", "mm", "bmm", "addmm", "baddbmm", "mv", "addmv", "tril", "triu", "softmax", "log_softmax"),
 }
 
@@ -310,6 +312,7 @@ def test_tuple_outs(device):
         lambda lib, x, out: lib.cummax(x["a"], 1, out=out),
         lambda lib, x, out: lib.cummin(x["a"], 0, out=out),
         lambda lib, x, out: lib.mode(x["a"].round(), 1, out=out),
+        lambda lib, x, out: lib.nanmedian(x["a"], 1, out=out),
     ):
         expected = call(torch, tx, None)
         values, indices = ember.zeros(0, device=device), ember.zeros(0, dtype=ember.int64, device=device)
@@ -419,6 +422,10 @@ def test_comparisons_write_into_any_dtype(device, name):
         lambda lib, x, out: lib.bitwise_left_shift(x.long(), 2, out=out),
         lambda lib, x, out: lib.bitwise_right_shift(x.long(), 1, out=out),
         lambda lib, x, out: lib.isin(x, x[0], out=out),
+        lambda lib, x, out: lib.searchsorted(x[0].sort().values, x, out=out),
+        lambda lib, x, out: lib.searchsorted(x[0].sort().values, x, out_int32=True, right=True, out=out),
+        lambda lib, x, out: lib.bucketize(x, x[1].sort().values, out=out),
+        lambda lib, x, out: lib.float_power(x, 2, out=out),
         lambda lib, x, out: lib.logical_and(x, x > 1, out=out),
         lambda lib, x, out: lib.logical_xor(x, x < 0, out=out),
         lambda lib, x, out: lib.bitwise_and(x.long(), 6, out=out),
@@ -452,6 +459,7 @@ def test_integer_and_bool_results(device, call):
         lambda lib, x, out: lib.linalg.eigh(x @ x.mT, out=out),
         lambda lib, x, out: lib.linalg.svd(x, full_matrices=False, out=out),
         lambda lib, x, out: lib.linalg.slogdet(x[:2], out=out),
+        lambda lib, x, out: lib.aminmax(x, dim=0, out=out),
     ],
 )
 def test_decompositions_write_their_tuple(device, call):
@@ -465,3 +473,13 @@ def test_decompositions_write_their_tuple(device, call):
         np.testing.assert_allclose(got.numpy(force=True).__abs__(), want.numpy().__abs__(), rtol=1e-5, atol=1e-5)
     with pytest.raises(RuntimeError):
         call(ember, x, tuple(ember.empty(0, dtype=ember.float64, device=device) for _ in expected))
+
+
+def test_frexp_writes_mantissa_and_exponent(device):
+    x, tx = ember.tensor(A, device=device), torch.tensor(A)
+    expected = torch.frexp(tx)
+    outs = (ember.empty(0, device=device), ember.empty(0, dtype=ember.int32, device=device))
+    r = ember.frexp(x, out=outs)
+    assert r[0] is outs[0] and r[1] is outs[1]
+    _check(outs[0], expected.mantissa, device)
+    _check(outs[1], expected.exponent, device)

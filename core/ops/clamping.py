@@ -96,7 +96,7 @@ def clamp_max(input: Tensor, max: Tensor | Number, *, out: Tensor | None = None)
     return clamp(input, max=max)
 
 
-def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:
+def float_power(input: Tensor | Number, exponent: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """``input ** exponent`` computed in float64 (both operands are cast to double).
 
     Example::
@@ -104,6 +104,8 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:
         >>> ember.float_power(ember.tensor([2]), 2)
         tensor([4.], dtype=ember.float64)
     """
+    if out is not None:
+        return write_out("float_power", float_power(input, exponent), out, exact_dtype=True)
     if isinstance(input, Tensor):
         base = input.to(dtypes.float64)
         exponent = exponent.to(dtypes.float64) if isinstance(exponent, Tensor) else float(exponent)

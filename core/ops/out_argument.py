@@ -124,9 +124,10 @@ def _write_outs(op: str, results: tuple, outs: Any, exact_dtype: bool) -> tuple:
             f"{op}(): functions with out=... arguments don't support automatic differentiation, "
             "but one of the arguments requires grad."
         )
-    return type(results)(
-        *(write_out(op, result, out, exact_dtype=exact_dtype, grad_checked=True) for result, out in zip(results, outs))
-    )
+    written = [
+        write_out(op, result, out, exact_dtype=exact_dtype, grad_checked=True) for result, out in zip(results, outs)
+    ]
+    return type(results)(*written) if hasattr(results, "_fields") else tuple(written)
 
 
 def _reallocate(out: Tensor, shape: tuple[int, ...]) -> None:

@@ -9,6 +9,7 @@ ember has no complex dtypes, so every tensor is real and these never copy.
 from __future__ import annotations
 
 from ..tensor import Tensor
+from .out_argument import write_out
 
 __all__ = ["real", "imag", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "adjoint"]
 
@@ -59,11 +60,12 @@ def conj(input: Tensor) -> Tensor:
     return input
 
 
-def conj_physical(input: Tensor) -> Tensor:
+def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The complex conjugate, materialised; for a real tensor, the tensor itself.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -71,6 +73,8 @@ def conj_physical(input: Tensor) -> Tensor:
         >>> ember.conj_physical(x) is x
         True
     """
+    if out is not None:
+        return write_out("conj_physical", conj_physical(input), out, exact_dtype=True)
     return input
 
 

@@ -523,13 +523,14 @@ def min(  # noqa: A001
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
-def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> return_types.aminmax:
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False, out: Any = None) -> return_types.aminmax:
     """``(amin, amax)`` in one call.
 
     Args:
         input (Tensor): the input tensor.
         dim (int, optional): the dimension to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -543,6 +544,8 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
         min=tensor([1., 4.]),
         max=tensor([3., 6.]))
     """
+    if out is not None:
+        return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
     d = () if dim is None else dim
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 

@@ -243,7 +243,14 @@ def triu_indices(
     return _triangle_indices("triu_indices", row, col, offset, dtype, device, False)
 
 
-def bucketize(input: Tensor | Number, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+def bucketize(
+    input: Tensor | Number,
+    boundaries: Tensor,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """The index of the bucket of ``boundaries`` (a sorted 1-D tensor) each value of ``input`` falls in.
 
     Example::
@@ -251,6 +258,10 @@ def bucketize(input: Tensor | Number, boundaries: Tensor, *, out_int32: bool = F
         >>> ember.bucketize(ember.tensor([1, 5, 9]), ember.tensor([2, 4, 6, 8]))
         tensor([0, 2, 4])
     """
+    if out is not None:
+        return write_out(
+            "bucketize", bucketize(input, boundaries, out_int32=out_int32, right=right), out, exact_dtype=True
+        )
     if not isinstance(boundaries, Tensor) or boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({getattr(boundaries, 'ndim', None)})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)

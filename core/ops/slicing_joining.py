@@ -183,6 +183,7 @@ def searchsorted(
     right: bool = False,
     side: str | None = None,
     sorter: Tensor | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Indices at which ``input``'s values would be inserted into the innermost dimension of ``sorted_sequence``.
 
@@ -193,6 +194,7 @@ def searchsorted(
         right (bool): the last suitable index instead of the first. Default: ``False``
         side (str, optional): ``"left"`` or ``"right"``; overrides ``right``.
         sorter (Tensor, optional): indices that sort ``sorted_sequence`` along its last dimension.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -202,6 +204,9 @@ def searchsorted(
         >>> ember.searchsorted(seq, ember.tensor([3, 6, 9]), right=True)
         tensor([2, 3, 4])
     """
+    if out is not None:
+        result = searchsorted(sorted_sequence, input, out_int32=out_int32, right=right, side=side, sorter=sorter)
+        return write_out("searchsorted", result, out, exact_dtype=True)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")

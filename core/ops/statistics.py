@@ -167,13 +167,16 @@ def nanquantile(
 def nanmedian(input: Tensor) -> Tensor: ...
 @overload
 def nanmedian(input: Tensor, dim: int, keepdim: bool = False) -> nanmedian_result: ...
-def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | nanmedian_result:
+def nanmedian(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Any = None
+) -> Tensor | nanmedian_result:
     """The lower median of the values that are not NaN (all of them, or along ``dim`` with their indices).
 
     Args:
         input (Tensor): the input tensor.
         dim (int, optional): the dimension to reduce; with it, ``(values, indices)`` is returned.
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -185,6 +188,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> T
         values=tensor([2.]),
         indices=tensor([3]))
     """
+    if out is not None:
+        return write_out("nanmedian", nanmedian(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
     if input.dtype is dtypes.bool:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
@@ -347,7 +352,7 @@ def corrcoef(input: Tensor) -> Tensor:
     return c.clamp(-1, 1)
 
 
-def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """Histogram of ``input``: ``bins`` equal-width bins between ``min`` and ``max`` (the data's range
     when both are 0); elements outside are ignored, ``max`` falls in the last bin.
 
@@ -356,12 +361,15 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         bins (int): the number of bins. Default: ``100``.
         min (float): the lower end. Default: ``0``.
         max (float): the upper end. Default: ``0``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.histc(ember.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
         tensor([0., 2., 1., 0.])
     """
+    if out is not None:
+        return write_out("histc", histc(input, bins, min, max), out, exact_dtype=True)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     if bins <= 0:

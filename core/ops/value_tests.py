@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .. import dtypes
 from ..return_types import _return_type
@@ -192,12 +193,13 @@ def _scale_down(value: Tensor, exponent: Tensor) -> Tensor:
     return value / half.exp2() / (exponent - half).exp2()
 
 
-def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
+def frexp(input: Tensor, *, out: Any = None) -> tuple[Tensor, Tensor]:
     """Each element as ``mantissa * 2 ** exponent`` with ``0.5 <= |mantissa| < 1`` (0 and non-finite
     values keep their value, exponent 0).
 
     Args:
         input (Tensor): a floating tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -206,6 +208,8 @@ def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
         mantissa=tensor([ 0.5000, -0.7500,  0.0000]),
         exponent=tensor([4, 2, 0], dtype=ember.int32))
     """
+    if out is not None:
+        return write_out("frexp", frexp(input), out, exact_dtype=True)
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"torch.frexp() only supports floating-point dtypes, but got {_TORCH_NAMES[input.dtype.name]}"
