@@ -80,3 +80,13 @@ def test_matrix_norm_widening_dtype_allowed(device, ord):
     got = ember.linalg.matrix_norm(ember.tensor(a, device=device), ord, dtype=ember.float64)
     assert got.dtype is ember.float64
     np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float32"])
+@pytest.mark.parametrize("args", [(1, 4), (0, 10, 3), (5, 1, -2), (1.5, 4), (-2.5, 3.7, 1.2), (3, 3)])
+def test_range_includes_end_like_torch(device, dtype, args):
+    """The deprecated ``range`` includes ``end``; into an integer type from the truncated bounds, as PyTorch."""
+    with pytest.warns(UserWarning):
+        want = torch.range(*args, dtype=getattr(torch, dtype))
+    got = ember.range(*args, dtype=getattr(ember, dtype), device=device)
+    np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())

@@ -430,11 +430,20 @@ def range(  # noqa: A001
     """
     if end is None:
         start, end = 0, start
+    dtype = dtype or dtypes.get_default_dtype()
+    if dtypes.as_dtype(dtype).is_floating_point:
+        end = end + step / 2
+    else:  # PyTorch truncates the bounds of an integer range, then includes end
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+        if (end - start) * step >= 0:  # else arange refuses the bounds, as PyTorch
+            end = start + ((end - start) // step + 1) * step
     return arange(
         start,
-        end + step / 2,
+        end,
         step,
-        dtype=dtype or dtypes.get_default_dtype(),
+        dtype=dtype,
         device=device,
         requires_grad=requires_grad,
     )
