@@ -180,7 +180,7 @@ def norm(
     return vector_norm(A, ord, None, keepdim, dtype=dtype)
 
 
-def cond(A: Tensor, p: float | str | None = None) -> Tensor:
+def cond(A: Tensor, p: float | str | None = None, *, out: Tensor | None = None) -> Tensor:
     r"""The condition number of a matrix (or of each matrix of a batch) in the norm ``p``.
 
     .. math::
@@ -193,12 +193,15 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
         p (int, inf, -inf, 'fro' or 'nuc', optional): the norm (see :func:`matrix_norm`). Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.linalg.cond(ember.tensor([[1.0, 0.0], [0.0, 4.0]]))
         tensor(4.)
     """
+    if out is not None:
+        return write_out("linalg.cond", cond(A, p), out)
     if isinstance(A, Tensor) and A.ndim < 2:
         raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     if p not in (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc"):

@@ -165,6 +165,20 @@ CASES = {
     "nanquantile": lambda lib, x, out: lib.nanquantile(x["a"].log(), 0.7, dim=0, keepdim=True, out=out),
     "histc": lambda lib, x, out: lib.histc(x["a"], 4, out=out),
     "conj_physical": lambda lib, x, out: lib.conj_physical(x["a"], out=out),
+    "take_along_dim": lambda lib, x, out: lib.take_along_dim(x["a"], x["gindex"], 1, out=out),
+    "linalg.svdvals": lambda lib, x, out: lib.linalg.svdvals(x["a"], out=out),
+    "linalg.cond": lambda lib, x, out: lib.linalg.cond(x["sq"], out=out),
+    "linalg.solve_triangular": lambda lib, x, out: lib.linalg.solve_triangular(
+        x["sq"].triu(), x["a"], upper=True, out=out
+    ),
+    "linalg.tensorinv": lambda lib, x, out: lib.linalg.tensorinv(x["sq"], 1, out=out),
+    "linalg.tensorsolve": lambda lib, x, out: lib.linalg.tensorsolve(x["sq"], x["a"][:, 0], out=out),
+    "cholesky_solve": lambda lib, x, out: lib.cholesky_solve(
+        x["a"], lib.linalg.cholesky(x["sq"] @ x["sq"].mT + 1), out=out
+    ),
+    "cholesky_inverse": lambda lib, x, out: lib.cholesky_inverse(
+        lib.linalg.cholesky(x["sq"] @ x["sq"].mT + 1), out=out
+    ),
     "vstack": lambda lib, x, out: lib.vstack([x["a"], x["b"]], out=out),
 }
 EXACT_DTYPE = {
@@ -174,7 +188,8 @@ EXACT_DTYPE = {
     *("addbmm", "inverse", "matrix_power", "renorm", "linalg.norm", "linalg.vector_norm", "linalg.matrix_norm"),
     *("linalg.inv", "linalg.solve", "linalg.det", "linalg.cholesky", "linalg.cross", "linalg.multi_dot"),
     *("linalg.vecdot", "linalg.eigvalsh", "sgn", "fix", "inner", "msort", "scatter", "scatter_add", "index_copy"),
-    *("hardshrink", "quantile", "nanquantile", "histc", "conj_physical"),
+    *("hardshrink", "quantile", "nanquantile", "histc", "conj_physical", "take_along_dim", "linalg.svdvals"),
+    *("linalg.solve_triangular",),
     *("matmul", "mm", "bmm", "addmm", "baddbmm", "mv", "addmv", "tril", "triu", "softmax", "log_softmax"),
 }
 
@@ -340,9 +355,11 @@ CREATION = {
     "linspace": lambda lib, out, **kw: lib.linspace(0, 1, 5, out=out, **kw),
     "logspace": lambda lib, out, **kw: lib.logspace(0, 1, 3, out=out, **kw),
     "eye": lambda lib, out, **kw: lib.eye(3, out=out, **kw),
+    "range": lambda lib, out, **kw: lib.range(1, 4, out=out, **kw),
 }
 
 
+@pytest.mark.filterwarnings("ignore:torch.range is deprecated")
 @pytest.mark.parametrize("name", sorted(CREATION))
 def test_creation_ops_make_out_dtype(device, name):
     for dtype_name in ("float32", "float64", "int64") if name != "arange_float" else ("float32", "float64"):
@@ -426,6 +443,9 @@ def test_comparisons_write_into_any_dtype(device, name):
         lambda lib, x, out: lib.searchsorted(x[0].sort().values, x, out_int32=True, right=True, out=out),
         lambda lib, x, out: lib.bucketize(x, x[1].sort().values, out=out),
         lambda lib, x, out: lib.float_power(x, 2, out=out),
+        lambda lib, x, out: lib.isneginf(x.log(), out=out),
+        lambda lib, x, out: lib.isposinf(x.exp() * 1e38, out=out),
+        lambda lib, x, out: lib.linalg.matrix_rank(x[:, :2], out=out),
         lambda lib, x, out: lib.logical_and(x, x > 1, out=out),
         lambda lib, x, out: lib.logical_xor(x, x < 0, out=out),
         lambda lib, x, out: lib.bitwise_and(x.long(), 6, out=out),

@@ -410,6 +410,7 @@ def range(  # noqa: A001
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Deprecated ``torch.range``: like :func:`arange` but includes ``end``; float by default.
 
@@ -420,6 +421,7 @@ def range(  # noqa: A001
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -428,6 +430,9 @@ def range(  # noqa: A001
         >>> ember.range(0, 1, 0.5)
         tensor([0.0000, 0.5000, 1.0000])
     """
+    if out is not None:
+        dt, dev = creation_placement("range", dtype, device, out)
+        return write_out("range", range(start, end, step, dtype=dt, device=dev), out, warn_resize=False)
     if end is None:
         start, end = 0, start
     dtype = dtype or dtypes.get_default_dtype()

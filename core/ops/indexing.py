@@ -311,7 +311,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     return _Gather.apply(input, axis, index)
 
 
-def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out: Tensor | None = None) -> Tensor:
     """Gather along ``dim`` with ``indices`` and ``input`` broadcast against each other in the
     other dimensions (both flattened when ``dim`` is None).
 
@@ -319,6 +319,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         input (Tensor): the input tensor.
         indices (Tensor): the int64 indices along ``dim``.
         dim (int, optional): the dimension to gather along; the flattened tensors when ``None``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -329,6 +330,8 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         >>> ember.take_along_dim(x, ember.tensor([0, 5]))
         tensor([10., 50.])
     """
+    if out is not None:
+        return write_out("take_along_dim", take_along_dim(input, indices, dim), out, exact_dtype=True)
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     if input.ndim != indices.ndim:

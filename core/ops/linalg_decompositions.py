@@ -113,7 +113,7 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None
     return L.mT if upper else L
 
 
-def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The classic Cholesky factor: :func:`ember.linalg.cholesky`.
 
     Example::
@@ -122,6 +122,8 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
         tensor([[2., 1.],
                 [0., 2.]])
     """
+    if out is not None:
+        return write_out("cholesky", cholesky(input, upper), out)
     check_input("cholesky", input, kernel="cholesky_cpu")
     return linalg_cholesky(input, upper=upper)
 
@@ -161,13 +163,14 @@ def _cholesky_solve(op, B, L, upper):
     return _CholeskySolve.apply(B.expand(*batch, *B.shape[-2:]), L.expand(*batch, n, n), upper)
 
 
-def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The solution of ``A X = B`` from the Cholesky factor of ``A = L L^T`` (``U^T U`` when ``upper``).
 
     Args:
         B (Tensor): the right-hand side, :math:`(*, n, k)`.
         L (Tensor): the triangular factor, :math:`(*, n, n)`.
         upper (bool): ``L`` is the upper factor. Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -176,10 +179,12 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
         tensor([[1.3750],
                 [1.2500]])
     """
+    if out is not None:
+        return write_out("cholesky_solve", cholesky_solve(B, L, upper), out)
     return _cholesky_solve("cholesky_solve", B, L, upper)
 
 
-def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ``A = L L^T`` (``U^T U`` when ``upper``) from its Cholesky factor.
 
     Example::
@@ -188,6 +193,8 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
         tensor([[0.2500, 0.0000],
                 [0.0000, 0.0625]])
     """
+    if out is not None:
+        return write_out("cholesky_inverse", cholesky_inverse(L, upper), out)
     check_input("cholesky_inverse", L, kernel="cholesky_inverse_out_cpu")
     identity = eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
     return _cholesky_solve("cholesky_inverse", identity, L, upper)
@@ -542,7 +549,12 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 
 def linalg_matrix_rank(
-    A: Tensor, *, atol: float | Tensor | None = None, rtol: float | Tensor | None = None, hermitian: bool = False
+    A: Tensor,
+    *,
+    atol: float | Tensor | None = None,
+    rtol: float | Tensor | None = None,
+    hermitian: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The numerical rank: the count of singular values above ``max(atol, rtol * S[0])`` (see
     :func:`pinv` for the defaults).
@@ -552,6 +564,7 @@ def linalg_matrix_rank(
         atol (float or Tensor, optional): the absolute tolerance. Default: ``None``
         rtol (float or Tensor, optional): the relative tolerance. Default: ``None``
         hermitian (bool): ``A`` is symmetric. Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
         An int64 tensor of shape :math:`(*)`.
@@ -561,6 +574,8 @@ def linalg_matrix_rank(
         >>> ember.linalg.matrix_rank(ember.tensor([[1.0, 2.0], [2.0, 4.0]]))
         tensor(1)
     """
+    if out is not None:
+        return write_out("linalg.matrix_rank", linalg_matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
     check_input("linalg.matrix_rank", A, square=hermitian)
     if hermitian:
         S = _Eigh.apply(A.detach(), False)[0].abs().sort(-1, descending=True).values

@@ -369,13 +369,14 @@ def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True, out: Tensor | None 
     return X
 
 
-def linalg_tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+def linalg_tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ``A`` for :func:`ember.tensordot` over ``ind`` dimensions: the result ``X``,
     shaped ``A.shape[ind:] + A.shape[:ind]``, satisfies ``tensordot(X, A, ind)`` = the identity.
 
     Args:
         A (Tensor): a floating point tensor with ``prod(A.shape[:ind]) == prod(A.shape[ind:])``.
         ind (int): how many leading dimensions index the rows. Default: ``2``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -383,6 +384,8 @@ def linalg_tensorinv(A: Tensor, ind: int = 2) -> Tensor:
         >>> X.shape
         ember.Size([6, 2, 3])
     """
+    if out is not None:
+        return write_out("linalg.tensorinv", linalg_tensorinv(A, ind), out)
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
@@ -396,7 +399,9 @@ def linalg_tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     return inverse.reshape(*A.shape[ind:], *A.shape[:ind])
 
 
-def linalg_tensorsolve(A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None) -> Tensor:
+def linalg_tensorsolve(
+    A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The ``X`` with ``tensordot(A, X, X.ndim) == B``: ``A`` (its ``dims`` first moved to the end)
     is read as a square matrix of ``prod(B.shape)`` rows, and ``X`` has shape ``A.shape[B.ndim:]``.
 
@@ -404,6 +409,7 @@ def linalg_tensorsolve(A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None
         A (Tensor): a floating point tensor with ``prod(A.shape[B.ndim:]) == prod(B.shape)``.
         B (Tensor): the right-hand side.
         dims (tuple of ints, optional): dimensions of ``A`` moved to the end first. Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -411,6 +417,8 @@ def linalg_tensorsolve(A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None
         >>> ember.linalg.tensorsolve(A, ember.ones(2, 3)).shape
         ember.Size([6])
     """
+    if out is not None:
+        return write_out("linalg.tensorsolve", linalg_tensorsolve(A, B, dims), out)
     if dims is not None:
         A = A.movedim(tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
     shape = tuple(A.shape[B.ndim :])
@@ -424,7 +432,13 @@ def linalg_tensorsolve(A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None
 
 
 def linalg_solve_triangular(
-    A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False
+    A: Tensor,
+    B: Tensor,
+    *,
+    upper: bool,
+    left: bool = True,
+    unitriangular: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The solution ``X`` of ``A X = B`` (``X A = B`` when ``left`` is false) for triangular ``A``.
 
@@ -437,6 +451,7 @@ def linalg_solve_triangular(
         upper (bool): ``A`` is upper triangular (else lower).
         left (bool): solve ``A X = B`` (else ``X A = B``). Default: ``True``
         unitriangular (bool): the diagonal of ``A`` is all ones. Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -445,6 +460,9 @@ def linalg_solve_triangular(
         tensor([[1.],
                 [2.]])
     """
+    if out is not None:
+        result = linalg_solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular)
+        return write_out("linalg.solve_triangular", result, out, exact_dtype=True)
     op = "linalg.solve_triangular"
     check_input(op, A, kernel="triangular_solve_cpu", B=B)
     if B.ndim < 2 or B.shape[-2 if left else -1] != A.shape[-1]:

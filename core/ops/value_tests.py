@@ -64,31 +64,37 @@ def isin(
     return ~found if invert else found
 
 
-def isneginf(input: Tensor) -> Tensor:
+def isneginf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Whether each element is negative infinity.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.isneginf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([ True, False, False])
     """
+    if out is not None:
+        return write_out("isneginf", isneginf(input), out, exact_dtype=True)
     return _equals(input, -math.inf)
 
 
-def isposinf(input: Tensor) -> Tensor:
+def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Whether each element is positive infinity.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.isposinf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([False,  True, False])
     """
+    if out is not None:
+        return write_out("isposinf", isposinf(input), out, exact_dtype=True)
     return _equals(input, math.inf)
 
 
