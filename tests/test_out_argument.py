@@ -503,3 +503,39 @@ def test_frexp_writes_mantissa_and_exponent(device):
     assert r[0] is outs[0] and r[1] is outs[1]
     _check(outs[0], expected.mantissa, device)
     _check(outs[1], expected.exponent, device)
+
+
+SQUARE = [[4.0, 1.0, 0.5], [1.0, 3.0, 0.25], [0.5, 0.25, 2.0]]
+FACTORED = {
+    "qr": lambda lib, x, out: lib.qr(x, out=out),
+    "svd": lambda lib, x, out: lib.svd(x, out=out),
+    "triangular_solve": lambda lib, x, out: lib.triangular_solve(x, x.triu(), out=out),
+    "linalg.cholesky_ex": lambda lib, x, out: lib.linalg.cholesky_ex(x, out=out),
+    "linalg.lu": lambda lib, x, out: lib.linalg.lu(x, out=out),
+    "linalg.lu_factor": lambda lib, x, out: lib.linalg.lu_factor(x, out=out),
+    "linalg.lu_factor_ex": lambda lib, x, out: lib.linalg.lu_factor_ex(x, out=out),
+    "linalg.inv_ex": lambda lib, x, out: lib.linalg.inv_ex(x, out=out),
+    "linalg.solve_ex": lambda lib, x, out: lib.linalg.solve_ex(x, x[:, :2], out=out),
+    "linalg.lu_solve": lambda lib, x, out: lib.linalg.lu_solve(*lib.linalg.lu_factor(x), x[:, :1], out=out),
+    "lu_solve": lambda lib, x, out: lib.lu_solve(x[:, :1], *lib.linalg.lu_factor(x), out=out),
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch's deprecation of qr, svd, triangular_solve
+@pytest.mark.parametrize("name", sorted(FACTORED))
+def test_factorizations_write_their_outs(device, name):
+    x, tx = ember.tensor(SQUARE, device=device), torch.tensor(SQUARE)
+    expected = FACTORED[name](torch, tx, None)
+    single = isinstance(expected, torch.Tensor)
+    wanted = (expected,) if single else tuple(expected)
+    dtype_of = lambda t: getattr(ember, str(t.dtype).split(".")[1])  # noqa: E731
+    outs = tuple(ember.empty(0, dtype=dtype_of(t), device=device) for t in wanted)
+    r = FACTORED[name](ember, x, outs[0] if single else outs)
+    assert r is outs[0] if single else all(a is b for a, b in zip(r, outs))
+    for got, want in zip(outs, wanted):
+        np.testing.assert_allclose(abs(got.numpy(force=True)), abs(want.numpy()), rtol=1e-5, atol=1e-5)
+    wrong = tuple(
+        ember.empty(0, dtype=ember.float64 if t.is_floating_point() else ember.int16, device=device) for t in wanted
+    )
+    with pytest.raises(RuntimeError):
+        FACTORED[name](ember, x, wrong[0] if single else wrong)

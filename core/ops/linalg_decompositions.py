@@ -67,7 +67,9 @@ def _not_positive_definite(order: int) -> str:
     )
 
 
-def linalg_cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> results.linalg_cholesky_ex:
+def linalg_cholesky_ex(
+    A: Tensor, *, upper: bool = False, check_errors: bool = False, out: Any = None
+) -> results.linalg_cholesky_ex:
     """The Cholesky factor and the ``info`` of the factorization (0 when it succeeded, else the
     order of the first leading minor that is not positive-definite); raises only when
     ``check_errors``.
@@ -80,6 +82,10 @@ def linalg_cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = F
         >>> ember.linalg.cholesky_ex(ember.tensor([[1.0, 2.0], [2.0, 1.0]])).info
         tensor(2, dtype=ember.int32)
     """
+    if out is not None:
+        return write_out(
+            "linalg.cholesky_ex", linalg_cholesky_ex(A, upper=upper, check_errors=check_errors), out, exact_dtype=True
+        )
     check_input("linalg.cholesky_ex", A, kernel="cholesky_cpu")
     L, info = _Cholesky.apply(A)
     if check_errors:
@@ -275,7 +281,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> results.l
     return results.linalg_qr(Q, R)
 
 
-def qr(input: Tensor, some: bool = True) -> results.qr:
+def qr(input: Tensor, some: bool = True, *, out: Any = None) -> results.qr:
     """The classic QR decomposition: reduced when ``some``, else complete.
 
     Example::
@@ -284,6 +290,8 @@ def qr(input: Tensor, some: bool = True) -> results.qr:
         >>> Q.shape, R.shape
         (ember.Size([3, 2]), ember.Size([2, 2]))
     """
+    if out is not None:
+        return write_out("qr", qr(input, some), out, exact_dtype=True)
     check_input("qr", input, square=False, kernel="geqrf_cpu")
     return results.qr(*linalg_qr(input, "reduced" if some else "complete"))
 
@@ -363,7 +371,7 @@ def linalg_svd(
     return results.linalg_svd(*_Svd.apply(A, full_matrices))
 
 
-def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> results.svd:
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: Any = None) -> results.svd:
     """The classic SVD ``input = U diag(S) V^T`` (``V``, not ``V^T``): reduced when ``some``;
     ``U`` and ``V`` zero-filled when not ``compute_uv``.
 
@@ -376,6 +384,8 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> results.sv
         >>> ember.allclose(U @ S.diag() @ V.mT, A)
         True
     """
+    if out is not None:
+        return write_out("svd", svd(input, some, compute_uv), out, exact_dtype=True)
     check_input("svd", input, square=False, kernel="linalg_svd_cpu")
     U, S, Vh = _Svd.apply(input, not some)
     if not compute_uv:  # zero-filled, and square, as PyTorch's

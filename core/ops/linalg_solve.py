@@ -254,7 +254,7 @@ def logdet(input: Tensor) -> Tensor:
 
 
 # -- inverses and square systems --------------------------------------------------------------------
-def linalg_inv_ex(A: Tensor, *, check_errors: bool = False) -> results.linalg_inv_ex:
+def linalg_inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> results.linalg_inv_ex:
     """The inverse and the ``info`` of the LU factorization: 0 for an invertible matrix, else the
     1-based order of the first zero pivot; raises only when ``check_errors``.
 
@@ -262,6 +262,7 @@ def linalg_inv_ex(A: Tensor, *, check_errors: bool = False) -> results.linalg_in
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
         check_errors (bool): raise :class:`ember.linalg.LinAlgError` for a singular matrix.
             Default: ``False``
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(inverse, info)``; ``info`` (int32) of shape :math:`(*)`.
@@ -271,6 +272,8 @@ def linalg_inv_ex(A: Tensor, *, check_errors: bool = False) -> results.linalg_in
         >>> ember.linalg.inv_ex(ember.tensor([[1.0, 2.0], [2.0, 4.0]])).info
         tensor(2, dtype=ember.int32)
     """
+    if out is not None:
+        return write_out("linalg.inv_ex", linalg_inv_ex(A, check_errors=check_errors), out, exact_dtype=True)
     check_input("linalg.inv", A)  # PyTorch names linalg.inv in inv_ex's argument errors
     inverse, info = _Inv.apply(A)
     if check_errors:
@@ -315,7 +318,9 @@ def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     return linalg_inv(input)
 
 
-def linalg_solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> results.linalg_solve_ex:
+def linalg_solve_ex(
+    A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False, out: Any = None
+) -> results.linalg_solve_ex:
     """:func:`ember.linalg.solve` that returns the ``info`` of the LU factorization instead of
     raising (unless ``check_errors``).
 
@@ -328,6 +333,10 @@ def linalg_solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bo
         >>> result, info
         (tensor([1.0000, 0.5000]), tensor(0, dtype=ember.int32))
     """
+    if out is not None:
+        return write_out(
+            "linalg.solve_ex", linalg_solve_ex(A, B, left=left, check_errors=check_errors), out, exact_dtype=True
+        )
     X, info = _solve("linalg.solve_ex", A, B, left)
     if check_errors:
         check_info("linalg.solve_ex", info, _singular_solve)
@@ -479,7 +488,7 @@ def linalg_solve_triangular(
 
 
 def triangular_solve(
-    b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False
+    b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False, *, out: Any = None
 ) -> results.triangular_solve:
     """The classic triangular solver: ``X`` with ``A X = b`` (``A^T X = b`` when ``transpose``).
 
@@ -489,6 +498,7 @@ def triangular_solve(
         upper (bool): ``A`` is upper triangular. Default: ``True``
         transpose (bool): solve with ``A^T``. Default: ``False``
         unitriangular (bool): the diagonal of ``A`` is all ones. Default: ``False``
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(solution, cloned_coefficient)``, the second a copy of ``A``.
@@ -500,6 +510,10 @@ def triangular_solve(
         tensor([[1.],
                 [2.]])
     """
+    if out is not None:
+        return write_out(
+            "triangular_solve", triangular_solve(b, A, upper, transpose, unitriangular), out, exact_dtype=True
+        )
     if isinstance(A, Tensor) and A.ndim >= 2 and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
@@ -581,7 +595,9 @@ class _LuSolve(Function):
         return gLU, None, gB, None
 
 
-def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> results.linalg_lu_factor_ex:
+def linalg_lu_factor_ex(
+    A: Tensor, *, pivot: bool = True, check_errors: bool = False, out: Any = None
+) -> results.linalg_lu_factor_ex:
     """The LU factorization with partial pivoting in LAPACK's compact form, and its ``info``.
 
     ``LU`` holds ``L`` (unit diagonal, not stored) below its diagonal and ``U`` on and above it;
@@ -592,6 +608,7 @@ def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = F
         A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
         pivot (bool): only ``True`` (partial pivoting) is supported. Default: ``True``
         check_errors (bool): raise for a singular matrix. Default: ``False``
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(LU, pivots, info)``.
@@ -601,6 +618,10 @@ def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = F
         >>> ember.linalg.lu_factor_ex(ember.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
         tensor([2, 2], dtype=ember.int32)
     """
+    if out is not None:
+        return write_out(
+            "linalg.lu_factor_ex", linalg_lu_factor_ex(A, pivot=pivot, check_errors=check_errors), out, exact_dtype=True
+        )
     op = "linalg.lu_factor_ex"
     check_input(op, A, square=False, kernel="lu_cpu")
     if not pivot:
@@ -611,7 +632,7 @@ def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = F
     return results.linalg_lu_factor_ex(LU, pivots, info)
 
 
-def linalg_lu_factor(A: Tensor, *, pivot: bool = True) -> results.linalg_lu_factor:
+def linalg_lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> results.linalg_lu_factor:
     """The LU factorization with partial pivoting in LAPACK's compact form.
 
     Raises :class:`ember.linalg.LinAlgError` where ``U`` has a zero on its diagonal (use
@@ -620,6 +641,7 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True) -> results.linalg_lu_fact
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
         pivot (bool): only ``True`` is supported. Default: ``True``
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(LU, pivots)``.
@@ -631,6 +653,8 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True) -> results.linalg_lu_fact
         tensor([[3.0000, 4.0000],
                 [0.3333, 0.6667]])
     """
+    if out is not None:
+        return write_out("linalg.lu_factor", linalg_lu_factor(A, pivot=pivot), out, exact_dtype=True)
     LU, pivots, info = linalg_lu_factor_ex(A, pivot=pivot)
     check_info(
         "torch.linalg.lu_factor",
@@ -644,12 +668,13 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True) -> results.linalg_lu_fact
     return results.linalg_lu_factor(LU, pivots)
 
 
-def linalg_lu(A: Tensor, *, pivot: bool = True) -> results.linalg_lu:
+def linalg_lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> results.linalg_lu:
     """The LU factorization with partial pivoting, ``A = P L U``, unpacked.
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
         pivot (bool): only ``True`` is supported. Default: ``True``
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(P, L, U)``: ``P`` (*, m, m) a permutation, ``L`` (*, m, k) unit lower
@@ -662,11 +687,15 @@ def linalg_lu(A: Tensor, *, pivot: bool = True) -> results.linalg_lu:
         tensor([[0., 1.],
                 [1., 0.]])
     """
+    if out is not None:
+        return write_out("linalg.lu", linalg_lu(A, pivot=pivot), out, exact_dtype=True)
     LU, pivots, _ = linalg_lu_factor_ex(A, pivot=pivot)
     return results.linalg_lu(*_unpack(LU, pivots))
 
 
-def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
+def linalg_lu_solve(
+    LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False, out: Tensor | None = None
+) -> Tensor:
     """The solution of ``A X = B`` from ``A``'s :func:`lu_factor` (``A^T X = B`` when
     ``adjoint``, ``X A = B`` when ``left`` is false).
 
@@ -675,6 +704,7 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
         B (Tensor): the right-hand side, :math:`(*, n, k)`.
         left (bool): solve ``A X = B`` (else ``X A = B``). Default: ``True``
         adjoint (bool): solve with ``A^T``. Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -684,6 +714,10 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
         tensor([[2.],
                 [3.]])
     """
+    if out is not None:
+        return write_out(
+            "linalg.lu_solve", linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint), out, exact_dtype=True
+        )
     op = "linalg.lu_solve"
     check_input(op, LU, kernel="linalg.lu_solve_cpu", B=B)
     if B.ndim < 2:
@@ -703,7 +737,7 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
     return _LuSolve.apply(LU.expand(*batch, n, n), pivots.expand(*batch, n), B.expand(*batch, *B.shape[-2:]), adjoint)
 
 
-def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The classic spelling of :func:`ember.linalg.lu_solve` (``b`` first).
 
     Example::
@@ -713,6 +747,8 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
         tensor([[2.],
                 [3.]])
     """
+    if out is not None:
+        return write_out("lu_solve", lu_solve(b, LU_data, LU_pivots), out, exact_dtype=True)
     return linalg_lu_solve(LU_data, LU_pivots, b)
 
 
