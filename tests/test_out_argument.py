@@ -176,6 +176,10 @@ CASES = {
     "cholesky_solve": lambda lib, x, out: lib.cholesky_solve(
         x["a"], lib.linalg.cholesky(x["sq"] @ x["sq"].mT + 1), out=out
     ),
+    "view_copy": lambda lib, x, out: lib.view_copy(x["a"], (3, 2), out=out),
+    "t_copy": lambda lib, x, out: lib.t_copy(x["a"], out=out),
+    "narrow_copy": lambda lib, x, out: lib.narrow_copy(x["a"], 1, 1, 2, out=out),
+    "expand_copy": lambda lib, x, out: lib.expand_copy(x["a"][:1], (2, 3), out=out),
     "cholesky_inverse": lambda lib, x, out: lib.cholesky_inverse(
         lib.linalg.cholesky(x["sq"] @ x["sq"].mT + 1), out=out
     ),
@@ -189,7 +193,7 @@ EXACT_DTYPE = {
     *("linalg.inv", "linalg.solve", "linalg.det", "linalg.cholesky", "linalg.cross", "linalg.multi_dot"),
     *("linalg.vecdot", "linalg.eigvalsh", "sgn", "fix", "inner", "msort", "scatter", "scatter_add", "index_copy"),
     *("hardshrink", "quantile", "nanquantile", "histc", "conj_physical", "take_along_dim", "linalg.svdvals"),
-    *("linalg.solve_triangular",),
+    *("linalg.solve_triangular", "view_copy", "t_copy", "narrow_copy", "expand_copy"),
     *("matmul", "mm", "bmm", "addmm", "baddbmm", "mv", "addmv", "tril", "triu", "softmax", "log_softmax"),
 }
 
