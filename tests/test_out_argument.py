@@ -176,6 +176,7 @@ CASES = {
     "cholesky_solve": lambda lib, x, out: lib.cholesky_solve(
         x["a"], lib.linalg.cholesky(x["sq"] @ x["sq"].mT + 1), out=out
     ),
+    "linalg.householder_product": lambda lib, x, out: lib.linalg.householder_product(x["m"], x["b"][0, :2], out=out),
     "view_copy": lambda lib, x, out: lib.view_copy(x["a"], (3, 2), out=out),
     "t_copy": lambda lib, x, out: lib.t_copy(x["a"], out=out),
     "narrow_copy": lambda lib, x, out: lib.narrow_copy(x["a"], 1, 1, 2, out=out),
@@ -543,3 +544,14 @@ def test_factorizations_write_their_outs(device, name):
     )
     with pytest.raises(RuntimeError):
         FACTORED[name](ember, x, wrong[0] if single else wrong)
+
+
+def test_multinomial_fills_an_int64_out(device):
+    weights = ember.tensor([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]], device=device)
+    o = ember.full((1,), 7, device=device, dtype=ember.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch resizes a multinomial out without the warning
+        assert ember.multinomial(weights, 2, out=o) is o
+    assert o.shape == (2, 2) and bool(((o >= 0) & (o < 3)).all())
+    with pytest.raises(RuntimeError):  # torch: "multinomial expects Long tensor out"
+        ember.multinomial(weights, 2, out=ember.empty(0, device=device))

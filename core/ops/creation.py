@@ -929,7 +929,12 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | N
 
 
 def multinomial(
-    input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None
+    input: Tensor,
+    num_samples: int,
+    replacement: bool = False,
+    *,
+    generator: Generator | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Sample category indices from each row of non-negative weights ``input``.
 
@@ -938,6 +943,7 @@ def multinomial(
         num_samples (int): the number of samples per row.
         replacement (bool): whether to draw with replacement. Default: ``False``.
         generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -948,6 +954,9 @@ def multinomial(
         >>> ember.multinomial(weights, 4, replacement=True)
         tensor([2, 2, 1, 1])
     """
+    if out is not None:
+        result = multinomial(input, num_samples, replacement, generator=generator)
+        return write_out("multinomial", result, out, exact_dtype=True, warn_resize=False)  # as torch
     if input.ndim not in (1, 2):
         raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
     probs = input.detach().to(dtypes.float64 if input._backend.supports_float64 else input.dtype)

@@ -63,7 +63,7 @@ def matrix_exp(A: Tensor) -> Tensor:
     return _MatrixExp.apply(A)
 
 
-def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
+def linalg_householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The first ``n`` columns of the product :math:`H_1 \\cdots H_k` of Householder reflections
     :math:`H_i = I - \tau_i v_i v_i^T`, where :math:`v_i` is column ``i`` of ``A`` below its
     diagonal with a 1 on it (LAPACK's ``orgqr``: ``Q`` from a compact QR factorization).
@@ -73,6 +73,7 @@ def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
     Args:
         A (Tensor): the reflectors, :math:`(*, m, n)` with ``m >= n``.
         tau (Tensor): their scales, :math:`(*, k)` with ``k <= n``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -81,6 +82,8 @@ def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
         tensor([[ 0., -1.],
                 [-1.,  0.]])
     """
+    if out is not None:
+        return write_out("linalg.householder_product", linalg_householder_product(A, tau), out)
     op = "torch.linalg.householder_product"
     check_matrix(op, A, square=False)
     if not isinstance(tau, Tensor):
