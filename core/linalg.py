@@ -41,6 +41,7 @@ from .ops.linalg_solve import linalg_tensorinv as tensorinv
 from .ops.linalg_solve import linalg_tensorsolve as tensorsolve
 from .ops.linalg_solve import matrix_power
 from .ops.matrix_norms import _check_floating, check_norm_dtype, matrix_norm
+from .ops.out_argument import write_out
 from .ops.reduction import norm as _pnorm
 from .ops.singular import svdvals
 from .tensor import Tensor
@@ -96,6 +97,7 @@ def vector_norm(
     keepdim: bool = False,
     *,
     dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     r"""The vector ``ord``-norm of ``x`` over ``dim`` (every element when ``None``).
 
@@ -109,6 +111,7 @@ def vector_norm(
         dim (int or tuple of ints, optional): the dimensions to reduce. Default: ``None`` (all)
         keepdim (bool): keep the reduced dimensions with size 1. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -117,6 +120,9 @@ def vector_norm(
         >>> ember.linalg.vector_norm(ember.tensor([[3.0, -4.0], [0.0, 12.0]]), ord=1, dim=1)
         tensor([ 7., 12.])
     """
+    if out is not None:
+        return write_out("linalg.vector_norm", vector_norm(x, ord, dim, keepdim, dtype=dtype), out, exact_dtype=True)
+
     if isinstance(x, Tensor) and x.dtype.is_complex:  # the norm of the absolute values, a real tensor
         x, dtype = (x if dtype is None else x.to(dtype)).abs(), None
     _check_floating("linalg.vector_norm", x, "x")
@@ -138,6 +144,7 @@ def norm(
     keepdim: bool = False,
     *,
     dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     r"""A vector or matrix norm, chosen as :func:`torch.linalg.norm` does: a matrix norm when ``ord``
     is a string or ``dim`` has two entries (or, with ``ord`` given and ``dim`` not, ``A`` is 2-D),
@@ -150,6 +157,7 @@ def norm(
         dim (int or tuple of ints, optional): the dimensions to reduce. Default: ``None``
         keepdim (bool): keep the reduced dimensions with size 1. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -157,6 +165,8 @@ def norm(
         >>> ember.linalg.norm(A), ember.linalg.norm(A, 'nuc'), ember.linalg.norm(A, dim=1)
         (tensor(5.), tensor(7.), tensor([3., 4.]))
     """
+    if out is not None:
+        return write_out("linalg.norm", norm(A, ord, dim, keepdim, dtype=dtype), out, exact_dtype=True)
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         if isinstance(ord, str) or len(dims) == 2:
@@ -173,7 +183,7 @@ def norm(
     return vector_norm(A, ord, None, keepdim, dtype=dtype)
 
 
-def cond(A: Tensor, p: float | str | None = None) -> Tensor:
+def cond(A: Tensor, p: float | str | None = None, *, out: Tensor | None = None) -> Tensor:
     r"""The condition number of a matrix (or of each matrix of a batch) in the norm ``p``.
 
     .. math::
@@ -186,12 +196,15 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
         p (int, inf, -inf, 'fro' or 'nuc', optional): the norm (see :func:`matrix_norm`). Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.linalg.cond(ember.tensor([[1.0, 0.0], [0.0, 4.0]]))
         tensor(4.)
     """
+    if out is not None:
+        return write_out("linalg.cond", cond(A, p), out)
     if isinstance(A, Tensor) and A.ndim < 2:
         raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     if p not in (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc"):

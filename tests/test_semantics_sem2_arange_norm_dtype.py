@@ -1,5 +1,6 @@
-"""``arange`` into a narrow integer type from a negative start (counted wide and wrapped, as PyTorch),
-into an integer type from fractional arguments (truncated first, as PyTorch), and the norms refusing an output dtype the input cannot be converted to without narrowing."""
+"""``arange`` into a narrow integer type from a negative start (counted wide and wrapped, as PyTorch) and into
+an integer type from fractional bounds, and the norms refusing an output dtype the input cannot be converted to
+without narrowing."""
 
 import numpy as np
 import pytest
@@ -25,6 +26,24 @@ RANGES = {
     "int64_fractional_end": ((0, 0.9), "int64"),
     "int64_beyond_2_53_float_step": ((2**53, 2**53 + 10, 3.0), "int64"),
 }
+
+
+FRACTIONAL = [(0, 2.5, 1), (0, 3, 1.5), (-1.5, 2, 1), (0.9, 3.2, 1.1), (0, 5, 2.9), (2.5, -1.5, -1), (0, 2, 0.5)]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+@pytest.mark.parametrize("args", FRACTIONAL)
+def test_arange_integer_dtype_with_fractional_bounds_like_torch(device, dtype, args):
+    """int64 truncates start, end and step first (a step of 0.5 is 0: ValueError); the narrower types count
+    with the fractional bounds and step from the truncated start by the truncated step."""
+    try:
+        want = torch.arange(*args, dtype=getattr(torch, dtype))
+    except ValueError:
+        with pytest.raises(ValueError, match="step must be nonzero"):
+            ember.arange(*args, dtype=getattr(ember, dtype), device=device)
+        return
+    got = ember.arange(*args, dtype=getattr(ember, dtype), device=device)
+    np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
 
 
 @pytest.mark.parametrize("case", sorted(RANGES))
@@ -84,3 +103,13 @@ def test_matrix_norm_widening_dtype_allowed(device, ord):
     got = ember.linalg.matrix_norm(ember.tensor(a, device=device), ord, dtype=ember.float64)
     assert got.dtype is ember.float64
     np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float32"])
+@pytest.mark.parametrize("args", [(1, 4), (0, 10, 3), (5, 1, -2), (1.5, 4), (-2.5, 3.7, 1.2), (3, 3)])
+def test_range_includes_end_like_torch(device, dtype, args):
+    """The deprecated ``range`` includes ``end``; into an integer type from the truncated bounds, as PyTorch."""
+    with pytest.warns(UserWarning):
+        want = torch.range(*args, dtype=getattr(torch, dtype))
+    got = ember.range(*args, dtype=getattr(ember, dtype), device=device)
+    np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())

@@ -9,6 +9,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from .out_argument import write_out
+
 if TYPE_CHECKING:
     from ..tensor import Tensor
     from ..types import _dtype
@@ -22,13 +24,14 @@ def _functional() -> ModuleType:
     return functional
 
 
-def softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
+def softmax(input: Tensor, dim: int, dtype: _dtype | None = None, *, out: Tensor | None = None) -> Tensor:
     """Softmax along ``dim``; see :func:`ember.nn.functional.softmax`.
 
     Args:
         input (Tensor): the input.
         dim (int): the dimension softmax is computed along.
         dtype (ember.dtype, optional): cast the input to this type first. Default: None
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -36,16 +39,19 @@ def softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
         tensor([[0.5000, 0.5000],
                 [0.1192, 0.8808]])
     """
+    if out is not None:
+        return write_out("softmax", softmax(input, dim, dtype), out, exact_dtype=True)
     return _functional().softmax(input, dim, dtype=dtype)
 
 
-def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None, *, out: Tensor | None = None) -> Tensor:
     """Log of softmax along ``dim``; see :func:`ember.nn.functional.log_softmax`.
 
     Args:
         input (Tensor): the input.
         dim (int): the dimension log-softmax is computed along.
         dtype (ember.dtype, optional): cast the input to this type first. Default: None
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -53,6 +59,8 @@ def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None) -> Tensor:
         tensor([[-0.6931, -0.6931],
                 [-2.1269, -0.1269]])
     """
+    if out is not None:
+        return write_out("log_softmax", log_softmax(input, dim, dtype), out, exact_dtype=True)
     return _functional().log_softmax(input, dim, dtype=dtype)
 
 
@@ -87,16 +95,19 @@ def relu_(input: Tensor) -> Tensor:
     return _functional().relu_(input)
 
 
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+def hardshrink(input: Tensor, lambd: float = 0.5, *, out: Tensor | None = None) -> Tensor:
     """Hard shrinkage; see :func:`ember.nn.functional.hardshrink`.
 
     Args:
         input (Tensor): the input tensor.
         lambd (float): the threshold. Default: 0.5
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.hardshrink(ember.tensor([-1.0, -0.25, 0.25, 2.0]))
         tensor([-1.,  0.,  0.,  2.])
     """
+    if out is not None:
+        return write_out("hardshrink", hardshrink(input, lambd), out, exact_dtype=True)
     return _functional().hardshrink(input, lambd)

@@ -35,7 +35,7 @@ from .operands import (
     sum_to,
     wrap_integer,
 )
-from .out_argument import write_out
+from .out_argument import OUT_ARG, write_out
 from .reduced_precision import opmath
 
 __all__ = [
@@ -301,8 +301,9 @@ _GENERATED_DOCS = {
 }
 
 
-def _generated_doc(name):
-    """The PyTorch-form docstring of the generated op ``name`` (None for private helpers without an entry)."""
+def _generated_doc(name, takes_out=False):
+    """The PyTorch-form docstring of the generated op ``name`` (None for private helpers without an entry);
+    ``takes_out``: the op has an ``out=`` argument."""
     if name not in _GENERATED_DOCS:
         return None
     summary, formula, operands, output = _GENERATED_DOCS[name]
@@ -311,10 +312,11 @@ def _generated_doc(name):
         "input (Tensor): the input tensor.",
         "other (Tensor or Number): the second operand, broadcast against ``input``.",
     )
+    args = args[: len(operands)] + ((OUT_ARG,) if takes_out else ())
     call = ", ".join(f"ember.tensor({values})" for values in operands)
     return (
         f"{summary}\n\n.. math::\n    out_i = {formula}\n\nArgs:\n    "
-        + "\n    ".join(args[: len(operands)])
+        + "\n    ".join(args)
         + f"\n\nExample::\n\n    >>> ember.{name}({call})\n    {output}\n"
     )
 
@@ -400,7 +402,9 @@ def _unary(
     # PyTorch's vectorised rounding kernels carry a "_vml" in their names
     bool_kernel = f"{name}_vml_cpu" if name in ("floor", "ceil", "trunc", "round") else f"{name}_cpu"
 
-    def op(input: Tensor) -> Tensor:
+    def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(name, op(input), out, exact_dtype=not floating)  # floor, sign, ...: out's dtype
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
         if autocast and _amp.active:
@@ -420,7 +424,7 @@ def _unary(
 
     op.__name__ = name
     op.__qualname__ = name
-    op.__doc__ = _generated_doc(name)
+    op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 
 
@@ -529,7 +533,7 @@ class _Abs(Function):
         return grad * (x.sgn() if x.dtype.is_complex else x.sign())
 
 
-def neg(input: Tensor) -> Tensor:
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The negative of every element of ``input``.
 
     .. math::
@@ -537,6 +541,7 @@ def neg(input: Tensor) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -548,10 +553,12 @@ def neg(input: Tensor) -> Tensor:
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
             "invert a mask, use the `~` or `logical_not()` operator instead."
         )
+    if out is not None:
+        return write_out("neg", _Neg.apply(input), out, exact_dtype=True)
     return _Neg.apply(input)
 
 
-def abs(input: Tensor) -> Tensor:  # noqa: A001
+def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """The absolute value of every element of ``input``.
 
     .. math::
@@ -559,6 +566,7 @@ def abs(input: Tensor) -> Tensor:  # noqa: A001
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -567,10 +575,12 @@ def abs(input: Tensor) -> Tensor:  # noqa: A001
     """
     if input.dtype is dtypes.bool:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    if out is not None:
+        return write_out("abs", _Abs.apply(input), out, exact_dtype=True)
     return _Abs.apply(input)
 
 
-def frac(input: Tensor) -> Tensor:
+def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The fractional part of every element of a floating-point ``input``.
 
     .. math::
@@ -578,18 +588,21 @@ def frac(input: Tensor) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.frac(ember.tensor([1.5, -2.25, 3.0]))
         tensor([ 0.5000, -0.2500,  0.0000])
     """
+    if out is not None:
+        return write_out("frac", frac(input), out, exact_dtype=True)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     return _frac(input)
 
 
-def square(input: Tensor) -> Tensor:
+def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The square of every element of ``input`` (a bool input squares to int64, as in PyTorch).
 
     .. math::
@@ -597,18 +610,21 @@ def square(input: Tensor) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.square(ember.tensor([-2.0, 0.5, 3.0]))
         tensor([4.0000, 0.2500, 9.0000])
     """
+    if out is not None:
+        return write_out("square", square(input), out)
     if input.dtype is dtypes.bool:
         input = input.to(dtypes.int64)
     return mul(input, input)
 
 
-def round(input: Tensor, decimals: int | None = None) -> Tensor:  # noqa: A001
+def round(input: Tensor, decimals: int | None = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """Rounds every element of ``input`` to the nearest integer, ties to even, or to ``decimals`` decimal places.
 
     Args:
@@ -616,6 +632,7 @@ def round(input: Tensor, decimals: int | None = None) -> Tensor:  # noqa: A001
         decimals (int, optional): the number of decimal places to round to; a negative number rounds to the left of
             the decimal point. Given (even as 0), ``input`` must be floating point, as in PyTorch. Default: ``None``
             (round to integers, any dtype).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -624,6 +641,8 @@ def round(input: Tensor, decimals: int | None = None) -> Tensor:  # noqa: A001
         >>> ember.round(ember.tensor([1.2345, 12.5]), decimals=2)
         tensor([ 1.2300, 12.5000])
     """
+    if out is not None:
+        return write_out("round", round(input, decimals), out, exact_dtype=True)
     if decimals is None:
         return _round_half_even(input)
     if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
@@ -1006,7 +1025,7 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to add to ``input``.
         alpha (Number): the multiplier for ``other``. Default: ``1``.
-        out (Tensor, optional): the tensor to write the result into. Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1040,7 +1059,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to subtract from ``input``.
         alpha (Number): the multiplier for ``other``. Default: ``1``.
-        out (Tensor, optional): the tensor to write the result into. Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1079,7 +1098,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
     return _binary(_Sub, "sub", input, other)
 
 
-def mul(input: Tensor | Number, other: Tensor | Number, out: Tensor | None = None) -> Tensor:
+def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """Multiplies ``input`` by ``other``, with broadcasting and type promotion.
 
     .. math::
@@ -1088,7 +1107,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, out: Tensor | None = Non
     Args:
         input (Tensor): the input tensor.
         other (Tensor or Number): the tensor or number to multiply by.
-        out (Tensor, optional): the tensor to write the result into. Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1120,7 +1139,7 @@ def div(
         other (Tensor or Number): the divisor.
         rounding_mode (str, optional): ``None`` for true division, ``'trunc'`` to round the quotient toward zero,
             ``'floor'`` to round it down.
-        out (Tensor, optional): the tensor to write the result into. Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1152,7 +1171,7 @@ def div(
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
-def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+def floor_divide(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """Divides ``input`` by ``other`` and rounds the quotient down, as ``div(..., rounding_mode='floor')``.
 
     .. math::
@@ -1161,16 +1180,19 @@ def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     Args:
         input (Tensor): the input tensor.
         other (Tensor or Number): the divisor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.floor_divide(ember.tensor([7, -7]), 2)
         tensor([ 3, -4])
     """
+    if out is not None:
+        return write_out("floor_divide", floor_divide(input, other), out)
     return div(input, other, rounding_mode="floor")
 
 
-def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+def remainder(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """The Python-style modulus of ``input`` by ``other``: the result has the sign of ``other``.
 
     .. math::
@@ -1179,6 +1201,7 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     Args:
         input (Tensor): the input tensor.
         other (Tensor or Number): the divisor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1187,12 +1210,14 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:
         >>> ember.remainder(ember.tensor([5, 6]), -4)
         tensor([-3, -2])
     """
+    if out is not None:
+        return write_out("remainder", remainder(input, other), out)
     if not isinstance(input, Tensor):
         input = full_like_scalar(other, input)
     return _exact_binary(_Remainder, "remainder", input, other)
 
 
-def fmod(input: Tensor, other: Tensor | Number) -> Tensor:
+def fmod(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """The C-style modulus of ``input`` by ``other``: the result has the sign of ``input``.
 
     .. math::
@@ -1201,12 +1226,15 @@ def fmod(input: Tensor, other: Tensor | Number) -> Tensor:
     Args:
         input (Tensor): the input tensor.
         other (Tensor or Number): the divisor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fmod(ember.tensor([-3.0, -2.0, 2.0, 3.0]), 2)
         tensor([-1., -0.,  0.,  1.])
     """
+    if out is not None:
+        return write_out("fmod", fmod(input, other), out)
     return _exact_binary(_Fmod, "fmod", input, other)
 
 
@@ -1219,7 +1247,7 @@ _EXPONENT_CHECKED = INTEGRAL | {dtypes.float16, dtypes.bfloat16}
 def pow(input: Tensor, exponent: Tensor | Number) -> Tensor: ...  # noqa: A001
 @overload
 def pow(input: Number, exponent: Tensor) -> Tensor: ...  # noqa: A001
-def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
+def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """Raises ``input`` to the power ``exponent``, element by element; either may be a Python number.
 
     .. math::
@@ -1228,6 +1256,7 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     Args:
         input (Tensor or Number): the base.
         exponent (Tensor or Number): the exponent.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1236,6 +1265,8 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         >>> ember.pow(2, ember.tensor([0, 1, 4]))
         tensor([ 1,  2, 16])
     """
+    if out is not None:
+        return write_out("pow", pow(input, exponent), out)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, exponent = cast_inputs("pow", input, exponent)
     if not isinstance(input, Tensor):
@@ -1274,37 +1305,43 @@ def _ordered(op, input, other):
     return input, other
 
 
-def maximum(input: Tensor, other: Tensor) -> Tensor:
+def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The element-wise maximum of ``input`` and ``other`` (NaN propagates).
 
     Args:
         input (Tensor): the input tensor.
         other (Tensor): the second input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.maximum(ember.tensor([1.0, 5.0, 3.0]), ember.tensor([4.0, 2.0, 3.0]))
         tensor([4., 5., 3.])
     """
+    if out is not None:
+        return write_out("maximum", maximum(input, other), out)
     return _binary(_Maximum, "maximum", *_ordered("maximum", input, other))
 
 
-def minimum(input: Tensor, other: Tensor) -> Tensor:
+def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The element-wise minimum of ``input`` and ``other`` (NaN propagates).
 
     Args:
         input (Tensor): the input tensor.
         other (Tensor): the second input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.minimum(ember.tensor([1.0, 5.0, 3.0]), ember.tensor([4.0, 2.0, 3.0]))
         tensor([1., 2., 3.])
     """
+    if out is not None:
+        return write_out("minimum", minimum(input, other), out)
     return _binary(_Minimum, "minimum", *_ordered("minimum", input, other))
 
 
-def atan2(input: Tensor, other: Tensor) -> Tensor:
+def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The element-wise arctangent of ``input / other``, taking the quadrant from the signs of both.
 
     .. math::
@@ -1313,12 +1350,16 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
     Args:
         input (Tensor): the first input tensor (the y coordinates).
         other (Tensor): the second input tensor (the x coordinates).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.atan2(ember.tensor([1.0, 1.0, -1.0]), ember.tensor([1.0, -1.0, -1.0]))
         tensor([ 0.7854,  2.3562, -2.3562])
     """
+    if out is not None:
+        return write_out("atan2", atan2(input, other), out)
+
     for t in (input, other):
         if isinstance(t, Tensor) and t.dtype.is_complex:
             not_implemented("atan2_cpu", t.dtype)
@@ -1387,7 +1428,7 @@ def _bool_clamp_kernel(low, high):
 
 
 def clamp(  # noqa: A002
-    input: Tensor, min: Tensor | Number | None = None, max: Tensor | Number | None = None
+    input: Tensor, min: Tensor | Number | None = None, max: Tensor | Number | None = None, *, out: Tensor | None = None
 ) -> Tensor:
     """Clamps every element of ``input`` into the range ``[min, max]``; either bound may be omitted, and either may be
     a tensor.
@@ -1399,6 +1440,7 @@ def clamp(  # noqa: A002
         input (Tensor): the input tensor.
         min (Number or Tensor, optional): the lower bound.
         max (Number or Tensor, optional): the upper bound.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1408,6 +1450,8 @@ def clamp(  # noqa: A002
         >>> ember.clamp(a, min=0.0)
         tensor([0.0000, 0.5000, 3.0000])
     """
+    if out is not None:
+        return write_out("clamp", clamp(input, min, max), out, exact_dtype=True)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for bound in (min, max):
@@ -1472,7 +1516,11 @@ def where(condition: Tensor, /) -> tuple[Tensor, ...]: ...
 @overload
 def where(condition: Tensor, input: Tensor | Number, other: Tensor | Number) -> Tensor: ...
 def where(
-    condition: Tensor, input: Tensor | Number | None = None, other: Tensor | Number | None = None
+    condition: Tensor,
+    input: Tensor | Number | None = None,
+    other: Tensor | Number | None = None,
+    *,
+    out: Tensor | None = None,
 ) -> Tensor | tuple[Tensor, ...]:
     """Elements of ``input`` where ``condition`` holds and of ``other`` elsewhere; the three are broadcast together.
 
@@ -1485,6 +1533,7 @@ def where(
         condition (Tensor): a bool tensor choosing between ``input`` and ``other``.
         input (Tensor or Number): the values where ``condition`` is ``True``.
         other (Tensor or Number): the values where ``condition`` is ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1494,6 +1543,8 @@ def where(
         >>> ember.where(x > 0)
         (tensor([1]),)
     """
+    if out is not None:
+        return write_out("where", where(condition, input, other), out, exact_dtype=True)  # type: ignore[arg-type]
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor):
@@ -1528,7 +1579,7 @@ def where(
     return _Where.apply(condition, a, b)
 
 
-def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
+def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """Linear interpolation between ``input`` and ``end``, by ``weight``.
 
     .. math::
@@ -1538,12 +1589,15 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number) -> Tensor:
         input (Tensor): the tensor of start points.
         end (Tensor): the tensor of end points.
         weight (float or Tensor): the interpolation weight.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
         tensor([5., 2.])
     """
+    if out is not None:
+        return write_out("lerp", lerp(input, end, weight), out)
     if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
         not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
     for name, operand in (("end", end), ("weight", weight)):
@@ -1587,7 +1641,7 @@ class _Lerp(Function):
         return gi, ge, gw
 
 
-def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1, out: Tensor | None = None) -> Tensor:
     """Multiplies ``tensor1`` by ``tensor2``, scales the product by ``value`` and adds it to ``input``.
 
     .. math::
@@ -1598,12 +1652,15 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         tensor1 (Tensor): the first factor.
         tensor2 (Tensor): the second factor.
         value (Number): the multiplier of the product. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.addcmul(ember.tensor([1.0, 1.0]), ember.tensor([2.0, 3.0]), ember.tensor([4.0, 5.0]), value=0.5)
         tensor([5.0000, 8.5000])
     """
+    if out is not None:
+        return write_out("addcmul", addcmul(input, tensor1, tensor2, value=value), out)
     if all(isinstance(t, Tensor) and t.dtype is dtypes.bool for t in (input, tensor1, tensor2)):
         not_implemented("addcmul_cpu_out", dtypes.bool)
     narrow = _narrow_result(input, tensor1, tensor2)
@@ -1612,7 +1669,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     return input + value * tensor1 * tensor2  # PyTorch's order of the products
 
 
-def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1, out: Tensor | None = None) -> Tensor:
     """Divides ``tensor1`` by ``tensor2``, scales the quotient by ``value`` and adds it to ``input``.
 
     .. math::
@@ -1623,12 +1680,15 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         tensor1 (Tensor): the numerator.
         tensor2 (Tensor): the denominator.
         value (Number): the multiplier of the quotient. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.addcdiv(ember.tensor([1.0, 1.0]), ember.tensor([2.0, 3.0]), ember.tensor([4.0, 5.0]), value=2)
         tensor([2.0000, 2.2000])
     """
+    if out is not None:
+        return write_out("addcdiv", addcdiv(input, tensor1, tensor2, value=value), out)
     if all(isinstance(t, Tensor) and t.dtype._category < 2 for t in (tensor1, tensor2)):
         raise RuntimeError(_ADDCDIV_INTEGERS)
     narrow = _narrow_result(input, tensor1, tensor2)
@@ -1665,7 +1725,9 @@ def _compare(
 ) -> Callable[[Tensor, Tensor | Number], Tensor]:
     """The comparison ``name``; ``ordered`` ones (``<``, ...) refuse complex numbers, which have no order."""
 
-    def op(input: Tensor, other: Tensor | Number) -> Tensor:
+    def op(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(name, op(input, other), out)
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
         if other is None and name in ("eq", "ne"):
@@ -1680,7 +1742,7 @@ def _compare(
         return input._make(data)
 
     op.__name__ = name
-    op.__doc__ = _generated_doc(name)
+    op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 
 
@@ -1693,7 +1755,9 @@ ge = _compare("ge", lambda xp, a, b: xp.greater_equal(a, b), ordered=True)
 
 
 def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor | Number], Tensor]:
-    def op(input: Tensor, other: Tensor | Number) -> Tensor:
+    def op(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(name, op(input, other), out)
         if isinstance(other, Tensor):
             input, other = on_one_device(name, input, other)
         b = other.to(dtypes.bool)._data if isinstance(other, Tensor) else bool(other)
@@ -1703,7 +1767,7 @@ def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
             raise_broadcast_error(exc, input, other)
 
     op.__name__ = name
-    op.__doc__ = _generated_doc(name)
+    op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 
 
@@ -1712,17 +1776,20 @@ logical_or = _logical("logical_or", lambda xp, a, b: xp.logical_or(a, b))
 logical_xor = _logical("logical_xor", lambda xp, a, b: xp.logical_xor(a, b))
 
 
-def logical_not(input: Tensor) -> Tensor:
+def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The element-wise logical NOT of ``input`` (zero is ``False``); returns a bool tensor.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.logical_not(ember.tensor([0, 1, -2]))
         tensor([ True, False, False])
     """
+    if out is not None:
+        return write_out("logical_not", logical_not(input), out)
     return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
 
 
@@ -1771,7 +1838,9 @@ def isfinite(input: Tensor) -> Tensor:
 def _bitwise(
     name: str, logical: Callable[[Tensor, Tensor | Number], Tensor], integer: Callable[..., Any]
 ) -> Callable[[Tensor, Tensor | Number], Tensor]:
-    def op(input: Tensor, other: Tensor | Number) -> Tensor:
+    def op(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(name, op(input, other), out)
         if input.dtype is dtypes.bool and (
             isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
         ):
@@ -1788,7 +1857,7 @@ def _bitwise(
             raise_broadcast_error(exc, a, b)
 
     op.__name__ = name
-    op.__doc__ = _generated_doc(name)
+    op.__doc__ = _generated_doc(name, takes_out=True)
     return op
 
 

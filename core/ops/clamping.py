@@ -10,6 +10,7 @@ from ..typeinfo import finfo
 from .arithmetic import clamp, pow, where  # noqa: A004
 from .complex_views import complex as complex_from_parts
 from .dtype_support import not_implemented
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -17,7 +18,14 @@ if TYPE_CHECKING:
 __all__ = ["nan_to_num", "clamp_min", "clamp_max", "float_power", "bitwise_not"]
 
 
-def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+def nan_to_num(
+    input: Tensor,
+    nan: float = 0.0,
+    posinf: float | None = None,
+    neginf: float | None = None,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """Replace NaN with ``nan`` and infinities with ``posinf``/``neginf`` (default: the dtype's extremes).
 
     Args:
@@ -25,12 +33,15 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
         nan (float, optional): the value for NaNs. Default: 0.0
         posinf (float, optional): the value for +inf. Default: the largest finite value.
         neginf (float, optional): the value for -inf. Default: the most negative finite value.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.nan_to_num(ember.tensor([float("nan"), 1.0]))
         tensor([0., 1.])
     """
+    if out is not None:
+        return write_out("nan_to_num", nan_to_num(input, nan, posinf, neginf), out, exact_dtype=True)
     if not isinstance(input, Tensor):
         raise TypeError(f"nan_to_num(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if input.dtype.is_complex:  # the real and imaginary parts, each on its own
@@ -47,7 +58,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     return where(x == float("-inf"), x.new_full((), float(neginf)), out)
 
 
-def clamp_min(input: Tensor, min: Tensor | Number) -> Tensor:  # noqa: A002
+def clamp_min(input: Tensor, min: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """``max(input, min)`` element-wise (:func:`clamp` with only a lower bound).
 
     .. math::
@@ -56,16 +67,19 @@ def clamp_min(input: Tensor, min: Tensor | Number) -> Tensor:  # noqa: A002
     Args:
         input (Tensor): the input tensor.
         min (Number or Tensor): the lower bound.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.clamp_min(ember.tensor([-2.0, 0.5, 3.0]), 0.0)
         tensor([0.0000, 0.5000, 3.0000])
     """
+    if out is not None:
+        return write_out("clamp_min", clamp_min(input, min), out, exact_dtype=True)
     return clamp(input, min=min)
 
 
-def clamp_max(input: Tensor, max: Tensor | Number) -> Tensor:  # noqa: A002
+def clamp_max(input: Tensor, max: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """``min(input, max)`` element-wise (:func:`clamp` with only an upper bound).
 
     .. math::
@@ -74,16 +88,21 @@ def clamp_max(input: Tensor, max: Tensor | Number) -> Tensor:  # noqa: A002
     Args:
         input (Tensor): the input tensor.
         max (Number or Tensor): the upper bound.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.clamp_max(ember.tensor([-2.0, 0.5, 3.0]), 1.0)
         tensor([-2.0000,  0.5000,  1.0000])
     """
+    if out is not None:
+        return write_out("clamp_max", clamp_max(input, max), out, exact_dtype=True)
     return clamp(input, max=max)
 
 
-def float_power(input: Tensor | Number | complex, exponent: Tensor | Number | complex) -> Tensor:
+def float_power(
+    input: Tensor | Number | complex, exponent: Tensor | Number | complex, *, out: Tensor | None = None
+) -> Tensor:
     """``input ** exponent`` computed in float64 (both operands are cast to double), or in complex128
     where either operand is complex.
 
@@ -94,6 +113,9 @@ def float_power(input: Tensor | Number | complex, exponent: Tensor | Number | co
         >>> ember.float_power(ember.tensor([2]), 1j).dtype
         ember.complex128
     """
+    if out is not None:
+        return write_out("float_power", float_power(input, exponent), out, exact_dtype=True)
+
     operands = (input, exponent)
     complex_ = any(isinstance(v, complex) or isinstance(v, Tensor) and v.dtype.is_complex for v in operands)
     wide = dtypes.complex128 if complex_ else dtypes.float64
@@ -105,7 +127,7 @@ def float_power(input: Tensor | Number | complex, exponent: Tensor | Number | co
     return pow(number(input), exponent.to(wide))
 
 
-def bitwise_not(input: Tensor) -> Tensor:
+def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Bitwise NOT of an integer tensor; logical NOT of a bool tensor.
 
     .. math::
@@ -113,6 +135,7 @@ def bitwise_not(input: Tensor) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -121,6 +144,8 @@ def bitwise_not(input: Tensor) -> Tensor:
         >>> ember.bitwise_not(ember.tensor([True, False]))
         tensor([False,  True])
     """
+    if out is not None:
+        return write_out("bitwise_not", bitwise_not(input), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         return input.logical_not()
     if input.dtype.is_floating_point:

@@ -18,6 +18,7 @@ from .comparison import _TORCH_NAMES
 from .complex_views import complex_sgn
 from .dtype_support import not_implemented
 from .operands import as_tensor_arg, is_scalar, promote, promote_floating
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -113,7 +114,7 @@ def _tensor_pair(op, input, other):
     return a, b
 
 
-def fmax(input: Tensor, other: Tensor) -> Tensor:
+def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Element-wise maximum that ignores NaN: the other value where one of them is NaN.
 
     The gradient goes to ``input`` where ``input >= other`` (or ``other`` is NaN), else to ``other``.
@@ -123,11 +124,13 @@ def fmax(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.fmax(ember.tensor([1.0, float("nan")]), ember.tensor([float("nan"), 2.0]))
         tensor([1., 2.])
     """
+    if out is not None:
+        return write_out("fmax", fmax(input, other), out)
     a, b = _tensor_pair("fmax", input, other)
     return where((a >= b) | b.isnan(), a, b)
 
 
-def fmin(input: Tensor, other: Tensor) -> Tensor:
+def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Element-wise minimum that ignores NaN (see :func:`fmax`).
 
     Example::
@@ -135,6 +138,8 @@ def fmin(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.fmin(ember.tensor([1.0, float("nan")]), ember.tensor([float("nan"), 2.0]))
         tensor([1., 2.])
     """
+    if out is not None:
+        return write_out("fmin", fmin(input, other), out)
     a, b = _tensor_pair("fmin", input, other)
     return where((a <= b) | b.isnan(), a, b)
 
@@ -171,7 +176,7 @@ def _floating_only(op, input, other):
     return a, b
 
 
-def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+def logaddexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``log(exp(input) + exp(other))``, computed without overflow.
 
     Example::
@@ -179,10 +184,12 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.logaddexp(ember.tensor([0.0, 1000.0]), ember.tensor([0.0, 1000.0]))
         tensor([6.9315e-01, 1.0007e+03])
     """
+    if out is not None:
+        return write_out("logaddexp", logaddexp(input, other), out)
     return _LogAddExp.apply(*_floating_only("logaddexp", input, other))
 
 
-def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+def logaddexp2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``log2(2**input + 2**other)``, computed without overflow.
 
     Example::
@@ -190,6 +197,8 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.logaddexp2(ember.tensor([1.0]), ember.tensor([1.0]))
         tensor([2.])
     """
+    if out is not None:
+        return write_out("logaddexp2", logaddexp2(input, other), out)
     a, b = _floating_only("logaddexp2", input, other)
     return _LogAddExp.apply(a * _LN2, b * _LN2) / _LN2
 
@@ -212,7 +221,7 @@ class _Hypot(_Binary):
         return where(zero, g * 0, g * a / safe), where(zero, g * 0, g * b / safe)
 
 
-def hypot(input: Tensor, other: Tensor) -> Tensor:
+def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``sqrt(input**2 + other**2)`` element-wise, without intermediate overflow.
 
     Example::
@@ -220,13 +229,15 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.hypot(ember.tensor([3.0]), ember.tensor([4.0]))
         tensor([5.])
     """
+    if out is not None:
+        return write_out("hypot", hypot(input, other), out)
     a, b = _tensor_pair("hypot", input, other)
     if not a.dtype.is_floating_point:
         not_implemented("hypot_cpu", a.dtype)
     return _Hypot.apply(a, b)
 
 
-def logit(input: Tensor, eps: float | None = None) -> Tensor:
+def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
     """``log(p / (1 - p))``; with ``eps``, ``p`` is first clamped to ``[eps, 1 - eps]``.
 
     Example::
@@ -234,6 +245,9 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
         >>> ember.logit(ember.tensor([0.5, 0.75]))
         tensor([0.0000, 1.0986])
     """
+    if out is not None:
+        return write_out("logit", logit(input, eps), out)
+
     if input.dtype.is_complex:
         not_implemented("logit_cpu", input.dtype)
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
@@ -258,7 +272,7 @@ class _Logit(_Pointwise):
         return where((x < 0) | (x > 1), grad.new_full((), math.nan), grad / (x * (1 - x)))
 
 
-def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+def xlogy(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """``input * log(other)``, taken as 0 where ``input == 0`` (NaN where ``other`` is NaN).
 
     Example::
@@ -266,6 +280,8 @@ def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:
         >>> ember.xlogy(ember.tensor([0.0, 2.0]), ember.tensor([0.0, 1.0]))
         tensor([0., 0.])
     """
+    if out is not None:
+        return write_out("xlogy", xlogy(input, other), out)
     return _XLogY.apply(*_floating_pair("xlogy", input, other))
 
 
@@ -294,7 +310,7 @@ class _XLogY(_Binary):
         return ga, gb
 
 
-def sinc(input: Tensor) -> Tensor:
+def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The normalised sinc, ``sin(pi x) / (pi x)``, with ``sinc(0) = 1``.
 
     Example::
@@ -302,6 +318,8 @@ def sinc(input: Tensor) -> Tensor:
         >>> ember.sinc(ember.tensor([0.0, 0.5]))
         tensor([1.0000, 0.6366])
     """
+    if out is not None:
+        return write_out("sinc", sinc(input), out)
     x = input if input.dtype._category >= 2 else input.to(dtypes.get_default_dtype())
     return _Sinc.apply(x)
 
@@ -329,7 +347,7 @@ def _angle_units(op: str, input: Tensor) -> Tensor:
     return input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
 
 
-def deg2rad(input: Tensor) -> Tensor:
+def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Degrees to radians.
 
     Example::
@@ -337,10 +355,12 @@ def deg2rad(input: Tensor) -> Tensor:
         >>> ember.deg2rad(ember.tensor([180.0]))
         tensor([3.1416])
     """
+    if out is not None:
+        return write_out("deg2rad", deg2rad(input), out)
     return _angle_units("deg2rad", input) * (math.pi / 180.0)
 
 
-def rad2deg(input: Tensor) -> Tensor:
+def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Radians to degrees.
 
     Example::
@@ -348,10 +368,12 @@ def rad2deg(input: Tensor) -> Tensor:
         >>> ember.rad2deg(ember.tensor([math.pi]))
         tensor([180.])
     """
+    if out is not None:
+        return write_out("rad2deg", rad2deg(input), out)
     return _angle_units("rad2deg", input) * (180.0 / math.pi)
 
 
-def heaviside(input: Tensor, values: Tensor) -> Tensor:
+def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The Heaviside step: 0 where ``input < 0``, ``values`` where ``input == 0``, 1 where ``input > 0``.
 
     Example::
@@ -359,6 +381,8 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
         >>> ember.heaviside(ember.tensor([-1.0, 0.0, 2.0]), ember.tensor([0.5]))
         tensor([0.0000, 0.5000, 1.0000])
     """
+    if out is not None:
+        return write_out("heaviside", heaviside(input, values), out, exact_dtype=True)
     if not isinstance(input, Tensor) or not isinstance(values, Tensor):
         raise TypeError("heaviside(): expected Tensor arguments 'input' and 'values'")
     if input.dtype is not values.dtype:
@@ -367,7 +391,7 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:
     return where(x == 0, values.detach(), (x > 0).to(input.dtype))
 
 
-def signbit(input: Tensor) -> Tensor:
+def signbit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """True where the sign bit is set (negative numbers and -0.0).
 
     Example::
@@ -375,13 +399,15 @@ def signbit(input: Tensor) -> Tensor:
         >>> ember.signbit(ember.tensor([-1.0, -0.0, 0.0, 2.0]))
         tensor([ True,  True, False, False])
     """
+    if out is not None:
+        return write_out("signbit", signbit(input), out, exact_dtype=True)
     x = input.detach()
     if not x.dtype.is_floating_point:
         return x < 0
     return (x < 0) | ((x == 0) & (x.reciprocal() < 0))
 
 
-def copysign(input: Tensor, other: Tensor | Number) -> Tensor:
+def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """``|input|`` with the sign of ``other`` (its sign bit, so -0.0 counts as negative).
 
     Example::
@@ -389,6 +415,8 @@ def copysign(input: Tensor, other: Tensor | Number) -> Tensor:
         >>> ember.copysign(ember.tensor([1.0, 2.0]), ember.tensor([-0.0, 3.0]))
         tensor([-1.,  2.])
     """
+    if out is not None:
+        return write_out("copysign", copysign(input, other), out)
     a, b = _floating_pair("copysign", input, other) if not is_scalar(other) else (input, other)
     if is_scalar(b):
         if not a.dtype.is_floating_point:
@@ -398,12 +426,13 @@ def copysign(input: Tensor, other: Tensor | Number) -> Tensor:
     return where(signbit(b), -abs(a), abs(a))  # type: ignore[arg-type]
 
 
-def sgn(input: Tensor) -> Tensor:
+def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The sign of each element: :func:`sign` for real tensors, ``input / |input|`` (0 at 0) for
     complex ones.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -412,22 +441,28 @@ def sgn(input: Tensor) -> Tensor:
         >>> ember.sgn(ember.tensor([3 + 4j, 0j]))
         tensor([0.6000+0.8000j, 0.0000+0.0000j])
     """
+    if out is not None:
+        return write_out("sgn", sgn(input), out, exact_dtype=True)
+
     if input.dtype.is_complex:
         return complex_sgn(input)
     return sign(input)
 
 
-def fix(input: Tensor) -> Tensor:
+def fix(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Rounds every element of ``input`` toward zero: an alias of :func:`trunc`.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fix(ember.tensor([1.7, -1.7, 2.0]))
         tensor([ 1., -1.,  2.])
     """
+    if out is not None:
+        return write_out("fix", fix(input), out, exact_dtype=True)
     return trunc(input)
 
 

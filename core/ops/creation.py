@@ -27,7 +27,7 @@ from .comparison import _TORCH_NAMES
 from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
-from .out_argument import out_dtype, write_out
+from .out_argument import creation_placement, write_out
 
 if TYPE_CHECKING:
     from ..random import Generator
@@ -144,14 +144,6 @@ def _place(dtype, device, default=None, op="tensor factory"):
     return backend_for_device(dev), dev, dt
 
 
-def _into_out(name, out, dtype, device, requires_grad, make):
-    """A factory's ``out=``: ``make(dtype, device)`` (``out``'s dtype, and its device unless ``device``
-    says otherwise) written into ``out``, which takes the result's shape without a warning."""
-    result = make(out_dtype(name, dtype, out), out.device if device is None else device)
-    write_out(name, result, out, warn_resize=False)
-    return out.requires_grad_() if requires_grad else out
-
-
 def _finish(data, backend, dev, requires_grad):
     t = _new(data, backend, dev)
     if requires_grad:
@@ -178,7 +170,7 @@ def full(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
-        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -189,9 +181,8 @@ def full(
         tensor([True, True])
     """
     if out is not None:
-        return _into_out(
-            "full", out, dtype, device, requires_grad, lambda dt, dev: full(size, fill_value, dtype=dt, device=dev)
-        )
+        dt, dev = creation_placement("full", dtype, device, out)
+        return write_out("full", full(size, fill_value, dtype=dt, device=dev), out, warn_resize=False)
     shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
     if not isinstance(fill_value, Tensor) and not is_number(fill_value):
         raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
@@ -217,9 +208,8 @@ def _filled(name: str, value: str) -> _SizeFactory:
         out: Tensor | None = None,
     ) -> Tensor:
         if out is not None:
-            return _into_out(
-                name, out, dtype, device, requires_grad, lambda dt, dev: make(*args, size=size, dtype=dt, device=dev)
-            )
+            dt, dev = creation_placement(name, dtype, device, out)
+            return write_out(name, make(*args, size=size, dtype=dt, device=dev), out, warn_resize=False)
         shape = _sizes(name, args, size)
         backend, dev, dt = _place(dtype, device, op=name)
         with backend.device_context(dev.index):
@@ -379,7 +369,7 @@ def arange(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
-        out (Tensor, optional): the tensor to write the result into (see :mod:`ember.ops.out_argument`).
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -391,9 +381,8 @@ def arange(
         tensor([0.0000, 0.2500, 0.5000, 0.7500])
     """
     if out is not None:
-        return _into_out(
-            "arange", out, dtype, device, requires_grad, lambda dt, dev: arange(start, end, step, dtype=dt, device=dev)
-        )
+        dt, dev = creation_placement("arange", dtype, device, out)
+        return write_out("arange", arange(start, end, step, dtype=dt, device=dev), out, warn_resize=False)
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -440,6 +429,7 @@ def range(  # noqa: A001
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Deprecated ``torch.range``: like :func:`arange` but includes ``end``; float by default.
 
@@ -450,6 +440,7 @@ def range(  # noqa: A001
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -458,6 +449,10 @@ def range(  # noqa: A001
         >>> ember.range(0, 1, 0.5)
         tensor([0.0000, 0.5000, 1.0000])
     """
+    if out is not None:
+        dt, dev = creation_placement("range", dtype, device, out)
+        return write_out("range", range(start, end, step, dtype=dt, device=dev), out, warn_resize=False)
+
     warnings.warn(
         "torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
         "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
@@ -466,11 +461,20 @@ def range(  # noqa: A001
     )
     if end is None:
         start, end = 0, start
+    dtype = dtype or dtypes.get_default_dtype()
+    if dtypes.as_dtype(dtype).is_floating_point:
+        end = end + step / 2
+    else:  # PyTorch truncates the bounds of an integer range, then includes end
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+        if (end - start) * step >= 0:  # else arange refuses the bounds, as PyTorch
+            end = start + ((end - start) // step + 1) * step
     return arange(
         start,
-        end + step / 2,
+        end,
         step,
-        dtype=dtype or dtypes.get_default_dtype(),
+        dtype=dtype,
         device=device,
         requires_grad=requires_grad,
     )
@@ -493,6 +497,7 @@ def linspace(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """``steps`` values evenly spaced from ``start`` to ``end`` inclusive.
 
@@ -506,6 +511,7 @@ def linspace(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -514,6 +520,9 @@ def linspace(
         >>> ember.linspace(-10, 10, steps=3)
         tensor([-10.,   0.,  10.])
     """
+    if out is not None:
+        dt, dev = creation_placement("linspace", dtype, device, out)
+        return write_out("linspace", linspace(start, end, steps, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("linspace", steps)
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
     start, end = (v.to(dtypes.int64) if isinstance(v, Tensor) and v.dtype is dtypes.bool else v for v in (start, end))
@@ -582,6 +591,7 @@ def logspace(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """``base ** linspace(start, end, steps)``.
 
@@ -596,6 +606,7 @@ def logspace(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -604,13 +615,22 @@ def logspace(
         >>> ember.logspace(0, 2, 3, base=2)
         tensor([1., 2., 4.])
     """
+    if out is not None:
+        dt, dev = creation_placement("logspace", dtype, device, out)
+        return write_out("logspace", logspace(start, end, steps, base, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("logspace", steps)
     out = base ** linspace(start, end, steps, dtype=dtypes.float64 if dtype is None else dtype, device=device)
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
 
 
 def eye(
-    n: int, m: int | None = None, *, dtype: _dtype | None = None, device: Device = None, requires_grad: bool = False
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """An ``n x m`` matrix with ones on the diagonal.
 
@@ -620,6 +640,7 @@ def eye(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -631,6 +652,9 @@ def eye(
         tensor([[1, 0, 0],
                 [0, 1, 0]])
     """
+    if out is not None:
+        dt, dev = creation_placement("eye", dtype, device, out)
+        return write_out("eye", eye(n, m, dtype=dt, device=dev), out, warn_resize=False)
     m = n if m is None else m
     for name, value in (("n", n), ("m", m)):
         if size_arg("eye", value, name) < 0:
@@ -692,13 +716,9 @@ def rand(
         ember.Size([2, 3])
     """
     if out is not None:
-        return _into_out(
-            "rand",
-            out,
-            dtype,
-            device,
-            requires_grad,
-            lambda dt, dev: rand(*args, size=size, generator=generator, dtype=dt, device=dev),
+        dt, dev = creation_placement("rand", dtype, device, out)
+        return write_out(
+            "rand", rand(*args, size=size, generator=generator, dtype=dt, device=dev), out, warn_resize=False
         )
     return _random(
         lambda g, s, d: g.uniform(s, d),
@@ -732,13 +752,9 @@ def randn(
         ember.Size([4])
     """
     if out is not None:
-        return _into_out(
-            "randn",
-            out,
-            dtype,
-            device,
-            requires_grad,
-            lambda dt, dev: randn(*args, size=size, generator=generator, dtype=dt, device=dev),
+        dt, dev = creation_placement("randn", dtype, device, out)
+        return write_out(
+            "randn", randn(*args, size=size, generator=generator, dtype=dt, device=dev), out, warn_resize=False
         )
     return _random(
         lambda g, s, d: g.normal(s, d),
@@ -763,6 +779,7 @@ def randint(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor: ...
 @overload
 def randint(
@@ -774,6 +791,7 @@ def randint(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor: ...
 @overload
 def randint(
@@ -785,6 +803,7 @@ def randint(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor: ...
 @overload
 def randint(
@@ -795,6 +814,7 @@ def randint(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor: ...
 def randint(
     low: Any = 0,
@@ -805,6 +825,7 @@ def randint(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Integers uniform in ``[low, high)`` (int64 by default).
 
@@ -817,6 +838,11 @@ def randint(
         >>> bool(((ember.randint(low=3, high=5, size=(100,)) >= 3)).all())
         True
     """
+    if out is not None:
+        dt, dev = creation_placement("randint", dtype, device, out)
+        return write_out(
+            "randint", randint(low, high, size, generator=generator, dtype=dt, device=dev), out, warn_resize=False
+        )
     if size is None:
         low, high, size = 0, low, high
     elif high is None:
@@ -846,6 +872,7 @@ def randperm(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """A random permutation of the integers from 0 to ``n - 1`` (int64 by default).
 
@@ -855,6 +882,7 @@ def randperm(
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to fill, whose dtype and device the result takes; resized and returned. Default: ``None``.
 
     Example::
 
@@ -862,6 +890,9 @@ def randperm(
         >>> ember.randperm(5)
         tensor([3, 2, 1, 0, 4])
     """
+    if out is not None:
+        dt, dev = creation_placement("randperm", dtype, device, out)
+        return write_out("randperm", randperm(n, generator=generator, dtype=dt, device=dev), out, warn_resize=False)
     keys = rand(
         n,
         generator=generator,
@@ -1000,7 +1031,12 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | N
 
 
 def multinomial(
-    input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None
+    input: Tensor,
+    num_samples: int,
+    replacement: bool = False,
+    *,
+    generator: Generator | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Sample category indices from each row of non-negative weights ``input``.
 
@@ -1009,6 +1045,7 @@ def multinomial(
         num_samples (int): the number of samples per row.
         replacement (bool): whether to draw with replacement. Default: ``False``.
         generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1019,6 +1056,10 @@ def multinomial(
         >>> ember.multinomial(weights, 4, replacement=True)
         tensor([2, 2, 1, 1])
     """
+    if out is not None:
+        result = multinomial(input, num_samples, replacement, generator=generator)
+        return write_out("multinomial", result, out, exact_dtype=True, warn_resize=False)  # as torch
+
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"multinomial only supports floating-point dtypes for input, got: {TORCH_NAMES[input.dtype]}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from .creation import full
 from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes, row_major
 from .operands import check_same_device, fill_value_for, is_scalar, sum_to, wrap_dim
+from .out_argument import write_out
 from .overlap import aliases, check_no_internal_overlap, has_internal_overlap
 
 if TYPE_CHECKING:
@@ -366,7 +367,7 @@ class _Gather(Function):
         return zeros.scatter_add(ctx.axis, index, grad), None, None
 
 
-def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim == 1`` (and likewise for others).
 
     Args:
@@ -374,6 +375,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         dim (int): the dimension to gather along.
         index (Tensor): the int64 indices; the result has its shape.
         sparse_grad (bool): accepted for PyTorch compatibility; the gradient is dense. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -382,13 +384,15 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         tensor([[2., 1.],
                 [3., 3.]])
     """
+    if out is not None:
+        return write_out("gather", gather(input, dim, index, sparse_grad=sparse_grad), out, exact_dtype=True)
     axis = _check_index("gather", input, dim, index)
     if input.ndim == 0:
         return _on_0d(gather, input, index).reshape(index.shape)
     return _Gather.apply(input, axis, index)
 
 
-def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out: Tensor | None = None) -> Tensor:
     """Gather along ``dim`` with ``indices`` and ``input`` broadcast against each other in the
     other dimensions (both flattened when ``dim`` is None).
 
@@ -396,6 +400,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         input (Tensor): the input tensor.
         indices (Tensor): the int64 indices along ``dim``.
         dim (int, optional): the dimension to gather along; the flattened tensors when ``None``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -406,6 +411,8 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         >>> ember.take_along_dim(x, ember.tensor([0, 5]))
         tensor([10., 50.])
     """
+    if out is not None:
+        return write_out("take_along_dim", take_along_dim(input, indices, dim), out, exact_dtype=True)
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     if input.ndim != indices.ndim:
@@ -436,7 +443,7 @@ class _ScatterAdd(Function):
         return grad, None, None, gsrc
 
 
-def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate).
 
     Args:
@@ -444,12 +451,15 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
         dim (int): the dimension to scatter along.
         index (Tensor): the int64 indices to add at.
         src (Tensor): the values to add.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.scatter_add(ember.zeros(3), 0, ember.tensor([0, 2, 0]), ember.tensor([1.0, 2.0, 3.0]))
         tensor([4., 0., 2.])
     """
+    if out is not None:
+        return write_out("scatter_add", scatter_add(input, dim, index, src), out, exact_dtype=True)
     check_same_device("scatter_add", input, src)
     axis = _check_index("scatter_add", input, dim, index, src)
     if input.ndim == 0:
@@ -521,6 +531,7 @@ def scatter(
     value: Number | None = None,
     *,
     reduce: str | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """``input`` with ``src`` (or the scalar ``value``) written at ``index`` along ``dim``.
 
@@ -534,6 +545,7 @@ def scatter(
         value (Number, optional): one value to write instead of ``src``.
         reduce (str, optional): ``'add'`` or ``'multiply'`` to combine with the existing values instead of replacing
             them.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -543,6 +555,8 @@ def scatter(
         >>> ember.scatter(ember.zeros(3), 0, ember.tensor([1]), value=9.0)
         tensor([0., 9., 0.])
     """
+    if out is not None:
+        return write_out("scatter", scatter(input, dim, index, src, value, reduce=reduce), out, exact_dtype=True)
     if src is None and value is None:
         raise TypeError("scatter(): expected src or value")
     if src is not None and not isinstance(src, Tensor):
@@ -565,13 +579,14 @@ def scatter(
     return node.apply(input, axis, index, src)
 
 
-def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Rows (along ``dim``) of ``input`` picked by the 1-D ``index``.
 
     Args:
         input (Tensor): the input tensor.
         dim (int): the dimension to index.
         index (Tensor): the 1-D indices along ``dim``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -581,6 +596,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
                 [3., 4.],
                 [1., 2.]])
     """
+    if out is not None:
+        return write_out("index_select", index_select(input, dim, index), out, exact_dtype=True)
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor):
         raise TypeError(f"index_select(): argument 'index' must be Tensor, not {type(index).__name__}")
@@ -616,7 +633,9 @@ def _check_index_source(op, input, dim, index, source, index_problem, accepted, 
     return axis
 
 
-def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Number = 1) -> Tensor:
+def index_add(
+    input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Number = 1, out: Tensor | None = None
+) -> Tensor:
     """``input`` with ``alpha * source`` rows added at ``index`` along ``dim``.
 
     Args:
@@ -625,6 +644,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
         index (Tensor): the 1-D indices along ``dim``.
         source (Tensor): the rows to add.
         alpha (Number): the multiplier of ``source``. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -633,6 +653,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
                 [0., 0.],
                 [1., 1.]])
     """
+    if out is not None:
+        return write_out("index_add", index_add(input, dim, index, source, alpha=alpha), out, exact_dtype=True)
     axis = _check_index_source(
         "index_add",
         input,
@@ -662,7 +684,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     return scatter_add(input, axis, expanded, source if source.ndim else source.reshape(1))
 
 
-def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input`` with the slices of ``source`` written at ``index`` along ``dim``.
 
     Example::
@@ -670,6 +692,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         >>> ember.zeros(3).index_copy(0, ember.tensor([2, 0]), ember.tensor([1.0, 2.0]))
         tensor([2., 0., 1.])
     """
+    if out is not None:
+        return write_out("index_copy", index_copy(input, dim, index, source), out, exact_dtype=True)
     axis = _check_index_source(
         "index_copy",
         input,
@@ -774,12 +798,13 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
     return out
 
 
-def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> Tensor:
     """A 1-D tensor of the elements of ``input`` where ``mask`` is true (both broadcast).
 
     Args:
         input (Tensor): the input tensor.
         mask (Tensor): the bool mask, broadcast against ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -787,6 +812,8 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
         >>> ember.masked_select(x, x > 1.5)
         tensor([2., 3., 4.])
     """
+    if out is not None:
+        return write_out("masked_select", masked_select(input, mask), out, exact_dtype=True)
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
     check_same_device("masked_select", input, mask)
@@ -830,12 +857,13 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
 def nonzero(input: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...
 @overload
 def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
-def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None) -> Tensor | tuple[Tensor, ...]:
     """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D ones.
 
     Args:
         input (Tensor): the input tensor.
         as_tuple (bool): return one 1-D index tensor per dimension instead. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -846,6 +874,8 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, 
         >>> ember.nonzero(x, as_tuple=True)
         (tensor([0, 1]), tensor([0, 1]))
     """
+    if out is not None:
+        return write_out("nonzero", nonzero(input), out, exact_dtype=True)
     backend = input._backend
     xp = backend.xp
     long = backend.native_dtype(dtypes.int64)
@@ -893,7 +923,9 @@ def _check_sortable(input: Tensor) -> None:
         raise RuntimeError("Sort does not support complex dtypes on CPU")
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> return_types.sort:
+def sort(
+    input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *, out: Any = None
+) -> return_types.sort:
     """``(values, indices)`` sorted along ``dim``.
 
     Args:
@@ -901,6 +933,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
         dim (int): the dimension to sort along. Default: ``-1``.
         descending (bool): sort from largest to smallest. Default: ``False``.
         stable (bool): keep the order of equal elements. Default: ``False``.
+        out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
 
     Example::
 
@@ -911,6 +944,9 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
         >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]), descending=True).values
         tensor([3., 2., 1.])
     """
+    if out is not None:
+        return write_out("sort", sort(input, dim, descending, stable), out, exact_dtype=True)
+
     _check_sortable(input)
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
@@ -943,7 +979,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 
 def topk(  # noqa: A002
-    input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+    input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out: Any = None
 ) -> return_types.topk:
     """The ``k`` largest (or smallest) elements along ``dim`` as ``(values, indices)``.
 
@@ -953,6 +989,7 @@ def topk(  # noqa: A002
         dim (int): the dimension to search. Default: ``-1``.
         largest (bool): take the largest elements; the smallest when ``False``. Default: ``True``.
         sorted (bool): return the elements in sorted order. Default: ``True``.
+        out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
 
     Example::
 
@@ -965,6 +1002,8 @@ def topk(  # noqa: A002
         values=tensor([1., 3.]),
         indices=tensor([0, 2]))
     """
+    if out is not None:
+        return write_out("topk", topk(input, k, dim, largest, sorted), out, exact_dtype=True)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         kind = "bool" if input.dtype is dtypes.bool else "complex"
         raise RuntimeError(f"topk does not support {kind} dtypes on CPU")
@@ -978,7 +1017,7 @@ def topk(  # noqa: A002
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
 
 
-def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> return_types.kthvalue:
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out: Any = None) -> return_types.kthvalue:
     """The ``k``-th smallest element along ``dim`` as ``(values, indices)``.
 
     Args:
@@ -986,6 +1025,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ret
         k (int): which smallest element to take, counting from 1.
         dim (int): the dimension to search. Default: ``-1``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
 
     Example::
 
@@ -994,6 +1034,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ret
         values=tensor(2.),
         indices=tensor(3))
     """
+    if out is not None:
+        return write_out("kthvalue", kthvalue(input, k, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("kthvalue_cpu", input.dtype)
     axis = wrap_dim(dim, input.ndim)
@@ -1009,12 +1051,13 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ret
     return return_types.kthvalue(values, indices)
 
 
-def take(input: Tensor, index: Tensor) -> Tensor:
+def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Elements of the flattened ``input`` at ``index`` (output has ``index``'s shape).
 
     Args:
         input (Tensor): the input tensor.
         index (Tensor): the int64 indices into the flattened ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1023,6 +1066,9 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         tensor([[1., 4.],
                 [3., 3.]])
     """
+    if out is not None:
+        return write_out("take", take(input, index), out, exact_dtype=True)
+
     if not isinstance(index, Tensor):
         raise TypeError(f"take(): argument 'index' must be Tensor, not {type(index).__name__}")
     _check_index_dtype(index, _LONG, RuntimeError, "take(): Expected a long tensor for index, but got {dtype}")

@@ -12,6 +12,7 @@ from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .dtype_support import not_implemented
 from .operands import array_operands, check_same_device, raise_broadcast_error, sum_to, sum_to_array
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -117,7 +118,7 @@ def _shapes(a, b):
     return f"{'x'.join(map(str, a.shape))} and {'x'.join(map(str, b.shape))}"
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D operands and broadcast batches.
 
     Example::
@@ -125,6 +126,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         >>> (ember.ones(2, 3) @ ember.ones(3)).tolist()
         [3.0, 3.0]
     """
+    if out is not None:
+        return write_out("matmul", matmul(input, other), out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ other
     if _amp.active:
@@ -162,7 +165,7 @@ def _matmul(a: Tensor, b: Tensor, node: type[_Matmul] | None = None) -> Tensor:
         raise_broadcast_error(exc, sa[:-2], sb[:-2])
 
 
-def mm(input: Tensor, mat2: Tensor) -> Tensor:
+def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Product of two matrices ``(n, m) @ (m, p)`` (``input`` may be sparse COO: :func:`ember.sparse.mm`).
 
     .. math::
@@ -171,6 +174,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     Args:
         input (Tensor): the first matrix, ``(n, m)``.
         mat2 (Tensor): the second matrix, ``(m, p)``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -178,6 +182,8 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         tensor([[3.],
                 [7.]])
     """
+    if out is not None:
+        return write_out("mm", mm(input, mat2), out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
         return input @ mat2
     if _amp.active:
@@ -190,7 +196,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
-def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Batched product ``(b, n, m) @ (b, m, p)`` without broadcasting.
 
     .. math::
@@ -199,6 +205,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     Args:
         input (Tensor): the first batch of matrices, ``(b, n, m)``.
         mat2 (Tensor): the second batch, ``(b, m, p)``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -207,6 +214,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
         >>> ember.bmm(ember.tensor([[[1.0, 2.0]]]), ember.tensor([[[3.0], [4.0]]]))
         tensor([[[11.]]])
     """
+    if out is not None:
+        return write_out("bmm", bmm(input, mat2), out, exact_dtype=True)
     if _amp.active:
         return autocast_call("bmm", bmm, input, mat2)
     _check_operands("bmm", input, mat2)
@@ -219,7 +228,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return _matmul(input, mat2, _Bmm)
 
 
-def mv(input: Tensor, vec: Tensor) -> Tensor:
+def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix-vector product ``(n, m) @ (m,)``.
 
     .. math::
@@ -228,12 +237,15 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     Args:
         input (Tensor): the matrix, ``(n, m)``.
         vec (Tensor): the vector, ``(m,)``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.mv(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
         tensor([2., 5.])
     """
+    if out is not None:
+        return write_out("mv", mv(input, vec), out, exact_dtype=True)
     if _amp.active:
         return autocast_call("mv", mv, input, vec)
     _check_operands("mv", input, vec)
@@ -242,7 +254,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return matmul(input, vec)
 
 
-def dot(input: Tensor, other: Tensor) -> Tensor:
+def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inner product of two 1-D tensors.
 
     .. math::
@@ -251,12 +263,15 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     Args:
         input (Tensor): the first 1-D tensor.
         other (Tensor): the second 1-D tensor, of the same length.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.dot(ember.tensor([2.0, 3.0]), ember.tensor([2.0, 1.0]))
         tensor(7.)
     """
+    if out is not None:
+        return write_out("dot", dot(input, other), out, exact_dtype=True)
     if _amp.active:  # one product, not matmul's policy (cpu leaves dot alone, cuda promotes)
         return autocast_call("dot", dot, input, other)
     _check_operands("dot", input, other)
@@ -291,12 +306,13 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
     return dot(input, other)
 
 
-def inner(input: Tensor, other: Tensor) -> Tensor:
+def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Sum of products over the last dimension of both tensors.
 
     Args:
         input (Tensor): the first tensor.
         other (Tensor): the second tensor; its last dimension matches ``input``'s.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -305,6 +321,8 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.inner(ember.tensor([[1.0, 2.0], [0.0, 1.0]]), ember.tensor([3.0, 4.0]))
         tensor([11.,  4.])
     """
+    if out is not None:
+        return write_out("inner", inner(input, other), out, exact_dtype=True)
     if input.ndim == 0 or other.ndim == 0:
         return input * other
     if _amp.active and input.ndim == 1 and other.ndim == 1:  # PyTorch's 1-D inner is a dot, not an mm
@@ -338,7 +356,9 @@ def _add_scaled_product(op, product, input, a, b, beta, alpha):
     return out + scale_by(input, beta) if beta != 0 else out
 
 
-def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+def addmm(
+    input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha: Number = 1, out: Tensor | None = None
+) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``.
 
     .. math::
@@ -350,6 +370,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha:
         mat2 (Tensor): the second matrix, ``(m, p)``.
         beta (Number): the multiplier of ``input``. Default: ``1``.
         alpha (Number): the multiplier of the product. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -357,10 +378,14 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Number = 1, alpha:
         tensor([[2.5000, 4.5000],
                 [6.5000, 8.5000]])
     """
+    if out is not None:
+        return write_out("addmm", addmm(input, mat1, mat2, beta=beta, alpha=alpha), out, exact_dtype=True)
     return _add_scaled_product("addmm", mm, input, mat1, mat2, beta, alpha)
 
 
-def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+def addmv(
+    input: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: Number = 1, out: Tensor | None = None
+) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``.
 
     .. math::
@@ -372,16 +397,27 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Number = 1, alpha: N
         vec (Tensor): the vector, ``(m,)``.
         beta (Number): the multiplier of ``input``. Default: ``1``.
         alpha (Number): the multiplier of the product. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.addmv(ember.tensor([1.0, 1.0]), ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
         tensor([3., 6.])
     """
+    if out is not None:
+        return write_out("addmv", addmv(input, mat, vec, beta=beta, alpha=alpha), out, exact_dtype=True)
     return _add_scaled_product("addmv", mv, input, mat, vec, beta, alpha)
 
 
-def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+def baddbmm(
+    input: Tensor,
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+    out: Tensor | None = None,
+) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)``.
 
     .. math::
@@ -393,6 +429,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, 
         batch2 (Tensor): the second batch, ``(b, m, p)``.
         beta (Number): the multiplier of ``input``. Default: ``1``.
         alpha (Number): the multiplier of the product. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -401,12 +438,14 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Number = 1, 
         >>> ember.baddbmm(ember.ones(1), ember.ones(1, 1, 2), ember.ones(1, 2, 1))
         tensor([[[3.]]])
     """
+    if out is not None:
+        return write_out("baddbmm", baddbmm(input, batch1, batch2, beta=beta, alpha=alpha), out, exact_dtype=True)
     if isinstance(batch1, Tensor) and batch1.dtype is dtypes.bool:
         not_implemented("baddbmm", batch1.dtype)
     return _add_scaled_product("baddbmm", bmm, input, batch1, batch2, beta, alpha)
 
 
-def outer(input: Tensor, vec2: Tensor) -> Tensor:
+def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The outer product of two 1-D tensors (``ger`` is the older name of ``outer``).
 
     .. math::
@@ -415,6 +454,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
     Args:
         input (Tensor): the first 1-D tensor.
         vec2 (Tensor): the second 1-D tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -422,6 +462,8 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
         tensor([[  1.,  10., 100.],
                 [  2.,  20., 200.]])
     """
+    if out is not None:
+        return write_out("outer", outer(input, vec2), out)
     if input.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"outer: expected 1D tensors, got {input.ndim}D and {vec2.ndim}D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)

@@ -7,6 +7,8 @@ are written with differentiable ops, so that they can be differentiated again.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
@@ -17,6 +19,7 @@ from .creation import eye, zeros
 from .linalg_common import batch_shape, check_info, check_input, check_pair
 from .linalg_solve import linalg_solve_triangular
 from .movement import cat
+from .out_argument import write_out
 
 __all__ = [
     "linalg_cholesky",
@@ -64,7 +67,9 @@ def _not_positive_definite(order: int) -> str:
     )
 
 
-def linalg_cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> results.linalg_cholesky_ex:
+def linalg_cholesky_ex(
+    A: Tensor, *, upper: bool = False, check_errors: bool = False, out: Any = None
+) -> results.linalg_cholesky_ex:
     """The Cholesky factor and the ``info`` of the factorization (0 when it succeeded, else the
     order of the first leading minor that is not positive-definite); raises only when
     ``check_errors``.
@@ -77,6 +82,10 @@ def linalg_cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = F
         >>> ember.linalg.cholesky_ex(ember.tensor([[1.0, 2.0], [2.0, 1.0]])).info
         tensor(2, dtype=ember.int32)
     """
+    if out is not None:
+        return write_out(
+            "linalg.cholesky_ex", linalg_cholesky_ex(A, upper=upper, check_errors=check_errors), out, exact_dtype=True
+        )
     check_input("linalg.cholesky_ex", A, kernel="cholesky_cpu")
     L, info = _Cholesky.apply(A)
     if check_errors:
@@ -84,7 +93,7 @@ def linalg_cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = F
     return results.linalg_cholesky_ex(L.mT if upper else L, info)
 
 
-def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None) -> Tensor:
     """The Cholesky factor ``L`` (lower triangular, positive diagonal) of a symmetric
     positive-definite matrix, ``A = L L^T``; ``U = L^T`` when ``upper``.
 
@@ -94,6 +103,7 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
         upper (bool): return the upper factor ``L^T``. Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -101,13 +111,15 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
         tensor([[2., 0.],
                 [1., 2.]])
     """
+    if out is not None:
+        return write_out("linalg.cholesky", linalg_cholesky(A, upper=upper), out, exact_dtype=True)
     check_input("linalg.cholesky", A, kernel="cholesky_cpu")
     L, info = _Cholesky.apply(A)
     check_info("linalg.cholesky", info, _not_positive_definite)
     return L.mT if upper else L
 
 
-def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The classic Cholesky factor: :func:`ember.linalg.cholesky`.
 
     Example::
@@ -116,6 +128,8 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
         tensor([[2., 1.],
                 [0., 2.]])
     """
+    if out is not None:
+        return write_out("cholesky", cholesky(input, upper), out)
     check_input("cholesky", input, kernel="cholesky_cpu")
     return linalg_cholesky(input, upper=upper)
 
@@ -155,13 +169,14 @@ def _cholesky_solve(op, B, L, upper):
     return _CholeskySolve.apply(B.expand(*batch, *B.shape[-2:]), L.expand(*batch, n, n), upper)
 
 
-def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The solution of ``A X = B`` from the Cholesky factor of ``A = L L^T`` (``U^T U`` when ``upper``).
 
     Args:
         B (Tensor): the right-hand side, :math:`(*, n, k)`.
         L (Tensor): the triangular factor, :math:`(*, n, n)`.
         upper (bool): ``L`` is the upper factor. Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -170,10 +185,12 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
         tensor([[1.3750],
                 [1.2500]])
     """
+    if out is not None:
+        return write_out("cholesky_solve", cholesky_solve(B, L, upper), out)
     return _cholesky_solve("cholesky_solve", B, L, upper)
 
 
-def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ``A = L L^T`` (``U^T U`` when ``upper``) from its Cholesky factor.
 
     Example::
@@ -182,6 +199,8 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
         tensor([[0.2500, 0.0000],
                 [0.0000, 0.0625]])
     """
+    if out is not None:
+        return write_out("cholesky_inverse", cholesky_inverse(L, upper), out)
     check_input("cholesky_inverse", L, kernel="cholesky_inverse_out_cpu")
     identity = eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
     return _cholesky_solve("cholesky_inverse", identity, L, upper)
@@ -226,7 +245,7 @@ class _Qr(Function):
         return cat([gX, Q @ gR[..., :, m:]], dim=-1), None
 
 
-def linalg_qr(A: Tensor, mode: str = "reduced") -> results.linalg_qr:
+def linalg_qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> results.linalg_qr:
     """The QR decomposition ``A = Q R`` by Householder reflections: ``Q`` with orthonormal
     columns, ``R`` upper triangular (LAPACK's signs: ``R``'s diagonal may be negative).
 
@@ -237,6 +256,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced") -> results.linalg_qr:
         mode (str): ``'reduced'`` (``Q`` (*, m, k), ``R`` (*, k, n), ``k = min(m, n)``),
             ``'complete'`` (``Q`` (*, m, m), ``R`` (*, m, n)) or ``'r'`` (``R`` only, ``Q``
             empty). Default: ``'reduced'``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(Q, R)``.
@@ -248,6 +268,8 @@ def linalg_qr(A: Tensor, mode: str = "reduced") -> results.linalg_qr:
         >>> ember.allclose(Q @ R, A), ember.allclose(Q.mT @ Q, ember.eye(2))
         (True, True)
     """
+    if out is not None:
+        return write_out("linalg.qr", linalg_qr(A, mode), out, exact_dtype=True)
     check_input("linalg.qr", A, square=False, kernel="geqrf_cpu")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
@@ -259,7 +281,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced") -> results.linalg_qr:
     return results.linalg_qr(Q, R)
 
 
-def qr(input: Tensor, some: bool = True) -> results.qr:
+def qr(input: Tensor, some: bool = True, *, out: Any = None) -> results.qr:
     """The classic QR decomposition: reduced when ``some``, else complete.
 
     Example::
@@ -268,6 +290,8 @@ def qr(input: Tensor, some: bool = True) -> results.qr:
         >>> Q.shape, R.shape
         (ember.Size([3, 2]), ember.Size([2, 2]))
     """
+    if out is not None:
+        return write_out("qr", qr(input, some), out, exact_dtype=True)
     check_input("qr", input, square=False, kernel="geqrf_cpu")
     return results.qr(*linalg_qr(input, "reduced" if some else "complete"))
 
@@ -313,7 +337,9 @@ class _Svd(Function):
         return gA, None
 
 
-def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> results.linalg_svd:
+def linalg_svd(
+    A: Tensor, full_matrices: bool = True, *, driver: str | None = None, out: Any = None
+) -> results.linalg_svd:
     """The singular value decomposition ``A = U diag(S) Vh``, ``S`` descending.
 
     The signs of the singular vectors are not unique (a column of ``U`` and the matching row of
@@ -325,6 +351,7 @@ def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = No
         full_matrices (bool): ``U`` (*, m, m) and ``Vh`` (*, n, n) when true, else (*, m, k)
             and (*, k, n), ``k = min(m, n)``. Default: ``True``
         driver (str, optional): ignored (a cuSOLVER choice in PyTorch). Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(U, S, Vh)``.
@@ -338,11 +365,13 @@ def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = No
         >>> ember.allclose(U @ S.diag_embed() @ Vh, A)
         True
     """
+    if out is not None:
+        return write_out("linalg.svd", linalg_svd(A, full_matrices, driver=driver), out, exact_dtype=True)
     check_input("linalg.svd", A, square=False, kernel="linalg_svd_cpu")
     return results.linalg_svd(*_Svd.apply(A, full_matrices))
 
 
-def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> results.svd:
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: Any = None) -> results.svd:
     """The classic SVD ``input = U diag(S) V^T`` (``V``, not ``V^T``): reduced when ``some``;
     ``U`` and ``V`` zero-filled when not ``compute_uv``.
 
@@ -355,6 +384,8 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> results.sv
         >>> ember.allclose(U @ S.diag() @ V.mT, A)
         True
     """
+    if out is not None:
+        return write_out("svd", svd(input, some, compute_uv), out, exact_dtype=True)
     check_input("svd", input, square=False, kernel="linalg_svd_cpu")
     U, S, Vh = _Svd.apply(input, not some)
     if not compute_uv:  # zero-filled, and square, as PyTorch's
@@ -391,7 +422,7 @@ def _check_uplo(UPLO):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
-def linalg_eigh(A: Tensor, UPLO: str = "L") -> results.linalg_eigh:
+def linalg_eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> results.linalg_eigh:
     """The eigenvalues (ascending) and eigenvectors of a symmetric matrix: ``A = V diag(w) V^T``.
 
     Only the lower (``UPLO='L'``) or upper (``'U'``) triangle of ``A`` is read. The signs of the
@@ -401,6 +432,7 @@ def linalg_eigh(A: Tensor, UPLO: str = "L") -> results.linalg_eigh:
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
         UPLO (str): the triangle to read, ``'L'`` or ``'U'``. Default: ``'L'``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(eigenvalues, eigenvectors)``.
@@ -412,12 +444,14 @@ def linalg_eigh(A: Tensor, UPLO: str = "L") -> results.linalg_eigh:
         >>> ember.allclose(w, ember.tensor([1.0, 3.0])), ember.allclose(V @ w.diag() @ V.mT, A)
         (True, True)
     """
+    if out is not None:
+        return write_out("linalg.eigh", linalg_eigh(A, UPLO), out, exact_dtype=True)
     check_input("linalg.eigh", A, kernel="linalg_eigh_cpu")
     _check_uplo(UPLO)
     return results.linalg_eigh(*_Eigh.apply(A, UPLO == "U"))
 
 
-def linalg_eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+def linalg_eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) -> Tensor:
     """The eigenvalues (ascending) of a symmetric matrix (see :func:`eigh`).
 
     Example::
@@ -425,6 +459,8 @@ def linalg_eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
         >>> ember.allclose(ember.linalg.eigvalsh(ember.tensor([[2.0, 1.0], [1.0, 2.0]])), ember.tensor([1.0, 3.0]))
         True
     """
+    if out is not None:
+        return write_out("linalg.eigvalsh", linalg_eigvalsh(A, UPLO), out, exact_dtype=True)
     check_input("linalg.eigvalsh", A, kernel="linalg_eigh_cpu")
     _check_uplo(UPLO)
     return _Eigh.apply(A, UPLO == "U")[0]
@@ -453,7 +489,12 @@ def _reciprocal_above(S, cut):
 
 
 def linalg_pinv(
-    A: Tensor, *, atol: float | Tensor | None = None, rtol: float | Tensor | None = None, hermitian: bool = False
+    A: Tensor,
+    *,
+    atol: float | Tensor | None = None,
+    rtol: float | Tensor | None = None,
+    hermitian: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The Moore-Penrose pseudo-inverse, from the SVD (the eigen decomposition when
     ``hermitian``): the singular values at most ``max(atol, rtol * S[0])`` count as zero.
@@ -464,6 +505,7 @@ def linalg_pinv(
         rtol (float or Tensor, optional): the relative tolerance. Default: ``None`` (``eps *
             max(m, n)`` when ``atol`` is not given either, else 0)
         hermitian (bool): ``A`` is symmetric (its lower triangle is read). Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -471,6 +513,8 @@ def linalg_pinv(
         tensor([[1.0000, 0.0000, 0.0000],
                 [0.0000, 0.5000, 0.0000]])
     """
+    if out is not None:
+        return write_out("linalg.pinv", linalg_pinv(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
     check_input("linalg.pinv", A, square=hermitian)
     with no_grad():
         if hermitian:
@@ -515,7 +559,12 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 
 def linalg_matrix_rank(
-    A: Tensor, *, atol: float | Tensor | None = None, rtol: float | Tensor | None = None, hermitian: bool = False
+    A: Tensor,
+    *,
+    atol: float | Tensor | None = None,
+    rtol: float | Tensor | None = None,
+    hermitian: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The numerical rank: the count of singular values above ``max(atol, rtol * S[0])`` (see
     :func:`pinv` for the defaults).
@@ -525,6 +574,7 @@ def linalg_matrix_rank(
         atol (float or Tensor, optional): the absolute tolerance. Default: ``None``
         rtol (float or Tensor, optional): the relative tolerance. Default: ``None``
         hermitian (bool): ``A`` is symmetric. Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
         An int64 tensor of shape :math:`(*)`.
@@ -534,6 +584,8 @@ def linalg_matrix_rank(
         >>> ember.linalg.matrix_rank(ember.tensor([[1.0, 2.0], [2.0, 4.0]]))
         tensor(1)
     """
+    if out is not None:
+        return write_out("linalg.matrix_rank", linalg_matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
     check_input("linalg.matrix_rank", A, square=hermitian)
     if hermitian:
         S = _Eigh.apply(A.detach(), False)[0].abs().sort(-1, descending=True).values

@@ -14,6 +14,7 @@ from .linalg_common import check_input, check_matrix, check_precision
 from .matrix import cross as _cross
 from .matrix import diagonal as _diagonal
 from .movement import cat
+from .out_argument import write_out
 
 __all__ = [
     "matrix_exp",
@@ -62,7 +63,7 @@ def matrix_exp(A: Tensor) -> Tensor:
     return _MatrixExp.apply(A)
 
 
-def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
+def linalg_householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The first ``n`` columns of the product :math:`H_1 \\cdots H_k` of Householder reflections
     :math:`H_i = I - \tau_i v_i v_i^T`, where :math:`v_i` is column ``i`` of ``A`` below its
     diagonal with a 1 on it (LAPACK's ``orgqr``: ``Q`` from a compact QR factorization).
@@ -72,6 +73,7 @@ def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
     Args:
         A (Tensor): the reflectors, :math:`(*, m, n)` with ``m >= n``.
         tau (Tensor): their scales, :math:`(*, k)` with ``k <= n``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -80,6 +82,8 @@ def linalg_householder_product(A: Tensor, tau: Tensor) -> Tensor:
         tensor([[ 0., -1.],
                 [-1.,  0.]])
     """
+    if out is not None:
+        return write_out("linalg.householder_product", linalg_householder_product(A, tau), out)
     op = "torch.linalg.householder_product"
     check_matrix(op, A, square=False)
     if not isinstance(tau, Tensor):
@@ -128,18 +132,21 @@ def _chain_product(tensors: Sequence[Tensor], split: list[list[int]], i: int, j:
     return _chain_product(tensors, split, i, k) @ _chain_product(tensors, split, k + 1, j)
 
 
-def linalg_multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+def linalg_multi_dot(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """The product of two or more matrices, in the order of multiplications that costs the
     fewest operations; the first may be a row vector and the last a column vector (1-D).
 
     Args:
         tensors (sequence of Tensor): 2-D tensors (the first and the last may be 1-D).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.linalg.multi_dot([ember.ones(3), ember.ones(3, 4), ember.ones(4)])
         tensor(12.)
     """
+    if out is not None:
+        return write_out("multi_dot", linalg_multi_dot(tensors), out, exact_dtype=True)
     op = "multi_dot"
     if len(tensors) < 2:
         raise RuntimeError(f"{op}(): expected at least 2 tensors but got {len(tensors)}")
@@ -171,18 +178,21 @@ def linalg_multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     return out
 
 
-def linalg_vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+def linalg_vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | None = None) -> Tensor:
     """The dot product of vectors along ``dim`` (the other dimensions broadcast).
 
     Args:
         x (Tensor), y (Tensor): the operands.
         dim (int): the dimension of the vectors. Default: -1
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.linalg.vecdot(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 1.0]))
         tensor([3., 7.])
     """
+    if out is not None:
+        return write_out("linalg.vecdot", linalg_vecdot(x, y, dim=dim), out, exact_dtype=True)
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         raise TypeError(f"linalg.vecdot(): expected Tensor arguments, got {type(x).__name__} and {type(y).__name__}")
     if x.dtype != y.dtype:
@@ -193,7 +203,7 @@ def linalg_vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return (x.conj() * y).sum(dim)
 
 
-def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1, out: Tensor | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (the other dimensions broadcast).
 
     Example::
@@ -201,6 +211,8 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
         >>> ember.linalg.cross(ember.tensor([1.0, 0.0, 0.0]), ember.tensor([0.0, 1.0, 0.0]))
         tensor([0., 0., 1.])
     """
+    if out is not None:
+        return write_out("linalg.cross", linalg_cross(input, other, dim=dim), out, exact_dtype=True)
     return _cross(input, other, dim=dim)
 
 

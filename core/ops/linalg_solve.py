@@ -8,6 +8,7 @@ differentiable ops, so that they can be differentiated again."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ..autograd.function import Function
 from ..tensor import Tensor
@@ -16,6 +17,7 @@ from .arithmetic import where
 from .creation import eye
 from .linalg_common import batch_shape, check_info, check_input, triangle
 from .movement import cat
+from .out_argument import write_out
 
 __all__ = [
     "det",
@@ -160,7 +162,7 @@ def _solve_operands(op, A, B, left):
 
 
 # -- determinants ---------------------------------------------------------------------------------
-def linalg_det(A: Tensor) -> Tensor:
+def linalg_det(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The determinant of a square matrix or of each matrix of a batch.
 
     Computed from the LU factorization with partial pivoting; the gradient is
@@ -168,6 +170,7 @@ def linalg_det(A: Tensor) -> Tensor:
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
         Tensor of shape :math:`(*)`.
@@ -177,6 +180,8 @@ def linalg_det(A: Tensor) -> Tensor:
         >>> ember.linalg.det(ember.tensor([[2.0, 1.0], [1.0, 3.0]]))
         tensor(5.)
     """
+    if out is not None:
+        return write_out("linalg.det", linalg_det(A), out, exact_dtype=True)
     check_input("linalg.det", A, kernel="lu_cpu")
     return _Det.apply(A)
 
@@ -192,7 +197,7 @@ def det(input: Tensor) -> Tensor:
     return linalg_det(input)
 
 
-def linalg_slogdet(A: Tensor) -> results.linalg_slogdet:
+def linalg_slogdet(A: Tensor, *, out: Any = None) -> results.linalg_slogdet:
     """The sign and the natural logarithm of the absolute value of the determinant.
 
     ``sign`` is 0 and ``logabsdet`` ``-inf`` for a singular matrix. The gradient of ``logabsdet``
@@ -200,6 +205,7 @@ def linalg_slogdet(A: Tensor) -> results.linalg_slogdet:
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(sign, logabsdet)`` of tensors of shape :math:`(*)`.
@@ -210,6 +216,8 @@ def linalg_slogdet(A: Tensor) -> results.linalg_slogdet:
         >>> sign, logabsdet
         (tensor(-1.), tensor(0.))
     """
+    if out is not None:
+        return write_out("linalg.slogdet", linalg_slogdet(A), out, exact_dtype=True)
     check_input("linalg.slogdet", A)
     return results.linalg_slogdet(*_Slogdet.apply(A))
 
@@ -246,7 +254,7 @@ def logdet(input: Tensor) -> Tensor:
 
 
 # -- inverses and square systems --------------------------------------------------------------------
-def linalg_inv_ex(A: Tensor, *, check_errors: bool = False) -> results.linalg_inv_ex:
+def linalg_inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> results.linalg_inv_ex:
     """The inverse and the ``info`` of the LU factorization: 0 for an invertible matrix, else the
     1-based order of the first zero pivot; raises only when ``check_errors``.
 
@@ -254,6 +262,7 @@ def linalg_inv_ex(A: Tensor, *, check_errors: bool = False) -> results.linalg_in
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
         check_errors (bool): raise :class:`ember.linalg.LinAlgError` for a singular matrix.
             Default: ``False``
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(inverse, info)``; ``info`` (int32) of shape :math:`(*)`.
@@ -263,6 +272,8 @@ def linalg_inv_ex(A: Tensor, *, check_errors: bool = False) -> results.linalg_in
         >>> ember.linalg.inv_ex(ember.tensor([[1.0, 2.0], [2.0, 4.0]])).info
         tensor(2, dtype=ember.int32)
     """
+    if out is not None:
+        return write_out("linalg.inv_ex", linalg_inv_ex(A, check_errors=check_errors), out, exact_dtype=True)
     check_input("linalg.inv", A)  # PyTorch names linalg.inv in inv_ex's argument errors
     inverse, info = _Inv.apply(A)
     if check_errors:
@@ -270,7 +281,7 @@ def linalg_inv_ex(A: Tensor, *, check_errors: bool = False) -> results.linalg_in
     return results.linalg_inv_ex(inverse, info)
 
 
-def linalg_inv(A: Tensor) -> Tensor:
+def linalg_inv(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of a square matrix or of each matrix of a batch.
 
     Raises :class:`ember.linalg.LinAlgError` when a matrix is singular. The gradient is
@@ -278,6 +289,7 @@ def linalg_inv(A: Tensor) -> Tensor:
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -285,13 +297,15 @@ def linalg_inv(A: Tensor) -> Tensor:
         tensor([[0.5000, 0.0000],
                 [0.0000, 0.2500]])
     """
+    if out is not None:
+        return write_out("linalg.inv", linalg_inv(A), out, exact_dtype=True)
     check_input("linalg.inv", A)
     inverse, info = _Inv.apply(A)
     check_info("linalg.inv", info, _singular_inverse)
     return inverse
 
 
-def inverse(input: Tensor) -> Tensor:
+def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of a square matrix: :func:`ember.linalg.inv`.
 
     Example::
@@ -299,10 +313,14 @@ def inverse(input: Tensor) -> Tensor:
         >>> ember.inverse(ember.tensor([[2.0, 0.0], [0.0, 4.0]])).diagonal()
         tensor([0.5000, 0.2500])
     """
+    if out is not None:
+        return write_out("inverse", inverse(input), out, exact_dtype=True)
     return linalg_inv(input)
 
 
-def linalg_solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> results.linalg_solve_ex:
+def linalg_solve_ex(
+    A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False, out: Any = None
+) -> results.linalg_solve_ex:
     """:func:`ember.linalg.solve` that returns the ``info`` of the LU factorization instead of
     raising (unless ``check_errors``).
 
@@ -315,6 +333,10 @@ def linalg_solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bo
         >>> result, info
         (tensor([1.0000, 0.5000]), tensor(0, dtype=ember.int32))
     """
+    if out is not None:
+        return write_out(
+            "linalg.solve_ex", linalg_solve_ex(A, B, left=left, check_errors=check_errors), out, exact_dtype=True
+        )
     X, info = _solve("linalg.solve_ex", A, B, left)
     if check_errors:
         check_info("linalg.solve_ex", info, _singular_solve)
@@ -330,7 +352,7 @@ def _solve(op, A, B, left):
     return (X.squeeze(-1) if vector else X), info
 
 
-def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True, out: Tensor | None = None) -> Tensor:
     """The solution ``X`` of ``A X = B`` (``X A = B`` when ``left`` is false) for square ``A``.
 
     ``B`` is a (batch of) vector(s) when it is 1-D or shaped ``A.shape[:-1]``, else a (batch of)
@@ -341,6 +363,7 @@ def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
         B (Tensor): the right-hand side, :math:`(*, n)` or :math:`(*, n, k)`.
         left (bool): solve ``A X = B`` (else ``X A = B``). Default: ``True``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -348,18 +371,21 @@ def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         >>> ember.linalg.solve(A, ember.tensor([9.0, 8.0]))
         tensor([2., 3.])
     """
+    if out is not None:
+        return write_out("linalg.solve", linalg_solve(A, B, left=left), out, exact_dtype=True)
     X, info = _solve("linalg.solve", A, B, left)
     check_info("torch.linalg.solve", info, _singular_solve)
     return X
 
 
-def linalg_tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+def linalg_tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | None = None) -> Tensor:
     """The inverse of ``A`` for :func:`ember.tensordot` over ``ind`` dimensions: the result ``X``,
     shaped ``A.shape[ind:] + A.shape[:ind]``, satisfies ``tensordot(X, A, ind)`` = the identity.
 
     Args:
         A (Tensor): a floating point tensor with ``prod(A.shape[:ind]) == prod(A.shape[ind:])``.
         ind (int): how many leading dimensions index the rows. Default: ``2``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -367,6 +393,8 @@ def linalg_tensorinv(A: Tensor, ind: int = 2) -> Tensor:
         >>> X.shape
         ember.Size([6, 2, 3])
     """
+    if out is not None:
+        return write_out("linalg.tensorinv", linalg_tensorinv(A, ind), out)
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
@@ -380,7 +408,9 @@ def linalg_tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     return inverse.reshape(*A.shape[ind:], *A.shape[:ind])
 
 
-def linalg_tensorsolve(A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None) -> Tensor:
+def linalg_tensorsolve(
+    A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The ``X`` with ``tensordot(A, X, X.ndim) == B``: ``A`` (its ``dims`` first moved to the end)
     is read as a square matrix of ``prod(B.shape)`` rows, and ``X`` has shape ``A.shape[B.ndim:]``.
 
@@ -388,6 +418,7 @@ def linalg_tensorsolve(A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None
         A (Tensor): a floating point tensor with ``prod(A.shape[B.ndim:]) == prod(B.shape)``.
         B (Tensor): the right-hand side.
         dims (tuple of ints, optional): dimensions of ``A`` moved to the end first. Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -395,6 +426,8 @@ def linalg_tensorsolve(A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None
         >>> ember.linalg.tensorsolve(A, ember.ones(2, 3)).shape
         ember.Size([6])
     """
+    if out is not None:
+        return write_out("linalg.tensorsolve", linalg_tensorsolve(A, B, dims), out)
     if dims is not None:
         A = A.movedim(tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
     shape = tuple(A.shape[B.ndim :])
@@ -408,7 +441,13 @@ def linalg_tensorsolve(A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None
 
 
 def linalg_solve_triangular(
-    A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False
+    A: Tensor,
+    B: Tensor,
+    *,
+    upper: bool,
+    left: bool = True,
+    unitriangular: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The solution ``X`` of ``A X = B`` (``X A = B`` when ``left`` is false) for triangular ``A``.
 
@@ -421,6 +460,7 @@ def linalg_solve_triangular(
         upper (bool): ``A`` is upper triangular (else lower).
         left (bool): solve ``A X = B`` (else ``X A = B``). Default: ``True``
         unitriangular (bool): the diagonal of ``A`` is all ones. Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -429,6 +469,9 @@ def linalg_solve_triangular(
         tensor([[1.],
                 [2.]])
     """
+    if out is not None:
+        result = linalg_solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular)
+        return write_out("linalg.solve_triangular", result, out, exact_dtype=True)
     op = "linalg.solve_triangular"
     check_input(op, A, kernel="triangular_solve_cpu", B=B)
     if B.ndim < 2 or B.shape[-2 if left else -1] != A.shape[-1]:
@@ -445,7 +488,7 @@ def linalg_solve_triangular(
 
 
 def triangular_solve(
-    b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False
+    b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False, *, out: Any = None
 ) -> results.triangular_solve:
     """The classic triangular solver: ``X`` with ``A X = b`` (``A^T X = b`` when ``transpose``).
 
@@ -455,6 +498,7 @@ def triangular_solve(
         upper (bool): ``A`` is upper triangular. Default: ``True``
         transpose (bool): solve with ``A^T``. Default: ``False``
         unitriangular (bool): the diagonal of ``A`` is all ones. Default: ``False``
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(solution, cloned_coefficient)``, the second a copy of ``A``.
@@ -466,6 +510,10 @@ def triangular_solve(
         tensor([[1.],
                 [2.]])
     """
+    if out is not None:
+        return write_out(
+            "triangular_solve", triangular_solve(b, A, upper, transpose, unitriangular), out, exact_dtype=True
+        )
     if isinstance(A, Tensor) and A.ndim >= 2 and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
@@ -547,7 +595,9 @@ class _LuSolve(Function):
         return gLU, None, gB, None
 
 
-def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> results.linalg_lu_factor_ex:
+def linalg_lu_factor_ex(
+    A: Tensor, *, pivot: bool = True, check_errors: bool = False, out: Any = None
+) -> results.linalg_lu_factor_ex:
     """The LU factorization with partial pivoting in LAPACK's compact form, and its ``info``.
 
     ``LU`` holds ``L`` (unit diagonal, not stored) below its diagonal and ``U`` on and above it;
@@ -558,6 +608,7 @@ def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = F
         A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
         pivot (bool): only ``True`` (partial pivoting) is supported. Default: ``True``
         check_errors (bool): raise for a singular matrix. Default: ``False``
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(LU, pivots, info)``.
@@ -567,6 +618,10 @@ def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = F
         >>> ember.linalg.lu_factor_ex(ember.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
         tensor([2, 2], dtype=ember.int32)
     """
+    if out is not None:
+        return write_out(
+            "linalg.lu_factor_ex", linalg_lu_factor_ex(A, pivot=pivot, check_errors=check_errors), out, exact_dtype=True
+        )
     op = "linalg.lu_factor_ex"
     check_input(op, A, square=False, kernel="lu_cpu")
     if not pivot:
@@ -577,7 +632,7 @@ def linalg_lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = F
     return results.linalg_lu_factor_ex(LU, pivots, info)
 
 
-def linalg_lu_factor(A: Tensor, *, pivot: bool = True) -> results.linalg_lu_factor:
+def linalg_lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> results.linalg_lu_factor:
     """The LU factorization with partial pivoting in LAPACK's compact form.
 
     Raises :class:`ember.linalg.LinAlgError` where ``U`` has a zero on its diagonal (use
@@ -586,6 +641,7 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True) -> results.linalg_lu_fact
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
         pivot (bool): only ``True`` is supported. Default: ``True``
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(LU, pivots)``.
@@ -597,6 +653,8 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True) -> results.linalg_lu_fact
         tensor([[3.0000, 4.0000],
                 [0.3333, 0.6667]])
     """
+    if out is not None:
+        return write_out("linalg.lu_factor", linalg_lu_factor(A, pivot=pivot), out, exact_dtype=True)
     LU, pivots, info = linalg_lu_factor_ex(A, pivot=pivot)
     check_info(
         "torch.linalg.lu_factor",
@@ -610,12 +668,13 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True) -> results.linalg_lu_fact
     return results.linalg_lu_factor(LU, pivots)
 
 
-def linalg_lu(A: Tensor, *, pivot: bool = True) -> results.linalg_lu:
+def linalg_lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> results.linalg_lu:
     """The LU factorization with partial pivoting, ``A = P L U``, unpacked.
 
     Args:
         A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
         pivot (bool): only ``True`` is supported. Default: ``True``
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Returns:
         A named tuple ``(P, L, U)``: ``P`` (*, m, m) a permutation, ``L`` (*, m, k) unit lower
@@ -628,11 +687,15 @@ def linalg_lu(A: Tensor, *, pivot: bool = True) -> results.linalg_lu:
         tensor([[0., 1.],
                 [1., 0.]])
     """
+    if out is not None:
+        return write_out("linalg.lu", linalg_lu(A, pivot=pivot), out, exact_dtype=True)
     LU, pivots, _ = linalg_lu_factor_ex(A, pivot=pivot)
     return results.linalg_lu(*_unpack(LU, pivots))
 
 
-def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
+def linalg_lu_solve(
+    LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False, out: Tensor | None = None
+) -> Tensor:
     """The solution of ``A X = B`` from ``A``'s :func:`lu_factor` (``A^T X = B`` when
     ``adjoint``, ``X A = B`` when ``left`` is false).
 
@@ -641,6 +704,7 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
         B (Tensor): the right-hand side, :math:`(*, n, k)`.
         left (bool): solve ``A X = B`` (else ``X A = B``). Default: ``True``
         adjoint (bool): solve with ``A^T``. Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -650,6 +714,10 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
         tensor([[2.],
                 [3.]])
     """
+    if out is not None:
+        return write_out(
+            "linalg.lu_solve", linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint), out, exact_dtype=True
+        )
     op = "linalg.lu_solve"
     check_input(op, LU, kernel="linalg.lu_solve_cpu", B=B)
     if B.ndim < 2:
@@ -669,7 +737,7 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
     return _LuSolve.apply(LU.expand(*batch, n, n), pivots.expand(*batch, n), B.expand(*batch, *B.shape[-2:]), adjoint)
 
 
-def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The classic spelling of :func:`ember.linalg.lu_solve` (``b`` first).
 
     Example::
@@ -679,17 +747,20 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
         tensor([[2.],
                 [3.]])
     """
+    if out is not None:
+        return write_out("lu_solve", lu_solve(b, LU_data, LU_pivots), out, exact_dtype=True)
     return linalg_lu_solve(LU_data, LU_pivots, b)
 
 
 # -- powers -------------------------------------------------------------------------------------------
-def matrix_power(A: Tensor, n: int) -> Tensor:
+def matrix_power(A: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     """The ``n``-th power of a square matrix (of each of a batch), by repeated squaring; the
     inverse's power for negative ``n``, the identity for 0.
 
     Args:
         A (Tensor): a tensor of shape :math:`(*, m, m)`.
         n (int): the exponent.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -697,6 +768,8 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         tensor([[1., 3.],
                 [0., 1.]])
     """
+    if out is not None:
+        return write_out("matrix_power", matrix_power(A, n), out, exact_dtype=True)
     op = "linalg.matrix_power"
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(A).__name__}")

@@ -18,6 +18,7 @@ from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .movement import broadcast_tensors, cat, stack
 from .operands import broadcast_error, check_same_device, wrap_dim
+from .out_argument import write_out
 from .strided import as_strided
 
 __all__ = ["diag", "diagonal", "diag_embed", "trace", "tril", "triu", "einsum", "tensordot", "kron", "cross"]
@@ -117,12 +118,13 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     return _embed_last(input, offset).movedim((-2, -1), (a, b))
 
 
-def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+def diag(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """A 1-D input becomes a 2-D matrix with it on diagonal ``diagonal``; a 2-D input gives that diagonal.
 
     Args:
         input (Tensor): 1-D or 2-D.
         diagonal (int, optional): 0 the main diagonal, > 0 above, < 0 below. Default: 0
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -130,6 +132,8 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
         tensor([[1., 0.],
                 [0., 2.]])
     """
+    if out is not None:
+        return write_out("diag", diag(input, diagonal), out, exact_dtype=True)
     _check_tensor("diag", input)
     if input.ndim == 1:
         return _embed_last(input, diagonal)
@@ -174,12 +178,13 @@ def _triangle(op, input, diagonal, lower):
     return input.masked_fill(keep.logical_not(), 0)
 
 
-def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+def tril(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """The lower triangle of the last two dimensions (elements with ``col - row <= diagonal``); others are 0.
 
     Args:
         input (Tensor): at least 2-D.
         diagonal (int, optional): which diagonal bounds the triangle. Default: 0
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -193,15 +198,18 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
                 [1., 0., 0.],
                 [1., 1., 0.]])
     """
+    if out is not None:
+        return write_out("tril", tril(input, diagonal), out, exact_dtype=True)
     return _triangle("tril", input, diagonal, True)
 
 
-def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """The upper triangle of the last two dimensions (elements with ``col - row >= diagonal``); others are 0.
 
     Args:
         input (Tensor): at least 2-D.
         diagonal (int, optional): which diagonal bounds the triangle. Default: 0
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -215,6 +223,8 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
                 [0., 0., 1.],
                 [0., 0., 0.]])
     """
+    if out is not None:
+        return write_out("triu", triu(input, diagonal), out, exact_dtype=True)
     return _triangle("triu", input, diagonal, False)
 
 
@@ -373,19 +383,24 @@ def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
     return result.reshape(tuple(result.shape[: len(output)]))
 
 
-def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[int] | Sequence[Sequence[int]] | Tensor = 2) -> Tensor:
+def tensordot(
+    a: Tensor, b: Tensor, dims: int | Sequence[int] | Sequence[Sequence[int]] | Tensor = 2, *, out: Tensor | None = None
+) -> Tensor:
     """Contract the last ``dims`` dimensions of ``a`` with the first ``dims`` of ``b`` (or given pairs).
 
     Args:
         a (Tensor), b (Tensor): the operands.
         dims (int or tuple of two lists of ints): how many dimensions to contract, or
             which dimensions of ``a`` and ``b``. Default: 2
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.tensordot(ember.ones(3, 4), ember.ones(4, 5), dims=1).shape
         ember.Size([3, 5])
     """
+    if out is not None:
+        return write_out("tensordot", tensordot(a, b, dims), out, exact_dtype=True)
     _check_tensor("tensordot", a, "a")
     _check_tensor("tensordot", b, "b")
     check_same_device("tensordot", a, b)
@@ -424,7 +439,7 @@ def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[int] | Sequence[Sequenc
     return (left @ right).reshape([a.shape[i] for i in fa] + [b.shape[j] for j in fb])
 
 
-def kron(input: Tensor, other: Tensor) -> Tensor:
+def kron(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Kronecker product: blocks ``input[i] * other`` tiled in ``input``'s layout.
 
     Example::
@@ -432,6 +447,8 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
         >>> ember.kron(ember.eye(2), ember.ones(2, 2)).shape
         ember.Size([4, 4])
     """
+    if out is not None:
+        return write_out("kron", kron(input, other), out)
     _check_tensor("kron", input)
     _check_tensor("kron", other, "other")
     check_same_device("kron", input, other)
@@ -443,19 +460,22 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     return (a * b).reshape([x * y for x, y in zip(sa, sb)])
 
 
-def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor | None = None) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (inputs broadcast).
 
     Args:
         input (Tensor), other (Tensor): the operands.
         dim (int, optional): the dimension of size 3. Default: the first dimension of size 3
             (deprecated in PyTorch, which warns).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.cross(ember.tensor([1.0, 0.0, 0.0]), ember.tensor([0.0, 1.0, 0.0]), dim=0)
         tensor([0., 0., 1.])
     """
+    if out is not None:
+        return write_out("cross", cross(input, other, dim), out, exact_dtype=True)
     _check_tensor("cross", input)
     _check_tensor("cross", other, "other")
     check_same_device("cross", input, other)

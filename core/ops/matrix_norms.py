@@ -12,6 +12,7 @@ from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .dtype_support import TORCH_NAMES
 from .operands import wrap_dim
+from .out_argument import write_out
 from .reduced_precision import computes_in_float32
 from .singular import svdvals
 
@@ -69,6 +70,7 @@ def matrix_norm(
     keepdim: bool = False,
     *,
     dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     r"""The matrix norm of ``A`` over the two dimensions ``dim`` (a batch over the others).
 
@@ -82,6 +84,7 @@ def matrix_norm(
         dim (tuple of two ints): the matrix dimensions. Default: ``(-2, -1)``
         keepdim (bool): keep the reduced dimensions with size 1. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -91,6 +94,8 @@ def matrix_norm(
         >>> ember.linalg.matrix_norm(A, ord=2), ember.linalg.matrix_norm(A)
         (tensor(4.), tensor(5.))
     """
+    if out is not None:
+        return write_out("linalg.matrix_norm", matrix_norm(A, ord, dim, keepdim, dtype=dtype), out, exact_dtype=True)
     low = dtype or getattr(A, "dtype", None)
     if ord in ("nuc", 2, -2) and low in dtypes.narrow_float:  # PyTorch's SVD has no float16 kernel
         _check_floating("linalg.matrix_norm", A, "A")  # (its earlier checks first)

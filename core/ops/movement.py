@@ -714,7 +714,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
     Args:
         tensors (sequence of Tensors): the tensors to concatenate.
         dim (int): the dimension to concatenate along. Default: ``0``.
-        out (Tensor, optional): the tensor to write the result into. Default: ``None``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -728,6 +728,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
         tensor([[1, 2, 5],
                 [3, 4, 6]])
     """
+    if out is not None:
+        return write_out("cat", cat(tensors, dim), out, cast_error=TypeError)
+
     result = _concatenated(tensors, dim)
     if out is not None and isinstance(out, Tensor) and result.dtype._category > out.dtype._category:
         raise TypeError(f"torch.cat(): input types can't be cast to the desired output type {TORCH_NAMES[out.dtype]}")
@@ -798,12 +801,13 @@ class _Stack(Function):
 concat = concatenate = cat
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Join tensors of equal shape along a new dimension ``dim``.
 
     Args:
         tensors (sequence of Tensors): the tensors to stack, all of one shape.
         dim (int): the position of the new dimension. Default: ``0``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -815,6 +819,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         tensor([[1, 3],
                 [2, 4]])
     """
+    if out is not None:
+        return write_out("stack", stack(tensors, dim), out, cast_error=TypeError)
     tensors = tensor_list("stack", tensors)
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
@@ -833,11 +839,12 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return _Stack.apply(*_promoted(tensors, _result_type(tensors)), axis=axis)
 
 
-def hstack(tensors: Sequence[Tensor]) -> Tensor:
+def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Concatenate along dimension 1 (0 for 1-D tensors).
 
     Args:
         tensors (sequence of Tensors): the tensors to join.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -847,15 +854,18 @@ def hstack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[1, 3],
                 [2, 4]])
     """
+    if out is not None:
+        return write_out("hstack", hstack(tensors), out, cast_error=TypeError)
     tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensor_list("hstack", tensors)]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
-def vstack(tensors: Sequence[Tensor]) -> Tensor:
+def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Concatenate along dimension 0, treating 1-D tensors as rows.
 
     Args:
         tensors (sequence of Tensors): the tensors to join.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -863,6 +873,8 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[1, 2],
                 [3, 4]])
     """
+    if out is not None:
+        return write_out("vstack", vstack(tensors), out, cast_error=TypeError)
     return cat([t.reshape(1, -1) if t.ndim <= 1 else t for t in tensor_list("vstack", tensors)], 0)
 
 

@@ -1,73 +1,139 @@
-"""PyTorch's ``out=`` argument: the checks it makes and the write of a result into the given tensor."""
+"""PyTorch's ``out=`` argument: an op writes its result into a given tensor and returns that tensor.
+
+An op that takes ``out`` computes its result as usual and, only when ``out`` is given, hands it to
+:func:`write_out` (one ``is None`` test on the common path). The checks are PyTorch's:
+
+- autograd: while grad mode is on, no argument (``out`` included) may require grad;
+- device: ``out`` must be on the result's device;
+- dtype: the result must be castable to ``out``'s dtype (``can_cast``), or, for the ops whose
+  PyTorch kernels insist on it (``exact_dtype``: matmul, gather, sort, ...), equal to it;
+- shape: an ``out`` of another shape is given new storage of the result's shape, with PyTorch's
+  deprecation warning when it held elements. As PyTorch's reallocation, this detaches ``out``
+  from its base: views of the old ``out`` (and the tensor it viewed) no longer see the result.
+
+The write itself is an in-place write: ``out``'s version counter is bumped and an ``out`` that
+aliases an input gets what the in-place op would give.
+"""
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
+from .. import dtypes
 from ..autograd.grad_mode import grad_state
-from ..dtypes import dtype
 from ..tensor import Tensor
-from .dtype_support import TORCH_NAMES, check_castable
-from .operands import check_same_device
+from .dtype_support import TORCH_NAMES
 
-__all__ = ["write_out", "out_dtype"]
+__all__: list[str] = []
+
+OUT_ARG = "out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``."
 
 
-def _check_out(op: str, out: object) -> Tensor:
+def creation_placement(op: str, dtype: Any, device: Any, out: Tensor) -> tuple[dtypes.dtype, Any]:
+    """The dtype and device a creation op (``zeros``, ``arange``, ``randn``, ...) makes its values in when
+    given ``out``: ``out``'s own, unless ``dtype`` names another dtype, which PyTorch refuses (a ``device``
+    other than ``out``'s is refused by :func:`write_out`)."""
+    check_out_type(op, out)
+    if dtype is not None and dtypes.as_dtype(dtype) is not out.dtype:
+        raise RuntimeError(
+            f"dtype {TORCH_NAMES[dtypes.as_dtype(dtype)]} does not match dtype of out parameter "
+            f"({TORCH_NAMES[out.dtype]})"
+        )
+    return out.dtype, out.device if device is None else device
+
+
+def check_out_type(op: str, out: object) -> None:
+    """Refuse an ``out`` that is not a Tensor, as PyTorch's argument parser does."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
-    return out
 
 
-def out_dtype(op: str, dt: dtype | None, out: Tensor | None) -> dtype | None:
-    """The dtype a factory (``zeros``, ``arange``, ...) makes when given ``dtype=dt`` and ``out=out``:
-    ``out``'s dtype when ``dt`` is None; a ``dt`` other than ``out``'s is PyTorch's RuntimeError."""
-    if out is None:
-        return dt
-    out = _check_out(op, out)
-    if dt is not None and dt is not out.dtype:
-        raise RuntimeError(
-            f"dtype {TORCH_NAMES.get(dt, dt.name)} does not match dtype of out parameter "
-            f"({TORCH_NAMES.get(out.dtype, out.dtype.name)})"
-        )
-    return out.dtype
+def write_out(
+    op: str,
+    result: Any,
+    out: Any,
+    *,
+    exact_dtype: bool = False,
+    warn_resize: bool = True,
+    grad_checked: bool = False,
+    cast_error: type[Exception] = RuntimeError,
+) -> Any:
+    """Write ``result``, the value op ``op`` computed, into ``out`` and return ``out``.
 
-
-def write_out(op: str, result: Tensor, out: Tensor | None, *, warn_resize: bool = True) -> Tensor:
-    """``result`` written into ``out`` (and ``out`` returned), as PyTorch's ``out=`` does; ``result``
-    itself when ``out`` is None.
-
-    PyTorch's rules: no autograd through ``out=`` (an operand or ``out`` that requires grad is a
-    RuntimeError while grad mode is on), ``out`` on the result's device, a dtype the result may be
-    cast to (floating into integer is a RuntimeError), and an ``out`` of another shape resized to
-    the result's, with a deprecation warning if it had elements (``warn_resize``; factories resize
-    silently).
+    An op with several results (``max(dim)``, ``sort``, ``topk``) passes its named tuple and a tuple of as many
+    ``out`` tensors, and gets the named tuple of those tensors back.
 
     Args:
         op (str): the op's name, for the messages.
-        result (Tensor): the computed result.
-        out (Tensor, optional): the tensor to write into.
-        warn_resize (bool): warn when an ``out`` with elements is resized. Default: ``True``
+        result (Tensor): what the op computed.
+        out (Tensor): the tensor given as ``out=``.
+        exact_dtype (bool): require ``out`` to have ``result``'s dtype instead of one it casts to.
+            Default: ``False``.
+        warn_resize (bool): warn when ``out`` held elements and gets another shape (creation ops
+            resize silently). Default: ``True``.
+        cast_error (type): the error for a dtype ``out`` cannot hold (``cat`` and ``stack`` raise
+            ``TypeError``). Default: ``RuntimeError``.
+        grad_checked (bool): the autograd check was done on all of a tuple's results. Default: ``False``.
     """
-    if out is None:
-        return result
-    out = _check_out(op, out)
-    if grad_state.enabled and (result._requires_grad or out._requires_grad):
+    if isinstance(result, tuple):
+        return _write_outs(op, result, out, exact_dtype)
+    check_out_type(op, out)
+    if not grad_checked and grad_state.enabled and (result._requires_grad or out._requires_grad):
         raise RuntimeError(
             f"{op}(): functions with out=... arguments don't support automatic differentiation, "
             "but one of the arguments requires grad."
         )
-    check_same_device(op, result, out)
-    check_castable(result.dtype, out.dtype)
+    if result._device != out._device:
+        raise RuntimeError(
+            f"{op}(): Expected all tensors to be on the same device, but found at least two devices, "
+            f"{result._device} and {out._device}!"
+        )
+    if exact_dtype:
+        if result.dtype is not out.dtype:
+            raise RuntimeError(f"{op}(): Expected out tensor to have dtype {result.dtype}, but got {out.dtype} instead")
+    elif result.dtype._category > out.dtype._category:
+        raise cast_error(
+            f"result type {TORCH_NAMES[result.dtype]} can't be cast to the desired output type {TORCH_NAMES[out.dtype]}"
+        )
     shape = tuple(result.shape)
     if tuple(out.shape) != shape:
         if warn_resize and out.numel():
             warnings.warn(
-                f"An output with one or more elements was resized since it had shape {list(out.shape)}, which "
-                f"does not match the required output shape {list(shape)}. This behavior is deprecated, and in a "
-                "future PyTorch release outputs will not be resized unless they have zero elements.",
+                f"An output with one or more elements was resized since it had shape {list(out.shape)}, which does "
+                f"not match the required output shape {list(shape)}. This behavior is deprecated, and in a future "
+                "PyTorch release outputs will not be resized unless they have zero elements. You can explicitly "
+                "reuse an out tensor t by resizing it, inplace, to zero elements with t.resize_(0).",
                 UserWarning,
                 stacklevel=3,
             )
+        _reallocate(out, shape)
+    from .conversion import assign_  # conversion imports creation, which imports the ops that take out=
+
+    return assign_(out, result)
+
+
+def _write_outs(op: str, results: tuple, outs: Any, exact_dtype: bool) -> tuple:
+    """:func:`write_out` for an op with several results: ``outs`` holds one tensor per result."""
+    if not isinstance(outs, (tuple, list)) or len(outs) != len(results):
+        raise TypeError(f"{op}(): argument 'out' must be tuple of {len(results)} Tensors, not {type(outs).__name__}")
+    for out in outs:
+        check_out_type(op, out)
+    if grad_state.enabled and any(t._requires_grad for t in (*results, *outs)):
+        raise RuntimeError(
+            f"{op}(): functions with out=... arguments don't support automatic differentiation, "
+            "but one of the arguments requires grad."
+        )
+    written = [
+        write_out(op, result, out, exact_dtype=exact_dtype, grad_checked=True) for result, out in zip(results, outs)
+    ]
+    return type(results)(*written) if hasattr(results, "_fields") else tuple(written)
+
+
+def _reallocate(out: Tensor, shape: tuple[int, ...]) -> None:
+    """Give ``out`` fresh storage of ``shape`` (PyTorch's ``resize_`` of an output), leaving any view relation."""
+    with out._backend.device_context(out._device.index):
         out._data = out._backend.xp.empty(shape, dtype=out._data.dtype)
-    return out.copy_(result)
+    out._base = None
+    out._view_replay = None
+    out._view_version = None  # no longer a view: no history to refresh from a base

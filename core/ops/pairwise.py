@@ -8,6 +8,7 @@ from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .movement import broadcast_shapes, cat
 from .operands import wrap_dim
+from .out_argument import write_out
 
 __all__ = ["cdist", "renorm", "dist"]
 
@@ -77,7 +78,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
     return diff.norm(p, dim=-1)
 
 
-def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | None = None) -> Tensor:
     """Each slice of ``input`` along ``dim`` whose ``p``-norm exceeds ``maxnorm``, scaled down to norm ``maxnorm``.
 
     Args:
@@ -85,6 +86,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         p (float): the norm.
         dim (int): the dimension the slices are taken along (each slice is ``input.select(dim, i)``).
         maxnorm (float): the largest norm a slice keeps.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -93,6 +95,8 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         tensor([[0.6000, 0.8000],
                 [0.3000, 0.4000]])
     """
+    if out is not None:
+        return write_out("renorm", renorm(input, p, dim, maxnorm), out, exact_dtype=True)
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"renorm: expected a floating point input, got {_TORCH_NAMES[input.dtype.name]}")
     if p <= 0:

@@ -21,6 +21,7 @@ from .dtype_support import FLOATING_AND_HALF, not_implemented
 from .matrix_norms import matrix_norm
 from .movement import cat, stack
 from .operands import normalize_dims, wrap_dim
+from .out_argument import write_out
 from .reduced_precision import computes_in_float32
 
 if TYPE_CHECKING:
@@ -73,7 +74,12 @@ def _accumulate_dtype(d, dtype):
 
 
 def sum(
-    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:  # noqa: A001
     """Sum of elements over ``dim`` (all when None); integer inputs sum in int64.
 
@@ -85,6 +91,7 @@ def sum(
         dim (int or tuple of ints, optional): dimensions to reduce.
         keepdim (bool): keep reduced dimensions with size 1. Default: False.
         dtype (ember.dtype, optional): the type to accumulate in and return.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -97,6 +104,10 @@ def sum(
         tensor([[ 6.],
                 [15.]])
     """
+    if out is not None:
+        return write_out(
+            "sum", sum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     if _amp.active:
         (input,) = cast_inputs("sum", input, dtype=dtype)
     axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
@@ -110,7 +121,12 @@ def sum(
 
 
 def mean(
-    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Arithmetic mean over ``dim``; the input must be floating point (or give ``dtype``).
 
@@ -122,6 +138,7 @@ def mean(
         dim (int or tuple of ints, optional): the dimension or dimensions to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -131,6 +148,10 @@ def mean(
         >>> ember.mean(x, dim=1)
         tensor([2., 5.])
     """
+    if out is not None:  # a floating-point mean is computed in out's dtype, as PyTorch
+        if dtype is None and input.dtype.is_floating_point and out.dtype.is_floating_point:
+            dtype = out.dtype
+        return write_out("mean", mean(input, dim, keepdim, dtype=dtype), out, exact_dtype=True)
     if dtype is not None:
         input = input.to(dtype)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
@@ -214,7 +235,14 @@ def where_(condition, a, b):
     return where(condition, a, b)
 
 
-def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: _dtype | None = None) -> Tensor:
+def prod(
+    input: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
+) -> Tensor:
     """Product of elements over one ``dim`` (all when None).
 
     Args:
@@ -222,6 +250,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
         dim (int, optional): the dimension to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -231,6 +260,10 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
         >>> ember.prod(x, dim=1)
         tensor([  6., 120.])
     """
+    if out is not None:
+        return write_out(
+            "prod", prod(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
         (input,) = cast_inputs("prod", input, dtype=dtype)
     d = input.dtype
@@ -301,7 +334,7 @@ def _check_nonempty(name, input, axes):
         )
 
 
-def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Maximum over ``dim`` (all dims when empty).
 
     Unlike :func:`max`, the gradient is spread evenly over the elements that tie for the maximum.
@@ -310,6 +343,7 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         input (Tensor): the input tensor.
         dim (int or tuple of ints): the dimensions to reduce; all of them when empty. Default: ``()``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -319,6 +353,9 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         >>> ember.amax(x, dim=0)
         tensor([4., 5., 6.])
     """
+    if out is not None:
+        return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=True)
+
     if input.dtype.is_complex:
         not_implemented("max_values_cpu", input.dtype)
     axes = normalize_dims(dim if dim != () else None, input.ndim)
@@ -326,7 +363,7 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
     return _Amax.apply(input, axes, keepdim)
 
 
-def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Minimum over ``dim`` (all dims when empty).
 
     Unlike :func:`min`, the gradient is spread evenly over the elements that tie for the minimum.
@@ -335,6 +372,7 @@ def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         input (Tensor): the input tensor.
         dim (int or tuple of ints): the dimensions to reduce; all of them when empty. Default: ``()``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -344,6 +382,9 @@ def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False) ->
         >>> ember.amin(x, dim=1)
         tensor([1., 4.])
     """
+    if out is not None:
+        return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=True)
+
     if input.dtype.is_complex:
         not_implemented("min_values_cpu", input.dtype)
     axes = normalize_dims(dim if dim != () else None, input.ndim)
@@ -370,13 +411,14 @@ def _arg(name, input, dim, keepdim):
     return input._make(xp.astype(data, input._backend.native_dtype(dtypes.int64)))
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Index of the maximum (over the flattened tensor when ``dim`` is None).
 
     Args:
         input (Tensor): the input tensor.
         dim (int, optional): the dimension to reduce; the flattened tensor when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -386,18 +428,21 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
         >>> ember.argmax(x, dim=1)
         tensor([1, 0])
     """
+    if out is not None:
+        return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         raise RuntimeError("argmax(): does not support bool input")
     return _arg("argmax", input, dim, keepdim)
 
 
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """Index of the minimum (over the flattened tensor when ``dim`` is None).
 
     Args:
         input (Tensor): the input tensor.
         dim (int, optional): the dimension to reduce; the flattened tensor when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -408,6 +453,8 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
         tensor([[0],
                 [2]])
     """
+    if out is not None:
+        return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         raise RuntimeError("argmin(): does not support bool input")
     return _arg("argmin", input, dim, keepdim)
@@ -441,7 +488,9 @@ def max(input: Tensor) -> Tensor: ...  # noqa: A001
 def max(input: Tensor, dim: int, keepdim: bool = False) -> return_types.max: ...  # noqa: A001
 @overload
 def max(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
-def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:  # noqa: A001
+def max(  # noqa: A001
+    input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *, out: Any = None
+) -> Any:
     """Maximum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor.
 
     Args:
@@ -449,6 +498,7 @@ def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
         dim (int or Tensor, optional): the dimension to reduce; all elements when ``None``; a tensor to take the
             element-wise maximum with (as :func:`maximum`).
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
 
     Returns:
         A 0-d tensor without ``dim``; with it, a named tuple ``(values, indices)``.
@@ -463,6 +513,8 @@ def max(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
         values=tensor([3., 6.]),
         indices=tensor([2, 2]))
     """
+    if out is not None:
+        return write_out("max", max(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
     return _extremum_with_indices("max", input, dim, keepdim, None)
 
 
@@ -472,7 +524,9 @@ def min(input: Tensor) -> Tensor: ...  # noqa: A001
 def min(input: Tensor, dim: int, keepdim: bool = False) -> return_types.min: ...  # noqa: A001
 @overload
 def min(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
-def min(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -> Any:  # noqa: A001
+def min(  # noqa: A001
+    input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *, out: Any = None
+) -> Any:
     """Minimum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor.
 
     Args:
@@ -480,6 +534,7 @@ def min(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
         dim (int or Tensor, optional): the dimension to reduce; all elements when ``None``; a tensor to take the
             element-wise minimum with (as :func:`minimum`).
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
 
     Returns:
         A 0-d tensor without ``dim``; with it, a named tuple ``(values, indices)``.
@@ -494,16 +549,19 @@ def min(input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False) -
         values=tensor([1., 2., 3.]),
         indices=tensor([0, 0, 0]))
     """
+    if out is not None:
+        return write_out("min", min(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
-def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> return_types.aminmax:
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False, out: Any = None) -> return_types.aminmax:
     """``(amin, amax)`` in one call.
 
     Args:
         input (Tensor): the input tensor.
         dim (int, optional): the dimension to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -517,6 +575,8 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
         min=tensor([1., 4.]),
         max=tensor([3., 6.]))
     """
+    if out is not None:
+        return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
     d = () if dim is None else dim
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 
@@ -604,6 +664,7 @@ def var(
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Variance over ``dim`` with Bessel's correction (``correction=1``) by default.
 
@@ -617,6 +678,7 @@ def var(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -626,6 +688,8 @@ def var(
         >>> ember.var(x, dim=1, correction=0)
         tensor([0.6667, 0.6667])
     """
+    if out is not None:
+        return write_out("var", var(input, dim, unbiased, keepdim, correction=correction), out)
     return _variance(input, dim, unbiased, keepdim, correction, is_std=False)
 
 
@@ -637,6 +701,7 @@ def std(
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Standard deviation over ``dim`` (square root of :func:`var`).
 
@@ -650,6 +715,7 @@ def std(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -659,6 +725,8 @@ def std(
         >>> ember.std(x, dim=0)
         tensor([2.1213, 2.1213, 2.1213])
     """
+    if out is not None:
+        return write_out("std", std(input, dim, unbiased, keepdim, correction=correction), out)
     return _variance(input, dim, unbiased, keepdim, correction, is_std=True)
 
 
@@ -775,6 +843,8 @@ def norm(
     dim: int | Sequence[int] | None = None,
     keepdim: bool = False,
     dtype: _dtype | None = None,
+    *,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The ``p``-norm over ``dim`` (all elements when None).
 
@@ -789,6 +859,7 @@ def norm(
         dim (int or tuple of ints, optional): the dimensions to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         dtype (ember.dtype, optional): the type to compute and return in.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -800,6 +871,8 @@ def norm(
         >>> ember.norm(x, p=float('inf'))
         tensor(8.)
     """
+    if out is not None:
+        return write_out("norm", norm(input, p, dim, keepdim, dtype), out, exact_dtype=True)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("norm", input)
     if dtype is not None:
@@ -827,7 +900,7 @@ def norm(
 
 
 @computes_in_float32
-def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed stably.
 
     .. math::
@@ -837,12 +910,15 @@ def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) ->
         input (Tensor): the input tensor.
         dim (int): the dimension to reduce.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.logsumexp(ember.tensor([[0.0, 0.0], [1000.0, 1000.0]]), dim=1)
         tensor([6.9315e-01, 1.0007e+03])
     """
+    if out is not None:
+        return write_out("logsumexp", logsumexp(input, dim, keepdim), out)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("logsumexp", input)
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
@@ -867,7 +943,7 @@ class _Cumsum(Function):
         return grad.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis), None
 
 
-def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
+def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Cumulative sum along ``dim``.
 
     .. math::
@@ -877,6 +953,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
         input (Tensor): the input tensor.
         dim (int): the dimension to scan.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -887,6 +964,10 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
         >>> ember.cumsum(ember.tensor([1, 2, 3]), dim=0)
         tensor([1, 3, 6])
     """
+    if out is not None:
+        return write_out(
+            "cumsum", cumsum(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     if _amp.active:
         (input,) = cast_inputs("cumsum", input, dtype=dtype)
     out = _accumulate_dtype(input.dtype, dtype)
@@ -900,13 +981,16 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
     return _Cumsum.apply(input, axis)
 
 
-def all(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def all(
+    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, out: Tensor | None = None
+) -> Tensor:  # noqa: A001
     """True where every element over ``dim`` is non-zero.
 
     Args:
         input (Tensor): the input tensor.
         dim (int or tuple of ints, optional): the dimension or dimensions to test; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -916,19 +1000,24 @@ def all(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = F
         >>> ember.all(x, dim=1)
         tensor([False,  True])
     """
+    if out is not None:
+        return write_out("all", all(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
     out = input._make(input._backend.xp.all(data, axis=axes, keepdims=keepdim))
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
-def any(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def any(
+    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, out: Tensor | None = None
+) -> Tensor:  # noqa: A001
     """True where some element over ``dim`` is non-zero.
 
     Args:
         input (Tensor): the input tensor.
         dim (int or tuple of ints, optional): the dimension or dimensions to test; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -938,6 +1027,8 @@ def any(input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = F
         >>> ember.any(x, dim=1)
         tensor([False,  True])
     """
+    if out is not None:
+        return write_out("any", any(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
     out = input._make(input._backend.xp.any(data, axis=axes, keepdims=keepdim))
@@ -985,7 +1076,7 @@ def _scan(input, dim, combine):
 
 
 @computes_in_float32
-def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
+def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor | None = None) -> Tensor:
     """Cumulative product along ``dim`` (integers accumulate in int64).
 
     The gradient is exact in the presence of zeros (PyTorch's formula, which selects around them).
@@ -994,12 +1085,17 @@ def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None) -> Tensor:
         input (Tensor): the input.
         dim (int): the dimension to scan.
         dtype (ember.dtype, optional): accumulate and return in this type. Default: None
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.cumprod(ember.tensor([1.0, 2.0, 3.0]), 0)
         tensor([1., 2., 6.])
     """
+    if out is not None:
+        return write_out(
+            "cumprod", cumprod(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     out = _accumulate_dtype(input.dtype, dtype)
     if out is dtypes.bool:
         not_implemented("cumprod_out_cpu", out)
@@ -1097,7 +1193,7 @@ def _cumulative_extremum(name, input, dim, better):
     return getattr(return_types, name)(input.gather(axis, indices), indices)
 
 
-def cummax(input: Tensor, dim: int) -> return_types.cummax:
+def cummax(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummax:
     """Running maximum along ``dim`` and the index where it was found, as ``(values, indices)``.
 
     Ties take the later index; a NaN propagates (as in PyTorch).
@@ -1107,15 +1203,18 @@ def cummax(input: Tensor, dim: int) -> return_types.cummax:
         >>> ember.cummax(ember.tensor([1.0, 3.0, 2.0]), 0).values
         tensor([1., 3., 3.])
     """
+    if out is not None:
+        return write_out("cummax", cummax(input, dim), out, exact_dtype=True)
     return _cumulative_extremum("cummax", input, dim, lambda xp, a, b: xp.greater_equal(a, b))
 
 
-def cummin(input: Tensor, dim: int) -> return_types.cummin:
+def cummin(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummin:
     """Running minimum along ``dim`` and the index where it was found, as ``(values, indices)``.
 
     Args:
         input (Tensor): the input tensor.
         dim (int): the dimension to scan.
+        out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
 
     Example::
 
@@ -1124,11 +1223,13 @@ def cummin(input: Tensor, dim: int) -> return_types.cummin:
         values=tensor([3., 1., 1., 0.]),
         indices=tensor([0, 1, 1, 3]))
     """
+    if out is not None:
+        return write_out("cummin", cummin(input, dim), out, exact_dtype=True)
     return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))
 
 
 @computes_in_float32
-def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+def logcumsumexp(input: Tensor, dim: int, *, out: Tensor | None = None) -> Tensor:
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (a running log-add-exp).
 
     Example::
@@ -1136,6 +1237,8 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
         >>> ember.logcumsumexp(ember.tensor([0.0, 0.0]), 0)
         tensor([0.0000, 0.6931])
     """
+    if out is not None:
+        return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True)
     if input.dtype not in FLOATING_AND_HALF:
         not_implemented("logcumsumexp_out_cpu", input.dtype)
     return _LogCumSumExp.apply(input, dim)
@@ -1184,7 +1287,7 @@ def _log_add_exp(acc, part):
 def median(input: Tensor) -> Tensor: ...
 @overload
 def median(input: Tensor, dim: int, keepdim: bool = False) -> return_types.median: ...
-def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Any = None) -> Any:
     """The median (the lower of the two middle values for an even count); NaN if any element is NaN.
 
     With ``dim``, returns ``(values, indices)`` along that dimension.
@@ -1193,12 +1296,15 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         input (Tensor): the input.
         dim (int, optional): the dimension to reduce. Default: all elements, values only.
         keepdim (bool, optional): keep the reduced dimension. Default: ``False``
+        out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
 
     Example::
 
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
+    if out is not None:
+        return write_out("median", median(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
@@ -1227,7 +1333,12 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
 
 def nansum(
-    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Sum over ``dim`` treating NaN as zero.
 
@@ -1236,6 +1347,7 @@ def nansum(
         dim (int or tuple of ints, optional): dimensions to reduce. Default: all.
         keepdim (bool, optional): keep reduced dimensions. Default: ``False``
         dtype (ember.dtype, optional): accumulate and return in this type. Default: None
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1245,6 +1357,13 @@ def nansum(
         >>> ember.nansum(x, dim=0)
         tensor([4., 4.])
     """
+    if out is not None:  # computed in out's dtype, as torch, which has no integer kernel for a floating input
+        if dtype is None and input.dtype.is_floating_point and not out.dtype.is_floating_point:
+            not_implemented("nansum_cpu", out.dtype)
+        return write_out(
+            "nansum", nansum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
+
     if input.dtype.is_complex:
         raise RuntimeError("nansum on CPU does not support complex inputs")
     if input.dtype.is_floating_point:
@@ -1253,7 +1372,12 @@ def nansum(
 
 
 def nanmean(
-    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, dtype: _dtype | None = None
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Mean over ``dim`` of the elements that are not NaN.
 
@@ -1262,6 +1386,7 @@ def nanmean(
         dim (int or tuple of ints, optional): dimensions to reduce. Default: all.
         keepdim (bool, optional): keep reduced dimensions. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: None
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -1271,6 +1396,10 @@ def nanmean(
         >>> ember.nanmean(x, dim=1)
         tensor([1.0000, 3.5000])
     """
+    if out is not None:  # computed in out's dtype, as torch
+        return write_out(
+            "nanmean", nanmean(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
+        )
     if not input.dtype.is_floating_point:  # the input's own type, whatever ``dtype`` asks for
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "

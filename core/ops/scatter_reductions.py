@@ -18,6 +18,7 @@ from .creation import arange
 from .dtype_support import not_implemented
 from .movement import cat
 from .operands import wrap_dim
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..types import _dtype
@@ -158,7 +159,9 @@ def index_reduce(
     return scatter_reduce(input, dim, expanded, source.reshape(source.shape or (1,)), reduce, include_self=include_self)
 
 
-def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+def addbmm(
+    input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1, out: Tensor | None = None
+) -> Tensor:
     """``beta * input + alpha * sum_i batch1[i] @ batch2[i]``.
 
     Args:
@@ -167,6 +170,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, al
         batch2 (Tensor): a batch of matrices, :math:`(b, m, p)`.
         beta (Number): the factor of ``input`` (0: ``input`` is ignored, NaN included). Default: ``1``.
         alpha (Number): the factor of the summed products. Default: ``1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -175,6 +179,10 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, al
         >>> ember.addbmm(ember.zeros(1, 2), b1, b2, alpha=0.5)
         tensor([[3., 3.]])
     """
+    if out is not None:
+        return write_out(
+            "addbmm", addbmm(input, batch1, batch2, beta=beta, alpha=alpha), out, exact_dtype=True, warn_resize=False
+        )
     if batch1.dtype is dtypes.bool:  # PyTorch sums the products with addmm, which has no bool kernel
         not_implemented("addmm_impl_cpu_", batch1.dtype)
     if batch1.ndim != 3 or batch2.ndim != 3:

@@ -17,6 +17,7 @@ from .dtype_support import not_implemented
 from .linalg import outer, scale_by
 from .movement import cat, stack
 from .operands import check_same_device, wrap_dim
+from .out_argument import write_out
 from .slicing_joining import meshgrid, searchsorted
 
 if TYPE_CHECKING:
@@ -36,7 +37,13 @@ __all__ = [
 
 
 def diff(
-    input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None
+    input: Tensor,
+    n: int = 1,
+    dim: int = -1,
+    prepend: Tensor | None = None,
+    append: Tensor | None = None,
+    *,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The ``n``-th forward difference along ``dim`` (``logical_xor`` of neighbours for bool).
 
@@ -45,12 +52,15 @@ def diff(
         n (int): how many times to difference. Default: 1
         dim (int): the dimension. Default: -1
         prepend, append (Tensor, optional): values joined before/after ``input`` along ``dim``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.diff(ember.tensor([1, 3, 2]))
         tensor([ 2, -1])
     """
+    if out is not None:
+        return write_out("diff", diff(input, n, dim, prepend, append), out)
     if not isinstance(input, Tensor):
         raise TypeError(f"diff(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input.ndim == 0:
@@ -158,7 +168,7 @@ def ravel(input: Tensor) -> Tensor:
     return input.reshape(-1)
 
 
-def msort(input: Tensor) -> Tensor:
+def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input`` sorted along its first dimension (the values of ``sort(input, dim=0)``).
 
     Example::
@@ -167,6 +177,8 @@ def msort(input: Tensor) -> Tensor:
         tensor([[2, 1],
                 [3, 4]])
     """
+    if out is not None:
+        return write_out("msort", msort(input), out, exact_dtype=True)
     return input.sort(dim=0).values
 
 
@@ -234,7 +246,14 @@ def triu_indices(
     return _triangle_indices("triu_indices", row, col, offset, dtype, device, False)
 
 
-def bucketize(input: Tensor | Number, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
+def bucketize(
+    input: Tensor | Number,
+    boundaries: Tensor,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """The index of the bucket of ``boundaries`` (a sorted 1-D tensor) each value of ``input`` falls in.
 
     Example::
@@ -242,12 +261,18 @@ def bucketize(input: Tensor | Number, boundaries: Tensor, *, out_int32: bool = F
         >>> ember.bucketize(ember.tensor([1, 5, 9]), ember.tensor([2, 4, 6, 8]))
         tensor([0, 2, 4])
     """
+    if out is not None:
+        return write_out(
+            "bucketize", bucketize(input, boundaries, out_int32=out_int32, right=right), out, exact_dtype=True
+        )
     if not isinstance(boundaries, Tensor) or boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({getattr(boundaries, 'ndim', None)})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Number = 1, alpha: Number = 1) -> Tensor:
+def addr(
+    input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Number = 1, alpha: Number = 1, out: Tensor | None = None
+) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``.
 
     Example::
@@ -256,6 +281,8 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Number = 1, alpha: 
         tensor([[3., 4.],
                 [6., 8.]])
     """
+    if out is not None:
+        return write_out("addr", addr(input, vec1, vec2, beta=beta, alpha=alpha), out)
     product = scale_by(outer(vec1, vec2), alpha)
     if not product.dtype.is_floating_point and product.dtype is not dtypes.bool:
         beta = int(beta)  # an integer addr truncates beta (and alpha), as PyTorch

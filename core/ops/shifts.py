@@ -15,6 +15,7 @@ from ..tensor import Tensor, tensor
 from .arithmetic import floor_divide, full_like_scalar, where
 from .comparison import _TORCH_NAMES
 from .operands import promote
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..types import Number, _dtype
@@ -42,7 +43,7 @@ def _powers(dtype: _dtype, exponents: Tensor) -> Tensor:
     return tensor(table, dtype=dtype, device=exponents.device)[exponents.long()]
 
 
-def bitwise_left_shift(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+def bitwise_left_shift(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """Shifts the bits of the integer ``input`` left by ``other``, with broadcasting and type promotion.
 
     .. math::
@@ -54,19 +55,22 @@ def bitwise_left_shift(input: Tensor | Number, other: Tensor | Number) -> Tensor
     Args:
         input (Tensor or Number): the integer tensor to shift.
         other (Tensor or Number): the shift amounts.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.bitwise_left_shift(ember.tensor([-1, -7, 5], dtype=ember.int8), ember.tensor([1, 0, 5], dtype=ember.int8))
         tensor([ -2,  -7, -96], dtype=ember.int8)
     """
+    if out is not None:
+        return write_out("bitwise_left_shift", bitwise_left_shift(input, other), out)
     a, b, result = _operands("bitwise_left_shift", "lshift", input, other)
     bits = 8 * result.itemsize
     inside = (b < bits) & (b >= 0) if result.is_signed else b < bits
     return where(inside, a * _powers(result, where(inside, b, 0)), 0)
 
 
-def bitwise_right_shift(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+def bitwise_right_shift(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     """Shifts the bits of the integer ``input`` right by ``other`` (arithmetic shift: a signed value
     keeps its sign), with broadcasting and type promotion.
 
@@ -79,12 +83,15 @@ def bitwise_right_shift(input: Tensor | Number, other: Tensor | Number) -> Tenso
     Args:
         input (Tensor or Number): the integer tensor to shift.
         other (Tensor or Number): the shift amounts.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.bitwise_right_shift(ember.tensor([-1, -7, 100], dtype=ember.int8), ember.tensor([1, 1, 2], dtype=ember.int8))
         tensor([-1, -4, 25], dtype=ember.int8)
     """
+    if out is not None:
+        return write_out("bitwise_right_shift", bitwise_right_shift(input, other), out)
     a, b, result = _operands("bitwise_right_shift", "rshift", input, other)
     bits = 8 * result.itemsize
     if result.is_signed:  # x >> (bits - 1) is the sign fill that a shift out of range gives

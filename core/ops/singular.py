@@ -10,6 +10,7 @@ from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING, not_implemented
+from .out_argument import write_out
 
 if TYPE_CHECKING:
     from ..backend import _Array
@@ -54,7 +55,7 @@ class _Svdvals(Function):
         return (ctx.u * grad.unsqueeze(-2)) @ ctx.v.mT
 
 
-def svdvals(input: Tensor) -> Tensor:
+def svdvals(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The singular values of a matrix or a batch of matrices, in descending order.
 
     Computed by one-sided Jacobi rotations; the gradient is :math:`U \\operatorname{diag}(g) V^T`,
@@ -62,6 +63,7 @@ def svdvals(input: Tensor) -> Tensor:
 
     Args:
         input (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
         Tensor of shape :math:`(*, \\min(m, n))`.
@@ -71,6 +73,8 @@ def svdvals(input: Tensor) -> Tensor:
         >>> ember.linalg.svdvals(ember.tensor([[3.0, 0.0], [0.0, -4.0]]))
         tensor([4., 3.])
     """
+    if out is not None:
+        return write_out("linalg.svdvals", svdvals(input), out, exact_dtype=True)
     if not isinstance(input, Tensor):
         raise TypeError(f"linalg.svdvals(): argument 'A' must be Tensor, not {type(input).__name__}")
     if input.ndim < 2:

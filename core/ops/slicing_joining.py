@@ -27,6 +27,7 @@ from .movement import cat, flip, movedim, narrow, tensor_list, transpose
 if TYPE_CHECKING:
     from ..types import Number
 from .operands import check_same_device, sum_to, wrap_dim
+from .out_argument import write_out
 from .strided import as_strided
 
 __all__ = [
@@ -186,6 +187,7 @@ def searchsorted(
     right: bool = False,
     side: str | None = None,
     sorter: Tensor | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Indices at which ``input``'s values would be inserted into the innermost dimension of ``sorted_sequence``.
 
@@ -196,6 +198,7 @@ def searchsorted(
         right (bool): the last suitable index instead of the first. Default: ``False``
         side (str, optional): ``"left"`` or ``"right"``; overrides ``right``.
         sorter (Tensor, optional): indices that sort ``sorted_sequence`` along its last dimension.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -205,6 +208,9 @@ def searchsorted(
         >>> ember.searchsorted(seq, ember.tensor([3, 6, 9]), right=True)
         tensor([2, 3, 4])
     """
+    if out is not None:
+        result = searchsorted(sorted_sequence, input, out_int32=out_int32, right=right, side=side, sorter=sorter)
+        return write_out("searchsorted", result, out, exact_dtype=True)
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
@@ -399,11 +405,12 @@ def atleast_3d(*tensors: Tensor | Sequence[Tensor]) -> Any:
     return _atleast(tensors, 3)
 
 
-def dstack(tensors: Sequence[Tensor]) -> Tensor:
+def dstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Concatenate along dimension 2 after :func:`atleast_3d`.
 
     Args:
         tensors (sequence of Tensors): the tensors to join.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -411,15 +418,19 @@ def dstack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[[1, 3],
                  [2, 4]]])
     """
+    if out is not None:
+        return write_out("dstack", dstack(tensors), out, cast_error=TypeError)
+
     tensors = tensor_list("dstack", tensors)
     return cat(list(atleast_3d(*tensors)) if len(tensors) > 1 else [atleast_3d(tensors[0])], 2)
 
 
-def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+def column_stack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Stack 0-/1-D tensors as columns (and concatenate 2-D ones) along dimension 1.
 
     Args:
         tensors (sequence of Tensors): the tensors to join.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -427,6 +438,8 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
         tensor([[1, 3],
                 [2, 4]])
     """
+    if out is not None:
+        return write_out("column_stack", column_stack(tensors), out, cast_error=TypeError)
     return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensor_list("column_stack", tensors)], 1)
 
 

@@ -18,6 +18,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import _unary, where
+from .out_argument import write_out
 
 __all__ = ["lgamma", "digamma", "polygamma", "erfinv", "i0", "mvlgamma"]
 
@@ -209,7 +210,7 @@ i0: Callable[[Tensor], Tensor] = _unary(
 _POLYGAMMA = {0: digamma}
 
 
-def polygamma(n: int, input: Tensor) -> Tensor:
+def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The ``n``-th derivative of the digamma function.
 
     .. math::
@@ -218,12 +219,15 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     Args:
         n (int): the order of the derivative, ``n >= 0`` (0 is :func:`digamma`).
         input (Tensor): the input tensor (positive values for ``n >= 1``).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.polygamma(1, ember.tensor([1.0, 2.0]))
         tensor([1.6449, 0.6449])
     """
+    if out is not None:
+        return write_out("polygamma", polygamma(n, input), out)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     op = _POLYGAMMA.get(n)
@@ -235,7 +239,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     return op(input)
 
 
-def mvlgamma(input: Tensor, p: int) -> Tensor:
+def mvlgamma(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     """The logarithm of the multivariate gamma function of dimension ``p``, element-wise.
 
     .. math::
@@ -244,12 +248,15 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     Args:
         input (Tensor): the input tensor (values above ``(p - 1) / 2``).
         p (int): the dimension, ``>= 1``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.mvlgamma(ember.tensor([2.5, 3.0]), 2)
         tensor([0.8570, 1.5502])
     """
+    if out is not None:
+        return write_out("mvlgamma", mvlgamma(input, p), out)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     total = lgamma(input)

@@ -20,6 +20,7 @@ from .arithmetic import _Binary, _unary, where
 from .comparison import _TORCH_NAMES
 from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc
 from .movement import broadcast_tensors
+from .out_argument import write_out
 from .special import _bessel_i, _erfinv, _i1, _in_float64, _integer_order_zeta, _lgamma, _not_tiny, i0
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ log_ndtr: Callable[[Tensor], Tensor] = _unary(
 entr: Callable[[Tensor], Tensor] = _unary("entr", _entr, lambda x, y: -(x.log() + 1))
 
 
-def ndtr(input: Tensor) -> Tensor:
+def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The standard normal cumulative distribution function, element-wise.
 
     .. math::
@@ -137,30 +138,36 @@ def ndtr(input: Tensor) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.ndtr(ember.tensor([-1.0, 0.0, 1.0]))
         tensor([0.1587, 0.5000, 0.8413])
     """
+    if out is not None:
+        return write_out("special_ndtr", ndtr(input), out)
     if not isinstance(input, Tensor):
         raise TypeError(f"ndtr(): argument 'input' must be Tensor, not {type(input).__name__}")
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     return erfc(x * -_SQRT_HALF) * 0.5
 
 
-def xlog1py(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+def xlog1py(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     r"""``input * log1p(other)``, taken as 0 where ``input == 0`` (NaN where ``other`` is NaN).
 
     Args:
         input (Tensor or Number): the multiplier.
         other (Tensor or Number): the argument of ``log1p``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.xlog1py(ember.tensor([0.0, 2.0]), ember.tensor([-1.0, 1.0]))
         tensor([0.0000, 1.3863])
     """
+    if out is not None:
+        return write_out("special_xlog1py", xlog1py(input, other), out)
     return _XLog1PY.apply(*_floating_pair("xlog1py", input, other))
 
 
@@ -286,7 +293,7 @@ def _floating_binary(op: str, fn_cls: type[_Binary], input: Tensor | Number, oth
     return fn_cls.apply(*broadcast_tensors(a, b))
 
 
-def zeta(input: Tensor | Number, other: Tensor | Number) -> Tensor:
+def zeta(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     r"""The Hurwitz zeta function, element-wise (Riemann's for ``other = 1``).
 
     .. math::
@@ -298,17 +305,20 @@ def zeta(input: Tensor | Number, other: Tensor | Number) -> Tensor:
     Args:
         input (Tensor or Number): the exponent ``x``.
         other (Tensor or Number): the offset ``q``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.zeta(ember.tensor([2.0, 4.0]), 1.0)
         tensor([1.6449, 1.0823])
     """
+    if out is not None:
+        return write_out("special_zeta", zeta(input, other), out)
     x, q = _floating_pair("zeta", input, other)
     return _Zeta.apply(*broadcast_tensors(x, q))
 
 
-def gammainc(input: Tensor, other: Tensor) -> Tensor:
+def gammainc(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The regularized lower incomplete gamma function, element-wise.
 
     .. math::
@@ -323,16 +333,19 @@ def gammainc(input: Tensor, other: Tensor) -> Tensor:
     Args:
         input (Tensor): the non-negative parameter ``a``.
         other (Tensor): the non-negative argument ``x``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.gammainc(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
         tensor([0.6321, 0.2642])
     """
+    if out is not None:
+        return write_out("special_gammainc", gammainc(input, other), out)
     return _floating_binary("igamma", _GammaInc, input, other)
 
 
-def gammaincc(input: Tensor, other: Tensor) -> Tensor:
+def gammaincc(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The regularized upper incomplete gamma function, ``1 - gammainc(input, other)``, element-wise.
 
     .. math::
@@ -344,12 +357,15 @@ def gammaincc(input: Tensor, other: Tensor) -> Tensor:
     Args:
         input (Tensor): the non-negative parameter ``a``.
         other (Tensor): the non-negative argument ``x``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.gammaincc(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
         tensor([0.3679, 0.7358])
     """
+    if out is not None:
+        return write_out("special_gammaincc", gammaincc(input, other), out)
     return _floating_binary("igammac", _GammaIncC, input, other)
 
 
@@ -413,48 +429,57 @@ def _no_graph(op: str, input: Tensor) -> Tensor:
     return x if x.dtype.is_floating_point else x.to(dtypes.get_default_dtype())
 
 
-def modified_bessel_i0(input: Tensor) -> Tensor:
+def modified_bessel_i0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The modified Bessel function of the first kind of order 0, :math:`I_0` (as
     :func:`ember.i0`, without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.modified_bessel_i0(ember.tensor([0.0, 1.0]))
         tensor([1.0000, 1.2661])
     """
+    if out is not None:
+        return write_out("special_modified_bessel_i0", modified_bessel_i0(input), out)
     return i0(_no_graph("modified_bessel_i0", input))
 
 
-def modified_bessel_i1(input: Tensor) -> Tensor:
+def modified_bessel_i1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The modified Bessel function of the first kind of order 1, :math:`I_1` (as
     :func:`ember.special.i1`, without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.modified_bessel_i1(ember.tensor([0.0, 1.0]))
         tensor([0.0000, 0.5652])
     """
+    if out is not None:
+        return write_out("special_modified_bessel_i1", modified_bessel_i1(input), out)
     return i1(_no_graph("modified_bessel_i1", input))
 
 
-def spherical_bessel_j0(input: Tensor) -> Tensor:
+def spherical_bessel_j0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The spherical Bessel function of the first kind of order 0, :math:`\sin(x) / x` (1 at 0, 0 at
     infinity as in PyTorch; without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.spherical_bessel_j0(ember.tensor([0.0, 1.0]))
         tensor([1.0000, 0.8415])
     """
+    if out is not None:
+        return write_out("special_spherical_bessel_j0", spherical_bessel_j0(input), out)
     x = _no_graph("spherical_bessel_j0", input)
     zero = x == 0
     value = where(zero, x * 0 + 1, x.sin() / where(zero, x * 0 + 1, x))
@@ -538,31 +563,37 @@ _bessel_j0 = _unary("bessel_j0", _in_float64(lambda b, x: _bessel_j(b, x, 0)), N
 _bessel_j1 = _unary("bessel_j1", _in_float64(lambda b, x: _bessel_j(b, x, 1)), None)
 
 
-def bessel_j0(input: Tensor) -> Tensor:
+def bessel_j0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The Bessel function of the first kind of order 0, :math:`J_0` (without a gradient, as in
     PyTorch; 0 at infinity, its limit, where PyTorch gives NaN).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.bessel_j0(ember.tensor([0.0, 1.0, 10.0]))
         tensor([ 1.0000,  0.7652, -0.2459])
     """
+    if out is not None:
+        return write_out("special_bessel_j0", bessel_j0(input), out)
     return _bessel_j0(_no_graph("bessel_j0", input))
 
 
-def bessel_j1(input: Tensor) -> Tensor:
+def bessel_j1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The Bessel function of the first kind of order 1, :math:`J_1` (without a gradient, as in
     PyTorch; 0 at infinity, its limit, where PyTorch gives NaN).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.bessel_j1(ember.tensor([0.0, 1.0, 10.0]))
         tensor([0.0000, 0.4401, 0.0435])
     """
+    if out is not None:
+        return write_out("special_bessel_j1", bessel_j1(input), out)
     return _bessel_j1(_no_graph("bessel_j1", input))

@@ -5,7 +5,7 @@ arithmetic, so every backend has them and the differentiable ones have PyTorch's
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from .. import dtypes
 from ..return_types import _return_type
@@ -15,6 +15,7 @@ from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .operands import wrap_dim
+from .out_argument import write_out
 
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
 
@@ -103,6 +104,7 @@ def quantile(
     keepdim: bool = False,
     *,
     interpolation: str = "linear",
+    out: Tensor | None = None,
 ) -> Tensor:
     """The ``q``-th quantiles of ``input`` (all of it, or along ``dim``); NaN where a row holds a NaN.
 
@@ -113,6 +115,7 @@ def quantile(
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
         interpolation (str): between two neighbours: ``'linear'``, ``'lower'``, ``'higher'``, ``'midpoint'``
             or ``'nearest'``. Default: ``'linear'``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -122,6 +125,10 @@ def quantile(
         >>> ember.quantile(x, ember.tensor([0.0, 1.0]))
         tensor([1., 4.])
     """
+    if out is not None:
+        return write_out(
+            "quantile", quantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
+        )
     return _quantile("quantile", input, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
@@ -132,6 +139,7 @@ def nanquantile(
     keepdim: bool = False,
     *,
     interpolation: str = "linear",
+    out: Tensor | None = None,
 ) -> Tensor:
     """:func:`quantile` that ignores NaN values (NaN only where a row is all NaN).
 
@@ -141,12 +149,17 @@ def nanquantile(
         dim (int, optional): the dimension to reduce; the flattened input when omitted.
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
         interpolation (str): as :func:`quantile`'s. Default: ``'linear'``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.nanquantile(ember.tensor([1.0, float('nan'), 3.0]), 0.5)
         tensor(2.)
     """
+    if out is not None:
+        return write_out(
+            "nanquantile", nanquantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
+        )
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
 
 
@@ -154,13 +167,16 @@ def nanquantile(
 def nanmedian(input: Tensor) -> Tensor: ...
 @overload
 def nanmedian(input: Tensor, dim: int, keepdim: bool = False) -> nanmedian_result: ...
-def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | nanmedian_result:
+def nanmedian(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Any = None
+) -> Tensor | nanmedian_result:
     """The lower median of the values that are not NaN (all of them, or along ``dim`` with their indices).
 
     Args:
         input (Tensor): the input tensor.
         dim (int, optional): the dimension to reduce; with it, ``(values, indices)`` is returned.
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -172,6 +188,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> T
         values=tensor([2.]),
         indices=tensor([3]))
     """
+    if out is not None:
+        return write_out("nanmedian", nanmedian(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
     if input.dtype is dtypes.bool:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
@@ -200,7 +218,7 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
 
 
-def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> mode_result:
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: Any = None) -> mode_result:
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the index of
     its last occurrence.
 
@@ -208,6 +226,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> mode_result:
         input (Tensor): the input tensor.
         dim (int): the dimension to reduce. Default: ``-1``.
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -216,6 +235,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> mode_result:
         values=tensor([1., 2.]),
         indices=tensor([3, 1]))
     """
+    if out is not None:
+        return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
     if input.ndim == 0:
         return mode_result(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     dim = wrap_dim(dim, input.ndim)
@@ -331,7 +352,7 @@ def corrcoef(input: Tensor) -> Tensor:
     return c.clamp(-1, 1)
 
 
-def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """Histogram of ``input``: ``bins`` equal-width bins between ``min`` and ``max`` (the data's range
     when both are 0); elements outside are ignored, ``max`` falls in the last bin.
 
@@ -340,12 +361,15 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         bins (int): the number of bins. Default: ``100``.
         min (float): the lower end. Default: ``0``.
         max (float): the upper end. Default: ``0``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.histc(ember.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
         tensor([0., 2., 1., 0.])
     """
+    if out is not None:
+        return write_out("histc", histc(input, bins, min, max), out, exact_dtype=True)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     if bins <= 0:

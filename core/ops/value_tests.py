@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .. import dtypes
 from ..return_types import _return_type
@@ -13,6 +14,7 @@ from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .dtype_support import not_implemented
 from .operands import as_tensor_arg, promote, promote_floating
+from .out_argument import write_out
 from .slicing_joining import searchsorted
 
 __all__ = ["isin", "isneginf", "isposinf", "isreal", "gcd", "lcm", "ldexp", "frexp", "nextafter"]
@@ -27,6 +29,7 @@ def isin(
     *,
     assume_unique: bool = False,
     invert: bool = False,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Whether each element of ``elements`` occurs in ``test_elements``.
 
@@ -35,6 +38,7 @@ def isin(
         test_elements (Tensor or Number): the values to look for.
         assume_unique (bool): accepted for PyTorch compatibility. Default: ``False``.
         invert (bool): return the opposite (not in). Default: ``False``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -42,6 +46,10 @@ def isin(
         tensor([[False,  True],
                 [ True, False]])
     """
+    if out is not None:
+        return write_out(
+            "isin", isin(elements, test_elements, assume_unique=assume_unique, invert=invert), out, exact_dtype=True
+        )
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin() received an invalid combination of arguments: at least one argument must be a Tensor")
     a = elements if isinstance(elements, Tensor) else as_tensor_arg("isin", elements, test_elements)
@@ -57,31 +65,37 @@ def isin(
     return ~found if invert else found
 
 
-def isneginf(input: Tensor) -> Tensor:
+def isneginf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Whether each element is negative infinity.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.isneginf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([ True, False, False])
     """
+    if out is not None:
+        return write_out("isneginf", isneginf(input), out, exact_dtype=True)
     return _equals(input, -math.inf)
 
 
-def isposinf(input: Tensor) -> Tensor:
+def isposinf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Whether each element is positive infinity.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.isposinf(ember.tensor([-float('inf'), float('inf'), 1.0]))
         tensor([False,  True, False])
     """
+    if out is not None:
+        return write_out("isposinf", isposinf(input), out, exact_dtype=True)
     return _equals(input, math.inf)
 
 
@@ -123,18 +137,21 @@ def _integer_pair(op: str, input: Tensor | int, other: Tensor | int) -> tuple[Te
     return a, b
 
 
-def gcd(input: Tensor, other: Tensor) -> Tensor:
+def gcd(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The greatest common divisor of each pair of integers (non-negative; ``gcd(0, 0) = 0``).
 
     Args:
         input (Tensor): an integer tensor.
         other (Tensor): an integer tensor, broadcast against ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.gcd(ember.tensor([0, -4, 6]), ember.tensor([0, 6, -9]))
         tensor([0, 2, 3])
     """
+    if out is not None:
+        return write_out("gcd", gcd(input, other), out)
     a, b = _integer_pair("gcd", input, other)
     a, b = a.abs(), b.abs()
     for _ in range(_EUCLID_STEPS[a.dtype.itemsize]):  # fixed count: no host synchronisation
@@ -143,18 +160,21 @@ def gcd(input: Tensor, other: Tensor) -> Tensor:
     return a
 
 
-def lcm(input: Tensor, other: Tensor) -> Tensor:
+def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The least common multiple of each pair of integers (non-negative; 0 if either is 0).
 
     Args:
         input (Tensor): an integer tensor.
         other (Tensor): an integer tensor, broadcast against ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.lcm(ember.tensor([0, -4, 6]), ember.tensor([0, 6, -9]))
         tensor([ 0, 12, 18])
     """
+    if out is not None:
+        return write_out("lcm", lcm(input, other), out)
     a, b = _integer_pair("lcm", input, other)
     g = gcd(a, b)
     return where(g == 0, g, (a // where(g == 0, g.new_ones(()), g) * b).abs())
@@ -188,12 +208,13 @@ def _scale_down(value: Tensor, exponent: Tensor) -> Tensor:
     return value / half.exp2() / (exponent - half).exp2()
 
 
-def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
+def frexp(input: Tensor, *, out: Any = None) -> tuple[Tensor, Tensor]:
     """Each element as ``mantissa * 2 ** exponent`` with ``0.5 <= |mantissa| < 1`` (0 and non-finite
     values keep their value, exponent 0).
 
     Args:
         input (Tensor): a floating tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -202,6 +223,8 @@ def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
         mantissa=tensor([ 0.5000, -0.7500,  0.0000]),
         exponent=tensor([4, 2, 0], dtype=ember.int32))
     """
+    if out is not None:
+        return write_out("frexp", frexp(input), out, exact_dtype=True)
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"torch.frexp() only supports floating-point dtypes, but got {_TORCH_NAMES[input.dtype.name]}"
@@ -222,12 +245,13 @@ def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
 _FLOAT_BITS = {"float64": (53, -1074), "float32": (24, -149), "float16": (11, -24), "bfloat16": (8, -133)}
 
 
-def nextafter(input: Tensor, other: Tensor) -> Tensor:
+def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The floating-point number next to ``input`` in the direction of ``other``, element-wise.
 
     Args:
         input (Tensor): a floating tensor.
         other (Tensor): the direction, broadcast against ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -235,6 +259,8 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
         >>> (ember.nextafter(x, ember.tensor([2.0, 0.0], dtype=ember.float64)) - x).tolist()
         [2.220446049250313e-16, -1.1102230246251565e-16]
     """
+    if out is not None:
+        return write_out("nextafter", nextafter(input, other), out)
     if not isinstance(input, Tensor):
         input = as_tensor_arg("nextafter", input, other)
     a, b, common = promote("nextafter", input, other)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from .creation import empty
+from .out_argument import OUT_ARG, write_out
 
 __all__ = [
     "view_copy", "permute_copy", "transpose_copy", "t_copy", "unsqueeze_copy", "squeeze_copy", "expand_copy",
@@ -100,10 +101,12 @@ _SPLITS: dict[str, tuple[Callable[..., tuple[Tensor, ...]], str, str, str]] = {
 }  # fmt: skip
 
 
-def _doc(name: str, view: str, args: str, example: str, output: str) -> str:
+def _doc(name: str, view: str, args: str, example: str, output: str, takes_out: bool = False) -> str:
     args_block = (
         f"    input (Tensor): the input tensor.\n    {args}\n" if args else "    input (Tensor): the input tensor.\n"
     )
+    if takes_out:
+        args_block += f"    {OUT_ARG}\n"
     output = output.replace("\n", "\n    ")
     return (
         f"``{view}`` in memory of its own (contiguous): writing to the result leaves ``input`` alone.\n\n"
@@ -112,11 +115,14 @@ def _doc(name: str, view: str, args: str, example: str, output: str) -> str:
 
 
 def _copy_function(name: str, view: Callable[..., Any], args: str, example: str, output: str) -> Callable[..., Tensor]:
-    def function(input: Tensor, *a: Any, **k: Any) -> Tensor:
+    def function(input: Tensor, *a: Any, out: Tensor | None = None, **k: Any) -> Tensor:
+        if out is not None:
+            result = _fresh(view(input, *a, **k))
+            return write_out(name, result, out, exact_dtype=True, warn_resize=name != "narrow_copy")  # as torch
         return _fresh(view(input, *a, **k))
 
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = _doc(name, name[: -len("_copy")], args, example, output)
+    function.__doc__ = _doc(name, name[: -len("_copy")], args, example, output, takes_out=True)
     return function
 
 

@@ -19,6 +19,7 @@ from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
+from ...ops.arithmetic import div
 from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
 from ...ops.out_argument import write_out
@@ -594,6 +595,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     """
     _check_tensor("normalize", "input", input)
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    if out is not None:  # as PyTorch: div's out= (resized, cast, refused while recording)
+        return div(input, denom, out=out)
     return write_out("normalize", input / denom, out)
 
 
