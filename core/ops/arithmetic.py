@@ -794,11 +794,12 @@ def _pow(xp, a, b):
 #: Python-number exponents that PyTorch computes with multiplications, divisions and a square root
 #: (its pow kernel's fast paths; ``x ** 3`` is ``x * x * x``, rounded twice) instead of ``pow``
 _POW_BY_ARITHMETIC: dict[float, Callable[[Any, Any], Any]] = {
-    2: lambda xp, a: a * a,
-    3: lambda xp, a: a * a * a,
-    -0.5: lambda xp, a: 1 / xp.sqrt(a),
-    -1: lambda xp, a: 1 / a,
-    -2: lambda xp, a: 1 / (a * a),
+    # through the namespace's functions, which keep NumPy's floating-point warnings quiet (0 ** -1 is inf)
+    2: lambda xp, a: xp.multiply(a, a),
+    3: lambda xp, a: xp.multiply(xp.multiply(a, a), a),
+    -0.5: lambda xp, a: xp.divide(1, xp.sqrt(a)),
+    -1: lambda xp, a: xp.divide(1, a),
+    -2: lambda xp, a: xp.divide(1, xp.multiply(a, a)),
 }
 
 

@@ -23,6 +23,7 @@ from .arithmetic import where
 from .dtype_support import TORCH_NAMES
 from .movement import broadcast_shapes
 from .operands import sum_to
+from .out_argument import write_out
 
 __all__ = [
     "real", "imag", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "adjoint",
@@ -122,12 +123,13 @@ def conj(input: Tensor) -> Tensor:
     return _Conj.apply(input) if input.dtype.is_complex else input
 
 
-def conj_physical(input: Tensor) -> Tensor:
+def conj_physical(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The complex conjugate, materialised (the same as :func:`conj` in ember); for a real
     tensor, the tensor itself.
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -137,6 +139,8 @@ def conj_physical(input: Tensor) -> Tensor:
         >>> ember.conj_physical(x) is x
         True
     """
+    if out is not None:
+        return write_out("conj_physical", conj(input), out, exact_dtype=True)
     return conj(input)
 
 

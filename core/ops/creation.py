@@ -399,9 +399,9 @@ def arange(
     if dt is dtypes.bool:
         not_implemented("arange_cpu", dt)
     first, last, gap = (start, end, step) if dt.is_floating_point else (int(start), int(end), int(step))
-    if gap == 0:  # an integer type truncates the step first, as PyTorch (0.5 is 0)
-        raise ValueError("step must be nonzero")
     if dt is dtypes.int64:  # counted exactly from the truncated bounds, as PyTorch
+        if gap == 0:  # the step truncated first (0.5 is 0)
+            raise ValueError("step must be nonzero")
         count = (last - first + gap - (1 if gap > 0 else -1)) // gap
     else:  # counted in float64 from the bounds as given, as PyTorch (also for the narrower integers)
         count = max(math.ceil((end - start) / step), 0)
@@ -414,9 +414,10 @@ def arange(
             data = xp.arange(start, end, step, dtype=backend.native_dtype(dt))
         elif dt is dtypes.int64:
             data = xp.arange(first, first + count * gap, gap, dtype=backend.native_dtype(dt))
-        else:  # counted in int64 and wrapped into the narrower type, as PyTorch (uint8 from -3 starts at 253)
-            wide = xp.arange(first, first + count * gap, gap, dtype=backend.native_dtype(dtypes.int64))
-            data = xp.astype(wide, backend.native_dtype(dt))
+        else:  # start + i * step, both truncated, counted in int64 and wrapped into the narrower type, as
+            # PyTorch (uint8 from -3 starts at 253; int32 from 0.9 by 1.1 gives 0, 1, 2; a step of 0.5 repeats 0)
+            index = xp.arange(count, dtype=backend.native_dtype(dtypes.int64))
+            data = xp.astype(index * gap + first, backend.native_dtype(dt))
     result = _finish(data, backend, dev, requires_grad)
     return result
 
@@ -619,7 +620,8 @@ def logspace(
         dt, dev = creation_placement("logspace", dtype, device, out)
         return write_out("logspace", logspace(start, end, steps, base, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("logspace", steps)
-    out = base ** linspace(start, end, steps, dtype=dtypes.float64 if dtype is None else dtype, device=device)
+    floating = dtype is not None and dtypes.as_dtype(dtype).is_floating_point  # integer results round base ** float
+    out = base ** linspace(start, end, steps, dtype=dtype if floating else dtypes.float64, device=device)
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
 
 

@@ -728,13 +728,14 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
         tensor([[1, 2, 5],
                 [3, 4, 6]])
     """
-    if out is not None:
-        return write_out("cat", cat(tensors, dim), out, cast_error=TypeError)
-
     result = _concatenated(tensors, dim)
-    if out is not None and isinstance(out, Tensor) and result.dtype._category > out.dtype._category:
-        raise TypeError(f"torch.cat(): input types can't be cast to the desired output type {TORCH_NAMES[out.dtype]}")
-    return write_out("cat", result, out)
+    if out is not None:
+        if isinstance(out, Tensor) and result.dtype._category > out.dtype._category:
+            raise TypeError(
+                f"torch.cat(): input types can't be cast to the desired output type {TORCH_NAMES[out.dtype]}"
+            )
+        return write_out("cat", result, out, cast_error=TypeError)
+    return result
 
 
 def _concatenated(tensors, dim):

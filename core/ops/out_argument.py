@@ -22,8 +22,9 @@ from typing import Any
 
 from .. import dtypes
 from ..autograd.grad_mode import grad_state
-from ..tensor import Tensor
+from ..tensor import Tensor, writable_data
 from .dtype_support import TORCH_NAMES
+from .overlap import check_no_internal_overlap
 
 __all__: list[str] = []
 
@@ -108,9 +109,13 @@ def write_out(
                 stacklevel=3,
             )
         _reallocate(out, shape)
-    from .conversion import assign_  # conversion imports creation, which imports the ops that take out=
-
-    return assign_(out, result)
+    check_no_internal_overlap(out)
+    data = result._data
+    if data.dtype != out._data.dtype:
+        data = out._backend.xp.astype(data, out._data.dtype)
+    writable_data(out)[...] = data  # the result is computed already: an out aliasing an input reads it whole
+    out._version_counter.value += 1
+    return out
 
 
 def _write_outs(op: str, results: tuple, outs: Any, exact_dtype: bool) -> tuple:

@@ -22,7 +22,6 @@ from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.arithmetic import div
 from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
-from ...ops.out_argument import write_out
 from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
 from ...typeinfo import finfo
@@ -597,7 +596,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
     if out is not None:  # as PyTorch: div's out= (resized, cast, refused while recording)
         return div(input, denom, out=out)
-    return write_out("normalize", input / denom, out)
+    return input / denom
 
 
 def _window_sums(values, lo, size):
