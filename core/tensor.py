@@ -294,7 +294,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         # installed at import time from ember.tensor_methods; type checkers see them through these
         # declarations.
         _view_version: int | None
-        _base: Tensor | None
+        _base: Any
         _view_replay: Any
 
         def __new__(cls, *args: Any, device: Any = None, dtype: Any = None) -> Tensor: ...
