@@ -86,32 +86,14 @@ __all__ = [
     "graph_pool_handle",
     "make_graphed_callables",
     "amp",
-    "BoolTensor",
-    "ByteTensor",
-    "CharTensor",
-    "ShortTensor",
-    "IntTensor",
-    "LongTensor",
-    "HalfTensor",
-    "FloatTensor",
-    "DoubleTensor",
+    *CUDA_LEGACY_TYPES,
 ]
 
 
-# the legacy CUDA tensor types (``ember.cuda.FloatTensor(2, 3)``: a tensor on the current device)
-BoolTensor, ByteTensor, CharTensor, ShortTensor, IntTensor, LongTensor, HalfTensor, FloatTensor, DoubleTensor = (
-    CUDA_LEGACY_TYPES[name]
-    for name in (
-        "BoolTensor",
-        "ByteTensor",
-        "CharTensor",
-        "ShortTensor",
-        "IntTensor",
-        "LongTensor",
-        "HalfTensor",
-        "FloatTensor",
-        "DoubleTensor",
-    )
+# the legacy CUDA tensor types (``ember.cuda.FloatTensor(2, 3)``: a tensor on the current device), in
+# the order of ember.ops.creation.LEGACY_TYPES
+FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = (
+    CUDA_LEGACY_TYPES.values()
 )
 
 
