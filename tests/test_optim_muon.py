@@ -73,6 +73,11 @@ def test_errors_as_torch(case):
 
 
 def test_many_steps_on_a_device(device):
+    try:  # Muon orthogonalizes in bfloat16: a device without it refuses, naming the dtype
+        ember.zeros(1, device=device, dtype=ember.bfloat16)
+    except TypeError as exc:
+        assert "bfloat16" in str(exc)
+        pytest.skip(str(exc))
     w = ember.nn.Parameter(ember.eye(4, device=device) * 2)
     opt = ember.optim.Muon([w], lr=0.1, weight_decay=0.0)
     for _ in range(3):
