@@ -91,6 +91,10 @@ class Generator:
     def manual_seed(self, seed: int) -> None:
         raise NotImplementedError
 
+    def initial_seed(self) -> int:
+        """The seed of the last :meth:`manual_seed` (or the creation seed)."""
+        raise NotImplementedError
+
     def uniform(self, shape: tuple[int, ...], dtype: _Native) -> _Array:
         """Samples from U[0, 1) of the given native dtype."""
         raise NotImplementedError
@@ -253,6 +257,34 @@ class Backend:
     def empty_cache(self, index: int | None = None) -> None:
         """Return the allocator's cached, unused memory (of device ``index``, else of every
         device) to the driver; a no-op for backends that cache none."""
+
+    def set_memory_fraction(self, index: int, fraction: float) -> None:
+        """Cap the allocator of device ``index`` at ``fraction`` of the device's memory
+        (``ember.cuda.set_per_process_memory_fraction``); backends without a cap raise ``RuntimeError``."""
+        raise RuntimeError(f"the {self.name} backend cannot cap the memory of its devices")
+
+    def memory_fraction(self, index: int) -> float:
+        """The cap :meth:`set_memory_fraction` set on device ``index`` (1.0: none)."""
+        return 1.0
+
+    def can_access_peer(self, index: int, peer: int) -> bool:
+        """Whether device ``index`` can read and write the memory of device ``peer`` directly
+        (False by default)."""
+        return False
+
+    # -- profiler annotations (ember.cuda.nvtx) -------------------------------------------
+    def range_push(self, message: str) -> int:
+        """Open a nested range named ``message`` in the vendor profiler's timeline; returns the
+        depth of the range. Backends without such a profiler raise ``RuntimeError``."""
+        raise RuntimeError(f"the {self.name} backend has no profiler ranges")
+
+    def range_pop(self) -> int:
+        """Close the innermost range :meth:`range_push` opened; returns the depth it had."""
+        raise RuntimeError(f"the {self.name} backend has no profiler ranges")
+
+    def mark(self, message: str) -> None:
+        """Put an instantaneous marker named ``message`` in the vendor profiler's timeline."""
+        raise RuntimeError(f"the {self.name} backend has no profiler ranges")
 
     # -- host transfer ------------------------------------------------------------------
     def from_host(self, host_array: np.ndarray, index: int, copy: bool = True) -> _Array:

@@ -9,6 +9,7 @@ import numpy as np
 from ember import dtypes
 from ember.backend import Backend, Generator, build_namespace
 from ember.backends import cuda as cuda_flags
+from ember.cuda import sync_debug
 from ember.shared_memory import buffer_owner
 
 from . import cublas
@@ -62,6 +63,9 @@ class CupyGenerator(Generator):
     def integers(self, low, high, shape, dtype):
         with cupy.cuda.Device(self._index):
             return self._state().randint(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
+
+    def initial_seed(self):
+        return self._seed
 
     def get_state(self):
         return {"seed": self._seed, "counter": self._counter}
@@ -146,6 +150,8 @@ class CupyBackend(Backend):
         self._capture = CaptureState(self.xp)
         self._asserts = DeviceAsserts()
         self._in_flight = []  # (event, pinned host array) until the asynchronous copy reading it ends
+        self._memory_fractions = {}  # device index -> the cap ember.cuda.set_per_process_memory_fraction set
+        self._range_depth = 0  # nesting of the profiler ranges range_push opened
         cuda_flags.matmul._subscribe(_apply_matmul_precision)
 
     def device_count(self):
@@ -212,6 +218,32 @@ class CupyBackend(Backend):
     def empty_cache(self, index=None):
         cupy.get_default_memory_pool().free_all_blocks()
 
+    def set_memory_fraction(self, index, fraction):
+        with cupy.cuda.Device(index):
+            total = cupy.cuda.runtime.memGetInfo()[1]
+            # CuPy reads a limit of 0 as "none": a zero fraction caps at one byte instead
+            cupy.get_default_memory_pool().set_limit(size=max(int(fraction * total), 1))
+        self._memory_fractions[index] = fraction
+
+    def memory_fraction(self, index):
+        return self._memory_fractions.get(index, 1.0)
+
+    def can_access_peer(self, index, peer):
+        return bool(cupy.cuda.runtime.deviceCanAccessPeer(index, peer))
+
+    def range_push(self, message):
+        cupy.cuda.nvtx.RangePush(message)
+        self._range_depth += 1
+        return self._range_depth - 1
+
+    def range_pop(self):
+        cupy.cuda.nvtx.RangePop()
+        self._range_depth -= 1
+        return self._range_depth
+
+    def mark(self, message):
+        cupy.cuda.nvtx.Mark(message)
+
     def memory_info(self, index):
         with cupy.cuda.Device(index):
             free, total = cupy.cuda.runtime.memGetInfo()
@@ -254,6 +286,8 @@ class CupyBackend(Backend):
     def to_host(self, array):
         if self._capture.active:
             refuse("a copy from the GPU to the host (.item(), .tolist(), .numpy(), printing, bool())")
+        if sync_debug.mode:
+            sync_debug.check("a copy from the GPU to the host")
         host = cupy.asnumpy(array)
         self._asserts.report()
         return host

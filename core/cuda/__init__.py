@@ -19,30 +19,40 @@ from typing import Any, Literal
 
 from .. import device_memory
 from ..device import device as _device
+from ..device_errors import AcceleratorError, OutOfMemoryError
 from ..graphed import graph_callable
 from ..graphs import Graph as _Graph
-from ..graphs import GraphPool
+from ..graphs import GraphPool, is_capturing
 from ..ops.creation import CUDA_LEGACY_TYPES
 from ..plugin import backend_registry
 from ..random import decode_state, encode_state
 from ..tensor import Tensor
-from . import amp
+from . import amp, nvtx
 from .availability import backend as _backend
 from .availability import is_available, is_bf16_supported
-from .current import current_device, index_of, set_current_device
+from .current import current_device as _current_device
+from .current import index_of, set_current_device
 from .memory import (
     empty_cache,
+    get_per_process_memory_fraction,
     max_memory_allocated,
+    max_memory_cached,
     max_memory_reserved,
     mem_get_info,
     memory_allocated,
+    memory_cached,
     memory_reserved,
     memory_stats,
+    memory_stats_as_nested_dict,
     memory_summary,
+    reset_accumulated_memory_stats,
     reset_max_memory_allocated,
+    reset_max_memory_cached,
     reset_peak_memory_stats,
+    set_per_process_memory_fraction,
 )
 from .properties import get_device_capability, get_device_properties
+from .sync_debug import get_sync_debug_mode, set_sync_debug_mode
 
 __all__ = [
     "is_available",
@@ -65,6 +75,27 @@ __all__ = [
     "reset_max_memory_allocated",
     "mem_get_info",
     "empty_cache",
+    "memory_cached",
+    "max_memory_cached",
+    "reset_max_memory_cached",
+    "reset_accumulated_memory_stats",
+    "memory_stats_as_nested_dict",
+    "set_per_process_memory_fraction",
+    "get_per_process_memory_fraction",
+    "ipc_collect",
+    "can_device_access_peer",
+    "get_arch_list",
+    "get_gencode_flags",
+    "is_tf32_supported",
+    "initial_seed",
+    "is_current_stream_capturing",
+    "get_sync_debug_mode",
+    "set_sync_debug_mode",
+    "device_of",
+    "StreamContext",
+    "OutOfMemoryError",
+    "AcceleratorError",
+    "nvtx",
     "is_initialized",
     "init",
     "default_stream",
@@ -102,6 +133,12 @@ def device_count() -> int:
     return _backend().device_count() if is_available() else 0
 
 
+def current_device() -> int:
+    """Index of the current CUDA device; raises without CUDA, as PyTorch's CPU build."""
+    _backend()
+    return _current_device()
+
+
 def is_initialized() -> bool:
     """True once a backend serving ``cuda`` has been loaded (by a CUDA tensor, a function of
     this module or :func:`init`); asking loads nothing."""
@@ -122,21 +159,98 @@ def set_device(index: _device | str | int) -> None:
 
 
 class device:  # noqa: N801 - mirrors torch.cuda.device
-    """Context manager that makes ``index`` the current CUDA device inside the block."""
+    """Context manager that makes ``index`` the current CUDA device inside the block
+    (``None`` or a negative index: no change)."""
 
-    def __init__(self, index: _device | str | int) -> None:
+    def __init__(self, index: _device | str | int | None) -> None:
+        if index is None:
+            index = -1
         self.index = _device(index).index if not isinstance(index, int) else index
 
     def __enter__(self) -> device:
-        self._previous = current_device()
+        if self.index < 0:
+            return self
+        self._previous = _current_device()
         self._context = _backend().device_context(self.index)
         self._context.__enter__()
         set_current_device(self.index)
         return self
 
     def __exit__(self, *exc: Any) -> bool | None:
+        if self.index < 0:
+            return None
         set_current_device(self._previous)
         return self._context.__exit__(*exc)
+
+
+class device_of(device):  # noqa: N801 - mirrors torch.cuda.device_of
+    """Context manager that makes the device of ``obj`` (a tensor) current inside the block; a
+    no-op for a tensor that is not on a CUDA device.
+
+    Args:
+        obj (Tensor): the tensor whose device to use.
+    """
+
+    def __init__(self, obj: Tensor) -> None:
+        super().__init__(obj.get_device() if obj.is_cuda else -1)
+
+
+def can_device_access_peer(device: _device | str | int | None, peer_device: _device | str | int | None) -> bool:
+    """Whether ``device`` can read and write ``peer_device``'s memory directly.
+
+    Args:
+        device (ember.device or int): the device that reads.
+        peer_device (ember.device or int): the device that is read.
+    """
+    count = _backend().device_count()
+    index, peer = index_of(device), index_of(peer_device)
+    if not 0 <= index < count:
+        raise AssertionError(f"Invalid device id: {index} ({count} CUDA device(s))")
+    if not 0 <= peer < count:
+        raise AssertionError(f"Invalid peer device id: {peer} ({count} CUDA device(s))")
+    return _backend().can_access_peer(index, peer)
+
+
+def get_arch_list() -> list[str]:
+    """The GPU architectures ember's CUDA kernels are built for (``['sm_90']`` on an H200).
+
+    The CUDA backend compiles its kernels at run time for the GPUs present, so this lists their
+    architectures; empty without CUDA.
+    """
+    if not is_available():
+        return []
+    archs = {get_device_capability(index) for index in range(device_count())}
+    return [f"sm_{major}{minor}" for major, minor in sorted(archs)]
+
+
+def get_gencode_flags() -> str:
+    """The NVCC ``-gencode`` flags of :func:`get_arch_list` (empty without CUDA)."""
+    return " ".join(f"-gencode compute=compute_{arch[3:]},code={arch}" for arch in get_arch_list())
+
+
+def is_tf32_supported() -> bool:
+    """Whether the current GPU computes in TF32 (compute capability 8.0 and later); False without CUDA."""
+    return is_available() and get_device_capability() >= (8, 0)
+
+
+def initial_seed() -> int:
+    """The seed of the current CUDA device's default generator; raises without CUDA."""
+    return _backend().generator(_current_device()).initial_seed()
+
+
+def is_current_stream_capturing() -> bool:
+    """Whether a CUDA graph is being captured (see :class:`graph`); raises without CUDA."""
+    _backend()
+    return is_capturing()
+
+
+def ipc_collect() -> None:
+    """Free GPU memory that other processes no longer hold through CUDA IPC; raises without CUDA.
+
+    ember does not share CUDA memory between processes (``ember.multiprocessing`` sends
+    CUDA tensors by value), so there is nothing to collect.
+    """
+    _backend()
 
 
 def get_device_name(index: int | None = None) -> str:
@@ -351,8 +465,31 @@ def set_stream(stream: Stream | None) -> None:
         stream._native.use()
 
 
-@contextlib.contextmanager
-def stream(stream: Stream | None) -> Iterator[Stream | None]:
+class StreamContext:
+    """Context manager that launches the work of the ``with`` block on ``stream`` (``None``: no
+    change); what :func:`stream` returns.
+
+    Args:
+        stream (Stream, optional): the stream.
+    """
+
+    def __init__(self, stream: Stream | None) -> None:
+        self.stream = stream
+
+    def __enter__(self) -> Stream | None:
+        if self.stream is None:
+            return None
+        self._contexts = contextlib.ExitStack()
+        self._contexts.enter_context(device(self.stream.device_index))
+        self._contexts.enter_context(self.stream._native)
+        return self.stream
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.stream is not None:
+            self._contexts.__exit__(*exc)
+
+
+def stream(stream: Stream | None) -> StreamContext:
     """Launch the work of the ``with`` block on ``stream`` (``None``: no change).
 
     Example::
@@ -361,11 +498,7 @@ def stream(stream: Stream | None) -> Iterator[Stream | None]:
         >>> with ember.cuda.stream(s):  # doctest: +SKIP
         ...     y = model(x)
     """
-    if stream is None:
-        yield None
-        return
-    with device(stream.device_index), stream._native:
-        yield stream
+    return StreamContext(stream)
 
 
 # -- CUDA graphs ----------------------------------------------------------------------------

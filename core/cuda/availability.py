@@ -12,12 +12,21 @@ from ..tensor import backend_for_device
 if TYPE_CHECKING:
     from ..backend import Backend
 
-__all__ = ["backend", "is_available", "is_bf16_supported"]
+__all__ = ["CudaUnavailableError", "backend", "is_available", "is_bf16_supported"]
+
+
+class CudaUnavailableError(AssertionError, RuntimeError):
+    """No backend serves ``cuda``: what PyTorch's CPU build raises as ``AssertionError`` ("Torch not
+    compiled with CUDA enabled") and its CUDA build, on a machine without a GPU, as ``RuntimeError``;
+    either ``except`` catches it."""
 
 
 def backend() -> Backend:
-    """The backend serving ``cuda:0`` (raises with the reason when none does)."""
-    return backend_for_device(_device("cuda", 0))
+    """The backend serving ``cuda:0``; raises :class:`CudaUnavailableError` with the reason when none does."""
+    try:
+        return backend_for_device(_device("cuda", 0))
+    except RuntimeError as exc:
+        raise CudaUnavailableError(str(exc)) from None
 
 
 def is_available() -> bool:

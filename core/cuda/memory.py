@@ -8,6 +8,7 @@ CUDA starts; :func:`mem_get_info` needs a device.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 from .. import device_memory
 from ..device import device as _device
@@ -26,6 +27,13 @@ __all__ = [
     "reset_max_memory_allocated",
     "mem_get_info",
     "empty_cache",
+    "memory_cached",
+    "max_memory_cached",
+    "reset_max_memory_cached",
+    "reset_accumulated_memory_stats",
+    "memory_stats_as_nested_dict",
+    "set_per_process_memory_fraction",
+    "get_per_process_memory_fraction",
 ]
 
 
@@ -106,6 +114,92 @@ def reset_max_memory_allocated(device: _device | str | int | None = None) -> Non
         stacklevel=2,
     )
     reset_peak_memory_stats(device)
+
+
+def memory_cached(device: _device | str | int | None = None) -> int:
+    """:func:`memory_reserved`, under its older name (with PyTorch's FutureWarning)."""
+    warnings.warn(
+        "ember.cuda.memory_cached has been renamed to ember.cuda.memory_reserved", FutureWarning, stacklevel=2
+    )
+    return memory_reserved(device)
+
+
+def max_memory_cached(device: _device | str | int | None = None) -> int:
+    """:func:`max_memory_reserved`, under its older name (with PyTorch's FutureWarning)."""
+    warnings.warn(
+        "ember.cuda.max_memory_cached has been renamed to ember.cuda.max_memory_reserved", FutureWarning, stacklevel=2
+    )
+    return max_memory_reserved(device)
+
+
+def reset_max_memory_cached(device: _device | str | int | None = None) -> None:
+    """:func:`reset_peak_memory_stats`, under its older name (with PyTorch's FutureWarning)."""
+    warnings.warn(
+        "ember.cuda.reset_max_memory_cached now calls ember.cuda.reset_peak_memory_stats, "
+        "which resets /all/ peak memory stats.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    reset_peak_memory_stats(device)
+
+
+def reset_accumulated_memory_stats(device: _device | str | int | None = None) -> None:
+    """Start the accumulated counts of :func:`memory_stats` afresh.
+
+    ember keeps only current values and peaks (no allocation counts that accumulate), so
+    there is nothing to reset.
+
+    Args:
+        device (ember.device or int, optional): the device. Default: the current device
+    """
+
+
+def memory_stats_as_nested_dict(device: _device | str | int | None = None) -> dict[str, Any]:
+    """:func:`memory_stats` with its dotted keys as nested dictionaries
+    (``{"allocated_bytes": {"all": {"current": ..., "peak": ...}}, ...}``).
+
+    Args:
+        device (ember.device or int, optional): the device. Default: the current device
+
+    Example::
+
+        >>> nested = ember.cuda.memory_stats_as_nested_dict()
+        >>> nested == {} or "current" in nested["allocated_bytes"]["all"]
+        True
+    """
+    nested: dict[str, Any] = {}
+    for key, value in memory_stats(device).items():
+        *path, leaf = key.split(".")
+        level = nested
+        for part in path:
+            level = level.setdefault(part, {})
+        level[leaf] = value
+    return nested
+
+
+def set_per_process_memory_fraction(fraction: float, device: _device | str | int | None = None) -> None:
+    """Cap what the allocator may hold on a CUDA device at ``fraction`` of its memory; an
+    allocation beyond the cap raises an out-of-memory error.
+
+    Args:
+        fraction (float): the cap, between 0 and 1.
+        device (ember.device or int, optional): the device. Default: the current device
+    """
+    backend = _backend()
+    if not isinstance(fraction, float):
+        raise TypeError("Invalid type for fraction argument, must be `float`")
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
+    backend.set_memory_fraction(index_of(device), fraction)
+
+
+def get_per_process_memory_fraction(device: _device | str | int | None = None) -> float:
+    """The cap :func:`set_per_process_memory_fraction` set on a CUDA device (1.0 when none was set).
+
+    Args:
+        device (ember.device or int, optional): the device. Default: the current device
+    """
+    return _backend().memory_fraction(index_of(device))
 
 
 def memory_summary(device: _device | str | int | None = None, abbreviated: bool = False) -> str:
