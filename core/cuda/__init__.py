@@ -484,9 +484,8 @@ class StreamContext:
         self._contexts.enter_context(self.stream._native)
         return self.stream
 
-    def __exit__(self, *exc: Any) -> None:
-        if self.stream is not None:
-            self._contexts.__exit__(*exc)
+    def __exit__(self, *exc: Any) -> bool | None:
+        return None if self.stream is None else self._contexts.__exit__(*exc)
 
 
 def stream(stream: Stream | None) -> StreamContext:
