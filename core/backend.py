@@ -107,6 +107,20 @@ class Generator:
         """Integers uniform in [low, high) of the given native dtype."""
         raise NotImplementedError
 
+    def uniform_range(self, shape: tuple[int, ...], dtype: _Native, low: float, high: float) -> _Array:
+        """Samples from U[low, high) of the given native dtype (by default :meth:`uniform`, scaled;
+        a backend whose stream reproduces PyTorch's rounds as PyTorch does)."""
+        return self.uniform(shape, dtype) * (high - low) + low
+
+    def normal_scaled(self, shape: tuple[int, ...], dtype: _Native, mean: float, std: float) -> _Array:
+        """Samples from N(mean, std^2) of the given native dtype (by default :meth:`normal`, scaled)."""
+        return self.normal(shape, dtype) * std + mean
+
+    def permutation(self, n: int) -> _Array | None:
+        """A random permutation of ``0 .. n - 1`` as a native int64 array, or ``None`` (the default)
+        when the backend has no shuffle of its own: ``ember.randperm`` then sorts random keys."""
+        return None
+
     def get_state(self) -> Any:
         raise NotImplementedError
 

@@ -28,7 +28,8 @@ EXAMPLE = ROOT / "contrib" / "ember-backend-example"
 #: (module, backend class, kernel table class or None, generator class or None); the
 #: CuPy and OpenCL entries are checked where their libraries import.
 CLASSES = [
-    ("ember.backends.numpy.backend", "NumpyBackend", None, "NumpyGenerator"),
+    ("ember.backends.numpy.backend", "NumpyBackend", None, None),
+    ("ember.backends.numpy.cpu_generator", None, None, "CpuGenerator"),
     ("ember.backends.numpy.kernels", None, "NumpyKernels", None),
     ("ember.backends.restricted.backend", "RestrictedBackend", None, None),
     ("ember.backends.opencl.backend", "OpenCLBackend", None, "PhiloxGenerator"),

@@ -9,13 +9,14 @@ import warnings
 import numpy as np
 
 from ember import dtypes
-from ember.backend import Backend, Generator
+from ember.backend import Backend
 
 from .allocator import tune_malloc
+from .cpu_generator import CpuGenerator
 from .kernels import NumpyKernels
 from .namespace import namespace, quiet
 
-__all__ = ["NumpyBackend", "NumpyGenerator"]
+__all__ = ["NumpyBackend"]
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _FP_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
@@ -26,35 +27,6 @@ def _root(array):
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
-
-
-class NumpyGenerator(Generator):
-    """A PCG64 stream from NumPy."""
-
-    def __init__(self, seed):
-        self.manual_seed(seed)
-
-    def manual_seed(self, seed):
-        self._rng = np.random.Generator(np.random.PCG64(seed))
-
-    def uniform(self, shape, dtype):
-        if dtype in (np.float32, np.float64):
-            return self._rng.random(shape, dtype=dtype)
-        return self._rng.random(shape).astype(dtype)
-
-    def normal(self, shape, dtype):
-        if dtype in (np.float32, np.float64):
-            return self._rng.standard_normal(shape, dtype=dtype)
-        return self._rng.standard_normal(shape).astype(dtype)
-
-    def integers(self, low, high, shape, dtype):
-        return self._rng.integers(low, high, size=shape, dtype=np.int64).astype(dtype, copy=False)
-
-    def get_state(self):
-        return self._rng.bit_generator.state
-
-    def set_state(self, state):
-        self._rng.bit_generator.state = state
 
 
 def _numpy_bfloat16():
@@ -154,7 +126,7 @@ class NumpyBackend(Backend):
         return np.asarray(_erf(array), dtype=array.dtype)  # a 0-d input gives a 0-d array, not a float
 
     def create_generator(self, index, seed):
-        return NumpyGenerator(seed)
+        return CpuGenerator(seed)
 
     def from_dlpack(self, obj):
         return np.from_dlpack(obj), 0

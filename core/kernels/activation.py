@@ -74,5 +74,5 @@ class ActivationKernels:
         xp = self.xp
         backend = self.backend
         u = generator.uniform(tuple(x.shape), backend.native_dtype(float64 if backend.supports_float64 else float32))
-        mask = xp.astype(u < 1 - p, x.dtype) * (1.0 / (1 - p))
+        mask = xp.astype(u < 1 - p, x.dtype) / (1 - p)  # as PyTorch: the keep mask divided in x's dtype
         return x * mask, mask

@@ -160,18 +160,6 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Gene
         return tensor.normal_(mean, std, generator=generator)
 
 
-def _erfinv_(t: Tensor) -> Tensor:
-    """In place inverse error function for values in (-1, 1): an initial guess refined by Newton steps."""
-    y = t.clamp(-1 + 1e-7, 1 - 1e-7)
-    ln = (1 - y * y).log()
-    a = 0.147
-    first = 2 / (math.pi * a) + ln / 2
-    x = ((first * first - ln / a).sqrt() - first).sqrt() * y.sign()
-    for _ in range(3):
-        x = x - (x.erf() - y) / ((-(x * x)).exp() * (2 / math.sqrt(math.pi)))
-    return t.copy_(x)
-
-
 def trunc_normal_(
     tensor: Tensor,
     mean: float = 0.0,
@@ -181,7 +169,12 @@ def trunc_normal_(
     generator: Generator | None = None,
 ) -> Tensor:
     r"""Fill ``tensor`` with values from :math:`\mathcal{N}(\text{mean}, \text{std}^2)` truncated to
-    :math:`[a, b]` (inverse-CDF sampling, as in PyTorch).
+    :math:`[a, b]`, by rejection as PyTorch samples it (so the same seed gives PyTorch's values):
+
+    * where more than 30% of the normal's mass lies in :math:`[a, b]`, normal samples are drawn
+      and those outside the bounds drawn again until none is;
+    * otherwise uniform candidates in :math:`[a, b]` are kept with the probability of their density
+      relative to its peak in :math:`[a, b]`, the others drawn again.
 
     Args:
         tensor: an n-dimensional tensor.
@@ -190,6 +183,12 @@ def trunc_normal_(
         a: the minimum cutoff value. Default: -2.
         b: the maximum cutoff value. Default: 2.
         generator: the generator to sample from. Default: the global one.
+
+    Example::
+
+        >>> w = nn.init.trunc_normal_(ember.empty(3, 5), std=0.02, a=-0.04, b=0.04)
+        >>> bool((w.abs() <= 0.04).all())
+        True
     """
 
     def norm_cdf(x: float) -> float:
@@ -202,13 +201,40 @@ def trunc_normal_(
             stacklevel=2,
         )
     with no_grad():
-        low, high = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
-        tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
-        _erfinv_(tensor)
-        tensor.mul_(std * math.sqrt(2.0))
-        tensor.add_(mean)
-        tensor.clamp_(min=a, max=b)
+        if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
+            _normal_within_(tensor, mean, std, a, b, generator)
+        else:
+            _uniform_by_density_(tensor, mean, std, a, b, generator)
         return tensor
+
+
+def _normal_within_(tensor, mean, std, a, b, generator):
+    """Normal samples, those outside ``[a, b]`` (the bounds in the tensor's dtype) drawn again."""
+    low, high = tensor.new_tensor(a, device="cpu").item(), tensor.new_tensor(b, device="cpu").item()
+    tensor.normal_(mean, std, generator=generator)
+    outside = (tensor < low) | (tensor > high)
+    while outside.any():
+        tensor.copy_(tensor.where(~outside, tensor.new_empty(tensor.shape).normal_(mean, std, generator=generator)))
+        outside = (tensor < low) | (tensor > high)
+
+
+def _uniform_by_density_(tensor, mean, std, a, b, generator):
+    """Uniform candidates in ``[a, b]`` kept where ``log(u) <= log(density / peak density)``."""
+    peak = max(a, min(mean, b))
+    log_peak = -0.5 * ((peak - mean) / std) ** 2
+
+    def log_relative_density(x):
+        return (x - mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+    tensor.uniform_(a, b, generator=generator)
+    pending = tensor.new_empty(tensor.shape).uniform_(generator=generator).log_() > log_relative_density(tensor.clone())
+    while pending.any():
+        candidates = tensor.new_empty(tensor.shape).uniform_(a, b, generator=generator)
+        tensor.copy_(tensor.where(~pending, candidates))
+        rejected = tensor.new_empty(tensor.shape).uniform_(generator=generator).log_() > log_relative_density(
+            candidates
+        )
+        pending = pending & rejected
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

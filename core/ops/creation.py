@@ -890,18 +890,22 @@ def randperm(
 
         >>> _ = ember.manual_seed(0)
         >>> ember.randperm(5)
-        tensor([3, 2, 1, 0, 4])
+        tensor([4, 0, 1, 3, 2])
     """
     if out is not None:
         dt, dev = creation_placement("randperm", dtype, device, out)
         return write_out("randperm", randperm(n, generator=generator, dtype=dt, device=dev), out, warn_resize=False)
-    keys = rand(
-        n,
-        generator=generator,
-        dtype=dtypes.float64 if _place(None, device)[0].supports_float64 else None,
-        device=device,
-    )
-    return keys.argsort().to(dtype or dtypes.int64)
+    (n,) = _size((n,), "randperm")
+    device = device if device is not None or generator is None else generator.device
+    backend, dev, _ = _place(dtypes.int64, device, op="randperm")
+    with backend.device_context(dev.index):
+        order = native_generator(generator, backend, dev.index).permutation(n)
+    if order is None:  # the backend has no shuffle of its own: sort random keys
+        wide = dtypes.float64 if backend.supports_float64 else None
+        order = rand(n, generator=generator, dtype=wide, device=dev).argsort()
+    else:
+        order = _finish(order, backend, dev, False)
+    return order.to(dtype or dtypes.int64)
 
 
 def rand_like(
@@ -919,8 +923,8 @@ def rand_like(
 
         >>> _ = ember.manual_seed(0)
         >>> ember.rand_like(ember.zeros(2, 2))
-        tensor([[0.8506, 0.6370],
-                [0.5111, 0.2698]])
+        tensor([[0.4963, 0.7682],
+                [0.0885, 0.1320]])
     """
     return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
@@ -940,7 +944,7 @@ def randn_like(
 
         >>> _ = ember.manual_seed(0)
         >>> ember.randn_like(ember.zeros(3))
-        tensor([ 1.1176, -1.3871, -0.4266])
+        tensor([ 1.5410, -0.2934, -2.1788])
     """
     return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
@@ -961,7 +965,7 @@ def randint_like(
 
         >>> _ = ember.manual_seed(0)
         >>> ember.randint_like(ember.zeros(4), 10)
-        tensor([8., 6., 5., 2.])
+        tensor([4., 9., 3., 0.])
     """
     if high is None:
         low, high = 0, low
@@ -991,9 +995,9 @@ def normal(
 
         >>> _ = ember.manual_seed(0)
         >>> ember.normal(ember.tensor([0.0, 10.0, 100.0]), 0.1)
-        tensor([ 0.1118,  9.8613, 99.9573])
+        tensor([ 0.1541,  9.9707, 99.7821])
         >>> ember.normal(2.0, 3.0, size=(2,))
-        tensor([-0.4108,  3.8043])
+        tensor([ 3.7053, -1.2536])
     """
     if isinstance(std, Tensor):
         if bool((std < 0).any()):
@@ -1056,7 +1060,7 @@ def multinomial(
         >>> ember.multinomial(weights, 2)
         tensor([1, 2])
         >>> ember.multinomial(weights, 4, replacement=True)
-        tensor([2, 2, 1, 1])
+        tensor([1, 2, 1, 1])
     """
     if out is not None:
         result = multinomial(input, num_samples, replacement, generator=generator)
@@ -1084,10 +1088,11 @@ def multinomial(
         u = rand(rows.shape[0], num_samples, generator=generator, dtype=rows.dtype, device=input.device)
         out = (u.unsqueeze(-1) >= cdf.unsqueeze(1)).sum(-1).clamp(max=n - 1)
     else:
-        # Gumbel top-k: keys log(p) - log(-log(u)) give sampling without replacement.
-        u = rand(rows.shape, generator=generator, dtype=rows.dtype, device=input.device).clamp(min=1e-300)
-        keys = rows.log() - (-u.log()).log()
-        out = keys.topk(num_samples, -1).indices
+        # as PyTorch: the weights over exponential samples (in the weights' dtype) are keys whose
+        # largest num_samples sample without replacement
+        weights = input.detach() if input.ndim == 2 else input.detach().unsqueeze(0)
+        keys = weights / empty_like(weights).exponential_(1.0, generator=generator)
+        out = keys.argmax(-1, keepdim=True) if num_samples == 1 else keys.topk(num_samples, -1).indices
     out = out.to(dtypes.int64)
     return out if input.ndim == 2 else out.squeeze(0)
 

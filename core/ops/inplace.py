@@ -327,12 +327,12 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generat
 
         >>> _ = ember.manual_seed(0)
         >>> ember.empty(3).uniform_(-1.0, 1.0)
-        tensor([0.7012, 0.2739, 0.0223])
+        tensor([-0.0075,  0.5364, -0.8230])
     """
     _require(a <= b, f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
 
     def draw(g, s, d, xp):
-        return g.uniform(s, d) * (b - a) + a
+        return g.uniform_range(s, d, a, b)
 
     return _sample_(self, "uniform_", draw, generator, draw_part=draw)
 
@@ -353,16 +353,16 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
 
         >>> _ = ember.manual_seed(0)
         >>> ember.empty(3).normal_(mean=10.0, std=0.1)
-        tensor([10.1118,  9.8613,  9.9573])
+        tensor([10.1541,  9.9707,  9.7821])
     """
     _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std}")
     part_std = std / math.sqrt(2.0)
     return _sample_(
         self,
         "normal_",
-        lambda g, s, d, xp: g.normal(s, d) * std + mean,
+        lambda g, s, d, xp: g.normal_scaled(s, d, mean, std),
         generator,
-        draw_part=lambda g, s, d, xp: g.normal(s, d) * part_std + mean,
+        draw_part=lambda g, s, d, xp: g.normal_scaled(s, d, mean, part_std),
     )
 
 
@@ -380,10 +380,15 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | Non
 
         >>> _ = ember.manual_seed(0)
         >>> ember.empty(3).exponential_(2.0)
-        tensor([0.9506, 0.5066, 0.3578])
+        tensor([1.7542, 0.6152, 0.3075])
     """
     _require(lambd > 0.0, f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    return _sample_(self, "exponential_", lambda g, s, d, xp: -xp.log1p(-g.uniform(s, d)) / lambd, generator)
+    wide = self._backend.native_dtype(dtypes.float64 if self._backend.supports_float64 else dtypes.float32)
+
+    def draw(g, s, d, xp):  # as PyTorch: the sample in float64, rounded once to the dtype
+        return xp.astype(-xp.log1p(-g.uniform(s, wide)) / lambd, d)
+
+    return _sample_(self, "exponential_", draw, generator)
 
 
 def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | None = None) -> Tensor:
@@ -397,18 +402,22 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
 
         >>> _ = ember.manual_seed(0)
         >>> ember.empty(4).bernoulli_(0.5)
-        tensor([0., 1., 1., 1.])
+        tensor([0., 0., 1., 0.])
         >>> ember.empty(3).bernoulli_(ember.tensor([0.0, 1.0, 1.0]))
         tensor([0., 1., 1.])
     """
     check_probabilities("bernoulli_", p)
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
-    probs = p._data if isinstance(p, Tensor) else p
-    u = gen.uniform(
-        tuple(self._data.shape),
-        backend.native_dtype(dtypes.float32 if not backend.supports_float64 else dtypes.float64),
-    )
+    # as PyTorch: a float32 draw per element against a tensor of probabilities, a float64 one
+    # against one probability
+    if isinstance(p, Tensor):
+        probs = backend.xp.astype(p._data, backend.native_dtype(dtypes.float32))
+        u = gen.uniform(tuple(self._data.shape), backend.native_dtype(dtypes.float32))
+    else:
+        probs = p
+        wide = dtypes.float64 if backend.supports_float64 else dtypes.float32
+        u = gen.uniform(tuple(self._data.shape), backend.native_dtype(wide))
     return _write(self, backend.xp.astype(u < probs, self._data.dtype))
 
 
@@ -424,6 +433,17 @@ def _check_random_bound(name, value, dtype):
         raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")
 
 
+# one above the largest value random_() draws without bounds, where it is not 2**(bits - 1)
+_FULL_RANGE_END = {
+    dtypes.float64: (1 << 53) + 1,
+    dtypes.float32: (1 << 24) + 1,
+    dtypes.float16: (1 << 11) + 1,
+    dtypes.bfloat16: (1 << 8) + 1,
+    dtypes.uint8: 1 << 8,
+    dtypes.bool: 2,
+}
+
+
 def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: Generator | None = None) -> Tensor:
     """Fill with integers uniform in ``[from_, to)`` (``[0, from_)`` with one argument).
 
@@ -436,14 +456,14 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: G
 
         >>> _ = ember.manual_seed(0)
         >>> ember.empty(4, dtype=ember.int64).random_(0, 10)
-        tensor([8, 6, 5, 2])
+        tensor([4, 9, 3, 0])
         >>> ember.zeros(3).random_(5)
-        tensor([1., 0., 0.])
+        tensor([3., 4., 2.])
     """
     if to is None:
         from_, to = 0, from_
-        if to == 0:
-            to = 2**24 if self.dtype.is_floating_point else 2**63 - 1
+        if to == 0:  # PyTorch's full range: [0, 2**mantissa bits] for floats, [0, max] for integers
+            to = _FULL_RANGE_END[self.dtype] if self.dtype in _FULL_RANGE_END else (1 << (8 * self.dtype.itemsize - 1))
         else:
             _check_random_bound("to - 1", to - 1, self.dtype)
     else:
@@ -471,7 +491,7 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
 
         >>> _ = ember.manual_seed(0)
         >>> ember.empty(3).log_normal_(0.0, 0.25)
-        tensor([1.3223, 0.7070, 0.8988])
+        tensor([1.4700, 0.9293, 0.5800])
     """
     _require(std > 0.0, f"log_normal_ expects std > 0.0, but found std={std}")
     return _sample_(self, "log_normal_", lambda g, s, d, xp: xp.exp(g.normal(s, d) * std + mean), generator)
@@ -492,7 +512,7 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
 
         >>> _ = ember.manual_seed(0)
         >>> ember.empty(3).cauchy_()
-        tensor([1.9722, 0.4590, 0.0350])
+        tensor([-0.0118,  1.1216, -3.5045])
     """
     _require(sigma > 0.0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     return _sample_(

@@ -87,8 +87,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         >>> _ = ember.manual_seed(0)
         >>> x = ember.ones(2, 4)
         >>> F.dropout(x, p=0.5)  # kept values scaled by 1 / (1 - p)
-        tensor([[0., 2., 2., 2.],
-                [0., 0., 0., 0.]])
+        tensor([[0., 0., 2., 0.],
+                [0., 0., 2., 2.]])
         >>> F.dropout(x, p=0.5, training=False)
         tensor([[1., 1., 1., 1.],
                 [1., 1., 1., 1.]])
@@ -180,9 +180,9 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         >>> x = ember.ones(1, 4, 3)  # (N, C, L)
         >>> F.dropout1d(x, p=0.5)  # whole channels zeroed
         tensor([[[0., 0., 0.],
+                 [0., 0., 0.],
                  [2., 2., 2.],
-                 [2., 2., 2.],
-                 [2., 2., 2.]]])
+                 [0., 0., 0.]]])
     """
     return _feature_dropout("dropout1d", input, p, training, inplace, False, 1)
 
@@ -204,7 +204,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         >>> x = ember.ones(1, 4, 2, 2)  # (N, C, H, W)
         >>> y = F.dropout2d(x, p=0.5)
         >>> y.amax(dim=(2, 3))  # each channel is all 0 or all 2
-        tensor([[0., 2., 2., 2.]])
+        tensor([[0., 0., 2., 0.]])
         >>> y.shape
         ember.Size([1, 4, 2, 2])
     """
@@ -228,7 +228,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         >>> x = ember.ones(1, 4, 2, 2, 2)  # (N, C, D, H, W)
         >>> y = F.dropout3d(x, p=0.5)
         >>> y.amax(dim=(2, 3, 4)), y.amin(dim=(2, 3, 4))
-        (tensor([[0., 2., 2., 2.]]), tensor([[0., 2., 2., 2.]]))
+        (tensor([[0., 0., 2., 0.]]), tensor([[0., 0., 2., 0.]]))
     """
     return _feature_dropout("dropout3d", input, p, training, inplace, False, 3)
 
@@ -250,8 +250,8 @@ def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
         >>> x = ember.zeros(1, 4, 3)
         >>> F.feature_alpha_dropout(x, p=0.5, training=True)
         tensor([[[-0.7792, -0.7792, -0.7792],
+                 [-0.7792, -0.7792, -0.7792],
                  [ 0.7792,  0.7792,  0.7792],
-                 [ 0.7792,  0.7792,  0.7792],
-                 [ 0.7792,  0.7792,  0.7792]]])
+                 [-0.7792, -0.7792, -0.7792]]])
     """
     return _feature_dropout("feature_alpha_dropout", input, p, training, inplace, True, 0)

@@ -8,7 +8,8 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ...ops.creation import randint
+from ...dtypes import int64
+from ...ops.creation import empty
 from ._collate import default_collate, default_convert
 from ._pin_memory import pin_batch, pinning
 from ._worker import MapFetcher, StreamFetcher, WorkerInfo, get_worker_info
@@ -223,7 +224,7 @@ class DataLoader:
         return pool
 
     def _base_seed(self):
-        return int(randint(0, 2**62, (), generator=self.generator, device="cpu").item())
+        return int(empty((), dtype=int64, device="cpu").random_(generator=self.generator).item())
 
     def _iter_single(self):
         fetcher_class = StreamFetcher if isinstance(self.dataset, IterableDataset) else MapFetcher

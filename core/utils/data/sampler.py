@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any
 
-from ...dtypes import float64
-from ...ops.creation import multinomial, randint, randperm
+from ...dtypes import float64, int64
+from ...ops.creation import empty, multinomial, randint, randperm
 from ...random import Generator
 from ...tensor import Tensor, as_tensor
 
@@ -22,7 +22,7 @@ __all__ = [
 
 def _seeded_generator():
     """A fresh CPU generator seeded from the default generator (how PyTorch's samplers draw without one)."""
-    seed = int(randint(0, 2**63 - 1, (1,), device="cpu").item())
+    seed = int(empty((), dtype=int64, device="cpu").random_().item())
     return Generator().manual_seed(seed)
 
 

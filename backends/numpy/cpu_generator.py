@@ -1,0 +1,172 @@
+"""PyTorch's CPU random stream on NumPy: the same Mersenne Twister, consumed in the same order and
+turned into samples by the same arithmetic, so that ``ember.manual_seed(s)`` followed by the same
+calls gives PyTorch's numbers on the ``cpu`` device (initial weights, dropout masks, shuffles).
+
+The engine is MT19937 seeded as C++'s ``std::mt19937`` (``init_genrand`` of the seed's low 32
+bits), which NumPy ships; the samplers draw from its 32-bit outputs:
+
+* a float32 (and a 16-bit float) uniform uses one output, its low 24 bits over ``2**24``;
+* a float64 uniform uses 53 bits of two outputs (the first one high) over ``2**53``;
+* an integer in a range below ``2**32`` is one output modulo the range, else 64 bits modulo it;
+* a normal sample of a tensor of 16 or more elements comes from Box-Muller over blocks of 16
+  uniforms of the tensor's dtype (the first 8 and last 8 of each block; the last 16 elements are
+  drawn again as a block when the size is not a multiple of 16); a smaller tensor takes its
+  samples one by one from float64 Box-Muller pairs, the second of each pair kept for the next
+  sample, also across calls, until the next seeding.
+
+PyTorch's x86 kernels round ``a * b + c`` once and its float32 Box-Muller takes its own
+polynomial logarithm and sine/cosine: :mod:`.sampling_math` reproduces both, so the samples are
+PyTorch's bit for bit (checked against PyTorch 2.13 on x86).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember.backend import Generator
+
+from .sampling_math import fma32, fma64, log32, sincos32
+
+__all__ = ["CpuGenerator"]
+
+_LOW24 = np.uint64((1 << 24) - 1)
+_LOW53 = np.uint64((1 << 53) - 1)
+_BLOCK = 16  # PyTorch's Box-Muller block: uniforms j and j + 8 give normals j and j + 8
+_CHUNK_BLOCKS = 2048  # blocks computed together: their temporaries stay in the CPU's cache
+
+
+class CpuGenerator(Generator):
+    """A per-device stream that reproduces PyTorch's CPU generator (see the module's docstring)."""
+
+    def __init__(self, seed):
+        self._engine = np.random.MT19937(0)
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self._engine._legacy_seeding(self._seed & 0xFFFFFFFF)
+        self._cached_normal = None  # the second sample of the last float64 Box-Muller pair
+
+    def initial_seed(self):
+        return self._seed
+
+    # -- the engine's outputs ------------------------------------------------------------------
+    def _words(self, n):
+        """``n`` 32-bit outputs, as uint64."""
+        return self._engine.random_raw(n)
+
+    def _words64(self, n):
+        """``n`` 64-bit numbers, each from two outputs, the first one high."""
+        pairs = self._words(2 * n).reshape(n, 2)
+        return (pairs[:, 0] << np.uint64(32)) | pairs[:, 1]
+
+    def _uniform24(self, n):
+        """``n`` uniforms in [0, 1) with 24 random bits, as float64 (exact in float32)."""
+        return (self._words(n) & _LOW24).astype(np.float64) * 2.0**-24
+
+    def _uniform53(self, n):
+        """``n`` uniforms in [0, 1) with 53 random bits."""
+        return (self._words64(n) & _LOW53).astype(np.float64) * 2.0**-53
+
+    # -- samplers ----------------------------------------------------------------------------------
+    def uniform(self, shape, dtype):
+        return self.uniform_range(shape, dtype, 0.0, 1.0)
+
+    def uniform_range(self, shape, dtype, low, high):
+        dtype = np.dtype(dtype)
+        n = math.prod(shape)
+        if dtype == np.float64:
+            return fma64(self._uniform53(n), high - low, low).reshape(shape)
+        if dtype == np.float32:  # the bounds in float32
+            low32, high32 = np.float32(low), np.float32(high)
+            return fma32(self._uniform24(n), high32 - low32, low32).reshape(shape)
+        # 16-bit floats: computed in float32, rounded to the dtype; a value rounded up to the upper
+        # bound becomes the lower one, keeping the interval half-open
+        low32, high32 = np.float32(low), np.float32(high)
+        values = (self._uniform24(n).astype(np.float32) * (high32 - low32) + low32).astype(dtype)
+        values[values == np.asarray(high32).astype(dtype)] = np.asarray(low32).astype(dtype)
+        return values.reshape(shape)
+
+    def normal(self, shape, dtype):
+        return self.normal_scaled(shape, dtype, 0.0, 1.0)
+
+    def normal_scaled(self, shape, dtype, mean, std):
+        dtype = np.dtype(dtype)
+        n = math.prod(shape)
+        if n < _BLOCK:
+            samples = np.array([self._double_normal() for _ in range(n)], dtype=np.float64)
+            return fma64(samples, std, mean).astype(dtype).reshape(shape)
+        work = np.float64 if dtype == np.float64 else np.float32
+        values = self._box_muller_blocks(self.uniform((n,), work), work, mean, std)
+        if n % _BLOCK:
+            values[n - _BLOCK :] = self._box_muller_blocks(self.uniform((_BLOCK,), work), work, mean, std)
+        return values.astype(dtype, copy=False).reshape(shape)
+
+    @staticmethod
+    def _box_muller_blocks(uniforms, work, mean, std):
+        """Box-Muller over the whole blocks of 16 of ``uniforms``, in the arithmetic of ``work``
+        (float32 as PyTorch's AVX2 kernel computes it); the elements after the last whole block
+        are left as they are. Computed a cache-sized chunk of blocks at a time."""
+        values = uniforms.copy()
+        blocks = values[: len(values) // _BLOCK * _BLOCK].reshape(-1, 2, _BLOCK // 2)
+        if work is np.float32:  # the mean and std in float32 too
+            mean, std = np.float32(mean), np.float32(std)
+        for start in range(0, len(blocks), _CHUNK_BLOCKS):
+            chunk = blocks[start : start + _CHUNK_BLOCKS]
+            u1, u2 = 1 - chunk[:, 0], chunk[:, 1]
+            if work is np.float32:
+                radius = np.sqrt(np.float32(-2) * log32(u1))
+                sin, cos = sincos32(np.float32(2 * math.pi) * u2)
+                fma = fma32
+            else:
+                radius = np.sqrt(-2 * np.log(u1))
+                theta = 2 * math.pi * u2
+                sin, cos = np.sin(theta), np.cos(theta)
+                fma = fma64
+            chunk[:, 0] = fma(radius * cos, std, mean)
+            chunk[:, 1] = fma(radius * sin, std, mean)
+        return values
+
+    def _double_normal(self):
+        """One float64 standard normal: the cached second of a pair, else a new pair."""
+        if self._cached_normal is not None:
+            value, self._cached_normal = self._cached_normal, None
+            return value
+        u1, u2 = self._uniform53(2)
+        radius = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        self._cached_normal = radius * math.sin(theta)
+        return radius * math.cos(theta)
+
+    def integers(self, low, high, shape, dtype):
+        n = math.prod(shape)
+        span = int(high) - int(low)
+        words = self._words(n) if span < 1 << 32 else self._words64(n)
+        offsets = words % np.uint64(span)
+        # low + offset, wrapping as int64 does (a span above 2**63 puts low + offset past int64)
+        return (offsets.view(np.int64) + np.int64(low)).astype(dtype, copy=False).reshape(shape)
+
+    def permutation(self, n):
+        order = list(range(n))
+        draws = self._words(max(n - 1, 0)).tolist()
+        for i, word in enumerate(draws):
+            j = i + word % (n - i)
+            order[i], order[j] = order[j], order[i]
+        return np.array(order, dtype=np.int64)
+
+    def get_state(self):
+        engine = self._engine.state["state"]
+        return {
+            "key": engine["key"].tolist(),
+            "pos": int(engine["pos"]),
+            "seed": self._seed,
+            "cached_normal": self._cached_normal,
+        }
+
+    def set_state(self, state):
+        key = np.asarray(state["key"], dtype=np.uint32)
+        self._engine.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": state["pos"]}}
+        self._seed = state["seed"]
+        self._cached_normal = state["cached_normal"]

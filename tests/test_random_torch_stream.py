@@ -1,0 +1,136 @@
+"""The ``cpu`` device's random numbers are PyTorch's, bit for bit: the same seed and the same calls
+give the same samples, initial weights, dropout masks and shuffles (the NumPy backend reproduces
+PyTorch's CPU generator; see ``backends/numpy/cpu_generator.py``)."""
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _same_stream(make, seed=0):
+    torch.manual_seed(seed)
+    expected = make(torch)
+    ember.manual_seed(seed)
+    got = make(ember)
+    expected = expected if isinstance(expected, (list, tuple)) else [expected]
+    got = got if isinstance(got, (list, tuple)) else [got]
+    for want, have in zip(expected, got, strict=True):
+        if isinstance(want, torch.Tensor):
+            assert str(have.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+            want, have = want.detach().float() if want.dtype == torch.bfloat16 else want.detach(), have.detach()
+            have = have.float() if have.dtype == ember.bfloat16 else have
+            np.testing.assert_array_equal(have.numpy(), want.numpy())
+        else:
+            assert have == want
+
+
+FACTORIES = {
+    "rand": lambda T: T.rand(3, 50),
+    "rand float64": lambda T: T.rand(37, dtype=T.float64),
+    "rand float16": lambda T: T.rand(300, dtype=T.float16),
+    "rand bfloat16": lambda T: T.rand(300, dtype=T.bfloat16),
+    "randn below 16": lambda T: [T.randn(3), T.randn(5), T.randn(2, dtype=T.float64)],
+    "randn float32": lambda T: T.randn(10_000),
+    "randn float64 tail": lambda T: T.randn(7, 5, dtype=T.float64),
+    "randint": lambda T: T.randint(-3, 11, (40,)),
+    "randint 64-bit range": lambda T: T.randint(-(2**40), 2**40, (40,)),
+    "randperm": lambda T: T.randperm(500),
+    "uniform_": lambda T: [T.empty(64).uniform_(-0.37, 0.91), T.empty(20, dtype=T.float64).uniform_(-2.5, 3.0)],
+    "normal_": lambda T: [T.empty(64).normal_(2.0, 0.3), T.empty(9).normal_(-1.0, 2.0)],
+    "normal of tensors": lambda T: T.normal(T.zeros(20), T.ones(20) * 2),
+    "bernoulli": lambda T: [T.bernoulli(T.full((100,), 0.3)), T.empty(100).bernoulli_(0.7)],
+    "exponential_": lambda T: T.empty(100).exponential_(2.0),
+    "random_": lambda T: [T.empty(6, dtype=d).random_() for d in (T.float32, T.int32, T.int64, T.uint8, T.bool)],
+    "multinomial": lambda T: [
+        T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 3),
+        T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [0.5, 0.1, 0.1, 0.3]]), 20, replacement=True),
+    ],
+    "generator objects": lambda T: [
+        T.rand(5, generator=T.Generator().manual_seed(42)),
+        T.randperm(30, generator=T.Generator().manual_seed(7)),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_samples_are_torchs(name):
+    _same_stream(FACTORIES[name])
+
+
+MODULES = {
+    "Linear": lambda T: list(T.nn.Linear(20, 30).parameters()),
+    "Conv2d": lambda T: list(T.nn.Conv2d(3, 8, 3).parameters()),
+    "Embedding": lambda T: T.nn.Embedding(10, 8).weight,
+    "LSTM": lambda T: list(T.nn.LSTM(4, 8, 2).parameters()),
+    "TransformerEncoderLayer": lambda T: list(T.nn.TransformerEncoderLayer(16, 2, 32).parameters()),
+    "xavier and kaiming": lambda T: [
+        T.nn.init.xavier_uniform_(T.empty(5, 7)),
+        T.nn.init.xavier_normal_(T.empty(5, 7)),
+        T.nn.init.kaiming_normal_(T.empty(50, 7)),
+    ],
+    "trunc_normal_": lambda T: [
+        T.nn.init.trunc_normal_(T.empty(50, 7), std=0.02),
+        T.nn.init.trunc_normal_(T.empty(50, 7), mean=0.5, std=1.0, a=-1.0, b=1.5),
+        T.nn.init.trunc_normal_(T.empty(50, 7), std=1.0, a=2.0, b=4.0),  # by uniform candidates
+    ],
+}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_initial_weights_are_torchs(name):
+    _same_stream(MODULES[name], seed=3)
+
+
+def test_dropout_masks_are_torchs():
+    _same_stream(
+        lambda T: [
+            T.nn.functional.dropout(T.arange(1.0, 101.0), 0.1),
+            T.nn.Dropout(0.5)(T.ones(4, 25)),
+            T.nn.functional.dropout2d(T.ones(2, 4, 3, 3), 0.5),
+        ]
+    )
+
+
+def test_data_loader_order_is_torchs():
+    def epochs(T):
+        data = T.utils.data.TensorDataset(T.arange(20))
+        loader = T.utils.data.DataLoader(data, batch_size=4, shuffle=True)
+        with_replacement = T.utils.data.DataLoader(
+            data, batch_size=4, sampler=T.utils.data.RandomSampler(data, replacement=True)
+        )
+        return [T.cat([b[0] for b in loader]) for _ in range(2)] + [T.cat([b[0] for b in with_replacement])]
+
+    _same_stream(epochs)
+    _same_stream(lambda T: T.utils.data.random_split(range(10), [0.5, 0.5])[0].indices)
+
+
+def test_a_training_run_from_a_seed_gives_torchs_losses():
+    def run(T):
+        T.manual_seed(1)
+        model = T.nn.Sequential(T.nn.Linear(8, 16), T.nn.ReLU(), T.nn.Dropout(0.2), T.nn.Linear(16, 2))
+        optimizer = T.optim.SGD(model.parameters(), lr=0.1)
+        x, y = T.randn(32, 8), T.randint(0, 2, (32,))
+        losses = []
+        for _ in range(3):
+            optimizer.zero_grad()
+            loss = T.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.detach())
+        return losses
+
+    torch_losses, ember_losses = run(torch), run(ember)
+    for want, have in zip(torch_losses, ember_losses):
+        assert have.item() == pytest.approx(want.item(), rel=1e-6)
+
+
+def test_state_round_trip_keeps_the_cached_normal():
+    ember.manual_seed(0)
+    ember.randn(1)  # leaves the second of a Box-Muller pair cached
+    state = ember.get_rng_state()
+    first = ember.randn(3)
+    ember.set_rng_state(state)
+    assert (ember.randn(3) == first).all()
