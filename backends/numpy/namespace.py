@@ -111,9 +111,24 @@ for _arity, _names in ((2, _SIGNALLING_BINARY), (1, _SIGNALLING_UNARY), (None, _
 _mean = namespace.mean
 
 
+def _float_mean(x, axis, keepdims):
+    """NumPy's mean of a non-empty float32/float64/complex array, computed as ``np.mean`` computes it
+    (``add.reduce``, then ``true_divide`` by the count as an ``intp``, into the sum's own type) without
+    its Python wrapper (``np.mean`` costs four times ``add.reduce`` on a small array)."""
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    if type(total) is not np.ndarray:  # a NumPy scalar: every axis reduced
+        total = np.asarray(total)
+    return np.true_divide(total, np.intp(x.size // total.size), out=total, casting="unsafe")
+
+
+_float_mean = _quiet(_float_mean, None)
+
+
 def _mean_of_empty_is_nan(x, /, *, axis=None, keepdims=False, **kwargs):
     """``mean``; an empty slice gives NaN without NumPy's "Mean of empty slice" warning (PyTorch is silent)."""
     if x.size:
+        if not kwargs and x.dtype.kind in "fc" and x.dtype.itemsize > 2:
+            return _float_mean(x, axis, keepdims)
         return _mean(x, axis=axis, keepdims=keepdims, **kwargs)
     return namespace.divide(namespace.sum(x, axis=axis, keepdims=keepdims, **kwargs), 0)
 

@@ -1,0 +1,53 @@
+"""The per-op fast paths give what the general paths give: same values (bit for bit), dtypes,
+shapes, strides and aliasing."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import ember
+from ember.backends.numpy.namespace import namespace
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+@pytest.mark.parametrize("shape", [(), (1,), (7,), (3, 5), (2, 3, 4), (100, 33), (17, 1, 9)])
+def test_numpy_mean_is_numpys_mean(dtype, shape):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(shape) * 10 ** rng.uniform(-30, 30, shape)).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape).astype(dtype)
+    every = [tuple(c) for r in range(1, len(shape) + 1) for c in itertools.combinations(range(len(shape)), r)]
+    for axis, keepdims in itertools.product([None, *every], [False, True]):
+        got, expected = namespace.mean(x, axis=axis, keepdims=keepdims), np.mean(x, axis=axis, keepdims=keepdims)
+        assert type(got) is np.ndarray and got.dtype == expected.dtype and got.shape == np.shape(expected)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_numpy_mean_of_strided_and_special_values():
+    x = np.arange(64, dtype=np.float32).reshape(8, 8)[::2, 1::3]
+    np.testing.assert_array_equal(namespace.mean(x, axis=(0,)), np.mean(x, axis=0))
+    special = np.array([np.inf, 1.0, np.nan], np.float32)
+    np.testing.assert_array_equal(namespace.mean(special), np.mean(special))
+    big = np.full(2, 3e38, np.float32)  # the float32 sum overflows (quietly), as in np.mean
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(namespace.mean(big), np.mean(big))
+    halves = np.arange(6, dtype=np.float16)  # float16 takes NumPy's own path (float32 accumulation)
+    np.testing.assert_array_equal(namespace.mean(halves), np.mean(halves))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mean_and_its_gradient_match_torch(dtype):
+    values = np.random.default_rng(1).standard_normal((6, 5))
+    for dim in (None, 0, (0, 1), -1):
+        x = ember.tensor(values, dtype=getattr(ember, dtype), requires_grad=True)
+        t = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+        y, ty = (x.mean(), t.mean()) if dim is None else (x.mean(dim), t.mean(dim))
+        assert y.dtype is x.dtype and tuple(y.shape) == tuple(ty.shape)
+        # the order of the sum is each library's own
+        np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-6 if dtype == "float32" else 1e-14)
+        y.sum().backward()
+        ty.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
