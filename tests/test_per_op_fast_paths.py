@@ -51,3 +51,51 @@ def test_mean_and_its_gradient_match_torch(dtype):
         y.sum().backward()
         ty.sum().backward()
         np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+def _raised(fn):
+    try:
+        fn()
+    except Exception as exc:  # the type and message are compared
+        return type(exc), str(exc)
+    return None
+
+
+@pytest.mark.parametrize(
+    "shapes, dim",
+    [
+        ([(2, 3), (4, 3)], 0),
+        ([(2, 3), (2, 5)], -1),
+        ([(2, 3), (0,), (1, 3)], 0),  # a legacy empty tensor is skipped
+        ([(0,), (0,)], 0),
+        ([(2, 3), (2, 4)], 0),  # sizes differ outside dim
+        ([(2, 3, 4), (2, 5, 4)], 2),
+        ([(2, 3), (3,)], 0),  # numbers of dimensions differ
+        ([(2, 3), ()], 0),  # a 0-d tensor
+        ([(2, 3), (2, 3)], 2),  # dim out of range
+    ],
+)
+def test_cat_matches_torch(shapes, dim, device):
+    rng = np.random.default_rng(0)
+    values = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    got = _raised(lambda: ember.cat([ember.tensor(v, device=device) for v in values], dim))
+    expected = _raised(lambda: torch.cat([torch.tensor(v) for v in values], dim))
+    if expected is not None:
+        assert got is not None and got[0] is expected[0], (got, expected)
+        if expected[0] is RuntimeError:
+            assert got[1] == expected[1]
+        return
+    out = ember.cat([ember.tensor(v, device=device) for v in values], dim)
+    np.testing.assert_array_equal(out.cpu().numpy(), torch.cat([torch.tensor(v) for v in values], dim).numpy())
+
+
+def test_cat_promotes_and_differentiates():
+    a = ember.tensor([1.0, 2.0], dtype=ember.float32, requires_grad=True)
+    b = ember.tensor([3.0], dtype=ember.float64, requires_grad=True)
+    c = ember.tensor([4], dtype=ember.int32)
+    out = ember.cat([a, b, c])
+    assert out.dtype is ember.float64 and out.grad_fn.name() == "CatBackward0"
+    (out * ember.tensor([1.0, 2.0, 3.0, 4.0], dtype=ember.float64)).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [3.0])
+    assert a.grad.dtype is ember.float32
