@@ -99,3 +99,37 @@ def test_cat_promotes_and_differentiates():
     np.testing.assert_array_equal(a.grad.numpy(), [1.0, 2.0])
     np.testing.assert_array_equal(b.grad.numpy(), [3.0])
     assert a.grad.dtype is ember.float32
+
+
+@pytest.mark.parametrize(
+    "size",
+    [(2, 3), ((2, 3),), ([2, 3],), (np.int64(2), 3), (True, 2), (2.0, 3), (-1, 2), (0,), ((),)],
+)
+def test_size_arguments_match_torch(size):
+    got = _raised(lambda: ember.zeros(*size))
+    expected = _raised(lambda: torch.zeros(*size))
+    assert (got and got[0]) is (expected and expected[0]), (got, expected)
+    if expected is None:
+        assert tuple(ember.zeros(*size).shape) == tuple(torch.zeros(*size).shape)
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (np.int64(3), -1), (6,), (True, 6), (2.0, 3), (4, -1)])
+def test_reshape_sizes_match_torch(shape):
+    got = _raised(lambda: ember.arange(6).reshape(*shape))
+    expected = _raised(lambda: torch.arange(6).reshape(*shape))
+    assert (got and got[0]) is (expected and expected[0]), (got, expected)
+    if expected is None:
+        assert tuple(ember.arange(6).reshape(*shape).shape) == tuple(torch.arange(6).reshape(*shape).shape)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [1.0, [1.0, 2.0], [1.0, 2**70], [[1.5, -(2**64)]], [float("nan"), 1.0], [1, 2], [2.0**63], -(2**63), 2**63],
+)
+def test_tensor_of_python_numbers_matches_torch(data):
+    got, expected = _raised(lambda: ember.tensor(data)), _raised(lambda: torch.tensor(data))
+    assert (got and got[0]) is (expected and expected[0]), (got, expected)
+    if expected is None:
+        t, e = ember.tensor(data), torch.tensor(data)
+        assert str(t.dtype).split(".")[1] == str(e.dtype).split(".")[1]
+        np.testing.assert_array_equal(t.numpy(), e.numpy())
