@@ -133,3 +133,17 @@ def test_tensor_of_python_numbers_matches_torch(data):
         t, e = ember.tensor(data), torch.tensor(data)
         assert str(t.dtype).split(".")[1] == str(e.dtype).split(".")[1]
         np.testing.assert_array_equal(t.numpy(), e.numpy())
+
+
+def test_matmul_operator_with_tensors_and_arrays():
+    rng = np.random.default_rng(2)
+    m, w = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal((4, 2))
+    out = ember.tensor(m) @ ember.tensor(w, dtype=ember.float32)
+    expected = torch.tensor(m) @ torch.tensor(w, dtype=torch.float32)
+    assert out.dtype is ember.float32
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
+    mixed = ember.tensor(m) @ w  # a NumPy operand: NumPy's promotion (float64)
+    assert mixed.dtype is ember.float64
+    np.testing.assert_allclose(mixed.numpy(), m.astype(np.float64) @ w, rtol=1e-12)
+    got, expected = _raised(lambda: ember.tensor(m) @ 2.0), _raised(lambda: torch.tensor(m) @ 2.0)
+    assert (got and got[0]) is (expected and expected[0]), (got, expected)
