@@ -147,3 +147,18 @@ def test_matmul_operator_with_tensors_and_arrays():
     np.testing.assert_allclose(mixed.numpy(), m.astype(np.float64) @ w, rtol=1e-12)
     got, expected = _raised(lambda: ember.tensor(m) @ 2.0), _raised(lambda: torch.tensor(m) @ 2.0)
     assert (got and got[0]) is (expected and expected[0]), (got, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.int32, np.int64, np.uint8, np.bool_])
+@pytest.mark.parametrize("shape", [(), (7,), (3, 5), (2, 3, 4)])
+def test_numpy_sum_is_numpys_sum(dtype, shape):
+    rng = np.random.default_rng(0)
+    floating = np.dtype(dtype).kind in "fc"
+    x = (rng.standard_normal(shape) * 100 if floating else rng.integers(0, 100, shape)).astype(dtype)
+    every = [tuple(c) for r in range(1, len(shape) + 1) for c in itertools.combinations(range(len(shape)), r)]
+    for axis, keepdims in itertools.product([None, *every], [False, True]):
+        got, expected = namespace.sum(x, axis=axis, keepdims=keepdims), np.sum(x, axis=axis, keepdims=keepdims)
+        assert type(got) is np.ndarray and got.dtype == expected.dtype and got.shape == np.shape(expected)
+        np.testing.assert_array_equal(got, expected)
+    halves = np.full(2048, 0.1, dtype=np.float16)  # accumulated in float32, rounded once (not NumPy's float16 sum)
+    assert namespace.sum(halves) == np.float16(np.sum(halves, dtype=np.float32))

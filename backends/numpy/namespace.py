@@ -108,6 +108,29 @@ for _arity, _names in ((2, _SIGNALLING_BINARY), (1, _SIGNALLING_UNARY), (None, _
         setattr(namespace, _name, _quiet(getattr(namespace, _name), _arity))
 
 
+_sum = namespace.sum
+
+
+def _unwrapped_sum(x, axis, keepdims):
+    """``x.sum(axis=axis, keepdims=keepdims)`` as the ufunc's reduction itself (the method forwards to
+    it through a Python function), as an array."""
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return total if type(total) is np.ndarray else np.asarray(total)
+
+
+_unwrapped_sum = _quiet(_unwrapped_sum, None)
+
+
+def _sum_of(x, /, *, axis=None, keepdims=False, dtype=None, **kwargs):
+    """``sum``: NumPy's own reduction called directly, unless a dtype is given or the sum of a 16-bit
+    float accumulates in float32 (the namespace's general ``sum``)."""
+    if dtype is not None or kwargs or x.dtype.itemsize == 2:
+        return _sum(x, axis=axis, keepdims=keepdims, dtype=dtype, **kwargs)
+    return _unwrapped_sum(x, axis, keepdims)
+
+
+namespace.sum = _sum_of
+
 _mean = namespace.mean
 
 
