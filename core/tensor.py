@@ -1161,7 +1161,7 @@ def _infer_host(data, dtype):
             raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
         if from_typed is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
             inferred = from_typed
-        elif isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
+        elif isinstance(data, (np.ndarray, np.generic)):  # NumPy data keeps its own type
             inferred = dtypes.as_dtype(array.dtype.name)
         elif array.dtype.kind == "f":
             inferred = dtypes.get_default_dtype()

@@ -124,9 +124,10 @@ def test_reshape_sizes_match_torch(shape):
 
 @pytest.mark.parametrize(
     "data",
-    [1.0, [1.0, 2.0], [1.0, 2**70], [[1.5, -(2**64)]], [float("nan"), 1.0], [1, 2], [2.0**63], -(2**63), 2**63],
+    [1.0, [1.0, 2.0], [1.0, 2**70], [[1.5, -(2**64)]], [float("nan"), 1.0], [1, 2], [2.0**63], -(2**63), 2**63]
+    + [np.float64(1.5), np.int16(3), np.bool_(True), np.arange(3, dtype=np.int32), [np.float64(0.5), 1]],
 )
-def test_tensor_of_python_numbers_matches_torch(data):
+def test_tensor_of_python_and_numpy_numbers_matches_torch(data):
     got, expected = _raised(lambda: ember.tensor(data)), _raised(lambda: torch.tensor(data))
     assert (got and got[0]) is (expected and expected[0]), (got, expected)
     if expected is None:
