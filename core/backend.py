@@ -142,6 +142,10 @@ class _DtypeTable(dict[Any, Any]):
         raise KeyError(key)
 
 
+#: the default :meth:`Backend.device_context`: one stateless no-op context, entered any number of times
+_NO_DEVICE_SWITCH = contextlib.nullcontext()
+
+
 class Backend:
     """Base class of every backend.
 
@@ -228,7 +232,7 @@ class Backend:
 
     def device_context(self, index: int) -> contextlib.AbstractContextManager[Any]:
         """A context manager making ``index`` the current device (a no-op by default)."""
-        return contextlib.nullcontext()
+        return _NO_DEVICE_SWITCH
 
     def set_device(self, index: int) -> None:
         """Make ``index`` the current device from now on (``ember.cuda.set_device``); a no-op

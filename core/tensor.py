@@ -1121,6 +1121,8 @@ def dtype_arg(op, value):
 
 def size_arg(op, value, position):
     """One element of a size argument: an int (or an integer 0-d tensor), never a float."""
+    if type(value) is int:  # the common case, without the numbers.Integral check
+        return value
     if isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_floating_point:
         return int(value.item())
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -1159,7 +1161,7 @@ def _infer_host(data, dtype):
             raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
         if from_typed is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
             inferred = from_typed
-        elif isinstance(data, np.ndarray) or np.isscalar(data) and isinstance(data, np.generic):
+        elif isinstance(data, (np.ndarray, np.generic)):  # NumPy data keeps its own type
             inferred = dtypes.as_dtype(array.dtype.name)
         elif array.dtype.kind == "f":
             inferred = dtypes.get_default_dtype()
@@ -1178,7 +1180,10 @@ def _beyond_int64(array):
     """Whether NumPy's array of Python numbers may hold an int beyond int64: it made the ints uint64
     or objects, or floats where they stand beside smaller ints."""
     kind = array.dtype.kind
-    return kind in "uO" or kind == "f" and array.size > 0 and bool(np.abs(array).max() >= 2.0**63)
+    # the ufunc's reduction itself: ndarray.max goes through a Python wrapper
+    return (
+        kind in "uO" or kind == "f" and array.size > 0 and bool(np.maximum.reduce(np.abs(array), axis=None) >= 2.0**63)
+    )
 
 
 def _leaves(data):

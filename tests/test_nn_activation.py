@@ -258,11 +258,17 @@ def test_seed_examples():
 @pytest.mark.parametrize("block_bytes", [None, 1])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_numpy_relu_backward_agrees_with_portable(dtype, threads, block_bytes, numpy_and_portable_kernels):
+@pytest.mark.parametrize("min_masked", [0, None])
+def test_numpy_relu_backward_agrees_with_portable(
+    dtype, threads, block_bytes, min_masked, numpy_and_portable_kernels, monkeypatch
+):
     """The NumPy ReLU backward (mask ``y != 0``) against the portable one on ReLU outputs with zeros,
-    ``-0.``, NaN and inf, on 1 and 2 threads, in one block or blocks of one row; a 0-d output too."""
+    ``-0.``, NaN and inf, on 1 and 2 threads, in one block or blocks of one row; a 0-d output too;
+    the masked path at every size (``MIN_MASKED`` 0) and as it serves (small gradients: the portable one)."""
     from ember.backends.numpy.kernels import activation as numpy_activation
 
+    if min_masked is not None:
+        monkeypatch.setattr(numpy_activation, "MIN_MASKED", min_masked)
     backend, portable = numpy_and_portable_kernels(numpy_activation, threads, block_bytes)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((5, 3, 4)).astype(dtype)

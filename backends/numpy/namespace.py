@@ -108,12 +108,50 @@ for _arity, _names in ((2, _SIGNALLING_BINARY), (1, _SIGNALLING_UNARY), (None, _
         setattr(namespace, _name, _quiet(getattr(namespace, _name), _arity))
 
 
+_sum = namespace.sum
+
+
+def _unwrapped_sum(x, axis, keepdims):
+    """``x.sum(axis=axis, keepdims=keepdims)`` as the ufunc's reduction itself (the method forwards to
+    it through a Python function), as an array."""
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return total if type(total) is np.ndarray else np.asarray(total)
+
+
+_unwrapped_sum = _quiet(_unwrapped_sum, None)
+
+
+def _sum_of(x, /, *, axis=None, keepdims=False, dtype=None, **kwargs):
+    """``sum``: NumPy's own reduction called directly, unless a dtype is given or the sum of a 16-bit
+    float accumulates in float32 (the namespace's general ``sum``)."""
+    if dtype is not None or kwargs or x.dtype.itemsize == 2:
+        return _sum(x, axis=axis, keepdims=keepdims, dtype=dtype, **kwargs)
+    return _unwrapped_sum(x, axis, keepdims)
+
+
+namespace.sum = _sum_of
+
 _mean = namespace.mean
+
+
+def _float_mean(x, axis, keepdims):
+    """NumPy's mean of a non-empty float32/float64/complex array, computed as ``np.mean`` computes it
+    (``add.reduce``, then ``true_divide`` by the count as an ``intp``, into the sum's own type) without
+    its Python wrapper (``np.mean`` costs four times ``add.reduce`` on a small array)."""
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims)
+    if type(total) is not np.ndarray:  # a NumPy scalar: every axis reduced
+        total = np.asarray(total)
+    return np.true_divide(total, np.intp(x.size // total.size), out=total, casting="unsafe")
+
+
+_float_mean = _quiet(_float_mean, None)
 
 
 def _mean_of_empty_is_nan(x, /, *, axis=None, keepdims=False, **kwargs):
     """``mean``; an empty slice gives NaN without NumPy's "Mean of empty slice" warning (PyTorch is silent)."""
     if x.size:
+        if not kwargs and x.dtype.kind in "fc" and x.dtype.itemsize > 2:
+            return _float_mean(x, axis, keepdims)
         return _mean(x, axis=axis, keepdims=keepdims, **kwargs)
     return namespace.divide(namespace.sum(x, axis=axis, keepdims=keepdims, **kwargs), 0)
 

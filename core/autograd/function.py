@@ -387,7 +387,8 @@ class Function(metaclass=_FunctionMeta):
             ctx.needs_input_grad = (False,) * len(args)
         rule = tangent_rule
         tangents = None if rule is None else rule.prepare(cls, ctx, args)
-        state.enabled = False
+        if enabled:  # forward runs without recording (already so under no_grad and in backward)
+            state.enabled = False
         try:
             if cls._uses_setup_context:
                 outputs = _forward_then_setup_context(cls, ctx, args, kwargs)

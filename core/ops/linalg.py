@@ -473,10 +473,13 @@ ger = outer
 
 
 def _matmul_operator(self, other):
-    if getattr(other, "is_sparse", False):
-        return NotImplemented  # the sparse operand's __rmatmul__ computes dense @ sparse
-    operands = array_operands(self, other)
-    return matmul(self, other) if operands is None else matmul(operands[0], operands[1])
+    if type(other) is not Tensor:  # a dense tensor is neither sparse nor a NumPy array
+        if getattr(other, "is_sparse", False):
+            return NotImplemented  # the sparse operand's __rmatmul__ computes dense @ sparse
+        operands = array_operands(self, other)
+        if operands is not None:
+            return matmul(operands[0], operands[1])
+    return matmul(self, other)
 
 
 def _rmatmul_operator(self, other):

@@ -685,7 +685,7 @@ class _Cat(Function):
     @staticmethod
     def forward(ctx, *tensors, axis):
         ctx.axis = axis
-        ctx.sizes = [t.shape[axis] for t in tensors]
+        ctx.sizes = [t._data.shape[axis] for t in tensors]
         first = tensors[0]
         return first._make(first._backend.xp.concat([t._data for t in tensors], axis=axis))
 
@@ -750,23 +750,25 @@ def _concatenated(tensors, dim):
     check_same_device("cat", *tensors)
     if _amp.active:
         tensors = cast_inputs("cat", *tensors)
-    if all(t.ndim == 1 and t.shape[0] == 0 for t in tensors):  # legacy empties only: nothing to join
+    shapes = [t._data.shape for t in tensors]
+    if all(shape == (0,) for shape in shapes):  # legacy empties only: nothing to join
         return tensors[0].clone()
-    for i, t in enumerate(tensors):
-        if t.ndim == 0:
+    for i, shape in enumerate(shapes):
+        if not shape:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-    nonempty = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
-    ref = nonempty[0]
-    axis = wrap_dim(dim, ref.ndim)
+    nonempty = [t for t, shape in zip(tensors, shapes) if shape != (0,)] or tensors[:1]
+    ref = nonempty[0]._data.shape
+    axis = wrap_dim(dim, len(ref))
     for i, t in enumerate(nonempty):
-        if t.ndim != ref.ndim:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}")
-        for d in range(ref.ndim):
-            if d != axis and t.shape[d] != ref.shape[d]:
-                raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {axis}. Expected size "
-                    f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list."
-                )
+        shape = t._data.shape
+        if len(shape) != len(ref):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(ref)} and {len(shape)}")
+        if shape[:axis] != ref[:axis] or shape[axis + 1 :] != ref[axis + 1 :]:
+            d = next(d for d in range(len(ref)) if d != axis and shape[d] != ref[d])
+            raise RuntimeError(
+                f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                f"{ref[d]} but got size {shape[d]} for tensor number {i} in the list."
+            )
     # a skipped legacy empty tensor still takes part in the promotion
     nonempty = _promoted(nonempty, _result_type(tensors))
     if len(nonempty) == 1:
@@ -778,7 +780,9 @@ def _result_type(tensors: Sequence[Tensor]) -> dtypes.dtype:
     """The dtype ``cat`` and ``stack`` promote their tensors to."""
     result = tensors[0].dtype
     for t in tensors[1:]:
-        result = dtypes.promote_types(result, t.dtype)
+        dtype = t.dtype
+        if dtype is not result:
+            result = dtypes.promote_types(result, dtype)
     return result
 
 

@@ -86,14 +86,15 @@ _OPMATH = frozenset(("elu", "selu", "celu", "hardsigmoid", "hardswish"))
 def _apply(name, input, inplace, fn):
     """Run the out-of-place activation ``fn``; with ``inplace`` write the result into ``input``."""
     _check_tensor(name, input)
+    dtype = input.dtype
     kernel = _KERNELS.get(name)
-    if kernel is not None and input.dtype not in kernel[1]:
-        not_implemented(kernel[0], input.dtype)
-    if input.dtype.is_complex and name in ("relu", "relu6", "hardtanh"):  # PyTorch computes them with clamp
+    if kernel is not None and dtype not in kernel[1]:
+        not_implemented(kernel[0], dtype)
+    if dtype.is_complex and name in ("relu", "relu6", "hardtanh"):  # PyTorch computes them with clamp
         raise NotImplementedError("clamp is not supported for complex types")
-    if input.dtype is dtypes.bool and name in ("hardtanh", "relu6"):
+    if dtype is dtypes.bool and name in ("hardtanh", "relu6"):
         raise RuntimeError("Bool inputs not supported for hardtanh")
-    if name in _OPMATH and input.dtype in dtypes.narrow_float:
+    if name in _OPMATH and dtype in dtypes.narrow_float:
         fn = _in_float32(fn)
     if not inplace:
         return fn(input)
