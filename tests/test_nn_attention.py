@@ -100,6 +100,25 @@ def test_sdpa_errors(device):
         F.scaled_dot_product_attention(q, ember.randn(2, 4, 3, device=device), q)
 
 
+def test_sdpa_dropout_out_of_range_is_a_runtime_error_as_torch():
+    q = ember.randn(1, 2, 3)
+    with pytest.raises(RuntimeError, match="dropout probability"):
+        TF.scaled_dot_product_attention(*(torch.randn(1, 2, 3),) * 3, dropout_p=1.5)
+    with pytest.raises(RuntimeError, match="dropout probability has to be between 0 and 1, but got 1.5"):
+        F.scaled_dot_product_attention(q, q, q, dropout_p=1.5)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"is_causal": True}])
+def test_sdpa_without_keys_gives_zeros(device, dtype, kwargs):
+    check(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **kwargs),
+        lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, **kwargs),
+        [randn(2, 3, 4, 5), randn(2, 3, 0, 5), randn(2, 3, 0, 6)],
+        device=device,
+        dtype=dtype,
+    )
+
+
 def test_sdpa_gradcheck_and_gradgradcheck(device):
     if not ember.backends.get_backend(device).supports_float64:
         pytest.skip(f"{device} has no float64")
@@ -376,3 +395,43 @@ def test_mismatched_mask_warnings_match_torch(which):
         return [str(w.message) for w in caught if "mismatched" in str(w.message)]
 
     assert messages(ember) == messages(torch)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("self_attention", [True, False])
+@pytest.mark.parametrize("mask", ["key_padding_mask", "attn_mask"])
+def test_multihead_attention_fully_masked_queries_as_torch(device, mode, need_weights, self_attention, mask):
+    """PyTorch gives NaN for a query whose every key is masked where it computes the weights (and on
+    its inference fast path: eval, batch_first self-attention without autograd), zeros elsewhere."""
+    t_mod, e_mod = torch.nn.MultiheadAttention(8, 2, batch_first=True), nn.MultiheadAttention(8, 2, batch_first=True)
+    _load(e_mod, t_mod, device, ember.float32)
+    getattr(t_mod, mode)(), getattr(e_mod, mode)()
+    x, y = randn(3, 4, 8).astype(np.float32), randn(3, 4, 8).astype(np.float32)
+    masked = np.zeros((3, 4), dtype=bool) if mask == "key_padding_mask" else np.zeros((4, 4), dtype=bool)
+    masked[1] = True  # the second sequence's keys, or every key of the second query
+    tx, ex = torch.from_numpy(x), ember.tensor(x, device=device)
+    ty, ey = (tx, ex) if self_attention else (torch.from_numpy(y), ember.tensor(y, device=device))
+    with torch.no_grad(), ember.no_grad():
+        expected = t_mod(tx, ty, ty, need_weights=need_weights, **{mask: torch.from_numpy(masked)})
+        out = e_mod(ex, ey, ey, need_weights=need_weights, **{mask: ember.tensor(masked, device=device)})
+    for got, want in zip(out, expected):
+        if want is None:
+            assert got is None
+            continue
+        assert np.array_equal(np.isnan(got.cpu().numpy()), want.isnan().numpy())
+        assert_close(got.nan_to_num(), want.nan_to_num(), ember.float32)
+
+
+def test_transformer_encoder_layer_fully_masked_queries_as_torch(device):
+    layer_kwargs = {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "dropout": 0.0, "batch_first": True}
+    t_mod, e_mod = torch.nn.TransformerEncoderLayer(**layer_kwargs), nn.TransformerEncoderLayer(**layer_kwargs)
+    _load(e_mod, t_mod, device, ember.float32)
+    t_mod.eval(), e_mod.eval()
+    src, padding = randn(3, 5, 8).astype(np.float32), np.zeros((3, 5), dtype=bool)
+    padding[1] = True
+    with torch.no_grad(), ember.no_grad():
+        expected = t_mod(torch.from_numpy(src), src_key_padding_mask=torch.from_numpy(padding))
+        out = e_mod(ember.tensor(src, device=device), src_key_padding_mask=ember.tensor(padding, device=device))
+    assert np.array_equal(np.isnan(out.cpu().numpy()), expected.isnan().numpy())
+    assert_close(out.nan_to_num(), expected.nan_to_num(), ember.float32)

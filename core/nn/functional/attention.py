@@ -189,6 +189,10 @@ def _attention(query, key, value, mask, is_causal, scale, dropout_p, need_weight
     ``mask`` is None, a bool mask (True attends) or an additive float mask; ``is_causal``
     masks the keys after each query (never with ``mask``)."""
     L, S = query.shape[-2], key.shape[-2]
+    if S == 0:  # no keys: zeros, as PyTorch gives, from products over the empty axis (zero gradients)
+        scores = query.matmul(key.mT)
+        out = scores.matmul(value)
+        return (out, scores) if need_weights else out
     shapes = [query.shape[:-2], key.shape[:-2], value.shape[:-2]]
     if mask is not None:
         shapes.append(mask.shape[:-2])
@@ -281,7 +285,7 @@ def scaled_dot_product_attention(
         )
     _check_sdpa(query, key, value, attn_mask)
     if dropout_p < 0.0 or dropout_p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     if is_causal and attn_mask is not None:
@@ -402,7 +406,8 @@ def multi_head_attention_forward(
         out_proj_weight, out_proj_bias: the output projection.
         training (bool): apply dropout. Default: ``True``
         key_padding_mask: :math:`(N, S)` (True or ``-inf`` ignores a key), or None.
-        need_weights (bool): also return the attention weights. Default: ``True``
+        need_weights (bool): also return the attention weights; as in PyTorch, a query whose every
+            key is masked then gives NaN (zeros without the weights). Default: ``True``
         attn_mask: :math:`(L, S)` or :math:`(N \cdot H, L, S)` bool (True masks) or float mask.
         use_separate_proj_weight (bool): use ``q_proj_weight``/``k_proj_weight``/``v_proj_weight``.
         static_k, static_v: precomputed keys and values :math:`(N \cdot H, S, E/H)`, or None.
@@ -489,6 +494,10 @@ def multi_head_attention_forward(
         dropout_p = 0.0
     result = _attention(q, k, v, attn_mask, False, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
     out, weights = result if need_weights else (result, None)
+    if weights is not None and attn_mask is not None:
+        # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN
+        masked_rows = attn_mask.isneginf().all(-1, keepdim=True)
+        out, weights = out.masked_fill(masked_rows, float("nan")), weights.masked_fill(masked_rows, float("nan"))
     out = out.transpose(0, 1).reshape((tgt_len * bsz, embed_dim))
     out = linear(out, out_proj_weight, out_proj_bias)
     out = out.reshape((tgt_len, bsz, out.shape[-1]))  # not -1: an empty batch is 0 elements
