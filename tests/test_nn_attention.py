@@ -108,6 +108,31 @@ def test_sdpa_dropout_out_of_range_is_a_runtime_error_as_torch():
         F.scaled_dot_product_attention(q, q, q, dropout_p=1.5)
 
 
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_sdpa_float32_mask_with_half_inputs_as_torch(name):
+    q, mask = randn(2, 3, 4, 8), randn(4, 4)
+    expected = TF.scaled_dot_product_attention(
+        *(torch.tensor(q).to(getattr(torch, name)),) * 3, torch.tensor(mask).float()
+    )
+    e_q = ember.tensor(q).to(getattr(ember, name))
+    out = F.scaled_dot_product_attention(e_q, e_q, e_q, ember.tensor(mask).float())
+    assert out.dtype is getattr(ember, name)
+    assert_close(out.float(), expected.float(), rtol=2e-2, atol=2e-2)
+    with pytest.raises(RuntimeError, match="attn_mask dtype"):
+        F.scaled_dot_product_attention(e_q.float(), e_q.float(), e_q.float(), ember.tensor(mask))
+
+
+@pytest.mark.parametrize("mask_shape", [(2, 3, 4, 6), (5, 1, 1, 6)])
+def test_sdpa_mask_that_would_grow_the_output_is_an_error_as_torch(device, mask_shape):
+    q, k, mask = randn(3, 4, 8), randn(3, 6, 8), randn(*mask_shape)
+    with pytest.raises(RuntimeError) as expected:
+        TF.scaled_dot_product_attention(torch.tensor(q), torch.tensor(k), torch.tensor(k), torch.tensor(mask))
+    e_q, e_k = ember.tensor(q, device=device), ember.tensor(k, device=device)
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape") as got:
+        F.scaled_dot_product_attention(e_q, e_k, e_k, ember.tensor(mask, device=device))
+    assert str(got.value) == str(expected.value)
+
+
 @pytest.mark.parametrize("kwargs", [{}, {"is_causal": True}])
 def test_sdpa_without_keys_gives_zeros(device, dtype, kwargs):
     check(
@@ -435,3 +460,11 @@ def test_transformer_encoder_layer_fully_masked_queries_as_torch(device):
         out = e_mod(ember.tensor(src, device=device), src_key_padding_mask=ember.tensor(padding, device=device))
     assert np.array_equal(np.isnan(out.cpu().numpy()), expected.isnan().numpy())
     assert_close(out.nan_to_num(), expected.nan_to_num(), ember.float32)
+
+
+@pytest.mark.parametrize("layer", ["TransformerEncoderLayer", "TransformerDecoderLayer"])
+def test_layer_registers_an_activation_module_last_as_torch(layer):
+    t_layer = getattr(torch.nn, layer)(8, 2, 16, activation=torch.nn.GELU())
+    e_layer = getattr(nn, layer)(8, 2, 16, activation=nn.GELU())
+    assert [name for name, _ in e_layer.named_modules()] == [name for name, _ in t_layer.named_modules()]
+    assert repr(e_layer) == repr(t_layer)

@@ -159,11 +159,19 @@ def _check_sdpa(query, key, value, attn_mask):
             raise TypeError(
                 f"scaled_dot_product_attention(): argument 'attn_mask' must be Tensor, not {type(attn_mask).__name__}"
             )
-        if attn_mask.dtype is not dtypes.bool and attn_mask.dtype is not query.dtype:
+        if attn_mask.dtype not in (dtypes.bool, dtypes.float32, query.dtype):
             raise RuntimeError(
                 f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                 f"attn_mask.dtype: {attn_mask.dtype} and query.dtype: {query.dtype} instead."
             )
+
+
+def _check_mask_fits_scores(attn_mask, query, key):
+    """PyTorch adds the mask to the scores in place: a mask whose batch axes would grow them is an error."""
+    scores = tuple(broadcast_shapes(query.shape[:-2], key.shape[:-2])) + (query.shape[-2], key.shape[-2])
+    grown = tuple(broadcast_shapes(scores, attn_mask.shape))
+    if grown != scores:
+        raise RuntimeError(f"output with shape {list(scores)} doesn't match the broadcast shape {list(grown)}")
 
 
 def _repeat_heads(t, heads):
@@ -290,6 +298,8 @@ def scaled_dot_product_attention(
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if attn_mask is not None:
+        _check_mask_fits_scores(attn_mask, query, key)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     return _attention(query, key, value, attn_mask, is_causal, scale, dropout_p, False)
 

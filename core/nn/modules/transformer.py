@@ -149,13 +149,13 @@ class _LayerBase(Module):
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
-        self.activation = _activation(activation)
         self.norm_first = norm_first
         blocks = range(1, self._attentions + 2)
         for i in blocks:
             setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
         for i in blocks:
             setattr(self, f"dropout{i}", Dropout(dropout))
+        self.activation = _activation(activation)  # last, as PyTorch registers an activation module
 
     def __setstate__(self, state):
         super().__setstate__(state)
