@@ -468,3 +468,28 @@ def test_layer_registers_an_activation_module_last_as_torch(layer):
     e_layer = getattr(nn, layer)(8, 2, 16, activation=nn.GELU())
     assert [name for name, _ in e_layer.named_modules()] == [name for name, _ in t_layer.named_modules()]
     assert repr(e_layer) == repr(t_layer)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("key_padding", [True, False])
+@pytest.mark.parametrize("S", [4, 6])
+def test_multihead_attention_trusts_the_causal_hint_as_torch(device, need_weights, key_padding, S):
+    """Without a padding mask or the weights PyTorch replaces ``attn_mask`` by the causal mask when
+    ``is_causal`` is given (here with a mask that is not causal, so that the two differ)."""
+    t_mod, e_mod = torch.nn.MultiheadAttention(8, 2), nn.MultiheadAttention(8, 2)
+    mask = np.zeros((4, S), dtype=bool)
+    mask[:, 1] = True
+    masks = {"attn_mask": mask}
+    if key_padding:
+        masks["key_padding_mask"] = np.zeros((3, S), dtype=bool)
+    _load(e_mod, t_mod, device, ember.float32)
+    with torch.no_grad(), ember.no_grad():
+        t_kwargs = {k: torch.from_numpy(v) for k, v in masks.items()}
+        e_kwargs = {k: ember.tensor(v, device=device) for k, v in masks.items()}
+        x, y = randn(4, 3, 8).astype(np.float32), randn(S, 3, 8).astype(np.float32)
+        ex, ey = ember.tensor(x, device=device), ember.tensor(y, device=device)
+        expected = t_mod(
+            *(torch.from_numpy(a) for a in (x, y, y)), **t_kwargs, need_weights=need_weights, is_causal=True
+        )
+        out = e_mod(ex, ey, ey, **e_kwargs, need_weights=need_weights, is_causal=True)
+    assert_close(out[0], expected[0], ember.float32)

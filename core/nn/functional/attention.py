@@ -422,7 +422,9 @@ def multi_head_attention_forward(
         use_separate_proj_weight (bool): use ``q_proj_weight``/``k_proj_weight``/``v_proj_weight``.
         static_k, static_v: precomputed keys and values :math:`(N \cdot H, S, E/H)`, or None.
         average_attn_weights (bool): average the returned weights over heads. Default: ``True``
-        is_causal (bool): a hint that ``attn_mask`` is the causal mask (which must be given).
+        is_causal (bool): a hint that ``attn_mask`` is the causal mask (which must be given);
+            without ``key_padding_mask`` and ``need_weights`` the causal mask (top-left aligned)
+            is used in its place, as in PyTorch. Default: ``False``
 
     Returns:
         ``(attn_output, attn_weights)``; ``attn_weights`` is None unless ``need_weights``.
@@ -454,7 +456,9 @@ def multi_head_attention_forward(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
             "`generate_square_subsequent_mask` to create this mask."
         )
-    attn_mask = _canonical_mask(attn_mask, "attn_mask", query)
+    # without a padding mask or the weights, PyTorch trusts the hint: SDPA's causal mask, top-left aligned
+    causal_hint = is_causal and key_padding_mask is None and not need_weights
+    attn_mask = None if causal_hint else _canonical_mask(attn_mask, "attn_mask", query)
     if embed_dim != embed_dim_to_check:
         raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
     head_dim = embed_dim // num_heads
@@ -502,7 +506,7 @@ def multi_head_attention_forward(
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
-    result = _attention(q, k, v, attn_mask, False, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
+    result = _attention(q, k, v, attn_mask, causal_hint, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
     out, weights = result if need_weights else (result, None)
     if weights is not None and attn_mask is not None:
         # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN
