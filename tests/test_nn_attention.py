@@ -493,3 +493,29 @@ def test_multihead_attention_trusts_the_causal_hint_as_torch(device, need_weight
         )
         out = e_mod(ex, ey, ey, **e_kwargs, need_weights=need_weights, is_causal=True)
     assert_close(out[0], expected[0], ember.float32)
+
+
+@pytest.mark.parametrize("variant", ["causal_upper_left", "causal_lower_right"])
+@pytest.mark.parametrize("L,S", [(3, 5), (5, 3), (4, 4)])
+def test_sdpa_causal_bias_as_torch(device, dtype, variant, L, S):
+    import torch.nn.attention.bias as t_bias
+
+    import ember.nn.attention.bias as e_bias
+
+    with warnings.catch_warnings(record=True) as t_warned:
+        warnings.simplefilter("always")
+        t_mask = getattr(t_bias, variant)(L, S)
+    with warnings.catch_warnings(record=True) as e_warned:
+        warnings.simplefilter("always")
+        e_mask = getattr(e_bias, variant)(L, S)
+    assert [str(w.message) for w in e_warned] == [str(w.message) for w in t_warned]
+    assert repr(e_mask) == repr(t_mask)
+    check(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, e_mask),
+        lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, t_mask),
+        [randn(2, 3, L, 8), randn(2, 3, S, 8), randn(2, 3, S, 6)],
+        device=device,
+        dtype=dtype,
+    )
+    with pytest.raises(ValueError, match="CausalBias should not be used with causal=True"):
+        F.scaled_dot_product_attention(*(ember.randn(1, L, 4),) * 3, e_mask, is_causal=True)

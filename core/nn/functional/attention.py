@@ -20,6 +20,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.movement import broadcast_shapes, cat
 from ...tensor import Tensor
+from ..attention.bias import CausalBias
 from .dropout import _keep_mask
 from .linear import linear
 from .padding import pad
@@ -258,9 +259,10 @@ def scaled_dot_product_attention(
         query (Tensor): :math:`(N, ..., H_q, L, E)`.
         key (Tensor): :math:`(N, ..., H, S, E)`.
         value (Tensor): :math:`(N, ..., H, S, E_v)`.
-        attn_mask (Tensor, optional): broadcastable to :math:`(N, ..., H_q, L, S)`; a bool mask
-            marks with ``True`` the pairs that take part in attention, a float mask is added to
-            the scores. Default: ``None``
+        attn_mask (Tensor or CausalBias, optional): broadcastable to :math:`(N, ..., H_q, L, S)`;
+            a bool mask marks with ``True`` the pairs that take part in attention, a float mask is
+            added to the scores; a :class:`~ember.nn.attention.bias.CausalBias` is a causal mask
+            aligned as it says. Default: ``None``
         dropout_p (float): dropout probability applied to the attention weights. Default: 0.0
         is_causal (bool): mask out the keys after each query (lower-triangular mask, top-left
             aligned); an error with ``attn_mask``. Default: ``False``
@@ -291,6 +293,8 @@ def scaled_dot_product_attention(
             scale,
             enable_gqa,
         )
+    if isinstance(attn_mask, CausalBias):
+        attn_mask, is_causal = attn_mask._attention_mask(query.device, is_causal)
     _check_sdpa(query, key, value, attn_mask)
     if dropout_p < 0.0 or dropout_p > 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
