@@ -35,6 +35,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, TypedDict
 
 from ... import dtypes
+from ...accelerator import current_accelerator
 from ...device import device as _device
 from ...ops.arithmetic import where
 from ...ops.creation import arange
@@ -174,7 +175,8 @@ def create_mask(
         H (int, optional): number of heads. Default (None): 1
         Q_LEN (int): query length.
         KV_LEN (int): key/value length.
-        device (str or device, optional): where to build the mask. Default: ``"cpu"``
+        device (str or device, optional): where to build the mask. Default: the current
+            accelerator (:func:`ember.accelerator.current_accelerator`), else the CPU
 
     Examples::
 
@@ -183,7 +185,7 @@ def create_mask(
         tensor([[[[ True, False],
                   [ True,  True]]]])
     """
-    device = _device("cpu") if device is None else _device(device)
+    device = _device(device or current_accelerator() or "cpu")
     B, H = 1 if B is None else B, 1 if H is None else H
     b, h, q_idx, kv_idx = _index_grid(B, H, Q_LEN, KV_LEN, device)
     if _is_score_mod(mod_fn):
@@ -514,7 +516,8 @@ def create_block_mask(
         H (int, optional): number of query heads; None makes a mask shared by every head.
         Q_LEN (int): query length.
         KV_LEN (int): key/value length.
-        device (str or device, optional): where to build the mask. Default: ``"cpu"``
+        device (str or device, optional): where to build the mask. Default: the current
+            accelerator, else the CPU
         BLOCK_SIZE (int or tuple[int, int]): tile size. Default: 128
         separate_full_blocks (bool): list the tiles kept whole in ``full_kv_*``. Default: ``True``
 
