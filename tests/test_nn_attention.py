@@ -519,3 +519,35 @@ def test_sdpa_causal_bias_as_torch(device, dtype, variant, L, S):
     )
     with pytest.raises(ValueError, match="CausalBias should not be used with causal=True"):
         F.scaled_dot_product_attention(*(ember.randn(1, L, 4),) * 3, e_mask, is_causal=True)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_mha_fastpath_switch_as_torch(device, enabled):
+    import ember.backends.mha
+
+    layer_kwargs = {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "dropout": 0.0, "batch_first": True}
+    t_mod = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(**layer_kwargs), 1)
+    e_mod = nn.TransformerEncoder(nn.TransformerEncoderLayer(**layer_kwargs), 1)
+    _load(e_mod, t_mod, device, ember.float32)
+    t_mod.eval(), e_mod.eval()
+    src, padding = randn(3, 5, 8).astype(np.float32), np.zeros((3, 5), dtype=bool)
+    padding[0, 3:] = True
+    padding[1] = True
+    assert ember.backends.mha.get_fastpath_enabled() == torch.backends.mha.get_fastpath_enabled() is True
+    try:
+        torch.backends.mha.set_fastpath_enabled(enabled)
+        ember.backends.mha.set_fastpath_enabled(enabled)
+        with torch.no_grad(), ember.no_grad():
+            for mod, lib, dev in ((t_mod, torch, "cpu"), (e_mod, ember, device)):
+                x, pad = lib.tensor(src, device=dev), lib.tensor(padding, device=dev)
+                layer = mod.layers[0]
+                outputs = [mod(x, src_key_padding_mask=pad), layer(x, src_key_padding_mask=pad)]
+                outputs.append(layer.self_attn(x, x, x, key_padding_mask=pad, need_weights=False)[0])
+                if lib is torch:
+                    expected = outputs
+        for got, want in zip(outputs, expected):
+            assert np.array_equal(np.isnan(got.cpu().numpy()), want.isnan().numpy())
+            assert_close(got.nan_to_num(), want.nan_to_num(), ember.float32)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(True)
+        ember.backends.mha.set_fastpath_enabled(True)

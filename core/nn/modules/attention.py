@@ -18,6 +18,13 @@ from .module import Module
 __all__ = ["MultiheadAttention"]
 
 
+def _fastpath_enabled() -> bool:
+    """``ember.backends.mha.get_fastpath_enabled()`` (ember.backends imports ember: resolved on use)."""
+    from ...backends import mha
+
+    return mha.get_fastpath_enabled()
+
+
 class MultiheadAttention(Module):
     r"""Allows the model to jointly attend to information from different representation subspaces.
 
@@ -130,6 +137,8 @@ class MultiheadAttention(Module):
         """Whether PyTorch would run this call on its fused inference kernel: batched self-attention
         in evaluation, without autograd or autocast, ``batch_first``, an even head count, packed
         input projections with biases, no ``bias_k``/``bias_v``/``add_zero_attn``."""
+        if not _fastpath_enabled():
+            return False
         if self.training or query.ndim != 3 or query is not key or key is not value or not self.batch_first:
             return False
         if self.num_heads % 2 or self.bias_k is not None or self.add_zero_attn or is_autocast_enabled():

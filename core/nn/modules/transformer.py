@@ -21,7 +21,7 @@ from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t
 from ..functional.attention import _canonical_mask
-from .attention import MultiheadAttention
+from .attention import MultiheadAttention, _fastpath_enabled
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -332,7 +332,7 @@ class TransformerEncoder(Module):
     def _zeroes_padding(self, src, mask, src_key_padding_mask):
         """Whether PyTorch would run this call on a nested tensor (its padded positions then come out 0)."""
         first = self.layers[0]
-        if not getattr(self, "use_nested_tensor", False) or first.training or src.ndim != 3:
+        if not _fastpath_enabled() or not getattr(self, "use_nested_tensor", False) or first.training or src.ndim != 3:
             return False
         if src_key_padding_mask is None or mask is not None or is_autocast_enabled():
             return False
