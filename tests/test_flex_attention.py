@@ -235,3 +235,15 @@ def test_return_lse_warns_deprecated():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         EF.flex_attention(q, q, q, return_aux=EF.AuxRequest(lse=True, max_scores=True))
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "float16"])
+def test_autocast_casts_the_inputs_as_torch(name):
+    q = QKV[0].astype(np.float32)
+    with torch.autocast("cpu", dtype=getattr(torch, name)):
+        expected, expected_lse = TF.flex_attention(*(torch.tensor(q),) * 3, return_lse=True)
+    with ember.autocast("cpu", dtype=getattr(ember, name)):
+        out, lse = EF.flex_attention(*(ember.tensor(q),) * 3, return_lse=True)
+    assert out.dtype is getattr(ember, name) and lse.dtype is ember.float32
+    assert_close(out.float(), expected.float(), rtol=1e-2, atol=1e-2)
+    assert_close(lse, expected_lse, ember.float32)

@@ -36,6 +36,8 @@ from typing import Any, NamedTuple, TypedDict
 
 from ... import dtypes
 from ...accelerator import current_accelerator
+from ...amp.policy import autocast_call
+from ...amp.state import state as _amp
 from ...device import device as _device
 from ...ops.arithmetic import where
 from ...ops.creation import arange
@@ -699,6 +701,21 @@ def flex_attention(
         >>> flex_attention(q, q, q, score_mod=alibi).shape
         ember.Size([1, 2, 4, 8])
     """
+    if _amp.active:  # PyTorch's autocast casts q, k, v, then runs the op with autocast off
+        return autocast_call(
+            "flex_attention",
+            flex_attention,
+            query,
+            key,
+            value,
+            score_mod,
+            block_mask,
+            scale,
+            enable_gqa,
+            return_lse,
+            kernel_options,
+            return_aux=return_aux,
+        )
     _check_inputs(query, key, value, block_mask, enable_gqa)
     if return_lse and return_aux is not None:
         raise ValueError(
