@@ -163,7 +163,9 @@ class MultiheadAttention(Module):
     ) -> tuple[Tensor, Tensor | None]:
         """``(attn_output, attn_weights)``; ``attn_weights`` is None unless ``need_weights``.
 
-        See :func:`ember.nn.functional.multi_head_attention_forward` for the arguments.
+        See :func:`ember.nn.functional.multi_head_attention_forward` for the arguments. As in
+        PyTorch, a query whose every key is masked gives NaN with ``need_weights`` and on the
+        inference fast path (see :mod:`ember.backends.mha`), zeros otherwise.
         """
         batched = query.ndim == 3
         masked = key_padding_mask is not None or attn_mask is not None
