@@ -100,6 +100,50 @@ def test_sdpa_errors(device):
         F.scaled_dot_product_attention(q, ember.randn(2, 4, 3, device=device), q)
 
 
+def test_sdpa_dropout_out_of_range_is_a_runtime_error_as_torch():
+    q = ember.randn(1, 2, 3)
+    with pytest.raises(RuntimeError, match="dropout probability"):
+        TF.scaled_dot_product_attention(*(torch.randn(1, 2, 3),) * 3, dropout_p=1.5)
+    with pytest.raises(RuntimeError, match="dropout probability has to be between 0 and 1, but got 1.5"):
+        F.scaled_dot_product_attention(q, q, q, dropout_p=1.5)
+
+
+@pytest.mark.parametrize("name", ["float16", "bfloat16"])
+def test_sdpa_float32_mask_with_half_inputs_as_torch(name):
+    q, mask = randn(2, 3, 4, 8), randn(4, 4)
+    expected = TF.scaled_dot_product_attention(
+        *(torch.tensor(q).to(getattr(torch, name)),) * 3, torch.tensor(mask).float()
+    )
+    e_q = ember.tensor(q).to(getattr(ember, name))
+    out = F.scaled_dot_product_attention(e_q, e_q, e_q, ember.tensor(mask).float())
+    assert out.dtype is getattr(ember, name)
+    assert_close(out.float(), expected.float(), rtol=2e-2, atol=2e-2)
+    with pytest.raises(RuntimeError, match="attn_mask dtype"):
+        F.scaled_dot_product_attention(e_q.float(), e_q.float(), e_q.float(), ember.tensor(mask))
+
+
+@pytest.mark.parametrize("mask_shape", [(2, 3, 4, 6), (5, 1, 1, 6)])
+def test_sdpa_mask_that_would_grow_the_output_is_an_error_as_torch(device, mask_shape):
+    q, k, mask = randn(3, 4, 8), randn(3, 6, 8), randn(*mask_shape)
+    with pytest.raises(RuntimeError) as expected:
+        TF.scaled_dot_product_attention(torch.tensor(q), torch.tensor(k), torch.tensor(k), torch.tensor(mask))
+    e_q, e_k = ember.tensor(q, device=device), ember.tensor(k, device=device)
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape") as got:
+        F.scaled_dot_product_attention(e_q, e_k, e_k, ember.tensor(mask, device=device))
+    assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"is_causal": True}])
+def test_sdpa_without_keys_gives_zeros(device, dtype, kwargs):
+    check(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **kwargs),
+        lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, **kwargs),
+        [randn(2, 3, 4, 5), randn(2, 3, 0, 5), randn(2, 3, 0, 6)],
+        device=device,
+        dtype=dtype,
+    )
+
+
 def test_sdpa_gradcheck_and_gradgradcheck(device):
     if not ember.backends.get_backend(device).supports_float64:
         pytest.skip(f"{device} has no float64")
@@ -376,3 +420,134 @@ def test_mismatched_mask_warnings_match_torch(which):
         return [str(w.message) for w in caught if "mismatched" in str(w.message)]
 
     assert messages(ember) == messages(torch)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("self_attention", [True, False])
+@pytest.mark.parametrize("mask", ["key_padding_mask", "attn_mask"])
+def test_multihead_attention_fully_masked_queries_as_torch(device, mode, need_weights, self_attention, mask):
+    """PyTorch gives NaN for a query whose every key is masked where it computes the weights (and on
+    its inference fast path: eval, batch_first self-attention without autograd), zeros elsewhere."""
+    t_mod, e_mod = torch.nn.MultiheadAttention(8, 2, batch_first=True), nn.MultiheadAttention(8, 2, batch_first=True)
+    _load(e_mod, t_mod, device, ember.float32)
+    getattr(t_mod, mode)(), getattr(e_mod, mode)()
+    x, y = randn(3, 4, 8).astype(np.float32), randn(3, 4, 8).astype(np.float32)
+    masked = np.zeros((3, 4), dtype=bool) if mask == "key_padding_mask" else np.zeros((4, 4), dtype=bool)
+    masked[1] = True  # the second sequence's keys, or every key of the second query
+    tx, ex = torch.from_numpy(x), ember.tensor(x, device=device)
+    ty, ey = (tx, ex) if self_attention else (torch.from_numpy(y), ember.tensor(y, device=device))
+    with torch.no_grad(), ember.no_grad():
+        expected = t_mod(tx, ty, ty, need_weights=need_weights, **{mask: torch.from_numpy(masked)})
+        out = e_mod(ex, ey, ey, need_weights=need_weights, **{mask: ember.tensor(masked, device=device)})
+    for got, want in zip(out, expected):
+        if want is None:
+            assert got is None
+            continue
+        assert np.array_equal(np.isnan(got.cpu().numpy()), want.isnan().numpy())
+        assert_close(got.nan_to_num(), want.nan_to_num(), ember.float32)
+
+
+def test_transformer_encoder_layer_fully_masked_queries_as_torch(device):
+    layer_kwargs = {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "dropout": 0.0, "batch_first": True}
+    t_mod, e_mod = torch.nn.TransformerEncoderLayer(**layer_kwargs), nn.TransformerEncoderLayer(**layer_kwargs)
+    _load(e_mod, t_mod, device, ember.float32)
+    t_mod.eval(), e_mod.eval()
+    src, padding = randn(3, 5, 8).astype(np.float32), np.zeros((3, 5), dtype=bool)
+    padding[1] = True
+    with torch.no_grad(), ember.no_grad():
+        expected = t_mod(torch.from_numpy(src), src_key_padding_mask=torch.from_numpy(padding))
+        out = e_mod(ember.tensor(src, device=device), src_key_padding_mask=ember.tensor(padding, device=device))
+    assert np.array_equal(np.isnan(out.cpu().numpy()), expected.isnan().numpy())
+    assert_close(out.nan_to_num(), expected.nan_to_num(), ember.float32)
+
+
+@pytest.mark.parametrize("layer", ["TransformerEncoderLayer", "TransformerDecoderLayer"])
+def test_layer_registers_an_activation_module_last_as_torch(layer):
+    t_layer = getattr(torch.nn, layer)(8, 2, 16, activation=torch.nn.GELU())
+    e_layer = getattr(nn, layer)(8, 2, 16, activation=nn.GELU())
+    assert [name for name, _ in e_layer.named_modules()] == [name for name, _ in t_layer.named_modules()]
+    assert repr(e_layer) == repr(t_layer)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("key_padding", [True, False])
+@pytest.mark.parametrize("S", [4, 6])
+def test_multihead_attention_trusts_the_causal_hint_as_torch(device, need_weights, key_padding, S):
+    """Without a padding mask or the weights PyTorch replaces ``attn_mask`` by the causal mask when
+    ``is_causal`` is given (here with a mask that is not causal, so that the two differ)."""
+    t_mod, e_mod = torch.nn.MultiheadAttention(8, 2), nn.MultiheadAttention(8, 2)
+    mask = np.zeros((4, S), dtype=bool)
+    mask[:, 1] = True
+    masks = {"attn_mask": mask}
+    if key_padding:
+        masks["key_padding_mask"] = np.zeros((3, S), dtype=bool)
+    _load(e_mod, t_mod, device, ember.float32)
+    with torch.no_grad(), ember.no_grad():
+        t_kwargs = {k: torch.from_numpy(v) for k, v in masks.items()}
+        e_kwargs = {k: ember.tensor(v, device=device) for k, v in masks.items()}
+        x, y = randn(4, 3, 8).astype(np.float32), randn(S, 3, 8).astype(np.float32)
+        ex, ey = ember.tensor(x, device=device), ember.tensor(y, device=device)
+        expected = t_mod(
+            *(torch.from_numpy(a) for a in (x, y, y)), **t_kwargs, need_weights=need_weights, is_causal=True
+        )
+        out = e_mod(ex, ey, ey, **e_kwargs, need_weights=need_weights, is_causal=True)
+    assert_close(out[0], expected[0], ember.float32)
+
+
+@pytest.mark.parametrize("variant", ["causal_upper_left", "causal_lower_right"])
+@pytest.mark.parametrize("L,S", [(3, 5), (5, 3), (4, 4)])
+def test_sdpa_causal_bias_as_torch(device, dtype, variant, L, S):
+    import torch.nn.attention.bias as t_bias
+
+    import ember.nn.attention.bias as e_bias
+
+    with warnings.catch_warnings(record=True) as t_warned:
+        warnings.simplefilter("always")
+        t_mask = getattr(t_bias, variant)(L, S)
+    with warnings.catch_warnings(record=True) as e_warned:
+        warnings.simplefilter("always")
+        e_mask = getattr(e_bias, variant)(L, S)
+    assert [str(w.message) for w in e_warned] == [str(w.message) for w in t_warned]
+    assert repr(e_mask) == repr(t_mask)
+    check(
+        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, e_mask),
+        lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, t_mask),
+        [randn(2, 3, L, 8), randn(2, 3, S, 8), randn(2, 3, S, 6)],
+        device=device,
+        dtype=dtype,
+    )
+    with pytest.raises(ValueError, match="CausalBias should not be used with causal=True"):
+        F.scaled_dot_product_attention(*(ember.randn(1, L, 4),) * 3, e_mask, is_causal=True)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_mha_fastpath_switch_as_torch(device, enabled):
+    import ember.backends.mha
+
+    layer_kwargs = {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "dropout": 0.0, "batch_first": True}
+    t_mod = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(**layer_kwargs), 1)
+    e_mod = nn.TransformerEncoder(nn.TransformerEncoderLayer(**layer_kwargs), 1)
+    _load(e_mod, t_mod, device, ember.float32)
+    t_mod.eval(), e_mod.eval()
+    src, padding = randn(3, 5, 8).astype(np.float32), np.zeros((3, 5), dtype=bool)
+    padding[0, 3:] = True
+    padding[1] = True
+    assert ember.backends.mha.get_fastpath_enabled() == torch.backends.mha.get_fastpath_enabled() is True
+    try:
+        torch.backends.mha.set_fastpath_enabled(enabled)
+        ember.backends.mha.set_fastpath_enabled(enabled)
+        with torch.no_grad(), ember.no_grad():
+            for mod, lib, dev in ((t_mod, torch, "cpu"), (e_mod, ember, device)):
+                x, pad = lib.tensor(src, device=dev), lib.tensor(padding, device=dev)
+                layer = mod.layers[0]
+                outputs = [mod(x, src_key_padding_mask=pad), layer(x, src_key_padding_mask=pad)]
+                outputs.append(layer.self_attn(x, x, x, key_padding_mask=pad, need_weights=False)[0])
+                if lib is torch:
+                    expected = outputs
+        for got, want in zip(outputs, expected):
+            assert np.array_equal(np.isnan(got.cpu().numpy()), want.isnan().numpy())
+            assert_close(got.nan_to_num(), want.nan_to_num(), ember.float32)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(True)
+        ember.backends.mha.set_fastpath_enabled(True)

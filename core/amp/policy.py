@@ -89,7 +89,16 @@ POLICY = {
         # rnn_relu are not in PyTorch's table: its cpu RNN is made of linear ops, so the layer comes
         # out in the region's dtype as these entries give it (its GRU stays float32: no entry).
         LOWER: frozenset(
-            (*_MATMUL, *_CONV, "prelu", "scaled_dot_product_attention", "mkldnn_rnn_layer", "rnn_tanh", "rnn_relu")
+            (
+                *_MATMUL,
+                *_CONV,
+                "prelu",
+                "scaled_dot_product_attention",
+                "flex_attention",
+                "mkldnn_rnn_layer",
+                "rnn_tanh",
+                "rnn_relu",
+            )
         ),
         FP32: frozenset(
             (
@@ -156,6 +165,7 @@ POLICY = {
                 "rnn_tanh_cell",
                 "rnn_relu_cell",
                 "scaled_dot_product_attention",
+                "flex_attention",
             )
         ),
         FP32: frozenset(

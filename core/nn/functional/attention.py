@@ -20,6 +20,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.movement import broadcast_shapes, cat
 from ...tensor import Tensor
+from ..attention.bias import CausalBias
 from .dropout import _keep_mask
 from .linear import linear
 from .padding import pad
@@ -159,11 +160,19 @@ def _check_sdpa(query, key, value, attn_mask):
             raise TypeError(
                 f"scaled_dot_product_attention(): argument 'attn_mask' must be Tensor, not {type(attn_mask).__name__}"
             )
-        if attn_mask.dtype is not dtypes.bool and attn_mask.dtype is not query.dtype:
+        if attn_mask.dtype not in (dtypes.bool, dtypes.float32, query.dtype):
             raise RuntimeError(
                 f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                 f"attn_mask.dtype: {attn_mask.dtype} and query.dtype: {query.dtype} instead."
             )
+
+
+def _check_mask_fits_scores(attn_mask, query, key):
+    """PyTorch adds the mask to the scores in place: a mask whose batch axes would grow them is an error."""
+    scores = tuple(broadcast_shapes(query.shape[:-2], key.shape[:-2])) + (query.shape[-2], key.shape[-2])
+    grown = tuple(broadcast_shapes(scores, attn_mask.shape))
+    if grown != scores:
+        raise RuntimeError(f"output with shape {list(scores)} doesn't match the broadcast shape {list(grown)}")
 
 
 def _repeat_heads(t, heads):
@@ -189,6 +198,10 @@ def _attention(query, key, value, mask, is_causal, scale, dropout_p, need_weight
     ``mask`` is None, a bool mask (True attends) or an additive float mask; ``is_causal``
     masks the keys after each query (never with ``mask``)."""
     L, S = query.shape[-2], key.shape[-2]
+    if S == 0:  # no keys: zeros, as PyTorch gives, from products over the empty axis (zero gradients)
+        scores = query.matmul(key.mT)
+        out = scores.matmul(value)
+        return (out, scores) if need_weights else out
     shapes = [query.shape[:-2], key.shape[:-2], value.shape[:-2]]
     if mask is not None:
         shapes.append(mask.shape[:-2])
@@ -246,9 +259,10 @@ def scaled_dot_product_attention(
         query (Tensor): :math:`(N, ..., H_q, L, E)`.
         key (Tensor): :math:`(N, ..., H, S, E)`.
         value (Tensor): :math:`(N, ..., H, S, E_v)`.
-        attn_mask (Tensor, optional): broadcastable to :math:`(N, ..., H_q, L, S)`; a bool mask
-            marks with ``True`` the pairs that take part in attention, a float mask is added to
-            the scores. Default: ``None``
+        attn_mask (Tensor or CausalBias, optional): broadcastable to :math:`(N, ..., H_q, L, S)`;
+            a bool mask marks with ``True`` the pairs that take part in attention, a float mask is
+            added to the scores; a :class:`~ember.nn.attention.bias.CausalBias` is a causal mask
+            aligned as it says. Default: ``None``
         dropout_p (float): dropout probability applied to the attention weights. Default: 0.0
         is_causal (bool): mask out the keys after each query (lower-triangular mask, top-left
             aligned); an error with ``attn_mask``. Default: ``False``
@@ -279,13 +293,17 @@ def scaled_dot_product_attention(
             scale,
             enable_gqa,
         )
+    if isinstance(attn_mask, CausalBias):
+        attn_mask, is_causal = attn_mask._attention_mask(query.device, is_causal)
     _check_sdpa(query, key, value, attn_mask)
     if dropout_p < 0.0 or dropout_p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    if attn_mask is not None:
+        _check_mask_fits_scores(attn_mask, query, key)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     return _attention(query, key, value, attn_mask, is_causal, scale, dropout_p, False)
 
@@ -402,12 +420,15 @@ def multi_head_attention_forward(
         out_proj_weight, out_proj_bias: the output projection.
         training (bool): apply dropout. Default: ``True``
         key_padding_mask: :math:`(N, S)` (True or ``-inf`` ignores a key), or None.
-        need_weights (bool): also return the attention weights. Default: ``True``
+        need_weights (bool): also return the attention weights; as in PyTorch, a query whose every
+            key is masked then gives NaN (zeros without the weights). Default: ``True``
         attn_mask: :math:`(L, S)` or :math:`(N \cdot H, L, S)` bool (True masks) or float mask.
         use_separate_proj_weight (bool): use ``q_proj_weight``/``k_proj_weight``/``v_proj_weight``.
         static_k, static_v: precomputed keys and values :math:`(N \cdot H, S, E/H)`, or None.
         average_attn_weights (bool): average the returned weights over heads. Default: ``True``
-        is_causal (bool): a hint that ``attn_mask`` is the causal mask (which must be given).
+        is_causal (bool): a hint that ``attn_mask`` is the causal mask (which must be given);
+            without ``key_padding_mask`` and ``need_weights`` the causal mask (top-left aligned)
+            is used in its place, as in PyTorch. Default: ``False``
 
     Returns:
         ``(attn_output, attn_weights)``; ``attn_weights`` is None unless ``need_weights``.
@@ -439,7 +460,9 @@ def multi_head_attention_forward(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
             "`generate_square_subsequent_mask` to create this mask."
         )
-    attn_mask = _canonical_mask(attn_mask, "attn_mask", query)
+    # without a padding mask or the weights, PyTorch trusts the hint: SDPA's causal mask, top-left aligned
+    causal_hint = is_causal and key_padding_mask is None and not need_weights
+    attn_mask = None if causal_hint else _canonical_mask(attn_mask, "attn_mask", query)
     if embed_dim != embed_dim_to_check:
         raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
     head_dim = embed_dim // num_heads
@@ -487,8 +510,12 @@ def multi_head_attention_forward(
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
-    result = _attention(q, k, v, attn_mask, False, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
+    result = _attention(q, k, v, attn_mask, causal_hint, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
     out, weights = result if need_weights else (result, None)
+    if weights is not None and attn_mask is not None:
+        # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN
+        masked_rows = attn_mask.isneginf().all(-1, keepdim=True)
+        out, weights = out.masked_fill(masked_rows, float("nan")), weights.masked_fill(masked_rows, float("nan"))
     out = out.transpose(0, 1).reshape((tgt_len * bsz, embed_dim))
     out = linear(out, out_proj_weight, out_proj_bias)
     out = out.reshape((tgt_len, bsz, out.shape[-1]))  # not -1: an empty batch is 0 elements

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...amp import is_autocast_enabled
+from ...autograd.grad_mode import grad_state
 from ...ops.creation import empty
 from ...tensor import Tensor
 from .. import functional as F
@@ -14,6 +16,13 @@ from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 __all__ = ["MultiheadAttention"]
+
+
+def _fastpath_enabled() -> bool:
+    """``ember.backends.mha.get_fastpath_enabled()`` (ember.backends imports ember: resolved on use)."""
+    from ...backends import mha
+
+    return mha.get_fastpath_enabled()
 
 
 class MultiheadAttention(Module):
@@ -124,6 +133,23 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
+    def _takes_fast_path(self, query: Tensor, key: Tensor, value: Tensor) -> bool:
+        """Whether PyTorch would run this call on its fused inference kernel: batched self-attention
+        in evaluation, without autograd or autocast, ``batch_first``, an even head count, packed
+        input projections with biases, no ``bias_k``/``bias_v``/``add_zero_attn``."""
+        if not _fastpath_enabled():
+            return False
+        if self.training or query.ndim != 3 or query is not key or key is not value or not self.batch_first:
+            return False
+        if self.num_heads % 2 or self.bias_k is not None or self.add_zero_attn or is_autocast_enabled():
+            return False
+        if self.in_proj_weight is None or self.in_proj_bias is None:
+            return False
+        if query.dtype is not self.in_proj_weight.dtype or query.dtype is not self.in_proj_bias.dtype:
+            return False
+        tensors = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)
+        return not (grad_state.enabled and any(t is not None and t.requires_grad for t in tensors))
+
     def forward(
         self,
         query: Tensor,
@@ -137,9 +163,14 @@ class MultiheadAttention(Module):
     ) -> tuple[Tensor, Tensor | None]:
         """``(attn_output, attn_weights)``; ``attn_weights`` is None unless ``need_weights``.
 
-        See :func:`ember.nn.functional.multi_head_attention_forward` for the arguments.
+        See :func:`ember.nn.functional.multi_head_attention_forward` for the arguments. As in
+        PyTorch, a query whose every key is masked gives NaN with ``need_weights`` and on the
+        inference fast path (see :mod:`ember.backends.mha`), zeros otherwise.
         """
         batched = query.ndim == 3
+        masked = key_padding_mask is not None or attn_mask is not None
+        # PyTorch's fast path gives NaN for a query whose every key is masked, as the weights' path does
+        weights_path = need_weights or masked and self._takes_fast_path(query, key, value)
         if self.batch_first and batched:
             query, key, value = query.transpose(1, 0), key.transpose(1, 0), value.transpose(1, 0)
         out, weights = F.multi_head_attention_forward(
@@ -158,7 +189,7 @@ class MultiheadAttention(Module):
             self.out_proj.bias,
             training=self.training,
             key_padding_mask=key_padding_mask,
-            need_weights=need_weights,
+            need_weights=weights_path,
             attn_mask=attn_mask,
             use_separate_proj_weight=not self._qkv_same_embed_dim,
             q_proj_weight=self.q_proj_weight,
@@ -169,4 +200,4 @@ class MultiheadAttention(Module):
         )
         if self.batch_first and batched:
             out = out.transpose(1, 0)
-        return out, weights
+        return out, weights if need_weights else None

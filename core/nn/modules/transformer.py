@@ -21,7 +21,7 @@ from .. import functional as F
 from .. import init
 from ..common_types import _device_t, _dtype_t
 from ..functional.attention import _canonical_mask
-from .attention import MultiheadAttention
+from .attention import MultiheadAttention, _fastpath_enabled
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -149,13 +149,13 @@ class _LayerBase(Module):
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
-        self.activation = _activation(activation)
         self.norm_first = norm_first
         blocks = range(1, self._attentions + 2)
         for i in blocks:
             setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
         for i in blocks:
             setattr(self, f"dropout{i}", Dropout(dropout))
+        self.activation = _activation(activation)  # last, as PyTorch registers an activation module
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -332,7 +332,7 @@ class TransformerEncoder(Module):
     def _zeroes_padding(self, src, mask, src_key_padding_mask):
         """Whether PyTorch would run this call on a nested tensor (its padded positions then come out 0)."""
         first = self.layers[0]
-        if not getattr(self, "use_nested_tensor", False) or first.training or src.ndim != 3:
+        if not _fastpath_enabled() or not getattr(self, "use_nested_tensor", False) or first.training or src.ndim != 3:
             return False
         if src_key_padding_mask is None or mask is not None or is_autocast_enabled():
             return False
