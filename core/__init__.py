@@ -26,7 +26,7 @@ from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .compiler import compile  # noqa: A004 - PyTorch's name: ember runs eagerly (see ember.compiler)
 from .device import device
-from .dlpack import from_dlpack
+from .dlpack import from_dlpack, to_dlpack
 from .dtypes import (
     bfloat16,
     bool,
