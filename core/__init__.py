@@ -132,6 +132,7 @@ from .ops.slicing_joining import *  # noqa: F403
 from .ops.special import *  # noqa: F403
 from .ops.special_functions import igamma, igammac
 from .ops.statistics import *  # noqa: F403
+from .ops.stft import istft, stft
 from .ops.strided import as_strided
 from .ops.strided_empty import empty_strided
 from .ops.tensor_from_data import *  # noqa: F403
