@@ -168,6 +168,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         optim,
         plugin,
         profiler,
+        signal,
         testing,
         utils,
         version,
@@ -277,6 +278,7 @@ def __getattr__(name: str) -> _typing.Any:
         "special",
         "version",
         "profiler",
+        "signal",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
