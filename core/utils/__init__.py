@@ -1,6 +1,6 @@
 """Utilities beside the tensor library: :mod:`ember.utils.data` (datasets and loaders),
 :mod:`ember.utils.checkpoint` (activation checkpointing)."""
 
-from . import checkpoint, data, dlpack
+from . import _pytree, checkpoint, data, dlpack
 
 __all__ = ["checkpoint", "data", "dlpack"]
