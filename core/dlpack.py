@@ -19,21 +19,25 @@ _CODES = {"cpu": 1, "cuda": 2, "opencl": 4}
 
 
 class _Capsule:
-    """A legacy DLPack capsule (``to_dlpack``'s result, named ``"dltensor"``) presented through the
-    ``__dlpack__`` protocol that the backends import; its device is read from the ``DLTensor``
-    the capsule points to (``data`` pointer, then ``device_type`` and ``device_id``)."""
+    """A DLPack capsule (``to_dlpack``'s result) presented through the ``__dlpack__`` protocol
+    that the backends import. Its device is read from the ``DLTensor`` it points to (after the
+    ``data`` pointer come ``device_type`` and ``device_id``), which a versioned capsule
+    (``"dltensor_versioned"``) holds after its version, context, deleter and flags."""
+
+    _DLTENSOR_OFFSETS = {b"dltensor": 0, b"dltensor_versioned": 32}
 
     def __init__(self, capsule: Any) -> None:
         # prototypes of their own, so that ctypes.pythonapi's shared functions keep theirs
         get_name = ctypes.PYFUNCTYPE(ctypes.c_char_p, ctypes.py_object)(("PyCapsule_GetName", ctypes.pythonapi))
-        if get_name(capsule) != b"dltensor":
+        name = get_name(capsule)
+        if name not in self._DLTENSOR_OFFSETS:
             raise RuntimeError(
-                "from_dlpack: the DLPack capsule was already consumed (its name is no longer 'dltensor')"
+                f"from_dlpack: the DLPack capsule was already consumed (it is named '{name.decode()}', not 'dltensor')"
             )
         get_pointer = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.py_object, ctypes.c_char_p)(
             ("PyCapsule_GetPointer", ctypes.pythonapi)
         )
-        address = get_pointer(capsule, b"dltensor") + ctypes.sizeof(ctypes.c_void_p)
+        address = get_pointer(capsule, name) + self._DLTENSOR_OFFSETS[name] + ctypes.sizeof(ctypes.c_void_p)
         device = ctypes.cast(address, ctypes.POINTER(ctypes.c_int32))
         self._device = (int(device[0]), int(device[1]))
         self._capsule = capsule

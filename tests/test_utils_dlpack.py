@@ -52,3 +52,10 @@ def test_copy_and_device_arguments():
 def test_refuses_objects_without_the_protocol():
     with pytest.raises(TypeError, match="DLPack"):
         ember.from_dlpack([1.0, 2.0])
+
+
+def test_versioned_capsule_imports_writable():
+    source = torch.arange(4.0)
+    e = ember.from_dlpack(source.__dlpack__(max_version=(1, 0)))
+    e[0] = 9.0
+    assert source[0].item() == 9.0
