@@ -142,3 +142,14 @@ def test_errors_match_torch(call, message):
         for lib in (ember, torch):
             with pytest.raises(RuntimeError, match=message):
                 call(lib, lib.arange(20.0))
+
+
+def test_autocast_runs_stft_in_float32():
+    results = []
+    for lib in (ember, torch):
+        x, window = lib.ones(32, dtype=lib.bfloat16), lib.hann_window(8, dtype=lib.bfloat16)
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            results.append(lib.stft(x, 8, window=window, return_complex=True))
+        with pytest.raises(RuntimeError, match="BFloat16"):
+            lib.stft(x, 8, window=window, return_complex=True)
+    assert_same(*results)

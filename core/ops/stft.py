@@ -13,6 +13,8 @@ from __future__ import annotations
 import warnings
 
 from .. import fft
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..nn.functional.padding import pad as _pad
 from ..tensor import Tensor
 from .complex_views import view_as_real
@@ -94,6 +96,11 @@ def stft(
                 [-2.+2.j, -2.+2.j, -2.+2.j],
                 [-2.+0.j, -2.+0.j, -2.+0.j]])
     """
+    if _amp.active:  # autocast runs stft in float32
+        return autocast_call(
+            "stft", stft, input, n_fft, hop_length, win_length, window, center, pad_mode, normalized, onesided,
+            return_complex, align_to_window,
+        )  # fmt: skip
     if center and align_to_window is not None:
         raise RuntimeError("stft align_to_window should only be set when center = false")
     if center:  # as PyTorch pads: the signal seen as (1, 1, L) or (1, B, L)
