@@ -103,3 +103,13 @@ def test_register_pytree_node_and_errors():
 def test_leaf_spec():
     assert repr(pytree.LeafSpec()) == "*" and pytree.LeafSpec() == pytree.tree_structure(1)
     assert pytree.tree_structure(1).is_leaf() and isinstance(pytree.LeafSpec(), pytree.TreeSpec)
+
+
+def test_in_place_maps_and_union_types_match_torch():
+    tree = [1, ("a", 2.5), {"k": 3}]
+    for lib in (pytree, torch_pytree):
+        seen, seen_only = [], []
+        assert lib.tree_map_(seen.append, tree) is tree
+        assert lib.tree_map_only_(int | float, seen_only.append, tree) is tree
+        assert (seen, seen_only) == ([1, "a", 2.5, 3], [1, 2.5, 3])
+        assert lib.tree_map_only(int | str, lambda x: x * 2, tree) == [2, ("aa", 2.5), {"k": 6}]

@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import types
 from collections import OrderedDict, defaultdict, deque, namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
@@ -43,6 +44,8 @@ __all__ = [
     "tree_structure",
     "tree_map",
     "tree_map_only",
+    "tree_map_",
+    "tree_map_only_",
     "tree_all",
     "tree_any",
     "tree_all_only",
@@ -444,7 +447,8 @@ def tree_map(func: Callable[..., Any], tree: PyTree, *rests: PyTree, is_leaf: Is
 
 
 def _type_test(type_or_types_or_pred: Any) -> Callable[[Any], bool]:
-    if isinstance(type_or_types_or_pred, type) or (
+    """The leaf test of the ``*_only`` functions: a type, a tuple or union of types, or a predicate."""
+    if isinstance(type_or_types_or_pred, (type, types.UnionType)) or (
         isinstance(type_or_types_or_pred, tuple) and all(isinstance(t, type) for t in type_or_types_or_pred)
     ):
         return lambda x: isinstance(x, type_or_types_or_pred)
@@ -466,6 +470,41 @@ def tree_map_only(
     """
     test = _type_test(type_or_types_or_pred)
     return tree_map(lambda x: func(x) if test(x) else x, tree, is_leaf=is_leaf)
+
+
+def tree_map_(func: Callable[..., Any], tree: PyTree, *rests: PyTree, is_leaf: IsLeaf = None) -> PyTree:
+    """Calls ``func(leaf, *leaves of rests there)`` for each leaf of ``tree`` (for its side
+    effects, an in-place update of each tensor for example) and returns ``tree``.
+
+    Example::
+
+        >>> seen = []
+        >>> tree_map_(seen.append, [1, (2, 3)])
+        [1, (2, 3)]
+        >>> seen
+        [1, 2, 3]
+    """
+    leaves, spec = tree_flatten(tree, is_leaf)
+    for args in zip(leaves, *(spec.flatten_up_to(rest) for rest in rests)):
+        func(*args)
+    return tree
+
+
+def tree_map_only_(
+    type_or_types_or_pred: Any, func: Callable[[Any], Any], tree: PyTree, is_leaf: IsLeaf = None
+) -> PyTree:
+    """:func:`tree_map_` on the leaves of the given type(s) (or passing a predicate) only.
+
+    Example::
+
+        >>> seen = []
+        >>> tree_map_only_(int, seen.append, [1, "a", 2.5])
+        [1, 'a', 2.5]
+        >>> seen
+        [1]
+    """
+    test = _type_test(type_or_types_or_pred)
+    return tree_map_(lambda x: func(x) if test(x) else None, tree, is_leaf=is_leaf)
 
 
 def tree_all(pred: Callable[[Any], bool], tree: PyTree, is_leaf: IsLeaf = None) -> bool:
