@@ -65,7 +65,8 @@ class Timer:
         stmt (str): the statement to time. Default: ``"pass"``.
         setup (str): run once before the timing. Default: ``"pass"``.
         global_setup (str): C++ only in PyTorch; must be empty.
-        timer (callable): the clock. Default: :func:`timer` (synchronizes the accelerator).
+        timer (callable): the clock. Default: :func:`timer`, which synchronizes the accelerator (the
+            ``cuda`` device, or the device type named by ``EMBER_ACCELERATOR``, ``opencl`` say).
         globals (dict, optional): the names ``stmt`` and ``setup`` see (``ember`` is added).
         label, sub_label, description, env (str, optional): names for the printed
             :class:`Measurement` and for :class:`Compare` (label: the table, sub_label: the row,
