@@ -27,7 +27,7 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference
 from .compiler import compile  # noqa: A004 - PyTorch's name: ember runs eagerly (see ember.compiler)
 from .device import device
 from .device_errors import AcceleratorError, OutOfMemoryError
-from .dlpack import from_dlpack
+from .dlpack import from_dlpack, to_dlpack
 from .dtypes import (
     bfloat16,
     bool,
@@ -133,6 +133,7 @@ from .ops.slicing_joining import *  # noqa: F403
 from .ops.special import *  # noqa: F403
 from .ops.special_functions import igamma, igammac
 from .ops.statistics import *  # noqa: F403
+from .ops.stft import istft, stft
 from .ops.strided import as_strided
 from .ops.strided_empty import empty_strided
 from .ops.tensor_from_data import *  # noqa: F403
@@ -168,6 +169,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         optim,
         plugin,
         profiler,
+        signal,
         testing,
         utils,
         version,
@@ -277,6 +279,7 @@ def __getattr__(name: str) -> _typing.Any:
         "special",
         "version",
         "profiler",
+        "signal",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -41,9 +41,10 @@ def make(lib, value, device, dtype, requires_grad=False):
 
 
 def compare_trees(actual, expected, dtype, what="result"):
-    """Same pytree structure, same values (tensors compared with the dtype's tolerance)."""
+    """Same pytree structure (each flattened by its own library), same values (tensors compared
+    with the dtype's tolerance)."""
     a_leaves, a_spec = tree_flatten(actual)
-    e_leaves, e_spec = tree_flatten(expected)
+    e_leaves, e_spec = torch.utils._pytree.tree_flatten(expected)
     assert repr(a_spec) == repr(e_spec), f"{what}: structure {a_spec} != torch's {e_spec}"
     for i, (a, e) in enumerate(zip(a_leaves, e_leaves)):
         if isinstance(e, torch.Tensor):

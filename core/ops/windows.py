@@ -9,7 +9,7 @@ PyTorch's formulas and operation order.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import dtypes
@@ -50,6 +50,24 @@ def _window(
 
 def _cosine_sum(alpha: float, beta: float) -> Callable[[Tensor, int], Tensor]:
     return lambda k, n: (k * (2 * math.pi / (n - 1))).cos() * -beta + alpha
+
+
+def _general_cosine(coefficients: Sequence[float]) -> Callable[[Tensor, int], Tensor]:
+    """The sum of cosine terms ``(-1)**i a[i] cos(2 pi i k / (n - 1))``."""
+
+    def values(k: Tensor, n: int) -> Tensor:
+        phase = k * (2 * math.pi / (n - 1))
+        return sum(((phase * i).cos() * ((-1) ** i * a) for i, a in enumerate(coefficients)), k.new_zeros(()))
+
+    return values
+
+
+def _kaiser(beta: float) -> Callable[[Tensor, int], Tensor]:
+    def values(k: Tensor, n: int) -> Tensor:
+        half = (n - 1) / 2
+        return i0(((1 - ((k - half) / half) ** 2).clamp(min=0)).sqrt() * beta) / i0(k.new_full((), beta))
+
+    return values
 
 
 def hamming_window(
@@ -236,9 +254,4 @@ def kaiser_window(
         >>> ember.kaiser_window(5, periodic=False, beta=2.0)
         tensor([0.4387, 0.8348, 1.0000, 0.8348, 0.4387])
     """
-
-    def values(k: Tensor, n: int) -> Tensor:
-        half = (n - 1) / 2
-        return i0(((1 - ((k - half) / half) ** 2).clamp(min=0)).sqrt() * beta) / i0(k.new_full((), beta))
-
-    return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad, values)
+    return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad, _kaiser(beta))

@@ -1,6 +1,8 @@
 """Utilities beside the tensor library: :mod:`ember.utils.data` (datasets and loaders),
-:mod:`ember.utils.checkpoint` (activation checkpointing)."""
+:mod:`ember.utils.checkpoint` (activation checkpointing), :mod:`ember.utils.dlpack` (DLPack
+exchange), ``ember.utils._pytree`` (nested containers) and, imported on demand as in PyTorch,
+:mod:`ember.utils.benchmark` (timing)."""
 
-from . import checkpoint, data
+from . import _pytree, checkpoint, data, dlpack
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "dlpack"]
