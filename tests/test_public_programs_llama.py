@@ -148,8 +148,9 @@ def build(lib, rope: str):
         def forward(self, tokens, start_pos=0, use_cache=False):
             b, s = tokens.shape
             h = self.tok_embeddings(tokens)
+            self.freqs_cis = self.freqs_cis.to(h.device)
             freqs_cis = self.freqs_cis[start_pos : start_pos + s]
-            position_ids = lib.arange(start_pos, start_pos + s).unsqueeze(0).expand(b, -1)
+            position_ids = lib.arange(start_pos, start_pos + s, device=h.device).unsqueeze(0).expand(b, -1)
             cos_sin = self.rotary_emb(h, position_ids)
             for layer in self.layers:
                 h = layer(h, start_pos, freqs_cis, cos_sin, use_cache)
