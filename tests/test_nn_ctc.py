@@ -74,6 +74,25 @@ def test_ctc_loss_impossible_alignment(device, dtype, zero_infinity):
         assert np.isinf(out.cpu().numpy()[2]) and np.isfinite(out.cpu().numpy()[:2]).all()
 
 
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_ctc_loss_impossible_alignment_gradient_is_nan_at_every_class(device, dtype, reduction):
+    # PyTorch's gradient exp(lp) - exp(lcab + nll - lp) has -inf + inf for every class of an
+    # infinite sample's valid frames (and 0 after its input length), not only for its labels
+    log_probs, targets = _case()
+    il, tl = [12, 10, 3], [5, 3, 4]
+    targets[2, :4] = 3  # repeats need blanks between them: 7 frames, 3 given
+    _compare(
+        device,
+        dtype,
+        log_probs,
+        ember.tensor(targets, device=device),
+        torch.tensor(targets),
+        il,
+        tl,
+        reduction=reduction,
+    )
+
+
 def test_ctc_loss_blank_and_unbatched(device, dtype):
     log_probs, targets = _case(blank=5)
     _compare(

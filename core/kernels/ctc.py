@@ -84,7 +84,9 @@ class CtcKernels:
     ):
         """Gradient of :meth:`ctc_loss_forward`'s ``nll`` in ``log_probs``, as PyTorch gives it:
         ``exp(log_probs) - posterior`` (the gradient for normalised log-probabilities), zero
-        after each sample's input length (and for infinite losses with ``zero_infinity``)."""
+        after each sample's input length. A sample whose loss is infinite (no alignment fits) has
+        zeros with ``zero_infinity``, else NaN at every class of its frames: PyTorch's posterior
+        ``exp(log_alpha_beta + nll - log_probs)`` is ``exp(-inf + inf)`` there for every class."""
         xp = self.xp
         T, lp_ext, skip, il, tl = self._ctc_setup(log_probs, labels, input_lengths, target_lengths)
         neg_inf = xp.full(tuple(lp_ext.shape[1:]), float("-inf"), dtype=log_probs.dtype)
@@ -109,6 +111,9 @@ class CtcKernels:
         grad = (xp.exp(log_probs) - posterior) * xp.reshape(grad_nll, (1, -1, 1))
         t_index = xp.reshape(xp.arange(T, dtype=labels.dtype), (-1, 1, 1))
         keep = t_index < xp.reshape(il, (1, -1, 1))
+        finite = xp.reshape(xp.isfinite(nll), (1, -1, 1))
         if zero_infinity:
-            keep = xp.logical_and(keep, xp.reshape(xp.isfinite(nll), (1, -1, 1)))
+            keep = xp.logical_and(keep, finite)
+        else:
+            grad = xp.where(finite, grad, xp.full(grad.shape, float("nan"), dtype=grad.dtype))
         return xp.where(keep, grad, xp.zeros(grad.shape, dtype=grad.dtype))
