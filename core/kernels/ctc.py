@@ -60,12 +60,15 @@ class CtcKernels:
             alpha = self._lse(alpha, self._shift(alpha, 1), xp.where(skip, self._shift(alpha, 2), neg_inf)) + lp_ext[t]
             alphas.append(alpha)
         log_alpha = xp.stack(alphas, axis=0)
+        final = xp.maximum(il - 1, xp.zeros(il.shape, dtype=il.dtype))
         last = xp.take_along_axis(
-            log_alpha, xp.broadcast_to(xp.reshape(il - 1, (1, -1, 1)), (1,) + tuple(neg_inf.shape)), axis=0
+            log_alpha, xp.broadcast_to(xp.reshape(final, (1, -1, 1)), (1,) + tuple(neg_inf.shape)), axis=0
         )[0]
         ends = self._ends(labels, tl)
-        end_terms = xp.where(ends, last, neg_inf)
-        nll = -self._lse_rows(end_terms)
+        # an empty input aligns with the empty target only: log-likelihood 0, else -inf
+        end_terms = xp.where(ends, xp.where(xp.reshape(il, (-1, 1)) > 0, last, neg_inf), neg_inf)
+        empty = xp.logical_and(il == 0, tl == 0)
+        nll = -xp.where(empty, xp.zeros(empty.shape, dtype=log_probs.dtype), self._lse_rows(end_terms))
         return nll, log_alpha
 
     def _lse_rows(self, a):
