@@ -26,13 +26,14 @@ from .autograd.function import Function
 from .autograd.grad_mode import grad_state
 from .layout import sparse_coo
 from .ops.movement import cat, stack
+from .ops.operands import normalize_dims
 from .tensor import Size, Tensor, tensor
 
 if TYPE_CHECKING:
     from .device import device as _device
     from .types import Device, Number, _dtype
 
-__all__ = ["SparseCOOTensor", "sparse_coo_tensor", "mm", "spmm"]
+__all__ = ["SparseCOOTensor", "sparse_coo_tensor", "mm", "spmm", "sum"]
 
 
 class SparseCOOTensor:
@@ -263,6 +264,10 @@ class SparseCOOTensor:
     def __neg__(self) -> SparseCOOTensor:
         return self.mul(-1)
 
+    def sum(self, dim: int | Sequence[int] | None = None, dtype: _dtype | None = None) -> Tensor | SparseCOOTensor:
+        """The sum over ``dim`` (all dimensions by default): :func:`ember.sparse.sum`."""
+        return sum(self, dim, dtype=dtype)
+
     def __matmul__(self, other: Tensor | SparseCOOTensor) -> Tensor | SparseCOOTensor:
         """``self @ other``: :func:`mm`, but a leaf ``self`` that requires grad gets the dense
         gradient at every coordinate, as PyTorch's ``@`` gives it."""
@@ -353,6 +358,47 @@ def spmm(input: SparseCOOTensor, mat2: Tensor) -> Tensor:
             f"spmm: expected a sparse COO matrix and a dense tensor, got {type(input).__name__} and {type(mat2).__name__}"
         )
     return _dense_grad_mm(input, mat2)
+
+
+def sum(
+    input: SparseCOOTensor, dim: int | Sequence[int] | None = None, dtype: _dtype | None = None
+) -> Tensor | SparseCOOTensor:
+    """The sum of the sparse tensor ``input`` over the dimensions ``dim``.
+
+    Summing every sparse dimension (``dim`` None, the default, sums all dimensions) gives a dense
+    tensor; summing only some of them gives a coalesced sparse tensor over the others. Duplicate
+    coordinates add up. Differentiable through the values (``input.grad`` is sparse, with the
+    stored coordinates).
+
+    Args:
+        input (SparseCOOTensor): the tensor to sum.
+        dim (int or tuple of ints, optional): the dimensions to reduce. Default: all of them.
+        dtype (ember.dtype, optional): the dtype the values are cast to before summing.
+            Default: that of ``input``, integers summed as int64.
+
+    Example::
+
+        >>> a = ember.sparse_coo_tensor([[0, 1, 1], [2, 0, 2]], [3.0, 4.0, 5.0], (2, 3))
+        >>> ember.sparse.sum(a)
+        tensor(12.)
+        >>> ember.sparse.sum(a, dim=1).to_dense()
+        tensor([3., 9.])
+    """
+    if not isinstance(input, SparseCOOTensor):
+        raise RuntimeError(f"sparse.sum: expected a sparse COO tensor, got {type(input).__name__}")
+    values = input._vals if dtype is None else input._vals.to(dtype)
+    if dim is None:
+        return values.sum(dtype=dtype)
+    dims = normalize_dims(dim, input.ndim)
+    sparse_dim = input.sparse_dim()
+    dense_dims = tuple(d - sparse_dim + 1 for d in dims if d >= sparse_dim)
+    if dense_dims:
+        values = values.sum(dense_dims)
+    kept = [d for d in range(sparse_dim) if d not in dims]
+    if not kept:
+        return values.sum(0)
+    size = [extent for d, extent in enumerate(input.shape) if d not in dims]
+    return SparseCOOTensor(input._idx[kept], values, size).coalesce()
 
 
 def _dense_grad_mm(mat1: SparseCOOTensor, mat2: Tensor, of: SparseCOOTensor | None = None) -> Tensor:

@@ -74,6 +74,25 @@ def test_ctc_loss_impossible_alignment(device, dtype, zero_infinity):
         assert np.isinf(out.cpu().numpy()[2]) and np.isfinite(out.cpu().numpy()[:2]).all()
 
 
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_ctc_loss_impossible_alignment_gradient_is_nan_at_every_class(device, dtype, reduction):
+    # PyTorch's gradient exp(lp) - exp(lcab + nll - lp) has -inf + inf for every class of an
+    # infinite sample's valid frames (and 0 after its input length), not only for its labels
+    log_probs, targets = _case()
+    il, tl = [12, 10, 3], [5, 3, 4]
+    targets[2, :4] = 3  # repeats need blanks between them: 7 frames, 3 given
+    _compare(
+        device,
+        dtype,
+        log_probs,
+        ember.tensor(targets, device=device),
+        torch.tensor(targets),
+        il,
+        tl,
+        reduction=reduction,
+    )
+
+
 def test_ctc_loss_blank_and_unbatched(device, dtype):
     log_probs, targets = _case(blank=5)
     _compare(
@@ -122,3 +141,24 @@ def test_ctc_errors():
         F.ctc_loss(log_probs, targets, (6, 5), (2, 2))
     with pytest.raises(RuntimeError, match="batch size"):
         F.ctc_loss(log_probs, targets, (5,), (2, 2))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_loss_empty_inputs_match_torch(device, dtype, reduction, zero_infinity):
+    # an input of length 0 (audio shorter than the feature extractor's receptive field):
+    # loss -0.0 against an empty target, inf against any other, no gradient
+    log_probs, targets = _case()
+    il, tl = [0, 0, 9], [0, 2, 3]
+    kwargs = {"reduction": reduction, "zero_infinity": zero_infinity}
+    _compare(device, dtype, log_probs, ember.tensor(targets, device=device), torch.tensor(targets), il, tl, **kwargs)
+
+
+@pytest.mark.parametrize("lengths", [[13, 12, 12], [-1, 12, 12]])
+def test_ctc_loss_input_length_out_of_range_is_torchs_error(lengths):
+    log_probs, targets = _case()
+    with pytest.raises(RuntimeError) as theirs:
+        TF.ctc_loss(torch.tensor(log_probs), torch.tensor(targets), lengths, [5, 5, 5])
+    with pytest.raises(RuntimeError) as ours:
+        F.ctc_loss(ember.tensor(log_probs), ember.tensor(targets), lengths, [5, 5, 5])
+    assert str(ours.value) == str(theirs.value)

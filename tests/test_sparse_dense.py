@@ -199,3 +199,41 @@ def test_coalesced_state_through_to_and_add_matches_torch(device):
             np.testing.assert_array_equal(got.indices().cpu().numpy(), want.indices().numpy())
             np.testing.assert_allclose(got.values().cpu().numpy(), want.values().numpy())
         np.testing.assert_allclose(got.to_dense().cpu().numpy(), want.to_dense().numpy())
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1, -1, (0, 1), (1, 0)])
+def test_sparse_sum_matches_torch(dim, device, dtype):
+    # torch_geometric-style degrees: torch.sparse.sum(adj, dim=1).to_dense()
+    s, ts = _pair(device, dtype, requires_grad=True)
+    kwargs = {} if dim is None else {"dim": dim}
+    ours, theirs = ember.sparse.sum(s, **kwargs), torch.sparse.sum(ts, **kwargs)
+    assert ours.is_sparse is theirs.is_sparse
+    if theirs.is_sparse:
+        assert ours.is_coalesced() and theirs.is_coalesced()
+        assert ours.indices().tolist() == theirs.indices().tolist()
+        ours, theirs = ours.to_dense(), theirs.to_dense()
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.") and tuple(ours.shape) == tuple(theirs.shape)
+    _close(ours, theirs, dtype)
+    weights = np.arange(1.0, 1.0 + max(theirs.numel(), 1)).reshape(tuple(theirs.shape))
+    (ours * ember.tensor(weights, dtype=dtype, device=device)).sum().backward()
+    (theirs * torch.tensor(weights, dtype=theirs.dtype)).sum().backward()
+    _close(s.grad.to_dense(), ts.grad.to_dense(), dtype)
+
+
+def test_sparse_sum_of_dense_dims_dtype_and_method_match_torch(device):
+    indices, values = [[0, 2, 0]], np.arange(6).reshape(3, 2)
+    s = ember.sparse_coo_tensor(indices, values, (3, 2), device=device)
+    ts = torch.sparse_coo_tensor(indices, values, (3, 2))
+    for dim in (0, 1, None):
+        kwargs = {} if dim is None else {"dim": dim}
+        ours, theirs = s.sum(**kwargs), ts.sum(**kwargs)
+        if theirs.is_sparse:
+            ours, theirs = ours.to_dense(), theirs.to_dense()
+        assert ours.dtype is ember.int64 and theirs.dtype is torch.int64
+        assert ours.tolist() == theirs.tolist()
+    ours, theirs = ember.sparse.sum(s, dtype=ember.float64), torch.sparse.sum(ts, dtype=torch.float64)
+    assert ours.dtype is ember.float64 and ours.item() == theirs.item()
+    with pytest.raises(RuntimeError, match="dim 1 appears multiple times"):
+        ember.sparse.sum(s, dim=(1, -1))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        ember.sparse.sum(s, dim=2)

@@ -60,12 +60,15 @@ class CtcKernels:
             alpha = self._lse(alpha, self._shift(alpha, 1), xp.where(skip, self._shift(alpha, 2), neg_inf)) + lp_ext[t]
             alphas.append(alpha)
         log_alpha = xp.stack(alphas, axis=0)
+        final = xp.maximum(il - 1, xp.zeros(il.shape, dtype=il.dtype))
         last = xp.take_along_axis(
-            log_alpha, xp.broadcast_to(xp.reshape(il - 1, (1, -1, 1)), (1,) + tuple(neg_inf.shape)), axis=0
+            log_alpha, xp.broadcast_to(xp.reshape(final, (1, -1, 1)), (1,) + tuple(neg_inf.shape)), axis=0
         )[0]
         ends = self._ends(labels, tl)
-        end_terms = xp.where(ends, last, neg_inf)
-        nll = -self._lse_rows(end_terms)
+        # an empty input aligns with the empty target only: log-likelihood 0, else -inf
+        end_terms = xp.where(ends, xp.where(xp.reshape(il, (-1, 1)) > 0, last, neg_inf), neg_inf)
+        empty = xp.logical_and(il == 0, tl == 0)
+        nll = -xp.where(empty, xp.zeros(empty.shape, dtype=log_probs.dtype), self._lse_rows(end_terms))
         return nll, log_alpha
 
     def _lse_rows(self, a):
@@ -84,7 +87,9 @@ class CtcKernels:
     ):
         """Gradient of :meth:`ctc_loss_forward`'s ``nll`` in ``log_probs``, as PyTorch gives it:
         ``exp(log_probs) - posterior`` (the gradient for normalised log-probabilities), zero
-        after each sample's input length (and for infinite losses with ``zero_infinity``)."""
+        after each sample's input length. A sample whose loss is infinite (no alignment fits) has
+        zeros with ``zero_infinity``, else NaN at every class of its frames: PyTorch's posterior
+        ``exp(log_alpha_beta + nll - log_probs)`` is ``exp(-inf + inf)`` there for every class."""
         xp = self.xp
         T, lp_ext, skip, il, tl = self._ctc_setup(log_probs, labels, input_lengths, target_lengths)
         neg_inf = xp.full(tuple(lp_ext.shape[1:]), float("-inf"), dtype=log_probs.dtype)
@@ -109,6 +114,9 @@ class CtcKernels:
         grad = (xp.exp(log_probs) - posterior) * xp.reshape(grad_nll, (1, -1, 1))
         t_index = xp.reshape(xp.arange(T, dtype=labels.dtype), (-1, 1, 1))
         keep = t_index < xp.reshape(il, (1, -1, 1))
+        finite = xp.reshape(xp.isfinite(nll), (1, -1, 1))
         if zero_infinity:
-            keep = xp.logical_and(keep, xp.reshape(xp.isfinite(nll), (1, -1, 1)))
+            keep = xp.logical_and(keep, finite)
+        else:
+            grad = xp.where(finite, grad, xp.full(grad.shape, float("nan"), dtype=grad.dtype))
         return xp.where(keep, grad, xp.zeros(grad.shape, dtype=grad.dtype))

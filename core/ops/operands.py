@@ -294,9 +294,11 @@ def normalize_dims(dim, ndim):
         if type(dim) is int and ndim:
             return (wrap_dim(dim, ndim),)
         dim = (dim,)
-    axes = tuple(sorted({wrap_dim(d, ndim) for d in dim}))
-    if len(axes) != len(tuple(dim)):
-        raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+    wrapped = [wrap_dim(d, ndim) for d in dim]
+    axes = tuple(sorted(set(wrapped)))
+    if len(axes) != len(wrapped):
+        repeated = next(d for i, d in enumerate(wrapped) if d in wrapped[:i])
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
     return axes if ndim else ()
 
 

@@ -18,6 +18,9 @@ from .loss import _REDUCTIONS
 
 __all__ = ["ctc_loss"]
 
+#: where PyTorch's argument checks say they failed
+_CHECKING = "(while checking arguments for ctc_loss_allocate_outputs)"
+
 
 class _CtcLoss(Function):
     """The negative log-likelihood per sample ``(N,)`` of ``log_probs`` ``(T, N, C)``."""
@@ -52,21 +55,20 @@ def _lengths(name, value, n):
 def _check_target_lengths(targets, target_lengths):
     """PyTorch's checks of the targets against their lengths: none negative, and each within the
     padded targets (``(N, S)``) or all of them summing to the concatenated targets' size."""
-    where = "(while checking arguments for ctc_loss_allocate_outputs)"
     for length in target_lengths:
         if length < 0:
-            raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value {length} {where}")
+            raise RuntimeError(f"Expected target_lengths to have value at least 0, but got value {length} {_CHECKING}")
     if targets.ndim == 1:
         total = sum(target_lengths)
         if targets.shape[0] != total:
             raise RuntimeError(
                 f"Expected tensor to have size {total} at dimension 0, but got size {targets.shape[0]} for "
-                f"argument #2 'targets' {where}"
+                f"argument #2 'targets' {_CHECKING}"
             )
     elif target_lengths and targets.shape[1] < max(target_lengths):
         raise RuntimeError(
             f"Expected tensor to have size at least {max(target_lengths)} at dimension 1, but got size "
-            f"{targets.shape[1]} for argument #2 'targets' {where}"
+            f"{targets.shape[1]} for argument #2 'targets' {_CHECKING}"
         )
 
 
@@ -106,7 +108,8 @@ def ctc_loss(
             :func:`log_softmax`).
         targets (Tensor): :math:`(N, S)` padded targets or the concatenated targets
             :math:`(\sum \text{target\_lengths})`; never containing ``blank``.
-        input_lengths (Tensor or tuple): :math:`(N)` lengths of the inputs (each :math:`\le T`).
+        input_lengths (Tensor or tuple): :math:`(N)` lengths of the inputs (each :math:`\le T`; an
+            empty input has loss 0 with an empty target, else infinite).
         target_lengths (Tensor or tuple): :math:`(N)` lengths of the targets.
         blank (int): the blank label. Default: 0
         reduction (str): ``'none'`` | ``'mean'`` (each loss divided by its target length, then
@@ -149,8 +152,11 @@ def ctc_loss(
         raise RuntimeError(f"ctc_loss(): blank must be in label range [0, {c}), got {blank}")
     input_lengths = _lengths("input_lengths", input_lengths, n)
     target_lengths = _lengths("target_lengths", target_lengths, n)
-    if any(length > T or length < 1 for length in input_lengths):
-        raise RuntimeError(f"ctc_loss(): input_lengths must be in [1, {T}] (input length T), got {input_lengths}")
+    for length in input_lengths:
+        if length < 0:
+            raise RuntimeError(f"Expected input_lengths to have value at least 0, but got value {length} {_CHECKING}")
+        if length > T:
+            raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value {length} {_CHECKING}")
     labels = _extended_labels(targets, target_lengths, blank, n, log_probs)
     loss = _CtcLoss.apply(log_probs, labels._data, input_lengths, target_lengths, zero_infinity)
     if zero_infinity:
