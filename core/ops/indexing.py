@@ -608,13 +608,8 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
     if input.ndim == 0:
         return _on_0d(index_select, input, index)
     key = (slice(None),) * axis + (index.reshape(-1)._data, Ellipsis)
-    if index.numel():
-        top, bottom = int(index.max()), int(index.min())
-        if top >= input.shape[axis] or bottom < 0:
-            raise IndexError(
-                f"index out of range in self (index {top if top >= input.shape[axis] else bottom} "
-                f"for dimension {axis} with size {input.shape[axis]})"
-            )
+    message = f"index out of range in self (index {{value}} for dimension {axis} with size {input.shape[axis]})"
+    input._backend.check_indices("index_select", index._data, input.shape[axis], None, IndexError, message)
     return _IndexSelect.apply(input, key, True)
 
 
