@@ -970,6 +970,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         """
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        if self._device.type == "meta":
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return self._backend.to_host(self._data).reshape(()).item()
 
     def tolist(self) -> Any:

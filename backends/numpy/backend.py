@@ -15,7 +15,7 @@ from .allocator import tune_malloc
 from .kernels import NumpyKernels
 from .namespace import namespace, quiet
 
-__all__ = ["NumpyBackend", "NumpyGenerator"]
+__all__ = ["NumpyBackend", "NumpyGenerator", "numpy_bfloat16"]
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _FP_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
@@ -57,7 +57,8 @@ class NumpyGenerator(Generator):
         self._rng.bit_generator.state = state
 
 
-def _numpy_bfloat16():
+def numpy_bfloat16():
+    """NumPy's dtype for bfloat16 (from ml_dtypes), or None where ml_dtypes is absent."""
     native = dtypes.numpy_bfloat16()
     return None if native is None else np.dtype(native)
 
@@ -79,7 +80,7 @@ class NumpyBackend(Backend):
         super().__init__()
         for d in dtypes.all_dtypes + self._complex_dtypes:
             self.register_dtype(d, np.dtype(d.name))
-        self.register_dtype_lazily(dtypes.bfloat16, _numpy_bfloat16)
+        self.register_dtype_lazily(dtypes.bfloat16, numpy_bfloat16)
         self.kernels = NumpyKernels(self)
         for name in dir(self.kernels):  # silent on log(0), 0/0, overflow ... as the namespace is
             method = getattr(self.kernels, name)
