@@ -10,6 +10,7 @@ indexing of arrays whose elements take no bytes. A primitive whose result depend
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -21,7 +22,7 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ember.backends.numpy.namespace import namespace as numpy_namespace
 from ember.backends.numpy.namespace import quiet
-from ember.primitives import COMPLEX, COMPOSITIONS, DERIVED
+from ember.primitives import COMPLEX, COMPOSITIONS, DERIVED, FFT
 from ember.strides import view_strides
 
 from .array import _NO_BYTES, MetaArray, install_operators, no_data
@@ -199,6 +200,31 @@ def _nonzero(x: MetaArray, /) -> tuple[MetaArray, ...]:
     raise no_data("nonzero")
 
 
+def _transform(name: str) -> Callable[..., MetaArray]:
+    """An ``xp.fft`` function: NumPy's, run on a stand-in of ones that keeps only the transformed axes
+    (the others are 1), which gives the transformed sizes and the dtype."""
+    rule = quiet(getattr(numpy_namespace.fft, name))
+    signature = inspect.signature(rule)
+
+    def transform(x: MetaArray, /, *args: Any, **kwargs: Any) -> MetaArray:
+        bound = signature.bind(x, *args, **kwargs).arguments
+        if "axis" in signature.parameters:
+            axes: tuple[int, ...] = (normalize_axis_index(bound.get("axis", -1), x.ndim),)
+        elif bound.get("axes") is not None:
+            axes = normalize_axis_tuple(bound["axes"], x.ndim)
+        else:
+            count = x.ndim if bound.get("s") is None else len(bound["s"])
+            axes = tuple(range(x.ndim - count, x.ndim))
+        standin = np.ones(tuple(n if d in axes else 1 for d, n in enumerate(x.shape)), x.dtype)
+        out = rule(standin, *args, **kwargs)
+        return MetaArray.empty(
+            tuple(m if d in axes else n for d, (n, m) in enumerate(zip(x.shape, out.shape))), out.dtype
+        )
+
+    transform.__name__ = name
+    return transform
+
+
 class _UnsupportedOnMeta(NotImplementedError, AttributeError):
     """A function the meta namespace lacks: NotImplementedError for the caller, and AttributeError to
     ``getattr(xp, name, default)``, which the core uses to ask whether a namespace has a function."""
@@ -237,6 +263,7 @@ namespace = MetaNamespace(
     arange=_arange,
     flip=_flip,
     nonzero=_nonzero,
+    fft=SimpleNamespace(**{name: _transform(name) for name in FFT}),
 )
 for _name in DERIVED:  # the rest of the derived primitives: the core's compositions over this namespace
     if _name not in vars(namespace):
