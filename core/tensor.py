@@ -584,7 +584,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> ember.tensor([1.0]).get_device()
             -1
         """
-        return -1 if self._device.type == "cpu" else self._device.index
+        return -1 if self._device.type in ("cpu", "meta") else self._device.index
 
     def _wrap_dim(self, dim, ndim=None):
         n = self.ndim if ndim is None else ndim

@@ -123,6 +123,13 @@ OPS = {
     "rfftn s": lambda t: t.fft.rfftn(_x(t, 2, 3, 8), s=(4, 6)),
     "irfftn dims": lambda t: t.fft.irfftn(_x(t, 2, 3, 8, dtype=t.complex64), dim=(0, 2)).contiguous(),
     "hfft": lambda t: t.fft.hfft(_x(t, 5, dtype=t.complex64)),
+    # ops whose CPU form checks the values first: on meta there are none to check
+    "one_hot": lambda t: t.nn.functional.one_hot(t.zeros(4, dtype=t.long, device=M), 5),
+    "multinomial": lambda t: t.multinomial(_x(t, 4), 2),
+    "bernoulli": lambda t: t.bernoulli(_x(t, 4)),
+    "binary_cross_entropy": lambda t: t.nn.functional.binary_cross_entropy(_x(t, 4), _x(t, 4)),
+    "orthogonal_": lambda t: t.nn.init.orthogonal_(_x(t, 3, 4)),
+    "get_device": lambda t: _x(t, 2).get_device(),
 }
 
 
@@ -309,6 +316,18 @@ def test_load_state_dict_assign_replaces_meta_tensors(name):
     for key, value in module.state_dict().items():
         assert value.device.type == "cpu" and ember.equal(value, state[key])
     assert all(isinstance(p, ember.nn.Parameter) and p.requires_grad for p in module.parameters())
+
+
+def test_load_state_dict_into_meta_without_assign_warns_that_it_is_a_no_op():
+    messages = []
+    for lib in (torch, ember):
+        with lib.device(M):
+            module = lib.nn.Linear(2, 3)
+        with pytest.warns(UserWarning) as records:
+            module.load_state_dict(lib.nn.Linear(2, 3).state_dict())
+        assert module.weight.is_meta
+        messages.append([str(r.message) for r in records if "meta" in str(r.message)])
+    assert messages[0] == messages[1] and len(messages[0]) == 2
 
 
 def test_in_place_init_on_meta_is_a_no_op_that_keeps_the_meta_tensor():

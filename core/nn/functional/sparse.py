@@ -300,7 +300,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         if not tensor.numel():
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(tensor.max().item()) + 1
-    if tensor.numel() and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes):
+    if (
+        tensor.numel()
+        and not tensor.is_meta
+        and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes)
+    ):
         raise RuntimeError(
             "Class values must be smaller than num_classes."
             if int(tensor.min().item()) >= 0
