@@ -129,6 +129,10 @@ OPS = {
     "bernoulli": lambda t: t.bernoulli(_x(t, 4)),
     "binary_cross_entropy": lambda t: t.nn.functional.binary_cross_entropy(_x(t, 4), _x(t, 4)),
     "orthogonal_": lambda t: t.nn.init.orthogonal_(_x(t, 3, 4)),
+    "embedding_bag 2-d": lambda t: t.nn.functional.embedding_bag(t.zeros(2, 3, dtype=t.long, device=M), _x(t, 10, 4)),
+    "embedding_bag offsets": lambda t: t.nn.functional.embedding_bag(
+        t.zeros(6, dtype=t.long, device=M), _x(t, 10, 4), t.zeros(3, dtype=t.long, device=M), mode="max"
+    ),
     "get_device": lambda t: _x(t, 2).get_device(),
 }
 
