@@ -127,6 +127,7 @@ OPS = {
     "one_hot": lambda t: t.nn.functional.one_hot(t.zeros(4, dtype=t.long, device=M), 5),
     "multinomial": lambda t: t.multinomial(_x(t, 4), 2),
     "bernoulli": lambda t: t.bernoulli(_x(t, 4)),
+    "normal": lambda t: t.normal(_x(t, 3), _x(t, 3)),
     "binary_cross_entropy": lambda t: t.nn.functional.binary_cross_entropy(_x(t, 4), _x(t, 4)),
     "orthogonal_": lambda t: t.nn.init.orthogonal_(_x(t, 3, 4)),
     "embedding_bag 2-d": lambda t: t.nn.functional.embedding_bag(t.zeros(2, 3, dtype=t.long, device=M), _x(t, 10, 4)),

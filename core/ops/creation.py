@@ -996,7 +996,7 @@ def normal(
         tensor([-0.4108,  3.8043])
     """
     if isinstance(std, Tensor):
-        if bool((std < 0).any()):
+        if not std.is_meta and bool((std < 0).any()):  # a meta tensor has no values to check
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
