@@ -189,6 +189,21 @@ def test_value_dependent_or_unsupported_ops_raise_not_implemented(fn):
         fn(ember)
 
 
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda t, x: x.__setitem__(x > 0, 0.0),
+        lambda t, x: x.__setitem__((x[:, 0] > 0, 1), t.empty(5, device=M)),
+        lambda t, x: x.index_put_((x > 0,), t.tensor(1.0, device=M)),
+    ],
+)
+def test_writes_through_a_boolean_meta_mask_are_no_ops(write):
+    for lib in (torch, ember):
+        x = lib.empty(3, 4, device=M)
+        write(lib, x)
+        assert x.is_meta and tuple(x.shape) == (3, 4)
+
+
 def test_unsupported_op_names_the_op_and_the_meta_device():
     with pytest.raises(NotImplementedError, match="meta device") as info:
         _x(ember, 2, 3).nonzero()

@@ -18,7 +18,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ember.strides import contiguous_strides, dense_order, is_dense
 
-__all__ = ["MetaArray", "MetaStorage", "index_standins", "install_operators", "no_data"]
+__all__ = ["MetaArray", "MetaStorage", "install_operators", "no_data"]
 
 #: the dtype of the stand-ins for shape arithmetic: its elements take no bytes
 _NO_BYTES = np.dtype([])
@@ -61,22 +61,24 @@ class MetaArray:
         self.storage = storage
 
     @classmethod
-    def empty(cls, shape: tuple[int, ...], dtype: Any) -> MetaArray:
-        """A fresh row-major array of ``shape`` and NumPy ``dtype``, with a storage of its own."""
+    def empty(cls, shape: tuple[int, ...], dtype: Any, strides: tuple[int, ...] | None = None) -> MetaArray:
+        """A fresh array of ``shape`` and NumPy ``dtype`` with a storage of its own, row-major unless
+        ``strides`` are given."""
         shape, dtype = tuple(int(n) for n in shape), np.dtype(dtype)
-        return cls(shape, dtype, contiguous_strides(shape), 0, MetaStorage(math.prod(shape) * dtype.itemsize))
+        strides = contiguous_strides(shape) if strides is None else tuple(strides)
+        return cls(shape, dtype, strides, 0, MetaStorage(math.prod(shape) * dtype.itemsize))
 
     @classmethod
     def laid_out_as(cls, shape: tuple[int, ...], strides: tuple[int, ...], dtype: Any) -> MetaArray:
         """A fresh array of ``shape`` and ``dtype`` laid out as a copy of a ``shape``/``strides`` array is
         (PyTorch's ``preserve_format``): with those strides where they cover the elements once without
         gaps, else with dense strides in the order of theirs."""
-        shape, dtype = tuple(int(n) for n in shape), np.dtype(dtype)
+        shape = tuple(int(n) for n in shape)
         if not is_dense(shape, strides):
             order = dense_order(shape, strides)
             inner = contiguous_strides(tuple(shape[d] for d in order))
             strides = tuple(inner[order.index(d)] for d in range(len(shape)))
-        return cls(shape, dtype, tuple(strides), 0, MetaStorage(math.prod(shape) * dtype.itemsize))
+        return cls.empty(shape, dtype, strides)
 
     def view(self, shape: tuple[int, ...], strides: tuple[int, ...], offset: int, dtype: Any = None) -> MetaArray:
         """An array seeing this one's storage with another shape, strides, offset (and dtype)."""
@@ -99,7 +101,7 @@ class MetaArray:
         key = key if isinstance(key, tuple) else (key,)
         if any(isinstance(k, (MetaArray, np.ndarray, list)) for k in key):
             standin = np.empty(self.shape, _NO_BYTES)
-            return MetaArray.empty(standin[index_standins(key, "index")].shape, self.dtype)
+            return MetaArray.empty(standin[_index_standins(key)].shape, self.dtype)
         if not any(k is Ellipsis for k in key):
             key += (Ellipsis,)  # a view even where every axis gets an integer (NumPy gives a scalar)
         base = self.strided_standin()
@@ -111,6 +113,9 @@ class MetaArray:
         return self.view(view.shape, strides, self.offset + moved)
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        key = key if isinstance(key, tuple) else (key,)
+        if any(isinstance(k, MetaArray) and k.dtype == np.bool_ for k in key):
+            return  # how many elements a meta mask selects is unknown: nothing to check, nothing to write (torch)
         target = self[key].shape
         shape = value.shape if isinstance(value, (MetaArray, np.ndarray)) else ()
         np.broadcast_to(np.empty(shape, _NO_BYTES), target)  # NumPy's check that the value fits, no write
@@ -125,14 +130,14 @@ class MetaArray:
         return f"MetaArray(shape={self.shape}, dtype={self.dtype})"
 
 
-def index_standins(key: tuple[Any, ...], op: str) -> tuple[Any, ...]:
+def _index_standins(key: tuple[Any, ...]) -> tuple[Any, ...]:
     """``key`` with each integer meta array replaced by a NumPy index array of its shape that takes no
     memory; a boolean meta array (whose result's shape depends on its values) is refused."""
     out = []
     for k in key:
         if isinstance(k, MetaArray):
             if k.dtype == np.bool_:
-                raise no_data(f"{op} with a boolean mask")
+                raise no_data("index with a boolean mask")
             k = np.broadcast_to(_ZERO_INDEX, k.shape)
         out.append(k)
     return tuple(out)
