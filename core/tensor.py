@@ -508,12 +508,14 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
     @property
     def is_meta(self) -> bool:
-        """True if the tensor is on the ``meta`` device (never, in ember).
+        """True if the tensor is on the ``meta`` device, which holds shapes, dtypes and strides but no data.
 
         Example::
 
             >>> ember.tensor([1.0]).is_meta
             False
+            >>> ember.empty(2, 3, device="meta").is_meta
+            True
         """
         return self._device.type == "meta"
 
