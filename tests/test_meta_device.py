@@ -4,6 +4,8 @@ data; modules built on it without memory, then materialised with ``to_empty`` or
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import ember
@@ -172,7 +174,7 @@ def test_shape_errors_on_meta(fn):
 )
 def test_reading_values_of_meta_tensors_raises_as_torch(fn, error, message):
     for lib in (torch, ember):
-        with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(error, match=re.escape(message)):
             fn(lib)
 
 
@@ -184,9 +186,10 @@ def test_reading_values_of_meta_tensors_raises_as_torch(fn, error, message):
         lambda t: _x(t, 2, 3).unique(),
     ],
 )
-def test_value_dependent_or_unsupported_ops_raise_not_implemented(fn):
-    with pytest.raises(NotImplementedError):
-        fn(ember)
+def test_value_dependent_ops_raise_not_implemented(fn):
+    for lib in (torch, ember):
+        with pytest.raises(NotImplementedError):
+            fn(lib)
 
 
 @pytest.mark.parametrize(
@@ -205,9 +208,12 @@ def test_writes_through_a_boolean_meta_mask_are_no_ops(write):
 
 
 def test_unsupported_op_names_the_op_and_the_meta_device():
-    with pytest.raises(NotImplementedError, match="meta device") as info:
+    with pytest.raises(NotImplementedError, match="nonzero: .*meta device"):
         _x(ember, 2, 3).nonzero()
-    assert "nonzero" in str(info.value)
+    xp = ember.backends.get_backend(M).xp
+    with pytest.raises(NotImplementedError, match="svd: the meta device has no implementation"):
+        xp.svd(xp.full((2, 2), 1.0))
+    assert getattr(xp, "svd", None) is None  # still an AttributeError to a probe with a default
 
 
 @pytest.mark.parametrize(
