@@ -137,6 +137,11 @@ OPS = {
         t.zeros(6, dtype=t.long, device=M), _x(t, 10, 4), t.zeros(3, dtype=t.long, device=M), mode="max"
     ),
     "get_device": lambda t: _x(t, 2).get_device(),
+    "integer remainder": lambda t: t.remainder(_x(t, 3, dtype=t.int64), _x(t, 3, dtype=t.int64)),
+    "integer floor_divide": lambda t: t.floor_divide(_x(t, 2, 3, dtype=t.int32), _x(t, 3, dtype=t.int32)),
+    "max_unpool2d": lambda t: t.nn.functional.max_unpool2d(
+        _x(t, 1, 1, 2, 2), t.zeros(1, 1, 2, 2, dtype=t.long, device=M), 2
+    ),
 }
 
 
