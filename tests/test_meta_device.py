@@ -61,6 +61,12 @@ def _x(t, *shape, dtype=None):
     return t.empty(*shape, device=M, dtype=dtype or t.float32)
 
 
+def _input_grad(t, fn, *shape):
+    """The gradient of ``fn(x).sum()`` in a meta ``x`` of ``shape``."""
+    x = _x(t, *shape).requires_grad_()
+    return t.autograd.grad(fn(x).sum(), x)[0]
+
+
 OPS = {
     "broadcast add": lambda t: _x(t, 2, 3) + _x(t, 3, dtype=t.float64),
     "int32 + float scalar": lambda t: _x(t, 2, 3, dtype=t.int32) + 2.5,
@@ -139,6 +145,8 @@ OPS = {
     "get_device": lambda t: _x(t, 2).get_device(),
     "integer remainder": lambda t: t.remainder(_x(t, 3, dtype=t.int64), _x(t, 3, dtype=t.int64)),
     "integer floor_divide": lambda t: t.floor_divide(_x(t, 2, 3, dtype=t.int32), _x(t, 3, dtype=t.int32)),
+    "unfold backward": lambda t: _input_grad(t, lambda x: x.unfold(0, 3, 2), 10),
+    "as_strided backward": lambda t: _input_grad(t, lambda x: x.as_strided((2, 3), (1, 2), 1), 4, 2),
     "max_unpool2d": lambda t: t.nn.functional.max_unpool2d(
         _x(t, 1, 1, 2, 2), t.zeros(1, 1, 2, 2, dtype=t.long, device=M), 2
     ),
