@@ -147,6 +147,9 @@ OPS = {
     "integer floor_divide": lambda t: t.floor_divide(_x(t, 2, 3, dtype=t.int32), _x(t, 3, dtype=t.int32)),
     "unfold backward": lambda t: _input_grad(t, lambda x: x.unfold(0, 3, 2), 10),
     "as_strided backward": lambda t: _input_grad(t, lambda x: x.as_strided((2, 3), (1, 2), 1), 4, 2),
+    "triu_indices": lambda t: t.triu_indices(4, 5, 1, device=M),
+    "tril_indices int32": lambda t: t.tril_indices(5, 3, -1, dtype=t.int32, device=M),
+    "pdist": lambda t: t.nn.functional.pdist(_x(t, 5, 3)),
     "max_unpool2d": lambda t: t.nn.functional.max_unpool2d(
         _x(t, 1, 1, 2, 2), t.zeros(1, 1, 2, 2, dtype=t.long, device=M), 2
     ),
