@@ -150,6 +150,7 @@ OPS = {
     "triu_indices": lambda t: t.triu_indices(4, 5, 1, device=M),
     "tril_indices int32": lambda t: t.tril_indices(5, 3, -1, dtype=t.int32, device=M),
     "pdist": lambda t: t.nn.functional.pdist(_x(t, 5, 3)),
+    "masked_scatter": lambda t: _x(t, 3, 4).masked_scatter(_x(t, 4) > 0, _x(t, 12)),
     "max_unpool2d": lambda t: t.nn.functional.max_unpool2d(
         _x(t, 1, 1, 2, 2), t.zeros(1, 1, 2, 2, dtype=t.long, device=M), 2
     ),

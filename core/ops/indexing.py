@@ -842,7 +842,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
             f"masked_scatter_ only supports boolean masks, but got mask with dtype {TORCH_NAMES[mask.dtype]}"
         )
     a, m = input.broadcast_tensors(mask)
-    count = int(m.sum())
+    count = None if m.is_meta else int(m.sum())  # a meta mask counts nothing (its writes are no-ops)
     out = a.clone()
     out[m] = source.reshape(-1)[:count]
     return out
