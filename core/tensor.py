@@ -1050,6 +1050,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return iter(self.unbind(0))
 
     def __reduce_ex__(self, protocol):
+        if self._device.type == "meta":  # no values: its size, strides and dtype rebuild it
+            return (_rebuild_meta, (tuple(self.shape), self.stride(), self.dtype, self._requires_grad))
         return (_rebuild, (self.numpy(force=True), str(self._device), self._requires_grad))
 
     def __deepcopy__(self, memo):
@@ -1111,6 +1113,12 @@ class _ListHandle:
 
 def _rebuild(array, dev, requires_grad):
     return tensor(array, device=dev, requires_grad=requires_grad)
+
+
+def _rebuild_meta(size, stride, dt, requires_grad):
+    from .ops.strided_empty import empty_strided  # the layer above, loaded by then
+
+    return empty_strided(size, stride, dtype=dt, device="meta", requires_grad=requires_grad)
 
 
 def dtype_arg(op, value):

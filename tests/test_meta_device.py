@@ -4,6 +4,8 @@ data; modules built on it without memory, then materialised with ``to_empty`` or
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 
 import pytest
@@ -371,6 +373,15 @@ def test_load_state_dict_into_meta_without_assign_warns_that_it_is_a_no_op():
         assert module.weight.is_meta
         messages.append([str(r.message) for r in records if "meta" in str(r.message)])
     assert messages[0] == messages[1] and len(messages[0]) == 2
+
+
+def test_meta_tensors_and_modules_pickle():
+    x = ember.empty(2, 3, device=M, requires_grad=True).t()
+    back = pickle.loads(pickle.dumps(x))
+    assert back.is_meta and back.shape == (3, 2) and back.stride() == (1, 3) and back.requires_grad
+    module = pickle.loads(pickle.dumps(ember.nn.Linear(2, 3).to(M)))
+    assert isinstance(module.weight, ember.nn.Parameter) and module.weight.is_meta
+    assert copy.copy(x).is_meta
 
 
 def test_in_place_init_on_meta_is_a_no_op_that_keeps_the_meta_tensor():
