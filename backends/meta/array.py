@@ -123,6 +123,9 @@ class MetaArray:
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
         raise NotImplementedError("Cannot copy out of meta tensor; no data!")
 
+    def __pos__(self) -> MetaArray:
+        return self
+
     def __bool__(self) -> bool:
         raise no_data("bool")
 
@@ -177,7 +180,5 @@ def install_operators(namespace: Any) -> None:
         "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
     }.items():  # fmt: skip
         setattr(MetaArray, f"__{name}__", binary(getattr(namespace, fn_name))[0])
-    MetaArray.__neg__ = lambda self: namespace.negative(self)  # type: ignore[attr-defined]
-    MetaArray.__pos__ = lambda self: self  # type: ignore[attr-defined]
-    MetaArray.__abs__ = lambda self: namespace.abs(self)  # type: ignore[attr-defined]
-    MetaArray.__invert__ = lambda self: namespace.bitwise_invert(self)  # type: ignore[attr-defined]
+    for name, fn_name in {"neg": "negative", "abs": "abs", "invert": "bitwise_invert"}.items():
+        setattr(MetaArray, f"__{name}__", getattr(namespace, fn_name))
