@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import pickle
 import re
+import tracemalloc
 
 import pytest
 
@@ -402,3 +403,25 @@ def test_a_model_too_big_for_memory_builds_on_meta():
     out = model(ember.empty(8, 50_000, device=M))
     assert sum(p.numel() for p in model.parameters()) == 4 * (50_000 * 50_000 + 50_000)
     assert out.shape == (8, 50_000) and out.is_meta
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: ember.fft.rfft(x),
+        lambda x: ember.fft.fft(x, dim=0),
+        lambda x: ember.fft.rfftn(x, s=(8, 6)),
+        lambda x: x @ x.t(),
+        lambda x: x[ember.zeros(3000, dtype=ember.long, device=M)],
+        lambda x: ember.cat([x, x]).sum(0),
+    ],
+)
+def test_shape_inference_on_meta_allocates_no_elements(fn):
+    x = ember.empty(3000, 4096, device=M)  # 48 MB as float32 on a CPU
+    tracemalloc.start()
+    try:
+        fn(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4_000_000

@@ -200,26 +200,42 @@ def _nonzero(x: MetaArray, /) -> tuple[MetaArray, ...]:
     raise no_data("nonzero")
 
 
+#: the transforms whose last transformed axis holds ``n // 2 + 1`` frequencies of ``n`` real points
+_TO_HALF = ("rfft", "ihfft", "rfftn")
+#: the transforms whose last transformed axis gives ``n`` real points, ``2 * (m - 1)`` by default
+_FROM_HALF = ("irfft", "hfft", "irfftn")
+
+
 def _transform(name: str) -> Callable[..., MetaArray]:
-    """An ``xp.fft`` function: NumPy's, run on a stand-in of ones that keeps only the transformed axes
-    (the others are 1), which gives the transformed sizes and the dtype."""
-    rule = quiet(getattr(numpy_namespace.fft, name))
-    signature = inspect.signature(rule)
+    """An ``xp.fft`` function: the transformed sizes from NumPy's rules for ``n``/``s`` and ``axis``/``axes``,
+    and the dtype NumPy's function gives on a stand-in of two elements an axis."""
+    numpy_fn = getattr(numpy_namespace.fft, name)
+    rule, signature = quiet(numpy_fn), inspect.signature(numpy_fn)
 
     def transform(x: MetaArray, /, *args: Any, **kwargs: Any) -> MetaArray:
-        bound = signature.bind(x, *args, **kwargs).arguments
-        if "axis" in signature.parameters:
-            axes: tuple[int, ...] = (normalize_axis_index(bound.get("axis", -1), x.ndim),)
-        elif bound.get("axes") is not None:
-            axes = normalize_axis_tuple(bound["axes"], x.ndim)
+        bound = signature.bind(x, *args, **kwargs)
+        bound.apply_defaults()
+        given = bound.arguments
+        if "axis" in given:
+            axes: tuple[int, ...] = (normalize_axis_index(given["axis"], x.ndim),)
+            points: Sequence[int | None] = (given["n"],)
         else:
-            count = x.ndim if bound.get("s") is None else len(bound["s"])
-            axes = tuple(range(x.ndim - count, x.ndim))
-        standin = np.ones(tuple(n if d in axes else 1 for d, n in enumerate(x.shape)), x.dtype)
-        out = rule(standin, *args, **kwargs)
-        return MetaArray.empty(
-            tuple(m if d in axes else n for d, (n, m) in enumerate(zip(x.shape, out.shape))), out.dtype
-        )
+            s = given["s"]
+            axes = normalize_axis_tuple(
+                range(x.ndim - (x.ndim if s is None else len(s)), x.ndim) if given["axes"] is None else given["axes"],
+                x.ndim,
+            )
+            points = (None,) * len(axes) if s is None else tuple(s)
+        shape = list(x.shape)
+        for i, (axis, n) in enumerate(zip(axes, points, strict=True)):
+            last = i == len(axes) - 1
+            if n is None:
+                n = 2 * (x.shape[axis] - 1) if last and name in _FROM_HALF else x.shape[axis]
+            if n < 1:
+                raise ValueError(f"Invalid number of FFT data points ({n}) specified.")
+            shape[axis] = n // 2 + 1 if last and name in _TO_HALF else n
+        dtype = rule(np.ones((2,) * len(axes), x.dtype)).dtype
+        return MetaArray.empty(tuple(shape), dtype)
 
     transform.__name__ = name
     return transform
