@@ -6,6 +6,11 @@ from typing import Any
 
 __all__ = ["device"]
 
+#: the device types of one device, whose name is printed without its index (``cpu``, ``meta``)
+_SINGLE = ("cpu", "meta")
+#: the default devices that the ``with device(...)`` blocks being run replaced, innermost last
+_replaced_defaults: list[device] = []
+
 
 class device:  # noqa: N801 - mirrors torch.device
     """Where a tensor lives: a device type (resolved through the backend registry) and an index.
@@ -18,6 +23,12 @@ class device:  # noqa: N801 - mirrors torch.device
 
         >>> ember.device("cpu")
         device(type='cpu', index=0)
+
+    As a context manager, it is the default device of the tensors created in the block::
+
+        >>> with ember.device("meta"):
+        ...     ember.zeros(2, 3)
+        tensor(..., device='meta', size=(2, 3))
     """
 
     __slots__ = ("type", "index")
@@ -53,6 +64,20 @@ class device:  # noqa: N801 - mirrors torch.device
         object.__setattr__(self, "index", 0 if index is None else index)
         return cls._cache.setdefault(key, self)  # one object per key even when threads race here
 
+    def __enter__(self) -> device:
+        """Make this the device of tensors created without ``device=`` until the block ends (PyTorch's
+        ``with torch.device("meta"): model = Net()``)."""
+        from .ops.creation import get_default_device, set_default_device
+
+        _replaced_defaults.append(get_default_device())
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        from .ops.creation import set_default_device
+
+        set_default_device(_replaced_defaults.pop())
+
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("device is immutable")
 
@@ -60,7 +85,7 @@ class device:  # noqa: N801 - mirrors torch.device
         return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self) -> str:
-        return f"{self.type}:{self.index}" if self.type != "cpu" or self.index else "cpu"
+        return f"{self.type}:{self.index}" if self.type not in _SINGLE or self.index else self.type
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):

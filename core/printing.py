@@ -117,6 +117,11 @@ def _format_bools(array):
 
 
 def tensor_repr(t):
+    if t._device.type == "meta":  # no values to show: PyTorch's "..." and the size
+        extras = [f"device='{t._device}'", f"size={tuple(t.shape)}"]
+        if t.dtype is not dtypes.get_default_dtype():
+            extras.append(f"dtype={t.dtype!r}")
+        return _with_extras(t, "tensor(", "...", extras)
     array = t._backend.to_host(t._data)
     if t.dtype is dtypes.bfloat16:  # printed through float32, which holds every bfloat16 value
         array = array.astype(np.float32)
@@ -155,6 +160,11 @@ def tensor_repr(t):
         extras.append(f"size={tuple(array.shape)}")
     if not default_shown:
         extras.append(f"dtype={dt!r}")
+    return _with_extras(t, prefix, body, extras)
+
+
+def _with_extras(t, prefix, body, extras):
+    """``prefix + body`` closed with the ``extras`` and the autograd ones, wrapped as PyTorch wraps them."""
     try:
         grad_fn = t.grad_fn
     except RuntimeError:  # a view whose history cannot be rebuilt after a write into its base

@@ -264,8 +264,8 @@ def native_generator(generator, backend, index):
 
 def check_probabilities(op, p):
     """PyTorch's check that probabilities ``p`` (a number or a tensor) lie in [0, 1] (NaN fails)."""
-    if hasattr(p, "isnan"):  # a tensor
-        if bool(((p < 0) | (p > 1) | p.isnan()).any()):
+    if hasattr(p, "isnan"):  # a tensor (a meta one has no values to check)
+        if not p.is_meta and bool(((p < 0) | (p > 1) | p.isnan()).any()):
             raise RuntimeError(
                 f"{op}: expected all probabilities in [0, 1] (Expected p_in >= 0 && p_in <= 1 to be true, but got false.)"
             )

@@ -508,12 +508,14 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
     @property
     def is_meta(self) -> bool:
-        """True if the tensor is on the ``meta`` device (never, in ember).
+        """True if the tensor is on the ``meta`` device, which holds shapes, dtypes and strides but no data.
 
         Example::
 
             >>> ember.tensor([1.0]).is_meta
             False
+            >>> ember.empty(2, 3, device="meta").is_meta
+            True
         """
         return self._device.type == "meta"
 
@@ -584,7 +586,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> ember.tensor([1.0]).get_device()
             -1
         """
-        return -1 if self._device.type == "cpu" else self._device.index
+        return -1 if self._device.type in ("cpu", "meta") else self._device.index
 
     def _wrap_dim(self, dim, ndim=None):
         n = self.ndim if ndim is None else ndim
@@ -970,6 +972,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         """
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        if self._device.type == "meta":
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return self._backend.to_host(self._data).reshape(()).item()
 
     def tolist(self) -> Any:
@@ -1046,6 +1050,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return iter(self.unbind(0))
 
     def __reduce_ex__(self, protocol):
+        if self._device.type == "meta":  # no values: its size, strides and dtype rebuild it
+            return (_rebuild_meta, (tuple(self.shape), self.stride(), self.dtype, self._requires_grad))
         return (_rebuild, (self.numpy(force=True), str(self._device), self._requires_grad))
 
     def __deepcopy__(self, memo):
@@ -1107,6 +1113,12 @@ class _ListHandle:
 
 def _rebuild(array, dev, requires_grad):
     return tensor(array, device=dev, requires_grad=requires_grad)
+
+
+def _rebuild_meta(size, stride, dt, requires_grad):
+    from .ops.strided_empty import empty_strided  # the layer above, loaded by then
+
+    return empty_strided(size, stride, dtype=dt, device="meta", requires_grad=requires_grad)
 
 
 def dtype_arg(op, value):

@@ -75,6 +75,7 @@ class _Global:
 
 _REBUILD_TENSOR = _Global("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = _Global("torch._utils", "_rebuild_parameter")
+_REBUILD_META = _Global("torch._utils", "_rebuild_meta_tensor_no_storage")
 _TORCH = {name: _Global("torch", name) for name in ("device", "Size", *_STORAGES, *_STORAGES.values())}
 
 
@@ -118,14 +119,16 @@ class _Pickler(pickle._Pickler):
         return NotImplemented
 
     def save(self, obj, save_persistent_id=True):
-        if isinstance(obj, ember.dtype):  # a dtype is a global itself, not a call
-            return self.save_global_ref(_TORCH[obj.name])
+        if isinstance(obj, ember.dtype):  # a dtype is a global itself, not a call (memoized: saved once)
+            return super().save(_TORCH[obj.name], save_persistent_id)
         return super().save(obj, save_persistent_id)
 
     def _reduce_tensor(self, t):
         if isinstance(t, ember.nn.Parameter):
             plain = ember.Tensor._make(t, t._data)
             return _REBUILD_PARAMETER, (plain, t.requires_grad, collections.OrderedDict())
+        if t.is_meta:  # no values, no storage: its dtype, size and strides (as PyTorch writes it)
+            return _REBUILD_META, (t.dtype, tuple(t.shape), t.stride(), t.requires_grad)
         if t.dtype.name not in _STORAGE_OF:
             raise TypeError(f"ember.save: PyTorch's format has no storage for dtype {t.dtype}")
         host = np.asarray(t._backend.to_host(t._data))
@@ -355,6 +358,7 @@ class _Unpickler(pickle.Unpickler):
                 "torch._utils._rebuild_tensor": self._rebuild_tensor,  # (storage, offset, size, stride): before 0.4
                 "torch._utils._rebuild_tensor_v2": self._rebuild_tensor,
                 "torch._utils._rebuild_parameter": _rebuild_parameter,
+                "torch._utils._rebuild_meta_tensor_no_storage": _rebuild_meta,
                 "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
                 "torch._tensor._rebuild_from_type_v2": _rebuild_from_type,
             }
@@ -468,6 +472,11 @@ def _encode(text, encoding="latin1"):
     if not isinstance(text, str) or encoding != "latin1":
         raise CorruptCheckpoint("bad bytes record")
     return text.encode("latin1")
+
+
+def _rebuild_meta(dtype, size, stride, requires_grad):
+    """A tensor saved on the meta device, which has no storage: a meta tensor again (as PyTorch loads it)."""
+    return ember.empty_strided(size, stride, dtype=dtype, device="meta", requires_grad=requires_grad)
 
 
 def _rebuild_parameter(data, requires_grad, hooks=None, state=None):

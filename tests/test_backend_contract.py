@@ -1,6 +1,6 @@
 """The backend contract is declared in one place (:mod:`ember.backend`) and kept.
 
-No backend class (NumPy, restricted, OpenCL and CuPy where they import, the example plugin in
+No backend class (NumPy, restricted, meta, OpenCL and CuPy where they import, the example plugin in
 ``contrib/ember-backend-example``) and no kernel table adds a public attribute that its base
 (:class:`ember.backend.Backend`, :class:`ember.kernels.Kernels`) lacks, or changes the
 signature of a method the base declares; generators keep the signatures of
@@ -32,6 +32,7 @@ CLASSES = [
     ("ember.backends.numpy.cpu_generator", None, None, "CpuGenerator"),
     ("ember.backends.numpy.kernels", None, "NumpyKernels", None),
     ("ember.backends.restricted.backend", "RestrictedBackend", None, None),
+    ("ember.backends.meta.backend", "MetaBackend", None, "MetaGenerator"),
     ("ember.backends.opencl.backend", "OpenCLBackend", None, "PhiloxGenerator"),
     ("ember.backends.opencl.kernels", None, "OpenCLKernels", None),
     ("ember.backends.cupy.backend", "CupyBackend", None, None),

@@ -101,6 +101,24 @@ def test_nested_containers_dtypes_and_devices_both_ways():
     assert isinstance(again["p"], torch.nn.Parameter) and again["size"] == torch.Size([2, 3])
 
 
+def test_a_dtype_saved_twice_is_one_global():
+    obj = {"a": torch.float32, "b": [torch.float32, torch.int64, torch.int64]}
+    back = _ember_to_torch(_torch_to_ember(obj))
+    assert back == obj
+
+
+def test_meta_tensors_round_trip_without_storage_both_ways():
+    t = {"w": torch.empty(3, 2, device="meta").t(), "h": torch.empty(4, dtype=torch.float16, device="meta")}
+    t["p"] = torch.nn.Parameter(torch.empty(2, device="meta"))
+    back = _torch_to_ember(t)
+    again = _ember_to_torch(back)
+    for k, v in t.items():
+        for other in (back[k], again[k]):
+            assert other.is_meta and tuple(other.shape) == tuple(v.shape) and tuple(other.stride()) == v.stride()
+            assert str(other.dtype).split(".")[-1] == str(v.dtype).split(".")[-1]
+    assert isinstance(back["p"], nn.Parameter) and isinstance(again["p"], torch.nn.Parameter)
+
+
 def test_views_share_storage_both_ways():
     base = torch.arange(12.0).reshape(3, 4)
     for where in (None, "restricted"):  # placed once per storage, on any device

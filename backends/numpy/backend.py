@@ -16,7 +16,7 @@ from .cpu_generator import CpuGenerator
 from .kernels import NumpyKernels
 from .namespace import namespace, quiet
 
-__all__ = ["NumpyBackend"]
+__all__ = ["NumpyBackend", "numpy_bfloat16"]
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _FP_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
@@ -29,7 +29,8 @@ def _root(array):
     return array
 
 
-def _numpy_bfloat16():
+def numpy_bfloat16():
+    """NumPy's dtype for bfloat16 (from ml_dtypes), or None where ml_dtypes is absent."""
     native = dtypes.numpy_bfloat16()
     return None if native is None else np.dtype(native)
 
@@ -51,7 +52,7 @@ class NumpyBackend(Backend):
         super().__init__()
         for d in dtypes.all_dtypes + self._complex_dtypes:
             self.register_dtype(d, np.dtype(d.name))
-        self.register_dtype_lazily(dtypes.bfloat16, _numpy_bfloat16)
+        self.register_dtype_lazily(dtypes.bfloat16, numpy_bfloat16)
         self.kernels = NumpyKernels(self)
         for name in dir(self.kernels):  # silent on log(0), 0/0, overflow ... as the namespace is
             method = getattr(self.kernels, name)

@@ -992,7 +992,8 @@ def _exact_binary(fn_cls, op, input, other, kernel=None):
     if result is dtypes.bool or result.is_complex:
         not_implemented(kernel or f"{op}_cpu", result)
     empty = a.numel() == 0 or (isinstance(b, Tensor) and b.numel() == 0)
-    zero = (b == 0) if not isinstance(b, Tensor) else bool((b == 0).any())
+    # a meta divisor has no values: it is no zero
+    zero = (b == 0) if not isinstance(b, Tensor) else not b.is_meta and bool((b == 0).any())
     if zero and not empty:
         raise RuntimeError("ZeroDivisionError")
     return (_IntTruncDiv if fn_cls is _TruncDiv else fn_cls).apply(a, b)

@@ -1000,7 +1000,7 @@ def normal(
         tensor([ 3.7053, -1.2536])
     """
     if isinstance(std, Tensor):
-        if bool((std < 0).any()):
+        if not std.is_meta and bool((std < 0).any()):  # a meta tensor has no values to check
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
@@ -1079,10 +1079,11 @@ def multinomial(
         raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if num_samples <= 0:
         raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
-    if bool(((rows < 0) | ~rows.isfinite()).any()):
-        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-    if bool((rows.sum(-1) <= 0).any()):
-        raise RuntimeError("multinomial: invalid probability distribution (negative or all-zero weights)")
+    if not rows.is_meta:  # a meta tensor has no values to check
+        if bool(((rows < 0) | ~rows.isfinite()).any()):
+            raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+        if bool((rows.sum(-1) <= 0).any()):
+            raise RuntimeError("multinomial: invalid probability distribution (negative or all-zero weights)")
     if replacement:
         cdf = (rows / rows.sum(-1, keepdim=True)).cumsum(-1)
         u = rand(rows.shape[0], num_samples, generator=generator, dtype=rows.dtype, device=input.device)

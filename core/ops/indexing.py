@@ -608,13 +608,8 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
     if input.ndim == 0:
         return _on_0d(index_select, input, index)
     key = (slice(None),) * axis + (index.reshape(-1)._data, Ellipsis)
-    if index.numel():
-        top, bottom = int(index.max()), int(index.min())
-        if top >= input.shape[axis] or bottom < 0:
-            raise IndexError(
-                f"index out of range in self (index {top if top >= input.shape[axis] else bottom} "
-                f"for dimension {axis} with size {input.shape[axis]})"
-            )
+    message = f"index out of range in self (index {{value}} for dimension {axis} with size {input.shape[axis]})"
+    input._backend.check_indices("index_select", index._data, input.shape[axis], None, IndexError, message)
     return _IndexSelect.apply(input, key, True)
 
 
@@ -847,7 +842,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
             f"masked_scatter_ only supports boolean masks, but got mask with dtype {TORCH_NAMES[mask.dtype]}"
         )
     a, m = input.broadcast_tensors(mask)
-    count = int(m.sum())
+    count = None if m.is_meta else int(m.sum())  # a meta mask counts nothing (its writes are no-ops)
     out = a.clone()
     out[m] = source.reshape(-1)[:count]
     return out

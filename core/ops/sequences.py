@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .. import dtypes
 from ..layout import contiguous_format
 from ..tensor import Tensor
@@ -211,11 +213,9 @@ def _triangle_indices(op, row, col, offset, dtype, device, lower):
     dtype = dtypes.int64 if dtype is None else dtype
     if dtype not in (dtypes.int64, dtypes.int32):
         not_implemented(op, dtype)
-    r = arange(row, device=device).unsqueeze(1)
-    c = arange(col, device=device).unsqueeze(0)
-    keep = (c - r <= offset) if lower else (c - r >= offset)
-    rows, cols = keep.nonzero(as_tuple=True)
-    return stack([rows, cols]).to(dtype)
+    # known from the arguments alone: NumPy's, on the host (no device round trip, and a meta result too)
+    rows, cols = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
+    return tensor(np.stack([rows, cols]), dtype=dtype, device=device)
 
 
 def tril_indices(

@@ -30,6 +30,11 @@ def _positions(t: Tensor, shape, strides, offset) -> Tensor:
     return positions
 
 
+def _last_position(shape, strides, offset) -> int:
+    """The storage position of the last element of a ``shape``/``strides``/``offset`` view (0 when it is empty)."""
+    return offset + sum((n - 1) * s for n, s in zip(shape, strides)) if all(shape) else 0
+
+
 class _AsStrided(Function):
     @staticmethod
     def forward(ctx, x, size, stride, offset):
@@ -44,13 +49,13 @@ class _AsStrided(Function):
         in_shape, in_strides, in_offset, size, stride, offset = ctx.geometry
         out_pos = _positions(grad, size, stride, offset).reshape(-1)
         in_pos = _positions(grad, in_shape, in_strides, in_offset).reshape(-1)
-        extent = 1 + max(int(out_pos.max()) if out_pos.numel() else 0, int(in_pos.max()) if in_pos.numel() else 0)
+        extent = 1 + max(_last_position(size, stride, offset), _last_position(in_shape, in_strides, in_offset))
         storage = grad.new_zeros((extent,)).index_add(0, out_pos, grad.reshape(-1))
         # an input whose elements overlap in memory (a view such as unfold's windows) shares each
         # position's gradient among the elements at it, as PyTorch's as_strided_backward: its own
         # backward sums them again
         uses = in_pos.new_zeros((extent,)).index_add(0, in_pos, in_pos.new_ones(in_pos.shape))
-        if in_pos.numel() and int(uses.max()) > 1:
+        if in_pos.numel() and not uses.is_meta and int(uses.max()) > 1:  # (a meta tensor has no counts to read)
             storage = storage / uses.clamp_min(1).to(grad.dtype.to_real())
         return storage[in_pos].reshape(in_shape), None, None, None
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...ops.creation import arange
 from ...ops.dtype_support import not_implemented
+from ...ops.sequences import triu_indices
 from ...tensor import Tensor
 
 __all__ = ["cosine_similarity", "pairwise_distance", "pdist"]
@@ -129,9 +129,6 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     n = input.shape[0]
-    rows = arange(n, device=input.device)
-    i = rows.unsqueeze(1).expand(n, n)
-    j = rows.unsqueeze(0).expand(n, n)
-    upper = j > i
-    diff = input[i[upper]] - input[j[upper]]
+    i, j = triu_indices(n, n, 1, device=input.device)
+    diff = input[i] - input[j]
     return diff.norm(p, 1) if diff.shape[0] else diff.sum(1)

@@ -461,13 +461,8 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     stride = _ints(op, "stride", kernel if stride is None else stride, nd)
     padding = _ints(op, "padding", padding, nd)
     plane = _unpool_output_size(op, x, kernel, stride, padding, output_size)
-    if idx.numel():
-        low, high = int(idx.min().item()), int(idx.max().item())
-        if low < 0 or high >= math.prod(plane):
-            bad = low if low < 0 else high
-            raise RuntimeError(
-                f"Found an invalid max index: {bad} (output volumes are of size {'x'.join(str(p) for p in plane)})"
-            )
+    message = f"Found an invalid max index: {{value}} (output volumes are of size {'x'.join(str(p) for p in plane)})"
+    x._backend.check_indices(op, idx._data, math.prod(plane), None, RuntimeError, message)
     return _unbatch(_Unpool.apply(x, idx.long(), plane), batched)
 
 

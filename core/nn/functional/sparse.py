@@ -230,7 +230,7 @@ def embedding_bag(
     end = n
     if include_last_offset and offsets.shape[0] == 0:
         raise RuntimeError("include_last_offset: number of offset should be at least 1")
-    if offsets.shape[0]:  # PyTorch's checks, on the offsets as given
+    if offsets.shape[0] and not offsets.is_meta:  # PyTorch's checks, on the offsets as given
         first, last = int(offsets[0].item()), int(offsets[-1].item())
         if first != 0:
             raise RuntimeError(
@@ -240,7 +240,7 @@ def embedding_bag(
         if last > n:
             raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {last}")
     if include_last_offset:
-        end = int(offsets[-1].item())
+        end = n if offsets.is_meta else int(offsets[-1].item())
         offsets = offsets[:-1]
     num_bags = offsets.shape[0]
     padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0])
@@ -248,9 +248,8 @@ def embedding_bag(
         _renorm_(weight, input, max_norm, norm_type)
     rows = _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, sparse)  # (n, D)
     # bag of each entry: how many offsets (after the first) are at or before it
-    starts = offsets[1:]
-    starts = starts[starts < n]
-    marks = input.new_zeros((n,)).index_add(0, starts, input.new_ones(starts.shape))
+    starts = offsets[1:].clamp(max=n)  # an offset past the input starts a bag that holds no entry: it marks slot n
+    marks = input.new_zeros((n + 1,)).index_add(0, starts, input.new_ones(starts.shape))[:n]
     bag = marks.cumsum(0)
     keep = arange(n, device=input.device) < end  # entries past the last offset belong to no bag
     if padding_idx is not None:
@@ -300,7 +299,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         if not tensor.numel():
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(tensor.max().item()) + 1
-    if tensor.numel() and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes):
+    if (
+        tensor.numel()
+        and not tensor.is_meta
+        and (int(tensor.min().item()) < 0 or int(tensor.max().item()) >= num_classes)
+    ):
         raise RuntimeError(
             "Class values must be smaller than num_classes."
             if int(tensor.min().item()) >= 0

@@ -1124,6 +1124,14 @@ class Module:
                                 value.requires_grad_(param.requires_grad)
                         setattr(self, name, value)
                     else:
+                        if param.is_meta and not value.is_meta:
+                            warnings.warn(
+                                f"for {key}: copying from a non-meta parameter in the checkpoint to a meta parameter "
+                                "in the current model, which is a no-op. (Did you mean to pass `assign=True` to assign "
+                                "items in the state dictionary to their corresponding key in the module instead of "
+                                "copying them in place?)",
+                                stacklevel=2,
+                            )
                         param.copy_(value)
             except Exception as ex:
                 error_msgs.append(
