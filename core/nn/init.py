@@ -200,6 +200,8 @@ def trunc_normal_(
             "The distribution of values may be incorrect.",
             stacklevel=2,
         )
+    if tensor.is_meta:  # no values to draw, nor to test against the bounds
+        return tensor
     with no_grad():
         if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
             _normal_within_(tensor, mean, std, a, b, generator)
