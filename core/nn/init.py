@@ -210,7 +210,7 @@ def trunc_normal_(
         return tensor
 
 
-def _normal_within_(tensor, mean, std, a, b, generator):
+def _normal_within_(tensor: Tensor, mean: float, std: float, a: float, b: float, generator: Generator | None) -> None:
     """Normal samples, those outside ``[a, b]`` (the bounds in the tensor's dtype) drawn again."""
     low, high = tensor.new_tensor(a, device="cpu").item(), tensor.new_tensor(b, device="cpu").item()
     tensor.normal_(mean, std, generator=generator)
@@ -220,12 +220,14 @@ def _normal_within_(tensor, mean, std, a, b, generator):
         outside = (tensor < low) | (tensor > high)
 
 
-def _uniform_by_density_(tensor, mean, std, a, b, generator):
+def _uniform_by_density_(
+    tensor: Tensor, mean: float, std: float, a: float, b: float, generator: Generator | None
+) -> None:
     """Uniform candidates in ``[a, b]`` kept where ``log(u) <= log(density / peak density)``."""
     peak = max(a, min(mean, b))
     log_peak = -0.5 * ((peak - mean) / std) ** 2
 
-    def log_relative_density(x):
+    def log_relative_density(x: Tensor) -> Tensor:
         return (x - mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
 
     tensor.uniform_(a, b, generator=generator)
