@@ -95,8 +95,8 @@ def _to_dense(self):
     return self
 
 
-def _tile(self, *dims):
-    """``ember.tile(self, dims)``, the copies along each dimension given as one tuple or as several ints.
+def _tile(self, *copies, dims=None):
+    """``ember.tile(self, dims)``, the copies along each dimension given as one tuple, as several ints or as ``dims=``.
 
     Example::
 
@@ -104,8 +104,21 @@ def _tile(self, *dims):
         tensor([1, 2, 1, 2])
         >>> ember.tensor([1, 2]).tile(2, 1).shape
         ember.Size([2, 2])
+        >>> ember.tensor([1, 2]).tile(dims=(2, 1)).shape
+        ember.Size([2, 2])
     """
-    return movement.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+    return movement.tile(self, *copies, dims=dims)
+
+
+def _split(self, split_size, dim=0):
+    """``ember.split(self, split_size, dim)``: PyTorch names the sizes ``split_size`` on the method.
+
+    Example::
+
+        >>> ember.arange(5).split(split_size=2)
+        (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+    """
+    return movement.split(self, split_size, dim)
 
 
 def _where(self, condition, other):
@@ -552,7 +565,7 @@ SHAPE = {
     "stack": movement.stack,
     "hstack": movement.hstack,
     "vstack": movement.vstack,
-    "split": movement.split,
+    "split": _split,
     "tensor_split": slicing_joining.tensor_split,
     "hsplit": slicing_joining.hsplit,
     "vsplit": slicing_joining.vsplit,

@@ -29,6 +29,16 @@ __all__ = [
 ]  # fmt: skip
 
 
+def _sizes_or_keyword(op, name, sizes, keyword):
+    """The sizes given to ``op`` as ints or one sequence, or else as the keyword ``name`` (``reshape(x, shape=(2, 3))``),
+    which PyTorch takes as a tuple only and never together with positional sizes."""
+    if sizes:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    if not isinstance(keyword, Sequence):
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {type(keyword).__name__}")
+    return (keyword,)
+
+
 def _shape_arg(shape, op="reshape"):
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = shape[0]
@@ -129,12 +139,13 @@ class _TVector(_View):
     _backward_name = "TBackward0"
 
 
-def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
+def reshape(input: Tensor, *sizes: int | _size_t, shape: _size_t | None = None) -> Tensor:
     """The same elements in a new shape (a view when the layout allows); one size may be -1.
 
     Args:
         input (Tensor): the input tensor.
-        *shape (int): the new shape; one size may be -1 (inferred).
+        *sizes (int): the new shape; one size may be -1 (inferred).
+        shape (tuple of ints, optional): the new shape, as a keyword instead of ``*sizes``.
 
     Example::
 
@@ -147,7 +158,9 @@ def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
                 [2, 3],
                 [4, 5]])
     """
-    return _reshape(input, _infer_shape("reshape", _shape_arg(shape), input.numel()))
+    if shape is not None:
+        sizes = _sizes_or_keyword("reshape", "shape", sizes, shape)
+    return _reshape(input, _infer_shape("reshape", _shape_arg(sizes), input.numel()))
 
 
 def _reshape(
@@ -226,19 +239,22 @@ class _T(_Permute):
     """``t()`` of a matrix."""
 
 
-def permute(input: Tensor, *dims: int | _size_t) -> Tensor:
+def permute(input: Tensor, *order: int | _size_t, dims: _size_t | None = None) -> Tensor:
     """Reorder dimensions: output dimension ``i`` is input dimension ``dims[i]`` (a view).
 
     Args:
         input (Tensor): the input tensor.
-        *dims (int): the new order of the dimensions.
+        *order (int): the new order of the dimensions.
+        dims (tuple of ints, optional): the new order, as a keyword instead of ``*order``.
 
     Example::
 
         >>> ember.permute(ember.zeros(2, 3, 4), (2, 0, 1)).shape
         ember.Size([4, 2, 3])
     """
-    dims = _shape_arg(dims, "permute")
+    if dims is not None:
+        order = _sizes_or_keyword("permute", "dims", order, dims)
+    dims = _shape_arg(order, "permute")
     if len(dims) != input.ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -278,7 +294,18 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return _Transpose.apply(input, tuple(dims))
 
 
-swapaxes = swapdims = transpose
+swapdims = transpose
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """NumPy's name for :func:`transpose`, with NumPy's argument names: ``axis0`` and ``axis1`` swapped (a view).
+
+    Example::
+
+        >>> ember.swapaxes(ember.zeros(2, 3, 4), axis0=0, axis1=2).shape
+        ember.Size([4, 3, 2])
+    """
+    return transpose(input, axis0, axis1)
 
 
 def t(input: Tensor) -> Tensor:
@@ -516,12 +543,13 @@ def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
     return out.clone() if out._base is not None else out
 
 
-def tile(input: Tensor, *dims: int | _size_t) -> Tensor:
+def tile(input: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> Tensor:
     """Like :func:`repeat`, padding ``dims`` with leading ones.
 
     Args:
         input (Tensor): the input tensor.
-        *dims (ints or tuple of ints): the number of copies along each dimension.
+        *copies (ints or tuple of ints): the number of copies along each dimension.
+        dims (tuple of ints, optional): the copies, as a keyword instead of ``*copies``.
 
     Example::
 
@@ -529,7 +557,9 @@ def tile(input: Tensor, *dims: int | _size_t) -> Tensor:
         tensor([[1, 2, 1, 2],
                 [1, 2, 1, 2]])
     """
-    reps = _shape_arg(dims, "tile")
+    if dims is not None:
+        copies = _sizes_or_keyword("tile", "dims", copies, dims)
+    reps = _shape_arg(copies, "tile")
     if len(reps) < input.ndim:
         reps = (1,) * (input.ndim - len(reps)) + reps
     return repeat(input, reps)
@@ -706,7 +736,7 @@ def tensor_list(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
     return tensors
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None, out: Tensor | None = None) -> Tensor:
     """Concatenate tensors along an existing dimension ``dim``.
 
     All tensors must share a device and, outside ``dim``, a shape; dtypes are promoted.
@@ -714,6 +744,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
     Args:
         tensors (sequence of Tensors): the tensors to concatenate.
         dim (int): the dimension to concatenate along. Default: ``0``.
+        axis (int, optional): NumPy's name for ``dim``. Default: ``None``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
@@ -728,6 +759,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
         tensor([[1, 2, 5],
                 [3, 4, 6]])
     """
+    if axis is not None:
+        if dim != 0:
+            raise TypeError("cat() got multiple values for argument 'dim' (as dim and as axis)")
+        dim = axis
     result = _concatenated(tensors, dim)
     if out is not None:
         if isinstance(out, Tensor) and result.dtype._category > out.dtype._category:
@@ -911,11 +946,11 @@ def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
     return input[key]
 
 
-def split(input: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """Split into chunks of ``split_size`` (the last may be smaller) or of the given sizes.
 
     Args:
-        input (Tensor): the input tensor.
+        tensor (Tensor): the input tensor.
         split_size_or_sections (int or list of ints): the size of each piece, or the list of sizes.
         dim (int): the dimension to split. Default: ``0``.
 
@@ -927,8 +962,8 @@ def split(input: Tensor, split_size_or_sections: int | Sequence[int], dim: int =
         >>> ember.split(x, [1, 4])
         (tensor([0]), tensor([1, 2, 3, 4]))
     """
-    axis = wrap_dim(dim, input.ndim)
-    size = input.shape[axis]
+    axis = wrap_dim(dim, tensor.ndim)
+    size = tensor.shape[axis]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
@@ -943,7 +978,7 @@ def split(input: Tensor, split_size_or_sections: int | Sequence[int], dim: int =
             )
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(input, axis, start, s))
+        out.append(narrow(tensor, axis, start, s))
         start += s
     return tuple(out)
 

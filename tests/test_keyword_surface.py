@@ -1,0 +1,100 @@
+"""The keyword names PyTorch accepts for its arguments (``torch.reshape(x, shape=...)``,
+``torch.manual_seed(seed=0)``, ``x.uniform_(**{"from": 0, "to": 1})``) work in ember too, and the
+misuses PyTorch refuses are refused with its error type."""
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _same(r, expected):
+    """``r`` (ember) holds ``expected``'s values (torch), of the same dtype and shape; tuples item by item."""
+    if isinstance(expected, (tuple, list)):
+        assert len(r) == len(expected)
+        for a, b in zip(r, expected):
+            _same(a, b)
+        return
+    assert str(r.dtype).split(".")[1] == str(expected.dtype).split(".")[1]
+    assert tuple(r.shape) == tuple(expected.shape)
+    np.testing.assert_allclose(r.numpy(force=True), expected.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def _tensor(lib, device, dtype_name, shape=(2, 3, 4)):
+    dev = device if lib is ember else "cpu"
+    return lib.arange(float(np.prod(shape)), dtype=getattr(lib, dtype_name), device=dev).reshape(shape)
+
+
+# name -> function of (lib, x): x a (2, 3, 4) tensor
+CALLS = {
+    "reshape": lambda lib, x: lib.reshape(x, shape=(4, 6)),
+    "reshape_input": lambda lib, x: lib.reshape(input=x, shape=[-1]),
+    "Tensor.reshape": lambda lib, x: x.reshape(shape=(6, -1)),
+    "permute": lambda lib, x: lib.permute(x, dims=(2, 0, 1)),
+    "Tensor.permute": lambda lib, x: x.permute(dims=[1, 2, 0]),
+    "tile": lambda lib, x: lib.tile(x, dims=(2, 1)),
+    "Tensor.tile": lambda lib, x: x.tile(dims=(1, 2, 1, 1)),
+    "swapaxes": lambda lib, x: lib.swapaxes(x, axis0=0, axis1=2),
+    "Tensor.swapaxes": lambda lib, x: x.swapaxes(axis0=1, axis1=-1),
+    "swapdims": lambda lib, x: lib.swapdims(x, dim0=0, dim1=1),
+    "Tensor.swapdims": lambda lib, x: x.swapdims(dim0=2, dim1=0),
+    "split": lambda lib, x: lib.split(tensor=x, split_size_or_sections=[1, 2], dim=1),
+    "Tensor.split": lambda lib, x: x.split(split_size=3, dim=2),
+    "concatenate_axis": lambda lib, x: lib.concatenate((x, x), axis=1),
+    "cat_axis": lambda lib, x: lib.cat([x, x], axis=-1),
+    "concat_axis": lambda lib, x: lib.concat([x, x], axis=0),
+    "dot": lambda lib, x: lib.dot(input=x[0, 0], tensor=x[1, 2]),
+    "Tensor.dot": lambda lib, x: x[0, 0].dot(tensor=x[1, 1]),
+    "matrix_power": lambda lib, x: lib.matrix_power(input=x[:, :2, :2] / 10, n=3),
+    "linalg.matrix_power": lambda lib, x: lib.linalg.matrix_power(input=x[0, :2, :2] / 10, n=2),
+    "Tensor.matrix_power": lambda lib, x: (x[:, :2, :2] / 10).matrix_power(n=2),
+    "cholesky_solve": lambda lib, x: lib.cholesky_solve(input=x[0, :2], input2=lib.eye(2, dtype=x.dtype) * 2),
+    "Tensor.cholesky_solve": lambda lib, x: x[1, :2].cholesky_solve(input2=lib.eye(2, dtype=x.dtype) * 2, upper=True),
+}
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_keyword_names(device, dtype_name, name):
+    if dtype_name == "float64" and ember.device(device).type != "cpu":
+        if ember.ones(1, device=device).double().dtype != ember.float64:
+            pytest.skip("no float64 on this device")
+    expected = CALLS[name](torch, _tensor(torch, "cpu", dtype_name))
+    _same(CALLS[name](ember, _tensor(ember, device, dtype_name)), expected)
+
+
+# misuses PyTorch refuses: the same error type
+REFUSED = [
+    lambda lib, x: lib.reshape(x, shape=24),  # a tuple only
+    lambda lib, x: lib.reshape(x, (24,), shape=(24,)),  # both
+    lambda lib, x: lib.permute(x, (0, 1, 2), dims=(0, 1, 2)),
+    lambda lib, x: x.tile(dims=2),
+    lambda lib, x: lib.swapaxes(x, dim0=0, dim1=1),  # swapaxes names its dims axis0, axis1
+    lambda lib, x: x.swapaxes(dim0=0, dim1=1),
+    lambda lib, x: lib.transpose(x, axis0=0, axis1=1),
+    lambda lib, x: lib.split(x, split_size=1),
+    lambda lib, x: x.split(split_size_or_sections=1),
+    lambda lib, x: lib.concatenate([x, x], 1, axis=1),
+    lambda lib, x: lib.dot(x[0, 0], other=x[0, 1]),
+    lambda lib, x: lib.matrix_power(A=x[0, :2, :2], n=2),
+]
+
+
+@pytest.mark.parametrize("index", range(len(REFUSED)))
+def test_keyword_misuse_refused(index):
+    with pytest.raises(TypeError):
+        REFUSED[index](torch, _tensor(torch, "cpu", "float32"))
+    with pytest.raises(TypeError):
+        REFUSED[index](ember, _tensor(ember, "cpu", "float32"))
+
+
+def test_promote_types_and_manual_seed_by_keyword():
+    assert ember.promote_types(type1=ember.float32, type2=ember.int64) is ember.float32
+    assert torch.promote_types(type1=torch.float32, type2=torch.int64) is torch.float32
+    ember.manual_seed(seed=3)
+    a = ember.rand(4)
+    ember.manual_seed(3)
+    assert ember.equal(a, ember.rand(4))
+    assert ember.initial_seed() == 3
