@@ -98,3 +98,42 @@ def test_promote_types_and_manual_seed_by_keyword():
     ember.manual_seed(3)
     assert ember.equal(a, ember.rand(4))
     assert ember.initial_seed() == 3
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+def test_uniform_from_to_keywords(device, dtype_name):
+    """``from`` is a Python keyword: programs pass it as ``**{"from": a}``, as PyTorch's documentation spells it."""
+    x = ember.empty(1000, dtype=getattr(ember, dtype_name), device=device).uniform_(**{"from": -3.0, "to": -2.0})
+    assert x.dtype is getattr(ember, dtype_name)
+    assert -3.0 <= float(x.min()) and float(x.max()) < -2.0 and float(x.max()) - float(x.min()) > 0.9
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="from=3"):
+            lib.empty(3).uniform_(**{"from": 3.0})  # to defaults to 1
+        with pytest.raises(TypeError, match="multiple values for argument 'from'"):
+            lib.empty(3).uniform_(2.0, **{"from": -3.0})
+        with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+            lib.empty(3).uniform_(**{"from": -3.0, "foo": 1})
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64", "float16", "int64", "int32", "uint8", "bool"])
+def test_random_from_to_keywords(dtype_name):
+    """``random_(from, to)``, ``random_(from, None)``: from ``from`` up to the dtype's top (``2**24`` for float32,
+    ``2**53`` for float64, the largest value of an integer dtype), and ``random_()``: from 0 to that top."""
+    low = 0 if dtype_name == "bool" else 3
+    for lib in (torch, ember):
+        dt = getattr(lib, dtype_name)
+        x = lib.zeros(20000, dtype=dt).random_(**{"from": low, "to": low + 2})
+        assert sorted({int(v) for v in x.tolist()}) == [low, low + 1]
+        if dt.is_floating_point:
+            top = 2 ** (1 - round(np.log2(lib.finfo(dt).eps)))
+        else:
+            top = 1 if dt is lib.bool else lib.iinfo(dt).max
+        for drawn in (
+            lib.zeros(20000, dtype=dt).random_(**{"from": low, "to": None}),
+            lib.zeros(20000, dtype=dt).random_(),
+        ):
+            values = drawn.double()
+            assert float(values.max()) <= top and float(values.max()) > top * 0.9, (lib.__name__, dtype_name)
+        assert float(lib.zeros(20000, dtype=dt).random_(low, None).double().min()) >= low
+        with pytest.raises(TypeError):
+            lib.zeros(3, dtype=dt).random_(**{"from": low})  # from without to
