@@ -137,3 +137,83 @@ def test_random_from_to_keywords(dtype_name):
         assert float(lib.zeros(20000, dtype=dt).random_(low, None).double().min()) >= low
         with pytest.raises(TypeError):
             lib.zeros(3, dtype=dt).random_(**{"from": low})  # from without to
+
+
+def _signal(lib, dtype_name):
+    real = lib.tensor([[1.0, -2.0, 3.0, 0.5], [0.25, 4.0, -1.5, 2.0]], dtype=getattr(lib, dtype_name))
+    return real, lib.complex(real, real.flip(-1))
+
+
+def _transform(name, operand):
+    """``lib.fft.<name>`` of the complex (``operand="z"``) or the real (``"x"``) signal, into ``out``."""
+    return lambda lib, x, z, out: getattr(lib.fft, name)(z if operand == "z" else x, out=out)
+
+
+# out= of the ops whose results are complex (or whose inputs are): the out dtypes torch takes and refuses
+COMPLEX_OUTS = {
+    **{
+        f"fft.{name}": _transform(name, "z")
+        for name in ("fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "irfft", "hfft", "irfft2", "hfft2")
+    },
+    **{
+        f"fft.{name}_real": _transform(name, "x")
+        for name in ("fft", "rfft", "ihfft", "rfft2", "ihfft2", "rfftn", "ihfftn", "irfftn", "hfftn")
+    },
+    "fft.fft_n": lambda lib, x, z, out: lib.fft.fft(z, 6, dim=0, norm="ortho", out=out),
+    "fft.rfftn_s": lambda lib, x, z, out: lib.fft.rfftn(x, s=(2, 6), norm="forward", out=out),
+    "polar": lambda lib, x, z, out: lib.polar(x.abs(), x, out=out),
+    "complex": lambda lib, x, z, out: lib.complex(x, -x, out=out),
+    "angle": lambda lib, x, z, out: lib.angle(z, out=out),
+}
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(COMPLEX_OUTS))
+def test_out_of_complex_ops(dtype_name, name):
+    """As torch: the transforms write a complex result into a complex out of either precision and a real one into a
+    real floating out; polar and complex want their result's dtype exactly; angle casts."""
+    call = COMPLEX_OUTS[name]
+    for out_dtype in ("complex64", "complex128", "float32", "float64", "int64"):
+        try:
+            expected = call(torch, *_signal(torch, dtype_name), torch.full((3,), 7.0).to(getattr(torch, out_dtype)))
+        except RuntimeError as error:
+            if name == "fft.ihfft_real" and "Found dtype" in str(error):
+                continue  # torch's 1-D ihfft alone wants the result's precision exactly (its n-D forms do not)
+            with pytest.raises(RuntimeError):
+                call(ember, *_signal(ember, dtype_name), ember.full((3,), 7.0).to(getattr(ember, out_dtype)))
+            continue
+        o = ember.full((3,), 7.0).to(getattr(ember, out_dtype))
+        with pytest.warns(UserWarning, match="resized"):
+            assert call(ember, *_signal(ember, dtype_name), o) is o
+        _same(o, expected)
+        o = ember.empty(0, dtype=getattr(ember, out_dtype))
+        assert call(ember, *_signal(ember, dtype_name), o) is o
+        _same(o, expected)
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+def test_out_of_histogram_and_lu_unpack(dtype_name):
+    """Both write their named tuple into a tuple of tensors of the input's dtype exactly."""
+    tuples = {
+        "histogram": lambda lib, x, out: lib.histogram(x, 3, weight=x.abs(), out=out),
+        "histogram_edges": lambda lib, x, out: lib.histogram(x, lib.linspace(-2.0, 4.0, 4, dtype=x.dtype), out=out),
+        "lu_unpack": lambda lib, x, out: lib.lu_unpack(*lib.linalg.lu_factor(x[:, :2]), out=out),
+        "lu_unpack_pivots": lambda lib, x, out: lib.lu_unpack(*lib.linalg.lu_factor(x[:, :2]), False, out=out),
+    }
+    for name, call in tuples.items():
+        x, tx = _signal(ember, dtype_name)[0], _signal(torch, dtype_name)[0]
+        n = 2 if name.startswith("histogram") else 3
+        expected = call(torch, tx, tuple(torch.empty(0, dtype=tx.dtype) for _ in range(n)))
+        outs = tuple(ember.empty(0, dtype=x.dtype) for _ in range(n))
+        r = call(ember, x, outs)
+        assert all(a is b for a, b in zip(r, outs)), name
+        _same(tuple(r), tuple(expected))
+        wrong = (ember.empty(0, dtype=ember.int64),) + outs[1:]
+        with pytest.raises(RuntimeError):
+            call(
+                torch,
+                tx,
+                (torch.empty(0, dtype=torch.int64),) + tuple(torch.empty(0, dtype=tx.dtype) for _ in range(n - 1)),
+            )
+        with pytest.raises(RuntimeError):
+            call(ember, x, wrong)

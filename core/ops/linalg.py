@@ -286,7 +286,7 @@ def dot(input: Tensor, tensor: Tensor, *, out: Tensor | None = None) -> Tensor:
     return matmul(input, tensor)
 
 
-def vdot(input: Tensor, other: Tensor) -> Tensor:
+def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inner product of two 1-D tensors, conjugating the first (the same as :func:`dot` for real tensors).
 
     .. math::
@@ -295,12 +295,15 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
     Args:
         input (Tensor): the first 1-D tensor, conjugated.
         other (Tensor): the second 1-D tensor, of the same length.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.vdot(ember.tensor([1j, 2.0]), ember.tensor([1j, 1.0]))
         tensor(3.+0.j)
     """
+    if out is not None:
+        return write_out("vdot", vdot(input, other), out, exact_dtype=True)
     if isinstance(input, Tensor) and input.dtype.is_complex:
         input = input.conj()
     return dot(input, other)
