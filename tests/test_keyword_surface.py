@@ -2,6 +2,11 @@
 ``torch.manual_seed(seed=0)``, ``x.uniform_(**{"from": 0, "to": 1})``) work in ember too, and the
 misuses PyTorch refuses are refused with its error type."""
 
+import io
+import pickle
+import warnings
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -217,3 +222,46 @@ def test_out_of_histogram_and_lu_unpack(dtype_name):
             )
         with pytest.raises(RuntimeError):
             call(ember, x, wrong)
+
+
+def _py2_checkpoint():
+    """A PyTorch zip checkpoint whose pickle holds a Python 2 ``str`` (bytes ``caf\\xe9``), as old checkpoints do."""
+    source, rewritten = io.BytesIO(), io.BytesIO()
+    torch.save(0, source)
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(rewritten, "w", zipfile.ZIP_STORED) as archive:
+        for info in original.infolist():
+            data = b"\x80\x02U\x04caf\xe9." if info.filename.endswith("data.pkl") else original.read(info)
+            archive.writestr(info.filename, data)
+    rewritten.seek(0)
+    return rewritten
+
+
+def test_save_and_load_pickle_keywords():
+    """torch.save(pickle_module=, _disable_byteorder_record=) and torch.load(pickle_module=, **pickle_load_args):
+    a pickle_module makes weights_only default to False and is refused with weights_only=True; the unpickler's
+    keywords (encoding=...) reach it, unknown ones raise its TypeError."""
+    for lib in (torch, ember):
+        stream = io.BytesIO()
+        lib.save({"w": lib.arange(3.0), "name": "x"}, stream, pickle_module=pickle, _disable_byteorder_record=True)
+        for load in (torch.load, ember.load):
+            stream.seek(0)
+            state = load(stream, pickle_module=pickle)
+            assert state["name"] == "x" and state["w"].tolist() == [0.0, 1.0, 2.0]
+        stream.seek(0)
+        assert ember.load(stream, None, pickle, weights_only=False)["name"] == "x"  # positional, as torch's
+        stream.seek(0)
+        with pytest.raises(RuntimeError, match="Can not safely load weights when explicit pickle_module is specified"):
+            ember.load(stream, pickle_module=pickle, weights_only=True)
+        stream.seek(0)
+        with pytest.raises(TypeError, match="'foo'"):
+            ember.load(stream, weights_only=False, foo=1)
+    for load in (torch.load, ember.load):
+        with pytest.raises(UnicodeDecodeError):
+            load(_py2_checkpoint(), weights_only=False)
+        assert load(_py2_checkpoint(), weights_only=False, encoding="latin1") == "café"
+        assert load(_py2_checkpoint(), weights_only=False, encoding="bytes") == b"caf\xe9"
+        with pytest.warns(UserWarning, match="pickle_load_args only works if `weights_only=False`"):
+            assert load(_py2_checkpoint(), encoding="latin1") == "café"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            load(_py2_checkpoint(), weights_only=False, encoding="latin1")
