@@ -265,3 +265,21 @@ def test_save_and_load_pickle_keywords():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             load(_py2_checkpoint(), weights_only=False, encoding="latin1")
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["l1_loss", "mse_loss", "huber_loss"])
+def test_weighted_pointwise_losses(device, dtype_name, reduction, name):
+    """weight= of l1_loss (new in torch), mse_loss and huber_loss: 'mean' of l1 and mse is the weighted mean
+    (the sum over the sum of the weights), huber's the plain mean; a weight of another size raises ValueError."""
+    values = ([1.0, -2.0, 3.0], [0.5, 0.0, -1.0], [1.0, 0.5, 4.0])
+    dt = getattr(torch, dtype_name)
+    expected = getattr(torch.nn.functional, name)(
+        *(torch.tensor(v, dtype=dt) for v in values[:2]), reduction=reduction, weight=torch.tensor(values[2], dtype=dt)
+    )
+    e = [ember.tensor(v, dtype=getattr(ember, dtype_name), device=device) for v in values]
+    _same(getattr(ember.nn.functional, name)(e[0], e[1], reduction=reduction, weight=e[2]), expected)
+    for lib, args in ((torch, [torch.tensor(v) for v in values]), (ember, e)):
+        with pytest.raises(ValueError, match="Weights and input must have the same size"):
+            getattr(lib.nn.functional, name)(args[0], args[1], weight=args[2][:1])
