@@ -17,8 +17,8 @@ _DEVICE_TYPES = {1: "cpu", 2: "cuda", 3: "cpu", 4: "opencl", 13: "cuda"}
 _CODES = {"cpu": 1, "cuda": 2, "opencl": 4}
 
 
-def from_dlpack(obj: Any) -> Tensor:
-    """A tensor sharing memory with ``obj`` (any object with ``__dlpack__``, e.g. a torch or CuPy array).
+def from_dlpack(ext_tensor: Any) -> Tensor:
+    """A tensor sharing memory with ``ext_tensor`` (any object with ``__dlpack__``, e.g. a torch or CuPy array).
 
     Example::
 
@@ -26,14 +26,14 @@ def from_dlpack(obj: Any) -> Tensor:
         >>> ember.from_dlpack(np.arange(3.0))
         tensor([0., 1., 2.], dtype=ember.float64)
     """
-    if not hasattr(obj, "__dlpack__"):
-        raise TypeError(f"from_dlpack: {type(obj).__name__} does not support the DLPack protocol")
-    code, index = obj.__dlpack_device__()
+    if not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(f"from_dlpack: {type(ext_tensor).__name__} does not support the DLPack protocol")
+    code, index = ext_tensor.__dlpack_device__()
     code = int(code)
     if code not in _DEVICE_TYPES:
         raise RuntimeError(f"from_dlpack: unsupported DLPack device type {code}")
     backend = backend_for_device(_device(_DEVICE_TYPES[code], 0))
-    data, index = backend.from_dlpack(obj)
+    data, index = backend.from_dlpack(ext_tensor)
     return _new(data, backend, _device(backend.device_type, index))
 
 

@@ -80,19 +80,22 @@ def _new(self, *args):
     return creation.legacy_new(Tensor, args, device=self._device, dtype=self.dtype)
 
 
-def _to_dense(self):
-    """A dense tensor is its own dense form (a sparse one becomes dense).
+def _to_dense(self, dtype=None, *, masked_grad=True):
+    """A dense tensor is its own dense form (a sparse one becomes dense), converted to ``dtype`` when given;
+    ``masked_grad`` concerns sparse tensors only.
 
     Example::
 
         >>> x = ember.tensor([[0.0, 1.0], [2.0, 0.0]])
         >>> x.to_dense() is x
         True
+        >>> x.to_dense(dtype=ember.float64).dtype
+        ember.float64
         >>> x.to_sparse().to_dense()
         tensor([[0., 1.],
                 [2., 0.]])
     """
-    return self
+    return self if dtype is None else self.to(dtype)
 
 
 def _tile(self, *copies, dims=None):

@@ -283,3 +283,37 @@ def test_weighted_pointwise_losses(device, dtype_name, reduction, name):
     for lib, args in ((torch, [torch.tensor(v) for v in values]), (ember, e)):
         with pytest.raises(ValueError, match="Weights and input must have the same size"):
             getattr(lib.nn.functional, name)(args[0], args[1], weight=args[2][:1])
+
+
+def test_sparse_coo_tensor_keywords():
+    """check_invariants=, is_coalesced= and pin_memory= of torch.sparse_coo_tensor; a tensor of at most one
+    coordinate is coalesced, as torch's."""
+    for lib in (torch, ember):
+        make = lib.sparse_coo_tensor
+        assert make([[1]], [1.0], (2,)).is_coalesced()
+        assert not make([[0, 1]], [1.0, 2.0], (2,)).is_coalesced()
+        assert not make([[0, 1]], [1.0, 2.0], (2,), is_coalesced=False).is_coalesced()
+        declared = make([[0, 0]], [1.0, 2.0], (2,), is_coalesced=True)  # trusted, as torch trusts it
+        assert declared.is_coalesced() and declared.to_dense().tolist() == [3.0, 0.0]
+        assert make([[0, 1]], [1.0, 2.0], (2,), is_coalesced=True, check_invariants=True).is_coalesced()
+        assert make([[0, 1]], [1.0, 2.0], (2,), pin_memory=False).to_dense().tolist() == [1.0, 2.0]
+        for indices in ([[1, 0]], [[0, 0]]):
+            with pytest.raises(RuntimeError, match="cannot set is_coalesced to true"):
+                make(indices, [1.0, 2.0], (2,), is_coalesced=True, check_invariants=True)
+        with pytest.raises(RuntimeError, match="size is inconsistent with indices"):
+            make([[5]], [1.0], (2,), check_invariants=True)
+
+
+def test_cpu_memory_format_and_to_dense_dtype():
+    for lib in (torch, ember):
+        x = lib.ones(2, 3).t()
+        assert x.cpu(memory_format=lib.contiguous_format) is x
+        assert x.cpu(memory_format=lib.preserve_format) is x
+        with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last format"):
+            x.cpu(memory_format=lib.channels_last)
+        assert x.to_dense(dtype=lib.float32) is x and x.to_dense(masked_grad=False) is x
+        assert x.to_dense(dtype=lib.float64).dtype is lib.float64
+        with pytest.raises(RuntimeError, match="dtype argument is not supported by sparse_to_dense"):
+            x.to_sparse().to_dense(dtype=lib.float64)
+        assert x.to_sparse().to_dense(masked_grad=True).tolist() == x.tolist()
+    assert ember.from_dlpack(ext_tensor=np.arange(3.0)).tolist() == [0.0, 1.0, 2.0]
