@@ -317,3 +317,36 @@ def test_cpu_memory_format_and_to_dense_dtype():
             x.to_sparse().to_dense(dtype=lib.float64)
         assert x.to_sparse().to_dense(masked_grad=True).tolist() == x.tolist()
     assert ember.from_dlpack(ext_tensor=np.arange(3.0)).tolist() == [0.0, 1.0, 2.0]
+
+
+# NumPy's names PyTorch's argument parser takes for dim and keepdim: name -> function of (lib, x, keywords)
+NUMPY_NAMES = (
+    "sum", "mean", "prod", "amax", "amin", "argmax", "argmin", "max", "min", "var", "std", "var_mean", "std_mean",
+    "logsumexp", "all", "any", "median", "nansum", "nanmean",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("name", NUMPY_NAMES)
+def test_numpy_names_of_dim_and_keepdim(device, dtype_name, name):
+    def call(lib, x, kw):
+        return getattr(lib, name)(x, **kw)
+
+    for kw in ({"axis": 1}, {"axis": -1, "keepdims": True}, {"dim": 0, "keepdims": True}, {"axis": 0, "keepdim": True}):
+        expected = call(torch, _tensor(torch, "cpu", dtype_name) - 11, kw)
+        _same(call(ember, _tensor(ember, device, dtype_name) - 11, kw), expected)
+    x = _tensor(ember, device, dtype_name)
+    if hasattr(torch.Tensor, name):  # the methods too
+        expected = getattr(_tensor(torch, "cpu", dtype_name), name)(2, keepdim=True)
+        _same(getattr(x, name)(axis=2, keepdims=True), expected)
+    for lib in (torch, ember):
+        with pytest.raises(TypeError):
+            call(lib, _tensor(lib, "cpu", dtype_name), {"dim": 1, "axis": 0})
+        with pytest.raises(TypeError):
+            call(lib, _tensor(lib, "cpu", dtype_name), {"dim": 1, "keepdim": True, "keepdims": True})
+
+
+def test_count_nonzero_axis():
+    assert (
+        ember.count_nonzero(ember.eye(3)[:2], axis=1).tolist() == torch.count_nonzero(torch.eye(3)[:2], axis=1).tolist()
+    )
