@@ -350,3 +350,48 @@ def test_count_nonzero_axis():
     assert (
         ember.count_nonzero(ember.eye(3)[:2], axis=1).tolist() == torch.count_nonzero(torch.eye(3)[:2], axis=1).tolist()
     )
+
+
+# the ops with a dim (and no keepdim) that take NumPy's axis too: name -> function of (lib, x, keywords)
+AXIS_ONLY = {
+    "cumsum": lambda lib, x, kw: lib.cumsum(x, **kw),
+    "cumprod": lambda lib, x, kw: lib.cumprod(x, **kw),
+    "cummax": lambda lib, x, kw: lib.cummax(x, **kw),
+    "cummin": lambda lib, x, kw: lib.cummin(x, **kw),
+    "softmax": lambda lib, x, kw: lib.softmax(x, **kw),
+    "log_softmax": lambda lib, x, kw: lib.log_softmax(x, **kw),
+    "squeeze": lambda lib, x, kw: lib.squeeze(x[:, :1], **kw),
+    "unsqueeze": lambda lib, x, kw: lib.unsqueeze(x, **kw),
+    "stack": lambda lib, x, kw: lib.stack([x, x], **kw),
+    "unbind": lambda lib, x, kw: lib.unbind(x, **kw),
+    "chunk": lambda lib, x, kw: lib.chunk(x, 2, **kw),
+    "sort": lambda lib, x, kw: lib.sort(-x, **kw),
+    "argsort": lambda lib, x, kw: lib.argsort(-x, **kw),
+    "topk": lambda lib, x, kw: lib.topk(x, 2, **kw),
+    "take_along_dim": lambda lib, x, kw: lib.take_along_dim(x, lib.zeros(2, 1, 4, dtype=lib.int64), **kw),
+    "diff": lambda lib, x, kw: lib.diff(x * x, **kw),
+    "tensor_split": lambda lib, x, kw: lib.tensor_split(x, 2, **kw),
+    "split_with_sizes": lambda lib, x, kw: lib.split_with_sizes(x[:, :2], [1, 1], **kw),
+}
+WITH_KEEPDIM = {
+    "kthvalue": lambda lib, x, kw: lib.kthvalue(x, 2, **kw),
+    "mode": lambda lib, x, kw: lib.mode(x.round(), **kw),
+    "nanmedian": lambda lib, x, kw: lib.nanmedian(x, **kw),
+    "quantile": lambda lib, x, kw: lib.quantile(x, 0.25, **kw),
+    "nanquantile": lambda lib, x, kw: lib.nanquantile(x, 0.75, **kw),
+}
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(AXIS_ONLY) + sorted(WITH_KEEPDIM))
+def test_numpy_axis_of_other_ops(device, dtype_name, name):
+    call = AXIS_ONLY.get(name) or WITH_KEEPDIM[name]
+    keywords = [{"axis": 1}, {"axis": 0}]
+    if name in WITH_KEEPDIM:
+        keywords += [{"axis": 1, "keepdims": True}, {"dim": 0, "keepdims": True}]
+    for kw in keywords:
+        expected = call(torch, _tensor(torch, "cpu", dtype_name) / 7, kw)
+        _same(call(ember, _tensor(ember, device, dtype_name) / 7, kw), expected)
+    for lib in (torch, ember):
+        with pytest.raises(TypeError):
+            call(lib, _tensor(lib, "cpu", dtype_name), {"dim": 1, "axis": 0})

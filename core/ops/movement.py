@@ -15,7 +15,7 @@ from ..strides import dense_order, is_dense, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES
 from .dtype_views import view_dtype
-from .operands import check_same_device, normalize_dims, sum_to, wrap_dim
+from .operands import check_same_device, normalize_dims, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -328,13 +328,16 @@ def t(input: Tensor) -> Tensor:
     return _T.apply(input, (1, 0)) if n == 2 else _reshape(input, tuple(input.shape), node=_TVector)
 
 
-def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+def squeeze(
+    input: Tensor, dim: int | Sequence[int] | None = None, *, axis: int | Sequence[int] | None = None
+) -> Tensor:
     """Remove dimensions of size 1 (only ``dim`` when given).
 
     Args:
         input (Tensor): the input tensor.
         dim (int or tuple of ints, optional): the dimensions to remove (left alone when their size is not 1); all size-1
             dimensions when ``None``.
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -344,6 +347,8 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
         >>> ember.squeeze(x, 1).shape
         ember.Size([2, 3, 1])
     """
+    if axis is not None:
+        dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
     shape = input.shape
     if dim is None:
         return _reshape(input, tuple(s for s in shape if s != 1), node=_Squeeze)
@@ -352,12 +357,13 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     return _reshape(input, new, node=_SqueezeDim if isinstance(dim, int) else _SqueezeDims)
 
 
-def unsqueeze(input: Tensor, dim: int) -> Tensor:
+def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """Insert a dimension of size 1 at ``dim``.
 
     Args:
         input (Tensor): the input tensor.
         dim (int): the position of the new dimension.
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -369,6 +375,8 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
                 [2],
                 [3]])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("unsqueeze", dim, None, axis, False, None, required=True)
     axis = wrap_dim(dim, input.ndim + 1)
     shape = list(input.shape)
     shape.insert(axis, 1)
@@ -837,13 +845,14 @@ class _Stack(Function):
 concat = concatenate = cat
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None, axis: int | None = None) -> Tensor:
     """Join tensors of equal shape along a new dimension ``dim``.
 
     Args:
         tensors (sequence of Tensors): the tensors to stack, all of one shape.
         dim (int): the position of the new dimension. Default: ``0``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -855,6 +864,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None)
         tensor([[1, 3],
                 [2, 4]])
     """
+    if axis is not None:
+        dim, _ = numpy_names("stack", dim, 0, axis, False, None)
     if out is not None:
         return write_out("stack", stack(tensors, dim), out, cast_error=TypeError)
     tensors = tensor_list("stack", tensors)
@@ -983,19 +994,22 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
     return tuple(out)
 
 
-def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis: int | None = None) -> tuple[Tensor, ...]:
     """Split into ``chunks`` pieces of (nearly) equal size.
 
     Args:
         input (Tensor): the input tensor.
         chunks (int): the number of pieces.
         dim (int): the dimension to split. Default: ``0``.
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.chunk(ember.arange(5), 3)
         (tensor([0, 1]), tensor([2, 3]), tensor([4]))
     """
+    if axis is not None:
+        dim, _ = numpy_names("chunk", dim, 0, axis, False, None)
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
     axis = wrap_dim(dim, input.ndim)
@@ -1006,12 +1020,13 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(input, step, dim)
 
 
-def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Tensor, ...]:
     """All slices along ``dim``, with that dimension removed.
 
     Args:
         input (Tensor): the input tensor.
         dim (int): the dimension to remove. Default: ``0``.
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1021,6 +1036,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
         >>> ember.unbind(x, dim=1)
         (tensor([1, 4]), tensor([2, 5]), tensor([3, 6]))
     """
+    if axis is not None:
+        dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
     axis = wrap_dim(dim, input.ndim)
     key = (slice(None),) * axis
     return tuple(input[key + (i,)] for i in range(input.shape[axis]))

@@ -1062,7 +1062,14 @@ class _Cumsum(Function):
         return grad.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis), None
 
 
-def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor | None = None) -> Tensor:
+def cumsum(
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
+    axis: int | None = None,
+) -> Tensor:
     """Cumulative sum along ``dim``.
 
     .. math::
@@ -1073,6 +1080,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor 
         dim (int): the dimension to scan.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1083,6 +1091,8 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor 
         >>> ember.cumsum(ember.tensor([1, 2, 3]), dim=0)
         tensor([1, 3, 6])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("cumsum", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out(
             "cumsum", cumsum(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
@@ -1218,7 +1228,14 @@ def _scan(input, dim, combine):
 
 
 @computes_in_float32
-def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor | None = None) -> Tensor:
+def cumprod(
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
+    axis: int | None = None,
+) -> Tensor:
     """Cumulative product along ``dim`` (integers accumulate in int64).
 
     The gradient is exact in the presence of zeros (PyTorch's formula, which selects around them).
@@ -1228,12 +1245,15 @@ def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor
         dim (int): the dimension to scan.
         dtype (ember.dtype, optional): accumulate and return in this type. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.cumprod(ember.tensor([1.0, 2.0, 3.0]), 0)
         tensor([1., 2., 6.])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("cumprod", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out(
             "cumprod", cumprod(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
@@ -1335,7 +1355,7 @@ def _cumulative_extremum(name, input, dim, better):
     return getattr(return_types, name)(input.gather(axis, indices), indices)
 
 
-def cummax(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummax:
+def cummax(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int | None = None) -> return_types.cummax:
     """Running maximum along ``dim`` and the index where it was found, as ``(values, indices)``.
 
     Ties take the later index; a NaN propagates (as in PyTorch).
@@ -1345,18 +1365,21 @@ def cummax(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummax:
         >>> ember.cummax(ember.tensor([1.0, 3.0, 2.0]), 0).values
         tensor([1., 3., 3.])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("cummax", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("cummax", cummax(input, dim), out, exact_dtype=True)
     return _cumulative_extremum("cummax", input, dim, lambda xp, a, b: xp.greater_equal(a, b))
 
 
-def cummin(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummin:
+def cummin(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int | None = None) -> return_types.cummin:
     """Running minimum along ``dim`` and the index where it was found, as ``(values, indices)``.
 
     Args:
         input (Tensor): the input tensor.
         dim (int): the dimension to scan.
         out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1365,6 +1388,8 @@ def cummin(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummin:
         values=tensor([3., 1., 1., 0.]),
         indices=tensor([0, 1, 1, 3]))
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("cummin", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("cummin", cummin(input, dim), out, exact_dtype=True)
     return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))

@@ -16,7 +16,7 @@ from .creation import arange, tensor
 from .dtype_support import not_implemented
 from .linalg import outer, scale_by
 from .movement import cat, stack
-from .operands import check_same_device, wrap_dim
+from .operands import check_same_device, numpy_names, wrap_dim
 from .out_argument import write_out
 from .slicing_joining import meshgrid, searchsorted
 
@@ -44,6 +44,7 @@ def diff(
     append: Tensor | None = None,
     *,
     out: Tensor | None = None,
+    axis: int | None = None,
 ) -> Tensor:
     """The ``n``-th forward difference along ``dim`` (``logical_xor`` of neighbours for bool).
 
@@ -53,12 +54,15 @@ def diff(
         dim (int): the dimension. Default: -1
         prepend, append (Tensor, optional): values joined before/after ``input`` along ``dim``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.diff(ember.tensor([1, 3, 2]))
         tensor([ 2, -1])
     """
+    if axis is not None:
+        dim, _ = numpy_names("diff", dim, -1, axis, False, None)
     if out is not None:
         return write_out("diff", diff(input, n, dim, prepend, append), out)
     if not isinstance(input, Tensor):

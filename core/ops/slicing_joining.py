@@ -26,7 +26,7 @@ from .movement import cat, flip, movedim, narrow, tensor_list, transpose
 
 if TYPE_CHECKING:
     from ..types import Number
-from .operands import check_same_device, sum_to, wrap_dim
+from .operands import check_same_device, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 from .strided import as_strided
 
@@ -239,7 +239,9 @@ def searchsorted(
     return out.to(dtypes.int32) if out_int32 else out
 
 
-def tensor_split(input: Tensor, indices_or_sections: int | Sequence[int] | Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+def tensor_split(
+    input: Tensor, indices_or_sections: int | Sequence[int] | Tensor, dim: int = 0, *, axis: int | None = None
+) -> tuple[Tensor, ...]:
     """Split into ``sections`` nearly equal parts (the first ``n % sections`` one longer) or at ``indices``.
 
     Returns a tuple of views.
@@ -248,6 +250,7 @@ def tensor_split(input: Tensor, indices_or_sections: int | Sequence[int] | Tenso
         input (Tensor): the input tensor.
         indices_or_sections (int or list of ints): the number of parts, or the indices to split before.
         dim (int): the dimension to split. Default: ``0``.
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -257,6 +260,8 @@ def tensor_split(input: Tensor, indices_or_sections: int | Sequence[int] | Tenso
         >>> ember.tensor_split(x, [1, 5])
         (tensor([0]), tensor([1, 2, 3, 4]), tensor([5, 6]))
     """
+    if axis is not None:
+        dim, _ = numpy_names("tensor_split", dim, 0, axis, False, None)
     axis = wrap_dim(dim, input.ndim)
     n = input.shape[axis]
     if isinstance(indices_or_sections, Tensor):
