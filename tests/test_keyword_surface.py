@@ -55,8 +55,12 @@ CALLS = {
     "matrix_power": lambda lib, x: lib.matrix_power(input=x[:, :2, :2] / 10, n=3),
     "linalg.matrix_power": lambda lib, x: lib.linalg.matrix_power(input=x[0, :2, :2] / 10, n=2),
     "Tensor.matrix_power": lambda lib, x: (x[:, :2, :2] / 10).matrix_power(n=2),
-    "cholesky_solve": lambda lib, x: lib.cholesky_solve(input=x[0, :2], input2=lib.eye(2, dtype=x.dtype) * 2),
-    "Tensor.cholesky_solve": lambda lib, x: x[1, :2].cholesky_solve(input2=lib.eye(2, dtype=x.dtype) * 2, upper=True),
+    "cholesky_solve": lambda lib, x: lib.cholesky_solve(
+        input=x[0, :2], input2=lib.eye(2, dtype=x.dtype, device=x.device) * 2
+    ),
+    "Tensor.cholesky_solve": lambda lib, x: x[1, :2].cholesky_solve(
+        input2=lib.eye(2, dtype=x.dtype, device=x.device) * 2, upper=True
+    ),
 }
 
 
@@ -368,7 +372,9 @@ AXIS_ONLY = {
     "sort": lambda lib, x, kw: lib.sort(-x, **kw),
     "argsort": lambda lib, x, kw: lib.argsort(-x, **kw),
     "topk": lambda lib, x, kw: lib.topk(x, 2, **kw),
-    "take_along_dim": lambda lib, x, kw: lib.take_along_dim(x, lib.zeros(2, 1, 4, dtype=lib.int64), **kw),
+    "take_along_dim": lambda lib, x, kw: lib.take_along_dim(
+        x, lib.zeros(2, 1, 4, dtype=lib.int64, device=x.device), **kw
+    ),
     "diff": lambda lib, x, kw: lib.diff(x * x, **kw),
     "tensor_split": lambda lib, x, kw: lib.tensor_split(x, 2, **kw),
     "split_with_sizes": lambda lib, x, kw: lib.split_with_sizes(x[:, :2], [1, 1], **kw),
