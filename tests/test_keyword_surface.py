@@ -378,6 +378,12 @@ AXIS_ONLY = {
     "diff": lambda lib, x, kw: lib.diff(x * x, **kw),
     "tensor_split": lambda lib, x, kw: lib.tensor_split(x, 2, **kw),
     "split_with_sizes": lambda lib, x, kw: lib.split_with_sizes(x[:, :2], [1, 1], **kw),
+    "logcumsumexp": lambda lib, x, kw: lib.logcumsumexp(x, **kw),
+    "repeat_interleave": lambda lib, x, kw: lib.repeat_interleave(x, 2, **kw),
+    "cross": lambda lib, x, kw: lib.cross(x[:, :, :3], x[:, :, 1:] * x[:, :, 1:], **{k: 2 for k in kw}),
+    "trapezoid": lambda lib, x, kw: lib.trapezoid(x * x, dx=0.5, **kw),
+    "cumulative_trapezoid": lambda lib, x, kw: lib.cumulative_trapezoid(x * x, **kw),
+    "F.cosine_similarity": lambda lib, x, kw: lib.nn.functional.cosine_similarity(x, x.flip(-1), **kw),
 }
 WITH_KEEPDIM = {
     "kthvalue": lambda lib, x, kw: lib.kthvalue(x, 2, **kw),
@@ -385,6 +391,8 @@ WITH_KEEPDIM = {
     "nanmedian": lambda lib, x, kw: lib.nanmedian(x, **kw),
     "quantile": lambda lib, x, kw: lib.quantile(x, 0.25, **kw),
     "nanquantile": lambda lib, x, kw: lib.nanquantile(x, 0.75, **kw),
+    "linalg.norm": lambda lib, x, kw: lib.linalg.norm(x, **kw),
+    "linalg.vector_norm": lambda lib, x, kw: lib.linalg.vector_norm(x, 3, **kw),
 }
 
 
@@ -400,4 +408,4 @@ def test_numpy_axis_of_other_ops(device, dtype_name, name):
         _same(call(ember, _tensor(ember, device, dtype_name) / 7, kw), expected)
     for lib in (torch, ember):
         with pytest.raises(TypeError):
-            call(lib, _tensor(lib, "cpu", dtype_name), {"dim": 1, "axis": 0})
+            call(lib, _tensor(lib, "cpu", dtype_name), {"dim": 2, "axis": 0})

@@ -1396,7 +1396,9 @@ def cummin(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int 
 
 
 @computes_in_float32
-def logcumsumexp(input: Tensor, dim: int, *, out: Tensor | None = None) -> Tensor:
+def logcumsumexp(
+    input: Tensor, dim: int | None = None, *, out: Tensor | None = None, axis: int | None = None
+) -> Tensor:
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (a running log-add-exp).
 
     Example::
@@ -1404,6 +1406,8 @@ def logcumsumexp(input: Tensor, dim: int, *, out: Tensor | None = None) -> Tenso
         >>> ember.logcumsumexp(ember.tensor([0.0, 0.0]), 0)
         tensor([0.0000, 0.6931])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("logcumsumexp", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True)
     if input.dtype not in FLOATING_AND_HALF:

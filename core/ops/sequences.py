@@ -92,7 +92,12 @@ def diff(
 
 
 def repeat_interleave(
-    input: Tensor, repeats: Tensor | int | None = None, dim: int | None = None, *, output_size: int | None = None
+    input: Tensor,
+    repeats: Tensor | int | None = None,
+    dim: int | None = None,
+    *,
+    output_size: int | None = None,
+    axis: int | None = None,
 ) -> Tensor:
     """Repeat each element (or slice along ``dim``) ``repeats`` times, the copies side by side.
 
@@ -104,6 +109,7 @@ def repeat_interleave(
         repeats (int or Tensor): the number of repetitions, one for all or one per slice.
         dim (int, optional): the dimension; ``None`` flattens the input first. Default: None
         output_size (int, optional): the total length along ``dim`` (checked when given).
+        axis: NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -114,6 +120,8 @@ def repeat_interleave(
                 [3, 4],
                 [3, 4]])
     """
+    if axis is not None:
+        dim, _ = numpy_names("repeat_interleave", dim, None, axis, False, None)
     if repeats is None:
         counts = input
         if counts.ndim > 1 or counts.dtype.is_floating_point or counts.dtype is dtypes.bool:
