@@ -17,13 +17,25 @@ _DEVICE_TYPES = {1: "cpu", 2: "cuda", 3: "cpu", 4: "opencl", 13: "cuda"}
 _CODES = {"cpu": 1, "cuda": 2, "opencl": 4}
 
 
-def from_dlpack(ext_tensor: Any) -> Tensor:
+def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: bool | None = None) -> Tensor:
     """A tensor sharing memory with ``ext_tensor`` (any object with ``__dlpack__``, e.g. a torch or CuPy array).
+
+    Args:
+        ext_tensor: the object to import.
+        device (ember.device, optional): the device of the result; another than ``ext_tensor``'s copies
+            there. Default: ``ext_tensor``'s.
+        copy (bool, optional): ``True``: a copy, never shared; ``False``: shared, and a ``device`` that
+            would need a copy raises ``BufferError``. Default: ``None`` (shared where it can be).
 
     Example::
 
         >>> import numpy as np
         >>> ember.from_dlpack(np.arange(3.0))
+        tensor([0., 1., 2.], dtype=ember.float64)
+        >>> a = np.arange(3.0)
+        >>> t = ember.from_dlpack(a, copy=True)
+        >>> a[0] = 9.0
+        >>> t
         tensor([0., 1., 2.], dtype=ember.float64)
     """
     if not hasattr(ext_tensor, "__dlpack__"):
@@ -34,7 +46,12 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
         raise RuntimeError(f"from_dlpack: unsupported DLPack device type {code}")
     backend = backend_for_device(_device(_DEVICE_TYPES[code], 0))
     data, index = backend.from_dlpack(ext_tensor)
-    return _new(data, backend, _device(backend.device_type, index))
+    result = _new(data, backend, _device(backend.device_type, index))
+    if device is not None and _device(device) != result.device:
+        if copy is False:
+            raise BufferError(f"from_dlpack: copy=False, but the tensor is on {result.device}, not {_device(device)}")
+        return result.to(device)
+    return result.clone() if copy else result
 
 
 def to_dlpack(tensor: Tensor) -> Any:

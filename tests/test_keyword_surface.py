@@ -409,3 +409,18 @@ def test_numpy_axis_of_other_ops(device, dtype_name, name):
     for lib in (torch, ember):
         with pytest.raises(TypeError):
             call(lib, _tensor(lib, "cpu", dtype_name), {"dim": 2, "axis": 0})
+
+
+def test_from_dlpack_device_and_copy(device):
+    """torch.from_dlpack(ext_tensor, *, device=, copy=): copy=True never shares, copy=False always does."""
+    for lib in (torch, ember):
+        source = np.arange(3.0)
+        shared, copied = lib.from_dlpack(source, copy=False), lib.from_dlpack(ext_tensor=source, copy=True)
+        source[0] = 9.0
+        assert shared.tolist() == [9.0, 1.0, 2.0] and copied.tolist() == [0.0, 1.0, 2.0]
+        assert lib.from_dlpack(source, device="cpu").tolist() == [9.0, 1.0, 2.0]
+    if ember.device(device).type != "cpu":
+        moved = ember.from_dlpack(np.arange(3.0), device=device)
+        assert moved.device == ember.device(device) and moved.tolist() == [0.0, 1.0, 2.0]
+        with pytest.raises(BufferError):
+            ember.from_dlpack(np.arange(3.0), device=device, copy=False)
