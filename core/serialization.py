@@ -601,7 +601,7 @@ def load(  # noqa: A002 - torch's name (format=)
         if format is None:
             format = _sniff(stream) or _registry().for_path(f if _is_path(f) else None)
         _, loader = _registry().get(format)
-        options = {}
+        options: dict[str, Any] = {}
         if mmap:
             if "mmap" not in inspect.signature(loader).parameters:
                 raise RuntimeError(

@@ -478,21 +478,22 @@ def random_(
         if to is ...:
             raise TypeError("random_() missing the argument 'to' that goes with 'from'")
     if to is ...:
-        from_, to = 0, from_
-        if to == 0:
-            to = _random_top(self.dtype) + 1
+        from_, top = 0, from_
+        if top == 0:
+            top = _random_top(self.dtype) + 1
         else:
-            _check_random_bound("to - 1", to - 1, self.dtype)
+            _check_random_bound("to - 1", top - 1, self.dtype)
     elif to is None:
         _check_random_bound("from", from_, self.dtype)
-        to = _random_top(self.dtype) + 1
+        top = _random_top(self.dtype) + 1
     else:
         _check_random_bound("from", from_, self.dtype)
         _check_random_bound("to - 1", to - 1, self.dtype)
-    _require(from_ < to, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
+        top = to
+    _require(from_ < top, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={top}")
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
-    ints = gen.integers(from_, to, tuple(self._data.shape), backend.native_dtype(dtypes.int64))
+    ints = gen.integers(from_, top, tuple(self._data.shape), backend.native_dtype(dtypes.int64))
     return _write(self, backend.xp.astype(ints, self._data.dtype))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard
+from typing import TYPE_CHECKING, NoReturn, TypeGuard, TypeVar
 
 import numpy as np
 
@@ -25,6 +25,7 @@ __all__ = [
     "normalize_dims",
     "is_scalar",
     "wrap_dim",
+    "numpy_names",
     "broadcast_error",
     "raise_broadcast_error",
     "fill_value_for",
@@ -274,9 +275,18 @@ def sum_to_array(xp, array, shape):
     return xp.reshape(array, shape)
 
 
+_Dim = TypeVar("_Dim")
+
+
 def numpy_names(
-    op: str, dim: Any, dim_default: Any, axis: Any, keepdim: bool, keepdims: bool | None, required: bool = False
-) -> tuple[Any, bool]:
+    op: str,
+    dim: _Dim,
+    dim_default: object,
+    axis: _Dim | None,
+    keepdim: bool,
+    keepdims: bool | None,
+    required: bool = False,
+) -> tuple[_Dim, bool]:
     """``(dim, keepdim)`` of a call that may use NumPy's names ``axis`` and ``keepdims``, as PyTorch's argument
     parser accepts them; a dimension or flag given under both names is PyTorch's TypeError, and so is no
     dimension under either name for an op that ``required`` one."""

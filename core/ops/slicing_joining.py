@@ -262,8 +262,8 @@ def tensor_split(
     """
     if axis is not None:
         dim, _ = numpy_names("tensor_split", dim, 0, axis, False, None)
-    axis = wrap_dim(dim, input.ndim)
-    n = input.shape[axis]
+    split_dim = wrap_dim(dim, input.ndim)
+    n = input.shape[split_dim]
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
@@ -279,7 +279,7 @@ def tensor_split(
     else:
         cuts = [0] + [max(0, min(n, i + n if i < 0 else i)) for i in indices_or_sections] + [n]
         bounds = [(a, max(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
-    return tuple(narrow(input, axis, a, b - a) for a, b in bounds)
+    return tuple(narrow(input, split_dim, a, b - a) for a, b in bounds)
 
 
 def _directional_split(name, input, indices_or_sections, axis, min_dims):
