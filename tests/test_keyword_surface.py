@@ -37,6 +37,11 @@ CALLS = {
     "reshape": lambda lib, x: lib.reshape(x, shape=(4, 6)),
     "reshape_input": lambda lib, x: lib.reshape(input=x, shape=[-1]),
     "Tensor.reshape": lambda lib, x: x.reshape(shape=(6, -1)),
+    "Tensor.view": lambda lib, x: x.view(size=(6, -1)),
+    "view": lambda lib, x: lib.Tensor.view(x, size=[24]),
+    "Tensor.expand": lambda lib, x: x[:1].expand(size=(2, 2, 3, 4)),
+    "Tensor.repeat": lambda lib, x: x.repeat(repeats=(2, 1, 1)),
+    "Tensor.sum_to_size": lambda lib, x: x.sum_to_size(size=(1, 3, 1)),
     "permute": lambda lib, x: lib.permute(x, dims=(2, 0, 1)),
     "Tensor.permute": lambda lib, x: x.permute(dims=[1, 2, 0]),
     "tile": lambda lib, x: lib.tile(x, dims=(2, 1)),
@@ -80,6 +85,10 @@ REFUSED = [
     lambda lib, x: lib.reshape(x, (24,), shape=(24,)),  # both
     lambda lib, x: lib.permute(x, (0, 1, 2), dims=(0, 1, 2)),
     lambda lib, x: x.tile(dims=2),
+    lambda lib, x: x.view(24, size=(24,)),
+    lambda lib, x: x.expand(size=24),
+    lambda lib, x: x.repeat(repeats=2),
+    lambda lib, x: x.sum_to_size(size=4),
     lambda lib, x: lib.swapaxes(x, dim0=0, dim1=1),  # swapaxes names its dims axis0, axis1
     lambda lib, x: x.swapaxes(dim0=0, dim1=1),
     lambda lib, x: lib.transpose(x, axis0=0, axis1=1),

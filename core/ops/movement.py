@@ -177,7 +177,9 @@ def _reshape(
     return node.apply(input, shape, data)
 
 
-def view(input: Tensor, *shape: int | _size_t | dtypes.dtype, dtype: dtypes.dtype | None = None) -> Tensor:
+def view(
+    input: Tensor, *shape: int | _size_t | dtypes.dtype, size: _size_t | None = None, dtype: dtypes.dtype | None = None
+) -> Tensor:
     """The same storage seen in a new shape, or as another dtype; raises where the strides do not allow a view.
 
     Unlike :func:`reshape`, ``view`` never copies: writes through the result reach ``input``.
@@ -186,6 +188,7 @@ def view(input: Tensor, *shape: int | _size_t | dtypes.dtype, dtype: dtypes.dtyp
     Args:
         input (Tensor): the input tensor.
         *shape (int or ember.dtype): the new shape, one size may be -1 (inferred); or a dtype.
+        size (tuple of ints, optional): the new shape, as a keyword instead of ``*shape``.
         dtype (ember.dtype, optional): the dtype to read the memory as, instead of a shape.
 
     Example::
@@ -198,6 +201,8 @@ def view(input: Tensor, *shape: int | _size_t | dtypes.dtype, dtype: dtypes.dtyp
         >>> ember.tensor([1.0]).view(ember.int32)
         tensor([1065353216], dtype=ember.int32)
     """
+    if size is not None:
+        shape = _sizes_or_keyword("view", "size", shape, size)
     if dtype is not None:
         if shape:
             raise TypeError("view() takes either a shape or a dtype, not both")
@@ -394,12 +399,13 @@ class _Expand(Function):
         return sum_to(grad, ctx.shape), None
 
 
-def expand(input: Tensor, *sizes: int | _size_t) -> Tensor:
+def expand(input: Tensor, *sizes: int | _size_t, size: _size_t | None = None) -> Tensor:
     """Broadcast to a larger shape without copying; -1 keeps a dimension.
 
     Args:
         input (Tensor): the input tensor.
         *sizes (int): the new shape; -1 keeps a dimension's size, and new leading dimensions may be added.
+        size (tuple of ints, optional): the new shape, as a keyword instead of ``*sizes``.
 
     Example::
 
@@ -410,6 +416,8 @@ def expand(input: Tensor, *sizes: int | _size_t) -> Tensor:
         >>> x.expand(-1, 4).shape
         ember.Size([2, 4])
     """
+    if size is not None:
+        sizes = _sizes_or_keyword("expand", "size", sizes, size)
     sizes = _shape_arg(sizes, "expand")
     current_shape = input._data.shape
     if len(sizes) < len(current_shape):
@@ -517,12 +525,13 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     return tuple(t.expand(shape) for t in tensors)
 
 
-def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
+def repeat(input: Tensor, *counts: int | _size_t, repeats: _size_t | None = None) -> Tensor:
     """Tile the tensor ``repeats[i]`` times along dimension ``i`` (copies).
 
     Args:
         input (Tensor): the input tensor.
-        *repeats (int): the number of copies along each dimension; extra leading counts add dimensions.
+        *counts (int): the number of copies along each dimension; extra leading counts add dimensions.
+        repeats (tuple of ints, optional): the counts, as a keyword instead of ``*counts``.
 
     Example::
 
@@ -533,7 +542,9 @@ def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
         tensor([[1, 2, 1, 2],
                 [1, 2, 1, 2]])
     """
-    repeats = _shape_arg(repeats, "repeat")
+    if repeats is not None:
+        counts = _sizes_or_keyword("repeat", "repeats", counts, repeats)
+    repeats = _shape_arg(counts, "repeat")
     if len(repeats) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
     shape = (1,) * (len(repeats) - input.ndim) + tuple(input.shape)

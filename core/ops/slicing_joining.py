@@ -22,7 +22,7 @@ from .conversion import check_inplace
 from .creation import arange
 from .dtype_support import not_implemented
 from .indexing import _IndexAccumulate, _native_key, check_index_put_dtype
-from .movement import cat, flip, movedim, narrow, tensor_list, transpose
+from .movement import _sizes_or_keyword, cat, flip, movedim, narrow, tensor_list, transpose
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -623,11 +623,12 @@ def unfold(self, dimension, size, step):
     return movedim(picked.reshape(shape), axis + 1, -1)
 
 
-def sum_to_size(self, *size):
+def sum_to_size(self, *sizes, size=None):
     """Sum this tensor down to ``size`` (which must expand to this tensor's shape).
 
     Args:
-        *size (int): the target shape.
+        *sizes (int): the target shape.
+        size (tuple of ints, optional): the target shape, as a keyword instead of ``*sizes``.
 
     Example::
 
@@ -638,7 +639,9 @@ def sum_to_size(self, *size):
         tensor([[3.],
                 [3.]])
     """
-    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (list, tuple)) else tuple(size)
+    if size is not None:
+        sizes = _sizes_or_keyword("sum_to_size", "size", sizes, size)
+    size = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)) else tuple(sizes)
     shape = tuple(self.shape)
     ok = len(size) <= len(shape) and all(s == t or s == 1 for s, t in zip(size[::-1], shape[::-1]))
     if not ok:
