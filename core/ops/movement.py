@@ -526,7 +526,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
 
 
 def repeat(input: Tensor, *counts: int | _size_t, repeats: _size_t | None = None) -> Tensor:
-    """Tile the tensor ``repeats[i]`` times along dimension ``i`` (copies).
+    """Tile the tensor ``counts[i]`` times along dimension ``i`` (copies).
 
     Args:
         input (Tensor): the input tensor.
@@ -544,13 +544,13 @@ def repeat(input: Tensor, *counts: int | _size_t, repeats: _size_t | None = None
     """
     if repeats is not None:
         counts = _sizes_or_keyword("repeat", "repeats", counts, repeats)
-    repeats = _shape_arg(counts, "repeat")
-    if len(repeats) < input.ndim:
+    counts = _shape_arg(counts, "repeat")
+    if len(counts) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
-    shape = (1,) * (len(repeats) - input.ndim) + tuple(input.shape)
+    shape = (1,) * (len(counts) - input.ndim) + tuple(input.shape)
     x = input.reshape(shape)
     interleaved, target, final = [], [], []
-    for r, s in zip(repeats, shape):
+    for r, s in zip(counts, shape):
         interleaved += [1, s]
         target += [r, s]
         final.append(r * s)  # type: ignore[operator]
