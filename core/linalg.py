@@ -115,7 +115,8 @@ def vector_norm(
         keepdim (bool): keep the reduced dimensions with size 1. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: ``None``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -166,7 +167,8 @@ def norm(
         keepdim (bool): keep the reduced dimensions with size 1. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: ``None``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 

@@ -40,7 +40,7 @@ def softmax(
         dim (int): the dimension softmax is computed along.
         dtype (ember.dtype, optional): cast the input to this type first. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -70,7 +70,7 @@ def log_softmax(
         dim (int): the dimension log-softmax is computed along.
         dtype (ember.dtype, optional): cast the input to this type first. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 

@@ -195,7 +195,7 @@ def trapezoid(
         x (Tensor, optional): the sample points (1-D along ``dim``, or shaped as ``y``).
         dx (float, optional): the spacing when ``x`` is omitted. Default: ``1``.
         dim (int): the dimension to integrate along. Default: ``-1``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -235,7 +235,7 @@ def cumulative_trapezoid(
         x (Tensor, optional): the sample points (1-D along ``dim``, or shaped as ``y``).
         dx (float, optional): the spacing when ``x`` is omitted. Default: ``1``.
         dim (int): the dimension to integrate along. Default: ``-1``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 

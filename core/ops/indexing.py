@@ -403,7 +403,7 @@ def take_along_dim(
         indices (Tensor): the int64 indices along ``dim``.
         dim (int, optional): the dimension to gather along; the flattened tensors when ``None``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -945,7 +945,7 @@ def sort(
         descending (bool): sort from largest to smallest. Default: ``False``.
         stable (bool): keep the order of equal elements. Default: ``False``.
         out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -979,7 +979,7 @@ def argsort(
         dim (int): the dimension to sort along. Default: ``-1``.
         descending (bool): sort from largest to smallest. Default: ``False``.
         stable (bool): keep the order of equal elements. Default: ``False``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1016,7 +1016,7 @@ def topk(  # noqa: A002
         largest (bool): take the largest elements; the smallest when ``False``. Default: ``True``.
         sorted (bool): return the elements in sorted order. Default: ``True``.
         out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1064,7 +1064,8 @@ def kthvalue(
         dim (int): the dimension to search. Default: ``-1``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 

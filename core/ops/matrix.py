@@ -470,7 +470,7 @@ def cross(
         dim (int, optional): the dimension of size 3. Default: the first dimension of size 3
             (deprecated in PyTorch, which warns).
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 

@@ -342,7 +342,7 @@ def squeeze(
         input (Tensor): the input tensor.
         dim (int or tuple of ints, optional): the dimensions to remove (left alone when their size is not 1); all size-1
             dimensions when ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -368,7 +368,7 @@ def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None)
     Args:
         input (Tensor): the input tensor.
         dim (int): the position of the new dimension.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -863,7 +863,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None,
         tensors (sequence of Tensors): the tensors to stack, all of one shape.
         dim (int): the position of the new dimension. Default: ``0``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1012,7 +1012,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis: int | None = None) 
         input (Tensor): the input tensor.
         chunks (int): the number of pieces.
         dim (int): the dimension to split. Default: ``0``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1037,7 +1037,7 @@ def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Ten
     Args:
         input (Tensor): the input tensor.
         dim (int): the dimension to remove. Default: ``0``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 

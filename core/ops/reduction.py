@@ -94,7 +94,8 @@ def sum(
         keepdim (bool): keep reduced dimensions with size 1. Default: False.
         dtype (ember.dtype, optional): the type to accumulate in and return.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -146,7 +147,8 @@ def mean(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -263,7 +265,8 @@ def prod(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -367,7 +370,8 @@ def amax(
         dim (int or tuple of ints): the dimensions to reduce; all of them when empty. Default: ``()``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -407,7 +411,8 @@ def amin(
         dim (int or tuple of ints): the dimensions to reduce; all of them when empty. Default: ``()``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -464,7 +469,8 @@ def argmax(
         dim (int, optional): the dimension to reduce; the flattened tensor when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -499,7 +505,8 @@ def argmin(
         dim (int, optional): the dimension to reduce; the flattened tensor when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -564,7 +571,8 @@ def max(  # noqa: A001
             element-wise maximum with (as :func:`maximum`).
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Returns:
         A 0-d tensor without ``dim``; with it, a named tuple ``(values, indices)``.
@@ -609,7 +617,8 @@ def min(  # noqa: A001
             element-wise minimum with (as :func:`minimum`).
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Returns:
         A 0-d tensor without ``dim``; with it, a named tuple ``(values, indices)``.
@@ -647,7 +656,8 @@ def aminmax(
         dim (int, optional): the dimension to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -769,7 +779,8 @@ def var(
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -811,7 +822,8 @@ def std(
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -848,7 +860,8 @@ def var_mean(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -884,7 +897,8 @@ def std_mean(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1027,7 +1041,8 @@ def logsumexp(
         dim (int): the dimension to reduce.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1080,7 +1095,7 @@ def cumsum(
         dim (int): the dimension to scan.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1126,7 +1141,8 @@ def all(
         dim (int or tuple of ints, optional): the dimension or dimensions to test; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1162,7 +1178,8 @@ def any(
         dim (int or tuple of ints, optional): the dimension or dimensions to test; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1190,7 +1207,7 @@ def count_nonzero(
     Args:
         input (Tensor): the input tensor.
         dim (int or tuple of ints, optional): the dimension or dimensions to reduce; all of them when ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1245,7 +1262,7 @@ def cumprod(
         dim (int): the dimension to scan.
         dtype (ember.dtype, optional): accumulate and return in this type. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1379,7 +1396,7 @@ def cummin(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int 
         input (Tensor): the input tensor.
         dim (int): the dimension to scan.
         out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1476,7 +1493,8 @@ def median(
         dim (int, optional): the dimension to reduce. Default: all elements, values only.
         keepdim (bool, optional): keep the reduced dimension. Default: ``False``
         out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1532,7 +1550,8 @@ def nansum(
         keepdim (bool, optional): keep reduced dimensions. Default: ``False``
         dtype (ember.dtype, optional): accumulate and return in this type. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1576,7 +1595,8 @@ def nanmean(
         keepdim (bool, optional): keep reduced dimensions. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 

@@ -54,7 +54,7 @@ def diff(
         dim (int): the dimension. Default: -1
         prepend, append (Tensor, optional): values joined before/after ``input`` along ``dim``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -109,7 +109,7 @@ def repeat_interleave(
         repeats (int or Tensor): the number of repetitions, one for all or one per slice.
         dim (int, optional): the dimension; ``None`` flattens the input first. Default: None
         output_size (int, optional): the total length along ``dim`` (checked when given).
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 

@@ -250,7 +250,7 @@ def tensor_split(
         input (Tensor): the input tensor.
         indices_or_sections (int or list of ints): the number of parts, or the indices to split before.
         dim (int): the dimension to split. Default: ``0``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 

@@ -118,7 +118,8 @@ def quantile(
         interpolation (str): between two neighbours: ``'linear'``, ``'lower'``, ``'higher'``, ``'midpoint'``
             or ``'nearest'``. Default: ``'linear'``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -157,7 +158,8 @@ def nanquantile(
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
         interpolation (str): as :func:`quantile`'s. Default: ``'linear'``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -193,7 +195,8 @@ def nanmedian(
         dim (int, optional): the dimension to reduce; with it, ``(values, indices)`` is returned.
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -254,7 +257,8 @@ def mode(
         dim (int): the dimension to reduce. Default: ``-1``.
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
-        axis, keepdims: NumPy's names for ``dim`` and ``keepdim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 

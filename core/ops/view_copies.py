@@ -42,7 +42,7 @@ def split_with_sizes(
         input (Tensor): the tensor to split.
         split_sizes (sequence of int): the sizes of the pieces.
         dim (int, optional): the dimension to split along. Default: ``0``.
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 

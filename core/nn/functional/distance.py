@@ -34,7 +34,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8, *
         x2 (Tensor): second input, broadcastable with ``x1``.
         dim (int): the dimension to reduce. Default: 1
         eps (float): lower bound of each norm. Default: 1e-8
-        axis: NumPy's name for ``dim``, which PyTorch accepts too.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Shape:
         - Input1: :math:`(*_1, D, *_2)`, :math:`D` at ``dim``
