@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import builtins
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import ParamSpec, Protocol
 
     from .dtypes import dtype as _dtype
@@ -215,7 +215,6 @@ if TYPE_CHECKING:
         sinc = composite_math.sinc
         softmax = activations.softmax
         sort = indexing.sort
-        split = movement.split
         square = arithmetic.square
         squeeze = movement.squeeze
         std = reduction.std
@@ -223,7 +222,7 @@ if TYPE_CHECKING:
         sub = arithmetic.sub
         subtract = arithmetic.sub
         sum = reduction.sum
-        swapaxes = movement.transpose
+        swapaxes = movement.swapaxes
         swapdims = movement.transpose
         t = movement.t
         take = indexing.take
@@ -311,10 +310,15 @@ if TYPE_CHECKING:
         def sign(self) -> Tensor: ...
         def sin(self) -> Tensor: ...
         def sinh(self) -> Tensor: ...
+        def split(
+            self, split_size: builtins.int | Sequence[builtins.int], dim: builtins.int = 0
+        ) -> tuple[Tensor, ...]: ...
         def sqrt(self) -> Tensor: ...
         def tan(self) -> Tensor: ...
         def tanh(self) -> Tensor: ...
-        def tile(self, *dims: builtins.int | _size) -> Tensor: ...  # the class has a method int
+        def tile(
+            self, *copies: builtins.int | _size, dims: _size | None = None
+        ) -> Tensor: ...  # the class has a method int
         def trunc(self) -> Tensor: ...
 
         # made from the methods above by ember.tensor_methods: the in-place twins (ember.ops.inplace,

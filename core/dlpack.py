@@ -65,6 +65,11 @@ def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: bool | None = None
         >>> import numpy as np
         >>> ember.from_dlpack(np.arange(3.0))
         tensor([0., 1., 2.], dtype=ember.float64)
+        >>> a = np.arange(3.0)
+        >>> t = ember.from_dlpack(a, copy=True)
+        >>> a[0] = 9.0
+        >>> t
+        tensor([0., 1., 2.], dtype=ember.float64)
     """
     if type(ext_tensor).__name__ == "PyCapsule":
         ext_tensor = _Capsule(ext_tensor)
@@ -79,7 +84,7 @@ def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: bool | None = None
     result = _new(data, backend, _device(backend.device_type, index))
     if device is not None and _device(device) != result.device:
         if copy is False:
-            raise ValueError(f"from_dlpack: copy=False but the source is on {result.device}, not {_device(device)}")
+            raise BufferError(f"from_dlpack: copy=False, but the tensor is on {result.device}, not {_device(device)}")
         return result.to(device)
     return result.clone() if copy else result
 

@@ -233,12 +233,12 @@ def set_default_dtype(d: dtype) -> None:
     _default_dtype = d
 
 
-def promote_types(a: dtype, b: dtype) -> dtype:
-    """The smallest dtype both ``a`` and ``b`` convert to without losing their category.
+def promote_types(type1: dtype, type2: dtype) -> dtype:
+    """The smallest dtype both ``type1`` and ``type2`` convert to without losing their category.
 
     Args:
-        a (ember.dtype): the first dtype.
-        b (ember.dtype): the second dtype.
+        type1 (ember.dtype): the first dtype.
+        type2 (ember.dtype): the second dtype.
 
     Example::
 
@@ -247,19 +247,19 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         >>> ember.promote_types(ember.uint8, ember.int8)
         ember.int16
     """
-    if a is b:
-        return a
-    if a._category == 3 or b._category == 3:  # complex64 with float64 meets in complex128
-        return _promote_complex(a, b)
-    if a._rank == b._rank == 6:  # float16 with bfloat16: neither holds the other
+    if type1 is type2:
+        return type1
+    if type1._category == 3 or type2._category == 3:  # complex64 with float64 meets in complex128
+        return _promote_complex(type1, type2)
+    if type1._rank == type2._rank == 6:  # float16 with bfloat16: neither holds the other
         return float32
-    if a._category != b._category:
-        return a if a._category > b._category else b
-    if a is uint8 or b is uint8:
-        other = b if a is uint8 else a
+    if type1._category != type2._category:
+        return type1 if type1._category > type2._category else type2
+    if type1 is uint8 or type2 is uint8:
+        other = type2 if type1 is uint8 else type1
         if other is int8:
             return int16
-    return a if a._rank >= b._rank else b
+    return type1 if type1._rank >= type2._rank else type2
 
 
 def _promote_complex(a: dtype, b: dtype) -> dtype:

@@ -34,6 +34,7 @@ from .ops.creation import arange
 from .ops.dtype_support import TORCH_NAMES, not_implemented
 from .ops.movement import cat, roll
 from .ops.operands import wrap_dim
+from .ops.out_argument import check_out_type, creation_placement, write_out
 from .tensor import Tensor
 
 if TYPE_CHECKING:
@@ -217,12 +218,24 @@ def _c2r(op: str, input: Tensor, s: _Sizes, dim: _Dims, norm: str | None, defaul
     return _C2R.apply(z, sizes, axes, _norm(norm))
 
 
+def _write_out(op: str, result: Tensor, out: Tensor) -> Tensor:
+    """:func:`~ember.ops.out_argument.write_out` with the rule of PyTorch's transforms: a complex result goes
+    into a complex ``out`` and a real one into a real floating ``out``, of either precision."""
+    check_out_type(op, out)
+    if result.dtype.is_complex != out.dtype.is_complex or out.dtype._category < 2:
+        kind = "a complex" if result.dtype.is_complex else "a floating point"
+        raise RuntimeError(f"{op} expects {kind} output tensor, but got {TORCH_NAMES[out.dtype]}")
+    return write_out(op, result, out)
+
+
 def _one(n: int | None) -> list[int] | None:
     return None if n is None else [n]
 
 
 # -- one dimension ---------------------------------------------------------------------------------
-def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
+def fft(
+    input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The one-dimensional discrete Fourier transform of ``input`` along ``dim``.
 
     .. math::
@@ -234,16 +247,21 @@ def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = N
         dim (int, optional): the dimension to transform. Default: ``-1``.
         norm (str, optional): ``"backward"`` (no scaling), ``"ortho"`` (``1/sqrt(n)``) or
             ``"forward"`` (``1/n``). Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.fft(ember.tensor([1.0, 0.0, -1.0, 0.0]))
         tensor([0.+0.j, 2.+0.j, 0.+0.j, 2.+0.j])
     """
+    if out is not None:
+        return _write_out("fft", fft(input, n, dim, norm), out)
     return _c2c("fft", input, _one(n), dim, norm, False)
 
 
-def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
+def ifft(
+    input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The inverse of :func:`fft` along ``dim`` (scaled by ``1/n`` with the default ``norm``).
 
     Args:
@@ -252,16 +270,21 @@ def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
         dim (int, optional): the dimension to transform. Default: ``-1``.
         norm (str, optional): ``"backward"`` (``1/n``), ``"ortho"`` (``1/sqrt(n)``) or ``"forward"``
             (no scaling). Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.ifft(ember.tensor([0j, 2, 0, 2]))
         tensor([ 1.+0.j,  0.+0.j, -1.+0.j,  0.+0.j])
     """
+    if out is not None:
+        return _write_out("ifft", ifft(input, n, dim, norm), out)
     return _c2c("ifft", input, _one(n), dim, norm, True)
 
 
-def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
+def rfft(
+    input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The Fourier transform of a real ``input``: the ``n // 2 + 1`` non-negative frequencies
     (the others are their complex conjugates).
 
@@ -270,6 +293,7 @@ def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
         n (int, optional): the signal length: ``input`` is zero-padded or cut to it. Default: its length.
         dim (int, optional): the dimension to transform. Default: ``-1``.
         norm (str, optional): as for :func:`fft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Raises:
         RuntimeError: for a complex input.
@@ -279,10 +303,14 @@ def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
         >>> ember.fft.rfft(ember.tensor([1.0, 0.0, -1.0, 0.0]))
         tensor([0.+0.j, 2.+0.j, 0.+0.j])
     """
+    if out is not None:
+        return _write_out("rfft", rfft(input, n, dim, norm), out)
     return _r2c("rfft", input, _one(n), dim, norm)
 
 
-def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
+def irfft(
+    input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The inverse of :func:`rfft`: the real signal of length ``n`` whose non-negative
     frequencies are ``input`` (the imaginary parts of the zero and Nyquist frequencies are ignored).
 
@@ -291,16 +319,21 @@ def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
         n (int, optional): the output length. Default: ``2 * (input.size(dim) - 1)``.
         dim (int, optional): the dimension to transform. Default: ``-1``.
         norm (str, optional): as for :func:`ifft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.irfft(ember.tensor([0j, 2, 0]))
         tensor([ 1.,  0., -1.,  0.])
     """
+    if out is not None:
+        return _write_out("irfft", irfft(input, n, dim, norm), out)
     return _c2r("irfft", input, _one(n), dim, norm)
 
 
-def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
+def hfft(
+    input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The Fourier transform of a Hermitian-symmetric signal given by its first half ``input``:
     a real result of length ``n``.
 
@@ -309,16 +342,21 @@ def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
         n (int, optional): the output length. Default: ``2 * (input.size(dim) - 1)``.
         dim (int, optional): the dimension to transform. Default: ``-1``.
         norm (str, optional): as for :func:`fft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.hfft(ember.tensor([1.0, 0.5, 0.0]))
         tensor([2., 1., 0., 1.])
     """
+    if out is not None:
+        return _write_out("hfft", hfft(input, n, dim, norm), out)
     return _c2r("hfft", _complex_input("hfft", input).conj(), _one(n), dim, _DUAL[_norm(norm)])
 
 
-def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
+def ihfft(
+    input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The inverse of :func:`hfft`: the first ``n // 2 + 1`` entries of the inverse transform of a real ``input``.
 
     Args:
@@ -326,17 +364,22 @@ def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
         n (int, optional): the signal length: ``input`` is zero-padded or cut to it. Default: its length.
         dim (int, optional): the dimension to transform. Default: ``-1``.
         norm (str, optional): as for :func:`ifft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.ihfft(ember.tensor([2.0, 1.0, 0.0, 1.0]))
         tensor([1.0000-0.j, 0.5000-0.j, 0.0000-0.j])
     """
+    if out is not None:
+        return _write_out("ihfft", ihfft(input, n, dim, norm), out)
     return _r2c("ihfft", input, _one(n), dim, _DUAL[_norm(norm)]).conj()
 
 
 # -- two and n dimensions ----------------------------------------------------------------------
-def fftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None) -> Tensor:
+def fftn(
+    input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The n-dimensional Fourier transform over ``dim`` (every dimension, or the last ``len(s)``).
 
     Args:
@@ -345,6 +388,7 @@ def fftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = 
             the input's). Default: the input's.
         dim (sequence of ints, optional): the dimensions to transform. Default: all (or the last ``len(s)``).
         norm (str, optional): as for :func:`fft`, with ``n`` the product of the lengths. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -352,10 +396,14 @@ def fftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = 
         tensor([[1.+0.j, 1.+0.j],
                 [1.+0.j, 1.+0.j]])
     """
+    if out is not None:
+        return _write_out("fftn", fftn(input, s, dim, norm), out)
     return _c2c("fftn", input, s, dim, norm, False)
 
 
-def ifftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None) -> Tensor:
+def ifftn(
+    input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The inverse of :func:`fftn`.
 
     Args:
@@ -363,6 +411,7 @@ def ifftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None =
         s (sequence of ints, optional): the signal length in each transformed dimension. Default: the input's.
         dim (sequence of ints, optional): the dimensions to transform. Default: all (or the last ``len(s)``).
         norm (str, optional): as for :func:`ifft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -370,10 +419,14 @@ def ifftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None =
         tensor([[1.+0.j, 0.+0.j],
                 [0.+0.j, 0.+0.j]])
     """
+    if out is not None:
+        return _write_out("ifftn", ifftn(input, s, dim, norm), out)
     return _c2c("ifftn", input, s, dim, norm, True)
 
 
-def rfftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None) -> Tensor:
+def rfftn(
+    input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The n-dimensional Fourier transform of a real ``input``, keeping ``n // 2 + 1``
     frequencies of the last transformed dimension.
 
@@ -382,16 +435,21 @@ def rfftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None =
         s (sequence of ints, optional): the signal length in each transformed dimension. Default: the input's.
         dim (sequence of ints, optional): the dimensions to transform. Default: all (or the last ``len(s)``).
         norm (str, optional): as for :func:`fft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.rfftn(ember.ones(2, 4)).shape
         ember.Size([2, 3])
     """
+    if out is not None:
+        return _write_out("rfftn", rfftn(input, s, dim, norm), out)
     return _r2c("rfftn", input, s, dim, norm)
 
 
-def irfftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None) -> Tensor:
+def irfftn(
+    input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The inverse of :func:`rfftn`: a real result, ``2 * (m - 1)`` long in the last transformed
     dimension unless ``s`` says otherwise.
 
@@ -400,16 +458,21 @@ def irfftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None 
         s (sequence of ints, optional): the output length in each transformed dimension.
         dim (sequence of ints, optional): the dimensions to transform. Default: all (or the last ``len(s)``).
         norm (str, optional): as for :func:`ifft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.irfftn(ember.fft.rfftn(ember.ones(2, 4))).shape
         ember.Size([2, 4])
     """
+    if out is not None:
+        return _write_out("irfftn", irfftn(input, s, dim, norm), out)
     return _c2r("irfftn", input, s, dim, norm)
 
 
-def hfftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None) -> Tensor:
+def hfftn(
+    input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The n-dimensional :func:`hfft`: a real result from the first half (in the last
     transformed dimension) of a Hermitian-symmetric signal.
 
@@ -418,16 +481,21 @@ def hfftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None =
         s (sequence of ints, optional): the output length in each transformed dimension.
         dim (sequence of ints, optional): the dimensions to transform. Default: all (or the last ``len(s)``).
         norm (str, optional): as for :func:`fft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.hfftn(ember.ones(2, 3)).shape
         ember.Size([2, 4])
     """
+    if out is not None:
+        return _write_out("hfftn", hfftn(input, s, dim, norm), out)
     return _c2r("hfftn", _complex_input("hfftn", input).conj(), s, dim, _DUAL[_norm(norm)])
 
 
-def ihfftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None) -> Tensor:
+def ihfftn(
+    input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """The inverse of :func:`hfftn` on a real ``input``.
 
     Args:
@@ -435,19 +503,24 @@ def ihfftn(input: Tensor, s: _Sizes = None, dim: _Dims = None, norm: str | None 
         s (sequence of ints, optional): the signal length in each transformed dimension. Default: the input's.
         dim (sequence of ints, optional): the dimensions to transform. Default: all (or the last ``len(s)``).
         norm (str, optional): as for :func:`ifft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.ihfftn(ember.ones(2, 4)).shape
         ember.Size([2, 3])
     """
+    if out is not None:
+        return _write_out("ihfftn", ihfftn(input, s, dim, norm), out)
     return _r2c("ihfftn", input, s, dim, _DUAL[_norm(norm)]).conj()
 
 
 _LAST_TWO = (-2, -1)
 
 
-def fft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None) -> Tensor:
+def fft2(
+    input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """:func:`fftn` over the last two dimensions.
 
     Args:
@@ -455,6 +528,7 @@ def fft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | No
         s (sequence of ints, optional): the signal lengths. Default: the input's.
         dim (sequence of ints, optional): the two dimensions. Default: ``(-2, -1)``.
         norm (str, optional): as for :func:`fft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -462,10 +536,14 @@ def fft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | No
         tensor([[2.+0.j, 0.+0.j],
                 [0.+0.j, 2.+0.j]])
     """
+    if out is not None:
+        return _write_out("fft2", fft2(input, s, dim, norm), out)
     return _c2c("fft2", input, s, dim, norm, False)
 
 
-def ifft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None) -> Tensor:
+def ifft2(
+    input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """:func:`ifftn` over the last two dimensions.
 
     Args:
@@ -473,6 +551,7 @@ def ifft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | N
         s (sequence of ints, optional): the signal lengths. Default: the input's.
         dim (sequence of ints, optional): the two dimensions. Default: ``(-2, -1)``.
         norm (str, optional): as for :func:`ifft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -480,10 +559,14 @@ def ifft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | N
         tensor([[1., 0.],
                 [0., 1.]])
     """
+    if out is not None:
+        return _write_out("ifft2", ifft2(input, s, dim, norm), out)
     return _c2c("ifft2", input, s, dim, norm, True)
 
 
-def rfft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None) -> Tensor:
+def rfft2(
+    input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """:func:`rfftn` over the last two dimensions.
 
     Args:
@@ -491,16 +574,21 @@ def rfft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | N
         s (sequence of ints, optional): the signal lengths. Default: the input's.
         dim (sequence of ints, optional): the two dimensions. Default: ``(-2, -1)``.
         norm (str, optional): as for :func:`fft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.rfft2(ember.ones(3, 4)).shape
         ember.Size([3, 3])
     """
+    if out is not None:
+        return _write_out("rfft2", rfft2(input, s, dim, norm), out)
     return _r2c("rfft2", input, s, dim, norm)
 
 
-def irfft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None) -> Tensor:
+def irfft2(
+    input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """:func:`irfftn` over the last two dimensions.
 
     Args:
@@ -508,6 +596,7 @@ def irfft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | 
         s (sequence of ints, optional): the output lengths.
         dim (sequence of ints, optional): the two dimensions. Default: ``(-2, -1)``.
         norm (str, optional): as for :func:`ifft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -516,10 +605,14 @@ def irfft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | 
                 [1., 1., 1., 1.],
                 [1., 1., 1., 1.]])
     """
+    if out is not None:
+        return _write_out("irfft2", irfft2(input, s, dim, norm), out)
     return _c2r("irfft2", input, s, dim, norm)
 
 
-def hfft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None) -> Tensor:
+def hfft2(
+    input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """:func:`hfftn` over the last two dimensions.
 
     Args:
@@ -527,16 +620,21 @@ def hfft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | N
         s (sequence of ints, optional): the output lengths.
         dim (sequence of ints, optional): the two dimensions. Default: ``(-2, -1)``.
         norm (str, optional): as for :func:`fft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.hfft2(ember.ones(2, 3)).shape
         ember.Size([2, 4])
     """
+    if out is not None:
+        return _write_out("hfft2", hfft2(input, s, dim, norm), out)
     return hfftn(input, s, dim, norm)
 
 
-def ihfft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None) -> Tensor:
+def ihfft2(
+    input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | None = None, *, out: Tensor | None = None
+) -> Tensor:
     """:func:`ihfftn` over the last two dimensions.
 
     Args:
@@ -544,12 +642,15 @@ def ihfft2(input: Tensor, s: _Sizes = None, dim: _Dims = _LAST_TWO, norm: str | 
         s (sequence of ints, optional): the signal lengths. Default: the input's.
         dim (sequence of ints, optional): the two dimensions. Default: ``(-2, -1)``.
         norm (str, optional): as for :func:`ifft`. Default: ``"backward"``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.fft.ihfft2(ember.ones(2, 4)).shape
         ember.Size([2, 3])
     """
+    if out is not None:
+        return _write_out("ihfft2", ihfft2(input, s, dim, norm), out)
     return ihfftn(input, s, dim, norm)
 
 
@@ -571,9 +672,12 @@ def fftfreq(
     n: int,
     d: float = 1.0,
     *,
+    out: Tensor | None = None,
     dtype: dtypes.dtype | None = None,
+    layout: object = None,
     device: Device = None,
     requires_grad: bool = False,
+    pin_memory: bool = False,
 ) -> Tensor:
     """The frequencies of the entries of an ``n``-point :func:`fft`, in cycles per unit of the
     sample spacing ``d``: ``[0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (d * n)``.
@@ -581,16 +685,22 @@ def fftfreq(
     Args:
         n (int): the signal length.
         d (float, optional): the sample spacing. Default: ``1.0``.
+        out (Tensor, optional): the output tensor, whose dtype the result takes. Default: ``None``.
         dtype (ember.dtype, optional): a floating type (a complex one raises PyTorch's
             ``NotImplementedError``). Default: the default dtype.
+        layout (ember.layout, optional): ``ember.strided`` only (accepted for PyTorch compatibility).
         device (ember.device, optional): the device of the result.
         requires_grad (bool, optional): whether autograd records operations on the result. Default: ``False``.
+        pin_memory (bool, optional): accepted for PyTorch compatibility. Default: ``False``.
 
     Example::
 
         >>> ember.fft.fftfreq(5)
         tensor([ 0.0000,  0.2000,  0.4000, -0.4000, -0.2000])
     """
+    if out is not None:
+        dtype, device = creation_placement("fft_fftfreq", dtype, device, out)
+        return _frequencies(write_out("fft_fftfreq", fftfreq(n, d, dtype=dtype, device=device), out), requires_grad)
     t = _frequency_type("fftfreq", dtype)
     steps = cat([arange((n + 1) // 2, dtype=t, device=device), arange(-(n // 2), 0, dtype=t, device=device)])
     return _frequencies(steps * (1.0 / (n * d)), requires_grad)
@@ -600,24 +710,33 @@ def rfftfreq(
     n: int,
     d: float = 1.0,
     *,
+    out: Tensor | None = None,
     dtype: dtypes.dtype | None = None,
+    layout: object = None,
     device: Device = None,
     requires_grad: bool = False,
+    pin_memory: bool = False,
 ) -> Tensor:
     """The frequencies of the entries of an ``n``-point :func:`rfft`: ``[0, 1, ..., n // 2] / (d * n)``.
 
     Args:
         n (int): the signal length.
         d (float, optional): the sample spacing. Default: ``1.0``.
+        out (Tensor, optional): the output tensor, whose dtype the result takes. Default: ``None``.
         dtype (ember.dtype, optional): a floating type, as for :func:`fftfreq`. Default: the default dtype.
+        layout (ember.layout, optional): ``ember.strided`` only (accepted for PyTorch compatibility).
         device (ember.device, optional): the device of the result.
         requires_grad (bool, optional): whether autograd records operations on the result. Default: ``False``.
+        pin_memory (bool, optional): accepted for PyTorch compatibility. Default: ``False``.
 
     Example::
 
         >>> ember.fft.rfftfreq(5, d=0.1)
         tensor([0., 2., 4.])
     """
+    if out is not None:
+        dtype, device = creation_placement("fft_rfftfreq", dtype, device, out)
+        return _frequencies(write_out("fft_rfftfreq", rfftfreq(n, d, dtype=dtype, device=device), out), requires_grad)
     t = _frequency_type("rfftfreq", dtype)
     return _frequencies(arange(n // 2 + 1, dtype=t, device=device) * (1.0 / (n * d)), requires_grad)
 

@@ -41,6 +41,7 @@ from .ops.linalg_solve import linalg_tensorinv as tensorinv
 from .ops.linalg_solve import linalg_tensorsolve as tensorsolve
 from .ops.linalg_solve import matrix_power
 from .ops.matrix_norms import _check_floating, check_norm_dtype, matrix_norm
+from .ops.operands import numpy_names
 from .ops.out_argument import write_out
 from .ops.reduction import norm as _pnorm
 from .ops.singular import svdvals
@@ -98,6 +99,8 @@ def vector_norm(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     r"""The vector ``ord``-norm of ``x`` over ``dim`` (every element when ``None``).
 
@@ -112,6 +115,8 @@ def vector_norm(
         keepdim (bool): keep the reduced dimensions with size 1. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: ``None``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -120,6 +125,8 @@ def vector_norm(
         >>> ember.linalg.vector_norm(ember.tensor([[3.0, -4.0], [0.0, 12.0]]), ord=1, dim=1)
         tensor([ 7., 12.])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("vector_norm", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("linalg.vector_norm", vector_norm(x, ord, dim, keepdim, dtype=dtype), out, exact_dtype=True)
 
@@ -145,6 +152,8 @@ def norm(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     r"""A vector or matrix norm, chosen as :func:`torch.linalg.norm` does: a matrix norm when ``ord``
     is a string or ``dim`` has two entries (or, with ``ord`` given and ``dim`` not, ``A`` is 2-D),
@@ -158,6 +167,8 @@ def norm(
         keepdim (bool): keep the reduced dimensions with size 1. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: ``None``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -165,6 +176,8 @@ def norm(
         >>> ember.linalg.norm(A), ember.linalg.norm(A, 'nuc'), ember.linalg.norm(A, dim=1)
         (tensor(5.), tensor(7.), tensor([3., 4.]))
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("norm", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("linalg.norm", norm(A, ord, dim, keepdim, dtype=dtype), out, exact_dtype=True)
     if dim is not None:

@@ -38,14 +38,14 @@ def initial_seed_for(backend, index):
     return _initial_seed
 
 
-def manual_seed(value: int) -> Generator:
+def manual_seed(seed: int) -> Generator:
     """Seed the default generator of every device of every loaded backend.
 
     Devices first used later start from the same seed, so a run is reproducible
     per device. Returns the CPU default :class:`Generator`.
 
     Args:
-        value (int): the seed.
+        seed (int): the seed.
 
     Example::
 
@@ -56,7 +56,7 @@ def manual_seed(value: int) -> Generator:
         True
     """
     global _initial_seed
-    value = int(value)
+    value = int(seed)
     if value < 0:
         value += 1 << 64
     _initial_seed = value

@@ -472,9 +472,11 @@ def _write_atomic(path, write):
 def save(  # noqa: A002 - torch's name (format=)
     obj: object,
     f: FileLike,
-    *,
+    pickle_module: Any = pickle,
     pickle_protocol: int = 2,
     _use_new_zipfile_serialization: bool = True,
+    _disable_byteorder_record: bool = False,
+    *,
     format: str | None = None,
 ) -> None:
     """Save ``obj`` — typically a ``state_dict`` — to a file.
@@ -492,10 +494,14 @@ def save(  # noqa: A002 - torch's name (format=)
     Args:
         obj: the object to save.
         f: a path (``str`` or ``os.PathLike``) or a binary file object with ``write``.
+        pickle_module: accepted for PyTorch compatibility: ember pickles with its own pickler, built on
+            Python's :mod:`pickle`. Default: :mod:`pickle`.
         pickle_protocol: the pickle protocol of PyTorch's format (as ``torch.save``).
             Default: ``2``.
         _use_new_zipfile_serialization: ``False`` writes PyTorch's legacy (pre-1.6) format
             instead of the zip archive, as ``torch.save``. Default: ``True``.
+        _disable_byteorder_record: accepted for PyTorch compatibility: the archive records its byte
+            order either way, as PyTorch 2.13's does. Default: ``False``.
         format: ``"torch"`` or ``"safetensors"`` (or a plugin's). Default: chosen by the
             file's suffix, else ``"torch"``.
 
@@ -524,10 +530,12 @@ def save(  # noqa: A002 - torch's name (format=)
 def load(  # noqa: A002 - torch's name (format=)
     f: FileLike,
     map_location: MapLocation = None,
+    pickle_module: Any = None,
     *,
     weights_only: bool | None = None,
     mmap: bool | None = None,
     format: str | None = None,
+    **pickle_load_args: Any,
 ) -> Any:
     """Load an object saved with :func:`save` or ``torch.save`` (or a plain safetensors file).
 
@@ -544,7 +552,11 @@ def load(  # noqa: A002 - torch's name (format=)
             ``fn(tensor, location)``: gets each storage (PyTorch's format: a 1-d tensor
             that the file's tensors view) or tensor (safetensors) on the CPU and the saved
             device string, and returns the tensor to use (``None`` keeps the default).
-        weights_only: restrict unpickling to data. Default (``None``): ``True``. As in
+        pickle_module: accepted for PyTorch compatibility (ember reads with its own unpickler, built on
+            Python's :mod:`pickle`); it makes ``weights_only`` default to ``False``, and raises with
+            ``weights_only=True``, as in PyTorch. Default: ``None``.
+        weights_only: restrict unpickling to data. Default (``None``): ``True``, ``False`` where
+            ``pickle_module`` is given. As in
             PyTorch, the environment variable ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` makes every
             load ``weights_only=True``, and ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` makes a load
             that does not pass ``weights_only`` a ``weights_only=False`` one (with a warning).
@@ -554,6 +566,9 @@ def load(  # noqa: A002 - torch's name (format=)
             (PyTorch's). Default: ``False``.
         format: the checkpoint format. Default: chosen by the file's suffix, else by the
             file's first bytes.
+        **pickle_load_args: keywords for the unpickler (``encoding="latin1"`` for the strings of
+            checkpoints pickled by Python 2), as ``torch.load`` passes them; PyTorch warns that they
+            are meant for ``weights_only=False`` loads. Default: ``encoding="utf-8"``.
 
     Raises:
         ValueError: ``mmap=True`` with a file object instead of a path.
@@ -570,7 +585,11 @@ def load(  # noqa: A002 - torch's name (format=)
         >>> model.load_state_dict(state["model"])
         <All keys matched successfully>
     """
-    weights_only = _weights_only(weights_only)
+    weights_only = _weights_only(weights_only, default=pickle_module is None)
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    if pickle_load_args and weights_only:
+        warnings.warn("pickle_load_args only works if `weights_only=False`.", UserWarning, stacklevel=2)
     if mmap and not _is_path(f):
         raise ValueError("f must be a file path in order to use the mmap argument")
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))
@@ -582,16 +601,21 @@ def load(  # noqa: A002 - torch's name (format=)
         if format is None:
             format = _sniff(stream) or _registry().for_path(f if _is_path(f) else None)
         _, loader = _registry().get(format)
-        options = {}
+        options: dict[str, Any] = {}
         if mmap:
             if "mmap" not in inspect.signature(loader).parameters:
                 raise RuntimeError(
                     f"ember.load: mmap can only be used with files in a format that maps ({format!r} does not)"
                 )
             options["mmap"] = True
+        if pickle_load_args:
+            if "pickle_load_args" not in inspect.signature(loader).parameters:
+                raise ValueError(f"ember.load: the {format!r} format takes no pickle arguments ({pickle_load_args})")
+            pickle.Unpickler(io.BytesIO(), **pickle_load_args)  # unknown keywords: pickle's TypeError, as torch's
+            options["pickle_load_args"] = pickle_load_args
         try:
             return loader(stream, map_location=map_location, weights_only=weights_only, **options)
-        except (ImportError, pickle.UnpicklingError):
+        except (ImportError, pickle.UnpicklingError, UnicodeDecodeError):  # the last: a wrong ``encoding``
             raise
         except _PlacementFailed as exc:
             raise exc.original from None
@@ -599,8 +623,9 @@ def load(  # noqa: A002 - torch's name (format=)
             raise RuntimeError(f"ember.load: {name} is not a valid checkpoint (truncated or corrupt): {exc}") from exc
 
 
-def _weights_only(requested: bool | None) -> bool:
-    """``load``'s ``weights_only`` after PyTorch's two environment overrides."""
+def _weights_only(requested: bool | None, default: bool = True) -> bool:
+    """``load``'s ``weights_only`` after PyTorch's two environment overrides; ``default`` where it is not given
+    (``False`` when a ``pickle_module`` is, as in PyTorch)."""
     force = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in _TRUE
     force_no = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in _TRUE
     if force and force_no:
@@ -618,7 +643,7 @@ def _weights_only(requested: bool | None) -> bool:
             stacklevel=3,
         )
         return False
-    return True if requested is None else requested
+    return default if requested is None else requested
 
 
 _TRUE = ("1", "y", "yes", "true")

@@ -185,8 +185,15 @@ class SparseCOOTensor:
             flat = row if flat is None else flat * extent + row
         return flat, sparse_shape
 
-    def to_dense(self) -> Tensor:
-        """The dense tensor (duplicates summed)."""
+    def to_dense(self, dtype: _dtype | None = None, *, masked_grad: bool = True) -> Tensor:
+        """The dense tensor (duplicates summed). As in PyTorch, ``dtype`` is refused for a sparse tensor;
+        the gradient is the masked one (``masked_grad=True``: it reaches the values)."""
+        if dtype is not None:
+            raise RuntimeError("dtype argument is not supported by sparse_to_dense")
+        if not masked_grad:
+            raise NotImplementedError(
+                "to_dense(masked_grad=False): ember's sparse tensors take the gradient of their values only"
+            )
         flat, sparse_shape = self._linear_index()
         rest = tuple(self._size[self.sparse_dim() :])
         dense = self._vals.new_zeros((Size(sparse_shape).numel(),) + rest)
@@ -472,6 +479,10 @@ def sparse_coo_tensor(
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
+    *,
+    pin_memory: bool = False,
+    check_invariants: bool | None = None,
+    is_coalesced: bool | None = None,
 ) -> SparseCOOTensor:
     """A sparse COO tensor with ``values`` at ``indices``.
 
@@ -481,6 +492,12 @@ def sparse_coo_tensor(
         size (tuple, optional): the full size; inferred from the largest coordinates if omitted.
         dtype, device: of the values. Default: inferred.
         requires_grad (bool): record operations on the values for autograd. Default: False.
+        pin_memory (bool, optional): accepted for PyTorch compatibility. Default: ``False``.
+        check_invariants (bool, optional): also check that coordinates declared coalesced are sorted and
+            unique (the coordinates are always checked against ``size``). Default: ``None`` (``False``).
+        is_coalesced (bool, optional): declare the coordinates sorted and unique (``True``) or not; PyTorch
+            trusts the declaration unless ``check_invariants``. Default: ``None``: coalesced when there
+            is at most one coordinate.
 
     Example::
 
@@ -524,4 +541,10 @@ def sparse_coo_tensor(
                 )
     if requires_grad:
         values = values.detach().requires_grad_()
-    return SparseCOOTensor(indices, values, size)
+    nnz = indices.shape[1]
+    result = SparseCOOTensor(indices, values, size, nnz <= 1 if is_coalesced is None else bool(is_coalesced))
+    if is_coalesced and check_invariants and nnz > 1:
+        flat, _ = result._linear_index()
+        if not bool((flat[1:] > flat[:-1]).all()):
+            raise RuntimeError("cannot set is_coalesced to true if indices correspond to uncoalesced COO tensor")
+    return result

@@ -81,23 +81,26 @@ def _new(self, *args):
     return creation.legacy_new(Tensor, args, device=self._device, dtype=self.dtype)
 
 
-def _to_dense(self):
-    """A dense tensor is its own dense form (a sparse one becomes dense).
+def _to_dense(self, dtype=None, *, masked_grad=True):
+    """A dense tensor is its own dense form (a sparse one becomes dense), converted to ``dtype`` when given;
+    ``masked_grad`` concerns sparse tensors only.
 
     Example::
 
         >>> x = ember.tensor([[0.0, 1.0], [2.0, 0.0]])
         >>> x.to_dense() is x
         True
+        >>> x.to_dense(dtype=ember.float64).dtype
+        ember.float64
         >>> x.to_sparse().to_dense()
         tensor([[0., 1.],
                 [2., 0.]])
     """
-    return self
+    return self if dtype is None else self.to(dtype)
 
 
-def _tile(self, *dims):
-    """``ember.tile(self, dims)``, the copies along each dimension given as one tuple or as several ints.
+def _tile(self, *copies, dims=None):
+    """``ember.tile(self, dims)``, the copies along each dimension given as one tuple, as several ints or as ``dims=``.
 
     Example::
 
@@ -105,8 +108,21 @@ def _tile(self, *dims):
         tensor([1, 2, 1, 2])
         >>> ember.tensor([1, 2]).tile(2, 1).shape
         ember.Size([2, 2])
+        >>> ember.tensor([1, 2]).tile(dims=(2, 1)).shape
+        ember.Size([2, 2])
     """
-    return movement.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+    return movement.tile(self, *copies, dims=dims)
+
+
+def _split(self, split_size, dim=0):
+    """``ember.split(self, split_size, dim)``: PyTorch names the sizes ``split_size`` on the method.
+
+    Example::
+
+        >>> ember.arange(5).split(split_size=2)
+        (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+    """
+    return movement.split(self, split_size, dim)
 
 
 def _where(self, condition, other):
@@ -553,7 +569,7 @@ SHAPE = {
     "stack": movement.stack,
     "hstack": movement.hstack,
     "vstack": movement.vstack,
-    "split": movement.split,
+    "split": _split,
     "tensor_split": slicing_joining.tensor_split,
     "hsplit": slicing_joining.hsplit,
     "vsplit": slicing_joining.vsplit,

@@ -335,8 +335,8 @@ class _LegacyStorages:
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, storages, map_location, weights_only, size):
-        super().__init__(file, encoding="utf-8")
+    def __init__(self, file, storages, map_location, weights_only, size, pickle_load_args=None):
+        super().__init__(file, **{"encoding": "utf-8", **(pickle_load_args or {})})
         self._read_storage = storages  # (key, native dtype, numel) -> little-endian host array
         self._map_location, self._weights_only = map_location, weights_only
         self._storages = {}
@@ -526,11 +526,12 @@ def _data_offset(mapped, info):
     return start
 
 
-def load(stream, map_location=None, weights_only=True, mmap=False):
+def load(stream, map_location=None, weights_only=True, mmap=False, pickle_load_args=None):
     """Read a PyTorch zip checkpoint (the directory validated before any tensor data).
 
     With ``mmap=True`` (``stream`` a file on disk) the storages are copy-on-write views of the
     memory-mapped file rather than copies read into memory, as ``torch.load(mmap=True)``.
+    ``pickle_load_args`` are the unpickler's keywords (``encoding``, ...), as ``torch.load`` passes them.
     """
     size = stream_size(stream)
     if size is None:  # the zip directory is at the end: a pipe is read whole first (bounded by what it holds)
@@ -545,7 +546,7 @@ def load(stream, map_location=None, weights_only=True, mmap=False):
                 "mmap can only be used with files saved with torch.save(f, _use_new_zipfile_serialization=True); "
                 "this one is in the legacy format"
             )
-        return _load_legacy(stream, map_location, weights_only, size)
+        return _load_legacy(stream, map_location, weights_only, size, pickle_load_args)
     if head != b"PK\x03\x04":
         raise CorruptCheckpoint("not a zip archive (PyTorch's format starts with a zip entry)")
     try:
@@ -557,7 +558,10 @@ def load(stream, map_location=None, weights_only=True, mmap=False):
         mapped = _mmap.mmap(stream.fileno(), 0, access=_mmap.ACCESS_COPY) if mmap else None
         with archive.open(entries[prefix + "data.pkl"]) as pickled:
             storages = _ZipStorages(archive, prefix, entries, mapped)
-            return _Unpickler(io.BufferedReader(pickled), storages, map_location, weights_only, size).load()
+            unpickler = _Unpickler(
+                io.BufferedReader(pickled), storages, map_location, weights_only, size, pickle_load_args
+            )
+            return unpickler.load()
 
 
 class _DataUnpickler(pickle.Unpickler):
@@ -567,7 +571,7 @@ class _DataUnpickler(pickle.Unpickler):
         raise CorruptCheckpoint(f"a legacy checkpoint's header names the global {module}.{name}")
 
 
-def _load_legacy(stream, map_location, weights_only, size):
+def _load_legacy(stream, map_location, weights_only, size, pickle_load_args):
     """Read PyTorch's legacy format: three header pickles, the object's pickle, the storage keys' pickle,
     then each storage's element count and bytes. The tensors are rebuilt over storages allocated on the
     CPU and filled after the pickle; where ``map_location`` (or a saved device) puts storages elsewhere,
@@ -582,13 +586,13 @@ def _load_legacy(stream, map_location, weights_only, size):
         raise CorruptCheckpoint("only little-endian legacy checkpoints are read")
     body = stream.tell()
     storages = _LegacyStorages(size - (body - start))
-    first = _Unpickler(stream, storages, "cpu", weights_only, size)
+    first = _Unpickler(stream, storages, "cpu", weights_only, size, pickle_load_args)
     result = first.load()
     storages.read(stream, _DataUnpickler(stream).load())
     if all(_on_cpu(location, map_location) for location in first._locations):
         return result  # the tensors already view the filled storages
     stream.seek(body)
-    return _Unpickler(stream, storages, map_location, weights_only, size).load()
+    return _Unpickler(stream, storages, map_location, weights_only, size, pickle_load_args).load()
 
 
 def _on_cpu(location, map_location):

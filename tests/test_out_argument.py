@@ -185,6 +185,32 @@ CASES = {
         lib.linalg.cholesky(x["sq"] @ x["sq"].mT + 1), out=out
     ),
     "vstack": lambda lib, x, out: lib.vstack([x["a"], x["b"]], out=out),
+    "angle": lambda lib, x, out: lib.angle(x["a"], out=out),
+    "vdot": lambda lib, x, out: lib.vdot(x["a"][0], x["b"][1], out=out),
+    "igamma": lambda lib, x, out: lib.igamma(x["pos"], x["b"].abs(), out=out),
+    "igammac": lambda lib, x, out: lib.igammac(x["pos"], x["b"].abs(), out=out),
+    "ldexp": lambda lib, x, out: lib.ldexp(x["a"], x["b"], out=out),
+    "index_reduce": lambda lib, x, out: lib.index_reduce(x["a"], 1, x["index"], x["sq"], "amax", out=out),
+    "special.bessel_y0": lambda lib, x, out: lib.special.bessel_y0(x["pos"], out=out),
+    "special.bessel_y1": lambda lib, x, out: lib.special.bessel_y1(x["pos"], out=out),
+    "special.modified_bessel_k0": lambda lib, x, out: lib.special.modified_bessel_k0(x["pos"], out=out),
+    "special.modified_bessel_k1": lambda lib, x, out: lib.special.modified_bessel_k1(x["pos"], out=out),
+    "special.scaled_modified_bessel_k0": lambda lib, x, out: lib.special.scaled_modified_bessel_k0(x["pos"], out=out),
+    "special.scaled_modified_bessel_k1": lambda lib, x, out: lib.special.scaled_modified_bessel_k1(x["pos"], out=out),
+    "special.airy_ai": lambda lib, x, out: lib.special.airy_ai(x["a"], out=out),
+    "special.hermite_polynomial_h": lambda lib, x, out: lib.special.hermite_polynomial_h(x["a"], 3, out=out),
+    "special.hermite_polynomial_he": lambda lib, x, out: lib.special.hermite_polynomial_he(
+        x["a"], x["index"][:, None], out=out
+    ),
+    "special.laguerre_polynomial_l": lambda lib, x, out: lib.special.laguerre_polynomial_l(x["a"], 4, out=out),
+    "special.legendre_polynomial_p": lambda lib, x, out: lib.special.legendre_polynomial_p(x["a"] / 5, 3, out=out),
+    **{
+        f"special.{shifted}chebyshev_polynomial_{kind}": (
+            lambda name: lambda lib, x, out: getattr(lib.special, name)(x["a"] / 5, 3, out=out)
+        )(f"{shifted}chebyshev_polynomial_{kind}")
+        for shifted in ("", "shifted_")
+        for kind in "tuvw"
+    },
 }
 EXACT_DTYPE = {
     *("abs", "neg", "clamp", "clamp_min", "clamp_max", "floor", "sign", "round", "round_decimals", "frac"),
@@ -196,6 +222,7 @@ EXACT_DTYPE = {
     *("hardshrink", "quantile", "nanquantile", "histc", "conj_physical", "take_along_dim", "linalg.svdvals"),
     *("linalg.solve_triangular", "view_copy", "t_copy", "narrow_copy", "expand_copy"),
     *("matmul", "mm", "bmm", "addmm", "baddbmm", "mv", "addmv", "tril", "triu", "softmax", "log_softmax"),
+    *("vdot", "index_reduce"),
 }
 
 
@@ -379,6 +406,34 @@ def test_creation_ops_make_out_dtype(device, name):
         CREATION[name](ember, ember.empty(0, device=device), dtype=ember.float64)
     with pytest.raises(RuntimeError, match="automatic differentiation"):
         CREATION[name](ember, ember.empty(0, device=device, requires_grad=True))
+
+
+@pytest.mark.parametrize("name", ["fftfreq", "rfftfreq"])
+def test_frequencies_made_in_out_dtype(device, name):
+    for dtype_name in ("float32", "float64"):
+        expected = getattr(torch.fft, name)(6, 0.5, out=torch.empty(0, dtype=getattr(torch, dtype_name)))
+        o = ember.empty(0, dtype=getattr(ember, dtype_name), device=device)
+        assert getattr(ember.fft, name)(6, 0.5, out=o) is o
+        _check(o, expected, device)
+    o = ember.empty(0, dtype=ember.float64, device=device)
+    assert getattr(ember.fft, name)(5, out=o, requires_grad=True) is o and o.requires_grad
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="requires a floating point or complex dtype"):
+            getattr(lib.fft, name)(6, out=lib.empty(0, dtype=lib.int64))
+        with pytest.raises(RuntimeError, match=r"dtype Double does not match dtype of out parameter \(Float\)"):
+            getattr(lib.fft, name)(6, dtype=lib.float64, out=lib.empty(0))
+
+
+@pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
+def test_chain_matmul_out(device):
+    x, tx = _args(ember, device, "float32"), _args(torch, "cpu", "float32")
+    expected = torch.chain_matmul(tx["a"], tx["m"], tx["sq"])
+    o = ember.empty(0, device=device)
+    assert ember.chain_matmul(x["a"], x["m"], x["sq"], out=o) is o
+    _check(o, expected, device)
+    for lib, args, dev in ((torch, tx, "cpu"), (ember, x, device)):
+        with pytest.raises(RuntimeError, match="(?i)out tensor to have dtype"):
+            lib.chain_matmul(args["a"], args["m"], out=lib.empty(0, dtype=lib.float64, device=dev))
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from .operands import numpy_names
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -24,7 +25,14 @@ def _functional() -> ModuleType:
     return functional
 
 
-def softmax(input: Tensor, dim: int, dtype: _dtype | None = None, *, out: Tensor | None = None) -> Tensor:
+def softmax(
+    input: Tensor,
+    dim: int | None = None,
+    dtype: _dtype | None = None,
+    *,
+    out: Tensor | None = None,
+    axis: int | None = None,
+) -> Tensor:
     """Softmax along ``dim``; see :func:`ember.nn.functional.softmax`.
 
     Args:
@@ -32,6 +40,7 @@ def softmax(input: Tensor, dim: int, dtype: _dtype | None = None, *, out: Tensor
         dim (int): the dimension softmax is computed along.
         dtype (ember.dtype, optional): cast the input to this type first. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -39,12 +48,21 @@ def softmax(input: Tensor, dim: int, dtype: _dtype | None = None, *, out: Tensor
         tensor([[0.5000, 0.5000],
                 [0.1192, 0.8808]])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("softmax", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("softmax", softmax(input, dim, dtype), out, exact_dtype=True)
     return _functional().softmax(input, dim, dtype=dtype)
 
 
-def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None, *, out: Tensor | None = None) -> Tensor:
+def log_softmax(
+    input: Tensor,
+    dim: int | None = None,
+    dtype: _dtype | None = None,
+    *,
+    out: Tensor | None = None,
+    axis: int | None = None,
+) -> Tensor:
     """Log of softmax along ``dim``; see :func:`ember.nn.functional.log_softmax`.
 
     Args:
@@ -52,6 +70,7 @@ def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None, *, out: Te
         dim (int): the dimension log-softmax is computed along.
         dtype (ember.dtype, optional): cast the input to this type first. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -59,6 +78,8 @@ def log_softmax(input: Tensor, dim: int, dtype: _dtype | None = None, *, out: Te
         tensor([[-0.6931, -0.6931],
                 [-2.1269, -0.1269]])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("log_softmax", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("log_softmax", log_softmax(input, dim, dtype), out, exact_dtype=True)
     return _functional().log_softmax(input, dim, dtype=dtype)

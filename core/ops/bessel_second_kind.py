@@ -20,6 +20,7 @@ import math
 
 from ..tensor import Tensor
 from .arithmetic import _unary
+from .out_argument import write_out
 from .special import _in_float64
 from .special_functions import _hankel, _miller, _no_graph
 
@@ -211,106 +212,127 @@ _k1e = _unary("scaled_modified_bessel_k1", _in_float64(lambda b, x: _bessel_k(b,
 _ai = _unary("airy_ai", _in_float64(_airy_ai), None)
 
 
-def bessel_y0(input: Tensor) -> Tensor:
+def bessel_y0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The Bessel function of the second kind of order 0, :math:`Y_0` (``-inf`` at 0, NaN for
     negative ``x`` and, as in PyTorch, at infinity; without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.bessel_y0(ember.tensor([0.5, 1.0, 10.0]))
         tensor([-0.4445,  0.0883,  0.0557])
     """
+    if out is not None:
+        return write_out("special_bessel_y0", bessel_y0(input), out)
     return _y0(_no_graph("bessel_y0", input))
 
 
-def bessel_y1(input: Tensor) -> Tensor:
+def bessel_y1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The Bessel function of the second kind of order 1, :math:`Y_1` (``-inf`` at 0, NaN for
     negative ``x`` and, as in PyTorch, at infinity; without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.bessel_y1(ember.tensor([0.5, 1.0, 10.0]))
         tensor([-1.4715, -0.7812,  0.2490])
     """
+    if out is not None:
+        return write_out("special_bessel_y1", bessel_y1(input), out)
     return _y1(_no_graph("bessel_y1", input))
 
 
-def modified_bessel_k0(input: Tensor) -> Tensor:
+def modified_bessel_k0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The modified Bessel function of the second kind of order 0, :math:`K_0` (``inf`` at 0, NaN
     for negative ``x``; without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.modified_bessel_k0(ember.tensor([0.5, 1.0, 10.0]))
         tensor([9.2442e-01, 4.2102e-01, 1.7780e-05])
     """
+    if out is not None:
+        return write_out("special_modified_bessel_k0", modified_bessel_k0(input), out)
     return _k0(_no_graph("modified_bessel_k0", input))
 
 
-def modified_bessel_k1(input: Tensor) -> Tensor:
+def modified_bessel_k1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The modified Bessel function of the second kind of order 1, :math:`K_1` (``inf`` at 0, NaN
     for negative ``x``; without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.modified_bessel_k1(ember.tensor([0.5, 1.0, 10.0]))
         tensor([1.6564e+00, 6.0191e-01, 1.8649e-05])
     """
+    if out is not None:
+        return write_out("special_modified_bessel_k1", modified_bessel_k1(input), out)
     return _k1(_no_graph("modified_bessel_k1", input))
 
 
-def scaled_modified_bessel_k0(input: Tensor) -> Tensor:
+def scaled_modified_bessel_k0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The exponentially scaled modified Bessel function of the second kind of order 0,
     :math:`e^x K_0(x)` (without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.scaled_modified_bessel_k0(ember.tensor([0.5, 1.0, 10.0]))
         tensor([1.5241, 1.1445, 0.3916])
     """
+    if out is not None:
+        return write_out("special_scaled_modified_bessel_k0", scaled_modified_bessel_k0(input), out)
     return _k0e(_no_graph("scaled_modified_bessel_k0", input))
 
 
-def scaled_modified_bessel_k1(input: Tensor) -> Tensor:
+def scaled_modified_bessel_k1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""The exponentially scaled modified Bessel function of the second kind of order 1,
     :math:`e^x K_1(x)` (without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.scaled_modified_bessel_k1(ember.tensor([0.5, 1.0, 10.0]))
         tensor([2.7310, 1.6362, 0.4108])
     """
+    if out is not None:
+        return write_out("special_scaled_modified_bessel_k1", scaled_modified_bessel_k1(input), out)
     return _k1e(_no_graph("scaled_modified_bessel_k1", input))
 
 
-def airy_ai(input: Tensor) -> Tensor:
+def airy_ai(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""Airy's function :math:`\mathrm{Ai}(x)`, the solution of :math:`y'' = x y` that decays to the right
     (0 beyond 103.892 and NaN at the infinities, as in PyTorch; without a gradient, as in PyTorch).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.airy_ai(ember.tensor([-2.0, 0.0, 2.0]))
         tensor([0.2274, 0.3550, 0.0349])
     """
+    if out is not None:
+        return write_out("special_airy_ai", airy_ai(input), out)
     return _ai(_no_graph("airy_ai", input))

@@ -325,35 +325,41 @@ class _Complex(Function):
         return sum_to(real(grad), re_shape), sum_to(imag(grad), im_shape)
 
 
-def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+def complex(real: Tensor, imag: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001 - PyTorch's name
     """The complex tensor ``real + i * imag``, broadcasting the two parts.
 
     Args:
         real (Tensor): the real parts, float32 or float64.
         imag (Tensor): the imaginary parts, of the same dtype as ``real``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.complex(ember.tensor([1.0, 2.0]), ember.tensor([3.0, -4.0]))
         tensor([1.+3.j, 2.-4.j])
     """
+    if out is not None:
+        return write_out("complex", complex(real, imag), out, exact_dtype=True)
     _check_parts("complex", real, imag)
     return _Complex.apply(real, imag)
 
 
-def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002 - PyTorch's argument names
+def polar(abs: Tensor, angle: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002 - PyTorch's argument names
     """The complex tensor with absolute values ``abs`` and angles ``angle``:
     ``abs * cos(angle) + i * abs * sin(angle)``.
 
     Args:
         abs (Tensor): the absolute values, float32 or float64.
         angle (Tensor): the angles in radians, of the same dtype as ``abs``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.polar(ember.tensor([1.0, 2.0]), ember.tensor([0.0, math.pi / 2]))
         tensor([ 1.0000e+00+0.j, -8.7423e-08+2.j])
     """
+    if out is not None:
+        return write_out("polar", polar(abs, angle), out, exact_dtype=True)
     _check_parts("polar", abs, angle)
     return complex(abs * angle.cos(), abs * angle.sin())
 
@@ -412,13 +418,14 @@ def complex_sgn(input: Tensor) -> Tensor:
     return _ComplexSgn.apply(input)
 
 
-def angle(input: Tensor) -> Tensor:
+def angle(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The angle (argument) of each element in radians: ``atan2(imag, real)`` for complex tensors,
     ``pi`` for negative and ``0`` for other real numbers; a real dtype (integers give the default
     floating type).
 
     Args:
         input (Tensor): the input tensor.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -427,6 +434,8 @@ def angle(input: Tensor) -> Tensor:
         >>> ember.angle(ember.tensor([-2.0, 0.0, 3.0]))
         tensor([3.1416, 0.0000, 0.0000])
     """
+    if out is not None:
+        return write_out("angle", angle(input), out)
     if input.dtype._category < 2:
         input = input.to(dtypes.get_default_dtype())
     return _Angle.apply(input)

@@ -13,7 +13,7 @@ from ..tensor import Tensor
 from .creation import tensor, zeros
 from .matrix import diag
 from .movement import cat, stack
-from .operands import wrap_dim
+from .operands import numpy_names, wrap_dim
 
 __all__ = [
     "diagflat", "block_diag", "combinations", "vander", "unravel_index", "trapezoid", "trapz",
@@ -185,7 +185,9 @@ def _pair_means(y: Tensor, dim: int) -> Tensor:
     return (y.narrow(dim, 1, n - 1) + y.narrow(dim, 0, n - 1)) / 2
 
 
-def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+def trapezoid(
+    y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1, axis: int | None = None
+) -> Tensor:
     """The trapezoid rule along ``dim``: the integral of ``y`` sampled at ``x`` (or every ``dx``).
 
     Args:
@@ -193,6 +195,7 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
         x (Tensor, optional): the sample points (1-D along ``dim``, or shaped as ``y``).
         dx (float, optional): the spacing when ``x`` is omitted. Default: ``1``.
         dim (int): the dimension to integrate along. Default: ``-1``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -201,6 +204,8 @@ def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, di
         >>> ember.trapezoid(ember.tensor([1.0, 2.0, 3.0]), ember.tensor([0.0, 1.0, 3.0]))
         tensor(6.5000)
     """
+    if axis is not None:
+        dim, _ = numpy_names("trapezoid", dim, -1, axis, False, None)
     if isinstance(y, Tensor) and y.dtype is dtypes.bool:
         raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
     dim, step = _spacing("trapezoid", y, x, dx, dim)
@@ -220,7 +225,9 @@ def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: i
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
-def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+def cumulative_trapezoid(
+    y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1, axis: int | None = None
+) -> Tensor:
     """The running trapezoid rule along ``dim`` (one element fewer than ``y`` along it).
 
     Args:
@@ -228,12 +235,15 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None
         x (Tensor, optional): the sample points (1-D along ``dim``, or shaped as ``y``).
         dx (float, optional): the spacing when ``x`` is omitted. Default: ``1``.
         dim (int): the dimension to integrate along. Default: ``-1``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.cumulative_trapezoid(ember.tensor([1.0, 2.0, 3.0]))
         tensor([1.5000, 4.0000])
     """
+    if axis is not None:
+        dim, _ = numpy_names("cumulative_trapezoid", dim, -1, axis, False, None)
     dim, step = _spacing("cumulative_trapezoid", y, x, dx, dim)
     if y.shape[dim] == 0:
         return y.to(y.dtype if y.dtype.is_floating_point else dtypes.get_default_dtype())

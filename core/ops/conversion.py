@@ -218,24 +218,31 @@ def _cast_method(dt):
     return method
 
 
-def cpu(self: Tensor) -> Tensor:
+def cpu(self: Tensor, memory_format: object = None) -> Tensor:
     """This tensor on the CPU.
+
+    Args:
+        memory_format (ember.memory_format, optional): checked as PyTorch checks it (see
+            :class:`ember.memory_format`); the values keep ember's row-major order.
 
     Example::
 
         >>> ember.tensor([1.0, 2.0]).cpu().device
         device(type='cpu', index=0)
     """
+    if memory_format is not None:
+        check_memory_format(memory_format, self.ndim, "cpu")
     return to(self, "cpu")
 
 
-def cuda(self: Tensor, device: Device = None, non_blocking: bool = False) -> Tensor:
+def cuda(self: Tensor, device: Device = None, non_blocking: bool = False, memory_format: object = None) -> Tensor:
     """This tensor on CUDA device ``device`` (default: the current CUDA device, 0).
 
     Args:
         device (int, str or ember.device, optional): the CUDA device; the current one (0) when ``None``.
         non_blocking (bool): from pinned memory (:meth:`pin_memory`), copy asynchronously on the current
             stream; otherwise the copy completes before returning. Default: ``False``.
+        memory_format (ember.memory_format, optional): checked as for :meth:`cpu`.
 
     Example::
 
@@ -252,6 +259,8 @@ def cuda(self: Tensor, device: Device = None, non_blocking: bool = False) -> Ten
         dev = _device(device)
     if dev.type != "cuda":
         raise RuntimeError(f"Invalid device, must be cuda device, got {dev}")
+    if memory_format is not None:
+        check_memory_format(memory_format, self.ndim, "cuda")
     return to(self, dev, non_blocking=non_blocking)
 
 

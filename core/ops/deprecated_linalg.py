@@ -15,18 +15,20 @@ from ..tensor import Tensor
 from .creation import empty
 from .linalg_solve import _unpack, linalg_lu_factor_ex
 from .matrix_norms import matrix_norm
+from .out_argument import write_out
 
 __all__ = ["chain_matmul", "frobenius_norm", "nuclear_norm", "lu", "lu_unpack"]
 
 lu_unpack_result = _return_type("lu_unpack", ("P", "L", "U"))
 
 
-def chain_matmul(*matrices: Tensor) -> Tensor:
+def chain_matmul(*matrices: Tensor, out: Tensor | None = None) -> Tensor:
     """The product of the given 2-D matrices, multiplied in the cheapest order (deprecated in
     PyTorch for :func:`ember.linalg.multi_dot`).
 
     Args:
         matrices (Tensor...): two or more 2-D tensors of chaining shapes (one is returned copied).
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -37,6 +39,8 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
         tensor([[12.],
                 [12.]])
     """
+    if out is not None:
+        return write_out("chain_matmul", chain_matmul(*matrices), out, exact_dtype=True)
     warnings.warn(
         "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use torch.linalg.multi_dot "
         "instead, which accepts a list of two or more tensors rather than multiple parameters.",
@@ -135,7 +139,14 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple[Tensor, 
     return (LU, pivots, info) if get_infos else (LU, pivots)
 
 
-def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True):
+def lu_unpack(
+    LU_data: Tensor,
+    LU_pivots: Tensor,
+    unpack_data: bool = True,
+    unpack_pivots: bool = True,
+    *,
+    out: tuple[Tensor, Tensor, Tensor] | None = None,
+):
     """Unpacks the compact LU factorization of :func:`ember.linalg.lu_factor` into ``(P, L, U)``
     with ``A = P L U``; what is not asked for comes back as an empty tensor.
 
@@ -144,6 +155,8 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpa
         LU_pivots (Tensor): the 1-based row swaps, shape :math:`(*, \\min(m, n))`.
         unpack_data (bool, optional): return ``L`` and ``U``. Default: ``True``.
         unpack_pivots (bool, optional): return ``P``. Default: ``True``.
+        out (tuple of Tensors, optional): ``(P, L, U)`` of ``LU_data``'s dtype, each resized to its result's shape.
+            Default: ``None``.
 
     Example::
 
@@ -153,6 +166,8 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpa
         tensor([[1., 2.],
                 [3., 4.]])
     """
+    if out is not None:
+        return write_out("lu_unpack", lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots), out, exact_dtype=True)
     P, L, U = _unpack(LU_data, LU_pivots)
     none = empty(0, dtype=LU_data.dtype, device=LU_data.device)
     return lu_unpack_result(P if unpack_pivots else none, L if unpack_data else none, U if unpack_data else none)

@@ -18,6 +18,7 @@ from ..return_types import _return_type
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .creation import linspace, ones, zeros
+from .out_argument import write_out
 from .sequences import bucketize
 
 __all__ = ["histogram", "histogramdd"]
@@ -126,6 +127,7 @@ def histogram(
     range: tuple[float, float] | None = None,
     weight: Tensor | None = None,
     density: bool = False,
+    out: tuple[Tensor, Tensor] | None = None,
 ):
     r"""A histogram of the values of ``input``, with its bin edges.
 
@@ -137,6 +139,7 @@ def histogram(
         weight (Tensor, optional): a weight per value, of ``input``'s shape. Default: 1 each.
         density (bool, optional): divide by the total and the bin widths, so that the histogram
             integrates to 1. Default: ``False``.
+        out (tuple of Tensors, optional): ``(hist, bin_edges)`` of ``input``'s dtype, each resized to its result's shape. Default: ``None``.
 
     Returns:
         A named tuple ``(hist, bin_edges)``.
@@ -149,6 +152,10 @@ def histogram(
         hist=tensor([0., 5., 2., 0.]),
         bin_edges=tensor([0.0000, 0.7500, 1.5000, 2.2500, 3.0000]))
     """
+    if out is not None:
+        return write_out(
+            "histogram", histogram(input, bins, range=range, weight=weight, density=density), out, exact_dtype=True
+        )
     hist, edges = _histogramdd(
         "torch.histogram",
         input.reshape(-1, 1),

@@ -20,7 +20,7 @@ from .conversion import assign_, check_inplace, zero_overwritten
 from .creation import full
 from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes, row_major
-from .operands import check_same_device, fill_value_for, is_scalar, sum_to, wrap_dim
+from .operands import check_same_device, fill_value_for, is_scalar, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 from .overlap import aliases, check_no_internal_overlap, has_internal_overlap
 
@@ -392,7 +392,9 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     return _Gather.apply(input, axis, index)
 
 
-def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, out: Tensor | None = None) -> Tensor:
+def take_along_dim(
+    input: Tensor, indices: Tensor, dim: int | None = None, *, out: Tensor | None = None, axis: int | None = None
+) -> Tensor:
     """Gather along ``dim`` with ``indices`` and ``input`` broadcast against each other in the
     other dimensions (both flattened when ``dim`` is None).
 
@@ -401,6 +403,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
         indices (Tensor): the int64 indices along ``dim``.
         dim (int, optional): the dimension to gather along; the flattened tensors when ``None``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -411,6 +414,8 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None, *, ou
         >>> ember.take_along_dim(x, ember.tensor([0, 5]))
         tensor([10., 50.])
     """
+    if axis is not None:
+        dim, _ = numpy_names("take_along_dim", dim, None, axis, False, None)
     if out is not None:
         return write_out("take_along_dim", take_along_dim(input, indices, dim), out, exact_dtype=True)
     if dim is None:
@@ -919,7 +924,13 @@ def _check_sortable(input: Tensor) -> None:
 
 
 def sort(
-    input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *, out: Any = None
+    input: Tensor,
+    dim: int = -1,
+    descending: bool = False,
+    stable: bool = False,
+    *,
+    out: Any = None,
+    axis: int | None = None,
 ) -> return_types.sort:
     """``(values, indices)`` sorted along ``dim``.
 
@@ -929,6 +940,7 @@ def sort(
         descending (bool): sort from largest to smallest. Default: ``False``.
         stable (bool): keep the order of equal elements. Default: ``False``.
         out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -939,6 +951,8 @@ def sort(
         >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]), descending=True).values
         tensor([3., 2., 1.])
     """
+    if axis is not None:
+        dim, _ = numpy_names("sort", dim, -1, axis, False, None)
     if out is not None:
         return write_out("sort", sort(input, dim, descending, stable), out, exact_dtype=True)
 
@@ -950,7 +964,9 @@ def sort(
     return return_types.sort(_Gather.apply(input, axis, indices), indices)
 
 
-def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+def argsort(
+    input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False, *, axis: int | None = None
+) -> Tensor:
     """Indices that sort ``input`` along ``dim``.
 
     Args:
@@ -958,6 +974,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
         dim (int): the dimension to sort along. Default: ``-1``.
         descending (bool): sort from largest to smallest. Default: ``False``.
         stable (bool): keep the order of equal elements. Default: ``False``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -967,6 +984,8 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
         tensor([[0, 1],
                 [1, 0]])
     """
+    if axis is not None:
+        dim, _ = numpy_names("argsort", dim, -1, axis, False, None)
     _check_sortable(input)
     if input.ndim == 0:
         return input.new_zeros((), dtype=dtypes.int64)
@@ -974,7 +993,14 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 
 def topk(  # noqa: A002
-    input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *, out: Any = None
+    input: Tensor,
+    k: int,
+    dim: int = -1,
+    largest: bool = True,
+    sorted: bool = True,
+    *,
+    out: Any = None,
+    axis: int | None = None,
 ) -> return_types.topk:
     """The ``k`` largest (or smallest) elements along ``dim`` as ``(values, indices)``.
 
@@ -985,6 +1011,7 @@ def topk(  # noqa: A002
         largest (bool): take the largest elements; the smallest when ``False``. Default: ``True``.
         sorted (bool): return the elements in sorted order. Default: ``True``.
         out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -997,6 +1024,8 @@ def topk(  # noqa: A002
         values=tensor([1., 3.]),
         indices=tensor([0, 2]))
     """
+    if axis is not None:
+        dim, _ = numpy_names("topk", dim, -1, axis, False, None)
     if out is not None:
         return write_out("topk", topk(input, k, dim, largest, sorted), out, exact_dtype=True)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
@@ -1012,7 +1041,16 @@ def topk(  # noqa: A002
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
 
 
-def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out: Any = None) -> return_types.kthvalue:
+def kthvalue(
+    input: Tensor,
+    k: int,
+    dim: int = -1,
+    keepdim: bool = False,
+    *,
+    out: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> return_types.kthvalue:
     """The ``k``-th smallest element along ``dim`` as ``(values, indices)``.
 
     Args:
@@ -1021,6 +1059,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out
         dim (int): the dimension to search. Default: ``-1``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1029,6 +1069,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False, *, out
         values=tensor(2.),
         indices=tensor(3))
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("kthvalue", dim, -1, axis, keepdim, keepdims)
     if out is not None:
         return write_out("kthvalue", kthvalue(input, k, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool or input.dtype.is_complex:

@@ -17,6 +17,7 @@ from ..autograd import tangents
 from ..autograd.grad_mode import grad_state
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, writable_data
+from ..typeinfo import finfo, iinfo
 from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace
@@ -26,6 +27,8 @@ from .operands import fill_value_for, is_scalar
 from .overlap import check_no_internal_overlap
 
 if TYPE_CHECKING:
+    from types import EllipsisType
+
     from ..random import Generator
     from ..types import Number
 
@@ -312,15 +315,27 @@ def _require(ok, message):
         raise RuntimeError(message)
 
 
-def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generator | None = None) -> Tensor:
-    """Fill with samples from U[a, b) (for a complex tensor: its real and imaginary parts, each).
+def _keyword_from(op, value, default, keywords):
+    """PyTorch's bound ``from``, a Python keyword and so given as ``**{"from": v}``, in place of ``value``."""
+    for name in keywords:
+        if name != "from":
+            raise TypeError(f"{op}() got an unexpected keyword argument '{name}'")
+    if value != default:
+        raise TypeError(f"{op}() got multiple values for argument 'from'")
+    return keywords["from"]
+
+
+def uniform_(
+    self: Tensor, from_: float = 0.0, to: float = 1.0, *, generator: Generator | None = None, **from_keyword: float
+) -> Tensor:
+    """Fill with samples from U[from, to) (for a complex tensor: its real and imaginary parts, each).
 
     .. math::
-        out_i ~ U(a, b)
+        out_i ~ U(from, to)
 
     Args:
-        a (float): the lower bound, included. Default: ``0.0``.
-        b (float): the upper bound, excluded. Default: ``1.0``.
+        from_ (float): the lower bound, included; PyTorch's keyword ``from`` too (``**{"from": -1.0}``). Default: ``0.0``.
+        to (float): the upper bound, excluded. Default: ``1.0``.
         generator (ember.Generator, optional): the pseudorandom number generator to sample from.
 
     Example::
@@ -329,10 +344,11 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Generat
         >>> ember.empty(3).uniform_(-1.0, 1.0)
         tensor([-0.0075,  0.5364, -0.8230])
     """
-    _require(a <= b, f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    a = _keyword_from("uniform_", from_, 0.0, from_keyword) if from_keyword else from_
+    _require(a <= to, f"uniform_ expects to return a [from, to) range, but found from={a} > to={to}")
 
     def draw(g, s, d, xp):
-        return g.uniform_range(s, d, a, b)
+        return g.uniform_range(s, d, a, to)
 
     return _sample_(self, "uniform_", draw, generator, draw_part=draw)
 
@@ -433,23 +449,29 @@ def _check_random_bound(name, value, dtype):
         raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")
 
 
-# one above the largest value random_() draws without bounds, where it is not 2**(bits - 1)
-_FULL_RANGE_END = {
-    dtypes.float64: (1 << 53) + 1,
-    dtypes.float32: (1 << 24) + 1,
-    dtypes.float16: (1 << 11) + 1,
-    dtypes.bfloat16: (1 << 8) + 1,
-    dtypes.uint8: 1 << 8,
-    dtypes.bool: 2,
-}
+def _random_top(dtype):
+    """The highest value ``random_`` draws for ``dtype`` when no ``to`` bounds it: the largest integer
+    below which a floating dtype holds every integer (``2**24`` for float32), an integer dtype's maximum."""
+    if dtype.is_floating_point:
+        return 2 ** (1 - round(math.log2(finfo(dtype).eps)))
+    return 1 if dtype is dtypes.bool else min(iinfo(dtype).max, 2**63 - 1)  # drawn as int64
 
 
-def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: Generator | None = None) -> Tensor:
-    """Fill with integers uniform in ``[from_, to)`` (``[0, from_)`` with one argument).
+def random_(
+    self: Tensor,
+    from_: int = 0,
+    to: int | None | EllipsisType = ...,
+    *,
+    generator: Generator | None = None,
+    **from_keyword: int,
+) -> Tensor:
+    """Fill with integers uniform in ``[from_, to)`` (``[0, from_)`` with one argument, ``[from_, top]`` with
+    ``to=None``, where ``top`` is the dtype's largest integer, ``2**24`` for float32).
 
     Args:
-        from_ (int): the lowest value, included (the upper bound when ``to`` is omitted). Default: ``0``.
-        to (int, optional): one above the highest value.
+        from_ (int): the lowest value, included (the upper bound when ``to`` is omitted); PyTorch's keyword
+            ``from`` too (``**{"from": 2}``). Default: ``0``.
+        to (int, optional): one above the highest value; ``None``: up to the dtype's top.
         generator (ember.Generator, optional): the pseudorandom number generator to sample from.
 
     Example::
@@ -460,19 +482,27 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: G
         >>> ember.zeros(3).random_(5)
         tensor([3., 4., 2.])
     """
-    if to is None:
-        from_, to = 0, from_
-        if to == 0:  # PyTorch's full range: [0, 2**mantissa bits] for floats, [0, max] for integers
-            to = _FULL_RANGE_END[self.dtype] if self.dtype in _FULL_RANGE_END else (1 << (8 * self.dtype.itemsize - 1))
+    if from_keyword:
+        from_ = _keyword_from("random_", from_, 0, from_keyword)
+        if to is ...:
+            raise TypeError("random_() missing the argument 'to' that goes with 'from'")
+    if to is ...:
+        from_, top = 0, from_
+        if top == 0:
+            top = _random_top(self.dtype) + 1
         else:
-            _check_random_bound("to - 1", to - 1, self.dtype)
+            _check_random_bound("to - 1", top - 1, self.dtype)
+    elif to is None:
+        _check_random_bound("from", from_, self.dtype)
+        top = _random_top(self.dtype) + 1
     else:
         _check_random_bound("from", from_, self.dtype)
         _check_random_bound("to - 1", to - 1, self.dtype)
-    _require(from_ < to, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
+        top = to
+    _require(from_ < top, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={top}")
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
-    ints = gen.integers(from_, to, tuple(self._data.shape), backend.native_dtype(dtypes.int64))
+    ints = gen.integers(from_, top, tuple(self._data.shape), backend.native_dtype(dtypes.int64))
     return _write(self, backend.xp.astype(ints, self._data.dtype))
 
 

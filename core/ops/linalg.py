@@ -254,15 +254,15 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
     return matmul(input, vec)
 
 
-def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+def dot(input: Tensor, tensor: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inner product of two 1-D tensors.
 
     .. math::
-        out = sum_i input_i * other_i
+        out = sum_i input_i * tensor_i
 
     Args:
         input (Tensor): the first 1-D tensor.
-        other (Tensor): the second 1-D tensor, of the same length.
+        tensor (Tensor): the second 1-D tensor, of the same length.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
@@ -271,22 +271,22 @@ def dot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor(7.)
     """
     if out is not None:
-        return write_out("dot", dot(input, other), out, exact_dtype=True)
+        return write_out("dot", dot(input, tensor), out, exact_dtype=True)
     if _amp.active:  # one product, not matmul's policy (cpu leaves dot alone, cuda promotes)
-        return autocast_call("dot", dot, input, other)
-    _check_operands("dot", input, other)
-    if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
-    if input.shape[0] != other.shape[0]:
+        return autocast_call("dot", dot, input, tensor)
+    _check_operands("dot", input, tensor)
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+    if input.shape[0] != tensor.shape[0]:
         raise RuntimeError(
-            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{other.shape[0]}] "
+            f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src [{tensor.shape[0]}] "
             "to have the same number of elements, but got "
-            f"{input.shape[0]} and {other.shape[0]} elements respectively"
+            f"{input.shape[0]} and {tensor.shape[0]} elements respectively"
         )
-    return matmul(input, other)
+    return matmul(input, tensor)
 
 
-def vdot(input: Tensor, other: Tensor) -> Tensor:
+def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Inner product of two 1-D tensors, conjugating the first (the same as :func:`dot` for real tensors).
 
     .. math::
@@ -295,12 +295,15 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
     Args:
         input (Tensor): the first 1-D tensor, conjugated.
         other (Tensor): the second 1-D tensor, of the same length.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.vdot(ember.tensor([1j, 2.0]), ember.tensor([1j, 1.0]))
         tensor(3.+0.j)
     """
+    if out is not None:
+        return write_out("vdot", vdot(input, other), out, exact_dtype=True)
     if isinstance(input, Tensor) and input.dtype.is_complex:
         input = input.conj()
     return dot(input, other)

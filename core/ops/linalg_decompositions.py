@@ -169,12 +169,12 @@ def _cholesky_solve(op, B, L, upper):
     return _CholeskySolve.apply(B.expand(*batch, *B.shape[-2:]), L.expand(*batch, n, n), upper)
 
 
-def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The solution of ``A X = B`` from the Cholesky factor of ``A = L L^T`` (``U^T U`` when ``upper``).
 
     Args:
-        B (Tensor): the right-hand side, :math:`(*, n, k)`.
-        L (Tensor): the triangular factor, :math:`(*, n, n)`.
+        input (Tensor): the right-hand side ``B``, :math:`(*, n, k)`.
+        input2 (Tensor): the triangular factor ``L``, :math:`(*, n, n)`.
         upper (bool): ``L`` is the upper factor. Default: ``False``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
@@ -186,8 +186,8 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: Tensor | N
                 [1.2500]])
     """
     if out is not None:
-        return write_out("cholesky_solve", cholesky_solve(B, L, upper), out)
-    return _cholesky_solve("cholesky_solve", B, L, upper)
+        return write_out("cholesky_solve", cholesky_solve(input, input2, upper), out)
+    return _cholesky_solve("cholesky_solve", input, input2, upper)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:

@@ -753,12 +753,12 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | Non
 
 
 # -- powers -------------------------------------------------------------------------------------------
-def matrix_power(A: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
+def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     """The ``n``-th power of a square matrix (of each of a batch), by repeated squaring; the
     inverse's power for negative ``n``, the identity for 0.
 
     Args:
-        A (Tensor): a tensor of shape :math:`(*, m, m)`.
+        input (Tensor): a tensor of shape :math:`(*, m, m)`.
         n (int): the exponent.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
@@ -769,8 +769,8 @@ def matrix_power(A: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
                 [0., 1.]])
     """
     if out is not None:
-        return write_out("matrix_power", matrix_power(A, n), out, exact_dtype=True)
-    op = "linalg.matrix_power"
+        return write_out("matrix_power", matrix_power(input, n), out, exact_dtype=True)
+    op, A = "linalg.matrix_power", input
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(A).__name__}")
     if A.ndim < 2:

@@ -17,7 +17,7 @@ from .arithmetic import where
 from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .movement import broadcast_tensors, cat, stack
-from .operands import broadcast_error, check_same_device, wrap_dim
+from .operands import broadcast_error, check_same_device, numpy_names, wrap_dim
 from .out_argument import write_out
 from .strided import as_strided
 
@@ -460,7 +460,9 @@ def kron(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     return (a * b).reshape([x * y for x, y in zip(sa, sb)])
 
 
-def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor | None = None) -> Tensor:
+def cross(
+    input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor | None = None, axis: int | None = None
+) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (inputs broadcast).
 
     Args:
@@ -468,12 +470,15 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: Tensor |
         dim (int, optional): the dimension of size 3. Default: the first dimension of size 3
             (deprecated in PyTorch, which warns).
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.cross(ember.tensor([1.0, 0.0, 0.0]), ember.tensor([0.0, 1.0, 0.0]), dim=0)
         tensor([0., 0., 1.])
     """
+    if axis is not None:
+        dim, _ = numpy_names("cross", dim, None, axis, False, None)
     if out is not None:
         return write_out("cross", cross(input, other, dim), out, exact_dtype=True)
     _check_tensor("cross", input)

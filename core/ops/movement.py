@@ -15,7 +15,7 @@ from ..strides import dense_order, is_dense, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES
 from .dtype_views import view_dtype
-from .operands import check_same_device, normalize_dims, sum_to, wrap_dim
+from .operands import check_same_device, normalize_dims, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -27,6 +27,16 @@ __all__ = [
     "concatenate", "stack", "split", "chunk", "narrow", "unbind", "movedim", "contiguous", "view_as",
     "reshape_as", "broadcast_tensors", "tile", "roll", "hstack", "vstack",
 ]  # fmt: skip
+
+
+def _sizes_or_keyword(op, name, sizes, keyword):
+    """The sizes given to ``op`` as ints or one sequence, or else as the keyword ``name`` (``reshape(x, shape=(2, 3))``),
+    which PyTorch takes as a tuple only and never together with positional sizes."""
+    if sizes:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    if not isinstance(keyword, Sequence):
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {type(keyword).__name__}")
+    return (keyword,)
 
 
 def _shape_arg(shape, op="reshape"):
@@ -129,12 +139,13 @@ class _TVector(_View):
     _backward_name = "TBackward0"
 
 
-def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
+def reshape(input: Tensor, *sizes: int | _size_t, shape: _size_t | None = None) -> Tensor:
     """The same elements in a new shape (a view when the layout allows); one size may be -1.
 
     Args:
         input (Tensor): the input tensor.
-        *shape (int): the new shape; one size may be -1 (inferred).
+        *sizes (int): the new shape; one size may be -1 (inferred).
+        shape (tuple of ints, optional): the new shape, as a keyword instead of ``*sizes``.
 
     Example::
 
@@ -147,7 +158,9 @@ def reshape(input: Tensor, *shape: int | _size_t) -> Tensor:
                 [2, 3],
                 [4, 5]])
     """
-    return _reshape(input, _infer_shape("reshape", _shape_arg(shape), input.numel()))
+    if shape is not None:
+        sizes = _sizes_or_keyword("reshape", "shape", sizes, shape)
+    return _reshape(input, _infer_shape("reshape", _shape_arg(sizes), input.numel()))
 
 
 def _reshape(
@@ -164,7 +177,9 @@ def _reshape(
     return node.apply(input, shape, data)
 
 
-def view(input: Tensor, *shape: int | _size_t | dtypes.dtype, dtype: dtypes.dtype | None = None) -> Tensor:
+def view(
+    input: Tensor, *shape: int | _size_t | dtypes.dtype, size: _size_t | None = None, dtype: dtypes.dtype | None = None
+) -> Tensor:
     """The same storage seen in a new shape, or as another dtype; raises where the strides do not allow a view.
 
     Unlike :func:`reshape`, ``view`` never copies: writes through the result reach ``input``.
@@ -173,6 +188,7 @@ def view(input: Tensor, *shape: int | _size_t | dtypes.dtype, dtype: dtypes.dtyp
     Args:
         input (Tensor): the input tensor.
         *shape (int or ember.dtype): the new shape, one size may be -1 (inferred); or a dtype.
+        size (tuple of ints, optional): the new shape, as a keyword instead of ``*shape``.
         dtype (ember.dtype, optional): the dtype to read the memory as, instead of a shape.
 
     Example::
@@ -185,6 +201,8 @@ def view(input: Tensor, *shape: int | _size_t | dtypes.dtype, dtype: dtypes.dtyp
         >>> ember.tensor([1.0]).view(ember.int32)
         tensor([1065353216], dtype=ember.int32)
     """
+    if size is not None:
+        shape = _sizes_or_keyword("view", "size", shape, size)
     if dtype is not None:
         if shape:
             raise TypeError("view() takes either a shape or a dtype, not both")
@@ -226,19 +244,22 @@ class _T(_Permute):
     """``t()`` of a matrix."""
 
 
-def permute(input: Tensor, *dims: int | _size_t) -> Tensor:
+def permute(input: Tensor, *order: int | _size_t, dims: _size_t | None = None) -> Tensor:
     """Reorder dimensions: output dimension ``i`` is input dimension ``dims[i]`` (a view).
 
     Args:
         input (Tensor): the input tensor.
-        *dims (int): the new order of the dimensions.
+        *order (int): the new order of the dimensions.
+        dims (tuple of ints, optional): the new order, as a keyword instead of ``*order``.
 
     Example::
 
         >>> ember.permute(ember.zeros(2, 3, 4), (2, 0, 1)).shape
         ember.Size([4, 2, 3])
     """
-    dims = _shape_arg(dims, "permute")
+    if dims is not None:
+        order = _sizes_or_keyword("permute", "dims", order, dims)
+    dims = _shape_arg(order, "permute")
     if len(dims) != input.ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -278,7 +299,18 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     return _Transpose.apply(input, tuple(dims))
 
 
-swapaxes = swapdims = transpose
+swapdims = transpose
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """NumPy's name for :func:`transpose`, with NumPy's argument names: ``axis0`` and ``axis1`` swapped (a view).
+
+    Example::
+
+        >>> ember.swapaxes(ember.zeros(2, 3, 4), axis0=0, axis1=2).shape
+        ember.Size([4, 3, 2])
+    """
+    return transpose(input, axis0, axis1)
 
 
 def t(input: Tensor) -> Tensor:
@@ -301,13 +333,16 @@ def t(input: Tensor) -> Tensor:
     return _T.apply(input, (1, 0)) if n == 2 else _reshape(input, tuple(input.shape), node=_TVector)
 
 
-def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+def squeeze(
+    input: Tensor, dim: int | Sequence[int] | None = None, *, axis: int | Sequence[int] | None = None
+) -> Tensor:
     """Remove dimensions of size 1 (only ``dim`` when given).
 
     Args:
         input (Tensor): the input tensor.
         dim (int or tuple of ints, optional): the dimensions to remove (left alone when their size is not 1); all size-1
             dimensions when ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -317,6 +352,8 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
         >>> ember.squeeze(x, 1).shape
         ember.Size([2, 3, 1])
     """
+    if axis is not None:
+        dim, _ = numpy_names("squeeze", dim, None, axis, False, None)
     shape = input.shape
     if dim is None:
         return _reshape(input, tuple(s for s in shape if s != 1), node=_Squeeze)
@@ -325,12 +362,13 @@ def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     return _reshape(input, new, node=_SqueezeDim if isinstance(dim, int) else _SqueezeDims)
 
 
-def unsqueeze(input: Tensor, dim: int) -> Tensor:
+def unsqueeze(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """Insert a dimension of size 1 at ``dim``.
 
     Args:
         input (Tensor): the input tensor.
         dim (int): the position of the new dimension.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -342,6 +380,8 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
                 [2],
                 [3]])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("unsqueeze", dim, None, axis, False, None, required=True)
     axis = wrap_dim(dim, input.ndim + 1)
     shape = list(input.shape)
     shape.insert(axis, 1)
@@ -359,12 +399,13 @@ class _Expand(Function):
         return sum_to(grad, ctx.shape), None
 
 
-def expand(input: Tensor, *sizes: int | _size_t) -> Tensor:
+def expand(input: Tensor, *sizes: int | _size_t, size: _size_t | None = None) -> Tensor:
     """Broadcast to a larger shape without copying; -1 keeps a dimension.
 
     Args:
         input (Tensor): the input tensor.
         *sizes (int): the new shape; -1 keeps a dimension's size, and new leading dimensions may be added.
+        size (tuple of ints, optional): the new shape, as a keyword instead of ``*sizes``.
 
     Example::
 
@@ -375,6 +416,8 @@ def expand(input: Tensor, *sizes: int | _size_t) -> Tensor:
         >>> x.expand(-1, 4).shape
         ember.Size([2, 4])
     """
+    if size is not None:
+        sizes = _sizes_or_keyword("expand", "size", sizes, size)
     sizes = _shape_arg(sizes, "expand")
     current_shape = input._data.shape
     if len(sizes) < len(current_shape):
@@ -482,12 +525,13 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     return tuple(t.expand(shape) for t in tensors)
 
 
-def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
-    """Tile the tensor ``repeats[i]`` times along dimension ``i`` (copies).
+def repeat(input: Tensor, *counts: int | _size_t, repeats: _size_t | None = None) -> Tensor:
+    """Tile the tensor ``counts[i]`` times along dimension ``i`` (copies).
 
     Args:
         input (Tensor): the input tensor.
-        *repeats (int): the number of copies along each dimension; extra leading counts add dimensions.
+        *counts (int): the number of copies along each dimension; extra leading counts add dimensions.
+        repeats (tuple of ints, optional): the counts, as a keyword instead of ``*counts``.
 
     Example::
 
@@ -498,13 +542,15 @@ def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
         tensor([[1, 2, 1, 2],
                 [1, 2, 1, 2]])
     """
-    repeats = _shape_arg(repeats, "repeat")
-    if len(repeats) < input.ndim:
+    if repeats is not None:
+        counts = _sizes_or_keyword("repeat", "repeats", counts, repeats)
+    counts = _shape_arg(counts, "repeat")
+    if len(counts) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
-    shape = (1,) * (len(repeats) - input.ndim) + tuple(input.shape)
+    shape = (1,) * (len(counts) - input.ndim) + tuple(input.shape)
     x = input.reshape(shape)
     interleaved, target, final = [], [], []
-    for r, s in zip(repeats, shape):
+    for r, s in zip(counts, shape):
         interleaved += [1, s]
         target += [r, s]
         final.append(r * s)  # type: ignore[operator]
@@ -516,12 +562,13 @@ def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
     return out.clone() if out._base is not None else out
 
 
-def tile(input: Tensor, *dims: int | _size_t) -> Tensor:
+def tile(input: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> Tensor:
     """Like :func:`repeat`, padding ``dims`` with leading ones.
 
     Args:
         input (Tensor): the input tensor.
-        *dims (ints or tuple of ints): the number of copies along each dimension.
+        *copies (ints or tuple of ints): the number of copies along each dimension.
+        dims (tuple of ints, optional): the copies, as a keyword instead of ``*copies``.
 
     Example::
 
@@ -529,7 +576,9 @@ def tile(input: Tensor, *dims: int | _size_t) -> Tensor:
         tensor([[1, 2, 1, 2],
                 [1, 2, 1, 2]])
     """
-    reps = _shape_arg(dims, "tile")
+    if dims is not None:
+        copies = _sizes_or_keyword("tile", "dims", copies, dims)
+    reps = _shape_arg(copies, "tile")
     if len(reps) < input.ndim:
         reps = (1,) * (input.ndim - len(reps)) + reps
     return repeat(input, reps)
@@ -706,7 +755,7 @@ def tensor_list(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
     return tensors
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None, out: Tensor | None = None) -> Tensor:
     """Concatenate tensors along an existing dimension ``dim``.
 
     All tensors must share a device and, outside ``dim``, a shape; dtypes are promoted.
@@ -714,6 +763,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
     Args:
         tensors (sequence of Tensors): the tensors to concatenate.
         dim (int): the dimension to concatenate along. Default: ``0``.
+        axis (int, optional): NumPy's name for ``dim``. Default: ``None``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
@@ -728,6 +778,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
         tensor([[1, 2, 5],
                 [3, 4, 6]])
     """
+    if axis is not None:
+        if dim != 0:
+            raise TypeError("cat() got multiple values for argument 'dim' (as dim and as axis)")
+        dim = axis
     result = _concatenated(tensors, dim)
     if out is not None:
         if isinstance(out, Tensor) and result.dtype._category > out.dtype._category:
@@ -806,13 +860,14 @@ class _Stack(Function):
 concat = concatenate = cat
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None, axis: int | None = None) -> Tensor:
     """Join tensors of equal shape along a new dimension ``dim``.
 
     Args:
         tensors (sequence of Tensors): the tensors to stack, all of one shape.
         dim (int): the position of the new dimension. Default: ``0``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -824,6 +879,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None)
         tensor([[1, 3],
                 [2, 4]])
     """
+    if axis is not None:
+        dim, _ = numpy_names("stack", dim, 0, axis, False, None)
     if out is not None:
         return write_out("stack", stack(tensors, dim), out, cast_error=TypeError)
     tensors = tensor_list("stack", tensors)
@@ -915,11 +972,11 @@ def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
     return input[key]
 
 
-def split(input: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """Split into chunks of ``split_size`` (the last may be smaller) or of the given sizes.
 
     Args:
-        input (Tensor): the input tensor.
+        tensor (Tensor): the input tensor.
         split_size_or_sections (int or list of ints): the size of each piece, or the list of sizes.
         dim (int): the dimension to split. Default: ``0``.
 
@@ -931,8 +988,8 @@ def split(input: Tensor, split_size_or_sections: int | Sequence[int], dim: int =
         >>> ember.split(x, [1, 4])
         (tensor([0]), tensor([1, 2, 3, 4]))
     """
-    axis = wrap_dim(dim, input.ndim)
-    size = input.shape[axis]
+    axis = wrap_dim(dim, tensor.ndim)
+    size = tensor.shape[axis]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
@@ -947,24 +1004,27 @@ def split(input: Tensor, split_size_or_sections: int | Sequence[int], dim: int =
             )
     out, start = [], 0
     for s in sizes:
-        out.append(narrow(input, axis, start, s))
+        out.append(narrow(tensor, axis, start, s))
         start += s
     return tuple(out)
 
 
-def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis: int | None = None) -> tuple[Tensor, ...]:
     """Split into ``chunks`` pieces of (nearly) equal size.
 
     Args:
         input (Tensor): the input tensor.
         chunks (int): the number of pieces.
         dim (int): the dimension to split. Default: ``0``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.chunk(ember.arange(5), 3)
         (tensor([0, 1]), tensor([2, 3]), tensor([4]))
     """
+    if axis is not None:
+        dim, _ = numpy_names("chunk", dim, 0, axis, False, None)
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
     axis = wrap_dim(dim, input.ndim)
@@ -975,12 +1035,13 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(input, step, dim)
 
 
-def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Tensor, ...]:
     """All slices along ``dim``, with that dimension removed.
 
     Args:
         input (Tensor): the input tensor.
         dim (int): the dimension to remove. Default: ``0``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -990,6 +1051,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
         >>> ember.unbind(x, dim=1)
         (tensor([1, 4]), tensor([2, 5]), tensor([3, 6]))
     """
+    if axis is not None:
+        dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
     axis = wrap_dim(dim, input.ndim)
     key = (slice(None),) * axis
     return tuple(input[key + (i,)] for i in range(input.shape[axis]))

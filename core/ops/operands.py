@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from typing import TYPE_CHECKING, NoReturn, TypeGuard
+from typing import TYPE_CHECKING, NoReturn, TypeGuard, TypeVar
 
 import numpy as np
 
@@ -25,6 +25,7 @@ __all__ = [
     "normalize_dims",
     "is_scalar",
     "wrap_dim",
+    "numpy_names",
     "broadcast_error",
     "raise_broadcast_error",
     "fill_value_for",
@@ -272,6 +273,34 @@ def sum_to_array(xp, array, shape):
     if axes:
         array = xp.sum(array, axis=axes, keepdims=True)
     return xp.reshape(array, shape)
+
+
+_Dim = TypeVar("_Dim")
+
+
+def numpy_names(
+    op: str,
+    dim: _Dim,
+    dim_default: object,
+    axis: _Dim | None,
+    keepdim: bool,
+    keepdims: bool | None,
+    required: bool = False,
+) -> tuple[_Dim, bool]:
+    """``(dim, keepdim)`` of a call that may use NumPy's names ``axis`` and ``keepdims``, as PyTorch's argument
+    parser accepts them; a dimension or flag given under both names is PyTorch's TypeError, and so is no
+    dimension under either name for an op that ``required`` one."""
+    if axis is not None:
+        if dim is not dim_default and dim != dim_default:
+            raise TypeError(f"{op}() got multiple values for argument 'dim' (as dim and as axis)")
+        dim = axis
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{op}() got multiple values for argument 'keepdim' (as keepdim and as keepdims)")
+        keepdim = keepdims
+    if required and dim is None:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "dim"')
+    return dim, keepdim
 
 
 def wrap_dim(dim, ndim):

@@ -27,6 +27,7 @@ from .composite_math import _floating_pair
 from .dtype_support import not_implemented
 from .movement import broadcast_tensors
 from .operands import is_scalar
+from .out_argument import OUT_ARG, write_out
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -127,10 +128,12 @@ def _chebyshev(kind: str, y: Tensor, degree: Tensor, number: float | None, trig_
     return where(n < 0, 0.0, value)
 
 
-def _chebyshev_op(kind: str, trig_from: int, shifted: bool) -> Callable[[Tensor | Number, Tensor | Number], Tensor]:
+def _chebyshev_op(kind: str, trig_from: int, shifted: bool) -> Callable[..., Tensor]:
     name = f"{'shifted_' if shifted else ''}chebyshev_polynomial_{kind}"
 
-    def op(input: Tensor | Number, n: Tensor | Number) -> Tensor:
+    def op(input: Tensor | Number, n: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return write_out(f"special_{name}", op(input, n), out)
         x, degree, number = _operands(name, input, n)
         return _chebyshev(kind, x + x - 1 if shifted else x, degree, number, trig_from, shifted)
 
@@ -159,7 +162,8 @@ def _chebyshev_doc(kind: str, shifted: bool) -> str:
         f"{where_defined.format(K=kind.upper())}, of degree ``n``.\n\n"
         "Args:\n"
         "    input (Tensor or Number): the points ``x``.\n"
-        "    n (Tensor or Number): the degrees, truncated to integers; negative ones give 0.\n\n"
+        "    n (Tensor or Number): the degrees, truncated to integers; negative ones give 0.\n"
+        f"    {OUT_ARG}\n\n"
         f"Example::\n\n    >>> ember.special.{name}(ember.tensor([0.25, 2.0]), 3)\n"
         f"    {_CHEBYSHEV_EXAMPLES[kind, shifted]}\n"
     )
@@ -203,51 +207,60 @@ def _hermite(op: str, input: Tensor | Number, n: Tensor | Number, physicists: bo
     return where(degree < 0, 0.0, value)
 
 
-def hermite_polynomial_h(input: Tensor | Number, n: Tensor | Number) -> Tensor:
+def hermite_polynomial_h(input: Tensor | Number, n: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     r"""The physicists' Hermite polynomial :math:`H_n(x)`, of degree ``n``
     (:math:`H_{k+1} = 2x H_k - 2k H_{k-1}`); NaN beyond degree 128 in float32, 512 in float64.
 
     Args:
         input (Tensor or Number): the points ``x``.
         n (Tensor or Number): the degrees, truncated to integers; negative ones give 0.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.hermite_polynomial_h(ember.tensor([0.5, 2.0]), 3)
         tensor([-5., 40.])
     """
+    if out is not None:
+        return write_out("special_hermite_polynomial_h", hermite_polynomial_h(input, n), out)
     return _hermite("hermite_polynomial_h", input, n, physicists=True)
 
 
-def hermite_polynomial_he(input: Tensor | Number, n: Tensor | Number) -> Tensor:
+def hermite_polynomial_he(input: Tensor | Number, n: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     r"""The probabilists' Hermite polynomial :math:`He_n(x)`, of degree ``n``
     (:math:`He_{k+1} = x He_k - k He_{k-1}`); NaN beyond degree 128 in float32, 512 in float64.
 
     Args:
         input (Tensor or Number): the points ``x``.
         n (Tensor or Number): the degrees, truncated to integers; negative ones give 0.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.hermite_polynomial_he(ember.tensor([0.5, 2.0]), 3)
         tensor([-1.3750,  2.0000])
     """
+    if out is not None:
+        return write_out("special_hermite_polynomial_he", hermite_polynomial_he(input, n), out)
     return _hermite("hermite_polynomial_he", input, n, physicists=False)
 
 
-def laguerre_polynomial_l(input: Tensor | Number, n: Tensor | Number) -> Tensor:
+def laguerre_polynomial_l(input: Tensor | Number, n: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     r"""The Laguerre polynomial :math:`L_n(x)`, of degree ``n``
     (:math:`(k+1) L_{k+1} = (2k + 1 - x) L_k - k L_{k-1}`; 1 at ``x = 0``).
 
     Args:
         input (Tensor or Number): the points ``x``.
         n (Tensor or Number): the degrees, truncated to integers; negative ones give 0.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.laguerre_polynomial_l(ember.tensor([0.5, 2.0]), 3)
         tensor([-0.1458, -0.3333])
     """
+    if out is not None:
+        return write_out("special_laguerre_polynomial_l", laguerre_polynomial_l(input, n), out)
     x, degree, number = _operands("laguerre_polynomial_l", input, n)
     zero = x == 0
     running = (degree >= 2) & ~zero
@@ -257,19 +270,22 @@ def laguerre_polynomial_l(input: Tensor | Number, n: Tensor | Number) -> Tensor:
     return where(degree < 0, 0.0, value)
 
 
-def legendre_polynomial_p(input: Tensor | Number, n: Tensor | Number) -> Tensor:
+def legendre_polynomial_p(input: Tensor | Number, n: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
     r"""The Legendre polynomial :math:`P_n(x)`, of degree ``n``
     (:math:`(k+1) P_{k+1} = (2k + 1) x P_k - k P_{k-1}`; :math:`(\pm 1)^n` at ``x = ±1``).
 
     Args:
         input (Tensor or Number): the points ``x``.
         n (Tensor or Number): the degrees, truncated to integers; negative ones give 0.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.special.legendre_polynomial_p(ember.tensor([0.5, 2.0]), 3)
         tensor([-0.4375, 17.0000])
     """
+    if out is not None:
+        return write_out("special_legendre_polynomial_p", legendre_polynomial_p(input, n), out)
     x, degree, number = _operands("legendre_polynomial_p", input, n)
     one, minus_one = x == 1, x == -1
     running = (degree >= 2) & ~one & ~minus_one

@@ -20,7 +20,7 @@ from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING_AND_HALF, not_implemented
 from .matrix_norms import matrix_norm
 from .movement import cat, stack
-from .operands import normalize_dims, wrap_dim
+from .operands import normalize_dims, numpy_names, wrap_dim
 from .out_argument import write_out
 from .reduced_precision import computes_in_float32
 
@@ -80,6 +80,8 @@ def sum(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:  # noqa: A001
     """Sum of elements over ``dim`` (all when None); integer inputs sum in int64.
 
@@ -92,6 +94,8 @@ def sum(
         keepdim (bool): keep reduced dimensions with size 1. Default: False.
         dtype (ember.dtype, optional): the type to accumulate in and return.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -104,6 +108,8 @@ def sum(
         tensor([[ 6.],
                 [15.]])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("sum", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out(
             "sum", sum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
@@ -127,6 +133,8 @@ def mean(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """Arithmetic mean over ``dim``; the input must be floating point (or give ``dtype``).
 
@@ -139,6 +147,8 @@ def mean(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -148,6 +158,8 @@ def mean(
         >>> ember.mean(x, dim=1)
         tensor([2., 5.])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("mean", dim, None, axis, keepdim, keepdims)
     if out is not None:  # a floating-point mean is computed in out's dtype, as PyTorch
         if dtype is None and input.dtype.is_floating_point and out.dtype.is_floating_point:
             dtype = out.dtype
@@ -242,6 +254,8 @@ def prod(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """Product of elements over one ``dim`` (all when None).
 
@@ -251,6 +265,8 @@ def prod(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -260,6 +276,8 @@ def prod(
         >>> ember.prod(x, dim=1)
         tensor([  6., 120.])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("prod", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out(
             "prod", prod(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
@@ -334,7 +352,15 @@ def _check_nonempty(name, input, axes):
         )
 
 
-def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
+def amax(
+    input: Tensor,
+    dim: int | Sequence[int] = (),
+    keepdim: bool = False,
+    *,
+    out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Maximum over ``dim`` (all dims when empty).
 
     Unlike :func:`max`, the gradient is spread evenly over the elements that tie for the maximum.
@@ -344,6 +370,8 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *,
         dim (int or tuple of ints): the dimensions to reduce; all of them when empty. Default: ``()``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -353,6 +381,8 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *,
         >>> ember.amax(x, dim=0)
         tensor([4., 5., 6.])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("amax", dim, (), axis, keepdim, keepdims)
     if out is not None:
         return write_out("amax", amax(input, dim, keepdim), out, exact_dtype=True)
 
@@ -363,7 +393,15 @@ def amax(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *,
     return _Amax.apply(input, axes, keepdim)
 
 
-def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
+def amin(
+    input: Tensor,
+    dim: int | Sequence[int] = (),
+    keepdim: bool = False,
+    *,
+    out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Minimum over ``dim`` (all dims when empty).
 
     Unlike :func:`min`, the gradient is spread evenly over the elements that tie for the minimum.
@@ -373,6 +411,8 @@ def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *,
         dim (int or tuple of ints): the dimensions to reduce; all of them when empty. Default: ``()``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -382,6 +422,8 @@ def amin(input: Tensor, dim: int | Sequence[int] = (), keepdim: bool = False, *,
         >>> ember.amin(x, dim=1)
         tensor([1., 4.])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("amin", dim, (), axis, keepdim, keepdims)
     if out is not None:
         return write_out("amin", amin(input, dim, keepdim), out, exact_dtype=True)
 
@@ -411,7 +453,15 @@ def _arg(name, input, dim, keepdim):
     return input._make(xp.astype(data, input._backend.native_dtype(dtypes.int64)))
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
+def argmax(
+    input: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    out: Tensor | None = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Index of the maximum (over the flattened tensor when ``dim`` is None).
 
     Args:
@@ -419,6 +469,8 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out:
         dim (int, optional): the dimension to reduce; the flattened tensor when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -428,6 +480,8 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out:
         >>> ember.argmax(x, dim=1)
         tensor([1, 0])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("argmax", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("argmax", argmax(input, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
@@ -435,7 +489,15 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out:
     return _arg("argmax", input, dim, keepdim)
 
 
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
+def argmin(
+    input: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    out: Tensor | None = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """Index of the minimum (over the flattened tensor when ``dim`` is None).
 
     Args:
@@ -443,6 +505,8 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out:
         dim (int, optional): the dimension to reduce; the flattened tensor when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -453,6 +517,8 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out:
         tensor([[0],
                 [2]])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("argmin", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("argmin", argmin(input, dim, keepdim), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
@@ -489,7 +555,13 @@ def max(input: Tensor, dim: int, keepdim: bool = False) -> return_types.max: ...
 @overload
 def max(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
 def max(  # noqa: A001
-    input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *, out: Any = None
+    input: Tensor,
+    dim: int | Tensor | None = None,
+    keepdim: bool = False,
+    *,
+    out: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Any:
     """Maximum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor.
 
@@ -499,6 +571,8 @@ def max(  # noqa: A001
             element-wise maximum with (as :func:`maximum`).
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Returns:
         A 0-d tensor without ``dim``; with it, a named tuple ``(values, indices)``.
@@ -513,6 +587,8 @@ def max(  # noqa: A001
         values=tensor([3., 6.]),
         indices=tensor([2, 2]))
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("max", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("max", max(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
     return _extremum_with_indices("max", input, dim, keepdim, None)
@@ -525,7 +601,13 @@ def min(input: Tensor, dim: int, keepdim: bool = False) -> return_types.min: ...
 @overload
 def min(input: Tensor, dim: Tensor) -> Tensor: ...  # noqa: A001
 def min(  # noqa: A001
-    input: Tensor, dim: int | Tensor | None = None, keepdim: bool = False, *, out: Any = None
+    input: Tensor,
+    dim: int | Tensor | None = None,
+    keepdim: bool = False,
+    *,
+    out: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Any:
     """Minimum of all elements, or ``(values, indices)`` along ``dim``, or element-wise with a tensor.
 
@@ -535,6 +617,8 @@ def min(  # noqa: A001
             element-wise minimum with (as :func:`minimum`).
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Returns:
         A 0-d tensor without ``dim``; with it, a named tuple ``(values, indices)``.
@@ -549,12 +633,22 @@ def min(  # noqa: A001
         values=tensor([1., 2., 3.]),
         indices=tensor([0, 0, 0]))
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("min", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("min", min(input, dim, keepdim), out, exact_dtype=isinstance(dim, int))  # type: ignore[arg-type]
     return _extremum_with_indices("min", input, dim, keepdim, None)
 
 
-def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False, out: Any = None) -> return_types.aminmax:
+def aminmax(
+    input: Tensor,
+    *,
+    dim: int | None = None,
+    keepdim: bool = False,
+    out: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> return_types.aminmax:
     """``(amin, amax)`` in one call.
 
     Args:
@@ -562,6 +656,8 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False, out
         dim (int, optional): the dimension to reduce; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -575,6 +671,8 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False, out
         min=tensor([1., 4.]),
         max=tensor([3., 6.]))
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
     d = () if dim is None else dim
@@ -665,6 +763,8 @@ def var(
     *,
     correction: float | None = None,
     out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """Variance over ``dim`` with Bessel's correction (``correction=1``) by default.
 
@@ -679,6 +779,8 @@ def var(
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -688,6 +790,8 @@ def var(
         >>> ember.var(x, dim=1, correction=0)
         tensor([0.6667, 0.6667])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("var", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("var", var(input, dim, unbiased, keepdim, correction=correction), out)
     return _variance(input, dim, unbiased, keepdim, correction, is_std=False)
@@ -702,6 +806,8 @@ def std(
     *,
     correction: float | None = None,
     out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """Standard deviation over ``dim`` (square root of :func:`var`).
 
@@ -716,6 +822,8 @@ def std(
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -725,6 +833,8 @@ def std(
         >>> ember.std(x, dim=0)
         tensor([2.1213, 2.1213, 2.1213])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("std", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("std", std(input, dim, unbiased, keepdim, correction=correction), out)
     return _variance(input, dim, unbiased, keepdim, correction, is_std=True)
@@ -738,6 +848,8 @@ def var_mean(
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> tuple[Tensor, Tensor]:
     """``(var, mean)`` over ``dim``.
 
@@ -748,6 +860,8 @@ def var_mean(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -755,6 +869,8 @@ def var_mean(
         >>> ember.var_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("var_mean", dim, None, axis, keepdim, keepdims)
     mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
     return var(input, dim, unbiased, keepdim, correction=correction), input.mean(
         normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
@@ -769,6 +885,8 @@ def std_mean(
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> tuple[Tensor, Tensor]:
     """``(std, mean)`` over ``dim``.
 
@@ -779,6 +897,8 @@ def std_mean(
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         correction (int, optional): the difference between the sample size and the degrees of freedom (Bessel's
             correction); 1 when ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -786,6 +906,8 @@ def std_mean(
         >>> ember.std_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("std_mean", dim, None, axis, keepdim, keepdims)
     mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
     return std(input, dim, unbiased, keepdim, correction=correction), input.mean(
         normalize_dims(_every_dim_if_empty(mean_dim), input.ndim), keepdim
@@ -900,7 +1022,15 @@ def norm(
 
 
 @computes_in_float32
-def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False, *, out: Tensor | None = None) -> Tensor:
+def logsumexp(
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim``, computed stably.
 
     .. math::
@@ -911,12 +1041,16 @@ def logsumexp(input: Tensor, dim: int | Sequence[int], keepdim: bool = False, *,
         dim (int): the dimension to reduce.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.logsumexp(ember.tensor([[0.0, 0.0], [1000.0, 1000.0]]), dim=1)
         tensor([6.9315e-01, 1.0007e+03])
     """
+    if axis is not None or keepdims is not None or dim is None:
+        dim, keepdim = numpy_names("logsumexp", dim, None, axis, keepdim, keepdims, required=True)
     if out is not None:
         return write_out("logsumexp", logsumexp(input, dim, keepdim), out)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
@@ -943,7 +1077,14 @@ class _Cumsum(Function):
         return grad.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis), None
 
 
-def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor | None = None) -> Tensor:
+def cumsum(
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
+    axis: int | None = None,
+) -> Tensor:
     """Cumulative sum along ``dim``.
 
     .. math::
@@ -954,6 +1095,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor 
         dim (int): the dimension to scan.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -964,6 +1106,8 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor 
         >>> ember.cumsum(ember.tensor([1, 2, 3]), dim=0)
         tensor([1, 3, 6])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("cumsum", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out(
             "cumsum", cumsum(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
@@ -982,7 +1126,13 @@ def cumsum(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor 
 
 
 def all(
-    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, out: Tensor | None = None
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:  # noqa: A001
     """True where every element over ``dim`` is non-zero.
 
@@ -991,6 +1141,8 @@ def all(
         dim (int or tuple of ints, optional): the dimension or dimensions to test; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1000,6 +1152,8 @@ def all(
         >>> ember.all(x, dim=1)
         tensor([False,  True])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("all", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("all", all(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim, input.ndim)
@@ -1009,7 +1163,13 @@ def all(
 
 
 def any(
-    input: Tensor, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, out: Tensor | None = None
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:  # noqa: A001
     """True where some element over ``dim`` is non-zero.
 
@@ -1018,6 +1178,8 @@ def any(
         dim (int or tuple of ints, optional): the dimension or dimensions to test; all of them when ``None``.
         keepdim (bool): whether the output keeps the reduced dimensions with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1027,6 +1189,8 @@ def any(
         >>> ember.any(x, dim=1)
         tensor([False,  True])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("any", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("any", any(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim, input.ndim)
@@ -1035,12 +1199,15 @@ def any(
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
-def count_nonzero(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
+def count_nonzero(
+    input: Tensor, dim: int | Sequence[int] | None = None, *, axis: int | Sequence[int] | None = None
+) -> Tensor:
     """Number of non-zero elements over ``dim``.
 
     Args:
         input (Tensor): the input tensor.
         dim (int or tuple of ints, optional): the dimension or dimensions to reduce; all of them when ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1050,6 +1217,8 @@ def count_nonzero(input: Tensor, dim: int | Sequence[int] | None = None) -> Tens
         >>> ember.count_nonzero(x, dim=1)
         tensor([2, 1])
     """
+    if axis is not None:
+        dim, _ = numpy_names("count_nonzero", dim, None, axis, False, None)
     return (input != 0).sum(dim)
 
 
@@ -1076,7 +1245,14 @@ def _scan(input, dim, combine):
 
 
 @computes_in_float32
-def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor | None = None) -> Tensor:
+def cumprod(
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    dtype: _dtype | None = None,
+    out: Tensor | None = None,
+    axis: int | None = None,
+) -> Tensor:
     """Cumulative product along ``dim`` (integers accumulate in int64).
 
     The gradient is exact in the presence of zeros (PyTorch's formula, which selects around them).
@@ -1086,12 +1262,15 @@ def cumprod(input: Tensor, dim: int, *, dtype: _dtype | None = None, out: Tensor
         dim (int): the dimension to scan.
         dtype (ember.dtype, optional): accumulate and return in this type. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.cumprod(ember.tensor([1.0, 2.0, 3.0]), 0)
         tensor([1., 2., 6.])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("cumprod", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out(
             "cumprod", cumprod(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
@@ -1193,7 +1372,7 @@ def _cumulative_extremum(name, input, dim, better):
     return getattr(return_types, name)(input.gather(axis, indices), indices)
 
 
-def cummax(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummax:
+def cummax(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int | None = None) -> return_types.cummax:
     """Running maximum along ``dim`` and the index where it was found, as ``(values, indices)``.
 
     Ties take the later index; a NaN propagates (as in PyTorch).
@@ -1203,18 +1382,21 @@ def cummax(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummax:
         >>> ember.cummax(ember.tensor([1.0, 3.0, 2.0]), 0).values
         tensor([1., 3., 3.])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("cummax", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("cummax", cummax(input, dim), out, exact_dtype=True)
     return _cumulative_extremum("cummax", input, dim, lambda xp, a, b: xp.greater_equal(a, b))
 
 
-def cummin(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummin:
+def cummin(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int | None = None) -> return_types.cummin:
     """Running minimum along ``dim`` and the index where it was found, as ``(values, indices)``.
 
     Args:
         input (Tensor): the input tensor.
         dim (int): the dimension to scan.
         out (tuple of Tensors, optional): the output ``(values, indices)``, resized and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -1223,13 +1405,17 @@ def cummin(input: Tensor, dim: int, *, out: Any = None) -> return_types.cummin:
         values=tensor([3., 1., 1., 0.]),
         indices=tensor([0, 1, 1, 3]))
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("cummin", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("cummin", cummin(input, dim), out, exact_dtype=True)
     return _cumulative_extremum("cummin", input, dim, lambda xp, a, b: xp.less_equal(a, b))
 
 
 @computes_in_float32
-def logcumsumexp(input: Tensor, dim: int, *, out: Tensor | None = None) -> Tensor:
+def logcumsumexp(
+    input: Tensor, dim: int | None = None, *, out: Tensor | None = None, axis: int | None = None
+) -> Tensor:
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (a running log-add-exp).
 
     Example::
@@ -1237,6 +1423,8 @@ def logcumsumexp(input: Tensor, dim: int, *, out: Tensor | None = None) -> Tenso
         >>> ember.logcumsumexp(ember.tensor([0.0, 0.0]), 0)
         tensor([0.0000, 0.6931])
     """
+    if axis is not None or dim is None:
+        dim, _ = numpy_names("logcumsumexp", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True)
     if input.dtype not in FLOATING_AND_HALF:
@@ -1287,7 +1475,15 @@ def _log_add_exp(acc, part):
 def median(input: Tensor) -> Tensor: ...
 @overload
 def median(input: Tensor, dim: int, keepdim: bool = False) -> return_types.median: ...
-def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Any = None) -> Any:
+def median(
+    input: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    out: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Any:
     """The median (the lower of the two middle values for an even count); NaN if any element is NaN.
 
     With ``dim``, returns ``(values, indices)`` along that dimension.
@@ -1297,12 +1493,16 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False, *, out:
         dim (int, optional): the dimension to reduce. Default: all elements, values only.
         keepdim (bool, optional): keep the reduced dimension. Default: ``False``
         out (Tensor or tuple of Tensors, optional): the output tensor, or ``(values, indices)`` with ``dim``; resized and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("median", median(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
     if input.dtype is dtypes.bool or input.dtype.is_complex:
@@ -1339,6 +1539,8 @@ def nansum(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """Sum over ``dim`` treating NaN as zero.
 
@@ -1348,6 +1550,8 @@ def nansum(
         keepdim (bool, optional): keep reduced dimensions. Default: ``False``
         dtype (ember.dtype, optional): accumulate and return in this type. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1357,6 +1561,8 @@ def nansum(
         >>> ember.nansum(x, dim=0)
         tensor([4., 4.])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("nansum", dim, None, axis, keepdim, keepdims)
     if out is not None:  # computed in out's dtype, as torch, which has no integer kernel for a floating input
         if dtype is None and input.dtype.is_floating_point and not out.dtype.is_floating_point:
             not_implemented("nansum_cpu", out.dtype)
@@ -1378,6 +1584,8 @@ def nanmean(
     *,
     dtype: _dtype | None = None,
     out: Tensor | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """Mean over ``dim`` of the elements that are not NaN.
 
@@ -1387,6 +1595,8 @@ def nanmean(
         keepdim (bool, optional): keep reduced dimensions. Default: ``False``
         dtype (ember.dtype, optional): compute and return in this type. Default: None
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int or tuple of ints, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -1396,6 +1606,8 @@ def nanmean(
         >>> ember.nanmean(x, dim=1)
         tensor([1.0000, 3.5000])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("nanmean", dim, None, axis, keepdim, keepdims)
     if out is not None:  # computed in out's dtype, as torch
         return write_out(
             "nanmean", nanmean(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True

@@ -121,7 +121,14 @@ def scatter_reduce(
 
 
 def index_reduce(
-    input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True
+    input: Tensor,
+    dim: int,
+    index: Tensor,
+    source: Tensor,
+    reduce: str,
+    *,
+    include_self: bool = True,
+    out: Tensor | None = None,
 ) -> Tensor:
     """``input`` with the slices of ``source`` along ``dim`` reduced into the slices ``index`` names.
 
@@ -132,6 +139,7 @@ def index_reduce(
         source (Tensor): the slices, of ``input``'s dtype.
         reduce (str): ``'prod'``, ``'mean'``, ``'amax'`` or ``'amin'``.
         include_self (bool): also reduce ``input``'s values at the named slices. Default: ``True``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -142,6 +150,13 @@ def index_reduce(
                 [ 1.,  1.],
                 [ 1.,  1.]])
     """
+    if out is not None:
+        return write_out(
+            "index_reduce",
+            index_reduce(input, dim, index, source, reduce, include_self=include_self),
+            out,
+            exact_dtype=True,
+        )
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     if index.ndim > 1:

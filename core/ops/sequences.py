@@ -18,7 +18,7 @@ from .creation import arange, tensor
 from .dtype_support import not_implemented
 from .linalg import outer, scale_by
 from .movement import cat, stack
-from .operands import check_same_device, wrap_dim
+from .operands import check_same_device, numpy_names, wrap_dim
 from .out_argument import write_out
 from .slicing_joining import meshgrid, searchsorted
 
@@ -46,6 +46,7 @@ def diff(
     append: Tensor | None = None,
     *,
     out: Tensor | None = None,
+    axis: int | None = None,
 ) -> Tensor:
     """The ``n``-th forward difference along ``dim`` (``logical_xor`` of neighbours for bool).
 
@@ -55,12 +56,15 @@ def diff(
         dim (int): the dimension. Default: -1
         prepend, append (Tensor, optional): values joined before/after ``input`` along ``dim``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.diff(ember.tensor([1, 3, 2]))
         tensor([ 2, -1])
     """
+    if axis is not None:
+        dim, _ = numpy_names("diff", dim, -1, axis, False, None)
     if out is not None:
         return write_out("diff", diff(input, n, dim, prepend, append), out)
     if not isinstance(input, Tensor):
@@ -90,7 +94,12 @@ def diff(
 
 
 def repeat_interleave(
-    input: Tensor, repeats: Tensor | int | None = None, dim: int | None = None, *, output_size: int | None = None
+    input: Tensor,
+    repeats: Tensor | int | None = None,
+    dim: int | None = None,
+    *,
+    output_size: int | None = None,
+    axis: int | None = None,
 ) -> Tensor:
     """Repeat each element (or slice along ``dim``) ``repeats`` times, the copies side by side.
 
@@ -102,6 +111,7 @@ def repeat_interleave(
         repeats (int or Tensor): the number of repetitions, one for all or one per slice.
         dim (int, optional): the dimension; ``None`` flattens the input first. Default: None
         output_size (int, optional): the total length along ``dim`` (checked when given).
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -112,6 +122,8 @@ def repeat_interleave(
                 [3, 4],
                 [3, 4]])
     """
+    if axis is not None:
+        dim, _ = numpy_names("repeat_interleave", dim, None, axis, False, None)
     if repeats is None:
         counts = input
         if counts.ndim > 1 or counts.dtype.is_floating_point or counts.dtype is dtypes.bool:

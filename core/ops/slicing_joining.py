@@ -22,11 +22,11 @@ from .conversion import check_inplace
 from .creation import arange
 from .dtype_support import not_implemented
 from .indexing import _IndexAccumulate, _native_key, check_index_put_dtype
-from .movement import cat, flip, movedim, narrow, tensor_list, transpose
+from .movement import _sizes_or_keyword, cat, flip, movedim, narrow, tensor_list, transpose
 
 if TYPE_CHECKING:
     from ..types import Number
-from .operands import check_same_device, sum_to, wrap_dim
+from .operands import check_same_device, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 from .strided import as_strided
 
@@ -239,7 +239,9 @@ def searchsorted(
     return out.to(dtypes.int32) if out_int32 else out
 
 
-def tensor_split(input: Tensor, indices_or_sections: int | Sequence[int] | Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+def tensor_split(
+    input: Tensor, indices_or_sections: int | Sequence[int] | Tensor, dim: int = 0, *, axis: int | None = None
+) -> tuple[Tensor, ...]:
     """Split into ``sections`` nearly equal parts (the first ``n % sections`` one longer) or at ``indices``.
 
     Returns a tuple of views.
@@ -248,6 +250,7 @@ def tensor_split(input: Tensor, indices_or_sections: int | Sequence[int] | Tenso
         input (Tensor): the input tensor.
         indices_or_sections (int or list of ints): the number of parts, or the indices to split before.
         dim (int): the dimension to split. Default: ``0``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
@@ -257,8 +260,10 @@ def tensor_split(input: Tensor, indices_or_sections: int | Sequence[int] | Tenso
         >>> ember.tensor_split(x, [1, 5])
         (tensor([0]), tensor([1, 2, 3, 4]), tensor([5, 6]))
     """
-    axis = wrap_dim(dim, input.ndim)
-    n = input.shape[axis]
+    if axis is not None:
+        dim, _ = numpy_names("tensor_split", dim, 0, axis, False, None)
+    split_dim = wrap_dim(dim, input.ndim)
+    n = input.shape[split_dim]
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
@@ -274,7 +279,7 @@ def tensor_split(input: Tensor, indices_or_sections: int | Sequence[int] | Tenso
     else:
         cuts = [0] + [max(0, min(n, i + n if i < 0 else i)) for i in indices_or_sections] + [n]
         bounds = [(a, max(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
-    return tuple(narrow(input, axis, a, b - a) for a, b in bounds)
+    return tuple(narrow(input, split_dim, a, b - a) for a, b in bounds)
 
 
 def _directional_split(name, input, indices_or_sections, axis, min_dims):
@@ -618,11 +623,12 @@ def unfold(self, dimension, size, step):
     return movedim(picked.reshape(shape), axis + 1, -1)
 
 
-def sum_to_size(self, *size):
+def sum_to_size(self, *sizes, size=None):
     """Sum this tensor down to ``size`` (which must expand to this tensor's shape).
 
     Args:
-        *size (int): the target shape.
+        *sizes (int): the target shape.
+        size (tuple of ints, optional): the target shape, as a keyword instead of ``*sizes``.
 
     Example::
 
@@ -633,7 +639,9 @@ def sum_to_size(self, *size):
         tensor([[3.],
                 [3.]])
     """
-    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (list, tuple)) else tuple(size)
+    if size is not None:
+        sizes = _sizes_or_keyword("sum_to_size", "size", sizes, size)
+    size = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)) else tuple(sizes)
     shape = tuple(self.shape)
     ok = len(size) <= len(shape) and all(s == t or s == 1 for s, t in zip(size[::-1], shape[::-1]))
     if not ok:

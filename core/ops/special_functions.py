@@ -391,33 +391,39 @@ for _fn, (_summary, _values, _output) in _UNARY_DOCS.items():
     )
 
 
-def igamma(input: Tensor, other: Tensor) -> Tensor:
+def igamma(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""PyTorch's top-level name of :func:`ember.special.gammainc`.
 
     Args:
         input (Tensor): the non-negative parameter ``a``.
         other (Tensor): the non-negative argument ``x``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.igamma(ember.tensor([1.0]), ember.tensor([1.0]))
         tensor([0.6321])
     """
+    if out is not None:
+        return write_out("igamma", igamma(input, other), out)
     return gammainc(input, other)
 
 
-def igammac(input: Tensor, other: Tensor) -> Tensor:
+def igammac(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     r"""PyTorch's top-level name of :func:`ember.special.gammaincc`.
 
     Args:
         input (Tensor): the non-negative parameter ``a``.
         other (Tensor): the non-negative argument ``x``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.igammac(ember.tensor([1.0]), ember.tensor([1.0]))
         tensor([0.3679])
     """
+    if out is not None:
+        return write_out("igammac", igammac(input, other), out)
     return gammaincc(input, other)
 
 

@@ -14,7 +14,7 @@ from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
-from .operands import wrap_dim
+from .operands import numpy_names, wrap_dim
 from .out_argument import write_out
 
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
@@ -105,6 +105,8 @@ def quantile(
     *,
     interpolation: str = "linear",
     out: Tensor | None = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """The ``q``-th quantiles of ``input`` (all of it, or along ``dim``); NaN where a row holds a NaN.
 
@@ -116,6 +118,8 @@ def quantile(
         interpolation (str): between two neighbours: ``'linear'``, ``'lower'``, ``'higher'``, ``'midpoint'``
             or ``'nearest'``. Default: ``'linear'``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -125,6 +129,8 @@ def quantile(
         >>> ember.quantile(x, ember.tensor([0.0, 1.0]))
         tensor([1., 4.])
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("quantile", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out(
             "quantile", quantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
@@ -140,6 +146,8 @@ def nanquantile(
     *,
     interpolation: str = "linear",
     out: Tensor | None = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor:
     """:func:`quantile` that ignores NaN values (NaN only where a row is all NaN).
 
@@ -150,12 +158,16 @@ def nanquantile(
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
         interpolation (str): as :func:`quantile`'s. Default: ``'linear'``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
         >>> ember.nanquantile(ember.tensor([1.0, float('nan'), 3.0]), 0.5)
         tensor(2.)
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("nanquantile", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out(
             "nanquantile", nanquantile(input, q, dim, keepdim, interpolation=interpolation), out, exact_dtype=True
@@ -168,7 +180,13 @@ def nanmedian(input: Tensor) -> Tensor: ...
 @overload
 def nanmedian(input: Tensor, dim: int, keepdim: bool = False) -> nanmedian_result: ...
 def nanmedian(
-    input: Tensor, dim: int | None = None, keepdim: bool = False, *, out: Any = None
+    input: Tensor,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    out: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Tensor | nanmedian_result:
     """The lower median of the values that are not NaN (all of them, or along ``dim`` with their indices).
 
@@ -177,6 +195,8 @@ def nanmedian(
         dim (int, optional): the dimension to reduce; with it, ``(values, indices)`` is returned.
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -188,6 +208,8 @@ def nanmedian(
         values=tensor([2.]),
         indices=tensor([3]))
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("nanmedian", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("nanmedian", nanmedian(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
     if input.dtype is dtypes.bool:
@@ -218,7 +240,15 @@ def _nanmedian_along(input: Tensor, dim: int) -> tuple[Tensor, Tensor]:
     return values.gather(-1, k).squeeze(-1), order.gather(-1, k).squeeze(-1)
 
 
-def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: Any = None) -> mode_result:
+def mode(
+    input: Tensor,
+    dim: int = -1,
+    keepdim: bool = False,
+    *,
+    out: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> mode_result:
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the index of
     its last occurrence.
 
@@ -227,6 +257,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: Any = None
         dim (int): the dimension to reduce. Default: ``-1``.
         keepdim (bool): keep the reduced dimension with size 1. Default: ``False``.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
+        keepdims (bool, optional): NumPy's name for ``keepdim``, which PyTorch accepts too.
 
     Example::
 
@@ -235,6 +267,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False, *, out: Any = None
         values=tensor([1., 2.]),
         indices=tensor([3, 1]))
     """
+    if axis is not None or keepdims is not None:
+        dim, keepdim = numpy_names("mode", dim, -1, axis, keepdim, keepdims)
     if out is not None:
         return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
     if input.ndim == 0:

@@ -180,19 +180,22 @@ def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     return where(g == 0, g, (a // where(g == 0, g.new_ones(()), g) * b).abs())
 
 
-def ldexp(input: Tensor, other: Tensor) -> Tensor:
+def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input * 2 ** other``, in the promoted type of both (the default floating type for two
     integer tensors).
 
     Args:
         input (Tensor): the mantissas.
         other (Tensor): the exponents, broadcast against ``input``.
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
         >>> ember.ldexp(ember.tensor([1.0, 3.0]), ember.tensor([3, -1]))
         tensor([8.0000, 1.5000])
     """
+    if out is not None:
+        return write_out("ldexp", ldexp(input, other), out)
     if not isinstance(input, Tensor):
         input = as_tensor_arg("ldexp", input, other)
     exponent = other if isinstance(other, Tensor) else as_tensor_arg("ldexp", other, input)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from .creation import empty
+from .operands import numpy_names
 from .out_argument import OUT_ARG, write_out
 
 __all__ = [
@@ -32,19 +33,24 @@ def _slice(input: Tensor, dim: int = 0, start: int | None = None, end: int | Non
     return input[(slice(None),) * dim + (slice(start, end, step),)]
 
 
-def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+def split_with_sizes(
+    input: Tensor, split_sizes: Sequence[int], dim: int = 0, *, axis: int | None = None
+) -> tuple[Tensor, ...]:
     """Splits ``input`` along ``dim`` into views of the given sizes, which must add up to its size there.
 
     Args:
         input (Tensor): the tensor to split.
         split_sizes (sequence of int): the sizes of the pieces.
         dim (int, optional): the dimension to split along. Default: ``0``.
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Example::
 
         >>> [p.shape for p in ember.split_with_sizes(ember.zeros(2, 5), [2, 3], dim=1)]
         [ember.Size([2, 2]), ember.Size([2, 3])]
     """
+    if axis is not None:
+        dim, _ = numpy_names("split_with_sizes", dim, 0, axis, False, None)
     if isinstance(split_sizes, int) or not all(isinstance(s, int) for s in split_sizes):
         raise TypeError(
             f"split_with_sizes(): argument 'split_sizes' (position 1) must be tuple of ints, not {type(split_sizes).__name__}"

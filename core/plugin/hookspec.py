@@ -72,7 +72,8 @@ def ember_register_checkpoint_formats(registry: CheckpointFormatRegistry) -> Non
     they are not the default) and
     ``loader(stream, map_location, weights_only)`` returns the object read from one (a loader
     that can memory-map a file on disk also takes a keyword ``mmap``, which
-    ``ember.load(..., mmap=True)`` passes with the opened file as ``stream``). A
+    ``ember.load(..., mmap=True)`` passes with the opened file as ``stream``; one that unpickles
+    may take ``pickle_load_args``, the unpickler's keywords given to ``ember.load``). A
     loader validates the file's header before it reads tensor data, reads that data in
     bounded pieces into the arrays it returns, and raises
     :class:`ember.serialization.CorruptCheckpoint` for bytes it cannot read (helpers:

@@ -6,6 +6,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...ops.dtype_support import not_implemented
+from ...ops.operands import numpy_names
 from ...ops.sequences import triu_indices
 from ...tensor import Tensor
 
@@ -24,7 +25,7 @@ def _clamp_value_min(t, eps):
     return t + (d.clamp(min=eps) - d)
 
 
-def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8, *, axis: int | None = None) -> Tensor:
     r"""Cosine similarity along ``dim``: :math:`\sum \frac{x_1}{\max(\Vert x_1 \Vert, \epsilon)}
     \frac{x_2}{\max(\Vert x_2 \Vert, \epsilon)}`.
 
@@ -33,6 +34,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         x2 (Tensor): second input, broadcastable with ``x1``.
         dim (int): the dimension to reduce. Default: 1
         eps (float): lower bound of each norm. Default: 1e-8
+        axis (int, optional): NumPy's name for ``dim``, which PyTorch accepts too.
 
     Shape:
         - Input1: :math:`(*_1, D, *_2)`, :math:`D` at ``dim``
@@ -44,6 +46,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         >>> F.cosine_similarity(ember.randn(100, 128), ember.randn(100, 128)).shape
         ember.Size([100])
     """
+    if axis is not None:
+        dim, _ = numpy_names("cosine_similarity", dim, 1, axis, False, None)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         x1, x2 = cast_inputs("cosine_similarity", x1, x2)
     _check_tensors("cosine_similarity", x1=x1, x2=x2)

@@ -101,6 +101,17 @@ def _reduce(loss, reduction):
     return loss
 
 
+def _reduce_weighted(loss, weight, input, reduction, mean_over_weight):
+    """PyTorch's weighted pointwise losses: ``weight`` has ``input``'s size (else ValueError) and multiplies the
+    loss; ``'mean'`` divides by the sum of the weights where ``mean_over_weight`` (l1, mse), else by the count."""
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError("Weights and input must have the same size.")
+    loss = loss * weight
+    if reduction == "mean" and mean_over_weight:
+        return loss.sum() / weight.sum()
+    return _reduce(loss, reduction)
+
+
 def _check_tensors(name, **tensors):
     """Every argument a tensor, all on one device (PyTorch's errors)."""
     for arg, value in tensors.items():
@@ -131,7 +142,12 @@ def _pointwise_target(name, input, target, kernel=None):
 
 # -- regression ------------------------------------------------------------------------------
 def l1_loss(
-    input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean"
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
 ) -> Tensor:
     r"""Mean absolute error :math:`|x - y|`, reduced by ``reduction``.
 
@@ -141,6 +157,8 @@ def l1_loss(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
+        weight (Tensor, optional): a weight per element, of ``input``'s size; ``'mean'`` is then the
+            weighted mean :math:`\sum w |x - y| / \sum w`. Default: ``None``
 
     See :class:`~ember.nn.L1Loss` for details.
 
@@ -155,6 +173,8 @@ def l1_loss(
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("l1_loss", input, target)
+    if weight is not None:
+        return _reduce_weighted((input - target).abs(), weight, input, reduction, mean_over_weight=True)
     return _reduce((input - target).abs(), reduction)
 
 
@@ -174,7 +194,8 @@ def mse_loss(
         size_average (bool, optional): deprecated (see ``reduction``).
         reduce (bool, optional): deprecated (see ``reduction``).
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
-        weight (Tensor, optional): element weights broadcast against the loss. Default: ``None``
+        weight (Tensor, optional): a weight per element, of ``input``'s size; ``'mean'`` is then the
+            weighted mean :math:`\sum w (x - y)^2 / \sum w`. Default: ``None``
 
     See :class:`~ember.nn.MSELoss` for details.
 
@@ -192,7 +213,7 @@ def mse_loss(
     diff = input - target
     loss = diff * diff
     if weight is not None:
-        loss = loss * weight
+        return _reduce_weighted(loss, weight, input, reduction, mean_over_weight=True)
     return _reduce(loss, reduction)
 
 
@@ -245,7 +266,7 @@ def huber_loss(
         target (Tensor): same shape as ``input``.
         reduction (str): ``'none'`` | ``'mean'`` | ``'sum'``. Default: ``'mean'``
         delta (float): the threshold (> 0). Default: 1.0
-        weight (Tensor, optional): element weights. Default: ``None``
+        weight (Tensor, optional): a weight per element, of ``input``'s size. Default: ``None``
 
     See :class:`~ember.nn.HuberLoss` for details.
 
@@ -265,7 +286,7 @@ def huber_loss(
     z = (input - target).abs()
     loss = where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
     if weight is not None:
-        loss = loss * weight
+        return _reduce_weighted(loss, weight, input, reduction, mean_over_weight=False)
     return _reduce(loss, reduction)
 
 
