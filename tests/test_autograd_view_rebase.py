@@ -118,6 +118,61 @@ def test_views_made_under_no_grad(device):
         u.mul_(x[0])
 
 
+def _view_made_under_no_grad(T, device, leaf, view):
+    kwargs = {} if T is torch else {"device": device}
+    x = T.tensor(X, requires_grad=True, **kwargs)
+    base = x if leaf else x.clone()
+    with T.no_grad():
+        v = view(base)
+    return x, v
+
+
+_NO_GRAD_VIEWS = {"index": lambda b: b[0], "slice_of_slice": lambda b: b[1:][0], "t": lambda b: b.t()}
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+@pytest.mark.parametrize("view", sorted(_NO_GRAD_VIEWS))
+def test_a_view_made_under_no_grad_requires_grad_without_history(device, leaf, view):
+    found = []
+    for T in (torch, ember):
+        x, v = _view_made_under_no_grad(T, device, leaf, _NO_GRAD_VIEWS[view])
+        y = (v * v).sum()
+        state = (v.requires_grad, v.is_leaf, v.grad_fn, y.requires_grad)
+        y.backward()  # recorded, but no gradient reaches the view nor its base
+        found.append((*state, v.grad, x.grad))
+    assert found[1] == found[0] == (True, True, None, True, None, None)
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+@pytest.mark.parametrize("write", ["add_", "copy_", "setitem", "uniform_"])
+def test_an_in_place_write_into_a_view_made_under_no_grad_raises_at_the_write(device, leaf, write):
+    writes = {
+        "add_": lambda v: v.add_(1),
+        "copy_": lambda v: v.copy_(v.detach() * 2),
+        "setitem": lambda v: v.__setitem__(0, 1.0),
+        "uniform_": lambda v: v.uniform_(),
+    }
+    for T in (torch, ember):
+        _, v = _view_made_under_no_grad(T, device, leaf, _NO_GRAD_VIEWS["index"])
+        with pytest.raises(RuntimeError, match="created in no_grad mode and is being modified inplace"):
+            writes[write](v)
+        with T.no_grad():
+            writes[write](v)  # untracked: allowed
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+def test_a_view_of_a_view_made_under_no_grad_refuses_writes(device, leaf):
+    messages = []
+    for T in (torch, ember):
+        _, v = _view_made_under_no_grad(T, device, leaf, _NO_GRAD_VIEWS["t"])
+        w = v[0]
+        with pytest.raises(RuntimeError) as written:
+            w.mul_(2)
+        messages.append(str(written.value))
+    assert messages[1] == messages[0]
+    assert messages[0].startswith("Output 0 of Select is a view of a view which was created in no_grad mode")
+
+
 def test_views_made_and_written_under_no_grad(device):
     x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
     with ember.no_grad():

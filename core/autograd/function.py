@@ -569,6 +569,8 @@ def gradient_edge(tensor):
     """
     if tensor.grad_fn is not None:
         return (tensor.grad_fn, tensor._output_nr)
+    if getattr(tensor, "_view_of_requiring_grad", False):  # a view made under no_grad: no gradient reaches it
+        return _NO_EDGE
     node = tensor._accumulator
     if node is None:
         node = tensor._accumulator = AccumulateGrad(tensor)

@@ -24,7 +24,7 @@ from .. import tensor as _tensor
 from ..tensor import Tensor
 from .grad_mode import grad_state
 
-__all__ = ["refresh_view_history", "check_view_writable", "custom_function_refusal"]
+__all__ = ["refresh_view_history", "check_view_writable", "rebase_refusal"]
 
 _NO_GRAD_VIEW = (
     "A view was created in no_grad mode and {what} with grad mode enabled. Given that this use case is "
@@ -32,8 +32,12 @@ _NO_GRAD_VIEW = (
     "inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
     "outside (if you want the inplace to be tracked)."
 )
-
-
+_VIEW_OF_NO_GRAD_VIEW = (
+    "{origin} is a view of a view which was created in no_grad mode and {what} with grad mode enabled. Given that "
+    "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view "
+    "and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
+    "outside (if you want the inplace to be tracked)."
+)
 _CUSTOM_FUNCTION_VIEW = (
     "{origin} is a view and {what}. This view was created inside a custom Function (or because an input was "
     "returned as-is) and the autograd logic to handle view+inplace would override the custom backward associated "
@@ -47,13 +51,16 @@ _MULTI_OUTPUT_VIEW = (
 )
 
 
-def custom_function_refusal(view: Tensor) -> str | None:
-    """PyTorch's refusal (a message to format with ``origin`` and ``what``) for a view that a user's
-    ``Function`` returned, or a view of one, whose history cannot be rebuilt from its base's without
-    bypassing the custom backward; None for any other view."""
-    refusal = getattr(view, "_custom_function_refusal", None)
+def rebase_refusal(view: Tensor) -> str | None:
+    """PyTorch's refusal (a message to format with ``origin`` and ``what``) to rebuild the history of a
+    view made of ``view``, or of ``view`` itself: one that a user's ``Function`` returned, or a view of one,
+    whose history cannot be rebuilt from its base's without bypassing the custom backward, and a view of a
+    view made under ``no_grad``; None for any other view."""
+    refusal = getattr(view, "_rebase_refusal", None)
     if refusal is not None:
         return refusal
+    if _made_without_grad(view):
+        return _VIEW_OF_NO_GRAD_VIEW
     node = view._grad_fn
     function = getattr(type(node), "_function", None)
     if function is None or not function._validates_gradients:
@@ -61,8 +68,8 @@ def custom_function_refusal(view: Tensor) -> str | None:
     return _MULTI_OUTPUT_VIEW if len(node._output_meta) > 1 else _CUSTOM_FUNCTION_VIEW
 
 
-def _check_not_custom_function_view(view: Tensor, what: str) -> None:
-    refusal = custom_function_refusal(view)
+def _check_rebase_allowed(view: Tensor, what: str) -> None:
+    refusal = rebase_refusal(view)
     if refusal is not None:
         node = view._grad_fn
         function = getattr(type(node), "_function", None)
@@ -91,7 +98,7 @@ def refresh_view_history(view: Tensor) -> None:
         what = "its base or another view of its base has been modified inplace"
         if _made_without_grad(view):
             raise RuntimeError(_NO_GRAD_VIEW.format(what=what))
-        _check_not_custom_function_view(view, what)
+        _check_rebase_allowed(view, what)
         previous = grad_state.enabled
         grad_state.enabled = True  # the history is read whatever the grad mode
         try:
@@ -109,8 +116,8 @@ def check_view_writable(view: Tensor) -> None:
     into a view a custom ``Function`` returned."""
     if view._view_version is not None and _made_without_grad(view):
         raise RuntimeError(_NO_GRAD_VIEW.format(what="is being modified inplace"))
-    _check_not_custom_function_view(view, "is being modified inplace")
+    _check_rebase_allowed(view, "is being modified inplace")
 
 
 _tensor.refresh_view_history = refresh_view_history
-_tensor.custom_function_refusal = custom_function_refusal
+_tensor.rebase_refusal = rebase_refusal

@@ -363,6 +363,8 @@ class _CopySlices(Function):
 def check_inplace(tensor):
     """Refuse in-place changes to a leaf that requires grad while recording (as PyTorch does)."""
     if grad_state.enabled and tensor.requires_grad and tensor._grad_fn is None:
+        if tensor._view_version is not None:  # a view made under no_grad has its own error
+            check_view_writable(tensor)
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
