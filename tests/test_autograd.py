@@ -923,3 +923,27 @@ def test_grad_takes_pytorchs_only_inputs_and_a_dict_of_inputs():
         named = lib.autograd.grad((x * w).sum(), {"x": x, "w": w})
         assert isinstance(named, dict) and list(named) == ["x", "w"]
         assert named["x"].tolist() == [3.0, 4.0] and named["w"].tolist() == [1.0, 2.0]
+
+
+def test_several_outputs_of_one_node_as_the_roots_of_a_backward_pass(device):
+    # each root's gradient reaches the node; its inputs' nodes wait for that node once, not once per root
+    def run(T, kwargs):
+        class Two(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                return ga * 2 + gb * 3
+
+        x = T.ones(2, requires_grad=True, **kwargs)
+        ones = T.ones(2, **kwargs)
+        (g,) = T.autograd.grad(Two.apply(x), x, (ones, ones))
+        T.autograd.backward(Two.apply(x), (ones, ones))
+        parts = T.ones(4, 3, dtype=T.float64, requires_grad=True, **kwargs).split(2)
+        (split,) = T.autograd.grad(parts, parts[0]._base, [T.ones_like(p) for p in parts])
+        return [t.detach().cpu().numpy() for t in (g, x.grad, split)]
+
+    for got, expected in zip(run(ember, {"device": device}), run(torch, {})):
+        np.testing.assert_array_equal(got, expected)

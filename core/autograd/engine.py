@@ -73,8 +73,8 @@ def _collect_dependencies(roots, needed=None):
     """Count, for every node reachable from ``roots`` (through ``needed`` ones only, when given), how
     many edges point at it."""
     dependencies = {}
-    stack = [node for node in roots if node is not None and (needed is None or node in needed)]
-    roots = set(stack)
+    roots = {node for node in roots if node is not None and (needed is None or node in needed)}
+    stack = list(roots)  # a node that made several roots is visited once
     while stack:
         for child, _ in stack.pop()._edges:
             if child is not None and (needed is None or child in needed):
