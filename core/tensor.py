@@ -669,8 +669,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             True
         """
         seen = self._view_version
-        if seen is not None and seen != self._version_counter.value:
-            refresh_view_history(self)
+        if seen is not None and seen != self._version_counter.value:  # a write may have given the base grad
+            return self._requires_grad or self._base._requires_grad
         return self._requires_grad
 
     @requires_grad.setter

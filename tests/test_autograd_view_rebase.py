@@ -182,6 +182,79 @@ def test_views_made_and_written_under_no_grad(device):
         _ = v.grad_fn
 
 
+_MULTI_OUTPUT_VIEWS = {
+    "split": lambda c: c.split(2),
+    "split_sizes": lambda c: c.split([1, 2], 1),
+    "chunk": lambda c: c.chunk(3),
+    "unbind": lambda c: c.unbind(1),
+}
+_WRITES_NEAR_A_PIECE = {
+    "into_the_piece": lambda T, c, pieces, x: [pieces[0].mul_(2)],
+    "into_a_view_of_the_piece": lambda T, c, pieces, x: [pieces[1][0].add_(1)],
+    "into_the_base": lambda T, c, pieces, x: [c.add_(1), pieces[1].grad_fn],
+    "under_no_grad": lambda T, c, pieces, x: (
+        [T.no_grad().__enter__(), pieces[0].add_(1), T.set_grad_enabled(True)] + [pieces[1] * 2]
+    ),
+    "of_a_base_without_grad": lambda T, c, pieces, x: [pieces[0].copy_(x.sum())],
+}
+
+
+@pytest.mark.parametrize("write", sorted(_WRITES_NEAR_A_PIECE))
+@pytest.mark.parametrize("op", sorted(_MULTI_OUTPUT_VIEWS))
+def test_views_that_are_outputs_of_one_node_refuse_in_place_writes(device, op, write):
+    messages = []
+    for T in (torch, ember):
+        kwargs = {} if T is torch else {"device": device}
+        x = T.tensor(X, requires_grad=True, **kwargs)
+        c = x.detach().clone() if write == "of_a_base_without_grad" else x * 1
+        pieces = _MULTI_OUTPUT_VIEWS[op](c)
+        with pytest.raises(RuntimeError) as refused:
+            _WRITES_NEAR_A_PIECE[write](T, c, pieces, x)
+        messages.append(str(refused.value))
+    assert messages[1] == messages[0]
+    assert "This view is the output of a function that returns multiple views" in messages[0]
+
+
+@pytest.mark.parametrize("op", sorted(_MULTI_OUTPUT_VIEWS))
+def test_views_that_are_outputs_of_one_node_are_writable_untracked(device, op):
+    found = []
+    for T in (torch, ember):
+        kwargs = {} if T is torch else {"device": device}
+        c = T.tensor(X, **kwargs)
+        pieces = _MULTI_OUTPUT_VIEWS[op](c)
+        pieces[0].mul_(10)
+        found.append((c.cpu().numpy(), [p._base is c for p in pieces], [p.requires_grad for p in pieces]))
+    np.testing.assert_array_equal(found[1][0], found[0][0])
+    assert found[1][1:] == found[0][1:]
+
+
+@pytest.mark.parametrize("op", ["unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes"])
+def test_the_unsafe_splits_allow_in_place_writes(device, op):
+    found = []
+    for T in (torch, ember):
+        x = T.tensor(X, requires_grad=True, **({} if T is torch else {"device": device}))
+        pieces = getattr(T, op)(x * 1, [1, 2] if op.endswith("sizes") else 2)
+        pieces[1].mul_(x[0, 0])
+        found.append(pieces[1].detach().cpu().numpy())
+    np.testing.assert_array_equal(found[1], found[0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", sorted(_MULTI_OUTPUT_VIEWS))
+def test_gradients_through_views_that_are_outputs_of_one_node(device, op, dtype):
+    found = []
+    for T in (torch, ember):
+        kwargs = {} if T is torch else {"device": device}
+        x = T.tensor(X, dtype=getattr(T, dtype), requires_grad=True, **kwargs)
+        pieces = _MULTI_OUTPUT_VIEWS[op](x * x)
+        loss = (pieces[0] * pieces[-1].sum()).sum()  # some pieces get no gradient
+        (g,) = T.autograd.grad(loss, x, create_graph=True)
+        (gg,) = T.autograd.grad((g * g).sum(), x)
+        found.append([t.detach().cpu().numpy() for t in (g, gg)])
+    for got, expected in zip(*found[::-1]):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
 def test_detach_in_place_of_a_view_raises(device):
     x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
     c = x.clone()

@@ -24,7 +24,7 @@ from .. import tensor as _tensor
 from ..tensor import Tensor
 from .grad_mode import grad_state
 
-__all__ = ["refresh_view_history", "check_view_writable", "rebase_refusal"]
+__all__ = ["refresh_view_history", "check_view_writable", "rebase_refusal", "MULTI_OUTPUT_VIEW"]
 
 _NO_GRAD_VIEW = (
     "A view was created in no_grad mode and {what} with grad mode enabled. Given that this use case is "
@@ -38,14 +38,16 @@ _VIEW_OF_NO_GRAD_VIEW = (
     "and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
     "outside (if you want the inplace to be tracked)."
 )
+# the refusals are formatted with ``origin`` ("Output 0 of Split"), ``what`` ("is being modified inplace") and
+# ``head``, PyTorch's first sentence for the view ("Output 0 of Split is a view and is being modified inplace")
 _CUSTOM_FUNCTION_VIEW = (
-    "{origin} is a view and {what}. This view was created inside a custom Function (or because an input was "
+    "{head}. This view was created inside a custom Function (or because an input was "
     "returned as-is) and the autograd logic to handle view+inplace would override the custom backward associated "
     "with the custom Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by "
     "cloning the output of the custom Function."
 )
-_MULTI_OUTPUT_VIEW = (
-    "{origin} is a view and {what}. This view is the output of a function that returns multiple views. Such "
+MULTI_OUTPUT_VIEW = (
+    "{head}. This view is the output of a function that returns multiple views. Such "
     "functions do not allow the output views to be modified inplace. You should replace the inplace operation by "
     "an out-of-place one."
 )
@@ -65,19 +67,23 @@ def rebase_refusal(view: Tensor) -> str | None:
     function = getattr(type(node), "_function", None)
     if function is None or not function._validates_gradients:
         return None
-    return _MULTI_OUTPUT_VIEW if len(node._output_meta) > 1 else _CUSTOM_FUNCTION_VIEW
+    return MULTI_OUTPUT_VIEW if len(node._output_meta) > 1 else _CUSTOM_FUNCTION_VIEW
 
 
 def _check_rebase_allowed(view: Tensor, what: str) -> None:
     refusal = rebase_refusal(view)
-    if refusal is not None:
-        node = view._grad_fn
-        function = getattr(type(node), "_function", None)
-        if function is not None and function._validates_gradients:
-            name = function.__name__
-        else:  # a view op's node, named as PyTorch names the op ("IndexBackward0": "Index")
-            name = node.name().removesuffix("0").removesuffix("Backward")
-        raise RuntimeError(refusal.format(origin=f"Output {view._output_nr} of {name}", what=what))
+    if refusal is None:
+        return
+    node = view._grad_fn
+    if node is None:  # a view with no history (of a base that does not require grad): PyTorch's words for it
+        raise RuntimeError(refusal.format(head=f"A view was created in no_grad mode and {what} with grad mode enabled"))
+    function = getattr(type(node), "_function", None)
+    if function is not None and function._validates_gradients:
+        name = function.__name__
+    else:  # a view op's node, named as PyTorch names the op ("IndexBackward0": "Index")
+        name = node.name().removesuffix("0").removesuffix("Backward")
+    origin = f"Output {view._output_nr} of {name}"
+    raise RuntimeError(refusal.format(origin=origin, what=what, head=f"{origin} is a view and {what}"))
 
 
 def _made_without_grad(view: Tensor) -> bool:
