@@ -115,7 +115,7 @@ class Node:
         return _NodeHookHandle(self._post_hooks, hook)
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
 
 class _NodeHookHandle:
@@ -142,6 +142,9 @@ class AccumulateGrad(Node):
         self._pre_hooks = None
         self._post_hooks = None
 
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # PyTorch's name, of a node its C++ core defines
+
 
 AccumulateGrad.variable = property(  # type: ignore[attr-defined]
     lambda self: self._variable(), doc="The leaf tensor (None once it is freed)."
@@ -157,6 +160,7 @@ class FunctionCtx(Node):
     __slots__ = ("needs_input_grad", "__dict__")
     needs_input_grad: tuple[bool, ...]
     _function: Any = None
+    _name: str = "FunctionCtx"  # what name() gives: the class name, or PyTorch's "torch::autograd::CopySlices"
     # the defaults, as class attributes: making a node (once per recorded op) runs no Python __init__
     _saved: tuple[Any, ...] | None = ()
     _output_meta: Any = None
@@ -172,7 +176,7 @@ class FunctionCtx(Node):
         def __setattr__(self, name: str, value: Any) -> None: ...
 
     def name(self) -> str:
-        return type(self).__name__
+        return self._name
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors for backward; they are checked against in-place changes when read."""
@@ -265,12 +269,14 @@ class _FunctionMeta(type):
         cls._validates_gradients = not cls.__module__.startswith("ember.")
         # the node class, named as PyTorch names it: "MulBackward0" for its own ops (ember's _Mul),
         # "MyFunctionBackward" for a user's Function; an op of ember's whose PyTorch name does not follow
-        # from the class name sets its own, ``_backward_name = "SumBackward1"`` (not inherited)
+        # from the class name sets its own, ``_backward_name = "SumBackward1"`` (not inherited); a node that
+        # PyTorch's C++ core defines has its namespace in name() only ("torch::autograd::CopySlices")
         if cls._validates_gradients:
             node_name = name + "Backward"
         else:
             node_name = attrs.get("_backward_name") or name.lstrip("_") + "Backward0"
-        cls._backward_cls = type(node_name, (FunctionCtx,), {"_function": cls, "__slots__": ()})
+        attributes = {"_function": cls, "__slots__": (), "_name": node_name}
+        cls._backward_cls = type(node_name.rpartition("::")[2], (FunctionCtx,), attributes)
         # the new style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
         cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != __name__)
 

@@ -218,6 +218,10 @@ def getitem(self, key):
 
 
 class _SetItem(Function):
+    """``x[key] = value`` with basic indices: a write into the region a view of ``x`` covers."""
+
+    _backward_name = "torch::autograd::CopySlices"
+
     @staticmethod
     def forward(ctx, x, value, key):
         writable_data(x)[key] = value._data
@@ -233,6 +237,12 @@ class _SetItem(Function):
         if ctx.needs_input_grad[1]:
             gv = sum_to(_Index.apply(grad, ctx.key, True), ctx.value_shape)
         return gx, gv, None
+
+
+class _IndexPut(_SetItem):
+    """``x[key] = value`` with advanced indices."""
+
+    _backward_name = "IndexPutBackward0"
 
 
 def setitem(self, key, value):
@@ -268,7 +278,7 @@ def _write_item(self, key, value):
             _SetItem.apply(updated, value, native)
             assign_(self, updated)
             return
-        _SetItem.apply(self, value, native)
+        (_IndexPut if advanced else _SetItem).apply(self, value, native)
         return
     if self._base is not None and not advanced and has_internal_overlap(self):
         # PyTorch writes into a basic-indexed region as a copy into that view: refused when the

@@ -19,7 +19,7 @@ from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, writable_data
 from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
-from .conversion import assign_, check_inplace
+from .conversion import assign_, check_inplace, write_result_
 from .dtype_support import C_NAMES, TORCH_NAMES, check_castable
 from .movement import broadcast_shapes
 from .operands import fill_value_for, is_scalar
@@ -217,9 +217,8 @@ def _inplace(name):
         try:
             if recording:
                 check_inplace(self)
-                result = out_of_place(self.clone(), *args, **kwargs)
-            else:
-                result = out_of_place(self, *args, **kwargs)
+            copy = self.clone() if recording else self  # the graph must not see the storage the write changes
+            result = out_of_place(copy, *args, **kwargs)
         except NotImplementedError as exc:  # a dtype the op refuses; PyTorch checks the output first
             _raise_output_error(name, self, args, exc)
         if result.dtype is not self.dtype:
@@ -235,7 +234,7 @@ def _inplace(name):
             raise RuntimeError(
                 f"{name}_: output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"
             )
-        return assign_(self, result)
+        return write_result_(self, result, copy) if recording else assign_(self, result)
 
     method.__name__ = name + "_"
     method.__doc__ = _generated_doc(name)

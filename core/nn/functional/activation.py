@@ -16,6 +16,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
+from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
@@ -98,10 +99,10 @@ def _apply(name, input, inplace, fn):
     if not inplace:
         return fn(input)
     if grad_state.enabled and input.requires_grad:
-        if input.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        check_inplace(input)
         # compute from a copy so that the graph never reads the storage the write changes
-        return input.copy_(fn(input.clone()))
+        copy = input.clone()
+        return write_result_(input, fn(copy), copy)
     return input.copy_(fn(input))
 
 
