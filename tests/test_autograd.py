@@ -947,3 +947,30 @@ def test_several_outputs_of_one_node_as_the_roots_of_a_backward_pass(device):
 
     for got, expected in zip(run(ember, {"device": device}), run(torch, {})):
         np.testing.assert_array_equal(got, expected)
+
+
+_WRITES_AFTER_A_SAVE = {
+    "saved_input": lambda T, x: [c := x * 1, y := c * c, c.add_(1), y],
+    "saved_output": lambda T, x: [y := x.sigmoid(), y.mul_(2), y],
+    "saved_output_of_exp": lambda T, x: [y := x.exp(), y.add_(1), y],
+    "saved_leaf": lambda T, x: (
+        [a := x.detach().requires_grad_(), y := a * a, T.no_grad().__enter__(), a.add_(1)]
+        + [T.set_grad_enabled(True), y]
+    ),
+    "saved_float64": lambda T, x: [c := x.double() * 1, y := c * c, c.mul_(2), y],
+}
+
+
+@pytest.mark.parametrize("anomaly", [False, True])
+@pytest.mark.parametrize("case", sorted(_WRITES_AFTER_A_SAVE))
+def test_backward_through_a_tensor_written_after_it_was_saved_raises_as_torch(device, case, anomaly):
+    messages = []
+    for T in (torch, ember):
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True, **({} if T is torch else {"device": device}))
+        with warnings.catch_warnings(), T.autograd.set_detect_anomaly(anomaly):
+            warnings.simplefilter("ignore")
+            y = _WRITES_AFTER_A_SAVE[case](T, x)[-1]
+            with pytest.raises(RuntimeError) as refused:
+                y.sum().backward()
+        messages.append(str(refused.value).replace("torch.", "ember."))
+    assert messages[1] == messages[0]

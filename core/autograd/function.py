@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import re
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -250,15 +251,38 @@ class SavedTensor:
     def unpack(self, node):
         tensor = self.tensor if self.output_nr is None else self.data
         if tensor._version_counter.value != self.version:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{tensor.type()} {list(tensor.shape)}], which is output "
-                f"{self.output_nr or 0} of {node.name()}, is at version {tensor._version_counter.value}; "
-                f"expected version {self.version} instead."
-            )
+            if self.output_nr is None:  # an input: named by the node that made its values now, as PyTorch
+                raise modified_after_saved(tensor, self.version)
+            raise modified_after_saved(tensor, self.version, node, self.output_nr)
         if self.output_nr is None:
             return tensor
         return tensor._alias_with_grad_fn(node, self.output_nr, self.requires_grad)
+
+
+def modified_after_saved(tensor: Tensor, version: int, node: Node | None = None, output_nr: int = 0) -> RuntimeError:
+    """PyTorch's error for ``tensor``, saved for backward at ``version`` and written in place since: it names
+    ``tensor``'s node (``node``, the reader, for a saved output; by default the node that made its current
+    values), as PyTorch does ("which is output 0 of Add"), and none for a leaf."""
+    from .anomaly_mode import is_anomaly_enabled  # the modules above this one
+
+    if node is None:
+        node, output_nr = tensor.grad_fn, tensor._output_nr
+    made = "" if node is None else f", which is output {output_nr} of {_BACKWARD_SUFFIX.sub('', node.name())},"
+    hint = (
+        "the backtrace further above shows the operation that failed to compute its gradient. The variable in "
+        "question was changed in there or anywhere later. Good luck!"
+        if is_anomaly_enabled()
+        else "enable anomaly detection to find the operation that failed to compute its gradient, with "
+        "ember.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{tensor.type()} {list(tensor.shape)}]{made} is at version {tensor._version_counter.value}; expected "
+        f"version {version} instead. Hint: {hint}"
+    )
+
+
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 
 
 class _FunctionMeta(type):
