@@ -3,6 +3,7 @@ PyTorch's, for the ops whose graph has PyTorch's shape: one node per op, with th
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import ember
@@ -199,3 +200,43 @@ def test_the_nodes_of_pytorchs_core_have_its_names_and_print_by_their_class():
         sink = x.clone().grad_fn.next_functions[0][0]
         found.append((type(sink).__name__, sink.name(), repr(c).split("grad_fn=")[1], repr(c.grad_fn).split()[0]))
     assert found[1] == found[0] == ("AccumulateGrad", "torch::autograd::AccumulateGrad", "<CopySlices>)", "<CopySlices")
+
+
+_SAVING_OPS = {
+    "mul": lambda x, w: x * w,
+    "mul_number": lambda x, w: x * 2,
+    "mul_both": lambda x, w: x * x.exp(),
+    "div": lambda x, w: x / w,
+    "pow_number": lambda x, w: x**2,
+    "pow_tensors": lambda x, w: x**x,
+    "exp": lambda x, w: x.exp(),
+    "sin": lambda x, w: x.sin(),
+    "sigmoid": lambda x, w: x.sigmoid(),
+    "tanh": lambda x, w: x.tanh(),
+    "log": lambda x, w: x.log(),
+}
+
+
+def _saved_values(T, name, names=None):
+    x = T.tensor([1.0, 2.0], requires_grad=True)
+    node = _SAVING_OPS[name](x, T.tensor([3.0, 4.0])).grad_fn
+    names = names or [k for k in dir(node) if k.startswith("_saved_")]
+    values = [getattr(node, k) for k in names]
+    return names, [v.tolist() if isinstance(v, T.Tensor) else v for v in values]
+
+
+@pytest.mark.parametrize("name", sorted(_SAVING_OPS))
+def test_nodes_show_what_they_saved_as_torch(name):
+    names, expected = _saved_values(torch, name)
+    _, got = _saved_values(ember, name, names)
+    assert [v is None for v in got] == [v is None for v in expected]
+    for value, reference in zip(got, expected):
+        if reference is not None:
+            np.testing.assert_allclose(value, reference, rtol=1e-6)
+
+
+def test_nodes_keep_the_users_metadata():
+    x = ember.tensor([1.0], requires_grad=True)
+    node, sink = (x * 2).grad_fn, x.clone().grad_fn.next_functions[0][0]
+    node.metadata["a"] = 1
+    assert node.metadata == {"a": 1} and sink.metadata == {} and (x * 2).grad_fn.metadata == {}

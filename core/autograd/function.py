@@ -82,6 +82,7 @@ class Node:
     _sequence_nr: int
     _pre_hooks: list[Callable[..., Any]] | None
     _post_hooks: list[Callable[..., Any]] | None
+    _metadata: dict[Any, Any]
 
     def name(self) -> str:
         return type(self).__name__
@@ -118,6 +119,23 @@ class Node:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
+    @property
+    def metadata(self) -> dict[Any, Any]:
+        """A dict, empty at first, for whatever the user keeps about this node.
+
+        Example::
+
+            >>> y = ember.tensor([1.0], requires_grad=True) * 2
+            >>> y.grad_fn.metadata["tag"] = "scale"
+            >>> y.grad_fn.metadata
+            {'tag': 'scale'}
+        """
+        try:
+            return self._metadata
+        except AttributeError:
+            self._metadata = {}
+            return self._metadata
+
 
 class _NodeHookHandle:
     __slots__ = ("hooks", "hook")
@@ -133,7 +151,7 @@ class _NodeHookHandle:
 class AccumulateGrad(Node):
     """The sink of the graph for a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("_variable", "_pre_hooks", "_post_hooks")
+    __slots__ = ("_variable", "_pre_hooks", "_post_hooks", "_metadata")
     _output_meta = None  # one output, whose shape the leaf gives
 
     def __init__(self, variable: Tensor) -> None:
@@ -173,8 +191,15 @@ class FunctionCtx(Node):
 
     if TYPE_CHECKING:
         # anything may be stored on ctx (``ctx.scale = 2``): its ``__dict__`` slot
-        def __getattr__(self, name: str) -> Any: ...
         def __setattr__(self, name: str, value: Any) -> None: ...
+
+    def __getattr__(self, name: str) -> Any:
+        # reached only for a name not set: PyTorch's readers of what the node saved (``_saved_self``,
+        # ``_saved_result``, ...), which an op declares in its Function's ``_saved_attributes``
+        reader = getattr(self._function, "_saved_attributes", {}).get(name) if name.startswith("_saved_") else None
+        if reader is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return reader(self)
 
     def name(self) -> str:
         return self._name
@@ -207,7 +232,8 @@ class FunctionCtx(Node):
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Saved intermediate values of the "
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time."
+                "retain_graph=True if you need to backward through the graph a second time or if you need to "
+                "access saved tensors after calling backward."
             )
         tensors: list[Any] = []
         for entry in saved:
@@ -312,6 +338,9 @@ class Function(metaclass=_FunctionMeta):
     static methods and are called through :meth:`apply`. ``backward`` returns one
     gradient (or ``None``) per ``forward`` argument.
     """
+
+    #: an op's node's ``_saved_*`` attributes, as PyTorch names them: name -> ``reader(ctx)``
+    _saved_attributes: dict[str, Callable[[Any], Any]] = {}
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:

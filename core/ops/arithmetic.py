@@ -322,6 +322,17 @@ def _generated_doc(name, takes_out=False):
 
 
 # -- unary ---------------------------------------------------------------------------------
+def _saved(index):
+    """The reader of the ``index``-th tensor a node saved (see ``Function._saved_attributes``)."""
+    return lambda ctx: ctx.saved_tensors[index]
+
+
+def _saved_operand(ctx):
+    """The second operand a binary op's node saved: a tensor, or the Python number it took."""
+    other = ctx.saved_tensors[1]
+    return ctx.b_scalar if ctx.b_shape is None else other
+
+
 class _Unary(Function):
     """An element-wise function ``y = f(x)`` whose derivative is ``derivative(x, y)``."""
 
@@ -393,7 +404,15 @@ def _unary(
 ) -> Callable[[Tensor], Tensor]:
     """The op ``name`` computing ``compute(backend, x)``; ``complex_error``: PyTorch's message for a
     complex input where it has no complex kernel (None: complex inputs are computed as they are)."""
-    attributes = {"saves": saves, "arithmetic": arithmetic, "fused_backward": fused_backward}
+    saved = {"_saved_self": _saved(0)} if "x" in saves else {}
+    if "y" in saves:
+        saved["_saved_result"] = _saved(1)
+    attributes = {
+        "saves": saves,
+        "arithmetic": arithmetic,
+        "fused_backward": fused_backward,
+        "_saved_attributes": saved if derivative is not None else {},
+    }
     # named as PyTorch's node: "log1p" -> Log1PBackward0, "expm1" -> Expm1Backward0
     cls: Any = type(name.title().replace("_", ""), (_Unary,), attributes)
     cls.compute = staticmethod(compute)
@@ -745,6 +764,7 @@ class _RSub(_Binary):
 class _Mul(_Binary):
     exact_number = True
     saves = 2
+    _saved_attributes = {"_saved_self": _saved(0), "_saved_other": _saved_operand}
 
     compute = staticmethod(lambda xp, a, b: xp.multiply(a, b))
     keeps = staticmethod(lambda needs: (needs[1], needs[0]))
@@ -763,6 +783,7 @@ class _Mul(_Binary):
 class _Div(_Binary):
     exact_number = True
     saves = 2
+    _saved_attributes = {"_saved_self": _saved(0), "_saved_other": _saved_operand}
     compute = staticmethod(lambda xp, a, b: xp.divide(a, b))
     keeps = staticmethod(lambda needs: (needs[1], True))
 
@@ -805,6 +826,7 @@ _POW_BY_ARITHMETIC: dict[float, Callable[[Any, Any], Any]] = {
 
 class _Pow(_Binary):
     saves = 3
+    _saved_attributes = {"_saved_self": _saved(0), "_saved_exponent": _saved_operand, "_saved_result": _saved(2)}
     compute = staticmethod(_pow)
 
     @classmethod
