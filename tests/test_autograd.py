@@ -974,3 +974,18 @@ def test_backward_through_a_tensor_written_after_it_was_saved_raises_as_torch(de
                 y.sum().backward()
         messages.append(str(refused.value).replace("torch.", "ember."))
     assert messages[1] == messages[0]
+
+
+def test_a_power_keeps_only_what_its_gradients_read(device):
+    # x ** 2 keeps x, not its result (PyTorch's PowBackward0): writing into the result is allowed
+    found = []
+    for T in (torch, ember):
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True, **({} if T is torch else {"device": device}))
+        packed: list = []
+        with T.autograd.graph.saved_tensors_hooks(lambda t, packed=packed: packed.append(t.shape) or t, lambda t: t):
+            y, z = x**2, x**x
+        y.add_(1)
+        (y + z).sum().backward()
+        found.append((len(packed), x.grad.cpu().numpy()))
+    assert found[1][0] == found[0][0] == 4
+    np.testing.assert_allclose(found[1][1], found[0][1], rtol=1e-6)

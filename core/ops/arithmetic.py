@@ -678,6 +678,7 @@ class _Binary(Function):
 
     name: Any = None
     keeps: Any = None  # needs_input_grad -> (keep a, keep b); None keeps both
+    keeps_result: Any = None  # with saves == 3: needs_input_grad -> keep z; None keeps it
     # whether a float16/bfloat16 op reads a Python-number operand unrounded (PyTorch's mul and div
     # kernels do; add, sub, pow, remainder, ... first round it to the tensor's type)
     exact_number = False
@@ -712,9 +713,8 @@ class _Binary(Function):
             # of an operand do not invalidate the graph (PyTorch saves the same way)
             needs = ctx.needs_input_grad
             keep_a, keep_b = cls.keeps(needs) if cls.keeps is not None else (True, True)
-            ctx.save_for_backward(
-                a if keep_a else None, None if scalar or not keep_b else b, z if cls.saves == 3 else None
-            )
+            keep_z = cls.saves == 3 and (cls.keeps_result is None or cls.keeps_result(needs))
+            ctx.save_for_backward(a if keep_a else None, None if scalar or not keep_b else b, z if keep_z else None)
             ctx.b_scalar = b if scalar else None
         return z
 
@@ -826,6 +826,7 @@ _POW_BY_ARITHMETIC: dict[float, Callable[[Any, Any], Any]] = {
 
 class _Pow(_Binary):
     saves = 3
+    keeps_result = staticmethod(lambda needs: needs[1])  # z is read for the exponent's gradient only
     _saved_attributes = {"_saved_self": _saved(0), "_saved_exponent": _saved_operand, "_saved_result": _saved(2)}
     compute = staticmethod(_pow)
 
