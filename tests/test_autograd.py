@@ -989,3 +989,32 @@ def test_a_power_keeps_only_what_its_gradients_read(device):
         found.append((len(packed), x.grad.cpu().numpy()))
     assert found[1][0] == found[0][0] == 4
     np.testing.assert_allclose(found[1][1], found[0][1], rtol=1e-6)
+
+
+def test_a_leafs_node_runs_its_post_hooks_after_accumulating(device):
+    found = []
+    for T in (torch, ember):
+        x = T.ones(2, requires_grad=True, **({} if T is torch else {"device": device}))
+        seen: list = []
+        sink = (x * 2).grad_fn.next_functions[0][0]
+        sink.register_hook(lambda gi, go, x=x, seen=seen: seen.append((gi, [g.tolist() for g in go], x.grad.tolist())))
+        (x * 2).sum().backward()
+        T.autograd.grad((x * 3).sum(), x)  # autograd.grad runs no leaf's node
+        found.append(seen)
+    assert found[1] == found[0] == [((), [[2.0, 2.0]], [2.0, 2.0])]
+
+
+def test_increment_version_invalidates_what_was_saved(device):
+    messages = []
+    for T in (torch, ember):
+        x = T.ones(2, requires_grad=True, **({} if T is torch else {"device": device}))
+        c = x * 1
+        y = c * c
+        T.autograd.graph.increment_version([c])
+        with pytest.raises(RuntimeError) as refused:
+            y.sum().backward()
+        messages.append(str(refused.value).replace("torch.", "ember."))
+        with T.inference_mode():
+            free = T.ones(1)
+        T.autograd.graph.increment_version(free)  # no version to count
+    assert messages[1] == messages[0]

@@ -160,6 +160,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if isinstance(node, AccumulateGrad):
                 if capture is None:
                     _accumulate_into_leaf(node._variable(), grads[0], create_graph, held)
+                    if node._post_hooks:  # after the accumulation, with no gradient to pass on (PyTorch's)
+                        for hook in node._post_hooks:
+                            hook((), tuple(grads))
                 continue
             narrowed = None
             if needed is not None:

@@ -14,7 +14,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
 from ..tensor import Tensor
@@ -22,7 +22,14 @@ from .engine import current_graph_task
 from .function import Node, gradient_edge
 from .grad_mode import grad_state
 
-__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "register_multi_grad_hook"]
+__all__ = [
+    "Node",
+    "saved_tensors_hooks",
+    "save_on_cpu",
+    "disable_saved_tensors_hooks",
+    "register_multi_grad_hook",
+    "increment_version",
+]
 
 
 class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
@@ -116,6 +123,26 @@ class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
     def __exit__(self, *exc: object) -> Literal[False]:
         grad_state.saved_tensors_hooks_disabled = self._previous
         return False
+
+
+def increment_version(tensor: Tensor | Iterable[Tensor]) -> None:
+    """Count an in-place change of ``tensor`` (or of each tensor of an iterable) that ember did not see,
+    such as one a kernel of the user's own made through the tensor's memory, so that backward refuses
+    the saved tensors it invalidated. A tensor made under ``inference_mode`` has no version to count.
+
+    Args:
+        tensor (Tensor or iterable of Tensor): the tensor(s) changed.
+
+    Example::
+
+        >>> x = ember.ones(2)
+        >>> ember.autograd.graph.increment_version(x)
+        >>> x._version
+        1
+    """
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        if not t.is_inference():
+            t._version_counter.value += 1
 
 
 class _MultiHandle:
