@@ -283,7 +283,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_post_accumulate_hooks",
         "_accumulator",
         "_retains_grad",  # retain_grad()'s hook handle, set only by it, so that making a tensor stays cheap
-        "_view_of_requiring_grad",  # set only on a view made of a base that required grad
+        "_view_of_requiring_grad",  # set only on a view made of a base that required grad: True, or "inference"
         "_rebase_refusal",  # set only on a view of a view that refuses a rebase (see view_history.rebase_refusal)
         "__weakref__",
     )
@@ -631,6 +631,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
                 # as in PyTorch, a view of a base that requires grad requires grad, even one made under
                 # no_grad (it then has no history, and no gradient flows into it: see gradient_edge)
                 t._view_of_requiring_grad = t._requires_grad = True
+                if _inference_entries and creation.version is _InferenceVersion:  # under inference_mode
+                    t._view_of_requiring_grad = "inference"
         return t
 
     def _meta(self):

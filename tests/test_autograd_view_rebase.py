@@ -173,6 +173,29 @@ def test_a_view_of_a_view_made_under_no_grad_refuses_writes(device, leaf):
     assert messages[0].startswith("Output 0 of Select is a view of a view which was created in no_grad mode")
 
 
+_WRITES_NEAR_A_VIEW_MADE_WITHOUT_RECORDING = {
+    "into_the_view": lambda c, v: v.add_(1),
+    "into_the_base": lambda c, v: [c.mul_(2), v.grad_fn],
+    "into_a_view_of_the_view": lambda c, v: v[0].add_(1),
+}
+
+
+@pytest.mark.parametrize("mode", ["no_grad", "inference_mode"])
+@pytest.mark.parametrize("write", sorted(_WRITES_NEAR_A_VIEW_MADE_WITHOUT_RECORDING))
+def test_writes_near_a_view_made_without_recording_raise_as_torch(device, mode, write):
+    messages = []
+    for T in (torch, ember):
+        x = T.tensor(X, requires_grad=True, **({} if T is torch else {"device": device}))
+        c = x * 1
+        with getattr(T, mode)():
+            v = c[1:]
+        assert v.requires_grad
+        with pytest.raises(RuntimeError) as refused:
+            _WRITES_NEAR_A_VIEW_MADE_WITHOUT_RECORDING[write](c, v)
+        messages.append(str(refused.value))
+    assert messages[1] == messages[0]
+
+
 def test_views_made_and_written_under_no_grad(device):
     x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
     with ember.no_grad():

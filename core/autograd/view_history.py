@@ -26,18 +26,19 @@ from .grad_mode import grad_state
 
 __all__ = ["refresh_view_history", "check_view_writable", "rebase_refusal", "MULTI_OUTPUT_VIEW"]
 
-_NO_GRAD_VIEW = (
-    "A view was created in no_grad mode and {what} with grad mode enabled. Given that this use case is "
-    "ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the "
-    "inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
-    "outside (if you want the inplace to be tracked)."
+# a view made without recording, of a base that requires grad: in the mode ``view._view_of_requiring_grad`` names
+_AMBIGUOUS = (
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving "
+    "both the view and the inplace either both inside the {block} block (if you don't want the inplace to be "
+    "tracked) or both outside (if you want the inplace to be tracked)."
 )
-_VIEW_OF_NO_GRAD_VIEW = (
-    "{origin} is a view of a view which was created in no_grad mode and {what} with grad mode enabled. Given that "
-    "this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view "
-    "and the inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
-    "outside (if you want the inplace to be tracked)."
-)
+_NO_GRAD_VIEW = "A view was created in {mode} and {what} {normal}. " + _AMBIGUOUS
+_VIEW_OF_NO_GRAD_VIEW = "{origin} is a view of a view which was created in {mode} and {what} {normal}. " + _AMBIGUOUS
+#: the words of those messages for a view made under no_grad (True) and under inference_mode
+_MODE_WORDS = {
+    True: {"mode": "no_grad mode", "normal": "with grad mode enabled", "block": "no_grad"},
+    "inference": {"mode": "inference mode", "normal": "in normal mode", "block": "inference_mode"},
+}
 # the refusals are formatted with ``origin`` ("Output 0 of Split"), ``what`` ("is being modified inplace") and
 # ``head``, PyTorch's first sentence for the view ("Output 0 of Split is a view and is being modified inplace")
 _CUSTOM_FUNCTION_VIEW = (
@@ -62,7 +63,8 @@ def rebase_refusal(view: Tensor) -> str | None:
     if refusal is not None:
         return refusal
     if _made_without_grad(view):
-        return _VIEW_OF_NO_GRAD_VIEW
+        words = _MODE_WORDS[view._view_of_requiring_grad]
+        return _VIEW_OF_NO_GRAD_VIEW.format(origin="{origin}", what="{what}", head="{head}", **words)
     node = view._grad_fn
     function = getattr(type(node), "_function", None)
     if function is None or not function._validates_gradients:
@@ -86,6 +88,10 @@ def _check_rebase_allowed(view: Tensor, what: str) -> None:
     raise RuntimeError(refusal.format(origin=origin, what=what, head=f"{origin} is a view and {what}"))
 
 
+def _made_without_grad_error(view: Tensor, what: str) -> RuntimeError:
+    return RuntimeError(_NO_GRAD_VIEW.format(what=what, **_MODE_WORDS[view._view_of_requiring_grad]))
+
+
 def _made_without_grad(view: Tensor) -> bool:
     """Whether ``view`` was made of a base that required grad while recording was off (no history)."""
     return view._grad_fn is None and getattr(view, "_view_of_requiring_grad", False)
@@ -103,7 +109,7 @@ def refresh_view_history(view: Tensor) -> None:
     if base._requires_grad:
         what = "its base or another view of its base has been modified inplace"
         if _made_without_grad(view):
-            raise RuntimeError(_NO_GRAD_VIEW.format(what=what))
+            raise _made_without_grad_error(view, what)
         _check_rebase_allowed(view, what)
         previous = grad_state.enabled
         grad_state.enabled = True  # the history is read whatever the grad mode
@@ -121,7 +127,7 @@ def check_view_writable(view: Tensor) -> None:
     """Refuse a recorded in-place write into a view made under ``no_grad`` of a base that requires grad, or
     into a view a custom ``Function`` returned."""
     if view._view_version is not None and _made_without_grad(view):
-        raise RuntimeError(_NO_GRAD_VIEW.format(what="is being modified inplace"))
+        raise _made_without_grad_error(view, "is being modified inplace")
     _check_rebase_allowed(view, "is being modified inplace")
 
 
