@@ -1018,3 +1018,31 @@ def test_increment_version_invalidates_what_was_saved(device):
             free = T.ones(1)
         T.autograd.graph.increment_version(free)  # no version to count
     assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_allow_mutation_on_saved_tensors_as_torch(device, dtype):
+    found = []
+    for T in (torch, ember):
+        graph = T.autograd.graph
+        x = T.tensor(
+            [1.0, 2.0, 3.0], dtype=getattr(T, dtype), requires_grad=True, **({} if T is torch else {"device": device})
+        )
+        with graph.allow_mutation_on_saved_tensors():
+            c = x * 1
+            y = (c * c).sum() + c.exp().sum()
+            c.add_(1)
+            c.sin_()
+            s = x.sigmoid()
+            z = (s * s).sum()
+            s.mul_(2)  # a saved output written too
+            (y + z).backward()
+            with pytest.raises(RuntimeError, match="cannot be nested"):
+                with graph.allow_mutation_on_saved_tensors():
+                    pass
+        with graph.allow_mutation_on_saved_tensors():
+            late = (x * x).sum()
+        with pytest.raises(AssertionError, match="Trying to backward outside"):
+            late.backward()
+        found.append(x.grad.cpu().numpy())
+    np.testing.assert_allclose(found[1], found[0], rtol=1e-6)

@@ -14,7 +14,8 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 from ..tensor import Tensor
@@ -29,6 +30,7 @@ __all__ = [
     "disable_saved_tensors_hooks",
     "register_multi_grad_hook",
     "increment_version",
+    "allow_mutation_on_saved_tensors",
 ]
 
 
@@ -123,6 +125,55 @@ class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
     def __exit__(self, *exc: object) -> Literal[False]:
         grad_state.saved_tensors_hooks_disabled = self._previous
         return False
+
+
+class _AllowMutationOnSavedContext:
+    """What :func:`allow_mutation_on_saved_tensors` yields: whether its context is still open."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+
+_mutation_context: _AllowMutationOnSavedContext | None = None
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors() -> Iterator[_AllowMutationOnSavedContext]:
+    """Within this context, a tensor saved for backward may be modified in place afterwards: backward
+    reads the values it had when it was saved (ember keeps a copy of each, as it is saved).
+
+    Backward through the graph must run inside the same context; contexts do not nest.
+
+    Example::
+
+        >>> with ember.autograd.graph.allow_mutation_on_saved_tensors():
+        ...     a = ember.ones(3, requires_grad=True)
+        ...     b = a.clone()
+        ...     out = (b**2).sum()
+        ...     _ = b.sin_()
+        ...     out.backward()
+        >>> a.grad
+        tensor([2., 2., 2.])
+    """
+    global _mutation_context
+    if _mutation_context is not None:
+        raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+    context = _mutation_context = _AllowMutationOnSavedContext()
+
+    def unpack(saved: Tensor) -> Tensor:
+        if not context.open:
+            raise AssertionError(
+                "Trying to backward outside of the 'allow_mutation_on_saved_tensors' context in which the graph "
+                "was originally recorded."
+            )
+        return saved
+
+    try:
+        with saved_tensors_hooks(lambda tensor: tensor.detach().clone(), unpack):
+            yield context
+    finally:
+        context.open = False
+        _mutation_context = None
 
 
 def increment_version(tensor: Tensor | Iterable[Tensor]) -> None:
