@@ -765,6 +765,17 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         self._output_nr = output_nr
         self._requires_grad = True
 
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (``_base``), as PyTorch's ``Tensor._is_view``.
+
+        Example::
+
+            >>> x = ember.zeros(3)
+            >>> x[1:]._is_view(), x.detach()._is_view()
+            (True, False)
+        """
+        return self._base is not None
+
     def _storage_alias(self):
         return _new(self._data, self._backend, self._device, self._requires_grad, self._version_counter)
 

@@ -365,3 +365,24 @@ def test_retained_gradient_follows_the_new_node(device, case):
         assert grads[1] is None
     else:
         np.testing.assert_array_equal(grads[1], grads[0])
+
+
+@pytest.mark.parametrize("key", ["int", "slice", "none", "everything", "ellipsis", "list", "mask"])
+def test_writing_an_index_of_a_leaf_that_requires_grad_raises_as_torch(device, key):
+    keys = {
+        "int": lambda T: 0,
+        "slice": lambda T: slice(0, 2),
+        "none": lambda T: (None,),
+        "everything": lambda T: slice(None),
+        "ellipsis": lambda T: Ellipsis,
+        "list": lambda T: [0, 1],
+        "mask": lambda T: T.tensor([True, False, True]),
+    }
+    messages = []
+    for T in (torch, ember):
+        x = T.ones(3, requires_grad=True, **({} if T is torch else {"device": device}))
+        with pytest.raises(RuntimeError) as refused:
+            x[keys[key](T)] = 1.0
+        messages.append(str(refused.value))
+        assert x[1:]._is_view() and not x._is_view() and not x.detach()._is_view()
+    assert messages[1] == messages[0]

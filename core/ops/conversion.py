@@ -364,6 +364,15 @@ class _CopySlices(Function):
         return gb, gv, None, None
 
 
+_VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def check_view_of_leaf_writable(base):
+    """Refuse, while recording, an in-place write into a view of a leaf that requires grad (PyTorch's words)."""
+    if grad_state.enabled and base._requires_grad and base._grad_fn is None:
+        raise RuntimeError(_VIEW_OF_LEAF)
+
+
 def check_inplace(tensor):
     """Refuse in-place changes to a leaf that requires grad while recording (as PyTorch does)."""
     if grad_state.enabled and tensor.requires_grad and tensor._grad_fn is None:
@@ -383,7 +392,7 @@ def rebase_view(target, value, written=False):
     if not written:  # a custom Function may write into a view it marks dirty
         check_view_writable(target)
     if base._requires_grad and base._grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        raise RuntimeError(_VIEW_OF_LEAF)
     _CopySlices.apply(base, value, replay, written)
     fresh = replay(base)
     target._grad_fn, target._output_nr, target._requires_grad = fresh._grad_fn, fresh._output_nr, True

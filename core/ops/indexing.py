@@ -16,7 +16,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor, writable_data
 from .arithmetic import where
-from .conversion import assign_, check_inplace, zero_overwritten
+from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
 from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes, row_major
@@ -253,7 +253,7 @@ def setitem(self, key, value):
 
 
 def _write_item(self, key, value):
-    native, advanced, _ = _native_key(self, key)
+    native, advanced, node = _native_key(self, key)
     if isinstance(value, Tensor):
         if (
             value.ndim == 0 and value._device.type == "cpu"
@@ -269,6 +269,8 @@ def _write_item(self, key, value):
         value = fill_value_for(value, self.dtype)
     recording = grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if recording:
+        if self._base is None and not advanced and node is not _AliasIndex:  # a write into a view of self
+            check_view_of_leaf_writable(self)
         check_inplace(self)
         if not isinstance(value, Tensor):
             value = full((), value, dtype=self.dtype, device=self._device)
