@@ -958,6 +958,9 @@ _WRITES_AFTER_A_SAVE = {
         + [T.set_grad_enabled(True), y]
     ),
     "saved_float64": lambda T, x: [c := x.double() * 1, y := c * c, c.mul_(2), y],
+    "saved_filled": lambda T, x: (
+        [c := x * 1, c.fill_(2.0), y := c * c, T.no_grad().__enter__(), c.add_(1)] + [T.set_grad_enabled(True), y]
+    ),
 }
 
 
@@ -1046,3 +1049,23 @@ def test_allow_mutation_on_saved_tensors_as_torch(device, dtype):
             late.backward()
         found.append(x.grad.cpu().numpy())
     np.testing.assert_allclose(found[1], found[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("write", ["fill_", "zero_", "fill_a_view", "zero_a_view"])
+def test_gradients_through_fill_and_zero(device, write):
+    writes = {
+        "fill_": lambda c: c.fill_(2.0),
+        "zero_": lambda c: c.zero_(),
+        "fill_a_view": lambda c: c[1:].fill_(2.0),
+        "zero_a_view": lambda c: c[:, 0].zero_(),
+    }
+    found = []
+    for T in (torch, ember):
+        x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, **({} if T is torch else {"device": device}))
+        c = x * 2
+        y = c.sum()
+        writes[write](c)
+        (y + (c * x).sum()).backward()  # through y, c's old values; through c * x, the written ones
+        found.append((x.grad.cpu().numpy(), c.detach().cpu().numpy()))
+    for got, expected in zip(found[1], found[0]):
+        np.testing.assert_array_equal(got, expected)

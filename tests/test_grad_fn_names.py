@@ -151,6 +151,8 @@ _OPS = {
     "relu_inplace": lambda T, F, x, m, v, s: F.relu(m, inplace=True),
     "iadd": lambda T, F, x, m, v, s: m.__iadd__(v),
     "copy_": lambda T, F, x, m, v, s: m.copy_(m.detach() * 2),
+    "fill_": lambda T, F, x, m, v, s: m.fill_(2.0),
+    "zero_": lambda T, F, x, m, v, s: m.zero_(),
     "write_into_a_view": lambda T, F, x, m, v, s: [m[0].mul_(2), m][1],
     "setitem": lambda T, F, x, m, v, s: [m.__setitem__(0, v), m][1],
     "setitem_advanced": lambda T, F, x, m, v, s: [m.__setitem__(T.tensor([0, 2]), v), m][1],

@@ -293,7 +293,9 @@ def modified_after_saved(tensor: Tensor, version: int, node: Node | None = None,
 
     if node is None:
         node, output_nr = tensor.grad_fn, tensor._output_nr
-    made = "" if node is None else f", which is output {output_nr} of {_BACKWARD_SUFFIX.sub('', node.name())},"
+    # PyTorch's short name of the node: "MulBackward0" is "Mul", "FillBackward2" "Fill2"
+    short = None if node is None else _BACKWARD_SUFFIX.sub(lambda m: m[1].removeprefix("0"), node.name())
+    made = "" if short is None else f", which is output {output_nr} of {short},"
     hint = (
         "the backtrace further above shows the operation that failed to compute its gradient. The variable in "
         "question was changed in there or anywhere later. Good luck!"
@@ -308,7 +310,7 @@ def modified_after_saved(tensor: Tensor, version: int, node: Node | None = None,
     )
 
 
-_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+_BACKWARD_SUFFIX = re.compile(r"Backward(\d*)$")
 
 
 class _FunctionMeta(type):

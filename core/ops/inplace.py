@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..autograd import function as autograd_function
 from ..autograd import tangents
+from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, writable_data
@@ -254,6 +255,43 @@ def _write(self, data, *, one_value=False):
     return self
 
 
+class _Fill(Function):
+    """``fill_`` with a number, recorded: the old values get a zero gradient (PyTorch's FillBackward2)."""
+
+    _backward_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, target, value):
+        writable_data(target)[...] = value
+        ctx.mark_dirty(target)
+        return target
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.new_zeros(grad.shape), None
+
+
+class _Zero(_Fill):
+    """``zero_``, recorded (PyTorch's ZeroBackward0)."""
+
+    _backward_name = "ZeroBackward0"
+
+
+def _fill_number(self, value, node):
+    """Write the number ``value`` everywhere in ``self``; recorded as ``node`` (a tensor that is no view) or,
+    for a view, on its base."""
+    if grad_state.enabled and self._requires_grad:
+        check_inplace(self)
+        if self._base is not None and self._view_replay is not None:  # recorded on the base (CopySlices)
+            return assign_(self, self.new_full((), value), one_value=True)
+        node.apply(self, fill_value_for(value, self.dtype))
+        if autograd_function.tangent_rule is not None:  # values that carry no tangent
+            tangents.write_tangent(self)
+        return self
+    value = fill_value_for(value, self.dtype)
+    return _write(self, self._backend.xp.full(self._data.shape, value, dtype=self._data.dtype), one_value=True)
+
+
 def fill_(self: Tensor, value: Tensor | Number) -> Tensor:
     """Set every element to ``value``.
 
@@ -273,11 +311,7 @@ def fill_(self: Tensor, value: Tensor | Number) -> Tensor:
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
             )
         return assign_(self, value, one_value=True)
-    if grad_state.enabled and self._requires_grad:
-        check_inplace(self)
-        return assign_(self, self.new_full((), value), one_value=True)
-    value = fill_value_for(value, self.dtype)
-    return _write(self, self._backend.xp.full(self._data.shape, value, dtype=self._data.dtype), one_value=True)
+    return _fill_number(self, value, _Fill)
 
 
 def zero_(self: Tensor) -> Tensor:
@@ -289,7 +323,7 @@ def zero_(self: Tensor) -> Tensor:
         >>> x.zero_()
         tensor([0., 0.])
     """
-    return fill_(self, 0)
+    return _fill_number(self, 0, _Zero)
 
 
 def _sample_(self, name, draw, generator, draw_part=None):
