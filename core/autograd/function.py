@@ -489,6 +489,11 @@ class Function(metaclass=_FunctionMeta):
         return outputs
 
 
+def saved_reader(index: int) -> Callable[[Any], Any]:
+    """The reader of the ``index``-th tensor a node saved, for a Function's ``_saved_attributes``."""
+    return lambda ctx: ctx.saved_tensors[index]
+
+
 def _forward_then_setup_context(cls, ctx, args, kwargs):
     bound = inspect.signature(cls.forward).bind(*args, **kwargs)
     bound.apply_defaults()

@@ -13,7 +13,7 @@ import numpy as np
 from .. import dtypes
 from ..amp.policy import cast_inputs, has_policy
 from ..amp.state import state as _amp
-from ..autograd.function import Function
+from ..autograd.function import Function, saved_reader
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from .comparison import _TORCH_NAMES
@@ -322,11 +322,6 @@ def _generated_doc(name, takes_out=False):
 
 
 # -- unary ---------------------------------------------------------------------------------
-def _saved(index):
-    """The reader of the ``index``-th tensor a node saved (see ``Function._saved_attributes``)."""
-    return lambda ctx: ctx.saved_tensors[index]
-
-
 def _saved_operand(ctx):
     """The second operand a binary op's node saved: a tensor, or the Python number it took."""
     other = ctx.saved_tensors[1]
@@ -404,9 +399,9 @@ def _unary(
 ) -> Callable[[Tensor], Tensor]:
     """The op ``name`` computing ``compute(backend, x)``; ``complex_error``: PyTorch's message for a
     complex input where it has no complex kernel (None: complex inputs are computed as they are)."""
-    saved = {"_saved_self": _saved(0)} if "x" in saves else {}
+    saved = {"_saved_self": saved_reader(0)} if "x" in saves else {}
     if "y" in saves:
-        saved["_saved_result"] = _saved(1)
+        saved["_saved_result"] = saved_reader(1)
     attributes = {
         "saves": saves,
         "arithmetic": arithmetic,
@@ -764,7 +759,7 @@ class _RSub(_Binary):
 class _Mul(_Binary):
     exact_number = True
     saves = 2
-    _saved_attributes = {"_saved_self": _saved(0), "_saved_other": _saved_operand}
+    _saved_attributes = {"_saved_self": saved_reader(0), "_saved_other": _saved_operand}
 
     compute = staticmethod(lambda xp, a, b: xp.multiply(a, b))
     keeps = staticmethod(lambda needs: (needs[1], needs[0]))
@@ -783,7 +778,7 @@ class _Mul(_Binary):
 class _Div(_Binary):
     exact_number = True
     saves = 2
-    _saved_attributes = {"_saved_self": _saved(0), "_saved_other": _saved_operand}
+    _saved_attributes = {"_saved_self": saved_reader(0), "_saved_other": _saved_operand}
     compute = staticmethod(lambda xp, a, b: xp.divide(a, b))
     keeps = staticmethod(lambda needs: (needs[1], True))
 
@@ -827,7 +822,7 @@ _POW_BY_ARITHMETIC: dict[float, Callable[[Any, Any], Any]] = {
 class _Pow(_Binary):
     saves = 3
     keeps_result = staticmethod(lambda needs: needs[1])  # z is read for the exponent's gradient only
-    _saved_attributes = {"_saved_self": _saved(0), "_saved_exponent": _saved_operand, "_saved_result": _saved(2)}
+    _saved_attributes = {"_saved_self": saved_reader(0), "_saved_exponent": _saved_operand}
     compute = staticmethod(_pow)
 
     @classmethod
@@ -866,6 +861,7 @@ class _PowTensors(_Pow):
     """``input ** exponent`` for a tensor exponent (PyTorch's ``pow.Tensor_Tensor``)."""
 
     _backward_name = "PowBackward1"
+    _saved_attributes = {**_Pow._saved_attributes, "_saved_result": saved_reader(2)}
 
 
 def _complex_pow_gradients(ctx, g, a, b, z):

@@ -13,7 +13,7 @@ import warnings
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...autograd.function import Function
+from ...autograd.function import Function, saved_reader
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
@@ -923,6 +923,8 @@ class _SoftmaxGrad(Function):
 class _SoftmaxKernel(Function):
     """Softmax and log-softmax: ``forward`` runs the backend's kernel through :meth:`_run`, which
     keeps the output and the Function of the output that is the backward."""
+
+    _saved_attributes = {"_saved_result": saved_reader(0), "_saved_dim": lambda ctx: ctx.dim}
 
     @staticmethod
     def _run(ctx, kernel, grad_function, x, dim):
