@@ -144,6 +144,16 @@ def test_a_view_made_under_no_grad_requires_grad_without_history(device, leaf, v
 
 
 @pytest.mark.parametrize("leaf", [True, False])
+def test_a_view_made_under_no_grad_requires_grad_while_its_base_does(device, leaf):
+    found = []
+    for T in (torch, ember):
+        x, v = _view_made_under_no_grad(T, device, leaf, _NO_GRAD_VIEWS["index"])
+        v.requires_grad_(False)
+        found.append((v.requires_grad, (v * 2).requires_grad))
+    assert found[1] == found[0] == (True, True)
+
+
+@pytest.mark.parametrize("leaf", [True, False])
 @pytest.mark.parametrize("write", ["add_", "copy_", "setitem", "uniform_"])
 def test_an_in_place_write_into_a_view_made_under_no_grad_raises_at_the_write(device, leaf, write):
     writes = {
