@@ -55,10 +55,11 @@ MULTI_OUTPUT_VIEW = (
 
 
 def rebase_refusal(view: Tensor) -> str | None:
-    """PyTorch's refusal (a message to format with ``origin`` and ``what``) to rebuild the history of a
-    view made of ``view``, or of ``view`` itself: one that a user's ``Function`` returned, or a view of one,
-    whose history cannot be rebuilt from its base's without bypassing the custom backward, and a view of a
-    view made under ``no_grad``; None for any other view."""
+    """PyTorch's refusal (a message to format with ``origin``, ``what`` and ``head``) to rebuild the history
+    of ``view``, or of a view made of it: one that a user's ``Function`` returned, or a view of one, whose
+    history cannot be rebuilt from its base's without bypassing the custom backward; one of the views a
+    multi-output op returned (``split``, ``unbind``, which set it); a view of a view made under ``no_grad`` or
+    ``inference_mode``. None for any other view."""
     refusal = getattr(view, "_rebase_refusal", None)
     if refusal is not None:
         return refusal
@@ -124,8 +125,8 @@ def refresh_view_history(view: Tensor) -> None:
 
 
 def check_view_writable(view: Tensor) -> None:
-    """Refuse a recorded in-place write into a view made under ``no_grad`` of a base that requires grad, or
-    into a view a custom ``Function`` returned."""
+    """Refuse a recorded in-place write into a view made under ``no_grad`` (or ``inference_mode``) of a base
+    that requires grad, and into a view whose history cannot be rebuilt (see :func:`rebase_refusal`)."""
     if view._view_version is not None and _made_without_grad(view):
         raise _made_without_grad_error(view, "is being modified inplace")
     _check_rebase_allowed(view, "is being modified inplace")
