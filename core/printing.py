@@ -171,7 +171,7 @@ def _with_extras(t, prefix, body, extras):
         extras.append("grad_fn=<Invalid>")
     else:
         if grad_fn is not None:
-            extras.append(f"grad_fn=<{grad_fn.name()}>")
+            extras.append(f"grad_fn=<{type(grad_fn).__name__}>")
         elif t._requires_grad:
             extras.append("requires_grad=True")
     from .autograd.tangents import tangent_of  # the layers above printing

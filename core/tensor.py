@@ -139,9 +139,9 @@ in_place_detach_listener: Callable[[Tensor], None] | None = None
 #: gives a view whose storage was written in place since its history was set its base's new history:
 #: ``ember.autograd.view_history`` sets it, at import
 refresh_view_history: Any = None
-#: the refusal to rebuild the history of a view a custom Function made, or None (``ember.autograd.view_history``
-#: sets it, at import)
-custom_function_refusal: Any = None
+#: the refusal to rebuild the history of a view whose history cannot be replayed on its base (one a custom
+#: Function made, a view of a view made under no_grad), or None (``ember.autograd.view_history`` sets it, at import)
+rebase_refusal: Any = None
 
 # The two questions the tensor asks of the layers above it, which the plugin host and the op
 # modules answer; ember.tensor_methods.install() connects them once, at ``import ember``.
@@ -283,8 +283,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_post_accumulate_hooks",
         "_accumulator",
         "_retains_grad",  # retain_grad()'s hook handle, set only by it, so that making a tensor stays cheap
-        "_view_of_requiring_grad",  # set only on a view made of a base that required grad
-        "_custom_function_refusal",  # set only on a view of a view that a custom Function returned
+        "_view_of_requiring_grad",  # set only on a view made of a base that required grad: True, or "inference"
+        "_rebase_refusal",  # set only on a view of a view that refuses a rebase (see view_history.rebase_refusal)
         "__weakref__",
     )
     __array_priority__ = 1000
@@ -623,14 +623,18 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             parent = self._view_replay
             if parent is not None and replay is not None:
                 t._view_replay = lambda base: replay(parent(base))
-            if self._grad_fn is not None:  # a view of what a custom Function returned is refused a rebase too
-                refusal = custom_function_refusal(self)
+            if self._requires_grad:  # a view of a view that refuses a rebase is refused one too
+                refusal = rebase_refusal(self)
                 if refusal is not None:
-                    t._custom_function_refusal = refusal
+                    t._rebase_refusal = refusal
         if t._view_replay is not None:
             t._view_version = version.value
             if base._requires_grad:
-                t._view_of_requiring_grad = True
+                # as in PyTorch, a view of a base that requires grad requires grad, even one made under
+                # no_grad (it then has no history, and no gradient flows into it: see gradient_edge)
+                t._view_of_requiring_grad = t._requires_grad = True
+                if _inference_entries and creation.version is _InferenceVersion:  # under inference_mode
+                    t._view_of_requiring_grad = "inference"
         return t
 
     def _meta(self):
@@ -669,8 +673,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             True
         """
         seen = self._view_version
-        if seen is not None and seen != self._version_counter.value:
-            refresh_view_history(self)
+        if seen is not None and seen != self._version_counter.value:  # a write may have given the base grad
+            return self._requires_grad or self._base._requires_grad
         return self._requires_grad
 
     @requires_grad.setter
@@ -684,6 +688,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             )
         if value and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
+        if not value and getattr(self, "_view_of_requiring_grad", False) and self._base._requires_grad:
+            return  # a view made under no_grad requires grad while its base does (PyTorch's rule)
         self._requires_grad = value
 
     @property
@@ -762,6 +768,17 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         self._grad_fn = node
         self._output_nr = output_nr
         self._requires_grad = True
+
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (``_base``), as PyTorch's ``Tensor._is_view``.
+
+        Example::
+
+            >>> x = ember.zeros(3)
+            >>> x[1:]._is_view(), x.detach()._is_view()
+            (True, False)
+        """
+        return self._base is not None
 
     def _storage_alias(self):
         return _new(self._data, self._backend, self._device, self._requires_grad, self._version_counter)

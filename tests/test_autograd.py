@@ -923,3 +923,149 @@ def test_grad_takes_pytorchs_only_inputs_and_a_dict_of_inputs():
         named = lib.autograd.grad((x * w).sum(), {"x": x, "w": w})
         assert isinstance(named, dict) and list(named) == ["x", "w"]
         assert named["x"].tolist() == [3.0, 4.0] and named["w"].tolist() == [1.0, 2.0]
+
+
+def test_several_outputs_of_one_node_as_the_roots_of_a_backward_pass(device):
+    # each root's gradient reaches the node; its inputs' nodes wait for that node once, not once per root
+    def run(T, kwargs):
+        class Two(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                return ga * 2 + gb * 3
+
+        x = T.ones(2, requires_grad=True, **kwargs)
+        ones = T.ones(2, **kwargs)
+        (g,) = T.autograd.grad(Two.apply(x), x, (ones, ones))
+        T.autograd.backward(Two.apply(x), (ones, ones))
+        parts = T.ones(4, 3, dtype=T.float64, requires_grad=True, **kwargs).split(2)
+        (split,) = T.autograd.grad(parts, parts[0]._base, [T.ones_like(p) for p in parts])
+        return [t.detach().cpu().numpy() for t in (g, x.grad, split)]
+
+    for got, expected in zip(run(ember, {"device": device}), run(torch, {})):
+        np.testing.assert_array_equal(got, expected)
+
+
+_WRITES_AFTER_A_SAVE = {
+    "saved_input": lambda T, x: [c := x * 1, y := c * c, c.add_(1), y],
+    "saved_output": lambda T, x: [y := x.sigmoid(), y.mul_(2), y],
+    "saved_output_of_exp": lambda T, x: [y := x.exp(), y.add_(1), y],
+    "saved_leaf": lambda T, x: (
+        [a := x.detach().requires_grad_(), y := a * a, T.no_grad().__enter__(), a.add_(1)]
+        + [T.set_grad_enabled(True), y]
+    ),
+    "saved_float64": lambda T, x: [c := x.double() * 1, y := c * c, c.mul_(2), y],
+    "saved_filled": lambda T, x: (
+        [c := x * 1, c.fill_(2.0), y := c * c, T.no_grad().__enter__(), c.add_(1)] + [T.set_grad_enabled(True), y]
+    ),
+}
+
+
+@pytest.mark.parametrize("anomaly", [False, True])
+@pytest.mark.parametrize("case", sorted(_WRITES_AFTER_A_SAVE))
+def test_backward_through_a_tensor_written_after_it_was_saved_raises_as_torch(device, case, anomaly):
+    messages = []
+    for T in (torch, ember):
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True, **({} if T is torch else {"device": device}))
+        with warnings.catch_warnings(), T.autograd.set_detect_anomaly(anomaly):
+            warnings.simplefilter("ignore")
+            y = _WRITES_AFTER_A_SAVE[case](T, x)[-1]
+            with pytest.raises(RuntimeError) as refused:
+                y.sum().backward()
+        messages.append(str(refused.value).replace("torch.", "ember."))
+    assert messages[1] == messages[0]
+
+
+def test_a_power_keeps_only_what_its_gradients_read(device):
+    # x ** 2 keeps x, not its result (PyTorch's PowBackward0): writing into the result is allowed
+    found = []
+    for T in (torch, ember):
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True, **({} if T is torch else {"device": device}))
+        packed: list = []
+        with T.autograd.graph.saved_tensors_hooks(lambda t, packed=packed: packed.append(t.shape) or t, lambda t: t):
+            y, z = x**2, x**x
+        y.add_(1)
+        (y + z).sum().backward()
+        found.append((len(packed), x.grad.cpu().numpy()))
+    assert found[1][0] == found[0][0] == 4
+    np.testing.assert_allclose(found[1][1], found[0][1], rtol=1e-6)
+
+
+def test_a_leafs_node_runs_its_post_hooks_after_accumulating(device):
+    found = []
+    for T in (torch, ember):
+        x = T.ones(2, requires_grad=True, **({} if T is torch else {"device": device}))
+        seen: list = []
+        sink = (x * 2).grad_fn.next_functions[0][0]
+        sink.register_hook(lambda gi, go, x=x, seen=seen: seen.append((gi, [g.tolist() for g in go], x.grad.tolist())))
+        (x * 2).sum().backward()
+        T.autograd.grad((x * 3).sum(), x)  # autograd.grad runs no leaf's node
+        found.append(seen)
+    assert found[1] == found[0] == [((), [[2.0, 2.0]], [2.0, 2.0])]
+
+
+def test_increment_version_invalidates_what_was_saved(device):
+    messages = []
+    for T in (torch, ember):
+        x = T.ones(2, requires_grad=True, **({} if T is torch else {"device": device}))
+        c = x * 1
+        y = c * c
+        T.autograd.graph.increment_version([c])
+        with pytest.raises(RuntimeError) as refused:
+            y.sum().backward()
+        messages.append(str(refused.value).replace("torch.", "ember."))
+        with T.inference_mode():
+            free = T.ones(1)
+        T.autograd.graph.increment_version(free)  # no version to count
+    assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_allow_mutation_on_saved_tensors_as_torch(device, dtype):
+    found = []
+    for T in (torch, ember):
+        graph = T.autograd.graph
+        x = T.tensor(
+            [1.0, 2.0, 3.0], dtype=getattr(T, dtype), requires_grad=True, **({} if T is torch else {"device": device})
+        )
+        with graph.allow_mutation_on_saved_tensors():
+            c = x * 1
+            y = (c * c).sum() + c.exp().sum()
+            c.add_(1)
+            c.sin_()
+            s = x.sigmoid()
+            z = (s * s).sum()
+            s.mul_(2)  # a saved output written too
+            (y + z).backward()
+            with pytest.raises(RuntimeError, match="cannot be nested"):
+                with graph.allow_mutation_on_saved_tensors():
+                    pass
+        with graph.allow_mutation_on_saved_tensors():
+            late = (x * x).sum()
+        with pytest.raises(AssertionError, match="Trying to backward outside"):
+            late.backward()
+        found.append(x.grad.cpu().numpy())
+    np.testing.assert_allclose(found[1], found[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("write", ["fill_", "zero_", "fill_a_view", "zero_a_view"])
+def test_gradients_through_fill_and_zero(device, write):
+    writes = {
+        "fill_": lambda c: c.fill_(2.0),
+        "zero_": lambda c: c.zero_(),
+        "fill_a_view": lambda c: c[1:].fill_(2.0),
+        "zero_a_view": lambda c: c[:, 0].zero_(),
+    }
+    found = []
+    for T in (torch, ember):
+        x = T.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, **({} if T is torch else {"device": device}))
+        c = x * 2
+        y = c.sum()
+        writes[write](c)
+        (y + (c * x).sum()).backward()  # through y, c's old values; through c * x, the written ones
+        found.append((x.grad.cpu().numpy(), c.detach().cpu().numpy()))
+    for got, expected in zip(found[1], found[0]):
+        np.testing.assert_array_equal(got, expected)

@@ -118,6 +118,94 @@ def test_views_made_under_no_grad(device):
         u.mul_(x[0])
 
 
+def _view_made_under_no_grad(T, device, leaf, view):
+    kwargs = {} if T is torch else {"device": device}
+    x = T.tensor(X, requires_grad=True, **kwargs)
+    base = x if leaf else x.clone()
+    with T.no_grad():
+        v = view(base)
+    return x, v
+
+
+_NO_GRAD_VIEWS = {"index": lambda b: b[0], "slice_of_slice": lambda b: b[1:][0], "t": lambda b: b.t()}
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+@pytest.mark.parametrize("view", sorted(_NO_GRAD_VIEWS))
+def test_a_view_made_under_no_grad_requires_grad_without_history(device, leaf, view):
+    found = []
+    for T in (torch, ember):
+        x, v = _view_made_under_no_grad(T, device, leaf, _NO_GRAD_VIEWS[view])
+        y = (v * v).sum()
+        state = (v.requires_grad, v.is_leaf, v.grad_fn, y.requires_grad)
+        y.backward()  # recorded, but no gradient reaches the view nor its base
+        found.append((*state, v.grad, x.grad))
+    assert found[1] == found[0] == (True, True, None, True, None, None)
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+def test_a_view_made_under_no_grad_requires_grad_while_its_base_does(device, leaf):
+    found = []
+    for T in (torch, ember):
+        x, v = _view_made_under_no_grad(T, device, leaf, _NO_GRAD_VIEWS["index"])
+        v.requires_grad_(False)
+        found.append((v.requires_grad, (v * 2).requires_grad))
+    assert found[1] == found[0] == (True, True)
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+@pytest.mark.parametrize("write", ["add_", "copy_", "setitem", "uniform_"])
+def test_an_in_place_write_into_a_view_made_under_no_grad_raises_at_the_write(device, leaf, write):
+    writes = {
+        "add_": lambda v: v.add_(1),
+        "copy_": lambda v: v.copy_(v.detach() * 2),
+        "setitem": lambda v: v.__setitem__(0, 1.0),
+        "uniform_": lambda v: v.uniform_(),
+    }
+    for T in (torch, ember):
+        _, v = _view_made_under_no_grad(T, device, leaf, _NO_GRAD_VIEWS["index"])
+        with pytest.raises(RuntimeError, match="created in no_grad mode and is being modified inplace"):
+            writes[write](v)
+        with T.no_grad():
+            writes[write](v)  # untracked: allowed
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+def test_a_view_of_a_view_made_under_no_grad_refuses_writes(device, leaf):
+    messages = []
+    for T in (torch, ember):
+        _, v = _view_made_under_no_grad(T, device, leaf, _NO_GRAD_VIEWS["t"])
+        w = v[0]
+        with pytest.raises(RuntimeError) as written:
+            w.mul_(2)
+        messages.append(str(written.value))
+    assert messages[1] == messages[0]
+    assert messages[0].startswith("Output 0 of Select is a view of a view which was created in no_grad mode")
+
+
+_WRITES_NEAR_A_VIEW_MADE_WITHOUT_RECORDING = {
+    "into_the_view": lambda c, v: v.add_(1),
+    "into_the_base": lambda c, v: [c.mul_(2), v.grad_fn],
+    "into_a_view_of_the_view": lambda c, v: v[0].add_(1),
+}
+
+
+@pytest.mark.parametrize("mode", ["no_grad", "inference_mode"])
+@pytest.mark.parametrize("write", sorted(_WRITES_NEAR_A_VIEW_MADE_WITHOUT_RECORDING))
+def test_writes_near_a_view_made_without_recording_raise_as_torch(device, mode, write):
+    messages = []
+    for T in (torch, ember):
+        x = T.tensor(X, requires_grad=True, **({} if T is torch else {"device": device}))
+        c = x * 1
+        with getattr(T, mode)():
+            v = c[1:]
+        assert v.requires_grad
+        with pytest.raises(RuntimeError) as refused:
+            _WRITES_NEAR_A_VIEW_MADE_WITHOUT_RECORDING[write](c, v)
+        messages.append(str(refused.value))
+    assert messages[1] == messages[0]
+
+
 def test_views_made_and_written_under_no_grad(device):
     x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
     with ember.no_grad():
@@ -125,6 +213,79 @@ def test_views_made_and_written_under_no_grad(device):
         x.mul_(2)
     with pytest.raises(RuntimeError, match="A view was created in no_grad mode"):
         _ = v.grad_fn
+
+
+_MULTI_OUTPUT_VIEWS = {
+    "split": lambda c: c.split(2),
+    "split_sizes": lambda c: c.split([1, 2], 1),
+    "chunk": lambda c: c.chunk(3),
+    "unbind": lambda c: c.unbind(1),
+}
+_WRITES_NEAR_A_PIECE = {
+    "into_the_piece": lambda T, c, pieces, x: [pieces[0].mul_(2)],
+    "into_a_view_of_the_piece": lambda T, c, pieces, x: [pieces[1][0].add_(1)],
+    "into_the_base": lambda T, c, pieces, x: [c.add_(1), pieces[1].grad_fn],
+    "under_no_grad": lambda T, c, pieces, x: (
+        [T.no_grad().__enter__(), pieces[0].add_(1), T.set_grad_enabled(True)] + [pieces[1] * 2]
+    ),
+    "of_a_base_without_grad": lambda T, c, pieces, x: [pieces[0].copy_(x.sum())],
+}
+
+
+@pytest.mark.parametrize("write", sorted(_WRITES_NEAR_A_PIECE))
+@pytest.mark.parametrize("op", sorted(_MULTI_OUTPUT_VIEWS))
+def test_views_that_are_outputs_of_one_node_refuse_in_place_writes(device, op, write):
+    messages = []
+    for T in (torch, ember):
+        kwargs = {} if T is torch else {"device": device}
+        x = T.tensor(X, requires_grad=True, **kwargs)
+        c = x.detach().clone() if write == "of_a_base_without_grad" else x * 1
+        pieces = _MULTI_OUTPUT_VIEWS[op](c)
+        with pytest.raises(RuntimeError) as refused:
+            _WRITES_NEAR_A_PIECE[write](T, c, pieces, x)
+        messages.append(str(refused.value))
+    assert messages[1] == messages[0]
+    assert "This view is the output of a function that returns multiple views" in messages[0]
+
+
+@pytest.mark.parametrize("op", sorted(_MULTI_OUTPUT_VIEWS))
+def test_views_that_are_outputs_of_one_node_are_writable_untracked(device, op):
+    found = []
+    for T in (torch, ember):
+        kwargs = {} if T is torch else {"device": device}
+        c = T.tensor(X, **kwargs)
+        pieces = _MULTI_OUTPUT_VIEWS[op](c)
+        pieces[0].mul_(10)
+        found.append((c.cpu().numpy(), [p._base is c for p in pieces], [p.requires_grad for p in pieces]))
+    np.testing.assert_array_equal(found[1][0], found[0][0])
+    assert found[1][1:] == found[0][1:]
+
+
+@pytest.mark.parametrize("op", ["unsafe_split", "unsafe_chunk", "unsafe_split_with_sizes"])
+def test_the_unsafe_splits_allow_in_place_writes(device, op):
+    found = []
+    for T in (torch, ember):
+        x = T.tensor(X, requires_grad=True, **({} if T is torch else {"device": device}))
+        pieces = getattr(T, op)(x * 1, [1, 2] if op.endswith("sizes") else 2)
+        pieces[1].mul_(x[0, 0])
+        found.append(pieces[1].detach().cpu().numpy())
+    np.testing.assert_array_equal(found[1], found[0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", sorted(_MULTI_OUTPUT_VIEWS))
+def test_gradients_through_views_that_are_outputs_of_one_node(device, op, dtype):
+    found = []
+    for T in (torch, ember):
+        kwargs = {} if T is torch else {"device": device}
+        x = T.tensor(X, dtype=getattr(T, dtype), requires_grad=True, **kwargs)
+        pieces = _MULTI_OUTPUT_VIEWS[op](x * x)
+        loss = (pieces[0] * pieces[-1].sum()).sum()  # some pieces get no gradient
+        (g,) = T.autograd.grad(loss, x, create_graph=True)
+        (gg,) = T.autograd.grad((g * g).sum(), x)
+        found.append([t.detach().cpu().numpy() for t in (g, gg)])
+    for got, expected in zip(*found[::-1]):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
 
 
 def test_detach_in_place_of_a_view_raises(device):
@@ -214,3 +375,25 @@ def test_retained_gradient_follows_the_new_node(device, case):
         assert grads[1] is None
     else:
         np.testing.assert_array_equal(grads[1], grads[0])
+
+
+@pytest.mark.parametrize("key", ["int", "slice", "none", "everything", "ellipsis", "list", "mask"])
+def test_writing_an_index_of_a_leaf_that_requires_grad_raises_as_torch(device, key):
+    keys = {
+        "int": lambda T: 0,
+        "slice": lambda T: slice(0, 2),
+        "none": lambda T: (None,),
+        "everything": lambda T: slice(None),
+        "ellipsis": lambda T: Ellipsis,
+        "list": lambda T: [0, 1],
+        "mask": lambda T: T.tensor([True, False, True]),
+    }
+    messages = []
+    for T in (torch, ember):
+        x = T.ones(3, requires_grad=True, **({} if T is torch else {"device": device}))
+        index = keys[key](T)
+        with pytest.raises(RuntimeError) as refused:
+            x[index.to(x.device) if key == "mask" else index] = 1.0
+        messages.append(str(refused.value))
+        assert x[1:]._is_view() and not x._is_view() and not x.detach()._is_view()
+    assert messages[1] == messages[0]

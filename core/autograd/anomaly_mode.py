@@ -71,8 +71,8 @@ def _recording_layer(inner: ApplyFunction) -> ApplyFunction:
         outputs = inner(cls, *args, **kwargs)
         for out in outputs if isinstance(outputs, tuple) else (outputs,):
             node = out.grad_fn if isinstance(out, Tensor) else None
-            if node is not None and "traceback_" not in getattr(node, "metadata", {}):
-                node.metadata = {"traceback_": traceback.format_stack()[:-2]}
+            if node is not None and "traceback_" not in node.metadata:
+                node.metadata["traceback_"] = traceback.format_stack()[:-2]
                 node.register_hook(_check_nan(node))
                 break
         return outputs

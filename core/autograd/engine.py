@@ -73,8 +73,8 @@ def _collect_dependencies(roots, needed=None):
     """Count, for every node reachable from ``roots`` (through ``needed`` ones only, when given), how
     many edges point at it."""
     dependencies = {}
-    stack = [node for node in roots if node is not None and (needed is None or node in needed)]
-    roots = set(stack)
+    roots = {node for node in roots if node is not None and (needed is None or node in needed)}
+    stack = list(roots)  # a node that made several roots is visited once
     while stack:
         for child, _ in stack.pop()._edges:
             if child is not None and (needed is None or child in needed):
@@ -160,6 +160,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             if isinstance(node, AccumulateGrad):
                 if capture is None:
                     _accumulate_into_leaf(node._variable(), grads[0], create_graph, held)
+                    if node._post_hooks:  # after the accumulation, with no gradient to pass on (PyTorch's)
+                        for hook in node._post_hooks:
+                            hook((), tuple(grads))
                 continue
             narrowed = None
             if needed is not None:

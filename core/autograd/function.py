@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import re
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -81,6 +82,7 @@ class Node:
     _sequence_nr: int
     _pre_hooks: list[Callable[..., Any]] | None
     _post_hooks: list[Callable[..., Any]] | None
+    _metadata: dict[Any, Any]
 
     def name(self) -> str:
         return type(self).__name__
@@ -115,7 +117,24 @@ class Node:
         return _NodeHookHandle(self._post_hooks, hook)
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
+
+    @property
+    def metadata(self) -> dict[Any, Any]:
+        """A dict, empty at first, for whatever the user keeps about this node.
+
+        Example::
+
+            >>> y = ember.tensor([1.0], requires_grad=True) * 2
+            >>> y.grad_fn.metadata["tag"] = "scale"
+            >>> y.grad_fn.metadata
+            {'tag': 'scale'}
+        """
+        try:
+            return self._metadata
+        except AttributeError:
+            self._metadata = {}
+            return self._metadata
 
 
 class _NodeHookHandle:
@@ -132,7 +151,7 @@ class _NodeHookHandle:
 class AccumulateGrad(Node):
     """The sink of the graph for a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("_variable", "_pre_hooks", "_post_hooks")
+    __slots__ = ("_variable", "_pre_hooks", "_post_hooks", "_metadata")
     _output_meta = None  # one output, whose shape the leaf gives
 
     def __init__(self, variable: Tensor) -> None:
@@ -141,6 +160,9 @@ class AccumulateGrad(Node):
         self._sequence_nr = next(_sequence)
         self._pre_hooks = None
         self._post_hooks = None
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"  # PyTorch's name, of a node its C++ core defines
 
 
 AccumulateGrad.variable = property(  # type: ignore[attr-defined]
@@ -157,6 +179,7 @@ class FunctionCtx(Node):
     __slots__ = ("needs_input_grad", "__dict__")
     needs_input_grad: tuple[bool, ...]
     _function: Any = None
+    _name: str = "FunctionCtx"  # what name() gives: the class name, or PyTorch's "torch::autograd::CopySlices"
     # the defaults, as class attributes: making a node (once per recorded op) runs no Python __init__
     _saved: tuple[Any, ...] | None = ()
     _output_meta: Any = None
@@ -168,11 +191,18 @@ class FunctionCtx(Node):
 
     if TYPE_CHECKING:
         # anything may be stored on ctx (``ctx.scale = 2``): its ``__dict__`` slot
-        def __getattr__(self, name: str) -> Any: ...
         def __setattr__(self, name: str, value: Any) -> None: ...
 
+    def __getattr__(self, name: str) -> Any:
+        # reached only for a name not set: PyTorch's readers of what the node saved (``_saved_self``,
+        # ``_saved_result``, ...), which an op declares in its Function's ``_saved_attributes``
+        reader = getattr(self._function, "_saved_attributes", {}).get(name) if name.startswith("_saved_") else None
+        if reader is None:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        return reader(self)
+
     def name(self) -> str:
-        return type(self).__name__
+        return self._name
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep tensors for backward; they are checked against in-place changes when read."""
@@ -202,7 +232,8 @@ class FunctionCtx(Node):
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Saved intermediate values of the "
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time."
+                "retain_graph=True if you need to backward through the graph a second time or if you need to "
+                "access saved tensors after calling backward."
             )
         tensors: list[Any] = []
         for entry in saved:
@@ -246,15 +277,40 @@ class SavedTensor:
     def unpack(self, node):
         tensor = self.tensor if self.output_nr is None else self.data
         if tensor._version_counter.value != self.version:
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{tensor.type()} {list(tensor.shape)}], which is output "
-                f"{self.output_nr or 0} of {node.name()}, is at version {tensor._version_counter.value}; "
-                f"expected version {self.version} instead."
-            )
+            if self.output_nr is None:  # an input: named by the node that made its values now, as PyTorch
+                raise modified_after_saved(tensor, self.version)
+            raise modified_after_saved(tensor, self.version, node, self.output_nr)
         if self.output_nr is None:
             return tensor
         return tensor._alias_with_grad_fn(node, self.output_nr, self.requires_grad)
+
+
+def modified_after_saved(tensor: Tensor, version: int, node: Node | None = None, output_nr: int = 0) -> RuntimeError:
+    """PyTorch's error for ``tensor``, saved for backward at ``version`` and written in place since: it names
+    ``tensor``'s node (``node``, the reader, for a saved output; by default the node that made its current
+    values), as PyTorch does ("which is output 0 of Add"), and none for a leaf."""
+    from .anomaly_mode import is_anomaly_enabled  # the modules above this one
+
+    if node is None:
+        node, output_nr = tensor.grad_fn, tensor._output_nr
+    # PyTorch's short name of the node: "MulBackward0" is "Mul", "FillBackward2" "Fill2"
+    short = None if node is None else _BACKWARD_SUFFIX.sub(lambda m: m[1].removeprefix("0"), node.name())
+    made = "" if short is None else f", which is output {output_nr} of {short},"
+    hint = (
+        "the backtrace further above shows the operation that failed to compute its gradient. The variable in "
+        "question was changed in there or anywhere later. Good luck!"
+        if is_anomaly_enabled()
+        else "enable anomaly detection to find the operation that failed to compute its gradient, with "
+        "ember.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{tensor.type()} {list(tensor.shape)}]{made} is at version {tensor._version_counter.value}; expected "
+        f"version {version} instead. Hint: {hint}"
+    )
+
+
+_BACKWARD_SUFFIX = re.compile(r"Backward(\d*)$")
 
 
 class _FunctionMeta(type):
@@ -265,12 +321,14 @@ class _FunctionMeta(type):
         cls._validates_gradients = not cls.__module__.startswith("ember.")
         # the node class, named as PyTorch names it: "MulBackward0" for its own ops (ember's _Mul),
         # "MyFunctionBackward" for a user's Function; an op of ember's whose PyTorch name does not follow
-        # from the class name sets its own, ``_backward_name = "SumBackward1"`` (not inherited)
+        # from the class name sets its own, ``_backward_name = "SumBackward1"`` (not inherited); a node that
+        # PyTorch's C++ core defines has its namespace in name() only ("torch::autograd::CopySlices")
         if cls._validates_gradients:
             node_name = name + "Backward"
         else:
             node_name = attrs.get("_backward_name") or name.lstrip("_") + "Backward0"
-        cls._backward_cls = type(node_name, (FunctionCtx,), {"_function": cls, "__slots__": ()})
+        attributes = {"_function": cls, "__slots__": (), "_name": node_name}
+        cls._backward_cls = type(node_name.rpartition("::")[2], (FunctionCtx,), attributes)
         # the new style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
         cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != __name__)
 
@@ -282,6 +340,9 @@ class Function(metaclass=_FunctionMeta):
     static methods and are called through :meth:`apply`. ``backward`` returns one
     gradient (or ``None``) per ``forward`` argument.
     """
+
+    #: an op's node's ``_saved_*`` attributes, as PyTorch names them: name -> ``reader(ctx)``
+    _saved_attributes: dict[str, Callable[[Any], Any]] = {}
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -429,6 +490,11 @@ class Function(metaclass=_FunctionMeta):
         return outputs
 
 
+def saved_reader(index: int) -> Callable[[Any], Any]:
+    """The reader of the ``index``-th tensor a node saved, for a Function's ``_saved_attributes``."""
+    return lambda ctx: ctx.saved_tensors[index]
+
+
 def _forward_then_setup_context(cls, ctx, args, kwargs):
     bound = inspect.signature(cls.forward).bind(*args, **kwargs)
     bound.apply_defaults()
@@ -570,6 +636,8 @@ def gradient_edge(tensor):
     """
     if tensor.grad_fn is not None:
         return (tensor.grad_fn, tensor._output_nr)
+    if getattr(tensor, "_view_of_requiring_grad", False):  # a view made under no_grad: no gradient reaches it
+        return _NO_EDGE
     node = tensor._accumulator
     if node is None:
         node = tensor._accumulator = AccumulateGrad(tensor)

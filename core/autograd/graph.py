@@ -14,7 +14,8 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
 from ..tensor import Tensor
@@ -22,7 +23,15 @@ from .engine import current_graph_task
 from .function import Node, gradient_edge
 from .grad_mode import grad_state
 
-__all__ = ["Node", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks", "register_multi_grad_hook"]
+__all__ = [
+    "Node",
+    "saved_tensors_hooks",
+    "save_on_cpu",
+    "disable_saved_tensors_hooks",
+    "register_multi_grad_hook",
+    "increment_version",
+    "allow_mutation_on_saved_tensors",
+]
 
 
 class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
@@ -116,6 +125,75 @@ class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
     def __exit__(self, *exc: object) -> Literal[False]:
         grad_state.saved_tensors_hooks_disabled = self._previous
         return False
+
+
+class _AllowMutationOnSavedContext:
+    """What :func:`allow_mutation_on_saved_tensors` yields: whether its context is still open."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+
+_mutation_context: _AllowMutationOnSavedContext | None = None
+
+
+@contextlib.contextmanager
+def allow_mutation_on_saved_tensors() -> Iterator[_AllowMutationOnSavedContext]:
+    """Within this context, a tensor saved for backward may be modified in place afterwards: backward
+    reads the values it had when it was saved (ember keeps a copy of each, as it is saved).
+
+    Backward through the graph must run inside the same context; contexts do not nest.
+
+    Example::
+
+        >>> with ember.autograd.graph.allow_mutation_on_saved_tensors():
+        ...     a = ember.ones(3, requires_grad=True)
+        ...     b = a.clone()
+        ...     out = (b**2).sum()
+        ...     _ = b.sin_()
+        ...     out.backward()
+        >>> a.grad
+        tensor([2., 2., 2.])
+    """
+    global _mutation_context
+    if _mutation_context is not None:
+        raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+    context = _mutation_context = _AllowMutationOnSavedContext()
+
+    def unpack(saved: Tensor) -> Tensor:
+        if not context.open:
+            raise AssertionError(
+                "Trying to backward outside of the 'allow_mutation_on_saved_tensors' context in which the graph "
+                "was originally recorded."
+            )
+        return saved
+
+    try:
+        with saved_tensors_hooks(lambda tensor: tensor.detach().clone(), unpack):
+            yield context
+    finally:
+        context.open = False
+        _mutation_context = None
+
+
+def increment_version(tensor: Tensor | Iterable[Tensor]) -> None:
+    """Count an in-place change of ``tensor`` (or of each tensor of an iterable) that ember did not see,
+    such as one a kernel of the user's own made through the tensor's memory, so that backward refuses
+    the saved tensors it invalidated. A tensor made under ``inference_mode`` has no version to count.
+
+    Args:
+        tensor (Tensor or iterable of Tensor): the tensor(s) changed.
+
+    Example::
+
+        >>> x = ember.ones(2)
+        >>> ember.autograd.graph.increment_version(x)
+        >>> x._version
+        1
+    """
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        if not t.is_inference():
+            t._version_counter.value += 1
 
 
 class _MultiHandle:

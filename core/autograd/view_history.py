@@ -24,53 +24,73 @@ from .. import tensor as _tensor
 from ..tensor import Tensor
 from .grad_mode import grad_state
 
-__all__ = ["refresh_view_history", "check_view_writable", "custom_function_refusal"]
+__all__ = ["refresh_view_history", "check_view_writable", "rebase_refusal", "MULTI_OUTPUT_VIEW"]
 
-_NO_GRAD_VIEW = (
-    "A view was created in no_grad mode and {what} with grad mode enabled. Given that this use case is "
-    "ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the view and the "
-    "inplace either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
-    "outside (if you want the inplace to be tracked)."
+# a view made without recording, of a base that requires grad: in the mode ``view._view_of_requiring_grad`` names
+_AMBIGUOUS = (
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving "
+    "both the view and the inplace either both inside the {block} block (if you don't want the inplace to be "
+    "tracked) or both outside (if you want the inplace to be tracked)."
 )
-
-
+_NO_GRAD_VIEW = "A view was created in {mode} and {what} {normal}. " + _AMBIGUOUS
+_VIEW_OF_NO_GRAD_VIEW = "{origin} is a view of a view which was created in {mode} and {what} {normal}. " + _AMBIGUOUS
+#: the words of those messages for a view made under no_grad (True) and under inference_mode
+_MODE_WORDS = {
+    True: {"mode": "no_grad mode", "normal": "with grad mode enabled", "block": "no_grad"},
+    "inference": {"mode": "inference mode", "normal": "in normal mode", "block": "inference_mode"},
+}
+# the refusals are formatted with ``origin`` ("Output 0 of Split"), ``what`` ("is being modified inplace") and
+# ``head``, PyTorch's first sentence for the view ("Output 0 of Split is a view and is being modified inplace")
 _CUSTOM_FUNCTION_VIEW = (
-    "{origin} is a view and {what}. This view was created inside a custom Function (or because an input was "
+    "{head}. This view was created inside a custom Function (or because an input was "
     "returned as-is) and the autograd logic to handle view+inplace would override the custom backward associated "
     "with the custom Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by "
     "cloning the output of the custom Function."
 )
-_MULTI_OUTPUT_VIEW = (
-    "{origin} is a view and {what}. This view is the output of a function that returns multiple views. Such "
+MULTI_OUTPUT_VIEW = (
+    "{head}. This view is the output of a function that returns multiple views. Such "
     "functions do not allow the output views to be modified inplace. You should replace the inplace operation by "
     "an out-of-place one."
 )
 
 
-def custom_function_refusal(view: Tensor) -> str | None:
-    """PyTorch's refusal (a message to format with ``origin`` and ``what``) for a view that a user's
-    ``Function`` returned, or a view of one, whose history cannot be rebuilt from its base's without
-    bypassing the custom backward; None for any other view."""
-    refusal = getattr(view, "_custom_function_refusal", None)
+def rebase_refusal(view: Tensor) -> str | None:
+    """PyTorch's refusal (a message to format with ``origin``, ``what`` and ``head``) to rebuild the history
+    of ``view``, or of a view made of it: one that a user's ``Function`` returned, or a view of one, whose
+    history cannot be rebuilt from its base's without bypassing the custom backward; one of the views a
+    multi-output op returned (``split``, ``unbind``, which set it); a view of a view made under ``no_grad`` or
+    ``inference_mode``. None for any other view."""
+    refusal = getattr(view, "_rebase_refusal", None)
     if refusal is not None:
         return refusal
+    if _made_without_grad(view):
+        words = _MODE_WORDS[view._view_of_requiring_grad]
+        return _VIEW_OF_NO_GRAD_VIEW.format(origin="{origin}", what="{what}", head="{head}", **words)
     node = view._grad_fn
     function = getattr(type(node), "_function", None)
     if function is None or not function._validates_gradients:
         return None
-    return _MULTI_OUTPUT_VIEW if len(node._output_meta) > 1 else _CUSTOM_FUNCTION_VIEW
+    return MULTI_OUTPUT_VIEW if len(node._output_meta) > 1 else _CUSTOM_FUNCTION_VIEW
 
 
-def _check_not_custom_function_view(view: Tensor, what: str) -> None:
-    refusal = custom_function_refusal(view)
-    if refusal is not None:
-        node = view._grad_fn
-        function = getattr(type(node), "_function", None)
-        if function is not None and function._validates_gradients:
-            name = function.__name__
-        else:  # a view op's node, named as PyTorch names the op ("IndexBackward0": "Index")
-            name = node.name().removesuffix("0").removesuffix("Backward")
-        raise RuntimeError(refusal.format(origin=f"Output {view._output_nr} of {name}", what=what))
+def _check_rebase_allowed(view: Tensor, what: str) -> None:
+    refusal = rebase_refusal(view)
+    if refusal is None:
+        return
+    node = view._grad_fn
+    if node is None:  # a view with no history (of a base that does not require grad): PyTorch's words for it
+        raise RuntimeError(refusal.format(head=f"A view was created in no_grad mode and {what} with grad mode enabled"))
+    function = getattr(type(node), "_function", None)
+    if function is not None and function._validates_gradients:
+        name = function.__name__
+    else:  # a view op's node, named as PyTorch names the op ("IndexBackward0": "Index")
+        name = node.name().removesuffix("0").removesuffix("Backward")
+    origin = f"Output {view._output_nr} of {name}"
+    raise RuntimeError(refusal.format(origin=origin, what=what, head=f"{origin} is a view and {what}"))
+
+
+def _made_without_grad_error(view: Tensor, what: str) -> RuntimeError:
+    return RuntimeError(_NO_GRAD_VIEW.format(what=what, **_MODE_WORDS[view._view_of_requiring_grad]))
 
 
 def _made_without_grad(view: Tensor) -> bool:
@@ -90,8 +110,8 @@ def refresh_view_history(view: Tensor) -> None:
     if base._requires_grad:
         what = "its base or another view of its base has been modified inplace"
         if _made_without_grad(view):
-            raise RuntimeError(_NO_GRAD_VIEW.format(what=what))
-        _check_not_custom_function_view(view, what)
+            raise _made_without_grad_error(view, what)
+        _check_rebase_allowed(view, what)
         previous = grad_state.enabled
         grad_state.enabled = True  # the history is read whatever the grad mode
         try:
@@ -105,12 +125,12 @@ def refresh_view_history(view: Tensor) -> None:
 
 
 def check_view_writable(view: Tensor) -> None:
-    """Refuse a recorded in-place write into a view made under ``no_grad`` of a base that requires grad, or
-    into a view a custom ``Function`` returned."""
+    """Refuse a recorded in-place write into a view made under ``no_grad`` (or ``inference_mode``) of a base
+    that requires grad, and into a view whose history cannot be rebuilt (see :func:`rebase_refusal`)."""
     if view._view_version is not None and _made_without_grad(view):
-        raise RuntimeError(_NO_GRAD_VIEW.format(what="is being modified inplace"))
-    _check_not_custom_function_view(view, "is being modified inplace")
+        raise _made_without_grad_error(view, "is being modified inplace")
+    _check_rebase_allowed(view, "is being modified inplace")
 
 
 _tensor.refresh_view_history = refresh_view_history
-_tensor.custom_function_refusal = custom_function_refusal
+_tensor.rebase_refusal = rebase_refusal

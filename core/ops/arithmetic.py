@@ -13,7 +13,7 @@ import numpy as np
 from .. import dtypes
 from ..amp.policy import cast_inputs, has_policy
 from ..amp.state import state as _amp
-from ..autograd.function import Function
+from ..autograd.function import Function, saved_reader
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from .comparison import _TORCH_NAMES
@@ -322,6 +322,12 @@ def _generated_doc(name, takes_out=False):
 
 
 # -- unary ---------------------------------------------------------------------------------
+def _saved_operand(ctx):
+    """The second operand a binary op's node saved: a tensor, or the Python number it took."""
+    other = ctx.saved_tensors[1]
+    return ctx.b_scalar if ctx.b_shape is None else other
+
+
 class _Unary(Function):
     """An element-wise function ``y = f(x)`` whose derivative is ``derivative(x, y)``."""
 
@@ -393,7 +399,15 @@ def _unary(
 ) -> Callable[[Tensor], Tensor]:
     """The op ``name`` computing ``compute(backend, x)``; ``complex_error``: PyTorch's message for a
     complex input where it has no complex kernel (None: complex inputs are computed as they are)."""
-    attributes = {"saves": saves, "arithmetic": arithmetic, "fused_backward": fused_backward}
+    saved = {"_saved_self": saved_reader(0)} if "x" in saves else {}
+    if "y" in saves:
+        saved["_saved_result"] = saved_reader(1)
+    attributes = {
+        "saves": saves,
+        "arithmetic": arithmetic,
+        "fused_backward": fused_backward,
+        "_saved_attributes": saved if derivative is not None else {},
+    }
     # named as PyTorch's node: "log1p" -> Log1PBackward0, "expm1" -> Expm1Backward0
     cls: Any = type(name.title().replace("_", ""), (_Unary,), attributes)
     cls.compute = staticmethod(compute)
@@ -659,6 +673,7 @@ class _Binary(Function):
 
     name: Any = None
     keeps: Any = None  # needs_input_grad -> (keep a, keep b); None keeps both
+    keeps_result: Any = None  # with saves == 3: needs_input_grad -> keep z; None keeps it
     # whether a float16/bfloat16 op reads a Python-number operand unrounded (PyTorch's mul and div
     # kernels do; add, sub, pow, remainder, ... first round it to the tensor's type)
     exact_number = False
@@ -693,9 +708,8 @@ class _Binary(Function):
             # of an operand do not invalidate the graph (PyTorch saves the same way)
             needs = ctx.needs_input_grad
             keep_a, keep_b = cls.keeps(needs) if cls.keeps is not None else (True, True)
-            ctx.save_for_backward(
-                a if keep_a else None, None if scalar or not keep_b else b, z if cls.saves == 3 else None
-            )
+            keep_z = cls.saves == 3 and (cls.keeps_result is None or cls.keeps_result(needs))
+            ctx.save_for_backward(a if keep_a else None, None if scalar or not keep_b else b, z if keep_z else None)
             ctx.b_scalar = b if scalar else None
         return z
 
@@ -745,6 +759,7 @@ class _RSub(_Binary):
 class _Mul(_Binary):
     exact_number = True
     saves = 2
+    _saved_attributes = {"_saved_self": saved_reader(0), "_saved_other": _saved_operand}
 
     compute = staticmethod(lambda xp, a, b: xp.multiply(a, b))
     keeps = staticmethod(lambda needs: (needs[1], needs[0]))
@@ -763,6 +778,7 @@ class _Mul(_Binary):
 class _Div(_Binary):
     exact_number = True
     saves = 2
+    _saved_attributes = {"_saved_self": saved_reader(0), "_saved_other": _saved_operand}
     compute = staticmethod(lambda xp, a, b: xp.divide(a, b))
     keeps = staticmethod(lambda needs: (needs[1], True))
 
@@ -805,6 +821,8 @@ _POW_BY_ARITHMETIC: dict[float, Callable[[Any, Any], Any]] = {
 
 class _Pow(_Binary):
     saves = 3
+    keeps_result = staticmethod(lambda needs: needs[1])  # z is read for the exponent's gradient only
+    _saved_attributes = {"_saved_self": saved_reader(0), "_saved_exponent": _saved_operand}
     compute = staticmethod(_pow)
 
     @classmethod
@@ -843,6 +861,7 @@ class _PowTensors(_Pow):
     """``input ** exponent`` for a tensor exponent (PyTorch's ``pow.Tensor_Tensor``)."""
 
     _backward_name = "PowBackward1"
+    _saved_attributes = {**_Pow._saved_attributes, "_saved_result": saved_reader(2)}
 
 
 def _complex_pow_gradients(ctx, g, a, b, z):

@@ -316,6 +316,8 @@ def type_as(self: Tensor, other: Tensor) -> Tensor:
 class _Assign(Function):
     """Overwrite ``target`` in place with ``value`` (broadcast and cast to ``target``'s dtype)."""
 
+    _backward_name = "torch::autograd::CopyBackwards"
+
     @staticmethod
     def forward(ctx, target, value):
         backend = target._backend
@@ -346,6 +348,8 @@ def zero_overwritten(grad, mark):
 class _CopySlices(Function):
     """Write ``value`` into the region of ``base`` that a view covers (an in-place op on a view)."""
 
+    _backward_name = "torch::autograd::CopySlices"
+
     @staticmethod
     def forward(ctx, base, value, replay, written=False):
         writable_data(base)  # before the view is made, so that the region aliases what base keeps
@@ -369,9 +373,20 @@ class _CopySlices(Function):
         return gb, gv, None, None
 
 
+_VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def check_view_of_leaf_writable(base):
+    """Refuse, while recording, an in-place write into a view of a leaf that requires grad (PyTorch's words)."""
+    if grad_state.enabled and base._requires_grad and base._grad_fn is None:
+        raise RuntimeError(_VIEW_OF_LEAF)
+
+
 def check_inplace(tensor):
     """Refuse in-place changes to a leaf that requires grad while recording (as PyTorch does)."""
     if grad_state.enabled and tensor.requires_grad and tensor._grad_fn is None:
+        if tensor._view_version is not None:  # a view made under no_grad has its own error
+            check_view_writable(tensor)
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
@@ -386,7 +401,7 @@ def rebase_view(target, value, written=False):
     if not written:  # a custom Function may write into a view it marks dirty
         check_view_writable(target)
     if base._requires_grad and base._grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        raise RuntimeError(_VIEW_OF_LEAF)
     _CopySlices.apply(base, value, replay, written)
     fresh = replay(base)
     target._grad_fn, target._output_nr, target._requires_grad = fresh._grad_fn, fresh._output_nr, True
@@ -424,6 +439,36 @@ def assign_(target, value, *, one_value=False):
         target._version_counter.value += 1
     if autograd_function.tangent_rule is not None:
         tangents.write_tangent(target, value)
+    return target
+
+
+def write_result_(target, result, copy):
+    """Write ``result``, which an in-place op's out-of-place twin computed from ``copy`` (``target.clone()``
+    while recording), into ``target``; ``result``'s node becomes ``target``'s, as in PyTorch, where
+    ``x.add_(1)`` has ``AddBackward0`` for ``grad_fn``, its inputs ``x``'s history before the write.
+
+    The node reads ``target``'s old history straight, bypassing ``copy``'s (an identity). Where
+    ``result`` is no fresh tensor of ``target``'s dtype, or ``target`` a view (whose write is recorded
+    on its base), the write is recorded as a copy (:func:`assign_`).
+    """
+    node = result._grad_fn
+    copied = copy._grad_fn
+    if (
+        node is None
+        or node is copied
+        or result._base is not None
+        or result.dtype is not target.dtype
+        or (target._base is not None and target._view_replay is not None)
+    ):
+        return assign_(target, result)
+    if copied is not None:
+        node._edges = tuple(copied._edges[0] if edge[0] is copied else edge for edge in node._edges)
+    writable_data(target)[...] = result._data
+    target._version_counter.value += 1
+    target._grad_fn, target._output_nr, target._requires_grad = node, result._output_nr, True
+    target._move_retained_grad()
+    if autograd_function.tangent_rule is not None:
+        tangents.write_tangent(target, result)
     return target
 
 

@@ -16,7 +16,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor, writable_data
 from .arithmetic import where
-from .conversion import assign_, check_inplace, zero_overwritten
+from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
 from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes, row_major
@@ -218,6 +218,10 @@ def getitem(self, key):
 
 
 class _SetItem(Function):
+    """``x[key] = value`` with basic indices: a write into the region a view of ``x`` covers."""
+
+    _backward_name = "torch::autograd::CopySlices"
+
     @staticmethod
     def forward(ctx, x, value, key):
         writable_data(x)[key] = value._data
@@ -235,6 +239,12 @@ class _SetItem(Function):
         return gx, gv, None
 
 
+class _IndexPut(_SetItem):
+    """``x[key] = value`` with advanced indices."""
+
+    _backward_name = "IndexPutBackward0"
+
+
 def setitem(self, key, value):
     """``self[key] = value`` in place; ``value`` broadcasts and is cast to ``self.dtype``."""
     _write_item(self, key, value)
@@ -243,7 +253,7 @@ def setitem(self, key, value):
 
 
 def _write_item(self, key, value):
-    native, advanced, _ = _native_key(self, key)
+    native, advanced, node = _native_key(self, key)
     if isinstance(value, Tensor):
         if (
             value.ndim == 0 and value._device.type == "cpu"
@@ -259,6 +269,8 @@ def _write_item(self, key, value):
         value = fill_value_for(value, self.dtype)
     recording = grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if recording:
+        if self._base is None and not advanced and node is not _AliasIndex:  # a write into a view of self
+            check_view_of_leaf_writable(self)
         check_inplace(self)
         if not isinstance(value, Tensor):
             value = full((), value, dtype=self.dtype, device=self._device)
@@ -268,7 +280,7 @@ def _write_item(self, key, value):
             _SetItem.apply(updated, value, native)
             assign_(self, updated)
             return
-        _SetItem.apply(self, value, native)
+        (_IndexPut if advanced else _SetItem).apply(self, value, native)
         return
     if self._base is not None and not advanced and has_internal_overlap(self):
         # PyTorch writes into a basic-indexed region as a copy into that view: refused when the

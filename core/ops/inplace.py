@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..autograd import function as autograd_function
 from ..autograd import tangents
+from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..random import check_probabilities, native_generator
 from ..tensor import Tensor, writable_data
 from ..typeinfo import finfo, iinfo
 from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
-from .conversion import assign_, check_inplace
+from .conversion import assign_, check_inplace, write_result_
 from .dtype_support import C_NAMES, TORCH_NAMES, check_castable
 from .movement import broadcast_shapes
 from .operands import fill_value_for, is_scalar
@@ -220,9 +221,8 @@ def _inplace(name):
         try:
             if recording:
                 check_inplace(self)
-                result = out_of_place(self.clone(), *args, **kwargs)
-            else:
-                result = out_of_place(self, *args, **kwargs)
+            copy = self.clone() if recording else self  # the graph must not see the storage the write changes
+            result = out_of_place(copy, *args, **kwargs)
         except NotImplementedError as exc:  # a dtype the op refuses; PyTorch checks the output first
             _raise_output_error(name, self, args, exc)
         if result.dtype is not self.dtype:
@@ -238,7 +238,7 @@ def _inplace(name):
             raise RuntimeError(
                 f"{name}_: output with shape {list(self.shape)} doesn't match the broadcast shape {list(result.shape)}"
             )
-        return assign_(self, result)
+        return write_result_(self, result, copy) if recording else assign_(self, result)
 
     method.__name__ = name + "_"
     method.__doc__ = _generated_doc(name)
@@ -256,6 +256,43 @@ def _write(self, data, *, one_value=False):
     if autograd_function.tangent_rule is not None:  # values that carry no tangent
         tangents.write_tangent(self)
     return self
+
+
+class _Fill(Function):
+    """``fill_`` with a number, recorded: the old values get a zero gradient (PyTorch's FillBackward2)."""
+
+    _backward_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, target, value):
+        writable_data(target)[...] = value
+        ctx.mark_dirty(target)
+        return target
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.new_zeros(grad.shape), None
+
+
+class _Zero(_Fill):
+    """``zero_``, recorded (PyTorch's ZeroBackward0)."""
+
+    _backward_name = "ZeroBackward0"
+
+
+def _fill_number(self, value, node):
+    """Write the number ``value`` everywhere in ``self``; recorded as ``node`` (a tensor that is no view) or,
+    for a view, on its base."""
+    if grad_state.enabled and self._requires_grad:
+        check_inplace(self)
+        if self._base is not None and self._view_replay is not None:  # recorded on the base (CopySlices)
+            return assign_(self, self.new_full((), value), one_value=True)
+        node.apply(self, fill_value_for(value, self.dtype))
+        if autograd_function.tangent_rule is not None:  # values that carry no tangent
+            tangents.write_tangent(self)
+        return self
+    value = fill_value_for(value, self.dtype)
+    return _write(self, self._backend.xp.full(self._data.shape, value, dtype=self._data.dtype), one_value=True)
 
 
 def fill_(self: Tensor, value: Tensor | Number) -> Tensor:
@@ -277,11 +314,7 @@ def fill_(self: Tensor, value: Tensor | Number) -> Tensor:
                 f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions."
             )
         return assign_(self, value, one_value=True)
-    if grad_state.enabled and self._requires_grad:
-        check_inplace(self)
-        return assign_(self, self.new_full((), value), one_value=True)
-    value = fill_value_for(value, self.dtype)
-    return _write(self, self._backend.xp.full(self._data.shape, value, dtype=self._data.dtype), one_value=True)
+    return _fill_number(self, value, _Fill)
 
 
 def zero_(self: Tensor) -> Tensor:
@@ -293,7 +326,7 @@ def zero_(self: Tensor) -> Tensor:
         >>> x.zero_()
         tensor([0., 0.])
     """
-    return fill_(self, 0)
+    return _fill_number(self, 0, _Zero)
 
 
 def _sample_(self, name, draw, generator, draw_part=None):

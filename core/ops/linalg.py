@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
-from ..autograd.function import Function
+from ..autograd.function import Function, saved_reader
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .dtype_support import not_implemented
@@ -22,6 +22,8 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "addmm", "addmv"
 
 class _Matmul(Function):
     """Batched product of operands with at least two dimensions (batch dims broadcast)."""
+
+    _saved_attributes = {"_saved_self": saved_reader(0), "_saved_mat2": saved_reader(1)}
 
     @staticmethod
     def forward(ctx, a, b):

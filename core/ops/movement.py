@@ -10,6 +10,7 @@ from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd import function as autograd_function
 from ..autograd.function import Function
+from ..autograd.view_history import MULTI_OUTPUT_VIEW
 from ..layout import check_memory_format
 from ..strides import dense_order, is_dense, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
@@ -988,8 +989,15 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
         >>> ember.split(x, [1, 4])
         (tensor([0]), tensor([1, 2, 3, 4]))
     """
-    axis = wrap_dim(dim, tensor.ndim)
-    size = tensor.shape[axis]
+    return split_into_views(tensor, split_size_or_sections, dim)
+
+
+def split_into_views(
+    input: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0, *, unsafe: bool = False
+) -> tuple[Tensor, ...]:
+    """:func:`split`, or with ``unsafe`` PyTorch's ``unsafe_split``, whose views allow in-place writes."""
+    axis = wrap_dim(dim, input.ndim)
+    size = input.shape[axis]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
@@ -1002,11 +1010,8 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
                 f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
                 f"dimension {axis}), but got split_sizes={sizes}"
             )
-    out, start = [], 0
-    for s in sizes:
-        out.append(narrow(tensor, axis, start, s))
-        start += s
-    return tuple(out)
+    nodes = (_UnsafeSplit, _UnsafeSplitWithSizes) if unsafe else (_Split, _SplitWithSizes)
+    return nodes[not isinstance(split_size_or_sections, int)].apply(input, tuple(sizes), axis)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis: int | None = None) -> tuple[Tensor, ...]:
@@ -1025,14 +1030,19 @@ def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis: int | None = None) 
     """
     if axis is not None:
         dim, _ = numpy_names("chunk", dim, 0, axis, False, None)
+    return chunk_into_views(input, chunks, dim)
+
+
+def chunk_into_views(input: Tensor, chunks: int, dim: int = 0, *, unsafe: bool = False) -> tuple[Tensor, ...]:
+    """:func:`chunk`, or with ``unsafe`` PyTorch's ``unsafe_chunk``, whose views allow in-place writes."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
     axis = wrap_dim(dim, input.ndim)
     size = input.shape[axis]
     if size == 0:  # PyTorch: ``chunks`` empty pieces
-        return tuple(input.narrow(axis, 0, 0) for _ in range(chunks))
+        return split_into_views(input, [0] * chunks, axis, unsafe=unsafe)
     step = max(-(-size // chunks), 1)
-    return split(input, step, dim)
+    return split_into_views(input, step, dim, unsafe=unsafe)
 
 
 def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Tensor, ...]:
@@ -1053,9 +1063,69 @@ def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple[Ten
     """
     if axis is not None:
         dim, _ = numpy_names("unbind", dim, 0, axis, False, None)
-    axis = wrap_dim(dim, input.ndim)
-    key = (slice(None),) * axis
-    return tuple(input[key + (i,)] for i in range(input.shape[axis]))
+    return _Unbind.apply(input, wrap_dim(dim, input.ndim))
+
+
+class _Split(Function):
+    """``split`` into pieces of the given ``sizes`` along ``axis``: views of ``x``, the outputs of one node.
+
+    As in PyTorch, such views refuse an in-place write while recording (their histories cannot be
+    rebuilt one at a time), and so do the views made of them.
+    """
+
+    @staticmethod
+    def forward(ctx, x, sizes, axis):
+        return _multi_output_views(_pieces(ctx, x, sizes, axis))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(grads, ctx.axis), None, None
+
+
+class _SplitWithSizes(_Split):
+    """``split`` into pieces of the sizes listed."""
+
+
+class _UnsafeSplit(_Split):
+    """``unsafe_split``: as :class:`_Split`, but its views allow in-place writes (ember rebuilds their
+    histories through their base, where PyTorch leaves the base's history as it was)."""
+
+    @staticmethod
+    def forward(ctx, x, sizes, axis):
+        return _pieces(ctx, x, sizes, axis)
+
+
+class _UnsafeSplitWithSizes(_UnsafeSplit):
+    """``unsafe_split_with_sizes``."""
+
+
+def _pieces(ctx, x, sizes, axis):
+    ctx.axis = axis
+    before, start, pieces = (slice(None),) * axis, 0, []
+    for size in sizes:
+        pieces.append(x[(*before, slice(start, start + size))])
+        start += size
+    return tuple(pieces)
+
+
+class _Unbind(Function):
+    """``unbind``: the slices of ``x`` along ``axis``, views that are the outputs of one node (see :class:`_Split`)."""
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        before = (slice(None),) * axis
+        return _multi_output_views(tuple(x[(*before, i)] for i in range(x.shape[axis])))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(grads, ctx.axis), None
+
+
+def _multi_output_views(views):
+    for view in views:
+        view._rebase_refusal = MULTI_OUTPUT_VIEW
+    return tuple(views)
 
 
 def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd.function import Function
+from ..autograd.function import Function, modified_after_saved
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
@@ -45,11 +45,7 @@ class _Svdvals(Function):
 
             x = ctx.x
             if x._version_counter.value != ctx.x_version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an inplace "
-                    f"operation: [{x.type()} {list(x.shape)}], which is input 0 of {ctx.name()}, is at version "
-                    f"{x._version_counter.value}; expected version {ctx.x_version} instead."
-                )
+                raise modified_after_saved(x, ctx.x_version)
             u, _, vh = linalg_svd(x, full_matrices=False)
             return (u * grad.unsqueeze(-2)) @ vh
         return (ctx.u * grad.unsqueeze(-2)) @ ctx.v.mT

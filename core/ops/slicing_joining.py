@@ -722,6 +722,32 @@ def _generated_doc(name):
     )
 
 
+#: PyTorch's names of the nodes of the in-place shape ops, by the names of their out-of-place twins' nodes
+_IN_PLACE_NODE_NAMES = {
+    "TBackward0": "TBackward1",
+    "TransposeBackward0": "TransposeBackward1",
+    "UnsqueezeBackward0": "UnsqueezeBackward1",
+    "SqueezeBackward0": "SqueezeBackward3",
+    "SqueezeBackward1": "SqueezeBackward4",
+    "SqueezeBackward2": "SqueezeBackward5",
+}
+_in_place_node_classes: dict[type, type] = {}
+
+
+def _named_in_place(node):
+    """``node``, of an out-of-place shape op, as the node of its in-place twin: the same node, of a subclass
+    named as PyTorch names the in-place op's ("TransposeBackward0" -> "TransposeBackward1")."""
+    cls = type(node)
+    twin = _in_place_node_classes.get(cls)
+    if twin is None:
+        name = _IN_PLACE_NODE_NAMES.get(cls.__name__)
+        if name is None:
+            return node
+        twin = _in_place_node_classes[cls] = type(name, (cls,), {"__slots__": (), "_name": name})
+    node.__class__ = twin
+    return node
+
+
 def _shape_inplace(name):
     out_of_place = getattr(Tensor, name)
 
@@ -730,8 +756,8 @@ def _shape_inplace(name):
             check_inplace(self)
         result = out_of_place(self, *args, **kwargs)
         self._data = result._data
-        if result.grad_fn is not None:
-            self._set_grad_fn(result.grad_fn, result._output_nr)
+        if result.grad_fn is not None and result is not self:  # a new node, made for this call
+            self._set_grad_fn(_named_in_place(result.grad_fn), result._output_nr)
         if autograd_function.tangent_rule is not None:
             tangents.take_tangent(self, result)
         return self

@@ -1,8 +1,8 @@
 """PyTorch's ``*_copy`` functions (``view_copy``, ``permute_copy``, ``narrow_copy``, ...): the
 result of a view op in fresh contiguous memory, so that writing to it leaves the input alone;
 and the splitting functions PyTorch spells several ways (``split_with_sizes``, ``unsafe_split``,
-``unsafe_chunk``, ``unsafe_split_with_sizes``: ember's views are always safe to write through,
-so the ``unsafe_`` forms are the plain ones). Gradients flow as through the view.
+``unsafe_chunk``, ``unsafe_split_with_sizes``: the ``unsafe_`` forms give views that allow in-place
+writes, which ember records through their base). Gradients flow as through the view.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from .creation import empty
+from .movement import chunk_into_views, split_into_views
 from .operands import numpy_names
 from .out_argument import OUT_ARG, write_out
 
@@ -157,7 +158,7 @@ unbind_copy, split_copy, split_with_sizes_copy = (
 
 
 def unsafe_split(input: Tensor, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
-    """:meth:`Tensor.split` (PyTorch's form without the view checks; ember's views need none).
+    """:meth:`Tensor.split` with views that allow in-place writes (PyTorch's form without the view checks).
 
     Args:
         input (Tensor): the tensor to split.
@@ -169,11 +170,11 @@ def unsafe_split(input: Tensor, split_size: int | Sequence[int], dim: int = 0) -
         >>> ember.unsafe_split(ember.arange(3.0), 2)
         (tensor([0., 1.]), tensor([2.]))
     """
-    return input.split(split_size, dim)
+    return split_into_views(input, split_size, dim, unsafe=True)
 
 
 def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-    """:meth:`Tensor.chunk` (PyTorch's form without the view checks; ember's views need none).
+    """:meth:`Tensor.chunk` with views that allow in-place writes (PyTorch's form without the view checks).
 
     Args:
         input (Tensor): the tensor to split.
@@ -185,11 +186,11 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]
         >>> ember.unsafe_chunk(ember.arange(4.0), 2)
         (tensor([0., 1.]), tensor([2., 3.]))
     """
-    return input.chunk(chunks, dim)
+    return chunk_into_views(input, chunks, dim, unsafe=True)
 
 
 def unsafe_split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
-    """:func:`split_with_sizes` (PyTorch's form without the view checks; ember's views need none).
+    """:func:`split_with_sizes` with views that allow in-place writes (PyTorch's form without the view checks).
 
     Args:
         input (Tensor): the tensor to split.
@@ -201,4 +202,4 @@ def unsafe_split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int 
         >>> ember.unsafe_split_with_sizes(ember.arange(3.0), [1, 2])
         (tensor([0.]), tensor([1., 2.]))
     """
-    return split_with_sizes(input, split_sizes, dim)
+    return split_into_views(input, split_sizes, dim, unsafe=True)

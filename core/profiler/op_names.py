@@ -67,6 +67,7 @@ _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
     "_Assign": _fixed("aten::copy_"),
     "_CopySlices": _fixed("aten::copy_"),
     "_SetItem": _fixed("aten::index_put_"),
+    "_IndexPut": _fixed("aten::index_put_"),
     "_View": _fixed("aten::view"),
     "_UnsafeView": _fixed("aten::reshape", "aten::clone", "aten::_unsafe_view"),
     "_Contiguous": _fixed("aten::contiguous", "aten::clone"),

@@ -13,9 +13,10 @@ import warnings
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...autograd.function import Function
+from ...autograd.function import Function, saved_reader
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
+from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
@@ -99,10 +100,10 @@ def _apply(name, input, inplace, fn):
     if not inplace:
         return fn(input)
     if grad_state.enabled and input.requires_grad:
-        if input.grad_fn is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        check_inplace(input)
         # compute from a copy so that the graph never reads the storage the write changes
-        return input.copy_(fn(input.clone()))
+        copy = input.clone()
+        return write_result_(input, fn(copy), copy)
     return input.copy_(fn(input))
 
 
@@ -923,6 +924,8 @@ class _SoftmaxGrad(Function):
 class _SoftmaxKernel(Function):
     """Softmax and log-softmax: ``forward`` runs the backend's kernel through :meth:`_run`, which
     keeps the output and the Function of the output that is the backward."""
+
+    _saved_attributes = {"_saved_result": saved_reader(0), "_saved_dim": lambda ctx: ctx.dim}
 
     @staticmethod
     def _run(ctx, kernel, grad_function, x, dim):
