@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["device"]
+__all__ = ["device", "default_device", "set_default_device"]
 
 #: the device types of one device, whose name is printed without its index (``cpu``, ``meta``)
 _SINGLE = ("cpu", "meta")
@@ -67,15 +67,11 @@ class device:  # noqa: N801 - mirrors torch.device
     def __enter__(self) -> device:
         """Make this the device of tensors created without ``device=`` until the block ends (PyTorch's
         ``with torch.device("meta"): model = Net()``)."""
-        from .ops.creation import get_default_device, set_default_device
-
-        _replaced_defaults.append(get_default_device())
+        _replaced_defaults.append(default_device())
         set_default_device(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        from .ops.creation import set_default_device
-
         set_default_device(_replaced_defaults.pop())
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -97,3 +93,41 @@ class device:  # noqa: N801 - mirrors torch.device
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (device, (self.type, self.index))
+
+
+_default_device: device | None = None
+
+
+def default_device() -> device:
+    """The device new tensors go to when none is given (``cpu`` unless changed).
+
+    Example::
+
+        >>> ember.get_default_device()
+        device(type='cpu', index=0)
+    """
+    global _default_device
+    if _default_device is None:
+        _default_device = _Device("cpu")
+    return _default_device
+
+
+def set_default_device(device: device | str | None) -> None:
+    """Make ``device`` the device of tensors created without ``device=``.
+
+    Args:
+        device (ember.device or str): the new default device; ``None`` means ``'cpu'``.
+
+    Example::
+
+        >>> ember.set_default_device('cpu')
+        >>> ember.get_default_device()
+        device(type='cpu', index=0)
+        >>> ember.zeros(2).device
+        device(type='cpu', index=0)
+    """
+    global _default_device
+    _default_device = _Device(device) if device is not None else _Device("cpu")
+
+
+_Device = device  # the class, where a parameter named ``device`` hides it

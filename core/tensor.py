@@ -1133,9 +1133,13 @@ def _rebuild(array, dev, requires_grad):
 
 
 def _rebuild_meta(size, stride, dt, requires_grad):
-    from .ops.strided_empty import empty_strided  # the layer above, loaded by then
-
-    return empty_strided(size, stride, dtype=dt, device="meta", requires_grad=requires_grad)
+    dev = _device("meta")
+    backend = backend_for_device(dev)
+    extent = 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    storage = backend.xp.empty((extent,), dtype=backend.native_dtype(dt))
+    rebuilt = _new(backend.as_strided(storage, tuple(size), tuple(stride), 0), backend, dev)
+    rebuilt.requires_grad = requires_grad
+    return rebuilt
 
 
 def dtype_arg(op, value):

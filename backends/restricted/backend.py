@@ -24,6 +24,10 @@ def _primitive(fn):
     return call
 
 
+# the Generator methods that return arrays
+_SAMPLERS = ("uniform", "normal", "integers", "uniform_range", "normal_scaled", "permutation")
+
+
 class RestrictedGenerator:
     """Wraps the NumPy generator's output in restricted arrays."""
 
@@ -32,7 +36,7 @@ class RestrictedGenerator:
 
     def __getattr__(self, name):
         attr = getattr(self._inner, name)
-        return _primitive(attr) if name in ("uniform", "normal", "integers") else attr
+        return _primitive(attr) if name in _SAMPLERS else attr
 
 
 class RestrictedBackend(NumpyBackend):

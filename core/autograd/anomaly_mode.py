@@ -17,34 +17,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..tensor import Tensor
+from .anomaly_state import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from .anomaly_state import state as _state
 from .apply_layers import ApplyFunction, set_apply_layer
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-_state = {"enabled": False, "check_nan": True}
-
-
-def is_anomaly_enabled() -> bool:
-    """Whether anomaly detection is on.
-
-    Example::
-
-        >>> ember.autograd.anomaly_mode.is_anomaly_enabled()
-        False
-    """
-    return _state["enabled"]
-
-
-def is_anomaly_check_nan_enabled() -> bool:
-    """Whether anomaly detection checks the backward results for NaN.
-
-    Example::
-
-        >>> ember.autograd.anomaly_mode.is_anomaly_check_nan_enabled()
-        True
-    """
-    return _state["check_nan"]
 
 
 def _check_nan(node):

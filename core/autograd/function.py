@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ..tensor import NODE_PREHOOK, Tensor, _InferenceVersion
+from .anomaly_state import is_anomaly_enabled
 from .grad_mode import grad_state
 from .view_history import refresh_view_history
 
@@ -289,8 +290,6 @@ def modified_after_saved(tensor: Tensor, version: int, node: Node | None = None,
     """PyTorch's error for ``tensor``, saved for backward at ``version`` and written in place since: it names
     ``tensor``'s node (``node``, the reader, for a saved output; by default the node that made its current
     values), as PyTorch does ("which is output 0 of Add"), and none for a leaf."""
-    from .anomaly_mode import is_anomaly_enabled  # the modules above this one
-
     if node is None:
         node, output_nr = tensor.grad_fn, tensor._output_nr
     # PyTorch's short name of the node: "MulBackward0" is "Mul", "FillBackward2" "Fill2"

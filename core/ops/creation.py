@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, overload
 import numpy as np
 
 from .. import dtypes
+from ..device import default_device, set_default_device
 from ..device import device as _device
 from ..random import check_probabilities, native_generator
 from ..tensor import (
@@ -72,42 +73,7 @@ __all__ = [
     "CharTensor", "ByteTensor", "BoolTensor",
 ]  # fmt: skip
 
-_default_device = None
-
-
-def default_device() -> _device:
-    """The device new tensors go to when none is given (``cpu`` unless changed).
-
-    Example::
-
-        >>> ember.get_default_device()
-        device(type='cpu', index=0)
-    """
-    global _default_device
-    if _default_device is None:
-        _default_device = _device("cpu")
-    return _default_device
-
-
 get_default_device = default_device
-
-
-def set_default_device(dev: _device | str | None) -> None:
-    """Make ``dev`` the device of tensors created without ``device=``.
-
-    Args:
-        dev (ember.device or str): the new default device; ``None`` means ``'cpu'``.
-
-    Example::
-
-        >>> ember.set_default_device('cpu')
-        >>> ember.get_default_device()
-        device(type='cpu', index=0)
-        >>> ember.zeros(2).device
-        device(type='cpu', index=0)
-    """
-    global _default_device
-    _default_device = _device(dev) if dev is not None else _device("cpu")
 
 
 def _size(size, op="tensor factory"):
