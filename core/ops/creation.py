@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 
 from .. import dtypes
 from ..device import device as _device
+from ..layout import check_memory_format, format_strides, preserve_format
 from ..random import check_probabilities, native_generator
 from ..tensor import (
     Tensor,
@@ -237,7 +239,7 @@ _LIKE_ARGS = """input (Tensor): the tensor whose shape (and, by default, dtype a
     dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
     device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
     requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
-    memory_format (ember.memory_format): accepted for PyTorch compatibility; results are contiguous."""
+    memory_format (ember.memory_format): the layout of the result. Default: ``ember.preserve_format``, ``input``'s strides where they are dense."""
 _NEW_ARGS = """size (int...): the shape of the result, as several ints or one sequence.
     dtype (ember.dtype, optional): the data type of the result; this tensor's when ``None``.
     device (ember.device or str, optional): the device of the result; this tensor's when ``None``.
@@ -289,6 +291,29 @@ def _generated_doc(name):
     return f"{summary}\n\nArgs:\n    {args}\n\nExample::\n\n    >>> {example}\n    {output}\n"
 
 
+def laid_out_like(input: Tensor, memory_format: object, op: str, make: Callable[[tuple[int, ...]], Tensor]) -> Tensor:
+    """A new tensor of ``input``'s shape made by ``make(shape)``, laid out as PyTorch lays out the
+    result of ``op`` (a ``*_like`` factory) with ``memory_format``: ``preserve_format`` (the
+    default) keeps a transposed or channels-last ``input``'s strides (see :class:`ember.memory_format`).
+    Such a result is ``make`` of the flat size seen with those strides, so that a random fill runs in
+    memory order as PyTorch's does."""
+    check_memory_format(memory_format, input.ndim, op)
+    shape = input.shape
+    if (memory_format is None or memory_format is preserve_format) and input._backend.is_contiguous(input._data):
+        return make(shape)
+    strides = format_strides(tuple(shape), input.stride(), memory_format)
+    if strides is None:
+        return make(shape)
+    return seen_strided(make((math.prod(shape),)), tuple(shape), strides)
+
+
+def seen_strided(flat: Tensor, shape: tuple[int, ...], strides: tuple[int, ...]) -> Tensor:
+    """The fresh 1-D tensor ``flat``'s memory as a new tensor of ``shape`` and ``strides`` (which stay
+    within it), with ``flat``'s ``requires_grad``: a tensor of its own, no view of ``flat``."""
+    data = flat._backend.as_strided(flat._data, shape, strides, 0)
+    return _finish(data, flat._backend, flat._device, flat.requires_grad)
+
+
 def _like(fn: _SizeFactory) -> _LikeFactory:
     def make(
         input: Tensor,
@@ -298,11 +323,16 @@ def _like(fn: _SizeFactory) -> _LikeFactory:
         requires_grad: bool = False,
         memory_format: object = None,
     ) -> Tensor:
-        return fn(
-            input.shape,
-            dtype=dtype or input.dtype,
-            device=device if device is not None else input.device,
-            requires_grad=requires_grad,
+        return laid_out_like(
+            input,
+            memory_format,
+            make.__name__,
+            lambda shape: fn(
+                shape,
+                dtype=dtype or input.dtype,
+                device=device if device is not None else input.device,
+                requires_grad=requires_grad,
+            ),
         )
 
     make.__name__ = fn.__name__ + "_like"
@@ -332,19 +362,25 @@ def full_like(
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
-        memory_format (ember.memory_format): the memory format of the result.
+        memory_format (ember.memory_format): the layout of the result. Default: ``ember.preserve_format``,
+            ``input``'s strides where they are dense.
 
     Example::
 
         >>> ember.full_like(ember.tensor([1, 2, 3]), 7)
         tensor([7, 7, 7])
     """
-    return full(
-        input.shape,
-        fill_value,
-        dtype=dtype or input.dtype,
-        device=device if device is not None else input.device,
-        requires_grad=requires_grad,
+    return laid_out_like(
+        input,
+        memory_format,
+        "full_like",
+        lambda shape: full(
+            shape,
+            fill_value,
+            dtype=dtype or input.dtype,
+            device=device if device is not None else input.device,
+            requires_grad=requires_grad,
+        ),
     )
 
 
@@ -905,7 +941,12 @@ def randperm(
 
 
 def rand_like(
-    input: Tensor, *, dtype: _dtype | None = None, device: Device = None, requires_grad: bool = False
+    input: Tensor,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    memory_format: object = None,
 ) -> Tensor:
     """:func:`rand` with the shape, dtype and device of ``input``.
 
@@ -914,6 +955,7 @@ def rand_like(
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        memory_format (ember.memory_format): the layout of the result. Default: ``ember.preserve_format``.
 
     Example::
 
@@ -922,11 +964,23 @@ def rand_like(
         tensor([[0.8506, 0.6370],
                 [0.5111, 0.2698]])
     """
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+    return laid_out_like(
+        input,
+        memory_format,
+        "rand_like",
+        lambda shape: rand(
+            shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad
+        ),
+    )
 
 
 def randn_like(
-    input: Tensor, *, dtype: _dtype | None = None, device: Device = None, requires_grad: bool = False
+    input: Tensor,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    memory_format: object = None,
 ) -> Tensor:
     """:func:`randn` with the shape, dtype and device of ``input``.
 
@@ -935,6 +989,7 @@ def randn_like(
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        memory_format (ember.memory_format): the layout of the result. Default: ``ember.preserve_format``.
 
     Example::
 
@@ -942,11 +997,25 @@ def randn_like(
         >>> ember.randn_like(ember.zeros(3))
         tensor([ 1.1176, -1.3871, -0.4266])
     """
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+    return laid_out_like(
+        input,
+        memory_format,
+        "randn_like",
+        lambda shape: randn(
+            shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad
+        ),
+    )
 
 
 def randint_like(
-    input: Tensor, low: int = 0, high: int | None = None, *, dtype: _dtype | None = None, device: Device = None
+    input: Tensor,
+    low: int = 0,
+    high: int | None = None,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    memory_format: object = None,
 ) -> Tensor:
     """:func:`randint` with the shape, dtype and device of ``input``.
 
@@ -956,6 +1025,8 @@ def randint_like(
         high (int, optional): one above the highest value.
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        memory_format (ember.memory_format): the layout of the result. Default: ``ember.preserve_format``.
 
     Example::
 
@@ -965,7 +1036,14 @@ def randint_like(
     """
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
+    return laid_out_like(
+        input,
+        memory_format,
+        "randint_like",
+        lambda shape: randint(
+            low, high, shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad
+        ),
+    )
 
 
 def normal(
