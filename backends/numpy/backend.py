@@ -10,6 +10,7 @@ import numpy as np
 
 from ember import dtypes
 from ember.backend import Backend, Generator
+from ember.strides import contiguous_strides
 
 from .allocator import tune_malloc
 from .kernels import NumpyKernels
@@ -114,7 +115,10 @@ class NumpyBackend(Backend):
             return (), 0
         root = _root(array)
         size = array.itemsize
-        return tuple(s // size for s in array.strides), (array.ctypes.data - root.ctypes.data) // size
+        strides = tuple(s // size for s in array.strides)
+        if not array.size and not any(strides):  # NumPy zeroes an empty array's strides, PyTorch's are row-major
+            strides = contiguous_strides(array.shape)
+        return strides, (array.ctypes.data - root.ctypes.data) // size
 
     def storage_size(self, array):
         return _root(array).nbytes // array.itemsize
