@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -579,7 +580,16 @@ def unflatten(input: Tensor, dim: int, sizes: _size_t) -> Tensor:
         ember.Size([2, 2, 3])
     """
     axis = wrap_dim(dim, input.ndim)
-    sizes = _infer_shape("unflatten", tuple(sizes), input.shape[axis])
+    sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    known = math.prod(n for n in sizes if n != -1)
+    if known != input.shape[axis] and (-1 not in sizes or not known or input.shape[axis] % known):
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"({input.shape[axis]}) in the input tensor"
+        )
+    sizes = _infer_shape("unflatten", sizes, input.shape[axis])
     return input.reshape(tuple(input.shape[:axis]) + sizes + tuple(input.shape[axis + 1 :]))  # type: ignore[operator]
 
 
