@@ -125,3 +125,31 @@ def test_contiguous_refuses_preserve_format_unless_already_contiguous():
         assert x.contiguous(memory_format=L.preserve_format) is x
         with pytest.raises(RuntimeError, match="preserve memory format is unsupported by the contiguous operator"):
             x.t().contiguous(memory_format=L.preserve_format)
+
+
+REDUCTIONS = {
+    "sum": lambda x: x.sum(1),
+    "sum_keepdim": lambda x: x.sum(1, keepdim=True),
+    "mean": lambda x: x.mean((1, 2)),
+    "prod": lambda x: x.prod(1),
+    "amax": lambda x: x.amax(1, keepdim=True),
+    "max": lambda x: x.max(0).values,
+    "var": lambda x: x.var(1),
+    "norm": lambda x: x.norm(dim=1),
+    "logsumexp": lambda x: x.logsumexp(1),
+    "all": lambda x: (x > 3).all(1),
+    "any": lambda x: (x > 3).any(0),
+    "cumsum": lambda x: x.cumsum(0),
+}
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("layout", ["permuted", "channels_last"])
+def test_reductions_of_strided_inputs_are_row_major(device, dt, reduction, layout):
+    x = LAYOUTS[layout](ember, getattr(ember, dt), device=device)
+    t = LAYOUTS[layout](torch, getattr(torch, dt))
+    y, ty = REDUCTIONS[reduction](x), REDUCTIONS[reduction](t)
+    assert y.is_contiguous() and ty.is_contiguous()
+    assert y.shape == ty.shape and y.view(-1).shape == ty.view(-1).shape
+    np.testing.assert_allclose(y.cpu().numpy(), ty.numpy(), rtol=1e-6)
