@@ -389,6 +389,8 @@ class _Gather(Function):
         key = list(_leading_slices(index.shape))
         key[axis] = slice(None)
         data = xp.take_along_axis(x._data[tuple(key)], index._data, axis=axis)
+        if not x._backend.is_contiguous(data):  # PyTorch's gather is row-major whatever the layouts
+            data = row_major(x._backend, data)
         return x._make(data)
 
     @staticmethod
@@ -826,6 +828,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
         raise RuntimeError(
             f"masked_fill: the mask of shape {list(mask.shape)} does not broadcast to the input shape {list(input.shape)}"
         )
+    if not out._backend.is_contiguous(out._data):  # PyTorch fills a row-major copy; where follows input's layout
+        out._data = row_major(out._backend, out._data)  # the fresh result: no other tensor sees its memory
     return out
 
 

@@ -11,7 +11,7 @@ from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..autograd import function as autograd_function
 from ..autograd.function import Function
-from ..layout import check_memory_format, contiguous_format, format_order, preserve_format
+from ..layout import check_memory_format, contiguous_format, format_order, preserve_format, suggest_memory_format
 from ..strides import view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES
@@ -514,7 +514,7 @@ def repeat(input: Tensor, *repeats: int | _size_t) -> Tensor:
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {final}")
     out = x.reshape(interleaved).expand(target).reshape(final)  # type: ignore[arg-type]
     # a copy, as in PyTorch: the reshape is a view of ``input`` where nothing was tiled (all counts 1)
-    return out.clone() if out._base is not None else out
+    return out.clone(memory_format=contiguous_format) if out._base is not None else out
 
 
 def tile(input: Tensor, *dims: int | _size_t) -> Tensor:
@@ -691,13 +691,26 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
     return input.clone() if out is input else out  # a new tensor even when nothing moves
 
 
+def _joined(tensors, data):
+    """``data``, the native result of joining ``tensors`` (cat, stack), laid out as PyTorch lays it
+    out: in the channels-last order where every input is in it (their ``suggest_memory_format``,
+    which NumPy's order keeps), else row-major (NumPy follows transposed inputs)."""
+    backend = tensors[0]._backend
+    if backend.is_contiguous(data):
+        return data
+    formats = {suggest_memory_format(tuple(t.shape), t.stride()) for t in tensors}
+    if len(formats) == 1 and contiguous_format not in formats:
+        return data
+    return row_major(backend, data)
+
+
 class _Cat(Function):
     @staticmethod
     def forward(ctx, *tensors, axis):
         ctx.axis = axis
         ctx.sizes = [t.shape[axis] for t in tensors]
         first = tensors[0]
-        return first._make(first._backend.xp.concat([t._data for t in tensors], axis=axis))
+        return first._make(_joined(tensors, first._backend.xp.concat([t._data for t in tensors], axis=axis)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -802,7 +815,7 @@ class _Stack(Function):
     def forward(ctx, *tensors, axis):
         ctx.axis = axis
         first = tensors[0]
-        return first._make(first._backend.xp.stack([t._data for t in tensors], axis=axis))
+        return first._make(_joined(tensors, first._backend.xp.stack([t._data for t in tensors], axis=axis)))
 
     @staticmethod
     def backward(ctx, grad):
