@@ -174,3 +174,16 @@ def test_joins_of_channels_last_tensors_stay_channels_last(device):
         if device == "cpu":  # NumPy keeps the inputs' common order; other backends join row-major
             assert y.stride() == ty.stride()
         np.testing.assert_array_equal(y.cpu().numpy(), ty.numpy())
+
+
+@pytest.mark.parametrize("fmt", ["contiguous_format", "channels_last"])
+def test_empty_takes_a_memory_format(device, fmt):
+    y = ember.empty(2, 3, 4, 5, memory_format=getattr(ember, fmt), device=device, requires_grad=True)
+    ty = torch.empty(2, 3, 4, 5, memory_format=getattr(torch, fmt), requires_grad=True)
+    assert y.stride() == ty.stride() and y.is_leaf and y._base is None
+    assert ember.empty((1, 2, 3, 4, 5), memory_format=ember.channels_last_3d).stride() == (120, 1, 40, 10, 2)
+    for L in (ember, torch):
+        with pytest.raises(RuntimeError, match="required rank 4 tensor to use channels_last format"):
+            L.empty(2, 3, memory_format=L.channels_last)
+        with pytest.raises(RuntimeError, match="unsupported memory format Preserve"):
+            L.empty(2, 3, memory_format=L.preserve_format)

@@ -12,8 +12,9 @@ import numpy as np
 
 from .. import dtypes
 from ..device import device as _device
-from ..layout import check_memory_format, format_strides, preserve_format
+from ..layout import check_memory_format, contiguous_format, format_strides, preserve_format
 from ..random import check_probabilities, native_generator
+from ..strides import ordered_strides
 from ..tensor import (
     Tensor,
     _new,
@@ -231,7 +232,45 @@ def _filled(name: str, value: str) -> _SizeFactory:
 
 zeros = _filled("zeros", "zeros")
 ones = _filled("ones", "ones")
-empty = _filled("empty", "uninitialised values")
+_empty_row_major = _filled("empty", "uninitialised values")
+
+
+def empty(
+    *args: int | _size_t,
+    size: _size_t = _NO_SIZE,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+    memory_format: object = None,
+) -> Tensor:
+    """A tensor of the given size filled with uninitialised values (default dtype float32).
+
+    The size is given as ints, one sequence, or the keyword ``size=``.
+
+    Args:
+        dtype (ember.dtype, optional): the data type. Default: :func:`ember.get_default_dtype`.
+        device (ember.device or str, optional): the device; the default device when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to give the shape; resized and returned. Default: ``None``.
+        memory_format (ember.memory_format, optional): the layout, ``ember.contiguous_format`` or a
+            channels-last format (see :class:`ember.memory_format`). Default: ``ember.contiguous_format``.
+
+    Example::
+
+        >>> ember.empty(2, 3).shape
+        ember.Size([2, 3])
+        >>> ember.empty(1, 3, 2, 2, memory_format=ember.channels_last).stride()
+        (12, 1, 6, 3)
+    """
+    if memory_format is None or memory_format is contiguous_format:
+        return _empty_row_major(*args, size=size, dtype=dtype, device=device, requires_grad=requires_grad, out=out)
+    shape = _sizes("empty", args, size)
+    check_memory_format(memory_format, len(shape), "empty")
+    if memory_format is preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    flat = _empty_row_major(math.prod(shape), dtype=dtype, device=device, requires_grad=requires_grad)
+    return seen_strided(flat, shape, ordered_strides(shape, memory_format.order))  # type: ignore[attr-defined]
 
 
 # -- docstrings of the generated ``*_like`` functions and ``new_*`` methods: name -> (summary, args, example, output)
