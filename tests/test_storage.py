@@ -256,3 +256,15 @@ def test_empty_strided_and_empty_permuted_are_tensors_of_their_own(device):
 def test_strides_of_empty_tensors(device):
     for shape in ((2, 0, 3), (0,), (0, 4)):
         assert ember.empty(shape, device=device).stride() == torch.empty(shape).stride()
+
+
+def test_legacy_constructors_view_a_storage(device):
+    x, t = ember.arange(4.0, device=device), torch.arange(4.0)
+    y, ty = ember.Tensor(x.storage()), torch.Tensor(t.storage())
+    z, tz = ember.FloatTensor(x.untyped_storage()), torch.FloatTensor(t.untyped_storage())
+    y[0], ty[0] = 9.0, 9.0
+    _same(x, t)
+    _same(z, tz)
+    for L in (ember, torch):
+        with pytest.raises(RuntimeError, match="Expected a Storage of type"):
+            L.LongTensor(L.arange(4.0).storage())

@@ -31,6 +31,7 @@ from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
 from .out_argument import creation_placement, write_out
+from .tensor_functions import is_storage
 
 if TYPE_CHECKING:
     from ..random import Generator
@@ -1211,7 +1212,8 @@ def multinomial(
 
 # -- classic type constructors -------------------------------------------------------------
 def legacy_new(cls, args, device=None, dtype=None):
-    """``ember.Tensor(...)``/``ember.FloatTensor(...)``: sizes give an empty tensor, data copies."""
+    """``ember.Tensor(...)``/``ember.FloatTensor(...)``: sizes give an empty tensor, data copies, a
+    storage is viewed (``Tensor.set_``)."""
     dt = cls.__dict__.get("_legacy_dtype", dtype)
     if cls.__dict__.get("_legacy_cuda"):
         device = device or "cuda"
@@ -1221,6 +1223,8 @@ def legacy_new(cls, args, device=None, dtype=None):
         data = args[0]
         if isinstance(data, Tensor):
             return data.to(dtype=dt, device=device)
+        if is_storage(data):
+            return empty(0, dtype=dt, device=data.device).set_(data)
         return tensor(data, dtype=dt, device=device)
     return zeros(*args, dtype=dt, device=device)
 
