@@ -31,7 +31,6 @@ from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
 from .out_argument import creation_placement, write_out
-from .tensor_functions import is_storage
 
 if TYPE_CHECKING:
     from ..random import Generator
@@ -1223,7 +1222,7 @@ def legacy_new(cls, args, device=None, dtype=None):
         data = args[0]
         if isinstance(data, Tensor):
             return data.to(dtype=dt, device=device)
-        if is_storage(data):
+        if callable(getattr(data, "untyped", None)):  # a storage (whose module imports this one)
             return empty(0, dtype=dt, device=data.device).set_(data)
         return tensor(data, dtype=dt, device=device)
     return zeros(*args, dtype=dt, device=device)
