@@ -187,3 +187,10 @@ def test_empty_takes_a_memory_format(device, fmt):
             L.empty(2, 3, memory_format=L.channels_last)
         with pytest.raises(RuntimeError, match="unsupported memory format Preserve"):
             L.empty(2, 3, memory_format=L.preserve_format)
+
+
+def test_like_factories_of_a_sparse_tensor():
+    s = ember.sparse_coo_tensor(ember.tensor([[0, 1], [1, 0]]), ember.tensor([1.0, 2.0]), (2, 2))
+    for like in LIKE:
+        assert tuple(LIKE[like](ember, s).shape) == (2, 2)
+    assert ember.zeros_like(s).to_dense().tolist() == [[0.0, 0.0], [0.0, 0.0]]

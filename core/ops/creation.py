@@ -338,6 +338,8 @@ def laid_out_like(input: Tensor, memory_format: object, op: str, make: Callable[
     memory order as PyTorch's does."""
     check_memory_format(memory_format, input.ndim, op)
     shape = input.shape
+    if not isinstance(input, Tensor):  # a sparse tensor has no strides: a row-major dense result
+        return make(shape)
     if (memory_format is None or memory_format is preserve_format) and input._backend.is_contiguous(input._data):
         return make(shape)
     strides = format_strides(tuple(shape), input.stride(), memory_format)
