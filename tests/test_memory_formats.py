@@ -194,3 +194,19 @@ def test_like_factories_of_a_sparse_tensor():
     for like in LIKE:
         assert tuple(LIKE[like](ember, s).shape) == (2, 2)
     assert ember.zeros_like(s).to_dense().tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_module_to_lays_out_4d_parameters(device):
+    def model(L, **kw):
+        L.manual_seed(0)
+        return L.nn.Sequential(L.nn.Conv2d(2, 3, 3), L.nn.BatchNorm2d(3)).to(memory_format=L.channels_last, **kw)
+
+    m, tm = model(ember, device=device), model(torch)
+    for p, tp in zip(m.parameters(), tm.parameters()):
+        assert p.stride() == tp.stride() and p.is_leaf and isinstance(p, ember.nn.Parameter)
+    x = ember.ones(1, 2, 5, 5, device=device).contiguous(memory_format=ember.channels_last)
+    m(x).sum().backward()
+    assert m[0].weight.grad.stride() == (18, 1, 6, 2)
+    for L, module in ((ember, ember.nn.Conv2d(2, 3, 3)), (torch, torch.nn.Conv2d(2, 3, 3))):
+        with pytest.raises(RuntimeError, match="required rank 5 tensor to use channels_last_3d format"):
+            module.to(memory_format=L.channels_last_3d)
