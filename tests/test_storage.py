@@ -268,3 +268,11 @@ def test_legacy_constructors_view_a_storage(device):
     for L in (ember, torch):
         with pytest.raises(RuntimeError, match="Expected a Storage of type"):
             L.LongTensor(L.arange(4.0).storage())
+
+
+def test_storages_report_shared_memory():
+    for L in (ember, torch):
+        x = L.zeros(3)
+        assert not x.untyped_storage().is_shared() and not x.storage().is_pinned()
+        x.share_memory_()
+        assert x.untyped_storage().is_shared() and x[1:].storage().is_shared()

@@ -152,12 +152,12 @@ class TypedStorage(metaclass=_LegacyStorageMeta):
         return self.device.type == "cuda"
 
     def is_shared(self) -> bool:
-        """False: ember storages live in the process that made them."""
-        return False
+        """Whether the storage is in shared memory (:meth:`ember.Tensor.share_memory_`)."""
+        return self._untyped_storage._bytes.is_shared()
 
-    def is_pinned(self, device: Any = "cuda") -> bool:
-        """False: ember storages are not page-locked."""
-        return False
+    def is_pinned(self, device: Any = None) -> bool:
+        """Whether the storage is in pinned host memory (:meth:`ember.Tensor.pin_memory`)."""
+        return self._untyped_storage._bytes.is_pinned(device)
 
     def tolist(self) -> list:
         """The elements, as a list of Python numbers."""
