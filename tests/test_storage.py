@@ -276,3 +276,11 @@ def test_storages_report_shared_memory():
         assert not x.untyped_storage().is_shared() and not x.storage().is_pinned()
         x.share_memory_()
         assert x.untyped_storage().is_shared() and x[1:].storage().is_shared()
+
+
+def test_storage_of_a_fortran_ordered_numpy_array():
+    a = np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3))
+    x, t = ember.from_numpy(a), torch.from_numpy(a.copy(order="F"))
+    assert x.untyped_storage().tolist() == t.untyped_storage().tolist()
+    assert x.storage().tolist() == t.storage().tolist()
+    _same(x.as_strided((3,), (2,), 1), t.as_strided((3,), (2,), 1))

@@ -129,9 +129,9 @@ class NumpyBackend(Backend):
     def as_strided(self, array, shape, strides, offset):
         root = _root(array)
         size = array.itemsize
-        if not root.flags.c_contiguous:
+        if not (root.flags.c_contiguous or root.flags.f_contiguous):
             raise NotImplementedError("as_strided: the storage is not one contiguous block")
-        flat = root.reshape(-1).view(np.uint8)
+        flat = root.ravel(order="K").view(np.uint8)  # in memory order: a view of a C- or Fortran-ordered block
         return np.ndarray(
             shape, array.dtype, buffer=flat, offset=offset * size, strides=tuple(s * size for s in strides)
         )
