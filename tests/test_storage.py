@@ -284,3 +284,18 @@ def test_storage_of_a_fortran_ordered_numpy_array():
     assert x.untyped_storage().tolist() == t.untyped_storage().tolist()
     assert x.storage().tolist() == t.storage().tolist()
     _same(x.as_strided((3,), (2,), 1), t.as_strided((3,), (2,), 1))
+
+
+def test_set_records_a_node_whose_backward_raises():
+    for L in (ember, torch):
+        x = L.arange(3.0, requires_grad=True)
+        y = L.zeros(3).set_(x)
+        assert y.requires_grad and not y.is_leaf and type(y.grad_fn).__name__ == "NotImplemented"
+        with pytest.raises(RuntimeError, match="derivative for set_ is not implemented"):
+            y.sum().backward()
+        a = L.ones(2, requires_grad=True)
+        z = (a * 2).set_(L.ones(3))
+        assert z.requires_grad and not z.is_leaf
+        assert not L.zeros(3).set_(x, 0, (2,)).requires_grad  # a part of a storage carries no history
+        with L.no_grad():
+            assert not L.zeros(3).set_(x).requires_grad

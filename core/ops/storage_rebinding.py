@@ -14,6 +14,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ..autograd.function import Function
+from ..autograd.grad_mode import grad_state
 from ..layout import check_memory_format, contiguous_format, preserve_format, suggest_memory_format
 from ..strides import contiguous_strides, ordered_strides
 from ..tensor import Tensor, _new, writable_data
@@ -25,6 +27,32 @@ from .typed_storage import TypedStorage
 from .untyped_storage import UntypedStorage, storage_bytes
 
 __all__ = ["as_strided_", "is_set_to", "resize_", "resize_as_", "set_"]
+
+
+class _SetBackward(Function):
+    """The node a ``set_`` records where gradients could flow through it (PyTorch's ``NotImplemented``
+    node): the forward pass runs, a backward pass through it raises as PyTorch's does."""
+
+    _backward_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        return tensors[0]._make(tensors[0]._data)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("derivative for set_ is not implemented")
+
+
+def _record_set(input: Tensor, source: Tensor | None) -> None:
+    """Give ``input`` a :class:`_SetBackward` node where PyTorch records one: while recording, when
+    ``input`` (not a leaf) or the whole-tensor ``source`` requires grad."""
+    if not grad_state.enabled:
+        return
+    tensors = [t for t in (input, source) if t is not None and t.requires_grad]
+    if tensors:
+        node = _SetBackward.apply(*tensors)
+        input._grad_fn, input._output_nr, input._requires_grad = node._grad_fn, node._output_nr, True
 
 
 def _rebind(input: Tensor, data: Any, same_storage: bool) -> Tensor:
@@ -142,6 +170,7 @@ def set_(
     if source is None:
         if storage_offset is not None or size is not None or stride is not None:
             raise TypeError("set_(): a storage offset, size or stride needs a source to view")
+        _record_set(input, None)
         return _rebind(input, empty(0, dtype=input.dtype, device=input._device)._data, same_storage=False)
     if isinstance(source, Tensor):
         if source.dtype is not input.dtype:
@@ -151,6 +180,7 @@ def set_(
             )
         _check_device(input, source._device)
         if storage_offset is None and size is None and stride is None:
+            _record_set(input, source)
             return _rebind(input, writable_data(source), _same_storage(input, source))
         raw = storage_bytes(source)
     elif isinstance(source, (UntypedStorage, TypedStorage)):
@@ -180,6 +210,7 @@ def set_(
     if math.prod(shape) and offset + sum((n - 1) * s for n, s in zip(shape, strides)) >= available:
         raise storage_error(shape, strides, offset, input.element_size(), available)
     data = backend.as_strided(elements, shape, strides, offset)
+    _record_set(input, None)
     return _rebind(input, data, backend.memory_owner(data) is backend.memory_owner(input._data))
 
 
