@@ -299,3 +299,16 @@ def test_set_records_a_node_whose_backward_raises():
         assert not L.zeros(3).set_(x, 0, (2,)).requires_grad  # a part of a storage carries no history
         with L.no_grad():
             assert not L.zeros(3).set_(x).requires_grad
+
+
+def test_as_strided_in_place_keeps_the_history(device):
+    grads = []
+    for L, kw in ((ember, {"device": device}), (torch, {})):
+        a = L.arange(4.0, requires_grad=True, **kw)
+        y = a * 2
+        assert y.as_strided_((2,), (2,), 1) is y
+        (y * L.tensor([1.0, 10.0], **kw)).sum().backward()
+        grads.append(a.grad.cpu().numpy())
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            a.as_strided_((2,), (1,))
+    np.testing.assert_array_equal(*grads)

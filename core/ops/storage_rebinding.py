@@ -14,6 +14,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ..autograd import function as autograd_function
+from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..layout import check_memory_format, contiguous_format, preserve_format, suggest_memory_format
@@ -258,4 +260,11 @@ def as_strided_(input: Tensor, size: Sequence[int], stride: Sequence[int], stora
                 [2., 4.]])
     """
     check_inplace(input)
-    return _rebind(input, as_strided(input.detach(), size, stride, storage_offset)._data, same_storage=True)
+    result = as_strided(input, size, stride, storage_offset)  # recorded: the tensor takes its history
+    node = result.grad_fn  # read before the rebinding: a view's history may be made from its base's layout
+    _rebind(input, result._data, same_storage=True)
+    if node is not None:
+        input._set_grad_fn(node, result._output_nr)
+    if autograd_function.tangent_rule is not None:
+        tangents.take_tangent(input, result)
+    return input
