@@ -134,11 +134,15 @@ from .ops.special import *  # noqa: F403
 from .ops.special_functions import igamma, igammac
 from .ops.statistics import *  # noqa: F403
 from .ops.stft import istft, stft
-from .ops.strided import as_strided
-from .ops.strided_empty import empty_strided
+from .ops.storage_rebinding import as_strided_
+from .ops.strided import as_strided, as_strided_scatter
+from .ops.strided_empty import empty_permuted, empty_strided
 from .ops.tensor_from_data import *  # noqa: F403
 from .ops.tensor_functions import *  # noqa: F403
 from .ops.tensor_queries import *  # noqa: F403
+from .ops.typed_storage import LEGACY_STORAGES as _LEGACY_STORAGES
+from .ops.typed_storage import TypedStorage
+from .ops.untyped_storage import UntypedStorage
 from .ops.value_tests import *  # noqa: F403
 from .ops.view_copies import *  # noqa: F403
 from .ops.windows import *  # noqa: F403
@@ -178,6 +182,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
 __version__ = "0.1.0"
 #: ``x[:, ember.newaxis]``: NumPy's and PyTorch's name for ``None`` in an index
 newaxis = None
+globals().update(_LEGACY_STORAGES)  # ember.FloatStorage, ember.LongStorage, ...
 
 tensor_methods.install()
 # PyTorch's top-level in-place forms (``ember.exp_(x)``) are the Tensor's in-place methods themselves.

@@ -3,7 +3,7 @@ new shape without moving its elements, and with which strides."""
 
 from __future__ import annotations
 
-__all__ = ["contiguous_strides", "dense_order", "is_dense", "view_strides"]
+__all__ = ["contiguous_strides", "dense_order", "is_dense", "ordered_strides", "view_strides"]
 
 
 def view_strides(
@@ -57,6 +57,22 @@ def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
         strides.append(step)
         step *= max(n, 1)
     return tuple(reversed(strides))
+
+
+def ordered_strides(shape: tuple[int, ...], order: tuple[int, ...]) -> tuple[int, ...]:
+    """The strides (in elements) of a fresh array of ``shape`` whose dimensions lie in memory in
+    ``order``, from the outermost to the innermost (a size-0 dimension steps as 1).
+
+    Example::
+
+        >>> ordered_strides((2, 3, 4, 5), (0, 2, 3, 1))  # channels last
+        (60, 1, 15, 3)
+    """
+    strides, step = [0] * len(shape), 1
+    for d in reversed(order):
+        strides[d] = step
+        step *= max(shape[d], 1)
+    return tuple(strides)
 
 
 def is_dense(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:

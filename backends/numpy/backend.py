@@ -10,6 +10,7 @@ import numpy as np
 
 from ember import dtypes
 from ember.backend import Backend
+from ember.strides import contiguous_strides
 
 from .allocator import tune_malloc
 from .cpu_generator import CpuGenerator
@@ -87,7 +88,10 @@ class NumpyBackend(Backend):
             return (), 0
         root = _root(array)
         size = array.itemsize
-        return tuple(s // size for s in array.strides), (array.ctypes.data - root.ctypes.data) // size
+        strides = tuple(s // size for s in array.strides)
+        if not array.size and not any(strides):  # NumPy zeroes an empty array's strides, PyTorch's are row-major
+            strides = contiguous_strides(array.shape)
+        return strides, (array.ctypes.data - root.ctypes.data) // size
 
     def storage_size(self, array):
         return _root(array).nbytes // array.itemsize
@@ -98,9 +102,9 @@ class NumpyBackend(Backend):
     def as_strided(self, array, shape, strides, offset):
         root = _root(array)
         size = array.itemsize
-        if not root.flags.c_contiguous:
+        if not (root.flags.c_contiguous or root.flags.f_contiguous):
             raise NotImplementedError("as_strided: the storage is not one contiguous block")
-        flat = root.reshape(-1).view(np.uint8)
+        flat = root.ravel(order="K").view(np.uint8)  # in memory order: a view of a C- or Fortran-ordered block
         return np.ndarray(
             shape, array.dtype, buffer=flat, offset=offset * size, strides=tuple(s * size for s in strides)
         )

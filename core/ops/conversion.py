@@ -12,10 +12,10 @@ from ..autograd.function import Function, connect_rebase_view
 from ..autograd.grad_mode import grad_state
 from ..autograd.view_history import check_view_writable
 from ..device import device as _device
-from ..layout import check_memory_format, contiguous_format
+from ..layout import check_memory_format, preserve_format, suggest_memory_format
 from ..tensor import Tensor, _new, backend_for_device, writable_data
 from .creation import LEGACY_TYPES, legacy_type
-from .movement import _Contiguous, broadcast_shapes, preserve_format_copy
+from .movement import broadcast_shapes, format_copy
 from .operands import sum_to
 from .overlap import check_no_internal_overlap
 
@@ -29,18 +29,18 @@ class _Cast(Function):
     _backward_name = "ToCopyBackward0"
 
     @staticmethod
-    def forward(ctx, x, dt):
+    def forward(ctx, x, dt, memory_format=None):
         ctx.source = x.dtype
         backend = x._backend
         if ctx.source.is_complex and not dt.is_complex and dt is not dtypes.bool:
-            return x._make(preserve_format_copy(_discarding_imaginary_parts(x), backend.native_dtype(dt)))
-        return x._make(preserve_format_copy(x, backend.native_dtype(dt)))
+            x = _discarding_imaginary_parts(x)
+        return x._make(format_copy(x, backend.native_dtype(dt), memory_format))
 
     @staticmethod
     def backward(ctx, grad):
         if grad.dtype.is_complex and not ctx.source.is_complex:  # the real part's gradient, silently
             grad = grad.real
-        return grad.to(ctx.source), None
+        return grad.to(ctx.source), None, None
 
 
 def _discarding_imaginary_parts(x):
@@ -71,12 +71,12 @@ class _Move(Function):
 
 class _Clone(Function):
     @staticmethod
-    def forward(ctx, x):
-        return x._make(preserve_format_copy(x, x._data.dtype))
+    def forward(ctx, x, memory_format=None):
+        return x._make(format_copy(x, x._data.dtype, memory_format))
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
@@ -84,9 +84,9 @@ def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
-        memory_format (ember.memory_format, optional): ``ember.contiguous_format`` lays the copy
-            out row-major; otherwise it keeps ``input``'s strides where they are dense (checked as
-            PyTorch checks it, see :class:`ember.memory_format`).
+        memory_format (ember.memory_format, optional): the layout of the copy, see
+            :class:`ember.memory_format`. Default: ``ember.preserve_format``, ``input``'s strides
+            where they are dense.
 
     Example::
 
@@ -97,9 +97,7 @@ def clone(input: Tensor, *, memory_format: object = None) -> Tensor:
         tensor([1., 2.])
     """
     check_memory_format(memory_format, input.ndim, "clone")
-    if memory_format is contiguous_format and not input.is_contiguous():
-        return _Contiguous.apply(input)
-    return _Clone.apply(input)
+    return _Clone.apply(input, memory_format)
 
 
 def _parse_to(args, kwargs):
@@ -152,8 +150,10 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     Args:
         *args (ember.device, str, ember.dtype or Tensor): the target device and/or dtype, or a tensor whose device and
             dtype to take.
-        memory_format (ember.memory_format, optional): checked as PyTorch checks it (see
-            :class:`ember.memory_format`); the values keep ember's row-major order.
+        memory_format (ember.memory_format, optional): the layout of a copy, see
+            :class:`ember.memory_format`; a tensor that PyTorch finds laid out so
+            (:func:`ember.layout.suggest_memory_format`) is not copied for it.
+            Default: ``ember.preserve_format``.
 
     Example::
 
@@ -171,14 +171,19 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         dt = args[0]
         return self if dt is self.dtype else _Cast.apply(self, dt)
     dev, dt, non_blocking, copy = _parse_to(args, dict(kwargs))
-    check_memory_format(kwargs.get("memory_format"), self.ndim, "to")
+    memory_format = kwargs.get("memory_format")
+    check_memory_format(memory_format, self.ndim, "to")
+    if memory_format is preserve_format:
+        memory_format = None
     out = self
     if dev is not None and dev != self._device:
         out = _Move.apply(out, dev, backend_for_device(dev), non_blocking)
     if dt is not None and dt is not out.dtype:
-        out = _Cast.apply(out, dt)
+        out = _Cast.apply(out, dt, memory_format)
+    elif memory_format is not None and suggest_memory_format(out.shape, out.stride()) is not memory_format:
+        out = _Clone.apply(out, memory_format)
     if copy and out is self:
-        out = clone(self)
+        out = clone(self, memory_format=memory_format)
     return out
 
 
@@ -204,14 +209,14 @@ def _generated_doc(dt):
     method, output = _GENERATED_DOCS[dt.name]
     return (
         f"This tensor cast to ``ember.{dt.name}``, as ``self.to(ember.{dt.name})`` (``self`` when it already is).\n\n"
-        "Args:\n    memory_format (ember.memory_format, optional): accepted for PyTorch compatibility.\n\n"
+        "Args:\n    memory_format (ember.memory_format, optional): the layout of a copy, as in :meth:`to`.\n\n"
         f"Example::\n\n    >>> ember.tensor([0.0, 1.5, 2.0], dtype=ember.float64).{method}()\n    {output}\n"
     )
 
 
 def _cast_method(dt):
     def method(self, memory_format=None):
-        return to(self, dt)
+        return to(self, dt) if memory_format is None else to(self, dt, memory_format=memory_format)
 
     method.__name__ = dt.name
     method.__doc__ = _generated_doc(dt)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
@@ -12,7 +13,9 @@ import numpy as np
 from .. import dtypes
 from ..device import default_device, set_default_device
 from ..device import device as _device
+from ..layout import check_memory_format, contiguous_format, format_strides, preserve_format
 from ..random import check_probabilities, native_generator
+from ..strides import ordered_strides
 from ..tensor import (
     Tensor,
     _new,
@@ -195,7 +198,45 @@ def _filled(name: str, value: str) -> _SizeFactory:
 
 zeros = _filled("zeros", "zeros")
 ones = _filled("ones", "ones")
-empty = _filled("empty", "uninitialised values")
+_empty_row_major = _filled("empty", "uninitialised values")
+
+
+def empty(
+    *args: int | _size_t,
+    size: _size_t = _NO_SIZE,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+    memory_format: object = None,
+) -> Tensor:
+    """A tensor of the given size filled with uninitialised values (default dtype float32).
+
+    The size is given as ints, one sequence, or the keyword ``size=``.
+
+    Args:
+        dtype (ember.dtype, optional): the data type. Default: :func:`ember.get_default_dtype`.
+        device (ember.device or str, optional): the device; the default device when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        out (Tensor, optional): the tensor to give the shape; resized and returned. Default: ``None``.
+        memory_format (ember.memory_format, optional): the layout, ``ember.contiguous_format`` or a
+            channels-last format (see :class:`ember.memory_format`). Default: ``ember.contiguous_format``.
+
+    Example::
+
+        >>> ember.empty(2, 3).shape
+        ember.Size([2, 3])
+        >>> ember.empty(1, 3, 2, 2, memory_format=ember.channels_last).stride()
+        (12, 1, 6, 3)
+    """
+    if memory_format is None or memory_format is contiguous_format:
+        return _empty_row_major(*args, size=size, dtype=dtype, device=device, requires_grad=requires_grad, out=out)
+    shape = _sizes("empty", args, size)
+    check_memory_format(memory_format, len(shape), "empty")
+    if memory_format is preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    flat = _empty_row_major(math.prod(shape), dtype=dtype, device=device, requires_grad=requires_grad)
+    return seen_strided(flat, shape, ordered_strides(shape, memory_format.order))  # type: ignore[attr-defined]
 
 
 # -- docstrings of the generated ``*_like`` functions and ``new_*`` methods: name -> (summary, args, example, output)
@@ -203,7 +244,7 @@ _LIKE_ARGS = """input (Tensor): the tensor whose shape (and, by default, dtype a
     dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
     device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
     requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
-    memory_format (ember.memory_format): accepted for PyTorch compatibility; results are contiguous."""
+    memory_format (ember.memory_format): the layout of the result. Default: ``ember.preserve_format``, ``input``'s strides where they are dense."""
 _NEW_ARGS = """size (int...): the shape of the result, as several ints or one sequence.
     dtype (ember.dtype, optional): the data type of the result; this tensor's when ``None``.
     device (ember.device or str, optional): the device of the result; this tensor's when ``None``.
@@ -255,6 +296,31 @@ def _generated_doc(name):
     return f"{summary}\n\nArgs:\n    {args}\n\nExample::\n\n    >>> {example}\n    {output}\n"
 
 
+def laid_out_like(input: Tensor, memory_format: object, op: str, make: Callable[[tuple[int, ...]], Tensor]) -> Tensor:
+    """A new tensor of ``input``'s shape made by ``make(shape)``, laid out as PyTorch lays out the
+    result of ``op`` (a ``*_like`` factory) with ``memory_format``: ``preserve_format`` (the
+    default) keeps a transposed or channels-last ``input``'s strides (see :class:`ember.memory_format`).
+    Such a result is ``make`` of the flat size seen with those strides, so that a random fill runs in
+    memory order as PyTorch's does."""
+    check_memory_format(memory_format, input.ndim, op)
+    shape = input.shape
+    if not isinstance(input, Tensor):  # a sparse tensor has no strides: a row-major dense result
+        return make(shape)
+    if (memory_format is None or memory_format is preserve_format) and input._backend.is_contiguous(input._data):
+        return make(shape)
+    strides = format_strides(tuple(shape), input.stride(), memory_format)
+    if strides is None:
+        return make(shape)
+    return seen_strided(make((math.prod(shape),)), tuple(shape), strides)
+
+
+def seen_strided(flat: Tensor, shape: tuple[int, ...], strides: tuple[int, ...]) -> Tensor:
+    """The fresh 1-D tensor ``flat``'s memory as a new tensor of ``shape`` and ``strides`` (which stay
+    within it), with ``flat``'s ``requires_grad``: a tensor of its own, no view of ``flat``."""
+    data = flat._backend.as_strided(flat._data, shape, strides, 0)
+    return _finish(data, flat._backend, flat._device, flat.requires_grad)
+
+
 def _like(fn: _SizeFactory) -> _LikeFactory:
     def make(
         input: Tensor,
@@ -264,11 +330,16 @@ def _like(fn: _SizeFactory) -> _LikeFactory:
         requires_grad: bool = False,
         memory_format: object = None,
     ) -> Tensor:
-        return fn(
-            input.shape,
-            dtype=dtype or input.dtype,
-            device=device if device is not None else input.device,
-            requires_grad=requires_grad,
+        return laid_out_like(
+            input,
+            memory_format,
+            make.__name__,
+            lambda shape: fn(
+                shape,
+                dtype=dtype or input.dtype,
+                device=device if device is not None else input.device,
+                requires_grad=requires_grad,
+            ),
         )
 
     make.__name__ = fn.__name__ + "_like"
@@ -298,19 +369,25 @@ def full_like(
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
-        memory_format (ember.memory_format): the memory format of the result.
+        memory_format (ember.memory_format): the layout of the result. Default: ``ember.preserve_format``,
+            ``input``'s strides where they are dense.
 
     Example::
 
         >>> ember.full_like(ember.tensor([1, 2, 3]), 7)
         tensor([7, 7, 7])
     """
-    return full(
-        input.shape,
-        fill_value,
-        dtype=dtype or input.dtype,
-        device=device if device is not None else input.device,
-        requires_grad=requires_grad,
+    return laid_out_like(
+        input,
+        memory_format,
+        "full_like",
+        lambda shape: full(
+            shape,
+            fill_value,
+            dtype=dtype or input.dtype,
+            device=device if device is not None else input.device,
+            requires_grad=requires_grad,
+        ),
     )
 
 
@@ -875,7 +952,12 @@ def randperm(
 
 
 def rand_like(
-    input: Tensor, *, dtype: _dtype | None = None, device: Device = None, requires_grad: bool = False
+    input: Tensor,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    memory_format: object = None,
 ) -> Tensor:
     """:func:`rand` with the shape, dtype and device of ``input``.
 
@@ -884,6 +966,7 @@ def rand_like(
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        memory_format (ember.memory_format): the layout of the result. Default: ``ember.preserve_format``.
 
     Example::
 
@@ -892,11 +975,23 @@ def rand_like(
         tensor([[0.4963, 0.7682],
                 [0.0885, 0.1320]])
     """
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+    return laid_out_like(
+        input,
+        memory_format,
+        "rand_like",
+        lambda shape: rand(
+            shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad
+        ),
+    )
 
 
 def randn_like(
-    input: Tensor, *, dtype: _dtype | None = None, device: Device = None, requires_grad: bool = False
+    input: Tensor,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    memory_format: object = None,
 ) -> Tensor:
     """:func:`randn` with the shape, dtype and device of ``input``.
 
@@ -905,6 +1000,7 @@ def randn_like(
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        memory_format (ember.memory_format): the layout of the result. Default: ``ember.preserve_format``.
 
     Example::
 
@@ -912,11 +1008,25 @@ def randn_like(
         >>> ember.randn_like(ember.zeros(3))
         tensor([ 1.5410, -0.2934, -2.1788])
     """
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+    return laid_out_like(
+        input,
+        memory_format,
+        "randn_like",
+        lambda shape: randn(
+            shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad
+        ),
+    )
 
 
 def randint_like(
-    input: Tensor, low: int = 0, high: int | None = None, *, dtype: _dtype | None = None, device: Device = None
+    input: Tensor,
+    low: int = 0,
+    high: int | None = None,
+    *,
+    dtype: _dtype | None = None,
+    device: Device = None,
+    requires_grad: bool = False,
+    memory_format: object = None,
 ) -> Tensor:
     """:func:`randint` with the shape, dtype and device of ``input``.
 
@@ -926,6 +1036,8 @@ def randint_like(
         high (int, optional): one above the highest value.
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
+        requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
+        memory_format (ember.memory_format): the layout of the result. Default: ``ember.preserve_format``.
 
     Example::
 
@@ -935,7 +1047,14 @@ def randint_like(
     """
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=device or input.device)
+    return laid_out_like(
+        input,
+        memory_format,
+        "randint_like",
+        lambda shape: randint(
+            low, high, shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad
+        ),
+    )
 
 
 def normal(
@@ -1066,7 +1185,8 @@ def multinomial(
 
 # -- classic type constructors -------------------------------------------------------------
 def legacy_new(cls, args, device=None, dtype=None):
-    """``ember.Tensor(...)``/``ember.FloatTensor(...)``: sizes give an empty tensor, data copies."""
+    """``ember.Tensor(...)``/``ember.FloatTensor(...)``: sizes give an empty tensor, data copies, a
+    storage is viewed (``Tensor.set_``)."""
     dt = cls.__dict__.get("_legacy_dtype", dtype)
     if cls.__dict__.get("_legacy_cuda"):
         device = device or "cuda"
@@ -1076,6 +1196,8 @@ def legacy_new(cls, args, device=None, dtype=None):
         data = args[0]
         if isinstance(data, Tensor):
             return data.to(dtype=dt, device=device)
+        if callable(getattr(data, "untyped", None)):  # a storage (whose module imports this one)
+            return empty(0, dtype=dt, device=data.device).set_(data)
         return tensor(data, dtype=dt, device=device)
     return zeros(*args, dtype=dt, device=device)
 

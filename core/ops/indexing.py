@@ -145,11 +145,42 @@ class _Index(Function):
         data = writable_data(x)[key]
         if advanced and not x._backend.is_contiguous(data):
             data = row_major(x._backend, data)  # PyTorch lays an advanced index out row-major
-        return x._make(data) if advanced else x._view_of(data, lambda base: _Index.apply(base, key, False))
+        if advanced:
+            return x._make(data)
+        if None in key:
+            data = _with_unsqueezed_strides(x, key, data)
+        return x._view_of(data, lambda base: _Index.apply(base, key, False))
 
     @staticmethod
     def backward(ctx, grad):
         return _IndexAccumulate.apply(grad, ctx.shape, ctx.key, ctx.advanced), None, None
+
+
+def _with_unsqueezed_strides(x, key, data):
+    """``data``, ``x[key]`` for a basic ``key`` holding None, with the strides PyTorch's indexing
+    gives its new axes (NumPy gives them 0): a new axis is unsqueezed before the source dimension
+    after it is indexed, and steps over that whole dimension (size times stride; 1 when none is
+    left). Left as it is where the backend makes no strided views."""
+    backend = x._backend
+    shape, (source, _) = x.shape, backend.layout(writable_data(x))
+    strides, offset = backend.layout(data)
+    fixed = list(strides)
+    span = len(shape) - sum(1 for k in key if k is not None and k is not Ellipsis)  # the dimensions ... covers
+    position = dim = 0
+    for k in key:
+        if k is None:
+            fixed[position] = shape[dim] * source[dim] if dim < len(shape) else 1
+            position += 1
+        elif k is Ellipsis:
+            position, dim = position + span, dim + span
+        else:
+            position, dim = position + isinstance(k, slice), dim + 1
+    if fixed == list(strides):
+        return data
+    try:
+        return backend.as_strided(data, tuple(data.shape), tuple(fixed), offset)
+    except NotImplementedError:
+        return data
 
 
 # ``x[key]`` with basic indices only, its node named as PyTorch's last op for the key
@@ -370,6 +401,8 @@ class _Gather(Function):
         key = list(_leading_slices(index.shape))
         key[axis] = slice(None)
         data = xp.take_along_axis(x._data[tuple(key)], index._data, axis=axis)
+        if not x._backend.is_contiguous(data):  # PyTorch's gather is row-major whatever the layouts
+            data = row_major(x._backend, data)
         return x._make(data)
 
     @staticmethod
@@ -807,6 +840,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
         raise RuntimeError(
             f"masked_fill: the mask of shape {list(mask.shape)} does not broadcast to the input shape {list(input.shape)}"
         )
+    if not out._backend.is_contiguous(out._data):  # PyTorch fills a row-major copy; where follows input's layout
+        out._data = row_major(out._backend, out._data)  # the fresh result: no other tensor sees its memory
     return out
 
 

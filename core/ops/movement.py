@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -11,8 +12,8 @@ from ..amp.state import state as _amp
 from ..autograd import function as autograd_function
 from ..autograd.function import Function
 from ..autograd.view_history import MULTI_OUTPUT_VIEW
-from ..layout import check_memory_format
-from ..strides import dense_order, is_dense, view_strides
+from ..layout import check_memory_format, contiguous_format, format_order, preserve_format, suggest_memory_format
+from ..strides import view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES
 from .dtype_views import view_dtype
@@ -560,7 +561,7 @@ def repeat(input: Tensor, *counts: int | _size_t, repeats: _size_t | None = None
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {final}")
     out = x.reshape(interleaved).expand(target).reshape(final)  # type: ignore[arg-type]
     # a copy, as in PyTorch: the reshape is a view of ``input`` where nothing was tiled (all counts 1)
-    return out.clone() if out._base is not None else out
+    return out.clone(memory_format=contiguous_format) if out._base is not None else out
 
 
 def tile(input: Tensor, *copies: int | _size_t, dims: _size_t | None = None) -> Tensor:
@@ -629,7 +630,16 @@ def unflatten(input: Tensor, dim: int, sizes: _size_t) -> Tensor:
         ember.Size([2, 2, 3])
     """
     axis = wrap_dim(dim, input.ndim)
-    sizes = _infer_shape("unflatten", tuple(sizes), input.shape[axis])
+    sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    known = math.prod(n for n in sizes if n != -1)
+    if known != input.shape[axis] and (-1 not in sizes or not known or input.shape[axis] % known):
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"({input.shape[axis]}) in the input tensor"
+        )
+    sizes = _infer_shape("unflatten", sizes, input.shape[axis])
     return input.reshape(tuple(input.shape[:axis]) + sizes + tuple(input.shape[axis + 1 :]))  # type: ignore[operator]
 
 
@@ -731,13 +741,26 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
     return input.clone() if out is input else out  # a new tensor even when nothing moves
 
 
+def _joined(tensors, data):
+    """``data``, the native result of joining ``tensors`` (cat, stack), laid out as PyTorch lays it
+    out: in the channels-last order where every input is in it (their ``suggest_memory_format``,
+    which NumPy's order keeps), else row-major (NumPy follows transposed inputs)."""
+    backend = tensors[0]._backend
+    if backend.is_contiguous(data):
+        return data
+    formats = {suggest_memory_format(tuple(t.shape), t.stride()) for t in tensors}
+    if len(formats) == 1 and contiguous_format not in formats:
+        return data
+    return row_major(backend, data)
+
+
 class _Cat(Function):
     @staticmethod
     def forward(ctx, *tensors, axis):
         ctx.axis = axis
         ctx.sizes = [t._data.shape[axis] for t in tensors]
         first = tensors[0]
-        return first._make(first._backend.xp.concat([t._data for t in tensors], axis=axis))
+        return first._make(_joined(tensors, first._backend.xp.concat([t._data for t in tensors], axis=axis)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -851,7 +874,7 @@ class _Stack(Function):
     def forward(ctx, *tensors, axis):
         ctx.axis = axis
         first = tensors[0]
-        return first._make(first._backend.xp.stack([t._data for t in tensors], axis=axis))
+        return first._make(_joined(tensors, first._backend.xp.stack([t._data for t in tensors], axis=axis)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -1176,35 +1199,37 @@ def row_major(backend, data):
     return xp.reshape(flat, data.shape)
 
 
-def preserve_format_copy(x, native_dtype):
-    """``x``'s values copied into a new native array of ``native_dtype``, laid out as PyTorch's
-    ``preserve_format`` lays out a copy: with ``x``'s strides where they cover its elements once and
-    without gaps (:func:`ember.strides.is_dense`: a transpose keeps its strides), else dense strides
-    in the order of ``x``'s (:func:`ember.strides.dense_order`; a broadcast row copies row-major,
-    where the array API's ``astype`` would put its zero stride innermost)."""
+def format_copy(x, native_dtype, memory_format=None):
+    """``x``'s values copied into a new native array of ``native_dtype``, laid out as PyTorch lays out
+    a copy with ``memory_format`` (None: ``preserve_format``), see :class:`ember.memory_format`:
+    ``preserve_format`` keeps the order of ``x``'s strides (a transpose stays transposed, a
+    broadcast row copies row-major, where the array API's ``astype`` would put its zero stride
+    innermost). The copy is row-major in that order of the dimensions, on every backend."""
     backend, data = x._backend, x._data
     xp = backend.xp
-    if backend.is_contiguous(data):
+    if (memory_format is None or memory_format is preserve_format) and backend.is_contiguous(data):
         return xp.astype(data, native_dtype, copy=True)
-    strides = tuple(backend.layout(data)[0])
-    if is_dense(tuple(data.shape), strides):
-        return xp.astype(data, native_dtype, copy=True)
-    order = dense_order(tuple(data.shape), strides)
-    copied = row_major(backend, xp.permute_dims(data, order))
-    back = xp.permute_dims(copied, tuple(order.index(d) for d in range(len(order))))
-    return xp.astype(back, native_dtype, copy=False)
+    order = format_order(tuple(data.shape), tuple(backend.layout(data)[0]), memory_format)
+    moved = data if order is None else xp.permute_dims(data, order)
+    if backend.is_contiguous(moved):
+        copied = xp.astype(moved, native_dtype, copy=True)
+    else:
+        copied = xp.astype(row_major(backend, moved), native_dtype, copy=False)
+    if order is None:
+        return copied
+    return xp.permute_dims(copied, tuple(order.index(d) for d in range(len(order))))
 
 
 class _Contiguous(Function):
     _backward_name = "CloneBackward0"
 
     @staticmethod
-    def forward(ctx, x):
-        return x._make(row_major(x._backend, x._data))
+    def forward(ctx, x, memory_format):
+        return x._make(format_copy(x, x._data.dtype, memory_format))
 
     @staticmethod
     def backward(ctx, grad):
-        return grad
+        return grad, None
 
 
 def contiguous(input: Tensor, memory_format: object = None) -> Tensor:
@@ -1212,8 +1237,8 @@ def contiguous(input: Tensor, memory_format: object = None) -> Tensor:
 
     Args:
         input (Tensor): the input tensor.
-        memory_format (ember.memory_format): the memory format asked for; checked as PyTorch
-            checks it (see :class:`ember.memory_format`), the result is row-major.
+        memory_format (ember.memory_format): the layout asked for, see :class:`ember.memory_format`.
+            Default: ``ember.contiguous_format``.
 
     Example::
 
@@ -1223,8 +1248,14 @@ def contiguous(input: Tensor, memory_format: object = None) -> Tensor:
         >>> ember.contiguous(x).is_contiguous()
         True
     """
+    if memory_format is None:
+        return input if input._backend.is_contiguous(input._data) else _Contiguous.apply(input, contiguous_format)
     check_memory_format(memory_format, input.ndim, "contiguous")
-    return input if is_contiguous(input) else _Contiguous.apply(input)
+    if is_contiguous(input, memory_format):
+        return input
+    if memory_format is preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    return _Contiguous.apply(input, memory_format)
 
 
 def is_contiguous(input: Tensor, memory_format: object = None) -> bool:

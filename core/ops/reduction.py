@@ -19,7 +19,7 @@ from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING_AND_HALF, not_implemented
 from .matrix_norms import matrix_norm
-from .movement import cat, stack
+from .movement import cat, row_major, stack
 from .operands import normalize_dims, numpy_names, wrap_dim
 from .out_argument import write_out
 from .reduced_precision import computes_in_float32
@@ -43,11 +43,19 @@ def _restore_dims(grad, axes, ndim, keepdim):
     return grad.reshape(shape)
 
 
+def _reduced(x: Tensor, data: Any) -> Tensor:
+    """``x._make(data)`` for the native result of a reduction or scan of ``x``, laid out row-major as
+    PyTorch lays out those results (NumPy follows the order of a transposed or channels-last input)."""
+    if not x._backend.is_contiguous(data):
+        data = row_major(x._backend, data)
+    return x._make(data)
+
+
 class _Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, native):
         ctx.shape, ctx.axes, ctx.keepdim = x._data.shape, axes, keepdim
-        return x._make(x._backend.xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=native))
+        return _reduced(x, x._backend.xp.sum(x._data, axis=axes, keepdims=keepdim, dtype=native))
 
     @staticmethod
     def backward(ctx, grad):
@@ -185,8 +193,8 @@ class _Mean(Function):
         ctx.axes, ctx.keepdim = axes, keepdim
         xp = x._backend.xp
         if not math.prod([shape[a] for a in axes]):  # no elements: NaN (NumPy's mean would warn)
-            return x._make(xp.sum(x._data, axis=axes, keepdims=keepdim) * math.nan)
-        return x._make(xp.mean(x._data, axis=axes, keepdims=keepdim))
+            return _reduced(x, xp.sum(x._data, axis=axes, keepdims=keepdim) * math.nan)
+        return _reduced(x, xp.mean(x._data, axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -210,7 +218,7 @@ class _MeanDims(_Mean):
 class _Prod(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
-        y = x._make(x._backend.xp.prod(x._data, axis=axis, keepdims=keepdim, dtype=x._data.dtype))
+        y = _reduced(x, x._backend.xp.prod(x._data, axis=axis, keepdims=keepdim, dtype=x._data.dtype))
         ctx.save_for_backward(x)
         ctx.axis, ctx.keepdim = axis, keepdim
         return y
@@ -299,7 +307,7 @@ class _Extremum(Function):
 
     @classmethod
     def forward(cls, ctx, x, axes, keepdim):
-        y = x._make(cls.compute(x._backend.xp, x._data, axes, keepdim))
+        y = _reduced(x, cls.compute(x._backend.xp, x._data, axes, keepdim))
         ctx.save_for_backward(x, y)
         ctx.axes, ctx.keepdim = axes, keepdim
         return y
@@ -932,7 +940,7 @@ class _PNorm(Function):
             n = xp.sum(xp.astype(a != 0, a.dtype), axis=axes, keepdims=keepdim)
         else:
             n = xp.pow(xp.sum(xp.pow(a, p), axis=axes, keepdims=keepdim), 1.0 / p)
-        y = x._make(n)
+        y = _reduced(x, n)
         ctx.save_for_backward(x, y)
         ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
         return y
@@ -1070,7 +1078,7 @@ class _Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        return x._make(x._backend.xp.cumulative_sum(x._data, axis=axis, dtype=x._data.dtype))
+        return _reduced(x, x._backend.xp.cumulative_sum(x._data, axis=axis, dtype=x._data.dtype))
 
     @staticmethod
     def backward(ctx, grad):
@@ -1158,7 +1166,7 @@ def all(
         return write_out("all", all(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
-    out = input._make(input._backend.xp.all(data, axis=axes, keepdims=keepdim))
+    out = _reduced(input, input._backend.xp.all(data, axis=axes, keepdims=keepdim))
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 
@@ -1195,7 +1203,7 @@ def any(
         return write_out("any", any(input, dim, keepdim), out, exact_dtype=True)
     axes = normalize_dims(dim, input.ndim)
     data = input._data if input.dtype is dtypes.bool else input._data != 0
-    out = input._make(input._backend.xp.any(data, axis=axes, keepdims=keepdim))
+    out = _reduced(input, input._backend.xp.any(data, axis=axes, keepdims=keepdim))
     return out.to(dtypes.uint8) if input.dtype is dtypes.uint8 else out  # PyTorch keeps uint8
 
 

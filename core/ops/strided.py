@@ -18,7 +18,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor, writable_data
 from .creation import arange, full
 
-__all__ = ["as_strided"]
+__all__ = ["as_strided", "as_strided_scatter", "storage_error"]
 
 
 def _positions(t: Tensor, shape, strides, offset) -> Tensor:
@@ -60,7 +60,8 @@ class _AsStrided(Function):
         return storage[in_pos].reshape(in_shape), None, None, None
 
 
-def _storage_error(size, stride, offset, itemsize, available):
+def storage_error(size, stride, offset, itemsize, available):
+    """PyTorch's error for a geometry that reaches past the end of a storage of ``available`` elements."""
     needed = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
     return RuntimeError(
         f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
@@ -106,5 +107,36 @@ def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storag
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
     available = backend.storage_size(data)
     if math.prod(size) and offset + sum((n - 1) * s for n, s in zip(size, stride)) >= available:
-        raise _storage_error(size, stride, offset, input.element_size(), available)
+        raise storage_error(size, stride, offset, input.element_size(), available)
     return _AsStrided.apply(input, size, stride, offset)
+
+
+def as_strided_scatter(
+    input: Tensor, src: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None
+) -> Tensor:
+    """A copy of ``input`` with ``src`` written where :func:`as_strided` of the copy with ``size``,
+    ``stride`` and ``storage_offset`` would read (recorded by autograd for both).
+
+    Args:
+        input (Tensor): the tensor to copy.
+        src (Tensor): the values to write, of shape ``size``.
+        size (tuple of int): the shape of the strided view.
+        stride (tuple of int): its strides, in elements.
+        storage_offset (int, optional): the storage position of its first element. Default: the
+            copy's storage offset.
+
+    Example::
+
+        >>> ember.as_strided_scatter(ember.zeros(2, 3), ember.ones(2), (2,), (4,))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
+    out = input.clone()
+    target = as_strided(out, size, stride, storage_offset)
+    if tuple(src.shape) != tuple(target.shape):
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+            f"slice size = {list(target.shape)}"
+        )
+    target.copy_(src)
+    return out

@@ -1,20 +1,22 @@
-"""Uninitialised tensors with given strides: ``empty_strided`` and ``Tensor.new_empty_strided``.
+"""Uninitialised tensors with given strides: ``empty_strided``, ``Tensor.new_empty_strided`` and
+``empty_permuted``.
 
-The result is a strided view (:func:`ember.as_strided`) of a fresh storage just large enough to
-hold every element the sizes and strides reach, as PyTorch allocates it.
+The result sees a fresh storage just large enough to hold every element the sizes and strides
+reach, as PyTorch allocates it; it is a tensor of its own, no view.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
+from ..strides import ordered_strides
 from ..tensor import Tensor
-from .creation import empty
-from .strided import as_strided
+from .creation import empty, seen_strided
 
-__all__ = ["empty_strided"]
+__all__ = ["empty_permuted", "empty_strided"]
 
 
 def empty_strided(
@@ -58,10 +60,54 @@ def empty_strided(
                 f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}"
             )
     storage = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
-    result = as_strided(empty(storage, dtype=dtype, device=device), size, stride)
-    if requires_grad:
-        result.requires_grad_(True)
-    return result
+    return seen_strided(empty(storage, dtype=dtype, device=device, requires_grad=requires_grad), size, stride)
+
+
+def empty_permuted(
+    size: Sequence[int],
+    physical_layout: Sequence[int],
+    *,
+    dtype: dtypes.dtype | None = None,
+    layout: object = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
+    r"""An uninitialised dense tensor of shape ``size`` whose dimensions lie in memory in the order
+    ``physical_layout``, from the outermost to the innermost (``(0, 2, 3, 1)``: channels last).
+
+    Args:
+        size (tuple of int): the shape of the result.
+        physical_layout (tuple of int): a permutation of the dimensions, the outermost first.
+        dtype (ember.dtype, optional): the dtype. Default: :func:`ember.get_default_dtype`.
+        layout (ember.layout, optional): ``ember.strided`` only (accepted for PyTorch compatibility).
+        device (ember.device, optional): the device. Default: ``cpu``.
+        requires_grad (bool, optional): whether the result requires grad. Default: ``False``.
+        pin_memory (bool, optional): accepted for PyTorch compatibility. Default: ``False``.
+
+    Example::
+
+        >>> ember.empty_permuted((2, 3, 4), (2, 0, 1)).stride()
+        (3, 1, 6)
+    """
+    size, order = tuple(size), tuple(physical_layout)
+    if len(order) != len(size):
+        raise RuntimeError(
+            "Number of dimensions in size does not match the length of the physical_layout; i.e. "
+            f"len(size) = {len(size)} is not equal to len(physical_layout) = {len(order)}"
+        )
+    if len(set(order)) != len(order):
+        raise RuntimeError("Duplicate dim not allowed")
+    if any(not 0 <= d < len(size) for d in order):
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-len(size)}, {len(size) - 1}], but got "
+            f"{max(order, key=abs)})"
+        )
+    for n in size:
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
+    flat = empty(math.prod(size), dtype=dtype, device=device, requires_grad=requires_grad)
+    return seen_strided(flat, size, ordered_strides(size, order))
 
 
 def new_empty_strided(

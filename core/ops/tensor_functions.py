@@ -34,18 +34,20 @@ def typename(obj: object, /) -> str:
 
 
 def is_storage(obj: object, /) -> bool:
-    """True if ``obj`` is a storage object. ember exposes no storage objects (tensors keep their
-    memory in their backend's array), so this is ``False`` for every object, tensors included.
+    """True if ``obj`` is a storage object (:class:`ember.UntypedStorage` or :class:`ember.TypedStorage`).
 
     Args:
         obj (object): any object.
 
     Example::
 
-        >>> ember.is_storage(ember.zeros(2))
-        False
+        >>> ember.is_storage(ember.zeros(2)), ember.is_storage(ember.zeros(2).untyped_storage())
+        (False, True)
     """
-    return False
+    from .typed_storage import TypedStorage
+    from .untyped_storage import UntypedStorage
+
+    return isinstance(obj, (UntypedStorage, TypedStorage))
 
 
 def get_device(input: Tensor) -> int:

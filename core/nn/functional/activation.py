@@ -18,6 +18,7 @@ from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
+from ...ops.movement import row_major
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
 from ..common_types import _dtype_t
@@ -929,7 +930,10 @@ class _SoftmaxKernel(Function):
 
     @staticmethod
     def _run(ctx, kernel, grad_function, x, dim):
-        y = x._make(getattr(x._backend.kernels, kernel)(x._data, dim))
+        data = getattr(x._backend.kernels, kernel)(x._data, dim)
+        if not x._backend.is_contiguous(data):  # PyTorch's softmax is row-major whatever the input's layout
+            data = row_major(x._backend, data)
+        y = x._make(data)
         ctx.save_for_backward(y)
         ctx.dim, ctx.grad_function = dim, grad_function
         return y

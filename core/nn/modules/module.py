@@ -789,7 +789,8 @@ class Module:
         Called as ``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype, non_blocking=False)``
         or ``to(tensor, non_blocking=False)``. Only floating point parameters and buffers are cast
         to ``dtype``. ``non_blocking`` is passed to :meth:`ember.Tensor.to` (asynchronous copies
-        from pinned memory).
+        from pinned memory). ``memory_format=`` lays out the 4-D and 5-D parameters and buffers
+        (a convolution's weight) in that format.
 
         Example::
 
@@ -803,7 +804,12 @@ class Module:
         if dt is not None and not dt.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
 
+        memory_format = kwargs.get("memory_format")  # for 4-D and 5-D tensors, as PyTorch
+
         def convert(t):
+            if memory_format is not None and t.dim() in (4, 5):
+                dtype = dt if t.is_floating_point() else None
+                return t.to(dev, dtype, non_blocking=non_blocking, memory_format=memory_format)
             return t.to(dev, dt if t.is_floating_point() else None, non_blocking=non_blocking)
 
         return self._apply(convert)
