@@ -433,3 +433,59 @@ def test_from_dlpack_device_and_copy(device):
         assert moved.device == ember.device(device) and moved.tolist() == [0.0, 1.0, 2.0]
         with pytest.raises(BufferError):
             ember.from_dlpack(np.arange(3.0), device=device, copy=False)
+
+
+FACTORIES_WITH_LAYOUT = {
+    "zeros": lambda lib, **kw: lib.zeros(2, 3, **kw),
+    "ones": lambda lib, **kw: lib.ones(2, **kw),
+    "empty": lambda lib, **kw: lib.empty(2, **kw).zero_(),
+    "full": lambda lib, **kw: lib.full((2,), 1.5, **kw),
+    "arange": lambda lib, **kw: lib.arange(4, **kw),
+    "linspace": lambda lib, **kw: lib.linspace(0, 1, 5, **kw),
+    "logspace": lambda lib, **kw: lib.logspace(0, 1, 5, **kw),
+    "eye": lambda lib, **kw: lib.eye(3, **kw),
+    "rand": lambda lib, **kw: lib.rand(3, generator=lib.Generator().manual_seed(2), **kw),
+    "randn": lambda lib, **kw: lib.randn(3, generator=lib.Generator().manual_seed(2), **kw),
+    "randint": lambda lib, **kw: lib.randint(0, 9, (3,), generator=lib.Generator().manual_seed(2), **kw),
+    "randperm": lambda lib, **kw: lib.randperm(5, generator=lib.Generator().manual_seed(2), **kw),
+}
+
+
+@pytest.mark.parametrize("name", FACTORIES_WITH_LAYOUT)
+def test_factories_take_layout_and_pin_memory(name):
+    """torch.zeros(..., layout=torch.strided, pin_memory=False) & co.: the dense layout is accepted,
+    another one refused; pin_memory=True needs an accelerator on both sides."""
+    make = FACTORIES_WITH_LAYOUT[name]
+    expected = make(torch, layout=torch.strided, pin_memory=False)
+    got = make(ember, layout=ember.strided, pin_memory=False)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+    with pytest.raises(NotImplementedError, match=f"{name}: layout ember.sparse_coo is not supported"):
+        make(ember, layout=ember.sparse_coo)
+    if not torch.accelerator.is_available() and not ember.accelerator.is_available():
+        with pytest.raises(RuntimeError):
+            make(torch, pin_memory=True)
+        with pytest.raises(RuntimeError):
+            make(ember, pin_memory=True)
+
+
+@pytest.mark.parametrize("name", ["zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"])
+def test_like_factories_take_layout(name):
+    x = ember.ones(2, 3)
+    assert getattr(ember, name)(x, layout=ember.strided).shape == (2, 3)
+    with pytest.raises(NotImplementedError, match="layout"):
+        getattr(ember, name)(x, layout=ember.sparse_coo)
+
+
+def test_random_like_factories_take_a_generator():
+    source = torch.ones(2, 3)
+    for name, args in (("rand_like", ()), ("randn_like", ()), ("randint_like", (7,))):
+        expected = getattr(torch, name)(source, *args, generator=torch.Generator().manual_seed(5))
+        got = getattr(ember, name)(ember.ones(2, 3), *args, generator=ember.Generator().manual_seed(5))
+        np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+def test_new_methods_take_layout_and_pin_memory():
+    x = ember.ones(2)
+    assert x.new_zeros(3, layout=ember.strided, pin_memory=False).tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(NotImplementedError, match="new_ones: layout"):
+        x.new_ones(3, layout=ember.sparse_coo)

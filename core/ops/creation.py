@@ -28,6 +28,7 @@ from ..tensor import (
     warn_copy_construct,
 )
 from .comparison import _TORCH_NAMES
+from .creation_options import layout_options
 from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
@@ -120,6 +121,7 @@ def _finish(data, backend, dev, requires_grad):
     return t
 
 
+@layout_options(pin_memory=True)
 def full(
     size: _size_t,
     fill_value: Number | Tensor,
@@ -196,11 +198,12 @@ def _filled(name: str, value: str) -> _SizeFactory:
     return make
 
 
-zeros = _filled("zeros", "zeros")
-ones = _filled("ones", "ones")
+zeros = layout_options(pin_memory=True)(_filled("zeros", "zeros"))
+ones = layout_options(pin_memory=True)(_filled("ones", "ones"))
 _empty_row_major = _filled("empty", "uninitialised values")
 
 
+@layout_options(pin_memory=True)
 def empty(
     *args: int | _size_t,
     size: _size_t = _NO_SIZE,
@@ -347,11 +350,12 @@ def _like(fn: _SizeFactory) -> _LikeFactory:
     return make
 
 
-zeros_like = _like(zeros)
-ones_like = _like(ones)
-empty_like = _like(empty)
+zeros_like = layout_options(pin_memory=False)(_like(zeros))
+ones_like = layout_options(pin_memory=False)(_like(ones))
+empty_like = layout_options(pin_memory=False)(_like(empty))
 
 
+@layout_options(pin_memory=False)
 def full_like(
     input: Tensor,
     fill_value: Number | Tensor,
@@ -391,6 +395,7 @@ def full_like(
     )
 
 
+@layout_options(pin_memory=True)
 def arange(
     start: Number | Tensor,
     end: Number | Tensor | None = None,
@@ -465,6 +470,7 @@ def arange(
     return result
 
 
+@layout_options(pin_memory=True)
 def range(  # noqa: A001
     start: Number | Tensor,
     end: Number | Tensor | None = None,
@@ -501,7 +507,7 @@ def range(  # noqa: A001
         "torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
         "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
         UserWarning,
-        stacklevel=2,
+        stacklevel=3,  # past the layout_options wrapper
     )
     if end is None:
         start, end = 0, start
@@ -533,6 +539,7 @@ def _steps(op, steps):
     return int(steps)
 
 
+@layout_options(pin_memory=True)
 def linspace(
     start: Number | Tensor,
     end: Number | Tensor,
@@ -626,6 +633,7 @@ def _fused_multiply_add(a, b, c):
     return total + (sum_error + product_error)
 
 
+@layout_options(pin_memory=True)
 def logspace(
     start: Number | Tensor,
     end: Number | Tensor,
@@ -668,6 +676,7 @@ def logspace(
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
 
 
+@layout_options(pin_memory=True)
 def eye(
     n: int,
     m: int | None = None,
@@ -742,6 +751,7 @@ def _random(
     return _finish(data, backend, dev, requires_grad)
 
 
+@layout_options(pin_memory=True)
 def rand(
     *args: int | _size_t,
     size: _size_t = _NO_SIZE,
@@ -778,6 +788,7 @@ def rand(
     )
 
 
+@layout_options(pin_memory=True)
 def randn(
     *args: int | _size_t,
     size: _size_t = _NO_SIZE,
@@ -861,6 +872,7 @@ def randint(
     requires_grad: bool = False,
     out: Tensor | None = None,
 ) -> Tensor: ...
+@layout_options(pin_memory=True)
 def randint(
     low: Any = 0,
     high: Any = None,
@@ -910,6 +922,7 @@ def randint(
     )
 
 
+@layout_options(pin_memory=True)
 def randperm(
     n: int,
     *,
@@ -951,9 +964,11 @@ def randperm(
     return order.to(dtype or dtypes.int64)
 
 
+@layout_options(pin_memory=False)
 def rand_like(
     input: Tensor,
     *,
+    generator: Generator | None = None,
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
@@ -963,6 +978,7 @@ def rand_like(
 
     Args:
         input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
@@ -980,14 +996,20 @@ def rand_like(
         memory_format,
         "rand_like",
         lambda shape: rand(
-            shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad
+            shape,
+            generator=generator,
+            dtype=dtype or input.dtype,
+            device=device or input.device,
+            requires_grad=requires_grad,
         ),
     )
 
 
+@layout_options(pin_memory=False)
 def randn_like(
     input: Tensor,
     *,
+    generator: Generator | None = None,
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
@@ -997,6 +1019,7 @@ def randn_like(
 
     Args:
         input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
@@ -1013,16 +1036,22 @@ def randn_like(
         memory_format,
         "randn_like",
         lambda shape: randn(
-            shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad
+            shape,
+            generator=generator,
+            dtype=dtype or input.dtype,
+            device=device or input.device,
+            requires_grad=requires_grad,
         ),
     )
 
 
+@layout_options(pin_memory=False)
 def randint_like(
     input: Tensor,
     low: int = 0,
     high: int | None = None,
     *,
+    generator: Generator | None = None,
     dtype: _dtype | None = None,
     device: Device = None,
     requires_grad: bool = False,
@@ -1034,6 +1063,7 @@ def randint_like(
         input (Tensor): the tensor whose shape (and, by default, dtype and device) to take.
         low (int): the lowest value (inclusive), or ``high`` when ``high`` is omitted. Default: ``0``.
         high (int, optional): one above the highest value.
+        generator (ember.Generator, optional): the pseudorandom number generator to sample from.
         dtype (ember.dtype, optional): the data type of the result; ``input``'s when ``None``.
         device (ember.device or str, optional): the device of the result; ``input``'s when ``None``.
         requires_grad (bool): whether autograd records operations on the result. Default: ``False``.
@@ -1052,7 +1082,13 @@ def randint_like(
         memory_format,
         "randint_like",
         lambda shape: randint(
-            low, high, shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad
+            low,
+            high,
+            shape,
+            generator=generator,
+            dtype=dtype or input.dtype,
+            device=device or input.device,
+            requires_grad=requires_grad,
         ),
     )
 
@@ -1267,7 +1303,7 @@ def _new_method(fn):
 
     method.__name__ = "new_" + fn.__name__
     method.__doc__ = _generated_doc(method.__name__)
-    return method
+    return layout_options(pin_memory=True)(method)
 
 
 def _new_full(

@@ -1,0 +1,60 @@
+"""PyTorch's ``layout=`` and ``pin_memory=`` keywords of the tensor factories (``zeros``, ``rand``,
+``arange``, the ``*_like`` functions, the ``new_*`` methods, ...).
+
+ember's factories make dense tensors, PyTorch's ``torch.strided`` layout: ``layout=ember.strided``
+(or ``None``) is accepted and another layout raises ``NotImplementedError`` naming the factory.
+``pin_memory=True`` returns the result in page-locked memory, as :meth:`Tensor.pin_memory` does
+(which raises ``RuntimeError`` without an accelerator, as PyTorch's CPU build does).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar, cast
+
+from ..layout import strided
+
+__all__ = ["layout_options"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _check_layout(op: str, layout: Any) -> None:
+    if layout is not None and layout is not strided:
+        raise NotImplementedError(
+            f"{op}: layout {layout} is not supported: ember's factories make ember.strided tensors"
+        )
+
+
+def layout_options(*, pin_memory: bool) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Give a factory PyTorch's keyword-only ``layout`` (and, with ``pin_memory=True``, its
+    ``pin_memory``) argument.
+
+    Example::
+
+        >>> ember.zeros(2, layout=ember.strided)
+        tensor([0., 0.])
+    """
+
+    def decorate(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        name = fn.__name__
+        if pin_memory:
+
+            @functools.wraps(fn)
+            def create(*args: Any, layout: Any = None, pin_memory: bool = False, **kwargs: Any) -> Any:
+                _check_layout(name, layout)
+                result = fn(*args, **kwargs)
+                return result.pin_memory() if pin_memory else result
+
+        else:
+
+            @functools.wraps(fn)
+            def create(*args: Any, layout: Any = None, **kwargs: Any) -> Any:
+                _check_layout(name, layout)
+                return fn(*args, **kwargs)
+
+        return cast(Callable[_P, _R], create)
+
+    return decorate
