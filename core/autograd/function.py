@@ -76,7 +76,7 @@ class Node:
             one that needs no gradient), as PyTorch lists them.
     """
 
-    __slots__ = ("_edges", "_sequence_nr", "__weakref__")
+    __slots__ = ("_edges", "_sequence_nr", "_metadata", "__weakref__")
     #: one ``(node, output_nr)`` pair per forward argument (:data:`NOT_A_TENSOR` for the others):
     #: aligned with what ``backward`` returns, the engine's view of the graph
     _edges: tuple[tuple[Node | None, int], ...]
@@ -152,7 +152,7 @@ class _NodeHookHandle:
 class AccumulateGrad(Node):
     """The sink of the graph for a leaf tensor: adds the incoming gradient into ``leaf.grad``."""
 
-    __slots__ = ("_variable", "_pre_hooks", "_post_hooks", "_metadata")
+    __slots__ = ("_variable", "_pre_hooks", "_post_hooks")
     _output_meta = None  # one output, whose shape the leaf gives
 
     def __init__(self, variable: Tensor) -> None:
