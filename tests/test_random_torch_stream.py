@@ -134,3 +134,16 @@ def test_state_round_trip_keeps_the_cached_normal():
     first = ember.randn(3)
     ember.set_rng_state(state)
     assert (ember.randn(3) == first).all()
+
+
+def test_distributed_sampler_order_is_torchs():
+    def ranks(T):
+        data = list(range(11))
+        samplers = [
+            T.utils.data.DistributedSampler(data, num_replicas=3, rank=r, shuffle=True, seed=5) for r in range(3)
+        ]
+        for sampler in samplers:
+            sampler.set_epoch(2)
+        return [list(sampler) for sampler in samplers]
+
+    assert ranks(ember) == ranks(torch)

@@ -38,12 +38,11 @@ class DistributedSampler(Sampler):
             without padding. Default: ``False``.
 
     .. note::
-        The partition (padding, ``drop_last``, which positions each rank takes) is PyTorch's
-        exactly; the shuffled order is not PyTorch's for the same ``seed``: it is
-        :func:`ember.randperm` with an :class:`ember.Generator` seeded with ``seed + epoch``, and
-        ember's generators are the backend's (PCG64 on NumPy), not PyTorch's Mersenne Twister,
-        as for every random op. Every rank computes the same permutation, which is what the
-        partition needs; a job whose ranks mix PyTorch and ember would not.
+        The partition (padding, ``drop_last``, which positions each rank takes) and the shuffled
+        order are PyTorch's for the same ``seed``: :func:`ember.randperm` with an
+        :class:`ember.Generator` seeded with ``seed + epoch``, which on the ``cpu`` device draws
+        PyTorch's CPU stream. Every rank computes the same permutation, which is what the
+        partition needs.
 
     .. warning::
         Call :meth:`set_epoch` at the start of every epoch before creating the
