@@ -48,5 +48,7 @@ def device_type_of(activities: set[ProfilerActivity]) -> str | None:
     if ProfilerActivity.PrivateUse1 in activities:
         from ..plugin import backend_registry
 
-        return next((t for t in backend_registry().device_types() if t not in ("cpu", "cuda")), None)
+        # the accelerators other than cuda: not the host's devices, nor meta (no device at all)
+        host_or_none = ("cpu", "cuda", "meta", "restricted")
+        return next((t for t in backend_registry().device_types() if t not in host_or_none), None)
     return None
