@@ -281,3 +281,14 @@ def test_numpy_relu_backward_agrees_with_portable(
         mine = backend.kernels.relu_backward(g, out)
         assert mine.dtype == dtype
         np.testing.assert_array_equal(mine, portable.relu_backward(g, out))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("dim", [-1, 0])
+def test_16_bit_log_softmax_rounds_as_torchs_kernels(dtype, dim):
+    """Over the last dimension torch rounds the row's sum of exponentials and its log to the dtype
+    before the subtraction; over another it rounds once. Bit for bit, both ways."""
+    source = torch.randn(64, 100, generator=torch.Generator().manual_seed(0)).to(getattr(torch, dtype))
+    x = ember.tensor(source.float().numpy()).to(getattr(ember, dtype))
+    expected = torch.log_softmax(source, dim).float().numpy()
+    np.testing.assert_array_equal(F.log_softmax(x, dim).float().numpy(), expected)

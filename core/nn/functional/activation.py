@@ -14,7 +14,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function, saved_reader
-from ...autograd.grad_mode import grad_state
+from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
@@ -986,12 +986,27 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
         kernel = "log_softmax" if name == "log_softmax" else "softmax"
         not_implemented(f"{kernel}{'_lastdim' if axis >= input.ndim - 1 else ''}_kernel_impl", input.dtype)
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
-        return _softmax_family(name, fn, input.float(), dim, stacklevel, None).to(input.dtype)
+        result = _softmax_family(name, fn, input.float(), dim, stacklevel, None).to(input.dtype)
+        if name == "log_softmax" and input.ndim and axis == input.ndim - 1 and input.numel():
+            _round_last_dim_log_softmax_as_torch(result, input, axis)
+        return result
     if input.ndim == 0:
         return fn.apply(input.reshape((1,)), 0).reshape(())
     if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity)
         return input.clone()
     return fn.apply(input, axis)
+
+
+def _round_last_dim_log_softmax_as_torch(result: Tensor, input: Tensor, axis: int) -> None:
+    """Write into ``result`` the 16-bit log-softmax over the last dimension as PyTorch's vectorized
+    kernel rounds it: the row's sum of exponentials and its logarithm each rounded to the dtype,
+    then ``x - max - log(sum)`` rounded once (the other dimensions' kernel rounds only once). The
+    values change in the last bit at most; the gradient stays that of the float32 computation."""
+    with no_grad():
+        x = input.detach().float()
+        shifted = x - x.amax(axis, keepdim=True)
+        total = shifted.exp().sum(axis, keepdim=True).to(input.dtype).float()
+        result.detach().copy_((shifted - total.log().to(input.dtype).float()).to(input.dtype))
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype_t = None) -> Tensor:
