@@ -3,7 +3,20 @@ new shape without moving its elements, and with which strides."""
 
 from __future__ import annotations
 
-__all__ = ["contiguous_strides", "dense_order", "is_dense", "ordered_strides", "view_strides"]
+__all__ = ["contiguous_strides", "dense_order", "is_dense", "ordered_strides", "storage_extent", "view_strides"]
+
+
+def storage_extent(shape: tuple[int, ...], strides: tuple[int, ...], offset: int = 0) -> int:
+    """How many storage elements a ``shape``/``strides`` view starting at ``offset`` reaches: one past
+    its last element, 0 for a view without elements.
+
+    Example::
+
+        >>> from ember.strides import storage_extent
+        >>> storage_extent((2, 3), (1, 2)), storage_extent((2, 3), (3, 1), offset=4), storage_extent((0, 3), (3, 1))
+        (6, 10, 0)
+    """
+    return offset + 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if all(shape) else 0
 
 
 def view_strides(

@@ -19,7 +19,7 @@ from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..layout import check_memory_format, contiguous_format, preserve_format, suggest_memory_format
-from ..strides import contiguous_strides, ordered_strides
+from ..strides import contiguous_strides, ordered_strides, storage_extent
 from ..tensor import Tensor, _new, writable_data
 from .conversion import check_inplace
 from .creation import _size, empty
@@ -209,7 +209,7 @@ def set_(
         raise RuntimeError(f"mismatch in length of strides and shape: size {list(shape)}, stride {list(strides)}")
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
-    if math.prod(shape) and offset + sum((n - 1) * s for n, s in zip(shape, strides)) >= available:
+    if storage_extent(shape, strides, offset) > available:
         raise storage_error(shape, strides, offset, input.element_size(), available)
     data = backend.as_strided(elements, shape, strides, offset)
     _record_set(input, None)

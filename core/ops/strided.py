@@ -10,11 +10,11 @@ elements alias each other is in :mod:`ember.ops.overlap`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from .. import dtypes
 from ..autograd.function import Function
+from ..strides import storage_extent
 from ..tensor import Tensor, writable_data
 from .creation import arange, full
 
@@ -62,7 +62,7 @@ class _AsStrided(Function):
 
 def storage_error(size, stride, offset, itemsize, available):
     """PyTorch's error for a geometry that reaches past the end of a storage of ``available`` elements."""
-    needed = offset + 1 + sum((n - 1) * s for n, s in zip(size, stride)) if all(size) else 0
+    needed = storage_extent(size, stride, offset)
     return RuntimeError(
         f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and itemsize "
         f"{itemsize} requiring a storage size of {needed * itemsize} are out of bounds for storage of size "
@@ -106,7 +106,7 @@ def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storag
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
     available = backend.storage_size(data)
-    if math.prod(size) and offset + sum((n - 1) * s for n, s in zip(size, stride)) >= available:
+    if storage_extent(size, stride, offset) > available:
         raise storage_error(size, stride, offset, input.element_size(), available)
     return _AsStrided.apply(input, size, stride, offset)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import dtypes
-from ..strides import ordered_strides
+from ..strides import ordered_strides, storage_extent
 from ..tensor import Tensor
 from .creation import empty, seen_strided
 
@@ -59,8 +59,9 @@ def empty_strided(
             raise RuntimeError(
                 f"Storage size calculation overflowed with sizes={list(size)} and strides={list(stride)}"
             )
-    storage = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
-    return seen_strided(empty(storage, dtype=dtype, device=device, requires_grad=requires_grad), size, stride)
+    return seen_strided(
+        empty(storage_extent(size, stride), dtype=dtype, device=device, requires_grad=requires_grad), size, stride
+    )
 
 
 def empty_permuted(
