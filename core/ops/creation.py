@@ -964,6 +964,23 @@ def randperm(
     return order.to(dtype or dtypes.int64)
 
 
+def _sampled_like(sample, name, input, generator, dtype, device, requires_grad, memory_format):
+    """``sample(shape, generator=, dtype=, device=, requires_grad=)`` with ``input``'s shape, and by
+    default its dtype, device and layout: the random ``*_like`` factories."""
+    return laid_out_like(
+        input,
+        memory_format,
+        name,
+        lambda shape: sample(
+            shape,
+            generator=generator,
+            dtype=dtype or input.dtype,
+            device=device or input.device,
+            requires_grad=requires_grad,
+        ),
+    )
+
+
 @layout_options(pin_memory=False)
 def rand_like(
     input: Tensor,
@@ -991,18 +1008,7 @@ def rand_like(
         tensor([[0.4963, 0.7682],
                 [0.0885, 0.1320]])
     """
-    return laid_out_like(
-        input,
-        memory_format,
-        "rand_like",
-        lambda shape: rand(
-            shape,
-            generator=generator,
-            dtype=dtype or input.dtype,
-            device=device or input.device,
-            requires_grad=requires_grad,
-        ),
-    )
+    return _sampled_like(rand, "rand_like", input, generator, dtype, device, requires_grad, memory_format)
 
 
 @layout_options(pin_memory=False)
@@ -1031,18 +1037,7 @@ def randn_like(
         >>> ember.randn_like(ember.zeros(3))
         tensor([ 1.5410, -0.2934, -2.1788])
     """
-    return laid_out_like(
-        input,
-        memory_format,
-        "randn_like",
-        lambda shape: randn(
-            shape,
-            generator=generator,
-            dtype=dtype or input.dtype,
-            device=device or input.device,
-            requires_grad=requires_grad,
-        ),
-    )
+    return _sampled_like(randn, "randn_like", input, generator, dtype, device, requires_grad, memory_format)
 
 
 @layout_options(pin_memory=False)
@@ -1077,19 +1072,15 @@ def randint_like(
     """
     if high is None:
         low, high = 0, low
-    return laid_out_like(
-        input,
-        memory_format,
+    return _sampled_like(
+        lambda shape, **options: randint(low, high, shape, **options),
         "randint_like",
-        lambda shape: randint(
-            low,
-            high,
-            shape,
-            generator=generator,
-            dtype=dtype or input.dtype,
-            device=device or input.device,
-            requires_grad=requires_grad,
-        ),
+        input,
+        generator,
+        dtype,
+        device,
+        requires_grad,
+        memory_format,
     )
 
 
