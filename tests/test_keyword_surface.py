@@ -420,6 +420,57 @@ def test_numpy_axis_of_other_ops(device, dtype_name, name):
             call(lib, _tensor(lib, "cpu", dtype_name), {"dim": 2, "axis": 0})
 
 
+def _index(lib, x, rows):
+    return lib.tensor(rows, dtype=lib.int64, device=x.device)
+
+
+# the ops whose dim sits between required operands (torch.gather(input, dim, index)): name -> function of
+# (lib, x, keywords), x a (2, 3, 4) tensor and the keywords naming dimension 1
+AXIS_BETWEEN_OPERANDS = {
+    "gather": lambda lib, x, kw: lib.gather(x, index=_index(lib, x, [[[0, 2, 1, 0]]] * 2), **kw),
+    "Tensor.gather": lambda lib, x, kw: x.gather(index=_index(lib, x, [[[2, 2, 1, 0]]] * 2), **kw),
+    "index_select": lambda lib, x, kw: lib.index_select(x, index=_index(lib, x, [2, 0]), **kw),
+    "index_add": lambda lib, x, kw: lib.index_add(x, index=_index(lib, x, [2, 0]), source=x[:, :2], **kw),
+    "index_copy": lambda lib, x, kw: lib.index_copy(x, index=_index(lib, x, [2, 0]), source=-x[:, :2], **kw),
+    "index_fill": lambda lib, x, kw: lib.index_fill(x, index=_index(lib, x, [1]), value=-1.0, **kw),
+    "index_reduce": lambda lib, x, kw: lib.index_reduce(
+        x, index=_index(lib, x, [1, 1]), source=x[:, :2], reduce="amax", **kw
+    ),
+    "Tensor.index_add_": lambda lib, x, kw: x.clone().index_add_(index=_index(lib, x, [0]), source=x[:, :1], **kw),
+    "scatter": lambda lib, x, kw: lib.scatter(x, index=_index(lib, x, [[[1, 0, 2, 1]]] * 2), src=-x, **kw),
+    "Tensor.scatter_": lambda lib, x, kw: x.clone().scatter_(index=_index(lib, x, [[[1]]] * 2), value=5.0, **kw),
+    "scatter_add": lambda lib, x, kw: lib.scatter_add(x, index=_index(lib, x, [[[1, 0, 2, 1]]] * 2), src=x, **kw),
+    "scatter_reduce": lambda lib, x, kw: lib.scatter_reduce(
+        x, index=_index(lib, x, [[[1, 0, 2, 1]]] * 2), src=x, reduce="prod", **kw
+    ),
+    "select": lambda lib, x, kw: lib.select(x, index=-1, **kw),
+    "select_scatter": lambda lib, x, kw: lib.select_scatter(x, -x[:, 0], index=0, **kw),
+    "slice_scatter": lambda lib, x, kw: lib.slice_scatter(x, -x[:, :2], start=1, **kw),
+    "narrow": lambda lib, x, kw: lib.narrow(x, start=1, length=2, **kw),
+    "renorm": lambda lib, x, kw: lib.renorm(x, 2, maxnorm=5.0, **kw),
+    "unflatten": lambda lib, x, kw: lib.unflatten(x[:, :2], sizes=(1, 2), **kw),
+    "unsafe_chunk": lambda lib, x, kw: lib.unsafe_chunk(x, 3, **kw),
+    "unsafe_split": lambda lib, x, kw: lib.unsafe_split(x, 2, **kw),
+    "unsafe_split_with_sizes": lambda lib, x, kw: lib.unsafe_split_with_sizes(x, [2, 1], **kw),
+    "gradient": lambda lib, x, kw: lib.gradient(x * x, **kw),
+    "trapz": lambda lib, x, kw: lib.trapz(x * x, **kw),
+}
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(AXIS_BETWEEN_OPERANDS))
+def test_numpy_axis_between_operands(device, dtype_name, name):
+    """PyTorch's argument parser takes ``axis=`` for every ``dim``, also where ``dim`` is a required
+    operand between others (``torch.gather(x, axis=1, index=i)``)."""
+    call = AXIS_BETWEEN_OPERANDS[name]
+    expected = call(torch, _tensor(torch, "cpu", dtype_name) / 7, {"dim": 1})
+    for kw in ({"axis": 1}, {"dim": 1}):
+        _same(call(ember, _tensor(ember, device, dtype_name) / 7, kw), expected)
+    for lib in (torch, ember):
+        with pytest.raises(TypeError):
+            call(lib, _tensor(lib, "cpu", dtype_name), {"dim": 1, "axis": 1})
+
+
 def test_from_dlpack_device_and_copy(device):
     """torch.from_dlpack(ext_tensor, *, device=, copy=): copy=True never shares, copy=False always does."""
     for lib in (torch, ember):

@@ -13,7 +13,7 @@ from ..tensor import Tensor
 from .creation import tensor, zeros
 from .matrix import diag
 from .movement import cat, stack
-from .operands import numpy_names, wrap_dim
+from .operands import dim_or_axis, numpy_names, wrap_dim
 
 __all__ = [
     "diagflat", "block_diag", "combinations", "vander", "unravel_index", "trapezoid", "trapz",
@@ -214,6 +214,7 @@ def trapezoid(
     return (_pair_means(y, dim) * step).sum(dim)
 
 
+@dim_or_axis
 def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
     """:func:`trapezoid` (PyTorch's older name).
 

@@ -15,6 +15,7 @@ from ..tensor import Tensor
 from .creation import empty
 from .linalg_solve import _unpack, linalg_lu_factor_ex
 from .matrix_norms import matrix_norm
+from .operands import dim_or_axis
 from .out_argument import write_out
 
 __all__ = ["chain_matmul", "frobenius_norm", "nuclear_norm", "lu", "lu_unpack"]
@@ -57,6 +58,7 @@ def chain_matmul(*matrices: Tensor, out: Tensor | None = None) -> Tensor:
     return multi_dot(list(matrices))
 
 
+@dim_or_axis
 def frobenius_norm(input: Tensor, dim: Sequence[int], keepdim: bool = False) -> Tensor:
     """The 2-norm of ``input`` over ``dim`` (one or two dimensions), deprecated in PyTorch for
     ``linalg.vector_norm(input, 2, dim, keepdim)``.
@@ -83,6 +85,7 @@ def frobenius_norm(input: Tensor, dim: Sequence[int], keepdim: bool = False) -> 
     return vector_norm(input, 2.0, dim=tuple(dim) if not isinstance(dim, int) else dim, keepdim=keepdim)
 
 
+@dim_or_axis
 def nuclear_norm(input: Tensor, dim: Sequence[int] | bool | None = None, keepdim: bool = False) -> Tensor:
     """The sum of the singular values of the matrices over ``dim`` (the last two by default),
     deprecated in PyTorch for ``linalg.matrix_norm(input, 'nuc', dim, keepdim)``.

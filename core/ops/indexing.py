@@ -20,7 +20,7 @@ from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zer
 from .creation import full
 from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes, row_major
-from .operands import check_same_device, fill_value_for, is_scalar, numpy_names, sum_to, wrap_dim
+from .operands import check_same_device, dim_or_axis, fill_value_for, is_scalar, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 from .overlap import aliases, check_no_internal_overlap, has_internal_overlap
 
@@ -412,6 +412,7 @@ class _Gather(Function):
         return zeros.scatter_add(ctx.axis, index, grad), None, None
 
 
+@dim_or_axis
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """``out[i][j][k] = input[i][index[i][j][k]][k]`` for ``dim == 1`` (and likewise for others).
 
@@ -493,6 +494,7 @@ class _ScatterAdd(Function):
         return grad, None, None, gsrc
 
 
+@dim_or_axis
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate).
 
@@ -573,6 +575,7 @@ def _scatter_positions(backend, shape, axis, index):
     return xp.reshape(offsets, (-1,))
 
 
+@dim_or_axis
 def scatter(
     input: Tensor,
     dim: int,
@@ -629,6 +632,7 @@ def scatter(
     return node.apply(input, axis, index, src)
 
 
+@dim_or_axis
 def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Rows (along ``dim``) of ``input`` picked by the 1-D ``index``.
 
@@ -678,6 +682,7 @@ def _check_index_source(op, input, dim, index, source, index_problem, accepted, 
     return axis
 
 
+@dim_or_axis
 def index_add(
     input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Number = 1, out: Tensor | None = None
 ) -> Tensor:
@@ -729,6 +734,7 @@ def index_add(
     return scatter_add(input, axis, expanded, source if source.ndim else source.reshape(1))
 
 
+@dim_or_axis
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: Tensor | None = None) -> Tensor:
     """``input`` with the slices of ``source`` written at ``index`` along ``dim``.
 
@@ -772,6 +778,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: T
     return scatter(input, axis, index.reshape(view).expand(src.shape), src)
 
 
+@dim_or_axis
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -> Tensor:
     """``input`` with the slices at ``index`` along ``dim`` set to ``value``.
 

@@ -17,7 +17,7 @@ from ..strides import view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES
 from .dtype_views import view_dtype
-from .operands import check_same_device, normalize_dims, numpy_names, sum_to, wrap_dim
+from .operands import check_same_device, dim_or_axis, normalize_dims, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -616,6 +616,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return input.reshape(tuple(shape[:start]) + (merged,) + tuple(shape[end + 1 :]))
 
 
+@dim_or_axis
 def unflatten(input: Tensor, dim: int, sizes: _size_t) -> Tensor:
     """Split dimension ``dim`` into ``sizes``.
 
@@ -964,6 +965,7 @@ def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     return cat([t.reshape(1, -1) if t.ndim <= 1 else t for t in tensor_list("vstack", tensors)], 0)
 
 
+@dim_or_axis
 def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:
     """The slice ``start:start+length`` of dimension ``dim`` (a view).
 

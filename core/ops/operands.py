@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import sys
-from typing import TYPE_CHECKING, NoReturn, TypeGuard, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeGuard, TypeVar
 
 import numpy as np
 
@@ -26,6 +28,7 @@ __all__ = [
     "is_scalar",
     "wrap_dim",
     "numpy_names",
+    "dim_or_axis",
     "broadcast_error",
     "raise_broadcast_error",
     "fill_value_for",
@@ -301,6 +304,26 @@ def numpy_names(
     if required and dim is None:
         raise TypeError(f'{op}() missing 1 required positional arguments: "dim"')
     return dim, keepdim
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def dim_or_axis(op: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``op`` also taking its ``dim`` as NumPy's ``axis=``, as PyTorch's argument parser accepts it for
+    every parameter named ``dim``; for the ops whose ``dim`` sits between required operands
+    (``gather(input, dim, index)``), where :func:`numpy_names`' defaulted keyword cannot go."""
+
+    @functools.wraps(op)
+    def with_axis(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if "axis" in kwargs:
+            if "dim" in kwargs:
+                raise TypeError(f"{op.__name__}() got multiple values for argument 'dim' (as dim and as axis)")
+            kwargs["dim"] = kwargs.pop("axis")
+        return op(*args, **kwargs)
+
+    return with_axis
 
 
 def wrap_dim(dim, ndim):

@@ -7,7 +7,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .movement import broadcast_shapes, cat
-from .operands import wrap_dim
+from .operands import dim_or_axis, wrap_dim
 from .out_argument import write_out
 
 __all__ = ["cdist", "renorm", "dist"]
@@ -78,6 +78,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
     return diff.norm(p, dim=-1)
 
 
+@dim_or_axis
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float, *, out: Tensor | None = None) -> Tensor:
     """Each slice of ``input`` along ``dim`` whose ``p``-norm exceeds ``maxnorm``, scaled down to norm ``maxnorm``.
 

@@ -17,7 +17,7 @@ from .arithmetic import where
 from .creation import arange
 from .dtype_support import not_implemented
 from .movement import cat
-from .operands import wrap_dim
+from .operands import dim_or_axis, wrap_dim
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def _lowest(dtype: _dtype, highest: bool = False) -> float | int | bool:
     return (1 << (bits - 1)) - 1 if highest else -(1 << (bits - 1))
 
 
+@dim_or_axis
 def scatter_reduce(
     input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
 ) -> Tensor:
@@ -120,6 +121,7 @@ def scatter_reduce(
     return out.movedim(-1, dim).reshape(input.shape)
 
 
+@dim_or_axis
 def index_reduce(
     input: Tensor,
     dim: int,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
+from .operands import dim_or_axis
 from .view_copies import _slice
 
 __all__ = ["select_scatter", "slice_scatter", "diagonal_scatter", "put"]
@@ -27,6 +28,7 @@ def _scatter_into(input: Tensor, region: Tensor, src: Tensor) -> Tensor:
     return input
 
 
+@dim_or_axis
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """A copy of ``input`` with ``input.select(dim, index)`` replaced by ``src``.
 
@@ -46,6 +48,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     return _scatter_into(out, out.select(dim, index), src)
 
 
+@dim_or_axis
 def slice_scatter(
     input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1
 ) -> Tensor:

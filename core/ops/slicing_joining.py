@@ -26,7 +26,7 @@ from .movement import _sizes_or_keyword, cat, flip, movedim, narrow, tensor_list
 
 if TYPE_CHECKING:
     from ..types import Number
-from .operands import check_same_device, numpy_names, sum_to, wrap_dim
+from .operands import check_same_device, dim_or_axis, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 from .strided import as_strided
 
@@ -37,6 +37,7 @@ __all__ = [
 ]  # fmt: skip
 
 
+@dim_or_axis
 def select(input: Tensor, dim: int, index: int) -> Tensor:
     """The slice at ``index`` of dimension ``dim``, which is removed (a view).
 

@@ -13,7 +13,7 @@ from typing import Any
 from ..tensor import Tensor
 from .creation import empty
 from .movement import chunk_into_views, split_into_views
-from .operands import numpy_names
+from .operands import dim_or_axis, numpy_names
 from .out_argument import OUT_ARG, write_out
 
 __all__ = [
@@ -157,6 +157,7 @@ unbind_copy, split_copy, split_with_sizes_copy = (
 )
 
 
+@dim_or_axis
 def unsafe_split(input: Tensor, split_size: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """:meth:`Tensor.split` with views that allow in-place writes (PyTorch's form without the view checks).
 
@@ -173,6 +174,7 @@ def unsafe_split(input: Tensor, split_size: int | Sequence[int], dim: int = 0) -
     return split_into_views(input, split_size, dim, unsafe=True)
 
 
+@dim_or_axis
 def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """:meth:`Tensor.chunk` with views that allow in-place writes (PyTorch's form without the view checks).
 
@@ -189,6 +191,7 @@ def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]
     return chunk_into_views(input, chunks, dim, unsafe=True)
 
 
+@dim_or_axis
 def unsafe_split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """:func:`split_with_sizes` with views that allow in-place writes (PyTorch's form without the view checks).
 
