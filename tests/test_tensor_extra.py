@@ -288,6 +288,35 @@ def test_unique_bincount_searchsorted(device):
     )
 
 
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+def test_searchsorted_bisects_as_torch(device, dtype_name):
+    """torch bisects: a NaN value lands after every boundary (also after NaN boundaries), and an unsorted
+    sequence gives the bisection's index, not the count of smaller elements."""
+    values = np.array([1.0, nan, -2.0, np.inf, 0.0, -0.0, -np.inf, 3.0, 2.5])
+    dtype = getattr(ember, dtype_name)
+    rng = np.random.default_rng(0)
+    sequences = [np.sort(values), np.array([3.0, 1.0, 2.0, nan, 0.0]), np.array([]), np.array([2.0])]
+    sequences += [np.sort(rng.integers(0, 5, n)).astype(float) for n in range(1, 9)]
+    for seq in sequences:
+        for side in ("left", "right"):
+            assert_close(
+                ember.searchsorted(et(seq, device, dtype), et(values, device, dtype), side=side),
+                torch.searchsorted(
+                    torch.tensor(seq, dtype=getattr(torch, dtype_name)),
+                    torch.tensor(values, dtype=getattr(torch, dtype_name)),
+                    side=side,
+                ),
+            )
+    boundaries = np.array([-1.0, 0.0, 1.0])
+    assert_close(
+        ember.bucketize(et(values, device, dtype), et(boundaries, device, dtype), right=True),
+        torch.bucketize(torch.tensor(values), torch.tensor(boundaries), right=True),
+    )
+    for lib, make in ((torch, torch.tensor), (ember, lambda a: et(a, device))):
+        with pytest.raises(RuntimeError, match="positive dimension"):
+            lib.searchsorted(make(np.array(1.0)), make(np.array([1.0])))
+
+
 @pytest.mark.parametrize("weights_type", ["float16", "bfloat16", "float32", "float64", "int32", "bool"])
 def test_bincount_weights_type(weights_type, device):
     # float32 and float64 weights keep their type; torch sums any other in float64

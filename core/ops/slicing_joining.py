@@ -220,6 +220,10 @@ def searchsorted(
                 "torch.searchsorted(): side and right can't be set to opposites, got side of left while right was True"
             )
         right = side == "right"
+    if sorted_sequence.ndim == 0:
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension"
+        )
     seq = sorted_sequence.detach()
     if sorter is not None:
         seq = seq.gather(-1, sorter)
@@ -233,11 +237,29 @@ def searchsorted(
             f"tensor and input value tensor must match, but we got boundaries tensor {list(seq.shape)} and input value "
             f"tensor {list(values.shape)}"
         )
-    below = seq.unsqueeze(-2) <= values.unsqueeze(-1) if right else seq.unsqueeze(-2) < values.unsqueeze(-1)
-    if values.ndim == 0:
-        below = seq < values if not right else seq <= values
-    out = below.sum(-1)
-    return out.to(dtypes.int32) if out_int32 else out
+    found = _binary_search(seq, values.reshape(1) if values.ndim == 0 else values, right)
+    found = found.reshape(()) if values.ndim == 0 else found
+    return found.to(dtypes.int32) if out_int32 else found
+
+
+def _binary_search(seq: Tensor, values: Tensor, right: bool) -> Tensor:
+    """PyTorch's bisection of each value in the last dimension of ``seq``, run on all values at once:
+    step right past ``seq[mid]`` unless ``seq[mid] >= value`` (``>`` for ``right``). A NaN value thus lands
+    after every element, and an unsorted ``seq`` gives the index torch's search gives, not a count."""
+    n = seq.shape[-1]
+    start = values.new_zeros(values.shape, dtype=dtypes.int64)
+    if n == 0:
+        return start
+    rows = seq if seq.ndim > 1 else seq.expand(*values.shape[:-1], n)
+    end = start + n
+    for _ in range(n.bit_length()):
+        mid = (start + end) >> 1
+        at_mid = rows.gather(-1, mid.clamp(max=n - 1))
+        stop = at_mid > values if right else at_mid >= values
+        active = start < end
+        start = start.where(~active | stop, mid + 1)
+        end = end.where(~active | ~stop, mid)
+    return start
 
 
 def tensor_split(
