@@ -263,3 +263,67 @@ def test_floating_ops_take_integer_operands_with_their_values(name, device):
     actual = fn(ember, x, ember.tensor(200, dtype=ember.uint8, device=device))
     assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
     np.testing.assert_allclose(actual.cpu().numpy(), expected.numpy(), rtol=1e-6)
+
+
+#: name -> fn(T, x, f) on an int32 tensor x and a float32 tensor f: the scalar factors (alpha, beta,
+#: value) of the ops that scale an operand, checked against the result's type as PyTorch checks them
+SCALAR_FACTORS = {
+    "add_float_alpha_int": lambda T, x, f: T.add(x, x, alpha=2.5),
+    "add_int_alpha_int": lambda T, x, f: T.add(x, x, alpha=3),
+    "add_float_alpha_mixed": lambda T, x, f: T.add(x, f, alpha=2.5),
+    "add_bool_alpha_float": lambda T, x, f: T.add(f, f, alpha=True),
+    "add_bool_alpha_int": lambda T, x, f: T.add(x, x, alpha=True),
+    "add_complex_alpha_int": lambda T, x, f: T.add(x, x, alpha=1j),
+    "add_complex_alpha_float": lambda T, x, f: T.add(f, f, alpha=1j),
+    "add_bool_result": lambda T, x, f: T.add(x > 1, x > 2, alpha=2),
+    "add_bool_result_zero": lambda T, x, f: T.add(x > 1, x > 2, alpha=0),
+    "add_bool_result_float_alpha": lambda T, x, f: T.add(x > 1, x > 2, alpha=1.5),
+    "add_scalar_float_alpha": lambda T, x, f: T.add(x, 2, alpha=1.5),
+    "inplace_add_float_alpha": lambda T, x, f: x.clone().add_(x, alpha=0.5),
+    "sub_bool_alpha": lambda T, x, f: T.sub(x, x, alpha=True),
+    "sub_float_alpha_int": lambda T, x, f: T.sub(x, x, alpha=1.5),
+    "addcmul_float_value_int": lambda T, x, f: T.addcmul(x, x, x, value=-1.7),
+    "addcmul_bool_value_int": lambda T, x, f: T.addcmul(x, x, x, value=True),
+    "addcmul_float_value_mixed": lambda T, x, f: T.addcmul(x, f, x, value=0.5),
+    "addr_float_beta_int": lambda T, x, f: T.addr(x[:, None] * x, x, x, beta=0.5),
+    "addr_float_alpha_bool": lambda T, x, f: T.addr(x[:, None] > x, x > 1, x > 2, alpha=0.5),
+    "addr_bool_alpha_float": lambda T, x, f: T.addr(f[:, None] * f, f, f, alpha=True),
+    "addr_int_alpha_int": lambda T, x, f: T.addr(x[:, None] * x, x, x, alpha=2, beta=-1),
+    "addbmm_float_factors_int": lambda T, x, f: T.addbmm(
+        x[:, None] * x, x[None, :, None], x[None, None], alpha=2.7, beta=-1.5
+    ),
+    "addbmm_float_alpha_int": lambda T, x, f: T.addbmm(x[:, None] * x, x[None, :, None], x[None, None], alpha=0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_FACTORS))
+def test_scalar_factors_against_the_result_type(name, device):
+    """An integral result truncates a factor PyTorch lets through (addcmul's value, addbmm's alpha) and keeps
+    its type; a factor PyTorch refuses (a float alpha on integers, a bool one on floats) is its RuntimeError."""
+    values = [1, -2, 3]
+    call = SCALAR_FACTORS[name]
+    try:
+        expected = call(torch, torch.tensor(values, dtype=torch.int32), torch.tensor(values, dtype=torch.float32))
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match=str(error).split(" must")[0].split(" only")[0]):
+            call(
+                ember,
+                ember.tensor(values, dtype=ember.int32, device=device),
+                ember.tensor(values, dtype=ember.float32, device=device),
+            )
+        return
+    got = call(
+        ember,
+        ember.tensor(values, dtype=ember.int32, device=device),
+        ember.tensor(values, dtype=ember.float32, device=device),
+    )
+    assert str(got.dtype) == str(expected.dtype).replace("torch", "ember")
+    assert got.tolist() == expected.tolist()
+
+
+def test_isin_refuses_bool(device):
+    for lib, dev in ((torch, "cpu"), (ember, device)):
+        x = lib.tensor([1, 2], device=dev)
+        for elements, tests in ((x > 1, x), (x, x > 1), (x > 1, x > 0)):
+            with pytest.raises(RuntimeError, match="Unsupported input type encountered for isin"):
+                lib.isin(elements, tests)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import cmath
+import functools
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast, overload
@@ -25,6 +26,7 @@ from .operands import (
     array_operands,
     as_tensor_arg,
     broadcast_error,
+    check_factor,
     check_scalar_fits,
     fill_value_for,
     is_scalar,
@@ -1062,11 +1064,14 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
             return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
         input = full_like_scalar(other, input)
-    if alpha != 1:
-        if _narrow_result(input, other) is not None:  # one rounding of input + alpha * other, as PyTorch
+    if alpha != 1 or alpha is True:
+        if _alpha_result_type(input, other, alpha) is dtypes.bool:
+            other = other if alpha else other * False  # alpha is True or False in a bool result
+        elif _narrow_result(input, other) is not None:  # one rounding of input + alpha * other, as PyTorch
             a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
             return add(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
-        other = other * alpha
+        else:
+            other = other * alpha
     return _binary(_Add, "add", input, other)
 
 
@@ -1111,12 +1116,22 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
             "Subtraction, the `-` operator, with a bool tensor is not supported. "
             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    if alpha != 1:
-        if _narrow_result(input, other) is not None:  # one rounding of input - alpha * other, as PyTorch
+    if alpha != 1 or alpha is True:
+        if _alpha_result_type(input, other, alpha) is dtypes.bool:
+            other = other if alpha else other * False  # alpha is True or False in a bool result
+        elif _narrow_result(input, other) is not None:  # one rounding of input - alpha * other, as PyTorch
             a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
             return sub(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
-        other = other * alpha
+        else:
+            other = other * alpha
     return _binary(_Sub, "sub", input, other)
+
+
+def _alpha_result_type(input: Tensor, other: Tensor | Number, alpha: Number) -> dtypes.dtype:
+    """The result dtype of ``add``/``sub``, once ``alpha`` passed PyTorch's checks against it."""
+    result = result_type(input, other)
+    check_factor("alpha", alpha, result)
+    return result
 
 
 def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
@@ -1687,6 +1702,8 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     narrow = _narrow_result(input, tensor1, tensor2)
     if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
         return addcmul(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
+    if value != 1 and not _floating_result(input, tensor1, tensor2):
+        value = int(value)  # an integral addcmul truncates value to its type, as PyTorch
     return input + value * tensor1 * tensor2  # PyTorch's order of the products
 
 
@@ -1721,6 +1738,12 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
 def _rounded_to(number, dtype):
     """The Python ``number`` as the 16-bit float ``dtype`` holds it (PyTorch rounds ``alpha`` so)."""
     return tensor(number, dtype=dtype).item()
+
+
+def _floating_result(*tensors: Tensor) -> bool:
+    """Whether the type ``tensors`` promote to is a floating or complex one."""
+    common = functools.reduce(dtypes.promote_types, (t.dtype for t in tensors))
+    return common.is_floating_point or common.is_complex
 
 
 def _narrow_result(*tensors):

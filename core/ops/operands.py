@@ -29,6 +29,7 @@ __all__ = [
     "wrap_dim",
     "numpy_names",
     "dim_or_axis",
+    "check_factor",
     "broadcast_error",
     "raise_broadcast_error",
     "fill_value_for",
@@ -304,6 +305,19 @@ def numpy_names(
     if required and dim is None:
         raise TypeError(f'{op}() missing 1 required positional arguments: "dim"')
     return dim, keepdim
+
+
+def check_factor(name: str, factor: Number, result: dtypes.dtype) -> None:
+    """PyTorch's checks of a scalar factor (``add``'s ``alpha``, ``addr``'s ``beta``) against the dtype of
+    the result it scales: no float factor for an integral or bool result, no bool factor for a non-bool
+    result, no complex factor for a real one."""
+    if isinstance(factor, (bool, np.bool_)):
+        if result is not dtypes.bool:
+            raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+    elif not (result.is_floating_point or result.is_complex) and not isinstance(factor, (int, np.integer)):
+        raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
+    elif isinstance(factor, complex) and not result.is_complex:
+        raise RuntimeError(f"For non-complex input tensors, argument {name} must not be a complex number.")
 
 
 _P = ParamSpec("_P")

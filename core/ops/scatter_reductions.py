@@ -16,6 +16,7 @@ from ..tensor import Tensor
 from .arithmetic import where
 from .creation import arange
 from .dtype_support import not_implemented
+from .linalg import scale_by
 from .movement import cat
 from .operands import dim_or_axis, wrap_dim
 from .out_argument import write_out
@@ -210,8 +211,7 @@ def addbmm(
             f"{batch2.shape[1]}x{batch2.shape[2]})"
         )
     product = (batch1 @ batch2).sum(0, dtype=batch1.dtype)  # an integer sum stays in its type, as PyTorch's
-    if alpha != 1:
-        product = product * alpha
+    product = scale_by(product, alpha)
     if beta == 0:
         return product
-    return (input * beta if beta != 1 else input) + product
+    return scale_by(input, beta) + product

@@ -18,7 +18,7 @@ from .creation import arange, tensor
 from .dtype_support import not_implemented
 from .linalg import outer, scale_by
 from .movement import cat, stack
-from .operands import check_same_device, numpy_names, wrap_dim
+from .operands import check_factor, check_same_device, numpy_names, wrap_dim
 from .out_argument import write_out
 from .slicing_joining import meshgrid, searchsorted
 
@@ -295,6 +295,9 @@ def addr(
     """
     if out is not None:
         return write_out("addr", addr(input, vec1, vec2, beta=beta, alpha=alpha), out)
+    result = dtypes.promote_types(input.dtype, dtypes.promote_types(vec1.dtype, vec2.dtype))
+    check_factor("beta", beta, result)
+    check_factor("alpha", alpha, result)
     product = scale_by(outer(vec1, vec2), alpha)
     if not product.dtype.is_floating_point and product.dtype is not dtypes.bool:
         beta = int(beta)  # an integer addr truncates beta (and alpha), as PyTorch

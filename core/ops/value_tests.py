@@ -54,6 +54,8 @@ def isin(
         raise TypeError("isin() received an invalid combination of arguments: at least one argument must be a Tensor")
     a = elements if isinstance(elements, Tensor) else as_tensor_arg("isin", elements, test_elements)
     b = test_elements if isinstance(test_elements, Tensor) else as_tensor_arg("isin", test_elements, a)
+    if a.dtype is dtypes.bool or b.dtype is dtypes.bool:
+        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     common = dtypes.promote_types(a.dtype, b.dtype)
     values, pool = a.to(common), b.to(common).reshape(-1)
     if pool.numel() == 0:
