@@ -36,6 +36,11 @@ WRITES = {
     "diagonal_dims_swapped_mul_": lambda T, b: b.diagonal(1, 1, 0).mul_(-2),
     "diagonal_non_adjacent_dims_add_": lambda T, b: b.view(2, 2, 3).diagonal(0, 0, 2).add_(100),
     "diagonal_non_adjacent_offset_sub_": lambda T, b: b.view(2, 2, 3).diagonal(-1, 2, 0).sub_(7),
+    # a 0-d integer tensor (or NumPy integer) index selects as an int: a view, not a copy
+    "getitem_0d_tensor_add_": lambda T, b: b[T.tensor(2, device=b.device)].add_(10),
+    "getitem_0d_int32_pair_fill_": lambda T, b: b[T.tensor(1, dtype=T.int32, device=b.device), T.tensor(-1)].fill_(8),
+    "getitem_numpy_integer_mul_": lambda T, b: b[:, np.int64(1)].mul_(-3),
+    "getitem_0d_array_neg_": lambda T, b: b[np.array(3)].neg_(),
 }
 
 
@@ -203,3 +208,19 @@ def test_an_empty_dim_list_reduces_every_dim(name, keepdim, device, dtype):
         assert a.shape == e.shape
         assert str(a.dtype).split(".")[-1] == str(e.dtype).split(".")[-1]
         np.testing.assert_allclose(a.cpu().numpy(), e.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_uint8_mask_index_as_pytorch(device):
+    """A uint8 index is the deprecated mask (a warning); writing one value through it is torch's masked_fill_
+    error, writing a tensor of values is not."""
+    for lib, dev in ((torch, "cpu"), (ember, device)):
+        x = lib.arange(6.0, device=dev).reshape(2, 3)
+        mask = lib.tensor([1, 0], dtype=lib.uint8, device=dev)
+        with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+            assert x[mask].tolist() == [[0.0, 1.0, 2.0]]
+        for value in (2.0, lib.tensor([2.0], device=dev)):
+            with pytest.raises(RuntimeError, match="masked_fill_ only supports boolean masks"):
+                x[mask] = value
+        x[mask] = lib.tensor([7.0, 8.0, 9.0], device=dev)
+        assert x.tolist() == [[7.0, 8.0, 9.0], [3.0, 4.0, 5.0]]
+        assert x[np.uint8(1)]._is_view()  # a NumPy integer, uint8 too, is an int index

@@ -68,6 +68,27 @@ def check_index_put_dtype(self, key, value):
             )
 
 
+def _is_integer_scalar(k) -> bool:
+    """Whether ``k`` is a NumPy integer, or a 0-d integer tensor or array (bool and uint8 ones are masks)."""
+    if isinstance(k, Tensor):
+        kind = k.dtype
+        return k.ndim == 0 and not (kind.is_floating_point or kind.is_complex or kind in (dtypes.bool, dtypes.uint8))
+    if isinstance(k, np.ndarray):
+        return k.ndim == 0 and k.dtype.kind in "iu" and k.dtype != np.uint8
+    return isinstance(k, np.integer)
+
+
+def _only_index_is_byte_mask(key) -> bool:
+    """Whether the one tensor index of ``key`` is a uint8 mask (the others ints, slices, None or ...)."""
+    indices = [k for k in (key if isinstance(key, tuple) else (key,)) if isinstance(k, (Tensor, list, np.ndarray))]
+    return (
+        len(indices) == 1
+        and isinstance(indices[0], Tensor)
+        and indices[0].dtype is dtypes.uint8
+        and indices[0].ndim > 0
+    )
+
+
 def _native_key(x, key):
     """Translate a Python/tensor index into the backend's; report whether it is advanced, and the node
     class of ``x[key]`` (named as PyTorch's last op for it: select, slice, unsqueeze, alias or index)."""
@@ -85,6 +106,8 @@ def _native_key(x, key):
     for k in key:
         if isinstance(k, bool):  # a 0-d mask, as PyTorch reads it: a new dim of size 1 (True) or 0 (False)
             k = tensor(k, device=x._device)
+        elif _is_integer_scalar(k):  # a 0-d integer tensor or array selects as an int does: a view
+            k = int(k.item())
         if isinstance(k, int):
             size = x.shape[consumed] if consumed < x.ndim else None
             if size is None:
@@ -115,6 +138,12 @@ def _native_key(x, key):
                     raise TypeError(f"invalid index type {type(k).__name__}") from None
             check_same_device("index", x, k)
             if k.dtype is dtypes.uint8:
+                if k.ndim:
+                    warnings.warn(
+                        "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+                        UserWarning,
+                        stacklevel=3,
+                    )
                 k = k.to(dtypes.bool)
             if k.dtype.is_floating_point:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -284,6 +313,9 @@ def setitem(self, key, value):
 
 
 def _write_item(self, key, value):
+    if (not isinstance(value, Tensor) or value.numel() == 1) and _only_index_is_byte_mask(key):
+        # PyTorch fills through masked_fill_ here, which refuses the deprecated uint8 mask
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
     native, advanced, node = _native_key(self, key)
     if isinstance(value, Tensor):
         if (
