@@ -791,4 +791,4 @@ def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
         if n:
             A = A @ A
     assert result is not None  # n > 0 here, so the loop set it
-    return result
+    return result.clone() if result is input else result  # n == 1: a new tensor, as PyTorch's

@@ -20,6 +20,7 @@ from ... import dtypes
 from ...amp.policy import autocast_call, cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...layout import contiguous_format
 from ...ops.arithmetic import where
 from ...ops.creation import linspace
 from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
@@ -51,6 +52,12 @@ def _check_shuffle(op, input, factor, name):
         )
 
 
+def _new_tensor(result: Tensor) -> Tensor:
+    """``result`` as a tensor of its own: the shuffles return new tensors in PyTorch, also where the
+    rearrangement moves nothing (a factor or group count of 1) and ``result`` is a view of the input."""
+    return result.clone(memory_format=contiguous_format) if result._is_view() else result
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     r"""Rearranges ``(*, C r^2, H, W)`` into ``(*, C, H r, W r)``, with ``r`` the ``upscale_factor``.
 
@@ -78,7 +85,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     b = len(batch)
     x = input.reshape(tuple(batch) + (c // (r * r), r, r, h, w))
     x = x.permute(tuple(range(b)) + (b, b + 3, b + 1, b + 4, b + 2))
-    return x.reshape(tuple(batch) + (c // (r * r), h * r, w * r))
+    return _new_tensor(x.reshape(tuple(batch) + (c // (r * r), h * r, w * r)))
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -109,7 +116,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     b = len(batch)
     x = input.reshape(tuple(batch) + (c, h // r, r, w // r, r))
     x = x.permute(tuple(range(b)) + (b, b + 2, b + 4, b + 1, b + 3))
-    return x.reshape(tuple(batch) + (c * r * r, h // r, w // r))
+    return _new_tensor(x.reshape(tuple(batch) + (c * r * r, h // r, w // r)))
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
@@ -133,7 +140,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
     rest = tuple(input.shape[2:])
-    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape)
+    return _new_tensor(input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape))
 
 
 # -- interpolate -------------------------------------------------------------------------
