@@ -179,6 +179,30 @@ def test_rrelu_train_and_eval(device):
     np.testing.assert_allclose(m(x).cpu().numpy(), -0.2)
 
 
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+def test_rrelu_training_draws_torchs_slopes_on_cpu(dtype_name):
+    """From the same seed, rrelu in training gives PyTorch's CPU values and gradients: a double drawn per
+    element <= 0 in row-major order (NaN and positives keep slope 1), and the generator ends where torch's does."""
+    data = np.random.default_rng(0).standard_normal((7, 9))
+    data[0, 0], data[1, 1] = 0.0, np.nan
+    results = []
+    for lib, functional in ((torch, TF), (ember, F)):
+        x = lib.tensor(data, dtype=getattr(lib, dtype_name), requires_grad=True)
+        lib.manual_seed(3)
+        y = functional.rrelu(x, 0.1, 0.3, training=True)
+        y.sum().backward()
+        module = (torch.nn if lib is torch else nn).RReLU()(x.detach()[2:].t())
+        results.append([y.detach().numpy(), x.grad.numpy(), module.numpy(), lib.rand(3).numpy()])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_rrelu_training_refuses_float16_on_cpu():
+    for functional, lib in ((TF, torch), (F, ember)):
+        with pytest.raises(NotImplementedError, match="rrelu_with_noise_out_cpu"):
+            functional.rrelu(-lib.ones(3, dtype=lib.float16), training=True)
+
+
 def test_hardtanh_legacy_kwargs():
     with pytest.warns(FutureWarning):
         m = nn.Hardtanh(min_value=-2, max_value=3)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
@@ -471,6 +473,19 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return where(input > 0, input, weight * input)
 
 
+def _rrelu_slopes_as_torch_cpu(values: Tensor, lower: float, upper: float) -> Tensor:
+    """The slopes PyTorch's CPU kernel draws: for each element ``<= 0``, in row-major order, one double
+    ``u`` in [0, 1) scaled as ``u * (upper - lower) + lower`` (two roundings, the bounds first rounded to
+    the computation's type), 1 elsewhere; in ``values``' dtype."""
+    drawn = values <= 0
+    if values.dtype is not dtypes.float64:
+        lower, upper = float(np.float32(lower)), float(np.float32(upper))
+    unit = values.new_empty(int(drawn.sum()), dtype=dtypes.float64).uniform_()
+    slope = values.new_ones(values.shape)
+    slope[drawn] = (unit * (upper - lower) + lower).to(values.dtype)
+    return slope
+
+
 def rrelu(
     input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False, inplace: bool = False
 ) -> Tensor:
@@ -500,8 +515,16 @@ def rrelu(
             not_implemented("leaky_relu_cpu", input.dtype)
         return _apply("rrelu", input, inplace, lambda x: where(x > 0, x, x * ((lower + upper) / 2)))
 
+    on_cpu = isinstance(input, Tensor) and input.device.type == "cpu"
+    if on_cpu and input.dtype is dtypes.float16:
+        not_implemented("rrelu_with_noise_out_cpu", input.dtype)
+
     def sample(x):
-        slope = x.detach().new_empty(x.shape).uniform_(lower, upper)
+        values = x.detach()
+        if on_cpu:
+            slope = _rrelu_slopes_as_torch_cpu(values, lower, upper)
+        else:
+            slope = values.new_empty(values.shape).uniform_(lower, upper)
         return where(x > 0, x, x * slope)
 
     return _apply("rrelu", input, inplace, sample)
