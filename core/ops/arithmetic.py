@@ -34,6 +34,7 @@ from .operands import (
     promote,
     promote_floating,
     raise_broadcast_error,
+    require_tensors,
     sum_to,
     wrap_integer,
 )
@@ -1269,6 +1270,7 @@ def fmod(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) ->
         >>> ember.fmod(ember.tensor([-3.0, -2.0, 2.0, 3.0]), 2)
         tensor([-1., -0.,  0.,  1.])
     """
+    require_tensors("fmod", ("input",), input)
     if out is not None:
         return write_out("fmod", fmod(input, other), out)
     return _exact_binary(_Fmod, "fmod", input, other)
@@ -1354,6 +1356,7 @@ def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
         >>> ember.maximum(ember.tensor([1.0, 5.0, 3.0]), ember.tensor([4.0, 2.0, 3.0]))
         tensor([4., 5., 3.])
     """
+    require_tensors("maximum", ("input", "other"), input, other)
     if out is not None:
         return write_out("maximum", maximum(input, other), out)
     return _binary(_Maximum, "maximum", *_ordered("maximum", input, other))
@@ -1372,6 +1375,7 @@ def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
         >>> ember.minimum(ember.tensor([1.0, 5.0, 3.0]), ember.tensor([4.0, 2.0, 3.0]))
         tensor([1., 2., 3.])
     """
+    require_tensors("minimum", ("input", "other"), input, other)
     if out is not None:
         return write_out("minimum", minimum(input, other), out)
     return _binary(_Minimum, "minimum", *_ordered("minimum", input, other))
@@ -1393,6 +1397,7 @@ def atan2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.atan2(ember.tensor([1.0, 1.0, -1.0]), ember.tensor([1.0, -1.0, -1.0]))
         tensor([ 0.7854,  2.3562, -2.3562])
     """
+    require_tensors("atan2", ("input", "other"), input, other)
     if out is not None:
         return write_out("atan2", atan2(input, other), out)
 
@@ -1632,15 +1637,16 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | N
         >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
         tensor([5., 2.])
     """
+    require_tensors("lerp", ("input", "end"), input, end)
     if out is not None:
         return write_out("lerp", lerp(input, end, weight), out)
-    if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
-        not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
     for name, operand in (("end", end), ("weight", weight)):
         if isinstance(operand, Tensor) and operand.dtype is not input.dtype:
             raise RuntimeError(
                 f"expected dtype {C_NAMES[input.dtype]} for `{name}` but got dtype {C_NAMES[operand.dtype]}"
             )
+    if input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
+        not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar", input.dtype)
     return _Lerp.apply(input, end, weight)
 
 
@@ -1798,13 +1804,13 @@ gt = _compare("gt", lambda xp, a, b: xp.greater(a, b), ordered=True)
 ge = _compare("ge", lambda xp, a, b: xp.greater_equal(a, b), ordered=True)
 
 
-def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor | Number], Tensor]:
-    def op(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
+def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor], Tensor]:
+    def op(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         if out is not None:
             return write_out(name, op(input, other), out)
-        if isinstance(other, Tensor):
-            input, other = on_one_device(name, input, other)
-        b = other.to(dtypes.bool)._data if isinstance(other, Tensor) else bool(other)
+        require_tensors(name, ("input", "other"), input, other)
+        input, other = on_one_device(name, input, other)
+        b = other.to(dtypes.bool)._data
         try:
             return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
         except Exception as exc:
@@ -1880,15 +1886,17 @@ def isfinite(input: Tensor) -> Tensor:
 
 
 def _bitwise(
-    name: str, logical: Callable[[Tensor, Tensor | Number], Tensor], integer: Callable[..., Any]
-) -> Callable[[Tensor, Tensor | Number], Tensor]:
-    def op(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
+    name: str, logical: Callable[[Tensor, Tensor], Tensor], integer: Callable[..., Any]
+) -> Callable[[Tensor | Number, Tensor | Number], Tensor]:
+    def op(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
         if out is not None:
             return write_out(name, op(input, other), out)
+        if not isinstance(input, Tensor):  # a number first (torch.bitwise_and(2, t)): a 0-d operand
+            input = full_like_scalar(other, input)
         if input.dtype is dtypes.bool and (
             isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
         ):
-            return logical(input, other)
+            return logical(input, other if isinstance(other, Tensor) else full_like_scalar(input, other))
         for t in (input, other):
             if isinstance(t, Tensor) and t.dtype._category >= 2:
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[t.dtype.name]}'")

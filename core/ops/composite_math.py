@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from .. import dtypes
 from ..tensor import Tensor
-from .arithmetic import _Binary, _Pointwise, _unary, abs, sign, sub, trunc, where  # noqa: A004
+from .arithmetic import _Binary, _Pointwise, _unary, abs, result_type, sign, sub, trunc, where  # noqa: A004
 from .comparison import _TORCH_NAMES
 from .complex_views import complex_sgn
 from .dtype_support import not_implemented
-from .operands import as_tensor_arg, is_scalar, promote, promote_floating
+from .operands import as_tensor_arg, is_scalar, promote, promote_floating, require_tensors
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -124,9 +124,12 @@ def fmax(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.fmax(ember.tensor([1.0, float("nan")]), ember.tensor([float("nan"), 2.0]))
         tensor([1., 2.])
     """
+    require_tensors("fmax", ("input", "other"), input, other)
     if out is not None:
         return write_out("fmax", fmax(input, other), out)
     a, b = _tensor_pair("fmax", input, other)
+    if a.dtype.is_complex:
+        raise RuntimeError("fmax not implemented for complex tensors.")
     return where((a >= b) | b.isnan(), a, b)
 
 
@@ -138,9 +141,12 @@ def fmin(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.fmin(ember.tensor([1.0, float("nan")]), ember.tensor([float("nan"), 2.0]))
         tensor([1., 2.])
     """
+    require_tensors("fmin", ("input", "other"), input, other)
     if out is not None:
         return write_out("fmin", fmin(input, other), out)
     a, b = _tensor_pair("fmin", input, other)
+    if a.dtype.is_complex:
+        raise RuntimeError("fmin not implemented for complex tensors.")
     return where((a <= b) | b.isnan(), a, b)
 
 
@@ -184,6 +190,7 @@ def logaddexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Ten
         >>> ember.logaddexp(ember.tensor([0.0, 1000.0]), ember.tensor([0.0, 1000.0]))
         tensor([6.9315e-01, 1.0007e+03])
     """
+    require_tensors("logaddexp", ("input", "other"), input, other)
     if out is not None:
         return write_out("logaddexp", logaddexp(input, other), out)
     return _LogAddExp.apply(*_floating_only("logaddexp", input, other))
@@ -197,6 +204,7 @@ def logaddexp2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Te
         >>> ember.logaddexp2(ember.tensor([1.0]), ember.tensor([1.0]))
         tensor([2.])
     """
+    require_tensors("logaddexp2", ("input", "other"), input, other)
     if out is not None:
         return write_out("logaddexp2", logaddexp2(input, other), out)
     a, b = _floating_only("logaddexp2", input, other)
@@ -229,6 +237,7 @@ def hypot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.hypot(ember.tensor([3.0]), ember.tensor([4.0]))
         tensor([5.])
     """
+    require_tensors("hypot", ("input", "other"), input, other)
     if out is not None:
         return write_out("hypot", hypot(input, other), out)
     a, b = _tensor_pair("hypot", input, other)
@@ -383,10 +392,11 @@ def heaviside(input: Tensor, values: Tensor, *, out: Tensor | None = None) -> Te
     """
     if out is not None:
         return write_out("heaviside", heaviside(input, values), out, exact_dtype=True)
-    if not isinstance(input, Tensor) or not isinstance(values, Tensor):
-        raise TypeError("heaviside(): expected Tensor arguments 'input' and 'values'")
+    require_tensors("heaviside", ("input", "values"), input, values)
+    if input.dtype.is_complex or values.dtype.is_complex:
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     if input.dtype is not values.dtype:
-        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
     x = input.detach()
     return where(x == 0, values.detach(), (x > 0).to(input.dtype))
 
@@ -415,8 +425,11 @@ def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None
         >>> ember.copysign(ember.tensor([1.0, 2.0]), ember.tensor([-0.0, 3.0]))
         tensor([-1.,  2.])
     """
+    require_tensors("copysign", ("input",), input)
     if out is not None:
         return write_out("copysign", copysign(input, other), out)
+    if isinstance(other, complex) or input.dtype.is_complex or isinstance(other, Tensor) and other.dtype.is_complex:
+        not_implemented("copysign_cpu", result_type(input, other))
     a, b = _floating_pair("copysign", input, other) if not is_scalar(other) else (input, other)
     if is_scalar(b):
         if not a.dtype.is_floating_point:

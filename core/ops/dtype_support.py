@@ -48,6 +48,7 @@ C_NAMES: dict[dtype, str] = {
     dtypes.float16: "c10::Half", dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float", dtypes.float64: "double",
     dtypes.int8: "signed char", dtypes.int16: "short int", dtypes.int32: "int", dtypes.int64: "long int",
     dtypes.uint8: "unsigned char", dtypes.bool: "bool",
+    dtypes.complex64: "c10::complex<float>", dtypes.complex128: "c10::complex<double>",
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from ..autograd.function import Function, saved_reader
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .dtype_support import not_implemented
-from .operands import array_operands, check_same_device, raise_broadcast_error, sum_to, sum_to_array
+from .operands import array_operands, check_same_device, raise_broadcast_error, require_tensors, sum_to, sum_to_array
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -326,6 +326,7 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.inner(ember.tensor([[1.0, 2.0], [0.0, 1.0]]), ember.tensor([3.0, 4.0]))
         tensor([11.,  4.])
     """
+    require_tensors("inner", ("input", "other"), input, other)
     if out is not None:
         return write_out("inner", inner(input, other), out, exact_dtype=True)
     if input.ndim == 0 or other.ndim == 0:
@@ -342,7 +343,7 @@ def scale_by(t, factor):
         return t
     if not t.dtype.is_floating_point:
         if t.dtype is dtypes.bool:
-            return t if factor else t.logical_and(False)
+            return t if factor else t.new_zeros(t.shape)
         factor = int(factor)
     return t * factor
 
@@ -467,6 +468,7 @@ def outer(input: Tensor, vec2: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([[  1.,  10., 100.],
                 [  2.,  20., 200.]])
     """
+    require_tensors("outer", ("input", "vec2"), input, vec2)
     if out is not None:
         return write_out("outer", outer(input, vec2), out)
     if input.ndim != 1 or vec2.ndim != 1:

@@ -14,6 +14,7 @@ from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
 from ..tensor import Tensor
 from .arithmetic import where
+from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .movement import broadcast_tensors, cat, stack
@@ -491,8 +492,12 @@ def cross(
     err = broadcast_error(input.shape, other.shape)
     if err is not None:
         raise err
-    if input.dtype is dtypes.bool and other.dtype is dtypes.bool:
+    if input.dtype is dtypes.bool:
         not_implemented("cross", input.dtype)
+    if other.dtype is not input.dtype:  # PyTorch's kernel takes one dtype, no promotion
+        raise RuntimeError(
+            f"expected scalar type {_TORCH_NAMES[input.dtype.name]} but found {_TORCH_NAMES[other.dtype.name]}"
+        )
     a, b = broadcast_tensors(input, other)
     if dim is None:
         warnings.warn(

@@ -30,6 +30,7 @@ __all__ = [
     "numpy_names",
     "dim_or_axis",
     "check_factor",
+    "require_tensors",
     "broadcast_error",
     "raise_broadcast_error",
     "fill_value_for",
@@ -305,6 +306,16 @@ def numpy_names(
     if required and dim is None:
         raise TypeError(f'{op}() missing 1 required positional arguments: "dim"')
     return dim, keepdim
+
+
+def require_tensors(op: str, names: tuple[str, ...], *operands: object) -> None:
+    """PyTorch's TypeError for an op whose signature takes tensors only, given a number or another
+    object (``torch.maximum(x, 1)``: "argument 'other' (position 2) must be Tensor, not int")."""
+    for position, (name, operand) in enumerate(zip(names, operands), 1):
+        if not isinstance(operand, Tensor):
+            raise TypeError(
+                f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(operand).__name__}"
+            )
 
 
 def check_factor(name: str, factor: Number, result: dtypes.dtype) -> None:

@@ -7,7 +7,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .movement import broadcast_shapes, cat
-from .operands import dim_or_axis, wrap_dim
+from .operands import dim_or_axis, require_tensors, wrap_dim
 from .out_argument import write_out
 
 __all__ = ["cdist", "renorm", "dist"]
@@ -126,4 +126,5 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
         >>> ember.dist(ember.tensor([1.0, 2.0]), ember.tensor([4.0, 6.0]))
         tensor(5.)
     """
+    require_tensors("dist", ("input", "other"), input, other)
     return (input - other).norm(p)

@@ -19,7 +19,9 @@ from ..tensor import Tensor
 from .arithmetic import _Binary, _unary, where
 from .comparison import _TORCH_NAMES
 from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc
+from .dtype_support import not_implemented
 from .movement import broadcast_tensors
+from .operands import require_tensors
 from .out_argument import write_out
 from .special import _bessel_i, _erfinv, _i1, _in_float64, _integer_order_zeta, _lgamma, _not_tiny, i0
 
@@ -315,6 +317,8 @@ def zeta(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None =
     if out is not None:
         return write_out("special_zeta", zeta(input, other), out)
     x, q = _floating_pair("zeta", input, other)
+    if x.dtype in dtypes.narrow_float or x.dtype.is_complex:  # PyTorch's CPU kernel: float32 and float64
+        not_implemented("zeta_cpu", x.dtype)
     return _Zeta.apply(*broadcast_tensors(x, q))
 
 
@@ -404,6 +408,7 @@ def igamma(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         >>> ember.igamma(ember.tensor([1.0]), ember.tensor([1.0]))
         tensor([0.6321])
     """
+    require_tensors("igamma", ("input", "other"), input, other)
     if out is not None:
         return write_out("igamma", igamma(input, other), out)
     return gammainc(input, other)
@@ -422,6 +427,7 @@ def igammac(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
         >>> ember.igammac(ember.tensor([1.0]), ember.tensor([1.0]))
         tensor([0.3679])
     """
+    require_tensors("igammac", ("input", "other"), input, other)
     if out is not None:
         return write_out("igammac", igammac(input, other), out)
     return gammaincc(input, other)

@@ -10,10 +10,10 @@ from .. import dtypes
 from ..return_types import _return_type
 from ..tensor import Tensor
 from ..typeinfo import finfo
-from .arithmetic import where
+from .arithmetic import pow, where
 from .comparison import _TORCH_NAMES
 from .dtype_support import not_implemented
-from .operands import as_tensor_arg, promote, promote_floating
+from .operands import as_tensor_arg, promote, require_tensors
 from .out_argument import write_out
 from .slicing_joining import searchsorted
 
@@ -152,6 +152,7 @@ def gcd(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.gcd(ember.tensor([0, -4, 6]), ember.tensor([0, 6, -9]))
         tensor([0, 2, 3])
     """
+    require_tensors("gcd", ("input", "other"), input, other)
     if out is not None:
         return write_out("gcd", gcd(input, other), out)
     a, b = _integer_pair("gcd", input, other)
@@ -175,6 +176,7 @@ def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.lcm(ember.tensor([0, -4, 6]), ember.tensor([0, 6, -9]))
         tensor([ 0, 12, 18])
     """
+    require_tensors("lcm", ("input", "other"), input, other)
     if out is not None:
         return write_out("lcm", lcm(input, other), out)
     a, b = _integer_pair("lcm", input, other)
@@ -183,8 +185,9 @@ def lcm(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 
 def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
-    """``input * 2 ** other``, in the promoted type of both (the default floating type for two
-    integer tensors).
+    """``input * 2 ** other``: in ``input``'s type for a floating ``input`` and integer exponents (exactly, as
+    C's ``ldexp``), else the product with ``2 ** other`` under type promotion (the default floating type
+    for two integer tensors).
 
     Args:
         input (Tensor): the mantissas.
@@ -196,15 +199,21 @@ def ldexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.ldexp(ember.tensor([1.0, 3.0]), ember.tensor([3, -1]))
         tensor([8.0000, 1.5000])
     """
+    require_tensors("ldexp", ("input", "other"), input, other)
     if out is not None:
         return write_out("ldexp", ldexp(input, other), out)
-    if not isinstance(input, Tensor):
-        input = as_tensor_arg("ldexp", input, other)
-    exponent = other if isinstance(other, Tensor) else as_tensor_arg("ldexp", other, input)
-    if exponent.dtype is dtypes.bool and input.dtype.is_floating_point:  # PyTorch's kernel has no bool exponent
-        not_implemented("ldexp_cpu_exp", dtypes.bool)
-    mantissa, exponent, _ = promote_floating("ldexp", input, exponent)
-    return mantissa * exponent.exp2()
+    integral_exponent = not (other.dtype.is_floating_point or other.dtype.is_complex)
+    if integral_exponent and input.dtype.is_floating_point:  # PyTorch's kernel: C's ldexp in input's type
+        if other.dtype is dtypes.bool:
+            not_implemented("ldexp_cpu_exp", dtypes.bool)
+        exponent = other.to(dtypes.float64)
+        half = (exponent / 2).floor()  # two exact steps reach exponents beyond float64's 2 ** 1023
+        return (input.to(dtypes.float64) * half.exp2() * (exponent - half).exp2()).to(input.dtype)
+    # PyTorch's _pow2: 2 ** other as a Python number against integral and float32 inputs, as a 0-d tensor
+    # of the input's type (so promoting with other) against the others
+    narrow_or_wide = input.dtype.is_floating_point and input.dtype is not dtypes.float32 or input.dtype.is_complex
+    base = input.new_full((), 2.0) if narrow_or_wide else 2.0
+    return input * pow(base, other)
 
 
 def _scale_down(value: Tensor, exponent: Tensor) -> Tensor:
@@ -264,6 +273,7 @@ def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Ten
         >>> (ember.nextafter(x, ember.tensor([2.0, 0.0], dtype=ember.float64)) - x).tolist()
         [2.220446049250313e-16, -1.1102230246251565e-16]
     """
+    require_tensors("nextafter", ("input", "other"), input, other)
     if out is not None:
         return write_out("nextafter", nextafter(input, other), out)
     if not isinstance(input, Tensor):
