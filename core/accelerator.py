@@ -17,12 +17,11 @@ Example::
 
 from __future__ import annotations
 
-import os
 from typing import Literal, Self
 
 from . import cuda, device_memory
+from .device import accelerator_backend, current_index, set_current_index
 from .device import device as _device
-from .plugin import backend_registry
 
 __all__ = [
     "current_accelerator",
@@ -44,21 +43,9 @@ __all__ = [
     "synchronize",
 ]
 
-# device type -> current index, for accelerators other than cuda (ember.cuda keeps its own)
-_current: dict[str, int] = {}
-
-
-def _accelerator_backend():
-    """``(device_type, backend)`` of the accelerator, or ``(None, None)`` when no backend serves it."""
-    kind = os.environ.get("EMBER_ACCELERATOR") or "cuda"
-    try:
-        return kind, backend_registry().backend_for(kind)
-    except RuntimeError:
-        return None, None
-
 
 def _require():
-    kind, backend = _accelerator_backend()
+    kind, backend = accelerator_backend()
     if kind is None or backend.device_count() == 0:
         raise RuntimeError("Cannot access accelerator device when none is available.")
     return kind, backend
@@ -86,12 +73,13 @@ def is_available() -> bool:
         >>> isinstance(ember.accelerator.is_available(), bool)
         True
     """
-    kind, backend = _accelerator_backend()
+    kind, backend = accelerator_backend()
     return kind is not None and backend.device_count() > 0
 
 
 def current_accelerator(check_available: bool = False) -> _device | None:
-    """The accelerator's device (index 0; see :func:`current_device_index`), or None without one.
+    """The accelerator's device type as a device without index (``device(type='cuda')``; the current
+    device is :func:`current_device_index`), or None without one.
 
     Args:
         check_available (bool, optional): also require :func:`is_available`. Default: ``False``.
@@ -102,7 +90,7 @@ def current_accelerator(check_available: bool = False) -> _device | None:
         >>> acc is None or acc.type in ("cuda", "opencl")
         True
     """
-    kind, _ = _accelerator_backend()
+    kind, _ = accelerator_backend()
     if kind is None or (check_available and not is_available()):
         return None
     return _device(kind)
@@ -116,7 +104,7 @@ def device_count() -> int:
         >>> ember.accelerator.device_count() >= 0
         True
     """
-    kind, backend = _accelerator_backend()
+    kind, backend = accelerator_backend()
     return 0 if kind is None else backend.device_count()
 
 
@@ -127,9 +115,7 @@ def current_device_index() -> int:
         RuntimeError: when no accelerator is available.
     """
     kind, _ = _require()
-    if kind == "cuda":
-        return cuda.current_device()
-    return _current.get(kind, 0)
+    return current_index(kind)
 
 
 def set_device_index(device: _device | str | int) -> None:
@@ -147,7 +133,7 @@ def set_device_index(device: _device | str | int) -> None:
     if kind == "cuda":
         cuda.set_device(index)
     else:
-        _current[kind] = index
+        set_current_index(kind, index)
 
 
 current_device_idx = current_device_index
