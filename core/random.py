@@ -243,7 +243,7 @@ def fork_rng(
     elif devices is None:
         generators = [backend.generator(index) for index in range(backend.device_count())]
     else:
-        generators = [backend.generator(d if isinstance(d, int) else _device(d).index or 0) for d in devices]
+        generators = [backend.generator(d if isinstance(d, int) else placement(d)[1].index) for d in devices]
     cpu_state = default_generator._native.get_state()
     device_states = [(generator, generator.get_state()) for generator in generators]
     try:
