@@ -5,7 +5,9 @@ from __future__ import annotations
 import operator
 import os
 import re
+import sys
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "set_current_index",
     "accelerator_backend",
     "connect",
+    "get_device_module",
 ]
 
 #: the device types PyTorch names (``torch.device`` accepts each, with or without a backend for it)
@@ -66,6 +69,36 @@ def accelerator_backend() -> tuple[str | None, Any]:
         return kind, _backend_registry().backend_for(kind)
     except RuntimeError:
         return None, None
+
+
+def get_device_module(device: device | str | None = None) -> ModuleType:
+    """The module of a device type (``ember.cuda`` for ``"cuda:1"``, ``ember.cpu`` for ``"cpu"``).
+
+    Args:
+        device (ember.device or str, optional): the device. Default: the current accelerator's
+            type, or ``cpu`` without one (:func:`ember.accelerator.current_accelerator`).
+
+    Raises:
+        RuntimeError: for another argument, or a device type without a module (``meta``).
+
+    Example::
+
+        >>> ember.get_device_module("cpu") is ember.cpu
+        True
+        >>> ember.get_device_module(ember.device("cuda", 1)) is ember.cuda
+        True
+    """
+    if isinstance(device, (_Device, str)):
+        name = _Device(device).type
+    elif device is None:
+        kind, backend = accelerator_backend()
+        name = kind if kind is not None and backend.device_count() > 0 else "cpu"
+    else:
+        raise RuntimeError(f"Invalid value of device '{device}', expect ember.device, str, or None")
+    module = getattr(sys.modules[__package__], name, None)
+    if not isinstance(module, ModuleType):
+        raise RuntimeError(f"Device '{name}' does not have a corresponding module registered as 'ember.{name}'.")
+    return module
 
 
 def _check_type(name: str) -> None:

@@ -213,3 +213,90 @@ def test_accelerator_without_one_matches_torch():
             getattr(torch.accelerator, name)()
         with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available."):
             getattr(ember.accelerator, name)()
+
+
+def _outcome(call):
+    """``("ok", repr of the result)`` or ``(error type name, message)``, with the library's name
+    taken out of the text."""
+    try:
+        result = call()
+    except Exception as exc:  # noqa: BLE001 - the error is the outcome compared
+        return type(exc).__name__, str(exc).replace("torch", "ember")
+    return "ok", repr(result).replace("torch", "ember")
+
+
+@pytest.mark.parametrize("spec", ["cpu", "cpu:0", "cuda", "cuda:1", None, 0, "meta", "opencl", "foo", "cuda:x"])
+def test_get_device_module_matches_torch(spec):
+    assert ember.get_device_module(ember.device("cuda", 1)) is ember.cuda
+
+    def module_name(lib):
+        return lambda: lib.get_device_module(spec).__name__
+
+    if spec is None and ember.accelerator.is_available():
+        pytest.skip("an accelerator is present here")
+    expected, got = _outcome(module_name(torch)), _outcome(module_name(ember))
+    if "Expected one of" in expected[1]:  # ember lists its plugins' device types as well
+        expected, got = (expected[0], expected[1][-40:]), (got[0], got[1][-40:])
+    assert got == expected
+
+
+def test_cpu_device_module_matches_torch():
+    for lib in (ember, torch):
+        mod = lib.get_device_module("cpu")
+        assert (mod.current_device(), mod.device_count(), mod.is_available(), mod.is_initialized()) == (
+            "cpu",
+            1,
+            True,
+            True,
+        )
+        assert mod.synchronize() is None and mod.set_device("cpu") is None
+        s = mod.Stream()
+        assert mod.current_stream() is mod.current_stream() and mod.current_stream() is not s
+        with mod.stream(s):
+            assert mod.current_stream() is s
+        with mod.stream(None):
+            assert mod.current_stream() is not s
+        e = mod.Event()
+        assert e.record() is None and e.query() is True and e.wait() is None and s.record_event() is None
+
+
+STREAM_CALLS = {
+    "repr": lambda T: T.Stream(),
+    "repr_meta": lambda T: T.Stream("meta"),
+    "device": lambda T: T.Stream("cpu:0").device,
+    "fields": lambda T: (
+        T.Stream().device_type,
+        T.Stream().device_index,
+        T.Stream().stream_id,
+        T.Stream("meta").device_type,
+    ),
+    "query": lambda T: T.Stream().query(),
+    "synchronize": lambda T: T.Stream().synchronize(),
+    "record_event": lambda T: T.Stream().record_event(),
+    "wait_stream": lambda T: T.Stream("meta").wait_stream(T.Stream()),
+    "wait_event": lambda T: T.Stream().wait_event(T.Event()),
+    "equal": lambda T: (T.Stream() == T.Stream("cpu"), T.Stream() == T.Stream("meta"), T.Stream() == 1),
+    "hash": lambda T: hash(T.Stream()) == hash(T.Stream("cpu")),
+    "context": lambda T: (lambda s: s.__enter__() is s)(T.Stream()),
+    "native_handle": lambda T: T.Stream().native_handle,
+    "is_capturing": lambda T: T.Stream().is_capturing(),
+    "int_device": lambda T: T.Stream(0),
+    "bad_device": lambda T: T.Stream("cuda:x"),
+    "event_repr": lambda T: T.Event(enable_timing=True),
+    "event_device": lambda T: T.Event("meta").device,
+    "event_record": lambda T: T.Event().record(),
+    "event_record_meta": lambda T: T.Event("meta").record(),
+    "event_query": lambda T: (T.Event().query(), T.Event().synchronize(), T.Event().wait()),
+    "event_elapsed_untimed": lambda T: T.Event().elapsed_time(T.Event()),
+    "event_elapsed_unrecorded": lambda T: T.Event(enable_timing=True).elapsed_time(T.Event(enable_timing=True)),
+}
+
+
+@pytest.mark.parametrize("name", list(STREAM_CALLS))
+def test_generic_stream_and_event_on_the_cpu_match_torch(name):
+    if ember.accelerator.is_available() or torch.accelerator.is_available():
+        pytest.skip("the default device of a stream is the accelerator's here")
+    expected, got = _outcome(lambda: STREAM_CALLS[name](torch)), _outcome(lambda: STREAM_CALLS[name](ember))
+    if "Expected one of" in expected[1]:
+        expected, got = (expected[0], expected[1][-40:]), (got[0], got[1][-40:])
+    assert got == expected
