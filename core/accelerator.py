@@ -17,7 +17,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Literal
 
 from . import cuda, device_memory
 from .device import accelerator_backend, current_index, set_current_index
@@ -41,6 +41,9 @@ __all__ = [
     "set_device_index",
     "set_device_idx",
     "synchronize",
+    "current_stream",
+    "set_stream",
+    "reset_accumulated_memory_stats",
 ]
 
 
@@ -151,11 +154,10 @@ class device_index:  # noqa: N801 - mirrors torch.accelerator.device_index
         self.index = device
         self._previous: int | None = None
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> None:
         if self.index is not None:
             self._previous = current_device_index()
             set_device_index(self.index)
-        return self
 
     def __exit__(self, *exc: object) -> Literal[False]:
         if self._previous is not None:
@@ -173,6 +175,41 @@ def synchronize(device: _device | str | int | None = None) -> None:
     index = _index(kind, device)
     backend.synchronize(index)
     device_memory.observe(backend, index)
+
+
+def current_stream(device: _device | str | int | None = None, /) -> cuda.Stream:
+    """The stream the accelerator launches on for ``device`` (default: the current device).
+
+    Raises:
+        RuntimeError: when no accelerator is available, or its backend has no streams.
+    """
+    kind, backend = _require()
+    if kind != "cuda":
+        raise RuntimeError(f"the {backend.name} backend has no streams")
+    return cuda.current_stream(_index(kind, device))
+
+
+def set_stream(stream: cuda.Stream) -> None:
+    """Make ``stream`` the current stream of its device (prefer ``with stream:``).
+
+    Raises:
+        RuntimeError: when no accelerator is available, or its backend has no streams.
+    """
+    kind, backend = _require()
+    if kind != "cuda":
+        raise RuntimeError(f"the {backend.name} backend has no streams")
+    cuda.set_stream(stream)
+
+
+def reset_accumulated_memory_stats(device_index: _device | str | int | None = None, /) -> None:
+    """Start the accumulated counts of :func:`memory_stats` afresh: ember keeps only current values
+    and peaks, so there is nothing to reset.
+
+    Raises:
+        RuntimeError: when no accelerator is available.
+    """
+    kind, _ = _require()
+    _index(kind, device_index)
 
 
 def empty_cache() -> None:

@@ -208,7 +208,8 @@ def test_accelerator_without_one_matches_torch():
     assert ember.accelerator.current_accelerator() is torch.accelerator.current_accelerator() is None
     assert ember.accelerator.device_count() == torch.accelerator.device_count() == 0
     assert ember.accelerator.is_available() is torch.accelerator.is_available() is False
-    for name in ("current_device_index", "synchronize"):
+    assert ember.accelerator.device_index(None).__enter__() is torch.accelerator.device_index(None).__enter__() is None
+    for name in ("current_device_index", "synchronize", "current_stream", "reset_accumulated_memory_stats"):
         with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available."):
             getattr(torch.accelerator, name)()
         with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available."):
