@@ -6,6 +6,7 @@ import operator
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -28,8 +29,18 @@ TORCH_DEVICE_TYPES = (
 )  # fmt: skip
 #: a device string: a type, then ``:`` and an index without sign or leading zeros
 _DEVICE_STRING = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::(0|[1-9][0-9]*))?")
-#: the default devices that the ``with device(...)`` blocks being run replaced, innermost last
-_replaced_defaults: list[device] = []
+
+
+class _ThreadDefaults(threading.local):
+    """The default device of each thread (``cpu`` in a new thread, as PyTorch's), and the defaults
+    that the thread's ``with device(...)`` blocks being run replaced, innermost last."""
+
+    def __init__(self) -> None:
+        self.device: device | None = None
+        self.replaced: list[device] = []
+
+
+_defaults = _ThreadDefaults()
 #: the devices made so far from a string and an optional int index, by those arguments
 _made: dict[tuple[str, int | None], device] = {}
 #: () -> the plugin host's BackendRegistry, once :func:`connect` is called
@@ -203,12 +214,12 @@ class device:  # noqa: N801 - mirrors torch.device
     def __enter__(self) -> device:
         """Make this the device of tensors created without ``device=`` until the block ends (PyTorch's
         ``with torch.device("meta"): model = Net()``)."""
-        _replaced_defaults.append(default_device())
+        _defaults.replaced.append(default_device())
         set_default_device(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        set_default_device(_replaced_defaults.pop())
+        set_default_device(_defaults.replaced.pop())
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"attribute '{name}' of 'ember.device' objects is not writable")
@@ -237,9 +248,6 @@ def _type_name(value: object) -> str:
     return "ember.device" if isinstance(value, device) else type(value).__name__
 
 
-_default_device: device | None = None
-
-
 def default_device() -> device:
     """The device new tensors go to when none is given (``cpu`` unless changed), as it was given
     to :func:`set_default_device` (:func:`ember.get_default_device` reports it as PyTorch does).
@@ -249,14 +257,15 @@ def default_device() -> device:
         >>> ember.get_default_device()
         device(type='cpu')
     """
-    global _default_device
-    if _default_device is None:
-        _default_device = _Device("cpu")
-    return _default_device
+    chosen = _defaults.device
+    if chosen is None:
+        chosen = _defaults.device = _Device("cpu")
+    return chosen
 
 
 def set_default_device(device: device | str | int | None) -> None:
-    """Make ``device`` the device of tensors created without ``device=``.
+    """Make ``device`` the device of tensors created without ``device=`` in this thread (other
+    threads keep theirs; a new thread starts with ``cpu``, as in PyTorch).
 
     Args:
         device (ember.device, str or int): the new default device; ``None`` means ``'cpu'``.
@@ -269,8 +278,7 @@ def set_default_device(device: device | str | int | None) -> None:
         >>> ember.zeros(2).device
         device(type='cpu')
     """
-    global _default_device
-    _default_device = _Device(device) if device is not None else _Device("cpu")
+    _defaults.device = _Device(device) if device is not None else _Device("cpu")
 
 
 _Device = device  # the class, where a parameter named ``device`` hides it

@@ -301,3 +301,27 @@ def test_generic_stream_and_event_on_the_cpu_match_torch(name):
     if "Expected one of" in expected[1]:
         expected, got = (expected[0], expected[1][-40:]), (got[0], got[1][-40:])
     assert got == expected
+
+
+def test_default_device_is_per_thread():
+    import threading
+
+    for lib in (ember, torch):
+        seen = []
+
+        def report(lib=lib, seen=seen):
+            seen.append((repr(lib.get_default_device()), repr(lib.zeros(1).device)))
+
+        lib.set_default_device("meta")
+        try:
+            worker = threading.Thread(target=report)
+            worker.start()
+            worker.join()
+            assert lib.zeros(1).is_meta
+        finally:
+            lib.set_default_device(None)
+        with lib.device("meta"):
+            worker = threading.Thread(target=report)
+            worker.start()
+            worker.join()
+        assert seen == [("device(type='cpu')", "device(type='cpu')")] * 2
