@@ -325,3 +325,11 @@ def test_default_device_is_per_thread():
             worker.start()
             worker.join()
         assert seen == [("device(type='cpu')", "device(type='cpu')")] * 2
+
+
+def test_asarray_refuses_to_alias_onto_another_device_as_torch():
+    for lib in (ember, torch):
+        x = lib.zeros(2)
+        assert lib.asarray(x, device="cpu", copy=False) is x
+        with pytest.raises(ValueError, match=r"^can't alias tensor from device 'cpu' to 'cpu:0'\.$"):
+            lib.asarray(x, device="cpu:0", copy=False)
