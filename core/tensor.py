@@ -180,7 +180,7 @@ def placement(spec):
     as in PyTorch: with its index (``"cuda"`` is the current CUDA device, ``cuda:0``), but without one
     on the first device of a host backend or meta (``"cpu:0"`` gives ``cpu``; see
     :attr:`ember.backend.Backend.indexed_tensor_devices`)."""
-    dev = _default_device() if spec is None else _device(spec)
+    dev = _default_device() if spec is None else spec if spec.__class__ is _device else _device(spec)
     backend = backend_for_device(dev)
     if not backend.indexed_tensor_devices:
         return backend, _device(dev.type) if dev.index == 0 else dev

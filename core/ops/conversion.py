@@ -174,11 +174,11 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     if memory_format is preserve_format:
         memory_format = None
     out = self
-    if dev is not None:
+    if dev is not None and dev != self._device:
         # PyTorch compares the device as named, an accelerator's without index taken as the current
         # one: "cuda" keeps a tensor on the current CUDA device, "cpu:0" copies a CPU tensor
         backend, target = placement(dev)
-        if (dev if dev.index is not None else target) != self._device:
+        if dev.index is not None or target != self._device:
             out = _Move.apply(out, target, backend, non_blocking)
     if dt is not None and dt is not out.dtype:
         out = _Cast.apply(out, dt, memory_format)
