@@ -200,6 +200,8 @@ def test_accelerator_tensors_report_their_index(device):
     assert ember.tensor([1.0], device=dev.type).device == x.device
     assert ember.Generator(dev.type).device == x.device
     assert ember.zeros(1).to(dev.type).device == x.device
+    with ember.device(dev.type):  # a default without index reports the tensors' device, as torch's
+        assert ember.get_default_device() == x.device and ember.zeros(1).device == x.device
 
 
 def test_accelerator_without_one_matches_torch():
