@@ -335,3 +335,17 @@ def test_asarray_refuses_to_alias_onto_another_device_as_torch():
         assert lib.asarray(x, device="cpu", copy=False) is x
         with pytest.raises(ValueError, match=r"^can't alias tensor from device 'cpu' to 'cpu:0'\.$"):
             lib.asarray(x, device="cpu:0", copy=False)
+
+
+def test_devices_in_checkpoints_round_trip_with_torch():
+    import io
+
+    specs = [("cuda",), ("cpu",), ("cuda", 1), ("cpu:0",)]
+    buffer = io.BytesIO()
+    ember.save([ember.device(*s) for s in specs], buffer)
+    buffer.seek(0)
+    assert torch.load(buffer, weights_only=True) == [torch.device(*s) for s in specs]
+    buffer = io.BytesIO()
+    torch.save([torch.device(*s) for s in specs], buffer)
+    buffer.seek(0)
+    assert ember.load(buffer) == [ember.device(*s) for s in specs]
