@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Literal
 
 from . import cuda, device_memory
-from .device import accelerator_backend, current_index, set_current_index
+from .device import accelerator_backend, available_accelerator, current_index, set_current_index
 from .device import device as _device
 
 __all__ = [
@@ -76,8 +76,7 @@ def is_available() -> bool:
         >>> isinstance(ember.accelerator.is_available(), bool)
         True
     """
-    kind, backend = accelerator_backend()
-    return kind is not None and backend.device_count() > 0
+    return available_accelerator() is not None
 
 
 def current_accelerator(check_available: bool = False) -> _device | None:

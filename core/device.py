@@ -18,6 +18,7 @@ __all__ = [
     "current_index",
     "set_current_index",
     "accelerator_backend",
+    "available_accelerator",
     "connect",
     "get_device_module",
 ]
@@ -82,6 +83,12 @@ def accelerator_backend() -> tuple[str | None, Any]:
         return None, None
 
 
+def available_accelerator() -> str | None:
+    """The accelerator's device type when a backend serves it and sees a device, else None."""
+    kind, backend = accelerator_backend()
+    return kind if kind is not None and backend.device_count() > 0 else None
+
+
 def get_device_module(device: device | str | None = None) -> ModuleType:
     """The module of a device type (``ember.cuda`` for ``"cuda:1"``, ``ember.cpu`` for ``"cpu"``).
 
@@ -102,8 +109,7 @@ def get_device_module(device: device | str | None = None) -> ModuleType:
     if isinstance(device, (_Device, str)):
         name = _Device(device).type
     elif device is None:
-        kind, backend = accelerator_backend()
-        name = kind if kind is not None and backend.device_count() > 0 else "cpu"
+        name = available_accelerator() or "cpu"
     else:
         raise RuntimeError(f"Invalid value of device '{device}', expect ember.device, str, or None")
     module = getattr(sys.modules[__package__], name, None)
@@ -148,8 +154,8 @@ def _checked_index(index: Any) -> int:
 def _accelerator_device(index: Any) -> device:
     """``device(0)``: device ``index`` of the current accelerator, as PyTorch reads an int."""
     index = _checked_index(index)
-    kind, backend = accelerator_backend()
-    if kind is None or backend.device_count() == 0:
+    kind = available_accelerator()
+    if kind is None:
         raise RuntimeError("Cannot access accelerator device when none is available.")
     return device(kind, index)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .device import accelerator_backend
+from .device import available_accelerator
 from .device import device as _device
 
 __all__ = ["Stream", "Event"]
@@ -20,10 +20,7 @@ _UNQUEUED = ("cpu", "meta")
 def _placed(cls_name: str, device: _device | str | int | None) -> _device:
     """The device a stream or event is made for: ``device``, by default the current accelerator's
     type, or the CPU without one."""
-    if device is None:
-        kind, backend = accelerator_backend()
-        device = kind if kind is not None and backend.device_count() > 0 else "cpu"
-    dev = _device(device)
+    dev = _device(available_accelerator() or "cpu" if device is None else device)
     if dev.type not in _UNQUEUED:
         raise RuntimeError(
             f"ember.{cls_name} serves the cpu and meta devices; use ember.{dev.type}.{cls_name} where it exists "
