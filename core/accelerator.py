@@ -17,9 +17,9 @@ Example::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from . import cuda, device_memory
+from . import cuda, device_memory, dtypes
 from .device import accelerator_backend, available_accelerator, current_index, set_current_index
 from .device import device as _device
 
@@ -44,6 +44,7 @@ __all__ = [
     "current_stream",
     "set_stream",
     "reset_accumulated_memory_stats",
+    "get_device_capability",
 ]
 
 
@@ -209,6 +210,25 @@ def reset_accumulated_memory_stats(device_index: _device | str | int | None = No
     """
     kind, _ = _require()
     _index(kind, device_index)
+
+
+def get_device_capability(device: _device | str | int | None = None, /) -> dict[str, Any]:
+    """What the accelerator device (default: the current one) can hold: ``supported_dtypes``, the
+    set of dtypes its tensors can have.
+
+    Raises:
+        RuntimeError: when no accelerator is available.
+    """
+    kind, backend = _require()
+    _index(kind, device)
+    supported = set()
+    for dt in (*dtypes.all_dtypes, dtypes.bfloat16, *dtypes.complex_dtypes):
+        try:
+            backend.native_dtype(dt)
+        except TypeError:
+            continue
+        supported.add(dt)
+    return {"supported_dtypes": supported}
 
 
 def empty_cache() -> None:

@@ -211,7 +211,13 @@ def test_accelerator_without_one_matches_torch():
     assert ember.accelerator.device_count() == torch.accelerator.device_count() == 0
     assert ember.accelerator.is_available() is torch.accelerator.is_available() is False
     assert ember.accelerator.device_index(None).__enter__() is torch.accelerator.device_index(None).__enter__() is None
-    for name in ("current_device_index", "synchronize", "current_stream", "reset_accumulated_memory_stats"):
+    for name in (
+        "current_device_index",
+        "synchronize",
+        "current_stream",
+        "reset_accumulated_memory_stats",
+        "get_device_capability",
+    ):
         with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available."):
             getattr(torch.accelerator, name)()
         with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available."):
