@@ -25,7 +25,7 @@ from . import amp, autograd, cpu, dtypes, fft, linalg, tensor_methods
 from .amp import GradScaler, autocast, get_autocast_dtype, is_autocast_enabled
 from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
 from .compiler import compile  # noqa: A004 - PyTorch's name: ember runs eagerly (see ember.compiler)
-from .device import device
+from .device import device, get_device_module
 from .device_errors import AcceleratorError, OutOfMemoryError
 from .dlpack import from_dlpack, to_dlpack
 from .dtypes import (
@@ -150,6 +150,7 @@ from .printing import set_printoptions
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 from .sparse import sparse_coo_tensor, spmm
+from .streams import Event, Stream
 from .tensor import Size, Tensor, as_tensor, from_numpy, tensor
 from .threads import get_num_threads, set_num_threads
 from .typeinfo import can_cast, finfo, iinfo

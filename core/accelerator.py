@@ -17,12 +17,11 @@ Example::
 
 from __future__ import annotations
 
-import os
-from typing import Literal, Self
+from typing import Any, Literal
 
-from . import cuda, device_memory
+from . import cuda, device_memory, dtypes
+from .device import accelerator_backend, available_accelerator, current_index, set_current_index
 from .device import device as _device
-from .plugin import backend_registry
 
 __all__ = [
     "current_accelerator",
@@ -42,23 +41,15 @@ __all__ = [
     "set_device_index",
     "set_device_idx",
     "synchronize",
+    "current_stream",
+    "set_stream",
+    "reset_accumulated_memory_stats",
+    "get_device_capability",
 ]
-
-# device type -> current index, for accelerators other than cuda (ember.cuda keeps its own)
-_current: dict[str, int] = {}
-
-
-def _accelerator_backend():
-    """``(device_type, backend)`` of the accelerator, or ``(None, None)`` when no backend serves it."""
-    kind = os.environ.get("EMBER_ACCELERATOR") or "cuda"
-    try:
-        return kind, backend_registry().backend_for(kind)
-    except RuntimeError:
-        return None, None
 
 
 def _require():
-    kind, backend = _accelerator_backend()
+    kind, backend = accelerator_backend()
     if kind is None or backend.device_count() == 0:
         raise RuntimeError("Cannot access accelerator device when none is available.")
     return kind, backend
@@ -86,12 +77,12 @@ def is_available() -> bool:
         >>> isinstance(ember.accelerator.is_available(), bool)
         True
     """
-    kind, backend = _accelerator_backend()
-    return kind is not None and backend.device_count() > 0
+    return available_accelerator() is not None
 
 
 def current_accelerator(check_available: bool = False) -> _device | None:
-    """The accelerator's device (index 0; see :func:`current_device_index`), or None without one.
+    """The accelerator's device type as a device without index (``device(type='cuda')``; the current
+    device is :func:`current_device_index`), or None without one.
 
     Args:
         check_available (bool, optional): also require :func:`is_available`. Default: ``False``.
@@ -102,7 +93,7 @@ def current_accelerator(check_available: bool = False) -> _device | None:
         >>> acc is None or acc.type in ("cuda", "opencl")
         True
     """
-    kind, _ = _accelerator_backend()
+    kind, _ = accelerator_backend()
     if kind is None or (check_available and not is_available()):
         return None
     return _device(kind)
@@ -116,7 +107,7 @@ def device_count() -> int:
         >>> ember.accelerator.device_count() >= 0
         True
     """
-    kind, backend = _accelerator_backend()
+    kind, backend = accelerator_backend()
     return 0 if kind is None else backend.device_count()
 
 
@@ -127,9 +118,7 @@ def current_device_index() -> int:
         RuntimeError: when no accelerator is available.
     """
     kind, _ = _require()
-    if kind == "cuda":
-        return cuda.current_device()
-    return _current.get(kind, 0)
+    return current_index(kind)
 
 
 def set_device_index(device: _device | str | int) -> None:
@@ -147,7 +136,7 @@ def set_device_index(device: _device | str | int) -> None:
     if kind == "cuda":
         cuda.set_device(index)
     else:
-        _current[kind] = index
+        set_current_index(kind, index)
 
 
 current_device_idx = current_device_index
@@ -165,11 +154,10 @@ class device_index:  # noqa: N801 - mirrors torch.accelerator.device_index
         self.index = device
         self._previous: int | None = None
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> None:
         if self.index is not None:
             self._previous = current_device_index()
             set_device_index(self.index)
-        return self
 
     def __exit__(self, *exc: object) -> Literal[False]:
         if self._previous is not None:
@@ -187,6 +175,60 @@ def synchronize(device: _device | str | int | None = None) -> None:
     index = _index(kind, device)
     backend.synchronize(index)
     device_memory.observe(backend, index)
+
+
+def current_stream(device: _device | str | int | None = None, /) -> cuda.Stream:
+    """The stream the accelerator launches on for ``device`` (default: the current device).
+
+    Raises:
+        RuntimeError: when no accelerator is available, or its backend has no streams.
+    """
+    kind, backend = _require()
+    if kind != "cuda":
+        raise RuntimeError(f"the {backend.name} backend has no streams")
+    return cuda.current_stream(_index(kind, device))
+
+
+def set_stream(stream: cuda.Stream) -> None:
+    """Make ``stream`` the current stream of its device (prefer ``with stream:``).
+
+    Raises:
+        RuntimeError: when no accelerator is available, or its backend has no streams.
+    """
+    kind, backend = _require()
+    if kind != "cuda":
+        raise RuntimeError(f"the {backend.name} backend has no streams")
+    cuda.set_stream(stream)
+
+
+def reset_accumulated_memory_stats(device_index: _device | str | int | None = None, /) -> None:
+    """Start the accumulated counts of :func:`memory_stats` afresh: ember keeps only current values
+    and peaks, so there is nothing to reset.
+
+    Raises:
+        RuntimeError: when no accelerator is available.
+    """
+    kind, _ = _require()
+    _index(kind, device_index)
+
+
+def get_device_capability(device: _device | str | int | None = None, /) -> dict[str, Any]:
+    """What the accelerator device (default: the current one) can hold: ``supported_dtypes``, the
+    set of dtypes its tensors can have.
+
+    Raises:
+        RuntimeError: when no accelerator is available.
+    """
+    kind, backend = _require()
+    _index(kind, device)
+    supported = set()
+    for dt in (*dtypes.all_dtypes, dtypes.bfloat16, *dtypes.complex_dtypes):
+        try:
+            backend.native_dtype(dt)
+        except TypeError:
+            continue
+        supported.add(dt)
+    return {"supported_dtypes": supported}
 
 
 def empty_cache() -> None:

@@ -163,6 +163,9 @@ class Backend:
         autocast_device_type: the device type whose autocast policy table
             (:data:`ember.amp.policy.POLICY`) this backend's ops follow when its own device
             type has none (None: autocast casts nothing on it).
+        indexed_tensor_devices: whether its tensors report their device with the index, as
+            PyTorch's accelerator tensors do (``cuda:0``); False for the host backends and meta,
+            whose tensors on the first device report it without one, as PyTorch's (``cpu``).
     """
 
     if TYPE_CHECKING:  # every backend sets them; the base leaves them None
@@ -176,6 +179,7 @@ class Backend:
     xp: Any = None
     supports_float64: bool = True
     autocast_device_type: str | None = None
+    indexed_tensor_devices: bool = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -421,8 +425,11 @@ class Backend:
         """A new :class:`Generator` for device ``index`` seeded with ``seed``."""
         raise NotImplementedError
 
-    def generator(self, index: int) -> Generator:
-        """The default generator of device ``index`` (created on first use)."""
+    def generator(self, index: int | None) -> Generator:
+        """The default generator of device ``index`` (created on first use); None is device 0, the
+        device of the tensors whose device has no index (``cpu``)."""
+        if index is None:
+            index = 0
         gen = self._generators.get(index)
         if gen is None:
             with _generator_lock:

@@ -6,7 +6,7 @@ import ctypes
 from typing import TYPE_CHECKING, Any
 
 from .device import device as _device
-from .tensor import _new, backend_for_device, writable_data
+from .tensor import _new, backend_for_device, placement, writable_data
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -81,8 +81,8 @@ def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: bool | None = None
         raise RuntimeError(f"from_dlpack: unsupported DLPack device type {code}")
     backend = backend_for_device(_device(_DEVICE_TYPES[code], 0))
     data, index = backend.from_dlpack(ext_tensor)
-    result = _new(data, backend, _device(backend.device_type, index))
-    if device is not None and _device(device) != result.device:
+    result = _new(data, backend, placement(_device(backend.device_type, index))[1])
+    if device is not None and placement(device)[1] != result.device:
         if copy is False:
             raise BufferError(f"from_dlpack: copy=False, but the tensor is on {result.device}, not {_device(device)}")
         return result.to(device)
@@ -107,4 +107,4 @@ def _dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=None):
 
 
 def _dlpack_device(self):
-    return (_CODES.get(self._device.type, 1), self._device.index)
+    return (_CODES.get(self._device.type, 1), self._device.index or 0)

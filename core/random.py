@@ -11,7 +11,7 @@ from typing import Any, Self
 
 from . import dtypes
 from .device import device as _device
-from .tensor import Tensor, backend_for_device, backend_registry, tensor
+from .tensor import Tensor, backend_for_device, backend_registry, placement, tensor
 
 __all__ = [
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "get_rng_state", "set_rng_state",
@@ -93,8 +93,7 @@ class Generator:
     """
 
     def __init__(self, device: _device | str = "cpu", _native: Any = None) -> None:
-        self.device = _device(device)
-        self._backend = backend_for_device(self.device)
+        self._backend, self.device = placement(device)
         self._native = _native or self._backend.create_generator(self.device.index, _initial_seed)
         self._seed = _initial_seed
 
@@ -244,7 +243,7 @@ def fork_rng(
     elif devices is None:
         generators = [backend.generator(index) for index in range(backend.device_count())]
     else:
-        generators = [backend.generator(d if isinstance(d, int) else _device(d).index or 0) for d in devices]
+        generators = [backend.generator(d if isinstance(d, int) else placement(d)[1].index) for d in devices]
     cpu_state = default_generator._native.get_state()
     device_states = [(generator, generator.get_state()) for generator in generators]
     try:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 import numpy as np
 
 from . import dtypes
+from .device import current_index
 from .device import device as _device
 from .layout import layout as _layout
 from .layout import strided as _strided
@@ -166,11 +167,24 @@ def backend_for_device(dev):
     if backend is None:
         backend = _backend_registry().backend_for(dev.type)
         _backend_cache[dev.type] = backend
-    if dev.index >= backend.device_count():
+    if dev.index is not None and dev.index >= backend.device_count():
         raise RuntimeError(
             f"device {dev} does not exist: the {backend.name} backend has {backend.device_count()} {dev.type} device(s)"
         )
     return backend
+
+
+def placement(spec):
+    """``(backend, device)`` of a tensor made on ``spec`` (a device, a string, an int naming a device
+    of the current accelerator, or None for the default device), the device as the tensor reports it,
+    as in PyTorch: with its index (``"cuda"`` is the current CUDA device, ``cuda:0``), but without one
+    on the first device of a host backend or meta (``"cpu:0"`` gives ``cpu``; see
+    :attr:`ember.backend.Backend.indexed_tensor_devices`)."""
+    dev = _default_device() if spec is None else spec if spec.__class__ is _device else _device(spec)
+    backend = backend_for_device(dev)
+    if not backend.indexed_tensor_devices:
+        return backend, _device(dev.type) if dev.index == 0 else dev
+    return backend, dev if dev.index is not None else _device(dev.type, current_index(dev.type))
 
 
 def _forget_backend_cache():
@@ -458,7 +472,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         Example::
 
             >>> ember.tensor([1.0]).device
-            device(type='cpu', index=0)
+            device(type='cpu')
         """
         return self._device
 
@@ -586,7 +600,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> ember.tensor([1.0]).get_device()
             -1
         """
-        return -1 if self._device.type in ("cpu", "meta") else self._device.index
+        index = self._device.index
+        return -1 if index is None or self._device.type == "cpu" else index
 
     def _wrap_dim(self, dim, ndim=None):
         n = self.ndim if ndim is None else ndim
@@ -1280,14 +1295,6 @@ def _check_integer_range(array, dt):
         raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
 
 
-def _resolve_device(dev):
-    if dev is None:
-        return _default_device()
-    if isinstance(dev, int):
-        return _device("cuda", dev)
-    return _device(dev)
-
-
 def warn_copy_construct(call: str) -> None:
     """PyTorch's warning when ``call`` (``ember.tensor``, ``tensor.new_tensor``) copies a tensor; points
     at the caller's caller."""
@@ -1328,14 +1335,13 @@ def tensor(
 
 def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requires_grad: bool) -> Tensor:
     """:func:`tensor` without its warning for a tensor ``data``."""
-    dev = _resolve_device(device if device is not None or not isinstance(data, Tensor) else data.device)
+    backend, dev = placement(device if device is not None or not isinstance(data, Tensor) else data.device)
     array, dt = _infer_host(data, dtype)
     if array.dtype.kind == "c" and not dt.is_complex and not isinstance(data, (Tensor, np.ndarray)):
         raise TypeError("must be real number, not complex")
     if array.dtype.kind in "iuf" and array.size and dt._category == 1 and dt.itemsize < 8:
         if not isinstance(data, (Tensor, np.ndarray, np.generic)):
             _check_integer_range(array, dt)
-    backend = backend_for_device(dev)
     backend.native_dtype(dt)  # a TypeError naming the dtype where the backend does not hold it
     array = np.asarray(array, dtype=dtypes.host_dtype(dt))
     t = _new(backend.from_host(array, dev.index), backend, dev)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import warnings
 
+from . import device as _devices
 from . import dlpack, dtypes, pinned_memory, plugin, printing, shared_memory, sparse
 from . import tensor as _tensor
 from .autograd import engine, function
@@ -866,3 +867,4 @@ def install():
     for alias, name in (INPLACE_ALIASES | SURFACE_INPLACE_ALIASES).items():
         setattr(Tensor, alias, Tensor.__dict__[name])
     _tensor.connect(plugin.backend_registry, creation.default_device)
+    _devices.connect(plugin.backend_registry)

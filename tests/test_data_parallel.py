@@ -168,8 +168,8 @@ def test_single_device_and_functional(device):
 
 def test_default_device_ids_are_every_device_of_the_type():
     dp = nn.DataParallel(make("cpu", ember.float32))
-    assert dp.device_ids == [ember.device("cpu", 0), ember.device("cpu", 1)]
-    assert dp.output_device == ember.device("cpu", 0)
+    assert dp.device_ids == [ember.device("cpu"), ember.device("cpu", 1)]
+    assert dp.output_device == ember.device("cpu")
 
 
 def test_replicate_scatter_gather_helpers(device):

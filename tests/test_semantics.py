@@ -243,7 +243,7 @@ def test_cpu_devices_exist_without_environment():
 
 def _two_devices(device):
     """The test device and a second one: ``cpu:1`` beside a cpu device, ``cpu`` beside any other."""
-    return ("cpu:0", "cpu:1") if device.split(":")[0] == "cpu" else (device, "cpu")
+    return ("cpu", "cpu:1") if device.split(":")[0] == "cpu" else (device, "cpu")
 
 
 F = ember.nn.functional

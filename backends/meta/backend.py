@@ -48,6 +48,7 @@ class MetaBackend(Backend):
     """
 
     device_type = "meta"
+    indexed_tensor_devices = False
     autocast_device_type = "cpu"
     xp = namespace
 

@@ -45,6 +45,7 @@ class NumpyBackend(Backend):
     """
 
     device_type = "cpu"
+    indexed_tensor_devices = False
     xp = namespace
     #: the complex dtypes it registers: its namespace has the complex primitives and ``xp.fft``
     _complex_dtypes = dtypes.complex_dtypes

@@ -123,11 +123,13 @@ class _Progress:
 
 
 def _resolve_device(model: Module, device: DeviceLike | None) -> ember.device:
+    """The device to run on, as its tensors report it (``"cuda"`` as the current ``cuda:N``, ``"cpu:0"``
+    as ``cpu``), so that batches already there are not copied."""
     if device is not None:
-        return ember.device(device)
+        return ember.empty(0, device=device).device
     for p in model.parameters():
         return p.device
-    return ember.device(ember.get_default_device())
+    return ember.empty(0).device
 
 
 def evaluate(

@@ -153,7 +153,7 @@ def init() -> None:
 
 def set_device(index: _device | str | int) -> None:
     """Make ``index`` the current CUDA device for the backend's allocations and launches."""
-    index = _device(index).index if not isinstance(index, int) else index
+    index = index_of(index)
     _backend().set_device(index)
     set_current_device(index)
 
@@ -165,7 +165,7 @@ class device:  # noqa: N801 - mirrors torch.cuda.device
     def __init__(self, index: _device | str | int | None) -> None:
         if index is None:
             index = -1
-        self.index = _device(index).index if not isinstance(index, int) else index
+        self.index = index_of(index)
 
     def __enter__(self) -> device:
         if self.index < 0:

@@ -13,7 +13,7 @@ from ..autograd.grad_mode import grad_state
 from ..autograd.view_history import check_view_writable
 from ..device import device as _device
 from ..layout import check_memory_format, preserve_format, suggest_memory_format
-from ..tensor import Tensor, _new, backend_for_device, writable_data
+from ..tensor import Tensor, _new, placement, writable_data
 from .creation import LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, format_copy
 from .operands import sum_to
@@ -133,8 +133,6 @@ def _parse_to(args, kwargs):
             continue
         else:
             dt = dtypes.as_dtype(arg)
-    if isinstance(dev, int):
-        dev = _device("cuda", dev)
     dev = _device(dev) if dev is not None else None
     return dev, (dtypes.as_dtype(dt) if dt is not None else None), bool(flags[0]), flags[1]
 
@@ -177,7 +175,11 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         memory_format = None
     out = self
     if dev is not None and dev != self._device:
-        out = _Move.apply(out, dev, backend_for_device(dev), non_blocking)
+        # PyTorch compares the device as named, an accelerator's without index taken as the current
+        # one: "cuda" keeps a tensor on the current CUDA device, "cpu:0" copies a CPU tensor
+        backend, target = placement(dev)
+        if dev.index is not None or target != self._device:
+            out = _Move.apply(out, target, backend, non_blocking)
     if dt is not None and dt is not out.dtype:
         out = _Cast.apply(out, dt, memory_format)
     elif memory_format is not None and suggest_memory_format(out.shape, out.stride()) is not memory_format:
@@ -233,7 +235,7 @@ def cpu(self: Tensor, memory_format: object = None) -> Tensor:
     Example::
 
         >>> ember.tensor([1.0, 2.0]).cpu().device
-        device(type='cpu', index=0)
+        device(type='cpu')
     """
     if memory_format is not None:
         check_memory_format(memory_format, self.ndim, "cpu")
@@ -257,7 +259,7 @@ def cuda(self: Tensor, device: Device = None, non_blocking: bool = False, memory
         True
     """
     if device is None:
-        dev = _device("cuda", 0)
+        dev = _device("cuda")
     elif isinstance(device, int):
         dev = _device("cuda", device)
     else:

@@ -19,10 +19,10 @@ from ..strides import ordered_strides
 from ..tensor import (
     Tensor,
     _new,
-    backend_for_device,
     copy_to_tensor,
     dtype_arg,
     is_number,
+    placement,
     size_arg,
     tensor,
     warn_copy_construct,
@@ -77,7 +77,21 @@ __all__ = [
     "CharTensor", "ByteTensor", "BoolTensor",
 ]  # fmt: skip
 
-get_default_device = default_device
+
+def get_default_device() -> _device:
+    """The device of the tensors created without ``device=`` (see :func:`set_default_device`).
+
+    As in PyTorch, a default set without index is reported as the device such a tensor gets
+    (``"cuda"`` as ``cuda:0``, the current CUDA device; ``"cpu"`` as ``cpu``), one set with an
+    index as it was given (``"cpu:0"``).
+
+    Example::
+
+        >>> ember.get_default_device()
+        device(type='cpu')
+    """
+    dev = default_device()
+    return dev if dev.index is not None else placement(dev)[1]
 
 
 def _size(size, op="tensor factory"):
@@ -105,13 +119,9 @@ def _sizes(name, args, size):
 
 
 def _place(dtype, device, default=None, op="tensor factory"):
-    dev = (
-        default_device()
-        if device is None
-        else (_device("cuda", device) if isinstance(device, int) else _device(device))
-    )
+    backend, dev = placement(device)
     dt = dtype_arg(op, dtype) if dtype is not None else (default or dtypes.get_default_dtype())
-    return backend_for_device(dev), dev, dt
+    return backend, dev, dt
 
 
 def _finish(data, backend, dev, requires_grad):

@@ -27,7 +27,7 @@ def _from_tensor(obj: Tensor, dtype, device, copy, requires_grad) -> Tensor:
     if target_dtype is not obj.dtype and copy is False:
         raise _alias_error(f"tensor with dtype {obj.dtype}", target_dtype)
     if target_device != obj.device and copy is False:
-        raise ValueError(f"can't alias tensor from device '{obj.device}' to device '{target_device}'.")
+        raise ValueError(f"can't alias tensor from device '{obj.device}' to '{target_device}'.")
     result = obj.to(device=target_device, dtype=target_dtype)
     if copy and result is obj:
         result = obj.clone()

@@ -9,7 +9,7 @@ from typing import Any
 from ... import cuda
 from ...autograd.grad_mode import grad_state
 from ...device import device as _device
-from ...tensor import backend_for_device
+from ...tensor import backend_for_device, placement
 from ..modules.module import Module
 from .parallel_apply import parallel_apply
 from .replicate import replicate
@@ -34,16 +34,14 @@ def _resolve_devices(
 
     def as_device(d: _device | str | int) -> _device:
         if isinstance(d, int) and not isinstance(d, bool):
-            return _device(device_type, d)
+            return placement(_device(device_type, d))[1]
         if isinstance(d, (str, _device)):
-            return _device(d)
+            return placement(d)[1]
         raise TypeError(f"DataParallel: a device id must be an int, a string or an ember.device, got {d!r}")
 
     devices = [as_device(d) for d in device_ids]
     if not devices:
         raise ValueError("DataParallel: device_ids is empty")
-    for dev in devices:
-        backend_for_device(dev)  # raises if the device does not exist
     output = devices[0] if output_device is None else as_device(output_device)
     return devices, output
 

@@ -13,7 +13,7 @@ from ...autograd.function import AccumulateGrad
 from ...autograd.grad_mode import grad_state, no_grad
 from ...device import device as _device
 from ...ops.creation import zeros
-from ...tensor import Tensor, tensor
+from ...tensor import Tensor, placement, tensor
 from ..modules.module import Module
 
 __all__ = ["DistributedDataParallel"]
@@ -228,7 +228,7 @@ class DistributedDataParallel(Module):
             if len(device_ids) != 1:
                 raise ValueError("device_ids can only be None or contain a single element.")
             want = device_ids[0]
-            want = _device(want) if not isinstance(want, int) else _device(next(iter(devices)).type, want)
+            want = placement(want if not isinstance(want, int) else _device(next(iter(devices)).type, want))[1]
             if devices != {want}:
                 raise ValueError(
                     f"DistributedDataParallel: device_ids {list(device_ids)} must name the one device the module "

@@ -8,7 +8,7 @@ from typing import Any
 
 from ...autograd.grad_mode import grad_state, set_grad_enabled
 from ...device import device as _device
-from ...tensor import Tensor, backend_for_device
+from ...tensor import Tensor, placement
 
 __all__ = ["parallel_apply"]
 
@@ -64,8 +64,8 @@ def parallel_apply(
                 if dev is None:
                     results[i] = module(*args, **kwargs)
                     return
-                dev = _device(dev)
-                with backend_for_device(dev).device_context(dev.index):
+                backend, dev = placement(dev)
+                with backend.device_context(dev.index):
                     results[i] = module(*args, **kwargs)
         except BaseException as exc:  # re-raised in the caller's thread
             errors[i] = exc

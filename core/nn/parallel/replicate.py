@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ...autograd.grad_mode import no_grad
 from ...device import device as _device
+from ...tensor import placement
 
 if TYPE_CHECKING:
     from ...tensor import Tensor
@@ -53,7 +54,7 @@ def replicate(network: _M, devices: Sequence[_device | str], detach: bool = Fals
     Returns:
         list[Module]: the replicas, in the order of ``devices``.
     """
-    devices = [_device(d) for d in devices]
+    devices = [placement(d)[1] for d in devices]
     params = list(network.parameters())
     param_index = {id(p): i for i, p in enumerate(params)}
     param_copies = [_copy_to(params, dev, detach) for dev in devices]

@@ -12,7 +12,7 @@ from typing import Any
 
 from ...device import device as _device
 from ...ops.movement import cat
-from ...tensor import Tensor
+from ...tensor import Tensor, placement
 
 __all__ = ["scatter", "scatter_kwargs", "gather"]
 
@@ -36,7 +36,7 @@ def scatter(inputs: Any, target_gpus: Sequence[_device | str], dim: int = 0) -> 
     Returns:
         list: one share of ``inputs`` per device.
     """
-    devices = [_device(d) for d in target_gpus]
+    devices = [placement(d)[1] for d in target_gpus]
 
     def scatter_map(obj: Any) -> list[Any]:
         if isinstance(obj, Tensor):
@@ -86,7 +86,7 @@ def gather(outputs: Sequence[Any], target_device: _device | str, dim: int = 0) -
         target_device: where the result goes (``ember.device`` or string).
         dim (int): the dimension to concatenate. Default: 0.
     """
-    target = _device(target_device)
+    target = placement(target_device)[1]
 
     def gather_map(outs: Sequence[Any]) -> Any:
         out = outs[0]
