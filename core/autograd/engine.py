@@ -14,6 +14,7 @@ from ..tensor import Tensor
 from ..tensor import tensor as new_tensor
 from .function import AccumulateGrad
 from .grad_mode import grad_state
+from .gradient_edge import GradientEdge, edge_meta
 from .validation import validated_gradients
 
 __all__ = ["run_backward", "grad", "backward", "tensor_backward"]
@@ -99,6 +100,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     """
     roots = []
     for tensor, grad in zip(tensors, grad_tensors):
+        if isinstance(tensor, GradientEdge):
+            roots.append(((tensor.node, tensor.output_nr), grad))
+            continue
         if not tensor.requires_grad:  # a view reads its base's history first (view_history)
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         roots.append((tensor._gradient_edge(), grad))
@@ -107,6 +111,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     if inputs is not None:
         capture = {}
         for i, tensor in enumerate(inputs):
+            if isinstance(tensor, GradientEdge):
+                capture.setdefault((tensor.node, tensor.output_nr), []).append(i)
+                continue
             if not tensor.requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             capture.setdefault(tensor._gradient_edge(), []).append(i)
@@ -146,7 +153,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             grads = buffers.pop(node, None) or [None] * _num_outputs(node)
             if node._pre_hooks:
                 for hook in node._pre_hooks:
-                    new = hook(grads)
+                    new = hook(tuple(grads))  # PyTorch's hooks see tuples
                     if new is not None:
                         grads = list(new)
             if capture is not None:
@@ -199,9 +206,11 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         _hold(held, g)
             if node._post_hooks:
                 # hooks see None for the inputs that need no gradient
-                grad_inputs = [grad if needed else None for grad, needed in zip(grad_inputs, node.needs_input_grad)]
+                grad_inputs = tuple(
+                    grad if needed else None for grad, needed in zip(grad_inputs, node.needs_input_grad)
+                )
                 for hook in node._post_hooks:
-                    new = hook(grad_inputs, grads)
+                    new = hook(grad_inputs, tuple(grads))
                     if new is not None:
                         grad_inputs = tuple(new)
             if not retain_graph:
@@ -378,21 +387,40 @@ def reset_grads(tensors, set_to_none):
 
 
 def _as_list(x):
+    """A tensor, a :class:`GradientEdge` (itself a tuple) or a sequence of them, as a list."""
     if x is None:
         return None
-    return [x] if not isinstance(x, (list, tuple)) else list(x)
+    return [x] if not isinstance(x, (list, tuple)) or isinstance(x, GradientEdge) else list(x)
 
 
 def _check_grad_output(i, output, grad):
-    """PyTorch's checks of the gradient given for ``output`` (the ``i``-th root of a backward pass):
-    ``output``'s shape and device."""
-    if grad.shape != output.shape:
+    """PyTorch's checks of the gradient given for ``output`` (the ``i``-th root of a backward pass, a
+    tensor or a :class:`GradientEdge`): ``output``'s shape and device."""
+    if isinstance(output, GradientEdge):
+        _, device, shape, _ = edge_meta(output)
+    else:
+        device, shape = output._device, output.shape
+    if grad.shape != shape:
         raise RuntimeError(
-            f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape} and output[{i}] "
-            f"has a shape of {output.shape}."
+            f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape} and output[{i}] has a shape of {shape}."
         )
-    if grad._device != output._device:
-        raise RuntimeError(f"invalid gradient at index {i} - expected device {output._device} but got {grad._device}")
+    if grad._device != device:
+        raise RuntimeError(f"invalid gradient at index {i} - expected device {device} but got {grad._device}")
+
+
+def _implicit_grad(output):
+    """The gradient of a one-element real ``output`` (a tensor or a :class:`GradientEdge`) when none is
+    given: one."""
+    if isinstance(output, GradientEdge):
+        meta = edge_meta(output)
+        template = Tensor._zeros_from_meta(meta)
+    else:
+        template = output
+    if template.numel() != 1:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    if template.dtype.is_complex:
+        raise RuntimeError("grad can be implicitly created only for real scalar outputs")
+    return template.new_ones(template.shape)
 
 
 def _default_grads(outputs, grad_outputs):
@@ -402,11 +430,7 @@ def _default_grads(outputs, grad_outputs):
     result = []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
-            if out.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if out.dtype.is_complex:
-                raise RuntimeError("grad can be implicitly created only for real scalar outputs")
-            g = out.new_ones(out.shape)
+            g = _implicit_grad(out)
         else:
             _check_grad_output(i, out, g)
         result.append(g)
@@ -415,8 +439,8 @@ def _default_grads(outputs, grad_outputs):
 
 @overload
 def grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor],
+    outputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
     grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
@@ -429,7 +453,7 @@ def grad(
 
 @overload
 def grad(
-    outputs: Tensor | Sequence[Tensor],
+    outputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
     inputs: dict[str, Tensor],
     grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
@@ -442,8 +466,8 @@ def grad(
 
 
 def grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor] | dict[str, Tensor],
+    outputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge] | dict[str, Tensor],
     grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
@@ -455,8 +479,9 @@ def grad(
     """The gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched).
 
     Args:
-        outputs: tensor(s) to differentiate.
-        inputs: tensor(s) to differentiate with respect to; a dict of them gives a dict of their
+        outputs: tensor(s) to differentiate, or the :class:`~ember.autograd.graph.GradientEdge` of each.
+        inputs: tensor(s) to differentiate with respect to, or their
+            :class:`~ember.autograd.graph.GradientEdge`; a dict of tensors gives a dict of their
             gradients under the same keys.
         grad_outputs: the vector(s) in the vector-Jacobian product; ones for scalars.
         retain_graph: keep the graph. Default: ``create_graph``.
@@ -490,8 +515,8 @@ def grad(
 
 
 def _grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor],
+    outputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
     grad_outputs: Tensor | Sequence[Tensor | None] | None,
     retain_graph: bool | None,
     create_graph: bool,
@@ -502,12 +527,14 @@ def _grad(
     """:func:`grad` for a tensor or a sequence of tensors as ``inputs``."""
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if retain_graph is None:
         retain_graph = create_graph
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     grads = _default_grads(outputs, grad_outputs)
-    if any(x.is_sparse for x in inputs):
+    if any(isinstance(x, Tensor) and x.is_sparse for x in inputs):
         return _grad_of_sparse_inputs(
             outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads
         )
@@ -515,6 +542,8 @@ def _grad(
         outputs, grads, retain_graph, create_graph, inputs=inputs, allow_unused=bool(allow_unused or materialize_grads)
     )
     if materialize_grads:
+        if any(g is None and isinstance(x, GradientEdge) for g, x in zip(result, inputs)):
+            raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
         result = tuple(g if g is not None else x.new_zeros(x.shape) for g, x in zip(result, inputs))
     return result
 
@@ -569,11 +598,11 @@ def _grad_of_sparse_inputs(outputs, grads, inputs, retain_graph, create_graph, a
 
 
 def backward(
-    tensors: Tensor | Sequence[Tensor],
+    tensors: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
     grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    inputs: Tensor | Sequence[Tensor] | None = None,
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge] | None = None,
 ) -> None:
     """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (see :meth:`Tensor.backward`)."""
     tensors = _as_list(tensors)
@@ -581,10 +610,23 @@ def backward(
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
-        for t, g in zip(tensors, grads):
-            t.backward(g, retain_graph=True, create_graph=create_graph, inputs=inputs)
+        _accumulate_into_inputs(tensors, grads, _as_list(inputs), retain_graph, create_graph)
         return
     run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def _accumulate_into_inputs(outputs, grads, inputs, retain_graph, create_graph):
+    """``backward(..., inputs=inputs)``: add the gradients of ``outputs`` into the ``.grad`` of each of
+    ``inputs`` only (of the leaf an ``AccumulateGrad`` edge feeds; none for another node's edge)."""
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    results = grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused=True)
+    for target, g in zip(inputs, results):
+        if isinstance(target, GradientEdge):
+            target = target.node.variable if isinstance(target.node, AccumulateGrad) else None
+        if g is not None and target is not None:
+            g = g if create_graph else g.detach()
+            target.grad = g if target.grad is None else target.grad + g
 
 
 def tensor_backward(
@@ -592,7 +634,7 @@ def tensor_backward(
     gradient: Tensor | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    inputs: Tensor | Sequence[Tensor] | None = None,
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge] | None = None,
 ) -> None:
     """Accumulate the gradient of this tensor into the ``.grad`` of the graph's leaves.
 
@@ -600,7 +642,8 @@ def tensor_backward(
         gradient (Tensor, optional): the gradient with respect to this tensor; may be omitted when it has one element.
         retain_graph (bool, optional): keep the graph for another backward pass; ``create_graph`` when ``None``.
         create_graph (bool): record the backward pass itself, for higher-order gradients. Default: ``False``.
-        inputs (sequence of Tensors, optional): accumulate only into these leaves' ``.grad``; all leaves when ``None``.
+        inputs (sequence of Tensors, optional): accumulate only into these leaves' ``.grad`` (or those of
+            the leaves whose :class:`~ember.autograd.graph.GradientEdge` is given); all leaves when ``None``.
 
     Example::
 
@@ -627,11 +670,6 @@ def tensor_backward(
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
-        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        grads = grad([self], inputs, [gradient], retain_graph, create_graph, allow_unused=True)
-        for leaf, g in zip(inputs, grads):
-            if g is not None:
-                g = g if create_graph else g.detach()
-                leaf.grad = g if leaf.grad is None else leaf.grad + g
+        _accumulate_into_inputs([self], [gradient], _as_list(inputs), retain_graph, create_graph)
         return
     run_backward([self], [gradient], retain_graph, create_graph)

@@ -22,9 +22,12 @@ from ..tensor import Tensor
 from .engine import current_graph_task
 from .function import Node, gradient_edge
 from .grad_mode import grad_state
+from .gradient_edge import GradientEdge, get_gradient_edge
 
 __all__ = [
     "Node",
+    "GradientEdge",
+    "get_gradient_edge",
     "saved_tensors_hooks",
     "save_on_cpu",
     "disable_saved_tensors_hooks",
