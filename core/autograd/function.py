@@ -454,6 +454,8 @@ class Function(metaclass=_FunctionMeta):
                 outputs = _forward_then_setup_context(cls, ctx, args, kwargs)
             else:
                 outputs = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
+            if cls._validates_gradients:  # a user's Function: still with recording off
+                outputs = _checked_user_outputs(args, outputs, ctx, record)
         finally:
             state.enabled = enabled
             if tangents is not None:  # prepare suspended forward mode for forward's own ops
@@ -487,6 +489,36 @@ class Function(metaclass=_FunctionMeta):
         if tangents is not None:
             rule.propagate(cls, ctx, args, kwargs, outputs, tangents)
         return outputs
+
+
+def _checked_user_outputs(args, outputs, ctx, record):
+    """What a user's ``forward`` returned, checked and aliased as PyTorch's ``_wrap_outputs`` does: each input
+    marked dirty must be returned, and may not be a leaf that requires grad when the op is recorded; an input
+    returned as it is (not marked dirty) becomes a new alias of it, a view when the op is recorded (which then
+    takes the op's history, not the input), so that the input itself is left as it was; when the op is not
+    recorded, one that requires grad is returned detached, dirty or not."""
+    single = not isinstance(outputs, tuple)
+    outs = (outputs,) if single else outputs
+    dirty = ctx._dirty
+    for tensor in dirty:
+        if not any(tensor is out for out in outs):
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned as output. The inputs "
+                "that are modified inplace must all be outputs of the Function."
+            )
+        if record and tensor._requires_grad and tensor._grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+    if not any(isinstance(out, Tensor) and any(out is a for a in args) for out in outs):
+        return outputs
+    aliased = tuple(
+        (out.view_as(out) if record else out.detach())
+        if isinstance(out, Tensor)
+        and any(out is a for a in args)
+        and (not any(out is t for t in dirty) or (not record and out._requires_grad))
+        else out
+        for out in outs
+    )
+    return aliased[0] if single else aliased
 
 
 def saved_reader(index: int) -> Callable[[Any], Any]:
@@ -573,10 +605,14 @@ def _wrap_saved(ctx, outs):
     """Turn the tensors ``ctx`` saved into :class:`SavedTensor` entries (outputs by storage)."""
     entries = []
     saved_cls = _HookedSavedTensor if grad_state.saved_tensors_hooks else SavedTensor
-    for t in ctx._saved:
+    for i, t in enumerate(ctx._saved):
         if t is None:
             entries.append(None)
             continue
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"save_for_backward can only save variables, but argument {i} is of type {type(t).__name__}"
+            )
         for nr, out in enumerate(outs):
             if out is t and t._grad_fn is ctx:
                 entries.append(saved_cls(t._storage_alias(), nr))
