@@ -202,6 +202,7 @@ _TOP_LEVEL_LAZY = dict.fromkeys(
     alpha_dropout feature_alpha_dropout constant_pad_nd""".split(),
     "top_level_losses",
 ) | dict.fromkeys(("poisson", "binomial"), "count_sampling")
+_TOP_LEVEL_LAZY |= dict.fromkeys(("lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"), "recurrent_cells")
 
 
 def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
