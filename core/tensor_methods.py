@@ -26,6 +26,7 @@ from .ops import (
     conversion,
     creation,
     deprecated_linalg,
+    deprecated_resize,
     geometric_sampling,
     histograms,
     indexing,
@@ -611,6 +612,7 @@ ACTIVATIONS = {
     "relu": activations.relu,
     "relu_": activations.relu_,
     "hardshrink": activations.hardshrink,
+    "prelu": activations.prelu_method,
 }
 
 # In-place fills and random sampling.
@@ -798,6 +800,10 @@ SURFACE = {
     "lu": deprecated_linalg.lu,
     "output_nr": tensor_functions.output_nr,
     "histogram": histograms.histogram,
+    "nonzero_static": indexing.nonzero_static,
+    "resize": deprecated_resize.resize,
+    "resize_as": deprecated_resize.resize_as,
+    "as_subclass": tensor_functions.as_subclass,
 }
 
 # In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.
