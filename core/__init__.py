@@ -114,6 +114,7 @@ from .ops.deprecated_linalg import *  # noqa: F403
 from .ops.foreach import *  # noqa: F403
 from .ops.global_state import *  # noqa: F403
 from .ops.histograms import *  # noqa: F403
+from .ops.householder import geqrf, orgqr, ormqr
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
 from .ops.linalg_decompositions import cholesky, cholesky_inverse, cholesky_solve, pinverse, qr, svd

@@ -29,6 +29,7 @@ from .ops import (
     deprecated_resize,
     geometric_sampling,
     histograms,
+    householder,
     indexing,
     inplace,
     linalg,
@@ -804,6 +805,9 @@ SURFACE = {
     "resize": deprecated_resize.resize,
     "resize_as": deprecated_resize.resize_as,
     "as_subclass": tensor_functions.as_subclass,
+    "geqrf": householder.geqrf,
+    "orgqr": householder.orgqr,
+    "ormqr": householder.ormqr,
 }
 
 # In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.

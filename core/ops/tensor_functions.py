@@ -9,7 +9,7 @@ from numbers import Number
 from ..tensor import Tensor
 from ..tensor import _copy_slots as copy_slots
 
-__all__ = ["typename", "is_storage", "get_device", "fill", "detach", "as_subclass"]
+__all__ = ["typename", "is_storage", "get_device", "fill", "detach"]
 
 
 def typename(obj: object, /) -> str:
