@@ -729,6 +729,7 @@ SURFACE = {
     "is_same_size": tensor_queries.is_same_size,
     "is_inference": tensor_queries.is_inference,
     "data_ptr": untyped_storage.data_ptr,
+    "const_data_ptr": untyped_storage.data_ptr,
     "untyped_storage": untyped_storage.untyped_storage,
     "storage": typed_storage.storage,
     "resize_": storage_rebinding.resize_,
@@ -815,7 +816,8 @@ SURFACE_INPLACE_TWINS = (
     "acosh", "asinh", "atanh", "exp2", "erfc", "logit", "sinc", "deg2rad", "rad2deg", "heaviside", "copysign",
     "hypot", "xlogy", "sgn", "fix", "renorm", "erfinv", "lgamma", "digamma", "polygamma", "i0", "gcd", "lcm",
     "ldexp", "scatter_reduce", "index_reduce", "addbmm", "addmm", "addmv", "addr", "baddbmm", "masked_scatter",
-    "index_copy", "nextafter", "mvlgamma", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "index_copy", "nextafter", "mvlgamma", "bitwise_and", "bitwise_or", "bitwise_xor", "igamma", "igammac",
+    "conj_physical",
 )  # fmt: skip
 SURFACE_INPLACE_ALIASES = {
     "greater_": "gt_",

@@ -79,3 +79,18 @@ def test_as_subclass(device):
         found.append(zeros.tolist())
     assert found[:2] == found[2:]
     assert found[1] == [1.0, 1.0]
+
+
+def test_igamma_igammac_and_conj_physical_in_place(device):
+    # ember had no igamma_, igammac_, conj_physical_ nor const_data_ptr (AttributeError)
+    found = []
+    for lib, dev in ((ember, device), (torch, "cpu")):
+        a = lib.tensor([1.0, 2.0, 0.5], device=dev)
+        b = lib.tensor([0.5, 3.0, 2.0], device=dev)
+        x, y = a.clone(), a.clone()
+        results = (x.igamma_(b) is x, y.igammac_(b) is y, a.clone().conj_physical_().tolist())
+        found.append((results, np.round(x.cpu().tolist(), 5).tolist(), np.round(y.cpu().tolist(), 5).tolist()))
+        assert a.const_data_ptr() == a.data_ptr()
+    assert found[0] == found[1]
+    z = ember.tensor([1 + 2j, -3j])
+    assert z.conj_physical_() is z and z.tolist() == [1 - 2j, 3j]
