@@ -897,6 +897,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             return grads
 
         prehook._prehook_rank = getattr(hook, "_prehook_rank", TENSOR_PREHOOK)  # type: ignore[attr-defined]
+        prehook.__name__ = getattr(hook, "__name__", "<unknown>")  # what the engine's check of its result names
         return self.grad_fn._insert_prehook(prehook, prehook._prehook_rank)  # type: ignore[attr-defined]
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> _RemovableHandle:

@@ -15,6 +15,7 @@ from ..tensor import tensor as new_tensor
 from .function import AccumulateGrad
 from .grad_mode import grad_state
 from .gradient_edge import GradientEdge, edge_meta
+from .hook_results import checked_hook_result, checked_hook_results
 from .validation import validated_gradients
 
 __all__ = ["run_backward", "grad", "backward", "tensor_backward"]
@@ -155,7 +156,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 for hook in node._pre_hooks:
                     new = hook(tuple(grads))  # PyTorch's hooks see tuples
                     if new is not None:
-                        grads = list(new)
+                        grads = checked_hook_results(hook, grads, new)
             if capture is not None:
                 if type(node) is AccumulateGrad and grads[0] is not None and (node, 0) in capture:
                     leaf = node._variable()  # an input leaf's hooks see (and may replace) its gradient
@@ -212,7 +213,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 for hook in node._post_hooks:
                     new = hook(grad_inputs, tuple(grads))
                     if new is not None:
-                        grad_inputs = tuple(new)
+                        grad_inputs = tuple(checked_hook_results(hook, grad_inputs, new))
             if not retain_graph:
                 node._saved = None
             # an input that needs no gradient has no edge (child None): its gradient is dropped
@@ -270,7 +271,7 @@ def _run_leaf_hooks(leaf, grad):
     """``grad`` through the hooks registered on the leaf (each may replace it)."""
     if leaf._hooks:
         for hook in leaf._hooks:
-            new = hook(grad)
+            new = checked_hook_result(hook, grad, hook(grad))
             if new is not None:
                 grad = new
     return grad
