@@ -100,12 +100,12 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     ``.grad`` is touched.
     """
     roots = []
-    for tensor, grad in zip(tensors, grad_tensors):
+    for i, (tensor, grad) in enumerate(zip(tensors, grad_tensors)):
         if isinstance(tensor, GradientEdge):
             roots.append(((tensor.node, tensor.output_nr), grad))
             continue
         if not tensor.requires_grad:  # a view reads its base's history first (view_history)
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         roots.append((tensor._gradient_edge(), grad))
 
     capture = None
@@ -388,15 +388,17 @@ def reset_grads(tensors, set_to_none):
 
 
 def _as_list(x):
-    """A tensor, a :class:`GradientEdge` (itself a tuple) or a sequence of them, as a list."""
+    """A tensor, a :class:`GradientEdge` (itself a tuple) or an iterable of them, as a list (for anything else,
+    the TypeError ``list(x)`` raises, as PyTorch's ``tuple(x)``)."""
     if x is None:
         return None
-    return [x] if not isinstance(x, (list, tuple)) or isinstance(x, GradientEdge) else list(x)
+    return [x] if isinstance(x, (Tensor, GradientEdge)) else list(x)
 
 
-def _check_grad_output(i, output, grad):
-    """PyTorch's checks of the gradient given for ``output`` (the ``i``-th root of a backward pass, a
-    tensor or a :class:`GradientEdge`): ``output``'s shape and device."""
+def _checked_grad_output(i, output, grad):
+    """The gradient given for ``output`` (the ``i``-th root of a backward pass, a tensor or a
+    :class:`GradientEdge`) after PyTorch's checks (``output``'s shape, device, and complex or not), cast to
+    ``output``'s dtype as PyTorch's engine casts the gradients it starts from."""
     if isinstance(output, GradientEdge):
         _, device, shape, _ = edge_meta(output)
     else:
@@ -405,8 +407,23 @@ def _check_grad_output(i, output, grad):
         raise RuntimeError(
             f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape} and output[{i}] has a shape of {shape}."
         )
+    dtype = _output_dtype(output)
+    if dtype.is_complex != grad.dtype.is_complex:
+        raise RuntimeError(
+            "For complex Tensors, both grad_output and output are required to have the same dtype. Mismatch in "
+            f"dtype: grad_output[{i}] has a dtype of {grad.dtype} and output[{i}] has a dtype of {dtype}."
+        )
     if grad._device != device:
         raise RuntimeError(f"invalid gradient at index {i} - expected device {device} but got {grad._device}")
+    return grad if grad.dtype is dtype else grad.to(dtype)
+
+
+def _output_dtype(output):
+    """The dtype of ``output``, a tensor or a :class:`GradientEdge`."""
+    if isinstance(output, GradientEdge):
+        backend, _, _, native = edge_meta(output)
+        return backend.ember_dtype(native)
+    return output.dtype
 
 
 def _implicit_grad(output):
@@ -432,8 +449,10 @@ def _default_grads(outputs, grad_outputs):
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
             g = _implicit_grad(out)
+        elif not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         else:
-            _check_grad_output(i, out, g)
+            g = _checked_grad_output(i, out, g)
         result.append(g)
     return result
 
@@ -507,6 +526,15 @@ def grad(
             FutureWarning,
             stacklevel=2,
         )
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False."
+        )
+    if isinstance(inputs, dict) and type(inputs) is not dict:
+        raise TypeError(
+            f"`inputs` argument to `grad()` must be a dict, not {type(inputs).__name__}. Other Mapping types are "
+            "not supported."
+        )
     if isinstance(inputs, dict):
         grads = _grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph, allow_unused,
                       is_grads_batched, materialize_grads)  # fmt: skip
@@ -545,7 +573,9 @@ def _grad(
     if materialize_grads:
         if any(g is None and isinstance(x, GradientEdge) for g, x in zip(result, inputs)):
             raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
-        result = tuple(g if g is not None else x.new_zeros(x.shape) for g, x in zip(result, inputs))
+        result = tuple(
+            g if g is not None else x.new_zeros(x.shape).requires_grad_(create_graph) for g, x in zip(result, inputs)
+        )
     return result
 
 
@@ -603,22 +633,39 @@ def backward(
     grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge] | None = None,
+    grad_variables: Tensor | Sequence[Tensor | None] | None = None,
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge] | dict[str, Tensor] | None = None,
 ) -> None:
-    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (see :meth:`Tensor.backward`)."""
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (see :meth:`Tensor.backward`);
+    ``grad_variables`` is the deprecated name of ``grad_tensors``, and ``inputs`` may be a dict of tensors."""
+    if grad_variables is not None:
+        warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.", FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError(
+                "`grad_tensors` and `grad_variables` (deprecated) arguments both passed to `backward()`. Please "
+                "only use `grad_tensors`."
+            )
+        grad_tensors = grad_variables
     tensors = _as_list(tensors)
     grads = _default_grads(tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
-        _accumulate_into_inputs(tensors, grads, _as_list(inputs), retain_graph, create_graph)
+        _accumulate_into_inputs(tensors, grads, inputs, retain_graph, create_graph)
         return
     run_backward(tensors, grads, retain_graph, create_graph)
 
 
 def _accumulate_into_inputs(outputs, grads, inputs, retain_graph, create_graph):
     """``backward(..., inputs=inputs)``: add the gradients of ``outputs`` into the ``.grad`` of each of
-    ``inputs`` only (of the leaf an ``AccumulateGrad`` edge feeds; none for another node's edge)."""
+    ``inputs`` only (of the leaf an ``AccumulateGrad`` edge feeds; none for another node's edge); ``inputs`` may
+    be a dict of them."""
+    if isinstance(inputs, dict) and type(inputs) is not dict:
+        raise TypeError(
+            f"`inputs` argument to `backward()` must be a dict, not {type(inputs).__name__}. Other Mapping types are "
+            "not supported."
+        )
+    inputs = list(inputs.values()) if isinstance(inputs, dict) else _as_list(inputs)
     if not inputs:
         raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     results = grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused=True)
@@ -635,7 +682,7 @@ def tensor_backward(
     gradient: Tensor | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge] | None = None,
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge] | dict[str, Tensor] | None = None,
 ) -> None:
     """Accumulate the gradient of this tensor into the ``.grad`` of the graph's leaves.
 
@@ -667,10 +714,10 @@ def tensor_backward(
     else:
         if not isinstance(gradient, Tensor):
             gradient = new_tensor(gradient, dtype=self.dtype, device=self._device)
-        _check_grad_output(0, self, gradient)
+        gradient = _checked_grad_output(0, self, gradient)
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
-        _accumulate_into_inputs([self], [gradient], _as_list(inputs), retain_graph, create_graph)
+        _accumulate_into_inputs([self], [gradient], inputs, retain_graph, create_graph)
         return
     run_backward([self], [gradient], retain_graph, create_graph)
