@@ -6,6 +6,7 @@ import heapq
 import threading
 import warnings
 from collections.abc import Sequence
+from numbers import Number
 from typing import overload
 
 from ..ops.overlap import check_no_internal_overlap
@@ -388,11 +389,15 @@ def reset_grads(tensors, set_to_none):
 
 
 def _as_list(x):
-    """A tensor, a :class:`GradientEdge` (itself a tuple) or an iterable of them, as a list (for anything else,
-    the TypeError ``list(x)`` raises, as PyTorch's ``tuple(x)``)."""
+    """A tensor (or a sparse one), a :class:`GradientEdge` (itself a tuple) or a list or tuple of them, as a
+    list; a number raises PyTorch's TypeError (its ``tuple(x)``'s)."""
     if x is None:
         return None
-    return [x] if isinstance(x, (Tensor, GradientEdge)) else list(x)
+    if isinstance(x, (list, tuple)) and not isinstance(x, GradientEdge):
+        return list(x)
+    if isinstance(x, Number):
+        raise TypeError(f"'{type(x).__name__}' object is not iterable")
+    return [x]
 
 
 def _checked_grad_output(i, output, grad):
@@ -563,7 +568,7 @@ def _grad(
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     grads = _default_grads(outputs, grad_outputs)
-    if any(isinstance(x, Tensor) and x.is_sparse for x in inputs):
+    if any(not isinstance(x, GradientEdge) and x.is_sparse for x in inputs):
         return _grad_of_sparse_inputs(
             outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads
         )
