@@ -103,3 +103,26 @@ def test_save_for_backward_takes_tensors_only(device):
         ):
             SavesAnInt.apply(lib.ones(2, device=dev, requires_grad=True))
         SavesAnInt.apply(lib.ones(2, device=dev))  # nothing saved when nothing is recorded
+
+
+def test_inplace_function_and_function_meta(device):
+    # ember.autograd.function had neither (AttributeError)
+    found = []
+    for lib, dev in ((ember, device), (torch, "cpu")):
+        function = lib.autograd.function
+
+        class Double(function.InplaceFunction):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+
+        x = lib.ones(2, device=dev, requires_grad=True)
+        Double.apply(x).sum().backward()
+        found.append(
+            (x.grad.tolist(), isinstance(Double, function.FunctionMeta), Double(True).inplace, Double().inplace)
+        )
+    assert found[0] == found[1]

@@ -36,7 +36,9 @@ from .anomaly_state import is_anomaly_enabled
 from .grad_mode import grad_state
 from .view_history import refresh_view_history
 
-__all__ = ["Function", "Node", "AccumulateGrad", "FunctionCtx", "once_differentiable"]
+__all__ = [
+    "Function", "Node", "AccumulateGrad", "FunctionCtx", "FunctionMeta", "InplaceFunction", "once_differentiable",
+]  # fmt: skip
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -519,6 +521,32 @@ def _checked_user_outputs(args, outputs, ctx, record):
         for out in outs
     )
     return aliased[0] if single else aliased
+
+
+#: PyTorch's public name of the metaclass of :class:`Function`
+FunctionMeta = _FunctionMeta
+
+
+class InplaceFunction(Function):
+    """A :class:`Function` whose instances carry an ``inplace`` flag, kept for older code (PyTorch keeps it for
+    backward compatibility; use :class:`Function`).
+
+    Example::
+
+        >>> class Double(ember.autograd.function.InplaceFunction):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         return x * 2
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         return grad * 2
+        >>> Double(inplace=True).inplace, Double.apply(ember.ones(2))
+        (True, tensor([2., 2.]))
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
 
 def saved_reader(index: int) -> Callable[[Any], Any]:
