@@ -126,3 +126,30 @@ def test_inplace_function_and_function_meta(device):
             (x.grad.tolist(), isinstance(Double, function.FunctionMeta), Double(True).inplace, Double().inplace)
         )
     assert found[0] == found[1]
+
+
+def test_vjp_is_the_other_name_of_backward(device):
+    # ember ignored a vjp staticmethod and raised its own NotImplementedError for a Function without backward
+    found = []
+    for lib, dev in ((ember, device), (torch, "cpu")):
+
+        class Triple(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 3
+
+            @staticmethod
+            def vjp(ctx, grad):
+                return grad * 3
+
+        class NoBackward(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 3
+
+        x = lib.ones(2, device=dev, requires_grad=True)
+        Triple.apply(x).sum().backward()
+        with pytest.raises(NotImplementedError) as refused:
+            NoBackward.apply(x).sum().backward()
+        found.append((x.grad.tolist(), str(refused.value), lib.autograd.Function.generate_vmap_rule))
+    assert found[0] == found[1]

@@ -332,6 +332,9 @@ class _FunctionMeta(type):
         cls._backward_cls = type(node_name.rpartition("::")[2], (FunctionCtx,), attributes)
         # the new style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
         cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != __name__)
+        # PyTorch's other name of backward: a Function may define vjp instead
+        if "vjp" in attrs and "backward" not in attrs and cls.__module__ != __name__:
+            cls.backward = attrs["vjp"]
 
 
 class Function(metaclass=_FunctionMeta):
@@ -351,7 +354,31 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
-        raise NotImplementedError("Function subclasses must implement backward to be differentiated")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom autograd.Function to use it with "
+            "backward mode AD."
+        )
+
+    @staticmethod
+    def vjp(ctx: Any, *grad_outputs: Any) -> Any:
+        """PyTorch's other name of :meth:`backward`: a subclass may define either."""
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom autograd.Function to use it with "
+            "backward mode AD."
+        )
+
+    #: PyTorch's switch for a vmap rule generated from ``forward``; ember's :func:`ember.func.vmap` runs
+    #: ``forward`` once per batch entry, with or without it
+    generate_vmap_rule: bool = False
+
+    @staticmethod
+    def vmap(info: Any, in_dims: Any, *args: Any) -> Any:
+        """PyTorch's batching rule of the Function. ember's :func:`ember.func.vmap` maps ``forward`` over the
+        batch entries instead and does not call it."""
+        raise NotImplementedError(
+            "To use autograd.Function with vmap, you must either override the vmap staticmethod or set "
+            "generate_vmap_rule=True."
+        )
 
     @staticmethod
     def jvp(ctx: Any, *grad_inputs: Any) -> Any:
