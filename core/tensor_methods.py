@@ -721,6 +721,7 @@ INPLACE_ALIASES = {
 SURFACE = {
     "apply_": python_callables.apply_,
     "map_": python_callables.map_,
+    "map2_": python_callables.map2_,
     "stride": tensor_queries.stride,
     "storage_offset": tensor_queries.storage_offset,
     "as_strided": strided.as_strided,
