@@ -744,7 +744,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> x.add_(1)._version
             2
         """
-        return self._version_counter.value
+        counter = self._version_counter
+        if type(counter) is _InferenceVersion:  # its count is ember's, for the in-place refusals only
+            raise RuntimeError("Inference tensors do not track version counter.")
+        return counter.value
 
     @property
     def grad_fn(self) -> Any:
