@@ -114,6 +114,7 @@ from .ops.deprecated_linalg import *  # noqa: F403
 from .ops.foreach import *  # noqa: F403
 from .ops.global_state import *  # noqa: F403
 from .ops.histograms import *  # noqa: F403
+from .ops.householder import geqrf, orgqr, ormqr
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
 from .ops.linalg_decompositions import cholesky, cholesky_inverse, cholesky_solve, pinverse, qr, svd
@@ -203,6 +204,13 @@ _TOP_LEVEL_LAZY = dict.fromkeys(
     alpha_dropout feature_alpha_dropout constant_pad_nd""".split(),
     "top_level_losses",
 ) | dict.fromkeys(("poisson", "binomial"), "count_sampling")
+_TOP_LEVEL_LAZY |= dict.fromkeys(("lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"), "recurrent_cells")
+_TOP_LEVEL_LAZY |= dict.fromkeys(("native_layer_norm", "native_batch_norm", "native_group_norm"), "native_norms")
+_TOP_LEVEL_LAZY |= dict.fromkeys(
+    ("native_dropout", "feature_dropout", "feature_dropout_", "alpha_dropout_", "feature_alpha_dropout_"),
+    "top_level_dropouts",
+)
+_TOP_LEVEL_LAZY |= dict.fromkeys(("convolution", "native_channel_shuffle"), "functional_top_level")
 
 
 def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-__all__ = ["aminmax", "cummax", "cummin", "kthvalue", "max", "median", "min", "sort", "topk"]
+__all__ = ["aminmax", "cummax", "cummin", "kthvalue", "max", "median", "min", "sort", "topk", "geqrf"]
 
 
 def _repr(self: Any) -> str:
@@ -65,6 +65,10 @@ if TYPE_CHECKING:
         min: Tensor
         max: Tensor
 
+    class geqrf(NamedTuple):
+        a: Tensor
+        tau: Tensor
+
 else:
     max = _return_type("max", ("values", "indices"))  # noqa: A001
     min = _return_type("min", ("values", "indices"))  # noqa: A001
@@ -75,3 +79,4 @@ else:
     cummax = _return_type("cummax", ("values", "indices"))
     cummin = _return_type("cummin", ("values", "indices"))
     aminmax = _return_type("aminmax", ("min", "max"))
+    geqrf = _return_type("geqrf", ("a", "tau"))

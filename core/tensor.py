@@ -759,7 +759,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> x.add_(1)._version
             2
         """
-        return self._version_counter.value
+        counter = self._version_counter
+        if type(counter) is _InferenceVersion:  # its count is ember's, for the in-place refusals only
+            raise RuntimeError("Inference tensors do not track version counter.")
+        return counter.value
 
     @property
     def grad_fn(self) -> Any:
@@ -912,6 +915,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             return grads
 
         prehook._prehook_rank = getattr(hook, "_prehook_rank", TENSOR_PREHOOK)  # type: ignore[attr-defined]
+        prehook.__name__ = getattr(hook, "__name__", "<unknown>")  # what the engine's check of its result names
         return self.grad_fn._insert_prehook(prehook, prehook._prehook_rank)  # type: ignore[attr-defined]
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> _RemovableHandle:

@@ -27,8 +27,10 @@ from .ops import (
     conversion,
     creation,
     deprecated_linalg,
+    deprecated_resize,
     geometric_sampling,
     histograms,
+    householder,
     indexing,
     inplace,
     linalg,
@@ -612,6 +614,7 @@ ACTIVATIONS = {
     "relu": activations.relu,
     "relu_": activations.relu_,
     "hardshrink": activations.hardshrink,
+    "prelu": activations.prelu_method,
 }
 
 # In-place fills and random sampling.
@@ -719,6 +722,7 @@ INPLACE_ALIASES = {
 SURFACE = {
     "apply_": python_callables.apply_,
     "map_": python_callables.map_,
+    "map2_": python_callables.map2_,
     "stride": tensor_queries.stride,
     "storage_offset": tensor_queries.storage_offset,
     "as_strided": strided.as_strided,
@@ -727,6 +731,7 @@ SURFACE = {
     "is_same_size": tensor_queries.is_same_size,
     "is_inference": tensor_queries.is_inference,
     "data_ptr": untyped_storage.data_ptr,
+    "const_data_ptr": untyped_storage.data_ptr,
     "untyped_storage": untyped_storage.untyped_storage,
     "storage": typed_storage.storage,
     "resize_": storage_rebinding.resize_,
@@ -799,6 +804,13 @@ SURFACE = {
     "lu": deprecated_linalg.lu,
     "output_nr": tensor_functions.output_nr,
     "histogram": histograms.histogram,
+    "nonzero_static": indexing.nonzero_static,
+    "resize": deprecated_resize.resize,
+    "resize_as": deprecated_resize.resize_as,
+    "as_subclass": tensor_functions.as_subclass,
+    "geqrf": householder.geqrf,
+    "orgqr": householder.orgqr,
+    "ormqr": householder.ormqr,
 }
 
 # In-place twins (as INPLACE_TWINS) and aliases (as INPLACE_ALIASES) of the surface work.
@@ -806,7 +818,8 @@ SURFACE_INPLACE_TWINS = (
     "acosh", "asinh", "atanh", "exp2", "erfc", "logit", "sinc", "deg2rad", "rad2deg", "heaviside", "copysign",
     "hypot", "xlogy", "sgn", "fix", "renorm", "erfinv", "lgamma", "digamma", "polygamma", "i0", "gcd", "lcm",
     "ldexp", "scatter_reduce", "index_reduce", "addbmm", "addmm", "addmv", "addr", "baddbmm", "masked_scatter",
-    "index_copy", "nextafter", "mvlgamma", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "index_copy", "nextafter", "mvlgamma", "bitwise_and", "bitwise_or", "bitwise_xor", "igamma", "igammac",
+    "conj_physical",
 )  # fmt: skip
 SURFACE_INPLACE_ALIASES = {
     "greater_": "gt_",

@@ -1069,3 +1069,15 @@ def test_gradients_through_fill_and_zero(device, write):
         found.append((x.grad.cpu().numpy(), c.detach().cpu().numpy()))
     for got, expected in zip(found[1], found[0]):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_disable_saved_tensors_hooks_refuses_to_enter_over_hooks_in_force():
+    # ember entered it silently; PyTorch raises its error message and leaves nothing disabled
+    for T in (torch, ember):
+        graph = T.autograd.graph
+        with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            with pytest.raises(RuntimeError, match="^not with hooks$"):
+                with graph.disable_saved_tensors_hooks("not with hooks"):
+                    pass
+        with graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+            pass

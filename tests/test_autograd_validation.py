@@ -60,3 +60,38 @@ def test_gradient_of_an_incompatible_shape_raises_as_torch(device, shape):
 def test_builtin_nodes_keep_their_names():
     x = ember.ones(2, requires_grad=True)
     assert (x * 2).grad_fn.name() == (torch.ones(2, requires_grad=True) * 2).grad_fn.name() == "MulBackward0"
+
+
+def _two_argument_function(lib, backward):
+    class Affine(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            return x * k
+
+        @staticmethod
+        def backward(ctx, grad):
+            return backward(lib, grad)
+
+    return Affine
+
+
+GRADIENT_COUNT_AND_TYPE_CASES = {
+    # ember dropped the surplus gradients, returned the int as a gradient, and ignored the gradient given for k
+    "a surplus gradient": lambda lib, g: (g, None, g),
+    "an int as a gradient": lambda lib, g: (3, None),
+    "a gradient for an argument that is not a tensor": lambda lib, g: (g, g),
+    "surplus Nones, dropped": lambda lib, g: (g * 2, None, None, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GRADIENT_COUNT_AND_TYPE_CASES))
+def test_number_and_type_of_gradients_checked_as_torch(device, case):
+    def run(lib, dev):
+        x = lib.ones(2, requires_grad=True, device=dev)
+        function = _two_argument_function(lib, GRADIENT_COUNT_AND_TYPE_CASES[case])
+        try:
+            return lib.autograd.grad(function.apply(x, 2.0).sum(), x)[0].tolist()
+        except RuntimeError as error:
+            return str(error)
+
+    assert run(ember, device) == run(torch, "cpu")

@@ -3,6 +3,7 @@ and ``no_grad``, and the decorator form."""
 
 from __future__ import annotations
 
+import pytest
 from reference import torch
 
 import ember
@@ -122,3 +123,15 @@ def test_grad_modes_decorate_without_the_call_as_torch():
         return ev.plain(x), ev.inference(x), inner, names, kinds, m.is_grad_enabled()
 
     assert probe(ember) == probe(torch)
+
+
+def test_an_inference_tensor_has_no_version_to_read():
+    # ember read 0 from an inference tensor's _version; PyTorch refuses to
+    for lib in (ember, torch):
+        with lib.inference_mode():
+            made = lib.ones(2)
+        with pytest.raises(RuntimeError, match="^Inference tensors do not track version counter.$"):
+            _ = made._version
+        with pytest.raises(RuntimeError, match="^Inference tensors do not track version counter.$"):
+            _ = made[:1]._version
+        assert lib.ones(2)._version == 0

@@ -6,6 +6,7 @@ import heapq
 import threading
 import warnings
 from collections.abc import Sequence
+from numbers import Number
 from typing import overload
 
 from ..ops.overlap import check_no_internal_overlap
@@ -14,6 +15,8 @@ from ..tensor import Tensor
 from ..tensor import tensor as new_tensor
 from .function import AccumulateGrad
 from .grad_mode import grad_state
+from .gradient_edge import GradientEdge, edge_meta
+from .hook_results import checked_hook_result, checked_hook_results
 from .validation import validated_gradients
 
 __all__ = ["run_backward", "grad", "backward", "tensor_backward"]
@@ -98,15 +101,21 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     ``.grad`` is touched.
     """
     roots = []
-    for tensor, grad in zip(tensors, grad_tensors):
+    for i, (tensor, grad) in enumerate(zip(tensors, grad_tensors)):
+        if isinstance(tensor, GradientEdge):
+            roots.append(((tensor.node, tensor.output_nr), grad))
+            continue
         if not tensor.requires_grad:  # a view reads its base's history first (view_history)
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         roots.append((tensor._gradient_edge(), grad))
 
     capture = None
     if inputs is not None:
         capture = {}
         for i, tensor in enumerate(inputs):
+            if isinstance(tensor, GradientEdge):
+                capture.setdefault((tensor.node, tensor.output_nr), []).append(i)
+                continue
             if not tensor.requires_grad:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             capture.setdefault(tensor._gradient_edge(), []).append(i)
@@ -146,9 +155,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             grads = buffers.pop(node, None) or [None] * _num_outputs(node)
             if node._pre_hooks:
                 for hook in node._pre_hooks:
-                    new = hook(grads)
+                    new = hook(tuple(grads))  # PyTorch's hooks see tuples
                     if new is not None:
-                        grads = list(new)
+                        grads = checked_hook_results(hook, grads, new)
             if capture is not None:
                 if type(node) is AccumulateGrad and grads[0] is not None and (node, 0) in capture:
                     leaf = node._variable()  # an input leaf's hooks see (and may replace) its gradient
@@ -199,11 +208,13 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         _hold(held, g)
             if node._post_hooks:
                 # hooks see None for the inputs that need no gradient
-                grad_inputs = [grad if needed else None for grad, needed in zip(grad_inputs, node.needs_input_grad)]
+                grad_inputs = tuple(
+                    grad if needed else None for grad, needed in zip(grad_inputs, node.needs_input_grad)
+                )
                 for hook in node._post_hooks:
-                    new = hook(grad_inputs, grads)
+                    new = hook(grad_inputs, tuple(grads))
                     if new is not None:
-                        grad_inputs = tuple(new)
+                        grad_inputs = tuple(checked_hook_results(hook, grad_inputs, new))
             if not retain_graph:
                 node._saved = None
             # an input that needs no gradient has no edge (child None): its gradient is dropped
@@ -261,7 +272,7 @@ def _run_leaf_hooks(leaf, grad):
     """``grad`` through the hooks registered on the leaf (each may replace it)."""
     if leaf._hooks:
         for hook in leaf._hooks:
-            new = hook(grad)
+            new = checked_hook_result(hook, grad, hook(grad))
             if new is not None:
                 grad = new
     return grad
@@ -378,21 +389,61 @@ def reset_grads(tensors, set_to_none):
 
 
 def _as_list(x):
+    """A tensor (or a sparse one), a :class:`GradientEdge` (itself a tuple) or a list or tuple of them, as a
+    list; a number raises PyTorch's TypeError (its ``tuple(x)``'s)."""
     if x is None:
         return None
-    return [x] if not isinstance(x, (list, tuple)) else list(x)
+    if isinstance(x, (list, tuple)) and not isinstance(x, GradientEdge):
+        return list(x)
+    if isinstance(x, Number):
+        raise TypeError(f"'{type(x).__name__}' object is not iterable")
+    return [x]
 
 
-def _check_grad_output(i, output, grad):
-    """PyTorch's checks of the gradient given for ``output`` (the ``i``-th root of a backward pass):
-    ``output``'s shape and device."""
-    if grad.shape != output.shape:
+def _checked_grad_output(i, output, grad):
+    """The gradient given for ``output`` (the ``i``-th root of a backward pass, a tensor or a
+    :class:`GradientEdge`) after PyTorch's checks (``output``'s shape, device, and complex or not), cast to
+    ``output``'s dtype as PyTorch's engine casts the gradients it starts from."""
+    if isinstance(output, GradientEdge):
+        _, device, shape, _ = edge_meta(output)
+    else:
+        device, shape = output._device, output.shape
+    if grad.shape != shape:
         raise RuntimeError(
-            f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape} and output[{i}] "
-            f"has a shape of {output.shape}."
+            f"Mismatch in shape: grad_output[{i}] has a shape of {grad.shape} and output[{i}] has a shape of {shape}."
         )
-    if grad._device != output._device:
-        raise RuntimeError(f"invalid gradient at index {i} - expected device {output._device} but got {grad._device}")
+    dtype = _output_dtype(output)
+    if dtype.is_complex != grad.dtype.is_complex:
+        raise RuntimeError(
+            "For complex Tensors, both grad_output and output are required to have the same dtype. Mismatch in "
+            f"dtype: grad_output[{i}] has a dtype of {grad.dtype} and output[{i}] has a dtype of {dtype}."
+        )
+    if grad._device != device:
+        raise RuntimeError(f"invalid gradient at index {i} - expected device {device} but got {grad._device}")
+    return grad if grad.dtype is dtype else grad.to(dtype)
+
+
+def _output_dtype(output):
+    """The dtype of ``output``, a tensor or a :class:`GradientEdge`."""
+    if isinstance(output, GradientEdge):
+        backend, _, _, native = edge_meta(output)
+        return backend.ember_dtype(native)
+    return output.dtype
+
+
+def _implicit_grad(output):
+    """The gradient of a one-element real ``output`` (a tensor or a :class:`GradientEdge`) when none is
+    given: one."""
+    if isinstance(output, GradientEdge):
+        meta = edge_meta(output)
+        template = Tensor._zeros_from_meta(meta)
+    else:
+        template = output
+    if template.numel() != 1:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    if template.dtype.is_complex:
+        raise RuntimeError("grad can be implicitly created only for real scalar outputs")
+    return template.new_ones(template.shape)
 
 
 def _default_grads(outputs, grad_outputs):
@@ -402,21 +453,19 @@ def _default_grads(outputs, grad_outputs):
     result = []
     for i, (out, g) in enumerate(zip(outputs, grads)):
         if g is None:
-            if out.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if out.dtype.is_complex:
-                raise RuntimeError("grad can be implicitly created only for real scalar outputs")
-            g = out.new_ones(out.shape)
+            g = _implicit_grad(out)
+        elif not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         else:
-            _check_grad_output(i, out, g)
+            g = _checked_grad_output(i, out, g)
         result.append(g)
     return result
 
 
 @overload
 def grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor],
+    outputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
     grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
@@ -429,7 +478,7 @@ def grad(
 
 @overload
 def grad(
-    outputs: Tensor | Sequence[Tensor],
+    outputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
     inputs: dict[str, Tensor],
     grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
@@ -442,8 +491,8 @@ def grad(
 
 
 def grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor] | dict[str, Tensor],
+    outputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge] | dict[str, Tensor],
     grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
@@ -455,8 +504,9 @@ def grad(
     """The gradients of ``outputs`` with respect to ``inputs`` (no ``.grad`` is touched).
 
     Args:
-        outputs: tensor(s) to differentiate.
-        inputs: tensor(s) to differentiate with respect to; a dict of them gives a dict of their
+        outputs: tensor(s) to differentiate, or the :class:`~ember.autograd.graph.GradientEdge` of each.
+        inputs: tensor(s) to differentiate with respect to, or their
+            :class:`~ember.autograd.graph.GradientEdge`; a dict of tensors gives a dict of their
             gradients under the same keys.
         grad_outputs: the vector(s) in the vector-Jacobian product; ones for scalars.
         retain_graph: keep the graph. Default: ``create_graph``.
@@ -481,6 +531,15 @@ def grad(
             FutureWarning,
             stacklevel=2,
         )
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False."
+        )
+    if isinstance(inputs, dict) and type(inputs) is not dict:
+        raise TypeError(
+            f"`inputs` argument to `grad()` must be a dict, not {type(inputs).__name__}. Other Mapping types are "
+            "not supported."
+        )
     if isinstance(inputs, dict):
         grads = _grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph, allow_unused,
                       is_grads_batched, materialize_grads)  # fmt: skip
@@ -490,8 +549,8 @@ def grad(
 
 
 def _grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor],
+    outputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
     grad_outputs: Tensor | Sequence[Tensor | None] | None,
     retain_graph: bool | None,
     create_graph: bool,
@@ -502,12 +561,14 @@ def _grad(
     """:func:`grad` for a tensor or a sequence of tensors as ``inputs``."""
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if retain_graph is None:
         retain_graph = create_graph
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
     grads = _default_grads(outputs, grad_outputs)
-    if any(x.is_sparse for x in inputs):
+    if any(not isinstance(x, GradientEdge) and x.is_sparse for x in inputs):
         return _grad_of_sparse_inputs(
             outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads
         )
@@ -515,7 +576,11 @@ def _grad(
         outputs, grads, retain_graph, create_graph, inputs=inputs, allow_unused=bool(allow_unused or materialize_grads)
     )
     if materialize_grads:
-        result = tuple(g if g is not None else x.new_zeros(x.shape) for g, x in zip(result, inputs))
+        if any(g is None and isinstance(x, GradientEdge) for g, x in zip(result, inputs)):
+            raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
+        result = tuple(
+            g if g is not None else x.new_zeros(x.shape).requires_grad_(create_graph) for g, x in zip(result, inputs)
+        )
     return result
 
 
@@ -569,22 +634,52 @@ def _grad_of_sparse_inputs(outputs, grads, inputs, retain_graph, create_graph, a
 
 
 def backward(
-    tensors: Tensor | Sequence[Tensor],
+    tensors: Tensor | GradientEdge | Sequence[Tensor | GradientEdge],
     grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    inputs: Tensor | Sequence[Tensor] | None = None,
+    grad_variables: Tensor | Sequence[Tensor | None] | None = None,
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge] | dict[str, Tensor] | None = None,
 ) -> None:
-    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (see :meth:`Tensor.backward`)."""
+    """Accumulate gradients of ``tensors`` into the leaves' ``.grad`` (see :meth:`Tensor.backward`);
+    ``grad_variables`` is the deprecated name of ``grad_tensors``, and ``inputs`` may be a dict of tensors."""
+    if grad_variables is not None:
+        warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.", FutureWarning, stacklevel=2)
+        if grad_tensors is not None:
+            raise RuntimeError(
+                "`grad_tensors` and `grad_variables` (deprecated) arguments both passed to `backward()`. Please "
+                "only use `grad_tensors`."
+            )
+        grad_tensors = grad_variables
     tensors = _as_list(tensors)
     grads = _default_grads(tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
-        for t, g in zip(tensors, grads):
-            t.backward(g, retain_graph=True, create_graph=create_graph, inputs=inputs)
+        _accumulate_into_inputs(tensors, grads, inputs, retain_graph, create_graph)
         return
     run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def _accumulate_into_inputs(outputs, grads, inputs, retain_graph, create_graph):
+    """``backward(..., inputs=inputs)``: add the gradients of ``outputs`` into the ``.grad`` of each of
+    ``inputs`` only (of the leaf an ``AccumulateGrad`` edge feeds; none for another node's edge); ``inputs`` may
+    be a dict of them."""
+    if isinstance(inputs, dict) and type(inputs) is not dict:
+        raise TypeError(
+            f"`inputs` argument to `backward()` must be a dict, not {type(inputs).__name__}. Other Mapping types are "
+            "not supported."
+        )
+    inputs = list(inputs.values()) if isinstance(inputs, dict) else _as_list(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    results = grad(outputs, inputs, grads, retain_graph, create_graph, allow_unused=True)
+    for target, g in zip(inputs, results):
+        if isinstance(target, GradientEdge):
+            target = target.node.variable if isinstance(target.node, AccumulateGrad) else None
+        if g is not None and target is not None:
+            g = g if create_graph else g.detach()
+            target.grad = g if target.grad is None else target.grad + g
 
 
 def tensor_backward(
@@ -592,7 +687,7 @@ def tensor_backward(
     gradient: Tensor | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    inputs: Tensor | Sequence[Tensor] | None = None,
+    inputs: Tensor | GradientEdge | Sequence[Tensor | GradientEdge] | dict[str, Tensor] | None = None,
 ) -> None:
     """Accumulate the gradient of this tensor into the ``.grad`` of the graph's leaves.
 
@@ -600,7 +695,8 @@ def tensor_backward(
         gradient (Tensor, optional): the gradient with respect to this tensor; may be omitted when it has one element.
         retain_graph (bool, optional): keep the graph for another backward pass; ``create_graph`` when ``None``.
         create_graph (bool): record the backward pass itself, for higher-order gradients. Default: ``False``.
-        inputs (sequence of Tensors, optional): accumulate only into these leaves' ``.grad``; all leaves when ``None``.
+        inputs (sequence of Tensors, optional): accumulate only into these leaves' ``.grad`` (or those of
+            the leaves whose :class:`~ember.autograd.graph.GradientEdge` is given); all leaves when ``None``.
 
     Example::
 
@@ -623,15 +719,10 @@ def tensor_backward(
     else:
         if not isinstance(gradient, Tensor):
             gradient = new_tensor(gradient, dtype=self.dtype, device=self._device)
-        _check_grad_output(0, self, gradient)
+        gradient = _checked_grad_output(0, self, gradient)
     if retain_graph is None:
         retain_graph = create_graph
     if inputs is not None:
-        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        grads = grad([self], inputs, [gradient], retain_graph, create_graph, allow_unused=True)
-        for leaf, g in zip(inputs, grads):
-            if g is not None:
-                g = g if create_graph else g.detach()
-                leaf.grad = g if leaf.grad is None else leaf.grad + g
+        _accumulate_into_inputs([self], [gradient], inputs, retain_graph, create_graph)
         return
     run_backward([self], [gradient], retain_graph, create_graph)

@@ -36,7 +36,9 @@ from .anomaly_state import is_anomaly_enabled
 from .grad_mode import grad_state
 from .view_history import refresh_view_history
 
-__all__ = ["Function", "Node", "AccumulateGrad", "FunctionCtx", "once_differentiable"]
+__all__ = [
+    "Function", "Node", "AccumulateGrad", "FunctionCtx", "FunctionMeta", "InplaceFunction", "once_differentiable",
+]  # fmt: skip
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -330,6 +332,9 @@ class _FunctionMeta(type):
         cls._backward_cls = type(node_name.rpartition("::")[2], (FunctionCtx,), attributes)
         # the new style: forward(*args) without ctx, then setup_context(ctx, inputs, output)
         cls._uses_setup_context = any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != __name__)
+        # PyTorch's other name of backward: a Function may define vjp instead
+        if "vjp" in attrs and "backward" not in attrs and cls.__module__ != __name__:
+            cls.backward = attrs["vjp"]
 
 
 class Function(metaclass=_FunctionMeta):
@@ -349,7 +354,31 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def backward(ctx: Any, *grad_outputs: Any) -> Any:
-        raise NotImplementedError("Function subclasses must implement backward to be differentiated")
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom autograd.Function to use it with "
+            "backward mode AD."
+        )
+
+    @staticmethod
+    def vjp(ctx: Any, *grad_outputs: Any) -> Any:
+        """PyTorch's other name of :meth:`backward`: a subclass may define either."""
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom autograd.Function to use it with "
+            "backward mode AD."
+        )
+
+    #: PyTorch's switch for a vmap rule generated from ``forward``; ember's :func:`ember.func.vmap` runs
+    #: ``forward`` once per batch entry, with or without it
+    generate_vmap_rule: bool = False
+
+    @staticmethod
+    def vmap(info: Any, in_dims: Any, *args: Any) -> Any:
+        """PyTorch's batching rule of the Function. ember's :func:`ember.func.vmap` maps ``forward`` over the
+        batch entries instead and does not call it."""
+        raise NotImplementedError(
+            "To use autograd.Function with vmap, you must either override the vmap staticmethod or set "
+            "generate_vmap_rule=True."
+        )
 
     @staticmethod
     def jvp(ctx: Any, *grad_inputs: Any) -> Any:
@@ -454,6 +483,8 @@ class Function(metaclass=_FunctionMeta):
                 outputs = _forward_then_setup_context(cls, ctx, args, kwargs)
             else:
                 outputs = cls.forward(ctx, *args, **kwargs) if kwargs else cls.forward(ctx, *args)
+            if cls._validates_gradients:  # a user's Function: still with recording off
+                outputs = _checked_user_outputs(args, outputs, ctx, record)
         finally:
             state.enabled = enabled
             if tangents is not None:  # prepare suspended forward mode for forward's own ops
@@ -487,6 +518,62 @@ class Function(metaclass=_FunctionMeta):
         if tangents is not None:
             rule.propagate(cls, ctx, args, kwargs, outputs, tangents)
         return outputs
+
+
+def _checked_user_outputs(args, outputs, ctx, record):
+    """What a user's ``forward`` returned, checked and aliased as PyTorch's ``_wrap_outputs`` does: each input
+    marked dirty must be returned, and may not be a leaf that requires grad when the op is recorded; an input
+    returned as it is (not marked dirty) becomes a new alias of it, a view when the op is recorded (which then
+    takes the op's history, not the input), so that the input itself is left as it was; when the op is not
+    recorded, one that requires grad is returned detached, dirty or not."""
+    single = not isinstance(outputs, tuple)
+    outs = (outputs,) if single else outputs
+    dirty = ctx._dirty
+    for tensor in dirty:
+        if not any(tensor is out for out in outs):
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned as output. The inputs "
+                "that are modified inplace must all be outputs of the Function."
+            )
+        if record and tensor._requires_grad and tensor._grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+    if not any(isinstance(out, Tensor) and any(out is a for a in args) for out in outs):
+        return outputs
+    aliased = tuple(
+        (out.view_as(out) if record else out.detach())
+        if isinstance(out, Tensor)
+        and any(out is a for a in args)
+        and (not any(out is t for t in dirty) or (not record and out._requires_grad))
+        else out
+        for out in outs
+    )
+    return aliased[0] if single else aliased
+
+
+#: PyTorch's public name of the metaclass of :class:`Function`
+FunctionMeta = _FunctionMeta
+
+
+class InplaceFunction(Function):
+    """A :class:`Function` whose instances carry an ``inplace`` flag, kept for older code (PyTorch keeps it for
+    backward compatibility; use :class:`Function`).
+
+    Example::
+
+        >>> class Double(ember.autograd.function.InplaceFunction):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         return x * 2
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         return grad * 2
+        >>> Double(inplace=True).inplace, Double.apply(ember.ones(2))
+        (True, tensor([2., 2.]))
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
 
 def saved_reader(index: int) -> Callable[[Any], Any]:
@@ -573,10 +660,14 @@ def _wrap_saved(ctx, outs):
     """Turn the tensors ``ctx`` saved into :class:`SavedTensor` entries (outputs by storage)."""
     entries = []
     saved_cls = _HookedSavedTensor if grad_state.saved_tensors_hooks else SavedTensor
-    for t in ctx._saved:
+    for i, t in enumerate(ctx._saved):
         if t is None:
             entries.append(None)
             continue
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"save_for_backward can only save variables, but argument {i} is of type {type(t).__name__}"
+            )
         for nr, out in enumerate(outs):
             if out is t and t._grad_fn is ctx:
                 entries.append(saved_cls(t._storage_alias(), nr))

@@ -22,9 +22,12 @@ from ..tensor import Tensor
 from .engine import current_graph_task
 from .function import Node, gradient_edge
 from .grad_mode import grad_state
+from .gradient_edge import GradientEdge, get_gradient_edge
 
 __all__ = [
     "Node",
+    "GradientEdge",
+    "get_gradient_edge",
     "saved_tensors_hooks",
     "save_on_cpu",
     "disable_saved_tensors_hooks",
@@ -104,7 +107,8 @@ class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
 
 
 class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
-    """Within this context, entering :class:`saved_tensors_hooks` raises ``RuntimeError(error_message)``.
+    """Within this context, entering :class:`saved_tensors_hooks` raises ``RuntimeError(error_message)``;
+    entering this context while such hooks are in force raises it too.
 
     Args:
         error_message (str): the message of that error.
@@ -119,6 +123,8 @@ class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
         self.error_message = error_message
 
     def __enter__(self) -> None:
+        if grad_state.saved_tensors_hooks:
+            raise RuntimeError(self.error_message)
         self._previous = grad_state.saved_tensors_hooks_disabled
         grad_state.saved_tensors_hooks_disabled = self.error_message
 

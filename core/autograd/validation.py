@@ -3,7 +3,8 @@ engine checks them (``validate_outputs``) before they flow on.
 
 A gradient of another dtype than its input is cast to the input's dtype; one whose shape the
 input's shape broadcasts to is summed down to it; any other shape, and another device, raise a
-RuntimeError naming the function and the argument's index. ember's own functions are written to
+RuntimeError naming the function and the argument's index. Gradients past the last argument must be
+None (they are dropped), one for an argument that is not a tensor too, and any other must be a tensor. ember's own functions are written to
 return exact gradients and skip the check (``Function._validates_gradients``).
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from ..ops.operands import sum_to
 from ..tensor import Tensor
+from .function import NOT_A_TENSOR
 
 __all__ = ["validated_gradients"]
 
@@ -41,7 +43,8 @@ def validated_gradients(node: Any, grads: tuple[Any, ...]) -> tuple[Any, ...]:
         grads: one gradient (or None) per input of the function's ``forward``.
 
     Raises:
-        RuntimeError: a gradient whose shape the input's does not broadcast to, or on another device.
+        RuntimeError: a gradient whose shape the input's does not broadcast to, or on another device; one
+            that is not a tensor, or not None for an argument that is not a tensor or past the last one.
 
     Example::
 
@@ -58,9 +61,27 @@ def validated_gradients(node: Any, grads: tuple[Any, ...]) -> tuple[Any, ...]:
         >>> x.grad
         tensor([2., 2., 2.])
     """
+    edges = node._edges
+    if len(grads) > len(edges):
+        if any(grad is not None for grad in grads[len(edges) :]):
+            raise RuntimeError(
+                f"function {node.name()} returned an incorrect number of gradients (expected {len(edges)}, "
+                f"got {len(grads)})"
+            )
+        grads = grads[: len(edges)]
     out = list(grads)
-    for i, ((child, nr), grad) in enumerate(zip(node._edges, grads)):
-        if child is None or not isinstance(grad, Tensor):
+    for i, (edge, grad) in enumerate(zip(edges, grads)):
+        if grad is None:
+            continue
+        if edge is NOT_A_TENSOR:
+            raise RuntimeError(
+                f"function {node.name()} returned a gradient different than None at position {i + 1}, but the "
+                "corresponding forward input was not a Variable"
+            )
+        if not isinstance(grad, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(grad).__name__})")
+        child, nr = edge
+        if child is None:
             continue
         meta = _input_meta(child, nr)
         if meta is None:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
     from ..types import _dtype
 
-__all__ = ["softmax", "log_softmax", "relu", "relu_", "hardshrink"]
+__all__ = ["softmax", "log_softmax", "relu", "relu_", "hardshrink", "prelu_method"]
 
 
 def _functional() -> ModuleType:
@@ -132,3 +132,17 @@ def hardshrink(input: Tensor, lambd: float = 0.5, *, out: Tensor | None = None) 
     if out is not None:
         return write_out("hardshrink", hardshrink(input, lambd), out, exact_dtype=True)
     return _functional().hardshrink(input, lambd)
+
+
+def prelu_method(input: Tensor, weight: Tensor) -> Tensor:
+    """``Tensor.prelu``: :func:`ember.nn.functional.prelu` of this tensor, :math:`\\max(0, x) + w \\min(0, x)`.
+
+    Args:
+        weight (Tensor): one slope, or one per channel (dimension 1).
+
+    Example::
+
+        >>> ember.tensor([-2.0, 3.0]).prelu(ember.tensor([0.25]))
+        tensor([-0.5000,  3.0000])
+    """
+    return _functional().prelu(input, weight)

@@ -23,7 +23,7 @@ __all__ = [
     "pixel_unshuffle", "prelu", "selu", "selu_", "celu", "celu_", "rrelu", "rrelu_", "threshold", "threshold_",
     "pdist", "pairwise_distance", "cosine_similarity", "kl_div", "binary_cross_entropy_with_logits", "bilinear",
     "ctc_loss", "rms_norm", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d",
-    "adaptive_max_pool1d", "channel_shuffle",
+    "adaptive_max_pool1d", "channel_shuffle", "convolution", "native_channel_shuffle",
 ]  # fmt: skip
 
 # the same functions as ember.nn.functional's: PyTorch's top-level signature is theirs
@@ -40,6 +40,7 @@ selu, selu_, celu, celu_, rrelu, rrelu_ = F.selu, F.selu_, F.celu, F.celu_, F.rr
 threshold, threshold_ = F.threshold, F.threshold_
 pdist, pairwise_distance, cosine_similarity = F.pdist, F.pairwise_distance, F.cosine_similarity
 avg_pool1d, adaptive_avg_pool1d, channel_shuffle = F.avg_pool1d, F.adaptive_avg_pool1d, F.channel_shuffle
+native_channel_shuffle = F.channel_shuffle
 
 _REDUCTIONS = ("none", "mean", "sum")  # PyTorch's at::Reduction codes 0, 1, 2
 
@@ -278,3 +279,43 @@ def adaptive_max_pool1d(input: Tensor, output_size: int | Sequence[int]) -> tupl
     """
     # F's annotation is a 1-tuple; its kernel, as torch's, takes any sequence of one int
     return F.adaptive_max_pool1d_with_indices(input, output_size)  # type: ignore[arg-type]
+
+
+_CONVOLUTIONS = {
+    (False, 3): F.conv1d, (False, 4): F.conv2d, (False, 5): F.conv3d,
+    (True, 3): F.conv_transpose1d, (True, 4): F.conv_transpose2d, (True, 5): F.conv_transpose3d,
+}  # fmt: skip
+
+
+def convolution(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: Sequence[int],
+    padding: Sequence[int],
+    dilation: Sequence[int],
+    transposed: bool,
+    output_padding: Sequence[int],
+    groups: int,
+) -> Tensor:
+    """The convolution (``transposed``: the transposed one) of as many spatial dimensions as ``weight`` has
+    beyond its first two: :func:`ember.nn.functional.conv2d`, :func:`~ember.nn.functional.conv_transpose2d`
+    and their 1-d and 3-d siblings, with ATen's single signature (``output_padding`` is used only when
+    ``transposed``).
+
+    Example::
+
+        >>> x = ember.arange(4.0).reshape(1, 1, 4)
+        >>> ember.convolution(x, ember.ones(1, 1, 2), None, [1], [0], [1], False, [0], 1)
+        tensor([[[1., 3., 5.]]])
+    """
+    if weight.ndim < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    conv = _CONVOLUTIONS.get((bool(transposed), weight.ndim))
+    if conv is None:
+        raise RuntimeError(
+            f"convolution: expected a weight of 3, 4 or 5 dimensions (1, 2 or 3 spatial), got {weight.ndim}"
+        )
+    if transposed:
+        return conv(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    return conv(input, weight, bias, stride, padding, dilation, groups)

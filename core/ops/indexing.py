@@ -19,7 +19,7 @@ from .arithmetic import where
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
 from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
-from .movement import broadcast_shapes, row_major
+from .movement import broadcast_shapes, cat, row_major
 from .operands import check_same_device, dim_or_axis, fill_value_for, is_scalar, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 from .overlap import aliases, check_no_internal_overlap, has_internal_overlap
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "gather", "scatter", "scatter_add", "index_select", "index_add", "index_copy", "index_fill", "masked_fill",
     "masked_select", "masked_scatter", "nonzero", "argwhere", "sort", "argsort", "topk", "kthvalue",
-    "take", "take_along_dim",
+    "take", "take_along_dim", "nonzero_static",
 ]  # fmt: skip
 
 
@@ -991,6 +991,34 @@ def argwhere(input: Tensor) -> Tensor:
                 [1, 1]])
     """
     return nonzero(input)
+
+
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """:func:`nonzero` with a fixed number of rows: the first ``size`` rows of the indices of the non-zero
+    elements, padded with rows of ``fill_value`` when there are fewer.
+
+    Args:
+        input (Tensor): the input tensor.
+        size (int): the number of rows of the result.
+        fill_value (int): the value of the padding rows. Default: -1
+
+    Example::
+
+        >>> ember.nonzero_static(ember.tensor([0, 1, 0, 2]), size=3)
+        tensor([[ 1],
+                [ 3],
+                [-1]])
+    """
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise TypeError(f"nonzero_static(): argument 'size' must be int, not {type(size).__name__}")
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    found = nonzero(input)[:size]
+    missing = size - found.shape[0]
+    if not missing:
+        return found
+    padding = full((missing, found.shape[1]), fill_value, dtype=dtypes.int64, device=input.device)
+    return cat([found, padding])
 
 
 def _sort_indices(input, axis, descending, stable=True):

@@ -176,6 +176,9 @@ _GENERATED_DOCS = {
     "bitwise_or": ("[12, 10]", "ember.tensor([10, 6])", "tensor([14, 14])"),
     "bitwise_xor": ("[12, 10]", "ember.tensor([10, 6])", "tensor([ 6, 12])"),
     "index_copy": ("[0.0, 0.0, 0.0]", "0, ember.tensor([2, 0]), ember.tensor([1.0, 2.0])", "tensor([2., 0., 1.])"),
+    "igamma": ("[1.0, 2.0]", "ember.tensor([0.5, 3.0])", "tensor([0.3935, 0.8009])"),
+    "igammac": ("[1.0, 2.0]", "ember.tensor([0.5, 3.0])", "tensor([0.6065, 0.1991])"),
+    "conj_physical": ("[1 + 2j]", "", "tensor([1.-2.j])"),
 }
 
 

@@ -1,4 +1,4 @@
-"""``Tensor.apply_`` and ``Tensor.map_``: a Python callable run on every element of a CPU tensor,
+"""``Tensor.apply_``, ``Tensor.map_`` and ``Tensor.map2_``: a Python callable run on every element of a CPU tensor,
 in place, as in PyTorch (slow: one Python call per element; for tests and small tensors).
 
 Each result is stored as the tensor's dtype stores a Python number: a float rounded to the
@@ -17,7 +17,7 @@ import numpy as np
 
 from ..tensor import Tensor, writable_data
 
-__all__ = ["apply_", "map_"]
+__all__ = ["apply_", "map_", "map2_"]
 
 
 def _check(self: Tensor, op: str) -> None:
@@ -99,6 +99,41 @@ def map_(self: Tensor, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> T
         raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
     if tensor.dtype is not self.dtype:
         raise TypeError(f"map_: expected a {self.dtype} tensor for 'other' (got {tensor.dtype})")
-    others = tensor.expand(self.shape).reshape(-1).tolist()
     convert = _converter(self)
-    return _store(self, [convert(callable(a, b)) for a, b in zip(self.reshape(-1).tolist(), others, strict=True)])
+    return _store(self, [convert(callable(a, b)) for a, b in zip(_elements(self), _elements(tensor, self.shape))])
+
+
+def _elements(tensor: Tensor, shape: tuple[int, ...] | None = None) -> list[Any]:
+    """The elements of ``tensor`` (broadcast to ``shape``), in row-major order, as Python numbers."""
+    return (tensor if shape is None else tensor.expand(shape)).reshape(-1).tolist()
+
+
+def map2_(self: Tensor, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]) -> Tensor:  # noqa: A002
+    """Replace every element ``a`` of this CPU tensor by ``callable(a, b, c)``, with ``b`` and ``c`` the elements
+    of ``x`` and ``y`` (broadcast to this tensor's shape, of its dtype) at the same place, in place.
+
+    Args:
+        x (Tensor): the second operand.
+        y (Tensor): the third operand.
+        callable (callable): takes three Python numbers, returns one.
+
+    Example::
+
+        >>> x = ember.tensor([1.0, 2.0, 3.0])
+        >>> x.map2_(ember.tensor([10.0]), ember.tensor([1.0, 2.0, 3.0]), lambda a, b, c: a + b * c)
+        tensor([11., 22., 33.])
+    """
+    for position, (name, operand) in enumerate((("x", x), ("y", y)), 1):
+        if not isinstance(operand, Tensor):
+            raise TypeError(
+                f"map2_(): argument '{name}' (position {position}) must be Tensor, not {type(operand).__name__}"
+            )
+    if x._requires_grad or y._requires_grad:
+        raise RuntimeError("Can't call map2_() on Variable that requires grad. Use var.detach().map2_() instead.")
+    _check(self, "map2_")
+    for name, operand in (("x", x), ("y", y)):
+        if operand.dtype is not self.dtype:
+            raise TypeError(f"map2_: expected {self.type()} for argument '{name}' (got {operand.type()})")
+    convert = _converter(self)
+    values = zip(_elements(self), _elements(x, self.shape), _elements(y, self.shape))
+    return _store(self, [convert(callable(a, b, c)) for a, b, c in values])

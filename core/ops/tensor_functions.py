@@ -7,6 +7,7 @@ from __future__ import annotations
 from numbers import Number
 
 from ..tensor import Tensor
+from ..tensor import _copy_slots as copy_slots
 
 __all__ = ["typename", "is_storage", "get_device", "fill", "detach"]
 
@@ -111,3 +112,26 @@ def _output_nr(self: Tensor) -> int:
 
 
 output_nr = property(_output_nr)
+
+
+def as_subclass(self: Tensor, cls: type[Tensor]) -> Tensor:
+    """This tensor as an instance of ``cls``, a subclass of :class:`Tensor`: it shares this tensor's memory and,
+    as an alias recorded by autograd, passes its gradient on to it.
+
+    Args:
+        cls (type): a subclass of :class:`Tensor`.
+
+    Example::
+
+        >>> class Tagged(ember.Tensor):
+        ...     pass
+        >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+        >>> t = x.as_subclass(Tagged)
+        >>> type(t).__name__, t.requires_grad, t.is_leaf
+        ('Tagged', True, False)
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"as_subclass(): argument 'cls' must be a subclass of Tensor, got {cls!r}")
+    result = object.__new__(cls)
+    copy_slots(self.view_as(self), result)
+    return result

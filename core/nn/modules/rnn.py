@@ -633,8 +633,7 @@ class RNNCellBase(Module):
                 f"{cell}: input dtype ({input.dtype}) does not match weight dtype ({self.weight_ih.dtype})"
             )
         check_same_device(cell, self.weight_ih, input)
-        if input.shape[1] != self.input_size:
-            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} expected {self.input_size}")
+        check_cell_input(input, self.input_size)
         batch = input.shape[0]
         full = []
         for k, (state, name) in enumerate(zip(states, names)):
@@ -648,31 +647,51 @@ class RNNCellBase(Module):
                     raise ValueError(f"{cell}: Expected {name} to be 1D or 2D, got {state.ndim}D instead")
                 if not batched:
                     state = state.unsqueeze(0)
-                if state.shape[0] != batch:
-                    raise RuntimeError(f"Input batch size {batch} doesn't match hidden{k} batch size {state.shape[0]}")
-                if state.shape[1] != self.hidden_size:
-                    raise RuntimeError(
-                        f"hidden{k} has inconsistent hidden_size: got {state.shape[1]}, expected {self.hidden_size}"
-                    )
+                check_cell_hidden(k, state, batch, self.hidden_size)
                 if state.dtype is not input.dtype and not _amp.active:
                     raise RuntimeError(
                         f"{cell}: {name} dtype ({state.dtype}) does not match input dtype ({input.dtype})"
                     )
             full.append(state)
-        result = _RecurrentLayer.apply(
-            input,
-            full[0],
-            full[1] if len(full) > 1 else None,
-            self.weight_ih,
-            self.weight_hh,
-            self.bias_ih,
+        result = cell_step(
+            mode, input, full[0], full[1] if len(full) > 1 else None, self.weight_ih, self.weight_hh, self.bias_ih,
             self.bias_hh,
-            None,
-            mode,
-            (batch,),
-            False,
-        )[1:]
+        )  # fmt: skip
         return tuple(r if batched else r.squeeze(0) for r in result)
+
+
+def check_cell_input(input: Tensor, input_size: int) -> None:
+    """PyTorch's check of the input ``(N, input_size)`` of one step of a cell."""
+    if input.shape[1] != input_size:
+        raise RuntimeError(f"input has inconsistent input_size: got {input.shape[1]} expected {input_size}")
+
+
+def check_cell_hidden(k: int, state: Tensor, batch: int, hidden_size: int) -> None:
+    """PyTorch's check of the ``k``-th hidden state ``(batch, hidden_size)`` of one step of a cell."""
+    if state.shape[0] != batch:
+        raise RuntimeError(f"Input batch size {batch} doesn't match hidden{k} batch size {state.shape[0]}")
+    if state.shape[1] != hidden_size:
+        raise RuntimeError(f"hidden{k} has inconsistent hidden_size: got {state.shape[1]}, expected {hidden_size}")
+
+
+def cell_step(
+    mode: str,
+    input: Tensor,
+    h: Tensor,
+    c: Tensor | None,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None,
+    b_hh: Tensor | None,
+) -> tuple[Tensor, ...]:
+    """One time step of a cell (``mode`` ``"RNN_TANH"``, ``"RNN_RELU"``, ``"LSTM"`` or ``"GRU"``) on a batch
+    ``input`` ``(N, input_size)`` from the state ``h`` (and ``c`` for LSTM), each ``(N, hidden_size)``: the new
+    state, ``(h',)`` or ``(h', c')``. A bias given alone is paired with zeros."""
+    if b_ih is None and b_hh is not None:
+        b_ih = zeros(b_hh.shape, dtype=b_hh.dtype, device=b_hh.device)
+    elif b_hh is None and b_ih is not None:
+        b_hh = zeros(b_ih.shape, dtype=b_ih.dtype, device=b_ih.device)
+    return _RecurrentLayer.apply(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False)[1:]
 
 
 class RNNCell(RNNCellBase):

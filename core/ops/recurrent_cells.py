@@ -1,0 +1,114 @@
+"""One step of a recurrent cell, as PyTorch exposes it at the top level (``torch.lstm_cell``,
+``torch.gru_cell``, ``torch.rnn_tanh_cell``, ``torch.rnn_relu_cell``): the computation of
+:class:`ember.nn.LSTMCell` and its siblings with the weights passed in, on a batch ``(N, input_size)``.
+
+:mod:`ember` imports this module on the first access to one of these names, so that ``import ember``
+does not load ``ember.nn``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..nn.modules.rnn import cell_step, check_cell_hidden, check_cell_input
+from ..tensor import Tensor
+
+__all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
+
+
+def _step(
+    mode: str,
+    input: Tensor,
+    states: Sequence[Tensor],
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None,
+    b_hh: Tensor | None,
+) -> tuple[Tensor, ...]:
+    check_cell_input(input, w_ih.shape[1])
+    for k, state in enumerate(states):
+        check_cell_hidden(k, state, input.shape[0], w_hh.shape[1])
+    return cell_step(mode, input, states[0], states[1] if len(states) > 1 else None, w_ih, w_hh, b_ih, b_hh)
+
+
+def lstm_cell(
+    input: Tensor,
+    hx: Sequence[Tensor],
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    r"""One step of an LSTM cell (gates ``i, f, g, o``, as :class:`ember.nn.LSTMCell`).
+
+    Args:
+        input (Tensor): ``(N, input_size)``.
+        hx (sequence of two Tensors): ``(h, c)``, each ``(N, hidden_size)``.
+        w_ih (Tensor): ``(4 * hidden_size, input_size)``.
+        w_hh (Tensor): ``(4 * hidden_size, hidden_size)``.
+        b_ih, b_hh (Tensor, optional): ``(4 * hidden_size,)`` each. Default: ``None``
+
+    Returns:
+        ``(h', c')``, each ``(N, hidden_size)``.
+
+    Example::
+
+        >>> h, c = ember.lstm_cell(ember.ones(1, 2), (ember.zeros(1, 1), ember.zeros(1, 1)),
+        ...                        ember.full((4, 2), 0.5), ember.zeros(4, 1))
+        >>> h, c
+        (tensor([[0.3696]]), tensor([[0.5568]]))
+    """
+    if len(hx) != 2:
+        raise RuntimeError("lstm_cell expects two hidden states")
+    h, c = _step("LSTM", input, hx, w_ih, w_hh, b_ih, b_hh)
+    return h, c
+
+
+def gru_cell(
+    input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None
+) -> Tensor:
+    r"""One step of a GRU cell (gates ``r, z, n``, as :class:`ember.nn.GRUCell`).
+
+    Args:
+        input (Tensor): ``(N, input_size)``.
+        hx (Tensor): ``(N, hidden_size)``.
+        w_ih (Tensor): ``(3 * hidden_size, input_size)``.
+        w_hh (Tensor): ``(3 * hidden_size, hidden_size)``.
+        b_ih, b_hh (Tensor, optional): ``(3 * hidden_size,)`` each. Default: ``None``
+
+    Returns:
+        ``h'``, ``(N, hidden_size)``.
+
+    Example::
+
+        >>> ember.gru_cell(ember.ones(1, 2), ember.ones(1, 1), ember.full((3, 2), 0.5), ember.zeros(3, 1))
+        tensor([[0.9359]])
+    """
+    return _step("GRU", input, (hx,), w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def rnn_tanh_cell(
+    input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None
+) -> Tensor:
+    r"""One step of an Elman cell: :math:`h' = \tanh(x W_{ih}^T + b_{ih} + h W_{hh}^T + b_{hh})`
+    (:class:`ember.nn.RNNCell`). Shapes as :func:`gru_cell`'s, with ``hidden_size`` rows in the weights.
+
+    Example::
+
+        >>> ember.rnn_tanh_cell(ember.ones(1, 2), ember.zeros(1, 1), ember.full((1, 2), 0.5), ember.zeros(1, 1))
+        tensor([[0.7616]])
+    """
+    return _step("RNN_TANH", input, (hx,), w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def rnn_relu_cell(
+    input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None, b_hh: Tensor | None = None
+) -> Tensor:
+    r""":func:`rnn_tanh_cell` with ReLU: :math:`h' = \max(0, x W_{ih}^T + b_{ih} + h W_{hh}^T + b_{hh})`.
+
+    Example::
+
+        >>> ember.rnn_relu_cell(ember.ones(1, 2), ember.zeros(1, 1), ember.full((1, 2), -0.5), ember.zeros(1, 1))
+        tensor([[0.]])
+    """
+    return _step("RNN_RELU", input, (hx,), w_ih, w_hh, b_ih, b_hh)[0]
