@@ -173,6 +173,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         optim,
         plugin,
         profiler,
+        quasirandom,
         signal,
         testing,
         utils,
@@ -285,6 +286,7 @@ def __getattr__(name: str) -> _typing.Any:
         "version",
         "profiler",
         "signal",
+        "quasirandom",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
