@@ -165,6 +165,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         distributed,
         distributions,
         func,
+        hub,
         jit,
         kernels,
         multiprocessing,
@@ -287,6 +288,7 @@ def __getattr__(name: str) -> _typing.Any:
         "profiler",
         "signal",
         "quasirandom",
+        "hub",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
