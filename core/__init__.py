@@ -168,6 +168,7 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         hub,
         jit,
         kernels,
+        library,
         multiprocessing,
         nn,
         onnx,
@@ -289,6 +290,7 @@ def __getattr__(name: str) -> _typing.Any:
         "signal",
         "quasirandom",
         "hub",
+        "library",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")
