@@ -204,7 +204,7 @@ _TOP_LEVEL_LAZY = dict.fromkeys(
     """cosine_embedding_loss margin_ranking_loss hinge_embedding_loss triplet_margin_loss poisson_nll_loss
     alpha_dropout feature_alpha_dropout constant_pad_nd""".split(),
     "top_level_losses",
-) | dict.fromkeys(("poisson", "binomial"), "count_sampling") | dict.fromkeys(("svd_lowrank", "pca_lowrank"), "lowrank")
+) | dict.fromkeys(("poisson", "binomial"), "count_sampling") | dict.fromkeys(("svd_lowrank", "pca_lowrank"), "lowrank") | {"lobpcg": "lobpcg"}
 
 
 def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
