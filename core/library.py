@@ -243,7 +243,9 @@ def _schema_signature(schema: str) -> tuple[inspect.Signature, set[str]]:
     """The Python signature of a schema's arguments, and the names of those it marks as written."""
     head, _, _ = schema.partition("->")
     inner = head[head.index("(") + 1 : head.rindex(")")]
-    parameters, mutated, kind = [], set(), inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters: list[inspect.Parameter] = []
+    mutated: set[str] = set()
+    kind: inspect._ParameterKind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     for argument in _split_top_level(inner):
         if argument == "*":
             kind = inspect.Parameter.KEYWORD_ONLY
