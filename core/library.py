@@ -384,6 +384,7 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
 
     def forward(ctx: Any, kernel: _Kernel, *values: Any) -> Any:
         output = op._invoke(kernel, values)
+        ctx._custom_op_tensor_inputs = [isinstance(v, Tensor) for v in values]
         if op._setup_context is not None:
             op._setup_context(ctx, values, output)
         return tuple(output) if isinstance(output, list) else output
@@ -396,12 +397,25 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
             )
         result = op._backward(ctx, *grads)
         result = result if isinstance(result, tuple | list) else (result,)
-        expected = len(op._signature.parameters)
-        if len(result) != expected:
+        function = f"GeneratedBackwardFor_{op._namespace}_{op._name}_defaultBackward"
+        tensor_inputs = ctx._custom_op_tensor_inputs
+        # PyTorch lets the gradients of trailing non-tensor inputs be left out (where their values are
+        # the defaults; ember wherever): they are None
+        if len(result) < len(tensor_inputs) and not any(tensor_inputs[len(result) :]):
+            result = (*result, *[None] * (len(tensor_inputs) - len(result)))
+        if len(result) > len(tensor_inputs) and all(g is None for g in result[len(tensor_inputs) :]):
+            result = result[: len(tensor_inputs)]  # surplus Nones, as PyTorch accepts them
+        if len(result) != len(tensor_inputs):  # counted as PyTorch does, with the kernel's slot
             raise RuntimeError(
-                f"{op._namespace}::{op._name}: expected the backward function to return {expected} gradients "
-                f"(one per input), got {len(result)}"
+                f"function {function} returned an incorrect number of gradients "
+                f"(expected {len(tensor_inputs) + 1}, got {len(result) + 1})"
             )
+        for position, (gradient, is_tensor) in enumerate(zip(result, tensor_inputs), 1):
+            if gradient is not None and not is_tensor:
+                raise RuntimeError(
+                    f"function {function} returned a gradient different than None at position {position}, but the "
+                    "corresponding forward input was not a Variable"
+                )
         return (None, *result)
 
     name = f"GeneratedBackwardFor_{op._namespace}_{op._name}_default"

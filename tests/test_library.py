@@ -324,3 +324,26 @@ def test_opcheck_finds_a_wrong_fake_impl_and_a_missing_gradient():
     assert ours["test_aot_dispatch_dynamic"] == theirs["test_aot_dispatch_dynamic"] == "RuntimeError"
     with pytest.raises(ember.library.OpCheckError, match="test_faketensor failed"):
         ember.library.opcheck(op, (ember.zeros(2, 3),))
+
+
+@pytest.mark.parametrize("backward", [lambda ctx, g: g * 3, lambda ctx, g: (g * 3, None, None)], ids=["fewer", "more"])
+def test_the_gradients_of_trailing_non_tensor_inputs_may_be_left_out_or_none(backward):
+    ours, theirs, _ = _both(_scaled_sin)
+    grads = []
+    for op, module in ((ours, ember), (theirs, torch)):
+        op.register_autograd(backward)
+        x = module.ones(2, requires_grad=True)
+        op(x).sum().backward()
+        grads.append(x.grad)
+    _same(*grads)
+
+
+def test_a_gradient_for_a_float_is_refused_as_torch_does():
+    ours, theirs, _ = _both(_scaled_sin)
+    errors = []
+    for op, module in ((theirs, torch), (ours, ember)):
+        op.register_autograd(lambda ctx, g: (g, g))
+        with pytest.raises(RuntimeError) as error:
+            op(module.ones(2, requires_grad=True), 3.0).sum().backward()
+        errors.append(str(error.value))
+    assert errors[0] == errors[1]
