@@ -280,6 +280,9 @@ class CustomOpDef:
         self._namespace, self._name = namespace, name
         self._schema = f"{namespace}::{name}{schema[schema.index('(') :]}"
         self._signature, self._mutated = signature, mutated
+        # the keyword-only arguments: setup_context gets them apart, as keyword_only_inputs, and
+        # backward returns no gradient for them
+        self._keyword_only = [p.name for p in signature.parameters.values() if p.kind == p.KEYWORD_ONLY]
         self._kernels: dict[str, _Kernel] = {}  # device type -> kernel
         self._default: _Kernel | None = None  # every device type's kernel (CompositeExplicitAutograd)
         self._default_devices: frozenset[str] | None = None  # the device types the default serves (None: all)
@@ -320,8 +323,9 @@ class CustomOpDef:
         return register if fn is None else register(fn)
 
     def register_autograd(self, backward: _Kernel, /, *, setup_context: _Kernel | None = None) -> None:
-        """Registers the gradient: ``setup_context(ctx, inputs, output)`` after the kernel, then
-        ``backward(ctx, *grads)`` returning one gradient (or None) per input."""
+        """Registers the gradient: ``setup_context(ctx=, inputs=, output=)`` after the kernel (with
+        ``keyword_only_inputs=``, a dict, where the operator has keyword-only arguments), then
+        ``backward(ctx, *grads)`` returning one gradient (or None) per positional input."""
         self._backward, self._setup_context = backward, setup_context
 
     # -- calls ----------------------------------------------------------------------------------
@@ -384,9 +388,13 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
 
     def forward(ctx: Any, kernel: _Kernel, *values: Any) -> Any:
         output = op._invoke(kernel, values)
-        ctx._custom_op_tensor_inputs = [isinstance(v, Tensor) for v in values]
-        if op._setup_context is not None:
-            op._setup_context(ctx, values, output)
+        positional = len(values) - len(op._keyword_only)
+        ctx._custom_op_tensor_inputs = [isinstance(v, Tensor) for v in values[:positional]]
+        if op._setup_context is not None and op._keyword_only:
+            keyword_only = dict(zip(op._keyword_only, values[positional:]))
+            op._setup_context(ctx=ctx, inputs=values[:positional], keyword_only_inputs=keyword_only, output=output)
+        elif op._setup_context is not None:
+            op._setup_context(ctx=ctx, inputs=values, output=output)
         return tuple(output) if isinstance(output, list) else output
 
     def backward(ctx: Any, *grads: Any) -> Any:
@@ -416,7 +424,7 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
                     f"function {function} returned a gradient different than None at position {position}, but the "
                     "corresponding forward input was not a Variable"
                 )
-        return (None, *result)
+        return (None, *result, *[None] * len(op._keyword_only))
 
     name = f"GeneratedBackwardFor_{op._namespace}_{op._name}_default"
     # a module outside ember's: the engine checks the user's gradients as it does a user's Function's

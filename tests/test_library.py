@@ -347,3 +347,22 @@ def test_a_gradient_for_a_float_is_refused_as_torch_does():
             op(module.ones(2, requires_grad=True), 3.0).sum().backward()
         errors.append(str(error.value))
     assert errors[0] == errors[1]
+
+
+def test_keyword_only_inputs_reach_setup_context_apart():
+    def keyword_scaled(module, qualname):
+        @module.library.custom_op(qualname, mutates_args=())
+        def op(x: module.Tensor, *, scale: float = 2.0) -> module.Tensor:
+            return x * scale
+
+        def setup_context(ctx, inputs, keyword_only_inputs, output):
+            ctx.scale = keyword_only_inputs["scale"]
+
+        op.register_autograd(lambda ctx, g: g * ctx.scale, setup_context=setup_context)
+        return op
+
+    ours, theirs, _ = _both(keyword_scaled)
+    mine, torchs = ember.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    ours(mine, scale=3.0).sum().backward()
+    theirs(torchs, scale=3.0).sum().backward()
+    _same(mine.grad, torchs.grad)
