@@ -74,3 +74,20 @@ def test_pca_lowrank_errors_match_torch(kwargs):
     with pytest.raises(ValueError) as ours:
         ember.pca_lowrank(ember.ones(3, 4), **kwargs)
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", ["svd_lowrank", "pca_lowrank"])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_sparse_input_matches_torch(op, dtype, transposed):
+    rng = np.random.default_rng(4)
+    dense = rng.standard_normal((30, 12)) * (rng.random((30, 12)) < 0.3)
+    indices = np.stack(np.nonzero(dense))
+    values = dense[tuple(indices)]
+    ours = ember.sparse_coo_tensor(indices.tolist(), values.tolist(), (30, 12), dtype=getattr(ember, dtype))
+    theirs = torch.sparse_coo_tensor(indices, values, (30, 12), dtype=getattr(torch, dtype))
+    if transposed:
+        ours, theirs = ours.t(), theirs.t()
+    ember.manual_seed(0)
+    torch.manual_seed(0)
+    _assert_same_decomposition(getattr(ember, op)(ours, q=4), getattr(torch, op)(theirs, q=4), dtype)
