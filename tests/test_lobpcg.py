@@ -85,3 +85,14 @@ def test_too_many_eigenpairs_is_refused_as_torch_does():
     with pytest.raises(ValueError) as ours:
         ember.lobpcg(ember.eye(5, dtype=ember.float64), k=2)
     assert str(ours.value) == str(theirs.value)
+
+
+def test_sparse_input():
+    dense = _spd(18, seed=8) * (np.abs(_spd(18, seed=8)) > 0.3) + 18 * np.eye(18)
+    indices = np.stack(np.nonzero(dense))
+    values = dense[tuple(indices)]
+    ember.manual_seed(0)
+    torch.manual_seed(0)
+    ours = ember.lobpcg(ember.sparse_coo_tensor(indices.tolist(), values.tolist(), (18, 18), dtype=ember.float64), k=2)
+    theirs = torch.lobpcg(torch.sparse_coo_tensor(indices, values, (18, 18)), k=2)
+    np.testing.assert_allclose(ours[0].numpy(), theirs[0].numpy(), rtol=1e-10)
