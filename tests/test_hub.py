@@ -168,3 +168,15 @@ def test_missing_dependencies_match_torch(repo):
 def test_github_is_refused_with_a_pointer_to_local(repo):
     with pytest.raises(NotImplementedError, match='source="local"'):
         ember.hub.load("pytorch/vision", "resnet18")
+
+
+def test_model_zoo_load_url_is_load_state_dict_from_url(tmp_path):
+    from torch.utils import model_zoo as torch_zoo
+
+    from ember.utils import model_zoo
+
+    path = tmp_path / "weights.pt"
+    torch.save(_state(), path)
+    ours = model_zoo.load_url(path.as_uri(), model_dir=str(tmp_path / "ember"), progress=False)
+    theirs = torch_zoo.load_url(path.as_uri(), model_dir=str(tmp_path / "torch"), progress=False)
+    _assert_same_state(ours, theirs)
