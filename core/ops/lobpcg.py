@@ -379,7 +379,7 @@ def lobpcg(
     for symmetric positive definite ``A`` and ``B``, by LOBPCG.
 
     Args:
-        A (Tensor): the symmetric input of shape :math:`(*, m, m)`.
+        A (Tensor or sparse COO tensor): the symmetric input of shape :math:`(*, m, m)`.
         k (int, optional): the number of eigenpairs. Default: ``X``'s columns, or 1.
         B (Tensor, optional): the symmetric positive definite right-hand side. Default: the identity.
         X (Tensor, optional): the initial block :math:`(*, m, n)`. Default: :func:`ember.randn`.
