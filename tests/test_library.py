@@ -366,3 +366,23 @@ def test_keyword_only_inputs_reach_setup_context_apart():
     ours(mine, scale=3.0).sum().backward()
     theirs(torchs, scale=3.0).sum().backward()
     _same(mine.grad, torchs.grad)
+
+
+def test_the_kernel_follows_the_inputs_device(device):
+    qualname = _qualname("per_device")
+
+    @ember.library.custom_op(qualname, mutates_args=())
+    def op(x: ember.Tensor) -> ember.Tensor:
+        return x + 1
+
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+
+    op.register_autograd(lambda ctx, g: 2 * ctx.saved_tensors[0] * g, setup_context=setup_context)
+    op.register_kernel(ember.device(device).type, lambda x: x * x)
+    x = ember.tensor([1.0, 3.0], device=device, requires_grad=True)
+    y = op(x)
+    assert y.device == x.device
+    y.sum().backward()
+    np.testing.assert_array_equal(y.detach().cpu().numpy(), [1.0, 9.0])
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), [2.0, 6.0])
