@@ -379,8 +379,31 @@ class CustomOpDef:
         kernel = self._kernel_for(tensors[0].device.type if tensors else "cpu")
         if kernel is self._composite or not needs_grad or self._schema.endswith("-> ()"):
             return self._invoke(kernel, values)
+        if self._backward is None and not self._from_custom_op:
+            return self._differentiated_through(kernel, values)
         output = self._function.apply(kernel, *values)
         return list(output) if isinstance(output, tuple) and self._schema.endswith("[]") else output
+
+    def _differentiated_through(self, kernel: _Kernel, values: tuple[Any, ...]) -> Any:
+        """A kernel of :meth:`Library.impl` for a device, without a gradient formula: autograd records
+        its ops, and its backward warns (PyTorch's deprecated fallback)."""
+        output = self._invoke(kernel, values)
+
+        def warn(grad: Tensor) -> None:
+            warnings.warn(
+                f"{self._namespace}::{self._name}: an autograd kernel was not registered to the Autograd key(s) but "
+                "we are trying to backprop through it. This may lead to silently incorrect behavior. This behavior "
+                "is deprecated and will be removed in a future version of PyTorch. If your operator is "
+                "differentiable, please ensure you have registered an autograd kernel to the correct Autograd key "
+                "(e.g. DispatchKey::Autograd, DispatchKey::CompositeImplicitAutograd).",
+                UserWarning,
+                stacklevel=2,
+            )
+
+        for tensor in _tensors_in(output):
+            if tensor.requires_grad:
+                tensor.register_hook(warn)
+        return output
 
 
 def _gradient_function(op: CustomOpDef) -> type[Function]:

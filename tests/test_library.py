@@ -386,3 +386,18 @@ def test_the_kernel_follows_the_inputs_device(device):
     y.sum().backward()
     np.testing.assert_array_equal(y.detach().cpu().numpy(), [1.0, 9.0])
     np.testing.assert_array_equal(x.grad.cpu().numpy(), [2.0, 6.0])
+
+
+def test_a_device_kernel_without_a_formula_is_differentiated_through_with_a_warning():
+    namespace = _qualname("fallback").replace("::", "_")
+    grads = []
+    for module in (ember, torch):
+        lib = module.library.Library(namespace, "DEF")
+        lib.define("twice(Tensor x) -> Tensor")
+        lib.impl("twice", lambda x: x * x * 2, "CPU")
+        x = module.tensor([1.0, 3.0], requires_grad=True)
+        y = getattr(module.ops, namespace).twice(x)
+        with pytest.warns(UserWarning, match="an autograd kernel was not registered"):
+            y.sum().backward()
+        grads.append(x.grad)
+    _same(*grads)
