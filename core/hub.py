@@ -4,15 +4,13 @@
 :func:`load_state_dict_from_url` downloads a checkpoint once into ``<hub dir>/checkpoints`` and
 loads it with :func:`ember.load` (PyTorch's zip format, its legacy pickle format, and the legacy
 zip archive holding one such file, as ``torch.hub`` accepts them). :func:`load`, :func:`list`
-and :func:`help` call the entrypoints of a ``hubconf.py`` in a local directory
-(``source="local"``).
+and :func:`help` call the entrypoints of a repository's ``hubconf.py``: one on GitHub
+(``"owner/name[:ref]"``, downloaded once into the hub directory, see :mod:`ember.hub_github`)
+or in a local directory (``source="local"``). A hub repository runs on ember where its code
+does (its ``hubconf.py`` usually imports ``torch``).
 
 The hub directory is ``$EMBER_HOME/hub``, ``$EMBER_HOME`` defaulting to
 ``$XDG_CACHE_HOME/ember`` (``~/.cache/ember``), unless :func:`set_dir` chose another.
-
-Fetching a repository from GitHub (``source="github"``, the default of :func:`load`) is not
-supported: a hub repository's ``hubconf.py`` is written for PyTorch. Clone it and pass the folder
-with ``source="local"`` when its code runs on ember.
 """
 
 from __future__ import annotations
@@ -34,6 +32,7 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import Request, urlopen
 
+from .hub_github import repository_dir
 from .serialization import MapLocation
 from .serialization import load as _load_file
 
@@ -224,17 +223,13 @@ def load_state_dict_from_url(
 
 
 @contextlib.contextmanager
-def _hubconf(repo_dir: str, source: str) -> Iterator[types.ModuleType]:
-    """The ``hubconf.py`` module of ``repo_dir``, imported with ``repo_dir`` first on ``sys.path``
-    (so that it imports the repository's own modules) while the caller uses it."""
+def _hubconf(repo_or_dir: str, source: str, **github_options: Any) -> Iterator[types.ModuleType]:
+    """The ``hubconf.py`` module of the repository (its folder first on ``sys.path``, so that it
+    imports the repository's own modules, while the caller uses it)."""
     source = source.lower()
     if source not in ("github", "local"):
         raise ValueError(f'Unknown source: "{source}". Allowed values: "github" | "local".')
-    if source == "github":
-        raise NotImplementedError(
-            f"ember.hub: fetching {repo_dir!r} from GitHub is not supported (a hub repository's hubconf.py "
-            'is written for PyTorch); clone it and pass its folder with source="local"'
-        )
+    repo_dir = repository_dir(repo_or_dir, get_dir(), **github_options) if source == "github" else repo_or_dir
     sys.path.insert(0, repo_dir)
     try:
         spec = importlib.util.spec_from_file_location(_HUBCONF, os.path.join(repo_dir, _HUBCONF + ".py"))
@@ -266,24 +261,25 @@ def list(
     trust_repo: Any = "check",
     verbose: bool = True,
     *,
-    source: str = "local",
+    source: str = "github",
 ) -> builtins.list[str]:  # noqa: A001 - torch's name
-    r"""The names of the entrypoints (public callables) of the ``hubconf.py`` in directory ``github``.
+    r"""The names of the entrypoints (public callables) of a repository's ``hubconf.py``.
 
     Args:
-        github (str): the directory holding ``hubconf.py``.
-        force_reload, skip_validation, trust_repo, verbose: PyTorch's options for GitHub
-            repositories, accepted and without effect on a local directory.
-        source (str, optional): ``"local"``; ``"github"`` is not supported. Default: ``"local"``.
+        github (str): ``"owner/name[:ref]"`` on GitHub, or a directory with ``source="local"``.
+        force_reload, skip_validation, trust_repo, verbose: as in :func:`load`.
+        source (str, optional): ``"github"`` or ``"local"`` (an ember extension: PyTorch's
+            ``list`` reads GitHub only). Default: ``"github"``.
 
     Example::
 
         >>> import pathlib
         >>> _ = pathlib.Path("hubconf.py").write_text("def tiny():\n    pass\n")
-        >>> ember.hub.list(".")
+        >>> ember.hub.list(".", source="local")
         ['tiny']
     """
-    with _hubconf(github, source) as hubconf:
+    options = {"force_reload": force_reload, "trust_repo": trust_repo, "verbose": verbose}
+    with _hubconf(github, source, skip_validation=skip_validation, **options) as hubconf:
         return [name for name in dir(hubconf) if callable(getattr(hubconf, name)) and not name.startswith("_")]
 
 
@@ -294,25 +290,26 @@ def help(
     skip_validation: bool = False,
     trust_repo: Any = "check",
     *,
-    source: str = "local",
+    source: str = "github",
 ) -> str | None:  # noqa: A001 - torch's name
-    r"""The docstring of the entrypoint ``model`` of the ``hubconf.py`` in directory ``github``.
+    r"""The docstring of the entrypoint ``model`` of a repository's ``hubconf.py``.
 
     Args:
-        github (str): the directory holding ``hubconf.py``.
+        github (str): ``"owner/name[:ref]"`` on GitHub, or a directory with ``source="local"``.
         model (str): the name of the entrypoint.
-        force_reload, skip_validation, trust_repo: PyTorch's options for GitHub repositories,
-            accepted and without effect on a local directory.
-        source (str, optional): ``"local"``; ``"github"`` is not supported. Default: ``"local"``.
+        force_reload, skip_validation, trust_repo: as in :func:`load`.
+        source (str, optional): ``"github"`` or ``"local"`` (an ember extension: PyTorch's
+            ``help`` reads GitHub only). Default: ``"github"``.
 
     Example::
 
         >>> import pathlib
         >>> _ = pathlib.Path("hubconf.py").write_text('def tiny():\n    "A tiny model."\n')
-        >>> ember.hub.help(".", "tiny")
+        >>> ember.hub.help(".", "tiny", source="local")
         'A tiny model.'
     """
-    with _hubconf(github, source) as hubconf:
+    options = {"force_reload": force_reload, "trust_repo": trust_repo, "verbose": True}
+    with _hubconf(github, source, skip_validation=skip_validation, **options) as hubconf:
         return _entrypoint(hubconf, model).__doc__
 
 
@@ -327,20 +324,26 @@ def load(
     skip_validation: bool = False,
     **kwargs: Any,
 ) -> Any:
-    r"""Calls the entrypoint ``model`` of the ``hubconf.py`` in ``repo_or_dir`` with ``*args, **kwargs``.
+    r"""Calls the entrypoint ``model`` of a repository's ``hubconf.py`` with ``*args, **kwargs``.
 
-    The directory is first on ``sys.path`` while the entrypoint runs, so ``hubconf.py`` imports
-    the repository's modules; a ``dependencies`` list in it names the packages it needs, and a
-    missing one is a :class:`RuntimeError`.
+    The repository's folder is first on ``sys.path`` while the entrypoint runs, so ``hubconf.py``
+    imports the repository's modules; a ``dependencies`` list in it names the packages it needs,
+    and a missing one is a :class:`RuntimeError`.
 
     Args:
-        repo_or_dir (str): the directory holding ``hubconf.py``.
+        repo_or_dir (str): ``"owner/name[:ref]"`` on GitHub (without a ref: ``main`` if it
+            exists, else ``master``), or a directory with ``source="local"``.
         model (str): the name of the entrypoint.
         *args: its positional arguments.
-        source (str, optional): ``"local"``; ``"github"`` (PyTorch's default) is not supported.
-            Default: ``"github"``.
-        trust_repo, force_reload, verbose, skip_validation: PyTorch's options for GitHub
-            repositories, without effect on a local directory.
+        source (str, optional): ``"github"`` or ``"local"``. Default: ``"github"``.
+        trust_repo (bool or str, optional): for GitHub: ``"check"`` asks before running a
+            repository that is not on the hub directory's trust list (``trusted_list``),
+            ``True`` adds it without asking, ``False`` always asks. Default: ``"check"``.
+        force_reload (bool, optional): download the GitHub repository again even if cached.
+            Default: ``False``.
+        verbose (bool, optional): say when a cached repository is used. Default: ``True``.
+        skip_validation (bool, optional): do not ask GitHub's API whether ``ref`` belongs to
+            the repository (rather than to a fork). Default: ``False``.
         **kwargs: its keyword arguments.
 
     Returns:
@@ -353,5 +356,6 @@ def load(
         >>> ember.hub.load(".", "tiny", 3, source="local")
         Linear(in_features=3, out_features=1, bias=True)
     """
-    with _hubconf(repo_or_dir, source) as hubconf:
+    options = {"force_reload": force_reload, "trust_repo": trust_repo, "verbose": verbose}
+    with _hubconf(repo_or_dir, source, skip_validation=skip_validation, **options) as hubconf:
         return _entrypoint(hubconf, model)(*args, **kwargs)

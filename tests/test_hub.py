@@ -133,8 +133,8 @@ def test_get_dir_and_set_dir(monkeypatch, tmp_path):
 
 def test_load_calls_the_local_entrypoint_as_torch_does(repo):
     assert ember.hub.load(repo, "add", 5, source="local", b=2) == torch.hub.load(repo, "add", 5, source="local", b=2)
-    assert ember.hub.list(repo) == ["add"]
-    assert ember.hub.help(repo, "add") == "Adds b and an offset to a."
+    assert ember.hub.list(repo, source="local") == ["add"]
+    assert ember.hub.help(repo, "add", source="local") == "Adds b and an offset to a."
 
 
 @pytest.mark.parametrize(
@@ -165,9 +165,29 @@ def test_missing_dependencies_match_torch(repo):
     assert str(ember_error.value) == str(torch_error.value) == "Missing dependencies: no_such_package_x"
 
 
-def test_github_is_refused_with_a_pointer_to_local(repo):
-    with pytest.raises(NotImplementedError, match='source="local"'):
-        ember.hub.load("pytorch/vision", "resnet18")
+def test_a_github_repository_in_the_cache_is_used_offline(tmp_path, monkeypatch):
+    hub_dir = tmp_path / "hub"
+    repo = hub_dir / "someone_models_main"
+    repo.mkdir(parents=True)
+    (repo / "hubconf.py").write_text(_HUBCONF)
+    (repo / "helper.py").write_text("offset = 10\n")
+    monkeypatch.setattr(ember.hub, "_hub_dir", str(hub_dir))
+    monkeypatch.setattr(torch.hub, "_hub_dir", str(hub_dir))
+    for module in (ember, torch):
+        assert module.hub.load("someone/models:main", "add", 5, b=2) == 17
+        assert module.hub.list("someone/models:main") == ["add"]
+        assert module.hub.help("someone/models:main", "add") == "Adds b and an offset to a."
+    assert (hub_dir / "trusted_list").read_text() == ""  # a cached repository counts as trusted
+
+
+def test_an_archive_entry_outside_the_hub_directory_is_refused(tmp_path):
+    from ember.hub_github import _extract_safely
+
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as archive:
+        archive.writestr("repo/../../escaped.py", "x = 1")
+    with zipfile.ZipFile(tmp_path / "evil.zip") as archive, pytest.raises(ValueError, match="traversal"):
+        _extract_safely(archive, str(tmp_path / "hub"))
+    assert not (tmp_path / "escaped.py").exists()
 
 
 def test_model_zoo_load_url_is_load_state_dict_from_url(tmp_path):
