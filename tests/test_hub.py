@@ -5,6 +5,7 @@ hash checks, and entrypoints of a ``hubconf.py`` in a local directory."""
 import contextlib
 import hashlib
 import os
+import shutil
 import zipfile
 
 import numpy as np
@@ -200,3 +201,24 @@ def test_model_zoo_load_url_is_load_state_dict_from_url(tmp_path):
     ours = model_zoo.load_url(path.as_uri(), model_dir=str(tmp_path / "ember"), progress=False)
     theirs = torch_zoo.load_url(path.as_uri(), model_dir=str(tmp_path / "torch"), progress=False)
     _assert_same_state(ours, theirs)
+
+
+def test_a_github_repository_is_downloaded_once_into_the_cache(tmp_path, monkeypatch):
+    archive = tmp_path / "main.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:  # GitHub's zipball: one top folder named after the commit
+        zipped.writestr("someone-models-0abc123/", "")
+        zipped.writestr("someone-models-0abc123/hubconf.py", _HUBCONF)
+        zipped.writestr("someone-models-0abc123/helper.py", "offset = 10\n")
+    downloads = []
+
+    def download(url, dst, hash_prefix=None, progress=True):
+        downloads.append(url)
+        shutil.copy(archive, dst)
+
+    monkeypatch.setattr(ember.hub, "_hub_dir", str(tmp_path / "hub"))
+    monkeypatch.setattr(ember.hub, "download_url_to_file", download)
+    for _ in range(2):
+        assert ember.hub.load("someone/models:main", "add", 1, trust_repo=True, skip_validation=True) == 12
+    assert downloads == ["https://github.com/someone/models/zipball/main"]
+    assert sorted(os.listdir(tmp_path / "hub")) == ["someone_models_main", "trusted_list"]
+    assert (tmp_path / "hub" / "trusted_list").read_text() == "someone_models\n"
