@@ -10,7 +10,7 @@ depend on the phase of the eigenvectors (which the decomposition leaves free).""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ..autograd.function import Function
 from ..tensor import Tensor
@@ -74,14 +74,15 @@ class _Eig(Function):
         return gA.real if ctx.real_input else gA
 
 
-def _check(op: str, A: object) -> Tensor:
+def _checked(op: str, A: object) -> Tensor:
+    """``A``, a square matrix (batch) of a floating or complex dtype, with PyTorch's errors otherwise."""
     if isinstance(A, Tensor) and not A.dtype.is_floating_point and not A.dtype.is_complex:
         raise RuntimeError(f"Unknown Complex ScalarType for {TORCH_NAMES[A.dtype]}")
     if isinstance(A, Tensor) and A.dtype.is_complex:
         check_matrix(op, A.real)
     else:
         check_input(op, A, kernel="linalg_eig_out_cpu")
-    return A  # type: ignore[return-value]
+    return cast(Tensor, A)
 
 
 def linalg_eig(A: Tensor, *, out: Any = None) -> results.linalg_eig:
@@ -110,7 +111,7 @@ def linalg_eig(A: Tensor, *, out: Any = None) -> results.linalg_eig:
     """
     if out is not None:
         return write_out("linalg.eig", linalg_eig(A), out, exact_dtype=True)
-    A = _check("linalg.eig", A)
+    A = _checked("linalg.eig", A)
     if not bool(isfinite(A).all()):
         raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
     return results.linalg_eig(*_Eig.apply(A))
@@ -130,4 +131,4 @@ def linalg_eigvals(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     """
     if out is not None:
         return write_out("linalg.eigvals", linalg_eigvals(A), out, exact_dtype=True)
-    return _Eig.apply(_check("linalg.eigvals", A))[0]
+    return _Eig.apply(_checked("linalg.eigvals", A))[0]
