@@ -50,6 +50,7 @@ import inspect
 import types
 import typing
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -617,21 +618,43 @@ _DEVICE_KEYS = {"CPU": "cpu", "CUDA": "cuda", "Meta": "meta", "XPU": "xpu", "MPS
 _AUTOGRAD_KEYS = {"Autograd", "AutogradCPU", "AutogradCUDA"}
 
 
-def _register_for_key(op: CustomOpDef, fn: _Kernel, key: str) -> None:
+def _register_for_key(op: CustomOpDef, fn: _Kernel, key: str) -> Callable[[], None]:
+    """Registers ``fn`` as ``op``'s kernel for the dispatch key or device type ``key``; returns
+    what undoes it (the previous kernel comes back, as when a PyTorch ``Library`` is destroyed)."""
     if key in _DEVICE_KEYS or key.lower() in ("cpu", "cuda", "meta", "opencl"):
         device_type = _DEVICE_KEYS.get(key, key.lower())
-        if device_type == "meta":
-            op._fake = fn
-        else:
+        if device_type != "meta":
+            previous = op._kernels.get(device_type)
             op._kernels[device_type] = fn
+
+            def restore_device_kernel() -> None:
+                if previous is None:
+                    op._kernels.pop(device_type, None)
+                else:
+                    op._kernels[device_type] = previous
+
+            return restore_device_kernel
+        attribute = "_fake"
     elif key in _AUTOGRAD_KEYS:
-        op._autograd_kernel = fn
+        attribute = "_autograd_kernel"
     elif key in ("", "CompositeImplicitAutograd"):
-        op._composite = fn
+        attribute = "_composite"
     elif key == "CompositeExplicitAutograd":
-        op._default, op._default_devices = fn, None
+        attribute, op._default_devices = "_default", None
     else:
         raise ValueError(f"ember.library: unsupported dispatch key {key!r}")
+    replaced = getattr(op, attribute)
+    setattr(op, attribute, fn)
+    return lambda: setattr(op, attribute, replaced)
+
+
+def _undo_all(registrations: list[Callable[[], None]]) -> None:
+    for undo in reversed(registrations):
+        undo()
+    registrations.clear()
+
+
+_keep_alive: list[Library] = []  # the libraries that define() and impl() make for themselves
 
 
 class Library:
@@ -659,6 +682,14 @@ class Library:
             raise ValueError("Unsupported kind: ", kind)
         self.ns, self.kind, self.dispatch_key = ns, kind, dispatch_key
         _namespaces.setdefault(ns, {})
+        # what this library registered, undone when it is destroyed (garbage collected, or _destroy())
+        self._registrations: list[Callable[[], None]] = []
+        self._finalizer = weakref.finalize(self, _undo_all, self._registrations)
+
+    def _destroy(self) -> None:
+        """Removes the operators and kernels this library registered (PyTorch does it when the
+        library is garbage collected, as ember does)."""
+        self._finalizer()
 
     def __repr__(self) -> str:
         return f"Library(kind={self.kind}, ns={self.ns}, dispatch_key={self.dispatch_key})>"
@@ -670,6 +701,12 @@ class Library:
         name = schema[: schema.index("(")].strip()
         signature, mutated = _schema_signature(schema)
         _register(f"{self.ns}::{name}", schema, signature, mutated)
+        operators = _namespaces[self.ns]  # not self: an undo that held the library would keep it alive
+
+        def undefine() -> None:
+            operators.pop(name, None)
+
+        self._registrations.append(undefine)
         return name
 
     def impl(
@@ -681,7 +718,7 @@ class Library:
             if isinstance(op_name, CustomOpDef)
             else _lookup(op_name if "::" in op_name else f"{self.ns}::{op_name}")
         )
-        _register_for_key(op, fn, dispatch_key or self.dispatch_key)
+        self._registrations.append(_register_for_key(op, fn, dispatch_key or self.dispatch_key))
 
 
 def define(qualname: str, schema: str, *, lib: Library | None = None, tags: Any = ()) -> None:
@@ -696,7 +733,10 @@ def define(qualname: str, schema: str, *, lib: Library | None = None, tags: Any 
         tensor([1.5000])
     """
     namespace, _, name = qualname.partition("::")
-    (lib or Library(namespace, "FRAGMENT")).define(name + schema)
+    if lib is None:
+        lib = Library(namespace, "FRAGMENT")
+        _keep_alive.append(lib)
+    lib.define(name + schema)
 
 
 def impl(
@@ -718,7 +758,9 @@ def impl(
     def register(kernel: _Kernel) -> _Kernel:
         op = _lookup(qualname)
         for key in [types] if isinstance(types, str) else types:
-            _register_for_key(op, kernel, key)
+            undo = _register_for_key(op, kernel, key)
+            if lib is not None:
+                lib._registrations.append(undo)
         return kernel
 
     if func is None:

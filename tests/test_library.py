@@ -2,6 +2,7 @@
 same inputs, through ``ember.ops.<namespace>``, with and without autograd, on the meta device, and
 checked by ``opcheck``. Operator names are global to the process, so each test makes its own."""
 
+import gc
 import itertools
 from collections.abc import Sequence
 
@@ -222,7 +223,8 @@ def test_infer_schema_errors_match_torch(prototype, mutates_args):
 
 def test_library_define_and_impl_by_dispatch_key():
     namespace = _qualname("lib").replace("::", "_")
-    for lib in (ember.library.Library(namespace, "DEF"), torch.library.Library(namespace, "DEF")):
+    libraries = ember.library.Library(namespace, "DEF"), torch.library.Library(namespace, "DEF")
+    for lib in libraries:
         assert lib.define("scale(Tensor x, float alpha=2.0) -> Tensor") == "scale"
         lib.impl("scale", lambda x, alpha=2.0: x * alpha, "CompositeImplicitAutograd")
         lib.define("shifted(Tensor x) -> Tensor")
@@ -401,3 +403,23 @@ def test_a_device_kernel_without_a_formula_is_differentiated_through_with_a_warn
             y.sum().backward()
         grads.append(x.grad)
     _same(*grads)
+
+
+def test_destroying_a_library_removes_what_it_registered():
+    namespace = _qualname("lifetime").replace("::", "_")
+    results = []
+    for module in (ember, torch):
+        lib = module.library.Library(namespace, "DEF")
+        lib.define("f(Tensor x) -> Tensor")
+        lib.impl("f", lambda x: x + 1, "CPU")
+        override = module.library.Library(namespace, "IMPL")
+        override.impl("f", lambda x: x + 2, "CPU")
+        op = getattr(module.ops, namespace).f
+        results.append([float(op(module.zeros(1)))])
+        del override
+        gc.collect()
+        results[-1].append(float(op(module.zeros(1))))
+        del lib, op
+        gc.collect()
+        results[-1].append(hasattr(getattr(module.ops, namespace), "f"))
+    assert results[0] == results[1] == [2.0, 1.0, False]
