@@ -269,6 +269,29 @@ def _tensors_in(value: Any) -> list[Tensor]:
     return []
 
 
+def _flatten(values: tuple[Any, ...]) -> tuple[list[Any], tuple[int | None, ...]]:
+    """``values`` with their lists of tensors spread out (so that autograd sees each tensor), and
+    each value's list length (None for a value that is no list of tensors)."""
+    flat: list[Any] = []
+    lengths: list[int | None] = []
+    for value in values:
+        if isinstance(value, list | tuple) and any(isinstance(v, Tensor) for v in value):
+            flat.extend(value)
+            lengths.append(len(value))
+        else:
+            flat.append(value)
+            lengths.append(None)
+    return flat, tuple(lengths)
+
+
+def _unflatten(flat: tuple[Any, ...], lengths: tuple[int | None, ...]) -> tuple[Any, ...]:
+    values, start = [], 0
+    for length in lengths:
+        values.append(flat[start] if length is None else list(flat[start : start + length]))
+        start += 1 if length is None else length
+    return tuple(values)
+
+
 def _same_storage(a: Tensor, b: Tensor) -> bool:
     return a is b or (a._base if a._base is not None else a) is (b._base if b._base is not None else b)
 
@@ -382,7 +405,8 @@ class CustomOpDef:
             return self._invoke(kernel, values)
         if self._backward is None and not self._from_custom_op:
             return self._differentiated_through(kernel, values)
-        output = self._function.apply(kernel, *values)
+        flat, lengths = _flatten(values)
+        output = self._function.apply(kernel, lengths, *flat)
         return list(output) if isinstance(output, tuple) and self._schema.endswith("[]") else output
 
     def _differentiated_through(self, kernel: _Kernel, values: tuple[Any, ...]) -> Any:
@@ -410,10 +434,12 @@ class CustomOpDef:
 def _gradient_function(op: CustomOpDef) -> type[Function]:
     """The autograd Function of ``op``: the kernel forward, the registered backward (or an error)."""
 
-    def forward(ctx: Any, kernel: _Kernel, *values: Any) -> Any:
+    def forward(ctx: Any, kernel: _Kernel, lengths: tuple[int | None, ...], *flat: Any) -> Any:
+        values = _unflatten(flat, lengths)
         output = op._invoke(kernel, values)
         positional = len(values) - len(op._keyword_only)
-        ctx._custom_op_tensor_inputs = [isinstance(v, Tensor) for v in values[:positional]]
+        ctx._custom_op_tensor_inputs = [bool(_tensors_in(v)) for v in values[:positional]]
+        ctx._custom_op_lengths = lengths
         if op._setup_context is not None and op._keyword_only:
             keyword_only = dict(zip(op._keyword_only, values[positional:]))
             op._setup_context(ctx=ctx, inputs=values[:positional], keyword_only_inputs=keyword_only, output=output)
@@ -448,7 +474,15 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
                     f"function {function} returned a gradient different than None at position {position}, but the "
                     "corresponding forward input was not a Variable"
                 )
-        return (None, *result, *[None] * len(op._keyword_only))
+        flat_grads = []
+        for gradient, length in zip(result, ctx._custom_op_lengths):
+            if length is None:
+                flat_grads.append(gradient)
+            else:  # a list of tensors: a list of gradients (or None for all)
+                flat_grads.extend([None] * length if gradient is None else gradient)
+        for length in ctx._custom_op_lengths[len(result) :]:  # the keyword-only inputs
+            flat_grads.extend([None] * (1 if length is None else length))
+        return (None, None, *flat_grads)
 
     name = f"GeneratedBackwardFor_{op._namespace}_{op._name}_default"
     # a module outside ember's: the engine checks the user's gradients as it does a user's Function's

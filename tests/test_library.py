@@ -423,3 +423,32 @@ def test_destroying_a_library_removes_what_it_registered():
         gc.collect()
         results[-1].append(hasattr(getattr(module.ops, namespace), "f"))
     assert results[0] == results[1] == [2.0, 1.0, False]
+
+
+def test_a_list_of_tensors_gets_a_list_of_gradients():
+    def weighted_sum(module, qualname):
+        @module.library.custom_op(qualname, mutates_args=())
+        def op(xs: Sequence[module.Tensor], w: module.Tensor) -> module.Tensor:
+            return sum(x * w for x in xs)
+
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs[0], inputs[1])
+            ctx.count = len(inputs[0])
+
+        def backward(ctx, grad):
+            *xs, w = ctx.saved_tensors
+            return [grad * w if i else None for i in range(ctx.count)], sum(grad * x for x in xs)
+
+        op.register_autograd(backward, setup_context=setup_context)
+        return op
+
+    ours, theirs, _ = _both(weighted_sum)
+    grads = []
+    for op, module in ((ours, ember), (theirs, torch)):
+        xs = [module.full((2,), float(i + 1), requires_grad=True) for i in range(3)]
+        w = module.full((2,), 3.0, requires_grad=True)
+        op(xs, w).sum().backward()
+        grads.append([x.grad for x in xs] + [w.grad])
+    assert grads[0][0] is None and grads[1][0] is None
+    for mine, torchs in zip(grads[0][1:], grads[1][1:]):
+        _same(mine, torchs)
