@@ -1,6 +1,6 @@
 """Maps the top-level folders into the one import package ``ember`` (metadata is in pyproject.toml).
 
-Kernel sources (``*.cl``, ``*.cu``, ``*.h``) ship as package data of the nearest enclosing
+Kernel sources (``*.cl``, ``*.cu``, ``*.h``) and data tables (``*.npz``) ship as package data of the nearest enclosing
 package, including those in plain subfolders such as ``backends/opencl/cl/`` (no ``__init__.py``).
 """
 
@@ -9,7 +9,7 @@ import os
 from setuptools import setup
 
 FOLDERS = {"ember": "core", "ember.backends": "backends", "ember.plugins": "plugins", "ember.contrib": "contrib"}
-DATA_SUFFIXES = (".cl", ".cu", ".h")
+DATA_SUFFIXES = (".cl", ".cu", ".h", ".npz")
 
 
 def _walked(folder):

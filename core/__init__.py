@@ -167,14 +167,17 @@ if _typing.TYPE_CHECKING:  # the subpackages that __getattr__ below imports on f
         distributed,
         distributions,
         func,
+        hub,
         jit,
         kernels,
+        library,
         multiprocessing,
         nn,
         onnx,
         optim,
         plugin,
         profiler,
+        quasirandom,
         signal,
         testing,
         utils,
@@ -211,6 +214,7 @@ _TOP_LEVEL_LAZY |= dict.fromkeys(
     "top_level_dropouts",
 )
 _TOP_LEVEL_LAZY |= dict.fromkeys(("convolution", "native_channel_shuffle"), "functional_top_level")
+_TOP_LEVEL_LAZY |= dict.fromkeys(("svd_lowrank", "pca_lowrank"), "lowrank") | {"lobpcg": "lobpcg"}
 
 
 def is_tensor(obj: object) -> _typing.TypeGuard[Tensor]:
@@ -294,6 +298,9 @@ def __getattr__(name: str) -> _typing.Any:
         "version",
         "profiler",
         "signal",
+        "quasirandom",
+        "hub",
+        "library",
     ):
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -19,6 +19,8 @@ from .ops.linalg_decompositions import linalg_matrix_rank as matrix_rank
 from .ops.linalg_decompositions import linalg_pinv as pinv
 from .ops.linalg_decompositions import linalg_qr as qr
 from .ops.linalg_decompositions import linalg_svd as svd
+from .ops.linalg_eig import linalg_eig as eig
+from .ops.linalg_eig import linalg_eigvals as eigvals
 from .ops.linalg_functions import linalg_cross as cross
 from .ops.linalg_functions import linalg_diagonal as diagonal
 from .ops.linalg_functions import linalg_householder_product as householder_product
@@ -58,7 +60,9 @@ __all__ = [
     "cross",
     "det",
     "diagonal",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "householder_product",
     "inv",

@@ -314,6 +314,13 @@ class LinalgKernels:
         w = s - shift[..., 0]
         return xp.flip(w, axis=-1), xp.flip(v, axis=-1)
 
+    def linalg_eig(self, a):
+        """``(L, V)`` of a general square ``a``: no portable algorithm (PyTorch's GPU builds, too,
+        compute it on the host with LAPACK)."""
+        raise NotImplementedError(
+            f"linalg.eig: the {type(self.backend).__name__} backend has no general eigen decomposition"
+        )
+
     # -- matrix exponential ---------------------------------------------------------------------
     def linalg_matrix_exp(self, a):
         """``exp(a)`` of square ``a`` (..., n, n): scaled by ``2^-s`` to a 1-norm at most 1 (one

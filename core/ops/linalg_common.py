@@ -94,6 +94,10 @@ if TYPE_CHECKING:
         eigenvalues: Tensor
         eigenvectors: Tensor
 
+    class linalg_eig(NamedTuple):
+        eigenvalues: Tensor
+        eigenvectors: Tensor
+
     class linalg_lstsq(NamedTuple):
         solution: Tensor
         residuals: Tensor
@@ -115,6 +119,7 @@ else:
     linalg_svd = _return_type("linalg_svd", ("U", "S", "Vh"))
     svd = _return_type("svd", ("U", "S", "V"))
     linalg_eigh = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+    linalg_eig = _return_type("linalg_eig", ("eigenvalues", "eigenvectors"))
     linalg_lstsq = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 

@@ -102,3 +102,13 @@ class NumpyLinalgKernels:
     def linalg_eigh(self, a, upper=False):
         w, v = np.linalg.eigh(a, UPLO="U" if upper else "L")
         return w, v
+
+    def linalg_eig(self, a):
+        """LAPACK's ``geev``, complex results also for a real ``a`` (NumPy returns real arrays when
+        every eigenvalue is real); NaN where ``a`` is not finite (``geev`` refuses it)."""
+        complex_type = np.result_type(a.dtype, np.complex64)
+        if not np.isfinite(a).all():
+            nan = np.full(a.shape, np.nan, dtype=complex_type)
+            return nan[..., 0], nan
+        w, v = np.linalg.eig(a)
+        return w.astype(complex_type, copy=False), v.astype(complex_type, copy=False)
