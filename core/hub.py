@@ -229,7 +229,11 @@ def _hubconf(repo_or_dir: str, source: str, **github_options: Any) -> Iterator[t
     source = source.lower()
     if source not in ("github", "local"):
         raise ValueError(f'Unknown source: "{source}". Allowed values: "github" | "local".')
-    repo_dir = repository_dir(repo_or_dir, get_dir(), **github_options) if source == "github" else repo_or_dir
+    repo_dir = (
+        repository_dir(repo_or_dir, get_dir(), download_url_to_file, **github_options)
+        if source == "github"
+        else repo_or_dir
+    )
     sys.path.insert(0, repo_dir)
     try:
         spec = importlib.util.spec_from_file_location(_HUBCONF, os.path.join(repo_dir, _HUBCONF + ".py"))

@@ -15,6 +15,7 @@ import shutil
 import sys
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -127,11 +128,17 @@ def _remove(path: str) -> None:
 
 
 def repository_dir(
-    github: str, hub_dir: str, *, force_reload: bool, trust_repo: Any, verbose: bool, skip_validation: bool
+    github: str,
+    hub_dir: str,
+    download_url_to_file: Callable[..., None],
+    *,
+    force_reload: bool,
+    trust_repo: Any,
+    verbose: bool,
+    skip_validation: bool,
 ) -> str:
-    """The folder of ``github`` (``"owner/name[:ref]"``) in ``hub_dir``, downloaded unless cached."""
-    from .hub import download_url_to_file
-
+    """The folder of ``github`` (``"owner/name[:ref]"``) in ``hub_dir``, downloaded with
+    ``download_url_to_file`` (:func:`ember.hub.download_url_to_file`) unless cached."""
     os.makedirs(hub_dir, exist_ok=True)
     owner, name, ref = _parse(github, hub_dir)
     cached_name = f"{owner}_{name}_{ref.replace('/', '_')}"
