@@ -7,7 +7,7 @@ import threading
 import warnings
 from collections.abc import Sequence
 from numbers import Number
-from typing import overload
+from typing import Any, overload
 
 from ..ops.overlap import check_no_internal_overlap
 from ..strides import is_dense
@@ -560,26 +560,34 @@ def _grad(
 ) -> tuple[Tensor | None, ...]:
     """:func:`grad` for a tensor or a sequence of tensors as ``inputs``."""
     outputs = _as_list(outputs)
-    inputs = _as_list(inputs)
-    if not inputs:
+    inputs_list: list[Any] = _as_list(inputs)  # tensors and GradientEdges
+    if not inputs_list:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if retain_graph is None:
         retain_graph = create_graph
     if is_grads_batched:
-        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads)
+        return _batched_grad(
+            outputs, inputs_list, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
+        )
     grads = _default_grads(outputs, grad_outputs)
-    if any(not isinstance(x, GradientEdge) and x.is_sparse for x in inputs):
+    if any(not isinstance(x, GradientEdge) and x.is_sparse for x in inputs_list):
         return _grad_of_sparse_inputs(
-            outputs, grads, inputs, retain_graph, create_graph, allow_unused, materialize_grads
+            outputs, grads, inputs_list, retain_graph, create_graph, allow_unused, materialize_grads
         )
     result = run_backward(
-        outputs, grads, retain_graph, create_graph, inputs=inputs, allow_unused=bool(allow_unused or materialize_grads)
+        outputs,
+        grads,
+        retain_graph,
+        create_graph,
+        inputs=inputs_list,
+        allow_unused=bool(allow_unused or materialize_grads),
     )
     if materialize_grads:
-        if any(g is None and isinstance(x, GradientEdge) for g, x in zip(result, inputs)):
+        if any(g is None and isinstance(x, GradientEdge) for g, x in zip(result, inputs_list)):
             raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
         result = tuple(
-            g if g is not None else x.new_zeros(x.shape).requires_grad_(create_graph) for g, x in zip(result, inputs)
+            g if g is not None else x.new_zeros(x.shape).requires_grad_(create_graph)
+            for g, x in zip(result, inputs_list)
         )
     return result
 

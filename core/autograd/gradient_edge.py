@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ..tensor import Size, Tensor
 from .function import AccumulateGrad, Node, gradient_edge
@@ -71,11 +71,11 @@ def edge_meta(edge: GradientEdge) -> tuple[Any, Any, Size, Any]:
     (as ``Tensor._meta`` gives it), from the node: PyTorch's ``node._input_metadata[output_nr]``."""
     node = edge.node
     if isinstance(node, AccumulateGrad):
-        leaf = node.variable
+        leaf = node._variable()
         if leaf is None:
             raise RuntimeError("The leaf tensor of this gradient edge's AccumulateGrad node has been freed")
         meta = leaf._meta()
     else:
-        meta = node._output_meta[edge.output_nr]
+        meta = cast(Any, node)._output_meta[edge.output_nr]  # a Function node: its outputs' metadata
     backend, device, shape, native = meta
     return backend, device, Size(shape), native

@@ -1128,7 +1128,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
     return _binary(_Sub, "sub", input, other)
 
 
-def _alpha_result_type(input: Tensor, other: Tensor | Number, alpha: Number) -> dtypes.dtype:
+def _alpha_result_type(input: Tensor | Number, other: Tensor | Number, alpha: Number) -> dtypes.dtype:
     """The result dtype of ``add``/``sub``, once ``alpha`` passed PyTorch's checks against it."""
     result = result_type(input, other)
     check_factor("alpha", alpha, result)
@@ -1891,20 +1891,20 @@ def _bitwise(
     def op(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
         if out is not None:
             return write_out(name, op(input, other), out)
-        if not isinstance(input, Tensor):  # a number first (torch.bitwise_and(2, t)): a 0-d operand
-            input = full_like_scalar(other, input)
-        if input.dtype is dtypes.bool and (
+        # a number first (torch.bitwise_and(2, t)) is a 0-d operand
+        first = input if isinstance(input, Tensor) else full_like_scalar(other, input)
+        if first.dtype is dtypes.bool and (
             isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
         ):
-            return logical(input, other if isinstance(other, Tensor) else full_like_scalar(input, other))
-        for t in (input, other):
+            return logical(first, other if isinstance(other, Tensor) else full_like_scalar(first, other))
+        for t in (first, other):
             if isinstance(t, Tensor) and t.dtype._category >= 2:
                 raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[t.dtype.name]}'")
-        a, b, result = promote(name, input, other)
+        a, b, result = promote(name, first, other)
         if result._category >= 2:  # an integer tensor with a float or complex number
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_TORCH_NAMES[result.name]}'")
         try:
-            return input._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
+            return first._make(integer(a._data, b._data if isinstance(b, Tensor) else b))
         except Exception as exc:
             raise_broadcast_error(exc, a, b)
 

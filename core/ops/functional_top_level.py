@@ -281,7 +281,7 @@ def adaptive_max_pool1d(input: Tensor, output_size: int | Sequence[int]) -> tupl
     return F.adaptive_max_pool1d_with_indices(input, output_size)  # type: ignore[arg-type]
 
 
-_CONVOLUTIONS = {
+_CONVOLUTIONS: dict[tuple[bool, int], Callable[..., Tensor]] = {
     (False, 3): F.conv1d, (False, 4): F.conv2d, (False, 5): F.conv3d,
     (True, 3): F.conv_transpose1d, (True, 4): F.conv_transpose2d, (True, 5): F.conv_transpose3d,
 }  # fmt: skip

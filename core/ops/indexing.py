@@ -68,7 +68,7 @@ def check_index_put_dtype(self, key, value):
             )
 
 
-def _is_integer_scalar(k) -> bool:
+def _is_integer_scalar(k: object) -> bool:
     """Whether ``k`` is a NumPy integer, or a 0-d integer tensor or array (bool and uint8 ones are masks)."""
     if isinstance(k, Tensor):
         kind = k.dtype
@@ -78,7 +78,7 @@ def _is_integer_scalar(k) -> bool:
     return isinstance(k, np.integer)
 
 
-def _only_index_is_byte_mask(key) -> bool:
+def _only_index_is_byte_mask(key: object) -> bool:
     """Whether the one tensor index of ``key`` is a uint8 mask (the others ints, slices, None or ...)."""
     indices = [k for k in (key if isinstance(key, tuple) else (key,)) if isinstance(k, (Tensor, list, np.ndarray))]
     return (

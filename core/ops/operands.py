@@ -7,7 +7,7 @@ import math
 import numbers
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard, TypeVar, cast
 
 import numpy as np
 
@@ -331,24 +331,23 @@ def check_factor(name: str, factor: Number, result: dtypes.dtype) -> None:
         raise RuntimeError(f"For non-complex input tensors, argument {name} must not be a complex number.")
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
+_Op = TypeVar("_Op", bound=Callable[..., Any])
 
 
-def dim_or_axis(op: Callable[_P, _R]) -> Callable[_P, _R]:
+def dim_or_axis(op: _Op) -> _Op:
     """``op`` also taking its ``dim`` as NumPy's ``axis=``, as PyTorch's argument parser accepts it for
     every parameter named ``dim``; for the ops whose ``dim`` sits between required operands
     (``gather(input, dim, index)``), where :func:`numpy_names`' defaulted keyword cannot go."""
 
     @functools.wraps(op)
-    def with_axis(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+    def with_axis(*args: Any, **kwargs: Any) -> Any:
         if "axis" in kwargs:
             if "dim" in kwargs:
                 raise TypeError(f"{op.__name__}() got multiple values for argument 'dim' (as dim and as axis)")
             kwargs["dim"] = kwargs.pop("axis")
         return op(*args, **kwargs)
 
-    return with_axis
+    return cast(_Op, with_axis)
 
 
 def wrap_dim(dim, ndim):
