@@ -35,9 +35,12 @@ FACTORIES = {
     "randn below 16": lambda T: [T.randn(3), T.randn(5), T.randn(2, dtype=T.float64)],
     "randn float32": lambda T: T.randn(10_000),
     "randn float64 tail": lambda T: T.randn(7, 5, dtype=T.float64),
+    "randn large": lambda T: T.randn(200_003),
+    "normal_ std 1": lambda T: [T.empty(1000).normal_(3.0, 1.0), T.empty(999, dtype=T.float64).normal_(-2.0, 1.0)],
+    "rand large": lambda T: [T.rand(100_001), T.rand(100_001, dtype=T.float64), T.empty(5000).uniform_(-3, 5)],
     "randint": lambda T: T.randint(-3, 11, (40,)),
     "randint 64-bit range": lambda T: T.randint(-(2**40), 2**40, (40,)),
-    "randperm": lambda T: T.randperm(500),
+    "randperm": lambda T: [T.randperm(500), T.randperm(2), T.randperm(1), T.randperm(0), T.randperm(100_000)],
     "uniform_": lambda T: [T.empty(64).uniform_(-0.37, 0.91), T.empty(20, dtype=T.float64).uniform_(-2.5, 3.0)],
     "normal_": lambda T: [T.empty(64).normal_(2.0, 0.3), T.empty(9).normal_(-1.0, 2.0)],
     "normal of tensors": lambda T: T.normal(T.zeros(20), T.ones(20) * 2),
@@ -47,6 +50,8 @@ FACTORIES = {
     "multinomial": lambda T: [
         T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 3),
         T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [0.5, 0.1, 0.1, 0.3]]), 20, replacement=True),
+        T.multinomial(T.rand(3, 50, dtype=T.float64) ** 4, 500, replacement=True),
+        T.multinomial(T.rand(50).half(), 500, replacement=True),
     ],
     "generator objects": lambda T: [
         T.rand(5, generator=T.Generator().manual_seed(42)),

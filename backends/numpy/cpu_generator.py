@@ -31,8 +31,8 @@ from .sampling_math import fma32, fma64, log32, sincos32
 
 __all__ = ["CpuGenerator"]
 
-_LOW24 = np.uint64((1 << 24) - 1)
-_LOW53 = np.uint64((1 << 53) - 1)
+_LOW24 = np.uint32((1 << 24) - 1)
+_HIGH21 = np.uint32((1 << 21) - 1)  # the bits of a 64-bit number's high word below its 53rd
 _BLOCK = 16  # PyTorch's Box-Muller block: uniforms j and j + 8 give normals j and j + 8
 _CHUNK_BLOCKS = 2048  # blocks computed together: their temporaries stay in the CPU's cache
 
@@ -42,6 +42,7 @@ class CpuGenerator(Generator):
 
     def __init__(self, seed):
         self._engine = np.random.MT19937(0)
+        self._bits = np.random.Generator(self._engine)  # the engine's outputs as uint32, in order
         self.manual_seed(seed)
 
     def manual_seed(self, seed):
@@ -54,21 +55,29 @@ class CpuGenerator(Generator):
 
     # -- the engine's outputs ------------------------------------------------------------------
     def _words(self, n):
-        """``n`` 32-bit outputs, as uint64."""
-        return self._engine.random_raw(n)
+        """``n`` 32-bit outputs, as uint32 (the full range of ``integers`` takes one output each)."""
+        return self._bits.integers(0, 1 << 32, n, dtype=np.uint32)
 
     def _words64(self, n):
         """``n`` 64-bit numbers, each from two outputs, the first one high."""
-        pairs = self._words(2 * n).reshape(n, 2)
+        pairs = self._words(2 * n).reshape(n, 2).astype(np.uint64)
         return (pairs[:, 0] << np.uint64(32)) | pairs[:, 1]
 
     def _uniform24(self, n):
-        """``n`` uniforms in [0, 1) with 24 random bits, as float64 (exact in float32)."""
-        return (self._words(n) & _LOW24).astype(np.float64) * 2.0**-24
+        """``n`` float32 uniforms in [0, 1): the low 24 bits of an output over ``2**24``."""
+        values = (self._words(n) & _LOW24).astype(np.float32)
+        values *= np.float32(2.0**-24)
+        return values
 
     def _uniform53(self, n):
-        """``n`` uniforms in [0, 1) with 53 random bits."""
-        return (self._words64(n) & _LOW53).astype(np.float64) * 2.0**-53
+        """``n`` float64 uniforms in [0, 1): the low 53 bits of a 64-bit number over ``2**53`` (the
+        high word's 21 bits and the low word, added exactly in float64)."""
+        pairs = self._words(2 * n).reshape(n, 2)
+        values = (pairs[:, 0] & _HIGH21).astype(np.float64)
+        values *= 2.0**32
+        values += pairs[:, 1]
+        values *= 2.0**-53
+        return values
 
     # -- samplers ----------------------------------------------------------------------------------
     def uniform(self, shape, dtype):
@@ -77,15 +86,18 @@ class CpuGenerator(Generator):
     def uniform_range(self, shape, dtype, low, high):
         dtype = np.dtype(dtype)
         n = math.prod(shape)
+        standard = low == 0 and high == 1  # u * 1 + 0 is u
         if dtype == np.float64:
-            return fma64(self._uniform53(n), high - low, low).reshape(shape)
+            values = self._uniform53(n)
+            return (values if standard else fma64(values, high - low, low)).reshape(shape)
         if dtype == np.float32:  # the bounds in float32
             low32, high32 = np.float32(low), np.float32(high)
-            return fma32(self._uniform24(n), high32 - low32, low32).reshape(shape)
+            values = self._uniform24(n)
+            return (values if standard else fma32(values, high32 - low32, low32, out=values)).reshape(shape)
         # 16-bit floats: computed in float32, rounded to the dtype; a value rounded up to the upper
         # bound becomes the lower one, keeping the interval half-open
         low32, high32 = np.float32(low), np.float32(high)
-        values = (self._uniform24(n).astype(np.float32) * (high32 - low32) + low32).astype(dtype)
+        values = (self._uniform24(n) * (high32 - low32) + low32).astype(dtype)
         values[values == np.asarray(high32).astype(dtype)] = np.asarray(low32).astype(dtype)
         return values.reshape(shape)
 
@@ -107,27 +119,29 @@ class CpuGenerator(Generator):
     @staticmethod
     def _box_muller_blocks(uniforms, work, mean, std):
         """Box-Muller over the whole blocks of 16 of ``uniforms``, in the arithmetic of ``work``
-        (float32 as PyTorch's AVX2 kernel computes it); the elements after the last whole block
-        are left as they are. Computed a cache-sized chunk of blocks at a time."""
-        values = uniforms.copy()
-        blocks = values[: len(values) // _BLOCK * _BLOCK].reshape(-1, 2, _BLOCK // 2)
+        (float32 as PyTorch's AVX2 kernel computes it), in place; the elements after the last
+        whole block are left as they are. Computed a cache-sized chunk of blocks at a time."""
+        blocks = uniforms[: len(uniforms) // _BLOCK * _BLOCK].reshape(-1, 2, _BLOCK // 2)
         if work is np.float32:  # the mean and std in float32 too
             mean, std = np.float32(mean), np.float32(std)
+        fma = fma32 if work is np.float32 else fma64
         for start in range(0, len(blocks), _CHUNK_BLOCKS):
             chunk = blocks[start : start + _CHUNK_BLOCKS]
             u1, u2 = 1 - chunk[:, 0], chunk[:, 1]
             if work is np.float32:
                 radius = np.sqrt(np.float32(-2) * log32(u1))
                 sin, cos = sincos32(np.float32(2 * math.pi) * u2)
-                fma = fma32
             else:
                 radius = np.sqrt(-2 * np.log(u1))
                 theta = 2 * math.pi * u2
                 sin, cos = np.sin(theta), np.cos(theta)
-                fma = fma64
-            chunk[:, 0] = fma(radius * cos, std, mean)
-            chunk[:, 1] = fma(radius * sin, std, mean)
-        return values
+            for row, trig in ((0, cos), (1, sin)):
+                np.multiply(radius, trig, out=chunk[:, row])
+                if std == 1:  # x * 1 + mean rounds as x + mean (and -0 + 0 gives 0, as the fused step)
+                    chunk[:, row] += mean
+                else:
+                    chunk[:, row] = fma(chunk[:, row], std, mean)
+        return uniforms
 
     def _double_normal(self):
         """One float64 standard normal: the cached second of a pair, else a new pair."""
@@ -149,12 +163,39 @@ class CpuGenerator(Generator):
         return (offsets.view(np.int64) + np.int64(low)).astype(dtype, copy=False).reshape(shape)
 
     def permutation(self, n):
-        order = list(range(n))
-        draws = self._words(max(n - 1, 0)).tolist()
-        for i, word in enumerate(draws):
-            j = i + word % (n - i)
-            order[i], order[j] = order[j], order[i]
-        return np.array(order, dtype=np.int64)
+        """PyTorch's shuffle: for ``i`` from 0 to ``n - 2``, swap ``order[i]`` with ``order[j[i]]``, where
+        ``j[i] = i + word % (n - i)`` (Fisher-Yates from the front), without a loop over ``i``.
+
+        Position ``i`` is final after step ``i`` and holds what ``j[i]`` held before it. A position ``p``
+        changes before step ``p`` only as the ``j[k]`` of a step ``k < p``, taking what ``k`` held
+        before step ``k``. So the value at ``p`` before step ``t <= p`` is ``p`` itself if no step
+        ``k < t`` has ``j[k] == p``, else the value at ``k`` before step ``k`` for the last such ``k``:
+        the steps grouped by ``j`` name these last writers, and pointer doubling follows their chains."""
+        if n <= 1:
+            return np.zeros(n, dtype=np.int64)
+        steps = np.arange(n - 1, dtype=np.int64)
+        targets = steps + self._words(n - 1) % (n - steps).astype(np.uint32)  # j[i]
+        by_target = np.argsort(targets, kind="stable")  # steps grouped by j, in order within a group
+        grouped = targets[by_target]
+        same = grouped[1:] == grouped[:-1]
+        previous = np.full(n, -1, dtype=np.int64)  # the last step before i with the same j as i
+        previous[by_target[1:]] = np.where(same, by_target[:-1], -1)
+        last_writer = np.full(n, -1, dtype=np.int64)  # the last step k < p with j[k] == p
+        group_end = np.append(~same, True)
+        last_writer[grouped[group_end]] = by_target[group_end]
+        positions = np.arange(n, dtype=np.int64)
+        own = last_writer == positions  # j[p] == p is step p itself, not before it
+        last_writer[own] = previous[own]
+        # origin[p]: the value at p before step p, by following the last writers back
+        origin = np.where(last_writer < 0, positions, last_writer)
+        while True:
+            further = origin[origin]
+            if np.array_equal(further, origin):
+                break
+            origin = further
+        # position i takes the value at j[i] before step i; the last position its own chain's
+        writer = previous[:-1]
+        return np.append(np.where(writer < 0, targets, origin[np.maximum(writer, 0)]), origin[n - 1])
 
     def get_state(self):
         engine = self._engine.state["state"]
