@@ -1197,9 +1197,16 @@ def multinomial(
         if bool((rows.sum(-1) <= 0).any()):
             raise RuntimeError("multinomial: invalid probability distribution (negative or all-zero weights)")
     if replacement:
-        cdf = (rows / rows.sum(-1, keepdim=True)).cumsum(-1)
+        from .slicing_joining import searchsorted  # which imports this module
+
+        # as PyTorch: the running sums in the weights' dtype (float32 for 16-bit ones) over the total,
+        # the last one 1; each sample the number of them below a float64 uniform
+        running = input.detach().to(dtypes.float32) if input.dtype.itemsize < 4 else input.detach()
+        running = (running if running.ndim == 2 else running.unsqueeze(0)).cumsum(-1)
+        cdf = running / running[:, -1:]
+        cdf[:, -1] = 1
         u = rand(rows.shape[0], num_samples, generator=generator, dtype=rows.dtype, device=input.device)
-        out = (u.unsqueeze(-1) >= cdf.unsqueeze(1)).sum(-1).clamp(max=n - 1)
+        out = searchsorted(cdf.to(u.dtype), u)
     else:
         # as PyTorch: the weights over exponential samples (in the weights' dtype) are keys whose
         # largest num_samples sample without replacement
