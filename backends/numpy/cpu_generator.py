@@ -27,6 +27,7 @@ import numpy as np
 
 from ember.backend import Generator
 
+from . import loops
 from .sampling_math import fma32, fma64, log32, sincos32
 
 __all__ = ["CpuGenerator"]
@@ -120,10 +121,16 @@ class CpuGenerator(Generator):
     def _box_muller_blocks(uniforms, work, mean, std):
         """Box-Muller over the whole blocks of 16 of ``uniforms``, in the arithmetic of ``work``
         (float32 as PyTorch's AVX2 kernel computes it), in place; the elements after the last
-        whole block are left as they are. Computed a cache-sized chunk of blocks at a time."""
-        blocks = uniforms[: len(uniforms) // _BLOCK * _BLOCK].reshape(-1, 2, _BLOCK // 2)
+        whole block are left as they are. Computed by the compiled loop (:mod:`.loops.sampling`)
+        where it serves, else with NumPy a cache-sized chunk of blocks at a time."""
+        whole = uniforms[: len(uniforms) // _BLOCK * _BLOCK]
         if work is np.float32:  # the mean and std in float32 too
             mean, std = np.float32(mean), np.float32(std)
+            compiled = loops.get() if len(whole) >= loops.MIN_ELEMENTWISE else None
+            if compiled is not None:
+                loops.launch(compiled.box_muller_float32, whole.reshape(-1, _BLOCK), mean, std)
+                return uniforms
+        blocks = whole.reshape(-1, 2, _BLOCK // 2)
         fma = fma32 if work is np.float32 else fma64
         for start in range(0, len(blocks), _CHUNK_BLOCKS):
             chunk = blocks[start : start + _CHUNK_BLOCKS]

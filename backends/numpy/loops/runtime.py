@@ -2,7 +2,8 @@
 thread count.
 
 With the optional ``numba`` extra installed (``pip install ember[numba]``), the NumPy backend runs
-its ReLU, normalization and max-pooling kernels (and, with oneDNN, the cross entropy's row sums) as
+its ReLU, normalization and max-pooling kernels, the float32 Box-Muller of the ``cpu`` generator (and,
+with oneDNN, the cross entropy's row sums) as
 loops that Numba compiles to machine code and runs over ``ember.get_num_threads()`` threads without
 the GIL (``parallel=True``). They run on
 Numba's ``omp`` threading layer, which is GNU OpenMP: the same team of threads that oneDNN's
@@ -61,7 +62,7 @@ def _load():
         return None
     if "NUMBA_THREADING_LAYER" not in os.environ:  # the user's choice stands
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
-    from . import activation, normalization, pooling, rows
+    from . import activation, normalization, pooling, rows, sampling
 
     openmp = _openmp()
     saved = openmp.omp_get_max_threads() if openmp is not None else None
@@ -78,7 +79,7 @@ def _load():
         """The compiled loops, by name."""
 
     loops = Loops()
-    for module in (activation, normalization, pooling, rows):
+    for module in (activation, normalization, pooling, rows, sampling):
         for name in module.__all__:
             setattr(loops, name, getattr(module, name))
     return loops
@@ -107,7 +108,7 @@ def _loaded():
 
 def get():
     """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.normalization`,
-    :mod:`.pooling` and :mod:`.rows`), or None where they do not serve (see the module's text)."""
+    :mod:`.pooling`, :mod:`.rows` and :mod:`.sampling`), or None where they do not serve (see the module's text)."""
     if not enabled:
         return None
     loops = _loaded()
