@@ -36,6 +36,23 @@ FACTORIES = {
     "randn float32": lambda T: T.randn(10_000),
     "randn float64 tail": lambda T: T.randn(7, 5, dtype=T.float64),
     "randn large": lambda T: T.randn(200_003),
+    "randn float64 large": lambda T: [
+        T.randn(100_000, dtype=T.float64),
+        T.empty(1000, dtype=T.float64).normal_(1.5, 0.3),
+    ],
+    "randn 16-bit tails": lambda T: [
+        T.randn(40, dtype=T.float16),
+        T.randn(1000, dtype=T.bfloat16),
+        T.empty(17, dtype=T.float16).normal_(1.0, 3.0),
+    ],
+    "randn below 16, pairs across calls": lambda T: [
+        T.randn(15),
+        T.randn(1, dtype=T.float64),
+        T.randn(7, dtype=T.float16),
+        T.empty(3, dtype=T.bfloat16).normal_(2.0, 0.5),
+        T.randn(0),
+        T.randn(4),
+    ],
     "normal_ std 1": lambda T: [T.empty(1000).normal_(3.0, 1.0), T.empty(999, dtype=T.float64).normal_(-2.0, 1.0)],
     "rand large": lambda T: [T.rand(100_001), T.rand(100_001, dtype=T.float64), T.empty(5000).uniform_(-3, 5)],
     "randint": lambda T: T.randint(-3, 11, (40,)),

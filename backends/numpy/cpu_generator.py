@@ -9,8 +9,10 @@ bits), which NumPy ships; the samplers draw from its 32-bit outputs:
 * a float64 uniform uses 53 bits of two outputs (the first one high) over ``2**53``;
 * an integer in a range below ``2**32`` is one output modulo the range, else 64 bits modulo it;
 * a normal sample of a tensor of 16 or more elements comes from Box-Muller over blocks of 16
-  uniforms of the tensor's dtype (the first 8 and last 8 of each block; the last 16 elements are
-  drawn again as a block when the size is not a multiple of 16); a smaller tensor takes its
+  uniforms (float64 ones for float64, else float32 ones, the samples rounded to the dtype after;
+  the first 8 and last 8 of each block; the last 16 elements are drawn again as a block when the
+  size is not a multiple of 16, after uniforms for all elements, or for a 16-bit dtype after those
+  of the whole blocks only); a smaller tensor takes its
   samples one by one from float64 Box-Muller pairs, the second of each pair kept for the next
   sample, also across calls, until the next seeding.
 
@@ -27,7 +29,7 @@ import numpy as np
 
 from ember.backend import Generator
 
-from . import loops
+from . import libm, loops
 from .sampling_math import fma32, fma64, log32, sincos32
 
 __all__ = ["CpuGenerator"]
@@ -36,6 +38,14 @@ _LOW24 = np.uint32((1 << 24) - 1)
 _HIGH21 = np.uint32((1 << 21) - 1)  # the bits of a 64-bit number's high word below its 53rd
 _BLOCK = 16  # PyTorch's Box-Muller block: uniforms j and j + 8 give normals j and j + 8
 _CHUNK_BLOCKS = 2048  # blocks computed together: their temporaries stay in the CPU's cache
+
+
+def _narrowed(values, dtype):
+    """float64 ``values`` in the floating ``dtype``, a 16-bit one by way of float32, as PyTorch's casts
+    from double go (its 16-bit types are made from a float)."""
+    if dtype.itemsize < 4:
+        values = values.astype(np.float32)
+    return values.astype(dtype, copy=False)
 
 
 class CpuGenerator(Generator):
@@ -109,10 +119,14 @@ class CpuGenerator(Generator):
         dtype = np.dtype(dtype)
         n = math.prod(shape)
         if n < _BLOCK:
-            samples = np.array([self._double_normal() for _ in range(n)], dtype=np.float64)
-            return fma64(samples, std, mean).astype(dtype).reshape(shape)
+            return _narrowed(fma64(self._double_normals(n), std, mean), dtype).reshape(shape)
         work = np.float64 if dtype == np.float64 else np.float32
-        values = self._box_muller_blocks(self.uniform((n,), work), work, mean, std)
+        # the uniforms of all n samples first; for a 16-bit dtype only those of the whole blocks
+        drawn = n if dtype.itemsize >= 4 else n - n % _BLOCK
+        values = self.uniform((drawn,), work)
+        if drawn < n:
+            values = np.concatenate([values, np.empty(n - drawn, work)])
+        values = self._box_muller_blocks(values, work, mean, std)
         if n % _BLOCK:
             values[n - _BLOCK :] = self._box_muller_blocks(self.uniform((_BLOCK,), work), work, mean, std)
         return values.astype(dtype, copy=False).reshape(shape)
@@ -138,10 +152,10 @@ class CpuGenerator(Generator):
             if work is np.float32:
                 radius = np.sqrt(np.float32(-2) * log32(u1))
                 sin, cos = sincos32(np.float32(2 * math.pi) * u2)
-            else:
-                radius = np.sqrt(-2 * np.log(u1))
+            else:  # the C library's functions, as PyTorch's scalar loop calls them
+                radius = np.sqrt(-2 * libm.log(u1))
                 theta = 2 * math.pi * u2
-                sin, cos = np.sin(theta), np.cos(theta)
+                sin, cos = libm.sin(theta), libm.cos(theta)
             for row, trig in ((0, cos), (1, sin)):
                 np.multiply(radius, trig, out=chunk[:, row])
                 if std == 1:  # x * 1 + mean rounds as x + mean (and -0 + 0 gives 0, as the fused step)
@@ -150,16 +164,22 @@ class CpuGenerator(Generator):
                     chunk[:, row] = fma(chunk[:, row], std, mean)
         return uniforms
 
-    def _double_normal(self):
-        """One float64 standard normal: the cached second of a pair, else a new pair."""
-        if self._cached_normal is not None:
-            value, self._cached_normal = self._cached_normal, None
-            return value
-        u1, u2 = self._uniform53(2)
-        radius = math.sqrt(-2.0 * math.log1p(-u2))
-        theta = 2.0 * math.pi * u1
-        self._cached_normal = radius * math.sin(theta)
-        return radius * math.cos(theta)
+    def _double_normals(self, n):
+        """``n`` float64 standard normals as PyTorch's scalar sampler draws them one by one: the cached
+        second sample of the last pair first, then pairs from two float64 uniforms ``u1, u2``:
+        ``r cos(t)``, then ``r sin(t)`` (kept for the next draw when ``n`` ends between them), where
+        ``r = sqrt(-2 log1p(-u2))`` and ``t = 2 pi u1``."""
+        if n == 0:
+            return np.empty(0)
+        cached, self._cached_normal = ([] if self._cached_normal is None else [self._cached_normal]), None
+        pairs = (n - len(cached) + 1) // 2
+        uniforms = self._uniform53(2 * pairs).reshape(pairs, 2)
+        radius = np.sqrt(-2.0 * libm.log1p(-uniforms[:, 1]))
+        theta = 2.0 * math.pi * uniforms[:, 0]
+        samples = np.stack([radius * libm.cos(theta), radius * libm.sin(theta)], axis=1).reshape(-1)
+        if (n - len(cached)) % 2:
+            self._cached_normal = float(samples[-1])
+        return np.concatenate([cached, samples])[:n]
 
     def integers(self, low, high, shape, dtype):
         n = math.prod(shape)

@@ -1,5 +1,5 @@
 """Compiled loops (Numba) for the NumPy backend's ReLU, normalization (batch, layer, group, instance),
-max-pooling and cross-entropy kernels and the ``cpu`` generator's float32 normal samples;
+max-pooling and cross-entropy kernels and the ``cpu`` generator's samplers;
 :mod:`.runtime` says how they load and run."""
 
 from .runtime import MIN_ELEMENTWISE, get, launch, takes, takes_elementwise
