@@ -116,6 +116,26 @@ class Generator:
         """Samples from N(mean, std^2) of the given native dtype (by default :meth:`normal`, scaled)."""
         return self.normal(shape, dtype) * std + mean
 
+    def exponential(self, shape: tuple[int, ...], dtype: _Native, lambd: float) -> _Array | None:
+        """Samples of the exponential distribution of rate ``lambd``, or ``None`` (the default) where the
+        backend has no sampler of its own: the core then transforms :meth:`uniform` samples (so too
+        :meth:`log_normal`, :meth:`cauchy` and :meth:`geometric`, for a backend that reproduces
+        PyTorch's stream and rounding)."""
+        return None
+
+    def log_normal(self, shape: tuple[int, ...], dtype: _Native, mean: float, std: float) -> _Array | None:
+        """Samples whose logarithm is N(mean, std^2), or ``None`` (see :meth:`exponential`)."""
+        return None
+
+    def cauchy(self, shape: tuple[int, ...], dtype: _Native, median: float, sigma: float) -> _Array | None:
+        """Samples of the Cauchy distribution, or ``None`` (see :meth:`exponential`)."""
+        return None
+
+    def geometric(self, shape: tuple[int, ...], dtype: _Native, p: float) -> _Array | None:
+        """Samples of the geometric distribution (trials up to the first success, each a success with
+        probability ``p``) in ``dtype``, floating or integer, or ``None`` (see :meth:`exponential`)."""
+        return None
+
     def permutation(self, n: int) -> _Array | None:
         """A random permutation of ``0 .. n - 1`` as a native int64 array, or ``None`` (the default)
         when the backend has no shuffle of its own: ``ember.randperm`` then sorts random keys."""

@@ -353,10 +353,23 @@ def test_box_muller_loop_rounds_as_the_numpy_arithmetic(mean, std, threads):
     np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
 
 
-def test_randn_from_the_loop_and_from_numpy_is_torchs(monkeypatch):
+def test_samples_from_the_loops_and_without_them_are_torchs(monkeypatch):
+    """The float32 Box-Muller loop and the C library's functions (without Numba: Python's math)."""
+
+    def draw(T):
+        return [
+            T.randn(40_000),
+            T.randn(3000, dtype=T.float64),
+            T.empty(3000, dtype=T.float64).exponential_(0.5),
+            T.empty(3000, dtype=T.float64).log_normal_(),
+            T.empty(3000, dtype=T.float64).cauchy_(),
+            T.empty(3000, dtype=T.float64).geometric_(0.05),
+        ]
+
     torch.manual_seed(5)
-    want = torch.randn(40_000).numpy()
+    want = draw(torch)
     for enabled in (True, False):
         monkeypatch.setattr(loops.runtime, "enabled", enabled)
         ember.manual_seed(5)
-        np.testing.assert_array_equal(ember.randn(40_000).numpy(), want)
+        for have, expected in zip(draw(ember), want, strict=True):
+            np.testing.assert_array_equal(have.numpy(), expected.numpy())

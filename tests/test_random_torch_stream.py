@@ -63,6 +63,11 @@ FACTORIES = {
     "normal of tensors": lambda T: T.normal(T.zeros(20), T.ones(20) * 2),
     "bernoulli": lambda T: [T.bernoulli(T.full((100,), 0.3)), T.empty(100).bernoulli_(0.7)],
     "exponential_": lambda T: T.empty(100).exponential_(2.0),
+    "geometric_": lambda T: [
+        T.empty(size, dtype=dtype).geometric_(p)
+        for size in (40, 20_000)
+        for dtype, p in ((T.float32, 0.3), (T.float64, 0.01), (T.float16, 0.5), (T.int64, 0.2), (T.uint8, 0.6))
+    ],
     "random_": lambda T: [T.empty(6, dtype=d).random_() for d in (T.float32, T.int32, T.int64, T.uint8, T.bool)],
     "multinomial": lambda T: [
         T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 3),
@@ -75,6 +80,25 @@ FACTORIES = {
         T.randperm(30, generator=T.Generator().manual_seed(7)),
     ],
 }
+
+
+def _filled(method, dtype, *args):
+    """Tensors of ``dtype`` filled by ``method(*args)``: small, and large enough for compiled loops."""
+    return lambda T: [getattr(T.empty(size, dtype=getattr(T, dtype)), method)(*args) for size in (40, 20_000)]
+
+
+FACTORIES.update(
+    {
+        f"{method}{args} {dtype}": _filled(method, dtype, *args)
+        for method, args in (
+            ("exponential_", (1.5,)),
+            ("log_normal_", ()),
+            ("log_normal_", (0.5, 0.7)),
+            ("cauchy_", (0.5, 2.0)),
+        )
+        for dtype in ("float32", "float64", "float16", "bfloat16")
+    }
+)
 
 
 @pytest.mark.parametrize("name", FACTORIES)

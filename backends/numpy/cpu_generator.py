@@ -41,9 +41,9 @@ _CHUNK_BLOCKS = 2048  # blocks computed together: their temporaries stay in the 
 
 
 def _narrowed(values, dtype):
-    """float64 ``values`` in the floating ``dtype``, a 16-bit one by way of float32, as PyTorch's casts
-    from double go (its 16-bit types are made from a float)."""
-    if dtype.itemsize < 4:
+    """float64 ``values`` in ``dtype``, a 16-bit float by way of float32, as PyTorch's casts from double
+    go (its 16-bit floats are made from a float)."""
+    if dtype.itemsize == 2 and dtype.kind not in "iu":
         values = values.astype(np.float32)
     return values.astype(dtype, copy=False)
 
@@ -180,6 +180,24 @@ class CpuGenerator(Generator):
         if (n - len(cached)) % 2:
             self._cached_normal = float(samples[-1])
         return np.concatenate([cached, samples])[:n]
+
+    # -- PyTorch's scalar samplers of float64 uniforms and normals, rounded to the dtype ------------
+    def exponential(self, shape, dtype, lambd):
+        values = (-1.0 / lambd) * libm.log1p(-self._uniform53(math.prod(shape)))
+        return _narrowed(values, np.dtype(dtype)).reshape(shape)
+
+    def log_normal(self, shape, dtype, mean, std):
+        values = libm.exp(fma64(self._double_normals(math.prod(shape)), std, mean))
+        return _narrowed(values, np.dtype(dtype)).reshape(shape)
+
+    def cauchy(self, shape, dtype, median, sigma):
+        values = fma64(sigma, libm.tan(math.pi * (self._uniform53(math.prod(shape)) - 0.5)), median)
+        return _narrowed(values, np.dtype(dtype)).reshape(shape)
+
+    def geometric(self, shape, dtype, p):
+        with np.errstate(divide="ignore"):  # a uniform of 0 gives an infinite count, as in PyTorch
+            values = np.ceil(libm.log(self._uniform53(math.prod(shape))) / math.log1p(-p))
+        return _narrowed(values, np.dtype(dtype)).reshape(shape)
 
     def integers(self, low, high, shape, dtype):
         n = math.prod(shape)

@@ -434,8 +434,9 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | Non
     _require(lambd > 0.0, f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     wide = self._backend.native_dtype(dtypes.float64 if self._backend.supports_float64 else dtypes.float32)
 
-    def draw(g, s, d, xp):  # as PyTorch: the sample in float64, rounded once to the dtype
-        return xp.astype(-xp.log1p(-g.uniform(s, wide)) / lambd, d)
+    def draw(g, s, d, xp):  # as PyTorch: the sample in float64, rounded to the dtype
+        sampled = g.exponential(s, d, lambd)
+        return sampled if sampled is not None else xp.astype((-1.0 / lambd) * xp.log1p(-g.uniform(s, wide)), d)
 
     return _sample_(self, "exponential_", draw, generator)
 
@@ -557,7 +558,12 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
         tensor([1.4700, 0.9293, 0.5800])
     """
     _require(std > 0.0, f"log_normal_ expects std > 0.0, but found std={std}")
-    return _sample_(self, "log_normal_", lambda g, s, d, xp: xp.exp(g.normal(s, d) * std + mean), generator)
+
+    def draw(g, s, d, xp):
+        sampled = g.log_normal(s, d, mean, std)
+        return sampled if sampled is not None else xp.exp(g.normal(s, d) * std + mean)
+
+    return _sample_(self, "log_normal_", draw, generator)
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -575,9 +581,12 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
 
         >>> _ = ember.manual_seed(0)
         >>> ember.empty(3).cauchy_()
-        tensor([-0.0118,  1.1216, -3.5045])
+        tensor([10.5977,  0.7648, -0.1283])
     """
     _require(sigma > 0.0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-    return _sample_(
-        self, "cauchy_", lambda g, s, d, xp: median + sigma * xp.tan(math.pi * (g.uniform(s, d) - 0.5)), generator
-    )
+
+    def draw(g, s, d, xp):
+        sampled = g.cauchy(s, d, median, sigma)
+        return sampled if sampled is not None else median + sigma * xp.tan(math.pi * (g.uniform(s, d) - 0.5))
+
+    return _sample_(self, "cauchy_", draw, generator)
