@@ -107,6 +107,12 @@ class Generator:
         """Integers uniform in [low, high) of the given native dtype."""
         raise NotImplementedError
 
+    def whole_range_integers(self, high: int, shape: tuple[int, ...], dtype: _Native) -> _Array:
+        """Integers uniform in [0, high) for ``random_()`` without bounds, ``high`` one above the largest
+        integer its dtype holds (by default :meth:`integers`; PyTorch's stream draws them otherwise
+        than a bounded range)."""
+        return self.integers(0, high, shape, dtype)
+
     def uniform_range(self, shape: tuple[int, ...], dtype: _Native, low: float, high: float) -> _Array:
         """Samples from U[low, high) of the given native dtype (by default :meth:`uniform`, scaled;
         a backend whose stream reproduces PyTorch's rounds as PyTorch does)."""

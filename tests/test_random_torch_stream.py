@@ -69,6 +69,17 @@ FACTORIES = {
         for dtype, p in ((T.float32, 0.3), (T.float64, 0.01), (T.float16, 0.5), (T.int64, 0.2), (T.uint8, 0.6))
     ],
     "random_": lambda T: [T.empty(6, dtype=d).random_() for d in (T.float32, T.int32, T.int64, T.uint8, T.bool)],
+    "random_ and randint ranges": lambda T: [
+        T.empty(50, dtype=T.int32).random_(0, None),
+        T.empty(50, dtype=T.int32).random_(-5, None),
+        T.empty(50, dtype=T.int32).random_(-(2**31), 2**31 - 1),
+        T.empty(50, dtype=T.int64).random_(0, 2**28 - 1),
+        T.empty(50, dtype=T.int64).random_(0, 2**28),
+        T.empty(50, dtype=T.int64).random_(-(2**63), None),
+        T.empty(50, dtype=T.float64).random_(3, None),
+        T.randint(0, 2**30, (50,)),
+        T.randint(-(2**62), 2**62, (50,)),
+    ],
     "multinomial": lambda T: [
         T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 3),
         T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [0.5, 0.1, 0.1, 0.3]]), 20, replacement=True),

@@ -7,7 +7,8 @@ bits), which NumPy ships; the samplers draw from its 32-bit outputs:
 
 * a float32 (and a 16-bit float) uniform uses one output, its low 24 bits over ``2**24``;
 * a float64 uniform uses 53 bits of two outputs (the first one high) over ``2**53``;
-* an integer in a range below ``2**32`` is one output modulo the range, else 64 bits modulo it;
+* an integer in a range below ``2**28`` is one output modulo the range, else 64 bits modulo it
+  (``random_()`` without bounds: 64 bits for int64 and float64 only);
 * a normal sample of a tensor of 16 or more elements comes from Box-Muller over blocks of 16
   uniforms (float64 ones for float64, else float32 ones, the samples rounded to the dtype after;
   the first 8 and last 8 of each block; the last 16 elements are drawn again as a block when the
@@ -36,6 +37,7 @@ __all__ = ["CpuGenerator"]
 
 _LOW24 = np.uint32((1 << 24) - 1)
 _HIGH21 = np.uint32((1 << 21) - 1)  # the bits of a 64-bit number's high word below its 53rd
+_WIDE_SPAN = 1 << 28  # integers in a range this wide or wider take 64 bits (less modulo bias)
 _BLOCK = 16  # PyTorch's Box-Muller block: uniforms j and j + 8 give normals j and j + 8
 _CHUNK_BLOCKS = 2048  # blocks computed together: their temporaries stay in the CPU's cache
 
@@ -200,12 +202,22 @@ class CpuGenerator(Generator):
         return _narrowed(values, np.dtype(dtype)).reshape(shape)
 
     def integers(self, low, high, shape, dtype):
-        n = math.prod(shape)
         span = int(high) - int(low)
-        words = self._words(n) if span < 1 << 32 else self._words64(n)
-        offsets = words % np.uint64(span)
+        if span == 1 << 64:  # every int64: the 64 bits as they are
+            return self._words64(math.prod(shape)).view(np.int64).astype(dtype, copy=False).reshape(shape)
+        offsets = self._offsets(span, span >= _WIDE_SPAN, math.prod(shape))
         # low + offset, wrapping as int64 does (a span above 2**63 puts low + offset past int64)
-        return (offsets.view(np.int64) + np.int64(low)).astype(dtype, copy=False).reshape(shape)
+        return (offsets + np.int64(low)).astype(dtype, copy=False).reshape(shape)
+
+    def whole_range_integers(self, high, shape, dtype):
+        # PyTorch's unbounded sampler takes 64 bits for int64 and float64 only
+        return self._offsets(int(high), high > 1 << 32, math.prod(shape)).astype(dtype, copy=False).reshape(shape)
+
+    def _offsets(self, span, wide, n):
+        """``n`` int64 offsets in [0, span): an output, or a 64-bit number where ``wide``, modulo ``span``."""
+        if wide:
+            return (self._words64(n) % np.uint64(span)).view(np.int64)
+        return (self._words(n) % np.uint32(span)).astype(np.int64)
 
     def permutation(self, n):
         """PyTorch's shuffle: for ``i`` from 0 to ``n - 2``, swap ``order[i]`` with ``order[j[i]]``, where

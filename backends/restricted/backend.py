@@ -36,6 +36,7 @@ _SAMPLERS = (
     "log_normal",
     "cauchy",
     "geometric",
+    "whole_range_integers",
 )
 
 

@@ -520,9 +520,10 @@ def random_(
         from_ = _keyword_from("random_", from_, 0, from_keyword)
         if to is ...:
             raise TypeError("random_() missing the argument 'to' that goes with 'from'")
+    unbounded = to is ... and from_ == 0  # random_(): PyTorch's sampler of the dtype's whole range
     if to is ...:
         from_, top = 0, from_
-        if top == 0:
+        if unbounded:
             top = _random_top(self.dtype) + 1
         else:
             _check_random_bound("to - 1", top - 1, self.dtype)
@@ -536,7 +537,8 @@ def random_(
     _require(from_ < top, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={top}")
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
-    ints = gen.integers(from_, top, tuple(self._data.shape), backend.native_dtype(dtypes.int64))
+    shape, int64 = tuple(self._data.shape), backend.native_dtype(dtypes.int64)
+    ints = gen.whole_range_integers(top, shape, int64) if unbounded else gen.integers(from_, top, shape, int64)
     return _write(self, backend.xp.astype(ints, self._data.dtype))
 
 
