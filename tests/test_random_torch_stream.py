@@ -62,6 +62,24 @@ FACTORIES = {
     "normal_": lambda T: [T.empty(64).normal_(2.0, 0.3), T.empty(9).normal_(-1.0, 2.0)],
     "normal of tensors": lambda T: T.normal(T.zeros(20), T.ones(20) * 2),
     "bernoulli": lambda T: [T.bernoulli(T.full((100,), 0.3)), T.empty(100).bernoulli_(0.7)],
+    "bernoulli by the dtype of p": lambda T: [
+        T.empty(2000).bernoulli_(T.rand(2000, dtype=T.float64)),
+        T.bernoulli(T.rand(2000, dtype=T.float16)),
+        T.bernoulli(T.rand(2000), 0.3),
+    ],
+    "normal of numbers and tensors": lambda T: [
+        T.normal(2.0, 3.0, size=(1000,)),
+        T.normal(2.0, 3.0, size=(100,), dtype=T.float64),
+        T.normal(T.arange(100.0).half(), 0.3),
+        T.normal(T.zeros(50), T.ones(50, dtype=T.float64)),
+    ],
+    "out= of normal and bernoulli": lambda T: [
+        T.normal(T.zeros(20), 1.0, out=T.empty(20, dtype=T.float64)),
+        T.normal(0.0, 1.0, (20,), out=T.empty(3)),
+        T.normal(2.0, T.ones(30), out=T.empty(0, dtype=T.float64)),
+        T.bernoulli(T.full((20,), 0.3), out=T.empty(3, dtype=T.int64)),
+        T.bernoulli(T.full((20,), 0.3, dtype=T.float64), out=T.empty(20, dtype=T.bool)),
+    ],
     "exponential_": lambda T: T.empty(100).exponential_(2.0),
     "geometric_": lambda T: [
         T.empty(size, dtype=dtype).geometric_(p)
@@ -204,3 +222,10 @@ def test_distributed_sampler_order_is_torchs():
         return [list(sampler) for sampler in samplers]
 
     assert ranks(ember) == ranks(torch)
+
+
+def test_out_of_normal_and_bernoulli_is_returned():
+    out = ember.empty(3, dtype=ember.float64)
+    assert ember.normal(ember.zeros(5), 2.0, out=out) is out and out.shape == (5,)
+    out = ember.empty(0, dtype=ember.uint8)
+    assert ember.bernoulli(ember.full((4,), 0.5), out=out) is out and out.dtype == ember.uint8

@@ -1092,8 +1092,12 @@ def normal(
     generator: Generator | None = None,
     dtype: _dtype | None = None,
     device: Device = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Normal samples with the given (scalar or tensor) ``mean`` and ``std``.
+
+    As PyTorch computes them: ``N(mean, std^2)`` samples for numbers, else ``N(0, std^2)`` samples
+    (``N(0, 1)`` ones times ``std`` for a tensor ``std``) plus ``mean``, in the result's dtype.
 
     Args:
         mean (float or Tensor): the mean of each sample.
@@ -1102,6 +1106,8 @@ def normal(
         generator (ember.Generator, optional): the pseudorandom number generator to sample from.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
+        out (Tensor, optional): the output tensor, whose dtype the samples are drawn in; resized and
+            returned. Default: ``None``.
 
     Example::
 
@@ -1116,23 +1122,38 @@ def normal(
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        like: Any = mean if isinstance(mean, Tensor) else std
+    tensor_mean, tensor_std = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if tensor_mean or tensor_std:
+        like: Any = mean if tensor_mean else std
         shape = like.shape if size is None else _size((size,) if isinstance(size, int) else tuple(size))
-        if isinstance(mean, Tensor) and isinstance(std, Tensor):
+        if tensor_mean and tensor_std:
             shape = broadcast_shapes(mean.shape, std.shape)
-        noise = randn(shape, generator=generator, dtype=like.dtype, device=like.device)
-        return (noise * std + mean).detach()
-    return randn(size, generator=generator, dtype=dtype, device=device) * std + mean  # type: ignore[arg-type]
+        dtype, device = like.dtype, like.device
+    elif size is None:
+        raise TypeError("normal() received an invalid combination of arguments - got (float, float): give size")
+    else:
+        shape = size
+    samples = empty(shape, dtype=dtype if out is None else out.dtype, device=device)
+    if tensor_std:
+        samples.normal_(0.0, 1.0, generator=generator).mul_(std.detach())  # type: ignore[union-attr]
+    else:
+        samples.normal_(0.0 if tensor_mean else mean, std, generator=generator)  # type: ignore[arg-type]
+    if tensor_mean or tensor_std:
+        samples.add_(mean.detach() if tensor_mean else mean)  # type: ignore[union-attr]
+    return samples if out is None else write_out("normal", samples, out, exact_dtype=True, warn_resize=False)
 
 
-def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+def bernoulli(
+    input: Tensor, p: float | None = None, *, generator: Generator | None = None, out: Tensor | None = None
+) -> Tensor:
     """0/1 samples with probability ``input`` (or ``p``) of being 1, same shape and dtype.
 
     Args:
         input (Tensor): the probabilities of drawing 1, in ``[0, 1]``.
         p (float, optional): one probability for every element instead of ``input``'s values.
         generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+        out (Tensor, optional): the output tensor, of any dtype; resized to ``input``'s shape and
+            returned. Default: ``None``.
 
     Example::
 
@@ -1140,12 +1161,13 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | N
         >>> ember.bernoulli(ember.tensor([0.0, 0.5, 1.0, 0.5]))
         tensor([0., 0., 1., 1.])
     """
-    if not input.dtype.is_floating_point:
+    if p is None and not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     check_probabilities("bernoulli", input if p is None else p)
-    probs = input if p is None else input.new_full(input.shape, p)
-    u = rand(input.shape, generator=generator, dtype=probs.dtype, device=input.device)
-    return (u < probs.detach()).to(input.dtype)
+    # as PyTorch: bernoulli_ of a tensor like input (or of out), by input's values or by p
+    samples = empty_like(input) if out is None else empty(input.shape, dtype=out.dtype, device=out.device)
+    samples.bernoulli_(input.detach() if p is None else p, generator=generator)
+    return samples if out is None else write_out("bernoulli", samples, out, exact_dtype=True, warn_resize=False)
 
 
 def multinomial(

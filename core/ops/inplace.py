@@ -459,11 +459,12 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
     check_probabilities("bernoulli_", p)
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
-    # as PyTorch: a float32 draw per element against a tensor of probabilities, a float64 one
-    # against one probability
+    # as PyTorch: a draw per element against a tensor of probabilities, float64 for float64 ones and
+    # float32 for the others; a float64 draw against one probability
     if isinstance(p, Tensor):
-        probs = backend.xp.astype(p._data, backend.native_dtype(dtypes.float32))
-        u = gen.uniform(tuple(self._data.shape), backend.native_dtype(dtypes.float32))
+        wide = dtypes.float64 if p.dtype is dtypes.float64 and backend.supports_float64 else dtypes.float32
+        probs = backend.xp.astype(p._data, backend.native_dtype(wide))
+        u = gen.uniform(tuple(self._data.shape), backend.native_dtype(wide))
     else:
         probs = p
         wide = dtypes.float64 if backend.supports_float64 else dtypes.float32
