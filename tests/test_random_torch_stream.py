@@ -55,6 +55,13 @@ FACTORIES = {
     ],
     "normal_ std 1": lambda T: [T.empty(1000).normal_(3.0, 1.0), T.empty(999, dtype=T.float64).normal_(-2.0, 1.0)],
     "rand large": lambda T: [T.rand(100_001), T.rand(100_001, dtype=T.float64), T.empty(5000).uniform_(-3, 5)],
+    "complex": lambda T: [
+        T.randn(5, dtype=T.complex64),
+        T.randn(3, dtype=T.complex128),
+        T.randn(1000, dtype=T.complex128),
+        T.rand(30, dtype=T.complex64),
+        T.empty(9, dtype=T.complex64).normal_(1.0, 2.0),
+    ],
     "randint": lambda T: T.randint(-3, 11, (40,)),
     "randint 64-bit range": lambda T: T.randint(-(2**40), 2**40, (40,)),
     "randperm": lambda T: [T.randperm(500), T.randperm(2), T.randperm(1), T.randperm(0), T.randperm(100_000)],

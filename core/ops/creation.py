@@ -730,21 +730,20 @@ def _random(
     default=None,
     op="random factory",
     kernel=None,
-    part_scale=None,
+    sample_part=None,
 ):
     """``kernel``: PyTorch's name for a sampler that has floating-point instances only (rand, randn);
-    ``part_scale``: where complex samples exist, the factor of their real and imaginary parts, each
-    sampled on its own (``randn``: ``sqrt(1/2)``, for a variance of 1)."""
+    ``sample_part``: where complex samples exist, ``sample`` for their real and imaginary parts, each
+    sampled on its own (``randn``: with a standard deviation of ``1 / sqrt(2)``, for a variance of 1)."""
     shape = _size(size, op)
     device = device if device is not None or generator is None else generator.device
     backend, dev, dt = _place(dtype, device, default, op)
-    complex_parts = dt.is_complex and part_scale is not None
+    complex_parts = dt.is_complex and sample_part is not None
     if kernel is not None and not dt.is_floating_point and not complex_parts:
         not_implemented(kernel, dt)
     gen = native_generator(generator, backend, dev.index)
     if complex_parts:
-        parts = sample(gen, (*shape, 2), backend.native_dtype(dt.to_real()))
-        parts = parts * part_scale if part_scale != 1 else parts
+        parts = sample_part(gen, (*shape, 2), backend.native_dtype(dt.to_real()))
         data = backend.view_as_complex(parts, backend.native_dtype(dt))
     else:
         data = sample(gen, shape, backend.native_dtype(dt))
@@ -784,7 +783,7 @@ def rand(
         requires_grad,
         op="rand",
         kernel="check_uniform_bounds",
-        part_scale=1.0,
+        sample_part=lambda g, s, d: g.uniform(s, d),
     )
 
 
@@ -821,7 +820,7 @@ def randn(
         requires_grad,
         op="randn",
         kernel="normal_kernel_cpu",
-        part_scale=math.sqrt(0.5),
+        sample_part=lambda g, s, d: g.normal_scaled(s, d, 0.0, 1.0 / math.sqrt(2.0)),
     )
 
 
