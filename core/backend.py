@@ -88,6 +88,10 @@ class Generator:
     Backends return subclasses whose methods produce arrays on the generator's device.
     """
 
+    #: whether :meth:`get_state` returns, and :meth:`set_state` takes, the state as ``bytes`` (laid out
+    #: as PyTorch lays out its generator's) rather than numbers, strings, lists and dicts of them
+    raw_state: bool = False
+
     def manual_seed(self, seed: int) -> None:
         raise NotImplementedError
 

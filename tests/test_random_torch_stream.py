@@ -236,3 +236,33 @@ def test_out_of_normal_and_bernoulli_is_returned():
     assert ember.normal(ember.zeros(5), 2.0, out=out) is out and out.shape == (5,)
     out = ember.empty(0, dtype=ember.uint8)
     assert ember.bernoulli(ember.full((4,), 0.5), out=out) is out and out.dtype == ember.uint8
+
+
+@pytest.mark.parametrize(
+    "draws", [[], [("rand", 3)], [("randn", 3)], [("rand", 624)], [("randn", 1), ("rand", 700)], [("randperm", 999)]]
+)
+def test_state_bytes_are_torchs(draws):
+    """get_rng_state is PyTorch's 5056-byte CPUGeneratorImplState, byte for byte."""
+    for T in (torch, ember):
+        T.manual_seed(2**40 + 7)
+        for name, n in draws:
+            getattr(T, name)(n)
+    assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+    assert (
+        ember.Generator().manual_seed(4).get_state().tolist() == torch.Generator().manual_seed(4).get_state().tolist()
+    )
+
+
+def test_a_state_from_torch_continues_torchs_stream():
+    torch.manual_seed(11)
+    torch.randn(1)  # the second of a pair cached in the state
+    torch.rand(10)
+    ember.set_rng_state(ember.tensor(torch.get_rng_state().tolist(), dtype=ember.uint8))
+    for make in (lambda T: T.randn(5), lambda T: T.rand(50), lambda T: T.randperm(20)):
+        np.testing.assert_array_equal(make(ember).numpy(), make(torch).numpy())
+
+
+def test_a_state_of_another_size_is_refused_as_torch_refuses_it():
+    for T in (torch, ember):
+        with pytest.raises(RuntimeError, match="Expected a CPUGeneratorImplState of size 5056 but found .* 10$"):
+            T.set_rng_state(T.zeros(10, dtype=T.uint8))

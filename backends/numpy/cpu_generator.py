@@ -25,6 +25,7 @@ PyTorch's bit for bit (checked against PyTorch 2.13 on x86).
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
 
@@ -40,6 +41,21 @@ _HIGH21 = np.uint32((1 << 21) - 1)  # the bits of a 64-bit number's high word be
 _WIDE_SPAN = 1 << 28  # integers in a range this wide or wider take 64 bits (less modulo bias)
 _BLOCK = 16  # PyTorch's Box-Muller block: uniforms j and j + 8 give normals j and j + 8
 _CHUNK_BLOCKS = 2048  # blocks computed together: their temporaries stay in the CPU's cache
+
+
+_STATE_WORDS = 624  # MT19937's state: 624 words
+_SEED_MASK = (1 << 64) - 1
+# PyTorch's CPUGeneratorImplState (5056 bytes): the seed, left, seeded, next, the 624 words as uint64,
+# the cached double normal as y of a legacy (x, y, rho) and its validity, then a float normal and its
+# validity (which nothing on the CPU caches), padded as the C struct is
+_STATE = struct.Struct(f"<QiiQ{_STATE_WORDS}Qdddi4xf?3x")
+
+
+def _seeded_key(seed):
+    """MT19937's 624 words right after seeding with ``seed``'s low 32 bits."""
+    engine = np.random.MT19937(0)
+    engine._legacy_seeding(seed & 0xFFFFFFFF)
+    return engine.state["state"]["key"]
 
 
 def _narrowed(values, dtype):
@@ -254,17 +270,41 @@ class CpuGenerator(Generator):
         writer = previous[:-1]
         return np.append(np.where(writer < 0, targets, origin[np.maximum(writer, 0)]), origin[n - 1])
 
+    # -- the state, laid out as PyTorch's CPUGeneratorImplState ------------------------------------
+    raw_state = True
+
     def get_state(self):
         engine = self._engine.state["state"]
-        return {
-            "key": engine["key"].tolist(),
-            "pos": int(engine["pos"]),
-            "seed": self._seed,
-            "cached_normal": self._cached_normal,
-        }
+        key, pos = engine["key"], int(engine["pos"])
+        # PyTorch counts the outputs left before the next twist (``left``, 1 meaning "twist first")
+        # and the index of the next one (``next``, 0 after seeding, where NumPy has 624)
+        just_seeded = pos == _STATE_WORDS and np.array_equal(key, _seeded_key(self._seed))
+        cached = self._cached_normal
+        return _STATE.pack(
+            self._seed & _SEED_MASK,
+            _STATE_WORDS + 1 - pos,
+            True,
+            0 if just_seeded else pos,
+            *key.tolist(),
+            0.0,
+            0.0 if cached is None else cached,
+            0.0,
+            cached is not None,
+            0.0,
+            False,
+        )
 
     def set_state(self, state):
-        key = np.asarray(state["key"], dtype=np.uint32)
-        self._engine.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": state["pos"]}}
-        self._seed = state["seed"]
-        self._cached_normal = state["cached_normal"]
+        if len(state) != _STATE.size:
+            raise RuntimeError(
+                f"Expected a CPUGeneratorImplState of size {_STATE.size} but found the input RNG state size to be "
+                f"{len(state)}"
+            )
+        seed, left, seeded, next_, *rest = _STATE.unpack(state)
+        key, (_, normal_y, _, valid) = rest[:_STATE_WORDS], rest[_STATE_WORDS : _STATE_WORDS + 4]
+        if not (seeded and 0 < left <= _STATE_WORDS and next_ <= _STATE_WORDS):
+            raise RuntimeError("Invalid mt19937 state")
+        words = np.array(key, dtype=np.uint64).astype(np.uint32)  # stored as 64-bit, each holding 32 bits
+        self._engine.state = {"bit_generator": "MT19937", "state": {"key": words, "pos": _STATE_WORDS + 1 - left}}
+        self._seed = seed
+        self._cached_normal = normal_y if valid else None
