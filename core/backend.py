@@ -146,6 +146,11 @@ class Generator:
         probability ``p``) in ``dtype``, floating or integer, or ``None`` (see :meth:`exponential`)."""
         return None
 
+    def poisson(self, rates: _Array) -> _Array | None:
+        """A Poisson sample per element of the native floating array ``rates`` (non-negative), in its
+        dtype, or ``None`` (the default): the core then samples by its portable method."""
+        return None
+
     def permutation(self, n: int) -> _Array | None:
         """A random permutation of ``0 .. n - 1`` as a native int64 array, or ``None`` (the default)
         when the backend has no shuffle of its own: ``ember.randperm`` then sorts random keys."""

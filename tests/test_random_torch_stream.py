@@ -105,6 +105,12 @@ FACTORIES = {
         T.randint(0, 2**30, (50,)),
         T.randint(-(2**62), 2**62, (50,)),
     ],
+    "poisson, then the stream goes on": lambda T: [
+        T.poisson(T.tensor([0.0, 0.5, 1.0, 3.0, 9.99, 10.0, 20.0, 100.0, 1e4] * 20)),
+        T.poisson(T.tensor([[2.5, 15.0], [0.1, 70.0]], dtype=T.float64)),
+        T.distributions.Poisson(T.tensor([3.0, 40.0])).sample((30,)),
+        T.rand(5),
+    ],
     "multinomial": lambda T: [
         T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 3),
         T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [0.5, 0.1, 0.1, 0.3]]), 20, replacement=True),

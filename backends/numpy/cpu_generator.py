@@ -66,6 +66,63 @@ def _narrowed(values, dtype):
     return values.astype(dtype, copy=False)
 
 
+class _UniformFeed:
+    """float64 uniforms of a :class:`CpuGenerator` one at a time, for a sampler whose number of draws
+    depends on the values drawn: taken from blocks drawn ahead, the generator left after the ones used."""
+
+    _BLOCK = 256
+
+    def __init__(self, generator):
+        self._generator = generator
+        self._start = generator._engine.state
+        self._values: list[float] = []
+        self._used = 0
+
+    def __call__(self):
+        if self._used == len(self._values):
+            self._values += self._generator._uniform53(self._BLOCK).tolist()
+        self._used += 1
+        return self._values[self._used - 1]
+
+    def close(self):
+        """Rewind the engine to the state after the uniforms used (two outputs each)."""
+        self._generator._engine.state = self._start
+        self._generator._words(2 * self._used)
+
+
+def _poisson_count(rate, uniform):
+    """One Poisson count of ``rate`` as PyTorch's ``sample_poisson`` draws it from ``uniform()``."""
+    if rate >= 10:  # transformed rejection with squeeze (Hoermann)
+        root, log_rate = math.sqrt(rate), math.log(rate)
+        b = 0.931 + 2.53 * root
+        a = -0.059 + 0.02483 * b
+        inverse_alpha = 1.1239 + 1.1328 / (b - 3.4)
+        v_r = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            u = uniform() - 0.5
+            v = uniform()
+            u_s = 0.5 - abs(u)
+            if u_s == 0:  # u = -0.5: C's count is minus infinity, refused below
+                continue
+            k = math.floor((2 * a / u_s + b) * u + rate + 0.43)
+            if u_s >= 0.07 and v <= v_r:
+                return k
+            if k < 0 or (u_s < 0.013 and v > u_s):
+                continue
+            if v > 0 and math.log(v) + math.log(inverse_alpha) - math.log(a / (u_s * u_s) + b) <= (
+                -rate + k * log_rate - math.lgamma(k + 1)
+            ):
+                return k
+    if rate == 0:
+        return 0
+    limit, product, count = math.exp(-rate), 1.0, 0
+    while True:
+        product *= uniform()
+        if product <= limit:
+            return count
+        count += 1
+
+
 class CpuGenerator(Generator):
     """A per-device stream that reproduces PyTorch's CPU generator (see the module's docstring)."""
 
@@ -216,6 +273,14 @@ class CpuGenerator(Generator):
         with np.errstate(divide="ignore"):  # a uniform of 0 gives an infinite count, as in PyTorch
             values = np.ceil(libm.log(self._uniform53(math.prod(shape))) / math.log1p(-p))
         return _narrowed(values, np.dtype(dtype)).reshape(shape)
+
+    def poisson(self, rates):
+        """PyTorch's sampler, element by element (C order): a count from float64 uniforms, by Knuth's
+        product for a rate below 10 and Hoermann's transformed rejection (1993) from 10 on."""
+        uniforms = _UniformFeed(self)
+        counts = [_poisson_count(rate, uniforms) for rate in np.asarray(rates, np.float64).ravel().tolist()]
+        uniforms.close()
+        return np.array(counts, dtype=np.float64).astype(rates.dtype).reshape(rates.shape)
 
     def integers(self, low, high, shape, dtype):
         span = int(high) - int(low)

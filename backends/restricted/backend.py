@@ -37,6 +37,7 @@ _SAMPLERS = (
     "cauchy",
     "geometric",
     "whole_range_integers",
+    "poisson",
 )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import ember
 
 from ..ops.special import digamma, lgamma
-from ..tensor import Tensor
+from ..random import native_generator
+from ..tensor import Tensor, _new
 
 # Below this rate Poisson draws count uniform products (Knuth); above it they use Hoermann's
 # transformed rejection (PTRS), whose acceptance rate is above 90 %.
@@ -62,7 +63,13 @@ def _poisson_large(rate: Tensor) -> Tensor:
 
 
 def poisson(rate: Tensor) -> Tensor:
-    """Poisson draws of the shape of ``rate`` (already expanded to the sample shape)."""
+    """Poisson draws of the shape of ``rate`` (already expanded to the sample shape): the backend
+    generator's (PyTorch's samples on cpu), else Knuth's method below 10 and a transformed
+    rejection above."""
+    backend, device = rate._backend, rate.device
+    sampled = native_generator(None, backend, device.index).poisson(rate.detach().contiguous()._data)
+    if sampled is not None:
+        return _new(sampled, backend, device)
     with ember.no_grad():
         small = rate < _SMALL_RATE
         low = _poisson_small(ember.where(small, rate, ember.zeros_like(rate)))
