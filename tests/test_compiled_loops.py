@@ -354,7 +354,7 @@ def test_box_muller_loop_rounds_as_the_numpy_arithmetic(mean, std, threads):
 
 
 def test_samples_from_the_loops_and_without_them_are_torchs(monkeypatch):
-    """The float32 Box-Muller loop and the C library's functions (without Numba: Python's math)."""
+    """The float32 Box-Muller, the C library's functions (without Numba: Python's math) and the shuffle."""
 
     def draw(T):
         return [
@@ -364,6 +364,7 @@ def test_samples_from_the_loops_and_without_them_are_torchs(monkeypatch):
             T.empty(3000, dtype=T.float64).log_normal_(),
             T.empty(3000, dtype=T.float64).cauchy_(),
             T.empty(3000, dtype=T.float64).geometric_(0.05),
+            T.randperm(50_000),
         ]
 
     torch.manual_seed(5)

@@ -302,7 +302,8 @@ class CpuGenerator(Generator):
 
     def permutation(self, n):
         """PyTorch's shuffle: for ``i`` from 0 to ``n - 2``, swap ``order[i]`` with ``order[j[i]]``, where
-        ``j[i] = i + word % (n - i)`` (Fisher-Yates from the front), without a loop over ``i``.
+        ``j[i] = i + word % (n - i)`` (Fisher-Yates from the front): the swaps in a compiled loop where
+        Numba serves (:mod:`.loops.sampling`), else without a loop over ``i``, as follows.
 
         Position ``i`` is final after step ``i`` and holds what ``j[i]`` held before it. A position ``p``
         changes before step ``p`` only as the ``j[k]`` of a step ``k < p``, taking what ``k`` held
@@ -313,6 +314,11 @@ class CpuGenerator(Generator):
             return np.zeros(n, dtype=np.int64)
         steps = np.arange(n - 1, dtype=np.int64)
         targets = steps + self._words(n - 1) % (n - steps).astype(np.uint32)  # j[i]
+        compiled = loops.get() if n >= loops.MIN_ELEMENTWISE else None
+        if compiled is not None:
+            order = np.arange(n, dtype=np.int64)
+            compiled.fisher_yates(order, targets)
+            return order
         by_target = np.argsort(targets, kind="stable")  # steps grouped by j, in order within a group
         grouped = targets[by_target]
         same = grouped[1:] == grouped[:-1]

@@ -17,7 +17,7 @@ from numba import njit, prange
 
 from ..sampling_math import _COS_POLYNOMIAL, _LN2_HIGH, _LN2_LOW, _LOG_POLYNOMIAL, _PI_OVER_4, _SIN_POLYNOMIAL
 
-__all__ = ["box_muller_float32"]
+__all__ = ["box_muller_float32", "fisher_yates"]
 
 _f32 = np.float32
 _f64 = np.float64
@@ -107,3 +107,12 @@ def box_muller_float32(blocks, mean, std):
             sine, cosine = _sincos(_TWO_PI * row[j + 8])
             row[j] = _fma(radius * cosine, std, mean)
             row[j + 8] = _fma(radius * sine, std, mean)
+
+
+@njit(nogil=True, cache=True)
+def fisher_yates(order, targets):
+    """Swap ``order[i]`` with ``order[targets[i]]`` for ``i`` from 0 on, in place (one thread: each
+    swap depends on the ones before)."""
+    for i in range(targets.size):
+        j = targets[i]
+        order[i], order[j] = order[j], order[i]
