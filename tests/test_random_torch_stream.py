@@ -111,6 +111,14 @@ FACTORIES = {
         T.distributions.Poisson(T.tensor([3.0, 40.0])).sample((30,)),
         T.rand(5),
     ],
+    "rrelu": lambda T: [
+        T.nn.functional.rrelu(T.linspace(-3, 3, 1001), training=True),
+        T.nn.functional.rrelu(T.linspace(-3, 3, 101, dtype=T.float64), 0.1, 0.7, training=True),
+    ],
+    "Exponential and Cauchy distributions": lambda T: [
+        T.distributions.Exponential(T.full((30,), 2.0)).sample((2,)),
+        T.distributions.Cauchy(T.zeros(30), T.full((30,), 3.0)).sample((2,)),
+    ],
     "multinomial": lambda T: [
         T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 3),
         T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [0.5, 0.1, 0.1, 0.3]]), 20, replacement=True),
@@ -176,6 +184,8 @@ def test_dropout_masks_are_torchs():
     _same_stream(
         lambda T: [
             T.nn.functional.dropout(T.arange(1.0, 101.0), 0.1),
+            T.nn.functional.dropout(T.ones(1000, dtype=T.float16), 0.3),
+            T.nn.functional.dropout(T.ones(100, dtype=T.float64), 0.3),
             T.nn.Dropout(0.5)(T.ones(4, 25)),
             T.nn.functional.dropout2d(T.ones(2, 4, 3, 3), 0.5),
         ]

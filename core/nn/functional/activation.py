@@ -501,8 +501,18 @@ def rrelu(
         return _apply("rrelu", input, inplace, lambda x: where(x > 0, x, x * ((lower + upper) / 2)))
 
     def sample(x):
-        slope = x.detach().new_empty(x.shape).uniform_(lower, upper)
-        return where(x > 0, x, x * slope)
+        # as PyTorch: a slope drawn for each element <= 0 only, in order: u * (upper - lower) + lower for a
+        # float64 uniform u (not fused), the bounds rounded to x's dtype first (float32 for 16-bit x), the
+        # slope rounded to it; the others keep their value
+        values = x.detach()
+        drawn = values <= 0
+        wide = dtypes.float64 if values._backend.supports_float64 else dtypes.float32
+        bounds_dtype = dtypes.float64 if values.dtype is dtypes.float64 else dtypes.float32
+        low, high = values.new_tensor([lower, upper], dtype=bounds_dtype).tolist()
+        uniforms = values.new_empty(int(drawn.sum()), dtype=wide).uniform_()
+        slope = values.new_ones(values.shape)
+        slope[drawn] = (uniforms * (high - low) + low).to(values.dtype)
+        return where(drawn, x * slope, x)
 
     return _apply("rrelu", input, inplace, sample)
 
