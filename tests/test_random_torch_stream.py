@@ -66,6 +66,11 @@ FACTORIES = {
     "randint 64-bit range": lambda T: T.randint(-(2**40), 2**40, (40,)),
     "randperm": lambda T: [T.randperm(500), T.randperm(2), T.randperm(1), T.randperm(0), T.randperm(100_000)],
     "uniform_": lambda T: [T.empty(64).uniform_(-0.37, 0.91), T.empty(20, dtype=T.float64).uniform_(-2.5, 3.0)],
+    "uniform_ 16-bit": lambda T: [
+        T.empty(20_000, dtype=dtype).uniform_(low, high)
+        for dtype in (T.float16, T.bfloat16)
+        for low, high in ((-3, 7), (-0.37, 0.91), (2.0, 1000.0))
+    ],
     "normal_": lambda T: [T.empty(64).normal_(2.0, 0.3), T.empty(9).normal_(-1.0, 2.0)],
     "normal of tensors": lambda T: T.normal(T.zeros(20), T.ones(20) * 2),
     "bernoulli": lambda T: [T.bernoulli(T.full((100,), 0.3)), T.empty(100).bernoulli_(0.7)],

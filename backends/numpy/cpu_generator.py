@@ -180,10 +180,10 @@ class CpuGenerator(Generator):
             low32, high32 = np.float32(low), np.float32(high)
             values = self._uniform24(n)
             return (values if standard else fma32(values, high32 - low32, low32, out=values)).reshape(shape)
-        # 16-bit floats: computed in float32, rounded to the dtype; a value rounded up to the upper
-        # bound becomes the lower one, keeping the interval half-open
+        # 16-bit floats: computed in float32 (fused, as for float32), rounded to the dtype; a value
+        # rounded up to the upper bound becomes the lower one, keeping the interval half-open
         low32, high32 = np.float32(low), np.float32(high)
-        values = (self._uniform24(n) * (high32 - low32) + low32).astype(dtype)
+        values = fma32(self._uniform24(n), high32 - low32, low32).astype(dtype)
         values[values == np.asarray(high32).astype(dtype)] = np.asarray(low32).astype(dtype)
         return values.reshape(shape)
 
