@@ -151,6 +151,11 @@ class Generator:
         dtype, or ``None`` (the default): the core then samples by its portable method."""
         return None
 
+    def standard_gamma(self, concentrations: _Array) -> _Array | None:
+        """A Gamma(concentration, 1) sample per element of the native floating array ``concentrations``
+        (positive), in its dtype, or ``None`` (the default): the core then samples by its portable method."""
+        return None
+
     def permutation(self, n: int) -> _Array | None:
         """A random permutation of ``0 .. n - 1`` as a native int64 array, or ``None`` (the default)
         when the backend has no shuffle of its own: ``ember.randperm`` then sorts random keys."""

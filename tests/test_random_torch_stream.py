@@ -124,6 +124,13 @@ FACTORIES = {
         T.distributions.Exponential(T.full((30,), 2.0)).sample((2,)),
         T.distributions.Cauchy(T.zeros(30), T.full((30,), 3.0)).sample((2,)),
     ],
+    "Gamma, Chi2 and StudentT": lambda T: [
+        T.distributions.Gamma(T.tensor([0.3, 0.5, 1.0, 2.0, 7.5, 100.0] * 20), T.full((120,), 3.0)).sample((2,)),
+        T.distributions.Gamma(T.tensor([0.2, 4.0] * 30, dtype=T.float64), 1.0).sample(),
+        T.distributions.Chi2(T.full((50,), 3.0)).sample(),
+        T.distributions.StudentT(T.full((50,), 3.0)).sample(),
+        T.rand(4),
+    ],
     "multinomial": lambda T: [
         T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 3),
         T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [0.5, 0.1, 0.1, 0.3]]), 20, replacement=True),

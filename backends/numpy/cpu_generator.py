@@ -123,6 +123,36 @@ def _poisson_count(rate, uniform):
         count += 1
 
 
+_THIRD = float(np.float32(1.0) / np.float32(3.0))  # PyTorch's 1.0f / 3.0f
+_SQUEEZE = float(np.float32(0.0331))  # and its 0.0331f
+
+
+def _gamma_sample(alpha, kind, uniform, normal):
+    """One Gamma(alpha, 1) sample as PyTorch's ``sample_gamma`` draws it: ``alpha`` a scalar of ``kind``
+    (float32 or float64), whose own arithmetic the boost and ``d`` take, the rest in float64."""
+    scale = 1.0
+    if alpha < 1:
+        if alpha == 0:
+            return 0.0
+        scale *= (1 - uniform()) ** float(kind(1) / alpha)
+        alpha = alpha + kind(1)
+    d = float(alpha - kind(_THIRD))
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        while True:
+            x = normal()
+            y = 1.0 + c * x
+            if y > 0:
+                break
+        v = y * y * y
+        u = 1 - uniform()
+        xx = x * x
+        if u < 1.0 - _SQUEEZE * xx * xx:
+            return scale * d * v
+        if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+            return scale * d * v
+
+
 class CpuGenerator(Generator):
     """A per-device stream that reproduces PyTorch's CPU generator (see the module's docstring)."""
 
@@ -281,6 +311,28 @@ class CpuGenerator(Generator):
         counts = [_poisson_count(rate, uniforms) for rate in np.asarray(rates, np.float64).ravel().tolist()]
         uniforms.close()
         return np.array(counts, dtype=np.float64).astype(rates.dtype).reshape(rates.shape)
+
+    def standard_gamma(self, concentrations):
+        """PyTorch's sampler, element by element (C order): Marsaglia and Tsang's rejection of float64
+        normals and uniforms, a concentration below 1 boosted by a uniform's power; a float32
+        concentration's own steps in float32, as PyTorch's template computes them."""
+        uniforms = _UniformFeed(self)
+
+        def normal():
+            if self._cached_normal is not None:
+                value, self._cached_normal = self._cached_normal, None
+                return value
+            u1, u2 = uniforms(), uniforms()
+            radius = math.sqrt(-2.0 * math.log1p(-u2))
+            self._cached_normal = radius * math.sin(2.0 * math.pi * u1)
+            return radius * math.cos(2.0 * math.pi * u1)
+
+        kind = np.float64 if concentrations.dtype == np.float64 else np.float32
+        flat = np.asarray(concentrations, kind).ravel()
+        samples = [_gamma_sample(kind(alpha), kind, uniforms, normal) for alpha in flat]
+        uniforms.close()
+        values = np.array(samples, dtype=np.float64).astype(concentrations.dtype)
+        return np.maximum(values, np.finfo(concentrations.dtype).tiny).reshape(concentrations.shape)
 
     def integers(self, low, high, shape, dtype):
         span = int(high) - int(low)

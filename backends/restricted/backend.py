@@ -38,6 +38,7 @@ _SAMPLERS = (
     "geometric",
     "whole_range_integers",
     "poisson",
+    "standard_gamma",
 )
 
 

@@ -80,7 +80,13 @@ def poisson(rate: Tensor) -> Tensor:
 
 
 def standard_gamma(concentration: Tensor) -> Tensor:
-    """Gamma(concentration, 1) draws (Marsaglia and Tsang, 2000; boosted by ``U^(1/a)`` below 1)."""
+    """Gamma(concentration, 1) draws: the backend generator's (PyTorch's samples on cpu), else
+    Marsaglia and Tsang's (2000), boosted by ``U^(1/a)`` below 1."""
+    backend, device = concentration._backend, concentration.device
+    native = native_generator(None, backend, device.index)
+    sampled = native.standard_gamma(concentration.detach().contiguous()._data)
+    if sampled is not None:
+        return _new(sampled, backend, device)
     with ember.no_grad():
         boost = concentration < 1
         a = ember.where(boost, concentration + 1, concentration)
