@@ -374,3 +374,14 @@ def test_samples_from_the_loops_and_without_them_are_torchs(monkeypatch):
         ember.manual_seed(5)
         for have, expected in zip(draw(ember), want, strict=True):
             np.testing.assert_array_equal(have.numpy(), expected.numpy())
+
+
+def test_serial_loops_serve_at_any_thread_count(numpy_threads, monkeypatch):
+    """The loops that run on the calling thread (the C library's functions, the shuffle) have no team to
+    share: they serve on several threads without oneDNN too, unless the loops are switched off."""
+    numpy_threads(2)
+    with ember.backends.mkldnn.flags(enabled=False):
+        assert loops.get() is None
+        assert loops.serial() is not None
+        monkeypatch.setattr(loops.runtime, "enabled", False)
+        assert loops.serial() is None

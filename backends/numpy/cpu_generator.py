@@ -366,7 +366,7 @@ class CpuGenerator(Generator):
             return np.zeros(n, dtype=np.int64)
         steps = np.arange(n - 1, dtype=np.int64)
         targets = steps + self._words(n - 1) % (n - steps).astype(np.uint32)  # j[i]
-        compiled = loops.get() if n >= loops.MIN_ELEMENTWISE else None
+        compiled = loops.serial() if n >= loops.MIN_ELEMENTWISE else None
         if compiled is not None:
             order = np.arange(n, dtype=np.int64)
             compiled.fisher_yates(order, targets)

@@ -37,7 +37,7 @@ def _as_in_c(scalar):
 
 def _apply(name, scalar, x):
     x = np.ascontiguousarray(x, dtype=np.float64)
-    compiled = loops.get()  # at any size: NumPy's functions are no alternative
+    compiled = loops.serial()  # at any size: NumPy's functions are no alternative
     if compiled is None:
         values = map(_as_in_c(scalar), x.ravel().tolist())
         return np.fromiter(values, np.float64, x.size).reshape(x.shape)

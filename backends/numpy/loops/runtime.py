@@ -41,7 +41,7 @@ from ember.threads import get_num_threads
 from .. import onednn
 from ..parallel import after_openmp_team
 
-__all__ = ["MIN_ELEMENTWISE", "enabled", "get", "installed", "launch", "takes", "takes_elementwise"]
+__all__ = ["MIN_ELEMENTWISE", "enabled", "get", "installed", "launch", "serial", "takes", "takes_elementwise"]
 
 #: use the compiled loops (where Numba is installed); tests set it False to check the NumPy kernels
 enabled = True
@@ -115,6 +115,12 @@ def get():
     if loops is not None and get_num_threads() > 1 and not (mkldnn.enabled and onednn.load() is not None):
         return None  # no team to share (see the module's text)
     return loops
+
+
+def serial():
+    """The compiled loops for a loop that runs on the calling thread only (no team to share, so at any
+    thread count), or None where Numba is missing, fails to load or ``enabled`` is False."""
+    return _loaded() if enabled else None
 
 
 def installed():
