@@ -131,6 +131,11 @@ FACTORIES = {
         T.distributions.StudentT(T.full((50,), 3.0)).sample(),
         T.rand(4),
     ],
+    "Beta and Dirichlet": lambda T: [
+        T.distributions.Beta(T.full((200,), 2.0), T.full((200,), 0.5)).sample(),
+        T.distributions.Dirichlet(T.tensor([0.5, 1.0, 3.0])).sample((100,)),
+        T.distributions.Dirichlet(T.tensor([0.05, 1.0, 3.0, 7.0], dtype=T.float64)).sample((100,)),
+    ],
     "multinomial": lambda T: [
         T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 3),
         T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [0.5, 0.1, 0.1, 0.3]]), 20, replacement=True),
