@@ -151,6 +151,11 @@ class Generator:
         dtype, or ``None`` (the default): the core then samples by its portable method."""
         return None
 
+    def binomial(self, counts: _Array, probs: _Array) -> _Array | None:
+        """A binomial sample per element of the native floating arrays ``counts`` and ``probs`` (one shape
+        and dtype), in their dtype, or ``None`` (the default): the core then samples by its portable method."""
+        return None
+
     def standard_gamma(self, concentrations: _Array) -> _Array | None:
         """A Gamma(concentration, 1) sample per element of the native floating array ``concentrations``
         (positive), in its dtype, or ``None`` (the default): the core then samples by its portable method."""

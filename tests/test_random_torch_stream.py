@@ -136,6 +136,12 @@ FACTORIES = {
         T.distributions.Dirichlet(T.tensor([0.5, 1.0, 3.0])).sample((100,)),
         T.distributions.Dirichlet(T.tensor([0.05, 1.0, 3.0, 7.0], dtype=T.float64)).sample((100,)),
     ],
+    "binomial": lambda T: [
+        T.binomial(T.tensor([0.0, 5.0, 10.0, 30.0, 60.0, 200.0] * 40), T.tensor([0.0, 0.01, 0.3, 0.5, 0.8, 1.0] * 40)),
+        T.binomial(T.full((100,), 80.0, dtype=T.float64), T.linspace(0, 1, 100, dtype=T.float64)),
+        T.distributions.Binomial(50, T.full((100,), 0.3)).sample(),
+        T.rand(3),
+    ],
     "multinomial": lambda T: [
         T.multinomial(T.tensor([0.1, 0.2, 0.3, 0.4]), 3),
         T.multinomial(T.tensor([[0.1, 0.2, 0.3, 0.4], [0.5, 0.1, 0.1, 0.3]]), 20, replacement=True),

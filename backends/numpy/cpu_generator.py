@@ -24,6 +24,8 @@ PyTorch's bit for bit (checked against PyTorch 2.13 on x86).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
 import struct
 
@@ -121,6 +123,119 @@ def _poisson_count(rate, uniform):
         if product <= limit:
             return count
         count += 1
+
+
+# Stirling's series' tail log(k!) - (k + 1/2) log(k + 1) + (k + 1) - log(2 pi) / 2 for k = 0 .. 9
+_STIRLING_TAILS = (
+    0.0810614667953272,
+    0.0413406959554092,
+    0.0276779256849983,
+    0.02079067210376509,
+    0.0166446911898211,
+    0.0138761288230707,
+    0.0118967099458917,
+    0.0104112652619720,
+    0.00925546218271273,
+    0.00833056343336287,
+)
+
+
+def _stirling_tail(k):
+    if k <= 9:
+        return _STIRLING_TAILS[int(k)]
+    square = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / square) / square) / (k + 1)
+
+
+def _log1p_of(value, kind):
+    """``log1p(value)`` as the C library computes it in ``kind`` (its float function for float32)."""
+    if kind is np.float64:
+        return math.log1p(value)
+    return float(_LOG1PF(float(value))) if _LOG1PF is not None else float(np.float32(math.log1p(value)))
+
+
+def _c_float_function(name):
+    """The C library's float function ``name`` (float -> float), or None where it is not found."""
+    path = ctypes.util.find_library("m")
+    try:
+        function = getattr(ctypes.CDLL(path), name) if path else None
+    except (OSError, AttributeError):
+        return None
+    if function is not None:
+        function.restype, function.argtypes = ctypes.c_float, [ctypes.c_float]
+    return function
+
+
+_LOG1PF = _c_float_function("log1pf")
+
+
+def _binomial_sample(count, prob, kind, uniform):
+    """One binomial sample as PyTorch's ``sample_binomial`` draws it: ``count`` and ``prob`` scalars of
+    ``kind`` (float32 or float64), whose own arithmetic their products take, the rest in float64."""
+    if count <= 0 or prob <= 0:
+        return kind(0)
+    if prob >= 1:
+        return count
+    if prob <= 0.5:
+        if count * prob >= 10:
+            return _btrs(count, prob, kind, uniform)
+        return _binomial_inversion(count, prob, kind, uniform)
+    if prob > 0.5:
+        failure = kind(1.0 - float(prob))
+        if count * failure >= 10:
+            return count - _btrs(count, failure, kind, uniform)
+        return count - _binomial_inversion(count, failure, kind, uniform)
+    return kind(math.nan)
+
+
+def _binomial_inversion(count, prob, kind, uniform):
+    """The number of geometric waits (each ``ceil(log(u) / log1p(-prob))``) that fit in ``count``."""
+    log_failure = _log1p_of(-prob, kind)
+    waited, successes = 0.0, kind(0)
+    while True:
+        u = uniform()
+        waited += math.ceil(math.log(u) / log_failure) if u > 0 else math.inf
+        if waited > count:
+            return successes
+        successes = successes + kind(1)
+
+
+def _btrs(count, prob, kind, uniform):
+    """Hoermann's transformed rejection with squeeze (BTRS) for ``count * prob >= 10``."""
+    one = kind(1)
+    spread = float(np.sqrt(count * prob * (one - prob)))
+    b = 1.15 + 2.53 * spread
+    a = -0.0873 + 0.0248 * b + 0.01 * float(prob)
+    c = float(count * prob) + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = float(prob / (one - prob))
+    alpha = (2.83 + 5.1 / b) * spread
+    m = float(np.floor((count + one) * prob))
+    while True:
+        u = uniform() - 0.5
+        v = uniform()
+        u_s = 0.5 - abs(u)
+        if u_s == 0:  # u = -0.5: C's k is minus infinity, refused below
+            continue
+        k = kind(math.floor((2 * a / u_s + b) * u + c))
+        if k < 0 or k > count:
+            continue
+        if u_s >= 0.07 and v <= v_r:
+            return k
+        ratio = v * alpha / (a / (u_s * u_s) + b)
+        v = math.log(ratio) if ratio > 0 else -math.inf
+        count_k = float(count - k + one)
+        bound = (
+            (m + 0.5) * math.log((m + 1) / (r * (float(count) - m + 1)))
+            + float(count + one) * math.log((float(count) - m + 1) / count_k)
+            + (float(k) + 0.5) * math.log(r * count_k / float(k + one))
+            + _stirling_tail(m)
+            + _stirling_tail(float(count) - m)
+            - _stirling_tail(float(k))
+            - _stirling_tail(float(count - k))
+        )
+        if v <= bound:
+            return k
 
 
 _THIRD = float(np.float32(1.0) / np.float32(3.0))  # PyTorch's 1.0f / 3.0f
@@ -311,6 +426,17 @@ class CpuGenerator(Generator):
         counts = [_poisson_count(rate, uniforms) for rate in np.asarray(rates, np.float64).ravel().tolist()]
         uniforms.close()
         return np.array(counts, dtype=np.float64).astype(rates.dtype).reshape(rates.shape)
+
+    def binomial(self, counts, probs):
+        """PyTorch's sampler, element by element (C order): inversion of geometric waits below a mean of
+        10 successes (or failures), Hoermann's BTRS rejection (1993) from 10 on, from float64
+        uniforms; a float32 tensor's own steps in float32, as PyTorch's template computes them."""
+        uniforms = _UniformFeed(self)
+        kind = np.float64 if probs.dtype == np.float64 else np.float32
+        pairs = zip(np.asarray(counts, kind).ravel(), np.asarray(probs, kind).ravel())
+        samples = [_binomial_sample(count, prob, kind, uniforms) for count, prob in pairs]
+        uniforms.close()
+        return np.array(samples, dtype=kind).astype(probs.dtype).reshape(probs.shape)
 
     def standard_gamma(self, concentrations):
         """PyTorch's sampler, element by element (C order): Marsaglia and Tsang's rejection of float64

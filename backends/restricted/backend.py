@@ -39,6 +39,7 @@ _SAMPLERS = (
     "whole_range_integers",
     "poisson",
     "standard_gamma",
+    "binomial",
 )
 
 

@@ -148,7 +148,13 @@ def reparameterized_gamma(concentration: Tensor) -> Tensor:
 
 
 def binomial(total_count: Tensor, probs: Tensor) -> Tensor:
-    """Binomial draws: Bernoulli trials summed over ``total_count`` (tensors of one shape)."""
+    """Binomial draws (``total_count`` and ``probs`` tensors of one shape): the backend generator's
+    (PyTorch's samples on cpu), else Bernoulli trials summed over ``total_count``."""
+    backend, device = probs._backend, probs.device
+    counts = total_count.detach().to(probs.dtype).contiguous()._data
+    sampled = native_generator(None, backend, device.index).binomial(counts, probs.detach().contiguous()._data)
+    if sampled is not None:
+        return _new(sampled, backend, device)
     with ember.no_grad():
         trials = int(total_count.max()) if total_count.numel() else 0
         count = ember.zeros_like(probs)
