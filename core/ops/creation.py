@@ -1125,7 +1125,7 @@ def normal(
     if tensor_mean or tensor_std:
         like: Any = mean if tensor_mean else std
         shape = like.shape if size is None else _size((size,) if isinstance(size, int) else tuple(size))
-        if tensor_mean and tensor_std:
+        if isinstance(mean, Tensor) and isinstance(std, Tensor):
             shape = broadcast_shapes(mean.shape, std.shape)
         dtype, device = like.dtype, like.device
     elif size is None:
