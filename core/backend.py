@@ -88,6 +88,10 @@ class Generator:
     Backends return subclasses whose methods produce arrays on the generator's device.
     """
 
+    #: whether :meth:`get_state` returns, and :meth:`set_state` takes, the state as ``bytes`` (laid out
+    #: as PyTorch lays out its generator's) rather than numbers, strings, lists and dicts of them
+    raw_state: bool = False
+
     def manual_seed(self, seed: int) -> None:
         raise NotImplementedError
 
@@ -107,6 +111,12 @@ class Generator:
         """Integers uniform in [low, high) of the given native dtype."""
         raise NotImplementedError
 
+    def whole_range_integers(self, high: int, shape: tuple[int, ...], dtype: _Native) -> _Array:
+        """Integers uniform in [0, high) for ``random_()`` without bounds, ``high`` one above the largest
+        integer its dtype holds (by default :meth:`integers`; PyTorch's stream draws them otherwise
+        than a bounded range)."""
+        return self.integers(0, high, shape, dtype)
+
     def uniform_range(self, shape: tuple[int, ...], dtype: _Native, low: float, high: float) -> _Array:
         """Samples from U[low, high) of the given native dtype (by default :meth:`uniform`, scaled;
         a backend whose stream reproduces PyTorch's rounds as PyTorch does)."""
@@ -115,6 +125,41 @@ class Generator:
     def normal_scaled(self, shape: tuple[int, ...], dtype: _Native, mean: float, std: float) -> _Array:
         """Samples from N(mean, std^2) of the given native dtype (by default :meth:`normal`, scaled)."""
         return self.normal(shape, dtype) * std + mean
+
+    def exponential(self, shape: tuple[int, ...], dtype: _Native, lambd: float) -> _Array | None:
+        """Samples of the exponential distribution of rate ``lambd``, or ``None`` (the default) where the
+        backend has no sampler of its own: the core then transforms :meth:`uniform` samples (so too
+        :meth:`log_normal`, :meth:`cauchy` and :meth:`geometric`, for a backend that reproduces
+        PyTorch's stream and rounding)."""
+        return None
+
+    def log_normal(self, shape: tuple[int, ...], dtype: _Native, mean: float, std: float) -> _Array | None:
+        """Samples whose logarithm is N(mean, std^2), or ``None`` (see :meth:`exponential`)."""
+        return None
+
+    def cauchy(self, shape: tuple[int, ...], dtype: _Native, median: float, sigma: float) -> _Array | None:
+        """Samples of the Cauchy distribution, or ``None`` (see :meth:`exponential`)."""
+        return None
+
+    def geometric(self, shape: tuple[int, ...], dtype: _Native, p: float) -> _Array | None:
+        """Samples of the geometric distribution (trials up to the first success, each a success with
+        probability ``p``) in ``dtype``, floating or integer, or ``None`` (see :meth:`exponential`)."""
+        return None
+
+    def poisson(self, rates: _Array) -> _Array | None:
+        """A Poisson sample per element of the native floating array ``rates`` (non-negative), in its
+        dtype, or ``None`` (the default): the core then samples by its portable method."""
+        return None
+
+    def binomial(self, counts: _Array, probs: _Array) -> _Array | None:
+        """A binomial sample per element of the native floating arrays ``counts`` and ``probs`` (one shape
+        and dtype), in their dtype, or ``None`` (the default): the core then samples by its portable method."""
+        return None
+
+    def standard_gamma(self, concentrations: _Array) -> _Array | None:
+        """A Gamma(concentration, 1) sample per element of the native floating array ``concentrations``
+        (positive), in its dtype, or ``None`` (the default): the core then samples by its portable method."""
+        return None
 
     def permutation(self, n: int) -> _Array | None:
         """A random permutation of ``0 .. n - 1`` as a native int64 array, or ``None`` (the default)

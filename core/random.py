@@ -134,7 +134,7 @@ class Generator:
             >>> g.set_state(g.get_state()) is g
             True
         """
-        self._native.set_state(decode_state(new_state))
+        self._native.set_state(decode_state(new_state, self._native.raw_state))
         return self
 
 
@@ -161,16 +161,22 @@ default_generator = _DefaultGenerator()
 
 
 def encode_state(state: Any) -> Tensor:
-    """A backend generator's state (numbers, strings, lists and dicts of them) as a CPU uint8 tensor."""
-    return tensor(list(json.dumps(state).encode()), dtype=dtypes.uint8)
+    """A backend generator's state as a CPU uint8 tensor: its bytes as they are (a generator whose
+    ``raw_state`` is true), else numbers, strings, lists and dicts of them as JSON."""
+    raw = state if isinstance(state, bytes) else json.dumps(state).encode()
+    return tensor(list(raw), dtype=dtypes.uint8)
 
 
-def decode_state(new_state: Tensor) -> Any:
-    """The backend generator state that :func:`encode_state` wrote into ``new_state``."""
+def decode_state(new_state: Tensor, raw: bool = False) -> Any:
+    """The backend generator state that :func:`encode_state` wrote into ``new_state`` (its bytes where
+    ``raw``, for a generator whose ``raw_state`` is true)."""
     if not isinstance(new_state, Tensor) or new_state.dtype is not dtypes.uint8:
         raise TypeError("RNG state must be a ember.ByteTensor")
+    state = bytes(new_state.reshape(-1).tolist())
+    if raw:
+        return state
     try:
-        return json.loads(bytes(new_state.reshape(-1).tolist()))
+        return json.loads(state)
     except ValueError:
         raise RuntimeError(
             f"set_rng_state: the {new_state.numel()} bytes given are not a saved generator state"

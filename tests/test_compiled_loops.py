@@ -328,3 +328,60 @@ print(before, torch.get_num_threads(), ctypes.CDLL("libgomp.so.1").omp_get_max_t
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["1", "1", "1"]
+
+
+@pytest.mark.parametrize("mean,std", [(0.0, 1.0), (2.0, 0.5)])
+def test_box_muller_loop_rounds_as_the_numpy_arithmetic(mean, std, threads):
+    """The float32 Box-Muller loop against :mod:`sampling_math` over a spread of the 2**24 uniforms the
+    sampler meets (both ends included), each as the logarithm's input and as the angle's."""
+    from ember.backends.numpy import sampling_math
+
+    steps = np.arange(0, 1 << 24, 97, dtype=np.int64)
+    steps[-1] = (1 << 24) - 1
+    u = steps[: len(steps) // 8 * 8].astype(np.float32) * np.float32(2.0**-24)
+    shuffled = np.random.default_rng(0).permutation(u)
+    blocks = np.concatenate([np.stack([u, shuffled]), np.stack([shuffled, u])], axis=1).reshape(2, -1, 8)
+    blocks = blocks.transpose(1, 0, 2).reshape(-1, 16)
+    mean32, std32 = np.float32(mean), np.float32(std)
+    got = blocks.copy()
+    loops.launch(loops.get().box_muller_float32, got, mean32, std32)
+    radius = np.sqrt(np.float32(-2) * sampling_math.log32(1 - blocks[:, :8]))
+    sin, cos = sampling_math.sincos32(np.float32(2 * np.pi) * blocks[:, 8:])
+    want = np.concatenate(
+        [sampling_math.fma32(radius * cos, std32, mean32), sampling_math.fma32(radius * sin, std32, mean32)], axis=1
+    )
+    np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))
+
+
+def test_samples_from_the_loops_and_without_them_are_torchs(monkeypatch):
+    """The float32 Box-Muller, the C library's functions (without Numba: Python's math) and the shuffle."""
+
+    def draw(T):
+        return [
+            T.randn(40_000),
+            T.randn(3000, dtype=T.float64),
+            T.empty(3000, dtype=T.float64).exponential_(0.5),
+            T.empty(3000, dtype=T.float64).log_normal_(),
+            T.empty(3000, dtype=T.float64).cauchy_(),
+            T.empty(3000, dtype=T.float64).geometric_(0.05),
+            T.randperm(50_000),
+        ]
+
+    torch.manual_seed(5)
+    want = draw(torch)
+    for enabled in (True, False):
+        monkeypatch.setattr(loops.runtime, "enabled", enabled)
+        ember.manual_seed(5)
+        for have, expected in zip(draw(ember), want, strict=True):
+            np.testing.assert_array_equal(have.numpy(), expected.numpy())
+
+
+def test_serial_loops_serve_at_any_thread_count(numpy_threads, monkeypatch):
+    """The loops that run on the calling thread (the C library's functions, the shuffle) have no team to
+    share: they serve on several threads without oneDNN too, unless the loops are switched off."""
+    numpy_threads(2)
+    with ember.backends.mkldnn.flags(enabled=False):
+        assert loops.get() is None
+        assert loops.serial() is not None
+        monkeypatch.setattr(loops.runtime, "enabled", False)
+        assert loops.serial() is None

@@ -79,7 +79,7 @@ def test_rng_state_round_trips():
 def test_rng_state_errors():
     with pytest.raises(TypeError, match="ByteTensor"):
         ember.set_rng_state(ember.zeros(3))
-    with pytest.raises(RuntimeError, match="set_rng_state"):
+    with pytest.raises(RuntimeError, match="CPUGeneratorImplState of size 5056"):  # torch's message
         ember.set_rng_state(ember.zeros(3, dtype=ember.uint8))
 
 

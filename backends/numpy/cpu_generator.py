@@ -7,34 +7,69 @@ bits), which NumPy ships; the samplers draw from its 32-bit outputs:
 
 * a float32 (and a 16-bit float) uniform uses one output, its low 24 bits over ``2**24``;
 * a float64 uniform uses 53 bits of two outputs (the first one high) over ``2**53``;
-* an integer in a range below ``2**32`` is one output modulo the range, else 64 bits modulo it;
+* an integer in a range below ``2**28`` is one output modulo the range, else 64 bits modulo it
+  (``random_()`` without bounds: 64 bits for int64 and float64 only);
 * a normal sample of a tensor of 16 or more elements comes from Box-Muller over blocks of 16
-  uniforms of the tensor's dtype (the first 8 and last 8 of each block; the last 16 elements are
-  drawn again as a block when the size is not a multiple of 16); a smaller tensor takes its
+  uniforms (float64 ones for float64, else float32 ones, the samples rounded to the dtype after;
+  the first 8 and last 8 of each block; the last 16 elements are drawn again as a block when the
+  size is not a multiple of 16, after uniforms for all elements, or for a 16-bit dtype after those
+  of the whole blocks only); a smaller tensor takes its
   samples one by one from float64 Box-Muller pairs, the second of each pair kept for the next
-  sample, also across calls, until the next seeding.
+  sample, also across calls, until the next seeding;
+* exponential, log-normal, Cauchy and geometric samples come from float64 uniforms and normals,
+  one each, rounded to the dtype; Poisson, Gamma and binomial ones from PyTorch's serial rejection
+  samplers (:mod:`.serial_samplers`).
 
 PyTorch's x86 kernels round ``a * b + c`` once and its float32 Box-Muller takes its own
-polynomial logarithm and sine/cosine: :mod:`.sampling_math` reproduces both, so the samples are
-PyTorch's bit for bit (checked against PyTorch 2.13 on x86).
+polynomial logarithm and sine/cosine: :mod:`.sampling_math` reproduces both; its scalar samplers
+call the C library's float64 functions, which :mod:`.libm` calls too. So the samples are PyTorch's
+bit for bit (checked against PyTorch 2.13 on x86), and the state (:meth:`CpuGenerator.get_state`)
+is PyTorch's 5056 bytes.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
 
 from ember.backend import Generator
 
+from . import libm, loops
 from .sampling_math import fma32, fma64, log32, sincos32
+from .serial_samplers import UniformFeed, binomial_sample, gamma_sample, poisson_count
 
 __all__ = ["CpuGenerator"]
 
-_LOW24 = np.uint64((1 << 24) - 1)
-_LOW53 = np.uint64((1 << 53) - 1)
+_LOW24 = np.uint32((1 << 24) - 1)
+_HIGH21 = np.uint32((1 << 21) - 1)  # the bits of a 64-bit number's high word below its 53rd
+_WIDE_SPAN = 1 << 28  # integers in a range this wide or wider take 64 bits (less modulo bias)
 _BLOCK = 16  # PyTorch's Box-Muller block: uniforms j and j + 8 give normals j and j + 8
 _CHUNK_BLOCKS = 2048  # blocks computed together: their temporaries stay in the CPU's cache
+
+
+_STATE_WORDS = 624  # MT19937's state: 624 words
+_SEED_MASK = (1 << 64) - 1
+# PyTorch's CPUGeneratorImplState (5056 bytes): the seed, left, seeded, next, the 624 words as uint64,
+# the cached double normal as y of a legacy (x, y, rho) and its validity, then a float normal and its
+# validity (which nothing on the CPU caches), padded as the C struct is
+_STATE = struct.Struct(f"<QiiQ{_STATE_WORDS}Qdddi4xf?3x")
+
+
+def _seeded_key(seed):
+    """MT19937's 624 words right after seeding with ``seed``'s low 32 bits."""
+    engine = np.random.MT19937(0)
+    engine._legacy_seeding(seed & 0xFFFFFFFF)
+    return engine.state["state"]["key"]
+
+
+def _narrowed(values, dtype):
+    """float64 ``values`` in ``dtype``, a 16-bit float by way of float32, as PyTorch's casts from double
+    go (its 16-bit floats are made from a float)."""
+    if dtype.itemsize == 2 and dtype.kind not in "iu":
+        values = values.astype(np.float32)
+    return values.astype(dtype, copy=False)
 
 
 class CpuGenerator(Generator):
@@ -42,6 +77,7 @@ class CpuGenerator(Generator):
 
     def __init__(self, seed):
         self._engine = np.random.MT19937(0)
+        self._bits = np.random.Generator(self._engine)  # the engine's outputs as uint32, in order
         self.manual_seed(seed)
 
     def manual_seed(self, seed):
@@ -54,21 +90,29 @@ class CpuGenerator(Generator):
 
     # -- the engine's outputs ------------------------------------------------------------------
     def _words(self, n):
-        """``n`` 32-bit outputs, as uint64."""
-        return self._engine.random_raw(n)
+        """``n`` 32-bit outputs, as uint32 (the full range of ``integers`` takes one output each)."""
+        return self._bits.integers(0, 1 << 32, n, dtype=np.uint32)
 
     def _words64(self, n):
         """``n`` 64-bit numbers, each from two outputs, the first one high."""
-        pairs = self._words(2 * n).reshape(n, 2)
+        pairs = self._words(2 * n).reshape(n, 2).astype(np.uint64)
         return (pairs[:, 0] << np.uint64(32)) | pairs[:, 1]
 
     def _uniform24(self, n):
-        """``n`` uniforms in [0, 1) with 24 random bits, as float64 (exact in float32)."""
-        return (self._words(n) & _LOW24).astype(np.float64) * 2.0**-24
+        """``n`` float32 uniforms in [0, 1): the low 24 bits of an output over ``2**24``."""
+        values = (self._words(n) & _LOW24).astype(np.float32)
+        values *= np.float32(2.0**-24)
+        return values
 
     def _uniform53(self, n):
-        """``n`` uniforms in [0, 1) with 53 random bits."""
-        return (self._words64(n) & _LOW53).astype(np.float64) * 2.0**-53
+        """``n`` float64 uniforms in [0, 1): the low 53 bits of a 64-bit number over ``2**53`` (the
+        high word's 21 bits and the low word, added exactly in float64)."""
+        pairs = self._words(2 * n).reshape(n, 2)
+        values = (pairs[:, 0] & _HIGH21).astype(np.float64)
+        values *= 2.0**32
+        values += pairs[:, 1]
+        values *= 2.0**-53
+        return values
 
     # -- samplers ----------------------------------------------------------------------------------
     def uniform(self, shape, dtype):
@@ -77,15 +121,18 @@ class CpuGenerator(Generator):
     def uniform_range(self, shape, dtype, low, high):
         dtype = np.dtype(dtype)
         n = math.prod(shape)
+        standard = low == 0 and high == 1  # u * 1 + 0 is u
         if dtype == np.float64:
-            return fma64(self._uniform53(n), high - low, low).reshape(shape)
+            values = self._uniform53(n)
+            return (values if standard else fma64(values, high - low, low)).reshape(shape)
         if dtype == np.float32:  # the bounds in float32
             low32, high32 = np.float32(low), np.float32(high)
-            return fma32(self._uniform24(n), high32 - low32, low32).reshape(shape)
-        # 16-bit floats: computed in float32, rounded to the dtype; a value rounded up to the upper
-        # bound becomes the lower one, keeping the interval half-open
+            values = self._uniform24(n)
+            return (values if standard else fma32(values, high32 - low32, low32, out=values)).reshape(shape)
+        # 16-bit floats: computed in float32 (fused, as for float32), rounded to the dtype; a value
+        # rounded up to the upper bound becomes the lower one, keeping the interval half-open
         low32, high32 = np.float32(low), np.float32(high)
-        values = (self._uniform24(n).astype(np.float32) * (high32 - low32) + low32).astype(dtype)
+        values = fma32(self._uniform24(n), high32 - low32, low32).astype(dtype)
         values[values == np.asarray(high32).astype(dtype)] = np.asarray(low32).astype(dtype)
         return values.reshape(shape)
 
@@ -96,10 +143,14 @@ class CpuGenerator(Generator):
         dtype = np.dtype(dtype)
         n = math.prod(shape)
         if n < _BLOCK:
-            samples = np.array([self._double_normal() for _ in range(n)], dtype=np.float64)
-            return fma64(samples, std, mean).astype(dtype).reshape(shape)
+            return _narrowed(fma64(self._double_normals(n), std, mean), dtype).reshape(shape)
         work = np.float64 if dtype == np.float64 else np.float32
-        values = self._box_muller_blocks(self.uniform((n,), work), work, mean, std)
+        # the uniforms of all n samples first; for a 16-bit dtype only those of the whole blocks
+        drawn = n if dtype.itemsize >= 4 else n - n % _BLOCK
+        values = self.uniform((drawn,), work)
+        if drawn < n:
+            values = np.concatenate([values, np.empty(n - drawn, work)])
+        values = self._box_muller_blocks(values, work, mean, std)
         if n % _BLOCK:
             values[n - _BLOCK :] = self._box_muller_blocks(self.uniform((_BLOCK,), work), work, mean, std)
         return values.astype(dtype, copy=False).reshape(shape)
@@ -107,66 +158,206 @@ class CpuGenerator(Generator):
     @staticmethod
     def _box_muller_blocks(uniforms, work, mean, std):
         """Box-Muller over the whole blocks of 16 of ``uniforms``, in the arithmetic of ``work``
-        (float32 as PyTorch's AVX2 kernel computes it); the elements after the last whole block
-        are left as they are. Computed a cache-sized chunk of blocks at a time."""
-        values = uniforms.copy()
-        blocks = values[: len(values) // _BLOCK * _BLOCK].reshape(-1, 2, _BLOCK // 2)
+        (float32 as PyTorch's AVX2 kernel computes it), in place; the elements after the last
+        whole block are left as they are. Computed by the compiled loop (:mod:`.loops.sampling`)
+        where it serves, else with NumPy a cache-sized chunk of blocks at a time."""
+        whole = uniforms[: len(uniforms) // _BLOCK * _BLOCK]
         if work is np.float32:  # the mean and std in float32 too
             mean, std = np.float32(mean), np.float32(std)
+            compiled = loops.get() if len(whole) >= loops.MIN_ELEMENTWISE else None
+            if compiled is not None:
+                loops.launch(compiled.box_muller_float32, whole.reshape(-1, _BLOCK), mean, std)
+                return uniforms
+        blocks = whole.reshape(-1, 2, _BLOCK // 2)
+        fma = fma32 if work is np.float32 else fma64
         for start in range(0, len(blocks), _CHUNK_BLOCKS):
             chunk = blocks[start : start + _CHUNK_BLOCKS]
             u1, u2 = 1 - chunk[:, 0], chunk[:, 1]
             if work is np.float32:
                 radius = np.sqrt(np.float32(-2) * log32(u1))
                 sin, cos = sincos32(np.float32(2 * math.pi) * u2)
-                fma = fma32
-            else:
-                radius = np.sqrt(-2 * np.log(u1))
+            else:  # the C library's functions, as PyTorch's scalar loop calls them
+                radius = np.sqrt(-2 * libm.log(u1))
                 theta = 2 * math.pi * u2
-                sin, cos = np.sin(theta), np.cos(theta)
-                fma = fma64
-            chunk[:, 0] = fma(radius * cos, std, mean)
-            chunk[:, 1] = fma(radius * sin, std, mean)
-        return values
+                sin, cos = libm.sin(theta), libm.cos(theta)
+            for row, trig in ((0, cos), (1, sin)):
+                np.multiply(radius, trig, out=chunk[:, row])
+                if std == 1:  # x * 1 + mean rounds as x + mean (and -0 + 0 gives 0, as the fused step)
+                    chunk[:, row] += mean
+                else:
+                    chunk[:, row] = fma(chunk[:, row], std, mean)
+        return uniforms
 
-    def _double_normal(self):
-        """One float64 standard normal: the cached second of a pair, else a new pair."""
-        if self._cached_normal is not None:
-            value, self._cached_normal = self._cached_normal, None
-            return value
-        u1, u2 = self._uniform53(2)
-        radius = math.sqrt(-2.0 * math.log1p(-u2))
-        theta = 2.0 * math.pi * u1
-        self._cached_normal = radius * math.sin(theta)
-        return radius * math.cos(theta)
+    def _double_normals(self, n):
+        """``n`` float64 standard normals as PyTorch's scalar sampler draws them one by one: the cached
+        second sample of the last pair first, then pairs from two float64 uniforms ``u1, u2``:
+        ``r cos(t)``, then ``r sin(t)`` (kept for the next draw when ``n`` ends between them), where
+        ``r = sqrt(-2 log1p(-u2))`` and ``t = 2 pi u1``."""
+        if n == 0:
+            return np.empty(0)
+        cached, self._cached_normal = ([] if self._cached_normal is None else [self._cached_normal]), None
+        pairs = (n - len(cached) + 1) // 2
+        uniforms = self._uniform53(2 * pairs).reshape(pairs, 2)
+        radius = np.sqrt(-2.0 * libm.log1p(-uniforms[:, 1]))
+        theta = 2.0 * math.pi * uniforms[:, 0]
+        samples = np.stack([radius * libm.cos(theta), radius * libm.sin(theta)], axis=1).reshape(-1)
+        if (n - len(cached)) % 2:
+            self._cached_normal = float(samples[-1])
+        return np.concatenate([cached, samples])[:n]
+
+    # -- PyTorch's scalar samplers of float64 uniforms and normals, rounded to the dtype ------------
+    def exponential(self, shape, dtype, lambd):
+        values = (-1.0 / lambd) * libm.log1p(-self._uniform53(math.prod(shape)))
+        return _narrowed(values, np.dtype(dtype)).reshape(shape)
+
+    def log_normal(self, shape, dtype, mean, std):
+        values = libm.exp(fma64(self._double_normals(math.prod(shape)), std, mean))
+        return _narrowed(values, np.dtype(dtype)).reshape(shape)
+
+    def cauchy(self, shape, dtype, median, sigma):
+        values = fma64(sigma, libm.tan(math.pi * (self._uniform53(math.prod(shape)) - 0.5)), median)
+        return _narrowed(values, np.dtype(dtype)).reshape(shape)
+
+    def geometric(self, shape, dtype, p):
+        with np.errstate(divide="ignore"):  # a uniform of 0 gives an infinite count, as in PyTorch
+            values = np.ceil(libm.log(self._uniform53(math.prod(shape))) / math.log1p(-p))
+        return _narrowed(values, np.dtype(dtype)).reshape(shape)
+
+    def poisson(self, rates):
+        """PyTorch's sampler, element by element (C order): a count from float64 uniforms, by Knuth's
+        product for a rate below 10 and Hoermann's transformed rejection (1993) from 10 on."""
+        uniforms = UniformFeed(self)
+        counts = [poisson_count(rate, uniforms) for rate in np.asarray(rates, np.float64).ravel().tolist()]
+        uniforms.close()
+        return np.array(counts, dtype=np.float64).astype(rates.dtype).reshape(rates.shape)
+
+    def binomial(self, counts, probs):
+        """PyTorch's sampler, element by element (C order): inversion of geometric waits below a mean of
+        10 successes (or failures), Hoermann's BTRS rejection (1993) from 10 on, from float64
+        uniforms; a float32 tensor's own steps in float32, as PyTorch's template computes them."""
+        uniforms = UniformFeed(self)
+        kind = np.float64 if probs.dtype == np.float64 else np.float32
+        pairs = zip(np.asarray(counts, kind).ravel(), np.asarray(probs, kind).ravel())
+        samples = [binomial_sample(count, prob, kind, uniforms) for count, prob in pairs]
+        uniforms.close()
+        return np.array(samples, dtype=kind).astype(probs.dtype).reshape(probs.shape)
+
+    def standard_gamma(self, concentrations):
+        """PyTorch's sampler, element by element (C order): Marsaglia and Tsang's rejection of float64
+        normals and uniforms, a concentration below 1 boosted by a uniform's power; a float32
+        concentration's own steps in float32, as PyTorch's template computes them."""
+        uniforms = UniformFeed(self)
+
+        def normal():
+            if self._cached_normal is not None:
+                value, self._cached_normal = self._cached_normal, None
+                return value
+            u1, u2 = uniforms(), uniforms()
+            radius = math.sqrt(-2.0 * math.log1p(-u2))
+            self._cached_normal = radius * math.sin(2.0 * math.pi * u1)
+            return radius * math.cos(2.0 * math.pi * u1)
+
+        kind = np.float64 if concentrations.dtype == np.float64 else np.float32
+        flat = np.asarray(concentrations, kind).ravel()
+        samples = [gamma_sample(kind(alpha), kind, uniforms, normal) for alpha in flat]
+        uniforms.close()
+        values = np.array(samples, dtype=np.float64).astype(concentrations.dtype)
+        return np.maximum(values, np.finfo(concentrations.dtype).tiny).reshape(concentrations.shape)
 
     def integers(self, low, high, shape, dtype):
-        n = math.prod(shape)
         span = int(high) - int(low)
-        words = self._words(n) if span < 1 << 32 else self._words64(n)
-        offsets = words % np.uint64(span)
+        if span == 1 << 64:  # every int64: the 64 bits as they are
+            return self._words64(math.prod(shape)).view(np.int64).astype(dtype, copy=False).reshape(shape)
+        offsets = self._offsets(span, span >= _WIDE_SPAN, math.prod(shape))
         # low + offset, wrapping as int64 does (a span above 2**63 puts low + offset past int64)
-        return (offsets.view(np.int64) + np.int64(low)).astype(dtype, copy=False).reshape(shape)
+        return (offsets + np.int64(low)).astype(dtype, copy=False).reshape(shape)
+
+    def whole_range_integers(self, high, shape, dtype):
+        # PyTorch's unbounded sampler takes 64 bits for int64 and float64 only
+        return self._offsets(int(high), high > 1 << 32, math.prod(shape)).astype(dtype, copy=False).reshape(shape)
+
+    def _offsets(self, span, wide, n):
+        """``n`` int64 offsets in [0, span): an output, or a 64-bit number where ``wide``, modulo ``span``."""
+        if wide:
+            return (self._words64(n) % np.uint64(span)).view(np.int64)
+        return (self._words(n) % np.uint32(span)).astype(np.int64)
 
     def permutation(self, n):
-        order = list(range(n))
-        draws = self._words(max(n - 1, 0)).tolist()
-        for i, word in enumerate(draws):
-            j = i + word % (n - i)
-            order[i], order[j] = order[j], order[i]
-        return np.array(order, dtype=np.int64)
+        """PyTorch's shuffle: for ``i`` from 0 to ``n - 2``, swap ``order[i]`` with ``order[j[i]]``, where
+        ``j[i] = i + word % (n - i)`` (Fisher-Yates from the front): the swaps in a compiled loop where
+        Numba serves (:mod:`.loops.sampling`), else without a loop over ``i``, as follows.
+
+        Position ``i`` is final after step ``i`` and holds what ``j[i]`` held before it. A position ``p``
+        changes before step ``p`` only as the ``j[k]`` of a step ``k < p``, taking what ``k`` held
+        before step ``k``. So the value at ``p`` before step ``t <= p`` is ``p`` itself if no step
+        ``k < t`` has ``j[k] == p``, else the value at ``k`` before step ``k`` for the last such ``k``:
+        the steps grouped by ``j`` name these last writers, and pointer doubling follows their chains."""
+        if n <= 1:
+            return np.zeros(n, dtype=np.int64)
+        steps = np.arange(n - 1, dtype=np.int64)
+        targets = steps + self._words(n - 1) % (n - steps).astype(np.uint32)  # j[i]
+        compiled = loops.serial() if n >= loops.MIN_ELEMENTWISE else None
+        if compiled is not None:
+            order = np.arange(n, dtype=np.int64)
+            compiled.fisher_yates(order, targets)
+            return order
+        by_target = np.argsort(targets, kind="stable")  # steps grouped by j, in order within a group
+        grouped = targets[by_target]
+        same = grouped[1:] == grouped[:-1]
+        previous = np.full(n, -1, dtype=np.int64)  # the last step before i with the same j as i
+        previous[by_target[1:]] = np.where(same, by_target[:-1], -1)
+        last_writer = np.full(n, -1, dtype=np.int64)  # the last step k < p with j[k] == p
+        group_end = np.append(~same, True)
+        last_writer[grouped[group_end]] = by_target[group_end]
+        positions = np.arange(n, dtype=np.int64)
+        own = last_writer == positions  # j[p] == p is step p itself, not before it
+        last_writer[own] = previous[own]
+        # origin[p]: the value at p before step p, by following the last writers back
+        origin = np.where(last_writer < 0, positions, last_writer)
+        while True:
+            further = origin[origin]
+            if np.array_equal(further, origin):
+                break
+            origin = further
+        # position i takes the value at j[i] before step i; the last position its own chain's
+        writer = previous[:-1]
+        return np.append(np.where(writer < 0, targets, origin[np.maximum(writer, 0)]), origin[n - 1])
+
+    # -- the state, laid out as PyTorch's CPUGeneratorImplState ------------------------------------
+    raw_state = True
 
     def get_state(self):
         engine = self._engine.state["state"]
-        return {
-            "key": engine["key"].tolist(),
-            "pos": int(engine["pos"]),
-            "seed": self._seed,
-            "cached_normal": self._cached_normal,
-        }
+        key, pos = engine["key"], int(engine["pos"])
+        # PyTorch counts the outputs left before the next twist (``left``, 1 meaning "twist first")
+        # and the index of the next one (``next``, 0 after seeding, where NumPy has 624)
+        just_seeded = pos == _STATE_WORDS and np.array_equal(key, _seeded_key(self._seed))
+        cached = self._cached_normal
+        return _STATE.pack(
+            self._seed & _SEED_MASK,
+            _STATE_WORDS + 1 - pos,
+            True,
+            0 if just_seeded else pos,
+            *key.tolist(),
+            0.0,
+            0.0 if cached is None else cached,
+            0.0,
+            cached is not None,
+            0.0,
+            False,
+        )
 
     def set_state(self, state):
-        key = np.asarray(state["key"], dtype=np.uint32)
-        self._engine.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": state["pos"]}}
-        self._seed = state["seed"]
-        self._cached_normal = state["cached_normal"]
+        if len(state) != _STATE.size:
+            raise RuntimeError(
+                f"Expected a CPUGeneratorImplState of size {_STATE.size} but found the input RNG state size to be "
+                f"{len(state)}"
+            )
+        seed, left, seeded, next_, *rest = _STATE.unpack(state)
+        key, (_, normal_y, _, valid) = rest[:_STATE_WORDS], rest[_STATE_WORDS : _STATE_WORDS + 4]
+        if not (seeded and 0 < left <= _STATE_WORDS and next_ <= _STATE_WORDS):
+            raise RuntimeError("Invalid mt19937 state")
+        words = np.array(key, dtype=np.uint64).astype(np.uint32)  # stored as 64-bit, each holding 32 bits
+        self._engine.state = {"bit_generator": "MT19937", "state": {"key": words, "pos": _STATE_WORDS + 1 - left}}
+        self._seed = seed
+        self._cached_normal = normal_y if valid else None

@@ -19,11 +19,13 @@ _f32 = np.float32
 _SPLIT = 134217729.0  # 2**27 + 1: Veltkamp's splitting constant for float64
 
 
-def fma32(a, b, c):
-    """``a * b + c`` in float32, rounded once (the float64 product of two float32 is exact)."""
+def fma32(a, b, c, out=None):
+    """``a * b + c`` in float32, rounded once (the float64 product of two float32 is exact), into
+    ``out`` (a float32 array, which may be ``a``, ``b`` or ``c``) when given."""
     total = np.multiply(a, b, dtype=np.float64)
-    np.add(total, c, out=total, dtype=np.float64)
-    return total.astype(np.float32)
+    if out is None:
+        out = np.empty(total.shape, np.float32)
+    return np.add(total, c, out=out, dtype=np.float64, casting="same_kind")
 
 
 def _split(v):
@@ -67,18 +69,20 @@ _LN2_HIGH, _LN2_LOW = _f32(0.693359375), _f32(-2.12194440e-4)
 def log32(x):
     """The natural logarithm of positive float32 ``x``, as PyTorch's AVX2 Box-Muller computes it."""
     bits = np.asarray(x, np.float32).view(np.int32)
-    exponent = (((bits >> 23) & 0xFF) - 0x7E).astype(np.float32)
-    mantissa = ((bits & ~np.int32(0x7F800000)) | np.int32(0x3F000000)).view(np.float32)  # in [0.5, 1)
+    mantissa = ((bits & np.int32(0x007FFFFF)) | np.int32(0x3F000000)).view(np.float32)  # in [0.5, 1)
     small = mantissa < _f32(0.707106781186547524)
-    exponent = exponent - small.astype(np.float32)
-    f = (mantissa - _f32(1)) + np.where(small, mantissa, _f32(0))  # m - 1, or 2m - 1 below sqrt(1/2)
+    exponent = ((bits >> 23) - (small + np.int32(0x7E))).astype(np.float32)  # x positive: no sign bit
+    f = mantissa - _f32(1)
+    f += np.where(small, mantissa, _f32(0))  # m - 1, or 2m - 1 below sqrt(1/2)
     f2 = f * f
-    y = np.full_like(f, _LOG_POLYNOMIAL[0])
-    for coefficient in _LOG_POLYNOMIAL[1:]:
-        y = fma32(y, f, coefficient)
-    y = fma32(y * f, f2, exponent * _LN2_LOW)
-    y = fma32(f2, _f32(-0.5), y)
-    return fma32(exponent, _LN2_HIGH, f + y)
+    y = fma32(f, _LOG_POLYNOMIAL[0], _LOG_POLYNOMIAL[1])
+    for coefficient in _LOG_POLYNOMIAL[2:]:
+        fma32(y, f, coefficient, out=y)
+    y *= f
+    fma32(y, f2, exponent * _LN2_LOW, out=y)
+    fma32(f2, _f32(-0.5), y, out=y)
+    y += f
+    return fma32(exponent, _LN2_HIGH, y, out=y)
 
 
 _FOUR_OVER_PI = _f32(1.27323954473516)
@@ -94,17 +98,23 @@ def sincos32(x):
     sin_negative = np.signbit(x)
     x = np.abs(x)
     octant = (x * _FOUR_OVER_PI).astype(np.int32)
-    octant = (octant + 1) & ~1
+    octant += 1
+    octant &= ~1
     y = octant.astype(np.float32)
     for part in _PI_OVER_4:
-        x = fma32(y, part, x)
+        fma32(y, part, x, out=x)
     sin_negative ^= (octant & 4) != 0
     cos_negative = (~(octant - 2) & 4) != 0
     sine_first = (octant & 2) == 0
     z = x * x
-    cosine = fma32(fma32(np.full_like(z, _COS_POLYNOMIAL[0]), z, _COS_POLYNOMIAL[1]), z, _COS_POLYNOMIAL[2])
-    cosine = fma32(cosine * z, z, -(z * _f32(0.5))) + _f32(1)
-    sine = fma32(fma32(np.full_like(z, _SIN_POLYNOMIAL[0]), z, _SIN_POLYNOMIAL[1]), z, _SIN_POLYNOMIAL[2])
-    sine = fma32(sine * z, x, x)
+    cosine = fma32(z, _COS_POLYNOMIAL[0], _COS_POLYNOMIAL[1])
+    fma32(cosine, z, _COS_POLYNOMIAL[2], out=cosine)
+    cosine *= z
+    fma32(cosine, z, -(z * _f32(0.5)), out=cosine)
+    cosine += _f32(1)
+    sine = fma32(z, _SIN_POLYNOMIAL[0], _SIN_POLYNOMIAL[1])
+    fma32(sine, z, _SIN_POLYNOMIAL[2], out=sine)
+    sine *= z
+    fma32(sine, x, x, out=sine)
     sin, cos = np.where(sine_first, sine, cosine), np.where(sine_first, cosine, sine)
     return np.where(sin_negative, -sin, sin), np.where(cos_negative, -cos, cos)

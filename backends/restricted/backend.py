@@ -25,7 +25,22 @@ def _primitive(fn):
 
 
 # the Generator methods that return arrays
-_SAMPLERS = ("uniform", "normal", "integers", "uniform_range", "normal_scaled", "permutation")
+_SAMPLERS = (
+    "uniform",
+    "normal",
+    "integers",
+    "uniform_range",
+    "normal_scaled",
+    "permutation",
+    "exponential",
+    "log_normal",
+    "cauchy",
+    "geometric",
+    "whole_range_integers",
+    "poisson",
+    "standard_gamma",
+    "binomial",
+)
 
 
 class RestrictedGenerator:

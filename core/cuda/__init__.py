@@ -330,7 +330,8 @@ def set_rng_state(new_state: Tensor, device: _device | str | int = "cuda") -> No
         device (ember.device or int): the device. Default: the current CUDA device.
     """
     if is_available():
-        _backend().generator(index_of(device)).set_state(decode_state(new_state))
+        generator = _backend().generator(index_of(device))
+        generator.set_state(decode_state(new_state, generator.raw_state))
 
 
 def get_rng_state_all() -> list[Tensor]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import ember
 
 from ..ops.special import digamma, lgamma
-from ..tensor import Tensor
+from ..random import native_generator
+from ..tensor import Tensor, _new
 
 # Below this rate Poisson draws count uniform products (Knuth); above it they use Hoermann's
 # transformed rejection (PTRS), whose acceptance rate is above 90 %.
@@ -62,7 +63,13 @@ def _poisson_large(rate: Tensor) -> Tensor:
 
 
 def poisson(rate: Tensor) -> Tensor:
-    """Poisson draws of the shape of ``rate`` (already expanded to the sample shape)."""
+    """Poisson draws of the shape of ``rate`` (already expanded to the sample shape): the backend
+    generator's (PyTorch's samples on cpu), else Knuth's method below 10 and a transformed
+    rejection above."""
+    backend, device = rate._backend, rate.device
+    sampled = native_generator(None, backend, device.index).poisson(rate.detach().contiguous()._data)
+    if sampled is not None:
+        return _new(sampled, backend, device)
     with ember.no_grad():
         small = rate < _SMALL_RATE
         low = _poisson_small(ember.where(small, rate, ember.zeros_like(rate)))
@@ -73,7 +80,13 @@ def poisson(rate: Tensor) -> Tensor:
 
 
 def standard_gamma(concentration: Tensor) -> Tensor:
-    """Gamma(concentration, 1) draws (Marsaglia and Tsang, 2000; boosted by ``U^(1/a)`` below 1)."""
+    """Gamma(concentration, 1) draws: the backend generator's (PyTorch's samples on cpu), else
+    Marsaglia and Tsang's (2000), boosted by ``U^(1/a)`` below 1."""
+    backend, device = concentration._backend, concentration.device
+    native = native_generator(None, backend, device.index)
+    sampled = native.standard_gamma(concentration.detach().contiguous()._data)
+    if sampled is not None:
+        return _new(sampled, backend, device)
     with ember.no_grad():
         boost = concentration < 1
         a = ember.where(boost, concentration + 1, concentration)
@@ -135,7 +148,13 @@ def reparameterized_gamma(concentration: Tensor) -> Tensor:
 
 
 def binomial(total_count: Tensor, probs: Tensor) -> Tensor:
-    """Binomial draws: Bernoulli trials summed over ``total_count`` (tensors of one shape)."""
+    """Binomial draws (``total_count`` and ``probs`` tensors of one shape): the backend generator's
+    (PyTorch's samples on cpu), else Bernoulli trials summed over ``total_count``."""
+    backend, device = probs._backend, probs.device
+    counts = total_count.detach().to(probs.dtype).contiguous()._data
+    sampled = native_generator(None, backend, device.index).binomial(counts, probs.detach().contiguous()._data)
+    if sampled is not None:
+        return _new(sampled, backend, device)
     with ember.no_grad():
         trials = int(total_count.max()) if total_count.numel() else 0
         count = ember.zeros_like(probs)

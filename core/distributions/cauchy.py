@@ -44,8 +44,8 @@ class Cauchy(LocationScale):
 
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
         shape = self._extended_shape(sample_shape)
-        u = ember.rand(shape, dtype=self.loc.dtype, device=self.loc.device)
-        return self.loc + (math.pi * (u - 0.5)).tan() * self.scale
+        # as PyTorch: cauchy_ samples of the standard distribution, scaled and shifted
+        return self.loc + ember.empty(shape, dtype=self.loc.dtype, device=self.loc.device).cauchy_() * self.scale
 
     def log_prob(self, value: ember.Tensor) -> ember.Tensor:
         if self._validate_args:

@@ -56,10 +56,14 @@ class Dirichlet(ExponentialFamily):
 
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
         shape = self._extended_shape(sample_shape)
-        gammas = reparameterized_gamma(self.concentration.expand(shape))
-        value = gammas / gammas.sum(-1, keepdim=True)
-        finfo = ember.finfo(value.dtype)
-        return value.clamp(min=finfo.tiny, max=1 - finfo.eps)
+        # as PyTorch: the gammas and their normalization in float64 (where the device has it), rounded to
+        # the dtype, then kept in [tiny, the largest number below 1]
+        dtype = self.concentration.dtype
+        wide = ember.float64 if self.concentration._backend.supports_float64 else dtype
+        gammas = reparameterized_gamma(self.concentration.expand(shape).to(wide))
+        value = (gammas / gammas.sum(-1, keepdim=True)).to(dtype)
+        finfo = ember.finfo(dtype)
+        return value.clamp(min=finfo.tiny, max=1 - finfo.eps / 2)
 
     def log_prob(self, value: ember.Tensor) -> ember.Tensor:
         if self._validate_args:

@@ -62,8 +62,8 @@ class Exponential(ExponentialFamily):
 
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
         shape = self._extended_shape(sample_shape)
-        u = ember.rand(shape, dtype=self.rate.dtype, device=self.rate.device)
-        return -(-u).log1p() / self.rate
+        # as PyTorch: exponential_ samples of rate 1 over the rate
+        return ember.empty(shape, dtype=self.rate.dtype, device=self.rate.device).exponential_() / self.rate
 
     def log_prob(self, value: ember.Tensor) -> ember.Tensor:
         if self._validate_args:

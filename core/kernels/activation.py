@@ -74,5 +74,10 @@ class ActivationKernels:
         xp = self.xp
         backend = self.backend
         u = generator.uniform(tuple(x.shape), backend.native_dtype(float64 if backend.supports_float64 else float32))
-        mask = xp.astype(u < 1 - p, x.dtype) / (1 - p)  # as PyTorch: the keep mask divided in x's dtype
+        # as PyTorch: the keep mask divided in x's dtype, a 16-bit one's in float32 and rounded to it
+        keep = u < 1 - p
+        if x.dtype.itemsize < 4:
+            mask = xp.astype(xp.astype(keep, backend.native_dtype(float32)) / (1 - p), x.dtype)
+        else:
+            mask = xp.astype(keep, x.dtype) / (1 - p)
         return x * mask, mask

@@ -740,21 +740,20 @@ def _random(
     default=None,
     op="random factory",
     kernel=None,
-    part_scale=None,
+    sample_part=None,
 ):
     """``kernel``: PyTorch's name for a sampler that has floating-point instances only (rand, randn);
-    ``part_scale``: where complex samples exist, the factor of their real and imaginary parts, each
-    sampled on its own (``randn``: ``sqrt(1/2)``, for a variance of 1)."""
+    ``sample_part``: where complex samples exist, ``sample`` for their real and imaginary parts, each
+    sampled on its own (``randn``: with a standard deviation of ``1 / sqrt(2)``, for a variance of 1)."""
     shape = _size(size, op)
     device = device if device is not None or generator is None else generator.device
     backend, dev, dt = _place(dtype, device, default, op)
-    complex_parts = dt.is_complex and part_scale is not None
+    complex_parts = dt.is_complex and sample_part is not None
     if kernel is not None and not dt.is_floating_point and not complex_parts:
         not_implemented(kernel, dt)
     gen = native_generator(generator, backend, dev.index)
     if complex_parts:
-        parts = sample(gen, (*shape, 2), backend.native_dtype(dt.to_real()))
-        parts = parts * part_scale if part_scale != 1 else parts
+        parts = sample_part(gen, (*shape, 2), backend.native_dtype(dt.to_real()))
         data = backend.view_as_complex(parts, backend.native_dtype(dt))
     else:
         data = sample(gen, shape, backend.native_dtype(dt))
@@ -794,7 +793,7 @@ def rand(
         requires_grad,
         op="rand",
         kernel="check_uniform_bounds",
-        part_scale=1.0,
+        sample_part=lambda g, s, d: g.uniform(s, d),
     )
 
 
@@ -831,7 +830,7 @@ def randn(
         requires_grad,
         op="randn",
         kernel="normal_kernel_cpu",
-        part_scale=math.sqrt(0.5),
+        sample_part=lambda g, s, d: g.normal_scaled(s, d, 0.0, 1.0 / math.sqrt(2.0)),
     )
 
 
@@ -1102,8 +1101,12 @@ def normal(
     generator: Generator | None = None,
     dtype: _dtype | None = None,
     device: Device = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Normal samples with the given (scalar or tensor) ``mean`` and ``std``.
+
+    As PyTorch computes them: ``N(mean, std^2)`` samples for numbers, else ``N(0, std^2)`` samples
+    (``N(0, 1)`` ones times ``std`` for a tensor ``std``) plus ``mean``, in the result's dtype.
 
     Args:
         mean (float or Tensor): the mean of each sample.
@@ -1112,6 +1115,8 @@ def normal(
         generator (ember.Generator, optional): the pseudorandom number generator to sample from.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
         device (ember.device or str, optional): the device of the result; the default device when ``None``.
+        out (Tensor, optional): the output tensor, whose dtype the samples are drawn in; resized and
+            returned. Default: ``None``.
 
     Example::
 
@@ -1126,23 +1131,38 @@ def normal(
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        like: Any = mean if isinstance(mean, Tensor) else std
+    tensor_mean, tensor_std = isinstance(mean, Tensor), isinstance(std, Tensor)
+    if tensor_mean or tensor_std:
+        like: Any = mean if tensor_mean else std
         shape = like.shape if size is None else _size((size,) if isinstance(size, int) else tuple(size))
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
             shape = broadcast_shapes(mean.shape, std.shape)
-        noise = randn(shape, generator=generator, dtype=like.dtype, device=like.device)
-        return (noise * std + mean).detach()
-    return randn(size, generator=generator, dtype=dtype, device=device) * std + mean  # type: ignore[arg-type]
+        dtype, device = like.dtype, like.device
+    elif size is None:
+        raise TypeError("normal() received an invalid combination of arguments - got (float, float): give size")
+    else:
+        shape = size
+    samples = empty(shape, dtype=dtype if out is None else out.dtype, device=device)
+    if tensor_std:
+        samples.normal_(0.0, 1.0, generator=generator).mul_(std.detach())  # type: ignore[union-attr]
+    else:
+        samples.normal_(0.0 if tensor_mean else mean, std, generator=generator)  # type: ignore[arg-type]
+    if tensor_mean or tensor_std:
+        samples.add_(mean.detach() if tensor_mean else mean)  # type: ignore[union-attr]
+    return samples if out is None else write_out("normal", samples, out, exact_dtype=True, warn_resize=False)
 
 
-def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | None = None) -> Tensor:
+def bernoulli(
+    input: Tensor, p: float | None = None, *, generator: Generator | None = None, out: Tensor | None = None
+) -> Tensor:
     """0/1 samples with probability ``input`` (or ``p``) of being 1, same shape and dtype.
 
     Args:
         input (Tensor): the probabilities of drawing 1, in ``[0, 1]``.
         p (float, optional): one probability for every element instead of ``input``'s values.
         generator (ember.Generator, optional): the pseudorandom number generator to sample from.
+        out (Tensor, optional): the output tensor, of any dtype; resized to ``input``'s shape and
+            returned. Default: ``None``.
 
     Example::
 
@@ -1150,12 +1170,13 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | N
         >>> ember.bernoulli(ember.tensor([0.0, 0.5, 1.0, 0.5]))
         tensor([0., 0., 1., 1.])
     """
-    if not input.dtype.is_floating_point:
+    if p is None and not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
     check_probabilities("bernoulli", input if p is None else p)
-    probs = input if p is None else input.new_full(input.shape, p)
-    u = rand(input.shape, generator=generator, dtype=probs.dtype, device=input.device)
-    return (u < probs.detach()).to(input.dtype)
+    # as PyTorch: bernoulli_ of a tensor like input (or of out), by input's values or by p
+    samples = empty_like(input) if out is None else empty(input.shape, dtype=out.dtype, device=out.device)
+    samples.bernoulli_(input.detach() if p is None else p, generator=generator)
+    return samples if out is None else write_out("bernoulli", samples, out, exact_dtype=True, warn_resize=False)
 
 
 def multinomial(
@@ -1207,9 +1228,16 @@ def multinomial(
         if bool((rows.sum(-1) <= 0).any()):
             raise RuntimeError("multinomial: invalid probability distribution (negative or all-zero weights)")
     if replacement:
-        cdf = (rows / rows.sum(-1, keepdim=True)).cumsum(-1)
+        from .slicing_joining import searchsorted  # which imports this module
+
+        # as PyTorch: the running sums in the weights' dtype (float32 for 16-bit ones) over the total,
+        # the last one 1; each sample the number of them below a float64 uniform
+        running = input.detach().to(dtypes.float32) if input.dtype.itemsize < 4 else input.detach()
+        running = (running if running.ndim == 2 else running.unsqueeze(0)).cumsum(-1)
+        cdf = running / running[:, -1:]
+        cdf[:, -1] = 1
         u = rand(rows.shape[0], num_samples, generator=generator, dtype=rows.dtype, device=input.device)
-        out = (u.unsqueeze(-1) >= cdf.unsqueeze(1)).sum(-1).clamp(max=n - 1)
+        out = searchsorted(cdf.to(u.dtype), u)
     else:
         # as PyTorch: the weights over exponential samples (in the weights' dtype) are keys whose
         # largest num_samples sample without replacement

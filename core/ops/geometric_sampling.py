@@ -1,5 +1,5 @@
 """``Tensor.geometric_``: samples of the geometric distribution (the number of Bernoulli trials up
-to and including the first success), drawn from ember's generators by inversion of exponential samples.
+to and including the first success), drawn from ember's generators by inversion of uniform samples.
 """
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 
 from .. import dtypes
-from ..random import Generator
+from ..random import Generator, native_generator
 from ..tensor import Tensor
-from .creation import empty
+from .creation import rand
+from .inplace import _write
 
 __all__: list[str] = []
 
@@ -20,8 +21,8 @@ def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) ->
     .. math::
         P(X = k) = (1 - p)^{k - 1} p, \quad k = 1, 2, \ldots
 
-    A sample is ``floor(E / -log(1 - p)) + 1`` for an exponential sample ``E`` of rate 1, computed in
-    float64 where the device has it; integer tensors receive the counts as they are.
+    A sample is ``ceil(log(u) / log(1 - p))`` for a uniform sample ``u`` in [0, 1), computed in float64
+    where the device has it (as PyTorch does); integer tensors receive the counts as they are.
 
     Args:
         p (float): the success probability, in (0, 1).
@@ -36,6 +37,12 @@ def geometric_(self: Tensor, p: float, *, generator: Generator | None = None) ->
     """
     if not 0.0 < p < 1.0:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
-    wide = dtypes.float64 if self._backend.supports_float64 else dtypes.float32
-    draws = empty(self.shape, dtype=wide, device=self.device).exponential_(1.0, generator=generator)
-    return self.copy_((draws / -math.log1p(-p)).floor() + 1)
+    backend = self._backend
+    sampled = native_generator(generator, backend, self._device.index).geometric(
+        tuple(self._data.shape), self._data.dtype, p
+    )
+    if sampled is not None:  # the backend's own sampler (PyTorch's rounding on cpu)
+        return _write(self, sampled)
+    wide = dtypes.float64 if backend.supports_float64 else dtypes.float32
+    uniforms = rand(self.shape, dtype=wide, device=self.device, generator=generator)
+    return self.copy_((uniforms.log() / math.log1p(-p)).ceil())

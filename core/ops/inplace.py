@@ -437,8 +437,9 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Generator | Non
     _require(lambd > 0.0, f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     wide = self._backend.native_dtype(dtypes.float64 if self._backend.supports_float64 else dtypes.float32)
 
-    def draw(g, s, d, xp):  # as PyTorch: the sample in float64, rounded once to the dtype
-        return xp.astype(-xp.log1p(-g.uniform(s, wide)) / lambd, d)
+    def draw(g, s, d, xp):  # as PyTorch: the sample in float64, rounded to the dtype
+        sampled = g.exponential(s, d, lambd)
+        return sampled if sampled is not None else xp.astype((-1.0 / lambd) * xp.log1p(-g.uniform(s, wide)), d)
 
     return _sample_(self, "exponential_", draw, generator)
 
@@ -461,11 +462,12 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
     check_probabilities("bernoulli_", p)
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
-    # as PyTorch: a float32 draw per element against a tensor of probabilities, a float64 one
-    # against one probability
+    # as PyTorch: a draw per element against a tensor of probabilities, float64 for float64 ones and
+    # float32 for the others; a float64 draw against one probability
     if isinstance(p, Tensor):
-        probs = backend.xp.astype(p._data, backend.native_dtype(dtypes.float32))
-        u = gen.uniform(tuple(self._data.shape), backend.native_dtype(dtypes.float32))
+        wide = dtypes.float64 if p.dtype is dtypes.float64 and backend.supports_float64 else dtypes.float32
+        probs = backend.xp.astype(p._data, backend.native_dtype(wide))
+        u = gen.uniform(tuple(self._data.shape), backend.native_dtype(wide))
     else:
         probs = p
         wide = dtypes.float64 if backend.supports_float64 else dtypes.float32
@@ -522,9 +524,10 @@ def random_(
         from_ = _keyword_from("random_", from_, 0, from_keyword)
         if to is ...:
             raise TypeError("random_() missing the argument 'to' that goes with 'from'")
+    unbounded = to is ... and from_ == 0  # random_(): PyTorch's sampler of the dtype's whole range
     if to is ...:
         from_, top = 0, from_
-        if top == 0:
+        if unbounded:
             top = _random_top(self.dtype) + 1
         else:
             _check_random_bound("to - 1", top - 1, self.dtype)
@@ -538,7 +541,8 @@ def random_(
     _require(from_ < top, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={top}")
     backend = self._backend
     gen = native_generator(generator, backend, self._device.index)
-    ints = gen.integers(from_, top, tuple(self._data.shape), backend.native_dtype(dtypes.int64))
+    shape, int64 = tuple(self._data.shape), backend.native_dtype(dtypes.int64)
+    ints = gen.whole_range_integers(top, shape, int64) if unbounded else gen.integers(from_, top, shape, int64)
     return _write(self, backend.xp.astype(ints, self._data.dtype))
 
 
@@ -560,7 +564,12 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
         tensor([1.4700, 0.9293, 0.5800])
     """
     _require(std > 0.0, f"log_normal_ expects std > 0.0, but found std={std}")
-    return _sample_(self, "log_normal_", lambda g, s, d, xp: xp.exp(g.normal(s, d) * std + mean), generator)
+
+    def draw(g, s, d, xp):
+        sampled = g.log_normal(s, d, mean, std)
+        return sampled if sampled is not None else xp.exp(g.normal(s, d) * std + mean)
+
+    return _sample_(self, "log_normal_", draw, generator)
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Generator | None = None) -> Tensor:
@@ -578,9 +587,12 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
 
         >>> _ = ember.manual_seed(0)
         >>> ember.empty(3).cauchy_()
-        tensor([-0.0118,  1.1216, -3.5045])
+        tensor([10.5977,  0.7648, -0.1283])
     """
     _require(sigma > 0.0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-    return _sample_(
-        self, "cauchy_", lambda g, s, d, xp: median + sigma * xp.tan(math.pi * (g.uniform(s, d) - 0.5)), generator
-    )
+
+    def draw(g, s, d, xp):
+        sampled = g.cauchy(s, d, median, sigma)
+        return sampled if sampled is not None else median + sigma * xp.tan(math.pi * (g.uniform(s, d) - 0.5))
+
+    return _sample_(self, "cauchy_", draw, generator)

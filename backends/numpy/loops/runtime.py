@@ -2,7 +2,8 @@
 thread count.
 
 With the optional ``numba`` extra installed (``pip install ember[numba]``), the NumPy backend runs
-its ReLU, normalization and max-pooling kernels (and, with oneDNN, the cross entropy's row sums) as
+its ReLU, normalization and max-pooling kernels, the ``cpu`` generator's float32 Box-Muller and the
+C library's float64 functions for its other samplers (and, with oneDNN, the cross entropy's row sums) as
 loops that Numba compiles to machine code and runs over ``ember.get_num_threads()`` threads without
 the GIL (``parallel=True``). They run on
 Numba's ``omp`` threading layer, which is GNU OpenMP: the same team of threads that oneDNN's
@@ -40,7 +41,7 @@ from ember.threads import get_num_threads
 from .. import onednn
 from ..parallel import after_openmp_team
 
-__all__ = ["MIN_ELEMENTWISE", "enabled", "get", "installed", "launch", "takes", "takes_elementwise"]
+__all__ = ["MIN_ELEMENTWISE", "enabled", "get", "installed", "launch", "serial", "takes", "takes_elementwise"]
 
 #: use the compiled loops (where Numba is installed); tests set it False to check the NumPy kernels
 enabled = True
@@ -61,7 +62,7 @@ def _load():
         return None
     if "NUMBA_THREADING_LAYER" not in os.environ:  # the user's choice stands
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
-    from . import activation, normalization, pooling, rows
+    from . import activation, libm, normalization, pooling, rows, sampling
 
     openmp = _openmp()
     saved = openmp.omp_get_max_threads() if openmp is not None else None
@@ -78,7 +79,7 @@ def _load():
         """The compiled loops, by name."""
 
     loops = Loops()
-    for module in (activation, normalization, pooling, rows):
+    for module in (activation, libm, normalization, pooling, rows, sampling):
         for name in module.__all__:
             setattr(loops, name, getattr(module, name))
     return loops
@@ -106,14 +107,20 @@ def _loaded():
 
 
 def get():
-    """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.normalization`,
-    :mod:`.pooling` and :mod:`.rows`), or None where they do not serve (see the module's text)."""
+    """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.libm`, :mod:`.normalization`,
+    :mod:`.pooling`, :mod:`.rows` and :mod:`.sampling`), or None where they do not serve (see the module's text)."""
     if not enabled:
         return None
     loops = _loaded()
     if loops is not None and get_num_threads() > 1 and not (mkldnn.enabled and onednn.load() is not None):
         return None  # no team to share (see the module's text)
     return loops
+
+
+def serial():
+    """The compiled loops for a loop that runs on the calling thread only (no team to share, so at any
+    thread count), or None where Numba is missing, fails to load or ``enabled`` is False."""
+    return _loaded() if enabled else None
 
 
 def installed():
