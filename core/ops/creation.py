@@ -1228,7 +1228,7 @@ def multinomial(
         if bool((rows.sum(-1) <= 0).any()):
             raise RuntimeError("multinomial: invalid probability distribution (negative or all-zero weights)")
     if replacement:
-        from .slicing_joining import searchsorted  # which imports this module
+        from .searching import searchsorted
 
         # as PyTorch: the running sums in the weights' dtype (float32 for 16-bit ones) over the total,
         # the last one 1; each sample the number of them below a float64 uniform
