@@ -37,6 +37,7 @@ from .operands import (
 )
 from .out_argument import OUT_ARG, write_out
 from .reduced_precision import opmath
+from .result_layout import in_operands_layout
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -698,6 +699,8 @@ class _Binary(Function):
                 native = cls.narrow_values(a, data, other)
             else:  # the per-op path: no closure
                 native = cls.values(a._backend, data, other)
+            if not scalar and not a._backend.is_contiguous(data):  # the first operand's layout may win
+                native = in_operands_layout(a._backend, native, (data, other))
             z = a._make(native)
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
             raise_broadcast_error(exc, a, b)
@@ -1521,7 +1524,11 @@ class _Where(Function):
         xp = condition._backend.xp
         ctx.save_for_backward(condition)
         ctx.shapes = (a.shape, b.shape)
-        return condition._make(xp.where(condition._data, a._data, b._data))
+        operands = (condition._data, a._data, b._data)
+        native = xp.where(*operands)
+        if not all(map(condition._backend.is_contiguous, operands)):  # the first operand's layout may win
+            native = in_operands_layout(condition._backend, native, operands)
+        return condition._make(native)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1647,6 +1654,9 @@ class _Lerp(Function):
             out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
         else:
             out = input + weight * diff if builtins.abs(weight) < 0.5 else end - diff * (1 - weight)
+        operands = (input._data, end._data, weight._data if isinstance(weight, Tensor) else weight)
+        if not all(input._backend.is_contiguous(x) for x in operands[:2]):  # ``input``'s layout may win
+            out = out._make(in_operands_layout(input._backend, out._data, operands))
         return out if narrow is None else out.to(narrow)
 
     @staticmethod
@@ -1756,10 +1766,13 @@ def _compare(
         a, b, result = promote(name, input, other)
         if ordered and result.is_complex:
             not_implemented(f"{name}_cpu", result)
+        other_data = b._data if isinstance(b, Tensor) else b
         try:
-            data = compute(a._backend.xp, a._data, b._data if isinstance(b, Tensor) else b)
+            data = compute(a._backend.xp, a._data, other_data)
         except Exception as exc:
             raise_broadcast_error(exc, a, b)
+        if other_data is not b and not a._backend.is_contiguous(a._data):  # the first operand's layout may win
+            data = in_operands_layout(a._backend, data, (a._data, other_data))
         return input._make(data)
 
     op.__name__ = name

@@ -1209,7 +1209,15 @@ def format_copy(x, native_dtype, memory_format=None):
     xp = backend.xp
     if (memory_format is None or memory_format is preserve_format) and backend.is_contiguous(data):
         return xp.astype(data, native_dtype, copy=True)
-    order = format_order(tuple(data.shape), tuple(backend.layout(data)[0]), memory_format)
+    return ordered_copy(
+        backend, data, native_dtype, format_order(tuple(data.shape), tuple(backend.layout(data)[0]), memory_format)
+    )
+
+
+def ordered_copy(backend, data, native_dtype, order):
+    """The native array ``data``'s values copied into a new dense array of ``native_dtype`` whose
+    dimensions lie in memory in ``order``, from the outermost to the innermost (None: row-major)."""
+    xp = backend.xp
     moved = data if order is None else xp.permute_dims(data, order)
     if backend.is_contiguous(moved):
         copied = xp.astype(moved, native_dtype, copy=True)
