@@ -1,6 +1,6 @@
 """The memory layout (strides) of op results against PyTorch: element-wise ops over operands of mixed
-layouts (PyTorch's TensorIterator: the first operand that orders two dimensions decides), on every
-test device."""
+layouts (PyTorch's TensorIterator: the first operand that orders two dimensions decides), and the
+spatial ops that keep a channels-last input channels-last, on every test device."""
 
 from __future__ import annotations
 
@@ -70,3 +70,85 @@ def test_three_operand_results_take_the_first_deciding_operands_layout(device, d
     _same(ember.lerp(a, b, 0.75), torch.lerp(ta, tb, 0.75))
     _same(ember.lerp(c.expand(2, 3, 4), b, 0.25), torch.lerp(tc.expand(2, 3, 4), tb, 0.25))
     _same(ember.addcmul(a, c, b, value=0.5), torch.addcmul(ta, tc, tb, value=0.5))
+
+
+def _channels_last(L, dt, shape=(2, 3, 6, 5), **kw):
+    fmt = L.channels_last if len(shape) == 4 else L.channels_last_3d
+    n = int(np.prod(shape))
+    return (L.arange(n, dtype=dt, **kw).reshape(shape) / n).contiguous(memory_format=fmt)
+
+
+SPATIAL = {
+    "conv2d": lambda L, x: L.nn.functional.conv2d(x, L.ones(4, 3, 3, 3, dtype=x.dtype, device=x.device), padding=1),
+    "conv2d_bias": lambda L, x: L.nn.functional.conv2d(
+        x, L.ones(4, 3, 2, 2, dtype=x.dtype, device=x.device), L.ones(4, dtype=x.dtype, device=x.device)
+    ),
+    "conv_transpose2d": lambda L, x: L.nn.functional.conv_transpose2d(
+        x, L.ones(3, 2, 2, 2, dtype=x.dtype, device=x.device), stride=2
+    ),
+    "max_pool2d": lambda L, x: L.nn.functional.max_pool2d(x, 2),
+    "max_pool2d_indices": lambda L, x: L.nn.functional.max_pool2d(x, 2, return_indices=True)[1],
+    "avg_pool2d": lambda L, x: L.nn.functional.avg_pool2d(x, 2, stride=1),
+    "adaptive_avg_pool2d": lambda L, x: L.nn.functional.adaptive_avg_pool2d(x, (2, 3)),
+    "adaptive_max_pool2d": lambda L, x: L.nn.functional.adaptive_max_pool2d(x, (2, 3)),
+    "nearest": lambda L, x: L.nn.functional.interpolate(x, scale_factor=2),
+    "bilinear": lambda L, x: L.nn.functional.interpolate(x, size=(4, 7), mode="bilinear"),
+    "bicubic": lambda L, x: L.nn.functional.interpolate(x, scale_factor=1.5, mode="bicubic", align_corners=True),
+    "pad_constant": lambda L, x: L.nn.functional.pad(x, (1, 2, 0, 1), value=0.5),
+    "pad_reflect": lambda L, x: L.nn.functional.pad(x, (1, 1, 2, 1), mode="reflect"),
+    "pad_replicate": lambda L, x: L.nn.functional.pad(x, (1, 1, 2, 1), mode="replicate"),
+    "pad_circular": lambda L, x: L.nn.functional.pad(x, (1, 1, 2, 1), mode="circular"),
+    "layer_norm": lambda L, x: L.nn.functional.layer_norm(x, (5,)),
+    "instance_norm": lambda L, x: L.nn.functional.instance_norm(x),
+    "batch_norm": lambda L, x: L.nn.functional.batch_norm(x, None, None, training=True),
+}
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("op", SPATIAL)
+def test_spatial_ops_of_a_channels_last_input(device, dt, op):
+    x, t = _channels_last(ember, getattr(ember, dt), device=device), _channels_last(torch, getattr(torch, dt))
+    _same(SPATIAL[op](ember, x), SPATIAL[op](torch, t))
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_spatial_ops_of_a_row_major_input_stay_row_major(device, dt):
+    x = _channels_last(ember, getattr(ember, dt), device=device).contiguous()
+    t = _channels_last(torch, getattr(torch, dt)).contiguous()
+    for op in ("conv2d", "max_pool2d", "bilinear", "pad_constant", "adaptive_avg_pool2d"):
+        _same(SPATIAL[op](ember, x), SPATIAL[op](torch, t))
+
+
+def test_a_channels_last_weight_makes_a_convolution_channels_last(device):
+    x = _channels_last(ember, ember.float32, device=device).contiguous()
+    t = _channels_last(torch, torch.float32).contiguous()
+    w = ember.ones(4, 3, 3, 3, device=device).contiguous(memory_format=ember.channels_last)
+    tw = torch.ones(4, 3, 3, 3).contiguous(memory_format=torch.channels_last)
+    _same(ember.nn.functional.conv2d(x, w), torch.nn.functional.conv2d(t, tw))
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_3d_spatial_ops_of_a_channels_last_3d_input(device, dt):
+    shape = (2, 3, 4, 4, 5)
+    x = _channels_last(ember, getattr(ember, dt), shape, device=device)
+    t = _channels_last(torch, getattr(torch, dt), shape)
+    F, TF = ember.nn.functional, torch.nn.functional
+    _same(F.max_pool3d(x, 2), TF.max_pool3d(t, 2))
+    _same(F.avg_pool3d(x, 2), TF.avg_pool3d(t, 2))  # row-major, as the adaptive average
+    _same(F.adaptive_avg_pool3d(x, (2, 2, 3)), TF.adaptive_avg_pool3d(t, (2, 2, 3)))
+    _same(F.adaptive_max_pool3d(x, (2, 2, 3)), TF.adaptive_max_pool3d(t, (2, 2, 3)))  # row-major
+    _same(F.pad(x, (1, 1, 1, 1, 1, 1), mode="replicate"), TF.pad(t, (1, 1, 1, 1, 1, 1), mode="replicate"))
+    _same(F.interpolate(x, scale_factor=2, mode="trilinear"), TF.interpolate(t, scale_factor=2, mode="trilinear"))
+    if dt == "float32":  # (PyTorch's float64 3-d convolutions, without a oneDNN kernel, come out row-major)
+        w, tw = ember.ones(3, 3, 2, 2, 2, device=device), torch.ones(3, 3, 2, 2, 2)
+        _same(F.conv3d(x, w), TF.conv3d(t, tw))
+        _same(F.conv_transpose3d(x, w), TF.conv_transpose3d(t, tw))
+
+
+def test_gradient_of_a_channels_last_convolution_input(device):
+    x = _channels_last(ember, ember.float64, device=device).requires_grad_()
+    t = _channels_last(torch, torch.float64).requires_grad_()
+    w, tw = ember.ones(4, 3, 3, 3, dtype=ember.float64, device=device), torch.ones(4, 3, 3, 3, dtype=torch.float64)
+    ember.nn.functional.conv2d(x, w, padding=1).sum().backward()
+    torch.nn.functional.conv2d(t, tw, padding=1).sum().backward()
+    np.testing.assert_allclose(x.grad.cpu().numpy(), t.grad.numpy())

@@ -30,6 +30,7 @@ from .padding import take_axis
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from .resample_antialias import resample_antialias
 from .resample_uint8 import resample_uint8
+from .spatial_layout import in_input_format
 
 __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
@@ -409,7 +410,7 @@ def _interpolate(
             else:
                 taps = _linear_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
             out = _resample_axis(out, i + 2, taps)
-    return out
+    return in_input_format(out, input)
 
 
 _interpolate.__name__ = "interpolate"  # autocast's policy knows the op by this name
