@@ -194,4 +194,4 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if out is input:  # a new tensor even when nothing pads
         return input.clone()
     # PyTorch's reflection and replication kernels keep a channels-last input so; its circular padding does not
-    return out if mode == "circular" else in_input_format(out, input)
+    return out.contiguous() if mode == "circular" else in_input_format(out, input)
