@@ -31,6 +31,9 @@ BINARY = {
     "atan2": lambda L, a, b: L.atan2(a, b),
     "lt": lambda L, a, b: a < b,
     "eq": lambda L, a, b: a == b,
+    "logical_and": lambda L, a, b: L.logical_and(a, b),
+    "clamp_tensor": lambda L, a, b: a.clamp(min=b),
+    "fmax": lambda L, a, b: L.fmax(a, b),
 }
 
 
@@ -98,6 +101,8 @@ SPATIAL = {
     "pad_reflect": lambda L, x: L.nn.functional.pad(x, (1, 1, 2, 1), mode="reflect"),
     "pad_replicate": lambda L, x: L.nn.functional.pad(x, (1, 1, 2, 1), mode="replicate"),
     "pad_circular": lambda L, x: L.nn.functional.pad(x, (1, 1, 2, 1), mode="circular"),
+    "antialias": lambda L, x: L.nn.functional.interpolate(x, size=(3, 2), mode="bilinear", antialias=True),
+    "unfold": lambda L, x: L.nn.functional.unfold(x, 2),  # row-major columns, as PyTorch's im2col
     "layer_norm": lambda L, x: L.nn.functional.layer_norm(x, (5,)),
     "instance_norm": lambda L, x: L.nn.functional.instance_norm(x),
     "batch_norm": lambda L, x: L.nn.functional.batch_norm(x, None, None, training=True),
@@ -152,3 +157,15 @@ def test_gradient_of_a_channels_last_convolution_input(device):
     ember.nn.functional.conv2d(x, w, padding=1).sum().backward()
     torch.nn.functional.conv2d(t, tw, padding=1).sum().backward()
     np.testing.assert_allclose(x.grad.cpu().numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("antialias", [False, True])
+def test_uint8_interpolation_of_a_channels_last_input(device, mode, antialias):
+    x = (_channels_last(ember, ember.float32, device=device) * 255).to(ember.uint8)
+    t = (_channels_last(torch, torch.float32) * 255).to(torch.uint8)
+    F, TF = ember.nn.functional, torch.nn.functional
+    _same(
+        F.interpolate(x, size=(3, 7), mode=mode, antialias=antialias),
+        TF.interpolate(t, size=(3, 7), mode=mode, antialias=antialias),
+    )

@@ -1406,6 +1406,9 @@ class _Clamp(Function):
             data = xp.maximum(low if is_scalar(low) else low._data, data)
         if high is not None:
             data = xp.minimum(high if is_scalar(high) else high._data, data)
+        bounds = tuple(bound._data for bound in (low, high) if isinstance(bound, Tensor))
+        if bounds and not x._backend.is_contiguous(x._data):  # ``x``'s layout may win over the bounds'
+            data = in_operands_layout(x._backend, data, (x._data, *bounds))
         ctx.save_for_backward(x, low if isinstance(low, Tensor) else None, high if isinstance(high, Tensor) else None)
         ctx.low, ctx.high = low, high
         return x._make(data)
@@ -1794,11 +1797,15 @@ def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
             return write_out(name, op(input, other), out)
         if isinstance(other, Tensor):
             input, other = on_one_device(name, input, other)
+        a = input.to(dtypes.bool)._data
         b = other.to(dtypes.bool)._data if isinstance(other, Tensor) else bool(other)
         try:
-            return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
+            data = compute(input._backend.xp, a, b)
         except Exception as exc:
             raise_broadcast_error(exc, input, other)
+        if isinstance(other, Tensor) and not input._backend.is_contiguous(a):  # ``input``'s layout may win
+            data = in_operands_layout(input._backend, data, (a, b))
+        return input._make(data)
 
     op.__name__ = name
     op.__doc__ = _generated_doc(name, takes_out=True)

@@ -381,15 +381,17 @@ def _interpolate(
         )
     if antialias:
         if input.dtype is dtypes.uint8:  # PyTorch's integer arithmetic
-            return resample_uint8(input, out_sizes, scales, mode, bool(align_corners), antialias=True)
+            return in_input_format(
+                resample_uint8(input, out_sizes, scales, mode, bool(align_corners), antialias=True), input
+            )
         if input.dtype not in (dtypes.float32, dtypes.float64):
             not_implemented("compute_index_ranges_weights", input.dtype)
-        return resample_antialias(input, out_sizes, scales, mode, bool(align_corners))
+        return in_input_format(resample_antialias(input, out_sizes, scales, mode, bool(align_corners)), input)
     if not input.dtype.is_floating_point:
         if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
             not_implemented(_interpolate_kernel(mode, dim), input.dtype)
         if mode in ("bilinear", "bicubic"):  # PyTorch's integer arithmetic
-            return resample_uint8(input, out_sizes, scales, mode, bool(align_corners))
+            return in_input_format(resample_uint8(input, out_sizes, scales, mode, bool(align_corners)), input)
         # nearest: a gather of bytes, exact through float32
         return interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor).to(
             input.dtype
