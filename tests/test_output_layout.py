@@ -169,3 +169,13 @@ def test_uint8_interpolation_of_a_channels_last_input(device, mode, antialias):
         F.interpolate(x, size=(3, 7), mode=mode, antialias=antialias),
         TF.interpolate(t, size=(3, 7), mode=mode, antialias=antialias),
     )
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_flips_rolls_and_joins_keep_the_inputs_layout(device, dt):
+    x, t = _channels_last(ember, getattr(ember, dt), device=device), _channels_last(torch, getattr(torch, dt))
+    _same(x.flip(2), t.flip(2))
+    _same(x.roll(1, 2), t.roll(1, 2))
+    _same(ember.cat([x, x], 3), torch.cat([t, t], 3))
+    (y, ty) = _pair("permuted", dt, device)
+    _same(y.flip(0, 2), ty.flip(0, 2))

@@ -13,7 +13,7 @@ from ..autograd import function as autograd_function
 from ..autograd.function import Function
 from ..autograd.view_history import MULTI_OUTPUT_VIEW
 from ..layout import check_memory_format, contiguous_format, format_order, preserve_format, suggest_memory_format
-from ..strides import view_strides
+from ..strides import is_ordered, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES
 from .dtype_views import view_dtype
@@ -648,8 +648,13 @@ class _Flip(Function):
     def forward(ctx, x, axes):
         ctx.axes = axes
         xp = x._backend.xp
-        # the array API's flip is a view (negative strides); PyTorch's flip is a copy
-        return x._make(xp.astype(xp.flip(x._data, axis=axes), x._data.dtype, copy=True))
+        # the array API's flip is a view (negative strides); PyTorch's flip is a copy laid out as ``x``
+        data, backend = x._data, x._backend
+        flipped = xp.flip(data, axis=axes)
+        if backend.is_contiguous(data):
+            return x._make(xp.astype(flipped, data.dtype, copy=True))
+        order = format_order(tuple(data.shape), tuple(backend.layout(data)[0]), None)
+        return x._make(ordered_copy(backend, flipped, data.dtype, order))
 
     @staticmethod
     def backward(ctx, grad):
@@ -744,14 +749,18 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
 def _joined(tensors, data):
     """``data``, the native result of joining ``tensors`` (cat, stack), laid out as PyTorch lays it
     out: in the channels-last order where every input is in it (their ``suggest_memory_format``,
-    which NumPy's order keeps), else row-major (NumPy follows transposed inputs)."""
+    which NumPy's order keeps, and a concatenation on a backend that joins row-major is laid out
+    again in), else row-major (NumPy follows transposed inputs)."""
     backend = tensors[0]._backend
-    if backend.is_contiguous(data):
+    if backend.is_contiguous(data) and backend.is_contiguous(tensors[0]._data):
         return data
     formats = {suggest_memory_format(tuple(t.shape), t.stride()) for t in tensors}
     if len(formats) == 1 and contiguous_format not in formats:
-        return data
-    return row_major(backend, data)
+        order = next(iter(formats)).order
+        if data.ndim != len(order) or is_ordered(tuple(data.shape), tuple(backend.layout(data)[0]), order):
+            return data  # (a stack has a dimension more: NumPy's order only)
+        return ordered_copy(backend, data, data.dtype, order)
+    return data if backend.is_contiguous(data) else row_major(backend, data)
 
 
 class _Cat(Function):
