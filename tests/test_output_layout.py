@@ -179,3 +179,17 @@ def test_flips_rolls_and_joins_keep_the_inputs_layout(device, dt):
     _same(ember.cat([x, x], 3), torch.cat([t, t], 3))
     (y, ty) = _pair("permuted", dt, device)
     _same(y.flip(0, 2), ty.flip(0, 2))
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["channels_last", "transposed"])
+def test_shuffles_of_a_channels_last_input_stay_channels_last(device, dt, layout):
+    def make(L, **kw):
+        x = L.arange(384, dtype=getattr(L, dt), **kw).reshape(2, 8, 6, 4)
+        return x.contiguous(memory_format=L.channels_last) if layout == "channels_last" else x.transpose(2, 3)
+
+    x, t = make(ember, device=device), make(torch)
+    F, TF = ember.nn.functional, torch.nn.functional
+    _same(F.pixel_shuffle(x, 2), TF.pixel_shuffle(t, 2))
+    _same(F.pixel_unshuffle(x, 2), TF.pixel_unshuffle(t, 2))
+    _same(F.channel_shuffle(x, 4), TF.channel_shuffle(t, 4))

@@ -79,7 +79,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     b = len(batch)
     x = input.reshape(tuple(batch) + (c // (r * r), r, r, h, w))
     x = x.permute(tuple(range(b)) + (b, b + 3, b + 1, b + 4, b + 2))
-    return x.reshape(tuple(batch) + (c // (r * r), h * r, w * r))
+    return in_input_format(x.reshape(tuple(batch) + (c // (r * r), h * r, w * r)), input)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -110,7 +110,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     b = len(batch)
     x = input.reshape(tuple(batch) + (c, h // r, r, w // r, r))
     x = x.permute(tuple(range(b)) + (b, b + 2, b + 4, b + 1, b + 3))
-    return x.reshape(tuple(batch) + (c * r * r, h // r, w // r))
+    return in_input_format(x.reshape(tuple(batch) + (c * r * r, h // r, w // r)), input)
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
@@ -134,7 +134,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
     rest = tuple(input.shape[2:])
-    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape)
+    return in_input_format(input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape), input)
 
 
 # -- interpolate -------------------------------------------------------------------------
