@@ -193,3 +193,18 @@ def test_shuffles_of_a_channels_last_input_stay_channels_last(device, dt, layout
     _same(F.pixel_shuffle(x, 2), TF.pixel_shuffle(t, 2))
     _same(F.pixel_unshuffle(x, 2), TF.pixel_unshuffle(t, 2))
     _same(F.channel_shuffle(x, 4), TF.channel_shuffle(t, 4))
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["transposed", "permuted", "sliced", "broadcast_transposed"])
+def test_sorts_are_laid_out_as_the_input(device, dt, layout):
+    x, t = _pair(layout, dt, device)
+    x, t = (x * 7 % 5).requires_grad_(), (t * 7 % 5).requires_grad_()  # (a new layout: the elementwise result's)
+    for dim in (0, -1):
+        y, ty = x.sort(dim), t.sort(dim)
+        _same(y.values, ty.values)
+        _same(y.indices, ty.indices)
+        _same(x.argsort(dim, descending=True), t.argsort(dim, descending=True))
+    x.sort(1).values.pow(2).sum().backward()
+    t.sort(1).values.pow(2).sum().backward()
+    _same(x.grad, t.grad)

@@ -1237,6 +1237,19 @@ def ordered_copy(backend, data, native_dtype, order):
     return xp.permute_dims(copied, tuple(order.index(d) for d in range(len(order))))
 
 
+def laid_out_like(result: Tensor, like: Tensor) -> Tensor:
+    """``result``, a new tensor shaped as ``like``, laid out as PyTorch lays out ``empty_like(like)``
+    (``preserve_format``): dense, in the order of ``like``'s dimensions; ``result`` itself where it is."""
+    backend = like._backend
+    if backend.is_contiguous(like._data) and backend.is_contiguous(result._data):
+        return result
+    order = format_order(tuple(like.shape), like.stride(), None)
+    if order is None:
+        return result.contiguous()
+    inverse = tuple(order.index(d) for d in range(len(order)))
+    return result.permute(order).contiguous().permute(inverse)
+
+
 class _Contiguous(Function):
     _backward_name = "CloneBackward0"
 
