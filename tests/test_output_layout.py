@@ -208,3 +208,11 @@ def test_sorts_are_laid_out_as_the_input(device, dt, layout):
     x.sort(1).values.pow(2).sum().backward()
     t.sort(1).values.pow(2).sum().backward()
     _same(x.grad, t.grad)
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["transposed", "permuted"])
+def test_results_pytorch_allocates_row_major(device, dt, layout):
+    x, t = _pair(layout, dt, device)
+    _same(2**x, 2**t)  # pow(Scalar, Tensor)
+    _same(ember.nn.functional.logsigmoid(x), torch.nn.functional.logsigmoid(t))

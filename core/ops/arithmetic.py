@@ -895,6 +895,7 @@ class _RPow(Function):
             z = x._make(_pow(xp, xp.asarray(wrap_integer(base, x.dtype), dtype=data.dtype), data))
         else:
             z = x._make(xp.pow(base, data))
+        z = z.contiguous()  # row-major whatever the exponent's layout, as PyTorch's pow(Scalar, Tensor)
         ctx.save_for_backward(z)
         ctx.base = base
         return z
