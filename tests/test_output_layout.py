@@ -34,6 +34,7 @@ BINARY = {
     "logical_and": lambda L, a, b: L.logical_and(a, b),
     "clamp_tensor": lambda L, a, b: a.clamp(min=b),
     "fmax": lambda L, a, b: L.fmax(a, b),
+    "isclose": lambda L, a, b: L.isclose(a, b * 1.0000001),
 }
 
 
@@ -216,3 +217,12 @@ def test_results_pytorch_allocates_row_major(device, dt, layout):
     x, t = _pair(layout, dt, device)
     _same(2**x, 2**t)  # pow(Scalar, Tensor)
     _same(ember.nn.functional.logsigmoid(x), torch.nn.functional.logsigmoid(t))
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_complex_of_parts_of_mixed_layouts(device, dt):
+    if device.startswith(("opencl", "restricted")):
+        pytest.skip(f"{device} has no complex dtypes")
+    (a, ta), (b, tb) = _pair("transposed", dt, device), _pair("row_major", dt, device)
+    _same(ember.complex(a, b), torch.complex(ta, tb))
+    _same(ember.polar(a, b), torch.polar(ta, tb))
