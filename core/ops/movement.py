@@ -1243,7 +1243,12 @@ def laid_out_like(result: Tensor, like: Tensor) -> Tensor:
     backend = like._backend
     if backend.is_contiguous(like._data) and backend.is_contiguous(result._data):
         return result
-    order = format_order(tuple(like.shape), like.stride(), None)
+    return in_order(result, format_order(tuple(like.shape), like.stride(), None))
+
+
+def in_order(result: Tensor, order: tuple[int, ...] | None) -> Tensor:
+    """``result``'s values, differentiably, in a dense tensor whose dimensions lie in memory in ``order``,
+    from the outermost to the innermost (None: row-major); ``result`` itself where they already do."""
     if order is None:
         return result.contiguous()
     inverse = tuple(order.index(d) for d in range(len(order)))

@@ -10,9 +10,10 @@ allocates its results in PyTorch's layout (OpenCL) passes through unchanged.
 from __future__ import annotations
 
 from ..strides import dense_order, elementwise_strides
-from .movement import ordered_copy
+from ..tensor import Tensor
+from .movement import in_order, ordered_copy
 
-__all__ = ["in_operands_layout"]
+__all__ = ["in_operands_layout", "composite_in_operands_layout"]
 
 
 def in_operands_layout(backend, result, operands):
@@ -26,3 +27,18 @@ def in_operands_layout(backend, result, operands):
     if tuple(layout(result)[0]) == strides:
         return result
     return ordered_copy(backend, result, result.dtype, dense_order(shape, strides))
+
+
+def composite_in_operands_layout(result: Tensor, *operands: object) -> Tensor:
+    """``result``, an element-wise result composed of several ops over ``operands`` (tensors or numbers,
+    in argument order), laid out as PyTorch lays out its one op's result, differentiably:
+    ``result`` itself where the operands are all row-major or it already is laid out so."""
+    tensors = [t for t in operands if isinstance(t, Tensor) and t.ndim]
+    backend = result._backend
+    if all(backend.is_contiguous(t._data) for t in tensors):
+        return result
+    shape = tuple(result.shape)
+    strides = elementwise_strides(shape, tuple((tuple(t.shape), t.stride()) for t in tensors))
+    if result.stride() == strides:
+        return result
+    return in_order(result, dense_order(shape, strides))
