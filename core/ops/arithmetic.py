@@ -1530,8 +1530,10 @@ class _Where(Function):
         ctx.shapes = (a.shape, b.shape)
         operands = (condition._data, a._data, b._data)
         native = xp.where(*operands)
-        if not all(map(condition._backend.is_contiguous, operands)):  # the first operand's layout may win
-            native = in_operands_layout(condition._backend, native, operands)
+        backend = condition._backend
+        # NumPy's order differs from PyTorch's only where an earlier operand than the last is not row-major
+        if not (backend.is_contiguous(operands[0]) and backend.is_contiguous(operands[1])):
+            native = in_operands_layout(backend, native, operands)
         return condition._make(native)
 
     @staticmethod
