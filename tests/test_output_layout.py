@@ -65,6 +65,8 @@ def test_unary_and_scalar_results_keep_the_operands_order(device, dt, layout):
     x, t = _pair(layout, dt, device)
     for f in (lambda v: v.exp(), lambda v: -v, lambda v: v.abs(), lambda v: v * 2, lambda v: 1 - v, lambda v: v > 3):
         _same(f(x), f(t))
+    _same(x.sign(), t.sign())  # (through the namespace's astype)
+    _same(x.to(ember.int32), t.to(torch.int32))
 
 
 @pytest.mark.parametrize("dt", ["float32", "float64"])

@@ -15,7 +15,7 @@ from .array import CLArray, broadcast_shapes, broadcast_strides, collapse, empty
 from .runtime import PACK, SCALAR_TYPES, compute_type, current, float_dtype
 
 __all__ = [
-    "map_into", "map_launch", "result_type", "device_of", "operand", "widen_half", "narrow_half", "where", "astype", "copy_into",
+    "map_into", "map_launch", "result_type", "device_of", "operand", "widen_half", "narrow_half", "where", "astype", "astype_in_order", "copy_into",
     "BINARY", "COMPARE", "UNARY", "PREDICATE", "FUNCTIONS", "add", "divide", "less", "greater_equal", "logical_or",
     "erf",
 ]  # fmt: skip
@@ -77,7 +77,9 @@ def result_for(shape, dtype, device, operands):
     row-major where the operands are, else in the order of the first operand that orders two dimensions."""
     out = empty(shape, dtype, device)
     if not all(x.is_contiguous for x in operands if type(x) is CLArray):
-        out.strides = elementwise_strides(shape, tuple((x.shape, x.strides) for x in operands if type(x) is CLArray))
+        # (a flipped view's negative strides order its dimensions as the view it flips, as NumPy's)
+        layouts = tuple((x.shape, tuple(map(abs, x.strides))) for x in operands if type(x) is CLArray)
+        out.strides = elementwise_strides(shape, layouts)
     return out
 
 
@@ -474,12 +476,23 @@ def where(condition, x1, x2, /):
 
 
 def astype(x, dtype, /, *, copy=True, device=None):
+    """``x`` converted to ``dtype``; a copy is row-major (what the backend's own kernels read)."""
+    return _converted(x, dtype, copy, empty)
+
+
+def astype_in_order(x, dtype, /, *, copy=True, device=None):
+    """The namespace's ``astype``: a copy keeps the order of ``x``'s dimensions, as NumPy's (``order='K'``)
+    and PyTorch's copies (``sign``, ... of a transposed tensor stay transposed)."""
+    return _converted(x, dtype, copy, lambda shape, dtype, device: result_for(shape, dtype, device, (x,)))
+
+
+def _converted(x, dtype, copy, allocate):
     dtype = np.dtype(dtype)
     if dtype == x.dtype and not copy:
         return x
     if dtype == np.float64 and not x.device.supports_float64:
         raise TypeError(f"OpenCL device opencl:{x.device.index} does not support float64")
-    return copy_into(empty(x.shape, dtype, x.device), x)
+    return copy_into(allocate(x.shape, dtype, x.device), x)
 
 
 def copy_into(out, value):
