@@ -699,11 +699,11 @@ class _Binary(Function):
                 native = cls.narrow_values(a, data, other)
             else:  # the per-op path: no closure
                 native = cls.values(a._backend, data, other)
-            if not scalar and not a._backend.is_contiguous(data):  # the first operand's layout may win
-                native = in_operands_layout(a._backend, native, (data, other))
-            z = a._make(native)
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
             raise_broadcast_error(exc, a, b)
+        if not scalar and not a._backend.is_contiguous(data):  # the first operand's layout may win
+            native = in_operands_layout(a._backend, native, (data, other))
+        z = a._make(native)
         ctx.a_shape = a._data.shape
         ctx.b_shape = None if scalar else b._data.shape
         if cls.saves:
@@ -1777,7 +1777,7 @@ def _compare(
             data = compute(a._backend.xp, a._data, other_data)
         except Exception as exc:
             raise_broadcast_error(exc, a, b)
-        if other_data is not b and not a._backend.is_contiguous(a._data):  # the first operand's layout may win
+        if isinstance(b, Tensor) and not a._backend.is_contiguous(a._data):  # the first operand's layout may win
             data = in_operands_layout(a._backend, data, (a._data, other_data))
         return input._make(data)
 
