@@ -3,7 +3,17 @@ new shape without moving its elements, and with which strides."""
 
 from __future__ import annotations
 
-__all__ = ["contiguous_strides", "dense_order", "is_dense", "ordered_strides", "storage_extent", "view_strides"]
+__all__ = [
+    "contiguous_strides",
+    "dense_order",
+    "elementwise_strides",
+    "is_dense",
+    "is_ordered",
+    "operands_order",
+    "ordered_strides",
+    "storage_extent",
+    "view_strides",
+]
 
 
 def storage_extent(shape: tuple[int, ...], strides: tuple[int, ...], offset: int = 0) -> int:
@@ -120,13 +130,34 @@ def dense_order(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[int, 
         >>> dense_order((3, 2), (0, 1))  # a row broadcast to 3 rows
         (0, 1)
     """
+    return operands_order(shape, (strides,))
+
+
+def operands_order(shape: tuple[int, ...], operand_strides: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
+    """The dimensions of an element-wise result of ``shape`` from the outermost to the innermost, as
+    PyTorch's TensorIterator orders them from its operands' strides (each broadcast to ``shape``, a
+    zero stride where it broadcasts): for two dimensions, the first operand that orders them decides
+    (by stride, a tie going to the smaller size inside); an operand with a zero stride in either has
+    no say, and dimensions no operand orders keep their row-major order.
+
+    Example::
+
+        >>> operands_order((3, 4), ((1, 3), (4, 1)))  # a transposed operand first: its order wins
+        (1, 0)
+        >>> operands_order((3, 4), ((0, 1), (1, 3)))  # a broadcast row has no say in the order of the rows
+        (1, 0)
+    """
 
     def inside(d0, d1):  # 1: d0 goes outside d1, -1: inside it, 0: no order between them
-        if strides[d0] == 0 or strides[d1] == 0:
-            return 0
-        if strides[d0] != strides[d1]:
-            return 1 if strides[d0] > strides[d1] else -1
-        return 1 if shape[d0] > shape[d1] else 0
+        for strides in operand_strides:
+            s0, s1 = strides[d0], strides[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
 
     order = list(range(len(shape) - 1, -1, -1))  # innermost first while sorting
     for i in range(1, len(order)):  # a stable insertion sort that a zero stride does not cross
@@ -139,3 +170,61 @@ def dense_order(shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[int, 
             elif comparison < 0:
                 break
     return tuple(reversed(order))
+
+
+def is_ordered(shape: tuple[int, ...], strides: tuple[int, ...], order: tuple[int, ...] | None) -> bool:
+    """Whether ``strides`` are a fresh array's with its dimensions in ``order`` (outermost first; None:
+    row-major), a dimension of size 1 taking any stride, as PyTorch's ``is_contiguous(memory_format)``.
+
+    Example::
+
+        >>> is_ordered((2, 3, 1, 1), (3, 1, 3, 3), (0, 2, 3, 1)), is_ordered((2, 3), (3, 1), None)
+        (True, True)
+    """
+    step = 1
+    for d in reversed(order) if order is not None else range(len(shape) - 1, -1, -1):
+        n = shape[d]
+        if n != 1:
+            if strides[d] != step:
+                return 0 in shape
+            step *= n
+    return True
+
+
+_ROW_MAJOR: tuple[tuple[int, ...] | None, ...] = (None,)
+#: the layouts that pass from operands of one shape to an element-wise result, by rank: PyTorch's
+#: TensorIterator keeps row-major and (for rank 4 only) channels-last operands so
+_FAST_ORDERS = {4: (None, (0, 2, 3, 1))}
+
+
+def elementwise_strides(
+    shape: tuple[int, ...], operands: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+) -> tuple[int, ...]:
+    """The strides PyTorch gives the result of ``shape`` of an element-wise op over ``operands``
+    (their ``(shape, strides)``, in argument order; leave out Python numbers): operands of one shape
+    that are all row-major, all channels-last or all of one dense layout pass it on; otherwise the
+    result is dense in :func:`operands_order`.
+
+    Example::
+
+        >>> elementwise_strides((3, 4), (((3, 4), (1, 3)), ((3, 4), (4, 1))))  # transposed + row-major
+        (1, 3)
+        >>> elementwise_strides((2, 3), (((2, 3), (3, 1)), ((3,), (1,))))
+        (3, 1)
+    """
+    if all(s == shape for s, _ in operands):
+        layouts = {strides for _, strides in operands}
+        for order in _FAST_ORDERS.get(len(shape), _ROW_MAJOR):
+            if all(is_ordered(shape, strides, order) for strides in layouts):
+                return contiguous_strides(shape) if order is None else ordered_strides(shape, order)
+        if len(layouts) == 1 and is_dense(shape, operands[0][1]):
+            return operands[0][1]
+    ndim = len(shape)
+    broadcast = []
+    for s, strides in operands:
+        lead = ndim - len(s)
+        broadcast.append(
+            (0,) * lead
+            + tuple(0 if n == 1 and shape[lead + d] != 1 else st for d, (n, st) in enumerate(zip(s, strides)))
+        )
+    return ordered_strides(shape, operands_order(shape, tuple(broadcast)))

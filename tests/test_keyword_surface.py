@@ -499,6 +499,9 @@ FACTORIES_WITH_LAYOUT = {
     "randn": lambda lib, **kw: lib.randn(3, generator=lib.Generator().manual_seed(2), **kw),
     "randint": lambda lib, **kw: lib.randint(0, 9, (3,), generator=lib.Generator().manual_seed(2), **kw),
     "randperm": lambda lib, **kw: lib.randperm(5, generator=lib.Generator().manual_seed(2), **kw),
+    "empty_strided": lambda lib, **kw: lib.empty_strided((2, 3), (1, 2), **kw).zero_(),
+    "empty_permuted": lambda lib, **kw: lib.empty_permuted((2, 3, 4), (2, 0, 1), **kw).zero_(),
+    "new_empty_strided": lambda lib, **kw: lib.ones(1).new_empty_strided((2, 3), (1, 2), **kw).zero_(),
 }
 
 

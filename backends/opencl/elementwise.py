@@ -8,12 +8,14 @@ import math
 
 import numpy as np
 
+from ember.strides import elementwise_strides
+
 from . import codegen
 from .array import CLArray, broadcast_shapes, broadcast_strides, collapse, empty, result
 from .runtime import PACK, SCALAR_TYPES, compute_type, current, float_dtype
 
 __all__ = [
-    "map_into", "map_launch", "result_type", "device_of", "operand", "widen_half", "narrow_half", "where", "astype", "copy_into",
+    "map_into", "map_launch", "result_type", "device_of", "operand", "widen_half", "narrow_half", "where", "astype", "astype_in_order", "copy_into",
     "BINARY", "COMPARE", "UNARY", "PREDICATE", "FUNCTIONS", "add", "divide", "less", "greater_equal", "logical_or",
     "erf",
 ]  # fmt: skip
@@ -67,6 +69,18 @@ def operand(v, dtype):
     if isinstance(v, CLArray):
         return v
     return np.dtype(dtype).type(v)
+
+
+def result_for(shape, dtype, device, operands):
+    """A new array for the element-wise result of ``shape`` over ``operands`` (arrays or scalars, in
+    argument order), laid out as PyTorch lays it out (:func:`ember.strides.elementwise_strides`):
+    row-major where the operands are, else in the order of the first operand that orders two dimensions."""
+    out = empty(shape, dtype, device)
+    if not all(x.is_contiguous for x in operands if type(x) is CLArray):
+        # (a flipped view's negative strides order its dimensions as the view it flips, as NumPy's)
+        layouts = tuple((x.shape, tuple(map(abs, x.strides))) for x in operands if type(x) is CLArray)
+        out.strides = elementwise_strides(shape, layouts)
+    return out
 
 
 # -- the map engine -----------------------------------------------------------------------------
@@ -389,7 +403,7 @@ def _two_operands(name, plan_of):
             plan = plans[(dt, device)] = plan_of(name, dt, device)
         expr, family, helpers, c, dt, out_dt = plan
         ops = [x1 if type(x1) is CLArray else dt.type(x1), x2 if type(x2) is CLArray else dt.type(x2)]
-        out = empty(shape, out_dt, device)
+        out = result_for(shape, out_dt, device, ops)
         launch = map_launch(out, ops, expr, (c, c), helpers, family)
         if launch is None:
             return out
@@ -420,7 +434,7 @@ def _one_operand(name, plan_of):
         if plan is None:
             plan = plans[(x.dtype, device)] = plan_of(name, x.dtype, device)
         expr, family, c, out_dt = plan
-        out = empty(x.shape, out_dt, device)
+        out = result_for(x.shape, out_dt, device, (x,))
         launch = map_launch(out, [x], expr, [c], family=family)
         if launch is None:
             return out
@@ -458,16 +472,27 @@ def where(condition, x1, x2, /):
     shape = broadcast_shapes(*(a.shape for a in (condition, x1, x2) if isinstance(a, CLArray)))
     c = compute_type(dt)
     ops = [condition, operand(x1, dt), operand(x2, dt)]
-    return map_into(empty(shape, dt, device), ops, "x0 ? x1 : x2", ["uchar", c, c])
+    return map_into(result_for(shape, dt, device, ops), ops, "x0 ? x1 : x2", ["uchar", c, c])
 
 
 def astype(x, dtype, /, *, copy=True, device=None):
+    """``x`` converted to ``dtype``; a copy is row-major (what the backend's own kernels read)."""
+    return _converted(x, dtype, copy, empty)
+
+
+def astype_in_order(x, dtype, /, *, copy=True, device=None):
+    """The namespace's ``astype``: a copy keeps the order of ``x``'s dimensions, as NumPy's (``order='K'``)
+    and PyTorch's copies (``sign``, ... of a transposed tensor stay transposed)."""
+    return _converted(x, dtype, copy, lambda shape, dtype, device: result_for(shape, dtype, device, (x,)))
+
+
+def _converted(x, dtype, copy, allocate):
     dtype = np.dtype(dtype)
     if dtype == x.dtype and not copy:
         return x
     if dtype == np.float64 and not x.device.supports_float64:
         raise TypeError(f"OpenCL device opencl:{x.device.index} does not support float64")
-    return copy_into(empty(x.shape, dtype, x.device), x)
+    return copy_into(allocate(x.shape, dtype, x.device), x)
 
 
 def copy_into(out, value):

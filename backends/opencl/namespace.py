@@ -18,7 +18,7 @@ from ember.backend import PRIMITIVES
 
 from .array import CLArray, bind_operations
 from .creation import arange, asarray, empty_array, eye, from_host, full, ones, to_host, zeros
-from .elementwise import FUNCTIONS, astype, copy_into, erf, result_type, where
+from .elementwise import FUNCTIONS, astype, astype_in_order, copy_into, erf, result_type, where
 from .indexing import getitem, nonzero, scatter_add, setitem, take, take_along_axis
 from .linalg import matmul
 from .manipulation import broadcast_to, concat, expand_dims, flip, permute_dims, reshape, squeeze, stack
@@ -35,7 +35,7 @@ _functions = {
     **FUNCTIONS,
     **REDUCTIONS,
     "asarray": asarray, "zeros": zeros, "ones": ones, "full": full, "empty": empty_array, "arange": arange, "eye": eye,
-    "where": where, "astype": astype, "reshape": reshape, "permute_dims": permute_dims,
+    "where": where, "astype": astype_in_order, "reshape": reshape, "permute_dims": permute_dims,
     "broadcast_to": broadcast_to, "expand_dims": expand_dims, "squeeze": squeeze, "concat": concat,
     "stack": stack, "flip": flip, "take": take, "take_along_axis": take_along_axis, "nonzero": nonzero,
     "cumulative_sum": cumulative_sum, "sort": sort, "argsort": argsort, "matmul": matmul,

@@ -40,6 +40,7 @@ from .operands import (
 )
 from .out_argument import OUT_ARG, write_out
 from .reduced_precision import opmath
+from .result_layout import in_operands_layout
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -701,9 +702,11 @@ class _Binary(Function):
                 native = cls.narrow_values(a, data, other)
             else:  # the per-op path: no closure
                 native = cls.values(a._backend, data, other)
-            z = a._make(native)
         except Exception as exc:  # the backend's own error for shapes that do not broadcast
             raise_broadcast_error(exc, a, b)
+        if not scalar and not a._backend.is_contiguous(data):  # the first operand's layout may win
+            native = in_operands_layout(a._backend, native, (data, other))
+        z = a._make(native)
         ctx.a_shape = a._data.shape
         ctx.b_shape = None if scalar else b._data.shape
         if cls.saves:
@@ -895,6 +898,7 @@ class _RPow(Function):
             z = x._make(_pow(xp, xp.asarray(wrap_integer(base, x.dtype), dtype=data.dtype), data))
         else:
             z = x._make(xp.pow(base, data))
+        z = z.contiguous()  # row-major whatever the exponent's layout, as PyTorch's pow(Scalar, Tensor)
         ctx.save_for_backward(z)
         ctx.base = base
         return z
@@ -1423,6 +1427,9 @@ class _Clamp(Function):
             data = xp.maximum(low if is_scalar(low) else low._data, data)
         if high is not None:
             data = xp.minimum(high if is_scalar(high) else high._data, data)
+        bounds = tuple(bound._data for bound in (low, high) if isinstance(bound, Tensor))
+        if bounds and not x._backend.is_contiguous(x._data):  # ``x``'s layout may win over the bounds'
+            data = in_operands_layout(x._backend, data, (x._data, *bounds))
         ctx.save_for_backward(x, low if isinstance(low, Tensor) else None, high if isinstance(high, Tensor) else None)
         ctx.low, ctx.high = low, high
         return x._make(data)
@@ -1541,7 +1548,13 @@ class _Where(Function):
         xp = condition._backend.xp
         ctx.save_for_backward(condition)
         ctx.shapes = (a.shape, b.shape)
-        return condition._make(xp.where(condition._data, a._data, b._data))
+        operands = (condition._data, a._data, b._data)
+        native = xp.where(*operands)
+        backend = condition._backend
+        # NumPy's order differs from PyTorch's only where an earlier operand than the last is not row-major
+        if not (backend.is_contiguous(operands[0]) and backend.is_contiguous(operands[1])):
+            native = in_operands_layout(backend, native, operands)
+        return condition._make(native)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1668,6 +1681,9 @@ class _Lerp(Function):
             out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
         else:
             out = input + weight * diff if builtins.abs(weight) < 0.5 else end - diff * (1 - weight)
+        operands = (input._data, end._data, weight._data if isinstance(weight, Tensor) else weight)
+        if not all(input._backend.is_contiguous(x) for x in operands[:2]):  # ``input``'s layout may win
+            out = out._make(in_operands_layout(input._backend, out._data, operands))
         return out if narrow is None else out.to(narrow)
 
     @staticmethod
@@ -1785,10 +1801,13 @@ def _compare(
         a, b, result = promote(name, input, other)
         if ordered and result.is_complex:
             not_implemented(f"{name}_cpu", result)
+        other_data = b._data if isinstance(b, Tensor) else b
         try:
-            data = compute(a._backend.xp, a._data, b._data if isinstance(b, Tensor) else b)
+            data = compute(a._backend.xp, a._data, other_data)
         except Exception as exc:
             raise_broadcast_error(exc, a, b)
+        if isinstance(b, Tensor) and not a._backend.is_contiguous(a._data):  # the first operand's layout may win
+            data = in_operands_layout(a._backend, data, (a._data, other_data))
         return input._make(data)
 
     op.__name__ = name
@@ -1810,11 +1829,15 @@ def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
             return write_out(name, op(input, other), out)
         require_tensors(name, ("input", "other"), input, other)
         input, other = on_one_device(name, input, other)
+        a = input.to(dtypes.bool)._data
         b = other.to(dtypes.bool)._data
         try:
-            return input._make(compute(input._backend.xp, input.to(dtypes.bool)._data, b))
+            data = compute(input._backend.xp, a, b)
         except Exception as exc:
             raise_broadcast_error(exc, input, other)
+        if not input._backend.is_contiguous(a):  # ``input``'s layout may win
+            data = in_operands_layout(input._backend, data, (a, b))
+        return input._make(data)
 
     op.__name__ = name
     op.__doc__ = _generated_doc(name, takes_out=True)

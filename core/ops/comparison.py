@@ -6,6 +6,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from .dtype_support import TORCH_NAMES
 from .operands import broadcast_error, check_same_device
+from .result_layout import in_operands_layout
 
 __all__ = ["isclose", "allclose", "equal"]
 
@@ -57,14 +58,16 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     inexact = a.dtype.is_floating_point or a.dtype.is_complex
     if equal_nan and inexact:
         close = xp.logical_or(close, xp.logical_and(xp.isnan(a._data), xp.isnan(b._data)))
-    if rtol == 0 and atol == 0:
-        return input._make(close)
-    if not inexact:
-        a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
-    x, y = a._data, b._data
-    within = xp.less_equal(xp.abs(xp.subtract(x, y)), atol + rtol * xp.abs(y))
-    within = xp.logical_and(within, xp.isfinite(y))
-    return input._make(xp.logical_or(close, within))
+    if rtol != 0 or atol != 0:
+        if not inexact:
+            a, b = a.to(dtypes.get_default_dtype()), b.to(dtypes.get_default_dtype())
+        x, y = a._data, b._data
+        within = xp.less_equal(xp.abs(xp.subtract(x, y)), atol + rtol * xp.abs(y))
+        within = xp.logical_and(within, xp.isfinite(y))
+        close = xp.logical_or(close, within)
+    if not input._backend.is_contiguous(input._data):  # ``input``'s layout may win, as in one element-wise op
+        close = in_operands_layout(input._backend, close, (input._data, other._data))
+    return input._make(close)
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:

@@ -24,6 +24,7 @@ from .dtype_support import TORCH_NAMES
 from .movement import broadcast_shapes
 from .operands import sum_to
 from .out_argument import write_out
+from .result_layout import in_operands_layout
 
 __all__ = [
     "real", "imag", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg", "adjoint",
@@ -317,7 +318,10 @@ class _Complex(Function):
         xp = backend.xp
         shape = tuple(broadcast_shapes(re._data.shape, im._data.shape))
         parts = xp.stack([xp.broadcast_to(re._data, shape), xp.broadcast_to(im._data, shape)], axis=-1)
-        return re._make(backend.view_as_complex(parts, backend.native_dtype(re.dtype.to_complex())))
+        native = backend.view_as_complex(parts, backend.native_dtype(re.dtype.to_complex()))
+        if not (backend.is_contiguous(re._data) and backend.is_contiguous(im._data)):  # laid out as one element-wise op
+            native = in_operands_layout(backend, native, (re._data, im._data))
+        return re._make(native)
 
     @staticmethod
     def backward(ctx, grad):

@@ -19,6 +19,7 @@ from .complex_views import complex_sgn
 from .dtype_support import not_implemented
 from .operands import as_tensor_arg, is_scalar, promote, promote_floating, require_tensors
 from .out_argument import write_out
+from .result_layout import composite_in_operands_layout
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -436,7 +437,7 @@ def copysign(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None
             a = a.to(dtypes.get_default_dtype())
         negative = math.copysign(1.0, b) < 0
         return -abs(a) if negative else abs(a)
-    return where(signbit(b), -abs(a), abs(a))  # type: ignore[arg-type]
+    return composite_in_operands_layout(where(signbit(b), -abs(a), abs(a)), a, b)  # type: ignore[arg-type]
 
 
 def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:

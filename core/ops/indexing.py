@@ -19,7 +19,7 @@ from .arithmetic import where
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
 from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
-from .movement import broadcast_shapes, cat, row_major
+from .movement import broadcast_shapes, cat, laid_out_like, row_major
 from .operands import check_same_device, dim_or_axis, fill_value_for, is_scalar, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
 from .overlap import aliases, check_no_internal_overlap, has_internal_overlap
@@ -1075,7 +1075,8 @@ def sort(
     if input.ndim == 0:
         return return_types.sort(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     indices = _sort_indices(input, axis, descending)
-    return return_types.sort(_Gather.apply(input, axis, indices), indices)
+    values = _Gather.apply(input, axis, indices)  # both laid out as the input, as PyTorch's
+    return return_types.sort(laid_out_like(values, input), laid_out_like(indices, input))
 
 
 def argsort(
@@ -1103,7 +1104,7 @@ def argsort(
     _check_sortable(input)
     if input.ndim == 0:
         return input.new_zeros((), dtype=dtypes.int64)
-    return _sort_indices(input, wrap_dim(dim, input.ndim), descending)
+    return laid_out_like(_sort_indices(input, wrap_dim(dim, input.ndim), descending), input)
 
 
 def topk(  # noqa: A002

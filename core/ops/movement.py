@@ -13,7 +13,7 @@ from ..autograd import function as autograd_function
 from ..autograd.function import Function
 from ..autograd.view_history import MULTI_OUTPUT_VIEW
 from ..layout import check_memory_format, contiguous_format, format_order, preserve_format, suggest_memory_format
-from ..strides import view_strides
+from ..strides import is_ordered, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
 from .dtype_support import TORCH_NAMES
 from .dtype_views import view_dtype
@@ -649,8 +649,13 @@ class _Flip(Function):
     def forward(ctx, x, axes):
         ctx.axes = axes
         xp = x._backend.xp
-        # the array API's flip is a view (negative strides); PyTorch's flip is a copy
-        return x._make(xp.astype(xp.flip(x._data, axis=axes), x._data.dtype, copy=True))
+        # the array API's flip is a view (negative strides); PyTorch's flip is a copy laid out as ``x``
+        data, backend = x._data, x._backend
+        flipped = xp.flip(data, axis=axes)
+        if backend.is_contiguous(data):
+            return x._make(xp.astype(flipped, data.dtype, copy=True))
+        order = format_order(tuple(data.shape), tuple(backend.layout(data)[0]), None)
+        return x._make(ordered_copy(backend, flipped, data.dtype, order))
 
     @staticmethod
     def backward(ctx, grad):
@@ -745,14 +750,18 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
 def _joined(tensors, data):
     """``data``, the native result of joining ``tensors`` (cat, stack), laid out as PyTorch lays it
     out: in the channels-last order where every input is in it (their ``suggest_memory_format``,
-    which NumPy's order keeps), else row-major (NumPy follows transposed inputs)."""
+    which NumPy's order keeps, and a concatenation on a backend that joins row-major is laid out
+    again in), else row-major (NumPy follows transposed inputs)."""
     backend = tensors[0]._backend
-    if backend.is_contiguous(data):
+    if backend.is_contiguous(data) and backend.is_contiguous(tensors[0]._data):
         return data
     formats = {suggest_memory_format(tuple(t.shape), t.stride()) for t in tensors}
     if len(formats) == 1 and contiguous_format not in formats:
-        return data
-    return row_major(backend, data)
+        order = next(iter(formats)).order
+        if data.ndim != len(order) or is_ordered(tuple(data.shape), tuple(backend.layout(data)[0]), order):
+            return data  # (a stack has a dimension more: NumPy's order only)
+        return ordered_copy(backend, data, data.dtype, order)
+    return data if backend.is_contiguous(data) else row_major(backend, data)
 
 
 class _Cat(Function):
@@ -1211,7 +1220,15 @@ def format_copy(x, native_dtype, memory_format=None):
     xp = backend.xp
     if (memory_format is None or memory_format is preserve_format) and backend.is_contiguous(data):
         return xp.astype(data, native_dtype, copy=True)
-    order = format_order(tuple(data.shape), tuple(backend.layout(data)[0]), memory_format)
+    return ordered_copy(
+        backend, data, native_dtype, format_order(tuple(data.shape), tuple(backend.layout(data)[0]), memory_format)
+    )
+
+
+def ordered_copy(backend, data, native_dtype, order):
+    """The native array ``data``'s values copied into a new dense array of ``native_dtype`` whose
+    dimensions lie in memory in ``order``, from the outermost to the innermost (None: row-major)."""
+    xp = backend.xp
     moved = data if order is None else xp.permute_dims(data, order)
     if backend.is_contiguous(moved):
         copied = xp.astype(moved, native_dtype, copy=True)
@@ -1220,6 +1237,24 @@ def format_copy(x, native_dtype, memory_format=None):
     if order is None:
         return copied
     return xp.permute_dims(copied, tuple(order.index(d) for d in range(len(order))))
+
+
+def laid_out_like(result: Tensor, like: Tensor) -> Tensor:
+    """``result``, a new tensor shaped as ``like``, laid out as PyTorch lays out ``empty_like(like)``
+    (``preserve_format``): dense, in the order of ``like``'s dimensions; ``result`` itself where it is."""
+    backend = like._backend
+    if backend.is_contiguous(like._data) and backend.is_contiguous(result._data):
+        return result
+    return in_order(result, format_order(tuple(like.shape), like.stride(), None))
+
+
+def in_order(result: Tensor, order: tuple[int, ...] | None) -> Tensor:
+    """``result``'s values, differentiably, in a dense tensor whose dimensions lie in memory in ``order``,
+    from the outermost to the innermost (None: row-major); ``result`` itself where they already do."""
+    if order is None:
+        return result.contiguous()
+    inverse = tuple(order.index(d) for d in range(len(order)))
+    return result.permute(order).contiguous().permute(inverse)
 
 
 class _Contiguous(Function):

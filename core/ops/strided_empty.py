@@ -15,19 +15,19 @@ from .. import dtypes
 from ..strides import ordered_strides, storage_extent
 from ..tensor import Tensor
 from .creation import empty, seen_strided
+from .creation_options import layout_options
 
 __all__ = ["empty_permuted", "empty_strided"]
 
 
+@layout_options(pin_memory=True)
 def empty_strided(
     size: Sequence[int],
     stride: Sequence[int],
     *,
     dtype: dtypes.dtype | None = None,
-    layout: object = None,
     device: Any = None,
     requires_grad: bool = False,
-    pin_memory: bool = False,
 ) -> Tensor:
     r"""An uninitialised tensor of shape ``size`` whose elements lie ``stride`` apart in its storage.
 
@@ -35,10 +35,11 @@ def empty_strided(
         size (tuple of int): the shape of the result.
         stride (tuple of int): the step, in elements, along each dimension.
         dtype (ember.dtype, optional): the dtype. Default: :func:`ember.get_default_dtype`.
-        layout (ember.layout, optional): ``ember.strided`` only (accepted for PyTorch compatibility).
+        layout (ember.layout, optional): ``ember.strided`` only; another raises ``NotImplementedError``.
         device (ember.device, optional): the device. Default: ``cpu``.
         requires_grad (bool, optional): whether the result requires grad. Default: ``False``.
-        pin_memory (bool, optional): accepted for PyTorch compatibility. Default: ``False``.
+        pin_memory (bool, optional): whether to return the result in page-locked memory (which needs an
+            accelerator). Default: ``False``.
 
     Example::
 
@@ -64,15 +65,14 @@ def empty_strided(
     )
 
 
+@layout_options(pin_memory=True)
 def empty_permuted(
     size: Sequence[int],
     physical_layout: Sequence[int],
     *,
     dtype: dtypes.dtype | None = None,
-    layout: object = None,
     device: Any = None,
     requires_grad: bool = False,
-    pin_memory: bool = False,
 ) -> Tensor:
     r"""An uninitialised dense tensor of shape ``size`` whose dimensions lie in memory in the order
     ``physical_layout``, from the outermost to the innermost (``(0, 2, 3, 1)``: channels last).
@@ -81,10 +81,11 @@ def empty_permuted(
         size (tuple of int): the shape of the result.
         physical_layout (tuple of int): a permutation of the dimensions, the outermost first.
         dtype (ember.dtype, optional): the dtype. Default: :func:`ember.get_default_dtype`.
-        layout (ember.layout, optional): ``ember.strided`` only (accepted for PyTorch compatibility).
+        layout (ember.layout, optional): ``ember.strided`` only; another raises ``NotImplementedError``.
         device (ember.device, optional): the device. Default: ``cpu``.
         requires_grad (bool, optional): whether the result requires grad. Default: ``False``.
-        pin_memory (bool, optional): accepted for PyTorch compatibility. Default: ``False``.
+        pin_memory (bool, optional): whether to return the result in page-locked memory (which needs an
+            accelerator). Default: ``False``.
 
     Example::
 
@@ -111,6 +112,7 @@ def empty_permuted(
     return seen_strided(flat, size, ordered_strides(size, order))
 
 
+@layout_options(pin_memory=True)
 def new_empty_strided(
     self: Tensor,
     size: Sequence[int],

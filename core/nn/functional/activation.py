@@ -647,8 +647,8 @@ class _Mish(_Pointwise):
 
 class _LogSigmoid(_Pointwise):
     @staticmethod
-    def value(x):
-        return x.clamp(max=0) - (-x.abs()).exp().log1p()
+    def value(x):  # row-major whatever the input's layout, as PyTorch's kernel allocates it
+        return (x.clamp(max=0) - (-x.abs()).exp().log1p()).contiguous()
 
     @staticmethod
     def gradient(x, grad):

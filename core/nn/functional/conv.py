@@ -25,6 +25,7 @@ from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
 from ..common_types import _size_1_t, _size_2_t, _size_3_t
 from .conv_integer import integer_conv, integer_conv_transpose
+from .spatial_layout import in_input_format
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -280,7 +281,7 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
         out = _Conv.apply(input.float(), weight.float(), _float(bias), stride, pads, dilation, groups).to(narrow)
     else:
         out = _Conv.apply(input, weight, bias, stride, pads, dilation, groups)
-    return out if batched else out.squeeze(0)
+    return in_input_format(out, input, weight) if batched else out.squeeze(0)
 
 
 def _computed_in_float32(input):
@@ -333,7 +334,7 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
         out = _ConvTranspose.apply(input.float(), weight.float(), input_shape, stride, pads, dilation, groups)
         return _finish(out, _float(bias), nd, batched).to(narrow)
     out = _ConvTranspose.apply(input, weight, input_shape, stride, pads, dilation, groups)
-    return _finish(out, bias, nd, batched)
+    return in_input_format(_finish(out, bias, nd, batched), input, weight)
 
 
 def _output_padding_for(op, input, output_size, stride, padding, kernel, dilation, nd):

@@ -122,7 +122,8 @@ def unfold(
             f"dilation {list(dil)}, padding {list(pd)}"
         )
     c = x.shape[1]
-    cols = conv2d(x, _one_hot_weight(x, c, kernel), stride=st, padding=pd, dilation=dil, groups=c)
+    # row-major columns whatever the input's layout, as PyTorch's im2col (a channels-last convolution stays so)
+    cols = conv2d(x.contiguous(), _one_hot_weight(x, c, kernel), stride=st, padding=pd, dilation=dil, groups=c)
     cols = cols.reshape((x.shape[0], cols.shape[1], math.prod(cols.shape[2:])))  # -1 fails on an empty batch
     return cols if batched else cols.squeeze(0)
 

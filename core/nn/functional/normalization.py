@@ -336,7 +336,7 @@ def instance_norm(
     count = _count(input.shape, axes)
     if count == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
-    y, mean, var = _Normalize.apply(input, axes, eps)
+    y, mean, var = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
     if running_mean is not None:
         _update_running(running_mean, mean.reshape(input.shape[:2]).mean(0), momentum)
     if running_var is not None:
@@ -381,7 +381,7 @@ def layer_norm(
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, weight, bias = cast_inputs("layer_norm", input, weight, bias)
     axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
-    y, _, _ = _Normalize.apply(input, axes, eps)
+    y, _, _ = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
     return _affine(y, weight, bias, lambda t: t)
 
 

@@ -10,6 +10,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.dtype_support import not_implemented
 from ...tensor import Tensor
+from .spatial_layout import in_input_format
 
 __all__ = ["pad"]
 
@@ -174,7 +175,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                     f"The input size {size}, plus negative padding {before} and {after} resulted in a "
                     f"negative output size, which is invalid. Check dimension {dim} of your input."
                 )
-        return _ConstantPad.apply(input, pairs, 0 if value is None else value)
+        return in_input_format(_ConstantPad.apply(input, pairs, 0 if value is None else value), input)
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     _check_non_constant(input, pad, mode)
@@ -190,4 +191,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             before, after = int(pad[2 * i]), int(pad[2 * i + 1])
             if before or after:
                 out = take_axis(out, _source_index(xp, input.shape[dim], before, after, mode), dim)
-    return input.clone() if out is input else out  # a new tensor even when nothing pads
+    if out is input:  # a new tensor even when nothing pads
+        return input.clone()
+    # PyTorch's reflection and replication kernels keep a channels-last input so; its circular padding does not
+    return out.contiguous() if mode == "circular" else in_input_format(out, input)

@@ -32,6 +32,7 @@ from ..common_types import (
 )
 from .activation import relu
 from .conv import _ntuple
+from .spatial_layout import in_input_format
 
 __all__ = [
     "max_pool1d",
@@ -266,6 +267,7 @@ def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode):
         return kernels.max_pool(data, kernel, stride, padding, dilation, out_shape)
 
     values, indices = _MAX_POOL_NODES.get(nd, _MaxByIndex).apply(x, compute)
+    values, indices = in_input_format(values, x), in_input_format(indices, x)
     return _unbatch(values, batched), _unbatch(indices, batched)
 
 
@@ -583,7 +585,9 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     out = node.apply(x, kernel, stride, padding, out_shape, bool(count_include_pad), divisor_override)
     if not x.dtype.is_floating_point and out.dtype is not x.dtype:  # an integer mean truncates, as in PyTorch
         out = out.trunc().to(x.dtype)
-    return _unbatch(out, batched)
+    return _unbatch(
+        in_input_format(out, x) if nd == 2 else out.contiguous(), batched
+    )  # PyTorch's 3-d kernel: row-major
 
 
 @computes_in_float32
@@ -822,6 +826,10 @@ def _adaptive_max(nd, input, output_size):
         return kernels.adaptive_max_pool(data, out_shape)
 
     values, indices = _ADAPTIVE_MAX_POOL_NODES.get(nd, _MaxByIndex).apply(x, compute)
+    if nd == 2:
+        values, indices = in_input_format(values, x), in_input_format(indices, x)
+    else:  # PyTorch's 3-d kernel gives row-major results
+        values, indices = values.contiguous(), indices.contiguous()
     return _unbatch(values, batched), _unbatch(indices, batched)
 
 
@@ -1022,7 +1030,9 @@ def _adaptive_avg(nd, input, output_size):
         pooled = _Average.apply(moved, *_averaging_matrix(size, o, pooled)).transpose(axis, -1)
     if pooled is x:  # every bin is one element; still a new tensor, as in PyTorch
         pooled = x.clone()
-    return _unbatch(pooled, batched)
+    return _unbatch(
+        in_input_format(pooled, x) if nd == 2 else pooled.contiguous(), batched
+    )  # PyTorch's 3-d kernel: row-major
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: _size_1_opt_t) -> Tensor:

@@ -20,7 +20,6 @@ from ... import dtypes
 from ...amp.policy import autocast_call, cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
-from ...layout import contiguous_format
 from ...ops.arithmetic import where
 from ...ops.creation import linspace
 from ...ops.dtype_support import FLOATING_AND_HALF, not_implemented
@@ -31,6 +30,7 @@ from .padding import take_axis
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from .resample_antialias import resample_antialias
 from .resample_uint8 import resample_uint8
+from .spatial_layout import in_input_format
 
 __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
@@ -53,9 +53,9 @@ def _check_shuffle(op, input, factor, name):
 
 
 def _new_tensor(result: Tensor) -> Tensor:
-    """``result`` as a tensor of its own: the shuffles return new tensors in PyTorch, also where the
-    rearrangement moves nothing (a factor or group count of 1) and ``result`` is a view of the input."""
-    return result.clone(memory_format=contiguous_format) if result._is_view() else result
+    """``result`` as a tensor of its own, in its layout: the shuffles return new tensors in PyTorch, also
+    where the rearrangement moves nothing (a factor or group count of 1) and ``result`` is a view of the input."""
+    return result.clone() if result._is_view() else result
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
@@ -85,7 +85,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     b = len(batch)
     x = input.reshape(tuple(batch) + (c // (r * r), r, r, h, w))
     x = x.permute(tuple(range(b)) + (b, b + 3, b + 1, b + 4, b + 2))
-    return _new_tensor(x.reshape(tuple(batch) + (c // (r * r), h * r, w * r)))
+    return _new_tensor(in_input_format(x.reshape(tuple(batch) + (c // (r * r), h * r, w * r)), input))
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -116,7 +116,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     b = len(batch)
     x = input.reshape(tuple(batch) + (c, h // r, r, w // r, r))
     x = x.permute(tuple(range(b)) + (b, b + 2, b + 4, b + 1, b + 3))
-    return _new_tensor(x.reshape(tuple(batch) + (c * r * r, h // r, w // r)))
+    return _new_tensor(in_input_format(x.reshape(tuple(batch) + (c * r * r, h // r, w // r)), input))
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
@@ -140,7 +140,9 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
     rest = tuple(input.shape[2:])
-    return _new_tensor(input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape))
+    return _new_tensor(
+        in_input_format(input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape), input)
+    )
 
 
 # -- interpolate -------------------------------------------------------------------------
@@ -387,15 +389,17 @@ def _interpolate(
         )
     if antialias:
         if input.dtype is dtypes.uint8:  # PyTorch's integer arithmetic
-            return resample_uint8(input, out_sizes, scales, mode, bool(align_corners), antialias=True)
+            return in_input_format(
+                resample_uint8(input, out_sizes, scales, mode, bool(align_corners), antialias=True), input
+            )
         if input.dtype not in (dtypes.float32, dtypes.float64):
             not_implemented("compute_index_ranges_weights", input.dtype)
-        return resample_antialias(input, out_sizes, scales, mode, bool(align_corners))
+        return in_input_format(resample_antialias(input, out_sizes, scales, mode, bool(align_corners)), input)
     if not input.dtype.is_floating_point:
         if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
             not_implemented(_interpolate_kernel(mode, dim), input.dtype)
         if mode in ("bilinear", "bicubic"):  # PyTorch's integer arithmetic
-            return resample_uint8(input, out_sizes, scales, mode, bool(align_corners))
+            return in_input_format(resample_uint8(input, out_sizes, scales, mode, bool(align_corners)), input)
         # nearest: a gather of bytes, exact through float32
         return interpolate(input.float(), size, scale_factor, mode, align_corners, recompute_scale_factor).to(
             input.dtype
@@ -416,7 +420,7 @@ def _interpolate(
             else:
                 taps = _linear_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
             out = _resample_axis(out, i + 2, taps)
-    return out
+    return in_input_format(out, input)
 
 
 _interpolate.__name__ = "interpolate"  # autocast's policy knows the op by this name
