@@ -165,3 +165,62 @@ def test_mamba_trains_and_decodes_as_torch(scan):
     assert_same_models(ours, theirs)
     full, stepped = our_record[-2:]
     np.testing.assert_allclose(stepped.numpy(), full.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def ssd_minimal_discrete(lib, X, A, B, C, block_len, initial_states=None):
+    """Mamba-2's ``ssd_minimal_discrete``: the state-space dual computed chunk by chunk.
+
+    X (batch, length, heads, head_dim); A (batch, length, heads); B, C (batch, length, heads, d_state).
+    """
+    F = lib.nn.functional
+
+    def chunked(x):
+        return x.reshape(x.shape[0], x.shape[1] // block_len, block_len, *x.shape[2:])
+
+    def segsum(x):
+        length = x.size(-1)
+        x = x[..., None].expand(*x.shape, length)
+        x = x.masked_fill(~lib.tril(lib.ones(length, length, dtype=bool, device=x.device), diagonal=-1), 0)
+        x_segsum = lib.cumsum(x, dim=-2)
+        return x_segsum.masked_fill(~lib.tril(lib.ones(length, length, dtype=bool, device=x.device)), -lib.inf)
+
+    X, A, B, C = (chunked(x) for x in (X, A, B, C))
+    A = A.permute(0, 3, 1, 2)
+    A_cumsum = lib.cumsum(A, dim=-1)
+    L = lib.exp(segsum(A))
+    Y_diag = lib.einsum("bclhn,bcshn,bhcls,bcshp->bclhp", C, B, L, X)
+    decay_states = lib.exp(A_cumsum[:, :, :, -1:] - A_cumsum)
+    states = lib.einsum("bclhn,bhcl,bclhp->bchpn", B, decay_states, X)
+    if initial_states is None:
+        initial_states = lib.zeros_like(states[:, :1])
+    states = lib.cat([initial_states, states], dim=1)
+    decay_chunk = lib.exp(segsum(F.pad(A_cumsum[:, :, :, -1], (1, 0))))
+    new_states = lib.einsum("bhzc,bchpn->bzhpn", decay_chunk, states)
+    states, final_state = new_states[:, :-1], new_states[:, -1]
+    Y_off = lib.einsum("bclhn,bchpn,bhcl->bclhp", C, states, lib.exp(A_cumsum))
+    Y = Y_diag + Y_off
+    return Y.reshape(Y.shape[0], -1, *Y.shape[3:]), final_state
+
+
+def ssd_run(lib):
+    rng = np.random.default_rng(1)
+    batch, length, heads, head_dim, d_state = 2, 8, 3, 4, 5
+    x = lib.tensor(rng.standard_normal((batch, length, heads, head_dim)).astype(np.float32), requires_grad=True)
+    dt = lib.nn.functional.softplus(lib.tensor(rng.standard_normal((batch, length, heads)).astype(np.float32)))
+    A = -lib.exp(lib.tensor(rng.standard_normal(heads).astype(np.float32), requires_grad=True))
+    B, C = (lib.tensor(rng.standard_normal((batch, length, heads, d_state)).astype(np.float32)) for _ in "BC")
+    Y, final_state = ssd_minimal_discrete(lib, x * dt.unsqueeze(-1), A * dt, B, C, block_len=4)
+    (Y.square().mean() + final_state.sum()).backward()
+    state, ys = lib.zeros(batch, heads, head_dim, d_state), []  # the same recurrence, one step at a time
+    for t in range(length):
+        decay = lib.exp(A * dt[:, t])[..., None, None]
+        state = decay * state + lib.einsum("bhp,bhn->bhpn", x[:, t] * dt[:, t, :, None], B[:, t])
+        ys.append(lib.einsum("bhpn,bhn->bhp", state, C[:, t]))
+    return [Y, final_state, x.grad, lib.stack(ys, dim=1), state]
+
+
+def test_mamba2_state_space_duality_matches_torch_and_the_recurrence():
+    ours, theirs = ssd_run(ember), ssd_run(torch)
+    assert_same_run(ours, theirs)
+    np.testing.assert_allclose(ours[3].detach().numpy(), ours[0].detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours[4].detach().numpy(), ours[1].detach().numpy(), rtol=1e-4, atol=1e-5)
