@@ -1,5 +1,5 @@
 """geometric_, the deprecated linear-algebra spellings (chain_matmul, frobenius_norm, nuclear_norm,
-lu, lu_unpack) and Tensor.output_nr, against PyTorch."""
+lu, lu_unpack, cholesky, triangular_solve) and Tensor.output_nr, against PyTorch."""
 
 from __future__ import annotations
 
@@ -127,6 +127,15 @@ def test_lu_and_lu_unpack(device, dtype, shape):
     out = ember.lu_unpack(e_lu, e_piv, unpack_pivots=False)
     assert out.P.shape == (0,)
     assert_close(out.L, torch.lu_unpack(t_lu, t_piv).L, rtol=rtol, atol=1e-5)
+
+
+def test_cholesky_and_triangular_solve_warn_as_deprecated(device):
+    """PyTorch warns (UserWarning) on the classic spellings that GP code still calls."""
+    A = ember.tensor([[4.0, 2.0], [2.0, 5.0]], device=device)
+    with pytest.warns(UserWarning, match=r"torch.cholesky is deprecated in favor of torch.linalg.cholesky"):
+        ember.cholesky(A)
+    with pytest.warns(UserWarning, match=r"torch.triangular_solve is deprecated in favor of torch.linalg.solve_tri"):
+        ember.triangular_solve(ember.ones(2, 1, device=device), A)
 
 
 def test_output_nr():

@@ -7,6 +7,7 @@ are written with differentiable ops, so that they can be differentiated again.""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .. import dtypes
@@ -122,14 +123,27 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None
 def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The classic Cholesky factor: :func:`ember.linalg.cholesky`.
 
+    Deprecated in PyTorch, and warns as PyTorch does.
+
     Example::
 
-        >>> ember.cholesky(ember.tensor([[4.0, 2.0], [2.0, 5.0]]), upper=True)
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ember.cholesky(ember.tensor([[4.0, 2.0], [2.0, 5.0]]), upper=True)
         tensor([[2., 1.],
                 [0., 2.]])
     """
     if out is not None:
         return write_out("cholesky", cholesky(input, upper), out)
+    warnings.warn(
+        "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future PyTorch "
+        "release.\nL = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)\nand\n"
+        "U = torch.cholesky(A, upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"
+        "This transform will produce equivalent results for all valid (symmetric positive definite) inputs.",
+        UserWarning,
+        stacklevel=2,
+    )
     check_input("cholesky", input, kernel="cholesky_cpu")
     return linalg_cholesky(input, upper=upper)
 
