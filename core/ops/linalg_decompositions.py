@@ -298,14 +298,26 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> results.l
 def qr(input: Tensor, some: bool = True, *, out: Any = None) -> results.qr:
     """The classic QR decomposition: reduced when ``some``, else complete.
 
+    Deprecated in PyTorch for :func:`ember.linalg.qr`, and warns as PyTorch does.
+
     Example::
 
-        >>> Q, R = ember.qr(ember.tensor([[3.0, 1.0], [4.0, 2.0], [0.0, 1.0]]))
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     Q, R = ember.qr(ember.tensor([[3.0, 1.0], [4.0, 2.0], [0.0, 1.0]]))
         >>> Q.shape, R.shape
         (ember.Size([3, 2]), ember.Size([2, 2]))
     """
     if out is not None:
         return write_out("qr", qr(input, some), out, exact_dtype=True)
+    warnings.warn(
+        "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch release.\n"
+        "The boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = torch.qr(A, some)\n"
+        "should be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else 'complete')",
+        UserWarning,
+        stacklevel=2,
+    )
     check_input("qr", input, square=False, kernel="geqrf_cpu")
     return results.qr(*linalg_qr(input, "reduced" if some else "complete"))
 

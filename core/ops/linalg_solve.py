@@ -754,15 +754,27 @@ def linalg_lu_solve(
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The classic spelling of :func:`ember.linalg.lu_solve` (``b`` first).
 
+    Deprecated in PyTorch, and warns as PyTorch does.
+
     Example::
 
+        >>> import warnings
         >>> A = ember.tensor([[3.0, 1.0], [1.0, 2.0]])
-        >>> ember.lu_solve(ember.tensor([[9.0], [8.0]]), *ember.linalg.lu_factor(A))
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ember.lu_solve(ember.tensor([[9.0], [8.0]]), *ember.linalg.lu_factor(A))
         tensor([[2.],
                 [3.]])
     """
     if out is not None:
         return write_out("lu_solve", lu_solve(b, LU_data, LU_pivots), out, exact_dtype=True)
+    warnings.warn(
+        "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in a future PyTorch "
+        "release.\nNote that torch.linalg.lu_solve has its arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\n"
+        "should be replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)",
+        UserWarning,
+        stacklevel=2,
+    )
     return linalg_lu_solve(LU_data, LU_pivots, b)
 
 
