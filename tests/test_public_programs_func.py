@@ -5,7 +5,9 @@ run on ember and on torch from the same weights.
 None, 0, 0))`` against a loop of per-sample ``backward``; DP-SGD's per-sample clipping from those
 gradients; ``jacrev``/``jacfwd`` with ``argnums`` (one and a tuple), under ``vmap``; ``hessian``,
 ``jacfwd(jacrev(f))``; Hessian-vector products through ``jvp(grad(f), ...)`` and ``vjp``;
-``stack_module_state`` with a base copy moved to the ``meta`` device, vmapped over the models.
+``stack_module_state`` with a base copy moved to the ``meta`` device, vmapped over the models; and
+Opacus's per-sample gradients from forward and full backward hooks (``einsum`` with ellipses,
+``unfold`` for the convolutions).
 """
 
 from __future__ import annotations
@@ -140,3 +142,52 @@ def test_model_ensembling_matches_torch():
     torch.manual_seed(0)
     references = [build(torch)() for _ in range(3)]
     assert_same_run(ensemble(ember, references), ensemble(torch, references))
+
+
+def hook_per_sample_gradients(lib, reference):
+    """Opacus's ``GradSampleModule`` way: forward hooks keep each layer's input, full backward hooks
+    its output gradient, and ``einsum`` (``unfold`` for convolutions) makes the per-sample gradients."""
+    F = lib.nn.functional
+    model = build(lib)()
+    copy_weights(reference, model)
+    model.eval()
+    activations, grad_samples = {}, {}
+
+    def capture_activations(module, inputs, output):
+        activations[module] = inputs[0].detach()
+
+    def compute_grad_sample(module, grad_input, grad_output):
+        A, B = activations[module], grad_output[0].detach()
+        n = A.shape[0]
+        if isinstance(module, lib.nn.Linear):
+            grad_samples[module.weight] = lib.einsum("n...i,n...j->nij", B, A)
+            grad_samples[module.bias] = lib.einsum("n...k->nk", B)
+        else:
+            unfolded = F.unfold(A, module.kernel_size, padding=module.padding, stride=module.stride)
+            B = B.reshape(n, -1, unfolded.shape[-1])
+            grad_samples[module.weight] = lib.einsum("noq,npq->nop", B, unfolded).view(n, *module.weight.shape)
+            grad_samples[module.bias] = B.sum(dim=2)
+
+    handles = []
+    for module in model.modules():
+        if isinstance(module, (lib.nn.Linear, lib.nn.Conv2d)):
+            handles.append(module.register_forward_hook(capture_activations))
+            handles.append(module.register_full_backward_hook(compute_grad_sample))
+    data, targets = lib.tensor(DATA), lib.tensor(TARGETS)
+    loss = lib.nn.functional.nll_loss(model(data), targets, reduction="sum")
+    loss.backward()
+    for handle in handles:
+        handle.remove()
+    return [grad_samples[p] if p in grad_samples else None for p in model.parameters()], model
+
+
+def test_per_sample_gradients_from_hooks_match_torch_and_vmap():
+    torch.manual_seed(0)
+    reference = build(torch)()
+    ours, model = hook_per_sample_gradients(ember, reference)
+    theirs, _ = hook_per_sample_gradients(torch, reference)
+    assert_same_run(ours, theirs)
+    vmapped, _, _ = per_sample_gradients(ember, reference)
+    for name, hooked, g in zip([n for n, _ in model.named_parameters()], ours, vmapped):
+        if hooked is not None:
+            np.testing.assert_allclose(hooked.numpy(), g.numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
