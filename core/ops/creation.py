@@ -442,7 +442,7 @@ def arange(
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
-        dtype = dtypes.int64 if all(isinstance(v, int) for v in values) else dtypes.get_default_dtype()
+        dtype = dtypes.int64 if all(isinstance(v, numbers.Integral) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
     if dt is dtypes.bool:
         not_implemented("arange_cpu", dt)
