@@ -591,7 +591,9 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
     def _wrap_dim(self, dim, ndim=None):
         n = self.ndim if ndim is None else ndim
         if not isinstance(dim, int):
-            raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+            if not isinstance(dim, numbers.Integral):
+                raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+            dim = int(dim)  # a NumPy integer, which PyTorch's argument parser takes as an int
         bound = max(n, 1)
         if not -bound <= dim < bound:
             raise IndexError(

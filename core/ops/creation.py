@@ -81,7 +81,7 @@ get_default_device = default_device
 
 
 def _size(size, op="tensor factory"):
-    if len(size) == 1 and not isinstance(size[0], int):
+    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
         size = size[0]
     shape = tuple(size_arg(op, s, i) for i, s in enumerate(size))
     for s in shape:
