@@ -19,8 +19,8 @@ from public_programs import assert_same_run, torch
 import ember
 
 RNG = np.random.default_rng(0)
-TRAIN_X = np.sort(RNG.uniform(0, 1, (12, 2)), axis=0)
-TRAIN_Y = np.sin(TRAIN_X[:, 0] * (2 * math.pi)) + 0.5 * TRAIN_X[:, 1] + 0.1 * RNG.standard_normal(12)
+TRAIN_X = np.sort(RNG.uniform(0, 1, (30, 2)), axis=0)  # over 25 points: cdist by matrix product
+TRAIN_Y = np.sin(TRAIN_X[:, 0] * (2 * math.pi)) + 0.5 * TRAIN_X[:, 1] + 0.1 * RNG.standard_normal(30)
 TEST_X = RNG.uniform(0, 1, (5, 2))
 
 
