@@ -229,6 +229,18 @@ def test_cummax_cummin_logcumsumexp(device, dtype):
     check(lambda t: t.logcumsumexp(0), lambda t: t.logcumsumexp(0), [z], device=device, dtype=dtype, grad=False)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [[[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, 2.0], [0.0, 0.0, 0.0, 0.0]], [[nan, 2.0], [nan, 1.0]], [[nan, nan]]],
+    ids=["ties", "nan", "all_nan"],
+)
+def test_median_of_all_elements_shares_the_gradient_between_ties(device, dtype, data):
+    """median()/nanmedian() over every element: PyTorch spreads the gradient evenly over the elements
+    equal to the result (evenly_distribute_backward), as for max(); ember gave it all to one of them."""
+    for name in ("median", "nanmedian"):
+        check(lambda t: getattr(t, name)(), lambda t: getattr(t, name)(), [np.array(data)], device=device, dtype=dtype)  # noqa: B023
+
+
 def test_median_nansum_nanmean(device, dtype):
     x = randn(3, 4)
     check(lambda t: t.median(), lambda t: t.median(), [x], device=device, dtype=dtype)
