@@ -308,6 +308,16 @@ def test_elementwise(fn, inputs, kwargs, device, dtype):
     _run(fn, inputs, device, dtype, **kwargs)
 
 
+def test_atan2_gradient_as_torch_at_the_origin_and_to_the_last_unit(device, dtype):
+    """PyTorch multiplies by the reciprocal of a^2 + b^2 (dividing rounds a quarter of float32
+    gradients a unit apart) and gives 0 where it is 0 (the origin, or underflow); ember gave NaN there."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(2000), rng.standard_normal(2000)
+    a[:4], b[:4] = [0.0, 1e-30, 0.0, -0.0], [0.0, 0.0, -0.0, -0.0]
+    check(lambda x, y: ember.atan2(x, y), lambda x, y: torch.atan2(x, y), [a, b], device=device, dtype=dtype,
+          grad_rtol=0, grad_atol=0)  # fmt: skip
+
+
 @pytest.mark.parametrize("fn", [pytest.param(fn, id=name) for name, fn in COMPARISONS])
 def test_comparisons(fn, device, dtype):
     a, b = randn(3, 4), randn(3, 4)

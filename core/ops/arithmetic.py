@@ -937,9 +937,12 @@ class _Atan2(_Binary):
 
     @staticmethod
     def gradients(ctx, g):
+        # PyTorch's atan2_backward: times the reciprocal (not divided: a unit apart in a quarter of
+        # float32 elements), which is 0 where a^2 + b^2 is 0 (the origin's gradient is 0, not NaN)
         a, b, _ = ctx.saved_tensors
         denom = a * a + b * b
-        return g * b / denom, -g * a / denom
+        recip = denom.reciprocal().masked_fill(denom == 0, 0)
+        return g * b * recip, g * -a * recip
 
 
 class _KernelBinary(_Binary):
