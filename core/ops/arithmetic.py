@@ -848,13 +848,16 @@ class _Pow(_Binary):
             e = ctx.b_scalar
             if e == 0:
                 return g.new_zeros(a.shape), None
-            return g * e * a.pow(e - 1), None
-        ga = g * b * a.pow(b - 1) if ctx.needs_input_grad[0] else None
+            # PyTorch's pow_backward: g * (e * a^(e-1)), in that order (x ** 3: a unit apart otherwise)
+            return g * (e * a.pow(e - 1)), None
+        ga = None
+        if ctx.needs_input_grad[0]:  # PyTorch's pow_backward_self: 0 where the exponent is 0
+            ga = where(b == 0, g.new_zeros(()), g * (b * a.pow(b - 1)))
         gb = None
         if ctx.needs_input_grad[1]:
             # d(a**b)/db = a**b * log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's rule)
             safe = where((a == 0) & (b >= 0), a * 0 + 1, a)
-            gb = g * z * safe.log()
+            gb = g * (z * safe.log())
         return ga, gb
 
 
