@@ -1251,8 +1251,8 @@ def _contains_typed(seq):
 
 
 def _typed_to_scalars(seq):
-    """``seq`` with each tensor and NumPy scalar in it replaced by its Python number, each NumPy array
-    by its nested lists, and the dtype PyTorch infers for the whole: the promotion of their dtypes
+    """``seq`` with each tensor and NumPy scalar in it replaced by its Python number (NumPy arrays kept),
+    and the dtype PyTorch infers for the whole: the promotion of their dtypes
     (``np.float64(0.5)`` and ``np.ones(2)`` are float64) and the Python numbers' types (a float the
     default dtype, an int int64). A tensor of more than one element is refused, as in PyTorch; a
     NumPy array warns as PyTorch does."""
@@ -1264,7 +1264,7 @@ def _typed_to_scalars(seq):
             return [convert(item) for item in x]
         if isinstance(x, np.ndarray):
             arrays.append(x)
-            kind, value = dtypes.as_dtype(x.dtype.name), x.tolist()
+            kind, value = dtypes.as_dtype(x.dtype.name), x
         elif isinstance(x, Tensor):
             if x.numel() != 1:
                 raise ValueError("only one element tensors can be converted to Python scalars")
