@@ -606,7 +606,9 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
     def _wrap_dim(self, dim, ndim=None):
         n = self.ndim if ndim is None else ndim
         if not isinstance(dim, int):
-            raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+            if not isinstance(dim, numbers.Integral):
+                raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+            dim = int(dim)  # a NumPy integer, which PyTorch's argument parser takes as an int
         bound = max(n, 1)
         if not -bound <= dim < bound:
             raise IndexError(
@@ -1259,22 +1261,30 @@ def _wide_numbers(data, dtype):
 
 
 def _contains_typed(seq):
-    """Whether ``seq`` holds (at any depth) a tensor or a NumPy scalar: an element with a dtype of its own."""
-    return any(isinstance(x, (Tensor, np.generic)) or isinstance(x, (list, tuple)) and _contains_typed(x) for x in seq)
+    """Whether ``seq`` holds (at any depth) a tensor, a NumPy scalar or a NumPy array: an element with
+    a dtype of its own."""
+    return any(
+        isinstance(x, (Tensor, np.generic, np.ndarray)) or isinstance(x, (list, tuple)) and _contains_typed(x)
+        for x in seq
+    )
 
 
 def _typed_to_scalars(seq):
-    """``seq`` with each tensor and NumPy scalar in it replaced by its Python number, and the dtype
-    PyTorch infers for the whole: the promotion of their dtypes (``np.float64(0.5)`` is float64) and
-    the Python numbers' types (a float the default dtype, an int int64). A tensor of more than one
-    element is refused, as in PyTorch."""
-    inferred = None
+    """``seq`` with each tensor and NumPy scalar in it replaced by its Python number (NumPy arrays kept),
+    and the dtype PyTorch infers for the whole: the promotion of their dtypes
+    (``np.float64(0.5)`` and ``np.ones(2)`` are float64) and the Python numbers' types (a float the
+    default dtype, an int int64). A tensor of more than one element is refused, as in PyTorch; a
+    NumPy array warns as PyTorch does."""
+    inferred, arrays = None, []
 
     def convert(x):
         nonlocal inferred
         if isinstance(x, (list, tuple)):
             return [convert(item) for item in x]
-        if isinstance(x, Tensor):
+        if isinstance(x, np.ndarray):
+            arrays.append(x)
+            kind, value = dtypes.as_dtype(x.dtype.name), x
+        elif isinstance(x, Tensor):
             if x.numel() != 1:
                 raise ValueError("only one element tensors can be converted to Python scalars")
             kind, value = x.dtype, x.item()
@@ -1286,7 +1296,15 @@ def _typed_to_scalars(seq):
             inferred = kind if inferred is None else dtypes.promote_types(inferred, kind)
         return value
 
-    return convert(seq), inferred
+    values = convert(seq)
+    if arrays:
+        warnings.warn(
+            "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting "
+            "the list to a single numpy.ndarray with numpy.array() before converting to a tensor.",
+            UserWarning,
+            stacklevel=5,
+        )
+    return values, inferred
 
 
 def _check_integer_range(array, dt):

@@ -213,6 +213,36 @@ def test_lbfgs_matches_torch(line_search_fn, device):
     assert opt_e.state[pe[0]]["n_iter"] == opt_t.state[pt[0]]["n_iter"]
 
 
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_float32_arithmetic_as_torch(line_search_fn):
+    """PyTorch keeps ys, ro, al, H_diag, gtd and the line search's steps as 0-d tensors of the
+    parameters' dtype: in float32 the search takes torch's path (it took 24 evaluations for torch's 13
+    when ember computed them as Python floats), and the state holds tensors. On the CPU only: a
+    float32 search this long also follows each reduction's rounding, which other backends order
+    differently."""
+    start = np.random.default_rng(0).standard_normal(7).astype(np.float32)
+
+    def run(lib, dev):
+        p = lib.nn.Parameter(lib.tensor(start, device=dev))
+        opt = lib.optim.LBFGS([p], max_iter=20, history_size=5, line_search_fn=line_search_fn)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((p - 1) ** 4).sum() + (p[1:] * p[:-1]).sum() + (p**2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        return p, opt.state[p]
+
+    (pe, state_e), (pt, state_t) = run(ember, "cpu"), run(torch, "cpu")
+    assert state_e["func_evals"] == state_t["func_evals"] and state_e["n_iter"] == state_t["n_iter"]
+    np.testing.assert_allclose(pe.detach().cpu().numpy(), pt.detach().numpy(), rtol=1e-6, atol=1e-7)
+    assert isinstance(state_e["H_diag"], ember.Tensor) and state_e["H_diag"].dtype is ember.float32
+    assert all(isinstance(r, ember.Tensor) for r in state_e["ro"])
+
+
 def test_lbfgs_rejects_groups():
     w, b = nn.Parameter(ember.tensor(_W)), nn.Parameter(ember.tensor(_B))
     with pytest.raises(ValueError, match="per-parameter options"):

@@ -1,5 +1,5 @@
 """geometric_, the deprecated linear-algebra spellings (chain_matmul, frobenius_norm, nuclear_norm,
-lu, lu_unpack) and Tensor.output_nr, against PyTorch."""
+lu, lu_unpack, lu_solve, cholesky, triangular_solve, qr, NLLLoss2d) and Tensor.output_nr, against PyTorch."""
 
 from __future__ import annotations
 
@@ -127,6 +127,27 @@ def test_lu_and_lu_unpack(device, dtype, shape):
     out = ember.lu_unpack(e_lu, e_piv, unpack_pivots=False)
     assert out.P.shape == (0,)
     assert_close(out.L, torch.lu_unpack(t_lu, t_piv).L, rtol=rtol, atol=1e-5)
+
+
+def test_classic_linalg_spellings_warn_as_deprecated(device):
+    """PyTorch warns (UserWarning) on the classic spellings that GP and older code still call."""
+    A = ember.tensor([[4.0, 2.0], [2.0, 5.0]], device=device)
+    b = ember.ones(2, 1, device=device)
+    with pytest.warns(UserWarning, match=r"torch.cholesky is deprecated in favor of torch.linalg.cholesky"):
+        ember.cholesky(A)
+    with pytest.warns(UserWarning, match=r"torch.triangular_solve is deprecated in favor of torch.linalg.solve_tri"):
+        ember.triangular_solve(b, A)
+    with pytest.warns(UserWarning, match=r"torch.qr is deprecated in favor of torch.linalg.qr"):
+        ember.qr(A)
+    with pytest.warns(UserWarning, match=r"torch.lu_solve is deprecated in favor of torch.linalg.lu_solve"):
+        ember.lu_solve(b, *ember.linalg.lu_factor(A))
+
+
+def test_nll_loss_2d_warns_as_deprecated():
+    for lib in (ember, torch):
+        with pytest.warns(FutureWarning, match=r"`NLLLoss2d` has been deprecated. Please use `NLLLoss`"):
+            loss = lib.nn.NLLLoss2d(ignore_index=1, reduction="sum")
+        assert (loss.ignore_index, loss.reduction) == (1, "sum")
 
 
 def test_output_nr():

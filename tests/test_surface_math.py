@@ -92,6 +92,31 @@ def test_cdist(device, dtype, case):
     check(*_both("cdist", p=p, compute_mode=mode), [randn(*s1), randn(*s2)], device=device, dtype=dtype)
 
 
+@pytest.mark.parametrize("mode", ["use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist"])
+def test_cdist_of_a_set_with_itself_has_torchs_gradient(device, dtype, mode):
+    """An RBF kernel from cdist(x, x) over more than 25 points goes through the matrix product, whose
+    zero distances made the square root's gradient NaN; PyTorch's is 0 there."""
+    data = np.random.default_rng(0).standard_normal((30, 3))
+    grads = []
+    for lib, dev in ((ember, device), (torch, "cpu")):
+        x = lib.tensor(data, dtype=getattr(lib, dtype.name), device=dev, requires_grad=True)
+        distances = lib.cdist(x, x, compute_mode=mode)
+        lib.exp(-0.5 * distances.pow(2)).sum().backward()
+        grads.append(x.grad)
+    assert not np.isnan(grads[0].cpu().numpy()).any()
+    assert_close(grads[0], grads[1].numpy(), rtol=1e-4 if dtype is ember.float32 else 1e-10, atol=1e-4)
+
+
+def test_cdist_by_matrix_product_differentiates_twice(device):
+    a = ember.tensor(randn(4, 3), dtype=ember.float64, device=device, requires_grad=True)
+    b = ember.tensor(randn(5, 3), dtype=ember.float64, device=device, requires_grad=True)
+
+    def f(x, y):
+        return ember.cdist(x, y, compute_mode="use_mm_for_euclid_dist")
+
+    assert ember.autograd.gradcheck(f, (a, b)) and ember.autograd.gradgradcheck(f, (a, b))
+
+
 def test_cdist_and_pdist_errors(device):
     a = ember.ones(2, 3, device=device)
     for module, x in ((ember, a), (torch, torch.ones(2, 3))):

@@ -401,12 +401,40 @@ NUMPY_SCALAR_DATA = {
     "uint8_and_int8": lambda: [np.uint8(200), np.int8(-1)],
     "int8_and_bool": lambda: [np.int8(1), True],
     "bool": lambda: [np.bool_(True)],
+    # NumPy arrays in a list likewise (replay buffers' torch.tensor(list_of_observations))
+    "float64_arrays": lambda: [np.ones(2), np.zeros(2)],
+    "float16_array": lambda: [np.ones(2, np.float16)],
+    "int32_array": lambda: [np.ones(2, np.int32)],
+    "float32_array_and_python_floats": lambda: [np.ones(2, np.float32), [1.5, 2.0]],
+    "float64_array_and_python_floats": lambda: [[1.0, 2.0], np.ones(2)],
+    "int32_array_and_python_ints": lambda: [np.ones(2, np.int32), [1, 2]],
+    "uint8_and_int8_arrays": lambda: [np.ones(2, np.uint8), np.ones(2, np.int8)],
+    "float16_and_float64_arrays": lambda: [[np.ones(2, np.float16)], [np.ones(2)]],
 }
 
 
 @pytest.mark.parametrize("name", list(NUMPY_SCALAR_DATA))
+@pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy.ndarrays")
 def test_numpy_scalars_in_a_list_keep_their_dtype(name, device):
     expected = torch.tensor(NUMPY_SCALAR_DATA[name]())
     actual = ember.tensor(NUMPY_SCALAR_DATA[name](), device=device)
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    assert actual.tolist() == expected.tolist()
+
+
+def test_a_list_of_numpy_arrays_warns_as_torch():
+    with pytest.warns(UserWarning, match="Creating a tensor from a list of numpy.ndarrays is extremely slow") as record:
+        ember.tensor([np.ones(2), np.ones(2)])
+    assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(np.int64(4),), (np.int32(4),), (0, np.int64(4)), (np.int64(1), np.int64(7), np.int64(2)), (np.float32(3.5),)],
+    ids=["int64", "int32", "start_and_int64_end", "all_int64", "float32"],
+)
+def test_arange_of_numpy_numbers_infers_the_dtype_as_torch(args, device):
+    """NumPy integers are integers: arange(np.int64(4)) is int64 (it was float32)."""
+    expected, actual = torch.arange(*args), ember.arange(*args, device=device)
     assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
     assert actual.tolist() == expected.tolist()

@@ -136,6 +136,34 @@ def test_einsum_list_form_and_errors(device):
         ember.einsum("ij->z", a)
 
 
+@pytest.mark.parametrize(
+    "sublists, shapes",
+    [
+        ([[0, 1], [1, 2], [0, 2]], [(2, 3), (3, 4)]),
+        ([[0, 1], [0, 2]], [(3, 2), (3, 4)]),
+        ([[27, 26], [26]], [(2, 3), (3,)]),
+        ([[Ellipsis, 0, 1], [Ellipsis, 1, 2], [Ellipsis, 0, 2]], [(2, 3, 4), (2, 4, 5)]),
+        ([[1, 1]], [(3, 3)]),
+    ],
+)
+def test_einsum_sublist_form(device, dtype, sublists, shapes):
+    """torch.einsum(op0, sublist0, op1, sublist1, ..., [sublist_out]): integer labels, Ellipsis for '...'."""
+
+    def call(lib):
+        return lambda *ts: lib.einsum(*[x for pair in zip(ts, sublists) for x in pair], *sublists[len(ts) :])
+
+    check(call(ember), call(torch), [randn(*s) for s in shapes], device=device, dtype=dtype)
+
+
+def test_einsum_sublist_and_missing_operand_errors(device):
+    a = ember.ones(2, 3, device=device)
+    with pytest.raises(ValueError, match=r"not within the valid range \[0, 52\)"):
+        ember.einsum(a, [0, 52])
+    for args in [("ij",), (a,), ("ij", [])]:
+        with pytest.raises(ValueError, match="at least one operand"):
+            ember.einsum(*args)
+
+
 def test_einsum_double_backward(device):
     a = ember.tensor(randn(2, 3), device=device, requires_grad=True)
     b = ember.tensor(randn(3, 2), device=device, requires_grad=True)
@@ -199,6 +227,18 @@ def test_cummax_cummin_logcumsumexp(device, dtype):
     check(lambda t: t.cummax(0), lambda t: t.cummax(0), [y], device=device, dtype=dtype, grad=False)
     z = np.array([-inf, -inf, 0.0, inf, 1.0])
     check(lambda t: t.logcumsumexp(0), lambda t: t.logcumsumexp(0), [z], device=device, dtype=dtype, grad=False)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, 2.0], [0.0, 0.0, 0.0, 0.0]], [[nan, 2.0], [nan, 1.0]], [[nan, nan]]],
+    ids=["ties", "nan", "all_nan"],
+)
+def test_median_of_all_elements_shares_the_gradient_between_ties(device, dtype, data):
+    """median()/nanmedian() over every element: PyTorch spreads the gradient evenly over the elements
+    equal to the result (evenly_distribute_backward), as for max(); ember gave it all to one of them."""
+    for name in ("median", "nanmedian"):
+        check(lambda t: getattr(t, name)(), lambda t: getattr(t, name)(), [np.array(data)], device=device, dtype=dtype)  # noqa: B023
 
 
 def test_median_nansum_nanmean(device, dtype):

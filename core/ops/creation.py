@@ -95,7 +95,7 @@ def get_default_device() -> _device:
 
 
 def _size(size, op="tensor factory"):
-    if len(size) == 1 and not isinstance(size[0], int):
+    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
         size = size[0]
     shape = tuple(size_arg(op, s, i) for i, s in enumerate(size))
     for s in shape:
@@ -452,7 +452,7 @@ def arange(
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is None:
-        dtype = dtypes.int64 if all(isinstance(v, int) for v in values) else dtypes.get_default_dtype()
+        dtype = dtypes.int64 if all(isinstance(v, numbers.Integral) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
     if dt is dtypes.bool:
         not_implemented("arange_cpu", dt)

@@ -7,6 +7,7 @@ are written with differentiable ops, so that they can be differentiated again.""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .. import dtypes
@@ -122,14 +123,27 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None
 def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
     """The classic Cholesky factor: :func:`ember.linalg.cholesky`.
 
+    Deprecated in PyTorch, and warns as PyTorch does.
+
     Example::
 
-        >>> ember.cholesky(ember.tensor([[4.0, 2.0], [2.0, 5.0]]), upper=True)
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ember.cholesky(ember.tensor([[4.0, 2.0], [2.0, 5.0]]), upper=True)
         tensor([[2., 1.],
                 [0., 2.]])
     """
     if out is not None:
         return write_out("cholesky", cholesky(input, upper), out)
+    warnings.warn(
+        "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future PyTorch "
+        "release.\nL = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)\nand\n"
+        "U = torch.cholesky(A, upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"
+        "This transform will produce equivalent results for all valid (symmetric positive definite) inputs.",
+        UserWarning,
+        stacklevel=2,
+    )
     check_input("cholesky", input, kernel="cholesky_cpu")
     return linalg_cholesky(input, upper=upper)
 
@@ -284,14 +298,26 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> results.l
 def qr(input: Tensor, some: bool = True, *, out: Any = None) -> results.qr:
     """The classic QR decomposition: reduced when ``some``, else complete.
 
+    Deprecated in PyTorch for :func:`ember.linalg.qr`, and warns as PyTorch does.
+
     Example::
 
-        >>> Q, R = ember.qr(ember.tensor([[3.0, 1.0], [4.0, 2.0], [0.0, 1.0]]))
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     Q, R = ember.qr(ember.tensor([[3.0, 1.0], [4.0, 2.0], [0.0, 1.0]]))
         >>> Q.shape, R.shape
         (ember.Size([3, 2]), ember.Size([2, 2]))
     """
     if out is not None:
         return write_out("qr", qr(input, some), out, exact_dtype=True)
+    warnings.warn(
+        "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch release.\n"
+        "The boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = torch.qr(A, some)\n"
+        "should be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else 'complete')",
+        UserWarning,
+        stacklevel=2,
+    )
     check_input("qr", input, square=False, kernel="geqrf_cpu")
     return results.qr(*linalg_qr(input, "reduced" if some else "complete"))
 

@@ -8,6 +8,7 @@ differentiable ops, so that they can be differentiated again."""
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from ..autograd.function import Function
@@ -503,10 +504,15 @@ def triangular_solve(
     Returns:
         A named tuple ``(solution, cloned_coefficient)``, the second a copy of ``A``.
 
+    Deprecated in PyTorch for :func:`ember.linalg.solve_triangular`, and warns as PyTorch does.
+
     Example::
 
+        >>> import warnings
         >>> A = ember.tensor([[2.0, 1.0], [0.0, 4.0]])
-        >>> ember.triangular_solve(ember.tensor([[4.0], [8.0]]), A).solution
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ember.triangular_solve(ember.tensor([[4.0], [8.0]]), A).solution
         tensor([[1.],
                 [2.]])
     """
@@ -514,6 +520,14 @@ def triangular_solve(
         return write_out(
             "triangular_solve", triangular_solve(b, A, upper, transpose, unitriangular), out, exact_dtype=True
         )
+    warnings.warn(
+        "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be removed in a "
+        "future PyTorch release.\ntorch.linalg.solve_triangular has its arguments reversed and does not return a "
+        "copy of one of the inputs.\nX = torch.triangular_solve(B, A).solution\nshould be replaced with\n"
+        "X = torch.linalg.solve_triangular(A, B).",
+        UserWarning,
+        stacklevel=2,
+    )
     if isinstance(A, Tensor) and A.ndim >= 2 and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
@@ -740,15 +754,27 @@ def linalg_lu_solve(
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The classic spelling of :func:`ember.linalg.lu_solve` (``b`` first).
 
+    Deprecated in PyTorch, and warns as PyTorch does.
+
     Example::
 
+        >>> import warnings
         >>> A = ember.tensor([[3.0, 1.0], [1.0, 2.0]])
-        >>> ember.lu_solve(ember.tensor([[9.0], [8.0]]), *ember.linalg.lu_factor(A))
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ember.lu_solve(ember.tensor([[9.0], [8.0]]), *ember.linalg.lu_factor(A))
         tensor([[2.],
                 [3.]])
     """
     if out is not None:
         return write_out("lu_solve", lu_solve(b, LU_data, LU_pivots), out, exact_dtype=True)
+    warnings.warn(
+        "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in a future PyTorch "
+        "release.\nNote that torch.linalg.lu_solve has its arguments reversed.\nX = torch.lu_solve(B, LU, pivots)\n"
+        "should be replaced with\nX = torch.linalg.lu_solve(LU, pivots, B)",
+        UserWarning,
+        stacklevel=2,
+    )
     return linalg_lu_solve(LU_data, LU_pivots, b)
 
 

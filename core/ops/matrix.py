@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from .. import dtypes
 from ..amp.policy import cast_inputs
@@ -273,12 +274,32 @@ def _merge_repeated(operand, labels):
             return operand, labels
 
 
-def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
+def _sublist_label(n: Any) -> str:
+    if n is Ellipsis:
+        return "..."
+    if 0 <= n < 26:
+        return chr(ord("A") + n)
+    if 26 <= n < 52:
+        return chr(ord("a") + n - 26)
+    raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
+
+
+def _sublist_equation(args: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """The equation and operands of the sublist form ``(op0, sublist0, op1, sublist1, ..., [out])``:
+    integers 0-25 are the labels ``A``-``Z``, 26-51 ``a``-``z``, ``...`` (Ellipsis) broadcast dims."""
+    equation = ",".join("".join(_sublist_label(n) for n in labels) for labels in args[1::2])
+    if len(args) % 2 == 1:
+        return equation + "->" + "".join(_sublist_label(n) for n in args[-1]), tuple(args[:-1:2])
+    return equation, tuple(args[::2])
+
+
+def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
     """Sum of products of ``operands`` over the indices of ``equation`` (Einstein notation).
 
     ``"ij,jk->ik"`` is a matrix product, ``"ii"`` a trace, ``"bij->bji"`` a transpose. With no
     ``->`` the output has the labels that appear once, in alphabetical order. ``...`` stands for
-    broadcast dimensions.
+    broadcast dimensions. The sublist form ``einsum(op0, [0, 1], op1, [1, 2], [0, 2])`` gives each
+    operand's labels as integers in ``[0, 52)`` (and ``...`` as ``Ellipsis``), the output's last.
 
     Args:
         equation (str): the subscripts.
@@ -288,9 +309,18 @@ def einsum(equation: str, *operands: Tensor | Sequence[Tensor]) -> Tensor:
 
         >>> ember.einsum("i,i->", ember.tensor([1.0, 2.0]), ember.tensor([3.0, 4.0]))
         tensor(11.)
+        >>> ember.einsum(ember.ones(2, 3), [0, 1], ember.ones(3, 4), [1, 2], [0, 2]).shape
+        ember.Size([2, 4])
     """
+    if isinstance(equation, Tensor) and operands:
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    if not operands or isinstance(equation, Tensor):
+        raise ValueError(
+            "einsum(): must specify the equation string and at least one operand, "
+            "or at least one operand and its subscripts list"
+        )
     for i, t in enumerate(operands):
         if not isinstance(t, Tensor):
             raise TypeError(f"einsum(): operand {i} must be Tensor, not {type(t).__name__}")

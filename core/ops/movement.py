@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,7 @@ def _sizes_or_keyword(op, name, sizes, keyword):
 
 
 def _shape_arg(shape, op="reshape"):
-    if len(shape) == 1 and not isinstance(shape[0], int):
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
         shape = shape[0]
     return tuple(size_arg(op, s, i) for i, s in enumerate(shape))
 
@@ -729,8 +730,8 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
     """
     if dims is None:
         return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     if input.numel() == 0:  # nothing moves (PyTorch checks no dims here)
         return input.clone()
     if len(shifts) != len(dims):
@@ -1075,7 +1076,7 @@ def chunk_into_views(input: Tensor, chunks: int, dim: int = 0, *, unsafe: bool =
     size = input.shape[axis]
     if size == 0:  # PyTorch: ``chunks`` empty pieces
         return split_into_views(input, [0] * chunks, axis, unsafe=unsafe)
-    step = max(-(-size // chunks), 1)
+    step = int(max(-(-size // chunks), 1))  # an int also for a NumPy integer ``chunks``
     return split_into_views(input, step, dim, unsafe=unsafe)
 
 

@@ -356,7 +356,9 @@ def wrap_dim(dim, ndim):
         return dim + ndim if dim < 0 else dim
     bound = max(ndim, 1)
     if not isinstance(dim, int) or isinstance(dim, bool):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+            raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+        dim = int(dim)  # a NumPy integer, which PyTorch's argument parser takes as an int
     if not -bound <= dim < bound:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], but got {dim})")
     return dim % bound
@@ -369,6 +371,8 @@ def normalize_dims(dim, ndim):
     if isinstance(dim, int):
         if type(dim) is int and ndim:
             return (wrap_dim(dim, ndim),)
+        dim = (dim,)
+    elif isinstance(dim, numbers.Integral):  # a NumPy integer
         dim = (dim,)
     wrapped = [wrap_dim(d, ndim) for d in dim]
     axes = tuple(sorted(set(wrapped)))

@@ -4,6 +4,7 @@ ember's differentiable ops (every backend, gradients included)."""
 from __future__ import annotations
 
 from .. import dtypes
+from ..autograd.function import Function
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .movement import broadcast_shapes, cat
@@ -15,13 +16,26 @@ __all__ = ["cdist", "renorm", "dist"]
 _MM_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
 
 
-def _euclidean_by_mm(x1: Tensor, x2: Tensor) -> Tensor:
-    """``|a - b|`` as ``sqrt(|a|^2 - 2 a.b + |b|^2)``: one matrix product, PyTorch's ``_euclidean_dist``."""
-    x1_norm = x1.pow(2).sum(-1, keepdim=True)
-    x2_norm = x2.pow(2).sum(-1, keepdim=True)
-    x1_ = cat([x1 * -2, x1_norm, x1_norm.new_ones(x1_norm.shape)], -1)
-    x2_ = cat([x2, x2_norm.new_ones(x2_norm.shape), x2_norm], -1)
-    return (x1_ @ x2_.mT).clamp_min(0).sqrt()
+class _EuclideanByMM(Function):
+    """``|a - b|`` as ``sqrt(|a|^2 - 2 a.b + |b|^2)``: one matrix product, PyTorch's ``_euclidean_dist``.
+    Its gradient is PyTorch's ``_euclidean_dist_backward``: 0 where a distance is 0 (the square root's
+    derivative would make it NaN), in differentiable ops."""
+
+    @staticmethod
+    def forward(ctx, x1, x2):
+        x1_norm = x1.pow(2).sum(-1, keepdim=True)
+        x2_norm = x2.pow(2).sum(-1, keepdim=True)
+        x1_ = cat([x1 * -2, x1_norm, x1_norm.new_ones(x1_norm.shape)], -1)
+        x2_ = cat([x2, x2_norm.new_ones(x2_norm.shape), x2_norm], -1)
+        result = (x1_ @ x2_.mT).clamp_min(0).sqrt()
+        ctx.save_for_backward(x1, x2, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        x1, x2, result = ctx.saved_tensors
+        ratio = (grad / result).masked_fill(result == 0, 0)
+        return x1 * ratio.sum(-1, keepdim=True) - ratio @ x2, x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT @ x1
 
 
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
@@ -73,7 +87,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
     if rows1 == 0 or rows2 == 0 or x1.shape[-1] == 0:
         return x1.new_zeros((*batch, rows1, rows2))
     if by_mm:
-        return _euclidean_by_mm(x1, x2)
+        return _EuclideanByMM.apply(x1, x2)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return diff.norm(p, dim=-1)
 

@@ -346,6 +346,29 @@ class _AllMax(_Evenly, _Amax):
     _backward_name = "MaxBackward1"
 
 
+class _SelectedOfAll(Function):
+    """A value selected from all of ``x`` by ``select`` (the median): as for ``max(input)``, the gradient
+    is shared equally between the elements equal to it (PyTorch's ``evenly_distribute_backward``)."""
+
+    @staticmethod
+    def forward(ctx, x, select):
+        y = select(x)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Evenly.backward(ctx, grad)[0], None
+
+
+class _Median(_SelectedOfAll):
+    pass
+
+
+class _Nanmedian(_SelectedOfAll):
+    pass
+
+
 class _AllMin(_Evenly, _Amin):
     _backward_name = "MinBackward1"
 
@@ -1519,7 +1542,7 @@ def median(
         flat = input.reshape(-1)
         if flat.shape[0] == 0:
             return input.new_full((), math.nan) if input.dtype.is_floating_point else flat.sum()
-        return median(flat, 0).values
+        return _Median.apply(flat, lambda x: median(x, 0).values)
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         return return_types.median(

@@ -7,6 +7,7 @@ every backend.
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -154,7 +155,7 @@ def repeat_interleave(
         index = [i for i, c in enumerate(counts) for _ in range(c)]
         result = x.index_select(axis, tensor(index, dtype=dtypes.int64, device=x.device))
     else:
-        if not isinstance(repeats, int) or isinstance(repeats, bool):
+        if not isinstance(repeats, numbers.Integral) or isinstance(repeats, bool):
             raise TypeError(f"repeat_interleave(): repeats must be an int or a Tensor, got {type(repeats).__name__}")
         if repeats < 0:
             raise RuntimeError("repeats can not be negative")

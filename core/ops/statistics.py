@@ -16,6 +16,7 @@ from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .operands import numpy_names, wrap_dim
 from .out_argument import write_out
+from .reduction import _Nanmedian
 
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
 
@@ -217,9 +218,7 @@ def nanmedian(
     if dim is None:
         if input.numel() == 0:
             return input.new_full((), math.nan)
-        flat = input.reshape(-1)
-        values, _ = _nanmedian_along(flat, 0)
-        return values
+        return _Nanmedian.apply(input.reshape(-1), lambda x: _nanmedian_along(x, 0)[0])
     dim = wrap_dim(dim, input.ndim)
     if input.ndim and input.shape[dim] == 0:
         raise IndexError(f"nanmedian(): Expected reduction dim {dim} to have non-zero size.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 from ... import dtypes
@@ -156,7 +157,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
     pad = tuple(pad)
-    if any(not isinstance(p, int) and not (isinstance(p, Tensor) and p.ndim == 0) for p in pad):
+    if any(not isinstance(p, numbers.Integral) and not (isinstance(p, Tensor) and p.ndim == 0) for p in pad):
         raise TypeError(f"pad(): argument 'pad' must be tuple of ints, but found {pad}")
     if len(pad) % 2:
         raise RuntimeError("Padding length must be divisible by 2")

@@ -9,6 +9,7 @@ is its adjoint, whose backward is the pooling again.
 from __future__ import annotations
 
 import math
+import numbers
 
 from ... import dtypes
 from ...amp.policy import autocast_call
@@ -209,9 +210,9 @@ def _ints(op, name, value, nd):
     out = _ntuple(nd)(value)
     if len(out) == 1 and nd > 1:
         out = out * nd
-    if len(out) != nd or not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+    if len(out) != nd or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in out):
         raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {nd} ints, got {value!r}")
-    return out
+    return tuple(int(v) for v in out)  # NumPy integers as ints
 
 
 def _pool_output_size(size, k, s, p, d, ceil_mode):

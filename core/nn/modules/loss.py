@@ -6,6 +6,7 @@ with a warning) and the modern ``reduction='mean'|'sum'|'none'``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 from ...tensor import Tensor
@@ -130,7 +131,24 @@ class NLLLoss(_WeightedLoss):
 
 
 class NLLLoss2d(NLLLoss):
-    r""":class:`NLLLoss` for :math:`(N, C, H, W)` inputs (kept for the classic API)."""
+    r""":class:`NLLLoss` for :math:`(N, C, H, W)` inputs (kept for the classic API; deprecated in
+    PyTorch, and warns as PyTorch does)."""
+
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
+        ignore_index: int = -100,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        warnings.warn(
+            "`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in replacement and see "
+            "https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more details.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class PoissonNLLLoss(_Loss):
