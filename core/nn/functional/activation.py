@@ -14,7 +14,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function, saved_reader
-from ...autograd.grad_mode import grad_state, no_grad
+from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
@@ -896,10 +896,14 @@ def _get_softmax_dim(name, ndim, stacklevel):
 
 
 def _run_softmax_backward_kernel(ctx, kernel, grad, y, dim):
-    """Forward of the two backward Functions: the backend's ``kernel`` on ``(grad, y)``; both are kept."""
+    """Forward of the two backward Functions: the backend's ``kernel`` on ``(grad, y)``; both are kept.
+    float16/bfloat16 read as float32 (the rounded output too) and rounded once, as PyTorch's kernels."""
     ctx.save_for_backward(grad, y)
     ctx.dim = dim
-    return grad._make(getattr(grad._backend.kernels, kernel)(grad._data, y._data, dim))
+    run = getattr(grad._backend.kernels, kernel)
+    if grad.dtype in dtypes.narrow_float:
+        return grad._make(opmath(grad, lambda g, out: run(g, out, dim), grad._data, y._data))
+    return grad._make(run(grad._data, y._data, dim))
 
 
 class _SoftmaxGrad(Function):
@@ -922,6 +926,22 @@ class _SoftmaxGrad(Function):
         return g_grad, y_grad, None
 
 
+def _softmax_in_float32(x, kernel, dim):
+    """The native ``kernel`` (``'softmax'`` or ``'log_softmax'``) of a float16/bfloat16 ``x`` as
+    PyTorch's CPU kernels compute it: in float32, rounded once; over the last dimension, log-softmax
+    rounds the row's sum of exponentials and its logarithm to the dtype before the subtraction."""
+    backend = x._backend
+    xp, narrow, wide = backend.xp, x._data.dtype, backend.native_dtype(dtypes.float32)
+    data = xp.astype(x._data, wide)
+    if kernel == "log_softmax" and dim == x.ndim - 1:
+        shifted = data - xp.max(data, axis=dim, keepdims=True)
+        total = xp.astype(xp.astype(xp.sum(xp.exp(shifted), axis=dim, keepdims=True), narrow), wide)
+        result = shifted - xp.astype(xp.astype(xp.log(total), narrow), wide)
+    else:
+        result = getattr(backend.kernels, kernel)(data, dim)
+    return xp.astype(result, narrow)
+
+
 class _SoftmaxKernel(Function):
     """Softmax and log-softmax: ``forward`` runs the backend's kernel through :meth:`_run`, which
     keeps the output and the Function of the output that is the backward."""
@@ -930,7 +950,10 @@ class _SoftmaxKernel(Function):
 
     @staticmethod
     def _run(ctx, kernel, grad_function, x, dim):
-        data = getattr(x._backend.kernels, kernel)(x._data, dim)
+        if x.dtype in dtypes.narrow_float:
+            data = _softmax_in_float32(x, kernel, dim)
+        else:
+            data = getattr(x._backend.kernels, kernel)(x._data, dim)
         if not x._backend.is_contiguous(data):  # PyTorch's softmax is row-major whatever the input's layout
             data = row_major(x._backend, data)
         y = x._make(data)
@@ -985,28 +1008,11 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
     if input.dtype not in FLOATING_AND_HALF and input.numel():
         kernel = "log_softmax" if name == "log_softmax" else "softmax"
         not_implemented(f"{kernel}{'_lastdim' if axis >= input.ndim - 1 else ''}_kernel_impl", input.dtype)
-    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
-        result = _softmax_family(name, fn, input.float(), dim, stacklevel, None).to(input.dtype)
-        if name == "log_softmax" and input.ndim and axis == input.ndim - 1 and input.numel():
-            _round_last_dim_log_softmax_as_torch(result, input, axis)
-        return result
     if input.ndim == 0:
         return fn.apply(input.reshape((1,)), 0).reshape(())
     if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity)
         return input.clone()
     return fn.apply(input, axis)
-
-
-def _round_last_dim_log_softmax_as_torch(result: Tensor, input: Tensor, axis: int) -> None:
-    """Write into ``result`` the 16-bit log-softmax over the last dimension as PyTorch's vectorized
-    kernel rounds it: the row's sum of exponentials and its logarithm each rounded to the dtype,
-    then ``x - max - log(sum)`` rounded once (the other dimensions' kernel rounds only once). The
-    values change in the last bit at most; the gradient stays that of the float32 computation."""
-    with no_grad():
-        x = input.detach().float()
-        shifted = x - x.amax(axis, keepdim=True)
-        total = shifted.exp().sum(axis, keepdim=True).to(input.dtype).float()
-        result.detach().copy_((shifted - total.log().to(input.dtype).float()).to(input.dtype))
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype_t = None) -> Tensor:
