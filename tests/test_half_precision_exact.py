@@ -31,6 +31,22 @@ CASES = {
         (16, 64),
         lambda m, x: m.nn.functional.cross_entropy(x, m.arange(16) % 64, reduction="none"),
     ),
+    "gelu": ((16, 64), lambda m, x: m.nn.functional.gelu(x)),
+    "gelu_tanh": ((16, 64), lambda m, x: m.nn.functional.gelu(x, approximate="tanh")),
+    "silu": ((16, 64), lambda m, x: m.nn.functional.silu(x)),
+    "mish": ((16, 64), lambda m, x: m.nn.functional.mish(x)),
+    "logsigmoid": ((16, 64), lambda m, x: m.nn.functional.logsigmoid(x * 3)),
+    "softsign": ((16, 64), lambda m, x: m.nn.functional.softsign(x)),
+    "tanh": ((16, 64), lambda m, x: x.tanh()),
+    "sigmoid": ((16, 64), lambda m, x: x.sigmoid()),
+    "log": ((16, 64), lambda m, x: (x.abs() + 0.1).log()),
+    "log2": ((16, 64), lambda m, x: (x.abs() + 0.1).log2()),
+    "log1p": ((16, 64), lambda m, x: x.abs().log1p()),
+    "sqrt": ((16, 64), lambda m, x: x.abs().sqrt()),
+    "atan": ((16, 64), lambda m, x: x.atan()),
+    "div": ((16, 64), lambda m, x: x / (x.flip(0).abs() + 0.5)),
+    "pow_tensors": ((16, 64), lambda m, x: (x.abs() + 0.5) ** x.flip(0)),
+    "pow_number": ((16, 64), lambda m, x: x**3),
 }
 
 

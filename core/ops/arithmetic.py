@@ -336,6 +336,8 @@ class _Unary(Function):
     floating = True  # integer inputs are computed in the default float type
     saves = "x"  # which of x and y the derivative reads (only those are saved, as in PyTorch)
     fused_backward = None  # a kernel-table method (grad, y) -> grad * derivative, without create_graph
+    divides = False  # derivative(x, y) is the divisor of grad (PyTorch's formula divides), not a factor
+    fused_in_float32 = dtypes.narrow_float  # the 16-bit types fused_backward computes in float32, rounding once
     arithmetic = False  # the derivative uses only operators, so it also runs on native arrays
 
     @classmethod
@@ -355,11 +357,17 @@ class _Unary(Function):
         if cls.derivative is None:  # piecewise constant: exactly zero, whatever grad holds (as PyTorch)
             return grad.new_zeros(grad.shape)
         x, y = ctx.saved_tensors
+        if cls.divides:  # PyTorch's grad / d: one rounding, where grad * (1 / d) has two
+            d = cls.derivative(x, y)
+            return grad / (d.conj() if grad.dtype.is_complex else d)
         if grad.dtype.is_complex:  # holomorphic: the conjugate Wirtinger gradient, grad * conj(f'(x))
             return grad * cls.derivative(x, y).conj()
         if not grad_state.enabled:  # no graph to build
             if cls.fused_backward is not None:  # one kernel, not one per operation
-                return grad._make(getattr(grad._backend.kernels, cls.fused_backward)(grad._data, y._data))
+                kernel = getattr(grad._backend.kernels, cls.fused_backward)
+                if grad.dtype in cls.fused_in_float32:
+                    return grad._make(opmath(grad, kernel, grad._data, y._data))
+                return grad._make(kernel(grad._data, y._data))
             if cls.arithmetic:  # one native expression
                 native = cls.derivative(None if x is None else x._data, None if y is None else y._data)
                 return grad._make(grad._data * native)
@@ -373,6 +381,9 @@ class _Pointwise(Function):
 
     value: Any = None
     gradient: Any = None
+    #: a float16/bfloat16 gradient computed in float32 and rounded once (PyTorch's backward kernel),
+    #: not step by step in the 16-bit type (PyTorch's formula of tensor operations)
+    gradient_in_float32 = True
 
     @classmethod
     def forward(cls, ctx, x):
@@ -384,6 +395,8 @@ class _Pointwise(Function):
     @classmethod
     def backward(cls, ctx, grad):
         (x,) = ctx.saved_tensors
+        if cls.gradient_in_float32 and x.dtype in dtypes.narrow_float:  # PyTorch's backward kernels' opmath
+            return cls.gradient(x.float(), grad.float()).to(x.dtype)
         return cls.gradient(x, grad)
 
 
@@ -396,9 +409,14 @@ def _unary(
     arithmetic: bool = False,
     fused_backward: str | None = None,
     complex_error: str | None = None,
+    divides: bool = False,
+    fused_in_float32: tuple[dtypes.dtype, ...] = dtypes.narrow_float,
 ) -> Callable[[Tensor], Tensor]:
     """The op ``name`` computing ``compute(backend, x)``; ``complex_error``: PyTorch's message for a
-    complex input where it has no complex kernel (None: complex inputs are computed as they are)."""
+    complex input where it has no complex kernel (None: complex inputs are computed as they are);
+    ``divides``: the gradient is ``grad / derivative(x, y)``, PyTorch's rounding for its formulas
+    that divide; ``fused_in_float32``: the 16-bit types whose ``fused_backward`` reads float32 and
+    rounds once (the others compute in their own type)."""
     saved = {"_saved_self": saved_reader(0)} if "x" in saves else {}
     if "y" in saves:
         saved["_saved_result"] = saved_reader(1)
@@ -406,6 +424,8 @@ def _unary(
         "saves": saves,
         "arithmetic": arithmetic,
         "fused_backward": fused_backward,
+        "divides": divides,
+        "fused_in_float32": fused_in_float32,
         "_saved_attributes": saved if derivative is not None else {},
     }
     # named as PyTorch's node: "log1p" -> Log1PBackward0, "expm1" -> Expm1Backward0
@@ -457,8 +477,8 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 exp = _unary("exp", lambda b, x: b.xp.exp(x), lambda x, y: y, saves="y", arithmetic=True)
 expm1 = _unary("expm1", lambda b, x: b.xp.expm1(x), lambda x, y: y + 1, saves="y", arithmetic=True)
-log = _unary("log", lambda b, x: b.xp.log(x), lambda x, y: x.reciprocal())
-log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: (x + 1).reciprocal())
+log = _unary("log", lambda b, x: b.xp.log(x), lambda x, y: x, divides=True)
+log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: x + 1, divides=True)
 
 
 def _log_base(ln_base):
@@ -476,20 +496,27 @@ def _log_base(ln_base):
     return compute
 
 
-log2 = _unary("log2", _log_base(_LN2), lambda x, y: (x * _LN2).reciprocal())
-log10 = _unary("log10", _log_base(_LN10), lambda x, y: (x * _LN10).reciprocal())
-sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: (y * 2).reciprocal(), saves="y")
+log2 = _unary("log2", _log_base(_LN2), lambda x, y: x * _LN2, divides=True)
+log10 = _unary("log10", _log_base(_LN10), lambda x, y: x * _LN10, divides=True)
+sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: y * 2, saves="y", divides=True)
 rsqrt = _unary("rsqrt", lambda b, x: b.xp.divide(1, b.xp.sqrt(x)), lambda x, y: y.pow(3) * -0.5, saves="y")
 sin = _unary("sin", lambda b, x: b.xp.sin(x), lambda x, y: x.cos())
 cos = _unary("cos", lambda b, x: b.xp.cos(x), lambda x, y: -x.sin())
 tan = _unary("tan", lambda b, x: b.xp.tan(x), lambda x, y: y * y + 1, saves="y", arithmetic=True)
 asin = _unary("asin", lambda b, x: b.xp.asin(x), lambda x, y: (1 - x * x).rsqrt())
 acos = _unary("acos", lambda b, x: b.xp.acos(x), lambda x, y: -(1 - x * x).rsqrt())
-atan = _unary("atan", lambda b, x: b.xp.atan(x), lambda x, y: (x * x + 1).reciprocal())
+atan = _unary("atan", lambda b, x: b.xp.atan(x), lambda x, y: x * x + 1, divides=True)
 sinh = _unary("sinh", lambda b, x: b.xp.sinh(x), lambda x, y: x.cosh())
 cosh = _unary("cosh", lambda b, x: b.xp.cosh(x), lambda x, y: x.sinh())
 tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y, saves="y", fused_backward="tanh_backward")
-sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves="y", fused_backward="sigmoid_backward")
+sigmoid = _unary(
+    "sigmoid",
+    _sigmoid,
+    lambda x, y: y * (1 - y),
+    saves="y",
+    fused_backward="sigmoid_backward",
+    fused_in_float32=(dtypes.bfloat16,),  # PyTorch's float16 sigmoid_backward rounds each step
+)
 erf = _unary(
     "erf",
     lambda b, x: b.erf(x),
@@ -790,7 +817,7 @@ class _Div(_Binary):
         if g.dtype.is_complex:  # conjugate Wirtinger gradients: g * conj(d out / d operand)
             a, b = _conj(a), b.conj()
         ga = g / b if ctx.needs_input_grad[0] else None
-        gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
+        gb = -g * (a / b / b) if ctx.needs_input_grad[1] else None  # PyTorch's rounding order
         return ga, gb
 
 
@@ -847,13 +874,13 @@ class _Pow(_Binary):
             e = ctx.b_scalar
             if e == 0:
                 return g.new_zeros(a.shape), None
-            return g * e * a.pow(e - 1), None
-        ga = g * b * a.pow(b - 1) if ctx.needs_input_grad[0] else None
+            return g * (e * a.pow(e - 1)), None  # the derivative rounded before the product, as PyTorch
+        ga = g * (b * a.pow(b - 1)) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
             # d(a**b)/db = a**b * log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's rule)
             safe = where((a == 0) & (b >= 0), a * 0 + 1, a)
-            gb = g * z * safe.log()
+            gb = g * (z * safe.log())
         return ga, gb
 
 

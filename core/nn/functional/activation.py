@@ -597,7 +597,8 @@ class _Gelu(Function):
                 return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * slope), None
             cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
             return grad * (cdf + x * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))), None
-        return grad._make(grad._backend.kernels.gelu_backward(grad._data, x._data, ctx.approximate)), None
+        backward = grad._backend.kernels.gelu_backward
+        return grad._make(opmath(grad, lambda g, data: backward(g, data, ctx.approximate), grad._data, x._data)), None
 
 
 class _Silu(_Pointwise):
@@ -627,9 +628,20 @@ class _LogSigmoid(_Pointwise):
     def value(x):
         return x.clamp(max=0) - (-x.abs()).exp().log1p()
 
+    @classmethod
+    def backward(cls, ctx, grad):
+        # PyTorch's log_sigmoid_backward: from the buffer exp(-|x|) its forward kept in x's type,
+        # grad * (1 - z / (1 + z)) below 0, grad * z / (1 + z) above, in float32 for 16-bit types
+        (x,) = ctx.saved_tensors
+        buffer = (-x.abs()).exp()
+        if x.dtype in dtypes.narrow_float:
+            return cls.gradient(x, buffer.float(), grad.float()).to(x.dtype)
+        return cls.gradient(x, buffer, grad)
+
     @staticmethod
-    def gradient(x, grad):
-        return grad * (-x).sigmoid()
+    def gradient(x, buffer, grad):
+        share = buffer / (1 + buffer)
+        return where(x < 0, 1 - share, share) * grad
 
 
 class _Hardswish(_Pointwise):
