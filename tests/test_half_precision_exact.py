@@ -47,6 +47,13 @@ CASES = {
     "div": ((16, 64), lambda m, x: x / (x.flip(0).abs() + 0.5)),
     "pow_tensors": ((16, 64), lambda m, x: (x.abs() + 0.5) ** x.flip(0)),
     "pow_number": ((16, 64), lambda m, x: x**3),
+    "var": ((16, 64), lambda m, x: x.var(1)),
+    "std": ((16, 64), lambda m, x: x.std(0)),
+    "var_mean": ((16, 64), lambda m, x: m.var_mean(x, 1)[0]),
+    "norm": ((16, 64), lambda m, x: x.norm()),
+    "norm_dim": ((16, 64), lambda m, x: x.norm(dim=1)),
+    "vector_norm_3": ((16, 64), lambda m, x: m.linalg.vector_norm(x, 3, dim=1)),
+    "linear_bias": ((16, 64), lambda m, x: m.nn.functional.linear(x.t(), x[:4, :16], x[5, :4])),
 }
 
 
