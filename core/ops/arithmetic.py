@@ -36,7 +36,7 @@ from .operands import (
     wrap_integer,
 )
 from .out_argument import OUT_ARG, write_out
-from .reduced_precision import opmath
+from .reduced_precision import CPU_DEVICE_TYPES, opmath
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -1171,7 +1171,31 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
         return write_out("mul", mul(input, other), out)
     if not isinstance(input, Tensor):
         return _binary(_Mul, "mul", other, input)
+    if input._data.dtype.itemsize == 2:  # perhaps float16/bfloat16
+        other = _cpu_scalar_value(input, other)
+    elif isinstance(other, Tensor) and other._data.dtype.itemsize == 2 and input._data.ndim == 0:
+        value = _cpu_scalar_value(other, input)
+        if value is not input:
+            return _binary(_Mul, "mul", other, value)
     return _binary(_Mul, "mul", input, other)
+
+
+def _cpu_scalar_value(input: Tensor, other: Any) -> Any:
+    """``other`` as PyTorch's float16/bfloat16 mul and div kernels read it beside the 16-bit ``input``:
+    a 0-d CPU tensor of another real type (and no gradient) is a number, its value unrounded, as a
+    Python number is (``half_x * tensor(0.1, dtype=float64)`` multiplies by 0.1, not by 0.0999756);
+    anything else as it is."""
+    if (
+        isinstance(other, Tensor)
+        and other.ndim == 0
+        and input.dtype in dtypes.narrow_float
+        and other.dtype is not input.dtype
+        and not other.dtype.is_complex
+        and not other.requires_grad
+        and other.device.type in CPU_DEVICE_TYPES
+    ):
+        return other.item()
+    return other
 
 
 def div(
@@ -1211,6 +1235,8 @@ def div(
             input = float(input)  # true division: -3 / uint8 is -3.0 / float, not 253 / float
         input = full_like_scalar(other, input)
     if rounding_mode is None:
+        if input._data.dtype.itemsize == 2:
+            other = _cpu_scalar_value(input, other)
         return _binary(_Div, "div", input, other, floating=True)
     if rounding_mode == "floor":
         return _exact_binary(_FloorDiv, "div", input, other, "div_floor_cpu")
