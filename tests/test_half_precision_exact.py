@@ -31,6 +31,30 @@ CASES = {
         (16, 64),
         lambda m, x: m.nn.functional.cross_entropy(x, m.arange(16) % 64, reduction="none"),
     ),
+    "cross_entropy_300": ((300, 10), lambda m, x: m.nn.functional.cross_entropy(x * 3, m.arange(300) % 10)),
+    "cross_entropy_sum": (
+        (300, 10),
+        lambda m, x: m.nn.functional.cross_entropy(x * 3, m.arange(300) % 10, reduction="sum"),
+    ),
+    "cross_entropy_ignored_weighted": (
+        (300, 10),
+        lambda m, x: m.nn.functional.cross_entropy(
+            x * 3, m.arange(300) * 7 % 11, weight=m.linspace(0.5, 2.0, 10).to(x.dtype), ignore_index=10
+        ),
+    ),
+    "cross_entropy_smoothed": (
+        (300, 10),
+        lambda m, x: m.nn.functional.cross_entropy(x * 3, m.arange(300) * 7 % 11, ignore_index=10, label_smoothing=0.1),
+    ),
+    "cross_entropy_smoothed_none": (
+        (300, 10),
+        lambda m, x: m.nn.functional.cross_entropy(x, m.arange(300) % 10, reduction="none", label_smoothing=0.2),
+    ),
+    "cross_entropy_spatial": (
+        (8, 10, 40),
+        lambda m, x: m.nn.functional.cross_entropy(x * 3, m.arange(320).reshape(8, 40) % 10),
+    ),
+    "nll_loss_sum": ((300, 10), lambda m, x: m.nn.functional.nll_loss(x, m.arange(300) % 10, reduction="sum")),
     "gelu": ((16, 64), lambda m, x: m.nn.functional.gelu(x)),
     "gelu_tanh": ((16, 64), lambda m, x: m.nn.functional.gelu(x, approximate="tanh")),
     "silu": ((16, 64), lambda m, x: m.nn.functional.silu(x)),

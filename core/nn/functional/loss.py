@@ -21,9 +21,11 @@ from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.dtype_support import C_NAMES, FLOATING, FLOATING_AND_HALF, TORCH_NAMES, check_castable, not_implemented
 from ...ops.operands import check_same_device, sum_to
+from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
 from .distance import pairwise_distance
+from .nll_cascade import cascade_sum
 
 __all__ = [
     "l1_loss",
@@ -1160,6 +1162,20 @@ def _reduce_losses(xp, losses, w, reduction):
     return xp.divide(xp.sum(losses), total), total  # the backend's divide: 0 / 0 is NaN silently
 
 
+def _reduce_16_bit_losses(backend, losses, w, counted, weighted, reduction):
+    """:func:`_reduce_losses` as PyTorch's CPU ``nll_loss`` reduces float16/bfloat16 losses: summed in
+    the 16-bit type in its cascade order; the mean divides by the weights summed the same way, or by
+    the count of the counted targets in the 16-bit type."""
+    if reduction == "none":
+        return losses, None
+    out = cascade_sum(backend, losses, counted)
+    if reduction == "sum":
+        return out, None
+    xp = backend.xp
+    total = cascade_sum(backend, w, counted) if weighted else xp.astype(xp.sum(xp.astype(counted, w.dtype)), w.dtype)
+    return xp.divide(out, total), total
+
+
 class _NLLLoss(Function):
     _backward_name = "NllLossBackward0"
 
@@ -1168,7 +1184,11 @@ class _NLLLoss(Function):
         losses, w = x._backend.kernels.nll_loss(
             x._data, target._data, None if weight is None else weight._data, ignore_index
         )
-        out, total = _reduce_losses(x._backend.xp, losses, w, reduction)
+        if x.dtype in dtypes.narrow_float and narrow_on_cpu(x):
+            counted = target._data != ignore_index
+            out, total = _reduce_16_bit_losses(x._backend, losses, w, counted, weight is not None, reduction)
+        else:
+            out, total = _reduce_losses(x._backend.xp, losses, w, reduction)
         ctx.args = (target, weight, ignore_index, reduction, total, x.shape[1])
         return x._make(out)
 
@@ -1398,4 +1418,30 @@ def cross_entropy(
         total = -terms.sum()
         return total / (input.numel() / n_classes) if reduction == "mean" else total
     # class indices with a non-floating or 0-d input: nll_loss raises PyTorch's error
-    return nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    loss = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing > 0:
+        return _smoothed(loss, logp, target, weight, ignore_index, reduction, label_smoothing, class_dim)
+    return loss
+
+
+def _smoothed(nll, logp, target, weight, ignore_index, reduction, label_smoothing, class_dim):
+    """PyTorch's composition of label smoothing from tensor operations, each rounding in the input's
+    type: ``(1 - s) * nll + smooth * (s / C)``, ``smooth`` the negated (weighted) sum of the
+    log-probabilities over the classes, 0 at an ignored target, reduced as ``reduction`` says (the
+    mean over the counted targets or their weights)."""
+    n_classes = logp.shape[class_dim]
+    if weight is not None:
+        shape = [1] * logp.ndim
+        shape[class_dim] = n_classes
+        smooth = -(logp * weight.reshape(shape)).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    ignored = target == ignore_index
+    smooth = smooth.masked_fill(ignored, 0.0)
+    if reduction == "mean":
+        counted = ignored.logical_not()
+        total = counted.sum() if weight is None else weight.take(target.masked_select(counted)).sum()
+        smooth = smooth.sum() / total
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
