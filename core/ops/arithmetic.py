@@ -1171,19 +1171,15 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
         return write_out("mul", mul(input, other), out)
     if not isinstance(input, Tensor):
         return _binary(_Mul, "mul", other, input)
-    if input._data.dtype.itemsize == 2:  # perhaps float16/bfloat16
+    if input._data.dtype.itemsize == 2:  # perhaps float16/bfloat16 (a 0-d first operand is cast, as PyTorch's)
         other = _cpu_scalar_value(input, other)
-    elif isinstance(other, Tensor) and other._data.dtype.itemsize == 2 and input._data.ndim == 0:
-        value = _cpu_scalar_value(other, input)
-        if value is not input:
-            return _binary(_Mul, "mul", other, value)
     return _binary(_Mul, "mul", input, other)
 
 
 def _cpu_scalar_value(input: Tensor, other: Any) -> Any:
-    """``other`` as PyTorch's float16/bfloat16 mul and div kernels read it beside the 16-bit ``input``:
-    a 0-d CPU tensor of another real type (and no gradient) is a number, its value unrounded, as a
-    Python number is (``half_x * tensor(0.1, dtype=float64)`` multiplies by 0.1, not by 0.0999756);
+    """``other``, the second operand, as PyTorch's float16/bfloat16 mul and div kernels read it beside
+    the 16-bit ``input``: a 0-d CPU tensor of another real type (and no gradient) is a number, its
+    value unrounded, as a Python number is (``half_x * tensor(0.1, dtype=float64)`` multiplies by 0.1, not by 0.0999756);
     anything else as it is."""
     if (
         isinstance(other, Tensor)
