@@ -212,11 +212,37 @@ def mse_loss(
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("mse_loss", input, target, "mse_cpu")
+    if weight is None and input.dtype is target.dtype and input.dtype.is_floating_point:
+        return _MSELoss.apply(input, target, reduction)
     diff = input - target
     loss = diff * diff
     if weight is not None:
         return _reduce_weighted(loss, weight, input, reduction, mean_over_weight=True)
     return _reduce(loss, reduction)
+
+
+class _MSELoss(Function):
+    """``(x - y)**2`` reduced by ``reduction``; the backward is PyTorch's ``mse_loss_backward``,
+    ``alpha * (x - y) * grad`` in that order, ``alpha`` (2, over the count for a mean) in the
+    operands' type: a float16/bfloat16 gradient rounds at each step, as PyTorch's kernel."""
+
+    _backward_name = "MseLossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, reduction):
+        ctx.save_for_backward(input, target)
+        ctx.reduction = reduction
+        diff = input - target
+        return _reduce(diff * diff, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        count = input.numel()
+        norm = 2.0 if ctx.reduction != "mean" else 2.0 / count if count else math.inf
+        gradient = input.new_tensor(norm).item() * (input - target) * grad
+        needs_input, needs_target, _ = ctx.needs_input_grad
+        return gradient if needs_input else None, -gradient if needs_target else None, None
 
 
 def smooth_l1_loss(
