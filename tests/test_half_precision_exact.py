@@ -60,6 +60,15 @@ CASES = {
     "mse_loss_none": ((15, 50), lambda m, x: m.nn.functional.mse_loss(x, x.detach().flip(0), reduction="none")),
     "mul_by_0d_tensor": ((16, 64), lambda m, x: x * m.tensor(0.1, dtype=m.float64) + x * m.tensor(2049)),
     "div_by_0d_tensor": ((16, 64), lambda m, x: x / m.tensor(273)),
+    # the parameters' gradients are left out: PyTorch's CPU kernel sums them in the 16-bit type,
+    # a partial sum per thread, so their last bits depend on torch.get_num_threads()
+    "layer_norm": (
+        (16, 64),
+        lambda m, x: m.nn.functional.layer_norm(
+            x * 2 + 0.5, (64,), m.linspace(0.5, 1.5, 64).to(x.dtype), m.linspace(-0.2, 0.2, 64).to(x.dtype)
+        ),
+    ),
+    "layer_norm_2d": ((4, 6, 40), lambda m, x: m.nn.functional.layer_norm(x, (6, 40))),
     "gelu": ((16, 64), lambda m, x: m.nn.functional.gelu(x)),
     "gelu_tanh": ((16, 64), lambda m, x: m.nn.functional.gelu(x, approximate="tanh")),
     "silu": ((16, 64), lambda m, x: m.nn.functional.silu(x)),
