@@ -126,3 +126,26 @@ def test_bit_for_bit_as_torch(name, dtype):
     assert str(y.dtype) == str(expected.dtype).replace("torch", "ember")
     _assert_as_torch(y, expected)
     _assert_as_torch(grad, expected_grad)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("decoupled", [True, False])
+def test_adam_steps_on_16_bit_parameters_as_torch(dtype, decoupled):
+    """PyTorch's single-tensor Adam on 16-bit parameters rounds after each tensor operation, with
+    its Python-number factors unrounded (bfloat16 would make beta2 = 0.999 a 1) and addcmul's
+    multiply-add fused; five steps of AdamW and of Adam with L2 weight decay, bit for bit."""
+    rng = np.random.default_rng(7)
+    start = rng.standard_normal((64, 33)).astype(np.float32)
+    grads = [rng.standard_normal((64, 33)).astype(np.float32) for _ in range(5)]
+    results = []
+    for m in (ember, torch):
+        param = m.tensor(start).to(getattr(m, dtype)).requires_grad_()
+        kind = m.optim.AdamW if decoupled else m.optim.Adam
+        optimizer = kind([param], lr=1e-2, weight_decay=0.1, foreach=False)
+        for grad in grads:
+            param.grad = m.tensor(grad).to(param.dtype)
+            optimizer.step()
+        state = optimizer.state[param]
+        results.append([t.detach().float().numpy() for t in (param, state["exp_avg"], state["exp_avg_sq"])])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
