@@ -48,8 +48,8 @@ class ActivationKernels:
         return grad * (1 - y * y)
 
     def sigmoid_backward(self, grad, y):
-        """Gradient of the logistic sigmoid from its output: ``grad * y * (1 - y)``."""
-        return grad * (y * (1 - y))
+        """Gradient of the logistic sigmoid from its output: ``grad * (1 - y) * y``, in PyTorch's order."""
+        return grad * (1 - y) * y
 
     def gelu(self, x, approximate):
         """GELU: ``x Φ(x)`` (``approximate='none'``) or ``x (1 + tanh(√(2/π)(x + 0.044715 x³))) / 2``."""

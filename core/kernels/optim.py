@@ -23,6 +23,8 @@ from __future__ import annotations
 from importlib import resources
 from typing import NamedTuple
 
+from ..dtypes import float32, float64, narrow_float
+
 __all__ = ["AdamHyper", "OptimKernels", "SGDHyper", "adam_kernel", "fused_source", "sgd_kernel"]
 
 
@@ -159,6 +161,8 @@ class OptimKernels:
             step, lr, beta1, beta2, eps, weight_decay, maximize, decoupled_weight_decay: the
                 fields of :class:`AdamHyper`, positional or by name.
         """
+        if param.dtype.itemsize == 2 and self.backend.ember_dtype(param.dtype) in narrow_float:
+            return _adam_step_in_16_bits(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h)
         xp = self.xp
         g = -grad if h.maximize else grad
         if h.weight_decay != 0:
@@ -175,3 +179,55 @@ class OptimKernels:
         step_size, bias_correction2_sqrt = h.bias_corrections()
         denom = xp.sqrt(second) / bias_correction2_sqrt + h.eps
         param[...] = param + exp_avg / denom * -step_size
+
+
+def _adam_step_in_16_bits(kernels, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h):
+    """:meth:`OptimKernels.adam_step` on float16/bfloat16 arrays as PyTorch's single-tensor Adam runs
+    it: one tensor operation at a time, each computed in float32 and rounded to the 16-bit type
+    once, its Python-number factors unrounded (``mul_(beta2)`` multiplies by 0.999, which bfloat16
+    would round to 1) but ``eps`` and ``add``'s ``alpha`` rounded to the type as ``add`` rounds
+    them; ``lerp_`` and ``addcmul_`` fuse their last multiply-add (one rounding) as PyTorch's
+    vectorized kernels do."""
+    xp, backend = kernels.xp, kernels.backend
+    narrow, wide = param.dtype, backend.native_dtype(float32)
+    exact = backend.native_dtype(float64 if backend.supports_float64 else float32)
+
+    def wide_of(a):
+        return xp.astype(a, wide)
+
+    def rounded(a):
+        return xp.astype(a, narrow)
+
+    def fused(a, b, c):
+        """``a * b + c`` of float32 operands with one rounding to float32 (a multiply-add)."""
+        return xp.astype(xp.astype(a, exact) * xp.astype(b, exact) + xp.astype(c, exact), wide)
+
+    def in_type(number):
+        return wide_of(xp.asarray(number, dtype=narrow))
+
+    g = wide_of(grad)
+    if h.maximize:
+        g = -g
+    if h.weight_decay != 0:
+        if h.decoupled_weight_decay:  # param.mul_(1 - lr * weight_decay)
+            param[...] = rounded(wide_of(param) * (1 - h.lr * h.weight_decay))
+        else:  # grad.add(param, alpha=weight_decay)
+            g = wide_of(rounded(g + in_type(h.weight_decay) * wide_of(param)))
+    weight, m = 1 - h.beta1, wide_of(exp_avg)  # exp_avg.lerp_(grad, 1 - beta1), from the nearer end
+    if abs(weight) < 0.5:
+        exp_avg[...] = rounded(fused(xp.asarray(weight, dtype=wide), g - m, m))
+    else:
+        exp_avg[...] = rounded(fused(m - g, xp.asarray(1 - weight, dtype=wide), g))
+    v = wide_of(rounded(wide_of(exp_avg_sq) * h.beta2))  # exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    exp_avg_sq[...] = rounded(fused((1 - h.beta2) * g, g, v))
+    second = exp_avg_sq
+    if max_exp_avg_sq is not None:
+        max_exp_avg_sq[...] = xp.maximum(max_exp_avg_sq, exp_avg_sq)
+        second = max_exp_avg_sq
+    step_size, bias_correction2_sqrt = h.bias_corrections()
+    denom = wide_of(rounded(xp.sqrt(wide_of(second))))  # (v.sqrt() / bias_correction2_sqrt).add_(eps)
+    denom = wide_of(rounded(denom / bias_correction2_sqrt))
+    denom = wide_of(rounded(denom + in_type(h.eps)))
+    param[...] = rounded(
+        wide_of(param) + -step_size * wide_of(exp_avg) / denom
+    )  # param.addcdiv_(exp_avg, denom, value=-step_size)

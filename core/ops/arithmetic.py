@@ -39,7 +39,7 @@ from .operands import (
     wrap_integer,
 )
 from .out_argument import OUT_ARG, write_out
-from .reduced_precision import opmath
+from .reduced_precision import CPU_DEVICE_TYPES, opmath
 from .result_layout import in_operands_layout
 
 __all__ = [
@@ -340,6 +340,8 @@ class _Unary(Function):
     floating = True  # integer inputs are computed in the default float type
     saves = "x"  # which of x and y the derivative reads (only those are saved, as in PyTorch)
     fused_backward = None  # a kernel-table method (grad, y) -> grad * derivative, without create_graph
+    divides = False  # derivative(x, y) is the divisor of grad (PyTorch's formula divides), not a factor
+    fused_in_float32 = dtypes.narrow_float  # the 16-bit types fused_backward computes in float32, rounding once
     arithmetic = False  # the derivative uses only operators, so it also runs on native arrays
 
     @classmethod
@@ -359,11 +361,17 @@ class _Unary(Function):
         if cls.derivative is None:  # piecewise constant: exactly zero, whatever grad holds (as PyTorch)
             return grad.new_zeros(grad.shape)
         x, y = ctx.saved_tensors
+        if cls.divides:  # PyTorch's grad / d: one rounding, where grad * (1 / d) has two
+            d = cls.derivative(x, y)
+            return grad / (d.conj() if grad.dtype.is_complex else d)
         if grad.dtype.is_complex:  # holomorphic: the conjugate Wirtinger gradient, grad * conj(f'(x))
             return grad * cls.derivative(x, y).conj()
         if not grad_state.enabled:  # no graph to build
             if cls.fused_backward is not None:  # one kernel, not one per operation
-                return grad._make(getattr(grad._backend.kernels, cls.fused_backward)(grad._data, y._data))
+                kernel = getattr(grad._backend.kernels, cls.fused_backward)
+                if grad.dtype in cls.fused_in_float32:
+                    return grad._make(opmath(grad, kernel, grad._data, y._data))
+                return grad._make(kernel(grad._data, y._data))
             if cls.arithmetic:  # one native expression
                 native = cls.derivative(None if x is None else x._data, None if y is None else y._data)
                 return grad._make(grad._data * native)
@@ -377,6 +385,9 @@ class _Pointwise(Function):
 
     value: Any = None
     gradient: Any = None
+    #: a float16/bfloat16 gradient computed in float32 and rounded once (PyTorch's backward kernel),
+    #: not step by step in the 16-bit type (PyTorch's formula of tensor operations)
+    gradient_in_float32 = True
 
     @classmethod
     def forward(cls, ctx, x):
@@ -388,6 +399,8 @@ class _Pointwise(Function):
     @classmethod
     def backward(cls, ctx, grad):
         (x,) = ctx.saved_tensors
+        if cls.gradient_in_float32 and x.dtype in dtypes.narrow_float:  # PyTorch's backward kernels' opmath
+            return cls.gradient(x.float(), grad.float()).to(x.dtype)
         return cls.gradient(x, grad)
 
 
@@ -400,9 +413,14 @@ def _unary(
     arithmetic: bool = False,
     fused_backward: str | None = None,
     complex_error: str | None = None,
+    divides: bool = False,
+    fused_in_float32: tuple[dtypes.dtype, ...] = dtypes.narrow_float,
 ) -> Callable[[Tensor], Tensor]:
     """The op ``name`` computing ``compute(backend, x)``; ``complex_error``: PyTorch's message for a
-    complex input where it has no complex kernel (None: complex inputs are computed as they are)."""
+    complex input where it has no complex kernel (None: complex inputs are computed as they are);
+    ``divides``: the gradient is ``grad / derivative(x, y)``, PyTorch's rounding for its formulas
+    that divide; ``fused_in_float32``: the 16-bit types whose ``fused_backward`` reads float32 and
+    rounds once (the others compute in their own type)."""
     saved = {"_saved_self": saved_reader(0)} if "x" in saves else {}
     if "y" in saves:
         saved["_saved_result"] = saved_reader(1)
@@ -410,6 +428,8 @@ def _unary(
         "saves": saves,
         "arithmetic": arithmetic,
         "fused_backward": fused_backward,
+        "divides": divides,
+        "fused_in_float32": fused_in_float32,
         "_saved_attributes": saved if derivative is not None else {},
     }
     # named as PyTorch's node: "log1p" -> Log1PBackward0, "expm1" -> Expm1Backward0
@@ -461,8 +481,8 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 exp = _unary("exp", lambda b, x: b.xp.exp(x), lambda x, y: y, saves="y", arithmetic=True)
 expm1 = _unary("expm1", lambda b, x: b.xp.expm1(x), lambda x, y: y + 1, saves="y", arithmetic=True)
-log = _unary("log", lambda b, x: b.xp.log(x), lambda x, y: x.reciprocal())
-log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: (x + 1).reciprocal())
+log = _unary("log", lambda b, x: b.xp.log(x), lambda x, y: x, divides=True)
+log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: x + 1, divides=True)
 
 
 def _log_base(ln_base):
@@ -480,20 +500,27 @@ def _log_base(ln_base):
     return compute
 
 
-log2 = _unary("log2", _log_base(_LN2), lambda x, y: (x * _LN2).reciprocal())
-log10 = _unary("log10", _log_base(_LN10), lambda x, y: (x * _LN10).reciprocal())
-sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: (y * 2).reciprocal(), saves="y")
+log2 = _unary("log2", _log_base(_LN2), lambda x, y: x * _LN2, divides=True)
+log10 = _unary("log10", _log_base(_LN10), lambda x, y: x * _LN10, divides=True)
+sqrt = _unary("sqrt", lambda b, x: b.xp.sqrt(x), lambda x, y: y * 2, saves="y", divides=True)
 rsqrt = _unary("rsqrt", lambda b, x: b.xp.divide(1, b.xp.sqrt(x)), lambda x, y: y.pow(3) * -0.5, saves="y")
 sin = _unary("sin", lambda b, x: b.xp.sin(x), lambda x, y: x.cos())
 cos = _unary("cos", lambda b, x: b.xp.cos(x), lambda x, y: -x.sin())
 tan = _unary("tan", lambda b, x: b.xp.tan(x), lambda x, y: y * y + 1, saves="y", arithmetic=True)
 asin = _unary("asin", lambda b, x: b.xp.asin(x), lambda x, y: (1 - x * x).rsqrt())
 acos = _unary("acos", lambda b, x: b.xp.acos(x), lambda x, y: -(1 - x * x).rsqrt())
-atan = _unary("atan", lambda b, x: b.xp.atan(x), lambda x, y: (x * x + 1).reciprocal())
+atan = _unary("atan", lambda b, x: b.xp.atan(x), lambda x, y: x * x + 1, divides=True)
 sinh = _unary("sinh", lambda b, x: b.xp.sinh(x), lambda x, y: x.cosh())
 cosh = _unary("cosh", lambda b, x: b.xp.cosh(x), lambda x, y: x.sinh())
 tanh = _unary("tanh", lambda b, x: b.xp.tanh(x), lambda x, y: 1 - y * y, saves="y", fused_backward="tanh_backward")
-sigmoid = _unary("sigmoid", _sigmoid, lambda x, y: y * (1 - y), saves="y", fused_backward="sigmoid_backward")
+sigmoid = _unary(
+    "sigmoid",
+    _sigmoid,
+    lambda x, y: y * (1 - y),
+    saves="y",
+    fused_backward="sigmoid_backward",
+    fused_in_float32=(dtypes.bfloat16,),  # PyTorch's float16 sigmoid_backward rounds each step
+)
 erf = _unary(
     "erf",
     lambda b, x: b.erf(x),
@@ -1171,7 +1198,27 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
         return write_out("mul", mul(input, other), out)
     if not isinstance(input, Tensor):
         return _binary(_Mul, "mul", other, input)
+    if input._data.dtype.itemsize == 2:  # perhaps float16/bfloat16 (a 0-d first operand is cast, as PyTorch's)
+        other = _cpu_scalar_value(input, other)
     return _binary(_Mul, "mul", input, other)
+
+
+def _cpu_scalar_value(input: Tensor, other: Any) -> Any:
+    """``other``, the second operand, as PyTorch's float16/bfloat16 mul and div kernels read it beside
+    the 16-bit ``input``: a 0-d CPU tensor of another real type (and no gradient) is a number, its
+    value unrounded, as a Python number is (``half_x * tensor(0.1, dtype=float64)`` multiplies by 0.1, not by 0.0999756);
+    anything else as it is."""
+    if (
+        isinstance(other, Tensor)
+        and other.ndim == 0
+        and input.dtype in dtypes.narrow_float
+        and other.dtype is not input.dtype
+        and not other.dtype.is_complex
+        and not other.requires_grad
+        and other.device.type in CPU_DEVICE_TYPES
+    ):
+        return other.item()
+    return other
 
 
 def div(
@@ -1211,6 +1258,8 @@ def div(
             input = float(input)  # true division: -3 / uint8 is -3.0 / float, not 253 / float
         input = full_like_scalar(other, input)
     if rounding_mode is None:
+        if input._data.dtype.itemsize == 2:
+            other = _cpu_scalar_value(input, other)
         return _binary(_Div, "div", input, other, floating=True)
     if rounding_mode == "floor":
         return _exact_binary(_FloorDiv, "div", input, other, "div_floor_cpu")

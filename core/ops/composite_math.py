@@ -267,6 +267,8 @@ def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None)
 
 
 class _Logit(_Pointwise):
+    gradient_in_float32 = False  # PyTorch's logit_backward rounds x * (1 - x) to the 16-bit type
+
     @classmethod
     def forward(cls, ctx, x):
         ctx.save_for_backward(x)
@@ -335,6 +337,8 @@ def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 
 class _Sinc(_Pointwise):
+    gradient_in_float32 = False  # PyTorch's sinc_backward is a formula of 16-bit tensor operations
+
     @staticmethod
     def value(x):
         zero = x == 0

@@ -744,8 +744,11 @@ class _Variance(Function):
 
     @staticmethod
     def forward(ctx, input, axes, keepdim, correction, is_std, full):
-        scale, v = _scaled_variance(input, axes, keepdim, correction)
+        narrow = input.dtype in dtypes.narrow_float  # in float32, rounded once; the backward in the 16-bit type
+        scale, v = _scaled_variance(input.float() if narrow else input, axes, keepdim, correction)
         out = v.sqrt() * scale if is_std else v * (scale * scale)
+        if narrow:
+            out = out.to(input.dtype)
         ctx.axes, ctx.keepdim, ctx.correction, ctx.is_std, ctx.full = axes, keepdim, correction, is_std, full
         ctx.save_for_backward(input, out if is_std else None)
         return out
@@ -785,7 +788,6 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std):
     return node.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
 
 
-@computes_in_float32
 def var(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -828,7 +830,6 @@ def var(
     return _variance(input, dim, unbiased, keepdim, correction, is_std=False)
 
 
-@computes_in_float32
 def std(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -871,7 +872,6 @@ def std(
     return _variance(input, dim, unbiased, keepdim, correction, is_std=True)
 
 
-@computes_in_float32
 def var_mean(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -908,7 +908,6 @@ def var_mean(
     )
 
 
-@computes_in_float32
 def std_mean(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -955,6 +954,9 @@ class _PNorm(Function):
     def forward(ctx, x, p, axes, keepdim):
         xp = x._backend.xp
         a = xp.abs(x._data)
+        narrow = x.dtype in dtypes.narrow_float  # in float32, rounded once; the backward in the 16-bit type
+        if narrow:
+            a = xp.astype(a, x._backend.native_dtype(dtypes.float32))
         if p == 2:
             n = xp.sqrt(xp.sum(a * a, axis=axes, keepdims=keepdim))
         elif p == 1:
@@ -963,7 +965,7 @@ class _PNorm(Function):
             n = xp.sum(xp.astype(a != 0, a.dtype), axis=axes, keepdims=keepdim)
         else:
             n = xp.pow(xp.sum(xp.pow(a, p), axis=axes, keepdims=keepdim), 1.0 / p)
-        y = _reduced(x, n)
+        y = _reduced(x, xp.astype(n, x._data.dtype) if narrow else n)
         ctx.save_for_backward(x, y)
         ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
         return y
@@ -1038,8 +1040,6 @@ def norm(
         raise RuntimeError(f"norm(): input dtype should be floating point, but got {input.dtype}")
     if p == "nuc":  # the nuclear norm of the matrices over the two dims (all of a 2-D input)
         return matrix_norm(input, "nuc", tuple(range(input.ndim)) if dim is None else dim, keepdim)
-    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
-        return norm(input.float(), p, dim, keepdim).to(input.dtype)
     if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):

@@ -76,4 +76,5 @@ class NumpyLinearKernels:
             grad_input, grad_weight = on_one_blas_thread(_products, grad, x, weight, needs_input, needs_weight)
         else:
             grad_input, grad_weight = _products(grad, x, weight, needs_input, needs_weight)
-        return grad_input, grad_weight, grad.sum(axis=0) if needs_bias else None
+        # the namespace's sum: float16/bfloat16 accumulated in float32 and rounded once, as PyTorch
+        return grad_input, grad_weight, self.xp.sum(grad, axis=0) if needs_bias else None

@@ -140,7 +140,7 @@ class NumpyOptimKernels:
 
     @adam_kernel
     def adam_step(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h):
-        if param.ndim == 0:
+        if param.ndim == 0 or param.dtype.itemsize == 2:  # 16-bit: the portable kernel's PyTorch rounding
             return super().adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *h)
         _, lr, beta1, beta2, eps, weight_decay, maximize, decoupled = h  # the step: in bias_corrections()
         g, _ = _gradient(param, grad, 0 if decoupled else weight_decay, maximize)

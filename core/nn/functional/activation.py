@@ -16,7 +16,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function, saved_reader
-from ...autograd.grad_mode import grad_state, no_grad
+from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
 from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
@@ -620,7 +620,8 @@ class _Gelu(Function):
                 return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * slope), None
             cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
             return grad * (cdf + x * (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))), None
-        return grad._make(grad._backend.kernels.gelu_backward(grad._data, x._data, ctx.approximate)), None
+        backward = grad._backend.kernels.gelu_backward
+        return grad._make(opmath(grad, lambda g, data: backward(g, data, ctx.approximate), grad._data, x._data)), None
 
 
 class _Silu(_Pointwise):
@@ -650,9 +651,20 @@ class _LogSigmoid(_Pointwise):
     def value(x):  # row-major whatever the input's layout, as PyTorch's kernel allocates it
         return (x.clamp(max=0) - (-x.abs()).exp().log1p()).contiguous()
 
+    @classmethod
+    def backward(cls, ctx, grad):
+        # PyTorch's log_sigmoid_backward: from the buffer exp(-|x|) its forward kept in x's type,
+        # grad * (1 - z / (1 + z)) below 0, grad * z / (1 + z) above, in float32 for 16-bit types
+        (x,) = ctx.saved_tensors
+        buffer = (-x.abs()).exp()
+        if x.dtype in dtypes.narrow_float:
+            return cls.gradient(x, buffer.float(), grad.float()).to(x.dtype)
+        return cls.gradient(x, buffer, grad)
+
     @staticmethod
-    def gradient(x, grad):
-        return grad * (-x).sigmoid()
+    def gradient(x, buffer, grad):
+        share = buffer / (1 + buffer)
+        return where(x < 0, 1 - share, share) * grad
 
 
 class _Hardswish(_Pointwise):
@@ -919,10 +931,14 @@ def _get_softmax_dim(name, ndim, stacklevel):
 
 
 def _run_softmax_backward_kernel(ctx, kernel, grad, y, dim):
-    """Forward of the two backward Functions: the backend's ``kernel`` on ``(grad, y)``; both are kept."""
+    """Forward of the two backward Functions: the backend's ``kernel`` on ``(grad, y)``; both are kept.
+    float16/bfloat16 read as float32 (the rounded output too) and rounded once, as PyTorch's kernels."""
     ctx.save_for_backward(grad, y)
     ctx.dim = dim
-    return grad._make(getattr(grad._backend.kernels, kernel)(grad._data, y._data, dim))
+    run = getattr(grad._backend.kernels, kernel)
+    if grad.dtype in dtypes.narrow_float:
+        return grad._make(opmath(grad, lambda g, out: run(g, out, dim), grad._data, y._data))
+    return grad._make(run(grad._data, y._data, dim))
 
 
 class _SoftmaxGrad(Function):
@@ -945,6 +961,22 @@ class _SoftmaxGrad(Function):
         return g_grad, y_grad, None
 
 
+def _softmax_in_float32(x, kernel, dim):
+    """The native ``kernel`` (``'softmax'`` or ``'log_softmax'``) of a float16/bfloat16 ``x`` as
+    PyTorch's CPU kernels compute it: in float32, rounded once; over the last dimension, log-softmax
+    rounds the row's sum of exponentials and its logarithm to the dtype before the subtraction."""
+    backend = x._backend
+    xp, narrow, wide = backend.xp, x._data.dtype, backend.native_dtype(dtypes.float32)
+    data = xp.astype(x._data, wide)
+    if kernel == "log_softmax" and dim == x.ndim - 1:
+        shifted = data - xp.max(data, axis=dim, keepdims=True)
+        total = xp.astype(xp.astype(xp.sum(xp.exp(shifted), axis=dim, keepdims=True), narrow), wide)
+        result = shifted - xp.astype(xp.astype(xp.log(total), narrow), wide)
+    else:
+        result = getattr(backend.kernels, kernel)(data, dim)
+    return xp.astype(result, narrow)
+
+
 class _SoftmaxKernel(Function):
     """Softmax and log-softmax: ``forward`` runs the backend's kernel through :meth:`_run`, which
     keeps the output and the Function of the output that is the backward."""
@@ -953,7 +985,10 @@ class _SoftmaxKernel(Function):
 
     @staticmethod
     def _run(ctx, kernel, grad_function, x, dim):
-        data = getattr(x._backend.kernels, kernel)(x._data, dim)
+        if x.dtype in dtypes.narrow_float:
+            data = _softmax_in_float32(x, kernel, dim)
+        else:
+            data = getattr(x._backend.kernels, kernel)(x._data, dim)
         if not x._backend.is_contiguous(data):  # PyTorch's softmax is row-major whatever the input's layout
             data = row_major(x._backend, data)
         y = x._make(data)
@@ -1008,28 +1043,11 @@ def _softmax_family(name, fn, input, dim, stacklevel, dtype):
     if input.dtype not in FLOATING_AND_HALF and input.numel():
         kernel = "log_softmax" if name == "log_softmax" else "softmax"
         not_implemented(f"{kernel}{'_lastdim' if axis >= input.ndim - 1 else ''}_kernel_impl", input.dtype)
-    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
-        result = _softmax_family(name, fn, input.float(), dim, stacklevel, None).to(input.dtype)
-        if name == "log_softmax" and input.ndim and axis == input.ndim - 1 and input.numel():
-            _round_last_dim_log_softmax_as_torch(result, input, axis)
-        return result
     if input.ndim == 0:
         return fn.apply(input.reshape((1,)), 0).reshape(())
     if input.numel() == 0:  # nothing to normalise (the kernels' max has no identity)
         return input.clone()
     return fn.apply(input, axis)
-
-
-def _round_last_dim_log_softmax_as_torch(result: Tensor, input: Tensor, axis: int) -> None:
-    """Write into ``result`` the 16-bit log-softmax over the last dimension as PyTorch's vectorized
-    kernel rounds it: the row's sum of exponentials and its logarithm each rounded to the dtype,
-    then ``x - max - log(sum)`` rounded once (the other dimensions' kernel rounds only once). The
-    values change in the last bit at most; the gradient stays that of the float32 computation."""
-    with no_grad():
-        x = input.detach().float()
-        shifted = x - x.amax(axis, keepdim=True)
-        total = shifted.exp().sum(axis, keepdim=True).to(input.dtype).float()
-        result.detach().copy_((shifted - total.log().to(input.dtype).float()).to(input.dtype))
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: _dtype_t = None) -> Tensor:

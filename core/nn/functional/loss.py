@@ -21,9 +21,11 @@ from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.dtype_support import C_NAMES, FLOATING, FLOATING_AND_HALF, TORCH_NAMES, check_castable, not_implemented
 from ...ops.operands import check_same_device, sum_to
+from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from .activation import log_softmax, logsigmoid, softmax
 from .distance import pairwise_distance
+from .nll_cascade import cascade_sum
 
 __all__ = [
     "l1_loss",
@@ -210,11 +212,37 @@ def mse_loss(
     """
     reduction = _get_reduction(size_average, reduce, reduction)
     input, target = _pointwise_target("mse_loss", input, target, "mse_cpu")
+    if weight is None and input.dtype is target.dtype and input.dtype.is_floating_point:
+        return _MSELoss.apply(input, target, reduction)
     diff = input - target
     loss = diff * diff
     if weight is not None:
         return _reduce_weighted(loss, weight, input, reduction, mean_over_weight=True)
     return _reduce(loss, reduction)
+
+
+class _MSELoss(Function):
+    """``(x - y)**2`` reduced by ``reduction``; the backward is PyTorch's ``mse_loss_backward``,
+    ``alpha * (x - y) * grad`` in that order, ``alpha`` (2, over the count for a mean) in the
+    operands' type: a float16/bfloat16 gradient rounds at each step, as PyTorch's kernel."""
+
+    _backward_name = "MseLossBackward0"
+
+    @staticmethod
+    def forward(ctx, input, target, reduction):
+        ctx.save_for_backward(input, target)
+        ctx.reduction = reduction
+        diff = input - target
+        return _reduce(diff * diff, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target = ctx.saved_tensors
+        count = input.numel()
+        norm = 2.0 if ctx.reduction != "mean" else 2.0 / count if count else math.inf
+        gradient = input.new_tensor(norm).item() * (input - target) * grad
+        needs_input, needs_target, _ = ctx.needs_input_grad
+        return gradient if needs_input else None, -gradient if needs_target else None, None
 
 
 def smooth_l1_loss(
@@ -1160,6 +1188,20 @@ def _reduce_losses(xp, losses, w, reduction):
     return xp.divide(xp.sum(losses), total), total  # the backend's divide: 0 / 0 is NaN silently
 
 
+def _reduce_16_bit_losses(backend, losses, w, counted, weighted, reduction):
+    """:func:`_reduce_losses` as PyTorch's CPU ``nll_loss`` reduces float16/bfloat16 losses: summed in
+    the 16-bit type in its cascade order; the mean divides by the weights summed the same way, or by
+    the count of the counted targets in the 16-bit type."""
+    if reduction == "none":
+        return losses, None
+    out = cascade_sum(backend, losses, counted)
+    if reduction == "sum":
+        return out, None
+    xp = backend.xp
+    total = cascade_sum(backend, w, counted) if weighted else xp.astype(xp.sum(xp.astype(counted, w.dtype)), w.dtype)
+    return xp.divide(out, total), total
+
+
 class _NLLLoss(Function):
     _backward_name = "NllLossBackward0"
 
@@ -1168,7 +1210,11 @@ class _NLLLoss(Function):
         losses, w = x._backend.kernels.nll_loss(
             x._data, target._data, None if weight is None else weight._data, ignore_index
         )
-        out, total = _reduce_losses(x._backend.xp, losses, w, reduction)
+        if x.dtype in dtypes.narrow_float and narrow_on_cpu(x):
+            counted = target._data != ignore_index
+            out, total = _reduce_16_bit_losses(x._backend, losses, w, counted, weight is not None, reduction)
+        else:
+            out, total = _reduce_losses(x._backend.xp, losses, w, reduction)
         ctx.args = (target, weight, ignore_index, reduction, total, x.shape[1])
         return x._make(out)
 
@@ -1398,4 +1444,30 @@ def cross_entropy(
         total = -terms.sum()
         return total / (input.numel() / n_classes) if reduction == "mean" else total
     # class indices with a non-floating or 0-d input: nll_loss raises PyTorch's error
-    return nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    loss = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing > 0:
+        return _smoothed(loss, logp, target, weight, ignore_index, reduction, label_smoothing, class_dim)
+    return loss
+
+
+def _smoothed(nll, logp, target, weight, ignore_index, reduction, label_smoothing, class_dim):
+    """PyTorch's composition of label smoothing from tensor operations, each rounding in the input's
+    type: ``(1 - s) * nll + smooth * (s / C)``, ``smooth`` the negated (weighted) sum of the
+    log-probabilities over the classes, 0 at an ignored target, reduced as ``reduction`` says (the
+    mean over the counted targets or their weights)."""
+    n_classes = logp.shape[class_dim]
+    if weight is not None:
+        shape = [1] * logp.ndim
+        shape[class_dim] = n_classes
+        smooth = -(logp * weight.reshape(shape)).sum(class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    ignored = target == ignore_index
+    smooth = smooth.masked_fill(ignored, 0.0)
+    if reduction == "mean":
+        counted = ignored.logical_not()
+        total = counted.sum() if weight is None else weight.take(target.masked_select(counted)).sum()
+        smooth = smooth.sum() / total
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)

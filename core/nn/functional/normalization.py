@@ -22,7 +22,7 @@ from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.arithmetic import div
 from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
-from ...ops.reduced_precision import computes_in_float32
+from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from ...typeinfo import finfo
 from .padding import pad
@@ -344,7 +344,6 @@ def instance_norm(
     return _affine(y, weight, bias, view)
 
 
-@computes_in_float32
 def layer_norm(
     input: Tensor,
     normalized_shape: int | Sequence[int],
@@ -381,8 +380,55 @@ def layer_norm(
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, weight, bias = cast_inputs("layer_norm", input, weight, bias)
     axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
+        if narrow_on_cpu(input) and all(p is None or p.dtype is input.dtype for p in (weight, bias)):
+            return _NarrowLayerNorm.apply(input.contiguous(), weight, bias, axes, eps)
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     y, _, _ = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
     return _affine(y, weight, bias, lambda t: t)
+
+
+class _NarrowLayerNorm(Function):
+    """Layer norm of a float16/bfloat16 input with parameters of its type, as PyTorch's CPU kernel:
+    the output computed in float32 and rounded once; the mean and the reciprocal standard deviation
+    kept in the input's type, and the backward computed in float32 from those rounded statistics
+    (``dx = rstd * dy * w + b * x + c``, PyTorch's ``b`` and ``c``), rounded once. The parameters'
+    gradients are float32 sums rounded once (PyTorch's kernel adds the rows in the 16-bit type,
+    a partial sum per thread, so its last bits depend on the thread count)."""
+
+    _backward_name = "NativeLayerNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps):
+        xf = x.float()
+        _, mean, _, invstd = x._backend.kernels.normalize_forward(xf._data, axes, eps)
+        mean, invstd = x._make(mean), x._make(invstd)
+        y = _affine(xf * invstd + -invstd * mean, weight, bias, lambda t: t)  # PyTorch's x * rstd - rstd * mean
+        ctx.axes = axes
+        ctx.save_for_backward(x, weight, mean.to(x.dtype), invstd.to(x.dtype))
+        return y.to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, mean, rstd = ctx.saved_tensors
+        axes = ctx.axes
+        batch_axes = tuple(range(x.ndim - len(axes)))
+        dy, xf, m, a = grad.float(), x.float(), mean.float(), rstd.float()
+        w = None if weight is None else weight.float()
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad[:3]
+        grad_x = grad_weight = grad_bias = None
+        if needs_x:  # PyTorch's order of the products
+            scale = 1.0 / math.prod(x.shape[i] for i in axes)
+            ds = (dy * xf if w is None else dy * xf * w).sum(axes, keepdim=True)
+            db = (dy if w is None else dy * w).sum(axes, keepdim=True)
+            b = (db * m - ds) * a * a * a * scale
+            c = -b * m - db * a * scale
+            grad_x = ((a * dy if w is None else a * dy * w) + b * xf + c).to(x.dtype)
+        if needs_weight and weight is not None:
+            grad_weight = (dy * (a * xf + -a * m)).sum(batch_axes).to(x.dtype)
+        if needs_bias:
+            grad_bias = dy.sum(batch_axes).to(x.dtype)
+        return grad_x, grad_weight, grad_bias, None, None
 
 
 def _normalized_shape(normalized_shape):
