@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import pickle
 import re
+import time
 import tracemalloc
 
 import pytest
@@ -163,6 +164,65 @@ OPS = {
 @pytest.mark.parametrize("case", list(OPS))
 def test_shape_inference_on_meta(case):
     _same(OPS[case])
+
+
+def _shapes(value, lib):
+    """What a result is, without its strides: shapes, dtypes and devices (nested as the result is)."""
+    if isinstance(value, lib.Tensor):
+        return tuple(value.shape), str(value.dtype).split(".")[-1], value.device.type
+    return [_shapes(v, lib) for v in value]
+
+
+def _with_input_grad(fn, *shape, dtype="float32"):
+    """``fn`` of a meta input of ``shape``, and the gradient of its outputs' sum in that input."""
+
+    def run(t):
+        x = _x(t, *shape, dtype=getattr(t, dtype)).requires_grad_()
+        out = fn(t, x)
+        outs = [o for o in (out if isinstance(out, tuple) else (out,)) if o.requires_grad]
+        return [*out] if isinstance(out, tuple) else [out], t.autograd.grad(sum(o.sum() for o in outs), x)
+
+    return run
+
+
+#: the linear algebra on meta: the factors' shapes and dtypes and the input's gradient, with no value
+#: read (torch lays LAPACK's factors out column-major on the CPU and on meta; ember's CPU returns them
+#: row-major, and its meta device follows its CPU: the strides are not compared)
+LINALG = {
+    "inv": _with_input_grad(lambda t, x: t.linalg.inv(x), 2, 4, 4),
+    "inv_ex": _with_input_grad(lambda t, x: tuple(t.linalg.inv_ex(x)), 4, 4),
+    "solve": _with_input_grad(lambda t, x: t.linalg.solve(x, _x(t, 4, 2)), 3, 4, 4),
+    "det float64": _with_input_grad(lambda t, x: t.linalg.det(x), 3, 5, 5, dtype="float64"),
+    "slogdet": _with_input_grad(lambda t, x: tuple(t.linalg.slogdet(x)), 5, 5),
+    "cholesky": _with_input_grad(lambda t, x: t.linalg.cholesky(x), 3, 3),
+    "lu_factor": _with_input_grad(lambda t, x: tuple(t.linalg.lu_factor(x)), 2, 5, 3),
+    "lu": _with_input_grad(lambda t, x: tuple(t.linalg.lu(x)), 3, 5),
+    "qr complete": _with_input_grad(lambda t, x: tuple(t.linalg.qr(x, mode="complete")), 3, 5),
+    "svd": _with_input_grad(lambda t, x: tuple(t.linalg.svd(x, full_matrices=False)), 2, 5, 3),
+    "svd full": _with_input_grad(lambda t, x: tuple(t.linalg.svd(x)), 3, 5),
+    "svdvals": _with_input_grad(lambda t, x: t.linalg.svdvals(x), 4, 6),
+    "eigh": _with_input_grad(lambda t, x: tuple(t.linalg.eigh(x)), 2, 4, 4),
+    "eigvalsh float64": _with_input_grad(lambda t, x: t.linalg.eigvalsh(x), 4, 4, dtype="float64"),
+    "pinv": _with_input_grad(lambda t, x: t.linalg.pinv(x), 5, 3),
+    "matrix_rank": lambda t: t.linalg.matrix_rank(_x(t, 5, 3)),
+    "matrix_exp": _with_input_grad(lambda t, x: t.linalg.matrix_exp(x), 2, 3, 3),
+    "cond": _with_input_grad(lambda t, x: t.linalg.cond(x), 4, 4),
+    "nuclear norm": _with_input_grad(lambda t, x: t.linalg.matrix_norm(x, "nuc"), 2, 4, 3),
+    "tensorinv": lambda t: t.linalg.tensorinv(_x(t, 4, 2, 2), ind=1),
+}
+
+
+@pytest.mark.parametrize("case", list(LINALG))
+def test_linear_algebra_on_meta(case):
+    assert _shapes(LINALG[case](ember), ember) == _shapes(LINALG[case](torch), torch)
+
+
+def test_linear_algebra_of_a_large_matrix_on_meta_is_immediate():
+    x = ember.empty(4096, 4096, device=M)
+    start = time.perf_counter()
+    for fn in (ember.linalg.inv, ember.linalg.det, ember.linalg.svd, ember.linalg.eigh, ember.linalg.lu_factor):
+        fn(x)
+    assert time.perf_counter() - start < 1.0
 
 
 @pytest.mark.parametrize(
