@@ -45,6 +45,12 @@ CREATION = {
     "arange": lambda t: t.arange(10, device=M),
     "arange float step": lambda t: t.arange(0, 1, 0.1, device=M),
     "linspace": lambda t: t.linspace(0, 1, 7, device=M),
+    "linspace of meta ends": lambda t: t.linspace(t.tensor(0.0, device=M), t.tensor(1.0, device=M), 5),
+    "linspace of a meta end and a number": lambda t: t.linspace(t.tensor(0, device=M), 3, 4, dtype=t.float64),
+    "linspace of meta ends asked on cpu": lambda t: t.linspace(t.tensor(0.0, device=M), 1.0, 5, device="cpu"),
+    "linspace of cpu ends on meta": lambda t: t.linspace(t.tensor(0.0), t.tensor(1.0), 3, device=M),
+    "logspace of meta ends": lambda t: t.logspace(t.tensor(0.0, device=M), t.tensor(1.0, device=M), 5, base=2),
+    "logspace of meta ends int64": lambda t: t.logspace(t.tensor(0.0, device=M), 2.0, 3, dtype=t.int64),
     "eye": lambda t: t.eye(3, 4, device=M),
     "zeros_like": lambda t: t.zeros_like(t.empty(2, 3, device=M)),
     "rand_like": lambda t: t.rand_like(t.empty(2, 3, device=M, dtype=t.float64)),
@@ -270,6 +276,22 @@ def test_value_dependent_ops_raise_not_implemented(fn):
     for lib in (torch, ember):
         with pytest.raises(NotImplementedError):
             fn(lib)
+
+
+@pytest.mark.parametrize("op", ["linspace", "logspace"])
+@pytest.mark.parametrize("ends", [((1,), ()), ((), (2, 1)), (None, (1,))], ids=["start", "end", "number and end"])
+@pytest.mark.parametrize("where", ["cpu", M])
+def test_linspace_refuses_ends_of_more_than_zero_dimensions(op, ends, where):
+    messages = []
+    for lib in (torch, ember):
+        start, end = (0.5 if shape is None else lib.zeros(shape, device=where) for shape in ends)
+        with pytest.raises(RuntimeError) as error:
+            getattr(lib, op)(start, end, 3)
+        messages.append(str(error.value))
+    if where == "cpu":
+        assert messages[0] == messages[1]
+    else:  # torch's meta kernel says less (and 'linspace' for logspace)
+        assert all("only supports 0-dimensional start and end tensors" in m for m in messages)
 
 
 @pytest.mark.parametrize(

@@ -539,6 +539,15 @@ def _steps(op, steps):
     return int(steps)
 
 
+def _tensor_ends(op, start, end):
+    """The ends of ``linspace``/``logspace`` given as tensors, which must be 0-dimensional."""
+    ends = {name: v for name, v in (("start", start), ("end", end)) if isinstance(v, Tensor)}
+    if any(v.ndim for v in ends.values()):
+        got = " and ".join(f"{name} with {v.ndim} dimension(s)" for name, v in ends.items())
+        raise RuntimeError(f"{op} only supports 0-dimensional start and end tensors, but got {got}.")
+    return list(ends.values())
+
+
 @layout_options(pin_memory=True)
 def linspace(
     start: Number | Tensor,
@@ -575,9 +584,13 @@ def linspace(
         dt, dev = creation_placement("linspace", dtype, device, out)
         return write_out("linspace", linspace(start, end, steps, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("linspace", steps)
+    if any(v.is_meta for v in _tensor_ends("linspace", start, end)):
+        device = "meta"  # a meta end makes it a meta op (PyTorch's dispatch), whatever ``device`` says
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
     start, end = (v.to(dtypes.int64) if isinstance(v, Tensor) and v.dtype is dtypes.bool else v for v in (start, end))
     backend, dev, dt = _place(dtype, device)
+    if dev.type == "meta":  # no values to compute (nor any in meta ends to read)
+        return empty(steps, dtype=dt, device=dev, requires_grad=requires_grad)
     if steps == 1:
         host = np.array([start], dtype=np.float64)
     else:
@@ -671,6 +684,7 @@ def logspace(
         dt, dev = creation_placement("logspace", dtype, device, out)
         return write_out("logspace", logspace(start, end, steps, base, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("logspace", steps)
+    _tensor_ends("logspace", start, end)
     floating = dtype is not None and dtypes.as_dtype(dtype).is_floating_point  # integer results round base ** float
     out = base ** linspace(start, end, steps, dtype=dtype if floating else dtypes.float64, device=device)
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
