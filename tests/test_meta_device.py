@@ -71,6 +71,10 @@ def _x(t, *shape, dtype=None):
     return t.empty(*shape, device=M, dtype=dtype or t.float32)
 
 
+def _long(t, *shape):
+    return t.zeros(*shape, dtype=t.long, device=M)
+
+
 def _input_grad(t, fn, *shape):
     """The gradient of ``fn(x).sum()`` in a meta ``x`` of ``shape``."""
     x = _x(t, *shape).requires_grad_()
@@ -161,6 +165,16 @@ OPS = {
     "tril_indices int32": lambda t: t.tril_indices(5, 3, -1, dtype=t.int32, device=M),
     "pdist": lambda t: t.nn.functional.pdist(_x(t, 5, 3)),
     "masked_scatter": lambda t: _x(t, 3, 4).masked_scatter(_x(t, 4) > 0, _x(t, 12)),
+    "repeat_interleave output_size": lambda t: _x(t, 3, 4).repeat_interleave(_long(t, 3), dim=0, output_size=7),
+    "repeat_interleave one repeat": lambda t: _x(t, 4, 3).t().repeat_interleave(_long(t, 1), dim=1, output_size=8),
+    "repeat_interleave alone": lambda t: t.repeat_interleave(_long(t, 3).int(), output_size=5),
+    "tensor_split cpu indices": lambda t: _x(t, 5, 2).tensor_split(t.tensor([1, 3])),
+    "ctc_loss": lambda t: t.nn.functional.ctc_loss(_x(t, 10, 2, 5), _long(t, 2, 3), [10, 8], [3, 2], reduction="none"),
+    "ctc_loss concatenated": lambda t: t.nn.functional.ctc_loss(_x(t, 10, 2, 5), _long(t, 5), [10, 8], [3, 2]),
+    "multilabel_margin_loss": lambda t: t.nn.functional.multilabel_margin_loss(_x(t, 3, 4), _long(t, 3, 4)),
+    "multilabel_margin_loss none": lambda t: t.nn.functional.multilabel_margin_loss(
+        _x(t, 3, 4), _long(t, 3, 4), reduction="none"
+    ),
     "max_unpool2d": lambda t: t.nn.functional.max_unpool2d(
         _x(t, 1, 1, 2, 2), t.zeros(1, 1, 2, 2, dtype=t.long, device=M), 2
     ),
@@ -264,18 +278,63 @@ def test_reading_values_of_meta_tensors_raises_as_torch(fn, error, message):
             fn(lib)
 
 
+#: op named in ember's error -> an op whose result depends on the values (torch: NotImplementedError)
+VALUE_DEPENDENT = {
+    "nonzero": lambda t: _x(t, 2, 3).nonzero(),
+    "index with a boolean mask": lambda t: _x(t, 2, 3)[_x(t, 2, 3) > 0],
+    "unique": lambda t: _x(t, 2, 3).unique(),
+    "unique ": lambda t: t.unique(_x(t, 2, 3), dim=0, return_counts=True),
+    "unique_consecutive": lambda t: t.unique_consecutive(_x(t, 5)),
+    "masked_select": lambda t: t.masked_select(_x(t, 2, 3), _x(t, 3) > 0),
+    "bincount": lambda t: t.bincount(_long(t, 4)),
+    "equal": lambda t: t.equal(_x(t, 2, 3), _x(t, 2, 3)),
+    "histogram": lambda t: t.histogram(_x(t, 10), 4),
+    "histogramdd": lambda t: t.histogramdd(_x(t, 10, 2), [3, 4]),
+    "ctc_loss": lambda t: t.nn.functional.ctc_loss(
+        _x(t, 10, 2, 5).log_softmax(2), _long(t, 2, 3), t.full((2,), 10, device=M), t.full((2,), 3, device=M)
+    ),
+}
+
+
+@pytest.mark.parametrize("op", list(VALUE_DEPENDENT))
+def test_value_dependent_ops_raise_not_implemented_naming_the_op(op):
+    with pytest.raises(NotImplementedError):
+        VALUE_DEPENDENT[op](torch)
+    with pytest.raises(NotImplementedError, match=rf"^(torch\.)?{op.strip()}: .*meta device"):
+        VALUE_DEPENDENT[op](ember)
+
+
 @pytest.mark.parametrize(
     "fn",
     [
-        lambda t: _x(t, 2, 3).nonzero(),
-        lambda t: _x(t, 2, 3)[_x(t, 2, 3) > 0],
-        lambda t: _x(t, 2, 3).unique(),
+        lambda t: _x(t, 3, 4).repeat_interleave(_long(t, 3), dim=0),
+        lambda t: _x(t, 3, 4).repeat_interleave(_long(t, 1), dim=1),
+        lambda t: t.repeat_interleave(_long(t, 3)),
+        lambda t: _x(t, 3, 4).tensor_split(_long(t, 2)),
     ],
+    ids=["repeats", "one repeat", "repeats alone", "tensor_split"],
 )
-def test_value_dependent_ops_raise_not_implemented(fn):
+def test_meta_counts_and_split_points_raise_runtime_errors_as_torch(fn):
+    messages = []
     for lib in (torch, ember):
-        with pytest.raises(NotImplementedError):
+        with pytest.raises(RuntimeError) as error:
             fn(lib)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+
+
+def test_repeat_interleave_of_int32_counts_gives_int32_positions():
+    counts = [1, 0, 2]
+    assert str(ember.repeat_interleave(ember.tensor(counts, dtype=ember.int32)).dtype) == str(
+        torch.repeat_interleave(torch.tensor(counts, dtype=torch.int32)).dtype
+    ).replace("torch", "ember")
+
+
+def test_istft_on_meta_gives_the_cpu_shape():
+    spectrum, window = ember.randn(9, 5, dtype=ember.complex64), ember.hann_window(16)
+    expected = ember.istft(spectrum, 16, window=window)
+    out = ember.istft(spectrum.to(M), 16, window=window.to(M))
+    assert out.is_meta and out.shape == expected.shape and out.dtype == expected.dtype
 
 
 @pytest.mark.parametrize("op", ["linspace", "logspace"])
@@ -300,6 +359,7 @@ def test_linspace_refuses_ends_of_more_than_zero_dimensions(op, ends, where):
         lambda t, x: x.__setitem__(x > 0, 0.0),
         lambda t, x: x.__setitem__((x[:, 0] > 0, 1), t.empty(5, device=M)),
         lambda t, x: x.index_put_((x > 0,), t.tensor(1.0, device=M)),
+        lambda t, x: x.index_put_((x > 0,), t.tensor(1.0, device=M), accumulate=True),
     ],
 )
 def test_writes_through_a_boolean_meta_mask_are_no_ops(write):

@@ -22,10 +22,11 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ember.backends.numpy.namespace import namespace as numpy_namespace
 from ember.backends.numpy.namespace import quiet
+from ember.meta_errors import no_data
 from ember.primitives import COMPLEX, COMPOSITIONS, DERIVED, FFT
 from ember.strides import view_strides
 
-from .array import _NO_BYTES, MetaArray, install_operators, no_data
+from .array import _NO_BYTES, MetaArray, install_operators
 
 __all__ = ["MetaNamespace", "namespace"]
 

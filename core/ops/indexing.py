@@ -14,6 +14,7 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
+from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
 from .arithmetic import where
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
@@ -864,6 +865,7 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
     check_same_device("masked_select", input, mask)
+    refuse_meta("masked_select", mask)
     a, m = input.broadcast_tensors(mask)
     return _MaskedSelect.apply(a, (m._data, Ellipsis), True)
 
