@@ -567,3 +567,19 @@ def test_shape_inference_on_meta_allocates_no_elements(fn):
     finally:
         tracemalloc.stop()
     assert peak < 4_000_000
+
+
+def test_safetensors_refuses_meta_tensors_as_safetensors_does_and_the_torch_format_keeps_them(tmp_path):
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    with pytest.raises(NotImplementedError):
+        safetensors_torch.save({"w": torch.empty(2, 3, device=M)})
+    with ember.device(M):
+        state = ember.nn.Linear(3, 2).state_dict()
+    with pytest.raises(NotImplementedError, match="ember.save: the tensor at weight is on the meta device"):
+        ember.save(state, tmp_path / "model.safetensors")
+    assert not (tmp_path / "model.safetensors").exists()
+    ember.save(state, tmp_path / "model.pt")
+    back = ember.load(tmp_path / "model.pt")
+    assert all(v.is_meta and v.shape == state[k].shape for k, v in back.items())
+    back = torch.load(tmp_path / "model.pt")
+    assert all(v.is_meta and tuple(v.shape) == tuple(state[k].shape) for k, v in back.items())
