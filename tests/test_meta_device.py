@@ -161,6 +161,12 @@ OPS = {
     "integer floor_divide": lambda t: t.floor_divide(_x(t, 2, 3, dtype=t.int32), _x(t, 3, dtype=t.int32)),
     "unfold backward": lambda t: _input_grad(t, lambda x: x.unfold(0, 3, 2), 10),
     "as_strided backward": lambda t: _input_grad(t, lambda x: x.as_strided((2, 3), (1, 2), 1), 4, 2),
+    "conv1d padding backward": lambda t: _input_grad(
+        t, lambda x: t.nn.functional.conv1d(x, _x(t, 3, 3, 3), stride=2, padding=2), 1, 3, 4
+    ),
+    "conv2d padding backward": lambda t: _input_grad(
+        t, lambda x: t.nn.functional.conv2d(x, _x(t, 4, 3, 3, 3), padding=(1, 2)), 2, 3, 5, 5
+    ),
     "triu_indices": lambda t: t.triu_indices(4, 5, 1, device=M),
     "tril_indices int32": lambda t: t.tril_indices(5, 3, -1, dtype=t.int32, device=M),
     "pdist": lambda t: t.nn.functional.pdist(_x(t, 5, 3)),
