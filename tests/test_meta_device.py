@@ -118,6 +118,8 @@ OPS = {
     "unsqueeze": lambda t: _x(t, 2, 3).unsqueeze(1),
     "squeeze": lambda t: _x(t, 2, 1).squeeze(),
     "flip": lambda t: _x(t, 2, 3).flip(0),
+    "flip of a permutation": lambda t: _x(t, 5, 4, 3).transpose(0, 2).flip(1),
+    "rot90 backward": lambda t: _input_grad(t, lambda x: x.rot90(1, (1, 2)) * _x(t, 5, 5, 5), 5, 5, 5),
     "chunk": lambda t: _x(t, 6, 2).chunk(3)[1],
     "repeat": lambda t: _x(t, 4).repeat(2, 3),
     "gather": lambda t: _x(t, 4, 3).gather(0, t.zeros(2, 3, dtype=t.long, device=M)),

@@ -194,7 +194,7 @@ def _arange(start: Any, /, stop: Any = None, step: Any = 1, *, dtype: Any = None
 def _flip(x: MetaArray, /, *, axis: _Axes = None) -> MetaArray:
     if axis is not None:
         normalize_axis_tuple(axis, x.ndim)
-    return MetaArray.empty(x.shape, x.dtype)
+    return MetaArray.laid_out_as(x.shape, x.strides, x.dtype)  # a copy in the input's layout, as the CPU's
 
 
 def _nonzero(x: MetaArray, /) -> tuple[MetaArray, ...]:
