@@ -591,3 +591,50 @@ def test_safetensors_refuses_meta_tensors_as_safetensors_does_and_the_torch_form
     assert all(v.is_meta and v.shape == state[k].shape for k, v in back.items())
     back = torch.load(tmp_path / "model.pt")
     assert all(v.is_meta and tuple(v.shape) == tuple(state[k].shape) for k, v in back.items())
+
+
+def test_module_to_another_device_from_meta_points_to_to_empty():
+    messages = []
+    for lib in (torch, ember):
+        module = lib.nn.Linear(2, 3, device=M)
+        with pytest.raises(NotImplementedError) as error:
+            module.to("cpu")
+        messages.append(str(error.value))
+        assert module.to(lib.float64).weight.is_meta  # a cast stays on meta
+    assert messages[0] == messages[1]
+
+
+def test_assert_close_of_meta_tensors_compares_their_attributes_only():
+    for lib in (torch, ember):
+        lib.testing.assert_close(lib.empty(3, device=M), lib.empty(3, device=M))
+        with pytest.raises(AssertionError, match="'shape' do not match"):
+            lib.testing.assert_close(lib.empty(3, device=M), lib.empty(4, device=M))
+        with pytest.raises(AssertionError, match="'dtype' do not match"):
+            lib.testing.assert_close(lib.empty(3, device=M), lib.empty(3, device=M, dtype=lib.float64))
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        lambda t, g, **kw: t.randn(3000, 1000, generator=g, **kw),
+        lambda t, g, **kw: t.randint(0, 9, (3000, 1000), generator=g, **kw),
+        lambda t, g, **kw: t.randperm(3_000_000, generator=g, **kw),
+        lambda t, g, **kw: t.nn.init.normal_(t.empty(3000, 1000, **kw), generator=g),
+    ],
+    ids=["randn", "randint", "randperm", "normal_"],
+)
+def test_a_cpu_generator_on_meta_draws_nothing(sample):
+    for lib in (torch, ember):
+        generator = lib.Generator().manual_seed(3)
+        state = generator.get_state().clone()
+        sample(lib, generator, device=M)  # (the first call's imports are not measured)
+        tracemalloc.start()
+        try:
+            out = sample(lib, generator, device=M)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert out.is_meta and lib.equal(generator.get_state(), state)
+        assert lib is torch or peak < 4_000_000  # no values drawn on the host (12 MB and more)
+        with lib.device(M):  # the default device, not the generator's, as in torch
+            assert sample(lib, generator).is_meta

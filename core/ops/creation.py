@@ -104,6 +104,14 @@ def _sizes(name, args, size):
     return _size(tuple(size), name)
 
 
+def _sampling_device(device, generator):
+    """The device a random factory samples on: ``device``, else ``generator``'s; but under a default meta
+    device that device, as PyTorch, whose meta kernels take any generator (and draw nothing from it)."""
+    if device is not None or generator is None or default_device().type == "meta":
+        return device
+    return generator.device
+
+
 def _place(dtype, device, default=None, op="tensor factory"):
     dev = (
         default_device()
@@ -750,7 +758,7 @@ def _random(
     ``part_scale``: where complex samples exist, the factor of their real and imaginary parts, each
     sampled on its own (``randn``: ``sqrt(1/2)``, for a variance of 1)."""
     shape = _size(size, op)
-    device = device if device is not None or generator is None else generator.device
+    device = _sampling_device(device, generator)
     backend, dev, dt = _place(dtype, device, default, op)
     complex_parts = dt.is_complex and part_scale is not None
     if kernel is not None and not dt.is_floating_point and not complex_parts:
@@ -966,7 +974,7 @@ def randperm(
         dt, dev = creation_placement("randperm", dtype, device, out)
         return write_out("randperm", randperm(n, generator=generator, dtype=dt, device=dev), out, warn_resize=False)
     (n,) = _size((n,), "randperm")
-    device = device if device is not None or generator is None else generator.device
+    device = _sampling_device(device, generator)
     backend, dev, _ = _place(dtypes.int64, device, op="randperm")
     with backend.device_context(dev.index):
         order = native_generator(generator, backend, dev.index).permutation(n)
