@@ -173,6 +173,11 @@ OPS = {
     "tril_indices int32": lambda t: t.tril_indices(5, 3, -1, dtype=t.int32, device=M),
     "pdist": lambda t: t.nn.functional.pdist(_x(t, 5, 3)),
     "masked_scatter": lambda t: _x(t, 3, 4).masked_scatter(_x(t, 4) > 0, _x(t, 12)),
+    "masked_scatter backward": lambda t: [
+        g
+        for x, source in [(_x(t, 3, 4).t().requires_grad_(), _x(t, 2, 7).requires_grad_())]
+        for g in t.autograd.grad(x.masked_scatter(_x(t, 4, 1) > 0, source).sum(), [x, source])
+    ],
     "repeat_interleave output_size": lambda t: _x(t, 3, 4).repeat_interleave(_long(t, 3), dim=0, output_size=7),
     "repeat_interleave one repeat": lambda t: _x(t, 4, 3).t().repeat_interleave(_long(t, 1), dim=1, output_size=8),
     "repeat_interleave alone": lambda t: t.repeat_interleave(_long(t, 3).int(), output_size=5),
