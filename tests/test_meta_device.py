@@ -643,3 +643,16 @@ def test_a_cpu_generator_on_meta_draws_nothing(sample):
         assert lib is torch or peak < 4_000_000  # no values drawn on the host (12 MB and more)
         with lib.device(M):  # the default device, not the generator's, as in torch
             assert sample(lib, generator).is_meta
+
+
+def test_fractional_max_pool_refuses_samples_on_another_device():
+    # torch raises NotImplementedError for a meta input with CPU samples (it copies them) and ignores the device
+    # of meta samples given with a CPU input; mixing devices is ember's RuntimeError both ways
+    for input_device, samples_device in (("cpu", M), (M, "cpu")):
+        with pytest.raises(RuntimeError, match="fractional_max_pool2d"):
+            ember.nn.functional.fractional_max_pool2d(
+                ember.empty(1, 3, 8, 8, device=input_device),
+                2,
+                4,
+                _random_samples=ember.rand(1, 3, 2, device=samples_device),
+            )
