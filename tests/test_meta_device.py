@@ -188,6 +188,11 @@ OPS = {
     "multilabel_margin_loss none": lambda t: t.nn.functional.multilabel_margin_loss(
         _x(t, 3, 4), _long(t, 3, 4), reduction="none"
     ),
+    "chebyshev_polynomial_t of meta degrees": lambda t: t.special.chebyshev_polynomial_t(_x(t, 3, 1), _x(t, 4)),
+    "hermite_polynomial_h of meta degrees": lambda t: t.special.hermite_polynomial_h(_x(t, 3), _long(t, 2, 1)),
+    "legendre_polynomial_p of a large degree": lambda t: t.special.legendre_polynomial_p(
+        _x(t, 3, dtype=t.float64), 500
+    ),
     "max_unpool2d": lambda t: t.nn.functional.max_unpool2d(
         _x(t, 1, 1, 2, 2), t.zeros(1, 1, 2, 2, dtype=t.long, device=M), 2
     ),
