@@ -30,9 +30,6 @@ def _real(dtype: Any) -> np.dtype:
 class MetaKernels(Kernels):
     """The portable kernels, with the linear algebra factors computed from shapes alone."""
 
-    def _info(self, batch):
-        return MetaArray.empty(batch, _INT32)
-
     def linalg_lu_factor(self, a):
         m, n = a.shape[-2:]
         pivots = MetaArray.empty((*a.shape[:-2], min(m, n)), _INT32)
