@@ -261,8 +261,9 @@ def fork_rng(
 
 
 def native_generator(generator, backend, index):
-    """The backend generator to draw from: ``generator``'s, or the device default."""
-    if generator is None:
+    """The backend generator to draw from: ``generator``'s, or the device default (always on the meta
+    device, whose samples have no values: any generator is accepted there and left untouched, as in PyTorch)."""
+    if generator is None or backend.device_type == "meta":
         return backend.generator(index)
     return generator._native
 

@@ -218,6 +218,12 @@ class _Flattener:
         if isinstance(obj, float):
             return obj if math.isfinite(obj) else {"float": repr(obj)}
         if isinstance(obj, Tensor):
+            if obj.is_meta:  # as safetensors' own save, refused: there are no values to store
+                where = ".".join(path) or "the top level"
+                raise NotImplementedError(
+                    f"ember.save: the tensor at {where} is on the meta device, which holds no values to store in "
+                    "this format (the 'torch' format saves meta tensors without values)"
+                )
             host = np.asarray(obj._backend.to_host(obj.detach()._data), order="C")
             node = {"tensor": self._store(obj, host, path), "device": str(obj.device)}
             if obj.requires_grad:

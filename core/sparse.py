@@ -25,6 +25,7 @@ from . import dtypes
 from .autograd.function import Function
 from .autograd.grad_mode import grad_state
 from .layout import sparse_coo
+from .meta_errors import refuse_meta
 from .ops.movement import cat, stack
 from .ops.operands import normalize_dims
 from .tensor import Size, Tensor, tensor
@@ -463,6 +464,7 @@ def _to_sparse(self: Tensor, sparse_dim: int | None = None) -> SparseCOOTensor:
     sparse_dim = self.ndim if sparse_dim is None else int(sparse_dim)
     if not 0 < sparse_dim <= self.ndim:
         raise RuntimeError(f"to_sparse: sparse_dim {sparse_dim} out of range for a {self.ndim}-D tensor")
+    refuse_meta("to_sparse", self)  # which elements are stored depends on the values
     sparse_shape = tuple(self.shape[:sparse_dim])
     present = self.detach() != 0
     if sparse_dim < self.ndim:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import pickle
 import re
+import time
 import tracemalloc
 
 import pytest
@@ -44,6 +45,12 @@ CREATION = {
     "arange": lambda t: t.arange(10, device=M),
     "arange float step": lambda t: t.arange(0, 1, 0.1, device=M),
     "linspace": lambda t: t.linspace(0, 1, 7, device=M),
+    "linspace of meta ends": lambda t: t.linspace(t.tensor(0.0, device=M), t.tensor(1.0, device=M), 5),
+    "linspace of a meta end and a number": lambda t: t.linspace(t.tensor(0, device=M), 3, 4, dtype=t.float64),
+    "linspace of meta ends asked on cpu": lambda t: t.linspace(t.tensor(0.0, device=M), 1.0, 5, device="cpu"),
+    "linspace of cpu ends on meta": lambda t: t.linspace(t.tensor(0.0), t.tensor(1.0), 3, device=M),
+    "logspace of meta ends": lambda t: t.logspace(t.tensor(0.0, device=M), t.tensor(1.0, device=M), 5, base=2),
+    "logspace of meta ends int64": lambda t: t.logspace(t.tensor(0.0, device=M), 2.0, 3, dtype=t.int64),
     "eye": lambda t: t.eye(3, 4, device=M),
     "zeros_like": lambda t: t.zeros_like(t.empty(2, 3, device=M)),
     "rand_like": lambda t: t.rand_like(t.empty(2, 3, device=M, dtype=t.float64)),
@@ -62,6 +69,10 @@ def test_creation_on_meta(case):
 
 def _x(t, *shape, dtype=None):
     return t.empty(*shape, device=M, dtype=dtype or t.float32)
+
+
+def _long(t, *shape):
+    return t.zeros(*shape, dtype=t.long, device=M)
 
 
 def _input_grad(t, fn, *shape):
@@ -107,6 +118,8 @@ OPS = {
     "unsqueeze": lambda t: _x(t, 2, 3).unsqueeze(1),
     "squeeze": lambda t: _x(t, 2, 1).squeeze(),
     "flip": lambda t: _x(t, 2, 3).flip(0),
+    "flip of a permutation": lambda t: _x(t, 5, 4, 3).transpose(0, 2).flip(1),
+    "rot90 backward": lambda t: _input_grad(t, lambda x: x.rot90(1, (1, 2)) * _x(t, 5, 5, 5), 5, 5, 5),
     "chunk": lambda t: _x(t, 6, 2).chunk(3)[1],
     "repeat": lambda t: _x(t, 4).repeat(2, 3),
     "gather": lambda t: _x(t, 4, 3).gather(0, t.zeros(2, 3, dtype=t.long, device=M)),
@@ -150,10 +163,36 @@ OPS = {
     "integer floor_divide": lambda t: t.floor_divide(_x(t, 2, 3, dtype=t.int32), _x(t, 3, dtype=t.int32)),
     "unfold backward": lambda t: _input_grad(t, lambda x: x.unfold(0, 3, 2), 10),
     "as_strided backward": lambda t: _input_grad(t, lambda x: x.as_strided((2, 3), (1, 2), 1), 4, 2),
+    "conv1d padding backward": lambda t: _input_grad(
+        t, lambda x: t.nn.functional.conv1d(x, _x(t, 3, 3, 3), stride=2, padding=2), 1, 3, 4
+    ),
+    "conv2d padding backward": lambda t: _input_grad(
+        t, lambda x: t.nn.functional.conv2d(x, _x(t, 4, 3, 3, 3), padding=(1, 2)), 2, 3, 5, 5
+    ),
     "triu_indices": lambda t: t.triu_indices(4, 5, 1, device=M),
     "tril_indices int32": lambda t: t.tril_indices(5, 3, -1, dtype=t.int32, device=M),
     "pdist": lambda t: t.nn.functional.pdist(_x(t, 5, 3)),
     "masked_scatter": lambda t: _x(t, 3, 4).masked_scatter(_x(t, 4) > 0, _x(t, 12)),
+    "masked_scatter backward": lambda t: [
+        g
+        for x, source in [(_x(t, 3, 4).t().requires_grad_(), _x(t, 2, 7).requires_grad_())]
+        for g in t.autograd.grad(x.masked_scatter(_x(t, 4, 1) > 0, source).sum(), [x, source])
+    ],
+    "repeat_interleave output_size": lambda t: _x(t, 3, 4).repeat_interleave(_long(t, 3), dim=0, output_size=7),
+    "repeat_interleave one repeat": lambda t: _x(t, 4, 3).t().repeat_interleave(_long(t, 1), dim=1, output_size=8),
+    "repeat_interleave alone": lambda t: t.repeat_interleave(_long(t, 3).int(), output_size=5),
+    "tensor_split cpu indices": lambda t: _x(t, 5, 2).tensor_split(t.tensor([1, 3])),
+    "ctc_loss": lambda t: t.nn.functional.ctc_loss(_x(t, 10, 2, 5), _long(t, 2, 3), [10, 8], [3, 2], reduction="none"),
+    "ctc_loss concatenated": lambda t: t.nn.functional.ctc_loss(_x(t, 10, 2, 5), _long(t, 5), [10, 8], [3, 2]),
+    "multilabel_margin_loss": lambda t: t.nn.functional.multilabel_margin_loss(_x(t, 3, 4), _long(t, 3, 4)),
+    "multilabel_margin_loss none": lambda t: t.nn.functional.multilabel_margin_loss(
+        _x(t, 3, 4), _long(t, 3, 4), reduction="none"
+    ),
+    "chebyshev_polynomial_t of meta degrees": lambda t: t.special.chebyshev_polynomial_t(_x(t, 3, 1), _x(t, 4)),
+    "hermite_polynomial_h of meta degrees": lambda t: t.special.hermite_polynomial_h(_x(t, 3), _long(t, 2, 1)),
+    "legendre_polynomial_p of a large degree": lambda t: t.special.legendre_polynomial_p(
+        _x(t, 3, dtype=t.float64), 500
+    ),
     "max_unpool2d": lambda t: t.nn.functional.max_unpool2d(
         _x(t, 1, 1, 2, 2), t.zeros(1, 1, 2, 2, dtype=t.long, device=M), 2
     ),
@@ -163,6 +202,65 @@ OPS = {
 @pytest.mark.parametrize("case", list(OPS))
 def test_shape_inference_on_meta(case):
     _same(OPS[case])
+
+
+def _shapes(value, lib):
+    """What a result is, without its strides: shapes, dtypes and devices (nested as the result is)."""
+    if isinstance(value, lib.Tensor):
+        return tuple(value.shape), str(value.dtype).split(".")[-1], value.device.type
+    return [_shapes(v, lib) for v in value]
+
+
+def _with_input_grad(fn, *shape, dtype="float32"):
+    """``fn`` of a meta input of ``shape``, and the gradient of its outputs' sum in that input."""
+
+    def run(t):
+        x = _x(t, *shape, dtype=getattr(t, dtype)).requires_grad_()
+        out = fn(t, x)
+        outs = [o for o in (out if isinstance(out, tuple) else (out,)) if o.requires_grad]
+        return [*out] if isinstance(out, tuple) else [out], t.autograd.grad(sum(o.sum() for o in outs), x)
+
+    return run
+
+
+#: the linear algebra on meta: the factors' shapes and dtypes and the input's gradient, with no value
+#: read (torch lays LAPACK's factors out column-major on the CPU and on meta; ember's CPU returns them
+#: row-major, and its meta device follows its CPU: the strides are not compared)
+LINALG = {
+    "inv": _with_input_grad(lambda t, x: t.linalg.inv(x), 2, 4, 4),
+    "inv_ex": _with_input_grad(lambda t, x: tuple(t.linalg.inv_ex(x)), 4, 4),
+    "solve": _with_input_grad(lambda t, x: t.linalg.solve(x, _x(t, 4, 2)), 3, 4, 4),
+    "det float64": _with_input_grad(lambda t, x: t.linalg.det(x), 3, 5, 5, dtype="float64"),
+    "slogdet": _with_input_grad(lambda t, x: tuple(t.linalg.slogdet(x)), 5, 5),
+    "cholesky": _with_input_grad(lambda t, x: t.linalg.cholesky(x), 3, 3),
+    "lu_factor": _with_input_grad(lambda t, x: tuple(t.linalg.lu_factor(x)), 2, 5, 3),
+    "lu": _with_input_grad(lambda t, x: tuple(t.linalg.lu(x)), 3, 5),
+    "qr complete": _with_input_grad(lambda t, x: tuple(t.linalg.qr(x, mode="complete")), 3, 5),
+    "svd": _with_input_grad(lambda t, x: tuple(t.linalg.svd(x, full_matrices=False)), 2, 5, 3),
+    "svd full": _with_input_grad(lambda t, x: tuple(t.linalg.svd(x)), 3, 5),
+    "svdvals": _with_input_grad(lambda t, x: t.linalg.svdvals(x), 4, 6),
+    "eigh": _with_input_grad(lambda t, x: tuple(t.linalg.eigh(x)), 2, 4, 4),
+    "eigvalsh float64": _with_input_grad(lambda t, x: t.linalg.eigvalsh(x), 4, 4, dtype="float64"),
+    "pinv": _with_input_grad(lambda t, x: t.linalg.pinv(x), 5, 3),
+    "matrix_rank": lambda t: t.linalg.matrix_rank(_x(t, 5, 3)),
+    "matrix_exp": _with_input_grad(lambda t, x: t.linalg.matrix_exp(x), 2, 3, 3),
+    "cond": _with_input_grad(lambda t, x: t.linalg.cond(x), 4, 4),
+    "nuclear norm": _with_input_grad(lambda t, x: t.linalg.matrix_norm(x, "nuc"), 2, 4, 3),
+    "tensorinv": lambda t: t.linalg.tensorinv(_x(t, 4, 2, 2), ind=1),
+}
+
+
+@pytest.mark.parametrize("case", list(LINALG))
+def test_linear_algebra_on_meta(case):
+    assert _shapes(LINALG[case](ember), ember) == _shapes(LINALG[case](torch), torch)
+
+
+def test_linear_algebra_of_a_large_matrix_on_meta_is_immediate():
+    x = ember.empty(4096, 4096, device=M)
+    start = time.perf_counter()
+    for fn in (ember.linalg.inv, ember.linalg.det, ember.linalg.svd, ember.linalg.eigh, ember.linalg.lu_factor):
+        fn(x)
+    assert time.perf_counter() - start < 1.0
 
 
 @pytest.mark.parametrize(
@@ -198,18 +296,80 @@ def test_reading_values_of_meta_tensors_raises_as_torch(fn, error, message):
             fn(lib)
 
 
+#: op named in ember's error -> an op whose result depends on the values (torch: NotImplementedError)
+VALUE_DEPENDENT = {
+    "nonzero": lambda t: _x(t, 2, 3).nonzero(),
+    "index with a boolean mask": lambda t: _x(t, 2, 3)[_x(t, 2, 3) > 0],
+    "unique": lambda t: _x(t, 2, 3).unique(),
+    "unique ": lambda t: t.unique(_x(t, 2, 3), dim=0, return_counts=True),
+    "unique_consecutive": lambda t: t.unique_consecutive(_x(t, 5)),
+    "masked_select": lambda t: t.masked_select(_x(t, 2, 3), _x(t, 3) > 0),
+    "bincount": lambda t: t.bincount(_long(t, 4)),
+    "to_sparse": lambda t: _x(t, 2, 3).to_sparse(),
+    "equal": lambda t: t.equal(_x(t, 2, 3), _x(t, 2, 3)),
+    "histogram": lambda t: t.histogram(_x(t, 10), 4),
+    "histogramdd": lambda t: t.histogramdd(_x(t, 10, 2), [3, 4]),
+    "ctc_loss": lambda t: t.nn.functional.ctc_loss(
+        _x(t, 10, 2, 5).log_softmax(2), _long(t, 2, 3), t.full((2,), 10, device=M), t.full((2,), 3, device=M)
+    ),
+}
+
+
+@pytest.mark.parametrize("op", list(VALUE_DEPENDENT))
+def test_value_dependent_ops_raise_not_implemented_naming_the_op(op):
+    with pytest.raises(NotImplementedError):
+        VALUE_DEPENDENT[op](torch)
+    with pytest.raises(NotImplementedError, match=rf"^(torch\.)?{op.strip()}: .*meta device"):
+        VALUE_DEPENDENT[op](ember)
+
+
 @pytest.mark.parametrize(
     "fn",
     [
-        lambda t: _x(t, 2, 3).nonzero(),
-        lambda t: _x(t, 2, 3)[_x(t, 2, 3) > 0],
-        lambda t: _x(t, 2, 3).unique(),
+        lambda t: _x(t, 3, 4).repeat_interleave(_long(t, 3), dim=0),
+        lambda t: _x(t, 3, 4).repeat_interleave(_long(t, 1), dim=1),
+        lambda t: t.repeat_interleave(_long(t, 3)),
+        lambda t: _x(t, 3, 4).tensor_split(_long(t, 2)),
     ],
+    ids=["repeats", "one repeat", "repeats alone", "tensor_split"],
 )
-def test_value_dependent_ops_raise_not_implemented(fn):
+def test_meta_counts_and_split_points_raise_runtime_errors_as_torch(fn):
+    messages = []
     for lib in (torch, ember):
-        with pytest.raises(NotImplementedError):
+        with pytest.raises(RuntimeError) as error:
             fn(lib)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+
+
+def test_repeat_interleave_of_int32_counts_gives_int32_positions():
+    counts = [1, 0, 2]
+    assert str(ember.repeat_interleave(ember.tensor(counts, dtype=ember.int32)).dtype) == str(
+        torch.repeat_interleave(torch.tensor(counts, dtype=torch.int32)).dtype
+    ).replace("torch", "ember")
+
+
+def test_istft_on_meta_gives_the_cpu_shape():
+    spectrum, window = ember.randn(9, 5, dtype=ember.complex64), ember.hann_window(16)
+    expected = ember.istft(spectrum, 16, window=window)
+    out = ember.istft(spectrum.to(M), 16, window=window.to(M))
+    assert out.is_meta and out.shape == expected.shape and out.dtype == expected.dtype
+
+
+@pytest.mark.parametrize("op", ["linspace", "logspace"])
+@pytest.mark.parametrize("ends", [((1,), ()), ((), (2, 1)), (None, (1,))], ids=["start", "end", "number and end"])
+@pytest.mark.parametrize("where", ["cpu", M])
+def test_linspace_refuses_ends_of_more_than_zero_dimensions(op, ends, where):
+    messages = []
+    for lib in (torch, ember):
+        start, end = (0.5 if shape is None else lib.zeros(shape, device=where) for shape in ends)
+        with pytest.raises(RuntimeError) as error:
+            getattr(lib, op)(start, end, 3)
+        messages.append(str(error.value))
+    if where == "cpu":
+        assert messages[0] == messages[1]
+    else:  # torch's meta kernel says less (and 'linspace' for logspace)
+        assert all("only supports 0-dimensional start and end tensors" in m for m in messages)
 
 
 @pytest.mark.parametrize(
@@ -218,6 +378,7 @@ def test_value_dependent_ops_raise_not_implemented(fn):
         lambda t, x: x.__setitem__(x > 0, 0.0),
         lambda t, x: x.__setitem__((x[:, 0] > 0, 1), t.empty(5, device=M)),
         lambda t, x: x.index_put_((x > 0,), t.tensor(1.0, device=M)),
+        lambda t, x: x.index_put_((x > 0,), t.tensor(1.0, device=M), accumulate=True),
     ],
 )
 def test_writes_through_a_boolean_meta_mask_are_no_ops(write):
@@ -425,3 +586,93 @@ def test_shape_inference_on_meta_allocates_no_elements(fn):
     finally:
         tracemalloc.stop()
     assert peak < 4_000_000
+
+
+def test_safetensors_refuses_meta_tensors_as_safetensors_does_and_the_torch_format_keeps_them(tmp_path):
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    with pytest.raises(NotImplementedError):
+        safetensors_torch.save({"w": torch.empty(2, 3, device=M)})
+    with ember.device(M):
+        state = ember.nn.Linear(3, 2).state_dict()
+    with pytest.raises(NotImplementedError, match="ember.save: the tensor at weight is on the meta device"):
+        ember.save(state, tmp_path / "model.safetensors")
+    assert not (tmp_path / "model.safetensors").exists()
+    ember.save(state, tmp_path / "model.pt")
+    back = ember.load(tmp_path / "model.pt")
+    assert all(v.is_meta and v.shape == state[k].shape for k, v in back.items())
+    back = torch.load(tmp_path / "model.pt")
+    assert all(v.is_meta and tuple(v.shape) == tuple(state[k].shape) for k, v in back.items())
+
+
+def test_module_to_another_device_from_meta_points_to_to_empty():
+    messages = []
+    for lib in (torch, ember):
+        module = lib.nn.Linear(2, 3, device=M)
+        with pytest.raises(NotImplementedError) as error:
+            module.to("cpu")
+        messages.append(str(error.value))
+        assert module.to(lib.float64).weight.is_meta  # a cast stays on meta
+    assert messages[0] == messages[1]
+
+
+def test_assert_close_of_meta_tensors_compares_their_attributes_only():
+    for lib in (torch, ember):
+        lib.testing.assert_close(lib.empty(3, device=M), lib.empty(3, device=M))
+        with pytest.raises(AssertionError, match="'shape' do not match"):
+            lib.testing.assert_close(lib.empty(3, device=M), lib.empty(4, device=M))
+        with pytest.raises(AssertionError, match="'dtype' do not match"):
+            lib.testing.assert_close(lib.empty(3, device=M), lib.empty(3, device=M, dtype=lib.float64))
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        lambda t, g, **kw: t.randn(3000, 1000, generator=g, **kw),
+        lambda t, g, **kw: t.randint(0, 9, (3000, 1000), generator=g, **kw),
+        lambda t, g, **kw: t.randperm(3_000_000, generator=g, **kw),
+        lambda t, g, **kw: t.nn.init.normal_(t.empty(3000, 1000, **kw), generator=g),
+    ],
+    ids=["randn", "randint", "randperm", "normal_"],
+)
+def test_a_cpu_generator_on_meta_draws_nothing(sample):
+    for lib in (torch, ember):
+        generator = lib.Generator().manual_seed(3)
+        state = generator.get_state().clone()
+        sample(lib, generator, device=M)  # (the first call's imports are not measured)
+        tracemalloc.start()
+        try:
+            out = sample(lib, generator, device=M)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert out.is_meta and lib.equal(generator.get_state(), state)
+        assert lib is torch or peak < 4_000_000  # no values drawn on the host (12 MB and more)
+        with lib.device(M):  # the default device, not the generator's, as in torch
+            assert sample(lib, generator).is_meta
+
+
+def test_fractional_max_pool_refuses_samples_on_another_device():
+    # torch raises NotImplementedError for a meta input with CPU samples (it copies them) and ignores the device
+    # of meta samples given with a CPU input; mixing devices is ember's RuntimeError both ways
+    for input_device, samples_device in (("cpu", M), (M, "cpu")):
+        with pytest.raises(RuntimeError, match="fractional_max_pool2d"):
+            ember.nn.functional.fractional_max_pool2d(
+                ember.empty(1, 3, 8, 8, device=input_device),
+                2,
+                4,
+                _random_samples=ember.rand(1, 3, 2, device=samples_device),
+            )
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: _x(t, 5, 3).scatter_reduce(0, _long(t, 2, 3), _x(t, 2, 3), "amax"),
+        lambda t: _x(t, 5, 3).scatter_reduce(0, _long(t, 2, 3), _x(t, 2, 3), "mean", include_self=False),
+        lambda t: _x(t, 5, 3).index_reduce(0, _long(t, 2), _x(t, 2, 3), "prod"),
+    ],
+    ids=["scatter_reduce amax", "scatter_reduce mean", "index_reduce"],
+)
+def test_index_reductions_on_meta(fn):
+    # (ember's CPU lays some of these out column-major where torch's does not: the strides are not compared)
+    assert _shapes(fn(ember), ember) == _shapes(fn(torch), torch)

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ember.meta_errors import no_data
 from ember.strides import contiguous_strides, dense_order, is_dense
 
-__all__ = ["MetaArray", "MetaStorage", "install_operators", "no_data"]
+__all__ = ["MetaArray", "MetaStorage", "install_operators"]
 
 #: the dtype of the stand-ins for shape arithmetic: its elements take no bytes
 _NO_BYTES = np.dtype([])
@@ -26,13 +27,6 @@ _NO_BYTES = np.dtype([])
 _ONE_BYTE = np.zeros(1, np.uint8)
 #: the index array that stands for an integer meta array: its one element, 0, is in range of any nonempty axis
 _ZERO_INDEX = np.zeros((), np.intp)
-
-
-def no_data(op: str) -> NotImplementedError:
-    """The error of an op whose result depends on the values, which a meta tensor does not have."""
-    return NotImplementedError(
-        f"{op}: the result depends on the values of a tensor on the meta device, which holds none"
-    )
 
 
 class MetaStorage:

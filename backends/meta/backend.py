@@ -7,10 +7,10 @@ import numpy as np
 from ember import dtypes
 from ember.backend import Backend, Generator
 from ember.backends.numpy.backend import numpy_bfloat16
-from ember.kernels import Kernels
 from ember.strides import contiguous_strides
 
 from .array import MetaArray
+from .kernels import MetaKernels
 from .namespace import namespace
 
 __all__ = ["MetaBackend", "MetaGenerator"]
@@ -42,7 +42,7 @@ class MetaBackend(Backend):
     """Device type ``meta``: one device, whose arrays (:class:`~.array.MetaArray`) hold no data.
 
     Its namespace computes the shapes and dtypes of results by the NumPy backend's rules; the kernels
-    are the portable defaults, which run on it unchanged. Copying a meta array to the host raises
+    are the portable defaults, which run on it unchanged, but for linear algebra (:mod:`.kernels`). Copying a meta array to the host raises
     NotImplementedError, as in PyTorch; writes (in place, scatter-add) change nothing, there being
     nothing to change.
     """
@@ -57,7 +57,7 @@ class MetaBackend(Backend):
         for d in dtypes.all_dtypes + dtypes.complex_dtypes:
             self.register_dtype(d, np.dtype(d.name))
         self.register_dtype_lazily(dtypes.bfloat16, numpy_bfloat16)
-        self.kernels = Kernels(self)
+        self.kernels = MetaKernels(self)
 
     def device_name(self, index):
         return "meta (shapes and dtypes, no data)"

@@ -22,10 +22,11 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ember.backends.numpy.namespace import namespace as numpy_namespace
 from ember.backends.numpy.namespace import quiet
+from ember.meta_errors import no_data
 from ember.primitives import COMPLEX, COMPOSITIONS, DERIVED, FFT
 from ember.strides import view_strides
 
-from .array import _NO_BYTES, MetaArray, install_operators, no_data
+from .array import _NO_BYTES, MetaArray, install_operators
 
 __all__ = ["MetaNamespace", "namespace"]
 
@@ -193,7 +194,7 @@ def _arange(start: Any, /, stop: Any = None, step: Any = 1, *, dtype: Any = None
 def _flip(x: MetaArray, /, *, axis: _Axes = None) -> MetaArray:
     if axis is not None:
         normalize_axis_tuple(axis, x.ndim)
-    return MetaArray.empty(x.shape, x.dtype)
+    return MetaArray.laid_out_as(x.shape, x.strides, x.dtype)  # a copy in the input's layout, as the CPU's
 
 
 def _nonzero(x: MetaArray, /) -> tuple[MetaArray, ...]:

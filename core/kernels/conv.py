@@ -58,7 +58,12 @@ class ConvKernels:
         dx = xp.zeros(padded, dtype=cols.dtype)
         for i, key in enumerate(window_keys(kernel, stride, dilation, tuple(cols.shape[3:]))):
             dx[key] = dx[key] + cols[:, :, i]
-        return dx[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(input_shape[2:], padding))]
+        if not any(lo or hi for lo, hi in padding):
+            return dx
+        inside = dx[
+            (slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(input_shape[2:], padding))
+        ]
+        return xp.asarray(inside, copy=True)  # a gradient of its own, laid out row-major (not a view into the padding)
 
     def conv(self, x, weight, stride, padding, dilation, groups):
         """Cross-correlation of ``x`` with ``weight``; returns ``(N, C_out, *out)``."""

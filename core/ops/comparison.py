@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import dtypes
+from ..meta_errors import refuse_meta
 from ..tensor import Tensor
 from .dtype_support import TORCH_NAMES
 from .operands import broadcast_error, check_same_device
@@ -100,6 +101,7 @@ def equal(input: Tensor, other: Tensor) -> bool:
         True
     """
     _check_pair("equal", input, other)
+    refuse_meta("equal", input, other)
     if tuple(input.shape) != tuple(other.shape):
         return False
     same = input.detach().eq(other.detach())

@@ -9,6 +9,7 @@ import math
 from collections.abc import Sequence
 
 from .. import dtypes
+from ..meta_errors import refuse_meta
 from ..tensor import Tensor
 from .creation import tensor, zeros
 from .matrix import diag
@@ -267,6 +268,7 @@ def unique_consecutive(
         >>> ember.unique_consecutive(ember.tensor([1, 1, 2, 2, 3, 1, 1, 2]), return_counts=True)
         (tensor([1, 2, 3, 1, 2]), tensor([2, 2, 1, 2, 1]))
     """
+    refuse_meta("unique_consecutive", input)
     if dim is None:
         x, axis = input.reshape(-1), 0
     else:

@@ -118,6 +118,14 @@ def _sizes(name, args, size):
     return _size(tuple(size), name)
 
 
+def _sampling_device(device, generator):
+    """The device a random factory samples on: ``device``, else ``generator``'s; but under a default meta
+    device that device, as PyTorch, whose meta kernels take any generator (and draw nothing from it)."""
+    if device is not None or generator is None or default_device().type == "meta":
+        return device
+    return generator.device
+
+
 def _place(dtype, device, default=None, op="tensor factory"):
     backend, dev = placement(device)
     dt = dtype_arg(op, dtype) if dtype is not None else (default or dtypes.get_default_dtype())
@@ -549,6 +557,15 @@ def _steps(op, steps):
     return int(steps)
 
 
+def _tensor_ends(op, start, end):
+    """The ends of ``linspace``/``logspace`` given as tensors, which must be 0-dimensional."""
+    ends = {name: v for name, v in (("start", start), ("end", end)) if isinstance(v, Tensor)}
+    if any(v.ndim for v in ends.values()):
+        got = " and ".join(f"{name} with {v.ndim} dimension(s)" for name, v in ends.items())
+        raise RuntimeError(f"{op} only supports 0-dimensional start and end tensors, but got {got}.")
+    return list(ends.values())
+
+
 @layout_options(pin_memory=True)
 def linspace(
     start: Number | Tensor,
@@ -585,9 +602,13 @@ def linspace(
         dt, dev = creation_placement("linspace", dtype, device, out)
         return write_out("linspace", linspace(start, end, steps, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("linspace", steps)
+    if any(v.is_meta for v in _tensor_ends("linspace", start, end)):
+        device = "meta"  # a meta end makes it a meta op (PyTorch's dispatch), whatever ``device`` says
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
     start, end = (v.to(dtypes.int64) if isinstance(v, Tensor) and v.dtype is dtypes.bool else v for v in (start, end))
     backend, dev, dt = _place(dtype, device)
+    if dev.type == "meta":  # no values to compute (nor any in meta ends to read)
+        return empty(steps, dtype=dt, device=dev, requires_grad=requires_grad)
     if steps == 1:
         host = np.array([start], dtype=np.float64)
     else:
@@ -681,6 +702,7 @@ def logspace(
         dt, dev = creation_placement("logspace", dtype, device, out)
         return write_out("logspace", logspace(start, end, steps, base, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("logspace", steps)
+    _tensor_ends("logspace", start, end)
     floating = dtype is not None and dtypes.as_dtype(dtype).is_floating_point  # integer results round base ** float
     out = base ** linspace(start, end, steps, dtype=dtype if floating else dtypes.float64, device=device)
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
@@ -746,7 +768,7 @@ def _random(
     ``sample_part``: where complex samples exist, ``sample`` for their real and imaginary parts, each
     sampled on its own (``randn``: with a standard deviation of ``1 / sqrt(2)``, for a variance of 1)."""
     shape = _size(size, op)
-    device = device if device is not None or generator is None else generator.device
+    device = _sampling_device(device, generator)
     backend, dev, dt = _place(dtype, device, default, op)
     complex_parts = dt.is_complex and sample_part is not None
     if kernel is not None and not dt.is_floating_point and not complex_parts:
@@ -961,7 +983,7 @@ def randperm(
         dt, dev = creation_placement("randperm", dtype, device, out)
         return write_out("randperm", randperm(n, generator=generator, dtype=dt, device=dev), out, warn_resize=False)
     (n,) = _size((n,), "randperm")
-    device = device if device is not None or generator is None else generator.device
+    device = _sampling_device(device, generator)
     backend, dev, _ = _place(dtypes.int64, device, op="randperm")
     with backend.device_context(dev.index):
         order = native_generator(generator, backend, dev.index).permutation(n)

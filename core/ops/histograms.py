@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 
 from .. import dtypes
+from ..meta_errors import refuse_meta
 from ..return_types import _return_type
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
@@ -62,6 +63,7 @@ def _histogramdd(
 ) -> tuple[Tensor, list[Tensor]]:
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogramdd\" not implemented for '{_TORCH_NAMES[input.dtype.name]}'")
+    refuse_meta(op, input)  # the bins and the counts in them come from the values
     dims = input.shape[-1]
     points = input.reshape(-1, dims)
     if weight is not None and tuple(weight.shape) != tuple(input.shape[:-1]):

@@ -14,6 +14,7 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
+from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
 from .arithmetic import where
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
@@ -903,6 +904,7 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
     check_same_device("masked_select", input, mask)
+    refuse_meta("masked_select", mask)
     a, m = input.broadcast_tensors(mask)
     return _MaskedSelect.apply(a, (m._data, Ellipsis), True)
 
@@ -933,10 +935,28 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
             f"masked_scatter_ only supports boolean masks, but got mask with dtype {TORCH_NAMES[mask.dtype]}"
         )
     a, m = input.broadcast_tensors(mask)
-    count = None if m.is_meta else int(m.sum())  # a meta mask counts nothing (its writes are no-ops)
+    if m.is_meta:
+        check_same_device("masked_scatter_", a, source)
+        return _MaskedScatterOnMeta.apply(a, source)
     out = a.clone()
-    out[m] = source.reshape(-1)[:count]
+    out[m] = source.reshape(-1)[: int(m.sum())]
     return out
+
+
+class _MaskedScatterOnMeta(Function):
+    """``masked_scatter`` through a meta mask, which selects an unknown count of elements: the result is a
+    copy of the input (its writes are no-ops), the gradients have the inputs' shapes (PyTorch's meta kernels)."""
+
+    _backward_name = "MaskedScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, input, source):
+        ctx.source_shape = source.shape
+        return input._make(input._backend.xp.asarray(input._data, copy=True))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.clone(), grad.new_empty(ctx.source_shape)
 
 
 @overload

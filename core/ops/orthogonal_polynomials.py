@@ -70,6 +70,8 @@ def _largest(degree: Tensor, running: Tensor, number: float | None) -> int:
     """The largest degree among the ``running`` elements, read from the device unless it was a small number."""
     if number is not None and number <= _NUMBER_TRUSTED_TO:
         return int(number)
+    if degree.is_meta:  # no degrees to read: no step taken, which gives the result's shape and dtype all the same
+        return 1
     return int(where(running, degree, 0.0).max().item()) if degree.numel() else 0
 
 

@@ -84,7 +84,7 @@ def scatter_reduce(
                 f"dimension {dim} and to be no larger size than src {list(src.shape)}"
             )
     m = x.shape[dim]
-    if idx.numel() and bool(((idx < 0) | (idx >= m)).any()):
+    if idx.numel() and not idx.is_meta and bool(((idx < 0) | (idx >= m)).any()):  # (a meta index has no values)
         raise RuntimeError(f"scatter_reduce(): index out of bounds for dimension {dim} with size {m}")
     for d in range(ndim):
         s = s.narrow(d, 0, idx.shape[d])

@@ -15,7 +15,7 @@ import numpy as np
 from .. import dtypes
 from ..layout import contiguous_format
 from ..tensor import Tensor
-from .creation import arange, tensor
+from .creation import arange, empty, tensor
 from .dtype_support import not_implemented
 from .linalg import outer, scale_by
 from .movement import cat, stack
@@ -129,7 +129,8 @@ def repeat_interleave(
         counts = input
         if counts.ndim > 1 or counts.dtype.is_floating_point or counts.dtype is dtypes.bool:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        return repeat_interleave(arange(counts.numel(), device=counts.device), counts, 0, output_size=output_size)
+        positions = arange(counts.numel(), dtype=counts.dtype, device=counts.device)
+        return repeat_interleave(positions, counts, 0, output_size=output_size)
     if dim is not None and input.ndim == 0:
         raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {dim + 1})")
     x = input.reshape(-1) if dim is None else input
@@ -141,13 +142,17 @@ def repeat_interleave(
         check_same_device("repeat_interleave", x, repeats)
         if repeats.ndim > 1 or repeats.dtype.is_floating_point or repeats.dtype is dtypes.bool:
             raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-        if repeats.numel() == 1:
-            repeats = int(repeats.reshape(()).item())
-        elif repeats.numel() != size:
+        if repeats.numel() not in (1, size):
             raise RuntimeError(
                 f"repeats must have the same size as input along dim, but got repeats.size(0) = "
                 f"{repeats.numel()} and input.size({axis}) = {size}"
             )
+        if repeats.is_meta:  # no counts to read: the length along dim is output_size
+            if output_size is None:
+                raise RuntimeError("cannot repeat_interleave a meta tensor without output_size")
+            return x.index_select(axis, empty(output_size, dtype=dtypes.int64, device=x.device))
+        if repeats.numel() == 1:
+            repeats = int(repeats.reshape(()).item())
     if isinstance(repeats, Tensor):
         counts = [int(c) for c in repeats.tolist()]  # type: ignore[assignment]
         if any(c < 0 for c in counts):

@@ -16,6 +16,7 @@ from .. import dtypes
 from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.grad_mode import grad_state
+from ..meta_errors import refuse_meta
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .conversion import check_inplace
@@ -79,6 +80,7 @@ def unique(  # noqa: A002
         >>> ember.unique(ember.tensor([3, 1, 3]))
         tensor([1, 3])
     """
+    refuse_meta("unique", input)
     if input.dtype.is_complex:  # no order to sort by
         not_implemented("unique", input.dtype)
     if dim is not None:
@@ -131,6 +133,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
+    refuse_meta("bincount", input)  # the count of bins is the largest value plus one
     data = input._data
     n = data.shape[0]
     if n and bool((input < 0).any().item()):
@@ -207,6 +210,10 @@ def tensor_split(
     split_dim = wrap_dim(dim, input.ndim)
     n = input.shape[split_dim]
     if isinstance(indices_or_sections, Tensor):
+        if indices_or_sections.device.type != "cpu":  # PyTorch reads them on the host, from the CPU only
+            raise RuntimeError(
+                f"tensor_split expected tensor_indices_or_sections to be on cpu, but it's on {indices_or_sections.device}"
+            )
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, int):
         sections = indices_or_sections
@@ -621,6 +628,14 @@ def index_put(
         out = input.clone()
         out[key] = values
         return out
+    if (
+        input.is_meta
+        and not values.requires_grad
+        and any(isinstance(k, Tensor) and k.dtype is dtypes.bool for k in key)
+    ):
+        # how many elements a meta mask selects is unknown: nothing to add, as in torch (whose gradient in
+        # the values needs the count: it raises, and so does the path below)
+        return input.clone()
     native, advanced, _ = _native_key(input, key)
     target = tuple(input.detach()[key].shape)
     values = values.to(input.dtype).expand(target)

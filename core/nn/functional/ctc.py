@@ -12,6 +12,7 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd.function import Function
+from ...meta_errors import refuse_meta
 from ...ops.dtype_support import FLOATING, not_implemented
 from ...tensor import Tensor
 from .loss import _REDUCTIONS
@@ -41,7 +42,9 @@ class _CtcLoss(Function):
 
 
 def _lengths(name, value, n):
-    """A list of ``n`` ints from a list, tuple, int or integer tensor."""
+    """A list of ``n`` ints from a list, tuple, int or integer tensor (not a meta one: the lengths shape the
+    computation)."""
+    refuse_meta("ctc_loss", value)
     if isinstance(value, Tensor):
         value = value.tolist()
     if isinstance(value, int):
@@ -76,6 +79,8 @@ def _extended_labels(targets, target_lengths, blank, n, like):
     """``(N, 2 S + 1)`` int64 labels on ``like``'s device: blank, t_1, blank, t_2, ..., blank (padding
     beyond a target is blank)."""
     _check_target_lengths(targets, target_lengths)
+    if targets.is_meta:  # labels of the width the lengths give, without values
+        return like.new_empty((n, 2 * max(target_lengths, default=0) + 1), dtype=dtypes.int64)
     host = targets.tolist()
     if targets.ndim == 1:
         starts = [sum(target_lengths[:i]) for i in range(n)]

@@ -931,7 +931,7 @@ def multilabel_margin_loss(
     x = input.reshape((1, input.numel())) if unbatched else input
     t = target.reshape((1, input.numel())) if unbatched else target
     n_classes = x.shape[1]
-    if bool(((t < -1).logical_or(t >= n_classes)).any()):
+    if not t.is_meta and bool(((t < -1).logical_or(t >= n_classes)).any()):  # (a meta target has no values)
         raise RuntimeError(
             f"multilabel_margin_loss: argument #2 'target' is out of range (values in [-1, {n_classes - 1}])"
         )

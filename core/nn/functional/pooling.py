@@ -18,6 +18,7 @@ from ...autograd.function import Function
 from ...ops.creation import rand
 from ...ops.dtype_support import FLOATING, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.movement import cat
+from ...ops.operands import check_same_device
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
 from ...tensor import tensor as _tensor
@@ -1126,6 +1127,7 @@ def _fractional_max(nd, input, kernel_size, output_size, output_ratio, _random_s
         samples = rand(n, c, nd, dtype=x.dtype, device=x.device)
     else:
         samples = _random_samples
+        check_same_device(op, x, samples)
         if samples.ndim != 3 or samples.shape[0] < n or samples.shape[1] != c or samples.shape[2] != nd:
             raise RuntimeError(
                 f"{op}: expected _random_samples of shape [>= {n}, {c}, {nd}], but got {list(samples.shape)}"

@@ -807,10 +807,18 @@ class Module:
         memory_format = kwargs.get("memory_format")  # for 4-D and 5-D tensors, as PyTorch
 
         def convert(t):
-            if memory_format is not None and t.dim() in (4, 5):
-                dtype = dt if t.is_floating_point() else None
-                return t.to(dev, dtype, non_blocking=non_blocking, memory_format=memory_format)
-            return t.to(dev, dt if t.is_floating_point() else None, non_blocking=non_blocking)
+            try:
+                if memory_format is not None and t.dim() in (4, 5):
+                    dtype = dt if t.is_floating_point() else None
+                    return t.to(dev, dtype, non_blocking=non_blocking, memory_format=memory_format)
+                return t.to(dev, dt if t.is_floating_point() else None, non_blocking=non_blocking)
+            except NotImplementedError as error:
+                if not t.is_meta:
+                    raise
+                raise NotImplementedError(  # PyTorch's pointer to the way out
+                    f"{error} Please use torch.nn.Module.to_empty() instead of torch.nn.Module.to() when moving "
+                    "module from meta to a different device."
+                ) from None
 
         return self._apply(convert)
 
