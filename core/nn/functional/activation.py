@@ -510,6 +510,8 @@ def rrelu(
         >>> bool(((y[:2] / x[:2] >= 1 / 8) & (y[:2] / x[:2] <= 1 / 3)).all())
         True
     """
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:  # PyTorch's leaky_relu
         if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
             not_implemented("leaky_relu_cpu", input.dtype)

@@ -256,6 +256,8 @@ def batch_norm(
     _check_channel_input(
         op, input, 2, "(N, C, ...)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )
+    if training and (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
     if training and eps <= 0.0:
         raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     if eps < 0.0:
@@ -396,6 +398,18 @@ def _normalized_shape(normalized_shape):
 def _trailing_axes(op, input, normalized_shape, **params):
     """The trailing axes of ``input`` that ``normalized_shape`` names; checks the shapes of ``params``."""
     _check_tensor(op, "input", input)
+    if isinstance(normalized_shape, Tensor) or not isinstance(normalized_shape, Sequence):
+        # the modules take an int; the functional forms, as PyTorch's, only a sequence of ints
+        raise TypeError(
+            f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+            f"not {type(normalized_shape).__name__}"
+        )
+    for s in normalized_shape:
+        if not isinstance(s, numbers.Integral):
+            raise TypeError(
+                f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+                f"but found element of type {type(s).__name__}"
+            )
     normalized_shape = _normalized_shape(normalized_shape)
     k = len(normalized_shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != normalized_shape:
