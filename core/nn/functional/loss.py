@@ -1234,8 +1234,10 @@ def _flatten_classes(name, input, target, target_is_index=True):
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
     if input.ndim == 1:
-        if target.ndim != 0:
+        if target.ndim > 1:
             raise RuntimeError(f"{name}: 0D or 1D target tensor expected, multi-target not supported")
+        if target.ndim == 1 and target.shape[0] != 1:  # a 1-D target of one element is taken as a 0-D one
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
         return input.unsqueeze(0), target.reshape((1,)), ()
     if target.ndim == 0 or input.shape[0] != target.shape[0]:
         raise ValueError(
@@ -1379,7 +1381,13 @@ def cross_entropy(
     # inside, rounded once) and nll_loss, whose rounding is PyTorch's
     fused = input.dtype.is_floating_point and input.dtype not in dtypes.narrow_float
     # a target of the input's shape holds probabilities; any other is class indices (a float one is refused)
-    probabilities = target.dtype.is_floating_point and target.shape == input.shape
+    probabilities = target.shape == input.shape
+    if probabilities and not target.dtype.is_floating_point:
+        raise RuntimeError(
+            f"Expected floating point type for target with class probabilities, got {TORCH_NAMES[target.dtype]}"
+        )
+    if probabilities and ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
     if not probabilities and fused and input.ndim >= 1:
         x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
         loss = _CrossEntropy.apply(x, t, weight, ignore_index, reduction, label_smoothing)
