@@ -447,8 +447,10 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     if _amp.active:
         return autocast_call(op, _max_unpool, op, nd, input, indices, kernel_size, stride, padding, output_size)
     x, batched = _batched(op, nd, input)
-    if not isinstance(indices, Tensor) or indices.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected 'indices' to be an integer Tensor")
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"{op}: expected 'indices' to be a Tensor, got {type(indices).__name__}")
+    if indices.dtype is not dtypes.int64:
+        raise RuntimeError(f"{op}: elements in indices should be type int64 but got: {TORCH_NAMES[indices.dtype]}")
     if x.dtype not in FLOATING_AND_HALF:
         not_implemented("max_unpool3d" if nd == 3 else "max_unpool2d", x.dtype)
     if tuple(indices.shape) != tuple(input.shape):
@@ -798,9 +800,11 @@ def _adaptive_output_size(op, nd, x, output_size):
     if len(size) == 1 and nd > 1:
         size = size * nd
     if len(size) != nd:
-        raise ValueError(f"{op}: output_size must be an int or a tuple of {nd} values, got {output_size!r}")
+        raise RuntimeError(f"{op}: output_size must be {nd}, got {output_size!r}")
     size = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(size))
-    if any(not isinstance(s, int) or s < 0 for s in size):
+    if any(not isinstance(s, int) for s in size):
+        raise TypeError(f"{op}: output_size must be ints or None, got {output_size!r}")
+    if any(s < 0 for s in size):
         raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 but received {size}")
     return size
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
@@ -80,9 +82,18 @@ _OUT_OF_RANGE = {
 }
 
 
-def _normalize_padding_idx(padding_idx, num_embeddings):
+def _normalize_padding_idx(padding_idx, num_embeddings, op=None):
+    """``padding_idx`` counted from the start; ``op`` names the functional form, which also checks its
+    type (and, for ``embedding_bag``, its range with PyTorch's RuntimeError instead of an assertion)."""
     if padding_idx is None:
         return None
+    if op is not None and not isinstance(padding_idx, numbers.Integral):
+        raise TypeError(f"{op}(): argument 'padding_idx' must be int, not {type(padding_idx).__name__}")
+    if op == "embedding_bag" and not -num_embeddings <= padding_idx < num_embeddings:
+        raise RuntimeError(
+            f"padding_idx must be within the number of embeddings, -{num_embeddings} through "
+            f"{num_embeddings - 1}, but got {padding_idx}"
+        )
     if padding_idx > 0:
         assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
     elif padding_idx < 0:
@@ -130,7 +141,7 @@ def embedding(
         ember.Size([2, 2, 3])
     """
     input = _check_indices("embedding", input, weight)
-    padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0])
+    padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0], "embedding")
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
     return _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, sparse)
@@ -243,7 +254,7 @@ def embedding_bag(
         end = n if offsets.is_meta else int(offsets[-1].item())
         offsets = offsets[:-1]
     num_bags = offsets.shape[0]
-    padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0])
+    padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0], "embedding_bag")
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
     rows = _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, sparse)  # (n, D)
