@@ -769,6 +769,8 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        if isinstance(hx, Tensor) and input.ndim != 1:  # PyTorch unpacks a tensor only for an unbatched input
+            raise TypeError("lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not Tensor")
         return self._step("LSTM", input, (None, None) if hx is None else tuple(hx), ("hx[0]", "hx[1]"))
 
 
