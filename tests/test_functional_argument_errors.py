@@ -75,6 +75,25 @@ REFUSED = [
      "argument 'size'"),
     ("interpolate_tensor_scale", lambda T: F(T).interpolate(T.ones(1, 1, 4, 4), scale_factor=T.tensor(2.0)), TypeError, "scale_factor"),
     ("interpolate_str_scale", lambda T: F(T).interpolate(T.ones(1, 1, 4, 4), scale_factor="2", mode="bilinear"), TypeError, None),
+    # arguments that must be ints
+    ("pad_tensor_pads", lambda T: F(T).pad(T.ones(1, 1, 5), T.tensor([1, 1])), TypeError, "argument 'pad'.* must be tuple of ints"),
+    ("one_hot_float_classes", lambda T: F(T).one_hot(T.tensor([0, 1]), 3.0), TypeError, "argument 'num_classes'.* must be int"),
+    ("avg_pool2d_float_divisor", lambda T: F(T).avg_pool2d(T.ones(1, 1, 4, 4), 2, divisor_override=2.5), TypeError,
+     "argument 'divisor_override' must be int"),
+    ("max_pool2d_float_kernel", lambda T: F(T).max_pool2d(T.ones(1, 1, 4, 4), 2.0), TypeError, "argument 'kernel_size'.* must be tuple of ints"),
+    ("avg_pool1d_float_kernel", lambda T: F(T).avg_pool1d(T.ones(1, 1, 4), 2.0), TypeError, "argument 'kernel_size'.* must be tuple of ints"),
+    ("MaxPool2d_float_stride", lambda T: T.nn.MaxPool2d(2, stride=1.5)(T.ones(1, 1, 4, 4)), TypeError, None),
+    ("nll_loss_float_ignore_index", lambda T: F(T).nll_loss(T.ones(2, 3), T.tensor([0, 1]), ignore_index=1.0), TypeError,
+     "argument 'ignore_index'.* must be int, not float"),
+    ("cross_entropy_float_ignore_index", lambda T: F(T).cross_entropy(T.ones(2, 3), T.tensor([0, 1]), ignore_index=1.0), TypeError,
+     "argument 'ignore_index'.* must be int, not float"),
+    ("ctc_loss_float_input_lengths", lambda T: F(T).ctc_loss(T.zeros(5, 1, 3), T.tensor([[1, 2]]), T.tensor([5.0]), T.tensor([2])),
+     RuntimeError, "input_lengths must be integral"),
+    ("ctc_loss_float_target_lengths", lambda T: F(T).ctc_loss(T.zeros(5, 1, 3), T.tensor([[1, 2]]), T.tensor([5]), T.tensor([2.0])),
+     RuntimeError, "target_lengths must be integral"),
+    ("ctc_loss_float_length_tuple", lambda T: F(T).ctc_loss(T.zeros(5, 1, 3), T.tensor([[1, 2]]), (5.0,), (2,)), TypeError, "ctc_loss"),
+    ("LSTMCell_batched_tensor_hx", lambda T: T.nn.LSTMCell(3, 4)(T.ones(2, 3), T.ones(2, 2, 4)), TypeError,
+     "argument 'hx'.* must be tuple of Tensors, not Tensor"),
     # module constructors
     ("LSTM_input_size_0", lambda T: T.nn.LSTM(0, 4), ValueError, "input_size must be greater than zero"),
     ("GRU_input_size_0", lambda T: T.nn.GRU(0, 4), ValueError, "input_size must be greater than zero"),
@@ -147,3 +166,9 @@ def test_embedding_module_keeps_the_assertion_of_torch():
         torch.nn.EmbeddingBag(5, 3, padding_idx=5)
     with pytest.raises(AssertionError, match="adding_idx must be within num_embeddings"):
         ember.nn.EmbeddingBag(5, 3, padding_idx=5)
+
+
+def test_lstm_cell_unbatched_takes_a_stacked_state_as_torch():
+    cell = ember.nn.LSTMCell(3, 4)
+    h, c = cell(ember.ones(3), ember.zeros(2, 4))
+    assert tuple(h.shape) == tuple(c.shape) == (4,)

@@ -9,6 +9,7 @@ with a warning, as PyTorch's ``_Reduction.legacy_get_string`` does) and the mode
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Callable
 
@@ -1255,6 +1256,11 @@ def _flatten_classes(name, input, target, target_is_index=True):
     return input.movedim(1, -1).reshape((-1, c)), target.reshape((-1,)), expected
 
 
+def _check_ignore_index(op, ignore_index):
+    if not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{op}(): argument 'ignore_index' must be int, not {type(ignore_index).__name__}")
+
+
 def _check_weight_dtype(weight, input):
     """PyTorch's class-index kernels take the weight in the input's dtype, without promotion."""
     if weight is not None and weight.dtype is not input.dtype:
@@ -1310,6 +1316,7 @@ def nll_loss(
         input, weight = cast_inputs("nll_loss", input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("nll_loss", input=input, target=target)
+    _check_ignore_index("nll_loss_nd", ignore_index)
     if not input.dtype.is_floating_point:
         not_implemented("nll_loss_out_frame", input.dtype)
     x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
@@ -1373,6 +1380,7 @@ def cross_entropy(
         input, target, weight = cast_inputs("cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cross_entropy", input=input, target=target)
+    _check_ignore_index("cross_entropy_loss", ignore_index)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch smooths only for a positive value

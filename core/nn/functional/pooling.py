@@ -208,7 +208,9 @@ def _ints(op, name, value, nd):
     out = _ntuple(nd)(value)
     if len(out) == 1 and nd > 1:
         out = out * nd
-    if len(out) != nd or not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {value!r}")
+    if len(out) != nd:
         raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {nd} ints, got {value!r}")
     return out
 
@@ -577,6 +579,8 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
         return autocast_call(op, _avg_pool, op, nd, *args)
     x, batched = _batched(op, nd, input)
     kernel, stride, padding, _, out_shape = _pool_geometry(op, nd, x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and not isinstance(divisor_override, int):
+        raise TypeError(f"{op}(): argument 'divisor_override' must be int, not {type(divisor_override).__name__}")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     if x.dtype not in (_AVG_POOL3D_TYPES if nd == 3 else _AVG_POOL_TYPES):  # after the argument checks, as PyTorch

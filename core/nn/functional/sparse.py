@@ -304,6 +304,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         <BLANKLINE>
                 [[1, 0, 0, 0]]])
     """
+    if not isinstance(num_classes, (numbers.Integral, Tensor)):
+        raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:
