@@ -94,6 +94,28 @@ REFUSED = [
     ("ctc_loss_float_length_tuple", lambda T: F(T).ctc_loss(T.zeros(5, 1, 3), T.tensor([[1, 2]]), (5.0,), (2,)), TypeError, "ctc_loss"),
     ("LSTMCell_batched_tensor_hx", lambda T: T.nn.LSTMCell(3, 4)(T.ones(2, 3), T.ones(2, 2, 4)), TypeError,
      "argument 'hx'.* must be tuple of Tensors, not Tensor"),
+    # parameters of another dtype than the input: PyTorch does not promote them
+    ("batch_norm_float64_weight", lambda T: F(T).batch_norm(T.ones(4, 3), T.zeros(3), T.ones(3), weight=T.ones(3, dtype=T.float64)),
+     RuntimeError, "mixed dtype"),
+    ("batch_norm_float64_running_mean", lambda T: F(T).batch_norm(T.ones(4, 3), T.zeros(3, dtype=T.float64), T.ones(3)),
+     RuntimeError, "mixed dtype"),
+    ("batch_norm_float32_stats_float64_input", lambda T: F(T).batch_norm(T.ones(4, 3, dtype=T.float64), T.zeros(3), T.ones(3)),
+     RuntimeError, "mixed dtype"),
+    ("layer_norm_float64_weight", lambda T: F(T).layer_norm(T.ones(4, 3), (3,), weight=T.ones(3, dtype=T.float64)),
+     RuntimeError, "mixed dtype"),
+    ("layer_norm_int_bias", lambda T: F(T).layer_norm(T.ones(4, 3), (3,), bias=T.ones(3, dtype=T.int64)), RuntimeError, "mixed dtype"),
+    ("group_norm_float64_weight", lambda T: F(T).group_norm(T.ones(4, 3), 1, weight=T.ones(3, dtype=T.float64)),
+     RuntimeError, "mixed dtype"),
+    ("instance_norm_float32_bias", lambda T: F(T).instance_norm(T.ones(2, 3, 4, dtype=T.float64), bias=T.ones(3)),
+     RuntimeError, "mixed dtype"),
+    ("linear_float64_bias", lambda T: F(T).linear(T.ones(2, 3), T.ones(4, 3), T.ones(4, dtype=T.float64)), RuntimeError,
+     "must have the same dtype, but got Double and Float"),
+    ("linear_3d_float64_bias", lambda T: F(T).linear(T.ones(2, 2, 3), T.ones(4, 3), T.ones(4, dtype=T.float64)), RuntimeError,
+     "must have the same dtype"),
+    ("prelu_float64_weight", lambda T: F(T).prelu(T.ones(2, 3), T.ones(1, dtype=T.float64)), RuntimeError,
+     "prelu: Type promoting not supported. Got Float and Double"),
+    ("prelu_float32_weight_float64_input", lambda T: F(T).prelu(T.ones(2, 3, dtype=T.float64), T.ones(3)), RuntimeError,
+     "prelu: Type promoting not supported. Got Double and Float"),
     # module constructors
     ("LSTM_input_size_0", lambda T: T.nn.LSTM(0, 4), ValueError, "input_size must be greater than zero"),
     ("GRU_input_size_0", lambda T: T.nn.GRU(0, 4), ValueError, "input_size must be greater than zero"),
@@ -172,3 +194,15 @@ def test_lstm_cell_unbatched_takes_a_stacked_state_as_torch():
     cell = ember.nn.LSTMCell(3, 4)
     h, c = cell(ember.ones(3), ember.zeros(2, 4))
     assert tuple(h.shape) == tuple(c.shape) == (4,)
+
+
+def test_instance_norm_takes_running_statistics_of_another_float_type():
+    x = [[[1.0, 2.0, 4.0], [0.0, 3.0, 3.0]]]
+    want = torch.nn.functional.instance_norm(
+        torch.tensor(x), torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    )
+    got = ember.nn.functional.instance_norm(
+        ember.tensor(x), ember.zeros(2, dtype=ember.float64), ember.ones(2, dtype=ember.float64)
+    )
+    assert str(got.dtype) == str(want.dtype).replace("torch", "ember")
+    assert got.numpy() == pytest.approx(want.numpy(), abs=1e-6)

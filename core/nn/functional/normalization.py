@@ -20,7 +20,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.arithmetic import div
-from ...ops.dtype_support import not_implemented
+from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.operands import check_same_device
 from ...ops.reduced_precision import computes_in_float32
 from ...tensor import Tensor
@@ -159,6 +159,19 @@ def _check_channel_input(op, input, min_ndim, layout, **params):
             check_same_device(op, input, value)
 
 
+def _check_parameter_dtypes(op, input, **params):
+    """PyTorch's normalizations take a float32 or float64 input's parameters in its own dtype only
+    (no promotion: a float32 input with a float64 weight is refused); 16-bit inputs have their own rules."""
+    if _amp.active or input.dtype not in (dtypes.float32, dtypes.float64):  # autocast casts as it goes
+        return
+    for name, value in params.items():
+        if value is not None and value.dtype is not input.dtype:
+            raise RuntimeError(
+                f"{op}(): mixed dtype (CPU): expect parameter {name} to have scalar type of "
+                f"{TORCH_NAMES[input.dtype]}, but got {TORCH_NAMES[value.dtype]}"
+            )
+
+
 def _channel_view(t, ndim):
     """A per-channel vector shaped to broadcast against an ``ndim``-D ``(N, C, ...)`` input."""
     return t.reshape((1, -1) + (1,) * (ndim - 2))
@@ -256,6 +269,7 @@ def batch_norm(
     _check_channel_input(
         op, input, 2, "(N, C, ...)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )
+    _check_parameter_dtypes(op, input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     if training and (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must either both be None or neither be None")
     if training and eps <= 0.0:
@@ -331,6 +345,7 @@ def instance_norm(
     _check_channel_input(
         op, input, 3, "(N, C, *)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )
+    _check_parameter_dtypes(op, input, weight=weight, bias=bias)  # running statistics of any float type
     view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
@@ -383,6 +398,7 @@ def layer_norm(
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, weight, bias = cast_inputs("layer_norm", input, weight, bias)
     axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
+    _check_parameter_dtypes("layer_norm", input, weight=weight, bias=bias)
     y, _, _ = _Normalize.apply(input, axes, eps)
     return _affine(y, weight, bias, lambda t: t)
 
@@ -495,6 +511,7 @@ def group_norm(
         )
     for name, value in (("weight", weight), ("bias", bias)):
         _check_param(op, name, value, channels)
+    _check_parameter_dtypes(op, input, weight=weight, bias=bias)
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     y, mean, var = _Normalize.apply(grouped, (2,), eps)
     return _affine(
