@@ -270,6 +270,9 @@ def batch_norm(
         op, input, 2, "(N, C, ...)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )
     _check_parameter_dtypes(op, input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    for stat in (running_mean, running_var):  # (the weight and bias may have any shape of C elements)
+        if stat is not None and stat.ndim != 1:
+            raise RuntimeError(f"{op}(): running statistics must be 1-D, but got shape {list(stat.shape)}")
     if training and (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must either both be None or neither be None")
     if training and eps <= 0.0:

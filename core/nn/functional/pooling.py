@@ -806,7 +806,7 @@ def _adaptive_output_size(op, nd, x, output_size):
     if len(size) != nd:
         raise RuntimeError(f"{op}: output_size must be {nd}, got {output_size!r}")
     size = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(size))
-    if any(not isinstance(s, int) for s in size):
+    if any(not isinstance(s, int) or isinstance(s, bool) for s in size):
         raise TypeError(f"{op}: output_size must be ints or None, got {output_size!r}")
     if any(s < 0 for s in size):
         raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 but received {size}")

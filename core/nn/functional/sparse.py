@@ -64,6 +64,8 @@ def _check_indices(name, input, weight):
             f"but got {input.dtype} instead (while checking arguments for {name})"
         )
     if weight.ndim != 2:
+        if name == "embedding_bag":  # its Python wrapper checks first, with a ValueError
+            raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
         raise RuntimeError(f"'weight' must be 2-D, got {weight.ndim}-D")
     if input.numel():
         n = weight.shape[0]
@@ -234,6 +236,11 @@ def embedding_bag(
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
+        if offsets.dtype not in (dtypes.int64, dtypes.int32):
+            raise RuntimeError(
+                "embedding_bag: expected offsets to have one of the following scalar types: Long, Int; "
+                f"but got {offsets.dtype} instead"
+            )
         offsets = offsets.long()
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
@@ -304,7 +311,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         <BLANKLINE>
                 [[1, 0, 0, 0]]])
     """
-    if not isinstance(num_classes, (numbers.Integral, Tensor)):
+    if not isinstance(num_classes, (numbers.Integral, Tensor)) or isinstance(num_classes, bool):
         raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")

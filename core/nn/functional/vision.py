@@ -338,7 +338,7 @@ def _interpolate(
                 "...,dK) format and output size in (o1, o2, ...,oK) format."
             ),
         )
-        if not all(_is_integer(s) for s in sizes):
+        if not all(_is_integer(s) and not isinstance(s, bool) for s in sizes):
             raise TypeError(
                 "expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, int], but got "
                 f"size with types {[type(s) for s in sizes]}"
