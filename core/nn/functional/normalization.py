@@ -162,9 +162,11 @@ def _check_channel_input(op, input, min_ndim, layout, **params):
 def _check_parameter_dtypes(op, input, **params):
     """PyTorch's normalizations take a float32 or float64 input's parameters in its own dtype only
     (no promotion: a float32 input with a float64 weight is refused); 16-bit inputs have their own rules."""
-    if _amp.active or input.dtype not in (dtypes.float32, dtypes.float64):  # autocast casts as it goes
+    if input.dtype not in (dtypes.float32, dtypes.float64):
         return
     for name, value in params.items():
+        if _amp.active and value is not None and value.dtype in dtypes.narrow_float:
+            continue  # autocast takes a 16-bit parameter in float32, as PyTorch's
         if value is not None and value.dtype is not input.dtype:
             raise RuntimeError(
                 f"{op}(): mixed dtype (CPU): expect parameter {name} to have scalar type of "
