@@ -326,10 +326,6 @@ def test_cpu_autocast_op_matches_torch(device, case, fast, input_dtype):
         pytest.skip(f"{device} does not follow the cpu policy table (PyTorch has no autocast of its kind to compare)")
     ember_type = backend.device_type
     fn, spec, op = CASES[case]
-    if input_dtype == "float64" and any(isinstance(s, Fl) and s.float32 for s in spec):
-        pytest.skip(
-            "PyTorch's CPU normalizations refuse float64 with float32 parameters; ember promotes (not autocast)"
-        )
     seed = sorted(CASES).index(case)
     e_in, t_in = _inputs(spec, input_dtype, device, seed)
     try:

@@ -194,7 +194,7 @@ class PoolingKernels:
         for i, (size, o) in enumerate(zip(spatial, out_shape)):
             begin = [(j * size) // o for j in range(o)]
             end = [-((-(j + 1) * size) // o) for j in range(o)]
-            k = max(e - b for b, e in zip(begin, end))
+            k = max((e - b for b, e in zip(begin, end)), default=1)  # an empty output (o = 0): any k
             table = [min(b + t, e - 1) for b, e in zip(begin, end) for t in range(k)]
             gathered = xp.take(gathered, xp.asarray(table, dtype=self._int64), axis=2 + 2 * i)
             shape = tuple(gathered.shape)

@@ -19,7 +19,7 @@ from ...autograd.function import Function, saved_reader
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
-from ...ops.dtype_support import ALL, FLOATING_AND_HALF, not_implemented
+from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
 from ...ops.movement import row_major
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
@@ -454,6 +454,10 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise TypeError(f"prelu(): argument 'weight' must be Tensor, not {type(weight).__name__}")
     if _amp.active:
         input, weight = cast_inputs("prelu", input, weight)
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(
+            f"prelu: Type promoting not supported. Got {TORCH_NAMES[input.dtype]} and {TORCH_NAMES[weight.dtype]}"
+        )
     n = weight.numel()
     if weight.ndim > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
@@ -510,6 +514,8 @@ def rrelu(
         >>> bool(((y[:2] / x[:2] >= 1 / 8) & (y[:2] / x[:2] <= 1 / 3)).all())
         True
     """
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:  # PyTorch's leaky_relu
         if isinstance(input, Tensor) and input.dtype not in FLOATING_AND_HALF:
             not_implemented("leaky_relu_cpu", input.dtype)

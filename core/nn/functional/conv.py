@@ -48,7 +48,9 @@ _triple = _ntuple(3, "_triple")
 def _expand(op, name, value, n):
     """``value`` (an int or a sequence of n ints) as an n-tuple of ints, checked."""
     out = _ntuple(n)(value)
-    if len(out) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+    if isinstance(value, str) or not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {value!r}")
+    if len(out) != n:
         raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of {n} values, got {value!r}")
     return out
 
@@ -298,8 +300,6 @@ def _float(t):
 
 def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation, output_size=None):
     input, weight, bias, batched = _operands(op, nd, input, weight, bias, groups, True)
-    if isinstance(padding, str):
-        raise RuntimeError(f"{op}: padding='{padding}' is not supported for transposed convolutions")
     stride = _expand(op, "stride", stride, nd)
     padding = _expand(op, "padding", padding, nd)
     dilation = _expand(op, "dilation", dilation, nd)

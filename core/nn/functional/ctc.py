@@ -46,7 +46,11 @@ def _lengths(name, value, n):
     computation)."""
     refuse_meta("ctc_loss", value)
     if isinstance(value, Tensor):
+        if value.dtype.is_floating_point or value.dtype.is_complex:
+            raise RuntimeError(f"{name} must be integral")
         value = value.tolist()
+    elif not isinstance(value, int) and not all(isinstance(v, int) for v in value):
+        raise TypeError(f"ctc_loss(): argument '{name}' must be a tuple of ints or an integer Tensor, got {value!r}")
     if isinstance(value, int):
         value = [value]
     value = [int(v) for v in value]

@@ -21,6 +21,8 @@ def _check(name, input, p):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
     if p < 0.0 or p > 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if p != p:  # NaN passes the comparisons; PyTorch's kernel refuses it
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
 def _keep_mask(input, shape, p):

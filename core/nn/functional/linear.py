@@ -66,6 +66,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None:
         _check_tensor("linear", "bias", bias)
+        if bias.dtype is not input.dtype:  # PyTorch's addmm takes no promotion of the bias either
+            raise RuntimeError(
+                f"self and mat2 must have the same dtype, but got {TORCH_NAMES[bias.dtype]} and "
+                f"{TORCH_NAMES[input.dtype]}"
+            )
     # checked once, here: the autograd node, its kernels and the backend take the operands as they are
     matrix = weight if weight.ndim == 2 else weight.unsqueeze(0)
     fused_bias = bias is None or (

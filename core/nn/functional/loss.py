@@ -9,6 +9,7 @@ with a warning, as PyTorch's ``_Reduction.legacy_get_string`` does) and the mode
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Callable
 
@@ -1280,8 +1281,10 @@ def _flatten_classes(name, input, target, target_is_index=True):
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
     if input.ndim == 1:
-        if target.ndim != 0:
+        if target.ndim > 1:
             raise RuntimeError(f"{name}: 0D or 1D target tensor expected, multi-target not supported")
+        if target.ndim == 1 and target.shape[0] != 1:  # a 1-D target of one element is taken as a 0-D one
+            raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
         return input.unsqueeze(0), target.reshape((1,)), ()
     if target.ndim == 0 or input.shape[0] != target.shape[0]:
         raise ValueError(
@@ -1297,6 +1300,11 @@ def _flatten_classes(name, input, target, target_is_index=True):
         raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)})")
     c = input.shape[1]
     return input.movedim(1, -1).reshape((-1, c)), target.reshape((-1,)), expected
+
+
+def _check_ignore_index(op, ignore_index):
+    if not isinstance(ignore_index, numbers.Integral):
+        raise TypeError(f"{op}(): argument 'ignore_index' must be int, not {type(ignore_index).__name__}")
 
 
 def _check_weight_dtype(weight, input):
@@ -1354,6 +1362,7 @@ def nll_loss(
         input, weight = cast_inputs("nll_loss", input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("nll_loss", input=input, target=target)
+    _check_ignore_index("nll_loss_nd", ignore_index)
     if not input.dtype.is_floating_point:
         not_implemented("nll_loss_out_frame", input.dtype)
     x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
@@ -1417,6 +1426,7 @@ def cross_entropy(
         input, target, weight = cast_inputs("cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cross_entropy", input=input, target=target)
+    _check_ignore_index("cross_entropy_loss", ignore_index)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     label_smoothing = max(label_smoothing, 0.0)  # PyTorch smooths only for a positive value
@@ -1425,7 +1435,13 @@ def cross_entropy(
     # inside, rounded once) and nll_loss, whose rounding is PyTorch's
     fused = input.dtype.is_floating_point and input.dtype not in dtypes.narrow_float
     # a target of the input's shape holds probabilities; any other is class indices (a float one is refused)
-    probabilities = target.dtype.is_floating_point and target.shape == input.shape
+    probabilities = target.shape == input.shape
+    if probabilities and not target.dtype.is_floating_point:
+        raise RuntimeError(
+            f"Expected floating point type for target with class probabilities, got {TORCH_NAMES[target.dtype]}"
+        )
+    if probabilities and ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
     if not probabilities and fused and input.ndim >= 1:
         x, t, out_shape, weight = _class_index_operands(input, target, weight, ignore_index)
         loss = _CrossEntropy.apply(x, t, weight, ignore_index, reduction, label_smoothing)

@@ -20,7 +20,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.arithmetic import div
-from ...ops.dtype_support import not_implemented
+from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.operands import check_same_device
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
@@ -159,6 +159,21 @@ def _check_channel_input(op, input, min_ndim, layout, **params):
             check_same_device(op, input, value)
 
 
+def _check_parameter_dtypes(op, input, **params):
+    """PyTorch's normalizations take a float32 or float64 input's parameters in its own dtype only
+    (no promotion: a float32 input with a float64 weight is refused); 16-bit inputs have their own rules."""
+    if input.dtype not in (dtypes.float32, dtypes.float64):
+        return
+    for name, value in params.items():
+        if _amp.active and value is not None and value.dtype in dtypes.narrow_float:
+            continue  # autocast takes a 16-bit parameter in float32, as PyTorch's
+        if value is not None and value.dtype is not input.dtype:
+            raise RuntimeError(
+                f"{op}(): mixed dtype (CPU): expect parameter {name} to have scalar type of "
+                f"{TORCH_NAMES[input.dtype]}, but got {TORCH_NAMES[value.dtype]}"
+            )
+
+
 def _channel_view(t, ndim):
     """A per-channel vector shaped to broadcast against an ``ndim``-D ``(N, C, ...)`` input."""
     return t.reshape((1, -1) + (1,) * (ndim - 2))
@@ -256,6 +271,12 @@ def batch_norm(
     _check_channel_input(
         op, input, 2, "(N, C, ...)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )
+    _check_parameter_dtypes(op, input, running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
+    for stat in (running_mean, running_var):  # (the weight and bias may have any shape of C elements)
+        if stat is not None and stat.ndim != 1:
+            raise RuntimeError(f"{op}(): running statistics must be 1-D, but got shape {list(stat.shape)}")
+    if training and (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
     if training and eps <= 0.0:
         raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     if eps < 0.0:
@@ -329,6 +350,7 @@ def instance_norm(
     _check_channel_input(
         op, input, 3, "(N, C, *)", running_mean=running_mean, running_var=running_var, weight=weight, bias=bias
     )
+    _check_parameter_dtypes(op, input, weight=weight, bias=bias)  # running statistics of any float type
     view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
@@ -380,9 +402,11 @@ def layer_norm(
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, weight, bias = cast_inputs("layer_norm", input, weight, bias)
     axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
+    _check_parameter_dtypes("layer_norm", input, weight=weight, bias=bias)
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
         if narrow_on_cpu(input) and all(p is None or p.dtype is input.dtype for p in (weight, bias)):
             return _NarrowLayerNorm.apply(input.contiguous(), weight, bias, axes, eps)
+        weight, bias = (None if p is None else p.float() for p in (weight, bias))
         return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     y, _, _ = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
     return _affine(y, weight, bias, lambda t: t)
@@ -442,6 +466,18 @@ def _normalized_shape(normalized_shape):
 def _trailing_axes(op, input, normalized_shape, **params):
     """The trailing axes of ``input`` that ``normalized_shape`` names; checks the shapes of ``params``."""
     _check_tensor(op, "input", input)
+    if isinstance(normalized_shape, Tensor) or not isinstance(normalized_shape, Sequence):
+        # the modules take an int; the functional forms, as PyTorch's, only a sequence of ints
+        raise TypeError(
+            f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+            f"not {type(normalized_shape).__name__}"
+        )
+    for s in normalized_shape:
+        if not isinstance(s, numbers.Integral):
+            raise TypeError(
+                f"{op}(): argument 'normalized_shape' (position 2) must be tuple of ints, "
+                f"but found element of type {type(s).__name__}"
+            )
     normalized_shape = _normalized_shape(normalized_shape)
     k = len(normalized_shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k :]) != normalized_shape:
@@ -527,6 +563,7 @@ def group_norm(
         )
     for name, value in (("weight", weight), ("bias", bias)):
         _check_param(op, name, value, channels)
+    _check_parameter_dtypes(op, input, weight=weight, bias=bias)
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     y, mean, var = _Normalize.apply(grouped, (2,), eps)
     return _affine(

@@ -156,6 +156,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"pad(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if isinstance(pad, Tensor):
+        raise TypeError("pad(): argument 'pad' (position 2) must be tuple of ints, not Tensor")
     pad = tuple(pad)
     if any(not isinstance(p, numbers.Integral) and not (isinstance(p, Tensor) and p.ndim == 0) for p in pad):
         raise TypeError(f"pad(): argument 'pad' must be tuple of ints, but found {pad}")

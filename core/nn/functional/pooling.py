@@ -211,7 +211,9 @@ def _ints(op, name, value, nd):
     out = _ntuple(nd)(value)
     if len(out) == 1 and nd > 1:
         out = out * nd
-    if len(out) != nd or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in out):
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in out):
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {value!r}")
+    if len(out) != nd:
         raise RuntimeError(f"{op}: {name} must either be a single int, or a tuple of {nd} ints, got {value!r}")
     return tuple(int(v) for v in out)  # NumPy integers as ints
 
@@ -451,8 +453,10 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     if _amp.active:
         return autocast_call(op, _max_unpool, op, nd, input, indices, kernel_size, stride, padding, output_size)
     x, batched = _batched(op, nd, input)
-    if not isinstance(indices, Tensor) or indices.dtype.is_floating_point:
-        raise TypeError(f"{op}: expected 'indices' to be an integer Tensor")
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"{op}: expected 'indices' to be a Tensor, got {type(indices).__name__}")
+    if indices.dtype is not dtypes.int64:
+        raise RuntimeError(f"{op}: elements in indices should be type int64 but got: {TORCH_NAMES[indices.dtype]}")
     if x.dtype not in FLOATING_AND_HALF:
         not_implemented("max_unpool3d" if nd == 3 else "max_unpool2d", x.dtype)
     if tuple(indices.shape) != tuple(input.shape):
@@ -579,6 +583,8 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
         return autocast_call(op, _avg_pool, op, nd, *args)
     x, batched = _batched(op, nd, input)
     kernel, stride, padding, _, out_shape = _pool_geometry(op, nd, x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and not isinstance(divisor_override, int):
+        raise TypeError(f"{op}(): argument 'divisor_override' must be int, not {type(divisor_override).__name__}")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     if x.dtype not in (_AVG_POOL3D_TYPES if nd == 3 else _AVG_POOL_TYPES):  # after the argument checks, as PyTorch
@@ -804,9 +810,11 @@ def _adaptive_output_size(op, nd, x, output_size):
     if len(size) == 1 and nd > 1:
         size = size * nd
     if len(size) != nd:
-        raise ValueError(f"{op}: output_size must be an int or a tuple of {nd} values, got {output_size!r}")
+        raise RuntimeError(f"{op}: output_size must be {nd}, got {output_size!r}")
     size = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(size))
-    if any(not isinstance(s, int) or s < 0 for s in size):
+    if any(not isinstance(s, int) or isinstance(s, bool) for s in size):
+        raise TypeError(f"{op}: output_size must be ints or None, got {output_size!r}")
+    if any(s < 0 for s in size):
         raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0 but received {size}")
     return size
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
@@ -62,6 +64,8 @@ def _check_indices(name, input, weight):
             f"but got {input.dtype} instead (while checking arguments for {name})"
         )
     if weight.ndim != 2:
+        if name == "embedding_bag":  # its Python wrapper checks first, with a ValueError
+            raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
         raise RuntimeError(f"'weight' must be 2-D, got {weight.ndim}-D")
     if input.numel():
         n = weight.shape[0]
@@ -80,9 +84,18 @@ _OUT_OF_RANGE = {
 }
 
 
-def _normalize_padding_idx(padding_idx, num_embeddings):
+def _normalize_padding_idx(padding_idx, num_embeddings, op=None):
+    """``padding_idx`` counted from the start; ``op`` names the functional form, which also checks its
+    type (and, for ``embedding_bag``, its range with PyTorch's RuntimeError instead of an assertion)."""
     if padding_idx is None:
         return None
+    if op is not None and not isinstance(padding_idx, numbers.Integral):
+        raise TypeError(f"{op}(): argument 'padding_idx' must be int, not {type(padding_idx).__name__}")
+    if op == "embedding_bag" and not -num_embeddings <= padding_idx < num_embeddings:
+        raise RuntimeError(
+            f"padding_idx must be within the number of embeddings, -{num_embeddings} through "
+            f"{num_embeddings - 1}, but got {padding_idx}"
+        )
     if padding_idx > 0:
         assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
     elif padding_idx < 0:
@@ -130,7 +143,7 @@ def embedding(
         ember.Size([2, 2, 3])
     """
     input = _check_indices("embedding", input, weight)
-    padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0])
+    padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0], "embedding")
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
     return _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, sparse)
@@ -223,6 +236,11 @@ def embedding_bag(
             raise ValueError("offsets has to be a 1D Tensor but got None")
         if offsets.ndim != 1:
             raise ValueError("offsets has to be a 1D Tensor")
+        if offsets.dtype not in (dtypes.int64, dtypes.int32):
+            raise RuntimeError(
+                "embedding_bag: expected offsets to have one of the following scalar types: Long, Int; "
+                f"but got {offsets.dtype} instead"
+            )
         offsets = offsets.long()
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
@@ -243,7 +261,7 @@ def embedding_bag(
         end = n if offsets.is_meta else int(offsets[-1].item())
         offsets = offsets[:-1]
     num_bags = offsets.shape[0]
-    padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0])
+    padding_idx = _normalize_padding_idx(padding_idx, weight.shape[0], "embedding_bag")
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
     rows = _Embedding.apply(weight, input, padding_idx, scale_grad_by_freq, sparse)  # (n, D)
@@ -293,6 +311,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         <BLANKLINE>
                 [[1, 0, 0, 0]]])
     """
+    if not isinstance(num_classes, (numbers.Integral, Tensor)) or isinstance(num_classes, bool):
+        raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if num_classes == -1:

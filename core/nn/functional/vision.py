@@ -340,7 +340,7 @@ def _interpolate(
                 "...,dK) format and output size in (o1, o2, ...,oK) format."
             ),
         )
-        if not all(_is_integer(s) for s in sizes):
+        if not all(_is_integer(s) and not isinstance(s, bool) for s in sizes):
             raise TypeError(
                 "expected size to be one of int or Tuple[int] or Tuple[int, int] or Tuple[int, int, int], but got "
                 f"size with types {[type(s) for s in sizes]}"
@@ -349,18 +349,21 @@ def _interpolate(
         if recompute_scale_factor:
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
     elif scale_factor is not None:
-        scales = [
-            float(s)
-            for s in _per_dim(
-                scale_factor,
-                dim,
-                lambda v: (
-                    "Input and scale_factor must have the same number of spatial dimensions, but got input with "
-                    f"spatial dimensions of {in_sizes} and scale_factor of shape {v}. Please provide input tensor "
-                    "in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format."
-                ),
+        factors = _per_dim(
+            scale_factor,
+            dim,
+            lambda v: (
+                "Input and scale_factor must have the same number of spatial dimensions, but got input with "
+                f"spatial dimensions of {in_sizes} and scale_factor of shape {v}. Please provide input tensor "
+                "in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format."
+            ),
+        )
+        # the kernels take Python numbers; a tensor only serves to compute the sizes (as PyTorch's)
+        if not all(isinstance(s, numbers.Real) or (recompute_scale_factor and isinstance(s, Tensor)) for s in factors):
+            raise TypeError(
+                f"interpolate(): expected scale_factor to be a float or a tuple of floats, but got {scale_factor!r}"
             )
-        ]
+        scales = [float(s) for s in factors]
         out_sizes = [math.floor(float(n) * s) for n, s in zip(in_sizes, scales)]
         if recompute_scale_factor:
             scales = [None] * dim
@@ -822,6 +825,8 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
         raise TypeError(f"affine_grid(): argument 'theta' must be Tensor, not {type(theta).__name__}")
     if not theta.dtype.is_floating_point:
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    if not all(isinstance(s, numbers.Integral) for s in size):  # PyTorch's binding takes only ints
+        raise TypeError(f"affine_grid(): argument 'size' must be tuple of ints, got {tuple(size)}")
     size = tuple(int(s) for s in size)
     if len(size) not in (4, 5):
         raise NotImplementedError(
