@@ -466,7 +466,8 @@ log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: (x + 1).recipro
 
 def _log_base(ln_base):
     """``log(x) / ln_base``; a complex logarithm's parts are divided one by one (a complex division
-    would make ``log(0) = -inf + 0j`` into ``-inf + nan j``)."""
+    would make ``log(0) = -inf + 0j`` into ``-inf + nan j``). The parts are read back through
+    their own view: the logarithm of a 0-d array is a scalar that the parts' view does not alias."""
 
     def compute(b, x):
         y = b.xp.log(x)
@@ -474,7 +475,7 @@ def _log_base(ln_base):
             return y / ln_base
         parts = b.view_as_real(y, y.real.dtype)
         parts /= ln_base
-        return y
+        return b.view_as_complex(parts, y.dtype)
 
     return compute
 

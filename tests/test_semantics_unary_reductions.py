@@ -1,0 +1,57 @@
+"""Unary element-wise ops and reductions against PyTorch: values, dtypes and error types over
+dtypes, 0-d and empty inputs, special values and keyword variants."""
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _pair(values, dtype, device):
+    """``values`` as an ember tensor of ``dtype`` on ``device`` and as a torch tensor; skipped where
+    the device's backend does not hold ``dtype``."""
+    try:
+        x = ember.tensor(values, device=device).to(getattr(ember, dtype))
+    except TypeError as refusal:
+        pytest.skip(str(refusal))
+    return x, torch.tensor(values).to(getattr(torch, dtype))
+
+
+def _same(result, expected):
+    assert str(result.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    assert tuple(result.shape) == tuple(expected.shape)
+    if expected.dtype in (torch.float16, torch.bfloat16):
+        result, expected = result.float(), expected.float()
+    np.testing.assert_allclose(result.cpu().numpy(), expected.numpy(), rtol=1e-6, atol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("op", ["log2", "log10"])
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_complex_log_base_of_0d_tensor(device, op, dtype):
+    # the parts were divided in a copy of a 0-d result: log2(0.25 + 0j) was log(0.25 + 0j)
+    for values in (0.25 + 0j, [0.25 + 0j, 0j, -8 + 1j]):
+        x, t = _pair(values, dtype, device)
+        _same(getattr(ember, op)(x), getattr(torch, op)(t))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_frexp_mantissa_keeps_input_dtype(device, dtype):
+    values = [8.0, -3.0, 0.0, 60000.0, 1e-3, float("inf")]
+    x, t = _pair(values, dtype, device)
+    mantissa, exponent = ember.frexp(x)
+    expected = torch.frexp(t)
+    _same(mantissa, expected.mantissa)
+    _same(exponent, expected.exponent)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64", "int64"])
+def test_angle_of_real_numbers(device, dtype):
+    # angle(inf) was nan (0 * inf), angle(bfloat16) was float32
+    values = [float("inf"), -float("inf"), -0.0, 0.0, -2.0, 3.0, float("nan")]
+    if dtype == "int64":
+        values = [-2, 0, 5]
+    x, t = _pair(values, dtype, device)
+    _same(ember.angle(x), torch.angle(t))
+    assert not ember.angle(x).signbit().any()
