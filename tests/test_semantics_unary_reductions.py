@@ -1,6 +1,8 @@
 """Unary element-wise ops and reductions against PyTorch: values, dtypes and error types over
 dtypes, 0-d and empty inputs, special values and keyword variants."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,60 @@ def test_angle_of_real_numbers(device, dtype):
     x, t = _pair(values, dtype, device)
     _same(ember.angle(x), torch.angle(t))
     assert not ember.angle(x).signbit().any()
+
+
+@pytest.mark.parametrize("name", ["norm", "vector_norm"])
+@pytest.mark.parametrize(
+    ("dtype", "out_dtype"),
+    [
+        ("int64", "float64"),
+        ("complex64", "float64"),
+        ("float32", "complex128"),
+        ("float64", "float32"),
+        ("complex128", "complex64"),
+    ],
+)
+def test_vector_norm_refuses_dtype(device, name, dtype, out_dtype):
+    # norm(complex, dtype=float64) dropped the imaginary parts; norm(int, dtype=float64) computed
+    def norm(lib, x, **kwargs):
+        return lib.norm(x, **kwargs) if name == "norm" else lib.linalg.vector_norm(x, **kwargs)
+
+    x, t = _pair([1, 2], dtype, device)
+    with pytest.raises(RuntimeError):
+        norm(torch, t, dtype=getattr(torch, out_dtype))
+    with pytest.raises(RuntimeError, match="linalg.vector_norm"):
+        norm(ember, x, dtype=getattr(ember, out_dtype))
+
+
+@pytest.mark.parametrize("name", ["norm", "vector_norm"])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "complex64"])
+def test_vector_norm_with_wider_dtype(device, name, dtype):
+    wider = {"float32": "float64", "float16": "float32", "complex64": "complex128"}[dtype]
+    values = [[3.0, -4.0], [0.5, 12.0]]
+    x, t = _pair(values, dtype, device)
+    for p in (2, 1, math.inf):
+        if name == "norm":
+            result, expected = (
+                ember.norm(x, p, dtype=getattr(ember, wider)),
+                torch.norm(t, p, dtype=getattr(torch, wider)),
+            )
+        else:
+            result = ember.linalg.vector_norm(x, p, dtype=getattr(ember, wider))
+            expected = torch.linalg.vector_norm(t, p, dtype=getattr(torch, wider))
+        _same(result, expected)
+
+
+@pytest.mark.parametrize("name", ["norm", "vector_norm"])
+@pytest.mark.parametrize("p", [math.inf, -math.inf])
+def test_inf_norm_over_an_empty_dimension(device, name, p):
+    # norm(empty, inf) raised IndexError from amax; torch refuses with RuntimeError
+    def norm(lib, x, **kwargs):
+        return lib.norm(x, p, **kwargs) if name == "norm" else lib.linalg.vector_norm(x, p, **kwargs)
+
+    x, t = ember.zeros(0, 3, device=device), torch.zeros(0, 3)
+    for kwargs in ({}, {"dim": 0}, {"dim": (0, 1)}):
+        with pytest.raises(RuntimeError):
+            norm(torch, t, **kwargs)
+        with pytest.raises(RuntimeError, match="inf norm"):
+            norm(ember, x, **kwargs)
+    _same(norm(ember, x, dim=1), norm(torch, t, dim=1))

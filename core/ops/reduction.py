@@ -18,7 +18,7 @@ from . import arithmetic
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING_AND_HALF, not_implemented
-from .matrix_norms import matrix_norm
+from .matrix_norms import check_vector_norm_dtype, matrix_norm
 from .movement import cat, row_major, stack
 from .operands import normalize_dims, numpy_names, wrap_dim
 from .out_argument import write_out
@@ -1005,6 +1005,8 @@ def norm(
         return write_out("norm", norm(input, p, dim, keepdim, dtype), out, exact_dtype=True)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("norm", input)
+    if p != "nuc":
+        check_vector_norm_dtype("linalg.vector_norm", input, dtype)
     if dtype is not None:
         input = input.to(dtype)
     if input.dtype.is_complex:  # a vector norm of complex numbers is the norm of their absolute values
@@ -1022,11 +1024,30 @@ def norm(
     if isinstance(p, str):
         raise RuntimeError(f"norm(): unsupported norm type {p!r}")
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
+    if abs(p) == math.inf:
+        _check_inf_norm_identity(input, dim, axes)
     if p == math.inf:
         return input.abs().amax(axes, keepdim)
     if p == -math.inf:
         return input.abs().amin(axes, keepdim)
     return _PNorm.apply(input, float(p), axes, keepdim)
+
+
+def _check_inf_norm_identity(input: Tensor, dim, axes) -> None:
+    """The largest (smallest) magnitude of no elements has no value: refuse an empty reduction."""
+    if dim is None or dim == ():
+        if input.numel() == 0:
+            raise RuntimeError(
+                "linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation does not "
+                "have an identity"
+            )
+        return
+    for axis in axes:
+        if input.shape[axis] == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the inf norm on the dimension {axis} because this dimension is "
+                "empty and the operation does not have an identity"
+            )
 
 
 @computes_in_float32
