@@ -114,3 +114,29 @@ def test_inf_norm_over_an_empty_dimension(device, name, p):
         with pytest.raises(RuntimeError, match="inf norm"):
             norm(ember, x, **kwargs)
     _same(norm(ember, x, dim=1), norm(torch, t, dim=1))
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32", "int64", "float32", "float64"])
+def test_median_of_no_elements_keeps_dtype(device, dtype):
+    # median(empty int8) was an int64 tensor (a sum), torch keeps the input's type
+    x, t = _pair(np.zeros((0, 3)).tolist(), dtype, device)
+    for op in ("median", "nanmedian"):
+        result, expected = getattr(ember, op)(x), getattr(torch, op)(t)
+        assert str(result.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+        assert result.shape == ()
+
+
+@pytest.mark.parametrize("dtype", [None, "float64", "complex64"])
+def test_nanmean_of_complex_numbers_is_refused_as_torch(device, dtype):
+    # nanmean(complex) raised "expected floating point or complex dtype but got ComplexFloat"
+    for values_dtype in ("float32", "complex64"):
+        x, t = _pair([1.0, 2.0], values_dtype, device)
+        kwargs = {} if dtype is None else {"dtype": getattr(torch, dtype)}
+        try:
+            torch.nanmean(t, **kwargs)
+        except Exception as refusal:
+            error = type(refusal)
+        else:
+            continue
+        with pytest.raises(error, match="nansum"):
+            ember.nanmean(x, **({} if dtype is None else {"dtype": getattr(ember, dtype)}))

@@ -1539,7 +1539,7 @@ def median(
     if dim is None:
         flat = input.reshape(-1)
         if flat.shape[0] == 0:
-            return input.new_full((), math.nan) if input.dtype.is_floating_point else flat.sum()
+            return input.new_full((), math.nan) if input.dtype.is_floating_point else input.new_zeros(())
         return median(flat, 0).values
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
@@ -1559,6 +1559,11 @@ def median(
     if not keepdim:
         values, index = values.squeeze(axis), index.squeeze(axis)
     return return_types.median(values, index)
+
+
+def _refuse_complex_nansum(input: Tensor) -> None:
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
 
 
 def nansum(
@@ -1599,8 +1604,7 @@ def nansum(
             "nansum", nansum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
         )
 
-    if input.dtype.is_complex:
-        raise RuntimeError("nansum on CPU does not support complex inputs")
+    _refuse_complex_nansum(input)
     if input.dtype.is_floating_point:
         input = input.masked_fill(input.detach().isnan(), 0)
     return sum(input, dim, keepdim, dtype=dtype)
@@ -1641,12 +1645,15 @@ def nanmean(
         return write_out(
             "nanmean", nanmean(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
         )
-    if not input.dtype.is_floating_point:  # the input's own type, whatever ``dtype`` asks for
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):  # the input's own type, whatever ``dtype`` is
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{_TORCH_NAMES[input.dtype.name]}"
         )
+    _refuse_complex_nansum(input)  # before a cast to ``dtype`` could drop the imaginary parts
     if dtype is not None:
+        if dtypes.as_dtype(dtype).is_complex:
+            not_implemented("nansum_cpu", dtypes.as_dtype(dtype))
         if not dtypes.as_dtype(dtype).is_floating_point:
             raise RuntimeError(
                 "nanmean(): could not infer output dtype. Optional dtype must be either a floating point or "
