@@ -140,3 +140,59 @@ def test_nanmean_of_complex_numbers_is_refused_as_torch(device, dtype):
             continue
         with pytest.raises(error, match="nansum"):
             ember.nanmean(x, **({} if dtype is None else {"dtype": getattr(ember, dtype)}))
+
+
+_SPECIAL_KERNEL_DTYPES = {
+    # name: the dtypes torch's CPU kernel refuses (integers and bool are promoted to float32 first)
+    "erfcx": ("float16", "bfloat16", "complex64"),
+    "ndtri": ("float16", "bfloat16", "complex64"),
+    "log_ndtr": ("float16", "bfloat16", "complex64"),
+    "i0e": ("complex64",),
+    "i1": ("complex64",),
+    "i1e": ("complex64",),
+    "entr": ("complex64",),
+    "ndtr": ("complex64",),
+    "bessel_j0": ("float16", "bfloat16", "complex64"),
+    "bessel_y1": ("float16", "bfloat16", "complex64"),
+    "modified_bessel_i0": ("float16", "bfloat16", "complex128"),
+    "modified_bessel_k1": ("float16", "bfloat16", "complex64"),
+    "scaled_modified_bessel_k0": ("float16", "bfloat16", "complex64"),
+    "spherical_bessel_j0": ("float16", "bfloat16", "complex64"),
+    "airy_ai": ("float16", "bfloat16", "complex64"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SPECIAL_KERNEL_DTYPES))
+def test_special_functions_refuse_the_dtypes_torch_refuses(device, name):
+    # bessel_j0(complex64) dropped the imaginary parts, erfcx(float16) computed: torch raises
+    for dtype in _SPECIAL_KERNEL_DTYPES[name]:
+        x, t = _pair([0.5, 1.5], dtype, device)
+        with pytest.raises(NotImplementedError) as expected:
+            getattr(torch.special, name)(t)
+        with pytest.raises(NotImplementedError, match=str(expected.value).split("'")[0]):
+            getattr(ember.special, name)(x)
+    for dtype in ("int32", "bool", "float32", "float64"):
+        x, t = _pair([0.0, 1.0], dtype, device)
+        _same(getattr(ember.special, name)(x), getattr(torch.special, name)(t))
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_polygamma_of_complex_numbers_is_refused(device, n):
+    x, t = _pair([0.5, 1.5], "complex64", device)
+    with pytest.raises(NotImplementedError) as expected:
+        torch.polygamma(n, t)
+    with pytest.raises(NotImplementedError, match=str(expected.value)):
+        ember.polygamma(n, x)
+
+
+def test_bitwise_not_of_complex_and_mvlgamma_of_bool(device):
+    x, t = _pair([1.0, 2.0], "complex64", device)
+    with pytest.raises(NotImplementedError):
+        torch.bitwise_not(t)
+    with pytest.raises(NotImplementedError, match="bitwise_not_cpu"):
+        ember.bitwise_not(x)
+    x, t = _pair([True, False], "bool", device)
+    with pytest.raises(RuntimeError):
+        torch.mvlgamma(t, 1)
+    with pytest.raises(RuntimeError, match="boolean"):
+        ember.mvlgamma(x, 1)

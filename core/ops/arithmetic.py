@@ -399,9 +399,12 @@ def _unary(
     arithmetic: bool = False,
     fused_backward: str | None = None,
     complex_error: str | None = None,
+    kernel_dtypes: frozenset[dtypes.dtype] | None = None,
 ) -> Callable[[Tensor], Tensor]:
     """The op ``name`` computing ``compute(backend, x)``; ``complex_error``: PyTorch's message for a
-    complex input where it has no complex kernel (None: complex inputs are computed as they are)."""
+    complex input where it has no complex kernel (None: complex inputs are computed as they are);
+    ``kernel_dtypes``: the types PyTorch's ``{name}_cpu`` kernel is compiled for, after integers are
+    promoted (None: every type), another one raising its ``NotImplementedError``."""
     saved = {"_saved_self": saved_reader(0)} if "x" in saves else {}
     if "y" in saves:
         saved["_saved_result"] = saved_reader(1)
@@ -437,6 +440,8 @@ def _unary(
                 raise NotImplementedError(complex_error.format(_TORCH_NAMES[input.dtype.name]))
         elif complex_error is not None and input.dtype.is_complex:
             raise NotImplementedError(complex_error.format(_TORCH_NAMES[input.dtype.name]))
+        if kernel_dtypes is not None and input.dtype not in kernel_dtypes:
+            not_implemented(f"{name}_cpu", input.dtype)
         return cls.apply(input)
 
     op.__name__ = name

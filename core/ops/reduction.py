@@ -1500,6 +1500,11 @@ def _log_add_exp(acc, part):
     return high + (-gap).exp().log1p().masked_fill(finite.logical_not(), 0)
 
 
+def median_of_no_elements(input: Tensor) -> Tensor:
+    """What PyTorch's median and nanmedian of an empty tensor give: NaN, 0 in an integer type."""
+    return input.new_full((), math.nan) if input.dtype.is_floating_point else input.new_zeros(())
+
+
 @overload
 def median(input: Tensor) -> Tensor: ...
 @overload
@@ -1539,7 +1544,7 @@ def median(
     if dim is None:
         flat = input.reshape(-1)
         if flat.shape[0] == 0:
-            return input.new_full((), math.nan) if input.dtype.is_floating_point else input.new_zeros(())
+            return median_of_no_elements(input)
         return median(flat, 0).values
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:

@@ -16,6 +16,7 @@ from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .operands import numpy_names, wrap_dim
 from .out_argument import write_out
+from .reduction import median_of_no_elements
 
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
 
@@ -216,7 +217,7 @@ def nanmedian(
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
         if input.numel() == 0:
-            return input.new_full((), math.nan)
+            return median_of_no_elements(input)
         flat = input.reshape(-1)
         values, _ = _nanmedian_along(flat, 0)
         return values
