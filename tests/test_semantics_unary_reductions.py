@@ -196,3 +196,16 @@ def test_bitwise_not_of_complex_and_mvlgamma_of_bool(device):
         torch.mvlgamma(t, 1)
     with pytest.raises(RuntimeError, match="boolean"):
         ember.mvlgamma(x, 1)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_exp2_of_complex_special_values(device, dtype):
+    # exp2(inf + 0j) was inf + nan j and exp2(nan + 0j) nan + nan j (a complex power), torch inf + 0j
+    values = [complex(math.nan, 0), complex(math.inf, 0), complex(-math.inf, 0), complex(-0.0, 0), 1 + 2j, -0.5 - 3j]
+    x, t = _pair(values, dtype, device)
+    for op in (ember.exp2, ember.special.exp2):
+        result = op(x)
+        expected = torch.exp2(t)
+        np.testing.assert_allclose(result.real.cpu().numpy(), expected.real.numpy(), rtol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(result.imag.cpu().numpy(), expected.imag.numpy(), rtol=1e-6, atol=1e-7, equal_nan=True)
+    _same(ember.exp2(x[1]), torch.exp2(t[1]))
