@@ -207,5 +207,43 @@ def test_exp2_of_complex_special_values(device, dtype):
         result = op(x)
         expected = torch.exp2(t)
         np.testing.assert_allclose(result.real.cpu().numpy(), expected.real.numpy(), rtol=1e-6, equal_nan=True)
-        np.testing.assert_allclose(result.imag.cpu().numpy(), expected.imag.numpy(), rtol=1e-6, atol=1e-7, equal_nan=True)
+        np.testing.assert_allclose(
+            result.imag.cpu().numpy(), expected.imag.numpy(), rtol=1e-6, atol=1e-7, equal_nan=True
+        )
     _same(ember.exp2(x[1]), torch.exp2(t[1]))
+
+
+@pytest.mark.parametrize("op", ["logsumexp", "cumprod", "cumsum", "mean", "std"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_reductions_of_narrow_floats_return_out(device, op, dtype):
+    # logsumexp(float16, out=float32) returned a new float16 tensor instead of out
+    x, t = _pair([1.0, 2.0, 3.0], dtype, device)
+    for out_dtype in ("float32", dtype):
+        try:  # torch's std refuses a float32 out for a float16 input
+            expected = getattr(torch, op)(t, 0, out=torch.empty(0, dtype=getattr(torch, out_dtype)))
+        except RuntimeError:
+            continue
+        out = ember.empty(0, dtype=getattr(ember, out_dtype), device=device)
+        assert getattr(ember, op)(x, 0, out=out) is out
+        assert out.dtype is getattr(ember, out_dtype)
+        # torch computes a float32 out in float32, ember rounds to the input's type first
+        np.testing.assert_allclose(out.float().cpu().numpy(), expected.float().numpy(), rtol=1e-2)
+
+
+def test_abs_of_complex_numbers_into_out(device):
+    # abs(complex64, out=float64/complex64) was refused: torch casts the real magnitudes into any floating out
+    x, t = _pair([3 + 4j, -1j], "complex64", device)
+    for out_dtype in ("float16", "float64", "complex64"):
+        out = ember.empty(0, dtype=getattr(ember, out_dtype), device=device)
+        assert ember.abs(x, out=out) is out
+        _same(out, torch.abs(t, out=torch.empty(0, dtype=getattr(torch, out_dtype))))
+    for out_dtype in ("int64", "bool"):
+        with pytest.raises(RuntimeError):
+            torch.abs(t, out=torch.empty(0, dtype=getattr(torch, out_dtype)))
+        with pytest.raises(RuntimeError):
+            ember.abs(x, out=ember.empty(0, dtype=getattr(ember, out_dtype), device=device))
+    x, t = _pair([3.0, -4.0], "float32", device)
+    with pytest.raises(RuntimeError):
+        torch.abs(t, out=torch.empty(0, dtype=torch.float64))
+    with pytest.raises(RuntimeError):
+        ember.abs(x, out=ember.empty(0, dtype=ember.float64, device=device))

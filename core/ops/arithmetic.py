@@ -599,7 +599,8 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     if input.dtype is dtypes.bool:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     if out is not None:
-        return write_out("abs", _Abs.apply(input), out, exact_dtype=True)
+        # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
+        return write_out("abs", _Abs.apply(input), out, exact_dtype=not input.dtype.is_complex)
     return _Abs.apply(input)
 
 
