@@ -1024,8 +1024,8 @@ def norm(
     if isinstance(p, str):
         raise RuntimeError(f"norm(): unsupported norm type {p!r}")
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
-    if abs(p) == math.inf:
-        _check_inf_norm_identity(input, dim, axes)
+    if p < 0 or p == math.inf:
+        _check_norm_identity(input, p, dim, axes)
     if p == math.inf:
         return input.abs().amax(axes, keepdim)
     if p == -math.inf:
@@ -1033,20 +1033,22 @@ def norm(
     return _PNorm.apply(input, float(p), axes, keepdim)
 
 
-def _check_inf_norm_identity(input: Tensor, dim, axes) -> None:
-    """The largest (smallest) magnitude of no elements has no value: refuse an empty reduction."""
+def _check_norm_identity(input: Tensor, p: float, dim, axes) -> None:
+    """The largest magnitude, and a negative order's norm, of no elements has no value (no identity):
+    refuse an empty reduction, as PyTorch."""
+    order = {math.inf: "inf", -math.inf: "-inf"}.get(p, f"{p:g}")
     if dim is None or dim == ():
         if input.numel() == 0:
             raise RuntimeError(
-                "linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation does not "
-                "have an identity"
+                f"linalg.vector_norm cannot compute the {order} norm on an empty tensor because the operation does "
+                "not have an identity"
             )
         return
     for axis in axes:
         if input.shape[axis] == 0:
             raise RuntimeError(
-                f"linalg.vector_norm cannot compute the inf norm on the dimension {axis} because this dimension is "
-                "empty and the operation does not have an identity"
+                f"linalg.vector_norm cannot compute the {order} norm on the dimension {axis} because this dimension "
+                "is empty and the operation does not have an identity"
             )
 
 
