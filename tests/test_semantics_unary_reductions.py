@@ -247,3 +247,23 @@ def test_abs_of_complex_numbers_into_out(device):
         torch.abs(t, out=torch.empty(0, dtype=torch.float64))
     with pytest.raises(RuntimeError):
         ember.abs(x, out=ember.empty(0, dtype=ember.float64, device=device))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda L, x: L.aminmax(x, dim=(0,)),
+        lambda L, x: L.aminmax(x, dim=[0, 1]),
+        lambda L, x: L.aminmax(x, dim=True),
+        lambda L, x: L.mode(x, (0,)),
+        lambda L, x: L.mode(x[0, 0], 1),
+        lambda L, x: L.mode(x[0, 0], -2),
+    ],
+)
+def test_single_dim_reductions_refuse_other_dims(device, call):
+    # aminmax(x, dim=(0,)) and mode of a 0-d tensor along dim 2 computed; torch raises
+    x, t = _pair([[1.0, 2.0, 2.0], [3.0, 3.0, 1.0]], "float32", device)
+    with pytest.raises((TypeError, IndexError)) as expected:
+        call(torch, t)
+    with pytest.raises(expected.type):
+        call(ember, x)

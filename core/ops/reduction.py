@@ -683,7 +683,7 @@ def aminmax(
         dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
-    d = () if dim is None else dim
+    d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 
 

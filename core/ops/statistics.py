@@ -272,9 +272,9 @@ def mode(
         dim, keepdim = numpy_names("mode", dim, -1, axis, keepdim, keepdims)
     if out is not None:
         return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
+    dim = wrap_dim(dim, input.ndim)  # an int in range, also for a 0-d input
     if input.ndim == 0:
         return mode_result(input.clone(), input.new_zeros((), dtype=dtypes.int64))
-    dim = wrap_dim(dim, input.ndim)
     if input.shape[dim] == 0:
         raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
     x = input.detach().movedim(dim, -1)
