@@ -267,3 +267,12 @@ def test_single_dim_reductions_refuse_other_dims(device, call):
         call(torch, t)
     with pytest.raises(expected.type):
         call(ember, x)
+
+
+@pytest.mark.parametrize("op", ["amax", "amin", "sum", "mean", "nansum"])
+@pytest.mark.parametrize("dim", [(), []])
+def test_empty_dim_list_reduces_every_dimension(device, op, dim):
+    # amax(x, dim=[]) returned x unchanged, torch the largest element
+    x, t = _pair([[1.0, 2.0], [3.0, 4.0]], "float32", device)
+    for keepdim in (False, True):
+        _same(getattr(ember, op)(x, dim, keepdim=keepdim), getattr(torch, op)(t, dim, keepdim=keepdim))

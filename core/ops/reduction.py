@@ -70,7 +70,7 @@ class _SumDims(_Sum):
 
 
 def _every_dim_if_empty(dim):
-    """``dim`` with an empty list read as every dimension, as PyTorch's sum, mean, var and std read it."""
+    """``dim`` with an empty list read as every dimension, as PyTorch's sum, mean, var, std, amax and amin read it."""
     return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
 
 
@@ -396,8 +396,9 @@ def amax(
 
     if input.dtype.is_complex:
         not_implemented("max_values_cpu", input.dtype)
-    axes = normalize_dims(dim if dim != () else None, input.ndim)
-    _check_nonempty("amax", input, axes if dim != () else ())
+    every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+    axes = normalize_dims(None if every else dim, input.ndim)
+    _check_nonempty("amax", input, () if every else axes)
     return _Amax.apply(input, axes, keepdim)
 
 
@@ -437,8 +438,9 @@ def amin(
 
     if input.dtype.is_complex:
         not_implemented("min_values_cpu", input.dtype)
-    axes = normalize_dims(dim if dim != () else None, input.ndim)
-    _check_nonempty("amin", input, axes if dim != () else ())
+    every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+    axes = normalize_dims(None if every else dim, input.ndim)
+    _check_nonempty("amin", input, () if every else axes)
     return _Amin.apply(input, axes, keepdim)
 
 
