@@ -276,3 +276,14 @@ def test_empty_dim_list_reduces_every_dimension(device, op, dim):
     x, t = _pair([[1.0, 2.0], [3.0, 4.0]], "float32", device)
     for keepdim in (False, True):
         _same(getattr(ember, op)(x, dim, keepdim=keepdim), getattr(torch, op)(t, dim, keepdim=keepdim))
+
+
+@pytest.mark.parametrize("op", ["median", "nanmedian"])
+def test_median_of_complex_numbers_is_not_implemented(device, op):
+    # nanmedian(complex) raised RuntimeError from sort (torch NotImplementedError, as median)
+    x, t = _pair([[1 + 1j, 2j], [3.0, 4.0]], "complex64", device)
+    for args in ((), (0,)):
+        with pytest.raises(NotImplementedError) as expected:
+            getattr(torch, op)(t, *args)
+        with pytest.raises(NotImplementedError, match=str(expected.value)):
+            getattr(ember, op)(x, *args)

@@ -213,7 +213,7 @@ def nanmedian(
         dim, keepdim = numpy_names("nanmedian", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("nanmedian", nanmedian(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
-    if input.dtype is dtypes.bool:
+    if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
         if input.numel() == 0:
