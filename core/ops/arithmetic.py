@@ -415,12 +415,15 @@ def _unary(
     complex_error: str | None = None,
     divides: bool = False,
     fused_in_float32: tuple[dtypes.dtype, ...] = dtypes.narrow_float,
+    kernel_dtypes: frozenset[dtypes.dtype] | None = None,
 ) -> Callable[[Tensor], Tensor]:
     """The op ``name`` computing ``compute(backend, x)``; ``complex_error``: PyTorch's message for a
     complex input where it has no complex kernel (None: complex inputs are computed as they are);
     ``divides``: the gradient is ``grad / derivative(x, y)``, PyTorch's rounding for its formulas
     that divide; ``fused_in_float32``: the 16-bit types whose ``fused_backward`` reads float32 and
-    rounds once (the others compute in their own type)."""
+    rounds once (the others compute in their own type); ``kernel_dtypes``: the types PyTorch's
+    ``{name}_cpu`` kernel is compiled for, after integers are promoted (None: every type), another one
+    raising its ``NotImplementedError``."""
     saved = {"_saved_self": saved_reader(0)} if "x" in saves else {}
     if "y" in saves:
         saved["_saved_result"] = saved_reader(1)
@@ -458,6 +461,8 @@ def _unary(
                 raise NotImplementedError(complex_error.format(_TORCH_NAMES[input.dtype.name]))
         elif complex_error is not None and input.dtype.is_complex:
             raise NotImplementedError(complex_error.format(_TORCH_NAMES[input.dtype.name]))
+        if kernel_dtypes is not None and input.dtype not in kernel_dtypes:
+            not_implemented(f"{name}_cpu", input.dtype)
         return cls.apply(input)
 
     op.__name__ = name
@@ -487,7 +492,8 @@ log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: x + 1, divides=
 
 def _log_base(ln_base):
     """``log(x) / ln_base``; a complex logarithm's parts are divided one by one (a complex division
-    would make ``log(0) = -inf + 0j`` into ``-inf + nan j``)."""
+    would make ``log(0) = -inf + 0j`` into ``-inf + nan j``). The parts are read back through
+    their own view: the logarithm of a 0-d array is a scalar that the parts' view does not alias."""
 
     def compute(b, x):
         y = b.xp.log(x)
@@ -495,7 +501,7 @@ def _log_base(ln_base):
             return y / ln_base
         parts = b.view_as_real(y, y.real.dtype)
         parts /= ln_base
-        return y
+        return b.view_as_complex(parts, y.dtype)
 
     return compute
 
@@ -621,7 +627,8 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     if input.dtype is dtypes.bool:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     if out is not None:
-        return write_out("abs", _Abs.apply(input), out, exact_dtype=True)
+        # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
+        return write_out("abs", _Abs.apply(input), out, exact_dtype=not input.dtype.is_complex)
     return _Abs.apply(input)
 
 

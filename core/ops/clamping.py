@@ -148,6 +148,6 @@ def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         return write_out("bitwise_not", bitwise_not(input), out, exact_dtype=True)
     if input.dtype is dtypes.bool:
         return input.logical_not()
-    if input.dtype.is_floating_point:
+    if input.dtype.is_floating_point or input.dtype.is_complex:
         not_implemented("bitwise_not_cpu", input.dtype)
     return input._make(~input._data)

@@ -378,8 +378,10 @@ class _Angle(Function):
             return x._make(xp.atan2(xp.imag(data), xp.real(data)))
         ctx.save_for_backward(None)
         ctx.shape = data.shape
-        # PyTorch's angle of a real number: pi below zero, else 0; NaN stays NaN
-        return x._make(xp.where(xp.isnan(data), data, xp.where(data < 0, math.pi, 0.0 * data)))
+        # PyTorch's angle of a real number: pi below zero, else 0 (also at inf and -0.0); NaN stays
+        # NaN. The constants are arrays of the input's type, so that bfloat16 stays bfloat16.
+        pi, zero = xp.asarray(math.pi, dtype=data.dtype), xp.zeros((), dtype=data.dtype)
+        return x._make(xp.where(xp.isnan(data), data, xp.where(data < 0, pi, zero)))
 
     @staticmethod
     def backward(ctx, grad):

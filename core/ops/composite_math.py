@@ -88,7 +88,18 @@ def _acosh_derivative(x, y):
 
 acosh = _unary("acosh", _acosh, _acosh_derivative)
 atanh = _unary("atanh", _atanh, lambda x, y: (1 - x * x).reciprocal())
-exp2 = _unary("exp2", lambda b, x: b.xp.pow(2.0, x), lambda x, y: y * _LN2, saves="y")
+
+
+def _exp2(b, x):
+    """``2 ** x``; of a complex number ``exp(x ln 2)`` with both parts scaled by the real ``ln 2`` (a
+    complex power or product would make ``exp2(inf + 0j)`` into ``inf + nan j``, PyTorch's ``inf + 0j``)."""
+    if x.dtype.kind != "c":
+        return b.xp.pow(2.0, x)
+    parts = b.view_as_real(x, x.real.dtype) * _LN2
+    return b.xp.exp(b.view_as_complex(parts, x.dtype))
+
+
+exp2 = _unary("exp2", _exp2, lambda x, y: y * _LN2, saves="y")
 erfc = _unary(
     "erfc",
     _erfc,

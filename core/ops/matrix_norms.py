@@ -43,6 +43,22 @@ def check_norm_dtype(op: str, input: Tensor, dtype: _dtype | None) -> None:
         )
 
 
+def check_vector_norm_dtype(op: str, input: Tensor, dtype: _dtype | None) -> None:
+    """PyTorch's checks of a vector norm's ``input`` and output ``dtype``: a floating or complex
+    input, a complex ``dtype`` for a complex input and a real one for a real input, no narrowing
+    (``vector_norm(complex64, dtype=float64)`` is refused rather than dropping the imaginary parts)."""
+    if not input.dtype.is_complex:
+        _check_floating(op, input)
+    if dtype is None:
+        return
+    if dtype.is_complex != input.dtype.is_complex:
+        kind = "complex" if input.dtype.is_complex else "real"
+        raise RuntimeError(
+            f"{op}: dtype should be {kind} for {kind} inputs, but got {_TORCH_NAMES.get(dtype.name, dtype.name)}"
+        )
+    check_norm_dtype(op, input, dtype)
+
+
 def _matrix_dims(op, A, dim):
     if A.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")

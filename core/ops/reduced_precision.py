@@ -61,7 +61,8 @@ def computes_in_float32(op: _Op) -> _Op:
     @functools.wraps(op)
     def run(input: Any, *args: Any, **kwargs: Any) -> Any:
         d = getattr(input, "dtype", None)
-        if d in dtypes.narrow_float and kwargs.get("dtype") is None:
+        # with ``out=``, the op's own out path calls ``run`` back without it and writes the rounded result
+        if d in dtypes.narrow_float and kwargs.get("dtype") is None and kwargs.get("out") is None:
             if _amp.active and cast_inputs(name, input)[0].dtype is not d:
                 return op(input, *args, **kwargs)  # autocast's policy sets the op's type
             return _round(op(input.float(), *args, **kwargs), d)

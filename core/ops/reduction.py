@@ -18,7 +18,7 @@ from . import arithmetic
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING_AND_HALF, not_implemented
-from .matrix_norms import matrix_norm
+from .matrix_norms import check_vector_norm_dtype, matrix_norm
 from .movement import cat, row_major, stack
 from .operands import normalize_dims, numpy_names, wrap_dim
 from .out_argument import write_out
@@ -70,7 +70,7 @@ class _SumDims(_Sum):
 
 
 def _every_dim_if_empty(dim):
-    """``dim`` with an empty list read as every dimension, as PyTorch's sum, mean, var and std read it."""
+    """``dim`` with an empty list read as every dimension, as PyTorch's sum, mean, var, std, amax and amin read it."""
     return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
 
 
@@ -419,8 +419,9 @@ def amax(
 
     if input.dtype.is_complex:
         not_implemented("max_values_cpu", input.dtype)
-    axes = normalize_dims(dim if dim != () else None, input.ndim)
-    _check_nonempty("amax", input, axes if dim != () else ())
+    every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+    axes = normalize_dims(None if every else dim, input.ndim)
+    _check_nonempty("amax", input, () if every else axes)
     return _Amax.apply(input, axes, keepdim)
 
 
@@ -460,8 +461,9 @@ def amin(
 
     if input.dtype.is_complex:
         not_implemented("min_values_cpu", input.dtype)
-    axes = normalize_dims(dim if dim != () else None, input.ndim)
-    _check_nonempty("amin", input, axes if dim != () else ())
+    every = _every_dim_if_empty(dim) is None  # () and [] reduce every dimension
+    axes = normalize_dims(None if every else dim, input.ndim)
+    _check_nonempty("amin", input, () if every else axes)
     return _Amin.apply(input, axes, keepdim)
 
 
@@ -706,7 +708,7 @@ def aminmax(
         dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("aminmax", aminmax(input, dim=dim, keepdim=keepdim), out, exact_dtype=True)
-    d = () if dim is None else dim
+    d = () if dim is None else (wrap_dim(dim, input.ndim),)  # one int dim, not amin's tuples
     return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
@@ -1030,6 +1032,8 @@ def norm(
         return write_out("norm", norm(input, p, dim, keepdim, dtype), out, exact_dtype=True)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         (input,) = cast_inputs("norm", input)
+    if p != "nuc":
+        check_vector_norm_dtype("linalg.vector_norm", input, dtype)
     if dtype is not None:
         input = input.to(dtype)
     if input.dtype.is_complex:  # a vector norm of complex numbers is the norm of their absolute values
@@ -1045,11 +1049,32 @@ def norm(
     if isinstance(p, str):
         raise RuntimeError(f"norm(): unsupported norm type {p!r}")
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
+    if p < 0 or p == math.inf:
+        _check_norm_identity(input, p, dim, axes)
     if p == math.inf:
         return input.abs().amax(axes, keepdim)
     if p == -math.inf:
         return input.abs().amin(axes, keepdim)
     return _PNorm.apply(input, float(p), axes, keepdim)
+
+
+def _check_norm_identity(input: Tensor, p: float, dim, axes) -> None:
+    """The largest magnitude, and a negative order's norm, of no elements has no value (no identity):
+    refuse an empty reduction, as PyTorch."""
+    order = {math.inf: "inf", -math.inf: "-inf"}.get(p, f"{p:g}")
+    if dim is None or dim == ():
+        if input.numel() == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {order} norm on an empty tensor because the operation does "
+                "not have an identity"
+            )
+        return
+    for axis in axes:
+        if input.shape[axis] == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {order} norm on the dimension {axis} because this dimension "
+                "is empty and the operation does not have an identity"
+            )
 
 
 @computes_in_float32
@@ -1502,6 +1527,11 @@ def _log_add_exp(acc, part):
     return high + (-gap).exp().log1p().masked_fill(finite.logical_not(), 0)
 
 
+def median_of_no_elements(input: Tensor) -> Tensor:
+    """What PyTorch's median and nanmedian of an empty tensor give: NaN, 0 in an integer type."""
+    return input.new_full((), math.nan) if input.dtype.is_floating_point else input.new_zeros(())
+
+
 @overload
 def median(input: Tensor) -> Tensor: ...
 @overload
@@ -1541,7 +1571,7 @@ def median(
     if dim is None:
         flat = input.reshape(-1)
         if flat.shape[0] == 0:
-            return input.new_full((), math.nan) if input.dtype.is_floating_point else flat.sum()
+            return median_of_no_elements(input)
         return _Median.apply(flat, lambda x: median(x, 0).values)
     axis = wrap_dim(dim, input.ndim)
     if input.ndim == 0:
@@ -1561,6 +1591,11 @@ def median(
     if not keepdim:
         values, index = values.squeeze(axis), index.squeeze(axis)
     return return_types.median(values, index)
+
+
+def _refuse_complex_nansum(input: Tensor) -> None:
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
 
 
 def nansum(
@@ -1601,8 +1636,7 @@ def nansum(
             "nansum", nansum(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
         )
 
-    if input.dtype.is_complex:
-        raise RuntimeError("nansum on CPU does not support complex inputs")
+    _refuse_complex_nansum(input)
     if input.dtype.is_floating_point:
         input = input.masked_fill(input.detach().isnan(), 0)
     return sum(input, dim, keepdim, dtype=dtype)
@@ -1643,12 +1677,15 @@ def nanmean(
         return write_out(
             "nanmean", nanmean(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
         )
-    if not input.dtype.is_floating_point:  # the input's own type, whatever ``dtype`` asks for
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):  # the input's own type, whatever ``dtype`` is
         raise RuntimeError(
             "nanmean(): expected input to have floating point or complex dtype but got "
             f"{_TORCH_NAMES[input.dtype.name]}"
         )
+    _refuse_complex_nansum(input)  # before a cast to ``dtype`` could drop the imaginary parts
     if dtype is not None:
+        if dtypes.as_dtype(dtype).is_complex:
+            not_implemented("nansum_cpu", dtypes.as_dtype(dtype))
         if not dtypes.as_dtype(dtype).is_floating_point:
             raise RuntimeError(
                 "nanmean(): could not infer output dtype. Optional dtype must be either a floating point or "

@@ -18,6 +18,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import _unary, where
+from .dtype_support import FLOATING_AND_HALF
 from .out_argument import write_out
 
 __all__ = ["lgamma", "digamma", "polygamma", "erfinv", "i0", "mvlgamma"]
@@ -199,7 +200,11 @@ erfinv: Callable[[Tensor], Tensor] = _unary(
     complex_error=_NO_COMPLEX.format(kernel="erfinv_vml_cpu"),
 )
 _i1: Callable[[Tensor], Tensor] = _unary(
-    "i1", _in_float64(lambda b, x: _bessel_i(b, x, 1)), lambda x, y: where(_not_tiny(x), i0(x) - y / x, 0.5), saves="xy"
+    "i1",
+    _in_float64(lambda b, x: _bessel_i(b, x, 1)),
+    lambda x, y: where(_not_tiny(x), i0(x) - y / x, 0.5),
+    saves="xy",
+    kernel_dtypes=FLOATING_AND_HALF,
 )
 i0: Callable[[Tensor], Tensor] = _unary(
     "i0",
@@ -234,7 +239,10 @@ def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     if op is None:
         sign_factorial = (-1) ** (n + 1) * math.factorial(n)
         compute = _trigamma if n == 1 else (lambda b, x: sign_factorial * _integer_order_zeta(b, n + 1.0, x))
-        op = _unary("polygamma", _in_float64(compute), _polygamma_derivative(n))
+        kernel = "trigamma" if n == 1 else "polygamma"
+        op = _unary(
+            "polygamma", _in_float64(compute), _polygamma_derivative(n), complex_error=_NO_COMPLEX.format(kernel=kernel)
+        )
         _POLYGAMMA[n] = op
     return op(input)
 
@@ -257,6 +265,8 @@ def mvlgamma(input: Tensor, p: int, *, out: Tensor | None = None) -> Tensor:
     """
     if out is not None:
         return write_out("mvlgamma", mvlgamma(input, p), out)
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("mvlgamma: The input tensor may not be a boolean tensor.")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     total = lgamma(input)

@@ -19,7 +19,7 @@ from ..tensor import Tensor
 from .arithmetic import _Binary, _unary, where
 from .comparison import _TORCH_NAMES
 from .composite_math import _erfc, _floating_pair, _tensor_pair, _XLogY, erfc
-from .dtype_support import not_implemented
+from .dtype_support import FLOATING, FLOATING_AND_HALF, not_implemented
 from .movement import broadcast_tensors
 from .operands import require_tensors
 from .out_argument import write_out
@@ -111,25 +111,34 @@ def _entr(b, x):
 
 
 i0e: Callable[[Tensor], Tensor] = _unary(
-    "i0e", _in_float64(lambda b, x: _scaled_bessel_i(b, x, 0)), lambda x, y: i1e(x) - x.sign() * y, saves="xy"
+    "i0e",
+    _in_float64(lambda b, x: _scaled_bessel_i(b, x, 0)),
+    lambda x, y: i1e(x) - x.sign() * y,
+    saves="xy",
+    kernel_dtypes=FLOATING_AND_HALF,
 )
 i1e: Callable[[Tensor], Tensor] = _unary(
     "i1e",
     _in_float64(lambda b, x: _scaled_bessel_i(b, x, 1)),
     lambda x, y: where(_not_tiny(x), i0e(x) - y * (x.sign() + 1 / x), 0.5),
     saves="xy",
+    kernel_dtypes=FLOATING_AND_HALF,
 )
 i1: Callable[[Tensor], Tensor] = _i1
 erfcx: Callable[[Tensor], Tensor] = _unary(
-    "erfcx", _in_float64(_erfcx), lambda x, y: 2 * x * y - 2 / _SQRT_PI, saves="xy"
+    "erfcx", _in_float64(_erfcx), lambda x, y: 2 * x * y - 2 / _SQRT_PI, saves="xy", kernel_dtypes=FLOATING
 )
 ndtri: Callable[[Tensor], Tensor] = _unary(
-    "ndtri", _in_float64(_ndtri), lambda x, y: (0.5 * y * y).exp() * _SQRT_2PI, saves="y"
+    "ndtri", _in_float64(_ndtri), lambda x, y: (0.5 * y * y).exp() * _SQRT_2PI, saves="y", kernel_dtypes=FLOATING
 )
 log_ndtr: Callable[[Tensor], Tensor] = _unary(
-    "log_ndtr", _in_float64(_log_ndtr), lambda x, y: (-0.5 * x * x - y).exp() / _SQRT_2PI, saves="xy"
+    "log_ndtr",
+    _in_float64(_log_ndtr),
+    lambda x, y: (-0.5 * x * x - y).exp() / _SQRT_2PI,
+    saves="xy",
+    kernel_dtypes=FLOATING,
 )
-entr: Callable[[Tensor], Tensor] = _unary("entr", _entr, lambda x, y: -(x.log() + 1))
+entr: Callable[[Tensor], Tensor] = _unary("entr", _entr, lambda x, y: -(x.log() + 1), kernel_dtypes=FLOATING_AND_HALF)
 
 
 def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -151,6 +160,8 @@ def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         return write_out("special_ndtr", ndtr(input), out)
     if not isinstance(input, Tensor):
         raise TypeError(f"ndtr(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.dtype.is_complex:
+        not_implemented("erf_vml_cpu", input.dtype)
     x = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
     return erfc(x * -_SQRT_HALF) * 0.5
 
@@ -434,11 +445,16 @@ def igammac(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
 
 
 def _no_graph(op: str, input: Tensor) -> Tensor:
-    """``input`` as PyTorch's non-differentiable special functions take it: detached, floating."""
+    """``input`` as PyTorch's non-differentiable special functions take it: detached, integers in the
+    default floating type; their ``{op}_cpu`` kernels have float32 and float64 only."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(input).__name__}")
     x = input.detach()
-    return x if x.dtype.is_floating_point else x.to(dtypes.get_default_dtype())
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        x = x.to(dtypes.get_default_dtype())
+    if x.dtype not in FLOATING:
+        not_implemented(f"{op}_cpu", x.dtype)
+    return x
 
 
 def modified_bessel_i0(input: Tensor, *, out: Tensor | None = None) -> Tensor:

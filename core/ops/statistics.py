@@ -16,7 +16,7 @@ from .creation import arange, zeros
 from .dtype_support import not_implemented
 from .operands import numpy_names, wrap_dim
 from .out_argument import write_out
-from .reduction import _Nanmedian
+from .reduction import _Nanmedian, median_of_no_elements
 
 __all__ = ["quantile", "nanquantile", "nanmedian", "mode", "cov", "corrcoef", "histc"]
 
@@ -213,11 +213,11 @@ def nanmedian(
         dim, keepdim = numpy_names("nanmedian", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("nanmedian", nanmedian(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
-    if input.dtype is dtypes.bool:
+    if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
         if input.numel() == 0:
-            return input.new_full((), math.nan)
+            return median_of_no_elements(input)
         return _Nanmedian.apply(input.reshape(-1), lambda x: _nanmedian_along(x, 0)[0])
     dim = wrap_dim(dim, input.ndim)
     if input.ndim and input.shape[dim] == 0:
@@ -270,9 +270,9 @@ def mode(
         dim, keepdim = numpy_names("mode", dim, -1, axis, keepdim, keepdims)
     if out is not None:
         return write_out("mode", mode(input, dim, keepdim), out, exact_dtype=True)
+    dim = wrap_dim(dim, input.ndim)  # an int in range, also for a 0-d input
     if input.ndim == 0:
         return mode_result(input.clone(), input.new_zeros((), dtype=dtypes.int64))
-    dim = wrap_dim(dim, input.ndim)
     if input.shape[dim] == 0:
         raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
     x = input.detach().movedim(dim, -1)

@@ -248,7 +248,7 @@ def frexp(input: Tensor, *, out: Any = None) -> tuple[Tensor, Tensor]:
     safe = where(regular, magnitude, magnitude.new_ones(()))
     exponent = safe.log2().floor() + 1
     mantissa = _scale_down(safe, exponent)
-    exponent = exponent + where(mantissa >= 1, 1.0, where(mantissa < 0.5, -1.0, 0.0))  # log2's rounding
+    exponent = exponent + where(mantissa >= 1, 1, where(mantissa < 0.5, -1, 0))  # log2's rounding, in input's type
     mantissa = _scale_down(safe, exponent)
     mantissa = where(regular, mantissa * input.sign(), input)
     exponent = where(regular, exponent, exponent.new_zeros(()))
