@@ -1172,7 +1172,7 @@ def topk(  # noqa: A002
         raise RuntimeError(f"selected index k out of range (k={k}, size {size} in dimension {axis})")
     if input.ndim == 0:
         return return_types.topk(input.clone(), input.new_zeros((), dtype=dtypes.int64))
-    indices = _sort_indices(input, axis, largest).narrow(axis, 0, k)
+    indices = _sort_indices(input, axis, largest).narrow(axis, 0, k).contiguous()  # a tensor of its own, as torch's
     return return_types.topk(_Gather.apply(input, axis, indices), indices)
 
 
@@ -1216,7 +1216,7 @@ def kthvalue(
         return return_types.kthvalue(values.reshape(()), indices.reshape(()))
     if not 1 <= k <= input.shape[axis]:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}")
-    indices = _sort_indices(input, axis, False).narrow(axis, k - 1, 1)
+    indices = _sort_indices(input, axis, False).narrow(axis, k - 1, 1).contiguous()  # as torch's: its own tensor
     values = _Gather.apply(input, axis, indices)
     if not keepdim:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
