@@ -74,6 +74,7 @@ def _skip_unsupported(device, *names):
 @pytest.mark.parametrize("op,first,second", REFUSED)
 def test_refused_dtype_pairs(op, first, second, device):
     _skip_unsupported(device, first, second)
+
     def call(lib, dev):
         a = lib.ones(2, 3, dtype=getattr(lib, first), device=dev)
         b = lib.ones(2, 3, dtype=getattr(lib, second), device=dev)
