@@ -1265,8 +1265,8 @@ def div(
             input = float(input)  # true division: -3 / uint8 is -3.0 / float, not 253 / float
         input = full_like_scalar(other, input)
     if rounding_mode is None:
-        if input._data.dtype.itemsize == 2:
-            other = _cpu_scalar_value(input, other)
+        if cast(Tensor, input)._data.dtype.itemsize == 2:  # a tensor by now
+            other = _cpu_scalar_value(cast(Tensor, input), other)
         return _binary(_Div, "div", input, other, floating=True)
     if rounding_mode == "floor":
         return _exact_binary(_FloorDiv, "div", input, other, "div_floor_cpu")

@@ -338,8 +338,8 @@ def einsum(equation: str | Tensor, *operands: Any) -> Tensor:
     n_ellipsis = 0
     for term, t in zip(terms, operands):
         if "..." in term:
-            n_ellipsis = max(n_ellipsis, t.ndim - len(term.replace("...", "")))  # type: ignore[union-attr]
-    parsed = [_parse_term(term, t.ndim, n_ellipsis, i) for i, (term, t) in enumerate(zip(terms, operands))]  # type: ignore[union-attr]
+            n_ellipsis = max(n_ellipsis, t.ndim - len(term.replace("...", "")))
+    parsed = [_parse_term(term, t.ndim, n_ellipsis, i) for i, (term, t) in enumerate(zip(terms, operands))]
     ellipsis = [("...", i) for i in range(n_ellipsis)]
     if arrow:
         if rhs.count("...") > 1:

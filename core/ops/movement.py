@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .. import dtypes
 from ..amp.policy import cast_inputs
@@ -730,14 +730,14 @@ def roll(input: Tensor, shifts: int | _size_t, dims: int | _size_t | None = None
     """
     if dims is None:
         return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
-    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
-    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    shift_list = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(cast(Sequence[int], shifts))
+    dim_list = (dims,) if isinstance(dims, numbers.Integral) else tuple(cast(Sequence[int], dims))
     if input.numel() == 0:  # nothing moves (PyTorch checks no dims here)
         return input.clone()
-    if len(shifts) != len(dims):
-        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    if len(shift_list) != len(dim_list):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shift_list)}, dims:{len(dim_list)}")
     out = input
-    for s, d in zip(shifts, dims):
+    for s, d in zip(shift_list, dim_list):
         d = wrap_dim(d, input.ndim)
         n = input.shape[d]
         if n == 0:

@@ -1058,7 +1058,7 @@ def norm(
     return _PNorm.apply(input, float(p), axes, keepdim)
 
 
-def _check_norm_identity(input: Tensor, p: float, dim, axes) -> None:
+def _check_norm_identity(input: Tensor, p: float, dim: object, axes: tuple[int, ...]) -> None:
     """The largest magnitude, and a negative order's norm, of no elements has no value (no identity):
     refuse an empty reduction, as PyTorch."""
     order = {math.inf: "inf", -math.inf: "-inf"}.get(p, f"{p:g}")

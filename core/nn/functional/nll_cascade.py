@@ -76,8 +76,10 @@ def _running_sums(backend: Any, values: Any, starts: Any, ends: Any, narrow: Any
     inside = index < xp.reshape(ends, (-1, 1))
     zero = xp.zeros((), dtype=wide)
     # the segments as rows, padded with zeros, which leave a running sum as it is
-    rows = xp.where(inside, xp.take(values, xp.where(inside, index, 0 * index)), zero) if longest else None
     sums = xp.zeros(starts.shape, dtype=wide)
+    if not longest:
+        return sums
+    rows = xp.where(inside, xp.take(values, xp.where(inside, index, 0 * index)), zero)
     for offset in range(longest):
         sums = _rounded(xp, sums + rows[:, offset], narrow, wide)
     return sums
