@@ -1176,7 +1176,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
 def _alpha_result_type(input: Tensor | Number, other: Tensor | Number, alpha: Number) -> dtypes.dtype:
     """The result dtype of ``add``/``sub``, once ``alpha`` passed PyTorch's checks against it."""
     if isinstance(input, Tensor) and not (isinstance(other, Tensor) or is_scalar(other)):
-        result = dtypes.promote_types(input.dtype, other.dtype)  # a sparse operand: its values' type
+        result = dtypes.promote_types(input.dtype, cast(Any, other).dtype)  # a sparse operand: its values' type
     else:
         result = result_type(input, other)
     check_factor("alpha", alpha, result)
