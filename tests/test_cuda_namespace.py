@@ -165,3 +165,15 @@ def test_sync_debug_mode_reports_copies_to_the_host_on_a_gpu():
     finally:
         ember.cuda.set_sync_debug_mode(0)
     assert y.sum().item() == 16
+
+
+def test_an_allocation_past_the_memory_cap_raises_torchs_out_of_memory_error():
+    _gpu()
+    ember.cuda.set_per_process_memory_fraction(0.001)
+    try:
+        with pytest.raises(ember.OutOfMemoryError, match="CUDA out of memory. Tried to allocate 4.00 GiB"):
+            ember.empty(1 << 30, device="cuda")
+        x = ember.ones(16, device="cuda")  # the device is still usable
+        assert x.sum().item() == 16
+    finally:
+        ember.cuda.set_per_process_memory_fraction(1.0)

@@ -13,6 +13,7 @@ from ember.cuda import sync_debug
 from ember.shared_memory import buffer_owner
 
 from . import cublas
+from .allocator import raising_torch_oom
 from .capture import CaptureState, PrivatePool, refuse
 from .device_assert import DeviceAsserts
 from .kernels import CupyKernels
@@ -152,6 +153,7 @@ class CupyBackend(Backend):
         self._in_flight = []  # (event, pinned host array) until the asynchronous copy reading it ends
         self._memory_fractions = {}  # device index -> the cap ember.cuda.set_per_process_memory_fraction set
         self._range_depth = 0  # nesting of the profiler ranges range_push opened
+        cupy.cuda.set_allocator(raising_torch_oom(cupy.get_default_memory_pool().malloc))
         cuda_flags.matmul._subscribe(_apply_matmul_precision)
 
     def device_count(self):

@@ -17,6 +17,7 @@ import sys
 import cupy
 
 from . import cublas
+from .allocator import raising_torch_oom
 
 __all__ = ["CaptureState", "PrivatePool", "refuse"]
 
@@ -28,6 +29,7 @@ class PrivatePool:
         self.index = index
         with cupy.cuda.Device(index):
             self.pool = cupy.cuda.MemoryPool()
+        self.malloc = raising_torch_oom(self.pool.malloc)
 
 
 def _caller():
@@ -71,7 +73,7 @@ class CaptureState:
         with cupy.cuda.Device(index):
             cupy.cuda.get_current_stream().synchronize()
             previous = cupy.cuda.get_allocator()
-            cupy.cuda.set_allocator(pool.pool.malloc)
+            cupy.cuda.set_allocator(pool.malloc)
             try:
                 stream.begin_capture()
             except Exception:
