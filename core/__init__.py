@@ -213,7 +213,7 @@ _TOP_LEVEL_LAZY |= dict.fromkeys(
     ("native_dropout", "feature_dropout", "feature_dropout_", "alpha_dropout_", "feature_alpha_dropout_"),
     "top_level_dropouts",
 )
-_TOP_LEVEL_LAZY |= dict.fromkeys(("convolution", "native_channel_shuffle"), "functional_top_level")
+_TOP_LEVEL_LAZY |= dict.fromkeys(("convolution", "native_channel_shuffle", "_grouped_mm"), "functional_top_level")
 _TOP_LEVEL_LAZY |= dict.fromkeys(("svd_lowrank", "pca_lowrank"), "lowrank") | {"lobpcg": "lobpcg"}
 
 

@@ -7,6 +7,7 @@ from .ctc import *
 from .distance import *
 from .dropout import *
 from .fold import *
+from .grouped_mm import *
 from .linear import *
 from .linear_cross_entropy import *
 from .loss import *
