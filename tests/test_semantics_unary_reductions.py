@@ -287,3 +287,14 @@ def test_median_of_complex_numbers_is_not_implemented(device, op):
             getattr(torch, op)(t, *args)
         with pytest.raises(NotImplementedError, match=str(expected.value)):
             getattr(ember, op)(x, *args)
+
+
+@pytest.mark.parametrize("name", ["prod", "max", "min", "median", "nanmedian"])
+def test_keepdim_without_dim_is_torchs_type_error(name):
+    # the overloads of these without dim take no keepdim: the result would drop the kept dims
+    for module in (torch, ember):
+        x = module.ones(2, 3)
+        with pytest.raises(TypeError, match=name):
+            getattr(x, name)(keepdim=True)
+        with pytest.raises(TypeError, match=name):
+            getattr(module, name)(x, keepdim=True)

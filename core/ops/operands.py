@@ -308,6 +308,16 @@ def numpy_names(
     return dim, keepdim
 
 
+def refuse_keepdim_without_dim(op: str, dim: object, keepdim: bool) -> None:
+    """PyTorch's TypeError for ``keepdim=True`` given to a reduction over a single ``dim`` without one
+    (``x.prod(keepdim=True)``): its overload without ``dim`` takes no ``keepdim``, and the result
+    would otherwise lose the dimensions the caller asked to keep."""
+    if dim is None and keepdim:
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments - got (keepdim=bool, ): keepdim needs dim"
+        )
+
+
 def require_tensors(op: str, names: tuple[str, ...], *operands: object) -> None:
     """PyTorch's TypeError for an op whose signature takes tensors only, given a number or another
     object (``torch.maximum(x, 1)``: "argument 'other' (position 2) must be Tensor, not int")."""

@@ -20,7 +20,7 @@ from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING_AND_HALF, not_implemented
 from .matrix_norms import check_vector_norm_dtype, matrix_norm
 from .movement import cat, row_major, stack
-from .operands import normalize_dims, numpy_names, wrap_dim
+from .operands import normalize_dims, numpy_names, refuse_keepdim_without_dim, wrap_dim
 from .out_argument import write_out
 from .reduced_precision import computes_in_float32
 
@@ -290,6 +290,7 @@ def prod(
         return write_out(
             "prod", prod(input, dim, keepdim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
         )
+    refuse_keepdim_without_dim("prod", dim, keepdim)
     if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
         (input,) = cast_inputs("prod", input, dtype=dtype)
     d = input.dtype
@@ -562,6 +563,7 @@ def argmin(
 def _extremum_with_indices(name, input, dim, keepdim, other):
     if isinstance(dim, Tensor):  # max(input, other): element-wise
         return (arithmetic.maximum if name == "max" else arithmetic.minimum)(input, dim)
+    refuse_keepdim_without_dim(name, dim, keepdim)
     if input.dtype.is_complex:
         if dim is None:
             not_implemented(f"{name}_all", input.dtype)
@@ -1566,6 +1568,7 @@ def median(
         dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
     if out is not None:
         return write_out("median", median(input, dim, keepdim), out, exact_dtype=True)  # type: ignore[arg-type]
+    refuse_keepdim_without_dim("median", dim, keepdim)
     if input.dtype is dtypes.bool or input.dtype.is_complex:
         not_implemented("median_cpu" if dim is None else "median_out", input.dtype)
     if dim is None:
