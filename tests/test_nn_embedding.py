@@ -191,6 +191,16 @@ def test_embedding_bag_offsets_errors_match_torch(device, indices, offsets, incl
         )
 
 
+@pytest.mark.parametrize("offsets", [[0, 3, 2], [0, 2, 1, 4]])
+def test_embedding_bag_decreasing_offsets_raise(device, offsets):
+    """A bag that ends before it starts: PyTorch's kernel has no check (it fails an index check at
+    times, or returns what it read out of order); ember summed the entries into other bags."""
+    w = ember.tensor(randn(5, 3), device=device)
+    indices = ember.tensor([0, 1, 2, 3], device=device)
+    with pytest.raises(RuntimeError, match="non-decreasing"):
+        F.embedding_bag(indices, w, ember.tensor(offsets, device=device))
+
+
 def test_seed_examples():
     embedding = nn.Embedding(10, 3)
     input = Variable(ember.LongTensor([[1, 2, 4, 5], [4, 3, 2, 9]]))

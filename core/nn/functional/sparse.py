@@ -257,6 +257,8 @@ def embedding_bag(
             )
         if last > n:
             raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of {last}")
+        if bool((offsets[1:] < offsets[:-1]).any()):  # a bag would end before it starts
+            raise RuntimeError(f"embedding_bag: offsets have to be non-decreasing, got {offsets.tolist()}")
     if include_last_offset:
         end = n if offsets.is_meta else int(offsets[-1].item())
         offsets = offsets[:-1]
