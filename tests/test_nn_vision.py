@@ -33,6 +33,10 @@ INTERP = [
     ((1, 2, 5, 7), {"size": (3, 11)}),
     ((1, 2, 5, 7), {"scale_factor": (0.6, 2.3), "recompute_scale_factor": True}),
     ((1, 1, 3, 4, 5), {"scale_factor": (1.5, 0.5, 2)}),
+    # 2-D 'nearest' takes dst and dst // 2 for outputs once and twice the input's size, whatever
+    # the scale; the interpolating modes copy a dimension whose size stays
+    ((1, 2, 5, 2), {"scale_factor": 2.3}),
+    ((2, 1, 2, 3), {"scale_factor": (1.5, 1.2)}),
 ]
 LINEAR = {3: "linear", 4: "bilinear", 5: "trilinear"}
 
@@ -51,6 +55,13 @@ MODES_2D = [("bicubic", None), ("bicubic", True), ("bicubic", False)]
 )
 def test_interpolate(device, dtype, shape, kwargs, mode, align_corners):
     kw = dict(kwargs, mode=mode, align_corners=align_corners)
+    check(lambda x: F.interpolate(x, **kw), lambda x: TF.interpolate(x, **kw), [randn(*shape)], device, dtype)
+
+
+@pytest.mark.parametrize("shape, scale", [((2, 2, 3), 1.2), ((1, 2, 2, 2, 5), (0.7, 1.5, 1.3))])
+def test_linear_modes_copy_a_dimension_whose_size_stays(device, dtype, shape, scale):
+    # (1-D and 3-D 'nearest' are left out: PyTorch's forward scales there, its backward copies)
+    kw = {"scale_factor": scale, "mode": LINEAR[len(shape)]}
     check(lambda x: F.interpolate(x, **kw), lambda x: TF.interpolate(x, **kw), [randn(*shape)], device, dtype)
 
 

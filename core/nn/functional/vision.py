@@ -163,7 +163,12 @@ def _scale(in_size, out_size, align_corners, scale_factor):
     return in_size / out_size
 
 
-def _nearest_taps(xp, float32, int64, in_size, out_size, scale_factor, exact):
+def _nearest_taps(xp, float32, int64, in_size, out_size, scale_factor, exact, exact_multiples):
+    """``floor(dst * scale)`` (``floor((dst + 0.5) * scale)`` when ``exact``); with
+    ``exact_multiples``, an output of once or twice the input's size takes ``dst`` or ``dst // 2``
+    whatever the scale, as PyTorch's 2-D ``'nearest'`` kernel does (its ``nearest_idx``)."""
+    if exact_multiples and out_size in (in_size, 2 * in_size):
+        return [(xp.arange(out_size, dtype=int64) // (out_size // in_size), None)]
     scale = xp.asarray(_scale(in_size, out_size, False, scale_factor), dtype=float32)
     dst = xp.arange(out_size, dtype=float32)
     if exact:
@@ -173,6 +178,8 @@ def _nearest_taps(xp, float32, int64, in_size, out_size, scale_factor, exact):
 
 
 def _linear_taps(xp, dtype, int64, in_size, out_size, scale_factor, align_corners):
+    if in_size == out_size:  # a copy whatever the scale, as PyTorch's linear kernels
+        return [(xp.arange(out_size, dtype=int64), None)]
     scale = xp.asarray(_scale(in_size, out_size, align_corners, scale_factor), dtype=dtype)
     dst = xp.arange(out_size, dtype=dtype)
     src = dst * scale if align_corners else xp.maximum((dst + 0.5) * scale - 0.5, xp.asarray(0, dtype=dtype))
@@ -417,7 +424,8 @@ def _interpolate(
             n_in, n_out, s = in_sizes[i], out_sizes[i], scales[i]
             if mode.startswith("nearest"):
                 float32 = backend.native_dtype(dtypes.float32)
-                taps = _nearest_taps(xp, float32, int64, n_in, n_out, s, mode == "nearest-exact")
+                exact = mode == "nearest-exact"
+                taps = _nearest_taps(xp, float32, int64, n_in, n_out, s, exact, not exact and dim == 2)
             elif mode == "bicubic":
                 taps = _cubic_taps(xp, input._data.dtype, int64, n_in, n_out, s, align_corners)
             else:
