@@ -216,3 +216,25 @@ def test_instance_norm_takes_running_statistics_of_another_float_type():
     )
     assert str(got.dtype) == str(want.dtype).replace("torch", "ember")
     assert got.numpy() == pytest.approx(want.numpy(), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        # avg_pool3d (and lp_pool3d, built on it) compares the input itself with the kernel, padding aside
+        lambda T: F(T).avg_pool3d(T.ones(1, 1, 6, 7, 1), (4, 1, 4), padding=(1, 0, 2)),
+        lambda T: F(T).lp_pool3d(T.ones(1, 1, 2, 2, 6), 2, (4, 2, 3), ceil_mode=True),
+    ],
+)
+def test_3d_average_pools_refuse_an_input_smaller_than_the_kernel(call):
+    for module in (torch, ember):
+        with pytest.raises(RuntimeError, match=r"input image \(T: \d+ H: \d+ W: \d+\) smaller than kernel size"):
+            call(module)
+
+
+@pytest.mark.parametrize("name", ["adaptive_avg_pool1d", "adaptive_max_pool1d"])
+@pytest.mark.parametrize("size", [None, (None,)])
+def test_1d_adaptive_pools_take_no_none_size(name, size):
+    for module in (torch, ember):
+        with pytest.raises(TypeError, match="output_size"):
+            getattr(F(module), name)(module.ones(1, 2, 3), size)

@@ -583,6 +583,11 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
         return autocast_call(op, _avg_pool, op, nd, *args)
     x, batched = _batched(op, nd, input)
     kernel, stride, padding, _, out_shape = _pool_geometry(op, nd, x, kernel_size, stride, padding, 1, ceil_mode)
+    if nd == 3 and any(n < k for n, k in zip(x.shape[-3:], kernel)):  # PyTorch's 3-d check, padding aside
+        (t, h, w), (kt, kh, kw) = x.shape[-3:], kernel
+        raise RuntimeError(
+            f"{op}(): input image (T: {t} H: {h} W: {w}) smaller than kernel size (kT: {kt} kH: {kh} kW: {kw})"
+        )
     if divisor_override is not None and not isinstance(divisor_override, int):
         raise TypeError(f"{op}(): argument 'divisor_override' must be int, not {type(divisor_override).__name__}")
     if divisor_override is not None and divisor_override == 0:
@@ -811,6 +816,8 @@ def _adaptive_output_size(op, nd, x, output_size):
         size = size * nd
     if len(size) != nd:
         raise RuntimeError(f"{op}: output_size must be {nd}, got {output_size!r}")
+    if nd == 1 and size[0] is None:  # only the 2-d and 3-d forms keep a size given as None
+        raise TypeError(f"{op}(): argument 'output_size' (position 2) must be tuple of ints, not NoneType")
     size = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(size))
     if any(not isinstance(s, int) or isinstance(s, bool) for s in size):
         raise TypeError(f"{op}: output_size must be ints or None, got {output_size!r}")
