@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import assert_close
 
 import ember
 import ember.distributions as D
@@ -29,3 +30,21 @@ def test_positive_semidefinite_check_matches_torch_on_singular_matrices(device, 
     got = D.constraints.positive_semidefinite.check(ember.tensor(matrices, dtype=getattr(ember, dtype), device=device))
     want = TD.constraints.positive_semidefinite.check(torch.tensor(matrices, dtype=getattr(torch, dtype)))
     assert got.tolist() == want.tolist() == [True, True, False, False, True]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_von_mises_samples_are_torchs(dtype):
+    # rejection sampling: an element accepted again in a later round takes the later draw, as torch's
+    loc, concentration = [0.0, 1.0, -2.0], [0.1, 2.0, 50.0]
+    ember.manual_seed(0)
+    got = D.VonMises(
+        ember.tensor(loc, dtype=getattr(ember, dtype)), ember.tensor(concentration, dtype=getattr(ember, dtype))
+    )
+    got = got.sample((50,))
+    torch.manual_seed(0)
+    want = TD.VonMises(
+        torch.tensor(loc, dtype=getattr(torch, dtype)), torch.tensor(concentration, dtype=getattr(torch, dtype))
+    )
+    want = want.sample((50,))
+    assert_close(got, want, rtol=0, atol=0)
+    assert_close(ember.rand(3), torch.rand(3), rtol=0, atol=0)  # the stream goes on as torch's
