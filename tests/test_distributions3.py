@@ -48,3 +48,21 @@ def test_von_mises_samples_are_torchs(dtype):
     want = want.sample((50,))
     assert_close(got, want, rtol=0, atol=0)
     assert_close(ember.rand(3), torch.rand(3), rtol=0, atol=0)  # the stream goes on as torch's
+
+
+@pytest.mark.parametrize(
+    "make,shape",
+    [
+        (lambda T, m: m.AffineTransform(T.zeros(3), 1.0), (2, 1)),
+        (lambda T, m: m.AffineTransform(1.0, 2.0), (2, 3)),
+        (lambda T, m: m.PowerTransform(T.ones(3)), (2, 1)),
+        (lambda T, m: m.ReshapeTransform((2, 3), (6,)), (4, 2, 3)),
+        (lambda T, m: m.ComposeTransform([m.ReshapeTransform((2, 3), (6,)), m.AffineTransform(0.0, 2.0)]), (4, 2, 3)),
+    ],
+)
+def test_transform_shapes_are_sizes_as_torchs(make, shape):
+    transform, t_transform = make(ember, D.transforms), make(torch, TD.transforms)
+    forward, t_forward = transform.forward_shape(shape), t_transform.forward_shape(shape)
+    assert isinstance(forward, ember.Size) and tuple(forward) == tuple(t_forward)
+    inverse, t_inverse = transform.inverse_shape(forward), t_transform.inverse_shape(t_forward)
+    assert isinstance(inverse, ember.Size) and tuple(inverse) == tuple(t_inverse)
