@@ -126,3 +126,12 @@ def test_beta_marginal_grad_is_the_implicit_gradient_of_the_cdf():
     want = -(cdf(a + h) - cdf(a - h)) / (2 * h) / np.exp(log_pdf) / (1 - x)
     got = beta_marginal_grad(ember.tensor(x), ember.tensor(a), ember.tensor(a + b))
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-3)
+
+
+@pytest.mark.parametrize("family,params", [("Poisson", ([1, 2],)), ("Gamma", ([1, 2], [1, 1]))])
+def test_integer_parameters_sample_raises_as_torch(family, params, device):
+    # torch's samplers have no integer kernels: NotImplementedError naming the kernel and the type
+    with pytest.raises(NotImplementedError) as t_error:
+        getattr(TD, family)(*[torch.tensor(p) for p in params]).sample()
+    with pytest.raises(NotImplementedError, match=str(t_error.value).replace('"', ".")):
+        getattr(D, family)(*[ember.tensor(p, device=device) for p in params]).sample()

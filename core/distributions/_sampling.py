@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ember
 
+from ..ops.dtype_support import not_implemented
 from ..ops.special import digamma, lgamma
 from ..random import native_generator
 from ..tensor import Tensor, _new
@@ -66,6 +67,8 @@ def poisson(rate: Tensor) -> Tensor:
     """Poisson draws of the shape of ``rate`` (already expanded to the sample shape): the backend
     generator's (PyTorch's samples on cpu), else Knuth's method below 10 and a transformed
     rejection above."""
+    if not rate.dtype.is_floating_point:
+        not_implemented("poisson_cpu", rate.dtype)
     backend, device = rate._backend, rate.device
     sampled = native_generator(None, backend, device.index).poisson(rate.detach().contiguous()._data)
     if sampled is not None:
@@ -82,6 +85,8 @@ def poisson(rate: Tensor) -> Tensor:
 def standard_gamma(concentration: Tensor) -> Tensor:
     """Gamma(concentration, 1) draws: the backend generator's (PyTorch's samples on cpu), else
     Marsaglia and Tsang's (2000), boosted by ``U^(1/a)`` below 1."""
+    if not concentration.dtype.is_floating_point:
+        not_implemented("gamma_cpu", concentration.dtype)
     backend, device = concentration._backend, concentration.device
     native = native_generator(None, backend, device.index)
     sampled = native.standard_gamma(concentration.detach().contiguous()._data)
