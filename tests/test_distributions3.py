@@ -135,3 +135,20 @@ def test_integer_parameters_sample_raises_as_torch(family, params, device):
         getattr(TD, family)(*[torch.tensor(p) for p in params]).sample()
     with pytest.raises(NotImplementedError, match=str(t_error.value).replace('"', ".")):
         getattr(D, family)(*[ember.tensor(p, device=device) for p in params]).sample()
+
+
+def test_beta_marginal_grad_far_apart_parameters_match_torch():
+    # Beta(1e5, 10) and Beta(10, 1e5): the series is taken on the side that converges within its terms
+    from ember.distributions._sampling import beta_marginal_grad
+
+    for a, b in ((1e5, 10.0), (10.0, 1e5), (0.01, 1e4)):
+        torch.manual_seed(0)
+        x = TD.Beta(torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)).sample((20,))
+        x = x.clamp(1e-300, 1 - 1e-16)
+        want = torch._dirichlet_grad(x, torch.full_like(x, a), torch.full_like(x, a + b))
+        got = beta_marginal_grad(
+            ember.tensor(x.numpy()),
+            ember.full((20,), a, dtype=ember.float64),
+            ember.full((20,), a + b, dtype=ember.float64),
+        )
+        assert_close(got, want, rtol=1e-3, atol=0)

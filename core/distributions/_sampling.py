@@ -148,8 +148,8 @@ def beta_marginal_grad(x: Tensor, concentration: Tensor, total: Tensor) -> Tenso
     scale PyTorch's ``_dirichlet_grad`` returns, which it approximates).
 
     The regularized incomplete beta is its hypergeometric series ``I_y(p, q) = y^p (1-y)^q / (p B(p, q)) S``,
-    ``S = sum_n prod_{k<=n} y (p+q+k-1) / (p+k)``, taken at ``y = x`` (``p, q = a, b``) below the mean's
-    neighbourhood ``(a+1)/(a+b+2)`` and at ``y = 1 - x`` (``p, q = b, a``, ``I_x(a, b) = 1 - I_y(b, a)``) above.
+    ``S = sum_n prod_{k<=n} y (p+q+k-1) / (p+k)``, taken at ``y = x`` (``p, q = a, b``) or at ``y = 1 - x``
+    (``p, q = b, a``, ``I_x(a, b) = 1 - I_y(b, a)``), whichever converges sooner.
     Differentiating its logarithm in ``a`` leaves ``-(y (1-y) / p) (S dlog(prefactor)/da + dS/da)``, with the
     opposite sign when ``a`` is the series' second parameter."""
     with ember.no_grad():
@@ -157,7 +157,11 @@ def beta_marginal_grad(x: Tensor, concentration: Tensor, total: Tensor) -> Tenso
         if x._backend.supports_float64:
             x, concentration, total = x.to(ember.float64), concentration.to(ember.float64), total.to(ember.float64)
         a, b = concentration, total - concentration
-        swap = x > (a + 1) / (total + 2)
+        # each side's terms grow until about k = y (p+q) - p, then shrink by about y: take the side that
+        # gets below the tolerance sooner (the other can need 1/y terms when a and b are far apart)
+        direct_cost = ((x * total - a).clamp(min=0) + 1) / (1 - x)
+        swapped_cost = (((1 - x) * total - b).clamp(min=0) + 1) / x
+        swap = swapped_cost < direct_cost
         y = ember.where(swap, 1 - x, x)
         p, q = ember.where(swap, b, a), ember.where(swap, a, b)
         # d log(prefactor) / da: for a = p, log y - 1/p - psi(p) + psi(p+q); for a = q, log(1-y) - psi(q) + psi(p+q)
