@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ember
 
+from ..ops.dtype_support import not_implemented
 from ..ops.special import digamma, lgamma
 from ..random import native_generator
 from ..tensor import Tensor, _new
@@ -66,6 +67,8 @@ def poisson(rate: Tensor) -> Tensor:
     """Poisson draws of the shape of ``rate`` (already expanded to the sample shape): the backend
     generator's (PyTorch's samples on cpu), else Knuth's method below 10 and a transformed
     rejection above."""
+    if not rate.dtype.is_floating_point:
+        not_implemented("poisson_cpu", rate.dtype)
     backend, device = rate._backend, rate.device
     sampled = native_generator(None, backend, device.index).poisson(rate.detach().contiguous()._data)
     if sampled is not None:
@@ -82,6 +85,8 @@ def poisson(rate: Tensor) -> Tensor:
 def standard_gamma(concentration: Tensor) -> Tensor:
     """Gamma(concentration, 1) draws: the backend generator's (PyTorch's samples on cpu), else
     Marsaglia and Tsang's (2000), boosted by ``U^(1/a)`` below 1."""
+    if not concentration.dtype.is_floating_point:
+        not_implemented("gamma_cpu", concentration.dtype)
     backend, device = concentration._backend, concentration.device
     native = native_generator(None, backend, device.index)
     sampled = native.standard_gamma(concentration.detach().contiguous()._data)
@@ -134,6 +139,47 @@ def standard_gamma_grad(x: Tensor, concentration: Tensor) -> Tensor:
             if k % _SERIES_CHECK_EVERY == 0 and not bool((term > _SERIES_TOLERANCE * total).any()):
                 break
         grad = -(x / concentration) * (total * (x.log() - digamma(concentration + 1)) + total_grad)
+        return grad.to(dtype)
+
+
+def beta_marginal_grad(x: Tensor, concentration: Tensor, total: Tensor) -> Tensor:
+    """``dx/dconcentration`` of Beta(concentration, total - concentration) draws ``x``, the second parameter
+    held, by implicit differentiation of the CDF: ``-(dI_x(a, b)/da) / p(x)``, divided by ``1 - x`` (the
+    scale PyTorch's ``_dirichlet_grad`` returns, which it approximates).
+
+    The regularized incomplete beta is its hypergeometric series ``I_y(p, q) = y^p (1-y)^q / (p B(p, q)) S``,
+    ``S = sum_n prod_{k<=n} y (p+q+k-1) / (p+k)``, taken at ``y = x`` (``p, q = a, b``) or at ``y = 1 - x``
+    (``p, q = b, a``, ``I_x(a, b) = 1 - I_y(b, a)``), whichever converges sooner.
+    Differentiating its logarithm in ``a`` leaves ``-(y (1-y) / p) (S dlog(prefactor)/da + dS/da)``, with the
+    opposite sign when ``a`` is the series' second parameter."""
+    with ember.no_grad():
+        dtype = x.dtype
+        if x._backend.supports_float64:
+            x, concentration, total = x.to(ember.float64), concentration.to(ember.float64), total.to(ember.float64)
+        a, b = concentration, total - concentration
+        # each side's terms grow until about k = y (p+q) - p, then shrink by about y: take the side that
+        # gets below the tolerance sooner (the other can need 1/y terms when a and b are far apart)
+        direct_cost = ((x * total - a).clamp(min=0) + 1) / (1 - x)
+        swapped_cost = (((1 - x) * total - b).clamp(min=0) + 1) / x
+        swap = swapped_cost < direct_cost
+        y = ember.where(swap, 1 - x, x)
+        p, q = ember.where(swap, b, a), ember.where(swap, a, b)
+        # d log(prefactor) / da: for a = p, log y - 1/p - psi(p) + psi(p+q); for a = q, log(1-y) - psi(q) + psi(p+q)
+        log_prefactor_grad = ember.where(swap, (-y).log1p() - digamma(q), y.log() - 1 / p - digamma(p)) + digamma(total)
+        own = (~swap).to(x.dtype)  # the terms' a-dependence through their denominators p + k when a = p
+        term = ember.ones_like(x)
+        term_log_grad = ember.zeros_like(x)
+        series = ember.ones_like(x)
+        series_grad = ember.zeros_like(x)
+        for k in range(1, _SERIES_MAX_TERMS + 1):
+            term = term * y * (total + k - 1) / (p + k)
+            term_log_grad = term_log_grad + 1 / (total + k - 1) - own / (p + k)
+            series = series + term
+            series_grad = series_grad + term * term_log_grad
+            if k % _SERIES_CHECK_EVERY == 0 and not bool((term > _SERIES_TOLERANCE * series).any()):
+                break
+        grad = (y * (1 - y) / p) * (series * log_prefactor_grad + series_grad)
+        grad = ember.where(swap, grad, -grad) / (1 - x)
         return grad.to(dtype)
 
 

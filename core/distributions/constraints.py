@@ -388,27 +388,21 @@ class _Symmetric(_Square):
 
 
 class _PositiveDefinite(_Symmetric):
-    def _relative_shift(self, value: ember.Tensor) -> float:
-        """The diagonal shift, relative to the largest entry, that the factorization is tried with."""
-        return 0.0
-
     def check(self, value: ember.Tensor) -> ember.Tensor:
         symmetric = super().check(value)
         if not bool(symmetric.all()):
             return symmetric
         from ._linalg import cholesky_info  # the package's private factorization, imported on use
 
-        relative_shift = self._relative_shift(value)
-        if relative_shift:
-            shift = relative_shift * value.abs().amax((-2, -1), keepdim=True)
-            value = value + shift * ember.eye(value.shape[-1], dtype=value.dtype, device=value.device)
         return cholesky_info(value)
 
 
-class _PositiveSemidefinite(_PositiveDefinite):
-    def _relative_shift(self, value: ember.Tensor) -> float:
-        # a singular matrix passes once shifted by a rounding error of its largest entry
-        return ember.finfo(value.dtype).eps
+class _PositiveSemidefinite(_Symmetric):
+    def check(self, value: ember.Tensor) -> ember.Tensor:
+        symmetric = super().check(value)
+        if not bool(symmetric.all()):
+            return symmetric
+        return ember.linalg.eigvalsh(value).ge(0).all(-1)
 
 
 class _Composite(Constraint):

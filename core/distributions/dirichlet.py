@@ -9,7 +9,7 @@ import ember.nn.functional as F
 
 from ..ops.special import digamma, lgamma
 from . import constraints
-from ._sampling import reparameterized_gamma
+from ._sampling import beta_marginal_grad, standard_gamma
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 
@@ -20,7 +20,8 @@ class Dirichlet(ExponentialFamily):
     r"""The Dirichlet distribution over the simplex, parameterized by ``concentration``:
     :math:`p(x) \propto \prod_i x_i^{\alpha_i - 1}`.
 
-    ``rsample`` normalizes gamma draws that carry implicit reparameterization gradients.
+    ``rsample`` normalizes gamma draws; its gradients are PyTorch's, each coordinate's implicit
+    reparameterization gradient through its Beta marginal.
 
     Args:
         concentration (Tensor): concentration parameters, shape ``batch_shape + (K,)``, positive.
@@ -56,14 +57,23 @@ class Dirichlet(ExponentialFamily):
 
     def rsample(self, sample_shape: Any = ()) -> ember.Tensor:
         shape = self._extended_shape(sample_shape)
+        concentration = self.concentration.expand(shape)
         # as PyTorch: the gammas and their normalization in float64 (where the device has it), rounded to
         # the dtype, then kept in [tiny, the largest number below 1]
-        dtype = self.concentration.dtype
-        wide = ember.float64 if self.concentration._backend.supports_float64 else dtype
-        gammas = reparameterized_gamma(self.concentration.expand(shape).to(wide))
-        value = (gammas / gammas.sum(-1, keepdim=True)).to(dtype)
-        finfo = ember.finfo(dtype)
-        return value.clamp(min=finfo.tiny, max=1 - finfo.eps / 2)
+        dtype = concentration.dtype
+        wide = ember.float64 if concentration._backend.supports_float64 else dtype
+        with ember.no_grad():
+            gammas = standard_gamma(concentration.detach().to(wide))
+            finfo = ember.finfo(dtype)
+            value = (gammas / gammas.sum(-1, keepdim=True)).to(dtype).clamp(min=finfo.tiny, max=1 - finfo.eps / 2)
+        if not (ember.is_grad_enabled() and concentration.requires_grad):
+            return value
+        # PyTorch's reparameterization: dx_j/da_i = g_i (delta_ij - x_j), g_i the implicit gradient of x_i's
+        # Beta(a_i, total - a_i) marginal over 1 - x_i, attached as a linear term in the concentration
+        detached = concentration.detach()
+        slope = beta_marginal_grad(value, detached, detached.sum(-1, keepdim=True).expand(shape))
+        step = slope * (concentration - detached)
+        return value + step - value * step.sum(-1, keepdim=True)
 
     def log_prob(self, value: ember.Tensor) -> ember.Tensor:
         if self._validate_args:

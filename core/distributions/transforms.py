@@ -539,10 +539,8 @@ class AffineTransform(Transform):
         return result.expand(shape)
 
     def forward_shape(self, shape: Any) -> Any:
-        return tuple(
-            ember.broadcast_shapes(
-                tuple(shape), tuple(getattr(self.loc, "shape", ())), tuple(getattr(self.scale, "shape", ()))
-            )
+        return ember.broadcast_shapes(
+            tuple(shape), tuple(getattr(self.loc, "shape", ())), tuple(getattr(self.scale, "shape", ()))
         )
 
     def inverse_shape(self, shape: Any) -> Any:
@@ -774,7 +772,7 @@ class ReshapeTransform(Transform):
         cut = len(shape) - len(source)
         if shape[cut:] != tuple(source):
             raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {tuple(source)}")
-        return shape[:cut] + tuple(target)
+        return ember.Size(shape[:cut] + tuple(target))
 
     def forward_shape(self, shape: Any) -> Any:
         return self._reshaped(shape, self.in_shape, self.out_shape)
@@ -830,7 +828,7 @@ class PowerTransform(Transform):
         return (self.exponent * y / x).abs().log()
 
     def forward_shape(self, shape: Any) -> Any:
-        return tuple(ember.broadcast_shapes(tuple(shape), tuple(self.exponent.shape)))
+        return ember.broadcast_shapes(tuple(shape), tuple(self.exponent.shape))
 
     def inverse_shape(self, shape: Any) -> Any:
         return self.forward_shape(shape)

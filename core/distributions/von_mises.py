@@ -47,7 +47,9 @@ def _log_bessel_i(x: ember.Tensor, order: int) -> ember.Tensor:
 
 def _rejection_sample(loc: ember.Tensor, concentration: ember.Tensor, proposal_r: ember.Tensor) -> ember.Tensor:
     """Best and Fisher's wrapped-Cauchy rejection sampler ("Efficient simulation of the von Mises
-    distribution", 1979); every round checks on the host whether any element is still pending."""
+    distribution", 1979); every round checks on the host whether any element is still pending. As
+    PyTorch's, a later round's acceptance replaces an earlier one (each is a draw of the distribution),
+    so the samples are PyTorch's."""
     x = ember.zeros_like(loc)
     done = ember.zeros_like(loc, dtype=ember.bool)
     while not bool(done.all()):
@@ -56,7 +58,7 @@ def _rejection_sample(loc: ember.Tensor, concentration: ember.Tensor, proposal_r
         f = (1 + proposal_r * z) / (proposal_r + z)
         c = concentration * (proposal_r - f)
         accept = ((c * (2 - c) - u2) > 0) | ((c / u2).log() + 1 - c >= 0)
-        x = ember.where(accept & ~done, (u3 - 0.5).sign() * f.acos(), x)
+        x = ember.where(accept, (u3 - 0.5).sign() * f.acos(), x)
         done = done | accept
     return (x + math.pi + loc) % (2 * math.pi) - math.pi
 
