@@ -47,6 +47,32 @@ class Size(tuple[int, ...]):
     def __repr__(self) -> str:
         return f"ember.Size({list(self)})"
 
+    @staticmethod
+    def _check_ints(values: tuple, first: int) -> None:
+        """PyTorch's TypeError for a size element other than an int (``first``: the index of ``values[0]``)."""
+        for i, v in enumerate(values, first):
+            if not isinstance(v, (int, np.integer)):
+                raise TypeError(f"ember.Size() takes an iterable of 'int' (item {i} is '{type(v).__name__}')")
+
+    # concatenating or repeating a shape gives a shape, as in PyTorch (``x.shape + (1,)``)
+    def __add__(self, other: tuple) -> Size:  # type: ignore[override]
+        if not isinstance(other, tuple):
+            return NotImplemented
+        if type(other) is not Size:
+            Size._check_ints(other, len(self))
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other: tuple) -> Size:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        Size._check_ints(other, 0)
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, count: SupportsIndex) -> Size:
+        return Size(tuple.__mul__(self, count))
+
+    __rmul__ = __mul__
+
     @overload
     def __getitem__(self, key: SupportsIndex) -> int: ...
     @overload
