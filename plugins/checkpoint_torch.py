@@ -143,7 +143,8 @@ class _Pickler(pickle._Pickler):
             self._keep.append(root)
         itemsize = host.dtype.itemsize
         offset = (host.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // itemsize
-        stride = tuple(s // itemsize for s in host.strides)
+        # an empty array's strides are NumPy's to pick (zeros): the tensor's own, as PyTorch writes them
+        stride = tuple(s // itemsize for s in host.strides) if host.size else tuple(t.stride())
         return _REBUILD_TENSOR, (
             storage,
             offset,

@@ -152,6 +152,13 @@ def test_strided_views_keep_their_geometry_through_a_resave():
     assert again["col"][1].item() == again["t"][0, 1].item() == again["expand"][2, 1].item() == 100.0
 
 
+def test_empty_tensors_keep_their_strides_in_torch():
+    saved = {"rows": ember.empty(0, 3), "cols": ember.empty(3, 0).t(), "none": ember.empty(2, 0, 4)}
+    back = _ember_to_torch(saved)
+    for key, e in saved.items():
+        assert back[key].shape == tuple(e.shape) and back[key].stride() == e.stride(), key
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
