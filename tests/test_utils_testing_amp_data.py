@@ -85,6 +85,32 @@ def test_assert_close_device_check():
     assert_close(a, b, check_device=False)
 
 
+@pytest.mark.parametrize(
+    "actual, expected, kwargs",
+    [
+        ([1.0, 2.0], [1.0, 2.0001], {}),  # float32's rtol 1e-4 passes it (assert_close's would not)
+        ([1.0, 2.0], [1.0, 2.01], {}),
+        ([1.0, float("nan")], [1.0, float("nan")], {}),  # NaNs equal by default
+        ([1.0, float("nan")], [1.0, float("nan")], {"equal_nan": False}),
+        ([1, 2], [1.0, 2.0], {}),  # expected in actual's dtype
+        ([1.0], [1.5], {"rtol": 0.5, "atol": 0.0}),
+        ([1.0], [1.5], {"rtol": 0.5}),  # one tolerance alone: ValueError
+        ([1.0], [2.0], {"msg": "custom"}),
+    ],
+)
+def test_deprecated_assert_allclose_matches_torch(actual, expected, kwargs):
+    results = []
+    for module in (torch, ember):
+        first = module.tensor(actual, dtype=module.float32) if isinstance(actual[0], float) else actual
+        with pytest.warns(FutureWarning, match="assert_allclose"):
+            try:
+                module.testing.assert_allclose(first, expected, **kwargs)
+                results.append(None)
+            except (AssertionError, ValueError) as exc:
+                results.append((type(exc), str(exc) if kwargs.get("msg") else None))
+    assert results[0] == results[1]
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int8", "uint8", "bool", "float16"])
 def test_make_tensor_ranges(device, dtype):
     t = make_tensor(4, 5, dtype=getattr(ember, dtype), device=device)

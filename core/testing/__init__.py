@@ -27,10 +27,10 @@ conformance table is generated from such reports). The options come from the pyt
 
 from __future__ import annotations
 
-from .comparison import assert_close
+from .comparison import assert_allclose, assert_close
 from .creation import make_tensor
 
-__all__ = ["run", "assert_close", "make_tensor"]
+__all__ = ["run", "assert_close", "assert_allclose", "make_tensor"]
 
 
 def run(device: str, *pytest_args: str) -> int:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor
 
-__all__ = ["assert_close"]
+__all__ = ["assert_close", "assert_allclose"]
 
 # PyTorch's default (rtol, atol) per dtype; every other dtype compares exactly
 _TOLERANCES = {
@@ -245,3 +246,58 @@ def assert_close(
         if msg is not None:
             message = msg(message) if callable(msg) else msg
         raise failure.kind(message) from None
+
+
+# assert_allclose's own defaults, which predate assert_close's
+_ALLCLOSE_TOLERANCES = {dtypes.float16: (1e-3, 1e-3), dtypes.float32: (1e-4, 1e-5), dtypes.float64: (1e-5, 1e-8)}
+
+
+def assert_allclose(
+    actual: Any,
+    expected: Any,
+    rtol: float | None = None,
+    atol: float | None = None,
+    equal_nan: bool = True,
+    msg: str = "",
+) -> None:
+    """The deprecated form of :func:`assert_close` (a ``FutureWarning``), kept for the tests that
+    still call it: non-tensor inputs become tensors (``expected`` in ``actual``'s dtype), dtypes
+    need not agree, NaNs compare equal, and the default tolerances are its own (float32:
+    ``rtol=1e-4, atol=1e-5``; float64: ``1e-5, 1e-8``; float16: ``1e-3, 1e-3``; exact otherwise).
+
+    Args:
+        actual, expected: tensors, or data :func:`ember.tensor` takes.
+        rtol, atol (float, optional): the tolerances; give both or neither.
+        equal_nan (bool): NaN equals NaN. Default: ``True``.
+        msg (str): replaces the message when not empty. Default: ``""``.
+
+    Example::
+
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     ember.testing.assert_allclose(ember.tensor([1.0, 2.0]), [1.0, 2.00001])
+    """
+    warnings.warn(
+        "`ember.testing.assert_allclose()` is deprecated since PyTorch 1.12 and will be removed in a future "
+        "release. Please use `ember.testing.assert_close()` instead.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    if not isinstance(actual, Tensor):
+        actual = tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        pairs = [_ALLCLOSE_TOLERANCES.get(d, (0.0, 0.0)) for d in (actual.dtype, expected.dtype)]
+        rtol, atol = max(p[0] for p in pairs), max(p[1] for p in pairs)
+    assert_close(
+        actual,
+        expected,
+        rtol=rtol,
+        atol=atol,
+        equal_nan=equal_nan,
+        check_device=True,
+        check_dtype=False,
+        msg=msg or None,
+    )
