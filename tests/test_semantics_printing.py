@@ -121,3 +121,52 @@ def test_named_tuple_results_print_as_pytorch(name, device, dtype):
     expected = fn(torch, torch.tensor(data, dtype=getattr(torch, str(dtype).split(".")[-1])))
     _same_text(repr, actual, expected, device)
     _same_text(str, actual, expected, device)
+
+
+# (print options, values) printed by both: line wrapping, summaries, number formats
+LAYOUTS = {
+    "wide_rows": ({}, lambda T: (T.arange(60.0) / 7).reshape(2, 30)),
+    "summarized_3d": ({}, lambda T: T.arange(3000.0).reshape(10, 10, 30)),
+    "summarized_wide_ints": ({}, lambda T: T.arange(5000).reshape(50, 100)),
+    "wide_sci_2d": ({"linewidth": 40}, lambda T: T.arange(30.0).reshape(2, 15) * 1e-6),
+    "narrow_line": ({"linewidth": 10}, lambda T: T.arange(5.0) / 3),
+    "no_edge_items_1d": ({"edgeitems": 0, "threshold": 5}, lambda T: T.arange(10.0)),
+    "no_edge_items_2d": ({"edgeitems": 0, "threshold": 5}, lambda T: T.arange(20.0).reshape(4, 5)),
+    "one_edge_item_3d": ({"edgeitems": 1, "threshold": 5}, lambda T: T.arange(60.0).reshape(3, 4, 5)),
+    "forced_sci": ({"sci_mode": True}, lambda T: T.tensor([1.5, 2.0])),
+    "forced_sci_integral": ({"sci_mode": True}, lambda T: T.tensor([1.0, 2.0])),
+    "forced_sci_zeros": ({"sci_mode": True}, lambda T: T.tensor([0.0, 0.0])),
+    "forbidden_sci": ({"sci_mode": False}, lambda T: T.tensor([1e-8, 1.5])),
+    "precision_0": ({"precision": 0}, lambda T: T.tensor([1.5, 2.25])),
+    "mixed_magnitudes": ({}, lambda T: T.tensor([[1e-8, 1.0], [100.0, 3.5]])),
+    "nonfinite": ({}, lambda T: T.tensor([float("nan"), 1.5, float("inf"), -float("inf")])),
+    "nonfinite_sci": ({}, lambda T: T.tensor([float("-inf"), 1e-9])),
+    "negative_zero": ({}, lambda T: T.tensor([-0.0, 1.5])),
+    "huge_ints": ({}, lambda T: T.tensor([-(2**63), 2**63 - 1])),
+    "complex_rows": ({}, lambda T: T.tensor([[1 + 2j, 3.5 - 1e-3j]] * 20)),
+    "complex_sci": ({}, lambda T: T.tensor([1e20 + 1j, 1j])),
+    "complex_summarized": ({}, lambda T: T.tensor([2000 * [1 + 1j]])),
+    "half": ({}, lambda T: T.tensor([65504.0, 1.0]).half()),
+    "bfloat16": ({}, lambda T: T.tensor([1 / 3, 2.0]).bfloat16()),
+    "grad_fn_after_wrap": ({"linewidth": 30}, lambda T: T.arange(10.0).requires_grad_() * 2),
+    "second_suffix_after_wrap": ({"linewidth": 50}, lambda T: T.arange(6.0, dtype=T.float64).requires_grad_() * 2),
+    "suffixes_after_wrap": ({}, lambda T: T.arange(40.0).reshape(2, 20).requires_grad_().mul(2).double()),
+    "dtype_after_wrap": ({"linewidth": 30}, lambda T: T.arange(10, dtype=T.int32)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_layouts_print_as_pytorch(name, device, restore_printoptions):
+    options, build = LAYOUTS[name]
+    ember.set_printoptions(**options)
+    torch.set_printoptions(**options)
+    actual, expected = build(ember), build(torch)
+    if actual.grad_fn is None and device != "cpu":
+        try:
+            actual = actual.to(device)
+        except TypeError:  # the backend does not hold the dtype
+            pytest.skip(f"{device} has no {actual.dtype}")
+    else:  # a device move would print another grad_fn
+        device = "cpu"
+    _same_text(repr, actual, expected, device)
+    _same_text(str, actual, expected, device)
