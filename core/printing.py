@@ -9,7 +9,7 @@ import numpy as np
 
 from . import dtypes
 
-__all__ = ["tensor_repr", "set_printoptions"]
+__all__ = ["tensor_repr", "sparse_coo_repr", "set_printoptions"]
 
 _options: dict[str, Any] = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 #: ``set_printoptions(profile=...)`` presets, as PyTorch's
@@ -161,15 +161,24 @@ def _values_text(array, indent):
     return _nested_text(array, indent, summarize, element)
 
 
+def _host_values(t):
+    """``t``'s elements as a host array; bfloat16 through float32, which holds every bfloat16 value."""
+    array = t._backend.to_host(t._data)
+    return array.astype(np.float32) if t.dtype is dtypes.bfloat16 else array
+
+
+def _default_dtype_shown(dt) -> bool:
+    """The dtypes the printed elements already tell (no ``dtype=`` suffix) when there are any."""
+    return dt in (dtypes.get_default_dtype(), dtypes.default_complex_dtype(), dtypes.int64, dtypes.bool)
+
+
 def tensor_repr(t):
     if t._device.type == "meta":  # no values to show: PyTorch's "..." and the size
         extras = [f"device='{t._device}'", f"size={tuple(t.shape)}"]
         if t.dtype is not dtypes.get_default_dtype():
             extras.append(f"dtype={t.dtype!r}")
         return _with_extras(t, "tensor(", "...", extras)
-    array = t._backend.to_host(t._data)
-    if t.dtype is dtypes.bfloat16:  # printed through float32, which holds every bfloat16 value
-        array = array.astype(np.float32)
+    array = _host_values(t)
     prefix = "tensor("
     extras = []
     if t._device.type != "cpu":
@@ -184,14 +193,36 @@ def tensor_repr(t):
         body = _values_text(array, len(prefix))
         if not _options["edgeitems"]:
             extras.append(f"size={tuple(array.shape)}")
-        default_shown = dt in (dtypes.get_default_dtype(), dtypes.default_complex_dtype(), dtypes.int64, dtypes.bool)
+        default_shown = _default_dtype_shown(dt)
     if not default_shown:
         extras.append(f"dtype={dt!r}")
     return _with_extras(t, prefix, body, extras)
 
 
-def _with_extras(t, prefix, body, extras):
-    """``prefix + body`` closed with the ``extras`` and the autograd ones, wrapped as PyTorch wraps them."""
+def sparse_coo_repr(s) -> str:
+    """A sparse COO tensor as PyTorch prints it: its indices and values (their values only, aligned
+    under their own opening bracket), then its size, nnz, dtype and layout on a line of their own."""
+    prefix = "tensor("
+    parts = []
+    for name, part in (("indices", s._indices()), ("values", s._values())):
+        part_prefix = f"{name}=tensor("
+        array = _host_values(part)
+        if array.size:
+            parts.append(part_prefix + _values_text(array, len(prefix) + len(part_prefix)) + ")")
+        else:  # an empty part shows its size, whatever its dimensions
+            parts.append(f"{part_prefix}[], size={tuple(array.shape)})")
+    extras = [] if s.device.type == "cpu" else [f"device='{s.device}'"]
+    extras += [f"size={tuple(s.shape)}", f"nnz={s._nnz()}"]
+    if not _default_dtype_shown(s.dtype):
+        extras.append(f"dtype={s.dtype!r}")
+    extras.append("layout=ember.sparse_coo")
+    body = (",\n" + " " * len(prefix)).join(parts)
+    return _with_extras(s, prefix, body, extras, first_on_new_line=True)
+
+
+def _with_extras(t, prefix, body, extras, first_on_new_line=False):
+    """``prefix + body`` closed with the ``extras`` and the autograd ones, wrapped as PyTorch wraps them
+    (a sparse tensor's first one on a line of its own)."""
     try:
         grad_fn = t.grad_fn
     except RuntimeError:  # a view whose history cannot be rebuilt after a write into its base
@@ -199,7 +230,7 @@ def _with_extras(t, prefix, body, extras):
     else:
         if grad_fn is not None:
             extras.append(f"grad_fn=<{type(grad_fn).__name__}>")
-        elif t._requires_grad:
+        elif t.requires_grad:
             extras.append("requires_grad=True")
     from .autograd.tangents import tangent_of  # the layers above printing
 
@@ -210,7 +241,8 @@ def _with_extras(t, prefix, body, extras):
     # PyTorch's count of the last line: two over on the values' line, exact after a wrap
     line_length = len(text) - text.rfind("\n") + 1
     for extra in extras:  # on a new line where the last one would run past the line width
-        if line_length + len(extra) + 2 > _options["linewidth"]:
+        if first_on_new_line or line_length + len(extra) + 2 > _options["linewidth"]:
+            first_on_new_line = False
             text += ",\n" + " " * len(prefix) + extra
             line_length = len(prefix) + len(extra)
         else:

@@ -170,3 +170,26 @@ def test_layouts_print_as_pytorch(name, device, restore_printoptions):
         device = "cpu"
     _same_text(repr, actual, expected, device)
     _same_text(str, actual, expected, device)
+
+
+SPARSE = {
+    "matrix": lambda T, d: T.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2), device=d),
+    "ints": lambda T, d: T.sparse_coo_tensor([[0, 1], [1, 0]], [1, 2], (2, 2), dtype=T.int32, device=d),
+    "empty": lambda T, d: T.sparse_coo_tensor(T.zeros(2, 0, dtype=T.int64), T.zeros(0), (2, 2), device=d),
+    "dense_values": lambda T, d: T.sparse_coo_tensor([[0, 1]], [[1.0, 2.0], [3.0, 4.0]], (3, 2), device=d),
+    "requires_grad": lambda T, d: T.sparse_coo_tensor([[0], [1]], [1.5], (2, 2), requires_grad=True, device=d),
+    "wrapped_indices": lambda T, d: T.sparse_coo_tensor([list(range(30))] * 2, T.arange(30.0) / 7, (30, 30), device=d),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+@pytest.mark.parametrize("name", list(SPARSE))
+def test_sparse_coo_tensors_print_as_pytorch(name, device):
+    """The indices and values are aligned under their own brackets, empty ones show their size, and
+    the size, nnz, dtype and layout go on a line of their own."""
+    actual = SPARSE[name](ember, device)
+    text = repr(actual)
+    if device != "cpu":
+        assert f"device='{ember.device(device)}'" in text
+        actual = SPARSE[name](ember, "cpu")
+    assert repr(actual) == repr(SPARSE[name](torch, "cpu")).replace("torch.", "ember.")
