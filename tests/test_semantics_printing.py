@@ -193,3 +193,27 @@ def test_sparse_coo_tensors_print_as_pytorch(name, device):
         assert f"device='{ember.device(device)}'" in text
         actual = SPARSE[name](ember, "cpu")
     assert repr(actual) == repr(SPARSE[name](torch, "cpu")).replace("torch.", "ember.")
+
+
+SIZE_ARITHMETIC = {
+    "size_plus_tuple": lambda S: S + (4,),
+    "tuple_plus_size": lambda S: (4,) + S,
+    "size_plus_size": lambda S: S + S,
+    "size_times_int": lambda S: S * 2,
+    "int_times_size": lambda S: 2 * S,
+    "size_times_zero": lambda S: S * 0,
+}
+
+
+@pytest.mark.parametrize("name", list(SIZE_ARITHMETIC))
+def test_size_arithmetic_prints_a_size(name):
+    actual = SIZE_ARITHMETIC[name](ember.Size([2, 3]))
+    expected = SIZE_ARITHMETIC[name](torch.Size([2, 3]))
+    assert repr(actual) == repr(expected).replace("torch.", "ember.")
+
+
+def test_size_concatenates_only_tuples():
+    with pytest.raises(TypeError):
+        ember.Size([2]) + [3]
+    with pytest.raises(TypeError):
+        [3] + ember.Size([2])
