@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from .tensor import Tensor
 
 __all__ = ["tensor_repr", "sparse_coo_repr", "set_printoptions"]
 
@@ -172,14 +173,21 @@ def _default_dtype_shown(dt) -> bool:
     return dt in (dtypes.get_default_dtype(), dtypes.default_complex_dtype(), dtypes.int64, dtypes.bool)
 
 
+def _prefix(t) -> str:
+    """``tensor(`` for a Tensor and the classes that print as one (``_printed_as_tensor`` in their own
+    body: Parameter, Buffer), a subclass's name otherwise, as PyTorch prints ``MyTensor([1., 2.])``."""
+    cls = type(t)
+    return "tensor(" if cls is Tensor or "_printed_as_tensor" in vars(cls) else f"{cls.__name__}("
+
+
 def tensor_repr(t):
+    prefix = _prefix(t)
     if t._device.type == "meta":  # no values to show: PyTorch's "..." and the size
         extras = [f"device='{t._device}'", f"size={tuple(t.shape)}"]
         if t.dtype is not dtypes.get_default_dtype():
             extras.append(f"dtype={t.dtype!r}")
-        return _with_extras(t, "tensor(", "...", extras)
+        return _with_extras(t, prefix, "...", extras)
     array = _host_values(t)
-    prefix = "tensor("
     extras = []
     if t._device.type != "cpu":
         extras.append(f"device='{t._device}'")

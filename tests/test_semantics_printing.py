@@ -217,3 +217,26 @@ def test_size_concatenates_only_tuples():
         ember.Size([2]) + [3]
     with pytest.raises(TypeError):
         [3] + ember.Size([2])
+
+
+def _tagged(base):
+    """A user's subclass of ``base``, named the same for ember and PyTorch."""
+
+    class Tagged(base):
+        pass
+
+    return Tagged
+
+
+def test_tensor_subclass_prints_its_name():
+    for values in ([1.0, 2.0], [[1, 2], [3, 4]]):
+        actual = ember.tensor(values).as_subclass(_tagged(ember.Tensor))
+        expected = torch.tensor(values).as_subclass(_tagged(torch.Tensor))
+        assert repr(actual) == repr(expected)
+
+
+def test_parameter_subclass_prints_inside_parameter():
+    actual = _tagged(ember.nn.Parameter)(ember.tensor([1.0, 2.0]))
+    assert repr(actual) == repr(_tagged(torch.nn.Parameter)(torch.tensor([1.0, 2.0])))
+    assert repr(ember.nn.Parameter(ember.zeros(2))) == repr(torch.nn.Parameter(torch.zeros(2)))
+    assert repr(ember.nn.Buffer(ember.zeros(2))) == repr(torch.nn.Buffer(torch.zeros(2)))
