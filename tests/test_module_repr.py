@@ -259,6 +259,7 @@ MODULES = [
     "nn.GELU('none')",
     "nn.PReLU(num_parameters=2)",
     "nn.Unflatten(1, [2, 3])",
+    "nn.ParameterList([nn.Parameter(T.zeros(2, 3, device='meta'))])",
     "nn.LazyLinear(3)",
     "nn.LazyConv2d(3, 2)",
     "nn.LazyBatchNorm1d()",
@@ -275,3 +276,10 @@ def _built(source, T):
 @pytest.mark.parametrize("source", MODULES)
 def test_module_repr_matches_pytorch(source):
     assert repr(_built(source, ember)) == repr(_built(source, torch)).replace("torch.", "ember.")
+
+
+def test_parameter_containers_name_an_accelerator_device(device):
+    """PyTorch names a parameter's device in the containers' lines when it is an accelerator's."""
+    suffix = "" if device == "cpu" else f" ({ember.device(device)})"
+    params = ember.nn.ParameterList([ember.nn.Parameter(ember.zeros(2, 3, device=device))])
+    assert repr(params) == f"ParameterList(  (0): Parameter containing: [ember.float32 of size 2x3{suffix}])"
