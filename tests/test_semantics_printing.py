@@ -233,6 +233,9 @@ def test_tensor_subclass_prints_its_name():
         actual = ember.tensor(values).as_subclass(_tagged(ember.Tensor))
         expected = torch.tensor(values).as_subclass(_tagged(torch.Tensor))
         assert repr(actual) == repr(expected)
+    actual = ember.tensor([1.0, 2.0], requires_grad=True).as_subclass(_tagged(ember.Tensor))
+    expected = torch.tensor([1.0, 2.0], requires_grad=True).as_subclass(_tagged(torch.Tensor))
+    assert repr(actual) == repr(expected)  # an alias of the tensor: grad_fn=<AliasBackward0>
 
 
 def test_parameter_subclass_prints_inside_parameter():
