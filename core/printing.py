@@ -1,4 +1,6 @@
-"""``repr`` of tensors in PyTorch's style: ``tensor([1., 2.], requires_grad=True)``."""
+"""Tensors printed as PyTorch prints them (``repr`` and ``str``): the values laid out by the rules
+of ``set_printoptions`` (one format for all the elements shown, so many a line, summaries with
+``...``), then the suffixes: ``tensor([1., 2.], dtype=ember.float64, requires_grad=True)``."""
 
 from __future__ import annotations
 
