@@ -243,3 +243,23 @@ def test_parameter_subclass_prints_inside_parameter():
     assert repr(actual) == repr(_tagged(torch.nn.Parameter)(torch.tensor([1.0, 2.0])))
     assert repr(ember.nn.Parameter(ember.zeros(2))) == repr(torch.nn.Parameter(torch.zeros(2)))
     assert repr(ember.nn.Buffer(ember.zeros(2))) == repr(torch.nn.Buffer(torch.zeros(2)))
+
+
+STORAGES = {
+    "untyped": lambda T, d: T.tensor([1.0, 2.0], device=d).untyped_storage(),
+    "untyped_empty": lambda T, d: T.zeros(0, device=d).untyped_storage(),
+    "typed_float": lambda T, d: T.tensor([1.5, -2.0], device=d).storage(),
+    "typed_int": lambda T, d: T.tensor([[1, 2], [3, 4]], dtype=T.int32, device=d).storage(),
+    "typed_bool": lambda T, d: T.tensor([True, False], device=d).storage(),
+}
+
+
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+@pytest.mark.parametrize("name", list(STORAGES))
+def test_storages_print_as_pytorch(name, device):
+    """Each element on a line of its own, then the storage's type, device and size."""
+    expected = repr(STORAGES[name](torch, "cpu")).replace("torch.", "ember.")
+    expected = expected.replace("device=cpu", f"device={ember.device(device)}")
+    assert repr(STORAGES[name](ember, device)) == expected
+    meta = STORAGES[name](ember, "meta")
+    assert repr(meta) == repr(STORAGES[name](torch, "meta")).replace("torch.", "ember.")
