@@ -263,3 +263,25 @@ def test_storages_print_as_pytorch(name, device):
     assert repr(STORAGES[name](ember, device)) == expected
     meta = STORAGES[name](ember, "meta")
     assert repr(meta) == repr(STORAGES[name](torch, "meta")).replace("torch.", "ember.")
+
+
+def _node_text(T):
+    """The repr of a user Function's node and of a built-in op's, addresses left out."""
+
+    class Double(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    x = T.ones(2, requires_grad=True)
+    nodes = (Double.apply(x).grad_fn, (x * 2).grad_fn)
+    return [repr(node).rsplit(" at ", 1)[0] for node in nodes]
+
+
+def test_autograd_nodes_print_as_pytorch():
+    """A user Function's node is a Python class of the autograd.function module; a built-in op's is not."""
+    assert _node_text(ember) == [text.replace("torch.", "ember.") for text in _node_text(torch)]
