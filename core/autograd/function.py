@@ -122,11 +122,8 @@ class Node:
     def __repr__(self) -> str:
         # PyTorch's nodes of its own ops are C++ classes (no module shown); a user's Function's node
         # is a Python class of torch.autograd.function
-        module = (
-            "ember.autograd.function."
-            if getattr(self, "_function", None) and self._function._validates_gradients
-            else ""
-        )
+        function = getattr(self, "_function", None)
+        module = "ember.autograd.function." if function is not None and function._validates_gradients else ""
         return f"<{module}{type(self).__name__} object at {id(self):#x}>"
 
     @property
