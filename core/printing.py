@@ -182,31 +182,33 @@ def _prefix(t) -> str:
     return "tensor(" if cls is Tensor or "_printed_as_tensor" in vars(cls) else f"{cls.__name__}("
 
 
-def tensor_repr(t):
+def tensor_repr(t, *, tensor_contents: str | None = None) -> str:
+    """``t`` as PyTorch prints it; ``tensor_contents`` (a subclass's) in place of its values, with the
+    suffixes that go with them."""
     prefix = _prefix(t)
     if t._device.type == "meta":  # no values to show: PyTorch's "..." and the size
         extras = [f"device='{t._device}'", f"size={tuple(t.shape)}"]
         if t.dtype is not dtypes.get_default_dtype():
             extras.append(f"dtype={t.dtype!r}")
-        return _with_extras(t, prefix, "...", extras)
-    array = _host_values(t)
+        return _with_extras(t, prefix, "..." if tensor_contents is None else tensor_contents, extras)
     extras = []
     if t._device.type != "cpu":
         extras.append(f"device='{t._device}'")
-    dt = t.dtype
-    if array.size == 0:
-        body = "[]"
-        if array.ndim != 1:
-            extras.append(f"size={tuple(array.shape)}")
+    dt, shape = t.dtype, tuple(t.shape)
+    empty = 0 in shape
+    if empty:
+        if len(shape) != 1:
+            extras.append(f"size={shape}")
         default_shown = dt is dtypes.get_default_dtype()  # no element says int or bool
     else:
-        body = _values_text(array, len(prefix))
         if not _options["edgeitems"]:
-            extras.append(f"size={tuple(array.shape)}")
+            extras.append(f"size={shape}")
         default_shown = _default_dtype_shown(dt)
     if not default_shown:
         extras.append(f"dtype={dt!r}")
-    return _with_extras(t, prefix, body, extras)
+    if tensor_contents is None:
+        tensor_contents = "[]" if empty else _values_text(_host_values(t), len(prefix))
+    return _with_extras(t, prefix, tensor_contents, extras)
 
 
 def sparse_coo_repr(s) -> str:

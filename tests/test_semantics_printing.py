@@ -285,3 +285,18 @@ def _node_text(T):
 def test_autograd_nodes_print_as_pytorch():
     """A user Function's node is a Python class of the autograd.function module; a built-in op's is not."""
     assert _node_text(ember) == [text.replace("torch.", "ember.") for text in _node_text(torch)]
+
+
+CONTENTS = {
+    "values": lambda T: T.tensor([1.0, 2.0]),
+    "requires_grad": lambda T: T.tensor([1.0, 2.0], requires_grad=True),
+    "empty_int32": lambda T: T.zeros(0, 2, dtype=T.int32),
+    "meta": lambda T: T.zeros(2, device="meta"),
+}
+
+
+@pytest.mark.parametrize("name", list(CONTENTS))
+def test_repr_with_a_subclass_s_contents(name):
+    """``Tensor.__repr__(tensor_contents=...)``: a subclass's text in place of the values, the suffixes kept."""
+    actual = CONTENTS[name](ember).__repr__(tensor_contents="[a, b]")
+    assert actual == CONTENTS[name](torch).__repr__(tensor_contents="[a, b]").replace("torch.", "ember.")
