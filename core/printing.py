@@ -1,14 +1,18 @@
-"""``repr`` of tensors in PyTorch's style: ``tensor([1., 2.], requires_grad=True)``."""
+"""Tensors printed as PyTorch prints them (``repr`` and ``str``): the values laid out by the rules
+of ``set_printoptions`` (one format for all the elements shown, so many a line, summaries with
+``...``), then the suffixes: ``tensor([1., 2.], dtype=ember.float64, requires_grad=True)``."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from . import dtypes
+from .tensor import Tensor
 
-__all__ = ["tensor_repr", "set_printoptions"]
+__all__ = ["tensor_repr", "sparse_coo_repr", "set_printoptions"]
 
 _options: dict[str, Any] = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
 #: ``set_printoptions(profile=...)`` presets, as PyTorch's
@@ -61,110 +65,176 @@ def set_printoptions(
     _options["sci_mode"] = sci_mode
 
 
-def _float_format(finite):
-    """The format of one element: integral values as ``1.``, else fixed or scientific (PyTorch's choice)."""
-    precision = _options["precision"]
-    nonzero = np.abs(finite[finite != 0])
-    sci = _options["sci_mode"]
-    if sci is None:
-        sci = bool(nonzero.size) and (
-            nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8 or nonzero.min() < 1e-4
-        )
-    if sci and nonzero.size:
-        return lambda v: f"{v:.{precision}e}" if np.isfinite(v) else str(v)
-    if np.all(finite == np.ceil(finite)):
-        return lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)
-    return lambda v: f"{v:.{precision}f}" if np.isfinite(v) else str(v)
+class _ElementFormat:
+    """How every element of one real tensor prints, as PyTorch chooses it from the elements shown:
+    integers as they are; floats integral (``1.``), fixed (``1.5000``) or scientific
+    (``1.5000e+10``) from their nonzero finite values; each right-aligned to the widest of those."""
+
+    def __init__(self, array):
+        self.floating = array.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.width = True, False, 1
+        values = array.ravel().tolist()
+        if not self.floating:
+            self.width = max((len(str(v)) for v in values), default=1)
+            return
+        nonzero = [v for v in values if v != 0 and math.isfinite(v)]
+        if not nonzero:
+            return
+        magnitudes = [abs(v) for v in nonzero]
+        low, high = min(magnitudes), max(magnitudes)
+        self.int_mode = all(v == math.ceil(v) for v in nonzero)
+        sci = _options["sci_mode"]
+        self.sci_mode = high / low > 1000.0 or high > 1.0e8 or low < 1.0e-4 if sci is None else sci
+        # the width comes from the values alone: integral floats gain their ".", a nan or an inf
+        # wider than the rest is not accounted for
+        self.width = max(len(self._text(v)) for v in nonzero)
+
+    def _text(self, value) -> str:
+        precision = _options["precision"]
+        if self.sci_mode:
+            return f"{value:.{precision}e}"
+        if self.int_mode:
+            return f"{value:.0f}" + ("." if math.isfinite(value) else "")
+        return f"{value:.{precision}f}"
+
+    def __call__(self, value) -> str:
+        return (self._text(value) if self.floating else str(value)).rjust(self.width)
 
 
-def _format_floats(array):
-    finite = array[np.isfinite(array)]
-    fmt = _float_format(finite)
-    # every element is right-aligned to the widest nonzero finite one, as PyTorch prints (a wider
-    # inf/nan or -0. is not padded)
-    width = max((len(fmt(v)) for v in finite[finite != 0].flat), default=0)
-    return {"float_kind": lambda v: fmt(v).rjust(width)}
-
-
-def _format_complex(array):
-    """PyTorch's complex elements: the real parts aligned as a float tensor of them, each
+class _ComplexFormat:
+    """PyTorch's complex elements: the real parts formatted as a float tensor of them, each
     followed by its imaginary part, formatted as the imaginary parts' tensor but not padded."""
-    real = _format_floats(array.real)["float_kind"]
-    imag = _format_floats(array.imag)["float_kind"]
 
-    def element(v):
-        imag_text = (imag(v.imag) + "j").lstrip()
-        return real(v.real) + (imag_text if imag_text[0] in "+-" else "+" + imag_text)
+    def __init__(self, array):
+        self.real, self.imag = _ElementFormat(array.real), _ElementFormat(array.imag)
+        self.width = self.real.width + self.imag.width + 1
 
-    return {"complex_kind": element}
+    def __call__(self, value) -> str:
+        imag_text = (self.imag(value.imag) + "j").lstrip()
+        sign = "" if imag_text[0] in "+-" else "+"
+        return self.real(value.real) + sign + imag_text
 
 
 def _summarized(array):
     """The elements a summarized printout shows: PyTorch sizes the columns from these alone."""
-    if array.size <= _options["threshold"]:
-        return array
     k = _options["edgeitems"]
+    if array.ndim > 1 and not k:
+        return array[(slice(0, 0),) * array.ndim]
     for axis, n in enumerate(array.shape):
         if n > 2 * k:
             array = np.concatenate([array.take(range(k), axis), array.take(range(n - k, n), axis)], axis)
     return array
 
 
-def _format_bools(array):
-    # PyTorch pads to the widest shown value: ``[True, True]`` but ``[ True, False]``
-    width = 5 if not array.all() else 4
-    return {"bool": lambda v: str(v).rjust(width)}
+def _row_text(row, indent, summarize, element):
+    """One innermost row: as many elements a line as fit in the line width (a summary's " ..."
+    takes an element's place), continuation lines indented under the first element."""
+    k = _options["edgeitems"]
+    if summarize and not k:
+        texts = ["..."]
+    elif summarize and len(row) > 2 * k:
+        texts = [element(v) for v in row[:k].tolist()] + [" ..."] + [element(v) for v in row[-k:].tolist()]
+    else:
+        texts = [element(v) for v in row.tolist()]
+    per_line = max(1, (_options["linewidth"] - indent) // (element.width + 2))
+    lines = [", ".join(texts[i : i + per_line]) for i in range(0, len(texts), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def tensor_repr(t):
+def _nested_text(array, indent, summarize, element):
+    """``array`` as nested brackets, a blank line between blocks for every dimension above a row."""
+    if array.ndim == 0:
+        return element(array.item())
+    if array.ndim == 1:
+        return _row_text(array, indent, summarize, element)
+    k, n = _options["edgeitems"], array.shape[0]
+    if summarize and n > 2 * k:
+        slices = [_nested_text(array[i], indent + 1, summarize, element) for i in range(k)]
+        slices += ["..."] + [_nested_text(array[i], indent + 1, summarize, element) for i in range(n - k, n)]
+    else:
+        slices = [_nested_text(sub, indent + 1, summarize, element) for sub in array]
+    return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _values_text(array, indent):
+    """The bracketed values of a non-empty ``array`` printed after ``indent`` characters."""
+    summarize = array.size > _options["threshold"]
+    shown = _summarized(array) if summarize else array
+    element = _ComplexFormat(shown) if array.dtype.kind == "c" else _ElementFormat(shown)
+    return _nested_text(array, indent, summarize, element)
+
+
+def _host_values(t):
+    """``t``'s elements as a host array; bfloat16 through float32, which holds every bfloat16 value."""
+    array = t._backend.to_host(t._data)
+    return array.astype(np.float32) if t.dtype is dtypes.bfloat16 else array
+
+
+def _default_dtype_shown(dt) -> bool:
+    """The dtypes the printed elements already tell (no ``dtype=`` suffix) when there are any."""
+    return dt in (dtypes.get_default_dtype(), dtypes.default_complex_dtype(), dtypes.int64, dtypes.bool)
+
+
+def _prefix(t) -> str:
+    """``tensor(`` for a Tensor and the classes that print as one (``_printed_as_tensor`` in their own
+    body: Parameter, Buffer), a subclass's name otherwise, as PyTorch prints ``MyTensor([1., 2.])``."""
+    cls = type(t)
+    return "tensor(" if cls is Tensor or "_printed_as_tensor" in vars(cls) else f"{cls.__name__}("
+
+
+def tensor_repr(t, *, tensor_contents: str | None = None) -> str:
+    """``t`` as PyTorch prints it; ``tensor_contents`` (a subclass's) in place of its values, with the
+    suffixes that go with them."""
+    prefix = _prefix(t)
     if t._device.type == "meta":  # no values to show: PyTorch's "..." and the size
         extras = [f"device='{t._device}'", f"size={tuple(t.shape)}"]
         if t.dtype is not dtypes.get_default_dtype():
             extras.append(f"dtype={t.dtype!r}")
-        return _with_extras(t, "tensor(", "...", extras)
-    array = t._backend.to_host(t._data)
-    if t.dtype is dtypes.bfloat16:  # printed through float32, which holds every bfloat16 value
-        array = array.astype(np.float32)
-    prefix = "tensor("
-    if array.dtype.kind == "f":
-        formatter = _format_floats(_summarized(array).astype(np.float64))
-    elif array.dtype.kind == "c":
-        formatter = _format_complex(_summarized(array).astype(np.complex128))
-    elif array.dtype.kind == "b":
-        formatter = _format_bools(_summarized(array))
-    else:
-        formatter = None
-    if array.size == 0 and array.ndim == 1:
-        body = "[]"
-    else:
-        body = np.array2string(
-            array,
-            separator=", ",
-            prefix=prefix,
-            formatter=formatter,
-            threshold=_options["threshold"],
-            edgeitems=_options["edgeitems"],
-            max_line_width=_options["linewidth"],
-        )
-        if array.size > _options["threshold"]:  # PyTorch's summary in a row is an element " ..."
-            body = body.replace(", ..., ", ",  ..., ")
+        return _with_extras(t, prefix, "..." if tensor_contents is None else tensor_contents, extras)
     extras = []
     if t._device.type != "cpu":
         extras.append(f"device='{t._device}'")
-    dt = t.dtype
-    # an empty tensor shows every dtype but the default one (no element says int or bool)
-    default_shown = dt is dtypes.get_default_dtype() or (
-        array.size != 0 and (dt is dtypes.int64 or dt is dtypes.bool or dt is dtypes.default_complex_dtype())
-    )
-    if array.size == 0 and array.ndim != 1:
-        extras.append(f"size={tuple(array.shape)}")
+    dt, shape = t.dtype, tuple(t.shape)
+    empty = 0 in shape
+    if empty:
+        if len(shape) != 1:
+            extras.append(f"size={shape}")
+        default_shown = dt is dtypes.get_default_dtype()  # no element says int or bool
+    else:
+        if not _options["edgeitems"]:
+            extras.append(f"size={shape}")
+        default_shown = _default_dtype_shown(dt)
     if not default_shown:
         extras.append(f"dtype={dt!r}")
-    return _with_extras(t, prefix, body, extras)
+    if tensor_contents is None:
+        tensor_contents = "[]" if empty else _values_text(_host_values(t), len(prefix))
+    return _with_extras(t, prefix, tensor_contents, extras)
 
 
-def _with_extras(t, prefix, body, extras):
-    """``prefix + body`` closed with the ``extras`` and the autograd ones, wrapped as PyTorch wraps them."""
+def sparse_coo_repr(s) -> str:
+    """A sparse COO tensor as PyTorch prints it: its indices and values (their values only, aligned
+    under their own opening bracket), then its size, nnz, dtype and layout on a line of their own."""
+    prefix = "tensor("
+    parts = []
+    for name, part in (("indices", s._indices()), ("values", s._values())):
+        part_prefix = f"{name}=tensor("
+        array = _host_values(part)
+        if array.size:
+            parts.append(part_prefix + _values_text(array, len(prefix) + len(part_prefix)) + ")")
+        else:  # an empty part shows its size, whatever its dimensions
+            parts.append(f"{part_prefix}[], size={tuple(array.shape)})")
+    extras = [] if s.device.type == "cpu" else [f"device='{s.device}'"]
+    extras += [f"size={tuple(s.shape)}", f"nnz={s._nnz()}"]
+    if not _default_dtype_shown(s.dtype):
+        extras.append(f"dtype={s.dtype!r}")
+    extras.append("layout=ember.sparse_coo")
+    body = (",\n" + " " * len(prefix)).join(parts)
+    return _with_extras(s, prefix, body, extras, first_on_new_line=True)
+
+
+def _with_extras(t, prefix, body, extras, first_on_new_line=False):
+    """``prefix + body`` closed with the ``extras`` and the autograd ones, wrapped as PyTorch wraps them
+    (a sparse tensor's first one on a line of its own)."""
     try:
         grad_fn = t.grad_fn
     except RuntimeError:  # a view whose history cannot be rebuilt after a write into its base
@@ -172,7 +242,7 @@ def _with_extras(t, prefix, body, extras):
     else:
         if grad_fn is not None:
             extras.append(f"grad_fn=<{type(grad_fn).__name__}>")
-        elif t._requires_grad:
+        elif t.requires_grad:
             extras.append("requires_grad=True")
     from .autograd.tangents import tangent_of  # the layers above printing
 
@@ -180,9 +250,14 @@ def _with_extras(t, prefix, body, extras):
     if tangent is not None:
         extras.append(f"tangent={tangent!r}")
     text = prefix + body
-    for extra in extras:  # on a new line where the last one would run past the line width, as PyTorch
-        if len(text) - text.rfind("\n") + 1 + len(extra) + 2 > _options["linewidth"]:
+    # PyTorch's count of the last line: two over on the values' line, exact after a wrap
+    line_length = len(text) - text.rfind("\n") + 1
+    for extra in extras:  # on a new line where the last one would run past the line width
+        if first_on_new_line or line_length + len(extra) + 2 > _options["linewidth"]:
+            first_on_new_line = False
             text += ",\n" + " " * len(prefix) + extra
+            line_length = len(prefix) + len(extra)
         else:
             text += ", " + extra
+            line_length += len(extra) + 2
     return text + ")"

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
-from . import dtypes
+from . import dtypes, printing
 from .autograd.function import Function
 from .autograd.grad_mode import grad_state
 from .layout import sparse_coo
@@ -288,10 +288,7 @@ class SparseCOOTensor:
         return _dense_grad_mm(self.t(), other.t(), of=self).t()
 
     def __repr__(self) -> str:
-        return (
-            f"tensor(indices={self._idx!r},\n       values={self._vals!r},\n       size={tuple(self._size)}, "
-            f"nnz={self._nnz()}, layout=ember.sparse_coo)"
-        )
+        return printing.sparse_coo_repr(self)
 
 
 @overload

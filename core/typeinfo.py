@@ -15,7 +15,7 @@ __all__ = ["finfo", "iinfo", "can_cast"]
 
 
 class finfo:  # noqa: N801 - the public name mirrors torch.finfo
-    """Limits of a floating dtype (default: the default dtype).
+    """Limits of a floating dtype (default: the default dtype); a complex dtype has its parts' limits.
 
     Attributes:
         bits (int): bits per element.
@@ -33,6 +33,8 @@ class finfo:  # noqa: N801 - the public name mirrors torch.finfo
 
     def __init__(self, type: dtypes.dtype | None = None) -> None:  # noqa: A002 - PyTorch's argument name
         type = dtypes.get_default_dtype() if type is None else dtypes.as_dtype(type)  # noqa: A001
+        if type.is_complex:  # the limits of its real and imaginary parts, as PyTorch's
+            type = type.to_real()  # noqa: A001
         if not type.is_floating_point:
             raise TypeError(
                 "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"

@@ -121,3 +121,182 @@ def test_named_tuple_results_print_as_pytorch(name, device, dtype):
     expected = fn(torch, torch.tensor(data, dtype=getattr(torch, str(dtype).split(".")[-1])))
     _same_text(repr, actual, expected, device)
     _same_text(str, actual, expected, device)
+
+
+# (print options, values) printed by both: line wrapping, summaries, number formats
+LAYOUTS = {
+    "wide_rows": ({}, lambda T: (T.arange(60.0) / 7).reshape(2, 30)),
+    "summarized_3d": ({}, lambda T: T.arange(3000.0).reshape(10, 10, 30)),
+    "summarized_wide_ints": ({}, lambda T: T.arange(5000).reshape(50, 100)),
+    "wide_sci_2d": ({"linewidth": 40}, lambda T: T.arange(30.0).reshape(2, 15) * 1e-6),
+    "narrow_line": ({"linewidth": 10}, lambda T: T.arange(5.0) / 3),
+    "no_edge_items_1d": ({"edgeitems": 0, "threshold": 5}, lambda T: T.arange(10.0)),
+    "no_edge_items_2d": ({"edgeitems": 0, "threshold": 5}, lambda T: T.arange(20.0).reshape(4, 5)),
+    "one_edge_item_3d": ({"edgeitems": 1, "threshold": 5}, lambda T: T.arange(60.0).reshape(3, 4, 5)),
+    "forced_sci": ({"sci_mode": True}, lambda T: T.tensor([1.5, 2.0])),
+    "forced_sci_integral": ({"sci_mode": True}, lambda T: T.tensor([1.0, 2.0])),
+    "forced_sci_zeros": ({"sci_mode": True}, lambda T: T.tensor([0.0, 0.0])),
+    "forbidden_sci": ({"sci_mode": False}, lambda T: T.tensor([1e-8, 1.5])),
+    "precision_0": ({"precision": 0}, lambda T: T.tensor([1.5, 2.25])),
+    "mixed_magnitudes": ({}, lambda T: T.tensor([[1e-8, 1.0], [100.0, 3.5]])),
+    "nonfinite": ({}, lambda T: T.tensor([float("nan"), 1.5, float("inf"), -float("inf")])),
+    "nonfinite_sci": ({}, lambda T: T.tensor([float("-inf"), 1e-9])),
+    "negative_zero": ({}, lambda T: T.tensor([-0.0, 1.5])),
+    "huge_ints": ({}, lambda T: T.tensor([-(2**63), 2**63 - 1])),
+    "complex_rows": ({}, lambda T: T.tensor([[1 + 2j, 3.5 - 1e-3j]] * 20)),
+    "complex_sci": ({}, lambda T: T.tensor([1e20 + 1j, 1j])),
+    "complex_summarized": ({}, lambda T: T.tensor([2000 * [1 + 1j]])),
+    "half": ({}, lambda T: T.tensor([65504.0, 1.0]).half()),
+    "bfloat16": ({}, lambda T: T.tensor([1 / 3, 2.0]).bfloat16()),
+    "grad_fn_after_wrap": ({"linewidth": 30}, lambda T: T.arange(10.0).requires_grad_() * 2),
+    "second_suffix_after_wrap": ({"linewidth": 50}, lambda T: T.arange(6.0, dtype=T.float64).requires_grad_() * 2),
+    "suffixes_after_wrap": ({}, lambda T: T.arange(40.0).reshape(2, 20).requires_grad_().mul(2).double()),
+    "dtype_after_wrap": ({"linewidth": 30}, lambda T: T.arange(10, dtype=T.int32)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_layouts_print_as_pytorch(name, device, restore_printoptions):
+    options, build = LAYOUTS[name]
+    ember.set_printoptions(**options)
+    torch.set_printoptions(**options)
+    actual, expected = build(ember), build(torch)
+    if actual.grad_fn is None and device != "cpu":
+        try:
+            actual = actual.to(device)
+        except TypeError:  # the backend does not hold the dtype
+            pytest.skip(f"{device} has no {actual.dtype}")
+    else:  # a device move would print another grad_fn
+        device = "cpu"
+    _same_text(repr, actual, expected, device)
+    _same_text(str, actual, expected, device)
+
+
+SPARSE = {
+    "matrix": lambda T, d: T.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2), device=d),
+    "ints": lambda T, d: T.sparse_coo_tensor([[0, 1], [1, 0]], [1, 2], (2, 2), dtype=T.int32, device=d),
+    "empty": lambda T, d: T.sparse_coo_tensor(T.zeros(2, 0, dtype=T.int64), T.zeros(0), (2, 2), device=d),
+    "dense_values": lambda T, d: T.sparse_coo_tensor([[0, 1]], [[1.0, 2.0], [3.0, 4.0]], (3, 2), device=d),
+    "requires_grad": lambda T, d: T.sparse_coo_tensor([[0], [1]], [1.5], (2, 2), requires_grad=True, device=d),
+    "wrapped_indices": lambda T, d: T.sparse_coo_tensor([list(range(30))] * 2, T.arange(30.0) / 7, (30, 30), device=d),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+@pytest.mark.parametrize("name", list(SPARSE))
+def test_sparse_coo_tensors_print_as_pytorch(name, device):
+    """The indices and values are aligned under their own brackets, empty ones show their size, and
+    the size, nnz, dtype and layout go on a line of their own."""
+    actual = SPARSE[name](ember, device)
+    text = repr(actual)
+    if device != "cpu":
+        assert f"device='{ember.device(device)}'" in text
+        actual = SPARSE[name](ember, "cpu")
+    assert repr(actual) == repr(SPARSE[name](torch, "cpu")).replace("torch.", "ember.")
+
+
+SIZE_ARITHMETIC = {
+    "size_plus_tuple": lambda S: S + (4,),
+    "tuple_plus_size": lambda S: (4,) + S,
+    "size_plus_size": lambda S: S + S,
+    "size_times_int": lambda S: S * 2,
+    "int_times_size": lambda S: 2 * S,
+    "size_times_zero": lambda S: S * 0,
+}
+
+
+@pytest.mark.parametrize("name", list(SIZE_ARITHMETIC))
+def test_size_arithmetic_prints_a_size(name):
+    actual = SIZE_ARITHMETIC[name](ember.Size([2, 3]))
+    expected = SIZE_ARITHMETIC[name](torch.Size([2, 3]))
+    assert repr(actual) == repr(expected).replace("torch.", "ember.")
+
+
+def test_size_concatenates_only_tuples():
+    with pytest.raises(TypeError):
+        ember.Size([2]) + [3]
+    with pytest.raises(TypeError):
+        [3] + ember.Size([2])
+
+
+def _tagged(base):
+    """A user's subclass of ``base``, named the same for ember and PyTorch."""
+
+    class Tagged(base):
+        pass
+
+    return Tagged
+
+
+def test_tensor_subclass_prints_its_name():
+    for values in ([1.0, 2.0], [[1, 2], [3, 4]]):
+        actual = ember.tensor(values).as_subclass(_tagged(ember.Tensor))
+        expected = torch.tensor(values).as_subclass(_tagged(torch.Tensor))
+        assert repr(actual) == repr(expected)
+    actual = ember.tensor([1.0, 2.0], requires_grad=True).as_subclass(_tagged(ember.Tensor))
+    expected = torch.tensor([1.0, 2.0], requires_grad=True).as_subclass(_tagged(torch.Tensor))
+    assert repr(actual) == repr(expected)  # an alias of the tensor: grad_fn=<AliasBackward0>
+
+
+def test_parameter_subclass_prints_inside_parameter():
+    actual = _tagged(ember.nn.Parameter)(ember.tensor([1.0, 2.0]))
+    assert repr(actual) == repr(_tagged(torch.nn.Parameter)(torch.tensor([1.0, 2.0])))
+    assert repr(ember.nn.Parameter(ember.zeros(2))) == repr(torch.nn.Parameter(torch.zeros(2)))
+    assert repr(ember.nn.Buffer(ember.zeros(2))) == repr(torch.nn.Buffer(torch.zeros(2)))
+
+
+STORAGES = {
+    "untyped": lambda T, d: T.tensor([1.0, 2.0], device=d).untyped_storage(),
+    "untyped_empty": lambda T, d: T.zeros(0, device=d).untyped_storage(),
+    "typed_float": lambda T, d: T.tensor([1.5, -2.0], device=d).storage(),
+    "typed_int": lambda T, d: T.tensor([[1, 2], [3, 4]], dtype=T.int32, device=d).storage(),
+    "typed_bool": lambda T, d: T.tensor([True, False], device=d).storage(),
+}
+
+
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+@pytest.mark.parametrize("name", list(STORAGES))
+def test_storages_print_as_pytorch(name, device):
+    """Each element on a line of its own, then the storage's type, device and size."""
+    expected = repr(STORAGES[name](torch, "cpu")).replace("torch.", "ember.")
+    expected = expected.replace("device=cpu", f"device={ember.device(device)}")
+    assert repr(STORAGES[name](ember, device)) == expected
+    meta = STORAGES[name](ember, "meta")
+    assert repr(meta) == repr(STORAGES[name](torch, "meta")).replace("torch.", "ember.")
+
+
+def _node_text(T):
+    """The repr of a user Function's node and of a built-in op's, addresses left out."""
+
+    class Double(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    x = T.ones(2, requires_grad=True)
+    nodes = (Double.apply(x).grad_fn, (x * 2).grad_fn)
+    return [repr(node).rsplit(" at ", 1)[0] for node in nodes]
+
+
+def test_autograd_nodes_print_as_pytorch():
+    """A user Function's node is a Python class of the autograd.function module; a built-in op's is not."""
+    assert _node_text(ember) == [text.replace("torch.", "ember.") for text in _node_text(torch)]
+
+
+CONTENTS = {
+    "values": lambda T: T.tensor([1.0, 2.0]),
+    "requires_grad": lambda T: T.tensor([1.0, 2.0], requires_grad=True),
+    "empty_int32": lambda T: T.zeros(0, 2, dtype=T.int32),
+    "meta": lambda T: T.zeros(2, device="meta"),
+}
+
+
+@pytest.mark.parametrize("name", list(CONTENTS))
+def test_repr_with_a_subclass_s_contents(name):
+    """``Tensor.__repr__(tensor_contents=...)``: a subclass's text in place of the values, the suffixes kept."""
+    actual = CONTENTS[name](ember).__repr__(tensor_contents="[a, b]")
+    assert actual == CONTENTS[name](torch).__repr__(tensor_contents="[a, b]").replace("torch.", "ember.")

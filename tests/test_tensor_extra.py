@@ -479,7 +479,7 @@ def test_pointwise_and_properties(device, dtype):
 
 
 # -- type info -------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64", "complex64", "complex128"])
 def test_finfo(name):
     ours, theirs = ember.finfo(getattr(ember, name)), torch.finfo(getattr(torch, name))
     for attr in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):

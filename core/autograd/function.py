@@ -120,7 +120,11 @@ class Node:
         return _NodeHookHandle(self._post_hooks, hook)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} object at {id(self):#x}>"
+        # PyTorch's nodes of its own ops are C++ classes (no module shown); a user's Function's node
+        # is a Python class of torch.autograd.function
+        function = getattr(self, "_function", None)
+        module = "ember.autograd.function." if function is not None and function._validates_gradients else ""
+        return f"<{module}{type(self).__name__} object at {id(self):#x}>"
 
     @property
     def metadata(self) -> dict[Any, Any]:

@@ -62,8 +62,13 @@ class Parameter(Tensor):
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (self.detach(), self._requires_grad))
 
+    _printed_as_tensor = True  # "tensor(...)" inside; a subclass prints its own name
+
     def __repr__(self):
-        return "Parameter containing:\n" + super().__repr__()
+        text = super().__repr__()
+        if type(self) is not Parameter:  # a subclass's own name inside, as PyTorch prints it
+            text = f"Parameter({text})"
+        return "Parameter containing:\n" + text
 
     __str__ = __repr__
 
@@ -88,6 +93,8 @@ class Buffer(Tensor):
         >>> list(dict(m.named_buffers()))
         ['steps']
     """
+
+    _printed_as_tensor = True  # PyTorch's Buffer makes a plain tensor
 
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Buffer:
         if data is None:

@@ -14,7 +14,7 @@ from typing import Any
 from .. import dtypes
 from ..tensor import Tensor, _new, tensor
 from .creation import empty
-from .untyped_storage import UntypedStorage, storage_bytes, untyped_storage
+from .untyped_storage import UntypedStorage, storage_bytes, storage_text, untyped_storage
 
 __all__ = ["TypedStorage", "LEGACY_STORAGES", "storage"]
 
@@ -205,7 +205,7 @@ class TypedStorage(metaclass=_LegacyStorageMeta):
         return hash((self.dtype, self._untyped_storage))
 
     def __repr__(self) -> str:
-        return f"ember.TypedStorage(dtype={self.dtype}, device={self.device}) of size {self.size()}"
+        return storage_text(self, f"ember.storage.TypedStorage(dtype={self.dtype}, device={self.device})")
 
 
 def _legacy(name: str, dtype: dtypes.dtype) -> type[TypedStorage]:

@@ -22,7 +22,7 @@ from ..device import device as _device
 from ..tensor import Tensor, _new, tensor, writable_data
 from .creation import empty
 
-__all__ = ["UntypedStorage", "data_ptr", "storage_bytes", "untyped_storage"]
+__all__ = ["UntypedStorage", "data_ptr", "storage_bytes", "storage_text", "untyped_storage"]
 
 
 def _address(op: str, input: Tensor) -> int:
@@ -183,7 +183,16 @@ class UntypedStorage:
         return hash((id(self._bytes._backend.memory_owner(self._bytes._data)), self.nbytes()))
 
     def __repr__(self) -> str:
-        return f"ember.UntypedStorage(nbytes={self.nbytes()}, device='{self.device}')"
+        return storage_text(self, f"ember.storage.UntypedStorage(device={self.device})")
+
+
+def storage_text(storage: Any, description: str) -> str:
+    """A storage printed as PyTorch prints one: its elements one a line, then ``[description of size n]``
+    (a meta storage's elements as ``...``)."""
+    info = f"[{description} of size {len(storage)}]"
+    if storage.device.type == "meta":
+        return "...\n" + info
+    return " " + "\n ".join(str(value) for value in storage.tolist()) + "\n" + info
 
 
 def data_ptr(input: Tensor) -> int:

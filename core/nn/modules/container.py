@@ -327,7 +327,8 @@ def _tensor_line(key, p, type_name):
     if not isinstance(p, Tensor):
         return f"  ({key}): Object of type: {type(p).__name__}"
     size = "x".join(str(s) for s in p.size())
-    device = f" ({p.device})" if p.device.type != "cpu" else ""
+    # PyTorch names the accelerators' devices (cuda, a plugged-in backend), not cpu or meta
+    device = f" ({p.device})" if p.device.type not in ("cpu", "meta") else ""
     kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
     return f"  ({key}): {kind} containing: [{type_name(p)} of size {size}{device}]"
 

@@ -195,7 +195,7 @@ class Unflatten(Module):
                 f"unflattened_size must be a tuple of ints, but found type {type(unflattened_size).__name__}"
             )
         self.dim = dim
-        self.unflattened_size = tuple(unflattened_size)
+        self.unflattened_size = unflattened_size  # kept as given: its repr shows a list or a Size as such
 
     def forward(self, input: Tensor) -> Tensor:
         return input.unflatten(self.dim, self.unflattened_size)
