@@ -81,18 +81,6 @@ class Size(tuple[int, ...]):
         result = tuple.__getitem__(self, key)
         return Size(result) if isinstance(key, slice) else result
 
-    # concatenated or repeated, a shape stays a shape, as torch.Size([2]) + (3,) is torch.Size([2, 3])
-    def __add__(self, other: tuple[int, ...]) -> Size:  # type: ignore[override]
-        return Size(tuple.__add__(self, other))
-
-    def __radd__(self, other: tuple[int, ...]) -> Size:
-        return Size(tuple.__add__(other, self)) if isinstance(other, tuple) else NotImplemented
-
-    def __mul__(self, count: SupportsIndex) -> Size:
-        return Size(tuple.__mul__(self, count))
-
-    __rmul__ = __mul__
-
 
 class _Version:
     """The in-place modification counter, shared by a tensor and all its views."""
