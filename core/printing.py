@@ -89,7 +89,7 @@ class _ElementFormat:
         # wider than the rest is not accounted for
         self.width = max(len(self._text(v)) for v in nonzero)
 
-    def _text(self, value) -> str:
+    def _text(self, value: Any) -> str:
         precision = _options["precision"]
         if self.sci_mode:
             return f"{value:.{precision}e}"
@@ -97,7 +97,7 @@ class _ElementFormat:
             return f"{value:.0f}" + ("." if math.isfinite(value) else "")
         return f"{value:.{precision}f}"
 
-    def __call__(self, value) -> str:
+    def __call__(self, value: Any) -> str:
         return (self._text(value) if self.floating else str(value)).rjust(self.width)
 
 
@@ -109,7 +109,7 @@ class _ComplexFormat:
         self.real, self.imag = _ElementFormat(array.real), _ElementFormat(array.imag)
         self.width = self.real.width + self.imag.width + 1
 
-    def __call__(self, value) -> str:
+    def __call__(self, value: Any) -> str:
         imag_text = (self.imag(value.imag) + "j").lstrip()
         sign = "" if imag_text[0] in "+-" else "+"
         return self.real(value.real) + sign + imag_text
@@ -170,19 +170,19 @@ def _host_values(t):
     return array.astype(np.float32) if t.dtype is dtypes.bfloat16 else array
 
 
-def _default_dtype_shown(dt) -> bool:
+def _default_dtype_shown(dt: dtypes.dtype) -> bool:
     """The dtypes the printed elements already tell (no ``dtype=`` suffix) when there are any."""
     return dt in (dtypes.get_default_dtype(), dtypes.default_complex_dtype(), dtypes.int64, dtypes.bool)
 
 
-def _prefix(t) -> str:
+def _prefix(t: Tensor) -> str:
     """``tensor(`` for a Tensor and the classes that print as one (``_printed_as_tensor`` in their own
     body: Parameter, Buffer), a subclass's name otherwise, as PyTorch prints ``MyTensor([1., 2.])``."""
     cls = type(t)
     return "tensor(" if cls is Tensor or "_printed_as_tensor" in vars(cls) else f"{cls.__name__}("
 
 
-def tensor_repr(t, *, tensor_contents: str | None = None) -> str:
+def tensor_repr(t: Tensor, *, tensor_contents: str | None = None) -> str:
     """``t`` as PyTorch prints it; ``tensor_contents`` (a subclass's) in place of its values, with the
     suffixes that go with them."""
     prefix = _prefix(t)
@@ -211,7 +211,7 @@ def tensor_repr(t, *, tensor_contents: str | None = None) -> str:
     return _with_extras(t, prefix, tensor_contents, extras)
 
 
-def sparse_coo_repr(s) -> str:
+def sparse_coo_repr(s: Any) -> str:
     """A sparse COO tensor as PyTorch prints it: its indices and values (their values only, aligned
     under their own opening bracket), then its size, nnz, dtype and layout on a line of their own."""
     prefix = "tensor("
