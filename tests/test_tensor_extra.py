@@ -509,3 +509,24 @@ def test_typeinfo_errors():
         ember.iinfo(ember.float32)
     with pytest.raises(TypeError, match="not supported"):
         ember.iinfo(ember.bool)
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        lambda T: (1, T.tensor([0.5, 1.5, 2.5])),  # a number and a 1-d tensor: no overload takes them
+        lambda T: (T.tensor([0, 1, 2]), 2.5),
+    ],
+)
+def test_clamp_refuses_a_number_beside_a_tensor_bound(bounds):
+    for T in (torch, ember):
+        with pytest.raises(TypeError):
+            T.clamp(T.tensor([0, 1, 3]), *bounds(T))
+
+
+def test_clamp_reads_a_0d_tensor_beside_a_number_as_a_number():
+    # (Tensor, Scalar, Scalar): an int tensor clamped to 1.5 is float32, not the 0-d bound's float64
+    expected = torch.clamp(torch.tensor([0, 1, 3]), 1, torch.tensor(1.5, dtype=torch.float64))
+    got = ember.clamp(ember.tensor([0, 1, 3]), 1, ember.tensor(1.5, dtype=ember.float64))
+    assert str(got.dtype)[6:] == str(expected.dtype)[6:] == "float32"
+    assert got.tolist() == expected.tolist()

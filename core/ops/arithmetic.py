@@ -1572,6 +1572,16 @@ def clamp(  # noqa: A002
         if bound is not None and not is_scalar(bound):
             if not isinstance(bound, Tensor):
                 raise TypeError(f"clamp(): bounds must be numbers or tensors, got {type(bound).__name__}")
+    if isinstance(min, Tensor) is not isinstance(max, Tensor) and min is not None and max is not None:
+        # PyTorch's overloads take two numbers or two tensors: beside a number, a 0-d tensor is read as
+        # a number (a host read), any other tensor refused
+        tensor_bound = min if isinstance(min, Tensor) else max
+        if tensor_bound.ndim:
+            raise TypeError(
+                "clamp() received an invalid combination of arguments - got (Tensor, "
+                f"{type(min).__name__}, {type(max).__name__}): min and max must be both numbers or both tensors"
+            )
+        min, max = (b.item() if isinstance(b, Tensor) else b for b in (min, max))  # noqa: A001
     if input.dtype is dtypes.bool and (kernel := _bool_clamp_kernel(min, max)) is not None:
         not_implemented(kernel, dtypes.bool)
     if input.dtype.is_complex:
