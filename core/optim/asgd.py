@@ -52,6 +52,8 @@ class ASGD(Optimizer):
         _check_range(weight_decay, "weight_decay value")
         super().__init__(params, defaults)
 
+    _scalar_state_keys = ("step", "eta", "mu")
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "ASGD", alternative=None)
         lr = _to_scalar(group["lr"])

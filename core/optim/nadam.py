@@ -72,6 +72,8 @@ class NAdam(Optimizer):
         _check_range(momentum_decay, "momentum_decay value")
         super().__init__(params, defaults)
 
+    _scalar_state_keys = ("step", "mu_product")
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "NAdam", alternative=None)
         if not state:

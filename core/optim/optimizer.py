@@ -128,6 +128,19 @@ def _densify(grad: Tensor, group: dict[str, Any]) -> Tensor:
     return -dense if group.get("maximize", False) else dense
 
 
+def _split_param_names(param_group: dict[str, Any]) -> None:
+    """Split ``(name, tensor)`` pairs in ``param_group["params"]`` (as ``named_parameters()`` yields)
+    into the tensors and a ``"param_names"`` list, as PyTorch's optimizers do; a mix of named and
+    unnamed parameters is an error."""
+    names = [p[0] for p in param_group["params"] if isinstance(p, tuple)]
+    if not names:
+        return
+    if len(names) != len(param_group["params"]):
+        raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+    param_group["params"] = [p[1] for p in param_group["params"]]
+    param_group["param_names"] = names
+
+
 def _typename(obj: object) -> str:
     return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
 
@@ -153,6 +166,9 @@ class Optimizer:
     #: whether a complex parameter is updated as the real view of its parts (``view_as_real``),
     #: each part its own coordinate, as PyTorch's optimizers do; its state is of that view
     _complex_as_real = True
+    #: the state entries PyTorch keeps as 0-dimensional tensors in the scalar dtype (older versions
+    #: saved them as Python numbers)
+    _scalar_state_keys: tuple[str, ...] = ("step",)
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -229,6 +245,21 @@ class Optimizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._upgrade_old_format()
+
+    def _upgrade_old_format(self) -> None:
+        """Bring groups and state saved by an older PyTorch up to date, as PyTorch's optimizers do: options
+        added since (``maximize``, ``foreach``, ...) take their defaults, and scalar state kept as a Python
+        number (``step`` before PyTorch 1.12) becomes a 0-dimensional tensor."""
+        for group in self.param_groups:
+            for name, default in self.defaults.items():
+                if default is not required:
+                    group.setdefault(name, default)
+            for param in group["params"]:
+                param_state = self.state.get(param)
+                for key in self._scalar_state_keys if param_state else ():
+                    if key in param_state and not isinstance(param_state[key], Tensor):
+                        param_state[key] = _scalar_state(param_state[key])
 
     def __repr__(self) -> str:
         text = type(self).__name__ + " ("
@@ -261,10 +292,11 @@ class Optimizer:
             )
         else:
             param_group["params"] = list(params)
+        _split_param_names(param_group)
         for param in param_group["params"]:
             if not isinstance(param, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is " + _typename(param))
-            if not param.is_leaf:
+            if not (self.defaults.get("differentiable") or param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
@@ -277,6 +309,13 @@ class Optimizer:
                 "see github.com/pytorch/pytorch/issues/40967 for more information",
                 stacklevel=3,
             )
+        for group in self.param_groups:
+            if ("param_names" in group) != ("param_names" in param_group):
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. cannot add param group "
+                    + ("with names" if "param_names" in param_group else "without names")
+                    + " to the optimizer"
+                )
         existing = {id(p) for group in self.param_groups for p in group["params"]}
         if not existing.isdisjoint(ids):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -365,6 +404,8 @@ class Optimizer:
                 state[k] = v
         for group, saved in zip(groups, saved_groups):
             saved["params"] = group["params"]
+            if "param_names" in group:  # names the loaded dict lacks stay those of this optimizer
+                saved.setdefault("param_names", group["param_names"])
         self.__setstate__({"state": state, "param_groups": saved_groups})
         for post_hook in self._hooks("_optimizer_load_state_dict_post_hooks").values():
             post_hook(self)
