@@ -333,3 +333,32 @@ def _hook_log(T):
 
 def test_optimizer_hooks_as_torch():
     assert _hook_log(ember) == _hook_log(torch)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"])
+def test_betas_as_tensors_match_torch(name, device):
+    # torch takes the betas as 0-d tensors (Adam and AdamW also 1-element ones, made 0-d); on float32
+    # parameters the updates agree
+    shape = (1,) if name.startswith("Adam") and name != "Adamax" else ()
+    pe = [nn.Parameter(ember.tensor(_W, dtype=ember.float32, device=device))]
+    pt = [torch.nn.Parameter(torch.tensor(_W, dtype=torch.float32))]
+    opt_e = getattr(optim, name)(pe, lr=0.01, betas=(ember.full(shape, 0.8), ember.tensor(0.9)))
+    opt_t = getattr(torch.optim, name)(pt, lr=0.01, betas=(torch.full(shape, 0.8), torch.tensor(0.9)))
+    for _ in range(6):
+        for opt, p in ((opt_e, pe), (opt_t, pt)):
+            opt.zero_grad()
+            (p[0] ** 3).sum().backward()
+            opt.step()
+    np.testing.assert_allclose(pe[0].detach().cpu().numpy(), pt[0].detach().numpy(), rtol=2e-6, atol=1e-7)
+    assert opt_e.param_groups[0]["betas"][0].shape == opt_t.param_groups[0]["betas"][0].shape == ()
+
+
+def test_adam_betas_checks_as_torch():
+    for lib in (ember, torch):
+        p = [lib.ones(1, requires_grad=True)]
+        with pytest.raises(ValueError, match="betas must be either both floats or both Tensors"):
+            lib.optim.Adam(p, betas=(0, 0.99))
+        with pytest.raises(ValueError, match="betas must be either both floats or both Tensors"):
+            lib.optim.AdamW(p, betas=(0.9, lib.tensor(0.99)))
+        with pytest.raises(ValueError, match=r"betas\[0\] as a Tensor is not supported for capturable=False"):
+            lib.optim.Adam(p, betas=(lib.tensor(0.9), lib.tensor(0.99)), foreach=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from ._types import LearningRate, ParamsT
 from .optimizer import (
     Optimizer,
+    _betas,
     _bump,
     _check_adam,
     _hyperparameters,
     _start_state,
+    _tensor_betas,
     _to_scalar,
 )
 
@@ -74,6 +76,7 @@ class Adam(Optimizer):
             ),
         )
         _check_adam(lr, eps, betas, weight_decay)
+        defaults["betas"] = _tensor_betas(betas, foreach, capturable)
         super().__init__(params, defaults)
 
     _update_maximizes = True
@@ -82,7 +85,7 @@ class Adam(Optimizer):
         self._reject_sparse(grad, "Adam")
         if not state:
             _start_state(state, param, "exp_avg", "exp_avg_sq", "max_exp_avg_sq" if group["amsgrad"] else None)
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = _betas(group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None
         state["step"] += 1

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_adam, _check_range, _hyperparameters, _scalar_state, _start_state, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _betas,
+    _check_adam,
+    _check_range,
+    _hyperparameters,
+    _scalar_state,
+    _start_state,
+    _to_scalar,
+)
 
 __all__ = ["NAdam"]
 
@@ -82,7 +91,7 @@ class NAdam(Optimizer):
             state["exp_avg"] = param.new_zeros(param.shape)
             state["exp_avg_sq"] = param.new_zeros(param.shape)
         lr = _to_scalar(group["lr"])
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = _betas(group)
         state["step"] += 1
         step = state["step"].item()
         grad = _decay(param, grad, lr, group)

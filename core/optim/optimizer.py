@@ -495,6 +495,26 @@ def _check_betas(betas: tuple[float, ...]) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
+def _tensor_betas(betas: tuple[Any, ...], foreach: bool | None, capturable: bool) -> tuple[Any, ...]:
+    """Adam's and AdamW's ``betas`` checked as PyTorch checks them (both floats, or both 1-element
+    tensors, which are kept as 0-dimensional tensors)."""
+    if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor):
+            if not capturable and foreach:
+                raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
+            if beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+    return tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() != 0 else b for b in betas)
+
+
+def _betas(group: dict[str, Any]) -> tuple[float, float]:
+    """A group's ``(beta1, beta2)`` as Python numbers (they may be given as tensors)."""
+    beta1, beta2 = group["betas"]
+    return _to_scalar(beta1), _to_scalar(beta2)
+
+
 def _check_adam(lr: LearningRate, eps: float, betas: tuple[float, ...], weight_decay: float) -> None:
     """The checks of the Adam family (``Adam``, ``AdamW``, ``Adamax``), in PyTorch's order."""
     _check_lr(lr)

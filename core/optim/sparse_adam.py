@@ -6,7 +6,7 @@ import math
 
 from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_betas, _check_range, _hyperparameters, _sparse_rows, _to_scalar
+from .optimizer import Optimizer, _betas, _check_betas, _check_range, _hyperparameters, _sparse_rows, _to_scalar
 
 __all__ = ["SparseAdam"]
 
@@ -62,7 +62,7 @@ class SparseAdam(Optimizer):
         rows, values = _sparse_rows(grad, group)
         if values.numel() == 0:
             return
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = _betas(group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         old_avg = exp_avg.index_select(0, rows)
         avg_update = (values - old_avg) * (1 - beta1)
