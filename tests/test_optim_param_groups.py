@@ -122,3 +122,26 @@ def test_sgd_state_dict_of_an_older_version():
         opt.step()
         results.append((p.tolist(), {k: opt.param_groups[0][k] for k in ("nesterov", "maximize", "differentiable")}))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_fused_refusals_as_torch(name):
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together."):
+            getattr(lib.optim, name)([lib.ones(2, requires_grad=True)], fused=True, foreach=True)
+        with pytest.raises(RuntimeError, match="`fused` does not support `differentiable`"):
+            getattr(lib.optim, name)([lib.ones(2, requires_grad=True)], fused=True, differentiable=True)
+        p = lib.ones(2, dtype=lib.complex64, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], fused=True)
+        p.grad = lib.ones(2, dtype=lib.complex64)
+        with pytest.raises(RuntimeError, match="`fused=True` requires all the params to be floating point Tensors"):
+            opt.step()
+
+
+def test_adam_tensor_lr_with_foreach_as_torch():
+    for lib in (ember, torch):
+        for name in ("Adam", "AdamW"):
+            with pytest.raises(
+                ValueError, match="lr as a Tensor is not supported for capturable=False and foreach=True"
+            ):
+                getattr(lib.optim, name)([lib.ones(2, requires_grad=True)], lr=lib.tensor(0.01), foreach=True)

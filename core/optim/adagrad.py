@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from ..ops.complex_views import view_as_real
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_state, _sparse_rows, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _check_fused,
+    _check_lr,
+    _check_range,
+    _hyperparameters,
+    _scalar_state,
+    _sparse_rows,
+    _to_scalar,
+)
 
 __all__ = ["Adagrad"]
 
@@ -68,6 +77,7 @@ class Adagrad(Optimizer):
         _check_range(initial_accumulator_value, "initial_accumulator_value value")
         _check_range(eps, "epsilon value")
         super().__init__(params, defaults)
+        _check_fused(defaults)
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]

@@ -8,6 +8,7 @@ from .optimizer import (
     _betas,
     _bump,
     _check_adam,
+    _check_fused,
     _hyperparameters,
     _start_state,
     _tensor_betas,
@@ -75,9 +76,10 @@ class Adam(Optimizer):
                 "decoupled_weight_decay",
             ),
         )
-        _check_adam(lr, eps, betas, weight_decay)
+        _check_adam(lr, eps, betas, weight_decay, foreach, capturable)
         defaults["betas"] = _tensor_betas(betas, foreach, capturable)
         super().__init__(params, defaults)
+        _check_fused(defaults)
 
     _update_maximizes = True
 

@@ -435,6 +435,8 @@ class Optimizer:
         return loss
 
     def _step_group(self, group: dict[str, Any]) -> None:
+        if group.get("fused"):
+            _check_fused_params(group)
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -515,15 +517,47 @@ def _betas(group: dict[str, Any]) -> tuple[float, float]:
     return _to_scalar(beta1), _to_scalar(beta2)
 
 
-def _check_adam(lr: LearningRate, eps: float, betas: tuple[float, ...], weight_decay: float) -> None:
+def _check_fused(defaults: dict[str, Any]) -> None:
+    """PyTorch's refusals of ``fused=True`` with ``differentiable`` or ``foreach`` (SGD, Adam, AdamW,
+    Adagrad)."""
+    if defaults["fused"]:
+        if defaults["differentiable"]:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if defaults["foreach"]:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def _check_fused_params(group: dict[str, Any]) -> None:
+    """Refuse, as PyTorch does at ``step``, a ``fused`` group holding a parameter that is not
+    floating point (a complex one) and has a gradient."""
+    for p in group["params"]:
+        if p.grad is not None and not p.is_floating_point():
+            raise RuntimeError(
+                "`fused=True` requires all the params to be floating point Tensors of supported devices "
+                f"but {p.dtype} and {p.device.type}"
+            )
+
+
+def _check_adam(
+    lr: LearningRate,
+    eps: float,
+    betas: tuple[float, ...],
+    weight_decay: float,
+    foreach: bool | None = None,
+    capturable: bool = True,
+) -> None:
     """The checks of the Adam family (``Adam``, ``AdamW``, ``Adamax``), in PyTorch's order."""
-    _check_lr(lr)
+    _check_lr(lr, foreach, capturable)
     _check_range(eps, "epsilon value")
     _check_betas(betas)
     _check_range(weight_decay, "weight_decay value")
 
 
-def _check_lr(lr: LearningRate) -> None:
+def _check_lr(lr: LearningRate, foreach: bool | None = None, capturable: bool = True) -> None:
+    """The learning rate's checks; ``foreach`` and ``capturable`` given by optimizers that refuse a tensor
+    ``lr`` with ``foreach=True`` and ``capturable=False`` (Adam, AdamW), as PyTorch's do."""
+    if isinstance(lr, Tensor) and foreach and not capturable:
+        raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     _check_range(_to_scalar(lr), "learning rate")

@@ -7,7 +7,17 @@ from typing import Any
 from .. import graphs
 from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _bump, _check_lr, _check_range, _densify, _hyperparameters, _sparse_rows, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _bump,
+    _check_fused,
+    _check_lr,
+    _check_range,
+    _densify,
+    _hyperparameters,
+    _sparse_rows,
+    _to_scalar,
+)
 
 __all__ = ["SGD"]
 
@@ -64,6 +74,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        _check_fused(defaults)
 
     _update_maximizes = True
     _capturable = True
