@@ -62,7 +62,17 @@ ERRORS = [
     (lambda T: T.optim.Muon([T.nn.Parameter(T.zeros(2, 2))], momentum=-1.0), ValueError, "momentum"),
     (lambda T: T.optim.Muon([T.nn.Parameter(T.zeros(2, 2))], weight_decay=-1.0), ValueError, "weight decay"),
     (lambda T: T.optim.Muon([T.nn.Parameter(T.zeros(2, 2))], adjust_lr_fn="x"), ValueError, "not supported"),
+    (lambda T: _complex_step(T, "Muon"), RuntimeError, "Muon does not support complex parameters"),
+    (lambda T: _complex_step(T, "SparseAdam"), ValueError, "SparseAdam does not support complex parameters"),
 ]
+
+
+def _complex_step(T, name):
+    """A step on a complex 2-D parameter (a ValueError on ember's Muon: the real view is 3-D)."""
+    p = T.nn.Parameter(T.ones(3, 2, dtype=T.complex64))
+    opt = getattr(T.optim, name)([p])
+    p.grad = T.ones(3, 2, dtype=T.complex64)
+    opt.step()
 
 
 @pytest.mark.parametrize("case", range(len(ERRORS)))

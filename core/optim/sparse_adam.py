@@ -43,13 +43,19 @@ class SparseAdam(Optimizer):
         _check_range(eps, "epsilon value", open_low=True)
         _check_betas(betas)
         super().__init__(params, defaults)
-        sparse_params = []
+        sparse_params, complex_params = [], []
         for index, group in enumerate(self.param_groups):
             for d_index, p in enumerate(group["params"]):
                 if p.is_sparse:
                     sparse_params.append([index, d_index])
+                if p.is_complex():
+                    complex_params.append([index, d_index])
         if sparse_params:
             raise ValueError(f"Sparse params at indices {sparse_params}: SparseAdam requires dense parameter tensors")
+        if complex_params:
+            raise ValueError(
+                f"Complex params at indices {complex_params}: SparseAdam does not support complex parameters"
+            )
 
     def _update(self, param, grad, state, group):
         if not grad.is_sparse:
