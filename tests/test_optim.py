@@ -393,3 +393,25 @@ def test_adam_betas_checks_as_torch():
             lib.optim.AdamW(p, betas=(0.9, lib.tensor(0.99)))
         with pytest.raises(ValueError, match=r"betas\[0\] as a Tensor is not supported for capturable=False"):
             lib.optim.Adam(p, betas=(lib.tensor(0.9), lib.tensor(0.99)), foreach=True)
+
+
+def test_asgd_eta_after_loading_into_float64_parameters_as_torch():
+    """Loading casts ASGD's eta and mu to float64 parameters' dtype; torch still rounds each new eta to
+    float32 (a tensor of the scalar dtype copied in), where ember filled the full double (1e-9 drifts)."""
+    results = []
+    for lib in (ember, torch):
+        p = lib.tensor(_W.ravel()[:5], requires_grad=True)
+        first = lib.optim.ASGD([p], lr=0.1, lambd=0.01)
+        p.grad = lib.ones(5, dtype=lib.float64)
+        first.step()
+        loaded = lib.optim.ASGD([p], lr=0.1, lambd=0.01)
+        loaded.load_state_dict(first.state_dict())
+        etas = []
+        for _ in range(4):
+            p.grad = lib.full((5,), 0.5, dtype=lib.float64)
+            loaded.step()
+            etas.append(loaded.state[p]["eta"].item())
+        results.append((etas, str(loaded.state[p]["eta"].dtype).split(".")[-1], p.detach().numpy()))
+    (etas_e, dtype_e, pe), (etas_t, dtype_t, pt) = results
+    assert etas_e == etas_t and dtype_e == dtype_t == "float64"
+    np.testing.assert_array_equal(pe, pt)
