@@ -145,3 +145,30 @@ def test_adam_tensor_lr_with_foreach_as_torch():
                 ValueError, match="lr as a Tensor is not supported for capturable=False and foreach=True"
             ):
                 getattr(lib.optim, name)([lib.ones(2, requires_grad=True)], lr=lib.tensor(0.01), foreach=True)
+
+
+def test_number_state_of_other_optimizers_stays_a_number():
+    """Only the optimizers torch converts turn a Python-number ``step`` into a tensor when loading:
+    SparseAdam keeps its int step, and an optimizer defined elsewhere its own state."""
+
+    class Counting(ember.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"lr": 0.1})
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    self.state[p]["step"] = self.state[p].get("step", 0) + 1
+
+    p = ember.ones(2, requires_grad=True)
+    counting = Counting([p])
+    counting.step()
+    counting.load_state_dict(counting.state_dict())
+    assert counting.state[p]["step"] == 1 and isinstance(counting.state[p]["step"], int)
+    for lib in (ember, torch):
+        w = lib.ones(3, 2, requires_grad=True)
+        sparse_adam = lib.optim.SparseAdam([w])
+        w.grad = lib.ones(3, 2).to_sparse()
+        sparse_adam.step()
+        sparse_adam.load_state_dict(sparse_adam.state_dict())
+        assert type(sparse_adam.state[w]["step"]) is int

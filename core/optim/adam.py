@@ -82,6 +82,7 @@ class Adam(Optimizer):
         _check_fused(defaults)
 
     _update_maximizes = True
+    _scalar_state_keys = ("step",)
 
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adam")

@@ -47,6 +47,8 @@ class Adamax(Optimizer):
         _check_adam(lr, eps, betas, weight_decay)
         super().__init__(params, defaults)
 
+    _scalar_state_keys = ("step",)
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adamax", alternative=None)
         if not state:

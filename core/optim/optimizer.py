@@ -166,9 +166,10 @@ class Optimizer:
     #: whether a complex parameter is updated as the real view of its parts (``view_as_real``),
     #: each part its own coordinate, as PyTorch's optimizers do; its state is of that view
     _complex_as_real = True
-    #: the state entries PyTorch keeps as 0-dimensional tensors in the scalar dtype (older versions
-    #: saved them as Python numbers)
-    _scalar_state_keys: tuple[str, ...] = ("step",)
+    #: the state entries that PyTorch's optimizer of the same name keeps as 0-dimensional tensors in
+    #: the scalar dtype and converts when older versions saved them as Python numbers (none for an
+    #: optimizer defined elsewhere, whose state is its own)
+    _scalar_state_keys: tuple[str, ...] = ()
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults

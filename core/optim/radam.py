@@ -67,6 +67,8 @@ class RAdam(Optimizer):
         _check_adam(lr, eps, betas, weight_decay)
         super().__init__(params, defaults)
 
+    _scalar_state_keys = ("step",)
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "RAdam", alternative=None)
         if not state:
