@@ -320,6 +320,25 @@ def test_sparse_gradients_match_torch(name, kwargs, device):
     _assert_params([emb_e.weight], [emb_t.weight])
 
 
+@pytest.mark.parametrize("name,kwargs", SPARSE_VARIANTS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SPARSE_VARIANTS)])
+@pytest.mark.parametrize("sparse_dim", [2, 3])
+def test_gradients_sparse_in_several_dims_match_torch(name, kwargs, sparse_dim, device):
+    """A gradient sparse in its first two or three dimensions (``dense.to_sparse()``) updates the elements
+    it holds; ember's optimizers indexed rows and raised ('Index tensor must have the same number of
+    dimensions', 'The size of tensor a (3) must match ...')."""
+    start = _rng.standard_normal((4, 3, 2))
+    grad = _rng.standard_normal((4, 3, 2)) * (_rng.random((4, 3, 1)) < 0.5)
+    results = []
+    for lib, dev in ((ember, device), (torch, "cpu")):
+        p = lib.tensor(start, device=dev, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], **kwargs)
+        for i in range(3):
+            p.grad = lib.tensor(grad * (i + 1), device=dev).to_sparse(sparse_dim)
+            opt.step()
+        results.append(p.detach().cpu().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)
+
+
 def test_sparse_gradient_errors():
     emb = nn.Embedding(4, 2, sparse=True)
     emb(ember.tensor([1, 2])).sum().backward()

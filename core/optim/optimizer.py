@@ -106,13 +106,20 @@ def _start_state(state: dict[str, Any], param: Tensor, *buffers: str | None) -> 
             state[name] = param.new_zeros(param.shape)
 
 
-def _sparse_rows(grad: Tensor, group: dict[str, Any]) -> tuple[Tensor, Tensor]:
-    """``(row_indices, row_values)`` of a sparse COO gradient, coalesced so that rows are unique
-    (the values negated for ``maximize``).
+def _sparse_rows(grad: Tensor, group: dict[str, Any], *targets: Tensor) -> tuple[Tensor, ...]:
+    """``(row_indices, row_values, *target_rows)`` of a sparse COO gradient, coalesced so that rows are
+    unique (the values negated for ``maximize``). A gradient with several sparse dimensions (as
+    ``dense.to_sparse()`` of a matrix) indexes its parameter's leading dimensions flattened into one:
+    ``targets`` (the parameter, its state buffers) come back viewed that way, their rows.
     """
     grad = grad.coalesce()
-    values = grad._values()
-    return grad._indices()[0], -values if group.get("maximize", False) else values
+    indices, values = grad._indices(), grad._values()
+    rows = indices[0]
+    for dim in range(1, grad.sparse_dim()):  # the row-major position across the sparse dimensions
+        rows = rows * grad.shape[dim] + indices[dim]
+    sparse_dim = grad.sparse_dim()
+    target_rows = [t if sparse_dim == 1 else t.view(-1, *t.shape[sparse_dim:]) for t in targets]
+    return rows, -values if group.get("maximize", False) else values, *target_rows
 
 
 def _bump(*tensors: Tensor | None) -> None:

@@ -86,8 +86,8 @@ class SGD(Optimizer):
             if weight_decay != 0:
                 raise RuntimeError("SGD: weight_decay is not supported with sparse gradients (as in PyTorch)")
             if momentum == 0:
-                rows, values = _sparse_rows(grad, group)
-                param.index_add_(0, rows, values, alpha=-lr)
+                rows, values, param_rows = _sparse_rows(grad, group, param)
+                param_rows.index_add_(0, rows, values, alpha=-lr)
                 return
             grad, maximize = _densify(grad, group), False
         buf = state.get("momentum_buffer") if momentum != 0 else None

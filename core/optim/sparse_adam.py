@@ -65,11 +65,12 @@ class SparseAdam(Optimizer):
             state["exp_avg"] = param.new_zeros(param.shape)
             state["exp_avg_sq"] = param.new_zeros(param.shape)
         state["step"] += 1
-        rows, values = _sparse_rows(grad, group)
+        rows, values, param_rows, exp_avg, exp_avg_sq = _sparse_rows(
+            grad, group, param, state["exp_avg"], state["exp_avg_sq"]
+        )
         if values.numel() == 0:
             return
         beta1, beta2 = _betas(group)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         old_avg = exp_avg.index_select(0, rows)
         avg_update = (values - old_avg) * (1 - beta1)
         exp_avg.index_add_(0, rows, avg_update)
@@ -80,4 +81,4 @@ class SparseAdam(Optimizer):
         denom = (sq_update + old_sq).sqrt().add_(group["eps"])
         step = state["step"]
         step_size = _to_scalar(group["lr"]) * math.sqrt(1 - beta2**step) / (1 - beta1**step)
-        param.index_add_(0, rows, numer / denom, alpha=-step_size)
+        param_rows.index_add_(0, rows, numer / denom, alpha=-step_size)
