@@ -304,7 +304,9 @@ class Optimizer:
         for param in param_group["params"]:
             if not isinstance(param, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is " + _typename(param))
-            if not (self.defaults.get("differentiable") or param.is_leaf or param.retains_grad):
+            if not (
+                param.is_leaf or param.retains_grad
+            ):  # differentiable=True (torch: non-leaves too) is not implemented
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
