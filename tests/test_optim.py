@@ -243,6 +243,37 @@ def test_lbfgs_float32_arithmetic_as_torch(line_search_fn):
     assert all(isinstance(r, ember.Tensor) for r in state_e["ro"])
 
 
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_complex_parameters_as_torch(line_search_fn):
+    """torch's LBFGS treats a complex parameter as the real view of its parts (its flat gradient
+    has two entries per element); ember's raised NotImplementedError ('gt' of complex). On the CPU
+    only: complex tensors are the cpu backend's."""
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal(5) + 1j * rng.standard_normal(5)
+    target = rng.standard_normal(5) + 1j * rng.standard_normal(5)
+
+    def run(lib, dev):
+        p = lib.nn.Parameter(lib.tensor(start, device=dev))
+        real = lib.nn.Parameter(lib.tensor(start.real.copy(), device=dev))
+        opt = lib.optim.LBFGS([p, real], lr=0.5, max_iter=6, line_search_fn=line_search_fn)
+        goal = lib.tensor(target, device=dev)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((p - goal).abs() ** 2).sum() + (p.real * real).sum() + (real**2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(2):
+            opt.step(closure)
+        return p.detach().cpu().numpy(), real.detach().cpu().numpy(), opt.state[p]["func_evals"]
+
+    (pe, re, evals_e), (pt, rt, evals_t) = run(ember, "cpu"), run(torch, "cpu")
+    np.testing.assert_allclose(pe, pt, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(re, rt, rtol=1e-9, atol=1e-12)
+    assert evals_e == evals_t
+
+
 def test_lbfgs_rejects_groups():
     w, b = nn.Parameter(ember.tensor(_W)), nn.Parameter(ember.tensor(_B))
     with pytest.raises(ValueError, match="per-parameter options"):
@@ -289,6 +320,25 @@ def test_sparse_gradients_match_torch(name, kwargs, device):
     _assert_params([emb_e.weight], [emb_t.weight])
 
 
+@pytest.mark.parametrize("name,kwargs", SPARSE_VARIANTS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SPARSE_VARIANTS)])
+@pytest.mark.parametrize("sparse_dim", [2, 3])
+def test_gradients_sparse_in_several_dims_match_torch(name, kwargs, sparse_dim, device):
+    """A gradient sparse in its first two or three dimensions (``dense.to_sparse()``) updates the elements
+    it holds; ember's optimizers indexed rows and raised ('Index tensor must have the same number of
+    dimensions', 'The size of tensor a (3) must match ...')."""
+    start = _rng.standard_normal((4, 3, 2))
+    grad = _rng.standard_normal((4, 3, 2)) * (_rng.random((4, 3, 1)) < 0.5)
+    results = []
+    for lib, dev in ((ember, device), (torch, "cpu")):
+        p = lib.tensor(start, device=dev, requires_grad=True)
+        opt = getattr(lib.optim, name)([p], **kwargs)
+        for i in range(3):
+            p.grad = lib.tensor(grad * (i + 1), device=dev).to_sparse(sparse_dim)
+            opt.step()
+        results.append(p.detach().cpu().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)
+
+
 def test_sparse_gradient_errors():
     emb = nn.Embedding(4, 2, sparse=True)
     emb(ember.tensor([1, 2])).sum().backward()
@@ -333,3 +383,54 @@ def _hook_log(T):
 
 def test_optimizer_hooks_as_torch():
     assert _hook_log(ember) == _hook_log(torch)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "Adamax", "NAdam", "RAdam"])
+def test_betas_as_tensors_match_torch(name, device):
+    # torch takes the betas as 0-d tensors (Adam and AdamW also 1-element ones, made 0-d); on float32
+    # parameters the updates agree
+    shape = (1,) if name.startswith("Adam") and name != "Adamax" else ()
+    pe = [nn.Parameter(ember.tensor(_W, dtype=ember.float32, device=device))]
+    pt = [torch.nn.Parameter(torch.tensor(_W, dtype=torch.float32))]
+    opt_e = getattr(optim, name)(pe, lr=0.01, betas=(ember.full(shape, 0.8), ember.tensor(0.9)))
+    opt_t = getattr(torch.optim, name)(pt, lr=0.01, betas=(torch.full(shape, 0.8), torch.tensor(0.9)))
+    for _ in range(6):
+        for opt, p in ((opt_e, pe), (opt_t, pt)):
+            opt.zero_grad()
+            (p[0] ** 3).sum().backward()
+            opt.step()
+    np.testing.assert_allclose(pe[0].detach().cpu().numpy(), pt[0].detach().numpy(), rtol=2e-6, atol=1e-7)
+    assert opt_e.param_groups[0]["betas"][0].shape == opt_t.param_groups[0]["betas"][0].shape == ()
+
+
+def test_adam_betas_checks_as_torch():
+    for lib in (ember, torch):
+        p = [lib.ones(1, requires_grad=True)]
+        with pytest.raises(ValueError, match="betas must be either both floats or both Tensors"):
+            lib.optim.Adam(p, betas=(0, 0.99))
+        with pytest.raises(ValueError, match="betas must be either both floats or both Tensors"):
+            lib.optim.AdamW(p, betas=(0.9, lib.tensor(0.99)))
+        with pytest.raises(ValueError, match=r"betas\[0\] as a Tensor is not supported for capturable=False"):
+            lib.optim.Adam(p, betas=(lib.tensor(0.9), lib.tensor(0.99)), foreach=True)
+
+
+def test_asgd_eta_after_loading_into_float64_parameters_as_torch():
+    """Loading casts ASGD's eta and mu to float64 parameters' dtype; torch still rounds each new eta to
+    float32 (a tensor of the scalar dtype copied in), where ember filled the full double (1e-9 drifts)."""
+    results = []
+    for lib in (ember, torch):
+        p = lib.tensor(_W.ravel()[:5], requires_grad=True)
+        first = lib.optim.ASGD([p], lr=0.1, lambd=0.01)
+        p.grad = lib.ones(5, dtype=lib.float64)
+        first.step()
+        loaded = lib.optim.ASGD([p], lr=0.1, lambd=0.01)
+        loaded.load_state_dict(first.state_dict())
+        etas = []
+        for _ in range(4):
+            p.grad = lib.full((5,), 0.5, dtype=lib.float64)
+            loaded.step()
+            etas.append(loaded.state[p]["eta"].item())
+        results.append((etas, str(loaded.state[p]["eta"].dtype).split(".")[-1], p.detach().numpy()))
+    (etas_e, dtype_e, pe), (etas_t, dtype_t, pt) = results
+    assert etas_e == etas_t and dtype_e == dtype_t == "float64"
+    np.testing.assert_array_equal(pe, pt)

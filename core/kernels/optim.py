@@ -123,6 +123,8 @@ class OptimKernels:
             The momentum buffer: ``momentum_buffer`` itself, a new array on the first step
             with momentum, or ``None`` without momentum.
         """
+        if param.dtype.itemsize == 2 and self.backend.ember_dtype(param.dtype) in narrow_float:
+            return _sgd_step_in_16_bits(self, param, grad, momentum_buffer, h)
         g = -grad if h.maximize else grad
         if h.weight_decay != 0:
             g = g + param * h.weight_decay
@@ -179,6 +181,40 @@ class OptimKernels:
         step_size, bias_correction2_sqrt = h.bias_corrections()
         denom = xp.sqrt(second) / bias_correction2_sqrt + h.eps
         param[...] = param + exp_avg / denom * -step_size
+
+
+def _sgd_step_in_16_bits(kernels, param, grad, momentum_buffer, h):
+    """:meth:`OptimKernels.sgd_step` on float16/bfloat16 arrays as PyTorch's single-tensor SGD runs it:
+    one tensor operation at a time, each computed in float32 and rounded to the 16-bit type once
+    (``buf.mul_(momentum)`` by the unrounded number, ``add``'s ``alpha`` rounded to the type), where
+    multiply-adds in the 16-bit type round the product too."""
+    xp, backend = kernels.xp, kernels.backend
+    narrow, wide = param.dtype, backend.native_dtype(float32)
+
+    def wide_of(a):
+        return xp.astype(a, wide)
+
+    def rounded(a):
+        return xp.astype(a, narrow)
+
+    def add(a, b, alpha):  # a.add(b, alpha=alpha) of float32 operands, rounded once
+        return rounded(a + wide_of(xp.asarray(alpha, dtype=narrow)) * b)
+
+    g = wide_of(grad)
+    if h.maximize:
+        g = -g
+    if h.weight_decay != 0:  # grad.add(param, alpha=weight_decay)
+        g = wide_of(add(g, wide_of(param), h.weight_decay))
+    buf = momentum_buffer
+    if h.momentum != 0:
+        if buf is None:  # torch.clone(grad)
+            buf = xp.empty(param.shape, dtype=narrow)
+            buf[...] = rounded(g)
+        else:  # buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+            buf[...] = add(wide_of(rounded(wide_of(buf) * h.momentum)), g, 1 - h.dampening)
+        g = wide_of(add(g, wide_of(buf), h.momentum)) if h.nesterov else wide_of(buf)
+    param[...] = add(wide_of(param), g, -h.lr)
+    return buf
 
 
 def _adam_step_in_16_bits(kernels, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, h):

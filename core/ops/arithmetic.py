@@ -1111,13 +1111,14 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
             return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
         input = full_like_scalar(other, input)
     if alpha != 1 or alpha is True:
-        if _alpha_result_type(input, other, alpha) is dtypes.bool:
+        result = _alpha_result_type(input, other, alpha)
+        if result is dtypes.bool:
             other = other if alpha else other * False  # alpha is True or False in a bool result
         elif _narrow_result(input, other) is not None:  # one rounding of input + alpha * other, as PyTorch
             a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
             return add(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
         else:
-            other = other * alpha
+            other = _scaled(other, alpha, result)
     return _binary(_Add, "add", input, other)
 
 
@@ -1163,14 +1164,29 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
             "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     if alpha != 1 or alpha is True:
-        if _alpha_result_type(input, other, alpha) is dtypes.bool:
+        result = _alpha_result_type(input, other, alpha)
+        if result is dtypes.bool:
             other = other if alpha else other * False  # alpha is True or False in a bool result
         elif _narrow_result(input, other) is not None:  # one rounding of input - alpha * other, as PyTorch
             a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
             return sub(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
         else:
-            other = other * alpha
+            other = _scaled(other, alpha, result)
     return _binary(_Sub, "sub", input, other)
+
+
+def _scaled(other: Tensor | Number, alpha: Number, result: dtypes.dtype) -> Tensor | Number:
+    """``alpha * other`` for ``add``/``sub``, in the result's dtype: a narrower floating-point ``other`` is
+    widened first, so that ``float32 + alpha * bfloat16`` does not round the product to bfloat16 (PyTorch
+    computes it in float32)."""
+    if (
+        isinstance(other, Tensor)
+        and other.dtype is not result
+        and other.dtype.is_floating_point
+        and result.is_floating_point
+    ):
+        other = other.to(result)
+    return other * alpha
 
 
 def _alpha_result_type(input: Tensor | Number, other: Tensor | Number, alpha: Number) -> dtypes.dtype:

@@ -54,6 +54,8 @@ class Adadelta(Optimizer):
         _check_range(weight_decay, "weight_decay value")
         super().__init__(params, defaults)
 
+    _scalar_state_keys = ("step",)
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adadelta", alternative=None)
         if not state:

@@ -67,6 +67,7 @@ class Adafactor(Optimizer):
         super().__init__(params, defaults)
 
     _complex_as_real = False  # PyTorch's Adafactor refuses complex parameters
+    _scalar_state_keys = ("step",)
 
     def _update(self, param, grad, state, group):
         if param.is_complex():

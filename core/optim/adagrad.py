@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from ..ops.complex_views import view_as_real
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_state, _sparse_rows, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _check_fused,
+    _check_lr,
+    _check_range,
+    _hyperparameters,
+    _scalar_state,
+    _sparse_rows,
+    _to_scalar,
+)
 
 __all__ = ["Adagrad"]
 
@@ -68,6 +77,7 @@ class Adagrad(Optimizer):
         _check_range(initial_accumulator_value, "initial_accumulator_value value")
         _check_range(eps, "epsilon value")
         super().__init__(params, defaults)
+        _check_fused(defaults)
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]
@@ -76,6 +86,8 @@ class Adagrad(Optimizer):
                 # parts start at the initial value, as PyTorch's
                 coordinates = view_as_real(p) if p.dtype.is_complex else p
                 state["sum"] = coordinates.new_full(coordinates.shape, group["initial_accumulator_value"])
+
+    _scalar_state_keys = ("step",)
 
     def _update(self, param, grad, state, group):
         state["step"] += 1
@@ -88,10 +100,10 @@ class Adagrad(Optimizer):
         clr = _to_scalar(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
         state_sum = state["sum"]
         if grad.is_sparse:
-            rows, values = _sparse_rows(grad, group)
-            state_sum.index_add_(0, rows, values * values)
-            std = state_sum.index_select(0, rows).sqrt().add_(eps)
-            param.index_add_(0, rows, values / std, alpha=-clr)
+            rows, values, param_rows, sum_rows = _sparse_rows(grad, group, param, state_sum)
+            sum_rows.index_add_(0, rows, values * values)
+            std = sum_rows.index_select(0, rows).sqrt().add_(eps)
+            param_rows.index_add_(0, rows, values / std, alpha=-clr)
             return
         state_sum.addcmul_(grad, grad, value=1)
         param.addcdiv_(grad, state_sum.sqrt().add_(eps), value=-clr)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from ._types import LearningRate, ParamsT
 from .optimizer import (
     Optimizer,
+    _betas,
     _bump,
     _check_adam,
+    _check_fused,
     _hyperparameters,
     _start_state,
+    _tensor_betas,
     _to_scalar,
 )
 
@@ -73,16 +76,19 @@ class Adam(Optimizer):
                 "decoupled_weight_decay",
             ),
         )
-        _check_adam(lr, eps, betas, weight_decay)
+        _check_adam(lr, eps, betas, weight_decay, foreach, capturable)
+        defaults["betas"] = _tensor_betas(betas, foreach, capturable)
         super().__init__(params, defaults)
+        _check_fused(defaults)
 
     _update_maximizes = True
+    _scalar_state_keys = ("step",)
 
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adam")
         if not state:
             _start_state(state, param, "exp_avg", "exp_avg_sq", "max_exp_avg_sq" if group["amsgrad"] else None)
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = _betas(group)
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_exp_avg_sq = state["max_exp_avg_sq"] if group["amsgrad"] else None
         state["step"] += 1

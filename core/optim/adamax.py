@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_adam, _hyperparameters, _start_state, _to_scalar
+from .optimizer import Optimizer, _betas, _check_adam, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["Adamax"]
 
@@ -47,12 +47,14 @@ class Adamax(Optimizer):
         _check_adam(lr, eps, betas, weight_decay)
         super().__init__(params, defaults)
 
+    _scalar_state_keys = ("step",)
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "Adamax", alternative=None)
         if not state:
             _start_state(state, param, "exp_avg", "exp_inf")
         state["step"] += 1
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = _betas(group)
         grad = self._weight_decay(grad, param, group["weight_decay"])
         exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
         exp_avg.lerp_(grad, 1 - beta1)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from .. import dtypes
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_state, _to_scalar
+from .optimizer import Optimizer, _check_lr, _check_range, _hyperparameters, _scalar_dtype, _scalar_state, _to_scalar
 
 __all__ = ["ASGD"]
 
@@ -52,6 +53,8 @@ class ASGD(Optimizer):
         _check_range(weight_decay, "weight_decay value")
         super().__init__(params, defaults)
 
+    _scalar_state_keys = ("step", "eta", "mu")
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "ASGD", alternative=None)
         lr = _to_scalar(group["lr"])
@@ -72,5 +75,12 @@ class ASGD(Optimizer):
         else:
             ax.copy_(param)
         step = state["step"].item()
-        state["eta"].fill_(lr / ((1 + lambd * lr * step) ** group["alpha"]))
-        state["mu"].fill_(1 / max(1, step - group["t0"]))
+        # PyTorch makes each new value a tensor of the scalar dtype before copying it into the state, which
+        # a loaded state dict may hold in the parameters' dtype: it is rounded to float32 all the same
+        state["eta"].fill_(_in_scalar_dtype(lr / ((1 + lambd * lr * step) ** group["alpha"])))
+        state["mu"].fill_(_in_scalar_dtype(1 / max(1, step - group["t0"])))
+
+
+def _in_scalar_dtype(value: float) -> float:
+    """``value`` rounded to the scalar dtype (float32 unless the default dtype is float64)."""
+    return float(dtypes.host_dtype(_scalar_dtype()).type(value))

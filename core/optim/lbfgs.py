@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..ops.complex_views import view_as_real
 from ..ops.movement import cat
 from ._types import LearningRate, ParamsT
 from .optimizer import Optimizer, _check_lr, _hyperparameters, _to_scalar
@@ -158,11 +159,14 @@ class LBFGS(Optimizer):
                 views.append(p.grad.to_dense().reshape(-1))
             else:
                 views.append(p.grad.reshape(-1))
-        return cat(views, 0)
+        # a complex parameter counts as the real view of its parts, each part a coordinate
+        return cat([view_as_real(v).reshape(-1) if v.dtype.is_complex else v for v in views], 0)
 
     def _add_grad(self, step_size, update):
         offset = 0
         for p in self._params:
+            if p.dtype.is_complex:
+                p = view_as_real(p)
             numel = p.numel()
             p.add_(update[offset : offset + numel].view_as(p), alpha=step_size)
             offset += numel

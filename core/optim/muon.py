@@ -83,6 +83,8 @@ class Muon(Optimizer):
                         f"Muon only supports 2D parameters whereas we found a parameter with size: {p.size()}"
                     )
 
+    _complex_as_real = False  # PyTorch's Muon refuses complex parameters
+
     def _update(self, param, grad, state, group):
         if param.is_complex():
             raise RuntimeError("Muon does not support complex parameters")

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_adam, _check_range, _hyperparameters, _scalar_state, _start_state, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _betas,
+    _check_adam,
+    _check_range,
+    _hyperparameters,
+    _scalar_state,
+    _start_state,
+    _to_scalar,
+)
 
 __all__ = ["NAdam"]
 
@@ -72,6 +81,8 @@ class NAdam(Optimizer):
         _check_range(momentum_decay, "momentum_decay value")
         super().__init__(params, defaults)
 
+    _scalar_state_keys = ("step", "mu_product")
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "NAdam", alternative=None)
         if not state:
@@ -80,7 +91,7 @@ class NAdam(Optimizer):
             state["exp_avg"] = param.new_zeros(param.shape)
             state["exp_avg_sq"] = param.new_zeros(param.shape)
         lr = _to_scalar(group["lr"])
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = _betas(group)
         state["step"] += 1
         step = state["step"].item()
         grad = _decay(param, grad, lr, group)

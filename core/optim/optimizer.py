@@ -106,13 +106,20 @@ def _start_state(state: dict[str, Any], param: Tensor, *buffers: str | None) -> 
             state[name] = param.new_zeros(param.shape)
 
 
-def _sparse_rows(grad: Tensor, group: dict[str, Any]) -> tuple[Tensor, Tensor]:
-    """``(row_indices, row_values)`` of a sparse COO gradient, coalesced so that rows are unique
-    (the values negated for ``maximize``).
+def _sparse_rows(grad: Tensor, group: dict[str, Any], *targets: Tensor) -> tuple[Tensor, ...]:
+    """``(row_indices, row_values, *target_rows)`` of a sparse COO gradient, coalesced so that rows are
+    unique (the values negated for ``maximize``). A gradient with several sparse dimensions (as
+    ``dense.to_sparse()`` of a matrix) indexes its parameter's leading dimensions flattened into one:
+    ``targets`` (the parameter, its state buffers) come back viewed that way, their rows.
     """
     grad = grad.coalesce()
-    values = grad._values()
-    return grad._indices()[0], -values if group.get("maximize", False) else values
+    indices, values = grad._indices(), grad._values()
+    rows = indices[0]
+    for dim in range(1, grad.sparse_dim()):  # the row-major position across the sparse dimensions
+        rows = rows * grad.shape[dim] + indices[dim]
+    sparse_dim = grad.sparse_dim()
+    target_rows = [t if sparse_dim == 1 else t.view(-1, *t.shape[sparse_dim:]) for t in targets]
+    return rows, -values if group.get("maximize", False) else values, *target_rows
 
 
 def _bump(*tensors: Tensor | None) -> None:
@@ -126,6 +133,19 @@ def _densify(grad: Tensor, group: dict[str, Any]) -> Tensor:
     """A sparse gradient as a dense tensor (negated for ``maximize``)."""
     dense = grad.to_dense()
     return -dense if group.get("maximize", False) else dense
+
+
+def _split_param_names(param_group: dict[str, Any]) -> None:
+    """Split ``(name, tensor)`` pairs in ``param_group["params"]`` (as ``named_parameters()`` yields)
+    into the tensors and a ``"param_names"`` list, as PyTorch's optimizers do; a mix of named and
+    unnamed parameters is an error."""
+    names = [p[0] for p in param_group["params"] if isinstance(p, tuple)]
+    if not names:
+        return
+    if len(names) != len(param_group["params"]):
+        raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+    param_group["params"] = [p[1] for p in param_group["params"]]
+    param_group["param_names"] = names
 
 
 def _typename(obj: object) -> str:
@@ -153,6 +173,10 @@ class Optimizer:
     #: whether a complex parameter is updated as the real view of its parts (``view_as_real``),
     #: each part its own coordinate, as PyTorch's optimizers do; its state is of that view
     _complex_as_real = True
+    #: the state entries that PyTorch's optimizer of the same name keeps as 0-dimensional tensors in
+    #: the scalar dtype and converts when older versions saved them as Python numbers (none for an
+    #: optimizer defined elsewhere, whose state is its own)
+    _scalar_state_keys: tuple[str, ...] = ()
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -229,6 +253,21 @@ class Optimizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._upgrade_old_format()
+
+    def _upgrade_old_format(self) -> None:
+        """Bring groups and state saved by an older PyTorch up to date, as PyTorch's optimizers do: options
+        added since (``maximize``, ``foreach``, ...) take their defaults, and scalar state kept as a Python
+        number (``step`` before PyTorch 1.12) becomes a 0-dimensional tensor."""
+        for group in self.param_groups:
+            for name, default in self.defaults.items():
+                if default is not required:
+                    group.setdefault(name, default)
+            for param in group["params"]:
+                param_state = self.state.get(param)
+                for key in self._scalar_state_keys if param_state else ():
+                    if key in param_state and not isinstance(param_state[key], Tensor):
+                        param_state[key] = _scalar_state(param_state[key])
 
     def __repr__(self) -> str:
         text = type(self).__name__ + " ("
@@ -261,10 +300,13 @@ class Optimizer:
             )
         else:
             param_group["params"] = list(params)
+        _split_param_names(param_group)
         for param in param_group["params"]:
             if not isinstance(param, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is " + _typename(param))
-            if not param.is_leaf:
+            if not (
+                param.is_leaf or param.retains_grad
+            ):  # differentiable=True (torch: non-leaves too) is not implemented
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
@@ -277,6 +319,13 @@ class Optimizer:
                 "see github.com/pytorch/pytorch/issues/40967 for more information",
                 stacklevel=3,
             )
+        for group in self.param_groups:
+            if ("param_names" in group) != ("param_names" in param_group):
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. cannot add param group "
+                    + ("with names" if "param_names" in param_group else "without names")
+                    + " to the optimizer"
+                )
         existing = {id(p) for group in self.param_groups for p in group["params"]}
         if not existing.isdisjoint(ids):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -365,6 +414,8 @@ class Optimizer:
                 state[k] = v
         for group, saved in zip(groups, saved_groups):
             saved["params"] = group["params"]
+            if "param_names" in group:  # names the loaded dict lacks stay those of this optimizer
+                saved.setdefault("param_names", group["param_names"])
         self.__setstate__({"state": state, "param_groups": saved_groups})
         for post_hook in self._hooks("_optimizer_load_state_dict_post_hooks").values():
             post_hook(self)
@@ -394,6 +445,8 @@ class Optimizer:
         return loss
 
     def _step_group(self, group: dict[str, Any]) -> None:
+        if group.get("fused"):
+            _check_fused_params(group)
         for p in group["params"]:
             grad = p.grad
             if grad is None:
@@ -454,15 +507,67 @@ def _check_betas(betas: tuple[float, ...]) -> None:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
-def _check_adam(lr: LearningRate, eps: float, betas: tuple[float, ...], weight_decay: float) -> None:
+def _tensor_betas(betas: tuple[Any, ...], foreach: bool | None, capturable: bool) -> tuple[Any, ...]:
+    """Adam's and AdamW's ``betas`` checked as PyTorch checks them (both floats, or both 1-element
+    tensors, which are kept as 0-dimensional tensors)."""
+    if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor):
+            if not capturable and foreach:
+                raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
+            if beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
+    return tuple(b.squeeze() if isinstance(b, Tensor) and b.dim() != 0 else b for b in betas)
+
+
+def _betas(group: dict[str, Any]) -> tuple[float, float]:
+    """A group's ``(beta1, beta2)`` as Python numbers (they may be given as tensors)."""
+    beta1, beta2 = group["betas"]
+    return _to_scalar(beta1), _to_scalar(beta2)
+
+
+def _check_fused(defaults: dict[str, Any]) -> None:
+    """PyTorch's refusals of ``fused=True`` with ``differentiable`` or ``foreach`` (SGD, Adam, AdamW,
+    Adagrad)."""
+    if defaults["fused"]:
+        if defaults["differentiable"]:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if defaults["foreach"]:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def _check_fused_params(group: dict[str, Any]) -> None:
+    """Refuse, as PyTorch does at ``step``, a ``fused`` group holding a parameter that is not
+    floating point (a complex one) and has a gradient."""
+    for p in group["params"]:
+        if p.grad is not None and not p.is_floating_point():
+            raise RuntimeError(
+                "`fused=True` requires all the params to be floating point Tensors of supported devices "
+                f"but {p.dtype} and {p.device.type}"
+            )
+
+
+def _check_adam(
+    lr: LearningRate,
+    eps: float,
+    betas: tuple[float, ...],
+    weight_decay: float,
+    foreach: bool | None = None,
+    capturable: bool = True,
+) -> None:
     """The checks of the Adam family (``Adam``, ``AdamW``, ``Adamax``), in PyTorch's order."""
-    _check_lr(lr)
+    _check_lr(lr, foreach, capturable)
     _check_range(eps, "epsilon value")
     _check_betas(betas)
     _check_range(weight_decay, "weight_decay value")
 
 
-def _check_lr(lr: LearningRate) -> None:
+def _check_lr(lr: LearningRate, foreach: bool | None = None, capturable: bool = True) -> None:
+    """The learning rate's checks; ``foreach`` and ``capturable`` given by optimizers that refuse a tensor
+    ``lr`` with ``foreach=True`` and ``capturable=False`` (Adam, AdamW), as PyTorch's do."""
+    if isinstance(lr, Tensor) and foreach and not capturable:
+        raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     _check_range(_to_scalar(lr), "learning rate")

@@ -6,7 +6,7 @@ import math
 
 from ._types import LearningRate, ParamsT
 from .nadam import _decay
-from .optimizer import Optimizer, _check_adam, _hyperparameters, _start_state, _to_scalar
+from .optimizer import Optimizer, _betas, _check_adam, _hyperparameters, _start_state, _to_scalar
 
 __all__ = ["RAdam"]
 
@@ -67,12 +67,14 @@ class RAdam(Optimizer):
         _check_adam(lr, eps, betas, weight_decay)
         super().__init__(params, defaults)
 
+    _scalar_state_keys = ("step",)
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "RAdam", alternative=None)
         if not state:
             _start_state(state, param, "exp_avg", "exp_avg_sq")
         lr = _to_scalar(group["lr"])
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = _betas(group)
         state["step"] += 1
         step = state["step"].item()
         grad = _decay(param, grad, lr, group)

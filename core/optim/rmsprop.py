@@ -69,6 +69,8 @@ class RMSprop(Optimizer):
         _check_range(alpha, "alpha value")
         super().__init__(params, defaults)
 
+    _scalar_state_keys = ("step",)
+
     def _update(self, param, grad, state, group):
         self._reject_sparse(grad, "RMSprop", alternative=None)
         if not state:

@@ -7,7 +7,17 @@ from typing import Any
 from .. import graphs
 from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _bump, _check_lr, _check_range, _densify, _hyperparameters, _sparse_rows, _to_scalar
+from .optimizer import (
+    Optimizer,
+    _bump,
+    _check_fused,
+    _check_lr,
+    _check_range,
+    _densify,
+    _hyperparameters,
+    _sparse_rows,
+    _to_scalar,
+)
 
 __all__ = ["SGD"]
 
@@ -64,6 +74,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        _check_fused(defaults)
 
     _update_maximizes = True
     _capturable = True
@@ -75,8 +86,8 @@ class SGD(Optimizer):
             if weight_decay != 0:
                 raise RuntimeError("SGD: weight_decay is not supported with sparse gradients (as in PyTorch)")
             if momentum == 0:
-                rows, values = _sparse_rows(grad, group)
-                param.index_add_(0, rows, values, alpha=-lr)
+                rows, values, param_rows = _sparse_rows(grad, group, param)
+                param_rows.index_add_(0, rows, values, alpha=-lr)
                 return
             grad, maximize = _densify(grad, group), False
         buf = state.get("momentum_buffer") if momentum != 0 else None

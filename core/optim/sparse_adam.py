@@ -6,7 +6,7 @@ import math
 
 from ..tensor import Tensor
 from ._types import LearningRate, ParamsT
-from .optimizer import Optimizer, _check_betas, _check_range, _hyperparameters, _sparse_rows, _to_scalar
+from .optimizer import Optimizer, _betas, _check_betas, _check_range, _hyperparameters, _sparse_rows, _to_scalar
 
 __all__ = ["SparseAdam"]
 
@@ -43,13 +43,19 @@ class SparseAdam(Optimizer):
         _check_range(eps, "epsilon value", open_low=True)
         _check_betas(betas)
         super().__init__(params, defaults)
-        sparse_params = []
+        sparse_params, complex_params = [], []
         for index, group in enumerate(self.param_groups):
             for d_index, p in enumerate(group["params"]):
                 if p.is_sparse:
                     sparse_params.append([index, d_index])
+                if p.is_complex():
+                    complex_params.append([index, d_index])
         if sparse_params:
             raise ValueError(f"Sparse params at indices {sparse_params}: SparseAdam requires dense parameter tensors")
+        if complex_params:
+            raise ValueError(
+                f"Complex params at indices {complex_params}: SparseAdam does not support complex parameters"
+            )
 
     def _update(self, param, grad, state, group):
         if not grad.is_sparse:
@@ -59,11 +65,12 @@ class SparseAdam(Optimizer):
             state["exp_avg"] = param.new_zeros(param.shape)
             state["exp_avg_sq"] = param.new_zeros(param.shape)
         state["step"] += 1
-        rows, values = _sparse_rows(grad, group)
+        rows, values, param_rows, exp_avg, exp_avg_sq = _sparse_rows(
+            grad, group, param, state["exp_avg"], state["exp_avg_sq"]
+        )
         if values.numel() == 0:
             return
-        beta1, beta2 = group["betas"]
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        beta1, beta2 = _betas(group)
         old_avg = exp_avg.index_select(0, rows)
         avg_update = (values - old_avg) * (1 - beta1)
         exp_avg.index_add_(0, rows, avg_update)
@@ -74,4 +81,4 @@ class SparseAdam(Optimizer):
         denom = (sq_update + old_sq).sqrt().add_(group["eps"])
         step = state["step"]
         step_size = _to_scalar(group["lr"]) * math.sqrt(1 - beta2**step) / (1 - beta1**step)
-        param.index_add_(0, rows, numer / denom, alpha=-step_size)
+        param_rows.index_add_(0, rows, numer / denom, alpha=-step_size)

@@ -109,7 +109,7 @@ class NumpyOptimKernels:
 
     @sgd_kernel
     def sgd_step(self, param, grad, momentum_buffer, h):
-        if param.ndim == 0:
+        if param.ndim == 0 or param.dtype.itemsize == 2:  # 16-bit steps round per operation (portable kernel)
             return super().sgd_step(param, grad, momentum_buffer, *h)
         first = h.momentum != 0 and momentum_buffer is None
         buf = np.empty_like(param) if first else momentum_buffer
