@@ -106,18 +106,26 @@ def _typename(obj):
 
 
 # -- full backward hooks -------------------------------------------------------------------------
-class _BackwardHookFunction(Function):
-    """Identity on tensors; its backward hands the incoming gradients to ``hook`` and returns its result."""
+class BackwardHookFunction(Function):
+    """Identity on tensors; its backward hands the incoming gradients to ``hook`` and returns its result.
+
+    Checked, named and aliased as a user's Function, as PyTorch's is one: the tensors it returns are views
+    of its inputs, which an in-place op may not modify (it would bypass the hooks), and those that do not
+    require grad are non-differentiable.
+    """
+
+    _validates_gradients = True
 
     @staticmethod
-    def forward(ctx, hook, *tensors):
+    def forward(ctx, hook, materialize_grads, *tensors):
         ctx.hook = hook
-        ctx.set_materialize_grads(False)
-        return tuple(t._storage_alias() for t in tensors)
+        ctx.set_materialize_grads(materialize_grads)
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        return tensors
 
     @staticmethod
     def backward(ctx, *grads):
-        return (None, *ctx.hook(grads))
+        return (None, None, *ctx.hook(grads))
 
 
 def _pack_with_none(indices, values, size):
@@ -142,11 +150,12 @@ class _BackwardHook:
         self.n_outputs = 0
         self.output_indices = None
 
-    def _wrap(self, args, hook):
-        indices = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        if not indices or not grad_state.enabled:
+    def _wrap(self, args, hook, materialize_grads):
+        """Pass the tensors of ``args`` through one BackwardHookFunction calling ``hook`` when some requires grad."""
+        indices = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        if not grad_state.enabled or not any(args[i].requires_grad for i in indices):
             return args, None
-        wrapped = _BackwardHookFunction.apply(hook, *(args[i] for i in indices))
+        wrapped = BackwardHookFunction.apply(hook, materialize_grads, *(args[i] for i in indices))
         args = list(args)
         for i, t in zip(indices, wrapped):
             args[i] = t
@@ -161,8 +170,7 @@ class _BackwardHook:
             out = hook(self.module, grad_input, self.grad_outputs)
             if out is None:
                 continue
-            out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-            if len(out) != len(grad_input):
+            if len(out) != len(grad_input):  # a sequence, as PyTorch reads it (a tensor, by its first dimension)
                 raise RuntimeError(
                     f"Backward hook returned an invalid number of grad_input, got {len(out)}, but expected "
                     f"{len(grad_input)}"
@@ -177,7 +185,6 @@ class _BackwardHook:
             out = hook(self.module, self.grad_outputs)
             if out is None:
                 continue
-            out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
             if len(out) != len(self.grad_outputs):
                 raise RuntimeError(
                     f"Backward pre hook returned an invalid number of grad_output, got {len(out)}, but "
@@ -205,7 +212,9 @@ class _BackwardHook:
 
     def setup_input_hook(self, args):
         self.n_inputs = len(args)
-        args, self.input_indices = self._wrap(args, self._input_hook)
+        # PyTorch's hook reads the gradients its Function computed: zeros for the inputs that do not require
+        # grad or that the outputs do not depend on
+        args, self.input_indices = self._wrap(args, self._input_hook, materialize_grads=True)
         return args
 
     def setup_output_hook(self, result):
@@ -214,7 +223,8 @@ class _BackwardHook:
         if not isinstance(outs, tuple):
             return result
         self.n_outputs = len(outs)
-        outs, self.output_indices = self._wrap(outs, self._output_hook)
+        # and the gradients reaching the outputs as they came: None for those that backward did not reach
+        outs, self.output_indices = self._wrap(outs, self._output_hook, materialize_grads=False)
         return outs[0] if single else outs
 
 
