@@ -111,3 +111,105 @@ def test_full_backward_hook_result_read_as_a_sequence():
 
     assert _same(lambda lib: run(lib, 1)) is RuntimeError  # a row where the whole gradient was expected
     assert _same(lambda lib: run(lib, 2)) is RuntimeError  # two "gradients" for one input
+
+
+# -- state dicts -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_load_state_dict_into_a_scalar_takes_only_a_one_element_vector(dtype):
+    def run(lib, saved):
+        module = lib.nn.Module()
+        module.p = lib.nn.Parameter(lib.tensor(0.0, dtype=getattr(lib, dtype)))
+        module.load_state_dict({"p": lib.tensor(saved, dtype=getattr(lib, dtype))})
+        return module.p.item()
+
+    assert _same(lambda lib: run(lib, [5.0])) == 5.0
+    assert _same(lambda lib: run(lib, [5.0, 6.0])) is RuntimeError  # was silently 5.0
+
+
+def test_load_state_dict_size_mismatch_of_a_scalar_buffer_is_reported():
+    def run(lib):
+        module = lib.nn.BatchNorm1d(2)
+        state = module.state_dict()
+        state["num_batches_tracked"] = lib.tensor([1, 2])
+        module.load_state_dict(state)
+
+    assert _same(run) is RuntimeError
+    with pytest.raises(RuntimeError, match=r"size mismatch for num_batches_tracked: copying a param with shape"):
+        run(ember)
+
+
+def test_incompatible_keys_type_and_repr():
+    def run(lib):
+        module = lib.nn.Linear(2, 2)
+        state = module.state_dict()
+        del state["bias"]
+        state["foo"] = lib.ones(1)
+        result = module.load_state_dict(state, strict=False)
+        clean = module.load_state_dict(module.state_dict())
+        return type(result).__name__, repr(result), str(result), repr(clean), tuple(result)
+
+    assert _same(run) == (
+        "_IncompatibleKeys",
+        "_IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['foo'])",
+        "_IncompatibleKeys(missing_keys=['bias'], unexpected_keys=['foo'])",
+        "<All keys matched successfully>",
+        (["bias"], ["foo"]),
+    )
+
+
+def test_state_dict_post_hooks_public_and_private():
+    def run(lib, register, result):
+        module = lib.nn.Linear(1, 1)
+        getattr(module, register)(lambda m, state, prefix, local_metadata: result)
+        return sorted(module.state_dict())
+
+    assert _same(lambda lib: run(lib, "register_state_dict_post_hook", None)) == ["bias", "weight"]
+    assert _same(lambda lib: run(lib, "register_state_dict_post_hook", {"a": 1})) is RuntimeError
+    assert _same(lambda lib: run(lib, "_register_state_dict_hook", {"a": 1})) == ["a"]
+
+    def both(lib):
+        def hook(m, state, prefix, local_metadata):
+            return None
+
+        module = lib.nn.Linear(1, 1)
+        module.register_state_dict_post_hook(hook)
+        module._register_state_dict_hook(hook)
+
+    assert _same(both) is RuntimeError
+
+
+def test_private_load_state_dict_pre_hook_with_and_without_module():
+    def run(lib):
+        seen = []
+        model = lib.nn.Sequential(lib.nn.Linear(1, 1))
+        model[0]._register_load_state_dict_pre_hook(lambda state, prefix, *rest: seen.append((prefix, rest[1])))
+        model[0]._register_load_state_dict_pre_hook(
+            lambda module, state, prefix, *rest: seen.append(type(module).__name__), with_module=True
+        )
+        model.load_state_dict(model.state_dict())
+        return seen
+
+    assert _same(run) == [("0.", True), "Linear"]
+
+
+def test_load_state_dict_post_hook_returning_a_value_is_an_assertion_error():
+    def run(lib):
+        module = lib.nn.Linear(1, 1)
+        module.register_load_state_dict_post_hook(lambda m, keys: keys)
+        module.load_state_dict(module.state_dict())
+
+    assert _same(run) is AssertionError
+
+
+def test_load_from_state_dict_override_sees_the_metadata():
+    def run(lib):
+        class Migrating(lib.nn.Linear):
+            def _load_from_state_dict(self, state, prefix, local_metadata, *rest):
+                self.saw_metadata = hasattr(state, "_metadata")
+                super()._load_from_state_dict(state, prefix, local_metadata, *rest)
+
+        module = Migrating(1, 1)
+        module.load_state_dict(module.state_dict())
+        return module.saw_metadata
+
+    assert _same(run) is True

@@ -38,17 +38,20 @@ _global_backward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_backward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_is_full_backward_hook: bool | None = None
 
-# the class keeps PyTorch's name, "IncompatibleKeys", which mypy wants equal to the variable's
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # type: ignore[name-match]
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What :meth:`Module.load_state_dict` returns: the keys it missed and the keys it did not expect."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
-def _incompatible_keys_repr(self: _IncompatibleKeys) -> str:
-    if not self.missing_keys and not self.unexpected_keys:
-        return "<All keys matched successfully>"
-    return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
-
-
-_IncompatibleKeys.__repr__ = _incompatible_keys_repr  # type: ignore[method-assign, assignment]  # PyTorch's repr, on the namedtuple
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
 
@@ -229,18 +232,45 @@ class _BackwardHook:
 
 
 class _WrappedHook:
-    """A legacy backward hook bound (weakly) to its module, registered on an output's grad_fn."""
+    """A hook called as ``hook(module, *args)`` when bound to a module (held weakly, so that the hook does
+    not keep it alive), else as ``hook(*args)``; pickled with its module."""
 
-    def __init__(self, hook, module):
+    def __init__(self, hook, module=None):
         self.hook = hook
         functools.update_wrapper(self, hook)
-        self.module = weakref.ref(module)
+        self.with_module = module is not None
+        if self.with_module:
+            self.module = weakref.ref(module)
 
-    def __call__(self, grad_inputs, grad_outputs):
+    def __call__(self, *args, **kwargs):
+        if not self.with_module:
+            return self.hook(*args, **kwargs)
         module = self.module()
         if module is None:
             raise RuntimeError("You are trying to call the hook of a dead Module!")
-        out = self.hook(module, tuple(grad_inputs), tuple(grad_outputs))
+        return self.hook(module, *args, **kwargs)
+
+    def __getstate__(self):
+        state = {"hook": self.hook, "with_module": self.with_module}
+        if self.with_module:
+            state["module"] = self.module()
+        return state
+
+    def __setstate__(self, state):
+        self.hook = state["hook"]
+        self.with_module = state["with_module"]
+        if self.with_module:
+            if state["module"] is None:
+                raise RuntimeError("You are trying to revive the hook of a dead Module!")
+            self.module = weakref.ref(state["module"])
+
+
+class _LegacyBackwardHook(_WrappedHook):
+    """A legacy backward hook bound to its module, registered on an output's grad_fn: its result, a
+    gradient or a sequence of them, as the tuple the node's hooks return."""
+
+    def __call__(self, grad_inputs, grad_outputs):
+        out = super().__call__(tuple(grad_inputs), tuple(grad_outputs))
         if out is None:
             return None
         return tuple(out) if isinstance(out, (tuple, list)) else (out,)
@@ -930,7 +960,23 @@ class Module:
         return handle
 
     def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        r"""Register ``hook(module, state_dict, prefix, local_metadata)`` run after :meth:`state_dict`."""
+        r"""Register ``hook(module, state_dict, prefix, local_metadata) -> None`` run after :meth:`state_dict`;
+        it may edit ``state_dict`` in place (returning anything else than ``None`` is an error).
+        """
+        hook._from_public_api = True  # type: ignore[attr-defined]  # PyTorch's mark of the hooks that return None
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def _register_state_dict_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        r"""Register ``hook(module, state_dict, prefix, local_metadata) -> None or new state_dict`` run after
+        :meth:`state_dict` (the older form of :meth:`register_state_dict_post_hook`, whose hook may return a
+        replacement ``state_dict``)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
@@ -939,8 +985,16 @@ class Module:
         r"""Register ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
         unexpected_keys, error_msgs)`` run before this module's part of :meth:`load_state_dict`.
         """
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(
+        self, hook: Callable[..., Any], with_module: bool = False
+    ) -> RemovableHandle:
+        r"""Register ``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` run before this module's part of :meth:`load_state_dict` (with ``with_module=True``
+        the module comes first, as for :meth:`register_load_state_dict_pre_hook`)."""
         handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self)
+        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook, self if with_module else None)
         return handle
 
     def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
@@ -1045,7 +1099,7 @@ class Module:
                 var = next(v for v in var.values() if isinstance(v, Tensor)) if isinstance(var, dict) else var[0]
             if var.grad_fn is not None:
                 for hook in non_full_backward_hooks:
-                    var.grad_fn.register_hook(_WrappedHook(hook, self))
+                    var.grad_fn.register_hook(_LegacyBackwardHook(hook, self))
         return result
 
     # -- state dicts ---------------------------------------------------------------------------------
@@ -1101,8 +1155,11 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
             result = hook(self, destination, prefix, local_metadata)
-            if result is not None:
-                destination = result
+            if result is None:
+                continue
+            if getattr(hook, "_from_public_api", False):
+                raise RuntimeError("state_dict post-hook must return None")
+            destination = result
         return destination
 
     def _load_from_state_dict(
@@ -1130,7 +1187,7 @@ class Module:
                     f"checkpoint but received {type(value)}"
                 )
                 continue
-            if param.ndim == 0 and value.ndim == 1:
+            if param.ndim == 0 and value.shape == (1,):  # a scalar saved as a 1-element vector (old checkpoints)
                 value = value[0]
             if value.shape != param.shape:
                 error_msgs.append(
@@ -1205,6 +1262,8 @@ class Module:
         error_msgs: list[str] = []
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
+        if metadata is not None:  # the copy that _load_from_state_dict overrides see keeps the versions
+            state_dict._metadata = metadata  # type: ignore[attr-defined]
 
         def load(module, local_state_dict, prefix=""):
             local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
@@ -1221,7 +1280,7 @@ class Module:
             incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
             for hook in module._load_state_dict_post_hooks.values():
                 if hook(module, incompatible) is not None:
-                    raise RuntimeError(
+                    raise AssertionError(
                         "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return "
                         "new values, if incompatible_keys need to be modified, it should be done inplace."
                     )
