@@ -213,3 +213,65 @@ def test_load_from_state_dict_override_sees_the_metadata():
         return module.saw_metadata
 
     assert _same(run) is True
+
+
+# -- moves and casts ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_to_a_complex_dtype_casts_the_floating_parameters_and_warns(dtype):
+    def run(lib):
+        module = lib.nn.BatchNorm1d(2)
+        with pytest.warns(UserWarning, match="Complex modules are a new feature"):
+            module.to(getattr(lib, dtype))
+        return str(module.weight.dtype), str(module.running_mean.dtype), str(module.num_batches_tracked.dtype)
+
+    ours = _same(lambda lib: tuple(s.split(".")[-1] for s in run(lib)))
+    assert ours == (dtype, dtype, "int64")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_to_a_floating_dtype_casts_the_complex_parameters(dtype):
+    def run(lib):
+        module = lib.nn.Module()
+        module.p = lib.nn.Parameter(lib.tensor([1 + 2j, 3 - 1j]))
+        module.to(getattr(lib, dtype))  # warns that the imaginary part is discarded (torch: once a process)
+        return module.p.tolist(), str(module.p.dtype).split(".")[-1], module.p.requires_grad
+
+    with pytest.warns(UserWarning, match="discards the imaginary part"):
+        assert _same(run) == ([1.0, 3.0], dtype, True)
+
+
+def test_float_and_half_leave_complex_parameters_alone():
+    def run(lib):
+        module = lib.nn.Module()
+        module.p = lib.nn.Parameter(lib.ones(2, dtype=lib.complex64))
+        return [str(getattr(module, cast)().p.dtype).split(".")[-1] for cast in ("double", "half", "float")]
+
+    assert _same(run) == ["complex64"] * 3
+
+
+# -- attributes and calls ----------------------------------------------------------------------------------------
+def test_set_submodule_refuses_a_non_module_with_value_error():
+    def run(lib):
+        lib.nn.Sequential(lib.nn.Linear(1, 1)).set_submodule("0", 3)
+
+    assert _same(run) is ValueError
+
+
+def test_call_goes_through_wrapped_and_call_impl():
+    def run(lib):
+        class Logged(lib.nn.Linear):
+            def _call_impl(self, *args, **kwargs):
+                self.calls = getattr(self, "calls", 0) + 1
+                return super()._call_impl(*args, **kwargs)
+
+        module = Logged(1, 1)
+        module(lib.ones(1))
+        module._wrapped_call_impl(lib.ones(1))
+        return module.calls, module._compiled_call_impl, type(module).__call__ is lib.nn.Module.__call__
+
+    assert _same(run) == (2, None, True)
+
+
+# -- containers --------------------------------------------------------------------------------------------------
+def test_parameter_dict_popitem_of_an_empty_dict_is_a_key_error():
+    assert _same(lambda lib: lib.nn.ParameterDict().popitem()) is KeyError

@@ -468,6 +468,8 @@ class Module:
         """Replace (or with ``strict=False`` add) the submodule at the dotted path ``target``."""
         if target == "":
             raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
         *path, last = target.split(".")
         parent = self.get_submodule(".".join(path))
         if strict and not hasattr(parent, last):
@@ -827,8 +829,9 @@ class Module:
         r"""Move and/or cast parameters and buffers; returns ``self``.
 
         Called as ``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype, non_blocking=False)``
-        or ``to(tensor, non_blocking=False)``. Only floating point parameters and buffers are cast
-        to ``dtype``. ``non_blocking`` is passed to :meth:`ember.Tensor.to` (asynchronous copies
+        or ``to(tensor, non_blocking=False)``. Only floating point and complex parameters and buffers
+        are cast to ``dtype`` (a floating point or complex dtype; a complex one warns that complex
+        modules are experimental). ``non_blocking`` is passed to :meth:`ember.Tensor.to` (asynchronous copies
         from pinned memory). ``memory_format=`` lays out the 4-D and 5-D parameters and buffers
         (a convolution's weight) in that format.
 
@@ -841,17 +844,26 @@ class Module:
         dev, dt, non_blocking, copy = _parse_to(args, dict(kwargs))
         if copy is not None:
             raise RuntimeError(".to() does not accept copy argument")
-        if dt is not None and not dt.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
+        if dt is not None:
+            if not (dt.is_floating_point or dt.is_complex):
+                raise TypeError(
+                    f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}"
+                )
+            if dt.is_complex:
+                warnings.warn(
+                    "Complex modules are a new feature under active development whose design may change, and some "
+                    "modules might not work as expected when using complex tensors as parameters or buffers.",
+                    stacklevel=2,
+                )
 
         memory_format = kwargs.get("memory_format")  # for 4-D and 5-D tensors, as PyTorch
 
         def convert(t):
+            dtype = dt if t.is_floating_point() or t.is_complex() else None
             try:
                 if memory_format is not None and t.dim() in (4, 5):
-                    dtype = dt if t.is_floating_point() else None
                     return t.to(dev, dtype, non_blocking=non_blocking, memory_format=memory_format)
-                return t.to(dev, dt if t.is_floating_point() else None, non_blocking=non_blocking)
+                return t.to(dev, dtype, non_blocking=non_blocking)
             except NotImplementedError as error:
                 if not t.is_meta:
                     raise
@@ -1017,7 +1029,17 @@ class Module:
             non_full += self._backward_hooks.values()
         return full, non_full
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    #: what :meth:`__call__` runs instead of :meth:`_call_impl` when set (PyTorch's ``compile`` sets it; ember's
+    #: leaves the module eager)
+    _compiled_call_impl: Callable[..., Any] | None = None
+
+    def _wrapped_call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the forward pre-hooks, :meth:`forward`, the forward hooks, and wire the backward hooks."""
         if not (
             self._backward_hooks
             or self._backward_pre_hooks
@@ -1101,6 +1123,8 @@ class Module:
                 for hook in non_full_backward_hooks:
                     var.grad_fn.register_hook(_LegacyBackwardHook(hook, self))
         return result
+
+    __call__ = _wrapped_call_impl
 
     # -- state dicts ---------------------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars):
