@@ -272,6 +272,27 @@ def test_call_goes_through_wrapped_and_call_impl():
     assert _same(run) == (2, None, True)
 
 
+def test_call_super_init_hands_the_arguments_to_the_next_class():
+    def run(lib):
+        class Mixin:
+            def __init__(self, *args, **kwargs):
+                self.mixin_args = (args, kwargs)
+
+        class WithMixin(lib.nn.Module, Mixin):
+            call_super_init = True
+
+            def __init__(self):
+                super().__init__(1, x=2)
+
+        class Plain(lib.nn.Module, Mixin):
+            def __init__(self):
+                super().__init__(x=2)
+
+        return WithMixin().mixin_args, _outcome(lambda lib: Plain(), lib)
+
+    assert _same(run) == (((1,), {"x": 2}), TypeError)
+
+
 # -- containers --------------------------------------------------------------------------------------------------
 def test_parameter_dict_popitem_of_an_empty_dict_is_a_key_error():
     assert _same(lambda lib: lib.nn.ParameterDict().popitem()) is KeyError

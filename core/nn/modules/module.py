@@ -356,11 +356,12 @@ class Module:
     _modules: dict[str, Module | None]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if kwargs:
+        # the arguments go on to the next class of the MRO (a mixin's __init__) only with call_super_init
+        if kwargs and not self.call_super_init:
             raise TypeError(
                 f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
             )
-        if args:
+        if args and not self.call_super_init:
             raise TypeError(
                 f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given"
             )
@@ -382,6 +383,8 @@ class Module:
         setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
         setattr_(self, "_modules", {})
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
     # -- registration -------------------------------------------------------------------------
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
