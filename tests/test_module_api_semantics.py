@@ -113,6 +113,32 @@ def test_full_backward_hook_result_read_as_a_sequence():
     assert _same(lambda lib: run(lib, 2)) is RuntimeError  # two "gradients" for one input
 
 
+@pytest.mark.parametrize("kind", ["linear", "dict output", "two outputs", "non-tensor input", "one node"])
+def test_legacy_backward_hook_deprecation_warnings(kind):
+    def run(lib):
+        import warnings
+
+        class Forward(lib.nn.Module):
+            def forward(self, x, *rest):
+                if kind == "dict output":
+                    return {"a": x * 2}
+                if kind == "two outputs":
+                    return x * 2, x + 1
+                return x.relu() if kind == "one node" else x * 2
+
+        module = lib.nn.Linear(2, 2) if kind == "linear" else Forward()
+        module.register_backward_hook(lambda *args: None)
+        x = lib.ones(1, 2, requires_grad=True)
+        args = (x * 1,) if kind == "one node" else (x, 3) if kind == "non-tensor input" else (x,)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            module(*args)
+        return [(w.category, str(w.message)) for w in caught]
+
+    expected_count = 0 if kind == "one node" else 1
+    assert len(_same(run)) == expected_count
+
+
 # -- state dicts -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_load_state_dict_into_a_scalar_takes_only_a_one_element_vector(dtype):
