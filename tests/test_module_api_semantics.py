@@ -139,6 +139,25 @@ def test_legacy_backward_hook_deprecation_warnings(kind):
     assert len(_same(run)) == expected_count
 
 
+@pytest.mark.parametrize("hooked", ["register_full_backward_hook", "register_full_backward_pre_hook"])
+@pytest.mark.parametrize(
+    "replace", [lambda g: g.double(), lambda g: g[0], lambda g: 3], ids=["dtype", "shape", "not a tensor"]
+)
+def test_full_backward_hook_replacements_are_checked_as_torch(hooked, replace):
+    def run(lib):
+        module = lib.nn.Linear(2, 2)
+        getattr(module, hooked)(lambda m, *grads: (replace(grads[0][0]),))
+        module(lib.ones(1, 2, requires_grad=True)).sum().backward()
+
+    assert _same(run) in (RuntimeError, TypeError)
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises((RuntimeError, TypeError)) as error:
+            run(lib)
+        messages.append(str(error.value).replace(lib.__name__, "lib"))
+    assert messages[0] == messages[1]
+
+
 # -- state dicts -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_load_state_dict_into_a_scalar_takes_only_a_one_element_vector(dtype):

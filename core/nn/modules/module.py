@@ -13,6 +13,7 @@ from typing import Any, Self
 from ...autograd.engine import reset_grads
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
+from ...autograd.hook_results import checked_hook_results
 from ...compiler import compile as compile_model
 from ...device import device as _device
 from ...ops.conversion import _parse_to
@@ -153,11 +154,16 @@ class _BackwardHook:
         self.n_outputs = 0
         self.output_indices = None
 
-    def _wrap(self, args, hook, materialize_grads):
-        """Pass the tensors of ``args`` through one BackwardHookFunction calling ``hook`` when some requires grad."""
+    def _wrap(self, args, on_grads, materialize_grads):
+        """Pass the tensors of ``args`` through one BackwardHookFunction calling ``on_grads`` when some requires
+        grad."""
         indices = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         if not grad_state.enabled or not any(args[i].requires_grad for i in indices):
             return args, None
+
+        def hook(grads):  # the node's hook, named as PyTorch's in the errors: its results checked as the engine does
+            return tuple(checked_hook_results(hook, grads, on_grads(grads)))
+
         wrapped = BackwardHookFunction.apply(hook, materialize_grads, *(args[i] for i in indices))
         args = list(args)
         for i, t in zip(indices, wrapped):
@@ -200,7 +206,7 @@ class _BackwardHook:
                 "Full backward hook is firing when gradients are computed with respect to module outputs since no "
                 "inputs require gradients. See the documentation of ember.nn.Module.register_full_backward_hook "
                 "for more details.",
-                stacklevel=5,  # the caller of backward()
+                stacklevel=6,  # the caller of backward()
             )
             grad_inputs = (None,) * self.n_inputs
             for hook in self.user_hooks:
