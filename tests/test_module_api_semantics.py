@@ -158,6 +158,122 @@ def test_full_backward_hook_replacements_are_checked_as_torch(hooked, replace):
     assert messages[0] == messages[1]
 
 
+# -- global hooks ------------------------------------------------------------------------------------------------
+def test_global_registration_hooks_see_and_replace_what_modules_register():
+    def run(lib):
+        hooks = lib.nn.modules.module
+        seen = []
+        handles = [
+            hooks.register_module_buffer_registration_hook(lambda m, n, b: seen.append(("b", n, b is None))),
+            hooks.register_module_parameter_registration_hook(lambda m, n, p: seen.append(("p", n, p is None))),
+            hooks.register_module_module_registration_hook(lambda m, n, s: seen.append(("m", n, s is None))),
+            hooks.register_module_buffer_registration_hook(lambda m, n, b: None if b is None else b * 0 + 9),
+            hooks.register_module_module_registration_hook(lambda m, n, s: lib.nn.Tanh() if n == "act" else None),
+        ]
+        try:
+            module = lib.nn.Module()
+            module.a = lib.nn.Parameter(lib.ones(1))
+            module.a = None
+            module.register_buffer("b", lib.ones(1))
+            module.b = lib.zeros(1)
+            module.b = None
+            module.act = lib.nn.ReLU()
+            module.act = None
+            module.add_module("d", None)
+            module.register_buffer("e", lib.ones(1))
+            module.f = lib.nn.Buffer(lib.ones(1))
+            container = lib.nn.Sequential(lib.nn.ReLU())
+            container.append(lib.nn.ReLU())
+            container.insert(0, lib.nn.ReLU())
+            lib.nn.ParameterList([lib.ones(1)])
+        finally:
+            for handle in handles:
+                handle.remove()
+        return seen, module.e.tolist()
+
+    assert _same(run)[0][:10] == [
+        ("p", "a", False),
+        ("b", "b", False),
+        ("b", "b", False),
+        ("b", "b", True),
+        ("m", "act", False),
+        ("m", "act", True),
+        ("m", "d", True),
+        ("b", "e", False),
+        ("b", "f", False),
+        ("m", "0", False),
+    ]
+    assert _same(run)[1] == [9.0]
+
+
+def test_global_forward_hook_with_kwargs_and_always_call():
+    def run(lib):
+        hooks = lib.nn.modules.module
+        seen = []
+
+        class Scaled(lib.nn.Module):
+            def forward(self, x, scale=1.0):
+                if scale < 0:
+                    raise ValueError("negative scale")
+                return x * scale
+
+        handle = hooks.register_module_forward_hook(
+            lambda *args: seen.append(len(args)), with_kwargs=True, always_call=True
+        )
+        try:
+            Scaled()(lib.ones(1), scale=2.0)
+            try:
+                Scaled()(lib.ones(1), scale=-1.0)
+            except ValueError:
+                pass
+        finally:
+            handle.remove()
+        return seen
+
+    assert _same(run) == [4, 3]  # after an error, torch calls a global hook without the kwargs
+
+
+def test_always_called_hook_sees_the_arguments_and_output_as_far_as_the_call_got():
+    def run(lib):
+        seen = []
+
+        def failing(module, args, output):
+            raise KeyError("hook")
+
+        module = lib.nn.Identity()
+        module.register_forward_pre_hook(lambda m, args: (args[0] * 3,))
+        module.register_forward_hook(failing)
+        module.register_forward_hook(
+            lambda m, args, out: seen.append((args[0].tolist(), out.tolist())), always_call=True
+        )
+        try:
+            module(lib.ones(1))
+        except KeyError:
+            pass
+        return seen
+
+    assert _same(run) == [([3.0], [3.0])]
+
+
+def test_global_legacy_backward_hook(monkeypatch):
+    def run(lib):
+        hooks = lib.nn.modules.module
+        monkeypatch.setattr(hooks, "_global_is_full_backward_hook", None)
+        seen = []
+        handle = hooks.register_module_backward_hook(lambda m, gi, go: seen.append(type(m).__name__))
+        try:
+            module = lib.nn.Linear(1, 1)  # alive until backward: the hook holds it weakly
+            with pytest.warns(FutureWarning, match="non-full backward hook"):
+                output = module(lib.ones(1, requires_grad=True))
+            output.sum().backward()
+        finally:
+            handle.remove()
+        seen.append(_outcome(lambda lib: hooks.register_module_full_backward_hook(lambda *args: None), lib))
+        return seen
+
+    assert _same(run) == ["Linear", RuntimeError]
+
+
 # -- state dicts -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_load_state_dict_into_a_scalar_takes_only_a_one_element_vector(dtype):

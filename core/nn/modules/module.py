@@ -29,15 +29,23 @@ __all__ = [
     "register_module_forward_hook",
     "register_module_full_backward_hook",
     "register_module_full_backward_pre_hook",
+    "register_module_backward_hook",
+    "register_module_buffer_registration_hook",
+    "register_module_module_registration_hook",
+    "register_module_parameter_registration_hook",
 ]
 
 
 _global_forward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_forward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_forward_hooks_always_called: OrderedDict[int, bool] = OrderedDict()
+_global_forward_hooks_with_kwargs: OrderedDict[int, bool] = OrderedDict()
 _global_backward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_backward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_is_full_backward_hook: bool | None = None
+_global_buffer_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_module_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_parameter_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -63,10 +71,20 @@ def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandl
     return handle
 
 
-def register_module_forward_hook(hook: Callable[..., Any], *, always_call: bool = False) -> RemovableHandle:
-    """Register a forward hook common to all modules: ``hook(module, args, output) -> None or new output``."""
-    handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
+def register_module_forward_hook(
+    hook: Callable[..., Any], *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """Register a forward hook common to all modules: ``hook(module, args, output) -> None or new output``.
+
+    With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs, output)``; with ``always_call=True`` it
+    also runs when forward raised (then as ``hook(module, args, output)``, as PyTorch calls it).
+    """
+    handle = RemovableHandle(
+        _global_forward_hooks, extra_dict=[_global_forward_hooks_always_called, _global_forward_hooks_with_kwargs]
+    )
     _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
     if always_call:
         _global_forward_hooks_always_called[handle.id] = True
     return handle
@@ -79,18 +97,62 @@ def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> Removabl
     return handle
 
 
-def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
-    """Register a full backward hook common to all modules: ``hook(module, grad_input, grad_output)``."""
+def _register_global_backward_hook(hook, full):
+    """Shared by register_module_full_backward_hook (``full``) and register_module_backward_hook: the global
+    backward hooks are of one kind only."""
     global _global_is_full_backward_hook
-    if _global_is_full_backward_hook is False:
+    if _global_is_full_backward_hook is (not full):
         raise RuntimeError(
             "Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
             "Please use only one of them."
         )
-    _global_is_full_backward_hook = True
+    _global_is_full_backward_hook = full
     handle = RemovableHandle(_global_backward_hooks)
     _global_backward_hooks[handle.id] = hook
     return handle
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register a full backward hook common to all modules: ``hook(module, grad_input, grad_output)``."""
+    return _register_global_backward_hook(hook, full=True)
+
+
+def register_module_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register a (legacy) backward hook common to all modules; prefer :func:`register_module_full_backward_hook`."""
+    return _register_global_backward_hook(hook, full=False)
+
+
+def _add_registration_hook(hooks, hook):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def register_module_buffer_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register ``hook(module, name, buffer) -> None or new buffer``, run by every module's
+    :meth:`~Module.register_buffer` (and buffer assignment) before the buffer is stored."""
+    return _add_registration_hook(_global_buffer_registration_hooks, hook)
+
+
+def register_module_module_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register ``hook(module, name, submodule) -> None or new submodule``, run by every module's
+    :meth:`~Module.add_module` (and submodule assignment) before the submodule is stored."""
+    return _add_registration_hook(_global_module_registration_hooks, hook)
+
+
+def register_module_parameter_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register ``hook(module, name, param) -> None or new parameter``, run by every module's
+    :meth:`~Module.register_parameter` (and parameter assignment) before a parameter is stored."""
+    return _add_registration_hook(_global_parameter_registration_hooks, hook)
+
+
+def _registered(hooks, module, name, value):
+    """``value`` as the registration ``hooks`` leave it (each may return a replacement)."""
+    for hook in hooks.values():
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
 
 
 def _addindent(s, num_spaces):
@@ -295,7 +357,7 @@ def _warn_non_full_backward_hook(inputs, result, grad_fn):
             "is deprecated and will be removed in future versions. This hook will be missing some of the "
             "grad_output. " + _NON_FULL_HOOK_ADVICE,
             FutureWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
         return
     if not all(isinstance(i, Tensor) for i in inputs):
@@ -304,7 +366,7 @@ def _warn_non_full_backward_hook(inputs, result, grad_fn):
             "Tensors is deprecated and will be removed in future versions. This hook will be missing some of the "
             "grad_input. " + _NON_FULL_HOOK_ADVICE,
             FutureWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
         return
     # ``grad_fn`` is the first output's: among the outputs' nodes
@@ -318,12 +380,26 @@ def _warn_non_full_backward_hook(inputs, result, grad_fn):
         f"Using a non-full backward hook {message} is deprecated and will be removed in future versions. "
         f"This hook will be missing some {missing}. " + _NON_FULL_HOOK_ADVICE,
         FutureWarning,
-        stacklevel=4,
+        stacklevel=5,
     )
 
 
 def _forward_unimplemented(self, *input):
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+
+class _HookedCall:
+    """One call of a module with hooks: the arguments as the pre-hooks left them and the output as far as the
+    call got, which the forward hooks registered with ``always_call=True`` see when it raises, and which of
+    those hooks already ran."""
+
+    __slots__ = ("args", "kwargs", "result", "called_always")
+
+    def __init__(self, args, kwargs):
+        self.args = args
+        self.kwargs = kwargs
+        self.result = None
+        self.called_always: set[int] = set()
 
 
 # -- Module -------------------------------------------------------------------------------------
@@ -447,6 +523,8 @@ class Module:
             raise TypeError(
                 f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
             )
+        if _global_buffer_registration_hooks:
+            tensor = _registered(_global_buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -475,6 +553,8 @@ class Module:
                 "forward() method."
             )
         else:
+            if _global_parameter_registration_hooks:
+                param = _registered(_global_parameter_registration_hooks, self, name, param)
             self._parameters[name] = param
 
     def add_module(self, name: str, module: Module | None) -> None:
@@ -494,6 +574,8 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
+        if _global_module_registration_hooks:
+            module = _registered(_global_module_registration_hooks, self, name, module)
         self._modules[name] = module
 
     def register_module(self, name: str, module: Module | None) -> None:
@@ -595,17 +677,17 @@ class Module:
             self.register_parameter(name, value)
             return
         modules = self.__dict__.get("_modules")
-        if isinstance(value, Module):
+        if isinstance(value, Module) or (modules is not None and name in modules):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            remove_from(self.__dict__, self._parameters, self._buffers, self._non_persistent_buffers_set)
-            modules[name] = value
-            return
-        if modules is not None and name in modules:
-            if value is not None:
+            if isinstance(value, Module):
+                remove_from(self.__dict__, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            elif value is not None:
                 raise TypeError(
                     f"cannot assign '{_typename(value)}' as child module '{name}' (torch.nn.Module or None expected)"
                 )
+            if _global_module_registration_hooks:
+                value = _registered(_global_module_registration_hooks, self, name, value)
             modules[name] = value
             return
         buffers = self.__dict__.get("_buffers")
@@ -1100,67 +1182,86 @@ class Module:
             or _global_forward_pre_hooks
         ):
             return self.forward(*args, **kwargs)
-        called_always: set[int] = set()
+        call = _HookedCall(args, kwargs)
         try:
-            return self._call_with_hooks(args, kwargs, called_always)
+            return self._call_with_hooks(call)
         except Exception:
-            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
-                always = hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called
-                if always and hook_id not in called_always:
-                    try:
-                        if hook_id in self._forward_hooks_with_kwargs:
-                            hook(self, args, kwargs, None)
-                        else:
-                            hook(self, args, None)
-                    except Exception as e:
-                        warnings.warn(
-                            f"module forward hook with ``always_call=True`` raised an exception that was silenced "
-                            f"as another error was raised in forward: {e}",
-                            stacklevel=2,
-                        )
+            self._run_always_called_hooks(call)
             raise
 
-    def _call_with_hooks(self, args, kwargs, called_always):
+    def _run_always_called_hooks(self, call):
+        """After an error in ``call``: the forward hooks registered with ``always_call=True`` that did not run,
+        given the arguments and the output as far as the call got (their own errors are warnings)."""
+        for hook_id, hook in _global_forward_hooks.items():
+            if hook_id in _global_forward_hooks_always_called and hook_id not in call.called_always:
+                try:
+                    result = hook(self, call.args, call.result)
+                    if result is not None:
+                        call.result = result
+                except Exception as e:
+                    warnings.warn(
+                        "global module forward hook with ``always_call=True`` raised an exception that was silenced "
+                        f"as another error was raised in forward: {e}",
+                        stacklevel=4,
+                    )
+        for hook_id, hook in self._forward_hooks.items():
+            if hook_id in self._forward_hooks_always_called and hook_id not in call.called_always:
+                try:
+                    if hook_id in self._forward_hooks_with_kwargs:
+                        result = hook(self, call.args, call.kwargs, call.result)
+                    else:
+                        result = hook(self, call.args, call.result)
+                    if result is not None:
+                        call.result = result
+                except Exception as e:
+                    warnings.warn(
+                        f"module forward hook with ``always_call=True`` raised an exception that was silenced "
+                        f"as another error was raised in forward: {e}",
+                        stacklevel=4,
+                    )
+
+    def _call_with_hooks(self, call):
         backward_pre_hooks = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
         full_backward_hooks, non_full_backward_hooks = self._get_backward_hooks()
 
         for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
-                res = hook(self, args, kwargs)
+                res = hook(self, call.args, call.kwargs)
                 if res is not None:
                     if isinstance(res, tuple) and len(res) == 2:
-                        args, kwargs = res
+                        call.args, call.kwargs = res
                     else:
                         raise RuntimeError(
                             f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got {res}."
                         )
             else:
-                res = hook(self, args)
+                res = hook(self, call.args)
                 if res is not None:
-                    args = res if isinstance(res, tuple) else (res,)
+                    call.args = res if isinstance(res, tuple) else (res,)
 
         bw_hook = None
         if full_backward_hooks or backward_pre_hooks:
             bw_hook = _BackwardHook(self, full_backward_hooks, backward_pre_hooks)
-            args = bw_hook.setup_input_hook(args)
+            call.args = bw_hook.setup_input_hook(call.args)
 
-        result = self.forward(*args, **kwargs)
+        args, kwargs = call.args, call.kwargs
+        result = call.result = self.forward(*args, **kwargs)
         for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
             if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
-                called_always.add(hook_id)
-            if hook_id in self._forward_hooks_with_kwargs:
+                call.called_always.add(hook_id)
+            if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
                 res = hook(self, args, kwargs, result)
             else:
                 res = hook(self, args, result)
             if res is not None:
-                result = res
+                result = call.result = res
 
         if bw_hook is not None:
             if not isinstance(result, (Tensor, tuple)):
                 warnings.warn(
                     "For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
                     f"but received {type(result)}",
-                    stacklevel=3,
+                    stacklevel=4,
                 )
             result = bw_hook.setup_output_hook(result)
 
