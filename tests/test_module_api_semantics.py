@@ -454,6 +454,21 @@ def test_call_super_init_hands_the_arguments_to_the_next_class():
     assert _same(run) == (((1,), {"x": 2}), TypeError)
 
 
+def test_buffer_assignment_on_a_subclass_whose_register_buffer_has_no_persistent_argument():
+    def run(lib, persistent):
+        class OldStyle(lib.nn.Module):
+            def register_buffer(self, name, tensor):
+                super().register_buffer(name, tensor)
+
+        module = OldStyle()
+        lib.nn.Module.register_buffer(module, "b", lib.ones(1), persistent=persistent)
+        module.b = lib.zeros(1)
+        return module.b.tolist(), sorted(module.state_dict())
+
+    assert _same(lambda lib: run(lib, True)) == ([0.0], ["b"])
+    assert _same(lambda lib: run(lib, False)) is RuntimeError
+
+
 # -- containers --------------------------------------------------------------------------------------------------
 def test_parameter_dict_popitem_of_an_empty_dict_is_a_key_error():
     assert _same(lambda lib: lib.nn.ParameterDict().popitem()) is KeyError

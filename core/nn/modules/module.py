@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import warnings
 import weakref
@@ -418,6 +419,24 @@ def _check_new_member_name(module, kind, store, name):
         raise KeyError(f"attribute '{name}' already exists")
 
 
+def _assign_buffer(module, name, value, persistent):
+    """A buffer's attribute assignment: ``module.register_buffer(name, value, persistent)``, or, for a subclass
+    whose register_buffer predates its ``persistent`` argument, ``register_buffer(name, value)`` (as PyTorch)."""
+    register = module.register_buffer
+    if (
+        getattr(register, "__func__", None) is Module.register_buffer
+        or "persistent" in inspect.signature(register).parameters
+    ):
+        register(name, value, persistent)
+        return
+    if not persistent:
+        raise RuntimeError(
+            "Registering a non-persistent buffer on a Module subclass that implements register_buffer() without the "
+            "persistent argument is not allowed."
+        )
+    register(name, value)
+
+
 def _owner_of(module, target):
     """For get_parameter/get_buffer: the submodule of ``module`` holding the dotted path ``target``, and
     the last name, which that submodule must have."""
@@ -695,7 +714,7 @@ class Module:
             if buffers is None:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
             remove_from(self.__dict__, self._parameters, self._modules)
-            self.register_buffer(name, value, value.persistent)
+            _assign_buffer(self, name, value, value.persistent)
             return
         if buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
@@ -703,7 +722,7 @@ class Module:
                     f"cannot assign '{_typename(value)}' as buffer '{name}' "
                     "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
-            self.register_buffer(name, value, name not in self._non_persistent_buffers_set)
+            _assign_buffer(self, name, value, name not in self._non_persistent_buffers_set)
             return
         object.__setattr__(self, name, value)
 
