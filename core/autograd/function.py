@@ -322,8 +322,9 @@ class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
         # a user's Function has its gradients checked and cast as PyTorch's engine does; ember's own
-        # return exact ones (see ember.autograd.validation)
-        cls._validates_gradients = not cls.__module__.startswith("ember.")
+        # return exact ones (see ember.autograd.validation); one of ember's that stands for a Python Function of
+        # PyTorch's (nn.Module's backward-hook Function) says so itself, ``_validates_gradients = True``
+        cls._validates_gradients = attrs.get("_validates_gradients", not cls.__module__.startswith("ember."))
         # the node class, named as PyTorch names it: "MulBackward0" for its own ops (ember's _Mul),
         # "MyFunctionBackward" for a user's Function; an op of ember's whose PyTorch name does not follow
         # from the class name sets its own, ``_backward_name = "SumBackward1"`` (not inherited); a node that

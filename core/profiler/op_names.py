@@ -123,7 +123,7 @@ _NAMED: dict[str, Callable[[tuple[Any, ...]], Names]] = {
 }
 
 #: ember's internal nodes that are no operator of their own (the ops inside them are recorded)
-_UNRECORDED = frozenset({"_DelayedError", "_BackwardHookFunction", "_Checkpoint", "_ReentrantCheckpoint", "_Pin"})
+_UNRECORDED = frozenset({"_DelayedError", "BackwardHookFunction", "_Checkpoint", "_ReentrantCheckpoint", "_Pin"})
 #: ember's building blocks that PyTorch has no ATen op for: named ``ember::<name>`` (module, class name)
 _EMBER_ONLY = frozenset(
     {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import warnings
 import weakref
@@ -13,6 +14,7 @@ from typing import Any, Self
 from ...autograd.engine import reset_grads
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
+from ...autograd.hook_results import checked_hook_results
 from ...compiler import compile as compile_model
 from ...device import device as _device
 from ...ops.conversion import _parse_to
@@ -28,27 +30,38 @@ __all__ = [
     "register_module_forward_hook",
     "register_module_full_backward_hook",
     "register_module_full_backward_pre_hook",
+    "register_module_backward_hook",
+    "register_module_buffer_registration_hook",
+    "register_module_module_registration_hook",
+    "register_module_parameter_registration_hook",
 ]
 
 
 _global_forward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_forward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_forward_hooks_always_called: OrderedDict[int, bool] = OrderedDict()
+_global_forward_hooks_with_kwargs: OrderedDict[int, bool] = OrderedDict()
 _global_backward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_backward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 _global_is_full_backward_hook: bool | None = None
-
-# the class keeps PyTorch's name, "IncompatibleKeys", which mypy wants equal to the variable's
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # type: ignore[name-match]
-
-
-def _incompatible_keys_repr(self: _IncompatibleKeys) -> str:
-    if not self.missing_keys and not self.unexpected_keys:
-        return "<All keys matched successfully>"
-    return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+_global_buffer_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_module_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_parameter_registration_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
 
 
-_IncompatibleKeys.__repr__ = _incompatible_keys_repr  # type: ignore[method-assign, assignment]  # PyTorch's repr, on the namedtuple
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What :meth:`Module.load_state_dict` returns: the keys it missed and the keys it did not expect."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
 
@@ -59,10 +72,20 @@ def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandl
     return handle
 
 
-def register_module_forward_hook(hook: Callable[..., Any], *, always_call: bool = False) -> RemovableHandle:
-    """Register a forward hook common to all modules: ``hook(module, args, output) -> None or new output``."""
-    handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
+def register_module_forward_hook(
+    hook: Callable[..., Any], *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """Register a forward hook common to all modules: ``hook(module, args, output) -> None or new output``.
+
+    With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs, output)``; with ``always_call=True`` it
+    also runs when forward raised (then as ``hook(module, args, output)``, as PyTorch calls it).
+    """
+    handle = RemovableHandle(
+        _global_forward_hooks, extra_dict=[_global_forward_hooks_always_called, _global_forward_hooks_with_kwargs]
+    )
     _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
     if always_call:
         _global_forward_hooks_always_called[handle.id] = True
     return handle
@@ -75,18 +98,62 @@ def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> Removabl
     return handle
 
 
-def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
-    """Register a full backward hook common to all modules: ``hook(module, grad_input, grad_output)``."""
+def _register_global_backward_hook(hook, full):
+    """Shared by register_module_full_backward_hook (``full``) and register_module_backward_hook: the global
+    backward hooks are of one kind only."""
     global _global_is_full_backward_hook
-    if _global_is_full_backward_hook is False:
+    if _global_is_full_backward_hook is (not full):
         raise RuntimeError(
             "Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
             "Please use only one of them."
         )
-    _global_is_full_backward_hook = True
+    _global_is_full_backward_hook = full
     handle = RemovableHandle(_global_backward_hooks)
     _global_backward_hooks[handle.id] = hook
     return handle
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register a full backward hook common to all modules: ``hook(module, grad_input, grad_output)``."""
+    return _register_global_backward_hook(hook, full=True)
+
+
+def register_module_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register a (legacy) backward hook common to all modules; prefer :func:`register_module_full_backward_hook`."""
+    return _register_global_backward_hook(hook, full=False)
+
+
+def _add_registration_hook(hooks, hook):
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def register_module_buffer_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register ``hook(module, name, buffer) -> None or new buffer``, run by every module's
+    :meth:`~Module.register_buffer` (and buffer assignment) before the buffer is stored."""
+    return _add_registration_hook(_global_buffer_registration_hooks, hook)
+
+
+def register_module_module_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register ``hook(module, name, submodule) -> None or new submodule``, run by every module's
+    :meth:`~Module.add_module` (and submodule assignment) before the submodule is stored."""
+    return _add_registration_hook(_global_module_registration_hooks, hook)
+
+
+def register_module_parameter_registration_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Register ``hook(module, name, param) -> None or new parameter``, run by every module's
+    :meth:`~Module.register_parameter` (and parameter assignment) before a parameter is stored."""
+    return _add_registration_hook(_global_parameter_registration_hooks, hook)
+
+
+def _registered(hooks, module, name, value):
+    """``value`` as the registration ``hooks`` leave it (each may return a replacement)."""
+    for hook in hooks.values():
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
 
 
 def _addindent(s, num_spaces):
@@ -106,18 +173,26 @@ def _typename(obj):
 
 
 # -- full backward hooks -------------------------------------------------------------------------
-class _BackwardHookFunction(Function):
-    """Identity on tensors; its backward hands the incoming gradients to ``hook`` and returns its result."""
+class BackwardHookFunction(Function):
+    """Identity on tensors; its backward hands the incoming gradients to ``hook`` and returns its result.
+
+    Checked, named and aliased as a user's Function, as PyTorch's is one: the tensors it returns are views
+    of its inputs, which an in-place op may not modify (it would bypass the hooks), and those that do not
+    require grad are non-differentiable.
+    """
+
+    _validates_gradients = True
 
     @staticmethod
-    def forward(ctx, hook, *tensors):
+    def forward(ctx, hook, materialize_grads, *tensors):
         ctx.hook = hook
-        ctx.set_materialize_grads(False)
-        return tuple(t._storage_alias() for t in tensors)
+        ctx.set_materialize_grads(materialize_grads)
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        return tensors
 
     @staticmethod
     def backward(ctx, *grads):
-        return (None, *ctx.hook(grads))
+        return (None, None, *ctx.hook(grads))
 
 
 def _pack_with_none(indices, values, size):
@@ -142,11 +217,17 @@ class _BackwardHook:
         self.n_outputs = 0
         self.output_indices = None
 
-    def _wrap(self, args, hook):
-        indices = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        if not indices or not grad_state.enabled:
+    def _wrap(self, args, on_grads, materialize_grads):
+        """Pass the tensors of ``args`` through one BackwardHookFunction calling ``on_grads`` when some requires
+        grad."""
+        indices = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        if not grad_state.enabled or not any(args[i].requires_grad for i in indices):
             return args, None
-        wrapped = _BackwardHookFunction.apply(hook, *(args[i] for i in indices))
+
+        def hook(grads):  # the node's hook, named as PyTorch's in the errors: its results checked as the engine does
+            return tuple(checked_hook_results(hook, grads, on_grads(grads)))
+
+        wrapped = BackwardHookFunction.apply(hook, materialize_grads, *(args[i] for i in indices))
         args = list(args)
         for i, t in zip(indices, wrapped):
             args[i] = t
@@ -161,8 +242,7 @@ class _BackwardHook:
             out = hook(self.module, grad_input, self.grad_outputs)
             if out is None:
                 continue
-            out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-            if len(out) != len(grad_input):
+            if len(out) != len(grad_input):  # a sequence, as PyTorch reads it (a tensor, by its first dimension)
                 raise RuntimeError(
                     f"Backward hook returned an invalid number of grad_input, got {len(out)}, but expected "
                     f"{len(grad_input)}"
@@ -177,7 +257,6 @@ class _BackwardHook:
             out = hook(self.module, self.grad_outputs)
             if out is None:
                 continue
-            out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
             if len(out) != len(self.grad_outputs):
                 raise RuntimeError(
                     f"Backward pre hook returned an invalid number of grad_output, got {len(out)}, but "
@@ -190,7 +269,7 @@ class _BackwardHook:
                 "Full backward hook is firing when gradients are computed with respect to module outputs since no "
                 "inputs require gradients. See the documentation of ember.nn.Module.register_full_backward_hook "
                 "for more details.",
-                stacklevel=5,  # the caller of backward()
+                stacklevel=6,  # the caller of backward()
             )
             grad_inputs = (None,) * self.n_inputs
             for hook in self.user_hooks:
@@ -205,7 +284,9 @@ class _BackwardHook:
 
     def setup_input_hook(self, args):
         self.n_inputs = len(args)
-        args, self.input_indices = self._wrap(args, self._input_hook)
+        # PyTorch's hook reads the gradients its Function computed: zeros for the inputs that do not require
+        # grad or that the outputs do not depend on
+        args, self.input_indices = self._wrap(args, self._input_hook, materialize_grads=True)
         return args
 
     def setup_output_hook(self, result):
@@ -214,30 +295,112 @@ class _BackwardHook:
         if not isinstance(outs, tuple):
             return result
         self.n_outputs = len(outs)
-        outs, self.output_indices = self._wrap(outs, self._output_hook)
+        # and the gradients reaching the outputs as they came: None for those that backward did not reach
+        outs, self.output_indices = self._wrap(outs, self._output_hook, materialize_grads=False)
         return outs[0] if single else outs
 
 
 class _WrappedHook:
-    """A legacy backward hook bound (weakly) to its module, registered on an output's grad_fn."""
+    """A hook called as ``hook(module, *args)`` when bound to a module (held weakly, so that the hook does
+    not keep it alive), else as ``hook(*args)``; pickled with its module."""
 
-    def __init__(self, hook, module):
+    def __init__(self, hook, module=None):
         self.hook = hook
         functools.update_wrapper(self, hook)
-        self.module = weakref.ref(module)
+        self.with_module = module is not None
+        if self.with_module:
+            self.module = weakref.ref(module)
 
-    def __call__(self, grad_inputs, grad_outputs):
+    def __call__(self, *args, **kwargs):
+        if not self.with_module:
+            return self.hook(*args, **kwargs)
         module = self.module()
         if module is None:
             raise RuntimeError("You are trying to call the hook of a dead Module!")
-        out = self.hook(module, tuple(grad_inputs), tuple(grad_outputs))
+        return self.hook(module, *args, **kwargs)
+
+    def __getstate__(self):
+        state = {"hook": self.hook, "with_module": self.with_module}
+        if self.with_module:
+            state["module"] = self.module()
+        return state
+
+    def __setstate__(self, state):
+        self.hook = state["hook"]
+        self.with_module = state["with_module"]
+        if self.with_module:
+            if state["module"] is None:
+                raise RuntimeError("You are trying to revive the hook of a dead Module!")
+            self.module = weakref.ref(state["module"])
+
+
+class _LegacyBackwardHook(_WrappedHook):
+    """A legacy backward hook bound to its module, registered on an output's grad_fn: its result, a
+    gradient or a sequence of them, as the tuple the node's hooks return."""
+
+    def __call__(self, grad_inputs, grad_outputs):
+        out = super().__call__(tuple(grad_inputs), tuple(grad_outputs))
         if out is None:
             return None
         return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
+_NON_FULL_HOOK_ADVICE = "Please use register_full_backward_hook to get the documented behavior."
+
+
+def _warn_non_full_backward_hook(inputs, result, grad_fn):
+    """PyTorch's deprecation warnings for a legacy backward hook, registered on ``grad_fn``, that will miss
+    some gradients: the module's inputs or outputs are not tensors, or its forward is more than one node."""
+    outputs = (result,) if isinstance(result, Tensor) else result
+    if not (isinstance(outputs, tuple) and all(isinstance(r, Tensor) for r in outputs)):
+        warnings.warn(
+            "Using non-full backward hooks on a Module that does not return a single Tensor or a tuple of Tensors "
+            "is deprecated and will be removed in future versions. This hook will be missing some of the "
+            "grad_output. " + _NON_FULL_HOOK_ADVICE,
+            FutureWarning,
+            stacklevel=5,
+        )
+        return
+    if not all(isinstance(i, Tensor) for i in inputs):
+        warnings.warn(
+            "Using non-full backward hooks on a Module that does not take as input a single Tensor or a tuple of "
+            "Tensors is deprecated and will be removed in future versions. This hook will be missing some of the "
+            "grad_input. " + _NON_FULL_HOOK_ADVICE,
+            FutureWarning,
+            stacklevel=5,
+        )
+        return
+    # ``grad_fn`` is the first output's: among the outputs' nodes
+    if len({r.grad_fn for r in outputs if r.grad_fn is not None}) > 1:
+        message, missing = "when outputs are generated by different autograd Nodes", "grad_output"
+    elif {i.grad_fn for i in inputs if i.grad_fn is not None} != {n[0] for n in grad_fn.next_functions}:
+        message, missing = "when the forward contains multiple autograd Nodes", "grad_input"
+    else:
+        return
+    warnings.warn(
+        f"Using a non-full backward hook {message} is deprecated and will be removed in future versions. "
+        f"This hook will be missing some {missing}. " + _NON_FULL_HOOK_ADVICE,
+        FutureWarning,
+        stacklevel=5,
+    )
+
+
 def _forward_unimplemented(self, *input):
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+
+
+class _HookedCall:
+    """One call of a module with hooks: the arguments as the pre-hooks left them and the output as far as the
+    call got, which the forward hooks registered with ``always_call=True`` see when it raises, and which of
+    those hooks already ran."""
+
+    __slots__ = ("args", "kwargs", "result", "called_always")
+
+    def __init__(self, args, kwargs):
+        self.args = args
+        self.kwargs = kwargs
+        self.result = None
+        self.called_always: set[int] = set()
 
 
 # -- Module -------------------------------------------------------------------------------------
@@ -254,6 +417,24 @@ def _check_new_member_name(module, kind, store, name):
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if hasattr(module, name) and name not in module.__dict__[store]:
         raise KeyError(f"attribute '{name}' already exists")
+
+
+def _assign_buffer(module, name, value, persistent):
+    """A buffer's attribute assignment: ``module.register_buffer(name, value, persistent)``, or, for a subclass
+    whose register_buffer predates its ``persistent`` argument, ``register_buffer(name, value)`` (as PyTorch)."""
+    register = module.register_buffer
+    if (
+        getattr(register, "__func__", None) is Module.register_buffer
+        or "persistent" in inspect.signature(register).parameters
+    ):
+        register(name, value, persistent)
+        return
+    if not persistent:
+        raise RuntimeError(
+            "Registering a non-persistent buffer on a Module subclass that implements register_buffer() without the "
+            "persistent argument is not allowed."
+        )
+    register(name, value)
 
 
 def _owner_of(module, target):
@@ -316,11 +497,12 @@ class Module:
     _modules: dict[str, Module | None]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if kwargs:
+        # the arguments go on to the next class of the MRO (a mixin's __init__) only with call_super_init
+        if kwargs and not self.call_super_init:
             raise TypeError(
                 f"{type(self).__name__}.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'"
             )
-        if args:
+        if args and not self.call_super_init:
             raise TypeError(
                 f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were given"
             )
@@ -342,6 +524,8 @@ class Module:
         setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
         setattr_(self, "_modules", {})
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
     # -- registration -------------------------------------------------------------------------
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -358,6 +542,8 @@ class Module:
             raise TypeError(
                 f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (torch Tensor or None required)"
             )
+        if _global_buffer_registration_hooks:
+            tensor = _registered(_global_buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -386,6 +572,8 @@ class Module:
                 "forward() method."
             )
         else:
+            if _global_parameter_registration_hooks:
+                param = _registered(_global_parameter_registration_hooks, self, name, param)
             self._parameters[name] = param
 
     def add_module(self, name: str, module: Module | None) -> None:
@@ -405,6 +593,8 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
+        if _global_module_registration_hooks:
+            module = _registered(_global_module_registration_hooks, self, name, module)
         self._modules[name] = module
 
     def register_module(self, name: str, module: Module | None) -> None:
@@ -428,6 +618,8 @@ class Module:
         """Replace (or with ``strict=False`` add) the submodule at the dotted path ``target``."""
         if target == "":
             raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
         *path, last = target.split(".")
         parent = self.get_submodule(".".join(path))
         if strict and not hasattr(parent, last):
@@ -504,17 +696,17 @@ class Module:
             self.register_parameter(name, value)
             return
         modules = self.__dict__.get("_modules")
-        if isinstance(value, Module):
+        if isinstance(value, Module) or (modules is not None and name in modules):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            remove_from(self.__dict__, self._parameters, self._buffers, self._non_persistent_buffers_set)
-            modules[name] = value
-            return
-        if modules is not None and name in modules:
-            if value is not None:
+            if isinstance(value, Module):
+                remove_from(self.__dict__, self._parameters, self._buffers, self._non_persistent_buffers_set)
+            elif value is not None:
                 raise TypeError(
                     f"cannot assign '{_typename(value)}' as child module '{name}' (torch.nn.Module or None expected)"
                 )
+            if _global_module_registration_hooks:
+                value = _registered(_global_module_registration_hooks, self, name, value)
             modules[name] = value
             return
         buffers = self.__dict__.get("_buffers")
@@ -522,7 +714,7 @@ class Module:
             if buffers is None:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
             remove_from(self.__dict__, self._parameters, self._modules)
-            self.register_buffer(name, value, value.persistent)
+            _assign_buffer(self, name, value, value.persistent)
             return
         if buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
@@ -530,7 +722,7 @@ class Module:
                     f"cannot assign '{_typename(value)}' as buffer '{name}' "
                     "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
-            self.register_buffer(name, value, name not in self._non_persistent_buffers_set)
+            _assign_buffer(self, name, value, name not in self._non_persistent_buffers_set)
             return
         object.__setattr__(self, name, value)
 
@@ -787,8 +979,9 @@ class Module:
         r"""Move and/or cast parameters and buffers; returns ``self``.
 
         Called as ``to(device=None, dtype=None, non_blocking=False)``, ``to(dtype, non_blocking=False)``
-        or ``to(tensor, non_blocking=False)``. Only floating point parameters and buffers are cast
-        to ``dtype``. ``non_blocking`` is passed to :meth:`ember.Tensor.to` (asynchronous copies
+        or ``to(tensor, non_blocking=False)``. Only floating point and complex parameters and buffers
+        are cast to ``dtype`` (a floating point or complex dtype; a complex one warns that complex
+        modules are experimental). ``non_blocking`` is passed to :meth:`ember.Tensor.to` (asynchronous copies
         from pinned memory). ``memory_format=`` lays out the 4-D and 5-D parameters and buffers
         (a convolution's weight) in that format.
 
@@ -801,17 +994,26 @@ class Module:
         dev, dt, non_blocking, copy = _parse_to(args, dict(kwargs))
         if copy is not None:
             raise RuntimeError(".to() does not accept copy argument")
-        if dt is not None and not dt.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}")
+        if dt is not None:
+            if not (dt.is_floating_point or dt.is_complex):
+                raise TypeError(
+                    f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dt}"
+                )
+            if dt.is_complex:
+                warnings.warn(
+                    "Complex modules are a new feature under active development whose design may change, and some "
+                    "modules might not work as expected when using complex tensors as parameters or buffers.",
+                    stacklevel=2,
+                )
 
         memory_format = kwargs.get("memory_format")  # for 4-D and 5-D tensors, as PyTorch
 
         def convert(t):
+            dtype = dt if t.is_floating_point() or t.is_complex() else None
             try:
                 if memory_format is not None and t.dim() in (4, 5):
-                    dtype = dt if t.is_floating_point() else None
                     return t.to(dev, dtype, non_blocking=non_blocking, memory_format=memory_format)
-                return t.to(dev, dt if t.is_floating_point() else None, non_blocking=non_blocking)
+                return t.to(dev, dtype, non_blocking=non_blocking)
             except NotImplementedError as error:
                 if not t.is_meta:
                     raise
@@ -920,7 +1122,23 @@ class Module:
         return handle
 
     def register_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        r"""Register ``hook(module, state_dict, prefix, local_metadata)`` run after :meth:`state_dict`."""
+        r"""Register ``hook(module, state_dict, prefix, local_metadata) -> None`` run after :meth:`state_dict`;
+        it may edit ``state_dict`` in place (returning anything else than ``None`` is an error).
+        """
+        hook._from_public_api = True  # type: ignore[attr-defined]  # PyTorch's mark of the hooks that return None
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def _register_state_dict_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        r"""Register ``hook(module, state_dict, prefix, local_metadata) -> None or new state_dict`` run after
+        :meth:`state_dict` (the older form of :meth:`register_state_dict_post_hook`, whose hook may return a
+        replacement ``state_dict``)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
@@ -929,8 +1147,16 @@ class Module:
         r"""Register ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
         unexpected_keys, error_msgs)`` run before this module's part of :meth:`load_state_dict`.
         """
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(
+        self, hook: Callable[..., Any], with_module: bool = False
+    ) -> RemovableHandle:
+        r"""Register ``hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` run before this module's part of :meth:`load_state_dict` (with ``with_module=True``
+        the module comes first, as for :meth:`register_load_state_dict_pre_hook`)."""
         handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = functools.partial(hook, self)
+        self._load_state_dict_pre_hooks[handle.id] = _WrappedHook(hook, self if with_module else None)
         return handle
 
     def register_load_state_dict_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
@@ -953,7 +1179,17 @@ class Module:
             non_full += self._backward_hooks.values()
         return full, non_full
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    #: what :meth:`__call__` runs instead of :meth:`_call_impl` when set (PyTorch's ``compile`` sets it; ember's
+    #: leaves the module eager)
+    _compiled_call_impl: Callable[..., Any] | None = None
+
+    def _wrapped_call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the forward pre-hooks, :meth:`forward`, the forward hooks, and wire the backward hooks."""
         if not (
             self._backward_hooks
             or self._backward_pre_hooks
@@ -965,67 +1201,86 @@ class Module:
             or _global_forward_pre_hooks
         ):
             return self.forward(*args, **kwargs)
-        called_always: set[int] = set()
+        call = _HookedCall(args, kwargs)
         try:
-            return self._call_with_hooks(args, kwargs, called_always)
+            return self._call_with_hooks(call)
         except Exception:
-            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
-                always = hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called
-                if always and hook_id not in called_always:
-                    try:
-                        if hook_id in self._forward_hooks_with_kwargs:
-                            hook(self, args, kwargs, None)
-                        else:
-                            hook(self, args, None)
-                    except Exception as e:
-                        warnings.warn(
-                            f"module forward hook with ``always_call=True`` raised an exception that was silenced "
-                            f"as another error was raised in forward: {e}",
-                            stacklevel=2,
-                        )
+            self._run_always_called_hooks(call)
             raise
 
-    def _call_with_hooks(self, args, kwargs, called_always):
+    def _run_always_called_hooks(self, call):
+        """After an error in ``call``: the forward hooks registered with ``always_call=True`` that did not run,
+        given the arguments and the output as far as the call got (their own errors are warnings)."""
+        for hook_id, hook in _global_forward_hooks.items():
+            if hook_id in _global_forward_hooks_always_called and hook_id not in call.called_always:
+                try:
+                    result = hook(self, call.args, call.result)
+                    if result is not None:
+                        call.result = result
+                except Exception as e:
+                    warnings.warn(
+                        "global module forward hook with ``always_call=True`` raised an exception that was silenced "
+                        f"as another error was raised in forward: {e}",
+                        stacklevel=4,
+                    )
+        for hook_id, hook in self._forward_hooks.items():
+            if hook_id in self._forward_hooks_always_called and hook_id not in call.called_always:
+                try:
+                    if hook_id in self._forward_hooks_with_kwargs:
+                        result = hook(self, call.args, call.kwargs, call.result)
+                    else:
+                        result = hook(self, call.args, call.result)
+                    if result is not None:
+                        call.result = result
+                except Exception as e:
+                    warnings.warn(
+                        f"module forward hook with ``always_call=True`` raised an exception that was silenced "
+                        f"as another error was raised in forward: {e}",
+                        stacklevel=4,
+                    )
+
+    def _call_with_hooks(self, call):
         backward_pre_hooks = [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
         full_backward_hooks, non_full_backward_hooks = self._get_backward_hooks()
 
         for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
-                res = hook(self, args, kwargs)
+                res = hook(self, call.args, call.kwargs)
                 if res is not None:
                     if isinstance(res, tuple) and len(res) == 2:
-                        args, kwargs = res
+                        call.args, call.kwargs = res
                     else:
                         raise RuntimeError(
                             f"forward pre-hook must return None or a tuple of (new_args, new_kwargs), but got {res}."
                         )
             else:
-                res = hook(self, args)
+                res = hook(self, call.args)
                 if res is not None:
-                    args = res if isinstance(res, tuple) else (res,)
+                    call.args = res if isinstance(res, tuple) else (res,)
 
         bw_hook = None
         if full_backward_hooks or backward_pre_hooks:
             bw_hook = _BackwardHook(self, full_backward_hooks, backward_pre_hooks)
-            args = bw_hook.setup_input_hook(args)
+            call.args = bw_hook.setup_input_hook(call.args)
 
-        result = self.forward(*args, **kwargs)
+        args, kwargs = call.args, call.kwargs
+        result = call.result = self.forward(*args, **kwargs)
         for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
             if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
-                called_always.add(hook_id)
-            if hook_id in self._forward_hooks_with_kwargs:
+                call.called_always.add(hook_id)
+            if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
                 res = hook(self, args, kwargs, result)
             else:
                 res = hook(self, args, result)
             if res is not None:
-                result = res
+                result = call.result = res
 
         if bw_hook is not None:
             if not isinstance(result, (Tensor, tuple)):
                 warnings.warn(
                     "For backward hooks to be called, module output should be a Tensor or a tuple of Tensors "
                     f"but received {type(result)}",
-                    stacklevel=3,
+                    stacklevel=4,
                 )
             result = bw_hook.setup_output_hook(result)
 
@@ -1035,8 +1290,11 @@ class Module:
                 var = next(v for v in var.values() if isinstance(v, Tensor)) if isinstance(var, dict) else var[0]
             if var.grad_fn is not None:
                 for hook in non_full_backward_hooks:
-                    var.grad_fn.register_hook(_WrappedHook(hook, self))
+                    var.grad_fn.register_hook(_LegacyBackwardHook(hook, self))
+                _warn_non_full_backward_hook(args, result, var.grad_fn)
         return result
+
+    __call__ = _wrapped_call_impl
 
     # -- state dicts ---------------------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars):
@@ -1091,8 +1349,11 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
             result = hook(self, destination, prefix, local_metadata)
-            if result is not None:
-                destination = result
+            if result is None:
+                continue
+            if getattr(hook, "_from_public_api", False):
+                raise RuntimeError("state_dict post-hook must return None")
+            destination = result
         return destination
 
     def _load_from_state_dict(
@@ -1120,7 +1381,7 @@ class Module:
                     f"checkpoint but received {type(value)}"
                 )
                 continue
-            if param.ndim == 0 and value.ndim == 1:
+            if param.ndim == 0 and value.shape == (1,):  # a scalar saved as a 1-element vector (old checkpoints)
                 value = value[0]
             if value.shape != param.shape:
                 error_msgs.append(
@@ -1195,6 +1456,8 @@ class Module:
         error_msgs: list[str] = []
         metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
+        if metadata is not None:  # the copy that _load_from_state_dict overrides see keeps the versions
+            state_dict._metadata = metadata  # type: ignore[attr-defined]
 
         def load(module, local_state_dict, prefix=""):
             local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
@@ -1211,7 +1474,7 @@ class Module:
             incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
             for hook in module._load_state_dict_post_hooks.values():
                 if hook(module, incompatible) is not None:
-                    raise RuntimeError(
+                    raise AssertionError(
                         "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return "
                         "new values, if incompatible_keys need to be modified, it should be done inplace."
                     )
