@@ -1592,7 +1592,7 @@ def clamp(  # noqa: A002
         # PyTorch's overloads take two numbers or two tensors: beside a number, a 0-d tensor is read as
         # a number (a host read), any other tensor refused
         tensor_bound = min if isinstance(min, Tensor) else max
-        if tensor_bound.ndim:
+        if isinstance(tensor_bound, Tensor) and tensor_bound.ndim:
             raise TypeError(
                 "clamp() received an invalid combination of arguments - got (Tensor, "
                 f"{type(min).__name__}, {type(max).__name__}): min and max must be both numbers or both tensors"

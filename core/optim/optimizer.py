@@ -265,7 +265,9 @@ class Optimizer:
                     group.setdefault(name, default)
             for param in group["params"]:
                 param_state = self.state.get(param)
-                for key in self._scalar_state_keys if param_state else ():
+                if not param_state:
+                    continue
+                for key in self._scalar_state_keys:
                     if key in param_state and not isinstance(param_state[key], Tensor):
                         param_state[key] = _scalar_state(param_state[key])
 
