@@ -46,6 +46,7 @@ __all__ = [
 _builtin_bool = bool
 _builtin_float = float
 _builtin_int = int
+_builtin_complex = complex
 
 
 class dtype:  # noqa: N801 - the public name mirrors torch.dtype
@@ -177,8 +178,11 @@ def as_dtype(value: Any) -> dtype:
     """Return the ember dtype for ``value`` (an ember dtype, a name, a Python type or a NumPy dtype)."""
     if isinstance(value, dtype):
         return value
+    # PyTorch reads the Python types as its double and long whatever the default dtype
     if value is _builtin_float:
-        return get_default_dtype()
+        return float64
+    if value is _builtin_complex:
+        return complex128
     if value is _builtin_int:
         return int64
     if value is _builtin_bool:

@@ -722,7 +722,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        value = bool(value)
+        if value is not True and value is not False:
+            raise RuntimeError("requires_grad must be a bool")
         if self.grad_fn is not None and not value:
             raise RuntimeError(
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
@@ -771,6 +772,11 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> w.requires_grad
             True
         """
+        if requires_grad is not True and requires_grad is not False:
+            raise TypeError(
+                "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
+                f"{type(requires_grad).__name__}"
+            )
         self.requires_grad = requires_grad
         return self
 
@@ -1191,10 +1197,11 @@ def _rebuild_meta(size, stride, dt, requires_grad):
 
 def dtype_arg(op, value):
     """A ``dtype=`` argument as an ember dtype; PyTorch accepts a dtype or the Python types
-    float, int and bool, and rejects names (``dtype="float32"``) with a TypeError."""
+    float, int, bool and complex (float64, int64, bool, complex128), and rejects names
+    (``dtype="float32"``) with a TypeError."""
     if isinstance(value, dtypes.dtype):
         return value
-    if value is float or value is int or value is bool:
+    if value is float or value is int or value is bool or value is complex:
         return dtypes.as_dtype(value)
     raise TypeError(f"{op}(): argument 'dtype' must be ember.dtype, not {type(value).__name__}")
 
@@ -1393,8 +1400,10 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
     backend.native_dtype(dt)  # a TypeError naming the dtype where the backend does not hold it
     array = np.asarray(array, dtype=dtypes.host_dtype(dt))
     t = _new(backend.from_host(array, dev.index), backend, dev)
-    if requires_grad:
+    if requires_grad is True:
         t.requires_grad = True
+    elif requires_grad is not False:
+        raise TypeError(f"tensor(): argument 'requires_grad' must be bool, not {type(requires_grad).__name__}")
     return t
 
 

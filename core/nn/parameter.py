@@ -46,8 +46,10 @@ class Parameter(Tensor):
         param.grad = None
         param._accumulator = None
         param._requires_grad = False
-        if requires_grad:
+        if requires_grad is True:
             param.requires_grad = True
+        elif requires_grad is not False:
+            raise TypeError(f"Parameter(): argument 'requires_grad' must be bool, not {type(requires_grad).__name__}")
         return param
 
     def __deepcopy__(self, memo):

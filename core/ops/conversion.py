@@ -13,7 +13,7 @@ from ..autograd.grad_mode import grad_state
 from ..autograd.view_history import check_view_writable
 from ..device import device as _device
 from ..layout import check_memory_format, preserve_format, suggest_memory_format
-from ..tensor import Tensor, _new, placement, writable_data
+from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
 from .creation import LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, format_copy
 from .operands import sum_to
@@ -108,11 +108,14 @@ def _parse_to(args, kwargs):
     is checked to be an :class:`ember.memory_format` and otherwise left to the caller."""
     dev = kwargs.pop("device", None)
     dt = kwargs.pop("dtype", None)
+    if dt is not None:
+        dt = dtype_arg("to", dt)  # a dtype or a Python type, never a name
     flags = [kwargs.pop("non_blocking", None), kwargs.pop("copy", None)]
     check_memory_format(kwargs.pop("memory_format", None), None, "to")
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    given = 0
+    given = targets = 0
+    keywords = dev is not None or dt is not None
     for arg in args:
         if isinstance(arg, bool):
             if given == 2 or flags[given] is not None:
@@ -123,10 +126,17 @@ def _parse_to(args, kwargs):
                 )
             flags[given] = arg
             given += 1
-        elif isinstance(arg, Tensor):
-            dev, dt = arg.device, arg.dtype
-        elif isinstance(arg, dtypes.dtype):
-            dt = arg
+        elif isinstance(arg, (Tensor, dtypes.dtype)):
+            # a dtype may follow a positional device (to(device, dtype)); to(dtype) and to(other) take no
+            # other device or dtype
+            follows_device = isinstance(arg, dtypes.dtype) and not targets and dt is None
+            if keywords or ((dev is not None or dt is not None) and not follows_device):
+                raise TypeError(
+                    f"to() received an invalid combination of arguments: a {type(arg).__name__} target beside "
+                    f"device={dev!r}, dtype={dt!r}"
+                )
+            targets += isinstance(arg, Tensor)
+            dev, dt = (arg.device, arg.dtype) if isinstance(arg, Tensor) else (dev, arg)
         elif isinstance(arg, (str, _device, int)):
             dev = arg
         elif arg is None:

@@ -134,8 +134,10 @@ def _place(dtype, device, default=None, op="tensor factory"):
 
 def _finish(data, backend, dev, requires_grad):
     t = _new(data, backend, dev)
-    if requires_grad:
+    if requires_grad is True:
         t.requires_grad = True
+    elif requires_grad is not False and requires_grad is not None:  # the factories take None as False
+        raise TypeError(f"argument 'requires_grad' must be bool, not {type(requires_grad).__name__}")
     return t
 
 

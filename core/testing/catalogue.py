@@ -412,6 +412,15 @@ _e(
 )
 _e("nn.LinearCrossEntropyLoss", _m(nn.LinearCrossEntropyLoss, 4, 3), R(5, 4), Index(3, 5))
 _e("F.linear_cross_entropy", _f(F.linear_cross_entropy), R(5, 4), R(3, 4), Index(3, 5))
+# float32, bfloat16 and float16 only, as PyTorch's: no float64 gradient check
+_e(
+    "F.grouped_mm",
+    lambda: lambda a, b, offs: F.grouped_mm(a, b, offs=offs),
+    R(6, 4),
+    R(3, 4, 4),
+    Value(np.array([2, 2, 6], dtype=np.int32)),
+    gradcheck=False,
+)
 # the surface work's layers (the lazy modules become the layers above on their first forward)
 _e("nn.ChannelShuffle", _m(nn.ChannelShuffle, 2), R(2, 4, 3))
 _e("F.channel_shuffle", _f(F.channel_shuffle, groups=3), R(1, 6, 2, 2))
@@ -425,7 +434,9 @@ EXEMPT = frozenset(
         "nn.Module", "nn.Container", "nn.ModuleDict", "nn.Parameter", "nn.ParameterDict", "nn.ParameterList",
         "nn.RemovableHandle", "nn.RNNBase", "nn.RNNCellBase", "nn.register_module_forward_hook",
         "nn.register_module_forward_pre_hook", "nn.register_module_full_backward_hook",
-        "nn.register_module_full_backward_pre_hook", "nn.DataParallel", "F.legacy_get_string",
+        "nn.register_module_full_backward_pre_hook", "nn.register_module_backward_hook",
+        "nn.register_module_buffer_registration_hook", "nn.register_module_module_registration_hook",
+        "nn.register_module_parameter_registration_hook", "nn.DataParallel", "F.legacy_get_string",
         # placeholders and lazy forms of catalogued layers (tests/test_surface_nn.py checks them against torch)
         "nn.Buffer", "nn.UninitializedParameter", "nn.UninitializedBuffer", "nn.LazyModuleMixin", "nn.LazyLinear",
         "nn.LazyConv1d", "nn.LazyConv2d", "nn.LazyConv3d", "nn.LazyConvTranspose1d", "nn.LazyConvTranspose2d",
