@@ -1,0 +1,96 @@
+"""Complex numbers off the main road, against PyTorch: the special values (zero, infinite and NaN
+parts) of pow, logaddexp, logcumsumexp and the element-wise functions, part by part (a NaN real
+part is not a NaN imaginary part), and their gradients."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from complex_support import holds_complex, torch
+
+import ember
+
+INF, NAN = math.inf, math.nan
+
+
+@pytest.fixture
+def complex_device(device):
+    if not holds_complex(device):
+        pytest.skip(f"{device} has no complex dtypes (tests/test_complex_dtypes.py checks its error)")
+    return device
+
+
+def both(values, dtype, device="cpu", requires_grad=False):
+    """``values`` as an ember tensor on ``device`` and a torch tensor of ``dtype``."""
+    e = ember.tensor(values, dtype=getattr(ember, dtype), device=device, requires_grad=requires_grad)
+    t = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=requires_grad)
+    return e, t
+
+
+def assert_parts(actual, expected, rtol=None):
+    """Same dtype and shape, and the real and imaginary parts each the same (NaN, infinities and all)."""
+    assert str(actual.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1], (actual.dtype, expected.dtype)
+    assert tuple(actual.shape) == tuple(expected.shape)
+    a, t = actual.detach().cpu().numpy(), expected.detach().resolve_conj().numpy()
+    if rtol is None:
+        rtol = 1e-5 if t.dtype in (np.complex64, np.float32) else 1e-12
+    for part in (np.real, np.imag):
+        np.testing.assert_allclose(part(a), part(t), rtol=rtol, atol=rtol, equal_nan=True)
+
+
+SPECIAL = [0j, 1 + 2j, complex(INF, 0), complex(INF, INF), complex(NAN, 0), complex(0, INF), 3 + 0j, -2 + 0j, -0.5 + 1j]
+FINITE_EXPONENTS = [0j, 2 + 0j, 2 + 3j, -2 + 0j, -2 + 3j, 3j, 0.5 + 0j, -1j, 1 + 0j, complex(NAN, 0)]
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_pow_of_tensors_is_cpow(complex_device, dtype):
+    # exp(b * log(a)): 0 ** 0 is NaN, 0 ** b is 0 for Re b > 0 and inf+nanj for Re b < 0, inf ** 3 is inf+nanj
+    a_values = [a for a in SPECIAL for _ in FINITE_EXPONENTS]
+    b_values = [b for _ in SPECIAL for b in FINITE_EXPONENTS]
+    (a, ta), (b, tb) = both(a_values, dtype, complex_device), both(b_values, dtype, complex_device)
+    assert_parts(ember.pow(a, b), torch.pow(ta, tb))
+    assert_parts(ember.float_power(a, b), torch.float_power(ta, tb))
+    x, tx = both([1 + 2j, 3 - 1j, 0j], dtype, complex_device)
+    n = ember.tensor([2, -1, 3], device=complex_device)
+    assert_parts(x**n, tx ** torch.tensor([2, -1, 3]))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("exponent", [0, 0j, 1, 1 + 0j, 2, 3, -2, -1, -1 + 0j, 0.5, -0.5, 2.5, 4, 2j, -2 + 1j])
+def test_pow_of_a_tensor_and_a_number(complex_device, dtype, exponent):
+    # PyTorch's shortcuts (1 for x ** 0 even at NaN, sqrt for 0.5, products for 2, 3, -2), cpow otherwise
+    x, tx = both(SPECIAL, dtype, complex_device)
+    assert_parts(ember.pow(x, exponent), torch.pow(tx, exponent))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("base", [0, 0j, 1, 1 + 0j, 2, -2.5, 1j])
+def test_pow_of_a_number_and_a_tensor(complex_device, dtype, base):
+    x, tx = both(FINITE_EXPONENTS, dtype, complex_device)
+    assert_parts(ember.pow(base, x), torch.pow(base, tx))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("base", [0, 0.0, 0j, 2.0])
+def test_gradient_of_a_number_to_a_tensor_power(dtype, base):
+    # d(0 ** x)/dx is 0 where x is real and >= 0, else z * log(0) (PyTorch's pow_backward_exponent)
+    x, tx = both([0.0, 2.0, -1.0, 0.5], dtype, requires_grad=True)
+    if isinstance(base, complex) and not x.dtype.is_complex:
+        pytest.skip("a complex base makes a complex result")
+    grad = [1 + 1j, 2 - 1j, 1j, 1] if x.dtype.is_complex else [1.0, 2.0, 3.0, 4.0]
+    ember.pow(base, x).backward(ember.tensor(grad, dtype=x.dtype))
+    torch.pow(base, tx).backward(torch.tensor(grad, dtype=tx.dtype))
+    assert_parts(x.grad, tx.grad)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_gradients_of_complex_pow_at_a_zero_base(dtype):
+    a_values = [0j, 0j, 0j, 1 + 1j, 0j]
+    b_values = [2 + 0j, -1 + 0j, 1j, 2 - 1j, 0j]
+    (a, ta), (b, tb) = both(a_values, dtype, requires_grad=True), both(b_values, dtype, requires_grad=True)
+    ember.pow(a, b).backward(ember.ones(5, dtype=a.dtype))
+    torch.pow(ta, tb).backward(torch.ones(5, dtype=ta.dtype))
+    assert_parts(a.grad, ta.grad)
+    assert_parts(b.grad, tb.grad)
