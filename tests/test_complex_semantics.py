@@ -94,3 +94,41 @@ def test_gradients_of_complex_pow_at_a_zero_base(dtype):
     torch.pow(ta, tb).backward(torch.ones(5, dtype=ta.dtype))
     assert_parts(a.grad, ta.grad)
     assert_parts(b.grad, tb.grad)
+
+
+def _squares_without_conjugate(lib):
+    """``x * x`` whose backward forgets the conjugate (``g * 2x``): a wrong complex gradient."""
+
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 2 * x
+
+    return Square.apply
+
+
+@pytest.mark.parametrize(
+    "name", ["square", "abs", "angle", "real", "to_complex", "wrong_conjugate"]
+)  # complex -> complex, complex -> real, real -> complex, and one wrong gradient
+def test_gradcheck_sees_both_parts(name):
+    values = [[1 + 2j, 3 - 1j], [0.5j, 2 + 0j]]
+    functions = {
+        "square": lambda lib: lambda x: x * x,
+        "abs": lambda lib: lambda x: x.abs(),
+        "angle": lambda lib: lambda x: x.angle(),
+        "real": lambda lib: lambda x: x.real * 2,
+        "to_complex": lambda lib: lambda x: x.real * (1 + 2j),
+        "wrong_conjugate": _squares_without_conjugate,
+    }
+    verdicts = []
+    for lib in (ember, torch):
+        x = lib.tensor(values, dtype=lib.complex128, requires_grad=True)
+        verdicts.append(lib.autograd.gradcheck(functions[name](lib), (x,), raise_exception=False))
+    assert verdicts[0] == verdicts[1]
+    assert verdicts[0] == (name != "wrong_conjugate")
