@@ -132,3 +132,82 @@ def test_gradcheck_sees_both_parts(name):
         verdicts.append(lib.autograd.gradcheck(functions[name](lib), (x,), raise_exception=False))
     assert verdicts[0] == verdicts[1]
     assert verdicts[0] == (name != "wrong_conjugate")
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_log1p_keeps_the_digits_of_small_values(complex_device, dtype):
+    # NumPy's log(1 + z) lost the real part of 1e-8+1e-8j in complex64 (0 instead of 1e-8)
+    values = [1e-8 + 1e-8j, 1e-20 + 1e-20j, 1e-5 - 3e-6j, 0.3 + 0.1j, complex(-2, -0.0), -1 + 0j, complex(-0.0, 0)]
+    values += [complex(INF, NAN), complex(NAN, INF), complex(-INF, 1), 3 + 4j]
+    x, tx = both(values, dtype, complex_device)
+    assert_parts(ember.log1p(x), torch.log1p(tx), rtol=1e-6 if dtype == "complex64" else 1e-14)
+
+
+INFINITE_PAIRS = [
+    (1 + 2j, 0.5 - 1j),
+    (-3 + 0.5j, 2 + 0j),
+    (complex(INF, 0), complex(INF, 0)),
+    (complex(-INF, 0), complex(-INF, 0)),
+    (complex(INF, 1), complex(-INF, 1)),
+    (complex(NAN, 0), 1 + 0j),
+    (complex(-INF, 2), complex(-INF, -3)),
+    (0j, complex(-INF, 0)),
+    (complex(INF, INF), complex(INF, INF)),
+    (100 + 1j, 100 - 1j),
+]
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_logaddexp(complex_device, dtype):
+    (a, ta), (b, tb) = (both([p[k] for p in INFINITE_PAIRS], dtype, complex_device) for k in (0, 1))
+    assert_parts(ember.logaddexp(a, b), torch.logaddexp(ta, tb))
+    assert_parts(ember.logaddexp(a, ember.ones(1, device=complex_device)), torch.logaddexp(ta, torch.ones(1)))
+    with pytest.raises(NotImplementedError):
+        ember.logaddexp2(a, b)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_logcumsumexp(complex_device, dtype):
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((3, 5)) + 1j * rng.standard_normal((3, 5))
+    x, tx = both(values.tolist(), dtype, complex_device)
+    for dim in (0, 1, -1):
+        assert_parts(ember.logcumsumexp(x, dim), torch.logcumsumexp(tx, dim))
+    # -inf first (the scan starts from -inf+0j), NaN parts, +inf, and a large pair
+    special = [complex(-INF, 2), 1 + 1j, complex(NAN, 0), 2j, complex(INF, 1), 100 + 1j, 100 - 1j]
+    for start in range(3):
+        s, ts = both(special[start:], dtype, complex_device)
+        assert_parts(ember.logcumsumexp(s, 0), torch.logcumsumexp(ts, 0))
+    s, ts = both(1 + 2j, dtype, complex_device)
+    assert_parts(ember.logcumsumexp(s, 0), torch.logcumsumexp(ts, 0))
+
+
+def _scan_times(x, y):
+    return x.logcumsumexp(0) * y
+
+
+def _log1p_times(x, y):
+    return x.log1p() * y
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("op", ["logaddexp", "logcumsumexp", "log1p"])
+def test_log_exp_gradients(dtype, op):
+    rng = np.random.default_rng(1)
+    a_values = (rng.standard_normal(6) + 1j * rng.standard_normal(6)).tolist()
+    b_values = (rng.standard_normal(6) + 1j * rng.standard_normal(6)).tolist()
+    results = []
+    for lib in (ember, torch):
+        a = lib.tensor(a_values, dtype=getattr(lib, dtype), requires_grad=True)
+        b = lib.tensor(b_values, dtype=getattr(lib, dtype), requires_grad=True)
+        out = {"logaddexp": lib.logaddexp, "logcumsumexp": _scan_times, "log1p": _log1p_times}[op](a, b)
+        out.backward(lib.tensor(b_values[::-1], dtype=out.dtype))
+        results.append((a.grad, b.grad))
+    assert_parts(results[0][0], results[1][0], rtol=1e-4 if dtype == "complex64" else 1e-10)
+    if op == "logaddexp":
+        assert_parts(results[0][1], results[1][1], rtol=1e-4 if dtype == "complex64" else 1e-10)
+    x = ember.tensor(a_values, dtype=ember.complex128, requires_grad=True)
+    y = ember.tensor(b_values, dtype=ember.complex128, requires_grad=True)
+    function = {"logaddexp": ember.logaddexp, "logcumsumexp": _scan_times, "log1p": _log1p_times}[op]
+    assert ember.autograd.gradcheck(function, (x, y))
+    assert ember.autograd.gradgradcheck(function, (x, y))

@@ -17,6 +17,7 @@ from ..amp.state import state as _amp
 from ..autograd.function import Function, saved_reader
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
+from . import complex_math
 from .comparison import _TORCH_NAMES
 from .dtype_support import C_NAMES, FLOATING_AND_HALF, INTEGRAL, not_implemented
 
@@ -487,7 +488,12 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 exp = _unary("exp", lambda b, x: b.xp.exp(x), lambda x, y: y, saves="y", arithmetic=True)
 expm1 = _unary("expm1", lambda b, x: b.xp.expm1(x), lambda x, y: y + 1, saves="y", arithmetic=True)
 log = _unary("log", lambda b, x: b.xp.log(x), lambda x, y: x, divides=True)
-log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: x + 1, divides=True)
+log1p = _unary(
+    "log1p",
+    lambda b, x: complex_math.log1p(b, x) if x.dtype.kind == "c" else b.xp.log1p(x),
+    lambda x, y: x + 1,
+    divides=True,
+)
 
 
 def _log_base(ln_base):
