@@ -178,8 +178,9 @@ def test_logcumsumexp(complex_device, dtype):
     for start in range(3):
         s, ts = both(special[start:], dtype, complex_device)
         assert_parts(ember.logcumsumexp(s, 0), torch.logcumsumexp(ts, 0))
-    s, ts = both(1 + 2j, dtype, complex_device)
-    assert_parts(ember.logcumsumexp(s, 0), torch.logcumsumexp(ts, 0))
+    for one in (1 + 2j, complex(-INF, 2)):
+        s, ts = both(one, dtype, complex_device)
+        assert_parts(ember.logcumsumexp(s, 0), torch.logcumsumexp(ts, 0))
 
 
 def _scan_times(x, y):
@@ -211,3 +212,45 @@ def test_log_exp_gradients(dtype, op):
     function = {"logaddexp": ember.logaddexp, "logcumsumexp": _scan_times, "log1p": _log1p_times}[op]
     assert ember.autograd.gradcheck(function, (x, y))
     assert ember.autograd.gradgradcheck(function, (x, y))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.linspace(0, 1 + 1j, 3),
+        lambda lib: lib.linspace(lib.tensor(0j, dtype=lib.complex128), 1, 4),
+        lambda lib: lib.linspace(0, 1 + 1j, 1),
+        lambda lib: lib.linspace(0j, 1, 3, dtype=lib.complex128),
+        lambda lib: lib.logspace(0, 1 + 1j, 3),
+        lambda lib: lib.logspace(0, 1 + 1j, 3, dtype=lib.complex128),
+    ],
+)
+def test_linspace_with_complex_ends_is_complex(make):
+    # a complex end made a float32 range that dropped the imaginary parts
+    assert_parts(make(ember), make(torch))
+
+
+def test_linspace_with_complex_ends_refuses_a_real_dtype():
+    with pytest.raises(RuntimeError, match="inferred dtype c10::complex<float> can't be safely cast"):
+        ember.linspace(0, 1 + 1j, 3, dtype=ember.float64)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_cov_and_corrcoef_of_complex_variables(complex_device, dtype):
+    # they were computed on the real parts alone
+    values = [[1j, 2 + 0j, 3 - 1j, 0.5 + 0j], [3 + 0j, 4j, 1 + 0j, -2 + 1j]]
+    x, tx = both(values, dtype, complex_device)
+    rtol = 1e-5 if dtype == "complex64" else 1e-12
+    assert_parts(ember.cov(x), torch.cov(tx), rtol=rtol)
+    assert_parts(ember.corrcoef(x), torch.corrcoef(tx), rtol=rtol)
+    assert_parts(ember.cov(x[0]), torch.cov(tx[0]), rtol=rtol)
+    fweights, aweights = [1, 2, 1, 3], [0.5, 1.0, 2.0, 1.0]
+    assert_parts(
+        ember.cov(
+            x,
+            fweights=ember.tensor(fweights, device=complex_device),
+            aweights=ember.tensor(aweights, device=complex_device),
+        ),
+        torch.cov(tx, fweights=torch.tensor(fweights), aweights=torch.tensor(aweights)),
+        rtol=1e-5,
+    )

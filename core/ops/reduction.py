@@ -1525,9 +1525,9 @@ class _LogCumSumExp(Function):
 def _complex_log_add_exp_scan(input, dim):
     """PyTorch's complex logcumsumexp loop: ``acc = logaddexp(x_i, acc)`` from ``acc = -inf``, accumulated
     in complex128 (so a leading ``-inf+2j`` gives ``-inf+0j``, and a NaN part NaN in both)."""
+    if input.ndim == 0:  # PyTorch returns the one element as it is (-inf+2j stays -inf+2j)
+        return input.clone()
     wide = input.to(dtypes.complex128) if input._backend.supports_float64 else input
-    if wide.ndim == 0:
-        wide = wide.reshape(1)
     axis = wrap_dim(dim, wide.ndim)
     acc = wide.new_full((), complex(-math.inf, 0))
     run = []
@@ -1536,7 +1536,7 @@ def _complex_log_add_exp_scan(input, dim):
         run.append(acc)
     if not run:
         return input.clone()
-    return stack(run, axis).to(input.dtype).reshape(input.shape)
+    return stack(run, axis).to(input.dtype)
 
 
 def _log_add_exp(acc, part):
