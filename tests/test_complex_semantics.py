@@ -254,3 +254,64 @@ def test_cov_and_corrcoef_of_complex_variables(complex_device, dtype):
         torch.cov(tx, fweights=torch.tensor(fweights), aweights=torch.tensor(aweights)),
         rtol=1e-5,
     )
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_sgn_divides_each_part(complex_device, dtype):
+    # PyTorch's vectorized kernel (64 elements: no scalar tail) divides each part by |z|: sgn(inf+0j) is
+    # nan+0j; NumPy's complex division gave nan+nanj there and inf+nanj for a subnormal 1e-320+0j
+    tiny = 1e-320 if dtype == "complex128" else 1e-40
+    specials = [
+        complex(INF, 0),
+        complex(-INF, 0),
+        complex(0, INF),
+        complex(INF, 1),
+        complex(tiny, 0),
+        complex(0, -tiny),
+    ]
+    specials += [complex(-0.0, 0), 0j, 1 + 2j, complex(NAN, 0), complex(1e30, 1e30), -3 + 0.5j, complex(INF, INF)]
+    values = (specials * 5)[:64]
+    x, tx = both(values, dtype, complex_device)
+    assert_parts(ember.sgn(x), torch.sgn(tx))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda lib, m, v: lib.addmm(m, m, m, beta=1j, alpha=2),
+        lambda lib, m, v: lib.addmm(m, m, m, alpha=1 - 1j),
+        lambda lib, m, v: m.clone().addmm_(m, m, beta=1j),
+        lambda lib, m, v: lib.addmv(v, m, v, beta=1j, alpha=1 - 1j),
+        lambda lib, m, v: lib.addr(m, v, v, beta=2j, alpha=1j),
+        lambda lib, m, v: lib.baddbmm(m[None], m[None], m[None], beta=1j, alpha=1j),
+        lambda lib, m, v: lib.addbmm(m, m[None], m[None], beta=1j, alpha=1j),
+    ],
+)
+def test_scaled_products_take_complex_factors(op):
+    # int(beta) refused a complex beta or alpha with a TypeError
+    results = [op(lib, lib.tensor([[1j, 2], [3, 4j]]), lib.tensor([1j, 2])) for lib in (ember, torch)]
+    assert_parts(*results)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_scaled_products_refuse_a_complex_factor_for_real_tensors(dtype):
+    m = ember.ones(2, 2, dtype=getattr(ember, dtype))
+    with pytest.raises(RuntimeError, match="cannot be converted to type .* without overflow"):
+        ember.addmm(m, m, m, beta=1j)
+    assert (
+        ember.addmm(m, m, m, beta=2 + 0j).tolist()
+        == torch.addmm(*[torch.ones(2, 2, dtype=getattr(torch, dtype))] * 3, beta=2 + 0j).tolist()
+    )
+
+
+def test_finfo_of_a_complex_type_is_its_parts():
+    for name in ("complex64", "complex128"):
+        e, t = ember.finfo(getattr(ember, name)), torch.finfo(getattr(torch, name))
+        assert (e.bits, e.eps, e.max, e.tiny, e.resolution, e.dtype) == (
+            t.bits,
+            t.eps,
+            t.max,
+            t.tiny,
+            t.resolution,
+            t.dtype,
+        )

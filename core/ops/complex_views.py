@@ -19,6 +19,7 @@ import math
 from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import complex_math
 from .arithmetic import where
 from .dtype_support import TORCH_NAMES
 from .movement import broadcast_shapes
@@ -399,12 +400,17 @@ class _ComplexSgn(Function):
 
     @staticmethod
     def forward(ctx, z):
-        xp = z._backend.xp
+        backend = z._backend
+        xp = backend.xp
         data = z._data
         magnitude = xp.abs(data)
         zero = magnitude == 0
         ctx.save_for_backward(z)
-        s = xp.where(zero, 0 * data, data / xp.where(zero, 1, magnitude))
+        # each part divided by |z|, as PyTorch's vectorized kernel: sgn(inf+0j) is nan+0j, and a subnormal
+        # z keeps its direction (NumPy's complex division by |z| + 0j gave inf+nanj for 1e-320+0j)
+        safe = xp.where(zero, 1, magnitude)
+        parts = complex_math.from_parts(backend, xp.divide(xp.real(data), safe), xp.divide(xp.imag(data), safe))
+        s = xp.where(zero, 0, parts)
         ctx.sgn = z._make(s)
         return z._make(s)
 
