@@ -33,6 +33,8 @@ class finfo:  # noqa: N801 - the public name mirrors torch.finfo
 
     def __init__(self, type: dtypes.dtype | None = None) -> None:  # noqa: A002 - PyTorch's argument name
         type = dtypes.get_default_dtype() if type is None else dtypes.as_dtype(type)  # noqa: A001
+        if type.is_complex:  # the limits of its parts, as PyTorch's finfo(complex64) is float32's
+            type = type.to_real()  # noqa: A001
         if not type.is_floating_point:
             raise TypeError(
                 "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"
