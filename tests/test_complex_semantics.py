@@ -315,3 +315,39 @@ def test_finfo_of_a_complex_type_is_its_parts():
             t.resolution,
             t.dtype,
         )
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda lib: lib.addcmul(lib.ones(2), lib.ones(2), lib.ones(2), value=2 + 0j),
+        lambda lib: lib.addcdiv(lib.ones(2), lib.ones(2), lib.ones(2), value=2 + 0j),
+        lambda lib: lib.addcmul(lib.ones(2), lib.ones(2), lib.ones(2, dtype=lib.complex64), value=1j),
+    ],
+)
+def test_pointwise_products_convert_a_complex_value(op):
+    # value=2+0j made a complex64 result of float32 tensors (torch: float32)
+    assert_parts(op(ember), op(torch))
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda lib: lib.addcmul(lib.ones(2), lib.ones(2), lib.ones(2), value=1j),
+        lambda lib: lib.addcdiv(lib.ones(2), lib.ones(2), lib.ones(2), value=1j),
+        lambda lib: lib.addcmul(*[lib.ones(2, dtype=lib.int64)] * 3, value=1j),
+    ],
+)
+def test_pointwise_products_refuse_a_complex_value_for_real_tensors(op):
+    with pytest.raises(RuntimeError, match="cannot be converted to type .* without overflow"):
+        op(torch)
+    with pytest.raises(RuntimeError, match="cannot be converted to type .* without overflow"):
+        op(ember)
+
+
+@pytest.mark.parametrize("name", ["complex64", "complex128"])
+def test_arange_and_range_have_no_complex_kernel(name):
+    with pytest.raises(NotImplementedError, match='"arange_cpu" not implemented for'):
+        ember.arange(3, dtype=getattr(ember, name))
+    with pytest.warns(UserWarning), pytest.raises(NotImplementedError, match='"range_cpu" not implemented for'):
+        ember.range(0, 2, dtype=getattr(ember, name))

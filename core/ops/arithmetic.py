@@ -29,6 +29,7 @@ from .operands import (
     broadcast_error,
     check_factor,
     check_scalar_fits,
+    converted_factor,
     fill_value_for,
     is_scalar,
     on_one_device,
@@ -1835,6 +1836,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     narrow = _narrow_result(input, tensor1, tensor2)
     if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
         return addcmul(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
+    value = converted_factor(value, _result_type(input, tensor1, tensor2))
     if value != 1 and not _floating_result(input, tensor1, tensor2):
         value = int(value)  # an integral addcmul truncates value to its type, as PyTorch
     return input + value * tensor1 * tensor2  # PyTorch's order of the products
@@ -1865,6 +1867,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     narrow = _narrow_result(input, tensor1, tensor2)
     if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
         return addcdiv(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
+    value = converted_factor(value, _result_type(input, tensor1, tensor2))
     return input + value * tensor1 / tensor2  # PyTorch's order of the operations
 
 
@@ -1873,9 +1876,14 @@ def _rounded_to(number, dtype):
     return tensor(number, dtype=dtype).item()
 
 
+def _result_type(*tensors: Tensor) -> dtypes.dtype:
+    """The type ``tensors`` promote to."""
+    return functools.reduce(dtypes.promote_types, (t.dtype for t in tensors))
+
+
 def _floating_result(*tensors: Tensor) -> bool:
     """Whether the type ``tensors`` promote to is a floating or complex one."""
-    common = functools.reduce(dtypes.promote_types, (t.dtype for t in tensors))
+    common = _result_type(*tensors)
     return common.is_floating_point or common.is_complex
 
 

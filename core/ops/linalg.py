@@ -14,7 +14,7 @@ from .dtype_support import not_implemented
 from .operands import (
     array_operands,
     check_same_device,
-    fill_value_for,
+    converted_factor,
     raise_broadcast_error,
     require_tensors,
     sum_to,
@@ -347,7 +347,7 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 def scale_by(t, factor):
     """``factor * t`` as PyTorch's addmm family scales: an integer ``t`` by ``int(factor)``, a bool
     ``t`` kept where ``factor`` is non-zero (the type of ``t`` is kept either way)."""
-    factor = _converted_factor(factor, t.dtype)
+    factor = converted_factor(factor, t.dtype)
     if factor == 1:
         return t
     if not (t.dtype.is_floating_point or t.dtype.is_complex):
@@ -355,16 +355,6 @@ def scale_by(t, factor):
             return t if factor else t.new_zeros(t.shape)
         factor = int(factor)
     return t * factor
-
-
-def _converted_factor(factor, dtype):
-    """``factor`` as PyTorch converts the scalar to ``dtype``: a complex number with an imaginary part is
-    its RuntimeError for a real type ("value cannot be converted to type float without overflow")."""
-    if isinstance(factor, complex) and not dtype.is_complex:
-        if factor.imag:
-            fill_value_for(factor, dtype)  # raises
-        return factor.real
-    return factor
 
 
 def _add_scaled_product(op, product, input, a, b, beta, alpha):
@@ -377,7 +367,7 @@ def _add_scaled_product(op, product, input, a, b, beta, alpha):
         return _add_scaled_product(op, product, input.float(), a.float(), b.float(), beta, alpha).to(narrow)
     out = scale_by(product(a, b), alpha)
     if not (out.dtype.is_floating_point or out.dtype.is_complex) and out.dtype is not dtypes.bool:
-        beta = int(_converted_factor(beta, out.dtype))
+        beta = int(converted_factor(beta, out.dtype))
     return out + scale_by(input, beta) if beta != 0 else out
 
 
