@@ -462,7 +462,7 @@ def arange(
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, numbers.Integral) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
-    if dt is dtypes.bool:
+    if dt is dtypes.bool or dt.is_complex:  # PyTorch's arange kernel has neither
         not_implemented("arange_cpu", dt)
     first, last, gap = (start, end, step) if dt.is_floating_point else (int(start), int(end), int(step))
     if dt is dtypes.int64:  # counted exactly from the truncated bounds, as PyTorch
@@ -530,6 +530,8 @@ def range(  # noqa: A001
     if end is None:
         start, end = 0, start
     dtype = dtype or dtypes.get_default_dtype()
+    if dtypes.as_dtype(dtype).is_complex:
+        not_implemented("range_cpu", dtypes.as_dtype(dtype))
     if dtypes.as_dtype(dtype).is_floating_point:
         end = end + step / 2
     else:  # PyTorch truncates the bounds of an integer range, then includes end
