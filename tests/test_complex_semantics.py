@@ -351,3 +351,43 @@ def test_arange_and_range_have_no_complex_kernel(name):
         ember.arange(3, dtype=getattr(ember, name))
     with pytest.warns(UserWarning), pytest.raises(NotImplementedError, match='"range_cpu" not implemented for'):
         ember.range(0, 2, dtype=getattr(ember, name))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_numerical_gradient_of_complex_values(dtype):
+    # ember.gradient cast complex input to the default float type, dropping the imaginary parts
+    values = [1 + 2j, -1 - 1j, 3 + 0j, 2j]
+    x, tx = both(values, dtype)
+    for kwargs in ({}, {"spacing": 2.0, "edge_order": 2}):
+        assert_parts(ember.gradient(x, **kwargs)[0], torch.gradient(tx, **kwargs)[0])
+
+
+@pytest.mark.parametrize("value", [lambda lib: lib.tensor(5.0), lambda lib: 5, lambda lib: lib.tensor([1.0, 2.0])])
+@pytest.mark.parametrize("part", ["real", "imag"])
+def test_assigning_a_part(part, value):
+    # ``t.real = v`` raised AttributeError (a property without a setter)
+    results = []
+    for lib in (ember, torch):
+        t = lib.tensor([1 + 2j, 3j])
+        setattr(t, part, value(lib))
+        results.append(t)
+    assert_parts(*results)
+    r = ember.ones(2)
+    r.real = ember.zeros(2)
+    assert r.tolist() == [0.0, 0.0]
+    with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex dtypes"):
+        r.imag = ember.zeros(2)
+
+
+@pytest.mark.parametrize("part", ["real", "imag"])
+def test_gradient_through_a_write_into_a_part(part):
+    # backward replayed the .imag view on a boolean mask and raised "imag is not implemented ..."
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor([1 + 2j, 3 - 1j], requires_grad=True)
+        y = x * (2 + 1j)
+        getattr(y, part).copy_(lib.tensor([5.0, 6.0]))
+        z = (y * lib.tensor([1 - 1j, 2 + 3j])).sum()
+        (z.real + z.imag).backward()
+        grads.append(x.grad)
+    assert_parts(*grads)

@@ -15,6 +15,7 @@ tensor is the conjugate Wirtinger derivative, ``dL/dx + i dL/dy``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .. import dtypes
 from ..autograd.function import Function
@@ -530,7 +531,24 @@ def _imag_property(self: Tensor) -> Tensor:
     return imag(self)
 
 
+def _write_part(part: Tensor, value: Any) -> None:
+    """``tensor.real = value`` / ``tensor.imag = value``: ``value`` (a tensor broadcast to the part, or a
+    number) copied into the part's view, so into the tensor."""
+    if isinstance(value, Tensor):
+        part.copy_(value)
+    else:
+        part.fill_(value)
+
+
+def _set_real(self: Tensor, value: Any) -> None:
+    _write_part(real(self), value)
+
+
+def _set_imag(self: Tensor, value: Any) -> None:
+    _write_part(imag(self), value)
+
+
 H = property(_H)
 mH = property(_mH)
-real_property = property(_real_property)
-imag_property = property(_imag_property)
+real_property = property(_real_property, _set_real)
+imag_property = property(_imag_property, _set_imag)
