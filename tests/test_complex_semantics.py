@@ -391,3 +391,11 @@ def test_gradient_through_a_write_into_a_part(part):
         (z.real + z.imag).backward()
         grads.append(x.grad)
     assert_parts(*grads)
+
+
+def test_isin_and_unique_consecutive_refuse_complex_tensors():
+    # isin raised NotImplementedError ("ge_cpu"), unique_consecutive returned values: torch refuses both
+    with pytest.raises(RuntimeError, match=r"Unsupported input type encountered for isin\(\): ComplexFloat"):
+        ember.isin(ember.tensor([1.0]), ember.tensor([1j]))
+    with pytest.raises(NotImplementedError, match="\"unique\" not implemented for 'ComplexFloat'"):
+        ember.unique_consecutive(ember.tensor([1j, 1j]))
