@@ -399,3 +399,18 @@ def test_isin_and_unique_consecutive_refuse_complex_tensors():
         ember.isin(ember.tensor([1.0]), ember.tensor([1j]))
     with pytest.raises(NotImplementedError, match="\"unique\" not implemented for 'ComplexFloat'"):
         ember.unique_consecutive(ember.tensor([1j, 1j]))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("p", [2.0, 1.0])
+def test_normalize_complex_rows(dtype, p):
+    # F.normalize refused complex input ("expected a floating point input")
+    values = [[1 + 2j, 3 - 1j, 0.5j], [2 + 0j, -1 + 1j, 4j]]
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.nn.functional.normalize(x, p=p, dim=1)
+        y.abs().sum().backward()
+        results.append((y, x.grad))
+    assert_parts(results[0][0], results[1][0], rtol=1e-5)
+    assert_parts(results[0][1], results[1][1], rtol=1e-4)
