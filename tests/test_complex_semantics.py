@@ -414,3 +414,11 @@ def test_normalize_complex_rows(dtype, p):
         results.append((y, x.grad))
     assert_parts(results[0][0], results[1][0], rtol=1e-5)
     assert_parts(results[0][1], results[1][1], rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128", "int64"])
+def test_cosine_similarity_refuses_non_floating_tensors(dtype):
+    # complex inputs gave a complex value where torch raises
+    x = ember.ones(2, 3, dtype=getattr(ember, dtype))
+    with pytest.raises(RuntimeError, match="expected common dtype to be floating point"):
+        ember.nn.functional.cosine_similarity(x, x)
