@@ -422,3 +422,16 @@ def test_cosine_similarity_refuses_non_floating_tensors(dtype):
     x = ember.ones(2, 3, dtype=getattr(ember, dtype))
     with pytest.raises(RuntimeError, match="expected common dtype to be floating point"):
         ember.nn.functional.cosine_similarity(x, x)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_pow_with_infinite_parts_uses_c_products(complex_device, dtype):
+    # b * log(a) as C multiplies: 0 ** (inf+infj) is 0 (the plain product gave NaN), (1+2j) ** (inf+nanj)
+    # is inf+nanj, inf ** (inf+infj) inf+nanj
+    values = [0j, 1 + 2j, complex(INF, 0), complex(INF, INF), complex(NAN, INF), complex(0, INF), complex(INF, NAN)]
+    values += [1e-30 + 1e-30j, complex(1e30, 1e30), complex(NAN, 0), 3 + 0j, -2 + 0j]
+    (a, ta), (b, tb) = (
+        both([p for p in values for _ in values], dtype, complex_device),
+        both([q for _ in values for q in values], dtype, complex_device),
+    )
+    assert_parts(ember.pow(a, b), torch.pow(ta, tb))

@@ -843,13 +843,10 @@ class _Div(_Binary):
 
 
 def _pow(xp, a, b):
-    """``a ** b``; for signed integer exponents PyTorch's rule below 0 (1 for a base of 1, ±1 for -1, else 0),
-    where NumPy refuses the whole array; for complex operands C's ``cpow`` (:func:`_complex_pow`)."""
+    """``a ** b`` of real operands; for signed integer exponents PyTorch's rule below 0 (1 for a base of 1,
+    ±1 for -1, else 0), where NumPy refuses the whole array (complex operands: :func:`_complex_pow`)."""
     base_kind = getattr(getattr(a, "dtype", None), "kind", "f" if isinstance(a, float) else "i")
-    exponent_kind = getattr(getattr(b, "dtype", None), "kind", None)
-    if base_kind == "c" or exponent_kind == "c":
-        return _complex_pow(xp, a, b)
-    if exponent_kind != "i" or base_kind not in "iu":
+    if getattr(getattr(b, "dtype", None), "kind", None) != "i" or base_kind not in "iu":
         return xp.pow(a, b)
     negative = b < 0
     z = xp.pow(a, b * xp.astype(xp.logical_not(negative), b.dtype))
@@ -858,13 +855,15 @@ def _pow(xp, a, b):
     return xp.where(negative, below, z)
 
 
-def _complex_pow(xp, a, b):
-    """``exp(b * log(a))``, as C's ``cpow`` that PyTorch's complex pow calls: ``0 ** b`` is 0 where
-    ``Re b > 0``, ``inf+nanj`` where ``Re b < 0`` and NaN for ``b == 0`` (NumPy's power gives 1, as it
-    squares its way to integer powers); ``a`` may be a Python number (PyTorch's ``pow(Scalar, Tensor)``)."""
-    if not hasattr(a, "dtype"):
-        a = xp.asarray(a, dtype=b.dtype)
-    return xp.exp(xp.multiply(b, xp.log(a)))
+def _complex_pow(backend, a, b):
+    """``exp(b * log(a))``, as C's ``cpow`` that PyTorch's complex pow calls, with C's product
+    (:func:`complex_math.multiply`): ``0 ** b`` is 0 where ``Re b > 0``, ``inf+nanj`` where ``Re b < 0``
+    and NaN for ``b == 0`` (NumPy's power gives 1, as it squares its way to integer powers); ``a`` may
+    be a Python number (PyTorch's ``pow(Scalar, Tensor)``), ``b`` too (``pow(Tensor, Scalar)``)."""
+    xp = backend.xp
+    dtype = b.dtype if hasattr(b, "dtype") else a.dtype
+    log_a = xp.log(xp.asarray(a, dtype=dtype))
+    return xp.exp(complex_math.multiply(backend, xp.asarray(b, dtype=dtype), log_a))
 
 
 #: Python-number exponents that PyTorch computes with multiplications, divisions and a square root
@@ -896,9 +895,9 @@ class _Pow(_Binary):
 
     @classmethod
     def values(cls, backend, a, b):
-        if a.dtype.kind == "c" and isinstance(b, (int, float, complex)):  # 2 + 0j finds 2's entry
-            by_arithmetic = _COMPLEX_POW_BY_ARITHMETIC.get(b)
-            return by_arithmetic(backend.xp, a) if by_arithmetic is not None else _complex_pow(backend.xp, a, b)
+        if a.dtype.kind == "c":  # (b is complex too, or a Python number)
+            by_arithmetic = _COMPLEX_POW_BY_ARITHMETIC.get(b) if isinstance(b, (int, float, complex)) else None
+            return by_arithmetic(backend.xp, a) if by_arithmetic is not None else _complex_pow(backend, a, b)
         by_arithmetic = _POW_BY_ARITHMETIC.get(b) if isinstance(b, (int, float)) and a.dtype.kind == "f" else None
         return by_arithmetic(backend.xp, a) if by_arithmetic is not None else _pow(backend.xp, a, b)
 
@@ -975,7 +974,7 @@ class _RPow(Function):
         if isinstance(base, int) and data.dtype.kind in "iu":  # integer powers: PyTorch's rule below 0 (_pow)
             z = x._make(_pow(xp, xp.asarray(wrap_integer(base, x.dtype), dtype=data.dtype), data))
         elif data.dtype.kind == "c":  # PyTorch's pow(Scalar, Tensor): ones for a base of 1, else cpow
-            z = x._make(xp.ones(data.shape, dtype=data.dtype) if base == 1 else _complex_pow(xp, base, data))
+            z = x._make(xp.ones(data.shape, dtype=data.dtype) if base == 1 else _complex_pow(x._backend, base, data))
         else:
             z = x._make(xp.pow(base, data))
         z = z.contiguous()  # row-major whatever the exponent's layout, as PyTorch's pow(Scalar, Tensor)

@@ -1,13 +1,16 @@
 """Complex formulas where PyTorch's kernels differ from the array libraries' own functions, written
 once against a backend's native arrays: ``log1p`` (NumPy's is ``log(1 + z)``, which loses every digit
-of the real part for small ``z``) and the log-add-exp of ``logaddexp`` and ``logcumsumexp``, with
+of the real part for small ``z``), C's product (``cpow``'s, with infinities) and the log-add-exp of ``logaddexp`` and ``logcumsumexp``, with
 PyTorch's infinities and NaNs."""
 
 from __future__ import annotations
 
+import functools
+import math
+import operator
 from typing import Any
 
-__all__ = ["from_parts", "log1p", "log_add_exp"]
+__all__ = ["from_parts", "log1p", "log_add_exp", "multiply"]
 
 
 def from_parts(backend: Any, real: Any, imag: Any) -> Any:
@@ -48,3 +51,32 @@ def log_add_exp(backend: Any, x: Any, y: Any) -> Any:
     value = xp.where(equal_infinities, both_infinite, value)
     has_nan = (x != x) | (y != y)
     return xp.where(has_nan, complex("nan+nanj"), value)
+
+
+def multiply(backend: Any, x: Any, y: Any) -> Any:
+    """``x * y`` for complex arrays of one dtype as C99's Annex G computes it (``__muldc3``, which C's
+    ``cpow``, so PyTorch's complex pow, uses): the plain product, except where both its parts are NaN
+    although an operand or a partial product is infinite; there the infinite parts count as +-1, the
+    NaN parts as 0, and the product is scaled by infinity (``(inf+infj) * (-inf+0j)`` is
+    ``-inf-infj``, not NaN)."""
+    xp = backend.xp
+    product = xp.multiply(x, y)
+    lost = xp.isnan(xp.real(product)) & xp.isnan(xp.imag(product))  # (no early exit: no host sync)
+    a, b, c, d = xp.real(x), xp.imag(x), xp.real(y), xp.imag(y)
+    x_infinite, y_infinite = xp.isinf(a) | xp.isinf(b), xp.isinf(c) | xp.isinf(d)
+    partials = (xp.multiply(a, c), xp.multiply(b, d), xp.multiply(a, d), xp.multiply(b, c))
+    overflowed = functools.reduce(operator.or_, map(xp.isinf, partials)) & ~(x_infinite | y_infinite)
+
+    def boxed(part, infinite):  # the parts of an infinite operand as +-1 (infinite) and +-0 (finite, NaN)
+        signed_zero = xp.where(xp.isnan(part), 0.0, xp.multiply(0.0, part))
+        return xp.where(infinite, xp.where(xp.isinf(part), xp.sign(part), signed_zero), part)
+
+    def without_nan(part, cleared):  # the NaN parts of the other operand (both, on overflow) as 0
+        return xp.where(cleared & xp.isnan(part), 0.0, part)
+
+    a, b = (without_nan(boxed(p, x_infinite), y_infinite | overflowed) for p in (a, b))
+    c, d = (without_nan(boxed(p, y_infinite), x_infinite | overflowed) for p in (c, d))
+    real = xp.multiply(math.inf, xp.subtract(xp.multiply(a, c), xp.multiply(b, d)))
+    imag = xp.multiply(math.inf, xp.add(xp.multiply(a, d), xp.multiply(b, c)))
+    recovered = lost & (x_infinite | y_infinite | overflowed)
+    return xp.where(recovered, from_parts(backend, real, imag), product)
