@@ -442,7 +442,7 @@ def _implicit_grad(output):
     if template.numel() != 1:
         raise RuntimeError("grad can be implicitly created only for scalar outputs")
     if template.dtype.is_complex:
-        raise RuntimeError("grad can be implicitly created only for real scalar outputs")
+        raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {template.dtype}")
     return template.new_ones(template.shape)
 
 
@@ -722,7 +722,7 @@ def tensor_backward(
         if self.numel() != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         if self.dtype.is_complex:
-            raise RuntimeError("grad can be implicitly created only for real scalar outputs")
+            raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {self.dtype}")
         gradient = self._make(self._backend.xp.ones(shape, dtype=self._data.dtype))
     else:
         if not isinstance(gradient, Tensor):

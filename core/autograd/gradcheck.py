@@ -28,16 +28,31 @@ def _differentiable_outputs(outputs):
     return [o for o in outputs if o is not None and o.requires_grad]
 
 
+def _real_coordinates(values: Any) -> np.ndarray:
+    """A tensor's values (or a NumPy array) as float64 real coordinates, a complex number giving two:
+    its real and imaginary parts, side by side, as PyTorch's gradcheck sees a complex tensor."""
+    array = values.detach().to("cpu").numpy() if isinstance(values, Tensor) else np.asarray(values)
+    if np.iscomplexobj(array):
+        array = np.stack([array.real, array.imag], axis=-1)
+    return np.asarray(array, dtype=np.float64).reshape(-1)
+
+
+def _unit_steps(dtype: Any) -> tuple[complex, ...]:
+    """The directions of one element's real coordinates: 1, and i for a complex dtype."""
+    return (1, 1j) if dtype.is_complex else (1,)
+
+
 def _numerical_jacobians(fn, inputs, index, eps):
-    """d(outputs)/d(inputs[index]) by central differences, one column per input element."""
+    """d(outputs)/d(inputs[index]) by central differences, one column per real coordinate of the input
+    (two for a complex element) and one row per real coordinate of the outputs."""
     x = inputs[index]
     backend = x._backend
-    host = np.array(backend.to_host(x._data), dtype=np.float64, copy=True)
+    host = np.array(backend.to_host(x._data), dtype=np.complex128 if x.dtype.is_complex else np.float64, copy=True)
     flat = host.reshape(-1)
     columns = []
-    for i in range(flat.size):
+    for i, step in ((i, step) for i in range(flat.size) for step in _unit_steps(x.dtype)):
         values = []
-        for delta in (eps, -eps):
+        for delta in (eps * step, -eps * step):
             original = flat[i]
             flat[i] = original + delta
             perturbed = _new(backend.from_host(host.astype(x.dtype.name), x._device.index), backend, x._device)
@@ -46,9 +61,7 @@ def _numerical_jacobians(fn, inputs, index, eps):
             args = list(inputs)
             args[index] = perturbed
             outs = _as_tuple(fn(*args))
-            values.append(
-                [np.asarray(o.detach().to("cpu").numpy(), dtype=np.float64).reshape(-1) for o in outs if o is not None]
-            )
+            values.append([_real_coordinates(o) for o in outs if o is not None])
         columns.append([(p - m) / (2 * eps) for p, m in zip(*values)])
     # columns[i][k] is d output_k / d x_i; stack into one (out_k.size, x.size) matrix per output
     return [
@@ -58,24 +71,24 @@ def _numerical_jacobians(fn, inputs, index, eps):
 
 
 def _analytical_jacobians(outputs, inputs, index):
+    """The rows of backward mode: the gradient for a seed 1 (and i, for a complex output) on each output
+    element, which (conjugate Wirtinger convention) is the gradient of that element's real (imaginary)
+    part: d/dx_re + i d/dx_im."""
     x = inputs[index]
+    width = x.numel() * len(_unit_steps(x.dtype))
     jacobians = []
     for out in outputs:
         rows = []
-        for j in range(out.numel()):
-            seed = np.zeros(out.numel())
-            seed[j] = 1.0
-            g = tensor(seed.reshape(tuple(out.shape)), dtype=out.dtype, device=out.device)
+        for j, step in ((j, step) for j in range(out.numel()) for step in _unit_steps(out.dtype)):
             if not out.requires_grad:
-                rows.append(np.zeros(x.numel()))
+                rows.append(np.zeros(width))
                 continue
+            seed = np.zeros(out.numel(), dtype=np.complex128 if out.dtype.is_complex else np.float64)
+            seed[j] = step
+            g = tensor(seed.reshape(tuple(out.shape)), dtype=out.dtype, device=out.device)
             (gx,) = autograd_grad([out], [x], [g], retain_graph=True, allow_unused=True)
-            rows.append(
-                np.zeros(x.numel())
-                if gx is None
-                else np.asarray(gx.detach().to("cpu").numpy(), dtype=np.float64).reshape(-1)
-            )
-        jacobians.append(np.stack(rows) if rows else np.zeros((0, x.numel())))
+            rows.append(np.zeros(width) if gx is None else _real_coordinates(gx))
+        jacobians.append(np.stack(rows) if rows else np.zeros((0, width)))
     return jacobians
 
 
@@ -83,9 +96,9 @@ def _forward_jacobians(fn, inputs, index):
     """d(outputs)/d(inputs[index]) by forward mode: one column per input element, from dual tensors."""
     x = inputs[index]
     columns = []
-    for i in range(x.numel()):
-        seed = np.zeros(x.numel())
-        seed[i] = 1.0
+    for i, step in ((i, step) for i in range(x.numel()) for step in _unit_steps(x.dtype)):
+        seed = np.zeros(x.numel(), dtype=np.complex128 if x.dtype.is_complex else np.float64)
+        seed[i] = step
         with forward_ad.dual_level():
             args = list(inputs)
             args[index] = forward_ad.make_dual(
@@ -94,8 +107,8 @@ def _forward_jacobians(fn, inputs, index):
             column = []
             for out in _as_tuple(fn(*args)):
                 tangent = forward_ad.unpack_dual(out).tangent
-                values = np.zeros(out.numel()) if tangent is None else tangent.detach().to("cpu").numpy()
-                column.append(np.asarray(values, dtype=np.float64).reshape(-1))
+                height = out.numel() * len(_unit_steps(out.dtype))
+                column.append(np.zeros(height) if tangent is None else _real_coordinates(tangent))
         columns.append(column)
     return [np.stack([col[k] for col in columns], axis=1) for k in range(len(columns[0]) if columns else 0)]
 
@@ -139,8 +152,12 @@ def gradcheck(
     inputs = _as_tuple(inputs)
 
     def floating(*args: Any) -> tuple[Tensor, ...]:
-        """The outputs the Jacobians are of: the floating-point tensors ``func`` returns."""
-        return tuple(o for o in _as_tuple(func(*args)) if isinstance(o, Tensor) and o.dtype.is_floating_point)
+        """The outputs the Jacobians are of: the floating-point and complex tensors ``func`` returns."""
+        return tuple(
+            o
+            for o in _as_tuple(func(*args))
+            if isinstance(o, Tensor) and (o.dtype.is_floating_point or o.dtype.is_complex)
+        )
 
     checked = floating(*inputs)
     for index, x in enumerate(inputs):

@@ -17,6 +17,7 @@ from ..amp.state import state as _amp
 from ..autograd.function import Function, saved_reader
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
+from . import complex_math
 from .comparison import _TORCH_NAMES
 from .dtype_support import C_NAMES, FLOATING_AND_HALF, INTEGRAL, not_implemented
 
@@ -28,6 +29,7 @@ from .operands import (
     broadcast_error,
     check_factor,
     check_scalar_fits,
+    converted_factor,
     fill_value_for,
     is_scalar,
     on_one_device,
@@ -487,7 +489,12 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 exp = _unary("exp", lambda b, x: b.xp.exp(x), lambda x, y: y, saves="y", arithmetic=True)
 expm1 = _unary("expm1", lambda b, x: b.xp.expm1(x), lambda x, y: y + 1, saves="y", arithmetic=True)
 log = _unary("log", lambda b, x: b.xp.log(x), lambda x, y: x, divides=True)
-log1p = _unary("log1p", lambda b, x: b.xp.log1p(x), lambda x, y: x + 1, divides=True)
+log1p = _unary(
+    "log1p",
+    lambda b, x: complex_math.log1p(b, x) if x.dtype.kind == "c" else b.xp.log1p(x),
+    lambda x, y: x + 1,
+    divides=True,
+)
 
 
 def _log_base(ln_base):
@@ -836,8 +843,8 @@ class _Div(_Binary):
 
 
 def _pow(xp, a, b):
-    """``a ** b``; for signed integer exponents PyTorch's rule below 0 (1 for a base of 1, ±1 for -1, else 0),
-    where NumPy refuses the whole array."""
+    """``a ** b`` of real operands; for signed integer exponents PyTorch's rule below 0 (1 for a base of 1,
+    ±1 for -1, else 0), where NumPy refuses the whole array (complex operands: :func:`_complex_pow`)."""
     base_kind = getattr(getattr(a, "dtype", None), "kind", "f" if isinstance(a, float) else "i")
     if getattr(getattr(b, "dtype", None), "kind", None) != "i" or base_kind not in "iu":
         return xp.pow(a, b)
@@ -846,6 +853,17 @@ def _pow(xp, a, b):
     odd = xp.astype(xp.remainder(b, 2) != 0, z.dtype)
     below = xp.astype(a == 1, z.dtype) + xp.astype(a == -1, z.dtype) * (1 - 2 * odd)
     return xp.where(negative, below, z)
+
+
+def _complex_pow(backend, a, b):
+    """``exp(b * log(a))``, as C's ``cpow`` that PyTorch's complex pow calls, with C's product
+    (:func:`complex_math.multiply`): ``0 ** b`` is 0 where ``Re b > 0``, ``inf+nanj`` where ``Re b < 0``
+    and NaN for ``b == 0`` (NumPy's power gives 1, as it squares its way to integer powers); ``a`` may
+    be a Python number (PyTorch's ``pow(Scalar, Tensor)``), ``b`` too (``pow(Tensor, Scalar)``)."""
+    xp = backend.xp
+    dtype = b.dtype if hasattr(b, "dtype") else a.dtype
+    log_a = xp.log(xp.asarray(a, dtype=dtype))
+    return xp.exp(complex_math.multiply(backend, xp.asarray(b, dtype=dtype), log_a))
 
 
 #: Python-number exponents that PyTorch computes with multiplications, divisions and a square root
@@ -859,6 +877,15 @@ _POW_BY_ARITHMETIC: dict[float, Callable[[Any, Any], Any]] = {
     -2: lambda xp, a: xp.divide(1, xp.multiply(a, a)),
 }
 
+#: PyTorch's further shortcuts for a complex base (a complex exponent with no imaginary part
+#: counts as real): ``x ** 0`` is 1 even for NaN, ``x ** 1`` is ``x``, ``x ** 0.5`` is ``sqrt(x)``
+_COMPLEX_POW_BY_ARITHMETIC: dict[float, Callable[[Any, Any], Any]] = {
+    **_POW_BY_ARITHMETIC,
+    0: lambda xp, a: xp.ones(a.shape, dtype=a.dtype),
+    1: lambda xp, a: xp.asarray(a, copy=True),
+    0.5: lambda xp, a: xp.sqrt(a),
+}
+
 
 class _Pow(_Binary):
     saves = 3
@@ -868,6 +895,9 @@ class _Pow(_Binary):
 
     @classmethod
     def values(cls, backend, a, b):
+        if a.dtype.kind == "c":  # (b is complex too, or a Python number)
+            by_arithmetic = _COMPLEX_POW_BY_ARITHMETIC.get(b) if isinstance(b, (int, float, complex)) else None
+            return by_arithmetic(backend.xp, a) if by_arithmetic is not None else _complex_pow(backend, a, b)
         by_arithmetic = _POW_BY_ARITHMETIC.get(b) if isinstance(b, (int, float)) and a.dtype.kind == "f" else None
         return by_arithmetic(backend.xp, a) if by_arithmetic is not None else _pow(backend.xp, a, b)
 
@@ -916,12 +946,21 @@ def _complex_pow_gradients(ctx, g, a, b, z):
         if e == 0:
             return g.new_zeros(a.shape), None
         return g * (a.pow(e - 1) * e).conj(), None
-    ga = g * (b * a.pow(b - 1)).conj() if ctx.needs_input_grad[0] else None
+    ga = None
+    if ctx.needs_input_grad[0]:  # PyTorch's pow_backward_self: 0 where the exponent is 0
+        ga = where(b == 0, g.new_zeros(()), g * (b * a.pow(b - 1)).conj())
     gb = None
-    if ctx.needs_input_grad[1]:
-        zero = a == 0
-        gb = where(zero, g.new_zeros(()), g * (z * where(zero, a.new_ones(()), a).log()).conj())
+    if ctx.needs_input_grad[1]:  # PyTorch's pow_backward_exponent: 0 where a is 0 and b real and >= 0
+        zero = (a == 0) & _real_nonnegative(b)
+        gb = g * where(zero, g.new_zeros(()), (z * where(zero, a.new_ones(()), a).log()).conj())
     return ga, gb
+
+
+def _real_nonnegative(exponent):
+    """Where ``exponent`` is a real number >= 0, the exponents whose ``0 ** exponent`` has no gradient."""
+    if exponent.dtype.is_complex:
+        return (exponent.real >= 0) & (exponent.imag == 0)
+    return exponent >= 0
 
 
 class _RPow(Function):
@@ -934,20 +973,26 @@ class _RPow(Function):
         xp, data = x._backend.xp, x._data
         if isinstance(base, int) and data.dtype.kind in "iu":  # integer powers: PyTorch's rule below 0 (_pow)
             z = x._make(_pow(xp, xp.asarray(wrap_integer(base, x.dtype), dtype=data.dtype), data))
+        elif data.dtype.kind == "c":  # PyTorch's pow(Scalar, Tensor): ones for a base of 1, else cpow
+            z = x._make(xp.ones(data.shape, dtype=data.dtype) if base == 1 else _complex_pow(x._backend, base, data))
         else:
             z = x._make(xp.pow(base, data))
         z = z.contiguous()  # row-major whatever the exponent's layout, as PyTorch's pow(Scalar, Tensor)
-        ctx.save_for_backward(z)
+        ctx.save_for_backward(z, x if base == 0 else None)
         ctx.base = base
         return z
 
     @staticmethod
     def backward(ctx, grad):
-        (z,) = ctx.saved_tensors
+        z, exponent = ctx.saved_tensors
         base = ctx.base
-        if grad.dtype.is_complex:
-            return grad * (z * cmath.log(base)).conj(), None
-        return grad * z * (math.log(base) if base > 0 else math.nan), None
+        if grad.dtype.is_complex:  # PyTorch's pow_backward_exponent: grad * conj(z * log(base))
+            factor = (z * (cmath.log(base) if base != 0 else -math.inf)).conj()
+        else:
+            factor = z * (math.log(base) if base > 0 else -math.inf if base == 0 else math.nan)
+        if base == 0:  # ... with 0 for the factor where the exponent is real and >= 0
+            factor = where(_real_nonnegative(exponent), factor.new_zeros(()), factor)
+        return grad * factor, None
 
 
 class _Extremum(_Binary):
@@ -1816,6 +1861,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     narrow = _narrow_result(input, tensor1, tensor2)
     if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
         return addcmul(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
+    value = converted_factor(value, _result_type(input, tensor1, tensor2))
     if value != 1 and not _floating_result(input, tensor1, tensor2):
         value = int(value)  # an integral addcmul truncates value to its type, as PyTorch
     return input + value * tensor1 * tensor2  # PyTorch's order of the products
@@ -1846,6 +1892,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     narrow = _narrow_result(input, tensor1, tensor2)
     if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
         return addcdiv(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
+    value = converted_factor(value, _result_type(input, tensor1, tensor2))
     return input + value * tensor1 / tensor2  # PyTorch's order of the operations
 
 
@@ -1854,9 +1901,14 @@ def _rounded_to(number, dtype):
     return tensor(number, dtype=dtype).item()
 
 
+def _result_type(*tensors: Tensor) -> dtypes.dtype:
+    """The type ``tensors`` promote to."""
+    return functools.reduce(dtypes.promote_types, (t.dtype for t in tensors))
+
+
 def _floating_result(*tensors: Tensor) -> bool:
     """Whether the type ``tensors`` promote to is a floating or complex one."""
-    common = functools.reduce(dtypes.promote_types, (t.dtype for t in tensors))
+    common = _result_type(*tensors)
     return common.is_floating_point or common.is_complex
 
 

@@ -15,10 +15,12 @@ tensor is the conjugate Wirtinger derivative, ``dL/dx + i dL/dy``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
+from . import complex_math
 from .arithmetic import where
 from .dtype_support import TORCH_NAMES
 from .movement import broadcast_shapes
@@ -399,12 +401,17 @@ class _ComplexSgn(Function):
 
     @staticmethod
     def forward(ctx, z):
-        xp = z._backend.xp
+        backend = z._backend
+        xp = backend.xp
         data = z._data
         magnitude = xp.abs(data)
         zero = magnitude == 0
         ctx.save_for_backward(z)
-        s = xp.where(zero, 0 * data, data / xp.where(zero, 1, magnitude))
+        # each part divided by |z|, as PyTorch's vectorized kernel: sgn(inf+0j) is nan+0j, and a subnormal
+        # z keeps its direction (NumPy's complex division by |z| + 0j gave inf+nanj for 1e-320+0j)
+        safe = xp.where(zero, 1, magnitude)
+        parts = complex_math.from_parts(backend, xp.divide(xp.real(data), safe), xp.divide(xp.imag(data), safe))
+        s = xp.where(zero, 0, parts)
         ctx.sgn = z._make(s)
         return z._make(s)
 
@@ -524,7 +531,24 @@ def _imag_property(self: Tensor) -> Tensor:
     return imag(self)
 
 
+def _write_part(part: Tensor, value: Any) -> None:
+    """``tensor.real = value`` / ``tensor.imag = value``: ``value`` (a tensor broadcast to the part, or a
+    number) copied into the part's view, so into the tensor."""
+    if isinstance(value, Tensor):
+        part.copy_(value)
+    else:
+        part.fill_(value)
+
+
+def _set_real(self: Tensor, value: Any) -> None:
+    _write_part(real(self), value)
+
+
+def _set_imag(self: Tensor, value: Any) -> None:
+    _write_part(imag(self), value)
+
+
 H = property(_H)
 mH = property(_mH)
-real_property = property(_real_property)
-imag_property = property(_imag_property)
+real_property = property(_real_property, _set_real)
+imag_property = property(_imag_property, _set_imag)

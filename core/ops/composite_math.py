@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .. import dtypes
 from ..tensor import Tensor
+from . import complex_math
 from .arithmetic import _Binary, _Pointwise, _unary, abs, result_type, sign, sub, trunc, where  # noqa: A004
 from .comparison import _TORCH_NAMES
 from .complex_views import complex_sgn
@@ -167,6 +168,12 @@ class _LogAddExp(_Binary):
 
     saves = 3
 
+    @classmethod
+    def values(cls, backend, a, b):
+        if a.dtype.kind == "c":
+            return complex_math.log_add_exp(backend, a, b)
+        return cls.compute(backend.xp, a, b)
+
     @staticmethod
     def compute(xp, a, b):
         big = xp.maximum(a, b)
@@ -176,6 +183,8 @@ class _LogAddExp(_Binary):
     @staticmethod
     def gradients(ctx, g):
         a, b, z = ctx.saved_tensors
+        if g.dtype.is_complex:  # PyTorch's formulas, conjugated: g / conj(1 + exp(b - a))
+            return g / (1 + (b - a).exp()).conj(), g / (1 + (a - b).exp()).conj()
         return g * (a - z).exp(), g * (b - z).exp()
 
 
@@ -187,9 +196,9 @@ def _floating_pair(op, input, other):
     return a, b
 
 
-def _floating_only(op, input, other):
+def _floating_only(op, input, other, complex_kernel=False):
     a, b = _tensor_pair(op, input, other)
-    if not a.dtype.is_floating_point:
+    if not (a.dtype.is_floating_point or complex_kernel and a.dtype.is_complex):
         raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{_TORCH_NAMES[a.dtype.name]}'")
     return a, b
 
@@ -205,7 +214,7 @@ def logaddexp(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Ten
     require_tensors("logaddexp", ("input", "other"), input, other)
     if out is not None:
         return write_out("logaddexp", logaddexp(input, other), out)
-    return _LogAddExp.apply(*_floating_only("logaddexp", input, other))
+    return _LogAddExp.apply(*_floating_only("logaddexp", input, other, complex_kernel=True))
 
 
 def logaddexp2(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:

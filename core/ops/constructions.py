@@ -12,6 +12,7 @@ from .. import dtypes
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor
 from .creation import tensor, zeros
+from .dtype_support import not_implemented
 from .matrix import diag
 from .movement import cat, stack
 from .operands import dim_or_axis, numpy_names, wrap_dim
@@ -269,6 +270,8 @@ def unique_consecutive(
         (tensor([1, 2, 3, 1, 2]), tensor([2, 2, 1, 2, 1]))
     """
     refuse_meta("unique_consecutive", input)
+    if input.dtype.is_complex:  # PyTorch's unique kernels have no complex types
+        not_implemented("unique", input.dtype)
     if dim is None:
         x, axis = input.reshape(-1), 0
     else:

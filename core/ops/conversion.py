@@ -373,8 +373,8 @@ class _CopySlices(Function):
         region = replay(base)
         if not written:  # else the caller wrote ``value`` there and counted the write
             data = value._data
-            if data.dtype != base._data.dtype:
-                data = base._backend.xp.astype(data, base._data.dtype)
+            if data.dtype != region._data.dtype:  # the region's: a .real/.imag view of a complex base is real
+                data = base._backend.xp.astype(data, region._data.dtype)
             region._data[...] = data
             ctx.mark_dirty(base)
         ctx.replay, ctx.value_shape, ctx.value_dtype = replay, value.shape, value.dtype
@@ -383,7 +383,12 @@ class _CopySlices(Function):
     @staticmethod
     def backward(ctx, grad):
         gb = gv = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_input_grad[0] and grad.dtype.is_complex:
+            # the view may be one part of each element (.real, .imag), which a boolean mask cannot mark:
+            # PyTorch's way, the written region of a copy of grad set to zero
+            gb = grad.clone()
+            ctx.replay(gb).zero_()
+        elif ctx.needs_input_grad[0]:
             gb = zero_overwritten(grad, lambda mask: ctx.replay(mask)._data.__setitem__(..., True))
         if ctx.needs_input_grad[1]:
             gv = sum_to(ctx.replay(grad), ctx.value_shape).to(ctx.value_dtype)

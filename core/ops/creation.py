@@ -29,7 +29,7 @@ from ..tensor import (
 )
 from .comparison import _TORCH_NAMES
 from .creation_options import layout_options
-from .dtype_support import TORCH_NAMES, not_implemented
+from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
 from .out_argument import creation_placement, write_out
@@ -464,7 +464,7 @@ def arange(
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, numbers.Integral) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
-    if dt is dtypes.bool:
+    if dt is dtypes.bool or dt.is_complex:  # PyTorch's arange kernel has neither
         not_implemented("arange_cpu", dt)
     first, last, gap = (start, end, step) if dt.is_floating_point else (int(start), int(end), int(step))
     if dt is dtypes.int64:  # counted exactly from the truncated bounds, as PyTorch
@@ -532,6 +532,8 @@ def range(  # noqa: A001
     if end is None:
         start, end = 0, start
     dtype = dtype or dtypes.get_default_dtype()
+    if dtypes.as_dtype(dtype).is_complex:
+        not_implemented("range_cpu", dtypes.as_dtype(dtype))
     if dtypes.as_dtype(dtype).is_floating_point:
         end = end + step / 2
     else:  # PyTorch truncates the bounds of an integer range, then includes end
@@ -557,6 +559,22 @@ def _steps(op, steps):
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     return int(steps)
+
+
+def _complex_ends_dtype(op, start, end, dtype):
+    """``dtype``, or the default complex type where ``start`` or ``end`` is complex and ``dtype`` is None
+    (PyTorch infers it; a real ``dtype`` given with complex ends is its error)."""
+    if not any(isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype.is_complex) for v in (start, end)):
+        return dtype
+    inferred = dtypes.default_complex_dtype()
+    if dtype is None:
+        return inferred
+    if not dtypes.as_dtype(dtype).is_complex:
+        raise RuntimeError(
+            f"torch.{op}(): inferred dtype {C_NAMES[inferred]} can't be safely cast to passed dtype "
+            f"{TORCH_NAMES[dtypes.as_dtype(dtype)]}"
+        )
+    return dtype
 
 
 def _tensor_ends(op, start, end):
@@ -604,6 +622,7 @@ def linspace(
         dt, dev = creation_placement("linspace", dtype, device, out)
         return write_out("linspace", linspace(start, end, steps, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("linspace", steps)
+    dtype = _complex_ends_dtype("linspace", start, end, dtype)
     if any(v.is_meta for v in _tensor_ends("linspace", start, end)):
         device = "meta"  # a meta end makes it a meta op (PyTorch's dispatch), whatever ``device`` says
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
@@ -612,7 +631,7 @@ def linspace(
     if dev.type == "meta":  # no values to compute (nor any in meta ends to read)
         return empty(steps, dtype=dt, device=dev, requires_grad=requires_grad)
     if steps == 1:
-        host = np.array([start], dtype=np.float64)
+        host = np.array([start], dtype=np.complex128 if dt.is_complex else np.float64)
     else:
         host = _linspace_values(start, end, steps, dt)
     return _finish(backend.from_host(host.astype(dtypes.host_dtype(dt)), dev.index), backend, dev, requires_grad)
@@ -705,8 +724,10 @@ def logspace(
         return write_out("logspace", logspace(start, end, steps, base, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("logspace", steps)
     _tensor_ends("logspace", start, end)
-    floating = dtype is not None and dtypes.as_dtype(dtype).is_floating_point  # integer results round base ** float
-    out = base ** linspace(start, end, steps, dtype=dtype if floating else dtypes.float64, device=device)
+    dtype = _complex_ends_dtype("logspace", start, end, dtype)
+    # integer results round base ** float
+    inexact = dtype is not None and (dtypes.as_dtype(dtype).is_floating_point or dtypes.as_dtype(dtype).is_complex)
+    out = base ** linspace(start, end, steps, dtype=dtype if inexact else dtypes.float64, device=device)
     return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
 
 

@@ -11,7 +11,15 @@ from ..autograd.function import Function, saved_reader
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from .dtype_support import not_implemented
-from .operands import array_operands, check_same_device, raise_broadcast_error, require_tensors, sum_to, sum_to_array
+from .operands import (
+    array_operands,
+    check_same_device,
+    converted_factor,
+    raise_broadcast_error,
+    require_tensors,
+    sum_to,
+    sum_to_array,
+)
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -339,9 +347,10 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
 def scale_by(t, factor):
     """``factor * t`` as PyTorch's addmm family scales: an integer ``t`` by ``int(factor)``, a bool
     ``t`` kept where ``factor`` is non-zero (the type of ``t`` is kept either way)."""
+    factor = converted_factor(factor, t.dtype)
     if factor == 1:
         return t
-    if not t.dtype.is_floating_point:
+    if not (t.dtype.is_floating_point or t.dtype.is_complex):
         if t.dtype is dtypes.bool:
             return t if factor else t.new_zeros(t.shape)
         factor = int(factor)
@@ -357,8 +366,8 @@ def _add_scaled_product(op, product, input, a, b, beta, alpha):
         # PyTorch adds into the product's float32 accumulator and rounds once
         return _add_scaled_product(op, product, input.float(), a.float(), b.float(), beta, alpha).to(narrow)
     out = scale_by(product(a, b), alpha)
-    if not out.dtype.is_floating_point and out.dtype is not dtypes.bool:
-        beta = int(beta)
+    if not (out.dtype.is_floating_point or out.dtype.is_complex) and out.dtype is not dtypes.bool:
+        beta = int(converted_factor(beta, out.dtype))
     return out + scale_by(input, beta) if beta != 0 else out
 
 

@@ -113,7 +113,7 @@ def gradient(
     for d in dims:
         if input.shape[d] < edge_order + 1:
             raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
-    f = input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+    f = input if input.dtype.is_floating_point or input.dtype.is_complex else input.to(dtypes.get_default_dtype())
     return tuple(
         _coordinates(f, d, h, edge_order) if isinstance(h, Tensor) else _uniform(f, d, float(h), edge_order)
         for d, h in zip(dims, spacings)

@@ -328,6 +328,17 @@ def require_tensors(op: str, names: tuple[str, ...], *operands: object) -> None:
             )
 
 
+def converted_factor(factor: Number, dtype: dtypes.dtype) -> Number:
+    """``factor`` as PyTorch converts a scalar multiplier to ``dtype``: a complex number with an imaginary
+    part is its RuntimeError for a real type ("value cannot be converted to type float without
+    overflow"), one without counts as its real part (``2+0j`` is 2)."""
+    if isinstance(factor, complex) and not dtype.is_complex:
+        if factor.imag:
+            fill_value_for(factor, dtype)  # raises
+        return factor.real
+    return factor
+
+
 def check_factor(name: str, factor: Number, result: dtypes.dtype) -> None:
     """PyTorch's checks of a scalar factor (``add``'s ``alpha``, ``addr``'s ``beta``) against the dtype of
     the result it scales: no float factor for an integral or bool result, no bool factor for a non-bool

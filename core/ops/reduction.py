@@ -14,7 +14,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
 from ..typeinfo import finfo
-from . import arithmetic
+from . import arithmetic, composite_math
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING_AND_HALF, not_implemented
@@ -1485,7 +1485,7 @@ def logcumsumexp(
         dim, _ = numpy_names("logcumsumexp", dim, None, axis, False, None, required=True)
     if out is not None:
         return write_out("logcumsumexp", logcumsumexp(input, dim), out, exact_dtype=True)
-    if input.dtype not in FLOATING_AND_HALF:
+    if input.dtype not in FLOATING_AND_HALF and not input.dtype.is_complex:
         not_implemented("logcumsumexp_out_cpu", input.dtype)
     return _LogCumSumExp.apply(input, dim)
 
@@ -1497,7 +1497,7 @@ class _LogCumSumExp(Function):
 
     @staticmethod
     def forward(ctx, input, dim):
-        out = _scan(input, dim, _log_add_exp)
+        out = _complex_log_add_exp_scan(input, dim) if input.dtype.is_complex else _scan(input, dim, _log_add_exp)
         ctx.save_for_backward(input, out)
         ctx.axis = wrap_dim(dim, input.ndim) if input.ndim else 0
         return out
@@ -1508,6 +1508,9 @@ class _LogCumSumExp(Function):
             return grad, None
         x, out = ctx.saved_tensors
         axis = ctx.axis
+        if grad.dtype.is_complex:  # the complex log of grad needs no split into signs
+            reversed_sum = logcumsumexp((grad.conj().log() - out).flip(axis), axis).flip(axis)
+            return (reversed_sum + x).exp().conj(), None
         dtype = grad.dtype
         if dtype is not dtypes.float64 and grad._backend.supports_float64:  # the log-space sums lose digits
             grad, x, out = grad.to(dtypes.float64), x.to(dtypes.float64), out.to(dtypes.float64)
@@ -1519,6 +1522,23 @@ class _LogCumSumExp(Function):
 
         result = part(where_(grad > 0, log_abs, lowest)) - part(where_(grad < 0, log_abs, lowest))
         return result.to(dtype), None
+
+
+def _complex_log_add_exp_scan(input, dim):
+    """PyTorch's complex logcumsumexp loop: ``acc = logaddexp(x_i, acc)`` from ``acc = -inf``, accumulated
+    in complex128 (so a leading ``-inf+2j`` gives ``-inf+0j``, and a NaN part NaN in both)."""
+    if input.ndim == 0:  # PyTorch returns the one element as it is (-inf+2j stays -inf+2j)
+        return input.clone()
+    wide = input.to(dtypes.complex128) if input._backend.supports_float64 else input
+    axis = wrap_dim(dim, wide.ndim)
+    acc = wide.new_full((), complex(-math.inf, 0))
+    run = []
+    for part in wide.unbind(axis):
+        acc = composite_math.logaddexp(part, acc)
+        run.append(acc)
+    if not run:
+        return input.clone()
+    return stack(run, axis).to(input.dtype)
 
 
 def _log_add_exp(acc, part):

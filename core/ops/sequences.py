@@ -305,7 +305,7 @@ def addr(
     check_factor("beta", beta, result)
     check_factor("alpha", alpha, result)
     product = scale_by(outer(vec1, vec2), alpha)
-    if not product.dtype.is_floating_point and product.dtype is not dtypes.bool:
+    if not (product.dtype.is_floating_point or product.dtype.is_complex) and product.dtype is not dtypes.bool:
         beta = int(beta)  # an integer addr truncates beta (and alpha), as PyTorch
     if beta == 0:  # input is ignored, NaN included (PyTorch's rule)
         return product

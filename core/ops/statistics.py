@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, overload
 from .. import dtypes
 from ..return_types import _return_type
 from ..tensor import Tensor
+from . import complex_views
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
@@ -314,8 +315,9 @@ def cov(
             f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions"
         )
     x = input.reshape(1, -1) if input.ndim < 2 else input
-    if not x.dtype.is_floating_point:
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
         x = x.to(dtypes.get_default_dtype())
+    real = x.real if x.dtype.is_complex else x  # the type of the weights and the normalization
     n = x.shape[1]
     weights = None
     if fweights is not None:
@@ -331,7 +333,7 @@ def cov(
             raise RuntimeError(
                 f"cov(): expected fweights to have the same numel as there are observations in the input but got {fweights.numel()} != {n}"
             )
-        weights = fweights.to(x.dtype)
+        weights = fweights.to(real.dtype)
     if aweights is not None:
         if aweights.ndim > 1:
             raise RuntimeError(
@@ -345,9 +347,9 @@ def cov(
             raise RuntimeError(
                 f"cov(): expected aweights to have the same numel as there are observations in the input but got {aweights.numel()} != {n}"
             )
-        weights = aweights.to(x.dtype) if weights is None else weights * aweights
+        weights = aweights.to(real.dtype) if weights is None else weights * aweights
     if weights is None:
-        total = x.new_full((), float(n))
+        total = real.new_full((), float(n))
         mean = x.mean(1, keepdim=True)
         norm = total - correction
     else:
@@ -361,7 +363,7 @@ def cov(
             norm = total - correction * (weights * aweights).sum() / total
     centred = x - mean
     weighted = centred if weights is None else centred * weights
-    result = (weighted @ centred.mT) / norm.clamp_min(0)
+    result = (weighted @ centred.mH) / norm.clamp_min(0)  # conjugated: complex variables' covariance
     return result.squeeze() if input.ndim < 2 else result
 
 
@@ -381,8 +383,10 @@ def corrcoef(input: Tensor) -> Tensor:
     if c.ndim == 0:
         return c / c
     d = c.diagonal()
-    stddev = d.sqrt()
+    stddev = (d.real if d.dtype.is_complex else d).sqrt()  # a complex variance has no imaginary part
     c = c / stddev.unsqueeze(1) / stddev.unsqueeze(0)
+    if c.dtype.is_complex:  # each part clipped, as PyTorch does
+        return complex_views.complex(c.real.clamp(-1, 1), c.imag.clamp(-1, 1))
     return c.clamp(-1, 1)
 
 

@@ -12,7 +12,7 @@ from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import pow, where
 from .comparison import _TORCH_NAMES
-from .dtype_support import not_implemented
+from .dtype_support import TORCH_NAMES, not_implemented
 from .operands import as_tensor_arg, promote, require_tensors
 from .out_argument import write_out
 from .slicing_joining import searchsorted
@@ -57,6 +57,8 @@ def isin(
     if a.dtype is dtypes.bool or b.dtype is dtypes.bool:
         raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     common = dtypes.promote_types(a.dtype, b.dtype)
+    if common.is_complex:  # complex numbers have no order to search
+        raise RuntimeError(f"Unsupported input type encountered for isin(): {TORCH_NAMES[common]}")
     values, pool = a.to(common), b.to(common).reshape(-1)
     if pool.numel() == 0:
         found = values.new_zeros(values.shape, dtype=dtypes.bool)

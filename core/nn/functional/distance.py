@@ -5,7 +5,7 @@ from __future__ import annotations
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...ops.dtype_support import not_implemented
+from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.operands import numpy_names
 from ...ops.sequences import triu_indices
 from ...tensor import Tensor
@@ -55,6 +55,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8, *
         raise RuntimeError(
             f"cosine_similarity: expected x1 and x2 to have the same dtype, got {x1.dtype} and {x2.dtype}"
         )
+    if not x1.dtype.is_floating_point:  # complex too: PyTorch's kernel is real-only
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {TORCH_NAMES[x1.dtype]}")
     x1, x2 = x1.broadcast_tensors(x2) if x1.shape != x2.shape else (x1, x2)
     n1 = _clamp_value_min(x1.norm(2, dim, keepdim=True), eps)
     n2 = _clamp_value_min(x2.norm(2, dim, keepdim=True), eps)

@@ -675,7 +675,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
         tensor([[0.7500, 1.0000],
                 [0.2500, 0.0000]])
     """
-    _check_tensor("normalize", "input", input)
+    if not (isinstance(input, Tensor) and input.dtype.is_complex):  # a complex input has a real norm
+        _check_tensor("normalize", "input", input)
     denom = input.norm(p, dim, keepdim=True).clamp(min=eps).expand_as(input)
     if out is not None:  # as PyTorch: div's out= (resized, cast, refused while recording)
         return div(input, denom, out=out)
