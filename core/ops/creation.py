@@ -557,6 +557,20 @@ def _steps(op, steps):
     return int(steps)
 
 
+def _spaced_dtype(op, start, end, dtype):
+    """The dtype of ``linspace``/``logspace``: ``dtype``, else the default dtype, or its complex type
+    where an end is complex (a number or a tensor). A complex end into a real ``dtype`` is PyTorch's
+    RuntimeError."""
+    complex_ends = any(isinstance(v, complex) or isinstance(v, Tensor) and v.dtype.is_complex for v in (start, end))
+    inferred = dtypes.default_complex_dtype() if complex_ends else dtypes.get_default_dtype()
+    if dtype is None:
+        return inferred
+    dt = dtype_arg(op, dtype)
+    if complex_ends and not dt.is_complex:
+        raise RuntimeError(f"{op}(): inferred dtype {inferred} can't be safely cast to passed dtype {dt}")
+    return dt
+
+
 def _tensor_ends(op, start, end):
     """The ends of ``linspace``/``logspace`` given as tensors, which must be 0-dimensional."""
     ends = {name: v for name, v in (("start", start), ("end", end)) if isinstance(v, Tensor)}
@@ -606,11 +620,11 @@ def linspace(
         device = "meta"  # a meta end makes it a meta op (PyTorch's dispatch), whatever ``device`` says
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
     start, end = (v.to(dtypes.int64) if isinstance(v, Tensor) and v.dtype is dtypes.bool else v for v in (start, end))
-    backend, dev, dt = _place(dtype, device)
+    backend, dev, dt = _place(_spaced_dtype("linspace", start, end, dtype), device)
     if dev.type == "meta":  # no values to compute (nor any in meta ends to read)
         return empty(steps, dtype=dt, device=dev, requires_grad=requires_grad)
     if steps == 1:
-        host = np.array([start], dtype=np.float64)
+        host = np.array([start], dtype=np.complex128 if dt.is_complex else np.float64)
     else:
         host = _linspace_values(start, end, steps, dt)
     return _finish(backend.from_host(host.astype(dtypes.host_dtype(dt)), dev.index), backend, dev, requires_grad)
@@ -703,9 +717,13 @@ def logspace(
         return write_out("logspace", logspace(start, end, steps, base, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("logspace", steps)
     _tensor_ends("logspace", start, end)
-    floating = dtype is not None and dtypes.as_dtype(dtype).is_floating_point  # integer results round base ** float
-    out = base ** linspace(start, end, steps, dtype=dtype if floating else dtypes.float64, device=device)
-    return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
+    dt = _spaced_dtype("logspace", start, end, dtype)
+    if dt.is_complex or dtype is not None and dt.is_floating_point:
+        exponent_dtype = dt
+    else:  # integer results round base ** float
+        exponent_dtype = dtypes.float64
+    out = base ** linspace(start, end, steps, dtype=exponent_dtype, device=device)
+    return out.to(dt).requires_grad_(requires_grad)
 
 
 @layout_options(pin_memory=True)
