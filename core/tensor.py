@@ -1174,11 +1174,13 @@ def dtype_arg(op, value):
 
 
 def size_arg(op, value, position):
-    """One element of a size argument: an int (or an integer 0-d tensor), never a float."""
+    """One element of a size argument: an int (or an integer 0-d tensor or NumPy array), never a float."""
     if type(value) is int:  # the common case, without the numbers.Integral check
         return value
     if isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_floating_point:
         return int(value.item())
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(
             f"{op}(): argument 'size' must be tuple of ints, but found element of type "

@@ -20,6 +20,11 @@ def outcome(make, lib):
     return result
 
 
+def layout(x):
+    """An uninitialised tensor's comparable facts: its dtype name and shape."""
+    return str(x.dtype).split(".")[-1], tuple(x.shape)
+
+
 def same(make):
     """``make`` gives the same outcome on ember as on torch."""
     expected, got = outcome(make, torch), outcome(make, ember)
@@ -49,3 +54,63 @@ def test_logspace_complex_end_rounds_as_torch():
     got = ember.logspace(0, 1j, 3)
     assert got.dtype is ember.complex64
     np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: layout(t.Tensor()),
+        lambda t: t.Tensor(()),
+        lambda t: t.Tensor((2, 3)),
+        lambda t: t.Tensor([2, 3]),
+        lambda t: layout(t.Tensor(t.Size([2, 3]))),
+        lambda t: layout(t.Tensor(2, 3)),
+        lambda t: layout(t.Tensor(np.int64(2))),
+        lambda t: layout(t.Tensor(np.array(2))),
+        lambda t: t.Tensor(np.array([1, 2])),
+        lambda t: t.Tensor(t.tensor([1, 2])),
+        lambda t: t.Tensor(t.tensor(2)),
+        lambda t: t.Tensor(2.5),
+        lambda t: t.Tensor(True),
+        lambda t: t.Tensor(np.float64(2)),
+        lambda t: t.Tensor(-1),
+        lambda t: layout(t.zeros(np.array(2))),
+        lambda t: layout(t.zeros(t.tensor(2))),
+        lambda t: layout(t.zeros((np.array(2), 3))),
+        lambda t: t.zeros(t.tensor(2.0)),
+        lambda t: t.LongTensor((1, 2)),
+        lambda t: t.LongTensor(2.5),
+        lambda t: t.LongTensor(t.tensor([1.0, 2.0])),
+        lambda t: t.FloatTensor(t.tensor([1.0, 2.0], dtype=t.float64)),
+        lambda t: t.DoubleTensor(t.tensor([1.0, 2.0], dtype=t.float64)),
+        lambda t: t.BFloat16Tensor([1, 2]),
+        lambda t: t.tensor([1.0]).new(t.tensor([1, 2])),
+        lambda t: t.tensor([1.0]).new((2, 3)),
+        lambda t: t.tensor([1.0]).new(2.5),
+    ],
+)
+def test_legacy_constructors_read_their_arguments_as_torch(make):
+    same(make)
+
+
+@pytest.mark.parametrize("cls_name", ["Tensor", "FloatTensor"])
+def test_legacy_constructor_of_a_tensor_aliases_it(cls_name):
+    for lib in (torch, ember):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = getattr(lib, cls_name)(x)
+        assert y is not x and y.requires_grad
+        with lib.no_grad():
+            y[0] = 5.0
+        assert x.tolist() == [5.0, 2.0]
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "complex64", "complex128", "float16", "int8"])
+def test_type_names_every_dtype(dtype):
+    expected = torch.zeros(1, dtype=getattr(torch, dtype)).type()
+    assert ember.zeros(1, dtype=getattr(ember, dtype)).type() == expected.replace("torch.", "ember.")
+
+
+def test_bfloat16_legacy_type_answers_isinstance():
+    assert isinstance(ember.zeros(1, dtype=ember.bfloat16), ember.BFloat16Tensor)
+    assert not isinstance(ember.zeros(1), ember.BFloat16Tensor)
+    assert ember.zeros(1).type(ember.BFloat16Tensor).dtype is ember.bfloat16

@@ -271,7 +271,11 @@ def cuda(self: Tensor, device: Device = None, non_blocking: bool = False, memory
     return to(self, dev, non_blocking=non_blocking)
 
 
-_NAMES = {t._legacy_dtype: name for name, t in LEGACY_TYPES.items()}
+# the complex types have names (``x.type()``) but no classes, as in PyTorch
+_NAMES = {t._legacy_dtype: name for name, t in LEGACY_TYPES.items()} | {
+    dtypes.complex64: "ComplexFloatTensor",
+    dtypes.complex128: "ComplexDoubleTensor",
+}
 
 
 def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:

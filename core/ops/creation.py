@@ -17,6 +17,7 @@ from ..layout import check_memory_format, contiguous_format, format_strides, pre
 from ..random import check_probabilities, native_generator
 from ..strides import ordered_strides
 from ..tensor import (
+    Size,
     Tensor,
     _new,
     copy_to_tensor,
@@ -74,7 +75,7 @@ __all__ = [
     "rand_like", "randn_like", "randint_like", "normal", "bernoulli", "multinomial",
     "default_device", "set_default_device", "get_default_device",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
-    "CharTensor", "ByteTensor", "BoolTensor",
+    "CharTensor", "ByteTensor", "BoolTensor", "BFloat16Tensor",
 ]  # fmt: skip
 
 
@@ -95,8 +96,8 @@ def get_default_device() -> _device:
 
 
 def _size(size, op="tensor factory"):
-    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
-        size = size[0]
+    if len(size) == 1 and not isinstance(size[0], numbers.Integral) and getattr(size[0], "ndim", None) != 0:
+        size = size[0]  # one sequence of sizes; a 0-d integer tensor or array is one size, as in PyTorch
     shape = tuple(size_arg(op, s, i) for i, s in enumerate(size))
     for s in shape:
         if s < 0:
@@ -1290,21 +1291,35 @@ def multinomial(
 
 # -- classic type constructors -------------------------------------------------------------
 def legacy_new(cls, args, device=None, dtype=None):
-    """``ember.Tensor(...)``/``ember.FloatTensor(...)``: sizes give an empty tensor, data copies, a
-    storage is viewed (``Tensor.set_``)."""
+    """``ember.Tensor(...)``/``ember.FloatTensor(...)``/``x.new(...)`` as PyTorch reads their arguments:
+    ints (or a ``Size``, or a 0-d integer array) are the size of a new zero-filled tensor, a sequence
+    (a tuple too) or an array is data to copy, a tensor is aliased (of ``dtype``, which is the class's,
+    ``x``'s or ``None`` for ``ember.Tensor``, else a TypeError), a storage is viewed
+    (``Tensor.set_``); any other scalar is PyTorch's TypeError."""
     dt = cls.__dict__.get("_legacy_dtype", dtype)
     if cls.__dict__.get("_legacy_cuda"):
         device = device or "cuda"
     if not args:
         return empty(0, dtype=dt, device=device)
-    if len(args) == 1 and not isinstance(args[0], int) and not isinstance(args[0], tuple):
-        data = args[0]
-        if isinstance(data, Tensor):
-            return data.to(dtype=dt, device=device)
-        if callable(getattr(data, "untyped", None)):  # a storage (whose module imports this one)
-            return empty(0, dtype=dt, device=data.device).set_(data)
-        return tensor(data, dtype=dt, device=device)
-    return zeros(*args, dtype=dt, device=device)
+    data = args[0]
+    if len(args) > 1 or isinstance(data, Size) or _is_size_number(data):
+        return zeros(*args, dtype=dt, device=device)
+    if isinstance(data, Tensor):
+        if dt is not None and data.dtype is not dt:
+            raise TypeError(f"expected a tensor of dtype {dt} (got {data.dtype})")
+        return data.to(device=device).view_as(data)
+    if callable(getattr(data, "untyped", None)):  # a storage (whose module imports this one)
+        return empty(0, dtype=dt, device=data.device).set_(data)
+    if is_number(data) or not hasattr(data, "__len__"):
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+    return tensor(data, dtype=dt or dtypes.get_default_dtype(), device=device)
+
+
+def _is_size_number(value):
+    """An int (not a bool) or a 0-d integer NumPy array: one size of a legacy constructor."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "iu"
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def _legacy_type(name, dt, cuda=False):
@@ -1321,6 +1336,7 @@ ShortTensor = _legacy_type("ShortTensor", dtypes.int16)
 CharTensor = _legacy_type("CharTensor", dtypes.int8)
 ByteTensor = _legacy_type("ByteTensor", dtypes.uint8)
 BoolTensor = _legacy_type("BoolTensor", dtypes.bool)
+BFloat16Tensor = _legacy_type("BFloat16Tensor", dtypes.bfloat16)
 
 LEGACY_TYPES = {
     t.__name__: t
@@ -1334,6 +1350,7 @@ LEGACY_TYPES = {
         CharTensor,
         ByteTensor,
         BoolTensor,
+        BFloat16Tensor,
     )
 }
 CUDA_LEGACY_TYPES = {name: _legacy_type(name, t._legacy_dtype, cuda=True) for name, t in LEGACY_TYPES.items()}
