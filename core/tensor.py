@@ -1375,7 +1375,8 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
 
 
 def as_tensor(data: Any, dtype: dtypes.dtype | None = None, device: Device = None) -> Tensor:
-    """Like :func:`tensor`, but returns ``data`` itself when it already is a matching tensor.
+    """Like :func:`tensor`, but returns ``data`` itself when it already is a matching tensor, and
+    shares the memory of a NumPy array of a matching dtype when the result is on the CPU.
 
     Args:
         data (array_like): a tensor, NumPy array, list, tuple or number.
@@ -1396,6 +1397,9 @@ def as_tensor(data: Any, dtype: dtypes.dtype | None = None, device: Device = Non
         ):
             return data
         return data.to(device=device or data.device, dtype=dtype or data.dtype)
+    if isinstance(data, np.ndarray) and placement(device)[1].type == "cpu":
+        if dtype is None or np.dtype(dtypes.host_dtype(dtype_arg("as_tensor", dtype))) == data.dtype:
+            return from_numpy(data)  # shares the array's memory, as PyTorch
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -1418,6 +1422,30 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    if not array.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. "
+            "Conversion between byte orders is currently not supported."
+        )
+    if any(stride < 0 for stride in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative strides "
+            "are not currently supported. (You can probably work around this by making a copy of your "
+            "array with array.copy().)"
+        )
+    if any(stride % array.itemsize for stride in array.strides):
+        raise ValueError(
+            "given numpy array strides not a multiple of the element byte size. "
+            "Copy the numpy array to reallocate the memory."
+        )
+    if not array.flags.writeable:
+        warnings.warn(
+            "The given NumPy array is not writable, and ember does not support non-writable tensors: writing "
+            "to this tensor raises. You may want to copy the array to protect its data or make it writable "
+            "before converting it to a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
     dev = _device("cpu")
     backend = backend_for_device(dev)
     dtypes.as_dtype(array.dtype.name)  # raises for unsupported element types

@@ -114,3 +114,43 @@ def test_bfloat16_legacy_type_answers_isinstance():
     assert isinstance(ember.zeros(1, dtype=ember.bfloat16), ember.BFloat16Tensor)
     assert not isinstance(ember.zeros(1), ember.BFloat16Tensor)
     assert ember.zeros(1).type(ember.BFloat16Tensor).dtype is ember.bfloat16
+
+
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_as_tensor_shares_a_numpy_arrays_memory(dtype):
+    for lib in (torch, ember):
+        array = np.array([1.0, 2.0])
+        t = lib.as_tensor(array, dtype=None if dtype is None else getattr(lib, dtype))
+        array[0] = 9.0
+        assert t.tolist() == [9.0, 2.0], lib.__name__
+
+
+def test_as_tensor_copies_into_another_dtype():
+    array = np.array([1.0, 2.0])
+    t = ember.as_tensor(array, dtype=ember.float32)
+    array[0] = 9.0
+    assert t.dtype is ember.float32 and t.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.from_numpy(np.array([1, 2, 3])[::-1]),
+        lambda t: t.as_tensor(np.array([1, 2, 3])[::-1]),
+        lambda t: t.asarray(np.array([1, 2, 3])[::-1]),
+        lambda t: t.from_numpy(np.array([1, 2], dtype=">f4")),
+        lambda t: t.as_tensor(np.array([1, 2], dtype=">i4")),
+        lambda t: t.from_numpy(np.array([1, 2, 3])[::2]),
+        lambda t: t.frombuffer([1, 2], dtype=t.uint8),
+    ],
+)
+def test_numpy_sharing_refuses_what_torch_refuses(make):
+    same(make)
+
+
+@pytest.mark.parametrize("convert", ["from_numpy", "as_tensor", "asarray"])
+def test_sharing_a_read_only_array_warns(convert):
+    array = np.array([1.0, 2.0])
+    array.setflags(write=False)
+    with pytest.warns(UserWarning, match="not writable"):
+        getattr(ember, convert)(array)

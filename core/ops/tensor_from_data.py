@@ -125,7 +125,10 @@ def frombuffer(
         tensor([7, 2, 3], dtype=ember.int32)
     """
     dt = dtypes.as_dtype(dtype)
-    view = memoryview(buffer)
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
     length, size = view.nbytes, np.dtype(dtypes.host_dtype(dt)).itemsize
     if length == 0 or count == 0:
         raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
