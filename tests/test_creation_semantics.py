@@ -154,3 +154,18 @@ def test_sharing_a_read_only_array_warns(convert):
     array.setflags(write=False)
     with pytest.warns(UserWarning, match="not writable"):
         getattr(ember, convert)(array)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+@pytest.mark.parametrize(
+    "fill",
+    [
+        lambda t, v, d: t.full((2,), v, dtype=d),
+        lambda t, v, d: t.zeros(2, dtype=d).fill_(v),
+        lambda t, v, d: t.zeros(2, dtype=d).masked_fill(t.tensor([True, False]), v),
+        lambda t, v, d: t.zeros(2, dtype=d).new_full((1,), v),
+    ],
+)
+def test_non_finite_fill_of_an_integer_tensor_raises(fill, dtype, value):
+    same(lambda t: fill(t, value, getattr(t, dtype)))
