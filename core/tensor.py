@@ -1210,8 +1210,11 @@ def _infer_host(data, dtype):
         from_typed = None
         if isinstance(data, (list, tuple)) and _contains_typed(data):
             data, from_typed = _typed_to_scalars(data)
-        array = np.asarray(data)
-        if not isinstance(data, np.ndarray) and _beyond_int64(array):
+        try:
+            array = np.asarray(data)
+        except ValueError:  # NumPy's message for a ragged list; PyTorch's names where it is ragged
+            raise _ragged_error(data) or ValueError("tensor: ragged nested sequence") from None
+        if not isinstance(data, (np.ndarray, np.generic)) and _beyond_int64(array):
             array = _wide_numbers(data, dtype)
         if array.dtype == object:
             raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
@@ -1230,6 +1233,31 @@ def _infer_host(data, dtype):
         else:
             raise TypeError(f"tensor: unsupported element type {array.dtype}")
     return array, (dtype_arg("tensor", dtype) if dtype is not None else inferred)
+
+
+def _ragged_error(data):
+    """PyTorch's error for the nested sequence ``data`` that is not rectangular: the shape is that of
+    the first elements at each depth, and the first element that differs from it is named."""
+    shape = []
+    first = data
+    while isinstance(first, (list, tuple)):
+        shape.append(len(first))
+        if not first:
+            break
+        first = first[0]
+
+    def check(item, dim):
+        if dim == len(shape):
+            if isinstance(item, (list, tuple)):
+                return TypeError(f"must be real number, not {type(item).__name__}")
+            return None
+        if not isinstance(item, (list, tuple)):
+            return TypeError("not a sequence")
+        if len(item) != shape[dim]:
+            return ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})")
+        return next((error for error in (check(x, dim + 1) for x in item) if error is not None), None)
+
+    return check(data, 0)
 
 
 def _beyond_int64(array):
@@ -1288,7 +1316,9 @@ def _typed_to_scalars(seq):
             kind, value = dtypes.as_dtype(x.dtype.name), x
         elif isinstance(x, Tensor):
             if x.numel() != 1:
-                raise ValueError("only one element tensors can be converted to Python scalars")
+                if x.dtype.is_floating_point or x.dtype.is_complex:
+                    raise ValueError("only one element tensors can be converted to Python scalars")
+                raise TypeError("only integer tensors of a single element can be converted to an index")
             kind, value = x.dtype, x.item()
         elif isinstance(x, np.generic):
             kind, value = dtypes.as_dtype(x.dtype.name), x.item()

@@ -169,3 +169,44 @@ def test_sharing_a_read_only_array_warns(convert):
 )
 def test_non_finite_fill_of_an_integer_tensor_raises(fill, dtype, value):
     same(lambda t: fill(t, value, getattr(t, dtype)))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [[1, 2], [3]],
+        [[1.0, 2], 3.0],
+        [1.0, [2.0, 3.0]],
+        [[1, 2], [3, 4], [5]],
+        [[[1], [2]], [[3], [4, 5]]],
+        [[1, 2], (3,)],
+        [[1], []],
+    ],
+)
+def test_ragged_lists_raise_torchs_error(data):
+    expected = outcome(lambda t: t.tensor(data), torch)
+    try:
+        ember.tensor(data)
+    except expected as error:
+        if expected is ValueError:
+            assert str(error) == str(pytest.raises(ValueError, torch.tensor, data).value)
+    else:
+        pytest.fail("no error")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        lambda t: [t.tensor([1.0, 2]), t.tensor([3.0, 4])],
+        lambda t: [t.tensor([1, 2])],
+        lambda t: [t.tensor(1), t.tensor(2.5)],
+        lambda t: [t.tensor([1]), t.tensor([2])],
+    ],
+)
+def test_lists_of_tensors(data):
+    same(lambda t: t.tensor(data(t)))
+
+
+@pytest.mark.parametrize("scalar", ["uint8", "int8", "int16", "float16", "bool_", "complex64"])
+def test_numpy_scalars_keep_their_dtype(scalar):
+    same(lambda t: t.tensor(getattr(np, scalar)(1)))
