@@ -9,6 +9,7 @@ one table of the Tensor's surface, :mod:`ember.tensor_methods`; this module impo
 
 from __future__ import annotations
 
+import copy as copy_module
 import numbers
 import threading
 import warnings
@@ -300,6 +301,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_view_of_requiring_grad",  # set only on a view made of a base that required grad: True, or "inference"
         "_rebase_refusal",  # set only on a view of a view that refuses a rebase (see view_history.rebase_refusal)
         "__weakref__",
+        "__dict__",  # attributes a program sets on a tensor, as on PyTorch's (created on first use)
     )
     __array_priority__ = 1000
 
@@ -1088,25 +1090,37 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return iter(self.unbind(0))
 
     def __reduce_ex__(self, protocol):
+        state = self.__dict__ or None  # the attributes set on it travel along, as in PyTorch
         if self._device.type == "meta":  # no values: its size, strides and dtype rebuild it
-            return (_rebuild_meta, (tuple(self.shape), self.stride(), self.dtype, self._requires_grad))
-        return (_rebuild, (self.numpy(force=True), str(self._device), self._requires_grad))
+            return (_rebuild_meta, (tuple(self.shape), self.stride(), self.dtype, self._requires_grad), state)
+        return (_rebuild, (self.numpy(force=True), str(self._device), self._requires_grad), state)
+
+    def __copy__(self):
+        """``copy.copy``: as PyTorch's, a tensor of its own over the same memory, with its
+        ``requires_grad`` and attributes."""
+        result = self.detach()
+        result._requires_grad = self._requires_grad
+        result.__dict__.update(self.__dict__)
+        return result
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol"
             )
+        if id(self) in memo:
+            return memo[id(self)]
         result = type(self).__new__(type(self)) if type(self) is not Tensor else None
-        copy = self.detach().clone()
+        copy = _copy_over_copied_storage(self, memo)
         if result is None:
             result = copy
         else:
             _copy_slots(copy, result)
-            result.__dict__.update({k: v for k, v in self.__dict__.items()})
         result._requires_grad = self._requires_grad
         if self.grad is not None:
             result.grad = self.grad.__deepcopy__(memo)
+        if self.__dict__:
+            result.__dict__.update(copy_module.deepcopy(self.__dict__, memo))
         memo[id(self)] = result
         return result
 
@@ -1126,9 +1140,23 @@ _NON_LEAF_GRAD = (
 )
 
 
+def _copy_over_copied_storage(t, memo):
+    """A detached copy of ``t``, with its strides and offset, over a copy of its whole storage; one copy
+    per storage in the ``copy.deepcopy`` ``memo``, so that tensors copied together that shared memory
+    (a tensor and its views) share the copied memory, as in PyTorch."""
+    if t._device.type == "meta":
+        return t.detach().clone()
+    owner = t._backend.memory_owner(t._data)
+    key = ("ember.storage", id(owner))
+    if key not in memo:  # the owner is kept with its copy, so that its id is not reused meanwhile
+        memo[key] = (owner, t.untyped_storage().clone())
+    storage = memo[key][1]
+    return t.new_empty(0).set_(storage, t.storage_offset(), t.shape, t.stride())
+
+
 def _copy_slots(src, dst):
     for name in Tensor.__slots__:
-        if name != "__weakref__":
+        if name not in ("__weakref__", "__dict__"):
             # a gradient sink belongs to one leaf only: the copy gets its own when first used;
             # optional slots (``_retains_grad``) may be unset
             value = None if name == "_accumulator" else getattr(src, name, _MISSING)

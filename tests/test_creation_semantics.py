@@ -1,6 +1,9 @@
 """Tensor creation and Python conversions off the main road, against PyTorch: dtype inference of
 factories and constructors, memory sharing with NumPy, legacy constructors and Python protocols."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -210,3 +213,40 @@ def test_lists_of_tensors(data):
 @pytest.mark.parametrize("scalar", ["uint8", "int8", "int16", "float16", "bool_", "complex64"])
 def test_numpy_scalars_keep_their_dtype(scalar):
     same(lambda t: t.tensor(getattr(np, scalar)(1)))
+
+
+def test_deepcopy_of_views_copied_together_keeps_them_views_of_one_copy(device):
+    for lib, dev in ((torch, "cpu"), (ember, device)):
+        base = lib.tensor([1.0, 2.0, 3.0], device=dev)
+        whole, tail, strided = copy.deepcopy([base, base[1:], base[::2]])
+        whole[2] = 9.0
+        assert tail.tolist() == [2.0, 9.0] and strided.tolist() == [1.0, 9.0], lib.__name__
+        assert (tail.storage_offset(), tail.stride()) == (1, (1,))
+        assert base.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_deepcopy_keeps_strides_requires_grad_and_grad(device):
+    x = ember.ones(2, 3, device=device).t().requires_grad_()
+    x.sum().backward()
+    y = copy.deepcopy(x)
+    assert y.stride() == (1, 3) and y.requires_grad and y.is_leaf
+    assert y.grad is not x.grad and y.grad.tolist() == x.grad.tolist()
+
+
+def test_attributes_set_on_a_tensor_survive_copy_deepcopy_and_pickle():
+    for lib in (torch, ember):
+        t = lib.tensor([1.0])
+        t.tag = {"group": [1]}
+        deep, shallow, pickled = copy.deepcopy(t), copy.copy(t), pickle.loads(pickle.dumps(t))
+        assert deep.tag == shallow.tag == pickled.tag == {"group": [1]}, lib.__name__
+        assert deep.tag is not t.tag and shallow.tag is t.tag
+
+
+def test_copy_copy_shares_memory():
+    for lib in (torch, ember):
+        t = lib.tensor([1.0, 2.0], requires_grad=True)
+        c = copy.copy(t)
+        assert c is not t and c.requires_grad and c.grad_fn is None
+        with lib.no_grad():
+            c[0] = 5.0
+        assert t.tolist() == [5.0, 2.0], lib.__name__
