@@ -997,6 +997,11 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
     # -- conversion -----------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:  # NumPy's view would escape autograd: numpy()'s RuntimeError, in grad mode
+            try:
+                self.numpy()
+            except TypeError:  # a tensor off the CPU, which this copies to the host
+                pass
         array = self._backend.to_host(self._data)
         return array if dtype is None else array.astype(dtype)
 
@@ -1123,6 +1128,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             result.__dict__.update(copy_module.deepcopy(self.__dict__, memo))
         memo[id(self)] = result
         return result
+
+    def __reversed__(self) -> Tensor:
+        """The tensor flipped along its first dimension (a 0-d tensor as it is), as PyTorch's."""
+        return self if self.ndim == 0 else self.flip(0)
 
     def __format__(self, spec):
         if self.ndim == 0:

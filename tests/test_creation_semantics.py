@@ -250,3 +250,23 @@ def test_copy_copy_shares_memory():
         with lib.no_grad():
             c[0] = 5.0
         assert t.tolist() == [5.0, 2.0], lib.__name__
+
+
+@pytest.mark.parametrize("convert", [np.asarray, np.array])
+def test_numpy_conversion_of_a_tensor_requiring_grad_raises(convert):
+    same(lambda t: convert(t.tensor([1.0, 2.0], requires_grad=True)))
+    with ember.no_grad():
+        assert convert(ember.tensor([1.0, 2.0], requires_grad=True)).tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("data", [[1, 2, 3], [[1, 2], [3, 4]], 5])
+def test_reversed_flips_the_first_dimension(data):
+    same(lambda t: reversed(t.tensor(data)))
+
+
+def test_numpy_conversion_on_a_device_copies_to_the_host(device):
+    t = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.asarray(t)
+    with ember.no_grad():
+        assert np.asarray(t).tolist() == [1.0, 2.0]
