@@ -270,3 +270,19 @@ def test_numpy_conversion_on_a_device_copies_to_the_host(device):
         np.asarray(t)
     with ember.no_grad():
         assert np.asarray(t).tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.arange(end=4),
+        lambda t: t.arange(1, end=4),
+        lambda t: t.arange(0, 2**63),
+        lambda t: t.arange(0, 10, 2**63),
+        lambda t: t.arange(0, 2**64),
+        lambda t: t.arange(2**63 - 3, 2**63 - 1),
+        lambda t: t.arange(-(2**63), -(2**63) + 2),
+    ],
+)
+def test_arange_bounds_as_torch(make):
+    same(make)

@@ -416,7 +416,7 @@ def full_like(
 
 @layout_options(pin_memory=True)
 def arange(
-    start: Number | Tensor,
+    start: Number | Tensor | None = None,
     end: Number | Tensor | None = None,
     step: Number | Tensor = 1,
     *,
@@ -430,7 +430,8 @@ def arange(
     The dtype is int64 when all arguments are integers, else the default float.
 
     Args:
-        start (Number): the first value (or ``end``, from 0, when ``end`` is omitted).
+        start (Number): the first value (or ``end``, from 0, when ``end`` is omitted). Default: ``0``
+            when ``end`` is given.
         end (Number, optional): the end of the range, excluded.
         step (Number): the gap between consecutive values. Default: ``1``.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
@@ -451,9 +452,18 @@ def arange(
         dt, dev = creation_placement("arange", dtype, device, out)
         return write_out("arange", arange(start, end, step, dtype=dt, device=dev), out, warn_resize=False)
     if end is None:
+        if start is None:
+            raise TypeError("arange() missing 1 required positional argument: 'end'")
         start, end = 0, start
+    elif start is None:
+        start = 0
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = values
+    for value in values:  # as PyTorch converts a Python int into its int64 scalar
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            if abs(value) >= 2**64:
+                raise OverflowError("int too big to convert")
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
     if step == 0 or step != step:
         raise RuntimeError("step must be nonzero")
     if not (math.isfinite(start) and math.isfinite(end)):
