@@ -1377,12 +1377,17 @@ def _typed_to_scalars(seq):
 
 
 def _check_integer_range(array, dt):
-    """PyTorch's check of Python ints stored as the integer type ``dt``: a signed type takes its own
-    range, an unsigned one also the negatives down to ``-max`` (they wrap: -1 is 255 as uint8)."""
+    """PyTorch's check of Python numbers stored as the integer type ``dt``: a signed type takes its own
+    range, an unsigned one also the negative ints down to ``-max`` (they wrap: -1 is 255 as uint8);
+    floats must lie in the range (compared in double, so 2.0**63 passes for int64), NaN nowhere."""
     bits = 8 * dt.itemsize
     high = (1 << (bits - 1)) - 1 if dt.is_signed else (1 << bits) - 1
     low = -(1 << (bits - 1)) if dt.is_signed else -high
-    if array.min() < low or array.max() > high:
+    if array.dtype.kind == "f":
+        within = (array >= float(low if dt.is_signed else 0)) & (array <= float(high))
+        if not within.all():
+            raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
+    elif array.min() < low or array.max() > high:
         raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
 
 
@@ -1430,11 +1435,12 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
     array, dt = _infer_host(data, dtype)
     if array.dtype.kind == "c" and not dt.is_complex and not isinstance(data, (Tensor, np.ndarray)):
         raise TypeError("must be real number, not complex")
-    if array.dtype.kind in "iuf" and array.size and dt._category == 1 and dt.itemsize < 8:
+    if array.dtype.kind in "iuf" and array.size and dt._category == 1 and (dt.itemsize < 8 or array.dtype.kind == "f"):
         if not isinstance(data, (Tensor, np.ndarray, np.generic)):
             _check_integer_range(array, dt)
     backend.native_dtype(dt)  # a TypeError naming the dtype where the backend does not hold it
-    array = np.asarray(array, dtype=dtypes.host_dtype(dt))
+    with np.errstate(invalid="ignore", over="ignore"):  # PyTorch's casts (1e40 to float32 is inf) say nothing
+        array = np.asarray(array, dtype=dtypes.host_dtype(dt))
     t = _new(backend.from_host(array, dev.index), backend, dev)
     if requires_grad:
         t.requires_grad = True

@@ -286,3 +286,33 @@ def test_numpy_conversion_on_a_device_copies_to_the_host(device):
 )
 def test_arange_bounds_as_torch(make):
     same(make)
+
+
+@pytest.mark.parametrize(
+    ("data", "dtype"),
+    [
+        ([1e20], "int64"),
+        ([9.3e18], "int64"),
+        ([float("inf")], "int64"),
+        ([float("nan")], "int32"),
+        ([1, float("nan")], "int16"),
+        ([float("nan")], "uint8"),
+        ([-1.5], "uint8"),
+        ([-1.0], "uint8"),
+        ([255.5], "uint8"),
+        ([127.9], "int8"),
+        ([2.0**63], "int64"),
+        ([-1], "uint8"),
+        ([1.7, -1.7], "int64"),
+        ([float("nan")], "bool"),
+    ],
+)
+def test_python_floats_into_an_integer_dtype_must_fit(data, dtype):
+    same(lambda t: t.tensor(data, dtype=getattr(t, dtype)))
+    same(lambda t: t.zeros(1).new_tensor(data, dtype=getattr(t, dtype)))
+
+
+def test_overflowing_casts_stay_silent(recwarn):
+    assert ember.tensor([1e40], dtype=ember.float32).tolist() == [float("inf")]
+    assert ember.tensor(np.array([np.nan]), dtype=ember.int64).dtype is ember.int64
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
