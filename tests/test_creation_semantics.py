@@ -316,3 +316,21 @@ def test_overflowing_casts_stay_silent(recwarn):
     assert ember.tensor([1e40], dtype=ember.float32).tolist() == [float("inf")]
     assert ember.tensor(np.array([np.nan]), dtype=ember.int64).dtype is ember.int64
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.zeros_like([1, 2]),
+        lambda t: t.ones_like(np.array([1, 2])),
+        lambda t: t.full_like([1.0], 2),
+        lambda t: t.rand_like([1.0]),
+        lambda t: t.full((2,), t.tensor([1.0])),
+        lambda t: t.full((2,), t.tensor(1.5)),
+        lambda t: t.linspace(0, 1, t.tensor(3)),
+        lambda t: t.logspace(0, 1, t.tensor(2)),
+        lambda t: t.linspace(0, 1, t.tensor(3.0)),
+    ],
+)
+def test_factory_argument_types_as_torch(make):
+    same(make)

@@ -13,7 +13,7 @@ import numpy as np
 from .. import dtypes
 from ..device import default_device, set_default_device
 from ..device import device as _device
-from ..layout import check_memory_format, contiguous_format, format_strides, preserve_format
+from ..layout import check_memory_format, contiguous_format, format_strides, layout, preserve_format
 from ..random import check_probabilities, native_generator
 from ..strides import ordered_strides
 from ..tensor import (
@@ -174,8 +174,8 @@ def full(
         dt, dev = creation_placement("full", dtype, device, out)
         return write_out("full", full(size, fill_value, dtype=dt, device=dev), out, warn_resize=False)
     shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
-    if not isinstance(fill_value, Tensor) and not is_number(fill_value):
-        raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
+    if not (is_number(fill_value) or isinstance(fill_value, Tensor) and fill_value.ndim == 0):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     if isinstance(fill_value, Tensor):
@@ -324,6 +324,8 @@ def laid_out_like(input: Tensor, memory_format: object, op: str, make: Callable[
     default) keeps a transposed or channels-last ``input``'s strides (see :class:`ember.memory_format`).
     Such a result is ``make`` of the flat size seen with those strides, so that a random fill runs in
     memory order as PyTorch's does."""
+    if not isinstance(getattr(input, "layout", None), layout):  # a tensor, dense or sparse
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     check_memory_format(memory_format, input.ndim, op)
     shape = input.shape
     if not isinstance(input, Tensor):  # a sparse tensor has no strides: a row-major dense result
@@ -560,7 +562,10 @@ def range(  # noqa: A001
 
 
 def _steps(op, steps):
-    """The ``steps`` argument of ``linspace``/``logspace``: a non-negative int (a float is PyTorch's TypeError)."""
+    """The ``steps`` argument of ``linspace``/``logspace``: a non-negative int or 0-d integer tensor (a float
+    is PyTorch's TypeError)."""
+    if isinstance(steps, Tensor) and steps.ndim == 0 and not (steps.dtype.is_floating_point or steps.dtype.is_complex):
+        steps = steps.item()
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
         raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
