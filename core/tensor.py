@@ -1440,7 +1440,9 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
             _check_integer_range(array, dt)
     backend.native_dtype(dt)  # a TypeError naming the dtype where the backend does not hold it
     with np.errstate(invalid="ignore", over="ignore"):  # PyTorch's casts (1e40 to float32 is inf) say nothing
-        array = np.asarray(array, dtype=dtypes.host_dtype(dt))
+        # a NumPy array's copy keeps its strides, as PyTorch's, but for a broadcast one (row-major)
+        broadcast = any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
+        array = np.asarray(array, dtype=dtypes.host_dtype(dt), order="C" if broadcast else "K")
     t = _new(backend.from_host(array, dev.index), backend, dev)
     if requires_grad:
         t.requires_grad = True

@@ -334,3 +334,22 @@ def test_overflowing_casts_stay_silent(recwarn):
 )
 def test_factory_argument_types_as_torch(make):
     same(make)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        lambda: np.broadcast_to(np.arange(3.0), (2, 3)),
+        lambda: np.arange(6.0).reshape(2, 3).T,
+        lambda: np.zeros((2, 3), order="F"),
+        lambda: np.arange(24.0).reshape(2, 3, 4).transpose(2, 0, 1)[:, ::2],
+        lambda: np.broadcast_to(np.arange(3.0)[:, None], (3, 2)),
+        lambda: np.arange(12.0).reshape(3, 4).T[:, ::2],
+    ],
+)
+def test_tensor_of_a_numpy_array_keeps_its_strides_but_for_a_broadcast_one(array):
+    expected = torch.tensor(array())
+    got = ember.tensor(array())
+    laid_out = [(n, s) for n, s in zip(expected.shape, expected.stride()) if n > 1]
+    assert [(n, s) for n, s in zip(got.shape, got.stride()) if n > 1] == laid_out
+    assert got.tolist() == expected.tolist()
