@@ -1,6 +1,7 @@
 """Tensor creation and Python conversions off the main road, against PyTorch: dtype inference of
 factories and constructors, memory sharing with NumPy, legacy constructors and Python protocols."""
 
+import array
 import copy
 import pickle
 
@@ -353,3 +354,26 @@ def test_tensor_of_a_numpy_array_keeps_its_strides_but_for_a_broadcast_one(array
     laid_out = [(n, s) for n, s in zip(expected.shape, expected.stride()) if n > 1]
     assert [(n, s) for n, s in zip(got.shape, got.stride()) if n > 1] == laid_out
     assert got.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    "buffer",
+    [
+        lambda: bytearray(b"\x00\x00\x80\x3f"),
+        lambda: memoryview(bytearray(b"\x00\x00\x80\x3f\x00\x00\x00\x40")),
+        lambda: array.array("f", [1.0, 2.0]),
+        lambda: array.array("i", [1, 2]),
+        lambda: bytearray(b"\x01\x02"),
+    ],
+)
+@pytest.mark.parametrize("dtype", [None, "uint8", "int16"])
+@pytest.mark.parametrize("copy_arg", [None, True])
+def test_asarray_reads_a_buffer_as_elements_of_dtype(buffer, dtype, copy_arg):
+    same(lambda t: t.asarray(buffer(), dtype=dtype and getattr(t, dtype), copy=copy_arg))
+
+
+def test_asarray_of_a_buffer_shares_its_memory_unless_copied():
+    data = bytearray(b"\x01\x02")
+    shared, copied = ember.asarray(data, dtype=ember.uint8), ember.asarray(data, dtype=ember.uint8, copy=True)
+    data[0] = 9
+    assert shared.tolist() == [9, 2] and copied.tolist() == [1, 2]
