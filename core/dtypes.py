@@ -174,11 +174,16 @@ def _by_name(name: str) -> dtype:
 
 
 def as_dtype(value: Any) -> dtype:
-    """Return the ember dtype for ``value`` (an ember dtype, a name, a Python type or a NumPy dtype)."""
+    """Return the ember dtype for ``value`` (an ember dtype, a name, a Python type or a NumPy dtype).
+
+    The Python types name PyTorch's: ``float`` is ``float64`` (whatever the default dtype), ``complex``
+    ``complex128``, ``int`` ``int64``."""
     if isinstance(value, dtype):
         return value
     if value is _builtin_float:
-        return get_default_dtype()
+        return float64
+    if value is complex:
+        return complex128
     if value is _builtin_int:
         return int64
     if value is _builtin_bool:

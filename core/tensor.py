@@ -1202,10 +1202,10 @@ def _rebuild_meta(size, stride, dt, requires_grad):
 
 def dtype_arg(op, value):
     """A ``dtype=`` argument as an ember dtype; PyTorch accepts a dtype or the Python types
-    float, int and bool, and rejects names (``dtype="float32"``) with a TypeError."""
+    float, int, bool and complex, and rejects names (``dtype="float32"``) with a TypeError."""
     if isinstance(value, dtypes.dtype):
         return value
-    if value is float or value is int or value is bool:
+    if value is float or value is int or value is bool or value is complex:
         return dtypes.as_dtype(value)
     raise TypeError(f"{op}(): argument 'dtype' must be ember.dtype, not {type(value).__name__}")
 

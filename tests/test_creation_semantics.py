@@ -377,3 +377,19 @@ def test_asarray_of_a_buffer_shares_its_memory_unless_copied():
     shared, copied = ember.asarray(data, dtype=ember.uint8), ember.asarray(data, dtype=ember.uint8, copy=True)
     data[0] = 9
     assert shared.tolist() == [9, 2] and copied.tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("python_type", [float, int, bool, complex])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t, d: t.zeros(2, dtype=d),
+        lambda t, d: t.tensor([1], dtype=d),
+        lambda t, d: t.full((2,), 1, dtype=d),
+        lambda t, d: t.ones(2).to(d),
+        lambda t, d: t.ones(2).new_zeros(2, dtype=d),
+        lambda t, d: t.eye(2, dtype=d),
+    ],
+)
+def test_python_types_as_dtype_name_torchs(make, python_type):
+    same(lambda t: make(t, python_type))
