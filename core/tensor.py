@@ -1047,6 +1047,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
     def _real_scalar(self, c_type):
         """The one element as a Python real number; a complex one with a nonzero imaginary part
         is refused as PyTorch refuses it, with zero its real part is the number."""
+        if self._requires_grad:
+            warn_scalar_of_requiring_grad()
         value = self._scalar()
         if isinstance(value, complex):
             if value.imag != 0:
@@ -1356,6 +1358,8 @@ def _typed_to_scalars(seq):
                 if x.dtype.is_floating_point or x.dtype.is_complex:
                     raise ValueError("only one element tensors can be converted to Python scalars")
                 raise TypeError("only integer tensors of a single element can be converted to an index")
+            if x.requires_grad:
+                warn_scalar_of_requiring_grad()
             kind, value = x.dtype, x.item()
         elif isinstance(x, np.generic):
             kind, value = dtypes.as_dtype(x.dtype.name), x.item()
@@ -1389,6 +1393,17 @@ def _check_integer_range(array, dt):
             raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
     elif array.min() < low or array.max() > high:
         raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
+
+
+def warn_scalar_of_requiring_grad() -> None:
+    """PyTorch's warning when a tensor that requires grad becomes a Python number (``float(t)``, an
+    element of ``ember.tensor([t])``); shown once, from here, under the default warning filter."""
+    warnings.warn(
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+        "Consider using tensor.detach() first.",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def warn_copy_construct(call: str) -> None:

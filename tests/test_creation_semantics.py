@@ -393,3 +393,9 @@ def test_asarray_of_a_buffer_shares_its_memory_unless_copied():
 )
 def test_python_types_as_dtype_name_torchs(make, python_type):
     same(lambda t: make(t, python_type))
+
+
+@pytest.mark.parametrize("convert", [float, int, lambda t: ember.tensor([t])])
+def test_a_number_of_a_tensor_requiring_grad_warns(convert):
+    with pytest.warns(UserWarning, match="requires_grad=True to a scalar"):
+        convert(ember.tensor(1.5, requires_grad=True))
