@@ -399,3 +399,12 @@ def test_python_types_as_dtype_name_torchs(make, python_type):
 def test_a_number_of_a_tensor_requiring_grad_warns(convert):
     with pytest.warns(UserWarning, match="requires_grad=True to a scalar"):
         convert(ember.tensor(1.5, requires_grad=True))
+
+
+@pytest.mark.parametrize("spec", [float, object, "float", 3, "torch.DoubleTensor", "Tensor"])
+def test_type_refuses_what_torch_refuses(spec):
+    same(lambda t: t.zeros(1).type(spec))
+
+
+def test_type_of_the_tensor_class_is_the_default_dtype():
+    assert ember.zeros(1, dtype=ember.int64).type(ember.Tensor).dtype is ember.float32

@@ -1374,16 +1374,21 @@ CUDA_LEGACY_TYPES = {name: _legacy_type(name, t._legacy_dtype, cuda=True) for na
 def legacy_type(spec: Any) -> tuple[dtypes.dtype, bool]:
     """The dtype a legacy tensor type names and whether it is a CUDA type.
 
-    ``spec`` is a type class (``ember.DoubleTensor``, ``ember.cuda.FloatTensor``) or its name,
-    with the ``torch.`` or ``ember.`` prefix (``'torch.cuda.FloatTensor'``). Anything else raises
-    PyTorch's error: TypeError for a class that is no tensor type, ValueError for a name.
+    ``spec`` is a type class (``ember.DoubleTensor``, ``ember.cuda.FloatTensor``; ``ember.Tensor``
+    names the default dtype) or its name, with the ``torch.`` or ``ember.`` prefix
+    (``'torch.cuda.FloatTensor'``). Anything else raises PyTorch's error: ValueError for another
+    class or name, TypeError for an object that is neither.
     """
+    if spec is Tensor:
+        return dtypes.get_default_dtype(), False
     if isinstance(spec, type):
         legacy = spec.__dict__.get("_legacy_dtype")
         if legacy is None:
-            raise TypeError(f"invalid type: {spec!r}")
+            raise ValueError(f"invalid type: '{spec.__name__}'")
         return legacy, bool(spec.__dict__.get("_legacy_cuda"))
-    name = str(spec)
+    if not isinstance(spec, str):
+        raise TypeError("dtype must be a type, str, or dtype object")
+    name = spec
     cuda_type = ".cuda." in name
     table = CUDA_LEGACY_TYPES if cuda_type else LEGACY_TYPES
     short = name.split(".")[-1]
