@@ -261,6 +261,11 @@ class _TensorTypeMeta(type):
 
 
 class _LegacyTypeMeta(_TensorTypeMeta):
+    @property
+    def dtype(cls):
+        """The dtype the class names (``ember.FloatTensor.dtype`` is ``ember.float32``), as PyTorch's."""
+        return cls.__dict__.get("_legacy_dtype")
+
     def __instancecheck__(cls, instance):
         legacy = cls.__dict__.get("_legacy_dtype")
         if legacy is None:  # a user subclass of a legacy class

@@ -408,3 +408,9 @@ def test_type_refuses_what_torch_refuses(spec):
 
 def test_type_of_the_tensor_class_is_the_default_dtype():
     assert ember.zeros(1, dtype=ember.int64).type(ember.Tensor).dtype is ember.float32
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor", "BFloat16Tensor"])
+def test_legacy_type_classes_name_their_dtype(name):
+    assert str(getattr(ember, name).dtype) == str(getattr(torch, name).dtype).replace("torch.", "ember.")
+    assert str(getattr(ember.cuda, name).dtype) == str(getattr(torch.cuda, name).dtype).replace("torch.", "ember.")
