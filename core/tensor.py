@@ -1274,8 +1274,11 @@ def _infer_host(data, dtype):
             inferred = dtypes.bool
         elif array.dtype.kind == "c":
             inferred = dtypes.default_complex_dtype()
-        else:
-            raise TypeError(f"tensor: unsupported element type {array.dtype}")
+        else:  # text: PyTorch reads a first str in a sequence as one more dimension
+            if isinstance(data, (list, tuple)) and _element_type(data) == "str":
+                raise ValueError("too many dimensions 'str'")
+            kind = {"U": "str", "S": "bytes"}.get(array.dtype.kind, str(array.dtype))
+            raise TypeError(f"tensor(): invalid data type '{kind}'")
     return array, (dtype_arg("tensor", dtype) if dtype is not None else inferred)
 
 

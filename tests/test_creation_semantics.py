@@ -414,3 +414,8 @@ def test_type_of_the_tensor_class_is_the_default_dtype():
 def test_legacy_type_classes_name_their_dtype(name):
     assert str(getattr(ember, name).dtype) == str(getattr(torch, name).dtype).replace("torch.", "ember.")
     assert str(getattr(ember.cuda, name).dtype) == str(getattr(torch.cuda, name).dtype).replace("torch.", "ember.")
+
+
+@pytest.mark.parametrize("data", [["a"], [["a"]], (("a",),), [1, "a"], "a", [b"a"]])
+def test_text_is_refused_as_torch_refuses_it(data):
+    same(lambda t: t.tensor(data))
