@@ -1465,6 +1465,8 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
     with np.errstate(invalid="ignore", over="ignore"):  # PyTorch's casts (1e40 to float32 is inf) say nothing
         # a NumPy array's copy keeps its strides, as PyTorch's, but for a broadcast one (row-major)
         broadcast = any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
+        if array.dtype == np.float64 and dt.is_floating_point and dt.itemsize == 2:
+            array = array.astype(np.float32)  # PyTorch rounds a double into a 16-bit float through float32
         array = np.asarray(array, dtype=dtypes.host_dtype(dt), order="C" if broadcast else "K")
     t = _new(backend.from_host(array, dev.index), backend, dev)
     if requires_grad:

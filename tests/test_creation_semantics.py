@@ -419,3 +419,30 @@ def test_legacy_type_classes_name_their_dtype(name):
 @pytest.mark.parametrize("data", [["a"], [["a"]], (("a",),), [1, "a"], "a", [b"a"]])
 def test_text_is_refused_as_torch_refuses_it(data):
     same(lambda t: t.tensor(data))
+
+
+# doubles just past a halfway point of the 16-bit type that float32 rounds onto it: PyTorch's two
+# roundings (through float32) land on the even neighbour, one rounding goes up
+_DOUBLE_ROUNDED = {"float16": 1 + 2**-11 + 2**-40, "bfloat16": 1 + 2**-8 + 2**-30}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t, v, d: t.tensor([v], dtype=d),
+        lambda t, v, d: t.tensor(np.array([v]), dtype=d),
+        lambda t, v, d: t.tensor([v], dtype=t.float64).to(d),
+        lambda t, v, d: t.full((1,), v, dtype=d),
+        lambda t, v, d: t.zeros(1, dtype=d).fill_(v),
+        lambda t, v, d: t.zeros(1, dtype=d).masked_fill(t.tensor([True]), v),
+    ],
+)
+def test_doubles_reach_16_bit_floats_through_float32(make, dtype):
+    same(lambda t: make(t, _DOUBLE_ROUNDED[dtype], getattr(t, dtype)))
+
+
+def test_cast_from_float64_to_half_on_a_device(device):
+    value = _DOUBLE_ROUNDED["float16"]
+    x = ember.tensor([value], dtype=ember.float64, device=device)
+    assert x.half().item() == torch.tensor([value], dtype=torch.float64).half().item()

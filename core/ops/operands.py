@@ -205,6 +205,8 @@ def fill_value_for(value, dtype):
     if dtype._category == 2:  # a floating type takes a finite number in its range (float16: up to 65504)
         if _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
             raise _overflow(dtype)
+        if dtype.itemsize == 2 and isinstance(value, float):  # PyTorch rounds it through float32 first
+            return float(np.float32(value))
         return value
     if dtype._category != 1:
         return value
