@@ -1260,6 +1260,11 @@ def _infer_host(data, dtype):
             raise _ragged_error(data) or ValueError("tensor: ragged nested sequence") from None
         if not isinstance(data, (np.ndarray, np.generic)) and _beyond_int64(array):
             array = _wide_numbers(data, dtype)
+        if array.dtype == object and isinstance(data, np.ndarray):
+            raise TypeError(
+                "can't convert np.ndarray of type numpy.object_. The only supported types are: float64, "
+                "float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
+            )
         if array.dtype == object:
             raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
         if from_typed is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types

@@ -446,3 +446,20 @@ def test_cast_from_float64_to_half_on_a_device(device):
     value = _DOUBLE_ROUNDED["float16"]
     x = ember.tensor([value], dtype=ember.float64, device=device)
     assert x.half().item() == torch.tensor([value], dtype=torch.float64).half().item()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.arange(0, 3, dtype=t.complex64),
+        lambda t: t.arange(0.0, 3, 0.5, dtype=t.complex128),
+        lambda t: t.linspace(0, 1, 3, dtype=t.bool),
+        lambda t: t.linspace(0, 1, 1, dtype=t.bool),
+        lambda t: t.linspace(0, 1, 0, dtype=t.bool),
+        lambda t: t.logspace(0, 1, 3, dtype=t.bool),
+        lambda t: t.tensor(np.array([1, 2], dtype=object)),
+        lambda t: t.as_tensor(np.array([1, "a"], dtype=object)),
+    ],
+)
+def test_unsupported_element_types_raise_as_torch(make):
+    same(make)

@@ -475,7 +475,7 @@ def arange(
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, numbers.Integral) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
-    if dt is dtypes.bool:
+    if dt is dtypes.bool or dt.is_complex:
         not_implemented("arange_cpu", dt)
     first, last, gap = (start, end, step) if dt.is_floating_point else (int(start), int(end), int(step))
     if dt is dtypes.int64:  # counted exactly from the truncated bounds, as PyTorch
@@ -639,6 +639,8 @@ def linspace(
     backend, dev, dt = _place(_spaced_dtype("linspace", start, end, dtype), device)
     if dev.type == "meta":  # no values to compute (nor any in meta ends to read)
         return empty(steps, dtype=dt, device=dev, requires_grad=requires_grad)
+    if dt is dtypes.bool and steps > 1:
+        not_implemented("linspace_cpu", dt)
     if steps == 1:
         host = np.array([start], dtype=np.complex128 if dt.is_complex else np.float64)
     else:
@@ -734,6 +736,8 @@ def logspace(
     steps = _steps("logspace", steps)
     _tensor_ends("logspace", start, end)
     dt = _spaced_dtype("logspace", start, end, dtype)
+    if dt is dtypes.bool and steps > 1:
+        not_implemented("logspace_cpu", dt)
     if dt.is_complex or dtype is not None and dt.is_floating_point:
         exponent_dtype = dt
     else:  # integer results round base ** float
