@@ -75,6 +75,7 @@ from .ops.composite_math import *  # noqa: F403
 from .ops.constructions import *  # noqa: F403
 from .ops.conversion import clone
 from .ops.creation import (
+    BFloat16Tensor,
     BoolTensor,
     ByteTensor,
     CharTensor,

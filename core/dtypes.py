@@ -175,7 +175,10 @@ def _by_name(name: str) -> dtype:
 
 
 def as_dtype(value: Any) -> dtype:
-    """Return the ember dtype for ``value`` (an ember dtype, a name, a Python type or a NumPy dtype)."""
+    """Return the ember dtype for ``value`` (an ember dtype, a name, a Python type or a NumPy dtype).
+
+    The Python types name PyTorch's: ``float`` is ``float64`` (whatever the default dtype), ``complex``
+    ``complex128``, ``int`` ``int64``."""
     if isinstance(value, dtype):
         return value
     # PyTorch reads the Python types as its double and long whatever the default dtype

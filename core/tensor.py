@@ -9,6 +9,7 @@ one table of the Tensor's surface, :mod:`ember.tensor_methods`; this module impo
 
 from __future__ import annotations
 
+import copy as copy_module
 import numbers
 import threading
 import warnings
@@ -286,6 +287,11 @@ class _TensorTypeMeta(type):
 
 
 class _LegacyTypeMeta(_TensorTypeMeta):
+    @property
+    def dtype(cls):
+        """The dtype the class names (``ember.FloatTensor.dtype`` is ``ember.float32``), as PyTorch's."""
+        return cls.__dict__.get("_legacy_dtype")
+
     def __instancecheck__(cls, instance):
         legacy = cls.__dict__.get("_legacy_dtype")
         if legacy is None:  # a user subclass of a legacy class
@@ -326,6 +332,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         "_view_of_requiring_grad",  # set only on a view made of a base that required grad: True, or "inference"
         "_rebase_refusal",  # set only on a view of a view that refuses a rebase (see view_history.rebase_refusal)
         "__weakref__",
+        "__dict__",  # attributes a program sets on a tensor, as on PyTorch's (created on first use)
     )
     __array_priority__ = 1000
 
@@ -1027,6 +1034,11 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
 
     # -- conversion -----------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:  # NumPy's view would escape autograd: numpy()'s RuntimeError, in grad mode
+            try:
+                self.numpy()
+            except TypeError:  # a tensor off the CPU, which this copies to the host
+                pass
         array = self._backend.to_host(self._data)
         return array if dtype is None else array.astype(dtype)
 
@@ -1072,6 +1084,8 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
     def _real_scalar(self, c_type):
         """The one element as a Python real number; a complex one with a nonzero imaginary part
         is refused as PyTorch refuses it, with zero its real part is the number."""
+        if self._requires_grad:
+            warn_scalar_of_requiring_grad()
         value = self._scalar()
         if isinstance(value, complex):
             if value.imag != 0:
@@ -1120,27 +1134,43 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         return iter(self.unbind(0))
 
     def __reduce_ex__(self, protocol):
+        state = self.__dict__ or None  # the attributes set on it travel along, as in PyTorch
         if self._device.type == "meta":  # no values: its size, strides and dtype rebuild it
-            return (_rebuild_meta, (tuple(self.shape), self.stride(), self.dtype, self._requires_grad))
-        return (_rebuild, (self.numpy(force=True), str(self._device), self._requires_grad))
+            return (_rebuild_meta, (tuple(self.shape), self.stride(), self.dtype, self._requires_grad), state)
+        return (_rebuild, (self.numpy(force=True), str(self._device), self._requires_grad), state)
+
+    def __copy__(self):
+        """``copy.copy``: as PyTorch's, a tensor of its own over the same memory, with its
+        ``requires_grad`` and attributes."""
+        result = self.detach()
+        result._requires_grad = self._requires_grad
+        result.__dict__.update(self.__dict__)
+        return result
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol"
             )
+        if id(self) in memo:
+            return memo[id(self)]
         result = type(self).__new__(type(self)) if type(self) is not Tensor else None
-        copy = self.detach().clone()
+        copy = _copy_over_copied_storage(self, memo)
         if result is None:
             result = copy
         else:
             _copy_slots(copy, result)
-            result.__dict__.update({k: v for k, v in self.__dict__.items()})
         result._requires_grad = self._requires_grad
         if self.grad is not None:
             result.grad = self.grad.__deepcopy__(memo)
+        if self.__dict__:
+            result.__dict__.update(copy_module.deepcopy(self.__dict__, memo))
         memo[id(self)] = result
         return result
+
+    def __reversed__(self) -> Tensor:
+        """The tensor flipped along its first dimension (a 0-d tensor as it is), as PyTorch's."""
+        return self if self.ndim == 0 else self.flip(0)
 
     def __format__(self, spec):
         if self.ndim == 0:
@@ -1158,9 +1188,23 @@ _NON_LEAF_GRAD = (
 )
 
 
+def _copy_over_copied_storage(t, memo):
+    """A detached copy of ``t``, with its strides and offset, over a copy of its whole storage; one copy
+    per storage in the ``copy.deepcopy`` ``memo``, so that tensors copied together that shared memory
+    (a tensor and its views) share the copied memory, as in PyTorch."""
+    if t._device.type == "meta":
+        return t.detach().clone()
+    owner = t._backend.memory_owner(t._data)
+    key = ("ember.storage", id(owner))
+    if key not in memo:  # the owner is kept with its copy, so that its id is not reused meanwhile
+        memo[key] = (owner, t.untyped_storage().clone())
+    storage = memo[key][1]
+    return t.new_empty(0).set_(storage, t.storage_offset(), t.shape, t.stride())
+
+
 def _copy_slots(src, dst):
     for name in Tensor.__slots__:
-        if name != "__weakref__":
+        if name not in ("__weakref__", "__dict__"):
             # a gradient sink belongs to one leaf only: the copy gets its own when first used;
             # optional slots (``_retains_grad``) may be unset
             value = None if name == "_accumulator" else getattr(src, name, _MISSING)
@@ -1207,11 +1251,13 @@ def dtype_arg(op, value):
 
 
 def size_arg(op, value, position):
-    """One element of a size argument: an int (or an integer 0-d tensor), never a float."""
+    """One element of a size argument: an int (or an integer 0-d tensor or NumPy array), never a float."""
     if type(value) is int:  # the common case, without the numbers.Integral check
         return value
     if isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_floating_point:
         return int(value.item())
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(
             f"{op}(): argument 'size' must be tuple of ints, but found element of type "
@@ -1241,9 +1287,17 @@ def _infer_host(data, dtype):
         from_typed = None
         if isinstance(data, (list, tuple)) and _contains_typed(data):
             data, from_typed = _typed_to_scalars(data)
-        array = np.asarray(data)
-        if not isinstance(data, np.ndarray) and _beyond_int64(array):
+        try:
+            array = np.asarray(data)
+        except ValueError:  # NumPy's message for a ragged list; PyTorch's names where it is ragged
+            raise _ragged_error(data) or ValueError("tensor: ragged nested sequence") from None
+        if not isinstance(data, (np.ndarray, np.generic)) and _beyond_int64(array):
             array = _wide_numbers(data, dtype)
+        if array.dtype == object and isinstance(data, np.ndarray):
+            raise TypeError(
+                "can't convert np.ndarray of type numpy.object_. The only supported types are: float64, "
+                "float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool."
+            )
         if array.dtype == object:
             raise RuntimeError(f"tensor: Could not infer dtype of {_element_type(data)}")
         if from_typed is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
@@ -1258,9 +1312,37 @@ def _infer_host(data, dtype):
             inferred = dtypes.bool
         elif array.dtype.kind == "c":
             inferred = dtypes.default_complex_dtype()
-        else:
-            raise TypeError(f"tensor: unsupported element type {array.dtype}")
+        else:  # text: PyTorch reads a first str in a sequence as one more dimension
+            if isinstance(data, (list, tuple)) and _element_type(data) == "str":
+                raise ValueError("too many dimensions 'str'")
+            kind = {"U": "str", "S": "bytes"}.get(array.dtype.kind, str(array.dtype))
+            raise TypeError(f"tensor(): invalid data type '{kind}'")
     return array, (dtype_arg("tensor", dtype) if dtype is not None else inferred)
+
+
+def _ragged_error(data):
+    """PyTorch's error for the nested sequence ``data`` that is not rectangular: the shape is that of
+    the first elements at each depth, and the first element that differs from it is named."""
+    shape = []
+    first = data
+    while isinstance(first, (list, tuple)):
+        shape.append(len(first))
+        if not first:
+            break
+        first = first[0]
+
+    def check(item, dim):
+        if dim == len(shape):
+            if isinstance(item, (list, tuple)):
+                return TypeError(f"must be real number, not {type(item).__name__}")
+            return None
+        if not isinstance(item, (list, tuple)):
+            return TypeError("not a sequence")
+        if len(item) != shape[dim]:
+            return ValueError(f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})")
+        return next((error for error in (check(x, dim + 1) for x in item) if error is not None), None)
+
+    return check(data, 0)
 
 
 def _beyond_int64(array):
@@ -1319,7 +1401,11 @@ def _typed_to_scalars(seq):
             kind, value = dtypes.as_dtype(x.dtype.name), x
         elif isinstance(x, Tensor):
             if x.numel() != 1:
-                raise ValueError("only one element tensors can be converted to Python scalars")
+                if x.dtype.is_floating_point or x.dtype.is_complex:
+                    raise ValueError("only one element tensors can be converted to Python scalars")
+                raise TypeError("only integer tensors of a single element can be converted to an index")
+            if x.requires_grad:
+                warn_scalar_of_requiring_grad()
             kind, value = x.dtype, x.item()
         elif isinstance(x, np.generic):
             kind, value = dtypes.as_dtype(x.dtype.name), x.item()
@@ -1341,13 +1427,29 @@ def _typed_to_scalars(seq):
 
 
 def _check_integer_range(array, dt):
-    """PyTorch's check of Python ints stored as the integer type ``dt``: a signed type takes its own
-    range, an unsigned one also the negatives down to ``-max`` (they wrap: -1 is 255 as uint8)."""
+    """PyTorch's check of Python numbers stored as the integer type ``dt``: a signed type takes its own
+    range, an unsigned one also the negative ints down to ``-max`` (they wrap: -1 is 255 as uint8);
+    floats must lie in the range (compared in double, so 2.0**63 passes for int64), NaN nowhere."""
     bits = 8 * dt.itemsize
     high = (1 << (bits - 1)) - 1 if dt.is_signed else (1 << bits) - 1
     low = -(1 << (bits - 1)) if dt.is_signed else -high
-    if array.min() < low or array.max() > high:
+    if array.dtype.kind == "f":
+        within = (array >= float(low if dt.is_signed else 0)) & (array <= float(high))
+        if not within.all():
+            raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
+    elif array.min() < low or array.max() > high:
         raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow")
+
+
+def warn_scalar_of_requiring_grad() -> None:
+    """PyTorch's warning when a tensor that requires grad becomes a Python number (``float(t)``, an
+    element of ``ember.tensor([t])``); shown once, from here, under the default warning filter."""
+    warnings.warn(
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+        "Consider using tensor.detach() first.",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def warn_copy_construct(call: str) -> None:
@@ -1394,11 +1496,16 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
     array, dt = _infer_host(data, dtype)
     if array.dtype.kind == "c" and not dt.is_complex and not isinstance(data, (Tensor, np.ndarray)):
         raise TypeError("must be real number, not complex")
-    if array.dtype.kind in "iuf" and array.size and dt._category == 1 and dt.itemsize < 8:
+    if array.dtype.kind in "iuf" and array.size and dt._category == 1 and (dt.itemsize < 8 or array.dtype.kind == "f"):
         if not isinstance(data, (Tensor, np.ndarray, np.generic)):
             _check_integer_range(array, dt)
     backend.native_dtype(dt)  # a TypeError naming the dtype where the backend does not hold it
-    array = np.asarray(array, dtype=dtypes.host_dtype(dt))
+    with np.errstate(invalid="ignore", over="ignore"):  # PyTorch's casts (1e40 to float32 is inf) say nothing
+        # a NumPy array's copy keeps its strides, as PyTorch's, but for a broadcast one (row-major)
+        broadcast = any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
+        if array.dtype == np.float64 and dt.is_floating_point and dt.itemsize == 2:
+            array = array.astype(np.float32)  # PyTorch rounds a double into a 16-bit float through float32
+        array = np.asarray(array, dtype=dtypes.host_dtype(dt), order="C" if broadcast else "K")
     t = _new(backend.from_host(array, dev.index), backend, dev)
     if requires_grad is True:
         t.requires_grad = True
@@ -1408,7 +1515,8 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
 
 
 def as_tensor(data: Any, dtype: dtypes.dtype | None = None, device: Device = None) -> Tensor:
-    """Like :func:`tensor`, but returns ``data`` itself when it already is a matching tensor.
+    """Like :func:`tensor`, but returns ``data`` itself when it already is a matching tensor, and
+    shares the memory of a NumPy array of a matching dtype when the result is on the CPU.
 
     Args:
         data (array_like): a tensor, NumPy array, list, tuple or number.
@@ -1429,6 +1537,9 @@ def as_tensor(data: Any, dtype: dtypes.dtype | None = None, device: Device = Non
         ):
             return data
         return data.to(device=device or data.device, dtype=dtype or data.dtype)
+    if isinstance(data, np.ndarray) and placement(device)[1].type == "cpu":
+        if dtype is None or np.dtype(dtypes.host_dtype(dtype_arg("as_tensor", dtype))) == data.dtype:
+            return from_numpy(data)  # shares the array's memory, as PyTorch
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -1451,6 +1562,30 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    if not array.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. "
+            "Conversion between byte orders is currently not supported."
+        )
+    if any(stride < 0 for stride in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative strides "
+            "are not currently supported. (You can probably work around this by making a copy of your "
+            "array with array.copy().)"
+        )
+    if any(stride % array.itemsize for stride in array.strides):
+        raise ValueError(
+            "given numpy array strides not a multiple of the element byte size. "
+            "Copy the numpy array to reallocate the memory."
+        )
+    if not array.flags.writeable:
+        warnings.warn(
+            "The given NumPy array is not writable, and ember does not support non-writable tensors: writing "
+            "to this tensor raises. You may want to copy the array to protect its data or make it writable "
+            "before converting it to a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
     dev = _device("cpu")
     backend = backend_for_device(dev)
     dtypes.as_dtype(array.dtype.name)  # raises for unsupported element types

@@ -69,7 +69,7 @@ __all__ = ["install"]
 # -- small adapters: a method whose operands or result differ from its function's -----------------
 def _construct(cls, *args, device=None, dtype=None):
     """``ember.Tensor(2, 3)`` (uninitialised, of that size) or ``ember.Tensor([1, 2])`` (from data)."""
-    return creation.legacy_new(cls, args, device=device, dtype=dtype or dtypes.get_default_dtype())
+    return creation.legacy_new(cls, args, device=device, dtype=dtype)
 
 
 def _new(self, *args):

@@ -123,9 +123,18 @@ __all__ = [
 
 # the legacy CUDA tensor types (``ember.cuda.FloatTensor(2, 3)``: a tensor on the current device), in
 # the order of ember.ops.creation.LEGACY_TYPES
-FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = (
-    CUDA_LEGACY_TYPES.values()
-)
+(
+    FloatTensor,
+    DoubleTensor,
+    HalfTensor,
+    LongTensor,
+    IntTensor,
+    ShortTensor,
+    CharTensor,
+    ByteTensor,
+    BoolTensor,
+    BFloat16Tensor,
+) = CUDA_LEGACY_TYPES.values()
 
 
 def device_count() -> int:

@@ -34,6 +34,8 @@ class _Cast(Function):
         backend = x._backend
         if ctx.source.is_complex and not dt.is_complex and dt is not dtypes.bool:
             x = _discarding_imaginary_parts(x)
+        elif ctx.source is dtypes.float64 and dt in _HALF_TYPES:  # rounded through float32, as PyTorch's cast
+            x = x._make(backend.xp.astype(x._data, backend.native_dtype(dtypes.float32)))
         return x._make(format_copy(x, backend.native_dtype(dt), memory_format))
 
     @staticmethod
@@ -41,6 +43,10 @@ class _Cast(Function):
         if grad.dtype.is_complex and not ctx.source.is_complex:  # the real part's gradient, silently
             grad = grad.real
         return grad.to(ctx.source), None, None
+
+
+#: the 16-bit floating types, which PyTorch reaches from float64 through float32 (two roundings)
+_HALF_TYPES = (dtypes.float16, dtypes.bfloat16)
 
 
 def _discarding_imaginary_parts(x):
@@ -281,7 +287,11 @@ def cuda(self: Tensor, device: Device = None, non_blocking: bool = False, memory
     return to(self, dev, non_blocking=non_blocking)
 
 
-_NAMES = {t._legacy_dtype: name for name, t in LEGACY_TYPES.items()}
+# the complex types have names (``x.type()``) but no classes, as in PyTorch
+_NAMES = {t._legacy_dtype: name for name, t in LEGACY_TYPES.items()} | {
+    dtypes.complex64: "ComplexFloatTensor",
+    dtypes.complex128: "ComplexDoubleTensor",
+}
 
 
 def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:

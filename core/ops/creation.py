@@ -13,10 +13,11 @@ import numpy as np
 from .. import dtypes
 from ..device import default_device, set_default_device
 from ..device import device as _device
-from ..layout import check_memory_format, contiguous_format, format_strides, preserve_format
+from ..layout import check_memory_format, contiguous_format, format_strides, layout, preserve_format
 from ..random import check_probabilities, native_generator
 from ..strides import ordered_strides
 from ..tensor import (
+    Size,
     Tensor,
     _new,
     copy_to_tensor,
@@ -74,7 +75,7 @@ __all__ = [
     "rand_like", "randn_like", "randint_like", "normal", "bernoulli", "multinomial",
     "default_device", "set_default_device", "get_default_device",
     "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor",
-    "CharTensor", "ByteTensor", "BoolTensor",
+    "CharTensor", "ByteTensor", "BoolTensor", "BFloat16Tensor",
 ]  # fmt: skip
 
 
@@ -95,8 +96,8 @@ def get_default_device() -> _device:
 
 
 def _size(size, op="tensor factory"):
-    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
-        size = size[0]
+    if len(size) == 1 and not isinstance(size[0], numbers.Integral) and getattr(size[0], "ndim", None) != 0:
+        size = size[0]  # one sequence of sizes; a 0-d integer tensor or array is one size, as in PyTorch
     shape = tuple(size_arg(op, s, i) for i, s in enumerate(size))
     for s in shape:
         if s < 0:
@@ -175,8 +176,8 @@ def full(
         dt, dev = creation_placement("full", dtype, device, out)
         return write_out("full", full(size, fill_value, dtype=dt, device=dev), out, warn_resize=False)
     shape = _size((size,) if isinstance(size, int) else tuple(size), "full")
-    if not isinstance(fill_value, Tensor) and not is_number(fill_value):
-        raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
+    if not (is_number(fill_value) or isinstance(fill_value, Tensor) and fill_value.ndim == 0):
+        raise TypeError(f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}")
     if dtype is None:
         dtype = dtypes.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else fill_value.dtype
     if isinstance(fill_value, Tensor):
@@ -325,6 +326,8 @@ def laid_out_like(input: Tensor, memory_format: object, op: str, make: Callable[
     default) keeps a transposed or channels-last ``input``'s strides (see :class:`ember.memory_format`).
     Such a result is ``make`` of the flat size seen with those strides, so that a random fill runs in
     memory order as PyTorch's does."""
+    if not isinstance(getattr(input, "layout", None), layout):  # a tensor, dense or sparse
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     check_memory_format(memory_format, input.ndim, op)
     shape = input.shape
     if not isinstance(input, Tensor):  # a sparse tensor has no strides: a row-major dense result
@@ -417,7 +420,7 @@ def full_like(
 
 @layout_options(pin_memory=True)
 def arange(
-    start: Number | Tensor,
+    start: Number | Tensor | None = None,
     end: Number | Tensor | None = None,
     step: Number | Tensor = 1,
     *,
@@ -431,7 +434,8 @@ def arange(
     The dtype is int64 when all arguments are integers, else the default float.
 
     Args:
-        start (Number): the first value (or ``end``, from 0, when ``end`` is omitted).
+        start (Number): the first value (or ``end``, from 0, when ``end`` is omitted). Default: ``0``
+            when ``end`` is given.
         end (Number, optional): the end of the range, excluded.
         step (Number): the gap between consecutive values. Default: ``1``.
         dtype (ember.dtype, optional): the data type of the result (and of the computation).
@@ -452,9 +456,18 @@ def arange(
         dt, dev = creation_placement("arange", dtype, device, out)
         return write_out("arange", arange(start, end, step, dtype=dt, device=dev), out, warn_resize=False)
     if end is None:
+        if start is None:
+            raise TypeError("arange() missing 1 required positional argument: 'end'")
         start, end = 0, start
+    elif start is None:
+        start = 0
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     start, end, step = values
+    for value in values:  # as PyTorch converts a Python int into its int64 scalar
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            if abs(value) >= 2**64:
+                raise OverflowError("int too big to convert")
+            raise RuntimeError("value cannot be converted to type int64_t without overflow")
     if step == 0 or step != step:
         raise RuntimeError("step must be nonzero")
     if not (math.isfinite(start) and math.isfinite(end)):
@@ -464,7 +477,7 @@ def arange(
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, numbers.Integral) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
-    if dt is dtypes.bool or dt.is_complex:  # PyTorch's arange kernel has neither
+    if dt is dtypes.bool or dt.is_complex:
         not_implemented("arange_cpu", dt)
     first, last, gap = (start, end, step) if dt.is_floating_point else (int(start), int(end), int(step))
     if dt is dtypes.int64:  # counted exactly from the truncated bounds, as PyTorch
@@ -553,7 +566,10 @@ def range(  # noqa: A001
 
 
 def _steps(op, steps):
-    """The ``steps`` argument of ``linspace``/``logspace``: a non-negative int (a float is PyTorch's TypeError)."""
+    """The ``steps`` argument of ``linspace``/``logspace``: a non-negative int or 0-d integer tensor (a float
+    is PyTorch's TypeError)."""
+    if isinstance(steps, Tensor) and steps.ndim == 0 and not (steps.dtype.is_floating_point or steps.dtype.is_complex):
+        steps = steps.item()
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
         raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
@@ -561,20 +577,20 @@ def _steps(op, steps):
     return int(steps)
 
 
-def _complex_ends_dtype(op, start, end, dtype):
-    """``dtype``, or the default complex type where ``start`` or ``end`` is complex and ``dtype`` is None
-    (PyTorch infers it; a real ``dtype`` given with complex ends is its error)."""
-    if not any(isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype.is_complex) for v in (start, end)):
-        return dtype
-    inferred = dtypes.default_complex_dtype()
+def _spaced_dtype(op, start, end, dtype):
+    """The dtype of ``linspace``/``logspace``: ``dtype``, else the default dtype, or its complex type
+    where an end is complex (a number or a tensor). A complex end into a real ``dtype`` is PyTorch's
+    RuntimeError."""
+    complex_ends = any(isinstance(v, complex) or isinstance(v, Tensor) and v.dtype.is_complex for v in (start, end))
+    inferred = dtypes.default_complex_dtype() if complex_ends else dtypes.get_default_dtype()
     if dtype is None:
         return inferred
-    if not dtypes.as_dtype(dtype).is_complex:
+    dt = dtype_arg(op, dtype)
+    if complex_ends and not dt.is_complex:
         raise RuntimeError(
-            f"torch.{op}(): inferred dtype {C_NAMES[inferred]} can't be safely cast to passed dtype "
-            f"{TORCH_NAMES[dtypes.as_dtype(dtype)]}"
+            f"torch.{op}(): inferred dtype {C_NAMES[inferred]} can't be safely cast to passed dtype {TORCH_NAMES[dt]}"
         )
-    return dtype
+    return dt
 
 
 def _tensor_ends(op, start, end):
@@ -622,14 +638,15 @@ def linspace(
         dt, dev = creation_placement("linspace", dtype, device, out)
         return write_out("linspace", linspace(start, end, steps, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("linspace", steps)
-    dtype = _complex_ends_dtype("linspace", start, end, dtype)
     if any(v.is_meta for v in _tensor_ends("linspace", start, end)):
         device = "meta"  # a meta end makes it a meta op (PyTorch's dispatch), whatever ``device`` says
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
     start, end = (v.to(dtypes.int64) if isinstance(v, Tensor) and v.dtype is dtypes.bool else v for v in (start, end))
-    backend, dev, dt = _place(dtype, device)
+    backend, dev, dt = _place(_spaced_dtype("linspace", start, end, dtype), device)
     if dev.type == "meta":  # no values to compute (nor any in meta ends to read)
         return empty(steps, dtype=dt, device=dev, requires_grad=requires_grad)
+    if dt is dtypes.bool and steps > 1:
+        not_implemented("linspace_cpu", dt)
     if steps == 1:
         host = np.array([start], dtype=np.complex128 if dt.is_complex else np.float64)
     else:
@@ -724,11 +741,15 @@ def logspace(
         return write_out("logspace", logspace(start, end, steps, base, dtype=dt, device=dev), out, warn_resize=False)
     steps = _steps("logspace", steps)
     _tensor_ends("logspace", start, end)
-    dtype = _complex_ends_dtype("logspace", start, end, dtype)
-    # integer results round base ** float
-    inexact = dtype is not None and (dtypes.as_dtype(dtype).is_floating_point or dtypes.as_dtype(dtype).is_complex)
-    out = base ** linspace(start, end, steps, dtype=dtype if inexact else dtypes.float64, device=device)
-    return out.to(dtype or dtypes.get_default_dtype()).requires_grad_(requires_grad)
+    dt = _spaced_dtype("logspace", start, end, dtype)
+    if dt is dtypes.bool and steps > 1:
+        not_implemented("logspace_cpu", dt)
+    if dt.is_complex or dtype is not None and dt.is_floating_point:
+        exponent_dtype = dt
+    else:  # integer results round base ** float
+        exponent_dtype = dtypes.float64
+    out = base ** linspace(start, end, steps, dtype=exponent_dtype, device=device)
+    return out.to(dt).requires_grad_(requires_grad)
 
 
 @layout_options(pin_memory=True)
@@ -1295,21 +1316,35 @@ def multinomial(
 
 # -- classic type constructors -------------------------------------------------------------
 def legacy_new(cls, args, device=None, dtype=None):
-    """``ember.Tensor(...)``/``ember.FloatTensor(...)``: sizes give an empty tensor, data copies, a
-    storage is viewed (``Tensor.set_``)."""
+    """``ember.Tensor(...)``/``ember.FloatTensor(...)``/``x.new(...)`` as PyTorch reads their arguments:
+    ints (or a ``Size``, or a 0-d integer array) are the size of a new zero-filled tensor, a sequence
+    (a tuple too) or an array is data to copy, a tensor is aliased (of ``dtype``, which is the class's,
+    ``x``'s or ``None`` for ``ember.Tensor``, else a TypeError), a storage is viewed
+    (``Tensor.set_``); any other scalar is PyTorch's TypeError."""
     dt = cls.__dict__.get("_legacy_dtype", dtype)
     if cls.__dict__.get("_legacy_cuda"):
         device = device or "cuda"
     if not args:
         return empty(0, dtype=dt, device=device)
-    if len(args) == 1 and not isinstance(args[0], int) and not isinstance(args[0], tuple):
-        data = args[0]
-        if isinstance(data, Tensor):
-            return data.to(dtype=dt, device=device)
-        if callable(getattr(data, "untyped", None)):  # a storage (whose module imports this one)
-            return empty(0, dtype=dt, device=data.device).set_(data)
-        return tensor(data, dtype=dt, device=device)
-    return zeros(*args, dtype=dt, device=device)
+    data = args[0]
+    if len(args) > 1 or isinstance(data, Size) or _is_size_number(data):
+        return zeros(*args, dtype=dt, device=device)
+    if isinstance(data, Tensor):
+        if dt is not None and data.dtype is not dt:
+            raise TypeError(f"expected a tensor of dtype {dt} (got {data.dtype})")
+        return data.to(device=device).view_as(data)
+    if callable(getattr(data, "untyped", None)):  # a storage (whose module imports this one)
+        return empty(0, dtype=dt, device=data.device).set_(data)
+    if is_number(data) or not hasattr(data, "__len__"):
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+    return tensor(data, dtype=dt or dtypes.get_default_dtype(), device=device)
+
+
+def _is_size_number(value):
+    """An int (not a bool) or a 0-d integer NumPy array: one size of a legacy constructor."""
+    if isinstance(value, np.ndarray):
+        return value.ndim == 0 and value.dtype.kind in "iu"
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def _legacy_type(name, dt, cuda=False):
@@ -1326,6 +1361,7 @@ ShortTensor = _legacy_type("ShortTensor", dtypes.int16)
 CharTensor = _legacy_type("CharTensor", dtypes.int8)
 ByteTensor = _legacy_type("ByteTensor", dtypes.uint8)
 BoolTensor = _legacy_type("BoolTensor", dtypes.bool)
+BFloat16Tensor = _legacy_type("BFloat16Tensor", dtypes.bfloat16)
 
 LEGACY_TYPES = {
     t.__name__: t
@@ -1339,6 +1375,7 @@ LEGACY_TYPES = {
         CharTensor,
         ByteTensor,
         BoolTensor,
+        BFloat16Tensor,
     )
 }
 CUDA_LEGACY_TYPES = {name: _legacy_type(name, t._legacy_dtype, cuda=True) for name, t in LEGACY_TYPES.items()}
@@ -1347,16 +1384,21 @@ CUDA_LEGACY_TYPES = {name: _legacy_type(name, t._legacy_dtype, cuda=True) for na
 def legacy_type(spec: Any) -> tuple[dtypes.dtype, bool]:
     """The dtype a legacy tensor type names and whether it is a CUDA type.
 
-    ``spec`` is a type class (``ember.DoubleTensor``, ``ember.cuda.FloatTensor``) or its name,
-    with the ``torch.`` or ``ember.`` prefix (``'torch.cuda.FloatTensor'``). Anything else raises
-    PyTorch's error: TypeError for a class that is no tensor type, ValueError for a name.
+    ``spec`` is a type class (``ember.DoubleTensor``, ``ember.cuda.FloatTensor``; ``ember.Tensor``
+    names the default dtype) or its name, with the ``torch.`` or ``ember.`` prefix
+    (``'torch.cuda.FloatTensor'``). Anything else raises PyTorch's error: ValueError for another
+    class or name, TypeError for an object that is neither.
     """
+    if spec is Tensor:
+        return dtypes.get_default_dtype(), False
     if isinstance(spec, type):
         legacy = spec.__dict__.get("_legacy_dtype")
         if legacy is None:
-            raise TypeError(f"invalid type: {spec!r}")
+            raise ValueError(f"invalid type: '{spec.__name__}'")
         return legacy, bool(spec.__dict__.get("_legacy_cuda"))
-    name = str(spec)
+    if not isinstance(spec, str):
+        raise TypeError("dtype must be a type, str, or dtype object")
+    name = spec
     cuda_type = ".cuda." in name
     table = CUDA_LEGACY_TYPES if cuda_type else LEGACY_TYPES
     short = name.split(".")[-1]

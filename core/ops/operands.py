@@ -192,7 +192,7 @@ def fill_value_for(value, dtype):
     """The Python number ``value`` as PyTorch stores it as a fill value of ``dtype`` (``full``,
     ``fill_``, ``masked_fill``): an integer type takes an int in its range and, if unsigned, the
     negatives down to minus its maximum, wrapped (-1 is 255 as uint8); a float must lie in the
-    integer type's range; a floating type takes a finite number within its range (1e39 is no
+    integer type's range (NaN does not); a floating type takes a finite number within its range (1e39 is no
     float32, 70000 no float16; PyTorch's one-element fills skip that check, ember does not); a
     complex number goes into complex types only. Anything beyond raises PyTorch's RuntimeError;
     other types take ``value`` as it is."""
@@ -205,6 +205,8 @@ def fill_value_for(value, dtype):
     if dtype._category == 2:  # a floating type takes a finite number in its range (float16: up to 65504)
         if _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
             raise _overflow(dtype)
+        if dtype.itemsize == 2 and isinstance(value, float):  # PyTorch rounds it through float32 first
+            return float(np.float32(value))
         return value
     if dtype._category != 1:
         return value
@@ -213,7 +215,7 @@ def fill_value_for(value, dtype):
     low = -(1 << (bits - 1)) if dtype.is_signed else 0
     if isinstance(value, numbers.Integral) and not dtype.is_signed and -high <= value < 0:
         return int(value) + (1 << bits)
-    if value < low or value > high:  # NaN passes, as in PyTorch
+    if not low <= value <= high:  # NaN too, as in PyTorch
         raise _overflow(dtype)
     return value
 

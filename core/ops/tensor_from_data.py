@@ -46,11 +46,13 @@ def asarray(
 ) -> Tensor:
     r"""Converts ``obj`` to a tensor, sharing its memory when it can.
 
-    ``obj`` is a tensor, a NumPy array (or any object with the array or buffer interface), an
-    object with ``__dlpack__``, a scalar or a sequence of scalars. A tensor is returned as it is,
-    and a NumPy array on the ``cpu`` device shares its memory, unless ``dtype`` or ``device``
-    differ or ``copy=True``; sequences and scalars are always copied, their dtype inferred as
-    :func:`ember.tensor` infers it.
+    ``obj`` is a tensor, a NumPy array (or any object with the array interface), an object with
+    ``__dlpack__``, an object with the buffer protocol, a scalar or a sequence of scalars. A tensor
+    is returned as it is, and a NumPy array on the ``cpu`` device shares its memory, unless
+    ``dtype`` or ``device`` differ or ``copy=True``; a buffer's bytes are read as elements of
+    ``dtype`` (the default dtype when omitted, as :func:`frombuffer` reads them), sharing its
+    memory; sequences and scalars are always copied, their dtype inferred as :func:`ember.tensor`
+    infers it.
 
     Args:
         obj (object): the data.
@@ -82,7 +84,7 @@ def asarray(
         return _from_tensor(from_dlpack(obj), dtype, device, copy, requires_grad)
     target_dtype = None if dtype is None else dtypes.as_dtype(dtype)
     target_device = _device("cpu" if device is None else device)
-    if isinstance(obj, np.ndarray) or hasattr(obj, "__array_interface__") or isinstance(obj, memoryview):
+    if isinstance(obj, np.ndarray) or hasattr(obj, "__array_interface__"):
         array = np.asarray(obj)
         if target_dtype is None:
             target_dtype = dtypes.as_dtype(array.dtype.name)
@@ -92,6 +94,14 @@ def asarray(
         result = (
             from_numpy(array) if shareable and not copy else tensor(array, dtype=target_dtype, device=target_device)
         )
+    elif _is_buffer(obj):  # its bytes read as elements of ``dtype``, the default dtype when None, as PyTorch
+        result = frombuffer(obj, dtype=target_dtype or dtypes.get_default_dtype())
+        if target_device.type != "cpu":
+            if copy is False:
+                raise ValueError(f"can't alias buffer from device 'cpu' to '{target_device}'.")
+            result = result.to(target_device)
+        elif copy:
+            result = result.clone()
     else:
         if copy is False:
             raise ValueError("can't alias arbitrary sequence into a tensor.")
@@ -99,6 +109,15 @@ def asarray(
     if requires_grad:
         result.requires_grad_(True)
     return result
+
+
+def _is_buffer(obj: Any) -> bool:
+    """Whether ``obj`` has the buffer protocol (``bytes``, ``bytearray``, ``array.array``, ``memoryview``)."""
+    try:
+        memoryview(obj)
+    except TypeError:
+        return False
+    return True
 
 
 def frombuffer(
@@ -125,7 +144,10 @@ def frombuffer(
         tensor([7, 2, 3], dtype=ember.int32)
     """
     dt = dtypes.as_dtype(dtype)
-    view = memoryview(buffer)
+    try:
+        view = memoryview(buffer)
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
     length, size = view.nbytes, np.dtype(dtypes.host_dtype(dt)).itemsize
     if length == 0 or count == 0:
         raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
