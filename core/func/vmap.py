@@ -14,6 +14,7 @@ from typing import Any
 from ..device import device as _device
 from ..ops.movement import stack
 from ..tensor import Tensor, backend_for_device
+from .batching_rules import VmapLevel
 from .pytree import TreeSpec, broadcast_prefix, tree_flatten, tree_unflatten
 
 __all__ = ["vmap", "check_randomness"]
@@ -88,12 +89,12 @@ def _mapped_inputs(name: str, in_dims: Any, args: tuple[Any, ...]) -> tuple[list
     return leaves, spec, dims, sizes[0]
 
 
-def _entry(leaf: Any, dim: int | None, index: int | None) -> Any:
+def _entry(level: VmapLevel, leaf: Any, dim: int | None, index: int | None) -> Any:
     if dim is None:
         return leaf
     if index is None:  # an empty batch: a stand-in entry, to learn the output's structure and shapes
         return leaf.new_zeros(leaf.shape[:dim] + leaf.shape[dim + 1 :])
-    return leaf.select(dim, index)
+    return level.entry(leaf, dim, index)
 
 
 def _run(
@@ -109,16 +110,18 @@ def _run(
     generators = [] if randomness == "different" else _generators([t for t in leaves if isinstance(t, Tensor)])
     states = [g.get_state() for g in generators]
     results = []
-    for index in range(batch_size) if batch_size else [None]:
-        if randomness == "same":
-            for generator, state in zip(generators, states):
-                generator.set_state(state)
-        results.append(func(*tree_unflatten([_entry(t, d, index) for t, d in zip(leaves, dims)], spec), **kwargs))
-        if randomness == "error" and any(g.get_state() != s for g, s in zip(generators, states)):
-            raise RuntimeError(
-                "vmap: called random operation while in randomness error mode. Please either use the 'same' or "
-                "'different' randomness flags on vmap or perform the randomness operation out of vmap"
-            )
+    with VmapLevel(batch_size, randomness) as level:
+        for index in range(batch_size) if batch_size else [None]:
+            if randomness == "same":
+                for generator, state in zip(generators, states):
+                    generator.set_state(state)
+            entry = tree_unflatten([_entry(level, t, d, index) for t, d in zip(leaves, dims)], spec)
+            results.append(func(*entry, **kwargs))
+            if randomness == "error" and any(g.get_state() != s for g, s in zip(generators, states)):
+                raise RuntimeError(
+                    "vmap: called random operation while in randomness error mode. Please either use the 'same' or "
+                    "'different' randomness flags on vmap or perform the randomness operation out of vmap"
+                )
     return results
 
 

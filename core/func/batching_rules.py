@@ -1,0 +1,160 @@
+"""The batching rules that :func:`ember.vmap` calls: a custom ``autograd.Function``'s ``vmap``
+staticmethod and an operator's :func:`ember.library.register_vmap` rule.
+
+:func:`ember.vmap` runs its function once per batch entry. While it does, a :class:`VmapLevel` knows
+which batched input each entry's tensors are slices of. A Function or operator with a rule that is
+called on such slices gets its rule called on the batched inputs instead, with their ``in_dims``, and
+returns the entry's slice of the rule's batched output (the rule runs once per batch for the same
+inputs: its output is kept for the other entries). A tensor that the function computed from its
+inputs is not known as batched: the rule sees it with ``in_dim=None``, and its output for that entry
+is still the right one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from ..autograd import function as autograd_function
+from ..autograd.function import RUN_FORWARD, Function
+from ..tensor import Tensor
+from .pytree import broadcast_prefix, tree_flatten, tree_unflatten
+
+__all__ = ["VmapInfo", "VmapLevel"]
+
+_DOCS = "For more details, please see https://pytorch.org/docs/main/notes/extending.func.html"
+
+
+class VmapInfo(NamedTuple):
+    """What a batching rule is told besides ``in_dims``: the batch size and ``vmap``'s ``randomness``."""
+
+    batch_size: int
+    randomness: str
+
+
+class VmapLevel:
+    """One running :func:`ember.vmap`, entered with ``with``: the slices it hands its function and the
+    rules' outputs so far.
+
+    Args:
+        batch_size: the size of the mapped dimension.
+        randomness: ``vmap``'s ``randomness``.
+    """
+
+    __slots__ = ("info", "outer", "index", "_slices", "_outputs")
+
+    def __init__(self, batch_size: int, randomness: str) -> None:
+        self.info = VmapInfo(batch_size, randomness)
+        self.outer: VmapLevel | None = None
+        self.index = 0
+        self._slices: dict[int, tuple[Tensor, Tensor, int]] = {}  # id(slice) -> (slice, batched, dim)
+        self._outputs: list[tuple[Callable[..., Any], list[Any], Any]] = []  # (rule, key, output)
+
+    def __enter__(self) -> VmapLevel:
+        self.outer = autograd_function.vmap_level
+        autograd_function.connect_vmap_level(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        autograd_function.connect_vmap_level(self.outer)
+
+    def entry(self, batched: Tensor, dim: int, index: int) -> Tensor:
+        """Entry ``index`` of ``batched`` along ``dim``, known as its slice while the entry runs."""
+        if index != self.index:
+            self.index = index
+            self._slices.clear()
+        piece = batched.select(dim, index)
+        self._slices[id(piece)] = (piece, batched, dim)
+        return piece
+
+    def _batched(self, value: Any) -> tuple[Any, int | None]:
+        known = self._slices.get(id(value)) if isinstance(value, Tensor) else None
+        if known is None or known[0] is not value:
+            return value, None
+        return known[1], known[2]
+
+    def apply_function(self, function: type[Function], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """``function.apply(*args, **kwargs)`` for this entry: by its ``vmap`` staticmethod, or
+        :data:`RUN_FORWARD` where ``forward`` runs as usual (PyTorch's checks first)."""
+        name = function.__name__
+        if function._vmap_runs_forward:
+            return RUN_FORWARD
+        if not function._uses_setup_context:
+            raise RuntimeError(
+                "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, jacrev, ...), it "
+                f"must override the setup_context staticmethod. {_DOCS}"
+            )
+        overridden = function.vmap is not Function.vmap
+        if function.generate_vmap_rule:
+            if overridden:
+                raise RuntimeError(
+                    f"You tried to vmap over {name}, but it has both generate_vmap_rule=True and an overridden vmap "
+                    "staticmethod. Please set generate_vmap_rule=False or delete the overridden vmap staticmethod "
+                    f"to avoid ambiguity. {_DOCS}"
+                )
+            return RUN_FORWARD
+        if not overridden:
+            raise RuntimeError(
+                f"You tried to vmap over {name}, but it does not have vmap support. Please override and implement "
+                f"the vmap staticmethod or set generate_vmap_rule=True. {_DOCS}"
+            )
+        if any(isinstance(v, Tensor) for v in tree_flatten(kwargs)[0]):
+            raise NotImplementedError(
+                "Run vmap on autograd.Function with kwarg-only Tensor args. Please do not pass kwarg-only Tensors to "
+                f"autograd.Function. Got: {kwargs}"
+            )
+        return self.apply_rule(function.vmap, args, kwargs)
+
+    def apply_rule(self, rule: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """This entry's output of the op whose batching rule is ``rule`` (called as
+        ``rule(info, in_dims, *args, **kwargs)``), or :data:`RUN_FORWARD` when no argument is batched."""
+        flat, spec = tree_flatten(args)
+        pairs = [self._batched(v) for v in flat]
+        if all(dim is None for _, dim in pairs):
+            return RUN_FORWARD
+        key = [(v, d, v._version if isinstance(v, Tensor) else None) for v, d in pairs]
+        key += [(v, None, None) for v in tree_flatten(kwargs)[0]]
+        output = self._kept_output(rule, key)
+        if output is None:
+            batched_args = tree_unflatten([v for v, _ in pairs], spec)
+            in_dims = tree_unflatten([d for _, d in pairs], spec)
+            autograd_function.connect_vmap_level(self.outer)  # the rule's own calls are not batched here
+            try:
+                result = rule(self.info, in_dims, *batched_args, **kwargs)
+            finally:
+                autograd_function.connect_vmap_level(self)
+            output = _checked_rule_output(result)
+            self._outputs.append((rule, key, output))
+        leaves, dims, out_spec = output
+        return tree_unflatten(
+            [leaf if dim is None else leaf.select(dim, self.index) for leaf, dim in zip(leaves, dims)], out_spec
+        )
+
+    def _kept_output(self, rule: Callable[..., Any], key: list[Any]) -> Any:
+        for kept_rule, kept_key, output in self._outputs:
+            if kept_rule is rule and len(kept_key) == len(key):
+                if all(a[0] is b[0] and a[1:] == b[1:] for a, b in zip(kept_key, key)):
+                    return output
+        return None
+
+
+def _checked_rule_output(result: Any) -> tuple[list[Any], list[Any], Any]:
+    """``(leaves, out_dims, spec)`` of what a batching rule returned: PyTorch's checks."""
+    base = (
+        "Expected the vmap staticmethod to have two returns, an output and out_dims with pytree structure "
+        "compatible with the output. "
+    )
+    if not isinstance(result, tuple):
+        raise RuntimeError(base + f"Got a {type(result)} instead")
+    if len(result) != 2:
+        raise RuntimeError(base + f"Got {len(result)} returns instead")
+    output, out_dims = result
+    leaves, spec = tree_flatten(output)
+    dims = broadcast_prefix(out_dims, output)
+    if dims is None:
+        raise RuntimeError(
+            "The autograd.Function's vmap staticmethod returned an incompatible (output, out_dims) tuple. "
+            f"Expected out_dims={out_dims} to be compatible with the structure of `output`. out_dims has structure "
+            f"{tree_flatten(out_dims)[1]} but output has structure {spec}. {_DOCS}"
+        )
+    return leaves, dims, spec
