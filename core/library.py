@@ -55,8 +55,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import dtypes
+from .autograd import function as autograd_function
 from .autograd.engine import grad
-from .autograd.function import Function
+from .autograd.function import RUN_FORWARD, Function
 from .autograd.grad_mode import is_grad_enabled, no_grad
 from .device import device as _device
 from .ops.creation import ones_like
@@ -75,6 +76,7 @@ __all__ = [
     "register_autograd",
     "register_fake",
     "register_kernel",
+    "register_vmap",
 ]
 
 _Kernel = Callable[..., Any]
@@ -231,6 +233,12 @@ def _split_top_level(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def _has_keyword_only_tensors(schema: str) -> bool:
+    """Whether ``schema`` (``"name(args) -> returns"`` or ``"(args) -> returns"``) has a tensor after ``*``."""
+    arguments = schema[schema.index("(") + 1 : schema.rindex(") ->")]
+    return any(p.startswith("Tensor") for p in _split_top_level(arguments.partition("*")[2]))
+
+
 def _parse_default(text: str) -> Any:
     if hasattr(dtypes, text) and isinstance(getattr(dtypes, text), dtypes.dtype):
         return getattr(dtypes, text)
@@ -315,6 +323,7 @@ class CustomOpDef:
         self._fake: _Kernel | None = None
         self._backward: _Kernel | None = None
         self._setup_context: _Kernel | None = None
+        self._vmap: _Kernel | None = None  # the batching rule of register_vmap
         self._from_custom_op = False  # made by custom_op: its autograd is registered (a raising backward)
         self._function = _gradient_function(self)
 
@@ -351,6 +360,22 @@ class CustomOpDef:
         ``keyword_only_inputs=``, a dict, where the operator has keyword-only arguments), then
         ``backward(ctx, *grads)`` returning one gradient (or None) per positional input."""
         self._backward, self._setup_context = backward, setup_context
+
+    def register_vmap(self, func: _Kernel | None = None, /) -> Any:
+        """Registers ``func(info, in_dims, *args, **kwargs) -> (output, out_dims)`` as the batching
+        rule that :func:`ember.vmap` calls on the batched arguments (``in_dims``: one int or None per
+        positional argument; ``info.batch_size``, ``info.randomness``); a decorator without ``func``."""
+        if _has_keyword_only_tensors(self._schema):
+            raise NotImplementedError(
+                "register_vmap with kwarg-only Tensor args. In the original definition of the op, please make "
+                f"your tensors not kwarg-only. Got: {self._schema}"
+            )
+
+        def register(rule: _Kernel) -> _Kernel:
+            self._vmap = rule
+            return rule
+
+        return register if func is None else register(func)
 
     # -- calls ----------------------------------------------------------------------------------
     def _kernel_for(self, device_type: str) -> _Kernel:
@@ -395,6 +420,11 @@ class CustomOpDef:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
+        level = autograd_function.vmap_level
+        if level is not None and self._vmap is not None:  # under ember.vmap: the registered batching rule
+            output = level.apply_rule(self._vmap, bound.args, bound.kwargs)
+            if output is not RUN_FORWARD:
+                return output
         values = tuple(bound.arguments.values())
         tensors = [t for value in values for t in _tensors_in(value)]
         needs_grad = is_grad_enabled() and any(t.requires_grad for t in tensors)
@@ -490,6 +520,7 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
         "forward": staticmethod(forward),
         "backward": staticmethod(backward),
         "__module__": "ember_custom_ops",
+        "_vmap_runs_forward": True,  # under ember.vmap, once per entry (or by the op's own rule, before)
     }
     return typing.cast(type[Function], type(name, (Function,), attributes))
 
@@ -555,6 +586,11 @@ def custom_op(
 
     def make(kernel: Callable[..., Any]) -> CustomOpDef:
         text = schema if schema is not None else infer_schema(kernel, mutates_args=mutates_args)
+        if _has_keyword_only_tensors(text):
+            raise NotImplementedError(
+                "custom_op with kwarg-only Tensor args. Please make your tensors not kwarg-only. Got: "
+                f"{name.partition('::')[2]}{text}"
+            )
         _, mutated = _schema_signature(text)
         op = _register(name, text, inspect.signature(kernel), mutated)
         op._default, op._from_custom_op = kernel, True
@@ -622,6 +658,26 @@ def register_autograd(
         tensor([6.])
     """
     _lookup(op).register_autograd(backward, setup_context=setup_context)
+
+
+def register_vmap(op: str | CustomOpDef, func: _Kernel | None = None, /, *, lib: Library | None = None) -> Any:
+    r"""Registers ``func`` as the batching rule of ``op`` for :func:`ember.vmap` (see
+    :meth:`CustomOpDef.register_vmap`); a decorator without ``func``. An operator without one is
+    mapped over the batch entries, one call each.
+
+    Example::
+
+        >>> @ember.library.custom_op("demo::scale", mutates_args=())
+        ... def scale(x: ember.Tensor, k: float) -> ember.Tensor:
+        ...     return x * k
+        >>> @ember.library.register_vmap("demo::scale")
+        ... def _(info, in_dims, x, k):
+        ...     return x * k, in_dims[0]
+        >>> ember.vmap(scale, in_dims=(1, None))(ember.tensor([[1.0, 2.0]]), 3.0)
+        tensor([[3.],
+                [6.]])
+    """
+    return _lookup(op).register_vmap(func)
 
 
 def register_kernel(

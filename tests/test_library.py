@@ -452,3 +452,57 @@ def test_a_list_of_tensors_gets_a_list_of_gradients():
     assert grads[0][0] is None and grads[1][0] is None
     for mine, torchs in zip(grads[0][1:], grads[1][1:]):
         _same(mine, torchs)
+
+
+def _plus_minus(module, qualname):
+    """An operator with two outputs and a vmap rule that adds 10 to the first (to tell it ran)."""
+
+    @module.library.custom_op(qualname, mutates_args=())
+    def op(x: module.Tensor, y: module.Tensor, k: float = 1.0) -> tuple[module.Tensor, module.Tensor]:
+        return x + y * k, x - y * k
+
+    @module.library.register_vmap(qualname)
+    def rule(info, in_dims, x, y, k):
+        x = x.movedim(in_dims[0], -1) if in_dims[0] is not None else x.unsqueeze(-1)
+        y = y.movedim(in_dims[1], -1) if in_dims[1] is not None else y.unsqueeze(-1)
+        plus, minus = op(x, y, k)
+        return (plus + 10 * info.batch_size, minus), (-1, -1)
+
+    return op
+
+
+@pytest.mark.parametrize(
+    ("in_dims", "x_shape", "y_shape"),
+    [((0, None, None), (3, 4), (4,)), ((1, 0, None), (4, 3), (3, 4)), ((None, -1, None), (4,), (4, 3))],
+)
+def test_register_vmap_rule_is_called_on_the_batch(in_dims, x_shape, y_shape):
+    ours, theirs, _ = _both(_plus_minus)
+    x = np.linspace(-1, 1, int(np.prod(x_shape))).reshape(x_shape)
+    y = np.linspace(0, 2, int(np.prod(y_shape))).reshape(y_shape)
+    mine = ember.vmap(ours, in_dims=in_dims)(ember.tensor(x), ember.tensor(y), 2.0)
+    torchs = torch.vmap(theirs, in_dims=in_dims)(torch.tensor(x), torch.tensor(y), 2.0)
+    for a, b in zip(mine, torchs):
+        _same(a, b)
+
+
+def test_vmap_of_an_operator_without_a_rule_maps_its_kernel():
+    ours, theirs, _ = _both(_scaled_sin)
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+    _same(
+        ember.vmap(ours, in_dims=(1, None))(ember.tensor(x), 3.0),
+        torch.vmap(theirs, in_dims=(1, None))(torch.tensor(x), 3.0),
+    )
+
+
+def test_keyword_only_tensors_are_refused_as_torch():
+    qualname = _qualname("keyword_tensor")
+    for module in (ember, torch):
+        with pytest.raises(NotImplementedError, match="custom_op with kwarg-only Tensor args"):
+
+            @module.library.custom_op(qualname, mutates_args=())
+            def op(x: module.Tensor, *, y: module.Tensor) -> module.Tensor:
+                return x + y
+
+        module.library.define(qualname, "(Tensor x, *, Tensor y) -> Tensor")
+        with pytest.raises(NotImplementedError, match="register_vmap with kwarg-only Tensor args"):
+            module.library.register_vmap(qualname, lambda info, in_dims, x, y: (x + y, 0))
