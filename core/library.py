@@ -65,10 +65,12 @@ from .tensor import Tensor
 
 __all__ = [
     "CustomOpDef",
+    "FakeImplCtx",
     "Library",
     "OpCheckError",
     "custom_op",
     "define",
+    "get_ctx",
     "impl",
     "impl_abstract",
     "infer_schema",
@@ -380,7 +382,7 @@ class CustomOpDef:
     # -- calls ----------------------------------------------------------------------------------
     def _kernel_for(self, device_type: str) -> _Kernel:
         if device_type == "meta" and (self._fake is not None or self._from_custom_op):
-            return self._fake or self._no_fake
+            return self._run_fake if self._fake is not None else self._no_fake
         kernel = self._kernels.get(device_type)
         if kernel is not None:
             return kernel
@@ -395,6 +397,27 @@ class CustomOpDef:
             f"Could not run '{self._namespace}::{self._name}' with arguments from the '{device_type.upper()}' "
             f"backend. '{self._namespace}::{self._name}' is only available for these backends: "
             f"[{', '.join(d.upper() for d in served)}]."
+        )
+
+    def _run_fake(self, *args: Any, **kwargs: Any) -> Any:
+        """The fake kernel, with what :func:`get_ctx` gives it: :func:`opcheck`'s context, or an error
+        (meta tensors have no data-dependent sizes, as PyTorch's meta tensors have none)."""
+        global _ctx_getter
+        ctx = _opcheck_ctx
+        outer = _ctx_getter
+        _ctx_getter = (lambda: ctx) if ctx is not None else self._meta_ctx_error
+        try:
+            return typing.cast(_Kernel, self._fake)(*args, **kwargs)
+        finally:
+            _ctx_getter = outer
+
+    def _meta_ctx_error(self) -> typing.NoReturn:
+        raise RuntimeError(
+            f"{self._namespace}::{self._name}: You're trying to run this operator with meta Tensors (as opposed to "
+            "FakeTensors), but this operator may return an output Tensor with data-dependent shape. Meta Tensors "
+            "don't support operators with outputs that have data-dependent shapes but FakeTensors do. If your "
+            "operator does not return an output with data-dependent shape, make sure the FakeTensor and/or meta "
+            "kernel does not call ember.library.get_ctx(). Otherwise, please use FakeTensors."
         )
 
     def _no_fake(self, *args: Any, **kwargs: Any) -> typing.NoReturn:
@@ -459,6 +482,51 @@ class CustomOpDef:
             if tensor.requires_grad:
                 tensor.register_hook(warn)
         return output
+
+
+class FakeImplCtx:
+    """What :func:`get_ctx` gives a fake kernel while :func:`opcheck` runs it (PyTorch's FakeTensors;
+    ember's meta tensors have fixed sizes)."""
+
+    def __init__(self) -> None:
+        self.dynamic_sizes = 0  # how many new_dynamic_size made: the fake results' sizes are not compared
+
+    def new_dynamic_size(self, *, min: int = 0, max: int | None = None) -> int:
+        """A size that depends on the data of the inputs (``x.nonzero()``'s row count), at least ``min``.
+
+        Example::
+
+            >>> @ember.library.custom_op("demo::positive", mutates_args=())
+            ... def positive(x: ember.Tensor) -> ember.Tensor:
+            ...     return x[x > 0]
+            >>> @positive.register_fake
+            ... def _(x):
+            ...     return x.new_empty(ember.library.get_ctx().new_dynamic_size())
+            >>> ember.library.opcheck(positive, (ember.randn(4),))["test_faketensor"]
+            'SUCCESS'
+        """
+        if min < 0:
+            raise ValueError(
+                f"ctx.new_dynamic_size(min={min}, ...): expected min to be greater than or equal to 0: this API can "
+                "only create non-negative sizes."
+            )
+        self.dynamic_sizes += 1
+        return min
+
+
+def _outside_fake_kernels() -> None:
+    return None
+
+
+_ctx_getter: Callable[[], FakeImplCtx | None] = _outside_fake_kernels
+_opcheck_ctx: FakeImplCtx | None = None  # set while opcheck runs a fake kernel
+
+
+def get_ctx() -> FakeImplCtx | None:
+    """The context of the fake kernel that is running (see :meth:`FakeImplCtx.new_dynamic_size`):
+    only :func:`opcheck` gives one; on meta tensors it raises a ``RuntimeError`` (no sizes depend on
+    data there); None outside a fake kernel."""
+    return _ctx_getter()
 
 
 def _gradient_function(op: CustomOpDef) -> type[Function]:
@@ -947,16 +1015,21 @@ def _test_faketensor(op: CustomOpDef, args: tuple[Any, ...], kwargs: dict[str, A
     """The meta kernel gives results of the real kernel's shapes and dtypes."""
     with no_grad():
         real = _flat_tensors(op(*_cloned(args), **_cloned(kwargs)))
-        fake = _flat_tensors(op(*_to_meta(args), **_to_meta(kwargs)))
+        global _opcheck_ctx
+        _opcheck_ctx = ctx = FakeImplCtx()
+        try:
+            fake = _flat_tensors(op(*_to_meta(args), **_to_meta(kwargs)))
+        finally:
+            _opcheck_ctx = None
     if len(real) != len(fake):
         raise AssertionError(
             f"{op._namespace}::{op._name}: the fake impl returned {len(fake)} tensors, the kernel {len(real)}"
         )
     for r, f in zip(real, fake):
         mismatch = (
-            f"Shapes {f.shape} and {r.shape} are not equal!"
-            if r.shape != f.shape
-            else f"Dtypes {f.dtype} and {r.dtype} are not equal!"
+            f"Shapes {r.shape} and {f.shape} are not equal!"
+            if (r.shape != f.shape if not ctx.dynamic_sizes else r.dim() != f.dim())
+            else f"Dtypes {r.dtype} and {f.dtype} are not equal!"
             if r.dtype != f.dtype
             else None
         )

@@ -506,3 +506,47 @@ def test_keyword_only_tensors_are_refused_as_torch():
         module.library.define(qualname, "(Tensor x, *, Tensor y) -> Tensor")
         with pytest.raises(NotImplementedError, match="register_vmap with kwarg-only Tensor args"):
             module.library.register_vmap(qualname, lambda info, in_dims, x, y: (x + y, 0))
+
+
+def _data_dependent(module, qualname):
+    @module.library.custom_op(qualname, mutates_args=())
+    def op(x: module.Tensor) -> module.Tensor:
+        return x.nonzero()
+
+    @op.register_fake
+    def _(x):
+        return x.new_empty(module.library.get_ctx().new_dynamic_size(), x.dim(), dtype=module.long)
+
+    return op
+
+
+def test_get_ctx_gives_fake_kernels_dynamic_sizes_as_torch():
+    ours, theirs, _ = _both(_data_dependent)
+    assert ember.library.get_ctx() is None and torch.library.get_ctx() is None
+    for op, module in ((ours, ember), (theirs, torch)):
+        assert module.library.opcheck(op, (module.tensor([0.0, 1.0, 2.0]),))["test_faketensor"] == "SUCCESS"
+        with pytest.raises(RuntimeError, match="with meta Tensors \\(as opposed to FakeTensors\\)"):
+            op(module.empty(3, device="meta"))
+
+        @op.register_fake
+        def _(x, module=module):
+            return x.new_empty(module.library.get_ctx().new_dynamic_size(min=-1))
+
+        result = module.library.opcheck(op, (module.ones(2),), raise_exception=False)["test_faketensor"]
+        assert isinstance(result, ValueError) and "expected min to be greater than or equal to 0" in str(result)
+
+
+def test_opcheck_names_the_real_shape_and_dtype_first():
+    def doubled(module, qualname):
+        @module.library.custom_op(qualname, mutates_args=())
+        def op(x: module.Tensor) -> module.Tensor:
+            return x * 2
+
+        return op
+
+    ours, theirs, _ = _both(doubled)
+    for fake, expected in ((lambda x: x.new_empty(5), "Size([3]) and "), (lambda x: x.double(), "float32 and ")):
+        for op, module in ((ours, ember), (theirs, torch)):
+            op.register_fake(fake)
+            result = module.library.opcheck(op, (module.ones(3),), raise_exception=False)["test_faketensor"]
+            assert expected in str(result)
