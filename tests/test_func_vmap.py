@@ -104,6 +104,43 @@ def test_randomness_same_replays_the_stream(device):
     assert bool((ember.rand(2, device=device) == after).all())
 
 
+def test_randomness_with_an_explicit_generator(device):
+    """torch checks every draw: one from a ``generator=`` raises under ``"error"`` and repeats under ``"same"``."""
+    x = ember.zeros(4, 3, device=device)
+    generator = ember.Generator(device=device).manual_seed(5)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        ember.vmap(lambda a: a + ember.rand(3, device=device, generator=generator))(x)
+    same = ember.vmap(lambda a: a + ember.rand(3, device=device, generator=generator), randomness="same")(x)
+    assert bool((same == same[0]).all())
+    different = ember.vmap(lambda a: a + ember.rand(3, device=device, generator=generator), randomness="different")(x)
+    assert not bool((different == different[0]).all())
+
+
+def _random_errors(lib):
+    fn = lib.func
+    x = lib.ones(2, 3)
+    return {
+        "inner_different_outer_error": lambda: lib.vmap(lib.vmap(lambda a: a + lib.rand(()), randomness="different"))(
+            x
+        ),
+        "jacfwd": lambda: fn.jacfwd(lambda a: a * lib.rand(3))(x[0]),
+        "hessian": lambda: fn.hessian(lambda a: (a * lib.rand(3)).sum())(x[0]),
+        "randint": lambda: lib.vmap(lambda a: lib.randint(0, 3, (2,)))(x),
+        "normal_": lambda: lib.vmap(lambda a: a.normal_())(x.clone()),
+    }
+
+
+@pytest.mark.parametrize("name", list(_random_errors(torch)))
+def test_random_draws_raise_as_torch(name):
+    same_error(name, _random_errors(ember)[name], _random_errors(torch)[name])
+
+
+def test_jacfwd_with_random_draws_allowed():
+    x = ember.ones(3)
+    for randomness in ("same", "different"):
+        assert ember.func.jacfwd(lambda a: a * ember.rand(3), randomness=randomness)(x).shape == (3, 3)
+
+
 def _errors(lib):
     x = lib.arange(6.0).reshape(2, 3)
     return {

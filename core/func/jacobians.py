@@ -13,6 +13,7 @@ from .argnums import normalize_argnums, replace, select, split_aux
 from .level import Level, check_primal, detach_tree, flat_outputs
 from .pytree import tree_flatten, tree_unflatten
 from .vmap import check_randomness
+from .vmap_level import VmapLevel
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
@@ -112,8 +113,8 @@ def jacfwd(
         argnums (int or tuple of ints): the positional arguments to differentiate. Default: ``0``.
         has_aux (bool): ``func`` returns an auxiliary object; the result is then
             ``(jacobian, aux)``. Default: ``False``.
-        randomness (str): ``"error"``, ``"different"`` or ``"same"``, checked; ``func`` runs once, so
-            every row sees the same random draws. Default: ``"error"``.
+        randomness (str): ``"error"`` (a random draw in ``func`` raises), ``"different"`` or ``"same"``;
+            ``func`` runs once, so every row sees the same random draws. Default: ``"error"``.
 
     Returns:
         A function with ``func``'s arguments that returns the Jacobian.
@@ -129,10 +130,13 @@ def jacfwd(
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        primals = []
         if isinstance(argnums, (int, tuple)):
-            for primal in tree_flatten(select(args, normalize_argnums(argnums, len(args))))[0]:
-                check_primal(primal)
-        jacobian, aux = _jacobian(func, argnums, has_aux, args, kwargs)
+            primals = [check_primal(p) for p in tree_flatten(select(args, normalize_argnums(argnums, len(args))))[0]]
+        # PyTorch maps the forward products over the inputs' elements: vmap's checks of random draws
+        # and custom Functions apply
+        with VmapLevel(sum(p.numel() for p in primals), randomness):
+            jacobian, aux = _jacobian(func, argnums, has_aux, args, kwargs)
         return (jacobian, aux) if has_aux else jacobian
 
     return wrapper

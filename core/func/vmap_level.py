@@ -1,5 +1,6 @@
-"""The batching rules that :func:`ember.vmap` calls: a custom ``autograd.Function``'s ``vmap``
-staticmethod and an operator's :func:`ember.library.register_vmap` rule.
+"""One running :func:`ember.vmap`: the batching rules it calls (a custom ``autograd.Function``'s
+``vmap`` staticmethod, an operator's :func:`ember.library.register_vmap` rule) and its
+``randomness="error"`` check of random draws.
 
 :func:`ember.vmap` runs its function once per batch entry. While it does, a :class:`VmapLevel` knows
 which batched input each entry's tensors are slices of. A Function or operator with a rule that is
@@ -41,7 +42,7 @@ class VmapLevel:
         randomness: ``vmap``'s ``randomness``.
     """
 
-    __slots__ = ("info", "outer", "index", "_slices", "_outputs")
+    __slots__ = ("info", "outer", "index", "_slices", "_outputs", "_first_states", "_replayed")
 
     def __init__(self, batch_size: int, randomness: str) -> None:
         self.info = VmapInfo(batch_size, randomness)
@@ -49,6 +50,8 @@ class VmapLevel:
         self.index = 0
         self._slices: dict[int, tuple[Tensor, Tensor, int]] = {}  # id(slice) -> (slice, batched, dim)
         self._outputs: list[tuple[Callable[..., Any], list[Any], Any]] = []  # (rule, key, output)
+        self._first_states: list[tuple[Any, Any]] = []  # (generator, its state before the first draw)
+        self._replayed: list[Any] = []  # the generators this entry has drawn from
 
     def __enter__(self) -> VmapLevel:
         self.outer = autograd_function.vmap_level
@@ -63,9 +66,38 @@ class VmapLevel:
         if index != self.index:
             self.index = index
             self._slices.clear()
+            self._replayed.clear()
         piece = batched.select(dim, index)
         self._slices[id(piece)] = (piece, batched, dim)
         return piece
+
+    def random_draw(self, generator: Any) -> None:
+        """A random op is about to draw from the backend ``generator``: it raises where this level or an
+        enclosing one has ``randomness="error"``; where a level has ``"same"``, each of its entries
+        draws from the state the generator had when its first entry first drew from it."""
+        level: VmapLevel | None = self
+        while level is not None:
+            if level.info.randomness == "error":
+                raise RuntimeError(
+                    "vmap: called random operation while in randomness error mode. Please either use the 'same' "
+                    "or 'different' randomness flags on vmap or perform the randomness operation out of vmap"
+                )
+            level = level.outer
+        level = self
+        while level is not None:
+            if level.info.randomness == "same":
+                level._replay(generator)
+            level = level.outer
+
+    def _replay(self, generator: Any) -> None:
+        if any(g is generator for g in self._replayed):
+            return
+        self._replayed.append(generator)
+        for known, state in self._first_states:
+            if known is generator:
+                generator.set_state(state)
+                return
+        self._first_states.append((generator, generator.get_state()))
 
     def _batched(self, value: Any) -> tuple[Any, int | None]:
         known = self._slices.get(id(value)) if isinstance(value, Tensor) else None
