@@ -141,6 +141,35 @@ def test_jacfwd_with_random_draws_allowed():
         assert ember.func.jacfwd(lambda a: a * ember.rand(3), randomness=randomness)(x).shape == (3, 3)
 
 
+def _batch_norm_errors(lib):
+    F = lib.nn.functional
+    x = lib.ones(2, 3, 4)
+    return {
+        "functional": lambda: lib.vmap(lambda a: F.batch_norm(a, lib.zeros(4), lib.ones(4), training=True))(x),
+        "module": lambda: lib.vmap(lib.nn.BatchNorm1d(4))(x),
+        "mean_mapped_var_not": lambda: lib.vmap(lambda a, m: F.batch_norm(a, m, lib.ones(4), training=True))(
+            x, lib.zeros(2, 4)
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_batch_norm_errors(torch)))
+def test_batch_norm_with_unmapped_running_stats_raises_as_torch(name):
+    same_error(name, _batch_norm_errors(ember)[name], _batch_norm_errors(torch)[name])
+
+
+def test_batch_norm_with_mapped_running_stats(device, dtype):
+    """Mapped running statistics (``stack_module_state``'s buffers) are each entry's own: updated in place."""
+
+    def case(lib, fn, x, mean, var):
+        F = lib.nn.functional
+        out = lib.vmap(lambda a, m, v: F.batch_norm(a, m, v, training=True))(x, mean, var)
+        evaluated = lib.vmap(lambda a: F.batch_norm(a, lib.zeros_like(a[0]), lib.ones_like(a[0])))(x)
+        return out, mean, var, evaluated
+
+    both(case, [randn(2, 5, 4), randn(2, 4), abs(randn(2, 4))], device, dtype)
+
+
 def _errors(lib):
     x = lib.arange(6.0).reshape(2, 3)
     return {

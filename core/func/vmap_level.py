@@ -99,6 +99,26 @@ class VmapLevel:
                 return
         self._first_states.append((generator, generator.get_state()))
 
+    def check_running_stats(self, *stats: Tensor | None) -> None:
+        """PyTorch's refusal of a batch norm in training that would update running statistics that are
+        not batched (each entry's update would land in the same tensors): every statistic must be an
+        entry's slice of a mapped input (``stack_module_state``'s buffers)."""
+        if not all(self._is_mapped(t) for t in stats):
+            raise RuntimeError(
+                "Batch norm got a batched tensor as input while the running_mean or running_var, which will be "
+                "updated in place, were not batched.\nIf you are using a module and do not need eval mode, please "
+                "set `track_running_stats` to be False.If you are using a prebuilt module and do not need eval "
+                "mode, please see the functorch website for resources on how to patch your module to work with vmap"
+            )
+
+    def _is_mapped(self, value: Any) -> bool:
+        level: VmapLevel | None = self
+        while level is not None:
+            if level._batched(value)[1] is not None:
+                return True
+            level = level.outer
+        return False
+
     def _batched(self, value: Any) -> tuple[Any, int | None]:
         known = self._slices.get(id(value)) if isinstance(value, Tensor) else None
         if known is None or known[0] is not value:
