@@ -141,6 +141,32 @@ def test_jacfwd_with_random_draws_allowed():
         assert ember.func.jacfwd(lambda a: a * ember.rand(3), randomness=randomness)(x).shape == (3, 3)
 
 
+def _scalar_read_errors(lib):
+    x = lib.arange(6.0).reshape(2, 3)
+    return {
+        "item": lambda: lib.vmap(lambda a: a * a.sum().item())(x),
+        "item_of_an_entry": lambda: lib.vmap(lambda a: a * a.item())(x[0]),
+        "float": lambda: lib.vmap(lambda a: a * float(a.max()))(x),
+        "int": lambda: lib.vmap(lambda a: a * int(a.max()))(x),
+        "index": lambda: lib.vmap(lambda a: a * [1, 2, 3, 4, 5, 6][a.long().max()])(x),
+        "if": lambda: lib.vmap(lambda a: a if a.sum() > 3 else -a)(x),
+        "if_on_an_entry": lambda: lib.vmap(lambda a: a if a else -a)(x[0]),
+        "nested_outer": lambda: lib.vmap(lambda r: lib.vmap(lambda a: a * (r.sum() + 1).item())(r))(x),
+    }
+
+
+@pytest.mark.parametrize("name", list(_scalar_read_errors(torch)))
+def test_scalar_reads_raise_as_torch(name):
+    same_error(name, _scalar_read_errors(ember)[name], _scalar_read_errors(torch)[name])
+
+
+def test_scalar_reads_of_unmapped_tensors_pass(device, dtype):
+    def case(lib, fn, x, w):
+        return lib.vmap(lambda a: a * w.sum().item() if w.sum() > 0 else a)(x)
+
+    both(case, [randn(3, 2), abs(randn(2))], device, dtype)
+
+
 def _batch_norm_errors(lib):
     F = lib.nn.functional
     x = lib.ones(2, 3, 4)

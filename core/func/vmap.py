@@ -174,10 +174,12 @@ def vmap(
     composes with :func:`ember.func.grad` (``vmap(grad(f))`` gives per-sample gradients).
 
     ember runs ``func`` once per batch entry in a Python loop and stacks the outputs (it has no
-    batching interpreter): the results are PyTorch's, the speed is a loop's. Functions that PyTorch's
-    vmap refuses -- ``.item()`` on a mapped tensor, control flow on its values -- run here. An output with
-    ``out_dims=None`` must be the same for every entry (checked by value: an output that depends on
-    the batch only in ways that cancel is accepted, where PyTorch refuses it). ``randomness``:
+    batching interpreter): the results are PyTorch's, the speed is a loop's. A mapped value read as a
+    Python number (``.item()``, ``float()``, an ``if`` on a tensor) raises as in PyTorch when it is an
+    entry of a mapped input or differs between entries (one that is the same in every entry passes,
+    where PyTorch refuses it). An output with ``out_dims=None`` must be the same for every entry
+    (checked by value: an output that depends on the batch only in ways that cancel is accepted,
+    where PyTorch refuses it). ``randomness``:
     ``"error"`` raises when ``func`` draws random numbers, ``"same"`` replays the same draws for every
     entry, ``"different"`` lets them differ. A custom ``autograd.Function`` needs a ``vmap`` staticmethod (called on the batched
     inputs) or ``generate_vmap_rule=True``, as in PyTorch. ``chunk_size`` is checked and has no other

@@ -1,6 +1,7 @@
 """One running :func:`ember.vmap`: the batching rules it calls (a custom ``autograd.Function``'s
 ``vmap`` staticmethod, an operator's :func:`ember.library.register_vmap` rule) and its
-``randomness="error"`` check of random draws.
+``randomness="error"`` check of random draws, and its refusal of values read as Python numbers
+(``.item()``, control flow) that depend on the batch entry.
 
 :func:`ember.vmap` runs its function once per batch entry. While it does, a :class:`VmapLevel` knows
 which batched input each entry's tensors are slices of. A Function or operator with a rule that is
@@ -13,7 +14,10 @@ is still the right one.
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import Any, NamedTuple
 
 from ..autograd import function as autograd_function
@@ -22,6 +26,9 @@ from ..tensor import Tensor
 from .pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 __all__ = ["VmapInfo", "VmapLevel"]
+
+#: ``ember.tensor``, the module (the package's ``ember.tensor`` is the factory function)
+tensor_module: Any = sys.modules[Tensor.__module__]
 
 _DOCS = "For more details, please see https://pytorch.org/docs/main/notes/extending.func.html"
 
@@ -42,7 +49,7 @@ class VmapLevel:
         randomness: ``vmap``'s ``randomness``.
     """
 
-    __slots__ = ("info", "outer", "index", "_slices", "_outputs", "_first_states", "_replayed")
+    __slots__ = ("info", "outer", "index", "_slices", "_outputs", "_first_states", "_replayed", "_reads", "_read")
 
     def __init__(self, batch_size: int, randomness: str) -> None:
         self.info = VmapInfo(batch_size, randomness)
@@ -52,14 +59,19 @@ class VmapLevel:
         self._outputs: list[tuple[Callable[..., Any], list[Any], Any]] = []  # (rule, key, output)
         self._first_states: list[tuple[Any, Any]] = []  # (generator, its state before the first draw)
         self._replayed: list[Any] = []  # the generators this entry has drawn from
+        self._reads: list[Any] = []  # the values the function read as Python numbers in the first entry
+        self._read = 0  # how many it has read in this entry
 
     def __enter__(self) -> VmapLevel:
         self.outer = autograd_function.vmap_level
         autograd_function.connect_vmap_level(self)
+        tensor_module.scalar_read_hook = _scalar_read
         return self
 
     def __exit__(self, *exc: Any) -> None:
         autograd_function.connect_vmap_level(self.outer)
+        if self.outer is None:
+            tensor_module.scalar_read_hook = None
 
     def entry(self, batched: Tensor, dim: int, index: int) -> Tensor:
         """Entry ``index`` of ``batched`` along ``dim``, known as its slice while the entry runs."""
@@ -67,6 +79,7 @@ class VmapLevel:
             self.index = index
             self._slices.clear()
             self._replayed.clear()
+            self._read = 0
         piece = batched.select(dim, index)
         self._slices[id(piece)] = (piece, batched, dim)
         return piece
@@ -98,6 +111,40 @@ class VmapLevel:
                 generator.set_state(state)
                 return
         self._first_states.append((generator, generator.get_state()))
+
+    def read_scalar(self, tensor: Tensor, value: Any, use: str) -> None:
+        """PyTorch's refusal of a mapped value read as a Python number (``.item()``, ``float()``, an
+        ``if`` on a tensor): ember knows a tensor as mapped when it is an entry of a mapped input, or
+        when the same read gives another value in another entry (a read whose value is the same in
+        every entry passes, where PyTorch refuses a mapped one)."""
+        mapped = self._is_mapped(tensor)
+        level: VmapLevel | None = self
+        while level is not None and not mapped:
+            mapped = level._varies(value)
+            level = level.outer
+        if not mapped:
+            return
+        if use == "item":
+            raise RuntimeError(
+                "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling .item() "
+                "on a Tensor, please try to rewrite what you're doing with other operations. If error is occurring "
+                "somewhere inside PyTorch internals, please file a bug report."
+            )
+        raise RuntimeError(
+            "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. We don't "
+            "support that yet, please file an issue at https://github.com/pytorch/pytorch/issues ."
+        )
+
+    def _varies(self, value: Any) -> bool:
+        """Whether the entry's next read, ``value``, differs from the first entry's read at that place."""
+        position, self._read = self._read, self._read + 1
+        if self.index == 0:
+            self._reads.append(value)
+            return False
+        if position >= len(self._reads):
+            return False
+        first = self._reads[position]
+        return first != value and not (_is_nan(first) and _is_nan(value))
 
     def check_running_stats(self, *stats: Tensor | None) -> None:
         """PyTorch's refusal of a batch norm in training that would update running statistics that are
@@ -210,3 +257,21 @@ def _checked_rule_output(result: Any) -> tuple[list[Any], list[Any], Any]:
             f"{tree_flatten(out_dims)[1]} but output has structure {spec}. {_DOCS}"
         )
     return leaves, dims, spec
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _scalar_read(tensor: Tensor, value: Any, use: str) -> None:
+    """``ember.tensor.scalar_read_hook`` while a vmap runs: the reads of the user's code (not ember's own
+    ops, which read values where PyTorch's kernels do) go to the innermost level."""
+    level = autograd_function.vmap_level
+    if level is None:  # a batching rule is running, outside every level
+        return
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == "ember.tensor":
+        frame = frame.f_back
+    if frame is not None and str(frame.f_globals.get("__name__", "")).startswith("ember."):
+        return
+    level.read_scalar(tensor, value, use)
