@@ -318,7 +318,41 @@ def _errors(lib, fn):
         "jacfwd_int": lambda: fn.jacfwd(lambda a: a)(i),
         "jacfwd_randomness": lambda: fn.jacfwd(lambda a: a, randomness="bad")(x),
         "hessian_argnum_range": lambda: fn.hessian(f, argnums=2)(x),
+        "grad_aux_not_tensors": lambda: fn.grad(lambda a: (a.sum(), {"k": [a, 3]}), has_aux=True)(x),
+        "grad_and_value_aux_none": lambda: fn.grad_and_value(lambda a: (a.sum(), None), has_aux=True)(x),
+        "vjp_aux_not_tensors": lambda: fn.vjp(lambda a: (a, "s"), x, has_aux=True),
+        "jvp_aux_not_tensors": lambda: fn.jvp(lambda a: (a, 1.0), (x,), (x,), has_aux=True),
+        "jacrev_aux_not_tensors": lambda: fn.jacrev(lambda a: (a, 3), has_aux=True)(x),
+        "jacfwd_aux_not_tensors": lambda: fn.jacfwd(lambda a: (a, 3), has_aux=True)(x),
+        "vjp_bool_output": lambda: fn.vjp(lambda a: (a, a > 0), x),
+        "jacrev_int_output": lambda: fn.jacrev(lambda a: a.long())(x),
+        "hessian_int_output": lambda: fn.hessian(lambda a: (a > 0).sum())(x),
+        "jacfwd_complex_output": lambda: fn.jacfwd(lambda a: a * (1 + 1j))(x),
     }
+
+
+@pytest.mark.parametrize("source", ["float32", "float64"])
+def test_jacfwd_blocks_have_the_outputs_dtypes(source):
+    """Forward mode's tangents have their outputs' dtypes (jacrev's blocks have the inputs')."""
+
+    def case(lib, fn, x):
+        other = lib.float64 if x.dtype == lib.float32 else lib.float32
+        both_ways = lambda a: (a.to(other) * 2, a.sin(), a > 0, a.long())  # noqa: E731
+        return fn.jacfwd(both_ways)(x), fn.jacrev(lambda a: a.to(other) * 2)(x)
+
+    e, t = both(case, [randn(3)], "cpu", getattr(ember, source))
+    for mine, theirs in zip(tree_flatten(e)[0], tree_flatten(t)[0]):
+        assert str(mine.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+
+
+def test_debug_unwrap_gives_the_mapped_input():
+    def case(lib, fn, x):
+        whole = lib.vmap(lambda a: fn.debug_unwrap(a).sum() * a)(x)
+        nested = lib.vmap(lib.vmap(lambda a: fn.debug_unwrap(a).sum() * a))(x)
+        innermost = lib.vmap(lib.vmap(lambda a: fn.debug_unwrap(a, recurse=False).sum() * a))(x)
+        return whole, nested, innermost, fn.debug_unwrap(x)
+
+    both(case, [randn(2, 3)], "cpu", ember.float64)
 
 
 @pytest.mark.parametrize("name", list(_errors(torch, torch.func)))

@@ -144,7 +144,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     level = Level(leaves)
     with enable_grad():
         output, aux = split_aux(func(*tree_unflatten(level.inputs, spec)), has_aux, "vjp(f, *primals)")
-    outputs, out_spec = flat_outputs(output, "vjp(f, *primals)")
+    outputs, out_spec = flat_outputs(output, "vjp(f, *primals)", differentiable=True)
     attached = level.attached(outputs)
 
     def vjp_fn(cotangents: Any, *, retain_graph: bool = True, create_graph: bool | None = None) -> tuple[Any, ...]:

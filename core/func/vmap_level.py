@@ -158,6 +158,18 @@ class VmapLevel:
                 "mode, please see the functorch website for resources on how to patch your module to work with vmap"
             )
 
+    def unwrap(self, tensor: Tensor, recurse: bool) -> Tensor:
+        """The mapped input ``tensor`` is an entry of (of the outermost level's input with ``recurse``),
+        or ``tensor`` itself."""
+        level: VmapLevel | None = self
+        while level is not None:
+            source, dim = level._batched(tensor)
+            if dim is None:
+                break
+            tensor = source
+            level = level.outer if recurse else None
+        return tensor
+
     def _is_mapped(self, value: Any) -> bool:
         level: VmapLevel | None = self
         while level is not None:
