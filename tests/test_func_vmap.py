@@ -167,6 +167,27 @@ def test_scalar_reads_of_unmapped_tensors_pass(device, dtype):
     both(case, [randn(3, 2), abs(randn(2))], device, dtype)
 
 
+def test_inplace_write_into_a_shared_tensor_raises():
+    """torch refuses ``w.add_(a)`` for an unmapped ``w`` and a mapped ``a`` (a RuntimeError); ember, looping,
+    refuses a second entry's write into the same unmapped tensor (it would add every entry)."""
+    theirs = torch.zeros(3)
+    with pytest.raises(RuntimeError):
+        torch.vmap(lambda a: theirs.add_(a))(torch.arange(6.0).reshape(2, 3))
+    ours = ember.zeros(3)
+    with pytest.raises(RuntimeError, match="vmap: inplace arithmetic"):
+        ember.vmap(lambda a: ours.add_(a))(ember.arange(6.0).reshape(2, 3))
+
+
+def test_inplace_writes_into_the_entries_own_tensors(device, dtype):
+    def case(lib, fn, x, w):
+        fresh = lib.vmap(lambda a: a.clone().add_(w).mul_(2))(x)
+        derived = lib.vmap(lambda a: (a * 2).add_(a).div_(w.exp()))(x)
+        mapped = lib.vmap(lambda a: a.sub_(w))(x.clone())
+        return fresh, derived, mapped
+
+    both(case, [randn(3, 2), randn(2)], device, dtype)
+
+
 def _batch_norm_errors(lib):
     F = lib.nn.functional
     x = lib.ones(2, 3, 4)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import sys
+import weakref
 from collections.abc import Callable
 from types import FrameType
 from typing import Any, NamedTuple
@@ -49,7 +50,9 @@ class VmapLevel:
         randomness: ``vmap``'s ``randomness``.
     """
 
-    __slots__ = ("info", "outer", "index", "_slices", "_outputs", "_first_states", "_replayed", "_reads", "_read")
+    __slots__ = (
+        "info", "outer", "index", "_slices", "_outputs", "_first_states", "_replayed", "_reads", "_read", "_written",
+    )  # fmt: skip
 
     def __init__(self, batch_size: int, randomness: str) -> None:
         self.info = VmapInfo(batch_size, randomness)
@@ -61,6 +64,7 @@ class VmapLevel:
         self._replayed: list[Any] = []  # the generators this entry has drawn from
         self._reads: list[Any] = []  # the values the function read as Python numbers in the first entry
         self._read = 0  # how many it has read in this entry
+        self._written: dict[int, tuple[weakref.ref[Tensor], int]] = {}  # id -> (tensor, entry) of in-place writes
 
     def __enter__(self) -> VmapLevel:
         self.outer = autograd_function.vmap_level
@@ -145,6 +149,23 @@ class VmapLevel:
             return False
         first = self._reads[position]
         return first != value and not (_is_nan(first) and _is_nan(value))
+
+    def check_inplace(self, tensor: Tensor) -> None:
+        """PyTorch's refusal of an in-place op on a tensor that is not mapped while the function runs:
+        ember knows one when an earlier entry wrote into the same tensor (each entry's write would land
+        in it: PyTorch writes once, or refuses a mapped operand)."""
+        if self._is_mapped(tensor):
+            return
+        seen = self._written.get(id(tensor))
+        if seen is not None and seen[0]() is tensor and seen[1] != self.index:
+            raise RuntimeError(
+                "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a Tensor `other` "
+                "in extra_args that has more elements than `self`. This happened due to `other` being vmapped over "
+                "but `self` not being vmapped over in a vmap. Please try to use out-of-place operators instead of "
+                "inplace arithmetic. If said operator is being called inside the PyTorch framework, please file a "
+                "bug report instead."
+            )
+        self._written[id(tensor)] = (weakref.ref(tensor), self.index)
 
     def check_running_stats(self, *stats: Tensor | None) -> None:
         """PyTorch's refusal of a batch norm in training that would update running statistics that are
