@@ -46,12 +46,13 @@ from __future__ import annotations
 
 import ast
 import collections.abc
+import contextlib
 import inspect
 import types
 import typing
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from . import dtypes
@@ -361,6 +362,11 @@ class CustomOpDef:
         """Registers the gradient: ``setup_context(ctx=, inputs=, output=)`` after the kernel (with
         ``keyword_only_inputs=``, a dict, where the operator has keyword-only arguments), then
         ``backward(ctx, *grads)`` returning one gradient (or None) per positional input."""
+        if self._mutated:
+            raise RuntimeError(
+                f"Cannot register autograd formula for non-functional operator {self} with schema {self._schema}. "
+                "Please create a functional operator and register an autograd formula for that."
+            )
         self._backward, self._setup_context = backward, setup_context
 
     def register_vmap(self, func: _Kernel | None = None, /) -> Any:
@@ -529,6 +535,17 @@ def get_ctx() -> FakeImplCtx | None:
     return _ctx_getter()
 
 
+@contextlib.contextmanager
+def _needs_input_grad_as(ctx: Any, flags: tuple[Any, ...]) -> Iterator[None]:
+    """``ctx.needs_input_grad`` is ``flags`` inside (what the user's setup_context or backward sees)."""
+    full = ctx.needs_input_grad
+    ctx.needs_input_grad = flags
+    try:
+        yield
+    finally:
+        ctx.needs_input_grad = full
+
+
 def _gradient_function(op: CustomOpDef) -> type[Function]:
     """The autograd Function of ``op``: the kernel forward, the registered backward (or an error)."""
 
@@ -538,11 +555,17 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
         positional = len(values) - len(op._keyword_only)
         ctx._custom_op_tensor_inputs = [bool(_tensors_in(v)) for v in values[:positional]]
         ctx._custom_op_lengths = lengths
-        if op._setup_context is not None and op._keyword_only:
-            keyword_only = dict(zip(op._keyword_only, values[positional:]))
-            op._setup_context(ctx=ctx, inputs=values[:positional], keyword_only_inputs=keyword_only, output=output)
-        elif op._setup_context is not None:
-            op._setup_context(ctx=ctx, inputs=values, output=output)
+        # PyTorch's setup_context sees one flag per positional tensor (a list's one each), then its
+        # metadata arguments' (False; a second one where a list of tensors is); the kernel and lengths
+        # are not the user's
+        flat_count = sum(1 if length is None else length for length in lengths[:positional])
+        metadata = (False, False) if any(length is not None for length in lengths[:positional]) else (False,)
+        with _needs_input_grad_as(ctx, (*ctx.needs_input_grad[2 : 2 + flat_count], *metadata)):
+            if op._setup_context is not None and op._keyword_only:
+                keyword_only = dict(zip(op._keyword_only, values[positional:]))
+                op._setup_context(ctx=ctx, inputs=values[:positional], keyword_only_inputs=keyword_only, output=output)
+            elif op._setup_context is not None:
+                op._setup_context(ctx=ctx, inputs=values, output=output)
         return tuple(output) if isinstance(output, list) else output
 
     def backward(ctx: Any, *grads: Any) -> Any:
@@ -551,7 +574,11 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
                 f"Trying to backward through {op._namespace}.{op._name}.default but no autograd formula was "
                 "registered. Please use register_autograd to add one."
             )
-        result = op._backward(ctx, *grads)
+        flags, structured = iter(ctx.needs_input_grad[2:]), []  # backward's: one per input (a list for a list)
+        for length, _ in zip(ctx._custom_op_lengths, ctx._custom_op_tensor_inputs):
+            structured.append(next(flags) if length is None else [next(flags) for _ in range(length)])
+        with _needs_input_grad_as(ctx, tuple(structured)):
+            result = op._backward(ctx, *grads)
         result = result if isinstance(result, tuple | list) else (result,)
         function = f"GeneratedBackwardFor_{op._namespace}_{op._name}_defaultBackward"
         tensor_inputs = ctx._custom_op_tensor_inputs

@@ -550,3 +550,42 @@ def test_opcheck_names_the_real_shape_and_dtype_first():
             op.register_fake(fake)
             result = module.library.opcheck(op, (module.ones(3),), raise_exception=False)["test_faketensor"]
             assert expected in str(result)
+
+
+def test_needs_input_grad_as_torch_shows_it():
+    """setup_context sees one flag per positional tensor and the metadata's; backward one per input."""
+
+    def flagged(module, qualname):
+        seen = {}
+
+        @module.library.custom_op(qualname, mutates_args=())
+        def op(xs: Sequence[module.Tensor], w: module.Tensor, *, k: float = 1.0) -> module.Tensor:
+            return sum(x * w for x in xs) * k
+
+        def setup_context(ctx, inputs, keyword_only_inputs, output):
+            seen["setup_context"] = ctx.needs_input_grad
+
+        def backward(ctx, grad):
+            seen["backward"] = ctx.needs_input_grad
+            return [grad, grad], grad
+
+        op.register_autograd(backward, setup_context=setup_context)
+        return op, seen
+
+    (ours, mine), (theirs, torchs), _ = _both(flagged)
+    for op, module in ((ours, ember), (theirs, torch)):
+        x = module.ones(2, requires_grad=True)
+        op([x, module.ones(2)], module.ones(2), k=2.0).sum().backward()
+    assert mine == torchs
+
+
+def test_register_autograd_refuses_a_mutating_operator():
+    for module in (ember, torch):
+        qualname = _qualname("mutating")
+
+        @module.library.custom_op(qualname, mutates_args=("x",))
+        def op(x: module.Tensor) -> None:
+            x.add_(1)
+
+        with pytest.raises(RuntimeError, match="Cannot register autograd formula for non-functional operator"):
+            op.register_autograd(lambda ctx, grad: grad)
