@@ -454,6 +454,11 @@ class CustomOpDef:
             output = level.apply_rule(self._vmap, bound.args, bound.kwargs)
             if output is not RUN_FORWARD:
                 return output
+        elif level is not None and self._mutated and level.maps_any(bound.arguments.values()):
+            raise RuntimeError(
+                f"Batching rule not implemented for {self._namespace}::{self._name}; the fallback path doesn't work "
+                "on out= or view ops."
+            )
         values = tuple(bound.arguments.values())
         tensors = [t for value in values for t in _tensors_in(value)]
         needs_grad = is_grad_enabled() and any(t.requires_grad for t in tensors)

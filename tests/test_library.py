@@ -589,3 +589,18 @@ def test_register_autograd_refuses_a_mutating_operator():
 
         with pytest.raises(RuntimeError, match="Cannot register autograd formula for non-functional operator"):
             op.register_autograd(lambda ctx, grad: grad)
+
+
+def test_vmap_of_a_mutating_operator_without_a_rule_raises_as_torch():
+    errors = []
+    for module in (ember, torch):
+        qualname = _qualname("mutating_vmap")
+
+        @module.library.custom_op(qualname, mutates_args=("x",))
+        def op(x: module.Tensor) -> None:
+            x.add_(1)
+
+        with pytest.raises(RuntimeError) as error:
+            module.vmap(op)(module.zeros(2, 3))
+        errors.append(str(error.value).split(qualname)[1])
+    assert errors[0] == errors[1]

@@ -191,6 +191,10 @@ class VmapLevel:
             level = level.outer if recurse else None
         return tensor
 
+    def maps_any(self, values: Any) -> bool:
+        """Whether a tensor in the pytree ``values`` is an entry of a mapped input."""
+        return any(self._is_mapped(v) for v in tree_flatten(list(values))[0])
+
     def _is_mapped(self, value: Any) -> bool:
         level: VmapLevel | None = self
         while level is not None:
