@@ -355,6 +355,15 @@ def test_debug_unwrap_gives_the_mapped_input():
     both(case, [randn(2, 3)], "cpu", ember.float64)
 
 
+def test_vjp_names_the_structures_as_torch():
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError) as error:
+            lib.func.vjp(lambda a: {"a": a, "b": [a]}, lib.ones(2))[1]((lib.ones(2),))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+
+
 @pytest.mark.parametrize("name", list(_errors(torch, torch.func)))
 def test_errors_as_torch(name):
     same_error(name, _errors(ember, ember.func)[name], _errors(torch, torch.func)[name])
