@@ -194,6 +194,10 @@ def _batch_norm_errors(lib):
     return {
         "functional": lambda: lib.vmap(lambda a: F.batch_norm(a, lib.zeros(4), lib.ones(4), training=True))(x),
         "module": lambda: lib.vmap(lib.nn.BatchNorm1d(4))(x),
+        "instance_norm": lambda: lib.vmap(
+            lambda a: F.instance_norm(a.unsqueeze(0), lib.zeros(3), lib.ones(3), use_input_stats=True)
+        )(x),
+        "one_hot_without_num_classes": lambda: lib.vmap(F.one_hot)(lib.tensor([[0, 1], [2, 3]])),
         "mean_mapped_var_not": lambda: lib.vmap(lambda a, m: F.batch_norm(a, m, lib.ones(4), training=True))(
             x, lib.zeros(2, 4)
         ),

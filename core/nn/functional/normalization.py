@@ -357,6 +357,8 @@ def instance_norm(
     view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if running_mean is not None and autograd_function.vmap_level is not None:
+        autograd_function.vmap_level.check_running_stats(running_mean, running_var)
     axes = tuple(range(2, input.ndim))
     count = _count(input.shape, axes)
     if count == 1:
