@@ -160,3 +160,30 @@ def _errors(lib):
 @pytest.mark.parametrize("name", list(_errors(torch)))
 def test_errors_as_torch(name):
     same_error(name, _errors(ember)[name], _errors(torch)[name])
+
+
+def test_rule_sees_forwards_defaults():
+    """The rule is called with every argument of forward, defaults bound (torch's in_dims has one per argument)."""
+    seen = {}
+    for lib in (ember, torch):
+
+        class Scaled(lib.autograd.Function):
+            @staticmethod
+            def forward(x, k, shift=1.0):
+                return x * k + shift
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                pass
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad, None, None
+
+            @staticmethod
+            def vmap(info, in_dims, x, k, shift=None, lib=lib):
+                seen[lib.__name__] = (in_dims, shift)
+                return x * k + shift, in_dims[0]
+
+        lib.vmap(lambda a: Scaled.apply(a, 2.0))(lib.ones(2, 3))
+    assert seen["ember"] == seen["torch"] == ((0, None, None), 1.0)

@@ -14,6 +14,7 @@ is still the right one.
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 import weakref
@@ -239,7 +240,9 @@ class VmapLevel:
                 "Run vmap on autograd.Function with kwarg-only Tensor args. Please do not pass kwarg-only Tensors to "
                 f"autograd.Function. Got: {kwargs}"
             )
-        return self.apply_rule(function.vmap, args, kwargs)
+        bound = inspect.signature(function.forward).bind(*args, **kwargs)
+        bound.apply_defaults()  # the rule sees every argument of forward, as setup_context does
+        return self.apply_rule(function.vmap, bound.args, bound.kwargs)
 
     def apply_rule(self, rule: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """This entry's output of the op whose batching rule is ``rule`` (called as
