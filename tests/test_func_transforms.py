@@ -345,6 +345,31 @@ def test_jacfwd_blocks_have_the_outputs_dtypes(source):
         assert str(mine.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
 
 
+@pytest.mark.parametrize("remove", ["mutations", "mutations_and_views"])
+def test_functionalize(remove):
+    """Same values and input writes as torch's functionalize; no output aliases an input."""
+
+    def case(lib, fn, x):
+        def f(a):
+            a.mul_(2)
+            return a.view(-1), a[0], a.sum()
+
+        y = x.clone()
+        flat, row, total = fn.functionalize(f, remove=remove)(y)
+        flat.add_(100)  # must not reach y
+        return flat, row, total, y
+
+    both(case, [randn(2, 3)], "cpu", ember.float64)
+
+
+def test_functionalize_refuses_other_removals():
+    same_error(
+        "functionalize_remove",
+        lambda: ember.func.functionalize(lambda a: a, remove="views"),
+        lambda: torch.func.functionalize(lambda a: a, remove="views"),
+    )
+
+
 def test_debug_unwrap_gives_the_mapped_input():
     def case(lib, fn, x):
         whole = lib.vmap(lambda a: fn.debug_unwrap(a).sum() * a)(x)
