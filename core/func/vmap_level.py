@@ -1,7 +1,9 @@
-"""One running :func:`ember.vmap`: the batching rules it calls (a custom ``autograd.Function``'s
-``vmap`` staticmethod, an operator's :func:`ember.library.register_vmap` rule) and its
-``randomness="error"`` check of random draws, and its refusal of values read as Python numbers
-(``.item()``, control flow) that depend on the batch entry.
+"""One running :func:`ember.vmap`, and what it knows of the entries it runs: the batching rules it
+calls (a custom ``autograd.Function``'s ``vmap`` staticmethod, an operator's
+:func:`ember.library.register_vmap` rule), its ``randomness`` handling of random draws, and PyTorch's
+refusals of what a loop over the entries cannot do as a batch: values read as Python numbers
+(``.item()``, control flow) that depend on the entry, in-place writes into a tensor the entries
+share, batch norm updating unmapped running statistics.
 
 :func:`ember.vmap` runs its function once per batch entry. While it does, a :class:`VmapLevel` knows
 which batched input each entry's tensors are slices of. A Function or operator with a rule that is
@@ -43,8 +45,8 @@ class VmapInfo(NamedTuple):
 
 
 class VmapLevel:
-    """One running :func:`ember.vmap`, entered with ``with``: the slices it hands its function and the
-    rules' outputs so far.
+    """One running :func:`ember.vmap`, entered with ``with``: the slices it hands its function, the
+    rules' outputs, the generators' states, the values read and the tensors written so far.
 
     Args:
         batch_size: the size of the mapped dimension.
