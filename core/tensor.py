@@ -144,7 +144,8 @@ refresh_view_history: Any = None
 #: Function made, a view of a view made under no_grad), or None (``ember.autograd.view_history`` sets it, at import)
 rebase_refusal: Any = None
 #: ``hook(tensor, value, use)``, told of each value read as a Python number (``use``: "item" or
-#: "control flow") while ``ember.vmap`` runs a function (``ember.func.vmap_level`` sets it), None otherwise
+#: "control flow") or as lists ("data", ``tolist``) while ``ember.vmap`` runs a function
+#: (``ember.func.vmap_level`` sets it), None otherwise
 scalar_read_hook: Callable[[Tensor, Any, str], None] | None = None
 
 # The two questions the tensor asks of the layers above it, which the plugin host and the op
@@ -1033,7 +1034,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> ember.tensor(1.5).tolist()
             1.5
         """
-        return self._backend.to_host(self._data).tolist()
+        values = self._backend.to_host(self._data).tolist()
+        if scalar_read_hook is not None:
+            scalar_read_hook(self, values, "data")
+        return values
 
     def _scalar(self):
         if self.numel() != 1:

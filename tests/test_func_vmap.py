@@ -151,6 +151,7 @@ def _scalar_read_errors(lib):
         "index": lambda: lib.vmap(lambda a: a * [1, 2, 3, 4, 5, 6][a.long().max()])(x),
         "if": lambda: lib.vmap(lambda a: a if a.sum() > 3 else -a)(x),
         "if_on_an_entry": lambda: lib.vmap(lambda a: a if a else -a)(x[0]),
+        "tolist": lambda: lib.vmap(lambda a: a * a.tolist()[0])(x),
         "nested_outer": lambda: lib.vmap(lambda r: lib.vmap(lambda a: a * (r.sum() + 1).item())(r))(x),
     }
 
@@ -162,7 +163,10 @@ def test_scalar_reads_raise_as_torch(name):
 
 def test_scalar_reads_of_unmapped_tensors_pass(device, dtype):
     def case(lib, fn, x, w):
-        return lib.vmap(lambda a: a * w.sum().item() if w.sum() > 0 else a)(x)
+        nan = lib.full((2,), float("nan"), dtype=x.dtype, device=x.device)
+        read = lib.vmap(lambda a: a * w.sum().item() if w.sum() > 0 else a)(x)
+        listed = lib.vmap(lambda a: a + len(nan.tolist()) + (nan.sum().item() != nan.sum().item()))(x)
+        return read, listed
 
     both(case, [randn(3, 2), abs(randn(2))], device, dtype)
 

@@ -17,7 +17,6 @@ is still the right one.
 from __future__ import annotations
 
 import inspect
-import math
 import sys
 import weakref
 from collections.abc import Callable
@@ -121,7 +120,7 @@ class VmapLevel:
 
     def read_scalar(self, tensor: Tensor, value: Any, use: str) -> None:
         """PyTorch's refusal of a mapped value read as a Python number (``.item()``, ``float()``, an
-        ``if`` on a tensor): ember knows a tensor as mapped when it is an entry of a mapped input, or
+        ``if`` on a tensor; ``use`` "item" or "control flow") or as Python lists (``tolist()``, "data"): ember knows a tensor as mapped when it is an entry of a mapped input, or
         when the same read gives another value in another entry (a read whose value is the same in
         every entry passes, where PyTorch refuses a mapped one)."""
         mapped = self._is_mapped(tensor)
@@ -131,6 +130,8 @@ class VmapLevel:
             level = level.outer
         if not mapped:
             return
+        if use == "data":
+            raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
         if use == "item":
             raise RuntimeError(
                 "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling .item() "
@@ -151,7 +152,7 @@ class VmapLevel:
         if position >= len(self._reads):
             return False
         first = self._reads[position]
-        return first != value and not (_is_nan(first) and _is_nan(value))
+        return first != value and repr(first) != repr(value)  # NaN equals NaN here
 
     def check_inplace(self, tensor: Tensor) -> None:
         """PyTorch's refusal of an in-place op on a tensor that is not mapped while the function runs:
@@ -299,10 +300,6 @@ def _checked_rule_output(result: Any) -> tuple[list[Any], list[Any], Any]:
             f"{tree_flatten(out_dims)[1]} but output has structure {spec}. {_DOCS}"
         )
     return leaves, dims, spec
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
 
 
 def _scalar_read(tensor: Tensor, value: Any, use: str) -> None:
