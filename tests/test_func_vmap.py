@@ -135,6 +135,19 @@ def test_random_draws_raise_as_torch(name):
     same_error(name, _random_errors(ember)[name], _random_errors(torch)[name])
 
 
+def test_jacfwd_maps_tangents_only(device, dtype):
+    """jacfwd runs under torch's vmap over the tangents: running statistics and one_hot's class count are fine."""
+
+    def case(lib, fn, x):
+        F = lib.nn.functional
+        mean, var = lib.zeros(3, dtype=x.dtype, device=x.device), lib.ones(3, dtype=x.dtype, device=x.device)
+        normed = fn.jacfwd(lambda a: F.batch_norm(a, mean, var, training=True))(x)
+        hot = fn.jacfwd(lambda a: F.one_hot(a.detach().abs().long()).to(a.dtype) * a.sum())(x)
+        return normed, hot, mean, var
+
+    both(case, [randn(4, 3)], device, dtype)
+
+
 def test_jacfwd_with_random_draws_allowed():
     x = ember.ones(3)
     for randomness in ("same", "different"):

@@ -151,7 +151,7 @@ def jacfwd(
             primals = [check_primal(p) for p in tree_flatten(select(args, normalize_argnums(argnums, len(args))))[0]]
         # PyTorch maps the forward products over the inputs' elements: vmap's checks of random draws
         # and custom Functions apply
-        with VmapLevel(sum(p.numel() for p in primals), randomness):
+        with VmapLevel(sum(p.numel() for p in primals), randomness, maps_inputs=False):
             jacobian, aux = _jacobian(func, argnums, has_aux, args, kwargs, forward=True)
         return (jacobian, aux) if has_aux else jacobian
 

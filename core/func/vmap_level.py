@@ -50,14 +50,18 @@ class VmapLevel:
     Args:
         batch_size: the size of the mapped dimension.
         randomness: ``vmap``'s ``randomness``.
+        maps_inputs: whether the function's inputs are mapped; ``jacfwd``'s level maps only its
+            tangents, so the checks of mapped values (batch norm, ``one_hot``) do not apply there.
     """
 
     __slots__ = (
-        "info", "outer", "index", "_slices", "_outputs", "_first_states", "_replayed", "_reads", "_read", "_written",
+        "info", "maps_inputs", "outer", "index", "_slices", "_outputs", "_first_states", "_replayed", "_reads",
+        "_read", "_written",
     )  # fmt: skip
 
-    def __init__(self, batch_size: int, randomness: str) -> None:
+    def __init__(self, batch_size: int, randomness: str, maps_inputs: bool = True) -> None:
         self.info = VmapInfo(batch_size, randomness)
+        self.maps_inputs = maps_inputs
         self.outer: VmapLevel | None = None
         self.index = 0
         self._slices: dict[int, tuple[Tensor, Tensor, int]] = {}  # id(slice) -> (slice, batched, dim)
@@ -175,7 +179,7 @@ class VmapLevel:
         """PyTorch's refusal of a batch norm in training that would update running statistics that are
         not batched (each entry's update would land in the same tensors): every statistic must be an
         entry's slice of a mapped input (``stack_module_state``'s buffers)."""
-        if not all(self._is_mapped(t) for t in stats):
+        if self.mapping() and not all(self._is_mapped(t) for t in stats):
             raise RuntimeError(
                 "Batch norm got a batched tensor as input while the running_mean or running_var, which will be "
                 "updated in place, were not batched.\nIf you are using a module and do not need eval mode, please "
@@ -194,6 +198,15 @@ class VmapLevel:
             tensor = source
             level = level.outer if recurse else None
         return tensor
+
+    def mapping(self) -> bool:
+        """Whether this level or an enclosing one maps its function's inputs (a ``vmap``'s does)."""
+        level: VmapLevel | None = self
+        while level is not None:
+            if level.maps_inputs:
+                return True
+            level = level.outer
+        return False
 
     def maps_any(self, values: Any) -> bool:
         """Whether a tensor in the pytree ``values`` is an entry of a mapped input."""

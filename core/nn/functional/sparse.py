@@ -316,7 +316,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes == -1 and autograd_function.vmap_level is not None:  # the class count would vary per entry
+    level = autograd_function.vmap_level
+    if num_classes == -1 and level is not None and level.mapping():  # the class count would vary per entry
         raise RuntimeError(
             "When vmap-ing ember.nn.functional.one_hot, please provide an explicit positive num_classes argument."
         )
