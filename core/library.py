@@ -46,17 +46,19 @@ from __future__ import annotations
 
 import ast
 import collections.abc
+import contextlib
 import inspect
 import types
 import typing
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from . import dtypes
+from .autograd import function as autograd_function
 from .autograd.engine import grad
-from .autograd.function import Function
+from .autograd.function import RUN_FORWARD, Function
 from .autograd.grad_mode import is_grad_enabled, no_grad
 from .device import device as _device
 from .ops.creation import ones_like
@@ -64,10 +66,12 @@ from .tensor import Tensor
 
 __all__ = [
     "CustomOpDef",
+    "FakeImplCtx",
     "Library",
     "OpCheckError",
     "custom_op",
     "define",
+    "get_ctx",
     "impl",
     "impl_abstract",
     "infer_schema",
@@ -75,6 +79,7 @@ __all__ = [
     "register_autograd",
     "register_fake",
     "register_kernel",
+    "register_vmap",
 ]
 
 _Kernel = Callable[..., Any]
@@ -231,6 +236,12 @@ def _split_top_level(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def _has_keyword_only_tensors(schema: str) -> bool:
+    """Whether ``schema`` (``"name(args) -> returns"`` or ``"(args) -> returns"``) has a tensor after ``*``."""
+    arguments = schema[schema.index("(") + 1 : schema.rindex(") ->")]
+    return any(p.startswith("Tensor") for p in _split_top_level(arguments.partition("*")[2]))
+
+
 def _parse_default(text: str) -> Any:
     if hasattr(dtypes, text) and isinstance(getattr(dtypes, text), dtypes.dtype):
         return getattr(dtypes, text)
@@ -315,6 +326,7 @@ class CustomOpDef:
         self._fake: _Kernel | None = None
         self._backward: _Kernel | None = None
         self._setup_context: _Kernel | None = None
+        self._vmap: _Kernel | None = None  # the batching rule of register_vmap
         self._from_custom_op = False  # made by custom_op: its autograd is registered (a raising backward)
         self._function = _gradient_function(self)
 
@@ -350,12 +362,33 @@ class CustomOpDef:
         """Registers the gradient: ``setup_context(ctx=, inputs=, output=)`` after the kernel (with
         ``keyword_only_inputs=``, a dict, where the operator has keyword-only arguments), then
         ``backward(ctx, *grads)`` returning one gradient (or None) per positional input."""
+        if self._mutated:
+            raise RuntimeError(
+                f"Cannot register autograd formula for non-functional operator {self} with schema {self._schema}. "
+                "Please create a functional operator and register an autograd formula for that."
+            )
         self._backward, self._setup_context = backward, setup_context
+
+    def register_vmap(self, func: _Kernel | None = None, /) -> Any:
+        """Registers ``func(info, in_dims, *args, **kwargs) -> (output, out_dims)`` as the batching
+        rule that :func:`ember.vmap` calls on the batched arguments (``in_dims``: one int or None per
+        positional argument; ``info.batch_size``, ``info.randomness``); a decorator without ``func``."""
+        if _has_keyword_only_tensors(self._schema):
+            raise NotImplementedError(
+                "register_vmap with kwarg-only Tensor args. In the original definition of the op, please make "
+                f"your tensors not kwarg-only. Got: {self._schema}"
+            )
+
+        def register(rule: _Kernel) -> _Kernel:
+            self._vmap = rule
+            return rule
+
+        return register if func is None else register(func)
 
     # -- calls ----------------------------------------------------------------------------------
     def _kernel_for(self, device_type: str) -> _Kernel:
         if device_type == "meta" and (self._fake is not None or self._from_custom_op):
-            return self._fake or self._no_fake
+            return self._run_fake if self._fake is not None else self._no_fake
         kernel = self._kernels.get(device_type)
         if kernel is not None:
             return kernel
@@ -370,6 +403,27 @@ class CustomOpDef:
             f"Could not run '{self._namespace}::{self._name}' with arguments from the '{device_type.upper()}' "
             f"backend. '{self._namespace}::{self._name}' is only available for these backends: "
             f"[{', '.join(d.upper() for d in served)}]."
+        )
+
+    def _run_fake(self, *args: Any, **kwargs: Any) -> Any:
+        """The fake kernel, with what :func:`get_ctx` gives it: :func:`opcheck`'s context, or an error
+        (meta tensors have no data-dependent sizes, as PyTorch's meta tensors have none)."""
+        global _ctx_getter
+        ctx = _opcheck_ctx
+        outer = _ctx_getter
+        _ctx_getter = (lambda: ctx) if ctx is not None else self._meta_ctx_error
+        try:
+            return typing.cast(_Kernel, self._fake)(*args, **kwargs)
+        finally:
+            _ctx_getter = outer
+
+    def _meta_ctx_error(self) -> typing.NoReturn:
+        raise RuntimeError(
+            f"{self._namespace}::{self._name}: You're trying to run this operator with meta Tensors (as opposed to "
+            "FakeTensors), but this operator may return an output Tensor with data-dependent shape. Meta Tensors "
+            "don't support operators with outputs that have data-dependent shapes but FakeTensors do. If your "
+            "operator does not return an output with data-dependent shape, make sure the FakeTensor and/or meta "
+            "kernel does not call ember.library.get_ctx(). Otherwise, please use FakeTensors."
         )
 
     def _no_fake(self, *args: Any, **kwargs: Any) -> typing.NoReturn:
@@ -395,6 +449,16 @@ class CustomOpDef:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
+        level = autograd_function.vmap_level
+        if level is not None and self._vmap is not None:  # under ember.vmap: the registered batching rule
+            output = level.apply_rule(self._vmap, bound.args, bound.kwargs)
+            if output is not RUN_FORWARD:
+                return output
+        elif level is not None and self._mutated and level.maps_any(bound.arguments.values()):
+            raise RuntimeError(
+                f"Batching rule not implemented for {self._namespace}::{self._name}; the fallback path doesn't work "
+                "on out= or view ops."
+            )
         values = tuple(bound.arguments.values())
         tensors = [t for value in values for t in _tensors_in(value)]
         needs_grad = is_grad_enabled() and any(t.requires_grad for t in tensors)
@@ -431,6 +495,62 @@ class CustomOpDef:
         return output
 
 
+class FakeImplCtx:
+    """What :func:`get_ctx` gives a fake kernel while :func:`opcheck` runs it (PyTorch's FakeTensors;
+    ember's meta tensors have fixed sizes)."""
+
+    def __init__(self) -> None:
+        self.dynamic_sizes = 0  # how many new_dynamic_size made: the fake results' sizes are not compared
+
+    def new_dynamic_size(self, *, min: int = 0, max: int | None = None) -> int:
+        """A size that depends on the data of the inputs (``x.nonzero()``'s row count), at least ``min``.
+
+        Example::
+
+            >>> @ember.library.custom_op("demo::positive", mutates_args=())
+            ... def positive(x: ember.Tensor) -> ember.Tensor:
+            ...     return x[x > 0]
+            >>> @positive.register_fake
+            ... def _(x):
+            ...     return x.new_empty(ember.library.get_ctx().new_dynamic_size())
+            >>> ember.library.opcheck(positive, (ember.randn(4),))["test_faketensor"]
+            'SUCCESS'
+        """
+        if min < 0:
+            raise ValueError(
+                f"ctx.new_dynamic_size(min={min}, ...): expected min to be greater than or equal to 0: this API can "
+                "only create non-negative sizes."
+            )
+        self.dynamic_sizes += 1
+        return min
+
+
+def _outside_fake_kernels() -> None:
+    return None
+
+
+_ctx_getter: Callable[[], FakeImplCtx | None] = _outside_fake_kernels
+_opcheck_ctx: FakeImplCtx | None = None  # set while opcheck runs a fake kernel
+
+
+def get_ctx() -> FakeImplCtx | None:
+    """The context of the fake kernel that is running (see :meth:`FakeImplCtx.new_dynamic_size`):
+    only :func:`opcheck` gives one; on meta tensors it raises a ``RuntimeError`` (no sizes depend on
+    data there); None outside a fake kernel."""
+    return _ctx_getter()
+
+
+@contextlib.contextmanager
+def _needs_input_grad_as(ctx: Any, flags: tuple[Any, ...]) -> Iterator[None]:
+    """``ctx.needs_input_grad`` is ``flags`` inside (what the user's setup_context or backward sees)."""
+    full = ctx.needs_input_grad
+    ctx.needs_input_grad = flags
+    try:
+        yield
+    finally:
+        ctx.needs_input_grad = full
+
+
 def _gradient_function(op: CustomOpDef) -> type[Function]:
     """The autograd Function of ``op``: the kernel forward, the registered backward (or an error)."""
 
@@ -440,11 +560,17 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
         positional = len(values) - len(op._keyword_only)
         ctx._custom_op_tensor_inputs = [bool(_tensors_in(v)) for v in values[:positional]]
         ctx._custom_op_lengths = lengths
-        if op._setup_context is not None and op._keyword_only:
-            keyword_only = dict(zip(op._keyword_only, values[positional:]))
-            op._setup_context(ctx=ctx, inputs=values[:positional], keyword_only_inputs=keyword_only, output=output)
-        elif op._setup_context is not None:
-            op._setup_context(ctx=ctx, inputs=values, output=output)
+        # PyTorch's setup_context sees one flag per positional tensor (a list's one each), then its
+        # metadata arguments' (False; a second one where a list of tensors is); the kernel and lengths
+        # are not the user's
+        flat_count = sum(1 if length is None else length for length in lengths[:positional])
+        metadata = (False, False) if any(length is not None for length in lengths[:positional]) else (False,)
+        with _needs_input_grad_as(ctx, (*ctx.needs_input_grad[2 : 2 + flat_count], *metadata)):
+            if op._setup_context is not None and op._keyword_only:
+                keyword_only = dict(zip(op._keyword_only, values[positional:]))
+                op._setup_context(ctx=ctx, inputs=values[:positional], keyword_only_inputs=keyword_only, output=output)
+            elif op._setup_context is not None:
+                op._setup_context(ctx=ctx, inputs=values, output=output)
         return tuple(output) if isinstance(output, list) else output
 
     def backward(ctx: Any, *grads: Any) -> Any:
@@ -453,7 +579,11 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
                 f"Trying to backward through {op._namespace}.{op._name}.default but no autograd formula was "
                 "registered. Please use register_autograd to add one."
             )
-        result = op._backward(ctx, *grads)
+        flags, structured = iter(ctx.needs_input_grad[2:]), []  # backward's: one per input (a list for a list)
+        for length, _ in zip(ctx._custom_op_lengths, ctx._custom_op_tensor_inputs):
+            structured.append(next(flags) if length is None else [next(flags) for _ in range(length)])
+        with _needs_input_grad_as(ctx, tuple(structured)):
+            result = op._backward(ctx, *grads)
         result = result if isinstance(result, tuple | list) else (result,)
         function = f"GeneratedBackwardFor_{op._namespace}_{op._name}_defaultBackward"
         tensor_inputs = ctx._custom_op_tensor_inputs
@@ -490,6 +620,7 @@ def _gradient_function(op: CustomOpDef) -> type[Function]:
         "forward": staticmethod(forward),
         "backward": staticmethod(backward),
         "__module__": "ember_custom_ops",
+        "_vmap_runs_forward": True,  # under ember.vmap, once per entry (or by the op's own rule, before)
     }
     return typing.cast(type[Function], type(name, (Function,), attributes))
 
@@ -555,6 +686,11 @@ def custom_op(
 
     def make(kernel: Callable[..., Any]) -> CustomOpDef:
         text = schema if schema is not None else infer_schema(kernel, mutates_args=mutates_args)
+        if _has_keyword_only_tensors(text):
+            raise NotImplementedError(
+                "custom_op with kwarg-only Tensor args. Please make your tensors not kwarg-only. Got: "
+                f"{name.partition('::')[2]}{text}"
+            )
         _, mutated = _schema_signature(text)
         op = _register(name, text, inspect.signature(kernel), mutated)
         op._default, op._from_custom_op = kernel, True
@@ -622,6 +758,26 @@ def register_autograd(
         tensor([6.])
     """
     _lookup(op).register_autograd(backward, setup_context=setup_context)
+
+
+def register_vmap(op: str | CustomOpDef, func: _Kernel | None = None, /, *, lib: Library | None = None) -> Any:
+    r"""Registers ``func`` as the batching rule of ``op`` for :func:`ember.vmap` (see
+    :meth:`CustomOpDef.register_vmap`); a decorator without ``func``. An operator without one is
+    mapped over the batch entries, one call each.
+
+    Example::
+
+        >>> @ember.library.custom_op("demo::scale", mutates_args=())
+        ... def scale(x: ember.Tensor, k: float) -> ember.Tensor:
+        ...     return x * k
+        >>> @ember.library.register_vmap("demo::scale")
+        ... def _(info, in_dims, x, k):
+        ...     return x * k, in_dims[0]
+        >>> ember.vmap(scale, in_dims=(1, None))(ember.tensor([[1.0, 2.0]]), 3.0)
+        tensor([[3.],
+                [6.]])
+    """
+    return _lookup(op).register_vmap(func)
 
 
 def register_kernel(
@@ -891,16 +1047,21 @@ def _test_faketensor(op: CustomOpDef, args: tuple[Any, ...], kwargs: dict[str, A
     """The meta kernel gives results of the real kernel's shapes and dtypes."""
     with no_grad():
         real = _flat_tensors(op(*_cloned(args), **_cloned(kwargs)))
-        fake = _flat_tensors(op(*_to_meta(args), **_to_meta(kwargs)))
+        global _opcheck_ctx
+        _opcheck_ctx = ctx = FakeImplCtx()
+        try:
+            fake = _flat_tensors(op(*_to_meta(args), **_to_meta(kwargs)))
+        finally:
+            _opcheck_ctx = None
     if len(real) != len(fake):
         raise AssertionError(
             f"{op._namespace}::{op._name}: the fake impl returned {len(fake)} tensors, the kernel {len(real)}"
         )
     for r, f in zip(real, fake):
         mismatch = (
-            f"Shapes {f.shape} and {r.shape} are not equal!"
-            if r.shape != f.shape
-            else f"Dtypes {f.dtype} and {r.dtype} are not equal!"
+            f"Shapes {r.shape} and {f.shape} are not equal!"
+            if (r.shape != f.shape if not ctx.dynamic_sizes else r.dim() != f.dim())
+            else f"Dtypes {r.dtype} and {f.dtype} are not equal!"
             if r.dtype != f.dtype
             else None
         )

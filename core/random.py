@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Self
 
 from . import dtypes
+from .autograd import function as autograd_function
 from .device import device as _device
 from .tensor import Tensor, backend_for_device, backend_registry, placement, tensor
 
@@ -262,10 +263,12 @@ def fork_rng(
 
 def native_generator(generator, backend, index):
     """The backend generator to draw from: ``generator``'s, or the device default (always on the meta
-    device, whose samples have no values: any generator is accepted there and left untouched, as in PyTorch)."""
-    if generator is None or backend.device_type == "meta":
-        return backend.generator(index)
-    return generator._native
+    device, whose samples have no values: any generator is accepted there and left untouched, as in PyTorch).
+    Under ``ember.vmap`` the draw is checked or replayed (``randomness="error"``/``"same"``)."""
+    native = backend.generator(index) if generator is None or backend.device_type == "meta" else generator._native
+    if autograd_function.vmap_level is not None:
+        autograd_function.vmap_level.random_draw(native)
+    return native
 
 
 def check_probabilities(op, p):

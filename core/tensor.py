@@ -170,6 +170,10 @@ refresh_view_history: Any = None
 #: the refusal to rebuild the history of a view whose history cannot be replayed on its base (one a custom
 #: Function made, a view of a view made under no_grad), or None (``ember.autograd.view_history`` sets it, at import)
 rebase_refusal: Any = None
+#: ``hook(tensor, value, use)``, told of each value read as a Python number (``use``: "item" or
+#: "control flow") or as lists ("data", ``tolist``) while ``ember.vmap`` runs a function
+#: (``ember.func.vmap_level`` sets it), None otherwise
+scalar_read_hook: Callable[[Tensor, Any, str], None] | None = None
 
 # The two questions the tensor asks of the layers above it, which the plugin host and the op
 # modules answer; ember.tensor_methods.install() connects them once, at ``import ember``.
@@ -1054,9 +1058,15 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
         """
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+        return self._read_scalar("item")
+
+    def _read_scalar(self, use: str) -> Any:
         if self._device.type == "meta":
             raise RuntimeError("Tensor.item() cannot be called on meta tensors")
-        return self._backend.to_host(self._data).reshape(()).item()
+        value = self._backend.to_host(self._data).reshape(()).item()
+        if scalar_read_hook is not None:
+            scalar_read_hook(self, value, use)
+        return value
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists.
@@ -1068,7 +1078,10 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
             >>> ember.tensor(1.5).tolist()
             1.5
         """
-        return self._backend.to_host(self._data).tolist()
+        values = self._backend.to_host(self._data).tolist()
+        if scalar_read_hook is not None:
+            scalar_read_hook(self, values, "data")
+        return values
 
     def _scalar(self):
         if self.numel() != 1:
@@ -1108,7 +1121,7 @@ class Tensor(_Surface, metaclass=_TensorTypeMeta):
                 if self.numel() > 1
                 else "Boolean value of Tensor with no values is ambiguous"
             )
-        return bool(self.item())
+        return bool(self._read_scalar("control flow"))
 
     __hash__ = object.__hash__  # by identity, in C: optimizer state and hook tables look tensors up per step
 

@@ -318,7 +318,75 @@ def _errors(lib, fn):
         "jacfwd_int": lambda: fn.jacfwd(lambda a: a)(i),
         "jacfwd_randomness": lambda: fn.jacfwd(lambda a: a, randomness="bad")(x),
         "hessian_argnum_range": lambda: fn.hessian(f, argnums=2)(x),
+        "grad_aux_not_tensors": lambda: fn.grad(lambda a: (a.sum(), {"k": [a, 3]}), has_aux=True)(x),
+        "grad_and_value_aux_none": lambda: fn.grad_and_value(lambda a: (a.sum(), None), has_aux=True)(x),
+        "vjp_aux_not_tensors": lambda: fn.vjp(lambda a: (a, "s"), x, has_aux=True),
+        "jvp_aux_not_tensors": lambda: fn.jvp(lambda a: (a, 1.0), (x,), (x,), has_aux=True),
+        "jacrev_aux_not_tensors": lambda: fn.jacrev(lambda a: (a, 3), has_aux=True)(x),
+        "jacfwd_aux_not_tensors": lambda: fn.jacfwd(lambda a: (a, 3), has_aux=True)(x),
+        "vjp_bool_output": lambda: fn.vjp(lambda a: (a, a > 0), x),
+        "jacrev_int_output": lambda: fn.jacrev(lambda a: a.long())(x),
+        "hessian_int_output": lambda: fn.hessian(lambda a: (a > 0).sum())(x),
+        "jacfwd_complex_output": lambda: fn.jacfwd(lambda a: a * (1 + 1j))(x),
     }
+
+
+@pytest.mark.parametrize("source", ["float32", "float64"])
+def test_jacfwd_blocks_have_the_outputs_dtypes(source):
+    """Forward mode's tangents have their outputs' dtypes (jacrev's blocks have the inputs')."""
+
+    def case(lib, fn, x):
+        other = lib.float64 if x.dtype == lib.float32 else lib.float32
+        both_ways = lambda a: (a.to(other) * 2, a.sin(), a > 0, a.long())  # noqa: E731
+        return fn.jacfwd(both_ways)(x), fn.jacrev(lambda a: a.to(other) * 2)(x)
+
+    e, t = both(case, [randn(3)], "cpu", getattr(ember, source))
+    for mine, theirs in zip(tree_flatten(e)[0], tree_flatten(t)[0]):
+        assert str(mine.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+
+
+@pytest.mark.parametrize("remove", ["mutations", "mutations_and_views"])
+def test_functionalize(remove):
+    """Same values and input writes as torch's functionalize; no output aliases an input."""
+
+    def case(lib, fn, x):
+        def f(a):
+            a.mul_(2)
+            return a.view(-1), a[0], a.sum()
+
+        y = x.clone()
+        flat, row, total = fn.functionalize(f, remove=remove)(y)
+        flat.add_(100)  # must not reach y
+        return flat, row, total, y
+
+    both(case, [randn(2, 3)], "cpu", ember.float64)
+
+
+def test_functionalize_refuses_other_removals():
+    same_error(
+        "functionalize_remove",
+        lambda: ember.func.functionalize(lambda a: a, remove="views"),
+        lambda: torch.func.functionalize(lambda a: a, remove="views"),
+    )
+
+
+def test_debug_unwrap_gives_the_mapped_input():
+    def case(lib, fn, x):
+        whole = lib.vmap(lambda a: fn.debug_unwrap(a).sum() * a)(x)
+        nested = lib.vmap(lib.vmap(lambda a: fn.debug_unwrap(a).sum() * a))(x)
+        innermost = lib.vmap(lib.vmap(lambda a: fn.debug_unwrap(a, recurse=False).sum() * a))(x)
+        return whole, nested, innermost, fn.debug_unwrap(x)
+
+    both(case, [randn(2, 3)], "cpu", ember.float64)
+
+
+def test_vjp_names_the_structures_as_torch():
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError) as error:
+            lib.func.vjp(lambda a: {"a": a, "b": [a]}, lib.ones(2))[1]((lib.ones(2),))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
 
 
 @pytest.mark.parametrize("name", list(_errors(torch, torch.func)))

@@ -104,6 +104,140 @@ def test_randomness_same_replays_the_stream(device):
     assert bool((ember.rand(2, device=device) == after).all())
 
 
+def test_randomness_with_an_explicit_generator(device):
+    """torch checks every draw: one from a ``generator=`` raises under ``"error"`` and repeats under ``"same"``."""
+    x = ember.zeros(4, 3, device=device)
+    generator = ember.Generator(device=device).manual_seed(5)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        ember.vmap(lambda a: a + ember.rand(3, device=device, generator=generator))(x)
+    same = ember.vmap(lambda a: a + ember.rand(3, device=device, generator=generator), randomness="same")(x)
+    assert bool((same == same[0]).all())
+    different = ember.vmap(lambda a: a + ember.rand(3, device=device, generator=generator), randomness="different")(x)
+    assert not bool((different == different[0]).all())
+
+
+def _random_errors(lib):
+    fn = lib.func
+    x = lib.ones(2, 3)
+    return {
+        "inner_different_outer_error": lambda: lib.vmap(lib.vmap(lambda a: a + lib.rand(()), randomness="different"))(
+            x
+        ),
+        "jacfwd": lambda: fn.jacfwd(lambda a: a * lib.rand(3))(x[0]),
+        "hessian": lambda: fn.hessian(lambda a: (a * lib.rand(3)).sum())(x[0]),
+        "randint": lambda: lib.vmap(lambda a: lib.randint(0, 3, (2,)))(x),
+        "normal_": lambda: lib.vmap(lambda a: a.normal_())(x.clone()),
+    }
+
+
+@pytest.mark.parametrize("name", list(_random_errors(torch)))
+def test_random_draws_raise_as_torch(name):
+    same_error(name, _random_errors(ember)[name], _random_errors(torch)[name])
+
+
+def test_jacfwd_maps_tangents_only(device, dtype):
+    """jacfwd runs under torch's vmap over the tangents: running statistics and one_hot's class count are fine."""
+
+    def case(lib, fn, x):
+        F = lib.nn.functional
+        mean, var = lib.zeros(3, dtype=x.dtype, device=x.device), lib.ones(3, dtype=x.dtype, device=x.device)
+        normed = fn.jacfwd(lambda a: F.batch_norm(a, mean, var, training=True))(x)
+        hot = fn.jacfwd(lambda a: F.one_hot(a.detach().abs().long()).to(a.dtype) * a.sum())(x)
+        return normed, hot, mean, var
+
+    both(case, [randn(4, 3)], device, dtype)
+
+
+def test_jacfwd_with_random_draws_allowed():
+    x = ember.ones(3)
+    for randomness in ("same", "different"):
+        assert ember.func.jacfwd(lambda a: a * ember.rand(3), randomness=randomness)(x).shape == (3, 3)
+
+
+def _scalar_read_errors(lib):
+    x = lib.arange(6.0).reshape(2, 3)
+    return {
+        "item": lambda: lib.vmap(lambda a: a * a.sum().item())(x),
+        "item_of_an_entry": lambda: lib.vmap(lambda a: a * a.item())(x[0]),
+        "float": lambda: lib.vmap(lambda a: a * float(a.max()))(x),
+        "int": lambda: lib.vmap(lambda a: a * int(a.max()))(x),
+        "index": lambda: lib.vmap(lambda a: a * [1, 2, 3, 4, 5, 6][a.long().max()])(x),
+        "if": lambda: lib.vmap(lambda a: a if a.sum() > 3 else -a)(x),
+        "if_on_an_entry": lambda: lib.vmap(lambda a: a if a else -a)(x[0]),
+        "tolist": lambda: lib.vmap(lambda a: a * a.tolist()[0])(x),
+        "nested_outer": lambda: lib.vmap(lambda r: lib.vmap(lambda a: a * (r.sum() + 1).item())(r))(x),
+    }
+
+
+@pytest.mark.parametrize("name", list(_scalar_read_errors(torch)))
+def test_scalar_reads_raise_as_torch(name):
+    same_error(name, _scalar_read_errors(ember)[name], _scalar_read_errors(torch)[name])
+
+
+def test_scalar_reads_of_unmapped_tensors_pass(device, dtype):
+    def case(lib, fn, x, w):
+        nan = lib.full((2,), float("nan"), dtype=x.dtype, device=x.device)
+        read = lib.vmap(lambda a: a * w.sum().item() if w.sum() > 0 else a)(x)
+        listed = lib.vmap(lambda a: a + len(nan.tolist()) + (nan.sum().item() != nan.sum().item()))(x)
+        return read, listed
+
+    both(case, [randn(3, 2), abs(randn(2))], device, dtype)
+
+
+def test_inplace_write_into_a_shared_tensor_raises():
+    """torch refuses ``w.add_(a)`` for an unmapped ``w`` and a mapped ``a`` (a RuntimeError); ember, looping,
+    refuses a second entry's write into the same unmapped tensor (it would add every entry)."""
+    theirs = torch.zeros(3)
+    with pytest.raises(RuntimeError):
+        torch.vmap(lambda a: theirs.add_(a))(torch.arange(6.0).reshape(2, 3))
+    ours = ember.zeros(3)
+    with pytest.raises(RuntimeError, match="vmap: inplace arithmetic"):
+        ember.vmap(lambda a: ours.add_(a))(ember.arange(6.0).reshape(2, 3))
+
+
+def test_inplace_writes_into_the_entries_own_tensors(device, dtype):
+    def case(lib, fn, x, w):
+        fresh = lib.vmap(lambda a: a.clone().add_(w).mul_(2))(x)
+        derived = lib.vmap(lambda a: (a * 2).add_(a).div_(w.exp()))(x)
+        mapped = lib.vmap(lambda a: a.sub_(w))(x.clone())
+        return fresh, derived, mapped
+
+    both(case, [randn(3, 2), randn(2)], device, dtype)
+
+
+def _batch_norm_errors(lib):
+    F = lib.nn.functional
+    x = lib.ones(2, 3, 4)
+    return {
+        "functional": lambda: lib.vmap(lambda a: F.batch_norm(a, lib.zeros(4), lib.ones(4), training=True))(x),
+        "module": lambda: lib.vmap(lib.nn.BatchNorm1d(4))(x),
+        "instance_norm": lambda: lib.vmap(
+            lambda a: F.instance_norm(a.unsqueeze(0), lib.zeros(3), lib.ones(3), use_input_stats=True)
+        )(x),
+        "one_hot_without_num_classes": lambda: lib.vmap(F.one_hot)(lib.tensor([[0, 1], [2, 3]])),
+        "mean_mapped_var_not": lambda: lib.vmap(lambda a, m: F.batch_norm(a, m, lib.ones(4), training=True))(
+            x, lib.zeros(2, 4)
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_batch_norm_errors(torch)))
+def test_batch_norm_with_unmapped_running_stats_raises_as_torch(name):
+    same_error(name, _batch_norm_errors(ember)[name], _batch_norm_errors(torch)[name])
+
+
+def test_batch_norm_with_mapped_running_stats(device, dtype):
+    """Mapped running statistics (``stack_module_state``'s buffers) are each entry's own: updated in place."""
+
+    def case(lib, fn, x, mean, var):
+        F = lib.nn.functional
+        out = lib.vmap(lambda a, m, v: F.batch_norm(a, m, v, training=True))(x, mean, var)
+        evaluated = lib.vmap(lambda a: F.batch_norm(a, lib.zeros_like(a[0]), lib.ones_like(a[0])))(x)
+        return out, mean, var, evaluated
+
+    both(case, [randn(2, 5, 4), randn(2, 4), abs(randn(2, 4))], device, dtype)
+
+
 def _errors(lib):
     x = lib.arange(6.0).reshape(2, 3)
     return {

@@ -452,3 +452,155 @@ def test_a_list_of_tensors_gets_a_list_of_gradients():
     assert grads[0][0] is None and grads[1][0] is None
     for mine, torchs in zip(grads[0][1:], grads[1][1:]):
         _same(mine, torchs)
+
+
+def _plus_minus(module, qualname):
+    """An operator with two outputs and a vmap rule that adds 10 to the first (to tell it ran)."""
+
+    @module.library.custom_op(qualname, mutates_args=())
+    def op(x: module.Tensor, y: module.Tensor, k: float = 1.0) -> tuple[module.Tensor, module.Tensor]:
+        return x + y * k, x - y * k
+
+    @module.library.register_vmap(qualname)
+    def rule(info, in_dims, x, y, k):
+        x = x.movedim(in_dims[0], -1) if in_dims[0] is not None else x.unsqueeze(-1)
+        y = y.movedim(in_dims[1], -1) if in_dims[1] is not None else y.unsqueeze(-1)
+        plus, minus = op(x, y, k)
+        return (plus + 10 * info.batch_size, minus), (-1, -1)
+
+    return op
+
+
+@pytest.mark.parametrize(
+    ("in_dims", "x_shape", "y_shape"),
+    [((0, None, None), (3, 4), (4,)), ((1, 0, None), (4, 3), (3, 4)), ((None, -1, None), (4,), (4, 3))],
+)
+def test_register_vmap_rule_is_called_on_the_batch(in_dims, x_shape, y_shape):
+    ours, theirs, _ = _both(_plus_minus)
+    x = np.linspace(-1, 1, int(np.prod(x_shape))).reshape(x_shape)
+    y = np.linspace(0, 2, int(np.prod(y_shape))).reshape(y_shape)
+    mine = ember.vmap(ours, in_dims=in_dims)(ember.tensor(x), ember.tensor(y), 2.0)
+    torchs = torch.vmap(theirs, in_dims=in_dims)(torch.tensor(x), torch.tensor(y), 2.0)
+    for a, b in zip(mine, torchs):
+        _same(a, b)
+
+
+def test_vmap_of_an_operator_without_a_rule_maps_its_kernel():
+    ours, theirs, _ = _both(_scaled_sin)
+    x = np.linspace(-1, 1, 6).reshape(2, 3)
+    _same(
+        ember.vmap(ours, in_dims=(1, None))(ember.tensor(x), 3.0),
+        torch.vmap(theirs, in_dims=(1, None))(torch.tensor(x), 3.0),
+    )
+
+
+def test_keyword_only_tensors_are_refused_as_torch():
+    qualname = _qualname("keyword_tensor")
+    for module in (ember, torch):
+        with pytest.raises(NotImplementedError, match="custom_op with kwarg-only Tensor args"):
+
+            @module.library.custom_op(qualname, mutates_args=())
+            def op(x: module.Tensor, *, y: module.Tensor) -> module.Tensor:
+                return x + y
+
+        module.library.define(qualname, "(Tensor x, *, Tensor y) -> Tensor")
+        with pytest.raises(NotImplementedError, match="register_vmap with kwarg-only Tensor args"):
+            module.library.register_vmap(qualname, lambda info, in_dims, x, y: (x + y, 0))
+
+
+def _data_dependent(module, qualname):
+    @module.library.custom_op(qualname, mutates_args=())
+    def op(x: module.Tensor) -> module.Tensor:
+        return x.nonzero()
+
+    @op.register_fake
+    def _(x):
+        return x.new_empty(module.library.get_ctx().new_dynamic_size(), x.dim(), dtype=module.long)
+
+    return op
+
+
+def test_get_ctx_gives_fake_kernels_dynamic_sizes_as_torch():
+    ours, theirs, _ = _both(_data_dependent)
+    assert ember.library.get_ctx() is None and torch.library.get_ctx() is None
+    for op, module in ((ours, ember), (theirs, torch)):
+        assert module.library.opcheck(op, (module.tensor([0.0, 1.0, 2.0]),))["test_faketensor"] == "SUCCESS"
+        with pytest.raises(RuntimeError, match="with meta Tensors \\(as opposed to FakeTensors\\)"):
+            op(module.empty(3, device="meta"))
+
+        @op.register_fake
+        def _(x, module=module):
+            return x.new_empty(module.library.get_ctx().new_dynamic_size(min=-1))
+
+        result = module.library.opcheck(op, (module.ones(2),), raise_exception=False)["test_faketensor"]
+        assert isinstance(result, ValueError) and "expected min to be greater than or equal to 0" in str(result)
+
+
+def test_opcheck_names_the_real_shape_and_dtype_first():
+    def doubled(module, qualname):
+        @module.library.custom_op(qualname, mutates_args=())
+        def op(x: module.Tensor) -> module.Tensor:
+            return x * 2
+
+        return op
+
+    ours, theirs, _ = _both(doubled)
+    for fake, expected in ((lambda x: x.new_empty(5), "Size([3]) and "), (lambda x: x.double(), "float32 and ")):
+        for op, module in ((ours, ember), (theirs, torch)):
+            op.register_fake(fake)
+            result = module.library.opcheck(op, (module.ones(3),), raise_exception=False)["test_faketensor"]
+            assert expected in str(result)
+
+
+def test_needs_input_grad_as_torch_shows_it():
+    """setup_context sees one flag per positional tensor and the metadata's; backward one per input."""
+
+    def flagged(module, qualname):
+        seen = {}
+
+        @module.library.custom_op(qualname, mutates_args=())
+        def op(xs: Sequence[module.Tensor], w: module.Tensor, *, k: float = 1.0) -> module.Tensor:
+            return sum(x * w for x in xs) * k
+
+        def setup_context(ctx, inputs, keyword_only_inputs, output):
+            seen["setup_context"] = ctx.needs_input_grad
+
+        def backward(ctx, grad):
+            seen["backward"] = ctx.needs_input_grad
+            return [grad, grad], grad
+
+        op.register_autograd(backward, setup_context=setup_context)
+        return op, seen
+
+    (ours, mine), (theirs, torchs), _ = _both(flagged)
+    for op, module in ((ours, ember), (theirs, torch)):
+        x = module.ones(2, requires_grad=True)
+        op([x, module.ones(2)], module.ones(2), k=2.0).sum().backward()
+    assert mine == torchs
+
+
+def test_register_autograd_refuses_a_mutating_operator():
+    for module in (ember, torch):
+        qualname = _qualname("mutating")
+
+        @module.library.custom_op(qualname, mutates_args=("x",))
+        def op(x: module.Tensor) -> None:
+            x.add_(1)
+
+        with pytest.raises(RuntimeError, match="Cannot register autograd formula for non-functional operator"):
+            op.register_autograd(lambda ctx, grad: grad)
+
+
+def test_vmap_of_a_mutating_operator_without_a_rule_raises_as_torch():
+    errors = []
+    for module in (ember, torch):
+        qualname = _qualname("mutating_vmap")
+
+        @module.library.custom_op(qualname, mutates_args=("x",))
+        def op(x: module.Tensor) -> None:
+            x.add_(1)
+
+        with pytest.raises(RuntimeError) as error:
+            module.vmap(op)(module.zeros(2, 3))
+        errors.append(str(error.value).split(qualname)[1])
+    assert errors[0] == errors[1]

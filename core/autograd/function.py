@@ -318,6 +318,22 @@ def modified_after_saved(tensor: Tensor, version: int, node: Node | None = None,
 _BACKWARD_SUFFIX = re.compile(r"Backward(\d*)$")
 
 
+#: the innermost ``ember.vmap`` running its function (an ``ember.func.batching_rules.VmapLevel``), which
+#: calls a user's Function's ``vmap`` staticmethod: ``vmap_level.apply_function(cls, args, kwargs)`` gives
+#: the outputs, or :data:`RUN_FORWARD` where ``forward`` runs as usual; None outside vmap (one global read
+#: per op)
+vmap_level: Any = None
+
+#: what a batching rule returns where the op is to run as it does outside vmap
+RUN_FORWARD: Any = object()
+
+
+def connect_vmap_level(level: Any) -> None:
+    """Set :data:`vmap_level` (``ember.vmap`` does, on entering and leaving a level)."""
+    global vmap_level
+    vmap_level = level
+
+
 class _FunctionMeta(type):
     def __init__(cls, name, bases, attrs):
         super().__init__(name, bases, attrs)
@@ -372,14 +388,37 @@ class Function(metaclass=_FunctionMeta):
             "backward mode AD."
         )
 
-    #: PyTorch's switch for a vmap rule generated from ``forward``; ember's :func:`ember.func.vmap` runs
-    #: ``forward`` once per batch entry, with or without it
+    #: PyTorch's switch for a vmap rule generated from ``forward``: :func:`ember.func.vmap` runs ``forward``
+    #: once per batch entry (without it, and without a :meth:`vmap` staticmethod, vmap refuses the Function)
     generate_vmap_rule: bool = False
+    #: whether ember.vmap runs ``forward`` once per entry without PyTorch's checks (an operator's own Function)
+    _vmap_runs_forward: bool = False
 
     @staticmethod
     def vmap(info: Any, in_dims: Any, *args: Any) -> Any:
-        """PyTorch's batching rule of the Function. ember's :func:`ember.func.vmap` maps ``forward`` over the
-        batch entries instead and does not call it."""
+        """The batching rule of the Function, for :func:`ember.func.vmap`: ``args`` with a batch dimension
+        (``in_dims``, one int or None per argument; ``info.batch_size``, ``info.randomness``) to
+        ``(outputs, out_dims)``. A subclass overrides it, or sets ``generate_vmap_rule = True``, to be vmapped.
+
+        Example::
+
+            >>> class Double(ember.autograd.Function):
+            ...     @staticmethod
+            ...     def forward(x):
+            ...         return x * 2
+            ...     @staticmethod
+            ...     def setup_context(ctx, inputs, output):
+            ...         pass
+            ...     @staticmethod
+            ...     def backward(ctx, grad):
+            ...         return grad * 2
+            ...     @staticmethod
+            ...     def vmap(info, in_dims, x):
+            ...         return x * 2, in_dims[0]
+            >>> ember.vmap(Double.apply)(ember.tensor([[1.0, 2.0], [3.0, 4.0]]))
+            tensor([[2., 4.],
+                    [6., 8.]])
+        """
         raise NotImplementedError(
             "To use autograd.Function with vmap, you must either override the vmap staticmethod or set "
             "generate_vmap_rule=True."
@@ -429,6 +468,10 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         # the per-op path: plain loops and slot reads only (see benchmarks/bench_overhead.py)
+        if vmap_level is not None and cls._validates_gradients:  # a user's Function under ember.vmap
+            outputs = vmap_level.apply_function(cls, args, kwargs)
+            if outputs is not RUN_FORWARD:
+                return outputs
         ctx = cls._backward_cls()
         state = grad_state
         enabled = state.enabled

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..tensor import Tensor
+from .pytree import tree_flatten
+
 __all__ = ["normalize_argnums", "select", "replace", "split_aux"]
 
 
@@ -53,4 +56,7 @@ def split_aux(result: Any, has_aux: bool, api: str) -> tuple[Any, Any]:
         return result, None
     if not (isinstance(result, tuple) and len(result) == 2):
         raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
+    for leaf in tree_flatten(result[1])[0]:
+        if not isinstance(leaf, Tensor):  # PyTorch unwraps aux from its transform's level: tensors only
+            raise RuntimeError(f"Expected tensors, got unsupported type {type(leaf)}")
     return result

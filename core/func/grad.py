@@ -11,7 +11,7 @@ from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..tensor import Tensor
 from .argnums import normalize_argnums, replace, select, split_aux
 from .level import Level, detach_tree, flat_outputs
-from .pytree import tree_flatten, tree_unflatten
+from .pytree import tree_flatten, tree_unflatten, treespec_pprint
 
 __all__ = ["grad", "grad_and_value", "vjp"]
 
@@ -144,7 +144,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
     level = Level(leaves)
     with enable_grad():
         output, aux = split_aux(func(*tree_unflatten(level.inputs, spec)), has_aux, "vjp(f, *primals)")
-    outputs, out_spec = flat_outputs(output, "vjp(f, *primals)")
+    outputs, out_spec = flat_outputs(output, "vjp(f, *primals)", differentiable=True)
     attached = level.attached(outputs)
 
     def vjp_fn(cotangents: Any, *, retain_graph: bool = True, create_graph: bool | None = None) -> tuple[Any, ...]:
@@ -152,7 +152,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         if ct_spec != out_spec:
             raise RuntimeError(
                 "Expected pytree structure of cotangents to be the same as pytree structure of outputs to the "
-                f"function. cotangents: {ct_spec}, primal output: {out_spec}"
+                f"function. cotangents: {treespec_pprint(ct_spec)}, primal output: {treespec_pprint(out_spec)}"
             )
         vectors = [v if v.dtype is o.dtype else v.to(o.dtype) for v, o in zip(vectors, outputs)]
         if create_graph is None:

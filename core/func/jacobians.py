@@ -13,15 +13,23 @@ from .argnums import normalize_argnums, replace, select, split_aux
 from .level import Level, check_primal, detach_tree, flat_outputs
 from .pytree import tree_flatten, tree_unflatten
 from .vmap import check_randomness
+from .vmap_level import VmapLevel
 
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
 
 def _jacobian(
-    func: Callable[..., Any], argnums: Any, has_aux: bool, args: tuple[Any, ...], kwargs: dict[str, Any]
+    func: Callable[..., Any],
+    argnums: Any,
+    has_aux: bool,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    forward: bool = False,
 ) -> tuple[Any, Any]:
     """``(jacobian, aux)``: one backward pass per output element; each block is shaped
-    ``output.shape + input.shape``, nested as output pytree of (differentiated) input pytrees."""
+    ``output.shape + input.shape``, nested as output pytree of (differentiated) input pytrees. The
+    blocks have the inputs' dtypes (reverse mode's), or with ``forward`` the outputs' (forward mode's:
+    a tangent has its output's dtype; complex outputs are refused there, as PyTorch's jacfwd does)."""
     argnums = normalize_argnums(argnums, len(args))
     leaves, spec = tree_flatten(select(args, argnums))
     level = Level(leaves)
@@ -29,7 +37,14 @@ def _jacobian(
     with enable_grad():
         result = func(*replace(args, argnums, tree_unflatten(inputs, spec)), **kwargs)
         output, aux = split_aux(result, has_aux, "vjp(f, *primals)")
-        outputs, out_spec = flat_outputs(output, "vjp(f, *primals)")
+        outputs, out_spec = flat_outputs(output, "vjp(f, *primals)", differentiable=not forward)
+        if forward:
+            for index, out in enumerate(outputs):
+                if out.is_complex():
+                    raise RuntimeError(
+                        "jacfwd: Expected all outputs to be real but received complex tensor at flattened input "
+                        f"idx: {index}"
+                    )
         attached = level.attached(outputs)
         jacobians = []
         for out in outputs:
@@ -45,6 +60,8 @@ def _jacobian(
                 )
                 for row, inp in zip(rows, inputs)
             ]
+            if forward:
+                blocks = [b if b.dtype is out.dtype else b.to(out.dtype) for b in blocks]
             jacobians.append(tree_unflatten(blocks, spec))
     if not attached:
         aux = detach_tree(aux)
@@ -112,8 +129,8 @@ def jacfwd(
         argnums (int or tuple of ints): the positional arguments to differentiate. Default: ``0``.
         has_aux (bool): ``func`` returns an auxiliary object; the result is then
             ``(jacobian, aux)``. Default: ``False``.
-        randomness (str): ``"error"``, ``"different"`` or ``"same"``, checked; ``func`` runs once, so
-            every row sees the same random draws. Default: ``"error"``.
+        randomness (str): ``"error"`` (a random draw in ``func`` raises), ``"different"`` or ``"same"``;
+            ``func`` runs once, so every row sees the same random draws. Default: ``"error"``.
 
     Returns:
         A function with ``func``'s arguments that returns the Jacobian.
@@ -129,10 +146,13 @@ def jacfwd(
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        primals = []
         if isinstance(argnums, (int, tuple)):
-            for primal in tree_flatten(select(args, normalize_argnums(argnums, len(args))))[0]:
-                check_primal(primal)
-        jacobian, aux = _jacobian(func, argnums, has_aux, args, kwargs)
+            primals = [check_primal(p) for p in tree_flatten(select(args, normalize_argnums(argnums, len(args))))[0]]
+        # PyTorch maps the forward products over the inputs' elements: vmap's checks of random draws
+        # and custom Functions apply
+        with VmapLevel(sum(p.numel() for p in primals), randomness, maps_inputs=False):
+            jacobian, aux = _jacobian(func, argnums, has_aux, args, kwargs, forward=True)
         return (jacobian, aux) if has_aux else jacobian
 
     return wrapper

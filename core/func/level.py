@@ -34,12 +34,18 @@ def check_primal(value: Any) -> Tensor:
     return check_floating(check_tensor(value), "primal")
 
 
-def flat_outputs(output: Any, api: str) -> tuple[list[Tensor], TreeSpec]:
-    """``(leaves, spec)`` of a function's output, which must hold tensors only."""
+def flat_outputs(output: Any, api: str, differentiable: bool = False) -> tuple[list[Tensor], TreeSpec]:
+    """``(leaves, spec)`` of a function's output, which must hold tensors only (floating-point or
+    complex ones with ``differentiable``, as reverse mode's cotangents need)."""
     outputs, spec = tree_flatten(output)
     for out in outputs:
         if not isinstance(out, Tensor):
             raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got unsupported type {type(out)}")
+        if differentiable and not (out.is_floating_point() or out.is_complex()):
+            raise RuntimeError(
+                f"vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor with dtype "
+                f"{out.dtype}"
+            )
     return outputs, spec
 
 

@@ -7,7 +7,17 @@ from typing import Any
 
 from ..utils._pytree import TreeSpec, tree_flatten, tree_is_leaf, tree_map, tree_structure, tree_unflatten
 
-__all__ = ["TreeSpec", "tree_flatten", "tree_unflatten", "tree_map", "broadcast_prefix"]
+__all__ = ["TreeSpec", "tree_flatten", "tree_unflatten", "tree_map", "broadcast_prefix", "treespec_pprint"]
+
+
+class _Leaf:
+    def __repr__(self) -> str:
+        return "*"
+
+
+def treespec_pprint(spec: TreeSpec) -> str:
+    """``spec`` printed as PyTorch's messages print one: its structure with ``*`` for each leaf (``(*, [*])``)."""
+    return repr(tree_unflatten([_Leaf()] * spec.num_leaves, spec))
 
 
 def broadcast_prefix(prefix: Any, tree: Any) -> list[Any] | None:

@@ -11,10 +11,10 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from ..device import device as _device
 from ..ops.movement import stack
-from ..tensor import Tensor, backend_for_device
+from ..tensor import Tensor
 from .pytree import TreeSpec, broadcast_prefix, tree_flatten, tree_unflatten
+from .vmap_level import VmapLevel
 
 __all__ = ["vmap", "check_randomness"]
 
@@ -29,12 +29,6 @@ def check_randomness(randomness: str) -> None:
 
 def _name(func: Any) -> str:
     return getattr(func, "__name__", repr(func))
-
-
-def _generators(tensors: list[Tensor]) -> list[Any]:
-    """The default random streams ``func`` may draw from: the CPU one and those of the inputs' devices."""
-    devices = {_device("cpu")} | {t.device for t in tensors}
-    return [backend_for_device(d).generator(d.index or 0) for d in sorted(devices, key=str)]
 
 
 def _mapped_inputs(name: str, in_dims: Any, args: tuple[Any, ...]) -> tuple[list[Any], TreeSpec, list[Any], int]:
@@ -88,12 +82,12 @@ def _mapped_inputs(name: str, in_dims: Any, args: tuple[Any, ...]) -> tuple[list
     return leaves, spec, dims, sizes[0]
 
 
-def _entry(leaf: Any, dim: int | None, index: int | None) -> Any:
+def _entry(level: VmapLevel, leaf: Any, dim: int | None, index: int | None) -> Any:
     if dim is None:
         return leaf
     if index is None:  # an empty batch: a stand-in entry, to learn the output's structure and shapes
         return leaf.new_zeros(leaf.shape[:dim] + leaf.shape[dim + 1 :])
-    return leaf.select(dim, index)
+    return level.entry(leaf, dim, index)
 
 
 def _run(
@@ -106,19 +100,11 @@ def _run(
     batch_size: int,
 ) -> list[Any]:
     """``func``'s results, one per batch entry (one for a stand-in entry when the batch is empty)."""
-    generators = [] if randomness == "different" else _generators([t for t in leaves if isinstance(t, Tensor)])
-    states = [g.get_state() for g in generators]
     results = []
-    for index in range(batch_size) if batch_size else [None]:
-        if randomness == "same":
-            for generator, state in zip(generators, states):
-                generator.set_state(state)
-        results.append(func(*tree_unflatten([_entry(t, d, index) for t, d in zip(leaves, dims)], spec), **kwargs))
-        if randomness == "error" and any(g.get_state() != s for g, s in zip(generators, states)):
-            raise RuntimeError(
-                "vmap: called random operation while in randomness error mode. Please either use the 'same' or "
-                "'different' randomness flags on vmap or perform the randomness operation out of vmap"
-            )
+    with VmapLevel(batch_size, randomness) as level:
+        for index in range(batch_size) if batch_size else [None]:
+            entry = tree_unflatten([_entry(level, t, d, index) for t, d in zip(leaves, dims)], spec)
+            results.append(func(*entry, **kwargs))
     return results
 
 
@@ -188,13 +174,16 @@ def vmap(
     composes with :func:`ember.func.grad` (``vmap(grad(f))`` gives per-sample gradients).
 
     ember runs ``func`` once per batch entry in a Python loop and stacks the outputs (it has no
-    batching interpreter): the results are PyTorch's, the speed is a loop's. Functions that PyTorch's
-    vmap refuses -- ``.item()`` on a mapped tensor, control flow on its values -- run here. An output with
-    ``out_dims=None`` must be the same for every entry (checked by value: an output that depends on
-    the batch only in ways that cancel is accepted, where PyTorch refuses it). ``randomness``:
-    ``"error"`` raises when ``func`` draws from the default generator of the CPU or of an input's
-    device (draws from an explicit ``generator=`` go unseen), ``"same"`` replays the same draws for
-    every entry, ``"different"`` lets them differ. ``chunk_size`` is checked and has no other effect.
+    batching interpreter): the results are PyTorch's, the speed is a loop's. A mapped value read as a
+    Python number (``.item()``, ``float()``, an ``if`` on a tensor) raises as in PyTorch when it is an
+    entry of a mapped input or differs between entries (one that is the same in every entry passes,
+    where PyTorch refuses it). An output with ``out_dims=None`` must be the same for every entry
+    (checked by value: an output that depends on the batch only in ways that cancel is accepted,
+    where PyTorch refuses it). ``randomness``:
+    ``"error"`` raises when ``func`` draws random numbers, ``"same"`` replays the same draws for every
+    entry, ``"different"`` lets them differ. A custom ``autograd.Function`` needs a ``vmap`` staticmethod (called on the batched
+    inputs) or ``generate_vmap_rule=True``, as in PyTorch. ``chunk_size`` is checked and has no other
+    effect.
 
     Args:
         func (function): takes tensors (or pytrees of them), returns tensors (or pytrees of them).

@@ -218,6 +218,8 @@ def _inplace(name):
     out_of_place = getattr(Tensor, name)
 
     def method(self, *args, **kwargs):
+        if autograd_function.vmap_level is not None:  # under ember.vmap: a write into a tensor every entry shares
+            autograd_function.vmap_level.check_inplace(self)
         recording = grad_state.enabled and (
             self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
         )

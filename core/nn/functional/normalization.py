@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
+from ...autograd import function as autograd_function
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.arithmetic import div
@@ -281,6 +282,8 @@ def batch_norm(
         raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     if eps < 0.0:
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if training and running_mean is not None and autograd_function.vmap_level is not None:
+        autograd_function.vmap_level.check_running_stats(running_mean, running_var)
     axes = (0,) + tuple(range(2, input.ndim))
     view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
     if training:
@@ -354,6 +357,8 @@ def instance_norm(
     view = lambda t: _channel_view(t, input.ndim)  # noqa: E731
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if running_mean is not None and autograd_function.vmap_level is not None:
+        autograd_function.vmap_level.check_running_stats(running_mean, running_var)
     axes = tuple(range(2, input.ndim))
     count = _count(input.shape, axes)
     if count == 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 from ... import dtypes
+from ...autograd import function as autograd_function
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state, no_grad
 from ...ops.arithmetic import where
@@ -317,6 +318,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise TypeError(f"one_hot(): argument 'num_classes' (position 2) must be int, not {type(num_classes).__name__}")
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    level = autograd_function.vmap_level
+    if num_classes == -1 and level is not None and level.mapping():  # the class count would vary per entry
+        raise RuntimeError(
+            "When vmap-ing ember.nn.functional.one_hot, please provide an explicit positive num_classes argument."
+        )
     if num_classes == -1:
         if not tensor.numel():
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
