@@ -1231,25 +1231,27 @@ def multinomial(
         result = multinomial(input, num_samples, replacement, generator=generator)
         return write_out("multinomial", result, out, exact_dtype=True, warn_resize=False)  # as torch
 
+    # PyTorch's checks, in its order
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"multinomial only supports floating-point dtypes for input, got: {TORCH_NAMES[input.dtype]}"
         )
-    if input.ndim not in (1, 2):
-        raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    n = input.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if n > _MAX_CATEGORIES:
+        raise RuntimeError("number of categories cannot exceed 2^24")
     probs = input.detach().to(dtypes.float64 if input._backend.supports_float64 else input.dtype)
     rows = probs if probs.ndim == 2 else probs.unsqueeze(0)
-    n = rows.shape[-1]
-    if not replacement and num_samples > n:
-        raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    if num_samples <= 0:
-        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
+    if rows.shape[0] == 0:
+        return empty(0, num_samples, dtype=dtypes.int64, device=input.device)
     if not rows.is_meta:  # a meta tensor has no values to check
-        if bool(((rows < 0) | ~rows.isfinite()).any()):
-            raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-        if bool((rows.sum(-1) <= 0).any()):
-            raise RuntimeError("multinomial: invalid probability distribution (negative or all-zero weights)")
-    if replacement:
+        _check_weights(rows, replacement and num_samples > 1)
+    if replacement and num_samples > 1:  # one sample takes the keys below, as in PyTorch
         from .searching import searchsorted
 
         # as PyTorch: the running sums in the weights' dtype (float32 for 16-bit ones) over the total,
@@ -1258,8 +1260,15 @@ def multinomial(
         running = (running if running.ndim == 2 else running.unsqueeze(0)).cumsum(-1)
         cdf = running / running[:, -1:]
         cdf[:, -1] = 1
-        u = rand(rows.shape[0], num_samples, generator=generator, dtype=rows.dtype, device=input.device)
-        out = searchsorted(cdf.to(u.dtype), u)
+        backend = input._backend
+        with backend.device_context(input.device.index):
+            native = native_generator(generator, backend, input.device.index)
+            found = native.categorical(cdf.contiguous()._data, num_samples)
+        if found is not None:
+            out = _new(found, backend, input.device)
+        else:
+            u = rand(rows.shape[0], num_samples, generator=generator, dtype=rows.dtype, device=input.device)
+            out = searchsorted(cdf.to(u.dtype), u)
     else:
         # as PyTorch: the weights over exponential samples (in the weights' dtype) are keys whose
         # largest num_samples sample without replacement
@@ -1268,6 +1277,27 @@ def multinomial(
         out = keys.argmax(-1, keepdim=True) if num_samples == 1 else keys.topk(num_samples, -1).indices
     out = out.to(dtypes.int64)
     return out if input.ndim == 2 else out.squeeze(0)
+
+
+_MAX_CATEGORIES = 1 << 24  # PyTorch's limit: the categories' indices are exact in float32
+
+
+def _check_weights(rows: Tensor, by_running_sums: bool) -> None:
+    """PyTorch's checks of multinomial's weights ``rows`` (2-D, at least one row), with its messages: those of
+    its sampler by running sums (with replacement, more than one sample), else those of its keys."""
+    if rows.shape[-1] == 0:  # PyTorch takes the weights' extremes first
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+        )
+    if by_running_sums:
+        if not bool(rows.min() >= 0):  # NaN too
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+        if not bool(rows.max().isfinite()):
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or NaN)")
+    elif bool(((rows < 0) | ~rows.isfinite()).any()):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if bool((rows.sum(-1) <= 0).any()):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
 
 
 # -- classic type constructors -------------------------------------------------------------
