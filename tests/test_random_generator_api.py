@@ -1,0 +1,104 @@
+"""Seeds, generators and the checks of the sampling ops, against PyTorch: what ``initial_seed`` says
+after a restored state, a new ``Generator``'s stream, ``clone_state``, the refusals of ``multinomial``
+(error type and message)."""
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _same_error(call):
+    with pytest.raises(Exception) as expected:
+        call(torch)
+    with pytest.raises(type(expected.value)) as got:
+        call(ember)
+    # the first line: PyTorch's argument parser goes on with the signatures it takes
+    first_line = str(expected.value).splitlines()[0].removesuffix(", but expected one of:")
+    assert str(got.value).replace("ember", "torch") == first_line
+
+
+def _same_values(call):
+    want, have = call(torch), call(ember)
+    if isinstance(want, torch.Tensor):
+        assert str(have.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+        np.testing.assert_array_equal(have.numpy(), want.numpy())
+    else:
+        assert have == want
+
+
+SEEDS = {
+    "initial_seed after set_rng_state": lambda T: (
+        T.manual_seed(5),
+        state := T.get_rng_state(),
+        T.manual_seed(9),
+        T.set_rng_state(state),
+        T.initial_seed(),
+    )[-1],
+    "Generator.initial_seed after set_state": lambda T: (
+        g := T.Generator().manual_seed(5),
+        state := g.get_state(),
+        g.manual_seed(9),
+        g.set_state(state),
+        g.initial_seed(),
+    )[-1],
+    "initial_seed after fork_rng": lambda T: (T.manual_seed(1), _fork_and_reseed(T), T.initial_seed())[-1],
+    "default_generator.manual_seed": lambda T: (T.default_generator.manual_seed(12), T.initial_seed(), T.rand(3))[1:],
+    "a new Generator after manual_seed": lambda T: (T.manual_seed(3), T.rand(3, generator=T.Generator()))[-1],
+    "negative seeds": lambda T: (T.manual_seed(-1).initial_seed(), T.Generator().manual_seed(-(2**63)).initial_seed()),
+    "clone_state": lambda T: (
+        g := T.Generator().manual_seed(4),
+        T.rand(2, generator=g),
+        c := g.clone_state(),
+        c is g,
+        c.initial_seed(),
+        T.rand(5, generator=c).tolist() == T.rand(5, generator=g).tolist(),
+    )[3:],
+}
+
+
+def _fork_and_reseed(T):
+    with T.random.fork_rng():
+        T.manual_seed(2)
+        T.rand(3)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_seeds_are_torchs(name):
+    want, have = SEEDS[name](torch), SEEDS[name](ember)
+    want = want if isinstance(want, tuple) else (want,)
+    have = have if isinstance(have, tuple) else (have,)
+    for w, h in zip(want, have, strict=True):
+        if isinstance(w, torch.Tensor):
+            np.testing.assert_array_equal(h.numpy(), w.numpy())
+        else:
+            assert h == w
+
+
+REFUSALS = {
+    "seed past 64 bits": lambda T: T.manual_seed(2**64),
+    "seed below -2**63": lambda T: T.Generator().manual_seed(-(2**63) - 1),
+    "Generator seed of a float": lambda T: T.Generator().manual_seed(1.5),
+    "Generator seed of a bool": lambda T: T.Generator().manual_seed(True),
+    "graphsafe_get_state": lambda T: T.Generator().graphsafe_get_state(),
+    "graphsafe_set_state": lambda T: T.Generator().graphsafe_set_state(T.Generator()),
+    "set_rng_state of a list": lambda T: T.set_rng_state([1, 2]),
+    "multinomial negative weight": lambda T: T.multinomial(T.tensor([0.5, -0.1, 0.3]), 2),
+    "multinomial negative weight, replacement": lambda T: T.multinomial(T.tensor([0.5, -0.1, 0.3]), 2, True),
+    "multinomial inf": lambda T: T.multinomial(T.tensor([0.5, float("inf")]), 1),
+    "multinomial inf, replacement": lambda T: T.multinomial(T.tensor([0.5, float("inf")]), 2, True),
+    "multinomial nan, replacement": lambda T: T.multinomial(T.tensor([0.5, float("nan")]), 2, True),
+    "multinomial zero sum": lambda T: T.multinomial(T.tensor([[0.0, 0.0], [1.0, 1.0]]), 2, True),
+    "multinomial too many": lambda T: T.multinomial(T.tensor([0.5, 0.5]), 3),
+    "multinomial no categories": lambda T: T.multinomial(T.ones(2, 0), 1, True),
+    "multinomial no samples": lambda T: T.multinomial(T.ones(3), 0),
+    "multinomial 3-d": lambda T: T.multinomial(T.ones(2, 2, 2, dtype=T.int64), 1),
+    "multinomial 2**24 categories": lambda T: T.multinomial(T.ones(2**24 + 1), 1, True),
+}
+
+
+@pytest.mark.parametrize("name", REFUSALS)
+def test_refusals_are_torchs(name):
+    _same_error(REFUSALS[name])
