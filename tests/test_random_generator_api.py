@@ -1,6 +1,6 @@
 """Seeds, generators and the checks of the sampling ops, against PyTorch: what ``initial_seed`` says
 after a restored state, a new ``Generator``'s stream, ``clone_state``, the refusals of ``multinomial``
-(error type and message)."""
+(error type and message), and the zero gradient an in-place sampler gives the values it overwrites."""
 
 import numpy as np
 import pytest
@@ -102,3 +102,18 @@ REFUSALS = {
 @pytest.mark.parametrize("name", REFUSALS)
 def test_refusals_are_torchs(name):
     _same_error(REFUSALS[name])
+
+
+@pytest.mark.parametrize("method", ["normal_", "uniform_", "bernoulli_", "exponential_", "random_", "cauchy_"])
+def test_an_in_place_sampler_gives_the_overwritten_values_a_zero_gradient(method):
+    def gradient(T):
+        p = T.full((4,), 0.5, requires_grad=True)
+        y = p * 2
+        getattr(y[1:3], method)()
+        (y * 3).sum().backward()
+        whole = p.clone()
+        getattr(whole, method)()
+        assert whole.requires_grad
+        return p.grad
+
+    _same_values(gradient)

@@ -17,7 +17,7 @@ from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..random import check_probabilities, native_generator
-from ..tensor import Tensor, writable_data
+from ..tensor import Tensor, _new, writable_data
 from ..typeinfo import finfo, iinfo
 from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
@@ -249,11 +249,13 @@ def _inplace(name):
 
 
 def _write(self, data, *, one_value=False):
-    """Store freshly made native ``data`` (no autograd) into ``self`` (see :func:`assign_` for ``one_value``)."""
+    """Store freshly made native ``data`` (no autograd) into ``self`` (see :func:`assign_` for ``one_value``);
+    where ``self`` has a history, the write is recorded, the old values getting a zero gradient (PyTorch's
+    ``NormalBackward0`` and the other samplers' nodes)."""
+    if grad_state.enabled and self.requires_grad:
+        return assign_(self, _new(data, self._backend, self._device), one_value=one_value)
     if self._base is not None and not one_value:
         check_no_internal_overlap(self)
-    if grad_state.enabled and self.requires_grad and self._grad_fn is None:
-        check_inplace(self)
     writable_data(self)[...] = data
     self._version_counter.value += 1
     if autograd_function.tangent_rule is not None:  # values that carry no tangent
