@@ -1,6 +1,7 @@
 """Seeds, generators and the checks of the sampling ops, against PyTorch: what ``initial_seed`` says
-after a restored state, a new ``Generator``'s stream, ``clone_state``, the refusals of ``multinomial``
-(error type and message), and the zero gradient an in-place sampler gives the values it overwrites."""
+after a restored state, a new ``Generator``'s stream, ``clone_state``, the refusals of ``multinomial``,
+``randint``, ``randperm`` and ``normal`` (error type and message), and the zero gradient an in-place
+sampler gives the values it overwrites."""
 
 import numpy as np
 import pytest
@@ -96,12 +97,36 @@ REFUSALS = {
     "multinomial no samples": lambda T: T.multinomial(T.ones(3), 0),
     "multinomial 3-d": lambda T: T.multinomial(T.ones(2, 2, 2, dtype=T.int64), 1),
     "multinomial 2**24 categories": lambda T: T.multinomial(T.ones(2**24 + 1), 1, True),
+    "randint bool": lambda T: T.randint(0, 3, (3,), dtype=T.bool),
+    "randint int8": lambda T: T.randint(0, 300, (3,), dtype=T.int8),
+    "randint uint8 from": lambda T: T.randint(-1, 3, (3,), dtype=T.uint8),
+    "randint float16": lambda T: T.randint(0, 2**25, (3,), dtype=T.float16),
+    "randint_like uint8": lambda T: T.randint_like(T.ones(2, dtype=T.uint8), 300),
+    "randperm float16": lambda T: T.randperm(3000, dtype=T.float16),
+    "randperm int8": lambda T: T.randperm(200, dtype=T.int8),
+    "randperm bool": lambda T: T.randperm(2, dtype=T.bool),
+    "randperm complex": lambda T: T.randperm(2, dtype=T.complex64),
+    "normal nan std tensor": lambda T: T.normal(T.zeros(3), T.tensor([float("nan")] * 3)),
+    "normal tensor and size": lambda T: T.normal(T.zeros(3), 1.0, size=(3,)),
 }
 
 
 @pytest.mark.parametrize("name", REFUSALS)
 def test_refusals_are_torchs(name):
     _same_error(REFUSALS[name])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda T: T.randperm(256, dtype=T.uint8).sort().values,
+        lambda T: T.randperm(0, dtype=T.float16),
+        lambda T: T.multinomial(T.ones(0, 3), 2, True),
+        lambda T: T.randint(0, 2**11, (4,), dtype=T.float16).dtype is T.float16,
+    ],
+)
+def test_edges_are_torchs(call):
+    _same_values(call)
 
 
 @pytest.mark.parametrize("method", ["normal_", "uniform_", "bernoulli_", "exponential_", "random_", "cauchy_"])

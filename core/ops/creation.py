@@ -27,6 +27,7 @@ from ..tensor import (
     tensor,
     warn_copy_construct,
 )
+from ..typeinfo import iinfo
 from .comparison import _TORCH_NAMES
 from .creation_options import layout_options
 from .dtype_support import TORCH_NAMES, not_implemented
@@ -942,6 +943,10 @@ def randint(
             raise TypeError(f"randint(): argument '{name}' must be int, not {type(bound).__name__}")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    from .inplace import check_random_bound  # which imports this module
+
+    check_random_bound("from", low, dtype or dtypes.int64)
+    check_random_bound("to - 1", high - 1, dtype or dtypes.int64)
     return _random(
         lambda g, s, d: g.integers(low, high, s, d),
         (tuple(size),),
@@ -983,6 +988,7 @@ def randperm(
         dt, dev = creation_placement("randperm", dtype, device, out)
         return write_out("randperm", randperm(n, generator=generator, dtype=dt, device=dev), out, warn_resize=False)
     (n,) = _size((n,), "randperm")
+    _check_permutation_dtype(n, dtype or dtypes.int64)
     device = _sampling_device(device, generator)
     backend, dev, _ = _place(dtypes.int64, device, op="randperm")
     with backend.device_context(dev.index):
@@ -993,6 +999,22 @@ def randperm(
     else:
         order = _finish(order, backend, dev, False)
     return order.to(dtype or dtypes.int64)
+
+
+# the largest n whose permutation a floating dtype holds exactly, as PyTorch words it
+_PERMUTATION_LIMITS = {dtypes.float16: (2049, "2049"), dtypes.float32: (2**24 + 1, "2^24+1"), dtypes.float64: (2**53 + 1, "2^53+1")}  # fmt: skip
+
+
+def _check_permutation_dtype(n: int, dtype: _dtype) -> None:
+    """PyTorch's checks that ``randperm(n)`` fits ``dtype``: no bool or complex, an integer dtype holding
+    ``n - 1``, a floating one holding every integer up to it."""
+    if dtype is dtypes.bool or dtype.is_complex:
+        not_implemented("randperm", dtype)
+    if not dtype.is_floating_point and n - 1 > iinfo(dtype).max:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+    limit, words = _PERMUTATION_LIMITS.get(dtype, (n, ""))
+    if n > limit:
+        raise RuntimeError(f"n cannot be greater than {words} for {_TORCH_NAMES[dtype.name]} type.")
 
 
 def _sampled_like(sample, name, input, generator, dtype, device, requires_grad, memory_format):
@@ -1149,14 +1171,19 @@ def normal(
         tensor([ 3.7053, -1.2536])
     """
     if isinstance(std, Tensor):
-        if not std.is_meta and bool((std < 0).any()):  # a meta tensor has no values to check
+        if not std.is_meta and bool((~(std >= 0)).any()):  # NaN too; a meta tensor has no values to check
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif not std >= 0.0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     tensor_mean, tensor_std = isinstance(mean, Tensor), isinstance(std, Tensor)
     if tensor_mean or tensor_std:
+        if size is not None:  # the shape is the tensors'
+            kinds = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (mean, std))
+            raise TypeError(
+                f"normal() received an invalid combination of arguments - got ({kinds}, size={type(size).__name__})"
+            )
         like: Any = mean if tensor_mean else std
-        shape = like.shape if size is None else _size((size,) if isinstance(size, int) else tuple(size))
+        shape = like.shape
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
             shape = broadcast_shapes(mean.shape, std.shape)
         dtype, device = like.dtype, like.device

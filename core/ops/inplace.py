@@ -477,9 +477,12 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
     return _write(self, backend.xp.astype(u < probs, self._data.dtype))
 
 
-def _check_random_bound(name, value, dtype):
-    """PyTorch's check that a bound of ``random_`` fits an integer (or bool) ``dtype``."""
+def check_random_bound(name: str, value: int, dtype: dtypes.dtype) -> None:
+    """PyTorch's check that a bound of ``random_`` (and ``randint``) fits ``dtype``: its range of finite
+    values for a floating one."""
     if dtype.is_floating_point:
+        if not finfo(dtype).min <= value <= finfo(dtype).max:
+            raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")
         return
     bits = 8 * dtype.itemsize
     low, high = (0, 1) if dtype is dtypes.bool else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
@@ -532,13 +535,13 @@ def random_(
         if unbounded:
             top = _random_top(self.dtype) + 1
         else:
-            _check_random_bound("to - 1", top - 1, self.dtype)
+            check_random_bound("to - 1", top - 1, self.dtype)
     elif to is None:
-        _check_random_bound("from", from_, self.dtype)
+        check_random_bound("from", from_, self.dtype)
         top = _random_top(self.dtype) + 1
     else:
-        _check_random_bound("from", from_, self.dtype)
-        _check_random_bound("to - 1", to - 1, self.dtype)
+        check_random_bound("from", from_, self.dtype)
+        check_random_bound("to - 1", to - 1, self.dtype)
         top = to
     _require(from_ < top, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={top}")
     backend = self._backend
