@@ -142,3 +142,27 @@ def test_an_in_place_sampler_gives_the_overwritten_values_a_zero_gradient(method
         return p.grad
 
     _same_values(gradient)
+
+
+DRAWS = {
+    "normal(mean)": lambda T, p, q: T.normal(p, 1.0),
+    "normal(mean, std)": lambda T, p, q: T.normal(p, q),
+    "normal(0, std)": lambda T, p, q: T.normal(0.0, q),
+    "bernoulli": lambda T, p, q: T.bernoulli(p),
+    "poisson": lambda T, p, q: T.poisson(q),
+}
+
+
+@pytest.mark.parametrize("name", DRAWS)
+def test_samples_of_parameters_that_require_grad_give_them_a_zero_gradient(name):
+    def gradients(T):
+        p = T.full((3,), 0.5, requires_grad=True)
+        q = T.full((3,), 2.0, requires_grad=True)
+        samples = DRAWS[name](T, p, q)
+        assert samples.requires_grad
+        (samples * 3).sum().backward()
+        with T.no_grad():
+            assert not DRAWS[name](T, p, q).requires_grad
+        return [None if g is None else g.tolist() for g in (p.grad, q.grad)]
+
+    assert gradients(ember) == gradients(torch)

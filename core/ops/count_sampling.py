@@ -12,6 +12,7 @@ from ..distributions import _sampling
 from ..random import Generator
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
+from .drawn_from import drawn_from
 from .movement import broadcast_tensors
 
 __all__ = ["poisson", "binomial", "_standard_gamma"]
@@ -44,7 +45,7 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     _floating_only("poisson_cpu", input, dtypes=())
     if bool((~(input >= 0)).any()):  # NaN too
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    return _sampling.poisson(input.detach(), generator)
+    return drawn_from(_sampling.poisson(input.detach(), generator), input)
 
 
 def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) -> Tensor:

@@ -30,6 +30,7 @@ from ..tensor import (
 from ..typeinfo import iinfo
 from .comparison import _TORCH_NAMES
 from .creation_options import layout_options
+from .drawn_from import drawn_from
 from .dtype_support import TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
@@ -1198,7 +1199,9 @@ def normal(
         samples.normal_(0.0 if tensor_mean else mean, std, generator=generator)  # type: ignore[arg-type]
     if tensor_mean or tensor_std:
         samples.add_(mean.detach() if tensor_mean else mean)  # type: ignore[union-attr]
-    return samples if out is None else write_out("normal", samples, out, exact_dtype=True, warn_resize=False)
+    if out is None:
+        return drawn_from(samples, mean, std)
+    return write_out("normal", samples, out, exact_dtype=True, warn_resize=False)
 
 
 def bernoulli(
@@ -1225,7 +1228,9 @@ def bernoulli(
     # as PyTorch: bernoulli_ of a tensor like input (or of out), by input's values or by p
     samples = empty_like(input) if out is None else empty(input.shape, dtype=out.dtype, device=out.device)
     samples.bernoulli_(input.detach() if p is None else p, generator=generator)
-    return samples if out is None else write_out("bernoulli", samples, out, exact_dtype=True, warn_resize=False)
+    if out is None:
+        return drawn_from(samples, input) if p is None else samples
+    return write_out("bernoulli", samples, out, exact_dtype=True, warn_resize=False)
 
 
 def multinomial(
