@@ -16,7 +16,7 @@ from .tensor import Tensor, backend_for_device, backend_registry, placement, ten
 
 __all__ = [
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "get_rng_state", "set_rng_state",
-    "fork_rng",
+    "fork_rng", "thread_safe_generator",
 ]  # fmt: skip
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's: of a fresh process's generators and of every new Generator
@@ -301,6 +301,22 @@ def fork_rng(
         default_generator._native.set_state(cpu_state)
         for generator, state in device_states:
             generator.set_state(state)
+
+
+def thread_safe_generator() -> Generator | None:
+    """The generator of the current DataLoader thread worker, for code that draws random numbers there;
+    ``None`` in the main process and in process workers, where ``generator=None`` draws from the default
+    generator (ember's DataLoader workers are processes, so always ``None``).
+
+    Example::
+
+        >>> g = ember.random.thread_safe_generator()
+        >>> print(g)
+        None
+        >>> ember.randint(0, 10, (3,), generator=g).shape
+        ember.Size([3])
+    """
+    return None
 
 
 def native_generator(generator, backend, index):

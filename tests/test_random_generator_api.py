@@ -166,3 +166,8 @@ def test_samples_of_parameters_that_require_grad_give_them_a_zero_gradient(name)
         return [None if g is None else g.tolist() for g in (p.grad, q.grad)]
 
     assert gradients(ember) == gradients(torch)
+
+
+def test_thread_safe_generator_outside_thread_workers_is_none():
+    assert torch.random.thread_safe_generator() is None
+    assert ember.random.thread_safe_generator() is None
