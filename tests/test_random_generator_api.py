@@ -106,6 +106,8 @@ REFUSALS = {
     "randperm int8": lambda T: T.randperm(200, dtype=T.int8),
     "randperm bool": lambda T: T.randperm(2, dtype=T.bool),
     "randperm complex": lambda T: T.randperm(2, dtype=T.complex64),
+    "normal negative std": lambda T: T.normal(0.0, -1.0, (3,)),
+    "normal nan std": lambda T: T.normal(0.0, float("nan"), (3,)),
     "normal nan std tensor": lambda T: T.normal(T.zeros(3), T.tensor([float("nan")] * 3)),
     "normal tensor and size": lambda T: T.normal(T.zeros(3), 1.0, size=(3,)),
 }

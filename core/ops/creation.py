@@ -1175,7 +1175,7 @@ def normal(
         if not std.is_meta and bool((~(std >= 0)).any()):  # NaN too; a meta tensor has no values to check
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif not std >= 0.0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     tensor_mean, tensor_std = isinstance(mean, Tensor), isinstance(std, Tensor)
     if tensor_mean or tensor_std:
         if size is not None:  # the shape is the tensors'

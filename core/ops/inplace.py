@@ -409,7 +409,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
         >>> ember.empty(3).normal_(mean=10.0, std=0.1)
         tensor([10.1541,  9.9707,  9.7821])
     """
-    _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std}")
+    _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std:g}")
     part_std = std / math.sqrt(2.0)
     return _sample_(
         self,
