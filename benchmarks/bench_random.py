@@ -2,8 +2,9 @@
 
 Both frameworks draw the same samples (ember's ``cpu`` stream is PyTorch's, bit for bit), so this
 times only how fast each produces them: rand, randn, randint, randperm, normal_, bernoulli_,
-dropout and multinomial, each case on ember then on PyTorch, best of ``--repeat`` in ms,
-ratio ember / PyTorch (below 1 means ember is faster). Times are the process's CPU time, which a
+dropout, multinomial and the rejection samplers (poisson, _standard_gamma, binomial), each case
+on ember then on PyTorch, best of ``--repeat`` in ms, ratio ember / PyTorch (below 1 means ember
+is faster). Times are the process's CPU time, which a
 busy machine disturbs less than the wall clock; single-threaded by default, as ember's samplers
 are (``--threads`` sets PyTorch's count).
 
@@ -22,6 +23,7 @@ import ember
 __all__ = ["main"]
 
 N = 1_000_000
+N_SERIAL = 100_000  # the rejection samplers' size
 
 
 def _cases(T):
@@ -29,6 +31,8 @@ def _cases(T):
     filled = T.empty(N)
     ones = T.ones(N)
     weights = T.rand(1000)
+    rates, concentrations = 20 * T.rand(N_SERIAL), 3 * T.rand(N_SERIAL)
+    counts, probs = T.full((N_SERIAL,), 50.0), T.rand(N_SERIAL)
     return {
         "randn(1e6)": lambda: T.randn(N),
         "randn(1e6) float64": lambda: T.randn(N, dtype=T.float64),
@@ -41,6 +45,9 @@ def _cases(T):
         "dropout(1e6, p=0.5)": lambda: T.nn.functional.dropout(ones, 0.5),
         "multinomial(1000, 1e4, repl.)": lambda: T.multinomial(weights, 10_000, replacement=True),
         "multinomial(1000, 100)": lambda: T.multinomial(weights, 100),
+        "poisson(1e5, rates 0-20)": lambda: T.poisson(rates),
+        "_standard_gamma(1e5, 0-3)": lambda: T._standard_gamma(concentrations),
+        "binomial(1e5, 50, p 0-1)": lambda: T.binomial(counts, probs),
     }
 
 

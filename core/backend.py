@@ -161,6 +161,14 @@ class Generator:
         (positive), in its dtype, or ``None`` (the default): the core then samples by its portable method."""
         return None
 
+    def categorical(self, cdf: _Array, num_samples: int) -> _Array | None:
+        """``num_samples`` categories per row of the native 2-D floating array ``cdf`` (each row's running
+        sums of the weights over their total, non-decreasing up to a last 1), as a native int64 array
+        of shape ``(rows, num_samples)``: for each sample, the first index whose sum is not below a
+        float64 uniform (PyTorch's bisection), or ``None`` (the default): ``ember.multinomial`` then
+        searches :meth:`uniform` samples itself."""
+        return None
+
     def permutation(self, n: int) -> _Array | None:
         """A random permutation of ``0 .. n - 1`` as a native int64 array, or ``None`` (the default)
         when the backend has no shuffle of its own: ``ember.randperm`` then sorts random keys."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import numbers
 import secrets
 from collections.abc import Iterable, Iterator
 from typing import Any, Self
@@ -16,14 +17,16 @@ from .tensor import Tensor, backend_for_device, backend_registry, placement, ten
 
 __all__ = [
     "manual_seed", "seed", "initial_seed", "Generator", "default_generator", "get_rng_state", "set_rng_state",
-    "fork_rng",
+    "fork_rng", "thread_safe_generator",
 ]  # fmt: skip
 
-_initial_seed = 67280421310721  # PyTorch's default, so fresh processes are reproducible too
+_DEFAULT_SEED = 67280421310721  # PyTorch's: of a fresh process's generators and of every new Generator
+_initial_seed = _DEFAULT_SEED  # the last seed of manual_seed: that of default generators created later
 
 
 def initial_seed() -> int:
-    """The seed the default generators were last seeded with.
+    """The seed of the CPU default generator: the last one given to it, or the one of the state last
+    restored into it (:func:`set_rng_state`).
 
     Example::
 
@@ -31,7 +34,14 @@ def initial_seed() -> int:
         >>> ember.initial_seed()
         42
     """
-    return _initial_seed
+    return default_generator.initial_seed()
+
+
+def _seed_value(seed: int) -> int:
+    """PyTorch's 64-bit seed of the integer ``seed``: a negative one (from ``-2**63``) modulo ``2**64``."""
+    if not -(1 << 63) <= seed < 1 << 64:
+        raise ValueError("Overflow when unpacking long long")
+    return seed + (1 << 64) if seed < 0 else seed
 
 
 def initial_seed_for(backend, index):
@@ -57,9 +67,7 @@ def manual_seed(seed: int) -> Generator:
         True
     """
     global _initial_seed
-    value = int(seed)
-    if value < 0:
-        value += 1 << 64
+    value = _seed_value(int(seed))
     _initial_seed = value
     for spec in backend_registry().specs():
         if spec.instance is not None:
@@ -95,13 +103,22 @@ class Generator:
 
     def __init__(self, device: _device | str = "cpu", _native: Any = None) -> None:
         self._backend, self.device = placement(device)
-        self._native = _native or self._backend.create_generator(self.device.index, _initial_seed)
-        self._seed = _initial_seed
+        self._native = _native or self._backend.create_generator(self.device.index, _DEFAULT_SEED)
+        self._seed = _DEFAULT_SEED
 
     def manual_seed(self, value: int) -> Self:
-        """Reseed this generator; returns ``self``."""
-        self._seed = int(value)
-        self._native.manual_seed(self._seed)
+        """Reseed this generator with the integer ``value`` (a negative one modulo ``2**64``); returns ``self``.
+
+        Example::
+
+            >>> ember.Generator().manual_seed(-1).initial_seed()
+            18446744073709551615
+        """
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise RuntimeError(f"manual_seed expected a long, but got {type(value).__name__}")
+        seed = _seed_value(int(value))
+        self._seed = seed
+        self._native.manual_seed(seed)
         return self
 
     def seed(self) -> int:
@@ -136,7 +153,31 @@ class Generator:
             True
         """
         self._native.set_state(decode_state(new_state, self._native.raw_state))
+        if self._native.raw_state:  # PyTorch's layout, whose seed the backend generator took
+            self._seed = self._native.initial_seed()
         return self
+
+    def clone_state(self) -> Generator:
+        """A new generator on this one's device, with its seed and its state.
+
+        Example::
+
+            >>> g = ember.Generator().manual_seed(3)
+            >>> c = g.clone_state()
+            >>> bool((ember.rand(2, generator=c) == ember.rand(2, generator=g)).all())
+            True
+        """
+        clone = Generator(self.device).set_state(self.get_state())
+        clone._seed = self.initial_seed()
+        return clone
+
+    def graphsafe_get_state(self) -> Generator:
+        """Only CUDA generators take part in graph capture: raises ``NotImplementedError`` on this device."""
+        raise NotImplementedError("graphsafe_get_state is not supported in this Generator")
+
+    def graphsafe_set_state(self, state: Generator) -> Self:
+        """Only CUDA generators take part in graph capture: raises ``NotImplementedError`` on this device."""
+        raise NotImplementedError("graphsafe_set_state is not supported in this Generator")
 
 
 class _DefaultGenerator(Generator):
@@ -151,7 +192,7 @@ class _DefaultGenerator(Generator):
 
     @property
     def _seed(self):
-        return _initial_seed
+        return self._native.initial_seed()
 
     @_seed.setter
     def _seed(self, value):
@@ -171,7 +212,9 @@ def encode_state(state: Any) -> Tensor:
 def decode_state(new_state: Tensor, raw: bool = False) -> Any:
     """The backend generator state that :func:`encode_state` wrote into ``new_state`` (its bytes where
     ``raw``, for a generator whose ``raw_state`` is true)."""
-    if not isinstance(new_state, Tensor) or new_state.dtype is not dtypes.uint8:
+    if not isinstance(new_state, Tensor):
+        raise TypeError(f"expected a ember.ByteTensor, but got {type(new_state).__name__}")
+    if new_state.dtype is not dtypes.uint8:
         raise TypeError("RNG state must be a ember.ByteTensor")
     state = bytes(new_state.reshape(-1).tolist())
     if raw:
@@ -259,6 +302,22 @@ def fork_rng(
         default_generator._native.set_state(cpu_state)
         for generator, state in device_states:
             generator.set_state(state)
+
+
+def thread_safe_generator() -> Generator | None:
+    """The generator of the current DataLoader thread worker, for code that draws random numbers there;
+    ``None`` in the main process and in process workers, where ``generator=None`` draws from the default
+    generator (ember's DataLoader workers are processes, so always ``None``).
+
+    Example::
+
+        >>> g = ember.random.thread_safe_generator()
+        >>> print(g)
+        None
+        >>> ember.randint(0, 10, (3,), generator=g).shape
+        ember.Size([3])
+    """
+    return None
 
 
 def native_generator(generator, backend, index):

@@ -18,7 +18,9 @@ bits), which NumPy ships; the samplers draw from its 32-bit outputs:
   sample, also across calls, until the next seeding;
 * exponential, log-normal, Cauchy and geometric samples come from float64 uniforms and normals,
   one each, rounded to the dtype; Poisson, Gamma and binomial ones from PyTorch's serial rejection
-  samplers (:mod:`.serial_samplers`).
+  samplers, over blocks of float64 uniforms drawn ahead (:mod:`.loops.rejection` where Numba serves,
+  else :mod:`.serial_samplers` in Python);
+* multinomial samples with replacement from float64 uniforms placed in each row's running sums.
 
 PyTorch's x86 kernels round ``a * b + c`` once and its float32 Box-Muller takes its own
 polynomial logarithm and sine/cosine: :mod:`.sampling_math` reproduces both; its scalar samplers
@@ -226,26 +228,76 @@ class CpuGenerator(Generator):
     def poisson(self, rates):
         """PyTorch's sampler, element by element (C order): a count from float64 uniforms, by Knuth's
         product for a rate below 10 and Hoermann's transformed rejection (1993) from 10 on."""
-        uniforms = UniformFeed(self)
-        counts = [poisson_count(rate, uniforms) for rate in np.asarray(rates, np.float64).ravel().tolist()]
-        uniforms.close()
-        return np.array(counts, dtype=np.float64).astype(rates.dtype).reshape(rates.shape)
+        flat = np.ascontiguousarray(rates, np.float64).reshape(-1)
+        compiled = loops.serial()
+        if compiled is not None:
+            # Knuth's product takes rate + 1 uniforms on average, the rejection about 2.2
+            expected = float(np.where(flat < 10, flat + 1, 2.2).sum())
+            counts = self._draw_serially(
+                lambda out, uniforms, done, pos: compiled.poisson_counts(flat, out, uniforms, done, pos),
+                flat.size,
+                expected,
+            )
+        else:
+            uniforms = UniformFeed(self)
+            counts = np.array([poisson_count(rate, uniforms) for rate in flat.tolist()], dtype=np.float64)
+            uniforms.close()
+        return counts.astype(rates.dtype).reshape(rates.shape)
 
     def binomial(self, counts, probs):
         """PyTorch's sampler, element by element (C order): inversion of geometric waits below a mean of
         10 successes (or failures), Hoermann's BTRS rejection (1993) from 10 on, from float64
         uniforms; a float32 tensor's own steps in float32, as PyTorch's template computes them."""
-        uniforms = UniformFeed(self)
         kind = np.float64 if probs.dtype == np.float64 else np.float32
-        pairs = zip(np.asarray(counts, kind).ravel(), np.asarray(probs, kind).ravel())
-        samples = [binomial_sample(count, prob, kind, uniforms) for count, prob in pairs]
-        uniforms.close()
-        return np.array(samples, dtype=kind).astype(probs.dtype).reshape(probs.shape)
+        flat_counts = np.ascontiguousarray(counts, kind).reshape(-1)
+        flat_probs = np.ascontiguousarray(probs, kind).reshape(-1)
+        compiled = loops.serial()
+        if compiled is not None:
+            with np.errstate(invalid="ignore"):  # NaN parameters take no uniforms
+                # inversion takes mean + 1 uniforms on average, BTRS about 2.5, a sure count none
+                mean = flat_counts * np.minimum(flat_probs, 1 - flat_probs).astype(np.float64)
+                uniforms_each = np.where(mean < 10, mean + 1, 2.5)
+                uniforms_each[(flat_counts <= 0) | (flat_probs <= 0) | (flat_probs >= 1)] = 0
+            samples = self._draw_serially(
+                lambda out, uniforms, done, pos: compiled.binomial_samples(
+                    flat_counts, flat_probs, kind(1), out, uniforms, done, pos
+                ),
+                flat_counts.size,
+                float(np.nan_to_num(uniforms_each).sum()),
+            )
+        else:
+            uniforms = UniformFeed(self)
+            pairs = zip(flat_counts, flat_probs)
+            samples = np.array([binomial_sample(count, prob, kind, uniforms) for count, prob in pairs], kind)
+            uniforms.close()
+        return samples.astype(probs.dtype).reshape(probs.shape)
 
     def standard_gamma(self, concentrations):
         """PyTorch's sampler, element by element (C order): Marsaglia and Tsang's rejection of float64
         normals and uniforms, a concentration below 1 boosted by a uniform's power; a float32
         concentration's own steps in float32, as PyTorch's template computes them."""
+        kind = np.float64 if concentrations.dtype == np.float64 else np.float32
+        flat = np.ascontiguousarray(concentrations, kind).reshape(-1)
+        compiled = loops.serial()
+        if compiled is not None:
+            cache = np.array([0.0, 0.0] if self._cached_normal is None else [1.0, self._cached_normal])
+            third = kind(np.float32(1) / np.float32(3))  # PyTorch's 1.0f / 3.0f
+            samples = self._draw_serially(
+                lambda out, uniforms, done, pos: compiled.gamma_samples(
+                    flat, kind(1), third, out, uniforms, done, pos, cache
+                ),
+                flat.size,
+                2.1 * flat.size + np.count_nonzero(flat < 1),  # a normal (a uniform) and a uniform a try, one to boost
+            )
+            self._cached_normal = float(cache[1]) if cache[0] else None
+        else:
+            samples = self._gamma_one_by_one(flat, kind)
+        # PyTorch's max(tiny, sample), which a NaN sample loses
+        values = np.fmax(samples.astype(concentrations.dtype), np.finfo(concentrations.dtype).tiny)
+        return values.reshape(concentrations.shape)
+
+    def _gamma_one_by_one(self, flat, kind):
+        """:meth:`standard_gamma`'s samples of ``flat`` (of ``kind``) in Python, where Numba does not serve."""
         uniforms = UniformFeed(self)
 
         def normal():
@@ -257,12 +309,29 @@ class CpuGenerator(Generator):
             self._cached_normal = radius * math.sin(2.0 * math.pi * u1)
             return radius * math.cos(2.0 * math.pi * u1)
 
-        kind = np.float64 if concentrations.dtype == np.float64 else np.float32
-        flat = np.asarray(concentrations, kind).ravel()
-        samples = [gamma_sample(kind(alpha), kind, uniforms, normal) for alpha in flat]
+        samples = np.array([gamma_sample(alpha, kind, uniforms, normal) for alpha in flat], dtype=np.float64)
         uniforms.close()
-        values = np.array(samples, dtype=np.float64).astype(concentrations.dtype)
-        return np.maximum(values, np.finfo(concentrations.dtype).tiny).reshape(concentrations.shape)
+        return samples
+
+    def _draw_serially(self, loop, n, expected):
+        """The ``n`` float64 samples of a compiled rejection loop (:mod:`.loops.rejection`), called as
+        ``loop(out, uniforms, done, pos)``, ``expected`` its likely number of uniforms: float64 uniforms
+        drawn ahead in blocks (most of the expected ones first, then a tenth of them at a time), the
+        engine then put back before the last block and advanced past the ones of it used (two
+        outputs each), so that the uniforms drawn twice are at most a block's."""
+        out = np.empty(n)
+        block_start, before_block = self._engine.state, 0  # the engine before the last block, the uniforms before it
+        uniforms = self._uniform53(int(0.9 * expected) + 16)
+        done = pos = 0
+        while True:
+            done, pos = loop(out, uniforms, done, pos)
+            if done == n:
+                break
+            block_start, before_block = self._engine.state, len(uniforms) - pos
+            uniforms, pos = np.concatenate([uniforms[pos:], self._uniform53(int(0.1 * expected) + 256)]), 0
+        self._engine.state = block_start
+        self._words(2 * (pos - before_block))
+        return out
 
     def integers(self, low, high, shape, dtype):
         span = int(high) - int(low)
@@ -281,6 +350,17 @@ class CpuGenerator(Generator):
         if wide:
             return (self._words64(n) % np.uint64(span)).view(np.int64)
         return (self._words(n) % np.uint32(span)).astype(np.int64)
+
+    def categorical(self, cdf, num_samples):
+        """PyTorch's sampler with replacement: row by row, ``num_samples`` float64 uniforms, each placed
+        by bisection in the row's running sums (the first index whose sum is not below it; the sums
+        are non-decreasing, so any bisection finds that index)."""
+        rows = cdf.shape[0]
+        uniforms = self._uniform53(rows * num_samples).reshape(rows, num_samples)
+        found = np.empty((rows, num_samples), np.int64)
+        for row in range(rows):  # float32 sums are compared as float64, as C compares them with a double
+            found[row] = np.searchsorted(cdf[row], uniforms[row], side="left")
+        return found
 
     def permutation(self, n):
         """PyTorch's shuffle: for ``i`` from 0 to ``n - 2``, swap ``order[i]`` with ``order[j[i]]``, where

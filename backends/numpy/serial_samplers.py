@@ -1,6 +1,7 @@
 """PyTorch's serial CPU samplers, element by element, for :class:`.cpu_generator.CpuGenerator`:
 ``sample_poisson``, ``sample_gamma`` and ``sample_binomial``, whose number of draws depends on the
-values drawn (rejection and inversion), so that they take the stream's uniforms as PyTorch does.
+values drawn (rejection and inversion), so that they take the stream's uniforms as PyTorch does:
+in Python, where Numba does not serve (:mod:`.loops.rejection` compiles the same steps).
 
 Each computes in the arithmetic of PyTorch's template: a float32 tensor's own parameters and their
 products in float32 (with the C library's float ``log1pf`` where PyTorch calls it), the rest in
@@ -56,13 +57,14 @@ def poisson_count(rate, uniform):
             u_s = 0.5 - abs(u)
             if u_s == 0:  # u = -0.5: C's count is minus infinity, refused below
                 continue
-            k = math.floor((2 * a / u_s + b) * u + rate + 0.43)
+            x = (2 * a / u_s + b) * u + rate + 0.43
+            k = math.floor(x) if -(2**63) <= x < 2**63 else -(2**63)  # C's int64 of it: x86's for those
             if u_s >= 0.07 and v <= v_r:
                 return k
             if k < 0 or (u_s < 0.013 and v > u_s):
                 continue
             if v > 0 and math.log(v) + math.log(inverse_alpha) - math.log(a / (u_s * u_s) + b) <= (
-                -rate + k * log_rate - math.lgamma(k + 1)
+                -rate + k * log_rate - _LGAMMA(k + 1.0)
             ):
                 return k
     if rate == 0:
@@ -104,19 +106,22 @@ def _log1p_of(value, kind):
     return float(_LOG1PF(float(value))) if _LOG1PF is not None else float(np.float32(math.log1p(value)))
 
 
-def _c_float_function(name):
-    """The C library's float function ``name`` (float -> float), or None where it is not found."""
+def _c_function(name, kind):
+    """The C library's function ``name`` of one ``kind`` (a ctypes float type) to ``kind``, or None where
+    it is not found."""
     path = ctypes.util.find_library("m")
     try:
         function = getattr(ctypes.CDLL(path), name) if path else None
     except (OSError, AttributeError):
         return None
     if function is not None:
-        function.restype, function.argtypes = ctypes.c_float, [ctypes.c_float]
+        function.restype, function.argtypes = kind, [kind]
     return function
 
 
-_LOG1PF = _c_float_function("log1pf")
+_LOG1PF = _c_function("log1pf", ctypes.c_float)
+# Python's own lgamma rounds some arguments otherwise than the C library's, which PyTorch calls
+_LGAMMA = _c_function("lgamma", ctypes.c_double) or math.lgamma
 
 
 def binomial_sample(count, prob, kind, uniform):
@@ -126,6 +131,8 @@ def binomial_sample(count, prob, kind, uniform):
         return kind(0)
     if prob >= 1:
         return count
+    if count != count:  # NaN: PyTorch's inversion would never end
+        return kind(math.nan)
     if prob <= 0.5:
         if count * prob >= 10:
             return _btrs(count, prob, kind, uniform)
@@ -145,7 +152,7 @@ def _binomial_inversion(count, prob, kind, uniform):
     while True:
         u = uniform()
         waited += math.ceil(math.log(u) / log_failure) if u > 0 else math.inf
-        if waited > count:
+        if waited > float(count):  # in float64, as C compares a double with a float
             return successes
         successes = successes + kind(1)
 
@@ -207,7 +214,7 @@ def gamma_sample(alpha, kind, uniform, normal):
         while True:
             x = normal()
             y = 1.0 + c * x
-            if y > 0:
+            if not y <= 0:  # PyTorch's do-while: a NaN leaves it
                 break
         v = y * y * y
         u = 1 - uniform()

@@ -21,24 +21,24 @@ _SMALL_RATE = 10.0
 _TRIALS_PER_CHUNK = 256
 
 
-def _uniform(like: Tensor) -> Tensor:
-    return ember.rand(like.shape, dtype=like.dtype, device=like.device)
+def _uniform(like: Tensor, generator: ember.Generator | None = None) -> Tensor:
+    return ember.rand(like.shape, dtype=like.dtype, device=like.device, generator=generator)
 
 
-def _poisson_small(rate: Tensor) -> Tensor:
+def _poisson_small(rate: Tensor, generator: ember.Generator | None) -> Tensor:
     """Knuth's method: the number of uniform draws whose running product stays above ``exp(-rate)``."""
     limit = (-rate).exp()
     product = ember.ones_like(rate)
     count = ember.zeros_like(rate)
     while True:
-        product = product * _uniform(rate)
+        product = product * _uniform(rate, generator)
         active = product > limit
         if not bool(active.any()):
             return count
         count = count + active.to(rate.dtype)
 
 
-def _poisson_large(rate: Tensor) -> Tensor:
+def _poisson_large(rate: Tensor, generator: ember.Generator | None) -> Tensor:
     """Hoermann's PTRS ("The transformed rejection method for generating Poisson random variables", 1993)."""
     slam = rate.sqrt()
     loglam = rate.log()
@@ -49,8 +49,8 @@ def _poisson_large(rate: Tensor) -> Tensor:
     result = ember.zeros_like(rate)
     pending = ember.ones_like(rate, dtype=ember.bool)
     while bool(pending.any()):
-        u = _uniform(rate) - 0.5
-        v = _uniform(rate)
+        u = _uniform(rate, generator) - 0.5
+        v = _uniform(rate, generator)
         us = 0.5 - u.abs()
         k = ((2 * a / us + b) * u + rate + 0.43).floor()
         quick = (us >= 0.07) & (v <= vr)
@@ -63,32 +63,32 @@ def _poisson_large(rate: Tensor) -> Tensor:
     return result
 
 
-def poisson(rate: Tensor) -> Tensor:
+def poisson(rate: Tensor, generator: ember.Generator | None = None) -> Tensor:
     """Poisson draws of the shape of ``rate`` (already expanded to the sample shape): the backend
     generator's (PyTorch's samples on cpu), else Knuth's method below 10 and a transformed
     rejection above."""
     if not rate.dtype.is_floating_point:
         not_implemented("poisson_cpu", rate.dtype)
     backend, device = rate._backend, rate.device
-    sampled = native_generator(None, backend, device.index).poisson(rate.detach().contiguous()._data)
+    sampled = native_generator(generator, backend, device.index).poisson(rate.detach().contiguous()._data)
     if sampled is not None:
         return _new(sampled, backend, device)
     with ember.no_grad():
         small = rate < _SMALL_RATE
-        low = _poisson_small(ember.where(small, rate, ember.zeros_like(rate)))
+        low = _poisson_small(ember.where(small, rate, ember.zeros_like(rate)), generator)
         if not bool((~small).any()):
             return low
-        high = _poisson_large(ember.where(small, ember.full_like(rate, _SMALL_RATE), rate))
+        high = _poisson_large(ember.where(small, ember.full_like(rate, _SMALL_RATE), rate), generator)
         return ember.where(small, low, high)
 
 
-def standard_gamma(concentration: Tensor) -> Tensor:
+def standard_gamma(concentration: Tensor, generator: ember.Generator | None = None) -> Tensor:
     """Gamma(concentration, 1) draws: the backend generator's (PyTorch's samples on cpu), else
     Marsaglia and Tsang's (2000), boosted by ``U^(1/a)`` below 1."""
     if not concentration.dtype.is_floating_point:
         not_implemented("gamma_cpu", concentration.dtype)
     backend, device = concentration._backend, concentration.device
-    native = native_generator(None, backend, device.index)
+    native = native_generator(generator, backend, device.index)
     sampled = native.standard_gamma(concentration.detach().contiguous()._data)
     if sampled is not None:
         return _new(sampled, backend, device)
@@ -100,16 +100,16 @@ def standard_gamma(concentration: Tensor) -> Tensor:
         result = ember.zeros_like(a)
         pending = ember.ones_like(a, dtype=ember.bool)
         while bool(pending.any()):
-            z = ember.randn(a.shape, dtype=a.dtype, device=a.device)
+            z = ember.randn(a.shape, dtype=a.dtype, device=a.device, generator=generator)
             v = (1 + c * z) ** 3
             positive = v > 0
             safe_v = ember.where(positive, v, ember.ones_like(v))
-            log_u = _uniform(a).log()
+            log_u = _uniform(a, generator).log()
             accept = pending & positive & (log_u < 0.5 * z * z + d - d * safe_v + d * safe_v.log())
             result = ember.where(accept, d * safe_v, result)
             pending = pending & ~accept
         if bool(boost.any()):
-            result = ember.where(boost, result * _uniform(a).pow(1.0 / concentration), result)
+            result = ember.where(boost, result * _uniform(a, generator).pow(1.0 / concentration), result)
         return result.clamp(min=ember.finfo(a.dtype).tiny)
 
 
@@ -183,22 +183,22 @@ def beta_marginal_grad(x: Tensor, concentration: Tensor, total: Tensor) -> Tenso
         return grad.to(dtype)
 
 
-def reparameterized_gamma(concentration: Tensor) -> Tensor:
+def reparameterized_gamma(concentration: Tensor, generator: ember.Generator | None = None) -> Tensor:
     """Gamma(concentration, 1) draws whose gradient with respect to ``concentration`` is the implicit
     reparameterization gradient (the draw's value, with ``dx/da`` attached as a linear term)."""
-    x = standard_gamma(concentration.detach())
+    x = standard_gamma(concentration.detach(), generator)
     if not (ember.is_grad_enabled() and concentration.requires_grad):
         return x
     slope = standard_gamma_grad(x, concentration.detach())
     return x + slope * (concentration - concentration.detach())
 
 
-def binomial(total_count: Tensor, probs: Tensor) -> Tensor:
+def binomial(total_count: Tensor, probs: Tensor, generator: ember.Generator | None = None) -> Tensor:
     """Binomial draws (``total_count`` and ``probs`` tensors of one shape): the backend generator's
     (PyTorch's samples on cpu), else Bernoulli trials summed over ``total_count``."""
     backend, device = probs._backend, probs.device
     counts = total_count.detach().to(probs.dtype).contiguous()._data
-    sampled = native_generator(None, backend, device.index).binomial(counts, probs.detach().contiguous()._data)
+    sampled = native_generator(generator, backend, device.index).binomial(counts, probs.detach().contiguous()._data)
     if sampled is not None:
         return _new(sampled, backend, device)
     with ember.no_grad():
@@ -208,8 +208,7 @@ def binomial(total_count: Tensor, probs: Tensor) -> Tensor:
         for start in range(0, trials, _TRIALS_PER_CHUNK):
             size = min(_TRIALS_PER_CHUNK, trials - start)
             index = ember.arange(start, start + size, dtype=probs.dtype, device=probs.device)
-            draws = (ember.rand(tuple(probs.shape) + (size,), dtype=probs.dtype, device=probs.device) < p).to(
-                probs.dtype
-            )
+            shape = tuple(probs.shape) + (size,)
+            draws = (ember.rand(shape, dtype=probs.dtype, device=probs.device, generator=generator) < p).to(probs.dtype)
             count = count + (draws * (index < total_count.unsqueeze(-1)).to(probs.dtype)).sum(-1)
         return count

@@ -28,8 +28,10 @@ from ..tensor import (
     tensor,
     warn_copy_construct,
 )
+from ..typeinfo import iinfo
 from .comparison import _TORCH_NAMES
 from .creation_options import layout_options
+from .drawn_from import drawn_from
 from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
@@ -986,6 +988,10 @@ def randint(
             raise TypeError(f"randint(): argument '{name}' must be int, not {type(bound).__name__}")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    from .inplace import check_random_bound  # which imports this module
+
+    check_random_bound("from", low, dtype or dtypes.int64)
+    check_random_bound("to - 1", high - 1, dtype or dtypes.int64)
     return _random(
         lambda g, s, d: g.integers(low, high, s, d),
         (tuple(size),),
@@ -1027,6 +1033,7 @@ def randperm(
         dt, dev = creation_placement("randperm", dtype, device, out)
         return write_out("randperm", randperm(n, generator=generator, dtype=dt, device=dev), out, warn_resize=False)
     (n,) = _size((n,), "randperm")
+    _check_permutation_dtype(n, dtype or dtypes.int64)
     device = _sampling_device(device, generator)
     backend, dev, _ = _place(dtypes.int64, device, op="randperm")
     with backend.device_context(dev.index):
@@ -1037,6 +1044,22 @@ def randperm(
     else:
         order = _finish(order, backend, dev, False)
     return order.to(dtype or dtypes.int64)
+
+
+# the largest n whose permutation a floating dtype holds exactly, as PyTorch words it
+_PERMUTATION_LIMITS = {dtypes.float16: (2049, "2049"), dtypes.float32: (2**24 + 1, "2^24+1"), dtypes.float64: (2**53 + 1, "2^53+1")}  # fmt: skip
+
+
+def _check_permutation_dtype(n: int, dtype: _dtype) -> None:
+    """PyTorch's checks that ``randperm(n)`` fits ``dtype``: no bool or complex, an integer dtype holding
+    ``n - 1``, a floating one holding every integer up to it."""
+    if dtype is dtypes.bool or dtype.is_complex:
+        not_implemented("randperm", dtype)
+    if not dtype.is_floating_point and n - 1 > iinfo(dtype).max:
+        raise RuntimeError(f"value cannot be converted to type {dtype.name}_t without overflow")
+    limit, words = _PERMUTATION_LIMITS.get(dtype, (n, ""))
+    if n > limit:
+        raise RuntimeError(f"n cannot be greater than {words} for {_TORCH_NAMES[dtype.name]} type.")
 
 
 def _sampled_like(sample, name, input, generator, dtype, device, requires_grad, memory_format):
@@ -1193,14 +1216,19 @@ def normal(
         tensor([ 3.7053, -1.2536])
     """
     if isinstance(std, Tensor):
-        if not std.is_meta and bool((std < 0).any()):  # a meta tensor has no values to check
+        if not std.is_meta and bool((~(std >= 0)).any()):  # NaN too; a meta tensor has no values to check
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif not std >= 0.0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     tensor_mean, tensor_std = isinstance(mean, Tensor), isinstance(std, Tensor)
     if tensor_mean or tensor_std:
+        if size is not None:  # the shape is the tensors'
+            kinds = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (mean, std))
+            raise TypeError(
+                f"normal() received an invalid combination of arguments - got ({kinds}, size={type(size).__name__})"
+            )
         like: Any = mean if tensor_mean else std
-        shape = like.shape if size is None else _size((size,) if isinstance(size, int) else tuple(size))
+        shape = like.shape
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
             shape = broadcast_shapes(mean.shape, std.shape)
         dtype, device = like.dtype, like.device
@@ -1215,7 +1243,9 @@ def normal(
         samples.normal_(0.0 if tensor_mean else mean, std, generator=generator)  # type: ignore[arg-type]
     if tensor_mean or tensor_std:
         samples.add_(mean.detach() if tensor_mean else mean)  # type: ignore[union-attr]
-    return samples if out is None else write_out("normal", samples, out, exact_dtype=True, warn_resize=False)
+    if out is None:
+        return drawn_from(samples, mean, std)
+    return write_out("normal", samples, out, exact_dtype=True, warn_resize=False)
 
 
 def bernoulli(
@@ -1242,7 +1272,9 @@ def bernoulli(
     # as PyTorch: bernoulli_ of a tensor like input (or of out), by input's values or by p
     samples = empty_like(input) if out is None else empty(input.shape, dtype=out.dtype, device=out.device)
     samples.bernoulli_(input.detach() if p is None else p, generator=generator)
-    return samples if out is None else write_out("bernoulli", samples, out, exact_dtype=True, warn_resize=False)
+    if out is None:
+        return drawn_from(samples, input) if p is None else samples
+    return write_out("bernoulli", samples, out, exact_dtype=True, warn_resize=False)
 
 
 def multinomial(
@@ -1275,25 +1307,27 @@ def multinomial(
         result = multinomial(input, num_samples, replacement, generator=generator)
         return write_out("multinomial", result, out, exact_dtype=True, warn_resize=False)  # as torch
 
+    # PyTorch's checks, in its order
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"multinomial only supports floating-point dtypes for input, got: {TORCH_NAMES[input.dtype]}"
         )
-    if input.ndim not in (1, 2):
-        raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    n = input.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if n > _MAX_CATEGORIES:
+        raise RuntimeError("number of categories cannot exceed 2^24")
     probs = input.detach().to(dtypes.float64 if input._backend.supports_float64 else input.dtype)
     rows = probs if probs.ndim == 2 else probs.unsqueeze(0)
-    n = rows.shape[-1]
-    if not replacement and num_samples > n:
-        raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    if num_samples <= 0:
-        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
+    if rows.shape[0] == 0:
+        return empty(0, num_samples, dtype=dtypes.int64, device=input.device)
     if not rows.is_meta:  # a meta tensor has no values to check
-        if bool(((rows < 0) | ~rows.isfinite()).any()):
-            raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-        if bool((rows.sum(-1) <= 0).any()):
-            raise RuntimeError("multinomial: invalid probability distribution (negative or all-zero weights)")
-    if replacement:
+        _check_weights(rows, replacement and num_samples > 1)
+    if replacement and num_samples > 1:  # one sample takes the keys below, as in PyTorch
         from .searching import searchsorted
 
         # as PyTorch: the running sums in the weights' dtype (float32 for 16-bit ones) over the total,
@@ -1302,8 +1336,15 @@ def multinomial(
         running = (running if running.ndim == 2 else running.unsqueeze(0)).cumsum(-1)
         cdf = running / running[:, -1:]
         cdf[:, -1] = 1
-        u = rand(rows.shape[0], num_samples, generator=generator, dtype=rows.dtype, device=input.device)
-        out = searchsorted(cdf.to(u.dtype), u)
+        backend = input._backend
+        with backend.device_context(input.device.index):
+            native = native_generator(generator, backend, input.device.index)
+            found = native.categorical(cdf.contiguous()._data, num_samples)
+        if found is not None:
+            out = _new(found, backend, input.device)
+        else:
+            u = rand(rows.shape[0], num_samples, generator=generator, dtype=rows.dtype, device=input.device)
+            out = searchsorted(cdf.to(u.dtype), u)
     else:
         # as PyTorch: the weights over exponential samples (in the weights' dtype) are keys whose
         # largest num_samples sample without replacement
@@ -1312,6 +1353,27 @@ def multinomial(
         out = keys.argmax(-1, keepdim=True) if num_samples == 1 else keys.topk(num_samples, -1).indices
     out = out.to(dtypes.int64)
     return out if input.ndim == 2 else out.squeeze(0)
+
+
+_MAX_CATEGORIES = 1 << 24  # PyTorch's limit: the categories' indices are exact in float32
+
+
+def _check_weights(rows: Tensor, by_running_sums: bool) -> None:
+    """PyTorch's checks of multinomial's weights ``rows`` (2-D, at least one row), with its messages: those of
+    its sampler by running sums (with replacement, more than one sample), else those of its keys."""
+    if rows.shape[-1] == 0:  # PyTorch takes the weights' extremes first
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+        )
+    if by_running_sums:
+        if not bool(rows.min() >= 0):  # NaN too
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+        if not bool(rows.max().isfinite()):
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry = infinity or NaN)")
+    elif bool(((rows < 0) | ~rows.isfinite()).any()):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if bool((rows.sum(-1) <= 0).any()):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
 
 
 # -- classic type constructors -------------------------------------------------------------

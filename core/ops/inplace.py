@@ -17,7 +17,7 @@ from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
 from ..random import check_probabilities, native_generator
-from ..tensor import Tensor, writable_data
+from ..tensor import Tensor, _new, writable_data
 from ..typeinfo import finfo, iinfo
 from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
@@ -251,11 +251,13 @@ def _inplace(name):
 
 
 def _write(self, data, *, one_value=False):
-    """Store freshly made native ``data`` (no autograd) into ``self`` (see :func:`assign_` for ``one_value``)."""
+    """Store freshly made native ``data`` (no autograd) into ``self`` (see :func:`assign_` for ``one_value``);
+    where ``self`` has a history, the write is recorded, the old values getting a zero gradient (PyTorch's
+    ``NormalBackward0`` and the other samplers' nodes)."""
+    if grad_state.enabled and self.requires_grad:
+        return assign_(self, _new(data, self._backend, self._device), one_value=one_value)
     if self._base is not None and not one_value:
         check_no_internal_overlap(self)
-    if grad_state.enabled and self.requires_grad and self._grad_fn is None:
-        check_inplace(self)
     writable_data(self)[...] = data
     self._version_counter.value += 1
     if autograd_function.tangent_rule is not None:  # values that carry no tangent
@@ -409,7 +411,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
         >>> ember.empty(3).normal_(mean=10.0, std=0.1)
         tensor([10.1541,  9.9707,  9.7821])
     """
-    _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std}")
+    _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std:g}")
     part_std = std / math.sqrt(2.0)
     return _sample_(
         self,
@@ -477,9 +479,12 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
     return _write(self, backend.xp.astype(u < probs, self._data.dtype))
 
 
-def _check_random_bound(name, value, dtype):
-    """PyTorch's check that a bound of ``random_`` fits an integer (or bool) ``dtype``."""
+def check_random_bound(name: str, value: int, dtype: dtypes.dtype) -> None:
+    """PyTorch's check that a bound of ``random_`` (and ``randint``) fits ``dtype``: its range of finite
+    values for a floating one."""
     if dtype.is_floating_point:
+        if not finfo(dtype).min <= value <= finfo(dtype).max:
+            raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")
         return
     bits = 8 * dtype.itemsize
     low, high = (0, 1) if dtype is dtypes.bool else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
@@ -532,13 +537,13 @@ def random_(
         if unbounded:
             top = _random_top(self.dtype) + 1
         else:
-            _check_random_bound("to - 1", top - 1, self.dtype)
+            check_random_bound("to - 1", top - 1, self.dtype)
     elif to is None:
-        _check_random_bound("from", from_, self.dtype)
+        check_random_bound("from", from_, self.dtype)
         top = _random_top(self.dtype) + 1
     else:
-        _check_random_bound("from", from_, self.dtype)
-        _check_random_bound("to - 1", to - 1, self.dtype)
+        check_random_bound("from", from_, self.dtype)
+        check_random_bound("to - 1", to - 1, self.dtype)
         top = to
     _require(from_ < top, f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={top}")
     backend = self._backend

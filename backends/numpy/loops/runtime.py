@@ -2,8 +2,9 @@
 thread count.
 
 With the optional ``numba`` extra installed (``pip install ember[numba]``), the NumPy backend runs
-its ReLU, normalization and max-pooling kernels, the ``cpu`` generator's float32 Box-Muller and the
-C library's float64 functions for its other samplers (and, with oneDNN, the cross entropy's row sums) as
+its ReLU, normalization and max-pooling kernels, the ``cpu`` generator's float32 Box-Muller, its
+rejection samplers (Poisson, Gamma, binomial) and the C library's float64 functions for its other
+samplers (and, with oneDNN, the cross entropy's row sums) as
 loops that Numba compiles to machine code and runs over ``ember.get_num_threads()`` threads without
 the GIL (``parallel=True``). They run on
 Numba's ``omp`` threading layer, which is GNU OpenMP: the same team of threads that oneDNN's
@@ -62,7 +63,7 @@ def _load():
         return None
     if "NUMBA_THREADING_LAYER" not in os.environ:  # the user's choice stands
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
-    from . import activation, libm, normalization, pooling, rows, sampling
+    from . import activation, libm, normalization, pooling, rejection, rows, sampling
 
     openmp = _openmp()
     saved = openmp.omp_get_max_threads() if openmp is not None else None
@@ -79,7 +80,7 @@ def _load():
         """The compiled loops, by name."""
 
     loops = Loops()
-    for module in (activation, libm, normalization, pooling, rows, sampling):
+    for module in (activation, libm, normalization, pooling, rejection, rows, sampling):
         for name in module.__all__:
             setattr(loops, name, getattr(module, name))
     return loops
@@ -108,7 +109,7 @@ def _loaded():
 
 def get():
     """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.libm`, :mod:`.normalization`,
-    :mod:`.pooling`, :mod:`.rows` and :mod:`.sampling`), or None where they do not serve (see the module's text)."""
+    :mod:`.pooling`, :mod:`.rejection`, :mod:`.rows` and :mod:`.sampling`), or None where they do not serve (see the module's text)."""
     if not enabled:
         return None
     loops = _loaded()
