@@ -59,7 +59,8 @@ def assert_close(actual, expected, dtype=None, rtol=None, atol=None, what="outpu
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
     a = actual.detach().cpu().numpy() if isinstance(actual, ember.Tensor) else np.asarray(actual)
-    e = expected.detach().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
+    # (an ember tensor as the expected value too: a closed form against a generic one)
+    e = expected.detach().cpu().numpy() if isinstance(expected, (torch.Tensor, ember.Tensor)) else np.asarray(expected)
     assert a.shape == e.shape, f"{what}: shape {a.shape} != torch's {e.shape}"
     if e.dtype.kind in "biu":
         np.testing.assert_array_equal(a, e, err_msg=what)

@@ -32,7 +32,7 @@ from ..typeinfo import iinfo
 from .comparison import _TORCH_NAMES
 from .creation_options import layout_options
 from .drawn_from import drawn_from
-from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
+from .dtype_support import C_NAMES, TORCH_NAMES, check_random_bound, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
 from .out_argument import creation_placement, write_out
@@ -988,8 +988,6 @@ def randint(
             raise TypeError(f"randint(): argument '{name}' must be int, not {type(bound).__name__}")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    from .inplace import check_random_bound  # which imports this module
-
     check_random_bound("from", low, dtype or dtypes.int64)
     check_random_bound("to - 1", high - 1, dtype or dtypes.int64)
     return _random(

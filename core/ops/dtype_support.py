@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from .. import dtypes
 from ..dtypes import dtype
+from ..typeinfo import finfo
 
 __all__ = [
     "FLOATING",
@@ -27,6 +28,7 @@ __all__ = [
     "C_NAMES",
     "not_implemented",
     "check_castable",
+    "check_random_bound",
 ]
 
 #: ``AT_DISPATCH_FLOATING_TYPES``: float32 and float64
@@ -92,3 +94,18 @@ def check_castable(result: dtype, target: dtype) -> None:
             f"result type {TORCH_NAMES.get(result, result.name)} can't be cast to the desired output type "
             f"{TORCH_NAMES.get(target, target.name)}"
         )
+
+
+def check_random_bound(name: str, value: int, dtype: dtypes.dtype) -> None:
+    """PyTorch's check that a bound of ``random_`` (and ``randint``) fits ``dtype``: its range of finite
+    values for a floating one."""
+    if dtype.is_floating_point:
+        if not finfo(dtype).min <= value <= finfo(dtype).max:
+            raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")
+        return
+    bits = 8 * dtype.itemsize
+    low, high = (0, 1) if dtype is dtypes.bool else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+    if not dtype.is_signed and dtype is not dtypes.bool:
+        low, high = 0, (1 << bits) - 1
+    if not low <= value <= high:
+        raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")

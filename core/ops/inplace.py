@@ -22,7 +22,7 @@ from ..typeinfo import finfo, iinfo
 from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace, write_result_
-from .dtype_support import C_NAMES, TORCH_NAMES, check_castable
+from .dtype_support import TORCH_NAMES, check_castable, check_random_bound
 from .movement import broadcast_shapes
 from .operands import fill_value_for, is_scalar
 from .overlap import check_no_internal_overlap
@@ -477,21 +477,6 @@ def bernoulli_(self: Tensor, p: float | Tensor = 0.5, *, generator: Generator | 
         wide = dtypes.float64 if backend.supports_float64 else dtypes.float32
         u = gen.uniform(tuple(self._data.shape), backend.native_dtype(wide))
     return _write(self, backend.xp.astype(u < probs, self._data.dtype))
-
-
-def check_random_bound(name: str, value: int, dtype: dtypes.dtype) -> None:
-    """PyTorch's check that a bound of ``random_`` (and ``randint``) fits ``dtype``: its range of finite
-    values for a floating one."""
-    if dtype.is_floating_point:
-        if not finfo(dtype).min <= value <= finfo(dtype).max:
-            raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")
-        return
-    bits = 8 * dtype.itemsize
-    low, high = (0, 1) if dtype is dtypes.bool else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
-    if not dtype.is_signed and dtype is not dtypes.bool:
-        low, high = 0, (1 << bits) - 1
-    if not low <= value <= high:
-        raise RuntimeError(f"{name} is out of bounds for {C_NAMES[dtype]}")
 
 
 def _random_top(dtype):
