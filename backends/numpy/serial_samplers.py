@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-__all__ = ["UniformFeed", "binomial_sample", "gamma_sample", "poisson_count"]
+__all__ = ["UniformFeed", "binomial_sample", "gamma_sample", "poisson_count", "STIRLING_TAILS"]
 
 
 class UniformFeed:
@@ -78,7 +78,7 @@ def poisson_count(rate, uniform):
 
 
 # Stirling's series' tail log(k!) - (k + 1/2) log(k + 1) + (k + 1) - log(2 pi) / 2 for k = 0 .. 9
-_STIRLING_TAILS = (
+STIRLING_TAILS = (
     0.0810614667953272,
     0.0413406959554092,
     0.0276779256849983,
@@ -94,7 +94,7 @@ _STIRLING_TAILS = (
 
 def _stirling_tail(k):
     if k <= 9:
-        return _STIRLING_TAILS[int(k)]
+        return STIRLING_TAILS[int(k)]
     square = (k + 1) * (k + 1)
     return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / square) / square) / (k + 1)
 

@@ -21,6 +21,8 @@ import math
 import numpy as np
 from numba import njit
 
+from ..serial_samplers import STIRLING_TAILS
+
 __all__ = ["binomial_samples", "gamma_samples", "poisson_counts"]
 
 _OUT_OF_UNIFORMS = -1
@@ -145,20 +147,7 @@ def gamma_samples(alphas, one, third, out, uniforms, done, pos, cache):
     return alphas.size, pos
 
 
-_STIRLING_TAILS = np.array(
-    [
-        0.0810614667953272,
-        0.0413406959554092,
-        0.0276779256849983,
-        0.02079067210376509,
-        0.0166446911898211,
-        0.0138761288230707,
-        0.0118967099458917,
-        0.0104112652619720,
-        0.00925546218271273,
-        0.00833056343336287,
-    ]
-)
+_STIRLING_TAILS = np.array(STIRLING_TAILS)  # the serial samplers' table, as an array Numba indexes
 
 
 @njit(inline="always")
