@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from ..dtypes import float32, float64, narrow_float
 
-__all__ = ["AdamHyper", "OptimKernels", "SGDHyper", "adam_kernel", "fused_source", "sgd_kernel"]
+__all__ = ["AdamHyper", "OptimKernels", "SGDHyper", "adam_kernel", "fused_source", "sgd_kernel", "sgd_step_in_16_bits"]
 
 
 class SGDHyper(NamedTuple):
@@ -123,8 +123,6 @@ class OptimKernels:
             The momentum buffer: ``momentum_buffer`` itself, a new array on the first step
             with momentum, or ``None`` without momentum.
         """
-        if param.dtype.itemsize == 2 and self.backend.ember_dtype(param.dtype) in narrow_float:
-            return _sgd_step_in_16_bits(self, param, grad, momentum_buffer, h)
         g = -grad if h.maximize else grad
         if h.weight_decay != 0:
             g = g + param * h.weight_decay
@@ -183,7 +181,7 @@ class OptimKernels:
         param[...] = param + exp_avg / denom * -step_size
 
 
-def _sgd_step_in_16_bits(kernels, param, grad, momentum_buffer, h):
+def sgd_step_in_16_bits(kernels, param, grad, momentum_buffer, h):
     """:meth:`OptimKernels.sgd_step` on float16/bfloat16 arrays as PyTorch's single-tensor SGD runs it:
     one tensor operation at a time, each computed in float32 and rounded to the 16-bit type once
     (``buf.mul_(momentum)`` by the unrounded number, ``add``'s ``alpha`` rounded to the type), where

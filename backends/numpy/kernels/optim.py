@@ -24,7 +24,7 @@ import functools
 
 import numpy as np
 
-from ember.kernels.optim import adam_kernel, sgd_kernel
+from ember.kernels.optim import adam_kernel, sgd_kernel, sgd_step_in_16_bits
 from ember.threads import get_num_threads
 
 from ..onednn import multiply_add
@@ -109,7 +109,9 @@ class NumpyOptimKernels:
 
     @sgd_kernel
     def sgd_step(self, param, grad, momentum_buffer, h):
-        if param.ndim == 0 or param.dtype.itemsize == 2:  # 16-bit steps round per operation (portable kernel)
+        if param.dtype.itemsize == 2:  # float16/bfloat16: rounded per operation, as PyTorch's CPU SGD
+            return sgd_step_in_16_bits(self, param, grad, momentum_buffer, h)
+        if param.ndim == 0:
             return super().sgd_step(param, grad, momentum_buffer, *h)
         first = h.momentum != 0 and momentum_buffer is None
         buf = np.empty_like(param) if first else momentum_buffer
