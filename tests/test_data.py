@@ -29,11 +29,6 @@ def test_tensor_dataset_and_sequential_loader(device):
     assert [len(b[1]) for b in eud.DataLoader(ds, batch_size=4, drop_last=True)] == [4, 4]
 
 
-def test_tensor_dataset_size_mismatch():
-    with pytest.raises(ValueError, match="size mismatch"):
-        eud.TensorDataset(ember.zeros(3), ember.zeros(4))
-
-
 def test_shuffle_is_a_permutation_and_seedable(device):
     ds = _ds(device, 23)
 
@@ -263,3 +258,11 @@ def test_subset_and_concat():
         eud.ConcatDataset([_Stream(2)])
     joined = eud.TensorDataset(ember.zeros(2)) + eud.TensorDataset(ember.ones(3))
     assert isinstance(joined, eud.ConcatDataset) and len(joined) == 5
+
+
+def test_tensor_dataset_of_mismatched_tensors_is_torchs_assertion():
+    torch = pytest.importorskip("torch")
+    for module in (torch, ember):
+        with pytest.raises(AssertionError, match="Size mismatch between tensors"):
+            module.utils.data.TensorDataset(module.ones(3), module.ones(4))
+        module.utils.data.TensorDataset()  # no tensors: accepted, as PyTorch's

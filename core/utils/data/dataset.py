@@ -67,11 +67,9 @@ class TensorDataset(Dataset):
     """
 
     def __init__(self, *tensors: Tensor) -> None:
-        if not tensors:
-            raise ValueError("TensorDataset: expected at least one tensor")
-        if any(t.size(0) != tensors[0].size(0) for t in tensors):
-            raise ValueError(
-                f"TensorDataset: size mismatch between tensors: first dimensions are {[t.size(0) for t in tensors]}"
+        if any(t.size(0) != tensors[0].size(0) for t in tensors):  # PyTorch's assertion
+            raise AssertionError(
+                f"Size mismatch between tensors: TensorDataset's first dimensions are {[t.size(0) for t in tensors]}"
             )
         self.tensors = tensors
 
