@@ -40,6 +40,7 @@ _SAMPLERS = (
     "poisson",
     "standard_gamma",
     "binomial",
+    "categorical",
 )
 
 
