@@ -77,14 +77,14 @@ def grouped_mm(
     ``offs[i]`` is where group ``i`` ends (it starts where group ``i - 1`` ends, the first at 0)
     along the jagged dimension of the 2-D operand:
 
-    ===========  ===========  =====================  ========================================
-    ``mat_a``    ``mat_b``    result                 group ``g`` (rows ``s:e`` of ``offs``)
-    ===========  ===========  =====================  ========================================
-    ``(M, K)``   ``(G, K, N)``  ``(M, N)``           ``out[s:e] = mat_a[s:e] @ mat_b[g]``
-    ``(G, M, K)`` ``(K, N)``  ``(M, N)``             ``out[:, s:e] = mat_a[g] @ mat_b[:, s:e]``
-    ``(M, K)``   ``(K, N)``   ``(G, M, N)``          ``out[g] = mat_a[:, s:e] @ mat_b[s:e]``
-    ``(G, M, K)`` ``(G, K, N)`` ``(G, M, N)``        ``out[g] = mat_a[g] @ mat_b[g]`` (no ``offs``)
-    ===========  ===========  =====================  ========================================
+    - ``mat_a`` ``(M, K)``, ``mat_b`` ``(G, K, N)``: the result is ``(M, N)``, with
+      ``out[s:e] = mat_a[s:e] @ mat_b[g]`` for group ``g``'s rows ``s:e``;
+    - ``mat_a`` ``(G, M, K)``, ``mat_b`` ``(K, N)``: ``(M, N)``, with
+      ``out[:, s:e] = mat_a[g] @ mat_b[:, s:e]``;
+    - ``mat_a`` ``(M, K)``, ``mat_b`` ``(K, N)``: ``(G, M, N)``, with
+      ``out[g] = mat_a[:, s:e] @ mat_b[s:e]``;
+    - ``mat_a`` ``(G, M, K)``, ``mat_b`` ``(G, K, N)`` (no ``offs``): ``(G, M, N)``, with
+      ``out[g] = mat_a[g] @ mat_b[g]``.
 
     Rows or columns past ``offs[-1]`` are zero. The offsets are read on the host (one
     synchronization on an accelerator).
