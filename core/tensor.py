@@ -1520,11 +1520,19 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
             array = array.astype(np.float32)  # PyTorch rounds a double into a 16-bit float through float32
         array = np.asarray(array, dtype=dtypes.host_dtype(dt), order="C" if broadcast else "K")
     t = _new(backend.from_host(array, dev.index), backend, dev)
-    if requires_grad is True:
+    if requires_grad_flag("tensor()", requires_grad):
         t.requires_grad = True
-    elif requires_grad is not False:
-        raise TypeError(f"tensor(): argument 'requires_grad' must be bool, not {type(requires_grad).__name__}")
     return t
+
+
+def requires_grad_flag(op: str, value: Any, none_is_false: bool = False) -> bool:
+    """A ``requires_grad=`` argument, which PyTorch takes as a bool only (the factories take None as
+    False too): anything else is its TypeError, naming ``op``."""
+    if value is True or value is False:
+        return value
+    if value is None and none_is_false:
+        return False
+    raise TypeError(f"{op}: argument 'requires_grad' must be bool, not {type(value).__name__}")
 
 
 def as_tensor(data: Any, dtype: dtypes.dtype | None = None, device: Device = None) -> Tensor:

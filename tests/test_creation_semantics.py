@@ -463,3 +463,22 @@ def test_cast_from_float64_to_half_on_a_device(device):
 )
 def test_unsupported_element_types_raise_as_torch(make):
     same(make)
+
+
+@pytest.mark.parametrize(
+    "make, error",
+    [
+        (lambda T: T.ones(2, requires_grad=1), TypeError),
+        (lambda T: T.tensor([1.0], requires_grad=1), TypeError),
+        (lambda T: T.tensor([1.0], requires_grad=None), TypeError),
+        (lambda T: T.nn.Parameter(T.ones(1), requires_grad=1), TypeError),
+        (lambda T: T.ones(2).requires_grad_("x"), TypeError),
+        (lambda T: setattr(T.ones(2), "requires_grad", 1), RuntimeError),
+    ],
+)
+def test_requires_grad_takes_a_bool_only(make, error):
+    for T in (torch, ember):
+        with pytest.raises(error):
+            make(T)
+    assert ember.ones(2, requires_grad=None).requires_grad is False  # the factories read None as False
+    assert torch.ones(2, requires_grad=None).requires_grad is False

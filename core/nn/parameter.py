@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from ..tensor import Tensor, _copy_slots
+from ..tensor import Tensor, _copy_slots, requires_grad_flag
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"]
 
@@ -46,10 +46,8 @@ class Parameter(Tensor):
         param.grad = None
         param._accumulator = None
         param._requires_grad = False
-        if requires_grad is True:
+        if requires_grad_flag("Parameter()", requires_grad):
             param.requires_grad = True
-        elif requires_grad is not False:
-            raise TypeError(f"Parameter(): argument 'requires_grad' must be bool, not {type(requires_grad).__name__}")
         return param
 
     def __deepcopy__(self, memo):

@@ -24,6 +24,7 @@ from ..tensor import (
     dtype_arg,
     is_number,
     placement,
+    requires_grad_flag,
     size_arg,
     tensor,
     warn_copy_construct,
@@ -137,10 +138,8 @@ def _place(dtype, device, default=None, op="tensor factory"):
 
 def _finish(data, backend, dev, requires_grad):
     t = _new(data, backend, dev)
-    if requires_grad is True:
+    if requires_grad_flag("tensor factory", requires_grad, none_is_false=True):
         t.requires_grad = True
-    elif requires_grad is not False and requires_grad is not None:  # the factories take None as False
-        raise TypeError(f"argument 'requires_grad' must be bool, not {type(requires_grad).__name__}")
     return t
 
 
