@@ -305,6 +305,58 @@ def test_double_backward_matches_torch(device):
     assert_close(e.weight_hh_l0.grad, t.weight_hh_l0.grad, ember.float64)
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("packed", [False, True])
+def test_forward_mode_matches_torch(mode, packed, device):
+    """jvp through a (bidirectional, two-layer) recurrent module with respect to its input and a weight,
+    or, for a packed input (PyTorch's packing has no forward rule), the weight alone (the fused layer
+    has no forward rule: under a dual level the module runs its composite form)."""
+    e, t = _make(mode, I, H, 2, bidirectional=True, dtype=ember.float64, device=device)
+    x, tangent, weight_tangent = randn(T, B, I), randn(T, B, I), randn(*t.weight_hh_l0.shape)
+
+    def run(lib, module, rnn_utils, x, dx, dw):
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            if packed:
+                x = rnn_utils.pack_padded_sequence(x, [T, T - 1])
+            else:
+                x = fw.make_dual(x, dx)
+            w = fw.make_dual(module.weight_hh_l0.detach(), dw)
+            out, state = lib.func.functional_call(module, {"weight_hh_l0": w}, (x,), strict=False)
+            outs = _flat((out.data if packed else out, state))
+            return [fw.unpack_dual(o).primal.detach() for o in outs] + [fw.unpack_dual(o).tangent for o in outs]
+
+    def as_e(a):
+        return ember.tensor(a, dtype=ember.float64, device=device)
+
+    got = run(ember, e, ember_rnn, as_e(x), as_e(tangent), as_e(weight_tangent))
+    expected = run(torch, t, torch_rnn, torch.tensor(x), torch.tensor(tangent), torch.tensor(weight_tangent))
+    got, expected = _flat(got), _flat(expected)
+    assert len(got) == len(expected)
+    for k, (g, w) in enumerate(zip(got, expected)):
+        assert_close(g, w, ember.float64, what=f"primal/tangent {k}")
+
+
+@pytest.mark.parametrize("cell", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cell_forward_mode_matches_torch(cell, device):
+    import torch.autograd.forward_ad as torch_fw
+
+    import ember.autograd.forward_ad as ember_fw
+
+    t = getattr(torch.nn, cell)(I, H).double()
+    e = getattr(nn, cell)(I, H, dtype=ember.float64, device=device)
+    e.load_state_dict({k: ember.tensor(v.numpy(), device=device) for k, v in t.state_dict().items()})
+    x, tangent = randn(B, I), randn(B, I)
+    results = []
+    for lib, fw, module in ((ember, ember_fw, e), (torch, torch_fw, t)):
+        place = {"device": device} if lib is ember else {}
+        with fw.dual_level():
+            out = module(fw.make_dual(lib.tensor(x, **place), lib.tensor(tangent, **place)))
+            results.append([fw.unpack_dual(o).tangent for o in (out if isinstance(out, tuple) else (out,))])
+    for g, w in zip(*results):
+        assert_close(g, w, ember.float64)
+
+
 def test_parameters_layout_and_repr():
     m = nn.LSTM(10, 20, 2, bias=False, bidirectional=True)
     t = torch.nn.LSTM(10, 20, 2, bias=False, bidirectional=True)

@@ -11,7 +11,8 @@ whose batch sizes are all ``B``.
 Higher derivatives. The fused backward works on raw arrays, so when a graph of the backward
 is requested (``create_graph=True``) it instead re-runs the layer as a composite of per-step
 tensor ops (:func:`_composite_layer`) and differentiates that, which records a graph and
-gives double backward at the cost of speed.
+gives double backward at the cost of speed. Forward mode (while a dual level is open) runs the
+composite form in place of the fused Function, so that each step's ops carry the tangents.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from ... import autograd, dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
+from ...autograd import function as autograd_function
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.creation import empty, zeros
@@ -157,6 +159,13 @@ def _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes,
         outputs[t] = h
     result = (cat(outputs, 0), cat([h, *ended_h], 0))
     return result + (cat([c, *ended_c], 0),) if c is not None else result
+
+
+def _recurrent_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse):
+    """One direction of one layer: the fused Function, or under forward mode its composite form."""
+    if autograd_function.tangent_rule is not None:
+        return _composite_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse)
+    return _RecurrentLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse)
 
 
 def _composite_backward(ctx, inputs, grad_outputs):
@@ -366,7 +375,7 @@ class RNNBase(Module):
                 operands = (layer_input, h0[k], c0[k] if lstm else None, w_ih, w_hh, b_ih, b_hh, w_hr)
                 if autocast_op:
                     operands = tuple(cast_inputs(autocast_op, *operands))
-                result = _RecurrentLayer.apply(*operands, self.mode, batch_sizes, direction == 1)
+                result = _recurrent_layer(*operands, self.mode, batch_sizes, direction == 1)
                 outputs.append(result[0])
                 h_n.append(result[1])
                 if lstm:
@@ -693,7 +702,7 @@ def cell_step(
         b_ih = zeros(b_hh.shape, dtype=b_hh.dtype, device=b_hh.device)
     elif b_hh is None and b_ih is not None:
         b_hh = zeros(b_ih.shape, dtype=b_ih.dtype, device=b_ih.device)
-    return _RecurrentLayer.apply(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False)[1:]
+    return _recurrent_layer(input, h, c, w_ih, w_hh, b_ih, b_hh, None, mode, (input.shape[0],), False)[1:]
 
 
 class RNNCell(RNNCellBase):
