@@ -162,3 +162,35 @@ def test_ctc_loss_input_length_out_of_range_is_torchs_error(lengths):
     with pytest.raises(RuntimeError) as ours:
         F.ctc_loss(ember.tensor(log_probs), ember.tensor(targets), lengths, [5, 5, 5])
     assert str(ours.value) == str(theirs.value)
+
+
+def _ctc_inputs(lib, device=None):
+    place = {} if lib is torch else {"device": device}
+    rng = np.random.default_rng(3)
+    log_probs = lib.tensor(rng.standard_normal((5, 2, 4)), dtype=lib.float64, **place).log_softmax(2)
+    return log_probs.detach(), lib.tensor([[1, 2], [3, 1]], **place), [5, 5], [2, 2]
+
+
+def test_ctc_loss_higher_derivative_refused_as_torch(device):
+    """PyTorch has no derivative of ctc_loss's backward: a gradient taken with create_graph=True may not
+    be differentiated again (not silently treated as a constant)."""
+    for lib in (torch, ember):
+        log_probs, targets, lengths, target_lengths = _ctc_inputs(lib, device)
+        log_probs.requires_grad_()
+        loss = lib.nn.functional.ctc_loss(log_probs, targets, lengths, target_lengths)
+        (grad,) = lib.autograd.grad(loss, log_probs, create_graph=True)
+        assert grad.requires_grad
+        penalty = (grad * grad).sum() + loss
+        with pytest.raises(RuntimeError, match="derivative for .*ctc_loss_backward is not implemented"):
+            penalty.backward()
+
+
+def test_ctc_loss_forward_mode_refused_as_torch(device):
+    """A dual log_probs is refused (the double-backward rule would give a zero tangent)."""
+    for lib in (torch, ember):
+        log_probs, targets, lengths, target_lengths = _ctc_inputs(lib, device)
+        fw = lib.autograd.forward_ad
+        with fw.dual_level():
+            dual = fw.make_dual(log_probs, lib.ones_like(log_probs))
+            with pytest.raises(NotImplementedError, match="forward AD with _?ctc_loss"):
+                lib.nn.functional.ctc_loss(dual, targets, lengths, target_lengths)

@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
+from ...autograd import function as autograd_function
+from ...autograd import tangents
 from ...autograd.function import Function
+from ...autograd.grad_mode import grad_state
 from ...meta_errors import refuse_meta
 from ...ops.dtype_support import FLOATING, not_implemented
 from ...tensor import Tensor
@@ -38,7 +41,34 @@ class _CtcLoss(Function):
     def backward(ctx, grad):
         (log_probs,) = ctx.saved_tensors
         data = log_probs._backend.kernels.ctc_loss_backward(grad._data, log_probs._data, *ctx.args[:3], *ctx.args[3:])
-        return log_probs._make(data), None, None, None, None
+        result = log_probs._make(data)
+        if grad_state.enabled and (grad.requires_grad or log_probs.requires_grad):  # create_graph
+            result = _CtcLossBackward.apply(result, log_probs, grad)
+        return result, None, None, None, None
+
+
+class _CtcLossBackward(Function):
+    """The gradient ``_CtcLoss`` computed, tied to what it came from by a node that refuses to be
+    differentiated: PyTorch has no derivative of ctc_loss's backward, so a higher derivative raises
+    rather than treating the gradient as a constant."""
+
+    @staticmethod
+    def forward(ctx, gradient, *sources):
+        return gradient.detach()
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for ctc_loss_backward is not implemented")
+
+
+def _refuse_forward_mode(log_probs):
+    """PyTorch's ``_ctc_loss`` has no forward-mode formula: a dual ``log_probs`` is refused (the
+    double-backward rule would give a zero tangent, the backward kernel being once differentiable)."""
+    level = tangents.live() if autograd_function.tangent_rule is not None else None
+    if level is not None and level.tangent(log_probs) is not None:
+        raise NotImplementedError(
+            "Trying to use forward AD with ctc_loss that does not support it because it has not been implemented yet."
+        )
 
 
 def _lengths(name, value, n):
@@ -167,6 +197,7 @@ def ctc_loss(
         if length > T:
             raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value {length} {_CHECKING}")
     labels = _extended_labels(targets, target_lengths, blank, n, log_probs)
+    _refuse_forward_mode(log_probs)
     loss = _CtcLoss.apply(log_probs, labels._data, input_lengths, target_lengths, zero_infinity)
     if zero_infinity:
         loss = loss.masked_fill(loss.isinf(), 0.0)
