@@ -1211,22 +1211,16 @@ class Module:
     def _run_always_called_hooks(self, call):
         """After an error in ``call``: the forward hooks registered with ``always_call=True`` that did not run,
         given the arguments and the output as far as the call got (their own errors are warnings)."""
-        for hook_id, hook in _global_forward_hooks.items():
-            if hook_id in _global_forward_hooks_always_called and hook_id not in call.called_always:
+        hook_sets = (
+            ("global module", _global_forward_hooks, _global_forward_hooks_always_called, ()),
+            ("module", self._forward_hooks, self._forward_hooks_always_called, self._forward_hooks_with_kwargs),
+        )
+        for kind, hooks, always_called, with_kwargs in hook_sets:
+            for hook_id, hook in hooks.items():
+                if hook_id not in always_called or hook_id in call.called_always:
+                    continue
                 try:
-                    result = hook(self, call.args, call.result)
-                    if result is not None:
-                        call.result = result
-                except Exception as e:
-                    warnings.warn(
-                        "global module forward hook with ``always_call=True`` raised an exception that was silenced "
-                        f"as another error was raised in forward: {e}",
-                        stacklevel=4,
-                    )
-        for hook_id, hook in self._forward_hooks.items():
-            if hook_id in self._forward_hooks_always_called and hook_id not in call.called_always:
-                try:
-                    if hook_id in self._forward_hooks_with_kwargs:
+                    if hook_id in with_kwargs:
                         result = hook(self, call.args, call.kwargs, call.result)
                     else:
                         result = hook(self, call.args, call.result)
@@ -1234,7 +1228,7 @@ class Module:
                         call.result = result
                 except Exception as e:
                     warnings.warn(
-                        f"module forward hook with ``always_call=True`` raised an exception that was silenced "
+                        f"{kind} forward hook with ``always_call=True`` raised an exception that was silenced "
                         f"as another error was raised in forward: {e}",
                         stacklevel=4,
                     )
