@@ -541,6 +541,27 @@ def test_saved_tensor_modified_inplace_error():
             w.sum().backward()
 
 
+@pytest.mark.parametrize("shapes", [((2, 3), (3, 2)), ((4, 2, 3), (3, 2)), ((4, 2, 3), (4, 3, 2))])
+def test_matmul_keeps_each_operand_for_the_other_gradient_only(shapes):
+    """A product keeps an operand only when the other needs a gradient, as PyTorch: writing in place to
+    the operand that is not kept leaves backward working; writing to the kept one fails it."""
+    a_shape, b_shape = shapes
+    results = []
+    for T in (ember, torch):
+        w = T.tensor(np.linspace(-1, 1, int(np.prod(a_shape))).reshape(a_shape), requires_grad=True)
+        weight = w * 1
+        x = T.tensor(np.linspace(0, 2, int(np.prod(b_shape))).reshape(b_shape))
+        y = weight @ x  # x is kept (weight's gradient needs it), weight is not
+        weight.add_(1)
+        y.sum().backward()
+        results.append(w.grad.numpy())
+        z = weight @ x
+        x.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.sum().backward()
+    np.testing.assert_allclose(results[0], results[1])
+
+
 def test_output_modified_inplace_error():
     for T in (ember, torch):
         x = T.tensor([1.0, 2.0], requires_grad=True)

@@ -35,7 +35,13 @@ class _Matmul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # each operand is kept only for the other's gradient, as PyTorch keeps them (an operand
+        # written in place after the product then fails backward only where it is needed)
+        needs_a, needs_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs_b else None, b if needs_a else None)
+        ctx.shapes = (a.shape, b.shape)
+        if needs_b and b.ndim == 2:
+            ctx.b_transposed = _transposed_layout(b)
         xp, x, w = a._backend.xp, a._data, b._data
         if x.ndim > 2 and w.ndim == 2:  # one matrix product, not a loop over the leading dims
             rows = _rows(x.shape)
@@ -45,23 +51,24 @@ class _Matmul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        a_shape, b_shape = ctx.shapes
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ b^H and a^H @ grad
-            a, b = a.conj(), b.conj()
+            a, b = (None if a is None else a.conj()), (None if b is None else b.conj())
         if not grad_state.enabled:  # no graph to build: the products on native arrays
-            return _native_matmul_backward(ctx.needs_input_grad, grad, a, b)
-        ga = sum_to(grad @ b.mT, a.shape) if ctx.needs_input_grad[0] else None
+            return _native_matmul_backward(ctx, grad, a, b)
+        ga = sum_to(grad @ b.mT, a_shape) if ctx.needs_input_grad[0] else None
         gb = None
         if ctx.needs_input_grad[1]:
-            if b.ndim == 2:  # (rows, k).T @ (rows, n) instead of a batch of products summed
+            if len(b_shape) == 2:  # (rows, k).T @ (rows, n) instead of a batch of products summed
                 x, g = a, grad
                 if a.ndim != 2:
                     rows = _rows(a.shape)
                     x, g = a.reshape(rows, a.shape[-1]), grad.reshape(rows, grad.shape[-1])
                 # in b's layout: the gradient of a transposed matrix (Linear's weight.t()) is
                 # made transposed, so that the weight's own gradient comes out row-major
-                gb = (g.mT @ x).mT if _transposed_layout(b) else x.mT @ g
+                gb = (g.mT @ x).mT if ctx.b_transposed else x.mT @ g
             else:
-                gb = sum_to(a.mT @ grad, b.shape)
+                gb = sum_to(a.mT @ grad, b_shape)
         return ga, gb
 
 
@@ -73,24 +80,26 @@ class _Bmm(_Matmul):
     """``bmm``: a batch of matrix products."""
 
 
-def _native_matmul_backward(needs, grad, a, b):
+def _native_matmul_backward(ctx, grad, a, b):
     """``_Matmul``'s backward on native arrays: the same products as the graph-building one."""
-    xp, g, x, w = grad._backend.xp, grad._data, a._data, b._data
+    xp, g = grad._backend.xp, grad._data
+    a_shape, b_shape = ctx.shapes
     ga = gb = None
-    if needs[0]:
-        ga = grad._make(sum_to_array(xp, xp.matmul(g, _swap_last(xp, w)), x.shape))
-    if needs[1]:
-        if w.ndim == 2:
+    if ctx.needs_input_grad[0]:
+        ga = grad._make(sum_to_array(xp, xp.matmul(g, _swap_last(xp, b._data)), tuple(a_shape)))
+    if ctx.needs_input_grad[1]:
+        x = a._data
+        if len(b_shape) == 2:
             if x.ndim != 2:
                 rows = _rows(x.shape)
                 x, g = xp.reshape(x, (rows, x.shape[-1])), xp.reshape(g, (rows, g.shape[-1]))
-            if _transposed_layout(b):
+            if ctx.b_transposed:
                 product = xp.permute_dims(xp.matmul(xp.permute_dims(g, (1, 0)), x), (1, 0))
             else:
                 product = xp.matmul(xp.permute_dims(x, (1, 0)), g)
             gb = grad._make(product)
         else:
-            gb = grad._make(sum_to_array(xp, xp.matmul(_swap_last(xp, x), g), w.shape))
+            gb = grad._make(sum_to_array(xp, xp.matmul(_swap_last(xp, x), g), tuple(b_shape)))
     return ga, gb
 
 
