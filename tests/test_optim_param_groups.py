@@ -65,8 +65,7 @@ def test_load_state_dict_keeps_or_takes_param_names(saved_named, loading_named):
 
 
 def test_non_leaf_parameters_that_torch_accepts():
-    # (torch also takes any non-leaf with differentiable=True, whose steps autograd records; ember's
-    # steps run under no_grad, so it refuses them rather than drop the gradient through the step)
+    # (any non-leaf with differentiable=True: tests/test_optim_differentiable.py)
     for lib in (ember, torch):
         kept = lib.ones(2, requires_grad=True) * 2
         kept.retain_grad()

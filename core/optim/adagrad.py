@@ -76,8 +76,8 @@ class Adagrad(Optimizer):
         _check_range(weight_decay, "weight_decay value")
         _check_range(initial_accumulator_value, "initial_accumulator_value value")
         _check_range(eps, "epsilon value")
+        _check_fused(defaults)  # before the base refuses differentiable=True, which Adagrad does not implement
         super().__init__(params, defaults)
-        _check_fused(defaults)
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..ops.arithmetic import maximum
 from ._types import LearningRate, ParamsT
 from .optimizer import (
     Optimizer,
@@ -37,7 +38,10 @@ class Adam(Optimizer):
         amsgrad (bool): use the AMSGrad variant. Default: False.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
         decoupled_weight_decay (bool): decay the weights directly (AdamW). Default: False.
-        foreach, capturable, differentiable, fused: accepted for compatibility.
+        differentiable (bool): run the step in tensor operations that autograd records, so that
+            the updated parameters are functions of the gradients and of the state before the step
+            (meta-learning); its numbers are those of PyTorch's differentiable path. Default: False.
+        foreach, capturable, fused: accepted for compatibility.
 
     Example::
 
@@ -108,6 +112,34 @@ class Adam(Optimizer):
             group["decoupled_weight_decay"],
         )
         _bump(param, exp_avg, exp_avg_sq, max_exp_avg_sq)
+
+    def _differentiable_update(self, param, grad, state, group):
+        """PyTorch's single-tensor Adam in tensor operations (``differentiable=True``): the bias
+        corrections are computed from the ``step`` tensor (float32), as PyTorch's are on this path."""
+        if not state:
+            _start_state(state, param, "exp_avg", "exp_avg_sq", "max_exp_avg_sq" if group["amsgrad"] else None)
+        lr, weight_decay, eps = group["lr"], group["weight_decay"], group["eps"]
+        beta1, beta2 = group["betas"]
+        exp_avg, exp_avg_sq, step = state["exp_avg"], state["exp_avg_sq"], state["step"]
+        if group["maximize"]:
+            grad = -grad
+        step += 1
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param.mul_(1 - lr * weight_decay)
+            else:
+                grad = grad.add(param, alpha=weight_decay)
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step_size_neg = -(lr / (1 - beta1**step))
+        bias_correction2_sqrt = (1 - beta2**step).sqrt()
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"].copy_(maximum(state["max_exp_avg_sq"].clone(), exp_avg_sq))
+            second_moment = state["max_exp_avg_sq"]
+        else:
+            second_moment = exp_avg_sq
+        denom = (second_moment.sqrt() / (bias_correction2_sqrt * step_size_neg)).add_(eps / step_size_neg)
+        param.addcdiv_(exp_avg.clone(), denom)
 
 
 class AdamW(Adam):

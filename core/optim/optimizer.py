@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import dtypes, graphs
 from ..autograd.engine import reset_grads
-from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.grad_mode import enable_grad, set_grad_enabled
 from ..ops.complex_views import view_as_real
 from ..tensor import Tensor, tensor
 from ..utils.hooks import RemovableHandle
@@ -162,7 +162,10 @@ class Optimizer:
         defaults (dict): default values of the optimization options.
 
     Subclasses implement :meth:`_update` (one parameter's update, run under ``no_grad``)
-    and may override :meth:`step` (LBFGS does).
+    and may override :meth:`step` (LBFGS does). Those that take ``differentiable=True`` (SGD,
+    Adam, AdamW) implement :meth:`_differentiable_update` too: PyTorch's single-tensor update in
+    tensor operations, which autograd records (the step then runs with gradients enabled, and
+    the parameters may be non-leaf tensors); the others refuse the option when constructed.
     """
 
     #: whether :meth:`_update` applies ``maximize`` to dense gradients itself (fused into
@@ -178,9 +181,16 @@ class Optimizer:
     #: optimizer defined elsewhere, whose state is its own)
     _scalar_state_keys: tuple[str, ...] = ()
 
+    #: the update in tensor operations that ``differentiable=True`` runs, where a subclass has one
+    _differentiable_update: Callable[[Tensor, Tensor, dict[str, Any], dict[str, Any]], None] | None = None
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         cls = type(self)
+        if defaults.get("differentiable") and cls._differentiable_update is None:
+            raise NotImplementedError(
+                f"{cls.__name__}: differentiable=True is not implemented in ember (SGD, Adam and AdamW take it)"
+            )
         if not getattr(cls.step, "_with_step_hooks", False):  # once per class, as PyTorch patches it
             cls.step = _with_step_hooks(cls.step)  # type: ignore[method-assign]
         if isinstance(params, Tensor):
@@ -306,9 +316,7 @@ class Optimizer:
         for param in param_group["params"]:
             if not isinstance(param, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is " + _typename(param))
-            if not (
-                param.is_leaf or param.retains_grad
-            ):  # differentiable=True (torch: non-leaves too) is not implemented
+            if not (self.defaults.get("differentiable") or param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
@@ -441,7 +449,7 @@ class Optimizer:
                 f"{type(self).__name__}.step() cannot be captured in a CUDA graph: its step count or "
                 "hyperparameters are host values that a replay would not update (SGD can be captured)"
             )
-        with no_grad():
+        with set_grad_enabled(bool(self.defaults.get("differentiable"))):
             for group in self.param_groups:
                 self._step_group(group)
         return loss
@@ -458,10 +466,12 @@ class Optimizer:
             state = self.state.get(p)
             if state is None:
                 state = {}
+            update = self._differentiable_update if group.get("differentiable") else self._update
+            assert update is not None  # the constructor refuses differentiable=True without it
             if p.dtype.is_complex and self._complex_as_real and not grad.is_sparse:
-                self._update(view_as_real(p), view_as_real(grad), state, group)
+                update(view_as_real(p), view_as_real(grad), state, group)
             else:
-                self._update(p, grad, state, group)
+                update(p, grad, state, group)
             if state:  # like PyTorch, parameters that keep no state get no entry
                 self.state[p] = state
 

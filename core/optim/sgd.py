@@ -38,8 +38,10 @@ class SGD(Optimizer):
         weight_decay (float): weight decay (L2 penalty) :math:`\lambda`. Default: 0.
         nesterov (bool): enables Nesterov momentum. Default: False.
         maximize (bool): maximize the objective instead of minimizing it. Default: False.
-        foreach, differentiable, fused: accepted for compatibility; ember always runs the
-            per-parameter update.
+        differentiable (bool): run the step in tensor operations that autograd records, so
+            that the updated parameters are functions of the gradients, the parameters before the
+            step and a learning rate given as a tensor (meta-learning). Default: False.
+        foreach, fused: accepted for compatibility; ember always runs the per-parameter update.
 
     Sparse gradients (``Embedding(sparse=True)``) update only the rows they touch when
     there is no momentum; with momentum they are densified first (same values as
@@ -107,3 +109,22 @@ class SGD(Optimizer):
         _bump(param, buf)
         if momentum != 0 and buf is None:
             state["momentum_buffer"] = param._make(new_buf)
+
+    def _differentiable_update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]):
+        """PyTorch's single-tensor SGD in tensor operations (``differentiable=True``)."""
+        lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad.add(param, alpha=weight_decay)
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.detach().clone()
+            else:
+                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+        if isinstance(lr, Tensor) and lr.requires_grad:
+            param.addcmul_(grad, lr, value=-1)
+        else:
+            param.add_(grad, alpha=-_to_scalar(lr))
