@@ -110,7 +110,7 @@ class SGD(Optimizer):
         if momentum != 0 and buf is None:
             state["momentum_buffer"] = param._make(new_buf)
 
-    def _differentiable_update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]):
+    def _differentiable_update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         """PyTorch's single-tensor SGD in tensor operations (``differentiable=True``)."""
         lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
         if group["maximize"]:
