@@ -392,11 +392,11 @@ def _numba_status() -> str:
 
 
 def _onednn_status() -> str:
-    """Whether the cpu backend's float32 convolutions and matrix products run in oneDNN."""
+    """Whether the cpu backend's float32 convolutions and float32/bfloat16 matrix products run in oneDNN."""
     from ember.backends import mkldnn
 
     if mkldnn.is_available():
-        return "oneDNN: the cpu backend's float32 convolutions and matrix products (ember.backends.mkldnn)"
+        return "oneDNN: the cpu backend's float32 convolutions and float32/bfloat16 matrix products (ember.backends.mkldnn)"
     return 'oneDNN: not installed, the cpu backend computes with NumPy alone (pip install "ember[onednn]", Linux on x86-64)'
 
 

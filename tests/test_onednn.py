@@ -1,4 +1,4 @@
-"""The NumPy backend's oneDNN kernels (float32 convolutions and matrix products) against PyTorch, which
+"""The NumPy backend's oneDNN kernels (float32 convolutions, float32 and bfloat16 matrix products) against PyTorch, which
 runs the same library: values and gradients, the cases left to the NumPy kernels, the
 ``ember.backends.mkldnn`` flags, the thread count shared with PyTorch's OpenMP runtime, and the
 plan cache. Skipped where the ``onednn`` extra is not installed (it is in CI)."""
@@ -263,6 +263,34 @@ def test_matmul_and_linear_match_torch(threads, numpy_threads):
     for leaf, ref_leaf in zip(mine, refs):
         _assert_close(leaf.grad, ref_leaf.grad, rtol=1e-4, atol=1e-2)
     _assert_close(mine[0] @ mine[1].T, refs[0] @ refs[1].T, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_bfloat16_products_equal_torchs_bit_for_bit(threads, numpy_threads):
+    """bfloat16 products at least MIN_MACS big go through oneDNN's bfloat16 matmul, as PyTorch's: its
+    results, and a linear layer's gradients, bit for bit (ml_dtypes' float32 products differ in the
+    last bit of a few elements)."""
+    numpy_threads(threads)
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(11)
+    x, w = rng.standard_normal((4, 256, 128)).astype(np.float32), rng.standard_normal((512, 128)).astype(np.float32)
+    bf16 = gemm.matmul(ember.tensor(x[0]).bfloat16()._data, ember.tensor(w.T).bfloat16()._data)
+    if bf16 is None:
+        pytest.skip("this oneDNN has no bfloat16 product for this CPU")
+    assert bf16.dtype.name == "bfloat16" and bf16.flags.c_contiguous
+    mine = [ember.tensor(a).bfloat16().requires_grad_() for a in (x, w)]
+    refs = [torch.tensor(a).bfloat16().requires_grad_() for a in (x, w)]
+    out, ref = F.linear(*mine), torch.nn.functional.linear(*refs)
+    up = rng.standard_normal(ref.shape).astype(np.float32)
+    (out * ember.tensor(up).bfloat16()).sum().backward()
+    (ref * torch.tensor(up).bfloat16()).sum().backward()
+    pairs = [(out, ref), (mine[0].grad, refs[0].grad), (mine[1].grad, refs[1].grad)]
+    pairs.append((mine[0] @ mine[1].T, refs[0] @ refs[1].T))
+    batched = mine[0].detach().transpose(1, 2) @ mine[0].detach()
+    pairs.append((batched, refs[0].detach().transpose(1, 2) @ refs[0].detach()))
+    for got, expected in pairs:
+        assert got.dtype is ember.bfloat16
+        np.testing.assert_array_equal(got.float().detach().numpy(), expected.float().detach().numpy())
 
 
 def test_lstm_matches_torch_with_and_without_onednn():

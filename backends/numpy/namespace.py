@@ -14,9 +14,10 @@ namespace = build_namespace(np, "ember.backends.numpy.namespace")
 
 
 def _matmul(x1, x2, /):
-    """``np.matmul``, except that large float32 matrix products go through oneDNN where it is installed
-    (:func:`.onednn.gemm.matmul`) and bfloat16 operands (which ml_dtypes multiplies into float32) give
-    bfloat16, as PyTorch's bfloat16 matmul does (float32 accumulation, one rounding)."""
+    """``np.matmul``, except that large float32 and bfloat16 matrix products go through oneDNN where it is
+    installed (:func:`.onednn.gemm.matmul`: for bfloat16, PyTorch's own product), and that smaller
+    bfloat16 operands (which ml_dtypes multiplies into float32) give bfloat16, as PyTorch's bfloat16
+    matmul does (float32 accumulation, one rounding)."""
     out = gemm.matmul(x1, x2)
     if out is not None:
         return out

@@ -137,7 +137,7 @@ def _input_part(x, w_ih, bias, scale):
     """``(x @ w_ih.T + bias) * scale``, every step's input part of the gates in one new buffer. Where
     oneDNN takes the product, ``x @ (w_ih * scale).T`` with ``bias * scale`` added inside the product
     (``scale`` holds powers of two: the same values, two passes over the buffer fewer)."""
-    if bias is not None and x.ndim == 2 and gemm.takes(*x.shape, w_ih.shape[0], x.dtype):
+    if bias is not None and x.ndim == 2 and x.dtype == np.float32 and gemm.takes(*x.shape, w_ih.shape[0], x.dtype):
         gates = gemm.matmul(x, np.multiply(w_ih, scale[:, None]).T, bias=np.multiply(bias, scale))
         if gates is not None:
             return gates

@@ -1,5 +1,5 @@
-"""oneDNN memory for NumPy arrays: descriptors of C-contiguous float32 arrays, descriptors that let a
-primitive choose its layout, memory objects, and the reorders between the two layouts.
+"""oneDNN memory for NumPy arrays: descriptors of float32 (or, for products, bfloat16) arrays,
+descriptors that let a primitive choose its layout, memory objects, and the reorders between the two layouts.
 
 A primitive's step (:mod:`.primitive`) creates its descriptors, memory objects and reorders once;
 each call then points the user-side memory objects at the call's arrays
@@ -18,25 +18,29 @@ from ember.strides import contiguous_strides
 __all__ = ["Memory", "Reorder", "any_desc", "array_desc", "same_desc", "strided_desc"]
 
 _F32 = 3  # dnnl_f32
+#: oneDNN's data type (dnnl_data_type_t) of each NumPy dtype, by name, a primitive's plain operands may
+#: have (by name: ml_dtypes, which holds NumPy's bfloat16, is imported only by programs that use it)
+DATA_TYPES = {"float32": _F32, "bfloat16": 2}
 _TAG_ANY = 1  # dnnl_format_tag_any
 _LIBRARY_ALLOCATES = ctypes.c_void_p(-1)  # DNNL_MEMORY_ALLOCATE
 
 
-def strided_desc(lib, shape, strides):
-    """A descriptor of a float32 array of ``shape`` with ``strides`` (in elements)."""
+def strided_desc(lib, shape, strides, dtype=np.float32):
+    """A descriptor of an array of ``shape`` with ``strides`` (in elements) of ``dtype`` (one of
+    :data:`DATA_TYPES`)."""
     desc = ctypes.c_void_p()
     lib.check(
         lib.dnnl_memory_desc_create_with_strides(
-            ctypes.byref(desc), len(shape), lib.dims(shape), _F32, lib.dims(strides)
+            ctypes.byref(desc), len(shape), lib.dims(shape), DATA_TYPES[np.dtype(dtype).name], lib.dims(strides)
         ),
         "dnnl_memory_desc_create_with_strides",
     )
     return desc
 
 
-def array_desc(lib, shape):
-    """A descriptor of a C-contiguous float32 array of ``shape``."""
-    return strided_desc(lib, shape, contiguous_strides(shape))
+def array_desc(lib, shape, dtype=np.float32):
+    """A descriptor of a C-contiguous array of ``shape`` and ``dtype``."""
+    return strided_desc(lib, shape, contiguous_strides(shape), dtype)
 
 
 def any_desc(lib, shape):

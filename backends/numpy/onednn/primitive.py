@@ -27,17 +27,18 @@ _F32 = np.dtype(np.float32)
 
 
 class Layout:
-    """A float32 array layout that is not C-contiguous: ``shape`` with ``strides`` (in elements)."""
+    """An array layout other than a C-contiguous float32 one: ``shape`` with ``strides`` (in elements),
+    of ``dtype`` (float32 unless given: bfloat16 products)."""
 
-    __slots__ = ("shape", "strides")
+    __slots__ = ("shape", "strides", "dtype")
 
-    def __init__(self, shape, strides):
-        self.shape, self.strides = tuple(shape), tuple(strides)
+    def __init__(self, shape, strides, dtype=_F32):
+        self.shape, self.strides, self.dtype = tuple(shape), tuple(strides), dtype
 
 
 def _plain_desc(lib, layout):
     if isinstance(layout, Layout):
-        return strided_desc(lib, layout.shape, layout.strides)
+        return strided_desc(lib, layout.shape, layout.strides, layout.dtype)
     return array_desc(lib, layout)
 
 
