@@ -268,23 +268,23 @@ def test_matmul_and_linear_match_torch(threads, numpy_threads):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_bfloat16_products_equal_torchs_bit_for_bit(threads, numpy_threads):
     """bfloat16 products at least MIN_MACS big go through oneDNN's bfloat16 matmul, as PyTorch's: its
-    results, and a linear layer's gradients, bit for bit (ml_dtypes' float32 products differ in the
-    last bit of a few elements)."""
+    results, a linear layer's with its bias inside the one rounding, and their gradients, bit for bit
+    (ml_dtypes' float32 products, and float32 ones rounded, differ in the last bit of a few elements)."""
     numpy_threads(threads)
     torch.set_num_threads(threads)
     rng = np.random.default_rng(11)
-    x, w = rng.standard_normal((4, 256, 128)).astype(np.float32), rng.standard_normal((512, 128)).astype(np.float32)
+    x, w, b = (rng.standard_normal(shape).astype(np.float32) for shape in ((4, 256, 128), (512, 128), (512,)))
     bf16 = gemm.matmul(ember.tensor(x[0]).bfloat16()._data, ember.tensor(w.T).bfloat16()._data)
     if bf16 is None:
         pytest.skip("this oneDNN has no bfloat16 product for this CPU")
     assert bf16.dtype.name == "bfloat16" and bf16.flags.c_contiguous
-    mine = [ember.tensor(a).bfloat16().requires_grad_() for a in (x, w)]
-    refs = [torch.tensor(a).bfloat16().requires_grad_() for a in (x, w)]
+    mine = [ember.tensor(a).bfloat16().requires_grad_() for a in (x, w, b)]
+    refs = [torch.tensor(a).bfloat16().requires_grad_() for a in (x, w, b)]
     out, ref = F.linear(*mine), torch.nn.functional.linear(*refs)
     up = rng.standard_normal(ref.shape).astype(np.float32)
     (out * ember.tensor(up).bfloat16()).sum().backward()
     (ref * torch.tensor(up).bfloat16()).sum().backward()
-    pairs = [(out, ref), (mine[0].grad, refs[0].grad), (mine[1].grad, refs[1].grad)]
+    pairs = [(out, ref), *((m.grad, r.grad) for m, r in zip(mine, refs))]
     pairs.append((mine[0] @ mine[1].T, refs[0] @ refs[1].T))
     batched = mine[0].detach().transpose(1, 2) @ mine[0].detach()
     pairs.append((batched, refs[0].detach().transpose(1, 2) @ refs[0].detach()))

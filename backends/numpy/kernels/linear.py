@@ -52,6 +52,13 @@ def _products(grad, x, weight, needs_input, needs_weight):
 
 
 class NumpyLinearKernels:
+    def linear_rounded_once(self, x, weight, bias):
+        """A bfloat16 layer's product with its bias inside, through oneDNN's bfloat16 matmul (PyTorch's
+        ``addmm``: float32 accumulation, one rounding), where oneDNN takes it."""
+        if x.dtype.name != "bfloat16" or bias.dtype != x.dtype or x.shape[0] * weight.size < gemm.MIN_MACS:
+            return None
+        return gemm.matmul(x, weight.T, bias=bias)
+
     def linear(self, x, weight, bias):
         if x.shape[0] * weight.size >= gemm.MIN_MACS:  # else oneDNN declines: no need to ask it
             # the bias added inside the product (one pass fewer, one rounding, as PyTorch's ``addmm``)

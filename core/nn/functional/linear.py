@@ -112,10 +112,12 @@ def _common_case(input, weight, bias):
 
 
 def _linear(like, kernels, rows, w, b):
-    """The backend's ``linear`` of native ``rows``; a 16-bit one with a bias computed in float32 and
-    rounded once where the backend asks for it (``Kernels.NARROW_PRODUCTS_IN_FLOAT32``)."""
+    """The backend's ``linear`` of native ``rows``; a 16-bit one with a bias rounded once where the backend
+    asks for it (``Kernels.NARROW_PRODUCTS_IN_FLOAT32``): by its own 16-bit product where it has one
+    (``linear_rounded_once``), else computed in float32."""
     if b is not None and rows.dtype.itemsize == 2 and kernels.NARROW_PRODUCTS_IN_FLOAT32:
-        return opmath(like, kernels.linear, rows, w, b)
+        out = kernels.linear_rounded_once(rows, w, b)
+        return out if out is not None else opmath(like, kernels.linear, rows, w, b)
     return kernels.linear(rows, w, b)
 
 
