@@ -39,7 +39,7 @@ class _Matmul(Function):
         # written in place after the product then fails backward only where it is needed)
         needs_a, needs_b = ctx.needs_input_grad
         ctx.save_for_backward(a if needs_b else None, b if needs_a else None)
-        ctx.shapes = (a.shape, b.shape)
+        ctx.shapes = (a._data.shape, b._data.shape)
         if needs_b and b.ndim == 2:
             ctx.b_transposed = _transposed_layout(b)
         xp, x, w = a._backend.xp, a._data, b._data
@@ -86,7 +86,7 @@ def _native_matmul_backward(ctx, grad, a, b):
     a_shape, b_shape = ctx.shapes
     ga = gb = None
     if ctx.needs_input_grad[0]:
-        ga = grad._make(sum_to_array(xp, xp.matmul(g, _swap_last(xp, b._data)), tuple(a_shape)))
+        ga = grad._make(sum_to_array(xp, xp.matmul(g, _swap_last(xp, b._data)), a_shape))
     if ctx.needs_input_grad[1]:
         x = a._data
         if len(b_shape) == 2:
@@ -99,7 +99,7 @@ def _native_matmul_backward(ctx, grad, a, b):
                 product = xp.matmul(xp.permute_dims(x, (1, 0)), g)
             gb = grad._make(product)
         else:
-            gb = grad._make(sum_to_array(xp, xp.matmul(_swap_last(xp, x), g), tuple(b_shape)))
+            gb = grad._make(sum_to_array(xp, xp.matmul(_swap_last(xp, x), g), b_shape))
     return ga, gb
 
 
