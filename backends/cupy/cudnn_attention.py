@@ -16,6 +16,8 @@ nor the frontend.
 
 from __future__ import annotations
 
+from ember.backend import native_dtype_name
+
 try:
     import cupy
 
@@ -112,12 +114,18 @@ def _geometry(q, k, v):
 
 def supports(q, k, v, mask, is_causal, scale, dropout_p):
     """Whether cuDNN's fused SDPA serves the case (builds and caches the forward graph)."""
-    if cudnn is None or mask is not None or dropout_p > 0.0 or q.dtype.name not in _DATA_TYPES or q.ndim < 2:
+    if (
+        cudnn is None
+        or mask is not None
+        or dropout_p > 0.0
+        or native_dtype_name(q.dtype) not in _DATA_TYPES
+        or q.ndim < 2
+    ):
         return False
     B, L, S, E, EV = _geometry(q, k, v)
     if 0 in (B, L, S) or E % 8 or EV % 8:
         return False
-    return _graph("forward", q.dtype.name, B, L, S, E, EV, scale, is_causal) is not None
+    return _graph("forward", native_dtype_name(q.dtype), B, L, S, E, EV, scale, is_causal) is not None
 
 
 def _run(entry, arrays, outputs):
@@ -130,7 +138,7 @@ def _run(entry, arrays, outputs):
 def forward(q, k, v, is_causal, scale):
     """``(out, stats)`` of the fused forward (:func:`supports` said True)."""
     B, L, S, E, EV = _geometry(q, k, v)
-    entry = _graph("forward", q.dtype.name, B, L, S, E, EV, scale, is_causal)
+    entry = _graph("forward", native_dtype_name(q.dtype), B, L, S, E, EV, scale, is_causal)
     arrays = {name: cupy.ascontiguousarray(a) for name, a in (("q", q), ("k", k), ("v", v))}
     out = cupy.empty(q.shape[:-1] + (EV,), dtype=q.dtype)
     stats = cupy.empty((B, 1, L, 1), dtype=cupy.float32)
@@ -141,7 +149,7 @@ def forward(q, k, v, is_causal, scale):
 def backward(grad, q, k, v, is_causal, scale, out, stats):
     """``(dq, dk, dv)`` of the fused forward, or None where cuDNN has no backward engine."""
     B, L, S, E, EV = _geometry(q, k, v)
-    entry = _graph("backward", q.dtype.name, B, L, S, E, EV, scale, is_causal)
+    entry = _graph("backward", native_dtype_name(q.dtype), B, L, S, E, EV, scale, is_causal)
     if entry is None:
         return None
     arrays = {name: cupy.ascontiguousarray(a) for name, a in (("q", q), ("k", k), ("v", v), ("dO", grad))}

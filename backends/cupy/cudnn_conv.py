@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import cupy
 
+from ember.backend import native_dtype_name
+
 __all__ = ["run", "available"]
 
 try:
@@ -100,7 +102,7 @@ def run(kind, arrays, x_shape, w_shape, y_shape, stride, padding, dilation, prec
     """
     if cudnn is None:
         return None
-    dtype = next(iter(arrays.values())).dtype.name
+    dtype = native_dtype_name(next(iter(arrays.values())).dtype)
     if dtype not in _DATA_TYPES:
         return None
     key = (kind, x_shape, w_shape, y_shape, dtype, stride, padding, dilation, precision, cupy.cuda.Device().id)

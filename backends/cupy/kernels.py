@@ -15,6 +15,7 @@ from __future__ import annotations
 import cupy
 import numpy as np
 
+from ember.backend import native_dtype_name
 from ember.backends import cudnn as cudnn_flags
 from ember.kernels import Kernels
 from ember.kernels.accumulation import InPlaceAccumulationKernels
@@ -81,7 +82,7 @@ def _splits(per_channel, channels):
 
 def _rows(x, axis):
     """``x`` as C-contiguous (rows, dim) when ``axis`` is its last axis and its dtype is fused, else None."""
-    if x.ndim == 0 or axis % x.ndim != x.ndim - 1 or x.dtype.name not in _FUSED_TYPES or x.size == 0:
+    if x.ndim == 0 or axis % x.ndim != x.ndim - 1 or native_dtype_name(x.dtype) not in _FUSED_TYPES or x.size == 0:
         return None
     return cupy.ascontiguousarray(x)
 
@@ -89,7 +90,7 @@ def _rows(x, axis):
 def _fusable(*arrays):
     """Whether the fused kernels take these arrays: float32/float64, one dtype (``None`` skipped)."""
     dtype = arrays[0].dtype
-    return dtype.name in _FUSED_TYPES and all(a is None or a.dtype == dtype for a in arrays)
+    return native_dtype_name(dtype) in _FUSED_TYPES and all(a is None or a.dtype == dtype for a in arrays)
 
 
 def _flat(*arrays):
@@ -296,7 +297,7 @@ class CupyKernels(CupyLinalgKernels, InPlaceAccumulationKernels, Kernels):
     @staticmethod
     def _per_channel(x, axes):
         """``(N, C, S)`` when ``axes`` are every axis but 1 (batch norm) and the dtype is fused, else None."""
-        if x.ndim < 2 or tuple(axes) != (0, *range(2, x.ndim)) or x.dtype.name not in _FUSED_TYPES:
+        if x.ndim < 2 or tuple(axes) != (0, *range(2, x.ndim)) or native_dtype_name(x.dtype) not in _FUSED_TYPES:
             return None
         n, c = x.shape[:2]
         s = x.size // (n * c) if n * c else 0
@@ -348,7 +349,7 @@ class CupyKernels(CupyLinalgKernels, InPlaceAccumulationKernels, Kernels):
     # -- pooling -------------------------------------------------------------------------------
     def max_pool(self, x, kernel, stride, padding, dilation, out_shape):
         nd = len(kernel)
-        if nd not in (1, 2) or x.dtype.name not in _FUSED_TYPES or x.ndim != nd + 2:
+        if nd not in (1, 2) or native_dtype_name(x.dtype) not in _FUSED_TYPES or x.ndim != nd + 2:
             return super().max_pool(x, kernel, stride, padding, dilation, out_shape)
         one = (1,) if nd == 1 else ()
         (h, w), (kh, kw), (sh, sw) = one + x.shape[2:], one + tuple(kernel), one + tuple(stride)
@@ -419,7 +420,7 @@ class CupyKernels(CupyLinalgKernels, InPlaceAccumulationKernels, Kernels):
         return self._avg_pool2d("ember_avg_pool2d_backward", cupy.ascontiguousarray(grad), out, *args)
 
     def lstm_cell(self, gx, h, c, w_hh_t, b_hh):
-        if gx.dtype.name not in _FUSED_TYPES:
+        if native_dtype_name(gx.dtype) not in _FUSED_TYPES:
             return super().lstm_cell(gx, h, c, w_hh_t, b_hh)
         # the kernel adds gx, h @ w_hh^T and b_hh itself: one GEMM and one launch per time step
         c = cupy.ascontiguousarray(c)
@@ -430,7 +431,7 @@ class CupyKernels(CupyLinalgKernels, InPlaceAccumulationKernels, Kernels):
         return h_new, c_new, saved
 
     def lstm_cell_backward(self, grad_h, grad_c, saved, w_hh):
-        if grad_h.dtype.name not in _FUSED_TYPES:
+        if native_dtype_name(grad_h.dtype) not in _FUSED_TYPES:
             return super().lstm_cell_backward(grad_h, grad_c, saved, w_hh)
         rows, hidden = saved[0].shape
         grad_gates = cupy.empty((rows, 4 * hidden), dtype=grad_h.dtype)
@@ -444,7 +445,7 @@ class CupyKernels(CupyLinalgKernels, InPlaceAccumulationKernels, Kernels):
         return (
             mode == "LSTM"
             and w_hr is None
-            and x.dtype.name in _FUSED_TYPES
+            and native_dtype_name(x.dtype) in _FUSED_TYPES
             and len(batch_sizes) > 0
             and all(size == h0.shape[0] for size in batch_sizes)
         )

@@ -9,6 +9,7 @@ import functools
 
 import numpy as np
 
+from ember.backend import native_dtype_name
 from ember.kernels.optim import adam_kernel, fused_source, sgd_kernel
 
 from .array import empty
@@ -22,7 +23,11 @@ def _fusable(param, grad, *state):
     """float32/float64 whole contiguous buffers of one dtype on one device (``None`` state
     skipped; the gradient may be any view of the parameter's shape, see :func:`_dense`);
     float16 takes the portable kernels (computed in float32 element-wise)."""
-    if param.dtype.name not in ("float32", "float64") or grad.dtype != param.dtype or grad.shape != param.shape:
+    if (
+        native_dtype_name(param.dtype) not in ("float32", "float64")
+        or grad.dtype != param.dtype
+        or grad.shape != param.shape
+    ):
         return False
     return (
         all(

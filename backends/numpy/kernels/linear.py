@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember.backend import native_dtype_name
+
 from ..namespace import _matmul
 from ..onednn import gemm
 from ..parallel import on_one_blas_thread
@@ -55,7 +57,11 @@ class NumpyLinearKernels:
     def linear_rounded_once(self, x, weight, bias):
         """A bfloat16 layer's product with its bias inside, through oneDNN's bfloat16 matmul (PyTorch's
         ``addmm``: float32 accumulation, one rounding), where oneDNN takes it."""
-        if x.dtype.name != "bfloat16" or bias.dtype != x.dtype or x.shape[0] * weight.size < gemm.MIN_MACS:
+        if (
+            native_dtype_name(x.dtype) != "bfloat16"
+            or bias.dtype != x.dtype
+            or x.shape[0] * weight.size < gemm.MIN_MACS
+        ):
             return None
         return gemm.matmul(x, weight.T, bias=bias)
 

@@ -13,9 +13,10 @@ import ctypes
 
 import numpy as np
 
+from ember.backend import native_dtype_name
 from ember.strides import contiguous_strides
 
-__all__ = ["Memory", "Reorder", "any_desc", "array_desc", "same_desc", "strided_desc"]
+__all__ = ["DATA_TYPES", "Memory", "Reorder", "any_desc", "array_desc", "data_type", "same_desc", "strided_desc"]
 
 _F32 = 3  # dnnl_f32
 #: oneDNN's data type (dnnl_data_type_t) of each NumPy dtype, by name, a primitive's plain operands may
@@ -25,13 +26,18 @@ _TAG_ANY = 1  # dnnl_format_tag_any
 _LIBRARY_ALLOCATES = ctypes.c_void_p(-1)  # DNNL_MEMORY_ALLOCATE
 
 
+def data_type(dtype):
+    """oneDNN's data type of NumPy ``dtype`` (see :data:`DATA_TYPES`), or None."""
+    return DATA_TYPES.get(native_dtype_name(dtype))
+
+
 def strided_desc(lib, shape, strides, dtype=np.float32):
     """A descriptor of an array of ``shape`` with ``strides`` (in elements) of ``dtype`` (one of
     :data:`DATA_TYPES`)."""
     desc = ctypes.c_void_p()
     lib.check(
         lib.dnnl_memory_desc_create_with_strides(
-            ctypes.byref(desc), len(shape), lib.dims(shape), DATA_TYPES[np.dtype(dtype).name], lib.dims(strides)
+            ctypes.byref(desc), len(shape), lib.dims(shape), data_type(np.dtype(dtype)), lib.dims(strides)
         ),
         "dnnl_memory_desc_create_with_strides",
     )
