@@ -270,7 +270,9 @@ class _Rule:
 
 def _differentiable(ctx: Any, out: Any) -> bool:
     return (
-        isinstance(out, Tensor) and out.dtype.is_floating_point and not any(out is n for n in ctx._non_differentiable)
+        isinstance(out, Tensor)
+        and (out.dtype.is_floating_point or out.dtype.is_complex)
+        and not any(out is n for n in ctx._non_differentiable)
     )
 
 

@@ -36,8 +36,8 @@ __all__ = [
 
 
 def check_floating(tensor: Tensor, what: str) -> Tensor:
-    """``tensor``, which forward mode differentiates: its dtype must be floating point."""
-    if not tensor.dtype.is_floating_point:
+    """``tensor``, which forward mode differentiates: its dtype must be floating point or complex."""
+    if not (tensor.dtype.is_floating_point or tensor.dtype.is_complex):
         raise ValueError(f"Expected {what} to be floating point or complex, but got: {tensor.dtype}")
     return tensor
 
