@@ -326,6 +326,10 @@ def _by_double_backward(
         product = next(found) if d else None
         if d and product is None:
             product = out.new_zeros(out.shape)
+        elif product is not None and any(product._version_counter is t._version_counter for _, t in pairs):
+            # an op whose backward passes the gradient on (clone, a copying reshape): the output, no view of its
+            # input, gets a tangent of its own, or an in-place op on the output would write the input's
+            product = product.clone()
         results.append(product)
     return results
 
