@@ -305,6 +305,8 @@ def _by_double_backward(
     with enable_grad():
         cotangents = [cotangent_for(o, d) if isinstance(o, Tensor) else None for o, d in zip(outs, differentiable)]
         grads = ctx.apply(*cotangents)
+    if any(differentiable):
+        _check_recorded(ctx, grads, tangents)
     pairs = [(g, t) for g, t in zip(grads, tangents) if t is not None and isinstance(g, Tensor) and g.requires_grad]
     wrt = [cast(Tensor, c) for c, d in zip(cotangents, differentiable) if d]
     products: Sequence[Tensor | None] = [None] * len(wrt)
@@ -332,6 +334,19 @@ def _by_double_backward(
             product = product.clone()
         results.append(product)
     return results
+
+
+def _check_recorded(ctx: Any, grads: Sequence[Any], tangents: list[Tensor | None]) -> None:
+    """Refuse an op whose backward is not differentiable in its cotangent: ``J t`` would come out zero.
+
+    A gradient that does not require grad although the cotangent does is either zeros (an op whose
+    derivative is zero, as ``floor``'s: its tangent is zero too) or computed off the graph (a backward
+    on raw arrays), whose product the trick cannot give: PyTorch's error for an op without a forward
+    formula. The check reads values only for such gradients, which correct ops give rarely.
+    """
+    for grad, tangent in zip(grads, tangents):
+        if tangent is not None and isinstance(grad, Tensor) and not grad.requires_grad and bool(grad.any()):
+            raise NotImplementedError(f"Trying to use forward AD with {ctx.name()} that does not support it.")
 
 
 def _custom_jvp(
