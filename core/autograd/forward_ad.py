@@ -155,8 +155,9 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     when it has ``tensor``'s strides, else copied into them.
 
     Args:
-        tensor (Tensor): the primal, floating point.
-        tangent (Tensor): the direction, of ``tensor``'s shape and dtype.
+        tensor (Tensor): the primal, floating point or complex.
+        tangent (Tensor): the direction, of ``tensor``'s shape; it keeps its own floating dtype (as
+            PyTorch), and the results of ops get tangents of their own dtypes.
         level (int, optional): the level's index. Default: the current level.
 
     Example::
@@ -182,10 +183,10 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "Setting a forward grad that itself has a forward gradient at the same level0 is not supported."
         )
     check_tangent_size(tensor, tangent)
-    if tangent.dtype is not tensor.dtype:
+    if tangent.dtype.is_complex and not tensor.dtype.is_complex:
         raise NotImplementedError(
             f"make_dual: a tangent of dtype {tangent.dtype} for a primal of dtype {tensor.dtype} is not supported "
-            "by ember (PyTorch keeps the tangent's dtype); cast the tangent to the primal's dtype"
+            "by ember; give the primal a complex dtype"
         )
     dual = tensor.view(tensor.shape)
     current.set(dual, in_layout(tensor, tangent))
@@ -317,7 +318,7 @@ def _by_double_backward(
         products = _autograd_grad(
             [g for g, _ in pairs],
             wrt,
-            [t for _, t in pairs],
+            [t if t.dtype is g.dtype else t.to(g.dtype) for g, t in pairs],  # a tangent kept in its own dtype
             retain_graph=True,
             create_graph=create_graph,
             allow_unused=True,
