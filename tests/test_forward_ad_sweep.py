@@ -1,0 +1,285 @@
+"""Forward mode and second derivatives across tensor ops, against PyTorch: for each op of a table, the
+tangent ``J t`` of dual inputs (``ember.autograd.forward_ad``) and the double backward
+``d/dx <grad(f)(x) . v, w>`` equal torch's, in float64; complex duals; and the ops whose derivative
+forward mode cannot give (a backward off the graph, ``out=``) raise PyTorch's error rather than
+give a zero tangent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from complex_support import holds_complex
+from reference import randn, reseed
+
+import ember
+import ember.autograd.forward_ad as fwAD
+from ember.func import hessian, jacfwd, jacrev
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(autouse=True)
+def _inputs():
+    reseed(7)
+
+
+def _index(L, device, values):
+    return L.tensor(values, device=device) if L is ember else L.tensor(values)
+
+
+# name -> (fn(L, index, *xs), the inputs' shapes, needs complex dtypes); inputs are uniform in [0.2, 0.9)
+OPS = {
+    "fft": (lambda L, i, x: L.fft.fft(x), [(3, 4)], True),
+    "ifft2": (lambda L, i, x: L.fft.ifft2(x), [(3, 4)], True),
+    "rfft": (lambda L, i, x: L.fft.rfft(x, norm="ortho"), [(3, 4)], True),
+    "irfft": (lambda L, i, x: L.fft.irfft(x), [(3, 4)], True),
+    "irfftn": (lambda L, i, x: L.fft.irfftn(x, s=(3, 5)), [(3, 4)], True),
+    "hfft": (lambda L, i, x: L.fft.hfft(x), [(3, 4)], True),
+    "ihfft": (lambda L, i, x: L.fft.ihfft(x), [(3, 4)], True),
+    "complex": (lambda L, i, x, y: L.complex(x, y) * L.complex(y, x), [(4,), (4,)], True),
+    "polar": (lambda L, i, x, y: L.polar(x, y), [(4,), (4,)], True),
+    "to complex": (lambda L, i, x: (x.to(L.complex128) * (1 + 2j)).exp(), [(4,)], True),
+    "view_as_real": (lambda L, i, x, y: L.view_as_real(L.complex(x, y).sin()), [(4,), (4,)], True),
+    "abs angle sgn": (
+        lambda L, i, x, y: (L.complex(x, -y).abs(), L.complex(x, -y).angle(), L.complex(x, -y).sgn()),
+        [(4,), (4,)],
+        True,
+    ),
+    "vander complex": (lambda L, i, x, y: L.vander(L.complex(x, y), 3), [(3,), (3,)], True),
+    "stft": (
+        lambda L, i, x: L.stft(x, 8, return_complex=True, window=L.hann_window(8, dtype=x.dtype, device=x.device)),
+        [(24,)],
+        True,
+    ),
+    "eigvals": (lambda L, i, x: L.linalg.eigvals(x + 3 * L.eye(3, dtype=x.dtype, device=x.device)), [(3, 3)], True),
+    "sin exp": (lambda L, i, x: x.sin() * x.exp(), [(3, 4)], False),
+    "cat stack": (lambda L, i, x, y: (L.cat([x, y], 1), L.stack([x * y, y])), [(2, 3), (2, 3)], False),
+    "gather scatter": (
+        lambda L, i, x, y: (x.gather(1, i([[0, 2], [1, 1]])) ** 2, L.scatter(x, 1, i([[0, 2], [1, 0]]), y * y)),
+        [(2, 3), (2, 2)],
+        False,
+    ),
+    "index_add put": (
+        lambda L, i, x, y: (L.index_add(x, 0, i([0, 0, 2]), y.exp(), alpha=2), L.index_put(x, (i([2, 0]),), y[:2])),
+        [(3, 2), (3, 2)],
+        False,
+    ),
+    "masked": (
+        lambda L, i, x, y: (
+            L.masked_scatter(x, i([True, False, True]), y.exp()),
+            L.masked_select(x * x, i([True, False, True])),
+        ),
+        [(2, 3), (2, 3)],
+        False,
+    ),
+    "where": (lambda L, i, x, y: L.where(x > 0.5, x * x, y.exp()), [(2, 3), (2, 3)], False),
+    "addmm baddbmm": (
+        lambda L, i, c, a, b: (L.addmm(c, a, b, beta=0.5, alpha=2), L.baddbmm(c, a.unsqueeze(0), b.unsqueeze(0))),
+        [(2, 2), (2, 3), (3, 2)],
+        False,
+    ),
+    "einsum": (lambda L, i, a, b: L.einsum("ij,jk->ik", a * a, b), [(2, 3), (3, 2)], False),
+    "conv2d": (lambda L, i, x, w: L.conv2d(x, w, stride=2, padding=1), [(1, 2, 5, 5), (3, 2, 3, 3)], False),
+    "conv_transpose1d": (lambda L, i, x, w: L.conv_transpose1d(x, w, stride=2), [(1, 2, 4), (2, 3, 3)], False),
+    "layer_norm": (lambda L, i, x, w, b: L.layer_norm(x, (4,), w, b), [(3, 4), (4,), (4,)], False),
+    "cumprod logcumsumexp": (lambda L, i, x: (L.cumprod(x, 1), L.logcumsumexp(x, 1)), [(2, 4)], False),
+    "topk kthvalue": (lambda L, i, x: (L.topk(x, 2, 1).values, L.kthvalue(x, 2, 1).values), [(2, 4)], False),
+    "quantile": (lambda L, i, x: L.quantile(x, 0.3, dim=1), [(2, 5)], False),
+    "norm dist": (lambda L, i, x, y: (L.norm(x, 3, 1), L.dist(x, y, 3)), [(2, 5), (2, 5)], False),
+    "cov": (lambda L, i, x: L.cov(x), [(3, 5)], False),
+    "special": (
+        lambda L, i, x: (L.special.digamma(x), L.special.i1e(x), L.special.ndtri(x), L.special.erfcx(x)),
+        [(5,)],
+        False,
+    ),
+    "polygamma": (lambda L, i, x: L.polygamma(2, x), [(5,)], False),
+    "solve det": (
+        lambda L, i, a, b: (L.linalg.solve(a + 3 * L.eye(3, dtype=a.dtype, device=a.device), b), L.linalg.det(a)),
+        [(3, 3), (3, 2)],
+        False,
+    ),
+    "eigh": (lambda L, i, a: L.linalg.eigh(a @ a.mT + L.eye(3, dtype=a.dtype, device=a.device)), [(3, 3)], False),
+    "clone then in place": (
+        lambda L, i, x, y: (x.clone().mul_(2), L.masked_scatter(x, i([True, False]), y), x * 1),
+        [(3, 2), (3, 2)],
+        False,
+    ),
+}
+SECOND_DERIVATIVE_FAILS_IN_TORCH = {"vander complex"}  # torch's double backward trips on its own in-place write
+
+
+def _tensors(L, arrays, device, requires_grad=False):
+    if L is ember:
+        return [ember.tensor(a, dtype=ember.float64, device=device, requires_grad=requires_grad) for a in arrays]
+    return [torch.tensor(a, dtype=torch.float64, requires_grad=requires_grad) for a in arrays]
+
+
+def _flat(out):
+    return [o for item in out for o in _flat(item)] if isinstance(out, (tuple, list)) else [out]
+
+
+def _differentiable(L, out):
+    return [o for o in _flat(out) if o.dtype.is_floating_point or o.dtype.is_complex]
+
+
+def _tangents(L, fn, arrays, tangents, device):
+    index = lambda values: _index(L, device, values)  # noqa: E731
+    with L.autograd.forward_ad.dual_level():
+        duals = [
+            L.autograd.forward_ad.make_dual(p, t)
+            for p, t in zip(_tensors(L, arrays, device), _tensors(L, tangents, device))
+        ]
+        return [L.autograd.forward_ad.unpack_dual(o).tangent for o in _differentiable(L, fn(L, index, *duals))]
+
+
+def _second_derivatives(L, fn, arrays, device):
+    """``d/dx sum(grad(f)(x, v) * w)`` for fixed cotangents ``v`` and weights ``w`` (seeded)."""
+    rng = np.random.default_rng(3)
+    xs = _tensors(L, arrays, device, requires_grad=True)
+    outs = [o for o in _differentiable(L, fn(L, lambda v: _index(L, device, v), *xs)) if o.requires_grad]
+
+    def like(t):
+        values = rng.uniform(-1, 1, tuple(t.shape))
+        if t.dtype.is_complex:
+            values = values + 1j * rng.uniform(-1, 1, tuple(t.shape))
+        return ember.tensor(values, device=device) if L is ember else torch.tensor(values)
+
+    grads = L.autograd.grad(outs, xs, [like(o) for o in outs], create_graph=True, allow_unused=True)
+    terms = [(g * like(g)).sum() for g in grads if g is not None and g.requires_grad]
+    if not terms:  # a linear op
+        return [None] * len(xs)
+    return L.autograd.grad(sum(t.real if t.dtype.is_complex else t for t in terms), xs, allow_unused=True)
+
+
+def _assert_same(actual, expected):
+    assert len(actual) == len(expected)
+    for a, e in zip(actual, expected):
+        if e is None or a is None:  # no derivative: zeros on the other side (torch's for a piecewise-linear op)
+            assert (a if e is None else e) is None or not (a if e is None else e).detach().cpu().numpy().any()
+            continue
+        assert str(a.dtype).split(".")[-1] == str(e.dtype).split(".")[-1]
+        np.testing.assert_allclose(
+            a.detach().cpu().numpy(), e.detach().resolve_conj().numpy(), rtol=1e-7, atol=1e-9, equal_nan=True
+        )
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_tangents_and_second_derivatives_as_torchs(name, device):
+    fn, shapes, needs_complex = OPS[name]
+    if needs_complex and not holds_complex(device):
+        pytest.skip(f"{device} holds no complex dtypes")
+    if not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    arrays = [randn(*s, low=0.2, high=0.9) for s in shapes]
+    tangents = [randn(*s) for s in shapes]
+    _assert_same(_tangents(ember, fn, arrays, tangents, device), _tangents(torch, fn, arrays, tangents, "cpu"))
+    if name not in SECOND_DERIVATIVE_FAILS_IN_TORCH:
+        _assert_same(_second_derivatives(ember, fn, arrays, device), _second_derivatives(torch, fn, arrays, "cpu"))
+
+
+COMPLEX_OPS = {
+    "exp": lambda L, z, w: z.exp(),
+    "mul div": lambda L, z, w: z * w / (w + 2),
+    "conj": lambda L, z, w: z.conj() * w,
+    "abs": lambda L, z, w: z.abs(),
+    "angle": lambda L, z, w: z.angle(),
+    "sgn": lambda L, z, w: z.sgn(),
+    "real imag": lambda L, z, w: (z.real, (z * w).imag),
+    "matmul": lambda L, z, w: z @ w.mH,
+    "sum prod": lambda L, z, w: (z.sum(0), z.prod(1)),
+    "view_as_real": lambda L, z, w: L.view_as_real(z.sin()),
+    "fft": lambda L, z, w: L.fft.fft(z * w),
+    "irfft": lambda L, z, w: L.fft.irfft(z),
+    "pow": lambda L, z, w: z ** (1 - 0.5j),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX_OPS))
+def test_complex_duals_as_torchs(name, device):
+    if not holds_complex(device):
+        pytest.skip(f"{device} holds no complex dtypes")
+    fn = COMPLEX_OPS[name]
+    z, w, t = (randn(2, 3) + 1j * randn(2, 3) for _ in range(3))
+    results = []
+    for L in (ember, torch):
+        make = (lambda v: ember.tensor(v, device=device)) if L is ember else torch.tensor
+        with L.autograd.forward_ad.dual_level():
+            out = fn(L, L.autograd.forward_ad.make_dual(make(z), make(t)), make(w))
+            results.append([L.autograd.forward_ad.unpack_dual(o).tangent for o in _flat(out)])
+    _assert_same(*results)
+
+
+def test_gradcheck_checks_complex_forward_mode():
+    z = ember.tensor([[1 + 2j, 0.5 - 1j], [2 - 0.3j, -1 + 1j]], dtype=ember.complex128, requires_grad=True)
+    w = ember.tensor([0.3 + 1j, -2 + 0.5j], dtype=ember.complex128)
+    assert ember.autograd.gradcheck(
+        lambda a: (a.exp() * w, a.abs(), a @ a.mT), (z,), check_forward_ad=True, check_backward_ad=False
+    )
+
+
+def test_sgn_double_backward_as_torchs():
+    values = np.array([1 + 2j, 0.5 - 1j, -3 + 0.1j])
+    grads = []
+    for L in (ember, torch):
+        z = L.tensor(values, requires_grad=True)
+        (g,) = L.autograd.grad(z.sgn(), z, L.tensor(values[::-1].copy() * 0.5j), create_graph=True)
+        grads.append(L.autograd.grad(g, z, L.tensor([1 + 1j, 0.5 + 0.25j, -1j])))
+    _assert_same(*grads)
+
+
+def test_backward_off_the_graph_refuses_forward_mode():
+    """ctc_loss computes its gradient on raw arrays: ``J t`` by the double-backward trick would be zero,
+    so forward mode refuses it as PyTorch does (its ``_ctc_loss`` has no forward formula)."""
+    log_probs = ember.randn(5, 2, 4, dtype=ember.float64).log_softmax(2)
+    targets, lengths, target_lengths = ember.tensor([[1, 2], [1, 3]]), ember.tensor([5, 5]), ember.tensor([2, 2])
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(log_probs, ember.randn(5, 2, 4, dtype=ember.float64))
+        with pytest.raises(NotImplementedError, match="Trying to use forward AD with .* that does not support it"):
+            ember.nn.functional.ctc_loss(dual, targets, lengths, target_lengths)
+
+
+@pytest.mark.parametrize("op", ["floor", "ceil", "round", "trunc", "sign"])
+def test_zero_derivatives_give_zero_tangents(op):
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(ember.tensor([0.3, -1.7, 2.5], dtype=ember.float64), ember.ones(3, dtype=ember.float64))
+        tangent = fwAD.unpack_dual(getattr(dual, op)()).tangent
+    assert tangent is not None and tangent.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_out_argument_refuses_duals():
+    for L in (ember, torch):
+        with L.autograd.forward_ad.dual_level():
+            dual = L.autograd.forward_ad.make_dual(L.ones(3, dtype=L.float64), L.ones(3, dtype=L.float64))
+            with pytest.raises(NotImplementedError, match="exp_out that does not support it because it is an out="):
+                L.exp(dual, out=L.empty(3, dtype=L.float64))
+            L.exp(L.ones(3), out=L.empty(3))  # not dual: fine
+
+
+@pytest.mark.parametrize("transform", ["jacfwd", "jacrev", "hessian"])
+def test_jacobians_refuse_complex_inputs(transform):
+    for L, make in ((ember, {"jacfwd": jacfwd, "jacrev": jacrev, "hessian": hessian}), (torch, None)):
+        fn = make[transform] if make else getattr(torch.func, transform)
+        api = "jacrev" if transform == "jacrev" else "jacfwd"
+        with pytest.raises(RuntimeError, match=f"{api}: Expected all inputs to be real but received complex"):
+            fn(lambda a: a.abs().sum())(L.tensor([1 + 2j, 3 - 1j]))
+
+
+def test_jacrev_refuses_complex_outputs():
+    with pytest.raises(RuntimeError, match="jacrev: Expected all outputs to be real but received complex"):
+        jacrev(lambda a: a * 1j)(ember.tensor([1.0, 2.0]))
+
+
+def test_tangent_keeps_its_dtype():
+    results = []
+    for L in (ember, torch):
+        with L.autograd.forward_ad.dual_level():
+            dual = L.autograd.forward_ad.make_dual(L.ones(3, dtype=L.float64), L.tensor([1.0, 2.0, 3.0]))
+            results.append(
+                (
+                    L.autograd.forward_ad.unpack_dual(dual).tangent,
+                    L.autograd.forward_ad.unpack_dual(dual.sin()).tangent,
+                )
+            )
+    _assert_same(*results)
+    with fwAD.dual_level(), pytest.raises(NotImplementedError, match="complex128 for a primal of dtype ember.float64"):
+        fwAD.make_dual(ember.ones(2, dtype=ember.float64), ember.ones(2, dtype=ember.complex128))
