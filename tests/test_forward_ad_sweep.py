@@ -283,3 +283,16 @@ def test_tangent_keeps_its_dtype():
     _assert_same(*results)
     with fwAD.dual_level(), pytest.raises(NotImplementedError, match="complex128 for a primal of dtype ember.float64"):
         fwAD.make_dual(ember.ones(2, dtype=ember.float64), ember.ones(2, dtype=ember.complex128))
+
+
+def test_nan_derivative_gives_nan_tangent():
+    """logit's derivative is NaN outside [0, 1]: its tangent there is NaN (it was 0, the derivative of a
+    constant NaN branch in grad)."""
+    results = []
+    for L in (ember, torch):
+        with L.autograd.forward_ad.dual_level():
+            dual = L.autograd.forward_ad.make_dual(
+                L.tensor([-0.5, 0.3, 1.5], dtype=L.float64), L.tensor([1.0, 2.0, 3.0], dtype=L.float64)
+            )
+            results.append([L.autograd.forward_ad.unpack_dual(L.logit(dual)).tangent])
+    _assert_same(*results)
