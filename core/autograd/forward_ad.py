@@ -267,6 +267,17 @@ class _Rule:
                 if tangent is not None and not any(out is a for a in args):
                     check_tangent_size(out, tangent)
                     level.set(out, in_layout(out, tangent))
+            for entry in ctx._saved:  # an output saved for backward is held as an alias of it: its tangent too
+                if isinstance(entry, function.SavedTensor) and entry.output_nr is not None:
+                    level.set(entry.data, level.tangent(outs[entry.output_nr]))
+
+    @staticmethod
+    def alias_tangent(source: Tensor, alias: Tensor) -> None:
+        """``alias``, made of ``source`` (a saved output read back for backward), has its tangent."""
+        level = live()
+        tangent = None if level is None else level.tangent(source)
+        if tangent is not None:
+            cast(DualLevel, level).set(alias, tangent)
 
 
 def _differentiable(ctx: Any, out: Any) -> bool:

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
-from ..autograd.function import Function, saved_reader
-from ..autograd.grad_mode import grad_state
+from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor
 from .dtype_support import not_implemented
 from .operands import (
@@ -47,7 +46,7 @@ class _Matmul(Function):
         a, b = ctx.saved_tensors
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ b^H and a^H @ grad
             a, b = a.conj(), b.conj()
-        if not grad_state.enabled:  # no graph to build: the products on native arrays
+        if not differentiable_backward():  # no graph to build: the products on native arrays
             return _native_matmul_backward(ctx.needs_input_grad, grad, a, b)
         ga = sum_to(grad @ b.mT, a.shape) if ctx.needs_input_grad[0] else None
         gb = None
