@@ -296,3 +296,67 @@ def test_nan_derivative_gives_nan_tangent():
             )
             results.append([L.autograd.forward_ad.unpack_dual(L.logit(dual)).tangent])
     _assert_same(*results)
+
+
+FORWARD_OVER_REVERSE = {
+    "exp": lambda L, x: x.exp(),
+    "tanh sigmoid": lambda L, x: x.tanh() * x.sigmoid(),
+    "sqrt rsqrt": lambda L, x: x.sqrt() + x.rsqrt(),
+    "softmax": lambda L, x: L.softmax(x, 1),
+    "log_softmax": lambda L, x: L.log_softmax(x, 0),
+    "logsumexp": lambda L, x: L.logsumexp(x, 1),
+    "cumprod": lambda L, x: L.cumprod(x, 1),
+    "norm": lambda L, x: L.linalg.vector_norm(x, dim=1),
+    "mlp": lambda L, x: L.nn.functional.gelu(x @ x.mT).sum(1),
+    "linear relu": lambda L, x: L.nn.functional.linear(L.relu(x - 0.5), x[:2] * x[:2], x[0, :2]),
+    "mean": lambda L, x: (x * x).mean(0),
+    "layer_norm": lambda L, x: L.nn.functional.layer_norm(x * x, (4,)),
+    "batch_norm": lambda L, x: L.nn.functional.batch_norm(x * x, None, None, training=True),
+    "sdpa": lambda L, x: L.nn.functional.scaled_dot_product_attention(x[None], x[None] * x[None], x[None]),
+    "cross_entropy": lambda L, x: L.nn.functional.cross_entropy(x * x, L.tensor([0, 3, 1], device=x.device)),
+    "svdvals": lambda L, x: L.linalg.svdvals(x * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORWARD_OVER_REVERSE))
+def test_forward_over_reverse_as_torchs(name, device):
+    """A Hessian-vector product by forward mode over backward mode: the tangent of ``grad(f)(x)``, without
+    create_graph. Ops that save their output for backward (exp, tanh, softmax) gave it no tangent there,
+    and backward formulas computed on native arrays when no graph was built gave none at all."""
+    if not ember.backends.get_backend(device).supports_float64:
+        pytest.skip(f"{device} has no float64")
+    fn = FORWARD_OVER_REVERSE[name]
+    x, t = randn(3, 4, low=0.2, high=0.9), randn(3, 4)
+    products = []
+    for L in (ember, torch):
+        make = (lambda v: ember.tensor(v, device=device)) if L is ember else torch.tensor
+        with L.autograd.forward_ad.dual_level():
+            dual = L.autograd.forward_ad.make_dual(make(x).requires_grad_(), make(t))
+            out = fn(L, dual)
+            (grad,) = L.autograd.grad(out, dual, make(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape))))
+            products.append([L.autograd.forward_ad.unpack_dual(grad).tangent])
+    _assert_same(*products)
+
+
+def test_gradgradcheck_checks_forward_over_reverse():
+    x = ember.tensor([0.3, 0.7, 1.1], dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradgradcheck(
+        lambda a: (a * a.exp()).cumsum(0), (x,), check_fwd_over_rev=True, check_rev_over_rev=False,
+        check_undefined_grad=False,
+    )  # fmt: skip
+
+
+def test_gradcheck_arguments_as_torchs():
+    for L in (ember, torch):
+        x = L.tensor([0.3, 0.7], dtype=L.float64, requires_grad=True)
+        with pytest.raises(AssertionError, match="Expected at least one of check_forward_ad or check_backward_ad"):
+            L.autograd.gradcheck(L.sin, (x,), check_forward_ad=False, check_backward_ad=False)
+        with pytest.raises(ValueError, match="gradcheck expects at least one input tensor to require gradient"):
+            L.autograd.gradcheck(L.sin, (x.detach(),))
+        with pytest.raises(TypeError, match="unexpected keyword argument 'tolerance'"):
+            L.autograd.gradcheck(L.sin, (x,), tolerance=1e-3)
+        with pytest.raises(AssertionError, match="Expected at least one of check_fwd_over_rev or check_rev_over_rev"):
+            L.autograd.gradgradcheck(L.sin, (x,), check_rev_over_rev=False)
+        with pytest.raises(AssertionError, match="check_undefined_grad=True requires check_rev_over_rev"):
+            L.autograd.gradgradcheck(L.sin, (x,), check_fwd_over_rev=True, check_rev_over_rev=False)
+        assert L.autograd.gradcheck(L.sin, (x,), fast_mode=True, nondet_tol=1e-9, check_batched_grad=False)
