@@ -360,3 +360,17 @@ def test_gradcheck_arguments_as_torchs():
         with pytest.raises(AssertionError, match="check_undefined_grad=True requires check_rev_over_rev"):
             L.autograd.gradgradcheck(L.sin, (x,), check_fwd_over_rev=True, check_rev_over_rev=False)
         assert L.autograd.gradcheck(L.sin, (x,), fast_mode=True, nondet_tol=1e-9, check_batched_grad=False)
+
+
+def test_geometry_changes_refuse_duals():
+    """resize_ and set_ would leave a tangent of the old shape: PyTorch refuses them on dual tensors."""
+    for L in (ember, torch):
+        with L.autograd.forward_ad.dual_level():
+            dual = L.autograd.forward_ad.make_dual(L.ones(2, 3, dtype=L.float64), L.ones(2, 3, dtype=L.float64))
+            with pytest.raises(RuntimeError, match="cannot resize variables that has a forward grad"):
+                dual.resize_(3, 2)
+            with pytest.raises(RuntimeError, match="cannot resize variables that has a forward grad"):
+                dual.resize_as_(L.ones(6))
+            with pytest.raises(NotImplementedError, match="Trying to use forward AD with set_"):
+                dual.set_(L.ones(4, dtype=L.float64))
+            assert L.ones(2).resize_(3).shape == (3,)  # not dual: fine
