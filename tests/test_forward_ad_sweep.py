@@ -227,15 +227,36 @@ def test_sgn_double_backward_as_torchs():
     _assert_same(*grads)
 
 
+class _OffTheGraph(ember.autograd.Function):
+    """An op as ember's own are written (no user-Function checks), whose backward computes off the graph,
+    as a backward on native arrays does: the double-backward trick would give it a zero tangent."""
+
+    _validates_gradients = False
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.detach() * 2
+
+
 def test_backward_off_the_graph_refuses_forward_mode():
-    """ctc_loss computes its gradient on raw arrays: ``J t`` by the double-backward trick would be zero,
-    so forward mode refuses it as PyTorch does (its ``_ctc_loss`` has no forward formula)."""
-    log_probs = ember.randn(5, 2, 4, dtype=ember.float64).log_softmax(2)
-    targets, lengths, target_lengths = ember.tensor([[1, 2], [1, 3]]), ember.tensor([5, 5]), ember.tensor([2, 2])
+    """Forward mode refuses such an op with PyTorch's error for an op without a forward formula (as
+    torch's for ctc_loss: "Trying to use forward AD with _ctc_loss that does not support it"), and
+    the transforms built on the double-backward trick refuse it too, rather than give zeros."""
+    x = ember.tensor([0.5, 1.5], dtype=ember.float64)
     with fwAD.dual_level():
-        dual = fwAD.make_dual(log_probs, ember.randn(5, 2, 4, dtype=ember.float64))
-        with pytest.raises(NotImplementedError, match="Trying to use forward AD with .* that does not support it"):
-            ember.nn.functional.ctc_loss(dual, targets, lengths, target_lengths)
+        dual = fwAD.make_dual(x, ember.ones(2, dtype=ember.float64))
+        with pytest.raises(NotImplementedError, match="Trying to use forward AD with OffTheGraphBackward0 that does"):
+            _OffTheGraph.apply(dual)
+    with pytest.raises(NotImplementedError, match="jvp.*Trying to use forward AD with an op whose backward"):
+        ember.func.jvp(_OffTheGraph.apply, (x,), (x,))
+    with pytest.raises(NotImplementedError, match="linearize.*Trying to use forward AD with an op whose backward"):
+        ember.func.linearize(_OffTheGraph.apply, x)
+    with pytest.raises(RuntimeError, match="the derivative of an op's backward is not implemented"):
+        ember.autograd.functional.jvp(_OffTheGraph.apply, x, x)
 
 
 @pytest.mark.parametrize("op", ["floor", "ceil", "round", "trunc", "sign"])

@@ -42,6 +42,7 @@ from .tangents import (
     DualLevel,
     check_floating,
     check_tangent_size,
+    computed_off_graph,
     cotangent_for,
     in_layout,
     live,
@@ -349,15 +350,10 @@ def _by_double_backward(
 
 
 def _check_recorded(ctx: Any, grads: Sequence[Any], tangents: list[Tensor | None]) -> None:
-    """Refuse an op whose backward is not differentiable in its cotangent: ``J t`` would come out zero.
-
-    A gradient that does not require grad although the cotangent does is either zeros (an op whose
-    derivative is zero, as ``floor``'s: its tangent is zero too) or computed off the graph (a backward
-    on raw arrays), whose product the trick cannot give: PyTorch's error for an op without a forward
-    formula. The check reads values only for such gradients, which correct ops give rarely.
-    """
+    """Refuse an op whose backward is not differentiable in its cotangent (see ``computed_off_graph``),
+    with PyTorch's error for an op without a forward formula."""
     for grad, tangent in zip(grads, tangents):
-        if tangent is not None and isinstance(grad, Tensor) and not grad.requires_grad and bool(grad.any()):
+        if tangent is not None and computed_off_graph(grad):
             raise NotImplementedError(f"Trying to use forward AD with {ctx.name()} that does not support it.")
 
 

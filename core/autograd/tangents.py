@@ -22,6 +22,7 @@ __all__ = [
     "check_floating",
     "check_tangent_size",
     "close_level",
+    "computed_off_graph",
     "cotangent_for",
     "drop_tangent",
     "in_layout",
@@ -107,6 +108,14 @@ def cotangent_for(output: Tensor, requires_grad: bool = True) -> Tensor:
     take their zero branch and ``J t`` would come out 0; at ones they take the derivative's.
     """
     return output.new_ones(output.shape).requires_grad_(requires_grad)
+
+
+def computed_off_graph(grad: Any) -> bool:
+    """Whether ``grad``, a gradient taken at a cotangent that requires grad, does not depend on it yet
+    is not zero: a backward computed on native arrays, whose derivative in the cotangent (``J t`` by
+    the double-backward trick) would come out zero. The values are read only for such gradients;
+    correct ops give them only where their derivative is zero (floor, sign), which is not flagged."""
+    return isinstance(grad, Tensor) and not grad.requires_grad and bool(grad.any())
 
 
 #: the level in force (one at a time, as PyTorch)
