@@ -98,7 +98,11 @@ OPS = {
         [(3, 3), (3, 2)],
         False,
     ),
-    "eigh": (lambda L, i, a: L.linalg.eigh(a @ a.mT + L.eye(3, dtype=a.dtype, device=a.device)), [(3, 3)], False),
+    "eigh": (  # eigenvectors up to sign (a backend's may differ from LAPACK's): v * v
+        lambda L, i, a: (lambda w, v: (w, v * v))(*L.linalg.eigh(a @ a.mT + L.eye(3, dtype=a.dtype, device=a.device))),
+        [(3, 3)],
+        False,
+    ),
     "clone then in place": (
         lambda L, i, x, y: (x.clone().mul_(2), L.masked_scatter(x, i([True, False]), y), x * 1),
         [(3, 2), (3, 2)],

@@ -157,7 +157,10 @@ def suspended() -> Iterator[None]:
 
 
 def _zeros_in_layout(tensor: Tensor) -> Tensor:
-    return tensor.new_empty_strided(tensor.shape, tensor.stride()).zero_()
+    strides = tensor.stride()
+    if any(s < 0 for s in strides):  # a backend's reversed view (OpenCL's flip): no new tensor takes its strides
+        return tensor.new_zeros(tensor.shape)
+    return tensor.new_empty_strided(tensor.shape, strides).zero_()
 
 
 def in_layout(primal: Tensor, tangent: Tensor) -> Tensor:
