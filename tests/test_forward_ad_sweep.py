@@ -399,3 +399,12 @@ def test_geometry_changes_refuse_duals():
             with pytest.raises(NotImplementedError, match="Trying to use forward AD with set_"):
                 dual.set_(L.ones(4, dtype=L.float64))
             assert L.ones(2).resize_(3).shape == (3,)  # not dual: fine
+
+
+@pytest.mark.parametrize("what", ["primals", "tangents"])
+def test_jvp_refuses_numbers_as_torch(what):
+    for L in (ember, torch):
+        x = L.ones(2, dtype=L.float64)
+        primals, tangents = ((1.0,), (x,)) if what == "primals" else ((x,), (1.0,))
+        with pytest.raises(RuntimeError, match=f"Expected {what} to only contain Tensors, got <class 'float'>"):
+            L.func.jvp(lambda a: a, primals, tangents)

@@ -114,6 +114,10 @@ def jvp(
         )
     if not tree_flatten(primals)[0]:
         raise RuntimeError(f"{_JVP_API}: Expected primals to contain at least one Tensor.")
+    for what, tree in (("primals", primals), ("tangents", tangents)):
+        for leaf in tree_flatten(tree)[0]:
+            if not isinstance(leaf, Tensor):
+                raise RuntimeError(f"{_JVP_API}: Expected {what} to only contain Tensors, got {type(leaf)}")
     linear = _Linearization(func, primals, has_aux, _JVP_API)
     product = linear(linear.check(tree_flatten(tangents)[0]), strict)
     return (linear.output, product, linear.aux) if has_aux else (linear.output, product)
