@@ -152,7 +152,8 @@ class _R2C(Function):
 
     @staticmethod
     def forward(ctx, x, sizes, axes, norm):
-        ctx.shape, ctx.axes, ctx.norm, ctx.sizes = x._data.shape, axes, norm, sizes
+        ctx.shape, ctx.axes, ctx.norm = x._data.shape, axes, norm
+        ctx.sizes = [x._data.shape[a] for a in axes] if sizes is None else sizes  # None: the backward of irfftn
         backend = x._backend
         xp = backend.xp
         native = backend.native_dtype(x.dtype.to_complex())

@@ -30,6 +30,15 @@ def test_top_level_losses(device, dtype, reduction):
             device=device,
             dtype=dtype,
         )
+    if reduction == 0:  # PyTorch's default at the top level: one loss per element
+        for name, arrays in (
+            ("cosine_embedding_loss", [a, b, sign]),
+            ("margin_ranking_loss", [a[:, 0], b[:, 0], sign]),
+            ("hinge_embedding_loss", [a[:, 0], sign]),
+            ("triplet_margin_loss", [a, b, randn(4, 5)]),
+        ):
+            check(lambda *t, n=name: getattr(ember, n)(*t), lambda *t, n=name: getattr(torch, n)(*t), arrays,
+                  device=device, dtype=dtype)  # fmt: skip
     for lib in (ember, torch):
         with pytest.raises(TypeError, match="reduction"):
             lib.margin_ranking_loss(lib.ones(2), lib.ones(2), lib.ones(2), 0.0, "mean")

@@ -42,6 +42,7 @@ from .tangents import (
     DualLevel,
     check_floating,
     check_tangent_size,
+    computed_off_graph,
     cotangent_for,
     in_layout,
     live,
@@ -155,8 +156,9 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     when it has ``tensor``'s strides, else copied into them.
 
     Args:
-        tensor (Tensor): the primal, floating point.
-        tangent (Tensor): the direction, of ``tensor``'s shape and dtype.
+        tensor (Tensor): the primal, floating point or complex.
+        tangent (Tensor): the direction, of ``tensor``'s shape; it keeps its own floating dtype (as
+            PyTorch), and the results of ops get tangents of their own dtypes.
         level (int, optional): the level's index. Default: the current level.
 
     Example::
@@ -182,10 +184,10 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             "Setting a forward grad that itself has a forward gradient at the same level0 is not supported."
         )
     check_tangent_size(tensor, tangent)
-    if tangent.dtype is not tensor.dtype:
+    if tangent.dtype.is_complex and not tensor.dtype.is_complex:
         raise NotImplementedError(
             f"make_dual: a tangent of dtype {tangent.dtype} for a primal of dtype {tensor.dtype} is not supported "
-            "by ember (PyTorch keeps the tangent's dtype); cast the tangent to the primal's dtype"
+            "by ember; give the primal a complex dtype"
         )
     dual = tensor.view(tensor.shape)
     current.set(dual, in_layout(tensor, tangent))
@@ -266,11 +268,24 @@ class _Rule:
                 if tangent is not None and not any(out is a for a in args):
                     check_tangent_size(out, tangent)
                     level.set(out, in_layout(out, tangent))
+            for entry in ctx._saved:  # an output saved for backward is held as an alias of it: its tangent too
+                if isinstance(entry, function.SavedTensor) and entry.output_nr is not None:
+                    level.set(entry.data, level.tangent(outs[entry.output_nr]))
+
+    @staticmethod
+    def alias_tangent(source: Tensor, alias: Tensor) -> None:
+        """``alias``, made of ``source`` (a saved output read back for backward), has its tangent."""
+        level = live()
+        tangent = None if level is None else level.tangent(source)
+        if tangent is not None:
+            cast(DualLevel, level).set(alias, tangent)
 
 
 def _differentiable(ctx: Any, out: Any) -> bool:
     return (
-        isinstance(out, Tensor) and out.dtype.is_floating_point and not any(out is n for n in ctx._non_differentiable)
+        isinstance(out, Tensor)
+        and (out.dtype.is_floating_point or out.dtype.is_complex)
+        and not any(out is n for n in ctx._non_differentiable)
     )
 
 
@@ -303,6 +318,8 @@ def _by_double_backward(
     with enable_grad():
         cotangents = [cotangent_for(o, d) if isinstance(o, Tensor) else None for o, d in zip(outs, differentiable)]
         grads = ctx.apply(*cotangents)
+    if any(differentiable):
+        _check_recorded(ctx, grads, tangents)
     pairs = [(g, t) for g, t in zip(grads, tangents) if t is not None and isinstance(g, Tensor) and g.requires_grad]
     wrt = [cast(Tensor, c) for c, d in zip(cotangents, differentiable) if d]
     products: Sequence[Tensor | None] = [None] * len(wrt)
@@ -313,7 +330,7 @@ def _by_double_backward(
         products = _autograd_grad(
             [g for g, _ in pairs],
             wrt,
-            [t for _, t in pairs],
+            [t if t.dtype is g.dtype else t.to(g.dtype) for g, t in pairs],  # a tangent kept in its own dtype
             retain_graph=True,
             create_graph=create_graph,
             allow_unused=True,
@@ -324,8 +341,20 @@ def _by_double_backward(
         product = next(found) if d else None
         if d and product is None:
             product = out.new_zeros(out.shape)
+        elif product is not None and any(product._version_counter is t._version_counter for _, t in pairs):
+            # an op whose backward passes the gradient on (clone, a copying reshape): the output, no view of its
+            # input, gets a tangent of its own, or an in-place op on the output would write the input's
+            product = product.clone()
         results.append(product)
     return results
+
+
+def _check_recorded(ctx: Any, grads: Sequence[Any], tangents: list[Tensor | None]) -> None:
+    """Refuse an op whose backward is not differentiable in its cotangent (see ``computed_off_graph``),
+    with PyTorch's error for an op without a forward formula."""
+    for grad, tangent in zip(grads, tangents):
+        if tangent is not None and computed_off_graph(grad):
+            raise NotImplementedError(f"Trying to use forward AD with {ctx.name()} that does not support it.")
 
 
 def _custom_jvp(

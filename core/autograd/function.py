@@ -59,8 +59,9 @@ def connect_rebase_view(rebase_view: Callable[..., Any]) -> None:
 #: the forward-mode rule in force, which gives the outputs of an op on dual tensors their tangents:
 #: ``rule.prepare(cls, ctx, args)`` before ``forward`` (the input tangents, or None; with tangents,
 #: forward mode is suspended until ``forward`` returns: its own ops compute none), then
-#: ``rule.propagate(cls, ctx, args, kwargs, outputs, tangents)``. Set by ``ember.autograd.forward_ad``
-#: while a dual level is, None otherwise (one global read per op)
+#: ``rule.propagate(cls, ctx, args, kwargs, outputs, tangents)``; ``rule.alias_tangent(source, alias)``
+#: when a saved output is read back for backward. Set by ``ember.autograd.forward_ad`` while a dual
+#: level is, None otherwise (one global read per op)
 tangent_rule: Any = None
 
 
@@ -68,6 +69,13 @@ def connect_forward_ad(rule: Any) -> None:
     """Set :data:`tangent_rule` (``ember.autograd.forward_ad`` does, on entering and leaving a level)."""
     global tangent_rule
     tangent_rule = rule
+
+
+def differentiable_backward() -> bool:
+    """Whether a backward formula must compute with tensor ops rather than on native arrays: when it
+    builds a graph (``create_graph``), or inside a dual level, where forward mode over backward mode
+    reads the tangents of the gradients it gives."""
+    return grad_state.enabled or tangent_rule is not None
 
 
 class Node:
@@ -289,7 +297,10 @@ class SavedTensor:
             raise modified_after_saved(tensor, self.version, node, self.output_nr)
         if self.output_nr is None:
             return tensor
-        return tensor._alias_with_grad_fn(node, self.output_nr, self.requires_grad)
+        alias = tensor._alias_with_grad_fn(node, self.output_nr, self.requires_grad)
+        if tangent_rule is not None:  # backward inside a dual level (forward over reverse): the output's tangent
+            tangent_rule.alias_tangent(tensor, alias)
+        return alias
 
 
 def modified_after_saved(tensor: Tensor, version: int, node: Node | None = None, output_nr: int = 0) -> RuntimeError:

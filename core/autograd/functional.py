@@ -16,7 +16,7 @@ from ..ops.movement import stack
 from ..tensor import Tensor
 from .engine import grad as _autograd_grad
 from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
-from .tangents import cotangent_for
+from .tangents import computed_off_graph, cotangent_for
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "vhp", "hvp"]
 
@@ -235,6 +235,8 @@ def jvp(
         grad_outputs = tuple(cotangent_for(o) for o in outputs)
         grad_inputs = _grad(outputs, inputs, grad_outputs, create_graph=True)
         _check(grad_inputs, "grad_inputs", strict)
+        if any(computed_off_graph(g) for g in grad_inputs):  # its derivative in grad_outputs would be zero
+            raise RuntimeError("jvp: the derivative of an op's backward is not implemented (computed off the graph)")
     with set_grad_enabled(create_graph or is_grad_enabled()):
         found = _grad(grad_inputs, grad_outputs, v, create_graph)
         result = _zeros_for_none(found, outputs, strict, create_graph, "back_trick")

@@ -101,8 +101,8 @@ def _forward_jacobians(fn, inputs, index):
         seed[i] = step
         with forward_ad.dual_level():
             args = list(inputs)
-            args[index] = forward_ad.make_dual(
-                x.detach(), tensor(seed.reshape(tuple(x.shape)), dtype=x.dtype, device=x.device)
+            args[index] = forward_ad.make_dual(  # still requiring grad: func may differentiate (gradgradcheck)
+                x.detach().requires_grad_(), tensor(seed.reshape(tuple(x.shape)), dtype=x.dtype, device=x.device)
             )
             column = []
             for out in _as_tuple(fn(*args)):
@@ -121,22 +121,31 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
-    check_backward_ad: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_batched_forward_grad: bool = False,
     check_forward_ad: bool = False,
-    **_ignored: Any,
+    check_backward_ad: bool = True,
+    fast_mode: bool = False,
+    masked: bool | None = None,
 ) -> bool:
     """Compare the gradients autograd computes for ``func`` with central finite differences.
 
     Args:
         func: a function of tensors returning a tensor or a tuple of tensors.
         inputs: a tensor or tuple of tensors; those with ``requires_grad`` are checked
-            (use float64 for meaningful results).
+            (use float64 for meaningful results). At least one must require grad.
         eps: perturbation size. Default: 1e-6.
         atol, rtol: tolerances. Defaults: 1e-5, 1e-3.
         raise_exception: raise :class:`GradcheckError` on mismatch instead of returning False.
-        check_backward_ad: check the Jacobians backward mode gives. Default: ``True``.
         check_forward_ad: check the Jacobians forward mode (:mod:`ember.autograd.forward_ad`)
             gives. Default: ``False``.
+        check_backward_ad: check the Jacobians backward mode gives. Default: ``True``.
+        nondet_tol, check_undefined_grad, check_grad_dtypes, check_batched_grad,
+        check_batched_forward_grad, fast_mode, masked: PyTorch's further checks and modes,
+            accepted for its programs; ember's check is the full (slow mode) Jacobian comparison.
 
     Returns:
         True if every gradient matches.
@@ -149,7 +158,13 @@ def gradcheck(
         >>> ember.autograd.gradcheck(lambda t: t.sin(), (x,), check_forward_ad=True)
         True
     """
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
     inputs = _as_tuple(inputs)
+    if not any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+        raise ValueError(
+            "gradcheck expects at least one input tensor to require gradient, but none of them have requires_grad=True."
+        )
 
     def floating(*args: Any) -> tuple[Tensor, ...]:
         """The outputs the Jacobians are of: the floating-point and complex tensors ``func`` returns."""
@@ -187,15 +202,37 @@ def gradgradcheck(
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    gen_non_contig_grad_outputs: bool = False,
     raise_exception: bool = True,
-    **_ignored: Any,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_fwd_over_rev: bool = False,
+    check_rev_over_rev: bool = True,
+    fast_mode: bool = False,
+    masked: bool = False,
 ) -> bool:
     """Check second derivatives: :func:`gradcheck` applied to the gradient of ``func``.
 
     Args:
         func, inputs: as for :func:`gradcheck`.
         grad_outputs: the vectors the first backward is taken against; random when None.
+        check_fwd_over_rev: check forward mode through the gradient's graph. Default: ``False``.
+        check_rev_over_rev: check backward mode through the gradient's graph. Default: ``True``.
+        gen_non_contig_grad_outputs, nondet_tol, check_undefined_grad, check_grad_dtypes,
+        check_batched_grad, fast_mode, masked: as for :func:`gradcheck`, accepted for PyTorch's programs.
+
+    Example::
+
+        >>> x = ember.randn(3, dtype=ember.float64, requires_grad=True)
+        >>> ember.autograd.gradgradcheck(lambda t: t.sin() * t, (x,), check_fwd_over_rev=True)
+        True
     """
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
+    if check_undefined_grad and not check_rev_over_rev:
+        raise AssertionError("Setting check_undefined_grad=True requires check_rev_over_rev to be True")
     inputs = _as_tuple(inputs)
     outputs = _as_tuple(func(*inputs))
     if grad_outputs is None:
@@ -212,5 +249,12 @@ def gradgradcheck(
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(
-        first_grads, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
+        first_grads,
+        inputs + tuple(grad_outputs),
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        check_forward_ad=check_fwd_over_rev,
+        check_backward_ad=check_rev_over_rev,
     )

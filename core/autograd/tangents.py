@@ -22,6 +22,7 @@ __all__ = [
     "check_floating",
     "check_tangent_size",
     "close_level",
+    "computed_off_graph",
     "cotangent_for",
     "drop_tangent",
     "in_layout",
@@ -36,8 +37,8 @@ __all__ = [
 
 
 def check_floating(tensor: Tensor, what: str) -> Tensor:
-    """``tensor``, which forward mode differentiates: its dtype must be floating point."""
-    if not tensor.dtype.is_floating_point:
+    """``tensor``, which forward mode differentiates: its dtype must be floating point or complex."""
+    if not (tensor.dtype.is_floating_point or tensor.dtype.is_complex):
         raise ValueError(f"Expected {what} to be floating point or complex, but got: {tensor.dtype}")
     return tensor
 
@@ -109,6 +110,14 @@ def cotangent_for(output: Tensor, requires_grad: bool = True) -> Tensor:
     return output.new_ones(output.shape).requires_grad_(requires_grad)
 
 
+def computed_off_graph(grad: Any) -> bool:
+    """Whether ``grad``, a gradient taken at a cotangent that requires grad, does not depend on it yet
+    is not zero: a backward computed on native arrays, whose derivative in the cotangent (``J t`` by
+    the double-backward trick) would come out zero. The values are read only for such gradients;
+    correct ops give them only where their derivative is zero (floor, sign), which is not flagged."""
+    return isinstance(grad, Tensor) and not grad.requires_grad and bool(grad.any())
+
+
 #: the level in force (one at a time, as PyTorch)
 current: DualLevel | None = None
 
@@ -148,7 +157,10 @@ def suspended() -> Iterator[None]:
 
 
 def _zeros_in_layout(tensor: Tensor) -> Tensor:
-    return tensor.new_empty_strided(tensor.shape, tensor.stride()).zero_()
+    strides = tensor.stride()
+    if any(s < 0 for s in strides):  # a backend's reversed view (OpenCL's flip): no new tensor takes its strides
+        return tensor.new_zeros(tensor.shape)
+    return tensor.new_empty_strided(tensor.shape, strides).zero_()
 
 
 def in_layout(primal: Tensor, tangent: Tensor) -> Tensor:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..autograd.functional import _grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
-from ..autograd.tangents import check_tangent_size, cotangent_for
+from ..autograd.tangents import check_tangent_size, computed_off_graph, cotangent_for
 from ..tensor import Tensor
 from .argnums import split_aux
 from .level import Level, check_primal, check_tensor, detach_tree, flat_outputs
@@ -41,6 +41,11 @@ class _Linearization:
             differentiable = [o.requires_grad for o in self.outputs]
             self.cotangents = [cotangent_for(o, d) for o, d in zip(self.outputs, differentiable)]
             self.vjp = _grad(self.outputs, self.level.inputs, self.cotangents, create_graph=True)
+        if any(computed_off_graph(g) for g in self.vjp):
+            raise NotImplementedError(
+                f"{api}: Trying to use forward AD with an op whose backward is not differentiable (computed "
+                "off the graph), so J t would come out zero"
+            )
         self.output, self.aux = (output, aux) if self.attached else (detach_tree(output), detach_tree(aux))
 
     def check(self, tangents: list[Any]) -> list[Tensor]:
@@ -109,6 +114,10 @@ def jvp(
         )
     if not tree_flatten(primals)[0]:
         raise RuntimeError(f"{_JVP_API}: Expected primals to contain at least one Tensor.")
+    for what, tree in (("primals", primals), ("tangents", tangents)):
+        for leaf in tree_flatten(tree)[0]:
+            if not isinstance(leaf, Tensor):
+                raise RuntimeError(f"{_JVP_API}: Expected {what} to only contain Tensors, got {type(leaf)}")
     linear = _Linearization(func, primals, has_aux, _JVP_API)
     product = linear(linear.check(tree_flatten(tangents)[0]), strict)
     return (linear.output, product, linear.aux) if has_aux else (linear.output, product)

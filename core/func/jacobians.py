@@ -18,6 +18,15 @@ from .vmap_level import VmapLevel
 __all__ = ["jacrev", "jacfwd", "hessian"]
 
 
+def _check_real(api: str, what: str, tensors: list[Any]) -> None:
+    """Refuse complex ``inputs`` or ``outputs`` of a Jacobian, as PyTorch's ``jacrev`` and ``jacfwd`` do."""
+    for index, tensor in enumerate(tensors):
+        if isinstance(tensor, Tensor) and tensor.is_complex():
+            raise RuntimeError(
+                f"{api}: Expected all {what} to be real but received complex tensor at flattened input idx: {index}"
+            )
+
+
 def _jacobian(
     func: Callable[..., Any],
     argnums: Any,
@@ -29,22 +38,18 @@ def _jacobian(
     """``(jacobian, aux)``: one backward pass per output element; each block is shaped
     ``output.shape + input.shape``, nested as output pytree of (differentiated) input pytrees. The
     blocks have the inputs' dtypes (reverse mode's), or with ``forward`` the outputs' (forward mode's:
-    a tangent has its output's dtype; complex outputs are refused there, as PyTorch's jacfwd does)."""
+    a tangent has its output's dtype). Complex inputs and outputs are refused, as PyTorch's are."""
     argnums = normalize_argnums(argnums, len(args))
     leaves, spec = tree_flatten(select(args, argnums))
+    api = "jacfwd" if forward else "jacrev"
+    _check_real(api, "inputs", leaves)
     level = Level(leaves)
     inputs = level.inputs
     with enable_grad():
         result = func(*replace(args, argnums, tree_unflatten(inputs, spec)), **kwargs)
         output, aux = split_aux(result, has_aux, "vjp(f, *primals)")
         outputs, out_spec = flat_outputs(output, "vjp(f, *primals)", differentiable=not forward)
-        if forward:
-            for index, out in enumerate(outputs):
-                if out.is_complex():
-                    raise RuntimeError(
-                        "jacfwd: Expected all outputs to be real but received complex tensor at flattened input "
-                        f"idx: {index}"
-                    )
+        _check_real(api, "outputs", outputs)
         attached = level.attached(outputs)
         jacobians = []
         for out in outputs:

@@ -14,8 +14,7 @@ import numpy as np
 from .. import dtypes
 from ..amp.policy import cast_inputs, has_policy
 from ..amp.state import state as _amp
-from ..autograd.function import Function, saved_reader
-from ..autograd.grad_mode import grad_state
+from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor, tensor
 from . import complex_math
 from .comparison import _TORCH_NAMES
@@ -368,7 +367,7 @@ class _Unary(Function):
             return grad / (d.conj() if grad.dtype.is_complex else d)
         if grad.dtype.is_complex:  # holomorphic: the conjugate Wirtinger gradient, grad * conj(f'(x))
             return grad * cls.derivative(x, y).conj()
-        if not grad_state.enabled:  # no graph to build
+        if not differentiable_backward():  # no graph to build, no tangents to give
             if cls.fused_backward is not None:  # one kernel, not one per operation
                 kernel = getattr(grad._backend.kernels, cls.fused_backward)
                 if grad.dtype in cls.fused_in_float32:

@@ -418,7 +418,8 @@ class _ComplexSgn(Function):
     @staticmethod
     def backward(ctx, grad):
         (z,) = ctx.saved_tensors
-        s = ctx.sgn
+        # the sign again as an op of z (not the forward's raw result), so that double backward sees it vary with z
+        s = _ComplexSgn.apply(z) if z.requires_grad else ctx.sgn
         # ds = (dz - s Re(conj(s) dz)) / |z|: the gradient (g - Re(g conj(s)) s) / |z|, 0 at z = 0
         magnitude = z.abs()
         zero = magnitude == 0

@@ -300,8 +300,9 @@ class _Logit(_Pointwise):
 
     @staticmethod
     def gradient(x, grad):
-        # PyTorch's logit_backward without eps: NaN outside [0, 1], where the value is NaN
-        return where((x < 0) | (x > 1), grad.new_full((), math.nan), grad / (x * (1 - x)))
+        # PyTorch's logit_backward without eps: NaN outside [0, 1], where the value is NaN; the NaN divides
+        # grad (not replaces it), so that forward mode's tangent (the derivative in grad) is NaN there too
+        return grad / where((x < 0) | (x > 1), math.nan, x * (1 - x))
 
 
 def xlogy(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:

@@ -128,7 +128,7 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     n = x.shape[0] if N is None else N
     if n < 0:
         raise RuntimeError("N must be non-negative.")
-    base = x if x.dtype.is_floating_point or x.dtype is dtypes.int64 else x.to(dtypes.int64)
+    base = x if x.dtype.is_floating_point or x.dtype.is_complex or x.dtype is dtypes.int64 else x.to(dtypes.int64)
     if n == 0:
         return base.new_empty((x.shape[0], 0))
     columns = [base.new_ones(x.shape)]

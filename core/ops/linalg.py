@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 from .. import dtypes
 from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
-from ..autograd.function import Function, saved_reader
-from ..autograd.grad_mode import grad_state
+from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor
 from .dtype_support import not_implemented
 from .operands import (
@@ -54,7 +53,7 @@ class _Matmul(Function):
         a_shape, b_shape = ctx.shapes
         if grad.dtype.is_complex:  # conjugate Wirtinger gradients: grad @ b^H and a^H @ grad
             a, b = (None if a is None else a.conj()), (None if b is None else b.conj())
-        if not grad_state.enabled:  # no graph to build: the products on native arrays
+        if not differentiable_backward():  # no graph to build: the products on native arrays
             return _native_matmul_backward(ctx, grad, a, b)
         ga = sum_to(grad @ b.mT, a_shape) if ctx.needs_input_grad[0] else None
         gb = None

@@ -21,7 +21,9 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..autograd import function as autograd_function
 from ..autograd.grad_mode import grad_state
+from ..autograd.tangents import tangent_of
 from ..tensor import Tensor, writable_data
 from .dtype_support import TORCH_NAMES
 from .overlap import check_no_internal_overlap
@@ -80,6 +82,10 @@ def write_out(
     if isinstance(result, tuple):
         return _write_outs(op, result, out, exact_dtype)
     check_out_type(op, out)
+    if autograd_function.tangent_rule is not None and tangent_of(result) is not None:
+        raise NotImplementedError(
+            f"Trying to use forward AD with {op}_out that does not support it because it is an out= function"
+        )
     if not grad_checked and grad_state.enabled and (result._requires_grad or out._requires_grad):
         raise RuntimeError(
             f"{op}(): functions with out=... arguments don't support automatic differentiation, "

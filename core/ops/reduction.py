@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any, overload
 from .. import dtypes, return_types
 from ..amp.policy import cast_inputs
 from ..amp.state import state as _amp
-from ..autograd.function import Function
-from ..autograd.grad_mode import grad_state
+from ..autograd.function import Function, differentiable_backward
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from . import arithmetic, composite_math
@@ -200,7 +199,7 @@ class _Mean(Function):
     def backward(ctx, grad):
         shape, axes, keepdim = ctx.shape, ctx.axes, ctx.keepdim
         count = math.prod([shape[a] for a in axes])
-        if grad_state.enabled:  # create_graph: differentiable ops
+        if differentiable_backward():  # create_graph (or tangents): differentiable ops
             return _restore_dims(grad / count, axes, len(shape), keepdim).expand(shape), None, None
         xp = grad._backend.xp
         g = xp.divide(grad._data, count)
@@ -1361,7 +1360,7 @@ class _Cumprod(Function):
         x, out = ctx.saved_tensors
         if grad.dtype.is_complex:  # a polynomial in x: the conjugate Wirtinger gradient takes conj(x)
             x, out = x.conj(), out.conj()
-        if grad_state.enabled:
+        if differentiable_backward():
             return _cumprod_grad_differentiable(x, out, grad, ctx.axis), None
         return _cumprod_grad(x, out, grad, ctx.axis), None
 

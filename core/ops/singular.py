@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..autograd.function import Function, modified_after_saved
-from ..autograd.grad_mode import grad_state
+from ..autograd.function import Function, differentiable_backward, modified_after_saved
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .dtype_support import FLOATING, not_implemented
@@ -40,7 +39,7 @@ class _Svdvals(Function):
     def backward(ctx, grad):
         # d(sum_i g_i s_i) = U diag(g) V^T; building a graph (a second derivative), U and V are
         # taken from the differentiable SVD of x, as PyTorch's svdvals differentiates through svd
-        if grad_state.enabled and ctx.needs_input_grad[0]:
+        if differentiable_backward() and ctx.needs_input_grad[0]:
             from .linalg_decompositions import linalg_svd  # it builds on this module
 
             x = ctx.x

@@ -98,6 +98,8 @@ def resize_(input: Tensor, *sizes: Any, memory_format: object = None) -> Tensor:
     shape = _size(sizes, "resize_")
     if input.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
+    if _dual(input):  # its tangent would keep the old shape
+        raise RuntimeError("cannot resize variables that has a forward grad")
     check_memory_format(memory_format, len(shape), "resize_")
     if memory_format is preserve_format:
         raise RuntimeError("Unsupported memory format Preserve")
@@ -115,6 +117,13 @@ def resize_(input: Tensor, *sizes: Any, memory_format: object = None) -> Tensor:
     grown = empty(needed, dtype=input.dtype, device=input._device)
     grown[:available].copy_(_new(backend.as_strided(data, (available,), (1,), 0), backend, input._device))
     return _rebind(input, backend.as_strided(grown._data, shape, strides, offset), same_storage=False)
+
+
+def _dual(*tensors: Any) -> bool:
+    """Whether one of ``tensors`` carries a forward-mode tangent (inside a dual level)."""
+    return autograd_function.tangent_rule is not None and any(
+        isinstance(t, Tensor) and tangents.tangent_of(t) is not None for t in tensors
+    )
 
 
 def resize_as_(input: Tensor, other: Tensor, *, memory_format: object = None) -> Tensor:
@@ -169,6 +178,10 @@ def set_(
         tensor([ 0., 10.,  2.,  3.,  4.,  5.])
     """
     check_inplace(input)
+    if _dual(input, source):
+        raise NotImplementedError(
+            "Trying to use forward AD with set_ that does not support it because it has not been implemented yet."
+        )
     if source is None:
         if storage_offset is not None or size is not None or stride is not None:
             raise TypeError("set_(): a storage offset, size or stride needs a source to view")

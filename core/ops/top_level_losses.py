@@ -23,14 +23,15 @@ __all__ = [
 
 
 def cosine_embedding_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 0
 ) -> Tensor:
-    """:func:`ember.nn.functional.cosine_embedding_loss` with an integer ``reduction`` (0 none, 1 mean, 2 sum).
+    """:func:`ember.nn.functional.cosine_embedding_loss` with an integer ``reduction`` (0 none, 1 mean, 2 sum;
+    PyTorch's top-level form defaults to 0: one loss per element).
 
     Example::
 
         >>> ember.cosine_embedding_loss(ember.tensor([[1.0, 0.0]]), ember.tensor([[0.0, 1.0]]), ember.tensor([1.0]))
-        tensor(1.)
+        tensor([1.])
     """
     return F.cosine_embedding_loss(
         input1, input2, target, margin=margin, reduction=_reduction("cosine_embedding_loss", reduction)
@@ -38,27 +39,29 @@ def cosine_embedding_loss(
 
 
 def margin_ranking_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 0
 ) -> Tensor:
-    """:func:`ember.nn.functional.margin_ranking_loss` with an integer ``reduction`` (0 none, 1 mean, 2 sum).
+    """:func:`ember.nn.functional.margin_ranking_loss` with an integer ``reduction`` (0 none, 1 mean, 2 sum;
+    PyTorch's top-level form defaults to 0: one loss per element).
 
     Example::
 
         >>> ember.margin_ranking_loss(ember.tensor([1.0, 0.0]), ember.tensor([0.0, 1.0]), ember.tensor([1.0, 1.0]))
-        tensor(0.5000)
+        tensor([0., 1.])
     """
     return F.margin_ranking_loss(
         input1, input2, target, margin=margin, reduction=_reduction("margin_ranking_loss", reduction)
     )
 
 
-def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 1) -> Tensor:
-    """:func:`ember.nn.functional.hinge_embedding_loss` with an integer ``reduction`` (0 none, 1 mean, 2 sum).
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 0) -> Tensor:
+    """:func:`ember.nn.functional.hinge_embedding_loss` with an integer ``reduction`` (0 none, 1 mean, 2 sum;
+    PyTorch's top-level form defaults to 0: one loss per element).
 
     Example::
 
         >>> ember.hinge_embedding_loss(ember.tensor([0.5, 2.0]), ember.tensor([1.0, -1.0]))
-        tensor(0.2500)
+        tensor([0.5000, 0.0000])
     """
     return F.hinge_embedding_loss(input, target, margin=margin, reduction=_reduction("hinge_embedding_loss", reduction))
 
@@ -71,15 +74,16 @@ def triplet_margin_loss(
     p: float = 2.0,
     eps: float = 1e-6,
     swap: bool = False,
-    reduction: int = 1,
+    reduction: int = 0,
 ) -> Tensor:
-    """:func:`ember.nn.functional.triplet_margin_loss` with an integer ``reduction`` (0 none, 1 mean, 2 sum).
+    """:func:`ember.nn.functional.triplet_margin_loss` with an integer ``reduction`` (0 none, 1 mean, 2 sum;
+    PyTorch's top-level form defaults to 0: one loss per element).
 
     Example::
 
         >>> a, p, n = ember.tensor([[0.0, 0.0]]), ember.tensor([[1.0, 0.0]]), ember.tensor([[0.0, 1.0]])
         >>> ember.triplet_margin_loss(a, p, n)
-        tensor(1.)
+        tensor([1.])
     """
     return F.triplet_margin_loss(
         anchor,

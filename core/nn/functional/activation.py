@@ -15,7 +15,7 @@ import numpy as np
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...autograd.function import Function, saved_reader
+from ...autograd.function import Function, differentiable_backward, saved_reader
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
@@ -125,7 +125,7 @@ class _Threshold(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad_state.enabled:  # create_graph: a differentiable select (an inf/NaN grad stays where x passes)
+        if differentiable_backward():  # create_graph: a differentiable select (inf/NaN grad stays where x passes)
             return where(grad._make(ctx.keep), grad, grad.new_zeros(())), None, None
         return grad._make(grad._backend.kernels.threshold_backward(grad._data, ctx.keep)), None, None
 
@@ -142,7 +142,7 @@ class _Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        if grad_state.enabled:  # create_graph: a differentiable select (an inf/NaN grad stays where y > 0)
+        if differentiable_backward():  # create_graph: a differentiable select (inf/NaN grad stays where y > 0)
             keep = grad._make(grad._backend.xp.logical_not(ctx.y <= 0))
             return where(keep, grad, grad.new_zeros(()))
         return grad._make(grad._backend.kernels.relu_backward(grad._data, ctx.y))
@@ -619,7 +619,7 @@ class _Gelu(Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        if grad_state.enabled:  # create_graph: the derivative from differentiable tensor operations
+        if differentiable_backward():  # create_graph: the derivative from differentiable tensor operations
             if ctx.approximate == "tanh":
                 t = (math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)).tanh()
                 slope = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)

@@ -16,8 +16,7 @@ import warnings
 from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
-from ...autograd.function import Function
-from ...autograd.grad_mode import grad_state
+from ...autograd.function import Function, differentiable_backward
 from ...ops.movement import broadcast_shapes, cat
 from ...tensor import Tensor
 from ..attention.bias import CausalBias
@@ -76,7 +75,7 @@ class _Attention(Function):
         scale, keep = ctx.scale, ctx.keep
         if grad is None:
             grad = q.new_zeros(q.shape[:-1] + v.shape[-1:])
-        if grad_state.enabled:
+        if differentiable_backward():
             dq, dk, dv, dscores = _grads_by_tensor_ops(q, k, v, bias, scale, keep, grad, grad_weights)
         else:
             dq, dk, dv, dscores = q._backend.kernels.attention_backward(
@@ -111,7 +110,7 @@ class _FusedAttention(Function):
     def backward(ctx, grad):
         q, k, v, mask, out = ctx.saved_tensors
         mask_grad = ctx.needs_input_grad[3]
-        if grad_state.enabled:
+        if differentiable_backward():
             if ctx.is_causal:
                 mask = q.new_ones((q.shape[-2], k.shape[-2]), dtype=dtypes.bool).tril()
             bias = None if mask is None else _mask_to_bias(mask, q.dtype)

@@ -62,8 +62,9 @@ class _CtcLossBackward(Function):
 
 
 def _refuse_forward_mode(log_probs):
-    """PyTorch's ``_ctc_loss`` has no forward-mode formula: a dual ``log_probs`` is refused (the
-    double-backward rule would give a zero tangent, the backward kernel being once differentiable)."""
+    """PyTorch's ``_ctc_loss`` has no forward-mode formula: a dual ``log_probs`` is refused with its
+    NotImplementedError (forward mode's double-backward rule would meet ``_CtcLossBackward``'s
+    RuntimeError instead)."""
     level = tangents.live() if autograd_function.tangent_rule is not None else None
     if level is not None and level.tangent(log_probs) is not None:
         raise NotImplementedError(

@@ -7,8 +7,7 @@ import math
 from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
-from ...autograd.function import Function
-from ...autograd.grad_mode import grad_state
+from ...autograd.function import Function, differentiable_backward
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
@@ -145,7 +144,7 @@ class _Linear(Function):
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         data, w = x._data, weight._data
         count = math.prod(data.shape[:-1])
-        if grad_state.enabled:  # create_graph: differentiable tensor operations
+        if differentiable_backward():  # create_graph: differentiable tensor operations
             rows, grad_rows = x.reshape(count, data.shape[-1]), grad.reshape(count, w.shape[0])
             return (
                 grad.matmul(weight) if needs_x else None,

@@ -16,8 +16,7 @@ from collections.abc import Callable
 from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
-from ...autograd.function import Function
-from ...autograd.grad_mode import grad_state
+from ...autograd.function import Function, differentiable_backward
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.dtype_support import C_NAMES, FLOATING, FLOATING_AND_HALF, TORCH_NAMES, check_castable, not_implemented
@@ -1242,7 +1241,7 @@ class _CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         target, weight, ignore_index, reduction, total, label_smoothing = ctx.args
-        if grad_state.enabled:
+        if differentiable_backward():
             return _cross_entropy_grad_graph(ctx.saved_tensors[0], grad, *ctx.args), None, None, None, None, None
         coeff = grad._backend.xp.divide(grad._data, total) if reduction == "mean" else grad._data
         wdata = None if weight is None else weight._data

@@ -18,8 +18,8 @@ from ... import dtypes
 from ...amp.policy import cast_inputs
 from ...amp.state import state as _amp
 from ...autograd import function as autograd_function
-from ...autograd.function import Function
-from ...autograd.grad_mode import grad_state, no_grad
+from ...autograd.function import Function, differentiable_backward
+from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import div
 from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.operands import check_same_device
@@ -57,7 +57,7 @@ class _Normalize(Function):
     def backward(ctx, grad, _grad_mean, _grad_var):
         x, xhat = ctx.saved_tensors
         axes = ctx.axes
-        if grad_state.enabled:
+        if differentiable_backward():
             return _normalize_grad_graph(x, grad, axes, ctx.eps)[0], None, None
         return (
             grad._make(grad._backend.kernels.normalize_backward(grad._data, xhat._data, ctx.invstd, axes)),
@@ -98,7 +98,7 @@ class _BatchNorm(Function):
         x, xhat, weight = ctx.saved_tensors
         axes = ctx.axes
         need_x, need_weight, need_bias = ctx.needs_input_grad[:3]
-        if grad_state.enabled:
+        if differentiable_backward():
             view = lambda t: _channel_view(t, x.ndim)  # noqa: E731
             grad_xhat = grad if weight is None else grad * view(weight)
             grad_x, xhat = _normalize_grad_graph(x, grad_xhat, axes, ctx.eps)
@@ -599,7 +599,7 @@ class _GroupScale(Function):
             return grad_y, None, None, None, None, None
         planes = (x.shape[0], x.shape[1], math.prod(x.shape[2:]))
         batch, channels = planes[:2]
-        if grad_state.enabled:
+        if differentiable_backward():
             grad_weight = (grad * y).reshape(planes).sum((0, 2))
         else:
             groups = mean.shape[1]

@@ -6,8 +6,8 @@ import numbers
 
 from ... import dtypes
 from ...autograd import function as autograd_function
-from ...autograd.function import Function
-from ...autograd.grad_mode import grad_state, no_grad
+from ...autograd.function import Function, differentiable_backward
+from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import where
 from ...ops.creation import arange
 from ...ops.dtype_support import FLOATING_AND_HALF
@@ -48,7 +48,7 @@ class _Embedding(Function):
                 kept = flat != padding_idx
                 flat, g = flat[kept], g[kept]
             return SparseCOOTensor(flat.unsqueeze(0), g, (num, grad.shape[-1])), None, None, None, None
-        if grad_state.enabled:  # create_graph: a differentiable index_add
+        if differentiable_backward():  # create_graph: a differentiable index_add
             return g.new_zeros((num, grad.shape[-1])).index_add(0, flat, g), None, None, None, None
         return g._make(g._backend.kernels.embedding_backward(g._data, flat._data, num)), None, None, None, None
 
