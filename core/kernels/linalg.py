@@ -45,6 +45,22 @@ class LinalgKernels:
     def _mT(self, a):
         return self.xp.permute_dims(a, (*range(a.ndim - 2), a.ndim - 1, a.ndim - 2))
 
+    def _is_complex(self, a):
+        return self.backend.ember_dtype(a.dtype).is_complex
+
+    def _mH(self, a):
+        """The conjugate transpose (the transpose of a real array)."""
+        return self._mT(self.xp.conj(a) if self._is_complex(a) else a)
+
+    def _pivot_size(self, a):
+        """LAPACK's pivot measure: ``|a|``, ``|Re a| + |Im a|`` for a complex ``a`` (``izamax``)."""
+        xp = self.xp
+        return xp.abs(xp.real(a)) + xp.abs(xp.imag(a)) if self._is_complex(a) else xp.abs(a)
+
+    def _real_only(self, a, op):
+        if self._is_complex(a):
+            raise NotImplementedError(f"{op}: the {type(self.backend).__name__} backend factors real matrices only")
+
     def _positions(self, n, axis):
         """``arange(n)`` shaped ``(n, 1)`` (``axis=-2``, row numbers) or ``(1, n)`` (column numbers)."""
         xp = self.xp
@@ -72,7 +88,7 @@ class LinalgKernels:
         info = self._info(a.shape[:-2])
         pivots = []
         for k in range(min(m, n)):
-            p = xp.argmax(xp.abs(a[..., k:, k]), axis=-1) + k
+            p = xp.argmax(self._pivot_size(a[..., k:, k]), axis=-1) + k
             pivots.append(p)
             p = xp.expand_dims(p, axis=-1)
             source = xp.where(row_ids == k, p, xp.where(row_ids == p, xp.asarray(k, dtype=long), row_ids))
@@ -104,7 +120,7 @@ class LinalgKernels:
         return perm
 
     def linalg_lu_solve(self, lu, pivots, b, adjoint=False):
-        """``X`` with ``A X = B`` (``A^T X = B`` when ``adjoint``) from ``A``'s LU factors; ``b``
+        """``X`` with ``A X = B`` (``A^H X = B`` when ``adjoint``) from ``A``'s LU factors; ``b``
         (..., n, k) with the batch of ``lu``."""
         xp = self.xp
         perm = self.linalg_lu_permutation(pivots, lu.shape[-1])
@@ -112,8 +128,8 @@ class LinalgKernels:
             rows = xp.take_along_axis(b, xp.broadcast_to(xp.expand_dims(perm, axis=-1), b.shape), axis=-2)
             y = self.linalg_solve_triangular(lu, rows, upper=False, unitriangular=True)
             return self.linalg_solve_triangular(lu, y, upper=True, unitriangular=False)
-        # U^T L^T (P^T X) = B
-        lut = self._mT(lu)
+        # U^H L^H (P^T X) = B
+        lut = self._mH(lu)
         y = self.linalg_solve_triangular(lut, b, upper=False, unitriangular=False)
         y = self.linalg_solve_triangular(lut, y, upper=True, unitriangular=True)
         inverse = xp.argsort(perm, axis=-1)
@@ -173,21 +189,25 @@ class LinalgKernels:
 
     # -- Cholesky -------------------------------------------------------------------------------
     def linalg_cholesky(self, a):
-        """``(L, info)``: lower ``L`` with ``A = L L^T`` of the lower triangle of ``a`` (..., n, n);
-        ``info`` the order of the first leading minor that is not positive-definite."""
+        """``(L, info)``: lower ``L`` with ``A = L L^H`` of the lower triangle of ``a`` (..., n, n);
+        ``info`` the order of the first leading minor that is not positive-definite (LAPACK's: the
+        real part of a complex diagonal is read)."""
         xp = self.xp
         n = a.shape[-1]
         int32 = self.backend.native_dtype(dtypes.int32)
         rows, cols = self._positions(n, -2), self._positions(n, -1)
-        zero, one = xp.asarray(0, dtype=a.dtype), xp.asarray(1, dtype=a.dtype)
+        zero = xp.asarray(0, dtype=a.dtype)
+        complex_input = self._is_complex(a)
         lower = xp.broadcast_to(zero, a.shape)
         info = self._info(a.shape[:-2])
         for j in range(n):  # left-looking: column j from the columns before it
-            column = a[..., :, j : j + 1] - xp.matmul(lower, self._mT(lower[..., j : j + 1, :]))
+            column = a[..., :, j : j + 1] - xp.matmul(lower, self._mH(lower[..., j : j + 1, :]))
             d = column[..., j : j + 1, :]
+            d = xp.real(d) if complex_input else d
             bad = xp.logical_not(d > 0)
             info = xp.where(xp.logical_and(bad[..., 0, 0], info == 0), xp.asarray(j + 1, dtype=int32), info)
-            root = xp.sqrt(xp.where(bad, one, d))
+            root = xp.sqrt(xp.where(bad, xp.asarray(1, dtype=d.dtype), d))
+            root = xp.astype(root, a.dtype) if complex_input else root
             column = xp.where(rows > j, column / root, xp.where(rows == j, root, zero))
             lower = xp.where(cols == j, column, lower)
         return lower, info
@@ -196,6 +216,7 @@ class LinalgKernels:
     def linalg_qr(self, a, complete=False):
         """``(Q, R)`` of ``a`` (..., m, n) by Householder reflections: ``Q`` (..., m, m) and ``R``
         (..., m, n) when ``complete``, else ``Q`` (..., m, k) and ``R`` (..., k, n), ``k = min(m, n)``."""
+        self._real_only(a, "linalg.qr")
         xp = self.xp
         m, n = a.shape[-2:]
         rows = self._positions(m, -2)
@@ -290,6 +311,7 @@ class LinalgKernels:
     def linalg_svd(self, a, full_matrices=False):
         """``(U, S, Vh)`` of ``a`` (..., m, n): ``a = U diag(S) Vh``, ``S`` descending; ``U``
         (..., m, k) and ``Vh`` (..., k, n), ``k = min(m, n)``, or square when ``full_matrices``."""
+        self._real_only(a, "linalg.svd")
         wide = a.shape[-2] < a.shape[-1]
         u, s, v = self._jacobi(self._mT(a) if wide else a)
         if wide:
@@ -304,6 +326,7 @@ class LinalgKernels:
 
         The eigenvectors of ``A + c I`` with ``c = |A|_F`` are its right singular vectors (it is
         positive semi-definite), and its singular values are ``w + c``."""
+        self._real_only(a, "linalg.eigh")
         xp = self.xp
         n = a.shape[-1]
         rows, cols = self._positions(n, -2), self._positions(n, -1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, cast
 
+from .. import dtypes
 from ..return_types import _return_type
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
@@ -123,6 +124,9 @@ else:
     linalg_lstsq = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 
+#: the types LAPACK factors: single and double precision, real and complex
+LAPACK_TYPES = FLOATING | {dtypes.complex64, dtypes.complex128}
+
 _NO_B = object()  # check_input without a right-hand side
 
 
@@ -137,7 +141,7 @@ def check_matrix(op: str, A: object, name: str = "A", square: bool = True) -> No
         raise RuntimeError(
             f"{op}: {name} must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
         )
-    if not A.dtype.is_floating_point:
+    if not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[A.dtype.name]}"
         )
@@ -148,7 +152,7 @@ def check_precision(op: str, A: Tensor, kernel: str | None) -> None:
     ``NotImplementedError`` naming ``kernel`` (``"lu_cpu"``) where the op reaches the kernel's dtype
     dispatch, with ``RuntimeError`` ("Low precision dtypes not supported") where the op checks
     first (``linalg.inv``, ``linalg.slogdet``: ``kernel=None``)."""
-    if A.dtype not in FLOATING:
+    if A.dtype not in LAPACK_TYPES:
         if kernel is not None:
             not_implemented(kernel, A.dtype)
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {_TORCH_NAMES[A.dtype.name]}")

@@ -53,12 +53,12 @@ class _Cholesky(Function):
     @staticmethod
     def backward(ctx, grad, _):
         (L,) = ctx.saved_tensors
-        # G_A = L^-T Phi(L^T G_L) L^-1, symmetrized; Phi: the lower triangle, its diagonal halved
-        phi = (L.mT @ grad).tril()
-        phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
-        gA = linalg_solve_triangular(L.mT, phi, upper=True)
-        gA = linalg_solve_triangular(L, gA, upper=False, left=False)
-        return 0.5 * (gA + gA.mT)
+        # G_A = L^-H Phi L^-1, Phi = (T + tril(T, -1)^H) / 2 of T = tril(L^H G_L) (PyTorch's: the
+        # imaginary part of a complex diagonal is kept)
+        phi = (L.mH @ grad).tril()
+        phi = 0.5 * (phi + phi.tril(-1).mH)
+        gA = linalg_solve_triangular(L.mH, phi, upper=True)
+        return linalg_solve_triangular(L, gA, upper=False, left=False)
 
 
 def _not_positive_definite(order: int) -> str:
@@ -91,7 +91,7 @@ def linalg_cholesky_ex(
     L, info = _Cholesky.apply(A)
     if check_errors:
         check_info("linalg.cholesky_ex", info, _not_positive_definite)
-    return results.linalg_cholesky_ex(L.mT if upper else L, info)
+    return results.linalg_cholesky_ex(L.mH if upper else L, info)
 
 
 def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None) -> Tensor:
@@ -102,7 +102,7 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None
     matrix is not positive-definite.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
         upper (bool): return the upper factor ``L^T``. Default: ``False``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
@@ -117,7 +117,7 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None
     check_input("linalg.cholesky", A, kernel="cholesky_cpu")
     L, info = _Cholesky.apply(A)
     check_info("linalg.cholesky", info, _not_positive_definite)
-    return L.mT if upper else L
+    return L.mH if upper else L
 
 
 def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
@@ -156,9 +156,9 @@ class _CholeskySolve(Function):
     def forward(ctx, B, L, upper):
         ctx.upper = upper
         kernels = L._backend.kernels
-        lower = kernels._mT(L._data) if upper else L._data
+        lower = kernels._mH(L._data) if upper else L._data
         y = kernels.linalg_solve_triangular(lower, B._data, False)
-        X = L._make(kernels.linalg_solve_triangular(kernels._mT(lower), y, True))
+        X = L._make(kernels.linalg_solve_triangular(kernels._mH(lower), y, True))
         ctx.save_for_backward(L, X)
         return X
 
@@ -166,8 +166,8 @@ class _CholeskySolve(Function):
     def backward(ctx, grad):
         L, X = ctx.saved_tensors
         gB = _CholeskySolve.apply(grad, L, ctx.upper)
-        common = gB @ X.mT
-        common = common + common.mT
+        common = gB @ X.mH
+        common = common + common.mH
         return gB, -(L @ common) if ctx.upper else -(common @ L), None
 
 
@@ -222,11 +222,12 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = Non
 
 # -- QR ---------------------------------------------------------------------------------------------
 def _qr_backward_tall(Q, R, gQ, gR):
-    """G_A of ``A = Q R`` (m >= n, reduced): ``(G_Q + Q copyltu(M)) R^-T``, ``M = R G_R^T - G_Q^T Q``."""
-    M = R @ gR.mT - gQ.mT @ Q
-    lower = M.tril(-1)
-    symmetric = lower + lower.mT + M.diagonal(0, -2, -1).diag_embed()
-    return linalg_solve_triangular(R.mT, gQ + Q @ symmetric, upper=False, left=False)
+    """G_A of ``A = Q R`` (m >= n, reduced): ``(G_Q + Q copyltu(M)) R^-H``, ``M = R G_R^H - G_Q^H Q``,
+    ``copyltu(M) = tril(M, -1) + tril(M, -1)^H + Re(diag(M))`` (``R``'s diagonal is real)."""
+    M = R @ gR.mH - gQ.mH @ Q
+    lower, diagonal = M.tril(-1), M.diagonal(0, -2, -1)
+    hermitian = lower + lower.mH + (diagonal.real if diagonal.dtype.is_complex else diagonal).diag_embed()
+    return linalg_solve_triangular(R.mH, gQ + Q @ hermitian, upper=False, left=False)
 
 
 class _Qr(Function):
@@ -255,7 +256,7 @@ class _Qr(Function):
             return _qr_backward_tall(Q, R, gQ, gR), None
         # A = [X | Y] with X square: X = Q R1, Y = Q R2
         Y = Q @ R[..., :, m:]
-        gX = _qr_backward_tall(Q, R[..., :, :m], gQ + Y @ gR[..., :, m:].mT, gR[..., :, :m])
+        gX = _qr_backward_tall(Q, R[..., :, :m], gQ + Y @ gR[..., :, m:].mH, gR[..., :, :m])
         return cat([gX, Q @ gR[..., :, m:]], dim=-1), None
 
 
@@ -266,7 +267,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> results.l
     The gradient is PyTorch's (``mode='reduced'``, or ``'complete'`` with ``m <= n``).
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         mode (str): ``'reduced'`` (``Q`` (*, m, k), ``R`` (*, k, n), ``k = min(m, n)``),
             ``'complete'`` (``Q`` (*, m, m), ``R`` (*, m, n)) or ``'r'`` (``R`` only, ``Q``
             empty). Default: ``'reduced'``
@@ -341,26 +342,46 @@ class _Svd(Function):
     def backward(ctx, gU, gS, gVh):
         U, S, Vh = ctx.saved_tensors
         k = S.shape[-1]
-        U, V = U[..., :, :k], Vh[..., :k, :].mT
+        U, V = U[..., :, :k], Vh[..., :k, :].mH
         if gU is None and gVh is None:
-            return (U * gS.unsqueeze(-2)) @ V.mT, None
+            return (U * gS.unsqueeze(-2)) @ V.mH, None
         m, n = U.shape[-2], V.shape[-2]
         gU = zeros(U.shape, dtype=U.dtype, device=U.device) if gU is None else gU[..., :, :k]
-        gV = zeros(V.shape, dtype=V.dtype, device=V.device) if gVh is None else gVh[..., :k, :].mT
-        # U [(F o (U^T gU - gU^T U)) S + diag(gS) + S (F o (V^T gV - gV^T V))] V^T
-        #   + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T),  F[i, j] = 1 / (s_j^2 - s_i^2)
+        gV = zeros(V.shape, dtype=V.dtype, device=V.device) if gVh is None else gVh[..., :k, :].mH
+        # U [(F o (U^H gU - gU^H U)) S + diag(gS) + S (F o (V^H gV - gV^H V))] V^H
+        #   + (I - U U^H) gU S^-1 V^H + U S^-1 gV^H (I - V V^H),  F[i, j] = 1 / (s_j^2 - s_i^2)
+        #   + U diag(i Im(diag(U^H gU)) / S) V^H for complex A (the phases of the vectors)
         s2 = S * S
         F = _off_diagonal_inverse(s2.unsqueeze(-2) - s2.unsqueeze(-1))
-        UgU, VgV = U.mT @ gU, V.mT @ gV
-        inner = (F * (UgU - UgU.mT)) * S.unsqueeze(-2) + S.unsqueeze(-1) * (F * (VgV - VgV.mT))
+        UgU, VgV = U.mH @ gU, V.mH @ gV
+        inner = (F * (UgU - UgU.mH)) * S.unsqueeze(-2) + S.unsqueeze(-1) * (F * (VgV - VgV.mH))
         if gS is not None:
             inner = inner + gS.diag_embed()
-        gA = U @ inner @ V.mT
+        if U.dtype.is_complex:
+            phase = _check_phase_invariance(UgU.diagonal(0, -2, -1).imag, -VgV.diagonal(0, -2, -1).imag, "svd")
+            inner = inner + (1j * phase / S).diag_embed()
+        gA = U @ inner @ V.mH
         if m > k:
-            gA = gA + ((gU - U @ UgU) / S.unsqueeze(-2)) @ V.mT
+            gA = gA + ((gU - U @ UgU) / S.unsqueeze(-2)) @ V.mH
         if n > k:
-            gA = gA + U @ ((gV - V @ VgV) / S.unsqueeze(-2)).mT
+            gA = gA + U @ ((gV - V @ VgV) / S.unsqueeze(-2)).mH
         return gA, None
+
+
+def _check_phase_invariance(phase: Tensor, expected: Tensor, op: str) -> Tensor:
+    """``phase`` (the imaginary diagonal of ``U^H G_U``), after PyTorch's check that the loss does not
+    depend on the phases of complex singular or eigen vectors, which the decomposition leaves free
+    (``phase`` equals ``expected`` when it does not)."""
+    if not bool(((phase - expected).abs() <= 1e-2 + 1e-2 * expected.abs()).all()):
+        vectors = "singular vectors" if op == "svd" else "eigenvectors"
+        raise RuntimeError(
+            f"{op}_backward: The {vectors} in the complex case are specified up to multiplication by e^{{i phi}}. "
+            "The specified loss function depends on this phase term, making it ill-defined."
+            if op == "svd"
+            else f"linalg_{op}_backward: The {vectors} in the complex case are specified up to multiplication by "
+            "e^{i phi}. The specified loss function depends on this quantity, so it is ill-defined."
+        )
+    return phase
 
 
 def linalg_svd(
@@ -373,7 +394,7 @@ def linalg_svd(
     distinct and, for the vectors, non-zero.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         full_matrices (bool): ``U`` (*, m, m) and ``Vh`` (*, n, n) when true, else (*, m, k)
             and (*, k, n), ``k = min(m, n)``. Default: ``True``
         driver (str, optional): ignored (a cuSOLVER choice in PyTorch). Default: ``None``
@@ -419,7 +440,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: Any =
         batch = tuple(input.shape[:-2])
         U = zeros((*batch, m, m), dtype=input.dtype, device=input.device)
         return results.svd(U, S, zeros((*batch, n, n), dtype=input.dtype, device=input.device))
-    return results.svd(U, S, Vh.mT)
+    return results.svd(U, S, Vh.mH)
 
 
 # -- symmetric eigen decomposition -------------------------------------------------------------------
@@ -436,11 +457,14 @@ class _Eigh(Function):
         W, V = ctx.saved_tensors
         inner = zeros(V.shape, dtype=V.dtype, device=V.device) if gW is None else gW.diag_embed()
         if gV is not None:
-            # the skew part of V^T G_V over E[i, j] = w_j - w_i (the orthogonality constraint)
-            VgV = V.mT @ gV
+            # the skew part of V^H G_V over E[i, j] = w_j - w_i (the orthogonality constraint)
+            VgV = V.mH @ gV
+            if V.dtype.is_complex:
+                phase = VgV.diagonal(0, -2, -1).imag
+                _check_phase_invariance(phase, zeros(phase.shape, dtype=phase.dtype, device=phase.device), "eigh")
             F = _off_diagonal_inverse(W.unsqueeze(-2) - W.unsqueeze(-1))
-            inner = inner + F * (0.5 * (VgV - VgV.mT))
-        return V @ inner @ V.mT, None
+            inner = inner + F * (0.5 * (VgV - VgV.mH))
+        return V @ inner @ V.mH, None
 
 
 def _check_uplo(UPLO):
@@ -456,7 +480,7 @@ def linalg_eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> results.linal
     distinct.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
         UPLO (str): the triangle to read, ``'L'`` or ``'U'``. Default: ``'L'``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
@@ -526,7 +550,7 @@ def linalg_pinv(
     ``hermitian``): the singular values at most ``max(atol, rtol * S[0])`` count as zero.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         atol (float or Tensor, optional): the absolute tolerance. Default: ``None`` (0)
         rtol (float or Tensor, optional): the relative tolerance. Default: ``None`` (``eps *
             max(m, n)`` when ``atol`` is not given either, else 0)
@@ -547,10 +571,10 @@ def linalg_pinv(
             w, V = _Eigh.apply(A, False)
             magnitude = w.abs()
             cut = _tolerance(A, magnitude.amax(-1, keepdim=True), atol, rtol)
-            X = (V * (_reciprocal_above(magnitude, cut) * w.sign()).unsqueeze(-2)) @ V.mT
+            X = (V * (_reciprocal_above(magnitude, cut) * w.sign()).unsqueeze(-2)) @ V.mH
         else:
             U, S, Vh = _Svd.apply(A, False)
-            X = (Vh.mT * _reciprocal_above(S, _tolerance(A, S, atol, rtol)).unsqueeze(-2)) @ U.mT
+            X = (Vh.mH * _reciprocal_above(S, _tolerance(A, S, atol, rtol)).unsqueeze(-2)) @ U.mH
     return _Pinv.apply(A, X)
 
 
@@ -565,10 +589,10 @@ class _Pinv(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X
+        # dX = -X dA X + X X^H dA^H (I - A X) + (I - X A) dA^H X^H X
         A, X = ctx.saved_tensors
-        gT = grad.mT
-        gA = -(X.mT @ grad @ X.mT) + (gT - A @ (X @ gT)) @ X @ X.mT + X.mT @ X @ (gT - gT @ X @ A)
+        gH = grad.mH
+        gA = -(X.mH @ grad @ X.mH) + (gH - A @ (X @ gH)) @ X @ X.mH + X.mH @ X @ (gH - gH @ X @ A)
         return gA, None
 
 
@@ -596,7 +620,7 @@ def linalg_matrix_rank(
     :func:`pinv` for the defaults).
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         atol (float or Tensor, optional): the absolute tolerance. Default: ``None``
         rtol (float or Tensor, optional): the relative tolerance. Default: ``None``
         hermitian (bool): ``A`` is symmetric. Default: ``False``
@@ -635,7 +659,7 @@ def linalg_lstsq(
     full rank; the others are empty.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         B (Tensor): the right-hand side, :math:`(*, m, k)`.
         rcond (float, optional): singular values at most ``rcond * S[0]`` count as zero.
             Default: ``None`` (``eps * max(m, n)``)
@@ -669,10 +693,10 @@ def linalg_lstsq(
     S = _Svd.apply(A.detach(), False)[1]
     rank = (S > _tolerance(A, S, None, rtol)).sum(-1)
     X = linalg_pinv(A, rtol=rtol) @ B
-    empty = zeros(0, dtype=A.dtype, device=A.device)
+    empty = zeros(0, dtype=S.dtype, device=A.device)  # real, as the residuals and singular values are
     residuals = empty
     if driver != "gelsy" and m > n and bool((rank == n).all()):
-        residuals = ((A @ X - B) ** 2).sum(-2)
+        residuals = ((A @ X - B).abs() ** 2).sum(-2)
     if driver == "gels":
         rank = zeros(0, dtype=dtypes.int64, device=A.device)
     singular_values = S if driver in ("gelsd", "gelss") else empty

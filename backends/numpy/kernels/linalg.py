@@ -49,7 +49,7 @@ class NumpyLinalgKernels:
         pivots = np.zeros((flat.shape[0], min(m, n)), dtype=np.int32)
         info = np.zeros(flat.shape[0], dtype=np.int32)
         for k in range(min(m, n)):
-            p = k + np.argmax(np.abs(flat[:, k:, k]), axis=-1)
+            p = k + np.argmax(self._pivot_size(flat[:, k:, k]), axis=-1)
             pivots[:, k] = p + 1
             swap = flat[rows, p].copy()
             flat[rows, p] = flat[:, k]
