@@ -344,6 +344,20 @@ class LinalgKernels:
             f"linalg.eig: the {type(self.backend).__name__} backend has no general eigen decomposition"
         )
 
+    def linalg_ldl_factor(self, a, hermitian=False):
+        """``(LD, pivots, info)``: the Bunch-Kaufman factorization of the symmetric (Hermitian when
+        ``hermitian``) matrix whose lower triangle ``a`` (..., n, n) holds, in LAPACK's compact form
+        (``sytrf``). No portable algorithm: its pivoting is a data-dependent choice per matrix and
+        step; a backend provides it (NumPy's runs LAPACK's algorithm)."""
+        raise NotImplementedError(
+            f"linalg.ldl_factor: the {type(self.backend).__name__} backend has no LDL factorization"
+        )
+
+    def linalg_ldl_solve(self, ld, pivots, b, hermitian=False):
+        """``X`` with ``A X = B`` from :meth:`linalg_ldl_factor`'s ``ld`` and ``pivots``, ``b``
+        (..., n, k) with their batch shape."""
+        raise NotImplementedError(f"linalg.ldl_solve: the {type(self.backend).__name__} backend has no LDL solver")
+
     # -- matrix exponential ---------------------------------------------------------------------
     def linalg_matrix_exp(self, a):
         """``exp(a)`` of square ``a`` (..., n, n): scaled by ``2^-s`` to a 1-norm at most 1 (one

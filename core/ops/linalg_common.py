@@ -99,6 +99,15 @@ if TYPE_CHECKING:
         eigenvalues: Tensor
         eigenvectors: Tensor
 
+    class linalg_ldl_factor(NamedTuple):
+        LD: Tensor
+        pivots: Tensor
+
+    class linalg_ldl_factor_ex(NamedTuple):
+        LD: Tensor
+        pivots: Tensor
+        info: Tensor
+
     class linalg_lstsq(NamedTuple):
         solution: Tensor
         residuals: Tensor
@@ -121,6 +130,8 @@ else:
     svd = _return_type("svd", ("U", "S", "V"))
     linalg_eigh = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
     linalg_eig = _return_type("linalg_eig", ("eigenvalues", "eigenvectors"))
+    linalg_ldl_factor = _return_type("linalg_ldl_factor", ("LD", "pivots"))
+    linalg_ldl_factor_ex = _return_type("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
     linalg_lstsq = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
 

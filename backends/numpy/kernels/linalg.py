@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ldl import ldl_factor, ldl_solve
+
 __all__ = ["NumpyLinalgKernels"]
 
 
@@ -102,6 +104,12 @@ class NumpyLinalgKernels:
     def linalg_eigh(self, a, upper=False):
         w, v = np.linalg.eigh(a, UPLO="U" if upper else "L")
         return w, v
+
+    def linalg_ldl_factor(self, a, hermitian=False):
+        return ldl_factor(a, hermitian)
+
+    def linalg_ldl_solve(self, ld, pivots, b, hermitian=False):
+        return ldl_solve(ld, pivots, b, hermitian)
 
     def linalg_eig(self, a):
         """LAPACK's ``geev``, complex results also for a real ``a`` (NumPy returns real arrays when
