@@ -131,6 +131,59 @@ BAD = {
     "tensorinv_shape": (lambda M, A: M.linalg.tensorinv(A.reshape(1, 4), ind=1), [[1.0, 2.0], [3.0, 4.0]], "float64"),
     "tensorinv_singular": (lambda M, A: M.linalg.tensorinv(A * 0, ind=1), [[1.0, 2.0], [3.0, 4.0]], "float64"),
     "tensorsolve_shape": (lambda M, A: M.linalg.tensorsolve(A, A[:, :1]), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    # ember's messages and types differed from PyTorch's in these (its message first):
+    # "linalg.lu_factor_ex: U[2,2] is zero." (a LinAlgError)
+    "lu_factor_ex_check": (lambda M, A: M.linalg.lu_factor_ex(A, check_errors=True), SINGULAR, "float64"),
+    "lu_factor_ex_check_batch": (lambda M, A: M.linalg.lu_factor_ex(A, check_errors=True), BATCH, "float64"),
+    "solve_ex_check": (lambda M, A: M.linalg.solve_ex(A, A[0], check_errors=True), SINGULAR, "float64"),
+    "lu_no_pivot": (lambda M, A: M.linalg.lu_factor_ex(A, pivot=False), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    # "linalg.eigh: Expected a floating point or complex tensor as input. Got Long" (PyTorch: NotImplementedError)
+    "eigh_long": (lambda M, A: M.linalg.eigh(A), [[1, 2], [3, 4]], "int64"),
+    "eigvalsh_long": (lambda M, A: M.linalg.eigvalsh(A), [[1, 2], [3, 4]], "int64"),
+    "pinv_long": (lambda M, A: M.linalg.pinv(A), [[1, 2], [3, 4]], "int64"),
+    "pinv_1d": (lambda M, A: M.linalg.pinv(A), [1.0, 2.0], "float64"),
+    "pinv_half": (lambda M, A: M.linalg.pinv(A), [[1.0, 2.0], [3.0, 4.0]], "float16"),
+    "matrix_rank_long": (lambda M, A: M.linalg.matrix_rank(A), [[1, 2], [3, 4]], "int64"),
+    "matrix_rank_1d": (lambda M, A: M.linalg.matrix_rank(A), [1.0, 2.0], "float64"),
+    "lstsq_long": (lambda M, A: M.linalg.lstsq(A, A), [[1, 2], [3, 4]], "int64"),
+    "lstsq_1d": (lambda M, A: M.linalg.lstsq(A, A), [1.0, 2.0], "float64"),
+    "lstsq_dtypes": (lambda M, A: M.linalg.lstsq(A, A.float()), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    # "torch.linalg.lstsq: input.size(-2) should match other.size(-2). Got 2 and 3"
+    "lstsq_rows": (lambda M, A: M.linalg.lstsq(A, A.new_ones(3, 1)), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "lstsq_vector_rows": (lambda M, A: M.linalg.lstsq(A, A.new_ones(3)), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    # ember broadcast B's extra batch dimension
+    "lstsq_more_dims": (lambda M, A: M.linalg.lstsq(A, A.new_ones(5, 2, 1)), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "solve_triangular_vector": (
+        lambda M, A: M.linalg.solve_triangular(A, A[0], upper=True),
+        [[1.0, 2.0], [3.0, 4.0]],
+        "float64",
+    ),
+    "cholesky_solve_vector": (lambda M, A: M.cholesky_solve(A[0], A), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "cholesky_solve_dtypes": (lambda M, A: M.cholesky_solve(A.float(), A), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "lu_solve_dtypes": (
+        lambda M, A: M.linalg.lu_solve(*M.linalg.lu_factor(A), A.float()),
+        [[1.0, 2.0], [3.0, 4.0]],
+        "float64",
+    ),
+    # driver= was accepted and ignored on the CPU (svdvals: TypeError)
+    "svd_driver": (lambda M, A: M.linalg.svd(A, driver="gesvd"), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "svdvals_driver": (lambda M, A: M.linalg.svdvals(A, driver="gesvd"), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    # NumPy's "SVD did not converge" (a ValueError)
+    "svd_nan": (lambda M, A: M.linalg.svd(A), [[1.0, float("nan")], [0.0, 1.0]], "float64"),
+    "svd_nan_batch": (
+        lambda M, A: M.linalg.svdvals(A),
+        [[[1.0, 0.0], [0.0, 1.0]], [[1.0, float("nan")], [0.0, 1.0]]],
+        "float64",
+    ),
+    "pinv_nan": (lambda M, A: M.linalg.pinv(A), [[1.0, float("nan")], [0.0, 1.0]], "float64"),
+    # NaN passed NumPy's Cholesky: ember returned [[1, 0], [nan, nan]]
+    "cholesky_nan": (lambda M, A: M.linalg.cholesky(A), [[1.0, float("nan")], [float("nan"), 1.0]], "float64"),
+    "eigh_uplo_case": (lambda M, A: M.linalg.eigh(A, UPLO="x"), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "vector_norm_long_dtype": (lambda M, A: M.linalg.vector_norm(A, dtype=M.int64), [[1.0, 2.0]], "float64"),
+    "matrix_norm_long_dtype": (lambda M, A: M.linalg.matrix_norm(A, dtype=M.int64), [[1.0, 2.0]], "float64"),
+    "cross_dims": (lambda M, A: M.linalg.cross(A, A[0]), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "cross_length": (lambda M, A: M.linalg.cross(A, A), [[1.0, 2.0]] * 3, "float64"),
+    "cross_no_3": (lambda M, A: M.cross(A, A), [[1.0, 2.0]] * 2, "float64"),
 }
 
 
@@ -171,3 +224,48 @@ def test_qr_gradients_torch_refuses_are_refused(fn):
     t = torch.tensor(data, requires_grad=True)
     expected, actual = _message(fn, torch, t), _message(fn, ember, e)
     assert str(actual) == str(expected)
+
+
+NAN_INFO = {
+    # NaN passed NumPy's Cholesky (info 0); LAPACK's potrf stops at it
+    "cholesky_ex": lambda M, A: M.linalg.cholesky_ex(A).info,
+    # LAPACK's pivot search never takes a NaN below the diagonal: pivots [1, 2], not [2, 2]
+    "lu_factor_ex": lambda M, A: M.linalg.lu_factor_ex(A).pivots,
+}
+
+
+@pytest.mark.parametrize("op", list(NAN_INFO))
+def test_nan_gives_lapacks_info_and_pivots(op, device):
+    data = [[[1.0, 0.0], [float("nan"), 1.0]], [[float("nan"), 0.0], [0.0, 1.0]]]
+    e, t = _both(data, device=device)
+    assert NAN_INFO[op](ember, e).tolist() == NAN_INFO[op](torch, t).tolist()
+
+
+LEGACY = {
+    # positional / keyword tolerances of PyTorch's earlier signatures were a TypeError
+    "matrix_rank_tol": lambda M, A: M.linalg.matrix_rank(A, tol=1.0),
+    "matrix_rank_tol_positional": lambda M, A: M.linalg.matrix_rank(A, 1.0, True),
+    "pinv_rcond": lambda M, A: M.linalg.pinv(A, rcond=0.5),
+    "pinv_rcond_positional": lambda M, A: M.linalg.pinv(A, 0.5, True),
+    # a tensor tolerance with batch dimensions of its own: masked_fill failed to broadcast
+    "pinv_atol_batch": lambda M, A: M.linalg.pinv(A, atol=M.tensor([1.0, 10.0], dtype=A.dtype)),
+    "pinv_rtol_batch_hermitian": lambda M, A: M.linalg.pinv(
+        A, rtol=M.tensor([0.01, 1.0], dtype=A.dtype), hermitian=True
+    ),
+    "matrix_rank_atol_batch": lambda M, A: M.linalg.matrix_rank(A, atol=M.tensor([1.0, 10.0], dtype=A.dtype)),
+    "eigvalsh_lower_case_uplo": lambda M, A: M.linalg.eigvalsh(A, UPLO="u"),
+}
+
+
+@pytest.mark.parametrize("case", list(LEGACY))
+def test_tolerance_arguments_match_torch(case):
+    e, t = _both([[10.0, 1.0], [1.0, 2.0]])
+    np.testing.assert_allclose(np.asarray(LEGACY[case](ember, e).tolist()), LEGACY[case](torch, t).numpy(), rtol=1e-12)
+
+
+def test_tolerance_and_legacy_tolerance_together_are_refused():
+    for M in (ember, torch):
+        with pytest.raises(TypeError):
+            M.linalg.pinv(M.eye(2), rcond=0.1, rtol=0.2)
+        with pytest.raises(TypeError):
+            M.linalg.matrix_rank(M.eye(2), tol=0.1, atol=0.1)

@@ -52,10 +52,14 @@ class LinalgKernels:
         """The conjugate transpose (the transpose of a real array)."""
         return self._mT(self.xp.conj(a) if self._is_complex(a) else a)
 
-    def _pivot_size(self, a):
-        """LAPACK's pivot measure: ``|a|``, ``|Re a| + |Im a|`` for a complex ``a`` (``izamax``)."""
+    def _pivot_row(self, column):
+        """LAPACK's ``i?amax`` along the last axis of ``column``: the first index of the largest
+        ``|a|`` (``|Re a| + |Im a|`` for complex ``a``); a leading NaN is taken, a later one never."""
         xp = self.xp
-        return xp.abs(xp.real(a)) + xp.abs(xp.imag(a)) if self._is_complex(a) else xp.abs(a)
+        size = xp.abs(xp.real(column)) + xp.abs(xp.imag(column)) if self._is_complex(column) else xp.abs(column)
+        nan = xp.isnan(size)
+        largest = xp.argmax(xp.where(nan, xp.asarray(-math.inf, dtype=size.dtype), size), axis=-1)
+        return xp.where(nan[..., 0], xp.asarray(0, dtype=largest.dtype), largest)
 
     def _real_only(self, a, op):
         if self._is_complex(a):
@@ -88,7 +92,7 @@ class LinalgKernels:
         info = self._info(a.shape[:-2])
         pivots = []
         for k in range(min(m, n)):
-            p = xp.argmax(self._pivot_size(a[..., k:, k]), axis=-1) + k
+            p = self._pivot_row(a[..., k:, k]) + k
             pivots.append(p)
             p = xp.expand_dims(p, axis=-1)
             source = xp.where(row_ids == k, p, xp.where(row_ids == p, xp.asarray(k, dtype=long), row_ids))

@@ -177,19 +177,27 @@ def check_input(
     check_matrix(op, A, name, square)
     matrix = cast(Tensor, A)
     if B is not _NO_B:
-        check_pair(op, matrix, B)
+        check_pair(op, matrix, B, name)
     check_precision(op, matrix, kernel)
 
 
-def check_pair(op: str, A: Tensor, B: object) -> None:
-    """``B`` a tensor of ``A``'s dtype and device."""
+def check_svd_driver(A: Tensor, driver: str | None) -> None:
+    """PyTorch's refusal of ``driver=`` (a cuSOLVER choice) outside CUDA."""
+    if driver is not None and A.device.type != "cuda":
+        raise RuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with cuSOLVER backend."
+        )
+
+
+def check_pair(op: str, A: Tensor, B: object, name: str = "A") -> None:
+    """``B`` a tensor of ``A``'s dtype and device (``A`` called ``name`` in the messages)."""
     if not isinstance(B, Tensor):
         raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type(B).__name__}")
     check_same_device(op, A, B)
     if A.dtype != B.dtype:
         raise RuntimeError(
-            f"{op}: Expected A and B to have the same dtype, but found A of type {_TORCH_NAMES[A.dtype.name]} "
-            f"and B of type {_TORCH_NAMES[B.dtype.name]} instead"
+            f"{op}: Expected {name} and B to have the same dtype, but found {name} of type "
+            f"{_TORCH_NAMES[A.dtype.name]} and B of type {_TORCH_NAMES[B.dtype.name]} instead"
         )
 
 

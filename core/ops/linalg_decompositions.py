@@ -16,10 +16,13 @@ from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from . import linalg_common as results
+from .comparison import _TORCH_NAMES
 from .creation import eye, zeros
-from .linalg_common import batch_shape, check_info, check_input, check_pair
+from .dtype_support import not_implemented
+from .linalg_common import LAPACK_TYPES, batch_shape, check_info, check_input, check_svd_driver
 from .linalg_solve import linalg_solve_triangular
 from .movement import cat
+from .operands import check_same_device
 from .out_argument import write_out
 
 __all__ = [
@@ -172,8 +175,15 @@ class _CholeskySolve(Function):
 
 
 def _cholesky_solve(op, B, L, upper):
+    if isinstance(B, Tensor) and B.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {B.ndim} dimensions instead")
+    if isinstance(B, Tensor) and isinstance(L, Tensor) and B.dtype != L.dtype:
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type {_TORCH_NAMES[B.dtype.name]} and A of "
+            f"type {_TORCH_NAMES[L.dtype.name]} instead."
+        )
     check_input(op, L, kernel="cholesky_solve_cpu", B=B)
-    if B.ndim < 2 or B.shape[-2] != L.shape[-1]:
+    if B.shape[-2] != L.shape[-1]:
         raise RuntimeError(
             f"{op}: Incompatible shapes of A and B for the equation AX = B ({L.shape[-2]}x{L.shape[-1]} and "
             f"{'x'.join(map(str, B.shape))})"
@@ -397,7 +407,8 @@ def linalg_svd(
         A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         full_matrices (bool): ``U`` (*, m, m) and ``Vh`` (*, n, n) when true, else (*, m, k)
             and (*, k, n), ``k = min(m, n)``. Default: ``True``
-        driver (str, optional): ignored (a cuSOLVER choice in PyTorch). Default: ``None``
+        driver (str, optional): a cuSOLVER choice, for CUDA tensors only (refused elsewhere, as
+            PyTorch does); ignored. Default: ``None``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
@@ -415,6 +426,7 @@ def linalg_svd(
     if out is not None:
         return write_out("linalg.svd", linalg_svd(A, full_matrices, driver=driver), out, exact_dtype=True)
     check_input("linalg.svd", A, square=False, kernel="linalg_svd_cpu")
+    check_svd_driver(A, driver)
     return results.linalg_svd(*_Svd.apply(A, full_matrices))
 
 
@@ -467,9 +479,16 @@ class _Eigh(Function):
         return V @ inner @ V.mH, None
 
 
-def _check_uplo(UPLO):
-    if UPLO not in ("L", "U"):
+def _checked_eigh(op, A, UPLO):
+    """``UPLO == 'U'`` (in either case, as PyTorch reads it) after PyTorch's checks of ``A`` and ``UPLO``:
+    an integer matrix reaches the kernel's dtype dispatch (``NotImplementedError``)."""
+    if isinstance(A, Tensor) and A.ndim >= 2 and A.shape[-1] == A.shape[-2] and A.dtype not in LAPACK_TYPES:
+        if not (A.dtype.is_floating_point or A.dtype.is_complex):
+            not_implemented("linalg_eigh_cpu", A.dtype)
+    check_input(op, A, kernel="linalg_eigh_cpu")
+    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO.upper() == "U"
 
 
 def linalg_eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> results.linalg_eigh:
@@ -496,9 +515,7 @@ def linalg_eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> results.linal
     """
     if out is not None:
         return write_out("linalg.eigh", linalg_eigh(A, UPLO), out, exact_dtype=True)
-    check_input("linalg.eigh", A, kernel="linalg_eigh_cpu")
-    _check_uplo(UPLO)
-    return results.linalg_eigh(*_Eigh.apply(A, UPLO == "U"))
+    return results.linalg_eigh(*_Eigh.apply(A, _checked_eigh("linalg.eigh", A, UPLO)))
 
 
 def linalg_eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) -> Tensor:
@@ -511,9 +528,7 @@ def linalg_eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) ->
     """
     if out is not None:
         return write_out("linalg.eigvalsh", linalg_eigvalsh(A, UPLO), out, exact_dtype=True)
-    check_input("linalg.eigvalsh", A, kernel="linalg_eigh_cpu")
-    _check_uplo(UPLO)
-    return _Eigh.apply(A, UPLO == "U")[0]
+    return _Eigh.apply(A, _checked_eigh("linalg.eigvalsh", A, UPLO))[0]
 
 
 # -- built on the SVD -------------------------------------------------------------------------------
@@ -533,17 +548,28 @@ def _tolerance(A, S, atol, rtol):
 
 
 def _reciprocal_above(S, cut):
-    """``1 / S`` where ``S > cut``, 0 elsewhere."""
+    """``1 / S`` where ``S > cut``, 0 elsewhere (broadcast with ``cut``: tolerances may add batch dimensions)."""
     small = S <= cut
-    return (1 / S.masked_fill(small, 1.0)).masked_fill(small, 0.0)
+    return (1 / S.expand(small.shape).masked_fill(small, 1.0)).masked_fill(small, 0.0)
+
+
+def _legacy_tolerance(op, name, value, atol, rtol, absolute):
+    """``(atol, rtol)`` with the earlier positional tolerance ``value`` (``tol``: absolute, with
+    ``rtol`` 0; ``rcond``: relative), which PyTorch refuses together with ``atol`` or ``rtol``."""
+    if value is None:
+        return atol, rtol
+    if atol is not None or rtol is not None:
+        raise TypeError(f"{op}() received an invalid combination of arguments - got {name} with atol or rtol")
+    return (value, 0.0) if absolute else (None, value)
 
 
 def linalg_pinv(
     A: Tensor,
+    rcond: float | Tensor | None = None,
+    hermitian: bool = False,
     *,
     atol: float | Tensor | None = None,
     rtol: float | Tensor | None = None,
-    hermitian: bool = False,
     out: Tensor | None = None,
 ) -> Tensor:
     """The Moore-Penrose pseudo-inverse, from the SVD (the eigen decomposition when
@@ -551,10 +577,12 @@ def linalg_pinv(
 
     Args:
         A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
+        rcond (float or Tensor, optional): the earlier name of ``rtol`` (it cannot be given with
+            ``atol`` or ``rtol``). Default: ``None``
+        hermitian (bool): ``A`` is Hermitian (its lower triangle is read). Default: ``False``
         atol (float or Tensor, optional): the absolute tolerance. Default: ``None`` (0)
         rtol (float or Tensor, optional): the relative tolerance. Default: ``None`` (``eps *
             max(m, n)`` when ``atol`` is not given either, else 0)
-        hermitian (bool): ``A`` is symmetric (its lower triangle is read). Default: ``False``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
@@ -563,8 +591,15 @@ def linalg_pinv(
         tensor([[1.0000, 0.0000, 0.0000],
                 [0.0000, 0.5000, 0.0000]])
     """
+    atol, rtol = _legacy_tolerance("linalg_pinv", "rcond", rcond, atol, rtol, absolute=False)
     if out is not None:
         return write_out("linalg.pinv", linalg_pinv(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
+    if isinstance(A, Tensor) and (A.ndim < 2 or A.dtype not in LAPACK_TYPES):
+        shape = ", ".join(map(str, A.shape))
+        raise RuntimeError(
+            f"linalg.pinv({_TORCH_NAMES[A.dtype.name]}{{[{shape}]}}): expected a tensor with 2 or more dimensions "
+            "of float, double, cfloat or cdouble types"
+        )
     check_input("linalg.pinv", A, square=hermitian)
     with no_grad():
         if hermitian:
@@ -610,10 +645,11 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 def linalg_matrix_rank(
     A: Tensor,
+    tol: float | Tensor | None = None,
+    hermitian: bool = False,
     *,
     atol: float | Tensor | None = None,
     rtol: float | Tensor | None = None,
-    hermitian: bool = False,
     out: Tensor | None = None,
 ) -> Tensor:
     """The numerical rank: the count of singular values above ``max(atol, rtol * S[0])`` (see
@@ -621,9 +657,11 @@ def linalg_matrix_rank(
 
     Args:
         A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
+        tol (float or Tensor, optional): the earlier name of ``atol`` (with ``rtol`` 0; it cannot
+            be given with ``atol`` or ``rtol``). Default: ``None``
+        hermitian (bool): ``A`` is Hermitian. Default: ``False``
         atol (float or Tensor, optional): the absolute tolerance. Default: ``None``
         rtol (float or Tensor, optional): the relative tolerance. Default: ``None``
-        hermitian (bool): ``A`` is symmetric. Default: ``False``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
@@ -634,8 +672,13 @@ def linalg_matrix_rank(
         >>> ember.linalg.matrix_rank(ember.tensor([[1.0, 2.0], [2.0, 4.0]]))
         tensor(1)
     """
+    atol, rtol = _legacy_tolerance("linalg_matrix_rank", "tol", tol, atol, rtol, absolute=True)
     if out is not None:
         return write_out("linalg.matrix_rank", linalg_matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
+    if isinstance(A, Tensor) and A.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    if isinstance(A, Tensor):
+        _check_lapack_real_types(A)
     check_input("linalg.matrix_rank", A, square=hermitian)
     if hermitian:
         S = _Eigh.apply(A.detach(), False)[0].abs().sort(-1, descending=True).values
@@ -645,6 +688,34 @@ def linalg_matrix_rank(
 
 
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def _check_lapack_real_types(A: Tensor) -> None:
+    """The refusal of PyTorch's least-squares and rank ops for types LAPACK has no kernel for."""
+    if A.dtype not in LAPACK_TYPES:
+        raise RuntimeError("This function doesn't handle types other than float and double")
+
+
+def _check_lstsq(op: str, A: Tensor, B: Tensor) -> None:
+    """PyTorch's checks of ``lstsq``'s operands, in its order."""
+    for name, x in (("self", A), ("b", B)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"linalg_lstsq(): argument '{name}' must be Tensor, not {type(x).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    if B.ndim < 1:
+        raise RuntimeError(f"{op}: other must have at least 1 dimension.")
+    if A.dtype != B.dtype:
+        raise RuntimeError(
+            f"{op}: Expected input and other to have the same dtype, but got input's dtype "
+            f"{_TORCH_NAMES[A.dtype.name]} and other's dtype {_TORCH_NAMES[B.dtype.name]}"
+        )
+    _check_lapack_real_types(A)
+    check_same_device(op, A, B)
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError(
+            f"{op}: input.dim() must be greater or equal to other.dim() and (input.dim() - other.dim()) <= 1"
+        )
 
 
 def linalg_lstsq(
@@ -676,16 +747,15 @@ def linalg_lstsq(
                 [2.]])
     """
     op = "torch.linalg.lstsq"
-    check_input(op, A, square=False)
-    check_pair(op, A, B)
+    _check_lstsq(op, A, B)
     driver = "gelsy" if driver is None else driver
     if driver not in _DRIVERS:
         raise RuntimeError(f"{op}: parameter `driver` should be one of ({', '.join(_DRIVERS)})")
-    vector = B.ndim == A.ndim - 1
+    vector = B.ndim == 1 or tuple(B.shape) == tuple(A.shape[:-1])
     if vector:
         B = B.unsqueeze(-1)
-    if B.ndim < 2 or B.shape[-2] != A.shape[-2]:
-        raise RuntimeError(f"{op}: input.size(-2) should match other.size(-2). Got {A.shape[-2]} and {B.shape[0]}")
+    if B.shape[-2] != A.shape[-2]:
+        raise RuntimeError(f"{op}: input.size(-2) should match other.size({-1 if vector else -2})")
     batch = batch_shape(op, A, B)
     A, B = A.expand(*batch, *A.shape[-2:]), B.expand(*batch, *B.shape[-2:])
     m, n = A.shape[-2:]

@@ -347,7 +347,7 @@ def linalg_solve_ex(
         )
     X, info = _solve("linalg.solve_ex", A, B, left)
     if check_errors:
-        check_info("linalg.solve_ex", info, _singular_solve)
+        check_info("torch.linalg.solve_ex", info, _singular_solve)
     return results.linalg_solve_ex(X, info)
 
 
@@ -482,7 +482,9 @@ def linalg_solve_triangular(
         return write_out("linalg.solve_triangular", result, out, exact_dtype=True)
     op = "linalg.solve_triangular"
     check_input(op, A, kernel="triangular_solve_cpu", B=B)
-    if B.ndim < 2 or B.shape[-2 if left else -1] != A.shape[-1]:
+    if B.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
+    if B.shape[-2 if left else -1] != A.shape[-1]:
         shape = "x".join(map(str, B.shape))
         equation = "AX = B" if left else "XA = B"
         raise RuntimeError(
@@ -646,11 +648,24 @@ def linalg_lu_factor_ex(
     op = "linalg.lu_factor_ex"
     check_input(op, A, square=False, kernel="lu_cpu")
     if not pivot:
-        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, pivots, info = _LuFactor.apply(A)
     if check_errors:
-        check_info(op, info, lambda order: f"U[{order},{order}] is zero.")
+        _check_lu_info("torch.linalg.lu_factor_ex", info)
     return results.linalg_lu_factor_ex(LU, pivots, info)
+
+
+def _check_lu_info(op: str, info: Tensor) -> None:
+    """PyTorch's ``RuntimeError`` (not a ``LinAlgError``) for a zero on the diagonal of ``U``."""
+    check_info(
+        op,
+        info,
+        lambda order: (
+            f"U[{order},{order}] is zero and using it on lu_solve would result in a division by zero. If you still "
+            "want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+        ),
+        RuntimeError,
+    )
 
 
 def linalg_lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> results.linalg_lu_factor:
@@ -677,15 +692,7 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> resul
     if out is not None:
         return write_out("linalg.lu_factor", linalg_lu_factor(A, pivot=pivot), out, exact_dtype=True)
     LU, pivots, info = linalg_lu_factor_ex(A, pivot=pivot)
-    check_info(
-        "torch.linalg.lu_factor",
-        info,
-        lambda order: (
-            f"U[{order},{order}] is zero and using it on lu_solve would result in a division by zero. If you still "
-            "want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
-        ),
-        RuntimeError,
-    )
+    _check_lu_info("torch.linalg.lu_factor", info)
     return results.linalg_lu_factor(LU, pivots)
 
 
@@ -740,7 +747,7 @@ def linalg_lu_solve(
             "linalg.lu_solve", linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint), out, exact_dtype=True
         )
     op = "linalg.lu_solve"
-    check_input(op, LU, kernel="linalg.lu_solve_cpu", B=B)
+    check_input(op, LU, "LU", kernel="linalg.lu_solve_cpu", B=B)
     if B.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
     if pivots.shape != LU.shape[:-1]:

@@ -51,6 +51,10 @@ def check_vector_norm_dtype(op: str, input: Tensor, dtype: _dtype | None) -> Non
         _check_floating(op, input)
     if dtype is None:
         return
+    if not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError(
+            f"{op}: dtype should be floating point or complex, but got {_TORCH_NAMES.get(dtype.name, dtype.name)}"
+        )
     if dtype.is_complex != input.dtype.is_complex:
         kind = "complex" if input.dtype.is_complex else "real"
         raise RuntimeError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..autograd.function import Function, modified_after_saved
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
-from .linalg_common import check_input
+from .linalg_common import check_input, check_svd_driver
 from .out_argument import write_out
 
 __all__ = ["svdvals"]
@@ -37,7 +37,7 @@ class _Svdvals(Function):
         return (ctx.u * grad.unsqueeze(-2)) @ ctx.vh
 
 
-def svdvals(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+def svdvals(input: Tensor, *, driver: str | None = None, out: Tensor | None = None) -> Tensor:
     """The singular values of a matrix or a batch of matrices, in descending order.
 
     Computed by one-sided Jacobi rotations; the gradient is :math:`U \\operatorname{diag}(g) V^H`,
@@ -45,6 +45,7 @@ def svdvals(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
     Args:
         input (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
+        driver (str, optional): a cuSOLVER choice, for CUDA tensors only; ignored. Default: ``None``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
@@ -56,10 +57,11 @@ def svdvals(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([4., 3.])
     """
     if out is not None:
-        return write_out("linalg.svdvals", svdvals(input), out, exact_dtype=True)
+        return write_out("linalg.svdvals", svdvals(input, driver=driver), out, exact_dtype=True)
     if not isinstance(input, Tensor):
         raise TypeError(f"linalg.svdvals(): argument 'A' must be Tensor, not {type(input).__name__}")
     if input.ndim < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     check_input("linalg.svd", input, square=False, kernel="linalg_svd_cpu")
+    check_svd_driver(input, driver)
     return _Svdvals.apply(input)
