@@ -269,3 +269,29 @@ def test_slogdet_sign_requires_grad_without_a_gradient(device):
     # ember's sign was non-differentiable (requires_grad False; backward from it raised), PyTorch's
     # requires grad and contributes none
     assert _slogdet_sign_gradients(ember, device) == _slogdet_sign_gradients(torch, device)
+
+
+def _pair(M, A):
+    return M.empty(0, dtype=A.dtype), M.empty(0, dtype=A.dtype)
+
+
+OUT = {
+    # out= was refused (TypeError: unexpected keyword argument 'out')
+    "slogdet": lambda M, A: M.slogdet(A, out=_pair(M, A)),
+    "geqrf": lambda M, A: M.geqrf(A, out=_pair(M, A)),
+    "orgqr": lambda M, A: (M.orgqr(*M.geqrf(A), out=M.empty(0, dtype=A.dtype)),),
+    "ormqr": lambda M, A: (M.ormqr(*M.geqrf(A), A, transpose=True, out=M.empty(0, dtype=A.dtype)),),
+}
+
+
+@pytest.mark.parametrize("name", list(OUT))
+def test_out_variants_match_torch(name):
+    data = _general(3, 3)
+    ours, theirs = OUT[name](ember, ember.tensor(data)), OUT[name](torch, torch.tensor(data))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(np.asarray(a.tolist()), b.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_pinv_of_an_empty_hermitian_matrix():
+    # amax over the eigenvalues of a 0x0 matrix raised IndexError; PyTorch returns the 0x0 result
+    assert tuple(ember.linalg.pinv(ember.zeros(2, 0, 0), hermitian=True).shape) == (2, 0, 0)

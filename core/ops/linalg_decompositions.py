@@ -605,7 +605,8 @@ def linalg_pinv(
         if hermitian:
             w, V = _Eigh.apply(A, False)
             magnitude = w.abs()
-            cut = _tolerance(A, magnitude.amax(-1, keepdim=True), atol, rtol)
+            largest = magnitude.amax(-1, keepdim=True) if w.shape[-1] else magnitude  # none of a 0x0 matrix
+            cut = _tolerance(A, largest, atol, rtol)
             X = (V * (_reciprocal_above(magnitude, cut) * w.sign()).unsqueeze(-2)) @ V.mH
         else:
             U, S, Vh = _Svd.apply(A, False)

@@ -228,7 +228,7 @@ def linalg_slogdet(A: Tensor, *, out: Any = None) -> results.linalg_slogdet:
     return results.linalg_slogdet(*_Slogdet.apply(A))
 
 
-def slogdet(input: Tensor) -> results.slogdet:
+def slogdet(input: Tensor, *, out: Any = None) -> results.slogdet:
     """The sign and log absolute determinant: :func:`ember.linalg.slogdet` (a ``slogdet`` tuple).
 
     Example::
@@ -236,6 +236,8 @@ def slogdet(input: Tensor) -> results.slogdet:
         >>> ember.slogdet(ember.tensor([[2.0, 0.0], [0.0, -3.0]])).sign
         tensor(-1.)
     """
+    if out is not None:
+        return write_out("slogdet", slogdet(input), out, exact_dtype=True)
     check_input("slogdet", input)
     return results.slogdet(*_Slogdet.apply(input))
 
