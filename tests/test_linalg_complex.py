@@ -208,3 +208,13 @@ def test_portable_kernels_refuse_complex_instead_of_a_wrong_result():
     lower, info = LinalgKernels.linalg_cholesky(kernels, h)
     np.testing.assert_allclose(lower, np.linalg.cholesky(h), rtol=1e-12)
     assert int(info) == 0
+    # LU, determinants (the parity of a complex factorization: remainder() of a complex count raised
+    # TypeError) and the adjoint solve, as CuPy runs them
+    g, b = _general(2, 3, 3), _complex(2, 3, 2)
+    np.testing.assert_allclose(LinalgKernels.linalg_det(kernels, g), np.linalg.det(g), rtol=1e-12)
+    sign, logabsdet = LinalgKernels.linalg_slogdet(kernels, g)
+    np.testing.assert_allclose(sign, np.linalg.slogdet(g)[0], rtol=1e-12)
+    assert logabsdet.dtype == np.float64
+    lu, pivots, _ = LinalgKernels.linalg_lu_factor(kernels, g)
+    adjoint = LinalgKernels.linalg_lu_solve(kernels, lu, pivots, b, adjoint=True)
+    np.testing.assert_allclose(adjoint, np.linalg.solve(np.swapaxes(g, -1, -2).conj(), b), rtol=1e-12)

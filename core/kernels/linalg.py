@@ -156,8 +156,8 @@ class LinalgKernels:
         lu, pivots, _ = self.linalg_lu_factor(a)
         on = self._positions(n, -2) == self._positions(n, -1)
         diagonal = xp.sum(xp.where(on, lu, xp.asarray(0, dtype=lu.dtype)), axis=-1)
-        swaps = xp.sum(xp.astype(pivots != xp.arange(1, n + 1, dtype=pivots.dtype), lu.dtype), axis=-1)
-        return diagonal, 1 - 2 * xp.remainder(swaps, 2)
+        swaps = xp.sum(xp.astype(pivots != xp.arange(1, n + 1, dtype=pivots.dtype), pivots.dtype), axis=-1)
+        return diagonal, xp.astype(1 - 2 * xp.remainder(swaps, 2), lu.dtype)
 
     def linalg_slogdet(self, a):
         """``(sign, logabsdet)`` of square ``a`` (..., n, n); sign 0 and ``-inf`` when singular."""
