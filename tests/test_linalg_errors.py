@@ -184,6 +184,17 @@ BAD = {
     "cross_dims": (lambda M, A: M.linalg.cross(A, A[0]), [[1.0, 2.0, 3.0]] * 2, "float64"),
     "cross_length": (lambda M, A: M.linalg.cross(A, A), [[1.0, 2.0]] * 3, "float64"),
     "cross_no_3": (lambda M, A: M.cross(A, A), [[1.0, 2.0]] * 2, "float64"),
+    # the _ex forms' argument errors name the plain op ("linalg.solve_ex: A must be ...")
+    "solve_ex_non_square": (lambda M, A: M.linalg.solve_ex(A, A[0]), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    "solve_ex_long": (lambda M, A: M.linalg.solve_ex(A, A[0]), [[1, 2], [3, 4]], "int64"),
+    "cholesky_ex_non_square": (lambda M, A: M.linalg.cholesky_ex(A), [[1.0, 2.0, 3.0]] * 2, "float64"),
+    # "linalg.lu_factor_ex: The input tensor A must have at least 2 dimensions."
+    "lu_factor_1d": (lambda M, A: M.linalg.lu_factor(A), [1.0, 2.0], "float64"),
+    "lu_factor_ex_1d": (lambda M, A: M.linalg.lu_factor_ex(A), [1.0, 2.0], "float64"),
+    "lu_1d": (lambda M, A: M.linalg.lu(A), [1.0, 2.0], "float64"),
+    # vecdot of integers and booleans returned a result
+    "vecdot_bool": (lambda M, A: M.linalg.vecdot(A > 1, A > 1), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    "vecdot_long": (lambda M, A: M.linalg.vecdot(A.long(), A), [[1.0, 2.0], [3.0, 4.0]], "float64"),
 }
 
 
@@ -269,3 +280,15 @@ def test_tolerance_and_legacy_tolerance_together_are_refused():
             M.linalg.pinv(M.eye(2), rcond=0.1, rtol=0.2)
         with pytest.raises(TypeError):
             M.linalg.matrix_rank(M.eye(2), tol=0.1, atol=0.1)
+
+
+@pytest.mark.parametrize("n", [True, 2.0])
+def test_matrix_power_takes_an_integer_exponent(n):
+    # True was taken as 1; 2.0 failed inside with "unsupported operand type(s) for &"
+    messages = []
+    for M in (ember, torch):
+        with pytest.raises(TypeError) as error:
+            M.linalg.matrix_power(M.eye(2), n)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+    assert ember.linalg.matrix_power(ember.eye(2) * 2, ember.tensor(3)).tolist() == [[8.0, 0.0], [0.0, 8.0]]

@@ -90,7 +90,7 @@ def linalg_cholesky_ex(
         return write_out(
             "linalg.cholesky_ex", linalg_cholesky_ex(A, upper=upper, check_errors=check_errors), out, exact_dtype=True
         )
-    check_input("linalg.cholesky_ex", A, kernel="cholesky_cpu")
+    check_input("linalg.cholesky", A, kernel="cholesky_cpu")  # PyTorch's argument errors name linalg.cholesky
     L, info = _Cholesky.apply(A)
     if check_errors:
         check_info("linalg.cholesky_ex", info, _not_positive_definite)

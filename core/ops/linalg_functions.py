@@ -195,6 +195,10 @@ def linalg_vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | None = N
         return write_out("linalg.vecdot", linalg_vecdot(x, y, dim=dim), out, exact_dtype=True)
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         raise TypeError(f"linalg.vecdot(): expected Tensor arguments, got {type(x).__name__} and {type(y).__name__}")
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        raise RuntimeError(
+            f"linalg.vecdot: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[x.dtype.name]}"
+        )
     if x.dtype != y.dtype:
         raise RuntimeError(
             f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {_TORCH_NAMES[x.dtype.name]} "

@@ -347,7 +347,7 @@ def linalg_solve_ex(
         return write_out(
             "linalg.solve_ex", linalg_solve_ex(A, B, left=left, check_errors=check_errors), out, exact_dtype=True
         )
-    X, info = _solve("linalg.solve_ex", A, B, left)
+    X, info = _solve("linalg.solve", A, B, left)  # PyTorch's argument errors name linalg.solve
     if check_errors:
         check_info("torch.linalg.solve_ex", info, _singular_solve)
     return results.linalg_solve_ex(X, info)
@@ -647,14 +647,20 @@ def linalg_lu_factor_ex(
         return write_out(
             "linalg.lu_factor_ex", linalg_lu_factor_ex(A, pivot=pivot, check_errors=check_errors), out, exact_dtype=True
         )
-    op = "linalg.lu_factor_ex"
-    check_input(op, A, square=False, kernel="lu_cpu")
-    if not pivot:
-        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    LU, pivots, info = _LuFactor.apply(A)
+    LU, pivots, info = _lu_factor(A, pivot, "torch.lu_factor")
     if check_errors:
         _check_lu_info("torch.linalg.lu_factor_ex", info)
     return results.linalg_lu_factor_ex(LU, pivots, info)
+
+
+def _lu_factor(A: Tensor, pivot: bool, op: str) -> tuple[Tensor, Tensor, Tensor]:
+    """``(LU, pivots, info)`` after PyTorch's checks (``op`` names the caller in the dimension check)."""
+    if isinstance(A, Tensor) and A.ndim < 2:
+        raise RuntimeError(f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
+    check_input("linalg.lu_factor_ex", A, square=False, kernel="lu_cpu")
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    return _LuFactor.apply(A)
 
 
 def _check_lu_info(op: str, info: Tensor) -> None:
@@ -719,7 +725,7 @@ def linalg_lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> results.lina
     """
     if out is not None:
         return write_out("linalg.lu", linalg_lu(A, pivot=pivot), out, exact_dtype=True)
-    LU, pivots, _ = linalg_lu_factor_ex(A, pivot=pivot)
+    LU, pivots, _ = _lu_factor(A, pivot, "linalg.lu")
     return results.linalg_lu(*_unpack(LU, pivots))
 
 
@@ -815,6 +821,10 @@ def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     op, A = "linalg.matrix_power", input
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(A).__name__}")
+    if isinstance(n, Tensor) and not n.dtype.is_floating_point and not n.dtype.is_complex and n.numel() == 1:
+        n = int(n.item())
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
     if A.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
     if A.shape[-1] != A.shape[-2]:
