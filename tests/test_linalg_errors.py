@@ -292,3 +292,20 @@ def test_matrix_power_takes_an_integer_exponent(n):
         messages.append(str(error.value))
     assert messages[0] == messages[1]
     assert ember.linalg.matrix_power(ember.eye(2) * 2, ember.tensor(3)).tolist() == [[8.0, 0.0], [0.0, 8.0]]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [[1.0, 2.0], [2.0, 1.0]],  # ember's L was [[1, 0], [2, 1]], torch's [[1, 0], [2, -3]]
+        [[4.0, 2.0, 1.0, 1.0], [2.0, 5.0, 3.0, 1.0], [1.0, 3.0, -5.0, 2.0], [1.0, 1.0, 2.0, 6.0]],
+        [[[4.0, 2.0], [2.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]],
+        [[float("nan"), 0.0], [0.0, 1.0]],
+    ],
+)
+def test_a_failed_cholesky_leaves_lapacks_factor(data, device):
+    # LAPACK's potf2 stops at the failing column: its reduced diagonal element, the input after it
+    e, t = _both(data, device=device)
+    ours, theirs = ember.linalg.cholesky_ex(e), torch.linalg.cholesky_ex(t)
+    np.testing.assert_array_equal(ours.L.cpu().numpy(), theirs.L.numpy())
+    assert ours.info.tolist() == theirs.info.tolist()

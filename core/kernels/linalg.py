@@ -195,7 +195,8 @@ class LinalgKernels:
     def linalg_cholesky(self, a):
         """``(L, info)``: lower ``L`` with ``A = L L^H`` of the lower triangle of ``a`` (..., n, n);
         ``info`` the order of the first leading minor that is not positive-definite (LAPACK's: the
-        real part of a complex diagonal is read)."""
+        real part of a complex diagonal is read). Where it fails, ``L`` is what LAPACK's ``potf2``
+        leaves: the failed column's reduced diagonal element, the original lower triangle after it."""
         xp = self.xp
         n = a.shape[-1]
         int32 = self.backend.native_dtype(dtypes.int32)
@@ -209,10 +210,21 @@ class LinalgKernels:
             d = column[..., j : j + 1, :]
             d = xp.real(d) if complex_input else d
             bad = xp.logical_not(d > 0)
-            info = xp.where(xp.logical_and(bad[..., 0, 0], info == 0), xp.asarray(j + 1, dtype=int32), info)
+            failed_before = xp.expand_dims(xp.expand_dims(info != 0, axis=-1), axis=-1)
+            fails_here = xp.logical_and(bad, xp.logical_not(failed_before))
+            info = xp.where(fails_here[..., 0, 0], xp.asarray(j + 1, dtype=int32), info)
             root = xp.sqrt(xp.where(bad, xp.asarray(1, dtype=d.dtype), d))
             root = xp.astype(root, a.dtype) if complex_input else root
-            column = xp.where(rows > j, column / root, xp.where(rows == j, root, zero))
+            original = xp.where(rows >= j, a[..., :, j : j + 1], zero)
+            column = xp.where(
+                failed_before,
+                original,
+                xp.where(
+                    fails_here,
+                    xp.where(rows == j, column, original),
+                    xp.where(rows > j, column / root, xp.where(rows == j, root, zero)),
+                ),
+            )
             lower = xp.where(cols == j, column, lower)
         return lower, info
 
