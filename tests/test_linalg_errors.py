@@ -143,9 +143,7 @@ BAD = {
     "pinv_long": (lambda M, A: M.linalg.pinv(A), [[1, 2], [3, 4]], "int64"),
     "pinv_1d": (lambda M, A: M.linalg.pinv(A), [1.0, 2.0], "float64"),
     "pinv_half": (lambda M, A: M.linalg.pinv(A), [[1.0, 2.0], [3.0, 4.0]], "float16"),
-    "matrix_rank_long": (lambda M, A: M.linalg.matrix_rank(A), [[1, 2], [3, 4]], "int64"),
     "matrix_rank_1d": (lambda M, A: M.linalg.matrix_rank(A), [1.0, 2.0], "float64"),
-    "lstsq_long": (lambda M, A: M.linalg.lstsq(A, A), [[1, 2], [3, 4]], "int64"),
     "lstsq_1d": (lambda M, A: M.linalg.lstsq(A, A), [1.0, 2.0], "float64"),
     "lstsq_dtypes": (lambda M, A: M.linalg.lstsq(A, A.float()), [[1.0, 2.0], [3.0, 4.0]], "float64"),
     # "torch.linalg.lstsq: input.size(-2) should match other.size(-2). Got 2 and 3"
@@ -195,6 +193,30 @@ BAD = {
     # vecdot of integers and booleans returned a result
     "vecdot_bool": (lambda M, A: M.linalg.vecdot(A > 1, A > 1), [[1.0, 2.0], [3.0, 4.0]], "float64"),
     "vecdot_long": (lambda M, A: M.linalg.vecdot(A.long(), A), [[1.0, 2.0], [3.0, 4.0]], "float64"),
+    # lu_unpack took int64 pivots, ignored short ones and raised IndexError for one out of range
+    "lu_unpack_long_pivots": (
+        lambda M, A: M.lu_unpack(M.linalg.lu_factor(A).LU, M.linalg.lu_factor(A).pivots.long()),
+        [[1.0, 2.0], [3.0, 4.0]],
+        "float64",
+    ),
+    "lu_unpack_pivot_range": (
+        lambda M, A: M.lu_unpack(A, M.tensor([3, 2], dtype=M.int32)),
+        [[1.0, 2.0], [3.0, 4.0]],
+        "float64",
+    ),
+    "lu_unpack_short_pivots": (
+        lambda M, A: M.lu_unpack(A, M.tensor([1], dtype=M.int32)),
+        [[1.0, 2.0], [3.0, 4.0]],
+        "float64",
+    ),
+    "lu_unpack_vector": (lambda M, A: M.lu_unpack(A[0], M.tensor([1], dtype=M.int32)), [[1.0, 2.0]], "float64"),
+    # a singular factor gave inf and nan
+    "cholesky_inverse_singular": (lambda M, A: M.cholesky_inverse(A), [[1.0, 0.0], [2.0, 0.0]], "float64"),
+    "cholesky_inverse_singular_batch": (
+        lambda M, A: M.cholesky_inverse(A, upper=True),
+        [[[1.0, 0.0], [2.0, 1.0]], [[0.0, 0.0], [2.0, 1.0]]],
+        "float64",
+    ),
 }
 
 

@@ -16,11 +16,12 @@ from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from . import linalg_common as results
+from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import eye, zeros
 from .dtype_support import not_implemented
 from .linalg_common import LAPACK_TYPES, batch_shape, check_info, check_input, check_svd_driver
-from .linalg_solve import linalg_solve_triangular
+from .linalg_solve import _singular_inverse, linalg_solve_triangular
 from .movement import cat
 from .operands import check_same_device
 from .out_argument import write_out
@@ -226,6 +227,9 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = Non
     if out is not None:
         return write_out("cholesky_inverse", cholesky_inverse(L, upper), out)
     check_input("cholesky_inverse", L, kernel="cholesky_inverse_out_cpu")
+    if L.shape[-1]:  # a singular factor: LAPACK's potri refuses it
+        zero = L.diagonal(0, -2, -1) == 0
+        check_info("cholesky_inverse", where(zero.any(-1), zero.int().argmax(-1) + 1, 0), _singular_inverse)
     identity = eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
     return _cholesky_solve("cholesky_inverse", identity, L, upper)
 
@@ -678,8 +682,6 @@ def linalg_matrix_rank(
         return write_out("linalg.matrix_rank", linalg_matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
     if isinstance(A, Tensor) and A.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
-    if isinstance(A, Tensor):
-        _check_lapack_real_types(A)
     check_input("linalg.matrix_rank", A, square=hermitian)
     if hermitian:
         S = _Eigh.apply(A.detach(), False)[0].abs().sort(-1, descending=True).values
@@ -689,12 +691,6 @@ def linalg_matrix_rank(
 
 
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
-
-
-def _check_lapack_real_types(A: Tensor) -> None:
-    """The refusal of PyTorch's least-squares and rank ops for types LAPACK has no kernel for."""
-    if A.dtype not in LAPACK_TYPES:
-        raise RuntimeError("This function doesn't handle types other than float and double")
 
 
 def _check_lstsq(op: str, A: Tensor, B: Tensor) -> None:
@@ -711,7 +707,8 @@ def _check_lstsq(op: str, A: Tensor, B: Tensor) -> None:
             f"{op}: Expected input and other to have the same dtype, but got input's dtype "
             f"{_TORCH_NAMES[A.dtype.name]} and other's dtype {_TORCH_NAMES[B.dtype.name]}"
         )
-    _check_lapack_real_types(A)
+    # PyTorch's refusal of other types names neither the op nor the type: ember's words name both
+    check_input(op, A, square=False)
     check_same_device(op, A, B)
     if not 0 <= A.ndim - B.ndim <= 1:
         raise RuntimeError(
