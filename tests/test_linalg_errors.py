@@ -331,3 +331,38 @@ def test_a_failed_cholesky_leaves_lapacks_factor(data, device):
     ours, theirs = ember.linalg.cholesky_ex(e), torch.linalg.cholesky_ex(t)
     np.testing.assert_array_equal(ours.L.cpu().numpy(), theirs.L.numpy())
     assert ours.info.tolist() == theirs.info.tolist()
+
+
+MIXED = {
+    # linalg.solve_triangular raised "Expected A and B to have the same dtype"; PyTorch casts B to A's type
+    "float32_A": lambda M, A: M.linalg.solve_triangular(A.float(), M.ones(2, 1, dtype=M.float64), upper=True),
+    "float64_A": lambda M, A: M.linalg.solve_triangular(A, M.ones(2, 1), upper=True),
+    "complex_A": lambda M, A: M.linalg.solve_triangular(A.to(M.complex64), M.ones(1, 2), upper=True, left=False),
+    "integer_B": lambda M, A: M.linalg.solve_triangular(A, M.ones(2, 1, dtype=M.int64), upper=False),
+}
+
+
+@pytest.mark.parametrize("case", list(MIXED))
+def test_solve_triangular_casts_b_to_a_type(case):
+    e, t = _both([[2.0, 1.0], [0.0, 4.0]])
+    ours, theirs = MIXED[case](ember, e), MIXED[case](torch, t)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_allclose(np.asarray(ours.tolist()), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda M: M.linalg.solve_triangular(M.eye(2, dtype=M.int64), M.ones(2, 1), upper=True),
+        # the classic form keeps its check (ember computed it)
+        lambda M: M.triangular_solve(M.ones(2, 1, dtype=M.float64), M.eye(2)),
+    ],
+    ids=["integer_A", "classic_mixed"],
+)
+def test_solve_triangular_refusals_match_torch(call):
+    errors = []
+    for M in (ember, torch):
+        with pytest.raises(RuntimeError) as error:
+            call(M)
+        errors.append(error)
+    assert errors[0].type is errors[1].type and str(errors[0].value) == str(errors[1].value)

@@ -181,6 +181,15 @@ def check_input(
     check_precision(op, matrix, kernel)
 
 
+def check_classic_pair(b: object, A: object) -> None:
+    """The classic solvers' check (``cholesky_solve``, ``triangular_solve``): ``b`` of ``A``'s dtype."""
+    if isinstance(b, Tensor) and isinstance(A, Tensor) and b.dtype != A.dtype:
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type {_TORCH_NAMES[b.dtype.name]} and A of "
+            f"type {_TORCH_NAMES[A.dtype.name]} instead."
+        )
+
+
 def check_svd_driver(A: Tensor, driver: str | None) -> None:
     """PyTorch's refusal of ``driver=`` (a cuSOLVER choice) outside CUDA."""
     if driver is not None and A.device.type != "cuda":

@@ -20,7 +20,7 @@ from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import eye, zeros
 from .dtype_support import not_implemented
-from .linalg_common import LAPACK_TYPES, batch_shape, check_info, check_input, check_svd_driver
+from .linalg_common import LAPACK_TYPES, batch_shape, check_classic_pair, check_info, check_input, check_svd_driver
 from .linalg_solve import _singular_inverse, linalg_solve_triangular
 from .movement import cat
 from .operands import check_same_device
@@ -178,11 +178,7 @@ class _CholeskySolve(Function):
 def _cholesky_solve(op, B, L, upper):
     if isinstance(B, Tensor) and B.ndim < 2:
         raise RuntimeError(f"b should have at least 2 dimensions, but has {B.ndim} dimensions instead")
-    if isinstance(B, Tensor) and isinstance(L, Tensor) and B.dtype != L.dtype:
-        raise RuntimeError(
-            f"Expected b and A to have the same dtype, but found b of type {_TORCH_NAMES[B.dtype.name]} and A of "
-            f"type {_TORCH_NAMES[L.dtype.name]} instead."
-        )
+    check_classic_pair(B, L)
     check_input(op, L, kernel="cholesky_solve_cpu", B=B)
     if B.shape[-2] != L.shape[-1]:
         raise RuntimeError(

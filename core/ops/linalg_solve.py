@@ -16,7 +16,8 @@ from ..tensor import Tensor
 from . import linalg_common as results
 from .arithmetic import where
 from .creation import eye
-from .linalg_common import batch_shape, check_info, check_input, triangle
+from .dtype_support import not_implemented
+from .linalg_common import batch_shape, check_classic_pair, check_info, check_input, triangle
 from .movement import cat
 from .out_argument import write_out
 
@@ -483,6 +484,11 @@ def linalg_solve_triangular(
         result = linalg_solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular)
         return write_out("linalg.solve_triangular", result, out, exact_dtype=True)
     op = "linalg.solve_triangular"
+    if isinstance(A, Tensor) and isinstance(B, Tensor) and A.ndim >= 2:
+        if not (A.dtype.is_floating_point or A.dtype.is_complex):  # PyTorch reaches the kernel's dispatch
+            not_implemented("triangular_solve_cpu", A.dtype)
+        if B.dtype != A.dtype:  # PyTorch casts B to A's type (a complex B to a real A with its warning)
+            B = B.to(A.dtype)
     check_input(op, A, kernel="triangular_solve_cpu", B=B)
     if B.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
@@ -543,6 +549,7 @@ def triangular_solve(
         raise RuntimeError(
             f"A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
         )
+    check_classic_pair(b, A)
     coefficient = A.mT if transpose else A
     X = linalg_solve_triangular(coefficient, b, upper=upper != transpose, unitriangular=unitriangular)
     return results.triangular_solve(X, A.clone())
