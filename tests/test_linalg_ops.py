@@ -295,3 +295,19 @@ def test_out_variants_match_torch(name):
 def test_pinv_of_an_empty_hermitian_matrix():
     # amax over the eigenvalues of a 0x0 matrix raised IndexError; PyTorch returns the 0x0 result
     assert tuple(ember.linalg.pinv(ember.zeros(2, 0, 0), hermitian=True).shape) == (2, 0, 0)
+
+
+EMPTY_BATCH = {
+    # the batch dimensions 0 and 1 broadcast to 1, not 0: expand() failed
+    "solve_vector": lambda M: M.linalg.solve(M.eye(3).expand(0, 3, 3), M.zeros(3)),
+    "solve": lambda M: M.linalg.solve(M.eye(3).expand(0, 3, 3), M.zeros(1, 3, 2)),
+    "solve_triangular": lambda M: M.linalg.solve_triangular(M.eye(3).expand(1, 3, 3), M.zeros(0, 3, 2), upper=True),
+    "lu_solve": lambda M: M.linalg.lu_solve(*M.linalg.lu_factor(M.eye(3).expand(1, 3, 3)), M.zeros(0, 3, 2)),
+    "cholesky_solve": lambda M: M.cholesky_solve(M.zeros(0, 3, 2), M.eye(3).expand(1, 3, 3)),
+    "solve_broadcast": lambda M: M.linalg.solve(M.eye(3).expand(2, 1, 3, 3), M.zeros(0, 3, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY_BATCH))
+def test_empty_batch_dimensions_broadcast(name):
+    assert tuple(EMPTY_BATCH[name](ember).shape) == tuple(EMPTY_BATCH[name](torch).shape)

@@ -232,7 +232,7 @@ def batch_shape(op: str, A: Tensor, B: Tensor) -> tuple[int, ...]:
             raise RuntimeError(
                 f"{op}: the batch dimensions of A {tuple(A.shape)} and B {tuple(B.shape)} do not broadcast"
             )
-        out.append(max(x, y))
+        out.append(y if x == 1 else x)  # a size 1 takes the other's, 0 included
     return tuple(out)
 
 
