@@ -311,3 +311,27 @@ EMPTY_BATCH = {
 @pytest.mark.parametrize("name", list(EMPTY_BATCH))
 def test_empty_batch_dimensions_broadcast(name):
     assert tuple(EMPTY_BATCH[name](ember).shape) == tuple(EMPTY_BATCH[name](torch).shape)
+
+
+REPEATED = {
+    # a loss of the values alone at repeated eigen/singular values: ember's gradient was NaN (the
+    # unused vectors' zero gradients were divided by w_j - w_i = 0), PyTorch's the identity
+    "eigh_values": lambda M, A: M.linalg.eigh(A).eigenvalues.sum(),
+    "eigvalsh": lambda M, A: M.linalg.eigvalsh(A).sum(),
+    "svd_values": lambda M, A: M.linalg.svd(A).S.sum(),
+    "svd_values_zero": lambda M, A: M.linalg.svd(A * 0, full_matrices=False).S.sum(),
+    "svd_vectors_V_only": lambda M, A: (M.linalg.svd(A).Vh ** 2).sum(),
+    "eigvals": lambda M, A: M.linalg.eigvals(A).real.sum(),
+}
+
+
+@pytest.mark.parametrize("name", list(REPEATED))
+def test_value_only_gradients_at_repeated_values_match_torch(name, device):
+    if name == "eigvals" and device != "cpu":
+        pytest.skip("eig is computed on the host by LAPACK, NumPy's backend only")
+    grads = []
+    for M, where in ((ember, device), (torch, "cpu")):
+        A = M.eye(3, dtype=M.float32, device=where).requires_grad_()
+        REPEATED[name](M, A).backward()
+        grads.append(A.grad.cpu().numpy() if M is torch else np.asarray(A.grad.tolist()))
+    np.testing.assert_allclose(grads[0], grads[1], atol=1e-6)

@@ -18,7 +18,7 @@ from ..typeinfo import finfo
 from . import linalg_common as results
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
-from .creation import eye, zeros
+from .creation import eye, zeros, zeros_like
 from .dtype_support import not_implemented
 from .linalg_common import LAPACK_TYPES, batch_shape, check_classic_pair, check_info, check_input, check_svd_driver
 from .linalg_solve import _singular_inverse, linalg_solve_triangular
@@ -346,6 +346,7 @@ class _Svd(Function):
         u, s, vh = A._backend.kernels.linalg_svd(A._data, full_matrices)
         U, S, Vh = A._make(u), A._make(s), A._make(vh)
         ctx.save_for_backward(U, S, Vh)
+        ctx.set_materialize_grads(False)  # unused vectors: no 0 / (s_j^2 - s_i^2) terms (NaN at repeated values)
         return U, S, Vh
 
     @staticmethod
@@ -356,24 +357,32 @@ class _Svd(Function):
         if gU is None and gVh is None:
             return (U * gS.unsqueeze(-2)) @ V.mH, None
         m, n = U.shape[-2], V.shape[-2]
-        gU = zeros(U.shape, dtype=U.dtype, device=U.device) if gU is None else gU[..., :, :k]
-        gV = zeros(V.shape, dtype=V.dtype, device=V.device) if gVh is None else gVh[..., :k, :].mH
         # U [(F o (U^H gU - gU^H U)) S + diag(gS) + S (F o (V^H gV - gV^H V))] V^H
         #   + (I - U U^H) gU S^-1 V^H + U S^-1 gV^H (I - V V^H),  F[i, j] = 1 / (s_j^2 - s_i^2)
-        #   + U diag(i Im(diag(U^H gU)) / S) V^H for complex A (the phases of the vectors)
+        #   + U diag(i Im(diag(U^H gU)) / S) V^H for complex A (the phases of the vectors);
+        # the terms of an unused side are left out, not computed from zeros (0 / 0 at repeated or zero s)
         s2 = S * S
         F = _off_diagonal_inverse(s2.unsqueeze(-2) - s2.unsqueeze(-1))
-        UgU, VgV = U.mH @ gU, V.mH @ gV
-        inner = (F * (UgU - UgU.mH)) * S.unsqueeze(-2) + S.unsqueeze(-1) * (F * (VgV - VgV.mH))
-        if gS is not None:
-            inner = inner + gS.diag_embed()
-        if U.dtype.is_complex:
-            phase = _check_phase_invariance(UgU.diagonal(0, -2, -1).imag, -VgV.diagonal(0, -2, -1).imag, "svd")
-            inner = inner + (1j * phase / S).diag_embed()
+        inner = zeros((*S.shape, k), dtype=U.dtype, device=U.device) if gS is None else gS.diag_embed()
+        expected = zeros(S.shape, dtype=S.dtype, device=S.device)  # -Im(diag(V^H gV)), the phase U^H gU must have
+        if gVh is not None:
+            gV = gVh[..., :k, :].mH
+            VgV = V.mH @ gV
+            inner = inner + S.unsqueeze(-1) * (F * (VgV - VgV.mH))
+            expected = -VgV.diagonal(0, -2, -1).imag if U.dtype.is_complex else expected
+        if gU is not None:
+            gU = gU[..., :, :k]
+            UgU = U.mH @ gU
+            inner = inner + (F * (UgU - UgU.mH)) * S.unsqueeze(-2)
+            if U.dtype.is_complex:
+                phase = _check_phase_invariance(UgU.diagonal(0, -2, -1).imag, expected, "svd")
+                inner = inner + (1j * phase / S).diag_embed()
+        elif U.dtype.is_complex:  # only V used: its phase term must vanish alone
+            _check_phase_invariance(zeros_like(expected), expected, "svd")
         gA = U @ inner @ V.mH
-        if m > k:
+        if m > k and gU is not None:
             gA = gA + ((gU - U @ UgU) / S.unsqueeze(-2)) @ V.mH
-        if n > k:
+        if n > k and gVh is not None:
             gA = gA + U @ ((gV - V @ VgV) / S.unsqueeze(-2)).mH
         return gA, None
 
@@ -462,12 +471,13 @@ class _Eigh(Function):
         w, v = A._backend.kernels.linalg_eigh(A._data, upper)
         W, V = A._make(w), A._make(v)
         ctx.save_for_backward(W, V)
+        ctx.set_materialize_grads(False)  # unused vectors: no 0 / (w_j - w_i) terms (NaN at repeated values)
         return W, V
 
     @staticmethod
     def backward(ctx, gW, gV):
         W, V = ctx.saved_tensors
-        inner = zeros(V.shape, dtype=V.dtype, device=V.device) if gW is None else gW.diag_embed()
+        inner = zeros(V.shape, dtype=V.dtype, device=V.device) if gW is None else gW.diag_embed().to(V.dtype)
         if gV is not None:
             # the skew part of V^H G_V over E[i, j] = w_j - w_i (the orthogonality constraint)
             VgV = V.mH @ gV
