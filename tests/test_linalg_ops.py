@@ -191,6 +191,11 @@ CASES = {
     "lstsq_gelsy": (lambda M, A, B: _lstsq(M, A, B, None), [_randn(2, 5, 3), _randn(2, 5, 2)]),
     "lstsq_gelsd": (lambda M, A, B: _lstsq(M, A, B, "gelsd"), [_randn(5, 3), _randn(5, 2)]),
     "lstsq_wide": (lambda M, A, B: _lstsq(M, A, B, "gelss")[0], [_randn(3, 4), _randn(3, 1)]),
+    # gels has no rank detection: rcond=0.5 truncated ember's solution and dropped the residuals
+    "lstsq_gels_rcond": (
+        lambda M, A, B: tuple(M.linalg.lstsq(A, B, rcond=0.5, driver="gels")[:2]),
+        [_randn(4, 2, seed=3), _randn(4, 2)],
+    ),
     "matrix_exp": (lambda M, A: M.linalg.matrix_exp(A), [_randn(2, 3, 3)]),
     "matrix_exp_large": (lambda M, A: A.matrix_exp(), [3 * _randn(4, 4)]),
     "householder_product": (lambda M, A, tau: M.linalg.householder_product(A, tau), [_randn(2, 5, 3), _randn(2, 2)]),

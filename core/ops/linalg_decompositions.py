@@ -731,7 +731,7 @@ def linalg_lstsq(
     As PyTorch's CPU drivers: ``rank`` for ``'gelsy'`` (the default), ``'gelsd'`` and ``'gelss'``;
     ``singular_values`` for ``'gelsd'`` and ``'gelss'``; ``residuals`` (the squared norms of the
     columns of ``A X - B``) for drivers other than ``'gelsy'`` when ``m > n`` and every matrix has
-    full rank; the others are empty.
+    full rank (``'gels'``, which reads no ``rcond``, takes it to have); the others are empty.
 
     Args:
         A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
@@ -763,13 +763,15 @@ def linalg_lstsq(
     batch = batch_shape(op, A, B)
     A, B = A.expand(*batch, *A.shape[-2:]), B.expand(*batch, *B.shape[-2:])
     m, n = A.shape[-2:]
-    rtol = finfo(A.dtype).eps * max(m, n) if rcond is None or rcond < 0 else rcond
+    # gels (QR, no rank detection) reads no rcond: A is taken to have full rank
+    default = rcond is None or rcond < 0 or driver == "gels"
+    rtol = finfo(A.dtype).eps * max(m, n) if default else rcond
     S = _Svd.apply(A.detach(), False)[1]
     rank = (S > _tolerance(A, S, None, rtol)).sum(-1)
     X = linalg_pinv(A, rtol=rtol) @ B
     empty = zeros(0, dtype=S.dtype, device=A.device)  # real, as the residuals and singular values are
     residuals = empty
-    if driver != "gelsy" and m > n and bool((rank == n).all()):
+    if driver != "gelsy" and m > n and (driver == "gels" or bool((rank == n).all())):
         residuals = ((A @ X - B).abs() ** 2).sum(-2)
     if driver == "gels":
         rank = zeros(0, dtype=dtypes.int64, device=A.device)
