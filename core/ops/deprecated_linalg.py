@@ -159,7 +159,8 @@ def _check_lu_unpack(LU: Tensor, pivots: Tensor, unpack_pivots: bool) -> None:
         )
     m, k = LU.shape[-2], min(LU.shape[-2:])
     used = pivots[..., :k]
-    if pivots.shape[-1] < k or (used.numel() and bool(((used < 1) | (used > m)).any())):
+    values_known = used.numel() and not used.is_meta  # the meta device has no values to check
+    if pivots.shape[-1] < k or (values_known and bool(((used < 1) | (used > m)).any())):
         raise RuntimeError(
             "pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive.Did you properly pass the result "
             "of lu_factor?"
