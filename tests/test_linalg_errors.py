@@ -366,3 +366,41 @@ def test_solve_triangular_refusals_match_torch(call):
             call(M)
         errors.append(error)
     assert errors[0].type is errors[1].type and str(errors[0].value) == str(errors[1].value)
+
+
+UPPER = {
+    # upper=True read the lower triangle and returned L^H: a matrix whose triangles differ gave
+    # another factor than PyTorch's (LAPACK's uplo='U' reads the upper one)
+    "real": [[4.0, 1.0], [7.0, 3.0]],
+    "real_indefinite_upper": [[4.0, 7.0], [1.0, 3.0]],
+    "complex": [[4.0 + 1j, 1.0 - 2j], [7.0, 3.0 + 0.5j]],
+}
+
+
+@pytest.mark.parametrize("case", list(UPPER))
+def test_cholesky_upper_reads_the_upper_triangle(case, device):
+    data = np.asarray(UPPER[case])
+    if np.iscomplexobj(data) and device != "cpu":
+        pytest.skip("complex matrices on the NumPy backend")
+    ours = ember.linalg.cholesky_ex(ember.tensor(data, device=device), upper=True)
+    theirs = torch.linalg.cholesky_ex(torch.tensor(data), upper=True)
+    np.testing.assert_allclose(np.asarray(ours.L.tolist()), theirs.L.resolve_conj().numpy(), rtol=1e-6)
+    assert ours.info.tolist() == theirs.info.tolist()
+
+
+def test_cholesky_upper_gradient_of_a_matrix_with_unequal_triangles():
+    data = np.array([[5.0, 1.5, 0.5], [1.0, 4.0, 0.2], [0.3, 0.1, 3.0]]) + 1j * np.array(
+        [[0.2, 0.1, -0.3], [0.4, 0.0, 0.2], [0.1, -0.2, 0.1]]
+    )
+    grads = []
+    for M in (ember, torch):
+        A = M.tensor(data, requires_grad=True)
+        (M.linalg.cholesky(A, upper=True) * M.tensor(np.arange(9.0).reshape(3, 3) * (1 - 1j))).real.sum().backward()
+        grads.append(np.asarray(A.grad.tolist()) if M is ember else A.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
+
+
+def test_a_failed_complex_cholesky_stores_the_real_diagonal_element():
+    data = -np.array([[4 + 1j, 7 - 1j], [1 + 1j, 3 + 2j]])
+    ours, theirs = ember.linalg.cholesky_ex(ember.tensor(data)), torch.linalg.cholesky_ex(torch.tensor(data))
+    np.testing.assert_array_equal(np.asarray(ours.L.tolist()), theirs.L.numpy())

@@ -220,8 +220,8 @@ class LinalgKernels:
                 failed_before,
                 original,
                 xp.where(
-                    fails_here,
-                    xp.where(rows == j, column, original),
+                    fails_here,  # LAPACK stores the (real) reduced diagonal element there
+                    xp.where(rows == j, xp.astype(d, a.dtype) if complex_input else d, original),
                     xp.where(rows > j, column / root, xp.where(rows == j, root, zero)),
                 ),
             )

@@ -47,9 +47,13 @@ __all__ = [
 
 # -- Cholesky ---------------------------------------------------------------------------------------
 class _Cholesky(Function):
+    """The lower factor ``L`` of the Hermitian matrix that the lower triangle of ``A`` holds, or with
+    ``upper`` the upper triangle (LAPACK's ``uplo='U'``: ``L`` of ``A^H``, ``U = L^H``)."""
+
     @staticmethod
-    def forward(ctx, A):
-        lower, info = A._backend.kernels.linalg_cholesky(A._data)
+    def forward(ctx, A, upper):
+        kernels = A._backend.kernels
+        lower, info = kernels.linalg_cholesky(kernels._mH(A._data) if upper else A._data)
         L = A._make(lower)
         ctx.save_for_backward(L)
         return L, A._make(info)
@@ -62,7 +66,7 @@ class _Cholesky(Function):
         phi = (L.mH @ grad).tril()
         phi = 0.5 * (phi + phi.tril(-1).mH)
         gA = linalg_solve_triangular(L.mH, phi, upper=True)
-        return linalg_solve_triangular(L, gA, upper=False, left=False)
+        return linalg_solve_triangular(L, gA, upper=False, left=False), None
 
 
 def _not_positive_definite(order: int) -> str:
@@ -92,17 +96,17 @@ def linalg_cholesky_ex(
             "linalg.cholesky_ex", linalg_cholesky_ex(A, upper=upper, check_errors=check_errors), out, exact_dtype=True
         )
     check_input("linalg.cholesky", A, kernel="cholesky_cpu")  # PyTorch's argument errors name linalg.cholesky
-    L, info = _Cholesky.apply(A)
+    L, info = _Cholesky.apply(A, upper)
     if check_errors:
         check_info("linalg.cholesky_ex", info, _not_positive_definite)
     return results.linalg_cholesky_ex(L.mH if upper else L, info)
 
 
 def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None) -> Tensor:
-    """The Cholesky factor ``L`` (lower triangular, positive diagonal) of a symmetric
-    positive-definite matrix, ``A = L L^T``; ``U = L^T`` when ``upper``.
+    """The Cholesky factor ``L`` (lower triangular, positive diagonal) of a Hermitian
+    positive-definite matrix, ``A = L L^H``; ``U = L^H`` when ``upper``.
 
-    Only the lower triangle of ``A`` is read. Raises :class:`ember.linalg.LinAlgError` when a
+    Only the lower triangle of ``A`` is read (the upper one when ``upper``, as LAPACK's). Raises :class:`ember.linalg.LinAlgError` when a
     matrix is not positive-definite.
 
     Args:
@@ -119,7 +123,7 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None
     if out is not None:
         return write_out("linalg.cholesky", linalg_cholesky(A, upper=upper), out, exact_dtype=True)
     check_input("linalg.cholesky", A, kernel="cholesky_cpu")
-    L, info = _Cholesky.apply(A)
+    L, info = _Cholesky.apply(A, upper)
     check_info("linalg.cholesky", info, _not_positive_definite)
     return L.mH if upper else L
 
