@@ -28,6 +28,9 @@ from .ops.linalg_functions import linalg_multi_dot as multi_dot
 from .ops.linalg_functions import linalg_vander as vander
 from .ops.linalg_functions import linalg_vecdot as vecdot
 from .ops.linalg_functions import matrix_exp
+from .ops.linalg_ldl import linalg_ldl_factor as ldl_factor
+from .ops.linalg_ldl import linalg_ldl_factor_ex as ldl_factor_ex
+from .ops.linalg_ldl import linalg_ldl_solve as ldl_solve
 from .ops.linalg_solve import linalg_det as det
 from .ops.linalg_solve import linalg_inv as inv
 from .ops.linalg_solve import linalg_inv_ex as inv_ex
@@ -67,6 +70,9 @@ __all__ = [
     "householder_product",
     "inv",
     "inv_ex",
+    "ldl_factor",
+    "ldl_factor_ex",
+    "ldl_solve",
     "lstsq",
     "lu",
     "lu_factor",

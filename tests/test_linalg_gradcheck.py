@@ -70,6 +70,15 @@ CASES = {
     "svdvals": (ember.linalg.svdvals, [((2, 4, 3), 0.0)], True),
     "matrix_norm_nuc": (lambda A: ember.linalg.matrix_norm(A, "nuc"), [((3, 3), 0.0)], True),
     "cond": (ember.linalg.cond, [((3, 3), 3.0)], True),
+    "solve_ex": (lambda A, B: ember.linalg.solve_ex(A, B).result, [((3, 3), 3.0), ((3,), 0.0)], True),
+    "lu_factor_wide": (lambda A: ember.linalg.lu_factor(A).LU, [((3, 4), 0.0)], False),
+    "pinv_hermitian": (lambda A: ember.linalg.pinv(A + A.mT, hermitian=True), [((3, 3), 0.0)], False),
+    "eigvalsh": (lambda A: ember.linalg.eigvalsh(A + A.mT, UPLO="U"), [((3, 3), 0.0)], True),
+    "householder_product": (
+        lambda A, tau: ember.linalg.householder_product(A, tau),
+        [((4, 3), 0.0), ((2,), 0.0)],
+        True,
+    ),
 }
 
 

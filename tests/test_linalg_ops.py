@@ -191,6 +191,11 @@ CASES = {
     "lstsq_gelsy": (lambda M, A, B: _lstsq(M, A, B, None), [_randn(2, 5, 3), _randn(2, 5, 2)]),
     "lstsq_gelsd": (lambda M, A, B: _lstsq(M, A, B, "gelsd"), [_randn(5, 3), _randn(5, 2)]),
     "lstsq_wide": (lambda M, A, B: _lstsq(M, A, B, "gelss")[0], [_randn(3, 4), _randn(3, 1)]),
+    # gels has no rank detection: rcond=0.5 truncated ember's solution and dropped the residuals
+    "lstsq_gels_rcond": (
+        lambda M, A, B: tuple(M.linalg.lstsq(A, B, rcond=0.5, driver="gels")[:2]),
+        [_randn(4, 2, seed=3), _randn(4, 2)],
+    ),
     "matrix_exp": (lambda M, A: M.linalg.matrix_exp(A), [_randn(2, 3, 3)]),
     "matrix_exp_large": (lambda M, A: A.matrix_exp(), [3 * _randn(4, 4)]),
     "householder_product": (lambda M, A, tau: M.linalg.householder_product(A, tau), [_randn(2, 5, 3), _randn(2, 2)]),
@@ -269,3 +274,69 @@ def test_slogdet_sign_requires_grad_without_a_gradient(device):
     # ember's sign was non-differentiable (requires_grad False; backward from it raised), PyTorch's
     # requires grad and contributes none
     assert _slogdet_sign_gradients(ember, device) == _slogdet_sign_gradients(torch, device)
+
+
+def _pair(M, A):
+    return M.empty(0, dtype=A.dtype), M.empty(0, dtype=A.dtype)
+
+
+OUT = {
+    # out= was refused (TypeError: unexpected keyword argument 'out')
+    "slogdet": lambda M, A: M.slogdet(A, out=_pair(M, A)),
+    "geqrf": lambda M, A: M.geqrf(A, out=_pair(M, A)),
+    "orgqr": lambda M, A: (M.orgqr(*M.geqrf(A), out=M.empty(0, dtype=A.dtype)),),
+    "ormqr": lambda M, A: (M.ormqr(*M.geqrf(A), A, transpose=True, out=M.empty(0, dtype=A.dtype)),),
+}
+
+
+@pytest.mark.parametrize("name", list(OUT))
+def test_out_variants_match_torch(name):
+    data = _general(3, 3)
+    ours, theirs = OUT[name](ember, ember.tensor(data)), OUT[name](torch, torch.tensor(data))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(np.asarray(a.tolist()), b.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_pinv_of_an_empty_hermitian_matrix():
+    # amax over the eigenvalues of a 0x0 matrix raised IndexError; PyTorch returns the 0x0 result
+    assert tuple(ember.linalg.pinv(ember.zeros(2, 0, 0), hermitian=True).shape) == (2, 0, 0)
+
+
+EMPTY_BATCH = {
+    # the batch dimensions 0 and 1 broadcast to 1, not 0: expand() failed
+    "solve_vector": lambda M: M.linalg.solve(M.eye(3).expand(0, 3, 3), M.zeros(3)),
+    "solve": lambda M: M.linalg.solve(M.eye(3).expand(0, 3, 3), M.zeros(1, 3, 2)),
+    "solve_triangular": lambda M: M.linalg.solve_triangular(M.eye(3).expand(1, 3, 3), M.zeros(0, 3, 2), upper=True),
+    "lu_solve": lambda M: M.linalg.lu_solve(*M.linalg.lu_factor(M.eye(3).expand(1, 3, 3)), M.zeros(0, 3, 2)),
+    "cholesky_solve": lambda M: M.cholesky_solve(M.zeros(0, 3, 2), M.eye(3).expand(1, 3, 3)),
+    "solve_broadcast": lambda M: M.linalg.solve(M.eye(3).expand(2, 1, 3, 3), M.zeros(0, 3, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY_BATCH))
+def test_empty_batch_dimensions_broadcast(name):
+    assert tuple(EMPTY_BATCH[name](ember).shape) == tuple(EMPTY_BATCH[name](torch).shape)
+
+
+REPEATED = {
+    # a loss of the values alone at repeated eigen/singular values: ember's gradient was NaN (the
+    # unused vectors' zero gradients were divided by w_j - w_i = 0), PyTorch's the identity
+    "eigh_values": lambda M, A: M.linalg.eigh(A).eigenvalues.sum(),
+    "eigvalsh": lambda M, A: M.linalg.eigvalsh(A).sum(),
+    "svd_values": lambda M, A: M.linalg.svd(A).S.sum(),
+    "svd_values_zero": lambda M, A: M.linalg.svd(A * 0, full_matrices=False).S.sum(),
+    "svd_vectors_V_only": lambda M, A: (M.linalg.svd(A).Vh ** 2).sum(),
+    "eigvals": lambda M, A: M.linalg.eigvals(A).real.sum(),
+}
+
+
+@pytest.mark.parametrize("name", list(REPEATED))
+def test_value_only_gradients_at_repeated_values_match_torch(name, device):
+    if name == "eigvals" and device != "cpu":
+        pytest.skip("eig is computed on the host by LAPACK, NumPy's backend only")
+    grads = []
+    for M, where in ((ember, device), (torch, "cpu")):
+        A = M.eye(3, dtype=M.float32, device=where).requires_grad_()
+        REPEATED[name](M, A).backward()
+        grads.append(A.grad.cpu().numpy() if M is torch else np.asarray(A.grad.tolist()))
+    np.testing.assert_allclose(grads[0], grads[1], atol=1e-6)

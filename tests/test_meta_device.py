@@ -247,6 +247,11 @@ LINALG = {
     "cond": _with_input_grad(lambda t, x: t.linalg.cond(x), 4, 4),
     "nuclear norm": _with_input_grad(lambda t, x: t.linalg.matrix_norm(x, "nuc"), 2, 4, 3),
     "tensorinv": lambda t: t.linalg.tensorinv(_x(t, 4, 2, 2), ind=1),
+    # the portable LDL kernels raised NotImplementedError; lu_unpack read the pivots' values
+    "ldl_factor_ex": lambda t: tuple(t.linalg.ldl_factor_ex(_x(t, 2, 4, 4))),
+    "ldl_solve": lambda t: t.linalg.ldl_solve(*t.linalg.ldl_factor(_x(t, 2, 4, 4)), _x(t, 3, 1, 4, 2)),
+    "lu_unpack": lambda t: tuple(t.lu_unpack(*t.linalg.lu_factor(_x(t, 2, 5, 3)))),
+    "cholesky_inverse": lambda t: t.cholesky_inverse(_x(t, 2, 4, 4)),
 }
 
 

@@ -45,6 +45,26 @@ class LinalgKernels:
     def _mT(self, a):
         return self.xp.permute_dims(a, (*range(a.ndim - 2), a.ndim - 1, a.ndim - 2))
 
+    def _is_complex(self, a):
+        return self.backend.ember_dtype(a.dtype).is_complex
+
+    def _mH(self, a):
+        """The conjugate transpose (the transpose of a real array)."""
+        return self._mT(self.xp.conj(a) if self._is_complex(a) else a)
+
+    def _pivot_row(self, column):
+        """LAPACK's ``i?amax`` along the last axis of ``column``: the first index of the largest
+        ``|a|`` (``|Re a| + |Im a|`` for complex ``a``); a leading NaN is taken, a later one never."""
+        xp = self.xp
+        size = xp.abs(xp.real(column)) + xp.abs(xp.imag(column)) if self._is_complex(column) else xp.abs(column)
+        nan = xp.isnan(size)
+        largest = xp.argmax(xp.where(nan, xp.asarray(-math.inf, dtype=size.dtype), size), axis=-1)
+        return xp.where(nan[..., 0], xp.asarray(0, dtype=largest.dtype), largest)
+
+    def _real_only(self, a, op):
+        if self._is_complex(a):
+            raise NotImplementedError(f"{op}: the {type(self.backend).__name__} backend factors real matrices only")
+
     def _positions(self, n, axis):
         """``arange(n)`` shaped ``(n, 1)`` (``axis=-2``, row numbers) or ``(1, n)`` (column numbers)."""
         xp = self.xp
@@ -72,7 +92,7 @@ class LinalgKernels:
         info = self._info(a.shape[:-2])
         pivots = []
         for k in range(min(m, n)):
-            p = xp.argmax(xp.abs(a[..., k:, k]), axis=-1) + k
+            p = self._pivot_row(a[..., k:, k]) + k
             pivots.append(p)
             p = xp.expand_dims(p, axis=-1)
             source = xp.where(row_ids == k, p, xp.where(row_ids == p, xp.asarray(k, dtype=long), row_ids))
@@ -104,7 +124,7 @@ class LinalgKernels:
         return perm
 
     def linalg_lu_solve(self, lu, pivots, b, adjoint=False):
-        """``X`` with ``A X = B`` (``A^T X = B`` when ``adjoint``) from ``A``'s LU factors; ``b``
+        """``X`` with ``A X = B`` (``A^H X = B`` when ``adjoint``) from ``A``'s LU factors; ``b``
         (..., n, k) with the batch of ``lu``."""
         xp = self.xp
         perm = self.linalg_lu_permutation(pivots, lu.shape[-1])
@@ -112,8 +132,8 @@ class LinalgKernels:
             rows = xp.take_along_axis(b, xp.broadcast_to(xp.expand_dims(perm, axis=-1), b.shape), axis=-2)
             y = self.linalg_solve_triangular(lu, rows, upper=False, unitriangular=True)
             return self.linalg_solve_triangular(lu, y, upper=True, unitriangular=False)
-        # U^T L^T (P^T X) = B
-        lut = self._mT(lu)
+        # U^H L^H (P^T X) = B
+        lut = self._mH(lu)
         y = self.linalg_solve_triangular(lut, b, upper=False, unitriangular=False)
         y = self.linalg_solve_triangular(lut, y, upper=True, unitriangular=True)
         inverse = xp.argsort(perm, axis=-1)
@@ -136,8 +156,8 @@ class LinalgKernels:
         lu, pivots, _ = self.linalg_lu_factor(a)
         on = self._positions(n, -2) == self._positions(n, -1)
         diagonal = xp.sum(xp.where(on, lu, xp.asarray(0, dtype=lu.dtype)), axis=-1)
-        swaps = xp.sum(xp.astype(pivots != xp.arange(1, n + 1, dtype=pivots.dtype), lu.dtype), axis=-1)
-        return diagonal, 1 - 2 * xp.remainder(swaps, 2)
+        swaps = xp.sum(xp.astype(pivots != xp.arange(1, n + 1, dtype=pivots.dtype), pivots.dtype), axis=-1)
+        return diagonal, xp.astype(1 - 2 * xp.remainder(swaps, 2), lu.dtype)
 
     def linalg_slogdet(self, a):
         """``(sign, logabsdet)`` of square ``a`` (..., n, n); sign 0 and ``-inf`` when singular."""
@@ -173,22 +193,38 @@ class LinalgKernels:
 
     # -- Cholesky -------------------------------------------------------------------------------
     def linalg_cholesky(self, a):
-        """``(L, info)``: lower ``L`` with ``A = L L^T`` of the lower triangle of ``a`` (..., n, n);
-        ``info`` the order of the first leading minor that is not positive-definite."""
+        """``(L, info)``: lower ``L`` with ``A = L L^H`` of the lower triangle of ``a`` (..., n, n);
+        ``info`` the order of the first leading minor that is not positive-definite (LAPACK's: the
+        real part of a complex diagonal is read). Where it fails, ``L`` is what LAPACK's ``potf2``
+        leaves: the failed column's reduced diagonal element, the original lower triangle after it."""
         xp = self.xp
         n = a.shape[-1]
         int32 = self.backend.native_dtype(dtypes.int32)
         rows, cols = self._positions(n, -2), self._positions(n, -1)
-        zero, one = xp.asarray(0, dtype=a.dtype), xp.asarray(1, dtype=a.dtype)
+        zero = xp.asarray(0, dtype=a.dtype)
+        complex_input = self._is_complex(a)
         lower = xp.broadcast_to(zero, a.shape)
         info = self._info(a.shape[:-2])
         for j in range(n):  # left-looking: column j from the columns before it
-            column = a[..., :, j : j + 1] - xp.matmul(lower, self._mT(lower[..., j : j + 1, :]))
+            column = a[..., :, j : j + 1] - xp.matmul(lower, self._mH(lower[..., j : j + 1, :]))
             d = column[..., j : j + 1, :]
+            d = xp.real(d) if complex_input else d
             bad = xp.logical_not(d > 0)
-            info = xp.where(xp.logical_and(bad[..., 0, 0], info == 0), xp.asarray(j + 1, dtype=int32), info)
-            root = xp.sqrt(xp.where(bad, one, d))
-            column = xp.where(rows > j, column / root, xp.where(rows == j, root, zero))
+            failed_before = xp.expand_dims(xp.expand_dims(info != 0, axis=-1), axis=-1)
+            fails_here = xp.logical_and(bad, xp.logical_not(failed_before))
+            info = xp.where(fails_here[..., 0, 0], xp.asarray(j + 1, dtype=int32), info)
+            root = xp.sqrt(xp.where(bad, xp.asarray(1, dtype=d.dtype), d))
+            root = xp.astype(root, a.dtype) if complex_input else root
+            original = xp.where(rows >= j, a[..., :, j : j + 1], zero)
+            column = xp.where(
+                failed_before,
+                original,
+                xp.where(
+                    fails_here,  # LAPACK stores the (real) reduced diagonal element there
+                    xp.where(rows == j, xp.astype(d, a.dtype) if complex_input else d, original),
+                    xp.where(rows > j, column / root, xp.where(rows == j, root, zero)),
+                ),
+            )
             lower = xp.where(cols == j, column, lower)
         return lower, info
 
@@ -196,6 +232,7 @@ class LinalgKernels:
     def linalg_qr(self, a, complete=False):
         """``(Q, R)`` of ``a`` (..., m, n) by Householder reflections: ``Q`` (..., m, m) and ``R``
         (..., m, n) when ``complete``, else ``Q`` (..., m, k) and ``R`` (..., k, n), ``k = min(m, n)``."""
+        self._real_only(a, "linalg.qr")
         xp = self.xp
         m, n = a.shape[-2:]
         rows = self._positions(m, -2)
@@ -290,6 +327,7 @@ class LinalgKernels:
     def linalg_svd(self, a, full_matrices=False):
         """``(U, S, Vh)`` of ``a`` (..., m, n): ``a = U diag(S) Vh``, ``S`` descending; ``U``
         (..., m, k) and ``Vh`` (..., k, n), ``k = min(m, n)``, or square when ``full_matrices``."""
+        self._real_only(a, "linalg.svd")
         wide = a.shape[-2] < a.shape[-1]
         u, s, v = self._jacobi(self._mT(a) if wide else a)
         if wide:
@@ -304,6 +342,7 @@ class LinalgKernels:
 
         The eigenvectors of ``A + c I`` with ``c = |A|_F`` are its right singular vectors (it is
         positive semi-definite), and its singular values are ``w + c``."""
+        self._real_only(a, "linalg.eigh")
         xp = self.xp
         n = a.shape[-1]
         rows, cols = self._positions(n, -2), self._positions(n, -1)
@@ -320,6 +359,20 @@ class LinalgKernels:
         raise NotImplementedError(
             f"linalg.eig: the {type(self.backend).__name__} backend has no general eigen decomposition"
         )
+
+    def linalg_ldl_factor(self, a, hermitian=False):
+        """``(LD, pivots, info)``: the Bunch-Kaufman factorization of the symmetric (Hermitian when
+        ``hermitian``) matrix whose lower triangle ``a`` (..., n, n) holds, in LAPACK's compact form
+        (``sytrf``). No portable algorithm: its pivoting is a data-dependent choice per matrix and
+        step; a backend provides it (NumPy's runs LAPACK's algorithm)."""
+        raise NotImplementedError(
+            f"linalg.ldl_factor: the {type(self.backend).__name__} backend has no LDL factorization"
+        )
+
+    def linalg_ldl_solve(self, ld, pivots, b, hermitian=False):
+        """``X`` with ``A X = B`` from :meth:`linalg_ldl_factor`'s ``ld`` and ``pivots``, ``b``
+        (..., n, k) with their batch shape."""
+        raise NotImplementedError(f"linalg.ldl_solve: the {type(self.backend).__name__} backend has no LDL solver")
 
     # -- matrix exponential ---------------------------------------------------------------------
     def linalg_matrix_exp(self, a):

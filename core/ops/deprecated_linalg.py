@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
+from .. import dtypes
 from ..linalg import multi_dot, vector_norm
 from ..return_types import _return_type
 from ..tensor import Tensor
@@ -142,6 +143,30 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple[Tensor, 
     return (LU, pivots, info) if get_infos else (LU, pivots)
 
 
+def _check_lu_unpack(LU: Tensor, pivots: Tensor, unpack_pivots: bool) -> None:
+    """PyTorch's checks: ``LU`` a (batch of) matrices, ``pivots`` int32 row numbers in ``1..m`` for
+    the first ``min(m, n)`` steps (one host read, as PyTorch's)."""
+    if LU.ndim < 2:
+        raise RuntimeError(
+            f"torch.lu_unpack: Expected tensor with 2 or more dimensions. Got size: {list(LU.shape)} instead"
+        )
+    if not unpack_pivots:
+        return
+    if pivots.dtype is not dtypes.int32:
+        raise RuntimeError(
+            "torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype.\n"
+            "Note: this function is intended to be used with the output produced by torch.linalg.lu_factor"
+        )
+    m, k = LU.shape[-2], min(LU.shape[-2:])
+    used = pivots[..., :k]
+    values_known = used.numel() and not used.is_meta  # the meta device has no values to check
+    if pivots.shape[-1] < k or (values_known and bool(((used < 1) | (used > m)).any())):
+        raise RuntimeError(
+            "pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive.Did you properly pass the result "
+            "of lu_factor?"
+        )
+
+
 def lu_unpack(
     LU_data: Tensor,
     LU_pivots: Tensor,
@@ -171,6 +196,8 @@ def lu_unpack(
     """
     if out is not None:
         return write_out("lu_unpack", lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots), out, exact_dtype=True)
-    P, L, U = _unpack(LU_data, LU_pivots)
+    _check_lu_unpack(LU_data, LU_pivots, unpack_pivots)
+    k = min(LU_data.shape[-2:])
+    P, L, U = _unpack(LU_data, LU_pivots[..., :k])
     none = empty(0, dtype=LU_data.dtype, device=LU_data.device)
     return lu_unpack_result(P if unpack_pivots else none, L if unpack_data else none, U if unpack_data else none)

@@ -10,6 +10,8 @@ reflections :math:`H_i = I - \\tau_i v_i v_i^H` (each with an implicit 1 on the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import return_types
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
@@ -18,16 +20,18 @@ from .creation import arange
 from .dtype_support import FLOATING, not_implemented
 from .linalg_functions import linalg_householder_product
 from .movement import stack
+from .out_argument import write_out
 
 __all__ = ["geqrf", "orgqr", "ormqr"]
 
 
-def geqrf(input: Tensor) -> return_types.geqrf:
+def geqrf(input: Tensor, *, out: Any = None) -> return_types.geqrf:
     """The QR factorization of ``input`` in LAPACK's compact form (see the module docstring): ``(a, tau)``,
     ``a`` holding :math:`R` and the reflectors, ``tau`` ``(*, min(m, n))`` their scales. Not differentiable.
 
     Args:
         input (Tensor): :math:`(*, m, n)`, floating point.
+        out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
     Example::
 
@@ -41,6 +45,8 @@ def geqrf(input: Tensor) -> return_types.geqrf:
         tensor([[3.0000, 1.0000],
                 [4.0000, 2.0000]])
     """
+    if out is not None:
+        return write_out("geqrf", geqrf(input), out, exact_dtype=True)
     if not isinstance(input, Tensor):
         raise TypeError(f"geqrf(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input.ndim < 2:
@@ -79,8 +85,9 @@ def geqrf(input: Tensor) -> return_types.geqrf:
     return return_types.geqrf(a, tau)
 
 
-def orgqr(input: Tensor, tau: Tensor) -> Tensor:
-    """The first ``n`` columns of :math:`Q` from :func:`geqrf`'s ``(a, tau)``: :func:`ember.linalg.householder_product`.
+def orgqr(input: Tensor, tau: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """The first ``n`` columns of :math:`Q` from :func:`geqrf`'s ``(a, tau)``: :func:`ember.linalg.householder_product`
+    (``out``: the output tensor, resized and returned).
 
     Example::
 
@@ -89,10 +96,12 @@ def orgqr(input: Tensor, tau: Tensor) -> Tensor:
         tensor([[ 0., -1.],
                 [-1.,  0.]])
     """
-    return linalg_householder_product(input, tau)
+    return linalg_householder_product(input, tau, out=out)
 
 
-def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False) -> Tensor:
+def ormqr(
+    input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False, *, out: Tensor | None = None
+) -> Tensor:
     """``other`` multiplied by :math:`Q` (or :math:`Q^H` when ``transpose``) from :func:`geqrf`'s ``(input,
     tau)``, on the left (:math:`Q C`) or on the right (:math:`C Q`), one reflection at a time (``Q`` is not
     formed). Differentiable.
@@ -103,6 +112,7 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpos
         other (Tensor): :math:`(*, m, n)`.
         left (bool): :math:`Q C` rather than :math:`C Q`. Default: ``True``
         transpose (bool): use :math:`Q^H`. Default: ``False``
+        out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
 
@@ -112,6 +122,8 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpos
         tensor([[-5.0000, -2.2000],
                 [ 0.0000,  0.4000]])
     """
+    if out is not None:
+        return write_out("ormqr", ormqr(input, tau, other, left, transpose), out, exact_dtype=True)
     op = "torch.ormqr"
     for name, value in (("input", input), ("tau", tau), ("other", other)):
         if not isinstance(value, Tensor):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, cast
 
+from .. import dtypes
 from ..return_types import _return_type
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
@@ -98,6 +99,15 @@ if TYPE_CHECKING:
         eigenvalues: Tensor
         eigenvectors: Tensor
 
+    class linalg_ldl_factor(NamedTuple):
+        LD: Tensor
+        pivots: Tensor
+
+    class linalg_ldl_factor_ex(NamedTuple):
+        LD: Tensor
+        pivots: Tensor
+        info: Tensor
+
     class linalg_lstsq(NamedTuple):
         solution: Tensor
         residuals: Tensor
@@ -120,8 +130,13 @@ else:
     svd = _return_type("svd", ("U", "S", "V"))
     linalg_eigh = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
     linalg_eig = _return_type("linalg_eig", ("eigenvalues", "eigenvectors"))
+    linalg_ldl_factor = _return_type("linalg_ldl_factor", ("LD", "pivots"))
+    linalg_ldl_factor_ex = _return_type("linalg_ldl_factor_ex", ("LD", "pivots", "info"))
     linalg_lstsq = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
 
+
+#: the types LAPACK factors: single and double precision, real and complex
+LAPACK_TYPES = FLOATING | {dtypes.complex64, dtypes.complex128}
 
 _NO_B = object()  # check_input without a right-hand side
 
@@ -137,7 +152,7 @@ def check_matrix(op: str, A: object, name: str = "A", square: bool = True) -> No
         raise RuntimeError(
             f"{op}: {name} must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
         )
-    if not A.dtype.is_floating_point:
+    if not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[A.dtype.name]}"
         )
@@ -148,7 +163,7 @@ def check_precision(op: str, A: Tensor, kernel: str | None) -> None:
     ``NotImplementedError`` naming ``kernel`` (``"lu_cpu"``) where the op reaches the kernel's dtype
     dispatch, with ``RuntimeError`` ("Low precision dtypes not supported") where the op checks
     first (``linalg.inv``, ``linalg.slogdet``: ``kernel=None``)."""
-    if A.dtype not in FLOATING:
+    if A.dtype not in LAPACK_TYPES:
         if kernel is not None:
             not_implemented(kernel, A.dtype)
         raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {_TORCH_NAMES[A.dtype.name]}")
@@ -162,19 +177,36 @@ def check_input(
     check_matrix(op, A, name, square)
     matrix = cast(Tensor, A)
     if B is not _NO_B:
-        check_pair(op, matrix, B)
+        check_pair(op, matrix, B, name)
     check_precision(op, matrix, kernel)
 
 
-def check_pair(op: str, A: Tensor, B: object) -> None:
-    """``B`` a tensor of ``A``'s dtype and device."""
+def check_classic_pair(b: object, A: object) -> None:
+    """The classic solvers' check (``cholesky_solve``, ``triangular_solve``): ``b`` of ``A``'s dtype."""
+    if isinstance(b, Tensor) and isinstance(A, Tensor) and b.dtype != A.dtype:
+        raise RuntimeError(
+            f"Expected b and A to have the same dtype, but found b of type {_TORCH_NAMES[b.dtype.name]} and A of "
+            f"type {_TORCH_NAMES[A.dtype.name]} instead."
+        )
+
+
+def check_svd_driver(A: Tensor, driver: str | None) -> None:
+    """PyTorch's refusal of ``driver=`` (a cuSOLVER choice) outside CUDA."""
+    if driver is not None and A.device.type != "cuda":
+        raise RuntimeError(
+            "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with cuSOLVER backend."
+        )
+
+
+def check_pair(op: str, A: Tensor, B: object, name: str = "A") -> None:
+    """``B`` a tensor of ``A``'s dtype and device (``A`` called ``name`` in the messages)."""
     if not isinstance(B, Tensor):
         raise TypeError(f"{op}(): argument 'B' must be Tensor, not {type(B).__name__}")
     check_same_device(op, A, B)
     if A.dtype != B.dtype:
         raise RuntimeError(
-            f"{op}: Expected A and B to have the same dtype, but found A of type {_TORCH_NAMES[A.dtype.name]} "
-            f"and B of type {_TORCH_NAMES[B.dtype.name]} instead"
+            f"{op}: Expected {name} and B to have the same dtype, but found {name} of type "
+            f"{_TORCH_NAMES[A.dtype.name]} and B of type {_TORCH_NAMES[B.dtype.name]} instead"
         )
 
 
@@ -200,7 +232,7 @@ def batch_shape(op: str, A: Tensor, B: Tensor) -> tuple[int, ...]:
             raise RuntimeError(
                 f"{op}: the batch dimensions of A {tuple(A.shape)} and B {tuple(B.shape)} do not broadcast"
             )
-        out.append(max(x, y))
+        out.append(y if x == 1 else x)  # a size 1 takes the other's, 0 included
     return tuple(out)
 
 

@@ -16,10 +16,14 @@ from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ..typeinfo import finfo
 from . import linalg_common as results
-from .creation import eye, zeros
-from .linalg_common import batch_shape, check_info, check_input, check_pair
-from .linalg_solve import linalg_solve_triangular
+from .arithmetic import where
+from .comparison import _TORCH_NAMES
+from .creation import eye, zeros, zeros_like
+from .dtype_support import not_implemented
+from .linalg_common import LAPACK_TYPES, batch_shape, check_classic_pair, check_info, check_input, check_svd_driver
+from .linalg_solve import _singular_inverse, linalg_solve_triangular
 from .movement import cat
+from .operands import check_same_device
 from .out_argument import write_out
 
 __all__ = [
@@ -43,9 +47,13 @@ __all__ = [
 
 # -- Cholesky ---------------------------------------------------------------------------------------
 class _Cholesky(Function):
+    """The lower factor ``L`` of the Hermitian matrix that the lower triangle of ``A`` holds, or with
+    ``upper`` the upper triangle (LAPACK's ``uplo='U'``: ``L`` of ``A^H``, ``U = L^H``)."""
+
     @staticmethod
-    def forward(ctx, A):
-        lower, info = A._backend.kernels.linalg_cholesky(A._data)
+    def forward(ctx, A, upper):
+        kernels = A._backend.kernels
+        lower, info = kernels.linalg_cholesky(kernels._mH(A._data) if upper else A._data)
         L = A._make(lower)
         ctx.save_for_backward(L)
         return L, A._make(info)
@@ -53,12 +61,12 @@ class _Cholesky(Function):
     @staticmethod
     def backward(ctx, grad, _):
         (L,) = ctx.saved_tensors
-        # G_A = L^-T Phi(L^T G_L) L^-1, symmetrized; Phi: the lower triangle, its diagonal halved
-        phi = (L.mT @ grad).tril()
-        phi = phi - 0.5 * phi.diagonal(0, -2, -1).diag_embed()
-        gA = linalg_solve_triangular(L.mT, phi, upper=True)
-        gA = linalg_solve_triangular(L, gA, upper=False, left=False)
-        return 0.5 * (gA + gA.mT)
+        # G_A = L^-H Phi L^-1, Phi = (T + tril(T, -1)^H) / 2 of T = tril(L^H G_L) (PyTorch's: the
+        # imaginary part of a complex diagonal is kept)
+        phi = (L.mH @ grad).tril()
+        phi = 0.5 * (phi + phi.tril(-1).mH)
+        gA = linalg_solve_triangular(L.mH, phi, upper=True)
+        return linalg_solve_triangular(L, gA, upper=False, left=False), None
 
 
 def _not_positive_definite(order: int) -> str:
@@ -87,22 +95,22 @@ def linalg_cholesky_ex(
         return write_out(
             "linalg.cholesky_ex", linalg_cholesky_ex(A, upper=upper, check_errors=check_errors), out, exact_dtype=True
         )
-    check_input("linalg.cholesky_ex", A, kernel="cholesky_cpu")
-    L, info = _Cholesky.apply(A)
+    check_input("linalg.cholesky", A, kernel="cholesky_cpu")  # PyTorch's argument errors name linalg.cholesky
+    L, info = _Cholesky.apply(A, upper)
     if check_errors:
         check_info("linalg.cholesky_ex", info, _not_positive_definite)
-    return results.linalg_cholesky_ex(L.mT if upper else L, info)
+    return results.linalg_cholesky_ex(L.mH if upper else L, info)
 
 
 def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None) -> Tensor:
-    """The Cholesky factor ``L`` (lower triangular, positive diagonal) of a symmetric
-    positive-definite matrix, ``A = L L^T``; ``U = L^T`` when ``upper``.
+    """The Cholesky factor ``L`` (lower triangular, positive diagonal) of a Hermitian
+    positive-definite matrix, ``A = L L^H``; ``U = L^H`` when ``upper``.
 
-    Only the lower triangle of ``A`` is read. Raises :class:`ember.linalg.LinAlgError` when a
+    Only the lower triangle of ``A`` is read (the upper one when ``upper``, as LAPACK's). Raises :class:`ember.linalg.LinAlgError` when a
     matrix is not positive-definite.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
         upper (bool): return the upper factor ``L^T``. Default: ``False``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
@@ -115,9 +123,9 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None
     if out is not None:
         return write_out("linalg.cholesky", linalg_cholesky(A, upper=upper), out, exact_dtype=True)
     check_input("linalg.cholesky", A, kernel="cholesky_cpu")
-    L, info = _Cholesky.apply(A)
+    L, info = _Cholesky.apply(A, upper)
     check_info("linalg.cholesky", info, _not_positive_definite)
-    return L.mT if upper else L
+    return L.mH if upper else L
 
 
 def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -> Tensor:
@@ -156,9 +164,9 @@ class _CholeskySolve(Function):
     def forward(ctx, B, L, upper):
         ctx.upper = upper
         kernels = L._backend.kernels
-        lower = kernels._mT(L._data) if upper else L._data
+        lower = kernels._mH(L._data) if upper else L._data
         y = kernels.linalg_solve_triangular(lower, B._data, False)
-        X = L._make(kernels.linalg_solve_triangular(kernels._mT(lower), y, True))
+        X = L._make(kernels.linalg_solve_triangular(kernels._mH(lower), y, True))
         ctx.save_for_backward(L, X)
         return X
 
@@ -166,14 +174,17 @@ class _CholeskySolve(Function):
     def backward(ctx, grad):
         L, X = ctx.saved_tensors
         gB = _CholeskySolve.apply(grad, L, ctx.upper)
-        common = gB @ X.mT
-        common = common + common.mT
+        common = gB @ X.mH
+        common = common + common.mH
         return gB, -(L @ common) if ctx.upper else -(common @ L), None
 
 
 def _cholesky_solve(op, B, L, upper):
+    if isinstance(B, Tensor) and B.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {B.ndim} dimensions instead")
+    check_classic_pair(B, L)
     check_input(op, L, kernel="cholesky_solve_cpu", B=B)
-    if B.ndim < 2 or B.shape[-2] != L.shape[-1]:
+    if B.shape[-2] != L.shape[-1]:
         raise RuntimeError(
             f"{op}: Incompatible shapes of A and B for the equation AX = B ({L.shape[-2]}x{L.shape[-1]} and "
             f"{'x'.join(map(str, B.shape))})"
@@ -216,17 +227,21 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = Non
     if out is not None:
         return write_out("cholesky_inverse", cholesky_inverse(L, upper), out)
     check_input("cholesky_inverse", L, kernel="cholesky_inverse_out_cpu")
+    if L.shape[-1]:  # a singular factor: LAPACK's potri refuses it
+        zero = L.diagonal(0, -2, -1) == 0
+        check_info("cholesky_inverse", where(zero.any(-1), zero.int().argmax(-1) + 1, 0), _singular_inverse)
     identity = eye(L.shape[-1], dtype=L.dtype, device=L.device).expand(L.shape)
     return _cholesky_solve("cholesky_inverse", identity, L, upper)
 
 
 # -- QR ---------------------------------------------------------------------------------------------
 def _qr_backward_tall(Q, R, gQ, gR):
-    """G_A of ``A = Q R`` (m >= n, reduced): ``(G_Q + Q copyltu(M)) R^-T``, ``M = R G_R^T - G_Q^T Q``."""
-    M = R @ gR.mT - gQ.mT @ Q
-    lower = M.tril(-1)
-    symmetric = lower + lower.mT + M.diagonal(0, -2, -1).diag_embed()
-    return linalg_solve_triangular(R.mT, gQ + Q @ symmetric, upper=False, left=False)
+    """G_A of ``A = Q R`` (m >= n, reduced): ``(G_Q + Q copyltu(M)) R^-H``, ``M = R G_R^H - G_Q^H Q``,
+    ``copyltu(M) = tril(M, -1) + tril(M, -1)^H + Re(diag(M))`` (``R``'s diagonal is real)."""
+    M = R @ gR.mH - gQ.mH @ Q
+    lower, diagonal = M.tril(-1), M.diagonal(0, -2, -1)
+    hermitian = lower + lower.mH + (diagonal.real if diagonal.dtype.is_complex else diagonal).diag_embed()
+    return linalg_solve_triangular(R.mH, gQ + Q @ hermitian, upper=False, left=False)
 
 
 class _Qr(Function):
@@ -255,7 +270,7 @@ class _Qr(Function):
             return _qr_backward_tall(Q, R, gQ, gR), None
         # A = [X | Y] with X square: X = Q R1, Y = Q R2
         Y = Q @ R[..., :, m:]
-        gX = _qr_backward_tall(Q, R[..., :, :m], gQ + Y @ gR[..., :, m:].mT, gR[..., :, :m])
+        gX = _qr_backward_tall(Q, R[..., :, :m], gQ + Y @ gR[..., :, m:].mH, gR[..., :, :m])
         return cat([gX, Q @ gR[..., :, m:]], dim=-1), None
 
 
@@ -266,7 +281,7 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> results.l
     The gradient is PyTorch's (``mode='reduced'``, or ``'complete'`` with ``m <= n``).
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         mode (str): ``'reduced'`` (``Q`` (*, m, k), ``R`` (*, k, n), ``k = min(m, n)``),
             ``'complete'`` (``Q`` (*, m, m), ``R`` (*, m, n)) or ``'r'`` (``R`` only, ``Q``
             empty). Default: ``'reduced'``
@@ -335,32 +350,61 @@ class _Svd(Function):
         u, s, vh = A._backend.kernels.linalg_svd(A._data, full_matrices)
         U, S, Vh = A._make(u), A._make(s), A._make(vh)
         ctx.save_for_backward(U, S, Vh)
+        ctx.set_materialize_grads(False)  # unused vectors: no 0 / (s_j^2 - s_i^2) terms (NaN at repeated values)
         return U, S, Vh
 
     @staticmethod
     def backward(ctx, gU, gS, gVh):
         U, S, Vh = ctx.saved_tensors
         k = S.shape[-1]
-        U, V = U[..., :, :k], Vh[..., :k, :].mT
+        U, V = U[..., :, :k], Vh[..., :k, :].mH
         if gU is None and gVh is None:
-            return (U * gS.unsqueeze(-2)) @ V.mT, None
+            return (U * gS.unsqueeze(-2)) @ V.mH, None
         m, n = U.shape[-2], V.shape[-2]
-        gU = zeros(U.shape, dtype=U.dtype, device=U.device) if gU is None else gU[..., :, :k]
-        gV = zeros(V.shape, dtype=V.dtype, device=V.device) if gVh is None else gVh[..., :k, :].mT
-        # U [(F o (U^T gU - gU^T U)) S + diag(gS) + S (F o (V^T gV - gV^T V))] V^T
-        #   + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T),  F[i, j] = 1 / (s_j^2 - s_i^2)
+        # U [(F o (U^H gU - gU^H U)) S + diag(gS) + S (F o (V^H gV - gV^H V))] V^H
+        #   + (I - U U^H) gU S^-1 V^H + U S^-1 gV^H (I - V V^H),  F[i, j] = 1 / (s_j^2 - s_i^2)
+        #   + U diag(i Im(diag(U^H gU)) / S) V^H for complex A (the phases of the vectors);
+        # the terms of an unused side are left out, not computed from zeros (0 / 0 at repeated or zero s)
         s2 = S * S
         F = _off_diagonal_inverse(s2.unsqueeze(-2) - s2.unsqueeze(-1))
-        UgU, VgV = U.mT @ gU, V.mT @ gV
-        inner = (F * (UgU - UgU.mT)) * S.unsqueeze(-2) + S.unsqueeze(-1) * (F * (VgV - VgV.mT))
-        if gS is not None:
-            inner = inner + gS.diag_embed()
-        gA = U @ inner @ V.mT
-        if m > k:
-            gA = gA + ((gU - U @ UgU) / S.unsqueeze(-2)) @ V.mT
-        if n > k:
-            gA = gA + U @ ((gV - V @ VgV) / S.unsqueeze(-2)).mT
+        inner = zeros((*S.shape, k), dtype=U.dtype, device=U.device) if gS is None else gS.diag_embed()
+        expected = zeros(S.shape, dtype=S.dtype, device=S.device)  # -Im(diag(V^H gV)), the phase U^H gU must have
+        if gVh is not None:
+            gV = gVh[..., :k, :].mH
+            VgV = V.mH @ gV
+            inner = inner + S.unsqueeze(-1) * (F * (VgV - VgV.mH))
+            expected = -VgV.diagonal(0, -2, -1).imag if U.dtype.is_complex else expected
+        if gU is not None:
+            gU = gU[..., :, :k]
+            UgU = U.mH @ gU
+            inner = inner + (F * (UgU - UgU.mH)) * S.unsqueeze(-2)
+            if U.dtype.is_complex:
+                phase = _check_phase_invariance(UgU.diagonal(0, -2, -1).imag, expected, "svd")
+                inner = inner + (1j * phase / S).diag_embed()
+        elif U.dtype.is_complex:  # only V used: its phase term must vanish alone
+            _check_phase_invariance(zeros_like(expected), expected, "svd")
+        gA = U @ inner @ V.mH
+        if m > k and gU is not None:
+            gA = gA + ((gU - U @ UgU) / S.unsqueeze(-2)) @ V.mH
+        if n > k and gVh is not None:
+            gA = gA + U @ ((gV - V @ VgV) / S.unsqueeze(-2)).mH
         return gA, None
+
+
+def _check_phase_invariance(phase: Tensor, expected: Tensor, op: str) -> Tensor:
+    """``phase`` (the imaginary diagonal of ``U^H G_U``), after PyTorch's check that the loss does not
+    depend on the phases of complex singular or eigen vectors, which the decomposition leaves free
+    (``phase`` equals ``expected`` when it does not)."""
+    if not bool(((phase - expected).abs() <= 1e-2 + 1e-2 * expected.abs()).all()):
+        vectors = "singular vectors" if op == "svd" else "eigenvectors"
+        raise RuntimeError(
+            f"{op}_backward: The {vectors} in the complex case are specified up to multiplication by e^{{i phi}}. "
+            "The specified loss function depends on this phase term, making it ill-defined."
+            if op == "svd"
+            else f"linalg_{op}_backward: The {vectors} in the complex case are specified up to multiplication by "
+            "e^{i phi}. The specified loss function depends on this quantity, so it is ill-defined."
+        )
+    return phase
 
 
 def linalg_svd(
@@ -373,10 +417,11 @@ def linalg_svd(
     distinct and, for the vectors, non-zero.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         full_matrices (bool): ``U`` (*, m, m) and ``Vh`` (*, n, n) when true, else (*, m, k)
             and (*, k, n), ``k = min(m, n)``. Default: ``True``
-        driver (str, optional): ignored (a cuSOLVER choice in PyTorch). Default: ``None``
+        driver (str, optional): a cuSOLVER choice, for CUDA tensors only (refused elsewhere, as
+            PyTorch does); ignored. Default: ``None``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
@@ -394,6 +439,7 @@ def linalg_svd(
     if out is not None:
         return write_out("linalg.svd", linalg_svd(A, full_matrices, driver=driver), out, exact_dtype=True)
     check_input("linalg.svd", A, square=False, kernel="linalg_svd_cpu")
+    check_svd_driver(A, driver)
     return results.linalg_svd(*_Svd.apply(A, full_matrices))
 
 
@@ -419,7 +465,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: Any =
         batch = tuple(input.shape[:-2])
         U = zeros((*batch, m, m), dtype=input.dtype, device=input.device)
         return results.svd(U, S, zeros((*batch, n, n), dtype=input.dtype, device=input.device))
-    return results.svd(U, S, Vh.mT)
+    return results.svd(U, S, Vh.mH)
 
 
 # -- symmetric eigen decomposition -------------------------------------------------------------------
@@ -429,23 +475,34 @@ class _Eigh(Function):
         w, v = A._backend.kernels.linalg_eigh(A._data, upper)
         W, V = A._make(w), A._make(v)
         ctx.save_for_backward(W, V)
+        ctx.set_materialize_grads(False)  # unused vectors: no 0 / (w_j - w_i) terms (NaN at repeated values)
         return W, V
 
     @staticmethod
     def backward(ctx, gW, gV):
         W, V = ctx.saved_tensors
-        inner = zeros(V.shape, dtype=V.dtype, device=V.device) if gW is None else gW.diag_embed()
+        inner = zeros(V.shape, dtype=V.dtype, device=V.device) if gW is None else gW.diag_embed().to(V.dtype)
         if gV is not None:
-            # the skew part of V^T G_V over E[i, j] = w_j - w_i (the orthogonality constraint)
-            VgV = V.mT @ gV
+            # the skew part of V^H G_V over E[i, j] = w_j - w_i (the orthogonality constraint)
+            VgV = V.mH @ gV
+            if V.dtype.is_complex:
+                phase = VgV.diagonal(0, -2, -1).imag
+                _check_phase_invariance(phase, zeros(phase.shape, dtype=phase.dtype, device=phase.device), "eigh")
             F = _off_diagonal_inverse(W.unsqueeze(-2) - W.unsqueeze(-1))
-            inner = inner + F * (0.5 * (VgV - VgV.mT))
-        return V @ inner @ V.mT, None
+            inner = inner + F * (0.5 * (VgV - VgV.mH))
+        return V @ inner @ V.mH, None
 
 
-def _check_uplo(UPLO):
-    if UPLO not in ("L", "U"):
+def _checked_eigh(op, A, UPLO):
+    """``UPLO == 'U'`` (in either case, as PyTorch reads it) after PyTorch's checks of ``A`` and ``UPLO``:
+    an integer matrix reaches the kernel's dtype dispatch (``NotImplementedError``)."""
+    if isinstance(A, Tensor) and A.ndim >= 2 and A.shape[-1] == A.shape[-2] and A.dtype not in LAPACK_TYPES:
+        if not (A.dtype.is_floating_point or A.dtype.is_complex):
+            not_implemented("linalg_eigh_cpu", A.dtype)
+    check_input(op, A, kernel="linalg_eigh_cpu")
+    if not isinstance(UPLO, str) or UPLO.upper() not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return UPLO.upper() == "U"
 
 
 def linalg_eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> results.linalg_eigh:
@@ -456,7 +513,7 @@ def linalg_eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> results.linal
     distinct.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
         UPLO (str): the triangle to read, ``'L'`` or ``'U'``. Default: ``'L'``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
@@ -472,9 +529,7 @@ def linalg_eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> results.linal
     """
     if out is not None:
         return write_out("linalg.eigh", linalg_eigh(A, UPLO), out, exact_dtype=True)
-    check_input("linalg.eigh", A, kernel="linalg_eigh_cpu")
-    _check_uplo(UPLO)
-    return results.linalg_eigh(*_Eigh.apply(A, UPLO == "U"))
+    return results.linalg_eigh(*_Eigh.apply(A, _checked_eigh("linalg.eigh", A, UPLO)))
 
 
 def linalg_eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) -> Tensor:
@@ -487,9 +542,7 @@ def linalg_eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) ->
     """
     if out is not None:
         return write_out("linalg.eigvalsh", linalg_eigvalsh(A, UPLO), out, exact_dtype=True)
-    check_input("linalg.eigvalsh", A, kernel="linalg_eigh_cpu")
-    _check_uplo(UPLO)
-    return _Eigh.apply(A, UPLO == "U")[0]
+    return _Eigh.apply(A, _checked_eigh("linalg.eigvalsh", A, UPLO))[0]
 
 
 # -- built on the SVD -------------------------------------------------------------------------------
@@ -509,28 +562,41 @@ def _tolerance(A, S, atol, rtol):
 
 
 def _reciprocal_above(S, cut):
-    """``1 / S`` where ``S > cut``, 0 elsewhere."""
+    """``1 / S`` where ``S > cut``, 0 elsewhere (broadcast with ``cut``: tolerances may add batch dimensions)."""
     small = S <= cut
-    return (1 / S.masked_fill(small, 1.0)).masked_fill(small, 0.0)
+    return (1 / S.expand(small.shape).masked_fill(small, 1.0)).masked_fill(small, 0.0)
+
+
+def _legacy_tolerance(op, name, value, atol, rtol, absolute):
+    """``(atol, rtol)`` with the earlier positional tolerance ``value`` (``tol``: absolute, with
+    ``rtol`` 0; ``rcond``: relative), which PyTorch refuses together with ``atol`` or ``rtol``."""
+    if value is None:
+        return atol, rtol
+    if atol is not None or rtol is not None:
+        raise TypeError(f"{op}() received an invalid combination of arguments - got {name} with atol or rtol")
+    return (value, 0.0) if absolute else (None, value)
 
 
 def linalg_pinv(
     A: Tensor,
+    rcond: float | Tensor | None = None,
+    hermitian: bool = False,
     *,
     atol: float | Tensor | None = None,
     rtol: float | Tensor | None = None,
-    hermitian: bool = False,
     out: Tensor | None = None,
 ) -> Tensor:
     """The Moore-Penrose pseudo-inverse, from the SVD (the eigen decomposition when
     ``hermitian``): the singular values at most ``max(atol, rtol * S[0])`` count as zero.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
+        rcond (float or Tensor, optional): the earlier name of ``rtol`` (it cannot be given with
+            ``atol`` or ``rtol``). Default: ``None``
+        hermitian (bool): ``A`` is Hermitian (its lower triangle is read). Default: ``False``
         atol (float or Tensor, optional): the absolute tolerance. Default: ``None`` (0)
         rtol (float or Tensor, optional): the relative tolerance. Default: ``None`` (``eps *
             max(m, n)`` when ``atol`` is not given either, else 0)
-        hermitian (bool): ``A`` is symmetric (its lower triangle is read). Default: ``False``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
@@ -539,18 +605,26 @@ def linalg_pinv(
         tensor([[1.0000, 0.0000, 0.0000],
                 [0.0000, 0.5000, 0.0000]])
     """
+    atol, rtol = _legacy_tolerance("linalg_pinv", "rcond", rcond, atol, rtol, absolute=False)
     if out is not None:
         return write_out("linalg.pinv", linalg_pinv(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
+    if isinstance(A, Tensor) and (A.ndim < 2 or A.dtype not in LAPACK_TYPES):
+        shape = ", ".join(map(str, A.shape))
+        raise RuntimeError(
+            f"linalg.pinv({_TORCH_NAMES[A.dtype.name]}{{[{shape}]}}): expected a tensor with 2 or more dimensions "
+            "of float, double, cfloat or cdouble types"
+        )
     check_input("linalg.pinv", A, square=hermitian)
     with no_grad():
         if hermitian:
             w, V = _Eigh.apply(A, False)
             magnitude = w.abs()
-            cut = _tolerance(A, magnitude.amax(-1, keepdim=True), atol, rtol)
-            X = (V * (_reciprocal_above(magnitude, cut) * w.sign()).unsqueeze(-2)) @ V.mT
+            largest = magnitude.amax(-1, keepdim=True) if w.shape[-1] else magnitude  # none of a 0x0 matrix
+            cut = _tolerance(A, largest, atol, rtol)
+            X = (V * (_reciprocal_above(magnitude, cut) * w.sign()).unsqueeze(-2)) @ V.mH
         else:
             U, S, Vh = _Svd.apply(A, False)
-            X = (Vh.mT * _reciprocal_above(S, _tolerance(A, S, atol, rtol)).unsqueeze(-2)) @ U.mT
+            X = (Vh.mH * _reciprocal_above(S, _tolerance(A, S, atol, rtol)).unsqueeze(-2)) @ U.mH
     return _Pinv.apply(A, X)
 
 
@@ -565,10 +639,10 @@ class _Pinv(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # dX = -X dA X + X X^T dA^T (I - A X) + (I - X A) dA^T X^T X
+        # dX = -X dA X + X X^H dA^H (I - A X) + (I - X A) dA^H X^H X
         A, X = ctx.saved_tensors
-        gT = grad.mT
-        gA = -(X.mT @ grad @ X.mT) + (gT - A @ (X @ gT)) @ X @ X.mT + X.mT @ X @ (gT - gT @ X @ A)
+        gH = grad.mH
+        gA = -(X.mH @ grad @ X.mH) + (gH - A @ (X @ gH)) @ X @ X.mH + X.mH @ X @ (gH - gH @ X @ A)
         return gA, None
 
 
@@ -586,20 +660,23 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 
 def linalg_matrix_rank(
     A: Tensor,
+    tol: float | Tensor | None = None,
+    hermitian: bool = False,
     *,
     atol: float | Tensor | None = None,
     rtol: float | Tensor | None = None,
-    hermitian: bool = False,
     out: Tensor | None = None,
 ) -> Tensor:
     """The numerical rank: the count of singular values above ``max(atol, rtol * S[0])`` (see
     :func:`pinv` for the defaults).
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
+        tol (float or Tensor, optional): the earlier name of ``atol`` (with ``rtol`` 0; it cannot
+            be given with ``atol`` or ``rtol``). Default: ``None``
+        hermitian (bool): ``A`` is Hermitian. Default: ``False``
         atol (float or Tensor, optional): the absolute tolerance. Default: ``None``
         rtol (float or Tensor, optional): the relative tolerance. Default: ``None``
-        hermitian (bool): ``A`` is symmetric. Default: ``False``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
@@ -610,8 +687,11 @@ def linalg_matrix_rank(
         >>> ember.linalg.matrix_rank(ember.tensor([[1.0, 2.0], [2.0, 4.0]]))
         tensor(1)
     """
+    atol, rtol = _legacy_tolerance("linalg_matrix_rank", "tol", tol, atol, rtol, absolute=True)
     if out is not None:
         return write_out("linalg.matrix_rank", linalg_matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
+    if isinstance(A, Tensor) and A.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
     check_input("linalg.matrix_rank", A, square=hermitian)
     if hermitian:
         S = _Eigh.apply(A.detach(), False)[0].abs().sort(-1, descending=True).values
@@ -623,6 +703,29 @@ def linalg_matrix_rank(
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
+def _check_lstsq(op: str, A: Tensor, B: Tensor) -> None:
+    """PyTorch's checks of ``lstsq``'s operands, in its order."""
+    for name, x in (("self", A), ("b", B)):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"linalg_lstsq(): argument '{name}' must be Tensor, not {type(x).__name__}")
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    if B.ndim < 1:
+        raise RuntimeError(f"{op}: other must have at least 1 dimension.")
+    if A.dtype != B.dtype:
+        raise RuntimeError(
+            f"{op}: Expected input and other to have the same dtype, but got input's dtype "
+            f"{_TORCH_NAMES[A.dtype.name]} and other's dtype {_TORCH_NAMES[B.dtype.name]}"
+        )
+    # PyTorch's refusal of other types names neither the op nor the type: ember's words name both
+    check_input(op, A, square=False)
+    check_same_device(op, A, B)
+    if not 0 <= A.ndim - B.ndim <= 1:
+        raise RuntimeError(
+            f"{op}: input.dim() must be greater or equal to other.dim() and (input.dim() - other.dim()) <= 1"
+        )
+
+
 def linalg_lstsq(
     A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None
 ) -> results.linalg_lstsq:
@@ -632,10 +735,10 @@ def linalg_lstsq(
     As PyTorch's CPU drivers: ``rank`` for ``'gelsy'`` (the default), ``'gelsd'`` and ``'gelss'``;
     ``singular_values`` for ``'gelsd'`` and ``'gelss'``; ``residuals`` (the squared norms of the
     columns of ``A X - B``) for drivers other than ``'gelsy'`` when ``m > n`` and every matrix has
-    full rank; the others are empty.
+    full rank (``'gels'``, which reads no ``rcond``, takes it to have); the others are empty.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         B (Tensor): the right-hand side, :math:`(*, m, k)`.
         rcond (float, optional): singular values at most ``rcond * S[0]`` count as zero.
             Default: ``None`` (``eps * max(m, n)``)
@@ -652,27 +755,28 @@ def linalg_lstsq(
                 [2.]])
     """
     op = "torch.linalg.lstsq"
-    check_input(op, A, square=False)
-    check_pair(op, A, B)
+    _check_lstsq(op, A, B)
     driver = "gelsy" if driver is None else driver
     if driver not in _DRIVERS:
         raise RuntimeError(f"{op}: parameter `driver` should be one of ({', '.join(_DRIVERS)})")
-    vector = B.ndim == A.ndim - 1
+    vector = B.ndim == 1 or tuple(B.shape) == tuple(A.shape[:-1])
     if vector:
         B = B.unsqueeze(-1)
-    if B.ndim < 2 or B.shape[-2] != A.shape[-2]:
-        raise RuntimeError(f"{op}: input.size(-2) should match other.size(-2). Got {A.shape[-2]} and {B.shape[0]}")
+    if B.shape[-2] != A.shape[-2]:
+        raise RuntimeError(f"{op}: input.size(-2) should match other.size({-1 if vector else -2})")
     batch = batch_shape(op, A, B)
     A, B = A.expand(*batch, *A.shape[-2:]), B.expand(*batch, *B.shape[-2:])
     m, n = A.shape[-2:]
-    rtol = finfo(A.dtype).eps * max(m, n) if rcond is None or rcond < 0 else rcond
+    # gels (QR, no rank detection) reads no rcond: A is taken to have full rank
+    default = rcond is None or rcond < 0 or driver == "gels"
+    rtol = finfo(A.dtype).eps * max(m, n) if default else rcond
     S = _Svd.apply(A.detach(), False)[1]
     rank = (S > _tolerance(A, S, None, rtol)).sum(-1)
     X = linalg_pinv(A, rtol=rtol) @ B
-    empty = zeros(0, dtype=A.dtype, device=A.device)
+    empty = zeros(0, dtype=S.dtype, device=A.device)  # real, as the residuals and singular values are
     residuals = empty
-    if driver != "gelsy" and m > n and bool((rank == n).all()):
-        residuals = ((A @ X - B) ** 2).sum(-2)
+    if driver != "gelsy" and m > n and (driver == "gels" or bool((rank == n).all())):
+        residuals = ((A @ X - B).abs() ** 2).sum(-2)
     if driver == "gels":
         rank = zeros(0, dtype=dtypes.int64, device=A.device)
     singular_values = S if driver in ("gelsd", "gelss") else empty

@@ -65,6 +65,7 @@ class _Eig(Function):
         w, v = A._backend.kernels.linalg_eig(A._data)
         L, V = A._make(w), A._make(v)
         ctx.save_for_backward(L, V)
+        ctx.set_materialize_grads(False)  # unused vectors: no 0 / (L_j - L_i) terms (NaN at repeated values)
         ctx.real_input = not A.dtype.is_complex
         return L, V
 

@@ -36,11 +36,11 @@ class _MatrixExp(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # the Frechet derivative at A^T applied to G: the upper-right block of exp([[A^T, G], [0, A^T]])
+        # the Frechet derivative at A^H applied to G: the upper-right block of exp([[A^H, G], [0, A^H]])
         (A,) = ctx.saved_tensors
         n = A.shape[-1]
-        top = cat([A.mT, grad], dim=-1)
-        bottom = cat([grad.new_zeros(grad.shape), A.mT], dim=-1)  # zeros, not grad * 0 (NaN where grad is inf)
+        top = cat([A.mH, grad], dim=-1)
+        bottom = cat([grad.new_zeros(grad.shape), A.mH], dim=-1)  # zeros, not grad * 0 (NaN where grad is inf)
         return _MatrixExp.apply(cat([top, bottom], dim=-2))[..., :n, n:]
 
 
@@ -51,7 +51,7 @@ def matrix_exp(A: Tensor) -> Tensor:
     :math:`A^T`, itself a matrix exponential (so it can be differentiated again).
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
 
     Example::
 
@@ -107,7 +107,7 @@ def linalg_householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = N
     Q = eye(m, n, dtype=A.dtype, device=A.device).expand(*A.shape[:-2], m, n)
     for i in range(tau.shape[-1] - 1, -1, -1):  # H_i (H_i+1 ... H_k [I; 0])
         v = where(rows > i, A[..., :, i : i + 1], (rows == i).to(A.dtype))
-        Q = Q - (tau[..., i, None, None] * v) * (v.mT @ Q)
+        Q = Q - (tau[..., i, None, None] * v) * (v.mH @ Q)
     return Q
 
 
@@ -195,6 +195,10 @@ def linalg_vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | None = N
         return write_out("linalg.vecdot", linalg_vecdot(x, y, dim=dim), out, exact_dtype=True)
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):
         raise TypeError(f"linalg.vecdot(): expected Tensor arguments, got {type(x).__name__} and {type(y).__name__}")
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        raise RuntimeError(
+            f"linalg.vecdot: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[x.dtype.name]}"
+        )
     if x.dtype != y.dtype:
         raise RuntimeError(
             f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {_TORCH_NAMES[x.dtype.name]} "

@@ -16,7 +16,8 @@ from ..tensor import Tensor
 from . import linalg_common as results
 from .arithmetic import where
 from .creation import eye
-from .linalg_common import batch_shape, check_info, check_input, triangle
+from .dtype_support import not_implemented
+from .linalg_common import batch_shape, check_classic_pair, check_info, check_input, triangle
 from .movement import cat
 from .out_argument import write_out
 
@@ -65,9 +66,9 @@ class _Det(Function):
     @staticmethod
     def backward(ctx, grad):
         A, out = ctx.saved_tensors
-        # det(A) A^-T; 0 where A is singular, as PyTorch's
-        scale = (grad * out)[..., None, None]
-        return where(scale == 0, 0.0, scale * _inverse_unchecked(A).mT)
+        # conj(det(A)) A^-H; 0 where A is singular, as PyTorch's
+        scale = (grad * out.conj())[..., None, None]
+        return where(scale == 0, 0.0, scale * _inverse_unchecked(A).mH)
 
 
 class _Slogdet(Function):
@@ -76,15 +77,20 @@ class _Slogdet(Function):
         sign, logabsdet = A._backend.kernels.linalg_slogdet(A._data)
         # as PyTorch, sign is an output of the node too (requires grad, contributes no gradient)
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(A)
-        return A._make(sign), A._make(logabsdet)
+        sign = A._make(sign)
+        ctx.save_for_backward(A, sign)
+        return sign, A._make(logabsdet)
 
     @staticmethod
-    def backward(ctx, _, grad):
-        if grad is None:  # only sign was used: no gradient (None), as PyTorch
+    def backward(ctx, grad_sign, grad):
+        A, sign = ctx.saved_tensors
+        # d log det(A) = tr(A^-1 dA) = d logabsdet + i d(angle of sign): a complex sign carries the angle's part
+        if A.dtype.is_complex and grad_sign is not None:
+            angle = 1j * (grad_sign * sign.conj()).imag
+            grad = angle if grad is None else grad + angle
+        if grad is None:  # only a real sign was used: no gradient (None), as PyTorch
             return None
-        (A,) = ctx.saved_tensors
-        return grad[..., None, None] * _inverse_unchecked(A).mT
+        return grad[..., None, None] * _inverse_unchecked(A).mH
 
 
 class _Inv(Function):
@@ -98,7 +104,7 @@ class _Inv(Function):
     @staticmethod
     def backward(ctx, grad, _):
         (inverse,) = ctx.saved_tensors
-        return -(inverse.mT @ grad @ inverse.mT)
+        return -(inverse.mH @ grad @ inverse.mH)
 
 
 def _inverse_unchecked(A):
@@ -118,8 +124,8 @@ class _Solve(Function):
     @staticmethod
     def backward(ctx, grad, _):
         A, X = ctx.saved_tensors
-        gB = _Solve.apply(A.mT, grad)[0]
-        return -(gB @ X.mT), gB
+        gB = _Solve.apply(A.mH, grad)[0]
+        return -(gB @ X.mH), gB
 
 
 class _SolveTriangular(Function):
@@ -135,8 +141,8 @@ class _SolveTriangular(Function):
     @staticmethod
     def backward(ctx, grad):
         A, X = ctx.saved_tensors
-        gB = _SolveTriangular.apply(A.mT, grad, not ctx.upper, ctx.unitriangular)
-        gA = triangle(-(gB @ X.mT), ctx.upper, strict=ctx.unitriangular) if ctx.needs_input_grad[0] else None
+        gB = _SolveTriangular.apply(A.mH, grad, not ctx.upper, ctx.unitriangular)
+        gA = triangle(-(gB @ X.mH), ctx.upper, strict=ctx.unitriangular) if ctx.needs_input_grad[0] else None
         return gA, gB, None, None
 
 
@@ -170,7 +176,7 @@ def linalg_det(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     :math:`\\det(A) A^{-T}` (0 where ``A`` is singular, as PyTorch's).
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
@@ -205,7 +211,7 @@ def linalg_slogdet(A: Tensor, *, out: Any = None) -> results.linalg_slogdet:
     is :math:`A^{-T}`; ``sign`` requires grad (as in PyTorch) but contributes none.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
@@ -223,7 +229,7 @@ def linalg_slogdet(A: Tensor, *, out: Any = None) -> results.linalg_slogdet:
     return results.linalg_slogdet(*_Slogdet.apply(A))
 
 
-def slogdet(input: Tensor) -> results.slogdet:
+def slogdet(input: Tensor, *, out: Any = None) -> results.slogdet:
     """The sign and log absolute determinant: :func:`ember.linalg.slogdet` (a ``slogdet`` tuple).
 
     Example::
@@ -231,6 +237,8 @@ def slogdet(input: Tensor) -> results.slogdet:
         >>> ember.slogdet(ember.tensor([[2.0, 0.0], [0.0, -3.0]])).sign
         tensor(-1.)
     """
+    if out is not None:
+        return write_out("slogdet", slogdet(input), out, exact_dtype=True)
     check_input("slogdet", input)
     return results.slogdet(*_Slogdet.apply(input))
 
@@ -240,7 +248,7 @@ def logdet(input: Tensor) -> Tensor:
     the matrix is singular.
 
     Args:
-        input (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        input (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
 
     Example::
 
@@ -251,6 +259,8 @@ def logdet(input: Tensor) -> Tensor:
     """
     check_input("logdet", input)
     sign, logabsdet = _Slogdet.apply(input)
+    if input.dtype.is_complex:  # the logarithm of sign, e^{i angle}, added
+        return logabsdet + sign.log()
     return where(sign < 0, math.nan, logabsdet)
 
 
@@ -260,7 +270,7 @@ def linalg_inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> 
     1-based order of the first zero pivot; raises only when ``check_errors``.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
         check_errors (bool): raise :class:`ember.linalg.LinAlgError` for a singular matrix.
             Default: ``False``
         out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
@@ -289,7 +299,7 @@ def linalg_inv(A: Tensor, *, out: Tensor | None = None) -> Tensor:
     :math:`-A^{-T} G A^{-T}`.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Example::
@@ -338,9 +348,9 @@ def linalg_solve_ex(
         return write_out(
             "linalg.solve_ex", linalg_solve_ex(A, B, left=left, check_errors=check_errors), out, exact_dtype=True
         )
-    X, info = _solve("linalg.solve_ex", A, B, left)
+    X, info = _solve("linalg.solve", A, B, left)  # PyTorch's argument errors name linalg.solve
     if check_errors:
-        check_info("linalg.solve_ex", info, _singular_solve)
+        check_info("torch.linalg.solve_ex", info, _singular_solve)
     return results.linalg_solve_ex(X, info)
 
 
@@ -361,7 +371,7 @@ def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True, out: Tensor | None 
     is singular. The gradients are :math:`G_B = A^{-T} G` and :math:`G_A = -G_B X^T`.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
         B (Tensor): the right-hand side, :math:`(*, n)` or :math:`(*, n, k)`.
         left (bool): solve ``A X = B`` (else ``X A = B``). Default: ``True``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
@@ -456,7 +466,7 @@ def linalg_solve_triangular(
     ``unitriangular``. No check for a zero on the diagonal: the result is then not finite.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, n, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, n, n)`.
         B (Tensor): the right-hand side, :math:`(*, n, k)` (:math:`(*, k, n)` when not ``left``).
         upper (bool): ``A`` is upper triangular (else lower).
         left (bool): solve ``A X = B`` (else ``X A = B``). Default: ``True``
@@ -474,8 +484,15 @@ def linalg_solve_triangular(
         result = linalg_solve_triangular(A, B, upper=upper, left=left, unitriangular=unitriangular)
         return write_out("linalg.solve_triangular", result, out, exact_dtype=True)
     op = "linalg.solve_triangular"
+    if isinstance(A, Tensor) and isinstance(B, Tensor) and A.ndim >= 2:
+        if not (A.dtype.is_floating_point or A.dtype.is_complex):  # PyTorch reaches the kernel's dispatch
+            not_implemented("triangular_solve_cpu", A.dtype)
+        if B.dtype != A.dtype:  # PyTorch casts B to A's type (a complex B to a real A with its warning)
+            B = B.to(A.dtype)
     check_input(op, A, kernel="triangular_solve_cpu", B=B)
-    if B.ndim < 2 or B.shape[-2 if left else -1] != A.shape[-1]:
+    if B.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
+    if B.shape[-2 if left else -1] != A.shape[-1]:
         shape = "x".join(map(str, B.shape))
         equation = "AX = B" if left else "XA = B"
         raise RuntimeError(
@@ -532,6 +549,7 @@ def triangular_solve(
         raise RuntimeError(
             f"A must be batches of square matrices, but they are {A.shape[-2]} by {A.shape[-1]} matrices"
         )
+    check_classic_pair(b, A)
     coefficient = A.mT if transpose else A
     X = linalg_solve_triangular(coefficient, b, upper=upper != transpose, unitriangular=unitriangular)
     return results.triangular_solve(X, A.clone())
@@ -556,22 +574,22 @@ class _LuFactor(Function):
         gL, gU = grad[..., :, :k].tril(-1), grad[..., :k, :].triu()
         if m < n:  # A = P L [U1 | U2]: U2 = L^-1 P^T A2
             U2, gU2 = U[..., :, k:], gU[..., :, k:]
-            gA2 = linalg_solve_triangular(L.mT, gU2, upper=True, unitriangular=True)
-            gB = _lu_square_backward(L, U[..., :, :k], gL - gA2 @ U2.mT, gU[..., :, :k])
+            gA2 = linalg_solve_triangular(L.mH, gU2, upper=True, unitriangular=True)
+            gB = _lu_square_backward(L, U[..., :, :k], gL - gA2 @ U2.mH, gU[..., :, :k])
             return P @ cat([gB, gA2], dim=-1)
         if m > n:  # P^T A = [L1; L2] U: L2 = B2 U^-1, so G_B2 = G_L2 U^-T
             L2, gL2 = L[..., k:, :], gL[..., k:, :]
-            gB2 = linalg_solve_triangular(U.mT, gL2, upper=False, left=False)
-            gB = _lu_square_backward(L[..., :k, :], U, gL[..., :k, :], gU - L2.mT @ gB2)
+            gB2 = linalg_solve_triangular(U.mH, gL2, upper=False, left=False)
+            gB = _lu_square_backward(L[..., :k, :], U, gL[..., :k, :], gU - L2.mH @ gB2)
             return P @ cat([gB, gB2], dim=-2)
         return P @ _lu_square_backward(L, U, gL, gU)
 
 
 def _lu_square_backward(L, U, gL, gU):
-    """G_B of square ``B = L U``: ``L^-T (tril(L^T G_L, -1) + triu(G_U U^T)) U^-T``."""
-    inner = (L.mT @ gL).tril(-1) + (gU @ U.mT).triu()
-    inner = linalg_solve_triangular(L.mT, inner, upper=True, unitriangular=True)
-    return linalg_solve_triangular(U.mT, inner, upper=False, left=False)
+    """G_B of square ``B = L U``: ``L^-H (tril(L^H G_L, -1) + triu(G_U U^H)) U^-H``."""
+    inner = (L.mH @ gL).tril(-1) + (gU @ U.mH).triu()
+    inner = linalg_solve_triangular(L.mH, inner, upper=True, unitriangular=True)
+    return linalg_solve_triangular(U.mH, inner, upper=False, left=False)
 
 
 def _unpack(LU, pivots):
@@ -601,11 +619,11 @@ class _LuSolve(Function):
         gB = _LuSolve.apply(LU, pivots, grad, not ctx.adjoint)
         gLU = None
         if ctx.needs_input_grad[0]:
-            # G_A = -G_B X^T (of A^T when adjoint), and A = P L U gives G_L and G_U
-            gA = -(X @ gB.mT) if ctx.adjoint else -(gB @ X.mT)
+            # G_A = -G_B X^H (of A^H when adjoint), and A = P L U gives G_L and G_U
+            gA = -(X @ gB.mH) if ctx.adjoint else -(gB @ X.mH)
             P, L, U = _unpack(LU, pivots)
             gA = P.mT @ gA
-            gLU = (gA @ U.mT).tril(-1) + (L.mT @ gA).triu()
+            gLU = (gA @ U.mH).tril(-1) + (L.mH @ gA).triu()
         return gLU, None, gB, None
 
 
@@ -619,7 +637,7 @@ def linalg_lu_factor_ex(
     diagonal element of ``U`` (0 when none).
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         pivot (bool): only ``True`` (partial pivoting) is supported. Default: ``True``
         check_errors (bool): raise for a singular matrix. Default: ``False``
         out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
@@ -636,14 +654,33 @@ def linalg_lu_factor_ex(
         return write_out(
             "linalg.lu_factor_ex", linalg_lu_factor_ex(A, pivot=pivot, check_errors=check_errors), out, exact_dtype=True
         )
-    op = "linalg.lu_factor_ex"
-    check_input(op, A, square=False, kernel="lu_cpu")
-    if not pivot:
-        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
-    LU, pivots, info = _LuFactor.apply(A)
+    LU, pivots, info = _lu_factor(A, pivot, "torch.lu_factor")
     if check_errors:
-        check_info(op, info, lambda order: f"U[{order},{order}] is zero.")
+        _check_lu_info("torch.linalg.lu_factor_ex", info)
     return results.linalg_lu_factor_ex(LU, pivots, info)
+
+
+def _lu_factor(A: Tensor, pivot: bool, op: str) -> tuple[Tensor, Tensor, Tensor]:
+    """``(LU, pivots, info)`` after PyTorch's checks (``op`` names the caller in the dimension check)."""
+    if isinstance(A, Tensor) and A.ndim < 2:
+        raise RuntimeError(f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
+    check_input("linalg.lu_factor_ex", A, square=False, kernel="lu_cpu")
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    return _LuFactor.apply(A)
+
+
+def _check_lu_info(op: str, info: Tensor) -> None:
+    """PyTorch's ``RuntimeError`` (not a ``LinAlgError``) for a zero on the diagonal of ``U``."""
+    check_info(
+        op,
+        info,
+        lambda order: (
+            f"U[{order},{order}] is zero and using it on lu_solve would result in a division by zero. If you still "
+            "want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
+        ),
+        RuntimeError,
+    )
 
 
 def linalg_lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> results.linalg_lu_factor:
@@ -653,7 +690,7 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> resul
     :func:`lu_factor_ex` or :func:`lu` to factor a singular matrix).
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         pivot (bool): only ``True`` is supported. Default: ``True``
         out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
@@ -670,15 +707,7 @@ def linalg_lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> resul
     if out is not None:
         return write_out("linalg.lu_factor", linalg_lu_factor(A, pivot=pivot), out, exact_dtype=True)
     LU, pivots, info = linalg_lu_factor_ex(A, pivot=pivot)
-    check_info(
-        "torch.linalg.lu_factor",
-        info,
-        lambda order: (
-            f"U[{order},{order}] is zero and using it on lu_solve would result in a division by zero. If you still "
-            "want to perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)"
-        ),
-        RuntimeError,
-    )
+    _check_lu_info("torch.linalg.lu_factor", info)
     return results.linalg_lu_factor(LU, pivots)
 
 
@@ -686,7 +715,7 @@ def linalg_lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> results.lina
     """The LU factorization with partial pivoting, ``A = P L U``, unpacked.
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         pivot (bool): only ``True`` is supported. Default: ``True``
         out (tuple of Tensors, optional): the output tensors, resized and returned. Default: ``None``.
 
@@ -703,7 +732,7 @@ def linalg_lu(A: Tensor, *, pivot: bool = True, out: Any = None) -> results.lina
     """
     if out is not None:
         return write_out("linalg.lu", linalg_lu(A, pivot=pivot), out, exact_dtype=True)
-    LU, pivots, _ = linalg_lu_factor_ex(A, pivot=pivot)
+    LU, pivots, _ = _lu_factor(A, pivot, "linalg.lu")
     return results.linalg_lu(*_unpack(LU, pivots))
 
 
@@ -733,7 +762,7 @@ def linalg_lu_solve(
             "linalg.lu_solve", linalg_lu_solve(LU, pivots, B, left=left, adjoint=adjoint), out, exact_dtype=True
         )
     op = "linalg.lu_solve"
-    check_input(op, LU, kernel="linalg.lu_solve_cpu", B=B)
+    check_input(op, LU, "LU", kernel="linalg.lu_solve_cpu", B=B)
     if B.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor B must have at least 2 dimensions.")
     if pivots.shape != LU.shape[:-1]:
@@ -744,8 +773,8 @@ def linalg_lu_solve(
             f"{op}: Incompatible shapes of A and B for the equation {equation} "
             f"({LU.shape[-2]}x{LU.shape[-1]} and {'x'.join(map(str, B.shape))})"
         )
-    if not left:  # X A = B: A^T X^T = B^T
-        return linalg_lu_solve(LU, pivots, B.mT, adjoint=not adjoint).mT
+    if not left:  # X A = B: A^H X^H = B^H (and X A^H = B: A X^H = B^H)
+        return linalg_lu_solve(LU, pivots, B.mH, adjoint=not adjoint).mH
     batch = batch_shape(op, LU, B)
     n = LU.shape[-1]
     return _LuSolve.apply(LU.expand(*batch, n, n), pivots.expand(*batch, n), B.expand(*batch, *B.shape[-2:]), adjoint)
@@ -799,6 +828,10 @@ def matrix_power(input: Tensor, n: int, *, out: Tensor | None = None) -> Tensor:
     op, A = "linalg.matrix_power", input
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument 'input' must be Tensor, not {type(A).__name__}")
+    if isinstance(n, Tensor) and not n.dtype.is_floating_point and not n.dtype.is_complex and n.numel() == 1:
+        n = int(n.item())
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"linalg_matrix_power(): argument 'n' (position 2) must be int, not {type(n).__name__}")
     if A.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
     if A.shape[-1] != A.shape[-2]:

@@ -516,9 +516,7 @@ def cross(
     _check_tensor("cross", other, "other")
     check_same_device("cross", input, other)
     if input.ndim != other.ndim:
-        raise RuntimeError(
-            f"linalg.cross: inputs must have the same number of dimensions. Got {input.ndim} and {other.ndim}"
-        )
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     err = broadcast_error(input.shape, other.shape)
     if err is not None:
         raise err
@@ -539,13 +537,13 @@ def cross(
         )
         sizes = [i for i, s in enumerate(a.shape) if s == 3]
         if not sizes:
-            raise RuntimeError(f"no dimension of size 3 in input of shape {list(a.shape)}")
-        axis = sizes[0]
+            raise RuntimeError("no dimension of size 3 in input")
+        axis = dim = sizes[0]
     else:
         axis = wrap_dim(dim, a.ndim)
-    if a.shape[axis] != 3:
+    if a.shape[axis] != 3:  # the dimension as it was given (-1, not 1)
         raise RuntimeError(
-            f"linalg.cross: inputs dimension {axis} must have length 3. Got {input.shape[axis]} and {other.shape[axis]}"
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[axis]} and {other.shape[axis]}"
         )
     x = [a.select(axis, i) for i in range(3)]
     y = [b.select(axis, i) for i in range(3)]

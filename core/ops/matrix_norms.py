@@ -51,6 +51,10 @@ def check_vector_norm_dtype(op: str, input: Tensor, dtype: _dtype | None) -> Non
         _check_floating(op, input)
     if dtype is None:
         return
+    if not (dtype.is_floating_point or dtype.is_complex):
+        raise RuntimeError(
+            f"{op}: dtype should be floating point or complex, but got {_TORCH_NAMES.get(dtype.name, dtype.name)}"
+        )
     if dtype.is_complex != input.dtype.is_complex:
         kind = "complex" if input.dtype.is_complex else "real"
         raise RuntimeError(
@@ -95,7 +99,7 @@ def matrix_norm(
     sum of magnitudes), ``inf`` / ``-inf`` (the largest / smallest row sum of magnitudes).
 
     Args:
-        A (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        A (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
         ord (int, inf or str): the order. Default: ``'fro'``
         dim (tuple of two ints): the matrix dimensions. Default: ``(-2, -1)``
         keepdim (bool): keep the reduced dimensions with size 1. Default: ``False``
@@ -123,11 +127,12 @@ def matrix_norm(
 @computes_in_float32
 def _matrix_norm(A, ord, dim, keepdim, *, dtype):
     op = "linalg.matrix_norm"
-    _check_floating(op, A, "A")
+    if not (isinstance(A, Tensor) and A.dtype.is_complex):
+        _check_floating(op, A, "A")
     if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"{op}: Order {ord} not supported.")
     d0, d1 = _matrix_dims(op, A, dim)
-    check_norm_dtype(op, A, dtype)
+    check_vector_norm_dtype(op, A, dtype)
     if dtype is not None:
         A = A.to(dtype)
     if ord == "fro":

@@ -1037,14 +1037,12 @@ def norm(
         check_vector_norm_dtype("linalg.vector_norm", input, dtype)
     if dtype is not None:
         input = input.to(dtype)
+    if p == "nuc":  # the nuclear norm of the matrices over the two dims (all of a 2-D input)
+        return matrix_norm(input, "nuc", tuple(range(input.ndim)) if dim is None else dim, keepdim)
     if input.dtype.is_complex:  # a vector norm of complex numbers is the norm of their absolute values
-        if p == "nuc":
-            raise NotImplementedError("norm: ember has no nuclear norm of complex matrices (no complex SVD)")
         input = input.abs()
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"norm(): input dtype should be floating point, but got {input.dtype}")
-    if p == "nuc":  # the nuclear norm of the matrices over the two dims (all of a 2-D input)
-        return matrix_norm(input, "nuc", tuple(range(input.ndim)) if dim is None else dim, keepdim)
     if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):

@@ -3,33 +3,19 @@ over the array primitives, LAPACK where a backend overrides it), and their gradi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ..autograd.function import Function, differentiable_backward, modified_after_saved
 from ..tensor import Tensor
-from .comparison import _TORCH_NAMES
-from .dtype_support import FLOATING, not_implemented
+from .linalg_common import check_input, check_svd_driver
 from .out_argument import write_out
 
-if TYPE_CHECKING:
-    from ..backend import _Array
-
 __all__ = ["svdvals"]
-
-
-def singular_triplets(input: Tensor) -> tuple[_Array, _Array, _Array]:
-    """``(u, s, v)`` arrays of ``input`` (..., m, n), ``k = min(m, n)``: ``u`` (..., m, k), ``s``
-    (..., k) in descending order and ``v`` (..., n, k) with ``input = u @ diag(s) @ v.T``."""
-    backend = input._backend
-    u, s, vh = backend.kernels.linalg_svd(input._data, False)
-    return u, s, backend.xp.permute_dims(vh, (*range(vh.ndim - 2), vh.ndim - 1, vh.ndim - 2))
 
 
 class _Svdvals(Function):
     @staticmethod
     def forward(ctx, x):
-        u, s, v = singular_triplets(x)
-        ctx.u, ctx.v = x._make(u), x._make(v)
+        u, s, vh = x._backend.kernels.linalg_svd(x._data, False)
+        ctx.u, ctx.vh = x._make(u), x._make(vh)
         # x for a second derivative only, not saved: an in-place change of x after the op breaks
         # only that, as PyTorch (which saves U, S, V) never breaks the first
         ctx.x, ctx.x_version = x, x._version_counter.value
@@ -37,7 +23,7 @@ class _Svdvals(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        # d(sum_i g_i s_i) = U diag(g) V^T; building a graph (a second derivative), U and V are
+        # d(sum_i g_i s_i) = U diag(g) V^H; building a graph (a second derivative), U and V are
         # taken from the differentiable SVD of x, as PyTorch's svdvals differentiates through svd
         if differentiable_backward() and ctx.needs_input_grad[0]:
             from .linalg_decompositions import linalg_svd  # it builds on this module
@@ -47,17 +33,18 @@ class _Svdvals(Function):
                 raise modified_after_saved(x, ctx.x_version)
             u, _, vh = linalg_svd(x, full_matrices=False)
             return (u * grad.unsqueeze(-2)) @ vh
-        return (ctx.u * grad.unsqueeze(-2)) @ ctx.v.mT
+        return (ctx.u * grad.unsqueeze(-2)) @ ctx.vh
 
 
-def svdvals(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+def svdvals(input: Tensor, *, driver: str | None = None, out: Tensor | None = None) -> Tensor:
     """The singular values of a matrix or a batch of matrices, in descending order.
 
-    Computed by one-sided Jacobi rotations; the gradient is :math:`U \\operatorname{diag}(g) V^T`,
+    Computed by one-sided Jacobi rotations; the gradient is :math:`U \\operatorname{diag}(g) V^H`,
     itself differentiable (through :func:`ember.linalg.svd`).
 
     Args:
-        input (Tensor): a floating point tensor of shape :math:`(*, m, n)`.
+        input (Tensor): a floating point or complex tensor of shape :math:`(*, m, n)`.
+        driver (str, optional): a cuSOLVER choice, for CUDA tensors only; ignored. Default: ``None``
         out (Tensor, optional): the output tensor, resized to the result's shape and returned. Default: ``None``.
 
     Returns:
@@ -69,15 +56,11 @@ def svdvals(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([4., 3.])
     """
     if out is not None:
-        return write_out("linalg.svdvals", svdvals(input), out, exact_dtype=True)
+        return write_out("linalg.svdvals", svdvals(input, driver=driver), out, exact_dtype=True)
     if not isinstance(input, Tensor):
         raise TypeError(f"linalg.svdvals(): argument 'A' must be Tensor, not {type(input).__name__}")
     if input.ndim < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(
-            f"linalg.svd: Expected a floating point or complex tensor as input. Got {_TORCH_NAMES[input.dtype.name]}"
-        )
-    if input.dtype not in FLOATING:
-        not_implemented("linalg_svd_cpu", input.dtype)
+    check_input("linalg.svd", input, square=False, kernel="linalg_svd_cpu")
+    check_svd_driver(input, driver)
     return _Svdvals.apply(input)

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember.linalg import LinAlgError
+
+from .ldl import ldl_factor, ldl_solve
+
 __all__ = ["NumpyLinalgKernels"]
 
 
@@ -35,9 +39,12 @@ class NumpyLinalgKernels:
 
     def linalg_cholesky(self, a):
         try:
-            return np.linalg.cholesky(a), _success(a)
+            lower = np.linalg.cholesky(a)
         except np.linalg.LinAlgError:
             return super().linalg_cholesky(a)
+        if not np.isfinite(lower).all():  # NaN passes numpy's check, not LAPACK's (info > 0)
+            return super().linalg_cholesky(a)
+        return lower, _success(a)
 
     def linalg_lu_factor(self, a):
         if a.size == 0:
@@ -49,7 +56,7 @@ class NumpyLinalgKernels:
         pivots = np.zeros((flat.shape[0], min(m, n)), dtype=np.int32)
         info = np.zeros(flat.shape[0], dtype=np.int32)
         for k in range(min(m, n)):
-            p = k + np.argmax(np.abs(flat[:, k:, k]), axis=-1)
+            p = k + self._pivot_row(flat[:, k:, k])
             pivots[:, k] = p + 1
             swap = flat[rows, p].copy()
             flat[rows, p] = flat[:, k]
@@ -96,12 +103,26 @@ class NumpyLinalgKernels:
         return q, r
 
     def linalg_svd(self, a, full_matrices=False):
-        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        try:
+            u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        except np.linalg.LinAlgError:  # NumPy's ValueError, PyTorch's LinAlgError
+            finite = np.isfinite(a).reshape(-1, a.shape[-2] * a.shape[-1]).all(axis=-1)
+            batch = f"(Batch element {int(np.argmin(finite))}): " if a.ndim > 2 else ""
+            raise LinAlgError(
+                f"linalg.svd: {batch}The algorithm failed to converge because the input matrix contained "
+                "non-finite values."
+            ) from None
         return u, s, vh
 
     def linalg_eigh(self, a, upper=False):
         w, v = np.linalg.eigh(a, UPLO="U" if upper else "L")
         return w, v
+
+    def linalg_ldl_factor(self, a, hermitian=False):
+        return ldl_factor(a, hermitian)
+
+    def linalg_ldl_solve(self, ld, pivots, b, hermitian=False):
+        return ldl_solve(ld, pivots, b, hermitian)
 
     def linalg_eig(self, a):
         """LAPACK's ``geev``, complex results also for a real ``a`` (NumPy returns real arrays when
