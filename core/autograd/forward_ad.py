@@ -255,6 +255,10 @@ class _Rule:
         custom = cls._validates_gradients  # a user's Function: its jvp gives the rule
         if ctx._dirty and not custom:
             return  # ember's own in-place writes record their tangents where they are called (write_tangent)
+        if ctx._name == "NotImplemented" and not custom:  # PyTorch's node of an op without derivatives
+            raise NotImplementedError(
+                f"Trying to use forward AD with {cls.__name__.lstrip('_')} that does not support it."
+            )
         outs = outputs if isinstance(outputs, tuple) else (outputs,)
         with suspended():
             results: Sequence[Any] | None
