@@ -17,6 +17,7 @@ from .accumulation import AccumulationKernels
 from .activation import ActivationKernels
 from .arithmetic import ArithmeticKernels
 from .attention import AttentionKernels
+from .blocked_attention import BlockedAttentionKernels
 from .conv import ConvKernels
 from .ctc import CtcKernels
 from .embedding import EmbeddingKernels
@@ -48,6 +49,7 @@ class Kernels(
     SoftmaxKernels,
     OptimKernels,
     AttentionKernels,
+    BlockedAttentionKernels,
     CtcKernels,
     LinalgKernels,
     EmbeddingKernels,

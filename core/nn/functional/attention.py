@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from array import array
 
 from ... import dtypes
 from ...amp.policy import autocast_call
@@ -19,6 +20,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...autograd.grad_mode import grad_state
 from ...ops.movement import broadcast_shapes, cat
+from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from ..attention.bias import CausalBias
 from .dropout import _keep_mask
@@ -134,6 +136,44 @@ class _FusedAttention(Function):
         return dq, dk, dv, dmask if mask_grad else None, None, None
 
 
+class _ScaledDotProductFlashAttentionForCpu(Function):
+    """``out`` of 16-bit attention on a CPU device as PyTorch's flash kernel rounds it
+    (:mod:`ember.kernels.blocked_attention`); ``bias`` is None or an additive float32 mask, causal
+    masks included, ``groups`` the query heads to each key head."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, bias, scale, groups):
+        out, lse = q._backend.kernels.blocked_attention_forward(
+            q._data, k._data, v._data, None if bias is None else bias._data, scale, groups
+        )
+        out = q._make(out)
+        ctx.scale, ctx.groups, ctx.lse = scale, groups, lse
+        ctx.save_for_backward(q, k, v, bias, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, bias, out = ctx.saved_tensors
+        if grad_state.enabled:  # create_graph: the float32 computation's gradients, differentiable again
+            heads = q.shape[-3]
+            k32, v32 = _repeat_heads(k.float(), heads), _repeat_heads(v.float(), heads)
+            dq, dk, dv, _ = _grads_by_tensor_ops(q.float(), k32, v32, bias, ctx.scale, None, grad.float(), None)
+            dk, dv = (d.unflatten(-3, (k.shape[-3], ctx.groups)).sum(-3) for d in (dk, dv))
+            return dq.to(q.dtype), dk.to(k.dtype), dv.to(v.dtype), None, None, None
+        dq, dk, dv = q._backend.kernels.blocked_attention_backward(
+            grad._data,
+            q._data,
+            k._data,
+            v._data,
+            None if bias is None else bias._data,
+            ctx.scale,
+            out._data,
+            ctx.lse,
+            ctx.groups,
+        )
+        return q._make(dq), q._make(dk), q._make(dv), None, None, None
+
+
 def _check_sdpa(query, key, value, attn_mask):
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
@@ -234,6 +274,45 @@ def _attention(query, key, value, mask, is_causal, scale, dropout_p, need_weight
     return _Attention.apply(query, key, value, bias, scale, keep, need_weights)
 
 
+def _takes_flash_kernel(query, key, value, attn_mask, dropout_p, enable_gqa):
+    """Whether PyTorch's CPU runs this attention through its flash kernel
+    (``use_flash_attention_cpp`` in ``sdp_utils_cpp.cpp``), else through its math path: 4-D
+    inputs of one batch size and one head dim, key and value heads equal and equal to the
+    query's (or dividing them, with ``enable_gqa``), a 2-D or 4-D mask that needs no gradient,
+    no dropout, no empty sequence and the last axes contiguous."""
+    if dropout_p > 0.0 or query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
+        return False
+    (b, h, L, e), (bk, hk, S, ek), (bv, hv, _, ev) = query.shape, key.shape, value.shape
+    if not (b == bk == bv and e == ek == ev and hk == hv and L and S):
+        return False
+    if h != hk and not (enable_gqa and h % hk == 0):
+        return False
+    if attn_mask is not None and (attn_mask.ndim not in (2, 4) or attn_mask.requires_grad):
+        return False
+    return all(t.stride(-1) == 1 for t in (query, key, value))
+
+
+def _narrow_attention_on_cpu(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
+    """float16/bfloat16 attention as PyTorch's CPU computes it: its flash kernel where it applies
+    (:class:`_ScaledDotProductFlashAttentionForCpu`), else its math path, which computes in float32 and rounds the
+    output once (the gradients too)."""
+    if _takes_flash_kernel(query, key, value, attn_mask, dropout_p, enable_gqa):
+        L, S = query.shape[-2], key.shape[-2]
+        if is_causal:
+            attn_mask = query.new_ones((L, S), dtype=dtypes.bool).tril()
+        bias = None if attn_mask is None else _mask_to_bias(attn_mask, dtypes.float32).float()
+        scale = array("f", [scale])[0]  # PyTorch's kernel takes the factor as a float32
+        return _ScaledDotProductFlashAttentionForCpu.apply(
+            query, key, value, bias, scale, query.shape[1] // key.shape[1]
+        )
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
+    if attn_mask is not None and attn_mask.dtype is not dtypes.bool:
+        attn_mask = attn_mask.float()
+    out = _attention(query.float(), key.float(), value.float(), attn_mask, is_causal, scale, dropout_p, False)
+    return out.to(query.dtype)
+
+
 def _mask_to_bias(mask, dtype):
     """An additive float mask: a bool ``mask`` gives 0 where True (attend) and ``-inf`` where False."""
     if mask.dtype is dtypes.bool:
@@ -298,6 +377,7 @@ def scaled_dot_product_attention(
     _check_sdpa(query, key, value, attn_mask)
     if dropout_p < 0.0 or dropout_p > 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    grouped_key, grouped_value = key, value
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     if is_causal and attn_mask is not None:
@@ -305,6 +385,10 @@ def scaled_dot_product_attention(
     if attn_mask is not None:
         _check_mask_fits_scores(attn_mask, query, key)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if narrow_on_cpu(query) and query.shape[-2] and key.shape[-2]:
+        return _narrow_attention_on_cpu(
+            query, grouped_key, grouped_value, attn_mask, dropout_p, is_causal, scale, enable_gqa
+        )
     return _attention(query, key, value, attn_mask, is_causal, scale, dropout_p, False)
 
 
