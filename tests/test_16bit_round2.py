@@ -85,3 +85,62 @@ def test_attention_double_backward_in_16_bits():
     assert dq.dtype is ember.bfloat16
     dq.float().sum().backward()
     assert k.grad is not None and k.grad.dtype is ember.bfloat16
+
+
+def _batch_norm_case(m, dtype, shape, params):
+    """A training batch norm step: the output, the input's and parameters' gradients and the
+    running statistics after it; ``params`` is "same" (the input's type), "float32" (autocast's
+    mixed type) or "none" (no weight, bias or running statistics)."""
+    rng = np.random.default_rng(len(shape) * 7 + len(params))
+    low = getattr(m, dtype)
+    C = shape[1]
+    x = m.tensor((rng.standard_normal(shape) * 2 + 0.5).astype(np.float32)).to(low).requires_grad_()
+    kind = low if params == "same" else m.float32
+    weight = m.tensor(rng.uniform(0.5, 1.5, C).astype(np.float32)).to(kind).requires_grad_()
+    bias = m.tensor(rng.standard_normal(C).astype(np.float32)).to(kind).requires_grad_()
+    running_mean = m.tensor((rng.standard_normal(C) * 0.1).astype(np.float32)).to(kind)
+    running_var = m.tensor(rng.uniform(0.5, 1.5, C).astype(np.float32)).to(kind)
+    if params == "none":
+        weight = bias = running_mean = running_var = None
+    y = m.nn.functional.batch_norm(x, running_mean, running_var, weight, bias, training=True, momentum=0.1)
+    y.backward(m.tensor(rng.standard_normal(shape).astype(np.float32)).to(low))
+    results = [y, x.grad]
+    if params != "none":
+        results += [running_mean, running_var]
+    if params == "same":  # float32 parameters' gradients are float32 sums, in another order than PyTorch's
+        results += [weight.grad, bias.grad]
+    return results
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("params", ["same", "float32", "none"])
+@pytest.mark.parametrize("shape", [(16, 8), (4, 6, 5, 5), (3, 4, 7)])
+def test_batch_norm_training_as_torch(dtype, params, shape):
+    """PyTorch's CPU rounds the saved mean and reciprocal standard deviation of a 16-bit batch norm
+    to the input's type when its parameters share it (bfloat16 also the sum of squares and the
+    variance), and updates bfloat16 running statistics in bfloat16 arithmetic with the momentum
+    rounded (0.1 is 0.10009765625); ember computed all in float32 (half of the outputs a unit or
+    more off, up to 300 units, and float16 running means up to 96)."""
+    ours, theirs = _batch_norm_case(ember, dtype, shape, params), _batch_norm_case(torch, dtype, shape, params)
+    for a, b in zip(ours, theirs):
+        assert str(a.dtype) == str(b.dtype).replace("torch", "ember")
+        if b.dtype == torch.float32:
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6, atol=0)
+        else:
+            _assert_as_torch(a, b)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_batch_norm_module_in_16_bits_as_torch(dtype):
+    """nn.BatchNorm2d converted to the 16-bit type: two training steps, then evaluation."""
+    rng = np.random.default_rng(3)
+    batches = [(rng.standard_normal((4, 3, 5, 5)) * 3 + 1).astype(np.float32) for _ in range(3)]
+    results = []
+    for m in (ember, torch):
+        layer = m.nn.BatchNorm2d(3).to(getattr(m, dtype))
+        outs = [layer(m.tensor(b).to(getattr(m, dtype))) for b in batches[:2]]
+        layer.eval()
+        outs.append(layer(m.tensor(batches[2]).to(getattr(m, dtype))))
+        results.append(outs + [layer.running_mean, layer.running_var])
+    for a, b in zip(*results):
+        _assert_as_torch(a, b)

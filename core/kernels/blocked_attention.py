@@ -49,11 +49,6 @@ def _swap_last(xp, x):
 class BlockedAttentionKernels:
     """PyTorch's CPU flash attention for float16/bfloat16, written against ``self.xp``."""
 
-    #: the float32 lanes of PyTorch's vector registers on this machine (16 with AVX-512, 8 with
-    #: AVX2): a row's last ``len % lanes`` exponentials take the C library's ``exp``; 0 where
-    #: PyTorch has no fast exponential (``fexp_u20`` is Sleef's ``exp`` on ARM)
-    VECTOR_LANES = 16
-
     def _wide(self):
         backend = self.backend
         return backend.native_dtype(dtypes.float32), backend.native_dtype(dtypes.float64)
@@ -91,7 +86,8 @@ class BlockedAttentionKernels:
         return xp.astype(xp.where(x > _LN_FLT_MAX, math.inf, value), f32)
 
     def _block_exp(self, z):
-        """The exponentials of a block's rows as PyTorch's fused exp-and-sum loop takes them."""
+        """The exponentials of a block's rows as PyTorch's fused exp-and-sum loop takes them: whole
+        vector registers (:attr:`Kernels.VECTOR_LANES`) from ``fexp_u20``, the rest from ``exp``."""
         lanes = self.VECTOR_LANES
         cut = lanes * (z.shape[-1] // lanes) if lanes else 0
         if cut == z.shape[-1]:

@@ -13,24 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.kernels.blocked_attention import BlockedAttentionKernels
-
 from ..namespace import _matmul
 from ..onednn import gemm
 
 __all__ = ["NumpyAttentionKernels"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _float_lanes():
-    """The float32 lanes of PyTorch's CPU vector code on this machine: 16 where it takes its
-    AVX-512 kernels, 8 with AVX2, 0 elsewhere (no fast exponential there)."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features
-    except ImportError:  # NumPy's private module moved: the kernel's default
-        return BlockedAttentionKernels.VECTOR_LANES
-    return 16 if features.get("AVX512_SKX") else 8 if features.get("AVX2") and features.get("FMA3") else 0
 
 
 def _takes(*arrays):
@@ -40,8 +28,6 @@ def _takes(*arrays):
 
 
 class NumpyAttentionKernels:
-    VECTOR_LANES = _float_lanes()
-
     def attention_forward(self, q, k, v, bias, scale, keep):
         if not _takes(q, k, v, bias, keep):
             return super().attention_forward(q, k, v, bias, scale, keep)

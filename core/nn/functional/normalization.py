@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from array import array
 from collections.abc import Sequence
 
 from ... import dtypes
@@ -25,6 +26,7 @@ from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.operands import check_same_device
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
+from ...threads import get_num_threads
 from ...typeinfo import finfo
 from .padding import pad
 
@@ -119,6 +121,111 @@ class _BatchNorm(Function):
             None,
             None,
         )
+
+
+def _channel_sums(values, lanes):
+    """The per-channel float32 sums of ``values`` ``(N, C, ...)`` in the order of PyTorch's CPU batch
+    norm loops over a 16-bit input. A 2-D input takes its channels-last loop: the rows split among
+    the threads (:func:`ember.get_num_threads`), each adding its rows in turn, the threads' sums
+    added in order. Otherwise, along each image, pairs of ``lanes``-wide float32 vectors go into
+    one accumulator (images and pairs in turn) and the images' last ``S % (2 lanes)`` values one by
+    one into a scalar, which takes the accumulator's lanes last, in order."""
+    n, c = values.shape[0], values.shape[1]
+    if values.ndim == 2:
+        step = -(-n // max(1, min(get_num_threads(), n)))
+        total = values[:step].cumsum(0)[-1]
+        for start in range(step, n, step):
+            total = total + values[start : start + step].cumsum(0)[-1]
+        return total
+    values = values.reshape((n, c, -1))
+    size = values.shape[2]
+    cut = size - size % (2 * lanes) if lanes else 0
+    tail = values[:, :, cut:].permute(1, 0, 2).reshape((c, -1))
+    total = tail.cumsum(1)[:, -1] if tail.shape[1] else values.new_zeros((c,))
+    if cut:
+        vectors = values[:, :, :cut].reshape((n, c, cut // lanes, lanes)).permute(1, 0, 2, 3)
+        total = total + vectors.reshape((c, -1, lanes)).cumsum(1)[:, -1].cumsum(1)[:, -1]
+    return total
+
+
+class _NarrowBatchNorm(Function):
+    """``(y, mean, var_sum)``: batch norm in training of a float16/bfloat16 input as PyTorch's CPU
+    kernel computes it. The channel's mean and sum of squared deviations are float32; where the
+    parameters share the input's type (``rounded``; not with float32 parameters, "mixed type"),
+    the statistics it saves and normalizes with, the mean and the reciprocal standard deviation,
+    are rounded to that type, and bfloat16 keeps the sum and the variance in bfloat16 on the way.
+    ``y = ((x - mean) * invstd) * weight + bias`` in float32, rounded once; the backward computes
+    in float32 from the saved statistics, each gradient rounded once to its parameter's type.
+    ``mean`` and ``var_sum`` (float32) are for the running statistics."""
+
+    _backward_name = "NativeBatchNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps, rounded):
+        low, count = x.dtype, _count(x.shape, axes)
+        view = lambda t: _channel_view(t, x.ndim)  # noqa: E731
+        xf, lanes = x.float(), x._backend.kernels.VECTOR_LANES
+        mean = _channel_sums(xf, lanes) / count
+        # the channels-last loop centres on the saved mean, rounded where the parameters are 16-bit
+        centre = mean.to(low).float() if rounded and x.ndim == 2 else mean
+        var_sum = _channel_sums((xf - view(centre)).square(), lanes)
+        if rounded and low is dtypes.bfloat16:
+            var_sum = var_sum.to(low).float()
+            var = (var_sum / count).to(low).float()
+        else:
+            var = var_sum / count
+        saved_mean, invstd = mean, (var.double() + eps).rsqrt().float()
+        if rounded:
+            saved_mean, invstd = saved_mean.to(low), invstd.to(low)
+        y = (xf - view(saved_mean.float())) * view(invstd.float())
+        y = _affine(y, _float32(weight), _float32(bias), view)
+        ctx.axes, ctx.count = axes, count
+        ctx.save_for_backward(x, weight, saved_mean, invstd)
+        ctx.mark_non_differentiable(mean, var_sum)
+        return y.to(low), mean, var_sum
+
+    @staticmethod
+    def backward(ctx, grad, _grad_mean, _grad_var_sum):
+        x, weight, mean, invstd = ctx.saved_tensors
+        count, low = ctx.count, x.dtype
+        view = lambda t: _channel_view(t, x.ndim)  # noqa: E731
+        dy, centered, a = grad.float(), x.float() - view(mean.float()), invstd.float()
+        lanes = x._backend.kernels.VECTOR_LANES
+        total, dotp = _channel_sums(dy, lanes), _channel_sums(centered * dy, lanes)
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:  # PyTorch's (dy - mean(dy) - (x - mean) * k) * invstd * w
+            k = view(dotp * a * a / count)
+            grad_x = (dy - view(total / count) - centered * k) * view(a)
+            grad_x = (grad_x if weight is None else grad_x * view(weight.float())).to(low)
+        if ctx.needs_input_grad[1]:
+            grad_weight = (dotp * a).to(weight.dtype)
+        if ctx.needs_input_grad[2]:
+            grad_bias = total.to(low if weight is None else weight.dtype)
+        return grad_x, grad_weight, grad_bias, None, None, None
+
+
+def _update_narrow_running(running_mean, running_var, mean, var_sum, count, momentum):
+    """The running statistics of a float16/bfloat16 input's batch norm updated in place as PyTorch's
+    CPU kernel does: bfloat16 ones in bfloat16 arithmetic (the momentum, ``1 - momentum``, each
+    product and the sum rounded; the mean and the unbiased variance from rounded statistics),
+    float16 and float32 ones in float32 from the float32 statistics, rounded once."""
+    with no_grad():
+        low = running_mean.dtype if running_mean is not None else running_var.dtype
+        if low is dtypes.bfloat16:
+            r = lambda t: t.to(low).float()  # noqa: E731
+            m = r(mean.new_full((), momentum))
+            keep = r(1 - m)
+            new_mean = None if running_mean is None else r(m * r(mean)) + r(keep * running_mean.float())
+            unbiased = r(var_sum / max(count - 1, 1))
+            new_var = None if running_var is None else m * unbiased + r(keep * running_var.float())
+        else:
+            m = array("f", [momentum])[0]
+            keep = array("f", [1 - m])[0]
+            new_mean = None if running_mean is None else m * mean + keep * running_mean.float()
+            new_var = None if running_var is None else m * (var_sum / max(count - 1, 1)) + keep * running_var.float()
+        for running, new in ((running_mean, new_mean), (running_var, new_var)):
+            if running is not None:
+                running.copy_(new)
 
 
 #: op -> the PyTorch CPU kernel that refuses a non-floating input (LRN's avg_pool2d takes int64)
@@ -292,6 +399,12 @@ def batch_norm(
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
             return _affine(input.clone(), weight, bias, view)
+        if narrow_on_cpu(input):
+            rounded = all(p is None or p.dtype is input.dtype for p in (weight, bias, running_mean, running_var))
+            y, mean, var_sum = _NarrowBatchNorm.apply(input, weight, bias, axes, eps, rounded)
+            if running_mean is not None or running_var is not None:
+                _update_narrow_running(running_mean, running_var, mean, var_sum, count, momentum)
+            return y
         low = _mixed_type(input)
         if low is not None:  # computed in float32 and rounded once, as PyTorch's (float32 parameters too)
             input, weight, bias = input.float(), _float32(weight), _float32(bias)
