@@ -641,7 +641,6 @@ def rms_norm(
     return _affine(y, weight, None, lambda t: t)
 
 
-@computes_in_float32
 def group_norm(
     input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-05
 ) -> Tensor:
@@ -682,6 +681,10 @@ def group_norm(
     for name, value in (("weight", weight), ("bias", bias)):
         _check_param(op, name, value, channels)
     _check_parameter_dtypes(op, input, weight=weight, bias=bias)
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
+        if narrow_on_cpu(input) and all(p is None or p.dtype is input.dtype for p in (weight, bias)):
+            return _NarrowGroupNorm.apply(input.contiguous(), weight, bias, num_groups, eps)
+        return group_norm(input.float(), num_groups, _float32(weight), _float32(bias), eps).to(input.dtype)
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     y, mean, var = _Normalize.apply(grouped, (2,), eps)
     return _affine(
@@ -691,6 +694,62 @@ def group_norm(
         lambda t: _channel_view(t, input.ndim),
         lambda y, w: _GroupScale.apply(y, w, input, mean, var, eps),
     )
+
+
+class _NarrowGroupNorm(Function):
+    """Group norm of a float16/bfloat16 input with parameters of its type, as PyTorch's CPU kernel:
+    the output computed in float32 and rounded once; the mean and the reciprocal standard
+    deviation of each group kept in the input's type, and the backward computed in float32 from
+    those rounded statistics with PyTorch's terms (``dx = rstd * w * dy + b * x + c`` per group,
+    the weight's gradient ``sum_n (sum(dy x) - sum(dy) mean) rstd``), each gradient rounded once."""
+
+    _backward_name = "NativeGroupNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, groups, eps):
+        n, xf = x.shape[0], x.float()
+        grouped = xf.reshape((n, groups, -1))
+        y, mean, var = _Normalize.apply(grouped, (2,), eps)
+        view = lambda t: _channel_view(t, x.ndim)  # noqa: E731
+        y = _affine(y.reshape(x.shape), _float32(weight), _float32(bias), view)
+        ctx.groups = groups
+        ctx.save_for_backward(
+            x, weight, mean.reshape((n, groups)).to(x.dtype), (var + eps).rsqrt().reshape((n, groups)).to(x.dtype)
+        )
+        return y.to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, mean, rstd = ctx.saved_tensors
+        n, c, groups = x.shape[0], x.shape[1], ctx.groups
+        per_group = c // groups
+        planes = (n, c, math.prod(x.shape[2:]))
+        dy, xf = grad.float().reshape(planes), x.float().reshape(planes)
+        m, a = mean.float(), rstd.float()  # (N, G)
+        gamma = None if weight is None else weight.float().reshape((1, groups, per_group))
+        ds, db = (dy * xf).sum(2), dy.sum(2)  # (N, C)
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            ds_g, db_g = ds.reshape((n, groups, per_group)), db.reshape((n, groups, per_group))
+            sum1 = (ds_g if gamma is None else ds_g * gamma).sum(2)
+            sum2 = (db_g if gamma is None else db_g * gamma).sum(2)
+            scale = 1.0 / (per_group * planes[2])
+            b = (sum2 * m - sum1) * a * a * a * scale
+            cc = -b * m - sum2 * a * scale
+            c1 = (
+                a.reshape((n, groups, 1)).expand((n, groups, per_group))
+                if gamma is None
+                else a.reshape((n, groups, 1)) * gamma
+            )
+            dx = c1.reshape((n, c, 1)) * dy
+            dx = dx.reshape((n, groups, -1)) + b.reshape((n, groups, 1)) * xf.reshape((n, groups, -1))
+            grad_x = (dx + cc.reshape((n, groups, 1))).reshape(x.shape).to(x.dtype)
+        if weight is not None and ctx.needs_input_grad[1]:
+            spread = lambda t: t.reshape((n, groups, 1)).expand((n, groups, per_group)).reshape((n, c))  # noqa: E731
+            grad_weight = ((ds - db * spread(m)) * spread(a)).sum(0).to(weight.dtype)
+        if ctx.needs_input_grad[2]:
+            grad_bias = db.sum(0).to(x.dtype)
+        return grad_x, grad_weight, grad_bias, None, None
 
 
 class _GroupScale(Function):
