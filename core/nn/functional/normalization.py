@@ -522,8 +522,10 @@ def layer_norm(
     axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
     _check_parameter_dtypes("layer_norm", input, weight=weight, bias=bias)
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
-        if narrow_on_cpu(input) and all(p is None or p.dtype is input.dtype for p in (weight, bias)):
-            return _NarrowLayerNorm.apply(input.contiguous(), weight, bias, axes, eps)
+        rounded = all(p is None or p.dtype is input.dtype for p in (weight, bias))
+        mixed = all(p is None or p.dtype is dtypes.float32 for p in (weight, bias))
+        if narrow_on_cpu(input) and (rounded or mixed):
+            return _NarrowLayerNorm.apply(input.contiguous(), weight, bias, axes, eps, rounded)
         weight, bias = (None if p is None else p.float() for p in (weight, bias))
         return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     y, _, _ = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
@@ -531,23 +533,26 @@ def layer_norm(
 
 
 class _NarrowLayerNorm(Function):
-    """Layer norm of a float16/bfloat16 input with parameters of its type, as PyTorch's CPU kernel:
-    the output computed in float32 and rounded once; the mean and the reciprocal standard deviation
-    kept in the input's type, and the backward computed in float32 from those rounded statistics
-    (``dx = rstd * dy * w + b * x + c``, PyTorch's ``b`` and ``c``), rounded once. The parameters'
-    gradients are float32 sums rounded once (PyTorch's kernel adds the rows in the 16-bit type,
-    a partial sum per thread, so its last bits depend on the thread count)."""
+    """Layer norm of a float16/bfloat16 input, as PyTorch's CPU kernel: the output computed in
+    float32 and rounded once; with parameters of the input's type (``rounded``) the mean and the
+    reciprocal standard deviation kept in that type, with float32 ones (mixed type) in float32, and
+    the backward computed in float32 from them (``dx = rstd * dy * w + b * x + c``, PyTorch's ``b``
+    and ``c``), rounded once. The parameters' gradients are summed as PyTorch's kernel sums them:
+    each thread adds its rows into a buffer of the input's 16-bit type, then the threads' buffers
+    are added in float32 (:func:`_row_sums_by_thread`)."""
 
     _backward_name = "NativeLayerNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias, axes, eps):
+    def forward(ctx, x, weight, bias, axes, eps, rounded):
         xf = x.float()
         _, mean, _, invstd = x._backend.kernels.normalize_forward(xf._data, axes, eps)
         mean, invstd = x._make(mean), x._make(invstd)
         y = _affine(xf * invstd + -invstd * mean, weight, bias, lambda t: t)  # PyTorch's x * rstd - rstd * mean
         ctx.axes = axes
-        ctx.save_for_backward(x, weight, mean.to(x.dtype), invstd.to(x.dtype))
+        if rounded:
+            mean, invstd = mean.to(x.dtype), invstd.to(x.dtype)
+        ctx.save_for_backward(x, weight, mean, invstd)
         return y.to(x.dtype)
 
     @staticmethod
@@ -566,11 +571,37 @@ class _NarrowLayerNorm(Function):
             b = (db * m - ds) * a * a * a * scale
             c = -b * m - db * a * scale
             grad_x = ((a * dy if w is None else a * dy * w) + b * xf + c).to(x.dtype)
+        rows = (math.prod(x.shape[i] for i in batch_axes), -1)
         if needs_weight and weight is not None:
-            grad_weight = (dy * (a * xf + -a * m)).sum(batch_axes).to(x.dtype)
+            grad_weight = _row_sums_by_thread((dy * (a * xf + -a * m)).reshape(rows), x.dtype)
+            grad_weight = grad_weight.reshape(weight.shape).to(weight.dtype)
         if needs_bias:
-            grad_bias = dy.sum(batch_axes).to(x.dtype)
-        return grad_x, grad_weight, grad_bias, None, None
+            grad_bias = _row_sums_by_thread(dy.reshape(rows), x.dtype).reshape(grad.shape[len(batch_axes) :])
+            grad_bias = grad_bias.to(x.dtype if weight is None else weight.dtype)
+        return grad_x, grad_weight, grad_bias, None, None, None
+
+
+def _row_sums_by_thread(values, low):
+    """The column sums of float32 ``values`` ``(M, N)`` as PyTorch's CPU layer norm backward adds its
+    parameters' gradients: the rows split among the threads (:func:`ember.get_num_threads`), each
+    thread adding its rows in turn into a buffer of the 16-bit type ``low`` (rounded after every
+    row), the threads' buffers then added in float32."""
+    xp = values._backend.xp
+    narrow, wide = values._backend.native_dtype(low), values._data.dtype
+    m, n = values.shape
+    threads = max(1, min(get_num_threads(), m))
+    step = -(-m // threads)
+    data = values._data
+    if step * threads != m:  # rows of zeros after the last: adding 0 leaves a rounded buffer as it is
+        data = xp.concat([data, xp.zeros((step * threads - m, n), dtype=wide)], axis=0)
+    data = xp.reshape(data, (threads, step, n))
+    buffers = xp.astype(xp.astype(data[:, 0, :], narrow), wide)
+    for row in range(1, step):
+        buffers = xp.astype(xp.astype(buffers + data[:, row, :], narrow), wide)
+    total = buffers[0]
+    for t in range(1, threads):
+        total = total + buffers[t]
+    return values._make(total)
 
 
 def _normalized_shape(normalized_shape):
