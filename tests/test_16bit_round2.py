@@ -246,3 +246,49 @@ def test_layer_norm_parameter_gradients_as_torch(dtype, params, shape):
             np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
         else:
             _assert_as_torch(a, b)
+
+
+def _run_multihead(m, dtype, need_weights, causal):
+    low = getattr(m, dtype)
+    layer = m.nn.MultiheadAttention(32, 4, batch_first=True)
+    state = sorted(layer.state_dict().items())
+    rng = np.random.default_rng(4)
+    layer.load_state_dict({k: m.tensor(rng.standard_normal(tuple(v.shape)).astype(np.float32) * 0.2) for k, v in state})
+    layer = layer.to(low)
+    x = m.tensor(rng.standard_normal((2, 7, 32)).astype(np.float32)).to(low).requires_grad_()
+    mask = m.nn.Transformer.generate_square_subsequent_mask(7).to(low) if causal else None
+    out, _ = layer(x, x, x, need_weights=need_weights, attn_mask=mask, is_causal=causal)
+    out.backward(m.tensor(rng.standard_normal((2, 7, 32)).astype(np.float32)).to(low))
+    return [out, x.grad, layer.in_proj_weight.grad, layer.out_proj.weight.grad]
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("need_weights", [False, True])
+@pytest.mark.parametrize("causal", [False, True])
+def test_multihead_attention_as_torch(dtype, need_weights, causal):
+    """nn.MultiheadAttention in 16 bits as PyTorch computes it: self-attention projects the input
+    with the whole packed weight at once (one product for the input's gradient), a non-contiguous
+    input's linear rounds the product before the bias, and the heads take scaled_dot_product_attention
+    (without the weights) or 16-bit baddbmm, softmax and bmm (with them). Before, 70% of outputs and
+    gradients differed."""
+    ours = _run_multihead(ember, dtype, need_weights, causal)
+    theirs = _run_multihead(torch, dtype, need_weights, causal)
+    for a, b in zip(ours, theirs):
+        _assert_as_torch(a, b)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("layout", ["transposed_3d", "contiguous_4d", "transposed_4d"])
+def test_linear_bias_rounding_follows_the_layout(dtype, layout):
+    """PyTorch's linear adds the bias inside addmm's float32 accumulator for a 2-D or contiguous
+    input, but after the product's rounding for a non-contiguous one (matmul, then add_)."""
+    rng = np.random.default_rng(6)
+    base = rng.standard_normal((2, 3, 7, 32) if "4d" in layout else (2, 7, 32)).astype(np.float32)
+    weight, bias = rng.standard_normal((24, 32)).astype(np.float32), rng.standard_normal(24).astype(np.float32)
+    results = []
+    for m in (ember, torch):
+        low = getattr(m, dtype)
+        x = m.tensor(base).to(low)
+        x = x if layout == "contiguous_4d" else x.transpose(0, 1)
+        results.append(m.nn.functional.linear(x, m.tensor(weight).to(low), m.tensor(bias).to(low)))
+    _assert_as_torch(*results)

@@ -23,7 +23,7 @@ from ...ops.movement import broadcast_shapes, cat
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from ..attention.bias import CausalBias
-from .dropout import _keep_mask
+from .dropout import _keep_mask, dropout
 from .linear import linear
 from .padding import pad
 
@@ -433,8 +433,25 @@ def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
     return nd == 3
 
 
+def _split_projection(projected, parts, embed):
+    """The ``parts`` projections packed along the last axis of ``projected``, each made contiguous
+    (PyTorch's ``unflatten(-1, (parts, E)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()``)."""
+    stacked = projected.unflatten(-1, (parts, embed)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
+    return tuple(stacked[i] for i in range(parts))
+
+
 def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight):
-    """``q, k, v``: the three input projections, from one packed weight or three separate ones."""
+    """``q, k, v``: the three input projections, from one packed weight or three separate ones. As in
+    PyTorch, self-attention (one tensor for all three) projects with the whole packed weight at once
+    and encoder-decoder attention (``key is value``) the key and value together, so that the input's
+    gradient comes from one product (three products rounded apart and added differ in 16 bits)."""
+    if in_proj_weight is not None and key is value:
+        embed = query.shape[-1]
+        if query is key:
+            return _split_projection(linear(query, in_proj_weight, in_proj_bias), 3, embed)
+        w_q, w_kv = in_proj_weight.split([embed, 2 * embed])
+        b_q, b_kv = (None, None) if in_proj_bias is None else in_proj_bias.split([embed, 2 * embed])
+        return (linear(query, w_q, b_q), *_split_projection(linear(key, w_kv, b_kv), 2, embed))
     if in_proj_weight is not None:
         weights = in_proj_weight.chunk(3)
     else:
@@ -461,6 +478,32 @@ def _check_attn_mask(attn_mask, bsz, num_heads, tgt_len, src_len):
             )
         return attn_mask
     raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
+
+
+def _narrow_heads_attention(q, k, v, attn_mask, is_causal, dropout_p, need_weights, bsz):
+    """``(out, weights)`` of 16-bit heads ``q`` ``(N * H, L, E)``, ``k``/``v`` ``(N * H, S, E)`` on a
+    CPU device as PyTorch's ``multi_head_attention_forward`` computes them: with the weights,
+    tensor operations each rounded to the 16-bit type (``q * sqrt(1 / E)``, ``baddbmm`` of the mask,
+    softmax, dropout, ``bmm``); without them, ``scaled_dot_product_attention`` of ``(N, H, L, E)``
+    views, which takes PyTorch's flash kernel (:func:`_narrow_attention_on_cpu`)."""
+    heads, L, E = q.shape
+    S = k.shape[1]
+    if need_weights:
+        scaled = q * math.sqrt(1.0 / E)
+        scores = scaled.matmul(k.mT) if attn_mask is None else attn_mask.baddbmm(scaled, k.mT)
+        weights = scores.softmax(-1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, dropout_p)
+        return weights.matmul(v), weights
+    if attn_mask is not None:
+        attn_mask = (
+            attn_mask.unsqueeze(0)
+            if attn_mask.ndim == 3 and attn_mask.shape[0] == 1
+            else attn_mask.reshape(bsz, heads // bsz, -1, S)
+        )
+    views = [t.reshape(bsz, heads // bsz, t.shape[1], E) for t in (q, k, v)]
+    out = scaled_dot_product_attention(*views, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal)
+    return out.reshape(heads, L, E), None
 
 
 def multi_head_attention_forward(
@@ -594,8 +637,11 @@ def multi_head_attention_forward(
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
-    result = _attention(q, k, v, attn_mask, causal_hint, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
-    out, weights = result if need_weights else (result, None)
+    if narrow_on_cpu(q):
+        out, weights = _narrow_heads_attention(q, k, v, attn_mask, causal_hint, dropout_p, need_weights, bsz)
+    else:
+        result = _attention(q, k, v, attn_mask, causal_hint, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
+        out, weights = result if need_weights else (result, None)
     if weights is not None and attn_mask is not None:
         # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN
         masked_rows = attn_mask.isneginf().all(-1, keepdim=True)

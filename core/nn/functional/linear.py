@@ -113,9 +113,14 @@ def _common_case(input, weight, bias):
 
 def _linear(like, kernels, rows, w, b):
     """The backend's ``linear`` of native ``rows``; a 16-bit one with a bias computed in float32 and
-    rounded once where the backend asks for it (``Kernels.NARROW_PRODUCTS_IN_FLOAT32``)."""
+    rounded once where the backend asks for it (``Kernels.NARROW_PRODUCTS_IN_FLOAT32``), when
+    PyTorch's ``linear`` fuses the bias into ``addmm``: a 2-D input, or a contiguous one (flattened to
+    rows). A non-contiguous input PyTorch multiplies, rounds, then adds the bias in a second
+    rounding (``matmul`` and ``add_``), and so does this."""
     if b is not None and rows.dtype.itemsize == 2 and kernels.NARROW_PRODUCTS_IN_FLOAT32:
-        return opmath(like, kernels.linear, rows, w, b)
+        if like.ndim == 2 or like.is_contiguous():
+            return opmath(like, kernels.linear, rows, w, b)
+        return opmath(like, like._backend.xp.add, kernels.linear(rows, w, None), b)
     return kernels.linear(rows, w, b)
 
 
