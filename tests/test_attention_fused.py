@@ -212,7 +212,12 @@ def test_fused_float16(device, kind):
         out = F.scaled_dot_product_attention(*xs, is_causal=kind == "causal")
         out.float().sum().backward()
         results.append([out] + [x.grad for x in xs if x.requires_grad])
-    assert results[0][0].grad_fn.name() == _fused(device, ember.float16, masked=kind != "causal")
+    expected = _fused(device, ember.float16, masked=kind != "causal")
+    if device.split(":")[0] in ("cpu", "restricted"):
+        # PyTorch's CPU flash kernel, rounded as it rounds; a mask that needs a gradient takes its
+        # math path, float32 rounded once
+        expected = "ToCopyBackward0" if kind == "float" else "ScaledDotProductFlashAttentionForCpuBackward0"
+    assert results[0][0].grad_fn.name() == expected
     for half, full in zip(*results):
         np.testing.assert_allclose(
             half.float().detach().cpu().numpy(), full.detach().cpu().numpy(), rtol=2e-2, atol=2e-2

@@ -17,6 +17,7 @@ from .accumulation import AccumulationKernels
 from .activation import ActivationKernels
 from .arithmetic import ArithmeticKernels
 from .attention import AttentionKernels
+from .blocked_attention import BlockedAttentionKernels
 from .conv import ConvKernels
 from .ctc import CtcKernels
 from .embedding import EmbeddingKernels
@@ -48,6 +49,7 @@ class Kernels(
     SoftmaxKernels,
     OptimKernels,
     AttentionKernels,
+    BlockedAttentionKernels,
     CtcKernels,
     LinalgKernels,
     EmbeddingKernels,
@@ -65,6 +67,11 @@ class Kernels(
     #: included: PyTorch's CPU runs bfloat16 through oneDNN so, and float16 as im2col products, each
     #: rounded (the bias, under :attr:`NARROW_PRODUCTS_IN_FLOAT32`, inside the forward's rounding)
     CONV_IN_FLOAT32: tuple[dtypes.dtype, ...] = (dtypes.bfloat16,)
+    #: the float32 lanes of PyTorch's CPU vector registers on this machine (16 with AVX-512, 8 with
+    #: AVX2; 0 where it has no fast exponential): the 16-bit kernels that reproduce its CPU's
+    #: order of float32 sums (batch norm's statistics) and its split of a row between the
+    #: vectorized ``fexp_u20`` and the C library's ``exp`` (attention) follow it
+    VECTOR_LANES = 16
 
     def __init__(self, backend):
         self.backend = backend

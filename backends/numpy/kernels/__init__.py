@@ -24,6 +24,16 @@ from .vision import NumpyVisionKernels
 __all__ = ["NumpyKernels"]
 
 
+def _float_lanes():
+    """The float32 lanes of PyTorch's CPU vector code on this machine: 16 where it takes its
+    AVX-512 kernels, 8 with AVX2, 0 elsewhere (see ``Kernels.VECTOR_LANES``)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # NumPy's private module moved: the portable default
+        return Kernels.VECTOR_LANES
+    return 16 if features.get("AVX512_SKX") else 8 if features.get("AVX2") and features.get("FMA3") else 0
+
+
 class NumpyKernels(
     NumpyActivationKernels,
     NumpyArithmeticKernels,
@@ -44,3 +54,5 @@ class NumpyKernels(
     Kernels,
 ):
     """The kernel table of the NumPy backend: the portable defaults plus these overrides."""
+
+    VECTOR_LANES = _float_lanes()

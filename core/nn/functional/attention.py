@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import math
 import warnings
+from array import array
 
 from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
 from ...ops.movement import broadcast_shapes, cat
+from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
 from ..attention.bias import CausalBias
-from .dropout import _keep_mask
+from .dropout import _keep_mask, dropout
 from .linear import linear
 from .padding import pad
 
@@ -133,6 +135,44 @@ class _FusedAttention(Function):
         return dq, dk, dv, dmask if mask_grad else None, None, None
 
 
+class _ScaledDotProductFlashAttentionForCpu(Function):
+    """``out`` of 16-bit attention on a CPU device as PyTorch's flash kernel rounds it
+    (:mod:`ember.kernels.blocked_attention`); ``bias`` is None or an additive float32 mask, causal
+    masks included, ``groups`` the query heads to each key head."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, bias, scale, groups):
+        out, lse = q._backend.kernels.blocked_attention_forward(
+            q._data, k._data, v._data, None if bias is None else bias._data, scale, groups
+        )
+        out = q._make(out)
+        ctx.scale, ctx.groups, ctx.lse = scale, groups, lse
+        ctx.save_for_backward(q, k, v, bias, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, bias, out = ctx.saved_tensors
+        if differentiable_backward():  # create_graph: the float32 computation's gradients, differentiable again
+            heads = q.shape[-3]
+            k32, v32 = _repeat_heads(k.float(), heads), _repeat_heads(v.float(), heads)
+            dq, dk, dv, _ = _grads_by_tensor_ops(q.float(), k32, v32, bias, ctx.scale, None, grad.float(), None)
+            dk, dv = (d.unflatten(-3, (k.shape[-3], ctx.groups)).sum(-3) for d in (dk, dv))
+            return dq.to(q.dtype), dk.to(k.dtype), dv.to(v.dtype), None, None, None
+        dq, dk, dv = q._backend.kernels.blocked_attention_backward(
+            grad._data,
+            q._data,
+            k._data,
+            v._data,
+            None if bias is None else bias._data,
+            ctx.scale,
+            out._data,
+            ctx.lse,
+            ctx.groups,
+        )
+        return q._make(dq), q._make(dk), q._make(dv), None, None, None
+
+
 def _check_sdpa(query, key, value, attn_mask):
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
@@ -233,6 +273,45 @@ def _attention(query, key, value, mask, is_causal, scale, dropout_p, need_weight
     return _Attention.apply(query, key, value, bias, scale, keep, need_weights)
 
 
+def _takes_flash_kernel(query, key, value, attn_mask, dropout_p, enable_gqa):
+    """Whether PyTorch's CPU runs this attention through its flash kernel
+    (``use_flash_attention_cpp`` in ``sdp_utils_cpp.cpp``), else through its math path: 4-D
+    inputs of one batch size and one head dim, key and value heads equal and equal to the
+    query's (or dividing them, with ``enable_gqa``), a 2-D or 4-D mask that needs no gradient,
+    no dropout, no empty sequence and the last axes contiguous."""
+    if dropout_p > 0.0 or query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
+        return False
+    (b, h, L, e), (bk, hk, S, ek), (bv, hv, _, ev) = query.shape, key.shape, value.shape
+    if not (b == bk == bv and e == ek == ev and hk == hv and L and S):
+        return False
+    if h != hk and not (enable_gqa and h % hk == 0):
+        return False
+    if attn_mask is not None and (attn_mask.ndim not in (2, 4) or attn_mask.requires_grad):
+        return False
+    return all(t.stride(-1) == 1 for t in (query, key, value))
+
+
+def _narrow_attention_on_cpu(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa):
+    """float16/bfloat16 attention as PyTorch's CPU computes it: its flash kernel where it applies
+    (:class:`_ScaledDotProductFlashAttentionForCpu`), else its math path, which computes in float32 and rounds the
+    output once (the gradients too)."""
+    if _takes_flash_kernel(query, key, value, attn_mask, dropout_p, enable_gqa):
+        L, S = query.shape[-2], key.shape[-2]
+        if is_causal:
+            attn_mask = query.new_ones((L, S), dtype=dtypes.bool).tril()
+        bias = None if attn_mask is None else _mask_to_bias(attn_mask, dtypes.float32).float()
+        scale = array("f", [scale])[0]  # PyTorch's kernel takes the factor as a float32
+        return _ScaledDotProductFlashAttentionForCpu.apply(
+            query, key, value, bias, scale, query.shape[1] // key.shape[1]
+        )
+    if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
+    if attn_mask is not None and attn_mask.dtype is not dtypes.bool:
+        attn_mask = attn_mask.float()
+    out = _attention(query.float(), key.float(), value.float(), attn_mask, is_causal, scale, dropout_p, False)
+    return out.to(query.dtype)
+
+
 def _mask_to_bias(mask, dtype):
     """An additive float mask: a bool ``mask`` gives 0 where True (attend) and ``-inf`` where False."""
     if mask.dtype is dtypes.bool:
@@ -297,6 +376,7 @@ def scaled_dot_product_attention(
     _check_sdpa(query, key, value, attn_mask)
     if dropout_p < 0.0 or dropout_p > 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+    grouped_key, grouped_value = key, value
     if enable_gqa and key.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     if is_causal and attn_mask is not None:
@@ -304,6 +384,10 @@ def scaled_dot_product_attention(
     if attn_mask is not None:
         _check_mask_fits_scores(attn_mask, query, key)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if narrow_on_cpu(query) and query.shape[-2] and key.shape[-2]:
+        return _narrow_attention_on_cpu(
+            query, grouped_key, grouped_value, attn_mask, dropout_p, is_causal, scale, enable_gqa
+        )
     return _attention(query, key, value, attn_mask, is_causal, scale, dropout_p, False)
 
 
@@ -348,8 +432,25 @@ def _mha_is_batched(query, key, value, key_padding_mask, attn_mask, num_heads):
     return nd == 3
 
 
+def _split_projection(projected, parts, embed):
+    """The ``parts`` projections packed along the last axis of ``projected``, each made contiguous
+    (PyTorch's ``unflatten(-1, (parts, E)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()``)."""
+    stacked = projected.unflatten(-1, (parts, embed)).unsqueeze(0).transpose(0, -2).squeeze(-2).contiguous()
+    return tuple(stacked[i] for i in range(parts))
+
+
 def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight):
-    """``q, k, v``: the three input projections, from one packed weight or three separate ones."""
+    """``q, k, v``: the three input projections, from one packed weight or three separate ones. As in
+    PyTorch, self-attention (one tensor for all three) projects with the whole packed weight at once
+    and encoder-decoder attention (``key is value``) the key and value together, so that the input's
+    gradient comes from one product (three products rounded apart and added differ in 16 bits)."""
+    if in_proj_weight is not None and key is value:
+        embed = query.shape[-1]
+        if query is key:
+            return _split_projection(linear(query, in_proj_weight, in_proj_bias), 3, embed)
+        w_q, w_kv = in_proj_weight.split([embed, 2 * embed])
+        b_q, b_kv = (None, None) if in_proj_bias is None else in_proj_bias.split([embed, 2 * embed])
+        return (linear(query, w_q, b_q), *_split_projection(linear(key, w_kv, b_kv), 2, embed))
     if in_proj_weight is not None:
         weights = in_proj_weight.chunk(3)
     else:
@@ -376,6 +477,32 @@ def _check_attn_mask(attn_mask, bsz, num_heads, tgt_len, src_len):
             )
         return attn_mask
     raise RuntimeError(f"attn_mask's dimension {attn_mask.ndim} is not supported")
+
+
+def _narrow_heads_attention(q, k, v, attn_mask, is_causal, dropout_p, need_weights, bsz):
+    """``(out, weights)`` of 16-bit heads ``q`` ``(N * H, L, E)``, ``k``/``v`` ``(N * H, S, E)`` on a
+    CPU device as PyTorch's ``multi_head_attention_forward`` computes them: with the weights,
+    tensor operations each rounded to the 16-bit type (``q * sqrt(1 / E)``, ``baddbmm`` of the mask,
+    softmax, dropout, ``bmm``); without them, ``scaled_dot_product_attention`` of ``(N, H, L, E)``
+    views, which takes PyTorch's flash kernel (:func:`_narrow_attention_on_cpu`)."""
+    heads, L, E = q.shape
+    S = k.shape[1]
+    if need_weights:
+        scaled = q * math.sqrt(1.0 / E)
+        scores = scaled.matmul(k.mT) if attn_mask is None else attn_mask.baddbmm(scaled, k.mT)
+        weights = scores.softmax(-1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, dropout_p)
+        return weights.matmul(v), weights
+    if attn_mask is not None:
+        attn_mask = (
+            attn_mask.unsqueeze(0)
+            if attn_mask.ndim == 3 and attn_mask.shape[0] == 1
+            else attn_mask.reshape(bsz, heads // bsz, -1, S)
+        )
+    views = [t.reshape(bsz, heads // bsz, t.shape[1], E) for t in (q, k, v)]
+    out = scaled_dot_product_attention(*views, attn_mask=attn_mask, dropout_p=dropout_p, is_causal=is_causal)
+    return out.reshape(heads, L, E), None
 
 
 def multi_head_attention_forward(
@@ -509,8 +636,11 @@ def multi_head_attention_forward(
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
-    result = _attention(q, k, v, attn_mask, causal_hint, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
-    out, weights = result if need_weights else (result, None)
+    if narrow_on_cpu(q):
+        out, weights = _narrow_heads_attention(q, k, v, attn_mask, causal_hint, dropout_p, need_weights, bsz)
+    else:
+        result = _attention(q, k, v, attn_mask, causal_hint, 1.0 / math.sqrt(head_dim), dropout_p, need_weights)
+        out, weights = result if need_weights else (result, None)
     if weights is not None and attn_mask is not None:
         # PyTorch computes the weights with a plain softmax: a row with every key masked is NaN
         masked_rows = attn_mask.isneginf().all(-1, keepdim=True)

@@ -21,7 +21,7 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function
 from ...ops.dtype_support import not_implemented
 from ...ops.operands import check_same_device
-from ...ops.reduced_precision import opmath
+from ...ops.reduced_precision import narrow_on_cpu, opmath
 from ...tensor import Tensor
 from ..common_types import _size_1_t, _size_2_t, _size_3_t
 from .conv_integer import integer_conv, integer_conv_transpose
@@ -130,6 +130,10 @@ class _ConvBackwardWeight(Function):
 
     @staticmethod
     def forward(ctx, x, grad, weight_shape, stride, padding, dilation, groups):
+        if narrow_on_cpu(x) and x.shape[0] > 1:
+            ctx.save_for_backward(x, grad)
+            ctx.args = (stride, padding, dilation, groups)
+            return x._make(_weight_grad_by_sample(x, grad, weight_shape, *ctx.args))
         return _run_kernel(ctx, "conv_backward_weight", x, grad, weight_shape, stride, padding, dilation, groups)
 
     @staticmethod
@@ -141,6 +145,22 @@ class _ConvBackwardWeight(Function):
         if ctx.needs_input_grad[1]:
             d_grad = _Conv.apply(x, gw, None, *ctx.args)
         return d_x, d_grad, None, None, None, None, None
+
+
+def _weight_grad_by_sample(x, grad, weight_shape, *args):
+    """The weight gradient of a 16-bit convolution on a CPU device as PyTorch's float16 kernels
+    (im2col and a GEMM per sample, transposed ones too) sum it: each sample's product in float32,
+    added into the 16-bit gradient, which is rounded after every sample (summing the batch in
+    float32 and rounding once put a third of float16 weight gradients a unit or more off)."""
+    kernels, xp = x._backend.kernels, x._backend.xp
+    narrow, wide = x._data.dtype, x._backend.native_dtype(dtypes.float32)
+    total = None
+    for n in range(x.shape[0]):
+        part = kernels.conv_backward_weight(
+            xp.astype(x._data[n : n + 1], wide), xp.astype(grad._data[n : n + 1], wide), weight_shape, *args
+        )
+        total = xp.astype(part if total is None else xp.astype(total, wide) + part, narrow)
+    return total
 
 
 def _fmt(values, sep=" x "):

@@ -112,11 +112,15 @@ def _common_case(input, weight, bias):
 
 def _linear(like, kernels, rows, w, b):
     """The backend's ``linear`` of native ``rows``; a 16-bit one with a bias rounded once where the backend
-    asks for it (``Kernels.NARROW_PRODUCTS_IN_FLOAT32``): by its own 16-bit product where it has one
-    (``linear_rounded_once``), else computed in float32."""
+    asks for it (``Kernels.NARROW_PRODUCTS_IN_FLOAT32``), when PyTorch's ``linear`` fuses the bias into
+    ``addmm``: a 2-D input, or a contiguous one (flattened to rows), by the backend's own 16-bit product
+    where it has one (``linear_rounded_once``), else computed in float32. A non-contiguous input PyTorch
+    multiplies, rounds, then adds the bias in a second rounding (``matmul`` and ``add_``), and so does this."""
     if b is not None and rows.dtype.itemsize == 2 and kernels.NARROW_PRODUCTS_IN_FLOAT32:
-        out = kernels.linear_rounded_once(rows, w, b)
-        return out if out is not None else opmath(like, kernels.linear, rows, w, b)
+        if like.ndim == 2 or like.is_contiguous():
+            out = kernels.linear_rounded_once(rows, w, b)
+            return out if out is not None else opmath(like, kernels.linear, rows, w, b)
+        return opmath(like, like._backend.xp.add, kernels.linear(rows, w, None), b)
     return kernels.linear(rows, w, b)
 
 

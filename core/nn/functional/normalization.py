@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from array import array
 from collections.abc import Sequence
 
 from ... import dtypes
@@ -25,6 +26,7 @@ from ...ops.dtype_support import TORCH_NAMES, not_implemented
 from ...ops.operands import check_same_device
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
+from ...threads import get_num_threads
 from ...typeinfo import finfo
 from .padding import pad
 
@@ -119,6 +121,111 @@ class _BatchNorm(Function):
             None,
             None,
         )
+
+
+def _channel_sums(values, lanes):
+    """The per-channel float32 sums of ``values`` ``(N, C, ...)`` in the order of PyTorch's CPU batch
+    norm loops over a 16-bit input. A 2-D input takes its channels-last loop: the rows split among
+    the threads (:func:`ember.get_num_threads`), each adding its rows in turn, the threads' sums
+    added in order. Otherwise, along each image, pairs of ``lanes``-wide float32 vectors go into
+    one accumulator (images and pairs in turn) and the images' last ``S % (2 lanes)`` values one by
+    one into a scalar, which takes the accumulator's lanes last, in order."""
+    n, c = values.shape[0], values.shape[1]
+    if values.ndim == 2:
+        step = -(-n // max(1, min(get_num_threads(), n)))
+        total = values[:step].cumsum(0)[-1]
+        for start in range(step, n, step):
+            total = total + values[start : start + step].cumsum(0)[-1]
+        return total
+    values = values.reshape((n, c, -1))
+    size = values.shape[2]
+    cut = size - size % (2 * lanes) if lanes else 0
+    tail = values[:, :, cut:].permute(1, 0, 2).reshape((c, -1))
+    total = tail.cumsum(1)[:, -1] if tail.shape[1] else values.new_zeros((c,))
+    if cut:
+        vectors = values[:, :, :cut].reshape((n, c, cut // lanes, lanes)).permute(1, 0, 2, 3)
+        total = total + vectors.reshape((c, -1, lanes)).cumsum(1)[:, -1].cumsum(1)[:, -1]
+    return total
+
+
+class _NarrowBatchNorm(Function):
+    """``(y, mean, var_sum)``: batch norm in training of a float16/bfloat16 input as PyTorch's CPU
+    kernel computes it. The channel's mean and sum of squared deviations are float32; where the
+    parameters share the input's type (``rounded``; not with float32 parameters, "mixed type"),
+    the statistics it saves and normalizes with, the mean and the reciprocal standard deviation,
+    are rounded to that type, and bfloat16 keeps the sum and the variance in bfloat16 on the way.
+    ``y = ((x - mean) * invstd) * weight + bias`` in float32, rounded once; the backward computes
+    in float32 from the saved statistics, each gradient rounded once to its parameter's type.
+    ``mean`` and ``var_sum`` (float32) are for the running statistics."""
+
+    _backward_name = "NativeBatchNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps, rounded):
+        low, count = x.dtype, _count(x.shape, axes)
+        view = lambda t: _channel_view(t, x.ndim)  # noqa: E731
+        xf, lanes = x.float(), x._backend.kernels.VECTOR_LANES
+        mean = _channel_sums(xf, lanes) / count
+        # the channels-last loop centres on the saved mean, rounded where the parameters are 16-bit
+        centre = mean.to(low).float() if rounded and x.ndim == 2 else mean
+        var_sum = _channel_sums((xf - view(centre)).square(), lanes)
+        if rounded and low is dtypes.bfloat16:
+            var_sum = var_sum.to(low).float()
+            var = (var_sum / count).to(low).float()
+        else:
+            var = var_sum / count
+        saved_mean, invstd = mean, (var.double() + eps).rsqrt().float()
+        if rounded:
+            saved_mean, invstd = saved_mean.to(low), invstd.to(low)
+        y = (xf - view(saved_mean.float())) * view(invstd.float())
+        y = _affine(y, _float32(weight), _float32(bias), view)
+        ctx.axes, ctx.count = axes, count
+        ctx.save_for_backward(x, weight, saved_mean, invstd)
+        ctx.mark_non_differentiable(mean, var_sum)
+        return y.to(low), mean, var_sum
+
+    @staticmethod
+    def backward(ctx, grad, _grad_mean, _grad_var_sum):
+        x, weight, mean, invstd = ctx.saved_tensors
+        count, low = ctx.count, x.dtype
+        view = lambda t: _channel_view(t, x.ndim)  # noqa: E731
+        dy, centered, a = grad.float(), x.float() - view(mean.float()), invstd.float()
+        lanes = x._backend.kernels.VECTOR_LANES
+        total, dotp = _channel_sums(dy, lanes), _channel_sums(centered * dy, lanes)
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:  # PyTorch's (dy - mean(dy) - (x - mean) * k) * invstd * w
+            k = view(dotp * a * a / count)
+            grad_x = (dy - view(total / count) - centered * k) * view(a)
+            grad_x = (grad_x if weight is None else grad_x * view(weight.float())).to(low)
+        if ctx.needs_input_grad[1]:
+            grad_weight = (dotp * a).to(weight.dtype)
+        if ctx.needs_input_grad[2]:
+            grad_bias = total.to(low if weight is None else weight.dtype)
+        return grad_x, grad_weight, grad_bias, None, None, None
+
+
+def _update_narrow_running(running_mean, running_var, mean, var_sum, count, momentum):
+    """The running statistics of a float16/bfloat16 input's batch norm updated in place as PyTorch's
+    CPU kernel does: bfloat16 ones in bfloat16 arithmetic (the momentum, ``1 - momentum``, each
+    product and the sum rounded; the mean and the unbiased variance from rounded statistics),
+    float16 and float32 ones in float32 from the float32 statistics, rounded once."""
+    with no_grad():
+        low = running_mean.dtype if running_mean is not None else running_var.dtype
+        if low is dtypes.bfloat16:
+            r = lambda t: t.to(low).float()  # noqa: E731
+            m = r(mean.new_full((), momentum))
+            keep = r(1 - m)
+            new_mean = None if running_mean is None else r(m * r(mean)) + r(keep * running_mean.float())
+            unbiased = r(var_sum / max(count - 1, 1))
+            new_var = None if running_var is None else m * unbiased + r(keep * running_var.float())
+        else:
+            m = array("f", [momentum])[0]
+            keep = array("f", [1 - m])[0]
+            new_mean = None if running_mean is None else m * mean + keep * running_mean.float()
+            new_var = None if running_var is None else m * (var_sum / max(count - 1, 1)) + keep * running_var.float()
+        for running, new in ((running_mean, new_mean), (running_var, new_var)):
+            if running is not None:
+                running.copy_(new)
 
 
 #: op -> the PyTorch CPU kernel that refuses a non-floating input (LRN's avg_pool2d takes int64)
@@ -292,6 +399,12 @@ def batch_norm(
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if count == 0:  # an empty batch: an empty output, the running statistics untouched (as PyTorch)
             return _affine(input.clone(), weight, bias, view)
+        if narrow_on_cpu(input):
+            rounded = all(p is None or p.dtype is input.dtype for p in (weight, bias, running_mean, running_var))
+            y, mean, var_sum = _NarrowBatchNorm.apply(input, weight, bias, axes, eps, rounded)
+            if running_mean is not None or running_var is not None:
+                _update_narrow_running(running_mean, running_var, mean, var_sum, count, momentum)
+            return y
         low = _mixed_type(input)
         if low is not None:  # computed in float32 and rounded once, as PyTorch's (float32 parameters too)
             input, weight, bias = input.float(), _float32(weight), _float32(bias)
@@ -409,8 +522,10 @@ def layer_norm(
     axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
     _check_parameter_dtypes("layer_norm", input, weight=weight, bias=bias)
     if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
-        if narrow_on_cpu(input) and all(p is None or p.dtype is input.dtype for p in (weight, bias)):
-            return _NarrowLayerNorm.apply(input.contiguous(), weight, bias, axes, eps)
+        rounded = all(p is None or p.dtype is input.dtype for p in (weight, bias))
+        mixed = all(p is None or p.dtype is dtypes.float32 for p in (weight, bias))
+        if narrow_on_cpu(input) and (rounded or mixed):
+            return _NarrowLayerNorm.apply(input.contiguous(), weight, bias, axes, eps, rounded)
         weight, bias = (None if p is None else p.float() for p in (weight, bias))
         return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     y, _, _ = _Normalize.apply(input.contiguous(), axes, eps)  # row-major whatever the input's layout, as PyTorch
@@ -418,23 +533,26 @@ def layer_norm(
 
 
 class _NarrowLayerNorm(Function):
-    """Layer norm of a float16/bfloat16 input with parameters of its type, as PyTorch's CPU kernel:
-    the output computed in float32 and rounded once; the mean and the reciprocal standard deviation
-    kept in the input's type, and the backward computed in float32 from those rounded statistics
-    (``dx = rstd * dy * w + b * x + c``, PyTorch's ``b`` and ``c``), rounded once. The parameters'
-    gradients are float32 sums rounded once (PyTorch's kernel adds the rows in the 16-bit type,
-    a partial sum per thread, so its last bits depend on the thread count)."""
+    """Layer norm of a float16/bfloat16 input, as PyTorch's CPU kernel: the output computed in
+    float32 and rounded once; with parameters of the input's type (``rounded``) the mean and the
+    reciprocal standard deviation kept in that type, with float32 ones (mixed type) in float32, and
+    the backward computed in float32 from them (``dx = rstd * dy * w + b * x + c``, PyTorch's ``b``
+    and ``c``), rounded once. The parameters' gradients are summed as PyTorch's kernel sums them:
+    each thread adds its rows into a buffer of the input's 16-bit type, then the threads' buffers
+    are added in float32 (:func:`_row_sums_by_thread`)."""
 
     _backward_name = "NativeLayerNormBackward0"
 
     @staticmethod
-    def forward(ctx, x, weight, bias, axes, eps):
+    def forward(ctx, x, weight, bias, axes, eps, rounded):
         xf = x.float()
         _, mean, _, invstd = x._backend.kernels.normalize_forward(xf._data, axes, eps)
         mean, invstd = x._make(mean), x._make(invstd)
         y = _affine(xf * invstd + -invstd * mean, weight, bias, lambda t: t)  # PyTorch's x * rstd - rstd * mean
         ctx.axes = axes
-        ctx.save_for_backward(x, weight, mean.to(x.dtype), invstd.to(x.dtype))
+        if rounded:
+            mean, invstd = mean.to(x.dtype), invstd.to(x.dtype)
+        ctx.save_for_backward(x, weight, mean, invstd)
         return y.to(x.dtype)
 
     @staticmethod
@@ -453,11 +571,37 @@ class _NarrowLayerNorm(Function):
             b = (db * m - ds) * a * a * a * scale
             c = -b * m - db * a * scale
             grad_x = ((a * dy if w is None else a * dy * w) + b * xf + c).to(x.dtype)
+        rows = (math.prod(x.shape[i] for i in batch_axes), -1)
         if needs_weight and weight is not None:
-            grad_weight = (dy * (a * xf + -a * m)).sum(batch_axes).to(x.dtype)
+            grad_weight = _row_sums_by_thread((dy * (a * xf + -a * m)).reshape(rows), x.dtype)
+            grad_weight = grad_weight.reshape(weight.shape).to(weight.dtype)
         if needs_bias:
-            grad_bias = dy.sum(batch_axes).to(x.dtype)
-        return grad_x, grad_weight, grad_bias, None, None
+            grad_bias = _row_sums_by_thread(dy.reshape(rows), x.dtype).reshape(grad.shape[len(batch_axes) :])
+            grad_bias = grad_bias.to(x.dtype if weight is None else weight.dtype)
+        return grad_x, grad_weight, grad_bias, None, None, None
+
+
+def _row_sums_by_thread(values, low):
+    """The column sums of float32 ``values`` ``(M, N)`` as PyTorch's CPU layer norm backward adds its
+    parameters' gradients: the rows split among the threads (:func:`ember.get_num_threads`), each
+    thread adding its rows in turn into a buffer of the 16-bit type ``low`` (rounded after every
+    row), the threads' buffers then added in float32."""
+    xp = values._backend.xp
+    narrow, wide = values._backend.native_dtype(low), values._data.dtype
+    m, n = values.shape
+    threads = max(1, min(get_num_threads(), m))
+    step = -(-m // threads)
+    data = values._data
+    if step * threads != m:  # rows of zeros after the last: adding 0 leaves a rounded buffer as it is
+        data = xp.concat([data, xp.zeros((step * threads - m, n), dtype=wide)], axis=0)
+    data = xp.reshape(data, (threads, step, n))
+    buffers = xp.astype(xp.astype(data[:, 0, :], narrow), wide)
+    for row in range(1, step):
+        buffers = xp.astype(xp.astype(buffers + data[:, row, :], narrow), wide)
+    total = buffers[0]
+    for t in range(1, threads):
+        total = total + buffers[t]
+    return values._make(total)
 
 
 def _normalized_shape(normalized_shape):
@@ -528,7 +672,6 @@ def rms_norm(
     return _affine(y, weight, None, lambda t: t)
 
 
-@computes_in_float32
 def group_norm(
     input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-05
 ) -> Tensor:
@@ -569,6 +712,10 @@ def group_norm(
     for name, value in (("weight", weight), ("bias", bias)):
         _check_param(op, name, value, channels)
     _check_parameter_dtypes(op, input, weight=weight, bias=bias)
+    if input.dtype in dtypes.narrow_float:  # computed in float32 and rounded once, as PyTorch's
+        if narrow_on_cpu(input) and all(p is None or p.dtype is input.dtype for p in (weight, bias)):
+            return _NarrowGroupNorm.apply(input.contiguous(), weight, bias, num_groups, eps)
+        return group_norm(input.float(), num_groups, _float32(weight), _float32(bias), eps).to(input.dtype)
     grouped = input.reshape(input.shape[0], num_groups, math.prod(input.shape[1:]) // num_groups)
     y, mean, var = _Normalize.apply(grouped, (2,), eps)
     return _affine(
@@ -578,6 +725,62 @@ def group_norm(
         lambda t: _channel_view(t, input.ndim),
         lambda y, w: _GroupScale.apply(y, w, input, mean, var, eps),
     )
+
+
+class _NarrowGroupNorm(Function):
+    """Group norm of a float16/bfloat16 input with parameters of its type, as PyTorch's CPU kernel:
+    the output computed in float32 and rounded once; the mean and the reciprocal standard
+    deviation of each group kept in the input's type, and the backward computed in float32 from
+    those rounded statistics with PyTorch's terms (``dx = rstd * w * dy + b * x + c`` per group,
+    the weight's gradient ``sum_n (sum(dy x) - sum(dy) mean) rstd``), each gradient rounded once."""
+
+    _backward_name = "NativeGroupNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, groups, eps):
+        n, xf = x.shape[0], x.float()
+        grouped = xf.reshape((n, groups, -1))
+        y, mean, var = _Normalize.apply(grouped, (2,), eps)
+        view = lambda t: _channel_view(t, x.ndim)  # noqa: E731
+        y = _affine(y.reshape(x.shape), _float32(weight), _float32(bias), view)
+        ctx.groups = groups
+        ctx.save_for_backward(
+            x, weight, mean.reshape((n, groups)).to(x.dtype), (var + eps).rsqrt().reshape((n, groups)).to(x.dtype)
+        )
+        return y.to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, mean, rstd = ctx.saved_tensors
+        n, c, groups = x.shape[0], x.shape[1], ctx.groups
+        per_group = c // groups
+        planes = (n, c, math.prod(x.shape[2:]))
+        dy, xf = grad.float().reshape(planes), x.float().reshape(planes)
+        m, a = mean.float(), rstd.float()  # (N, G)
+        gamma = None if weight is None else weight.float().reshape((1, groups, per_group))
+        ds, db = (dy * xf).sum(2), dy.sum(2)  # (N, C)
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            ds_g, db_g = ds.reshape((n, groups, per_group)), db.reshape((n, groups, per_group))
+            sum1 = (ds_g if gamma is None else ds_g * gamma).sum(2)
+            sum2 = (db_g if gamma is None else db_g * gamma).sum(2)
+            scale = 1.0 / (per_group * planes[2])
+            b = (sum2 * m - sum1) * a * a * a * scale
+            cc = -b * m - sum2 * a * scale
+            c1 = (
+                a.reshape((n, groups, 1)).expand((n, groups, per_group))
+                if gamma is None
+                else a.reshape((n, groups, 1)) * gamma
+            )
+            dx = c1.reshape((n, c, 1)) * dy
+            dx = dx.reshape((n, groups, -1)) + b.reshape((n, groups, 1)) * xf.reshape((n, groups, -1))
+            grad_x = (dx + cc.reshape((n, groups, 1))).reshape(x.shape).to(x.dtype)
+        if weight is not None and ctx.needs_input_grad[1]:
+            spread = lambda t: t.reshape((n, groups, 1)).expand((n, groups, per_group)).reshape((n, c))  # noqa: E731
+            grad_weight = ((ds - db * spread(m)) * spread(a)).sum(0).to(weight.dtype)
+        if ctx.needs_input_grad[2]:
+            grad_bias = db.sum(0).to(x.dtype)
+        return grad_x, grad_weight, grad_bias, None, None
 
 
 class _GroupScale(Function):

@@ -171,8 +171,11 @@ class MultiheadAttention(Module):
         masked = key_padding_mask is not None or attn_mask is not None
         # PyTorch's fast path gives NaN for a query whose every key is masked, as the weights' path does
         weights_path = need_weights or masked and self._takes_fast_path(query, key, value)
-        if self.batch_first and batched:
-            query, key, value = query.transpose(1, 0), key.transpose(1, 0), value.transpose(1, 0)
+        if self.batch_first and batched:  # one tensor stays one (self-attention projects it at once)
+            key_t = key.transpose(1, 0)
+            value_t = key_t if value is key else value.transpose(1, 0)
+            query = key_t if query is key else query.transpose(1, 0)
+            key, value = key_t, value_t
         out, weights = F.multi_head_attention_forward(
             query,
             key,
