@@ -90,19 +90,84 @@ def _only_index_is_byte_mask(key: object) -> bool:
     )
 
 
-def _native_key(x, key):
-    """Translate a Python/tensor index into the backend's; report whether it is advanced, and the node
-    class of ``x[key]`` (named as PyTorch's last op for it: select, slice, unsqueeze, alias or index)."""
+def _as_tuple(key, stacklevel):
+    """``key`` as a tuple of indices; a list read as a tuple (see :func:`_sequence_as_tuple`) warns."""
+    if isinstance(key, tuple):
+        return key
     if _sequence_as_tuple(key):
         warnings.warn(
             "Using a non-tuple sequence for multidimensional indexing is deprecated; use x[tuple(seq)] "
             "instead of x[seq] (PyTorch's warning: its later releases read the list as one tensor index).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
-        key = tuple(key)
-    if not isinstance(key, tuple):
-        key = (key,)
+        return tuple(key)
+    return (key,)
+
+
+def _is_bool_scalar(k: object) -> bool:
+    """Whether ``k`` is ``True``/``False`` or a 0-d bool (or uint8) tensor: to PyTorch a new
+    dimension, indexed by ``[0]`` (true) or ``[]`` (false)."""
+    if isinstance(k, Tensor):
+        return k.ndim == 0 and (k.dtype is dtypes.bool or k.dtype is dtypes.uint8)
+    return isinstance(k, (bool, np.bool_))
+
+
+def _dims_indexed(k: object) -> int:
+    """How many dimensions of the indexed tensor ``k`` consumes, as PyTorch counts them to expand
+    ``...``: none for None, ``...`` and bools, a mask's rank for a bool or uint8 mask, else one."""
+    if k is None or k is Ellipsis or isinstance(k, (bool, np.bool_)):
+        return 0
+    if isinstance(k, Tensor):
+        return k.ndim if k.dtype is dtypes.bool or k.dtype is dtypes.uint8 else 1
+    if isinstance(k, (list, np.ndarray)):
+        array = np.asarray(k)
+        return array.ndim if array.dtype == np.bool_ else 1
+    return 1
+
+
+def _is_advanced(k: object) -> bool:
+    """Whether ``k`` indexes as an advanced index to PyTorch (a tensor, array or sequence that is not a
+    0-d integer, or a bool)."""
+    if isinstance(k, (Tensor, np.ndarray)):
+        return not _is_integer_scalar(k)
+    return isinstance(k, (list, tuple, bool, np.bool_))
+
+
+def _selects_first(x, key):
+    """PyTorch's reading of a ``key`` that mixes integer indices with advanced ones: the ints select
+    first (views), so only the remaining indices are advanced when their result's dimensions are
+    placed (``zeros(2, 3, 4)[0, :, [1, 2]]`` is of shape (3, 2); NumPy, which counts the int as an
+    advanced index separated from the list by the slice, gives (2, 3)). Returns the basic key and
+    the advanced key to apply after it, or None for a key NumPy reads as PyTorch does."""
+    if not any(isinstance(k, (int, np.integer)) and not isinstance(k, bool) or _is_integer_scalar(k) for k in key):
+        return None
+    if not any(_is_advanced(k) for k in key):
+        return None
+    basic, advanced = [], []
+    for k in key:
+        if _is_bool_scalar(k):  # an unsqueeze, then [0] (true) or [] (false) along the new dimension
+            basic.append(None)
+            taken = bool(k.item()) if isinstance(k, Tensor) else bool(k)
+            advanced.append(tensor([0] if taken else [], dtype=dtypes.int64, device=x._device))
+        elif _is_advanced(k):
+            basic.extend([_EVERYTHING] * _dims_indexed(k))
+            advanced.append(k)
+        elif k is Ellipsis:
+            basic.append(k)
+            advanced.append(k)
+        elif k is None or isinstance(k, slice):
+            basic.append(k)
+            advanced.append(_EVERYTHING)
+        else:  # an integer: selected in the basic key, gone from the advanced one
+            basic.append(k)
+    return tuple(basic), tuple(advanced)
+
+
+def _native_key(x, key):
+    """Translate a Python/tensor index into the backend's; report whether it is advanced, and the node
+    class of ``x[key]`` (named as PyTorch's last op for it: select, slice, unsqueeze, alias or index)."""
+    key = _as_tuple(key, stacklevel=4)
     out, advanced, consumed, basic = [], False, 0, _AliasIndex
     for k in key:
         if isinstance(k, bool):  # a 0-d mask, as PyTorch reads it: a new dim of size 1 (True) or 0 (False)
@@ -130,13 +195,15 @@ def _native_key(x, key):
             if k is None:
                 basic = _UnsqueezeIndex
             else:
-                consumed = x.ndim - sum(1 for j in key if j is not None and j is not Ellipsis) + consumed
+                consumed = x.ndim - sum(_dims_indexed(j) for j in key) + consumed
         else:
             if not isinstance(k, Tensor):
                 try:
                     k = tensor(k, device=x._device)
                 except TypeError:
                     raise TypeError(f"invalid index type {type(k).__name__}") from None
+            if k._device.type == "cpu" and x._device.type != "cpu":  # PyTorch moves a CPU index to the device
+                k = k.to(x._device)
             check_same_device("index", x, k)
             if k.dtype is dtypes.uint8:
                 if k.ndim:
@@ -274,6 +341,11 @@ class _IndexAccumulate(Function):
 
 def getitem(self, key):
     """``self[key]``: basic indexing gives a view; tensors and lists index advanced (copies)."""
+    if isinstance(key, (tuple, list)):
+        key = _as_tuple(key, stacklevel=3)
+        split = _selects_first(self, key)
+        if split is not None:
+            return getitem(getitem(self, split[0]), split[1])
     native, advanced, node = _native_key(self, key)
     return node.apply(self, native, advanced)
 
@@ -317,6 +389,12 @@ def _write_item(self, key, value):
     if (not isinstance(value, Tensor) or value.numel() == 1) and _only_index_is_byte_mask(key):
         # PyTorch fills through masked_fill_ here, which refuses the deprecated uint8 mask
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+    if isinstance(key, (tuple, list)):
+        key = _as_tuple(key, stacklevel=4)
+        split = _selects_first(self, key)
+        if split is not None:
+            _write_item(getitem(self, split[0]), split[1], value)
+            return
     native, advanced, node = _native_key(self, key)
     if isinstance(value, Tensor):
         if (
