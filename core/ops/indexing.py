@@ -453,12 +453,12 @@ def _check_index(op, input, dim, index, src=None):
         and index.dtype is not dtypes.int32
         and (index.numel() or index.dtype.is_floating_point)
     ):
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+        raise RuntimeError(f"{'gather' if op == 'gather' else 'scatter'}(): Expected dtype int32/int64 for index")
     axis = wrap_dim(dim, input.ndim)
     if index.ndim != input.ndim and index.numel() and input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if src is not None and index.numel() and max(index.ndim, 1) != max(src.ndim, 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+        check_src_rank(input, axis, index, src)
     sizes = input.shape if input.ndim else (1,)
     for d in range(index.ndim if index.numel() else 0):
         beyond_self = d != axis and d < len(sizes) and index.shape[d] > sizes[d]
@@ -477,6 +477,17 @@ def _check_index(op, input, dim, index, src=None):
         message = f"{op}(): index {{value}} is out of bounds for dimension {axis} with size {size}"
         index._backend.check_indices(op, index._data, size, None, RuntimeError, message)
     return axis
+
+
+def check_src_rank(input: Tensor, axis: int, index: Tensor, src: Tensor) -> None:
+    """PyTorch's error for a scatter's ``src`` of another rank than ``index``: an IndexError where ``src``
+    has fewer dimensions and ``index`` fits in ``input`` outside ``axis`` (PyTorch then reads ``src``'s size
+    along a dimension it lacks), else a RuntimeError."""
+    rank = src.ndim
+    fits = all(n <= m for d, (n, m) in enumerate(zip(index.shape, input.shape)) if d != axis)
+    if 0 < rank < index.ndim and fits:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {rank})")
+    raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
 
 
 _LONG = (dtypes.int64,)
@@ -546,6 +557,8 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
     axis = _check_index("gather", input, dim, index)
     if input.ndim == 0:
         return _on_0d(gather, input, index).reshape(index.shape)
+    if not index.numel():  # an empty index of any rank gathers nothing
+        return _Gather.apply(input.reshape(-1), 0, index.reshape(-1)).reshape(index.shape)
     return _Gather.apply(input, axis, index)
 
 
@@ -575,6 +588,10 @@ def take_along_dim(
         dim, _ = numpy_names("take_along_dim", dim, None, axis, False, None)
     if out is not None:
         return write_out("take_along_dim", take_along_dim(input, indices, dim), out, exact_dtype=True)
+    if isinstance(indices, Tensor) and indices.dtype is not dtypes.int64:
+        raise RuntimeError(
+            f"torch.take_along_dim(): dtype of indices should be Long but got {TORCH_NAMES[indices.dtype]}"
+        )
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     if input.ndim != indices.ndim:
@@ -623,14 +640,18 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
     """
     if out is not None:
         return write_out("scatter_add", scatter_add(input, dim, index, src), out, exact_dtype=True)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
     check_same_device("scatter_add", input, src)
     axis = _check_index("scatter_add", input, dim, index, src)
-    if input.ndim == 0:
-        return _on_0d(scatter_add, input, index, src).reshape(())
     if src.dtype is not input.dtype:
         raise RuntimeError(
             f"scatter_add(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})"
         )
+    if not index.numel():  # an empty index of any rank scatters nothing
+        return input.clone()
+    if input.ndim == 0:
+        return _on_0d(scatter_add, input, index, src).reshape(())
     return _ScatterAdd.apply(input, axis, index, src)
 
 
@@ -726,18 +747,19 @@ def scatter(
     if src is not None and not isinstance(src, Tensor):
         value, src = src, None
     axis = _check_index("scatter", input, dim, index, src)
+    if src is not None and (check_same_device("scatter", input, src) or src.dtype is not input.dtype):
+        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
+    if not index.numel():  # an empty index of any rank scatters nothing
+        return input.clone()
     if input.ndim == 0:
         return _on_0d(lambda x, d, i, s: scatter(x, d, i, s, value, reduce=reduce), input, index, src).reshape(())
     node = _ScatterValue if src is None else _Scatter
     if src is None:
         src = input.new_full(index.shape, value)  # type: ignore[arg-type]  # given when src is not
-    elif check_same_device("scatter", input, src) or src.dtype is not input.dtype:
-        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
     if reduce == "add":
         return _ScatterAdd.apply(input, axis, index, src)
-    if reduce == "multiply":
-        factors = input.new_ones(input.shape).scatter(axis, index, src)
-        return input * factors
+    if reduce == "multiply":  # repeated indices multiply each factor in, as they add for "add"
+        return input.scatter_reduce(axis, index, src, "prod")
     if reduce is not None:
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
     return node.apply(input, axis, index, src)
@@ -793,6 +815,37 @@ def _check_index_source(op, input, dim, index, source, index_problem, accepted, 
     return axis
 
 
+def _same_slices(input: Tensor, source: Tensor, axis: int) -> bool:
+    """Whether ``source`` has ``input``'s rank and shape outside dimension ``axis``."""
+    return input.ndim == source.ndim and all(
+        a == b for d, (a, b) in enumerate(zip(input.shape, source.shape)) if d != axis
+    )
+
+
+def check_index_func_source(op: str, input: Tensor, axis: int, index: Tensor, source: Tensor) -> None:
+    """PyTorch's checks of the ``source`` of ``index_add``/``index_reduce``: ``input``'s dtype, one slice
+    along ``axis`` per index, and ``input``'s shape outside ``axis`` (no broadcasting)."""
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            f"{op}_(): self ({TORCH_NAMES[input.dtype]}) and source ({TORCH_NAMES[source.dtype]}) must have the "
+            "same scalar type"
+        )
+    if axis and axis >= source.ndim:
+        raise RuntimeError(f"{op}_(): Indexing dim {axis} is out of bounds of the source tensor with dim {source.ndim}")
+    if not source.ndim and index.numel() != 1:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if source.ndim and source.shape[axis] != index.numel():
+        raise RuntimeError(
+            f"{op}_(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
+            f"({source.shape[axis]}), for dim: {axis}"
+        )
+    if not _same_slices(input, source, axis):
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = "
+            f"{list(input.shape)} source.shape = {list(source.shape)}"
+        )
+
+
 @dim_or_axis
 def index_add(
     input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Number = 1, out: Tensor | None = None
@@ -826,23 +879,39 @@ def index_add(
         _INT_OR_LONG,
         "Expected dtype int32/int64 for index but got: {dtype}",
     )
+    check_index_func_source("index_add", input, axis, index, source)
     if input.ndim == 0:
-        if source.ndim:
-            raise RuntimeError(
-                "index_add_(): source tensor shape must match self tensor shape, excluding the specified dimension"
-            )
         return _on_0d(lambda x, d, i, s: index_add(x, d, i, s, alpha=alpha), input, index, source).reshape(())
-    if source.ndim and source.shape[axis] != index.numel():
-        raise RuntimeError(
-            f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
-            f"({source.shape[axis]}), for dim: {axis}"
-        )
     if alpha != 1:
         source = source * alpha
     view = [1] * max(source.ndim, 1)
     view[axis] = index.numel()
     expanded = index.reshape(view).expand(source.shape if source.ndim else (1,))
     return scatter_add(input, axis, expanded, source if source.ndim else source.reshape(1))
+
+
+def _check_copy_source(input: Tensor, axis: int, index: Tensor, source: Tensor) -> None:
+    """PyTorch's checks of the ``source`` of ``index_copy``: one slice along ``axis`` per index, of
+    ``input``'s rank (a 0-d source for one index) and shape outside ``axis`` (no broadcasting)."""
+    if not source.ndim and index.numel() != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {index.numel()})")
+    if source.ndim and input.ndim and source.ndim != input.ndim:
+        raise IndexError(
+            "index_copy_(): When source and destination are not scalars, their dimensionality must match. Source "
+            f"dimensionality ({source.ndim}), destination dimensionality ({input.ndim})"
+        )
+    slices = [[n for d, n in enumerate(t.shape) if d != axis] for t in (input, source)]
+    if slices[0] != slices[1]:
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape: "
+            f"{', '.join(map(str, slices[0]))} at dimension {axis} and source slice shape: "
+            f"{', '.join(map(str, slices[1]))} at dimension 0."
+        )
+    if source.ndim and source.shape[axis] != index.numel():
+        raise IndexError(
+            f"index_copy_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
+            f"({source.shape[axis]})"
+        )
 
 
 @dim_or_axis
@@ -870,16 +939,12 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: T
         input, source = cast_inputs("index_copy", input, source)
     if source.dtype is not input.dtype:
         raise RuntimeError(
-            f"index_copy_(): self and source expected to have the same dtype, but got (self) {input.dtype} "
-            f"and (source) {source.dtype}"
+            f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{TORCH_NAMES[input.dtype]} and (source) {TORCH_NAMES[source.dtype]}"
         )
+    _check_copy_source(input, axis, index, source)
     if input.ndim == 0:
         return _on_0d(index_copy, input, index, source).reshape(())
-    if (source.shape[axis] if source.ndim else 1) != index.numel():
-        raise IndexError(
-            f"index_copy_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
-            f"({source.shape[axis] if source.ndim else 1})"
-        )
     size = input.shape[axis]  # no negative indices, as PyTorch's index_copy (an IndexError)
     message = f"index_copy_(): index {{value}} is out of bounds for dimension {axis} with size {size}"
     input._backend.check_indices("index_copy_", index._data, size, None, IndexError, message)
@@ -909,8 +974,12 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor):
         raise TypeError(f"index_fill(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(
+            f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
+        )
     if index.ndim > 1:
-        raise IndexError("index_fill_(): Index is supposed to be a vector")
+        raise RuntimeError("Index has to be a vector/scalar")
     _check_index_dtype(index, _LONG, IndexError, "index_fill_(): Expected dtype int64 for index.")
     check_same_device("index_fill", input, index)
     if input.ndim == 0:
@@ -953,11 +1022,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
         value = value.to(input.dtype)
     else:
         value = input.new_full((), value)
-    out = where(mask, value, input)
-    if out.shape != input.shape:
-        raise RuntimeError(
-            f"masked_fill: the mask of shape {list(mask.shape)} does not broadcast to the input shape {list(input.shape)}"
-        )
+    out = where(mask, value, input)  # of the broadcast shape, which may be larger than input's (as in PyTorch)
     if not out._backend.is_contiguous(out._data):  # PyTorch fills a row-major copy; where follows input's layout
         out._data = row_major(out._backend, out._data)  # the fresh result: no other tensor sees its memory
     return out
@@ -1000,24 +1065,24 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         >>> ember.masked_scatter(ember.zeros(4), ember.tensor([True, False, True, False]), ember.tensor([1.0, 2.0, 3.0]))
         tensor([1., 0., 2., 0.])
     """
-    if mask.dtype is dtypes.uint8:
-        warnings.warn(
-            "masked_scatter_ received a mask with dtype torch.uint8, this behavior is now deprecated,please use a "
-            "mask with dtype torch.bool instead.",
-            UserWarning,
-            stacklevel=2,
-        )
-        mask = mask.to(dtypes.bool)
-    elif mask.dtype is not dtypes.bool:
+    if mask.dtype is not dtypes.bool:
         raise RuntimeError(
             f"masked_scatter_ only supports boolean masks, but got mask with dtype {TORCH_NAMES[mask.dtype]}"
+        )
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got "
+            f"{TORCH_NAMES[input.dtype]} and {TORCH_NAMES[source.dtype]}"
         )
     a, m = input.broadcast_tensors(mask)
     if m.is_meta:
         check_same_device("masked_scatter_", a, source)
         return _MaskedScatterOnMeta.apply(a, source)
+    count = int(m.sum())
+    if source.numel() < count:
+        raise RuntimeError("masked_scatter: Number of elements of source < number of ones in mask")
     out = a.clone()
-    out[m] = source.reshape(-1)[: int(m.sum())]
+    out[m] = source.reshape(-1)[:count]
     return out
 
 
