@@ -83,6 +83,17 @@ CASES = {
     ),
     "scatter_int16_index": lambda T, d: _x(T, d).scatter(0, T.tensor([[0]], dtype=T.int16).to(d), 1.0),
     "take_along_dim_int32_index": lambda T, d: T.take_along_dim(_x(T, d), T.tensor([[0]], dtype=T.int32).to(d), 0),
+    # index_put_ takes tensors only (a None was read as a new axis: the value filled the whole tensor)
+    "index_put_none_index": lambda T, d: _x(T, d).index_put_((T.tensor([0, 1]).to(d), None), T.tensor(9.0).to(d)),
+    "index_put_leading_none": lambda T, d: T.index_put(_x(T, d), (None, T.tensor([1, 2]).to(d)), T.tensor(9.0).to(d)),
+    "index_put_list_index": lambda T, d: _x(T, d).index_put_(([0, 1],), T.tensor(9.0).to(d)),
+    "index_put_float_index": lambda T, d: _x(T, d).index_put_((T.tensor([0.0]).to(d),), T.tensor(9).to(d)),
+    "index_put_accumulate_mask_dtype": lambda T, d: _x(T, d).index_put_(
+        (T.tensor([True, False, True]).to(d),), T.tensor(9, dtype=T.float64).to(d), accumulate=True
+    ),
+    "index_put_mask_casts": lambda T, d: _x(T, d).index_put_(
+        (T.tensor([True, False, True]).to(d),), T.tensor(9, dtype=T.float64).to(d)
+    ),
 }
 
 

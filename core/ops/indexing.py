@@ -50,15 +50,16 @@ def _sequence_as_tuple(key):
 _EVERYTHING = slice(None)
 
 
-def check_index_put_dtype(self, key, value):
+def check_index_put_dtype(self, key, value, *, accumulate=False):
     """PyTorch's refusal to write a tensor ``value`` of another dtype through a ``key`` that holds an
-    integer index (a tensor or a sequence): such a write is its ``index_put_``, which, unlike a
-    write through slices or a bool mask, does not cast."""
+    integer index (a tensor or a sequence), or through any key when ``accumulate``: such a write is
+    its ``index_put_``, which, unlike a write through slices or a bool mask, does not cast."""
     if value.dtype is self.dtype:
         return
     for k in key if isinstance(key, tuple) else (key,):
         if (
-            isinstance(k, Tensor)
+            accumulate
+            or isinstance(k, Tensor)
             and k.dtype is not dtypes.bool
             and k.dtype is not dtypes.uint8
             or (isinstance(k, (list, np.ndarray)) and np.asarray(k).dtype.kind in "iu")
