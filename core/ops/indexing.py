@@ -23,7 +23,14 @@ from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes, cat, laid_out_like, row_major
 from .operands import check_same_device, dim_or_axis, fill_value_for, is_scalar, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
-from .overlap import aliases, check_no_internal_overlap, has_internal_overlap
+from .overlap import (
+    aliases,
+    check_arrays_no_partial_overlap,
+    check_no_internal_overlap,
+    check_no_overlap,
+    has_internal_overlap,
+    shares_base,
+)
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -403,6 +410,8 @@ def _write_item(self, key, value):
         ):  # PyTorch writes a 0-d CPU value into a tensor of any device
             value = value.to(self._device)
         check_same_device("index_put_", self, value)
+        if shares_base(self, value):  # PyTorch refuses a value that is part of the memory written
+            check_arrays_no_partial_overlap(self._backend, self._data if advanced else self._data[native], value._data)
         if value.dtype is not self.dtype:
             check_index_put_dtype(self, key, value)
             value = value.to(self.dtype)
@@ -554,6 +563,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
                 [3., 3.]])
     """
     if out is not None:
+        check_no_overlap(out, input)
         return write_out("gather", gather(input, dim, index, sparse_grad=sparse_grad), out, exact_dtype=True)
     axis = _check_index("gather", input, dim, index)
     if input.ndim == 0:
@@ -785,6 +795,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
                 [1., 2.]])
     """
     if out is not None:
+        check_no_overlap(out, input)
         return write_out("index_select", index_select(input, dim, index), out, exact_dtype=True)
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor):
@@ -1044,6 +1055,7 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
         tensor([2., 3., 4.])
     """
     if out is not None:
+        check_no_overlap(out, input)
         return write_out("masked_select", masked_select(input, mask), out, exact_dtype=True)
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
@@ -1383,6 +1395,7 @@ def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
                 [3., 3.]])
     """
     if out is not None:
+        check_no_overlap(out, input)
         return write_out("take", take(input, index), out, exact_dtype=True)
 
     if not isinstance(index, Tensor):

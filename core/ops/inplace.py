@@ -25,7 +25,7 @@ from .conversion import assign_, check_inplace, write_result_
 from .dtype_support import TORCH_NAMES, check_castable, check_random_bound
 from .movement import broadcast_shapes
 from .operands import fill_value_for, is_scalar
-from .overlap import check_no_internal_overlap
+from .overlap import check_no_internal_overlap, check_no_partial_overlap
 
 if TYPE_CHECKING:
     from types import EllipsisType
@@ -220,6 +220,9 @@ def _inplace(name):
     def method(self, *args, **kwargs):
         if autograd_function.vmap_level is not None:  # under ember.vmap: a write into a tensor every entry shares
             autograd_function.vmap_level.check_inplace(self)
+        for operand in (*args, *kwargs.values()):
+            if isinstance(operand, Tensor):
+                check_no_partial_overlap(self, operand)
         recording = grad_state.enabled and (
             self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
         )
