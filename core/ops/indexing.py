@@ -629,8 +629,18 @@ class _ScatterAdd(Function):
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        gsrc = grad.gather(ctx.axis, index) if ctx.needs_input_grad[3] else None
+        gsrc = _src_gradient(grad, ctx.axis, index, ctx.src_shape) if ctx.needs_input_grad[3] else None
         return grad, None, None, gsrc
+
+
+def _src_gradient(grad, axis, index, src_shape):
+    """The gradient of a scatter's ``src``: ``grad`` at the positions ``index`` addresses, and zero for
+    the part of ``src`` beyond ``index``'s shape, which the scatter does not read."""
+    picked = grad.gather(axis, index)
+    for d, (have, want) in enumerate(zip(picked.shape, src_shape)):
+        if have != want:
+            picked = cat([picked, picked.new_zeros((*picked.shape[:d], want - have, *picked.shape[d + 1 :]))], d)
+    return picked
 
 
 @dim_or_axis
@@ -675,7 +685,7 @@ class _Scatter(Function):
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
         gx = grad.scatter(ctx.axis, index, 0) if ctx.needs_input_grad[0] else None
-        gsrc = grad.gather(ctx.axis, index) if ctx.needs_input_grad[3] else None
+        gsrc = _src_gradient(grad, ctx.axis, index, ctx.src_shape) if ctx.needs_input_grad[3] else None
         return gx, None, None, gsrc
 
 
@@ -688,7 +698,7 @@ class _ScatterValue(_Scatter):
 def _scatter_forward(ctx, x, axis, index, src, accumulate):
     """The forward of scatter (``accumulate=False``) and scatter_add: a copy of ``x`` with the ``src`` values
     (its part under ``index``'s shape) written, or added, at the positions ``index`` addresses along ``axis``."""
-    ctx.axis = axis
+    ctx.axis, ctx.src_shape = axis, src.shape
     ctx.save_for_backward(index)
     xp = x._backend.xp
     flat = xp.reshape(xp.astype(x._data, x._data.dtype, copy=True), (-1,))
