@@ -109,3 +109,29 @@ def test_cpu_index_tensor_indexes_a_tensor_on_any_device(device):
     np.testing.assert_array_equal(x[:, index].cpu().numpy(), [[2.0, 0.0], [5.0, 3.0]])
     x[1, index] = ember.tensor(9.0)
     np.testing.assert_array_equal(x.cpu().numpy(), [[0.0, 1.0, 2.0], [9.0, 4.0, 9.0]])
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        lambda t: K[[]],  # an empty list indexes as int64, selecting nothing
+        lambda t: K[[1.7, 0.2]],  # a list of numbers is read as int64
+        lambda t: K[:, []],
+        lambda t: K[[True, 0]],  # not all bools: integers
+    ],
+)
+def test_list_index_reads_as_torch(device, key):
+    expected = _arange(torch, (2, 3))[key(torch)]
+    got = _arange(ember, (2, 3), device)[key(ember)]
+    assert tuple(got.shape) == tuple(expected.shape)
+    np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16"])
+def test_index_tensor_of_a_small_integer_dtype_is_refused(dtype):
+    x = ember.arange(6.0)
+    index = ember.tensor([1, 0], dtype=getattr(ember, dtype))
+    with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+        x[index]
+    with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
+        x[index] = 7.0

@@ -55,6 +55,7 @@ def _sequence_as_tuple(key):
 
 
 _EVERYTHING = slice(None)
+_INDEX_DTYPES = (dtypes.int64, dtypes.int32, dtypes.bool)  # and uint8, read as bool before the check
 
 
 def check_index_put_dtype(self, key, value, *, accumulate=False):
@@ -206,10 +207,13 @@ def _native_key(x, key):
                 consumed = x.ndim - sum(_dims_indexed(j) for j in key) + consumed
         else:
             if not isinstance(k, Tensor):
+                sequence = isinstance(k, (list, tuple))
                 try:
                     k = tensor(k, device=x._device)
                 except TypeError:
                     raise TypeError(f"invalid index type {type(k).__name__}") from None
+                if sequence and k.dtype.is_floating_point:  # PyTorch reads a list of numbers as int64 ([] too)
+                    k = k.to(dtypes.int64)
             if k._device.type == "cpu" and x._device.type != "cpu":  # PyTorch moves a CPU index to the device
                 k = k.to(x._device)
             check_same_device("index", x, k)
@@ -221,7 +225,7 @@ def _native_key(x, key):
                         stacklevel=3,
                     )
                 k = k.to(dtypes.bool)
-            if k.dtype.is_floating_point:
+            if k.dtype not in _INDEX_DTYPES:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if k.dtype is dtypes.bool:
                 dims = k.ndim
@@ -394,9 +398,6 @@ def setitem(self, key, value):
 
 
 def _write_item(self, key, value):
-    if (not isinstance(value, Tensor) or value.numel() == 1) and _only_index_is_byte_mask(key):
-        # PyTorch fills through masked_fill_ here, which refuses the deprecated uint8 mask
-        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
     if isinstance(key, (tuple, list)):
         key = _as_tuple(key, stacklevel=4)
         split = _selects_first(self, key)
@@ -404,6 +405,9 @@ def _write_item(self, key, value):
             _write_item(getitem(self, split[0]), split[1], value)
             return
     native, advanced, node = _native_key(self, key)
+    if (not isinstance(value, Tensor) or value.numel() == 1) and _only_index_is_byte_mask(key):
+        # PyTorch fills through masked_fill_ here, which refuses the deprecated uint8 mask
+        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
     if isinstance(value, Tensor):
         if (
             value.ndim == 0 and value._device.type == "cpu"
