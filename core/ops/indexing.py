@@ -149,9 +149,22 @@ def _selects_first(x, key):
     placed (``zeros(2, 3, 4)[0, :, [1, 2]]`` is of shape (3, 2); NumPy, which counts the int as an
     advanced index separated from the list by the slice, gives (2, 3)). Returns the basic key and
     the advanced key to apply after it, or None for a key NumPy reads as PyTorch does."""
-    if not any(isinstance(k, (int, np.integer)) and not isinstance(k, bool) or _is_integer_scalar(k) for k in key):
+    selects, advanced_at, basic_at = [], [], []  # positions of the ints, advanced and other indices
+    for position, k in enumerate(key):  # the common keys (slices, ints, None) told apart by their type alone
+        kind = type(k)
+        if kind is slice or k is None or k is Ellipsis:
+            basic_at.append(position)
+        elif kind is int or _is_integer_scalar(k):
+            selects.append(position)
+        elif _is_advanced(k):
+            advanced_at.append(position)
+    if not selects or not advanced_at:
         return None
-    if not any(_is_advanced(k) for k in key):
+    # NumPy's reading differs only where the ints' positions separate the advanced indices that PyTorch
+    # keeps together (or move their block): a basic index between the ints and advanced indices, none
+    # between the advanced indices themselves
+    first, last = min(selects[0], advanced_at[0]), max(selects[-1], advanced_at[-1])
+    if not any(first < b < last for b in basic_at) or any(advanced_at[0] < b < advanced_at[-1] for b in basic_at):
         return None
     basic, advanced = [], []
     for k in key:
