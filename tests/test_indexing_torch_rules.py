@@ -135,3 +135,12 @@ def test_index_tensor_of_a_small_integer_dtype_is_refused(dtype):
         x[index]
     with pytest.raises(IndexError, match="tensors used as indices must be long, int, byte or bool tensors"):
         x[index] = 7.0
+
+
+@pytest.mark.parametrize("value", [[1.0, 2.0, 3.0], (1, 2, 3), np.ones(3)])
+def test_setitem_refuses_a_sequence_value(value):
+    # PyTorch writes tensors and numbers only: "can't assign a list to a torch.FloatTensor"
+    x = ember.zeros(2, 3)
+    with pytest.raises(TypeError, match=f"can't assign a .*{type(value).__name__} to a ember.FloatTensor"):
+        x[0] = value
+    assert x.tolist() == [[0.0] * 3] * 2

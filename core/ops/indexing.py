@@ -432,8 +432,10 @@ def _write_item(self, key, value):
         if value.dtype is not self.dtype:
             check_index_put_dtype(self, key, value)
             value = value.to(self.dtype)
-    elif not is_scalar(value):
-        value = tensor(value, dtype=self.dtype, device=self._device)
+    elif not is_scalar(value):  # PyTorch writes tensors and numbers only (no list, tuple or array)
+        kind = type(value)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+        raise TypeError(f"can't assign a {name} to a {self.type()}")
     else:  # a number is stored as a fill value (-1 is 255 in uint8; 300 in int8 raises, as in PyTorch)
         value = fill_value_for(value, self.dtype)
     recording = grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value._requires_grad))
