@@ -140,3 +140,19 @@ def test_scatter_src_gradient_has_src_shape(device, op):
     for e, t in zip(got, expected):
         assert tuple(e.shape) == tuple(t.shape)
         np.testing.assert_array_equal(e.cpu().numpy(), t.numpy())
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda T, x: T.nonzero(x),  # column by column in memory
+        lambda T, x: T.argwhere(x),
+        lambda T, x: x.index_fill(1, T.tensor([0]), -1.0),  # a filled clone of x, in x's layout
+        lambda T, x: x.masked_scatter(x > 3, T.arange(100.0, 130.0)),  # row-major
+    ],
+)
+def test_index_op_result_layout_follows_torch(op):
+    expected = op(torch, torch.arange(12.0).reshape(3, 4).t())
+    got = op(ember, ember.arange(12.0).reshape(3, 4).t())
+    assert got.stride() == expected.stride()
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())

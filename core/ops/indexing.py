@@ -14,6 +14,7 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
+from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
 from .arithmetic import where
@@ -1029,7 +1030,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
     mask[index] = True
     view = [1] * input.ndim
     view[axis] = input.shape[axis]
-    return masked_fill(input, mask.reshape(view), value)
+    return laid_out_like(masked_fill(input, mask.reshape(view), value), input)  # PyTorch fills a clone of input
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
@@ -1123,7 +1124,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     count = int(m.sum())
     if source.numel() < count:
         raise RuntimeError("masked_scatter: Number of elements of source < number of ones in mask")
-    out = a.clone()
+    out = a.clone(memory_format=contiguous_format)  # row-major whatever input's layout, as PyTorch's
     out[m] = source.reshape(-1)[:count]
     return out
 
@@ -1176,11 +1177,10 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None)
         return tuple(input._make(p) for p in parts)
     if not parts:
         return input._make(xp.zeros((0, 0), dtype=long))
-    return (
-        input._make(xp.stack(parts, axis=1))
-        if input.ndim
-        else input._make(xp.zeros((int(parts[0].shape[0]), 0), dtype=long))
-    )
+    if not input.ndim:
+        return input._make(xp.zeros((int(parts[0].shape[0]), 0), dtype=long))
+    # PyTorch's (n, ndim) result lies column by column in memory: strides (1, n)
+    return input._make(xp.permute_dims(xp.stack(parts, axis=0), (1, 0)))
 
 
 def argwhere(input: Tensor) -> Tensor:
