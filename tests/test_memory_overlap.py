@@ -56,3 +56,23 @@ def test_overlap_check_leaves_separate_tensors_alone():
     x[1:].copy_(y[:3])
     ember.exp(y, out=x)
     assert x.tolist() == np.exp(np.arange(4.0, dtype=np.float32)).tolist()
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda t, r: r.masked_fill_(t.tensor([[True, False, False, False], [False] * 4]), 5.0),
+        lambda t, r: r.masked_fill_(t.tensor([False, True, False, False]), t.tensor(5.0)),
+        lambda t, r: r.index_fill_(1, t.tensor([0]), 5.0),
+        lambda t, r: r.index_put_((t.tensor([0]),), t.tensor(5.0)),
+    ],
+)
+def test_fills_into_an_expanded_tensor_write_the_selected_elements(write):
+    # PyTorch still lets these write into aliased elements, with a deprecation warning
+    x_t = torch.arange(4.0)
+    with pytest.warns(UserWarning, match="on expanded tensors is deprecated"):
+        write(torch, x_t.expand(2, 4))
+    x_e = ember.arange(4.0)
+    with pytest.warns(UserWarning, match="on expanded tensors is deprecated"):
+        write(ember, x_e.expand(2, 4))
+    assert x_e.tolist() == x_t.tolist()
