@@ -611,3 +611,24 @@ def test_multinomial_fills_an_int64_out(device):
     assert o.shape == (2, 2) and bool(((o >= 0) & (o < 3)).all())
     with pytest.raises(RuntimeError):  # torch: "multinomial expects Long tensor out"
         ember.multinomial(weights, 2, out=ember.empty(0, device=device))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t, o: t.arange(4, out=o),
+        lambda t, o: t.linspace(0, 1, 4, out=o),
+        lambda t, o: t.logspace(0, 1, 4, out=o),
+        lambda t, o: t.arange(4, out=o.t()),
+    ],
+)
+def test_range_ops_keep_the_shape_of_an_out_of_as_many_elements(device, make):
+    # PyTorch resizes a range op's out only when its count differs: arange(4, out=empty(2, 2)) stays (2, 2)
+    expected = torch.empty(2, 2)
+    make(torch, expected)
+    got = ember.empty(2, 2, device=device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = make(ember, got)
+    assert tuple(result.shape) == (2, 2) and tuple(got.shape) == (2, 2)
+    np.testing.assert_allclose(got.cpu().numpy(), expected.numpy(), rtol=1e-6)

@@ -364,8 +364,8 @@ def test_scatter_reduce_inplace_index_reduce_and_errors(device):
     x = ember.ones(3, device=device)
     with pytest.raises(RuntimeError, match="reduce argument must be either sum, prod, mean, amax or amin, got foo"):
         x.scatter_reduce(0, ember.tensor([0], device=device), x, "foo")
-    with pytest.raises(RuntimeError, match="Expected dtype int64 for index"):
-        x.scatter_reduce(0, ember.tensor([0], dtype=ember.int32, device=device), x, "sum")
+    with pytest.raises(RuntimeError, match=r"scatter\(\): Expected dtype int32/int64 for index"):
+        x.scatter_reduce(0, ember.tensor([0], dtype=ember.int16, device=device), x, "sum")
     with pytest.raises(RuntimeError, match="out of bounds"):
         x.scatter_reduce(0, ember.tensor([3], device=device), x, "sum")
 

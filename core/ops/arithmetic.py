@@ -446,7 +446,9 @@ def _unary(
 
     def op(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         if out is not None:
-            return write_out(name, op(input), out, exact_dtype=not floating)  # floor, sign, ...: out's dtype
+            return write_out(
+                name, op(input), out, exact_dtype=not floating, inputs=(input,)
+            )  # floor, sign, ...: out's dtype
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
         if autocast and _amp.active:
@@ -611,7 +613,7 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
             "invert a mask, use the `~` or `logical_not()` operator instead."
         )
     if out is not None:
-        return write_out("neg", _Neg.apply(input), out, exact_dtype=True)
+        return write_out("neg", _Neg.apply(input), out, exact_dtype=True, inputs=(input,))
     return _Neg.apply(input)
 
 
@@ -1149,7 +1151,7 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         tensor([3., 4., 5.])
     """
     if out is not None:
-        return write_out("add", add(input, other, alpha=alpha), out)
+        return write_out("add", add(input, other, alpha=alpha), out, inputs=(input, other))
     if not isinstance(input, Tensor):
         if getattr(input, "is_sparse", False):  # sparse + dense: the sparse add raises as PyTorch's does
             return input.add(other, alpha=alpha)  # type: ignore[union-attr]  # a SparseCOOTensor
@@ -1185,7 +1187,7 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         tensor([0., 1., 2.])
     """
     if out is not None:
-        return write_out("sub", sub(input, other, alpha=alpha), out)
+        return write_out("sub", sub(input, other, alpha=alpha), out, inputs=(input, other))
     input_bool = isinstance(input, bool) or isinstance(input, Tensor) and input.dtype is dtypes.bool
     other_bool = isinstance(other, bool) or isinstance(other, Tensor) and other.dtype is dtypes.bool
     if not isinstance(input, Tensor):
@@ -1265,7 +1267,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
                 [1.5000, 2.0000]])
     """
     if out is not None:
-        return write_out("mul", mul(input, other), out)
+        return write_out("mul", mul(input, other), out, inputs=(input, other))
     if not isinstance(input, Tensor):
         return _binary(_Mul, "mul", other, input)
     if input._data.dtype.itemsize == 2:  # perhaps float16/bfloat16 (a 0-d first operand is cast, as PyTorch's)
@@ -1317,7 +1319,7 @@ def div(
         tensor([ 3., -4.])
     """
     if out is not None:
-        return write_out("div", div(input, other, rounding_mode=rounding_mode), out)
+        return write_out("div", div(input, other, rounding_mode=rounding_mode), out, inputs=(input, other))
     if not isinstance(input, Tensor):
         if (
             rounding_mode is None
@@ -1434,7 +1436,7 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:  # n
         tensor([ 1,  2, 16])
     """
     if out is not None:
-        return write_out("pow", pow(input, exponent), out)
+        return write_out("pow", pow(input, exponent), out, inputs=(input, exponent))
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, exponent = cast_inputs("pow", input, exponent)
     if not isinstance(input, Tensor):
@@ -1488,7 +1490,7 @@ def maximum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
     """
     require_tensors("maximum", ("input", "other"), input, other)
     if out is not None:
-        return write_out("maximum", maximum(input, other), out)
+        return write_out("maximum", maximum(input, other), out, inputs=(input, other))
     return _binary(_Maximum, "maximum", *_ordered("maximum", input, other))
 
 
@@ -1507,7 +1509,7 @@ def minimum(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tenso
     """
     require_tensors("minimum", ("input", "other"), input, other)
     if out is not None:
-        return write_out("minimum", minimum(input, other), out)
+        return write_out("minimum", minimum(input, other), out, inputs=(input, other))
     return _binary(_Minimum, "minimum", *_ordered("minimum", input, other))
 
 
@@ -1625,7 +1627,7 @@ def clamp(  # noqa: A002
         tensor([0.0000, 0.5000, 3.0000])
     """
     if out is not None:
-        return write_out("clamp", clamp(input, min, max), out, exact_dtype=True)
+        return write_out("clamp", clamp(input, min, max), out, exact_dtype=True, inputs=(input, min, max))
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     for bound in (min, max):
@@ -1734,7 +1736,9 @@ def where(
         (tensor([1]),)
     """
     if out is not None:
-        return write_out("where", where(condition, input, other), out, exact_dtype=True)  # type: ignore[arg-type]
+        return write_out(
+            "where", where(condition, input, other), out, exact_dtype=True, inputs=(condition, input, other)
+        )  # type: ignore[arg-type]
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor):
@@ -1788,7 +1792,7 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | N
     """
     require_tensors("lerp", ("input", "end"), input, end)
     if out is not None:
-        return write_out("lerp", lerp(input, end, weight), out)
+        return write_out("lerp", lerp(input, end, weight), out, inputs=(input, end, weight))
     for name, operand in (("end", end), ("weight", weight)):
         if isinstance(operand, Tensor) and operand.dtype is not input.dtype:
             raise RuntimeError(
@@ -1854,7 +1858,9 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         tensor([5.0000, 8.5000])
     """
     if out is not None:
-        return write_out("addcmul", addcmul(input, tensor1, tensor2, value=value), out)
+        return write_out(
+            "addcmul", addcmul(input, tensor1, tensor2, value=value), out, inputs=(input, tensor1, tensor2)
+        )
     if all(isinstance(t, Tensor) and t.dtype is dtypes.bool for t in (input, tensor1, tensor2)):
         not_implemented("addcmul_cpu_out", dtypes.bool)
     narrow = _narrow_result(input, tensor1, tensor2)
@@ -1885,7 +1891,9 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         tensor([2.0000, 2.2000])
     """
     if out is not None:
-        return write_out("addcdiv", addcdiv(input, tensor1, tensor2, value=value), out)
+        return write_out(
+            "addcdiv", addcdiv(input, tensor1, tensor2, value=value), out, inputs=(input, tensor1, tensor2)
+        )
     if all(isinstance(t, Tensor) and t.dtype._category < 2 for t in (tensor1, tensor2)):
         raise RuntimeError(_ADDCDIV_INTEGERS)
     narrow = _narrow_result(input, tensor1, tensor2)
@@ -1936,7 +1944,7 @@ def _compare(
 
     def op(input: Tensor, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
         if out is not None:
-            return write_out(name, op(input, other), out)
+            return write_out(name, op(input, other), out, inputs=(input, other))
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
         if other is None and name in ("eq", "ne"):
@@ -1969,7 +1977,7 @@ ge = _compare("ge", lambda xp, a, b: xp.greater_equal(a, b), ordered=True)
 def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor], Tensor]:
     def op(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         if out is not None:
-            return write_out(name, op(input, other), out)
+            return write_out(name, op(input, other), out, inputs=(input, other))
         require_tensors(name, ("input", "other"), input, other)
         input, other = on_one_device(name, input, other)
         a = input.to(dtypes.bool)._data
@@ -2056,7 +2064,7 @@ def _bitwise(
 ) -> Callable[[Tensor | Number, Tensor | Number], Tensor]:
     def op(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:
         if out is not None:
-            return write_out(name, op(input, other), out)
+            return write_out(name, op(input, other), out, inputs=(input, other))
         # a number first (torch.bitwise_and(2, t)) is a 0-d operand
         first = input if isinstance(input, Tensor) else full_like_scalar(other, input)
         if first.dtype is dtypes.bool and (

@@ -17,7 +17,7 @@ from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
 from .creation import LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, format_copy
 from .operands import sum_to
-from .overlap import check_no_internal_overlap
+from .overlap import check_no_internal_overlap, check_no_partial_overlap
 
 if TYPE_CHECKING:
     from ..types import Device
@@ -524,6 +524,7 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
         raise RuntimeError(
             f"output with shape {list(self.shape)} doesn't match the broadcast shape {list(broadcast_shapes(src.shape, self.shape))}"
         )
+    check_no_partial_overlap(self, src)
     return assign_(self, src)
 
 

@@ -419,6 +419,15 @@ def full_like(
     )
 
 
+def _shaped_as_out(result: Tensor, out: Tensor) -> Tensor:
+    """The 1-D ``result`` of a range op (``arange``, ``linspace``, ...) in the shape of an ``out`` of as
+    many elements: PyTorch resizes such an ``out`` only when the count differs, so ``arange(4,
+    out=empty(2, 2))`` keeps the shape (2, 2), filled in row-major order."""
+    if isinstance(out, Tensor) and out.numel() == result.numel() and out.shape != result.shape:
+        return result.reshape(out.shape)
+    return result
+
+
 @layout_options(pin_memory=True)
 def arange(
     start: Number | Tensor | None = None,
@@ -455,7 +464,9 @@ def arange(
     """
     if out is not None:
         dt, dev = creation_placement("arange", dtype, device, out)
-        return write_out("arange", arange(start, end, step, dtype=dt, device=dev), out, warn_resize=False)
+        return write_out(
+            "arange", _shaped_as_out(arange(start, end, step, dtype=dt, device=dev), out), out, warn_resize=False
+        )
     if end is None:
         if start is None:
             raise TypeError("arange() missing 1 required positional argument: 'end'")
@@ -535,7 +546,9 @@ def range(  # noqa: A001
     """
     if out is not None:
         dt, dev = creation_placement("range", dtype, device, out)
-        return write_out("range", range(start, end, step, dtype=dt, device=dev), out, warn_resize=False)
+        return write_out(
+            "range", _shaped_as_out(range(start, end, step, dtype=dt, device=dev), out), out, warn_resize=False
+        )
 
     warnings.warn(
         "torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
@@ -637,7 +650,9 @@ def linspace(
     """
     if out is not None:
         dt, dev = creation_placement("linspace", dtype, device, out)
-        return write_out("linspace", linspace(start, end, steps, dtype=dt, device=dev), out, warn_resize=False)
+        return write_out(
+            "linspace", _shaped_as_out(linspace(start, end, steps, dtype=dt, device=dev), out), out, warn_resize=False
+        )
     steps = _steps("linspace", steps)
     if any(v.is_meta for v in _tensor_ends("linspace", start, end)):
         device = "meta"  # a meta end makes it a meta op (PyTorch's dispatch), whatever ``device`` says
@@ -739,7 +754,12 @@ def logspace(
     """
     if out is not None:
         dt, dev = creation_placement("logspace", dtype, device, out)
-        return write_out("logspace", logspace(start, end, steps, base, dtype=dt, device=dev), out, warn_resize=False)
+        return write_out(
+            "logspace",
+            _shaped_as_out(logspace(start, end, steps, base, dtype=dt, device=dev), out),
+            out,
+            warn_resize=False,
+        )
     steps = _steps("logspace", steps)
     _tensor_ends("logspace", start, end)
     dt = _spaced_dtype("logspace", start, end, dtype)

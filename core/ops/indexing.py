@@ -14,6 +14,7 @@ from ..autograd import function as autograd_function
 from ..autograd import tangents
 from ..autograd.function import Function
 from ..autograd.grad_mode import grad_state
+from ..layout import contiguous_format
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor, tensor, writable_data
 from .arithmetic import where
@@ -23,7 +24,14 @@ from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
 from .movement import broadcast_shapes, cat, laid_out_like, row_major
 from .operands import check_same_device, dim_or_axis, fill_value_for, is_scalar, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
-from .overlap import aliases, check_no_internal_overlap, has_internal_overlap
+from .overlap import (
+    aliases,
+    check_arrays_no_partial_overlap,
+    check_no_internal_overlap,
+    check_no_overlap,
+    has_internal_overlap,
+    shares_base,
+)
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -48,17 +56,19 @@ def _sequence_as_tuple(key):
 
 
 _EVERYTHING = slice(None)
+_INDEX_DTYPES = (dtypes.int64, dtypes.int32, dtypes.bool)  # and uint8, read as bool before the check
 
 
-def check_index_put_dtype(self, key, value):
+def check_index_put_dtype(self, key, value, *, accumulate=False):
     """PyTorch's refusal to write a tensor ``value`` of another dtype through a ``key`` that holds an
-    integer index (a tensor or a sequence): such a write is its ``index_put_``, which, unlike a
-    write through slices or a bool mask, does not cast."""
+    integer index (a tensor or a sequence), or through any key when ``accumulate``: such a write is
+    its ``index_put_``, which, unlike a write through slices or a bool mask, does not cast."""
     if value.dtype is self.dtype:
         return
     for k in key if isinstance(key, tuple) else (key,):
         if (
-            isinstance(k, Tensor)
+            accumulate
+            or isinstance(k, Tensor)
             and k.dtype is not dtypes.bool
             and k.dtype is not dtypes.uint8
             or (isinstance(k, (list, np.ndarray)) and np.asarray(k).dtype.kind in "iu")
@@ -90,19 +100,97 @@ def _only_index_is_byte_mask(key: object) -> bool:
     )
 
 
-def _native_key(x, key):
-    """Translate a Python/tensor index into the backend's; report whether it is advanced, and the node
-    class of ``x[key]`` (named as PyTorch's last op for it: select, slice, unsqueeze, alias or index)."""
+def _as_tuple(key, stacklevel):
+    """``key`` as a tuple of indices; a list read as a tuple (see :func:`_sequence_as_tuple`) warns."""
+    if isinstance(key, tuple):
+        return key
     if _sequence_as_tuple(key):
         warnings.warn(
             "Using a non-tuple sequence for multidimensional indexing is deprecated; use x[tuple(seq)] "
             "instead of x[seq] (PyTorch's warning: its later releases read the list as one tensor index).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
-        key = tuple(key)
-    if not isinstance(key, tuple):
-        key = (key,)
+        return tuple(key)
+    return (key,)
+
+
+def _is_bool_scalar(k: object) -> bool:
+    """Whether ``k`` is ``True``/``False`` or a 0-d bool (or uint8) tensor: to PyTorch a new
+    dimension, indexed by ``[0]`` (true) or ``[]`` (false)."""
+    if isinstance(k, Tensor):
+        return k.ndim == 0 and (k.dtype is dtypes.bool or k.dtype is dtypes.uint8)
+    return isinstance(k, (bool, np.bool_))
+
+
+def _dims_indexed(k: object) -> int:
+    """How many dimensions of the indexed tensor ``k`` consumes, as PyTorch counts them to expand
+    ``...``: none for None, ``...`` and bools, a mask's rank for a bool or uint8 mask, else one."""
+    if k is None or k is Ellipsis or isinstance(k, (bool, np.bool_)):
+        return 0
+    if isinstance(k, Tensor):
+        return k.ndim if k.dtype is dtypes.bool or k.dtype is dtypes.uint8 else 1
+    if isinstance(k, (list, np.ndarray)):
+        array = np.asarray(k)
+        return array.ndim if array.dtype == np.bool_ else 1
+    return 1
+
+
+def _is_advanced(k: object) -> bool:
+    """Whether ``k`` indexes as an advanced index to PyTorch (a tensor, array or sequence that is not a
+    0-d integer, or a bool)."""
+    if isinstance(k, (Tensor, np.ndarray)):
+        return not _is_integer_scalar(k)
+    return isinstance(k, (list, tuple, bool, np.bool_))
+
+
+def _selects_first(x, key):
+    """PyTorch's reading of a ``key`` that mixes integer indices with advanced ones: the ints select
+    first (views), so only the remaining indices are advanced when their result's dimensions are
+    placed (``zeros(2, 3, 4)[0, :, [1, 2]]`` is of shape (3, 2); NumPy, which counts the int as an
+    advanced index separated from the list by the slice, gives (2, 3)). Returns the basic key and
+    the advanced key to apply after it, or None for a key NumPy reads as PyTorch does."""
+    selects, advanced_at, basic_at = [], [], []  # positions of the ints, advanced and other indices
+    for position, k in enumerate(key):  # the common keys (slices, ints, None) told apart by their type alone
+        kind = type(k)
+        if kind is slice or k is None or k is Ellipsis:
+            basic_at.append(position)
+        elif kind is int or _is_integer_scalar(k):
+            selects.append(position)
+        elif _is_advanced(k):
+            advanced_at.append(position)
+    if not selects or not advanced_at:
+        return None
+    # NumPy's reading differs only where the ints' positions separate the advanced indices that PyTorch
+    # keeps together (or move their block): a basic index between the ints and advanced indices, none
+    # between the advanced indices themselves
+    first, last = min(selects[0], advanced_at[0]), max(selects[-1], advanced_at[-1])
+    if not any(first < b < last for b in basic_at) or any(advanced_at[0] < b < advanced_at[-1] for b in basic_at):
+        return None
+    basic, advanced = [], []
+    for k in key:
+        if _is_bool_scalar(k):  # an unsqueeze, then [0] (true) or [] (false) along the new dimension
+            basic.append(None)
+            taken = bool(k.item()) if isinstance(k, Tensor) else bool(k)
+            advanced.append(tensor([0] if taken else [], dtype=dtypes.int64, device=x._device))
+        elif _is_advanced(k):
+            basic.extend([_EVERYTHING] * _dims_indexed(k))
+            advanced.append(k)
+        elif k is Ellipsis:
+            basic.append(k)
+            advanced.append(k)
+        elif k is None or isinstance(k, slice):
+            basic.append(k)
+            advanced.append(_EVERYTHING)
+        else:  # an integer: selected in the basic key, gone from the advanced one
+            basic.append(k)
+    return tuple(basic), tuple(advanced)
+
+
+def _native_key(x, key):
+    """Translate a Python/tensor index into the backend's; report whether it is advanced, and the node
+    class of ``x[key]`` (named as PyTorch's last op for it: select, slice, unsqueeze, alias or index)."""
+    key = _as_tuple(key, stacklevel=4)
     out, advanced, consumed, basic = [], False, 0, _AliasIndex
     for k in key:
         if isinstance(k, bool):  # a 0-d mask, as PyTorch reads it: a new dim of size 1 (True) or 0 (False)
@@ -130,13 +218,18 @@ def _native_key(x, key):
             if k is None:
                 basic = _UnsqueezeIndex
             else:
-                consumed = x.ndim - sum(1 for j in key if j is not None and j is not Ellipsis) + consumed
+                consumed = x.ndim - sum(_dims_indexed(j) for j in key) + consumed
         else:
             if not isinstance(k, Tensor):
+                sequence = isinstance(k, (list, tuple))
                 try:
                     k = tensor(k, device=x._device)
                 except TypeError:
                     raise TypeError(f"invalid index type {type(k).__name__}") from None
+                if sequence and k.dtype.is_floating_point:  # PyTorch reads a list of numbers as int64 ([] too)
+                    k = k.to(dtypes.int64)
+            if k._device.type == "cpu" and x._device.type != "cpu":  # PyTorch moves a CPU index to the device
+                k = k.to(x._device)
             check_same_device("index", x, k)
             if k.dtype is dtypes.uint8:
                 if k.ndim:
@@ -146,7 +239,7 @@ def _native_key(x, key):
                         stacklevel=3,
                     )
                 k = k.to(dtypes.bool)
-            if k.dtype.is_floating_point:
+            if k.dtype not in _INDEX_DTYPES:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if k.dtype is dtypes.bool:
                 dims = k.ndim
@@ -274,6 +367,11 @@ class _IndexAccumulate(Function):
 
 def getitem(self, key):
     """``self[key]``: basic indexing gives a view; tensors and lists index advanced (copies)."""
+    if isinstance(key, (tuple, list)):
+        key = _as_tuple(key, stacklevel=3)
+        split = _selects_first(self, key)
+        if split is not None:
+            return getitem(getitem(self, split[0]), split[1])
     native, advanced, node = _native_key(self, key)
     return node.apply(self, native, advanced)
 
@@ -314,21 +412,31 @@ def setitem(self, key, value):
 
 
 def _write_item(self, key, value):
+    if isinstance(key, (tuple, list)):
+        key = _as_tuple(key, stacklevel=4)
+        split = _selects_first(self, key)
+        if split is not None:
+            _write_item(getitem(self, split[0]), split[1], value)
+            return
+    native, advanced, node = _native_key(self, key)
     if (not isinstance(value, Tensor) or value.numel() == 1) and _only_index_is_byte_mask(key):
         # PyTorch fills through masked_fill_ here, which refuses the deprecated uint8 mask
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
-    native, advanced, node = _native_key(self, key)
     if isinstance(value, Tensor):
         if (
             value.ndim == 0 and value._device.type == "cpu"
         ):  # PyTorch writes a 0-d CPU value into a tensor of any device
             value = value.to(self._device)
         check_same_device("index_put_", self, value)
+        if shares_base(self, value):  # PyTorch refuses a value that is part of the memory written
+            check_arrays_no_partial_overlap(self._backend, self._data if advanced else self._data[native], value._data)
         if value.dtype is not self.dtype:
             check_index_put_dtype(self, key, value)
             value = value.to(self.dtype)
-    elif not is_scalar(value):
-        value = tensor(value, dtype=self.dtype, device=self._device)
+    elif not is_scalar(value):  # PyTorch writes tensors and numbers only (no list, tuple or array)
+        kind = type(value)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+        raise TypeError(f"can't assign a {name} to a {self.type()}")
     else:  # a number is stored as a fill value (-1 is 255 in uint8; 300 in int8 raises, as in PyTorch)
         value = fill_value_for(value, self.dtype)
     recording = grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value._requires_grad))
@@ -375,12 +483,12 @@ def _check_index(op, input, dim, index, src=None):
         and index.dtype is not dtypes.int32
         and (index.numel() or index.dtype.is_floating_point)
     ):
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+        raise RuntimeError(f"{'gather' if op == 'gather' else 'scatter'}(): Expected dtype int32/int64 for index")
     axis = wrap_dim(dim, input.ndim)
     if index.ndim != input.ndim and index.numel() and input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     if src is not None and index.numel() and max(index.ndim, 1) != max(src.ndim, 1):
-        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+        check_src_rank(input, axis, index, src)
     sizes = input.shape if input.ndim else (1,)
     for d in range(index.ndim if index.numel() else 0):
         beyond_self = d != axis and d < len(sizes) and index.shape[d] > sizes[d]
@@ -399,6 +507,17 @@ def _check_index(op, input, dim, index, src=None):
         message = f"{op}(): index {{value}} is out of bounds for dimension {axis} with size {size}"
         index._backend.check_indices(op, index._data, size, None, RuntimeError, message)
     return axis
+
+
+def check_src_rank(input: Tensor, axis: int, index: Tensor, src: Tensor) -> None:
+    """PyTorch's error for a scatter's ``src`` of another rank than ``index``: an IndexError where ``src``
+    has fewer dimensions and ``index`` fits in ``input`` outside ``axis`` (PyTorch then reads ``src``'s size
+    along a dimension it lacks), else a RuntimeError."""
+    rank = src.ndim
+    fits = all(n <= m for d, (n, m) in enumerate(zip(index.shape, input.shape)) if d != axis)
+    if 0 < rank < index.ndim and fits:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {rank})")
+    raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
 
 
 _LONG = (dtypes.int64,)
@@ -464,10 +583,13 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
                 [3., 3.]])
     """
     if out is not None:
+        check_no_overlap(out, input)
         return write_out("gather", gather(input, dim, index, sparse_grad=sparse_grad), out, exact_dtype=True)
     axis = _check_index("gather", input, dim, index)
     if input.ndim == 0:
         return _on_0d(gather, input, index).reshape(index.shape)
+    if not index.numel():  # an empty index of any rank gathers nothing
+        return _Gather.apply(input.reshape(-1), 0, index.reshape(-1)).reshape(index.shape)
     return _Gather.apply(input, axis, index)
 
 
@@ -497,6 +619,10 @@ def take_along_dim(
         dim, _ = numpy_names("take_along_dim", dim, None, axis, False, None)
     if out is not None:
         return write_out("take_along_dim", take_along_dim(input, indices, dim), out, exact_dtype=True)
+    if isinstance(indices, Tensor) and indices.dtype is not dtypes.int64:
+        raise RuntimeError(
+            f"torch.take_along_dim(): dtype of indices should be Long but got {TORCH_NAMES[indices.dtype]}"
+        )
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     if input.ndim != indices.ndim:
@@ -523,8 +649,18 @@ class _ScatterAdd(Function):
     @staticmethod
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
-        gsrc = grad.gather(ctx.axis, index) if ctx.needs_input_grad[3] else None
+        gsrc = _src_gradient(grad, ctx.axis, index, ctx.src_shape) if ctx.needs_input_grad[3] else None
         return grad, None, None, gsrc
+
+
+def _src_gradient(grad, axis, index, src_shape):
+    """The gradient of a scatter's ``src``: ``grad`` at the positions ``index`` addresses, and zero for
+    the part of ``src`` beyond ``index``'s shape, which the scatter does not read."""
+    picked = grad.gather(axis, index)
+    for d, (have, want) in enumerate(zip(picked.shape, src_shape)):
+        if have != want:
+            picked = cat([picked, picked.new_zeros((*picked.shape[:d], want - have, *picked.shape[d + 1 :]))], d)
+    return picked
 
 
 @dim_or_axis
@@ -545,14 +681,18 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
     """
     if out is not None:
         return write_out("scatter_add", scatter_add(input, dim, index, src), out, exact_dtype=True)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
     check_same_device("scatter_add", input, src)
     axis = _check_index("scatter_add", input, dim, index, src)
-    if input.ndim == 0:
-        return _on_0d(scatter_add, input, index, src).reshape(())
     if src.dtype is not input.dtype:
         raise RuntimeError(
             f"scatter_add(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})"
         )
+    if not index.numel():  # an empty index of any rank scatters nothing
+        return input.clone()
+    if input.ndim == 0:
+        return _on_0d(scatter_add, input, index, src).reshape(())
     return _ScatterAdd.apply(input, axis, index, src)
 
 
@@ -565,7 +705,7 @@ class _Scatter(Function):
     def backward(ctx, grad):
         (index,) = ctx.saved_tensors
         gx = grad.scatter(ctx.axis, index, 0) if ctx.needs_input_grad[0] else None
-        gsrc = grad.gather(ctx.axis, index) if ctx.needs_input_grad[3] else None
+        gsrc = _src_gradient(grad, ctx.axis, index, ctx.src_shape) if ctx.needs_input_grad[3] else None
         return gx, None, None, gsrc
 
 
@@ -578,7 +718,7 @@ class _ScatterValue(_Scatter):
 def _scatter_forward(ctx, x, axis, index, src, accumulate):
     """The forward of scatter (``accumulate=False``) and scatter_add: a copy of ``x`` with the ``src`` values
     (its part under ``index``'s shape) written, or added, at the positions ``index`` addresses along ``axis``."""
-    ctx.axis = axis
+    ctx.axis, ctx.src_shape = axis, src.shape
     ctx.save_for_backward(index)
     xp = x._backend.xp
     flat = xp.reshape(xp.astype(x._data, x._data.dtype, copy=True), (-1,))
@@ -648,18 +788,19 @@ def scatter(
     if src is not None and not isinstance(src, Tensor):
         value, src = src, None
     axis = _check_index("scatter", input, dim, index, src)
+    if src is not None and (check_same_device("scatter", input, src) or src.dtype is not input.dtype):
+        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
+    if not index.numel():  # an empty index of any rank scatters nothing
+        return input.clone()
     if input.ndim == 0:
         return _on_0d(lambda x, d, i, s: scatter(x, d, i, s, value, reduce=reduce), input, index, src).reshape(())
     node = _ScatterValue if src is None else _Scatter
     if src is None:
         src = input.new_full(index.shape, value)  # type: ignore[arg-type]  # given when src is not
-    elif check_same_device("scatter", input, src) or src.dtype is not input.dtype:
-        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({input.dtype} vs {src.dtype})")
     if reduce == "add":
         return _ScatterAdd.apply(input, axis, index, src)
-    if reduce == "multiply":
-        factors = input.new_ones(input.shape).scatter(axis, index, src)
-        return input * factors
+    if reduce == "multiply":  # repeated indices multiply each factor in, as they add for "add"
+        return input.scatter_reduce(axis, index, src, "prod")
     if reduce is not None:
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
     return node.apply(input, axis, index, src)
@@ -684,6 +825,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
                 [1., 2.]])
     """
     if out is not None:
+        check_no_overlap(out, input)
         return write_out("index_select", index_select(input, dim, index), out, exact_dtype=True)
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor):
@@ -713,6 +855,37 @@ def _check_index_source(op, input, dim, index, source, index_problem, accepted, 
         raise TypeError(f"{op}(): argument 'source' must be Tensor, not {type(source).__name__}")
     check_same_device(op, input, index, source)
     return axis
+
+
+def _same_slices(input: Tensor, source: Tensor, axis: int) -> bool:
+    """Whether ``source`` has ``input``'s rank and shape outside dimension ``axis``."""
+    return input.ndim == source.ndim and all(
+        a == b for d, (a, b) in enumerate(zip(input.shape, source.shape)) if d != axis
+    )
+
+
+def check_index_func_source(op: str, input: Tensor, axis: int, index: Tensor, source: Tensor) -> None:
+    """PyTorch's checks of the ``source`` of ``index_add``/``index_reduce``: ``input``'s dtype, one slice
+    along ``axis`` per index, and ``input``'s shape outside ``axis`` (no broadcasting)."""
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            f"{op}_(): self ({TORCH_NAMES[input.dtype]}) and source ({TORCH_NAMES[source.dtype]}) must have the "
+            "same scalar type"
+        )
+    if axis and axis >= source.ndim:
+        raise RuntimeError(f"{op}_(): Indexing dim {axis} is out of bounds of the source tensor with dim {source.ndim}")
+    if not source.ndim and index.numel() != 1:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    if source.ndim and source.shape[axis] != index.numel():
+        raise RuntimeError(
+            f"{op}_(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
+            f"({source.shape[axis]}), for dim: {axis}"
+        )
+    if not _same_slices(input, source, axis):
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. Got self.shape = "
+            f"{list(input.shape)} source.shape = {list(source.shape)}"
+        )
 
 
 @dim_or_axis
@@ -748,23 +921,39 @@ def index_add(
         _INT_OR_LONG,
         "Expected dtype int32/int64 for index but got: {dtype}",
     )
+    check_index_func_source("index_add", input, axis, index, source)
     if input.ndim == 0:
-        if source.ndim:
-            raise RuntimeError(
-                "index_add_(): source tensor shape must match self tensor shape, excluding the specified dimension"
-            )
         return _on_0d(lambda x, d, i, s: index_add(x, d, i, s, alpha=alpha), input, index, source).reshape(())
-    if source.ndim and source.shape[axis] != index.numel():
-        raise RuntimeError(
-            f"index_add_(): Number of indices ({index.numel()}) should be equal to source.size(dim): "
-            f"({source.shape[axis]}), for dim: {axis}"
-        )
     if alpha != 1:
         source = source * alpha
     view = [1] * max(source.ndim, 1)
     view[axis] = index.numel()
     expanded = index.reshape(view).expand(source.shape if source.ndim else (1,))
     return scatter_add(input, axis, expanded, source if source.ndim else source.reshape(1))
+
+
+def _check_copy_source(input: Tensor, axis: int, index: Tensor, source: Tensor) -> None:
+    """PyTorch's checks of the ``source`` of ``index_copy``: one slice along ``axis`` per index, of
+    ``input``'s rank (a 0-d source for one index) and shape outside ``axis`` (no broadcasting)."""
+    if not source.ndim and index.numel() != 1:
+        raise IndexError(f"index_copy_(): When source is scalar, index should have one element (got {index.numel()})")
+    if source.ndim and input.ndim and source.ndim != input.ndim:
+        raise IndexError(
+            "index_copy_(): When source and destination are not scalars, their dimensionality must match. Source "
+            f"dimensionality ({source.ndim}), destination dimensionality ({input.ndim})"
+        )
+    slices = [[n for d, n in enumerate(t.shape) if d != axis] for t in (input, source)]
+    if slices[0] != slices[1]:
+        raise RuntimeError(
+            "index_copy_(): Source/destination tensor must have same slice shapes. Destination slice shape: "
+            f"{', '.join(map(str, slices[0]))} at dimension {axis} and source slice shape: "
+            f"{', '.join(map(str, slices[1]))} at dimension 0."
+        )
+    if source.ndim and source.shape[axis] != index.numel():
+        raise IndexError(
+            f"index_copy_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
+            f"({source.shape[axis]})"
+        )
 
 
 @dim_or_axis
@@ -792,16 +981,12 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: T
         input, source = cast_inputs("index_copy", input, source)
     if source.dtype is not input.dtype:
         raise RuntimeError(
-            f"index_copy_(): self and source expected to have the same dtype, but got (self) {input.dtype} "
-            f"and (source) {source.dtype}"
+            f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{TORCH_NAMES[input.dtype]} and (source) {TORCH_NAMES[source.dtype]}"
         )
+    _check_copy_source(input, axis, index, source)
     if input.ndim == 0:
         return _on_0d(index_copy, input, index, source).reshape(())
-    if (source.shape[axis] if source.ndim else 1) != index.numel():
-        raise IndexError(
-            f"index_copy_(): Number of indices ({index.numel()}) should be equal to source.size(dim) "
-            f"({source.shape[axis] if source.ndim else 1})"
-        )
     size = input.shape[axis]  # no negative indices, as PyTorch's index_copy (an IndexError)
     message = f"index_copy_(): index {{value}} is out of bounds for dimension {axis} with size {size}"
     input._backend.check_indices("index_copy_", index._data, size, None, IndexError, message)
@@ -831,8 +1016,12 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor):
         raise TypeError(f"index_fill(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(
+            f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
+        )
     if index.ndim > 1:
-        raise IndexError("index_fill_(): Index is supposed to be a vector")
+        raise RuntimeError("Index has to be a vector/scalar")
     _check_index_dtype(index, _LONG, IndexError, "index_fill_(): Expected dtype int64 for index.")
     check_same_device("index_fill", input, index)
     if input.ndim == 0:
@@ -841,7 +1030,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
     mask[index] = True
     view = [1] * input.ndim
     view[axis] = input.shape[axis]
-    return masked_fill(input, mask.reshape(view), value)
+    return laid_out_like(masked_fill(input, mask.reshape(view), value), input)  # PyTorch fills a clone of input
 
 
 def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
@@ -875,11 +1064,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
         value = value.to(input.dtype)
     else:
         value = input.new_full((), value)
-    out = where(mask, value, input)
-    if out.shape != input.shape:
-        raise RuntimeError(
-            f"masked_fill: the mask of shape {list(mask.shape)} does not broadcast to the input shape {list(input.shape)}"
-        )
+    out = where(mask, value, input)  # of the broadcast shape, which may be larger than input's (as in PyTorch)
     if not out._backend.is_contiguous(out._data):  # PyTorch fills a row-major copy; where follows input's layout
         out._data = row_major(out._backend, out._data)  # the fresh result: no other tensor sees its memory
     return out
@@ -900,6 +1085,7 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
         tensor([2., 3., 4.])
     """
     if out is not None:
+        check_no_overlap(out, input)
         return write_out("masked_select", masked_select(input, mask), out, exact_dtype=True)
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
@@ -922,24 +1108,24 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         >>> ember.masked_scatter(ember.zeros(4), ember.tensor([True, False, True, False]), ember.tensor([1.0, 2.0, 3.0]))
         tensor([1., 0., 2., 0.])
     """
-    if mask.dtype is dtypes.uint8:
-        warnings.warn(
-            "masked_scatter_ received a mask with dtype torch.uint8, this behavior is now deprecated,please use a "
-            "mask with dtype torch.bool instead.",
-            UserWarning,
-            stacklevel=2,
-        )
-        mask = mask.to(dtypes.bool)
-    elif mask.dtype is not dtypes.bool:
+    if mask.dtype is not dtypes.bool:
         raise RuntimeError(
             f"masked_scatter_ only supports boolean masks, but got mask with dtype {TORCH_NAMES[mask.dtype]}"
+        )
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got "
+            f"{TORCH_NAMES[input.dtype]} and {TORCH_NAMES[source.dtype]}"
         )
     a, m = input.broadcast_tensors(mask)
     if m.is_meta:
         check_same_device("masked_scatter_", a, source)
         return _MaskedScatterOnMeta.apply(a, source)
-    out = a.clone()
-    out[m] = source.reshape(-1)[: int(m.sum())]
+    count = int(m.sum())
+    if source.numel() < count:
+        raise RuntimeError("masked_scatter: Number of elements of source < number of ones in mask")
+    out = a.clone(memory_format=contiguous_format)  # row-major whatever input's layout, as PyTorch's
+    out[m] = source.reshape(-1)[:count]
     return out
 
 
@@ -991,11 +1177,10 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None)
         return tuple(input._make(p) for p in parts)
     if not parts:
         return input._make(xp.zeros((0, 0), dtype=long))
-    return (
-        input._make(xp.stack(parts, axis=1))
-        if input.ndim
-        else input._make(xp.zeros((int(parts[0].shape[0]), 0), dtype=long))
-    )
+    if not input.ndim:
+        return input._make(xp.zeros((int(parts[0].shape[0]), 0), dtype=long))
+    # PyTorch's (n, ndim) result lies column by column in memory: strides (1, n)
+    return input._make(xp.permute_dims(xp.stack(parts, axis=0), (1, 0)))
 
 
 def argwhere(input: Tensor) -> Tensor:
@@ -1239,6 +1424,7 @@ def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
                 [3., 3.]])
     """
     if out is not None:
+        check_no_overlap(out, input)
         return write_out("take", take(input, index), out, exact_dtype=True)
 
     if not isinstance(index, Tensor):

@@ -9,6 +9,7 @@ values so that the graph never sees storage that the write changed.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING
 
 from .. import dtypes
@@ -24,8 +25,8 @@ from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace, write_result_
 from .dtype_support import TORCH_NAMES, check_castable, check_random_bound
 from .movement import broadcast_shapes
-from .operands import fill_value_for, is_scalar
-from .overlap import check_no_internal_overlap
+from .operands import fill_value_for, is_scalar, wrap_dim
+from .overlap import check_no_internal_overlap, check_no_partial_overlap, has_internal_overlap
 
 if TYPE_CHECKING:
     from types import EllipsisType
@@ -214,12 +215,49 @@ def _raise_output_error(name, self, args, exc):
     raise exc
 
 
+def _fill_masked(self, mask, value):
+    self[mask.expand(self.shape)] = value
+
+
+def _fill_index(self, dim, index, value):
+    self[(slice(None),) * wrap_dim(dim, self.ndim) + (index,)] = value
+
+
+def _put_index(self, indices, values, accumulate=False):
+    if accumulate:  # PyTorch adds every write into the shared memory; refused here rather than summed otherwise
+        check_no_internal_overlap(self)
+    self[tuple(indices)] = values
+
+
+#: the in-place ops PyTorch still lets write into a tensor whose elements alias each other (an expanded
+#: one), with a deprecation warning: they store into the selected elements only, one value per element
+_ALIASED_WRITES = {"masked_fill": _fill_masked, "index_fill": _fill_index, "index_put": _put_index}
+
+
+def _write_aliased(name, write, self, args, kwargs):
+    """``self.{name}_(*args, **kwargs)`` into an expanded ``self``, through ``self[key] = value``."""
+    warnings.warn(
+        f"Use of {name}_ on expanded tensors is deprecated. Please clone() the tensor before performing this "
+        "operation. This also applies to advanced indexing e.g. tensor[mask] = scalar",
+        UserWarning,
+        stacklevel=3,
+    )
+    write(self, *args, **kwargs)
+    return self
+
+
 def _inplace(name):
     out_of_place = getattr(Tensor, name)
+    aliased_write = _ALIASED_WRITES.get(name)
 
     def method(self, *args, **kwargs):
         if autograd_function.vmap_level is not None:  # under ember.vmap: a write into a tensor every entry shares
             autograd_function.vmap_level.check_inplace(self)
+        if aliased_write is not None and has_internal_overlap(self) and not (grad_state.enabled and self.requires_grad):
+            return _write_aliased(name, aliased_write, self, args, kwargs)
+        for operand in (*args, *kwargs.values()):
+            if isinstance(operand, Tensor):
+                check_no_partial_overlap(self, operand)
         recording = grad_state.enabled and (
             self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
         )

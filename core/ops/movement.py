@@ -823,7 +823,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None, out
             raise TypeError(
                 f"torch.cat(): input types can't be cast to the desired output type {TORCH_NAMES[out.dtype]}"
             )
-        return write_out("cat", result, out, cast_error=TypeError)
+        return write_out("cat", result, out, cast_error=TypeError, inputs=tuple(tensors))
     return result
 
 

@@ -12,7 +12,9 @@ An op that takes ``out`` computes its result as usual and, only when ``out`` is 
   from its base: views of the old ``out`` (and the tensor it viewed) no longer see the result.
 
 The write itself is an in-place write: ``out``'s version counter is bumped and an ``out`` that
-aliases an input gets what the in-place op would give.
+aliases an input gets what the in-place op would give. An ``out`` whose elements alias each other,
+or (for the ops that pass their ``inputs``) that shares part of an input's memory, is refused as
+PyTorch refuses it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ..autograd.grad_mode import grad_state
 from ..autograd.tangents import tangent_of
 from ..tensor import Tensor, writable_data
 from .dtype_support import TORCH_NAMES
-from .overlap import check_no_internal_overlap
+from .overlap import check_no_internal_overlap, check_no_partial_overlap
 
 __all__: list[str] = []
 
@@ -61,6 +63,7 @@ def write_out(
     warn_resize: bool = True,
     grad_checked: bool = False,
     cast_error: type[Exception] = RuntimeError,
+    inputs: tuple[Any, ...] = (),
 ) -> Any:
     """Write ``result``, the value op ``op`` computed, into ``out`` and return ``out``.
 
@@ -78,6 +81,8 @@ def write_out(
         cast_error (type): the error for a dtype ``out`` cannot hold (``cat`` and ``stack`` raise
             ``TypeError``). Default: ``RuntimeError``.
         grad_checked (bool): the autograd check was done on all of a tuple's results. Default: ``False``.
+        inputs (tuple): the op's operands, where PyTorch refuses an ``out`` that shares part of their memory
+            (its element-wise and indexing ops); numbers among them are skipped. Default: ``()``.
     """
     if isinstance(result, tuple):
         return _write_outs(op, result, out, exact_dtype)
@@ -103,6 +108,10 @@ def write_out(
         raise cast_error(
             f"result type {TORCH_NAMES[result.dtype]} can't be cast to the desired output type {TORCH_NAMES[out.dtype]}"
         )
+    check_no_internal_overlap(out)  # the out as given, before any resize (PyTorch's order)
+    for operand in inputs:
+        if isinstance(operand, Tensor):
+            check_no_partial_overlap(out, operand)
     shape = tuple(result.shape)
     if tuple(out.shape) != shape:
         if warn_resize and out.numel():
@@ -115,7 +124,6 @@ def write_out(
                 stacklevel=3,
             )
         _reallocate(out, shape)
-    check_no_internal_overlap(out)
     data = result._data
     if data.dtype != out._data.dtype:
         data = out._backend.xp.astype(data, out._data.dtype)

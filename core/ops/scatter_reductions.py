@@ -15,7 +15,8 @@ from .. import dtypes
 from ..tensor import Tensor
 from .arithmetic import where
 from .creation import arange
-from .dtype_support import not_implemented
+from .dtype_support import TORCH_NAMES, not_implemented
+from .indexing import check_index_func_source, check_src_rank
 from .linalg import scale_by
 from .movement import cat
 from .operands import dim_or_axis, wrap_dim
@@ -68,14 +69,20 @@ def scatter_reduce(
     """
     if reduce not in _SCATTER_REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    if index.dtype is not dtypes.int64:
-        raise RuntimeError("scatter_reduce(): Expected dtype int64 for index")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce(): argument 'src' (position 3) must be Tensor, not {type(src).__name__}")
+    if index.dtype is not dtypes.int64 and index.dtype is not dtypes.int32:
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
+    if not index.numel():  # nothing to scatter, whatever the shapes (as in PyTorch)
+        return input.clone()
     ndim = max(input.ndim, 1)
-    if max(index.ndim, 1) != ndim or max(src.ndim, 1) != ndim:
+    if max(index.ndim, 1) != ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     dim = wrap_dim(dim, ndim)
+    if max(src.ndim, 1) != ndim:
+        check_src_rank(input, dim, index, src)
     x, idx, s = input.reshape(input.shape or (1,)), index.reshape(index.shape or (1,)), src.reshape(src.shape or (1,))
     for d in range(ndim):
         if idx.shape[d] > s.shape[d] or d != dim and idx.shape[d] > x.shape[d]:
@@ -162,15 +169,21 @@ def index_reduce(
         )
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if not isinstance(index, Tensor):
+        raise TypeError(f"index_reduce(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
     if index.ndim > 1:
         raise IndexError("index_reduce_(): Index is supposed to be a vector")
     if index.dtype not in (dtypes.int64, dtypes.int32):
-        raise IndexError("index_reduce_(): Expected dtype int32/int64 for index")
+        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: {TORCH_NAMES[index.dtype]}")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"index_reduce(): argument 'source' (position 3) must be Tensor, not {type(source).__name__}")
     ndim = max(input.ndim, 1)
     dim = wrap_dim(dim, ndim)
+    check_index_func_source("index_reduce", input, dim, index, source)
     flat = index.reshape(-1)
-    if flat.shape[0] != (source.shape[dim] if source.ndim else 1):
-        raise RuntimeError("index_reduce_(): Number of indices should be equal to source.size(dim)")
+    size = input.shape[dim] if input.ndim else 1
+    message = f"index {{value}} is out of bounds for dimension {dim} with size {size}"
+    index._backend.check_indices("index_reduce_", flat._data, size, None, IndexError, message)
     shape = [1] * ndim
     shape[dim] = -1
     expanded = flat.to(dtypes.int64).reshape(shape).expand(source.shape or (1,))

@@ -623,7 +623,15 @@ def index_put(
         tensor([0., 2., 0.])
     """
     key = tuple(indices)
-    check_index_put_dtype(input, key, values)
+    for position, index in enumerate(key):  # tensors only: a None is no full slice here, as in PyTorch
+        if not isinstance(index, Tensor):
+            raise TypeError(
+                f"index_put(): expected Tensor as element {position} in argument 'indices', but got "
+                f"{type(index).__name__}"
+            )
+        if index.dtype.is_floating_point or index.dtype.is_complex:
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    check_index_put_dtype(input, key, values, accumulate=accumulate)
     if not accumulate:
         out = input.clone()
         out[key] = values
