@@ -11,6 +11,8 @@ reflections :math:`H_i = I - \\tau_i v_i v_i^H` (each with an implicit 1 on the 
 from __future__ import annotations
 
 from .. import return_types
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .arithmetic import where
@@ -41,6 +43,8 @@ def geqrf(input: Tensor) -> return_types.geqrf:
         tensor([[3.0000, 1.0000],
                 [4.0000, 2.0000]])
     """
+    if _amp.active:
+        return autocast_call("geqrf", geqrf, input)
     if not isinstance(input, Tensor):
         raise TypeError(f"geqrf(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input.ndim < 2:
@@ -89,6 +93,8 @@ def orgqr(input: Tensor, tau: Tensor) -> Tensor:
         tensor([[ 0., -1.],
                 [-1.,  0.]])
     """
+    if _amp.active:
+        return autocast_call("orgqr", orgqr, input, tau)
     return linalg_householder_product(input, tau)
 
 
@@ -112,6 +118,8 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpos
         tensor([[-5.0000, -2.2000],
                 [ 0.0000,  0.4000]])
     """
+    if _amp.active:
+        return autocast_call("ormqr", ormqr, input, tau, other, left, transpose)
     op = "torch.ormqr"
     for name, value in (("input", input), ("tau", tau), ("other", other)):
         if not isinstance(value, Tensor):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..autograd.function import Function, modified_after_saved
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
@@ -69,6 +71,8 @@ def svdvals(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.linalg.svdvals(ember.tensor([[3.0, 0.0], [0.0, -4.0]]))
         tensor([4., 3.])
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_svdvals", svdvals, input)
     if out is not None:
         return write_out("linalg.svdvals", svdvals(input), out, exact_dtype=True)
     if not isinstance(input, Tensor):
