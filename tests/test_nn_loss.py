@@ -545,3 +545,28 @@ def test_cross_entropy_label_smoothing_gradgradcheck(device):
         fn = lambda t, r=reduction: F.cross_entropy(t, target, w, reduction=r, label_smoothing=0.3)  # noqa: E731
         assert gradcheck(fn, (x,))
         assert gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize(
+    "input_dtype, target_dtype",
+    [("float32", "float64"), ("float64", "float32"), ("bfloat16", "float32"), ("float32", "float16")],
+)
+@pytest.mark.parametrize("name", ["huber_loss", "soft_margin_loss", "binary_cross_entropy_with_logits", "rms_norm"])
+def test_mixed_dtype_result_is_torchs(name, input_dtype, target_dtype):
+    # PyTorch writes these into a tensor of one operand's dtype: huber_loss and soft_margin_loss into
+    # the input's, binary_cross_entropy_with_logits into the target's (its in-place body starts from
+    # 1 - target), rms_norm returns the input's whatever the weight's
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(-1, 1, (3, 4)).astype(np.float32), rng.uniform(0.1, 0.9, (3, 4)).astype(np.float32)
+    calls = {
+        "rms_norm": lambda lib, x, y: lib.nn.functional.rms_norm(x, (4,), y[0]),
+        "soft_margin_loss": lambda lib, x, y: lib.nn.functional.soft_margin_loss(x, y, reduction="none"),
+    }
+    call = calls.get(name, lambda lib, x, y: getattr(lib.nn.functional, name)(x, y, reduction="none"))
+    expected = call(
+        torch, torch.tensor(a).to(getattr(torch, input_dtype)), torch.tensor(b).to(getattr(torch, target_dtype))
+    )
+    got = call(ember, ember.tensor(a).to(getattr(ember, input_dtype)), ember.tensor(b).to(getattr(ember, target_dtype)))
+    assert str(got.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_allclose(got.double().numpy(), expected.double().numpy(), rtol=1e-2, atol=1e-3)

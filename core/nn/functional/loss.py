@@ -314,6 +314,8 @@ def huber_loss(
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     z = (input - target).abs()
     loss = where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+    if loss.dtype is not input.dtype and input.dtype.is_floating_point:  # PyTorch's result has input's type
+        loss = loss.to(input.dtype)
     if weight is not None:
         return _reduce_weighted(loss, weight, input, reduction, mean_over_weight=False)
     return _reduce(loss, reduction)
@@ -350,7 +352,10 @@ def soft_margin_loss(
         not input.dtype.is_floating_point and input.dtype is not dtypes.bool
     ):  # its float result goes into `input`'s type
         raise RuntimeError(f"result type Float can't be cast to the desired output type {TORCH_NAMES[input.dtype]}")
-    return _reduce((-target * input).exp().log1p(), reduction)
+    loss = (-target * input).exp().log1p()
+    if loss.dtype is not input.dtype and input.dtype.is_floating_point:  # PyTorch's result has input's type
+        loss = loss.to(input.dtype)
+    return _reduce(loss, reduction)
 
 
 # -- probabilistic ---------------------------------------------------------------------------
@@ -641,10 +646,15 @@ class _BinaryCrossEntropyWithLogits(Function):
     def forward(ctx, input, target, pos_weight):
         ctx.save_for_backward(input, target, pos_weight)
         log_sig = logsigmoid(input)
+        # PyTorch's body works in place from 1 - target: the result has the target's floating type
+        # (the logits' for an integer target); pos_weight does not promote it either
+        result_type = (
+            target.dtype if target.dtype.is_floating_point else dtypes.promote_types(input.dtype, target.dtype)
+        )
         linear = (1 - target) * input
-        if pos_weight is not None:  # the logits' and target's dtype: pos_weight does not promote (PyTorch)
-            return (linear - ((pos_weight - 1) * target + 1) * log_sig).to(linear.dtype)
-        return linear - log_sig
+        if pos_weight is not None:
+            return (linear - ((pos_weight - 1) * target + 1) * log_sig).to(result_type)
+        return (linear - log_sig).to(result_type)
 
     @staticmethod
     def backward(ctx, grad):
