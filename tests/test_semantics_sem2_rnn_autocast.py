@@ -103,3 +103,36 @@ def test_recurrent_module_takes_a_16_bit_input_under_autocast_as_torch(device, n
     for g, w in zip(got, expected, strict=True):
         assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1]
         np.testing.assert_allclose(g.float().detach().cpu().numpy(), w.float().detach().numpy(), atol=5e-2, rtol=5e-2)
+
+
+CELLS = {
+    "rnn_cell": lambda nn: nn.RNNCell(3, 4),
+    "gru_cell": lambda nn: nn.GRUCell(3, 4),
+    "lstm_cell": lambda nn: nn.LSTMCell(3, 4),
+}
+
+
+@pytest.mark.parametrize("hidden", [None, "float32", "bfloat16"])
+@pytest.mark.parametrize("input_dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_recurrent_cell_under_autocast_matches_torch(device, name, input_dtype, hidden):
+    # PyTorch's cpu cells are linear ops: the Elman cell comes out in bfloat16, the GRU and LSTM cells
+    # in their state's dtype (the input's when no state is given)
+    region = _autocast_type(device)
+    torch.manual_seed(0)
+    t_cell = CELLS[name](torch.nn)
+    e_cell = CELLS[name](ember.nn).to(device)
+    e_cell.load_state_dict({k: ember.tensor(v.detach().numpy(), device=device) for k, v in t_cell.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    results = []
+    for lib, cell, dev in ((torch, t_cell, "cpu"), (ember, e_cell, device)):
+        args = [lib.tensor(x, device=dev).to(getattr(lib, input_dtype))]
+        if hidden is not None:
+            h = lib.full((2, 4), 0.5, dtype=getattr(lib, hidden), device=dev)
+            args.append((h, h * 2) if name == "lstm_cell" else h)
+        with lib.autocast(region if lib is ember else "cpu", dtype=lib.bfloat16):
+            out = cell(*args)
+        results.append(list(out) if isinstance(out, tuple) else [out])
+    for g, w in zip(*results[::-1], strict=True):
+        assert str(g.dtype).split(".")[-1] == str(w.dtype).split(".")[-1]
+        np.testing.assert_allclose(g.float().detach().cpu().numpy(), w.float().detach().numpy(), atol=5e-2, rtol=5e-2)

@@ -659,10 +659,13 @@ class RNNCellBase(Module):
                         f"{cell}: {name} dtype ({state.dtype}) does not match input dtype ({input.dtype})"
                     )
             full.append(state)
-        result = cell_step(
-            mode, input, full[0], full[1] if len(full) > 1 else None, self.weight_ih, self.weight_hh, self.bias_ih,
-            self.bias_hh,
-        )  # fmt: skip
+        operands = (input, full[0], full[1] if len(full) > 1 else None, self.weight_ih, self.weight_hh, self.bias_ih,
+                    self.bias_hh)  # fmt: skip
+        if _amp.active:  # PyTorch's cpu cells are linear ops: an Elman cell's result is in the region's dtype,
+            # a GRU or LSTM cell's in its (last) state's dtype, which the gate arithmetic promotes to
+            elman = _AUTOCAST_OP[mode] if mode.startswith("RNN") else None
+            operands = cast_inputs(elman, *operands) if elman else cast_to(operands, full[-1].dtype)
+        result = cell_step(mode, *operands)
         return tuple(r if batched else r.squeeze(0) for r in result)
 
 
