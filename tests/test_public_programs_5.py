@@ -30,6 +30,10 @@ outputs, gradients and the trained weights.
 - A Fourier Neural Operator (neuraloperator's FNO2d): complex ``cfloat`` weights trained by Adam,
   ``fft.rfft2``/``irfft2``, complex ``einsum``, the relative Lp loss, ``StepLR``; also under
   ``autocast("cpu", bfloat16)``, where the FFTs take bfloat16 activations in float32.
+- NeRF (yenchenlin's nerf-pytorch): positional encoding, a coarse and a fine network, volume
+  rendering (exclusive ``cumprod`` of transmittance, noise on the densities), hierarchical sampling
+  (``cumsum`` CDF, ``searchsorted(right=True)``, ``gather`` from expanded bins), ``sort`` of the
+  merged samples, PSNR, a decaying learning rate.
 - VQ-VAE (zalandoresearch's EMA quantiser and taming-transformers' ``cdist``/``one_hot`` one):
   ``argmin`` codes, straight-through estimator, EMA codebook reassigned as new ``Parameter``s,
   perplexity, ``bincount`` usage, AMSGrad.
@@ -980,3 +984,137 @@ def test_vq_vae_trains_as_torch(ema):
     reference = _trained_on_both(build_vqvae, train_vqvae, ema)
     ember.manual_seed(0)
     assert_same_models(build_vqvae(ember)(ema), reference)
+
+
+# -- NeRF ------------------------------------------------------------------------------------------
+
+
+def build_nerf(lib, W=32, freqs=4):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Embedder:
+        def __init__(self, multires):
+            self.freq_bands = 2.0 ** lib.linspace(0.0, multires - 1, steps=multires)
+
+        def __call__(self, x):
+            out = [x]
+            for f in self.freq_bands:
+                for fn in (lib.sin, lib.cos):
+                    out.append(fn(x * f))
+            return lib.cat(out, -1)
+
+    class NeRF(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = Embedder(freqs)
+            d = 3 + 3 * 2 * freqs
+            self.pts_linears = nn.ModuleList([nn.Linear(d, W), nn.Linear(W, W), nn.Linear(W + d, W)])
+            self.alpha_linear = nn.Linear(W, 1)
+            self.rgb_linear = nn.Linear(W, 3)
+
+        def forward(self, pts):
+            x0 = self.embed(pts)
+            h = x0
+            for i, l in enumerate(self.pts_linears):
+                h = F.relu(l(h))
+                if i == 1:
+                    h = lib.cat([x0, h], -1)
+            return lib.cat([self.rgb_linear(h), self.alpha_linear(h)], -1)
+
+    return NeRF
+
+
+def raw2outputs(lib, raw, z_vals, rays_d, raw_noise_std, white_bkgd=True):
+    F = lib.nn.functional
+
+    def raw2alpha(raw, dists, act_fn=F.relu):
+        return 1.0 - lib.exp(-act_fn(raw) * dists)
+
+    dists = z_vals[..., 1:] - z_vals[..., :-1]
+    dists = lib.cat([dists, lib.Tensor([1e10]).expand(dists[..., :1].shape)], -1)
+    dists = dists * lib.norm(rays_d[..., None, :], dim=-1)
+    rgb = lib.sigmoid(raw[..., :3])
+    noise = lib.randn(raw[..., 3].shape) * raw_noise_std if raw_noise_std > 0 else 0.0
+    alpha = raw2alpha(raw[..., 3] + noise, dists)
+    weights = alpha * lib.cumprod(lib.cat([lib.ones((alpha.shape[0], 1)), 1.0 - alpha + 1e-10], -1), -1)[:, :-1]
+    rgb_map = lib.sum(weights[..., None] * rgb, -2)
+    depth_map = lib.sum(weights * z_vals, -1)
+    disp_map = 1.0 / lib.max(1e-10 * lib.ones_like(depth_map), depth_map / lib.sum(weights, -1))
+    acc_map = lib.sum(weights, -1)
+    if white_bkgd:
+        rgb_map = rgb_map + (1.0 - acc_map[..., None])
+    return rgb_map, disp_map, acc_map, weights, depth_map
+
+
+def sample_pdf(lib, bins, weights, N_samples):
+    weights = weights + 1e-5
+    pdf = weights / lib.sum(weights, -1, keepdim=True)
+    cdf = lib.cumsum(pdf, -1)
+    cdf = lib.cat([lib.zeros_like(cdf[..., :1]), cdf], -1)
+    # stratified draws (the deterministic linspace ones end on 1.0, where the CDF's last rounding decides)
+    u = lib.rand(list(cdf.shape[:-1]) + [N_samples]).contiguous()
+    inds = lib.searchsorted(cdf, u, right=True)
+    below = lib.max(lib.zeros_like(inds - 1), inds - 1)
+    above = lib.min((cdf.shape[-1] - 1) * lib.ones_like(inds), inds)
+    inds_g = lib.stack([below, above], -1)
+    matched_shape = [inds_g.shape[0], inds_g.shape[1], cdf.shape[-1]]
+    cdf_g = lib.gather(cdf.unsqueeze(1).expand(matched_shape), 2, inds_g)
+    bins_g = lib.gather(bins.unsqueeze(1).expand(matched_shape), 2, inds_g)
+    denom = cdf_g[..., 1] - cdf_g[..., 0]
+    denom = lib.where(denom < 1e-5, lib.ones_like(denom), denom)
+    t = (u - cdf_g[..., 0]) / denom
+    return bins_g[..., 0] + t * (bins_g[..., 1] - bins_g[..., 0])
+
+
+RAYS_O = RNG.standard_normal((6, 3)).astype(np.float32) * 0.1
+RAYS_D = RNG.standard_normal((6, 3)).astype(np.float32)
+RAY_COLOURS = RNG.uniform(0, 1, (6, 3)).astype(np.float32)
+
+
+def img2mse(lib, x, y):
+    return lib.mean((x - y) ** 2)
+
+
+def train_nerf(lib, ref_coarse, ref_fine):
+    coarse, fine = build_nerf(lib)(), build_nerf(lib)()
+    copy_weights(ref_coarse, coarse)
+    copy_weights(ref_fine, fine)
+    opt = lib.optim.Adam(list(coarse.parameters()) + list(fine.parameters()), lr=5e-3, betas=(0.9, 0.999))
+    lib.manual_seed(0)
+    rays_o, rays_d, target = lib.tensor(RAYS_O), lib.tensor(RAYS_D), lib.tensor(RAY_COLOURS)
+    viewdirs = rays_d / lib.norm(rays_d, dim=-1, keepdim=True)
+    near, far, N = 2.0, 6.0, 8
+    rec = []
+    for step in range(3):
+        t_vals = lib.linspace(0.0, 1.0, steps=N)
+        z_vals = near * (1.0 - t_vals) + far * t_vals
+        z_vals = z_vals.expand([rays_o.shape[0], N])
+        mids = 0.5 * (z_vals[..., 1:] + z_vals[..., :-1])
+        upper = lib.cat([mids, z_vals[..., -1:]], -1)
+        lower = lib.cat([z_vals[..., :1], mids], -1)
+        z_vals = lower + (upper - lower) * lib.rand(z_vals.shape)
+        pts = rays_o[..., None, :] + rays_d[..., None, :] * z_vals[..., :, None]
+        rgb0, disp0, acc0, weights, depth0 = raw2outputs(lib, coarse(pts), z_vals, rays_d, 1.0)
+        z_samples = sample_pdf(lib, 0.5 * (z_vals[..., 1:] + z_vals[..., :-1]), weights[..., 1:-1], 8).detach()
+        z_all, _ = lib.sort(lib.cat([z_vals, z_samples], -1), -1)
+        pts = rays_o[..., None, :] + rays_d[..., None, :] * z_all[..., :, None]
+        rgb, disp, acc, _, depth = raw2outputs(lib, fine(pts), z_all, rays_d, 0.0)
+        loss = img2mse(lib, rgb, target) + img2mse(lib, rgb0, target)
+        psnr = -10.0 * lib.log(img2mse(lib, rgb, target)) / lib.log(lib.Tensor([10.0]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        for g in opt.param_groups:
+            g["lr"] = 5e-3 * (0.1 ** (step / 10))
+        rec += [loss, psnr, z_samples, disp, acc, depth, viewdirs]
+    return (coarse, fine), rec + [p.grad for p in coarse.parameters()] + [p.grad for p in fine.parameters()]
+
+
+def test_nerf_with_hierarchical_sampling_trains_as_torch():
+    torch.manual_seed(0)
+    coarse, fine = build_nerf(torch)(), build_nerf(torch)()
+    (their_coarse, their_fine), their_record = train_nerf(torch, coarse, fine)
+    (our_coarse, our_fine), our_record = train_nerf(ember, coarse, fine)
+    assert_same_run(our_record, their_record, rtol=1e-3, atol=1e-4)
+    assert_same_models(our_coarse, their_coarse, 1e-3, 1e-4)
+    assert_same_models(our_fine, their_fine, 1e-3, 1e-4)
