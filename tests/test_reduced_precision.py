@@ -123,6 +123,9 @@ ELEMENTWISE = {
     "rsub_number": ("any", lambda m, x: 0.3 - x),
     "add_alpha": ("any", lambda m, x: m.add(x, x.flip(0), alpha=0.3)),
     "sub_alpha": ("any", lambda m, x: m.sub(x, x.flip(0), alpha=0.3)),
+    # a number with alpha: both rounded to the tensor's type, their product added in float32
+    "add_number_alpha": ("any", lambda m, x: m.add(x, 0.7, alpha=0.3)),
+    "sub_number_alpha_inplace": ("any", lambda m, x: x.clone().sub_(0.1, alpha=3)),
     "div_floor": ("any", lambda m, x: m.div(x, 0.3, rounding_mode="floor")),
     "div_trunc": ("any", lambda m, x: m.div(x, 0.3, rounding_mode="trunc")),
     "frac_of_product": ("any", lambda m, x: (x * 3.7).frac()),

@@ -1162,6 +1162,9 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         elif _narrow_result(input, other) is not None:  # one rounding of input + alpha * other, as PyTorch
             a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
             return add(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
+        elif _narrow_with_number(input, other, result):  # the number and alpha as the 16-bit type holds them
+            d = cast(Tensor, input).dtype
+            return add(cast(Tensor, input).float(), _rounded_to(other, d) * _rounded_to(alpha, d)).to(d)
         else:
             other = _scaled(other, alpha, result)
     return _binary(_Add, "add", input, other)
@@ -1215,6 +1218,9 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         elif _narrow_result(input, other) is not None:  # one rounding of input - alpha * other, as PyTorch
             a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
             return sub(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
+        elif _narrow_with_number(input, other, result):  # the number and alpha as the 16-bit type holds them
+            d = cast(Tensor, input).dtype
+            return sub(cast(Tensor, input).float(), _rounded_to(other, d) * _rounded_to(alpha, d)).to(d)
         else:
             other = _scaled(other, alpha, result)
     return _binary(_Sub, "sub", input, other)
@@ -1910,6 +1916,18 @@ def _floating_result(*tensors: Tensor) -> bool:
     """Whether the type ``tensors`` promote to is a floating or complex one."""
     common = _result_type(*tensors)
     return common.is_floating_point or common.is_complex
+
+
+def _narrow_with_number(input, other, result):
+    """Whether ``input`` is a float16/bfloat16 tensor that a real number ``other`` leaves in its type
+    (PyTorch then computes ``input + alpha * other`` in float32 from both numbers rounded to that type)."""
+    return (
+        isinstance(input, Tensor)
+        and input.dtype in dtypes.narrow_float
+        and result is input.dtype
+        and isinstance(other, (int, float))
+        and not isinstance(other, bool)
+    )
 
 
 def _narrow_result(*tensors):
