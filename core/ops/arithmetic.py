@@ -1806,6 +1806,18 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | N
     return _Lerp.apply(input, end, weight)
 
 
+def _lerp_fused(input: Tensor, end: Tensor, diff: Tensor, weight: Tensor | Number) -> Tensor:
+    """The float32 lerp of 16-bit operands as PyTorch's vectorized cpu kernel computes it: one fused
+    multiply-add ``fma(coeff, diff, base)`` (``weight`` and ``input`` below 0.5, ``weight - 1`` and
+    ``end`` above), rounded once to float32 (the float32 product is exact in float64)."""
+    if isinstance(weight, Tensor):
+        small = weight.abs() < 0.5
+        return (where(small, input, end).double() + where(small, weight, weight - 1) * diff.double()).float()
+    w = float(_rounded_to(weight, dtypes.float32))
+    coeff, base = (w, input) if builtins.abs(w) < 0.5 else (w - 1, end)
+    return (base.double() + coeff * diff.double()).float()
+
+
 class _Lerp(Function):
     """``input + weight * (end - input)``; PyTorch's backward multiplies ``grad`` once per operand (by
     ``1 - weight``, ``weight`` and ``end - input``), where the composite's chain would add ``inf - inf``."""
@@ -1820,7 +1832,9 @@ class _Lerp(Function):
             weight = weight.float() if isinstance(weight, Tensor) and weight.dtype is narrow else weight
         # PyTorch's formula: from the nearer end, so that weight 1 gives ``end`` exactly
         diff = end - input
-        if isinstance(weight, Tensor):
+        if narrow is not None and input.device.type in CPU_DEVICE_TYPES:
+            out = _lerp_fused(input, end, diff, weight)
+        elif isinstance(weight, Tensor):
             out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
         else:
             out = input + weight * diff if builtins.abs(weight) < 0.5 else end - diff * (1 - weight)
