@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import dtypes
+from .amp.policy import cast_inputs
+from .amp.state import state as _amp
 from .autograd.function import Function
 from .ops.creation import arange
 from .ops.dtype_support import TORCH_NAMES, not_implemented
@@ -105,12 +107,19 @@ def _checked_type(op: str, input: Tensor) -> dtypes.dtype:
     return d
 
 
+def _autocast(op: str, input: Tensor) -> Tensor:
+    """``input`` as autocast's policy for ``fft_<op>`` casts it (16-bit to float32 on cpu)."""
+    return cast_inputs(f"fft_{op}", input)[0] if _amp.active and isinstance(input, Tensor) else input
+
+
 def _complex_input(op: str, input: Tensor) -> Tensor:
+    input = _autocast(op, input)
     d = _checked_type(op, input)
     return input if input.dtype is d.to_complex() else input.to(d.to_complex())
 
 
 def _real_input(op: str, input: Tensor) -> Tensor:
+    input = _autocast(op, input)
     d = _checked_type(op, input)
     if d.is_complex:
         raise RuntimeError(f"{op} expects a real input tensor, but got {TORCH_NAMES[d]}")

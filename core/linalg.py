@@ -8,6 +8,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .amp.policy import autocast_call
+from .amp.state import state as _amp
 from .ops.linalg import matmul
 from .ops.linalg_common import LinAlgError, check_matrix
 from .ops.linalg_decompositions import linalg_cholesky as cholesky
@@ -219,6 +221,8 @@ def cond(A: Tensor, p: float | str | None = None, *, out: Tensor | None = None) 
         >>> ember.linalg.cond(ember.tensor([[1.0, 0.0], [0.0, 4.0]]))
         tensor(4.)
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_cond", cond, A, p)
     if out is not None:
         return write_out("linalg.cond", cond(A, p), out)
     if isinstance(A, Tensor) and A.ndim < 2:

@@ -122,6 +122,25 @@ def test_grad_scaler_unscale_skip_and_update():
         scaler.unscale_(opt)
 
 
+def test_grad_scaler_refuses_float16_gradients_as_torch():
+    # a model.half() trained with a GradScaler: PyTorch refuses to unscale float16 gradients (and leaves
+    # them as they are); bfloat16 ones are unscaled
+    for dtype, refused in (("float16", True), ("bfloat16", False)):
+        results = []
+        for lib in (ember, torch):
+            p = lib.nn.Parameter(lib.ones(3, dtype=getattr(lib, dtype)))
+            opt = lib.optim.SGD([p], lr=1.0)
+            scaler = lib.amp.GradScaler("cpu", init_scale=8.0)
+            scaler.scale((p * lib.tensor([1.0, 2.0, 3.0], dtype=p.dtype)).sum()).backward()
+            if refused:
+                with pytest.raises(ValueError, match="Attempting to unscale FP16 gradients"):
+                    scaler.unscale_(opt)
+            else:
+                scaler.unscale_(opt)
+            results.append(p.grad.float().tolist())
+        assert results[0] == results[1]
+
+
 def test_autocast_grad_scaler_training_follows_torch():
     """A small MLP classifier trained 30 steps under autocast (bfloat16) with a GradScaler."""
     rng = np.random.default_rng(0)

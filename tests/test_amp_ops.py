@@ -68,6 +68,8 @@ CASES = {
     "matmul_vector": (lambda m, f, a, b: a @ b, [Fl(4, 6), Fl(6)], "matmul"),
     "addmm": (lambda m, f, c, a, b: m.addmm(c, a, b, beta=0.5), [Fl(3), Fl(4, 6), Fl(6, 3)], "addmm"),
     "baddbmm": (lambda m, f, c, a, b: m.baddbmm(c, a, b), [Fl(2, 4, 3), Fl(2, 4, 6), Fl(2, 6, 3)], "baddbmm"),
+    "addbmm": (lambda m, f, c, a, b: m.addbmm(c, a, b, alpha=0.5), [Fl(4, 3), Fl(2, 4, 6), Fl(2, 6, 3)], "addbmm"),
+    "linalg_vecdot": (lambda m, f, a, b: m.linalg.vecdot(a, b), [Fl(4, 6), Fl(4, 6)], "linalg_vecdot"),
     "linear": (lambda m, f, x, w, b: f.linear(x, w, b), [Fl(4, 6), Fl(3, 6), Fl(3)], "linear"),
     "prelu": (lambda m, f, x, w: f.prelu(x, w), [Fl(2, 3, 4), Fl(3, low=0.1, high=0.5)], "prelu"),
     "sdpa": (
@@ -210,6 +212,90 @@ CASES = {
     "prod": (lambda m, f, x: m.prod(x, 1), [Fl(4, 5, low=0.5, high=1.5)], "prod"),
     "prod_all": (lambda m, f, x: x.prod(), [Fl(4, 5, low=0.5, high=1.5)], "prod"),
     "trace": (lambda m, f, x: m.trace(x), [Fl(4, 4)], "trace"),
+    # the spectral and linear-algebra ops of PyTorch's cpu float32 list (16-bit inputs are computed
+    # in float32, where outside a region they are refused); outputs taken real where they are complex
+    "fft_fft": (lambda m, f, x: m.fft.fft(x).real, [Fl(3, 8)], "fft_fft"),
+    "fft_rfft": (lambda m, f, x: m.fft.rfft(x).abs(), [Fl(3, 8)], "fft_rfft"),
+    "fft_irfft": (lambda m, f, x: m.fft.irfft(x, n=6), [Fl(3, 4)], "fft_irfft"),
+    "fft_fft2": (lambda m, f, x: m.fft.fft2(x).imag, [Fl(3, 4, 4)], "fft_fft2"),
+    "fft_irfftn": (lambda m, f, x: m.fft.irfftn(x), [Fl(3, 4)], "fft_irfftn"),
+    "fft_hfft": (lambda m, f, x: m.fft.hfft(x), [Fl(3, 5)], "fft_hfft"),
+    "fft_ihfft": (lambda m, f, x: m.fft.ihfft(x).abs(), [Fl(3, 6)], "fft_ihfft"),
+    "linalg_inv": (lambda m, f, a: m.linalg.inv(_well_conditioned(m, a)), [Fl(4, 4)], "linalg_inv"),
+    "linalg_inv_ex": (lambda m, f, a: m.linalg.inv_ex(_well_conditioned(m, a)).inverse, [Fl(4, 4)], "linalg_inv_ex"),
+    "inverse": (lambda m, f, a: m.inverse(_well_conditioned(m, a)), [Fl(4, 4)], "inverse"),
+    "linalg_solve": (
+        lambda m, f, a, b: m.linalg.solve(_well_conditioned(m, a), b),
+        [Fl(4, 4), Fl(4, 2)],
+        "linalg_solve",
+    ),
+    "linalg_tensorinv": (
+        lambda m, f, a: m.linalg.tensorinv(_well_conditioned(m, a).reshape(4, 2, 2), ind=1),
+        [Fl(4, 4)],
+        "linalg_tensorinv",
+    ),
+    "linalg_tensorsolve": (
+        lambda m, f, a, b: m.linalg.tensorsolve(_well_conditioned(m, a), b),
+        [Fl(4, 4), Fl(4)],
+        "linalg_tensorsolve",
+    ),
+    "linalg_cond": (lambda m, f, a: m.linalg.cond(_well_conditioned(m, a)), [Fl(4, 4)], "linalg_cond"),
+    "linalg_matrix_rank": (lambda m, f, a: m.linalg.matrix_rank(a).float(), [Fl(4, 3)], "linalg_matrix_rank"),
+    "linalg_cholesky": (lambda m, f, a: m.linalg.cholesky(_positive_definite(m, a)), [Fl(4, 4)], "linalg_cholesky"),
+    "linalg_cholesky_ex": (
+        lambda m, f, a: m.linalg.cholesky_ex(_positive_definite(m, a)).L,
+        [Fl(4, 4)],
+        "linalg_cholesky_ex",
+    ),
+    "cholesky": (lambda m, f, a: m.cholesky(_positive_definite(m, a)), [Fl(4, 4)], "cholesky"),
+    "cholesky_solve": (
+        lambda m, f, b, a: m.cholesky_solve(b, _well_conditioned(m, a).tril()),
+        [Fl(4, 2), Fl(4, 4)],
+        "cholesky_solve",
+    ),
+    "cholesky_inverse": (
+        lambda m, f, a: m.cholesky_inverse(_well_conditioned(m, a).tril()),
+        [Fl(4, 4)],
+        "cholesky_inverse",
+    ),
+    "triangular_solve": (
+        lambda m, f, b, a: m.triangular_solve(b, _well_conditioned(m, a).triu()).solution,
+        [Fl(4, 2), Fl(4, 4)],
+        "triangular_solve",
+    ),
+    "lu_solve": (
+        lambda m, f, b, a: m.lu_solve(b, *m.linalg.lu_factor(_well_conditioned(m, a).float())),
+        [Fl(4, 2), Fl(4, 4)],
+        "lu_solve",
+    ),
+    "linalg_qr": (lambda m, f, a: m.linalg.qr(a).R.abs(), [Fl(4, 3)], "linalg_qr"),
+    "qr": (lambda m, f, a: m.qr(a).R.abs(), [Fl(4, 3)], "qr"),
+    "linalg_svd": (lambda m, f, a: m.linalg.svd(a).S, [Fl(4, 3)], "linalg_svd"),
+    "svd": (lambda m, f, a: m.svd(a).S, [Fl(4, 3)], "svd"),
+    "linalg_svdvals": (lambda m, f, a: m.linalg.svdvals(a), [Fl(4, 3)], "linalg_svdvals"),
+    "pinverse": (lambda m, f, a: m.pinverse(a), [Fl(4, 3)], "pinverse"),
+    "linalg_lstsq": (lambda m, f, a, b: m.linalg.lstsq(a, b).solution, [Fl(5, 3), Fl(5, 2)], "linalg_lstsq"),
+    "linalg_eigh": (lambda m, f, a: m.linalg.eigh(_positive_definite(m, a)).eigenvalues, [Fl(4, 4)], "linalg_eigh"),
+    "linalg_eigvalsh": (lambda m, f, a: m.linalg.eigvalsh(_positive_definite(m, a)), [Fl(4, 4)], "linalg_eigvalsh"),
+    "linalg_eig": (lambda m, f, a: m.linalg.eig(a).eigenvalues.abs().sort().values, [Fl(4, 4)], "linalg_eig"),
+    "linalg_eigvals": (lambda m, f, a: m.linalg.eigvals(a).abs().sort().values, [Fl(4, 4)], "linalg_eigvals"),
+    "linalg_householder_product": (
+        lambda m, f, a, tau: m.linalg.householder_product(a, tau),
+        [Fl(4, 3), Fl(2, low=0.5, high=1.5)],
+        "linalg_householder_product",
+    ),
+    "geqrf": (lambda m, f, a: m.geqrf(a)[0], [Fl(4, 3, grad=False)], "geqrf"),
+    "orgqr": (lambda m, f, a, tau: m.orgqr(a, tau), [Fl(4, 3), Fl(2, low=0.5, high=1.5)], "orgqr"),
+    "ormqr": (
+        lambda m, f, a, tau, b: m.ormqr(a, tau, b),
+        [Fl(4, 3, grad=False), Fl(2, low=0.5, high=1.5, grad=False), Fl(4, 2, grad=False)],
+        "ormqr",
+    ),
+    "quantile": (lambda m, f, x: m.quantile(x, 0.3, dim=1), [Fl(4, 5)], "quantile"),
+    "nanquantile": (lambda m, f, x: m.nanquantile(x, 0.7), [Fl(4, 5)], "nanquantile"),
+    "cdist": (lambda m, f, a, b: m.cdist(a, b), [Fl(4, 3), Fl(5, 3)], "cdist"),
+    "view_as_complex": (lambda m, f, x: m.view_as_complex(x).abs(), [Fl(4, 2)], "view_as_complex"),
+    "polar": (lambda m, f, r, theta: m.polar(r, theta).imag, [Fl(4, low=0.5, high=2), Fl(4)], "polar"),
     # promote (with one float32 operand from outside the region)
     "cat": (lambda m, f, a, b: m.cat([a, b.float()]), [Fl(3), Fl(3)], "cat"),
     "cat_same": (lambda m, f, a, b: m.cat([a, b], 1), [Fl(2, 3), Fl(2, 2)], "cat"),
@@ -292,6 +378,16 @@ CASES = {
     "fold": (lambda m, f, x: f.fold(x, (3, 4), 2), [Fl(1, 8, 6)], "col2im"),
     "outer": (lambda m, f, a, b: m.outer(a, b), [Fl(3), Fl(4)], "outer"),
 }
+
+
+def _well_conditioned(m, a):
+    """``a`` plus 4 on the diagonal, in ``a``'s own dtype (an identity of another dtype would promote it)."""
+    return a + 4 * m.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _positive_definite(m, a):
+    return _well_conditioned(m, a.tril() @ a.tril().mT)
+
 
 _EXPECTED = {P.LOWER: "lower", P.FP32: "float32", P.PROMOTE: "promote", None: "input"}
 

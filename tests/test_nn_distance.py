@@ -53,3 +53,30 @@ def test_seed_examples():
     assert cos(input1, input2).shape == (100,)
     pdist = nn.PairwiseDistance(p=2)
     assert pdist(input1, input2).shape == (100,)
+
+
+@pytest.mark.parametrize(
+    "dtype1, dtype2",
+    [
+        ("float32", "float64"),
+        ("float16", "float32"),
+        ("int64", "float32"),
+        ("float64", "int32"),
+        ("bfloat16", "float16"),
+    ],
+)
+def test_cosine_similarity_of_mixed_dtypes_is_torchs(device, dtype1, dtype2):
+    # each floating input is normalised in its own dtype and the products promote (a float16 input
+    # rounds its norms in float16: torch's value, not the float32 one); integers join the common dtype
+    if "bfloat16" in (dtype1, dtype2) and device.startswith("opencl"):
+        pytest.skip("OpenCL has no bfloat16")
+    a, b = randn(4, 5), randn(4, 5)
+    expected = TF.cosine_similarity(
+        torch.tensor(a).to(getattr(torch, dtype1)), torch.tensor(b).to(getattr(torch, dtype2)), dim=1
+    )
+    got = F.cosine_similarity(
+        ember.tensor(a, device=device).to(getattr(ember, dtype1)),
+        ember.tensor(b, device=device).to(getattr(ember, dtype2)),
+    )
+    assert str(got.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_allclose(got.double().cpu().numpy(), expected.double().numpy(), rtol=1e-6, atol=1e-7)

@@ -545,3 +545,47 @@ def test_cross_entropy_label_smoothing_gradgradcheck(device):
         fn = lambda t, r=reduction: F.cross_entropy(t, target, w, reduction=r, label_smoothing=0.3)  # noqa: E731
         assert gradcheck(fn, (x,))
         assert gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize(
+    "input_dtype, target_dtype",
+    [("float32", "float64"), ("float64", "float32"), ("bfloat16", "float32"), ("float32", "float16")],
+)
+@pytest.mark.parametrize("name", ["huber_loss", "soft_margin_loss", "binary_cross_entropy_with_logits", "rms_norm"])
+def test_mixed_dtype_result_is_torchs(name, input_dtype, target_dtype):
+    # PyTorch writes these into a tensor of one operand's dtype: huber_loss and soft_margin_loss into
+    # the input's, binary_cross_entropy_with_logits into the target's (its in-place body starts from
+    # 1 - target), rms_norm returns the input's whatever the weight's
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(-1, 1, (3, 4)).astype(np.float32), rng.uniform(0.1, 0.9, (3, 4)).astype(np.float32)
+    calls = {
+        "rms_norm": lambda lib, x, y: lib.nn.functional.rms_norm(x, (4,), y[0]),
+        "soft_margin_loss": lambda lib, x, y: lib.nn.functional.soft_margin_loss(x, y, reduction="none"),
+    }
+    call = calls.get(name, lambda lib, x, y: getattr(lib.nn.functional, name)(x, y, reduction="none"))
+    expected = call(
+        torch, torch.tensor(a).to(getattr(torch, input_dtype)), torch.tensor(b).to(getattr(torch, target_dtype))
+    )
+    got = call(ember, ember.tensor(a).to(getattr(ember, input_dtype)), ember.tensor(b).to(getattr(ember, target_dtype)))
+    assert str(got.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_allclose(got.double().numpy(), expected.double().numpy(), rtol=1e-2, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "smooth_l1_loss", "huber_loss", "soft_margin_loss", "l1_loss"])
+@pytest.mark.parametrize("bool_input", [False, True])
+def test_a_boolean_operand_is_taken_as_torch_takes_it(name, bool_input):
+    # a mask as the target (or the input): the fused kernels compute in the common type, l1_loss's
+    # subtraction refuses it; an error where PyTorch raises one
+    torch = pytest.importorskip("torch")
+    x, mask = np.array([0.3, -1.2, 2.0], dtype=np.float32), np.array([True, False, True])
+    args = (mask, x) if bool_input else (x, mask)
+    try:
+        expected = getattr(torch.nn.functional, name)(*(torch.tensor(a) for a in args))
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            getattr(F, name)(*(ember.tensor(a) for a in args))
+        return
+    got = getattr(F, name)(*(ember.tensor(a) for a in args))
+    assert str(got.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)

@@ -228,6 +228,18 @@ def test_data_loader_order_is_torchs():
     _same_stream(lambda T: T.utils.data.random_split(range(10), [0.5, 0.5])[0].indices)
 
 
+def test_data_loader_order_from_its_own_generator_is_torchs_every_epoch():
+    # PyTorch's RandomSampler draws a trailing permutation for num_samples % n even when that is 0,
+    # so a generator handed to the loader has moved on by two permutations (and the base seed) per epoch
+    def epochs(T):
+        data = T.utils.data.TensorDataset(T.arange(10))
+        loader = T.utils.data.DataLoader(data, batch_size=4, shuffle=True, generator=T.Generator().manual_seed(5))
+        sampler = T.utils.data.RandomSampler(range(5), num_samples=10, generator=T.Generator().manual_seed(1))
+        return [T.cat([b[0] for b in loader]) for _ in range(3)] + [T.tensor(list(sampler)) for _ in range(2)]
+
+    _same_stream(epochs)
+
+
 def test_a_training_run_from_a_seed_gives_torchs_losses():
     def run(T):
         T.manual_seed(1)

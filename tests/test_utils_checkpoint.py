@@ -120,6 +120,26 @@ def test_non_reentrant_autograd_grad_kwargs_and_closure():
     _assert_close([g.numpy() for g in ge], [g.numpy() for g in gt])
 
 
+def test_non_reentrant_double_backward_reaches_the_arguments(device):
+    # a gradient penalty (WGAN-GP, R1) through a checkpointed critic: the input gradient is taken with
+    # create_graph, and the penalty's backward reaches the input and the weights as without checkpointing
+    model_e, model_t = _pair(device)
+    x = ember.tensor(_X, device=device, requires_grad=True)
+    xt = torch.tensor(_X, requires_grad=True)
+    results = []
+    for lib, model, inputs, run in (
+        (ember, model_e, x, lambda f, a: checkpoint(f, a, use_reentrant=False)),
+        (torch, model_t, xt, lambda f, a: tcheckpoint.checkpoint(f, a, use_reentrant=False)),
+        (ember, model_e, ember.tensor(_X, device=device, requires_grad=True), lambda f, a: f(a)),
+    ):
+        model.zero_grad()
+        (grad,) = lib.autograd.grad(run(model, inputs * 1.5).sum(), inputs, create_graph=True)
+        (grad.pow(2).sum(1) - 1).pow(2).mean().backward()
+        results.append([grad.detach().cpu().numpy(), *_grads(model, inputs)])
+    _assert_close(results[0], results[1])
+    _assert_close(results[0], results[2])
+
+
 def test_tuple_outputs_and_non_tensor_arguments():
     lin = nn.Linear(4, 2)
     lin_t = torch.nn.Linear(4, 2)

@@ -6,6 +6,7 @@ import math
 import warnings
 from typing import TYPE_CHECKING, Any, overload
 
+from .. import dtypes
 from ..autograd.grad_mode import no_grad
 
 if TYPE_CHECKING:
@@ -109,15 +110,15 @@ class GradScaler:
             raise RuntimeError("unscale_() has already been called on this optimizer since the last update().")
         if st["stage"] == _STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if any(g.dtype is dtypes.float16 for g in grads):  # PyTorch's refusal, before any gradient is touched
+            raise ValueError("Attempting to unscale FP16 gradients.")
         inv = 1.0 / self._scale
         finite = True
         with no_grad():
-            for group in optimizer.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    p.grad.mul_(inv)
-                    finite = finite and bool(p.grad.isfinite().all())
+            for grad in grads:
+                grad.mul_(inv)
+                finite = finite and bool(grad.isfinite().all())
         st["found_inf"] = not finite
         st["stage"] = _UNSCALED
 

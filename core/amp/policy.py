@@ -54,7 +54,7 @@ _LOSSES = (
     "binary_cross_entropy_with_logits",
 )
 
-# the spectral and linear-algebra ops PyTorch's cpu table runs in float32 (ember has none of them yet)
+# the spectral and linear-algebra ops PyTorch's cpu table runs in float32
 _FFT = tuple(f"fft_{kind}{suffix}" for kind in ("fft", "ifft", "rfft", "irfft") for suffix in ("", "2", "n")) + (
     "fft_hfft",
     "fft_ihfft",

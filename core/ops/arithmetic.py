@@ -1163,6 +1163,9 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         elif _narrow_result(input, other) is not None:  # one rounding of input + alpha * other, as PyTorch
             a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
             return add(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
+        elif _narrow_with_number(input, other, result):  # the number and alpha as the 16-bit type holds them
+            d = cast(Tensor, input).dtype
+            return add(cast(Tensor, input).float(), _rounded_to(other, d) * _rounded_to(alpha, d)).to(d)
         else:
             other = _scaled(other, alpha, result)
     return _binary(_Add, "add", input, other)
@@ -1216,6 +1219,9 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         elif _narrow_result(input, other) is not None:  # one rounding of input - alpha * other, as PyTorch
             a, b = cast(Tensor, input), cast(Tensor, other)  # both tensors: _narrow_result says so
             return sub(a.float(), b.float(), alpha=_rounded_to(alpha, a.dtype)).to(a.dtype)
+        elif _narrow_with_number(input, other, result):  # the number and alpha as the 16-bit type holds them
+            d = cast(Tensor, input).dtype
+            return sub(cast(Tensor, input).float(), _rounded_to(other, d) * _rounded_to(alpha, d)).to(d)
         else:
             other = _scaled(other, alpha, result)
     return _binary(_Sub, "sub", input, other)
@@ -1803,6 +1809,18 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | N
     return _Lerp.apply(input, end, weight)
 
 
+def _lerp_fused(input: Tensor, end: Tensor, diff: Tensor, weight: Tensor | Number) -> Tensor:
+    """The float32 lerp of 16-bit operands as PyTorch's vectorized cpu kernel computes it: one fused
+    multiply-add ``fma(coeff, diff, base)`` (``weight`` and ``input`` below 0.5, ``weight - 1`` and
+    ``end`` above), rounded once to float32 (the float32 product is exact in float64)."""
+    if isinstance(weight, Tensor):
+        small = weight.abs() < 0.5
+        return (where(small, input, end).double() + where(small, weight, weight - 1) * diff.double()).float()
+    w = float(_rounded_to(weight, dtypes.float32))
+    coeff, base = (w, input) if builtins.abs(w) < 0.5 else (w - 1, end)
+    return (base.double() + coeff * diff.double()).float()
+
+
 class _Lerp(Function):
     """``input + weight * (end - input)``; PyTorch's backward multiplies ``grad`` once per operand (by
     ``1 - weight``, ``weight`` and ``end - input``), where the composite's chain would add ``inf - inf``."""
@@ -1817,7 +1835,9 @@ class _Lerp(Function):
             weight = weight.float() if isinstance(weight, Tensor) and weight.dtype is narrow else weight
         # PyTorch's formula: from the nearer end, so that weight 1 gives ``end`` exactly
         diff = end - input
-        if isinstance(weight, Tensor):
+        if narrow is not None and input.device.type in CPU_DEVICE_TYPES:
+            out = _lerp_fused(input, end, diff, weight)
+        elif isinstance(weight, Tensor):
             out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
         else:
             out = input + weight * diff if builtins.abs(weight) < 0.5 else end - diff * (1 - weight)
@@ -1917,6 +1937,18 @@ def _floating_result(*tensors: Tensor) -> bool:
     """Whether the type ``tensors`` promote to is a floating or complex one."""
     common = _result_type(*tensors)
     return common.is_floating_point or common.is_complex
+
+
+def _narrow_with_number(input, other, result):
+    """Whether ``input`` is a float16/bfloat16 tensor that a real number ``other`` leaves in its type
+    (PyTorch then computes ``input + alpha * other`` in float32 from both numbers rounded to that type)."""
+    return (
+        isinstance(input, Tensor)
+        and input.dtype in dtypes.narrow_float
+        and result is input.dtype
+        and isinstance(other, (int, float))
+        and not isinstance(other, bool)
+    )
 
 
 def _narrow_result(*tensors):

@@ -18,6 +18,8 @@ import math
 from typing import Any
 
 from .. import dtypes
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import complex_math
@@ -269,6 +271,8 @@ def view_as_complex(input: Tensor) -> Tensor:
         >>> ember.view_as_complex(x)
         tensor([1.+2.j, 0.-3.j])
     """
+    if _amp.active:
+        return autocast_call("view_as_complex", view_as_complex, input)
     d = input.dtype
     if d is dtypes.float16:
         d.to_complex()  # raises: no complex32
@@ -364,6 +368,8 @@ def polar(abs: Tensor, angle: Tensor, *, out: Tensor | None = None) -> Tensor:  
         >>> ember.polar(ember.tensor([1.0, 2.0]), ember.tensor([0.0, math.pi / 2]))
         tensor([ 1.0000e+00+0.j, -8.7423e-08+2.j])
     """
+    if _amp.active and out is None:
+        return autocast_call("polar", polar, abs, angle)
     if out is not None:
         return write_out("polar", polar(abs, angle), out, exact_dtype=True)
     _check_parts("polar", abs, angle)

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import return_types
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .arithmetic import where
@@ -47,6 +49,8 @@ def geqrf(input: Tensor, *, out: Any = None) -> return_types.geqrf:
     """
     if out is not None:
         return write_out("geqrf", geqrf(input), out, exact_dtype=True)
+    if _amp.active:
+        return autocast_call("geqrf", geqrf, input)
     if not isinstance(input, Tensor):
         raise TypeError(f"geqrf(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input.ndim < 2:
@@ -96,6 +100,8 @@ def orgqr(input: Tensor, tau: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([[ 0., -1.],
                 [-1.,  0.]])
     """
+    if _amp.active and out is None:
+        return autocast_call("orgqr", orgqr, input, tau)
     return linalg_householder_product(input, tau, out=out)
 
 
@@ -124,6 +130,8 @@ def ormqr(
     """
     if out is not None:
         return write_out("ormqr", ormqr(input, tau, other, left, transpose), out, exact_dtype=True)
+    if _amp.active:
+        return autocast_call("ormqr", ormqr, input, tau, other, left, transpose)
     op = "torch.ormqr"
     for name, value in (("input", input), ("tau", tau), ("other", other)):
         if not isinstance(value, Tensor):

@@ -11,6 +11,8 @@ import warnings
 from typing import Any
 
 from .. import dtypes
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
@@ -91,6 +93,8 @@ def linalg_cholesky_ex(
         >>> ember.linalg.cholesky_ex(ember.tensor([[1.0, 2.0], [2.0, 1.0]])).info
         tensor(2, dtype=ember.int32)
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_cholesky_ex", linalg_cholesky_ex, A, upper=upper, check_errors=check_errors)
     if out is not None:
         return write_out(
             "linalg.cholesky_ex", linalg_cholesky_ex(A, upper=upper, check_errors=check_errors), out, exact_dtype=True
@@ -120,6 +124,8 @@ def linalg_cholesky(A: Tensor, *, upper: bool = False, out: Tensor | None = None
         tensor([[2., 0.],
                 [1., 2.]])
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_cholesky", linalg_cholesky, A, upper=upper)
     if out is not None:
         return write_out("linalg.cholesky", linalg_cholesky(A, upper=upper), out, exact_dtype=True)
     check_input("linalg.cholesky", A, kernel="cholesky_cpu")
@@ -142,6 +148,8 @@ def cholesky(input: Tensor, upper: bool = False, *, out: Tensor | None = None) -
         tensor([[2., 1.],
                 [0., 2.]])
     """
+    if _amp.active and out is None:
+        return autocast_call("cholesky", cholesky, input, upper)
     if out is not None:
         return write_out("cholesky", cholesky(input, upper), out)
     warnings.warn(
@@ -210,6 +218,8 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False, *, out: T
         tensor([[1.3750],
                 [1.2500]])
     """
+    if _amp.active and out is None:
+        return autocast_call("cholesky_solve", cholesky_solve, input, input2, upper)
     if out is not None:
         return write_out("cholesky_solve", cholesky_solve(input, input2, upper), out)
     return _cholesky_solve("cholesky_solve", input, input2, upper)
@@ -224,6 +234,8 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out: Tensor | None = Non
         tensor([[0.2500, 0.0000],
                 [0.0000, 0.0625]])
     """
+    if _amp.active and out is None:
+        return autocast_call("cholesky_inverse", cholesky_inverse, L, upper)
     if out is not None:
         return write_out("cholesky_inverse", cholesky_inverse(L, upper), out)
     check_input("cholesky_inverse", L, kernel="cholesky_inverse_out_cpu")
@@ -297,6 +309,8 @@ def linalg_qr(A: Tensor, mode: str = "reduced", *, out: Any = None) -> results.l
         >>> ember.allclose(Q @ R, A), ember.allclose(Q.mT @ Q, ember.eye(2))
         (True, True)
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_qr", linalg_qr, A, mode)
     if out is not None:
         return write_out("linalg.qr", linalg_qr(A, mode), out, exact_dtype=True)
     check_input("linalg.qr", A, square=False, kernel="geqrf_cpu")
@@ -324,6 +338,8 @@ def qr(input: Tensor, some: bool = True, *, out: Any = None) -> results.qr:
         >>> Q.shape, R.shape
         (ember.Size([3, 2]), ember.Size([2, 2]))
     """
+    if _amp.active and out is None:
+        return autocast_call("qr", qr, input, some)
     if out is not None:
         return write_out("qr", qr(input, some), out, exact_dtype=True)
     warnings.warn(
@@ -436,6 +452,8 @@ def linalg_svd(
         >>> ember.allclose(U @ S.diag_embed() @ Vh, A)
         True
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_svd", linalg_svd, A, full_matrices, driver=driver)
     if out is not None:
         return write_out("linalg.svd", linalg_svd(A, full_matrices, driver=driver), out, exact_dtype=True)
     check_input("linalg.svd", A, square=False, kernel="linalg_svd_cpu")
@@ -456,6 +474,8 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: Any =
         >>> ember.allclose(U @ S.diag() @ V.mT, A)
         True
     """
+    if _amp.active and out is None:
+        return autocast_call("svd", svd, input, some, compute_uv)
     if out is not None:
         return write_out("svd", svd(input, some, compute_uv), out, exact_dtype=True)
     check_input("svd", input, square=False, kernel="linalg_svd_cpu")
@@ -527,6 +547,8 @@ def linalg_eigh(A: Tensor, UPLO: str = "L", *, out: Any = None) -> results.linal
         >>> ember.allclose(w, ember.tensor([1.0, 3.0])), ember.allclose(V @ w.diag() @ V.mT, A)
         (True, True)
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_eigh", linalg_eigh, A, UPLO)
     if out is not None:
         return write_out("linalg.eigh", linalg_eigh(A, UPLO), out, exact_dtype=True)
     return results.linalg_eigh(*_Eigh.apply(A, _checked_eigh("linalg.eigh", A, UPLO)))
@@ -540,6 +562,8 @@ def linalg_eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | None = None) ->
         >>> ember.allclose(ember.linalg.eigvalsh(ember.tensor([[2.0, 1.0], [1.0, 2.0]])), ember.tensor([1.0, 3.0]))
         True
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_eigvalsh", linalg_eigvalsh, A, UPLO)
     if out is not None:
         return write_out("linalg.eigvalsh", linalg_eigvalsh(A, UPLO), out, exact_dtype=True)
     return _Eigh.apply(A, _checked_eigh("linalg.eigvalsh", A, UPLO))[0]
@@ -655,6 +679,8 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
         tensor([[0.5000, 0.0000],
                 [0.0000, 0.0000]])
     """
+    if _amp.active:
+        return autocast_call("pinverse", pinverse, input, rcond)
     return linalg_pinv(input, rtol=rcond)
 
 
@@ -688,6 +714,8 @@ def linalg_matrix_rank(
         tensor(1)
     """
     atol, rtol = _legacy_tolerance("linalg_matrix_rank", "tol", tol, atol, rtol, absolute=True)
+    if _amp.active and out is None:
+        return autocast_call("linalg_matrix_rank", linalg_matrix_rank, A, atol=atol, rtol=rtol, hermitian=hermitian)
     if out is not None:
         return write_out("linalg.matrix_rank", linalg_matrix_rank(A, atol=atol, rtol=rtol, hermitian=hermitian), out)
     if isinstance(A, Tensor) and A.ndim < 2:
@@ -754,6 +782,8 @@ def linalg_lstsq(
         tensor([[1.],
                 [2.]])
     """
+    if _amp.active:
+        return autocast_call("linalg_lstsq", linalg_lstsq, A, B, rcond, driver=driver)
     op = "torch.linalg.lstsq"
     _check_lstsq(op, A, B)
     driver = "gelsy" if driver is None else driver

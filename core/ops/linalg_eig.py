@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import linalg_common as results
@@ -110,6 +112,8 @@ def linalg_eig(A: Tensor, *, out: Any = None) -> results.linalg_eig:
         >>> ember.allclose(V @ L.diag_embed() @ ember.linalg.inv(V.real).to(V.dtype), A.to(V.dtype))
         True
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_eig", linalg_eig, A)
     if out is not None:
         return write_out("linalg.eig", linalg_eig(A), out, exact_dtype=True)
     A = _checked("linalg.eig", A)
@@ -130,6 +134,8 @@ def linalg_eigvals(A: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.linalg.eigvals(ember.tensor([[0.0, -1.0], [1.0, 0.0]]))
         tensor([0.+1.j, 0.-1.j])
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_eigvals", linalg_eigvals, A)
     if out is not None:
         return write_out("linalg.eigvals", linalg_eigvals(A), out, exact_dtype=True)
     return _Eig.apply(_checked("linalg.eigvals", A))[0]

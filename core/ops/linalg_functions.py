@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .arithmetic import where
@@ -82,6 +84,8 @@ def linalg_householder_product(A: Tensor, tau: Tensor, *, out: Tensor | None = N
         tensor([[ 0., -1.],
                 [-1.,  0.]])
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_householder_product", linalg_householder_product, A, tau)
     if out is not None:
         return write_out("linalg.householder_product", linalg_householder_product(A, tau), out)
     op = "torch.linalg.householder_product"
@@ -191,6 +195,8 @@ def linalg_vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | None = N
         >>> ember.linalg.vecdot(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 1.0]))
         tensor([3., 7.])
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_vecdot", linalg_vecdot, x, y, dim=dim)
     if out is not None:
         return write_out("linalg.vecdot", linalg_vecdot(x, y, dim=dim), out, exact_dtype=True)
     if not isinstance(x, Tensor) or not isinstance(y, Tensor):

@@ -11,6 +11,8 @@ import math
 import warnings
 from typing import Any
 
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from . import linalg_common as results
@@ -283,6 +285,8 @@ def linalg_inv_ex(A: Tensor, *, check_errors: bool = False, out: Any = None) -> 
         >>> ember.linalg.inv_ex(ember.tensor([[1.0, 2.0], [2.0, 4.0]])).info
         tensor(2, dtype=ember.int32)
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_inv_ex", linalg_inv_ex, A, check_errors=check_errors)
     if out is not None:
         return write_out("linalg.inv_ex", linalg_inv_ex(A, check_errors=check_errors), out, exact_dtype=True)
     check_input("linalg.inv", A)  # PyTorch names linalg.inv in inv_ex's argument errors
@@ -308,6 +312,8 @@ def linalg_inv(A: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([[0.5000, 0.0000],
                 [0.0000, 0.2500]])
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_inv", linalg_inv, A)
     if out is not None:
         return write_out("linalg.inv", linalg_inv(A), out, exact_dtype=True)
     check_input("linalg.inv", A)
@@ -324,6 +330,8 @@ def inverse(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.inverse(ember.tensor([[2.0, 0.0], [0.0, 4.0]])).diagonal()
         tensor([0.5000, 0.2500])
     """
+    if _amp.active and out is None:
+        return autocast_call("inverse", inverse, input)
     if out is not None:
         return write_out("inverse", inverse(input), out, exact_dtype=True)
     return linalg_inv(input)
@@ -382,6 +390,8 @@ def linalg_solve(A: Tensor, B: Tensor, *, left: bool = True, out: Tensor | None 
         >>> ember.linalg.solve(A, ember.tensor([9.0, 8.0]))
         tensor([2., 3.])
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_solve", linalg_solve, A, B, left=left)
     if out is not None:
         return write_out("linalg.solve", linalg_solve(A, B, left=left), out, exact_dtype=True)
     X, info = _solve("linalg.solve", A, B, left)
@@ -404,6 +414,8 @@ def linalg_tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | None = None) -> T
         >>> X.shape
         ember.Size([6, 2, 3])
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_tensorinv", linalg_tensorinv, A, ind)
     if out is not None:
         return write_out("linalg.tensorinv", linalg_tensorinv(A, ind), out)
     if ind <= 0:
@@ -437,6 +449,8 @@ def linalg_tensorsolve(
         >>> ember.linalg.tensorsolve(A, ember.ones(2, 3)).shape
         ember.Size([6])
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_tensorsolve", linalg_tensorsolve, A, B, dims)
     if out is not None:
         return write_out("linalg.tensorsolve", linalg_tensorsolve(A, B, dims), out)
     if dims is not None:
@@ -533,6 +547,8 @@ def triangular_solve(
         tensor([[1.],
                 [2.]])
     """
+    if _amp.active and out is None:
+        return autocast_call("triangular_solve", triangular_solve, b, A, upper, transpose, unitriangular)
     if out is not None:
         return write_out(
             "triangular_solve", triangular_solve(b, A, upper, transpose, unitriangular), out, exact_dtype=True
@@ -795,6 +811,8 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor, *, out: Tensor | Non
         tensor([[2.],
                 [3.]])
     """
+    if _amp.active and out is None:
+        return autocast_call("lu_solve", lu_solve, b, LU_data, LU_pivots)
     if out is not None:
         return write_out("lu_solve", lu_solve(b, LU_data, LU_pivots), out, exact_dtype=True)
     warnings.warn(

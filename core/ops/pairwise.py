@@ -4,6 +4,8 @@ ember's differentiable ops (every backend, gradients included)."""
 from __future__ import annotations
 
 from .. import dtypes
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
@@ -64,6 +66,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
         tensor([[5.0000],
                 [3.6056]])
     """
+    if _amp.active:
+        return autocast_call("cdist", cdist, x1, x2, p, compute_mode)
     for name, x in (("X1", x1), ("X2", x2)):
         if not x.dtype.is_floating_point:
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_TORCH_NAMES[x.dtype.name]}")

@@ -12,6 +12,8 @@ import math
 from typing import TYPE_CHECKING
 
 from .. import dtypes
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..tensor import Tensor
 from .arithmetic import where
 from .creation import arange
@@ -210,6 +212,8 @@ def addbmm(
         >>> ember.addbmm(ember.zeros(1, 2), b1, b2, alpha=0.5)
         tensor([[3., 3.]])
     """
+    if _amp.active and out is None:
+        return autocast_call("addbmm", addbmm, input, batch1, batch2, beta=beta, alpha=alpha)
     if out is not None:
         return write_out(
             "addbmm", addbmm(input, batch1, batch2, beta=beta, alpha=alpha), out, exact_dtype=True, warn_resize=False

@@ -3,6 +3,8 @@ over the array primitives, LAPACK where a backend overrides it), and their gradi
 
 from __future__ import annotations
 
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..autograd.function import Function, differentiable_backward, modified_after_saved
 from ..tensor import Tensor
 from .linalg_common import check_input, check_svd_driver
@@ -55,6 +57,8 @@ def svdvals(input: Tensor, *, driver: str | None = None, out: Tensor | None = No
         >>> ember.linalg.svdvals(ember.tensor([[3.0, 0.0], [0.0, -4.0]]))
         tensor([4., 3.])
     """
+    if _amp.active and out is None:
+        return autocast_call("linalg_svdvals", svdvals, input)
     if out is not None:
         return write_out("linalg.svdvals", svdvals(input, driver=driver), out, exact_dtype=True)
     if not isinstance(input, Tensor):

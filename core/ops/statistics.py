@@ -8,6 +8,8 @@ import math
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from .. import dtypes
+from ..amp.policy import autocast_call
+from ..amp.state import state as _amp
 from ..return_types import _return_type
 from ..tensor import Tensor
 from . import complex_views
@@ -131,6 +133,10 @@ def quantile(
         >>> ember.quantile(x, ember.tensor([0.0, 1.0]))
         tensor([1., 4.])
     """
+    if _amp.active and out is None:
+        return autocast_call(
+            "quantile", quantile, input, q, dim, keepdim, interpolation=interpolation, axis=axis, keepdims=keepdims
+        )
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("quantile", dim, None, axis, keepdim, keepdims)
     if out is not None:
@@ -168,6 +174,18 @@ def nanquantile(
         >>> ember.nanquantile(ember.tensor([1.0, float('nan'), 3.0]), 0.5)
         tensor(2.)
     """
+    if _amp.active and out is None:
+        return autocast_call(
+            "nanquantile",
+            nanquantile,
+            input,
+            q,
+            dim,
+            keepdim,
+            interpolation=interpolation,
+            axis=axis,
+            keepdims=keepdims,
+        )
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("nanquantile", dim, None, axis, keepdim, keepdims)
     if out is not None:

@@ -189,7 +189,9 @@ class _Checkpoint(Function):
     def backward(ctx: Any, *grads: Tensor | None) -> tuple[Tensor | None, ...]:
         segment = ctx.segment
         create_graph = grad_state.enabled
-        arguments = detach_variable(tuple(segment.args))
+        # a double backward needs the gradients' graph to reach the arguments themselves, so the
+        # recomputation reads them (not detached copies) when it builds one
+        arguments = tuple(segment.args) if create_graph else detach_variable(tuple(segment.args))
         outputs = _outputs(segment.run(arguments, recompute=True))
         tensors = [a for a in arguments if isinstance(a, Tensor)] + segment.leaves
         needed = ctx.needs_input_grad[1:]

@@ -51,12 +51,12 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8, *
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         x1, x2 = cast_inputs("cosine_similarity", x1, x2)
     _check_tensors("cosine_similarity", x1=x1, x2=x2)
-    if x1.dtype is not x2.dtype:
-        raise RuntimeError(
-            f"cosine_similarity: expected x1 and x2 to have the same dtype, got {x1.dtype} and {x2.dtype}"
-        )
-    if not x1.dtype.is_floating_point:  # complex too: PyTorch's kernel is real-only
-        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {TORCH_NAMES[x1.dtype]}")
+    common = dtypes.promote_types(x1.dtype, x2.dtype)
+    if not common.is_floating_point:  # complex too: PyTorch's kernel is real-only
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is {TORCH_NAMES[common]}")
+    # as PyTorch's: integer inputs join the common dtype, floating ones are normalised in their own
+    # (a float16 input's norms round in float16) and the products promote
+    x1, x2 = (x if x.dtype.is_floating_point else x.to(common) for x in (x1, x2))
     x1, x2 = x1.broadcast_tensors(x2) if x1.shape != x2.shape else (x1, x2)
     n1 = _clamp_value_min(x1.norm(2, dim, keepdim=True), eps)
     n2 = _clamp_value_min(x2.norm(2, dim, keepdim=True), eps)

@@ -125,12 +125,16 @@ def _check_tensors(name, **tensors):
 def _pointwise_target(name, input, target, kernel=None):
     """Warn (like PyTorch) when ``target`` only broadcasts to ``input``; return both broadcast
     (in float32 under autocast). With ``kernel``, refuse two non-floating operands as PyTorch's
-    floating-only kernel of that name does."""
+    floating-only kernel of that name does, and take a boolean operand in the common type as it does."""
     if _amp.active:
         input, target = cast_inputs(name, input, target)
     _check_tensors(name, input=input, target=target)
     if kernel is not None and input.dtype not in FLOATING_AND_HALF and target.dtype not in FLOATING_AND_HALF:
         not_implemented(kernel, dtypes.promote_types(input.dtype, target.dtype))
+    if kernel is not None and dtypes.bool in (input.dtype, target.dtype):
+        # the fused kernel computes in the operands' common type: a boolean one counts as 0 and 1
+        common = dtypes.promote_types(input.dtype, target.dtype)
+        input, target = input.to(common), target.to(common)
     if target.shape != input.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -308,11 +312,14 @@ def huber_loss(
         tensor(0.3333)
     """
     reduction = _get_reduction(None, None, reduction)
+    check_castable(dtypes.promote_types(input.dtype, target.dtype), input.dtype)  # PyTorch's result has input's type
     input, target = _pointwise_target("huber_loss", input, target, "huber_cpu")
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     z = (input - target).abs()
     loss = where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+    if loss.dtype is not input.dtype:
+        loss = loss.to(input.dtype)
     if weight is not None:
         return _reduce_weighted(loss, weight, input, reduction, mean_over_weight=False)
     return _reduce(loss, reduction)
@@ -349,7 +356,11 @@ def soft_margin_loss(
         not input.dtype.is_floating_point and input.dtype is not dtypes.bool
     ):  # its float result goes into `input`'s type
         raise RuntimeError(f"result type Float can't be cast to the desired output type {TORCH_NAMES[input.dtype]}")
-    return _reduce((-target * input).exp().log1p(), reduction)
+    # PyTorch's order: the input negated (a bool one refused), then times the target (a bool one as 0/1)
+    loss = (-input * target).exp().log1p()
+    if loss.dtype is not input.dtype:  # PyTorch's result has the input's type
+        loss = loss.to(input.dtype)
+    return _reduce(loss, reduction)
 
 
 # -- probabilistic ---------------------------------------------------------------------------
@@ -640,10 +651,15 @@ class _BinaryCrossEntropyWithLogits(Function):
     def forward(ctx, input, target, pos_weight):
         ctx.save_for_backward(input, target, pos_weight)
         log_sig = logsigmoid(input)
+        # PyTorch's body works in place from 1 - target: the result has the target's floating type
+        # (the logits' for an integer target); pos_weight does not promote it either
+        result_type = (
+            target.dtype if target.dtype.is_floating_point else dtypes.promote_types(input.dtype, target.dtype)
+        )
         linear = (1 - target) * input
-        if pos_weight is not None:  # the logits' and target's dtype: pos_weight does not promote (PyTorch)
-            return (linear - ((pos_weight - 1) * target + 1) * log_sig).to(linear.dtype)
-        return linear - log_sig
+        if pos_weight is not None:
+            return (linear - ((pos_weight - 1) * target + 1) * log_sig).to(result_type)
+        return (linear - log_sig).to(result_type)
 
     @staticmethod
     def backward(ctx, grad):

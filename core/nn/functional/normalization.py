@@ -668,8 +668,8 @@ def rms_norm(
         return rms_norm(input.float(), normalized_shape, weight, eps).to(input.dtype)
     if eps is None:  # the epsilon of the type computed in (float32 for a 16-bit input), as PyTorch's
         eps = finfo(input.dtype).eps
-    y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
-    return _affine(y, weight, None, lambda t: t)
+    y = _affine(input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt(), weight, None, lambda t: t)
+    return y if y.dtype is input.dtype else y.to(input.dtype)  # PyTorch's type_as(input), whatever weight's type
 
 
 def group_norm(

@@ -24,6 +24,7 @@ from typing import Any
 
 from ... import autograd, dtypes
 from ...amp.policy import cast_inputs
+from ...amp.state import cast_to
 from ...amp.state import state as _amp
 from ...autograd import function as autograd_function
 from ...autograd.function import Function
@@ -308,7 +309,7 @@ class RNNBase(Module):
         weight = self.weight_ih_l0
         if not isinstance(input, Tensor):
             raise TypeError(f"{self._name()}: input must be a Tensor or PackedSequence, got {type(input).__name__}")
-        if input.dtype is not weight.dtype:
+        if input.dtype is not weight.dtype and not _amp.active:  # autocast casts it, as in PyTorch
             raise ValueError(
                 f"{self._name()} input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). Convert "
                 f"input: input.to({weight.dtype}), or convert model: model.to({input.dtype})"
@@ -356,8 +357,9 @@ class RNNBase(Module):
         """All layers over packed rows ``data``; returns ``(output, h_n, c_n)``."""
         directions = 2 if self.bidirectional else 1
         lstm = self.mode == "LSTM"
-        autocast_op = _AUTOCAST_OP.get(self.mode) if _amp.active and not self.proj_size else None
-        if lstm and autocast_op and _amp.dtypes.get(data.device.type) is dtypes.float16:
+        # an LSTM with projections is made of linear ops in PyTorch (no mkldnn layer): lower precision too
+        autocast_op = _AUTOCAST_OP.get(self.mode) if _amp.active else None
+        if lstm and autocast_op and not self.proj_size and _amp.dtypes.get(data.device.type) is dtypes.float16:
             raise RuntimeError(
                 f"{self._name()}: float16 autocast on {data.device.type} is not supported "
                 "(mkldnn_rnn_layer has no float16 kernel; PyTorch fails to create its LSTM forward primitive)"
@@ -375,11 +377,13 @@ class RNNBase(Module):
                 operands = (layer_input, h0[k], c0[k] if lstm else None, w_ih, w_hh, b_ih, b_hh, w_hr)
                 if autocast_op:
                     operands = tuple(cast_inputs(autocast_op, *operands))
+                elif _amp.active:  # PyTorch's GRU: linear ops whose gate arithmetic promotes to the state's dtype
+                    operands = tuple(cast_to(operands, h0.dtype))
                 result = _recurrent_layer(*operands, self.mode, batch_sizes, direction == 1)
                 outputs.append(result[0])
                 h_n.append(result[1])
-                if lstm:
-                    c_n.append(result[2])
+                if lstm:  # a projected LSTM keeps its cell state in the dtype it was given, as PyTorch's
+                    c_n.append(result[2].to(c0.dtype) if autocast_op and self.proj_size else result[2])
             layer_input = outputs[0] if directions == 1 else cat(outputs, 1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = _dropout(layer_input, self.dropout, training=True)
@@ -664,10 +668,13 @@ class RNNCellBase(Module):
                         f"{cell}: {name} dtype ({state.dtype}) does not match input dtype ({input.dtype})"
                     )
             full.append(state)
-        result = cell_step(
-            mode, input, full[0], full[1] if len(full) > 1 else None, self.weight_ih, self.weight_hh, self.bias_ih,
-            self.bias_hh,
-        )  # fmt: skip
+        operands = (input, full[0], full[1] if len(full) > 1 else None, self.weight_ih, self.weight_hh, self.bias_ih,
+                    self.bias_hh)  # fmt: skip
+        if _amp.active:  # PyTorch's cpu cells are linear ops: an Elman cell's result is in the region's dtype,
+            # a GRU or LSTM cell's in its (last) state's dtype, which the gate arithmetic promotes to
+            elman = _AUTOCAST_OP[mode] if mode.startswith("RNN") else None
+            operands = cast_inputs(elman, *operands) if elman else cast_to(operands, full[-1].dtype)
+        result = cell_step(mode, *operands)
         return tuple(r if batched else r.squeeze(0) for r in result)
 
 

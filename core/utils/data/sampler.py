@@ -104,9 +104,9 @@ class RandomSampler(Sampler):
         else:
             for _ in range(self.num_samples // n):
                 yield from randperm(n, generator=generator, device=generator.device).tolist()
-            rest = self.num_samples % n
-            if rest:
-                yield from randperm(n, generator=generator, device=generator.device).tolist()[:rest]
+            # drawn even when nothing of it is taken, as PyTorch does: a generator of the caller's
+            # then moves on as torch's, and the next pass gives torch's order
+            yield from randperm(n, generator=generator, device=generator.device).tolist()[: self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
