@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.backend import build_namespace
+from ember.float8 import to_float8
 
 from .onednn import gemm
 
@@ -37,6 +38,19 @@ def _broadcast_to(x, /, shape):
 
 
 namespace.broadcast_to = _broadcast_to
+
+_astype = namespace.astype
+
+
+def _astype_rounding_as_pytorch(x, dtype, /, *, copy=True):
+    """``astype`` whose casts into the float8 types round, saturate and write NaN as PyTorch's
+    (:func:`ember.float8.to_float8`); the float8 types are the only 1-byte floating (``f``, or ``V`` for some) NumPy types."""
+    if getattr(dtype, "itemsize", 0) == 1 and dtype.kind in "fV" and dtype != x.dtype:
+        return to_float8(x, dtype)
+    return _astype(x, dtype, copy=copy)
+
+
+namespace.astype = _astype_rounding_as_pytorch
 
 # PyTorch computes log(0) = -inf, 0/0 = nan and exp(1000) = inf silently. The functions that can
 # signal a floating-point error run with NumPy's warnings off for that call only: the error state is

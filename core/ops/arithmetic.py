@@ -19,7 +19,7 @@ from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from . import complex_math
 from .comparison import _TORCH_NAMES
-from .dtype_support import C_NAMES, FLOATING_AND_HALF, INTEGRAL, not_implemented
+from .dtype_support import C_NAMES, FLOATING_AND_HALF, INTEGRAL, check_limited_support, not_implemented
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -465,6 +465,8 @@ def _unary(
             raise NotImplementedError(complex_error.format(_TORCH_NAMES[input.dtype.name]))
         if kernel_dtypes is not None and input.dtype not in kernel_dtypes:
             not_implemented(f"{name}_cpu", input.dtype)
+        if input.dtype in dtypes.limited_dtypes and (floating or input.dtype in dtypes.float8_dtypes or name == "sign"):
+            check_limited_support(name, input.dtype)  # an unsigned integer's floor, round, ... is itself
         return cls.apply(input)
 
     op.__name__ = name
@@ -611,6 +613,8 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
             "invert a mask, use the `~` or `logical_not()` operator instead."
         )
+    if input.dtype in dtypes.limited_dtypes:
+        check_limited_support("neg", input.dtype)
     if out is not None:
         return write_out("neg", _Neg.apply(input), out, exact_dtype=True)
     return _Neg.apply(input)
@@ -633,6 +637,8 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """
     if input.dtype is dtypes.bool:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    if input.dtype in dtypes.unsigned_dtypes or input.dtype is dtypes.float8_e8m0fnu:  # float8's abs is a kernel
+        check_limited_support("abs", input.dtype)
     if out is not None:
         # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
         return write_out("abs", _Abs.apply(input), out, exact_dtype=not input.dtype.is_complex)

@@ -29,6 +29,7 @@ __all__ = [
     "not_implemented",
     "check_castable",
     "check_random_bound",
+    "check_limited_support",
 ]
 
 #: ``AT_DISPATCH_FLOATING_TYPES``: float32 and float64
@@ -52,6 +53,36 @@ C_NAMES: dict[dtype, str] = {
     dtypes.uint8: "unsigned char", dtypes.bool: "bool",
     dtypes.complex64: "c10::complex<float>", dtypes.complex128: "c10::complex<double>",
 }  # fmt: skip
+
+
+#: the element-wise ops PyTorch's CPU kernels compute for uint16/32/64 and for the float8 types (by
+#: the op names :func:`ember.ops.operands.promote` receives; "scalar" is a number made a tensor)
+_UNSIGNED_OPS = frozenset({"mul", "div", "eq", "ne", "bitwise_and", "bitwise_or", "bitwise_xor", "scalar"})
+_FLOAT8_OPS = frozenset({"mul", "eq", "ne", "scalar"})
+#: op name -> the kernel PyTorch names when it refuses one of these types (default: ``<op>_cpu``)
+_REFUSING_KERNELS = {
+    "add": "add_stub", "sub": "add_stub", "pow": "pow", "bitwise_left_shift": "lshift_cpu",
+    "bitwise_right_shift": "rshift_cpu", "floor": "floor_vml_cpu", "ceil": "ceil_vml_cpu",
+    "trunc": "trunc_vml_cpu", "round": "round_vml_cpu",
+}  # fmt: skip
+
+
+def check_limited_support(op: str, dt: dtype) -> None:
+    """Raise PyTorch's ``NotImplementedError`` where it has no kernel of the element-wise op ``op`` for
+    ``dt``, one of uint16/32/64 or a float8 type (the "limited support" types: multiplication,
+    equality and the bitwise ops of the unsigned ones; multiplication and equality of float8).
+
+    Example::
+
+        >>> from ember.ops.dtype_support import check_limited_support
+        >>> check_limited_support("mul", ember.uint32)
+        >>> check_limited_support("add", ember.uint32)
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: "add_stub" not implemented for 'UInt32'
+    """
+    if op not in (_UNSIGNED_OPS if dt in dtypes.unsigned_dtypes else _FLOAT8_OPS):
+        not_implemented(_REFUSING_KERNELS.get(op, f"{op}_cpu"), dt)
 
 
 def not_implemented(kernel: str, dt: dtype) -> NoReturn:

@@ -14,6 +14,7 @@ import numpy as np
 from .. import dtypes
 from ..tensor import Tensor, tensor
 from ..typeinfo import iinfo
+from .dtype_support import check_limited_support
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -42,6 +43,8 @@ _C_TYPES = {
     dtypes.bool: "bool", dtypes.uint8: "uint8_t", dtypes.int8: "int8_t", dtypes.int16: "int16_t",
     dtypes.int32: "int", dtypes.int64: "int64_t", dtypes.float16: "c10::Half",
     dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float", dtypes.float64: "double",
+    dtypes.uint16: "uint16_t", dtypes.uint32: "uint32_t", dtypes.uint64: "uint64_t",
+    **{d: f"c10::{dtypes.TORCH_SCALAR_NAMES[d.name]}" for d in dtypes.float8_dtypes},
 }  # fmt: skip
 
 
@@ -120,17 +123,24 @@ def promote(op, a, b):
             a, b = on_one_device(op, a, b)
         na, nb = a._data.dtype, b._data.dtype
         if na is nb or na == nb:  # the common case: one native type, no ember dtype lookups
-            return a, b, a._backend._ember[na]
+            result = a._backend._ember[na]
+            if result in dtypes.limited_dtypes:
+                check_limited_support(op, result)
+            return a, b, result
         da, db = a.dtype, b.dtype
         groups = ([], [], [])
         for t, d in ((a, da), (b, db)):
             groups[0 if t.ndim else 1].append(d)
         result = dtypes.result_type(groups[0], groups[1], [])
+        if result in dtypes.limited_dtypes:
+            check_limited_support(op, result)
         return (a if da is result else a.to(result)), (b if db is result else b.to(result)), result
     tb = type(b)
     if tb is float or tb is int:  # the common case: a Python number with a floating tensor
         da = a._backend._ember[a._data.dtype]
         if da.is_floating_point:  # no scalar outranks a floating tensor's category
+            if da in dtypes.limited_dtypes:
+                check_limited_support(op, da)
             return a, float(b), da
     elif not is_scalar(b):
         if op in ("add", "sub") and getattr(b, "is_sparse", False):  # dense +/- sparse is dense, as in PyTorch
@@ -146,6 +156,8 @@ def promote(op, a, b):
         a = a.to(result)
     else:
         result = da
+    if result in dtypes.limited_dtypes:
+        check_limited_support(op, result)
     if result.is_floating_point:
         b = float(b)
     elif result.is_complex:
@@ -226,6 +238,11 @@ _FLOAT_MAX = {
     dtypes.bfloat16: 3.3895313892515355e38,
     dtypes.float32: 3.4028234663852886e38,
     dtypes.float64: sys.float_info.max,
+    dtypes.float8_e4m3fn: 448.0,
+    dtypes.float8_e5m2: 57344.0,
+    dtypes.float8_e4m3fnuz: 240.0,
+    dtypes.float8_e5m2fnuz: 57344.0,
+    dtypes.float8_e8m0fnu: 1.7014118346046923e38,
 }
 
 

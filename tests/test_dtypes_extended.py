@@ -1,0 +1,160 @@
+"""uint16/32/64 and the float8 types against PyTorch: conversion, promotion, limits, the ops PyTorch
+computes for them and the ones it refuses."""
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+UNSIGNED = ["uint16", "uint32", "uint64"]
+FLOAT8 = ["float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu"]
+CLASSIC = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64"]
+ALL = CLASSIC + ["complex64", "complex128"] + UNSIGNED + FLOAT8
+
+
+def _outcome(fn, *args):
+    """``fn(*args)``'s value as a name, or its exception's type and message."""
+    try:
+        return str(fn(*args)).split(".")[-1]
+    except Exception as exc:  # noqa: BLE001 - the error is the compared outcome
+        return type(exc).__name__, str(exc)
+
+
+@pytest.mark.parametrize("first", ALL)
+def test_promote_types_table(first):
+    for second in ALL:
+        expected = _outcome(torch.promote_types, getattr(torch, first), getattr(torch, second))
+        got = _outcome(ember.promote_types, getattr(ember, first), getattr(ember, second))
+        assert got == expected, (first, second)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_dtype_attributes(name):
+    e, t = getattr(ember, name), getattr(torch, name)
+    assert (e.is_floating_point, e.is_complex, e.is_signed, e.itemsize) == (
+        t.is_floating_point,
+        t.is_complex,
+        t.is_signed,
+        t.itemsize,
+    )
+    assert _outcome(e.to_real) == _outcome(t.to_real)
+    if name != "float16":  # PyTorch's complex type of float16 is complex32, which ember does not have
+        assert _outcome(e.to_complex) == _outcome(t.to_complex)
+    for other in ALL:
+        assert ember.can_cast(e, getattr(ember, other)) == torch.can_cast(t, getattr(torch, other)), other
+
+
+@pytest.mark.parametrize("name", UNSIGNED)
+def test_unsigned_from_numpy_and_back(name):
+    array = np.array([0, 1, np.iinfo(name).max], dtype=name)
+    t = ember.from_numpy(array)
+    assert t.dtype is getattr(ember, name)
+    assert t.tolist() == torch.from_numpy(array).tolist()
+    assert t.numpy().dtype == np.dtype(name)
+    array[0] = 7  # shares memory
+    assert t[0].item() == 7
+    assert repr(t).replace("ember", "torch") == repr(torch.from_numpy(array))
+    info, expected = ember.iinfo(getattr(ember, name)), torch.iinfo(getattr(torch, name))
+    assert (info.bits, info.min, info.max, info.dtype) == (expected.bits, expected.min, expected.max, expected.dtype)
+
+
+@pytest.mark.parametrize("name", UNSIGNED)
+@pytest.mark.parametrize(
+    "code",
+    [
+        "r = t.tensor([-1, 3]).to(d)",
+        "r = t.tensor([-1.0, 3.7, 3e9]).to(d)",
+        "r = t.tensor([1, 2], dtype=d).to(t.float64)",
+        "r = t.tensor([2**16 - 1], dtype=d).to(t.int16)",
+        "r = t.full((2,), -1, dtype=d)",
+        "r = t.tensor([1, 2], dtype=d) * t.tensor([3, 4], dtype=d)",
+        "r = t.tensor([1, 2], dtype=d) * 3",
+        "r = t.tensor([1, 2], dtype=d) * 2.5",
+        "r = t.tensor([1, 2], dtype=d) / 2",
+        "r = t.tensor([6, 3], dtype=d) & t.tensor([3, 3], dtype=d)",
+        "r = t.tensor([6, 3], dtype=d) ^ t.tensor([3, 3], dtype=d)",
+        "r = t.tensor([6, 3], dtype=d) == 3",
+        "r = t.tensor([6, 3], dtype=d).sum()",
+        "r = t.tensor([6, 3], dtype=d).cumsum(0)",
+        "r = t.sort(t.tensor([6, 3, 5], dtype=d))[0]",
+        "r = t.cat([t.tensor([6], dtype=d), t.tensor([3], dtype=d)])",
+        "r = t.tensor([6, 3], dtype=d).view(t.uint8)",
+        "r = t.tensor([6, 3], dtype=d)[t.tensor([1, 0])]",
+        "r = t.tensor([1, 2], dtype=d) + t.tensor([1, 2], dtype=d)",
+        "r = t.tensor([1, 2], dtype=d) - 1",
+        "r = t.tensor([1, 2], dtype=d) < 1",
+        "r = t.tensor([1, 2], dtype=d).neg()",
+        "r = t.tensor([1, 2], dtype=d).abs()",
+        "r = t.tensor([1, 2], dtype=d) * t.tensor([1, 2], dtype=t.int32)",
+        "r = t.cat([t.tensor([6], dtype=d), t.tensor([3], dtype=t.uint8)])",
+        "r = t.tensor([-1], dtype=t.uint64)",
+        "r = t.tensor([2**64 - 1], dtype=t.uint64)",
+        "r = t.tensor([1.5], dtype=t.uint64)",
+        "r = t.ones(2, dtype=t.uint32).fill_(2**32)",
+    ],
+)
+def test_unsigned_ops_against_torch(name, code):
+    def run(lib):
+        scope = {"t": lib, "d": getattr(lib, name)}
+        try:
+            exec(code, scope)  # noqa: S102 - the same code on both libraries
+        except Exception as exc:  # noqa: BLE001
+            return type(exc).__name__, str(exc)
+        r = scope["r"]
+        return r.tolist(), str(r.dtype).split(".")[-1]
+
+    assert run(ember) == run(torch)
+
+
+SPECIAL = [0.0, -0.0, 1.0, -2.5, 0.3, 448.0, 464.0, 500.0, 1e6, 57344.0, 6e4, 1e-9, 2.0**-127, 3.0]
+SPECIAL += [float("inf"), float("-inf"), float("nan"), -float("nan")]
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+@pytest.mark.parametrize("source", ["float32", "float64", "float16", "bfloat16", "int64"])
+def test_float8_conversion_bit_exact(name, source):
+    values = np.concatenate(
+        [SPECIAL, np.random.default_rng(0).standard_normal(500) * 10.0 ** np.arange(-5, 5).repeat(50)]
+    )
+    if source == "int64":
+        values = np.nan_to_num(values).clip(-1e6, 1e6)
+    if source == "bfloat16":  # PyTorch's bfloat16 NaNs carry other payloads (the float8 NaNs are tested above)
+        values = values[~np.isnan(values)]
+    expected = torch.tensor(values).to(getattr(torch, source)).to(getattr(torch, name))
+    got = ember.tensor(values).to(getattr(ember, source)).to(getattr(ember, name))
+    assert got.view(ember.uint8).tolist() == expected.view(torch.uint8).tolist()
+    direct = ember.tensor(values.tolist(), dtype=getattr(ember, name)) if source == "float32" else None
+    if direct is not None:  # built from Python floats: through float32, as PyTorch
+        assert (
+            direct.view(ember.uint8).tolist()
+            == torch.tensor(values.tolist(), dtype=getattr(torch, name)).view(torch.uint8).tolist()
+        )
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+def test_float8_decode_every_code(name):
+    codes = np.arange(256, dtype=np.uint8)
+    for target in ("float32", "float64", "bfloat16"):
+        got = ember.from_numpy(codes.copy()).view(getattr(ember, name)).to(getattr(ember, target)).float()
+        expected = torch.from_numpy(codes.copy()).view(getattr(torch, name)).to(getattr(torch, target)).float()
+        assert np.array_equal(got.numpy(), expected.numpy(), equal_nan=True), target
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+def test_float8_finfo_repr_and_limited_ops(name):
+    e, t = getattr(ember, name), getattr(torch, name)
+    assert repr(ember.finfo(e)) == repr(torch.finfo(t))
+    x, y = ember.tensor([1.0, 2.0, 0.3]).to(e), torch.tensor([1.0, 2.0, 0.3]).to(t)
+    assert repr(x).replace("ember", "torch") == repr(y)
+    assert (x == 1).tolist() == (y == 1).tolist()
+    assert ember.cat([x, x]).float().tolist() == torch.cat([y, y]).float().tolist()
+    assert x[ember.tensor([2, 0])].float().tolist() == y[torch.tensor([2, 0])].float().tolist()
+    for op in (lambda a: a + a, lambda a: a + 1, lambda a: a - 1.5, lambda a: -a, lambda a: a < a, lambda a: a.exp()):
+        with pytest.raises(NotImplementedError):
+            op(y)
+        with pytest.raises(NotImplementedError, match="Float8_"):
+            op(x)
+    with pytest.raises(RuntimeError, match="Promotion for Float8 Types is not supported"):
+        x.float() * x
