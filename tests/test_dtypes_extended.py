@@ -158,3 +158,53 @@ def test_float8_finfo_repr_and_limited_ops(name):
             op(x)
     with pytest.raises(RuntimeError, match="Promotion for Float8 Types is not supported"):
         x.float() * x
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "r = t.empty(2, dtype=t.float8_e8m0fnu).zero_()",
+        "r = t.full((2,), float('nan'), dtype=t.float8_e5m2)",
+        "r = t.full((2,), -float('nan'), dtype=t.float8_e4m3fn)",
+        "r = t.full((2,), float('inf'), dtype=t.float8_e4m3fn)",
+        "r = t.full((2,), float('inf'), dtype=t.float8_e4m3fnuz)",
+        "r = t.full((2,), 500.0, dtype=t.float8_e4m3fn)",
+        "r = t.full((2,), -3.0, dtype=t.float8_e8m0fnu)",
+        "r = t.full((2,), 3.0, dtype=t.float8_e8m0fnu)",
+        "r = t.ones(2, dtype=t.float8_e8m0fnu)",
+        "r = t.ones(2, dtype=t.float8_e5m2).fill_(float('nan'))",
+        "r = t.full((2,), 0.3, dtype=t.float8_e4m3fn)",
+    ],
+)
+def test_float8_fills_against_torch(code):
+    def run(lib):
+        scope = {"t": lib}
+        try:
+            exec(code, scope)  # noqa: S102 - the same code on both libraries
+        except Exception as exc:  # noqa: BLE001
+            return type(exc).__name__, str(exc)
+        return scope["r"].view(lib.uint8).tolist()
+
+    assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "0.0", "-0.0", "1e-40", "-1e-40", "1e-30", "-2.5"])
+def test_float8_full_values_against_torch(name, value):
+    def run(lib):
+        try:
+            return lib.full((2,), float(value), dtype=getattr(lib, name)).view(lib.uint8).tolist()
+        except RuntimeError as exc:
+            return str(exc)
+
+    assert run(ember) == run(torch)
+    assert ember.ones(2, dtype=getattr(ember, name)).zero_().view(ember.uint8).tolist() == [0, 0]
+
+
+@pytest.mark.parametrize("name", ["int64", "uint8", "bool", "uint32"])
+def test_mean_of_integers_names_the_type_as_torch(name):
+    with pytest.raises(RuntimeError) as expected:
+        torch.ones(2, dtype=getattr(torch, name)).mean()
+    with pytest.raises(RuntimeError) as got:
+        ember.ones(2, dtype=getattr(ember, name)).mean()
+    assert str(got.value) == str(expected.value)

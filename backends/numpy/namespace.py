@@ -52,6 +52,18 @@ def _astype_rounding_as_pytorch(x, dtype, /, *, copy=True):
 
 namespace.astype = _astype_rounding_as_pytorch
 
+_full = namespace.full
+
+
+def _full_rounding_as_pytorch(shape, fill_value, *, dtype=None, **kwargs):
+    """``full`` whose float8 fill value rounds as PyTorch's (through float32, :func:`ember.float8.to_float8`)."""
+    if getattr(dtype, "itemsize", 0) == 1 and dtype.kind in "fV":
+        return to_float8(_full(shape, fill_value, dtype=np.float32, **kwargs), dtype)
+    return _full(shape, fill_value, dtype=dtype, **kwargs)
+
+
+namespace.full = _full_rounding_as_pytorch
+
 # PyTorch computes log(0) = -inf, 0/0 = nan and exp(1000) = inf silently. The functions that can
 # signal a floating-point error run with NumPy's warnings off for that call only: the error state is
 # a context variable (NumPy 2), set and reset around the call, so the user's own NumPy state and

@@ -294,11 +294,12 @@ def _fill_number(self, value, node):
         check_inplace(self)
         if self._base is not None and self._view_replay is not None:  # recorded on the base (CopySlices)
             return assign_(self, self.new_full((), value), one_value=True)
-        node.apply(self, fill_value_for(value, self.dtype))
+        node.apply(self, value if node is _Zero else fill_value_for(value, self.dtype))
         if autograd_function.tangent_rule is not None:  # values that carry no tangent
             tangents.write_tangent(self)
         return self
-    value = fill_value_for(value, self.dtype)
+    if node is not _Zero:  # zero is every type's value (float8_e8m0fnu's smallest, 2**-127, as PyTorch's memset)
+        value = fill_value_for(value, self.dtype)
     return _write(self, self._backend.xp.full(self._data.shape, value, dtype=self._data.dtype), one_value=True)
 
 

@@ -217,6 +217,8 @@ def fill_value_for(value, dtype):
     if dtype._category == 2:  # a floating type takes a finite number in its range (float16: up to 65504)
         if _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
             raise _overflow(dtype)
+        if dtype in _FLOAT8_WITHOUT_INF and math.isinf(value) or dtype is dtypes.float8_e8m0fnu and value < 2.0**-127:
+            raise _overflow(dtype)  # float8_e8m0fnu: powers of two from 2**-127, no zero, no sign
         if dtype.itemsize == 2 and isinstance(value, float):  # PyTorch rounds it through float32 first
             return float(np.float32(value))
         return value
@@ -231,6 +233,11 @@ def fill_value_for(value, dtype):
         raise _overflow(dtype)
     return value
 
+
+#: the float8 types with no infinity, where PyTorch's fill refuses one
+_FLOAT8_WITHOUT_INF = frozenset(
+    {dtypes.float8_e4m3fn, dtypes.float8_e4m3fnuz, dtypes.float8_e5m2fnuz, dtypes.float8_e8m0fnu}
+)
 
 #: the largest finite value of each floating type (written out: finfo of bfloat16 would import ml_dtypes)
 _FLOAT_MAX = {

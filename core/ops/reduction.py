@@ -177,7 +177,7 @@ def mean(
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype}"
+            f"or complex dtype. Got: {_TORCH_NAMES[input.dtype.name]}"
         )
     axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
     return (_Mean if dim is None else _MeanDims).apply(input, axes, keepdim)
