@@ -208,3 +208,44 @@ def test_mean_of_integers_names_the_type_as_torch(name):
     with pytest.raises(RuntimeError) as got:
         ember.ones(2, dtype=getattr(ember, name)).mean()
     assert str(got.value) == str(expected.value)
+
+
+def _torch_values(name):
+    if name in UNSIGNED:
+        return torch.tensor([0, 1, 7, torch.iinfo(getattr(torch, name)).max], dtype=getattr(torch, name))
+    return torch.tensor([1.0, -2.5, 0.3, 500.0]).to(getattr(torch, name))
+
+
+def _as_lists(t):
+    lib = torch if isinstance(t, torch.Tensor) else ember
+    return (t.view(lib.uint8) if "float8" in str(t.dtype) else t).tolist(), str(t.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("name", UNSIGNED + FLOAT8)
+def test_torch_checkpoints_both_ways(name, tmp_path):
+    original = _torch_values(name)
+    saved = {"whole": original, "view": original[1:], "param": torch.nn.Parameter(original, requires_grad=False)}
+    torch.save(saved, tmp_path / "torch.pt")
+    loaded = ember.load(tmp_path / "torch.pt")
+    for key, value in saved.items():
+        assert _as_lists(loaded[key]) == _as_lists(value), key
+    assert loaded["view"].storage_offset() == 1
+    assert isinstance(loaded["param"], ember.nn.Parameter)
+    ember.save(loaded, tmp_path / "ember.pt")
+    again = torch.load(tmp_path / "ember.pt")
+    for key, value in saved.items():
+        assert _as_lists(again[key]) == _as_lists(value), key
+    assert again["view"].storage_offset() == 1
+    with pytest.raises(TypeError, match="legacy format"):
+        ember.save(loaded["whole"], tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+
+
+@pytest.mark.parametrize("name", UNSIGNED + FLOAT8 + ["bfloat16"])
+def test_safetensors_both_ways(name, tmp_path):
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    original = _torch_values(name) if name != "bfloat16" else torch.tensor([1.0, -2.5, 0.3]).to(torch.bfloat16)
+    safetensors_torch.save_file({"x": original}, tmp_path / "torch.safetensors")
+    loaded = ember.load(tmp_path / "torch.safetensors")["x"]
+    assert _as_lists(loaded) == _as_lists(original)
+    ember.save({"x": loaded}, tmp_path / "ember.safetensors")
+    assert _as_lists(safetensors_torch.load_file(tmp_path / "ember.safetensors")["x"]) == _as_lists(original)
