@@ -375,6 +375,15 @@ def host_dtype(d: dtype) -> np.dtype:
     return np.dtype(d.name)
 
 
+def rounded_to_float8(array: np.ndarray, d: dtype) -> np.ndarray:
+    """The host ``array`` as the float8 type ``d``, rounded and saturated as PyTorch's cast
+    (:func:`ember.float8.to_float8`); an array of that type already is returned as it is."""
+    from .float8 import to_float8
+
+    target = host_dtype(d)
+    return array if array.dtype == target else to_float8(array, target)
+
+
 def ml_dtypes_type(d: dtype) -> Any:
     """NumPy's type for ``d`` (bfloat16, a float8 type) from ``ml_dtypes`` (imported on first use), or
     None when it is absent."""

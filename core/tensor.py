@@ -22,7 +22,6 @@ import numpy as np
 from . import dtypes
 from .device import current_index
 from .device import device as _device
-from .float8 import to_float8
 from .layout import layout as _layout
 from .layout import strided as _strided
 
@@ -1534,8 +1533,8 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
         broadcast = any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
         if array.dtype == np.float64 and dt.is_floating_point and dt.itemsize == 2:
             array = array.astype(np.float32)  # PyTorch rounds a double into a 16-bit float through float32
-        if dt in dtypes.float8_dtypes and array.dtype != dtypes.host_dtype(dt):
-            array = to_float8(array, dtypes.host_dtype(dt))  # PyTorch's rounding and saturation
+        if dt in dtypes.float8_dtypes:
+            array = dtypes.rounded_to_float8(array, dt)
         array = np.asarray(array, dtype=dtypes.host_dtype(dt), order="C" if broadcast else "K")
     t = _new(backend.from_host(array, dev.index), backend, dev)
     if requires_grad_flag("tensor()", requires_grad):
