@@ -725,6 +725,7 @@ SURFACE = {
     "map2_": python_callables.map2_,
     "stride": tensor_queries.stride,
     "storage_offset": tensor_queries.storage_offset,
+    "dim_order": tensor_queries.dim_order,
     "as_strided": strided.as_strided,
     "is_signed": tensor_queries.is_signed,
     "is_nonzero": tensor_queries.is_nonzero,

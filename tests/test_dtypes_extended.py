@@ -249,3 +249,34 @@ def test_safetensors_both_ways(name, tmp_path):
     assert _as_lists(loaded) == _as_lists(original)
     ember.save({"x": loaded}, tmp_path / "ember.safetensors")
     assert _as_lists(safetensors_torch.load_file(tmp_path / "ember.safetensors")["x"]) == _as_lists(original)
+
+
+def _layouts(lib):
+    """Tensors laid out in many ways: permuted, sliced, broadcast, channels-last, with size-1 dimensions."""
+    import itertools
+
+    for shape in [(2, 3, 5, 7), (1, 2, 3, 4), (2, 3), (4,), (), (3, 1, 2), (2, 1, 1, 1), (2, 2, 2, 2), (2, 3, 4, 5, 6)]:
+        for perm in list(itertools.permutations(range(len(shape))))[:24]:
+            yield lib.empty(shape).permute(perm)
+            yield lib.empty([2 * n for n in shape]).permute(perm)[tuple(slice(None, None, 2) for _ in shape)]
+            if shape:
+                yield lib.empty(shape).permute(perm).expand(*[shape[p] for p in perm])
+        if len(shape) == 4:
+            yield lib.empty(shape, memory_format=lib.channels_last)
+    yield lib.empty(3, 1).expand(3, 4)
+    yield lib.empty(1, 4).expand(3, 4)
+    yield lib.empty(2, 3, 4)[:, :1]
+    yield lib.empty(2, 3, 4)[..., 1]
+
+
+def test_dim_order_against_torch():
+    for ours, theirs in zip(_layouts(ember), _layouts(torch), strict=True):
+        for check in (False, True, "formats", "ILLEGAL", [1]):
+            outcomes = []
+            for lib, t in ((ember, ours), (torch, theirs)):
+                argument = [lib.contiguous_format, lib.channels_last] if check == "formats" else check
+                try:
+                    outcomes.append(t.dim_order(ambiguity_check=argument))
+                except (RuntimeError, TypeError) as exc:
+                    outcomes.append((type(exc).__name__, str(exc)))
+            assert outcomes[0] == outcomes[1], (tuple(theirs.shape), theirs.stride(), check)
