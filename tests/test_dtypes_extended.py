@@ -280,3 +280,47 @@ def test_dim_order_against_torch():
                 except (RuntimeError, TypeError) as exc:
                     outcomes.append((type(exc).__name__, str(exc)))
             assert outcomes[0] == outcomes[1], (tuple(theirs.shape), theirs.stride(), check)
+
+
+#: ops on a tensor ``x`` of a limited-support type (``i`` an int64 index, ``m`` a bool mask): PyTorch
+#: computes some and refuses the others with its NotImplementedError naming the kernel
+LIMITED_OPS = [
+    "x + x", "x - 1", "x * x", "x * 2", "x[:2] / x[:2]", "x / 2", "x // x", "x // 2", "x % x", "x ** 2", "-x", "~x", "x.abs()", "x.square()",
+    "x == x", "x != 1", "x < x", "x >= 1", "x & x", "x.sign()", "x.signbit()", "x.sqrt()",
+    "x.sum()", "x.sum(dtype=t.float32)", "x.mean()", "x.prod()", "x.cumsum(0)", "x.nansum()", "x.amax()", "x.argmax()",
+    "x.max()", "x.max(0)", "x.min()", "x.aminmax()", "x.median()", "x.topk(1)", "x.kthvalue(1)", "x.cummax(0)",
+    "x.sort()", "x.argsort()", "x.unique()", "x.unique_consecutive()", "x.msort()", "x.count_nonzero()", "x.nonzero()",
+    "x.flip(0)", "x.view(3, 1).flip(0)", "x.view(1, 3).flip(0)", "x.expand(2, 3).flip(0)", "x.expand(2, 3).flip(1)",
+    "t.fliplr(x.view(1, 3))", "t.flipud(x.expand(2, 3))", "t.rot90(x.view(1, 3))", "x.view(1, 3).tril()", "x.clamp(0, 1)",
+    "x.clamp_min(1)", "t.nn.functional.relu(x)", "x.logical_not()", "x.logical_and(x)", "x.isfinite()", "x.isinf()",
+    "x.isnan()", "x.isclose(x)", "x.nan_to_num()", "x.index_select(0, i)", "x.view(3, 1).gather(1, i.view(2, 1))", "x[i]", "x[m]",
+    "x.masked_fill(m, 1)", "x.masked_select(m)", "x.index_add(0, i, x[:2])", "x.scatter(0, i, x[:2])", "x.take(i)",
+    "x.dot(x)", "x.view(1, 3).mm(x.view(3, 1))", "x.view(1, 3) @ x.view(3, 1)", "t.where(m, x, x)", "t.cat([x, x])",
+    "x.clone()", "x.contiguous()", "x.view(t.uint8)", "x.to(t.float32)", "x.float().to(x.dtype)", "x.fill_(1)",
+    "x.zero_()", "x.uniform_()", "x.normal_()", "x.random_()", "x.random_(0, 2)",
+    "t.arange(3, dtype=x.dtype)", "t.linspace(0, 1, 3, dtype=x.dtype)", "t.eye(2, dtype=x.dtype)",
+    "t.randperm(3, dtype=x.dtype)", "t.rand(2, dtype=x.dtype)", "t.randn(2, dtype=x.dtype)",
+    "t.randint(0, 3, (2,), dtype=x.dtype)",
+]
+
+
+def _limited_outcome(lib, name, code):
+    x = lib.tensor([1.0, 2.0, 0.0]).to(getattr(lib, name))
+    scope = {"t": lib, "x": x, "i": lib.tensor([2, 0]), "m": lib.tensor([True, False, True])}
+    try:
+        r = eval(code, scope)  # noqa: S307 - the same expression on both libraries
+    except (NotImplementedError, RuntimeError, TypeError) as exc:
+        return type(exc).__name__, str(exc)
+    if isinstance(r, tuple):
+        r = r[0]
+    if code.endswith(("_()", "_(0, 2)", "dtype=x.dtype)")) and "arange" not in code:
+        return str(r.dtype).split(".")[-1]  # a random draw or a fill: its dtype
+    if r.dtype.is_floating_point and r.element_size() == 1:
+        r = r.view(lib.uint8)
+    return r.tolist(), str(r.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("name", ["uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e8m0fnu"])
+@pytest.mark.parametrize("code", LIMITED_OPS)
+def test_limited_support_ops_against_torch(name, code):
+    assert _limited_outcome(ember, name, code) == _limited_outcome(torch, name, code)

@@ -17,10 +17,13 @@ namespace = build_namespace(np, "ember.backends.numpy.namespace")
 def _matmul(x1, x2, /):
     """``np.matmul``, except that large float32 matrix products go through oneDNN where it is installed
     (:func:`.onednn.gemm.matmul`) and bfloat16 operands (which ml_dtypes multiplies into float32) give
-    bfloat16, as PyTorch's bfloat16 matmul does (float32 accumulation, one rounding)."""
+    bfloat16, as PyTorch's bfloat16 matmul does (float32 accumulation, one rounding); float8 operands
+    are multiplied in float32 and rounded (saturated) as PyTorch rounds into float8."""
     out = gemm.matmul(x1, x2)
     if out is not None:
         return out
+    if x1.dtype.itemsize == 1 and x1.dtype.kind in "fV":  # float8: float32 products, rounded as PyTorch's
+        return to_float8(np.matmul(x1.astype(np.float32), x2.astype(np.float32)), x1.dtype)
     out = np.matmul(x1, x2)
     return out if out.dtype == x1.dtype else out.astype(x1.dtype)
 

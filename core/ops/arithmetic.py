@@ -19,7 +19,15 @@ from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor, tensor
 from . import complex_math
 from .comparison import _TORCH_NAMES
-from .dtype_support import C_NAMES, FLOATING_AND_HALF, INTEGRAL, check_limited_support, not_implemented
+from .dtype_support import (
+    C_NAMES,
+    FLOAT8,
+    FLOATING_AND_HALF,
+    INTEGRAL,
+    check_limited_support,
+    not_implemented,
+    refuse_limited,
+)
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -682,6 +690,7 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.square(ember.tensor([-2.0, 0.5, 3.0]))
         tensor([4.0000, 0.2500, 9.0000])
     """
+    refuse_limited("pow", input)
     if out is not None:
         return write_out("square", square(input), out)
     if input.dtype is dtypes.bool:
@@ -736,8 +745,8 @@ class _Binary(Function):
 
     @classmethod
     def narrow_values(cls, a, data, other):
-        """:meth:`values` for an operand ``a`` of a 2-byte type: computed in float32 and rounded once
-        where ``a`` is float16/bfloat16 (:func:`opmath`), as PyTorch's kernels compute."""
+        """:meth:`values` for an operand ``a`` of a 16- or 8-bit floating type: computed in float32 and
+        rounded once (:func:`opmath`), as PyTorch's kernels compute."""
         return opmath(a, lambda x, y: cls.values(a._backend, x, y), data, other, round_numbers=not cls.exact_number)
 
     @classmethod
@@ -745,7 +754,7 @@ class _Binary(Function):
         scalar = not isinstance(b, Tensor)
         data, other = a._data, b if scalar else b._data
         try:
-            if data.dtype.itemsize == 2:  # perhaps float16/bfloat16
+            if data.dtype.itemsize <= 2 and data.dtype.kind not in "biu":  # float16/bfloat16, float8
                 native = cls.narrow_values(a, data, other)
             else:  # the per-op path: no closure
                 native = cls.values(a._backend, data, other)
@@ -1104,7 +1113,11 @@ class _IntTruncDiv(_RoundedDiv):
 def _exact_binary(fn_cls, op, input, other, kernel=None):
     """An integer-valued division op: exact in integer arithmetic, raising on an integer zero divisor
     (``kernel``: PyTorch's name for it, by default ``<op>_cpu``)."""
-    a, b, result = promote(op, input, other)
+    a, b, result = promote(op, input, other, refuse_limited=False)
+    if result in dtypes.limited_dtypes:  # PyTorch rounds no quotient of uint16/32/64 nor float8
+        # a float8 tensor and a number: div_floor_cpu_reduced_float, ...
+        reduced = kernel is not None and result.is_floating_point and (not isinstance(b, Tensor) or b.ndim == 0)
+        not_implemented(f"{kernel}_reduced_float" if reduced else kernel or f"{op}_cpu", result)
     if result.is_floating_point:
         return fn_cls.apply(a, b)
     if result is dtypes.bool or result.is_complex:
@@ -1608,6 +1621,17 @@ def _bool_clamp_kernel(low, high):
     return None
 
 
+#: the float8 types whose isfinite PyTorch refuses (it computes float8_e8m0fnu's, which has no infinity)
+_ISFINITE_REFUSED = FLOAT8 - {dtypes.float8_e8m0fnu}
+
+
+def _clamp_kernel(low, high):
+    """The name of PyTorch's kernel that clamps to these bounds (tensors or numbers; one may be None)."""
+    if isinstance(low, Tensor) or isinstance(high, Tensor):
+        return "maximum_cpu" if high is None else "minimum_cpu" if low is None else "clamp_cpu"
+    return "clamp_min_scalar_cpu" if high is None else "clamp_max_scalar_cpu" if low is None else "clamp_scalar_cpu"
+
+
 def clamp(  # noqa: A002
     input: Tensor, min: Tensor | Number | None = None, max: Tensor | Number | None = None, *, out: Tensor | None = None
 ) -> Tensor:
@@ -1651,6 +1675,8 @@ def clamp(  # noqa: A002
         min, max = (b.item() if isinstance(b, Tensor) else b for b in (min, max))  # noqa: A001
     if input.dtype is dtypes.bool and (kernel := _bool_clamp_kernel(min, max)) is not None:
         not_implemented(kernel, dtypes.bool)
+    if input.dtype in dtypes.limited_dtypes:
+        not_implemented(_clamp_kernel(min, max), input.dtype)
     if input.dtype.is_complex:
         raise NotImplementedError("clamp is not supported for complex types")
     if isinstance(min, Tensor):
@@ -1978,6 +2004,8 @@ def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
         if out is not None:
             return write_out(name, op(input, other), out)
         require_tensors(name, ("input", "other"), input, other)
+        refuse_limited(f"{name}_cpu", input)
+        refuse_limited(f"{name}_cpu", other)
         input, other = on_one_device(name, input, other)
         a = input.to(dtypes.bool)._data
         b = other.to(dtypes.bool)._data
@@ -2011,6 +2039,7 @@ def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.logical_not(ember.tensor([0, 1, -2]))
         tensor([ True, False, False])
     """
+    refuse_limited("logical_not_cpu", input)
     if out is not None:
         return write_out("logical_not", logical_not(input), out)
     return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
@@ -2041,6 +2070,7 @@ def isinf(input: Tensor) -> Tensor:
         >>> ember.isinf(ember.tensor([1.0, float('-inf'), float('inf'), float('nan')]))
         tensor([False,  True,  True, False])
     """
+    refuse_limited("isinf", input, among=FLOAT8)
     return input._make(input._backend.xp.isinf(input._data))
 
 
@@ -2055,6 +2085,7 @@ def isfinite(input: Tensor) -> Tensor:
         >>> ember.isfinite(ember.tensor([1.0, float('-inf'), float('nan')]))
         tensor([ True, False, False])
     """
+    refuse_limited("isfinite", input, among=_ISFINITE_REFUSED)
     return input._make(input._backend.xp.isfinite(input._data))
 
 

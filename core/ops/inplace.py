@@ -22,7 +22,7 @@ from ..typeinfo import finfo, iinfo
 from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace, write_result_
-from .dtype_support import TORCH_NAMES, check_castable, check_random_bound
+from .dtype_support import FLOAT8, TORCH_NAMES, check_castable, check_random_bound, refuse_limited
 from .movement import broadcast_shapes
 from .operands import fill_value_for, is_scalar
 from .overlap import check_no_internal_overlap
@@ -385,6 +385,7 @@ def uniform_(
         >>> ember.empty(3).uniform_(-1.0, 1.0)
         tensor([-0.0075,  0.5364, -0.8230])
     """
+    refuse_limited("check_uniform_bounds", self)
     a = _keyword_from("uniform_", from_, 0.0, from_keyword) if from_keyword else from_
     _require(a <= to, f"uniform_ expects to return a [from, to) range, but found from={a} > to={to}")
 
@@ -412,6 +413,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
         >>> ember.empty(3).normal_(mean=10.0, std=0.1)
         tensor([10.1541,  9.9707,  9.7821])
     """
+    refuse_limited("normal_kernel_cpu", self)
     _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std:g}")
     part_std = std / math.sqrt(2.0)
     return _sample_(
@@ -518,6 +520,10 @@ def random_(
         if to is ...:
             raise TypeError("random_() missing the argument 'to' that goes with 'from'")
     unbounded = to is ... and from_ == 0  # random_(): PyTorch's sampler of the dtype's whole range
+    if unbounded:
+        refuse_limited("random_kernel_cpu", self)
+    else:  # PyTorch samples a range into uint16/32/64, into no float8 type
+        refuse_limited("random_update_from_to", self, among=FLOAT8)
     if to is ...:
         from_, top = 0, from_
         if unbounded:

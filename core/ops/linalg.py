@@ -10,7 +10,7 @@ from ..amp.state import state as _amp
 from ..autograd.function import Function, saved_reader
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
-from .dtype_support import not_implemented
+from .dtype_support import UNSIGNED_WIDE, not_implemented, refuse_limited
 from .operands import (
     array_operands,
     check_same_device,
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from ..types import Number
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "addmm", "addmv", "baddbmm", "outer", "ger"]
+
+#: the limited-support types PyTorch's CPU matrix product refuses (it multiplies the other float8 types)
+_MM_REFUSED = UNSIGNED_WIDE | {dtypes.float8_e8m0fnu}
 
 
 class _Matmul(Function):
@@ -156,11 +159,11 @@ def _matmul(a: Tensor, b: Tensor, node: type[_Matmul] | None = None) -> Tensor:
             if na <= 2 and nb <= 2
             else f"Expected size for first two dimensions of batch2 tensor to be compatible: matmul got shapes ({_shapes(a, b)})"
         )
+    kernel = "dot" if na == 1 == nb else "addmv_impl_cpu" if nb == 1 else "addmm_impl_cpu_" if nb == 2 else "bmm"
     if a.dtype is dtypes.bool:  # PyTorch has no bool GEMM: the kernel its matmul would call refuses
-        not_implemented(
-            "dot" if na == 1 == nb else "addmv_impl_cpu" if nb == 1 else "addmm_impl_cpu_" if nb == 2 else "bmm",
-            a.dtype,
-        )
+        not_implemented(kernel, a.dtype)
+    if a.dtype in dtypes.limited_dtypes:  # of uint16/32/64 and float8, PyTorch multiplies float8 matrices only
+        refuse_limited(kernel, a, among=_MM_REFUSED if kernel == "addmm_impl_cpu_" else dtypes.limited_dtypes)
     if na == 1 and nb == 1:
         return _Matmul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
     if na == 1:
@@ -192,6 +195,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([[3.],
                 [7.]])
     """
+    refuse_limited("addmm_impl_cpu_", input, among=_MM_REFUSED)
     if out is not None:
         return write_out("mm", mm(input, mat2), out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
@@ -224,6 +228,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.bmm(ember.tensor([[[1.0, 2.0]]]), ember.tensor([[[3.0], [4.0]]]))
         tensor([[[11.]]])
     """
+    refuse_limited("bmm", input)
     if out is not None:
         return write_out("bmm", bmm(input, mat2), out, exact_dtype=True)
     if _amp.active:
@@ -254,6 +259,7 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.mv(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
         tensor([2., 5.])
     """
+    refuse_limited("addmv_impl_cpu", input)
     if out is not None:
         return write_out("mv", mv(input, vec), out, exact_dtype=True)
     if _amp.active:
@@ -280,6 +286,7 @@ def dot(input: Tensor, tensor: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.dot(ember.tensor([2.0, 3.0]), ember.tensor([2.0, 1.0]))
         tensor(7.)
     """
+    refuse_limited("dot", input)
     if out is not None:
         return write_out("dot", dot(input, tensor), out, exact_dtype=True)
     if _amp.active:  # one product, not matmul's policy (cpu leaves dot alone, cuda promotes)
@@ -312,6 +319,7 @@ def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.vdot(ember.tensor([1j, 2.0]), ember.tensor([1j, 1.0]))
         tensor(3.+0.j)
     """
+    refuse_limited("dot", input)
     if out is not None:
         return write_out("vdot", vdot(input, other), out, exact_dtype=True)
     if isinstance(input, Tensor) and input.dtype.is_complex:
@@ -334,6 +342,7 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.inner(ember.tensor([[1.0, 2.0], [0.0, 1.0]]), ember.tensor([3.0, 4.0]))
         tensor([11.,  4.])
     """
+    refuse_limited("dot", input)
     require_tensors("inner", ("input", "other"), input, other)
     if out is not None:
         return write_out("inner", inner(input, other), out, exact_dtype=True)

@@ -112,11 +112,14 @@ def array_operands(like, value):
     return (like if like.dtype is result else like.to(result)), converted, result
 
 
-def promote(op, a, b):
+def promote(op, a, b, refuse_limited=True):
     """Bring ``a`` (a tensor) and ``b`` (a tensor or Python scalar) to a common dtype.
 
     Returns ``(a, b, dtype)``; Python scalars stay Python scalars (they are 'weak'),
     tensors are cast (differentiably) only when their dtype differs from the result.
+    A result of uint16/32/64 or a float8 type raises PyTorch's ``NotImplementedError`` where it has
+    no kernel of ``op`` for it (:func:`~ember.ops.dtype_support.check_limited_support`), unless
+    ``refuse_limited`` is False (the caller checks).
     """
     if isinstance(b, Tensor):
         if a._device is not b._device and a._device != b._device:
@@ -124,27 +127,27 @@ def promote(op, a, b):
         na, nb = a._data.dtype, b._data.dtype
         if na is nb or na == nb:  # the common case: one native type, no ember dtype lookups
             result = a._backend._ember[na]
-            if result in dtypes.limited_dtypes:
-                check_limited_support(op, result)
+            if result in dtypes.limited_dtypes and refuse_limited:
+                check_limited_support(op, result, b.ndim == 0)
             return a, b, result
         da, db = a.dtype, b.dtype
         groups = ([], [], [])
         for t, d in ((a, da), (b, db)):
             groups[0 if t.ndim else 1].append(d)
         result = dtypes.result_type(groups[0], groups[1], [])
-        if result in dtypes.limited_dtypes:
-            check_limited_support(op, result)
+        if result in dtypes.limited_dtypes and refuse_limited:
+            check_limited_support(op, result, b.ndim == 0)
         return (a if da is result else a.to(result)), (b if db is result else b.to(result)), result
     tb = type(b)
     if tb is float or tb is int:  # the common case: a Python number with a floating tensor
         da = a._backend._ember[a._data.dtype]
         if da.is_floating_point:  # no scalar outranks a floating tensor's category
-            if da in dtypes.limited_dtypes:
-                check_limited_support(op, da)
+            if da in dtypes.limited_dtypes and refuse_limited:
+                check_limited_support(op, da, True)
             return a, float(b), da
     elif not is_scalar(b):
         if op in ("add", "sub") and getattr(b, "is_sparse", False):  # dense +/- sparse is dense, as in PyTorch
-            return promote(op, a, b.to_dense())
+            return promote(op, a, b.to_dense(), refuse_limited)
         operands = array_operands(a, b)
         if operands is not None:
             return operands
@@ -156,8 +159,8 @@ def promote(op, a, b):
         a = a.to(result)
     else:
         result = da
-    if result in dtypes.limited_dtypes:
-        check_limited_support(op, result)
+    if result in dtypes.limited_dtypes and refuse_limited:
+        check_limited_support(op, result, True)
     if result.is_floating_point:
         b = float(b)
     elif result.is_complex:
@@ -175,8 +178,10 @@ def promote_floating(op, a, b):
 
     Returns ``(a, b, dtype)`` as :func:`promote` does.
     """
-    pa, pb, result = promote(op, a, b)
+    pa, pb, result = promote(op, a, b, refuse_limited=False)  # an unsigned result is computed in floating point
     if result.is_floating_point or result.is_complex:
+        if result in dtypes.limited_dtypes:
+            check_limited_support(op, result, not isinstance(b, Tensor) or b.ndim == 0)
         return pa, pb, result
     result = dtypes.get_default_dtype()
     if isinstance(b, Tensor):
