@@ -351,8 +351,10 @@ def result_type(dims: list[dtype], zero_dims: list[dtype], scalars: list[dtype])
             best = promote_types(best, d)
         if result is None:
             result = best
-        elif best._category > result._category:
-            result = result.to_complex() if best._category == 3 and result._category == 2 else best
+        elif best._category == 3 and result._category < 3:
+            result = result.to_complex() if result._category == 2 else best
+        elif best._category > result._category:  # PyTorch promotes the two (refused for most limited types)
+            result = promote_types(result, best) if result in limited_dtypes or best in limited_dtypes else best
     return result  # type: ignore[return-value]  # callers pass at least one dtype
 
 

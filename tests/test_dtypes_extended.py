@@ -404,3 +404,28 @@ def _limited_outcome(lib, name, code):
 @pytest.mark.parametrize("code", LIMITED_OPS)
 def test_limited_support_ops_against_torch(name, code):
     assert _limited_outcome(ember, name, code) == _limited_outcome(torch, name, code)
+
+
+@pytest.mark.parametrize("first", ALL)
+def test_result_type_table(first):
+    """Tensors with and without dimensions and Python numbers, against torch.result_type (complex32, the
+    complex type of float16 PyTorch has, is left out: ember has no such dtype)."""
+
+    def make(lib, name, zero_dim):
+        return lib.zeros(() if zero_dim else (2,), dtype=getattr(lib, name))
+
+    for second in ALL:
+        for zero_first, zero_second in ((False, False), (False, True), (True, False)):
+            if "float16" in (first, second) and "complex" in first + second and zero_first != zero_second:
+                continue
+            outcomes = [
+                _outcome(lib.result_type, make(lib, first, zero_first), make(lib, second, zero_second))
+                for lib in (ember, torch)
+            ]
+            assert outcomes[0] == outcomes[1], (first, second, zero_first, zero_second)
+    for number in (1, 1.5, True, 1j):
+        if first == "float16" and number == 1j:
+            continue
+        assert _outcome(ember.result_type, make(ember, first, False), number) == _outcome(
+            torch.result_type, make(torch, first, False), number
+        ), number
