@@ -429,3 +429,16 @@ def test_result_type_table(first):
         assert _outcome(ember.result_type, make(ember, first, False), number) == _outcome(
             torch.result_type, make(torch, first, False), number
         ), number
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [("float8_e8m0fnu", 0), ("float8_e4m3fn", 500.0), ("float8_e4m3fn", 0.3), ("float8_e4m3fn", -float("inf"))],
+)
+def test_float8_compared_with_a_number_rounds_it_as_torch(name, number):
+    # PyTorch rounds the number into the tensor's type first: 500 is float8_e4m3fn's 448, 0 float8_e8m0fnu's 2**-127
+    def run(lib):
+        x = lib.tensor([0.0, 448.0, 0.3, -448.0]).to(getattr(lib, name))
+        return (x == number).tolist(), (x != number).tolist()
+
+    assert run(ember) == run(torch)

@@ -1978,6 +1978,9 @@ def _compare(
         if ordered and result.is_complex:
             not_implemented(f"{name}_cpu", result)
         other_data = b._data if isinstance(b, Tensor) else b
+        if result in FLOAT8 and not isinstance(b, Tensor):  # the number rounded into float8 as PyTorch rounds
+            xp = a._backend.xp
+            other_data = xp.astype(xp.asarray(b, dtype=a._backend.native_dtype(dtypes.float32)), a._data.dtype)
         try:
             data = compute(a._backend.xp, a._data, other_data)
         except Exception as exc:
