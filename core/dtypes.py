@@ -126,6 +126,22 @@ class dtype:  # noqa: N801 - the public name mirrors torch.dtype
             raise RuntimeError(f"Unknown Complex ScalarType for {TORCH_SCALAR_NAMES[self.name]}")
         return complex128 if self is float64 else complex64
 
+    @property
+    def abbr(self) -> str:
+        """PyTorch's short name of the type: ``f32``, ``bf16``, ``u8``, ``b8``, ``f8e4m3fn``.
+
+        Example::
+
+            >>> ember.bfloat16.abbr, ember.complex64.abbr
+            ('bf16', 'c64')
+        """
+        if self.name.startswith("float8_"):
+            return "f8" + self.name[len("float8_") :]
+        if self.name in ("bool", "bfloat16"):
+            return {"bool": "b8", "bfloat16": "bf16"}[self.name]
+        kind = "c" if self.is_complex else "f" if self.is_floating_point else "i" if self.is_signed else "u"
+        return f"{kind}{8 * self.itemsize}"
+
     def to_real(self) -> dtype:
         """The floating type of a complex type's parts; any other type is returned as it is.
 

@@ -33,11 +33,12 @@ def test_promote_types_table(first):
 @pytest.mark.parametrize("name", ALL)
 def test_dtype_attributes(name):
     e, t = getattr(ember, name), getattr(torch, name)
-    assert (e.is_floating_point, e.is_complex, e.is_signed, e.itemsize) == (
+    assert (e.is_floating_point, e.is_complex, e.is_signed, e.itemsize, e.abbr) == (
         t.is_floating_point,
         t.is_complex,
         t.is_signed,
         t.itemsize,
+        t.abbr,
     )
     assert _outcome(e.to_real) == _outcome(t.to_real)
     if name != "float16":  # PyTorch's complex type of float16 is complex32, which ember does not have
@@ -442,3 +443,21 @@ def test_float8_compared_with_a_number_rounds_it_as_torch(name, number):
         return (x == number).tolist(), (x != number).tolist()
 
     assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize("name", UNSIGNED + FLOAT8)
+def test_limited_dtypes_on_each_device(device, name):
+    """A backend holds the types (the CPU's NumPy does) or refuses them with a TypeError naming the dtype."""
+    dt = getattr(ember, name)
+    host = ember.tensor([1.0, 2.0]).to(dt)
+    try:
+        ember.backends.get_backend(device).native_dtype(dt)
+    except TypeError:
+        with pytest.raises(TypeError, match=name):
+            host.to(device)
+        with pytest.raises(TypeError, match=name):
+            ember.zeros(2, dtype=dt, device=device)
+        return
+    moved = host.to(device)
+    assert moved.dtype is dt
+    assert moved.cpu().view(ember.uint8).tolist() == host.view(ember.uint8).tolist()
