@@ -461,3 +461,36 @@ def test_limited_dtypes_on_each_device(device, name):
     moved = host.to(device)
     assert moved.dtype is dt
     assert moved.cpu().view(ember.uint8).tolist() == host.view(ember.uint8).tolist()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "r = x.type()",
+        "r = t.ones(2).type(x.type()).dtype",
+        "r = t.tensor([3.7, -2.5, 300.0, 0.0]).to(x.dtype).to(t.uint8).tolist()",
+        "r = t.tensor([3.7, -2.5, 200.0, 0.0]).to(x.dtype).to(t.int32).tolist()",  # NaN into int: undefined
+        "r = t.tensor([3.7, -2.5, 300.0, 0.0]).to(x.dtype).bool().tolist()",
+        "y = x.clone(); y[0] = float('nan'); r = y.view(t.uint8).tolist()",
+        "y = x.clone(); y[1] = 0.3; r = y.view(t.uint8).tolist()",
+    ],
+)
+@pytest.mark.parametrize("name", FLOAT8)
+def test_float8_names_conversions_and_writes(name, code):
+    def run(lib):
+        scope = {"t": lib, "x": lib.ones(2).to(getattr(lib, name))}
+        try:
+            exec(code, scope)  # noqa: S102 - the same code on both libraries
+        except Exception as exc:  # noqa: BLE001
+            return type(exc).__name__, str(exc)
+        return str(scope["r"]).replace("torch.", "").replace("ember.", "")
+
+    assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize("name", UNSIGNED + ["complex64"])
+def test_type_names_without_a_class(name):
+    assert ember.ones(1, dtype=getattr(ember, name)).type() == torch.ones(1, dtype=getattr(torch, name)).type().replace(
+        "torch", "ember"
+    )
+    assert ember.ones(1).type(torch.ones(1, dtype=getattr(torch, name)).type()).dtype is getattr(ember, name)

@@ -50,6 +50,8 @@ def _astype_rounding_as_pytorch(x, dtype, /, *, copy=True):
     (:func:`ember.float8.to_float8`); the float8 types are the only 1-byte floating (``f``, or ``V`` for some) NumPy types."""
     if getattr(dtype, "itemsize", 0) == 1 and dtype.kind in "fV" and dtype != x.dtype:
         return to_float8(x, dtype)
+    if x.dtype.itemsize == 1 and x.dtype.kind in "fV" and dtype != x.dtype:  # out of float8 through float32,
+        return _astype(_astype(x, np.float32), dtype, copy=False)  # as PyTorch (-2.5 into uint8 is 254)
     return _astype(x, dtype, copy=copy)
 
 

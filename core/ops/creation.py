@@ -1448,6 +1448,12 @@ LEGACY_TYPES = {
     )
 }
 CUDA_LEGACY_TYPES = {name: _legacy_type(name, t._legacy_dtype, cuda=True) for name, t in LEGACY_TYPES.items()}
+#: the type names of the dtypes without a legacy class (``x.type()`` of a complex64 tensor is
+#: 'ComplexFloatTensor', of a uint32 one 'UInt32Tensor'): PyTorch's ScalarType name and "Tensor"
+CLASSLESS_TYPE_NAMES = {
+    f"{dtypes.TORCH_SCALAR_NAMES[d.name]}Tensor": d
+    for d in (*dtypes.complex_dtypes, *sorted(dtypes.limited_dtypes, key=str))
+}
 
 
 def legacy_type(spec: Any) -> tuple[dtypes.dtype, bool]:
@@ -1471,6 +1477,8 @@ def legacy_type(spec: Any) -> tuple[dtypes.dtype, bool]:
     cuda_type = ".cuda." in name
     table = CUDA_LEGACY_TYPES if cuda_type else LEGACY_TYPES
     short = name.split(".")[-1]
+    if short in CLASSLESS_TYPE_NAMES:
+        return CLASSLESS_TYPE_NAMES[short], cuda_type
     if short not in table:
         raise ValueError(f"invalid type: '{name}'")
     return table[short]._legacy_dtype, cuda_type

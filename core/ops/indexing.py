@@ -342,6 +342,8 @@ def _write_item(self, key, value):
         value = tensor(value, dtype=self.dtype, device=self._device)
     else:  # a number is stored as a fill value (-1 is 255 in uint8; 300 in int8 raises, as in PyTorch)
         value = fill_value_for(value, self.dtype)
+        if self.dtype in FLOAT8:  # rounded into float8 as PyTorch rounds (NumPy's ml_dtypes rounds its own way)
+            value = full((), value, dtype=self.dtype, device=self._device)
     recording = grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if recording:
         if self._base is None and not advanced and node is not _AliasIndex:  # a write into a view of self
