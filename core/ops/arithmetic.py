@@ -593,7 +593,10 @@ class _Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x._make(x._backend.xp.abs(x._data))
+        xp, data = x._backend.xp, x._data
+        if x.dtype in FLOAT8:  # PyTorch's float8 abs is x < 0 ? -x : x, which keeps -0.0 and the NaNs' signs
+            return x._make(xp.where(xp.less(data, 0), xp.negative(data), data))
+        return x._make(xp.abs(data))
 
     @staticmethod
     def backward(ctx, grad):
