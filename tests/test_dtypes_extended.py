@@ -516,3 +516,32 @@ def test_float8_arithmetic_on_every_code(name):
 
     for ours, theirs in zip(run(ember), run(torch), strict=True):
         assert ours == theirs
+
+
+@pytest.mark.parametrize("name", UNSIGNED)
+@pytest.mark.parametrize(
+    "code",
+    [
+        "r = x.sort()[0]",
+        "r = x.sort(descending=True)[1]",
+        "r = x.unique(return_counts=True)[1]",
+        "r = x.sum()",
+        "r = x.cumsum(0)",
+        "r = x * x",
+        "r = x * -1",
+        "r = x == -1",
+        "r = x / 2",
+        "r = x.to(t.int64)",
+        "r = x.to(t.float32)",
+    ],
+)
+def test_unsigned_extremes_against_torch(name, code):
+    """The largest values, beyond the signed type of the width (uint64 beyond int64)."""
+
+    def run(lib):
+        top = lib.iinfo(getattr(lib, name)).max
+        scope = {"t": lib, "x": lib.tensor([top, 1, top - 1, 0, 7], dtype=getattr(lib, name))}
+        exec(code, scope)  # noqa: S102 - the same code on both libraries
+        return scope["r"].tolist(), str(scope["r"].dtype).split(".")[-1]
+
+    assert run(ember) == run(torch)

@@ -200,6 +200,8 @@ def wrap_integer(value, dtype):
     if low <= value < low + (1 << bits):
         return value
     if bits >= 64:
+        if not dtype.is_signed and -(1 << 63) <= value < 0:  # an int64 read as uint64: -1 is 2**64 - 1
+            return value + (1 << 64)
         raise OverflowError(f"value {value} cannot be converted to type {dtype.name} without overflow")
     return (value - low) % (1 << bits) + low
 
