@@ -460,7 +460,8 @@ def test_limited_dtypes_on_each_device(device, name):
         return
     moved = host.to(device)
     assert moved.dtype is dt
-    assert moved.cpu().view(ember.uint8).tolist() == host.view(ember.uint8).tolist()
+    if not moved.is_meta:  # a meta tensor has no values
+        assert moved.cpu().view(ember.uint8).tolist() == host.view(ember.uint8).tolist()
 
 
 @pytest.mark.parametrize(
