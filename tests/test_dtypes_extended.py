@@ -382,6 +382,11 @@ LIMITED_OPS = [
     "t.rand(2, dtype=x.dtype)",
     "t.randn(2, dtype=x.dtype)",
     "t.randint(0, 3, (2,), dtype=x.dtype)",
+    "t.nn.functional.max_pool1d(x.view(1, 3), 2)",
+    "t.nn.functional.pad(x.view(1, 3), (1, 1), mode='reflect')",
+    "t.nn.functional.pad(x.view(1, 3), (1, 1), mode='replicate')",
+    "t.nn.functional.pad(x.view(1, 3), (1, 1), mode='circular')",
+    "t.nn.functional.pixel_shuffle(x.expand(4, 3)[:, :1].reshape(1, 4, 1, 1), 2)",
 ]
 
 

@@ -46,6 +46,8 @@ def _check_shuffle(op, input, factor, name):
         raise TypeError(f"{op}(): argument '{name}' (position 2) must be int, not {type(factor).__name__}")
     if factor <= 0:
         raise RuntimeError(f"{op} expects a positive factor, but got {factor}")
+    if input.dtype in dtypes.limited_dtypes:  # PyTorch's shuffle kernels have no uint16/32/64 nor float8
+        not_implemented(op, input.dtype)
     if input.ndim < 3:
         raise RuntimeError(
             f"{op} expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)"
