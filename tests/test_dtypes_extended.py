@@ -387,6 +387,8 @@ LIMITED_OPS = [
     "t.nn.functional.pad(x.view(1, 3), (1, 1), mode='replicate')",
     "t.nn.functional.pad(x.view(1, 3), (1, 1), mode='circular')",
     "t.nn.functional.pixel_shuffle(x.expand(4, 3)[:, :1].reshape(1, 4, 1, 1), 2)",
+    "t.nn.functional.conv1d(x.view(1, 1, 3), x[:2].view(1, 1, 2))",
+    "t.nn.functional.conv_transpose1d(x.view(1, 1, 3), x[:2].view(1, 1, 2))",
 ]
 
 
