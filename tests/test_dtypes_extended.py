@@ -389,6 +389,12 @@ LIMITED_OPS = [
     "t.nn.functional.pixel_shuffle(x.expand(4, 3)[:, :1].reshape(1, 4, 1, 1), 2)",
     "t.nn.functional.conv1d(x.view(1, 1, 3), x[:2].view(1, 1, 2))",
     "t.nn.functional.conv_transpose1d(x.view(1, 1, 3), x[:2].view(1, 1, 2))",
+    "t.nn.functional.batch_norm(x.repeat(2).reshape(2, 3, 1), None, None, training=True)",
+    "t.nn.functional.layer_norm(x, (3,))",
+    "t.nn.functional.nll_loss(x.view(1, 3), t.tensor([1]))",
+    "t.nn.functional.cross_entropy(x.view(1, 3), t.tensor([1]))",
+    "t.nn.functional.linear(x.view(1, 3), x.view(1, 3))",
+    "t.norm(x)",
 ]
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "refuse_limited",
     "UNSIGNED_WIDE",
     "FLOAT8",
+    "GEMM_REFUSED",
 ]
 
 #: ``AT_DISPATCH_FLOATING_TYPES``: float32 and float64
@@ -82,6 +83,8 @@ _FLOAT8_KERNELS = {
 #: uint16/32/64 and the float8 types, for :func:`refuse_limited`
 UNSIGNED_WIDE: frozenset[dtype] = frozenset(dtypes.unsigned_dtypes)
 FLOAT8: frozenset[dtype] = frozenset(dtypes.float8_dtypes)
+#: the limited-support types PyTorch's CPU matrix product (addmm) refuses: it multiplies the other float8 types
+GEMM_REFUSED: frozenset[dtype] = UNSIGNED_WIDE | {dtypes.float8_e8m0fnu}
 
 
 def refuse_limited(kernel: str, input: object, among: frozenset[dtype] = dtypes.limited_dtypes) -> None:

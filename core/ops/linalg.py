@@ -10,7 +10,7 @@ from ..amp.state import state as _amp
 from ..autograd.function import Function, saved_reader
 from ..autograd.grad_mode import grad_state
 from ..tensor import Tensor
-from .dtype_support import UNSIGNED_WIDE, not_implemented, refuse_limited
+from .dtype_support import GEMM_REFUSED, not_implemented, refuse_limited
 from .operands import (
     array_operands,
     check_same_device,
@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from ..types import Number
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "addmm", "addmv", "baddbmm", "outer", "ger"]
-
-#: the limited-support types PyTorch's CPU matrix product refuses (it multiplies the other float8 types)
-_MM_REFUSED = UNSIGNED_WIDE | {dtypes.float8_e8m0fnu}
 
 
 class _Matmul(Function):
@@ -163,7 +160,7 @@ def _matmul(a: Tensor, b: Tensor, node: type[_Matmul] | None = None) -> Tensor:
     if a.dtype is dtypes.bool:  # PyTorch has no bool GEMM: the kernel its matmul would call refuses
         not_implemented(kernel, a.dtype)
     if a.dtype in dtypes.limited_dtypes:  # of uint16/32/64 and float8, PyTorch multiplies float8 matrices only
-        refuse_limited(kernel, a, among=_MM_REFUSED if kernel == "addmm_impl_cpu_" else dtypes.limited_dtypes)
+        refuse_limited(kernel, a, among=GEMM_REFUSED if kernel == "addmm_impl_cpu_" else dtypes.limited_dtypes)
     if na == 1 and nb == 1:
         return _Matmul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
     if na == 1:
@@ -195,7 +192,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([[3.],
                 [7.]])
     """
-    refuse_limited("addmm_impl_cpu_", input, among=_MM_REFUSED)
+    refuse_limited("addmm_impl_cpu_", input, among=GEMM_REFUSED)
     if out is not None:
         return write_out("mm", mm(input, mat2), out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):

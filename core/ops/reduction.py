@@ -1044,6 +1044,7 @@ def norm(
         >>> ember.norm(x, p=float('inf'))
         tensor(8.)
     """
+    refuse_limited("norm_cpu", input, among=FLOAT8)
     if out is not None:
         return write_out("norm", norm(input, p, dim, keepdim, dtype), out, exact_dtype=True)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
