@@ -918,6 +918,7 @@ def var_mean(
         >>> ember.var_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
+    refuse_limited("std_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("var_mean", dim, None, axis, keepdim, keepdims)
     mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
@@ -954,6 +955,7 @@ def std_mean(
         >>> ember.std_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
+    refuse_limited("std_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("std_mean", dim, None, axis, keepdim, keepdims)
     mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
@@ -1044,7 +1046,6 @@ def norm(
         >>> ember.norm(x, p=float('inf'))
         tensor(8.)
     """
-    refuse_limited("norm_cpu", input, among=FLOAT8)
     if out is not None:
         return write_out("norm", norm(input, p, dim, keepdim, dtype), out, exact_dtype=True)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
