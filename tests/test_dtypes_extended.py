@@ -394,6 +394,8 @@ LIMITED_OPS = [
     "t.nn.functional.nll_loss(x.view(1, 3), t.tensor([1]))",
     "t.nn.functional.cross_entropy(x.view(1, 3), t.tensor([1]))",
     "t.nn.functional.linear(x.view(1, 3), x.view(1, 3))",
+    "t.nn.functional.interpolate(x.view(1, 1, 3), scale_factor=2)",
+    "t.nn.functional.interpolate(x.view(1, 1, 3), scale_factor=2, mode='linear')",
 ]
 
 

@@ -407,7 +407,7 @@ def _interpolate(
         if input.dtype not in (dtypes.float32, dtypes.float64):
             not_implemented("compute_index_ranges_weights", input.dtype)
         return in_input_format(resample_antialias(input, out_sizes, scales, mode, bool(align_corners)), input)
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point or input.dtype in dtypes.float8_dtypes:  # PyTorch resamples no float8
         if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
             not_implemented(_interpolate_kernel(mode, dim), input.dtype)
         if mode in ("bilinear", "bicubic"):  # PyTorch's integer arithmetic
