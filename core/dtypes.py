@@ -26,6 +26,14 @@ __all__ = [
     "int32",
     "int64",
     "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "float8_e4m3fnuz",
+    "float8_e5m2fnuz",
+    "float8_e8m0fnu",
     "bool",
     "complex64",
     "complex128",
@@ -41,6 +49,7 @@ __all__ = [
     "set_default_dtype",
     "promote_types",
     "all_dtypes",
+    "limited_dtypes",
 ]
 
 _builtin_bool = bool
@@ -101,7 +110,7 @@ class dtype:  # noqa: N801 - the public name mirrors torch.dtype
         """The complex type whose parts are this floating type (a complex type is its own).
 
         Raises:
-            RuntimeError: for integer and bool types, as PyTorch; ``TypeError`` for ``float16``,
+            RuntimeError: for integer, bool and float8 types, as PyTorch; ``TypeError`` for ``float16``,
                 whose complex type (``complex32``) ember does not have.
 
         Example::
@@ -113,9 +122,25 @@ class dtype:  # noqa: N801 - the public name mirrors torch.dtype
             return self
         if self is float16:
             raise TypeError("ember has no complex32 (ComplexHalf) dtype: the complex type of float16 is unsupported")
-        if not self.is_floating_point:
+        if not self.is_floating_point or self in float8_dtypes:
             raise RuntimeError(f"Unknown Complex ScalarType for {TORCH_SCALAR_NAMES[self.name]}")
         return complex128 if self is float64 else complex64
+
+    @property
+    def abbr(self) -> str:
+        """PyTorch's short name of the type: ``f32``, ``bf16``, ``u8``, ``b8``, ``f8e4m3fn``.
+
+        Example::
+
+            >>> ember.bfloat16.abbr, ember.complex64.abbr
+            ('bf16', 'c64')
+        """
+        if self.name.startswith("float8_"):
+            return "f8" + self.name[len("float8_") :]
+        if self.name in ("bool", "bfloat16"):
+            return {"bool": "b8", "bfloat16": "bf16"}[self.name]
+        kind = "c" if self.is_complex else "f" if self.is_floating_point else "i" if self.is_signed else "u"
+        return f"{kind}{8 * self.itemsize}"
 
     def to_real(self) -> dtype:
         """The floating type of a complex type's parts; any other type is returned as it is.
@@ -142,6 +167,16 @@ float32 = dtype("float32", 4, 2, 7, True)
 float64 = dtype("float64", 8, 2, 8, True)
 complex64 = dtype("complex64", 8, 3, 9, True)
 complex128 = dtype("complex128", 16, 3, 10, True)
+# PyTorch's "limited support" types: they convert, move and view, but most kernels refuse them and
+# they promote with no other type (the ranks are never compared: promote_types raises first)
+uint16 = dtype("uint16", 2, 1, 3, False)
+uint32 = dtype("uint32", 4, 1, 4, False)
+uint64 = dtype("uint64", 8, 1, 5, False)
+float8_e4m3fn = dtype("float8_e4m3fn", 1, 2, 5, True)
+float8_e5m2 = dtype("float8_e5m2", 1, 2, 5, True)
+float8_e4m3fnuz = dtype("float8_e4m3fnuz", 1, 2, 5, True)
+float8_e5m2fnuz = dtype("float8_e5m2fnuz", 1, 2, 5, True)
+float8_e8m0fnu = dtype("float8_e8m0fnu", 1, 2, 5, False)
 
 half = float16
 float = float32  # noqa: A001
@@ -158,11 +193,20 @@ _BY_NAME["bfloat16"] = bfloat16  # not in all_dtypes: a backend registers it onl
 #: the complex types; not in all_dtypes: a backend registers them only where it computes with them
 complex_dtypes = (complex64, complex128)
 _BY_NAME.update(complex64=complex64, complex128=complex128, cfloat=complex64, cdouble=complex128)
+#: the wide unsigned integers and the 8-bit floating types; not in all_dtypes: a backend registers
+#: them only where it can hold them, and most ops refuse them (:mod:`ember.ops.dtype_support`)
+unsigned_dtypes = (uint16, uint32, uint64)
+float8_dtypes = (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu)
+limited_dtypes = frozenset(unsigned_dtypes + float8_dtypes)
+_BY_NAME.update((d.name, d) for d in limited_dtypes)
 #: dtype name -> PyTorch's ScalarType name, as its messages print it
 TORCH_SCALAR_NAMES = {
     "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
     "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool",
     "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+    "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64",
+    "float8_e4m3fn": "Float8_e4m3fn", "float8_e5m2": "Float8_e5m2", "float8_e4m3fnuz": "Float8_e4m3fnuz",
+    "float8_e5m2fnuz": "Float8_e5m2fnuz", "float8_e8m0fnu": "Float8_e8m0fnu",
 }  # fmt: skip
 
 #: the 16-bit floating types, which PyTorch's kernels accumulate in float32
@@ -256,6 +300,8 @@ def promote_types(type1: dtype, type2: dtype) -> dtype:
     """
     if type1 is type2:
         return type1
+    if type1 in limited_dtypes or type2 in limited_dtypes:
+        return _promote_limited(type1, type2)
     if type1._category == 3 or type2._category == 3:  # complex64 with float64 meets in complex128
         return _promote_complex(type1, type2)
     if type1._rank == type2._rank == 6:  # float16 with bfloat16: neither holds the other
@@ -267,6 +313,18 @@ def promote_types(type1: dtype, type2: dtype) -> dtype:
         if other is int8:
             return int16
     return type1 if type1._rank >= type2._rank else type2
+
+
+def _promote_limited(a: dtype, b: dtype) -> dtype:
+    """:func:`promote_types` of two different types, one of them uint16/32/64 or a float8 type:
+    PyTorch promotes a wide unsigned type to a floating one only (not to a complex one), and a float8
+    type to none."""
+    names = f"{TORCH_SCALAR_NAMES[a.name]} and {TORCH_SCALAR_NAMES[b.name]}"
+    if a in float8_dtypes or b in float8_dtypes:
+        raise RuntimeError(f"Promotion for Float8 Types is not supported, attempted to promote {names}")
+    if a.is_floating_point or b.is_floating_point:
+        return a if a.is_floating_point else b
+    raise RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, attempted to promote {names}")
 
 
 def _promote_complex(a: dtype, b: dtype) -> dtype:
@@ -309,34 +367,51 @@ def result_type(dims: list[dtype], zero_dims: list[dtype], scalars: list[dtype])
             best = promote_types(best, d)
         if result is None:
             result = best
-        elif best._category > result._category:
-            result = result.to_complex() if best._category == 3 and result._category == 2 else best
+        elif best._category == 3 and result._category < 3:
+            result = result.to_complex() if result._category == 2 else best
+        elif best._category > result._category:  # PyTorch promotes the two (refused for most limited types)
+            result = promote_types(result, best) if result in limited_dtypes or best in limited_dtypes else best
     return result  # type: ignore[return-value]  # callers pass at least one dtype
 
 
 def host_dtype(d: dtype) -> np.dtype:
-    """The NumPy dtype that holds ``d`` on the host (``bfloat16`` through ``ml_dtypes``).
+    """The NumPy dtype that holds ``d`` on the host (``bfloat16`` and the float8 types through ``ml_dtypes``).
 
     Raises:
-        TypeError: for ``bfloat16`` where ``ml_dtypes`` is not installed.
+        TypeError: for ``bfloat16`` or a float8 type where ``ml_dtypes`` is not installed.
 
     Example::
 
         >>> ember.dtypes.host_dtype(ember.float32), ember.dtypes.host_dtype(ember.bfloat16)
         (dtype('float32'), dtype(bfloat16))
     """
-    if d is bfloat16:
-        native = numpy_bfloat16()
+    if d is bfloat16 or d in float8_dtypes:
+        native = ml_dtypes_type(d)
         if native is None:
-            raise TypeError("ember.bfloat16 on the host needs the ml_dtypes package (pip install ml_dtypes)")
+            raise TypeError(f"ember.{d.name} on the host needs the ml_dtypes package (pip install ml_dtypes)")
         return np.dtype(native)
     return np.dtype(d.name)
 
 
-def numpy_bfloat16() -> Any:
-    """NumPy's bfloat16 type from ``ml_dtypes`` (imported on first use), or None when it is absent."""
+def rounded_to_float8(array: np.ndarray, d: dtype) -> np.ndarray:
+    """The host ``array`` as the float8 type ``d``, rounded and saturated as PyTorch's cast
+    (:func:`ember.float8.to_float8`); an array of that type already is returned as it is."""
+    from .float8 import to_float8
+
+    target = host_dtype(d)
+    return array if array.dtype == target else to_float8(array, target)
+
+
+def ml_dtypes_type(d: dtype) -> Any:
+    """NumPy's type for ``d`` (bfloat16, a float8 type) from ``ml_dtypes`` (imported on first use), or
+    None when it is absent."""
     try:
         import ml_dtypes
     except ImportError:
         return None
-    return ml_dtypes.bfloat16
+    return getattr(ml_dtypes, d.name)
+
+
+def numpy_bfloat16() -> Any:
+    """NumPy's bfloat16 type from ``ml_dtypes`` (imported on first use), or None when it is absent."""
+    return ml_dtypes_type(bfloat16)

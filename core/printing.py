@@ -165,9 +165,10 @@ def _values_text(array, indent):
 
 
 def _host_values(t):
-    """``t``'s elements as a host array; bfloat16 through float32, which holds every bfloat16 value."""
+    """``t``'s elements as a host array; bfloat16 and the float8 types through float32, which holds
+    every one of their values."""
     array = t._backend.to_host(t._data)
-    return array.astype(np.float32) if t.dtype is dtypes.bfloat16 else array
+    return array.astype(np.float32) if t.dtype is dtypes.bfloat16 or t.dtype in dtypes.float8_dtypes else array
 
 
 def _default_dtype_shown(dt: dtypes.dtype) -> bool:

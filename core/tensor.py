@@ -1304,8 +1304,11 @@ def _infer_host(data, dtype):
             array = np.asarray(data)
         except ValueError:  # NumPy's message for a ragged list; PyTorch's names where it is ragged
             raise _ragged_error(data) or ValueError("tensor: ragged nested sequence") from None
-        if not isinstance(data, (np.ndarray, np.generic)) and _beyond_int64(array):
-            array = _wide_numbers(data, dtype)
+        if not isinstance(data, (np.ndarray, np.generic)):
+            if dtype is not None and dtype_arg("tensor", dtype) is dtypes.uint64:
+                array = _uint64_numbers(data)
+            elif _beyond_int64(array):
+                array = _wide_numbers(data, dtype)
         if array.dtype == object and isinstance(data, np.ndarray):
             raise TypeError(
                 "can't convert np.ndarray of type numpy.object_. The only supported types are: float64, "
@@ -1386,6 +1389,18 @@ def _wide_numbers(data, dtype):
     if all(isinstance(x, numbers.Integral) for x in leaves):
         raise ValueError("Overflow when unpacking long long")
     return np.asarray(data)
+
+
+def _uint64_numbers(data):
+    """Python numbers as uint64, as PyTorch reads them: ints only, from 0 to 2**64 - 1 (no wrapping)."""
+    for x in _leaves(data):
+        if not isinstance(x, numbers.Integral):
+            raise TypeError("an integer is required")
+        if x < 0:
+            raise OverflowError("can't convert negative int to unsigned")
+        if x >= 1 << 64:
+            raise OverflowError("int too big to convert")
+    return np.asarray(data, dtype=np.uint64)
 
 
 def _contains_typed(seq):
@@ -1518,6 +1533,8 @@ def copy_to_tensor(data: Any, dtype: dtypes.dtype | None, device: Device, requir
         broadcast = any(stride == 0 and n > 1 for stride, n in zip(array.strides, array.shape))
         if array.dtype == np.float64 and dt.is_floating_point and dt.itemsize == 2:
             array = array.astype(np.float32)  # PyTorch rounds a double into a 16-bit float through float32
+        if dt in dtypes.float8_dtypes:
+            array = dtypes.rounded_to_float8(array, dt)
         array = np.asarray(array, dtype=dtypes.host_dtype(dt), order="C" if broadcast else "K")
     t = _new(backend.from_host(array, dev.index), backend, dev)
     if requires_grad_flag("tensor()", requires_grad):

@@ -246,8 +246,11 @@ def _pos(self):
 
 
 def _invert(self):
-    """``~self``: logical not of a bool tensor, bitwise not of an integer one."""
-    return arithmetic.logical_not(self) if self.dtype is dtypes.bool else self._make(~self._data)
+    """``~self``: logical not of a bool tensor, bitwise not of an integer one (none of a uint16/32/64 one,
+    as PyTorch); a TypeError for other types."""
+    if self.dtype.is_floating_point or self.dtype.is_complex:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")
+    return arithmetic.logical_not(self) if self.dtype is dtypes.bool else clamping.bitwise_not(self)
 
 
 def _eq(self, other):
@@ -725,6 +728,7 @@ SURFACE = {
     "map2_": python_callables.map2_,
     "stride": tensor_queries.stride,
     "storage_offset": tensor_queries.storage_offset,
+    "dim_order": tensor_queries.dim_order,
     "as_strided": strided.as_strided,
     "is_signed": tensor_queries.is_signed,
     "is_nonzero": tensor_queries.is_nonzero,

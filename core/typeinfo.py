@@ -39,6 +39,10 @@ class finfo:  # noqa: N801 - the public name mirrors torch.finfo
             raise TypeError(
                 "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"
             )
+        if type in dtypes.float8_dtypes:
+            self.bits, self.eps, self.max, self.min, self.tiny = 8, *_FLOAT8_LIMITS[type.name]
+            self.smallest_normal, self.resolution, self.dtype = self.tiny, 1.0, type.name
+            return
         info = _bfloat16_finfo() if type is dtypes.bfloat16 else np.finfo(type.name)
         self.bits = int(info.bits)
         self.eps = float(info.eps)
@@ -53,6 +57,17 @@ class finfo:  # noqa: N801 - the public name mirrors torch.finfo
             f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
             f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})"
         )
+
+
+#: PyTorch's limits of the float8 types: (eps, max, min, smallest normal); its resolution is 1 for each
+#: and its eps of float8_e5m2fnuz is 2**-3 (ml_dtypes says 2**-2)
+_FLOAT8_LIMITS = {
+    "float8_e4m3fn": (0.125, 448.0, -448.0, 2.0**-6),
+    "float8_e5m2": (0.25, 57344.0, -57344.0, 2.0**-14),
+    "float8_e4m3fnuz": (0.125, 240.0, -240.0, 2.0**-7),
+    "float8_e5m2fnuz": (0.125, 57344.0, -57344.0, 2.0**-15),
+    "float8_e8m0fnu": (1.0, 2.0**127, 2.0**-127, 2.0**-127),
+}
 
 
 def _bfloat16_finfo() -> Any:

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from ember.dtypes import as_dtype, host_dtype
 from ember.plugin import hookimpl
 from ember.serialization import CorruptCheckpoint, flatten, read_exactly, stream_size, unflatten
 
@@ -42,6 +43,23 @@ _DTYPES = {
     "C128": np.complex128,
 }
 _CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
+#: the codes of the types NumPy holds through ml_dtypes (imported only where a file or tensor has one)
+_ML_DTYPES = {
+    "BF16": "bfloat16",
+    "F8_E4M3": "float8_e4m3fn",
+    "F8_E5M2": "float8_e5m2",
+    "F8_E4M3FNUZ": "float8_e4m3fnuz",
+    "F8_E5M2FNUZ": "float8_e5m2fnuz",
+    "F8_E8M0": "float8_e8m0fnu",
+}
+_ML_CODES = {name: code for code, name in _ML_DTYPES.items()}
+
+
+def _native(code):
+    """The NumPy dtype of a safetensors dtype code (KeyError for an unknown one)."""
+    if code in _ML_DTYPES:
+        return host_dtype(as_dtype(_ML_DTYPES[code]))
+    return np.dtype(_DTYPES[code])
 
 
 def save(obj, stream):
@@ -50,7 +68,7 @@ def save(obj, stream):
     header, offset = {}, 0
     for name, array in arrays.items():
         array = arrays[name] = np.asarray(array, order="C").astype(array.dtype.newbyteorder("<"), copy=False)
-        code = _CODES.get(array.dtype.newbyteorder("="))
+        code = _CODES.get(array.dtype.newbyteorder("=")) or _ML_CODES.get(array.dtype.name)
         if code is None:
             raise TypeError(f"ember.save: safetensors cannot hold arrays of dtype {array.dtype}")
         header[name] = {"dtype": code, "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
@@ -91,7 +109,7 @@ def read_header(stream, size=None):
     entries = []
     for name, entry in header.items():
         try:
-            dtype = np.dtype(_DTYPES[entry["dtype"]]).newbyteorder("<")
+            dtype = _native(entry["dtype"]).newbyteorder("<")
             shape = tuple(entry["shape"])
             begin, end = entry["data_offsets"]
         except (KeyError, TypeError, ValueError):

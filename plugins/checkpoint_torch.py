@@ -61,6 +61,8 @@ _STORAGES = {
     "ComplexDoubleStorage": "complex128",
 }
 _STORAGE_OF = {dtype: name for name, dtype in _STORAGES.items()}
+#: the dtypes PyTorch saves as bytes (an UntypedStorage) rebuilt by ``_rebuild_tensor_v3``, which names the dtype
+_BYTE_STORED = tuple(d.name for d in (*ember.dtypes.unsigned_dtypes, *ember.dtypes.float8_dtypes))
 
 
 class _Global:
@@ -76,7 +78,15 @@ class _Global:
 _REBUILD_TENSOR = _Global("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = _Global("torch._utils", "_rebuild_parameter")
 _REBUILD_META = _Global("torch._utils", "_rebuild_meta_tensor_no_storage")
-_TORCH = {name: _Global("torch", name) for name in ("device", "Size", *_STORAGES, *_STORAGES.values())}
+#: PyTorch's dtypes that ember does not have, which a checkpoint names beside _rebuild_tensor_v3
+_DTYPES_EMBER_LACKS = frozenset(
+    {"complex32", "chalf", "bits1x8", "bits2x4", "bits4x2", "bits8", "bits16", "float4_e2m1fn_x2"}
+    | {f"{kind}{bits}" for kind in ("int", "uint") for bits in range(1, 8)}
+    | {"qint8", "qint32", "quint8", "quint4x2", "quint2x4"}
+)
+_REBUILD_TENSOR_V3 = _Global("torch._utils", "_rebuild_tensor_v3")
+_UNTYPED_STORAGE = _Global("torch.storage", "UntypedStorage")
+_TORCH = {name: _Global("torch", name) for name in ("device", "Size", *_STORAGES, *_STORAGES.values(), *_BYTE_STORED)}
 
 
 class _Storage:
@@ -104,8 +114,12 @@ class _Pickler(pickle._Pickler):
 
     def persistent_id(self, obj):
         if isinstance(obj, _Storage):
-            numel = obj.host.size
-            pid = ("storage", _TORCH[_STORAGE_OF[obj.host.dtype.name]], obj.key, obj.location, numel)
+            if obj.host.dtype.name in _STORAGE_OF:
+                pid = ("storage", _TORCH[_STORAGE_OF[obj.host.dtype.name]], obj.key, obj.location, obj.host.size)
+            elif self._legacy:  # PyTorch's legacy format cannot write untyped storages either
+                raise TypeError(f"ember.save: PyTorch's legacy format has no storage for dtype {obj.host.dtype.name}")
+            else:  # a dtype without a typed storage: its bytes
+                pid = ("storage", _UNTYPED_STORAGE, obj.key, obj.location, obj.host.nbytes)
             return (*pid, None) if self._legacy else pid
         return None
 
@@ -129,30 +143,32 @@ class _Pickler(pickle._Pickler):
             return _REBUILD_PARAMETER, (plain, t.requires_grad, collections.OrderedDict())
         if t.is_meta:  # no values, no storage: its dtype, size and strides (as PyTorch writes it)
             return _REBUILD_META, (t.dtype, tuple(t.shape), t.stride(), t.requires_grad)
-        if t.dtype.name not in _STORAGE_OF:
+        if t.dtype.name not in _STORAGE_OF and t.dtype.name not in _BYTE_STORED:
             raise TypeError(f"ember.save: PyTorch's format has no storage for dtype {t.dtype}")
         host = np.asarray(t._backend.to_host(t._data))
         root = host
         while isinstance(root.base, np.ndarray):
             root = root.base
+        owner = root  # the memory's owner: one storage each
+        if root.dtype != host.dtype and root.flags.c_contiguous and root.nbytes % host.itemsize == 0:
+            root = root.reshape(-1).view(host.dtype)  # bytes (a loaded untyped storage) read as the tensor's type
         if not (root.dtype == host.dtype and root.flags.c_contiguous and _inside(host, root)):
-            root = host = np.asarray(host, order="C")
-        storage = self.storages.get(id(root))
+            owner = root = host = np.asarray(host, order="C")
+        storage = self.storages.get(id(owner))
+        if storage is not None and storage.host.dtype != host.dtype:  # one memory as two dtypes: a copy of its own
+            owner = root = host = np.array(host, order="C")
+            storage = None
         if storage is None:
-            storage = self.storages[id(root)] = _Storage(str(len(self.storages)), root, _location(t.device))
-            self._keep.append(root)
+            storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t.device))
+            self._keep.append(owner)
         itemsize = host.dtype.itemsize
         offset = (host.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // itemsize
         # an empty array's strides are NumPy's to pick (zeros): the tensor's own, as PyTorch writes them
         stride = tuple(s // itemsize for s in host.strides) if host.size else tuple(t.stride())
-        return _REBUILD_TENSOR, (
-            storage,
-            offset,
-            tuple(host.shape),
-            stride,
-            t.requires_grad,
-            collections.OrderedDict(),
-        )
+        args = (storage, offset, tuple(host.shape), stride, t.requires_grad, collections.OrderedDict())
+        if t.dtype.name in _BYTE_STORED:
+            return _REBUILD_TENSOR_V3, (*args, t.dtype)
+        return _REBUILD_TENSOR, args
 
 
 def _inside(view, root):
@@ -275,8 +291,8 @@ class _StorageType:
 
 
 def _dtype_globals():
-    found = {}
-    for name in _STORAGES.values():
+    found = {"torch.storage.UntypedStorage": _StorageType(ember.uint8)}  # bytes, viewed by _rebuild_tensor_v3
+    for name in (*_STORAGES.values(), *_BYTE_STORED):
         if isinstance(getattr(ember, name, None), ember.dtype):
             found[f"torch.{name}"] = getattr(ember, name)
     for storage, name in _STORAGES.items():
@@ -358,6 +374,7 @@ class _Unpickler(pickle.Unpickler):
                 "torch.nn.parameter.Parameter": _PARAMETER_TYPE,
                 "torch._utils._rebuild_tensor": self._rebuild_tensor,  # (storage, offset, size, stride): before 0.4
                 "torch._utils._rebuild_tensor_v2": self._rebuild_tensor,
+                "torch._utils._rebuild_tensor_v3": self._rebuild_tensor_v3,
                 "torch._utils._rebuild_parameter": _rebuild_parameter,
                 "torch._utils._rebuild_meta_tensor_no_storage": _rebuild_meta,
                 "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
@@ -381,11 +398,11 @@ class _Unpickler(pickle.Unpickler):
                 found = next((obj for obj in self._allowed.values() if obj is candidate is not None), None)
         if found is not None:
             return found
-        if (module == "ember" and name.endswith("Storage")) or f"{module}.{name}" == "ember._utils._rebuild_tensor_v3":
-            # a storage class of another dtype (complex), or the rebuild of dtypes without one (uint16, float8...)
+        if module == "ember" and (name.endswith("Storage") or name in _DTYPES_EMBER_LACKS):
+            # a storage class of another dtype, or a dtype of a tensor rebuilt over bytes (complex32, int4...)
             raise pickle.UnpicklingError(
                 f"ember.load: the file holds tensors of a dtype ember does not have (it names torch{module[5:]}.{name}); "
-                f"ember reads tensors of dtypes {', '.join(_STORAGES.values())}"
+                f"ember reads tensors of dtypes {', '.join((*_STORAGES.values(), *_BYTE_STORED))}"
             )
         if self._weights_only:
             raise pickle.UnpicklingError(
@@ -436,6 +453,16 @@ class _Unpickler(pickle.Unpickler):
         if requires_grad:
             t.requires_grad_(True)
         return t
+
+    def _rebuild_tensor_v3(self, storage, offset, size, stride, requires_grad, hooks, dtype, metadata=None):
+        """A tensor of ``dtype`` (uint16/32/64, float8) over a storage of bytes, as PyTorch saves those."""
+        if not isinstance(dtype, ember.dtype) or dtype.name not in _BYTE_STORED:
+            raise CorruptCheckpoint(f"_rebuild_tensor_v3 of dtype {dtype!r}")
+        if not isinstance(storage, ember.Tensor) or storage.dtype is not ember.uint8:
+            raise CorruptCheckpoint("_rebuild_tensor_v3 over a typed storage")
+        if storage.numel() % dtype.itemsize:
+            raise CorruptCheckpoint(f"a storage of {storage.numel()} bytes holds no whole {dtype} elements")
+        return self._rebuild_tensor(storage.view(dtype), offset, size, stride, requires_grad)
 
     def _strided(self, storage, offset, size, stride, count):
         """A strided view of ``storage`` (its offset and strides kept, as in torch), or a bounded copy."""

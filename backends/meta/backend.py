@@ -6,7 +6,7 @@ import numpy as np
 
 from ember import dtypes
 from ember.backend import Backend, Generator
-from ember.backends.numpy.backend import numpy_bfloat16
+from ember.backends.numpy.backend import numpy_bfloat16, register_limited_dtypes
 from ember.strides import contiguous_strides
 
 from .array import MetaArray
@@ -57,6 +57,7 @@ class MetaBackend(Backend):
         for d in dtypes.all_dtypes + dtypes.complex_dtypes:
             self.register_dtype(d, np.dtype(d.name))
         self.register_dtype_lazily(dtypes.bfloat16, numpy_bfloat16)
+        register_limited_dtypes(self)
         self.kernels = MetaKernels(self)
 
     def device_name(self, index):

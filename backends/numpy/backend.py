@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import warnings
@@ -17,7 +18,7 @@ from .cpu_generator import CpuGenerator
 from .kernels import NumpyKernels
 from .namespace import namespace, quiet
 
-__all__ = ["NumpyBackend", "numpy_bfloat16"]
+__all__ = ["NumpyBackend", "numpy_bfloat16", "register_limited_dtypes"]
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _FP_WARNINGS = r"(divide by zero|invalid value|overflow|underflow) encountered"
@@ -33,6 +34,20 @@ def _root(array):
 def numpy_bfloat16():
     """NumPy's dtype for bfloat16 (from ml_dtypes), or None where ml_dtypes is absent."""
     native = dtypes.numpy_bfloat16()
+    return None if native is None else np.dtype(native)
+
+
+def register_limited_dtypes(backend):
+    """Registers uint16/32/64 and, lazily (ml_dtypes holds them), the float8 types on a host backend."""
+    for d in dtypes.unsigned_dtypes:
+        backend.register_dtype(d, np.dtype(d.name))
+    for d in dtypes.float8_dtypes:
+        backend.register_dtype_lazily(d, functools.partial(_ml_dtype, d))
+
+
+def _ml_dtype(d):
+    """NumPy's dtype for ``d`` from ml_dtypes, or None where ml_dtypes is absent."""
+    native = dtypes.ml_dtypes_type(d)
     return None if native is None else np.dtype(native)
 
 
@@ -55,6 +70,7 @@ class NumpyBackend(Backend):
         for d in dtypes.all_dtypes + self._complex_dtypes:
             self.register_dtype(d, np.dtype(d.name))
         self.register_dtype_lazily(dtypes.bfloat16, numpy_bfloat16)
+        register_limited_dtypes(self)
         self.kernels = NumpyKernels(self)
         for name in dir(self.kernels):  # silent on log(0), 0/0, overflow ... as the namespace is
             method = getattr(self.kernels, name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember.backend import build_namespace
+from ember.float8 import to_float8
 
 from .onednn import gemm
 
@@ -15,12 +16,15 @@ namespace = build_namespace(np, "ember.backends.numpy.namespace")
 
 def _matmul(x1, x2, /):
     """``np.matmul``, except that large float32 and bfloat16 matrix products go through oneDNN where it is
-    installed (:func:`.onednn.gemm.matmul`: for bfloat16, PyTorch's own product), and that smaller
-    bfloat16 operands (which ml_dtypes multiplies into float32) give bfloat16, as PyTorch's bfloat16
-    matmul does (float32 accumulation, one rounding)."""
+    installed (:func:`.onednn.gemm.matmul`: for bfloat16, PyTorch's own product), that smaller bfloat16
+    operands (which ml_dtypes multiplies into float32) give bfloat16, as PyTorch's bfloat16 matmul does
+    (float32 accumulation, one rounding), and that float8 operands are multiplied in float32 and rounded
+    (saturated) as PyTorch rounds into float8."""
     out = gemm.matmul(x1, x2)
     if out is not None:
         return out
+    if x1.dtype.itemsize == 1 and x1.dtype.kind in "fV":  # float8: float32 products, rounded as PyTorch's
+        return to_float8(np.matmul(x1.astype(np.float32), x2.astype(np.float32)), x1.dtype)
     out = np.matmul(x1, x2)
     return out if out.dtype == x1.dtype else out.astype(x1.dtype)
 
@@ -38,6 +42,33 @@ def _broadcast_to(x, /, shape):
 
 
 namespace.broadcast_to = _broadcast_to
+
+_astype = namespace.astype
+
+
+def _astype_rounding_as_pytorch(x, dtype, /, *, copy=True):
+    """``astype`` whose casts into the float8 types round, saturate and write NaN as PyTorch's
+    (:func:`ember.float8.to_float8`); the float8 types are the only 1-byte floating (``f``, or ``V`` for some) NumPy types."""
+    if getattr(dtype, "itemsize", 0) == 1 and dtype.kind in "fV" and dtype != x.dtype:
+        return to_float8(x, dtype)
+    if x.dtype.itemsize == 1 and x.dtype.kind in "fV" and dtype != x.dtype:  # out of float8 through float32,
+        return _astype(_astype(x, np.float32), dtype, copy=False)  # as PyTorch (-2.5 into uint8 is 254)
+    return _astype(x, dtype, copy=copy)
+
+
+namespace.astype = _astype_rounding_as_pytorch
+
+_full = namespace.full
+
+
+def _full_rounding_as_pytorch(shape, fill_value, *, dtype=None, **kwargs):
+    """``full`` whose float8 fill value rounds as PyTorch's (through float32, :func:`ember.float8.to_float8`)."""
+    if getattr(dtype, "itemsize", 0) == 1 and dtype.kind in "fV":
+        return to_float8(_full(shape, fill_value, dtype=np.float32, **kwargs), dtype)
+    return _full(shape, fill_value, dtype=dtype, **kwargs)
+
+
+namespace.full = _full_rounding_as_pytorch
 
 # PyTorch computes log(0) = -inf, 0/0 = nan and exp(1000) = inf silently. The functions that can
 # signal a floating-point error run with NumPy's warnings off for that call only: the error state is

@@ -18,7 +18,15 @@ from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor, tensor
 from . import complex_math
 from .comparison import _TORCH_NAMES
-from .dtype_support import C_NAMES, FLOATING_AND_HALF, INTEGRAL, not_implemented
+from .dtype_support import (
+    C_NAMES,
+    FLOAT8,
+    FLOATING_AND_HALF,
+    INTEGRAL,
+    check_limited_support,
+    not_implemented,
+    refuse_limited,
+)
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -466,6 +474,8 @@ def _unary(
             raise NotImplementedError(complex_error.format(_TORCH_NAMES[input.dtype.name]))
         if kernel_dtypes is not None and input.dtype not in kernel_dtypes:
             not_implemented(f"{name}_cpu", input.dtype)
+        if input.dtype in dtypes.limited_dtypes and (floating or input.dtype in dtypes.float8_dtypes or name == "sign"):
+            check_limited_support(name, input.dtype)  # an unsigned integer's floor, round, ... is itself
         return cls.apply(input)
 
     op.__name__ = name
@@ -584,7 +594,10 @@ class _Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x._make(x._backend.xp.abs(x._data))
+        xp, data = x._backend.xp, x._data
+        if x.dtype in FLOAT8:  # PyTorch's float8 abs is x < 0 ? -x : x, which keeps -0.0 and the NaNs' signs
+            return x._make(xp.where(xp.less(data, 0), xp.negative(data), data))
+        return x._make(xp.abs(data))
 
     @staticmethod
     def backward(ctx, grad):
@@ -612,6 +625,8 @@ def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
             "invert a mask, use the `~` or `logical_not()` operator instead."
         )
+    if input.dtype in dtypes.limited_dtypes:
+        check_limited_support("neg", input.dtype)
     if out is not None:
         return write_out("neg", _Neg.apply(input), out, exact_dtype=True, inputs=(input,))
     return _Neg.apply(input)
@@ -634,6 +649,8 @@ def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001
     """
     if input.dtype is dtypes.bool:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    if input.dtype in dtypes.unsigned_dtypes or input.dtype is dtypes.float8_e8m0fnu:  # float8's abs is a kernel
+        check_limited_support("abs", input.dtype)
     if out is not None:
         # a real input's out has its dtype; a complex input's real magnitudes go to any floating or complex out
         return write_out("abs", _Abs.apply(input), out, exact_dtype=not input.dtype.is_complex)
@@ -677,6 +694,7 @@ def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.square(ember.tensor([-2.0, 0.5, 3.0]))
         tensor([4.0000, 0.2500, 9.0000])
     """
+    refuse_limited("pow", input)
     if out is not None:
         return write_out("square", square(input), out)
     if input.dtype is dtypes.bool:
@@ -731,8 +749,8 @@ class _Binary(Function):
 
     @classmethod
     def narrow_values(cls, a, data, other):
-        """:meth:`values` for an operand ``a`` of a 2-byte type: computed in float32 and rounded once
-        where ``a`` is float16/bfloat16 (:func:`opmath`), as PyTorch's kernels compute."""
+        """:meth:`values` for an operand ``a`` of a 16- or 8-bit floating type: computed in float32 and
+        rounded once (:func:`opmath`), as PyTorch's kernels compute."""
         return opmath(a, lambda x, y: cls.values(a._backend, x, y), data, other, round_numbers=not cls.exact_number)
 
     @classmethod
@@ -740,7 +758,7 @@ class _Binary(Function):
         scalar = not isinstance(b, Tensor)
         data, other = a._data, b if scalar else b._data
         try:
-            if data.dtype.itemsize == 2:  # perhaps float16/bfloat16
+            if data.dtype.itemsize <= 2 and data.dtype.kind not in "biu":  # float16/bfloat16, float8
                 native = cls.narrow_values(a, data, other)
             else:  # the per-op path: no closure
                 native = cls.values(a._backend, data, other)
@@ -1099,7 +1117,11 @@ class _IntTruncDiv(_RoundedDiv):
 def _exact_binary(fn_cls, op, input, other, kernel=None):
     """An integer-valued division op: exact in integer arithmetic, raising on an integer zero divisor
     (``kernel``: PyTorch's name for it, by default ``<op>_cpu``)."""
-    a, b, result = promote(op, input, other)
+    a, b, result = promote(op, input, other, refuse_limited=False)
+    if result in dtypes.limited_dtypes:  # PyTorch rounds no quotient of uint16/32/64 nor float8
+        # a float8 tensor and a number: div_floor_cpu_reduced_float, ...
+        reduced = kernel is not None and result.is_floating_point and (not isinstance(b, Tensor) or b.ndim == 0)
+        not_implemented(f"{kernel}_reduced_float" if reduced else kernel or f"{op}_cpu", result)
     if result.is_floating_point:
         return fn_cls.apply(a, b)
     if result is dtypes.bool or result.is_complex:
@@ -1609,6 +1631,17 @@ def _bool_clamp_kernel(low, high):
     return None
 
 
+#: the float8 types whose isfinite PyTorch refuses (it computes float8_e8m0fnu's, which has no infinity)
+_ISFINITE_REFUSED = FLOAT8 - {dtypes.float8_e8m0fnu}
+
+
+def _clamp_kernel(low, high):
+    """The name of PyTorch's kernel that clamps to these bounds (tensors or numbers; one may be None)."""
+    if isinstance(low, Tensor) or isinstance(high, Tensor):
+        return "maximum_cpu" if high is None else "minimum_cpu" if low is None else "clamp_cpu"
+    return "clamp_min_scalar_cpu" if high is None else "clamp_max_scalar_cpu" if low is None else "clamp_scalar_cpu"
+
+
 def clamp(  # noqa: A002
     input: Tensor, min: Tensor | Number | None = None, max: Tensor | Number | None = None, *, out: Tensor | None = None
 ) -> Tensor:
@@ -1652,6 +1685,8 @@ def clamp(  # noqa: A002
         min, max = (b.item() if isinstance(b, Tensor) else b for b in (min, max))  # noqa: A001
     if input.dtype is dtypes.bool and (kernel := _bool_clamp_kernel(min, max)) is not None:
         not_implemented(kernel, dtypes.bool)
+    if input.dtype in dtypes.limited_dtypes:
+        not_implemented(_clamp_kernel(min, max), input.dtype)
     if input.dtype.is_complex:
         raise NotImplementedError("clamp is not supported for complex types")
     if isinstance(min, Tensor):
@@ -1985,6 +2020,9 @@ def _compare(
         if ordered and result.is_complex:
             not_implemented(f"{name}_cpu", result)
         other_data = b._data if isinstance(b, Tensor) else b
+        if result in FLOAT8 and not isinstance(b, Tensor):  # the number rounded into float8 as PyTorch rounds
+            xp = a._backend.xp
+            other_data = xp.astype(xp.asarray(b, dtype=a._backend.native_dtype(dtypes.float32)), a._data.dtype)
         try:
             data = compute(a._backend.xp, a._data, other_data)
         except Exception as exc:
@@ -2011,6 +2049,8 @@ def _logical(name: str, compute: Callable[..., Any]) -> Callable[[Tensor, Tensor
         if out is not None:
             return write_out(name, op(input, other), out, inputs=(input, other))
         require_tensors(name, ("input", "other"), input, other)
+        refuse_limited(f"{name}_cpu", input)
+        refuse_limited(f"{name}_cpu", other)
         input, other = on_one_device(name, input, other)
         a = input.to(dtypes.bool)._data
         b = other.to(dtypes.bool)._data
@@ -2044,6 +2084,7 @@ def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.logical_not(ember.tensor([0, 1, -2]))
         tensor([ True, False, False])
     """
+    refuse_limited("logical_not_cpu", input)
     if out is not None:
         return write_out("logical_not", logical_not(input), out)
     return input._make(input._backend.xp.logical_not(input.to(dtypes.bool)._data))
@@ -2074,6 +2115,7 @@ def isinf(input: Tensor) -> Tensor:
         >>> ember.isinf(ember.tensor([1.0, float('-inf'), float('inf'), float('nan')]))
         tensor([False,  True,  True, False])
     """
+    refuse_limited("isinf", input, among=FLOAT8)
     return input._make(input._backend.xp.isinf(input._data))
 
 
@@ -2088,6 +2130,7 @@ def isfinite(input: Tensor) -> Tensor:
         >>> ember.isfinite(ember.tensor([1.0, float('-inf'), float('nan')]))
         tensor([ True, False, False])
     """
+    refuse_limited("isfinite", input, among=_ISFINITE_REFUSED)
     return input._make(input._backend.xp.isfinite(input._data))
 
 

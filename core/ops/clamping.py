@@ -9,7 +9,7 @@ from ..tensor import Tensor
 from ..typeinfo import finfo
 from .arithmetic import clamp, pow, where  # noqa: A004
 from .complex_views import complex as complex_from_parts
-from .dtype_support import not_implemented
+from .dtype_support import FLOAT8, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .out_argument import write_out
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ def nan_to_num(
         >>> ember.nan_to_num(ember.tensor([float("nan"), 1.0]))
         tensor([0., 1.])
     """
+    refuse_limited("nan_to_num", input, among=FLOAT8)
     if out is not None:
         return write_out("nan_to_num", nan_to_num(input, nan, posinf, neginf), out, exact_dtype=True)
     if not isinstance(input, Tensor):
@@ -144,6 +145,7 @@ def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.bitwise_not(ember.tensor([True, False]))
         tensor([False,  True])
     """
+    refuse_limited("bitwise_not_cpu", input, among=UNSIGNED_WIDE)
     if out is not None:
         return write_out("bitwise_not", bitwise_not(input), out, exact_dtype=True)
     if input.dtype is dtypes.bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor
-from .dtype_support import TORCH_NAMES
+from .dtype_support import FLOAT8, TORCH_NAMES, refuse_limited
 from .operands import broadcast_error, check_same_device
 from .result_layout import in_operands_layout
 
@@ -43,6 +43,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
         >>> ember.isclose(ember.tensor([10000.0, 1e-07]), ember.tensor([10000.1, 1e-08]))
         tensor([ True, False])
     """
+    refuse_limited("mul_cpu_reduced_float", input, among=FLOAT8)
     _check_pair("isclose", input, other)
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{_TORCH_NAMES[input.dtype.name]} did not match {_TORCH_NAMES[other.dtype.name]}")
@@ -88,6 +89,7 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
         >>> ember.allclose(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 2.0 + 1e-9]))
         True
     """
+    refuse_limited("mul_cpu_reduced_float", input, among=FLOAT8)
     close = isclose(input, other, rtol, atol, equal_nan)
     return bool(close.all().item())
 

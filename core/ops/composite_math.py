@@ -17,7 +17,7 @@ from . import complex_math
 from .arithmetic import _Binary, _Pointwise, _unary, abs, result_type, sign, sub, trunc, where  # noqa: A004
 from .comparison import _TORCH_NAMES
 from .complex_views import complex_sgn
-from .dtype_support import not_implemented
+from .dtype_support import FLOAT8, not_implemented, refuse_limited
 from .operands import as_tensor_arg, is_scalar, promote, promote_floating, require_tensors
 from .out_argument import write_out
 from .result_layout import composite_in_operands_layout
@@ -438,8 +438,9 @@ def signbit(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     if out is not None:
         return write_out("signbit", signbit(input), out, exact_dtype=True)
     x = input.detach()
-    if not x.dtype.is_floating_point:
-        return x < 0
+    refuse_limited("signbit_cpu", x, among=FLOAT8)
+    if not x.dtype.is_floating_point:  # an unsigned type has no sign bit (and uint16/32/64 no order): all False
+        return x < 0 if x.dtype.is_signed else x != x
     return (x < 0) | ((x == 0) & (x.reciprocal() < 0))
 
 

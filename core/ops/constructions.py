@@ -12,7 +12,7 @@ from .. import dtypes
 from ..meta_errors import refuse_meta
 from ..tensor import Tensor
 from .creation import tensor, zeros
-from .dtype_support import not_implemented
+from .dtype_support import FLOAT8, not_implemented
 from .matrix import diag
 from .movement import cat, stack
 from .operands import dim_or_axis, numpy_names, wrap_dim
@@ -270,7 +270,7 @@ def unique_consecutive(
         (tensor([1, 2, 3, 1, 2]), tensor([2, 2, 1, 2, 1]))
     """
     refuse_meta("unique_consecutive", input)
-    if input.dtype.is_complex:  # PyTorch's unique kernels have no complex types
+    if input.dtype.is_complex or input.dtype in FLOAT8:  # PyTorch's unique kernels have neither
         not_implemented("unique", input.dtype)
     if dim is None:
         x, axis = input.reshape(-1), 0
@@ -287,7 +287,7 @@ def unique_consecutive(
         changed = (moved[1:] != moved[:-1]).any(1)
         starts = cat([changed.new_ones((1,)), changed])
         keep = starts.nonzero().reshape(-1)
-        values = x.index_select(axis, keep)
+        values = x[(slice(None),) * axis + (keep,)]  # an indexed read: PyTorch's takes uint16/32/64 too
         run = starts.to(dtypes.int64).cumsum(0) - 1
         inverse = run.reshape(input.shape) if dim is None else run
         ends = cat([keep[1:], keep.new_full((1,), n)])

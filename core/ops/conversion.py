@@ -14,7 +14,7 @@ from ..autograd.view_history import check_view_writable
 from ..device import device as _device
 from ..layout import check_memory_format, preserve_format, suggest_memory_format
 from ..tensor import Tensor, _new, dtype_arg, placement, writable_data
-from .creation import LEGACY_TYPES, legacy_type
+from .creation import CLASSLESS_TYPE_NAMES, LEGACY_TYPES, legacy_type
 from .movement import broadcast_shapes, format_copy
 from .operands import sum_to
 from .overlap import check_no_internal_overlap, check_no_partial_overlap
@@ -287,10 +287,9 @@ def cuda(self: Tensor, device: Device = None, non_blocking: bool = False, memory
     return to(self, dev, non_blocking=non_blocking)
 
 
-# the complex types have names (``x.type()``) but no classes, as in PyTorch
+# the complex, wide unsigned and float8 types have names (``x.type()``) but no classes, as in PyTorch
 _NAMES = {t._legacy_dtype: name for name, t in LEGACY_TYPES.items()} | {
-    dtypes.complex64: "ComplexFloatTensor",
-    dtypes.complex128: "ComplexDoubleTensor",
+    d: name for name, d in CLASSLESS_TYPE_NAMES.items()
 }
 
 

@@ -33,7 +33,7 @@ from ..typeinfo import iinfo
 from .comparison import _TORCH_NAMES
 from .creation_options import layout_options
 from .drawn_from import drawn_from
-from .dtype_support import C_NAMES, TORCH_NAMES, check_random_bound, not_implemented
+from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, check_random_bound, not_implemented
 from .movement import broadcast_shapes
 from .operands import fill_value_for
 from .out_argument import creation_placement, write_out
@@ -489,7 +489,7 @@ def arange(
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(v, numbers.Integral) for v in values) else dtypes.get_default_dtype()
     backend, dev, dt = _place(dtype, device)
-    if dt is dtypes.bool or dt.is_complex:
+    if dt is dtypes.bool or dt.is_complex or dt in dtypes.limited_dtypes:
         not_implemented("arange_cpu", dt)
     first, last, gap = (start, end, step) if dt.is_floating_point else (int(start), int(end), int(step))
     if dt is dtypes.int64:  # counted exactly from the truncated bounds, as PyTorch
@@ -659,6 +659,8 @@ def linspace(
     # bool ends count as 0 and 1, as in PyTorch (which reads them as numbers)
     start, end = (v.to(dtypes.int64) if isinstance(v, Tensor) and v.dtype is dtypes.bool else v for v in (start, end))
     backend, dev, dt = _place(_spaced_dtype("linspace", start, end, dtype), device)
+    if dt in dtypes.limited_dtypes:
+        not_implemented("linspace_cpu", dt)
     if dev.type == "meta":  # no values to compute (nor any in meta ends to read)
         return empty(steps, dtype=dt, device=dev, requires_grad=requires_grad)
     if dt is dtypes.bool and steps > 1:
@@ -763,6 +765,8 @@ def logspace(
     steps = _steps("logspace", steps)
     _tensor_ends("logspace", start, end)
     dt = _spaced_dtype("logspace", start, end, dtype)
+    if dt in dtypes.limited_dtypes:
+        not_implemented("logspace_cpu", dt)
     if dt is dtypes.bool and steps > 1:
         not_implemented("logspace_cpu", dt)
     if dt.is_complex or dtype is not None and dt.is_floating_point:
@@ -811,6 +815,8 @@ def eye(
         if size_arg("eye", value, name) < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
     backend, dev, dt = _place(dtype, device, op="eye")
+    if dt in UNSIGNED_WIDE:
+        not_implemented("eye", dt)
     with backend.device_context(dev.index):
         data = backend.xp.eye(n, m, dtype=backend.native_dtype(dt))
     return _finish(data, backend, dev, requires_grad)
@@ -836,7 +842,7 @@ def _random(
     device = _sampling_device(device, generator)
     backend, dev, dt = _place(dtype, device, default, op)
     complex_parts = dt.is_complex and sample_part is not None
-    if kernel is not None and not dt.is_floating_point and not complex_parts:
+    if kernel is not None and (not dt.is_floating_point or dt in FLOAT8) and not complex_parts:
         not_implemented(kernel, dt)
     gen = native_generator(generator, backend, dev.index)
     if complex_parts:
@@ -1007,6 +1013,8 @@ def randint(
             raise TypeError(f"randint(): argument '{name}' must be int, not {type(bound).__name__}")
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if dtype is not None and dtype_arg("randint", dtype) in FLOAT8:
+        not_implemented("random_update_from_to", dtype_arg("randint", dtype))
     check_random_bound("from", low, dtype or dtypes.int64)
     check_random_bound("to - 1", high - 1, dtype or dtypes.int64)
     return _random(
@@ -1050,6 +1058,8 @@ def randperm(
         dt, dev = creation_placement("randperm", dtype, device, out)
         return write_out("randperm", randperm(n, generator=generator, dtype=dt, device=dev), out, warn_resize=False)
     (n,) = _size((n,), "randperm")
+    if dtype is not None and dtype_arg("randperm", dtype) in dtypes.limited_dtypes:
+        not_implemented("randperm", dtype_arg("randperm", dtype))
     _check_permutation_dtype(n, dtype or dtypes.int64)
     device = _sampling_device(device, generator)
     backend, dev, _ = _place(dtypes.int64, device, op="randperm")
@@ -1458,6 +1468,12 @@ LEGACY_TYPES = {
     )
 }
 CUDA_LEGACY_TYPES = {name: _legacy_type(name, t._legacy_dtype, cuda=True) for name, t in LEGACY_TYPES.items()}
+#: the type names of the dtypes without a legacy class (``x.type()`` of a complex64 tensor is
+#: 'ComplexFloatTensor', of a uint32 one 'UInt32Tensor'): PyTorch's ScalarType name and "Tensor"
+CLASSLESS_TYPE_NAMES = {
+    f"{dtypes.TORCH_SCALAR_NAMES[d.name]}Tensor": d
+    for d in (*dtypes.complex_dtypes, *sorted(dtypes.limited_dtypes, key=str))
+}
 
 
 def legacy_type(spec: Any) -> tuple[dtypes.dtype, bool]:
@@ -1481,6 +1497,8 @@ def legacy_type(spec: Any) -> tuple[dtypes.dtype, bool]:
     cuda_type = ".cuda." in name
     table = CUDA_LEGACY_TYPES if cuda_type else LEGACY_TYPES
     short = name.split(".")[-1]
+    if short in CLASSLESS_TYPE_NAMES:
+        return CLASSLESS_TYPE_NAMES[short], cuda_type
     if short not in table:
         raise ValueError(f"invalid type: '{name}'")
     return table[short]._legacy_dtype, cuda_type

@@ -29,6 +29,11 @@ __all__ = [
     "not_implemented",
     "check_castable",
     "check_random_bound",
+    "check_limited_support",
+    "refuse_limited",
+    "UNSIGNED_WIDE",
+    "FLOAT8",
+    "GEMM_REFUSED",
 ]
 
 #: ``AT_DISPATCH_FLOATING_TYPES``: float32 and float64
@@ -52,6 +57,78 @@ C_NAMES: dict[dtype, str] = {
     dtypes.uint8: "unsigned char", dtypes.bool: "bool",
     dtypes.complex64: "c10::complex<float>", dtypes.complex128: "c10::complex<double>",
 }  # fmt: skip
+
+
+#: the element-wise ops PyTorch's CPU kernels compute for uint16/32/64 and for the float8 types (by
+#: the op names :func:`ember.ops.operands.promote` receives; "scalar" is a number made a tensor)
+_UNSIGNED_OPS = frozenset({"mul", "div", "eq", "ne", "bitwise_and", "bitwise_or", "bitwise_xor", "scalar"})
+_FLOAT8_OPS = frozenset({"mul", "eq", "ne", "scalar"})
+#: op name -> the kernel PyTorch names when it refuses one of these types (default: ``<op>_cpu``)
+_REFUSING_KERNELS = {
+    "add": "add_stub", "sub": "add_stub", "pow": "pow", "bitwise_left_shift": "lshift_cpu",
+    "bitwise_right_shift": "rshift_cpu", "floor": "floor_vml_cpu", "ceil": "ceil_vml_cpu",
+    "trunc": "trunc_vml_cpu", "round": "round_vml_cpu",
+}  # fmt: skip
+#: op name -> the kernel PyTorch names when it refuses a float8 type, where it differs: its vectorised
+#: math library's functions, and the "reduced float" kernels of the 16-bit types
+_FLOAT8_KERNELS = {
+    **{op: f"{op}_vml_cpu" for op in (
+        "acos", "asin", "atan", "cos", "erf", "erfc", "exp", "expm1", "log", "log10", "log1p", "log2",
+        "sin", "sqrt", "tan", "tanh",
+    )},
+    "sigmoid": "sigmoid_cpu_reduced_float", "exp2": "exp2",
+}  # fmt: skip
+
+
+#: uint16/32/64 and the float8 types, for :func:`refuse_limited`
+UNSIGNED_WIDE: frozenset[dtype] = frozenset(dtypes.unsigned_dtypes)
+FLOAT8: frozenset[dtype] = frozenset(dtypes.float8_dtypes)
+#: the limited-support types PyTorch's CPU matrix product (addmm) refuses: it multiplies the other float8 types
+GEMM_REFUSED: frozenset[dtype] = UNSIGNED_WIDE | {dtypes.float8_e8m0fnu}
+
+
+def refuse_limited(kernel: str, input: object, among: frozenset[dtype] = dtypes.limited_dtypes) -> None:
+    """Raise PyTorch's ``NotImplementedError`` for ``kernel`` where the tensor ``input`` has one of the
+    dtypes ``among`` (by default uint16/32/64 and the float8 types, for which PyTorch compiles few
+    kernels); anything else, a non-tensor too (its op's own check reports it), passes.
+
+    Example::
+
+        >>> from ember.ops.dtype_support import refuse_limited, FLOAT8
+        >>> refuse_limited("flip_cpu", ember.ones(2))
+        >>> refuse_limited("sum_cpu", ember.ones(2, dtype=ember.uint32), among=FLOAT8)
+        >>> refuse_limited("flip_cpu", ember.ones(2, dtype=ember.uint32))
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: "flip_cpu" not implemented for 'UInt32'
+    """
+    dt = getattr(input, "dtype", None)
+    if dt in among:
+        not_implemented(kernel, dt)
+
+
+def check_limited_support(op: str, dt: dtype, number_operand: bool = False) -> None:
+    """Raise PyTorch's ``NotImplementedError`` where it has no kernel of the element-wise op ``op`` for
+    ``dt``, one of uint16/32/64 or a float8 type (the "limited support" types: multiplication,
+    equality and the bitwise ops of the unsigned ones; multiplication of two float8 tensors and
+    equality of float8). ``number_operand``: the second operand is a number or a 0-d tensor.
+
+    Example::
+
+        >>> from ember.ops.dtype_support import check_limited_support
+        >>> check_limited_support("mul", ember.uint32)
+        >>> check_limited_support("add", ember.uint32)
+        Traceback (most recent call last):
+        ...
+        NotImplementedError: "add_stub" not implemented for 'UInt32'
+    """
+    if dt in dtypes.unsigned_dtypes:
+        if op not in _UNSIGNED_OPS:
+            not_implemented(_REFUSING_KERNELS.get(op, f"{op}_cpu"), dt)
+    elif op not in _FLOAT8_OPS or op == "mul" and number_operand:  # float8 times a number: no kernel
+        if number_operand and op in ("mul", "div"):  # the kernels of a 16-bit tensor and a number
+            not_implemented(f"{op}_cpu_reduced_float", dt)
+        not_implemented(_FLOAT8_KERNELS.get(op) or _REFUSING_KERNELS.get(op, f"{op}_cpu"), dt)
 
 
 def not_implemented(kernel: str, dt: dtype) -> NoReturn:

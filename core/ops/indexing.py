@@ -20,7 +20,7 @@ from ..tensor import Tensor, tensor, writable_data
 from .arithmetic import where
 from .conversion import assign_, check_inplace, check_view_of_leaf_writable, zero_overwritten
 from .creation import full
-from .dtype_support import C_NAMES, TORCH_NAMES, not_implemented
+from .dtype_support import C_NAMES, FLOAT8, TORCH_NAMES, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .movement import broadcast_shapes, cat, laid_out_like, row_major
 from .operands import check_same_device, dim_or_axis, fill_value_for, is_scalar, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
@@ -411,6 +411,15 @@ def setitem(self, key, value):
         tangents.write_tangent(self, value, key)
 
 
+def _refuse_limited_index_put(self, key, value):
+    """PyTorch's refusal of an indexed write into uint16/32/64 or float8: a number through a bool mask
+    is its masked_fill (no kernel for either family), anything else its index_put (none for the
+    unsigned types)."""
+    if isinstance(key, Tensor) and key.dtype is dtypes.bool and not isinstance(value, Tensor):
+        not_implemented("masked_fill", self.dtype)
+    refuse_limited("index_put", self, among=UNSIGNED_WIDE)
+
+
 def _write_item(self, key, value):
     if isinstance(key, (tuple, list)):
         key = _as_tuple(key, stacklevel=4)
@@ -422,6 +431,8 @@ def _write_item(self, key, value):
     if (not isinstance(value, Tensor) or value.numel() == 1) and _only_index_is_byte_mask(key):
         # PyTorch fills through masked_fill_ here, which refuses the deprecated uint8 mask
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype unsigned char")
+    if advanced and self.dtype in dtypes.limited_dtypes:
+        _refuse_limited_index_put(self, key, value)
     if isinstance(value, Tensor):
         if (
             value.ndim == 0 and value._device.type == "cpu"
@@ -439,6 +450,8 @@ def _write_item(self, key, value):
         raise TypeError(f"can't assign a {name} to a {self.type()}")
     else:  # a number is stored as a fill value (-1 is 255 in uint8; 300 in int8 raises, as in PyTorch)
         value = fill_value_for(value, self.dtype)
+        if self.dtype in FLOAT8:  # rounded into float8 as PyTorch rounds (NumPy's ml_dtypes rounds its own way)
+            value = full((), value, dtype=self.dtype, device=self._device)
     recording = grad_state.enabled and (self.requires_grad or (isinstance(value, Tensor) and value._requires_grad))
     if recording:
         if self._base is None and not advanced and node is not _AliasIndex:  # a write into a view of self
@@ -582,6 +595,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False,
         tensor([[2., 1.],
                 [3., 3.]])
     """
+    refuse_limited("scatter_gather_tensor_cpu", input)
     if out is not None:
         check_no_overlap(out, input)
         return write_out("gather", gather(input, dim, index, sparse_grad=sparse_grad), out, exact_dtype=True)
@@ -615,6 +629,7 @@ def take_along_dim(
         >>> ember.take_along_dim(x, ember.tensor([0, 5]))
         tensor([10., 50.])
     """
+    refuse_limited("scatter_gather_tensor_cpu", input)
     if axis is not None:
         dim, _ = numpy_names("take_along_dim", dim, None, axis, False, None)
     if out is not None:
@@ -679,6 +694,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor, *, out: Ten
         >>> ember.scatter_add(ember.zeros(3), 0, ember.tensor([0, 2, 0]), ember.tensor([1.0, 2.0, 3.0]))
         tensor([4., 0., 2.])
     """
+    refuse_limited("scatter_gather_tensor_cpu", input)
     if out is not None:
         return write_out("scatter_add", scatter_add(input, dim, index, src), out, exact_dtype=True)
     if not isinstance(src, Tensor):
@@ -781,6 +797,7 @@ def scatter(
         >>> ember.scatter(ember.zeros(3), 0, ember.tensor([1]), value=9.0)
         tensor([0., 9., 0.])
     """
+    refuse_limited("scatter_gather_tensor_cpu", input)
     if out is not None:
         return write_out("scatter", scatter(input, dim, index, src, value, reduce=reduce), out, exact_dtype=True)
     if src is None and value is None:
@@ -824,6 +841,7 @@ def index_select(input: Tensor, dim: int, index: Tensor, *, out: Tensor | None =
                 [3., 4.],
                 [1., 2.]])
     """
+    refuse_limited("index_select", input, among=UNSIGNED_WIDE)
     if out is not None:
         check_no_overlap(out, input)
         return write_out("index_select", index_select(input, dim, index), out, exact_dtype=True)
@@ -909,6 +927,7 @@ def index_add(
                 [0., 0.],
                 [1., 1.]])
     """
+    refuse_limited("index_add_", input)
     if out is not None:
         return write_out("index_add", index_add(input, dim, index, source, alpha=alpha), out, exact_dtype=True)
     axis = _check_index_source(
@@ -965,6 +984,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor, *, out: T
         >>> ember.zeros(3).index_copy(0, ember.tensor([2, 0]), ember.tensor([1.0, 2.0]))
         tensor([2., 0., 1.])
     """
+    refuse_limited("index_copy_cpu", input)
     if out is not None:
         return write_out("index_copy", index_copy(input, dim, index, source), out, exact_dtype=True)
     axis = _check_index_source(
@@ -1013,6 +1033,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
         tensor([[-1.,  2.],
                 [-1.,  4.]])
     """
+    refuse_limited("index_fill_cpu", input)
     axis = wrap_dim(dim, input.ndim)
     if not isinstance(index, Tensor):
         raise TypeError(f"index_fill(): argument 'index' must be Tensor, not {type(index).__name__}")
@@ -1048,6 +1069,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:
         tensor([[1., 2.],
                 [0., 0.]])
     """
+    refuse_limited("masked_fill", input)
     if not isinstance(mask, Tensor):
         raise TypeError(f"masked_fill(): argument 'mask' must be Tensor, not {type(mask).__name__}")
     if mask.dtype is not dtypes.bool:
@@ -1084,6 +1106,7 @@ def masked_select(input: Tensor, mask: Tensor, *, out: Tensor | None = None) -> 
         >>> ember.masked_select(x, x > 1.5)
         tensor([2., 3., 4.])
     """
+    refuse_limited("masked_select", input, among=UNSIGNED_WIDE)
     if out is not None:
         check_no_overlap(out, input)
         return write_out("masked_select", masked_select(input, mask), out, exact_dtype=True)
@@ -1108,6 +1131,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         >>> ember.masked_scatter(ember.zeros(4), ember.tensor([True, False, True, False]), ember.tensor([1.0, 2.0, 3.0]))
         tensor([1., 0., 2., 0.])
     """
+    refuse_limited("masked_scatter", input)
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(
             f"masked_scatter_ only supports boolean masks, but got mask with dtype {TORCH_NAMES[mask.dtype]}"
@@ -1166,6 +1190,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False, out: Tensor | None = None)
         >>> ember.nonzero(x, as_tuple=True)
         (tensor([0, 1]), tensor([0, 1]))
     """
+    refuse_limited("nonzero_count_cpu", input)
     if out is not None:
         return write_out("nonzero", nonzero(input), out, exact_dtype=True)
     backend = input._backend
@@ -1195,6 +1220,7 @@ def argwhere(input: Tensor) -> Tensor:
         tensor([[0, 0],
                 [1, 1]])
     """
+    refuse_limited("nonzero_count_cpu", input)
     return nonzero(input)
 
 
@@ -1270,6 +1296,7 @@ def sort(
         >>> ember.sort(ember.tensor([3.0, 1.0, 2.0]), descending=True).values
         tensor([3., 2., 1.])
     """
+    refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
     if axis is not None:
         dim, _ = numpy_names("sort", dim, -1, axis, False, None)
     if out is not None:
@@ -1304,6 +1331,7 @@ def argsort(
         tensor([[0, 1],
                 [1, 0]])
     """
+    refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
     if axis is not None:
         dim, _ = numpy_names("argsort", dim, -1, axis, False, None)
     _check_sortable(input)
@@ -1344,6 +1372,7 @@ def topk(  # noqa: A002
         values=tensor([1., 3.]),
         indices=tensor([0, 2]))
     """
+    refuse_limited("topk_cpu", input)
     if axis is not None:
         dim, _ = numpy_names("topk", dim, -1, axis, False, None)
     if out is not None:
@@ -1389,6 +1418,7 @@ def kthvalue(
         values=tensor(2.),
         indices=tensor(3))
     """
+    refuse_limited("kthvalue_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("kthvalue", dim, -1, axis, keepdim, keepdims)
     if out is not None:
@@ -1423,6 +1453,7 @@ def take(input: Tensor, index: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([[1., 4.],
                 [3., 3.]])
     """
+    refuse_limited("take_cpu", input)
     if out is not None:
         check_no_overlap(out, input)
         return write_out("take", take(input, index), out, exact_dtype=True)

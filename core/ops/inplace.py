@@ -23,7 +23,7 @@ from ..typeinfo import finfo, iinfo
 from .arithmetic import result_type
 from .comparison import _TORCH_NAMES
 from .conversion import assign_, check_inplace, write_result_
-from .dtype_support import TORCH_NAMES, check_castable, check_random_bound
+from .dtype_support import FLOAT8, TORCH_NAMES, check_castable, check_random_bound, refuse_limited
 from .movement import broadcast_shapes
 from .operands import fill_value_for, is_scalar, wrap_dim
 from .overlap import check_no_internal_overlap, check_no_partial_overlap, has_internal_overlap
@@ -332,11 +332,12 @@ def _fill_number(self, value, node):
         check_inplace(self)
         if self._base is not None and self._view_replay is not None:  # recorded on the base (CopySlices)
             return assign_(self, self.new_full((), value), one_value=True)
-        node.apply(self, fill_value_for(value, self.dtype))
+        node.apply(self, value if node is _Zero else fill_value_for(value, self.dtype))
         if autograd_function.tangent_rule is not None:  # values that carry no tangent
             tangents.write_tangent(self)
         return self
-    value = fill_value_for(value, self.dtype)
+    if node is not _Zero:  # zero is every type's value (float8_e8m0fnu's smallest, 2**-127, as PyTorch's memset)
+        value = fill_value_for(value, self.dtype)
     return _write(self, self._backend.xp.full(self._data.shape, value, dtype=self._data.dtype), one_value=True)
 
 
@@ -422,6 +423,7 @@ def uniform_(
         >>> ember.empty(3).uniform_(-1.0, 1.0)
         tensor([-0.0075,  0.5364, -0.8230])
     """
+    refuse_limited("check_uniform_bounds", self)
     a = _keyword_from("uniform_", from_, 0.0, from_keyword) if from_keyword else from_
     _require(a <= to, f"uniform_ expects to return a [from, to) range, but found from={a} > to={to}")
 
@@ -449,6 +451,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Gen
         >>> ember.empty(3).normal_(mean=10.0, std=0.1)
         tensor([10.1541,  9.9707,  9.7821])
     """
+    refuse_limited("normal_kernel_cpu", self)
     _require(std >= 0.0, f"normal expects std >= 0.0, but found std {std:g}")
     part_std = std / math.sqrt(2.0)
     return _sample_(
@@ -555,6 +558,10 @@ def random_(
         if to is ...:
             raise TypeError("random_() missing the argument 'to' that goes with 'from'")
     unbounded = to is ... and from_ == 0  # random_(): PyTorch's sampler of the dtype's whole range
+    if unbounded:
+        refuse_limited("random_kernel_cpu", self)
+    else:  # PyTorch samples a range into uint16/32/64, into no float8 type
+        refuse_limited("random_update_from_to", self, among=FLOAT8)
     if to is ...:
         from_, top = 0, from_
         if unbounded:

@@ -9,7 +9,7 @@ from ..amp.policy import autocast_call
 from ..amp.state import state as _amp
 from ..autograd.function import Function, differentiable_backward, saved_reader
 from ..tensor import Tensor
-from .dtype_support import not_implemented
+from .dtype_support import GEMM_REFUSED, not_implemented, refuse_limited
 from .operands import (
     array_operands,
     check_same_device,
@@ -164,11 +164,11 @@ def _matmul(a: Tensor, b: Tensor, node: type[_Matmul] | None = None) -> Tensor:
             if na <= 2 and nb <= 2
             else f"Expected size for first two dimensions of batch2 tensor to be compatible: matmul got shapes ({_shapes(a, b)})"
         )
+    kernel = "dot" if na == 1 == nb else "addmv_impl_cpu" if nb == 1 else "addmm_impl_cpu_" if nb == 2 else "bmm"
     if a.dtype is dtypes.bool:  # PyTorch has no bool GEMM: the kernel its matmul would call refuses
-        not_implemented(
-            "dot" if na == 1 == nb else "addmv_impl_cpu" if nb == 1 else "addmm_impl_cpu_" if nb == 2 else "bmm",
-            a.dtype,
-        )
+        not_implemented(kernel, a.dtype)
+    if a.dtype in dtypes.limited_dtypes:  # of uint16/32/64 and float8, PyTorch multiplies float8 matrices only
+        refuse_limited(kernel, a, among=GEMM_REFUSED if kernel == "addmm_impl_cpu_" else dtypes.limited_dtypes)
     if na == 1 and nb == 1:
         return _Matmul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
     if na == 1:
@@ -200,6 +200,7 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([[3.],
                 [7.]])
     """
+    refuse_limited("addmm_impl_cpu_", input, among=GEMM_REFUSED)
     if out is not None:
         return write_out("mm", mm(input, mat2), out, exact_dtype=True)
     if type(input) is not Tensor and getattr(input, "is_sparse", False):
@@ -232,6 +233,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.bmm(ember.tensor([[[1.0, 2.0]]]), ember.tensor([[[3.0], [4.0]]]))
         tensor([[[11.]]])
     """
+    refuse_limited("bmm", input)
     if out is not None:
         return write_out("bmm", bmm(input, mat2), out, exact_dtype=True)
     if _amp.active:
@@ -262,6 +264,7 @@ def mv(input: Tensor, vec: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.mv(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 0.5]))
         tensor([2., 5.])
     """
+    refuse_limited("addmv_impl_cpu", input)
     if out is not None:
         return write_out("mv", mv(input, vec), out, exact_dtype=True)
     if _amp.active:
@@ -288,6 +291,7 @@ def dot(input: Tensor, tensor: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.dot(ember.tensor([2.0, 3.0]), ember.tensor([2.0, 1.0]))
         tensor(7.)
     """
+    refuse_limited("dot", input)
     if out is not None:
         return write_out("dot", dot(input, tensor), out, exact_dtype=True)
     if _amp.active:  # one product, not matmul's policy (cpu leaves dot alone, cuda promotes)
@@ -320,6 +324,7 @@ def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.vdot(ember.tensor([1j, 2.0]), ember.tensor([1j, 1.0]))
         tensor(3.+0.j)
     """
+    refuse_limited("dot", input)
     if out is not None:
         return write_out("vdot", vdot(input, other), out, exact_dtype=True)
     if isinstance(input, Tensor) and input.dtype.is_complex:
@@ -342,6 +347,7 @@ def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.inner(ember.tensor([[1.0, 2.0], [0.0, 1.0]]), ember.tensor([3.0, 4.0]))
         tensor([11.,  4.])
     """
+    refuse_limited("dot", input)
     require_tensors("inner", ("input", "other"), input, other)
     if out is not None:
         return write_out("inner", inner(input, other), out, exact_dtype=True)

@@ -17,7 +17,7 @@ from ..tensor import Tensor
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
 from .creation import arange, zeros
-from .dtype_support import not_implemented
+from .dtype_support import not_implemented, refuse_limited
 from .movement import broadcast_tensors, cat, stack
 from .operands import broadcast_error, check_same_device, numpy_names, wrap_dim
 from .out_argument import write_out
@@ -160,6 +160,7 @@ def trace(input: Tensor) -> Tensor:
         >>> ember.trace(ember.arange(6).reshape(2, 3))
         tensor(4)
     """
+    refuse_limited("trace", input)
     _check_tensor("trace", input)
     if input.dtype is dtypes.bool:
         not_implemented("trace", input.dtype)
@@ -200,6 +201,7 @@ def tril(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tens
                 [1., 0., 0.],
                 [1., 1., 0.]])
     """
+    refuse_limited("tril", input)
     if out is not None:
         return write_out("tril", tril(input, diagonal), out, exact_dtype=True)
     return _triangle("tril", input, diagonal, True)
@@ -225,6 +227,7 @@ def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tens
                 [0., 0., 1.],
                 [0., 0., 0.]])
     """
+    refuse_limited("triu", input)
     if out is not None:
         return write_out("triu", triu(input, diagonal), out, exact_dtype=True)
     return _triangle("triu", input, diagonal, False)

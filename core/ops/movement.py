@@ -16,7 +16,7 @@ from ..autograd.view_history import MULTI_OUTPUT_VIEW
 from ..layout import check_memory_format, contiguous_format, format_order, preserve_format, suggest_memory_format
 from ..strides import is_ordered, view_strides
 from ..tensor import Size, Tensor, size_arg, writable_data
-from .dtype_support import TORCH_NAMES
+from .dtype_support import TORCH_NAMES, not_implemented
 from .dtype_views import view_dtype
 from .operands import check_same_device, dim_or_axis, normalize_dims, numpy_names, sum_to, wrap_dim
 from .out_argument import write_out
@@ -688,6 +688,12 @@ def flip(input: Tensor, dims: _size_t) -> Tensor:
     for axis in axes:
         if axes.count(axis) > 1:
             raise RuntimeError(f"flip(): dim {axis} appears multiple times in the list of dims")
+    if input.dtype in dtypes.limited_dtypes:
+        # PyTorch copies a flip of the outer dimensions for every type; only its kernel that reverses
+        # the innermost dimension (the last one longer than 1) refuses uint16/32/64 and float8
+        innermost = max((d for d, n in enumerate(input.shape) if n > 1), default=None)
+        if innermost in axes:
+            not_implemented("flip_cpu", input.dtype)
     if not axes or input.ndim == 0:
         return input.clone()
     return _Flip.apply(input, tuple(sorted(axes)))

@@ -14,6 +14,7 @@ import numpy as np
 from .. import dtypes
 from ..tensor import Tensor, tensor
 from ..typeinfo import iinfo
+from .dtype_support import check_limited_support
 
 if TYPE_CHECKING:
     from ..types import Number
@@ -42,6 +43,8 @@ _C_TYPES = {
     dtypes.bool: "bool", dtypes.uint8: "uint8_t", dtypes.int8: "int8_t", dtypes.int16: "int16_t",
     dtypes.int32: "int", dtypes.int64: "int64_t", dtypes.float16: "c10::Half",
     dtypes.bfloat16: "c10::BFloat16", dtypes.float32: "float", dtypes.float64: "double",
+    dtypes.uint16: "uint16_t", dtypes.uint32: "uint32_t", dtypes.uint64: "uint64_t",
+    **{d: f"c10::{dtypes.TORCH_SCALAR_NAMES[d.name]}" for d in dtypes.float8_dtypes},
 }  # fmt: skip
 
 
@@ -109,32 +112,42 @@ def array_operands(like, value):
     return (like if like.dtype is result else like.to(result)), converted, result
 
 
-def promote(op, a, b):
+def promote(op, a, b, refuse_limited=True):
     """Bring ``a`` (a tensor) and ``b`` (a tensor or Python scalar) to a common dtype.
 
     Returns ``(a, b, dtype)``; Python scalars stay Python scalars (they are 'weak'),
     tensors are cast (differentiably) only when their dtype differs from the result.
+    A result of uint16/32/64 or a float8 type raises PyTorch's ``NotImplementedError`` where it has
+    no kernel of ``op`` for it (:func:`~ember.ops.dtype_support.check_limited_support`), unless
+    ``refuse_limited`` is False (the caller checks).
     """
     if isinstance(b, Tensor):
         if a._device is not b._device and a._device != b._device:
             a, b = on_one_device(op, a, b)
         na, nb = a._data.dtype, b._data.dtype
         if na is nb or na == nb:  # the common case: one native type, no ember dtype lookups
-            return a, b, a._backend._ember[na]
+            result = a._backend._ember[na]
+            if result in dtypes.limited_dtypes and refuse_limited:
+                check_limited_support(op, result, b.ndim == 0)
+            return a, b, result
         da, db = a.dtype, b.dtype
         groups = ([], [], [])
         for t, d in ((a, da), (b, db)):
             groups[0 if t.ndim else 1].append(d)
         result = dtypes.result_type(groups[0], groups[1], [])
+        if result in dtypes.limited_dtypes and refuse_limited:
+            check_limited_support(op, result, b.ndim == 0)
         return (a if da is result else a.to(result)), (b if db is result else b.to(result)), result
     tb = type(b)
     if tb is float or tb is int:  # the common case: a Python number with a floating tensor
         da = a._backend._ember[a._data.dtype]
         if da.is_floating_point:  # no scalar outranks a floating tensor's category
+            if da in dtypes.limited_dtypes and refuse_limited:
+                check_limited_support(op, da, True)
             return a, float(b), da
     elif not is_scalar(b):
         if op in ("add", "sub") and getattr(b, "is_sparse", False):  # dense +/- sparse is dense, as in PyTorch
-            return promote(op, a, b.to_dense())
+            return promote(op, a, b.to_dense(), refuse_limited)
         operands = array_operands(a, b)
         if operands is not None:
             return operands
@@ -146,6 +159,8 @@ def promote(op, a, b):
         a = a.to(result)
     else:
         result = da
+    if result in dtypes.limited_dtypes and refuse_limited:
+        check_limited_support(op, result, True)
     if result.is_floating_point:
         b = float(b)
     elif result.is_complex:
@@ -163,8 +178,10 @@ def promote_floating(op, a, b):
 
     Returns ``(a, b, dtype)`` as :func:`promote` does.
     """
-    pa, pb, result = promote(op, a, b)
+    pa, pb, result = promote(op, a, b, refuse_limited=False)  # an unsigned result is computed in floating point
     if result.is_floating_point or result.is_complex:
+        if result in dtypes.limited_dtypes:
+            check_limited_support(op, result, not isinstance(b, Tensor) or b.ndim == 0)
         return pa, pb, result
     result = dtypes.get_default_dtype()
     if isinstance(b, Tensor):
@@ -183,6 +200,8 @@ def wrap_integer(value, dtype):
     if low <= value < low + (1 << bits):
         return value
     if bits >= 64:
+        if not dtype.is_signed and -(1 << 63) <= value < 0:  # an int64 read as uint64: -1 is 2**64 - 1
+            return value + (1 << 64)
         raise OverflowError(f"value {value} cannot be converted to type {dtype.name} without overflow")
     return (value - low) % (1 << bits) + low
 
@@ -205,6 +224,8 @@ def fill_value_for(value, dtype):
     if dtype._category == 2:  # a floating type takes a finite number in its range (float16: up to 65504)
         if _finite(value) and abs(value) > _FLOAT_MAX[dtype]:
             raise _overflow(dtype)
+        if dtype in _FLOAT8_WITHOUT_INF and math.isinf(value) or dtype is dtypes.float8_e8m0fnu and value < 2.0**-127:
+            raise _overflow(dtype)  # float8_e8m0fnu: powers of two from 2**-127, no zero, no sign
         if dtype.itemsize == 2 and isinstance(value, float):  # PyTorch rounds it through float32 first
             return float(np.float32(value))
         return value
@@ -220,12 +241,22 @@ def fill_value_for(value, dtype):
     return value
 
 
+#: the float8 types with no infinity, where PyTorch's fill refuses one
+_FLOAT8_WITHOUT_INF = frozenset(
+    {dtypes.float8_e4m3fn, dtypes.float8_e4m3fnuz, dtypes.float8_e5m2fnuz, dtypes.float8_e8m0fnu}
+)
+
 #: the largest finite value of each floating type (written out: finfo of bfloat16 would import ml_dtypes)
 _FLOAT_MAX = {
     dtypes.float16: 65504.0,
     dtypes.bfloat16: 3.3895313892515355e38,
     dtypes.float32: 3.4028234663852886e38,
     dtypes.float64: sys.float_info.max,
+    dtypes.float8_e4m3fn: 448.0,
+    dtypes.float8_e5m2: 57344.0,
+    dtypes.float8_e4m3fnuz: 240.0,
+    dtypes.float8_e5m2fnuz: 57344.0,
+    dtypes.float8_e8m0fnu: 1.7014118346046923e38,
 }
 
 

@@ -85,9 +85,14 @@ def narrow_on_cpu(input: Any) -> bool:
     return dtype in dtypes.narrow_float and device is not None and device.type in CPU_DEVICE_TYPES
 
 
+#: the types PyTorch's element-wise kernels compute in float32: the 16-bit ones and float8 (the
+#: products of float8 tensors, the one arithmetic it has for them)
+_COMPUTED_IN_FLOAT32 = frozenset(dtypes.narrow_float + dtypes.float8_dtypes)
+
+
 def opmath(like: Any, compute: Callable[..., Any], *operands: Any, round_numbers: bool = False) -> Any:
     """The native result of ``compute(*operands)`` as PyTorch's element-wise kernels compute a
-    float16/bfloat16 tensor ``like``: its native arrays among ``operands`` read in float32 (a
+    float16/bfloat16 (or float8) tensor ``like``: its native arrays among ``operands`` read in float32 (a
     Python number stays a number, not rounded to 16 bits first, unless ``round_numbers``: PyTorch
     keeps the number only in add, sub, mul and div), the result rounded to ``like``'s type once.
     For any other type, ``compute(*operands)`` as it is.
@@ -104,7 +109,7 @@ def opmath(like: Any, compute: Callable[..., Any], *operands: Any, round_numbers
         0.1845703125
     """
     data = like._data
-    if data.dtype.itemsize != 2 or like.dtype not in dtypes.narrow_float:  # the itemsize first: the cheap test
+    if data.dtype.itemsize > 2 or like.dtype not in _COMPUTED_IN_FLOAT32:  # the itemsize first: the cheap test
         return compute(*operands)
     backend = like._backend
     xp, narrow, wide = backend.xp, data.dtype, backend.native_dtype(dtypes.float32)

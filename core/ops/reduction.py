@@ -16,7 +16,7 @@ from ..typeinfo import finfo
 from . import arithmetic, composite_math
 from .arithmetic import where
 from .comparison import _TORCH_NAMES
-from .dtype_support import FLOATING_AND_HALF, not_implemented
+from .dtype_support import FLOAT8, FLOATING_AND_HALF, not_implemented, refuse_limited
 from .matrix_norms import check_vector_norm_dtype, matrix_norm
 from .movement import cat, row_major, stack
 from .operands import normalize_dims, numpy_names, refuse_keepdim_without_dim, wrap_dim
@@ -73,11 +73,13 @@ def _every_dim_if_empty(dim):
     return None if isinstance(dim, (tuple, list)) and len(dim) == 0 else dim
 
 
-def _accumulate_dtype(d, dtype):
-    """The type a sum or product of elements of type ``d`` is computed in."""
-    if dtype is not None:
-        return dtypes.as_dtype(dtype)
-    return dtypes.int64 if d._category < 2 else d
+def _accumulate_dtype(d, dtype, kernel):
+    """The type a sum or product of elements of type ``d`` is computed in; PyTorch's ``kernel`` has
+    no instance for uint16/32/64 nor the float8 types (an unsigned input sums in int64)."""
+    result = dtypes.as_dtype(dtype) if dtype is not None else dtypes.int64 if d._category < 2 else d
+    if result in dtypes.limited_dtypes:
+        not_implemented(kernel, result)
+    return result
 
 
 def sum(
@@ -125,7 +127,7 @@ def sum(
         (input,) = cast_inputs("sum", input, dtype=dtype)
     axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
     d = input.dtype
-    out = _accumulate_dtype(d, dtype)
+    out = _accumulate_dtype(d, dtype, "sum_cpu")
     if out is not d:
         input = input.to(out)
     # an integer sum stays in its type (NumPy widens int32/uint8 sums to the platform integer)
@@ -165,6 +167,8 @@ def mean(
         >>> ember.mean(x, dim=1)
         tensor([2., 5.])
     """
+    if dtype is None:
+        refuse_limited("sum_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("mean", dim, None, axis, keepdim, keepdims)
     if out is not None:  # a floating-point mean is computed in out's dtype, as PyTorch
@@ -176,7 +180,7 @@ def mean(
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype}"
+            f"or complex dtype. Got: {_TORCH_NAMES[input.dtype.name]}"
         )
     axes = normalize_dims(_every_dim_if_empty(dim), len(input._data.shape))
     return (_Mean if dim is None else _MeanDims).apply(input, axes, keepdim)
@@ -293,7 +297,7 @@ def prod(
     if _amp.active:  # float32 under autocast (cpu), or the dtype asked for (cuda)
         (input,) = cast_inputs("prod", input, dtype=dtype)
     d = input.dtype
-    out = _accumulate_dtype(d, dtype)
+    out = _accumulate_dtype(d, dtype, "prod_out_cpu")
     if out is not d:
         input = input.to(out)
     axis = None if dim is None else wrap_dim(dim, input.ndim)
@@ -412,6 +416,7 @@ def amax(
         >>> ember.amax(x, dim=0)
         tensor([4., 5., 6.])
     """
+    refuse_limited("max_values_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("amax", dim, (), axis, keepdim, keepdims)
     if out is not None:
@@ -454,6 +459,7 @@ def amin(
         >>> ember.amin(x, dim=1)
         tensor([1., 4.])
     """
+    refuse_limited("min_values_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("amin", dim, (), axis, keepdim, keepdims)
     if out is not None:
@@ -513,6 +519,7 @@ def argmax(
         >>> ember.argmax(x, dim=1)
         tensor([1, 0])
     """
+    refuse_limited("argmax_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("argmax", dim, None, axis, keepdim, keepdims)
     if out is not None:
@@ -550,6 +557,7 @@ def argmin(
         tensor([[0],
                 [2]])
     """
+    refuse_limited("argmin_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("argmin", dim, None, axis, keepdim, keepdims)
     if out is not None:
@@ -563,6 +571,7 @@ def _extremum_with_indices(name, input, dim, keepdim, other):
     if isinstance(dim, Tensor):  # max(input, other): element-wise
         return (arithmetic.maximum if name == "max" else arithmetic.minimum)(input, dim)
     refuse_keepdim_without_dim(name, dim, keepdim)
+    refuse_limited(f"{name}_all" if dim is None else f"{name}_cpu", input)
     if input.dtype.is_complex:
         if dim is None:
             not_implemented(f"{name}_all", input.dtype)
@@ -705,6 +714,7 @@ def aminmax(
         min=tensor([1., 4.]),
         max=tensor([3., 6.]))
     """
+    refuse_limited("aminmax_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("aminmax", dim, None, axis, keepdim, keepdims)
     if out is not None:
@@ -787,6 +797,10 @@ def _variance(input, dim, unbiased, keepdim, correction, is_std):
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {input.dtype}")
     axes = normalize_dims(_every_dim_if_empty(dim), input.ndim)
     full = len(axes) == input.ndim
+    if input.dtype in FLOAT8:  # PyTorch's whole-tensor kernel and its kernel over dims both refuse float8
+        if full and dim is None:
+            raise RuntimeError(f"std_var_all: Unsupported dtype {_TORCH_NAMES[input.dtype.name]}")
+        not_implemented("std_cpu", input.dtype)
     node = _StandardDeviation if is_std else _Variance
     return node.apply(input, axes, keepdim, _correction(unbiased, correction), is_std, full)
 
@@ -903,6 +917,7 @@ def var_mean(
         >>> ember.var_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
+    refuse_limited("std_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("var_mean", dim, None, axis, keepdim, keepdims)
     mean_dim = None if isinstance(dim, bool) else dim  # ``var_mean(x, True)``: the positional ``unbiased``
@@ -939,6 +954,7 @@ def std_mean(
         >>> ember.std_mean(x, dim=1)
         (tensor([1., 1.]), tensor([2., 5.]))
     """
+    refuse_limited("std_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("std_mean", dim, None, axis, keepdim, keepdims)
     mean_dim = None if isinstance(dim, bool) else dim  # ``std_mean(x, True)``: the positional ``unbiased``
@@ -1169,7 +1185,7 @@ def cumsum(
         )
     if _amp.active:
         (input,) = cast_inputs("cumsum", input, dtype=dtype)
-    out = _accumulate_dtype(input.dtype, dtype)
+    out = _accumulate_dtype(input.dtype, dtype, "cumsum_out_cpu")
     if out is dtypes.bool:
         not_implemented("cumsum_out_cpu", out)
     if out is not input.dtype:
@@ -1272,6 +1288,7 @@ def count_nonzero(
         >>> ember.count_nonzero(x, dim=1)
         tensor([2, 1])
     """
+    refuse_limited("nonzero_count_cpu", input)
     if axis is not None:
         dim, _ = numpy_names("count_nonzero", dim, None, axis, False, None)
     return (input != 0).sum(dim)
@@ -1330,7 +1347,7 @@ def cumprod(
         return write_out(
             "cumprod", cumprod(input, dim, dtype=out.dtype if dtype is None else dtype), out, exact_dtype=True
         )
-    out = _accumulate_dtype(input.dtype, dtype)
+    out = _accumulate_dtype(input.dtype, dtype, "cumprod_out_cpu")
     if out is dtypes.bool:
         not_implemented("cumprod_out_cpu", out)
     if out is not input.dtype:
@@ -1437,6 +1454,7 @@ def cummax(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int 
         >>> ember.cummax(ember.tensor([1.0, 3.0, 2.0]), 0).values
         tensor([1., 3., 3.])
     """
+    refuse_limited("cummax_cpu", input)
     if axis is not None or dim is None:
         dim, _ = numpy_names("cummax", dim, None, axis, False, None, required=True)
     if out is not None:
@@ -1460,6 +1478,7 @@ def cummin(input: Tensor, dim: int | None = None, *, out: Any = None, axis: int 
         values=tensor([3., 1., 1., 0.]),
         indices=tensor([0, 1, 1, 3]))
     """
+    refuse_limited("cummin_cpu", input)
     if axis is not None or dim is None:
         dim, _ = numpy_names("cummin", dim, None, axis, False, None, required=True)
     if out is not None:
@@ -1581,6 +1600,7 @@ def median(
         >>> ember.median(ember.tensor([3.0, 1.0, 2.0, 4.0]))
         tensor(2.)
     """
+    refuse_limited("median_cpu", input)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("median", dim, None, axis, keepdim, keepdims)
     if out is not None:
@@ -1647,6 +1667,8 @@ def nansum(
         >>> ember.nansum(x, dim=0)
         tensor([4., 4.])
     """
+    if dtype is None:
+        refuse_limited("nansum_cpu", input, among=FLOAT8)
     if axis is not None or keepdims is not None:
         dim, keepdim = numpy_names("nansum", dim, None, axis, keepdim, keepdims)
     if out is not None:  # computed in out's dtype, as torch, which has no integer kernel for a floating input
@@ -1657,6 +1679,8 @@ def nansum(
         )
 
     _refuse_complex_nansum(input)
+    if dtype is not None:  # summed in that type (a float8 input read in float32)
+        input = input.to(dtype)
     if input.dtype.is_floating_point:
         input = input.masked_fill(input.detach().isnan(), 0)
     return sum(input, dim, keepdim, dtype=dtype)

@@ -16,7 +16,7 @@ from .. import dtypes
 from ..layout import contiguous_format
 from ..tensor import Tensor
 from .creation import arange, empty, tensor
-from .dtype_support import not_implemented
+from .dtype_support import FLOAT8, not_implemented, refuse_limited
 from .linalg import outer, scale_by
 from .movement import cat, stack
 from .operands import check_factor, check_same_device, numpy_names, wrap_dim
@@ -197,6 +197,7 @@ def msort(input: Tensor, *, out: Tensor | None = None) -> Tensor:
         tensor([[2, 1],
                 [3, 4]])
     """
+    refuse_limited("sorting_kernel_method_name", input, among=FLOAT8)
     if out is not None:
         return write_out("msort", msort(input), out, exact_dtype=True)
     return input.sort(dim=0).values

@@ -21,7 +21,7 @@ from ..tensor import Tensor
 from .comparison import _TORCH_NAMES
 from .conversion import check_inplace
 from .creation import arange
-from .dtype_support import not_implemented
+from .dtype_support import FLOAT8, UNSIGNED_WIDE, not_implemented, refuse_limited
 from .indexing import _IndexAccumulate, _native_key, check_index_put_dtype
 from .movement import _sizes_or_keyword, cat, flip, movedim, narrow, tensor_list, transpose
 
@@ -80,6 +80,7 @@ def unique(  # noqa: A002
         >>> ember.unique(ember.tensor([3, 1, 3]))
         tensor([1, 3])
     """
+    refuse_limited("unique", input, among=FLOAT8)
     refuse_meta("unique", input)
     if input.dtype.is_complex:  # no order to sort by
         not_implemented("unique", input.dtype)
@@ -622,6 +623,7 @@ def index_put(
         >>> ember.index_put(x, (ember.tensor([1, 1]),), ember.tensor(1.0), accumulate=True)
         tensor([0., 2., 0.])
     """
+    refuse_limited("index_put", input, among=UNSIGNED_WIDE)
     key = tuple(indices)
     for position, index in enumerate(key):  # tensors only: a None is no full slice here, as in PyTorch
         if not isinstance(index, Tensor):

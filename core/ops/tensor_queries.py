@@ -1,5 +1,5 @@
 """Questions about a tensor's layout, values and origin that return Python values: ``stride``,
-``storage_offset``, ``is_signed``, ``is_nonzero``, ``is_same_size``, ``is_inference``.
+``storage_offset``, ``dim_order``, ``is_signed``, ``is_nonzero``, ``is_same_size``, ``is_inference``.
 
 Strides and offsets are the backend's (:meth:`ember.backend.Backend.layout`), counted in
 elements as PyTorch counts them; a backend without strided views reports a fresh row-major layout.
@@ -7,10 +7,13 @@ elements as PyTorch counts them; a backend without strided views reports a fresh
 
 from __future__ import annotations
 
+from ..layout import channels_last, contiguous_format, memory_format
+from ..strides import dense_order
 from ..tensor import Tensor, _InferenceVersion, writable_data
+from .movement import is_contiguous
 from .operands import wrap_dim
 
-__all__ = ["is_signed", "is_nonzero", "is_same_size", "is_inference"]
+__all__ = ["dim_order", "is_signed", "is_nonzero", "is_same_size", "is_inference"]
 
 
 def stride(input: Tensor, dim: int | None = None) -> tuple[int, ...] | int:
@@ -47,6 +50,50 @@ def storage_offset(input: Tensor) -> int:
         2
     """
     return input._backend.layout(writable_data(input))[1]
+
+
+def dim_order(input: Tensor, *, ambiguity_check: bool | list[memory_format] = False) -> tuple[int, ...]:
+    """The dimensions from the outermost to the innermost in memory (the physical layout).
+
+    A row-major tensor gives ``(0, 1, ..., n - 1)``, a channels-last one ``(0, 2, ..., n - 1, 1)``,
+    any other the order of its strides (a tie going to the smaller size inside). Where a size-1
+    dimension or two equal strides leave the order open, one legal order is returned, unless
+    ``ambiguity_check`` asks for a unique one.
+
+    Args:
+        ambiguity_check (bool or list of ember.memory_format): True raises a ``RuntimeError`` where the
+            order is not unique; a list of memory formats raises one unless the tensor is laid out
+            in exactly one of them. Default: ``False``.
+
+    Example::
+
+        >>> ember.empty(2, 3, 5, 7).transpose(1, 2).dim_order()
+        (0, 2, 1, 3)
+        >>> ember.empty(2, 3, 5, 7, memory_format=ember.channels_last).dim_order()
+        (0, 2, 3, 1)
+    """
+    if not isinstance(ambiguity_check, bool) and not (
+        isinstance(ambiguity_check, list) and all(isinstance(f, memory_format) for f in ambiguity_check)
+    ):
+        raise TypeError("The ambiguity_check argument must be a bool or a list of memory formats.")
+    shape, strides = tuple(input.shape), stride(input)
+    if ambiguity_check is not False:
+        open_order = 1 in shape or any(a == b for a, b in zip(strides, strides[1:]))
+        formats = [] if ambiguity_check is True else ambiguity_check
+        if open_order and sum(is_contiguous(input, memory_format=f) for f in formats) != 1:
+            raise RuntimeError(
+                "The tensor does not have unique dim order, or cannot map to exact one of the given memory formats."
+            )
+    if input.ndim < 2:
+        return tuple(range(input.ndim))
+    row_major = is_contiguous(input, memory_format=contiguous_format)
+    if row_major != is_contiguous(input, memory_format=channels_last):
+        return tuple(range(input.ndim)) if row_major else (0, *range(2, input.ndim), 1)
+    order = dense_order(shape, strides)  # type: ignore[arg-type]  # stride() of no dim is a tuple
+    # asked for a unique order: each dimension must step strictly further than the next one inside it
+    if ambiguity_check and not all(0 < strides[i] < strides[o] for o, i in zip(order, order[1:])):  # type: ignore[index]
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return order
 
 
 def _tensor_arg(op: str, name: str, value: object, position: int) -> None:

@@ -19,7 +19,7 @@ from ...autograd.function import Function, differentiable_backward, saved_reader
 from ...autograd.grad_mode import grad_state
 from ...ops.arithmetic import _Pointwise, where
 from ...ops.conversion import check_inplace, write_result_
-from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented
+from ...ops.dtype_support import ALL, FLOATING_AND_HALF, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.movement import row_major
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor
@@ -197,6 +197,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """
     if isinstance(input, Tensor) and input.dtype is dtypes.bool:
         raise RuntimeError("Boolean inputs not supported for relu")
+    refuse_limited("clamp_min_scalar_cpu", input)
     return _apply("relu", input, inplace, _Relu.apply)
 
 

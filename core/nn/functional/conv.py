@@ -266,6 +266,8 @@ def _warn_asymmetric_same_padding():
 
 def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     input, weight, bias, batched = _operands(op, nd, input, weight, bias, groups, False)
+    if input.dtype in dtypes.limited_dtypes:  # PyTorch's CPU convolutions have no uint16/32/64 nor float8
+        not_implemented("slow_conv3d_cpu" if nd == 3 else "slow_conv2d_cpu", input.dtype)
     stride = _expand(op, "stride", stride, nd)
     dilation = _expand(op, "dilation", dilation, nd)
     kernel = tuple(weight.shape[2:])
@@ -320,6 +322,8 @@ def _float(t):
 
 def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation, output_size=None):
     input, weight, bias, batched = _operands(op, nd, input, weight, bias, groups, True)
+    if input.dtype in dtypes.limited_dtypes:
+        not_implemented(f"slow_conv_transpose{3 if nd == 3 else 2}d_out_cpu", input.dtype)
     stride = _expand(op, "stride", stride, nd)
     padding = _expand(op, "padding", padding, nd)
     dilation = _expand(op, "dilation", dilation, nd)

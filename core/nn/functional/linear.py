@@ -8,7 +8,7 @@ from ... import dtypes
 from ...amp.policy import autocast_call
 from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
-from ...ops.dtype_support import TORCH_NAMES, not_implemented
+from ...ops.dtype_support import GEMM_REFUSED, TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.reduced_precision import opmath
 from ...tensor import Tensor, _new
 
@@ -36,6 +36,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> F.linear(ember.randn(128, 20), ember.randn(30, 20)).size()
         ember.Size([128, 30])
     """
+    refuse_limited("addmm_impl_cpu_", input, among=GEMM_REFUSED)
     if _amp.active:
         return autocast_call("linear", linear, input, weight, bias)
     if _common_case(input, weight, bias):

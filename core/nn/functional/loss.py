@@ -19,7 +19,15 @@ from ...amp.state import state as _amp
 from ...autograd.function import Function, differentiable_backward
 from ...ops.arithmetic import where
 from ...ops.creation import arange
-from ...ops.dtype_support import C_NAMES, FLOATING, FLOATING_AND_HALF, TORCH_NAMES, check_castable, not_implemented
+from ...ops.dtype_support import (
+    C_NAMES,
+    FLOATING,
+    FLOATING_AND_HALF,
+    TORCH_NAMES,
+    check_castable,
+    not_implemented,
+    refuse_limited,
+)
 from ...ops.operands import check_same_device, sum_to
 from ...ops.reduced_precision import narrow_on_cpu
 from ...tensor import Tensor
@@ -1373,6 +1381,7 @@ def nll_loss(
         >>> input = F.log_softmax(ember.randn(3, 5, requires_grad=True), dim=1)
         >>> F.nll_loss(input, ember.tensor([1, 0, 4])).backward()
     """
+    refuse_limited("nll_loss_out_frame", input)
     if _amp.active:
         input, weight = cast_inputs("nll_loss", input, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
@@ -1441,6 +1450,8 @@ def cross_entropy(
         input, target, weight = cast_inputs("cross_entropy", input, target, weight)
     reduction = _get_reduction(size_average, reduce, reduction)
     _check_tensors("cross_entropy", input=input, target=target)
+    # its log_softmax has no uint16/32/64 nor float8 kernel (over the last dimension of an (N, C) input)
+    refuse_limited("log_softmax_lastdim_kernel_impl" if input.ndim <= 2 else "log_softmax_kernel_impl", input)
     _check_ignore_index("cross_entropy_loss", ignore_index)
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")

@@ -22,7 +22,7 @@ from ...autograd import function as autograd_function
 from ...autograd.function import Function, differentiable_backward
 from ...autograd.grad_mode import no_grad
 from ...ops.arithmetic import div
-from ...ops.dtype_support import TORCH_NAMES, not_implemented
+from ...ops.dtype_support import TORCH_NAMES, not_implemented, refuse_limited
 from ...ops.operands import check_same_device
 from ...ops.reduced_precision import computes_in_float32, narrow_on_cpu
 from ...tensor import Tensor
@@ -370,6 +370,7 @@ def batch_norm(
         tensor([[0.7628, 1.7499],
                 [2.6697, 6.1247]])
     """
+    refuse_limited("batch_norm", input)
     op = "batch_norm"
     if isinstance(input, Tensor) and input.ndim < 2:
         if input.numel() == 0:  # PyTorch returns a copy of an empty 1-D input (scaled by weight[0], plus bias[0])
@@ -517,6 +518,7 @@ def layer_norm(
         >>> F.layer_norm(ember.randn(2, 5, 10, 10), [10, 10]).shape
         ember.Size([2, 5, 10, 10])
     """
+    refuse_limited("LayerNormKernelImpl", input)
     if _amp.active:  # float32 on cuda (cpu leaves it alone)
         input, weight, bias = cast_inputs("layer_norm", input, weight, bias)
     axes = _trailing_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)

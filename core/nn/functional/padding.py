@@ -182,7 +182,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if value is not None and value != 0:
         raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
     _check_non_constant(input, pad, mode)
-    if input.dtype is dtypes.bool and mode != "circular":  # PyTorch's reflection/replication kernels
+    bool_or_limited = input.dtype is dtypes.bool or input.dtype in dtypes.limited_dtypes
+    if bool_or_limited and mode != "circular":  # PyTorch's reflection/replication kernels
         not_implemented(f"{_AUTOCAST_NAMES[mode]}{len(pad) // 2}d", input.dtype)
     if _amp.active:  # reflection_pad1d, replication_pad3d, ... as autocast's tables name them
         (input,) = cast_inputs(f"{_AUTOCAST_NAMES[mode]}{len(pad) // 2}d", input)

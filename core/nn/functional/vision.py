@@ -46,6 +46,8 @@ def _check_shuffle(op, input, factor, name):
         raise TypeError(f"{op}(): argument '{name}' (position 2) must be int, not {type(factor).__name__}")
     if factor <= 0:
         raise RuntimeError(f"{op} expects a positive factor, but got {factor}")
+    if input.dtype in dtypes.limited_dtypes:  # PyTorch's shuffle kernels have no uint16/32/64 nor float8
+        not_implemented(op, input.dtype)
     if input.ndim < 3:
         raise RuntimeError(
             f"{op} expects input to have at least 3 dimensions, but got input with {input.ndim} dimension(s)"
@@ -405,7 +407,7 @@ def _interpolate(
         if input.dtype not in (dtypes.float32, dtypes.float64):
             not_implemented("compute_index_ranges_weights", input.dtype)
         return in_input_format(resample_antialias(input, out_sizes, scales, mode, bool(align_corners)), input)
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point or input.dtype in dtypes.float8_dtypes:  # PyTorch resamples no float8
         if input.dtype is not dtypes.uint8 or mode in ("linear", "trilinear", "area"):
             not_implemented(_interpolate_kernel(mode, dim), input.dtype)
         if mode in ("bilinear", "bicubic"):  # PyTorch's integer arithmetic
