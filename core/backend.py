@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from .dtypes import native_dtype_name
 from .primitives import DERIVED, PRIMITIVES, REQUIRED, build_namespace, complete_namespace
 from .strides import contiguous_strides
 
@@ -61,30 +62,6 @@ __all__ = [
     "native_dtype_name",
     "use",
 ]
-
-_native_dtype_names: dict[Any, str] = {}
-
-
-def native_dtype_name(dtype: Any) -> str:
-    """The name of a native (NumPy-style) array dtype, ``dtype.name``, remembered per dtype.
-
-    NumPy works a dtype's ``name`` out in Python on every read (about 5 us, as long as a small
-    operation): a backend's per-operation dtype checks read it here instead (a dictionary lookup).
-
-    Args:
-        dtype: a ``numpy.dtype`` (CuPy's and PyOpenCL's arrays have them too).
-
-    Example::
-
-        >>> import numpy as np
-        >>> ember.backend.native_dtype_name(np.dtype(np.float32))
-        'float32'
-    """
-    name = _native_dtype_names.get(dtype)
-    if name is None:
-        name = _native_dtype_names[dtype] = dtype.name
-    return name
-
 
 #: Methods of :class:`Backend` that a backend implements beside the namespace.
 BACKEND_METHODS = (

@@ -412,6 +412,30 @@ def ml_dtypes_type(d: dtype) -> Any:
     return getattr(ml_dtypes, d.name)
 
 
+_native_dtype_names: dict[Any, str] = {}
+
+
+def native_dtype_name(dtype: Any) -> str:
+    """The name of a native (NumPy-style) array dtype, ``dtype.name``, remembered per dtype.
+
+    NumPy works a dtype's ``name`` out in Python on every read (about 5 us, as long as a small
+    operation): a backend's per-operation dtype checks read it here instead (a dictionary lookup).
+
+    Args:
+        dtype: a ``numpy.dtype`` (CuPy's and PyOpenCL's arrays have them too).
+
+    Example::
+
+        >>> import numpy as np
+        >>> ember.dtypes.native_dtype_name(np.dtype(np.float32))
+        'float32'
+    """
+    name = _native_dtype_names.get(dtype)
+    if name is None:
+        name = _native_dtype_names[dtype] = dtype.name
+    return name
+
+
 def numpy_bfloat16() -> Any:
     """NumPy's bfloat16 type from ``ml_dtypes`` (imported on first use), or None when it is absent."""
     return ml_dtypes_type(bfloat16)

@@ -1319,7 +1319,7 @@ def _infer_host(data, dtype):
         if from_typed is not None:  # PyTorch promotes the tensors' dtypes with the numbers' types
             inferred = from_typed
         elif isinstance(data, (np.ndarray, np.generic)):  # NumPy data keeps its own type
-            inferred = dtypes.as_dtype(array.dtype.name)
+            inferred = dtypes.as_dtype(dtypes.native_dtype_name(array.dtype))
         elif array.dtype.kind == "f":
             inferred = dtypes.get_default_dtype()
         elif array.dtype.kind in "iu":
@@ -1426,7 +1426,7 @@ def _typed_to_scalars(seq):
             return [convert(item) for item in x]
         if isinstance(x, np.ndarray):
             arrays.append(x)
-            kind, value = dtypes.as_dtype(x.dtype.name), x
+            kind, value = dtypes.as_dtype(dtypes.native_dtype_name(x.dtype)), x
         elif isinstance(x, Tensor):
             if x.numel() != 1:
                 if x.dtype.is_floating_point or x.dtype.is_complex:
@@ -1436,7 +1436,7 @@ def _typed_to_scalars(seq):
                 warn_scalar_of_requiring_grad()
             kind, value = x.dtype, x.item()
         elif isinstance(x, np.generic):
-            kind, value = dtypes.as_dtype(x.dtype.name), x.item()
+            kind, value = dtypes.as_dtype(dtypes.native_dtype_name(x.dtype)), x.item()
         else:
             kind, value = (dtypes.scalar_dtype(x) if is_number(x) else None), x
         if kind is not None:
@@ -1626,5 +1626,5 @@ def from_numpy(array: np.ndarray) -> Tensor:
         )
     dev = _device("cpu")
     backend = backend_for_device(dev)
-    dtypes.as_dtype(array.dtype.name)  # raises for unsupported element types
+    dtypes.as_dtype(dtypes.native_dtype_name(array.dtype))  # raises for unsupported element types
     return _new(backend.from_host(array, 0, copy=False), backend, dev)

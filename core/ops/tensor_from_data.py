@@ -87,7 +87,7 @@ def asarray(
     if isinstance(obj, np.ndarray) or hasattr(obj, "__array_interface__"):
         array = np.asarray(obj)
         if target_dtype is None:
-            target_dtype = dtypes.as_dtype(array.dtype.name)
+            target_dtype = dtypes.as_dtype(dtypes.native_dtype_name(array.dtype))
         shareable = target_device.type == "cpu" and dtypes.host_dtype(target_dtype) == array.dtype
         if copy is False and not shareable:
             raise _alias_error(f"array with dtype {array.dtype}", target_dtype)
