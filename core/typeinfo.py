@@ -40,7 +40,8 @@ class finfo:  # noqa: N801 - the public name mirrors torch.finfo
                 "torch.finfo() requires a floating point input type. Use torch.iinfo to handle 'torch.finfo'"
             )
         if type in dtypes.float8_dtypes:
-            self.bits, self.eps, self.max, self.min, self.tiny = 8, *_FLOAT8_LIMITS[type.name]
+            self.eps, self.max, self.min, self.tiny = _FLOAT8_LIMITS[type.name]
+            self.bits = 8
             self.smallest_normal, self.resolution, self.dtype = self.tiny, 1.0, type.name
             return
         info = _bfloat16_finfo() if type is dtypes.bfloat16 else np.finfo(type.name)

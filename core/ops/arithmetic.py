@@ -1777,9 +1777,8 @@ def where(
         (tensor([1]),)
     """
     if out is not None:
-        return write_out(
-            "where", where(condition, input, other), out, exact_dtype=True, inputs=(condition, input, other)
-        )  # type: ignore[arg-type]
+        computed = where(condition, input, other)  # type: ignore[arg-type]
+        return write_out("where", computed, out, exact_dtype=True, inputs=(condition, input, other))
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if not isinstance(condition, Tensor):

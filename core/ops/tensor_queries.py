@@ -7,6 +7,8 @@ elements as PyTorch counts them; a backend without strided views reports a fresh
 
 from __future__ import annotations
 
+from typing import cast
+
 from ..layout import channels_last, contiguous_format, memory_format
 from ..strides import dense_order
 from ..tensor import Tensor, _InferenceVersion, writable_data
@@ -76,7 +78,7 @@ def dim_order(input: Tensor, *, ambiguity_check: bool | list[memory_format] = Fa
         isinstance(ambiguity_check, list) and all(isinstance(f, memory_format) for f in ambiguity_check)
     ):
         raise TypeError("The ambiguity_check argument must be a bool or a list of memory formats.")
-    shape, strides = tuple(input.shape), stride(input)
+    shape, strides = tuple(input.shape), cast(tuple[int, ...], stride(input))
     if ambiguity_check is not False:
         open_order = 1 in shape or any(a == b for a, b in zip(strides, strides[1:]))
         formats = [] if ambiguity_check is True else ambiguity_check
@@ -89,9 +91,9 @@ def dim_order(input: Tensor, *, ambiguity_check: bool | list[memory_format] = Fa
     row_major = is_contiguous(input, memory_format=contiguous_format)
     if row_major != is_contiguous(input, memory_format=channels_last):
         return tuple(range(input.ndim)) if row_major else (0, *range(2, input.ndim), 1)
-    order = dense_order(shape, strides)  # type: ignore[arg-type]  # stride() of no dim is a tuple
+    order = dense_order(shape, strides)
     # asked for a unique order: each dimension must step strictly further than the next one inside it
-    if ambiguity_check and not all(0 < strides[i] < strides[o] for o, i in zip(order, order[1:])):  # type: ignore[index]
+    if ambiguity_check and not all(0 < strides[i] < strides[o] for o, i in zip(order, order[1:])):
         raise RuntimeError("The tensor does not have unique dim order.")
     return order
 
