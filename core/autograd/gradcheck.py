@@ -143,8 +143,7 @@ def gradcheck(
         check_forward_ad: check the Jacobians forward mode (:mod:`ember.autograd.forward_ad`)
             gives. Default: ``False``.
         check_backward_ad: check the Jacobians backward mode gives. Default: ``True``.
-        nondet_tol, check_undefined_grad, check_grad_dtypes, check_batched_grad,
-        check_batched_forward_grad, fast_mode, masked: PyTorch's further checks and modes,
+        nondet_tol, check_undefined_grad, check_grad_dtypes, check_batched_grad, check_batched_forward_grad, fast_mode, masked: PyTorch's further checks and modes,
             accepted for its programs; ember's check is the full (slow mode) Jacobian comparison.
 
     Returns:
@@ -220,8 +219,8 @@ def gradgradcheck(
         grad_outputs: the vectors the first backward is taken against; random when None.
         check_fwd_over_rev: check forward mode through the gradient's graph. Default: ``False``.
         check_rev_over_rev: check backward mode through the gradient's graph. Default: ``True``.
-        gen_non_contig_grad_outputs, nondet_tol, check_undefined_grad, check_grad_dtypes,
-        check_batched_grad, fast_mode, masked: as for :func:`gradcheck`, accepted for PyTorch's programs.
+        gen_non_contig_grad_outputs, nondet_tol, check_undefined_grad, check_grad_dtypes, check_batched_grad, fast_mode, masked: as for
+            :func:`gradcheck`, accepted for PyTorch's programs.
 
     Example::
 
