@@ -103,6 +103,16 @@ def numpy_threads(monkeypatch):
 
 
 @pytest.fixture
+def torch_threads():
+    """``torch_threads(n)`` runs the rest of the test with PyTorch on ``n`` intra-op threads; its thread
+    count is restored afterwards (a later test's PyTorch reference would otherwise sum in another order)."""
+    torch = pytest.importorskip("torch")
+    previous = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
 def no_onednn(monkeypatch):
     """The NumPy backend's own kernels, not oneDNN's, for the rest of the test
     (``ember.backends.mkldnn.enabled`` off, restored afterwards)."""

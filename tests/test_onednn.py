@@ -266,12 +266,12 @@ def test_matmul_and_linear_match_torch(threads, numpy_threads):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_bfloat16_products_equal_torchs_bit_for_bit(threads, numpy_threads):
+def test_bfloat16_products_equal_torchs_bit_for_bit(threads, numpy_threads, torch_threads):
     """bfloat16 products at least MIN_MACS big go through oneDNN's bfloat16 matmul, as PyTorch's: its
     results, a linear layer's with its bias inside the one rounding, and their gradients, bit for bit
     (ml_dtypes' float32 products, and float32 ones rounded, differ in the last bit of a few elements)."""
     numpy_threads(threads)
-    torch.set_num_threads(threads)
+    torch_threads(threads)
     rng = np.random.default_rng(11)
     x, w, b = (rng.standard_normal(shape).astype(np.float32) for shape in ((4, 256, 128), (512, 128), (512,)))
     bf16 = gemm.matmul(ember.tensor(x[0]).bfloat16()._data, ember.tensor(w.T).bfloat16()._data)
