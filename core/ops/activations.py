@@ -19,10 +19,15 @@ if TYPE_CHECKING:
 __all__ = ["softmax", "log_softmax", "relu", "relu_", "hardshrink", "prelu_method"]
 
 
-def _functional() -> ModuleType:
-    from ..nn import functional
+_loaded: list[ModuleType] = []  # ember.nn.functional, once imported: no import statement per call
 
-    return functional
+
+def _functional() -> ModuleType:
+    if not _loaded:
+        from ..nn import functional
+
+        _loaded.append(functional)
+    return _loaded[0]
 
 
 def softmax(
