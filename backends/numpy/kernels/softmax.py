@@ -57,9 +57,10 @@ class NumpySoftmaxKernels:
     """Faster NumPy versions of portable softmax kernels."""
 
     def softmax(self, x, axis):
-        out = np.subtract(x, np.max(x, axis=axis, keepdims=True))
+        # the ufuncs' reduce methods: NumPy's np.max/np.sum add a Python wrapper (~1.5 us a call)
+        out = np.subtract(x, np.maximum.reduce(x, axis=axis, keepdims=True))
         np.exp(out, out=out)
-        np.divide(out, np.sum(out, axis=axis, keepdims=True), out=out)
+        np.divide(out, np.add.reduce(out, axis=axis, keepdims=True), out=out)
         return out
 
     def log_softmax(self, x, axis):
@@ -75,13 +76,13 @@ class NumpySoftmaxKernels:
 
     def softmax_backward(self, grad, y, axis):
         out = np.multiply(grad, y)
-        total = np.sum(out, axis=axis, keepdims=True)
+        total = np.add.reduce(out, axis=axis, keepdims=True)
         np.subtract(grad, total, out=out)
         np.multiply(out, y, out=out)
         return out
 
     def log_softmax_backward(self, grad, y, axis):
-        total = np.sum(grad, axis=axis, keepdims=True)
+        total = np.add.reduce(grad, axis=axis, keepdims=True)
         out = np.empty(y.shape, dtype=y.dtype)
         if not (_by_rows(out, axis) and grad.shape == y.shape):
             np.exp(y, out=out)
