@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ember.backend import build_namespace
+from ember.dtypes import native_dtype_name
 from ember.float8 import to_float8
 
+from . import loops
 from .onednn import gemm
 
 __all__ = ["namespace", "quiet"]
@@ -46,9 +48,33 @@ namespace.broadcast_to = _broadcast_to
 _astype = namespace.astype
 
 
+#: casts between bfloat16 and float32 of fewer elements stay with ml_dtypes, whose one call costs less
+BIT_CAST_MIN = 1 << 10
+_FLOAT32 = np.dtype(np.float32)
+
+
+def _bfloat16_from_float32(x):
+    """float32 ``x`` rounded to bfloat16 by the compiled loop on its bits, or None where it does not serve."""
+    compiled = loops.get() if x.size >= loops.MIN_ELEMENTWISE and x.flags.c_contiguous else None
+    if compiled is None:
+        return None
+    out = np.empty(x.shape, dtype=np.uint16)
+    loops.launch(compiled.bfloat16_from_float32, x.reshape(-1).view(np.uint32), out.reshape(-1))
+    return out
+
+
 def _astype_rounding_as_pytorch(x, dtype, /, *, copy=True):
     """``astype`` whose casts into the float8 types round, saturate and write NaN as PyTorch's
-    (:func:`ember.float8.to_float8`); the float8 types are the only 1-byte floating (``f``, or ``V`` for some) NumPy types."""
+    (:func:`ember.float8.to_float8`); the float8 types are the only 1-byte floating (``f``, or ``V`` for some) NumPy types.
+    Large casts between bfloat16 and float32 work on the bits (ml_dtypes converts element by element):
+    out of bfloat16 a shift (exact, NaN payloads included), into it the compiled rounding loop."""
+    if x.size >= BIT_CAST_MIN and dtype != x.dtype:
+        if dtype == _FLOAT32 and native_dtype_name(x.dtype) == "bfloat16":
+            return np.left_shift(x.view(np.uint16), 16, dtype=np.uint32).view(np.float32)
+        if x.dtype == _FLOAT32 and native_dtype_name(dtype) == "bfloat16":
+            bits = _bfloat16_from_float32(x)
+            if bits is not None:
+                return bits.view(dtype)
     if getattr(dtype, "itemsize", 0) == 1 and dtype.kind in "fV" and dtype != x.dtype:
         return to_float8(x, dtype)
     if x.dtype.itemsize == 1 and x.dtype.kind in "fV" and dtype != x.dtype:  # out of float8 through float32,

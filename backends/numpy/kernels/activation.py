@@ -1,4 +1,5 @@
-"""NumPy overrides of ReLU and its gradient: compiled loops where Numba is installed (:mod:`..loops`),
+"""NumPy overrides of ReLU and its gradient: compiled loops where Numba is installed (:mod:`..loops`; for
+bfloat16, on the bits),
 else, for the gradient, a comparison and a bitwise select split over the intra-op threads.
 
 A ReLU output is non-negative, zero or NaN, so the gradient passes where ``y != 0`` (NaN passes)
@@ -33,13 +34,24 @@ class NumpyActivationKernels:
 
     def relu(self, x):
         compiled = loops.get() if loops.takes_elementwise(x) else None  # the cheap check first
-        if compiled is None:
-            return super().relu(x)
-        out = np.empty(x.shape, dtype=x.dtype)
-        loops.launch(compiled.relu, x.reshape(-1), out.reshape(-1))
-        return out
+        if compiled is not None:
+            out = np.empty(x.shape, dtype=x.dtype)
+            loops.launch(compiled.relu, x.reshape(-1), out.reshape(-1))
+            return out
+        compiled = loops.get() if loops.takes_bfloat16(x) else None
+        if compiled is not None:  # on the bits: ml_dtypes' maximum converts every element to float32 and back
+            out = np.empty(x.shape, dtype=x.dtype)
+            loops.launch(compiled.bfloat16_relu, x.reshape(-1).view(np.int16), out.reshape(-1).view(np.int16))
+            return out
+        return super().relu(x)
 
     def relu_backward(self, grad, y):
+        compiled = loops.get() if loops.takes_bfloat16(grad, y) and grad.shape == y.shape else None
+        if compiled is not None:
+            out = np.empty(grad.shape, dtype=grad.dtype)
+            flat = (a.reshape(-1).view(np.int16) for a in (grad, y, out))
+            loops.launch(compiled.bfloat16_relu_backward, *flat)
+            return out
         if grad.dtype.kind != "f" or grad.shape != y.shape or grad.ndim == 0 or grad.size < MIN_MASKED:
             return super().relu_backward(grad, y)
         compiled = loops.get() if loops.takes_elementwise(grad, y) else None

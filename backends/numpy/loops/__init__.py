@@ -1,7 +1,7 @@
-"""Compiled loops (Numba) for the NumPy backend's ReLU, normalization (batch, layer, group, instance),
+"""Compiled loops (Numba) for the NumPy backend's ReLU, bfloat16 casts, normalization (batch, layer, group, instance),
 max-pooling and cross-entropy kernels and the ``cpu`` generator's samplers;
 :mod:`.runtime` says how they load and run."""
 
-from .runtime import MIN_ELEMENTWISE, get, launch, serial, takes, takes_elementwise
+from .runtime import MIN_ELEMENTWISE, get, launch, serial, takes, takes_bfloat16, takes_elementwise
 
-__all__ = ["MIN_ELEMENTWISE", "get", "launch", "serial", "takes", "takes_elementwise"]
+__all__ = ["MIN_ELEMENTWISE", "get", "launch", "serial", "takes", "takes_bfloat16", "takes_elementwise"]

@@ -37,12 +37,23 @@ import threading
 import numpy as np
 
 from ember.backends import mkldnn
+from ember.dtypes import native_dtype_name
 from ember.threads import get_num_threads
 
 from .. import onednn
 from ..parallel import after_openmp_team
 
-__all__ = ["MIN_ELEMENTWISE", "enabled", "get", "installed", "launch", "serial", "takes", "takes_elementwise"]
+__all__ = [
+    "MIN_ELEMENTWISE",
+    "enabled",
+    "get",
+    "installed",
+    "launch",
+    "serial",
+    "takes",
+    "takes_bfloat16",
+    "takes_elementwise",
+]
 
 #: use the compiled loops (where Numba is installed); tests set it False to check the NumPy kernels
 enabled = True
@@ -63,7 +74,7 @@ def _load():
         return None
     if "NUMBA_THREADING_LAYER" not in os.environ:  # the user's choice stands
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
-    from . import activation, libm, normalization, pooling, rejection, rows, sampling
+    from . import activation, bfloat16, libm, normalization, pooling, rejection, rows, sampling
 
     openmp = _openmp()
     saved = openmp.omp_get_max_threads() if openmp is not None else None
@@ -80,7 +91,7 @@ def _load():
         """The compiled loops, by name."""
 
     loops = Loops()
-    for module in (activation, libm, normalization, pooling, rejection, rows, sampling):
+    for module in (activation, bfloat16, libm, normalization, pooling, rejection, rows, sampling):
         for name in module.__all__:
             setattr(loops, name, getattr(module, name))
     return loops
@@ -108,7 +119,7 @@ def _loaded():
 
 
 def get():
-    """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.libm`, :mod:`.normalization`,
+    """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.bfloat16`, :mod:`.libm`, :mod:`.normalization`,
     :mod:`.pooling`, :mod:`.rejection`, :mod:`.rows` and :mod:`.sampling`), or None where they do not serve (see the module's text)."""
     if not enabled:
         return None
@@ -143,6 +154,17 @@ def takes(*arrays):
 def takes_elementwise(*arrays):
     """:func:`takes` for an element-wise kernel: also at least :data:`MIN_ELEMENTWISE` elements."""
     return arrays[0].size >= MIN_ELEMENTWISE and takes(*arrays)
+
+
+def takes_bfloat16(*arrays):
+    """Whether the bfloat16 loops (:mod:`.bfloat16`) serve ``arrays``: C-contiguous, all bfloat16, at
+    least :data:`MIN_ELEMENTWISE` elements."""
+    first = arrays[0]
+    return (
+        first.size >= MIN_ELEMENTWISE
+        and native_dtype_name(first.dtype) == "bfloat16"
+        and all(a.dtype == first.dtype and a.flags.c_contiguous for a in arrays)
+    )
 
 
 def launch(loop, *args):
