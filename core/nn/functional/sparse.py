@@ -281,15 +281,37 @@ def embedding_bag(
         filled = where(member.unsqueeze(-1), rows.unsqueeze(0), float("-inf")).to(rows.dtype)
         # the first maximum of each bag takes the gradient (PyTorch's max_indices), selected
         return where(member.any(1, keepdim=True), filled.max(1).values, 0.0).to(rows.dtype)
+    narrow = weight.dtype if weight.dtype in dtypes.narrow_float else None
+    if narrow is not None:  # PyTorch sums 16-bit rows and their weights in float32
+        rows = rows.float()
+        per_sample_weights = None if per_sample_weights is None else per_sample_weights.float()
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.unsqueeze(1)
     # the entries left out are selected away, so an inf/NaN upstream does not reach them (as in PyTorch)
     kept = where(keep.unsqueeze(1), rows, 0.0).to(rows.dtype)
     out = rows.new_zeros((num_bags, dim)).index_add(0, bag, kept)
+    if narrow is not None and weight.device.type != "cuda":
+        # PyTorch's CPU kernels (FBGEMM's) round the sums once, then divide the means in the 16-bit type
+        out = _RoundedHalfAway.apply(out) if narrow is dtypes.bfloat16 else out.to(narrow)
     if mode == "mean":
-        counts = rows.detach().new_zeros((num_bags,)).index_add(0, bag, keep.to(rows.dtype))
+        counts = out.detach().new_zeros((num_bags,)).index_add(0, bag, keep.to(out.dtype))
         out = out / counts.clamp(min=1).unsqueeze(1)
-    return out
+    return out if narrow is None else out.to(narrow)  # (CUDA's: the means in float32, rounded once)
+
+
+class _RoundedHalfAway(Function):
+    """float32 to bfloat16 rounding half away from zero (FBGEMM's conversion of its float32 bag sums:
+    ``(bits + 0x8000) >> 16``; NaN stays NaN), where a plain cast rounds half to even; the gradient
+    passes as float32."""
+
+    @staticmethod
+    def forward(ctx, x):
+        bits = (x.view(dtypes.int32).to(dtypes.int64) + 0x8000) >> 16
+        return where(x.isnan(), x.to(dtypes.bfloat16), bits.to(dtypes.int16).view(dtypes.bfloat16))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.float()
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
