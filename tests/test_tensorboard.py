@@ -325,6 +325,19 @@ def test_add_video_without_moviepy(tmp_path, monkeypatch):
             writer.add_video("clip", ember.rand(2, 3, 3, 4, 4), 0)
 
 
+def test_add_video_with_moviepy(tmp_path):
+    # (PyTorch's add_video reads moviepy.editor, which moviepy 2 removed: it writes an empty image)
+    pytest.importorskip("moviepy")
+    frames = rng.random((3, 4, 3, 8, 8)).astype(np.float32)
+    with ember_tensorboard.SummaryWriter(str(tmp_path)) as writer:
+        writer.add_video("float", ember.from_numpy(frames), 0, fps=2)
+        writer.add_video("uint8", ember.from_numpy((frames * 255).astype(np.uint8)), 1)
+    for value in _summary_values(_events(str(tmp_path))):
+        image = value.image
+        assert (image.height, image.width, image.colorspace) == (8, 32, 3)  # 3 videos padded to 4, on 1 row
+        assert image.encoded_image_string.startswith(b"GIF89a")
+
+
 @pytest.mark.parametrize("count", [1, 3, 4, 5])
 def test_video_tiling(count):
     from torch.utils.tensorboard._utils import _prepare_video
