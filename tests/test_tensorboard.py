@@ -389,6 +389,20 @@ def test_add_graph_not_implemented(tmp_path):
             writer.add_graph(ember.nn.Linear(2, 2), ember.ones(1, 2))
 
 
+def test_add_onnx_graph(tmp_path):
+    pytest.importorskip("onnx")
+    path = str(tmp_path / "model.onnx")
+    model = ember.nn.Sequential(ember.nn.Conv2d(1, 2, 3), ember.nn.ReLU(), ember.nn.Flatten(), ember.nn.Linear(8, 3))
+    ember.onnx.export(model, ember.randn(1, 1, 4, 4), path, input_names=["image"], output_names=["logits"])
+
+    def write(writer, make):
+        writer.add_onnx_graph(path)
+
+    events, _ = _assert_same(tmp_path / "logs", write)
+    (graph_event,) = [event for event in events["."] if event.graph_def]
+    assert graph_event.step == 0
+
+
 # embeddings
 
 

@@ -22,6 +22,7 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from ._convert import make_np
 from ._layout import figure_to_image
+from ._onnx_graph import load_onnx_graph
 from .embedding import embedding_folder, get_embedding_info, make_mat, make_sprite, make_tsv, write_pbtxt
 from .summary import (
     audio,
@@ -494,27 +495,31 @@ class SummaryWriter:
         self._add(text(tag, text_string), global_step, walltime)
 
     def add_onnx_graph(self, prototxt: str) -> None:
-        """Not available: converting an ONNX model to TensorBoard's graph is not implemented.
+        """Adds the graph of the ONNX model in file ``prototxt`` (for instance written by
+        :func:`ember.onnx.export`) for TensorBoard's graph tab. Needs the ``onnx`` package.
 
-        >>> SummaryWriter.add_onnx_graph  # doctest: +ELLIPSIS
-        <function SummaryWriter.add_onnx_graph at ...>
+        >>> import tempfile
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> with tempfile.TemporaryDirectory() as logdir, SummaryWriter(logdir) as writer:
+        ...     path = os.path.join(logdir, "model.onnx")
+        ...     _ = ember.onnx.export(model, ember.randn(1, 4), path)
+        ...     writer.add_onnx_graph(path)
         """
-        raise NotImplementedError(
-            "SummaryWriter.add_onnx_graph: ember does not convert ONNX models to TensorBoard graphs"
-        )
+        self._get_file_writer().add_onnx_graph(load_onnx_graph(prototxt))
 
     def add_graph(
         self, model: Any, input_to_model: Any = None, verbose: bool = False, use_strict_trace: bool = True
     ) -> None:
         """Not available: PyTorch draws the graph of ``model`` from a trace by its JIT tracer,
-        and ember has no tracer; raises ``NotImplementedError``.
+        and ember has no such tracer; raises ``NotImplementedError``. :meth:`add_onnx_graph`
+        draws the graph of the model exported by :func:`ember.onnx.export`.
 
         >>> SummaryWriter.add_graph  # doctest: +ELLIPSIS
         <function SummaryWriter.add_graph at ...>
         """
         raise NotImplementedError(
             "SummaryWriter.add_graph: ember has no JIT tracer to record the model's graph from; "
-            "log the model's structure with add_text(tag, str(model)) instead"
+            "export the model with ember.onnx.export and log that file with add_onnx_graph instead"
         )
 
     def add_embedding(
