@@ -435,6 +435,17 @@ def test_add_embedding_files(tmp_path):
     ]
 
 
+def test_add_embedding_tensor_of_labels(tmp_path):
+    # PyTorch writes each label of a tensor as "tensor(3)"; ember writes the numbers
+    with ember_tensorboard.SummaryWriter(str(tmp_path)) as writer:
+        writer.add_embedding(ember.ones(3, 2), metadata=ember.tensor([3, 1, 2]))
+        writer.add_embedding(
+            ember.ones(2, 2), metadata=ember.tensor([[0, 1], [1, 0]]), metadata_header=["a", "b"], tag="t"
+        )
+    assert (tmp_path / "00000" / "default" / "metadata.tsv").read_text() == "3\n1\n2\n"
+    assert (tmp_path / "00000" / "t" / "metadata.tsv").read_text() == "a\tb\n0\t1\n1\t0\n"
+
+
 def test_add_embedding_errors(tmp_path, capsys):
     with ember_tensorboard.SummaryWriter(str(tmp_path)) as writer:
         with pytest.raises(AssertionError, match="#labels"):

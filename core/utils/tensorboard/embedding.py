@@ -15,6 +15,8 @@ import numpy as np
 from tensorboard.compat import tf
 from tensorboard.plugins.projector.projector_config_pb2 import EmbeddingInfo
 
+import ember
+
 from ._convert import make_np
 from ._layout import make_grid
 
@@ -39,7 +41,8 @@ def embedding_folder(tag: str, global_step: int) -> str:
 
 def make_tsv(metadata: Sequence[Any], save_path: str, metadata_header: Sequence[str] | None = None) -> None:
     """Writes ``metadata.tsv`` into ``save_path``: one label a line, or, with
-    ``metadata_header``, the header then one tab-separated row of labels a line.
+    ``metadata_header``, the header then one tab-separated row of labels a line. A tensor of
+    labels gives its numbers (PyTorch writes ``tensor(3)`` for each).
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -47,6 +50,8 @@ def make_tsv(metadata: Sequence[Any], save_path: str, metadata_header: Sequence[
     ...     open(os.path.join(folder, "metadata.tsv")).read()
     'cat\\ndog\\n'
     """
+    if isinstance(metadata, ember.Tensor):
+        metadata = metadata.tolist()
     if metadata_header:
         if len(metadata_header) != len(metadata[0]):
             raise AssertionError("len of header must be equal to the number of columns in metadata")
