@@ -32,8 +32,7 @@ LIBRARIES = {"torch": (torch, torch_tensorboard), "ember": (ember, ember_tensorb
 
 def _tensor_maker(library):
     def make(values, dtype=None):
-        array = np.asarray(values)
-        tensor = library.from_numpy(np.ascontiguousarray(array))
+        tensor = library.from_numpy(np.array(values))  # a copy, C-contiguous, 0-d kept
         return tensor if dtype is None else tensor.to(getattr(library, dtype))
 
     return make
@@ -534,7 +533,7 @@ def test_add_mesh(tmp_path):
 def test_add_hparams(tmp_path):
     def write(writer, make):
         writer.add_hparams(
-            {"lr": 0.1, "bsize": 32, "optimizer": "sgd", "nesterov": True, "momentum": make(0.9), "unused": None},
+            {"lr": 0.1, "bsize": 32, "optimizer": "sgd", "nesterov": True, "momentum": make([0.9]), "unused": None},
             {"hparam/accuracy": 0.91, "hparam/loss": make(0.25)},
             hparam_domain_discrete={"optimizer": ["sgd", "adam"], "bsize": [16, 32]},
             run_name="trial-1",
@@ -550,6 +549,13 @@ def test_add_hparams(tmp_path):
         "hparam/accuracy",
         "hparam/loss",
     ]
+
+
+def test_add_hparams_zero_dimensional_tensor(tmp_path):
+    # PyTorch indexes the value's array: IndexError for a 0-d tensor (loss.mean(), lr tensors)
+    _, start, _ = ember_tensorboard.summary.hparams({"lr": ember.tensor(0.5), "decay": ember.tensor([0.25])}, {})
+    _, expected, _ = ember_tensorboard.summary.hparams({"lr": 0.5, "decay": 0.25}, {})
+    assert start == expected
 
 
 def test_add_hparams_run_named_by_time(tmp_path):
