@@ -626,6 +626,27 @@ def test_file_writer_and_record_writer(tmp_path):
     assert event.step == 5 and event.summary.value[0].simple_value == 2.0
 
 
+def test_tensorboard_reads_the_run(tmp_path):
+    # TensorBoard's own loader (with its conversions of classic summaries to tensors) reads the run
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    with ember_tensorboard.SummaryWriter(str(tmp_path)) as writer:
+        for step in range(3):
+            writer.add_scalar("loss", ember.tensor(1.0 / (step + 1)), step)
+        writer.add_histogram("weights", ember.arange(10, dtype=ember.float32), 0)
+        writer.add_image("picture", ember.zeros(3, 4, 5), 0)
+        writer.add_text("notes", "hello", 0)
+    run = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0})
+    run.Reload()
+    assert [(e.step, e.value) for e in run.Scalars("loss")] == [(0, 1.0), (1, 0.5), (2, pytest.approx(1 / 3))]
+    (histogram,) = run.Histograms("weights")
+    assert (histogram.histogram_value.num, histogram.histogram_value.sum) == (10, 45.0)
+    (picture,) = run.Images("picture")
+    assert (picture.height, picture.width) == (4, 5)
+    (notes,) = run.Tensors("notes/text_summary")
+    assert tensor_util.make_ndarray(notes.tensor_proto).tolist() == [b"hello"]
+
+
 def test_tensors_on_a_device(tmp_path, device):
     values = rng.random((3, 4, 4)).astype(np.float32)
     with ember_tensorboard.SummaryWriter(str(tmp_path / "device")) as writer:
