@@ -43,6 +43,8 @@ API_MODULES = (
     "ember.optim",
     "ember.optim.lr_scheduler",
     "ember.utils.data",
+    "ember.utils.tensorboard",
+    "ember.utils.tensorboard.summary",
     "ember.distributed",
     "ember.backend",
     "ember.kernels",
