@@ -382,10 +382,21 @@ def test_add_text(tmp_path):
 # graphs
 
 
-def test_add_graph_not_implemented(tmp_path):
-    with ember_tensorboard.SummaryWriter(str(tmp_path)) as writer:
-        with pytest.raises(NotImplementedError, match="add_graph"):
-            writer.add_graph(ember.nn.Linear(2, 2), ember.ones(1, 2))
+def test_add_graph_records_the_exported_graph(tmp_path):
+    """add_graph runs as PyTorch's tutorials call it; the graph is the ONNX exporter's (PyTorch's is its
+    JIT trace's), the same as add_onnx_graph of the exported file, and the model keeps its mode."""
+    pytest.importorskip("onnx")
+    model = ember.nn.Sequential(ember.nn.Conv2d(1, 2, 3), ember.nn.ReLU(), ember.nn.Flatten(), ember.nn.Linear(8, 3))
+    path = str(tmp_path / "model.onnx")
+    ember.onnx.export(model, ember.randn(1, 1, 4, 4), path)
+    graphs = []
+    for name, log in (("graph", lambda w: w.add_graph(model, [ember.randn(1, 1, 4, 4)])), ("file", None)):
+        with ember_tensorboard.SummaryWriter(str(tmp_path / name)) as writer:
+            log(writer) if log is not None else writer.add_onnx_graph(path)
+        (event,) = [e for e in _events(tmp_path / name)["."] if e.graph_def]
+        graphs.append(event.graph_def)
+    assert graphs[0] == graphs[1]
+    assert model.training
 
 
 def test_add_onnx_graph(tmp_path):

@@ -4,7 +4,7 @@ named by its first output, its attributes written out as one string."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 from tensorboard.compat.proto.attr_value_pb2 import AttrValue
 from tensorboard.compat.proto.graph_pb2 import GraphDef
@@ -32,8 +32,8 @@ def _operator(node: Any) -> NodeDef:
     )
 
 
-def load_onnx_graph(fname: str) -> GraphDef:
-    """The ``GraphDef`` of the ONNX model in file ``fname`` (needs the ``onnx`` package).
+def load_onnx_graph(fname: str | IO[bytes]) -> GraphDef:
+    """The ``GraphDef`` of the ONNX model in file ``fname`` (a path or a binary file; needs the ``onnx`` package).
 
     >>> import os, tempfile
     >>> with tempfile.TemporaryDirectory() as folder:

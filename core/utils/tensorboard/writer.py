@@ -5,6 +5,7 @@ other summaries of :mod:`ember.utils.tensorboard.summary`."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import time
@@ -510,17 +511,33 @@ class SummaryWriter:
     def add_graph(
         self, model: Any, input_to_model: Any = None, verbose: bool = False, use_strict_trace: bool = True
     ) -> None:
-        """Not available: PyTorch draws the graph of ``model`` from a trace by its JIT tracer,
-        and ember has no such tracer; raises ``NotImplementedError``. :meth:`add_onnx_graph`
-        draws the graph of the model exported by :func:`ember.onnx.export`.
+        """Adds the graph of ``model`` run on ``input_to_model`` for TensorBoard's graph tab.
 
-        >>> SummaryWriter.add_graph  # doctest: +ELLIPSIS
-        <function SummaryWriter.add_graph at ...>
+        PyTorch records the graph with its JIT tracer; ember records it with its ONNX exporter
+        (:func:`ember.onnx.export`, which needs the ``onnx`` package), so the nodes are ONNX
+        operators (``Gemm``, ``Relu``, ...) between the model's inputs and outputs, as
+        :meth:`add_onnx_graph` draws them. The model runs in eval mode for the recording, its mode
+        restored afterwards.
+
+        Args:
+            model (Module): the model.
+            input_to_model (Tensor or sequence of Tensors): the input(s) of its forward.
+            verbose (bool): print the recorded graph. Default: ``False``.
+            use_strict_trace (bool): accepted for PyTorch's signature; the exporter records any
+                structure it can export. Default: ``True``.
+
+        >>> import tempfile
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> with tempfile.TemporaryDirectory() as logdir, SummaryWriter(logdir) as writer:
+        ...     writer.add_graph(model, ember.randn(1, 4))
         """
-        raise NotImplementedError(
-            "SummaryWriter.add_graph: ember has no JIT tracer to record the model's graph from; "
-            "export the model with ember.onnx.export and log that file with add_onnx_graph instead"
-        )
+        from ... import onnx as ember_onnx  # imports the onnx package: only for a graph
+
+        args = tuple(input_to_model) if isinstance(input_to_model, list) else input_to_model
+        exported = io.BytesIO()
+        ember_onnx.export(model, () if args is None else args, exported, verbose=verbose)
+        exported.seek(0)
+        self._get_file_writer().add_onnx_graph(load_onnx_graph(exported))
 
     def add_embedding(
         self,
