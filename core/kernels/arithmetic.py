@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from ..dtypes import float64
+
 __all__ = ["ArithmeticKernels"]
 
 
@@ -55,3 +57,23 @@ class ArithmeticKernels:
         if not hasattr(b, "shape"):  # a Python scalar divisor
             return quotient if b == 0 else result
         return xp.where(b == 0, quotient, result)
+
+    def fused_multiply_add(self, x, scale, y):
+        """``x * scale + y`` rounded once, as a fused multiply-add (PyTorch's CPU kernels of ``add`` and
+        ``sub`` with ``alpha``, ``addcmul`` and ``lerp`` compute so): ``x`` and ``y`` arrays of one
+        floating dtype, ``scale`` an array of it or a Python number (first rounded to that dtype, as
+        PyTorch casts a scalar to the op's type), broadcast together.
+
+        Portably, float32 (and narrower) operands are multiplied and added in float64, where their
+        product is exact, and the sum rounded back: PyTorch's result but for a double rounding about
+        once in 2**29 elements. float64 operands (and float32 ones on a backend without float64) are
+        multiplied and added with two roundings; a backend with a fused operation overrides this."""
+        xp = self.xp
+        dtype = x.dtype
+        if not hasattr(scale, "shape"):
+            scale = xp.asarray(scale, dtype=dtype)
+        if dtype.itemsize < 8 and self.backend.supports_float64:
+            wide = self.backend.native_dtype(float64)
+            product = xp.multiply(xp.astype(x, wide), xp.astype(scale, wide))
+            return xp.astype(xp.add(product, xp.astype(y, wide)), dtype)
+        return xp.add(xp.multiply(x, scale), y)

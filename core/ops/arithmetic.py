@@ -812,6 +812,49 @@ class _Sub(_Binary):
     gradients = staticmethod(lambda ctx, g: (g, -g))
 
 
+class _AddScaled(Function):
+    """``a + alpha * b`` as one fused multiply-add, rounded once (PyTorch's cpu ``add`` with ``alpha``;
+    two roundings, of the product and of the sum, differ from it in a unit of 15-20% of the elements)."""
+
+    _backward_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, alpha):
+        backend, data, other = a._backend, a._data, b._data
+        try:
+            native = backend.kernels.fused_multiply_add(other, alpha, data)
+        except ValueError as exc:  # shapes that do not broadcast
+            raise_broadcast_error(exc, a, b)
+        if not (backend.is_contiguous(data) and backend.is_contiguous(other)):  # the first operand's layout may win
+            native = in_operands_layout(backend, native, (data, other))
+        ctx.alpha, ctx.a_shape, ctx.b_shape = alpha, data.shape, other.shape
+        return a._make(native)
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        ga = sum_to(grad, ctx.a_shape) if needs[0] else None
+        return ga, sum_to(grad * ctx.alpha, ctx.b_shape) if needs[1] else None, None
+
+
+class _SubScaled(_AddScaled):
+    """``a - alpha * b``: :class:`_AddScaled` of ``-alpha``."""
+
+    _backward_name = "SubBackward0"
+
+
+def _fuses(input: Tensor, other: Tensor | Number, result: dtypes.dtype) -> bool:
+    """Whether ``add``/``sub`` with ``alpha`` runs as one fused multiply-add: two float32 or float64
+    tensors of the result's type on one device (the other cases keep their roundings)."""
+    return (
+        isinstance(other, Tensor)
+        and (result is dtypes.float32 or result is dtypes.float64)
+        and input.dtype is result
+        and other.dtype is result
+        and input._device == other._device
+    )
+
+
 class _RSub(_Binary):
     """``b - a`` for a Python scalar ``b``: the scalar stays a scalar down to the backend."""
 
@@ -1188,6 +1231,8 @@ def add(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         elif _narrow_with_number(input, other, result):  # the number and alpha as the 16-bit type holds them
             d = cast(Tensor, input).dtype
             return add(cast(Tensor, input).float(), _rounded_to(other, d) * _rounded_to(alpha, d)).to(d)
+        elif not isinstance(alpha, Tensor) and _fuses(input, other, result):
+            return _AddScaled.apply(input, other, alpha)
         else:
             other = _scaled(other, alpha, result)
     return _binary(_Add, "add", input, other)
@@ -1244,6 +1289,8 @@ def sub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1, ou
         elif _narrow_with_number(input, other, result):  # the number and alpha as the 16-bit type holds them
             d = cast(Tensor, input).dtype
             return sub(cast(Tensor, input).float(), _rounded_to(other, d) * _rounded_to(alpha, d)).to(d)
+        elif not isinstance(alpha, Tensor) and _fuses(input, other, result):
+            return _SubScaled.apply(input, other, -alpha)
         else:
             other = _scaled(other, alpha, result)
     return _binary(_Sub, "sub", input, other)
@@ -1844,15 +1891,17 @@ def lerp(input: Tensor, end: Tensor, weight: Tensor | Number, *, out: Tensor | N
 
 
 def _lerp_fused(input: Tensor, end: Tensor, diff: Tensor, weight: Tensor | Number) -> Tensor:
-    """The float32 lerp of 16-bit operands as PyTorch's vectorized cpu kernel computes it: one fused
-    multiply-add ``fma(coeff, diff, base)`` (``weight`` and ``input`` below 0.5, ``weight - 1`` and
-    ``end`` above), rounded once to float32 (the float32 product is exact in float64)."""
+    """The lerp of real operands as PyTorch's kernels compute it: one fused multiply-add
+    ``fma(coeff, diff, base)`` (``weight`` and ``input`` below 0.5, ``weight - 1`` and ``end`` above),
+    rounded once."""
     if isinstance(weight, Tensor):
         small = weight.abs() < 0.5
-        return (where(small, input, end).double() + where(small, weight, weight - 1) * diff.double()).float()
-    w = float(_rounded_to(weight, dtypes.float32))
-    coeff, base = (w, input) if builtins.abs(w) < 0.5 else (w - 1, end)
-    return (base.double() + coeff * diff.double()).float()
+        coeff, base = where(small, weight, weight - 1), where(small, input, end)
+        scale: Any = coeff._data
+    else:
+        w = float(_rounded_to(weight, input.dtype))
+        scale, base = (w, input) if builtins.abs(w) < 0.5 else (float(_rounded_to(w - 1, input.dtype)), end)
+    return diff._make(diff._backend.kernels.fused_multiply_add(diff._data, scale, base._data))
 
 
 class _Lerp(Function):
@@ -1869,7 +1918,7 @@ class _Lerp(Function):
             weight = weight.float() if isinstance(weight, Tensor) and weight.dtype is narrow else weight
         # PyTorch's formula: from the nearer end, so that weight 1 gives ``end`` exactly
         diff = end - input
-        if narrow is not None and input.device.type in CPU_DEVICE_TYPES:
+        if not input.dtype.is_complex:
             out = _lerp_fused(input, end, diff, weight)
         elif isinstance(weight, Tensor):
             out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
@@ -1920,10 +1969,51 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     narrow = _narrow_result(input, tensor1, tensor2)
     if narrow is not None:  # computed in float32 and rounded once, as PyTorch (opmath)
         return addcmul(input.float(), tensor1.float(), tensor2.float(), value=value).to(narrow)
-    value = converted_factor(value, _result_type(input, tensor1, tensor2))
+    result = _result_type(input, tensor1, tensor2)
+    value = converted_factor(value, result)
     if value != 1 and not _floating_result(input, tensor1, tensor2):
         value = int(value)  # an integral addcmul truncates value to its type, as PyTorch
+    if (
+        all(isinstance(t, Tensor) for t in (tensor1, tensor2))
+        and _fuses(input, tensor1, result)
+        and _fuses(input, tensor2, result)
+    ):
+        return _Addcmul.apply(input, tensor1, tensor2, value)
     return input + value * tensor1 * tensor2  # PyTorch's order of the products
+
+
+class _Addcmul(Function):
+    """``input + (value * tensor1) * tensor2``, the product by ``tensor2`` and the sum one fused
+    multiply-add, as PyTorch's cpu kernel computes it; its gradients are PyTorch's
+    (``grad * (tensor2 * value)`` for ``tensor1``)."""
+
+    @staticmethod
+    def forward(ctx, input, tensor1, tensor2, value):
+        backend = input._backend
+        xp, data, first, second = backend.xp, input._data, tensor1._data, tensor2._data
+        try:
+            scaled = xp.multiply(first, xp.asarray(value, dtype=first.dtype))
+            native = backend.kernels.fused_multiply_add(scaled, second, data)
+        except ValueError as exc:  # shapes that do not broadcast
+            raise_broadcast_error(exc, input, tensor1, tensor2)
+        operands = (data, first, second)
+        if not all(backend.is_contiguous(x) for x in operands):  # ``input``'s layout may win
+            native = in_operands_layout(backend, native, operands)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(tensor1 if needs[2] else None, tensor2 if needs[1] else None)
+        ctx.value, ctx.shapes = value, (data.shape, first.shape, second.shape)
+        return input._make(native)
+
+    @staticmethod
+    def backward(ctx, grad):
+        tensor1, tensor2 = ctx.saved_tensors
+        needs, value, (input_shape, first_shape, second_shape) = ctx.needs_input_grad, ctx.value, ctx.shapes
+        return (
+            sum_to(grad, input_shape) if needs[0] else None,
+            sum_to(grad * (tensor2 * value), first_shape) if needs[1] else None,
+            sum_to(grad * (tensor1 * value), second_shape) if needs[2] else None,
+            None,
+        )
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1, out: Tensor | None = None) -> Tensor:

@@ -450,11 +450,18 @@ def broadcast_error(a_shape, b_shape):
     return None
 
 
-def raise_broadcast_error(exc: BaseException, a: object, b: object) -> NoReturn:
-    """Raise PyTorch's error if ``a`` and ``b`` (tensors, numbers or shapes) do not broadcast, from
+def raise_broadcast_error(exc: BaseException, *operands: object) -> NoReturn:
+    """Raise PyTorch's error if ``operands`` (tensors, numbers or shapes) do not broadcast, from
     ``exc``, the error the backend raised computing them; re-raise ``exc`` if they do. Called only on
-    the error path, so that an op checks nothing before it computes."""
-    error = broadcast_error(*(x if isinstance(x, tuple) else getattr(x, "shape", ()) for x in (a, b)))
-    if error is None:
-        raise exc
-    raise error from exc
+    the error path, so that an op checks nothing before it computes. Several operands are checked
+    as PyTorch checks them: each against the broadcast shape of those before it."""
+    shapes = [x if isinstance(x, tuple) else tuple(getattr(x, "shape", ())) for x in operands]
+    so_far = shapes[0]
+    for shape in shapes[1:]:
+        error = broadcast_error(so_far, shape)
+        if error is not None:
+            raise error from exc
+        n = max(len(so_far), len(shape))
+        padded = [(1,) * (n - len(s)) + s for s in (so_far, shape)]
+        so_far = tuple(a if b == 1 else b for a, b in zip(*padded))
+    raise exc

@@ -1,4 +1,4 @@
-"""Compiled loops (Numba) for the NumPy backend's ReLU, bfloat16 casts, normalization (batch, layer, group, instance),
+"""Compiled loops (Numba) for the NumPy backend's ReLU, bfloat16 casts, fused multiply-adds, normalization (batch, layer, group, instance),
 max-pooling and cross-entropy kernels and the ``cpu`` generator's samplers;
 :mod:`.runtime` says how they load and run."""
 

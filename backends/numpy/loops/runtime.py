@@ -74,7 +74,7 @@ def _load():
         return None
     if "NUMBA_THREADING_LAYER" not in os.environ:  # the user's choice stands
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
-    from . import activation, bfloat16, libm, normalization, pooling, rejection, rows, sampling
+    from . import activation, bfloat16, fused, libm, normalization, pooling, rejection, rows, sampling
 
     openmp = _openmp()
     saved = openmp.omp_get_max_threads() if openmp is not None else None
@@ -91,7 +91,7 @@ def _load():
         """The compiled loops, by name."""
 
     loops = Loops()
-    for module in (activation, bfloat16, libm, normalization, pooling, rejection, rows, sampling):
+    for module in (activation, bfloat16, fused, libm, normalization, pooling, rejection, rows, sampling):
         for name in module.__all__:
             setattr(loops, name, getattr(module, name))
     return loops
@@ -119,7 +119,7 @@ def _loaded():
 
 
 def get():
-    """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.bfloat16`, :mod:`.libm`, :mod:`.normalization`,
+    """The compiled loops (attributes named as in :mod:`.activation`, :mod:`.bfloat16`, :mod:`.fused`, :mod:`.libm`, :mod:`.normalization`,
     :mod:`.pooling`, :mod:`.rejection`, :mod:`.rows` and :mod:`.sampling`), or None where they do not serve (see the module's text)."""
     if not enabled:
         return None
