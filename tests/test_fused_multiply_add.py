@@ -89,3 +89,16 @@ def test_addcmul_names_the_operands_that_do_not_broadcast():
             torch.addcmul(*(torch.ones(s) for s in shapes), value=0.5)
         with pytest.raises(RuntimeError, match=str(expected.value).replace("(", r"\(").replace(")", r"\)")):
             ember.addcmul(*(ember.ones(s) for s in shapes), value=0.5)
+
+
+@pytest.mark.parametrize("weight", [1e40, -3.4028235e38, 3.4028234663852886e38, float("inf")])
+def test_lerp_weight_beyond_float32_is_refused_as_torch(weight):
+    """A finite weight beyond float32's range is PyTorch's RuntimeError for a float32 lerp; its
+    largest float and infinity pass."""
+    try:
+        expected = torch.lerp(torch.tensor([1.0]), torch.tensor([3.0]), weight).numpy()
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match=str(error)):
+            ember.lerp(ember.tensor([1.0]), ember.tensor([3.0]), weight)
+    else:
+        np.testing.assert_array_equal(ember.lerp(ember.tensor([1.0]), ember.tensor([3.0]), weight).numpy(), expected)

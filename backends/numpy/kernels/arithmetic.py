@@ -30,16 +30,24 @@ class NumpyArithmeticKernels:
     def fused_multiply_add(self, x, scale, y):
         array_scale = hasattr(scale, "shape")
         kind = x.dtype
-        compiled = (
-            loops.get() if kind in _FLOATS and y.dtype == kind and (not array_scale or scale.dtype == kind) else None
-        )
+        if kind not in _FLOATS or y.dtype != kind or (array_scale and scale.dtype != kind):
+            return super().fused_multiply_add(x, scale, y)
+        operands = (x, scale, y) if array_scale else (x, y)
+        if not all(a.shape == x.shape and a.flags.c_contiguous for a in operands):
+            operands = tuple(np.ascontiguousarray(a) for a in np.broadcast_arrays(*operands))
+        small = operands[0].size < loops.MIN_ELEMENTWISE
+        compiled = loops.serial() if small else loops.get()
         if compiled is None:
             return super().fused_multiply_add(x, scale, y)
-        operands = np.broadcast_arrays(x, scale, y) if array_scale else np.broadcast_arrays(x, y)
         out = np.empty(operands[0].shape, dtype=kind)
-        flat = [np.ascontiguousarray(a).reshape(-1) for a in operands]
-        if array_scale:
-            loops.launch(compiled.multiply_add_arrays, *flat, out.reshape(-1))
+        flat = [a.reshape(-1) for a in operands]
+        if not array_scale:
+            flat.insert(1, kind.type(scale))
+        if small:
+            loop = compiled.multiply_add_arrays_serial if array_scale else compiled.multiply_add_scalar_serial
+            loop(*flat, out.reshape(-1))
         else:
-            loops.launch(compiled.multiply_add_scalar, flat[0], kind.type(scale), flat[1], out.reshape(-1))
+            loops.launch(
+                compiled.multiply_add_arrays if array_scale else compiled.multiply_add_scalar, *flat, out.reshape(-1)
+            )
         return out
