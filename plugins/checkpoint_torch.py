@@ -446,10 +446,12 @@ class _Unpickler(pickle.Unpickler):
             raise CorruptCheckpoint(f"tensor of size {size} runs past its storage of {numel}")
         data = storage._data
         xp = storage._backend.xp
-        if count == 0 or all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
+        if all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
             t = storage._make(xp.reshape(data[offset : offset + count], size))  # shares the storage's memory
         else:
             t = self._strided(storage, offset, size, stride, count)
+        if metadata:
+            t = _resolved(t, metadata)
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -462,7 +464,7 @@ class _Unpickler(pickle.Unpickler):
             raise CorruptCheckpoint("_rebuild_tensor_v3 over a typed storage")
         if storage.numel() % dtype.itemsize:
             raise CorruptCheckpoint(f"a storage of {storage.numel()} bytes holds no whole {dtype} elements")
-        return self._rebuild_tensor(storage.view(dtype), offset, size, stride, requires_grad)
+        return self._rebuild_tensor(storage.view(dtype), offset, size, stride, requires_grad, hooks, metadata)
 
     def _strided(self, storage, offset, size, stride, count):
         """A strided view of ``storage`` (its offset and strides kept, as in torch), or a bounded copy."""
@@ -480,6 +482,19 @@ class _Unpickler(pickle.Unpickler):
         host = np.asarray(storage._backend.to_host(data))
         view = np.lib.stride_tricks.as_strided(host[offset:], size, tuple(s * host.itemsize for s in stride))
         return ember.tensor(np.ascontiguousarray(view), device=storage.device)
+
+
+def _resolved(t, metadata):
+    """The values of a tensor that PyTorch saved with its lazy conjugate (``{"conj": True}``) or
+    negative (``{"neg": True}``) bit set over the unresolved values: ember has no such bits, so
+    the loaded tensor holds the resolved values (a copy, as ``resolve_conj``/``resolve_neg``)."""
+    if not isinstance(metadata, dict):
+        raise CorruptCheckpoint(f"bad tensor metadata {metadata!r}")
+    if metadata.get("conj"):
+        t = t.conj_physical()
+    if metadata.get("neg"):
+        t = t.neg()
+    return t
 
 
 def _contiguous(size):

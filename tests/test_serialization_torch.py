@@ -159,6 +159,30 @@ def test_empty_tensors_keep_their_strides_in_torch():
         assert back[key].shape == tuple(e.shape) and back[key].stride() == e.stride(), key
 
 
+def test_empty_tensors_of_a_torch_file_keep_their_strides():
+    saved = {"cols": torch.empty(2, 0).t(), "permuted": torch.empty(3, 0, 2).permute(2, 0, 1)}
+    back = _torch_to_ember(saved)
+    for key, t in saved.items():
+        assert tuple(back[key].shape) == tuple(t.shape) and back[key].stride() == t.stride(), key
+
+
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+@pytest.mark.parametrize("weights_only", [True, False])
+def test_lazy_conjugate_and_negative_views_load_with_their_values(dtype, weights_only):
+    # torch saves x.conj() (and its .imag, a negative view) as the unresolved values plus a
+    # metadata record {"conj": True} / {"neg": True}: the loaded values are the resolved ones
+    x = torch.tensor([1 + 2j, 3 - 1j, -0.5 + 0.25j], dtype=dtype)
+    complex_views = {"x": x, "conj": x.conj(), "tail": x.conj()[1:]}
+    real_views = {"imag": x.conj().imag, "imag_tail": x.conj().imag[1:]}  # torch saves one dtype per storage
+    assert complex_views["conj"].is_conj() and real_views["imag"].is_neg()
+    for saved in (complex_views, real_views):
+        back = _torch_to_ember(saved, weights_only=weights_only)
+        for key, t in saved.items():
+            assert back[key].tolist() == t.resolve_conj().resolve_neg().tolist(), key
+            assert str(back[key].dtype) == str(t.dtype).replace("torch", "ember"), key
+    assert _torch_to_ember(x.requires_grad_(True).conj()).requires_grad
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
