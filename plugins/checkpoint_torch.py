@@ -307,6 +307,10 @@ class _ZipStorages:
     def __init__(self, archive, prefix, entries, mapped=None):
         self._archive, self._prefix, self._entries = archive, prefix, entries
         self._mapped = mapped  # the whole file, memory-mapped copy-on-write (mmap=True), else None
+        # a file written on a big-endian machine records it: its typed storages are byte-swapped
+        # as read (as torch.load does; untyped ones, bytes, are not)
+        byteorder = entries.get(f"{prefix}byteorder")
+        self._swap = byteorder is not None and archive.read(byteorder) != sys.byteorder.encode()
 
     def __call__(self, key, native, numel):
         info = self._entries.get(f"{self._prefix}data/{key}")
@@ -314,10 +318,13 @@ class _ZipStorages:
             raise CorruptCheckpoint(f"storage {key!r} is missing or does not hold {numel} x {native}")
         if self._mapped is not None:  # a copy-on-write view of the file's bytes, as torch's MAP_PRIVATE
             start = _data_offset(self._mapped, info)  # each storage its own array (its own root) over the map
-            return np.ndarray((numel,), native.newbyteorder("<"), buffer=self._mapped, offset=start)
-        host = np.empty(numel, dtype=native.newbyteorder("<"))
-        with self._archive.open(info) as entry:
-            read_exactly(entry, host)
+            host = np.ndarray((numel,), native, buffer=self._mapped, offset=start)
+        else:
+            host = np.empty(numel, dtype=native)
+            with self._archive.open(info) as entry:
+                read_exactly(entry, host)
+        if self._swap and native.itemsize > 1:
+            host.byteswap(inplace=True)  # in place: on a mapped file, its private copy-on-write pages
         return host
 
 

@@ -7,6 +7,7 @@ import collections
 import io
 import mmap
 import pickle
+import zipfile
 
 import numpy as np
 import pytest
@@ -181,6 +182,39 @@ def test_lazy_conjugate_and_negative_views_load_with_their_values(dtype, weights
             assert back[key].tolist() == t.resolve_conj().resolve_neg().tolist(), key
             assert str(back[key].dtype) == str(t.dtype).replace("torch", "ember"), key
     assert _torch_to_ember(x.requires_grad_(True).conj()).requires_grad
+
+
+def _as_written_on_a_big_endian_machine(obj, path):
+    """``torch.save(obj)`` as a big-endian machine writes it: typed storages' bytes swapped, byteorder "big"."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name.endswith("/byteorder"):
+                data = b"big"
+            elif "/data/" in name:
+                tensor = list(obj.values())[int(name.rsplit("/", 1)[1])]  # one storage each, keyed in order
+                data = np.frombuffer(data, tensor.numpy().dtype).byteswap().tobytes()
+            target.writestr(name, data)
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_big_endian_files_are_byte_swapped_as_read(tmp_path, mmap):
+    saved = {
+        "f32": torch.tensor([1.5, -2.0, 3.25]),
+        "f64": torch.tensor([1e300, -0.5], dtype=torch.float64),
+        "f16": torch.tensor([1.5, 65504.0], dtype=torch.float16),
+        "i16": torch.tensor([1, -300], dtype=torch.int16),
+        "c64": torch.tensor([1 + 2j]),
+        "bool": torch.tensor([True, False]),
+    }
+    path = tmp_path / "big.pt"
+    _as_written_on_a_big_endian_machine(saved, path)
+    expected = torch.load(path)
+    back = ember.load(path, mmap=mmap)
+    for key, t in saved.items():
+        assert back[key].tolist() == expected[key].tolist() == t.tolist(), key
 
 
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
