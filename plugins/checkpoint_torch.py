@@ -8,8 +8,9 @@ storage's bytes, little-endian, aligned to 64 bytes), ``archive/byteorder`` and
 ``archive/version``. Tensors that share memory share one storage, so views stay views.
 
 Loading with ``weights_only=True`` (the default) runs a restricted unpickler: it rebuilds only
-PyTorch's weights-only allow-list mapped to ember (tensors, parameters, ``OrderedDict``,
-``Counter``, ``set``, ``bytearray``, ``complex``, bytes, ``torch.Size``, dtypes, devices) and
+PyTorch's weights-only allow-list mapped to ember (tensors, parameters, sparse COO tensors,
+``OrderedDict``, ``Counter``, ``set``, ``bytearray``, ``complex``, bytes, ``torch.Size``, dtypes,
+devices, layouts) and
 the globals the user allowed with :func:`ember.serialization.add_safe_globals`; anything else
 is an ``UnpicklingError`` naming the global, so no code from the file runs. ``weights_only=False``
 unpickles any object (whole models), mapping PyTorch's tensor globals to ember's.
@@ -86,6 +87,8 @@ _DTYPES_EMBER_LACKS = frozenset(
 )
 _REBUILD_TENSOR_V3 = _Global("torch._utils", "_rebuild_tensor_v3")
 _UNTYPED_STORAGE = _Global("torch.storage", "UntypedStorage")
+_GET_LAYOUT = _Global("torch.serialization", "_get_layout")  # a layout, by its name ("torch.sparse_coo")
+_REBUILD_SPARSE = _Global("torch._utils", "_rebuild_sparse_tensor")
 _TORCH = {name: _Global("torch", name) for name in ("device", "Size", *_STORAGES, *_STORAGES.values(), *_BYTE_STORED)}
 
 
@@ -130,6 +133,10 @@ class _Pickler(pickle._Pickler):
             return _TORCH["device"], (str(obj),)
         if isinstance(obj, ember.Size):
             return _TORCH["Size"], (tuple(obj),)
+        if isinstance(obj, ember.layout):
+            return _GET_LAYOUT, (f"torch.{obj.name}",)
+        if isinstance(obj, ember.sparse.SparseCOOTensor):  # its parts, as PyTorch saves a sparse tensor
+            return _REBUILD_SPARSE, (obj.layout, (obj._indices(), obj._values(), obj.shape, obj.is_coalesced()))
         return NotImplemented
 
     def save(self, obj, save_persistent_id=True):
@@ -386,6 +393,8 @@ class _Unpickler(pickle.Unpickler):
                 "torch._utils._rebuild_meta_tensor_no_storage": _rebuild_meta,
                 "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
                 "torch._tensor._rebuild_from_type_v2": _rebuild_from_type,
+                "torch._utils._rebuild_sparse_tensor": _rebuild_sparse_tensor,
+                "torch.serialization._get_layout": _get_layout,
             }
         )
         for item in get_safe_globals():
@@ -527,6 +536,28 @@ def _encode(text, encoding="latin1"):
 def _rebuild_meta(dtype, size, stride, requires_grad):
     """A tensor saved on the meta device, which has no storage: a meta tensor again (as PyTorch loads it)."""
     return ember.empty_strided(size, stride, dtype=dtype, device="meta", requires_grad=requires_grad)
+
+
+def _get_layout(name):
+    """The layout PyTorch's file names (``"torch.strided"``, ``"torch.sparse_coo"``)."""
+    found = getattr(ember, name[len("torch.") :], None) if isinstance(name, str) and name.startswith("torch.") else None
+    if not isinstance(found, ember.layout):
+        raise pickle.UnpicklingError(
+            f"ember.load: the file holds a layout ember does not have ({name!r}); ember has strided and sparse_coo"
+        )
+    return found
+
+
+def _rebuild_sparse_tensor(layout, data):
+    """A sparse COO tensor from its parts ``(indices, values, size[, is_coalesced])``, as PyTorch saves it."""
+    if layout is not ember.sparse_coo:
+        raise pickle.UnpicklingError(
+            f"ember.load: the file holds a sparse tensor of layout {layout}, which ember lacks"
+        )
+    if not (isinstance(data, tuple) and len(data) in (3, 4) and all(isinstance(t, ember.Tensor) for t in data[:2])):
+        raise CorruptCheckpoint("bad sparse tensor record")
+    indices, values, size, *coalesced = data
+    return ember.sparse_coo_tensor(indices, values, size, is_coalesced=coalesced[0] if coalesced else None)
 
 
 def _rebuild_parameter(data, requires_grad, hooks=None, state=None):

@@ -217,6 +217,39 @@ def test_big_endian_files_are_byte_swapped_as_read(tmp_path, mmap):
         assert back[key].tolist() == expected[key].tolist() == t.tolist(), key
 
 
+@pytest.mark.parametrize("weights_only", [True, False])
+def test_layouts_and_sparse_coo_tensors_both_ways(weights_only):
+    # torch saves a layout as torch.serialization._get_layout("torch.sparse_coo") and a sparse
+    # tensor as torch._utils._rebuild_sparse_tensor(layout, (indices, values, size, is_coalesced))
+    indices, values = [[0, 2, 2], [1, 0, 0]], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    saved = {
+        "layouts": [torch.strided, torch.sparse_coo],
+        "sparse": torch.sparse_coo_tensor(indices, values, (3, 2, 2), dtype=torch.float64),
+        "coalesced": torch.sparse_coo_tensor(indices, values, (3, 2, 2)).coalesce(),
+    }
+    back = _torch_to_ember(saved, weights_only=weights_only)
+    assert back["layouts"] == [ember.strided, ember.sparse_coo]
+    for key in ("sparse", "coalesced"):
+        t, e = saved[key], back[key]
+        assert e.layout is ember.sparse_coo and e.is_coalesced() == t.is_coalesced(), key
+        assert e._indices().tolist() == t._indices().tolist() and e._values().tolist() == t._values().tolist(), key
+        assert tuple(e.shape) == tuple(t.shape) and str(e.dtype) == str(t.dtype).replace("torch", "ember"), key
+        assert e.to_dense().tolist() == t.to_dense().tolist(), key
+
+    mine = {key: back[key] for key in ("layouts", "sparse", "coalesced")}
+    again = _ember_to_torch(mine)
+    assert again["layouts"] == [torch.strided, torch.sparse_coo]
+    for key in ("sparse", "coalesced"):
+        t = again[key]
+        assert t.layout == torch.sparse_coo and t.is_coalesced() == saved[key].is_coalesced(), key
+        assert t.dtype == saved[key].dtype and torch.equal(t.to_dense(), saved[key].to_dense()), key
+
+
+def test_a_layout_ember_lacks_is_named():
+    with pytest.raises(pickle.UnpicklingError, match="torch.sparse_csr"):
+        _torch_to_ember({"layout": torch.sparse_csr})
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
