@@ -78,6 +78,7 @@ class _Global:
 
 _REBUILD_TENSOR = _Global("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = _Global("torch._utils", "_rebuild_parameter")
+_REBUILD_PARAMETER_WITH_STATE = _Global("torch._utils", "_rebuild_parameter_with_state")
 _REBUILD_META = _Global("torch._utils", "_rebuild_meta_tensor_no_storage")
 #: PyTorch's dtypes that ember does not have, which a checkpoint names beside _rebuild_tensor_v3
 _DTYPES_EMBER_LACKS = frozenset(
@@ -89,7 +90,11 @@ _REBUILD_TENSOR_V3 = _Global("torch._utils", "_rebuild_tensor_v3")
 _UNTYPED_STORAGE = _Global("torch.storage", "UntypedStorage")
 _GET_LAYOUT = _Global("torch.serialization", "_get_layout")  # a layout, by its name ("torch.sparse_coo")
 _REBUILD_SPARSE = _Global("torch._utils", "_rebuild_sparse_tensor")
-_TORCH = {name: _Global("torch", name) for name in ("device", "Size", *_STORAGES, *_STORAGES.values(), *_BYTE_STORED)}
+_REBUILD_FROM_TYPE = _Global("torch._tensor", "_rebuild_from_type_v2")  # a tensor with Python attributes
+_TORCH = {
+    name: _Global("torch", name)
+    for name in ("device", "Size", "Tensor", *_STORAGES, *_STORAGES.values(), *_BYTE_STORED)
+}
 
 
 class _Storage:
@@ -145,9 +150,15 @@ class _Pickler(pickle._Pickler):
         return super().save(obj, save_persistent_id)
 
     def _reduce_tensor(self, t):
+        state = vars(t)  # Python attributes set on the tensor: written as PyTorch writes a tensor's __dict__
         if isinstance(t, ember.nn.Parameter):
-            plain = ember.Tensor._make(t, t._data)
-            return _REBUILD_PARAMETER, (plain, t.requires_grad, collections.OrderedDict())
+            args = (ember.Tensor._make(t, t._data), t.requires_grad, collections.OrderedDict())
+            return (_REBUILD_PARAMETER_WITH_STATE, (*args, dict(state))) if state else (_REBUILD_PARAMETER, args)
+        func, args = self._reduce_values(t)
+        return (_REBUILD_FROM_TYPE, (func, _TORCH["Tensor"], args, dict(state))) if state else (func, args)
+
+    def _reduce_values(self, t):
+        """``(rebuild function, its arguments)`` of a tensor's values and geometry."""
         if t.is_meta:  # no values, no storage: its dtype, size and strides (as PyTorch writes it)
             return _REBUILD_META, (t.dtype, tuple(t.shape), t.stride(), t.requires_grad)
         if t.dtype.name not in _STORAGE_OF and t.dtype.name not in _BYTE_STORED:
@@ -561,7 +572,24 @@ def _rebuild_sparse_tensor(layout, data):
 
 
 def _rebuild_parameter(data, requires_grad, hooks=None, state=None):
-    return ember.nn.Parameter(data, requires_grad)
+    return _with_state(ember.nn.Parameter(data, requires_grad), state)
+
+
+def _with_state(t, state):
+    """``t`` with the Python attributes PyTorch saved from a tensor's ``__dict__`` (and slots):
+    ``state`` is a dict of them, or a pair ``(dict, slots dict)``, or ``None``."""
+    if not state:
+        return t
+    parts = state if isinstance(state, tuple) else (state,)
+    if not (len(parts) <= 2 and all(part is None or isinstance(part, dict) for part in parts)):
+        raise CorruptCheckpoint(f"bad tensor state {state!r}")
+    for part in parts:
+        for name, value in (part or {}).items():
+            # only the tensor's own attributes: never one of its class (_data, grad, requires_grad...)
+            if not isinstance(name, str) or hasattr(type(t), name):
+                raise CorruptCheckpoint(f"the file sets the tensor attribute {name!r}")
+            setattr(t, name, value)
+    return t
 
 
 class _TypeName:
@@ -590,9 +618,7 @@ def _rebuild_from_type(func, new_type, args, state):
         result = ember.nn.Parameter(result, result.requires_grad)
     elif new_type is not _TENSOR_TYPE and new_type is not _PARAMETER_TYPE:
         raise CorruptCheckpoint(f"cannot rebuild a tensor of type {new_type!r}")
-    if state:
-        raise CorruptCheckpoint("tensors with Python attributes are not supported")
-    return result
+    return _with_state(result, state)
 
 
 def _data_offset(mapped, info):

@@ -17,11 +17,15 @@ import ember
 import ember.nn as nn
 
 
-def _ember_to_torch(obj, **kwargs):
+def _saved(obj):
     buffer = io.BytesIO()
     ember.save(obj, buffer)
     buffer.seek(0)
-    return torch.load(buffer, weights_only=True, **kwargs)
+    return buffer
+
+
+def _ember_to_torch(obj, **kwargs):
+    return torch.load(_saved(obj), weights_only=True, **kwargs)
 
 
 def _torch_to_ember(obj, **kwargs):
@@ -248,6 +252,32 @@ def test_layouts_and_sparse_coo_tensors_both_ways(weights_only):
 def test_a_layout_ember_lacks_is_named():
     with pytest.raises(pickle.UnpicklingError, match="torch.sparse_csr"):
         _torch_to_ember({"layout": torch.sparse_csr})
+
+
+@pytest.mark.parametrize("weights_only", [True, False])
+def test_python_attributes_of_tensors_and_parameters_both_ways(weights_only):
+    # torch saves a tensor's __dict__ (via _rebuild_from_type_v2; a parameter's via
+    # _rebuild_parameter_with_state) and sets the attributes again on load
+    tagged, param, plain = torch.ones(2), torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.zeros(1))
+    tagged.shard, param.tensor_parallel = 3, "row"
+    back = _torch_to_ember({"tagged": tagged, "param": param, "plain": plain}, weights_only=weights_only)
+    assert type(back["tagged"]) is ember.Tensor and back["tagged"].shard == 3
+    assert isinstance(back["param"], nn.Parameter) and back["param"].tensor_parallel == "row"
+    assert vars(back["plain"]) == {} and back["param"].tolist() == [1.0, 1.0, 1.0]
+
+    mine, mine_param = ember.arange(2.0), nn.Parameter(ember.ones(1))
+    mine.shard, mine_param.tensor_parallel = 3, "row"
+    again = _ember_to_torch({"tagged": mine, "param": mine_param})
+    assert type(again["tagged"]) is torch.Tensor and again["tagged"].shard == 3
+    assert type(again["param"]) is torch.nn.Parameter and again["param"].tensor_parallel == "row"
+    assert ember.load(_saved(mine)).shard == 3
+
+
+def test_a_file_cannot_set_a_tensors_own_attributes():
+    t = torch.ones(2)
+    t.__dict__["requires_grad"] = "yes"  # shadows nothing in torch; in ember a property
+    with pytest.raises(RuntimeError, match="requires_grad"):
+        _torch_to_ember(t)
 
 
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
