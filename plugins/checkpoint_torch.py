@@ -31,6 +31,7 @@ import io
 import math
 import mmap as _mmap
 import pickle
+import pickletools
 import struct
 import sys
 import zipfile
@@ -41,7 +42,7 @@ import ember
 from ember.plugin import hookimpl
 from ember.serialization import CorruptCheckpoint, get_safe_globals, place, read_exactly, stream_size
 
-__all__ = ["ember_register_checkpoint_formats", "save", "load"]
+__all__ = ["ember_register_checkpoint_formats", "save", "load", "unsafe_globals"]
 
 _ALIGNMENT = 64
 #: the legacy format's first two records (torch.serialization's MAGIC_NUMBER and PROTOCOL_VERSION)
@@ -412,19 +413,24 @@ class _Unpickler(pickle.Unpickler):
             obj, name = item if isinstance(item, tuple) else (item, f"{item.__module__}.{item.__qualname__}")
             self._allowed.setdefault(name, obj)
 
-    def find_class(self, module, name):
-        if (module, name) in _compat_pickle.NAME_MAPPING:  # protocol 2 spells Python 3's names as Python 2's
-            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+    def allowed(self, module, name):
+        """The object a ``weights_only`` load rebuilds for the global ``module.name`` (Python 3's
+        spelling), or ``None`` where it refuses it."""
         found = self._allowed.get(f"{module}.{name}")
-        if found is None and module.split(".")[0] == "torch":  # PyTorch's classes are ember's of that path
-            module = "ember" + module[len("torch") :]
+        if found is None and module != _ember_module(module):  # PyTorch's classes are ember's of that path
+            module = _ember_module(module)
             found = self._allowed.get(f"{module}.{name}")
             if found is None:  # an allowed object that ember defines elsewhere (no import runs here)
                 candidate = getattr(sys.modules.get(module), name, None)
                 found = next((obj for obj in self._allowed.values() if obj is candidate is not None), None)
+        return found
+
+    def find_class(self, module, name):
+        module, name = _python3_spelling(module, name)
+        found = self.allowed(module, name)
         if found is not None:
             return found
+        module = _ember_module(module)
         if module == "ember" and (name.endswith("Storage") or name in _DTYPES_EMBER_LACKS):
             # a storage class of another dtype, or a dtype of a tensor rebuilt over bytes (complex32, int4...)
             raise pickle.UnpicklingError(
@@ -522,6 +528,53 @@ def _resolved(t, metadata):
     if metadata.get("neg"):
         t = t.neg()
     return t
+
+
+def _python3_spelling(module, name):
+    """A global's module and name as Python 3 spells them (protocol 2 pickles spell them as Python 2)."""
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+
+
+def _ember_module(module):
+    """The ember module of a PyTorch module's path (``torch.nn.modules.linear`` -> ``ember.nn.modules.linear``)."""
+    return "ember" + module[len("torch") :] if module.split(".")[0] == "torch" else module
+
+
+def unsafe_globals(stream):
+    """The globals (``"module.name"``) that the pickle of the zip checkpoint in ``stream`` names
+    and a ``weights_only`` load refuses, found by reading the pickle's opcodes (nothing runs)."""
+    size = stream_size(stream)
+    try:
+        archive = zipfile.ZipFile(stream)
+    except zipfile.BadZipFile:
+        raise ValueError("Expected input to be a checkpoint returned by torch.save") from None
+    with archive:
+        prefix, entries = _validated(archive, size)
+        pickled = archive.read(entries[prefix + "data.pkl"])
+    checker = _Unpickler(io.BytesIO(), None, None, True, None)
+    found = (_python3_spelling(module, name) for module, name in _globals_in_pickle(pickled))
+    return [f"{module}.{name}" for module, name in found if checker.allowed(module, name) is None]
+
+
+def _globals_in_pickle(pickled):
+    """The ``(module, name)`` globals a pickle names (GLOBAL, and STACK_GLOBAL over strings, memoized or not)."""
+    found, pushed, memo = {}, [], {}
+    for opcode, arg, _ in pickletools.genops(pickled):
+        if opcode.name == "GLOBAL":
+            found[tuple(arg.split(" ", 1))] = None
+        elif opcode.name == "STACK_GLOBAL" and len(pushed) > 1 and all(isinstance(s, str) for s in pushed[-2:]):
+            found[tuple(pushed[-2:])] = None
+        if opcode.name == "MEMOIZE":
+            memo[len(memo)] = pushed[-1] if pushed else None
+        elif opcode.name in ("PUT", "BINPUT", "LONG_BINPUT"):
+            memo[arg] = pushed[-1] if pushed else None
+        elif opcode.name in ("GET", "BINGET", "LONG_BINGET"):
+            pushed.append(memo.get(arg))
+        elif opcode.stack_after:
+            pushed.append(arg if opcode.stack_after == [pickletools.pyunicode] else None)
+    return list(found)
 
 
 def _contiguous(size):

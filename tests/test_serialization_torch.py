@@ -280,6 +280,42 @@ def test_a_file_cannot_set_a_tensors_own_attributes():
         _torch_to_ember(t)
 
 
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_unsafe_globals_in_checkpoint_as_torch_lists_them(protocol, tmp_path):
+    saved = {"w": torch.ones(2), "array": np.arange(3), "model": torch.nn.Linear(2, 2), "config": _Config(2)}
+    path = tmp_path / "checkpoint.pt"
+    torch.save(saved, path, pickle_protocol=protocol)
+    expected = {"numpy._core.multiarray._reconstruct", "numpy.dtype", "numpy.ndarray", f"{__name__}._Config"}
+    expected.add("torch.nn.modules.linear.Linear")
+    assert sorted(ember.serialization.get_unsafe_globals_in_checkpoint(path)) == sorted(expected)
+    if protocol == 2:  # torch's own reads protocol 2 pickles only
+        assert sorted(torch.serialization.get_unsafe_globals_in_checkpoint(path)) == sorted(expected)
+    with ember.serialization.safe_globals([_Config, np.ndarray]):
+        with open(path, "rb") as f:
+            left = ember.serialization.get_unsafe_globals_in_checkpoint(f)
+    assert sorted(left) == sorted(expected - {f"{__name__}._Config", "numpy.ndarray"})
+
+    plain = {"w": torch.ones(2), "set": {1}, "counts": collections.Counter("ab"), "layout": torch.sparse_coo}
+    torch.save(plain, path)
+    assert ember.serialization.get_unsafe_globals_in_checkpoint(path) == []
+    with pytest.raises(ValueError, match="checkpoint returned by torch.save"):
+        ember.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(b"not a checkpoint"))
+
+
+def test_map_location_functions_fall_back_on_default_restore_location():
+    # fairseq's checkpoint_utils: map_location=lambda s, l: default_restore_location(s, "cpu")
+    def to_cpu(storage, location):
+        return ember.serialization.default_restore_location(storage, "cpu")
+
+    base = torch.arange(6.0)
+    back = _torch_to_ember({"base": base, "view": base[2:4]}, map_location=to_cpu)
+    assert back["view"].tolist() == [2.0, 3.0] and back["base"].device == ember.device("cpu")
+    with pytest.raises(RuntimeError, match=r"restore data location of .* \(tagged with nowhere\)"):
+        _torch_to_ember(base, map_location=lambda s, loc: ember.serialization.default_restore_location(s, "nowhere"))
+    assert ember.serialization.DEFAULT_PROTOCOL == torch.serialization.DEFAULT_PROTOCOL
+    assert issubclass(ember.serialization.SourceChangeWarning, Warning)
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
