@@ -156,7 +156,10 @@ class _Pickler(pickle._Pickler):
             args = (ember.Tensor._make(t, t._data), t.requires_grad, collections.OrderedDict())
             return (_REBUILD_PARAMETER_WITH_STATE, (*args, dict(state))) if state else (_REBUILD_PARAMETER, args)
         func, args = self._reduce_values(t)
-        return (_REBUILD_FROM_TYPE, (func, _TORCH["Tensor"], args, dict(state))) if state else (func, args)
+        own = type(t).__module__.split(".")[0] == "ember"  # ember's classes (Buffer...): PyTorch's are plain tensors
+        if own and not state:
+            return func, args
+        return _REBUILD_FROM_TYPE, (func, _TORCH["Tensor"] if own else type(t), args, dict(state))
 
     def _reduce_values(self, t):
         """``(rebuild function, its arguments)`` of a tensor's values and geometry."""
@@ -670,7 +673,14 @@ def _rebuild_from_type(func, new_type, args, state):
     if new_type is _PARAMETER_TYPE and not isinstance(result, ember.nn.Parameter):
         result = ember.nn.Parameter(result, result.requires_grad)
     elif new_type is not _TENSOR_TYPE and new_type is not _PARAMETER_TYPE:
-        raise CorruptCheckpoint(f"cannot rebuild a tensor of type {new_type!r}")
+        # a tensor subclass of the program's own (weights_only loads reach here only for an allowed one)
+        if not (isinstance(new_type, type) and issubclass(new_type, ember.Tensor)):
+            raise CorruptCheckpoint(f"cannot rebuild a tensor of type {new_type!r}")
+        if type(result) is not new_type:
+            result = result.as_subclass(new_type)
+        if getattr(new_type, "__setstate__", None) is not getattr(ember.Tensor, "__setstate__", None):
+            result.__setstate__(state)  # the subclass's own, as PyTorch calls it
+            return result
     return _with_state(result, state)
 
 

@@ -316,6 +316,36 @@ def test_map_location_functions_fall_back_on_default_restore_location():
     assert issubclass(ember.serialization.SourceChangeWarning, Warning)
 
 
+class _Tagged(ember.Tensor):  # a tensor subclass of the program's own
+    pass
+
+
+class _TorchTagged(torch.Tensor):
+    pass
+
+
+def test_tensor_subclasses_keep_their_class_and_need_allowing_as_in_torch():
+    # torch writes a subclass as _rebuild_from_type_v2(func, cls, args, state): loading needs the
+    # class (weights_only=False or allowed); ember wrote it as a plain tensor, which loaded everywhere
+    for lib, cls in ((ember, _Tagged), (torch, _TorchTagged)):
+        x = lib.ones(2, requires_grad=True).as_subclass(cls)
+        x.tag = "a"
+        buffer = io.BytesIO()
+        lib.save({"x": x, "buffer": lib.nn.Buffer(lib.zeros(1))}, buffer)
+        buffer.seek(0)
+        back = lib.load(buffer, weights_only=False)
+        assert type(back["x"]) is cls and back["x"].tag == "a" and back["x"].tolist() == [1.0, 1.0]
+        assert back["x"].requires_grad and not back["x"].is_leaf, lib  # an alias, as as_subclass makes
+        assert type(back["buffer"]) is lib.Tensor, lib  # a buffer is saved as a plain tensor
+        buffer.seek(0)
+        with pytest.raises(pickle.UnpicklingError, match=cls.__name__):
+            lib.load(buffer)
+        buffer.seek(0)
+        with lib.serialization.safe_globals([cls]):
+            assert type(lib.load(buffer)["x"]) is cls
+    assert torch.load(_saved(ember.nn.Buffer(ember.ones(1))), weights_only=True).tolist() == [1.0]
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
