@@ -432,6 +432,8 @@ def test_safetensors_keeps_the_state_dict_key_names(tmp_path):
     assert sorted(plain) == ["bias", "weight"]
     np.testing.assert_array_equal(plain["weight"], model.weight.detach().numpy())
     assert list(ember.load(path)) == ["weight", "bias"]
+    with safetensors.safe_open(str(path), "np") as f:  # transformers' from_pretrained refuses files without it
+        assert f.metadata()["format"] == "pt"
 
 
 def _crafted(payload, storages=None):
