@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import _compat_pickle
 import collections
+import importlib
 import io
 import math
 import mmap as _mmap
@@ -446,7 +447,8 @@ class _Unpickler(pickle.Unpickler):
                 "weights_only=False runs code from it: do that only for a file you trust; or allow the global "
                 f"with ember.serialization.add_safe_globals([{name}]) or the safe_globals context manager."
             )
-        return super().find_class(module, name)
+        found = _c_extension_global(module, name)
+        return found if found is not None else super().find_class(module, name)
 
     def persistent_load(self, pid):
         if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module":  # legacy: a class and its source
@@ -531,6 +533,33 @@ def _resolved(t, metadata):
     if metadata.get("neg"):
         t = t.neg()
     return t
+
+
+#: the namespaces of PyTorch's C extension that whole-model pickles name (a module holding F.gelu
+#: names torch._C._nn.gelu; torch.linalg.norm is torch._C._linalg.linalg_norm), as ember modules
+#: and the prefix of their functions' names there
+_C_NAMESPACES = {
+    "ember._C._nn": ("ember.nn.functional", ""),
+    "ember._C._linalg": ("ember.linalg", "linalg_"),
+    "ember._C._fft": ("ember.fft", "fft_"),
+    "ember._C._special": ("ember.special", "special_"),
+}
+_C_RENAMED = {"log_sigmoid": "logsigmoid"}  # F.logsigmoid is torch._C._nn.log_sigmoid
+
+
+def _c_extension_global(module, name):
+    """ember's object for a global of PyTorch's C extension (``module`` spelt as ember's), or ``None``.
+
+    ``torch.tanh`` pickles as ``getattr(torch._C._VariableFunctionsClass, "tanh")`` and
+    ``Tensor.add`` as ``getattr(torch._C.TensorBase, "add")``: those classes are ember's namespace
+    and its Tensor."""
+    if module == "ember._C":
+        return {"_VariableFunctionsClass": ember, "TensorBase": ember.Tensor, "_TensorBase": ember.Tensor}.get(name)
+    if module not in _C_NAMESPACES:
+        return None
+    namespace, prefix = _C_NAMESPACES[module]
+    short = name[len(prefix) :] if name.startswith(prefix) else name
+    return getattr(sys.modules.get(namespace) or importlib.import_module(namespace), _C_RENAMED.get(short, short), None)
 
 
 def _python3_spelling(module, name):

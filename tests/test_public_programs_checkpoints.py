@@ -142,3 +142,28 @@ def test_an_allowed_object_elsewhere_does_not_allow_other_names():
     with ember.serialization.safe_globals([ember.nn.Linear]):
         with pytest.raises(pickle.UnpicklingError, match="Bilinear"):
             ember.load(io.BytesIO(buffer.getvalue()))
+
+
+@pytest.mark.parametrize("activation", ["gelu", "tanh"])
+def test_torch_model_holding_functions_of_torchs_c_extension_loads_with_weights_only_false(activation):
+    # F.gelu is torch._C._nn.gelu and torch.tanh pickles as getattr(torch._C._VariableFunctionsClass,
+    # "tanh"): a whole model holding them (TransformerEncoderLayer(activation=F.gelu), the usual way
+    # to pick GELU) names torch's C extension, whose functions are ember's of the same name
+    torch.manual_seed(0)
+    function = {"gelu": torch.nn.functional.gelu, "tanh": torch.tanh}[activation]
+    model = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation=function).eval()
+    loaded = ember.load(io.BytesIO(_torch_file(model)), weights_only=False)
+    assert loaded.activation is {"gelu": ember.nn.functional.gelu, "tanh": ember.tanh}[activation]
+    _compare(model, loaded, np.random.default_rng(0).standard_normal((5, 3, 8)).astype(np.float32))
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        ember.load(io.BytesIO(_torch_file(model)))
+
+
+def test_functions_of_torchs_c_extension_namespaces_are_embers():
+    functions = [torch.nn.functional.logsigmoid, torch.nn.functional.softplus, torch.linalg.norm, torch.fft.rfft]
+    functions += [torch.special.erf, torch.Tensor.add, torch.matmul]
+    buffer = io.BytesIO()
+    torch.save(functions, buffer)
+    buffer.seek(0)
+    expected = [ember.nn.functional.logsigmoid, ember.nn.functional.softplus, ember.linalg.norm, ember.fft.rfft]
+    assert ember.load(buffer, weights_only=False) == [*expected, ember.special.erf, ember.Tensor.add, ember.matmul]
