@@ -425,7 +425,7 @@ class _Unpickler(pickle.Unpickler):
             module = _ember_module(module)
             found = self._allowed.get(f"{module}.{name}")
             if found is None:  # an allowed object that ember defines elsewhere (no import runs here)
-                candidate = getattr(sys.modules.get(module), name, None)
+                candidate = _ember_object(module, name, imports=False)
                 found = next((obj for obj in self._allowed.values() if obj is candidate is not None), None)
         return found
 
@@ -448,6 +448,8 @@ class _Unpickler(pickle.Unpickler):
                 f"with ember.serialization.add_safe_globals([{name}]) or the safe_globals context manager."
             )
         found = _c_extension_global(module, name)
+        if found is None and module.split(".")[0] == "ember":
+            found = _ember_object(module, name, imports=True)
         return found if found is not None else super().find_class(module, name)
 
     def persistent_load(self, pid):
@@ -545,6 +547,26 @@ _C_NAMESPACES = {
     "ember._C._special": ("ember.special", "special_"),
 }
 _C_RENAMED = {"log_sigmoid": "logsigmoid"}  # F.logsigmoid is torch._C._nn.log_sigmoid
+
+
+def _ember_object(module, name, imports):
+    """ember's object for PyTorch's global ``module.name`` (``module`` spelt as ember's): the attribute
+    of that module, else of the nearest package above it that has one, as PyTorch's packages export
+    their modules' classes (``torch.nn.modules.flatten.Flatten`` is ``ember.nn.Flatten``, which ember
+    defines in another module). ``imports``: import modules not imported yet."""
+    parts = module.split(".")
+    while parts:
+        path = ".".join(parts)
+        found = sys.modules.get(path)
+        if found is None and imports:
+            try:
+                found = importlib.import_module(path)
+            except ImportError:
+                found = None
+        if found is not None and hasattr(found, name):
+            return getattr(found, name)
+        parts.pop()
+    return None
 
 
 def _c_extension_global(module, name):

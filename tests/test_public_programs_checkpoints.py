@@ -167,3 +167,16 @@ def test_functions_of_torchs_c_extension_namespaces_are_embers():
     buffer.seek(0)
     expected = [ember.nn.functional.logsigmoid, ember.nn.functional.softplus, ember.linalg.norm, ember.fft.rfft]
     assert ember.load(buffer, weights_only=False) == [*expected, ember.special.erf, ember.Tensor.add, ember.matmul]
+
+
+def test_torch_classes_ember_defines_in_another_module_resolve_through_the_package():
+    # torch.nn.modules.flatten.Flatten is ember.nn.Flatten, defined in another module of ember's
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6, 4), torch.nn.Unflatten(1, (2, 2))).eval()
+    data = _torch_file(model)
+    x = np.random.default_rng(0).standard_normal((3, 2, 3)).astype(np.float32)
+    loaded = ember.load(io.BytesIO(data), weights_only=False)
+    assert [type(m) for m in loaded] == [ember.nn.Flatten, ember.nn.Linear, ember.nn.Unflatten]
+    _compare(model, loaded, x)
+    with ember.serialization.safe_globals([ember.nn.Sequential, ember.nn.Flatten, ember.nn.Linear, ember.nn.Unflatten]):
+        _compare(model, ember.load(io.BytesIO(data)), x)
