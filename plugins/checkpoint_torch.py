@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import _compat_pickle
 import collections
+import functools
 import importlib
 import io
 import math
@@ -92,6 +93,7 @@ _REBUILD_TENSOR_V3 = _Global("torch._utils", "_rebuild_tensor_v3")
 _UNTYPED_STORAGE = _Global("torch.storage", "UntypedStorage")
 _GET_LAYOUT = _Global("torch.serialization", "_get_layout")  # a layout, by its name ("torch.sparse_coo")
 _REBUILD_SPARSE = _Global("torch._utils", "_rebuild_sparse_tensor")
+_RETURN_TYPES: dict = {}  # name -> the global torch.return_types.<name>, made once
 _REBUILD_FROM_TYPE = _Global("torch._tensor", "_rebuild_from_type_v2")  # a tensor with Python attributes
 _TORCH = {
     name: _Global("torch", name)
@@ -140,6 +142,9 @@ class _Pickler(pickle._Pickler):
             return _TORCH["device"], (str(obj),)
         if isinstance(obj, ember.Size):
             return _TORCH["Size"], (tuple(obj),)
+        if isinstance(obj, tuple) and type(obj).__module__ == "ember.return_types":  # torch's structseq: (values, {})
+            kind = type(obj).__name__
+            return _RETURN_TYPES.setdefault(kind, _Global("torch.return_types", kind)), (tuple(obj), {})
         if isinstance(obj, ember.layout):
             return _GET_LAYOUT, (f"torch.{obj.name}",)
         if isinstance(obj, ember.sparse.SparseCOOTensor):  # its parts, as PyTorch saves a sparse tensor
@@ -570,18 +575,27 @@ def _ember_object(module, name, imports):
 
 
 def _c_extension_global(module, name):
-    """ember's object for a global of PyTorch's C extension (``module`` spelt as ember's), or ``None``.
+    """ember's object for a global of PyTorch's C extension or its structseq types (``module`` spelt
+    as ember's), or ``None``.
 
     ``torch.tanh`` pickles as ``getattr(torch._C._VariableFunctionsClass, "tanh")`` and
     ``Tensor.add`` as ``getattr(torch._C.TensorBase, "add")``: those classes are ember's namespace
     and its Tensor."""
     if module == "ember._C":
         return {"_VariableFunctionsClass": ember, "TensorBase": ember.Tensor, "_TensorBase": ember.Tensor}.get(name)
+    if module == "ember.return_types":  # a structseq type, called as (values, {}) when unpickled
+        kind = getattr(ember.return_types, name, None)
+        return None if kind is None else functools.partial(_structseq, kind)
     if module not in _C_NAMESPACES:
         return None
     namespace, prefix = _C_NAMESPACES[module]
     short = name[len(prefix) :] if name.startswith(prefix) else name
     return getattr(sys.modules.get(namespace) or importlib.import_module(namespace), _C_RENAMED.get(short, short), None)
+
+
+def _structseq(kind, values, fields=None):
+    """An ember return type (a named tuple) built as PyTorch's structseq types are unpickled."""
+    return kind(*values)
 
 
 def _python3_spelling(module, name):

@@ -346,6 +346,23 @@ def test_tensor_subclasses_keep_their_class_and_need_allowing_as_in_torch():
     assert torch.load(_saved(ember.nn.Buffer(ember.ones(1))), weights_only=True).tolist() == [1.0]
 
 
+def test_return_types_both_ways_with_weights_only_false():
+    # torch pickles torch.max(...)'s result as torch.return_types.max((values, indices), {}); ember
+    # read it as max(values=(values, indices), indices={})
+    saved = {"max": torch.max(torch.tensor([[1.0, 3.0], [4.0, 2.0]]), 1), "sort": torch.sort(torch.tensor([3, 1, 2]))}
+    buffer = io.BytesIO()
+    torch.save(saved, buffer)
+    buffer.seek(0)
+    back = ember.load(buffer, weights_only=False)
+    assert type(back["max"]) is ember.return_types.max and type(back["sort"]) is ember.return_types.sort
+    assert back["max"].values.tolist() == [3.0, 4.0] and back["max"].indices.tolist() == [1, 0]
+    assert back["sort"].values.tolist() == [1, 2, 3] and back["sort"].indices.tolist() == [1, 2, 0]
+    again = torch.load(_saved(back), weights_only=False)
+    assert type(again["max"]) is torch.return_types.max and torch.equal(again["max"].indices, saved["max"].indices)
+    with pytest.raises(pickle.UnpicklingError, match="return_types"):  # as in torch, not on the allow-list
+        ember.load(_saved(back))
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
