@@ -93,6 +93,7 @@ _REBUILD_TENSOR_V3 = _Global("torch._utils", "_rebuild_tensor_v3")
 _UNTYPED_STORAGE = _Global("torch.storage", "UntypedStorage")
 _GET_LAYOUT = _Global("torch.serialization", "_get_layout")  # a layout, by its name ("torch.sparse_coo")
 _REBUILD_SPARSE = _Global("torch._utils", "_rebuild_sparse_tensor")
+_GENERATOR = _Global("torch._C", "Generator")
 _RETURN_TYPES: dict = {}  # name -> the global torch.return_types.<name>, made once
 _REBUILD_FROM_TYPE = _Global("torch._tensor", "_rebuild_from_type_v2")  # a tensor with Python attributes
 _TORCH = {
@@ -145,6 +146,8 @@ class _Pickler(pickle._Pickler):
         if isinstance(obj, tuple) and type(obj).__module__ == "ember.return_types":  # torch's structseq: (values, {})
             kind = type(obj).__name__
             return _RETURN_TYPES.setdefault(kind, _Global("torch.return_types", kind)), (tuple(obj), {})
+        if isinstance(obj, ember.Generator):  # as PyTorch's: rebuilt on its device, given (seed, offset, state)
+            return (_GENERATOR, *obj.__reduce__()[1:])
         if isinstance(obj, ember.layout):
             return _GET_LAYOUT, (f"torch.{obj.name}",)
         if isinstance(obj, ember.sparse.SparseCOOTensor):  # its parts, as PyTorch saves a sparse tensor
@@ -582,7 +585,8 @@ def _c_extension_global(module, name):
     ``Tensor.add`` as ``getattr(torch._C.TensorBase, "add")``: those classes are ember's namespace
     and its Tensor."""
     if module == "ember._C":
-        return {"_VariableFunctionsClass": ember, "TensorBase": ember.Tensor, "_TensorBase": ember.Tensor}.get(name)
+        known = {"_VariableFunctionsClass": ember, "TensorBase": ember.Tensor, "_TensorBase": ember.Tensor}
+        return {**known, "Generator": ember.Generator}.get(name)
     if module == "ember.return_types":  # a structseq type, called as (values, {}) when unpickled
         kind = getattr(ember.return_types, name, None)
         return None if kind is None else functools.partial(_structseq, kind)

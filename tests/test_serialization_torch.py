@@ -363,6 +363,26 @@ def test_return_types_both_ways_with_weights_only_false():
         ember.load(_saved(back))
 
 
+def test_generators_both_ways_with_weights_only_false():
+    # torch pickles a generator as torch._C.Generator(device) given (seed, offset, state)
+    for source, target in ((torch, ember), (ember, torch), (ember, ember)):
+        generator = source.Generator().manual_seed(7)
+        source.rand(3, generator=generator)  # a state past the seed
+        buffer = io.BytesIO()
+        source.save({"generator": generator}, buffer)
+        buffer.seek(0)
+        back = target.load(buffer, weights_only=False)["generator"]
+        assert type(back) is target.Generator and back.initial_seed() == 7
+        assert target.rand(4, generator=back).tolist() == source.rand(4, generator=generator).tolist()
+        buffer.seek(0)
+        with pytest.raises(pickle.UnpicklingError):  # not on the weights_only allow-list, as in torch
+            ember.load(buffer)
+    copy = pickle.loads(pickle.dumps(ember.Generator().manual_seed(3)))
+    assert (
+        copy.initial_seed() == 3 and copy.get_state().tolist() == ember.Generator().manual_seed(3).get_state().tolist()
+    )
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
