@@ -643,6 +643,7 @@ def load(  # noqa: A002 - torch's name (format=)
             are meant for ``weights_only=False`` loads. Default: ``encoding="utf-8"``.
 
     Raises:
+        AttributeError: ``f`` is neither a path nor a file object (bytes, say), as in PyTorch.
         ValueError: ``mmap=True`` with a file object instead of a path.
         RuntimeError: the file is truncated, corrupt or not a checkpoint, or both
             environment variables above are set, or ``mmap=True`` for a format that cannot
@@ -662,6 +663,11 @@ def load(  # noqa: A002 - torch's name (format=)
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     if pickle_load_args and weights_only:
         warnings.warn("pickle_load_args only works if `weights_only=False`.", UserWarning, stacklevel=2)
+    if not _is_path(f) and not hasattr(f, "read"):  # bytes, say: torch.load's error
+        raise AttributeError(
+            f"'{type(f).__name__}' object has no attribute 'read': ember.load reads a path or a binary file object "
+            "(wrap bytes in io.BytesIO)"
+        )
     if mmap and not _is_path(f):
         raise ValueError("f must be a file path in order to use the mmap argument")
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))

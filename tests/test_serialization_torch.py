@@ -739,4 +739,7 @@ def test_paths_that_are_not_files(tmp_path):
             lib.save(t, tmp_path)
         with pytest.raises(IsADirectoryError):
             lib.load(tmp_path, weights_only=True)
+        for not_a_file in (3, b"PK\x03\x04"):  # neither a path nor a file object
+            with pytest.raises(AttributeError):
+                lib.load(not_a_file)
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
