@@ -180,3 +180,23 @@ def test_torch_classes_ember_defines_in_another_module_resolve_through_the_packa
     _compare(model, loaded, x)
     with ember.serialization.safe_globals([ember.nn.Sequential, ember.nn.Flatten, ember.nn.Linear, ember.nn.Unflatten]):
         _compare(model, ember.load(io.BytesIO(data)), x)
+
+
+def test_a_data_parallel_checkpoint_loads_after_consume_prefix_as_in_torch():
+    # torch.nn.modules.utils.consume_prefix_in_state_dict_if_present: how programs load a
+    # DataParallel/DistributedDataParallel model's state_dict ("module.<name>") into the bare model
+    from ember.nn.modules.utils import _pair, consume_prefix_in_state_dict_if_present
+
+    torch.manual_seed(0)
+    wrapped = torch.nn.DataParallel(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2)))
+    buffer = io.BytesIO()
+    torch.save(wrapped.state_dict(), buffer)
+    expected = torch.load(io.BytesIO(buffer.getvalue()))
+    torch.nn.modules.utils.consume_prefix_in_state_dict_if_present(expected, "module.")
+    state = ember.load(io.BytesIO(buffer.getvalue()))
+    consume_prefix_in_state_dict_if_present(state, "module.")
+    assert list(state) == list(expected) and dict(state._metadata) == dict(expected._metadata)
+    model = ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.BatchNorm1d(2))
+    assert not model.load_state_dict(state).missing_keys
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), expected["0.weight"].numpy())
+    assert _pair(3) == torch.nn.modules.utils._pair(3) == (3, 3)
