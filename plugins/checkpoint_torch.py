@@ -41,6 +41,7 @@ import zipfile
 import numpy as np
 
 import ember
+from ember.ops.untyped_storage import storage_bytes
 from ember.plugin import hookimpl
 from ember.serialization import CorruptCheckpoint, get_safe_globals, place, read_exactly, stream_size
 
@@ -134,6 +135,9 @@ class _Pickler(pickle._Pickler):
             else:  # a dtype without a typed storage: its bytes
                 pid = ("storage", _UNTYPED_STORAGE, obj.key, obj.location, obj.host.nbytes)
             return (*pid, None) if self._legacy else pid
+        if isinstance(obj, (ember.UntypedStorage, ember.TypedStorage)):  # a storage by itself: all its elements
+            elements = obj._bytes if isinstance(obj, ember.UntypedStorage) else obj._elements()
+            return self.persistent_id(self._storage_of(elements)[0])
         return None
 
     def reducer_override(self, obj):
@@ -174,6 +178,19 @@ class _Pickler(pickle._Pickler):
         """``(rebuild function, its arguments)`` of a tensor's values and geometry."""
         if t.is_meta:  # no values, no storage: its dtype, size and strides (as PyTorch writes it)
             return _REBUILD_META, (t.dtype, tuple(t.shape), t.stride(), t.requires_grad)
+        storage, root, host = self._storage_of(t)
+        itemsize = host.dtype.itemsize
+        offset = (host.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // itemsize
+        # an empty array's strides are NumPy's to pick (zeros): the tensor's own, as PyTorch writes them
+        stride = tuple(s // itemsize for s in host.strides) if host.size else tuple(t.stride())
+        args = (storage, offset, tuple(host.shape), stride, t.requires_grad, collections.OrderedDict())
+        if t.dtype.name in _BYTE_STORED:
+            return _REBUILD_TENSOR_V3, (*args, t.dtype)
+        return _REBUILD_TENSOR, args
+
+    def _storage_of(self, t):
+        """``(storage record, its array, t's array)``: the storage that ``t``'s values are written in
+        (one per memory, so views share it), whose array ``t``'s views."""
         if t.dtype.name not in _STORAGE_OF and t.dtype.name not in _BYTE_STORED:
             raise TypeError(f"ember.save: PyTorch's format has no storage for dtype {t.dtype}")
         host = np.asarray(t._backend.to_host(t._data))
@@ -192,14 +209,7 @@ class _Pickler(pickle._Pickler):
         if storage is None:
             storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t.device))
             self._keep.append(owner)
-        itemsize = host.dtype.itemsize
-        offset = (host.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // itemsize
-        # an empty array's strides are NumPy's to pick (zeros): the tensor's own, as PyTorch writes them
-        stride = tuple(s // itemsize for s in host.strides) if host.size else tuple(t.stride())
-        args = (storage, offset, tuple(host.shape), stride, t.requires_grad, collections.OrderedDict())
-        if t.dtype.name in _BYTE_STORED:
-            return _REBUILD_TENSOR_V3, (*args, t.dtype)
-        return _REBUILD_TENSOR, args
+        return storage, root, host
 
 
 def _inside(view, root):
@@ -396,6 +406,7 @@ class _Unpickler(pickle.Unpickler):
         self._map_location, self._weights_only = map_location, weights_only
         self._storages = {}
         self._locations = set()  # the devices the storages were saved on
+        self._references = self._rebuilt = 0  # storage references read, and tensors rebuilt over one
         self._copied, self._limit = 0, size
         self._allowed = _dtype_globals()
         self._allowed.update(
@@ -481,9 +492,17 @@ class _Unpickler(pickle.Unpickler):
             storage = self._storages[key] = place(host.astype(native, copy=False), location, self._map_location)
         elif storage.dtype is not kind.dtype:
             raise CorruptCheckpoint(f"storage {key!r} is read as two dtypes")
+        self._references += 1
         return storage
 
+    def load(self):
+        result = super().load()
+        if self._references > self._rebuilt:  # storages saved by themselves, not as a tensor's
+            result = _with_storage_objects(result, {id(storage) for storage in self._storages.values()})
+        return result
+
     def _rebuild_tensor(self, storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None):
+        self._rebuilt += 1
         if not isinstance(storage, ember.Tensor):
             raise CorruptCheckpoint(f"a tensor is rebuilt from {type(storage).__name__}, not a storage")
         size, stride, numel = tuple(size), tuple(stride), storage.numel()
@@ -647,6 +666,25 @@ def _globals_in_pickle(pickled):
         elif opcode.stack_after:
             pushed.append(arg if opcode.stack_after == [pickletools.pyunicode] else None)
     return list(found)
+
+
+def _with_storage_objects(obj, storages):
+    """``obj`` with the storages in it (the tensors whose ids are in ``storages``; in containers) as
+    ``ember.TypedStorage``, as ``torch.load`` gives a storage that was saved by itself."""
+    if isinstance(obj, ember.Tensor):
+        return (
+            ember.TypedStorage._of(ember.UntypedStorage._of(storage_bytes(obj)), obj.dtype)
+            if id(obj) in storages
+            else obj
+        )
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            obj[key] = _with_storage_objects(value, storages)
+    elif isinstance(obj, list):
+        obj[:] = [_with_storage_objects(value, storages) for value in obj]
+    elif type(obj) is tuple:
+        return tuple(_with_storage_objects(value, storages) for value in obj)
+    return obj
 
 
 def _contiguous(size):

@@ -383,6 +383,30 @@ def test_generators_both_ways_with_weights_only_false():
     )
 
 
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+@pytest.mark.parametrize("zipfile_format", [True, False])
+def test_storages_saved_by_themselves_both_ways(zipfile_format):
+    # torch.load gives a storage saved by itself as a TypedStorage (an untyped one: of uint8) that
+    # shares memory with the tensors saved over it; ember gave a 1-D tensor and could not save one
+    def saved(lib):
+        x = lib.arange(4.0)
+        return {"bytes": lib.arange(2, dtype=lib.int16).untyped_storage(), "pair": (x[1:].storage(), x[2:])}
+
+    for source, target in ((torch, ember), (ember, torch), (ember, ember)):
+        if source is torch and not zipfile_format:
+            continue  # torch writes untyped storages in its legacy format that it cannot read back
+        buffer = io.BytesIO()
+        source.save(saved(source), buffer, _use_new_zipfile_serialization=zipfile_format)
+        buffer.seek(0)
+        back = target.load(buffer)
+        storage, view = back["pair"]
+        assert type(back["bytes"]) is type(storage) is target.TypedStorage, (source, target)
+        assert back["bytes"].dtype == target.uint8 and back["bytes"].tolist() == [0, 0, 1, 0]
+        assert storage.dtype == target.float32 and storage.tolist() == [0.0, 1.0, 2.0, 3.0]
+        storage[2] = 9.0
+        assert view.tolist() == [9.0, 3.0], (source, target)  # one memory, as saved
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
