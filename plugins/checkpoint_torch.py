@@ -161,6 +161,8 @@ class _Pickler(pickle._Pickler):
     def save(self, obj, save_persistent_id=True):
         if isinstance(obj, ember.dtype):  # a dtype is a global itself, not a call (memoized: saved once)
             return super().save(_TORCH[obj.name], save_persistent_id)
+        if isinstance(obj, type) and obj in _LEGACY_TENSOR_TYPES:  # ember.FloatTensor is torch.FloatTensor
+            return super().save(_LEGACY_TENSOR_TYPES[obj], save_persistent_id)
         return super().save(obj, save_persistent_id)
 
     def _reduce_tensor(self, t):
@@ -339,7 +341,24 @@ def _dtype_globals():
     for storage, name in _STORAGES.items():
         if f"torch.{name}" in found:
             found[f"torch.{storage}"] = _StorageType(found[f"torch.{name}"])
+    found.update(_legacy_tensor_types())
     return found
+
+
+def _legacy_tensor_types():
+    """PyTorch's names of the legacy tensor types (``torch.FloatTensor``, ``torch.cuda.HalfTensor``;
+    on its weights-only allow-list) -> ember's."""
+    found = {}
+    for namespace in (ember, ember.cuda):
+        for name, kind in vars(namespace).items():
+            if name.endswith("Tensor") and isinstance(kind, type) and issubclass(kind, ember.Tensor):
+                if kind is not ember.Tensor:
+                    found[f"torch{namespace.__name__[len('ember') :]}.{name}"] = kind
+    return found
+
+
+#: ember's legacy tensor types -> the globals of PyTorch's that the saver writes for them
+_LEGACY_TENSOR_TYPES = {kind: _Global(*name.rsplit(".", 1)) for name, kind in _legacy_tensor_types().items()}
 
 
 class _ZipStorages:

@@ -407,6 +407,13 @@ def test_storages_saved_by_themselves_both_ways(zipfile_format):
         assert view.tolist() == [9.0, 3.0], (source, target)  # one memory, as saved
 
 
+def test_legacy_tensor_types_both_ways_under_weights_only():
+    # torch.FloatTensor, torch.cuda.HalfTensor... are on torch's weights-only allow-list
+    back = _torch_to_ember({"types": [torch.FloatTensor, torch.cuda.HalfTensor, torch.LongTensor]})
+    assert back["types"] == [ember.FloatTensor, ember.cuda.HalfTensor, ember.LongTensor]
+    assert _ember_to_torch(back) == {"types": [torch.FloatTensor, torch.cuda.HalfTensor, torch.LongTensor]}
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
