@@ -315,6 +315,8 @@ def _validated(archive, size):
             raise CorruptCheckpoint(f"entry {info.filename!r} is compressed; PyTorch stores entries uncompressed")
         if info.file_size != info.compress_size:
             raise CorruptCheckpoint(f"entry {info.filename!r} has inconsistent sizes")
+        if info.CRC == 0 and info.file_size:  # torch.save with compute_crc32=False records none:
+            del info.CRC  # read unchecked, as torch reads it (zipfile checks the entries that have one)
         spans.append((info.header_offset, info.header_offset + 30 + len(info.filename) + info.file_size, info))
     spans.sort(key=lambda s: s[0])
     for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):

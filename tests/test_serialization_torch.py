@@ -414,6 +414,22 @@ def test_legacy_tensor_types_both_ways_under_weights_only():
     assert _ember_to_torch(back) == {"types": [torch.FloatTensor, torch.cuda.HalfTensor, torch.LongTensor]}
 
 
+@pytest.mark.parametrize("mmap", [False, True])
+def test_torch_files_saved_without_checksums_load(tmp_path, mmap):
+    # torch.utils.serialization.config.save.compute_crc32 = False: every entry records CRC 0
+    from torch.utils.serialization import config
+
+    base = torch.arange(10.0)
+    config.save.compute_crc32 = False
+    try:
+        torch.save({"base": base, "view": base[2:5]}, tmp_path / "fast.pt")
+    finally:
+        config.save.compute_crc32 = True
+    back = ember.load(tmp_path / "fast.pt", mmap=mmap)
+    assert back["base"].tolist() == base.tolist() and back["view"].tolist() == [2.0, 3.0, 4.0]
+    assert ember.serialization.get_unsafe_globals_in_checkpoint(tmp_path / "fast.pt") == []
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
