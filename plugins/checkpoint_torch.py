@@ -420,7 +420,12 @@ class _LegacyStorages:
             read_exactly(stream, host)
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(pickle._Unpickler):
+    """Rebuilds PyTorch's objects as ember's. Python's own unpickler, not the C one, so that a
+    ``weights_only`` load can refuse BUILD (setting attributes) on objects other than tensors,
+    ``OrderedDict`` and instances of allowed classes, as PyTorch's does: a file could otherwise
+    rename ``ember.float32`` for the whole process."""
+
     def __init__(self, file, storages, map_location, weights_only, size, pickle_load_args=None):
         super().__init__(file, **{"encoding": "utf-8", **(pickle_load_args or {})})
         self._read_storage = storages  # (key, native dtype, numel) -> little-endian host array
@@ -515,6 +520,18 @@ class _Unpickler(pickle.Unpickler):
             raise CorruptCheckpoint(f"storage {key!r} is read as two dtypes")
         self._references += 1
         return storage
+
+    def _load_build(self):
+        target = self.stack[-2]
+        if self._weights_only and not _buildable(target):
+            raise pickle.UnpicklingError(
+                f"Weights only load failed: the file sets attributes of a {type(target).__name__}; only tensors, "
+                "OrderedDicts and instances of the classes allowed by ember.serialization.add_safe_globals take them"
+            )
+        pickle._Unpickler.load_build(self)
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+    dispatch[pickle.BUILD[0]] = _load_build
 
     def load(self):
         result = super().load()
@@ -687,6 +704,14 @@ def _globals_in_pickle(pickled):
         elif opcode.stack_after:
             pushed.append(arg if opcode.stack_after == [pickletools.pyunicode] else None)
     return list(found)
+
+
+def _buildable(obj):
+    """Whether a ``weights_only`` load may set attributes of ``obj`` (pickle's BUILD), as PyTorch's allows."""
+    if isinstance(obj, ember.Tensor) or type(obj) is collections.OrderedDict:
+        return True
+    allowed = (item[0] if isinstance(item, tuple) else item for item in get_safe_globals())
+    return any(type(obj) is kind for kind in allowed)
 
 
 def _with_storage_objects(obj, storages):

@@ -548,6 +548,23 @@ def test_crafted_pickles_neither_run_nor_allocate(payload, message):
         ember.load(_crafted(payload))
 
 
+def test_weights_only_loads_set_attributes_of_tensors_ordered_dicts_and_allowed_classes_only():
+    # pickle's BUILD on an allowed object: ember.float32 renamed for the whole process, a device
+    # retyped; torch's weights_only unpickler refuses BUILD except on those
+    for payload in (
+        b"\x80\x02ctorch\nfloat32\nN}X\x04\x00\x00\x00nameX\x04\x00\x00\x00evil\x86b.",
+        b"\x80\x02ctorch\ndevice\nX\x03\x00\x00\x00cpu\x85RN}X\x04\x00\x00\x00typeX\x04\x00\x00\x00evil\x86b.",
+    ):
+        with pytest.raises(pickle.UnpicklingError, match="sets attributes of a"):
+            ember.load(_crafted(payload))
+        with pytest.raises(pickle.UnpicklingError):
+            torch.load(_crafted(payload))
+    assert ember.float32.name == "float32" and repr(ember.float32) == "ember.float32"
+    state = collections.OrderedDict(w=torch.ones(1))
+    state._metadata = {"": {"version": 1}}  # an OrderedDict's attributes: a state_dict's _metadata
+    assert _torch_to_ember(state)._metadata == {"": {"version": 1}}
+
+
 def test_crafted_storages_cannot_overrun_or_amplify():
     # a tensor whose geometry runs past its 4-element storage
     rebuild = (
