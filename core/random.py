@@ -171,6 +171,15 @@ class Generator:
         clone._seed = self.initial_seed()
         return clone
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # as PyTorch pickles a generator: rebuilt on its device, then given (seed, offset, state)
+        return Generator, (str(self.device),), (self.initial_seed(), None, self.get_state())
+
+    def __setstate__(self, state: tuple[int, int | None, Tensor]) -> None:
+        seed, _, new_state = state  # the offset of PyTorch's CUDA (Philox) generators: none here
+        self.set_state(new_state)
+        self._seed = seed
+
     def graphsafe_get_state(self) -> Generator:
         """Only CUDA generators take part in graph capture: raises ``NotImplementedError`` on this device."""
         raise NotImplementedError("graphsafe_get_state is not supported in this Generator")

@@ -63,7 +63,14 @@ __all__ = [
     "clear_safe_globals",
     "get_safe_globals",
     "safe_globals",
+    "get_unsafe_globals_in_checkpoint",
+    "default_restore_location",
+    "DEFAULT_PROTOCOL",
+    "SourceChangeWarning",
 ]
+
+#: The pickle protocol of :func:`save` in PyTorch's format (as ``torch.serialization.DEFAULT_PROTOCOL``).
+DEFAULT_PROTOCOL = 2
 
 #: The format :func:`save` writes when neither ``format=`` nor the file's suffix picks one (PyTorch's default).
 DEFAULT_FORMAT = "torch"
@@ -119,6 +126,11 @@ class CheckpointFormatRegistry:
 
 class CorruptCheckpoint(ValueError):
     """Raised by format loaders for bytes that are not a valid checkpoint."""
+
+
+class SourceChangeWarning(Warning):
+    """PyTorch's warning that a whole module's saved source differs from its class now; defined so
+    that programs that filter it (``warnings.simplefilter("ignore", SourceChangeWarning)``) run."""
 
 
 _builtin_lock = threading.Lock()
@@ -193,6 +205,60 @@ def safe_globals(safe_globals: list[_SafeGlobal]) -> Iterator[None]:
         yield
     finally:
         _safe_globals[:] = before
+
+
+def get_unsafe_globals_in_checkpoint(f: FileLike) -> list[str]:
+    """The classes and functions (``"module.name"``) that a checkpoint in PyTorch's format names and a
+    ``weights_only`` load refuses: neither on PyTorch's allow-list nor added by :func:`add_safe_globals`.
+
+    The pickle is read, not run: objects a pickle builds on the fly are not listed.
+
+    Args:
+        f: a path or a binary file object with ``read`` and ``seek``, of a file that ``ember.save``
+            or ``torch.save`` wrote.
+
+    Raises:
+        ValueError: the file is not a checkpoint in PyTorch's zip format.
+
+    Example::
+
+        >>> import collections, io
+        >>> buffer = io.BytesIO()
+        >>> ember.save({"w": ember.ones(2), "counts": collections.Counter("ab"), "point": 1 + 2j}, buffer)
+        >>> _ = buffer.seek(0)
+        >>> ember.serialization.get_unsafe_globals_in_checkpoint(buffer)
+        []
+    """
+    from ember.plugins.checkpoint_torch import unsafe_globals  # deferred: the plugin is built on this module
+
+    with open(f, "rb") if _is_path(f) else contextlib.nullcontext(f) as stream:
+        return unsafe_globals(stream)
+
+
+def default_restore_location(storage: Tensor, location: str) -> Tensor:
+    """``storage`` (as a ``map_location`` function gets it) on the device named ``location``.
+
+    As ``torch.serialization.default_restore_location``, the fallback of ``map_location``
+    functions: ``map_location=lambda storage, loc: default_restore_location(storage, "cpu")``.
+
+    Raises:
+        RuntimeError: ``location`` names no device ember can place tensors on.
+
+    Example::
+
+        >>> import io
+        >>> buffer = io.BytesIO()
+        >>> ember.save({"w": ember.ones(2)}, buffer)
+        >>> _ = buffer.seek(0)
+        >>> ember.load(buffer, map_location=lambda s, loc: ember.serialization.default_restore_location(s, "cpu"))
+        {'w': tensor([1., 1.])}
+    """
+    try:
+        return storage.to(device(location))
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise RuntimeError(
+            f"don't know how to restore data location of {type(storage).__name__} (tagged with {location})"
+        ) from exc
 
 
 # -- tree <-> object (formats that store the structure as JSON) ----------------------------
@@ -479,7 +545,7 @@ def save(  # noqa: A002 - torch's name (format=)
     obj: object,
     f: FileLike,
     pickle_module: Any = pickle,
-    pickle_protocol: int = 2,
+    pickle_protocol: int = DEFAULT_PROTOCOL,
     _use_new_zipfile_serialization: bool = True,
     _disable_byteorder_record: bool = False,
     *,
@@ -518,7 +584,7 @@ def save(  # noqa: A002 - torch's name (format=)
     format = format or _registry().for_path(f if _is_path(f) else None)
     saver, _ = _registry().get(format)
     options: dict[str, Any] = {}
-    if pickle_protocol != 2:
+    if pickle_protocol != DEFAULT_PROTOCOL:
         options["pickle_protocol"] = pickle_protocol
     if not _use_new_zipfile_serialization:
         options["_use_new_zipfile_serialization"] = False
@@ -577,6 +643,7 @@ def load(  # noqa: A002 - torch's name (format=)
             are meant for ``weights_only=False`` loads. Default: ``encoding="utf-8"``.
 
     Raises:
+        AttributeError: ``f`` is neither a path nor a file object (bytes, say), as in PyTorch.
         ValueError: ``mmap=True`` with a file object instead of a path.
         RuntimeError: the file is truncated, corrupt or not a checkpoint, or both
             environment variables above are set, or ``mmap=True`` for a format that cannot
@@ -596,6 +663,11 @@ def load(  # noqa: A002 - torch's name (format=)
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     if pickle_load_args and weights_only:
         warnings.warn("pickle_load_args only works if `weights_only=False`.", UserWarning, stacklevel=2)
+    if not _is_path(f) and not hasattr(f, "read"):  # bytes, say: torch.load's error
+        raise AttributeError(
+            f"'{type(f).__name__}' object has no attribute 'read': ember.load reads a path or a binary file object "
+            "(wrap bytes in io.BytesIO)"
+        )
     if mmap and not _is_path(f):
         raise ValueError("f must be a file path in order to use the mmap argument")
     name = os.fspath(f) if _is_path(f) else getattr(f, "name", repr(f))

@@ -2,7 +2,7 @@
 
 Tensors go in the payload under the state_dict's own key names (so other safetensors readers
 see ``"model.weight"``, not numbers); the structure of the saved object (see
-:func:`ember.serialization.flatten`) goes as JSON in the metadata under the key ``ember``. A
+:func:`ember.serialization.flatten`) goes as JSON in the metadata under the key ``ember`` (beside ``"format": "pt"``). A
 safetensors file written by another library (no ``ember`` key) loads as a flat dict of name to
 tensor.
 
@@ -73,7 +73,9 @@ def save(obj, stream):
             raise TypeError(f"ember.save: safetensors cannot hold arrays of dtype {array.dtype}")
         header[name] = {"dtype": code, "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
         offset += array.nbytes
-    header["__metadata__"] = {_KEY: json.dumps(tree, allow_nan=False)}
+    # "format": "pt" as safetensors' save_model and transformers' save_pretrained write it: transformers'
+    # from_pretrained refuses a file with metadata but no known format
+    header["__metadata__"] = {"format": "pt", _KEY: json.dumps(tree, allow_nan=False)}
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
     stream.write(len(text).to_bytes(8, "little"))

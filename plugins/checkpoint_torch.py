@@ -8,8 +8,9 @@ storage's bytes, little-endian, aligned to 64 bytes), ``archive/byteorder`` and
 ``archive/version``. Tensors that share memory share one storage, so views stay views.
 
 Loading with ``weights_only=True`` (the default) runs a restricted unpickler: it rebuilds only
-PyTorch's weights-only allow-list mapped to ember (tensors, parameters, ``OrderedDict``,
-``Counter``, ``set``, ``bytearray``, ``complex``, bytes, ``torch.Size``, dtypes, devices) and
+PyTorch's weights-only allow-list mapped to ember (tensors, parameters, sparse COO tensors,
+``OrderedDict``, ``Counter``, ``set``, ``bytearray``, ``complex``, bytes, ``torch.Size``, dtypes,
+devices, layouts) and
 the globals the user allowed with :func:`ember.serialization.add_safe_globals`; anything else
 is an ``UnpicklingError`` naming the global, so no code from the file runs. ``weights_only=False``
 unpickles any object (whole models), mapping PyTorch's tensor globals to ember's.
@@ -26,10 +27,13 @@ from __future__ import annotations
 
 import _compat_pickle
 import collections
+import functools
+import importlib
 import io
 import math
 import mmap as _mmap
 import pickle
+import pickletools
 import struct
 import sys
 import zipfile
@@ -37,10 +41,11 @@ import zipfile
 import numpy as np
 
 import ember
+from ember.ops.untyped_storage import storage_bytes
 from ember.plugin import hookimpl
 from ember.serialization import CorruptCheckpoint, get_safe_globals, place, read_exactly, stream_size
 
-__all__ = ["ember_register_checkpoint_formats", "save", "load"]
+__all__ = ["ember_register_checkpoint_formats", "save", "load", "unsafe_globals"]
 
 _ALIGNMENT = 64
 #: the legacy format's first two records (torch.serialization's MAGIC_NUMBER and PROTOCOL_VERSION)
@@ -77,6 +82,7 @@ class _Global:
 
 _REBUILD_TENSOR = _Global("torch._utils", "_rebuild_tensor_v2")
 _REBUILD_PARAMETER = _Global("torch._utils", "_rebuild_parameter")
+_REBUILD_PARAMETER_WITH_STATE = _Global("torch._utils", "_rebuild_parameter_with_state")
 _REBUILD_META = _Global("torch._utils", "_rebuild_meta_tensor_no_storage")
 #: PyTorch's dtypes that ember does not have, which a checkpoint names beside _rebuild_tensor_v3
 _DTYPES_EMBER_LACKS = frozenset(
@@ -86,7 +92,15 @@ _DTYPES_EMBER_LACKS = frozenset(
 )
 _REBUILD_TENSOR_V3 = _Global("torch._utils", "_rebuild_tensor_v3")
 _UNTYPED_STORAGE = _Global("torch.storage", "UntypedStorage")
-_TORCH = {name: _Global("torch", name) for name in ("device", "Size", *_STORAGES, *_STORAGES.values(), *_BYTE_STORED)}
+_GET_LAYOUT = _Global("torch.serialization", "_get_layout")  # a layout, by its name ("torch.sparse_coo")
+_REBUILD_SPARSE = _Global("torch._utils", "_rebuild_sparse_tensor")
+_GENERATOR = _Global("torch._C", "Generator")
+_RETURN_TYPES: dict = {}  # name -> the global torch.return_types.<name>, made once
+_REBUILD_FROM_TYPE = _Global("torch._tensor", "_rebuild_from_type_v2")  # a tensor with Python attributes
+_TORCH = {
+    name: _Global("torch", name)
+    for name in ("device", "Size", "Tensor", *_STORAGES, *_STORAGES.values(), *_BYTE_STORED)
+}
 
 
 class _Storage:
@@ -121,6 +135,9 @@ class _Pickler(pickle._Pickler):
             else:  # a dtype without a typed storage: its bytes
                 pid = ("storage", _UNTYPED_STORAGE, obj.key, obj.location, obj.host.nbytes)
             return (*pid, None) if self._legacy else pid
+        if isinstance(obj, (ember.UntypedStorage, ember.TypedStorage)):  # a storage by itself: all its elements
+            elements = obj._bytes if isinstance(obj, ember.UntypedStorage) else obj._elements()
+            return self.persistent_id(self._storage_of(elements)[0])
         return None
 
     def reducer_override(self, obj):
@@ -130,19 +147,52 @@ class _Pickler(pickle._Pickler):
             return _TORCH["device"], (str(obj),)
         if isinstance(obj, ember.Size):
             return _TORCH["Size"], (tuple(obj),)
+        if isinstance(obj, tuple) and type(obj).__module__ == "ember.return_types":  # torch's structseq: (values, {})
+            kind = type(obj).__name__
+            return _RETURN_TYPES.setdefault(kind, _Global("torch.return_types", kind)), (tuple(obj), {})
+        if isinstance(obj, ember.Generator):  # as PyTorch's: rebuilt on its device, given (seed, offset, state)
+            return (_GENERATOR, *obj.__reduce__()[1:])
+        if isinstance(obj, ember.layout):
+            return _GET_LAYOUT, (f"torch.{obj.name}",)
+        if isinstance(obj, ember.sparse.SparseCOOTensor):  # its parts, as PyTorch saves a sparse tensor
+            return _REBUILD_SPARSE, (obj.layout, (obj._indices(), obj._values(), obj.shape, obj.is_coalesced()))
         return NotImplemented
 
     def save(self, obj, save_persistent_id=True):
         if isinstance(obj, ember.dtype):  # a dtype is a global itself, not a call (memoized: saved once)
             return super().save(_TORCH[obj.name], save_persistent_id)
+        if isinstance(obj, type) and obj in _LEGACY_TENSOR_TYPES:  # ember.FloatTensor is torch.FloatTensor
+            return super().save(_LEGACY_TENSOR_TYPES[obj], save_persistent_id)
         return super().save(obj, save_persistent_id)
 
     def _reduce_tensor(self, t):
+        state = vars(t)  # Python attributes set on the tensor: written as PyTorch writes a tensor's __dict__
         if isinstance(t, ember.nn.Parameter):
-            plain = ember.Tensor._make(t, t._data)
-            return _REBUILD_PARAMETER, (plain, t.requires_grad, collections.OrderedDict())
+            args = (ember.Tensor._make(t, t._data), t.requires_grad, collections.OrderedDict())
+            return (_REBUILD_PARAMETER_WITH_STATE, (*args, dict(state))) if state else (_REBUILD_PARAMETER, args)
+        func, args = self._reduce_values(t)
+        own = type(t).__module__.split(".")[0] == "ember"  # ember's classes (Buffer...): PyTorch's are plain tensors
+        if own and not state:
+            return func, args
+        return _REBUILD_FROM_TYPE, (func, _TORCH["Tensor"] if own else type(t), args, dict(state))
+
+    def _reduce_values(self, t):
+        """``(rebuild function, its arguments)`` of a tensor's values and geometry."""
         if t.is_meta:  # no values, no storage: its dtype, size and strides (as PyTorch writes it)
             return _REBUILD_META, (t.dtype, tuple(t.shape), t.stride(), t.requires_grad)
+        storage, root, host = self._storage_of(t)
+        itemsize = host.dtype.itemsize
+        offset = (host.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // itemsize
+        # an empty array's strides are NumPy's to pick (zeros): the tensor's own, as PyTorch writes them
+        stride = tuple(s // itemsize for s in host.strides) if host.size else tuple(t.stride())
+        args = (storage, offset, tuple(host.shape), stride, t.requires_grad, collections.OrderedDict())
+        if t.dtype.name in _BYTE_STORED:
+            return _REBUILD_TENSOR_V3, (*args, t.dtype)
+        return _REBUILD_TENSOR, args
+
+    def _storage_of(self, t):
+        """``(storage record, its array, t's array)``: the storage that ``t``'s values are written in
+        (one per memory, so views share it), whose array ``t``'s views."""
         if t.dtype.name not in _STORAGE_OF and t.dtype.name not in _BYTE_STORED:
             raise TypeError(f"ember.save: PyTorch's format has no storage for dtype {t.dtype}")
         host = np.asarray(t._backend.to_host(t._data))
@@ -161,14 +211,7 @@ class _Pickler(pickle._Pickler):
         if storage is None:
             storage = self.storages[id(owner)] = _Storage(str(len(self.storages)), root, _location(t.device))
             self._keep.append(owner)
-        itemsize = host.dtype.itemsize
-        offset = (host.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // itemsize
-        # an empty array's strides are NumPy's to pick (zeros): the tensor's own, as PyTorch writes them
-        stride = tuple(s // itemsize for s in host.strides) if host.size else tuple(t.stride())
-        args = (storage, offset, tuple(host.shape), stride, t.requires_grad, collections.OrderedDict())
-        if t.dtype.name in _BYTE_STORED:
-            return _REBUILD_TENSOR_V3, (*args, t.dtype)
-        return _REBUILD_TENSOR, args
+        return storage, root, host
 
 
 def _inside(view, root):
@@ -272,6 +315,8 @@ def _validated(archive, size):
             raise CorruptCheckpoint(f"entry {info.filename!r} is compressed; PyTorch stores entries uncompressed")
         if info.file_size != info.compress_size:
             raise CorruptCheckpoint(f"entry {info.filename!r} has inconsistent sizes")
+        if info.CRC == 0 and info.file_size:  # torch.save with compute_crc32=False records none:
+            del info.CRC  # read unchecked, as torch reads it (zipfile checks the entries that have one)
         spans.append((info.header_offset, info.header_offset + 30 + len(info.filename) + info.file_size, info))
     spans.sort(key=lambda s: s[0])
     for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
@@ -298,7 +343,24 @@ def _dtype_globals():
     for storage, name in _STORAGES.items():
         if f"torch.{name}" in found:
             found[f"torch.{storage}"] = _StorageType(found[f"torch.{name}"])
+    found.update(_legacy_tensor_types())
     return found
+
+
+def _legacy_tensor_types():
+    """PyTorch's names of the legacy tensor types (``torch.FloatTensor``, ``torch.cuda.HalfTensor``;
+    on its weights-only allow-list) -> ember's."""
+    found = {}
+    for namespace in (ember, ember.cuda):
+        for name, kind in vars(namespace).items():
+            if name.endswith("Tensor") and isinstance(kind, type) and issubclass(kind, ember.Tensor):
+                if kind is not ember.Tensor:
+                    found[f"torch{namespace.__name__[len('ember') :]}.{name}"] = kind
+    return found
+
+
+#: ember's legacy tensor types -> the globals of PyTorch's that the saver writes for them
+_LEGACY_TENSOR_TYPES = {kind: _Global(*name.rsplit(".", 1)) for name, kind in _legacy_tensor_types().items()}
 
 
 class _ZipStorages:
@@ -307,6 +369,10 @@ class _ZipStorages:
     def __init__(self, archive, prefix, entries, mapped=None):
         self._archive, self._prefix, self._entries = archive, prefix, entries
         self._mapped = mapped  # the whole file, memory-mapped copy-on-write (mmap=True), else None
+        # a file written on a big-endian machine records it: its typed storages are byte-swapped
+        # as read (as torch.load does; untyped ones, bytes, are not)
+        byteorder = entries.get(f"{prefix}byteorder")
+        self._swap = byteorder is not None and archive.read(byteorder) != sys.byteorder.encode()
 
     def __call__(self, key, native, numel):
         info = self._entries.get(f"{self._prefix}data/{key}")
@@ -314,10 +380,13 @@ class _ZipStorages:
             raise CorruptCheckpoint(f"storage {key!r} is missing or does not hold {numel} x {native}")
         if self._mapped is not None:  # a copy-on-write view of the file's bytes, as torch's MAP_PRIVATE
             start = _data_offset(self._mapped, info)  # each storage its own array (its own root) over the map
-            return np.ndarray((numel,), native.newbyteorder("<"), buffer=self._mapped, offset=start)
-        host = np.empty(numel, dtype=native.newbyteorder("<"))
-        with self._archive.open(info) as entry:
-            read_exactly(entry, host)
+            host = np.ndarray((numel,), native, buffer=self._mapped, offset=start)
+        else:
+            host = np.empty(numel, dtype=native)
+            with self._archive.open(info) as entry:
+                read_exactly(entry, host)
+        if self._swap and native.itemsize > 1:
+            host.byteswap(inplace=True)  # in place: on a mapped file, its private copy-on-write pages
         return host
 
 
@@ -351,13 +420,19 @@ class _LegacyStorages:
             read_exactly(stream, host)
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(pickle._Unpickler):
+    """Rebuilds PyTorch's objects as ember's. Python's own unpickler, not the C one, so that a
+    ``weights_only`` load can refuse BUILD (setting attributes) on objects other than tensors,
+    ``OrderedDict`` and instances of allowed classes, as PyTorch's does: a file could otherwise
+    rename ``ember.float32`` for the whole process."""
+
     def __init__(self, file, storages, map_location, weights_only, size, pickle_load_args=None):
         super().__init__(file, **{"encoding": "utf-8", **(pickle_load_args or {})})
         self._read_storage = storages  # (key, native dtype, numel) -> little-endian host array
         self._map_location, self._weights_only = map_location, weights_only
         self._storages = {}
         self._locations = set()  # the devices the storages were saved on
+        self._references = self._rebuilt = 0  # storage references read, and tensors rebuilt over one
         self._copied, self._limit = 0, size
         self._allowed = _dtype_globals()
         self._allowed.update(
@@ -379,25 +454,32 @@ class _Unpickler(pickle.Unpickler):
                 "torch._utils._rebuild_meta_tensor_no_storage": _rebuild_meta,
                 "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
                 "torch._tensor._rebuild_from_type_v2": _rebuild_from_type,
+                "torch._utils._rebuild_sparse_tensor": _rebuild_sparse_tensor,
+                "torch.serialization._get_layout": _get_layout,
             }
         )
         for item in get_safe_globals():
             obj, name = item if isinstance(item, tuple) else (item, f"{item.__module__}.{item.__qualname__}")
             self._allowed.setdefault(name, obj)
 
-    def find_class(self, module, name):
-        if (module, name) in _compat_pickle.NAME_MAPPING:  # protocol 2 spells Python 3's names as Python 2's
-            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+    def allowed(self, module, name):
+        """The object a ``weights_only`` load rebuilds for the global ``module.name`` (Python 3's
+        spelling), or ``None`` where it refuses it."""
         found = self._allowed.get(f"{module}.{name}")
-        if found is None and module.split(".")[0] == "torch":  # PyTorch's classes are ember's of that path
-            module = "ember" + module[len("torch") :]
+        if found is None and module != _ember_module(module):  # PyTorch's classes are ember's of that path
+            module = _ember_module(module)
             found = self._allowed.get(f"{module}.{name}")
             if found is None:  # an allowed object that ember defines elsewhere (no import runs here)
-                candidate = getattr(sys.modules.get(module), name, None)
+                candidate = _ember_object(module, name, imports=False)
                 found = next((obj for obj in self._allowed.values() if obj is candidate is not None), None)
+        return found
+
+    def find_class(self, module, name):
+        module, name = _python3_spelling(module, name)
+        found = self.allowed(module, name)
         if found is not None:
             return found
+        module = _ember_module(module)
         if module == "ember" and (name.endswith("Storage") or name in _DTYPES_EMBER_LACKS):
             # a storage class of another dtype, or a dtype of a tensor rebuilt over bytes (complex32, int4...)
             raise pickle.UnpicklingError(
@@ -410,7 +492,10 @@ class _Unpickler(pickle.Unpickler):
                 "weights_only=False runs code from it: do that only for a file you trust; or allow the global "
                 f"with ember.serialization.add_safe_globals([{name}]) or the safe_globals context manager."
             )
-        return super().find_class(module, name)
+        found = _c_extension_global(module, name)
+        if found is None and module.split(".")[0] == "ember":
+            found = _ember_object(module, name, imports=True)
+        return found if found is not None else super().find_class(module, name)
 
     def persistent_load(self, pid):
         if isinstance(pid, tuple) and len(pid) == 4 and pid[0] == "module":  # legacy: a class and its source
@@ -433,9 +518,29 @@ class _Unpickler(pickle.Unpickler):
             storage = self._storages[key] = place(host.astype(native, copy=False), location, self._map_location)
         elif storage.dtype is not kind.dtype:
             raise CorruptCheckpoint(f"storage {key!r} is read as two dtypes")
+        self._references += 1
         return storage
 
+    def _load_build(self):
+        target = self.stack[-2]
+        if self._weights_only and not _buildable(target):
+            raise pickle.UnpicklingError(
+                f"Weights only load failed: the file sets attributes of a {type(target).__name__}; only tensors, "
+                "OrderedDicts and instances of the classes allowed by ember.serialization.add_safe_globals take them"
+            )
+        pickle._Unpickler.load_build(self)
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+    dispatch[pickle.BUILD[0]] = _load_build
+
+    def load(self):
+        result = super().load()
+        if self._references > self._rebuilt:  # storages saved by themselves, not as a tensor's
+            result = _with_storage_objects(result, {id(storage) for storage in self._storages.values()})
+        return result
+
     def _rebuild_tensor(self, storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None):
+        self._rebuilt += 1
         if not isinstance(storage, ember.Tensor):
             raise CorruptCheckpoint(f"a tensor is rebuilt from {type(storage).__name__}, not a storage")
         size, stride, numel = tuple(size), tuple(stride), storage.numel()
@@ -446,10 +551,12 @@ class _Unpickler(pickle.Unpickler):
             raise CorruptCheckpoint(f"tensor of size {size} runs past its storage of {numel}")
         data = storage._data
         xp = storage._backend.xp
-        if count == 0 or all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
+        if all(s == c for n, s, c in zip(size, stride, _contiguous(size)) if n != 1):
             t = storage._make(xp.reshape(data[offset : offset + count], size))  # shares the storage's memory
         else:
             t = self._strided(storage, offset, size, stride, count)
+        if metadata:
+            t = _resolved(t, metadata)
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -462,7 +569,7 @@ class _Unpickler(pickle.Unpickler):
             raise CorruptCheckpoint("_rebuild_tensor_v3 over a typed storage")
         if storage.numel() % dtype.itemsize:
             raise CorruptCheckpoint(f"a storage of {storage.numel()} bytes holds no whole {dtype} elements")
-        return self._rebuild_tensor(storage.view(dtype), offset, size, stride, requires_grad)
+        return self._rebuild_tensor(storage.view(dtype), offset, size, stride, requires_grad, hooks, metadata)
 
     def _strided(self, storage, offset, size, stride, count):
         """A strided view of ``storage`` (its offset and strides kept, as in torch), or a bounded copy."""
@@ -480,6 +587,150 @@ class _Unpickler(pickle.Unpickler):
         host = np.asarray(storage._backend.to_host(data))
         view = np.lib.stride_tricks.as_strided(host[offset:], size, tuple(s * host.itemsize for s in stride))
         return ember.tensor(np.ascontiguousarray(view), device=storage.device)
+
+
+def _resolved(t, metadata):
+    """The values of a tensor that PyTorch saved with its lazy conjugate (``{"conj": True}``) or
+    negative (``{"neg": True}``) bit set over the unresolved values: ember has no such bits, so
+    the loaded tensor holds the resolved values (a copy, as ``resolve_conj``/``resolve_neg``)."""
+    if not isinstance(metadata, dict):
+        raise CorruptCheckpoint(f"bad tensor metadata {metadata!r}")
+    if metadata.get("conj"):
+        t = t.conj_physical()
+    if metadata.get("neg"):
+        t = t.neg()
+    return t
+
+
+#: the namespaces of PyTorch's C extension that whole-model pickles name (a module holding F.gelu
+#: names torch._C._nn.gelu; torch.linalg.norm is torch._C._linalg.linalg_norm), as ember modules
+#: and the prefix of their functions' names there
+_C_NAMESPACES = {
+    "ember._C._nn": ("ember.nn.functional", ""),
+    "ember._C._linalg": ("ember.linalg", "linalg_"),
+    "ember._C._fft": ("ember.fft", "fft_"),
+    "ember._C._special": ("ember.special", "special_"),
+}
+_C_RENAMED = {"log_sigmoid": "logsigmoid"}  # F.logsigmoid is torch._C._nn.log_sigmoid
+
+
+def _ember_object(module, name, imports):
+    """ember's object for PyTorch's global ``module.name`` (``module`` spelt as ember's): the attribute
+    of that module, else of the nearest package above it that has one, as PyTorch's packages export
+    their modules' classes (``torch.nn.modules.flatten.Flatten`` is ``ember.nn.Flatten``, which ember
+    defines in another module). ``imports``: import modules not imported yet."""
+    parts = module.split(".")
+    while parts:
+        path = ".".join(parts)
+        found = sys.modules.get(path)
+        if found is None and imports:
+            try:
+                found = importlib.import_module(path)
+            except ImportError:
+                found = None
+        if found is not None and hasattr(found, name):
+            return getattr(found, name)
+        parts.pop()
+    return None
+
+
+def _c_extension_global(module, name):
+    """ember's object for a global of PyTorch's C extension or its structseq types (``module`` spelt
+    as ember's), or ``None``.
+
+    ``torch.tanh`` pickles as ``getattr(torch._C._VariableFunctionsClass, "tanh")`` and
+    ``Tensor.add`` as ``getattr(torch._C.TensorBase, "add")``: those classes are ember's namespace
+    and its Tensor."""
+    if module == "ember._C":
+        known = {"_VariableFunctionsClass": ember, "TensorBase": ember.Tensor, "_TensorBase": ember.Tensor}
+        return {**known, "Generator": ember.Generator}.get(name)
+    if module == "ember.return_types":  # a structseq type, called as (values, {}) when unpickled
+        kind = getattr(ember.return_types, name, None)
+        return None if kind is None else functools.partial(_structseq, kind)
+    if module not in _C_NAMESPACES:
+        return None
+    namespace, prefix = _C_NAMESPACES[module]
+    short = name[len(prefix) :] if name.startswith(prefix) else name
+    return getattr(sys.modules.get(namespace) or importlib.import_module(namespace), _C_RENAMED.get(short, short), None)
+
+
+def _structseq(kind, values, fields=None):
+    """An ember return type (a named tuple) built as PyTorch's structseq types are unpickled."""
+    return kind(*values)
+
+
+def _python3_spelling(module, name):
+    """A global's module and name as Python 3 spells them (protocol 2 pickles spell them as Python 2)."""
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+
+
+def _ember_module(module):
+    """The ember module of a PyTorch module's path (``torch.nn.modules.linear`` -> ``ember.nn.modules.linear``)."""
+    return "ember" + module[len("torch") :] if module.split(".")[0] == "torch" else module
+
+
+def unsafe_globals(stream):
+    """The globals (``"module.name"``) that the pickle of the zip checkpoint in ``stream`` names
+    and a ``weights_only`` load refuses, found by reading the pickle's opcodes (nothing runs)."""
+    size = stream_size(stream)
+    try:
+        archive = zipfile.ZipFile(stream)
+    except zipfile.BadZipFile:
+        raise ValueError("Expected input to be a checkpoint returned by torch.save") from None
+    with archive:
+        prefix, entries = _validated(archive, size)
+        pickled = archive.read(entries[prefix + "data.pkl"])
+    checker = _Unpickler(io.BytesIO(), None, None, True, None)
+    found = (_python3_spelling(module, name) for module, name in _globals_in_pickle(pickled))
+    return [f"{module}.{name}" for module, name in found if checker.allowed(module, name) is None]
+
+
+def _globals_in_pickle(pickled):
+    """The ``(module, name)`` globals a pickle names (GLOBAL, and STACK_GLOBAL over strings, memoized or not)."""
+    found, pushed, memo = {}, [], {}
+    for opcode, arg, _ in pickletools.genops(pickled):
+        if opcode.name == "GLOBAL":
+            found[tuple(arg.split(" ", 1))] = None
+        elif opcode.name == "STACK_GLOBAL" and len(pushed) > 1 and all(isinstance(s, str) for s in pushed[-2:]):
+            found[tuple(pushed[-2:])] = None
+        if opcode.name == "MEMOIZE":
+            memo[len(memo)] = pushed[-1] if pushed else None
+        elif opcode.name in ("PUT", "BINPUT", "LONG_BINPUT"):
+            memo[arg] = pushed[-1] if pushed else None
+        elif opcode.name in ("GET", "BINGET", "LONG_BINGET"):
+            pushed.append(memo.get(arg))
+        elif opcode.stack_after:
+            pushed.append(arg if opcode.stack_after == [pickletools.pyunicode] else None)
+    return list(found)
+
+
+def _buildable(obj):
+    """Whether a ``weights_only`` load may set attributes of ``obj`` (pickle's BUILD), as PyTorch's allows."""
+    if isinstance(obj, ember.Tensor) or type(obj) is collections.OrderedDict:
+        return True
+    allowed = (item[0] if isinstance(item, tuple) else item for item in get_safe_globals())
+    return any(type(obj) is kind for kind in allowed)
+
+
+def _with_storage_objects(obj, storages):
+    """``obj`` with the storages in it (the tensors whose ids are in ``storages``; in containers) as
+    ``ember.TypedStorage``, as ``torch.load`` gives a storage that was saved by itself."""
+    if isinstance(obj, ember.Tensor):
+        return (
+            ember.TypedStorage._of(ember.UntypedStorage._of(storage_bytes(obj)), obj.dtype)
+            if id(obj) in storages
+            else obj
+        )
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            obj[key] = _with_storage_objects(value, storages)
+    elif isinstance(obj, list):
+        obj[:] = [_with_storage_objects(value, storages) for value in obj]
+    elif type(obj) is tuple:
+        return tuple(_with_storage_objects(value, storages) for value in obj)
+    return obj
 
 
 def _contiguous(size):
@@ -507,8 +758,47 @@ def _rebuild_meta(dtype, size, stride, requires_grad):
     return ember.empty_strided(size, stride, dtype=dtype, device="meta", requires_grad=requires_grad)
 
 
+def _get_layout(name):
+    """The layout PyTorch's file names (``"torch.strided"``, ``"torch.sparse_coo"``)."""
+    found = getattr(ember, name[len("torch.") :], None) if isinstance(name, str) and name.startswith("torch.") else None
+    if not isinstance(found, ember.layout):
+        raise pickle.UnpicklingError(
+            f"ember.load: the file holds a layout ember does not have ({name!r}); ember has strided and sparse_coo"
+        )
+    return found
+
+
+def _rebuild_sparse_tensor(layout, data):
+    """A sparse COO tensor from its parts ``(indices, values, size[, is_coalesced])``, as PyTorch saves it."""
+    if layout is not ember.sparse_coo:
+        raise pickle.UnpicklingError(
+            f"ember.load: the file holds a sparse tensor of layout {layout}, which ember lacks"
+        )
+    if not (isinstance(data, tuple) and len(data) in (3, 4) and all(isinstance(t, ember.Tensor) for t in data[:2])):
+        raise CorruptCheckpoint("bad sparse tensor record")
+    indices, values, size, *coalesced = data
+    return ember.sparse_coo_tensor(indices, values, size, is_coalesced=coalesced[0] if coalesced else None)
+
+
 def _rebuild_parameter(data, requires_grad, hooks=None, state=None):
-    return ember.nn.Parameter(data, requires_grad)
+    return _with_state(ember.nn.Parameter(data, requires_grad), state)
+
+
+def _with_state(t, state):
+    """``t`` with the Python attributes PyTorch saved from a tensor's ``__dict__`` (and slots):
+    ``state`` is a dict of them, or a pair ``(dict, slots dict)``, or ``None``."""
+    if not state:
+        return t
+    parts = state if isinstance(state, tuple) else (state,)
+    if not (len(parts) <= 2 and all(part is None or isinstance(part, dict) for part in parts)):
+        raise CorruptCheckpoint(f"bad tensor state {state!r}")
+    for part in parts:
+        for name, value in (part or {}).items():
+            # only the tensor's own attributes: never one of its class (_data, grad, requires_grad...)
+            if not isinstance(name, str) or hasattr(type(t), name):
+                raise CorruptCheckpoint(f"the file sets the tensor attribute {name!r}")
+            setattr(t, name, value)
+    return t
 
 
 class _TypeName:
@@ -536,10 +826,15 @@ def _rebuild_from_type(func, new_type, args, state):
     if new_type is _PARAMETER_TYPE and not isinstance(result, ember.nn.Parameter):
         result = ember.nn.Parameter(result, result.requires_grad)
     elif new_type is not _TENSOR_TYPE and new_type is not _PARAMETER_TYPE:
-        raise CorruptCheckpoint(f"cannot rebuild a tensor of type {new_type!r}")
-    if state:
-        raise CorruptCheckpoint("tensors with Python attributes are not supported")
-    return result
+        # a tensor subclass of the program's own (weights_only loads reach here only for an allowed one)
+        if not (isinstance(new_type, type) and issubclass(new_type, ember.Tensor)):
+            raise CorruptCheckpoint(f"cannot rebuild a tensor of type {new_type!r}")
+        if type(result) is not new_type:
+            result = result.as_subclass(new_type)
+        if getattr(new_type, "__setstate__", None) is not getattr(ember.Tensor, "__setstate__", None):
+            result.__setstate__(state)  # the subclass's own, as PyTorch calls it
+            return result
+    return _with_state(result, state)
 
 
 def _data_offset(mapped, info):

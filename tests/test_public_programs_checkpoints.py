@@ -142,3 +142,61 @@ def test_an_allowed_object_elsewhere_does_not_allow_other_names():
     with ember.serialization.safe_globals([ember.nn.Linear]):
         with pytest.raises(pickle.UnpicklingError, match="Bilinear"):
             ember.load(io.BytesIO(buffer.getvalue()))
+
+
+@pytest.mark.parametrize("activation", ["gelu", "tanh"])
+def test_torch_model_holding_functions_of_torchs_c_extension_loads_with_weights_only_false(activation):
+    # F.gelu is torch._C._nn.gelu and torch.tanh pickles as getattr(torch._C._VariableFunctionsClass,
+    # "tanh"): a whole model holding them (TransformerEncoderLayer(activation=F.gelu), the usual way
+    # to pick GELU) names torch's C extension, whose functions are ember's of the same name
+    torch.manual_seed(0)
+    function = {"gelu": torch.nn.functional.gelu, "tanh": torch.tanh}[activation]
+    model = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation=function).eval()
+    loaded = ember.load(io.BytesIO(_torch_file(model)), weights_only=False)
+    assert loaded.activation is {"gelu": ember.nn.functional.gelu, "tanh": ember.tanh}[activation]
+    _compare(model, loaded, np.random.default_rng(0).standard_normal((5, 3, 8)).astype(np.float32))
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        ember.load(io.BytesIO(_torch_file(model)))
+
+
+def test_functions_of_torchs_c_extension_namespaces_are_embers():
+    functions = [torch.nn.functional.logsigmoid, torch.nn.functional.softplus, torch.linalg.norm, torch.fft.rfft]
+    functions += [torch.special.erf, torch.Tensor.add, torch.matmul]
+    buffer = io.BytesIO()
+    torch.save(functions, buffer)
+    buffer.seek(0)
+    expected = [ember.nn.functional.logsigmoid, ember.nn.functional.softplus, ember.linalg.norm, ember.fft.rfft]
+    assert ember.load(buffer, weights_only=False) == [*expected, ember.special.erf, ember.Tensor.add, ember.matmul]
+
+
+def test_torch_classes_ember_defines_in_another_module_resolve_through_the_package():
+    # torch.nn.modules.flatten.Flatten is ember.nn.Flatten, defined in another module of ember's
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6, 4), torch.nn.Unflatten(1, (2, 2))).eval()
+    data = _torch_file(model)
+    x = np.random.default_rng(0).standard_normal((3, 2, 3)).astype(np.float32)
+    loaded = ember.load(io.BytesIO(data), weights_only=False)
+    assert [type(m) for m in loaded] == [ember.nn.Flatten, ember.nn.Linear, ember.nn.Unflatten]
+    _compare(model, loaded, x)
+    with ember.serialization.safe_globals([ember.nn.Sequential, ember.nn.Flatten, ember.nn.Linear, ember.nn.Unflatten]):
+        _compare(model, ember.load(io.BytesIO(data)), x)
+
+
+def test_a_data_parallel_checkpoint_loads_after_consume_prefix_as_in_torch():
+    # torch.nn.modules.utils.consume_prefix_in_state_dict_if_present: how programs load a
+    # DataParallel/DistributedDataParallel model's state_dict ("module.<name>") into the bare model
+    from ember.nn.modules.utils import _pair, consume_prefix_in_state_dict_if_present
+
+    torch.manual_seed(0)
+    wrapped = torch.nn.DataParallel(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2)))
+    buffer = io.BytesIO()
+    torch.save(wrapped.state_dict(), buffer)
+    expected = torch.load(io.BytesIO(buffer.getvalue()))
+    torch.nn.modules.utils.consume_prefix_in_state_dict_if_present(expected, "module.")
+    state = ember.load(io.BytesIO(buffer.getvalue()))
+    consume_prefix_in_state_dict_if_present(state, "module.")
+    assert list(state) == list(expected) and dict(state._metadata) == dict(expected._metadata)
+    model = ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.BatchNorm1d(2))
+    assert not model.load_state_dict(state).missing_keys
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), expected["0.weight"].numpy())
+    assert _pair(3) == torch.nn.modules.utils._pair(3) == (3, 3)

@@ -7,6 +7,7 @@ import collections
 import io
 import mmap
 import pickle
+import zipfile
 
 import numpy as np
 import pytest
@@ -16,11 +17,15 @@ import ember
 import ember.nn as nn
 
 
-def _ember_to_torch(obj, **kwargs):
+def _saved(obj):
     buffer = io.BytesIO()
     ember.save(obj, buffer)
     buffer.seek(0)
-    return torch.load(buffer, weights_only=True, **kwargs)
+    return buffer
+
+
+def _ember_to_torch(obj, **kwargs):
+    return torch.load(_saved(obj), weights_only=True, **kwargs)
 
 
 def _torch_to_ember(obj, **kwargs):
@@ -159,6 +164,272 @@ def test_empty_tensors_keep_their_strides_in_torch():
         assert back[key].shape == tuple(e.shape) and back[key].stride() == e.stride(), key
 
 
+def test_empty_tensors_of_a_torch_file_keep_their_strides():
+    saved = {"cols": torch.empty(2, 0).t(), "permuted": torch.empty(3, 0, 2).permute(2, 0, 1)}
+    back = _torch_to_ember(saved)
+    for key, t in saved.items():
+        assert tuple(back[key].shape) == tuple(t.shape) and back[key].stride() == t.stride(), key
+
+
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+@pytest.mark.parametrize("weights_only", [True, False])
+def test_lazy_conjugate_and_negative_views_load_with_their_values(dtype, weights_only):
+    # torch saves x.conj() (and its .imag, a negative view) as the unresolved values plus a
+    # metadata record {"conj": True} / {"neg": True}: the loaded values are the resolved ones
+    x = torch.tensor([1 + 2j, 3 - 1j, -0.5 + 0.25j], dtype=dtype)
+    complex_views = {"x": x, "conj": x.conj(), "tail": x.conj()[1:]}
+    real_views = {"imag": x.conj().imag, "imag_tail": x.conj().imag[1:]}  # torch saves one dtype per storage
+    assert complex_views["conj"].is_conj() and real_views["imag"].is_neg()
+    for saved in (complex_views, real_views):
+        back = _torch_to_ember(saved, weights_only=weights_only)
+        for key, t in saved.items():
+            assert back[key].tolist() == t.resolve_conj().resolve_neg().tolist(), key
+            assert str(back[key].dtype) == str(t.dtype).replace("torch", "ember"), key
+    assert _torch_to_ember(x.requires_grad_(True).conj()).requires_grad
+
+
+def _as_written_on_a_big_endian_machine(obj, path):
+    """``torch.save(obj)`` as a big-endian machine writes it: typed storages' bytes swapped, byteorder "big"."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name.endswith("/byteorder"):
+                data = b"big"
+            elif "/data/" in name:
+                tensor = list(obj.values())[int(name.rsplit("/", 1)[1])]  # one storage each, keyed in order
+                data = np.frombuffer(data, tensor.numpy().dtype).byteswap().tobytes()
+            target.writestr(name, data)
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_big_endian_files_are_byte_swapped_as_read(tmp_path, mmap):
+    saved = {
+        "f32": torch.tensor([1.5, -2.0, 3.25]),
+        "f64": torch.tensor([1e300, -0.5], dtype=torch.float64),
+        "f16": torch.tensor([1.5, 65504.0], dtype=torch.float16),
+        "i16": torch.tensor([1, -300], dtype=torch.int16),
+        "c64": torch.tensor([1 + 2j]),
+        "bool": torch.tensor([True, False]),
+    }
+    path = tmp_path / "big.pt"
+    _as_written_on_a_big_endian_machine(saved, path)
+    expected = torch.load(path)
+    back = ember.load(path, mmap=mmap)
+    for key, t in saved.items():
+        assert back[key].tolist() == expected[key].tolist() == t.tolist(), key
+
+
+@pytest.mark.parametrize("weights_only", [True, False])
+def test_layouts_and_sparse_coo_tensors_both_ways(weights_only):
+    # torch saves a layout as torch.serialization._get_layout("torch.sparse_coo") and a sparse
+    # tensor as torch._utils._rebuild_sparse_tensor(layout, (indices, values, size, is_coalesced))
+    indices, values = [[0, 2, 2], [1, 0, 0]], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    saved = {
+        "layouts": [torch.strided, torch.sparse_coo],
+        "sparse": torch.sparse_coo_tensor(indices, values, (3, 2, 2), dtype=torch.float64),
+        "coalesced": torch.sparse_coo_tensor(indices, values, (3, 2, 2)).coalesce(),
+    }
+    back = _torch_to_ember(saved, weights_only=weights_only)
+    assert back["layouts"] == [ember.strided, ember.sparse_coo]
+    for key in ("sparse", "coalesced"):
+        t, e = saved[key], back[key]
+        assert e.layout is ember.sparse_coo and e.is_coalesced() == t.is_coalesced(), key
+        assert e._indices().tolist() == t._indices().tolist() and e._values().tolist() == t._values().tolist(), key
+        assert tuple(e.shape) == tuple(t.shape) and str(e.dtype) == str(t.dtype).replace("torch", "ember"), key
+        assert e.to_dense().tolist() == t.to_dense().tolist(), key
+
+    mine = {key: back[key] for key in ("layouts", "sparse", "coalesced")}
+    again = _ember_to_torch(mine)
+    assert again["layouts"] == [torch.strided, torch.sparse_coo]
+    for key in ("sparse", "coalesced"):
+        t = again[key]
+        assert t.layout == torch.sparse_coo and t.is_coalesced() == saved[key].is_coalesced(), key
+        assert t.dtype == saved[key].dtype and torch.equal(t.to_dense(), saved[key].to_dense()), key
+
+
+def test_a_layout_ember_lacks_is_named():
+    with pytest.raises(pickle.UnpicklingError, match="torch.sparse_csr"):
+        _torch_to_ember({"layout": torch.sparse_csr})
+
+
+@pytest.mark.parametrize("weights_only", [True, False])
+def test_python_attributes_of_tensors_and_parameters_both_ways(weights_only):
+    # torch saves a tensor's __dict__ (via _rebuild_from_type_v2; a parameter's via
+    # _rebuild_parameter_with_state) and sets the attributes again on load
+    tagged, param, plain = torch.ones(2), torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.zeros(1))
+    tagged.shard, param.tensor_parallel = 3, "row"
+    back = _torch_to_ember({"tagged": tagged, "param": param, "plain": plain}, weights_only=weights_only)
+    assert type(back["tagged"]) is ember.Tensor and back["tagged"].shard == 3
+    assert isinstance(back["param"], nn.Parameter) and back["param"].tensor_parallel == "row"
+    assert vars(back["plain"]) == {} and back["param"].tolist() == [1.0, 1.0, 1.0]
+
+    mine, mine_param = ember.arange(2.0), nn.Parameter(ember.ones(1))
+    mine.shard, mine_param.tensor_parallel = 3, "row"
+    again = _ember_to_torch({"tagged": mine, "param": mine_param})
+    assert type(again["tagged"]) is torch.Tensor and again["tagged"].shard == 3
+    assert type(again["param"]) is torch.nn.Parameter and again["param"].tensor_parallel == "row"
+    assert ember.load(_saved(mine)).shard == 3
+
+
+def test_a_file_cannot_set_a_tensors_own_attributes():
+    t = torch.ones(2)
+    t.__dict__["requires_grad"] = "yes"  # shadows nothing in torch; in ember a property
+    with pytest.raises(RuntimeError, match="requires_grad"):
+        _torch_to_ember(t)
+
+
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_unsafe_globals_in_checkpoint_as_torch_lists_them(protocol, tmp_path):
+    saved = {"w": torch.ones(2), "array": np.arange(3), "model": torch.nn.Linear(2, 2), "config": _Config(2)}
+    path = tmp_path / "checkpoint.pt"
+    torch.save(saved, path, pickle_protocol=protocol)
+    expected = {"numpy._core.multiarray._reconstruct", "numpy.dtype", "numpy.ndarray", f"{__name__}._Config"}
+    expected.add("torch.nn.modules.linear.Linear")
+    assert sorted(ember.serialization.get_unsafe_globals_in_checkpoint(path)) == sorted(expected)
+    if protocol == 2:  # torch's own reads protocol 2 pickles only
+        assert sorted(torch.serialization.get_unsafe_globals_in_checkpoint(path)) == sorted(expected)
+    with ember.serialization.safe_globals([_Config, np.ndarray]):
+        with open(path, "rb") as f:
+            left = ember.serialization.get_unsafe_globals_in_checkpoint(f)
+    assert sorted(left) == sorted(expected - {f"{__name__}._Config", "numpy.ndarray"})
+
+    plain = {"w": torch.ones(2), "set": {1}, "counts": collections.Counter("ab"), "layout": torch.sparse_coo}
+    torch.save(plain, path)
+    assert ember.serialization.get_unsafe_globals_in_checkpoint(path) == []
+    with pytest.raises(ValueError, match="checkpoint returned by torch.save"):
+        ember.serialization.get_unsafe_globals_in_checkpoint(io.BytesIO(b"not a checkpoint"))
+
+
+def test_map_location_functions_fall_back_on_default_restore_location():
+    # fairseq's checkpoint_utils: map_location=lambda s, l: default_restore_location(s, "cpu")
+    def to_cpu(storage, location):
+        return ember.serialization.default_restore_location(storage, "cpu")
+
+    base = torch.arange(6.0)
+    back = _torch_to_ember({"base": base, "view": base[2:4]}, map_location=to_cpu)
+    assert back["view"].tolist() == [2.0, 3.0] and back["base"].device == ember.device("cpu")
+    with pytest.raises(RuntimeError, match=r"restore data location of .* \(tagged with nowhere\)"):
+        _torch_to_ember(base, map_location=lambda s, loc: ember.serialization.default_restore_location(s, "nowhere"))
+    assert ember.serialization.DEFAULT_PROTOCOL == torch.serialization.DEFAULT_PROTOCOL
+    assert issubclass(ember.serialization.SourceChangeWarning, Warning)
+
+
+class _Tagged(ember.Tensor):  # a tensor subclass of the program's own
+    pass
+
+
+class _TorchTagged(torch.Tensor):
+    pass
+
+
+def test_tensor_subclasses_keep_their_class_and_need_allowing_as_in_torch():
+    # torch writes a subclass as _rebuild_from_type_v2(func, cls, args, state): loading needs the
+    # class (weights_only=False or allowed); ember wrote it as a plain tensor, which loaded everywhere
+    for lib, cls in ((ember, _Tagged), (torch, _TorchTagged)):
+        x = lib.ones(2, requires_grad=True).as_subclass(cls)
+        x.tag = "a"
+        buffer = io.BytesIO()
+        lib.save({"x": x, "buffer": lib.nn.Buffer(lib.zeros(1))}, buffer)
+        buffer.seek(0)
+        back = lib.load(buffer, weights_only=False)
+        assert type(back["x"]) is cls and back["x"].tag == "a" and back["x"].tolist() == [1.0, 1.0]
+        assert back["x"].requires_grad and not back["x"].is_leaf, lib  # an alias, as as_subclass makes
+        assert type(back["buffer"]) is lib.Tensor, lib  # a buffer is saved as a plain tensor
+        buffer.seek(0)
+        with pytest.raises(pickle.UnpicklingError, match=cls.__name__):
+            lib.load(buffer)
+        buffer.seek(0)
+        with lib.serialization.safe_globals([cls]):
+            assert type(lib.load(buffer)["x"]) is cls
+    assert torch.load(_saved(ember.nn.Buffer(ember.ones(1))), weights_only=True).tolist() == [1.0]
+
+
+def test_return_types_both_ways_with_weights_only_false():
+    # torch pickles torch.max(...)'s result as torch.return_types.max((values, indices), {}); ember
+    # read it as max(values=(values, indices), indices={})
+    saved = {"max": torch.max(torch.tensor([[1.0, 3.0], [4.0, 2.0]]), 1), "sort": torch.sort(torch.tensor([3, 1, 2]))}
+    buffer = io.BytesIO()
+    torch.save(saved, buffer)
+    buffer.seek(0)
+    back = ember.load(buffer, weights_only=False)
+    assert type(back["max"]) is ember.return_types.max and type(back["sort"]) is ember.return_types.sort
+    assert back["max"].values.tolist() == [3.0, 4.0] and back["max"].indices.tolist() == [1, 0]
+    assert back["sort"].values.tolist() == [1, 2, 3] and back["sort"].indices.tolist() == [1, 2, 0]
+    again = torch.load(_saved(back), weights_only=False)
+    assert type(again["max"]) is torch.return_types.max and torch.equal(again["max"].indices, saved["max"].indices)
+    with pytest.raises(pickle.UnpicklingError, match="return_types"):  # as in torch, not on the allow-list
+        ember.load(_saved(back))
+
+
+def test_generators_both_ways_with_weights_only_false():
+    # torch pickles a generator as torch._C.Generator(device) given (seed, offset, state)
+    for source, target in ((torch, ember), (ember, torch), (ember, ember)):
+        generator = source.Generator().manual_seed(7)
+        source.rand(3, generator=generator)  # a state past the seed
+        buffer = io.BytesIO()
+        source.save({"generator": generator}, buffer)
+        buffer.seek(0)
+        back = target.load(buffer, weights_only=False)["generator"]
+        assert type(back) is target.Generator and back.initial_seed() == 7
+        assert target.rand(4, generator=back).tolist() == source.rand(4, generator=generator).tolist()
+        buffer.seek(0)
+        with pytest.raises(pickle.UnpicklingError):  # not on the weights_only allow-list, as in torch
+            ember.load(buffer)
+    copy = pickle.loads(pickle.dumps(ember.Generator().manual_seed(3)))
+    assert (
+        copy.initial_seed() == 3 and copy.get_state().tolist() == ember.Generator().manual_seed(3).get_state().tolist()
+    )
+
+
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+@pytest.mark.parametrize("zipfile_format", [True, False])
+def test_storages_saved_by_themselves_both_ways(zipfile_format):
+    # torch.load gives a storage saved by itself as a TypedStorage (an untyped one: of uint8) that
+    # shares memory with the tensors saved over it; ember gave a 1-D tensor and could not save one
+    def saved(lib):
+        x = lib.arange(4.0)
+        return {"bytes": lib.arange(2, dtype=lib.int16).untyped_storage(), "pair": (x[1:].storage(), x[2:])}
+
+    for source, target in ((torch, ember), (ember, torch), (ember, ember)):
+        if source is torch and not zipfile_format:
+            continue  # torch writes untyped storages in its legacy format that it cannot read back
+        buffer = io.BytesIO()
+        source.save(saved(source), buffer, _use_new_zipfile_serialization=zipfile_format)
+        buffer.seek(0)
+        back = target.load(buffer)
+        storage, view = back["pair"]
+        assert type(back["bytes"]) is type(storage) is target.TypedStorage, (source, target)
+        assert back["bytes"].dtype == target.uint8 and back["bytes"].tolist() == [0, 0, 1, 0]
+        assert storage.dtype == target.float32 and storage.tolist() == [0.0, 1.0, 2.0, 3.0]
+        storage[2] = 9.0
+        assert view.tolist() == [9.0, 3.0], (source, target)  # one memory, as saved
+
+
+def test_legacy_tensor_types_both_ways_under_weights_only():
+    # torch.FloatTensor, torch.cuda.HalfTensor... are on torch's weights-only allow-list
+    back = _torch_to_ember({"types": [torch.FloatTensor, torch.cuda.HalfTensor, torch.LongTensor]})
+    assert back["types"] == [ember.FloatTensor, ember.cuda.HalfTensor, ember.LongTensor]
+    assert _ember_to_torch(back) == {"types": [torch.FloatTensor, torch.cuda.HalfTensor, torch.LongTensor]}
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_torch_files_saved_without_checksums_load(tmp_path, mmap):
+    # torch.utils.serialization.config.save.compute_crc32 = False: every entry records CRC 0
+    from torch.utils.serialization import config
+
+    base = torch.arange(10.0)
+    config.save.compute_crc32 = False
+    try:
+        torch.save({"base": base, "view": base[2:5]}, tmp_path / "fast.pt")
+    finally:
+        config.save.compute_crc32 = True
+    back = ember.load(tmp_path / "fast.pt", mmap=mmap)
+    assert back["base"].tolist() == base.tolist() and back["view"].tolist() == [2.0, 3.0, 4.0]
+    assert ember.serialization.get_unsafe_globals_in_checkpoint(tmp_path / "fast.pt") == []
+
+
 def test_ember_file_loads_in_torch_by_suffix(tmp_path):
     for suffix in (".pt", ".pth", ".bin"):
         path = tmp_path / f"model{suffix}"
@@ -245,6 +516,8 @@ def test_safetensors_keeps_the_state_dict_key_names(tmp_path):
     assert sorted(plain) == ["bias", "weight"]
     np.testing.assert_array_equal(plain["weight"], model.weight.detach().numpy())
     assert list(ember.load(path)) == ["weight", "bias"]
+    with safetensors.safe_open(str(path), "np") as f:  # transformers' from_pretrained refuses files without it
+        assert f.metadata()["format"] == "pt"
 
 
 def _crafted(payload, storages=None):
@@ -273,6 +546,23 @@ def _crafted(payload, storages=None):
 def test_crafted_pickles_neither_run_nor_allocate(payload, message):
     with pytest.raises((RuntimeError, pickle.UnpicklingError), match=message):
         ember.load(_crafted(payload))
+
+
+def test_weights_only_loads_set_attributes_of_tensors_ordered_dicts_and_allowed_classes_only():
+    # pickle's BUILD on an allowed object: ember.float32 renamed for the whole process, a device
+    # retyped; torch's weights_only unpickler refuses BUILD except on those
+    for payload in (
+        b"\x80\x02ctorch\nfloat32\nN}X\x04\x00\x00\x00nameX\x04\x00\x00\x00evil\x86b.",
+        b"\x80\x02ctorch\ndevice\nX\x03\x00\x00\x00cpu\x85RN}X\x04\x00\x00\x00typeX\x04\x00\x00\x00evil\x86b.",
+    ):
+        with pytest.raises(pickle.UnpicklingError, match="sets attributes of a"):
+            ember.load(_crafted(payload))
+        with pytest.raises(pickle.UnpicklingError):
+            torch.load(_crafted(payload))
+    assert ember.float32.name == "float32" and repr(ember.float32) == "ember.float32"
+    state = collections.OrderedDict(w=torch.ones(1))
+    state._metadata = {"": {"version": 1}}  # an OrderedDict's attributes: a state_dict's _metadata
+    assert _torch_to_ember(state)._metadata == {"": {"version": 1}}
 
 
 def test_crafted_storages_cannot_overrun_or_amplify():
@@ -513,4 +803,7 @@ def test_paths_that_are_not_files(tmp_path):
             lib.save(t, tmp_path)
         with pytest.raises(IsADirectoryError):
             lib.load(tmp_path, weights_only=True)
+        for not_a_file in (3, b"PK\x03\x04"):  # neither a path nor a file object
+            with pytest.raises(AttributeError):
+                lib.load(not_a_file)
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
