@@ -417,11 +417,13 @@ def test_numpy_gemm_conv_kernels_non_finite(where, no_onednn):
         ("conv2d", (4, 3, 3, 3), {"padding": 1}, (0, 3, 5, 5)),
         ("conv1d", (6, 1, 3), {"groups": 3}, (0, 3, 6)),
         ("conv_transpose2d", (3, 4, 3, 3), {"stride": 2}, (0, 3, 5, 5)),
+        ("conv_transpose2d", (8, 16, 3, 3), {"stride": 2}, (0, 8, 5, 5)),  # the NumPy kernel's GEMM path
     ],
 )
 def test_conv_empty_batch_matches_torch(device, name, weight_shape, kwargs, shape):
     """A batch of 0 samples: empty output, empty input gradient and a zero weight gradient, as PyTorch
-    (ember's NumPy weight gradient once raised IndexError summing no chunks)."""
+    (ember's NumPy weight gradient once raised IndexError summing no chunks, and its transposed
+    convolution's GEMM path ValueError chunking no samples)."""
     check(
         lambda x, w: getattr(F, name)(x, w, **kwargs),
         lambda x, w: getattr(TF, name)(x, w, **kwargs),

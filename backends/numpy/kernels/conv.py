@@ -48,8 +48,8 @@ def _sample_path(x, weight_shape):
 
 
 def _chunk(n, per_sample_bytes):
-    """Samples per chunk: as many as fit :data:`CHUNK_BYTES`, at least one."""
-    return min(n, max(1, CHUNK_BYTES // max(per_sample_bytes, 1)))
+    """Samples per chunk: as many as fit :data:`CHUNK_BYTES`, at least one (an empty batch too: no chunk runs)."""
+    return max(1, min(n, CHUNK_BYTES // max(per_sample_bytes, 1)))
 
 
 class _Scratch:
