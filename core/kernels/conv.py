@@ -95,6 +95,14 @@ class ConvKernels:
         dcols = xp.reshape(xp.matmul(xp.permute_dims(w, (0, 2, 1)), g), (n, c, k) + out_shape)
         return self.col2im(dcols, input_shape, kernel, stride, padding, dilation)
 
+    def conv_transpose(self, x, weight, bias, output_shape, stride, padding, dilation, groups):
+        """The transposed convolution of ``x`` (:meth:`conv_backward_input` into ``output_shape``), plus ``bias``
+        (``(C_out,)``, or None) per channel."""
+        out = self.conv_backward_input(x, weight, output_shape, stride, padding, dilation, groups)
+        if bias is None:
+            return out
+        return out + self.xp.reshape(bias, (1, -1) + (1,) * (out.ndim - 2))
+
     def conv_backward_weight(self, x, grad, weight_shape, stride, padding, dilation, groups):
         """Gradient of :meth:`conv` in its weight."""
         xp = self.xp

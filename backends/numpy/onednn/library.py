@@ -73,6 +73,10 @@ _SIGNATURES = {
         (_handle, _handle, ctypes.c_int, ctypes.c_int, _handle, _handle, _handle, _handle)
         + (_dims, _dims, _dims, _dims, _handle)
     ),
+    "dnnl_deconvolution_forward_primitive_desc_create": (
+        (_handle, _handle, ctypes.c_int, ctypes.c_int, _handle, _handle, _handle, _handle)
+        + (_dims, _dims, _dims, _dims, _handle)
+    ),
     "dnnl_convolution_backward_data_primitive_desc_create": (
         (_handle, _handle, ctypes.c_int, _handle, _handle, _handle) + (_dims, _dims, _dims, _dims, _handle, _handle)
     ),

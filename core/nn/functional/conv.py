@@ -82,13 +82,16 @@ class _Conv(Function):
         ctx.save_for_backward(x, weight)
         ctx.args = (stride, padding, dilation, groups)
         kernels = x._backend.kernels
-        if kernels.NARROW_PRODUCTS_IN_FLOAT32:  # a 16-bit convolution's bias added before its one rounding
+        # a 16-bit convolution's bias added before its one rounding (by the kernel itself where it rounds once)
+        if kernels.NARROW_PRODUCTS_IN_FLOAT32 and x.dtype not in kernels.CONV_ROUNDED_ONCE:
             return x._make(opmath(x, lambda *a: kernels.conv_bias(*a, *ctx.args), x._data, weight._data, bias._data))
         return x._make(kernels.conv_bias(x._data, weight._data, bias._data, *ctx.args))
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = _conjugated(ctx.saved_tensors)
+        if x.dtype in x._backend.kernels.CONV_ROUNDED_ONCE:  # the gradient laid out as the forward's operands
+            grad = in_input_format(grad, x, weight)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = _ConvBackwardInput.apply(grad, weight, tuple(x.shape), *ctx.args)
@@ -119,10 +122,28 @@ class _ConvBackwardInput(Function):
         return d_grad, d_weight, None, None, None, None, None
 
 
-class _ConvTranspose(_ConvBackwardInput):
-    """``conv_transpose``: the same kernel, its node named as PyTorch's convolution."""
+class _ConvTranspose(Function):
+    """``conv_transpose(x, weight)``, plus ``bias`` (per output channel, or None) added inside the kernel's
+    output (``Kernels.conv_transpose``); the gradients as :class:`_ConvBackwardInput`'s, its node named as
+    PyTorch's convolution."""
 
     _backward_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, output_shape, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, weight)
+        ctx.args = (stride, padding, dilation, groups)
+        b = None if bias is None else bias._data
+        return x._make(x._backend.kernels.conv_transpose(x._data, weight._data, b, output_shape, *ctx.args))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        if x.dtype in x._backend.kernels.CONV_ROUNDED_ONCE:  # the gradient laid out as the forward's operands
+            grad = in_input_format(grad, x, weight)
+        d_x, d_weight = _ConvBackwardInput.backward(ctx, grad)[:2]
+        d_bias = grad.sum((0,) + tuple(range(2, grad.ndim))) if ctx.needs_input_grad[2] else None
+        return d_x, d_weight, d_bias, None, None, None, None, None
 
 
 class _ConvBackwardWeight(Function):
@@ -130,7 +151,7 @@ class _ConvBackwardWeight(Function):
 
     @staticmethod
     def forward(ctx, x, grad, weight_shape, stride, padding, dilation, groups):
-        if narrow_on_cpu(x) and x.shape[0] > 1:
+        if narrow_on_cpu(x) and x.shape[0] > 1 and x.dtype not in x._backend.kernels.CONV_ROUNDED_ONCE:
             ctx.save_for_backward(x, grad)
             ctx.args = (stride, padding, dilation, groups)
             return x._make(_weight_grad_by_sample(x, grad, weight_shape, *ctx.args))
@@ -311,9 +332,10 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
 def _computed_in_float32(input):
     """The 16-bit dtype of ``input`` when its whole convolution (bias, gradients and a transposed
     convolution's overlapping sums included) is computed in float32 and rounded once, as the backend
-    says (``Kernels.CONV_IN_FLOAT32``); else None."""
-    dtype = input.dtype
-    return dtype if dtype in input._backend.kernels.CONV_IN_FLOAT32 else None
+    says (``Kernels.CONV_IN_FLOAT32``), unless its kernels take the dtype and round once themselves
+    (``Kernels.CONV_ROUNDED_ONCE``); else None."""
+    dtype, kernels = input.dtype, input._backend.kernels
+    return dtype if dtype in kernels.CONV_IN_FLOAT32 and dtype not in kernels.CONV_ROUNDED_ONCE else None
 
 
 def _float(t):
@@ -355,10 +377,12 @@ def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding
     pads = tuple((p, p) for p in padding)
     narrow = _computed_in_float32(input)
     if narrow is not None:
-        out = _ConvTranspose.apply(input.float(), weight.float(), input_shape, stride, pads, dilation, groups)
-        return _finish(out, _float(bias), nd, batched).to(narrow)
-    out = _ConvTranspose.apply(input, weight, input_shape, stride, pads, dilation, groups)
-    return in_input_format(_finish(out, bias, nd, batched), input, weight)
+        out = _ConvTranspose.apply(
+            input.float(), weight.float(), _float(bias), input_shape, stride, pads, dilation, groups
+        )
+        return (out if batched else out.squeeze(0)).to(narrow)
+    out = _ConvTranspose.apply(input, weight, bias, input_shape, stride, pads, dilation, groups)
+    return in_input_format(out, input, weight) if batched else out.squeeze(0)
 
 
 def _output_padding_for(op, input, output_size, stride, padding, kernel, dilation, nd):
