@@ -75,21 +75,26 @@ def test_bfloat16_convolutions_equal_torchs_bit_for_bit(name, xs, ws, kwargs, la
     assert got[0].stride() == ref[0].stride() and got[1].stride() == ref[1].stride()
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_bfloat16_conv_on_threads_equals_torchs(threads, numpy_threads):
+@pytest.mark.parametrize(
+    "name, xs, ws, kwargs, layout",
+    [
+        ("conv2d", (6, 32, 16, 16), (32, 32, 3, 3), {"padding": 1}, "contiguous"),
+        ("conv2d", (3, 16, 13, 13), (32, 16, 3, 3), {"stride": 2}, "channels_last input"),
+        ("conv_transpose2d", (6, 32, 8, 8), (32, 16, 4, 4), {"stride": 2, "padding": 1}, "contiguous"),
+    ],
+)
+def test_bfloat16_conv_on_two_threads_equals_torchs(name, xs, ws, kwargs, layout, numpy_threads):
     """The whole batch in one call on the OpenMP team, as PyTorch's (a weight gradient summed over
     chunks of the batch would be rounded per chunk)."""
-    numpy_threads(threads)
-    torch.set_num_threads(threads)
+    numpy_threads(2)
+    torch.set_num_threads(2)
     rng = np.random.default_rng(3)
-    x, w = (
-        rng.standard_normal((6, 32, 16, 16)).astype(np.float32),
-        rng.standard_normal((32, 32, 3, 3)).astype(np.float32),
-    )
-    up = rng.standard_normal((6, 32, 16, 16)).astype(np.float32)
-    b = np.zeros(32, np.float32)
-    got = _run(ember, "conv2d", x, w, b, up, {"padding": 1}, "contiguous", False)
-    ref = _run(torch, "conv2d", x, w, b, up, {"padding": 1}, "contiguous", False)
+    x, w = rng.standard_normal(xs).astype(np.float32), rng.standard_normal(ws).astype(np.float32)
+    b = rng.standard_normal(ws[1] if "transpose" in name else ws[0]).astype(np.float32)
+    shape = getattr(torch.nn.functional, name)(*(torch.tensor(a) for a in (x, w, b)), **kwargs).shape
+    up = rng.standard_normal(tuple(shape)).astype(np.float32)
+    got = _run(ember, name, x, w, b, up, kwargs, layout, False)
+    ref = _run(torch, name, x, w, b, up, kwargs, layout, False)
     for mine, theirs in zip(got, ref):
         np.testing.assert_array_equal(mine.float().detach().numpy(), theirs.float().detach().numpy())
 
